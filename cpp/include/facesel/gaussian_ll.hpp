@@ -1,0 +1,22 @@
+// Gaussian log reconstruction probability of a VAE (An & Cho 2015; Baert et al., AAAI-21):
+//
+//   log RP(x) = log( 1/L * sum_l prod_i N(x_i | mu_li, sigma_li) )
+//             = logsumexp_l( sum_i log N(x_i | mu_li, exp(log_sigma_li)) ) - log L
+#pragma once
+#include <cstdint>
+
+namespace facesel {
+
+/// Computes log RP for a batch.
+///
+/// x          (n, d)    float32, row-major: the crops, flattened
+/// mu         (n, l, d) float32: decoder means for the l latent samples of each crop
+/// log_sigma  (n, l, d) float32: decoder log standard deviations
+/// out        (n)       float64: the result
+///
+/// The caller guarantees the pointers and sizes (n >= 0, l >= 1, d >= 1); the Python binding
+/// validates them. Values must be finite.
+void gaussian_log_rp(const float* x, const float* mu, const float* log_sigma, std::int64_t n,
+                     std::int64_t l, std::int64_t d, double* out);
+
+}  // namespace facesel

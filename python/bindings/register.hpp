@@ -1,0 +1,8 @@
+#pragma once
+#include <pybind11/pybind11.h>
+
+namespace facesel {
+namespace bindings {
+void register_gaussian_ll(pybind11::module_& m);
+}  // namespace bindings
+}  // namespace facesel

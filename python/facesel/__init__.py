@@ -1,0 +1,19 @@
+"""facesel: keep one high-quality, encrypted face snapshot per passer-by; recognise nobody.
+
+The privacy-friendlier alternative to face recognition of Baert, Leroux and Simoens,
+*Intelligent Frame Selection as a Privacy-Friendlier Alternative to Face Recognition* (AAAI-21).
+
+Public names are re-exported here; the compiled modules (``facesel._core``, ``facesel._cuda``)
+are private.
+"""
+
+from facesel._version import __version__
+from facesel._backend import HAS_CUDA, cuda_compiled
+from facesel.core import gaussian_log_rp
+
+__all__ = [
+    "__version__",
+    "HAS_CUDA",
+    "cuda_compiled",
+    "gaussian_log_rp",
+]

@@ -1,0 +1,5 @@
+import sys
+
+from facesel.cli import main
+
+sys.exit(main())

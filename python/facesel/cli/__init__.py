@@ -1,0 +1,43 @@
+"""The ``facesel`` command line. Each area registers its own subcommands from its own module."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from facesel import __version__
+
+# One module per area; each exposes ``register(subparsers)`` and sets ``func`` on its parsers.
+_SUBCOMMAND_MODULES = [
+    "facesel.cli.info",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="facesel",
+        description="Keep one encrypted, high-quality face snapshot per passer-by; recognise nobody.",
+    )
+    parser.add_argument("--version", action="version", version=f"facesel {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in _SUBCOMMAND_MODULES:
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "func"):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except (ValueError, FileNotFoundError, PermissionError, RuntimeError) as err:
+        # User-facing errors: one clear line and a non-zero exit, not a traceback.
+        print(f"facesel {args.command}: error: {err}", file=sys.stderr)
+        return 1

@@ -1,0 +1,51 @@
+"""``facesel info``: which build and which compute path this installation uses."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+
+
+def collect() -> dict:
+    import numpy as np
+
+    import facesel
+    from facesel import _backend
+
+    info = {
+        "facesel": facesel.__version__,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "cuda_compiled": _backend.cuda_compiled,
+        "cuda_device_usable": _backend.HAS_CUDA,
+        "cuda_device_count": _backend._device_count(),
+    }
+    try:
+        import onnxruntime as ort
+
+        info["onnxruntime"] = ort.__version__
+        info["onnxruntime_providers"] = ort.get_available_providers()
+    except ImportError:
+        info["onnxruntime"] = None
+        info["onnxruntime_providers"] = []
+    return info
+
+
+def _run(args: argparse.Namespace) -> int:
+    info = collect()
+    if args.json:
+        print(json.dumps(info, indent=2))
+    else:
+        width = max(len(k) for k in info)
+        for key, value in info.items():
+            if isinstance(value, list):
+                value = ", ".join(value) or "-"
+            print(f"{key:<{width}}  {value}")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("info", help="show version, CUDA availability and ONNX Runtime providers")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=_run)

@@ -1,0 +1,25 @@
+"""Where facesel finds the shared research data (real faces and videos) for tests and evaluation.
+
+One setting: the ``FACESEL_DATA`` environment variable. Without it, ``../shared/data`` relative to
+the current directory or to the source checkout is used when it exists. The data is never copied
+into the package.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+_SOURCE_ROOT = Path(__file__).resolve().parents[2]
+
+
+def data_root() -> Path | None:
+    """The data folder, or None when it cannot be found."""
+    env = os.environ.get("FACESEL_DATA")
+    if env:
+        path = Path(env).expanduser()
+        return path if path.is_dir() else None
+    for candidate in (Path.cwd() / ".." / "shared" / "data", _SOURCE_ROOT / ".." / "shared" / "data"):
+        if candidate.is_dir():
+            return candidate.resolve()
+    return None
