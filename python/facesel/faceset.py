@@ -1,0 +1,98 @@
+"""Aligned crops from a folder of face images laid out as ``<identity>/<image>``.
+
+Used to train the quality model and to evaluate it: both must see the crops that
+:func:`facesel.align.align_face` makes at run time. The shared LFW crops are tight (the whole
+image is the face), so each image is padded before detection; when no face is found, the whole
+original image is taken as the face box.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from facesel.align import align_face, pad_for_detection
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".pgm", ".bmp", ".tif", ".tiff", ".gif"}
+
+
+@dataclass
+class FaceSet:
+    """Attributes: grey (N, 64, 64) uint8; identities (N,) str; paths list[Path];
+    detected (N,) bool (False where the box fallback was used)."""
+
+    grey: np.ndarray
+    identities: np.ndarray
+    paths: list
+    detected: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+
+def list_images(root: Path) -> list[tuple[str, Path]]:
+    """(identity, path) for every image under ``root/<identity>/``, sorted for reproducibility."""
+    root = Path(root)
+    if not root.is_dir():
+        raise FileNotFoundError(f"face folder not found: {root}")
+    items = []
+    for ident_dir in sorted(p for p in root.iterdir() if p.is_dir()):
+        for path in sorted(ident_dir.iterdir()):
+            if path.suffix.lower() in IMAGE_SUFFIXES:
+                items.append((ident_dir.name, path))
+    return items
+
+
+def read_image(path: Path) -> np.ndarray:
+    """(H, W, 3) uint8 BGR; raises ValueError naming the file when it cannot be decoded."""
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if image is None:  # cv2.imread cannot read GIFs
+        cap = cv2.VideoCapture(str(path))
+        ok, image = cap.read()
+        cap.release()
+        if not ok:
+            raise ValueError(f"cannot read image file: {path}")
+    return image
+
+
+def align_tight_crop(image: np.ndarray, detector) -> tuple[np.ndarray, bool]:
+    """Aligned (64, 64) grey crop of a tight face image, and whether the detector found the face."""
+    padded, dx, dy = pad_for_detection(image)
+    dets = detector.detect(padded)
+    h, w = image.shape[:2]
+    if len(dets):
+        # The face is the detection nearest the centre of the original image.
+        centres = (dets.boxes[:, :2] + dets.boxes[:, 2:]) / 2.0
+        target = np.array([dx + w / 2.0, dy + h / 2.0], dtype=np.float32)
+        best = int(np.argmin(np.linalg.norm(centres - target, axis=1)))
+        lm = None if dets.landmarks is None else dets.landmarks[best]
+        return align_face(padded, dets.boxes[best], lm).grey, True
+    return align_face(padded, np.array([dx, dy, dx + w, dy + h], dtype=np.float32)).grey, False
+
+
+def load_face_folder(root: Path, detector=None, limit: int | None = None, progress: bool = False) -> FaceSet:
+    """Align every image under ``root/<identity>/`` (see module docstring)."""
+    if detector is None:
+        from facesel.detectors import YuNetDetector
+
+        detector = YuNetDetector(min_confidence=0.5)
+    items = list_images(root)[:limit]
+    iterator = items
+    if progress:
+        from tqdm import tqdm
+
+        iterator = tqdm(items, desc=f"aligning {Path(root).name}", unit="img")
+    grey, found = [], []
+    for _, path in iterator:
+        crop, ok = align_tight_crop(read_image(path), detector)
+        grey.append(crop)
+        found.append(ok)
+    return FaceSet(
+        grey=np.stack(grey) if grey else np.zeros((0, 64, 64), np.uint8),
+        identities=np.array([ident for ident, _ in items]),
+        paths=[p for _, p in items],
+        detected=np.array(found, dtype=bool),
+    )

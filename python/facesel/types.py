@@ -1,0 +1,122 @@
+"""The data that flows between facesel's stages: detections, snapshots, track results.
+
+Plain dataclasses of NumPy arrays, so that every stage has a narrow, typed interface and can be
+tested on its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class Detections:
+    """Faces found in one frame.
+
+    Attributes
+    ----------
+    boxes : (N, 4) float32
+        x1, y1, x2, y2 in frame pixels.
+    scores : (N,) float32
+        Detector confidence in [0, 1].
+    landmarks : (N, 5, 2) float32 or None
+        Left eye, right eye, nose tip, left and right mouth corners (as seen in the image), or
+        None when the detector gives no landmarks.
+    """
+
+    boxes: np.ndarray
+    scores: np.ndarray
+    landmarks: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        self.boxes = np.asarray(self.boxes, dtype=np.float32).reshape(-1, 4)
+        self.scores = np.asarray(self.scores, dtype=np.float32).reshape(-1)
+        if len(self.scores) != len(self.boxes):
+            raise ValueError(f"scores must have one entry per box ({len(self.boxes)}), got {len(self.scores)}")
+        if self.landmarks is not None:
+            self.landmarks = np.asarray(self.landmarks, dtype=np.float32).reshape(-1, 5, 2)
+            if len(self.landmarks) != len(self.boxes):
+                raise ValueError(
+                    f"landmarks must have one (5, 2) entry per box ({len(self.boxes)}), got {len(self.landmarks)}"
+                )
+
+    @classmethod
+    def empty(cls, with_landmarks: bool = True) -> "Detections":
+        return cls(
+            np.zeros((0, 4), np.float32),
+            np.zeros((0,), np.float32),
+            np.zeros((0, 5, 2), np.float32) if with_landmarks else None,
+        )
+
+    def __len__(self) -> int:
+        return len(self.boxes)
+
+    def __getitem__(self, index) -> "Detections":
+        """Mask or index selection, e.g. ``dets[dets.scores > 0.9]``."""
+        index = np.atleast_1d(np.arange(len(self))[index])
+        return Detections(
+            self.boxes[index],
+            self.scores[index],
+            None if self.landmarks is None else self.landmarks[index],
+        )
+
+
+@dataclass
+class Snapshot:
+    """The one image kept for a person: the best-scored observation of a track.
+
+    Attributes
+    ----------
+    crop : (h, w, 3) uint8
+        BGR colour crop with margin, at the frame's native resolution.
+    box : (4,) float32
+        Face box (x1, y1, x2, y2) in frame pixels.
+    landmarks : (5, 2) float32 or None
+    quality : float
+        The scorer's quality of this observation (higher is better).
+    frame_index : int
+    timestamp : float
+        Seconds since the start of the stream (or the caller's clock).
+    track_id : int
+    clip : list of (h, w, 3) uint8, optional
+        Crops of the track's region for the frames within +-W of the best, in frame order.
+    clip_frame_indices : list of int
+    """
+
+    crop: np.ndarray
+    box: np.ndarray
+    landmarks: np.ndarray | None
+    quality: float
+    frame_index: int
+    timestamp: float
+    track_id: int
+    clip: list[np.ndarray] = field(default_factory=list)
+    clip_frame_indices: list[int] = field(default_factory=list)
+
+
+@dataclass
+class TrackResult:
+    """What the Selector reports for one person when their track closes.
+
+    Attributes
+    ----------
+    track_id : int
+    first_frame, last_frame : int
+    first_timestamp, last_timestamp : float
+    best : Snapshot
+    qualities : (M,) float64
+        Quality of every observation of the track, in frame order.
+    frame_indices : (M,) int64
+        The frame index of each entry of ``qualities``.
+    """
+
+    track_id: int
+    first_frame: int
+    last_frame: int
+    first_timestamp: float
+    last_timestamp: float
+    best: Snapshot
+    qualities: np.ndarray
+    frame_indices: np.ndarray
