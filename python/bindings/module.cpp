@@ -7,4 +7,6 @@ PYBIND11_MODULE(_core, m) {
   m.doc() = "facesel's compiled CPU core (private: use the facesel package)";
   m.attr("__version__") = FACESEL_VERSION;
   facesel::bindings::register_gaussian_ll(m);
+  facesel::bindings::register_tracker(m);
+  facesel::bindings::register_best_crop_store(m);
 }

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <sstream>
 #include <string>
+#include <vector>
 
 namespace facesel {
 namespace bindings {
@@ -46,13 +47,75 @@ py::array_t<T, py::array::c_style> as_array(const py::handle& obj, const char* n
     throw py::value_error(std::string(name) + " must have " + std::to_string(ndim) + " dimensions, got shape " +
                           shape_str(a));
   }
-  return py::array_t<T, py::array::c_style>::ensure(a);
+  auto result = py::array_t<T, py::array::c_style>::ensure(a);
+  if (!result) {
+    throw py::type_error(std::string(name) + " could not be converted to " + dtype_name + " (dtype " +
+                         dtype_str(a) + ", shape " + shape_str(a) + ")");
+  }
+  return result;
+}
+
+/// Builds a 1-D NumPy array (a copy) from a std::vector.
+template <typename T>
+py::array_t<T> to_numpy(const std::vector<T>& v) {
+  return py::array_t<T>(static_cast<py::ssize_t>(v.size()), v.data());
+}
+
+inline std::string repr_str(const py::handle& obj) { return py::repr(obj).cast<std::string>(); }
+
+inline bool is_numpy_scalar_of(const py::handle& obj, const char* abstract_type) {
+  return py::isinstance(obj, py::module_::import("numpy").attr(abstract_type));
+}
+
+/// A Python int or NumPy integer (never bool, float or str) that fits in int64; TypeError or
+/// ValueError naming `name` otherwise.
+inline std::int64_t as_int64(const py::handle& obj, const char* name) {
+  if (PyLong_CheckExact(obj.ptr())) {  // the common case, without the NumPy type checks below
+    int overflow = 0;
+    const long long value = PyLong_AsLongLongAndOverflow(obj.ptr(), &overflow);
+    if (overflow != 0) throw py::value_error(std::string(name) + " must fit in int64, got " + repr_str(obj));
+    return static_cast<std::int64_t>(value);
+  }
+  const bool is_bool = PyBool_Check(obj.ptr()) || is_numpy_scalar_of(obj, "bool_");
+  if (is_bool || !(PyLong_Check(obj.ptr()) || is_numpy_scalar_of(obj, "integer"))) {
+    throw py::type_error(std::string(name) + " must be an int, got " + repr_str(obj) + " of type " +
+                         py::str(py::type::of(obj)).cast<std::string>());
+  }
+  py::object as_long = py::reinterpret_steal<py::object>(PyNumber_Index(obj.ptr()));
+  if (!as_long) throw py::error_already_set();
+  int overflow = 0;
+  const long long value = PyLong_AsLongLongAndOverflow(as_long.ptr(), &overflow);
+  if (overflow != 0) throw py::value_error(std::string(name) + " must fit in int64, got " + repr_str(obj));
+  return static_cast<std::int64_t>(value);
+}
+
+/// A Python int/float or NumPy integer/floating scalar (never bool or str) as a finite double.
+inline double as_finite_double(const py::handle& obj, const char* name) {
+  const bool is_bool = PyBool_Check(obj.ptr()) || (!PyFloat_CheckExact(obj.ptr()) && is_numpy_scalar_of(obj, "bool_"));
+  const bool numeric = PyFloat_Check(obj.ptr()) || PyLong_Check(obj.ptr()) || is_numpy_scalar_of(obj, "integer") ||
+                       is_numpy_scalar_of(obj, "floating");
+  if (is_bool || !numeric) {
+    throw py::type_error(std::string(name) + " must be a real number, got " + repr_str(obj) + " of type " +
+                         py::str(py::type::of(obj)).cast<std::string>());
+  }
+  const double value = PyFloat_AsDouble(obj.ptr());
+  if (value == -1.0 && PyErr_Occurred()) {
+    PyErr_Clear();  // e.g. an int too large for a double
+    throw py::value_error(std::string(name) + " must be representable as a float64, got " + repr_str(obj));
+  }
+  if (!std::isfinite(value)) throw py::value_error(std::string(name) + " must be finite, got " + repr_str(obj));
+  return value;
 }
 
 template <typename T>
 void require_finite(const py::array_t<T, py::array::c_style>& a, const char* name) {
   const T* p = a.data();
   const py::ssize_t n = a.size();
+  // A branch-free pass first (it vectorises: the check costs a fraction of the work it guards),
+  // then a second pass only to name the first bad element.
+  bool all_finite = true;
+  for (py::ssize_t i = 0; i < n; ++i) all_finite &= (p[i] - p[i]) == T(0);  // inf - inf and NaN give NaN
+  if (all_finite) return;
   for (py::ssize_t i = 0; i < n; ++i) {
     if (!std::isfinite(static_cast<double>(p[i]))) {
       std::ostringstream s;

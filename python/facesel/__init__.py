@@ -9,11 +9,27 @@ are private.
 
 from facesel._version import __version__
 from facesel._backend import HAS_CUDA, cuda_compiled
-from facesel.core import gaussian_log_rp
+from facesel.core import (
+    BestCropStore,
+    ClosedTrack,
+    Observation,
+    Tracker,
+    TrackerUpdate,
+    gaussian_log_rp,
+)
+from facesel.selector import Selector
+from facesel.scoring.vae import VAEScorer
 
 __all__ = [
     "__version__",
     "HAS_CUDA",
     "cuda_compiled",
     "gaussian_log_rp",
+    "Tracker",
+    "TrackerUpdate",
+    "BestCropStore",
+    "ClosedTrack",
+    "Observation",
+    "Selector",
+    "VAEScorer",
 ]

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from facesel import _backend, _core
 
 
-def gaussian_log_rp(x: np.ndarray, mu: np.ndarray, log_sigma: np.ndarray, *, device: str = "auto") -> np.ndarray:
+def gaussian_log_rp(
+    x: np.ndarray, mu: np.ndarray, log_sigma: np.ndarray, *, device: str = "auto", threads: int = 1
+) -> np.ndarray:
     """Gaussian log reconstruction probability of a VAE, averaged over L latent samples.
 
     ``log RP = logsumexp_l( sum_i log N(x_i | mu_li, exp(log_sigma_li)) ) - log L``
@@ -20,15 +24,247 @@ def gaussian_log_rp(x: np.ndarray, mu: np.ndarray, log_sigma: np.ndarray, *, dev
         Decoder means and log standard deviations for L latent samples per input.
     device : {"auto", "cpu", "cuda"}
         "auto" uses the CUDA kernel when a device is usable, else the CPU core.
+    threads : int in [1, 256]
+        CPU threads (rows are split between them; the result does not depend on it). Default 1:
+        on a busy machine more threads can be slower. Ignored on the CUDA path.
 
     Returns
     -------
     (N,) float64
+
+    Raises
+    ------
+    ValueError, TypeError
+        For a wrong shape, dtype, rank or a non-finite value, naming the argument.
     """
-    if device not in ("auto", "cpu", "cuda"):
+    if not isinstance(device, str) or device not in ("auto", "cpu", "cuda"):
         raise ValueError(f"device must be 'auto', 'cpu' or 'cuda', got {device!r}")
     if device == "cuda" and not _backend.HAS_CUDA:
         raise RuntimeError("device='cuda' was asked for but no usable CUDA device (facesel.HAS_CUDA is False)")
     if device != "cpu" and _backend.HAS_CUDA:
         return _backend._cuda.gaussian_log_rp(x, mu, log_sigma)
-    return _core.gaussian_log_rp(x, mu, log_sigma)
+    return _core.gaussian_log_rp(x, mu, log_sigma, threads)
+
+
+@dataclass(frozen=True)
+class TrackerUpdate:
+    """What one :meth:`Tracker.update` (or :meth:`Tracker.flush`) did.
+
+    Attributes
+    ----------
+    track_ids : (N,) int64
+        The track each input box was assigned to; a new id for a box that opened a track. Ids
+        start at 1 and are never reused.
+    confirmed : (N,) bool
+        Whether that track has at least ``min_hits`` detections.
+    closed : (M,) int64
+        Ids of confirmed tracks that closed on this call (unseen for more than ``max_age`` updates).
+    dropped : (K,) int64
+        Ids of tentative (never confirmed) tracks that died on this call.
+    """
+
+    track_ids: np.ndarray
+    confirmed: np.ndarray
+    closed: np.ndarray
+    dropped: np.ndarray
+
+
+class Tracker:
+    """Associates face boxes frame to frame and runs the track life cycle.
+
+    Association is one-to-one and optimal (Hungarian method, Jonker-Volgenant shortest augmenting
+    paths, on the gated cost matrix), so that two faces passing close to each other do not swap ids.
+
+    Parameters
+    ----------
+    metric : {"euclidean", "iou"}
+        "euclidean" (the paper's rule): the distance between box centres divided by the geometric
+        mean of the two box sizes (size = sqrt(w * h)) must be <= ``max_distance``.
+        "iou": the boxes' intersection over union must be >= ``min_iou``.
+    max_distance : float > 0
+    min_iou : float in (0, 1]
+    min_hits : int >= 1
+        Detections after which a track is confirmed.
+    max_age : int >= 0
+        A track closes when it has been unseen for more than this many updates.
+    predict_motion : bool
+        Move each track's box by its smoothed velocity before association (keeps crossing faces
+        apart). False uses the last seen box, as in the paper.
+
+    Raises
+    ------
+    ValueError, TypeError
+        For an unknown metric or an out-of-range or wrongly typed setting (naming it and its value).
+    """
+
+    def __init__(
+        self,
+        metric: str = "euclidean",
+        max_distance: float = 0.5,
+        min_iou: float = 0.3,
+        min_hits: int = 3,
+        max_age: int = 10,
+        *,
+        predict_motion: bool = True,
+    ) -> None:
+        self._impl = _core.Tracker(metric, max_distance, min_iou, min_hits, max_age, predict_motion)
+        self.metric = metric
+        self.max_distance = float(max_distance)
+        self.min_iou = float(min_iou)
+        self.min_hits = int(min_hits)
+        self.max_age = int(max_age)
+        self.predict_motion = predict_motion
+
+    def update(self, boxes: np.ndarray) -> TrackerUpdate:
+        """Advance by one frame.
+
+        Parameters
+        ----------
+        boxes : (N, 4) float32
+            This frame's boxes, x1, y1, x2, y2, with x2 > x1 and y2 > y1; N may be 0.
+
+        Returns
+        -------
+        TrackerUpdate
+        """
+        return TrackerUpdate(*self._impl.update(boxes))
+
+    def flush(self) -> TrackerUpdate:
+        """End every open track (end of stream): confirmed ones in ``closed``, tentative ones in
+        ``dropped``; ``track_ids`` and ``confirmed`` are empty. The tracker is empty afterwards."""
+        return TrackerUpdate(*self._impl.flush())
+
+    @property
+    def open_track_ids(self) -> np.ndarray:
+        """(T,) int64: the ids of the open (tentative and confirmed) tracks."""
+        return self._impl.open_track_ids
+
+    def __len__(self) -> int:
+        return len(self._impl)
+
+    def __repr__(self) -> str:
+        return (
+            f"Tracker(metric={self.metric!r}, max_distance={self.max_distance}, min_iou={self.min_iou}, "
+            f"min_hits={self.min_hits}, max_age={self.max_age}, predict_motion={self.predict_motion})"
+        )
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One scored observation of a track.
+
+    Attributes
+    ----------
+    frame_index : int
+    quality : float
+    handle : int
+        The caller's key for the crop (e.g. into a dict of crops).
+    """
+
+    frame_index: int
+    quality: float
+    handle: int
+
+
+@dataclass(frozen=True)
+class ClosedTrack:
+    """What :meth:`BestCropStore.close` hands back.
+
+    Attributes
+    ----------
+    best : Observation
+        The highest quality (the earliest one on ties).
+    top : list of Observation
+        Up to ``top_k`` observations, quality descending.
+    clip : list of Observation
+        The observations within +-``clip_window`` frames of the best, in frame order.
+    released : (R,) int64
+        Every handle the track still held (including those above): free them after reading.
+    """
+
+    best: Observation
+    top: list[Observation]
+    clip: list[Observation]
+    released: np.ndarray
+
+
+class BestCropStore:
+    """Per track, the best ``top_k`` observations and the clip around the best, in bounded memory.
+
+    Memory per track is at most ``top_k + 3 * clip_window + 2`` observations however long the
+    track lives; ``push`` is O(log top_k), plus O(clip_window) when the best changes.
+
+    Parameters
+    ----------
+    top_k : int >= 1
+    clip_window : int >= 0
+        W: the clip holds the observations with frame index within +-W of the best.
+    """
+
+    def __init__(self, top_k: int = 1, clip_window: int = 0) -> None:
+        self._impl = _core.BestCropStore(top_k, clip_window)
+
+    @property
+    def top_k(self) -> int:
+        return self._impl.top_k
+
+    @property
+    def clip_window(self) -> int:
+        return self._impl.clip_window
+
+    def push(self, track_id: int, frame_index: int, quality: float, handle: int) -> np.ndarray:
+        """Add an observation (the first one opens the track).
+
+        Parameters
+        ----------
+        track_id : int
+        frame_index : int in [0, 2**62)
+            Must increase strictly within a track.
+        quality : float
+            Finite; higher is better.
+        handle : int
+            The caller's key for this observation's crop; must not be held by the store already.
+
+        Returns
+        -------
+        (R,) int64
+            Handles the store no longer needs (possibly ``handle`` itself): free them now.
+        """
+        return self._impl.push(track_id, frame_index, quality, handle)
+
+    def close(self, track_id: int) -> ClosedTrack:
+        """End an open track and return its best, top K and clip (ValueError if not open)."""
+        best, top, clip, released = self._impl.close(track_id)
+        return ClosedTrack(
+            best=Observation(*best),
+            top=[Observation(*o) for o in top],
+            clip=[Observation(*o) for o in clip],
+            released=released,
+        )
+
+    def discard(self, track_id: int) -> np.ndarray:
+        """End an open track without a result; returns its (R,) int64 handles to free."""
+        return self._impl.discard(track_id)
+
+    def best(self, track_id: int) -> Observation:
+        """The current best observation of an open track (ValueError if not open)."""
+        return Observation(*self._impl.best(track_id))
+
+    @property
+    def track_ids(self) -> np.ndarray:
+        """(T,) int64: the open tracks, ascending."""
+        return self._impl.track_ids
+
+    @property
+    def held_handles(self) -> int:
+        """Total number of handles held across all tracks."""
+        return self._impl.held_handles
+
+    def __contains__(self, track_id: object) -> bool:
+        return track_id in self._impl
+
+    def __len__(self) -> int:
+        return len(self._impl)
+
+    def __repr__(self) -> str:
+        return f"BestCropStore(top_k={self.top_k}, clip_window={self.clip_window}, open_tracks={len(self)})"

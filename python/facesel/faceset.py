@@ -75,6 +75,8 @@ def align_tight_crop(image: np.ndarray, detector) -> tuple[np.ndarray, bool]:
 
 def load_face_folder(root: Path, detector=None, limit: int | None = None, progress: bool = False) -> FaceSet:
     """Align every image under ``root/<identity>/`` (see module docstring)."""
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+        raise ValueError(f"limit must be None or an integer >= 0, got {limit!r}")
     if detector is None:
         from facesel.detectors import YuNetDetector
 

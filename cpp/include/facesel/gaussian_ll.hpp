@@ -14,9 +14,13 @@ namespace facesel {
 /// log_sigma  (n, l, d) float32: decoder log standard deviations
 /// out        (n)       float64: the result
 ///
+/// threads    rows are split over this many threads (>= 1; std::invalid_argument otherwise);
+///            the result does not depend on it
+///
 /// The caller guarantees the pointers and sizes (n >= 0, l >= 1, d >= 1); the Python binding
-/// validates them. Values must be finite.
+/// validates them. Values must be finite. Relative error against a float64 evaluation is below
+/// ~1e-7 (exp(-log_sigma) is computed in float, the sums in double).
 void gaussian_log_rp(const float* x, const float* mu, const float* log_sigma, std::int64_t n,
-                     std::int64_t l, std::int64_t d, double* out);
+                     std::int64_t l, std::int64_t d, double* out, int threads = 1);
 
 }  // namespace facesel

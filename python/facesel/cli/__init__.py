@@ -11,6 +11,12 @@ from facesel import __version__
 # One module per area; each exposes ``register(subparsers)`` and sets ``func`` on its parsers.
 _SUBCOMMAND_MODULES = [
     "facesel.cli.info",
+    "facesel.cli.run",
+    "facesel.cli.train",
+    "facesel.cli.score",
+    "facesel.cli.eval",
+    "facesel.cli.authority",
+    "facesel.cli.vault_cmds",
 ]
 
 

@@ -1,9 +1,11 @@
-"""The detector interface and the frame check every detector shares."""
+"""The detector interface and the checks every detector shares."""
 
 from __future__ import annotations
 
+import numbers
 from typing import Protocol, runtime_checkable
 
+import cv2
 import numpy as np
 
 from facesel.types import Detections
@@ -31,3 +33,57 @@ def check_frame(frame, name: str = "frame") -> np.ndarray:
     if frame.shape[0] < 1 or frame.shape[1] < 1:
         raise ValueError(f"{name} must not be empty, got shape {frame.shape}")
     return np.ascontiguousarray(frame)
+
+
+def check_number(
+    value,
+    name: str,
+    low: float | None = None,
+    high: float | None = None,
+    integer: bool = False,
+    low_open: bool = False,
+) -> float | int:
+    """A detector setting, checked: a real number (an integer when ``integer``) within
+    [low, high] (low excluded when ``low_open``). Raises TypeError/ValueError naming the setting."""
+    kind = numbers.Integral if integer else numbers.Real
+    if isinstance(value, bool) or not isinstance(value, kind):
+        wanted = "an integer" if integer else "a number"
+        raise TypeError(f"{name} must be {wanted}, got {value!r}")
+    if not np.isfinite(float(value)):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    too_low = low is not None and (value <= low if low_open else value < low)
+    too_high = high is not None and value > high
+    if too_low or too_high:
+        left = "(" if low_open else "["
+        lo = "-inf" if low is None else low
+        hi = "inf" if high is None else high
+        raise ValueError(f"{name} must be in {left}{lo}, {hi}], got {value!r}")
+    return int(value) if integer else float(value)
+
+
+def check_max_side(max_side) -> int | None:
+    """``max_side`` setting: None (detect at full size) or an integer >= 32."""
+    if max_side is None:
+        return None
+    return check_number(max_side, "max_side", low=32, integer=True)
+
+
+def shrink(frame: np.ndarray, max_side: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """Resize ``frame`` so that its longer side is at most ``max_side`` (INTER_AREA, which
+    averages rather than aliases).
+
+    Returns
+    -------
+    image : (h, w, 3) uint8
+        The frame itself when no resize was needed.
+    back : (2,) float32
+        Per-axis (x, y) factors mapping image coordinates back to frame coordinates; per axis
+        because rounding the size makes the two ratios differ slightly.
+    """
+    h, w = frame.shape[:2]
+    if max_side is None or max(h, w) <= max_side:
+        return frame, np.ones(2, np.float32)
+    factor = max_side / float(max(h, w))
+    size = (max(1, int(round(w * factor))), max(1, int(round(h * factor))))
+    small = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
+    return small, np.array([w / size[0], h / size[1]], np.float32)

@@ -1,0 +1,83 @@
+// Multi-object tracker for face boxes: associates each frame's detections with open tracks,
+// one-to-one, and runs the track life cycle (tentative -> confirmed -> closed).
+//
+// Association follows Baert et al. (AAAI-21): the Euclidean distance between box centres, relative
+// to box size, must stay under a threshold. IoU association is the alternative, chosen by a setting.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace facesel {
+
+enum class TrackMetric {
+  /// |centre_track - centre_det| / sqrt(size_track * size_det) <= max_distance, with
+  /// size = sqrt(width * height): the geometric mean of the two box sizes. Among pairs within
+  /// that gate, the assignment cost also weighs 0.1 * |log(size_track / size_det)| (breaks ties
+  /// when a face passes in front of another).
+  Euclidean,
+  /// IoU(track box, det box) >= min_iou.
+  IoU,
+};
+
+/// Parses "euclidean" or "iou"; throws std::invalid_argument naming `metric` otherwise.
+TrackMetric parse_track_metric(const std::string& name);
+const char* track_metric_name(TrackMetric metric);
+
+struct TrackerConfig {
+  TrackMetric metric = TrackMetric::Euclidean;
+  double max_distance = 0.5;  ///< Euclidean gate, in box sizes (> 0)
+  double min_iou = 0.3;       ///< IoU gate, in (0, 1]
+  std::int64_t min_hits = 3;  ///< detections before a track is confirmed (>= 1)
+  std::int64_t max_age = 10;  ///< a track closes when unseen for more than this many updates (>= 0)
+  /// Predict each track's box with its smoothed velocity before association. Keeps identities
+  /// apart when two faces cross; with false the last seen box is used as is (the paper's rule).
+  bool predict_motion = true;
+
+  /// Throws std::invalid_argument naming the first bad field and its value.
+  void validate() const;
+};
+
+/// What one update (or flush) did.
+struct TrackerUpdate {
+  std::vector<std::int64_t> track_ids;  ///< (N) the track each input box was assigned to
+  std::vector<std::uint8_t> confirmed;  ///< (N) 1 if that track has >= min_hits detections
+  std::vector<std::int64_t> closed;     ///< ids of confirmed tracks that closed on this call
+  std::vector<std::int64_t> dropped;    ///< ids of tentative tracks that died on this call
+};
+
+class Tracker {
+ public:
+  explicit Tracker(const TrackerConfig& config = TrackerConfig());
+
+  /// boxes: (n, 4) float32 x1, y1, x2, y2, row-major, finite, with x2 > x1 and y2 > y1.
+  /// Throws std::invalid_argument (naming the row) for a bad box; the tracker is then unchanged.
+  TrackerUpdate update(const float* boxes, std::int64_t n);
+
+  /// Ends every open track: confirmed ones are reported in `closed`, tentative ones in `dropped`.
+  /// The tracker is empty afterwards; ids keep counting (never reused).
+  TrackerUpdate flush();
+
+  std::vector<std::int64_t> open_track_ids() const;
+  std::size_t size() const { return tracks_.size(); }
+  const TrackerConfig& config() const { return config_; }
+
+ private:
+  struct Track {
+    std::int64_t id;
+    double cx, cy, w, h;  // last matched box (centre and size)
+    double vx, vy;        // smoothed centre velocity, pixels per update
+    std::int64_t hits;
+    std::int64_t unseen;  // updates since the last match
+    bool confirmed;
+  };
+
+  void predicted_box(const Track& t, double out[4]) const;
+  double cost(const Track& t, const float* box) const;  // +inf when the pair fails the gate
+
+  TrackerConfig config_;
+  std::vector<Track> tracks_;
+  std::int64_t next_id_ = 1;  // ids start at 1 so that 0 never looks like "no track"
+};
+
+}  // namespace facesel

@@ -1,0 +1,116 @@
+// facesel._core.Tracker and the private _linear_assignment (exposed so that tests can hold the
+// solver to scipy.optimize.linear_sum_assignment).
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <tuple>
+
+#include "facesel/linear_assignment.hpp"
+#include "facesel/tracker.hpp"
+#include "register.hpp"
+#include "validate.hpp"
+
+namespace facesel {
+namespace bindings {
+
+namespace {
+
+// The C++ Tracker is not thread-safe and the GIL is released while it works, so each Python
+// object carries its own lock.
+struct PyTracker {
+  Tracker tracker;
+  std::mutex lock;
+  explicit PyTracker(const TrackerConfig& c) : tracker(c) {}
+};
+
+using UpdateTuple = std::tuple<py::array_t<std::int64_t>, py::array_t<bool>, py::array_t<std::int64_t>,
+                               py::array_t<std::int64_t>>;
+
+UpdateTuple to_python(const TrackerUpdate& u) {
+  py::array_t<bool> confirmed(static_cast<py::ssize_t>(u.confirmed.size()));
+  bool* c = confirmed.mutable_data();
+  for (std::size_t i = 0; i < u.confirmed.size(); ++i) c[i] = u.confirmed[i] != 0;
+  return UpdateTuple(to_numpy(u.track_ids), confirmed, to_numpy(u.closed), to_numpy(u.dropped));
+}
+
+std::unique_ptr<PyTracker> make_tracker(const py::object& metric, const py::object& max_distance,
+                                        const py::object& min_iou, const py::object& min_hits,
+                                        const py::object& max_age, const py::object& predict_motion) {
+  if (!py::isinstance<py::str>(metric)) {
+    throw py::type_error("metric must be a str ('euclidean' or 'iou'), got " + repr_str(metric));
+  }
+  if (!PyBool_Check(predict_motion.ptr())) {
+    throw py::type_error("predict_motion must be a bool, got " + repr_str(predict_motion));
+  }
+  TrackerConfig c;
+  c.metric = parse_track_metric(metric.cast<std::string>());
+  c.max_distance = as_finite_double(max_distance, "max_distance");
+  c.min_iou = as_finite_double(min_iou, "min_iou");
+  c.min_hits = as_int64(min_hits, "min_hits");
+  c.max_age = as_int64(max_age, "max_age");
+  c.predict_motion = predict_motion.cast<bool>();
+  return std::make_unique<PyTracker>(c);  // the constructor validates the ranges
+}
+
+UpdateTuple update_py(PyTracker& self, const py::object& boxes_obj) {
+  auto boxes = as_array<float>(boxes_obj, "boxes", 2, "float32");
+  if (boxes.shape(1) != 4) {
+    throw py::value_error("boxes must have shape (N, 4) (x1, y1, x2, y2), got " + shape_str(boxes));
+  }
+  TrackerUpdate u;
+  {
+    py::gil_scoped_release release;
+    std::lock_guard<std::mutex> guard(self.lock);
+    u = self.tracker.update(boxes.data(), boxes.shape(0));
+  }
+  return to_python(u);
+}
+
+py::array_t<std::int64_t> linear_assignment_py(const py::object& cost_obj) {
+  auto cost = as_array<double>(cost_obj, "cost", 2, "float64");
+  require_finite(cost, "cost");
+  std::vector<std::int64_t> cols;
+  {
+    py::gil_scoped_release release;
+    cols = linear_assignment(cost.data(), cost.shape(0), cost.shape(1));
+  }
+  return to_numpy(cols);
+}
+
+}  // namespace
+
+void register_tracker(py::module_& m) {
+  py::class_<PyTracker>(m, "Tracker", "Private: use facesel.Tracker.")
+      .def(py::init(&make_tracker), py::arg("metric"), py::arg("max_distance"), py::arg("min_iou"),
+           py::arg("min_hits"), py::arg("max_age"), py::arg("predict_motion"))
+      .def("update", &update_py, py::arg("boxes"),
+           "boxes (N, 4) float32 xyxy -> (track_ids (N,) int64, confirmed (N,) bool, closed, dropped)")
+      .def("flush",
+           [](PyTracker& self) {
+             TrackerUpdate u;
+             {
+               py::gil_scoped_release release;
+               std::lock_guard<std::mutex> guard(self.lock);
+               u = self.tracker.flush();
+             }
+             return to_python(u);
+           })
+      .def_property_readonly("open_track_ids",
+                             [](PyTracker& self) {
+                               std::lock_guard<std::mutex> guard(self.lock);
+                               return to_numpy(self.tracker.open_track_ids());
+                             })
+      .def("__len__", [](PyTracker& self) {
+        std::lock_guard<std::mutex> guard(self.lock);
+        return self.tracker.size();
+      });
+  m.def("_linear_assignment", &linear_assignment_py, py::arg("cost"),
+        "cost (R, C) float64 -> (R,) int64 column per row (-1: unassigned); minimum total cost.");
+}
+
+}  // namespace bindings
+}  // namespace facesel

@@ -1,0 +1,93 @@
+"""``facesel eval erc``: error-versus-reject curves of the quality methods with a real face matcher."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import sys
+from pathlib import Path
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text}")
+    return value
+
+
+def _run_erc(args: argparse.Namespace) -> int:
+    import cv2
+
+    from facesel.data import data_root
+    from facesel.eval.methods import method_names
+    from facesel.eval.runner import run_erc
+
+    cv2.setNumThreads(args.threads)  # a shared machine: one thread unless asked
+    names = []
+    for item in args.methods or ["all"]:
+        names += [n for n in item.split(",") if n]
+    if "all" in names:
+        names = method_names()
+    train = args.train
+    if train is None:
+        root = data_root()
+        train = None if root is None else root / "faces" / "lfw" / "train"
+    cache_dir = None if args.no_cache else (args.cache_dir or Path(args.out) / "embedding-cache")
+    result = run_erc(
+        data=args.data,
+        out=args.out,
+        methods=names,
+        train=train,
+        cache_dir=cache_dir,
+        degrade_seed=args.degrade,
+        limit_identities=args.limit_identities,
+        train_limit=args.train_limit,
+        n_boot=args.bootstrap,
+        n_random=args.random_seeds,
+        seed=args.seed,
+        progress=not args.no_progress,
+        command="facesel " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["eval"] else "facesel eval erc ...",
+    )
+    print(f"report: {result['report']}")
+    print(f"table:  {result['json']}")
+    for p in result["plots"]:
+        print(f"plot:   {p}")
+    for name, why in result["unavailable"].items():
+        print(f"not available: {name}: {why}")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    from facesel.eval.methods import method_names
+
+    p = subparsers.add_parser("eval", help="evaluate quality methods with a face matcher (ERC, EDC, pAUC)")
+    sub = p.add_subparsers(dest="eval_command", metavar="EVAL_COMMAND")
+    p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
+    e = sub.add_parser(
+        "erc",
+        help="error-versus-reject curves (the paper's ERC) and the ISO/IEC 29794-1 EDC with pAUC",
+        description=(
+            "Reject the lowest-quality probes and measure how often dlib's ResNet matcher (the paper used "
+            "FaceNet, not available offline) still fails. Writes report.md, results.json and PNG plots to --out. "
+            "Embeddings are cached in --out/embedding-cache by default: they are biometric templates, keep "
+            "that folder private and delete it when done."
+        ),
+    )
+    e.add_argument("--data", type=Path, required=True, help="<identity>/<image> folder, e.g. shared/data/faces/lfw/eval")
+    e.add_argument("--out", type=Path, required=True, help="output folder (created)")
+    e.add_argument(
+        "--methods", nargs="+", metavar="NAME", help=f"quality methods (space or comma separated, default all): {', '.join(method_names())}"
+    )
+    e.add_argument("--degrade", type=_positive_int, metavar="SEED", help="degrade every probe (in memory), seeded")
+    e.add_argument("--limit-identities", type=int, metavar="N", help="only the first N subjects with 2+ images")
+    e.add_argument("--train", type=Path, help="training faces for the PCA and supervised baselines (default: <data root>/faces/lfw/train)")
+    e.add_argument("--train-limit", type=int, metavar="N", help="only the first N training images (quick runs)")
+    e.add_argument("--cache-dir", type=Path, help="embedding cache folder (default: OUT/embedding-cache; sensitive)")
+    e.add_argument("--no-cache", action="store_true", help="do not cache embeddings")
+    e.add_argument("--bootstrap", type=_positive_int, default=500, help="bootstrap resamples over subjects (default 500)")
+    e.add_argument("--random-seeds", type=int, default=100, help="seeds averaged for random rejection (default 100)")
+    e.add_argument("--seed", type=_positive_int, default=0, help="seed of the bootstrap and random rejection")
+    e.add_argument("--threads", type=int, default=int(os.environ.get("FACESEL_THREADS", "1")), help="OpenCV threads (default 1)")
+    e.add_argument("--no-progress", action="store_true", help="no progress bars")
+    e.set_defaults(func=_run_erc)

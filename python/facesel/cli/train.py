@@ -1,0 +1,65 @@
+"""``facesel train``: train the VAE quality model on a face folder and export it to ONNX.
+
+Needs a source checkout (the ``training/`` folder) and the ``[train]`` extra (PyTorch).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+_SOURCE_ROOT = Path(__file__).resolve().parents[3]
+
+
+def _import_training():
+    """Import the training package from the checkout's ``training/`` folder, or explain why not."""
+    try:
+        import torch  # noqa: F401
+    except ImportError as err:
+        raise RuntimeError("facesel train needs PyTorch: pip install 'facesel[train]'") from err
+    folder = _SOURCE_ROOT / "training"
+    if not (folder / "facesel_training").is_dir():
+        raise RuntimeError(f"facesel train needs a source checkout with a training/ folder; not found at {folder}")
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
+    import facesel_training.pipeline as pipeline
+
+    return pipeline
+
+
+def _run(args) -> int:
+    pipeline = _import_training()
+    data = Path(args.data)
+    if not data.is_dir():
+        raise FileNotFoundError(f"--data folder not found: {data}")
+    card = pipeline.train_and_export(
+        data_dir=data,
+        out_dir=Path(args.out),
+        method=args.method,
+        epochs=args.epochs,
+        seed=args.seed,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        base_channels=args.base_channels,
+        threads=args.threads,
+        cache=Path(args.cache) if args.cache else None,
+        progress=not args.quiet,
+    )
+    print(f"wrote {args.out}: method={card['method']} parameters={card['parameters']} final loss={card['losses']['loss'][-1]:.1f}")
+    return 0
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("train", help="train the VAE face-quality model and export it to ONNX")
+    p.add_argument("--data", required=True, help="face folder laid out as <identity>/<image> (e.g. lfw/train)")
+    p.add_argument("--out", required=True, help="output folder for encoder.onnx, decoder.onnx, model_card.json")
+    p.add_argument("--method", default="paper", help="training objective (see facesel_training.loop.TRAIN_METHODS)")
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--batch-size", type=int, default=144)
+    p.add_argument("--lr", type=float, default=0.001, help="Adam learning rate (the paper: 0.005, which diverged here)")
+    p.add_argument("--base-channels", type=int, default=32, help="32 gives the paper's 6.4M-parameter shape")
+    p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    p.add_argument("--cache", default=None, help="optional .npz cache of the aligned crops (keep it outside the repo)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_run)

@@ -1,0 +1,199 @@
+"""Registry of the quality methods the evaluation compares, looked up by name.
+
+A method is built once per run from a :class:`MethodContext` (which lazily loads the training faces)
+and returns a function ``(crops (N, 64, 64) uint8, image_side (N,) float) -> (N,) float64`` quality,
+higher is better. A method that cannot be built here (a missing model, a missing module, no
+training folder) raises :class:`MethodUnavailable` with the reason; the report then shows a
+"not available: <why>" row, never a number.
+
+Random rejection and the ideal curve are not methods: the analysis adds them to every table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+QualityFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+UNSUPERVISED = "unsupervised model (no recognition model)"
+HEURISTIC = "heuristic (no recognition model)"
+SUPERVISED = "supervised: NEEDS A FACE-RECOGNITION MODEL for training"
+
+
+class MethodUnavailable(RuntimeError):
+    """The method cannot run in this installation; the message says why."""
+
+
+@dataclass(frozen=True)
+class Method:
+    """Attributes: name (registry key), family (see the module constants), description, build."""
+
+    name: str
+    family: str
+    description: str
+    build: Callable[["MethodContext"], QualityFn]
+
+
+class MethodContext:
+    """What methods may need to build themselves; everything heavy is loaded on first use.
+
+    Parameters
+    ----------
+    train_dir : Path or None
+        ``<identity>/<image>`` training faces (``lfw/train``); never the evaluation set.
+    detector : Detector
+        Used to align the training crops exactly like the evaluation crops.
+    matcher, cache : optional
+        Needed only by the supervised baseline (its targets are matcher distances).
+    train_limit : int, optional
+        Use only the first N training images (for quick tests).
+    progress : bool
+    """
+
+    def __init__(self, train_dir, detector, matcher=None, cache=None, train_limit=None, progress=False) -> None:
+        self.train_dir = None if train_dir is None else Path(train_dir)
+        self.detector = detector
+        self.matcher = matcher
+        self.cache = cache
+        self.train_limit = train_limit
+        self.progress = progress
+        self._faceset = None
+        self._pca = None
+        self.notes: list[str] = []
+
+    def train_faces(self):
+        """The aligned training crops (:class:`facesel.faceset.FaceSet`), kept in memory only."""
+        if self.train_dir is None or not self.train_dir.is_dir():
+            raise MethodUnavailable(f"no training folder (lfw/train) found at {self.train_dir}: pass --train DIR")
+        if self._faceset is None:
+            from facesel.faceset import load_face_folder
+
+            self._faceset = load_face_folder(self.train_dir, self.detector, self.train_limit, self.progress)
+            if len(self._faceset) < 100:
+                raise MethodUnavailable(f"only {len(self._faceset)} training faces in {self.train_dir}; need >= 100")
+        return self._faceset
+
+    def pca(self):
+        """The eigenface model fitted on the training crops (shared by two methods)."""
+        if self._pca is None:
+            from facesel.scoring.baselines import PCAReconstructionScorer
+
+            self._pca = PCAReconstructionScorer(n_components=50).fit(self.train_faces().grey)
+            self.notes.append(f"PCA: 50 eigenfaces fitted on {len(self.train_faces())} training crops")
+        return self._pca
+
+
+_REGISTRY: dict[str, Method] = {}
+
+
+def register(method: Method) -> None:
+    """Add a method; names are unique."""
+    if method.name in _REGISTRY:
+        raise ValueError(f"a quality method named {method.name!r} is already registered")
+    _REGISTRY[method.name] = method
+
+
+def method_names() -> list[str]:
+    """Every registered name, in registration order."""
+    return list(_REGISTRY)
+
+
+def get_method(name: str) -> Method:
+    """The method called ``name``; ValueError naming the known ones otherwise."""
+    if name not in _REGISTRY:
+        raise ValueError(f"unknown quality method {name!r}; known: {', '.join(_REGISTRY)}")
+    return _REGISTRY[name]
+
+
+def build_methods(names: list[str], context: MethodContext) -> tuple[dict[str, QualityFn], dict[str, str]]:
+    """Build each named method.
+
+    Returns
+    -------
+    built : dict name -> quality function
+    unavailable : dict name -> reason
+    """
+    built, unavailable = {}, {}
+    for name in names:
+        method = get_method(name)
+        try:
+            built[name] = method.build(context)
+        except MethodUnavailable as err:
+            unavailable[name] = str(err)
+    return built, unavailable
+
+
+# --- the methods --------------------------------------------------------------------------------
+
+
+def _crop_scorer(scorer) -> QualityFn:
+    return lambda crops, image_side: np.asarray(scorer.score(crops), dtype=np.float64)
+
+
+def _build_sharpness(ctx: MethodContext) -> QualityFn:
+    from facesel.scoring import LaplacianVarianceScorer
+
+    return _crop_scorer(LaplacianVarianceScorer())
+
+
+def _build_brightness(ctx: MethodContext) -> QualityFn:
+    from facesel.scoring.baselines import BrightnessScorer
+
+    return _crop_scorer(BrightnessScorer())
+
+
+def _build_contrast(ctx: MethodContext) -> QualityFn:
+    from facesel.scoring.baselines import ContrastScorer
+
+    return _crop_scorer(ContrastScorer())
+
+
+def _build_face_size(ctx: MethodContext) -> QualityFn:
+    from facesel.scoring.baselines import face_size_quality
+
+    return lambda crops, image_side: face_size_quality(image_side)
+
+
+def _build_pca(ctx: MethodContext) -> QualityFn:
+    return _crop_scorer(ctx.pca())
+
+
+def _build_supervised(ctx: MethodContext) -> QualityFn:
+    from facesel.eval.supervised import train_distance_regressor
+
+    return _crop_scorer(train_distance_regressor(ctx))
+
+
+def _vae_builder(label: str, **settings) -> Callable[[MethodContext], QualityFn]:
+    def build(ctx: MethodContext) -> QualityFn:
+        from facesel.eval.vae_methods import make_vae_scorer
+
+        scorer = make_vae_scorer(label, **settings)
+        return _crop_scorer(scorer)
+
+    return build
+
+
+register(Method("vae", UNSUPERVISED, "facesel's default VAE quality score (L = 10)", _vae_builder("default")))
+register(Method("vae-paper", UNSUPERVISED, "the paper's VAE reconstruction probability (L = 10)", _vae_builder("paper")))
+register(Method("vae-paper-L1", UNSUPERVISED, "ablation: the paper's score with L = 1, z = mu_z", _vae_builder("paper-L1")))
+register(
+    Method("vae-recon-error", UNSUPERVISED, "ablation: plain VAE reconstruction error instead of probability", _vae_builder("recon-error"))
+)
+register(Method("pca-error", UNSUPERVISED, "eigenface (PCA, 50 components) reconstruction error", _build_pca))
+register(Method("sharpness", HEURISTIC, "variance of the Laplacian", _build_sharpness))
+register(Method("brightness", HEURISTIC, "mean grey level close to mid-grey", _build_brightness))
+register(Method("contrast", HEURISTIC, "RMS contrast (std of grey levels)", _build_contrast))
+register(Method("face-size", HEURISTIC, "shorter side of the face image (constant when all sizes are equal)", _build_face_size))
+register(
+    Method(
+        "supervised-ridge",
+        SUPERVISED,
+        "FaceQnet-like: ridge regression from crop features to the matcher distance, trained on lfw/train",
+        _build_supervised,
+    )
+)

@@ -1,0 +1,118 @@
+"""The evaluation's tables: ``report.md`` (for people) and ``results.json`` (for programs)."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+from facesel.eval.analysis import GRID, LIMITS
+from facesel.eval.cache import CACHE_WARNING
+from facesel.eval.matcher import MATCHER_NOTE
+from facesel.eval.protocol import REFERENCE_RULE
+
+NORMALISATION_NOTE = (
+    "pAUC is the exact area under the step curve from 0 to the discard limit, divided by the limit "
+    "(= the mean FNMR over that range; lower is better). gain = (pAUC_random - pAUC) / "
+    "(pAUC_random - pAUC_ideal): 0 = no better than random rejection, 1 = ideal (rejecting by the "
+    "true distance), negative = worse than random. Random rejection's pAUC is its exact expectation "
+    "(initial FNMR x limit); the mean of the seeded random orderings is in results.json and the plots. Discards go by quality level (ties kept or "
+    "dropped together), so the x axis is the actual fraction discarded."
+)
+CI_NOTE = (
+    "[a, b] = 95% percentile bootstrap interval over subjects (thresholds fixed from the full set). "
+    "A difference inside the intervals is not a win."
+)
+DEGRADE_NOTE = (
+    "Every probe (never a reference) is degraded in memory by one kind drawn uniformly from "
+    "facesel.degrade.KINDS at a severity drawn uniformly from [0, 1], seeded."
+)
+
+
+def _fmt(x: float) -> str:
+    return "nan" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.3f}"
+
+
+def _cell(row: dict, key: str) -> str:
+    text = _fmt(row[key])
+    if f"{key}_ci" in row:
+        lo, hi = row[f"{key}_ci"]
+        text += f" [{_fmt(lo)}, {_fmt(hi)}]"
+    return text
+
+
+def write_report(out: Path, meta: dict, results: dict, families: dict, unavailable: dict, kinds: dict | None, notes: list) -> tuple[Path, Path]:
+    """Write ``report.md`` and ``results.json`` into ``out``; returns their paths."""
+    out = Path(out)
+    lines = [f"# facesel eval erc: {meta['dataset']}{' (degraded probes, seed %d)' % meta['degrade_seed'] if meta['degrade_seed'] is not None else ''}", ""]
+    lines += [
+        f"- Command: `{meta['command']}`",
+        f"- Data: `{meta['data']}`: {meta['subjects']} subjects, {meta['images']} images, {meta['probes']} probes "
+        f"(face found by the aligner in {meta['detected']} of {meta['images']} images; else the whole image was the box)",
+        f"- {MATCHER_NOTE}",
+        f"- {REFERENCE_RULE}",
+    ]
+    if meta["degrade_seed"] is not None:
+        lines.append(f"- {DEGRADE_NOTE}")
+    lines += [f"- {NORMALISATION_NOTE}", f"- {CI_NOTE}", f"- {CACHE_WARNING} Cache: `{meta['cache']}`", ""]
+    header = "| method | family | " + " | ".join(f"pAUC@{L:.0%} | gain@{L:.0%}" for L in LIMITS) + " |"
+    rule = "|---|---|" + "---|---|" * len(LIMITS)
+    for res in results.values():
+        lines += [
+            f"## {res.title}",
+            "",
+            f"Threshold {res.threshold:.4f}; initial FNMR {res.initial_error:.4f} ({res.n_errors} of {res.n_comparisons} comparisons fail).",
+            "",
+            header,
+            rule,
+        ]
+        for name, row in res.rows.items():
+            family = families.get(name, "control" if name == "random" else "oracle (true distance)")
+            cells = " | ".join(f"{_cell(row, f'pauc@{L:g}')} | {_cell(row, f'gain@{L:g}')}" for L in LIMITS)
+            lines.append(f"| {name} | {family} | {cells} |")
+        for name, why in unavailable.items():
+            lines.append(f"| {name} | {families.get(name, '')} | not available: {why} |" + " |" * (2 * len(LIMITS) - 1))
+        lines.append("")
+    if kinds:
+        names = list(kinds)
+        all_kinds = sorted({k for v in kinds.values() for k in v})
+        lines += [
+            "## Which degradations each method notices",
+            "",
+            "Mean percentile rank of the probes of each kind among all probes (0.5 = not noticed; lower = "
+            "scored as worse). The `ideal` column ranks by the true distance: it shows which kinds hurt the matcher.",
+            "",
+            "| kind | " + " | ".join(names) + " |",
+            "|---|" + "---|" * len(names),
+        ]
+        for k in all_kinds:
+            lines.append(f"| {k} | " + " | ".join(_fmt(kinds[n].get(k, float('nan'))) for n in names) + " |")
+        lines.append("")
+    if notes:
+        lines += ["## Notes", ""] + [f"- {n}" for n in notes] + [""]
+    md = out / "report.md"
+    md.write_text("\n".join(lines))
+
+    payload = {
+        "meta": meta,
+        "notes": {"matcher": MATCHER_NOTE, "reference_rule": REFERENCE_RULE, "normalisation": NORMALISATION_NOTE, "ci": CI_NOTE, "other": notes},
+        "families": families,
+        "unavailable": unavailable,
+        "grid": GRID.tolist(),
+        "protocols": {
+            name: {
+                "title": r.title,
+                "threshold": r.threshold,
+                "initial_error": r.initial_error,
+                "n_comparisons": r.n_comparisons,
+                "n_errors": r.n_errors,
+                "rows": r.rows,
+                "curves": {k: v.tolist() for k, v in r.curves.items()},
+            }
+            for name, r in results.items()
+        },
+        "kind_ranks": kinds,
+    }
+    js = out / "results.json"
+    js.write_text(json.dumps(payload, indent=1, allow_nan=True))
+    return md, js

@@ -1,0 +1,139 @@
+"""VAEScorer: the unsupervised VAE face-quality model, run with ONNX Runtime (no torch needed).
+
+The encoder runs once per crop, the decoder on L latent samples per crop, and a scoring rule of
+:mod:`facesel.scoring.vae_methods` turns the outputs into one number (higher is better). The
+paper's rule is the Gaussian log reconstruction probability, reduced by the C++ core (or its CUDA
+kernel when ``facesel.HAS_CUDA``).
+"""
+
+from __future__ import annotations
+
+import json
+import numbers
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from facesel import _backend
+from facesel.scoring.base import as_grey_batch
+from facesel.scoring.vae_methods import METHODS
+from facesel.scoring.vae_runtime import VAERunner
+
+SHIPPED_MODEL = "vae"
+"""Folder name, under ``facesel/models``, of the weights trained for facesel."""
+
+FALLBACK_METHOD = "paper"
+
+
+def shipped_model_dir(name: str = SHIPPED_MODEL) -> Path:
+    """Path of a model folder shipped in the package (``facesel/models/<name>``)."""
+    path = Path(str(resources.files("facesel") / "models" / name))
+    if not (path / "encoder.onnx").is_file():
+        raise FileNotFoundError(f"shipped model {name!r} not found at {path} (is the package installed completely?)")
+    return path
+
+
+def _check_int(name: str, value, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)
+
+
+class VAEScorer:
+    """Face quality from a VAE trained on good faces (Baert et al., AAAI-21), plus a correction.
+
+    Parameters
+    ----------
+    model_dir : path, optional
+        Folder with ``encoder.onnx``, ``decoder.onnx`` and ``model_card.json``. Default: the shipped
+        model (see :meth:`default`).
+    method : str, optional
+        Scoring rule, a key of :data:`facesel.scoring.vae_methods.METHODS`: ``"paper"`` (the
+        paper's log reconstruction probability), ``"recon_error"`` (ablation), or a corrected rule.
+        Default: the model card's ``default_method``.
+    samples : int
+        L, latent samples per crop (default 10).
+    use_mean : bool
+        Decode z = mu_z once instead of sampling (the L = 1 ablation; needs ``samples=1``).
+    seed : int
+        Seed of the latent noise. Noise is drawn per crop from (seed, crop bytes), so the same seed
+        gives the same score for a crop whatever batch it is in.
+    threads : int
+        ONNX Runtime intra-op threads (default 1; spinning is off).
+    batch_size : int
+        Crops per encoder/decoder run (the decoder sees batch_size * L latents).
+    device : {"auto", "cpu", "cuda"}
+        ONNX Runtime execution provider; "auto" uses CUDA when ``facesel.HAS_CUDA``.
+    """
+
+    def __init__(
+        self,
+        model_dir: str | Path | None = None,
+        *,
+        method: str | None = None,
+        samples: int = 10,
+        use_mean: bool = False,
+        seed: int = 0,
+        threads: int = 1,
+        batch_size: int = 32,
+        device: str = "auto",
+    ) -> None:
+        self.model_dir = Path(model_dir) if model_dir is not None else shipped_model_dir()
+        card_path = self.model_dir / "model_card.json"
+        self.card = json.loads(card_path.read_text()) if card_path.is_file() else {}
+        if method is None:
+            method = self.card.get("default_method", FALLBACK_METHOD)
+        if method not in METHODS:
+            raise ValueError(f"method must be one of {sorted(METHODS)}, got {method!r}")
+        self.samples = _check_int("samples", samples, 1)
+        if not isinstance(use_mean, bool):
+            raise TypeError(f"use_mean must be a bool, got {type(use_mean).__name__}")
+        if use_mean and self.samples != 1:
+            raise ValueError(f"use_mean=True decodes z = mu_z once, so samples must be 1, got {samples}")
+        self.seed = _check_int("seed", seed, 0)
+        self.threads = _check_int("threads", threads, 1)
+        self.batch_size = _check_int("batch_size", batch_size, 1)
+        if device not in ("auto", "cpu", "cuda"):
+            raise ValueError(f"device must be 'auto', 'cpu' or 'cuda', got {device!r}")
+        if device == "cuda" and not _backend.HAS_CUDA:
+            raise RuntimeError("device='cuda' was asked for but facesel.HAS_CUDA is False")
+        self.method = method
+        self.use_mean = use_mean
+        self.calibration = dict(self.card.get("calibration", {}))
+        self.runner = VAERunner(
+            self.model_dir / "encoder.onnx",
+            self.model_dir / "decoder.onnx",
+            threads=self.threads,
+            use_cuda=(device != "cpu" and _backend.HAS_CUDA),
+        )
+        self.name = f"vae-{method}"
+
+    @classmethod
+    def default(cls, **settings) -> "VAEScorer":
+        """The shipped model with its default (corrected) scoring rule; ``settings`` as in the constructor."""
+        return cls(None, **settings)
+
+    @classmethod
+    def paper(cls, **settings) -> "VAEScorer":
+        """The shipped model scored the paper's way (log reconstruction probability)."""
+        return cls(None, method="paper", **settings)
+
+    def score(self, crops: np.ndarray) -> np.ndarray:
+        """(N, 64, 64) uint8 grey (or (N, 64, 64, 3) BGR) crops -> (N,) float64, higher is better."""
+        crops = as_grey_batch(crops)
+        rule = METHODS[self.method]
+        out = np.empty(len(crops), np.float64)
+        for start in range(0, len(crops), self.batch_size):
+            chunk = crops[start : start + self.batch_size]
+            outputs = self.runner.run(chunk, self.samples, self.use_mean, self.seed)
+            out[start : start + len(chunk)] = rule(outputs, chunk, self.calibration)
+        return out
+
+    def __repr__(self) -> str:
+        return (
+            f"VAEScorer(model_dir={str(self.model_dir)!r}, method={self.method!r}, samples={self.samples}, "
+            f"use_mean={self.use_mean}, seed={self.seed}, threads={self.threads}, batch_size={self.batch_size})"
+        )

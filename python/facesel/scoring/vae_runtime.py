@@ -1,0 +1,115 @@
+"""Running the exported VAE: ONNX Runtime sessions, seeded latent sampling, batching.
+
+Kept apart from the scoring rules (:mod:`facesel.scoring.vae_methods`) so that benchmarks can time
+encoder, decoder, reduction and correction separately.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from facesel import _backend
+
+PIXELS = 64 * 64
+
+
+@dataclass
+class VAEOutputs:
+    """What the VAE says about a batch of crops.
+
+    Attributes
+    ----------
+    x : (N, 4096) float32
+        The crops, flattened, pixels / 255.
+    mu_z, log_sigma_z : (N, latent) float32
+        Encoder outputs.
+    mu_x, log_sigma_x : (N, L, 4096) float32
+        Decoder outputs for the L latent samples of each crop.
+    """
+
+    x: np.ndarray
+    mu_z: np.ndarray
+    log_sigma_z: np.ndarray
+    mu_x: np.ndarray
+    log_sigma_x: np.ndarray
+
+
+def make_session(path: Path, threads: int, use_cuda: bool):
+    """An ONNX Runtime session with ``threads`` intra-op threads and no busy-waiting."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    # Spinning threads steal a busy machine's cores from the rest of the pipeline.
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    providers = ["CPUExecutionProvider"]
+    if use_cuda and "CUDAExecutionProvider" in ort.get_available_providers():
+        providers = ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    return ort.InferenceSession(str(path), sess_options=opts, providers=providers)
+
+
+def latent_noise(crop: np.ndarray, seed: int, samples: int, latent: int) -> np.ndarray:
+    """(samples, latent) float32 standard normal noise, a function of (seed, crop bytes) only.
+
+    Seeding per crop makes a crop's score independent of the batch it is scored in.
+    """
+    rng = np.random.default_rng([seed, zlib.crc32(crop.tobytes())])
+    return rng.standard_normal((samples, latent), dtype=np.float32)
+
+
+class VAERunner:
+    """Encoder once per crop, decoder on L latent samples per crop.
+
+    Parameters
+    ----------
+    encoder_path, decoder_path : Path
+        ONNX files: x (B,1,64,64) -> mu_z, log_sigma_z; z (B,latent) -> mu_x, log_sigma_x (B,1,64,64).
+    threads : int
+        ONNX Runtime intra-op threads.
+    use_cuda : bool
+        Use the CUDA execution provider when ONNX Runtime has it and a device is usable.
+    """
+
+    def __init__(self, encoder_path: Path, decoder_path: Path, threads: int = 1, use_cuda: bool | None = None) -> None:
+        for name, p in (("encoder_path", encoder_path), ("decoder_path", decoder_path)):
+            if not Path(p).is_file():
+                raise FileNotFoundError(f"{name} not found: {p}")
+        if use_cuda is None:
+            use_cuda = _backend.HAS_CUDA
+        self.encoder = make_session(Path(encoder_path), threads, use_cuda)
+        self.decoder = make_session(Path(decoder_path), threads, use_cuda)
+        self.latent = int(self.encoder.get_outputs()[0].shape[1])
+
+    def encode(self, crops: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(N,64,64) uint8 -> x (N,4096) f32, mu_z, log_sigma_z (N,latent) f32."""
+        x = crops.astype(np.float32) / np.float32(255.0)
+        mu_z, log_sigma_z = self.encoder.run(None, {"x": x[:, None]})
+        return x.reshape(len(crops), PIXELS), mu_z, log_sigma_z
+
+    def sample_latents(
+        self, crops: np.ndarray, mu_z: np.ndarray, log_sigma_z: np.ndarray, samples: int, use_mean: bool, seed: int
+    ) -> np.ndarray:
+        """(N, L, latent) float32: z = mu_z when ``use_mean`` (L = 1), else mu_z + sigma_z * eps."""
+        if use_mean:
+            return mu_z[:, None, :].copy()
+        eps = np.stack([latent_noise(c, seed, samples, self.latent) for c in crops])
+        return mu_z[:, None, :] + np.exp(log_sigma_z)[:, None, :] * eps
+
+    def decode(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(N, L, latent) -> mu_x, log_sigma_x (N, L, 4096) float32."""
+        n, l_samples, latent = z.shape
+        mu_x, log_sigma_x = self.decoder.run(None, {"z": np.ascontiguousarray(z.reshape(n * l_samples, latent))})
+        return mu_x.reshape(n, l_samples, PIXELS), log_sigma_x.reshape(n, l_samples, PIXELS)
+
+    def run(self, crops: np.ndarray, samples: int, use_mean: bool, seed: int) -> VAEOutputs:
+        """All VAE outputs for (N, 64, 64) uint8 crops (one chunk; the caller batches)."""
+        x, mu_z, log_sigma_z = self.encode(crops)
+        z = self.sample_latents(crops, mu_z, log_sigma_z, samples, use_mean, seed)
+        mu_x, log_sigma_x = self.decode(z)
+        return VAEOutputs(x, mu_z, log_sigma_z, mu_x, log_sigma_x)

@@ -1,0 +1,20 @@
+"""The evidence vault: sealed snapshots, retention with crypto-shredding, k-of-n opening, audit log.
+
+Camera side: :class:`Vault` (``seal``, ``purge``, ``close``) holds public keys only.
+Authority side: :func:`create_authority`, :func:`reconstruct_master`, :func:`open_records`,
+:func:`shred_expired`. See ``facesel authority|open|list|purge|audit --help``.
+"""
+
+from facesel.vault.audit import AuditLog, verify as verify_audit
+from facesel.vault.errors import (AuditError, EpochUnavailableError, KeyMaterialError, RecordError,
+                                  VaultLockedError, VaultWriteError)
+from facesel.vault.keys import AuthorityPublic, Keystore, ShareFile, create_authority, extend_authority, reconstruct_master
+from facesel.vault.opening import open_records
+from facesel.vault.retention import shred_expired
+from facesel.vault.store import Vault
+
+__all__ = [
+    "Vault", "AuthorityPublic", "Keystore", "ShareFile", "AuditLog", "verify_audit",
+    "create_authority", "extend_authority", "reconstruct_master", "open_records", "shred_expired",
+    "AuditError", "EpochUnavailableError", "KeyMaterialError", "RecordError", "VaultLockedError", "VaultWriteError",
+]

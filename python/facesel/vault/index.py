@@ -1,0 +1,121 @@
+"""The vault's SQLite index (WAL mode): non-biometric metadata of each record, nothing else.
+
+Columns: record id, camera id, epoch id, seal time, the track's first/last stream timestamps,
+quality score, track number, record size and SHA-256 of the record file. No pixels, no
+landmarks, no boxes, no embeddings. The index can always be rebuilt from the records' plaintext
+headers; the record files are the truth.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS records (
+    record_id       TEXT PRIMARY KEY,
+    camera_id       TEXT NOT NULL,
+    epoch_id        INTEGER NOT NULL,
+    sealed_at       REAL NOT NULL,
+    first_timestamp REAL,
+    last_timestamp  REAL,
+    quality         REAL,
+    track_id        INTEGER,
+    size            INTEGER NOT NULL,
+    sha256          TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS records_sealed_at ON records (sealed_at);
+"""
+
+COLUMNS = ("record_id", "camera_id", "epoch_id", "sealed_at", "first_timestamp", "last_timestamp",
+           "quality", "track_id", "size", "sha256")
+
+
+@dataclass(frozen=True)
+class IndexRow:
+    record_id: str
+    camera_id: str
+    epoch_id: int
+    sealed_at: float
+    first_timestamp: float | None
+    last_timestamp: float | None
+    quality: float | None
+    track_id: int | None
+    size: int
+    sha256: str
+
+    @classmethod
+    def from_header(cls, header: dict, size: int, sha256: str) -> "IndexRow":
+        return cls(header["record_id"], header["camera_id"], header["epoch_id"], header["sealed_at"],
+                   header["first_timestamp"], header["last_timestamp"], header["quality"], header["track_id"],
+                   size, sha256)
+
+    def to_dict(self) -> dict:
+        return {c: getattr(self, c) for c in COLUMNS}
+
+
+class Index:
+    """Thin wrapper over the ``records`` table; every write is its own committed transaction."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        # isolation_level=None: we commit explicitly, so a failed insert never lingers in a
+        # half-open transaction. timeout: wait for another process's short write lock.
+        self.db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")
+        self.db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def insert(self, row: IndexRow) -> None:
+        with self._transaction():
+            self.db.execute(f"INSERT INTO records ({','.join(COLUMNS)}) VALUES ({','.join('?' * len(COLUMNS))})",
+                            tuple(getattr(row, c) for c in COLUMNS))
+
+    def delete(self, record_id: str) -> None:
+        with self._transaction():
+            self.db.execute("DELETE FROM records WHERE record_id = ?", (record_id,))
+
+    def _transaction(self):
+        return _Tx(self.db)
+
+    def ids(self) -> set[str]:
+        return {r[0] for r in self.db.execute("SELECT record_id FROM records")}
+
+    def rows(self, record_ids: list[str] | None = None, start: float | None = None, end: float | None = None,
+             expired_before: float | None = None) -> list[IndexRow]:
+        """Rows ordered by seal time, filtered by ids, by a seal-time window [start, end], or by expiry."""
+        sql, args = f"SELECT {','.join(COLUMNS)} FROM records WHERE 1=1", []
+        if record_ids is not None:
+            sql += f" AND record_id IN ({','.join('?' * len(record_ids))})"
+            args += list(record_ids)
+        if start is not None:
+            sql += " AND sealed_at >= ?"
+            args.append(start)
+        if end is not None:
+            sql += " AND sealed_at <= ?"
+            args.append(end)
+        if expired_before is not None:
+            sql += " AND sealed_at < ?"
+            args.append(expired_before)
+        return [IndexRow(*r) for r in self.db.execute(sql + " ORDER BY sealed_at, record_id", args)]
+
+
+class _Tx:
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def __enter__(self) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.db.execute("COMMIT")
+        else:
+            try:
+                self.db.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass  # SQLite may already have rolled back (e.g. on SQLITE_FULL)

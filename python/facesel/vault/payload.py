@@ -1,0 +1,129 @@
+"""The plaintext inside a record: a TrackResult's best snapshot, encoded in memory only.
+
+Layout: ``u32 big-endian metadata length | metadata JSON | image blobs``. The crop and every clip
+frame are PNG-encoded with ``cv2.imencode`` (lossless, so opening gives back the exact pixels the
+Selector chose); nothing is ever written to a file before encryption.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import struct
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from facesel.types import TrackResult
+from facesel.vault.errors import RecordError
+
+PAYLOAD_KIND = "snapshot-v1"
+_LEN = struct.Struct(">I")
+_FORMATS = {"png": (".png", "image/png"), "jpg": (".jpg", "image/jpeg")}
+
+
+def _check_image(array: object, name: str) -> np.ndarray:
+    if not isinstance(array, np.ndarray) or array.dtype != np.uint8 or array.ndim not in (2, 3) \
+            or array.size == 0 or (array.ndim == 3 and array.shape[2] not in (1, 3, 4)):
+        shape = getattr(array, "shape", None)
+        dtype = getattr(array, "dtype", type(array).__name__)
+        raise ValueError(f"{name} must be a non-empty (h, w[, 1|3|4]) uint8 image, got shape {shape} dtype {dtype}")
+    return np.ascontiguousarray(array)
+
+
+def _encode(array: np.ndarray, fmt: str, name: str) -> tuple[bytes, dict]:
+    ext, media = _FORMATS[fmt]
+    ok, buf = cv2.imencode(ext, array)
+    if not ok:
+        raise ValueError(f"{name}: could not encode the image as {fmt}")
+    return buf.tobytes(), {"name": name, "media": media, "shape": list(array.shape)}
+
+
+def _floats(values) -> list:
+    return [v if math.isfinite(v) else None for v in np.asarray(values, dtype=np.float64).reshape(-1).tolist()]
+
+
+def encode_snapshot(result: TrackResult, record_id: str, clip_format: str = "png") -> bytes:
+    """Serialise ``result`` (best crop, its metadata and optional clip) to payload bytes.
+
+    Parameters
+    ----------
+    result : TrackResult
+        ``result.best.crop`` is a (h, w, 3) uint8 BGR image; ``result.best.clip`` a list of them.
+    record_id : str
+        Written into the payload too, so a payload cannot be moved under another header unnoticed.
+    clip_format : {"png", "jpg"}
+        Clip frames can be JPEG to save space; the best crop is always PNG (exact).
+    """
+    if not isinstance(result, TrackResult):
+        raise TypeError(f"track_result must be a facesel.types.TrackResult, got {type(result).__name__}")
+    if clip_format not in _FORMATS:
+        raise ValueError(f"clip_format must be one of {sorted(_FORMATS)}, got {clip_format!r}")
+    best = result.best
+    blobs, entries = [], []
+    data, entry = _encode(_check_image(best.crop, "best.crop"), "png", "crop")
+    blobs.append(data)
+    entries.append({**entry, "length": len(data)})
+    for i, frame in enumerate(best.clip or []):
+        data, entry = _encode(_check_image(frame, f"best.clip[{i}]"), clip_format, f"clip/{i:04d}")
+        blobs.append(data)
+        entries.append({**entry, "length": len(data)})
+    meta = {
+        "kind": PAYLOAD_KIND, "record_id": record_id,
+        "track": {"track_id": int(result.track_id), "first_frame": int(result.first_frame),
+                  "last_frame": int(result.last_frame),
+                  "first_timestamp": float(result.first_timestamp), "last_timestamp": float(result.last_timestamp),
+                  "qualities": _floats(result.qualities),
+                  "frame_indices": np.asarray(result.frame_indices, dtype=np.int64).reshape(-1).tolist()},
+        "best": {"box": _floats(best.box),
+                 "landmarks": None if best.landmarks is None else _floats(best.landmarks),
+                 "quality": _floats([best.quality])[0], "frame_index": int(best.frame_index),
+                 "timestamp": float(best.timestamp), "track_id": int(best.track_id),
+                 "clip_frame_indices": [int(i) for i in (best.clip_frame_indices or [])]},
+        "blobs": entries,
+    }
+    meta_bytes = json.dumps(meta, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    return _LEN.pack(len(meta_bytes)) + meta_bytes + b"".join(blobs)
+
+
+@dataclass
+class OpenedSnapshot:
+    """A decrypted record: metadata plus the encoded image blobs (decode with :meth:`crop`)."""
+
+    meta: dict
+    blobs: dict[str, bytes] = field(default_factory=dict)
+
+    def crop(self) -> np.ndarray:
+        """The best crop as (h, w, 3) uint8 BGR, exactly as sealed."""
+        return _decode(self.blobs["crop"], "crop")
+
+    def clip(self) -> list[np.ndarray]:
+        return [_decode(self.blobs[name], name) for name in sorted(self.blobs) if name.startswith("clip/")]
+
+
+def _decode(data: bytes, name: str) -> np.ndarray:
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    if image is None:
+        raise RecordError(f"payload image {name!r} does not decode")
+    return image
+
+
+def decode_snapshot(payload: bytes, record_id: str) -> OpenedSnapshot:
+    """Parse payload bytes from an authenticated record (see :func:`encode_snapshot`)."""
+    try:
+        (meta_len,) = _LEN.unpack_from(payload)
+        meta = json.loads(payload[_LEN.size:_LEN.size + meta_len].decode("utf-8"))
+        offset = _LEN.size + meta_len
+        blobs = {}
+        for entry in meta["blobs"]:
+            length = int(entry["length"])
+            blobs[str(entry["name"])] = payload[offset:offset + length]
+            offset += length
+    except (struct.error, UnicodeDecodeError, ValueError, KeyError, TypeError) as err:
+        raise RecordError(f"record {record_id}: malformed payload ({err})") from None
+    if offset != len(payload) or meta.get("kind") != PAYLOAD_KIND:
+        raise RecordError(f"record {record_id}: malformed payload (size or kind mismatch)")
+    if meta.get("record_id") != record_id:
+        raise RecordError(f"record {record_id}: payload belongs to record {meta.get('record_id')!r}")
+    return OpenedSnapshot(meta, blobs)

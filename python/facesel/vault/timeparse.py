@@ -1,0 +1,47 @@
+"""Durations (``30d``, ``12h``) and points in time (ISO 8601 or Unix seconds) for the CLI."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
+
+
+def parse_duration(text: str, name: str = "duration") -> float:
+    """Seconds in ``text`` such as ``"1d"``, ``"30d"``, ``"12h"``, ``"90m"``, ``"3600"`` (seconds).
+
+    Raises
+    ------
+    ValueError
+        Naming ``name`` and the value, when it is not a positive duration.
+    """
+    match = _DURATION.match(str(text))
+    if not match:
+        raise ValueError(f"{name} must look like 30d, 12h, 90m, 45s or 3600, got {text!r}")
+    seconds = float(match.group(1)) * _UNITS[match.group(2) or "s"]
+    if seconds <= 0:
+        raise ValueError(f"{name} must be positive, got {text!r}")
+    return seconds
+
+
+def parse_time(text: str, name: str = "time") -> float:
+    """Unix seconds from ``"1767225600"`` or an ISO 8601 date/time (UTC when no zone is given)."""
+    text = str(text).strip()
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        value = _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"{name} must be Unix seconds or ISO 8601 (e.g. 2026-11-29T12:00), got {text!r}") from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=_dt.timezone.utc)
+    return value.timestamp()
+
+
+def format_time(seconds: float) -> str:
+    """ISO 8601 UTC, to the second."""
+    return _dt.datetime.fromtimestamp(seconds, _dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,218 @@
+"""Input sources for the pipeline: a video file, a folder of images, a webcam or a network stream.
+
+Every source is an iterable of ``(frame, timestamp)`` pairs, where ``frame`` is an (H, W, 3) uint8
+BGR array and ``timestamp`` is in seconds since the start of the stream:
+
+- a video file: the container's presentation time (``CAP_PROP_POS_MSEC``), falling back to
+  ``index / fps`` when the container gives none;
+- a folder of images (sorted by name, numbers compared as numbers, so ``img10`` follows ``img9``):
+  ``index / fps`` with an assumed ``fps`` (default 25; a folder has no frame rate of its own);
+- a webcam index (``"0"``) or an RTSP/HTTP URL: the monotonic clock since the first frame, since
+  live streams have no reliable presentation time.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+import cv2
+import numpy as np
+
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".pgm", ".ppm", ".tif", ".tiff", ".webp"})
+"""File suffixes (lower case) read from an image folder."""
+
+DEFAULT_FOLDER_FPS = 25.0
+"""Frame rate assumed for a folder of images when none is given."""
+
+_URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
+
+
+@dataclass
+class FrameSource:
+    """A stream of ``(frame, timestamp)`` pairs; iterate it once.
+
+    Attributes
+    ----------
+    name : str
+        What was opened (path, URL or camera index), for messages.
+    kind : {"file", "folder", "camera", "url"}
+    fps : float or None
+        Frames per second of the source (before ``every``), when known.
+    frame_count : int or None
+        Frames the iteration will yield (after ``every`` and ``max_frames``), when known.
+    """
+
+    name: str
+    kind: str
+    fps: float | None
+    frame_count: int | None
+    _frames: Callable[[], Iterator[tuple[np.ndarray, float]]] = field(repr=False)
+
+    def __iter__(self) -> Iterator[tuple[np.ndarray, float]]:
+        return self._frames()
+
+    def __len__(self) -> int:
+        if self.frame_count is None:
+            raise TypeError(f"the length of {self.kind} source {self.name!r} is unknown")
+        return self.frame_count
+
+
+def _natural_key(path: Path) -> list:
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", path.name)]
+
+
+def _check_positive_int(value, name: str, allow_none: bool = False) -> int | None:
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be an integer >= 1{' or None' if allow_none else ''}, got {value!r}")
+    return int(value)
+
+
+def _limited_count(total: int | None, every: int, max_frames: int | None) -> int | None:
+    if total is None or total <= 0:
+        return max_frames if total is None else 0
+    count = (total + every - 1) // every
+    return count if max_frames is None else min(count, max_frames)
+
+
+def open_source(
+    source,
+    *,
+    every: int = 1,
+    max_frames: int | None = None,
+    fps: float | None = None,
+) -> FrameSource:
+    """Open a video file, an image folder, a webcam index or a stream URL.
+
+    Parameters
+    ----------
+    source : str, os.PathLike or int
+        A path to a video file or to a folder of images; a webcam index (int or a string of digits,
+        e.g. ``"0"``); or a URL such as ``rtsp://...`` or ``http://...`` (opened by OpenCV).
+    every : int >= 1
+        Keep one frame in ``every`` (the others are skipped, not decoded where the backend allows).
+    max_frames : int >= 1, optional
+        Stop after this many kept frames.
+    fps : float > 0, optional
+        Frame rate of an image folder (default :data:`DEFAULT_FOLDER_FPS`); for a video file it
+        overrides the container's rate when the container's timestamps are missing.
+
+    Returns
+    -------
+    FrameSource
+
+    Raises
+    ------
+    FileNotFoundError
+        A path that does not exist.
+    ValueError
+        A file or stream OpenCV cannot read, a folder without images, or a bad setting.
+    """
+    every = _check_positive_int(every, "every")
+    max_frames = _check_positive_int(max_frames, "max_frames", allow_none=True)
+    if fps is not None and (isinstance(fps, bool) or not isinstance(fps, (int, float)) or not fps > 0):
+        raise ValueError(f"fps must be a positive number or None, got {fps!r}")
+    if isinstance(source, bool):
+        raise TypeError(f"source must be a path, URL or camera index, got {source!r}")
+    if isinstance(source, (int, np.integer)):
+        return _open_capture(int(source), str(source), "camera", every, max_frames)
+    if not isinstance(source, (str, Path)):
+        raise TypeError(f"source must be a path, URL or camera index, got {type(source).__name__}")
+    text = str(source)
+    if isinstance(source, str) and text.isdigit():
+        return _open_capture(int(text), text, "camera", every, max_frames)
+    if isinstance(source, str) and _URL.match(text):
+        return _open_capture(text, text, "url", every, max_frames)
+    path = Path(source).expanduser()
+    if not path.exists():
+        raise FileNotFoundError(f"input not found: {path}")
+    if path.is_dir():
+        return _open_folder(path, every, max_frames, fps)
+    return _open_file(path, every, max_frames, fps)
+
+
+def _open_folder(path: Path, every: int, max_frames: int | None, fps: float | None) -> FrameSource:
+    files = sorted((p for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES), key=_natural_key)
+    if not files:
+        raise ValueError(f"folder {path} holds no images (looked for {', '.join(sorted(IMAGE_SUFFIXES))})")
+    rate = float(fps) if fps is not None else DEFAULT_FOLDER_FPS
+    chosen = files[::every][:max_frames]
+
+    def frames() -> Iterator[tuple[np.ndarray, float]]:
+        for k, file in enumerate(chosen):
+            image = cv2.imread(str(file), cv2.IMREAD_COLOR)
+            if image is None:
+                raise ValueError(f"cannot read image file {file}")
+            yield image, (k * every) / rate
+
+    return FrameSource(str(path), "folder", rate, len(chosen), frames)
+
+
+def _open_file(path: Path, every: int, max_frames: int | None, fps: float | None) -> FrameSource:
+    probe = cv2.VideoCapture(str(path))
+    try:
+        if not probe.isOpened():
+            raise ValueError(f"cannot read video file {path}: OpenCV could not open it")
+        ok, _ = probe.read()
+        if not ok:
+            raise ValueError(f"cannot read video file {path}: no frame could be decoded")
+        rate = probe.get(cv2.CAP_PROP_FPS)
+        total = int(probe.get(cv2.CAP_PROP_FRAME_COUNT))
+    finally:
+        probe.release()
+    rate = float(rate) if rate and np.isfinite(rate) and rate > 0 else (float(fps) if fps else None)
+    count = _limited_count(total if total > 0 else None, every, max_frames)
+    return FrameSource(
+        str(path), "file", rate, count, lambda: _capture_frames(str(path), str(path), every, max_frames, rate, True)
+    )
+
+
+def _open_capture(target, name: str, kind: str, every: int, max_frames: int | None) -> FrameSource:
+    # A camera or stream cannot be probed without taking it; open it once and hand that capture
+    # to the iteration, so that a camera that only one process may hold is opened exactly once.
+    capture = cv2.VideoCapture(target)
+    if not capture.isOpened():
+        capture.release()
+        raise ValueError(f"cannot open {kind} {name!r}: OpenCV could not open it")
+    rate = capture.get(cv2.CAP_PROP_FPS)
+    rate = float(rate) if rate and np.isfinite(rate) and rate > 0 else None
+    return FrameSource(
+        name, kind, rate, max_frames, lambda: _capture_frames(capture, name, every, max_frames, rate, False)
+    )
+
+
+def _capture_frames(
+    target, name: str, every: int, max_frames: int | None, fps: float | None, file_clock: bool
+) -> Iterator[tuple[np.ndarray, float]]:
+    capture = target if isinstance(target, cv2.VideoCapture) else cv2.VideoCapture(target)
+    if not capture.isOpened():
+        raise ValueError(f"cannot read {name}: OpenCV could not open it")
+    start = time.monotonic()
+    yielded = 0
+    index = 0
+    try:
+        while max_frames is None or yielded < max_frames:
+            # grab() advances without decoding, so skipped frames cost little.
+            if not capture.grab():
+                return
+            if index % every == 0:
+                ok, frame = capture.retrieve()
+                if not ok or frame is None:
+                    return
+                if file_clock:
+                    msec = capture.get(cv2.CAP_PROP_POS_MSEC)
+                    # POS_MSEC is the time of the frame just retrieved on most backends; fall back
+                    # to the frame rate when the container reports nothing useful.
+                    stamp = msec / 1000.0 if msec > 0 or index == 0 else (index / fps if fps else float(index))
+                else:
+                    stamp = time.monotonic() - start
+                yield frame, float(stamp)
+                yielded += 1
+            index += 1
+    finally:
+        capture.release()

@@ -1,0 +1,111 @@
+"""References, degradation of probes, the embedding cache and the method registry, on real faces."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("dlib")
+
+from facesel.detectors import YuNetDetector  # noqa: E402
+from facesel.eval import methods as registry  # noqa: E402
+from facesel.eval.cache import EmbeddingCache, embed_all  # noqa: E402
+from facesel.eval.matcher import DlibMatcher  # noqa: E402
+from facesel.eval.protocol import build_eval_set, choose_references  # noqa: E402
+
+
+class CountingMatcher:
+    """The real matcher, counting how often it runs (to see the cache work)."""
+
+    def __init__(self, inner):
+        self.inner, self.dim, self.identity, self.calls = inner, inner.dim, inner.identity, 0
+
+    def embed(self, image):
+        self.calls += 1
+        return self.inner.embed(image)
+
+
+@pytest.fixture(scope="module")
+def matcher():
+    return CountingMatcher(DlibMatcher())
+
+
+@pytest.fixture(scope="module")
+def orl(shared_data):
+    return shared_data / "faces" / "orl"
+
+
+def test_matcher_separates_subjects(orl, matcher):
+    from facesel.faceset import read_image
+
+    same = [read_image(orl / "s1" / f"{k}.pgm") for k in (1, 2)]
+    other = read_image(orl / "s2" / "1.pgm")
+    e = np.stack([matcher.embed(im) for im in [*same, other]])
+    assert e.shape == (3, 128) and e.dtype == np.float32
+    assert np.linalg.norm(e[0] - e[1]) < np.linalg.norm(e[0] - e[2])
+    with pytest.raises(TypeError, match="uint8"):
+        matcher.embed(np.zeros((64, 64), np.float32))
+
+
+def test_cache_reuses_embeddings_and_keys_on_content(orl, matcher, tmp_path):
+    from facesel.faceset import read_image
+
+    images = [read_image(orl / "s3" / f"{k}.pgm") for k in (1, 2, 3)]
+    cache = EmbeddingCache(tmp_path / "c", matcher.identity)
+    before = matcher.calls
+    first = embed_all(matcher, images, cache)
+    assert matcher.calls - before == 3
+    second = embed_all(matcher, images, cache)
+    assert matcher.calls - before == 3  # all three came from the cache
+    np.testing.assert_array_equal(first, second)
+    changed = images[0].copy()
+    changed[0, 0] ^= 1
+    assert cache.key(changed) != cache.key(images[0])
+    assert oct((tmp_path / "c").stat().st_mode & 0o777) == oct(0o700)  # biometric templates: private
+
+
+def test_degradation_touches_probes_only_and_is_seeded(orl, matcher, tmp_path):
+    cache = EmbeddingCache(tmp_path / "c", matcher.identity)
+    det = YuNetDetector(min_confidence=0.5)
+    clean = build_eval_set(orl, matcher, det, cache, None, limit_identities=3)
+    a = build_eval_set(orl, matcher, det, cache, 5, limit_identities=3)
+    b = build_eval_set(orl, matcher, det, cache, 5, limit_identities=3)
+    c = build_eval_set(orl, matcher, det, cache, 6, limit_identities=3)
+    refs = clean.is_reference
+    assert refs.sum() == 3 and np.array_equal(a.is_reference, refs)
+    np.testing.assert_array_equal(a.embeddings[refs], clean.embeddings[refs])
+    np.testing.assert_array_equal(a.crops[refs], clean.crops[refs])
+    assert np.all(a.kind[refs] == "none") and np.all(a.kind[~refs] != "none")
+    assert not np.array_equal(a.embeddings[~refs], clean.embeddings[~refs])
+    np.testing.assert_array_equal(a.kind, b.kind)
+    np.testing.assert_array_equal(a.embeddings, b.embeddings)
+    assert not np.array_equal(a.severity, c.severity)
+    # The quality crops come from the degraded images, the ones the matcher saw.
+    assert not np.array_equal(a.crops[~refs], clean.crops[~refs])
+
+
+def test_reference_is_the_image_nearest_the_subject_mean():
+    ids = np.array(["a", "a", "a", "b", "b", "b"])
+    emb = np.array([[0.0, 0], [1, 0], [5, 0], [0, 1], [0, 2], [0, 3]], dtype=np.float32)
+    # Means: a -> (2, 0), nearest is index 1; b -> (0, 2), index 4.
+    np.testing.assert_array_equal(choose_references(ids, emb), [1, 1, 1, 4, 4, 4])
+
+
+def test_registry_reports_unavailable_methods_with_a_reason():
+    def build(ctx):
+        raise registry.MethodUnavailable("model file missing")
+
+    name = "test-unavailable-method"
+    registry.register(registry.Method(name, registry.HEURISTIC, "always unavailable", build))
+    try:
+        built, unavailable = registry.build_methods(["sharpness", name], registry.MethodContext(None, None))
+        assert list(built) == ["sharpness"] and unavailable == {name: "model file missing"}
+        with pytest.raises(ValueError, match="already registered"):
+            registry.register(registry.Method(name, registry.HEURISTIC, "", build))
+    finally:
+        registry._REGISTRY.pop(name)
+    with pytest.raises(ValueError, match="unknown quality method"):
+        registry.get_method("no-such-method")
+    # Methods that need training faces say so instead of failing when there are none.
+    _, unavailable = registry.build_methods(["pca-error"], registry.MethodContext(None, None))
+    assert "no training folder" in unavailable["pca-error"]

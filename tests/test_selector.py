@@ -1,0 +1,285 @@
+"""facesel.Selector on real frames: contracts, bad input, broken streams, bounded memory.
+
+The frames are the Intel head-pose clip (one woman turning her head, 23 frames, 480x270). Where a
+test replays a long stream, the detections are the detector's real output on those frames,
+recorded once and replayed, so the test spends its time in the Selector and not in the detector.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+
+import facesel
+from facesel import Selector, scoring
+from facesel.detectors import YuNetDetector
+from facesel.scoring import LaplacianVarianceScorer
+from facesel.tracklog import DecimatedSeries, SelectedTrack
+from facesel.types import Detections, TrackResult
+from facesel.video import open_source
+
+
+class ReplayDetector:
+    """Hands back recorded detections in order (one per ``detect`` call), cycling through them."""
+
+    def __init__(self, detections: list[Detections]):
+        self.detections = detections
+        self.calls = 0
+
+    def detect(self, frame: np.ndarray) -> Detections:
+        dets = self.detections[self.calls % len(self.detections)]
+        self.calls += 1
+        return dets
+
+
+@pytest.fixture(scope="module")
+def head_pose(shared_data):
+    """(frames, timestamps, detections) of the head-pose clip."""
+    source = open_source(shared_data / "videos" / "intel_head_pose_female.gif")
+    frames, stamps = zip(*source)
+    detector = YuNetDetector()
+    detections = [detector.detect(f) for f in frames]
+    return list(frames), list(stamps), detections
+
+
+def run(selector: Selector, frames, stamps=None) -> list[SelectedTrack]:
+    results = []
+    for k, frame in enumerate(frames):
+        results += selector.feed(frame, None if stamps is None else stamps[k])
+    return results + selector.flush()
+
+
+def test_one_person_gives_one_result_with_its_best_observation(head_pose):
+    frames, stamps, detections = head_pose
+    sel = Selector(ReplayDetector(detections), LaplacianVarianceScorer())
+    results = run(sel, frames, stamps)
+    assert len(results) == 1
+    r = results[0]
+    assert isinstance(r, TrackResult)
+    detected = [k for k, d in enumerate(detections) if len(d) > 0]
+    assert r.first_frame == detected[0] and r.last_frame == detected[-1]
+    assert r.first_timestamp == pytest.approx(stamps[r.first_frame])
+    assert r.last_timestamp == pytest.approx(stamps[r.last_frame])
+    assert np.array_equal(r.frame_indices, detected)  # short track: nothing decimated
+    assert r.qualities.dtype == np.float64 and r.frame_indices.dtype == np.int64
+    best = int(np.argmax(r.qualities))
+    assert r.best.frame_index == r.frame_indices[best]
+    assert r.best.quality == r.qualities[best]
+    assert np.allclose(r.best.box, detections[r.best.frame_index].boxes[0])
+    assert np.allclose(r.boxes[best], r.best.box)
+    assert r.best.crop.dtype == np.uint8 and r.best.crop.ndim == 3 and r.best.crop.shape[2] == 3
+    assert r.best.timestamp == pytest.approx(stamps[r.best.frame_index])
+    assert r.best.track_id == r.track_id
+    assert r.best.landmarks.shape == (5, 2)
+    assert r.best.clip == [] and r.best.clip_frame_indices == []
+    assert sel.held_observations == 0 and sel.open_tracks == 0 and sel.closed_tracks == 1
+    t = sel.timings
+    assert t["frames"] == len(frames)
+    assert set(t) >= {"detection", "alignment", "scoring", "tracking", "selection", "sealing", "output", "total"}
+    assert all(v >= 0 for v in t.values())
+
+
+def test_snapshot_crop_is_the_frame_region_around_the_box(head_pose):
+    frames, _, detections = head_pose
+    [r] = run(Selector(ReplayDetector(detections), LaplacianVarianceScorer(), margin=0.0), frames)
+    x1, y1, x2, y2 = r.best.box
+    frame = frames[r.best.frame_index]
+    top, left = int(max(0, np.floor(y1))), int(max(0, np.floor(x1)))
+    expected = frame[top:int(np.ceil(y2)), left:int(np.ceil(x2))]
+    assert np.array_equal(r.best.crop, expected)
+
+
+@pytest.mark.parametrize(
+    "frame, error",
+    [
+        (None, TypeError),
+        ([[1, 2, 3]], TypeError),
+        (np.zeros((32, 32, 3), np.float32), TypeError),
+        (np.zeros((32, 32, 4), np.uint8), ValueError),
+        (np.zeros((0, 0, 3), np.uint8), ValueError),
+        (np.zeros((32,), np.uint8), ValueError),
+    ],
+    ids=["none", "list", "float32", "four-channels", "empty", "1d"],
+)
+def test_bad_frames_raise_clear_errors(head_pose, frame, error):
+    frames, _, detections = head_pose
+    sel = Selector(ReplayDetector(detections), LaplacianVarianceScorer())
+    sel.feed(frames[0])
+    with pytest.raises(error, match="frame"):
+        sel.feed(frame)
+    assert sel.frame_index == 1  # a rejected frame does not count
+    sel.feed(frames[1])
+    assert sel.frame_index == 2
+
+
+@pytest.mark.parametrize(
+    "settings, error",
+    [
+        ({"top_k": 0}, ValueError),
+        ({"clip_window": -1}, ValueError),
+        ({"min_hits": 0}, ValueError),
+        ({"metric": "manhattan"}, ValueError),
+        ({"min_face_size": -1.0}, ValueError),
+        ({"series_capacity": 1}, ValueError),
+        ({"fps": 0.0}, ValueError),
+        ({"on_result": 3}, TypeError),
+        ({"vault": object()}, TypeError),
+        ({"detector": object()}, TypeError),
+        ({"scorer": object()}, TypeError),
+    ],
+)
+def test_bad_settings_raise(settings, error):
+    settings = {"detector": YuNetDetector(), "scorer": LaplacianVarianceScorer(), **settings}
+    with pytest.raises(error):
+        Selector(**settings)
+
+
+def test_bad_timestamp_and_bad_scorer_output(head_pose):
+    frames, _, detections = head_pose
+    sel = Selector(ReplayDetector(detections), LaplacianVarianceScorer())
+    with pytest.raises(ValueError, match="timestamp"):
+        sel.feed(frames[0], float("nan"))
+
+    class NaNScorer:
+        def score(self, crops):
+            return np.full(len(crops), np.nan)
+
+    sel = Selector(ReplayDetector(detections), NaNScorer())
+    with pytest.raises(ValueError, match="NaN"):
+        sel.feed(frames[0])
+
+
+def test_a_poor_track_still_yields_exactly_one_result(head_pose):
+    """The paper insists: a confirmed track always gives a snapshot, however bad its crops."""
+    frames, _, detections = head_pose
+
+    class HopelessScorer:
+        def score(self, crops):
+            return np.full(len(crops), -np.inf)
+
+    results = run(Selector(ReplayDetector(detections), HopelessScorer()), frames)
+    assert len(results) == 1
+    assert results[0].best.frame_index == results[0].first_frame  # all tie: the earliest wins
+    assert np.isfinite(results[0].best.quality)
+
+
+def test_a_stream_that_breaks_still_flushes(head_pose):
+    frames, _, detections = head_pose
+    got = []
+
+    def broken_stream():
+        yield from frames[:12]
+        raise OSError("camera unplugged")
+
+    sel = Selector(ReplayDetector(detections), LaplacianVarianceScorer(), on_result=got.append)
+    with pytest.raises(OSError, match="unplugged"):
+        with sel:
+            for frame in broken_stream():
+                assert sel.feed(frame) == []
+    assert len(got) == 1 and got[0].last_frame == 11
+    assert sel.held_observations == 0
+
+
+def test_vault_and_callback_get_every_result_once(head_pose):
+    frames, _, detections = head_pose
+
+    class RecordingVault:
+        def __init__(self):
+            self.sealed = []
+
+        def seal(self, result):
+            self.sealed.append(result)
+            return f"record-{len(self.sealed)}"
+
+    vault, seen = RecordingVault(), []
+    results = run(Selector(ReplayDetector(detections), LaplacianVarianceScorer(), vault, on_result=seen.append), frames)
+    assert len(results) == 1 and vault.sealed == results and seen == results
+
+
+def test_timestamps_from_fps_when_none_given(head_pose):
+    frames, _, detections = head_pose
+    [r] = run(Selector(ReplayDetector(detections), LaplacianVarianceScorer(), fps=10.0), frames)
+    assert r.first_timestamp == pytest.approx(r.first_frame / 10.0)
+    assert r.best.timestamp == pytest.approx(r.best.frame_index / 10.0)
+
+
+def test_memory_stays_bounded_on_a_long_stream(head_pose):
+    """20 passes over the clip, forwards then backwards, so that the face moves smoothly and one
+    track lives for 460 frames: the crops held, the quality series and the thumbnails stay capped."""
+    frames, _, detections = head_pose
+    order = [k for rep in range(10) for k in (list(range(23)) + list(range(22, -1, -1)))]
+    top_k, window, capacity = 2, 3, 32
+    sel = Selector(ReplayDetector([detections[k] for k in order]), LaplacianVarianceScorer(), top_k=top_k,
+                   clip_window=window, series_capacity=capacity, thumbnails=8)
+    held = []
+    for k in order:
+        assert sel.feed(frames[k]) == []
+        held.append(sel.held_observations)
+    [r] = sel.flush()
+    # The store's bound per track is top_k + 3 * clip_window + 2 (facesel.BestCropStore).
+    assert max(held) <= top_k + 3 * window + 2
+    assert sel.held_observations == 0
+    assert r.first_frame == 0 and r.last_frame == len(order) - 1
+    assert 8 <= len(r.qualities) <= capacity + 1 and len(r.frame_indices) == len(r.qualities) == len(r.boxes)
+    assert np.all(np.diff(r.frame_indices) > 0)
+    assert r.frame_indices[-1] > 0.75 * len(order)  # spread over the whole track, not just its start
+    assert r.best.quality == r.qualities.max()
+    assert r.best.frame_index in r.frame_indices
+    assert [s.quality for s in r.top] == sorted((s.quality for s in r.top), reverse=True)
+    assert len(r.top) == top_k and r.top[0] is r.best
+    assert r.best.clip_frame_indices == sorted(r.best.clip_frame_indices)
+    assert all(abs(f - r.best.frame_index) <= window for f in r.best.clip_frame_indices)
+    assert r.best.frame_index in r.best.clip_frame_indices and len(r.best.clip) == len(r.best.clip_frame_indices)
+    assert 2 <= len(r.thumbnails) <= 9 and len(r.thumbnail_frames) == len(r.thumbnails)
+    assert r.best.frame_index in r.thumbnail_frames
+    assert all(t.shape[0] == 96 for t in r.thumbnails)
+
+
+def test_decimated_series_keeps_capacity_spread_and_best():
+    rng = np.random.default_rng(7)
+    values = rng.normal(size=5000)
+    values[3333] = 10.0  # the best comes late, at an observation number no stride keeps
+    series = DecimatedSeries(64)
+    for k, v in enumerate(values):
+        series.add(k, v)
+        assert len(series) <= 65
+    frames = series.frames()
+    assert series.seen == 5000
+    assert frames[0] == 0 and np.all(np.diff(frames) > 0)
+    assert 3333 in frames and series.values().max() == 10.0
+    gaps = np.diff(frames[frames != 3333])
+    assert gaps.max() == gaps.min()  # uniform stride apart from the kept best
+
+
+def test_decimated_series_earliest_best_on_ties():
+    series = DecimatedSeries(2)
+    for k in range(10):
+        series.add(k, 1.0)
+    assert series.frames()[np.argmax(series.values())] == 0
+
+
+def test_default_scorer_falls_back_visibly(monkeypatch, caplog):
+    monkeypatch.delattr(scoring, "default_scorer", raising=False)
+    with caplog.at_level(logging.WARNING, logger="facesel"):
+        sel = Selector(YuNetDetector())
+    assert isinstance(sel.scorer, LaplacianVarianceScorer)
+    assert "LaplacianVarianceScorer" in caplog.text
+
+
+def test_default_scorer_is_the_package_default_when_there_is_one(monkeypatch):
+    class Marker:
+        def score(self, crops):
+            return np.zeros(len(crops))
+
+    monkeypatch.setattr(scoring, "default_scorer", Marker, raising=False)
+    assert isinstance(Selector(YuNetDetector()).scorer, Marker)
+
+
+def test_default_detector_is_the_factory_default():
+    from facesel.detectors import DEFAULT_DETECTOR, make_detector
+
+    sel = Selector(scorer=LaplacianVarianceScorer())
+    assert type(sel.detector) is type(make_detector(DEFAULT_DETECTOR))
+    assert facesel.Selector is Selector

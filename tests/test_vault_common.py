@@ -1,0 +1,81 @@
+"""Shared builders for the vault tests (no tests here): real ORL faces, authorities, fake clocks."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from facesel.types import Snapshot, TrackResult
+from facesel.vault.keys import create_authority
+
+T0 = 1_800_000_000.0  # 2027-01-15: a fixed "now" for fake clocks
+DAY = 86400.0
+
+
+def orl_faces(shared_data: Path, count: int, size: tuple[int, int] | None = None) -> list[np.ndarray]:
+    """``count`` real ORL faces (one per identity) as (h, w, 3) uint8 BGR, optionally resized (w, h)."""
+    faces = []
+    for i in range(1, count + 1):
+        image = cv2.imread(str(shared_data / "faces" / "orl" / f"s{i}" / "1.pgm"), cv2.IMREAD_COLOR)
+        if image is None:
+            raise FileNotFoundError(f"ORL face s{i}/1.pgm not readable under {shared_data}")
+        faces.append(cv2.resize(image, size, interpolation=cv2.INTER_AREA) if size else image)
+    return faces
+
+
+def track_result(crop: np.ndarray, track_id: int = 0, clip: list[np.ndarray] | None = None,
+                 quality: float = 0.75) -> TrackResult:
+    """A TrackResult around a real face crop, as the Selector would report it."""
+    h, w = crop.shape[:2]
+    clip = list(clip or [])
+    best = Snapshot(crop=crop, box=np.array([10, 20, 10 + w, 20 + h], np.float32),
+                    landmarks=np.array([[30, 40], [60, 40], [45, 60], [35, 80], [55, 80]], np.float32),
+                    quality=quality, frame_index=7, timestamp=0.28, track_id=track_id, clip=clip,
+                    clip_frame_indices=list(range(6, 6 + len(clip))))
+    return TrackResult(track_id=track_id, first_frame=3, last_frame=12, first_timestamp=0.12, last_timestamp=0.48,
+                       best=best, qualities=np.linspace(0.1, 0.75, 10), frame_indices=np.arange(3, 13))
+
+
+def make_authority(directory: Path, shares: int = 3, threshold: int = 2, start: float = T0 - 2 * DAY,
+                   epoch: float = DAY, retention: float = 30 * DAY, horizon: float = 10 * DAY, passphrases=None):
+    """An authority folder under ``directory``; returns (AuthorityPublic, authority folder)."""
+    pub = create_authority(directory, shares, threshold, epoch, retention, horizon, start, passphrases, kdf_level="min")
+    return pub, Path(directory)
+
+
+def share_paths(authority_dir: Path) -> list[Path]:
+    return sorted((authority_dir / "shares").glob("share-*.json"), key=lambda p: int(p.name.split("-")[1]))
+
+
+class FakeClock:
+    """A settable clock: ``clock()`` returns ``clock.now``."""
+
+    def __init__(self, now: float = T0) -> None:
+        self.now = float(now)
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def tree_digest(root: Path) -> dict[str, object]:
+    """Relative path -> SHA-256 of every file under ``root``, plus the index rows (to prove nothing
+    changed). SQLite's own files are compared by content, since a reader may checkpoint the WAL."""
+    root = Path(root)
+    digest: dict[str, object] = {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*")) if p.is_file() and not p.name.startswith("index.sqlite")}
+    db = root / "index.sqlite"
+    if db.exists():
+        con = sqlite3.connect(db)
+        try:
+            digest["<index rows>"] = con.execute("SELECT * FROM records ORDER BY record_id").fetchall()
+        finally:
+            con.close()
+    return digest

@@ -1,0 +1,130 @@
+"""The quality model's evidence on real data: degradation response and face vs non-face AUROC.
+
+Shared by the experiment script (which fills the model card) and tests/test_quality_evidence.py.
+NumPy + OpenCV only (no torch), so the tests run where torch is absent.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from facesel.align import align_face
+from facesel.degrade import KINDS, degrade
+
+SEVERITIES = (0.0, 1.0 / 3.0, 2.0 / 3.0, 1.0)
+
+
+def degradation_grid(
+    faces: np.ndarray, severities=SEVERITIES, kinds=KINDS, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every face degraded by every kind at every severity.
+
+    Returns crops (F*K*S, 64, 64) uint8, kind index (F*K*S,) int, severity (F*K*S,) float.
+    The random parts of face f depend on (seed, f, kind) only, so severities of one face and kind
+    share one occluder place and motion direction.
+    """
+    crops, kind_idx, sev = [], [], []
+    for k, kind in enumerate(kinds):
+        for f, face in enumerate(faces):
+            for s in severities:
+                crops.append(degrade(face, kind, s, np.random.default_rng([seed, f, k])))
+                kind_idx.append(k)
+                sev.append(s)
+    return np.stack(crops), np.array(kind_idx), np.array(sev)
+
+
+def spearman(a: np.ndarray, b: np.ndarray) -> float:
+    """Spearman rank correlation (average ranks for ties)."""
+    from scipy.stats import spearmanr
+
+    return float(spearmanr(a, b).statistic)
+
+
+def spearman_per_kind(scores: np.ndarray, kind_idx: np.ndarray, sev: np.ndarray, kinds=KINDS) -> dict:
+    """{kind: Spearman(severity, score)} pooled over faces."""
+    return {kind: spearman(sev[kind_idx == k], scores[kind_idx == k]) for k, kind in enumerate(kinds)}
+
+
+def auroc(positive: np.ndarray, negative: np.ndarray) -> float:
+    """Probability that a random positive outscores a random negative (ties count one half)."""
+    pos = np.asarray(positive, np.float64)
+    neg = np.asarray(negative, np.float64)
+    ranks = _average_ranks(np.concatenate([pos, neg]))
+    return float((ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
+
+
+def _average_ranks(values: np.ndarray) -> np.ndarray:
+    from scipy.stats import rankdata
+
+    return rankdata(values)
+
+
+def _read_frames(path: Path, step: int, limit: int) -> list:
+    cap = cv2.VideoCapture(str(path))
+    frames, i = [], 0
+    while len(frames) < limit:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        if i % step == 0:
+            frames.append(frame)
+        i += 1
+    cap.release()
+    return frames
+
+
+def _overlaps(box: np.ndarray, others: np.ndarray) -> bool:
+    if len(others) == 0:
+        return False
+    ix = np.minimum(box[2], others[:, 2]) - np.maximum(box[0], others[:, 0])
+    iy = np.minimum(box[3], others[:, 3]) - np.maximum(box[1], others[:, 1])
+    return bool(np.any((ix > 0) & (iy > 0)))
+
+
+def background_crops(data_root: Path, per_frame: int = 6, seed: int = 0, detector=None) -> np.ndarray:
+    """(M, 64, 64) uint8 non-face crops cut from the shared videos' backgrounds.
+
+    Square boxes at random places and sizes (1/8 to 1/3 of the frame height) in frames of
+    ``arcade_walkers_1080p.mp4``, ``otb_girl`` and ``intel_face_demographics_walking.gif``; a box
+    is kept only when it overlaps no face detection (YuNet, confidence 0.3, on the frame) and, for
+    OTB, not the annotated face box either. Each box goes through the pipeline's crop function
+    (:func:`facesel.align.align_face`, box only), as a detection would.
+    """
+    if detector is None:
+        from facesel.detectors import YuNetDetector
+
+        detector = YuNetDetector(min_confidence=0.3)
+    videos = Path(data_root) / "videos"
+    rng = np.random.default_rng(seed)
+    sources = []
+    sources += [(f, None) for f in _read_frames(videos / "arcade_walkers_1080p.mp4", 10, 11)]
+    sources += [(f, None) for f in _read_frames(videos / "intel_face_demographics_walking.gif", 5, 7)]
+    # OTB files separate fields by commas or by whitespace, depending on the sequence.
+    text = (videos / "otb_girl" / "groundtruth_rect.txt").read_text().replace(",", " ")
+    gt = np.array([[float(v) for v in line.split()] for line in text.splitlines() if line.strip()])
+    for i in range(0, 500, 50):
+        frame = cv2.imread(str(videos / "otb_girl" / "img" / f"{i + 1:04d}.jpg"))
+        x, y, w, h = gt[i]
+        sources.append((frame, np.array([[x, y, x + w, y + h]], np.float32)))
+    crops = []
+    for frame, annotated in sources:
+        if frame is None:
+            raise FileNotFoundError("a video frame of the shared data could not be read")
+        h, w = frame.shape[:2]
+        faces = detector.detect(frame).boxes.reshape(-1, 4)
+        if annotated is not None:
+            faces = np.concatenate([faces, annotated])
+        kept, tries = 0, 0
+        while kept < per_frame and tries < 200:
+            tries += 1
+            side = rng.uniform(h / 8, h / 3)
+            x0, y0 = rng.uniform(0, w - side), rng.uniform(0, h - side)
+            box = np.array([x0, y0, x0 + side, y0 + side], np.float32)
+            if _overlaps(box, faces):
+                continue
+            crops.append(align_face(frame, box=box).grey)
+            kept += 1
+    return np.stack(crops)

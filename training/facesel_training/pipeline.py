@@ -1,0 +1,48 @@
+"""Train -> export -> card: what ``facesel train`` runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from facesel_training.card import write_card, write_loss_plot
+from facesel_training.data import load_training_crops
+from facesel_training.export import export_onnx
+from facesel_training.loop import TrainConfig, train_vae
+from facesel_training.model import parameter_count
+
+_SOURCE_ROOT = Path(__file__).resolve().parents[2]
+
+
+def train_and_export(
+    data_dir: Path,
+    out_dir: Path,
+    *,
+    method: str = "paper",
+    epochs: int = 10,
+    seed: int = 0,
+    batch_size: int = 144,
+    lr: float = 0.001,
+    base_channels: int = 32,
+    threads: int = 1,
+    cache: Path | None = None,
+    progress: bool = True,
+) -> dict:
+    """Train on ``data_dir``, write ONNX files, ``model_card.json`` and ``loss_curve.png`` to ``out_dir``."""
+    crops = load_training_crops(data_dir, cache=cache, progress=progress)
+    config = TrainConfig(
+        method=method, epochs=epochs, batch_size=batch_size, lr=lr, base_channels=base_channels, seed=seed, threads=threads
+    )
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model, history = train_vae(crops, config, progress=progress, checkpoint=str(out_dir / "checkpoint.pt"))
+    export_onnx(model, out_dir)
+    write_loss_plot(history, out_dir / "loss_curve.png")
+    return write_card(
+        out_dir / "model_card.json",
+        config=config,
+        history=history,
+        data_dir=Path(data_dir).resolve(),
+        n_images=len(crops),
+        n_params=parameter_count(model),
+        source_root=_SOURCE_ROOT,
+    )
