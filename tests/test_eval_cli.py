@@ -19,7 +19,8 @@ N_SUBJECTS = 12
 
 @pytest.fixture(scope="session")
 def eval_cache(tmp_path_factory):
-    return tmp_path_factory.mktemp("embedding-cache")
+    # One folder for the whole session (test_eval_protocol.py uses the same one).
+    return tmp_path_factory.getbasetemp() / "facesel-eval-embedding-cache"
 
 
 def _run(shared_data, out, cache, *extra):
@@ -29,9 +30,9 @@ def _run(shared_data, out, cache, *extra):
         "--out", str(out),
         "--limit-identities", str(N_SUBJECTS),
         "--train", str(shared_data / "faces" / "lfw" / "train"),
-        "--train-limit", "300",
+        "--train-limit", "200",
         "--cache-dir", str(cache),
-        "--bootstrap", "100",
+        "--bootstrap", "50",
         "--no-progress",
         *extra,
     ]  # fmt: skip

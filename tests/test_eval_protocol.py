@@ -31,6 +31,12 @@ def matcher():
 
 
 @pytest.fixture(scope="module")
+def session_cache(matcher, tmp_path_factory):
+    # The same folder as test_eval_cli.py: the first ORL subjects are embedded once per session.
+    return EmbeddingCache(tmp_path_factory.getbasetemp() / "facesel-eval-embedding-cache", matcher.identity)
+
+
+@pytest.fixture(scope="module")
 def orl(shared_data):
     return shared_data / "faces" / "orl"
 
@@ -64,13 +70,14 @@ def test_cache_reuses_embeddings_and_keys_on_content(orl, matcher, tmp_path):
     assert oct((tmp_path / "c").stat().st_mode & 0o777) == oct(0o700)  # biometric templates: private
 
 
-def test_degradation_touches_probes_only_and_is_seeded(orl, matcher, tmp_path):
-    cache = EmbeddingCache(tmp_path / "c", matcher.identity)
+def test_degradation_touches_probes_only_and_is_seeded(orl, matcher, session_cache):
     det = YuNetDetector(min_confidence=0.5)
-    clean = build_eval_set(orl, matcher, det, cache, None, limit_identities=3)
-    a = build_eval_set(orl, matcher, det, cache, 5, limit_identities=3)
-    b = build_eval_set(orl, matcher, det, cache, 5, limit_identities=3)
-    c = build_eval_set(orl, matcher, det, cache, 6, limit_identities=3)
+    # Seed 7 and the first subjects, as in test_eval_cli.py: probes are degraded in order, so these
+    # are the same images and come from the session cache.
+    clean = build_eval_set(orl, matcher, det, session_cache, None, limit_identities=3)
+    a = build_eval_set(orl, matcher, det, session_cache, 7, limit_identities=3)
+    b = build_eval_set(orl, matcher, det, session_cache, 7, limit_identities=3)
+    c = build_eval_set(orl, matcher, det, session_cache, 8, limit_identities=2)
     refs = clean.is_reference
     assert refs.sum() == 3 and np.array_equal(a.is_reference, refs)
     np.testing.assert_array_equal(a.embeddings[refs], clean.embeddings[refs])
@@ -79,7 +86,7 @@ def test_degradation_touches_probes_only_and_is_seeded(orl, matcher, tmp_path):
     assert not np.array_equal(a.embeddings[~refs], clean.embeddings[~refs])
     np.testing.assert_array_equal(a.kind, b.kind)
     np.testing.assert_array_equal(a.embeddings, b.embeddings)
-    assert not np.array_equal(a.severity, c.severity)
+    assert not np.array_equal(a.severity[: len(c.severity)], c.severity)
     # The quality crops come from the degraded images, the ones the matcher saw.
     assert not np.array_equal(a.crops[~refs], clean.crops[~refs])
 
@@ -109,3 +116,24 @@ def test_registry_reports_unavailable_methods_with_a_reason():
     # Methods that need training faces say so instead of failing when there are none.
     _, unavailable = registry.build_methods(["pca-error"], registry.MethodContext(None, None))
     assert "no training folder" in unavailable["pca-error"]
+
+
+def test_vae_methods_say_why_when_their_model_is_missing(tmp_path):
+    ctx = registry.MethodContext(None, None, vae_model=tmp_path / "no-model")
+    built, unavailable = registry.build_methods(["vae", "vae-paper", "vae-paper-L1", "vae-recon-error"], ctx)
+    assert built == {}
+    for reason in unavailable.values():
+        assert "encoder" in reason or "not in this installation" in reason
+
+
+def test_vae_methods_score_real_crops_when_the_shipped_model_exists(shared_data):
+    from facesel.faceset import load_face_folder
+
+    ctx = registry.MethodContext(None, None)
+    built, unavailable = registry.build_methods(["vae-paper-L1"], ctx)
+    if unavailable:
+        pytest.skip(f"no shipped VAE model here: {unavailable['vae-paper-L1']}")
+    crops = load_face_folder(shared_data / "faces" / "orl", limit=8).grey
+    q = built["vae-paper-L1"](crops, np.full(len(crops), 92.0))
+    assert q.shape == (8,) and np.all(np.isfinite(q))
+    assert "use_mean=True" in ctx.notes[-1]

@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 
 from facesel.types import Snapshot, TrackResult
-from facesel.vault.keys import create_authority
+from facesel.vault.authority import create_authority
 
 T0 = 1_800_000_000.0  # 2027-01-15: a fixed "now" for fake clocks
 DAY = 86400.0

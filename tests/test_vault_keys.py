@@ -10,8 +10,9 @@ import pytest
 
 from facesel.vault import shamir
 from facesel.vault.errors import EpochUnavailableError, KeyMaterialError
-from facesel.vault.keys import (AuthorityPublic, Keystore, ShareFile, extend_authority, master_commitment,
-                                reconstruct_master)
+from facesel.vault.authority import extend_authority
+from facesel.vault.keys import AuthorityPublic, Keystore, master_commitment
+from facesel.vault.shares import ShareFile, reconstruct_master
 from test_vault_common import DAY, T0, make_authority, share_paths
 
 

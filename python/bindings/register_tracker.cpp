@@ -46,8 +46,14 @@ std::unique_ptr<PyTracker> make_tracker(const py::object& metric, const py::obje
   if (!PyBool_Check(predict_motion.ptr())) {
     throw py::type_error("predict_motion must be a bool, got " + repr_str(predict_motion));
   }
+  std::string metric_name;
+  try {
+    metric_name = metric.cast<std::string>();
+  } catch (const std::exception&) {  // cast_error or a Python error: a lone surrogate UTF-8 cannot encode
+    throw py::value_error("metric must be 'euclidean' or 'iou', got " + py::repr(metric).cast<std::string>());
+  }
   TrackerConfig c;
-  c.metric = parse_track_metric(metric.cast<std::string>());
+  c.metric = parse_track_metric(metric_name);
   c.max_distance = as_finite_double(max_distance, "max_distance");
   c.min_iou = as_finite_double(min_iou, "min_iou");
   c.min_hits = as_int64(min_hits, "min_hits");

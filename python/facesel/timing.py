@@ -15,20 +15,31 @@ vault; output: the caller's ``on_result`` callback (e.g. writing files or plots)
 
 
 class StageTimer:
-    """Seconds spent per stage and frames seen, summed over a run."""
+    """Seconds spent per stage and frames seen, summed over a run.
 
-    def __init__(self, stages: tuple[str, ...] = PIPELINE_STAGES):
+    Parameters
+    ----------
+    stages : tuple of str
+    clock : callable returning seconds
+        ``time.perf_counter`` (wall time, the default) or e.g. ``time.process_time`` (CPU time of
+        the process, steadier than wall time on a machine shared with other work).
+    """
+
+    def __init__(self, stages: tuple[str, ...] = PIPELINE_STAGES, clock=time.perf_counter):
+        if not callable(clock):
+            raise TypeError(f"clock must be callable, got {type(clock).__name__}")
+        self.clock = clock
         self.seconds = dict.fromkeys(stages, 0.0)
         self.frames = 0
-        self._last = time.perf_counter()
+        self._last = clock()
 
     def start(self) -> None:
         """Begin timing a frame: the next :meth:`lap` measures from now."""
-        self._last = time.perf_counter()
+        self._last = self.clock()
 
     def lap(self, stage: str) -> None:
         """Charge the time since the previous lap (or :meth:`start`) to ``stage``."""
-        now = time.perf_counter()
+        now = self.clock()
         self.seconds[stage] += now - self._last
         self._last = now
 

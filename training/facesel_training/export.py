@@ -7,6 +7,7 @@ can be frozen at export time.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import torch
@@ -24,7 +25,11 @@ def export_onnx(model: VAE, out_dir: Path) -> tuple[Path, Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     model = model.eval()
     enc_path, dec_path = out_dir / ENCODER_FILE, out_dir / DECODER_FILE
-    with torch.no_grad():
+    # The TorchScript exporter handles this plain conv net and a dynamic batch axis without the
+    # optional onnxscript package the newer exporter needs; silence its (and its internals')
+    # deprecation notices for the duration of the export only.
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
         torch.onnx.export(
             model.encoder,
             (torch.zeros(2, 1, 64, 64),),

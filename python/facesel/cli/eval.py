@@ -47,6 +47,7 @@ def _run_erc(args: argparse.Namespace) -> int:
         n_random=args.random_seeds,
         seed=args.seed,
         progress=not args.no_progress,
+        vae_model=args.vae_model,
         command="facesel " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["eval"] else "facesel eval erc ...",
     )
     print(f"report: {result['report']}")
@@ -82,6 +83,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     e.add_argument("--degrade", type=_positive_int, metavar="SEED", help="degrade every probe (in memory), seeded")
     e.add_argument("--limit-identities", type=int, metavar="N", help="only the first N subjects with 2+ images")
     e.add_argument("--train", type=Path, help="training faces for the PCA and supervised baselines (default: <data root>/faces/lfw/train)")
+    e.add_argument("--vae-model", type=Path, help="VAE model folder (encoder.onnx, decoder.onnx, model_card.json); default: the shipped one")
     e.add_argument("--train-limit", type=int, metavar="N", help="only the first N training images (quick runs)")
     e.add_argument("--cache-dir", type=Path, help="embedding cache folder (default: OUT/embedding-cache; sensitive)")
     e.add_argument("--no-cache", action="store_true", help="do not cache embeddings")

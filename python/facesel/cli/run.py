@@ -61,6 +61,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--max-age", type=_non_negative_int, default=10,
                    help="frames a track may go unseen before it closes (default 10)")
     p.add_argument("--metric", default="euclidean", choices=("euclidean", "iou"), help="track association rule")
+    p.add_argument("--predict-motion", action="store_true",
+                   help="move unseen tracks by their velocity (default off, the paper's rule)")
     p.add_argument("--min-face-size", type=float, default=16.0, metavar="PX",
                    help="ignore faces smaller than PX pixels (default 16)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -128,6 +130,7 @@ def _run(args: argparse.Namespace) -> int:
         report = ReportWriter(args.report, with_faces=writer is not None) if args.report else None
         selector = Selector(
             detector, scorer, vault, min_hits=args.min_hits, max_age=args.max_age, metric=args.metric,
+            predict_motion=args.predict_motion,
             top_k=args.top_k, clip_window=args.clip_window, min_face_size=args.min_face_size,
             thumbnails=16 if (report is not None and writer is not None) else 0, on_result=keep,
         )

@@ -52,15 +52,20 @@ class MethodContext:
     train_limit : int, optional
         Use only the first N training images (for quick tests).
     progress : bool
+    vae_model : Path, optional
+        VAE model folder (default: the model shipped in the package).
     """
 
-    def __init__(self, train_dir, detector, matcher=None, cache=None, train_limit=None, progress=False) -> None:
+    def __init__(
+        self, train_dir, detector, matcher=None, cache=None, train_limit=None, progress=False, vae_model=None
+    ) -> None:
         self.train_dir = None if train_dir is None else Path(train_dir)
         self.detector = detector
         self.matcher = matcher
         self.cache = cache
         self.train_limit = train_limit
         self.progress = progress
+        self.vae_model = None if vae_model is None else Path(vae_model)
         self._faceset = None
         self._pca = None
         self.notes: list[str] = []
@@ -168,11 +173,18 @@ def _build_supervised(ctx: MethodContext) -> QualityFn:
     return _crop_scorer(train_distance_regressor(ctx))
 
 
-def _vae_builder(label: str, **settings) -> Callable[[MethodContext], QualityFn]:
+def _card_summary(card: dict) -> str:
+    keys = [k for k in ("model", "name", "version", "epoch", "trained_on", "default_method") if k in card]
+    return ", ".join(f"{k}={card[k]}" for k in keys) or "(none)"
+
+
+def _vae_builder(label: str) -> Callable[[MethodContext], QualityFn]:
     def build(ctx: MethodContext) -> QualityFn:
         from facesel.eval.vae_methods import make_vae_scorer
 
-        scorer = make_vae_scorer(label, **settings)
+        scorer = make_vae_scorer(label, ctx.vae_model)
+        card = getattr(scorer, "card", {}) or {}
+        ctx.notes.append(f"{label} VAE: {scorer!r}; model card: {_card_summary(card)}")
         return _crop_scorer(scorer)
 
     return build

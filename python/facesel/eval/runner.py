@@ -27,6 +27,7 @@ def run_erc(
     seed: int = 0,
     progress: bool = True,
     command: str = "",
+    vae_model: Path | None = None,
 ) -> dict:
     """Run the whole evaluation and write ``report.md``, ``results.json`` and the PNG plots to ``out``.
 
@@ -49,7 +50,7 @@ def run_erc(
     detector = YuNetDetector(min_confidence=0.5)
 
     eval_set = build_eval_set(data, matcher, detector, cache, degrade_seed, limit_identities, progress)
-    context = MethodContext(train, detector, matcher, cache, train_limit, progress)
+    context = MethodContext(train, detector, matcher, cache, train_limit, progress, vae_model)
     built, unavailable = build_methods(methods, context)
     qualities = {name: fn(eval_set.crops, eval_set.image_side) for name, fn in built.items()}
     results, skipped = analyse(eval_set, qualities, n_boot=n_boot, n_random=n_random, seed=seed)
@@ -67,6 +68,7 @@ def run_erc(
         "detected": int(eval_set.detected.sum()),
         "cache": "(none)" if cache is None else str(cache.folder),
         "train": None if train is None else str(train),
+        "vae_model": "(shipped)" if vae_model is None else str(vae_model),
         "bootstrap": n_boot,
         "random_seeds": n_random,
         "methods_requested": list(methods),

@@ -8,7 +8,9 @@ Authority side: :func:`create_authority`, :func:`reconstruct_master`, :func:`ope
 from facesel.vault.audit import AuditLog, verify as verify_audit
 from facesel.vault.errors import (AuditError, EpochUnavailableError, KeyMaterialError, RecordError,
                                   VaultLockedError, VaultWriteError)
-from facesel.vault.keys import AuthorityPublic, Keystore, ShareFile, create_authority, extend_authority, reconstruct_master
+from facesel.vault.authority import create_authority, extend_authority
+from facesel.vault.keys import AuthorityPublic, Keystore
+from facesel.vault.shares import ShareFile, reconstruct_master
 from facesel.vault.opening import open_records
 from facesel.vault.retention import shred_expired
 from facesel.vault.store import Vault

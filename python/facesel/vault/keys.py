@@ -1,6 +1,7 @@
 """The authority's key hierarchy: epoch key pairs, the master key that wraps them, and its shares.
 
-Layout made by :func:`create_authority` (``facesel authority init``)::
+This module holds the public file and the keystore; :mod:`facesel.vault.shares` the share files;
+:mod:`facesel.vault.authority` creation and extension. Layout made by ``facesel authority init``::
 
     DIR/authority.pub                 public: authority id, retention, epoch public keys + windows
     DIR/keystore/authority.json       authority id, master-key commitment, parameters (no secret)
@@ -30,16 +31,13 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
 
 import nacl.bindings as sodium
 import nacl.exceptions
-import nacl.public
 import nacl.pwhash.argon2id as argon2id
 
-from facesel.vault import shamir
 from facesel.vault.errors import EpochUnavailableError, KeyMaterialError
-from facesel.vault.fsutil import atomic_write, fsync_dir, shred_file
+from facesel.vault.fsutil import atomic_write, shred_file
 from facesel.vault.timeparse import format_time
 
 VERSION = 1
@@ -299,221 +297,3 @@ class Keystore:
     def shred(self, epoch_id: int) -> None:
         """Destroy an epoch's wrapped secret (crypto-shredding all its records)."""
         shred_file(self.epoch_path(epoch_id))
-
-
-def _share_ad(doc: dict) -> bytes:
-    return _canonical({k: doc[k] for k in ("format", "version", "authority_id", "index", "threshold", "shares")})
-
-
-def write_share(path: Path, authority_id: str, index: int, threshold: int, shares: int, share: bytes,
-                passphrase: bytes | None = None, kdf_level: str | None = None) -> None:
-    """Write one share file; with a passphrase, the share is sealed under an Argon2id-derived key."""
-    doc = {"format": FORMAT_SHARE, "version": VERSION, "authority_id": authority_id, "index": index,
-           "threshold": threshold, "shares": shares}
-    if passphrase:
-        level = kdf_level or default_kdf_level()
-        if level not in KDF_LEVELS:
-            raise ValueError(f"kdf_level must be one of {sorted(KDF_LEVELS)}, got {level!r}")
-        ops, mem = KDF_LEVELS[level]
-        salt = secrets.token_bytes(argon2id.SALTBYTES)
-        key = argon2id.kdf(32, passphrase, salt, opslimit=ops, memlimit=mem)
-        nonce = secrets.token_bytes(_AEAD_NONCE)
-        sealed = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(share, _share_ad(doc), nonce, key)
-        doc.update({"protected": True, "kdf": {"name": "argon2id", "opslimit": ops, "memlimit": mem,
-                                                "salt": _b64(salt)},
-                    "nonce": _b64(nonce), "sealed_share": _b64(sealed)})
-    else:
-        doc.update({"protected": False, "share": _b64(share),
-                    "check": hashlib.blake2b(share, digest_size=16, person=b"facesel-share-v1").hexdigest()})
-    atomic_write(Path(path), json.dumps(doc, indent=1).encode("utf-8"))
-
-
-@dataclass(frozen=True)
-class ShareFile:
-    """A parsed share file; :meth:`secret` returns the 32-byte share."""
-
-    path: Path
-    doc: dict
-
-    @classmethod
-    def load(cls, path: "str | os.PathLike") -> "ShareFile":
-        path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"share file not found: {path}")
-        doc = _read_json(path, FORMAT_SHARE)
-        for key, kind in (("authority_id", str), ("index", int), ("threshold", int), ("shares", int),
-                          ("protected", bool)):
-            if not isinstance(doc.get(key), kind):
-                raise KeyMaterialError(f"{path}: share file field {key!r} missing or malformed")
-        return cls(path, doc)
-
-    @property
-    def index(self) -> int:
-        return int(self.doc["index"])
-
-    @property
-    def protected(self) -> bool:
-        return bool(self.doc["protected"])
-
-    def secret(self, passphrase: bytes | None = None) -> bytes:
-        doc = self.doc
-        if not self.protected:
-            share = _unb64(doc.get("share"), f"{self.path}: share", 32)
-            check = hashlib.blake2b(share, digest_size=16, person=b"facesel-share-v1").hexdigest()
-            if not secrets.compare_digest(check, str(doc.get("check"))):
-                raise KeyMaterialError(f"{self.path}: share is corrupt (checksum mismatch)")
-            return share
-        if not passphrase:
-            raise KeyMaterialError(f"{self.path}: share is passphrase-protected; give its passphrase")
-        kdf = doc.get("kdf") or {}
-        ops, mem = int(kdf.get("opslimit", 0)), int(kdf.get("memlimit", 0))
-        # Bound the cost a (possibly forged) file can make us pay.
-        if not (argon2id.OPSLIMIT_MIN <= ops <= 4 * argon2id.OPSLIMIT_SENSITIVE
-                and argon2id.MEMLIMIT_MIN <= mem <= argon2id.MEMLIMIT_SENSITIVE):
-            raise KeyMaterialError(f"{self.path}: implausible Argon2id parameters ops={ops} mem={mem}")
-        salt = _unb64(kdf.get("salt"), f"{self.path}: salt", argon2id.SALTBYTES)
-        nonce = _unb64(doc.get("nonce"), f"{self.path}: nonce", _AEAD_NONCE)
-        sealed = _unb64(doc.get("sealed_share"), f"{self.path}: sealed share")
-        key = argon2id.kdf(32, passphrase, salt, opslimit=ops, memlimit=mem)
-        try:
-            return sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(sealed, _share_ad(doc), nonce, key)
-        except nacl.exceptions.CryptoError:
-            raise KeyMaterialError(f"{self.path}: wrong passphrase, or the share file is corrupt") from None
-
-
-def reconstruct_master(share_paths: Sequence["str | os.PathLike"], keystore: Keystore,
-                       passphrase_for: Callable[[ShareFile], bytes | None] | None = None) -> tuple[bytes, list[int]]:
-    """Rebuild and verify the master key from share files.
-
-    Parameters
-    ----------
-    share_paths : sequence of path
-    keystore : Keystore
-        Supplies the authority id, the threshold and the master-key commitment.
-    passphrase_for : callable, optional
-        Called for each protected share; returns its passphrase.
-
-    Returns
-    -------
-    (bytes, list of int)
-        The 32-byte master key and the share indices used.
-    """
-    files = [ShareFile.load(p) for p in share_paths]
-    threshold = int(keystore.meta["threshold"])
-    by_index: dict[int, ShareFile] = {}
-    for f in files:
-        if f.doc["authority_id"] != keystore.authority_id:
-            raise KeyMaterialError(f"{f.path}: share of authority {f.doc['authority_id']}, but the keystore "
-                                   f"belongs to authority {keystore.authority_id}")
-        if f.index in by_index:
-            raise KeyMaterialError(f"share {f.index} given twice ({by_index[f.index].path} and {f.path})")
-        by_index[f.index] = f
-    if len(by_index) < threshold:
-        raise KeyMaterialError(f"{len(by_index)} distinct share(s) given, but {threshold} are needed "
-                               f"(threshold K={threshold} of N={keystore.meta['shares']})")
-    pairs = []
-    for index, f in sorted(by_index.items()):
-        passphrase = passphrase_for(f) if (f.protected and passphrase_for is not None) else None
-        pairs.append((index, f.secret(passphrase)))
-    master = shamir.combine(pairs)
-    keystore.check_master(master)
-    return master, sorted(by_index)
-
-
-# --------------------------------------------------------------------------------------------
-# Creation and extension
-# --------------------------------------------------------------------------------------------
-
-
-def _new_epochs(master: bytes, keystore: Keystore, epoch_seconds: float, first_id: int, count: int) -> list[EpochKey]:
-    epochs = []
-    for epoch_id in range(first_id, first_id + count):
-        private = nacl.public.PrivateKey.generate()
-        epoch = EpochKey(epoch_id, epoch_id * epoch_seconds, (epoch_id + 1) * epoch_seconds,
-                         bytes(private.public_key))
-        keystore.wrap(master, epoch, bytes(private))
-        epochs.append(epoch)
-    return epochs
-
-
-def _epoch_count(start: float, horizon_seconds: float, epoch_seconds: float) -> tuple[int, int]:
-    first = int(start // epoch_seconds)
-    last = int((start + horizon_seconds) // epoch_seconds)
-    count = last - first + 1
-    if count > MAX_EPOCHS:
-        raise ValueError(f"horizon/epoch gives {count} epochs, more than {MAX_EPOCHS}; use longer epochs")
-    return first, count
-
-
-def create_authority(out_dir: "str | os.PathLike", shares: int, threshold: int, epoch_seconds: float,
-                     retention_seconds: float, horizon_seconds: float, start: float,
-                     passphrases: Sequence[bytes | None] | None = None,
-                     kdf_level: str | None = None) -> AuthorityPublic:
-    """Make all key material of a new authority in ``out_dir`` (see the module docstring).
-
-    Parameters
-    ----------
-    shares, threshold : int
-        N and K of the master-key sharing (1 <= K <= N <= 255).
-    epoch_seconds, retention_seconds, horizon_seconds : float
-        Epoch length, how long records are kept, and how far ahead epoch keys are generated.
-    start : float
-        Unix seconds: the first epoch is the one containing ``start``.
-    passphrases : sequence of bytes or None, optional
-        One entry per share (None: unprotected).
-    kdf_level : str, optional
-        Argon2id level for protected shares (see :data:`KDF_LEVELS`).
-    """
-    for name, value in (("epoch_seconds", epoch_seconds), ("retention_seconds", retention_seconds),
-                        ("horizon_seconds", horizon_seconds)):
-        if not isinstance(value, (int, float)) or not value > 0:
-            raise ValueError(f"{name} must be a positive number, got {value!r}")
-    if passphrases is not None and len(passphrases) != shares:
-        raise ValueError(f"passphrases must have one entry per share ({shares}), got {len(passphrases)}")
-    out = Path(out_dir)
-    pub_path, ks_dir, shares_dir = out / "authority.pub", out / "keystore", out / "shares"
-    for existing in (pub_path, ks_dir, shares_dir):
-        if existing.exists():
-            raise ValueError(f"out_dir {out} already holds key material ({existing}); refusing to overwrite it")
-    master = secrets.token_bytes(shamir.SECRET_BYTES)
-    share_list = shamir.split(master, threshold, shares)  # validates K and N
-    first, count = _epoch_count(start, horizon_seconds, epoch_seconds)
-    authority_id = secrets.token_hex(8)
-
-    out.mkdir(parents=True, exist_ok=True)
-    ks_dir.mkdir(mode=0o700)
-    shares_dir.mkdir(mode=0o700)
-    meta = {"format": FORMAT_KEYSTORE, "version": VERSION, "authority_id": authority_id,
-            "master_check": master_commitment(master, authority_id), "threshold": threshold, "shares": shares,
-            "epoch_seconds": float(epoch_seconds), "retention_seconds": float(retention_seconds)}
-    atomic_write(ks_dir / "authority.json", json.dumps(meta, indent=1).encode("utf-8"))
-    keystore = Keystore(ks_dir)
-    epochs = _new_epochs(master, keystore, float(epoch_seconds), first, count)
-    for (index, share) in share_list:
-        write_share(shares_dir / f"share-{index}-of-{shares}.json", authority_id, index, threshold, shares,
-                    share, None if passphrases is None else passphrases[index - 1], kdf_level)
-    pub = AuthorityPublic(authority_id, float(epoch_seconds), float(retention_seconds), threshold, shares,
-                          tuple(epochs))
-    pub.save(pub_path)
-    fsync_dir(out)
-    return pub
-
-
-def extend_authority(out_dir: "str | os.PathLike", master: bytes, until: float) -> AuthorityPublic:
-    """Generate epoch keys up to time ``until`` and rewrite ``authority.pub`` (needs the master key)."""
-    out = Path(out_dir)
-    keystore = Keystore(out / "keystore")
-    keystore.check_master(master)
-    pub = AuthorityPublic.load(out / "authority.pub")
-    next_id = max(e.epoch_id for e in pub.epochs) + 1
-    last = int(until // pub.epoch_seconds)
-    count = last - next_id + 1
-    if count <= 0:
-        return pub
-    if len(pub.epochs) + count > MAX_EPOCHS:
-        raise ValueError(f"until={until} would give more than {MAX_EPOCHS} epochs")
-    new = _new_epochs(master, keystore, pub.epoch_seconds, next_id, count)
-    extended = AuthorityPublic(pub.authority_id, pub.epoch_seconds, pub.retention_seconds, pub.threshold,
-                               pub.shares, pub.epochs + tuple(new))
-    extended.save(out / "authority.pub")
-    return extended

@@ -26,7 +26,8 @@ from facesel.vault.audit import AuditLog
 from facesel.vault.errors import EpochUnavailableError, RecordError, VaultWriteError
 from facesel.vault.fsutil import atomic_write
 from facesel.vault.index import Index, IndexRow
-from facesel.vault.keys import AuthorityPublic, Keystore, ShareFile, reconstruct_master
+from facesel.vault.keys import AuthorityPublic, Keystore
+from facesel.vault.shares import ShareFile, reconstruct_master
 from facesel.vault.payload import OpenedSnapshot, decode_snapshot
 from facesel.vault.record import open_record, parse_record
 from facesel.vault.store import record_path
@@ -64,8 +65,15 @@ class OpenedRecord:
     snapshot: OpenedSnapshot
 
 
+def _sealed_digests(vault_dir: Path) -> dict[str, str]:
+    """SHA-256 of each record as logged when it was sealed (the hash-chained log backs the index)."""
+    return {e["record_id"]: e["sha256"] for e in AuditLog(vault_dir / "audit.log").entries()
+            if e.get("event") in ("seal", "recovered-record") and "sha256" in e and "record_id" in e}
+
+
 def _decrypt_all(vault_dir: Path, rows: list[IndexRow], keystore: Keystore, master: bytes) -> list[OpenedRecord]:
     secrets_by_epoch: dict[int, bytes] = {}
+    logged = _sealed_digests(vault_dir)
     opened = []
     for row in rows:
         path = record_path(vault_dir, row.record_id)
@@ -79,8 +87,9 @@ def _decrypt_all(vault_dir: Path, rows: list[IndexRow], keystore: Keystore, mast
         if parsed.header["authority_id"] != keystore.authority_id:
             raise RecordError(f"record {row.record_id}: sealed for authority {parsed.header['authority_id']}, "
                               f"not {keystore.authority_id}")
-        if hashlib.sha256(data).hexdigest() != row.sha256:
-            raise RecordError(f"record {row.record_id}: file differs from the one sealed (index checksum)")
+        digest = hashlib.sha256(data).hexdigest()
+        if digest != row.sha256 or logged.get(row.record_id, digest) != digest:
+            raise RecordError(f"record {row.record_id}: file differs from the one sealed (index or audit-log checksum)")
         epoch_id = parsed.epoch_id
         if epoch_id not in secrets_by_epoch:
             try:

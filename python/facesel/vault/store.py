@@ -98,9 +98,9 @@ class Vault:
             raise VaultLockedError(f"vault {self.path} is open for writing by another process") from None
         self.index: Index | None = None
         try:
+            self.audit = AuditLog(self.path / "audit.log", clock)
             self.authority = self._bind_authority(load_authority_public(authority_public))
             self.index = Index(self.path / "index.sqlite")
-            self.audit = AuditLog(self.path / "audit.log", clock)
             self.recover()
             self._last_purge = float("-inf")
             self.purge()
@@ -137,7 +137,11 @@ class Vault:
                 raise ValueError(f"authority_public gives different keys for epochs already used by {self.path}")
             if len(given.epochs) <= len(bound.epochs):
                 return bound
+        first_use = not copy.exists()
         given.save(copy)  # first use, or an extended authority.pub with later epochs
+        self.audit.append("vault-created" if first_use else "authority-extended", authority_id=given.authority_id,
+                          camera_id=self.camera_id, epochs=len(given.epochs),
+                          keys_until=given.epochs[-1].not_after if given.epochs else None)
         return given
 
     # -- sealing ------------------------------------------------------------------------------
@@ -165,8 +169,7 @@ class Vault:
         self._check_open()
         now = float(self.clock())
         epoch = self.authority.epoch_for(now)  # refuse before doing anything
-        if now - self._last_purge >= self.purge_interval:
-            self.purge(now)
+        self.maybe_purge(now)
         record_id = new_record_id()
         best = track_result.best if isinstance(track_result, TrackResult) else None
         payload = encode_snapshot(track_result, record_id, self.clip_format)
@@ -205,6 +208,14 @@ class Vault:
     @property
     def retention_seconds(self) -> float:
         return self.authority.retention_seconds
+
+    def maybe_purge(self, now: float | None = None) -> int:
+        """Purge if ``purge_interval`` seconds of clock time have passed since the last purge.
+
+        Cheap enough to call once per frame, so that expiry also happens while nobody passes.
+        """
+        now = float(self.clock() if now is None else now)
+        return self.purge(now) if now - self._last_purge >= self.purge_interval else 0
 
     def purge(self, now: float | None = None) -> int:
         """Delete every record sealed more than the retention period before ``now``; log each.
@@ -253,6 +264,8 @@ class Vault:
                 parsed = parse_record(data)
                 if parsed.record_id != record_id:
                     raise RecordError(f"file name says {record_id}, header says {parsed.record_id}")
+                if parsed.header["authority_id"] != self.authority.authority_id:
+                    raise RecordError(f"sealed for authority {parsed.header['authority_id']}, not this vault's")
             except RecordError as err:
                 _log.warning("vault %s: leaving unreadable record file %s in place: %s", self.path, path, err)
                 continue

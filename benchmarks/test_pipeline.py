@@ -1,0 +1,89 @@
+"""End-to-end Selector throughput on real arcade frames (pytest-benchmark), results checked too.
+
+    pytest benchmarks/test_pipeline.py                       # timings
+    pytest benchmarks/test_pipeline.py --benchmark-disable   # CI: the checks only, one run each
+
+The full table with the time split per stage: ``python benchmarks/pipeline_throughput.py``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import cv2
+import numpy as np
+import pytest
+
+from facesel import Selector
+from facesel.data import data_root
+from facesel.detectors import make_detector
+from facesel.scoring import LaplacianVarianceScorer
+from facesel.timing import PIPELINE_STAGES
+
+pytest.importorskip("pytest_benchmark")
+
+FRAMES = 5  # min_hits is 3, so tracks are confirmed within these frames
+
+
+@pytest.fixture(scope="module")
+def arcade_1080p() -> list[np.ndarray]:
+    root = data_root()
+    if root is None:
+        message = "real data not found: set FACESEL_DATA"
+        if os.environ.get("CI"):
+            pytest.fail(message + " (CI is set, so this is an error, not a skip)")
+        pytest.skip(message)
+    capture = cv2.VideoCapture(str(root / "videos" / "arcade_walkers_1080p.mp4"))
+    frames = []
+    for _ in range(30 + FRAMES):  # from frame 30 on, several walkers face the camera
+        ok, frame = capture.read()
+        if not ok:
+            break
+        frames.append(frame)
+    capture.release()
+    if len(frames) < 30 + FRAMES:
+        pytest.fail("could not read the arcade video")
+    return frames[30:]
+
+
+@pytest.fixture(autouse=True)
+def one_opencv_thread():
+    previous = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    yield
+    cv2.setNumThreads(previous)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("size", [(1920, 1080), (1280, 720)], ids=["1080p", "720p"])
+@pytest.mark.parametrize("detector_name", ["yunet", "mtcnn", "haar"])
+def test_pipeline_throughput(benchmark, arcade_1080p, detector_name, size):
+    frames = [f if f.shape[1::-1] == size else cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in arcade_1080p]
+    detector = make_detector(detector_name)
+    detector.detect(frames[0])  # lazy model loading is not throughput
+    scorer = LaplacianVarianceScorer()
+    selectors = []
+
+    def run_stream():
+        selector = Selector(detector, scorer, clock=time.process_time)
+        results = []
+        for k, frame in enumerate(frames):
+            results += selector.feed(frame, k / 25.0)
+        results += selector.flush()
+        selectors.append(selector)
+        return results
+
+    results = benchmark.pedantic(run_stream, rounds=1, iterations=1)
+    selector = selectors[-1]
+    timings = selector.timings
+    benchmark.extra_info.update({f"{s}_share": timings[s] / timings["total"] for s in PIPELINE_STAGES})
+    assert timings["frames"] == FRAMES
+    assert timings["total"] == pytest.approx(sum(timings[s] for s in PIPELINE_STAGES))
+    assert len(results) >= 1  # several walkers face the camera in these frames
+    for r in results:
+        assert r.first_frame <= r.best.frame_index <= r.last_frame
+        assert r.best.quality == r.qualities.max()
+        x1, y1, x2, y2 = r.best.box
+        assert -0.5 * size[0] < x1 < x2 < 1.5 * size[0] and -0.5 * size[1] < y1 < y2 < 1.5 * size[1]
+    assert selector.held_observations == 0

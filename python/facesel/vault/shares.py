@@ -1,0 +1,147 @@
+"""Share files of the master key: writing them, reading them (passphrase or not), and rebuilding
+and verifying the master key from K of them.
+
+A share file is JSON. Unprotected, it holds the 32-byte share and a checksum that names a
+damaged file. Protected, the share is sealed with XChaCha20-Poly1305 under a key derived from the
+holder's passphrase with Argon2id (PyNaCl ``nacl.pwhash.argon2id``); the file's identity fields
+(authority, index, K, N) are the associated data, so they cannot be edited unnoticed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+import nacl.bindings as sodium
+import nacl.exceptions
+import nacl.pwhash.argon2id as argon2id
+
+from facesel.vault import shamir
+from facesel.vault.errors import KeyMaterialError
+from facesel.vault.fsutil import atomic_write
+from facesel.vault.keys import (_AEAD_NONCE, FORMAT_SHARE, KDF_LEVELS, VERSION, Keystore, _b64, _canonical,
+                                _read_json, _unb64, default_kdf_level)
+
+
+def _share_ad(doc: dict) -> bytes:
+    return _canonical({k: doc[k] for k in ("format", "version", "authority_id", "index", "threshold", "shares")})
+
+
+def write_share(path: Path, authority_id: str, index: int, threshold: int, shares: int, share: bytes,
+                passphrase: bytes | None = None, kdf_level: str | None = None) -> None:
+    """Write one share file; with a passphrase, the share is sealed under an Argon2id-derived key."""
+    doc = {"format": FORMAT_SHARE, "version": VERSION, "authority_id": authority_id, "index": index,
+           "threshold": threshold, "shares": shares}
+    if passphrase:
+        level = kdf_level or default_kdf_level()
+        if level not in KDF_LEVELS:
+            raise ValueError(f"kdf_level must be one of {sorted(KDF_LEVELS)}, got {level!r}")
+        ops, mem = KDF_LEVELS[level]
+        salt = secrets.token_bytes(argon2id.SALTBYTES)
+        key = argon2id.kdf(32, passphrase, salt, opslimit=ops, memlimit=mem)
+        nonce = secrets.token_bytes(_AEAD_NONCE)
+        sealed = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(share, _share_ad(doc), nonce, key)
+        doc.update({"protected": True, "kdf": {"name": "argon2id", "opslimit": ops, "memlimit": mem,
+                                                "salt": _b64(salt)},
+                    "nonce": _b64(nonce), "sealed_share": _b64(sealed)})
+    else:
+        doc.update({"protected": False, "share": _b64(share),
+                    "check": hashlib.blake2b(share, digest_size=16, person=b"facesel-share-v1").hexdigest()})
+    atomic_write(Path(path), json.dumps(doc, indent=1).encode("utf-8"))
+
+
+@dataclass(frozen=True)
+class ShareFile:
+    """A parsed share file; :meth:`secret` returns the 32-byte share."""
+
+    path: Path
+    doc: dict
+
+    @classmethod
+    def load(cls, path: "str | os.PathLike") -> "ShareFile":
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"share file not found: {path}")
+        doc = _read_json(path, FORMAT_SHARE)
+        for key, kind in (("authority_id", str), ("index", int), ("threshold", int), ("shares", int),
+                          ("protected", bool)):
+            if not isinstance(doc.get(key), kind):
+                raise KeyMaterialError(f"{path}: share file field {key!r} missing or malformed")
+        return cls(path, doc)
+
+    @property
+    def index(self) -> int:
+        return int(self.doc["index"])
+
+    @property
+    def protected(self) -> bool:
+        return bool(self.doc["protected"])
+
+    def secret(self, passphrase: bytes | None = None) -> bytes:
+        doc = self.doc
+        if not self.protected:
+            share = _unb64(doc.get("share"), f"{self.path}: share", 32)
+            check = hashlib.blake2b(share, digest_size=16, person=b"facesel-share-v1").hexdigest()
+            if not secrets.compare_digest(check, str(doc.get("check"))):
+                raise KeyMaterialError(f"{self.path}: share is corrupt (checksum mismatch)")
+            return share
+        if not passphrase:
+            raise KeyMaterialError(f"{self.path}: share is passphrase-protected; give its passphrase")
+        kdf = doc.get("kdf") or {}
+        ops, mem = int(kdf.get("opslimit", 0)), int(kdf.get("memlimit", 0))
+        # Bound the cost a (possibly forged) file can make us pay.
+        if not (argon2id.OPSLIMIT_MIN <= ops <= 4 * argon2id.OPSLIMIT_SENSITIVE
+                and argon2id.MEMLIMIT_MIN <= mem <= argon2id.MEMLIMIT_SENSITIVE):
+            raise KeyMaterialError(f"{self.path}: implausible Argon2id parameters ops={ops} mem={mem}")
+        salt = _unb64(kdf.get("salt"), f"{self.path}: salt", argon2id.SALTBYTES)
+        nonce = _unb64(doc.get("nonce"), f"{self.path}: nonce", _AEAD_NONCE)
+        sealed = _unb64(doc.get("sealed_share"), f"{self.path}: sealed share")
+        key = argon2id.kdf(32, passphrase, salt, opslimit=ops, memlimit=mem)
+        try:
+            return sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(sealed, _share_ad(doc), nonce, key)
+        except nacl.exceptions.CryptoError:
+            raise KeyMaterialError(f"{self.path}: wrong passphrase, or the share file is corrupt") from None
+
+
+def reconstruct_master(share_paths: Sequence["str | os.PathLike"], keystore: Keystore,
+                       passphrase_for: Callable[[ShareFile], bytes | None] | None = None) -> tuple[bytes, list[int]]:
+    """Rebuild and verify the master key from share files.
+
+    Parameters
+    ----------
+    share_paths : sequence of path
+    keystore : Keystore
+        Supplies the authority id, the threshold and the master-key commitment.
+    passphrase_for : callable, optional
+        Called for each protected share; returns its passphrase.
+
+    Returns
+    -------
+    (bytes, list of int)
+        The 32-byte master key and the share indices used.
+    """
+    files = [ShareFile.load(p) for p in share_paths]
+    threshold = int(keystore.meta["threshold"])
+    by_index: dict[int, ShareFile] = {}
+    for f in files:
+        if f.doc["authority_id"] != keystore.authority_id:
+            raise KeyMaterialError(f"{f.path}: share of authority {f.doc['authority_id']}, but the keystore "
+                                   f"belongs to authority {keystore.authority_id}")
+        if f.index in by_index:
+            raise KeyMaterialError(f"share {f.index} given twice ({by_index[f.index].path} and {f.path})")
+        by_index[f.index] = f
+    if len(by_index) < threshold:
+        raise KeyMaterialError(f"{len(by_index)} distinct share(s) given, but {threshold} are needed "
+                               f"(threshold K={threshold} of N={keystore.meta['shares']})")
+    pairs = []
+    for index, f in sorted(by_index.items()):
+        passphrase = passphrase_for(f) if (f.protected and passphrase_for is not None) else None
+        pairs.append((index, f.secret(passphrase)))
+    master = shamir.combine(pairs)
+    keystore.check_master(master)
+    return master, sorted(by_index)

@@ -1,0 +1,65 @@
+// gaussian_log_rp against a plain double-precision evaluation of the same formula.
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "check.hpp"
+#include "facesel/gaussian_ll.hpp"
+
+namespace {
+
+double reference(const float* x, const float* mu, const float* ls, long l, long d) {
+  std::vector<double> per_sample(l);
+  double best = -INFINITY;
+  for (long s = 0; s < l; ++s) {
+    double acc = 0.0;
+    for (long i = 0; i < d; ++i) {
+      const double z = (double(x[i]) - double(mu[s * d + i])) * std::exp(-double(ls[s * d + i]));
+      acc += -0.91893853320467274178 - double(ls[s * d + i]) - 0.5 * z * z;
+    }
+    per_sample[s] = acc;
+    best = std::max(best, acc);
+  }
+  double sum = 0.0;
+  for (double v : per_sample) sum += std::exp(v - best);
+  return best + std::log(sum) - std::log(double(l));
+}
+
+void check_against_reference(long n, long l, long d, float ls_lo, float ls_hi, int threads, unsigned seed) {
+  std::mt19937 gen(seed);
+  std::uniform_real_distribution<float> unit(0.0f, 1.0f), sig(ls_lo, ls_hi);
+  std::normal_distribution<float> noise(0.0f, 0.05f);
+  std::vector<float> x(n * d), mu(n * l * d), ls(n * l * d);
+  for (auto& v : x) v = unit(gen);
+  for (long r = 0; r < n; ++r)
+    for (long k = 0; k < l * d; ++k) mu[r * l * d + k] = x[r * d + k % d] + noise(gen);
+  for (auto& v : ls) v = sig(gen);
+  std::vector<double> out(n);
+  facesel::gaussian_log_rp(x.data(), mu.data(), ls.data(), n, l, d, out.data(), threads);
+  for (long r = 0; r < n; ++r) {
+    const double want = reference(&x[r * d], &mu[r * l * d], &ls[r * l * d], l, d);
+    CHECK(std::isfinite(out[r]), "row " << r << " is " << out[r]);
+    CHECK(std::abs(out[r] - want) <= 1e-6 * std::abs(want),
+          "n=" << n << " l=" << l << " d=" << d << " row " << r << ": got " << out[r] << ", want " << want);
+  }
+}
+
+}  // namespace
+
+int main() {
+  for (long l : {1L, 10L, 20L}) check_against_reference(3, l, 4096, -7.0f, 3.0f, 1, 10 + l);
+  check_against_reference(5, 4, 37, -7.0f, 3.0f, 3, 7);        // odd D (vector tails), 3 threads
+  check_against_reference(2, 3, 64, -100.0f, 100.0f, 1, 8);     // outside the fast range: double fallback
+  // threads must not change the result at all.
+  std::vector<float> x(6 * 8, 0.5f), mu(6 * 2 * 8), ls(6 * 2 * 8);
+  for (std::size_t i = 0; i < mu.size(); ++i) {
+    mu[i] = 0.01f * float(i % 13);
+    ls[i] = -1.0f + 0.1f * float(i % 7);
+  }
+  std::vector<double> one(6), four(6);
+  facesel::gaussian_log_rp(x.data(), mu.data(), ls.data(), 6, 2, 8, one.data(), 1);
+  facesel::gaussian_log_rp(x.data(), mu.data(), ls.data(), 6, 2, 8, four.data(), 4);
+  CHECK(one == four, "threads=4 differs from threads=1");
+  CHECK_THROWS(facesel::gaussian_log_rp(x.data(), mu.data(), ls.data(), 6, 2, 8, one.data(), 0), std::invalid_argument);
+  return facesel_test::finish("test_gaussian_ll");
+}

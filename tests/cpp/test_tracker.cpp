@@ -1,0 +1,100 @@
+// Tracker life cycle, crossing faces, and the assignment solver against brute force.
+#include <algorithm>
+#include <numeric>
+#include <random>
+#include <vector>
+
+#include "check.hpp"
+#include "facesel/linear_assignment.hpp"
+#include "facesel/tracker.hpp"
+
+namespace {
+
+std::vector<float> square(float cx, float cy, float size) {
+  return {cx - size / 2, cy - size / 2, cx + size / 2, cy + size / 2};
+}
+
+void test_assignment_matches_brute_force() {
+  std::mt19937 gen(3);
+  std::uniform_real_distribution<double> u(0.0, 10.0);
+  for (int rows = 1; rows <= 6; ++rows) {
+    for (int cols = 1; cols <= 6; ++cols) {
+      std::vector<double> cost(rows * cols);
+      for (auto& c : cost) c = u(gen);
+      const auto got = facesel::linear_assignment(cost.data(), rows, cols);
+      double got_total = 0.0;
+      std::vector<char> used(cols, 0);
+      int assigned = 0;
+      for (int r = 0; r < rows; ++r) {
+        if (got[r] < 0) continue;
+        CHECK(!used[got[r]], "column " << got[r] << " used twice");
+        used[got[r]] = 1;
+        got_total += cost[r * cols + got[r]];
+        ++assigned;
+      }
+      CHECK(assigned == std::min(rows, cols), rows << "x" << cols << ": " << assigned << " assigned");
+      // Brute force: every injection of the smaller side into the larger.
+      const int small = std::min(rows, cols), large = std::max(rows, cols);
+      std::vector<int> perm(large);
+      std::iota(perm.begin(), perm.end(), 0);
+      double best = 1e300;
+      do {
+        double total = 0.0;
+        for (int k = 0; k < small; ++k) total += rows <= cols ? cost[k * cols + perm[k]] : cost[perm[k] * cols + k];
+        best = std::min(best, total);
+      } while (std::next_permutation(perm.begin(), perm.end()));
+      CHECK(std::abs(got_total - best) < 1e-9, rows << "x" << cols << ": total " << got_total << " vs optimum " << best);
+    }
+  }
+}
+
+void test_crossing_keeps_ids() {
+  facesel::Tracker tracker;
+  std::int64_t id_a = -1, id_b = -1;
+  for (int t = 0; t < 40; ++t) {
+    std::vector<float> boxes = square(20 + 4.0f * t, 100, 40);
+    const std::vector<float> b = square(176 - 4.0f * t, 100, 34);
+    // Alternate the row order, so that the answer cannot come from the order.
+    if (t % 2) boxes.insert(boxes.begin(), b.begin(), b.end());
+    else boxes.insert(boxes.end(), b.begin(), b.end());
+    const auto u = tracker.update(boxes.data(), 2);
+    const std::int64_t a_now = u.track_ids[t % 2 ? 1 : 0], b_now = u.track_ids[t % 2 ? 0 : 1];
+    if (t == 0) {
+      id_a = a_now;
+      id_b = b_now;
+    }
+    CHECK(a_now == id_a && b_now == id_b, "frame " << t << ": ids " << a_now << ", " << b_now);
+  }
+}
+
+void test_life_cycle() {
+  facesel::TrackerConfig c;
+  c.min_hits = 2;
+  c.max_age = 1;
+  facesel::Tracker tracker(c);
+  const auto box = square(50, 50, 20);
+  const auto first = tracker.update(box.data(), 1);
+  CHECK(first.track_ids[0] == 1 && !first.confirmed[0], "first update");
+  CHECK(tracker.update(box.data(), 1).confirmed[0] == 1, "confirmed after min_hits");
+  CHECK(tracker.update(nullptr, 0).closed.empty(), "unseen once: still open");
+  const auto closed = tracker.update(nullptr, 0);
+  CHECK(closed.closed.size() == 1 && closed.closed[0] == 1, "closed after max_age");
+  tracker.update(box.data(), 1);
+  const auto flushed = tracker.flush();
+  CHECK(flushed.dropped.size() == 1 && flushed.dropped[0] == 2 && tracker.size() == 0, "flush drops the tentative");
+  const std::vector<float> bad = {5, 5, 1, 9};
+  CHECK_THROWS(tracker.update(bad.data(), 1), std::invalid_argument);
+  facesel::TrackerConfig wrong;
+  wrong.max_age = -1;
+  CHECK_THROWS(facesel::Tracker{wrong}, std::invalid_argument);
+  CHECK_THROWS(facesel::parse_track_metric("cosine"), std::invalid_argument);
+}
+
+}  // namespace
+
+int main() {
+  test_assignment_matches_brute_force();
+  test_crossing_keeps_ids();
+  test_life_cycle();
+  return facesel_test::finish("test_tracker");
+}

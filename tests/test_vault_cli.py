@@ -1,0 +1,205 @@
+"""The vault commands end to end: authority init, list, open, purge, shred, audit verify, and
+every error case exiting non-zero with one clear line and nothing else changed."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import cv2
+import numpy as np
+import pytest
+
+from facesel.cli import main
+from facesel.vault import Vault
+from test_vault_common import DAY, T0, FakeClock, orl_faces, share_paths, track_result, tree_digest
+
+
+def _cli(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def setup(tmp_path, shared_data, capsys, monkeypatch):
+    """A 2-of-3 authority with passphrase-protected shares and a vault of 3 real faces."""
+    monkeypatch.setenv("FACESEL_KDF_LEVEL", "min")
+    monkeypatch.setenv("SHARE_PW", "correct horse")
+    adir = tmp_path / "auth"
+    code, out, err = _cli(capsys, "authority", "init", "--out", adir, "--shares", 3, "--threshold", 2,
+                          "--epoch", "1d", "--retention", "30d", "--horizon", "10d", "--start", T0 - DAY,
+                          "--passphrase-env", "SHARE_PW")
+    assert code == 0, err
+    assert "2-of-3" in out
+    faces = orl_faces(shared_data, 3)
+    clock = FakeClock(T0)
+    ids = []
+    with Vault(tmp_path / "v", adir / "authority.pub", clock=clock) as vault:
+        for i, face in enumerate(faces):
+            clock.advance(3600)
+            ids.append(vault.seal(track_result(face, track_id=i)))
+    return adir, tmp_path / "v", faces, ids
+
+
+def _open_args(adir, vault, out, shares=(0, 1)):
+    args = ["open", "--vault", vault, "--reason", "case 2027/14", "--out", out, "--passphrase-env", "SHARE_PW"]
+    for i in shares:
+        args += ["--share", share_paths(adir)[i]]
+    return args
+
+
+def test_list_open_and_verify(setup, tmp_path, capsys):
+    adir, vault, faces, ids = setup
+    code, out, _ = _cli(capsys, "list", "--vault", vault, "--json")
+    assert code == 0 and [r["record_id"] for r in json.loads(out)] == ids
+    code, out, _ = _cli(capsys, "list", "--vault", vault)
+    assert code == 0 and "3 record(s)" in out
+    code, out, err = _cli(capsys, *_open_args(adir, vault, tmp_path / "o1", shares=(2, 0)), "--all")
+    assert code == 0, err
+    for rid, face in zip(ids, faces):
+        assert np.array_equal(cv2.imread(str(tmp_path / "o1" / rid / "crop.png"), cv2.IMREAD_UNCHANGED), face)
+        meta = json.loads((tmp_path / "o1" / rid / "meta.json").read_text())
+        assert meta["header"]["record_id"] == rid
+    # One record by id, and a time window holding only the second record.
+    code, _, err = _cli(capsys, *_open_args(adir, vault, tmp_path / "o2"), ids[0])
+    assert code == 0, err and sorted(p.name for p in (tmp_path / "o2").iterdir()) == [ids[0]]
+    code, _, err = _cli(capsys, *_open_args(adir, vault, tmp_path / "o3"), "--from", T0 + 7000, "--to", T0 + 7300)
+    assert code == 0, err
+    assert sorted(p.name for p in (tmp_path / "o3").iterdir()) == [ids[1]]
+    code, out, _ = _cli(capsys, "audit", "verify", "--vault", vault)
+    assert code == 0 and "OK" in out
+    opens = [json.loads(x) for x in (vault / "audit.log").read_text().splitlines() if '"open"' in x]
+    assert [o["record_ids"] for o in opens] == [ids, [ids[0]], [ids[1]]]
+    assert {o["reason"] for o in opens} == {"case 2027/14"} and opens[0]["shares"] == [1, 3]
+
+
+@pytest.mark.parametrize("case", ["too-few-shares", "wrong-passphrase", "other-authority-share",
+                                  "other-authority-keystore", "corrupt-record", "non-empty-out", "unknown-id"])
+def test_open_errors_exit_non_zero_and_change_nothing(setup, tmp_path, tmp_path_factory, capsys, monkeypatch, case):
+    adir, vault, _, ids = setup
+    out = tmp_path / "out"
+    args = _open_args(adir, vault, out) + ["--all"]
+    expect = {"too-few-shares": "2 are needed", "wrong-passphrase": "wrong passphrase",
+              "other-authority-share": "share of authority", "other-authority-keystore": "belongs to authority",
+              "corrupt-record": "checksum mismatch", "non-empty-out": "new or empty folder",
+              "unknown-id": "not in the vault"}[case]
+    if case == "too-few-shares":
+        args = _open_args(adir, vault, out, shares=(1,)) + ["--all"]
+    elif case == "wrong-passphrase":
+        monkeypatch.setenv("SHARE_PW", "battery staple")
+    elif case in ("other-authority-share", "other-authority-keystore"):
+        other = tmp_path_factory.mktemp("other") / "auth"
+        assert _cli(capsys, "authority", "init", "--out", other, "--shares", 3, "--threshold", 2, "--start",
+                    T0, "--horizon", "2d", "--passphrase-env", "SHARE_PW")[0] == 0
+        if case == "other-authority-share":
+            args = _open_args(adir, vault, out, shares=(0,)) + ["--share", share_paths(other)[1], "--all"]
+        else:
+            args += ["--keystore", other / "keystore"]
+    elif case == "corrupt-record":
+        path = vault / "records" / f"{ids[1]}.fsr"
+        data = bytearray(path.read_bytes())
+        data[len(data) // 2] ^= 0x10
+        path.write_bytes(bytes(data))
+    elif case == "non-empty-out":
+        out.mkdir()
+        (out / "keep.txt").write_text("x")
+    elif case == "unknown-id":
+        args = _open_args(adir, vault, out) + ["0" * 32]
+    before, auth_before = tree_digest(vault), tree_digest(adir)
+    code, _, err = _cli(capsys, *args)
+    assert code == 1
+    assert err.count("\n") == 1 and err.startswith("facesel open: error:") and expect in err, err
+    assert tree_digest(vault) == before and tree_digest(adir) == auth_before
+    if case == "non-empty-out":
+        assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
+    else:
+        assert not out.exists()
+
+
+def test_purge_shred_and_opening_after_shredding(setup, tmp_path, capsys):
+    adir, vault, _, ids = setup
+    code, out, _ = _cli(capsys, "purge", "--vault", vault, "--now", T0 + 10 * DAY)
+    assert code == 0 and "purged 0" in out and "3 kept" in out
+    code, out, _ = _cli(capsys, "authority", "shred", "--dir", adir, "--now", T0 + 31 * DAY, "--dry-run")
+    # The epoch before T0 and T0's own epoch (holding all 3 records) end more than 30 days before.
+    assert code == 0 and "would shred 2 " in out
+    # A copy of the vault taken now survives the purge below.
+    backup = tmp_path / "backup"
+    backup.mkdir()
+    for name in ("authority.pub", "index.sqlite", "audit.log"):
+        (backup / name).write_bytes((vault / name).read_bytes())
+    (backup / "records").mkdir()
+    for p in (vault / "records").glob("*.fsr"):
+        (backup / "records" / p.name).write_bytes(p.read_bytes())
+    code, out, _ = _cli(capsys, "purge", "--vault", vault, "--now", T0 + 31 * DAY)
+    assert code == 0 and "purged 3" in out and not list((vault / "records").glob("*.fsr"))
+    code, out, _ = _cli(capsys, "authority", "shred", "--dir", adir, "--now", T0 + 31 * DAY)
+    assert code == 0 and "shredded 2 " in out
+    code, out, _ = _cli(capsys, "audit", "verify", "--log", adir / "audit.log")
+    assert code == 0 and "2 entries" in out
+    code, _, err = _cli(capsys, *_open_args(adir, backup, tmp_path / "o"), "--all")
+    assert code == 1 and "shredded" in err and not (tmp_path / "o").exists()
+
+
+def test_audit_verify_reports_tampering(setup, capsys):
+    _, vault, _, _ = setup
+    lines = (vault / "audit.log").read_text().splitlines(keepends=True)
+    del lines[2]
+    (vault / "audit.log").write_text("".join(lines))
+    code, out, _ = _cli(capsys, "audit", "verify", "--vault", vault)
+    assert code == 1 and "BROKEN (deleted)" in out and "line 3" in out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--shares", "3", "--threshold", "4"], "threshold"),
+    (["--shares", "3", "--threshold", "2", "--epoch", "soon"], "--epoch"),
+    (["--shares", "3", "--threshold", "2", "--retention", "0d"], "--retention"),
+    (["--shares", "3", "--threshold", "2", "--passphrase-env", "NOT_SET_ANYWHERE"], "NOT_SET_ANYWHERE"),
+])
+def test_init_rejects_bad_arguments(tmp_path, capsys, argv, message):
+    code, _, err = _cli(capsys, "authority", "init", "--out", tmp_path / "a", *argv)
+    assert code == 1 and message in err
+    assert not (tmp_path / "a" / "keystore").exists()
+
+
+def test_init_with_passphrase_file_and_no_prompt(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("FACESEL_KDF_LEVEL", "min")
+    words = tmp_path / "words.txt"
+    words.write_text("one\ntwo\nthree\n")
+    code, _, err = _cli(capsys, "authority", "init", "--out", tmp_path / "a", "--shares", 3, "--threshold", 2,
+                        "--horizon", "2d", "--passphrase-file", words)
+    assert code == 0, err
+    docs = [json.loads(p.read_text()) for p in share_paths(tmp_path / "a")]
+    assert all(d["protected"] for d in docs)
+
+
+def test_authority_extend_with_k_shares(setup, capsys):
+    adir, _, _, _ = setup
+    before = json.loads((adir / "authority.pub").read_text())["epochs"]
+    code, out, err = _cli(capsys, "authority", "extend", "--dir", adir, "--share", share_paths(adir)[0],
+                          "--share", share_paths(adir)[2], "--until", T0 + 20 * DAY, "--passphrase-env", "SHARE_PW")
+    assert code == 0, err
+    after = json.loads((adir / "authority.pub").read_text())["epochs"]
+    assert after[: len(before)] == before
+    assert [e["id"] for e in after[len(before):]] == list(range(before[-1]["id"] + 1, int((T0 + 20 * DAY) // DAY) + 1))
+
+
+def test_open_onto_a_full_disk_leaves_no_plaintext(setup, tmp_path, capsys):
+    """`facesel open --out` on a real, tiny tmpfs: exit 1, a clear error, no partial snapshot left."""
+    adir, vault, _, _ = setup
+    mount = tmp_path / "tiny"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=24k", "tmpfs", str(mount)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
+    try:
+        records_before = {k: v for k, v in tree_digest(vault).items() if not k.startswith("audit.log")}
+        code, _, err = _cli(capsys, *_open_args(adir, vault, mount / "out"), "--all")
+        assert code == 1 and "No space left" in err and err.count("\n") == 1
+        assert not (mount / "out").exists()
+        assert {k: v for k, v in tree_digest(vault).items() if not k.startswith("audit.log")} == records_before
+        events = [json.loads(x)["event"] for x in (vault / "audit.log").read_text().splitlines()]
+        assert events[-2:] == ["open", "open-aborted"]  # the decryption happened, so it is logged
+    finally:
+        subprocess.run(["umount", str(mount)], check=True)
