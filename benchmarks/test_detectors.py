@@ -15,8 +15,6 @@ import pytest
 from facesel.data import data_root
 from facesel.detectors import make_detector
 
-pytest.importorskip("pytest_benchmark")
-
 
 @pytest.fixture(scope="module")
 def arcade_frame() -> np.ndarray:

@@ -14,8 +14,6 @@ from facesel.detectors import MTCNNDetector, YuNetDetector, make_detector
 from facesel.detectors import mtcnn_steps as steps
 from facesel.faceset import list_images, read_image
 
-pytest.importorskip("onnx")
-
 
 def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """(N, M) IoU of xyxy boxes."""

@@ -43,8 +43,9 @@ def _run(shared_data, out, cache, *extra):
 @pytest.fixture(scope="session")
 def clean_run(shared_data, eval_cache, tmp_path_factory):
     out = tmp_path_factory.mktemp("orl-clean")
-    methods = "sharpness,pca-error,brightness,contrast,face-size,supervised-ridge"
-    return (out, *_run(shared_data, out, eval_cache, "--methods", methods))
+    methods = "sharpness,pca-error,brightness,contrast,face-size,supervised-ridge,vae-paper"
+    # The VAE is pointed at a folder without a model: its row must say why, never show a number.
+    return (out, *_run(shared_data, out, eval_cache, "--methods", methods, "--vae-model", str(out / "no-model")))
 
 
 @pytest.fixture(scope="session")
@@ -68,6 +69,8 @@ def test_clean_run_writes_plots_tables_and_states_its_protocol(clean_run):
     # The supervised baseline is there and clearly marked as needing a recognition model.
     assert "NEEDS A FACE-RECOGNITION MODEL" in results["families"]["supervised-ridge"]
     assert "| supervised-ridge | supervised: NEEDS A FACE-RECOGNITION MODEL" in report
+    assert "vae-paper" in results["unavailable"] and "vae-paper" not in results["protocols"]["edc-fmr-0.001"]["rows"]
+    assert "| vae-paper | unsupervised model (no recognition model) | not available: " in report
 
 
 @pytest.mark.slow

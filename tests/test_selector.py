@@ -222,7 +222,7 @@ def test_memory_stays_bounded_on_a_long_stream(head_pose):
     assert max(held) <= top_k + 3 * window + 2
     assert sel.held_observations == 0
     assert r.first_frame == 0 and r.last_frame == len(order) - 1
-    assert 8 <= len(r.qualities) <= capacity + 1 and len(r.frame_indices) == len(r.qualities) == len(r.boxes)
+    assert 8 <= len(r.qualities) <= capacity and len(r.frame_indices) == len(r.qualities) == len(r.boxes)
     assert np.all(np.diff(r.frame_indices) > 0)
     assert r.frame_indices[-1] > 0.75 * len(order)  # spread over the whole track, not just its start
     assert r.best.quality == r.qualities.max()
@@ -244,7 +244,7 @@ def test_decimated_series_keeps_capacity_spread_and_best():
     series = DecimatedSeries(64)
     for k, v in enumerate(values):
         series.add(k, v)
-        assert len(series) <= 65
+        assert len(series) <= 64
     frames = series.frames()
     assert series.seen == 5000
     assert frames[0] == 0 and np.all(np.diff(frames) > 0)

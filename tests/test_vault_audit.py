@@ -133,3 +133,11 @@ def test_torn_last_line_is_cut_and_recorded_on_next_append(log):
 def test_reserved_field_names_are_refused(log):
     with pytest.raises(ValueError, match="reserved|may not be named"):
         log.append("seal", seq=5)
+
+
+def test_long_entries_chain_correctly(log):
+    """An `open` of many records makes a long line; the next append must still find its hash."""
+    many = [f"{i:032x}" for i in range(8000)]  # ~300 KB line
+    log.append("open", record_ids=many, reason="bulk")
+    entry = log.append("seal", record_id="z")
+    assert entry["seq"] == 9 and verify(log.path).ok

@@ -63,7 +63,8 @@ def test_list_open_and_verify(setup, tmp_path, capsys):
         assert meta["header"]["record_id"] == rid
     # One record by id, and a time window holding only the second record.
     code, _, err = _cli(capsys, *_open_args(adir, vault, tmp_path / "o2"), ids[0])
-    assert code == 0, err and sorted(p.name for p in (tmp_path / "o2").iterdir()) == [ids[0]]
+    assert code == 0, err
+    assert sorted(p.name for p in (tmp_path / "o2").iterdir()) == [ids[0]]
     code, _, err = _cli(capsys, *_open_args(adir, vault, tmp_path / "o3"), "--from", T0 + 7000, "--to", T0 + 7300)
     assert code == 0, err
     assert sorted(p.name for p in (tmp_path / "o3").iterdir()) == [ids[1]]
@@ -203,3 +204,23 @@ def test_open_onto_a_full_disk_leaves_no_plaintext(setup, tmp_path, capsys):
         assert events[-2:] == ["open", "open-aborted"]  # the decryption happened, so it is logged
     finally:
         subprocess.run(["umount", str(mount)], check=True)
+
+
+@pytest.mark.parametrize("case", ["deleted", "replaced", "planted"])
+def test_audit_verify_ties_record_files_to_the_log(setup, capsys, case):
+    """The log chain is intact in each case; the custody check still names the record concerned."""
+    _, vault, _, ids = setup
+    code, out, _ = _cli(capsys, "audit", "verify", "--vault", vault)
+    assert code == 0 and "records and log agree" in out
+    records = vault / "records"
+    if case == "deleted":
+        (records / f"{ids[1]}.fsr").unlink()
+        target, words = ids[1], "no purge is logged"
+    elif case == "replaced":
+        (records / f"{ids[1]}.fsr").write_bytes((records / f"{ids[2]}.fsr").read_bytes())
+        target, words = ids[1], "differs from the one logged"
+    else:
+        target, words = "f" * 32, "never logged as sealed"
+        (records / f"{target}.fsr").write_bytes((records / f"{ids[0]}.fsr").read_bytes())
+    code, out, _ = _cli(capsys, "audit", "verify", "--vault", vault)
+    assert code == 1 and "OK" in out and f"CUSTODY record {target}: " in out and words in out

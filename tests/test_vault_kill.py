@@ -16,6 +16,7 @@ import pytest
 
 from facesel.vault import Vault, open_records
 from facesel.vault.audit import AuditLog, verify
+from facesel.vault.consistency import custody_problems
 from facesel.vault.record import parse_record
 from test_vault_common import DAY, make_authority, orl_faces, share_paths
 
@@ -93,6 +94,7 @@ def _check_consistent(vault_dir, pub, expected_present):
     logged = {e.get("record_id") for e in AuditLog(vault_dir / "audit.log").entries()
               if e["event"] in ("seal", "recovered-record")}
     assert files <= logged
+    assert custody_problems(vault_dir) == []
     return files
 
 
@@ -113,8 +115,9 @@ def test_sigkill_while_sealing_never_leaves_a_half_record(tmp_path, shared_data)
         assert out.splitlines() == ["ready"]  # killed inside the first seal
         kills += 1
         sealed = _check_consistent(vault_dir, pub, sealed)
-    # The two crashes after the rename left complete records that recovery indexed and logged.
-    assert len(sealed) >= 2
+    # The three crashes after the rename left complete records that recovery indexed and logged;
+    # the one before it left only a temporary file, which recovery removed.
+    assert len(sealed) == 3
 
     rng = random.Random(20261129)
     for _ in range(6):

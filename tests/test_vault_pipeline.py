@@ -72,6 +72,7 @@ def test_full_run_into_vault_then_open_gives_back_exactly_the_chosen_snapshots(t
     for i in (1, 3, 4):
         args += ["--share", shares[i]]
     _facesel(*args, env=env)
+    assert "records and log agree" in _facesel("audit", "verify", "--vault", vault, env=env)
 
     # The same run in the clear (a testing flag) is the reference: identical settings, same video.
     reference = tmp_path / "reference"

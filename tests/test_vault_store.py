@@ -188,7 +188,7 @@ def _enospc(*args, **kwargs):
     raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
 
-@pytest.mark.parametrize("where", ["record-write", "record-fsync", "index-insert", "audit-append"])
+@pytest.mark.parametrize("where", ["record-write", "record-fsync", "folder-fsync", "index-insert", "audit-append"])
 def test_full_disk_is_a_clear_error_and_changes_nothing(tmp_path, authority, faces, monkeypatch, where):
     """Simulated ENOSPC at each write of a seal: VaultWriteError, and the vault is byte-identical."""
     _, adir = authority
@@ -202,6 +202,8 @@ def test_full_disk_is_a_clear_error_and_changes_nothing(tmp_path, authority, fac
                 m.setattr("facesel.vault.fsutil.os.write", _enospc)
             elif where == "record-fsync":
                 m.setattr("facesel.vault.fsutil.os.fsync", _enospc)
+            elif where == "folder-fsync":  # fails after the rename: the record must be taken back
+                m.setattr("facesel.vault.fsutil.fsync_dir", _enospc)
             elif where == "index-insert":
                 def full(self, row):
                     raise sqlite3.OperationalError("database or disk is full")

@@ -9,7 +9,7 @@ namespace facesel {
 namespace bindings {
 
 struct GaussianLlArgs {
-  py::array_t<float, py::array::c_style> x, mu, log_sigma;
+  CArray<float> x, mu, log_sigma;
   py::ssize_t n, l, d;
 };
 

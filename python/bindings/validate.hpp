@@ -27,11 +27,15 @@ inline std::string shape_str(const py::array& a) {
 
 inline std::string dtype_str(const py::array& a) { return py::str(a.dtype()).cast<std::string>(); }
 
+/// The array type every binding works on: C-contiguous, converted to T when needed.
+template <typename T>
+using CArray = py::array_t<T, py::array::c_style | py::array::forcecast>;
+
 /// Casts obj to a C-contiguous float32 array of rank `ndim` without silently changing its
 /// meaning: integer and float inputs are accepted (copied when needed), anything else is a
 /// TypeError naming `name`.
 template <typename T>
-py::array_t<T, py::array::c_style> as_array(const py::handle& obj, const char* name, int ndim,
+CArray<T> as_array(const py::handle& obj, const char* name, int ndim,
                                             const char* dtype_name) {
   if (!py::isinstance<py::array>(obj)) {
     throw py::type_error(std::string(name) + " must be a numpy.ndarray of " + dtype_name + ", got " +
@@ -47,7 +51,9 @@ py::array_t<T, py::array::c_style> as_array(const py::handle& obj, const char* n
     throw py::value_error(std::string(name) + " must have " + std::to_string(ndim) + " dimensions, got shape " +
                           shape_str(a));
   }
-  auto result = py::array_t<T, py::array::c_style>::ensure(a);
+  // forcecast: float64 or int64 input is converted (NumPy's default dtypes); without it NumPy
+  // refuses the "unsafe" cast and ensure() returns an empty handle.
+  auto result = CArray<T>::ensure(a);
   if (!result) {
     throw py::type_error(std::string(name) + " could not be converted to " + dtype_name + " (dtype " +
                          dtype_str(a) + ", shape " + shape_str(a) + ")");
@@ -108,7 +114,7 @@ inline double as_finite_double(const py::handle& obj, const char* name) {
 }
 
 template <typename T>
-void require_finite(const py::array_t<T, py::array::c_style>& a, const char* name) {
+void require_finite(const CArray<T>& a, const char* name) {
   const T* p = a.data();
   const py::ssize_t n = a.size();
   // A branch-free pass first (it vectorises: the check costs a fraction of the work it guards),

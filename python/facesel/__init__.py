@@ -8,7 +8,7 @@ are private.
 """
 
 from facesel._version import __version__
-from facesel._backend import HAS_CUDA, cuda_compiled
+from facesel._backend import HAS_CUDA, cmake_dir, cuda_compiled
 from facesel.core import (
     BestCropStore,
     ClosedTrack,
@@ -24,6 +24,7 @@ __all__ = [
     "__version__",
     "HAS_CUDA",
     "cuda_compiled",
+    "cmake_dir",
     "gaussian_log_rp",
     "Tracker",
     "TrackerUpdate",

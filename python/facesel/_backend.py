@@ -7,6 +7,8 @@ core when ``HAS_CUDA`` is false, so a CPU-only machine imports and runs facesel 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 try:
     from facesel import _cuda  # noqa: F401  (optional module, built only when nvcc was found)
 except ImportError:
@@ -25,3 +27,25 @@ def _device_count() -> int:
 
 
 HAS_CUDA: bool = _device_count() > 0
+
+
+def cmake_dir() -> Path:
+    """The installed CMake package of facesel's C++ core (``lib/cmake/facesel``).
+
+    Pass it as ``-Dfacesel_DIR=...`` (or its grand-grandparent, the package folder, in
+    ``CMAKE_PREFIX_PATH``) so that a C++ program can ``find_package(facesel)`` and link
+    ``facesel::core``.
+
+    Raises
+    ------
+    FileNotFoundError
+        When this installation has no CMake package (e.g. running from a source tree).
+    """
+    import facesel
+
+    # An editable install spreads the package over the source tree and site-packages.
+    for root in facesel.__path__:
+        candidate = Path(root) / "lib" / "cmake" / "facesel"
+        if (candidate / "facesel-config.cmake").is_file():
+            return candidate
+    raise FileNotFoundError(f"no lib/cmake/facesel/facesel-config.cmake under {list(facesel.__path__)}")

@@ -1,7 +1,8 @@
 """Unencrypted output of ``facesel run --plaintext-out``: FOR TESTING ONLY, faces in the clear.
 
-Writes each track's best snapshot as ``track_<id>.png`` (and its clip, when there is one, as
-``track_<id>_clip_<frame>.png``) plus one JSON line per track in ``tracks.jsonl``. A deployment
+Writes each track's best snapshot as ``track_<id>.png`` (its clip, when there is one, as
+``track_<id>_clip_<frame>.png``; the runners-up with ``top_k > 1`` as ``track_<id>_top<rank>.png``)
+plus one JSON line per track in ``tracks.jsonl``. A deployment
 seals snapshots into the vault instead (:mod:`facesel.vault`); nothing here is encrypted.
 """
 
@@ -78,6 +79,12 @@ class PlaintextWriter:
             _write_png(self.folder / clip_name, crop)
             clip_files.append(clip_name)
         record = track_record(result, name, clip_files)
+        # A SelectedTrack with top_k > 1 also has the runners-up (top[0] is the best itself).
+        record["top"] = []
+        for rank, snap in enumerate(getattr(result, "top", [])[1:], start=2):
+            top_name = f"track_{result.track_id:05d}_top{rank}.png"
+            _write_png(self.folder / top_name, snap.crop)
+            record["top"].append({"snapshot": top_name, "frame": int(snap.frame_index), "quality": float(snap.quality)})
         self._jsonl.write(json.dumps(record) + "\n")
         self._jsonl.flush()
         self.written += 1

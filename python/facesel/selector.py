@@ -8,7 +8,7 @@ quality is still worth more to an investigator than none).
 Memory is bounded on an endless stream: the tracker holds at most the open tracks (closed after
 ``max_age`` unseen frames), the C++ best-crop store holds O(top_k + clip_window) observations per
 track and hands back every other one at once, this class frees the crops of the handles it gets
-back, and each track's quality series is decimated to at most ``series_capacity + 1`` points (see
+back, and each track's quality series is decimated to at most ``series_capacity`` points (see
 :class:`facesel.tracklog.DecimatedSeries`).
 """
 
@@ -108,10 +108,11 @@ class Selector:
     margin : float >= 0
         Margin of the kept colour crop, as a fraction of the box size on each side.
     series_capacity : int >= 2
-        Most points of a track's quality series before it is decimated.
+        Most points kept of a track's quality series (and boxes): longer tracks are decimated
+        uniformly, always keeping the best observation (:class:`facesel.tracklog.DecimatedSeries`).
     thumbnails : int >= 0
-        When > 0, each result carries up to about this many small colour crops spread over its
-        track (for reports); 0 keeps none.
+        When > 0, each result carries up to this many small colour crops spread over its track
+        (for reports; at least 2 when asked for); 0 keeps none.
     thumbnail_height : int >= 8
         Rows of each thumbnail.
     fps : float > 0, optional

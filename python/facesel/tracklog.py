@@ -16,7 +16,7 @@ from facesel.types import Snapshot, TrackResult
 
 
 class DecimatedSeries:
-    """An append-only series that keeps at most ``capacity + 1`` points of an endless sequence.
+    """An append-only series that keeps at most ``capacity`` points of an endless sequence.
 
     While the series is short every point is kept. When it would exceed ``capacity``, only the
     points whose observation number (0, 1, 2, ... in arrival order) is a multiple of a stride are

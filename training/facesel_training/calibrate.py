@@ -1,6 +1,7 @@
 """Calibration constants some scoring rules need, measured on training faces with the exported model.
 
-Only training crops are used (never evaluation faces). No torch: this runs the ONNX files.
+Only training crops are used (never evaluation faces, never degraded ones). No torch: this runs
+the ONNX files through facesel's own runner.
 """
 
 from __future__ import annotations
@@ -9,18 +10,50 @@ from pathlib import Path
 
 import numpy as np
 
-from facesel.scoring.vae_methods import standardised_chi2
+from facesel.scoring.vae_methods import quality_statistics, standardised_chi2
 from facesel.scoring.vae_runtime import VAERunner
 
+DOSE_STATISTICS = ("log_rp_per_pixel", "log_png_bits", "log_chi2_fine", "log_chi2_coarse", "log_kl")
+"""The statistics the shipped ``dose`` rule uses (chosen by experiment, see docs/model_card.md)."""
 
-def calibrate(model_dir: Path, train_crops: np.ndarray, n: int = 512, seed: int = 0, samples: int = 10) -> dict:
-    """{'chi2_median': median standardised chi2 of ``n`` random training crops, 'chi2_n': n}."""
+
+def fit_gaussian(stats: np.ndarray, ridge: float = 1e-6) -> tuple[np.ndarray, np.ndarray]:
+    """Mean (K,) and precision (K, K) of a Gaussian fitted to (N, K) statistics."""
+    if stats.ndim != 2 or len(stats) <= stats.shape[1]:
+        raise ValueError(f"need more rows than statistics to fit a Gaussian, got shape {stats.shape}")
+    mean = stats.mean(axis=0)
+    cov = np.cov(stats, rowvar=False) + ridge * np.eye(stats.shape[1])
+    return mean, np.linalg.inv(cov)
+
+
+def calibrate(
+    model_dir: Path,
+    train_crops: np.ndarray,
+    n: int = 512,
+    seed: int = 0,
+    samples: int = 10,
+    statistics=DOSE_STATISTICS,
+) -> dict:
+    """Calibration for ``typicality`` (median chi2) and ``dose`` (Gaussian of the statistics).
+
+    ``n`` random training crops are scored at ``samples`` latent samples with ``seed``.
+    """
     rng = np.random.default_rng(seed)
-    idx = rng.choice(len(train_crops), size=min(n, len(train_crops)), replace=False)
+    idx = np.sort(rng.choice(len(train_crops), size=min(n, len(train_crops)), replace=False))
     runner = VAERunner(Path(model_dir) / "encoder.onnx", Path(model_dir) / "decoder.onnx")
-    chi2 = []
+    chi2, stats = [], []
     for start in range(0, len(idx), 32):
-        chunk = train_crops[np.sort(idx[start : start + 32])]
-        chi2.append(standardised_chi2(runner.run(chunk, samples, False, seed)))
-    values = np.concatenate(chi2)
-    return {"chi2_median": float(np.median(values)), "chi2_n": int(len(values))}
+        chunk = train_crops[idx[start : start + 32]]
+        out = runner.run(chunk, samples, False, seed)
+        chi2.append(standardised_chi2(out))
+        stats.append(quality_statistics(out, chunk, statistics))
+    stats = np.concatenate(stats)
+    mean, precision = fit_gaussian(stats)
+    return {
+        "crops": int(len(idx)),
+        "samples": samples,
+        "chi2_median": float(np.median(np.concatenate(chi2))),
+        "dose_statistics": list(statistics),
+        "dose_mean": mean.tolist(),
+        "dose_precision": precision.tolist(),
+    }

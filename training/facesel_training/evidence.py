@@ -128,3 +128,25 @@ def background_crops(data_root: Path, per_frame: int = 6, seed: int = 0, detecto
             crops.append(align_face(frame, box=box).grey)
             kept += 1
     return np.stack(crops)
+
+
+def held_out_faces(data_root: Path, n_lfw: int = 60, n_orl: int = 40, detector=None) -> np.ndarray:
+    """(n_lfw + n_orl, 64, 64) uint8 aligned crops of held-out faces (never lfw/train).
+
+    Images are taken evenly spaced through the sorted ``lfw/eval`` and ``orl`` trees, so that many
+    identities appear; each goes through the pipeline's crop function (YuNet + align_face).
+    """
+    from facesel.faceset import align_tight_crop, list_images, read_image
+
+    if detector is None:
+        from facesel.detectors import YuNetDetector
+
+        detector = YuNetDetector(min_confidence=0.5)
+    crops = []
+    for folder, n in (("lfw/eval", n_lfw), ("orl", n_orl)):
+        items = list_images(Path(data_root) / "faces" / folder)
+        if n > len(items):
+            raise ValueError(f"asked for {n} faces from {folder}, it has {len(items)}")
+        for k in np.linspace(0, len(items) - 1, n).round().astype(int) if n else []:
+            crops.append(align_tight_crop(read_image(items[k][1]), detector)[0])
+    return np.stack(crops)

@@ -22,6 +22,10 @@ def collect() -> dict:
         "cuda_device_count": _backend._device_count(),
     }
     try:
+        info["cmake_dir"] = str(_backend.cmake_dir())
+    except FileNotFoundError:
+        info["cmake_dir"] = None
+    try:
         import onnxruntime as ort
 
         info["onnxruntime"] = ort.__version__
@@ -33,6 +37,11 @@ def collect() -> dict:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.cmake_dir:
+        from facesel._backend import cmake_dir
+
+        print(cmake_dir())  # for scripts: cmake -Dfacesel_DIR="$(facesel info --cmake-dir)"
+        return 0
     info = collect()
     if args.json:
         print(json.dumps(info, indent=2))
@@ -48,4 +57,9 @@ def _run(args: argparse.Namespace) -> int:
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("info", help="show version, CUDA availability and ONNX Runtime providers")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument(
+        "--cmake-dir",
+        action="store_true",
+        help="print only the folder of facesel's CMake package (for find_package(facesel) via -Dfacesel_DIR)",
+    )
     p.set_defaults(func=_run)

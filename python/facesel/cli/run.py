@@ -53,7 +53,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--dry-run", action="store_true", help="run the pipeline but keep nothing (for measuring)")
     p.add_argument("--clip-window", type=_non_negative_int, default=0, metavar="W",
                    help="also keep the track's crops within +-W frames of the best (default 0: none)")
-    p.add_argument("--top-k", type=_positive_int, default=1, metavar="K", help="best observations kept per track")
+    p.add_argument("--top-k", type=_positive_int, default=1, metavar="K", help="best observations kept per track (with --plaintext-out the runners-up are written too)")
     p.add_argument("--max-frames", type=_positive_int, default=None, metavar="N", help="stop after N frames")
     p.add_argument("--every", type=_positive_int, default=1, metavar="N", help="process one frame in N")
     p.add_argument("--fps", type=float, default=None, help="frame rate of an image folder (default 25)")

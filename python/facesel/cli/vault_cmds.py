@@ -8,6 +8,7 @@ from pathlib import Path
 
 from facesel.cli.authority import share_passphrase_source
 from facesel.vault.audit import AuditLog, verify
+from facesel.vault.consistency import custody_problems
 from facesel.vault.opening import open_index, open_records, select_rows
 from facesel.vault.store import Vault
 from facesel.vault.timeparse import format_time, parse_time
@@ -88,11 +89,19 @@ def _audit_verify(args: argparse.Namespace) -> int:
             raise ValueError(f"--expect must be SEQ:SHA256HEX, got {args.expect!r}")
         expect = (int(seq), digest)
     result = verify(path, expect)
-    if result.ok:
-        print(f"{path}: OK, {result.entries} entries; head seq {result.head_seq} hash {result.head_hash}")
+    if not result.ok:
+        print(f"{path}: BROKEN ({result.kind}) {result.message}")
+        return 1
+    print(f"{path}: OK, {result.entries} entries; head seq {result.head_seq} hash {result.head_hash}")
+    if args.vault is None:
         return 0
-    print(f"{path}: BROKEN ({result.kind}) {result.message}")
-    return 1
+    problems = custody_problems(args.vault)
+    for line in problems:
+        print(f"{args.vault}: CUSTODY {line}")
+    if problems:
+        return 1
+    print(f"{args.vault}: records and log agree")
+    return 0
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -125,7 +134,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     audit = subparsers.add_parser("audit", help="check the hash-chained audit log")
     sub = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
-    p = sub.add_parser("verify", help="report the first edited, deleted, reordered or inserted entry")
+    p = sub.add_parser("verify", help="report the first edited, deleted, reordered or inserted entry; with "
+                       "--vault also check that record files match the seals and purges logged")
     p.add_argument("--vault", help="vault folder (checks VAULT/audit.log)")
     p.add_argument("--log", help="any facesel audit log (e.g. the authority's audit.log)")
     p.add_argument("--expect", metavar="SEQ:HASH", help="an anchor recorded earlier: that entry must still match")

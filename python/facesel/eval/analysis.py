@@ -32,7 +32,8 @@ class ProtocolResult:
 
     ``rows[name]`` has, per limit ``L`` in :data:`LIMITS`: ``pauc@L`` (normalised, i.e. divided by
     L), ``pauc@L_ci`` (2.5 and 97.5 percentiles), ``gain@L`` and ``gain@L_ci``. ``curves[name]`` is
-    the error rate on :data:`GRID`. Names include "random" and "ideal".
+    the error rate on :data:`GRID`. Names include "random" and "ideal". ``paired["A vs B@L"]`` holds
+    the gain difference A - B and its bootstrap interval (same resamples for both methods).
     """
 
     name: str
@@ -43,6 +44,7 @@ class ProtocolResult:
     n_errors: int
     rows: dict = field(default_factory=dict)
     curves: dict = field(default_factory=dict)
+    paired: dict = field(default_factory=dict)
 
 
 def _protocol_inputs(eval_set, name: str):
@@ -152,6 +154,17 @@ def analyse(
                 for L in LIMITS:
                     row[f"pauc@{L:g}_seeds_mean"] = random_mc[L] / L
             res.rows[name] = row
+        # Paired differences on the same resamples: the honest way to ask "does A beat B?".
+        names = [m for m in point if m not in ("random", "ideal")]
+        for i, a in enumerate(names):
+            for b in names[i + 1 :]:
+                for L in LIMITS:
+                    key = f"{L:g}"
+                    diff = np.asarray(boot_gain[a][L]) - np.asarray(boot_gain[b][L])
+                    res.paired[f"{a} vs {b}@{key}"] = {
+                        "gain_difference": res.rows[a][f"gain@{key}"] - res.rows[b][f"gain@{key}"],
+                        "ci": _ci(diff) if n_boot else [float("nan"), float("nan")],
+                    }
         results[proto] = res
     return results, skipped
 

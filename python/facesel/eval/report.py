@@ -6,6 +6,8 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
+
 from facesel.eval.analysis import GRID, LIMITS
 from facesel.eval.cache import CACHE_WARNING
 from facesel.eval.matcher import MATCHER_NOTE
@@ -73,6 +75,29 @@ def write_report(out: Path, meta: dict, results: dict, families: dict, unavailab
         for name, why in unavailable.items():
             lines.append(f"| {name} | {families.get(name, '')} | not available: {why} |" + " |" * (2 * len(LIMITS) - 1))
         lines.append("")
+    vae = [n for n in families if n.startswith("vae") and n not in unavailable]
+    others = [n for n in families if not n.startswith("vae") and n not in unavailable]
+    if vae and others:
+        lines += [
+            "## Does the VAE beat the baselines? (paired bootstrap, gain at 20% discard)",
+            "",
+            "Gain difference VAE - baseline [95% interval, same resamples]; `yes` (VAE better) or `no` (baseline better) only where the "
+            "interval excludes 0, else `tie` (not distinguishable on this data).",
+            "",
+        ]
+        for res in results.values():
+            lines += [f"**{res.name}**", "", "| VAE method | " + " | ".join(others) + " |", "|---|" + "---|" * len(others)]
+            for a in vae:
+                cells = []
+                for b in others:
+                    entry = res.paired.get(f"{a} vs {b}@0.2") or res.paired.get(f"{b} vs {a}@0.2")
+                    sign = 1.0 if f"{a} vs {b}@0.2" in res.paired else -1.0
+                    d = sign * entry["gain_difference"]
+                    lo, hi = sorted(sign * np.asarray(entry["ci"]))
+                    verdict = "yes" if lo > 0 else "no" if hi < 0 else "tie"
+                    cells.append(f"{d:+.3f} [{lo:+.3f}, {hi:+.3f}] {verdict}")
+                lines.append(f"| {a} | " + " | ".join(cells) + " |")
+            lines.append("")
     if kinds:
         names = list(kinds)
         all_kinds = sorted({k for v in kinds.values() for k in v})
@@ -108,6 +133,7 @@ def write_report(out: Path, meta: dict, results: dict, families: dict, unavailab
                 "n_errors": r.n_errors,
                 "rows": r.rows,
                 "curves": {k: v.tolist() for k, v in r.curves.items()},
+                "paired": r.paired,
             }
             for name, r in results.items()
         },

@@ -16,6 +16,14 @@
     A well modelled face has residuals of the size the decoder expects; a blurred or flattened crop
     has too small ones, a noisy or occluded crop too large ones.
 
+``dose``
+    Density of states (Morningstar et al., AISTATS 2021, "Density of States Estimation for
+    Out-of-Distribution Detection"): several statistics of the VAE's verdict on a crop (log RP per
+    pixel, complexity, residual typicality per frequency band, latent KL; see
+    :data:`STATISTICS`) are computed, and the score is their log density under a Gaussian fitted
+    to the same statistics of clean training faces (minus the squared Mahalanobis distance).
+    Unsupervised: only clean training faces are used, never a degraded or labelled one.
+
 Every rule is a function ``(outputs, crops, calibration) -> (N,) float64`` registered in
 :data:`METHODS`.
 """
@@ -88,6 +96,86 @@ def score_typicality(out: VAEOutputs, crops: np.ndarray, calibration: dict) -> n
     return -np.abs(np.log(standardised_chi2(out) / c))
 
 
+def _band_chi2(out: VAEOutputs) -> tuple[np.ndarray, np.ndarray]:
+    """(N,), (N,): mean squared standardised residual in the fine and the coarse band.
+
+    The residual and sigma are averaged over the L samples first; the coarse band is the residual
+    blurred with a Gaussian of sigma 1.5 pixels, the fine band what the blur removes.
+    """
+    n = len(out.x)
+    r = (out.x[:, None, :] - out.mu_x).mean(axis=1).reshape(n, 64, 64)
+    sigma = np.exp(out.log_sigma_x).mean(axis=1).reshape(n, 64, 64)
+    coarse = np.stack([cv2.GaussianBlur(q, (0, 0), 1.5) for q in r]) if n else r
+    fine = r - coarse
+    return ((fine / sigma) ** 2).mean(axis=(1, 2), dtype=np.float64), ((coarse / sigma) ** 2).mean(axis=(1, 2), dtype=np.float64)
+
+
+def _kl(out: VAEOutputs) -> np.ndarray:
+    mu, ls = out.mu_z.astype(np.float64), out.log_sigma_z.astype(np.float64)
+    return 0.5 * (mu**2 + np.exp(2 * ls) - 1.0 - 2 * ls).sum(axis=1)
+
+
+def _stat_log_rp(out, crops):
+    return gaussian_log_rp(out.x, out.mu_x, out.log_sigma_x) / out.x.shape[1]
+
+
+def _stat_log_png(out, crops):
+    return np.log(compressed_bits(crops, "png"))
+
+
+def _stat_log_png_half(out, crops):
+    half = [cv2.resize(c, (32, 32), interpolation=cv2.INTER_AREA) for c in crops]
+    return np.log(compressed_bits(np.stack(half), "png")) if len(half) else np.zeros(0)
+
+
+def _stat_log_chi2_fine(out, crops):
+    return np.log(_band_chi2(out)[0])
+
+
+def _stat_log_chi2_coarse(out, crops):
+    return np.log(_band_chi2(out)[1])
+
+
+def _stat_log_chi2(out, crops):
+    return np.log(standardised_chi2(out))
+
+
+def _stat_log_kl(out, crops):
+    return np.log(_kl(out))
+
+
+STATISTICS: dict[str, Callable[[VAEOutputs, np.ndarray], np.ndarray]] = {
+    "log_rp_per_pixel": _stat_log_rp,
+    "log_png_bits": _stat_log_png,
+    "log_png_bits_half": _stat_log_png_half,
+    "log_chi2": _stat_log_chi2,
+    "log_chi2_fine": _stat_log_chi2_fine,
+    "log_chi2_coarse": _stat_log_chi2_coarse,
+    "log_kl": _stat_log_kl,
+}
+"""Per-crop statistics of the VAE's verdict that ``dose`` can use; the model card names its set."""
+
+
+def quality_statistics(out: VAEOutputs, crops: np.ndarray, names) -> np.ndarray:
+    """(N, len(names)) float64: the named :data:`STATISTICS` of each crop."""
+    unknown = [n for n in names if n not in STATISTICS]
+    if unknown:
+        raise ValueError(f"unknown statistics {unknown}; known: {sorted(STATISTICS)}")
+    return np.stack([np.asarray(STATISTICS[n](out, crops), np.float64) for n in names], axis=1)
+
+
+def score_dose(out: VAEOutputs, crops: np.ndarray, calibration: dict) -> np.ndarray:
+    """Minus the squared Mahalanobis distance of the crop's statistics from clean training faces'."""
+    try:
+        names = calibration["dose_statistics"]
+        mean = np.asarray(calibration["dose_mean"], np.float64)
+        precision = np.asarray(calibration["dose_precision"], np.float64)
+    except KeyError as err:
+        raise ValueError(f"method 'dose' needs a calibrated model card; missing {err}") from err
+    d = quality_statistics(out, crops, names) - mean
+    return -np.einsum("ni,ij,nj->n", d, precision, d)
+
+
 ScoreRule = Callable[[VAEOutputs, np.ndarray, dict], np.ndarray]
 
 METHODS: dict[str, ScoreRule] = {
@@ -96,5 +184,6 @@ METHODS: dict[str, ScoreRule] = {
     "complexity_png": score_complexity_png,
     "complexity_webp": score_complexity_webp,
     "typicality": score_typicality,
+    "dose": score_dose,
 }
 """Name -> scoring rule. ``VAEScorer(method=...)`` accepts these names."""

@@ -95,9 +95,15 @@ class AuditLog:
         size = os.fstat(fd).st_size
         if size == 0:
             return 0, GENESIS
-        chunk = min(size, 1 << 20)
-        os.lseek(fd, size - chunk, os.SEEK_SET)
-        data = os.read(fd, chunk)
+        # Read backwards until the start of the last line is in hand (an entry can be long).
+        chunk, data = 1 << 16, b""
+        while True:
+            chunk = min(size, chunk)
+            os.lseek(fd, size - chunk, os.SEEK_SET)
+            data = os.read(fd, chunk)
+            if chunk == size or b"\n" in data.rstrip(b"\n"):
+                break
+            chunk *= 4
         if not data.endswith(b"\n"):
             cut = data.rfind(b"\n") + 1
             torn = data[cut:]

@@ -20,9 +20,6 @@ from facesel.vault.keys import (FORMAT_KEYSTORE, MAX_EPOCHS, VERSION, AuthorityP
 from facesel.vault.shares import write_share
 
 
-# --------------------------------------------------------------------------------------------
-
-
 def _new_epochs(master: bytes, keystore: Keystore, epoch_seconds: float, first_id: int, count: int) -> list[EpochKey]:
     epochs = []
     for epoch_id in range(first_id, first_id + count):

@@ -182,6 +182,11 @@ class AuthorityPublic:
             raise KeyMaterialError(f"{source}: malformed authority public file ({err!r})") from None
         if pub.retention_seconds <= 0 or pub.epoch_seconds <= 0:
             raise KeyMaterialError(f"{source}: epoch and retention must be positive")
+        for before, after in zip(pub.epochs, pub.epochs[1:]):
+            if after.epoch_id == before.epoch_id or after.not_before < before.not_after:
+                raise KeyMaterialError(f"{source}: epochs {before.epoch_id} and {after.epoch_id} overlap")
+        if any(not e.not_before < e.not_after for e in pub.epochs):
+            raise KeyMaterialError(f"{source}: an epoch window is empty")
         return pub
 
     @classmethod

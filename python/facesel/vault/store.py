@@ -29,6 +29,7 @@ from typing import Callable
 
 from facesel.types import TrackResult
 from facesel.vault.audit import AuditLog
+from facesel.vault.consistency import RECORD_SUFFIX
 from facesel.vault.errors import RecordError, VaultLockedError, VaultWriteError
 from facesel.vault.fsutil import atomic_write, fsync_dir, remove_stale_temporaries
 from facesel.vault.index import Index, IndexRow
@@ -36,7 +37,6 @@ from facesel.vault.keys import AuthorityPublic, load_authority_public
 from facesel.vault.payload import PAYLOAD_KIND, encode_snapshot
 from facesel.vault.record import RECORD_ID, make_header, new_record_id, parse_record, seal_record
 
-RECORD_SUFFIX = ".fsr"
 _log = logging.getLogger("facesel.vault")
 
 
@@ -66,7 +66,9 @@ class Vault:
     clock : callable
         Returns Unix seconds (``time.time``); inject a fake clock in tests.
     purge_interval : float
-        Seconds of clock time between automatic purges inside :meth:`seal`.
+        Seconds of clock time between automatic purges inside :meth:`seal` and
+        :meth:`maybe_purge` (which a long-running caller can call every frame, so that expiry
+        also happens while nobody passes). Opening a vault always purges.
     clip_format : {"png", "jpg"}
         Encoding of clip frames inside the sealed payload.
 
@@ -89,7 +91,8 @@ class Vault:
         self.clock, self.purge_interval, self.clip_format = clock, float(purge_interval), clip_format
         self.path = Path(path)
         self.records_dir = self.path / "records"
-        self.records_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.records_dir.mkdir(exist_ok=True, mode=0o700)
         self._lock_fd = os.open(self.path / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -182,6 +185,8 @@ class Vault:
         try:
             atomic_write(final, data)
         except OSError as err:
+            # The failure may come after the rename (fsync of the folder): take the file back out.
+            final.unlink(missing_ok=True)
             raise VaultWriteError(f"could not write record {record_id} to {self.records_dir}: "
                                   f"{err.strerror or err}; nothing was stored") from err
         row = IndexRow.from_header(header, len(data), hashlib.sha256(data).hexdigest())

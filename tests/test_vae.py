@@ -1,0 +1,106 @@
+"""VAEScorer with the shipped weights: settings, determinism, batching, colour input, input checks.
+
+Runs on ONNX Runtime + NumPy + the C++ core only (no torch).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+import facesel
+from facesel.scoring import Scorer, VAEScorer, default_scorer
+from facesel.scoring.vae_methods import METHODS
+
+
+@pytest.fixture(scope="module")
+def faces(shared_data):
+    """(6, 64, 64) uint8: real ORL faces resized to the crop size."""
+    paths = sorted((shared_data / "faces" / "orl").glob("s*/3.pgm"))[:6]
+    return np.stack([cv2.resize(cv2.imread(str(p), cv2.IMREAD_GRAYSCALE), (64, 64), interpolation=cv2.INTER_AREA) for p in paths])
+
+
+@pytest.fixture(scope="module")
+def scorer():
+    return VAEScorer.default(samples=4, batch_size=4)
+
+
+def test_default_scorer_is_exported_and_follows_the_protocol():
+    s = default_scorer(samples=2)
+    assert isinstance(s, Scorer) and isinstance(s, facesel.VAEScorer)
+    assert s.method == s.card["default_method"] and s.method != "paper"
+    assert VAEScorer.paper(samples=2).method == "paper"
+
+
+def test_scores_are_finite_float64(scorer, faces):
+    out = scorer.score(faces)
+    assert out.shape == (len(faces),) and out.dtype == np.float64 and np.all(np.isfinite(out))
+    assert np.ptp(out) > 0  # different faces, different scores
+
+
+def test_same_seed_same_scores_other_seed_other_scores(faces):
+    a = VAEScorer.paper(samples=5, seed=11).score(faces)
+    b = VAEScorer.paper(samples=5, seed=11).score(faces)
+    c = VAEScorer.paper(samples=5, seed=12).score(faces)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_a_crops_score_does_not_depend_on_its_batch(scorer, faces):
+    whole = scorer.score(faces)
+    alone = np.array([scorer.score(faces[i : i + 1])[0] for i in range(len(faces))])
+    np.testing.assert_allclose(whole, alone, rtol=1e-6)
+    np.testing.assert_allclose(scorer.score(faces[::-1]), whole[::-1], rtol=1e-6)
+
+
+def test_colour_crops_are_converted(scorer, faces):
+    colour = np.stack([cv2.cvtColor(f, cv2.COLOR_GRAY2BGR) for f in faces])
+    np.testing.assert_allclose(scorer.score(colour), scorer.score(faces), rtol=1e-6)
+
+
+def test_mean_latent_mode_is_deterministic_without_a_seed(faces):
+    a = VAEScorer.paper(samples=1, use_mean=True, seed=1).score(faces)
+    b = VAEScorer.paper(samples=1, use_mean=True, seed=2).score(faces)
+    np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("method", sorted(METHODS))
+def test_every_method_scores(method, faces):
+    out = VAEScorer.default(method=method, samples=2).score(faces[:3])
+    assert out.shape == (3,) and np.all(np.isfinite(out))
+
+
+def test_empty_batch(scorer):
+    assert scorer.score(np.zeros((0, 64, 64), np.uint8)).shape == (0,)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, word",
+    [
+        ({"method": "psychic"}, ValueError, "method"),
+        ({"samples": 0}, ValueError, "samples"),
+        ({"samples": 2.5}, TypeError, "samples"),
+        ({"samples": 3, "use_mean": True}, ValueError, "samples"),
+        ({"use_mean": "yes"}, TypeError, "use_mean"),
+        ({"threads": 0}, ValueError, "threads"),
+        ({"batch_size": -1}, ValueError, "batch_size"),
+        ({"seed": -3}, ValueError, "seed"),
+        ({"device": "tpu"}, ValueError, "device"),
+    ],
+)
+def test_bad_settings_are_named(kwargs, error, word):
+    with pytest.raises(error, match=word):
+        VAEScorer.default(**kwargs)
+
+
+def test_bad_crops_are_rejected(scorer):
+    with pytest.raises(TypeError, match="uint8"):
+        scorer.score(np.zeros((2, 64, 64), np.float32))
+    with pytest.raises(ValueError, match="shape"):
+        scorer.score(np.zeros((2, 32, 32), np.uint8))
+
+
+def test_missing_model_folder(tmp_path):
+    with pytest.raises(FileNotFoundError, match="encoder"):
+        VAEScorer(tmp_path)
