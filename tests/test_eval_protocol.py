@@ -137,3 +137,24 @@ def test_vae_methods_score_real_crops_when_the_shipped_model_exists(shared_data)
     q = built["vae-paper-L1"](crops, np.full(len(crops), 92.0))
     assert q.shape == (8,) and np.all(np.isfinite(q))
     assert "use_mean=True" in ctx.notes[-1]
+
+
+def test_shared_vae_pass_equals_separate_scorers(shared_data):
+    from facesel.eval.vae_methods import SharedVAEOutputs
+    from facesel.faceset import load_face_folder
+
+    try:
+        from facesel.scoring import VAEScorer
+
+        paper = VAEScorer(method="paper", samples=3, batch_size=4)
+    except (ImportError, FileNotFoundError) as err:
+        pytest.skip(f"no shipped VAE model here: {err}")
+    crops = load_face_folder(shared_data / "faces" / "orl", limit=6).grey
+    shared = SharedVAEOutputs(paper)
+    shared.add_rule("paper")
+    shared.add_rule("recon_error")
+    np.testing.assert_allclose(shared.score(crops, "paper"), paper.score(crops), rtol=1e-6)
+    recon = VAEScorer(method="recon_error", samples=3, batch_size=4)
+    np.testing.assert_allclose(shared.score(crops, "recon_error"), recon.score(crops), rtol=1e-6)
+    with pytest.raises(ValueError, match="not added"):
+        shared.score(crops, "typicality")

@@ -66,6 +66,7 @@ class MethodContext:
         self.train_limit = train_limit
         self.progress = progress
         self.vae_model = None if vae_model is None else Path(vae_model)
+        self.shared: dict = {}  # per-run helpers shared by methods (e.g. one VAE decoder pass)
         self._faceset = None
         self._pca = None
         self.notes: list[str] = []
@@ -180,12 +181,21 @@ def _card_summary(card: dict) -> str:
 
 def _vae_builder(label: str) -> Callable[[MethodContext], QualityFn]:
     def build(ctx: MethodContext) -> QualityFn:
-        from facesel.eval.vae_methods import make_vae_scorer
+        from facesel.eval.vae_methods import SharedVAEOutputs, make_vae_scorer
 
         scorer = make_vae_scorer(label, ctx.vae_model)
         card = getattr(scorer, "card", {}) or {}
         ctx.notes.append(f"{label} VAE: {scorer!r}; model card: {_card_summary(card)}")
-        return _crop_scorer(scorer)
+        if scorer.use_mean:
+            return _crop_scorer(scorer)
+        # Variants at the same L and seed share one decoder pass (see facesel.eval.vae_methods).
+        group_key = (str(scorer.model_dir), scorer.samples, scorer.seed)
+        shared = ctx.shared.get(group_key)
+        if shared is None:
+            shared = ctx.shared[group_key] = SharedVAEOutputs(scorer)
+        shared.add_rule(scorer.method)
+        rule = scorer.method
+        return lambda crops, image_side: shared.score(crops, rule)
 
     return build
 
