@@ -125,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--detectors", nargs="+", default=list(DETECTOR_NAMES), choices=DETECTOR_NAMES)
     parser.add_argument("--sizes", nargs="+", default=[f"{w}x{h}" for w, h in SIZES], help="WxH")
     parser.add_argument("--scorer", choices=("default", "laplacian"), default="default")
+    parser.add_argument("--max-side", type=int, default=None,
+                        help="detector setting: detect on frames shrunk to this longer side")
     args = parser.parse_args(argv)
     cv2.setNumThreads(1)
     sizes = [tuple(int(v) for v in s.lower().split("x")) for s in args.sizes]
@@ -134,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     scorer, scorer_name = make_scorer(args.scorer)
     configs = {}
     for name in args.detectors:
-        detector = make_detector(name)
+        detector = make_detector(name) if args.max_side is None else make_detector(name, max_side=args.max_side)
         for size in sizes:
             detector.detect(frames_by_size[size][0])  # warm-up: lazy model loading is not throughput
             configs[(name, size)] = Selector(detector, scorer, clock=time.process_time)

@@ -24,7 +24,9 @@ def moving_faces(frame: int) -> np.ndarray:
 def test_tracker_update_20_faces(benchmark):
     tracker = facesel.Tracker()
     first = tracker.update(moving_faces(0)).track_ids
-    state = {"frame": 1}
+    for frame in range(1, 5):  # past min_hits, so that the timed updates are the steady state
+        tracker.update(moving_faces(frame))
+    state = {"frame": 5}
 
     def step():
         upd = tracker.update(moving_faces(state["frame"]))

@@ -203,3 +203,10 @@ def test_linear_assignment_is_optimal(shape):
         assert len(rows) == min(shape) and len(set(got[rows].tolist())) == len(rows)
         ref_rows, ref_cols = linear_sum_assignment(cost)
         assert cost[rows, got[rows]].sum() == pytest.approx(cost[ref_rows, ref_cols].sum(), rel=1e-12, abs=1e-12)
+
+
+def test_linear_assignment_rejects_costs_it_cannot_solve():
+    with pytest.raises(ValueError, match="cost must be finite with"):
+        _core._linear_assignment(np.array([[1e200, -1e200], [0.0, 1.0]]))
+    with pytest.raises(ValueError, match="cost must hold finite values"):
+        _core._linear_assignment(np.array([[np.nan]]))

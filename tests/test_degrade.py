@@ -88,3 +88,11 @@ def test_bad_inputs_are_named(orl_faces):
         degrade(img.astype(np.float32), "noise", 0.5, rng)
     with pytest.raises(ValueError, match="image"):
         degrade(np.zeros((8, 8, 4), np.uint8), "noise", 0.5, rng)
+
+
+def test_jpeg_quality_falls_with_severity():
+    from facesel.degrade import jpeg_quality
+
+    qualities = [jpeg_quality(s) for s in np.linspace(0.01, 1.0, 25)]
+    assert qualities[0] == 95 and qualities[-1] == 5
+    assert all(b <= a for a, b in zip(qualities, qualities[1:]))

@@ -13,11 +13,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 
-from facesel.align import align_face
 from facesel.degrade import KINDS
 from facesel.scoring import VAEScorer
 from facesel.scoring.vae_methods import METHODS
@@ -28,6 +26,7 @@ from facesel_training.evidence import (  # noqa: E402
     background_crops,
     degradation_grid,
     held_out_faces,
+    selfie_track,
     spearman,
     spearman_per_kind,
 )
@@ -89,38 +88,8 @@ def test_mean_latent_ranks_like_ten_samples(default, faces):
     assert rho >= 0.9, f"rank correlation L=1 (z = mu_z) vs L=10: {rho:.3f}"
 
 
-def _selfie_track(shared_data, step: int = 3):
-    """Aligned crops of the largest face in every ``step``-th selfie frame, and an independent
-    sharpness reference: variance of the Laplacian of the face box at native resolution, resized
-    to 256x256 (four times the scored crop's side, so it sees blur the 64x64 crop may hide)."""
-    from facesel.detectors import YuNetDetector
-
-    detector = YuNetDetector(min_confidence=0.5)
-    cap = cv2.VideoCapture(str(shared_data / "videos" / "selfie_motion_blur_portrait.mp4"))
-    crops, sharpness, i = [], [], 0
-    while True:
-        ok, frame = cap.read()
-        if not ok:
-            break
-        i += 1
-        if (i - 1) % step:
-            continue
-        small = cv2.resize(frame, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
-        det = detector.detect(small)
-        if len(det) == 0:
-            continue
-        k = int(np.argmax((det.boxes[:, 2] - det.boxes[:, 0]) * (det.boxes[:, 3] - det.boxes[:, 1])))
-        box, lm = det.boxes[k] * 2.0, det.landmarks[k] * 2.0
-        crops.append(align_face(frame, box, lm).grey)
-        x1, y1, x2, y2 = np.clip(box, 0, [frame.shape[1], frame.shape[0]] * 2).astype(int)
-        region = cv2.resize(cv2.cvtColor(frame[y1:y2, x1:x2], cv2.COLOR_BGR2GRAY), (256, 256), interpolation=cv2.INTER_AREA)
-        sharpness.append(cv2.Laplacian(region, cv2.CV_64F).var())
-    cap.release()
-    return np.stack(crops), np.array(sharpness)
-
-
 def test_selfie_video_prefers_sharp_frames(default, shared_data):
-    crops, sharpness = _selfie_track(shared_data)
+    crops, sharpness = selfie_track(shared_data)
     assert len(crops) >= 30, f"only {len(crops)} selfie frames had a detected face"
     scores = default.score(crops)
     best = np.argsort(scores)[-3:]  # the default's three favourite frames

@@ -54,6 +54,7 @@ std::vector<std::int64_t> solve_rows_le_cols(std::int64_t n, std::int64_t m, At 
           slack[c] -= delta;
         }
       }
+      if (next_col == 0) throw std::logic_error("linear_assignment: no augmenting path (non-finite reduced costs)");
       col = next_col;
     } while (row_of_col[col] != 0);
     // Augment: walk back along the tree, shifting each row one column along the path.
@@ -78,10 +79,13 @@ std::vector<std::int64_t> linear_assignment(const double* cost, std::int64_t row
     throw std::invalid_argument("linear_assignment: sizes must be >= 0, got rows=" + std::to_string(rows) +
                                 ", cols=" + std::to_string(cols));
   }
+  // The dual potentials are sums and differences of costs: bounding |cost| keeps every reduced
+  // cost finite (an inf there would stall the search).
+  constexpr double kMaxAbsCost = 1e150;
   for (std::int64_t k = 0; k < rows * cols; ++k) {
-    if (!std::isfinite(cost[k])) {
-      throw std::invalid_argument("linear_assignment: cost must be finite, found " + std::to_string(cost[k]) +
-                                  " at flat index " + std::to_string(k));
+    if (!(std::abs(cost[k]) <= kMaxAbsCost)) {
+      throw std::invalid_argument("linear_assignment: cost must be finite with |cost| <= 1e150, found " +
+                                  std::to_string(cost[k]) + " at flat index " + std::to_string(k));
     }
   }
   if (rows == 0 || cols == 0) return std::vector<std::int64_t>(rows, -1);

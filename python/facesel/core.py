@@ -86,7 +86,8 @@ class Tracker:
     min_hits : int >= 1
         Detections after which a track is confirmed.
     max_age : int >= 0
-        A track closes when it has been unseen for more than this many updates.
+        A track ends when it has been unseen for more than this many updates: reported in
+        ``closed`` if it was confirmed, in ``dropped`` if it was still tentative.
     predict_motion : bool
         Move each track's box by its smoothed velocity before association (keeps crossing faces
         apart). False uses the last seen box, as in the paper.
@@ -95,6 +96,12 @@ class Tracker:
     ------
     ValueError, TypeError
         For an unknown metric or an out-of-range or wrongly typed setting (naming it and its value).
+
+    Notes
+    -----
+    Each ``update`` is one frame: a frame without detections still needs ``update`` with an
+    empty (0, 4) array, so that unseen tracks age. One tracker per stream; calls on the same
+    tracker from several threads are serialised.
     """
 
     def __init__(

@@ -14,7 +14,8 @@ darken         pixel values multiplied by 1 - 0.9 s
 low_contrast   deviation from the image mean multiplied by 1 - 0.9 s
 downscale      shrink by a factor 1 + 7 s (area) and enlarge back (bilinear)
 occlusion      a grey rectangle covering 50 s % of the image at a random place
-jpeg           JPEG re-encoding at quality 95 - 90 s
+jpeg           JPEG re-encoding; the quantisation scale grows log-uniformly, from
+               libjpeg's quality 95 (s -> 0) through 77 (s = 1/3) and 23 (2/3) to 5 (s = 1)
 ========== ==========================================================================
 """
 
@@ -104,8 +105,21 @@ def _occlusion(img: np.ndarray, s: float, scale: float, rng: np.random.Generator
     return out
 
 
+def jpeg_quality(severity: float) -> int:
+    """libjpeg quality for a severity in (0, 1].
+
+    The quality number is far from linear in the quantisation it causes (libjpeg scales its tables
+    by 5000 / q % below q = 50 and by 200 - 2 q % above), so a linear quality ramp spends most
+    severities on invisible changes. Instead the table scale grows log-uniformly from 10 % (q 95)
+    to 1000 % (q 5).
+    """
+    table_scale = 10.0 * 100.0**severity
+    quality = 5000.0 / table_scale if table_scale > 100.0 else (200.0 - table_scale) / 2.0
+    return int(np.clip(round(quality), 5, 95))
+
+
 def _jpeg(img: np.ndarray, s: float, scale: float, rng: np.random.Generator) -> np.ndarray:
-    quality = int(round(95 - 90 * s))
+    quality = jpeg_quality(s)
     ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, quality])
     if not ok:
         raise RuntimeError(f"JPEG encoding failed at quality {quality}")

@@ -1,9 +1,11 @@
 // gaussian_log_rp against a plain double-precision evaluation of the same formula.
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <vector>
 
 #include "check.hpp"
+#include "facesel/detail/gaussian_ll_math.hpp"
 #include "facesel/gaussian_ll.hpp"
 
 namespace {
@@ -44,9 +46,41 @@ void check_against_reference(long n, long l, long d, float ls_lo, float ls_hi, i
   }
 }
 
+// exp_fast against the library exp over its whole range.
+void check_exp_fast() {
+  double worst = 0.0;
+  for (int k = -800000; k <= 800000; ++k) {
+    const float v = 1e-4f * float(k);
+    const double want = std::exp(double(v));
+    worst = std::max(worst, std::abs(double(facesel::detail::exp_fast(v)) - want) / want);
+  }
+  CHECK(worst < 3e-7, "exp_fast worst relative error " << worst);
+}
+
+// The per-element form the CUDA kernel uses (squared_residual, which picks the fast or the double
+// path per pixel), summed on the host: the kernel's math without a GPU.
+void check_kernel_math(float ls_lo, float ls_hi, unsigned seed) {
+  std::mt19937 gen(seed);
+  std::uniform_real_distribution<float> unit(0.0f, 1.0f), sig(ls_lo, ls_hi);
+  const long d = 4096;
+  double sum_ls = 0.0, sum_sq = 0.0, want = 0.0;
+  for (long i = 0; i < d; ++i) {
+    const float x = unit(gen), mu = x + 0.05f * (unit(gen) - 0.5f), ls = sig(gen);
+    sum_ls += ls;
+    sum_sq += facesel::detail::squared_residual(x, mu, ls);
+    want += facesel::detail::gaussian_log_pdf(x, mu, ls);
+  }
+  const double got = facesel::detail::sample_log_likelihood(d, sum_ls, sum_sq);
+  CHECK(std::isfinite(got) && std::abs(got - want) <= 1e-6 * std::abs(want),
+        "kernel math, log_sigma in [" << ls_lo << ", " << ls_hi << "]: " << got << " vs " << want);
+}
+
 }  // namespace
 
 int main() {
+  check_exp_fast();
+  check_kernel_math(-7.0f, 3.0f, 1);
+  check_kernel_math(-120.0f, 120.0f, 2);
   for (long l : {1L, 10L, 20L}) check_against_reference(3, l, 4096, -7.0f, 3.0f, 1, 10 + l);
   check_against_reference(5, 4, 37, -7.0f, 3.0f, 3, 7);        // odd D (vector tails), 3 threads
   check_against_reference(2, 3, 64, -100.0f, 100.0f, 1, 8);     // outside the fast range: double fallback

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from facesel_training.calibrate import calibrate
 from facesel_training.card import write_card, write_loss_plot
 from facesel_training.data import load_training_crops
 from facesel_training.export import export_onnx
@@ -11,6 +12,9 @@ from facesel_training.loop import TrainConfig, train_vae
 from facesel_training.model import parameter_count
 
 _SOURCE_ROOT = Path(__file__).resolve().parents[2]
+
+DEFAULT_METHOD = "dose"
+"""The scoring rule VAEScorer.default() uses with the trained model (chosen by experiment)."""
 
 
 def train_and_export(
@@ -36,13 +40,21 @@ def train_and_export(
     out_dir.mkdir(parents=True, exist_ok=True)
     model, history = train_vae(crops, config, progress=progress, checkpoint=str(out_dir / "checkpoint.pt"))
     export_onnx(model, out_dir)
+    (out_dir / "checkpoint.pt").unlink(missing_ok=True)  # only kept to survive an interrupted run
     write_loss_plot(history, out_dir / "loss_curve.png")
+    return finalise_card(out_dir, crops, config=config, history=history, data_dir=data_dir, n_params=parameter_count(model))
+
+
+def finalise_card(out_dir: Path, crops, *, config, history, data_dir: Path, n_params: int) -> dict:
+    """Calibrate the exported model on training crops and write ``model_card.json``."""
+    calibration = calibrate(out_dir, crops, seed=config.seed)
     return write_card(
         out_dir / "model_card.json",
         config=config,
         history=history,
         data_dir=Path(data_dir).resolve(),
         n_images=len(crops),
-        n_params=parameter_count(model),
+        n_params=n_params,
         source_root=_SOURCE_ROOT,
+        extra={"default_method": DEFAULT_METHOD, "calibration": calibration},
     )

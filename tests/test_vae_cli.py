@@ -1,0 +1,71 @@
+"""``facesel score`` and ``facesel train`` end to end on real faces (ORL), through main()."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from facesel.cli import main
+
+
+@pytest.fixture(scope="module")
+def orl_images(shared_data):
+    return sorted((shared_data / "faces" / "orl").glob("s1*/1.pgm"))[:3]
+
+
+def test_score_prints_one_line_per_image(orl_images, capsys):
+    assert main(["score", *map(str, orl_images)]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == len(orl_images)
+    for line, path in zip(lines, orl_images):
+        name, value = line.split("\t")[:2]
+        assert name == str(path) and np.isfinite(float(value))
+
+
+def test_score_json_matches_the_default_scorer(orl_images, capsys):
+    assert main(["score", "--json", *map(str, orl_images)]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert [r["path"] for r in doc["results"]] == [str(p) for p in orl_images]
+    assert all(isinstance(r["quality"], float) and r["detected"] for r in doc["results"])
+    assert doc["scorer"].startswith("vae-")
+
+
+def test_unreadable_and_missing_files_fail_clearly(tmp_path, orl_images, capsys):
+    bad = tmp_path / "not_an_image.jpg"
+    bad.write_text("plain text, not a JPEG")
+    assert main(["score", str(orl_images[0]), str(bad)]) == 1
+    assert "cannot read image file" in capsys.readouterr().err
+    assert main(["score", str(tmp_path / "missing.png")]) == 1
+    assert "image not found" in capsys.readouterr().err
+
+
+def test_train_writes_onnx_card_and_plot(shared_data, tmp_path):
+    if not os.environ.get("CI"):  # torch is the [train] extra; CI installs it, so never skip there
+        pytest.importorskip("torch", reason="facesel train needs torch (the [train] extra)")
+    data = tmp_path / "faces"
+    for ident in ("s1", "s2"):  # links to the shared images: nothing is copied
+        (data / ident).mkdir(parents=True)
+        for k in range(1, 5):
+            (data / ident / f"{k}.pgm").symlink_to(shared_data / "faces" / "orl" / ident / f"{k}.pgm")
+    out = tmp_path / "model"
+    args = ["train", "--data", str(data), "--out", str(out), "--epochs", "2", "--batch-size", "4",
+            "--base-channels", "4", "--seed", "3", "--quiet"]
+    assert main(args) == 0
+    for name in ("encoder.onnx", "decoder.onnx", "model_card.json", "loss_curve.png"):
+        assert (out / name).is_file(), name
+    assert not (out / "checkpoint.pt").exists()
+    card = json.loads((out / "model_card.json").read_text())
+    assert card["method"] == "paper" and card["epochs"] == 2 and len(card["losses"]["loss"]) == 2
+    assert card["data"]["images"] == 8 and card["parameters"] > 0 and "align_face" in card["crop_function"]
+    from facesel.scoring import VAEScorer
+
+    scores = VAEScorer(out, samples=2).score(np.zeros((2, 64, 64), np.uint8) + 100)
+    assert scores.shape == (2,) and np.all(np.isfinite(scores))
+
+
+def test_train_rejects_a_missing_folder(tmp_path, capsys):
+    assert main(["train", "--data", str(tmp_path / "nope"), "--out", str(tmp_path / "o")]) == 1
+    assert "not found" in capsys.readouterr().err
