@@ -76,10 +76,9 @@ def read_video(path: Path, step: int = 1, size: tuple[int, int] | None = None) -
 def otb_recall(root: Path, detectors: dict) -> dict:
     """Per detector: recall (centre rule and IoU >= 0.5) and extra detections per frame on OTB Girl."""
     folder = root / "videos" / "otb_girl"
-    truth = np.loadtxt(folder / "groundtruth_rect.txt", delimiter=None, ndmin=2)
-    if truth.shape[1] != 4:  # the file may use commas
-        truth = np.array([[float(v) for v in re.split(r"[,\s]+", line.strip())] for line in
-                          (folder / "groundtruth_rect.txt").read_text().splitlines() if line.strip()])
+    # OTB files separate the four numbers by tabs, spaces or commas, depending on the sequence.
+    lines = (folder / "groundtruth_rect.txt").read_text().splitlines()
+    truth = np.array([[float(v) for v in re.split(r"[,\s]+", line.strip())] for line in lines if line.strip()])
     boxes = np.concatenate([truth[:, :2], truth[:, :2] + truth[:, 2:]], axis=1)
     stats = {name: {"centre": 0, "iou": 0, "extra": 0} for name in detectors}
     for i, gt in enumerate(boxes):

@@ -75,6 +75,13 @@ def test_make_detector_builds_each_named_detector():
     assert set(DETECTOR_NAMES) == {"yunet", "mtcnn", "haar"}
 
 
+def test_make_detector_without_a_name_builds_the_default():
+    from facesel.detectors import DEFAULT_DETECTOR
+
+    assert DEFAULT_DETECTOR in DETECTOR_NAMES
+    assert type(make_detector()) is type(make_detector(DEFAULT_DETECTOR))
+
+
 def test_make_detector_rejects_unknown_name_and_setting():
     with pytest.raises(ValueError, match="'retinaface'"):
         make_detector("retinaface")

@@ -372,6 +372,11 @@ class Selector:
         if self.vault is not None:
             for result in results:
                 self.vault.seal(result)
+            # Retention must also run while nobody walks past (no seal() to trigger it); the
+            # vault rate-limits this itself, so calling it every frame is cheap.
+            maybe_purge = getattr(self.vault, "maybe_purge", None)
+            if callable(maybe_purge):
+                maybe_purge()
         self._timer.lap("sealing")
         if self.on_result is not None:
             for result in results:

@@ -19,7 +19,7 @@
 ``dose``
     Density of states (Morningstar et al., AISTATS 2021, "Density of States Estimation for
     Out-of-Distribution Detection"): several statistics of the VAE's verdict on a crop (log RP per
-    pixel, complexity, residual typicality per frequency band, latent KL; see
+    pixel, complexity at two scales, residual typicality per frequency band; see
     :data:`STATISTICS`) are computed, and the score is their log density under a Gaussian fitted
     to the same statistics of clean training faces (minus the squared Mahalanobis distance).
     Unsupervised: only clean training faces are used, never a degraded or labelled one.
@@ -123,6 +123,10 @@ def _stat_log_png(out, crops):
     return np.log(compressed_bits(crops, "png"))
 
 
+def _stat_log_webp(out, crops):
+    return np.log(compressed_bits(crops, "webp"))
+
+
 def _stat_log_png_half(out, crops):
     half = [cv2.resize(c, (32, 32), interpolation=cv2.INTER_AREA) for c in crops]
     return np.log(compressed_bits(np.stack(half), "png")) if len(half) else np.zeros(0)
@@ -147,6 +151,7 @@ def _stat_log_kl(out, crops):
 STATISTICS: dict[str, Callable[[VAEOutputs, np.ndarray], np.ndarray]] = {
     "log_rp_per_pixel": _stat_log_rp,
     "log_png_bits": _stat_log_png,
+    "log_webp_bits": _stat_log_webp,
     "log_png_bits_half": _stat_log_png_half,
     "log_chi2": _stat_log_chi2,
     "log_chi2_fine": _stat_log_chi2_fine,

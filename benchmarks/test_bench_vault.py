@@ -1,7 +1,7 @@
 """Vault latency on real ORL faces (pytest-benchmark), with the results checked too.
 
-    pytest benchmarks/test_vault.py                       # timings
-    pytest benchmarks/test_vault.py --benchmark-disable   # CI: the checks only, one run each
+    pytest benchmarks/test_bench_vault.py                       # timings
+    pytest benchmarks/test_bench_vault.py --benchmark-disable   # CI: the checks only, one run each
 
 What is timed: a full ``Vault.seal`` (PNG encode in memory, X25519 + XChaCha20-Poly1305, atomic
 write with fsync, SQLite WAL insert, audit-log append: the per-person cost at the camera), the

@@ -1,7 +1,7 @@
 """End-to-end Selector throughput on real arcade frames (pytest-benchmark), results checked too.
 
-    pytest benchmarks/test_pipeline.py                       # timings
-    pytest benchmarks/test_pipeline.py --benchmark-disable   # CI: the checks only, one run each
+    pytest benchmarks/test_bench_pipeline.py                       # timings
+    pytest benchmarks/test_bench_pipeline.py --benchmark-disable   # CI: the checks only, one run each
 
 The full table with the time split per stage: ``python benchmarks/pipeline_throughput.py``.
 """

@@ -1,7 +1,7 @@
 """The log-likelihood reduction at the paper's working size (N=32 crops, L=10 samples, D=64*64)
 against a float64 NumPy implementation, in the same run.
 
-    python -m pytest benchmarks/test_core_gaussian_ll.py -q -s
+    python -m pytest benchmarks/test_bench_core_gaussian_ll.py -q -s
 
 The GB/s figures count the bytes read (x, mu and log_sigma, float32).
 """

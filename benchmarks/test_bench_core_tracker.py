@@ -1,6 +1,6 @@
 """Tracker.update with 20 faces per frame (a busy scene), and BestCropStore.push.
 
-    python -m pytest benchmarks/test_core_tracker.py -q
+    python -m pytest benchmarks/test_bench_core_tracker.py -q
 """
 
 from __future__ import annotations

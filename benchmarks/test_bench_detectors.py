@@ -1,7 +1,7 @@
 """Detector throughput on real arcade frames (pytest-benchmark), with the results checked too.
 
-    pytest benchmarks/test_detectors.py                       # timings
-    pytest benchmarks/test_detectors.py --benchmark-disable   # CI: the checks only, one run each
+    pytest benchmarks/test_bench_detectors.py                       # timings
+    pytest benchmarks/test_bench_detectors.py --benchmark-disable   # CI: the checks only, one run each
 """
 
 from __future__ import annotations
