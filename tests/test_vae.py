@@ -104,3 +104,30 @@ def test_bad_crops_are_rejected(scorer):
 def test_missing_model_folder(tmp_path):
     with pytest.raises(FileNotFoundError, match="encoder"):
         VAEScorer(tmp_path)
+
+
+def test_dose_needs_its_calibration(faces, tmp_path):
+    """A model card without the dose Gaussian cannot score with 'dose', and says why."""
+    import json
+    import shutil
+
+    src = VAEScorer.default(samples=1, use_mean=True).model_dir
+    for name in ("encoder.onnx", "decoder.onnx"):
+        shutil.copy(src / name, tmp_path / name)
+    (tmp_path / "model_card.json").write_text(json.dumps({"default_method": "dose"}))
+    with pytest.raises(ValueError, match="calibrated"):
+        VAEScorer(tmp_path, samples=1, use_mean=True).score(faces[:2])
+
+
+def test_statistics_and_codecs_are_checked(faces):
+    from facesel.scoring.vae_methods import compressed_bits, quality_statistics
+
+    scorer = VAEScorer.default(samples=1, use_mean=True)
+    out = scorer.runner.run(faces[:2], 1, True, 0)
+    with pytest.raises(ValueError, match="unknown statistics"):
+        quality_statistics(out, faces[:2], ["log_mood"])
+    with pytest.raises(ValueError, match="codec"):
+        compressed_bits(faces[:2], "gif")
+    # more detail costs more bits: a blurred face compresses better than the face itself
+    blurred = np.stack([cv2.GaussianBlur(f, (0, 0), 2.0) for f in faces])
+    assert np.all(compressed_bits(blurred, "png") < compressed_bits(faces, "png"))

@@ -1,8 +1,9 @@
-"""``facesel score IMAGE...``: the default quality score of the largest face in each image.
+"""``facesel score IMAGE...``: the default quality score of the face in each image.
 
 Each image is passed through the pipeline's crop function (YuNet detection on a padded copy,
-then :func:`facesel.align.align_face`), so a tight face crop and a photo with a face both work;
-when no face is found the whole image is taken as the face box (reported as ``"detected": false``).
+then :func:`facesel.align.align_face` on the detection nearest the image centre), so a tight face
+crop and a photo with one face both work; when no face is found the whole image is taken as the
+face box (reported as ``"detected": false``).
 """
 
 from __future__ import annotations

@@ -53,7 +53,7 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("train", help="train the VAE face-quality model and export it to ONNX")
     p.add_argument("--data", required=True, help="face folder laid out as <identity>/<image> (e.g. lfw/train)")
     p.add_argument("--out", required=True, help="output folder for encoder.onnx, decoder.onnx, model_card.json")
-    p.add_argument("--method", default="paper", help="training objective (see facesel_training.loop.TRAIN_METHODS)")
+    p.add_argument("--method", default="paper", help="training objective: 'paper' (the ELBO on clean faces); the corrected default scoring rule needs no other")
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--batch-size", type=int, default=144)

@@ -175,7 +175,7 @@ def _build_supervised(ctx: MethodContext) -> QualityFn:
 
 
 def _card_summary(card: dict) -> str:
-    keys = [k for k in ("model", "name", "version", "epoch", "trained_on", "default_method") if k in card]
+    keys = [k for k in ("model", "epoch", "epochs", "parameters", "git_commit", "default_method") if k in card]
     return ", ".join(f"{k}={card[k]}" for k in keys) or "(none)"
 
 

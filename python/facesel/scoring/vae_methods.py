@@ -96,18 +96,24 @@ def score_typicality(out: VAEOutputs, crops: np.ndarray, calibration: dict) -> n
     return -np.abs(np.log(standardised_chi2(out) / c))
 
 
-def _band_chi2(out: VAEOutputs) -> tuple[np.ndarray, np.ndarray]:
+def _band_chi2(out: VAEOutputs, cache: dict) -> tuple[np.ndarray, np.ndarray]:
     """(N,), (N,): mean squared standardised residual in the fine and the coarse band.
 
     The residual and sigma are averaged over the L samples first; the coarse band is the residual
     blurred with a Gaussian of sigma 1.5 pixels, the fine band what the blur removes.
     """
+    if "band_chi2" in cache:
+        return cache["band_chi2"]
     n = len(out.x)
     r = (out.x[:, None, :] - out.mu_x).mean(axis=1).reshape(n, 64, 64)
     sigma = np.exp(out.log_sigma_x).mean(axis=1).reshape(n, 64, 64)
     coarse = np.stack([cv2.GaussianBlur(q, (0, 0), 1.5) for q in r]) if n else r
     fine = r - coarse
-    return ((fine / sigma) ** 2).mean(axis=(1, 2), dtype=np.float64), ((coarse / sigma) ** 2).mean(axis=(1, 2), dtype=np.float64)
+    cache["band_chi2"] = (
+        ((fine / sigma) ** 2).mean(axis=(1, 2), dtype=np.float64),
+        ((coarse / sigma) ** 2).mean(axis=(1, 2), dtype=np.float64),
+    )
+    return cache["band_chi2"]
 
 
 def _kl(out: VAEOutputs) -> np.ndarray:
@@ -115,40 +121,40 @@ def _kl(out: VAEOutputs) -> np.ndarray:
     return 0.5 * (mu**2 + np.exp(2 * ls) - 1.0 - 2 * ls).sum(axis=1)
 
 
-def _stat_log_rp(out, crops):
+def _stat_log_rp(out, crops, cache):
     return gaussian_log_rp(out.x, out.mu_x, out.log_sigma_x) / out.x.shape[1]
 
 
-def _stat_log_png(out, crops):
+def _stat_log_png(out, crops, cache):
     return np.log(compressed_bits(crops, "png"))
 
 
-def _stat_log_webp(out, crops):
+def _stat_log_webp(out, crops, cache):
     return np.log(compressed_bits(crops, "webp"))
 
 
-def _stat_log_png_half(out, crops):
+def _stat_log_png_half(out, crops, cache):
     half = [cv2.resize(c, (32, 32), interpolation=cv2.INTER_AREA) for c in crops]
     return np.log(compressed_bits(np.stack(half), "png")) if len(half) else np.zeros(0)
 
 
-def _stat_log_chi2_fine(out, crops):
-    return np.log(_band_chi2(out)[0])
+def _stat_log_chi2_fine(out, crops, cache):
+    return np.log(_band_chi2(out, cache)[0])
 
 
-def _stat_log_chi2_coarse(out, crops):
-    return np.log(_band_chi2(out)[1])
+def _stat_log_chi2_coarse(out, crops, cache):
+    return np.log(_band_chi2(out, cache)[1])
 
 
-def _stat_log_chi2(out, crops):
+def _stat_log_chi2(out, crops, cache):
     return np.log(standardised_chi2(out))
 
 
-def _stat_log_kl(out, crops):
+def _stat_log_kl(out, crops, cache):
     return np.log(_kl(out))
 
 
-STATISTICS: dict[str, Callable[[VAEOutputs, np.ndarray], np.ndarray]] = {
+STATISTICS: dict[str, Callable[[VAEOutputs, np.ndarray, dict], np.ndarray]] = {
     "log_rp_per_pixel": _stat_log_rp,
     "log_png_bits": _stat_log_png,
     "log_webp_bits": _stat_log_webp,
@@ -166,7 +172,8 @@ def quality_statistics(out: VAEOutputs, crops: np.ndarray, names) -> np.ndarray:
     unknown = [n for n in names if n not in STATISTICS]
     if unknown:
         raise ValueError(f"unknown statistics {unknown}; known: {sorted(STATISTICS)}")
-    return np.stack([np.asarray(STATISTICS[n](out, crops), np.float64) for n in names], axis=1)
+    cache: dict = {}  # statistics of one batch share intermediate results (the band split)
+    return np.stack([np.asarray(STATISTICS[n](out, crops, cache), np.float64) for n in names], axis=1)
 
 
 def score_dose(out: VAEOutputs, crops: np.ndarray, calibration: dict) -> np.ndarray:
