@@ -36,11 +36,21 @@ def degradation_grid(
     return np.stack(crops), np.array(kind_idx), np.array(sev)
 
 
-def spearman(a: np.ndarray, b: np.ndarray) -> float:
-    """Spearman rank correlation (average ranks for ties)."""
-    from scipy.stats import spearmanr
+def average_ranks(values: np.ndarray) -> np.ndarray:
+    """(N,) float64 ranks 1..N of ``values``; tied values share their mean rank."""
+    values = np.asarray(values, np.float64)
+    order = np.argsort(values, kind="stable")
+    ranks = np.empty(len(values), np.float64)
+    ranks[order] = np.arange(1, len(values) + 1)
+    _, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
+    sums = np.bincount(inverse, weights=ranks)
+    return sums[inverse] / counts[inverse]
 
-    return float(spearmanr(a, b).statistic)
+
+def spearman(a: np.ndarray, b: np.ndarray) -> float:
+    """Spearman rank correlation (average ranks for ties): Pearson's r of the ranks."""
+    ra, rb = average_ranks(a), average_ranks(b)
+    return float(np.corrcoef(ra, rb)[0, 1])
 
 
 def spearman_per_kind(scores: np.ndarray, kind_idx: np.ndarray, sev: np.ndarray, kinds=KINDS) -> dict:
@@ -52,14 +62,8 @@ def auroc(positive: np.ndarray, negative: np.ndarray) -> float:
     """Probability that a random positive outscores a random negative (ties count one half)."""
     pos = np.asarray(positive, np.float64)
     neg = np.asarray(negative, np.float64)
-    ranks = _average_ranks(np.concatenate([pos, neg]))
+    ranks = average_ranks(np.concatenate([pos, neg]))
     return float((ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
-
-
-def _average_ranks(values: np.ndarray) -> np.ndarray:
-    from scipy.stats import rankdata
-
-    return rankdata(values)
 
 
 def _read_frames(path: Path, step: int, limit: int) -> list:

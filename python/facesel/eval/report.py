@@ -13,6 +13,9 @@ from facesel.eval.cache import CACHE_WARNING
 from facesel.eval.matcher import MATCHER_NOTE
 from facesel.eval.protocol import REFERENCE_RULE
 
+MIN_ERRORS = 20
+"""Below this many false non-matches a curve's gains are flagged as unreliable."""
+
 NORMALISATION_NOTE = (
     "pAUC is the exact area under the step curve from 0 to the discard limit, divided by the limit "
     "(= the mean FNMR over that range; lower is better). gain = (pAUC_random - pAUC) / "
@@ -65,6 +68,14 @@ def write_report(out: Path, meta: dict, results: dict, families: dict, unavailab
             "",
             f"Threshold {res.threshold:.4f}; initial FNMR {res.initial_error:.4f} ({res.n_errors} of {res.n_comparisons} comparisons fail).",
             "",
+        ]
+        if res.n_errors < MIN_ERRORS:
+            lines += [
+                f"**Only {res.n_errors} false non-matches: this curve turns on a handful of comparisons. Its "
+                "gains and intervals are not reliable; draw no conclusion from it.**",
+                "",
+            ]
+        lines += [
             header,
             rule,
         ]
@@ -95,6 +106,8 @@ def write_report(out: Path, meta: dict, results: dict, families: dict, unavailab
                     d = sign * entry["gain_difference"]
                     lo, hi = sorted(sign * np.asarray(entry["ci"]))
                     verdict = "yes" if lo > 0 else "no" if hi < 0 else "tie"
+                    if res.n_errors < MIN_ERRORS:
+                        verdict = "(too few errors to say)"
                     cells.append(f"{d:+.3f} [{lo:+.3f}, {hi:+.3f}] {verdict}")
                 lines.append(f"| {a} | " + " | ".join(cells) + " |")
             lines.append("")
