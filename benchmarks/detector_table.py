@@ -29,7 +29,6 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-
 from facesel.data import data_root
 from facesel.detectors import make_detector
 

@@ -24,7 +24,6 @@ import numpy as np
 def collect_frames(out: Path) -> None:
     """Real frames from the shared data, BGR uint8, saved to ``out`` (npz) with their source names."""
     import cv2
-
     from facesel.align import pad_for_detection
     from facesel.data import data_root
     from facesel.faceset import list_images, read_image
@@ -110,7 +109,7 @@ def compare(frames_path: Path, reference_path: Path) -> None:
         iw = np.minimum(boxes[:, None, 2], rb[None, :, 2]) - np.maximum(boxes[:, None, 0], rb[None, :, 0])
         ih = np.minimum(boxes[:, None, 3], rb[None, :, 3]) - np.maximum(boxes[:, None, 1], rb[None, :, 1])
         inter = np.clip(iw, 0, None) * np.clip(ih, 0, None)
-        area = lambda b: (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])  # noqa: E731
+        area = lambda b: (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
         iou = inter / (area(boxes)[:, None] + area(rb)[None, :] - inter)
         used = set()
         for a in np.argsort(-iou.max(axis=1)):
@@ -126,7 +125,7 @@ def compare(frames_path: Path, reference_path: Path) -> None:
     print("| source | faces (ours) | faces (reference) | paired (IoU>=0.5) | box corner dev. max / mean (px) | landmark dev. max / mean (px) | score dev. max |")
     print("|---|---|---|---|---|---|---|")
     for source, s in per_source.items():
-        fmt = lambda v: f"{max(v):.4f} / {np.mean(v):.4f}" if v else "-"  # noqa: E731
+        fmt = lambda v: f"{max(v):.4f} / {np.mean(v):.4f}" if v else "-"
         score = f"{max(s['score']):.2g}" if s["score"] else "-"
         print(f"| {source} | {s['ours']} | {s['ref']} | {s['paired']} | {fmt(s['box'])} | {fmt(s['lm'])} | {score} |")
 

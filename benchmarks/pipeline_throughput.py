@@ -25,7 +25,6 @@ import time
 
 import cv2
 import numpy as np
-
 from facesel import Selector
 from facesel.data import data_root
 from facesel.detectors import DETECTOR_NAMES, make_detector

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import time
 
+import facesel
 import numpy as np
 import pytest
-
-import facesel
 
 N, L, D = 32, 10, 4096
 

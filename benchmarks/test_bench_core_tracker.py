@@ -5,9 +5,8 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 import facesel
+import numpy as np
 
 FACES = 20
 

@@ -11,7 +11,6 @@ import os
 import cv2
 import numpy as np
 import pytest
-
 from facesel.data import data_root
 from facesel.detectors import make_detector
 

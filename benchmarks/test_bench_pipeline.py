@@ -14,7 +14,6 @@ import time
 import cv2
 import numpy as np
 import pytest
-
 from facesel import Selector
 from facesel.data import data_root
 from facesel.detectors import make_detector

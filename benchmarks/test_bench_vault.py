@@ -17,12 +17,17 @@ import cv2
 import nacl.bindings as sodium
 import numpy as np
 import pytest
-
 from facesel.data import data_root
 from facesel.types import Snapshot, TrackResult
 from facesel.vault import Vault, create_authority
 from facesel.vault.payload import decode_snapshot, encode_snapshot
-from facesel.vault.record import make_header, new_record_id, open_record, parse_record, seal_record
+from facesel.vault.record import (
+    make_header,
+    new_record_id,
+    open_record,
+    parse_record,
+    seal_record,
+)
 
 pytest.importorskip("pytest_benchmark")
 

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import math
 import os
-import sys
 import time
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
-
 from facesel.core import gaussian_log_rp
 from facesel.data import data_root
 from facesel.scoring import VAEScorer
@@ -31,7 +29,6 @@ except ImportError:  # pragma: no cover
     if os.environ.get("CI"):
         raise
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "training"))
 
 CASES = [(10, 1), (10, 32), (1, 1), (1, 32)]  # (L, batch)
 
@@ -49,7 +46,7 @@ class TorchEagerScorer:
     """The shipped weights in torch eager, same latents, log RP with torch's logsumexp."""
 
     def __init__(self, samples: int) -> None:
-        from facesel_training.onnx_to_torch import vae_from_onnx
+        from facesel.training.onnx_to_torch import vae_from_onnx
 
         torch.set_num_threads(1)
         scorer = facesel_scorer(samples)

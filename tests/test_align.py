@@ -5,7 +5,6 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-
 from facesel.align import (
     CROP_SIZE,
     TEMPLATE,
@@ -129,7 +128,7 @@ def test_large_faces_are_averaged_not_aliased(arcade_face):
     # Pixel centres: frame pixel x sits at k * x + (k - 1) / 2 in the enlarged frame.
     big = align_face(big_frame, box * k + (k - 1) / 2, landmarks * k + (k - 1) / 2).grey.astype(np.float64)
     assert np.abs(big - small).mean() < 1.2
-    sharp = lambda g: cv2.Laplacian(g, cv2.CV_64F).var()  # noqa: E731
+    sharp = lambda g: cv2.Laplacian(g, cv2.CV_64F).var()
     # A plain bilinear warp of the enlarged frame roughly doubles this (aliasing); averaging keeps it.
     assert 0.8 < sharp(big) / sharp(small) < 1.25
 

@@ -3,13 +3,12 @@ either succeeds or raises ValueError/TypeError naming the bad argument; the proc
 
 from __future__ import annotations
 
+import facesel
 import numpy as np
 import pytest
+from facesel import _backend, _core
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-import facesel
-from facesel import _backend, _core
 
 FUZZ = settings(max_examples=75, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

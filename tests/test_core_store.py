@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import facesel
 import numpy as np
 import pytest
-
-import facesel
 
 
 def reference(observations: list[tuple[int, float, int]], top_k: int, window: int):

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import facesel
 import numpy as np
 import pytest
-from scipy.optimize import linear_sum_assignment
-
-import facesel
 from facesel import _core
+from scipy.optimize import linear_sum_assignment
 
 METRICS = ["euclidean", "iou"]
 

@@ -7,9 +7,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
-
 import facesel
+import pytest
 from facesel.cli import main as cli_main
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "cpp"

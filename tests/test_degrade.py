@@ -5,7 +5,6 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-
 from facesel.degrade import KINDS, degrade
 
 SEVERITIES = (0.0, 0.25, 0.5, 0.75, 1.0)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-
 from facesel.align import pad_for_detection
 from facesel.detectors import (
     DETECTOR_NAMES,

@@ -8,7 +8,6 @@ import sys
 import cv2
 import numpy as np
 import pytest
-
 from facesel.align import pad_for_detection
 from facesel.detectors import MTCNNDetector, YuNetDetector, make_detector
 from facesel.detectors import mtcnn_steps as steps

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from facesel.degrade import degrade
 from facesel.faceset import load_face_folder
 from facesel.scoring.baselines import (

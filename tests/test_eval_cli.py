@@ -12,7 +12,7 @@ import pytest
 
 pytest.importorskip("dlib")
 
-from facesel.cli import main  # noqa: E402
+from facesel.cli import main
 
 N_SUBJECTS = 12
 

@@ -7,11 +7,11 @@ import pytest
 
 pytest.importorskip("dlib")
 
-from facesel.detectors import YuNetDetector  # noqa: E402
-from facesel.eval import methods as registry  # noqa: E402
-from facesel.eval.cache import EmbeddingCache, embed_all  # noqa: E402
-from facesel.eval.matcher import DlibMatcher  # noqa: E402
-from facesel.eval.protocol import build_eval_set, choose_references  # noqa: E402
+from facesel.detectors import YuNetDetector
+from facesel.eval import methods as registry
+from facesel.eval.cache import EmbeddingCache, embed_all
+from facesel.eval.matcher import DlibMatcher
+from facesel.eval.protocol import build_eval_set, choose_references
 
 
 class CountingMatcher:

@@ -1,7 +1,6 @@
+import facesel
 import numpy as np
 import pytest
-
-import facesel
 from facesel import _backend
 
 DEVICES = ["cpu", "cuda"] if facesel.HAS_CUDA else ["cpu"]

@@ -10,18 +10,12 @@ outputs, to show the bias the default corrects.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
-
 from facesel.degrade import KINDS
 from facesel.scoring import VAEScorer
 from facesel.scoring.vae_methods import METHODS
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "training"))
-from facesel_training.evidence import (  # noqa: E402
+from facesel.training.evidence import (
     auroc,
     background_crops,
     degradation_grid,

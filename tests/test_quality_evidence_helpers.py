@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "training"))
-from facesel_training.evidence import auroc, average_ranks, degradation_grid, spearman  # noqa: E402
-
-from facesel.degrade import KINDS  # noqa: E402
+from facesel.degrade import KINDS
+from facesel.training.evidence import auroc, average_ranks, degradation_grid, spearman
 
 
 def test_average_ranks_share_ties():

@@ -8,7 +8,6 @@ import time
 import cv2
 import numpy as np
 import pytest
-
 from facesel.cli import build_parser, main
 
 PNG_MAGIC = b"\x89PNG"

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import logging
 
+import facesel
 import numpy as np
 import pytest
-
-import facesel
 from facesel import Selector, scoring
 from facesel.detectors import YuNetDetector
 from facesel.scoring import LaplacianVarianceScorer

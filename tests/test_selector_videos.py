@@ -8,10 +8,9 @@ is taken one frame in two and detected at 640 pixels (its faces are large).
 from __future__ import annotations
 
 import cv2
+import facesel
 import numpy as np
 import pytest
-
-import facesel
 from facesel import Selector
 from facesel.align import to_grey
 from facesel.detectors import make_detector

@@ -6,10 +6,9 @@ Runs on ONNX Runtime + NumPy + the C++ core only (no torch).
 from __future__ import annotations
 
 import cv2
+import facesel
 import numpy as np
 import pytest
-
-import facesel
 from facesel.scoring import Scorer, VAEScorer, default_scorer
 from facesel.scoring.vae_methods import METHODS
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import math
 import os
-import sys
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -25,7 +23,6 @@ except ImportError:  # pragma: no cover - depends on the environment
 
 pytestmark = pytest.mark.skipif(torch is None, reason="torch (the [train] extra) is not installed")
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "training"))
 
 
 @pytest.fixture(scope="module")
@@ -38,8 +35,8 @@ def orl_crops(shared_data):
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory, orl_crops):
     """A small VAE, briefly trained on real faces so that sigma_x varies, and its ONNX export."""
-    from facesel_training.export import export_onnx
-    from facesel_training.loop import TrainConfig, train_vae
+    from facesel.training.export import export_onnx
+    from facesel.training.loop import TrainConfig, train_vae
 
     config = TrainConfig(epochs=3, batch_size=4, base_channels=4, latent=16, seed=1, threads=1)
     model, _ = train_vae(np.repeat(orl_crops, 2, axis=0), config, progress=False)
@@ -83,9 +80,9 @@ def test_onnx_scorer_matches_torch(exported, orl_crops, samples, use_mean):
 
 def test_log_l_is_not_frozen(exported, orl_crops):
     """Identical samples repeated: the log-mean-exp must not depend on L (a frozen log L would shift it)."""
-    from facesel.scoring.vae_runtime import VAEOutputs
-    from facesel.scoring.vae_methods import score_paper
     from facesel.scoring.vae import VAEScorer
+    from facesel.scoring.vae_methods import score_paper
+    from facesel.scoring.vae_runtime import VAEOutputs
 
     _, folder = exported
     scorer = VAEScorer(folder, method="paper", samples=1, use_mean=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from facesel.vault.audit import AuditLog, verify
 from facesel.vault.errors import AuditError
 from test_vault_common import FakeClock

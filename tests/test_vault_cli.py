@@ -9,10 +9,17 @@ import subprocess
 import cv2
 import numpy as np
 import pytest
-
 from facesel.cli import main
 from facesel.vault import Vault
-from test_vault_common import DAY, T0, FakeClock, orl_faces, share_paths, track_result, tree_digest
+from test_vault_common import (
+    DAY,
+    T0,
+    FakeClock,
+    orl_faces,
+    share_paths,
+    track_result,
+    tree_digest,
+)
 
 
 def _cli(capsys, *argv):

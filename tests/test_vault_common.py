@@ -8,7 +8,6 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-
 from facesel.types import Snapshot, TrackResult
 from facesel.vault.authority import create_authority
 

@@ -7,10 +7,9 @@ import json
 import secrets
 
 import pytest
-
 from facesel.vault import shamir
-from facesel.vault.errors import EpochUnavailableError, KeyMaterialError
 from facesel.vault.authority import extend_authority
+from facesel.vault.errors import EpochUnavailableError, KeyMaterialError
 from facesel.vault.keys import AuthorityPublic, Keystore, master_commitment
 from facesel.vault.shares import ShareFile, reconstruct_master
 from test_vault_common import DAY, T0, make_authority, share_paths

@@ -13,7 +13,6 @@ import time
 
 import numpy as np
 import pytest
-
 from facesel.vault import Vault, open_records
 from facesel.vault.audit import AuditLog, verify
 from facesel.vault.consistency import custody_problems

@@ -11,7 +11,6 @@ import sys
 import cv2
 import numpy as np
 import pytest
-
 from test_vault_common import share_paths
 
 PNG, JPEG = b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff"

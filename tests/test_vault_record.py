@@ -9,12 +9,18 @@ import random
 import nacl.bindings as sodium
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
 from facesel.vault.errors import RecordError
 from facesel.vault.payload import decode_snapshot, encode_snapshot
-from facesel.vault.record import MAGIC, make_header, new_record_id, open_record, parse_record, seal_record
+from facesel.vault.record import (
+    MAGIC,
+    make_header,
+    new_record_id,
+    open_record,
+    parse_record,
+    seal_record,
+)
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from test_vault_common import T0, orl_faces, track_result
 
 
@@ -141,7 +147,9 @@ def test_header_is_authenticated_even_with_consistent_edits(small_record, keypai
     _, _, data = small_record
     parsed = parse_record(data)
     header = dict(parsed.header, sealed_at=parsed.header["sealed_at"] + 86400 * 365)
-    from facesel.vault.record import _canonical  # the exact serialisation the format uses
+    from facesel.vault.record import (
+        _canonical,  # the exact serialisation the format uses
+    )
     new_header = _canonical(header)
     old_len = len(_canonical(parsed.header))
     assert len(new_header) == old_len

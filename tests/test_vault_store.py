@@ -11,16 +11,28 @@ import uuid
 
 import numpy as np
 import pytest
-
 from facesel.vault import Vault, open_records
 from facesel.vault.audit import AuditLog, verify
-from facesel.vault.errors import EpochUnavailableError, VaultLockedError, VaultWriteError
+from facesel.vault.errors import (
+    EpochUnavailableError,
+    VaultLockedError,
+    VaultWriteError,
+)
 from facesel.vault.index import COLUMNS, Index
 from facesel.vault.keys import Keystore
-from facesel.vault.shares import reconstruct_master
 from facesel.vault.record import parse_record
 from facesel.vault.retention import shred_expired
-from test_vault_common import DAY, T0, FakeClock, make_authority, orl_faces, share_paths, track_result, tree_digest
+from facesel.vault.shares import reconstruct_master
+from test_vault_common import (
+    DAY,
+    T0,
+    FakeClock,
+    make_authority,
+    orl_faces,
+    share_paths,
+    track_result,
+    tree_digest,
+)
 
 
 @pytest.fixture

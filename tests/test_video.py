@@ -7,7 +7,6 @@ import shutil
 import cv2
 import numpy as np
 import pytest
-
 from facesel.video import DEFAULT_FOLDER_FPS, open_source
 
 

@@ -7,8 +7,8 @@ Public names are re-exported here; the compiled modules (``facesel._core``, ``fa
 are private.
 """
 
-from facesel._version import __version__
 from facesel._backend import HAS_CUDA, cmake_dir, cuda_compiled
+from facesel._version import __version__
 from facesel.core import (
     BestCropStore,
     ClosedTrack,
@@ -17,20 +17,20 @@ from facesel.core import (
     TrackerUpdate,
     gaussian_log_rp,
 )
-from facesel.selector import Selector
 from facesel.scoring.vae import VAEScorer
+from facesel.selector import Selector
 
 __all__ = [
-    "__version__",
     "HAS_CUDA",
-    "cuda_compiled",
-    "cmake_dir",
-    "gaussian_log_rp",
-    "Tracker",
-    "TrackerUpdate",
     "BestCropStore",
     "ClosedTrack",
     "Observation",
     "Selector",
+    "Tracker",
+    "TrackerUpdate",
     "VAEScorer",
+    "__version__",
+    "cmake_dir",
+    "cuda_compiled",
+    "gaussian_log_rp",
 ]

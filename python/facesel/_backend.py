@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 try:
-    from facesel import _cuda  # noqa: F401  (optional module, built only when nvcc was found)
+    from facesel import _cuda
 except ImportError:
     _cuda = None
 

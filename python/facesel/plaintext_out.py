@@ -93,7 +93,7 @@ class PlaintextWriter:
     def close(self) -> None:
         self._jsonl.close()
 
-    def __enter__(self) -> "PlaintextWriter":
+    def __enter__(self) -> PlaintextWriter:
         return self
 
     def __exit__(self, *exc) -> None:

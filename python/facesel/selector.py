@@ -259,7 +259,7 @@ class Selector:
         self._deliver(results)
         return results
 
-    def __enter__(self) -> "Selector":
+    def __enter__(self) -> Selector:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:

@@ -43,7 +43,7 @@ class Detections:
                 )
 
     @classmethod
-    def empty(cls, with_landmarks: bool = True) -> "Detections":
+    def empty(cls, with_landmarks: bool = True) -> Detections:
         return cls(
             np.zeros((0, 4), np.float32),
             np.zeros((0,), np.float32),
@@ -53,7 +53,7 @@ class Detections:
     def __len__(self) -> int:
         return len(self.boxes)
 
-    def __getitem__(self, index) -> "Detections":
+    def __getitem__(self, index) -> Detections:
         """Mask or index selection, e.g. ``dets[dets.scores > 0.9]``."""
         index = np.atleast_1d(np.arange(len(self))[index])
         return Detections(

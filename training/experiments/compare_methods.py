@@ -12,19 +12,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from facesel.data import data_root  # noqa: E402
-from facesel.scoring import LaplacianVarianceScorer  # noqa: E402
-from facesel.scoring.vae import VAEScorer  # noqa: E402
-from facesel.scoring.vae_methods import METHODS  # noqa: E402
-from facesel_training.evidence import (  # noqa: E402
+from facesel.data import data_root
+from facesel.scoring import LaplacianVarianceScorer
+from facesel.scoring.vae import VAEScorer
+from facesel.scoring.vae_methods import METHODS
+from facesel.training.evidence import (
     auroc,
     background_crops,
     degradation_grid,

@@ -11,19 +11,15 @@ jpeg stay unseen, to measure generalisation. Writes an exported model folder.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import numpy as np
 import torch
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from facesel.degrade import degrade  # noqa: E402
-from facesel_training.data import to_tensor_batch  # noqa: E402
-from facesel_training.export import export_onnx  # noqa: E402
-from facesel_training.loop import gaussian_nll, kl_standard_normal  # noqa: E402
-from facesel_training.model import VAE  # noqa: E402
+from facesel.degrade import degrade
+from facesel.training.data import to_tensor_batch
+from facesel.training.export import export_onnx
+from facesel.training.loop import gaussian_nll, kl_standard_normal
+from facesel.training.model import VAE
 
 TRAIN_KINDS = ("gaussian_blur", "noise", "darken", "low_contrast")
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from facesel.vault.authority import create_authority, extend_authority
 from facesel.vault.keys import KDF_LEVELS, Keystore
-from facesel.vault.shares import ShareFile, reconstruct_master
 from facesel.vault.retention import shred_expired
+from facesel.vault.shares import ShareFile, reconstruct_master
 from facesel.vault.timeparse import format_time, parse_duration, parse_time
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 
 def _run(args) -> int:
-    import cv2  # noqa: F401  (imported here so that `facesel --help` stays fast)
+    import cv2
 
     from facesel.detectors import YuNetDetector
     from facesel.faceset import align_tight_crop, read_image

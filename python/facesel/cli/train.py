@@ -1,28 +1,20 @@
 """``facesel train``: train the VAE quality model on a face folder and export it to ONNX.
 
-Needs a source checkout (the ``training/`` folder) and the ``[train]`` extra (PyTorch).
+Needs the ``[train]`` extra (PyTorch); the code lives in :mod:`facesel.training`.
 """
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
-
-_SOURCE_ROOT = Path(__file__).resolve().parents[3]
 
 
 def _import_training():
-    """Import the training package from the checkout's ``training/`` folder, or explain why not."""
+    """Import :mod:`facesel.training` (it needs the ``[train]`` extra, PyTorch), or explain why not."""
     try:
-        import torch  # noqa: F401
+        import torch
     except ImportError as err:
         raise RuntimeError("facesel train needs PyTorch: pip install 'facesel[train]'") from err
-    folder = _SOURCE_ROOT / "training"
-    if not (folder / "facesel_training").is_dir():
-        raise RuntimeError(f"facesel train needs a source checkout with a training/ folder; not found at {folder}")
-    if str(folder) not in sys.path:
-        sys.path.insert(0, str(folder))
-    import facesel_training.pipeline as pipeline
+    import facesel.training.pipeline as pipeline
 
     return pipeline
 

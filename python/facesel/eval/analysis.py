@@ -55,13 +55,13 @@ def _protocol_inputs(eval_set, name: str):
         f = float(name.split("-")[-1])
         threshold = metrics.fnmr_threshold(genuine, f)
         title = f"ERC (paper eqs. 3-6), initial FNMR = {f:g}: FNMR vs fraction of probes rejected"
-        pair_quality = lambda q: q[probes]  # noqa: E731  (the paper: the probe's quality)
+        pair_quality = lambda q: q[probes]
     elif name.startswith("edc-fmr-"):
         fmr = float(name.split("-")[-1])
         _, _, impostor = eval_set.impostor_pairs()
         threshold = metrics.fmr_threshold(impostor, fmr)
         title = f"EDC (ISO/IEC 29794-1:2024), FMR = {fmr:g} ({len(impostor)} impostor pairs): FNMR vs fraction discarded"
-        pair_quality = lambda q: np.minimum(q[probes], q[refs])  # noqa: E731
+        pair_quality = lambda q: np.minimum(q[probes], q[refs])
     else:
         raise ValueError(f"unknown protocol {name!r}")
     return title, threshold, genuine, genuine > threshold, pair_quality

@@ -11,9 +11,9 @@ Random rejection and the ideal curve are not methods: the analysis adds them to 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -35,7 +35,7 @@ class Method:
     name: str
     family: str
     description: str
-    build: Callable[["MethodContext"], QualityFn]
+    build: Callable[[MethodContext], QualityFn]
 
 
 class MethodContext:

@@ -64,7 +64,7 @@ class PCAReconstructionScorer:
         self.mean_: np.ndarray | None = None
         self.components_: np.ndarray | None = None
 
-    def fit(self, crops: np.ndarray) -> "PCAReconstructionScorer":
+    def fit(self, crops: np.ndarray) -> PCAReconstructionScorer:
         """Fit on (N, 64, 64) uint8 grey training crops; needs N > n_components."""
         x = _flat(crops)
         if len(x) <= self.n_components:
@@ -164,7 +164,7 @@ class DistanceRegressor:
     def _solve(x: np.ndarray, y: np.ndarray, alpha: float) -> np.ndarray:
         return np.linalg.solve(x.T @ x + alpha * np.eye(x.shape[1]), x.T @ y)
 
-    def fit(self, crops: np.ndarray, distance: np.ndarray, seed: int = 0) -> "DistanceRegressor":
+    def fit(self, crops: np.ndarray, distance: np.ndarray, seed: int = 0) -> DistanceRegressor:
         """Fit on (N, 64, 64) uint8 crops and their (N,) float target distances."""
         y = np.asarray(distance, dtype=np.float64)
         feats = simple_features(crops, self.pca)

@@ -112,12 +112,12 @@ class VAEScorer:
         self.name = f"vae-{method}"
 
     @classmethod
-    def default(cls, **settings) -> "VAEScorer":
+    def default(cls, **settings) -> VAEScorer:
         """The shipped model with its default (corrected) scoring rule; ``settings`` as in the constructor."""
         return cls(None, **settings)
 
     @classmethod
-    def paper(cls, **settings) -> "VAEScorer":
+    def paper(cls, **settings) -> VAEScorer:
         """The shipped model scored the paper's way (log reconstruction probability)."""
         return cls(None, method="paper", **settings)
 

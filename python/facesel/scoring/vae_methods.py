@@ -31,7 +31,7 @@ Every rule is a function ``(outputs, crops, calibration) -> (N,) float64`` regis
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import cv2
 import numpy as np

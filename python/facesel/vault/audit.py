@@ -19,9 +19,9 @@ import hashlib
 import json
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from facesel.vault.errors import AuditError
 from facesel.vault.fsutil import atomic_write
@@ -46,7 +46,7 @@ class AuditLog:
         Returns Unix seconds; injectable for tests.
     """
 
-    def __init__(self, path: "str | os.PathLike", clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, path: str | os.PathLike, clock: Callable[[], float] = time.time) -> None:
         self.path = Path(path)
         self.head_path = self.path.with_name(self.path.name + ".head")
         self.clock = clock
@@ -154,7 +154,7 @@ def _fail(count: int, line: int, kind: str, message: str) -> VerifyResult:
     return VerifyResult(False, count, None, None, line, kind, message)
 
 
-def verify(path: "str | os.PathLike", expect: tuple[int, str] | None = None) -> VerifyResult:
+def verify(path: str | os.PathLike, expect: tuple[int, str] | None = None) -> VerifyResult:
     """Check the chain of an audit log and report the first edited/deleted/reordered/inserted entry.
 
     Parameters

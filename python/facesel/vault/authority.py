@@ -8,15 +8,22 @@ from __future__ import annotations
 import json
 import os
 import secrets
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import nacl.public
 
 from facesel.vault import shamir
 from facesel.vault.fsutil import atomic_write, fsync_dir
-from facesel.vault.keys import (FORMAT_KEYSTORE, MAX_EPOCHS, VERSION, AuthorityPublic, EpochKey, Keystore,
-                                master_commitment)
+from facesel.vault.keys import (
+    FORMAT_KEYSTORE,
+    MAX_EPOCHS,
+    VERSION,
+    AuthorityPublic,
+    EpochKey,
+    Keystore,
+    master_commitment,
+)
 from facesel.vault.shares import write_share
 
 
@@ -40,7 +47,7 @@ def _epoch_count(start: float, horizon_seconds: float, epoch_seconds: float) -> 
     return first, count
 
 
-def create_authority(out_dir: "str | os.PathLike", shares: int, threshold: int, epoch_seconds: float,
+def create_authority(out_dir: str | os.PathLike, shares: int, threshold: int, epoch_seconds: float,
                      retention_seconds: float, horizon_seconds: float, start: float,
                      passphrases: Sequence[bytes | None] | None = None,
                      kdf_level: str | None = None) -> AuthorityPublic:
@@ -94,7 +101,7 @@ def create_authority(out_dir: "str | os.PathLike", shares: int, threshold: int, 
     return pub
 
 
-def extend_authority(out_dir: "str | os.PathLike", master: bytes, until: float) -> AuthorityPublic:
+def extend_authority(out_dir: str | os.PathLike, master: bytes, until: float) -> AuthorityPublic:
     """Generate epoch keys up to time ``until`` and rewrite ``authority.pub`` (needs the master key)."""
     out = Path(out_dir)
     keystore = Keystore(out / "keystore")

@@ -17,7 +17,7 @@ from facesel.vault.audit import AuditLog
 RECORD_SUFFIX = ".fsr"
 
 
-def custody_problems(vault_dir: "str | os.PathLike") -> list[str]:
+def custody_problems(vault_dir: str | os.PathLike) -> list[str]:
     """Mismatches between ``vault_dir/records`` and ``vault_dir/audit.log``, one line each (empty: all good).
 
     A vault *currently open for writing* may be mid-seal; check a closed vault, or expect the

@@ -46,7 +46,7 @@ class IndexRow:
     sha256: str
 
     @classmethod
-    def from_header(cls, header: dict, size: int, sha256: str) -> "IndexRow":
+    def from_header(cls, header: dict, size: int, sha256: str) -> IndexRow:
         return cls(header["record_id"], header["camera_id"], header["epoch_id"], header["sealed_at"],
                    header["first_timestamp"], header["last_timestamp"], header["quality"], header["track_id"],
                    size, sha256)

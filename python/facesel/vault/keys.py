@@ -167,7 +167,7 @@ class AuthorityPublic:
         atomic_write(Path(path), json.dumps(self.to_dict(), indent=1).encode("utf-8"), mode=0o644)
 
     @classmethod
-    def from_dict(cls, data: dict, source: str = "authority.pub") -> "AuthorityPublic":
+    def from_dict(cls, data: dict, source: str = "authority.pub") -> AuthorityPublic:
         try:
             epochs = tuple(
                 EpochKey(int(e["id"]), float(e["not_before"]), float(e["not_after"]),
@@ -190,12 +190,12 @@ class AuthorityPublic:
         return pub
 
     @classmethod
-    def load(cls, path: Path) -> "AuthorityPublic":
+    def load(cls, path: Path) -> AuthorityPublic:
         path = Path(path)
         return cls.from_dict(_read_json(path, FORMAT_PUBLIC), str(path))
 
 
-def load_authority_public(source: "AuthorityPublic | str | os.PathLike") -> AuthorityPublic:
+def load_authority_public(source: AuthorityPublic | str | os.PathLike) -> AuthorityPublic:
     """Accept an :class:`AuthorityPublic` or a path to ``authority.pub``."""
     if isinstance(source, AuthorityPublic):
         return source
@@ -222,7 +222,7 @@ def master_commitment(master: bytes, authority_id: str) -> str:
 class Keystore:
     """The authority's private folder of wrapped epoch secrets (useless without K shares)."""
 
-    def __init__(self, path: "str | os.PathLike") -> None:
+    def __init__(self, path: str | os.PathLike) -> None:
         self.path = Path(path)
         meta_path = self.path / "authority.json"
         if not meta_path.is_file():

@@ -18,22 +18,22 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
 
 from facesel.vault.audit import AuditLog
 from facesel.vault.errors import EpochUnavailableError, RecordError, VaultWriteError
 from facesel.vault.fsutil import atomic_write
 from facesel.vault.index import Index, IndexRow
 from facesel.vault.keys import AuthorityPublic, Keystore
-from facesel.vault.shares import ShareFile, reconstruct_master
 from facesel.vault.payload import OpenedSnapshot, decode_snapshot
 from facesel.vault.record import open_record, parse_record
+from facesel.vault.shares import ShareFile, reconstruct_master
 from facesel.vault.store import record_path
 
 
-def open_index(vault_dir: "str | os.PathLike") -> Index:
+def open_index(vault_dir: str | os.PathLike) -> Index:
     """The index of an existing vault (never creates one)."""
     path = Path(vault_dir) / "index.sqlite"
     if not path.is_file():
@@ -114,8 +114,8 @@ def _write_outputs(out_dir: Path, opened: list[OpenedRecord]) -> None:
         atomic_write(folder / "meta.json", json.dumps(meta, indent=1, sort_keys=True).encode("utf-8"))
 
 
-def open_records(vault_dir: "str | os.PathLike", share_paths: Sequence["str | os.PathLike"],
-                 keystore_dir: "str | os.PathLike", reason: str, out_dir: "str | os.PathLike",
+def open_records(vault_dir: str | os.PathLike, share_paths: Sequence[str | os.PathLike],
+                 keystore_dir: str | os.PathLike, reason: str, out_dir: str | os.PathLike,
                  record_ids: Sequence[str] | None = None, start: float | None = None, end: float | None = None,
                  all_records: bool = False, opened_by: str | None = None,
                  passphrase_for: Callable[[ShareFile], bytes | None] | None = None,

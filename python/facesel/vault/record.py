@@ -89,7 +89,7 @@ def make_header(record_id: str, authority_id: str, epoch_id: int, camera_id: str
     return header
 
 
-def _type_ok(value: object, kind: "type | tuple") -> bool:
+def _type_ok(value: object, kind: type | tuple) -> bool:
     kinds = kind if isinstance(kind, tuple) else (kind,)
     if isinstance(value, bool):  # bool is an int subclass; never a valid header value
         return False

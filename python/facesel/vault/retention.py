@@ -42,7 +42,7 @@ def shreddable_epochs(keystore: Keystore, now: float) -> list[int]:
     return [e for e in keystore.epoch_ids() if epoch_shred_time(_not_after(keystore, e), retention) <= now]
 
 
-def shred_expired(authority_dir: "str | os.PathLike", now: float | None = None, dry_run: bool = False) -> list[int]:
+def shred_expired(authority_dir: str | os.PathLike, now: float | None = None, dry_run: bool = False) -> list[int]:
     """Destroy the wrapped secrets of expired epochs and log each in ``authority_dir/audit.log``.
 
     Parameters

@@ -13,9 +13,9 @@ import hashlib
 import json
 import os
 import secrets
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
 
 import nacl.bindings as sodium
 import nacl.exceptions
@@ -24,8 +24,18 @@ import nacl.pwhash.argon2id as argon2id
 from facesel.vault import shamir
 from facesel.vault.errors import KeyMaterialError
 from facesel.vault.fsutil import atomic_write
-from facesel.vault.keys import (_AEAD_NONCE, FORMAT_SHARE, KDF_LEVELS, VERSION, Keystore, _b64, _canonical,
-                                _read_json, _unb64, default_kdf_level)
+from facesel.vault.keys import (
+    _AEAD_NONCE,
+    FORMAT_SHARE,
+    KDF_LEVELS,
+    VERSION,
+    Keystore,
+    _b64,
+    _canonical,
+    _read_json,
+    _unb64,
+    default_kdf_level,
+)
 
 
 def _share_ad(doc: dict) -> bytes:
@@ -63,7 +73,7 @@ class ShareFile:
     doc: dict
 
     @classmethod
-    def load(cls, path: "str | os.PathLike") -> "ShareFile":
+    def load(cls, path: str | os.PathLike) -> ShareFile:
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"share file not found: {path}")
@@ -108,7 +118,7 @@ class ShareFile:
             raise KeyMaterialError(f"{self.path}: wrong passphrase, or the share file is corrupt") from None
 
 
-def reconstruct_master(share_paths: Sequence["str | os.PathLike"], keystore: Keystore,
+def reconstruct_master(share_paths: Sequence[str | os.PathLike], keystore: Keystore,
                        passphrase_for: Callable[[ShareFile], bytes | None] | None = None) -> tuple[bytes, list[int]]:
     """Rebuild and verify the master key from share files.
 

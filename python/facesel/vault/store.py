@@ -24,8 +24,8 @@ import logging
 import os
 import sqlite3
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from facesel.types import TrackResult
 from facesel.vault.audit import AuditLog
@@ -35,7 +35,13 @@ from facesel.vault.fsutil import atomic_write, fsync_dir, remove_stale_temporari
 from facesel.vault.index import Index, IndexRow
 from facesel.vault.keys import AuthorityPublic, load_authority_public
 from facesel.vault.payload import PAYLOAD_KIND, encode_snapshot
-from facesel.vault.record import RECORD_ID, make_header, new_record_id, parse_record, seal_record
+from facesel.vault.record import (
+    RECORD_ID,
+    make_header,
+    new_record_id,
+    parse_record,
+    seal_record,
+)
 
 _log = logging.getLogger("facesel.vault")
 
@@ -78,7 +84,7 @@ class Vault:
         When another process has the vault open for writing.
     """
 
-    def __init__(self, path: "str | os.PathLike", authority_public: "AuthorityPublic | str | os.PathLike",
+    def __init__(self, path: str | os.PathLike, authority_public: AuthorityPublic | str | os.PathLike,
                  camera_id: str = "camera-0", clock: Callable[[], float] = time.time,
                  purge_interval: float = 60.0, clip_format: str = "png") -> None:
         if not callable(clock):
@@ -122,7 +128,7 @@ class Vault:
             os.close(self._lock_fd)  # releases the flock
             self._lock_fd = None
 
-    def __enter__(self) -> "Vault":
+    def __enter__(self) -> Vault:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -7,7 +7,7 @@ import subprocess
 from dataclasses import asdict
 from pathlib import Path
 
-from facesel_training.loop import History, TrainConfig
+from facesel.training.loop import History, TrainConfig
 
 
 def git_commit(repo: Path) -> str | None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from facesel_training.model import VAE
+from facesel.training.model import VAE
 
 
 def _tensor(array: np.ndarray) -> torch.Tensor:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import torch
 
-from facesel_training.model import VAE
+from facesel.training.model import VAE
 
 OPSET = 17
 ENCODER_FILE = "encoder.onnx"
@@ -54,7 +54,7 @@ def export_onnx(model: VAE, out_dir: Path) -> tuple[Path, Path]:
 
 
 def export_checkpoint(checkpoint: Path, out_dir: Path) -> tuple[Path, Path]:
-    """Export a checkpoint saved by :func:`facesel_training.loop.train_vae` (for runs cut short)."""
+    """Export a checkpoint saved by :func:`facesel.training.loop.train_vae` (for runs cut short)."""
     state = torch.load(checkpoint, map_location="cpu", weights_only=False)
     config = state["config"]
     model = VAE(config.base_channels, config.latent)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from facesel_training.calibrate import calibrate
-from facesel_training.card import write_card, write_loss_plot
-from facesel_training.data import load_training_crops
-from facesel_training.export import export_onnx
-from facesel_training.loop import TrainConfig, train_vae
-from facesel_training.model import parameter_count
+from facesel.training.calibrate import calibrate
+from facesel.training.card import write_card, write_loss_plot
+from facesel.training.data import load_training_crops
+from facesel.training.export import export_onnx
+from facesel.training.loop import TrainConfig, train_vae
+from facesel.training.model import parameter_count
 
 _SOURCE_ROOT = Path(__file__).resolve().parents[2]
 

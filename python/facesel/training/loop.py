@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from facesel_training.data import to_tensor_batch
-from facesel_training.model import VAE
+from facesel.training.data import to_tensor_batch
+from facesel.training.model import VAE
 
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 
