@@ -6,24 +6,17 @@
 
 from __future__ import annotations
 
-import os
 
 import cv2
 import numpy as np
 import pytest
-from facesel.data import data_root
 from facesel.detectors import make_detector
 
 
 @pytest.fixture(scope="module")
-def arcade_frame() -> np.ndarray:
+def arcade_frame(shared_data) -> np.ndarray:
     """Frame 30 of the arcade video (1080p, several walkers facing the camera)."""
-    root = data_root()
-    if root is None:
-        message = "real data not found: set FACESEL_DATA"
-        if os.environ.get("CI"):
-            pytest.fail(message + " (CI is set, so this is an error, not a skip)")
-        pytest.skip(message)
+    root = shared_data  # the root conftest skips, or fails under CI, without the data
     cap = cv2.VideoCapture(str(root / "videos" / "arcade_walkers_1080p.mp4"))
     frame = None
     for _ in range(31):

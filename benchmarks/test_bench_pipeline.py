@@ -8,14 +8,12 @@ The full table with the time split per stage: ``python benchmarks/pipeline_throu
 
 from __future__ import annotations
 
-import os
 import time
 
 import cv2
 import numpy as np
 import pytest
 from facesel import Selector
-from facesel.data import data_root
 from facesel.detectors import make_detector
 from facesel.scoring import LaplacianVarianceScorer
 from facesel.timing import PIPELINE_STAGES
@@ -26,13 +24,8 @@ FRAMES = 5  # min_hits is 3, so tracks are confirmed within these frames
 
 
 @pytest.fixture(scope="module")
-def arcade_1080p() -> list[np.ndarray]:
-    root = data_root()
-    if root is None:
-        message = "real data not found: set FACESEL_DATA"
-        if os.environ.get("CI"):
-            pytest.fail(message + " (CI is set, so this is an error, not a skip)")
-        pytest.skip(message)
+def arcade_1080p(shared_data) -> list[np.ndarray]:
+    root = shared_data  # the root conftest skips, or fails under CI, without the data
     capture = cv2.VideoCapture(str(root / "videos" / "arcade_walkers_1080p.mp4"))
     frames = []
     for _ in range(30 + FRAMES):  # from frame 30 on, several walkers face the camera

@@ -10,14 +10,12 @@ in-memory part alone (encode + encrypt, no disk), and opening one record (parse,
 
 from __future__ import annotations
 
-import os
 import time
 
 import cv2
 import nacl.bindings as sodium
 import numpy as np
 import pytest
-from facesel.data import data_root
 from facesel.types import Snapshot, TrackResult
 from facesel.vault import Vault, create_authority
 from facesel.vault.payload import decode_snapshot, encode_snapshot
@@ -33,14 +31,9 @@ pytest.importorskip("pytest_benchmark")
 
 
 @pytest.fixture(scope="module")
-def faces() -> list[np.ndarray]:
+def faces(shared_data) -> list[np.ndarray]:
     """Eleven real ORL faces (92x112 BGR): one best crop plus a 10-frame clip."""
-    root = data_root()
-    if root is None:
-        message = "real data not found: set FACESEL_DATA"
-        if os.environ.get("CI"):
-            pytest.fail(message + " (CI is set, so this is an error, not a skip)")
-        pytest.skip(message)
+    root = shared_data  # the root conftest skips, or fails under CI, without the data
     return [cv2.imread(str(root / "faces" / "orl" / f"s{i}" / "1.pgm"), cv2.IMREAD_COLOR) for i in range(1, 12)]
 
 

@@ -1,4 +1,4 @@
-"""Shared fixtures: the real face data, found through facesel.data (FACESEL_DATA)."""
+"""Fixtures shared by tests/ and benchmarks/: the real face data, found through facesel.data (FACESEL_DATA)."""
 
 from __future__ import annotations
 

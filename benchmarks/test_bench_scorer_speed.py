@@ -3,7 +3,7 @@
 pytest-benchmark cases: crops per second at L = 10 and L = 1 (z = mu_z), batch 1 and 32, one
 thread each. The benchmarks also check results: torch eager must give facesel's scores. A time
 split (encoder / decoder / reduction / correction) is measured for the default rule.
-Run as a script for a one-run table: ``python benchmarks/test_scorer_speed.py``.
+Run as a script for a one-run table: ``python benchmarks/test_bench_scorer_speed.py``.
 """
 
 from __future__ import annotations
@@ -70,14 +70,9 @@ class TorchEagerScorer:
 
 
 @pytest.fixture(scope="module")
-def crops():
-    """32 real ORL faces; skips without the shared data, fails under CI (as tests/conftest.py does)."""
-    root = data_root()
-    if root is None:
-        message = "real face data not found: set FACESEL_DATA"
-        if os.environ.get("CI"):
-            pytest.fail(message + " (CI is set, so this is an error, not a skip)")
-        pytest.skip(message)
+def crops(shared_data):
+    """32 real ORL faces."""
+    root = shared_data  # the root conftest skips, or fails under CI, without the data
     return real_crops(root)
 
 
