@@ -200,7 +200,8 @@ def selfie(shared_data):
                 strict=True,
                 reason="align_face pads with BORDER_REPLICATE: where the face is cut by the frame edge the "
                 "64x64 crop gets streaks whose edges the Laplacian rewards (track 1 picks frame ~21, "
-                "not the sharp frame ~45). With BORDER_CONSTANT it passes; the fix belongs in align.py.",
+                "not the sharp frame ~45). A black constant border fails too (it adds its own edge); a "
+                "sharpness measure that ignores pixels outside the frame would be the fix.",
             ),
         ),
         "default",
