@@ -29,6 +29,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from facesel.boxes import pairwise_iou as iou
 from facesel.data import data_root
 from facesel.detectors import make_detector
 
@@ -46,14 +47,6 @@ def same_face(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return a_in_b & b_in_a
 
 
-def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(N, M) intersection over union of xyxy boxes."""
-    lo = np.maximum(a[:, None, :2], b[None, :, :2])
-    hi = np.minimum(a[:, None, 2:], b[None, :, 2:])
-    inter = np.prod(np.clip(hi - lo, 0, None), axis=2)
-    area_a = np.prod(a[:, 2:] - a[:, :2], axis=1)
-    area_b = np.prod(b[:, 2:] - b[:, :2], axis=1)
-    return inter / (area_a[:, None] + area_b[None, :] - inter)
 
 
 def read_video(path: Path, step: int = 1, size: tuple[int, int] | None = None) -> list[np.ndarray]:

@@ -29,14 +29,6 @@ def arcade_frame(shared_data) -> np.ndarray:
     return frame
 
 
-@pytest.fixture(autouse=True)
-def one_opencv_thread():
-    previous = cv2.getNumThreads()
-    cv2.setNumThreads(1)
-    yield
-    cv2.setNumThreads(previous)
-
-
 # (detector, frame size, the fewest faces it must find there): minima from docs/detectors.md's
 # measurements, with room for frame-to-frame variation.
 CASES = [

@@ -39,14 +39,6 @@ def arcade_1080p(shared_data) -> list[np.ndarray]:
     return frames[30:]
 
 
-@pytest.fixture(autouse=True)
-def one_opencv_thread():
-    previous = cv2.getNumThreads()
-    cv2.setNumThreads(1)
-    yield
-    cv2.setNumThreads(previous)
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("size", [(1920, 1080), (1280, 720)], ids=["1080p", "720p"])
 @pytest.mark.parametrize("detector_name", ["yunet", "mtcnn", "haar"])

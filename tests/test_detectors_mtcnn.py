@@ -9,21 +9,10 @@ import cv2
 import numpy as np
 import pytest
 from facesel.align import pad_for_detection
+from facesel.boxes import pairwise_iou as box_iou
 from facesel.detectors import MTCNNDetector, YuNetDetector, make_detector
 from facesel.detectors import mtcnn_steps as steps
 from facesel.faceset import list_images, read_image
-
-
-def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(N, M) IoU of xyxy boxes."""
-    x1 = np.maximum(a[:, None, 0], b[None, :, 0])
-    y1 = np.maximum(a[:, None, 1], b[None, :, 1])
-    x2 = np.minimum(a[:, None, 2], b[None, :, 2])
-    y2 = np.minimum(a[:, None, 3], b[None, :, 3])
-    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
-    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
-    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
-    return inter / (area_a[:, None] + area_b[None, :] - inter)
 
 
 @pytest.fixture(scope="module")
