@@ -51,13 +51,7 @@ def grid_scores(default, faces):
     return both, kind_idx, sev
 
 
-# Measured with the shipped model (docs/model_card.md): -0.74. JPEG at quality 77 (severity 1/3) is
-# invisible at 64x64 and quality 23 moves the model's statistics by only ~0.5 training SD, so the
-# pooled correlation stays above -0.8. Kept as a strict xfail: it fails loudly once it passes.
-_JPEG_SHORTFALL = pytest.mark.xfail(strict=True, reason="default reaches about -0.74 on JPEG, short of -0.8")
-
-
-@pytest.mark.parametrize("kind", [pytest.param(k, marks=_JPEG_SHORTFALL) if k == "jpeg" else k for k in KINDS])
+@pytest.mark.parametrize("kind", KINDS)
 def test_default_falls_with_every_degradation(grid_scores, kind):
     both, kind_idx, sev = grid_scores
     rho = spearman_per_kind(both["default"], kind_idx, sev)[kind]

@@ -152,6 +152,27 @@ def warp_to_crop(grey: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     return cv2.warpAffine(small, np.hstack([linear, offset[:, None]]), (CROP_SIZE, CROP_SIZE), **flags)
 
 
+def frame_coverage(matrix: np.ndarray, frame_shape: tuple[int, ...]) -> float:
+    """Fraction of the 64x64 crop's pixels that come from inside the frame, in [0, 1].
+
+    ``matrix`` is the (2, 3) frame-to-crop map of :class:`AlignedFace`; ``frame_shape`` the frame's
+    (H, W[, C]). Pixels whose centre maps outside the frame were filled by replicating the border
+    (streaks), so a crop of a face half out of the picture has coverage about 0.5: its missing half
+    is made up, whatever its sharpness.
+    """
+    matrix = np.asarray(matrix, np.float64)
+    if matrix.shape != (2, 3) or not np.all(np.isfinite(matrix)):
+        raise ValueError(f"matrix must be a finite (2, 3) affine map, got shape {matrix.shape}")
+    h, w = int(frame_shape[0]), int(frame_shape[1])
+    inverse = cv2.invertAffineTransform(matrix)
+    q = np.arange(CROP_SIZE, dtype=np.float64)
+    qx, qy = np.meshgrid(q, q)
+    fx = inverse[0, 0] * qx + inverse[0, 1] * qy + inverse[0, 2]
+    fy = inverse[1, 0] * qx + inverse[1, 1] * qy + inverse[1, 2]
+    inside = (fx >= -0.5) & (fx <= w - 0.5) & (fy >= -0.5) & (fy <= h - 0.5)
+    return float(inside.mean())
+
+
 def to_grey(image: np.ndarray) -> np.ndarray:
     """(H, W) uint8 grey image from a (H, W), (H, W, 1), (H, W, 3) BGR or (H, W, 4) BGRA uint8 image."""
     if image.ndim == 2:

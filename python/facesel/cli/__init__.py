@@ -13,6 +13,7 @@ _SUBCOMMAND_MODULES = [
     "facesel.cli.info",
     "facesel.cli.run",
     "facesel.cli.train",
+    "facesel.cli.calibrate",
     "facesel.cli.score",
     "facesel.cli.eval",
     "facesel.cli.authority",

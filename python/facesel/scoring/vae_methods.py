@@ -19,8 +19,8 @@
 ``dose``
     Density of states (Morningstar et al., AISTATS 2021, "Density of States Estimation for
     Out-of-Distribution Detection"): several statistics of the VAE's verdict on a crop (log RP per
-    pixel, complexity at two scales, residual typicality per frequency band; see
-    :data:`STATISTICS`) are computed, and the score is their log density under a Gaussian fitted
+    pixel, complexity at two scales, residual typicality per frequency band, block artefacts in
+    the residual; see :data:`STATISTICS`) are computed, and the score is their log density under a Gaussian fitted
     to the same statistics of clean training faces (minus the squared Mahalanobis distance).
     Unsupervised: only clean training faces are used, never a degraded or labelled one.
 
@@ -105,7 +105,7 @@ def _band_chi2(out: VAEOutputs, cache: dict) -> tuple[np.ndarray, np.ndarray]:
     if "band_chi2" in cache:
         return cache["band_chi2"]
     n = len(out.x)
-    r = (out.x[:, None, :] - out.mu_x).mean(axis=1).reshape(n, 64, 64)
+    r = _mean_residual(out, cache)
     sigma = np.exp(out.log_sigma_x).mean(axis=1).reshape(n, 64, 64)
     coarse = np.stack([cv2.GaussianBlur(q, (0, 0), 1.5) for q in r]) if n else r
     fine = r - coarse
@@ -114,6 +114,67 @@ def _band_chi2(out: VAEOutputs, cache: dict) -> tuple[np.ndarray, np.ndarray]:
         ((coarse / sigma) ** 2).mean(axis=(1, 2), dtype=np.float64),
     )
     return cache["band_chi2"]
+
+
+def _mean_residual(out: VAEOutputs, cache: dict) -> np.ndarray:
+    """(N, 64, 64) float32: x - mu_x averaged over the L samples (what the face model leaves unexplained)."""
+    if "mean_residual" not in cache:
+        cache["mean_residual"] = (out.x[:, None, :] - out.mu_x).mean(axis=1).reshape(-1, 64, 64)
+    return cache["mean_residual"]
+
+
+BLOCK = 8
+"""Side of a JPEG / MPEG transform block in pixels."""
+
+
+def blockiness(images: np.ndarray) -> np.ndarray:
+    """(N,) float64 strength of an 8-pixel block grid in (N, H, W) images, whatever its phase.
+
+    Block codecs quantise each 8x8 block on its own, so at strong compression neighbouring blocks
+    disagree and a step appears on every 8th row and column. For each of the 8 phases p, the
+    discontinuity across the pixel pairs (8k + p, 8k + p + 1) is measured as the absolute step
+    minus the mean absolute step of the two neighbouring pairs (a second difference, so a smooth
+    ramp or a natural edge costs little), averaged over rows and columns. The statistic is the
+    strongest phase minus the median phase: near 0 without a grid, large with one, and it does not
+    matter where the grid starts in the crop. A no-reference blockiness measure in the spirit of
+    Wang, Bovik & Evans, "Blind measurement of blocking artifacts in images", ICIP 2000.
+    """
+    img = np.asarray(images, np.float64)
+    if img.ndim != 3 or min(img.shape[1:]) < 2 * BLOCK + 2:
+        raise ValueError(f"images must have shape (N, H, W) with H, W >= {2 * BLOCK + 2}, got {img.shape}")
+    steps = {1: np.abs(np.diff(img, axis=1)), 2: np.abs(np.diff(img, axis=2))}  # step between i and i + 1
+    per_phase = np.zeros((len(img), BLOCK))
+    for axis, step in steps.items():
+        n = step.shape[axis]
+        for p in range(BLOCK):
+            at = np.arange(p, n, BLOCK)
+            at = at[(at > 0) & (at < n - 1)]  # both neighbouring pairs must exist
+            centre = step.take(at, axis=axis)
+            around = 0.5 * (step.take(at - 1, axis=axis) + step.take(at + 1, axis=axis))
+            per_phase[:, p] += (centre - around).mean(axis=(1, 2))
+    return per_phase.max(axis=1) - np.median(per_phase, axis=1)
+
+
+def directional_energy(images: np.ndarray) -> np.ndarray:
+    """(N, 4) float64 mean squared difference between neighbours of (N, H, W) images, per direction.
+
+    Directions: horizontal, vertical and the two diagonals (diagonal steps are sqrt(2) long, so
+    their squared differences are halved to compare with the others).
+    """
+    img = np.asarray(images, np.float64)
+    return np.stack(
+        [
+            (np.diff(img, axis=2) ** 2).mean(axis=(1, 2)),
+            (np.diff(img, axis=1) ** 2).mean(axis=(1, 2)),
+            ((img[:, 1:, 1:] - img[:, :-1, :-1]) ** 2).mean(axis=(1, 2)) / 2,
+            ((img[:, 1:, :-1] - img[:, :-1, 1:]) ** 2).mean(axis=(1, 2)) / 2,
+        ],
+        axis=1,
+    )
+
+
+_FLAT = 1e-3
+"""Squared grey levels added to energies so that a perfectly flat crop gives a finite logarithm."""
 
 
 def _kl(out: VAEOutputs) -> np.ndarray:
@@ -154,6 +215,24 @@ def _stat_log_kl(out, crops, cache):
     return np.log(_kl(out))
 
 
+def _stat_residual_blockiness(out, crops, cache):
+    # In grey levels (x is pixels / 255), so that the figure reads like a step in the image.
+    return blockiness(255.0 * _mean_residual(out, cache))
+
+
+def _stat_log_anisotropy(out, crops, cache):
+    # Motion blur removes detail along one direction only: the weakest direction's energy falls
+    # against the strongest's, whichever way the camera moved.
+    energy = directional_energy(crops) + _FLAT
+    return np.log(energy.min(axis=1) / energy.max(axis=1))
+
+
+def _stat_log_gradient_ratio(out, crops, cache):
+    # Detail in the crop against detail in the VAE's mean reconstruction of it.
+    mean_recon = 255.0 * out.mu_x.mean(axis=1).reshape(-1, 64, 64)
+    return np.log((directional_energy(crops).sum(axis=1) + _FLAT) / (directional_energy(mean_recon).sum(axis=1) + _FLAT))
+
+
 STATISTICS: dict[str, Callable[[VAEOutputs, np.ndarray, dict], np.ndarray]] = {
     "log_rp_per_pixel": _stat_log_rp,
     "log_png_bits": _stat_log_png,
@@ -163,6 +242,9 @@ STATISTICS: dict[str, Callable[[VAEOutputs, np.ndarray, dict], np.ndarray]] = {
     "log_chi2_fine": _stat_log_chi2_fine,
     "log_chi2_coarse": _stat_log_chi2_coarse,
     "log_kl": _stat_log_kl,
+    "residual_blockiness": _stat_residual_blockiness,
+    "log_anisotropy": _stat_log_anisotropy,
+    "log_gradient_ratio": _stat_log_gradient_ratio,
 }
 """Per-crop statistics of the VAE's verdict that ``dose`` can use; the model card names its set."""
 

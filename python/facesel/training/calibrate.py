@@ -13,8 +13,17 @@ import numpy as np
 from facesel.scoring.vae_methods import quality_statistics, standardised_chi2
 from facesel.scoring.vae_runtime import VAERunner
 
-DOSE_STATISTICS = ("log_rp_per_pixel", "log_webp_bits", "log_png_bits_half", "log_chi2_fine", "log_chi2_coarse")
-"""The statistics the shipped ``dose`` rule uses (chosen by experiment, see docs/model_card.md)."""
+DOSE_STATISTICS = (
+    "log_rp_per_pixel",
+    "log_webp_bits",
+    "log_png_bits_half",
+    "log_chi2_fine",
+    "log_chi2_coarse",
+    "residual_blockiness",
+    "log_anisotropy",
+)
+"""The statistics the shipped ``dose`` rule uses: chosen on lfw/train faces by
+``training/experiments/select_dose_statistics.py`` (see docs/model_card.md)."""
 
 
 def fit_gaussian(stats: np.ndarray, ridge: float = 1e-6) -> tuple[np.ndarray, np.ndarray]:

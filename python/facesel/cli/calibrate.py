@@ -1,0 +1,68 @@
+"""``facesel calibrate``: refit a model's scoring calibration on clean training faces, without retraining.
+
+The ``dose`` and ``typicality`` rules need constants measured with the exported model on training
+crops (see :mod:`facesel.training.calibrate`). ``facesel train`` writes them; this command rewrites
+them in an existing ``model_card.json``, e.g. after the statistic set changed. No torch needed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+
+def _write_json_atomically(path: Path, doc: dict) -> None:
+    """Replace ``path`` with ``doc`` so that a crash leaves either the old or the new card, never half."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(doc, f, indent=2)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _run(args) -> int:
+    from facesel.scoring.vae_methods import STATISTICS
+    from facesel.training.calibrate import DOSE_STATISTICS, calibrate
+    from facesel.training.data import load_training_crops
+
+    model = Path(args.model)
+    card_path = model / "model_card.json"
+    for name in ("encoder.onnx", "decoder.onnx", "model_card.json"):
+        if not (model / name).is_file():
+            raise FileNotFoundError(f"--model {model}: {name} not found")
+    data = Path(args.data)
+    if not data.is_dir():
+        raise FileNotFoundError(f"--data folder not found: {data}")
+    statistics = tuple(args.statistics.split(",")) if args.statistics else DOSE_STATISTICS
+    unknown = [s for s in statistics if s not in STATISTICS]
+    if unknown:
+        raise ValueError(f"--statistics: unknown {unknown}; known: {sorted(STATISTICS)}")
+    if args.n < len(statistics) + 2:
+        raise ValueError(f"--n must be at least {len(statistics) + 2} for {len(statistics)} statistics, got {args.n}")
+
+    card = json.loads(card_path.read_text())
+    crops = load_training_crops(data, cache=Path(args.cache) if args.cache else None, progress=not args.quiet)
+    card["calibration"] = calibrate(model, crops, n=args.n, seed=args.seed, statistics=statistics)
+    _write_json_atomically(card_path, card)
+    cal = card["calibration"]
+    print(f"calibrated {card_path} on {cal['crops']} crops of {data}: dose statistics {', '.join(cal['dose_statistics'])}")
+    return 0
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("calibrate", help="refit the quality model's calibration on clean training faces")
+    p.add_argument("--model", required=True, help="model folder (encoder.onnx, decoder.onnx, model_card.json), rewritten in place")
+    p.add_argument("--data", required=True, help="the training face folder (<identity>/<image>), never an evaluation folder")
+    p.add_argument("--statistics", default=None, help="comma-separated dose statistics (default: the shipped set)")
+    p.add_argument("--n", type=int, default=512, help="training crops to measure (default 512)")
+    p.add_argument("--seed", type=int, default=0, help="picks the crops and the latent samples")
+    p.add_argument("--cache", default=None, help="optional .npz cache of the aligned crops (keep it outside the repo)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_run)
