@@ -192,3 +192,23 @@ def test_load_face_folder_aligns_orl_images(shared_data, mtcnn):
         load_face_folder(shared_data / "faces" / "orl", limit=-1)
     with pytest.raises(FileNotFoundError):
         load_face_folder(shared_data / "faces" / "no_such_folder")
+
+
+def test_frame_coverage_counts_crop_pixels_taken_from_inside_the_frame():
+    from facesel.align import frame_coverage
+
+    identity = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    assert frame_coverage(identity, (64, 64)) == 1.0
+    assert frame_coverage(identity, (64, 32, 3)) == 0.5  # the right half of the crop lies past the edge
+    shifted = np.array([[1.0, 0.0, 100.0], [0.0, 1.0, 0.0]])  # frame pixel x lands at crop x + 100
+    assert frame_coverage(shifted, (64, 64)) == 0.0
+    half_scale = np.array([[0.5, 0.0, 0.0], [0.0, 0.5, 0.0]])  # a 128-pixel frame shrunk into the crop
+    assert frame_coverage(half_scale, (128, 128)) == 1.0
+
+
+@pytest.mark.parametrize("matrix", [np.eye(3), np.full((2, 3), np.nan)])
+def test_frame_coverage_rejects_bad_matrices(matrix):
+    from facesel.align import frame_coverage
+
+    with pytest.raises(ValueError, match="matrix must be"):
+        frame_coverage(matrix, (64, 64))

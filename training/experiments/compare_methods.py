@@ -42,10 +42,14 @@ def all_scores(scorer: VAEScorer, crops: np.ndarray, methods) -> dict:
     return out
 
 
-def selfie_summary(scores: np.ndarray, sharpness: np.ndarray) -> dict:
+def selfie_summary(scores: np.ndarray, sharpness: np.ndarray, coverage: np.ndarray) -> dict:
     top = np.argsort(scores)[-3:]
+    inside = coverage >= 0.95
     return {
         "spearman_vs_native_sharpness": spearman(scores, sharpness),
+        "spearman_vs_frame_coverage": spearman(scores, coverage),
+        "spearman_vs_sharpness_crops_inside_frame": spearman(scores[inside], sharpness[inside]),
+        "crops_inside_frame": int(inside.sum()),
         "top3_sharpness_percentiles": [float(np.mean(sharpness <= sharpness[b])) for b in top],
     }
 
@@ -63,7 +67,7 @@ def main() -> None:
     faces = held_out_faces(root, 60, 40)
     grid, kind_idx, sev = degradation_grid(faces, seed=5)
     bg = background_crops(root, seed=1)
-    selfie, sharpness = selfie_track(root)
+    selfie, sharpness, coverage = selfie_track(root)
     s10 = VAEScorer(args.model, samples=args.samples, method=methods[0])
     s1 = VAEScorer(args.model, samples=1, use_mean=True, method=methods[0])
     grid_scores = all_scores(s10, grid, methods)
@@ -84,20 +88,22 @@ def main() -> None:
             "spearman": spearman_per_kind(grid_scores[m], kind_idx, sev),
             "auroc_face_vs_background": auroc(grid_scores[m][clean], bg_scores[m]),
             "rank_corr_L1_vs_L10": spearman(clean1[m], grid_scores[m][clean]),
-            "selfie": selfie_summary(selfie_scores[m], sharpness),
+            "selfie": selfie_summary(selfie_scores[m], sharpness, coverage),
         }
     lap = LaplacianVarianceScorer()
     results["methods"]["laplacian_variance"] = {
         "spearman": spearman_per_kind(lap.score(grid), kind_idx, sev),
         "auroc_face_vs_background": auroc(lap.score(faces), lap.score(bg)),
-        "selfie": selfie_summary(lap.score(selfie), sharpness),
+        "selfie": selfie_summary(lap.score(selfie), sharpness, coverage),
     }
     results["seconds"] = round(time.perf_counter() - t, 1)
     for m, r in results["methods"].items():
         sp = " ".join(f"{k[:6]}={v:+.2f}" for k, v in r["spearman"].items())
         print(
             f"{m:18s} AUROC={r['auroc_face_vs_background']:.3f} L1vL10={r.get('rank_corr_L1_vs_L10', float('nan')):.3f} "
-            f"selfie={r['selfie']['spearman_vs_native_sharpness']:+.2f} {sp}"
+            f"selfie={r['selfie']['spearman_vs_native_sharpness']:+.2f} "
+            f"(coverage {r['selfie']['spearman_vs_frame_coverage']:+.2f}, inside {r['selfie']['spearman_vs_sharpness_crops_inside_frame']:+.2f}) "
+            f"top3={[round(x, 2) for x in r['selfie']['top3_sharpness_percentiles']]} {sp}"
         )
     if args.out:
         Path(args.out).write_text(json.dumps(results, indent=2))

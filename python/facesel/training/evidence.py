@@ -156,20 +156,25 @@ def held_out_faces(data_root: Path, n_lfw: int = 60, n_orl: int = 40, detector=N
     return np.stack(crops)
 
 
-def selfie_track(data_root: Path, step: int = 2, detector=None) -> tuple[np.ndarray, np.ndarray]:
+def selfie_track(data_root: Path, step: int = 2, detector=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Aligned crops of the largest face in every ``step``-th frame of the hand-held selfie video.
 
-    Returns (M, 64, 64) uint8 crops and (M,) float64 independent sharpness references: the variance
+    Returns (M, 64, 64) uint8 crops, (M,) float64 independent sharpness references: the variance
     of the Laplacian of the face box at native resolution, resized to 256x256 (four times the
-    scored crop's side, so it sees motion blur the 64x64 crop may hide). Frames are detected at half
-    size (the face fills the 1080x1920 frame) and aligned at full size.
+    scored crop's side, so it sees motion blur the 64x64 crop may hide), and (M,) float64 frame
+    coverage of each crop (:func:`facesel.align.frame_coverage`: the face fills this portrait video,
+    so many crops reach past the frame edge and are partly border streaks, which the sharpness
+    reference, measured inside the frame, does not see). Frames are detected at half size and
+    aligned at full size.
     """
+    from facesel.align import frame_coverage
+
     if detector is None:
         from facesel.detectors import YuNetDetector
 
         detector = YuNetDetector(min_confidence=0.5)
     cap = cv2.VideoCapture(str(Path(data_root) / "videos" / "selfie_motion_blur_portrait.mp4"))
-    crops, sharpness, i = [], [], 0
+    crops, sharpness, coverage, i = [], [], [], 0
     while True:
         ok, frame = cap.read()
         if not ok:
@@ -183,9 +188,11 @@ def selfie_track(data_root: Path, step: int = 2, detector=None) -> tuple[np.ndar
             continue
         k = int(np.argmax((det.boxes[:, 2] - det.boxes[:, 0]) * (det.boxes[:, 3] - det.boxes[:, 1])))
         box, lm = det.boxes[k] * 2.0, det.landmarks[k] * 2.0
-        crops.append(align_face(frame, box, lm).grey)
+        aligned = align_face(frame, box, lm)
+        crops.append(aligned.grey)
+        coverage.append(frame_coverage(aligned.transform, frame.shape))
         x1, y1, x2, y2 = np.clip(box, 0, [frame.shape[1], frame.shape[0]] * 2).astype(int)
         region = cv2.resize(cv2.cvtColor(frame[y1:y2, x1:x2], cv2.COLOR_BGR2GRAY), (256, 256), interpolation=cv2.INTER_AREA)
         sharpness.append(cv2.Laplacian(region, cv2.CV_64F).var())
     cap.release()
-    return np.stack(crops), np.array(sharpness)
+    return np.stack(crops), np.array(sharpness), np.array(coverage)
