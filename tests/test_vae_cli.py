@@ -68,3 +68,59 @@ def test_train_writes_onnx_card_and_plot(shared_data, tmp_path):
 def test_train_rejects_a_missing_folder(tmp_path, capsys):
     assert main(["train", "--data", str(tmp_path / "nope"), "--out", str(tmp_path / "o")]) == 1
     assert "not found" in capsys.readouterr().err
+
+
+@pytest.fixture()
+def small_face_folder(shared_data, tmp_path):
+    """3 ORL identities x 5 images, linked (nothing copied), laid out as <identity>/<image>."""
+    data = tmp_path / "faces"
+    for ident in ("s1", "s2", "s3"):
+        (data / ident).mkdir(parents=True)
+        for k in range(1, 6):
+            (data / ident / f"{k}.pgm").symlink_to(shared_data / "faces" / "orl" / ident / f"{k}.pgm")
+    return data
+
+
+@pytest.fixture()
+def model_copy(tmp_path):
+    """The shipped model with a writable card: ONNX files linked, model_card.json copied."""
+    from facesel.scoring.vae import shipped_model_dir
+
+    src, dst = shipped_model_dir(), tmp_path / "model"
+    dst.mkdir()
+    for name in ("encoder.onnx", "decoder.onnx"):
+        (dst / name).symlink_to(src / name)
+    (dst / "model_card.json").write_text((src / "model_card.json").read_text())
+    return dst
+
+
+def test_calibrate_rewrites_only_the_calibration(small_face_folder, model_copy, capsys):
+    before = json.loads((model_copy / "model_card.json").read_text())
+    args = ["calibrate", "--model", str(model_copy), "--data", str(small_face_folder), "--n", "15",
+            "--statistics", "log_rp_per_pixel,residual_blockiness", "--quiet"]
+    assert main(args) == 0
+    after = json.loads((model_copy / "model_card.json").read_text())
+    cal = after["calibration"]
+    assert cal["crops"] == 15 and cal["dose_statistics"] == ["log_rp_per_pixel", "residual_blockiness"]
+    assert np.asarray(cal["dose_precision"]).shape == (2, 2)
+    assert {k: v for k, v in after.items() if k != "calibration"} == {k: v for k, v in before.items() if k != "calibration"}
+    assert "calibrated" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--statistics", "log_rp_per_pixel,no_such_statistic"], "unknown"),
+        (["--n", "3"], "--n must be at least"),
+    ],
+)
+def test_calibrate_rejects_bad_settings(small_face_folder, model_copy, capsys, extra, message):
+    card = (model_copy / "model_card.json").read_text()
+    assert main(["calibrate", "--model", str(model_copy), "--data", str(small_face_folder), "--quiet", *extra]) == 1
+    assert message in capsys.readouterr().err
+    assert (model_copy / "model_card.json").read_text() == card  # untouched
+
+
+def test_calibrate_needs_a_model_folder(small_face_folder, tmp_path, capsys):
+    assert main(["calibrate", "--model", str(tmp_path / "nowhere"), "--data", str(small_face_folder)]) == 1
+    assert "encoder.onnx not found" in capsys.readouterr().err
