@@ -74,3 +74,21 @@ def test_every_statistic_is_finite_on_flat_and_real_crops(orl_images):
 def test_blockiness_rejects_bad_shapes(shape):
     with pytest.raises(ValueError, match="images must have shape"):
         blockiness(np.zeros(shape))
+
+
+def test_fit_gaussian_diagonal_ignores_correlations_and_full_keeps_them():
+    from facesel.training.calibrate import fit_gaussian
+
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=2000)
+    stats = np.stack([a, a + 0.1 * rng.normal(size=2000), rng.normal(size=2000)], axis=1)  # two correlated columns
+    mean, diag = fit_gaussian(stats, covariance="diagonal")
+    _, full = fit_gaussian(stats, covariance="full")
+    assert np.allclose(mean, stats.mean(axis=0))
+    assert np.count_nonzero(diag - np.diag(np.diag(diag))) == 0
+    assert np.allclose(np.diag(diag), 1 / stats.var(axis=0, ddof=1), rtol=1e-4)
+    assert full[0, 1] < -10  # the full precision weighs the difference of the correlated columns heavily
+    with pytest.raises(ValueError, match="covariance must be one of"):
+        fit_gaussian(stats, covariance="spherical")
+    with pytest.raises(ValueError, match="more rows than statistics"):
+        fit_gaussian(stats[:3])

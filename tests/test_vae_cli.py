@@ -45,7 +45,7 @@ def test_train_writes_onnx_card_and_plot(shared_data, tmp_path):
     if not os.environ.get("CI"):  # torch is the [train] extra; CI installs it, so never skip there
         pytest.importorskip("torch", reason="facesel train needs torch (the [train] extra)")
     data = tmp_path / "faces"
-    for ident in ("s1", "s2"):  # links to the shared images: nothing is copied
+    for ident in ("s1", "s2", "s3"):  # links to the shared images: nothing is copied
         (data / ident).mkdir(parents=True)
         for k in range(1, 5):
             (data / ident / f"{k}.pgm").symlink_to(shared_data / "faces" / "orl" / ident / f"{k}.pgm")
@@ -58,7 +58,7 @@ def test_train_writes_onnx_card_and_plot(shared_data, tmp_path):
     assert not (out / "checkpoint.pt").exists()
     card = json.loads((out / "model_card.json").read_text())
     assert card["method"] == "paper" and card["epochs"] == 2 and len(card["losses"]["loss"]) == 2
-    assert card["data"]["images"] == 8 and card["parameters"] > 0 and "align_face" in card["crop_function"]
+    assert card["data"]["images"] == 12 and card["parameters"] > 0 and "align_face" in card["crop_function"]
     from facesel.scoring import VAEScorer
 
     scores = VAEScorer(out, samples=2).score(np.zeros((2, 64, 64), np.uint8) + 100)
@@ -124,3 +124,16 @@ def test_calibrate_rejects_bad_settings(small_face_folder, model_copy, capsys, e
 def test_calibrate_needs_a_model_folder(small_face_folder, tmp_path, capsys):
     assert main(["calibrate", "--model", str(tmp_path / "nowhere"), "--data", str(small_face_folder)]) == 1
     assert "encoder.onnx not found" in capsys.readouterr().err
+
+
+def test_train_refuses_too_few_faces_before_training(shared_data, tmp_path, capsys):
+    if not os.environ.get("CI"):
+        pytest.importorskip("torch", reason="facesel train needs torch (the [train] extra)")
+    data = tmp_path / "faces" / "s1"
+    data.mkdir(parents=True)
+    for k in range(1, 4):
+        (data / f"{k}.pgm").symlink_to(shared_data / "faces" / "orl" / "s1" / f"{k}.pgm")
+    out = tmp_path / "model"
+    assert main(["train", "--data", str(tmp_path / "faces"), "--out", str(out), "--epochs", "1", "--quiet"]) == 1
+    assert "needs at least" in capsys.readouterr().err
+    assert not out.exists() or not any(out.iterdir())

@@ -3,7 +3,8 @@
     python training/experiments/compare_methods.py --model python/facesel/models/vae --out results.json
 
 Data (all held out from training): 60 lfw/eval + 40 orl faces through the pipeline's crop
-function, each degraded by the 8 kinds at severities 0, 1/3, 2/3, 1; 168 background crops of the
+function, each degraded by the 8 kinds at severities 0, 1/3, 2/3, 1 (once in the crop, once in the
+whole photo before alignment); 168 background crops of the
 shared videos; the selfie video's face track. One VAE pass at L samples feeds every rule.
 The numbers go into docs/model_card.md.
 """
@@ -24,6 +25,7 @@ from facesel.training.evidence import (
     auroc,
     background_crops,
     degradation_grid,
+    degradation_grid_before_alignment,
     held_out_faces,
     selfie_track,
     spearman,
@@ -66,11 +68,13 @@ def main() -> None:
     t = time.perf_counter()
     faces = held_out_faces(root, 60, 40)
     grid, kind_idx, sev = degradation_grid(faces, seed=5)
+    photo_grid, photo_kind, photo_sev = degradation_grid_before_alignment(root, 60, 40, seed=5)
     bg = background_crops(root, seed=1)
     selfie, sharpness, coverage = selfie_track(root)
     s10 = VAEScorer(args.model, samples=args.samples, method=methods[0])
     s1 = VAEScorer(args.model, samples=1, use_mean=True, method=methods[0])
     grid_scores = all_scores(s10, grid, methods)
+    photo_scores = all_scores(s10, photo_grid, methods)
     bg_scores = all_scores(s10, bg, methods)
     selfie_scores = all_scores(s10, selfie, methods)
     clean = (kind_idx == 0) & (sev == 0)
@@ -86,6 +90,7 @@ def main() -> None:
     for m in methods:
         results["methods"][m] = {
             "spearman": spearman_per_kind(grid_scores[m], kind_idx, sev),
+            "spearman_degraded_before_alignment": spearman_per_kind(photo_scores[m], photo_kind, photo_sev),
             "auroc_face_vs_background": auroc(grid_scores[m][clean], bg_scores[m]),
             "rank_corr_L1_vs_L10": spearman(clean1[m], grid_scores[m][clean]),
             "selfie": selfie_summary(selfie_scores[m], sharpness, coverage),
@@ -93,6 +98,7 @@ def main() -> None:
     lap = LaplacianVarianceScorer()
     results["methods"]["laplacian_variance"] = {
         "spearman": spearman_per_kind(lap.score(grid), kind_idx, sev),
+        "spearman_degraded_before_alignment": spearman_per_kind(lap.score(photo_grid), photo_kind, photo_sev),
         "auroc_face_vs_background": auroc(lap.score(faces), lap.score(bg)),
         "selfie": selfie_summary(lap.score(selfie), sharpness, coverage),
     }
@@ -105,6 +111,8 @@ def main() -> None:
             f"(coverage {r['selfie']['spearman_vs_frame_coverage']:+.2f}, inside {r['selfie']['spearman_vs_sharpness_crops_inside_frame']:+.2f}) "
             f"top3={[round(x, 2) for x in r['selfie']['top3_sharpness_percentiles']]} {sp}"
         )
+        before = " ".join(f"{k[:6]}={v:+.2f}" for k, v in r["spearman_degraded_before_alignment"].items())
+        print(f"{'':18s} degraded before alignment: {before}")
     if args.out:
         Path(args.out).write_text(json.dumps(results, indent=2))
 

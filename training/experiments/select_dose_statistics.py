@@ -30,7 +30,7 @@ from facesel.degrade import KINDS
 from facesel.faceset import align_tight_crop, list_images, read_image
 from facesel.scoring.vae import VAEScorer
 from facesel.scoring.vae_methods import STATISTICS, quality_statistics
-from facesel.training.calibrate import fit_gaussian
+from facesel.training.calibrate import COVARIANCES, fit_gaussian
 from facesel.training.evidence import degradation_grid, spearman_per_kind
 
 
@@ -58,9 +58,9 @@ def all_statistics(scorer: VAEScorer, crops: np.ndarray) -> np.ndarray:
     return np.concatenate(rows)
 
 
-def per_kind(stats: np.ndarray, cols: list[int], fit: np.ndarray, judge: np.ndarray, kind, sev) -> dict:
+def per_kind(stats: np.ndarray, cols: list[int], fit: np.ndarray, judge: np.ndarray, kind, sev, covariance: str) -> dict:
     """{kind: Spearman} of the dose score of statistic columns ``cols`` on the ``judge`` rows."""
-    mean, precision = fit_gaussian(stats[fit][:, cols])
+    mean, precision = fit_gaussian(stats[fit][:, cols], covariance=covariance)
     d = stats[judge][:, cols] - mean
     score = -np.einsum("ni,ij,nj->n", d, precision, d)
     return spearman_per_kind(score, kind[judge], sev[judge])
@@ -72,6 +72,7 @@ def main() -> None:
     ap.add_argument("--faces", type=int, default=300, help="lfw/train faces to degrade")
     ap.add_argument("--start", default=",".join(FIRST_SET), help="comma-separated statistics to start from")
     ap.add_argument("--min-gain", type=float, default=0.005, help="stop when the worst kind improves by less")
+    ap.add_argument("--covariance", choices=COVARIANCES, default="diagonal", help="Gaussian covariance (default diagonal)")
     ap.add_argument("--out", default=None, help="write the selection trace as JSON")
     args = ap.parse_args()
 
@@ -89,11 +90,14 @@ def main() -> None:
     judge = face % 2 == 1
     print(f"{len(faces)} lfw/train faces, {len(crops)} crops, statistics in {time.time() - t0:.0f} s")
 
+    unknown = [n for n in args.start.split(",") if n and n not in names]
+    if unknown:
+        raise SystemExit(f"--start: unknown statistics {unknown}; known: {names}")
     chosen = [names.index(n) for n in args.start.split(",") if n]
     trace = []
     best_worst = -np.inf
     if chosen:
-        rho = per_kind(stats, chosen, fit, judge, kind, sev)
+        rho = per_kind(stats, chosen, fit, judge, kind, sev, args.covariance)
         best_worst = -max(rho.values())
         trace.append({"added": None, "set": [names[i] for i in chosen], "worst": float(-best_worst), "spearman": rho})
         print(f"  start {len(chosen)} statistics      worst {-best_worst:+.2f}  " + " ".join(f"{k[:6]} {v:+.2f}" for k, v in rho.items()))
@@ -101,7 +105,7 @@ def main() -> None:
         trials = {}
         for c in range(len(names)):
             if c not in chosen:
-                rho = per_kind(stats, chosen + [c], fit, judge, kind, sev)
+                rho = per_kind(stats, chosen + [c], fit, judge, kind, sev, args.covariance)
                 trials[c] = (-max(rho.values()), rho)  # worst kind, as a positive strength
         c, (worst, rho) = max(trials.items(), key=lambda item: item[1][0])
         if worst < best_worst + args.min_gain:
@@ -113,7 +117,7 @@ def main() -> None:
         print(f"+ {names[c]:22s} worst {-worst:+.2f}  " + " ".join(f"{k[:6]} {v:+.2f}" for k, v in rho.items()))
     print("selected:", [names[i] for i in chosen])
     if args.out:
-        Path(args.out).write_text(json.dumps({"faces": args.faces, "kinds": list(KINDS), "trace": trace}, indent=2))
+        Path(args.out).write_text(json.dumps({"faces": args.faces, "covariance": args.covariance, "kinds": list(KINDS), "trace": trace}, indent=2))
 
 
 if __name__ == "__main__":

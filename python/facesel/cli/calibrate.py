@@ -49,7 +49,7 @@ def _run(args) -> int:
 
     card = json.loads(card_path.read_text())
     crops = load_training_crops(data, cache=Path(args.cache) if args.cache else None, progress=not args.quiet)
-    card["calibration"] = calibrate(model, crops, n=args.n, seed=args.seed, statistics=statistics)
+    card["calibration"] = calibrate(model, crops, n=args.n, seed=args.seed, statistics=statistics, covariance=args.covariance)
     _write_json_atomically(card_path, card)
     cal = card["calibration"]
     print(f"calibrated {card_path} on {cal['crops']} crops of {data}: dose statistics {', '.join(cal['dose_statistics'])}")
@@ -61,6 +61,7 @@ def register(subparsers) -> None:
     p.add_argument("--model", required=True, help="model folder (encoder.onnx, decoder.onnx, model_card.json), rewritten in place")
     p.add_argument("--data", required=True, help="the training face folder (<identity>/<image>), never an evaluation folder")
     p.add_argument("--statistics", default=None, help="comma-separated dose statistics (default: the shipped set)")
+    p.add_argument("--covariance", choices=("diagonal", "full"), default="diagonal", help="dose Gaussian covariance (default diagonal)")
     p.add_argument("--n", type=int, default=512, help="training crops to measure (default 512)")
     p.add_argument("--seed", type=int, default=0, help="picks the crops and the latent samples")
     p.add_argument("--cache", default=None, help="optional .npz cache of the aligned crops (keep it outside the repo)")

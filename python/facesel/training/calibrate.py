@@ -21,18 +21,34 @@ DOSE_STATISTICS = (
     "log_chi2_coarse",
     "residual_blockiness",
     "log_anisotropy",
+    "log_gradient_ratio",
 )
 """The statistics the shipped ``dose`` rule uses: chosen on lfw/train faces by
 ``training/experiments/select_dose_statistics.py`` (see docs/model_card.md)."""
 
 
-def fit_gaussian(stats: np.ndarray, ridge: float = 1e-6) -> tuple[np.ndarray, np.ndarray]:
-    """Mean (K,) and precision (K, K) of a Gaussian fitted to (N, K) statistics."""
+COVARIANCES = ("diagonal", "full")
+
+
+def fit_gaussian(stats: np.ndarray, ridge: float = 1e-6, covariance: str = "diagonal") -> tuple[np.ndarray, np.ndarray]:
+    """Mean (K,) and precision (K, K) of a Gaussian fitted to (N, K) statistics.
+
+    ``covariance="diagonal"`` treats the statistics as independent, like the per-statistic
+    densities of Morningstar et al.'s DoSE; ``"full"`` keeps their correlations. The full matrix
+    fits training faces as well (same degradation response on lfw/train) but its largest
+    precision entries sit on differences of strongly correlated statistics (e.g. WebP bits minus
+    half-scale PNG bits), so a small shift of a new camera along such a difference dominates the
+    score: on the selfie video it followed frame coverage instead of blur (docs/model_card.md).
+    """
+    if covariance not in COVARIANCES:
+        raise ValueError(f"covariance must be one of {COVARIANCES}, got {covariance!r}")
     if stats.ndim != 2 or len(stats) <= stats.shape[1]:
         raise ValueError(f"need more rows than statistics to fit a Gaussian, got shape {stats.shape}")
     mean = stats.mean(axis=0)
-    cov = np.cov(stats, rowvar=False) + ridge * np.eye(stats.shape[1])
-    return mean, np.linalg.inv(cov)
+    cov = np.cov(stats, rowvar=False)
+    if covariance == "diagonal":
+        cov = np.diag(np.diag(cov))
+    return mean, np.linalg.inv(cov + ridge * np.eye(stats.shape[1]))
 
 
 def calibrate(
@@ -42,6 +58,7 @@ def calibrate(
     seed: int = 0,
     samples: int = 10,
     statistics=DOSE_STATISTICS,
+    covariance: str = "diagonal",
 ) -> dict:
     """Calibration for ``typicality`` (median chi2) and ``dose`` (Gaussian of the statistics).
 
@@ -57,12 +74,13 @@ def calibrate(
         chi2.append(standardised_chi2(out))
         stats.append(quality_statistics(out, chunk, statistics))
     stats = np.concatenate(stats)
-    mean, precision = fit_gaussian(stats)
+    mean, precision = fit_gaussian(stats, covariance=covariance)
     return {
         "crops": int(len(idx)),
         "samples": samples,
         "chi2_median": float(np.median(np.concatenate(chi2))),
         "dose_statistics": list(statistics),
+        "dose_covariance": covariance,
         "dose_mean": mean.tolist(),
         "dose_precision": precision.tolist(),
     }

@@ -196,3 +196,50 @@ def selfie_track(data_root: Path, step: int = 2, detector=None) -> tuple[np.ndar
         sharpness.append(cv2.Laplacian(region, cv2.CV_64F).var())
     cap.release()
     return np.stack(crops), np.array(sharpness), np.array(coverage)
+
+
+def degradation_grid_before_alignment(
+    data_root: Path, n_lfw: int = 60, n_orl: int = 40, severities=SEVERITIES, kinds=KINDS, seed: int = 0, detector=None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Like :func:`degradation_grid`, but each degradation is applied to the whole photo before the
+    crop function, as a camera or a codec would: a JPEG grid then lives in photo pixels and reaches
+    the 64x64 crop rescaled and rotated, and noise is partly averaged away by the shrinking.
+
+    The face is detected once on the clean photo and that box and those landmarks align every
+    degraded copy, so scores differ by the degradation only, not by a detector that moved.
+    Strengths follow :mod:`facesel.degrade` for the photo's size (relative to the photo, not the
+    face). Same images as :func:`held_out_faces`. Returns crops (F*K*S, 64, 64) uint8, kind index,
+    severity, in the order of :func:`degradation_grid`.
+    """
+    from facesel.align import align_face, pad_for_detection
+    from facesel.faceset import list_images, read_image
+
+    if detector is None:
+        from facesel.detectors import YuNetDetector
+
+        detector = YuNetDetector(min_confidence=0.5)
+    photos, placements = [], []
+    for folder, n in (("lfw/eval", n_lfw), ("orl", n_orl)):
+        items = list_images(Path(data_root) / "faces" / folder)
+        for k in np.linspace(0, len(items) - 1, n).round().astype(int) if n else []:
+            image = read_image(items[k][1])
+            padded, dx, dy = pad_for_detection(image)
+            dets = detector.detect(padded)
+            h, w = image.shape[:2]
+            if len(dets):
+                centres = (dets.boxes[:, :2] + dets.boxes[:, 2:]) / 2.0
+                best = int(np.argmin(np.linalg.norm(centres - np.array([dx + w / 2.0, dy + h / 2.0]), axis=1)))
+                lm = None if dets.landmarks is None else dets.landmarks[best]
+                placements.append((dets.boxes[best], lm))
+            else:
+                placements.append((np.array([dx, dy, dx + w, dy + h], np.float32), None))
+            photos.append(image)
+    crops, kind_idx, sev = [], [], []
+    for k, kind in enumerate(kinds):
+        for f, (photo, (box, lm)) in enumerate(zip(photos, placements)):
+            for s in severities:
+                degraded = degrade(photo, kind, s, np.random.default_rng([seed, f, k]))
+                crops.append(align_face(pad_for_detection(degraded)[0], box, lm).grey)
+                kind_idx.append(k)
+                sev.append(s)
+    return np.stack(crops), np.array(kind_idx), np.array(sev)

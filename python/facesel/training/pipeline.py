@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from facesel.training.calibrate import calibrate
+from facesel.training.calibrate import DOSE_STATISTICS, calibrate
 from facesel.training.card import write_card, write_loss_plot
 from facesel.training.data import load_training_crops
 from facesel.training.export import export_onnx
@@ -33,6 +33,11 @@ def train_and_export(
 ) -> dict:
     """Train on ``data_dir``, write ONNX files, ``model_card.json`` and ``loss_curve.png`` to ``out_dir``."""
     crops = load_training_crops(data_dir, cache=cache, progress=progress)
+    if len(crops) < len(DOSE_STATISTICS) + 2:  # checked before training, not after it
+        raise ValueError(
+            f"{data_dir} has {len(crops)} face images; calibrating the default scoring rule needs at least "
+            f"{len(DOSE_STATISTICS) + 2}"
+        )
     config = TrainConfig(
         method=method, epochs=epochs, batch_size=batch_size, lr=lr, base_channels=base_channels, seed=seed, threads=threads
     )
