@@ -96,13 +96,6 @@ def selfie(shared_data):
     return crops, sharpness, coverage
 
 
-# Measured with the shipped default (docs/model_card.md): best frame at the 82nd sharpness percentile
-# (bar: 90th), top-3 minimum 0.68, Spearman +0.50. In this portrait video the face is so close that
-# 40 of 50 crops reach past the frame edge and are partly border streaks; the default ranks those
-# low (Spearman +0.72 with frame coverage, next tests), which the sharpness reference, measured
-# inside the frame only, does not count as a loss; among the 15 whole crops it follows sharpness
-# (+0.75). Kept strict: it fails loudly once it passes.
-@pytest.mark.xfail(strict=True, reason="selfie: default best frame at the 82nd sharpness percentile (bar 90th)")
 def test_selfie_video_prefers_sharp_frames(default, selfie):
     """How it is checked: every 2nd frame of the hand-held selfie video, largest face, aligned crop
     scored; the reference is the Laplacian variance of the face box at native resolution (an

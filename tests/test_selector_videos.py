@@ -204,15 +204,7 @@ def selfie(shared_data):
                 "sharpness measure that ignores pixels outside the frame would be the fix.",
             ),
         ),
-        pytest.param(
-            "default",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="track 1: the default keeps frame 14 (a whole face, 87 % inside the frame) at exactly the "
-                "track's median sharpness; the two sharpest frames have a third of the crop outside the frame, and "
-                "among whole-face frames the best scores differ by less than 0.3 (docs/model_card.md)",
-            ),
-        ),
+        "default",
     ],
 )
 def test_selfie_chosen_frame_is_sharper_than_the_track_median(selfie, scorer_name):
