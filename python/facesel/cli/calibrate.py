@@ -15,8 +15,10 @@ from pathlib import Path
 
 def _write_json_atomically(path: Path, doc: dict) -> None:
     """Replace ``path`` with ``doc`` so that a crash leaves either the old or the new card, never half."""
+    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
     try:
+        os.chmod(tmp, mode)  # mkstemp makes 0600 files; keep the card as readable as it was
         with os.fdopen(fd, "w") as f:
             json.dump(doc, f, indent=2)
             f.flush()
