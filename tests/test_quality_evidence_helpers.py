@@ -33,3 +33,16 @@ def test_degradation_grid_layout(shared_data):
     assert crops.shape == (2 * len(KINDS) * 2, 64, 64)
     np.testing.assert_array_equal(crops[sev == 0][:2], faces)  # severity 0 is the clean face
     assert np.all(np.bincount(kind_idx) == 4)
+
+
+def test_degradation_before_alignment_starts_from_the_pipeline_crop(shared_data):
+    """At severity 0 the photo is untouched, so the crop must be exactly the held-out face crop;
+    a strong JPEG of the whole photo must change it."""
+    from facesel.training.evidence import degradation_grid_before_alignment, held_out_faces
+
+    faces = held_out_faces(shared_data, n_lfw=3, n_orl=2)
+    crops, kind, sev = degradation_grid_before_alignment(shared_data, 3, 2, severities=(0.0, 1.0), kinds=("jpeg",))
+    assert crops.shape == (10, 64, 64) and crops.dtype == np.uint8
+    assert np.array_equal(crops[sev == 0], faces)
+    assert np.all(np.abs(crops[sev == 1].astype(int) - faces.astype(int)).mean(axis=(1, 2)) > 1.0)
+    assert np.array_equal(kind, np.zeros(10, int))

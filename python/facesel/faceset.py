@@ -58,19 +58,29 @@ def read_image(path: Path) -> np.ndarray:
     return image
 
 
-def align_tight_crop(image: np.ndarray, detector) -> tuple[np.ndarray, bool]:
-    """Aligned (64, 64) grey crop of a tight face image, and whether the detector found the face."""
+def locate_tight_face(image: np.ndarray, detector) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, bool]:
+    """Find the face of a tight face image: (padded image, box (4,), landmarks (5, 2) or None, found).
+
+    The image is padded (:func:`facesel.align.pad_for_detection`) so that a face filling it can be
+    detected; box and landmarks are in padded coordinates. The face is the detection nearest the
+    centre of the original image; when there is none, the whole original image is the box.
+    """
     padded, dx, dy = pad_for_detection(image)
     dets = detector.detect(padded)
     h, w = image.shape[:2]
     if len(dets):
-        # The face is the detection nearest the centre of the original image.
         centres = (dets.boxes[:, :2] + dets.boxes[:, 2:]) / 2.0
         target = np.array([dx + w / 2.0, dy + h / 2.0], dtype=np.float32)
         best = int(np.argmin(np.linalg.norm(centres - target, axis=1)))
         lm = None if dets.landmarks is None else dets.landmarks[best]
-        return align_face(padded, dets.boxes[best], lm).grey, True
-    return align_face(padded, np.array([dx, dy, dx + w, dy + h], dtype=np.float32)).grey, False
+        return padded, dets.boxes[best], lm, True
+    return padded, np.array([dx, dy, dx + w, dy + h], dtype=np.float32), None, False
+
+
+def align_tight_crop(image: np.ndarray, detector) -> tuple[np.ndarray, bool]:
+    """Aligned (64, 64) grey crop of a tight face image, and whether the detector found the face."""
+    padded, box, landmarks, found = locate_tight_face(image, detector)
+    return align_face(padded, box, landmarks).grey, found
 
 
 def load_face_folder(root: Path, detector=None, limit: int | None = None, progress: bool = False) -> FaceSet:

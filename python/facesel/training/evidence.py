@@ -211,8 +211,8 @@ def degradation_grid_before_alignment(
     face). Same images as :func:`held_out_faces`. Returns crops (F*K*S, 64, 64) uint8, kind index,
     severity, in the order of :func:`degradation_grid`.
     """
-    from facesel.align import align_face, pad_for_detection
-    from facesel.faceset import list_images, read_image
+    from facesel.align import pad_for_detection
+    from facesel.faceset import list_images, locate_tight_face, read_image
 
     if detector is None:
         from facesel.detectors import YuNetDetector
@@ -223,16 +223,8 @@ def degradation_grid_before_alignment(
         items = list_images(Path(data_root) / "faces" / folder)
         for k in np.linspace(0, len(items) - 1, n).round().astype(int) if n else []:
             image = read_image(items[k][1])
-            padded, dx, dy = pad_for_detection(image)
-            dets = detector.detect(padded)
-            h, w = image.shape[:2]
-            if len(dets):
-                centres = (dets.boxes[:, :2] + dets.boxes[:, 2:]) / 2.0
-                best = int(np.argmin(np.linalg.norm(centres - np.array([dx + w / 2.0, dy + h / 2.0]), axis=1)))
-                lm = None if dets.landmarks is None else dets.landmarks[best]
-                placements.append((dets.boxes[best], lm))
-            else:
-                placements.append((np.array([dx, dy, dx + w, dy + h], np.float32), None))
+            _, box, landmarks, _ = locate_tight_face(image, detector)
+            placements.append((box, landmarks))
             photos.append(image)
     crops, kind_idx, sev = [], [], []
     for k, kind in enumerate(kinds):
