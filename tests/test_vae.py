@@ -130,3 +130,21 @@ def test_statistics_and_codecs_are_checked(faces):
     # more detail costs more bits: a blurred face compresses better than the face itself
     blurred = np.stack([cv2.GaussianBlur(f, (0, 0), 2.0) for f in faces])
     assert np.all(compressed_bits(blurred, "png") < compressed_bits(faces, "png"))
+
+
+def test_default_scoring_never_imports_torch(faces):
+    """`pip install .` has no torch; scoring must not need it (torch is the [train] extra only).
+    The crops go through a pipe, never through a file."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np\n"
+        "from facesel.scoring import VAEScorer\n"
+        "crops = np.frombuffer(sys.stdin.buffer.read(), np.uint8).reshape(-1, 64, 64)\n"
+        "s = VAEScorer.default(samples=2).score(crops)\n"
+        "assert s.shape == (6,) and np.isfinite(s).all()\n"
+        "print(sorted(m for m in ('torch', 'tensorflow') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], input=faces.tobytes(), capture_output=True, timeout=300, check=True)
+    assert out.stdout.decode().strip() == "[]"
