@@ -8,31 +8,14 @@ them in an existing ``model_card.json``, e.g. after the statistic set changed. N
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
-
-
-def _write_json_atomically(path: Path, doc: dict) -> None:
-    """Replace ``path`` with ``doc`` so that a crash leaves either the old or the new card, never half."""
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        os.chmod(tmp, mode)  # mkstemp makes 0600 files; keep the card as readable as it was
-        with os.fdopen(fd, "w") as f:
-            json.dump(doc, f, indent=2)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _run(args) -> int:
     from facesel.scoring.vae_methods import STATISTICS
     from facesel.training.calibrate import DOSE_STATISTICS, calibrate
     from facesel.training.data import load_training_crops
+    from facesel.vault.fsutil import atomic_write
 
     model = Path(args.model)
     card_path = model / "model_card.json"
@@ -52,7 +35,9 @@ def _run(args) -> int:
     card = json.loads(card_path.read_text())
     crops = load_training_crops(data, cache=Path(args.cache) if args.cache else None, progress=not args.quiet)
     card["calibration"] = calibrate(model, crops, n=args.n, seed=args.seed, statistics=statistics, covariance=args.covariance)
-    _write_json_atomically(card_path, card)
+    # Crash-safe replace (the vault's writer): a reader sees the old card or the new one, never half;
+    # the card keeps its permission bits.
+    atomic_write(card_path, json.dumps(card, indent=2).encode(), mode=card_path.stat().st_mode & 0o777)
     cal = card["calibration"]
     print(f"calibrated {card_path} on {cal['crops']} crops of {data}: dose statistics {', '.join(cal['dose_statistics'])}")
     return 0

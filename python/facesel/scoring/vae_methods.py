@@ -20,8 +20,9 @@
     Density of states (Morningstar et al., AISTATS 2021, "Density of States Estimation for
     Out-of-Distribution Detection"): several statistics of the VAE's verdict on a crop (log RP per
     pixel, complexity at two scales, residual typicality per frequency band, block artefacts in
-    the residual; see :data:`STATISTICS`) are computed, and the score is their log density under a Gaussian fitted
-    to the same statistics of clean training faces (minus the squared Mahalanobis distance).
+    the residual, directional and relative detail; see :data:`STATISTICS`) are computed, and the
+    score is their log density under a Gaussian fitted to the same statistics of clean training
+    faces (minus the squared Mahalanobis distance).
     Unsupervised: only clean training faces are used, never a degraded or labelled one.
 
 Every rule is a function ``(outputs, crops, calibration) -> (N,) float64`` registered in
@@ -220,17 +221,26 @@ def _stat_residual_blockiness(out, crops, cache):
     return blockiness(255.0 * _mean_residual(out, cache))
 
 
+def _crop_energy(crops: np.ndarray, cache: dict) -> np.ndarray:
+    """(N, 4) :func:`directional_energy` of the crops, computed once per batch."""
+    if "crop_energy" not in cache:
+        cache["crop_energy"] = directional_energy(crops)
+    return cache["crop_energy"]
+
+
 def _stat_log_anisotropy(out, crops, cache):
     # Motion blur removes detail along one direction only: the weakest direction's energy falls
     # against the strongest's, whichever way the camera moved.
-    energy = directional_energy(crops) + _FLAT
+    energy = _crop_energy(crops, cache) + _FLAT
     return np.log(energy.min(axis=1) / energy.max(axis=1))
 
 
 def _stat_log_gradient_ratio(out, crops, cache):
-    # Detail in the crop against detail in the VAE's mean reconstruction of it.
-    mean_recon = 255.0 * out.mu_x.mean(axis=1).reshape(-1, 64, 64)
-    return np.log((directional_energy(crops).sum(axis=1) + _FLAT) / (directional_energy(mean_recon).sum(axis=1) + _FLAT))
+    # Detail in the crop against detail in the VAE's mean reconstruction of it. The mean
+    # reconstruction is x minus the mean residual, which the batch has already computed.
+    mean_recon = 255.0 * (out.x.reshape(-1, 64, 64) - _mean_residual(out, cache))
+    crop_detail = _crop_energy(crops, cache).sum(axis=1) + _FLAT
+    return np.log(crop_detail / (directional_energy(mean_recon).sum(axis=1) + _FLAT))
 
 
 STATISTICS: dict[str, Callable[[VAEOutputs, np.ndarray, dict], np.ndarray]] = {

@@ -66,6 +66,15 @@ def auroc(positive: np.ndarray, negative: np.ndarray) -> float:
     return float((ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
 
 
+def _detector_or_yunet(detector, min_confidence: float):
+    """``detector`` itself, or the default YuNet detector at ``min_confidence`` when it is None."""
+    if detector is not None:
+        return detector
+    from facesel.detectors import YuNetDetector
+
+    return YuNetDetector(min_confidence=min_confidence)
+
+
 def _read_frames(path: Path, step: int, limit: int) -> list:
     cap = cv2.VideoCapture(str(path))
     frames, i = [], 0
@@ -97,10 +106,7 @@ def background_crops(data_root: Path, per_frame: int = 6, seed: int = 0, detecto
     OTB, not the annotated face box either. Each box goes through the pipeline's crop function
     (:func:`facesel.align.align_face`, box only), as a detection would.
     """
-    if detector is None:
-        from facesel.detectors import YuNetDetector
-
-        detector = YuNetDetector(min_confidence=0.3)
+    detector = _detector_or_yunet(detector, 0.3)
     videos = Path(data_root) / "videos"
     rng = np.random.default_rng(seed)
     sources = []
@@ -134,26 +140,31 @@ def background_crops(data_root: Path, per_frame: int = 6, seed: int = 0, detecto
     return np.stack(crops)
 
 
-def held_out_faces(data_root: Path, n_lfw: int = 60, n_orl: int = 40, detector=None) -> np.ndarray:
-    """(n_lfw + n_orl, 64, 64) uint8 aligned crops of held-out faces (never lfw/train).
+def held_out_photos(data_root: Path, n_lfw: int = 60, n_orl: int = 40) -> list[np.ndarray]:
+    """``n_lfw + n_orl`` held-out photos (never lfw/train), BGR uint8, as read from disk.
 
     Images are taken evenly spaced through the sorted ``lfw/eval`` and ``orl`` trees, so that many
-    identities appear; each goes through the pipeline's crop function (YuNet + align_face).
+    identities appear.
     """
-    from facesel.faceset import align_tight_crop, list_images, read_image
+    from facesel.faceset import list_images, read_image
 
-    if detector is None:
-        from facesel.detectors import YuNetDetector
-
-        detector = YuNetDetector(min_confidence=0.5)
-    crops = []
+    photos = []
     for folder, n in (("lfw/eval", n_lfw), ("orl", n_orl)):
         items = list_images(Path(data_root) / "faces" / folder)
         if n > len(items):
             raise ValueError(f"asked for {n} faces from {folder}, it has {len(items)}")
         for k in np.linspace(0, len(items) - 1, n).round().astype(int) if n else []:
-            crops.append(align_tight_crop(read_image(items[k][1]), detector)[0])
-    return np.stack(crops)
+            photos.append(read_image(items[k][1]))
+    return photos
+
+
+def held_out_faces(data_root: Path, n_lfw: int = 60, n_orl: int = 40, detector=None) -> np.ndarray:
+    """(n_lfw + n_orl, 64, 64) uint8 aligned crops of :func:`held_out_photos`, each through the
+    pipeline's crop function (YuNet + align_face)."""
+    from facesel.faceset import align_tight_crop
+
+    detector = _detector_or_yunet(detector, 0.5)
+    return np.stack([align_tight_crop(photo, detector)[0] for photo in held_out_photos(data_root, n_lfw, n_orl)])
 
 
 def selfie_track(data_root: Path, step: int = 2, detector=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -169,10 +180,7 @@ def selfie_track(data_root: Path, step: int = 2, detector=None) -> tuple[np.ndar
     """
     from facesel.align import frame_coverage
 
-    if detector is None:
-        from facesel.detectors import YuNetDetector
-
-        detector = YuNetDetector(min_confidence=0.5)
+    detector = _detector_or_yunet(detector, 0.5)
     cap = cv2.VideoCapture(str(Path(data_root) / "videos" / "selfie_motion_blur_portrait.mp4"))
     crops, sharpness, coverage, i = [], [], [], 0
     while True:
@@ -212,20 +220,11 @@ def degradation_grid_before_alignment(
     severity, in the order of :func:`degradation_grid`.
     """
     from facesel.align import pad_for_detection
-    from facesel.faceset import list_images, locate_tight_face, read_image
+    from facesel.faceset import locate_tight_face
 
-    if detector is None:
-        from facesel.detectors import YuNetDetector
-
-        detector = YuNetDetector(min_confidence=0.5)
-    photos, placements = [], []
-    for folder, n in (("lfw/eval", n_lfw), ("orl", n_orl)):
-        items = list_images(Path(data_root) / "faces" / folder)
-        for k in np.linspace(0, len(items) - 1, n).round().astype(int) if n else []:
-            image = read_image(items[k][1])
-            _, box, landmarks, _ = locate_tight_face(image, detector)
-            placements.append((box, landmarks))
-            photos.append(image)
+    detector = _detector_or_yunet(detector, 0.5)
+    photos = held_out_photos(data_root, n_lfw, n_orl)
+    placements = [locate_tight_face(photo, detector)[1:3] for photo in photos]  # (box, landmarks)
     crops, kind_idx, sev = [], [], []
     for k, kind in enumerate(kinds):
         for f, (photo, (box, lm)) in enumerate(zip(photos, placements)):
