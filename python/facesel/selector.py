@@ -25,7 +25,8 @@ from facesel.core import BestCropStore, Tracker
 from facesel.detectors.base import check_frame
 from facesel.timing import StageTimer
 from facesel.tracklog import DecimatedSeries, SelectedTrack, TrackLog
-from facesel.types import Detections, Snapshot
+from facesel.scoring.base import score_crops
+from facesel.types import CropContext, Detections, Snapshot
 
 logger = logging.getLogger("facesel")
 
@@ -235,7 +236,7 @@ class Selector:
         self._timer.lap("detection")
         greys, crops = self._align(frame, detections)
         self._timer.lap("alignment")
-        qualities = self._score(greys)
+        qualities = self._score(greys, CropContext.from_detections(detections, frame.shape))
         self._timer.lap("scoring")
         update = self._tracker.update(np.ascontiguousarray(detections.boxes, dtype=np.float32))
         self._timer.lap("tracking")
@@ -308,10 +309,10 @@ class Selector:
         grey = np.stack(greys) if greys else np.zeros((0, 64, 64), np.uint8)
         return grey, crops
 
-    def _score(self, greys: np.ndarray) -> np.ndarray:
+    def _score(self, greys: np.ndarray, context: CropContext) -> np.ndarray:
         if len(greys) == 0:
             return np.zeros(0, np.float64)
-        scores = np.asarray(self.scorer.score(greys), dtype=np.float64).reshape(-1)
+        scores = np.asarray(score_crops(self.scorer, greys, context), dtype=np.float64).reshape(-1)
         if scores.shape != (len(greys),):
             raise ValueError(f"scorer returned {scores.shape[0]} scores for {len(greys)} crops")
         if np.isnan(scores).any() or np.isposinf(scores).any():

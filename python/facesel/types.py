@@ -64,6 +64,61 @@ class Detections:
 
 
 @dataclass
+class CropContext:
+    """What the pipeline knows about each crop besides its pixels: the input of a selection rule.
+
+    A scorer that sets ``uses_context = True`` is called as ``score(crops, context=CropContext)``
+    by the Selector (and by the evaluation tools), so that a selection rule can weigh the VAE's
+    verdict with free signals of the detector and the tracker. Plain scorers get pixels only.
+
+    Attributes
+    ----------
+    det_scores : (N,) float32
+        Detector confidence of each crop's detection, in [0, 1].
+    boxes : (N, 4) float32
+        Face box x1, y1, x2, y2 in frame pixels (before any resizing to 64x64).
+    landmarks : (N, 5, 2) float32 or None
+        Five landmarks in frame pixels (see :class:`Detections`), or None when the detector gives none.
+    frame_shape : (2,) int
+        Height and width of the frame the crops come from.
+    track_ids : (N,) int64 or None
+        Track of each crop, when the caller knows it (track-relative rules use it).
+    """
+
+    det_scores: np.ndarray
+    boxes: np.ndarray
+    landmarks: np.ndarray | None
+    frame_shape: tuple[int, int]
+    track_ids: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        self.boxes = np.asarray(self.boxes, dtype=np.float32).reshape(-1, 4)
+        self.det_scores = np.asarray(self.det_scores, dtype=np.float32).reshape(-1)
+        if len(self.det_scores) != len(self.boxes):
+            raise ValueError(f"det_scores must have one entry per box ({len(self.boxes)}), got {len(self.det_scores)}")
+        if self.landmarks is not None:
+            self.landmarks = np.asarray(self.landmarks, dtype=np.float32).reshape(-1, 5, 2)
+        if self.track_ids is not None:
+            self.track_ids = np.asarray(self.track_ids, dtype=np.int64).reshape(-1)
+        self.frame_shape = (int(self.frame_shape[0]), int(self.frame_shape[1]))
+
+    def __len__(self) -> int:
+        return len(self.boxes)
+
+    @classmethod
+    def from_detections(cls, detections: Detections, frame_shape, track_ids=None) -> CropContext:
+        return cls(detections.scores, detections.boxes, detections.landmarks, tuple(frame_shape[:2]), track_ids)
+
+    def __getitem__(self, index) -> CropContext:
+        index = np.atleast_1d(np.arange(len(self))[index])
+        return CropContext(
+            self.det_scores[index], self.boxes[index],
+            None if self.landmarks is None else self.landmarks[index], self.frame_shape,
+            None if self.track_ids is None else self.track_ids[index],
+        )
+
+
+@dataclass
 class Snapshot:
     """The one image kept for a person: the best-scored observation of a track.
 

@@ -11,7 +11,18 @@ import numpy as np
 @runtime_checkable
 class Scorer(Protocol):
     def score(self, crops: np.ndarray) -> np.ndarray:
-        """(N, 64, 64) uint8 grey crops -> (N,) float64 quality, higher is better."""
+        """(N, 64, 64) uint8 grey crops -> (N,) float64 quality, higher is better.
+
+        A scorer whose class sets ``uses_context = True`` is called as
+        ``score(crops, context=facesel.types.CropContext)`` instead (see :func:`score_crops`)."""
+
+
+def score_crops(scorer, crops: np.ndarray, context=None) -> np.ndarray:
+    """Call ``scorer`` the way it asks to be called: with the crops' context when it declares
+    ``uses_context = True`` and a context is known, with pixels only otherwise."""
+    if context is not None and getattr(scorer, "uses_context", False):
+        return scorer.score(crops, context=context)
+    return scorer.score(crops)
 
 
 def as_grey_batch(crops: np.ndarray, size: int = 64) -> np.ndarray:
