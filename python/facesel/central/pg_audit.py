@@ -1,0 +1,83 @@
+"""The central store's audit log: hash-chained entries in an append-only table.
+
+An entry has the same shape and hash as a line of the file vault's ``audit.log`` (``seq``,
+``time``, ``event``, fields, ``prev``, ``hash`` = SHA-256 of the canonical JSON without
+``hash``), so an export (``facesel central audit --export``) can be checked by
+``facesel audit verify --log`` as well. Appends take a transaction-scoped advisory lock, so
+entries from many writers form one chain, and commit with the change they describe.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import psycopg
+
+from facesel.central.pg_schema import AUDIT_LOCK
+from facesel.vault.audit import GENESIS, VerifyResult
+
+_RESERVED = {"seq", "time", "event", "prev", "hash"}
+
+
+def _canonical(obj: dict) -> str:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"))
+
+
+def entry_hash(entry: dict) -> str:
+    """SHA-256 hex of the canonical JSON of ``entry`` without its ``hash`` field."""
+    return hashlib.sha256(_canonical({k: v for k, v in entry.items() if k != "hash"}).encode("utf-8")).hexdigest()
+
+
+def append(conn: psycopg.Connection, now: float, event: str, **fields) -> dict:
+    """Append one entry inside the caller's transaction (which must be open) and return it."""
+    if not isinstance(event, str) or not event:
+        raise ValueError(f"event must be a non-empty string, got {event!r}")
+    clash = _RESERVED & set(fields)
+    if clash:
+        raise ValueError(f"audit fields may not be named {sorted(clash)}")
+    conn.execute("SELECT pg_advisory_xact_lock(%s)", (AUDIT_LOCK,))
+    last = conn.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+    seq, prev = (0, GENESIS) if last is None else (last[0] + 1, last[1])
+    entry = {"seq": seq, "time": float(now), "event": event, **fields, "prev": prev}
+    entry["hash"] = entry_hash(entry)
+    conn.execute("INSERT INTO audit (seq, event, record_id, line, hash) VALUES (%s, %s, %s, %s, %s)",
+                 (seq, event, fields.get("record_id"), _canonical(entry), entry["hash"]))
+    return entry
+
+
+def lines(conn: psycopg.Connection) -> list[str]:
+    """Every entry's canonical JSON, in ``seq`` order (the export format)."""
+    return [r[0] for r in conn.execute("SELECT line FROM audit ORDER BY seq")]
+
+
+def _fail(count: int, seq: int, kind: str, message: str) -> VerifyResult:
+    return VerifyResult(False, count, None, None, seq + 1, kind, message)
+
+
+def verify_chain(conn: psycopg.Connection, expect: tuple[int, str] | None = None) -> VerifyResult:
+    """Check every entry's hash, the ``seq`` sequence and the ``prev`` links; ``line`` is seq + 1."""
+    rows = conn.execute("SELECT seq, line, hash FROM audit ORDER BY seq").fetchall()
+    prev, hashes = GENESIS, {}
+    for position, (seq, line, column_hash) in enumerate(rows):
+        if seq != position:
+            return _fail(len(rows), position, "deleted", f"entries seq {position}..{seq - 1} are missing (deleted)")
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            return _fail(len(rows), seq, "edited", f"entry seq {seq} is not valid JSON (edited)")
+        if not isinstance(entry, dict) or entry.get("seq") != seq or entry.get("hash") != column_hash \
+                or entry_hash(entry) != column_hash:
+            return _fail(len(rows), seq, "edited", f"entry seq {seq} was edited (its content no longer matches its hash)")
+        if entry.get("prev") != prev:
+            return _fail(len(rows), seq, "inserted", f"entry seq {seq} does not chain to the entry before it")
+        prev, hashes[seq] = column_hash, column_hash
+    if expect is not None:
+        e_seq, e_hash = expect
+        if e_seq not in hashes:
+            return _fail(len(rows), e_seq, "deleted", f"expected entry seq {e_seq} is missing (log truncated)")
+        if hashes[e_seq] != e_hash:
+            return _fail(len(rows), e_seq, "edited", f"entry seq {e_seq} does not have the expected hash (log rewritten)")
+    if not rows:
+        return VerifyResult(True, 0, None, None)
+    return VerifyResult(True, len(rows), len(rows) - 1, prev)

@@ -1,0 +1,170 @@
+"""Store-and-forward: ship a camera's sealed records to the central store, then forget them locally.
+
+A camera seals into its own vault folder first (atomic and durable, whether the link is up or
+not); :func:`sync_vault` delivers what is there. Delivery is at-least-once and the central
+insert idempotent by record id, so any interruption (a SIGKILL, an outage, a dropped
+connection) is repaired by running it again: nothing is lost and nothing is stored twice.
+
+For each batch, in this order:
+
+1. Read each record whose seal is complete (index row *and* ``seal`` entry in the local log) and
+   whose bytes match the digest logged at sealing; a record that does not is left in place and
+   reported (tampered or damaged on the camera).
+2. The central store commits the batch (records and their ``received`` entries, one transaction).
+3. For each committed record: append a ``purge`` entry with ``reason="forwarded"`` to the local
+   audit log (through :class:`facesel.vault.audit.AuditLog`), then delete the index row and the
+   file. A ``purge`` entry is what the file vault's recovery and custody check already read as
+   "deliberately gone", so the local log stays consistent with the folder.
+
+A crash between 2 and 3 leaves a record local that is also central: the next run delivers it
+again (a "duplicate" arrival) and finishes step 3. A crash inside 3 leaves a logged but present
+file: the next run sees the entry and only deletes. The vault folder need not be idle: a camera
+may keep sealing into it meanwhile (SQLite and the audit log are safe across processes).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from facesel.central.file_backend import SEAL_EVENTS
+from facesel.central.pg_backend import PostgresVault
+from facesel.vault.audit import AuditLog
+from facesel.vault.fsutil import fsync_dir
+from facesel.vault.index import IndexRow
+from facesel.vault.keys import AuthorityPublic
+from facesel.vault.opening import open_index
+from facesel.vault.store import record_path
+
+FORWARDED = "forwarded"
+_log = logging.getLogger("facesel.central")
+
+
+@dataclass
+class SyncReport:
+    """What one :func:`sync_vault` pass did."""
+
+    stored: int = 0          # new in the central store
+    duplicates: int = 0      # already there (a redelivery after an interruption)
+    deleted: int = 0         # local copies removed after the central commit
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (record id, why it stays local)
+
+    def add(self, other: SyncReport) -> None:
+        self.stored += other.stored
+        self.duplicates += other.duplicates
+        self.deleted += other.deleted
+        self.skipped += other.skipped
+
+
+def _check_positive(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+    return value
+
+
+class _LocalVault:
+    """The pieces of a vault folder a forwarder touches, through the file vault's own objects."""
+
+    def __init__(self, vault_dir: Path, clock: Callable[[], float]) -> None:
+        self.path = vault_dir
+        self.authority = AuthorityPublic.load(vault_dir / "authority.pub")
+        self.index = open_index(vault_dir)
+        self.log = AuditLog(vault_dir / "audit.log", clock)
+
+    def log_state(self) -> tuple[dict[str, str], set[str]]:
+        """(record id -> digest logged at sealing, ids already logged as forwarded)."""
+        sealed, forwarded = {}, set()
+        for entry in self.log.entries():
+            rid = entry.get("record_id")
+            if entry.get("event") in SEAL_EVENTS and "sha256" in entry:
+                sealed[rid] = entry["sha256"]
+            elif entry.get("event") == "purge" and entry.get("reason") == FORWARDED:
+                forwarded.add(rid)
+        return sealed, forwarded
+
+    def forget(self, row: IndexRow, store_id: str, already_logged: bool) -> None:
+        if not already_logged:
+            self.log.append("purge", record_id=row.record_id, epoch_id=row.epoch_id, sealed_at=row.sealed_at,
+                            sha256=row.sha256, reason=FORWARDED, central_store=store_id)
+        self.index.delete(row.record_id)
+        record_path(self.path, row.record_id).unlink(missing_ok=True)
+
+    def close(self) -> None:
+        self.index.close()
+
+
+def sync_vault(vault_dir: str | os.PathLike, central: PostgresVault, batch_size: int = 32,
+               clock: Callable[[], float] = time.time) -> SyncReport:
+    """Deliver every complete record of ``vault_dir`` to ``central``; delete each once committed.
+
+    Parameters
+    ----------
+    vault_dir : path-like
+        A camera's vault folder (possibly open for sealing by another process).
+    central : PostgresVault
+        The central store; it must belong to the same authority as the vault.
+    batch_size : int >= 1
+        Records per central transaction.
+    clock : callable
+        Unix seconds, for the local log entries.
+
+    Raises
+    ------
+    CentralUnavailableError
+        When the central store cannot be reached; every record not yet committed stays local.
+    ValueError
+        When the vault and the central store belong to different authorities.
+    """
+    _check_positive(batch_size, "batch_size")
+    vault_dir = Path(vault_dir)
+    if not (vault_dir / "authority.pub").is_file():
+        raise FileNotFoundError(f"no vault at {vault_dir} (authority.pub missing)")
+    local = _LocalVault(vault_dir, clock)
+    report = SyncReport()
+    try:
+        if local.authority.authority_id != central.authority.authority_id:
+            raise ValueError(f"vault {vault_dir} belongs to authority {local.authority.authority_id}, central store "
+                             f"{central.location} to authority {central.authority.authority_id}")
+        sealed, forwarded = local.log_state()
+        rows = local.index.rows()
+        for start in range(0, len(rows), batch_size):
+            _ship(local, central, rows[start:start + batch_size], sealed, forwarded, report)
+        fsync_dir(local.path / "records")  # make the deletions durable
+    finally:
+        local.close()
+    return report
+
+
+def _ship(local: _LocalVault, central: PostgresVault, rows: list[IndexRow], sealed: dict[str, str],
+          forwarded: set[str], report: SyncReport) -> None:
+    ready, blobs = [], []
+    for row in rows:
+        if row.record_id not in sealed:
+            continue  # still being sealed (row written, log entry not yet): the next pass takes it
+        try:
+            data = record_path(local.path, row.record_id).read_bytes()
+        except FileNotFoundError:
+            continue  # purged by the camera meanwhile
+        digest = hashlib.sha256(data).hexdigest()
+        if digest != row.sha256 or digest != sealed[row.record_id]:
+            report.skipped.append((row.record_id, "local file differs from the one sealed (tampered or damaged); "
+                                                  "left in place"))
+            continue
+        ready.append(row)
+        blobs.append(data)
+    if not blobs:
+        return
+    for row, arrival in zip(ready, central.receive(blobs)):
+        if arrival.committed:
+            report.stored += arrival.status == "stored"
+            report.duplicates += arrival.status == "duplicate"
+            local.forget(row, central.store_id, row.record_id in forwarded)
+            report.deleted += 1
+        else:
+            report.skipped.append((row.record_id, f"{arrival.status}: {arrival.reason}"))
+            _log.warning("record %s stays local: %s %s", row.record_id, arrival.status, arrival.reason)

@@ -1,0 +1,161 @@
+"""The PostgreSQL central store: schema migrations, idempotent arrivals, registry, append-only log."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+from facesel.central import Selection
+from facesel.central.pg_backend import PostgresVault
+from facesel.central.pg_schema import LATEST, MIGRATIONS, migrate
+from facesel.vault import Vault
+from facesel.vault.store import record_path
+from test_vault_common import T0, DAY, FakeClock, orl_faces, track_result
+
+
+def _seal(tmp_path, pub, shared_data, camera_id, count, clock=None, name=None):
+    """Seal ``count`` real ORL faces in a camera vault; return (vault folder, record bytes list)."""
+    folder = tmp_path / (name or camera_id)
+    clock = clock or FakeClock()
+    with Vault(folder, pub, camera_id=camera_id, clock=clock) as vault:
+        ids = [vault.seal(track_result(face, track_id=i)) for i, face in enumerate(orl_faces(shared_data, count))]
+    return folder, [record_path(folder, rid).read_bytes() for rid in ids]
+
+
+def test_migrations_apply_once_in_order_and_refuse_a_newer_schema(central_dsn, authority):
+    pub, _ = authority
+    store = PostgresVault.create(central_dsn, pub, clock=FakeClock())
+    store.close()
+    with psycopg.connect(central_dsn, autocommit=True) as conn:
+        assert [r[0] for r in conn.execute("SELECT version FROM schema_version ORDER BY version")] == \
+            [v for v, _, _ in MIGRATIONS]
+        assert migrate(conn) == []  # a second run applies nothing
+        conn.execute("INSERT INTO schema_version VALUES (%s, 'from the future', 0)", (LATEST + 1,))
+        with pytest.raises(RuntimeError, match="does not know"):
+            migrate(conn)
+    with pytest.raises(RuntimeError, match="newer than this facesel"):
+        PostgresVault(central_dsn)
+
+
+def test_an_uninitialised_database_is_refused(central_dsn):
+    with pytest.raises(RuntimeError, match="not initialised"):
+        PostgresVault(central_dsn)
+
+
+def test_another_authority_is_refused(central_dsn, authority, tmp_path):
+    from test_vault_common import make_authority
+
+    pub, _ = authority
+    PostgresVault.create(central_dsn, pub).close()
+    other, _ = make_authority(tmp_path / "other")
+    with pytest.raises(ValueError, match="belongs to authority"):
+        PostgresVault.create(central_dsn, other)
+
+
+def test_arrivals_are_idempotent_by_record_id(central_dsn, authority, tmp_path, shared_data):
+    pub, _ = authority
+    _, blobs = _seal(tmp_path, pub, shared_data, "cam-a", 3)
+    with PostgresVault.create(central_dsn, pub, clock=FakeClock()) as store:
+        store.register_camera("cam-a")
+        assert [a.status for a in store.receive(blobs)] == ["stored"] * 3
+        assert [a.status for a in store.receive(blobs[1:] + blobs[:1])] == ["duplicate"] * 3
+        assert len(store.rows()) == 3
+        received = [line for line in store.audit_lines() if '"event":"received"' in line]
+        assert len(received) == 3  # a redelivery logs nothing new
+        assert store.verify_audit().ok
+
+
+def test_unknown_camera_and_foreign_authority_are_rejected_and_logged(central_dsn, authority, tmp_path, shared_data):
+    from test_vault_common import make_authority
+
+    pub, _ = authority
+    _, blobs = _seal(tmp_path, pub, shared_data, "cam-unknown", 1)
+    other, _ = make_authority(tmp_path / "other")
+    _, foreign = _seal(tmp_path, other, shared_data, "cam-a", 1, name="foreign")
+    with PostgresVault.create(central_dsn, pub, clock=FakeClock()) as store:
+        store.register_camera("cam-a")
+        arrivals = store.receive(blobs + foreign)
+        assert [a.status for a in arrivals] == ["rejected", "rejected"]
+        assert "not registered" in arrivals[0].reason and "sealed for authority" in arrivals[1].reason
+        assert store.rows() == []
+        assert sum('"event":"rejected"' in line for line in store.audit_lines()) == 2
+        store.register_camera("cam-unknown")  # registered later: accepted from then on
+        assert [a.status for a in store.receive(blobs)] == ["stored"]
+
+
+def test_a_corrupted_record_is_rejected_on_arrival(central_dsn, authority, tmp_path, shared_data):
+    pub, _ = authority
+    _, blobs = _seal(tmp_path, pub, shared_data, "cam-a", 1)
+    damaged = bytearray(blobs[0])
+    damaged[len(damaged) // 2] ^= 0x01
+    with PostgresVault.create(central_dsn, pub, clock=FakeClock()) as store:
+        store.register_camera("cam-a")
+        arrival, = store.receive([bytes(damaged)])
+        assert arrival.status == "rejected" and "checksum" in arrival.reason
+        assert store.rows() == []
+
+
+def test_listing_filters_by_camera_and_time_window(central_dsn, authority, tmp_path, shared_data):
+    pub, _ = authority
+    clock = FakeClock()
+    _, a = _seal(tmp_path, pub, shared_data, "cam-a", 2, clock)
+    clock.advance(3600)
+    _, b = _seal(tmp_path, pub, shared_data, "cam-b", 2, clock)
+    with PostgresVault.create(central_dsn, pub, clock=clock) as store:
+        for camera in ("cam-a", "cam-b"):
+            store.register_camera(camera)
+        store.receive(a + b)
+        assert {r.camera_id for r in store.rows()} == {"cam-a", "cam-b"}
+        assert [r.camera_id for r in store.rows(Selection(camera_ids=("cam-b",)))] == ["cam-b", "cam-b"]
+        early = store.rows(Selection(end=T0 + 1800))
+        assert {r.camera_id for r in early} == {"cam-a"} and len(early) == 2
+        assert store.rows(Selection(camera_ids=("cam-a",), start=T0 + 1800)) == []
+
+
+def test_retention_purges_centrally_and_a_late_copy_cannot_return(central_dsn, authority, tmp_path, shared_data):
+    pub, _ = authority
+    clock = FakeClock()
+    _, blobs = _seal(tmp_path, pub, shared_data, "cam-a", 2, clock)
+    with PostgresVault.create(central_dsn, pub, clock=clock) as store:
+        store.register_camera("cam-a")
+        store.receive(blobs[:1])
+        clock.advance(pub.retention_seconds - DAY)
+        assert store.purge() == 0
+        clock.advance(2 * DAY)
+        assert store.purge() == 1
+        assert store.rows() == []
+        # Copies arriving late (a camera that was offline for the whole retention period) stay out.
+        assert [a.status for a in store.receive(blobs)] == ["expired", "expired"]
+        assert store.rows() == []
+        assert store.verify_audit().ok
+
+
+def test_the_database_refuses_to_rewrite_the_log_or_records(central_dsn, authority, tmp_path, shared_data):
+    pub, _ = authority
+    _, blobs = _seal(tmp_path, pub, shared_data, "cam-a", 1)
+    with PostgresVault.create(central_dsn, pub) as store:
+        store.register_camera("cam-a")
+        store.receive(blobs)
+    with psycopg.connect(central_dsn, autocommit=True) as conn:
+        for sql in ("UPDATE audit SET event = 'x' WHERE seq = 0", "DELETE FROM audit", "TRUNCATE audit",
+                    "UPDATE records SET camera_id = 'cam-b'", "UPDATE records SET data = 'x'::bytea",
+                    "DELETE FROM records"):
+            with pytest.raises(psycopg.errors.RaiseException, match="not allowed|immutable"):
+                conn.execute(sql)
+
+
+def test_audit_verify_finds_an_edited_entry(central_dsn, authority, tmp_path, shared_data):
+    pub, _ = authority
+    _, blobs = _seal(tmp_path, pub, shared_data, "cam-a", 2)
+    with PostgresVault.create(central_dsn, pub) as store:
+        store.register_camera("cam-a")
+        store.receive(blobs)
+        head = store.verify_audit()
+        assert head.ok and head.entries == 4  # created, registered, 2 received
+    with psycopg.connect(central_dsn, autocommit=True) as conn:
+        # A database owner can switch the guard off; the hash chain still tells.
+        conn.execute("ALTER TABLE audit DISABLE TRIGGER USER")
+        conn.execute("UPDATE audit SET line = replace(line, 'cam-a', 'cam-z') WHERE seq = 2")
+    with PostgresVault(central_dsn) as store:
+        result = store.verify_audit()
+        assert not result.ok and result.kind == "edited" and "seq 2" in result.message
+        assert not store.verify_audit(expect=(head.head_seq, "0" * 64)).ok
