@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ from facesel.central.pg_local import LocalPostgres, find_pg_bin
 # The vault tests' builders (real faces, authorities, TrackResults) live one folder up.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from test_vault_common import make_authority  # noqa: E402
+from test_vault_common import DAY, make_authority  # noqa: E402
 
 _names = itertools.count()
 
@@ -48,5 +49,6 @@ def central_dsn(pg_server, request) -> str:
 
 @pytest.fixture
 def authority(tmp_path):
-    """(AuthorityPublic, authority folder) with 3 shares, 2 needed."""
-    return make_authority(tmp_path / "authority")
+    """(AuthorityPublic, authority folder) with 3 shares, 2 needed, epochs from yesterday for 10 days
+    (camera processes seal at the real time)."""
+    return make_authority(tmp_path / "authority", start=time.time() - DAY)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import psycopg
 import pytest
 from facesel.central import Selection
@@ -9,13 +11,15 @@ from facesel.central.pg_backend import PostgresVault
 from facesel.central.pg_schema import LATEST, MIGRATIONS, migrate
 from facesel.vault import Vault
 from facesel.vault.store import record_path
-from test_vault_common import T0, DAY, FakeClock, orl_faces, track_result
+from test_vault_common import DAY, FakeClock, orl_faces, track_result
+
+NOW = float(int(time.time()))  # inside the authority fixture's epochs
 
 
 def _seal(tmp_path, pub, shared_data, camera_id, count, clock=None, name=None):
     """Seal ``count`` real ORL faces in a camera vault; return (vault folder, record bytes list)."""
     folder = tmp_path / (name or camera_id)
-    clock = clock or FakeClock()
+    clock = clock or FakeClock(NOW)
     with Vault(folder, pub, camera_id=camera_id, clock=clock) as vault:
         ids = [vault.seal(track_result(face, track_id=i)) for i, face in enumerate(orl_faces(shared_data, count))]
     return folder, [record_path(folder, rid).read_bytes() for rid in ids]
@@ -23,7 +27,7 @@ def _seal(tmp_path, pub, shared_data, camera_id, count, clock=None, name=None):
 
 def test_migrations_apply_once_in_order_and_refuse_a_newer_schema(central_dsn, authority):
     pub, _ = authority
-    store = PostgresVault.create(central_dsn, pub, clock=FakeClock())
+    store = PostgresVault.create(central_dsn, pub, clock=FakeClock(NOW))
     store.close()
     with psycopg.connect(central_dsn, autocommit=True) as conn:
         assert [r[0] for r in conn.execute("SELECT version FROM schema_version ORDER BY version")] == \
@@ -46,7 +50,7 @@ def test_another_authority_is_refused(central_dsn, authority, tmp_path):
 
     pub, _ = authority
     PostgresVault.create(central_dsn, pub).close()
-    other, _ = make_authority(tmp_path / "other")
+    other, _ = make_authority(tmp_path / "other", start=NOW - DAY)
     with pytest.raises(ValueError, match="belongs to authority"):
         PostgresVault.create(central_dsn, other)
 
@@ -54,7 +58,7 @@ def test_another_authority_is_refused(central_dsn, authority, tmp_path):
 def test_arrivals_are_idempotent_by_record_id(central_dsn, authority, tmp_path, shared_data):
     pub, _ = authority
     _, blobs = _seal(tmp_path, pub, shared_data, "cam-a", 3)
-    with PostgresVault.create(central_dsn, pub, clock=FakeClock()) as store:
+    with PostgresVault.create(central_dsn, pub, clock=FakeClock(NOW)) as store:
         store.register_camera("cam-a")
         assert [a.status for a in store.receive(blobs)] == ["stored"] * 3
         assert [a.status for a in store.receive(blobs[1:] + blobs[:1])] == ["duplicate"] * 3
@@ -69,9 +73,9 @@ def test_unknown_camera_and_foreign_authority_are_rejected_and_logged(central_ds
 
     pub, _ = authority
     _, blobs = _seal(tmp_path, pub, shared_data, "cam-unknown", 1)
-    other, _ = make_authority(tmp_path / "other")
+    other, _ = make_authority(tmp_path / "other", start=NOW - DAY)
     _, foreign = _seal(tmp_path, other, shared_data, "cam-a", 1, name="foreign")
-    with PostgresVault.create(central_dsn, pub, clock=FakeClock()) as store:
+    with PostgresVault.create(central_dsn, pub, clock=FakeClock(NOW)) as store:
         store.register_camera("cam-a")
         arrivals = store.receive(blobs + foreign)
         assert [a.status for a in arrivals] == ["rejected", "rejected"]
@@ -87,7 +91,7 @@ def test_a_corrupted_record_is_rejected_on_arrival(central_dsn, authority, tmp_p
     _, blobs = _seal(tmp_path, pub, shared_data, "cam-a", 1)
     damaged = bytearray(blobs[0])
     damaged[len(damaged) // 2] ^= 0x01
-    with PostgresVault.create(central_dsn, pub, clock=FakeClock()) as store:
+    with PostgresVault.create(central_dsn, pub, clock=FakeClock(NOW)) as store:
         store.register_camera("cam-a")
         arrival, = store.receive([bytes(damaged)])
         assert arrival.status == "rejected" and "checksum" in arrival.reason
@@ -96,7 +100,7 @@ def test_a_corrupted_record_is_rejected_on_arrival(central_dsn, authority, tmp_p
 
 def test_listing_filters_by_camera_and_time_window(central_dsn, authority, tmp_path, shared_data):
     pub, _ = authority
-    clock = FakeClock()
+    clock = FakeClock(NOW)
     _, a = _seal(tmp_path, pub, shared_data, "cam-a", 2, clock)
     clock.advance(3600)
     _, b = _seal(tmp_path, pub, shared_data, "cam-b", 2, clock)
@@ -106,14 +110,14 @@ def test_listing_filters_by_camera_and_time_window(central_dsn, authority, tmp_p
         store.receive(a + b)
         assert {r.camera_id for r in store.rows()} == {"cam-a", "cam-b"}
         assert [r.camera_id for r in store.rows(Selection(camera_ids=("cam-b",)))] == ["cam-b", "cam-b"]
-        early = store.rows(Selection(end=T0 + 1800))
+        early = store.rows(Selection(end=NOW + 1800))
         assert {r.camera_id for r in early} == {"cam-a"} and len(early) == 2
-        assert store.rows(Selection(camera_ids=("cam-a",), start=T0 + 1800)) == []
+        assert store.rows(Selection(camera_ids=("cam-a",), start=NOW + 1800)) == []
 
 
 def test_retention_purges_centrally_and_a_late_copy_cannot_return(central_dsn, authority, tmp_path, shared_data):
     pub, _ = authority
-    clock = FakeClock()
+    clock = FakeClock(NOW)
     _, blobs = _seal(tmp_path, pub, shared_data, "cam-a", 2, clock)
     with PostgresVault.create(central_dsn, pub, clock=clock) as store:
         store.register_camera("cam-a")

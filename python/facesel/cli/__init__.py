@@ -18,6 +18,7 @@ _SUBCOMMAND_MODULES = [
     "facesel.cli.eval",
     "facesel.cli.authority",
     "facesel.cli.vault_cmds",
+    "facesel.cli.central",
     "facesel.cli.demo",
 ]
 

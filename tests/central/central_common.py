@@ -1,0 +1,55 @@
+"""Builders shared by the central tests (no tests here)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from facesel.central.pg_backend import PostgresVault
+from facesel.vault.audit import AuditLog, verify
+from facesel.vault.consistency import custody_problems
+
+CAMERA_PROCESS = Path(__file__).with_name("camera_process.py")
+
+
+def orl_paths(shared_data: Path, count: int) -> list[str]:
+    return [str(shared_data / "faces" / "orl" / f"s{i}" / "1.pgm") for i in range(1, count + 1)]
+
+
+def camera(vault_dir: Path, pub_path: Path, camera_id: str, count: int, sync_every: int, dsn: str,
+           faces: list[str], env: dict | None = None) -> subprocess.Popen:
+    """Start a camera process (see camera_process.py); its stdout lists the record ids it sealed."""
+    return subprocess.Popen([sys.executable, str(CAMERA_PROCESS), str(vault_dir), str(pub_path), camera_id,
+                             str(count), str(sync_every), dsn, *faces],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, **(env or {})})
+
+
+def facesel(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "facesel", *args], capture_output=True, text=True, timeout=timeout)
+
+
+def sealed_ids(process: subprocess.Popen, timeout: float = 300) -> tuple[list[str], str]:
+    """(record ids the camera process printed, its stderr) once it has ended."""
+    out, err = process.communicate(timeout=timeout)
+    return [line for line in out.split() if len(line) == 32], err
+
+
+def check_delivered(dsn: str, vault_dirs: list[Path], expected: set[str]) -> None:
+    """Everything sealed is central exactly once; every local vault is empty and self-consistent."""
+    with PostgresVault(dsn) as store:
+        assert {r.record_id for r in store.rows()} == expected
+        entries = [json.loads(line) for line in store.audit_lines()]
+        received = [e["record_id"] for e in entries if e["event"] == "received"]
+        assert sorted(received) == sorted(expected), "each record arrives once in the central log"
+        assert store.verify_audit().ok
+    for vault_dir in vault_dirs:
+        assert list((vault_dir / "records").glob("*.fsr")) == []
+        assert verify(vault_dir / "audit.log").ok
+        assert custody_problems(vault_dir) == []
+        forwarded = [e["record_id"] for e in AuditLog(vault_dir / "audit.log").entries()
+                     if e.get("event") == "purge" and e.get("reason") == "forwarded"]
+        assert len(forwarded) == len(set(forwarded)), "each local deletion is logged once"
