@@ -1,0 +1,66 @@
+"""Archives: ``facesel batch`` runs one pipeline per real video, on a process pool or on Ray, and
+every record lands in the central store; Ray seals the same records as a sequential run."""
+
+from __future__ import annotations
+
+import pytest
+from central_common import facesel
+from facesel.central.batch import VideoTask, run_batch
+from facesel.central.pg_backend import PostgresVault
+
+VIDEOS = ("intel_face_demographics_walking.gif", "intel_head_pose_female.gif")
+
+
+def _store(dsn, pub):
+    store = PostgresVault.create(dsn, pub)
+    store.register_camera("archive")
+    return store
+
+
+def _signature(store) -> list[tuple]:
+    """What the pipeline decided, without the random ids and the seal times: (track, quality) pairs."""
+    return sorted((r.track_id, round(r.quality, 9)) for r in store.rows())
+
+
+@pytest.mark.slow
+def test_ray_seals_the_same_records_as_a_sequential_run(pg_server, authority, tmp_path, shared_data):
+    pytest.importorskip("ray")
+    pub, _ = authority
+    videos = [str(shared_data / "videos" / name) for name in VIDEOS]
+    signatures, seen = [], []
+    for name, kwargs in (("sequential", {"workers": 1}), ("ray", {"workers": 2, "ray_address": "local"})):
+        dsn = pg_server.create_database(f"batch_{name}")
+        with _store(dsn, pub) as store:
+            tasks = [VideoTask(v, "archive", dsn, pub.to_dict(), str(tmp_path / name)) for v in videos]
+            outcomes = run_batch(tasks, progress=lambda done, total, outcome: seen.append((name, done, total)),
+                                 **kwargs)
+            assert [o.video for o in outcomes] == videos and all(o.error is None for o in outcomes)
+            assert sum(o.sealed for o in outcomes) == sum(o.stored for o in outcomes) == len(store.rows()) > 0
+            assert list((tmp_path / name).iterdir()) == []  # every task's spool folder delivered and removed
+            assert store.verify_audit().ok
+            signatures.append(_signature(store))
+    assert signatures[0] == signatures[1]
+    assert [s for s in seen if s[0] == "ray"] == [("ray", 1, 2), ("ray", 2, 2)]
+
+
+@pytest.mark.slow
+def test_batch_cli_on_a_process_pool(central_dsn, authority, tmp_path, shared_data):
+    pub, _ = authority
+    _store(central_dsn, pub).close()
+    videos = [str(shared_data / "videos" / name) for name in VIDEOS]
+    done = facesel("batch", *videos, "--central", central_dsn, "--workers", "2", "--spool", str(tmp_path / "spool"))
+    assert done.returncode == 0, done.stderr
+    assert "[2/2]" in done.stderr
+    with PostgresVault(central_dsn) as store:
+        rows = store.rows()
+    assert rows and {r.camera_id for r in rows} == {"archive"}
+    assert f"{len(rows)} records sealed, {len(rows)} stored centrally" in done.stdout
+
+
+def test_batch_refuses_an_unregistered_camera_before_any_work(central_dsn, authority, tmp_path, shared_data):
+    pub, _ = authority
+    _store(central_dsn, pub).close()
+    done = facesel("batch", str(shared_data / "videos" / VIDEOS[0]), "--central", central_dsn,
+                   "--camera-id", "site-7", "--spool", str(tmp_path / "spool"))
+    assert done.returncode == 1 and "'site-7' is not registered" in done.stderr
+    assert not (tmp_path / "spool").exists()
