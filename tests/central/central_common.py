@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from facesel.central.anchors import anchor_problems
 from facesel.central.pg_backend import PostgresVault
 from facesel.vault.audit import AuditLog, verify
 from facesel.vault.consistency import custody_problems
@@ -46,6 +47,8 @@ def check_delivered(dsn: str, vault_dirs: list[Path], expected: set[str]) -> Non
         received = [e["record_id"] for e in entries if e["event"] == "received"]
         assert sorted(received) == sorted(expected), "each record arrives once in the central log"
         assert store.verify_audit().ok
+        for vault_dir in vault_dirs:  # every camera's copy of the central entries still matches
+            assert anchor_problems(store, vault_dir)[1] == []
     for vault_dir in vault_dirs:
         assert list((vault_dir / "records").glob("*.fsr")) == []
         assert verify(vault_dir / "audit.log").ok

@@ -3,15 +3,19 @@ crashes (SIGKILL at each step, and at random moments) and outages of the central
 
 from __future__ import annotations
 
+import json
 import random
 import signal
 import subprocess
 import sys
 import time
 
+import psycopg
 import pytest
 from central_common import camera, check_delivered, facesel, orl_paths, sealed_ids
 from facesel.central import Selection
+from facesel.central.anchors import anchor_problems
+from facesel.central.pg_audit import entry_hash
 from facesel.central.pg_backend import CentralUnavailableError, PostgresVault
 from facesel.central.sync import sync_vault
 from facesel.vault import Vault
@@ -174,3 +178,35 @@ def test_central_store_down_while_cameras_seal(pg_server, central_dsn, authority
     assert "retrying" in err
     assert facesel("sync", "--vault", str(tmp_path / "cam-a"), "--central", central_dsn).returncode == 0
     check_delivered(central_dsn, [tmp_path / "cam-a", tmp_path / "cam-b"], expected)
+
+
+def _rewrite_central_log_from(dsn: str, seq: int) -> None:
+    """What a database owner could do: edit entry ``seq`` and recompute every hash after it."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("ALTER TABLE audit DISABLE TRIGGER USER")
+        entries = [json.loads(r[0]) for r in conn.execute("SELECT line FROM audit ORDER BY seq")]
+        entries[seq]["size"] += 1
+        prev = entries[seq - 1]["hash"]
+        for entry in entries[seq:]:
+            entry["prev"] = prev
+            entry["hash"] = prev = entry_hash(entry)
+            conn.execute("UPDATE audit SET line = %s, hash = %s WHERE seq = %s",
+                         (json.dumps(entry, sort_keys=True, separators=(",", ":")), entry["hash"], entry["seq"]))
+
+
+def test_a_rewritten_central_log_is_caught_by_the_cameras_anchors(central_dsn, authority, tmp_path, shared_data):
+    pub, _ = authority
+    store = _central(central_dsn, pub, "cam-a")
+    folder = tmp_path / "cam-a"
+    with Vault(folder, pub, camera_id="cam-a") as vault:
+        for face in orl_faces(shared_data, 3):
+            vault.seal(track_result(face))
+    sync_vault(folder, store)
+    assert anchor_problems(store, folder) == (3, [])
+    _rewrite_central_log_from(central_dsn, 3)  # seq 0 created, 1 registered, 2.. received
+    assert store.verify_audit().ok  # the chain alone cannot tell
+    checked, problems = anchor_problems(store, folder)
+    assert checked == 3 and len(problems) == 2 and all("rewritten" in p for p in problems)
+    store.close()
+    done = facesel("central", "audit", "--central", central_dsn, "--vault", str(folder))
+    assert done.returncode == 1 and "ANCHOR" in done.stdout

@@ -50,6 +50,8 @@ class Arrival:
     record_id: str | None
     status: str
     reason: str = ""
+    central_seq: int | None = None   # the record's ``received`` entry in the central log (committed ones)
+    central_hash: str | None = None
 
     @property
     def committed(self) -> bool:
@@ -258,12 +260,14 @@ class PostgresVault(VaultBackend):
         if inserted is None:
             stored = self.conn.execute("SELECT sha256 FROM records WHERE record_id = %s", (row.record_id,)).fetchone()
             if stored[0] == digest:
-                return Arrival(row.record_id, "duplicate")
+                seq, entry_hash = self.conn.execute("SELECT seq, hash FROM audit WHERE event = 'received' AND "
+                                                    "record_id = %s", (row.record_id,)).fetchone()
+                return Arrival(row.record_id, "duplicate", central_seq=seq, central_hash=entry_hash)
             return Arrival(row.record_id, "rejected", f"record {row.record_id}: another record with this id, with "
                            "different bytes, is stored already")
-        pg_audit.append(self.conn, now, "received", record_id=row.record_id, camera_id=row.camera_id,
-                        epoch_id=row.epoch_id, sealed_at=row.sealed_at, size=row.size, sha256=digest)
-        return Arrival(row.record_id, "stored")
+        entry = pg_audit.append(self.conn, now, "received", record_id=row.record_id, camera_id=row.camera_id,
+                                epoch_id=row.epoch_id, sealed_at=row.sealed_at, size=row.size, sha256=digest)
+        return Arrival(row.record_id, "stored", central_seq=entry["seq"], central_hash=entry["hash"])
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -313,6 +317,12 @@ class PostgresVault(VaultBackend):
     def verify_audit(self, expect: tuple[int, str] | None = None) -> VerifyResult:
         with _reachable(self.location):
             return pg_audit.verify_chain(self.conn, expect)
+
+    def audit_hashes(self, seqs: list[int]) -> dict[int, str]:
+        """The hash of each central log entry in ``seqs`` that exists."""
+        with _reachable(self.location):
+            rows = self.conn.execute("SELECT seq, hash FROM audit WHERE seq = ANY(%s)", (list(seqs),)).fetchall()
+        return dict(rows)
 
     def audit_lines(self) -> list[str]:
         """The log as JSON lines, for ``facesel audit verify --log`` or safekeeping elsewhere."""

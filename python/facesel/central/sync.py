@@ -11,9 +11,9 @@ For each batch, in this order:
    whose bytes match the digest logged at sealing; a record that does not is left in place and
    reported (tampered or damaged on the camera).
 2. The central store commits the batch (records and their ``received`` entries, one transaction).
-3. For each committed record: append a ``purge`` entry with ``reason="forwarded"`` to the local
-   audit log (through :class:`facesel.vault.audit.AuditLog`), then delete the index row and the
-   file. A ``purge`` entry is what the file vault's recovery and custody check already read as
+3. For each committed record: append a ``purge`` entry with ``reason="forwarded"`` (and the seq
+   and hash of the record's entry in the central log) to the local audit log (through
+   :class:`facesel.vault.audit.AuditLog`), then delete the index row and the file. A ``purge`` entry is what the file vault's recovery and custody check already read as
    "deliberately gone", so the local log stays consistent with the folder.
 
 A crash between 2 and 3 leaves a record local that is also central: the next run delivers it
@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from facesel.central.file_backend import SEAL_EVENTS
-from facesel.central.pg_backend import PostgresVault
+from facesel.central.pg_backend import Arrival, PostgresVault
 from facesel.vault.audit import AuditLog
 from facesel.vault.fsutil import fsync_dir
 from facesel.vault.index import IndexRow
@@ -52,13 +52,8 @@ class SyncReport:
     stored: int = 0          # new in the central store
     duplicates: int = 0      # already there (a redelivery after an interruption)
     deleted: int = 0         # local copies removed after the central commit
+    expired: int = 0         # refused centrally as past retention: the camera's own purge deletes them
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (record id, why it stays local)
-
-    def add(self, other: SyncReport) -> None:
-        self.stored += other.stored
-        self.duplicates += other.duplicates
-        self.deleted += other.deleted
-        self.skipped += other.skipped
 
 
 def _check_positive(value, name: str) -> int:
@@ -87,10 +82,13 @@ class _LocalVault:
                 forwarded.add(rid)
         return sealed, forwarded
 
-    def forget(self, row: IndexRow, store_id: str, already_logged: bool) -> None:
+    def forget(self, row: IndexRow, store_id: str, arrival: Arrival, already_logged: bool) -> None:
         if not already_logged:
+            # The central log's entry for this record, kept here: an anchor of the central log in
+            # every camera's log (facesel.central.anchors), so a rewritten central history shows.
             self.log.append("purge", record_id=row.record_id, epoch_id=row.epoch_id, sealed_at=row.sealed_at,
-                            sha256=row.sha256, reason=FORWARDED, central_store=store_id)
+                            sha256=row.sha256, reason=FORWARDED, central_store=store_id,
+                            central_seq=arrival.central_seq, central_hash=arrival.central_hash)
         self.index.delete(row.record_id)
         record_path(self.path, row.record_id).unlink(missing_ok=True)
 
@@ -163,8 +161,10 @@ def _ship(local: _LocalVault, central: PostgresVault, rows: list[IndexRow], seal
         if arrival.committed:
             report.stored += arrival.status == "stored"
             report.duplicates += arrival.status == "duplicate"
-            local.forget(row, central.store_id, row.record_id in forwarded)
+            local.forget(row, central.store_id, arrival, row.record_id in forwarded)
             report.deleted += 1
+        elif arrival.status == "expired":
+            report.expired += 1
         else:
             report.skipped.append((row.record_id, f"{arrival.status}: {arrival.reason}"))
             _log.warning("record %s stays local: %s %s", row.record_id, arrival.status, arrival.reason)

@@ -114,16 +114,26 @@ def _audit(args: argparse.Namespace) -> int:
         if not seq.isdigit() or len(digest) != 64:
             raise ValueError(f"--expect must be SEQ:SHA256HEX, got {args.expect!r}")
         expect = (int(seq), digest)
+    from facesel.central.anchors import anchor_problems
+
     with _store(args) as store:
         result = store.verify_audit(expect)
         if args.export:
             Path(args.export).write_text("".join(line + "\n" for line in store.audit_lines()), encoding="utf-8")
         location = store.location
-    if not result.ok:
-        print(f"{location}: BROKEN ({result.kind}) {result.message}")
-        return 1
-    print(f"{location}: OK, {result.entries} entries; head seq {result.head_seq} hash {result.head_hash}")
-    return 0
+        if not result.ok:
+            print(f"{location}: BROKEN ({result.kind}) {result.message}")
+            return 1
+        print(f"{location}: OK, {result.entries} entries; head seq {result.head_seq} hash {result.head_hash}")
+        broken = False
+        for vault_dir in args.vault or []:
+            checked, problems = anchor_problems(store, vault_dir)
+            for line in problems:
+                print(f"{vault_dir}: ANCHOR {line}")
+            broken |= bool(problems)
+            if not problems:
+                print(f"{vault_dir}: {checked} anchor(s) agree with the central log")
+    return 1 if broken else 0
 
 
 def _sync(args: argparse.Namespace) -> int:
@@ -136,7 +146,8 @@ def _sync(args: argparse.Namespace) -> int:
             with _store(args) as store:
                 report = sync_vault(args.vault, store, batch_size=args.batch)
             print(f"{args.vault}: {report.stored} record(s) stored centrally, {report.duplicates} already there, "
-                  f"{report.deleted} local copies deleted, {len(report.skipped)} left local", flush=True)
+                  f"{report.deleted} local copies deleted, {report.expired} past retention (left to the local "
+                  f"purge), {len(report.skipped)} refused", flush=True)
             for record_id, why in report.skipped:
                 print(f"  {record_id}: {why}", file=sys.stderr)
             delay = args.watch
@@ -223,6 +234,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = sub.add_parser("audit", help="verify the central audit log's hash chain; print its head")
     add_central_argument(p)
     p.add_argument("--expect", metavar="SEQ:HASH", help="an anchor recorded earlier: that entry must still match")
+    p.add_argument("--vault", action="append", metavar="DIR", help="also check the central log against the "
+                   "anchors this camera vault kept when forwarding (repeatable)")
     p.add_argument("--export", metavar="FILE", help="also write the log as JSON lines (checkable with "
                    "'facesel audit verify --log FILE')")
     p.set_defaults(func=_audit)
