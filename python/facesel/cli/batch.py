@@ -7,14 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from facesel.cli.central import add_central_argument, central_dsn
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}")
-    return value
+from facesel.cli.central import add_central_argument, central_dsn, positive_int
 
 
 def _batch(args: argparse.Namespace) -> int:
@@ -57,10 +50,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_central_argument(p)
     p.add_argument("--camera-id", default="archive", help="camera id recorded in each record (must be registered; "
                    "default 'archive')")
-    p.add_argument("--workers", type=_positive_int, default=1, help="parallel pipelines (default 1)")
+    p.add_argument("--workers", type=positive_int, default=1, help="parallel pipelines (default 1)")
     p.add_argument("--ray", metavar="ADDRESS", help="run on Ray: 'local' for a single-machine Ray, or a cluster "
                    "address ('auto', 'ray://HEAD:10001')")
     p.add_argument("--spool", default="facesel-spool", help="folder for per-task vaults on each worker; records "
                    "that could not be delivered wait there (default ./facesel-spool)")
-    p.add_argument("--max-frames", type=_positive_int, help="read at most this many frames of each video")
+    p.add_argument("--max-frames", type=positive_int, help="read at most this many frames of each video")
     p.set_defaults(func=_batch)

@@ -168,7 +168,7 @@ def _positive_float(text: str) -> float:
     return value
 
 
-def _positive_int(text: str) -> int:
+def positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}")
@@ -243,7 +243,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("sync", help="ship a camera vault's records to the central store (store-and-forward)")
     p.add_argument("--vault", required=True, help="the camera's vault folder")
     add_central_argument(p)
-    p.add_argument("--batch", type=_positive_int, default=32, help="records per central transaction (default 32)")
+    p.add_argument("--batch", type=positive_int, default=32, help="records per central transaction (default 32)")
     p.add_argument("--watch", type=_positive_float, metavar="SECONDS",
                    help="keep running: sync every SECONDS, backing off while the store is unreachable")
     p.set_defaults(func=_sync)
