@@ -11,7 +11,8 @@ its own vault, in one of two modes: ``receive`` hands the record bytes to
 end (plus, per record, the local audit entry, index row deletion and file deletion, each
 durable: fsync). The rate is all records over the wall time from that moment to the last process
 done; the processes' CPU time is reported too (the clients' share of the work). On one machine
-all K cameras share one disk, which a real deployment does not: the ``sync`` rate is a floor. Every configuration gets a fresh database. Not a test: nothing is asserted.
+all K cameras share one disk, which a real deployment does not: the ``sync`` rate is a floor.
+Every configuration gets a fresh database. Not a test: nothing is asserted.
 """
 
 from __future__ import annotations
@@ -95,8 +96,8 @@ def main() -> None:
         pub, _ = make_authority(root / "authority", start=time.time() - DAY)
         server = LocalPostgres().start()
         try:
-            print(f"{'mode':>7} {'cameras':>7} {'batch':>5} {'records':>7} {'wall s':>7} {'records/s':>9} {'client CPU s':>12} "
-                  f"{'KiB/record':>10}")
+            print(f"{'mode':>7} {'cameras':>7} {'batch':>5} {'records':>7} {'wall s':>7} {'records/s':>9} "
+                  f"{'client CPU s':>12} {'KiB/record':>10}")
             for mode, batch, k in ((m, b, k) for m in args.modes for b in args.batch for k in args.cameras):
                     r = run(mode, k, args.records, batch, server, root, pub, faces)
                     print(f"{mode:>7} {r['cameras']:>7} {r['batch']:>5} {r['records']:>7} {r['wall_s']:>7.2f} "

@@ -135,3 +135,13 @@ def test_cli_lists_and_opens_across_cameras(central_dsn, authority, tmp_path, sh
     after_retention = pub.epochs[-1].not_after + pub.retention_seconds
     purge = facesel("central", "purge", "--central", central_dsn, "--now", str(after_retention))
     assert purge.returncode == 0 and "purged 3 expired record(s)" in purge.stdout
+
+
+def test_retention_through_the_interface_on_both_backends(backend, authority):
+    store, crops = backend
+    pub, _ = authority
+    last = max(r.sealed_at for r in store.rows())
+    assert store.purge(last + pub.retention_seconds - 60) == 0
+    assert store.purge(last + pub.retention_seconds + 60) == len(crops)
+    assert store.rows() == []
+    assert store.verify_audit().ok

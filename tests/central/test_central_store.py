@@ -163,3 +163,20 @@ def test_audit_verify_finds_an_edited_entry(central_dsn, authority, tmp_path, sh
         result = store.verify_audit()
         assert not result.ok and result.kind == "edited" and "seq 2" in result.message
         assert not store.verify_audit(expect=(head.head_seq, "0" * 64)).ok
+
+
+def test_many_clients_initialising_at_once_migrate_once(central_dsn, authority):
+    from concurrent.futures import ThreadPoolExecutor
+
+    pub, _ = authority
+
+    def create(_):
+        with PostgresVault.create(central_dsn, pub) as store:
+            return store.store_id
+
+    with ThreadPoolExecutor(6) as pool:
+        store_ids = set(pool.map(create, range(6)))
+    assert len(store_ids) == 1
+    with PostgresVault(central_dsn) as store:
+        events = [line for line in store.audit_lines() if '"event":"central-created"' in line]
+        assert len(events) == 1 and store.verify_audit().ok

@@ -13,8 +13,9 @@ For each batch, in this order:
 2. The central store commits the batch (records and their ``received`` entries, one transaction).
 3. For each committed record: append a ``purge`` entry with ``reason="forwarded"`` (and the seq
    and hash of the record's entry in the central log) to the local audit log (through
-   :class:`facesel.vault.audit.AuditLog`), then delete the index row and the file. A ``purge`` entry is what the file vault's recovery and custody check already read as
-   "deliberately gone", so the local log stays consistent with the folder.
+   :class:`facesel.vault.audit.AuditLog`), then delete the index row and the file. A ``purge``
+   entry is what the file vault's recovery and custody check already read as "deliberately
+   gone", so the local log stays consistent with the folder.
 
 A crash between 2 and 3 leaves a record local that is also central: the next run delivers it
 again (a "duplicate" arrival) and finishes step 3. A crash inside 3 leaves a logged but present
