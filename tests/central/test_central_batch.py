@@ -64,3 +64,16 @@ def test_batch_refuses_an_unregistered_camera_before_any_work(central_dsn, autho
                    "--camera-id", "site-7", "--spool", str(tmp_path / "spool"))
     assert done.returncode == 1 and "'site-7' is not registered" in done.stderr
     assert not (tmp_path / "spool").exists()
+
+
+def test_an_unreadable_video_is_reported_and_the_others_still_run(central_dsn, authority, tmp_path, shared_data):
+    pub, _ = authority
+    _store(central_dsn, pub).close()
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"not a video at all")
+    good = str(shared_data / "videos" / VIDEOS[1])
+    tasks = [VideoTask(v, "archive", central_dsn, pub.to_dict(), str(tmp_path / "spool"), max_frames=6)
+             for v in (str(broken), good)]
+    bad, fine = run_batch(tasks)
+    assert bad.error and bad.frames == 0 and bad.queued_in is None
+    assert fine.error is None and fine.frames == 6

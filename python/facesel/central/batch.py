@@ -52,18 +52,17 @@ class VideoOutcome:
 
 
 def run_video(task: VideoTask) -> VideoOutcome:
-    """Select, seal and forward one video (runs in a worker process or a Ray task)."""
-    from facesel.vault import Vault
-    from facesel.video import open_source
+    """Select, seal and forward one video (runs in a worker process or a Ray task).
 
+    Never raises for a bad video or an unreachable store: the outcome carries the error, and
+    ``queued_in`` names the folder holding whatever was sealed but not delivered.
+    """
     started = time.perf_counter()
     vault_dir = Path(task.spool) / f"{Path(task.video).stem[:40]}-{secrets.token_hex(4)}"
-    source = open_source(task.video, max_frames=task.max_frames)
-    with Vault(vault_dir, AuthorityPublic.from_dict(task.authority), camera_id=task.camera_id) as vault:
-        frames = select_into(vault, source)
-        sealed = len(vault.rows())
-    error, stored = None, 0
+    frames = sealed = stored = 0
+    error = None
     try:
+        frames, sealed = _select_and_seal(task, vault_dir)
         with PostgresVault(task.dsn) as store:
             report = sync_vault(vault_dir, store)
         stored = report.stored + report.duplicates
@@ -71,11 +70,23 @@ def run_video(task: VideoTask) -> VideoOutcome:
             error = "; ".join(f"{rid}: {why}" for rid, why in report.skipped[:3])
     except CentralUnavailableError as err:
         error = str(err)
-    left = stored < sealed
-    if not left:
+    except (OSError, ValueError, RuntimeError) as err:  # an unreadable video, a full disk, ...
+        error = f"{type(err).__name__}: {err}"
+    left = vault_dir.exists() and any((vault_dir / "records").glob("*.fsr"))
+    if vault_dir.exists() and not left and error is None:
         shutil.rmtree(vault_dir)  # delivered: the task's folder (and its local log) has done its job
     return VideoOutcome(task.video, frames, sealed, stored, time.perf_counter() - started,
                         str(vault_dir) if left else None, error)
+
+
+def _select_and_seal(task: VideoTask, vault_dir: Path) -> tuple[int, int]:
+    from facesel.vault import Vault
+    from facesel.video import open_source
+
+    source = open_source(task.video, max_frames=task.max_frames)
+    with Vault(vault_dir, AuthorityPublic.from_dict(task.authority), camera_id=task.camera_id) as vault:
+        frames = select_into(vault, source)
+        return frames, len(vault.rows())
 
 
 Progress = Callable[[int, int, VideoOutcome], None]
