@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import pytest
 from central_common import facesel
+from facesel.central import Selection
 from facesel.central.batch import VideoTask, run_batch
 from facesel.central.pg_backend import PostgresVault
+from facesel.central.sync import sync_vault
+from facesel.vault import Vault
+from test_vault_common import orl_faces, share_paths, track_result
 
 VIDEOS = ("intel_face_demographics_walking.gif", "intel_head_pose_female.gif")
 
@@ -44,17 +48,29 @@ def test_ray_seals_the_same_records_as_a_sequential_run(pg_server, authority, tm
 
 
 @pytest.mark.slow
-def test_batch_cli_on_a_process_pool(central_dsn, authority, tmp_path, shared_data):
-    pub, _ = authority
-    _store(central_dsn, pub).close()
+def test_two_cameras_and_an_archive_batch_in_one_store_opened_across_cameras(central_dsn, authority, tmp_path,
+                                                                             shared_data):
+    pub, folder = authority
+    store = _store(central_dsn, pub)
+    for n, camera_id in enumerate(("cam-a", "cam-b")):
+        store.register_camera(camera_id)
+        with Vault(tmp_path / camera_id, pub, camera_id=camera_id) as vault:
+            vault.seal(track_result(orl_faces(shared_data, 2)[n]))
+        sync_vault(tmp_path / camera_id, store)
+    store.close()
     videos = [str(shared_data / "videos" / name) for name in VIDEOS]
     done = facesel("batch", *videos, "--central", central_dsn, "--workers", "2", "--spool", str(tmp_path / "spool"))
     assert done.returncode == 0, done.stderr
     assert "[2/2]" in done.stderr
     with PostgresVault(central_dsn) as store:
-        rows = store.rows()
-    assert rows and {r.camera_id for r in rows} == {"archive"}
-    assert f"{len(rows)} records sealed, {len(rows)} stored centrally" in done.stdout
+        archived = store.rows(Selection(camera_ids=("archive",)))
+    assert archived and f"{len(archived)} records sealed, {len(archived)} stored centrally" in done.stdout
+    shares = share_paths(folder)
+    opened = facesel("central", "open", "--all", "--central", central_dsn, "--share", str(shares[0]),
+                     "--share", str(shares[1]), "--reason", "case 15/3", "--out", str(tmp_path / "out"))
+    assert opened.returncode == 0, opened.stderr
+    assert f"opened {len(archived) + 2} record(s) from 3 camera(s)" in opened.stdout
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["archive", "cam-a", "cam-b"]
 
 
 def test_batch_refuses_an_unregistered_camera_before_any_work(central_dsn, authority, tmp_path, shared_data):
