@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 
 import psycopg
 
@@ -46,9 +47,18 @@ def append(conn: psycopg.Connection, now: float, event: str, **fields) -> dict:
     return entry
 
 
-def lines(conn: psycopg.Connection) -> list[str]:
+def scan(conn: psycopg.Connection) -> Iterator[tuple[int, str, str]]:
+    """(seq, line, hash) of every entry in ``seq`` order, streamed through a server-side cursor
+    (a log of millions of entries never sits in memory at once)."""
+    with conn.transaction(), conn.cursor(name="facesel_audit_scan") as cursor:
+        cursor.itersize = 5000
+        cursor.execute("SELECT seq, line, hash FROM audit ORDER BY seq")
+        yield from cursor
+
+
+def lines(conn: psycopg.Connection) -> Iterator[str]:
     """Every entry's canonical JSON, in ``seq`` order (the export format)."""
-    return [r[0] for r in conn.execute("SELECT line FROM audit ORDER BY seq")]
+    return (line for _, line, _ in scan(conn))
 
 
 def _fail(count: int, seq: int, kind: str, message: str) -> VerifyResult:
@@ -57,27 +67,30 @@ def _fail(count: int, seq: int, kind: str, message: str) -> VerifyResult:
 
 def verify_chain(conn: psycopg.Connection, expect: tuple[int, str] | None = None) -> VerifyResult:
     """Check every entry's hash, the ``seq`` sequence and the ``prev`` links; ``line`` is seq + 1."""
-    rows = conn.execute("SELECT seq, line, hash FROM audit ORDER BY seq").fetchall()
-    prev, hashes = GENESIS, {}
-    for position, (seq, line, column_hash) in enumerate(rows):
+    prev, wanted, found = GENESIS, None if expect is None else expect[0], None
+    count = 0
+    for position, (seq, line, column_hash) in enumerate(scan(conn)):
+        count = position + 1
         if seq != position:
-            return _fail(len(rows), position, "deleted", f"entries seq {position}..{seq - 1} are missing (deleted)")
+            return _fail(count, position, "deleted", f"entries seq {position}..{seq - 1} are missing (deleted)")
         try:
             entry = json.loads(line)
         except ValueError:
-            return _fail(len(rows), seq, "edited", f"entry seq {seq} is not valid JSON (edited)")
+            return _fail(count, seq, "edited", f"entry seq {seq} is not valid JSON (edited)")
         if not isinstance(entry, dict) or entry.get("seq") != seq or entry.get("hash") != column_hash \
                 or entry_hash(entry) != column_hash:
-            return _fail(len(rows), seq, "edited", f"entry seq {seq} was edited (its content no longer matches its hash)")
+            return _fail(count, seq, "edited", f"entry seq {seq} was edited (its content no longer matches its hash)")
         if entry.get("prev") != prev:
-            return _fail(len(rows), seq, "inserted", f"entry seq {seq} does not chain to the entry before it")
-        prev, hashes[seq] = column_hash, column_hash
+            return _fail(count, seq, "inserted", f"entry seq {seq} does not chain to the entry before it")
+        prev = column_hash
+        if seq == wanted:
+            found = column_hash
     if expect is not None:
         e_seq, e_hash = expect
-        if e_seq not in hashes:
-            return _fail(len(rows), e_seq, "deleted", f"expected entry seq {e_seq} is missing (log truncated)")
-        if hashes[e_seq] != e_hash:
-            return _fail(len(rows), e_seq, "edited", f"entry seq {e_seq} does not have the expected hash (log rewritten)")
-    if not rows:
+        if found is None:
+            return _fail(count, e_seq, "deleted", f"expected entry seq {e_seq} is missing (log truncated)")
+        if found != e_hash:
+            return _fail(count, e_seq, "edited", f"entry seq {e_seq} does not have the expected hash (log rewritten)")
+    if count == 0:
         return VerifyResult(True, 0, None, None)
-    return VerifyResult(True, len(rows), len(rows) - 1, prev)
+    return VerifyResult(True, count, count - 1, prev)

@@ -327,7 +327,7 @@ class PostgresVault(VaultBackend):
     def audit_lines(self) -> list[str]:
         """The log as JSON lines, for ``facesel audit verify --log`` or safekeeping elsewhere."""
         with _reachable(self.location):
-            return pg_audit.lines(self.conn)
+            return list(pg_audit.lines(self.conn))
 
     def purge(self, now: float | None = None) -> int:
         now = float(self.clock() if now is None else now)
