@@ -41,10 +41,11 @@ def pg_server():
 
 
 @pytest.fixture
-def central_dsn(pg_server, request) -> str:
-    """DSN of a new, empty database on the session's server."""
-    return pg_server.create_database(f"t{next(_names)}_{request.node.name[:40].lower()}".replace("[", "_")
-                                     .replace("]", "_").replace("-", "_"))
+def central_dsn(pg_server, request):
+    """DSN of a new, empty database on the session's server (dropped after the test)."""
+    name = f"t{next(_names)}_{request.node.name[:40].lower()}".replace("[", "_").replace("]", "_").replace("-", "_")
+    yield pg_server.create_database(name)
+    pg_server.drop_database(name)
 
 
 @pytest.fixture

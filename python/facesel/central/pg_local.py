@@ -113,6 +113,15 @@ class LocalPostgres:
             conn.execute(f'CREATE DATABASE "{name}"')
         return self.dsn_for(name)
 
+    def drop_database(self, name: str) -> None:
+        """Drop database ``name``, closing its remaining connections."""
+        import psycopg
+
+        if not name.isidentifier():
+            raise ValueError(f"name must be a plain identifier, got {name!r}")
+        with psycopg.connect(self.dsn, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
     def destroy(self) -> None:
         """Stop the server if it runs and remove the cluster folder (if this object made it)."""
         try:

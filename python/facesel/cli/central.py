@@ -154,7 +154,7 @@ def _sync(args: argparse.Namespace) -> int:
         except CentralUnavailableError as err:
             if args.watch is None:
                 raise RuntimeError(f"{err}; the records stay queued in {args.vault}") from None
-            delay = min(2 * delay, 300.0)  # back off while the store is down
+            delay = min(2 * delay, 10 * args.watch, 300.0)  # back off while the store is down
             print(f"{err}; records stay queued; retrying in {delay:.0f} s", file=sys.stderr, flush=True)
         if args.watch is None:
             return 1 if report.skipped else 0
@@ -245,5 +245,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_central_argument(p)
     p.add_argument("--batch", type=positive_int, default=32, help="records per central transaction (default 32)")
     p.add_argument("--watch", type=_positive_float, metavar="SECONDS",
-                   help="keep running: sync every SECONDS, backing off while the store is unreachable")
+                   help="keep running: sync every SECONDS, backing off (up to 10 x SECONDS, at most 5 min) "
+                        "while the store is unreachable")
     p.set_defaults(func=_sync)
