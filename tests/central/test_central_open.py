@@ -85,12 +85,13 @@ def test_open_by_camera_and_window(backend, authority, tmp_path):
         _open(store, authority, tmp_path / "out2")
 
 
-def _tamper(store, record_id: str) -> None:
+def _tamper(store, record_id: str, kind: str) -> None:
+    """Replace a record's bytes: with a forged ciphertext ("forged"), or with another record ("swapped")."""
+    other = next(r.record_id for r in store.rows() if r.record_id != record_id)
+    forged = _recompute_checksum(store.read(record_id)) if kind == "forged" else store.read(other)
     if isinstance(store, FileVaultBackend):
-        path = record_path(store.path, record_id)
-        path.write_bytes(_recompute_checksum(path.read_bytes()))
+        record_path(store.path, record_id).write_bytes(forged)
         return
-    forged = _recompute_checksum(store.read(record_id))
     with psycopg.connect(store.conn.info.dsn, autocommit=True) as conn:
         # A database administrator bypassing the guard and fixing the index digest too.
         conn.execute("ALTER TABLE records DISABLE TRIGGER USER")
@@ -98,10 +99,11 @@ def _tamper(store, record_id: str) -> None:
                      (forged, hashlib.sha256(forged).hexdigest(), record_id))
 
 
-def test_a_tampered_record_is_refused_with_nothing_written_or_logged(backend, authority, tmp_path):
+@pytest.mark.parametrize("kind", ["forged", "swapped"])
+def test_a_tampered_record_is_refused_with_nothing_written_or_logged(backend, authority, tmp_path, kind):
     store, crops = backend
     victim = store.rows()[-1].record_id
-    _tamper(store, victim)
+    _tamper(store, victim, kind)
     with pytest.raises(RecordError, match=victim):
         _open(store, authority, tmp_path / "out", all_records=True)
     assert not (tmp_path / "out").exists() and _open_count(store) == 0
