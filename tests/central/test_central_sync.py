@@ -210,3 +210,25 @@ def test_a_rewritten_central_log_is_caught_by_the_cameras_anchors(central_dsn, a
     store.close()
     done = facesel("central", "audit", "--central", central_dsn, "--vault", str(folder))
     assert done.returncode == 1 and "ANCHOR" in done.stdout
+
+
+def test_one_forwarder_per_vault_at_a_time(central_dsn, authority, tmp_path, shared_data):
+    import fcntl
+    import os
+
+    from facesel.central.sync import SYNC_LOCK
+
+    pub, _ = authority
+    store = _central(central_dsn, pub, "cam-a")
+    folder = tmp_path / "cam-a"
+    with Vault(folder, pub, camera_id="cam-a") as vault:
+        vault.seal(track_result(orl_faces(shared_data, 1)[0]))
+    fd = os.open(folder / SYNC_LOCK, os.O_RDWR | os.O_CREAT)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # as a running `facesel sync` holds it
+    try:
+        with pytest.raises(RuntimeError, match="another facesel sync"):
+            sync_vault(folder, store)
+    finally:
+        os.close(fd)
+    assert sync_vault(folder, store).stored == 1
+    store.close()

@@ -25,6 +25,7 @@ may keep sealing into it meanwhile (SQLite and the audit log are safe across pro
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import logging
 import os
@@ -43,6 +44,7 @@ from facesel.vault.opening import open_index
 from facesel.vault.store import record_path
 
 FORWARDED = "forwarded"
+SYNC_LOCK = ".sync.lock"  # one forwarder per vault at a time (two would log each deletion twice)
 _log = logging.getLogger("facesel.central")
 
 
@@ -116,6 +118,8 @@ def sync_vault(vault_dir: str | os.PathLike, central: PostgresVault, batch_size:
     ------
     CentralUnavailableError
         When the central store cannot be reached; every record not yet committed stays local.
+    RuntimeError
+        When another forwarder is working on ``vault_dir``.
     ValueError
         When the vault and the central store belong to different authorities.
     """
@@ -123,6 +127,19 @@ def sync_vault(vault_dir: str | os.PathLike, central: PostgresVault, batch_size:
     vault_dir = Path(vault_dir)
     if not (vault_dir / "authority.pub").is_file():
         raise FileNotFoundError(f"no vault at {vault_dir} (authority.pub missing)")
+    lock_fd = os.open(vault_dir / SYNC_LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(lock_fd)
+        raise RuntimeError(f"another facesel sync is forwarding {vault_dir}; try again when it is done") from None
+    try:
+        return _sync_locked(vault_dir, central, batch_size, clock)
+    finally:
+        os.close(lock_fd)  # releases the flock
+
+
+def _sync_locked(vault_dir: Path, central: PostgresVault, batch_size: int, clock) -> SyncReport:
     local = _LocalVault(vault_dir, clock)
     report = SyncReport()
     try:

@@ -175,8 +175,8 @@ def positive_int(text: str) -> int:
     return value
 
 
-def add_central_argument(p: argparse.ArgumentParser, required_help: str = "the central store") -> None:
-    p.add_argument("--central", metavar="DSN", help=f"{required_help}: PostgreSQL connection string "
+def add_central_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--central", metavar="DSN", help=f"the central store: PostgreSQL connection string "
                    f"(default: ${ENV_DSN})")
 
 
