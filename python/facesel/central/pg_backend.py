@@ -106,8 +106,8 @@ class PostgresVault(VaultBackend):
         try:
             with _reachable(self.location):
                 versions = applied_versions(self.conn)
-                row = self.conn.execute("SELECT public_json, store_id FROM authority").fetchone() \
-                    if versions else None
+                row = self.conn.execute("SELECT public_json, store_id, blob_url, blob_endpoint, blob_threshold "
+                                        "FROM authority").fetchone() if versions == list(range(1, LATEST + 1)) else None
             if versions and max(versions) > LATEST:
                 raise RuntimeError(f"central store {self.location} has schema version {max(versions)}, newer than "
                                    f"this facesel ({LATEST}); upgrade facesel")
@@ -116,6 +116,11 @@ class PostgresVault(VaultBackend):
                                    "run 'facesel central init'")
             self._authority = AuthorityPublic.from_dict(json.loads(row[0]), f"central store {self.location}")
             self.store_id = row[1]
+            self.blobs, self.blob_threshold = None, row[4]
+            if row[2] is not None:
+                from facesel.central.blobs import S3BlobStore
+
+                self.blobs = S3BlobStore(row[2], row[3])
         except BaseException:
             self.conn.close()
             raise
@@ -125,14 +130,22 @@ class PostgresVault(VaultBackend):
 
     @classmethod
     def create(cls, dsn: str, authority_public: AuthorityPublic, clock: Callable[[], float] = time.time,
-               connect_timeout: float = 10) -> PostgresVault:
+               connect_timeout: float = 10, blob_url: str | None = None, blob_endpoint: str | None = None,
+               blob_threshold: int = 1 << 20) -> PostgresVault:
         """Migrate the schema and bind the store to ``authority_public`` (idempotent for the same authority).
+
+        ``blob_url`` (``s3://BUCKET[/PREFIX]``, with ``blob_endpoint`` for a non-AWS service) puts
+        the ciphertext of records of ``blob_threshold`` bytes or more into object storage
+        (:mod:`facesel.central.blobs`); every client of the store reads these settings from it.
 
         Raises
         ------
         ValueError
-            When the store already belongs to another authority.
+            When the store already belongs to another authority, or already uses another bucket.
         """
+        if blob_url is not None and (isinstance(blob_threshold, bool) or not isinstance(blob_threshold, int)
+                                     or blob_threshold < 1):
+            raise ValueError(f"blob_threshold must be an integer >= 1, got {blob_threshold!r}")
         if not isinstance(authority_public, AuthorityPublic):
             raise TypeError(f"authority_public must be an AuthorityPublic, got {type(authority_public).__name__}")
         location = describe_dsn(dsn)
@@ -156,6 +169,8 @@ class PostgresVault(VaultBackend):
                                          f"{authority_public.authority_id}")
                     else:
                         cls._extend_authority(conn, authority_public, clock)
+                    if blob_url is not None:
+                        cls._configure_blobs(conn, clock, blob_url, blob_endpoint, blob_threshold)
         finally:
             conn.close()
         return cls(dsn, clock, connect_timeout)
@@ -170,6 +185,19 @@ class PostgresVault(VaultBackend):
             conn.execute("UPDATE authority SET public_json = %s", (json.dumps(given.to_dict()),))
             pg_audit.append(conn, clock(), "authority-extended", authority_id=given.authority_id,
                             epochs=len(given.epochs))
+
+    @staticmethod
+    def _configure_blobs(conn: psycopg.Connection, clock, url: str, endpoint: str | None, threshold: int) -> None:
+        from facesel.central.blobs import S3BlobStore
+
+        S3BlobStore(url, endpoint)  # validates the URL
+        current = conn.execute("SELECT blob_url FROM authority").fetchone()[0]
+        if current is not None and current != url:
+            raise ValueError(f"the central store keeps large records in {current}; it cannot switch to {url}")
+        conn.execute("UPDATE authority SET blob_url = %s, blob_endpoint = %s, blob_threshold = %s",
+                     (url, endpoint, threshold))
+        pg_audit.append(conn, clock(), "object-storage-configured", blob_url=url, blob_endpoint=endpoint,
+                        blob_threshold=threshold)
 
     # -- camera registry ----------------------------------------------------------------------
 
@@ -229,7 +257,7 @@ class PostgresVault(VaultBackend):
         """
         now = float(self.clock())
         cutoff = now - self._authority.retention_seconds
-        checked: list[tuple[bytes, object] | Arrival] = []
+        checked: list[tuple[bytes, object, str | None] | Arrival] = []
         for data in records:
             try:
                 parsed = verify_record(data, self._authority.authority_id, self.camera)
@@ -238,25 +266,33 @@ class PostgresVault(VaultBackend):
                 continue
             if parsed.header["sealed_at"] < cutoff:
                 checked.append(Arrival(parsed.record_id, "expired", "older than the retention period"))
+            elif self.blobs is not None and len(data) >= self.blob_threshold:
+                # Object first, row second: a row never points to a missing object; an object
+                # without a row (a crash in between) is ciphertext nobody lists, and is reused
+                # when the record is delivered again.
+                try:
+                    checked.append((bytes(data), parsed, self.blobs.put(parsed.record_id, bytes(data))))
+                except RecordError as err:
+                    checked.append(Arrival(parsed.record_id, "rejected", str(err)))
             else:
-                checked.append((bytes(data), parsed))
+                checked.append((bytes(data), parsed, None))
         with _reachable(self.location), self.conn.transaction():
             # Take the audit lock first: every writer then orders its inserts the same way (no deadlock).
             self.conn.execute("SELECT pg_advisory_xact_lock(%s)", (AUDIT_LOCK,))
-            out = [item if isinstance(item, Arrival) else self._insert(item[0], item[1], now) for item in checked]
+            out = [item if isinstance(item, Arrival) else self._insert(*item, now) for item in checked]
             for arrival in out:
                 if arrival.status == "rejected":
                     pg_audit.append(self.conn, now, "rejected", record_id=arrival.record_id, reason=arrival.reason)
         return out
 
-    def _insert(self, data: bytes, parsed, now: float) -> Arrival:
+    def _insert(self, data: bytes, parsed, key: str | None, now: float) -> Arrival:
         header = parsed.header
         digest = hashlib.sha256(data).hexdigest()
         row = IndexRow.from_header(header, len(data), digest)
         inserted = self.conn.execute(
-            f"INSERT INTO records ({','.join(COLUMNS)}, received_at, data) "
-            f"VALUES ({','.join(['%s'] * (len(COLUMNS) + 2))}) ON CONFLICT (record_id) DO NOTHING RETURNING record_id",
-            (*(getattr(row, c) for c in COLUMNS), now, data)).fetchone()
+            f"INSERT INTO records ({','.join(COLUMNS)}, received_at, data, blob_key) "
+            f"VALUES ({','.join(['%s'] * (len(COLUMNS) + 3))}) ON CONFLICT (record_id) DO NOTHING RETURNING record_id",
+            (*(getattr(row, c) for c in COLUMNS), now, None if key else data, key)).fetchone()
         if inserted is None:
             stored = self.conn.execute("SELECT sha256 FROM records WHERE record_id = %s", (row.record_id,)).fetchone()
             if stored[0] == digest:
@@ -295,10 +331,14 @@ class PostgresVault(VaultBackend):
 
     def read(self, record_id: str) -> bytes:
         with _reachable(self.location):
-            row = self.conn.execute("SELECT data FROM records WHERE record_id = %s AND purged_at IS NULL",
+            row = self.conn.execute("SELECT data, blob_key FROM records WHERE record_id = %s AND purged_at IS NULL",
                                     (record_id,)).fetchone()
         if row is None:
             raise RecordError(f"record {record_id}: not in central store {self.location} (never arrived, or purged)")
+        if row[1] is not None:
+            if self.blobs is None:
+                raise RecordError(f"record {record_id} is in object storage, but the store names none")
+            return self.blobs.get(row[1])  # the caller checks its digest against the row and the log
         return bytes(row[0])
 
     def logged_digests(self, record_ids: list[str]) -> dict[str, str]:
@@ -334,17 +374,25 @@ class PostgresVault(VaultBackend):
         cutoff = now - self._authority.retention_seconds
         total = 0
         while True:
+            with _reachable(self.location):
+                candidates = self.conn.execute(
+                    "SELECT record_id, blob_key FROM records WHERE purged_at IS NULL AND sealed_at < %s "
+                    "ORDER BY sealed_at LIMIT %s", (cutoff, _PURGE_CHUNK)).fetchall()
+            for _, key in candidates:
+                if key is not None:
+                    # Object first: a crash before the row is marked leaves an expired row whose
+                    # object is gone, which the next purge marks; never a purged row with an object.
+                    self.blobs.delete(key)
             with _reachable(self.location), self.conn.transaction():
                 self.conn.execute("SELECT pg_advisory_xact_lock(%s)", (AUDIT_LOCK,))
                 doomed = self.conn.execute(
-                    "UPDATE records SET data = NULL, purged_at = %s WHERE record_id IN (SELECT record_id FROM records "
-                    "WHERE purged_at IS NULL AND sealed_at < %s ORDER BY sealed_at LIMIT %s) "
-                    "RETURNING record_id, epoch_id, sealed_at", (now, cutoff, _PURGE_CHUNK)).fetchall()
+                    "UPDATE records SET data = NULL, purged_at = %s WHERE record_id = ANY(%s) AND purged_at IS NULL "
+                    "RETURNING record_id, epoch_id, sealed_at", (now, [c[0] for c in candidates])).fetchall()
                 for record_id, epoch_id, sealed_at in sorted(doomed, key=lambda r: (r[2], r[0])):
                     pg_audit.append(self.conn, now, "purge", record_id=record_id, epoch_id=epoch_id,
                                     sealed_at=sealed_at, reason="retention")
             total += len(doomed)
-            if len(doomed) < _PURGE_CHUNK:
+            if len(candidates) < _PURGE_CHUNK:
                 return total
 
     def close(self) -> None:

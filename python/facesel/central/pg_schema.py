@@ -89,10 +89,32 @@ CREATE TRIGGER records_no_delete BEFORE DELETE ON records
     FOR EACH ROW EXECUTE FUNCTION facesel_refuse_change();
 """
 
+# Large records: ciphertext in an S3-compatible bucket, row and log entry here (facesel.central.blobs).
+_V3_OBJECT_STORAGE = """
+ALTER TABLE authority ADD COLUMN blob_url text, ADD COLUMN blob_endpoint text,
+    ADD COLUMN blob_threshold integer CHECK (blob_threshold > 0);
+ALTER TABLE records ADD COLUMN blob_key text;
+ALTER TABLE records DROP CONSTRAINT records_check;
+ALTER TABLE records ADD CONSTRAINT records_payload CHECK (
+    CASE WHEN purged_at IS NOT NULL THEN data IS NULL ELSE (data IS NULL) <> (blob_key IS NULL) END);
+CREATE OR REPLACE FUNCTION facesel_records_purge_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.data IS NULL AND NEW.purged_at IS NOT NULL AND OLD.purged_at IS NULL
+       AND (NEW.record_id, NEW.camera_id, NEW.epoch_id, NEW.sealed_at, NEW.sha256, NEW.size, NEW.blob_key)
+           IS NOT DISTINCT FROM
+           (OLD.record_id, OLD.camera_id, OLD.epoch_id, OLD.sealed_at, OLD.sha256, OLD.size, OLD.blob_key)
+    THEN
+        RETURN NEW;
+    END IF;
+    RAISE EXCEPTION 'facesel: records are immutable except for retention (record %)', OLD.record_id;
+END $$;
+"""
+
 # (version, name, SQL): applied in this order.
 MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (1, "records, cameras, authority, audit log", _V1_TABLES),
     (2, "append-only audit log and immutable records", _V2_GUARDS),
+    (3, "large records in object storage", _V3_OBJECT_STORAGE),
 )
 
 LATEST = MIGRATIONS[-1][0]

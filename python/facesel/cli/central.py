@@ -44,9 +44,11 @@ def _init(args: argparse.Namespace) -> int:
     from facesel.central.pg_backend import PostgresVault
     from facesel.vault.keys import AuthorityPublic
 
-    with PostgresVault.create(central_dsn(args), AuthorityPublic.load(Path(args.authority))) as store:
+    with PostgresVault.create(central_dsn(args), AuthorityPublic.load(Path(args.authority)), blob_url=args.blobs,
+                              blob_endpoint=args.blob_endpoint, blob_threshold=args.blob_threshold) as store:
+        blobs = f"; records of {store.blob_threshold} bytes or more in {store.blobs.url}" if store.blobs else ""
         print(f"central store {store.location} ready for authority {store.authority.authority_id} "
-              f"(store id {store.store_id})")
+              f"(store id {store.store_id}){blobs}")
     return 0
 
 
@@ -193,6 +195,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = sub.add_parser("init", help="create or upgrade the schema and bind the store to an authority")
     add_central_argument(p)
     p.add_argument("--authority", required=True, help="the authority's public file (authority.pub)")
+    p.add_argument("--blobs", metavar="s3://BUCKET[/PREFIX]", help="keep the ciphertext of large records (long "
+                   "clips) in this S3-compatible bucket; credentials from the usual AWS variables or files")
+    p.add_argument("--blob-endpoint", metavar="URL", help="endpoint of a non-AWS service (MinIO, Ceph, ...)")
+    p.add_argument("--blob-threshold", type=positive_int, default=1 << 20, metavar="BYTES",
+                   help="records of this size or more go to the bucket (default 1 MiB)")
     p.set_defaults(func=_init)
 
     p = sub.add_parser("register-camera", help="accept records from these cameras")
