@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -61,19 +61,25 @@ class TrackerUpdate:
         Ids of confirmed tracks that closed on this call (unseen for more than ``max_age`` updates).
     dropped : (K,) int64
         Ids of tentative (never confirmed) tracks that died on this call.
+    evicted : (E,) int64
+        The ids in ``closed`` or ``dropped`` that ended early because the tracker holds at most
+        ``max_tracks`` open tracks (see :class:`Tracker`); empty in normal operation.
     """
 
     track_ids: np.ndarray
     confirmed: np.ndarray
     closed: np.ndarray
     dropped: np.ndarray
+    evicted: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
 
 class Tracker:
     """Associates face boxes frame to frame and runs the track life cycle.
 
     Association is one-to-one and optimal (Hungarian method, Jonker-Volgenant shortest augmenting
-    paths, on the gated cost matrix), so that two faces passing close to each other do not swap ids.
+    paths, on the gated costs), so that two faces passing close to each other do not swap ids. Only
+    the pairs inside the gate are considered and each connected group of them is solved on its own
+    (the same optimum as solving the whole matrix), so a crowd costs about as much as its groups.
 
     Parameters
     ----------
@@ -85,12 +91,21 @@ class Tracker:
     min_iou : float in (0, 1]
     min_hits : int >= 1
         Detections after which a track is confirmed.
-    max_age : int >= 0
+    max_age : int in [0, 10000]
         A track ends when it has been unseen for more than this many updates: reported in
         ``closed`` if it was confirmed, in ``dropped`` if it was still tentative.
     predict_motion : bool
         Move each track's box by its smoothed velocity before association (keeps crossing faces
         apart). False uses the last seen box, as in the paper.
+    max_tracks : int in [1, 2**20]
+        At most this many open tracks, which bounds the cost of one update. When an update would
+        leave more, tracks end early (in ``closed`` or ``dropped`` as usual, and listed in
+        ``evicted``) in this order: unseen for longest first, then tentative before confirmed,
+        then fewer detections, then the newest. With churn, stale tracks go first; when one frame
+        alone has more detections than the bound, that frame's new tentative tracks go first.
+    association : {"components", "dense"}
+        "components" (default) solves each connected group of feasible pairs on its own;
+        "dense" solves the whole (tracks x detections) matrix, the former solver, kept to compare.
 
     Raises
     ------
@@ -113,14 +128,20 @@ class Tracker:
         max_age: int = 10,
         *,
         predict_motion: bool = True,
+        max_tracks: int = 4096,
+        association: str = "components",
     ) -> None:
-        self._impl = _core.Tracker(metric, max_distance, min_iou, min_hits, max_age, predict_motion)
+        self._impl = _core.Tracker(
+            metric, max_distance, min_iou, min_hits, max_age, predict_motion, max_tracks, association
+        )
         self.metric = metric
         self.max_distance = float(max_distance)
         self.min_iou = float(min_iou)
         self.min_hits = int(min_hits)
         self.max_age = int(max_age)
         self.predict_motion = predict_motion
+        self.max_tracks = int(max_tracks)
+        self.association = association
 
     def update(self, boxes: np.ndarray) -> TrackerUpdate:
         """Advance by one frame.
@@ -152,7 +173,8 @@ class Tracker:
     def __repr__(self) -> str:
         return (
             f"Tracker(metric={self.metric!r}, max_distance={self.max_distance}, min_iou={self.min_iou}, "
-            f"min_hits={self.min_hits}, max_age={self.max_age}, predict_motion={self.predict_motion})"
+            f"min_hits={self.min_hits}, max_age={self.max_age}, predict_motion={self.predict_motion}, "
+            f"max_tracks={self.max_tracks}, association={self.association!r})"
         )
 
 
