@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -10,7 +11,13 @@ from facesel import _backend, _core
 
 
 def gaussian_log_rp(
-    x: np.ndarray, mu: np.ndarray, log_sigma: np.ndarray, *, device: str = "auto", threads: int = 1
+    x: np.ndarray,
+    mu: np.ndarray,
+    log_sigma: np.ndarray,
+    *,
+    device: str = "auto",
+    threads: int = 1,
+    stream: int | None = None,
 ) -> np.ndarray:
     """Gaussian log reconstruction probability of a VAE, averaged over L latent samples.
 
@@ -22,27 +29,48 @@ def gaussian_log_rp(
         The inputs, flattened (e.g. D = 64*64 grey pixels scaled to [0, 1]).
     mu, log_sigma : (N, L, D) float32
         Decoder means and log standard deviations for L latent samples per input.
-    device : {"auto", "cpu", "cuda"}
-        "auto" uses the CUDA kernel when a device is usable, else the CPU core.
+    device : {"auto", "cpu", "cuda", "cuda:N"}
+        "cpu" never touches the GPU. "cuda" / "cuda:N" runs the CUDA kernel on device 0 / N and
+        raises RuntimeError when that device is not usable or fails. "auto" uses CUDA device 0
+        when it passed the probe, else the CPU; if CUDA fails (at the probe or during a call), it
+        warns once (:class:`facesel.CudaFallbackWarning`) and computes on the CPU from then on.
     threads : int in [1, 256]
         CPU threads (rows are split between them; the result does not depend on it). Default 1:
-        on a busy machine more threads can be slower. Ignored on the CUDA path.
+        on a busy machine more threads can be slower. Not used on the GPU.
+    stream : int, optional
+        A ``cudaStream_t`` as an integer (e.g. ``torch.cuda.current_stream().cuda_stream``) to
+        order the GPU work after the caller's; default: facesel's own stream. GPU only.
 
     Returns
     -------
     (N,) float64
+        Never NaN; -inf where every sample's likelihood is below the double range.
 
     Raises
     ------
     ValueError, TypeError
         For a wrong shape, dtype, rank or a non-finite value, naming the argument.
+    RuntimeError
+        For ``device="cuda"`` when CUDA is not usable or fails.
     """
-    if not isinstance(device, str) or device not in ("auto", "cpu", "cuda"):
-        raise ValueError(f"device must be 'auto', 'cpu' or 'cuda', got {device!r}")
-    if device == "cuda" and not _backend.HAS_CUDA:
-        raise RuntimeError("device='cuda' was asked for but no usable CUDA device (facesel.HAS_CUDA is False)")
-    if device != "cpu" and _backend.HAS_CUDA:
-        return _backend._cuda.gaussian_log_rp(x, mu, log_sigma)
+    kind, index = _backend.parse_device(device)
+    # Checked here too, so that a bad value fails the same way on the GPU path (which ignores it).
+    if isinstance(threads, bool) or not isinstance(threads, numbers.Integral):
+        raise TypeError(f"threads must be an int, got {threads!r} of type {type(threads).__name__}")
+    if not 1 <= threads <= 256:
+        raise ValueError(f"threads must be in [1, 256], got {threads}")
+    if stream is not None and kind == "cpu":
+        raise ValueError(f"stream is for the GPU only, got stream={stream!r} with device='cpu'")
+    if kind == "cuda":
+        _backend.require_cuda(index)
+        return _backend._cuda.gaussian_log_rp(x, mu, log_sigma, index, stream)
+    if kind == "auto":
+        if _backend.cuda_usable(index):
+            try:
+                return _backend._cuda.gaussian_log_rp(x, mu, log_sigma, index, stream)
+            except _backend._cuda.CudaError as err:
+                _backend.mark_failed(index, str(err))
+        _backend.warn_fallback_once(index)
     return _core.gaussian_log_rp(x, mu, log_sigma, threads)
 
 
