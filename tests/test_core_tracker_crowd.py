@@ -171,3 +171,15 @@ def test_new_settings_are_validated_naming_the_value(kwargs, needle):
         facesel.Tracker(max_tracks=2.5)
     with pytest.raises(TypeError, match="association must be a str"):
         facesel.Tracker(association=None)
+
+
+@pytest.mark.parametrize("association", ["components", "dense"])
+def test_pairs_at_the_edge_of_the_gate_are_found(association):
+    """A small track and a large detection: the gate is 0.5 * sqrt(20 * 80) = 20 px of centre
+    distance, the widest the candidate search must reach; just inside matches, just outside not."""
+    for dx, same in ((19.9, True), (20.1, False)):
+        tracker = facesel.Tracker(max_distance=0.5, predict_motion=False, association=association)
+        first = tracker.update(square(500, 500, 20)[None]).track_ids[0]
+        boxes = np.stack([square(900, 900, 30), square(500 + dx, 500, 80)])
+        got = tracker.update(boxes).track_ids[1]
+        assert (got == first) == same, f"dx={dx}"
