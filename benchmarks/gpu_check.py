@@ -40,7 +40,8 @@ def best_seconds(func, repeats: int) -> float:
 
 def smoke() -> int:
     """Every path of the kernel once: vector loads (D % 4 == 0), scalar loads, several staging
-    chunks, growing buffers, extreme log_sigma (double fallback, -inf samples), the caller's stream."""
+    chunks, growing buffers, extreme log_sigma (double fallback, -inf samples), and the
+    device-memory entry point (with inf/NaN detection on the device)."""
     import facesel
 
     if not facesel.HAS_CUDA:
@@ -59,7 +60,47 @@ def smoke() -> int:
         ok = np.allclose(got, want, rtol=1e-6) and np.array_equal(np.isfinite(got), np.isfinite(want))
         failures += not ok
         print(f"smoke N={n} L={samples} D={d}: {'ok' if ok else 'MISMATCH'}")
+    failures += device_memory_smoke()
     return 1 if failures else 0
+
+
+class OnDevice:
+    """A float32 array copied to GPU 0 by ONNX Runtime, shown through __cuda_array_interface__."""
+
+    def __init__(self, array: np.ndarray):
+        import onnxruntime as ort
+
+        self.value = ort.OrtValue.ortvalue_from_numpy(np.ascontiguousarray(array, np.float32), "cuda", 0)
+        self.__cuda_array_interface__ = {"shape": array.shape, "typestr": "<f4", "data": (self.value.data_ptr(), True),
+                                         "strides": None, "version": 3}
+
+
+def device_memory_smoke() -> int:
+    """The device-memory entry point on arrays that live on the GPU (needs onnxruntime-gpu)."""
+    import onnxruntime as ort
+
+    import facesel
+
+    if "CUDAExecutionProvider" not in ort.get_available_providers():
+        print("smoke device memory: skipped (no onnxruntime-gpu to put arrays on the GPU)")
+        return 0
+    failures = 0
+    for n, samples, d in [(4, 3, 4096), (3, 2, 4099)]:
+        x, mu, ls = make_inputs(n, samples, d, seed=d)
+        want = facesel.gaussian_log_rp(x, mu, ls, device="cpu")
+        got = facesel.gaussian_log_rp(OnDevice(x), OnDevice(mu), OnDevice(ls), device="cuda")
+        ok = np.allclose(got, want, rtol=1e-6)
+        failures += not ok
+        print(f"smoke device memory N={n} L={samples} D={d}: {'ok' if ok else 'MISMATCH'}")
+    x, mu, ls = make_inputs(2, 2, 64)
+    ls[1, 1, 3] = np.nan
+    try:
+        facesel.gaussian_log_rp(OnDevice(x), OnDevice(mu), OnDevice(ls), device="cuda")
+        print("smoke device memory NaN: NOT DETECTED")
+        failures += 1
+    except ValueError as err:
+        print(f"smoke device memory NaN: ok ({err})")
+    return failures
 
 
 def reduction() -> None:

@@ -33,6 +33,8 @@ DeviceState& device_state(int device) {
     // Timing off: these events only order work, and timing makes each record more expensive.
     check(cudaEventCreateWithFlags(&slot.consumed, cudaEventDisableTiming), "cudaEventCreateWithFlags");
   }
+  check(cudaMalloc(&state->device_flag, sizeof(unsigned)), "cudaMalloc(flag)");
+  check(cudaMallocHost(&state->host_flag, sizeof(unsigned)), "cudaMallocHost(flag)");
   DeviceState& ref = *state;
   states.emplace(device, std::move(state));
   return ref;

@@ -32,6 +32,8 @@ struct DeviceState {
   double* host_ll = nullptr;  // pinned
   std::size_t host_ll_capacity = 0;
   PinnedSlot slots[2];
+  unsigned* device_flag = nullptr;  // non-finite input bits, for caller device memory
+  unsigned* host_flag = nullptr;    // pinned
 };
 
 /// The state of `device`, created on first use (its stream and events); the caller holds

@@ -14,6 +14,12 @@ class CudaError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// Bad input found only on the device (caller memory): maps to ValueError, not to a CUDA failure.
+class InputError : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
 enum class ProbeStatus {
   Ok = 0,
   Unavailable = 1,  ///< no NVIDIA driver or no device: the CPU is the expected path, silently
@@ -42,6 +48,13 @@ int device_count();
 /// module's own non-blocking stream on that device. Throws CudaError.
 void gaussian_log_rp(const float* x, const float* mu, const float* log_sigma, std::int64_t n, std::int64_t l,
                      std::int64_t d, double* out, int device, std::uintptr_t stream);
+
+/// The same on the caller's device memory (e.g. a CUDA tensor's data pointer): x (n, d), mu and
+/// log_sigma (n, l, d), float32, C-contiguous, all on `device`; no staging, no copy of the inputs.
+/// Only the (n, l) per-sample values come back to the host. Throws InputError when a pointer is
+/// not memory of `device` or an input holds inf/NaN (checked in the kernel), CudaError otherwise.
+void gaussian_log_rp_device_memory(const float* x, const float* mu, const float* log_sigma, std::int64_t n,
+                                   std::int64_t l, std::int64_t d, double* out, int device, std::uintptr_t stream);
 
 /// Milliseconds per launch of the kernel alone (inputs copied to the device once, outside the
 /// timing; CUDA events around `repeats` launches on the legacy stream), for benchmarks/gpu_check.

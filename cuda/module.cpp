@@ -45,6 +45,7 @@ void require_device() {
 PYBIND11_MODULE(_cuda, m) {
   m.doc() = "facesel's CUDA kernels (private: use the facesel package)";
   py::register_exception<facesel::cuda::CudaError>(m, "CudaError", PyExc_RuntimeError);
+  py::register_exception<facesel::cuda::InputError>(m, "InputError", PyExc_ValueError);
   m.def("device_count", &facesel::cuda::device_count, "Number of CUDA devices (0 without device or driver).");
   m.def(
       "probe",
@@ -84,6 +85,42 @@ PYBIND11_MODULE(_cuda, m) {
       py::arg("x"), py::arg("mu"), py::arg("log_sigma"), py::arg("device") = 0, py::arg("stream") = py::none(),
       "x (N, D) float32, mu and log_sigma (N, L, D) float32 -> (N,) float64, on CUDA device `device`;\n"
       "stream: a cudaStream_t as an int (None: the module's own stream). Raises CudaError (a RuntimeError).");
+  m.def(
+      "gaussian_log_rp_device",
+      [](const py::object& x_ptr, const py::object& mu_ptr, const py::object& log_sigma_ptr, const py::object& n_obj,
+         const py::object& l_obj, const py::object& d_obj, const py::object& device, const py::object& stream) {
+        const std::int64_t n = as_int64(n_obj, "n"), l = as_int64(l_obj, "l"), d = as_int64(d_obj, "d");
+        // Bounds that keep n * l * d far from int64 overflow (2^62 elements is beyond any device).
+        if (n < 0 || l < 1 || d < 1 || n > (std::int64_t{1} << 40) || l > (std::int64_t{1} << 20) ||
+            d > (std::int64_t{1} << 40) || n * l > (std::int64_t{1} << 40) || (n * l) > (std::int64_t{1} << 62) / d) {
+          throw py::value_error("shape (n, l, d) = (" + std::to_string(n) + ", " + std::to_string(l) + ", " +
+                                std::to_string(d) + ") is out of range (n >= 0, l >= 1, d >= 1)");
+        }
+        const float* ptrs[3];
+        const char* names[3] = {"x", "mu", "log_sigma"};
+        const py::object* objs[3] = {&x_ptr, &mu_ptr, &log_sigma_ptr};
+        for (int k = 0; k < 3; ++k) {
+          const std::int64_t p = as_int64(*objs[k], names[k]);
+          if (p <= 0 || p % 4 != 0) {
+            throw py::value_error(std::string(names[k]) + " must be a non-null, 4-byte aligned device pointer, got " +
+                                  std::to_string(p));
+          }
+          ptrs[k] = reinterpret_cast<const float*>(static_cast<std::uintptr_t>(p));
+        }
+        const int index = as_device(device);
+        const std::uintptr_t handle = as_stream(stream);
+        require_device();
+        py::array_t<double> out(n);
+        double* out_ptr = out.mutable_data();
+        {
+          py::gil_scoped_release release;
+          facesel::cuda::gaussian_log_rp_device_memory(ptrs[0], ptrs[1], ptrs[2], n, l, d, out_ptr, index, handle);
+        }
+        return out;
+      },
+      py::arg("x_ptr"), py::arg("mu_ptr"), py::arg("log_sigma_ptr"), py::arg("n"), py::arg("l"), py::arg("d"),
+      py::arg("device") = 0, py::arg("stream") = py::none(),
+      "Device pointers of x (n, d), mu and log_sigma (n, l, d) float32 C-contiguous -> (n,) float64 on the host.");
   m.def(
       "_time_kernel_ms",
       [](const py::object& x, const py::object& mu, const py::object& log_sigma, const py::object& device,

@@ -43,6 +43,10 @@ class FakeCuda:
             raise FakeCudaError("CUDA kernel sample_log_likelihoods failed: cudaErrorIllegalAddress: an illegal memory access")
         return _core.gaussian_log_rp(x, mu, log_sigma, 1) + 0.0
 
+    def gaussian_log_rp_device(self, x_ptr, mu_ptr, log_sigma_ptr, n, l, d, device=0, stream=None):
+        self.calls.append(("device memory", x_ptr, mu_ptr, log_sigma_ptr, n, l, d, device, stream))
+        return np.full(n, -1.0)
+
 
 @pytest.fixture
 def fake_cuda(monkeypatch):
@@ -223,3 +227,69 @@ def test_import_does_not_probe_and_a_forked_child_probes_again():
         "print(os.read(r, 10).decode())\n"
     )
     assert out.split() == ["0", "1", "0"], out
+
+
+class FakeDeviceArray:
+    """Something that says it is a CUDA array (``__cuda_array_interface__`` version 3)."""
+
+    def __init__(self, shape, pointer=0x7F0000000000, typestr="<f4", strides=None, **extra):
+        self.__cuda_array_interface__ = {"shape": tuple(shape), "typestr": typestr, "data": (pointer, False),
+                                         "strides": strides, "version": 3, **extra}
+
+
+def device_inputs(n=3, l=2, d=16):
+    return FakeDeviceArray((n, d), 0x1000), FakeDeviceArray((n, l, d), 0x2000), FakeDeviceArray((n, l, d), 0x3000)
+
+
+def test_device_arrays_go_to_the_device_entry_with_their_pointers(fake_cuda):
+    fake = fake_cuda(probe_code=0)
+    out = facesel.gaussian_log_rp(*device_inputs(), device="cuda:0", stream=7)
+    np.testing.assert_array_equal(out, [-1.0, -1.0, -1.0])
+    assert fake.calls == [("device memory", 0x1000, 0x2000, 0x3000, 3, 2, 16, 0, 7)]
+    facesel.gaussian_log_rp(*device_inputs(), device="auto")  # no CPU fallback for device memory
+    assert fake.calls[-1][0] == "device memory"
+    empty = facesel.gaussian_log_rp(*device_inputs(n=0))
+    assert empty.shape == (0,) and len(fake.calls) == 2
+
+
+def test_device_arrays_without_a_usable_gpu_raise_even_for_auto(fake_cuda):
+    fake_cuda(probe_code=1, probe_message="no CUDA device")
+    with pytest.raises(RuntimeError, match="no CUDA device"):
+        facesel.gaussian_log_rp(*device_inputs())
+
+
+@pytest.mark.parametrize(
+    "change, error, needle",
+    [
+        (lambda a: (a[0], a[1], np.zeros((3, 2, 16), np.float32)), TypeError, "log_sigma not on the device"),
+        (lambda a: (FakeDeviceArray((3, 16), typestr="<f8"), a[1], a[2]), TypeError, "x must be a float32 device array"),
+        (lambda a: (FakeDeviceArray((3, 16, 1)), a[1], a[2]), ValueError, "x must have 2 dimensions"),
+        (lambda a: (a[0], FakeDeviceArray((3, 2, 16), strides=(4, 12, 24)), a[2]), ValueError, "mu must be C-contiguous"),
+        (lambda a: (a[0], FakeDeviceArray((4, 2, 16)), a[2]), ValueError, "mu must have shape"),
+        (lambda a: (a[0], a[1], FakeDeviceArray((3, 3, 16))), ValueError, "log_sigma must have the shape of mu"),
+        (lambda a: (a[0], a[1], FakeDeviceArray((3, 2, 16), mask=object())), ValueError, "log_sigma: masked"),
+    ],
+)
+def test_bad_device_arrays_name_the_argument(fake_cuda, change, error, needle):
+    fake = fake_cuda(probe_code=0)
+    with pytest.raises(error, match=needle):
+        facesel.gaussian_log_rp(*change(device_inputs()))
+    assert fake.calls == []
+
+
+def test_device_arrays_refuse_the_cpu(fake_cuda):
+    fake = fake_cuda(probe_code=0)
+    with pytest.raises(ValueError, match="device='cpu' cannot read them"):
+        facesel.gaussian_log_rp(*device_inputs(), device="cpu")
+    assert fake.probes == []
+
+
+@pytest.mark.skipif(not _backend.cuda_compiled or facesel.HAS_CUDA, reason="needs the CUDA module without a device")
+def test_real_device_entry_validates_then_reports_no_device():
+    real = _backend._cuda
+    with pytest.raises(ValueError, match="x must be a non-null, 4-byte aligned device pointer, got 0"):
+        real.gaussian_log_rp_device(0, 16, 32, 1, 1, 4)
+    with pytest.raises(ValueError, match=r"shape \(n, l, d\) = \(1, 0, 4\) is out of range"):
+        real.gaussian_log_rp_device(16, 16, 32, 1, 0, 4)
+    with pytest.raises(RuntimeError, match="no usable CUDA device"):
+        real.gaussian_log_rp_device(16, 32, 64, 1, 1, 4)

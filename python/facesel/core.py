@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from facesel import _backend, _core
+from facesel import _backend, _core, _device_arrays
 
 
 def gaussian_log_rp(
@@ -41,6 +41,11 @@ def gaussian_log_rp(
         A ``cudaStream_t`` as an integer (e.g. ``torch.cuda.current_stream().cuda_stream``) to
         order the GPU work after the caller's; default: facesel's own stream. GPU only.
 
+    x, mu and log_sigma may also be CUDA device arrays (anything with ``__cuda_array_interface__``:
+    CuPy arrays, PyTorch CUDA tensors), all three float32, C-contiguous, on the chosen GPU: they
+    are then reduced where they are, with no copy of the inputs, and inf/NaN is detected on the
+    device. There is no CPU fallback for device arrays: "auto" behaves as "cuda".
+
     Returns
     -------
     (N,) float64
@@ -61,6 +66,8 @@ def gaussian_log_rp(
         raise ValueError(f"threads must be in [1, 256], got {threads}")
     if stream is not None and kind == "cpu":
         raise ValueError(f"stream is for the GPU only, got stream={stream!r} with device='cpu'")
+    if any(_device_arrays.is_device_array(a) for a in (x, mu, log_sigma)):
+        return _log_rp_of_device_arrays(x, mu, log_sigma, kind, index, stream)
     if kind == "cuda":
         _backend.require_cuda(index)
         return _backend._cuda.gaussian_log_rp(x, mu, log_sigma, index, stream)
@@ -72,6 +79,31 @@ def gaussian_log_rp(
                 _backend.mark_failed(index, str(err))
         _backend.warn_fallback_once(index)
     return _core.gaussian_log_rp(x, mu, log_sigma, threads)
+
+
+def _log_rp_of_device_arrays(x, mu, log_sigma, kind: str, index: int, stream) -> np.ndarray:
+    names = ("x", "mu", "log_sigma")
+    host = [n for n, a in zip(names, (x, mu, log_sigma)) if not _device_arrays.is_device_array(a)]
+    if host:
+        raise TypeError(f"x, mu and log_sigma must all be CUDA device arrays or all host arrays; {', '.join(host)} not on the device")
+    if kind == "cpu":
+        raise ValueError("x, mu and log_sigma are CUDA device arrays: device='cpu' cannot read them (use 'cuda' or 'auto')")
+    dx = _device_arrays.read_device_array(x, "x", 2)
+    dmu = _device_arrays.read_device_array(mu, "mu", 3)
+    dls = _device_arrays.read_device_array(log_sigma, "log_sigma", 3)
+    n, d = dx.shape
+    if dmu.shape[0] != n or dmu.shape[2] != d:
+        raise ValueError(f"mu must have shape (N, L, D) = ({n}, L, {d}) to match x {dx.shape}, got {dmu.shape}")
+    if dls.shape != dmu.shape:
+        raise ValueError(f"log_sigma must have the shape of mu {dmu.shape}, got {dls.shape}")
+    if dmu.shape[1] < 1 or d < 1:
+        raise ValueError(f"mu must hold L >= 1 samples of D >= 1 pixels, got shape {dmu.shape}")
+    _backend.require_cuda(index)
+    if n == 0:
+        return np.zeros(0, np.float64)
+    return _backend._cuda.gaussian_log_rp_device(
+        dx.pointer, dmu.pointer, dls.pointer, n, dmu.shape[1], d, index, stream
+    )
 
 
 @dataclass(frozen=True)
