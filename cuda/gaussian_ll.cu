@@ -140,6 +140,11 @@ struct ChunkLayout {
   }
 };
 
+// Stages the inputs chunk by chunk, launches the kernel per chunk and brings the per-sample log
+// likelihoods back into state.host_ll (defined below, after the public entry points).
+void stage_and_reduce(DeviceState& state, const float* x, const float* mu, const float* log_sigma, std::int64_t n,
+                      std::int64_t l, std::int64_t d, std::int64_t chunk_rows, cudaStream_t stream);
+
 }  // namespace
 
 void gaussian_log_rp(const float* x, const float* mu, const float* log_sigma, std::int64_t n, std::int64_t l,
@@ -152,11 +157,26 @@ void gaussian_log_rp(const float* x, const float* mu, const float* log_sigma, st
 
   const std::size_t row_bytes = static_cast<std::size_t>(d * (1 + 2 * l)) * sizeof(float);
   const std::int64_t chunk_rows = std::max<std::int64_t>(1, static_cast<std::int64_t>(kChunkBytes / row_bytes));
-  const ChunkLayout full(std::min(chunk_rows, n), l, d);
-  reserve_device_inputs(state, full.total);
+  reserve_device_inputs(state, ChunkLayout(std::min(chunk_rows, n), l, d).total);
   reserve_ll(state, static_cast<std::size_t>(n * l));
-  char* dev = static_cast<char*>(state.device_inputs);
 
+  // On an error part-way, work already queued may still read the staging slots and buffers that
+  // the next call reuses: wait for it (best effort) before reporting.
+  try {
+    stage_and_reduce(state, x, mu, log_sigma, n, l, d, chunk_rows, stream);
+  } catch (...) {
+    cudaStreamSynchronize(stream);
+    throw;
+  }
+  reduce_rows(state.host_ll, n, l, out);
+}
+
+namespace {
+
+void stage_and_reduce(DeviceState& state, const float* x, const float* mu, const float* log_sigma, std::int64_t n,
+                      std::int64_t l, std::int64_t d, std::int64_t chunk_rows, cudaStream_t stream) {
+  const ChunkLayout full(std::min(chunk_rows, n), l, d);
+  char* dev = static_cast<char*>(state.device_inputs);
   std::int64_t chunk = 0;
   for (std::int64_t first = 0; first < n; first += chunk_rows, ++chunk) {
     const std::int64_t rows = std::min(chunk_rows, n - first);
@@ -179,11 +199,7 @@ void gaussian_log_rp(const float* x, const float* mu, const float* log_sigma, st
   check(cudaMemcpyAsync(state.host_ll, state.device_ll, samples * sizeof(double), cudaMemcpyDeviceToHost, stream),
         "cudaMemcpyAsync(log likelihoods)");
   finish(stream);
-
-  reduce_rows(state.host_ll, n, l, out);
 }
-
-namespace {
 
 // The caller's pointer must be device (or managed) memory of `device`.
 void require_device_memory(const void* ptr, const char* name, int device) {
@@ -214,14 +230,19 @@ void gaussian_log_rp_device_memory(const float* x, const float* mu, const float*
   std::lock_guard<std::mutex> guard(state.lock);
   cudaStream_t stream = stream_handle ? reinterpret_cast<cudaStream_t>(stream_handle) : state.own_stream;
   reserve_ll(state, static_cast<std::size_t>(n * l));
-  check(cudaMemsetAsync(state.device_flag, 0, sizeof(unsigned), stream), "cudaMemsetAsync(flag)");
-  launch(x, mu, log_sigma, n, l, d, state.device_ll, stream, state.device_flag);
-  const std::size_t samples = static_cast<std::size_t>(n * l);
-  check(cudaMemcpyAsync(state.host_ll, state.device_ll, samples * sizeof(double), cudaMemcpyDeviceToHost, stream),
-        "cudaMemcpyAsync(log likelihoods)");
-  check(cudaMemcpyAsync(state.host_flag, state.device_flag, sizeof(unsigned), cudaMemcpyDeviceToHost, stream),
-        "cudaMemcpyAsync(flag)");
-  finish(stream);
+  try {
+    check(cudaMemsetAsync(state.device_flag, 0, sizeof(unsigned), stream), "cudaMemsetAsync(flag)");
+    launch(x, mu, log_sigma, n, l, d, state.device_ll, stream, state.device_flag);
+    const std::size_t samples = static_cast<std::size_t>(n * l);
+    check(cudaMemcpyAsync(state.host_ll, state.device_ll, samples * sizeof(double), cudaMemcpyDeviceToHost, stream),
+          "cudaMemcpyAsync(log likelihoods)");
+    check(cudaMemcpyAsync(state.host_flag, state.device_flag, sizeof(unsigned), cudaMemcpyDeviceToHost, stream),
+          "cudaMemcpyAsync(flag)");
+    finish(stream);
+  } catch (...) {
+    cudaStreamSynchronize(stream);  // as in gaussian_log_rp: nothing queued may outlive the call
+    throw;
+  }
   const unsigned bad = *state.host_flag;
   if (bad) {
     const char* name = (bad & kBadX) ? "x" : (bad & kBadMu) ? "mu" : "log_sigma";
