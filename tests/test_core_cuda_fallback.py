@@ -293,3 +293,20 @@ def test_real_device_entry_validates_then_reports_no_device():
         real.gaussian_log_rp_device(16, 16, 32, 1, 0, 4)
     with pytest.raises(RuntimeError, match="no usable CUDA device"):
         real.gaussian_log_rp_device(16, 32, 64, 1, 1, 4)
+
+
+@pytest.mark.parametrize("method", ["paper", None], ids=["paper", "default-rule"])
+def test_vae_scorer_passes_device_and_threads_to_every_reduction(monkeypatch, method):
+    import facesel.scoring.vae_runtime as runtime
+
+    seen = []
+    real = runtime.gaussian_log_rp
+
+    def recording(x, mu, log_sigma, **kwargs):
+        seen.append(kwargs)
+        return real(x, mu, log_sigma, **kwargs)
+
+    monkeypatch.setattr(runtime, "gaussian_log_rp", recording)
+    crops = np.random.default_rng(2).integers(0, 256, (2, 64, 64), dtype=np.uint8)
+    facesel.VAEScorer(method=method, device="cpu", threads=2, samples=2).score(crops)
+    assert seen and all(k == {"device": "cpu", "threads": 2} for k in seen), seen

@@ -134,6 +134,35 @@ void test_life_cycle() {
   CHECK_THROWS(facesel::parse_track_metric("cosine"), std::invalid_argument);
 }
 
+void test_max_tracks_bound() {
+  facesel::TrackerConfig c;
+  c.min_hits = 1;
+  c.max_tracks = 3;
+  facesel::Tracker tracker(c);
+  std::vector<float> boxes;
+  for (int k = 0; k < 5; ++k) {
+    const auto b = square(50.0f + 100.0f * k, 50, 20);
+    boxes.insert(boxes.end(), b.begin(), b.end());
+  }
+  const auto first = tracker.update(boxes.data(), 5);
+  // Five new tracks, all alike but their ids: the two newest end at once.
+  CHECK(tracker.size() == 3 && first.evicted.size() == 2, "size " << tracker.size());
+  CHECK(first.evicted.size() == 2 && first.evicted[0] + first.evicted[1] == first.track_ids[3] + first.track_ids[4],
+        "the newest ids are evicted");
+  CHECK(first.closed.size() == 2, "evicted confirmed tracks are reported as closed");
+  for (int frame = 0; frame < 20; ++frame) {
+    std::vector<float> one = square(1000.0f + 100.0f * frame, 500, 20);
+    tracker.update(one.data(), 1);
+    CHECK(tracker.size() <= 3, "frame " << frame << ": " << tracker.size() << " open tracks");
+  }
+  facesel::TrackerConfig wrong;
+  wrong.max_tracks = 0;
+  CHECK_THROWS(facesel::Tracker{wrong}, std::invalid_argument);
+  wrong = facesel::TrackerConfig();
+  wrong.max_age = facesel::kMaxMaxAge + 1;
+  CHECK_THROWS(facesel::Tracker{wrong}, std::invalid_argument);
+}
+
 }  // namespace
 
 int main() {
@@ -141,5 +170,6 @@ int main() {
   test_sparse_assignment_matches_dense();
   test_crossing_keeps_ids();
   test_life_cycle();
+  test_max_tracks_bound();
   return facesel_test::finish("test_tracker");
 }
