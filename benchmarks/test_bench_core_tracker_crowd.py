@@ -20,16 +20,16 @@ WIDTH, HEIGHT = 1920, 1080
 WARM_UP, TIMED = 15, 60  # warm-up frames fill the tracker to its steady size under churn
 
 
-def crowd_frames(faces: int, churn: bool, frames: int, seed: int = 0) -> list[np.ndarray]:
-    """(faces, 4) float32 boxes per frame, 24 to 64 px faces on a 1920 x 1080 frame."""
+def crowd_frames(faces: int, churn: bool, frames: int, seed: int = 0, area=(WIDTH, HEIGHT)) -> list[np.ndarray]:
+    """(faces, 4) float32 boxes per frame, 24 to 64 px faces spread over `area` (width, height)."""
     rng = np.random.default_rng(seed)
-    pos = rng.uniform([0, 0], [WIDTH, HEIGHT], (faces, 2))
+    pos = rng.uniform([0, 0], area, (faces, 2))
     vel = rng.normal(0, 1.5, (faces, 2))
     size = rng.uniform(24, 64, faces)
     out = []
     for _ in range(frames):
         if churn:
-            pos = rng.uniform([0, 0], [WIDTH, HEIGHT], (faces, 2))
+            pos = rng.uniform([0, 0], area, (faces, 2))
         else:
             pos = pos + vel + rng.normal(0, 0.5, pos.shape)
         half = size[:, None] / 2
@@ -71,3 +71,17 @@ def test_crowd_update(faces, churn, record_property):
     if churn:
         # Most new faces fall outside every stale track's gate, so the tracks pile up towards faces x 11.
         assert open_tracks > 5 * faces, f"churn left only {open_tracks} open tracks"
+
+
+def test_packed_crowd_with_churn(record_property):
+    """200 faces packed into 640 x 360 px (overlapping boxes, so the feasible pairs form large
+    connected groups): the per-component solver must still not fall back to the dense cost."""
+    frames = crowd_frames(200, True, WARM_UP + TIMED, seed=1, area=(640, 360))
+    fast, open_tracks = mean_update_seconds("components", frames)
+    dense, _ = mean_update_seconds("dense", frames, rounds=1)
+    record_property("components_ms", fast * 1e3)
+    print(f"\n200 faces packed churn: open tracks {open_tracks:>5}, components {fast * 1e3:7.3f} ms/update, "
+          f"dense {dense * 1e3:8.3f} ms/update, ratio {dense / fast:6.1f}x")
+    a, b = facesel.Tracker(), facesel.Tracker(association="dense")
+    for boxes in frames[:20]:
+        assert np.array_equal(a.update(boxes).track_ids, b.update(boxes).track_ids)
