@@ -40,7 +40,7 @@ class FakeCuda:
     def gaussian_log_rp(self, x, mu, log_sigma, device=0, stream=None):
         self.calls.append((device, stream))
         if self.fail_calls:
-            raise FakeCudaError("CUDA kernel sample_log_likelihoods failed: cudaErrorIllegalAddress: an illegal memory access")
+            raise FakeCudaError("CUDA kernel sample_log_likelihoods failed: cudaErrorIllegalAddress: illegal access")
         return _core.gaussian_log_rp(x, mu, log_sigma, 1) + 0.0
 
     def gaussian_log_rp_device(self, x_ptr, mu_ptr, log_sigma_ptr, n, l, d, device=0, stream=None):
@@ -233,8 +233,9 @@ class FakeDeviceArray:
     """Something that says it is a CUDA array (``__cuda_array_interface__`` version 3)."""
 
     def __init__(self, shape, pointer=0x7F0000000000, typestr="<f4", strides=None, **extra):
-        self.__cuda_array_interface__ = {"shape": tuple(shape), "typestr": typestr, "data": (pointer, False),
-                                         "strides": strides, "version": 3, **extra}
+        self.__cuda_array_interface__ = {
+            "shape": tuple(shape), "typestr": typestr, "data": (pointer, False), "strides": strides, "version": 3, **extra
+        }
 
 
 def device_inputs(n=3, l=2, d=16):
@@ -261,10 +262,10 @@ def test_device_arrays_without_a_usable_gpu_raise_even_for_auto(fake_cuda):
 @pytest.mark.parametrize(
     "change, error, needle",
     [
-        (lambda a: (a[0], a[1], np.zeros((3, 2, 16), np.float32)), TypeError, "log_sigma not on the device"),
-        (lambda a: (FakeDeviceArray((3, 16), typestr="<f8"), a[1], a[2]), TypeError, "x must be a float32 device array"),
+        (lambda a: (a[0], a[1], np.zeros((3, 2, 16), np.float32)), TypeError, "log_sigma not on the GPU"),
+        (lambda a: (FakeDeviceArray((3, 16), typestr="<f8"), a[1], a[2]), TypeError, "x must be a float32 device"),
         (lambda a: (FakeDeviceArray((3, 16, 1)), a[1], a[2]), ValueError, "x must have 2 dimensions"),
-        (lambda a: (a[0], FakeDeviceArray((3, 2, 16), strides=(4, 12, 24)), a[2]), ValueError, "mu must be C-contiguous"),
+        (lambda a: (a[0], FakeDeviceArray((3, 2, 16), strides=(4, 12, 24)), a[2]), ValueError, "mu must be C-contig"),
         (lambda a: (a[0], FakeDeviceArray((4, 2, 16)), a[2]), ValueError, "mu must have shape"),
         (lambda a: (a[0], a[1], FakeDeviceArray((3, 3, 16))), ValueError, "log_sigma must have the shape of mu"),
         (lambda a: (a[0], a[1], FakeDeviceArray((3, 2, 16), mask=object())), ValueError, "log_sigma: masked"),

@@ -94,7 +94,8 @@ def test_components_and_dense_association_give_the_same_tracks(metric, churn):
         a, b = fast.update(boxes), slow.update(boxes)
         assert np.array_equal(a.track_ids, b.track_ids), f"frame {k}"
         assert np.array_equal(a.confirmed, b.confirmed), f"frame {k}"
-        assert np.array_equal(np.sort(a.closed), np.sort(b.closed)) and np.array_equal(np.sort(a.dropped), np.sort(b.dropped))
+        assert np.array_equal(np.sort(a.closed), np.sort(b.closed))
+        assert np.array_equal(np.sort(a.dropped), np.sort(b.dropped))
     assert sorted(fast.open_track_ids.tolist()) == sorted(slow.open_track_ids.tolist())
 
 

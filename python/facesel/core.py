@@ -85,9 +85,13 @@ def _log_rp_of_device_arrays(x, mu, log_sigma, kind: str, index: int, stream) ->
     names = ("x", "mu", "log_sigma")
     host = [n for n, a in zip(names, (x, mu, log_sigma)) if not _device_arrays.is_device_array(a)]
     if host:
-        raise TypeError(f"x, mu and log_sigma must all be CUDA device arrays or all host arrays; {', '.join(host)} not on the device")
+        raise TypeError(
+            f"x, mu and log_sigma must all be CUDA device arrays or all host arrays; {', '.join(host)} not on the GPU"
+        )
     if kind == "cpu":
-        raise ValueError("x, mu and log_sigma are CUDA device arrays: device='cpu' cannot read them (use 'cuda' or 'auto')")
+        raise ValueError(
+            "x, mu and log_sigma are CUDA device arrays: device='cpu' cannot read them (use 'cuda' or 'auto')"
+        )
     dx = _device_arrays.read_device_array(x, "x", 2)
     dmu = _device_arrays.read_device_array(mu, "mu", 3)
     dls = _device_arrays.read_device_array(log_sigma, "log_sigma", 3)
@@ -101,9 +105,8 @@ def _log_rp_of_device_arrays(x, mu, log_sigma, kind: str, index: int, stream) ->
     _backend.require_cuda(index)
     if n == 0:
         return np.zeros(0, np.float64)
-    return _backend._cuda.gaussian_log_rp_device(
-        dx.pointer, dmu.pointer, dls.pointer, n, dmu.shape[1], d, index, stream
-    )
+    pointers = (dx.pointer, dmu.pointer, dls.pointer)
+    return _backend._cuda.gaussian_log_rp_device(*pointers, n, dmu.shape[1], d, index, stream)
 
 
 @dataclass(frozen=True)
