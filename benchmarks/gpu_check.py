@@ -138,7 +138,8 @@ def scorer() -> None:
         settings.append(("cuda", {"device": "cuda"}))
     else:
         print("no CUDAExecutionProvider (install onnxruntime-gpu): the VAE itself cannot run on the GPU here")
-        settings.append(("cpu VAE + GPU reduction", {"device": "auto", "threads": cores}))
+        label = "cpu VAE + GPU reduction" if facesel.HAS_CUDA else "auto (no usable CUDA: all CPU)"
+        settings.append((label, {"device": "auto", "threads": cores}))
     for rule in ("paper", None):
         for label, kwargs in settings:
             scorer = facesel.VAEScorer(method=rule, batch_size=64, **kwargs)
