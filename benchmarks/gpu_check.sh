@@ -19,6 +19,7 @@ started=$(date +%s)
 step() { echo; echo "== $1 ($(( $(date +%s) - started )) s)"; }
 
 step "GPU"
+echo "facesel commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 nvidia-smi --query-gpu=name,compute_cap,driver_version,memory.total --format=csv
 arch=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader | head -n 1 | tr -d ' .')
 nvcc --version | tail -n 1
