@@ -12,6 +12,8 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from facesel.vault.errors import IndexDamagedError
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
     record_id       TEXT PRIMARY KEY,
@@ -58,14 +60,24 @@ class IndexRow:
 class Index:
     """Thin wrapper over the ``records`` table; every write is its own committed transaction."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, readonly: bool = False) -> None:
         self.path = Path(path)
-        # isolation_level=None: we commit explicitly, so a failed insert never lingers in a
-        # half-open transaction. timeout: wait for another process's short write lock.
-        self.db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
-        self.db.executescript(_SCHEMA)
+        try:
+            if readonly:
+                # A reader must change nothing: no schema, no journal mode, no checkpoint.
+                self.db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=30.0,
+                                          isolation_level=None)
+                self.db.execute("SELECT 1 FROM records LIMIT 1").fetchall()
+                return
+            # isolation_level=None: we commit explicitly, so a failed insert never lingers in a
+            # half-open transaction. timeout: wait for another process's short write lock.
+            self.db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=FULL")
+            self.db.executescript(_SCHEMA)
+        except sqlite3.Error as err:
+            raise IndexDamagedError(f"{self.path} is not a usable vault index ({err}); the records are the truth: move "
+                              "it away and start the camera again to rebuild it") from None
 
     def close(self) -> None:
         self.db.close()
