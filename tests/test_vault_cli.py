@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from facesel.cli import main
 from facesel.vault import Vault
+from facesel.vault.keys import AuthorityPublic
 from test_vault_common import (
     DAY,
     T0,
@@ -32,17 +33,25 @@ def _cli(capsys, *argv):
 def setup(tmp_path, shared_data, capsys, monkeypatch):
     """A 2-of-3 authority with passphrase-protected shares and a vault of 3 real faces."""
     monkeypatch.setenv("FACESEL_KDF_LEVEL", "min")
-    monkeypatch.setenv("SHARE_PW", "correct horse")
+    monkeypatch.setenv("SHARE_PW", "correct horse battery")
     adir = tmp_path / "auth"
     code, out, err = _cli(capsys, "authority", "init", "--out", adir, "--shares", 3, "--threshold", 2,
                           "--epoch", "1d", "--retention", "30d", "--horizon", "10d", "--start", T0 - DAY,
                           "--passphrase-env", "SHARE_PW")
     assert code == 0, err
-    assert "2-of-3" in out
+    assert "2-of-3" in out and "retention 30 days" in out
+    fingerprint = AuthorityPublic.load(adir / "authority.pub").fingerprint
+    assert fingerprint in out
+    code, _, err = _cli(capsys, "camera", "init", "--out", tmp_path / "cam", "--camera-id", "gate-3",
+                        "--authority-fingerprint", fingerprint)
+    assert code == 0, err
+    code, _, err = _cli(capsys, "authority", "register", "--dir", adir, "--camera", tmp_path / "cam" / "camera.pub",
+                        "--share", share_paths(adir)[0], "--share", share_paths(adir)[1], "--passphrase-env", "SHARE_PW")
+    assert code == 0, err
     faces = orl_faces(shared_data, 3)
     clock = FakeClock(T0)
     ids = []
-    with Vault(tmp_path / "v", adir / "authority.pub", clock=clock) as vault:
+    with Vault(tmp_path / "v", adir / "authority.pub", camera=tmp_path / "cam", clock=clock) as vault:
         for i, face in enumerate(faces):
             clock.advance(3600)
             ids.append(vault.seal(track_result(face, track_id=i)))
@@ -90,7 +99,7 @@ def test_open_errors_exit_non_zero_and_change_nothing(setup, tmp_path, tmp_path_
     args = _open_args(adir, vault, out) + ["--all"]
     expect = {"too-few-shares": "2 are needed", "wrong-passphrase": "wrong passphrase",
               "other-authority-share": "share of authority", "other-authority-keystore": "belongs to authority",
-              "corrupt-record": "checksum mismatch", "non-empty-out": "new or empty folder",
+              "corrupt-record": "checksum mismatch", "non-empty-out": "must be new or empty",
               "unknown-id": "not in the vault"}[case]
     if case == "too-few-shares":
         args = _open_args(adir, vault, out, shares=(1,)) + ["--all"]
@@ -127,7 +136,8 @@ def test_open_errors_exit_non_zero_and_change_nothing(setup, tmp_path, tmp_path_
 
 def test_purge_shred_and_opening_after_shredding(setup, tmp_path, capsys):
     adir, vault, _, ids = setup
-    code, out, _ = _cli(capsys, "purge", "--vault", vault, "--now", T0 + 10 * DAY)
+    camera = vault.parent / "cam"
+    code, out, _ = _cli(capsys, "purge", "--vault", vault, "--camera", camera, "--now", T0 + 10 * DAY)
     assert code == 0 and "purged 0" in out and "3 kept" in out
     code, out, _ = _cli(capsys, "authority", "shred", "--dir", adir, "--now", T0 + 31 * DAY, "--dry-run")
     # The epoch before T0 and T0's own epoch (holding all 3 records) end more than 30 days before.
@@ -135,17 +145,20 @@ def test_purge_shred_and_opening_after_shredding(setup, tmp_path, capsys):
     # A copy of the vault taken now survives the purge below.
     backup = tmp_path / "backup"
     backup.mkdir()
-    for name in ("authority.pub", "index.sqlite", "audit.log"):
+    for name in ("authority.pub", "vault.json", "index.sqlite", "audit.log", "audit.log.head"):
         (backup / name).write_bytes((vault / name).read_bytes())
     (backup / "records").mkdir()
     for p in (vault / "records").glob("*.fsr"):
         (backup / "records" / p.name).write_bytes(p.read_bytes())
-    code, out, _ = _cli(capsys, "purge", "--vault", vault, "--now", T0 + 31 * DAY)
+    code, out, _ = _cli(capsys, "purge", "--vault", vault, "--camera", camera, "--now", T0 + 31 * DAY)
     assert code == 0 and "purged 3" in out and not list((vault / "records").glob("*.fsr"))
-    code, out, _ = _cli(capsys, "authority", "shred", "--dir", adir, "--now", T0 + 31 * DAY)
-    assert code == 0 and "shredded 2 " in out
-    code, out, _ = _cli(capsys, "audit", "verify", "--log", adir / "audit.log")
-    assert code == 0 and "2 entries" in out
+    code, out, err = _cli(capsys, "authority", "shred", "--dir", adir, "--now", T0 + 31 * DAY,
+                          "--share", share_paths(adir)[0], "--share", share_paths(adir)[1],
+                          "--passphrase-env", "SHARE_PW", "--new-passphrase-env", "SHARE_PW")
+    assert code == 0 and "shredded 2 " in out, err
+    code, out, _ = _cli(capsys, "audit", "verify", "--log", adir / "audit.log", "--authority", adir)
+    # Two shreds and the re-key, each signed by the authority.
+    assert code == 0 and "3 entries" in out and "signatures checked" in out
     code, _, err = _cli(capsys, *_open_args(adir, backup, tmp_path / "o"), "--all")
     assert code == 1 and "shredded" in err and not (tmp_path / "o").exists()
 
@@ -174,7 +187,7 @@ def test_init_rejects_bad_arguments(tmp_path, capsys, argv, message):
 def test_init_with_passphrase_file_and_no_prompt(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("FACESEL_KDF_LEVEL", "min")
     words = tmp_path / "words.txt"
-    words.write_text("one\ntwo\nthree\n")
+    words.write_text("one quiet harbour\ntwo silver kites\nthree paper maps\n")
     code, _, err = _cli(capsys, "authority", "init", "--out", tmp_path / "a", "--shares", 3, "--threshold", 2,
                         "--horizon", "2d", "--passphrase-file", words)
     assert code == 0, err
