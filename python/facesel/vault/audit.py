@@ -134,16 +134,23 @@ class AuditLog:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             seq, prev, last_time = self._tail(fd)
-            entry = self._write(fd, seq, prev, last_time, event, fields)
-            try:
-                body = _head_body(entry["seq"], entry["hash"], entry["time"], self.signer.signer_id)
-                head = {**json.loads(body), "sig": base64.b64encode(self.signer.sign(body)).decode()}
-                atomic_write(self.head_path, json.dumps(head).encode(), mode=0o644)
-            except OSError:
-                pass  # the entry is durable; a head one behind is what a crash leaves too
-            return entry
+            return self._write(fd, seq, prev, last_time, event, fields)
         finally:
             os.close(fd)  # also releases the flock
+
+    def repair(self) -> None:
+        """Cut a torn last line (a crash mid-append) and record it now, not at the next append.
+
+        Raises AuditError, like :meth:`append`, when the log was shortened instead.
+        """
+        if self.signer is None:
+            raise ValueError("repairing the audit log needs a signer")
+        fd = _open_log(self.path, os.O_RDWR | os.O_APPEND)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            self._tail(fd)
+        finally:
+            os.close(fd)
 
     def _write(self, fd: int, seq: int, prev: str, last_time: float, event: str, fields: dict) -> dict:
         now = float(self.clock())
@@ -163,6 +170,12 @@ class AuditLog:
         except BaseException:
             os.ftruncate(fd, size)  # leave no partial line behind
             raise
+        try:
+            body = _head_body(entry["seq"], entry["hash"], entry["time"], self.signer.signer_id)
+            head = {**json.loads(body), "sig": base64.b64encode(self.signer.sign(body)).decode()}
+            atomic_write(self.head_path, json.dumps(head).encode(), mode=0o644)
+        except OSError:
+            pass  # the entry is durable; a head one behind is what a crash leaves too
         return entry
 
     def _tail(self, fd: int) -> tuple[int, str, float]:

@@ -191,6 +191,7 @@ class Vault:
             raise AuditError(f"vault {self.path} holds records or key files but its audit log is missing: never a "
                              "fresh start; preserve the vault and investigate")
         self._check_log()
+        self.audit.repair()
         try:
             bound = AuthorityPublic.load(copy)
             self._check_authority(bound, f"the vault's copy {copy}")
