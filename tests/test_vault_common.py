@@ -111,3 +111,28 @@ def tree_digest(root: Path) -> dict[str, object]:
         finally:
             con.close()
     return digest
+
+
+def sealed_vault(root: Path, faces: list[np.ndarray], camera_id: str = "cam-1", authority_dir: Path | None = None):
+    """A vault under ``root`` holding one record per face, sealed an hour apart from T0.
+
+    Returns (authority folder, vault folder, record ids); makes the authority unless given one.
+    """
+    root = Path(root)
+    adir = authority_dir or make_authority(root / "auth", camera_id=camera_id)[1]
+    clock = FakeClock(T0)
+    ids = []
+    with vault_at(root / f"v-{camera_id}", adir, camera_id=camera_id, clock=clock) as vault:
+        for i, face in enumerate(faces):
+            clock.advance(3600)
+            ids.append(vault.seal(track_result(face, track_id=i)))
+    return adir, root / f"v-{camera_id}", ids
+
+
+def open_all(vault_dir: Path, authority_dir: Path, out: Path, **kwargs):
+    """Open every record with the first K (unprotected) shares."""
+    from facesel.vault import open_records
+
+    keystore = Keystore(Path(authority_dir) / "keystore")
+    return open_records(vault_dir, share_paths(authority_dir)[: int(keystore.meta["threshold"])], keystore.path,
+                        "test", out, all_records=True, **kwargs)

@@ -100,10 +100,11 @@ def load_identity(vault_dir: str | os.PathLike, anchor: AuthorityPublic | None =
     if anchor is not None:
         anchor.check_signature(pin)
         try:
+            local.check_signature(anchor.fingerprint)
             if local.serial > anchor.serial:
                 check_extension(anchor, local, f"{vault_dir / 'authority.pub'}")
-                local.check_signature(anchor.fingerprint)
             else:
+                check_extension(local, anchor, f"{vault_dir / 'authority.pub'}")
                 authority = anchor
         except KeyMaterialError:
             raise KeyMaterialError(f"{vault_dir / 'authority.pub'} does not match the trusted authority file: "

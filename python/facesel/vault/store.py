@@ -112,7 +112,13 @@ class Vault:
         self.path = Path(path)
         self.records_dir = self.path / "records"
         given = load_authority_public(authority_public)
-        self._check_authority(given)  # before anything is created: a bad file leaves no folder
+        given_error = None
+        try:
+            self._check_authority(given)  # before anything is created: a bad file leaves no folder
+        except KeyMaterialError as err:
+            if not (self.path / "vault.json").is_file():
+                raise
+            given_error = err  # an existing vault logs the refusal
         created = not self.path.exists()
         self._lock_fd: int | None = None
         self.index: Index | None = None
@@ -121,6 +127,9 @@ class Vault:
             self.records_dir.mkdir(exist_ok=True, mode=0o700)
             self._lock()
             self.audit = AuditLog(self.path / "audit.log", self._log_clock, self.camera.signer)
+            if given_error is not None:
+                self._check_log()
+                self._refuse(given, given_error)
             self.authority = self._bind_authority(given)
             self.identity = load_identity(self.path, anchor=self.authority)
             self.index = Index(self.path / "index.sqlite")
