@@ -338,7 +338,7 @@ class Vault:
             if not allow_future:
                 raise ValueError(f"the purge time is {now - clock_now:.0f} s ahead of the clock: refusing to delete "
                                  "records before their time (an explicit override is possible and logged)")
-            self.audit.append("purge-clock-override", purge_time=now, clock=clock_now)
+            self.audit.append("purge-clock-override", purge_time=now, clock_time=clock_now)
         self._last_purge = now
         cutoff = now - self.retention_seconds
         count = 0
