@@ -26,7 +26,7 @@ from facesel.vault.errors import RecordError
 from facesel.vault.fsutil import TMP_SUFFIX, fsync_dir, remove_stale_temporaries
 from facesel.vault.identity import check_record, read_record_file
 from facesel.vault.index import IndexRow
-from facesel.vault.record import RECORD_ID
+from facesel.vault.record import MAX_RECORD, RECORD_ID
 
 if TYPE_CHECKING:
     from facesel.vault.store import Vault
@@ -36,7 +36,8 @@ def quarantine(vault: Vault, path: Path, reason: str, record_id: str | None) -> 
     """Move ``path`` out of ``records/`` into ``quarantine/`` and log why."""
     folder = vault.path / "quarantine"
     folder.mkdir(exist_ok=True, mode=0o700)
-    digest = file_sha256(path)
+    # A file too big to be a record is moved without being read (it may be meant to exhaust us).
+    digest = file_sha256(path) if path.is_file() and path.stat().st_size <= MAX_RECORD else None
     safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in path.name)[:80]
     target = folder / f"{safe}.{secrets.token_hex(4)}"
     os.rename(path, target)

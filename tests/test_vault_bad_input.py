@@ -1,0 +1,149 @@
+"""Finding 8 of the vault review: bad input ended in tracebacks or crashes. Each case now ends in
+one clear line and exit status 1, with nothing changed (or, for the camera, nothing adopted)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from facesel.cli import main
+from test_vault_common import DAY, T0, FakeClock, orl_faces, sealed_vault, tree_digest, vault_at
+
+
+@pytest.fixture(scope="module")
+def faces(shared_data):
+    return orl_faces(shared_data, 2)
+
+
+@pytest.fixture
+def vault(tmp_path, faces):
+    adir, vault_dir, ids = sealed_vault(tmp_path, faces)
+    return adir, vault_dir, ids, tmp_path / "auth-cam-1"
+
+
+def _cli(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _one_line_error(code, err, command):
+    assert code == 1 and err.count("\n") == 1 and err.startswith(f"facesel {command}: error:"), err
+    assert "Traceback" not in err and "[Errno" not in err
+
+
+@pytest.mark.parametrize("command", ["list", "purge"])
+def test_garbage_index(vault, capsys, command):
+    adir, vault_dir, _, camera = vault
+    (vault_dir / "index.sqlite").write_bytes(b"this is not a database" * 100)
+    for extra in ("index.sqlite-wal", "index.sqlite-shm"):
+        (vault_dir / extra).unlink(missing_ok=True)
+    before = tree_digest_raw(vault_dir)
+    argv = ["list", "--vault", vault_dir] if command == "list" else ["purge", "--vault", vault_dir, "--camera", camera]
+    code, _, err = _cli(capsys, *argv)
+    _one_line_error(code, err, command)
+    assert "not a usable vault index" in err
+    assert tree_digest_raw(vault_dir) == before
+
+
+def tree_digest_raw(root):
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_negative_head_sequence(vault, capsys):
+    adir, vault_dir, _, camera = vault
+    head = json.loads((vault_dir / "audit.log.head").read_text())
+    (vault_dir / "audit.log.head").write_text(json.dumps(dict(head, seq=-3)))
+    before = tree_digest_raw(vault_dir)
+    code, out, _ = _cli(capsys, "audit", "verify", "--vault", vault_dir)
+    assert code == 1 and "BROKEN (anchor)" in out
+    code, _, err = _cli(capsys, "purge", "--vault", vault_dir, "--camera", camera, "--now", T0 + DAY)
+    _one_line_error(code, err, "purge")
+    assert tree_digest_raw(vault_dir) == before
+
+
+def test_symlinked_audit_log_is_never_followed(vault, tmp_path, capsys):
+    adir, vault_dir, _, camera = vault
+    elsewhere = tmp_path / "elsewhere.log"
+    os.replace(vault_dir / "audit.log", elsewhere)
+    os.symlink(elsewhere, vault_dir / "audit.log")
+    before = elsewhere.read_bytes()
+    code, out, _ = _cli(capsys, "audit", "verify", "--vault", vault_dir)
+    assert code == 1 and "symbolic link" in out
+    code, _, err = _cli(capsys, "purge", "--vault", vault_dir, "--camera", camera, "--now", T0 + DAY)
+    _one_line_error(code, err, "purge")
+    assert elsewhere.read_bytes() == before
+
+
+def test_read_only_vault(vault, tmp_path, capsys):
+    """A real read-only mount (needs root; skipped otherwise): purge says so in one line, list works."""
+    adir, vault_dir, ids, camera = vault
+    mount = tmp_path / "ro"
+    mount.mkdir()
+    if subprocess.run(["mount", "--bind", str(vault_dir), str(mount)], capture_output=True).returncode != 0:
+        pytest.skip("cannot bind-mount here")
+    try:
+        if subprocess.run(["mount", "-o", "remount,bind,ro", str(mount)], capture_output=True).returncode != 0:
+            pytest.skip("cannot remount read-only here")
+        code, _, err = _cli(capsys, "purge", "--vault", mount, "--camera", camera, "--now", T0 + DAY)
+        _one_line_error(code, err, "purge")
+        assert "Read-only file system" in err
+        code, out, err = _cli(capsys, "list", "--vault", mount, "--json")
+        assert code == 0, err
+        assert [r["record_id"] for r in json.loads(out)] == ids
+    finally:
+        subprocess.run(["umount", str(mount)], check=True)
+
+
+def test_closed_pipe(vault):
+    adir, vault_dir, _, _ = vault
+    proc = subprocess.Popen([sys.executable, "-m", "facesel", "list", "--vault", str(vault_dir)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # like `facesel list | head -0`
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    assert proc.wait(timeout=120) == 1
+    assert "Traceback" not in err and "Exception ignored" not in err
+    assert err.strip().splitlines()[-1] == "facesel list: error: the output was closed before everything was written"
+
+
+def test_huge_record_file_is_never_read_whole(vault, capsys, monkeypatch):
+    adir, vault_dir, ids, _ = vault
+    huge = vault_dir / "records" / f"{'e' * 32}.fsr"
+    with open(huge, "wb") as f:
+        f.truncate(3 << 30)  # sparse: 3 GiB that cost nothing on disk
+    real = type(huge).read_bytes
+
+    def guarded(self):
+        if self.name == huge.name:
+            raise AssertionError("the huge file was read whole")
+        return real(self)
+
+    monkeypatch.setattr(type(huge), "read_bytes", guarded)
+    code, out, err = _cli(capsys, "list", "--vault", vault_dir)
+    assert code == 1 and "is not in the index" in err
+    with vault_at(vault_dir, adir, clock=FakeClock(T0 + DAY)) as v:
+        assert v.recovery["quarantined"] == 1 and [r.record_id for r in v.rows()] == ids
+    assert not huge.exists()
+
+
+def test_errors_name_no_internal_arguments(vault, tmp_path, capsys):
+    adir, vault_dir, _, _ = vault
+    cases = [
+        (["open", "--vault", vault_dir, "--share", "nowhere.json", "--reason", "r", "--out", tmp_path / "o",
+          "--keystore", adir / "keystore", "--all", "--from", T0], "open"),
+        (["open", "--vault", vault_dir, "--share", "nowhere.json", "--reason", "r", "--out", tmp_path / "o",
+          "--keystore", adir / "keystore"], "open"),
+        (["list", "--vault", tmp_path / "no-such-vault"], "list"),
+        (["authority", "init", "--out", tmp_path / "x", "--shares", 3, "--threshold", 2, "--passphrase-file",
+          tmp_path / "missing.txt"], "authority"),
+    ]
+    for argv, command in cases:
+        code, _, err = _cli(capsys, *argv)
+        _one_line_error(code, err, command)
+        for internal in ("all_records", "start/end", "out_dir", "authority_public", "record_ids", "share_paths"):
+            assert internal not in err, err
+    assert not (tmp_path / "x").exists()
