@@ -131,6 +131,8 @@ def load_identity(vault_dir: str | os.PathLike, anchor: AuthorityPublic | None =
 
 def read_record_file(path: Path, max_bytes: int = MAX_RECORD) -> bytes:
     """A record file's bytes; its size is checked before anything is read."""
+    if not path.is_symlink() and not path.exists():
+        raise FileNotFoundError(f"file {path.name} is missing")
     if path.is_symlink() or not path.is_file():
         raise RecordError(f"{path.name} is not a regular file")
     size = path.stat().st_size
