@@ -72,14 +72,23 @@ def _generated(folder: Path, n: int, flag: str) -> list[bytes]:
 
 
 def share_passphrase_source(args: argparse.Namespace, share_paths: list[str]):
-    """A ``passphrase_for(ShareFile)`` callable for opening: file lines follow the order of
-    ``--share``; an env var serves all shares; otherwise prompt on a terminal."""
+    """A ``passphrase_for(ShareFile)`` callable for opening: ``--passphrase-file`` once (one line
+    per share, in ``--share`` order, or one line for all) or once per share (each holder's own
+    file, in ``--share`` order); an env var serves all shares; otherwise prompt on a terminal."""
     by_path: dict[str, bytes] = {}
-    if getattr(args, "passphrase_file", None):
-        lines = [ln for ln in Path(args.passphrase_file).read_text(encoding="utf-8").splitlines() if ln]
-        if len(lines) not in (1, len(share_paths)):
-            raise ValueError(f"--passphrase-file must have 1 or {len(share_paths)} non-empty lines, got {len(lines)}")
-        lines = lines * len(share_paths) if len(lines) == 1 else lines
+    files = getattr(args, "passphrase_file", None) or []
+    files = [files] if isinstance(files, str) else list(files)
+    if files:
+        texts = [[ln for ln in Path(f).read_text(encoding="utf-8").splitlines() if ln] for f in files]
+        if len(files) == len(share_paths) and len(files) > 1:
+            if any(not t for t in texts):
+                raise ValueError("--passphrase-file: a holder's passphrase file is empty")
+            lines = [t[0] for t in texts]
+        elif len(files) == 1 and len(texts[0]) in (1, len(share_paths)):
+            lines = texts[0] * len(share_paths) if len(texts[0]) == 1 else texts[0]
+        else:
+            raise ValueError(f"--passphrase-file: give one file with 1 or {len(share_paths)} lines, or one file per "
+                             f"--share ({len(share_paths)})")
         by_path = {str(Path(p).resolve()): ln.encode() for p, ln in zip(share_paths, lines)}
     env_value = os.environ.get(args.passphrase_env) if getattr(args, "passphrase_env", None) else None
     if getattr(args, "passphrase_env", None) and not env_value:
@@ -181,7 +190,9 @@ def _shred(args: argparse.Namespace) -> int:
 
 
 def _add_passphrase_sources(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--passphrase-file", help="file with one passphrase per share (in --share order), or one for all")
+    p.add_argument("--passphrase-file", action="append", metavar="FILE",
+                   help="passphrases of protected shares: one file with one per line in --share order, or one "
+                        "file per --share (repeat, in --share order)")
     p.add_argument("--passphrase-env", metavar="VAR", help="environment variable holding the passphrase of all shares")
 
 

@@ -217,6 +217,7 @@ def _audit_head(args: argparse.Namespace) -> int:
     head = {**signed_head(vault_dir / "audit.log"), "vault_id": identity.vault_id, "camera_id": identity.camera_id}
     text = json.dumps(head, indent=1, sort_keys=True)
     if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         atomic_write(Path(args.out), (text + "\n").encode("utf-8"), mode=0o644)
         print(f"signed head seq {head['seq']} written to {args.out}; keep a copy elsewhere, check later with "
               f"facesel audit verify --vault {shlex.quote(str(vault_dir))} --expect {shlex.quote(str(args.out))}")
@@ -254,7 +255,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="new or empty folder for the decrypted snapshots")
     p.add_argument("--keystore", help="authority keystore folder (default: beside the share files)")
     p.add_argument("--by", help="who opens (default: the OS user name)")
-    p.add_argument("--passphrase-file", help="passphrases of protected shares, one per line in --share order")
+    p.add_argument("--passphrase-file", action="append", metavar="FILE",
+                   help="passphrases of protected shares: one file, one per line in --share order, or one file "
+                        "per --share (repeat)")
     p.add_argument("--passphrase-env", metavar="VAR", help="environment variable with the passphrase of all shares")
     p.set_defaults(func=_open)
 
