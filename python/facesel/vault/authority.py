@@ -31,8 +31,8 @@ from facesel.vault.keys import (
     check_extension,
     master_commitment,
 )
-from facesel.vault.shares import check_passphrase, write_share
-from facesel.vault.signing import CameraPublic
+from facesel.vault.shares import check_passphrase, reconstruct_master, write_share
+from facesel.vault.signing import CameraKey, CameraPublic
 
 
 def _new_epochs(master: bytes, keystore: Keystore, epoch_seconds: float, first_id: int, count: int) -> list[EpochKey]:
@@ -238,3 +238,21 @@ def rekey(out_dir: str | os.PathLike, master: bytes, passphrases: Sequence[bytes
         folder.rmdir()
     fsync_dir(out)
     return new_master
+
+
+def enrol_camera(authority_dir: str | os.PathLike, camera_dir: str | os.PathLike, camera_id: str,
+                 share_paths: Sequence[str | os.PathLike], passphrase_for=None) -> CameraKey:
+    """Make a camera key pinned to this authority and register it (both sides in one call, for
+    tests, demos and single-machine setups; in the field they run on different machines).
+
+    Returns
+    -------
+    CameraKey
+        The new camera's key; ``authority_dir/authority.pub`` now registers it.
+    """
+    out = Path(authority_dir)
+    keystore = Keystore(out / "keystore")
+    camera = CameraKey.create(camera_dir, camera_id, _trusted_public(out, keystore).fingerprint)
+    master, _ = reconstruct_master(share_paths, keystore, passphrase_for)
+    register_camera(out, master, camera.public)
+    return camera
