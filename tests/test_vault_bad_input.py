@@ -9,8 +9,7 @@ import subprocess
 import sys
 
 import pytest
-from facesel.cli import main
-from test_vault_common import DAY, T0, FakeClock, orl_faces, sealed_vault, tree_digest, vault_at
+from test_vault_common import DAY, T0, FakeClock, orl_faces, sealed_vault, vault_at, run_cli
 
 
 @pytest.fixture(scope="module")
@@ -23,11 +22,6 @@ def vault(tmp_path, faces):
     adir, vault_dir, ids = sealed_vault(tmp_path, faces)
     return adir, vault_dir, ids, tmp_path / "auth-cam-1"
 
-
-def _cli(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def _one_line_error(code, err, command):
@@ -43,7 +37,7 @@ def test_garbage_index(vault, capsys, command):
         (vault_dir / extra).unlink(missing_ok=True)
     before = tree_digest_raw(vault_dir)
     argv = ["list", "--vault", vault_dir] if command == "list" else ["purge", "--vault", vault_dir, "--camera", camera]
-    code, _, err = _cli(capsys, *argv)
+    code, _, err = run_cli(capsys, *argv)
     _one_line_error(code, err, command)
     assert "not a usable vault index" in err
     assert tree_digest_raw(vault_dir) == before
@@ -58,9 +52,9 @@ def test_negative_head_sequence(vault, capsys):
     head = json.loads((vault_dir / "audit.log.head").read_text())
     (vault_dir / "audit.log.head").write_text(json.dumps(dict(head, seq=-3)))
     before = tree_digest_raw(vault_dir)
-    code, out, _ = _cli(capsys, "audit", "verify", "--vault", vault_dir)
+    code, out, _ = run_cli(capsys, "audit", "verify", "--vault", vault_dir)
     assert code == 1 and "BROKEN (anchor)" in out
-    code, _, err = _cli(capsys, "purge", "--vault", vault_dir, "--camera", camera, "--now", T0 + DAY)
+    code, _, err = run_cli(capsys, "purge", "--vault", vault_dir, "--camera", camera, "--now", T0 + DAY)
     _one_line_error(code, err, "purge")
     assert tree_digest_raw(vault_dir) == before
 
@@ -71,9 +65,9 @@ def test_symlinked_audit_log_is_never_followed(vault, tmp_path, capsys):
     os.replace(vault_dir / "audit.log", elsewhere)
     os.symlink(elsewhere, vault_dir / "audit.log")
     before = elsewhere.read_bytes()
-    code, out, _ = _cli(capsys, "audit", "verify", "--vault", vault_dir)
+    code, out, _ = run_cli(capsys, "audit", "verify", "--vault", vault_dir)
     assert code == 1 and "symbolic link" in out
-    code, _, err = _cli(capsys, "purge", "--vault", vault_dir, "--camera", camera, "--now", T0 + DAY)
+    code, _, err = run_cli(capsys, "purge", "--vault", vault_dir, "--camera", camera, "--now", T0 + DAY)
     _one_line_error(code, err, "purge")
     assert elsewhere.read_bytes() == before
 
@@ -88,10 +82,10 @@ def test_read_only_vault(vault, tmp_path, capsys):
     try:
         if subprocess.run(["mount", "-o", "remount,bind,ro", str(mount)], capture_output=True).returncode != 0:
             pytest.skip("cannot remount read-only here")
-        code, _, err = _cli(capsys, "purge", "--vault", mount, "--camera", camera, "--now", T0 + DAY)
+        code, _, err = run_cli(capsys, "purge", "--vault", mount, "--camera", camera, "--now", T0 + DAY)
         _one_line_error(code, err, "purge")
         assert "Read-only file system" in err
-        code, out, err = _cli(capsys, "list", "--vault", mount, "--json")
+        code, out, err = run_cli(capsys, "list", "--vault", mount, "--json")
         assert code == 0, err
         assert [r["record_id"] for r in json.loads(out)] == ids
     finally:
@@ -123,7 +117,7 @@ def test_huge_record_file_is_never_read_whole(vault, capsys, monkeypatch):
         return real(self)
 
     monkeypatch.setattr(type(huge), "read_bytes", guarded)
-    code, out, err = _cli(capsys, "list", "--vault", vault_dir)
+    code, out, err = run_cli(capsys, "list", "--vault", vault_dir)
     assert code == 1 and "is not in the index" in err
     with vault_at(vault_dir, adir, clock=FakeClock(T0 + DAY)) as v:
         assert v.recovery["quarantined"] == 1 and [r.record_id for r in v.rows()] == ids
@@ -142,7 +136,7 @@ def test_errors_name_no_internal_arguments(vault, tmp_path, capsys):
           tmp_path / "missing.txt"], "authority"),
     ]
     for argv, command in cases:
-        code, _, err = _cli(capsys, *argv)
+        code, _, err = run_cli(capsys, *argv)
         _one_line_error(code, err, command)
         for internal in ("all_records", "start/end", "out_dir", "authority_public", "record_ids", "share_paths"):
             assert internal not in err, err

@@ -136,3 +136,12 @@ def open_all(vault_dir: Path, authority_dir: Path, out: Path, **kwargs):
     keystore = Keystore(Path(authority_dir) / "keystore")
     return open_records(vault_dir, share_paths(authority_dir)[: int(keystore.meta["threshold"])], keystore.path,
                         "test", out, all_records=True, **kwargs)
+
+
+def run_cli(capsys, *argv):
+    """``facesel ARGV`` in this process: (exit code, stdout, stderr)."""
+    from facesel.cli import main
+
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err

@@ -10,8 +10,7 @@ from dataclasses import replace
 
 import nacl.public
 import pytest
-from facesel.cli import main
-from facesel.vault.audit import AuditLog, verify
+from facesel.vault.audit import AuditLog
 from facesel.vault.errors import AuditError, KeyMaterialError
 from facesel.vault.identity import load_identity
 from facesel.vault.index import COLUMNS, IndexRow
@@ -21,6 +20,7 @@ from facesel.vault.record import make_header, new_record_id, parse_record, seal_
 from facesel.vault.signing import Signer
 from nacl.signing import SigningKey
 from test_vault_common import (
+    run_cli,
     DAY,
     T0,
     FakeClock,
@@ -91,11 +91,6 @@ def _forge(pub: AuthorityPublic, camera_id: str, signer: Signer, face) -> tuple[
     return rid, seal_record(header, encode_snapshot(track_result(face), rid), epoch.public_key, signer)
 
 
-def _cli(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
-
 
 def test_record_forged_from_public_material_is_quarantined_never_adopted(tmp_path, faces, capsys):
     adir, vault_dir, ids = sealed_vault(tmp_path, faces[:2])
@@ -108,7 +103,7 @@ def test_record_forged_from_public_material_is_quarantined_never_adopted(tmp_pat
     con.execute(f"INSERT INTO records VALUES ({','.join('?' * len(COLUMNS))})", [getattr(row, c) for c in COLUMNS])
     con.commit()
     con.close()
-    code, out, err = _cli(capsys, "list", "--vault", vault_dir, "--authority", adir, "--json")
+    code, out, err = run_cli(capsys, "list", "--vault", vault_dir, "--authority", adir, "--json")
     assert code == 1 and f"REJECTED record {rid}" in err and "signature" in err
     assert [r["record_id"] for r in json.loads(out)] == ids, err
     # The camera restarts: the file goes to quarantine with a logged reason; nothing adopts it.
@@ -118,7 +113,7 @@ def test_record_forged_from_public_material_is_quarantined_never_adopted(tmp_pat
     assert entry["record_id"] == rid and "no seal" in entry["reason"]
     assert "recovered-record" not in _events(vault_dir)
     assert [o.row.record_id for o in open_all(vault_dir, adir, tmp_path / "out")] == ids
-    code, out, _ = _cli(capsys, "audit", "verify", "--vault", vault_dir, "--authority", adir)
+    code, out, _ = run_cli(capsys, "audit", "verify", "--vault", vault_dir, "--authority", adir)
     assert code == 0 and "records and log agree" in out
 
 
@@ -128,7 +123,7 @@ def test_forged_and_backdated_seal_entry_is_caught(tmp_path, faces, capsys):
                       signer=Signer("camera:cam-1", SigningKey.generate()))
     forger.append("seal", record_id="a" * 32, epoch_id=1, camera_id="cam-1", sealed_at=T0 - 86400, size=1,
                   sha256="0" * 64)
-    code, out, _ = _cli(capsys, "audit", "verify", "--vault", vault_dir, "--authority", adir)
+    code, out, _ = run_cli(capsys, "audit", "verify", "--vault", vault_dir, "--authority", adir)
     assert code == 1 and "BROKEN (unsigned)" in out
     with pytest.raises(AuditError, match="does not verify"):
         vault_at(vault_dir, adir, clock=FakeClock(T0 + DAY))
@@ -145,7 +140,7 @@ def test_record_copied_from_another_cameras_vault_is_refused(tmp_path, faces, ca
     con.execute(f"INSERT INTO records VALUES ({','.join('?' * len(COLUMNS))})", [getattr(row, c) for c in COLUMNS])
     con.commit()
     con.close()
-    code, _, err = _cli(capsys, "list", "--vault", vault_a, "--authority", adir)
+    code, _, err = run_cli(capsys, "list", "--vault", vault_a, "--authority", adir)
     assert code == 1 and "made by camera 'cam-2'" in err
     with vault_at(vault_a, adir, clock=FakeClock(T0 + DAY)) as vault:
         assert [r.record_id for r in vault.rows()] == ids_a and vault.recovery["quarantined"] == 1

@@ -9,12 +9,11 @@ import json
 import shutil
 
 import pytest
-from facesel.cli import main
 from facesel.vault.audit import AuditLog, _entry_hash, verify
 from facesel.vault.errors import AuditError
 from facesel.vault.signing import Signer
 from nacl.signing import SigningKey
-from test_vault_common import DAY, T0, FakeClock, open_all, orl_faces, sealed_vault, vault_at
+from test_vault_common import DAY, T0, FakeClock, open_all, orl_faces, sealed_vault, vault_at, run_cli
 
 
 @pytest.fixture(scope="module")
@@ -31,11 +30,6 @@ def opened_vault(tmp_path, faces):
     return adir, vault_dir, ids
 
 
-def _cli(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
-
 
 def _later():
     return FakeClock(T0 + DAY)
@@ -51,7 +45,7 @@ def test_tail_joined_into_one_torn_line_stops_the_camera(opened_vault, capsys):
     with pytest.raises(AuditError, match="entries were removed"):
         vault_at(vault_dir, adir, clock=_later())
     assert log.read_bytes() == before  # never turned into a "recovered-torn-entry"
-    code, out, _ = _cli(capsys, "audit", "verify", "--vault", vault_dir, "--authority", adir)
+    code, out, _ = run_cli(capsys, "audit", "verify", "--vault", vault_dir, "--authority", adir)
     assert code == 1 and "BROKEN" in out
 
 
@@ -62,13 +56,13 @@ def test_deleted_log_and_head_is_an_error_never_a_fresh_start(opened_vault, caps
     with pytest.raises(AuditError, match="audit log is missing"):
         vault_at(vault_dir, adir, clock=_later())
     assert not (vault_dir / "audit.log").exists()
-    code, _, err = _cli(capsys, "audit", "verify", "--vault", vault_dir)
+    code, _, err = run_cli(capsys, "audit", "verify", "--vault", vault_dir)
     assert code == 1 and "audit.log is missing" in err and err.count("\n") == 1
 
 
 def test_rewritten_log_with_a_recomputed_chain_is_caught(opened_vault, tmp_path, capsys):
     adir, vault_dir, _ = opened_vault
-    code, _, _ = _cli(capsys, "audit", "head", "--vault", vault_dir, "--out", tmp_path / "witness.json")
+    code, _, _ = run_cli(capsys, "audit", "head", "--vault", vault_dir, "--out", tmp_path / "witness.json")
     assert code == 0
     entries = AuditLog(vault_dir / "audit.log").entries()
     forger = AuditLog(tmp_path / "forged.log", clock=FakeClock(T0),
@@ -82,7 +76,7 @@ def test_rewritten_log_with_a_recomputed_chain_is_caught(opened_vault, tmp_path,
     shutil.copy(tmp_path / "forged.log", vault_dir / "audit.log")
     shutil.copy(tmp_path / "forged.log.head", vault_dir / "audit.log.head")
     assert verify(vault_dir / "audit.log").ok  # the chain alone is consistent ...
-    code, out, _ = _cli(capsys, "audit", "verify", "--vault", vault_dir, "--authority", adir)
+    code, out, _ = run_cli(capsys, "audit", "verify", "--vault", vault_dir, "--authority", adir)
     assert code == 1 and "BROKEN (unsigned)" in out  # ... but nobody registered signed it
     result = verify(vault_dir / "audit.log", expect=json.loads((tmp_path / "witness.json").read_text()))
     assert not result.ok and result.kind in ("edited", "deleted")
@@ -90,13 +84,13 @@ def test_rewritten_log_with_a_recomputed_chain_is_caught(opened_vault, tmp_path,
 
 def test_witnessed_head_catches_a_cut_tail(opened_vault, tmp_path, capsys):
     adir, vault_dir, _ = opened_vault
-    assert _cli(capsys, "audit", "head", "--vault", vault_dir, "--out", tmp_path / "w.json")[0] == 0
-    code, out, _ = _cli(capsys, "audit", "verify", "--vault", vault_dir, "--expect", tmp_path / "w.json")
+    assert run_cli(capsys, "audit", "head", "--vault", vault_dir, "--out", tmp_path / "w.json")[0] == 0
+    code, out, _ = run_cli(capsys, "audit", "verify", "--vault", vault_dir, "--expect", tmp_path / "w.json")
     assert code == 0 and "records and log agree" in out
     lines = (vault_dir / "audit.log").read_text().splitlines(keepends=True)
     (vault_dir / "audit.log").write_text("".join(lines[:-2]))
     (vault_dir / "audit.log.head").unlink()  # the attacker removes the local anchor too
-    code, out, _ = _cli(capsys, "audit", "verify", "--vault", vault_dir, "--expect", tmp_path / "w.json")
+    code, out, _ = run_cli(capsys, "audit", "verify", "--vault", vault_dir, "--expect", tmp_path / "w.json")
     assert code == 1 and "BROKEN" in out
 
 
@@ -105,9 +99,9 @@ def test_opening_a_copy_of_the_vault_shows_in_the_authoritys_log(opened_vault, t
     copy = tmp_path / "copy"
     shutil.copytree(vault_dir, copy)
     open_all(copy, adir, tmp_path / "from-copy")
-    code, out, _ = _cli(capsys, "audit", "verify", "--vault", vault_dir, "--authority", adir)
+    code, out, _ = run_cli(capsys, "audit", "verify", "--vault", vault_dir, "--authority", adir)
     assert code == 1 and "AUTHORITY" in out and "opened from a copy" in out
-    code, out, _ = _cli(capsys, "audit", "verify", "--vault", copy, "--authority", adir)
+    code, out, _ = run_cli(capsys, "audit", "verify", "--vault", copy, "--authority", adir)
     assert code == 0, out  # the copy's own log does hold all four openings
 
 

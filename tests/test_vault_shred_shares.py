@@ -8,13 +8,13 @@ import shutil
 
 import numpy as np
 import pytest
-from facesel.cli import main
 from facesel.vault.errors import EpochUnavailableError, KeyMaterialError
 from facesel.vault.keys import AuthorityPublic, Keystore
 from facesel.vault.record import parse_record
 from facesel.vault.retention import shred_expired
 from facesel.vault.shares import ShareFile, reconstruct_master
 from test_vault_common import (
+    run_cli,
     DAY,
     T0,
     FakeClock,
@@ -32,11 +32,6 @@ from test_vault_common import (
 def faces(shared_data):
     return orl_faces(shared_data, 2)
 
-
-def _cli(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_keystore_backup_from_before_the_shred_opens_nothing_with_the_new_shares(tmp_path, faces):
@@ -87,14 +82,14 @@ def test_init_refuses_unprotected_weak_or_single_share_sharing(tmp_path, capsys,
     base = ["authority", "init", "--out", tmp_path / "a", "--shares", 3, "--horizon", "2d"]
     if "--threshold" not in argv:
         base += ["--threshold", 2]
-    code, _, err = _cli(capsys, *base, *argv)
+    code, _, err = run_cli(capsys, *base, *argv)
     assert code == 1 and message in err and err.count("\n") == 1
     assert not (tmp_path / "a").exists()
 
 
 def test_generated_passphrases_go_one_per_holder_apart_from_the_shares(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("FACESEL_KDF_LEVEL", "min")
-    code, out, err = _cli(capsys, "authority", "init", "--out", tmp_path / "a", "--shares", 3, "--threshold", 2,
+    code, out, err = run_cli(capsys, "authority", "init", "--out", tmp_path / "a", "--shares", 3, "--threshold", 2,
                           "--horizon", "2d", "--generate-passphrases", tmp_path / "holders")
     assert code == 0, err
     phrases = [(tmp_path / "holders" / f"holder-{i}.txt").read_text().strip() for i in (1, 2, 3)]
@@ -108,6 +103,6 @@ def test_generated_passphrases_go_one_per_holder_apart_from_the_shares(tmp_path,
                                       lambda f: phrases[f.index - 1].encode())
     assert used == [2, 3] and len(master) == 32
     # K = 1 is possible, but only when asked for by name.
-    code, _, err = _cli(capsys, "authority", "init", "--out", tmp_path / "b", "--shares", 2, "--threshold", 1,
+    code, _, err = run_cli(capsys, "authority", "init", "--out", tmp_path / "b", "--shares", 2, "--threshold", 1,
                         "--allow-single-share", "--no-passphrase", "--horizon", "2d")
     assert code == 0, err

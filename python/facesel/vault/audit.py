@@ -85,7 +85,7 @@ def _open_log(path: Path, flags: int) -> int:
     """Open the log without following a symlink: a link could make the camera append elsewhere."""
     try:
         return os.open(path, flags | getattr(os, "O_NOFOLLOW", 0), 0o600)
-    except OSError as err:
+    except OSError:
         if path.is_symlink():
             raise AuditError(f"audit log {path} is a symbolic link; refusing to follow it") from None
         raise

@@ -24,7 +24,6 @@ Why this shape:
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import os
@@ -37,12 +36,12 @@ import nacl.exceptions
 import nacl.pwhash.argon2id as argon2id
 import nacl.signing
 
+from facesel.vault.encoding import VERSION, b64, canonical, read_json, unb64
 from facesel.vault.errors import EpochUnavailableError, KeyMaterialError
 from facesel.vault.fsutil import atomic_write, shred_file
 from facesel.vault.signing import Signer, fingerprint, verify_signature
 from facesel.vault.timeparse import format_time
 
-VERSION = 1
 FORMAT_PUBLIC = "facesel-authority-public"
 FORMAT_KEYSTORE = "facesel-keystore"
 FORMAT_EPOCH = "facesel-epoch-secret"
@@ -70,45 +69,8 @@ def default_kdf_level() -> str:
     return level
 
 
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
-def _unb64(text: object, what: str, length: int | None = None) -> bytes:
-    try:
-        data = base64.b64decode(str(text), validate=True)
-    except (ValueError, TypeError):
-        raise KeyMaterialError(f"{what} is not valid base64") from None
-    if length is not None and len(data) != length:
-        raise KeyMaterialError(f"{what} must be {length} bytes, got {len(data)}")
-    return data
-
-
-def _canonical(obj: dict) -> bytes:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":")).encode("utf-8")
-
-
-MAX_KEY_FILE = 64 << 20  # no key file is near this; a bigger one is refused before it is read
-
-
-def _read_json(path: Path, expected_format: str) -> dict:
-    path = Path(path)
-    try:
-        if path.stat().st_size > MAX_KEY_FILE:
-            raise KeyMaterialError(f"{path}: {path.stat().st_size} bytes is far too big for a {expected_format} file")
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{path} does not exist") from None
-    except IsADirectoryError:
-        raise KeyMaterialError(f"{path} is a folder, not a {expected_format} file") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
-        detail = err.strerror if isinstance(err, OSError) and err.strerror else type(err).__name__
-        raise KeyMaterialError(f"{path}: not a readable {expected_format} file ({detail})") from None
-    if not isinstance(data, dict) or data.get("format") != expected_format:
-        raise KeyMaterialError(f"{path}: not a {expected_format} file")
-    if data.get("version") != VERSION:
-        raise KeyMaterialError(f"{path}: unsupported {expected_format} version {data.get('version')!r}")
-    return data
+# The shares and authority modules import these under their old private names.
+_b64, _unb64, _canonical, _read_json = b64, unb64, canonical, read_json
 
 
 # --------------------------------------------------------------------------------------------

@@ -14,7 +14,6 @@ longer swap the keys that records are sealed to.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import os
@@ -25,6 +24,7 @@ from pathlib import Path
 import nacl.exceptions
 import nacl.signing
 
+from facesel.vault.encoding import b64, read_json, unb64
 from facesel.vault.errors import KeyMaterialError
 from facesel.vault.fsutil import atomic_write
 
@@ -82,30 +82,11 @@ class Signer:
         return bytes(self.key.sign(bytes(message)).signature)
 
 
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
-def _unb64(text: object, what: str, length: int) -> bytes:
-    try:
-        data = base64.b64decode(str(text), validate=True)
-    except (ValueError, TypeError):
-        raise KeyMaterialError(f"{what} is not valid base64") from None
-    if len(data) != length:
-        raise KeyMaterialError(f"{what} must be {length} bytes, got {len(data)}")
-    return data
-
-
 def _read(path: Path, fmt: str, what: str) -> dict:
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        return read_json(path, fmt)
     except FileNotFoundError:
         raise FileNotFoundError(f"{what} not found: {path} does not exist") from None
-    except (OSError, UnicodeDecodeError, ValueError) as err:
-        raise KeyMaterialError(f"{path}: not a readable {what} ({type(err).__name__})") from None
-    if not isinstance(doc, dict) or doc.get("format") != fmt or doc.get("version") != 1:
-        raise KeyMaterialError(f"{path}: not a {what} (format {fmt}, version 1)")
-    return doc
 
 
 @dataclass(frozen=True)
@@ -125,7 +106,7 @@ class CameraPublic:
             camera_id = check_camera_id(doc.get("camera_id"))
         except ValueError as err:
             raise KeyMaterialError(f"{path}: {err}") from None
-        return cls(camera_id, _unb64(doc.get("public_key"), f"{path}: public key", 32))
+        return cls(camera_id, unb64(doc.get("public_key"), f"{path}: public key", 32))
 
 
 @dataclass(frozen=True)
@@ -155,10 +136,10 @@ class CameraKey:
             raise ValueError(f"{directory} already holds a camera key; refusing to overwrite it")
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         key = nacl.signing.SigningKey.generate()
-        secret = {"format": FORMAT_CAMERA_KEY, "version": 1, "camera_id": camera_id, "seed": _b64(bytes(key)),
+        secret = {"format": FORMAT_CAMERA_KEY, "version": 1, "camera_id": camera_id, "seed": b64(bytes(key)),
                   "authority_fingerprint": pin}
         public = {"format": FORMAT_CAMERA_PUB, "version": 1, "camera_id": camera_id,
-                  "public_key": _b64(bytes(key.verify_key))}
+                  "public_key": b64(bytes(key.verify_key))}
         atomic_write(directory / "camera.key", json.dumps(secret, indent=1).encode("utf-8"), mode=0o600)
         atomic_write(directory / "camera.pub", json.dumps(public, indent=1).encode("utf-8"), mode=0o644)
         return cls(camera_id, key, pin, directory / "camera.key")
@@ -175,7 +156,7 @@ class CameraKey:
             pin = check_fingerprint(doc.get("authority_fingerprint"))
         except ValueError as err:
             raise KeyMaterialError(f"{path}: {err}") from None
-        return cls(camera_id, nacl.signing.SigningKey(_unb64(doc.get("seed"), f"{path}: seed", 32)), pin, path)
+        return cls(camera_id, nacl.signing.SigningKey(unb64(doc.get("seed"), f"{path}: seed", 32)), pin, path)
 
 
 def load_camera(source: CameraKey | str | os.PathLike) -> CameraKey:

@@ -33,7 +33,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from facesel.types import TrackResult
-from facesel.vault.audit import FUTURE_TOLERANCE, AuditLog
+from facesel.vault.audit import AuditLog
 from facesel.vault.audit import verify as verify_log
 from facesel.vault.consistency import RECORD_SUFFIX
 from facesel.vault.errors import AuditError, KeyMaterialError, RecordError, VaultLockedError, VaultWriteError
