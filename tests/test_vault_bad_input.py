@@ -141,3 +141,32 @@ def test_errors_name_no_internal_arguments(vault, tmp_path, capsys):
         for internal in ("all_records", "start/end", "out_dir", "authority_public", "record_ids", "share_paths"):
             assert internal not in err, err
     assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.parametrize("authority", ["missing", "garbage", "other"])
+def test_a_failed_first_start_leaves_no_vault_folder(vault, tmp_path, authority):
+    adir, _, _, camera = vault
+    from facesel.vault import Vault
+    from facesel.vault.authority import create_authority
+    path = tmp_path / "auth.pub"
+    if authority == "garbage":
+        path.write_text("{not json")
+    elif authority == "other":  # a real authority, but not the one the camera pinned
+        create_authority(tmp_path / "other", 3, 2, DAY, 30 * DAY, 2 * DAY, T0, kdf_level="min")
+        path = tmp_path / "other" / "authority.pub"
+    with pytest.raises((ValueError, FileNotFoundError)):
+        Vault(tmp_path / "new-vault", path, camera=camera)
+    assert not (tmp_path / "new-vault").exists()
+
+
+def test_demo_echoes_commands_that_paste_back_into_a_shell(monkeypatch, capsys):
+    import shlex
+
+    import facesel.cli
+    from facesel.cli.demo import _step
+    seen = []
+    monkeypatch.setattr(facesel.cli, "main", lambda argv: seen.append(argv) or 0)
+    argv = ["open", "--vault", "my vault", "--reason", "demo: authorised opening", "--all", "--out", "it's here"]
+    _step("title", argv)
+    echoed = [line for line in capsys.readouterr().out.splitlines() if line.startswith("$ ")][0]
+    assert shlex.split(echoed[2:]) == ["facesel", *argv] and seen == [argv]

@@ -122,6 +122,8 @@ def test_open_errors_exit_non_zero_and_change_nothing(setup, tmp_path, tmp_path_
     code, _, err = run_cli(capsys, *args)
     assert code == 1
     assert err.count("\n") == 1 and err.startswith("facesel open: error:") and expect in err, err
+    if case == "corrupt-record":
+        assert f"record {ids[1]}" in err  # --all names the record that stopped it
     assert tree_digest(vault) == before and tree_digest(adir) == auth_before
     if case == "non-empty-out":
         assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
