@@ -143,8 +143,8 @@ def test_errors_name_no_internal_arguments(vault, tmp_path, capsys):
     assert not (tmp_path / "x").exists()
 
 
-@pytest.mark.parametrize("authority", ["missing", "garbage", "other"])
-def test_a_failed_first_start_leaves_no_vault_folder(vault, tmp_path, authority):
+@pytest.mark.parametrize("authority", ["missing", "garbage", "other", "index-fails"])
+def test_a_failed_first_start_leaves_no_vault_folder(vault, tmp_path, monkeypatch, authority):
     adir, _, _, camera = vault
     from facesel.vault import Vault
     from facesel.vault.authority import create_authority
@@ -154,9 +154,22 @@ def test_a_failed_first_start_leaves_no_vault_folder(vault, tmp_path, authority)
     elif authority == "other":  # a real authority, but not the one the camera pinned
         create_authority(tmp_path / "other", 3, 2, DAY, 30 * DAY, 2 * DAY, T0, kdf_level="min")
         path = tmp_path / "other" / "authority.pub"
-    with pytest.raises((ValueError, FileNotFoundError)):
+    elif authority == "index-fails":  # late: after the folder, vault.json and the log were made
+        from facesel.vault.errors import IndexDamagedError
+
+        def broken(*args, **kwargs):
+            raise IndexDamagedError("simulated")
+        monkeypatch.setattr("facesel.vault.store.Index", broken)
+        path = adir / "authority.pub"
+    with pytest.raises((ValueError, FileNotFoundError, RuntimeError)):
         Vault(tmp_path / "new-vault", path, camera=camera)
     assert not (tmp_path / "new-vault").exists()
+    # A folder made beforehand keeps what it had and gets nothing added.
+    (tmp_path / "made").mkdir()
+    (tmp_path / "made" / "notes.txt").write_text("mine")
+    with pytest.raises((ValueError, FileNotFoundError, RuntimeError)):
+        Vault(tmp_path / "made", path, camera=camera)
+    assert [p.name for p in (tmp_path / "made").iterdir()] == ["notes.txt"]
 
 
 def test_demo_echoes_commands_that_paste_back_into_a_shell(monkeypatch, capsys):

@@ -75,7 +75,7 @@ def write_share(path: Path, authority_id: str, index: int, threshold: int, share
     if passphrase:
         level = kdf_level or default_kdf_level()
         if level not in KDF_LEVELS:
-            raise ValueError(f"kdf_level must be one of {sorted(KDF_LEVELS)}, got {level!r}")
+            raise ValueError(f"the Argon2id level (--kdf-level) must be one of {sorted(KDF_LEVELS)}, got {level!r}")
         ops, mem = KDF_LEVELS[level]
         salt = secrets.token_bytes(argon2id.SALTBYTES)
         key = argon2id.kdf(32, passphrase, salt, opslimit=ops, memlimit=mem)

@@ -119,7 +119,9 @@ class Vault:
             if not (self.path / "vault.json").is_file():
                 raise
             given_error = err  # an existing vault logs the refusal
-        created = not self.path.exists()
+        # What was here before a first start: a failed one removes exactly what it added.
+        fresh = not (self.path / "vault.json").exists()
+        existing = set(os.listdir(self.path)) if self.path.is_dir() else None
         self._lock_fd: int | None = None
         self.index: Index | None = None
         try:
@@ -139,8 +141,8 @@ class Vault:
                 self.purge()
         except BaseException:
             self.close()
-            if created:
-                shutil.rmtree(self.path, ignore_errors=True)  # a failed first start leaves nothing
+            if fresh:
+                self._remove_new(existing)
             raise
 
     # -- life cycle ---------------------------------------------------------------------------
@@ -159,6 +161,18 @@ class Vault:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+    def _remove_new(self, existing: set[str] | None) -> None:
+        """Undo a failed first start: a new folder goes, an existing one loses only what was added."""
+        if existing is None:
+            shutil.rmtree(self.path, ignore_errors=True)
+            return
+        for name in set(os.listdir(self.path)) - existing:
+            target = self.path / name
+            if target.is_dir() and not target.is_symlink():
+                shutil.rmtree(target, ignore_errors=True)
+            else:
+                target.unlink(missing_ok=True)
 
     def _lock(self) -> None:
         try:
