@@ -109,10 +109,11 @@ def test_open_errors_exit_non_zero_and_change_nothing(setup, tmp_path, tmp_path_
         else:
             args += ["--keystore", other / "keystore"]
     elif case == "corrupt-record":
-        path = vault / "records" / f"{ids[1]}.fsr"
-        data = bytearray(path.read_bytes())
-        data[len(data) // 2] ^= 0x10
-        path.write_bytes(bytes(data))
+        for rid in ids[1:]:
+            path = vault / "records" / f"{rid}.fsr"
+            data = bytearray(path.read_bytes())
+            data[len(data) // 2] ^= 0x10
+            path.write_bytes(bytes(data))
     elif case == "non-empty-out":
         out.mkdir()
         (out / "keep.txt").write_text("x")
@@ -123,7 +124,7 @@ def test_open_errors_exit_non_zero_and_change_nothing(setup, tmp_path, tmp_path_
     assert code == 1
     assert err.count("\n") == 1 and err.startswith("facesel open: error:") and expect in err, err
     if case == "corrupt-record":
-        assert f"record {ids[1]}" in err  # --all names the record that stopped it
+        assert f"record {ids[1]}" in err and f"and 1 more: {ids[2]}" in err  # --all names every bad record
     assert tree_digest(vault) == before and tree_digest(adir) == auth_before
     if case == "non-empty-out":
         assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]

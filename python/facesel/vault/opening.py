@@ -122,9 +122,18 @@ def _decrypt_all(identity: VaultIdentity, vault_dir: Path, rows: list[IndexRow],
                  master: bytes) -> list[OpenedRecord]:
     secrets_by_epoch: dict[int, bytes] = {}
     logged = sealed_digests(vault_dir)
+    checked, failed = [], []
+    for row in rows:  # check every record before decrypting any, so that all failures are named
+        try:
+            checked.append((row, verified_record(identity, vault_dir, row, logged)))
+        except RecordError as err:
+            failed.append((row.record_id, str(err)))
+    if failed:
+        others = f" (and {len(failed) - 1} more: {', '.join(r for r, _ in failed[1:6])}" \
+                 f"{', ...' if len(failed) > 6 else ''})" if len(failed) > 1 else ""
+        raise RecordError(f"{failed[0][1]}{others}; nothing was opened")
     opened = []
-    for row in rows:
-        parsed = verified_record(identity, vault_dir, row, logged)
+    for row, parsed in checked:
         epoch_id = parsed.epoch_id
         if epoch_id not in secrets_by_epoch:
             try:
