@@ -25,7 +25,9 @@ def clean_errors(func):
     @functools.wraps(func)
     def wrapper(args):
         try:
-            return func(args)
+            code = func(args)
+            sys.stdout.flush()  # a closed pipe shows here, inside the command, not at exit
+            return code
         except BrokenPipeError:
             # Nothing more can be written to stdout; keep Python's exit flush from failing too.
             devnull = os.open(os.devnull, os.O_WRONLY)
