@@ -155,3 +155,15 @@ def test_unregistered_camera_cannot_start_a_vault(tmp_path, faces):
     with pytest.raises(KeyMaterialError, match="not registered"):
         Vault(tmp_path / "v-rogue", adir / "authority.pub", camera=tmp_path / "rogue")
     assert not (tmp_path / "v-rogue").exists()
+
+
+def test_a_vault_belongs_to_one_camera(tmp_path, faces):
+    adir, vault_a, _ = sealed_vault(tmp_path, faces[:1])
+    add_camera(adir, "cam-2")
+    with pytest.raises(KeyMaterialError, match="belongs to camera 'cam-1'"):
+        vault_at(vault_a, adir, camera_id="cam-2", clock=FakeClock(T0 + DAY))
+    # Nor can cam-2's identity file be dropped into cam-1's vault: every cam-1 record is then refused.
+    _, vault_b, _ = sealed_vault(tmp_path, faces[1:2], camera_id="cam-2", authority_dir=adir)
+    (vault_a / "vault.json").write_bytes((vault_b / "vault.json").read_bytes())
+    with pytest.raises(KeyMaterialError, match="belongs to camera 'cam-2'"):
+        vault_at(vault_a, adir, clock=FakeClock(T0 + DAY))

@@ -76,6 +76,11 @@ def _read_vault_json(path: Path) -> dict:
     return doc
 
 
+def vault_owner(vault_dir: str | os.PathLike) -> str:
+    """The camera id that ``vault.json`` names (not yet verified: see :func:`load_identity`)."""
+    return str(_read_vault_json(Path(vault_dir) / "vault.json").get("camera_id"))
+
+
 def load_identity(vault_dir: str | os.PathLike, anchor: AuthorityPublic | None = None,
                   pin: str | None = None) -> VaultIdentity:
     """Verify and return a vault's identity.

@@ -38,7 +38,7 @@ from facesel.vault.audit import verify as verify_log
 from facesel.vault.consistency import RECORD_SUFFIX
 from facesel.vault.errors import AuditError, KeyMaterialError, RecordError, VaultLockedError, VaultWriteError
 from facesel.vault.fsutil import fsync_dir, write_temporary
-from facesel.vault.identity import load_identity, write_identity
+from facesel.vault.identity import load_identity, vault_owner, write_identity
 from facesel.vault.index import Index, IndexRow
 from facesel.vault.keys import AuthorityPublic, check_extension, load_authority_public
 from facesel.vault.payload import PAYLOAD_KIND, encode_snapshot
@@ -134,6 +134,9 @@ class Vault:
                 self._refuse(given, given_error)
             self.authority = self._bind_authority(given)
             self.identity = load_identity(self.path, anchor=self.authority)
+            if self.identity.camera_id != self.camera_id:
+                raise KeyMaterialError(f"vault {self.path} belongs to camera {self.identity.camera_id!r}, not to "
+                                       f"{self.camera_id!r}")
             self.index = Index(self.path / "index.sqlite")
             self.recovery = recover(self)
             self._last_purge = float("-inf")
@@ -213,6 +216,9 @@ class Vault:
         if not log_exists:
             raise AuditError(f"vault {self.path} holds records or key files but its audit log is missing: never a "
                              "fresh start; preserve the vault and investigate")
+        owner = vault_owner(self.path)  # unverified here; load_identity checks its signature
+        if owner != self.camera_id:
+            raise KeyMaterialError(f"vault {self.path} belongs to camera {owner!r}, not to {self.camera_id!r}")
         self._check_log()
         self.audit.repair()
         try:
