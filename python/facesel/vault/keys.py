@@ -3,10 +3,13 @@
 This module holds the public file and the keystore; :mod:`facesel.vault.shares` the share files;
 :mod:`facesel.vault.authority` creation and extension. Layout made by ``facesel authority init``::
 
-    DIR/authority.pub                 public: authority id, retention, epoch public keys + windows
-    DIR/keystore/authority.json       authority id, master-key commitment, parameters (no secret)
+    DIR/authority.pub                 public, signed: authority id, retention, epoch public keys +
+                                      windows, registered cameras, the signing key, a serial
+    DIR/keystore/authority.json       authority id, master-key commitment, parameters, public signing key
+    DIR/keystore/signing.key          the authority's Ed25519 signing key, AEAD-wrapped under the master key
     DIR/keystore/epoch-<id>.key       one X25519 epoch secret, AEAD-wrapped under the master key
-    DIR/shares/share-<i>-of-<N>.json  Shamir share i of the master key (optionally passphrase-sealed)
+    DIR/shares/share-<i>-of-<N>.json  Shamir share i of the master key (passphrase-sealed by default)
+    DIR/audit.log                     the authority's own signed log (shreds, re-keys, every opening)
 
 Why this shape:
 
@@ -20,6 +23,11 @@ Why this shape:
   horizon (``--horizon``), each with its validity window, so a camera can seal without ever
   contacting the authority; past the horizon it refuses to seal until given a newer file
   (``facesel authority extend``).
+* ``authority.pub`` is signed, and cameras pin the fingerprint of the signing key at enrolment, so
+  nobody without K shares can make a camera seal to other keys; an extension must keep every
+  existing epoch byte for byte (:func:`check_extension`).
+* After a shred the remaining secrets are re-wrapped under a fresh master key with new shares
+  (:func:`facesel.vault.authority.rekey`): a keystore backup opens nothing with the new shares.
 """
 
 from __future__ import annotations
