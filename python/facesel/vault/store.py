@@ -114,11 +114,13 @@ class Vault:
         given = load_authority_public(authority_public)
         given_error = None
         try:
-            self._check_authority(given)  # before anything is created: a bad file leaves no folder
+            given.check_signature(self.camera.pinned_authority, "the given authority.pub")
         except KeyMaterialError as err:
             if not (self.path / "vault.json").is_file():
-                raise
+                raise  # before anything is created: a bad file leaves no folder
             given_error = err  # an existing vault logs the refusal
+        if not (self.path / "vault.json").is_file():
+            self._check_authority(given)  # a new vault needs this camera registered in the given file
         # What was here before a first start: a failed one removes exactly what it added.
         fresh = not (self.path / "vault.json").exists()
         existing = set(os.listdir(self.path)) if self.path.is_dir() else None
@@ -227,11 +229,11 @@ class Vault:
         except (KeyMaterialError, FileNotFoundError) as err:
             self._refuse(given, err)
         try:
-            if given.serial >= bound.serial:
-                check_extension(bound, given)
-            else:
-                check_extension(given, bound)
+            if given.serial < bound.serial:
+                check_extension(given, bound)  # an older file: keep the newer copy it leads to
                 return bound
+            check_extension(bound, given)
+            self._check_authority(given)
         except KeyMaterialError as err:
             self._refuse(given, err)
         if given.to_dict() != bound.to_dict():
