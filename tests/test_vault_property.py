@@ -20,13 +20,12 @@ import pytest
 from facesel.cli import main
 from facesel.vault.audit import AuditLog, verify
 from facesel.vault.consistency import RECORD_SUFFIX, custody_problems
-from facesel.vault.errors import EpochUnavailableError, RecordError
 from facesel.vault.identity import load_identity
 from facesel.vault.keys import AuthorityPublic
 from facesel.vault.opening import open_index, sealed_digests, verified_record
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_vault_common import DAY, camera_dir, make_authority, open_all, orl_faces, sealed_vault, share_paths
+from test_vault_common import DAY, camera_dir, make_authority, open_all, orl_faces, sealed_vault
 
 _VAULT_ERRORS = (ValueError, RuntimeError, OSError, sqlite3.Error)
 
@@ -98,12 +97,12 @@ CAMERA = textwrap.dedent("""
     face = cv2.imread(sys.argv[4], cv2.IMREAD_COLOR)
     with Vault(sys.argv[1], sys.argv[2], camera=sys.argv[3], purge_interval=0.2) as vault:
         print("ready", flush=True)
-        i = 0
-        while not os.path.exists(sys.argv[5]):  # the test says when to stop
+        i, give_up = 0, time.time() + 120  # the test says when to stop (a bound, should it die first)
+        while not os.path.exists(sys.argv[5]) and time.time() < give_up:
             vault.seal(track_result(face, track_id=i))
             vault.maybe_purge()
             i += 1
-            time.sleep(0.05)
+            time.sleep(0.1)
     print(i, flush=True)
 """)
 
@@ -121,21 +120,17 @@ def test_camera_seals_and_purges_while_the_authority_opens(tmp_path, shared_data
     proc = subprocess.Popen([sys.executable, str(script), str(vault_dir), str(adir / "authority.pub"),
                              str(camera_dir(adir)), str(face), str(tmp_path / "stop")], stdout=subprocess.PIPE, text=True, env=env)
     assert proc.stdout.readline().strip() == "ready"
-    opened, refused, raced = 0, 0, 0
-    for i in range(12):
-        time.sleep(0.4)
-        try:
-            result = open_all(vault_dir, adir, tmp_path / f"out{i}")
-            opened += len(result)
-        except (RecordError, EpochUnavailableError) as err:
-            raced += 1  # a record purged between the index read and the file read
-            assert "missing" in str(err) or "not the one logged" in str(err), err
-            assert not (tmp_path / f"out{i}").exists()
-        code = main(["purge", "--vault", str(vault_dir), "--camera", str(camera_dir(adir))])
-        err = capsys.readouterr().err
-        assert code == 1 and "open for writing by another process" in err  # one writer at a time
-        refused += 1
-    (tmp_path / "stop").touch()
+    opened = 0
+    try:
+        for i in range(12):
+            time.sleep(0.4)
+            # Records the camera is sealing or has just purged are left out, never an error.
+            opened += len(open_all(vault_dir, adir, tmp_path / f"out{i}"))
+            code = main(["purge", "--vault", str(vault_dir), "--camera", str(camera_dir(adir))])
+            err = capsys.readouterr().err
+            assert code == 1 and "purges expired records itself" in err  # one writer at a time
+    finally:
+        (tmp_path / "stop").touch()  # the camera stops, also when an assertion above failed
     sealed = int(proc.stdout.readline())
     proc.stdout.close()
     assert proc.wait(timeout=60) == 0
@@ -146,4 +141,4 @@ def test_camera_seals_and_purges_while_the_authority_opens(tmp_path, shared_data
     assert verify(vault_dir / "audit.log", keys=identity.audit_keys()).ok
     assert custody_problems(vault_dir) == []
     assert main(["audit", "verify", "--vault", str(vault_dir), "--authority", str(adir)]) == 0
-    assert events.count("open") == 12 - raced and share_paths(adir)
+    assert events.count("open") == 12 and events.count("open-aborted") == 0

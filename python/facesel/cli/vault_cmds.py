@@ -12,12 +12,19 @@ from facesel.cli.authority import share_passphrase_source
 from facesel.cli.vault_errors import clean_errors
 from facesel.vault.audit import AuditLog, signed_head, verify
 from facesel.vault.consistency import RECORD_SUFFIX, custody_problems
-from facesel.vault.errors import RecordError
+from facesel.vault.errors import RecordError, VaultLockedError
 from facesel.vault.fsutil import atomic_write
 from facesel.vault.identity import load_identity
 from facesel.vault.index import IndexRow
 from facesel.vault.keys import AuthorityPublic
-from facesel.vault.opening import open_index, open_records, sealed_digests, select_rows, verified_record
+from facesel.vault.opening import (
+    RecordNotHere,
+    open_index,
+    open_records,
+    sealed_digests,
+    select_rows,
+    verified_record,
+)
 from facesel.vault.signing import check_fingerprint
 from facesel.vault.store import Vault
 from facesel.vault.timeparse import format_time, parse_time
@@ -46,7 +53,12 @@ def _purge(args: argparse.Namespace) -> int:
         raise FileNotFoundError(f"no vault at {vault_dir} (vault.json is missing)")
     now = None if args.now is None else parse_time(args.now, "--now")
     authority = Path(args.authority) if args.authority else vault_dir / "authority.pub"
-    with Vault(vault_dir, authority, camera=args.camera, purge_at_start=False) as vault:
+    try:
+        vault = Vault(vault_dir, authority, camera=args.camera, purge_at_start=False)
+    except VaultLockedError:
+        raise VaultLockedError(f"the camera has vault {vault_dir} open; it purges expired records itself while "
+                               "it runs") from None
+    with vault:
         purged = vault.purge(now, allow_future=args.allow_future_now)
         remaining = len(vault.rows())
     print(f"purged {purged} expired record(s) from {vault_dir}; {remaining} kept")
@@ -61,6 +73,8 @@ def _checked_rows(vault_dir: Path, identity, rows) -> tuple[list[IndexRow], list
         try:
             parsed = verified_record(identity, vault_dir, row, logged)
             good.append(IndexRow.from_header(parsed.header, row.size, row.sha256))
+        except RecordNotHere:
+            continue  # the running camera is sealing it, or just purged it (both logged)
         except RecordError as err:
             problems.append(str(err))
     return good, problems

@@ -33,7 +33,8 @@ from pathlib import Path
 
 from facesel.vault.audit import AuditLog
 from facesel.vault.errors import AuditError, EpochUnavailableError, KeyMaterialError, RecordError, VaultWriteError
-from facesel.vault.fsutil import atomic_write, fsync_dir
+from facesel.vault.consistency import GONE_EVENTS
+from facesel.vault.fsutil import TMP_SUFFIX, atomic_write, fsync_dir
 from facesel.vault.identity import VaultIdentity, check_record, load_identity, read_record_file
 from facesel.vault.index import COLUMNS, Index, IndexRow
 from facesel.vault.keys import AuthorityPublic, Keystore
@@ -84,6 +85,21 @@ def sealed_digests(vault_dir: Path) -> dict[str, str]:
             if e.get("event") == "seal" and isinstance(e.get("sha256"), str) and isinstance(e.get("record_id"), str)}
 
 
+class RecordNotHere(RecordError):
+    """A row whose record is being sealed at this moment, or was removed (and logged) since."""
+
+
+def _why_missing(vault_dir: Path, path: Path, record_id: str) -> RecordError:
+    # A camera running beside us: it indexes a record just before renaming it into place, and
+    # purges between our reading the index and the file. Both are normal, and both are logged.
+    if any(path.parent.glob(f".{path.name}.*{TMP_SUFFIX}")):
+        return RecordNotHere(f"record {record_id} is being sealed right now")
+    for entry in reversed(AuditLog(Path(vault_dir) / "audit.log").entries()):
+        if entry.get("record_id") == record_id and entry.get("event") in GONE_EVENTS:
+            return RecordNotHere(f"record {record_id} was removed ({entry['event']}) a moment ago")
+    return RecordError(f"file {path.name} is missing")
+
+
 def verified_record(identity: VaultIdentity, vault_dir: Path, row: IndexRow, logged: dict[str, str]):
     """The record of ``row``, accepted only when genuine and when the row matches its header.
 
@@ -102,7 +118,7 @@ def verified_record(identity: VaultIdentity, vault_dir: Path, row: IndexRow, log
         try:
             data = read_record_file(path)
         except FileNotFoundError:
-            raise RecordError(f"file {path.name} is missing") from None
+            raise _why_missing(vault_dir, path, row.record_id) from None
         parsed = check_record(identity, data, row.record_id)
         digest = hashlib.sha256(data).hexdigest()
         if logged.get(row.record_id) != digest:
@@ -113,19 +129,24 @@ def verified_record(identity: VaultIdentity, vault_dir: Path, row: IndexRow, log
             raise RecordError(f"the index row disagrees with the record's authenticated header ({', '.join(wrong)})")
     except RecordError as err:
         text = str(err)
-        raise RecordError(text if text.startswith(f"record {row.record_id}") else f"record {row.record_id}: {text}") \
+        raise type(err)(text if text.startswith(f"record {row.record_id}") else f"record {row.record_id}: {text}") \
             from None
     return parsed
 
 
 def _decrypt_all(identity: VaultIdentity, vault_dir: Path, rows: list[IndexRow], keystore: Keystore,
-                 master: bytes) -> list[OpenedRecord]:
+                 master: bytes, by_id: bool) -> list[OpenedRecord]:
+    """Check, then decrypt in memory. A record the camera is sealing or has just purged is left
+    out of a time-window or ``--all`` selection; asked for by id, it is an error."""
     secrets_by_epoch: dict[int, bytes] = {}
     logged = sealed_digests(vault_dir)
     checked, failed = [], []
     for row in rows:  # check every record before decrypting any, so that all failures are named
         try:
             checked.append((row, verified_record(identity, vault_dir, row, logged)))
+        except RecordNotHere as err:
+            if by_id:
+                failed.append((row.record_id, str(err)))
         except RecordError as err:
             failed.append((row.record_id, str(err)))
     if failed:
@@ -211,7 +232,7 @@ def open_records(vault_dir: str | os.PathLike, share_paths: Sequence[str | os.Pa
     finally:
         index.close()
     master, used = reconstruct_master(share_paths, keystore, passphrase_for)
-    opened = _decrypt_all(identity, vault_dir, rows, keystore, master)
+    opened = _decrypt_all(identity, vault_dir, rows, keystore, master, by_id=bool(record_ids))
     signer = keystore.signer(master)
     vault_log = AuditLog(vault_dir / "audit.log", clock, signer)
     authority_log = AuditLog(keystore.path.parent / "audit.log", clock, signer)

@@ -9,8 +9,9 @@ The signed audit log decides what is genuine; a file alone never is:
   entry says why. It is never indexed or listed.
 * index rows follow the authenticated headers of the accepted files (a row that disagrees is
   corrected and the correction logged; a row without a file is dropped).
-* a logged record whose file is gone gets a ``purge`` entry when its time was up (a purge
-  interrupted after the delete), else a ``record-missing`` entry.
+* a file whose ``purge`` is logged is deleted (a purge is logged first, then carried out);
+* a logged record whose file is gone gets a ``purge`` entry when its time was up, else a
+  ``record-missing`` entry.
 """
 
 from __future__ import annotations
@@ -49,18 +50,19 @@ def quarantine(vault: Vault, path: Path, reason: str, record_id: str | None) -> 
     vault.audit.append("quarantined", **fields)
 
 
-def _logged(vault: Vault) -> tuple[dict[str, dict], set[str]]:
-    sealed, gone = {}, set()
+def _logged(vault: Vault) -> tuple[dict[str, dict], dict[str, str]]:
+    """Logged seals (record id -> entry) and removals (record id -> event)."""
+    sealed, gone = {}, {}
     for entry in vault.audit.entries():
         rid, event = entry.get("record_id"), entry.get("event")
         if event == "seal" and entry.get("signer") == f"camera:{vault.camera_id}" and isinstance(rid, str):
             sealed[rid] = entry
         elif event in GONE_EVENTS and isinstance(rid, str):
-            gone.add(rid)
+            gone[rid] = event
     return sealed, gone
 
 
-def _finish_temporaries(vault: Vault, sealed: dict[str, dict], gone: set[str], stats: dict) -> None:
+def _finish_temporaries(vault: Vault, sealed: dict[str, dict], gone: dict[str, str], stats: dict) -> None:
     for tmp in sorted(vault.records_dir.glob(f".*{TMP_SUFFIX}")):
         record_id = tmp.name[1:].split(".", 1)[0]
         final = vault.records_dir / f"{record_id}{RECORD_SUFFIX}"
@@ -75,7 +77,7 @@ def _finish_temporaries(vault: Vault, sealed: dict[str, dict], gone: set[str], s
     remove_stale_temporaries(vault.path)
 
 
-def _accepted_files(vault: Vault, sealed: dict[str, dict], gone: set[str], stats: dict) -> dict[str, IndexRow]:
+def _accepted_files(vault: Vault, sealed: dict[str, dict], gone: dict[str, str], stats: dict) -> dict[str, IndexRow]:
     accepted = {}
     for path in sorted(vault.records_dir.iterdir()):
         if path.name.startswith(".") and path.name.endswith(TMP_SUFFIX):
@@ -87,6 +89,11 @@ def _accepted_files(vault: Vault, sealed: dict[str, dict], gone: set[str], stats
             reason = "not a record file name"
         elif known not in sealed:
             reason = "the audit log has no seal of this record (planted or forged file)"
+        elif gone.get(known) == "purge" and path.is_file() and not path.is_symlink():
+            path.unlink()  # a purge logged just before a crash: finish it
+            fsync_dir(vault.records_dir)
+            stats["purges_finished"] += 1
+            continue
         elif known in gone:
             reason = "the audit log says this record was already removed"
         else:
@@ -108,7 +115,7 @@ def _accepted_files(vault: Vault, sealed: dict[str, dict], gone: set[str], stats
 def recover(vault: Vault) -> dict:
     """Run every repair above; returns counts of each action (also logged, entry by entry)."""
     stats = {"temporaries_removed": 0, "completed": 0, "indexed": 0, "rows_dropped": 0, "rows_corrected": 0,
-             "logged": 0, "quarantined": 0}
+             "logged": 0, "quarantined": 0, "purges_finished": 0}
     sealed, gone = _logged(vault)
     _finish_temporaries(vault, sealed, gone, stats)
     accepted = _accepted_files(vault, sealed, gone, stats)

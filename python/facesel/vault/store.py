@@ -373,11 +373,13 @@ class Vault:
             if header["record_id"] != record_id or header["sealed_at"] >= cutoff:
                 continue
             try:
+                # Logged first: a reader that finds the file gone finds the reason in the log, and
+                # a crash after the entry is finished by the next start.
+                self.audit.append("purge", record_id=record_id, epoch_id=header["epoch_id"],
+                                  sealed_at=header["sealed_at"], reason="retention")
                 path.unlink(missing_ok=True)
                 fsync_dir(self.records_dir)
                 self.index.delete(record_id)
-                self.audit.append("purge", record_id=record_id, epoch_id=header["epoch_id"],
-                                  sealed_at=header["sealed_at"], reason="retention")
             except (OSError, sqlite3.Error, AuditError) as err:
                 # recover() finishes the index row and the log entry on the next start.
                 raise VaultWriteError(f"purge of {self.path} interrupted at record {record_id}: {err}") from err
