@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from facesel.vault import Vault, open_records
 from facesel.vault.audit import AuditLog, verify
+from facesel.vault.consistency import custody_problems
 from facesel.vault.errors import (
     EpochUnavailableError,
     VaultLockedError,
@@ -335,3 +336,18 @@ def test_extended_authority_pub_is_adopted_and_logged(tmp_path, faces):
     (tmp_path / "old.pub").write_text(json.dumps(pub.to_dict()))
     with Vault(tmp_path / "v", tmp_path / "old.pub", camera=camera_dir(adir), clock=clock) as vault:
         assert len(vault.authority.epochs) > len(pub.epochs)
+
+
+def test_a_purge_logged_before_a_crash_is_finished_at_the_next_start(tmp_path, authority, faces):
+    """Purges are logged first (so a reader never meets a missing file without its reason)."""
+    _, adir = authority
+    clock = FakeClock()
+    vault_dir = tmp_path / "v"
+    with vault_at(vault_dir, adir, clock=clock) as vault:
+        keep, doomed = vault.seal(track_result(faces[0])), vault.seal(track_result(faces[1]))
+        vault.audit.append("purge", record_id=doomed, reason="retention")  # then the process dies
+    assert (vault_dir / "records" / f"{doomed}.fsr").exists()
+    with vault_at(vault_dir, adir, clock=clock) as vault:
+        assert vault.recovery["purges_finished"] == 1 and [r.record_id for r in vault.rows()] == [keep]
+    assert not (vault_dir / "records" / f"{doomed}.fsr").exists() and not (vault_dir / "quarantine").exists()
+    assert custody_problems(vault_dir) == []
