@@ -89,6 +89,18 @@ def _read(path: Path, fmt: str, what: str) -> dict:
         raise FileNotFoundError(f"{what} not found: {path} does not exist") from None
 
 
+def _camera_doc(path: str | os.PathLike, file_name: str, fmt: str, what: str) -> tuple[Path, dict, str]:
+    """Read a camera file (or ``file_name`` in the folder given): its path, contents and camera id."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / file_name
+    doc = _read(path, fmt, what)
+    try:
+        return path, doc, check_camera_id(doc.get("camera_id"))
+    except ValueError as err:
+        raise KeyMaterialError(f"{path}: {err}") from None
+
+
 @dataclass(frozen=True)
 class CameraPublic:
     """A camera's public identity, as the authority registers it."""
@@ -98,14 +110,7 @@ class CameraPublic:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> CameraPublic:
-        path = Path(path)
-        if path.is_dir():
-            path = path / "camera.pub"
-        doc = _read(path, FORMAT_CAMERA_PUB, "camera public key file")
-        try:
-            camera_id = check_camera_id(doc.get("camera_id"))
-        except ValueError as err:
-            raise KeyMaterialError(f"{path}: {err}") from None
+        path, doc, camera_id = _camera_doc(path, "camera.pub", FORMAT_CAMERA_PUB, "camera public key file")
         return cls(camera_id, unb64(doc.get("public_key"), f"{path}: public key", 32))
 
 
@@ -147,12 +152,8 @@ class CameraKey:
     @classmethod
     def load(cls, path: str | os.PathLike) -> CameraKey:
         """Read ``camera.key`` (or the folder holding it)."""
-        path = Path(path)
-        if path.is_dir():
-            path = path / "camera.key"
-        doc = _read(path, FORMAT_CAMERA_KEY, "camera key file")
+        path, doc, camera_id = _camera_doc(path, "camera.key", FORMAT_CAMERA_KEY, "camera key file")
         try:
-            camera_id = check_camera_id(doc.get("camera_id"))
             pin = check_fingerprint(doc.get("authority_fingerprint"))
         except ValueError as err:
             raise KeyMaterialError(f"{path}: {err}") from None
