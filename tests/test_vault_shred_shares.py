@@ -76,15 +76,19 @@ def test_keystore_backup_from_before_the_shred_opens_nothing_with_the_new_shares
     (["--passphrase-env", "WEAK_PW"], "too weak"),
     (["--threshold", "1", "--no-passphrase"], "--allow-single-share"),
     (["--no-passphrase", "--passphrase-env", "WEAK_PW"], "not several"),
+    (["--generate-passphrases", "OUT/pw"], "keep the passphrases apart"),
+    (["--generate-passphrases", "ELSEWHERE", "--epoch", "1s", "--horizon", "400d"], "more than"),
 ])
 def test_init_refuses_unprotected_weak_or_single_share_sharing(tmp_path, capsys, monkeypatch, argv, message):
     monkeypatch.setenv("WEAK_PW", "abc")
+    argv = [str(tmp_path / "a" / "pw") if a == "OUT/pw" else str(tmp_path / "pw") if a == "ELSEWHERE" else a
+            for a in argv]
     base = ["authority", "init", "--out", tmp_path / "a", "--shares", 3, "--horizon", "2d"]
     if "--threshold" not in argv:
         base += ["--threshold", 2]
     code, _, err = run_cli(capsys, *base, *argv)
     assert code == 1 and message in err and err.count("\n") == 1
-    assert not (tmp_path / "a").exists()
+    assert not (tmp_path / "a").exists() and not (tmp_path / "pw").exists()
 
 
 def test_generated_passphrases_go_one_per_holder_apart_from_the_shares(tmp_path, capsys, monkeypatch):

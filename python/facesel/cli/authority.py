@@ -60,15 +60,29 @@ def new_passphrases(args: argparse.Namespace, n: int, prefix: str = "") -> list[
 
 
 def _generated(folder: Path, n: int, flag: str) -> list[bytes]:
-    """Random passphrases, one file per holder (``holder-<i>.txt``, 0600), in a folder that is
-    not the share folder: hand each holder their share and, separately, their passphrase."""
+    """Random passphrases for a folder that is not the share folder (written by :func:`save_generated`
+    once the shares exist): each holder gets their share and, separately, their passphrase."""
     if folder.exists() and any(folder.iterdir()):
         raise ValueError(f"{flag} {folder} must be a new or empty folder")
-    phrases = [generate_passphrase() for _ in range(n)]
+    return [generate_passphrase().encode() for _ in range(n)]
+
+
+def save_generated(args: argparse.Namespace, phrases: list[bytes | None] | None, prefix: str = "") -> None:
+    """Write generated passphrases one file per holder (``holder-<i>.txt``, 0600)."""
+    folder = getattr(args, prefix + "generate_passphrases", None)
+    if not folder or phrases is None:
+        return
+    folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     for i, phrase in enumerate(phrases, 1):
-        atomic_write(folder / f"holder-{i}.txt", (phrase + "\n").encode(), mode=0o600)
-    return [p.encode() for p in phrases]
+        atomic_write(folder / f"holder-{i}.txt", bytes(phrase) + b"\n", mode=0o600)
+
+
+def _check_apart(args: argparse.Namespace, authority_dir: Path, prefix: str = "") -> None:
+    folder = getattr(args, prefix + "generate_passphrases", None)
+    if folder and Path(folder).resolve().is_relative_to(authority_dir.resolve()):
+        raise ValueError(f"--{prefix.replace('_', '-')}generate-passphrases {folder} lies inside the authority "
+                         f"folder {authority_dir}: keep the passphrases apart from the shares")
 
 
 def share_passphrase_source(args: argparse.Namespace, share_paths: list[str]):
@@ -128,11 +142,13 @@ def _init(args: argparse.Namespace) -> int:
     for existing in ("authority.pub", "keystore", "shares"):
         if (out / existing).exists():
             raise ValueError(f"{out} already holds key material ({existing}); refusing to overwrite it")
+    _check_apart(args, out)
     phrases = new_passphrases(args, args.shares)
     pub = create_authority(
         out, shares=args.shares, threshold=args.threshold, epoch_seconds=epoch, retention_seconds=retention,
         horizon_seconds=horizon, start=start, passphrases=phrases, kdf_level=args.kdf_level,
         allow_single_share=args.allow_single_share)
+    save_generated(args, phrases)
     print(f"authority {pub.authority_id}: {pub.threshold}-of-{pub.shares} shares in {out / 'shares'}")
     print(f"  fingerprint {pub.fingerprint}  (cameras pin this: facesel camera init --authority-fingerprint ...)")
     print(f"  {len(pub.epochs)} epoch keys from {format_time(pub.epochs[0].not_before)} "
@@ -180,8 +196,10 @@ def _shred(args: argparse.Namespace) -> int:
     if not shreddable_epochs(keystore, now):
         print("shredded 0 epoch secret(s); the master key and the shares are unchanged")
         return 0
+    _check_apart(args, directory, prefix="new_")
     phrases = new_passphrases(args, int(keystore.meta["shares"]), prefix="new_")
     done = shred_expired(directory, now=now, master=master, passphrases=phrases, kdf_level=args.kdf_level)
+    save_generated(args, phrases, prefix="new_")
     print(f"shredded {len(done)} epoch secret(s): {', '.join(map(str, done))}")
     print(f"  the other epochs are re-wrapped under a new master key; new shares in {directory / 'shares'}.")
     print("  Every holder must destroy their old share: old shares with an old keystore backup would open the "
