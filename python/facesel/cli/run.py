@@ -53,6 +53,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--vault", metavar="DIR", default=None, help="seal every snapshot into this encrypted vault")
     p.add_argument("--authority", metavar="FILE", default=None,
                    help="the authority's public key file (authority.pub); required with --vault")
+    p.add_argument("--camera", metavar="DIR", default=None,
+                   help="the camera's signing key folder (facesel camera init); required with --vault")
+    p.add_argument("--camera-id", default=None, help="expected camera id (must match the camera key)")
     p.add_argument("--dry-run", action="store_true", help="run the pipeline but keep nothing (for measuring)")
     p.add_argument("--clip-window", type=_non_negative_int, default=0, metavar="W",
                    help="also keep the track's crops within +-W frames of the best (default 0: none)")
@@ -75,6 +78,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _check_outputs(args: argparse.Namespace) -> None:
     if (args.vault is None) != (args.authority is None):
         raise ValueError("--vault and --authority go together: give both or neither")
+    if args.vault is not None and args.camera is None:
+        raise ValueError("--vault needs --camera DIR (the camera's signing key; make one with 'facesel camera init')")
     if args.plaintext_out is None and args.vault is None and not args.dry_run:
         raise ValueError(
             "nothing would be kept: give --vault DIR --authority FILE, or --plaintext-out DIR (testing), "
@@ -89,7 +94,7 @@ def _open_vault(args: argparse.Namespace):
         from facesel.vault import Vault
     except ImportError as err:  # the vault arrives with its own issue
         raise RuntimeError(f"the vault is not available in this installation ({err})") from err
-    return Vault(args.vault, args.authority)
+    return Vault(args.vault, args.authority, camera=args.camera, camera_id=args.camera_id)
 
 
 def _make_scorer(name: str):
