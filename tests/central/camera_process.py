@@ -1,8 +1,8 @@
 """A camera as its own process, for the central tests (run as a script, not collected).
 
-    python camera_process.py VAULT AUTHORITY_PUB CAMERA_ID COUNT SYNC_EVERY DSN FACE...
+    python camera_process.py VAULT AUTHORITY_PUB CAMERA_KEY COUNT SYNC_EVERY DSN FACE...
 
-Seals COUNT real faces into VAULT as CAMERA_ID, printing each record id once ``seal`` returned.
+Seals COUNT real faces into VAULT, signed with the camera key folder CAMERA_KEY, printing each record id once ``seal`` returned.
 With SYNC_EVERY > 0 it also forwards the vault to DSN after every SYNC_EVERY seals and at the
 end (an unreachable store is reported and skipped: the records wait). CRASH_IN_SYNC=<step> makes
 it SIGKILL itself at one step of the first forwarding: "in-transaction" (inside the central
@@ -50,28 +50,28 @@ def _arm(step: str) -> None:
         raise ValueError(f"CRASH_IN_SYNC must be in-transaction, after-commit or after-local-log, got {step!r}")
 
 
-def _forward(vault_dir: str, dsn: str) -> None:
+def _forward(vault_dir: str, dsn: str, camera_key: str) -> None:
     try:
         with PostgresVault(dsn, connect_timeout=2) as store:
-            sync.sync_vault(vault_dir, store, batch_size=4)
+            sync.sync_vault(vault_dir, store, camera_key, batch_size=4)
     except CentralUnavailableError as err:
         print(f"queued: {err}", file=sys.stderr, flush=True)
 
 
 def main() -> None:
-    vault_dir, pub, camera_id, count, sync_every, dsn, *faces = sys.argv[1:]
+    vault_dir, pub, camera_key, count, sync_every, dsn, *faces = sys.argv[1:]
     count, sync_every = int(count), int(sync_every)
     images = [cv2.imread(p, cv2.IMREAD_COLOR) for p in faces]
-    with Vault(vault_dir, pub, camera_id=camera_id) as vault:
+    with Vault(vault_dir, pub, camera=camera_key) as vault:
         for i in range(count):
             print(vault.seal(track_result(images[i % len(images)], track_id=i)), flush=True)
             if sync_every and (i + 1) % sync_every == 0:
-                _forward(vault_dir, dsn)
+                _forward(vault_dir, dsn, camera_key)
     if sync_every:
-        _forward(vault_dir, dsn)
+        _forward(vault_dir, dsn, camera_key)
     _arm(os.environ.get("CRASH_IN_SYNC", ""))
     if os.environ.get("CRASH_IN_SYNC"):
-        _forward(vault_dir, dsn)
+        _forward(vault_dir, dsn, camera_key)
 
 
 if __name__ == "__main__":

@@ -10,20 +10,51 @@ from pathlib import Path
 
 from facesel.central.anchors import anchor_problems
 from facesel.central.pg_backend import PostgresVault
+from facesel.vault import CameraKey, enrol_camera
 from facesel.vault.audit import AuditLog, verify
 from facesel.vault.consistency import custody_problems
+from test_vault_common import share_paths
 
 CAMERA_PROCESS = Path(__file__).with_name("camera_process.py")
+
+
+class Cameras:
+    """Cameras enrolled with one authority (a signing key each, registered in its authority.pub),
+    as ``facesel camera init`` + ``facesel authority register`` make them; each enrolled once."""
+
+    def __init__(self, authority_dir: Path, keys_dir: Path) -> None:
+        self.authority_dir, self.keys_dir = Path(authority_dir), Path(keys_dir)
+        self._keys: dict[str, CameraKey] = {}
+
+    @property
+    def pub_path(self) -> Path:
+        """The authority's current authority.pub (it registers every camera enrolled so far)."""
+        return self.authority_dir / "authority.pub"
+
+    def key_dir(self, camera_id: str) -> Path:
+        return self.keys_dir / camera_id
+
+    def __call__(self, camera_id: str) -> CameraKey:
+        if camera_id not in self._keys:
+            self._keys[camera_id] = enrol_camera(self.authority_dir, self.key_dir(camera_id), camera_id,
+                                                 share_paths(self.authority_dir)[:2])
+        return self._keys[camera_id]
+
+    def register(self, store: PostgresVault, *camera_ids: str) -> None:
+        """Register these cameras' public keys with the central store (enrolling them first)."""
+        for camera_id in camera_ids:
+            store.register_camera(camera_id, self(camera_id).public.public_key)
 
 
 def orl_paths(shared_data: Path, count: int) -> list[str]:
     return [str(shared_data / "faces" / "orl" / f"s{i}" / "1.pgm") for i in range(1, count + 1)]
 
 
-def camera(vault_dir: Path, pub_path: Path, camera_id: str, count: int, sync_every: int, dsn: str,
+def camera(vault_dir: Path, pub_path: Path, camera_key: Path, count: int, sync_every: int, dsn: str,
            faces: list[str], env: dict | None = None) -> subprocess.Popen:
-    """Start a camera process (see camera_process.py); its stdout lists the record ids it sealed."""
-    return subprocess.Popen([sys.executable, str(CAMERA_PROCESS), str(vault_dir), str(pub_path), camera_id,
+    """Start a camera process (see camera_process.py) signing with the key in folder ``camera_key``;
+    its stdout lists the record ids it sealed."""
+    return subprocess.Popen([sys.executable, str(CAMERA_PROCESS), str(vault_dir), str(pub_path), str(camera_key),
                              str(count), str(sync_every), dsn, *faces],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, **(env or {})})

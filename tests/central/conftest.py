@@ -20,6 +20,7 @@ from facesel.central.pg_local import LocalPostgres, find_pg_bin
 # The vault tests' builders (real faces, authorities, TrackResults) live one folder up.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from central_common import Cameras  # noqa: E402
 from test_vault_common import DAY, make_authority  # noqa: E402
 
 _names = itertools.count()
@@ -53,3 +54,10 @@ def authority(tmp_path):
     """(AuthorityPublic, authority folder) with 3 shares, 2 needed, epochs from yesterday for 10 days
     (camera processes seal at the real time)."""
     return make_authority(tmp_path / "authority", start=time.time() - DAY)
+
+
+@pytest.fixture
+def cameras(authority, tmp_path):
+    """:class:`central_common.Cameras` of the ``authority`` fixture: ``cameras("cam-a")`` enrols
+    (once) and returns the camera's key; ``cameras.pub_path`` is the authority.pub to seal to."""
+    return Cameras(authority[1], tmp_path / "camera-keys")

@@ -56,17 +56,18 @@ def s3_endpoint():
                 os.environ[key] = value
 
 
-def test_large_records_go_to_the_bucket_and_open_exactly(central_dsn, authority, tmp_path, shared_data, s3_endpoint):
+def test_large_records_go_to_the_bucket_and_open_exactly(central_dsn, authority, cameras, tmp_path, shared_data,
+                                                         s3_endpoint):
     endpoint, client = s3_endpoint
     pub, folder = authority
     faces = orl_faces(shared_data, 3)
     store = PostgresVault.create(central_dsn, pub, blob_url=f"s3://{BUCKET}/site-1", blob_endpoint=endpoint,
                                  blob_threshold=60_000)
-    store.register_camera("cam-a")
-    with Vault(tmp_path / "cam-a", pub, camera_id="cam-a") as vault:
+    cameras.register(store, "cam-a")
+    with Vault(tmp_path / "cam-a", cameras.pub_path, camera=cameras("cam-a")) as vault:
         small = vault.seal(track_result(faces[0]))                    # about 20 KB: inline
         large = vault.seal(track_result(faces[1], clip=faces * 2))    # a clip: above the threshold
-    assert sync_vault(tmp_path / "cam-a", store).stored == 2
+    assert sync_vault(tmp_path / "cam-a", store, cameras("cam-a")).stored == 2
     with psycopg.connect(central_dsn) as conn:
         placed = dict(conn.execute("SELECT record_id, blob_key IS NOT NULL AND data IS NULL FROM records"))
     assert placed == {small: False, large: True}
@@ -93,14 +94,15 @@ def test_large_records_go_to_the_bucket_and_open_exactly(central_dsn, authority,
     store.close()
 
 
-def test_a_redelivered_large_record_is_stored_once(central_dsn, authority, tmp_path, shared_data, s3_endpoint):
+def test_a_redelivered_large_record_is_stored_once(central_dsn, authority, cameras, tmp_path, shared_data,
+                                                   s3_endpoint):
     endpoint, client = s3_endpoint
     pub, _ = authority
     faces = orl_faces(shared_data, 2)
     with PostgresVault.create(central_dsn, pub, blob_url=f"s3://{BUCKET}/site-2", blob_endpoint=endpoint,
                               blob_threshold=60_000) as store:
-        store.register_camera("cam-a")
-        with Vault(tmp_path / "cam-a", pub, camera_id="cam-a") as vault:
+        cameras.register(store, "cam-a")
+        with Vault(tmp_path / "cam-a", cameras.pub_path, camera=cameras("cam-a")) as vault:
             rid = vault.seal(track_result(faces[0], clip=faces * 3))
         data = (tmp_path / "cam-a" / "records" / f"{rid}.fsr").read_bytes()
         assert [a.status for a in store.receive([data])] == ["stored"]

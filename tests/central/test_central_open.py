@@ -24,29 +24,36 @@ from test_vault_common import orl_faces, share_paths, track_result
 def _recompute_checksum(data: bytes) -> bytes:
     """An attacker who knows the format: change a ciphertext byte and fix the trailing BLAKE2b."""
     body = bytearray(data[:-32])
-    body[-40] ^= 0x01  # inside the ciphertext
+    body[-(64 + 8)] ^= 0x01  # inside the ciphertext (before the 64-byte signature)
     return bytes(body) + hashlib.blake2b(bytes(body), digest_size=32).digest()
 
 
+def resign(data: bytes, key) -> bytes:
+    """The record re-signed with another Ed25519 ``key`` (e.g. another camera's), checksum fixed."""
+    body = data[:-(64 + 32)]
+    body += key.sign(body).signature
+    return body + hashlib.blake2b(body, digest_size=32).digest()
+
+
 @pytest.fixture(params=["file", "postgres"])
-def backend(request, tmp_path, authority, shared_data):
+def backend(request, tmp_path, authority, cameras, shared_data):
     """(backend, {record_id: sealed crop}) with two records per camera; cam-b only for PostgreSQL."""
     pub, _ = authority
     faces = orl_faces(shared_data, 4)
     crops = {}
-    cameras = ("cam-a",) if request.param == "file" else ("cam-a", "cam-b")
-    for n, camera_id in enumerate(cameras):
-        with Vault(tmp_path / camera_id, pub, camera_id=camera_id) as vault:
+    camera_ids = ("cam-a",) if request.param == "file" else ("cam-a", "cam-b")
+    for n, camera_id in enumerate(camera_ids):
+        with Vault(tmp_path / camera_id, cameras.pub_path, camera=cameras(camera_id)) as vault:
             for face in faces[2 * n:2 * n + 2]:
                 crops[vault.seal(track_result(face))] = face
     if request.param == "file":
-        store = FileVaultBackend(tmp_path / "cam-a")
+        store = FileVaultBackend(tmp_path / "cam-a", camera=cameras("cam-a"))
     else:
         dsn = request.getfixturevalue("central_dsn")
         store = PostgresVault.create(dsn, pub)
-        for camera_id in cameras:
-            store.register_camera(camera_id)
-            sync_vault(tmp_path / camera_id, store)
+        for camera_id in camera_ids:
+            cameras.register(store, camera_id)
+            sync_vault(tmp_path / camera_id, store, cameras(camera_id))
     yield store, crops
     store.close()
 
@@ -85,10 +92,16 @@ def test_open_by_camera_and_window(backend, authority, tmp_path):
         _open(store, authority, tmp_path / "out2")
 
 
-def _tamper(store, record_id: str, kind: str) -> None:
-    """Replace a record's bytes: with a forged ciphertext ("forged"), or with another record ("swapped")."""
+def _tamper(store, record_id: str, kind: str, cameras) -> None:
+    """Replace a record's bytes: with a forged ciphertext ("forged"), another record ("swapped"), or
+    the same record signed by another enrolled camera's key ("resigned")."""
     other = next(r.record_id for r in store.rows() if r.record_id != record_id)
-    forged = _recompute_checksum(store.read(record_id)) if kind == "forged" else store.read(other)
+    if kind == "forged":
+        forged = _recompute_checksum(store.read(record_id))
+    elif kind == "resigned":
+        forged = resign(store.read(record_id), cameras("cam-z").key)
+    else:
+        forged = store.read(other)
     if isinstance(store, FileVaultBackend):
         record_path(store.path, record_id).write_bytes(forged)
         return
@@ -99,28 +112,34 @@ def _tamper(store, record_id: str, kind: str) -> None:
                      (forged, hashlib.sha256(forged).hexdigest(), record_id))
 
 
-@pytest.mark.parametrize("kind", ["forged", "swapped"])
-def test_a_tampered_record_is_refused_with_nothing_written_or_logged(backend, authority, tmp_path, kind):
+@pytest.mark.parametrize("kind", ["forged", "swapped", "resigned"])
+def test_a_tampered_record_is_refused_with_nothing_written_or_logged(backend, authority, cameras, tmp_path, kind):
     store, crops = backend
     victim = store.rows()[-1].record_id
-    _tamper(store, victim, kind)
-    with pytest.raises(RecordError, match=victim):
+    _tamper(store, victim, kind, cameras)
+    message = {"forged": "signature", "swapped": "swapped", "resigned": "signature of camera"}[kind]
+    with pytest.raises(RecordError, match=f"{victim}.*{message}"):
         _open(store, authority, tmp_path / "out", all_records=True)
     assert not (tmp_path / "out").exists() and _open_count(store) == 0
 
 
-def test_cli_lists_and_opens_across_cameras(central_dsn, authority, tmp_path, shared_data):
+def test_cli_lists_and_opens_across_cameras(central_dsn, authority, cameras, tmp_path, shared_data):
     pub, folder = authority
+    cameras("cam-a"), cameras("cam-b")
+    # register-camera takes camera.pub as 'facesel camera init' wrote it (the file, or its folder).
     for args in (["central", "init", "--authority", str(folder / "authority.pub")],
-                 ["central", "register-camera", "cam-a", "cam-b"]):
+                 ["central", "register-camera", str(cameras.key_dir("cam-a") / "camera.pub"),
+                  str(cameras.key_dir("cam-b"))]):
         done = facesel(*args, "--central", central_dsn)
         assert done.returncode == 0, done.stderr
+    assert "camera cam-b: registered" in done.stdout
     faces = orl_faces(shared_data, 3)
     for camera_id, group in (("cam-a", faces[:1]), ("cam-b", faces[1:])):
-        with Vault(tmp_path / camera_id, pub, camera_id=camera_id) as vault:
+        with Vault(tmp_path / camera_id, cameras.pub_path, camera=cameras(camera_id)) as vault:
             for face in group:
                 vault.seal(track_result(face))
-        done = facesel("sync", "--vault", str(tmp_path / camera_id), "--central", central_dsn)
+        done = facesel("sync", "--vault", str(tmp_path / camera_id), "--camera", str(cameras.key_dir(camera_id)),
+                       "--central", central_dsn)
         assert done.returncode == 0 and "local copies deleted" in done.stdout, done.stderr
     listed = facesel("central", "list", "--central", central_dsn, "--json")
     assert sorted(r["camera_id"] for r in json.loads(listed.stdout)) == ["cam-a", "cam-b", "cam-b"]

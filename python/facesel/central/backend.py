@@ -15,6 +15,7 @@ from facesel.vault.audit import VerifyResult
 from facesel.vault.index import IndexRow
 from facesel.vault.keys import AuthorityPublic
 from facesel.vault.record import RECORD_ID
+from facesel.vault.signing import Signer
 
 
 @dataclass(frozen=True)
@@ -77,8 +78,13 @@ class VaultBackend(ABC):
         """The registered camera, or None when the store does not accept ``camera_id``."""
 
     @abstractmethod
-    def append_audit(self, event: str, **fields) -> dict:
-        """Append one entry to the store's audit log and return it."""
+    def append_audit(self, event: str, signer: Signer | None = None, **fields) -> dict:
+        """Append one entry to the store's audit log and return it.
+
+        ``signer`` (the authority's key, when it opens) signs the entry where the store's log is
+        signed (a vault folder); the PostgreSQL log is hash-chained under the store's own lock
+        and records who acted in the entry's fields instead.
+        """
 
     @abstractmethod
     def verify_audit(self, expect: tuple[int, str] | None = None) -> VerifyResult:

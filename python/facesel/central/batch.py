@@ -9,6 +9,11 @@ Tasks run on a local process pool (``workers`` processes; one runs in this proce
 tasks (``ray_address``: ``"local"`` starts a single-machine Ray, anything else is passed to
 ``ray.init(address=...)``, e.g. ``"auto"`` or ``"ray://head:10001"``). Ray does not retry a
 failed task: a second run of a video would seal its faces again under new record ids.
+
+Every task signs as one archive camera (``facesel camera init``, registered with the authority
+and with the central store): ``camera`` is the path of its key folder, which must exist at that
+path on every worker (like the facesel wheel). The key is read on the worker; it never travels
+with the task.
 """
 
 from __future__ import annotations
@@ -30,12 +35,12 @@ from facesel.vault.keys import AuthorityPublic
 
 @dataclass(frozen=True)
 class VideoTask:
-    """Everything a worker needs (picklable; no open connections or keys)."""
+    """Everything a worker needs (picklable; no open connections or secret keys)."""
 
     video: str
-    camera_id: str
+    camera: str            # path of the archive camera's key folder (or camera.key) on the worker
     dsn: str
-    authority: dict        # the authority's public file, as AuthorityPublic.to_dict()
+    authority: dict        # authority.pub registering that camera, as AuthorityPublic.to_dict()
     spool: str             # folder on the worker for the task's vault
     max_frames: int | None = None
 
@@ -64,7 +69,7 @@ def run_video(task: VideoTask) -> VideoOutcome:
     try:
         frames, sealed = _select_and_seal(task, vault_dir)
         with PostgresVault(task.dsn) as store:
-            report = sync_vault(vault_dir, store)
+            report = sync_vault(vault_dir, store, task.camera)
         stored = report.stored + report.duplicates
         if report.skipped:
             error = "; ".join(f"{rid}: {why}" for rid, why in report.skipped[:3])
@@ -84,7 +89,7 @@ def _select_and_seal(task: VideoTask, vault_dir: Path) -> tuple[int, int]:
     from facesel.video import open_source
 
     source = open_source(task.video, max_frames=task.max_frames)
-    with Vault(vault_dir, AuthorityPublic.from_dict(task.authority), camera_id=task.camera_id) as vault:
+    with Vault(vault_dir, AuthorityPublic.from_dict(task.authority), camera=task.camera) as vault:
         frames = select_into(vault, source)
         return frames, len(vault.rows())
 

@@ -112,7 +112,8 @@ def open_from(backend: VaultBackend, share_paths: Sequence[str | os.PathLike], k
     rows = select(backend, selection, all_records)
     master, used = reconstruct_master(share_paths, keystore, passphrase_for)
     opened = _decrypt(backend, rows, keystore, master)
-    backend.append_audit("open", opened_by=opened_by or _user(), reason=reason.strip(), shares=used,
+    signer = keystore.signer(master)
+    backend.append_audit("open", signer=signer, opened_by=opened_by or _user(), reason=reason.strip(), shares=used,
                          record_ids=[r.row.record_id for r in opened], out_dir=str(out_dir.resolve()))
     out_existed = out_dir.exists()
     try:
@@ -124,7 +125,7 @@ def open_from(backend: VaultBackend, share_paths: Sequence[str | os.PathLike], k
                 shutil.rmtree(child, ignore_errors=True)
         else:
             shutil.rmtree(out_dir, ignore_errors=True)
-        backend.append_audit("open-aborted", reason=f"writing the output failed: {err}")
+        backend.append_audit("open-aborted", signer=signer, reason=f"writing the output failed: {err}")
         raise VaultWriteError(f"could not write the opened snapshots to {out_dir}: {err.strerror or err}; "
                               "nothing was left there") from err
     return opened

@@ -31,6 +31,7 @@ from facesel.vault.audit import VerifyResult
 from facesel.vault.errors import RecordError
 from facesel.vault.index import COLUMNS, IndexRow
 from facesel.vault.keys import AuthorityPublic
+from facesel.vault.signing import Signer, check_camera_id
 
 _PURGE_CHUNK = 500
 
@@ -201,29 +202,38 @@ class PostgresVault(VaultBackend):
 
     # -- camera registry ----------------------------------------------------------------------
 
-    def register_camera(self, camera_id: str, public_key: bytes | None = None, note: str = "") -> bool:
-        """Accept records from ``camera_id`` from now on; False when it was registered already.
+    def register_camera(self, camera_id: str, public_key: bytes, note: str = "") -> bool:
+        """Accept records signed by ``public_key`` for ``camera_id`` from now on; False when it was
+        registered already with that key.
+
+        ``public_key`` is the camera's raw 32-byte Ed25519 key, as in the ``camera.pub`` that
+        ``facesel camera init`` writes (:class:`facesel.vault.signing.CameraPublic`). A camera
+        registered before signatures existed (no key) gets its key here, once.
 
         Raises
         ------
         ValueError
-            When ``camera_id`` is not 1-128 printable characters, or is registered with another key.
+            When ``camera_id`` is not a valid camera id, ``public_key`` is not 32 bytes, or the
+            camera is registered with another key.
         """
-        if not isinstance(camera_id, str) or not 1 <= len(camera_id) <= 128 or not camera_id.isprintable():
-            raise ValueError(f"camera_id must be 1-128 printable characters, got {camera_id!r}")
-        if public_key is not None and (not isinstance(public_key, bytes) or len(public_key) != 32):
-            raise ValueError(f"public_key must be 32 bytes or None, got {public_key!r}")
+        camera_id = check_camera_id(camera_id)
+        if not isinstance(public_key, bytes) or len(public_key) != 32:
+            raise ValueError(f"public_key must be the camera's 32-byte Ed25519 public key, got {public_key!r}")
         with _reachable(self.location), self.conn.transaction():
             self.conn.execute("SELECT pg_advisory_xact_lock(%s)", (AUDIT_LOCK,))
             row = self.conn.execute("SELECT public_key FROM cameras WHERE camera_id = %s", (camera_id,)).fetchone()
-            if row is not None:
-                if row[0] is not None and public_key is not None and bytes(row[0]) != public_key:
+            if row is not None and row[0] is not None:
+                if bytes(row[0]) != public_key:
                     raise ValueError(f"camera {camera_id!r} is registered with another public key")
                 return False
-            self.conn.execute("INSERT INTO cameras (camera_id, public_key, registered_at, note) VALUES (%s, %s, %s, %s)",
-                              (camera_id, public_key, float(self.clock()), note))
+            if row is None:
+                self.conn.execute("INSERT INTO cameras (camera_id, public_key, registered_at, note) "
+                                  "VALUES (%s, %s, %s, %s)", (camera_id, public_key, float(self.clock()), note))
+            else:
+                self.conn.execute("UPDATE cameras SET public_key = %s WHERE camera_id = %s", (public_key, camera_id))
             pg_audit.append(self.conn, self.clock(), "camera-registered", camera_id=camera_id,
-                            public_key_sha256=None if public_key is None else hashlib.sha256(public_key).hexdigest())
+                            public_key_sha256=hashlib.sha256(public_key).hexdigest())
+        self._cameras.pop(camera_id, None)
         return True
 
     def cameras(self) -> list[Camera]:
@@ -350,7 +360,9 @@ class PostgresVault(VaultBackend):
 
     # -- audit and retention ------------------------------------------------------------------
 
-    def append_audit(self, event: str, **fields) -> dict:
+    def append_audit(self, event: str, signer: Signer | None = None, **fields) -> dict:
+        if signer is not None:
+            fields["acting_as"] = signer.signer_id  # who acted; the entry is hash-chained, not signed
         with _reachable(self.location), self.conn.transaction():
             return pg_audit.append(self.conn, self.clock(), event, **fields)
 

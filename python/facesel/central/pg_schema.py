@@ -28,7 +28,7 @@ CREATE TABLE authority (
 );
 CREATE TABLE cameras (
     camera_id     text PRIMARY KEY CHECK (length(camera_id) BETWEEN 1 AND 128),
-    public_key    bytea,                 -- the camera's signing key, once records carry signatures
+    public_key    bytea,                 -- the camera's Ed25519 key (NULL only in stores made before v4)
     registered_at double precision NOT NULL,
     note          text NOT NULL DEFAULT ''
 );
@@ -110,11 +110,18 @@ BEGIN
 END $$;
 """
 
+# Records are signed by their camera (record format 2): a registered key is 32 raw Ed25519 bytes,
+# as in camera.pub; a camera left without a key (registered before this) can send nothing.
+_V4_CAMERA_KEYS = """
+ALTER TABLE cameras ADD CONSTRAINT cameras_ed25519_key CHECK (public_key IS NULL OR octet_length(public_key) = 32);
+"""
+
 # (version, name, SQL): applied in this order.
 MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (1, "records, cameras, authority, audit log", _V1_TABLES),
     (2, "append-only audit log and immutable records", _V2_GUARDS),
     (3, "large records in object storage", _V3_OBJECT_STORAGE),
+    (4, "camera signing keys are Ed25519", _V4_CAMERA_KEYS),
 )
 
 LATEST = MIGRATIONS[-1][0]

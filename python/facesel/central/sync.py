@@ -13,9 +13,13 @@ For each batch, in this order:
 2. The central store commits the batch (records and their ``received`` entries, one transaction).
 3. For each committed record: append a ``purge`` entry with ``reason="forwarded"`` (and the seq
    and hash of the record's entry in the central log) to the local audit log (through
-   :class:`facesel.vault.audit.AuditLog`), then delete the index row and the file. A ``purge``
-   entry is what the file vault's recovery and custody check already read as "deliberately
-   gone", so the local log stays consistent with the folder.
+   :class:`facesel.vault.audit.AuditLog`, signed by the camera's own key like every entry of a
+   camera's log), then delete the index row and the file. A ``purge`` entry is what the file
+   vault's recovery and custody check already read as "deliberately gone" (recovery finishes a
+   logged purge whose file is still there), so the local log stays consistent with the folder.
+
+Only seals signed by the vault's own camera count (the vault's identity is verified first), and
+the central store checks each record's camera signature again on arrival.
 
 A crash between 2 and 3 leaves a record local that is also central: the next run delivers it
 again (a "duplicate" arrival) and finishes step 3. A crash inside 3 leaves a logged but present
@@ -38,9 +42,10 @@ from facesel.central.file_backend import SEAL_EVENTS
 from facesel.central.pg_backend import Arrival, PostgresVault
 from facesel.vault.audit import AuditLog
 from facesel.vault.fsutil import fsync_dir
+from facesel.vault.identity import load_identity
 from facesel.vault.index import IndexRow
-from facesel.vault.keys import AuthorityPublic
 from facesel.vault.opening import open_index
+from facesel.vault.signing import CameraKey, load_camera
 from facesel.vault.store import record_path
 
 FORWARDED = "forwarded"
@@ -68,18 +73,23 @@ def _check_positive(value, name: str) -> int:
 class _LocalVault:
     """The pieces of a vault folder a forwarder touches, through the file vault's own objects."""
 
-    def __init__(self, vault_dir: Path, clock: Callable[[], float]) -> None:
+    def __init__(self, vault_dir: Path, camera: CameraKey, clock: Callable[[], float]) -> None:
         self.path = vault_dir
-        self.authority = AuthorityPublic.load(vault_dir / "authority.pub")
+        identity = load_identity(vault_dir)
+        if camera.camera_id != identity.camera_id or camera.public.public_key != identity.camera_key:
+            raise ValueError(f"the camera key of {camera.camera_id!r} is not the key of vault {vault_dir}, which "
+                             f"belongs to camera {identity.camera_id!r}")
+        self.authority = identity.authority
+        self.signer_id = camera.signer.signer_id
         self.index = open_index(vault_dir)
-        self.log = AuditLog(vault_dir / "audit.log", clock)
+        self.log = AuditLog(vault_dir / "audit.log", clock, camera.signer)
 
     def log_state(self) -> tuple[dict[str, str], set[str]]:
-        """(record id -> digest logged at sealing, ids already logged as forwarded)."""
+        """(record id -> digest logged at sealing by this camera, ids already logged as forwarded)."""
         sealed, forwarded = {}, set()
         for entry in self.log.entries():
             rid = entry.get("record_id")
-            if entry.get("event") in SEAL_EVENTS and "sha256" in entry:
+            if entry.get("event") in SEAL_EVENTS and "sha256" in entry and entry.get("signer") == self.signer_id:
                 sealed[rid] = entry["sha256"]
             elif entry.get("event") == "purge" and entry.get("reason") == FORWARDED:
                 forwarded.add(rid)
@@ -99,8 +109,8 @@ class _LocalVault:
         self.index.close()
 
 
-def sync_vault(vault_dir: str | os.PathLike, central: PostgresVault, batch_size: int = 32,
-               clock: Callable[[], float] = time.time) -> SyncReport:
+def sync_vault(vault_dir: str | os.PathLike, central: PostgresVault, camera: CameraKey | str | os.PathLike,
+               batch_size: int = 32, clock: Callable[[], float] = time.time) -> SyncReport:
     """Deliver every complete record of ``vault_dir`` to ``central``; delete each once committed.
 
     Parameters
@@ -109,6 +119,8 @@ def sync_vault(vault_dir: str | os.PathLike, central: PostgresVault, batch_size:
         A camera's vault folder (possibly open for sealing by another process).
     central : PostgresVault
         The central store; it must belong to the same authority as the vault.
+    camera : CameraKey or path of ``camera.key``
+        The vault's own camera key: it signs the local log entries of each deletion.
     batch_size : int >= 1
         Records per central transaction.
     clock : callable
@@ -121,9 +133,13 @@ def sync_vault(vault_dir: str | os.PathLike, central: PostgresVault, batch_size:
     RuntimeError
         When another forwarder is working on ``vault_dir``.
     ValueError
-        When the vault and the central store belong to different authorities.
+        When the vault and the central store belong to different authorities, or ``camera`` is
+        not the vault's camera.
+    KeyMaterialError
+        When the vault's identity or authority file does not verify.
     """
     _check_positive(batch_size, "batch_size")
+    camera = load_camera(camera)
     vault_dir = Path(vault_dir)
     if not (vault_dir / "authority.pub").is_file():
         raise FileNotFoundError(f"no vault at {vault_dir} (authority.pub missing)")
@@ -134,13 +150,14 @@ def sync_vault(vault_dir: str | os.PathLike, central: PostgresVault, batch_size:
         os.close(lock_fd)
         raise RuntimeError(f"another facesel sync is forwarding {vault_dir}; try again when it is done") from None
     try:
-        return _sync_locked(vault_dir, central, batch_size, clock)
+        return _sync_locked(vault_dir, central, camera, batch_size, clock)
     finally:
         os.close(lock_fd)  # releases the flock
 
 
-def _sync_locked(vault_dir: Path, central: PostgresVault, batch_size: int, clock) -> SyncReport:
-    local = _LocalVault(vault_dir, clock)
+def _sync_locked(vault_dir: Path, central: PostgresVault, camera: CameraKey, batch_size: int,
+                 clock) -> SyncReport:
+    local = _LocalVault(vault_dir, camera, clock)
     report = SyncReport()
     try:
         if local.authority.authority_id != central.authority.authority_id:

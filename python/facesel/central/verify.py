@@ -3,9 +3,12 @@
 A record is opaque authenticated bytes: this checks what can be checked without any secret key:
 its structure, canonical header and checksum (:func:`facesel.vault.record.parse_record`), that it
 is the record it claims to be, that it is sealed for this store's authority, that its camera is
-registered with the store, and that its bytes are the ones logged on arrival. Today's record
-format (version 1) carries no camera signature, so ``Camera.public_key`` is not consulted yet. Deliberate
-tampering that recomputes the checksum is caught later, when opening, by the AEAD tag.
+registered with the store, that this camera signed it (Ed25519, by the vault's own
+:func:`facesel.vault.record.check_signature`, under the key in the store's camera registry), and
+that its bytes are the ones logged on arrival. A record from an unregistered camera, from a
+camera registered without a signing key, or signed by any other key (another camera's, or a
+forger's who recomputed the checksum) is refused. The AEAD tag, checked when opening, adds that
+nothing was changed since sealing even by someone holding the camera key.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from collections.abc import Callable
 
 from facesel.central.backend import Camera
 from facesel.vault.errors import RecordError
-from facesel.vault.record import ParsedRecord, parse_record
+from facesel.vault.record import ParsedRecord, check_signature, parse_record
 
 
 def verify_record(data: bytes, authority_id: str, camera_of: Callable[[str], Camera | None],
@@ -29,7 +32,8 @@ def verify_record(data: bytes, authority_id: str, camera_of: Callable[[str], Cam
     authority_id : str
         The store's authority; a record sealed for another one is refused.
     camera_of : callable
-        ``camera_id -> Camera | None`` (the store's registry); None refuses the record.
+        ``camera_id -> Camera | None`` (the store's registry); None, or a camera without a
+        registered ``public_key``, refuses the record.
     expected_id : str, optional
         The id the record is stored under; a record under another id is a swapped record.
     expected_sha256 : tuple of str
@@ -49,6 +53,12 @@ def verify_record(data: bytes, authority_id: str, camera_of: Callable[[str], Cam
     camera = camera_of(parsed.header["camera_id"])
     if camera is None:
         raise RecordError(f"record {rid}: camera {parsed.header['camera_id']!r} is not registered with this store")
+    if camera.public_key is None:
+        raise RecordError(f"record {rid}: camera {camera.camera_id!r} has no signing key registered with this store, "
+                          "so its records cannot be verified")
+    # The key is the one registered for the camera the header names: a record signed by another
+    # camera (or re-signed with any other key) fails here.
+    check_signature(parsed, camera.public_key)
     digest = hashlib.sha256(data).hexdigest()
     for wanted in expected_sha256:
         if digest != wanted:

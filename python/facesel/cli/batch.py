@@ -13,19 +13,30 @@ from facesel.cli.central import add_central_argument, central_dsn, positive_int
 def _batch(args: argparse.Namespace) -> int:
     from facesel.central.batch import VideoTask, run_batch
     from facesel.central.pg_backend import PostgresVault
+    from facesel.vault.keys import AuthorityPublic
+    from facesel.vault.signing import CameraKey
 
     dsn = central_dsn(args)
     missing = [v for v in args.videos if not Path(v).exists()]
     if missing:
         raise FileNotFoundError(f"videos not found: {', '.join(missing)}")
+    camera = CameraKey.load(args.camera)
+    authority = AuthorityPublic.load(Path(args.authority))
+    if authority.camera_key(camera.camera_id) != camera.public.public_key:
+        raise ValueError(f"camera {camera.camera_id!r} of --camera is not registered in --authority {args.authority}; "
+                         "run 'facesel authority register' first")
     with PostgresVault(dsn) as store:  # fail before any work: store down, or camera not accepted
-        if store.camera(args.camera_id) is None:
-            raise ValueError(f"--camera-id {args.camera_id!r} is not registered with {store.location}; run "
-                             f"'facesel central register-camera {args.camera_id}' first")
-        authority = store.authority.to_dict()
+        registered = store.camera(camera.camera_id)
+        if registered is None or registered.public_key != camera.public.public_key:
+            raise ValueError(f"camera {camera.camera_id!r} (--camera) is not registered with {store.location} under "
+                             f"this key; run 'facesel central register-camera {Path(args.camera) / 'camera.pub'}' "
+                             "first")
+        if store.authority.authority_id != authority.authority_id:
+            raise ValueError(f"--authority {args.authority} is not the authority of {store.location}")
     spool = Path(args.spool).resolve()
     spool.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tasks = [VideoTask(str(Path(v).resolve()), args.camera_id, dsn, authority, str(spool), args.max_frames)
+    camera_path = str(Path(args.camera).resolve())
+    tasks = [VideoTask(str(Path(v).resolve()), camera_path, dsn, authority.to_dict(), str(spool), args.max_frames)
              for v in args.videos]
 
     def progress(done: int, total: int, outcome) -> None:
@@ -48,8 +59,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                               "one pipeline per video, in parallel (process pool or Ray)")
     p.add_argument("videos", nargs="+", metavar="VIDEO", help="video files (or image folders)")
     add_central_argument(p)
-    p.add_argument("--camera-id", default="archive", help="camera id recorded in each record (must be registered; "
-                   "default 'archive')")
+    p.add_argument("--camera", required=True, metavar="DIR",
+                   help="the archive camera's key folder (facesel camera init; registered with the authority and "
+                   "with the central store); every task signs its records with it")
+    p.add_argument("--authority", required=True, metavar="FILE",
+                   help="authority.pub that registers that camera (the task vaults seal to it)")
     p.add_argument("--workers", type=positive_int, default=1, help="parallel pipelines (default 1)")
     p.add_argument("--ray", metavar="ADDRESS", help="run on Ray: 'local' for a single-machine Ray, or a cluster "
                    "address ('auto', 'ray://HEAD:10001')")

@@ -53,13 +53,13 @@ def _init(args: argparse.Namespace) -> int:
 
 
 def _register(args: argparse.Namespace) -> int:
-    key = None
-    if args.public_key:
-        key = Path(args.public_key).read_bytes()
+    from facesel.vault.signing import CameraPublic
+
+    cameras = [CameraPublic.load(path) for path in args.camera_pub]  # all read before anything changes
     with _store(args) as store:
-        for camera_id in args.camera_ids:
-            new = store.register_camera(camera_id, key, note=args.note or "")
-            print(f"camera {camera_id}: {'registered' if new else 'already registered'}")
+        for camera in cameras:
+            new = store.register_camera(camera.camera_id, camera.public_key, note=args.note or "")
+            print(f"camera {camera.camera_id}: {'registered' if new else 'already registered'}")
     return 0
 
 
@@ -146,7 +146,7 @@ def _sync(args: argparse.Namespace) -> int:
     while True:
         try:
             with _store(args) as store:
-                report = sync_vault(args.vault, store, batch_size=args.batch)
+                report = sync_vault(args.vault, store, args.camera, batch_size=args.batch)
             print(f"{args.vault}: {report.stored} record(s) stored centrally, {report.duplicates} already there, "
                   f"{report.deleted} local copies deleted, {report.expired} past retention (left to the local "
                   f"purge), {len(report.skipped)} refused", flush=True)
@@ -204,8 +204,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("register-camera", help="accept records from these cameras")
     add_central_argument(p)
-    p.add_argument("camera_ids", nargs="+", metavar="CAMERA_ID")
-    p.add_argument("--public-key", help="file with the camera's 32-byte public signing key")
+    p.add_argument("camera_pub", nargs="+", metavar="CAMERA_PUB",
+                   help="the camera's public key file (camera.pub, or the folder holding it), as written by "
+                   "'facesel camera init'; it names the camera")
     p.add_argument("--note", help="free text kept with the registration (e.g. where the camera hangs)")
     p.set_defaults(func=_register)
 
@@ -249,6 +250,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     p = subparsers.add_parser("sync", help="ship a camera vault's records to the central store (store-and-forward)")
     p.add_argument("--vault", required=True, help="the camera's vault folder")
+    p.add_argument("--camera", required=True, metavar="DIR",
+                   help="the camera's key folder (facesel camera init): it signs the local log entries")
     add_central_argument(p)
     p.add_argument("--batch", type=positive_int, default=32, help="records per central transaction (default 32)")
     p.add_argument("--watch", type=_positive_float, metavar="SECONDS",
