@@ -151,10 +151,18 @@ def test_cli_lists_and_opens_across_cameras(central_dsn, authority, cameras, tmp
     assert len(list((tmp_path / "out" / "cam-b").glob("*/crop.png"))) == 2
     audit = facesel("central", "audit", "--central", central_dsn, "--export", str(tmp_path / "log.jsonl"))
     assert audit.returncode == 0 and "OK" in audit.stdout
-    # The export is the file vault's log format: its own verifier accepts it.
-    assert facesel("audit", "verify", "--log", str(tmp_path / "log.jsonl")).returncode == 0
+    # The export is checked offline, and an edit to it is found.
+    checked = facesel("central", "audit", "--log", str(tmp_path / "log.jsonl"))
+    assert checked.returncode == 0 and "OK" in checked.stdout, checked.stderr
+    lines = (tmp_path / "log.jsonl").read_text().splitlines()
+    lines[2] = lines[2].replace("cam-b", "cam-z")
+    (tmp_path / "edited.jsonl").write_text("\n".join(lines) + "\n")
+    edited = facesel("central", "audit", "--log", str(tmp_path / "edited.jsonl"))
+    assert edited.returncode == 1 and "BROKEN (edited)" in edited.stdout
     after_retention = pub.epochs[-1].not_after + pub.retention_seconds
-    purge = facesel("central", "purge", "--central", central_dsn, "--now", str(after_retention))
+    early = facesel("central", "purge", "--central", central_dsn, "--now", str(after_retention))
+    assert early.returncode == 1 and "ahead of the clock" in early.stderr
+    purge = facesel("central", "purge", "--central", central_dsn, "--now", str(after_retention), "--allow-future-now")
     assert purge.returncode == 0 and "purged 3 expired record(s)" in purge.stdout
 
 
@@ -162,7 +170,9 @@ def test_retention_through_the_interface_on_both_backends(backend, authority):
     store, crops = backend
     pub, _ = authority
     last = max(r.sealed_at for r in store.rows())
-    assert store.purge(last + pub.retention_seconds - 60) == 0
-    assert store.purge(last + pub.retention_seconds + 60) == len(crops)
+    with pytest.raises(ValueError, match="ahead of the clock"):
+        store.purge(last + pub.retention_seconds + 60)  # the future: refused without the override
+    assert store.purge(last + pub.retention_seconds - 60, allow_future=True) == 0
+    assert store.purge(last + pub.retention_seconds + 60, allow_future=True) == len(crops)
     assert store.rows() == []
     assert store.verify_audit().ok

@@ -91,8 +91,13 @@ class VaultBackend(ABC):
         """Check the audit log's hash chain (and an externally recorded anchor ``expect``)."""
 
     @abstractmethod
-    def purge(self, now: float) -> int:
-        """Delete every record sealed more than the retention period before ``now``; return the count."""
+    def purge(self, now: float, allow_future: bool = False) -> int:
+        """Delete every record sealed more than the retention period before ``now``; return the count.
+
+        A ``now`` ahead of the store's clock (and the real time) by more than
+        :data:`facesel.vault.store.PURGE_CLOCK_TOLERANCE` is refused (ValueError) unless
+        ``allow_future``, which is logged.
+        """
 
     @abstractmethod
     def close(self) -> None:

@@ -95,15 +95,12 @@ class FileVaultBackend(VaultBackend):
     def verify_audit(self, expect: tuple[int, str] | None = None) -> VerifyResult:
         return verify(self.log.path, expect, keys=self.identity.audit_keys())
 
-    def purge(self, now: float) -> int:
+    def purge(self, now: float, allow_future: bool = False) -> int:
         if self.camera_key is None:
             raise ValueError(f"purging {self.path} needs its camera key (camera=...): the camera purges itself")
-        before = len(self.index.ids())
-        # Opening a Vault recovers and purges at its clock's time, under the folder's write lock.
-        with Vault(self.path, self.path / "authority.pub", camera=self.camera_key, clock=lambda: now) as vault:
-            vault.purge()
-            after = len(vault.rows())
-        return before - after
+        # The vault's own purge, under the folder's write lock, its log entries dated by the real clock.
+        with Vault(self.path, self.path / "authority.pub", camera=self.camera_key, purge_at_start=False) as vault:
+            return vault.purge(now, allow_future=allow_future)
 
     def close(self) -> None:
         self.index.close()

@@ -2,16 +2,22 @@
 
 An entry has the same shape and hash as a line of the file vault's ``audit.log`` (``seq``,
 ``time``, ``event``, fields, ``prev``, ``hash`` = SHA-256 of the canonical JSON without
-``hash``), so an export (``facesel central audit --export``) can be checked by
-``facesel audit verify --log`` as well. Appends take a transaction-scoped advisory lock, so
-entries from many writers form one chain, and commit with the change they describe.
+``hash``). Unlike a camera's log its entries are not signed (the store holds no signing key):
+the chain, the table's append-only guard and the anchors every camera keeps of its own entries
+(:mod:`facesel.central.anchors`) protect it. An export (``facesel central audit --export``) is
+checked offline with ``facesel central audit --log FILE`` (:func:`verify_export`); the file
+vault's ``facesel audit verify`` wants a signed head, which this log does not have. Appends take
+a transaction-scoped advisory lock, so entries from many writers form one chain, and commit with
+the change they describe.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
 
 import psycopg
 
@@ -67,9 +73,32 @@ def _fail(count: int, seq: int, kind: str, message: str) -> VerifyResult:
 
 def verify_chain(conn: psycopg.Connection, expect: tuple[int, str] | None = None) -> VerifyResult:
     """Check every entry's hash, the ``seq`` sequence and the ``prev`` links; ``line`` is seq + 1."""
+    return _verify_entries(scan(conn), expect)
+
+
+def _scan_export(path: Path) -> Iterator[tuple[int, str, str | None]]:
+    with open(path, encoding="utf-8") as f:
+        for position, line in enumerate(f):
+            line = line.rstrip("\n")
+            try:
+                entry = json.loads(line)
+                yield int(entry["seq"]), line, entry.get("hash")
+            except (ValueError, TypeError, KeyError):
+                yield position, line, None  # reported as edited by the check
+
+
+def verify_export(path: str | os.PathLike, expect: tuple[int, str] | None = None) -> VerifyResult:
+    """:func:`verify_chain` for an export written by ``facesel central audit --export``."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"audit export not found: {path}")
+    return _verify_entries(_scan_export(path), expect)
+
+
+def _verify_entries(entries: Iterable[tuple[int, str, str | None]], expect: tuple[int, str] | None) -> VerifyResult:
     prev, wanted, found = GENESIS, None if expect is None else expect[0], None
     count = 0
-    for position, (seq, line, column_hash) in enumerate(scan(conn)):
+    for position, (seq, line, column_hash) in enumerate(entries):
         count = position + 1
         if seq != position:
             return _fail(count, position, "deleted", f"entries seq {position}..{seq - 1} are missing (deleted)")

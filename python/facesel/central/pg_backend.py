@@ -32,6 +32,7 @@ from facesel.vault.errors import RecordError
 from facesel.vault.index import COLUMNS, IndexRow
 from facesel.vault.keys import AuthorityPublic
 from facesel.vault.signing import Signer, check_camera_id
+from facesel.vault.store import PURGE_CLOCK_TOLERANCE
 
 _PURGE_CHUNK = 500
 
@@ -381,8 +382,15 @@ class PostgresVault(VaultBackend):
         with _reachable(self.location):
             return list(pg_audit.lines(self.conn))
 
-    def purge(self, now: float | None = None) -> int:
-        now = float(self.clock() if now is None else now)
+    def purge(self, now: float | None = None, allow_future: bool = False) -> int:
+        clock_now = float(self.clock())
+        now = clock_now if now is None else float(now)
+        # As the file vault: a purge time ahead of the clock would delete records before their time.
+        if now > max(clock_now, time.time()) + PURGE_CLOCK_TOLERANCE:
+            if not allow_future:
+                raise ValueError(f"the purge time is {now - clock_now:.0f} s ahead of the clock: refusing to delete "
+                                 "records before their time (allow_future / --allow-future-now overrides, logged)")
+            self.append_audit("purge-clock-override", purge_time=now, clock_time=clock_now)
         cutoff = now - self._authority.retention_seconds
         total = 0
         while True:

@@ -81,7 +81,7 @@ class _LocalVault:
                              f"belongs to camera {identity.camera_id!r}")
         self.authority = identity.authority
         self.signer_id = camera.signer.signer_id
-        self.index = open_index(vault_dir)
+        self.index = open_index(vault_dir, readonly=False)  # it deletes forwarded rows
         self.log = AuditLog(vault_dir / "audit.log", clock, camera.signer)
 
     def log_state(self) -> tuple[dict[str, str], set[str]]:

@@ -104,7 +104,7 @@ def _open(args: argparse.Namespace) -> int:
 def _purge(args: argparse.Namespace) -> int:
     now = time.time() if args.now is None else parse_time(args.now, "--now")
     with _store(args) as store:
-        purged = store.purge(now)
+        purged = store.purge(now, allow_future=args.allow_future_now)
         print(f"purged {purged} expired record(s) from {store.location}; {store.count()} kept")
     return 0
 
@@ -118,6 +118,15 @@ def _audit(args: argparse.Namespace) -> int:
         expect = (int(seq), digest)
     from facesel.central.anchors import anchor_problems
 
+    if args.log:  # an export, checked offline: no store needed
+        from facesel.central.pg_audit import verify_export
+
+        result = verify_export(args.log, expect)
+        if not result.ok:
+            print(f"{args.log}: BROKEN ({result.kind}) {result.message}")
+            return 1
+        print(f"{args.log}: OK, {result.entries} entries; head seq {result.head_seq} hash {result.head_hash}")
+        return 0
     with _store(args) as store:
         result = store.verify_audit(expect)
         if args.export:
@@ -236,7 +245,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("purge", help="drop the ciphertext of records older than the retention period")
     add_central_argument(p)
-    p.add_argument("--now", help="current time (ISO 8601 or Unix seconds; default now)")
+    p.add_argument("--now", help="current time (ISO 8601 or Unix seconds; default now; not in the future)")
+    p.add_argument("--allow-future-now", action="store_true",
+                   help="accept a --now ahead of the clock (deletes records early; logged)")
     p.set_defaults(func=_purge)
 
     p = sub.add_parser("audit", help="verify the central audit log's hash chain; print its head")
@@ -244,8 +255,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--expect", metavar="SEQ:HASH", help="an anchor recorded earlier: that entry must still match")
     p.add_argument("--vault", action="append", metavar="DIR", help="also check the central log against the "
                    "anchors this camera vault kept when forwarding (repeatable)")
-    p.add_argument("--export", metavar="FILE", help="also write the log as JSON lines (checkable with "
-                   "'facesel audit verify --log FILE')")
+    p.add_argument("--export", metavar="FILE", help="also write the log as JSON lines (checkable later with "
+                   "'facesel central audit --log FILE')")
+    p.add_argument("--log", metavar="FILE", help="check an export written by --export instead of the store")
     p.set_defaults(func=_audit)
 
     p = subparsers.add_parser("sync", help="ship a camera vault's records to the central store (store-and-forward)")
