@@ -13,7 +13,7 @@ from facesel.central.pg_backend import PostgresVault
 from facesel.vault import CameraKey, enrol_camera
 from facesel.vault.audit import AuditLog, verify
 from facesel.vault.consistency import custody_problems
-from test_vault_common import share_paths
+from test_vault_common import camera_dir, share_paths
 
 CAMERA_PROCESS = Path(__file__).with_name("camera_process.py")
 
@@ -32,9 +32,12 @@ class Cameras:
         return self.authority_dir / "authority.pub"
 
     def key_dir(self, camera_id: str) -> Path:
-        return self.keys_dir / camera_id
+        made_with_authority = camera_dir(self.authority_dir, camera_id)  # make_authority's own camera
+        return made_with_authority if (made_with_authority / "camera.key").is_file() else self.keys_dir / camera_id
 
     def __call__(self, camera_id: str) -> CameraKey:
+        if camera_id not in self._keys and (self.key_dir(camera_id) / "camera.key").is_file():
+            self._keys[camera_id] = CameraKey.load(self.key_dir(camera_id))
         if camera_id not in self._keys:
             self._keys[camera_id] = enrol_camera(self.authority_dir, self.key_dir(camera_id), camera_id,
                                                  share_paths(self.authority_dir)[:2])
