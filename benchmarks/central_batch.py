@@ -23,7 +23,8 @@ from facesel.central.batch import VideoTask, run_batch
 from facesel.central.pg_backend import PostgresVault
 from facesel.central.pg_local import LocalPostgres
 from facesel.data import data_root
-from facesel.vault.authority import create_authority
+from facesel.vault.authority import create_authority, enrol_camera
+from facesel.vault.keys import AuthorityPublic
 
 VIDEOS = ("intel_face_demographics_walking.gif", "intel_head_pose_female.gif")
 
@@ -40,8 +41,12 @@ def main() -> None:
     videos = [str(root / "videos" / name) for name in VIDEOS] * args.copies
     configs = [(None, w) for w in args.workers] + ([("local", w) for w in args.workers] if args.ray else [])
     with tempfile.TemporaryDirectory() as tmp:
-        pub = create_authority(Path(tmp) / "authority", 3, 2, 86400.0, 30 * 86400.0, 10 * 86400.0,
-                               time.time() - 86400.0, None, kdf_level="min")
+        authority_dir, camera_dir = Path(tmp) / "authority", Path(tmp) / "archive-camera"
+        create_authority(authority_dir, 3, 2, 86400.0, 30 * 86400.0, 10 * 86400.0, time.time() - 86400.0, None,
+                         kdf_level="min")
+        shares = sorted((authority_dir / "shares").glob("share-*.json"))[:2]
+        camera = enrol_camera(authority_dir, camera_dir, "archive", shares)
+        pub = AuthorityPublic.load(authority_dir / "authority.pub")  # registers the archive camera
         server = LocalPostgres().start()
         try:
             print(f"{'runner':>6} {'workers':>7} {'videos':>6} {'frames':>6} {'records':>7} {'wall s':>7} "
@@ -51,8 +56,8 @@ def main() -> None:
                 runner = "ray" if ray_address else "pool"
                 dsn = server.create_database(f"batch_{runner}_{workers}")
                 with PostgresVault.create(dsn, pub) as store:
-                    store.register_camera("archive")
-                tasks = [VideoTask(v, "archive", dsn, pub.to_dict(), str(Path(tmp) / f"spool-{runner}-{workers}"))
+                    store.register_camera(camera.camera_id, camera.public.public_key)
+                tasks = [VideoTask(v, str(camera_dir), dsn, pub.to_dict(), str(Path(tmp) / f"spool-{runner}-{workers}"))
                          for v in videos]
                 started = time.perf_counter()
                 outcomes = run_batch(tasks, workers=workers, ray_address=ray_address)

@@ -30,42 +30,55 @@ from facesel.central.pg_backend import PostgresVault  # noqa: E402
 from facesel.central.pg_local import LocalPostgres  # noqa: E402
 from facesel.central.sync import sync_vault  # noqa: E402
 from facesel.data import data_root  # noqa: E402
-from facesel.vault import Vault  # noqa: E402
-from test_vault_common import DAY, make_authority, orl_faces, track_result  # noqa: E402
+from facesel.vault import CameraPublic, Vault  # noqa: E402
+from facesel.vault import enrol_camera  # noqa: E402
+from test_vault_common import DAY, make_authority, orl_faces, share_paths, track_result  # noqa: E402
 
 
-def _fill(folder: Path, pub, camera_id: str, count: int, faces) -> int:
-    with Vault(folder, pub, camera_id=camera_id) as vault:
+def _fill(folder: Path, pub_path: Path, camera_key: Path, count: int, faces) -> int:
+    with Vault(folder, pub_path, camera=camera_key) as vault:
         for i in range(count):
             vault.seal(track_result(faces[i % len(faces)], track_id=i, clip=faces[:4]))
         return sum(r.size for r in vault.rows())
 
 
-def _forward(folder: str, dsn: str, batch: int, start_at: float, out, mode: str) -> None:
+def _forward(folder: str, camera_key: str, dsn: str, batch: int, start_at: float, out, mode: str) -> None:
     blobs = [p.read_bytes() for p in sorted((Path(folder) / "records").glob("*.fsr"))]
     with PostgresVault(dsn) as store:
         while time.time() < start_at:
             time.sleep(0.001)
         cpu = time.process_time()
         if mode == "sync":
-            stored = sync_vault(folder, store, batch_size=batch).stored
+            stored = sync_vault(folder, store, camera_key, batch_size=batch).stored
         else:  # the central store alone: what PostgreSQL takes in, without the camera's bookkeeping
             stored = sum(a.status == "stored" for i in range(0, len(blobs), batch)
                          for a in store.receive(blobs[i:i + batch]))
         out.put((stored, time.time(), time.process_time() - cpu))
 
 
-def run(mode: str, cameras: int, records: int, batch: int, server: LocalPostgres, root: Path, pub, faces) -> dict:
+def _camera_key(authority_dir: Path, camera_id: str) -> Path:
+    """The key folder of ``camera_id``, enrolled with the authority on first use."""
+    key_dir = authority_dir.parent / "camera-keys" / camera_id
+    if not (key_dir / "camera.key").is_file():
+        enrol_camera(authority_dir, key_dir, camera_id, share_paths(authority_dir)[:2])
+    return key_dir
+
+
+def run(mode: str, cameras: int, records: int, batch: int, server: LocalPostgres, root: Path, pub,
+        authority_dir: Path, faces) -> dict:
     dsn = server.create_database(f"ingest_{mode}_k{cameras}_b{batch}")
+    keys = [_camera_key(authority_dir, f"bench-{k}") for k in range(cameras)]
     with PostgresVault.create(dsn, pub) as store:
-        for k in range(cameras):
-            store.register_camera(f"cam-{k}")
+        for key in keys:
+            camera = CameraPublic.load(key)
+            store.register_camera(camera.camera_id, camera.public_key)
     folders = [root / f"{mode}-k{cameras}-b{batch}-cam{k}" for k in range(cameras)]
-    size = sum(_fill(f, pub, f"cam-{k}", records, faces) for k, f in enumerate(folders))
+    size = sum(_fill(f, authority_dir / "authority.pub", key, records, faces) for f, key in zip(folders, keys))
     ctx = multiprocessing.get_context("spawn")
     out = ctx.Queue()
     start_at = time.time() + 3.0  # every process connected and waiting
-    procs = [ctx.Process(target=_forward, args=(str(f), dsn, batch, start_at, out, mode)) for f in folders]
+    procs = [ctx.Process(target=_forward, args=(str(f), str(key), dsn, batch, start_at, out, mode))
+             for f, key in zip(folders, keys)]
     for p in procs:
         p.start()
     results = [out.get() for _ in procs]
@@ -93,13 +106,13 @@ def main() -> None:
     faces = orl_faces(root_data, 8)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        pub, _ = make_authority(root / "authority", start=time.time() - DAY)
+        pub, authority_dir = make_authority(root / "authority", start=time.time() - DAY)
         server = LocalPostgres().start()
         try:
             print(f"{'mode':>7} {'cameras':>7} {'batch':>5} {'records':>7} {'wall s':>7} {'records/s':>9} "
                   f"{'client CPU s':>12} {'KiB/record':>10}")
             for mode, batch, k in ((m, b, k) for m in args.modes for b in args.batch for k in args.cameras):
-                    r = run(mode, k, args.records, batch, server, root, pub, faces)
+                    r = run(mode, k, args.records, batch, server, root, pub, authority_dir, faces)
                     print(f"{mode:>7} {r['cameras']:>7} {r['batch']:>5} {r['records']:>7} {r['wall_s']:>7.2f} "
                           f"{r['records_per_s']:>9.1f} {r['client_cpu_s']:>12.2f} {r['mean_record_kib']:>10.1f}",
                           flush=True)

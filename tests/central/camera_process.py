@@ -2,7 +2,8 @@
 
     python camera_process.py VAULT AUTHORITY_PUB CAMERA_KEY COUNT SYNC_EVERY DSN FACE...
 
-Seals COUNT real faces into VAULT, signed with the camera key folder CAMERA_KEY, printing each record id once ``seal`` returned.
+Seals COUNT real faces into VAULT, signed with the camera key folder CAMERA_KEY, printing each
+record id once ``seal`` returned.
 With SYNC_EVERY > 0 it also forwards the vault to DSN after every SYNC_EVERY seals and at the
 end (an unreachable store is reported and skipped: the records wait). CRASH_IN_SYNC=<step> makes
 it SIGKILL itself at one step of the first forwarding: "in-transaction" (inside the central

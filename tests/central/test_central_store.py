@@ -118,7 +118,8 @@ def test_listing_filters_by_camera_and_time_window(central_dsn, authority, camer
         assert store.rows(Selection(camera_ids=("cam-a",), start=NOW + 1800)) == []
 
 
-def test_retention_purges_centrally_and_a_late_copy_cannot_return(central_dsn, authority, cameras, tmp_path, shared_data):
+def test_retention_purges_centrally_and_a_late_copy_cannot_return(central_dsn, authority, cameras, tmp_path,
+                                                                  shared_data):
     pub, _ = authority
     clock = FakeClock(NOW)
     _, blobs = _seal(tmp_path, cameras, shared_data, "cam-a", 2, clock)
