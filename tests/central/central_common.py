@@ -13,6 +13,7 @@ from facesel.central.pg_backend import PostgresVault
 from facesel.vault import CameraKey, enrol_camera
 from facesel.vault.audit import AuditLog, verify
 from facesel.vault.consistency import custody_problems
+from facesel.vault.identity import load_identity, vault_owner
 from test_vault_common import camera_dir, share_paths
 
 CAMERA_PROCESS = Path(__file__).with_name("camera_process.py")
@@ -85,7 +86,10 @@ def check_delivered(dsn: str, vault_dirs: list[Path], expected: set[str]) -> Non
             assert anchor_problems(store, vault_dir)[1] == []
     for vault_dir in vault_dirs:
         assert list((vault_dir / "records").glob("*.fsr")) == []
-        assert verify(vault_dir / "audit.log").ok
+        # Every local entry, the forwarder's included, is signed by the vault's camera.
+        assert verify(vault_dir / "audit.log", keys=load_identity(vault_dir).audit_keys()).ok
+        signers = {e["signer"] for e in AuditLog(vault_dir / "audit.log").entries()}
+        assert signers == {f"camera:{vault_owner(vault_dir)}"}
         assert custody_problems(vault_dir) == []
         forwarded = [e["record_id"] for e in AuditLog(vault_dir / "audit.log").entries()
                      if e.get("event") == "purge" and e.get("reason") == "forwarded"]

@@ -54,6 +54,22 @@ def test_two_cameras_forward_and_the_local_copies_go(central_dsn, authority, cam
         assert vault.rows() == [] and not any(vault.recovery.values()), vault.recovery
 
 
+def test_sync_signs_only_with_the_vaults_own_camera_key(central_dsn, authority, cameras, tmp_path, shared_data):
+    pub, _ = authority
+    store = _central(central_dsn, pub, cameras, "cam-a", "cam-b")
+    folder = tmp_path / "cam-a"
+    with Vault(folder, cameras.pub_path, camera=cameras("cam-a")) as vault:
+        rid = vault.seal(track_result(orl_faces(shared_data, 1)[0]))
+    with pytest.raises(ValueError, match="not the key of vault"):
+        sync_vault(folder, store, cameras("cam-b"))  # a registered camera, but not this vault's
+    assert record_path(folder, rid).exists() and store.rows() == []
+    store.close()
+    refused = _sync_cli(cameras, tmp_path / "cam-b", central_dsn)  # no vault there
+    assert refused.returncode == 1
+    assert _sync_cli(cameras, folder, central_dsn).returncode == 0
+    check_delivered(central_dsn, [folder], {rid})
+
+
 def test_a_tampered_local_record_stays_local_and_is_reported(central_dsn, authority, cameras, tmp_path,
                                                              shared_data):
     pub, _ = authority
