@@ -244,5 +244,7 @@ def test_the_registry_holds_one_ed25519_key_per_camera(central_dsn, authority, c
         with pytest.raises(ValueError, match="camera id"):
             store.register_camera("cam a/../", key)
         assert [(c.camera_id, c.public_key) for c in store.cameras()] == [("cam-a", key)]
+        with pytest.raises(ValueError, match="registered with authority"):  # cam-1: in the store's authority.pub
+            store.register_camera("cam-1", key)
     with psycopg.connect(central_dsn, autocommit=True) as conn, pytest.raises(psycopg.errors.CheckViolation):
         conn.execute("INSERT INTO cameras (camera_id, public_key, registered_at) VALUES ('cam-d', 'x'::bytea, 0)")

@@ -215,11 +215,15 @@ class PostgresVault(VaultBackend):
         ------
         ValueError
             When ``camera_id`` is not a valid camera id, ``public_key`` is not 32 bytes, or the
-            camera is registered with another key.
+            camera is registered with another key (here, or in the store's copy of authority.pub).
         """
         camera_id = check_camera_id(camera_id)
         if not isinstance(public_key, bytes) or len(public_key) != 32:
             raise ValueError(f"public_key must be the camera's 32-byte Ed25519 public key, got {public_key!r}")
+        known = self._authority.camera_key(camera_id)  # the store's copy of authority.pub may predate it
+        if known is not None and known != public_key:
+            raise ValueError(f"camera {camera_id!r} is registered with authority {self._authority.authority_id} "
+                             "under another public key")
         with _reachable(self.location), self.conn.transaction():
             self.conn.execute("SELECT pg_advisory_xact_lock(%s)", (AUDIT_LOCK,))
             row = self.conn.execute("SELECT public_key FROM cameras WHERE camera_id = %s", (camera_id,)).fetchone()
