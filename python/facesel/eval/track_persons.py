@@ -5,11 +5,15 @@ A track's frontal crops are those the landmarks call frontal and upright (|yaw| 
 distances, |roll| < 15 degrees, |pitch| < 0.15) with detector confidence >= 0.7; a track with fewer
 than three takes its three most frontal. Tracks whose frontal means lie closer than
 :data:`SAME_PERSON` are one person (average linkage), so that a track that never looks at the
-camera is still judged against its person's good frames elsewhere in the video.
+camera is still judged against its person's good frames elsewhere in the video. Two tracks that
+share a frame are two people, whatever their embeddings say.
 
-A crop's distance is to the mean of its person's frontal embeddings **without the crops of its own
-track within +-2 frames of it** (the smoothing window): a crop must not be judged against itself,
-or a score that prefers frontal crops would be rewarded for having chosen the reference.
+A crop's distance is the mean of its distances to each of its person's frontal embeddings
+**without the crops of its own track within +-2 frames of it** (the smoothing window): a crop must
+not be judged against itself, or a score that prefers frontal crops would be rewarded for having
+chosen the reference. A mean of pairwise distances (not the distance to the mean embedding, which
+is shorter) keeps dlib's 0.6 threshold meaningful: it says how well the crop matches a typical
+frontal frame of the person.
 """
 
 from __future__ import annotations
@@ -46,8 +50,11 @@ def _reference_sets(tracks, context) -> list[np.ndarray]:
     return sets
 
 
-def group_tracks(means: np.ndarray, threshold: float = SAME_PERSON) -> np.ndarray:
-    """(T,) person label per track: average-linkage clustering of (T, D) track means at ``threshold``."""
+def group_tracks(means: np.ndarray, threshold: float = SAME_PERSON, apart=None) -> np.ndarray:
+    """(T,) person label per track: average-linkage clustering of (T, D) track means at ``threshold``.
+
+    ``apart`` : (T, T) bool, optional: pairs of tracks that cannot be one person (they share a
+    frame); two clusters holding such a pair are never merged."""
     from facesel.eval.matcher import distance_matrix
 
     labels = np.arange(len(means))
@@ -60,6 +67,8 @@ def group_tracks(means: np.ndarray, threshold: float = SAME_PERSON) -> np.ndarra
         best, pair = threshold, None
         for a_i, a in enumerate(keys):
             for b in keys[a_i + 1:]:
+                if apart is not None and apart[np.ix_(clusters[a], clusters[b])].any():
+                    continue
                 link = d[np.ix_(clusters[a], clusters[b])].mean()
                 if link < best:
                     best, pair = link, (a, b)
@@ -87,7 +96,9 @@ def crop_distances(video) -> tuple[np.ndarray, np.ndarray]:
     emb = video.embeddings.astype(np.float64)
     refs = _reference_sets(tracks, video.context)
     means = np.stack([emb[r].mean(0) for r in refs]) if tracks else np.zeros((0, emb.shape[1]))
-    labels = group_tracks(means)
+    frame_sets = [set(video.frame_indices[idx].tolist()) for idx in tracks]
+    apart = np.array([[bool(a & b) for b in frame_sets] for a in frame_sets]).reshape(len(tracks), len(tracks))
+    labels = group_tracks(means, apart=apart)
     dist = np.full(len(emb), np.nan)
     persons = np.zeros(len(emb), np.int64)
     position = np.zeros(len(emb), np.int64)  # place of each crop within its track
@@ -102,6 +113,6 @@ def crop_distances(video) -> tuple[np.ndarray, np.ndarray]:
             for i in tracks[t]:
                 near = (track_of[ref] == t) & (np.abs(position[ref] - position[i]) <= _EXCLUDE)
                 use = ref[~near] if (~near).sum() >= 1 else ref
-                dist[i] = np.linalg.norm(emb[i] - emb[use].mean(0))
+                dist[i] = np.linalg.norm(emb[use] - emb[i], axis=1).mean()
             persons[tracks[t]] = label
     return dist, persons
