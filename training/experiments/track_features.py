@@ -11,7 +11,7 @@ track id, matcher distance to its person, and candidate signals:
 * VAE view of pose/expression: ||mu_z||^2 (typicality under the prior), the latent distance
   between the crop and its mirror image ||mu_z(x) - mu_z(flip x)|| (a frontal face is nearly
   symmetric), the log RP of the mirror image decoded from the crop's own latent, and the
-  log likelihood of the eye band (rows 20..38 of the 64x64 crop) at L = 1;
+  log likelihood of the eye band (facesel.scoring.pick.eye_log_likelihood) at L = 1;
 * mu_z itself (for consensus experiments).
 
 Run:  python training/experiments/track_features.py --out /tmp/pick/features
@@ -30,12 +30,12 @@ from facesel.data import data_root
 from facesel.eval.track_data import collect_tracks
 from facesel.eval.track_persons import crop_distances
 from facesel.scoring import LaplacianVarianceScorer, VAEScorer
+from facesel.scoring.pick import eye_log_likelihood
 from facesel.scoring.pose import landmark_pose
 from facesel.scoring.vae_methods import METHODS, quality_statistics
 
 VIDEOS = ["intel_head_pose_female.gif", "intel_face_demographics_walking.gif", "arcade_walkers_1080p.mp4",
           "selfie_motion_blur_portrait.mp4", "otb_girl/img"]
-EYE_ROWS = slice(20, 38)
 
 
 def log_gauss(x, mu, log_sigma):
@@ -67,8 +67,7 @@ def vae_features(crops: np.ndarray) -> dict:
         feats["mirror_latent"].append(np.linalg.norm(out1.mu_z - mu_f, axis=1))
         # the mirror image judged by the decoder of the crop's own latent: a symmetric face explains both
         feats["mirror_log_rp"].append(log_gauss(xf, out1.mu_x[:, 0], out1.log_sigma_x[:, 0]).mean(1))
-        ll = log_gauss(out1.x, out1.mu_x[:, 0], out1.log_sigma_x[:, 0]).reshape(-1, 64, 64)
-        feats["eye_ll"].append(ll[:, EYE_ROWS].mean(axis=(1, 2)))
+        feats["eye_ll"].append(eye_log_likelihood(out1))
     return {k: np.concatenate(v) for k, v in feats.items()}
 
 

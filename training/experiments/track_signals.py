@@ -36,6 +36,7 @@ SIGNALS = {
     "eye_ll": lambda f: f["eye_ll"],
     "-kl": lambda f: -f["kl"],
     "-|mu_z|": lambda f: -np.linalg.norm(f["mu_z"], axis=1),
+    **{f"stat{k}": (lambda f, k=k: f["stats"][:, k]) for k in range(8)},
 }
 
 
@@ -103,10 +104,43 @@ def fit_weights(videos: dict, names: list[str], grid) -> tuple:
     return best[1]  # weights on the raw signals
 
 
+def fit_ranking(videos: dict, names: list[str], l2: float = 1.0, margin: float = 0.02) -> np.ndarray:
+    """Weights of a linear score fitted as a within-track pairwise logistic ranking: for every pair
+    of crops of one track whose smoothed distances differ by more than ``margin``, the score should
+    rank the closer one higher. Every track weighs the same; signals in within-track std units."""
+    from scipy.optimize import minimize
+
+    scale = scales(videos, names)
+    diffs, weights = [], []
+    for f in videos.values():
+        x = stacked(f, names, scale)
+        for idx in eligible_tracks(f):
+            sd = tm.smooth(f["distance"][idx])
+            i, j = np.triu_indices(len(idx), 1)
+            keep = np.abs(sd[i] - sd[j]) > margin
+            if not keep.any():
+                continue
+            i, j = i[keep], j[keep]
+            sign = np.where(sd[i] < sd[j], 1.0, -1.0)
+            diffs.append((x[idx[i]] - x[idx[j]]) * sign[:, None])
+            weights.append(np.full(len(i), 1.0 / len(i)))
+    d, w = np.concatenate(diffs), np.concatenate(weights)
+    d = np.nan_to_num(d)
+
+    def loss(beta):
+        m = d @ beta
+        return (w * np.logaddexp(0.0, -m)).sum() + 0.5 * l2 * beta @ beta, d.T @ (w * -1.0 / (1.0 + np.exp(m))) + l2 * beta
+
+    beta = minimize(loss, np.zeros(len(names)), jac=True, method="L-BFGS-B").x
+    return beta / scale
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--features", type=Path, required=True)
     p.add_argument("--combine", nargs="+", default=["dose", "detector", "frontal"])
+    p.add_argument("--ranking", nargs="+", default=["dose", "detector", "-yaw", "-roll", "-pitch", "log_size", "sharpness",
+                                                     "-mirror_latent", "eye_ll"])
     args = p.parse_args()
     videos = load(args.features)
     rand = random_regrets(videos)
@@ -135,6 +169,17 @@ def main() -> None:
     print(f"LOVO combination {names}: smoothed {held[:, 0].mean():.3f} raw {held[:, 1].mean():.3f} "
           f"matchable {held[:, 2].mean():.2f}; - random {m:+.3f} [{lo:+.3f}, {hi:+.3f}]")
     print("weights on all videos:", dict(zip(names, fit_weights(videos, names, grid))))
+    for rank_names in (names, args.ranking):
+        held = []
+        for out in videos:
+            w = fit_ranking({v: f for v, f in videos.items() if v != out}, rank_names)
+            f = videos[out]
+            held.append(regrets({out: f}, {out: np.nan_to_num(np.stack([SIGNALS[n](f) for n in rank_names], 1)) @ w}))
+        held = np.concatenate(held)
+        m, lo, hi = tm.bootstrap_mean(held[:, 0] - rand[:, 0], 2000, 0)
+        print(f"LOVO ranking fit {rank_names}: smoothed {held[:, 0].mean():.3f} raw {held[:, 1].mean():.3f} "
+              f"matchable {held[:, 2].mean():.2f}; - random {m:+.3f} [{lo:+.3f}, {hi:+.3f}]")
+        print("  weights on all videos:", dict(zip(rank_names, np.round(fit_ranking(videos, rank_names), 4))))
 
 
 if __name__ == "__main__":

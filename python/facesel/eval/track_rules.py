@@ -75,6 +75,16 @@ def _default() -> RuleFn:
     return scorer_rule(default_scorer())
 
 
+def _default_screen() -> RuleFn:
+    from facesel.scoring import default_scorer
+
+    scorer = default_scorer()
+    screen = getattr(scorer, "screen", None)
+    if screen is None:
+        return scorer_rule(scorer)
+    return lambda crops, context: np.asarray(screen(crops, context=context), np.float64)
+
+
 def _sharpness() -> RuleFn:
     from facesel.scoring import LaplacianVarianceScorer
 
@@ -100,6 +110,7 @@ def _frontal() -> RuleFn:
 
 
 register_rule("default", "facesel.scoring.default_scorer(), as the Selector calls it", _default)
+register_rule("default-screen", "the default scorer's cheap screen() pass (VAE at L = 1, z = mu_z)", _default_screen)
 register_rule("dose", "the VAE's DoSE rule (the previous default), L = 10", _vae("dose"))
 register_rule("paper", "the paper's VAE log reconstruction probability, L = 10", _vae("paper"))
 register_rule("sharpness", "variance of the Laplacian of the crop", _sharpness)

@@ -1,16 +1,23 @@
 """PickScorer: the selection rule facesel uses to choose one crop per track.
 
-The VAE's verdict on the crop (the ``dose`` rule of :mod:`facesel.scoring.vae_methods`: how far the
-statistics of the VAE's reconstruction lie from clean training faces') plus free signals the
-detector already gave: the head pose from the five landmarks (:func:`facesel.scoring.pose.frontalness`)
-and the detector's confidence. Unsupervised at run time: no recognition model; the two weights
-were chosen on the shared videos leave-one-video-out (``training/experiments/track_signals.py``,
-docs/model_card.md "Within a track").
+Within one track every crop shows the same person, so what makes one frame more recognisable than
+another is mostly pose, eyes and size, not the image defects a density of clean faces is best at.
+The score is a weighted sum of
 
-Why: within one track every crop shows the same person, so what separates a usable frame from an
-unusable one is mostly pose and expression, which the VAE's density of clean faces does not
-penalise enough (a turned, well lit face is a typical face), and which the landmarks measure
-directly.
+* the VAE's log likelihood of the **eye band** of the crop (rows 20..37 of the 64x64 crop, the
+  template's eyes sit at row 29.5), decoded once from z = mu_z: closed eyes, a lowered gaze, glasses
+  glare or a turned head make the eyes unlike the training faces';
+* the head pose from the five landmarks (|yaw|, |roll|, |pitch| of :mod:`facesel.scoring.pose`);
+* the detector's confidence;
+* the log of the face size in frame pixels (shorter box side, before resizing to 64 px).
+
+Unsupervised at run time (no recognition model). The six weights were fitted as a within-track
+pairwise ranking of the smoothed matcher distance on the shared videos, and judged leave-one-video-
+out (``training/experiments/track_signals.py``; docs/model_card.md, "Within a track").
+
+Without a context (a still photograph, ``facesel score``, the ERC/degradation evidence) the score
+is the VAE's ``dose`` rule (the previous default) at L = 10: a photograph has no landmarks or
+detector confidence from the pipeline, and on photos dose is what the evidence supports.
 """
 
 from __future__ import annotations
@@ -20,10 +27,27 @@ import numbers
 import numpy as np
 
 from facesel.scoring.base import as_grey_batch
-from facesel.scoring.pose import frontalness
+from facesel.scoring.pose import landmark_pose
 
-PICK_WEIGHTS = {"frontal": 36.0, "detector": 0.0}
-"""Weight of each context signal, in units of the dose score (see docs/model_card.md)."""
+EYE_ROWS = slice(20, 38)
+"""Rows of the 64x64 crop whose likelihood is the eye term (template eyes at row 29.5)."""
+
+PICK_WEIGHTS = {"eyes": 0.6925, "detector": 2.9171, "yaw": 1.0345, "roll": 0.065, "pitch": 3.8582, "log_size": 1.5826}
+"""Weights of: eye-band mean log likelihood (nats per pixel), detector confidence, minus |yaw| (eye
+distances), minus |roll| (radians), minus |pitch| offset, log face size (pixels). Fitted on all five
+shared videos (pairwise logistic ranking, L2 = 10 on standardised signals); see the model card."""
+
+_BAD_POSE = 1.0
+"""|yaw|, |roll|, |pitch| given to degenerate landmarks: worse than any real face's pose."""
+
+
+def eye_log_likelihood(outputs) -> np.ndarray:
+    """(N,) float64 mean per-pixel Gaussian log likelihood of the eye band under the first decoded
+    sample (:class:`facesel.scoring.vae_runtime.VAEOutputs`; with ``use_mean`` that is z = mu_z)."""
+    x = outputs.x
+    mu, log_sigma = outputs.mu_x[:, 0], outputs.log_sigma_x[:, 0]
+    ll = -0.5 * ((x - mu) * np.exp(-log_sigma)) ** 2 - log_sigma - 0.5 * np.log(2.0 * np.pi)
+    return ll.reshape(-1, 64, 64)[:, EYE_ROWS].mean(axis=(1, 2), dtype=np.float64)
 
 
 def _check_weights(weights) -> dict:
@@ -34,34 +58,31 @@ def _check_weights(weights) -> dict:
         raise ValueError(f"weights has unknown signals {unknown}; known: {sorted(PICK_WEIGHTS)}")
     out = dict(PICK_WEIGHTS)
     for k, v in weights.items():
-        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not np.isfinite(v) or v < 0:
-            raise ValueError(f"weights[{k!r}] must be a finite number >= 0, got {v!r}")
+        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not np.isfinite(v):
+            raise ValueError(f"weights[{k!r}] must be a finite number, got {v!r}")
         out[k] = float(v)
     return out
 
 
 class PickScorer:
-    """VAE quality (dose) + pose + detector confidence: facesel's default selection rule.
+    """Eye-band VAE likelihood + landmark pose + detector confidence + face size: facesel's default rule.
 
     Parameters
     ----------
     weights : dict, optional
-        Per context signal (``"frontal"``, ``"detector"``), its weight in dose units; default
-        :data:`PICK_WEIGHTS`.
+        Overrides of :data:`PICK_WEIGHTS` (keys ``eyes``, ``detector``, ``yaw``, ``roll``,
+        ``pitch``, ``log_size``).
     **vae_settings
-        Keyword arguments of :class:`facesel.scoring.VAEScorer` for the full score (samples, seed,
-        threads, batch_size, device, model_dir as ``model_dir=``); the method is always ``dose``.
+        Keyword arguments of :class:`facesel.scoring.VAEScorer` for the no-context fallback (dose;
+        samples, seed, threads, batch_size, device, ``model_dir``). The eye term always decodes
+        z = mu_z once.
 
     Notes
     -----
-    ``score(crops, context)``: dose at L = 10 (the VAE's default) plus the weighted context signals.
-    Without a context (a still photo, ``facesel score``) it is the dose score alone, so on photos it
-    ranks exactly like the previous default. ``screen(crops, context)``: the same sum with dose at
-    L = 1, z = mu_z (one decoder pass instead of ten), for a cheap first ranking; it orders crops
-    like ``score`` up to the latent noise (measured in docs/model_card.md).
-    The frontal term is clipped at -1 (a face in profile has about -0.25): a crop with degenerate
-    landmarks gets -1, not -inf, so that it still ranks by the VAE. A context without landmarks
-    adds no frontal term (it would be the same for every crop).
+    ``score(crops, context)`` costs one encoder and one decoder pass per crop (the L = 1 cost, about
+    a seventh of dose at L = 10). ``screen(crops, context)`` is the context part alone (no network,
+    microseconds per crop): the cheap first ranking for selective scoring. Without a context both
+    fall back to the VAE's dose rule (``screen`` at L = 1, z = mu_z).
     """
 
     uses_context = True
@@ -70,38 +91,51 @@ class PickScorer:
         from facesel.scoring.vae import VAEScorer
 
         if "method" in vae_settings:
-            raise TypeError("PickScorer always uses the dose rule; for another VAE rule use VAEScorer(method=...)")
+            raise TypeError("PickScorer's fallback is the dose rule; for another VAE rule use VAEScorer(method=...)")
         self.weights = _check_weights({} if weights is None else weights)
         model_dir = vae_settings.pop("model_dir", None)
-        self.vae = VAEScorer(model_dir, method="dose", **vae_settings)
-        screen_settings = {k: v for k, v in vae_settings.items() if k not in ("samples", "use_mean")}
-        self._screen_vae = VAEScorer(model_dir, method="dose", samples=1, use_mean=True, **screen_settings)
-        self.name = "pick"
+        self.fallback = VAEScorer(model_dir, method="dose", **vae_settings)
+        once = {k: v for k, v in vae_settings.items() if k not in ("samples", "use_mean")}
+        self._once = VAEScorer(model_dir, method="dose", samples=1, use_mean=True, **once)
+        self.name = "vae-pick"
 
     def context_terms(self, context, n: int) -> np.ndarray:
-        """(n,) float64: the weighted context signals (zeros when ``context`` is None)."""
-        if context is None:
-            return np.zeros(n, np.float64)
+        """(n,) float64: the weighted pose, detector and size signals of a CropContext."""
         if len(context) != n:
             raise ValueError(f"context has {len(context)} entries for {n} crops")
-        total = np.zeros(n, np.float64)
-        if self.weights["frontal"] and context.landmarks is not None:
-            f = frontalness(context.landmarks)
-            # profile (nose at an eye, yaw 0.5) is the worst pose a detector reports
-            total += self.weights["frontal"] * np.where(np.isfinite(f), np.maximum(f, -1.0), -1.0)
-        if self.weights["detector"]:
-            total += self.weights["detector"] * context.det_scores.astype(np.float64)
+        w = self.weights
+        boxes = context.boxes.astype(np.float64)
+        side = np.minimum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
+        total = w["detector"] * context.det_scores.astype(np.float64)
+        total += w["log_size"] * np.log(np.maximum(side, 1.0))
+        if context.landmarks is not None:  # without landmarks the pose terms would be one constant
+            pose = np.nan_to_num(np.abs(landmark_pose(context.landmarks)), nan=_BAD_POSE)
+            total -= w["yaw"] * pose[:, 0] + w["roll"] * pose[:, 1] + w["pitch"] * pose[:, 2]
         return total
+
+    def eye_terms(self, crops: np.ndarray) -> np.ndarray:
+        """(N,) float64: the weighted eye-band log likelihood (one VAE pass at z = mu_z)."""
+        s = self._once
+        out = np.empty(len(crops), np.float64)
+        for start in range(0, len(crops), s.batch_size):
+            chunk = crops[start : start + s.batch_size]
+            out[start : start + len(chunk)] = eye_log_likelihood(s.runner.run(chunk, 1, True, s.seed))
+        return self.weights["eyes"] * out
 
     def score(self, crops: np.ndarray, context=None) -> np.ndarray:
         """(N, 64, 64) uint8 grey crops (+ optional CropContext) -> (N,) float64, higher is better."""
         crops = as_grey_batch(crops)
-        return self.vae.score(crops) + self.context_terms(context, len(crops))
+        if context is None:
+            return self.fallback.score(crops)
+        return self.eye_terms(crops) + self.context_terms(context, len(crops))
 
     def screen(self, crops: np.ndarray, context=None) -> np.ndarray:
-        """The cheap ranking pass: like :meth:`score` with the VAE at L = 1, z = mu_z."""
+        """The cheap first ranking: the context part of :meth:`score` (no network); dose at L = 1
+        when there is no context."""
         crops = as_grey_batch(crops)
-        return self._screen_vae.score(crops) + self.context_terms(context, len(crops))
+        if context is None:
+            return self._once.score(crops)
+        return self.context_terms(context, len(crops))
 
     def __repr__(self) -> str:
-        return f"PickScorer(weights={self.weights}, vae={self.vae!r})"
+        return f"PickScorer(weights={self.weights}, fallback={self.fallback!r})"
