@@ -83,7 +83,7 @@ def test_screen_is_the_context_part_of_the_score_and_much_cheaper(shared_data):
     t1 = time.process_time()
     cheap = s.screen(crops, context)
     t2 = time.process_time()
-    assert full - cheap == pytest.approx(s.eye_terms(crops))
+    assert full - cheap == pytest.approx(s.vae_terms(crops))
     assert np.ptp(cheap) > 0
     assert (t2 - t1) < 0.1 * (t1 - t0)  # no network pass (a ratio in one run)
     # without a context the screen is dose at L = 1, z = mu_z

@@ -34,6 +34,8 @@ SIGNALS = {
     "-mirror_latent": lambda f: -f["mirror_latent"],
     "mirror_log_rp": lambda f: f["mirror_log_rp"],
     "eye_ll": lambda f: f["eye_ll"],
+    # eye band minus the whole crop's mean log likelihood (paper_l1 is the L = 1 log RP, a sum over 4,096 pixels)
+    "eye_rel": lambda f: f["eye_ll"] - f["paper_l1"] / 4096.0,
     "-kl": lambda f: -f["kl"],
     "-|mu_z|": lambda f: -np.linalg.norm(f["mu_z"], axis=1),
     **{f"stat{k}": (lambda f, k=k: f["stats"][:, k]) for k in range(8)},
@@ -104,16 +106,18 @@ def fit_weights(videos: dict, names: list[str], grid) -> tuple:
     return best[1]  # weights on the raw signals
 
 
-def fit_ranking(videos: dict, names: list[str], l2: float = 1.0, margin: float = 0.02) -> np.ndarray:
+def fit_ranking(videos: dict, names: list[str], l2: float = 1.0, margin: float = 0.02, offset=None) -> np.ndarray:
     """Weights of a linear score fitted as a within-track pairwise logistic ranking: for every pair
     of crops of one track whose smoothed distances differ by more than ``margin``, the score should
-    rank the closer one higher. Every track weighs the same; signals in within-track std units."""
+    rank the closer one higher. Every track weighs the same; signals in within-track std units.
+    ``offset``: optional function of the feature file -> a fixed part of the score (not fitted)."""
     from scipy.optimize import minimize
 
     scale = scales(videos, names)
-    diffs, weights = [], []
+    diffs, weights, fixed = [], [], []
     for f in videos.values():
         x = stacked(f, names, scale)
+        o = np.zeros(len(x)) if offset is None else offset(f)
         for idx in eligible_tracks(f):
             sd = tm.smooth(f["distance"][idx])
             i, j = np.triu_indices(len(idx), 1)
@@ -123,12 +127,13 @@ def fit_ranking(videos: dict, names: list[str], l2: float = 1.0, margin: float =
             i, j = i[keep], j[keep]
             sign = np.where(sd[i] < sd[j], 1.0, -1.0)
             diffs.append((x[idx[i]] - x[idx[j]]) * sign[:, None])
+            fixed.append((o[idx[i]] - o[idx[j]]) * sign)
             weights.append(np.full(len(i), 1.0 / len(i)))
-    d, w = np.concatenate(diffs), np.concatenate(weights)
+    d, w, c = np.concatenate(diffs), np.concatenate(weights), np.concatenate(fixed)
     d = np.nan_to_num(d)
 
     def loss(beta):
-        m = d @ beta
+        m = d @ beta + c
         return (w * np.logaddexp(0.0, -m)).sum() + 0.5 * l2 * beta @ beta, d.T @ (w * -1.0 / (1.0 + np.exp(m))) + l2 * beta
 
     beta = minimize(loss, np.zeros(len(names)), jac=True, method="L-BFGS-B").x
@@ -138,6 +143,9 @@ def fit_ranking(videos: dict, names: list[str], l2: float = 1.0, margin: float =
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--features", type=Path, required=True)
+    p.add_argument("--fixed-dose", nargs="*", type=float, default=[0.0, 0.01, 0.02, 0.05, 0.1, 0.2],
+                   help="dose weights (chosen on lfw/train by pick_degradation.py) to evaluate PickScorer with")
+    p.add_argument("--eye", choices=("eye_ll", "eye_rel"), default="eye_ll", help="PickScorer's eye signal")
     p.add_argument("--combine", nargs="+", default=["dose", "detector", "frontal"])
     p.add_argument("--ranking", nargs="+", default=["dose", "detector", "-yaw", "-roll", "-pitch", "log_size", "sharpness",
                                                      "-mirror_latent", "eye_ll"])
@@ -180,6 +188,19 @@ def main() -> None:
         print(f"LOVO ranking fit {rank_names}: smoothed {held[:, 0].mean():.3f} raw {held[:, 1].mean():.3f} "
               f"matchable {held[:, 2].mean():.2f}; - random {m:+.3f} [{lo:+.3f}, {hi:+.3f}]")
         print("  weights on all videos:", dict(zip(rank_names, np.round(fit_ranking(videos, rank_names), 4))))
+    pick = [args.eye, "detector", "-yaw", "-roll", "-pitch", "log_size"]  # PickScorer's signals
+    for w_dose in args.fixed_dose:
+        offset = lambda f, w_dose=w_dose: w_dose * f["dose_l1"]
+        held = []
+        for out in videos:
+            w = fit_ranking({v: f for v, f in videos.items() if v != out}, pick, l2=10.0, offset=offset)
+            f = videos[out]
+            held.append(regrets({out: f}, {out: np.nan_to_num(np.stack([SIGNALS[n](f) for n in pick], 1)) @ w + offset(f)}))
+        held = np.concatenate(held)
+        m, lo, hi = tm.bootstrap_mean(held[:, 0] - rand[:, 0], 2000, 0)
+        print(f"LOVO PickScorer, {args.eye}, dose weight {w_dose} (fixed), others fitted (L2 = 10): smoothed {held[:, 0].mean():.3f} "
+              f"raw {held[:, 1].mean():.3f} matchable {held[:, 2].mean():.2f}; - random {m:+.3f} [{lo:+.3f}, {hi:+.3f}]")
+        print("  weights on all videos:", dict(zip(pick, np.round(fit_ranking(videos, pick, l2=10.0, offset=offset), 4))))
 
 
 if __name__ == "__main__":

@@ -32,8 +32,9 @@ from facesel.scoring.pose import landmark_pose
 EYE_ROWS = slice(20, 38)
 """Rows of the 64x64 crop whose likelihood is the eye term (template eyes at row 29.5)."""
 
-PICK_WEIGHTS = {"eyes": 0.6925, "detector": 2.9171, "yaw": 1.0345, "roll": 0.065, "pitch": 3.8582, "log_size": 1.5826}
-"""Weights of: eye-band mean log likelihood (nats per pixel), detector confidence, minus |yaw| (eye
+PICK_WEIGHTS = {"dose": 0.0, "eyes_relative": 0.0, "eyes": 0.6925, "detector": 2.9171, "yaw": 1.0345, "roll": 0.065, "pitch": 3.8582, "log_size": 1.5826}
+"""Weights of: the dose score at z = mu_z (fixed on lfw/train so that the rule falls with every
+degradation; training/experiments/pick_degradation.py), eye-band mean log likelihood (nats per pixel), detector confidence, minus |yaw| (eye
 distances), minus |roll| (radians), minus |pitch| offset, log face size (pixels). Fitted on all five
 shared videos (pairwise logistic ranking, L2 = 10 on standardised signals); see the model card."""
 
@@ -44,10 +45,24 @@ _BAD_POSE = 1.0
 def eye_log_likelihood(outputs) -> np.ndarray:
     """(N,) float64 mean per-pixel Gaussian log likelihood of the eye band under the first decoded
     sample (:class:`facesel.scoring.vae_runtime.VAEOutputs`; with ``use_mean`` that is z = mu_z)."""
+    return _pixel_log_likelihood(outputs)[:, EYE_ROWS].mean(axis=(1, 2), dtype=np.float64)
+
+
+def _pixel_log_likelihood(outputs) -> np.ndarray:
+    """(N, 64, 64) float32 Gaussian log density of each pixel under the first decoded sample."""
     x = outputs.x
     mu, log_sigma = outputs.mu_x[:, 0], outputs.log_sigma_x[:, 0]
-    ll = -0.5 * ((x - mu) * np.exp(-log_sigma)) ** 2 - log_sigma - 0.5 * np.log(2.0 * np.pi)
-    return ll.reshape(-1, 64, 64)[:, EYE_ROWS].mean(axis=(1, 2), dtype=np.float64)
+    ll = -0.5 * ((x - mu) * np.exp(-log_sigma)) ** 2 - log_sigma - np.float32(0.5 * np.log(2.0 * np.pi))
+    return ll.reshape(-1, 64, 64)
+
+
+def eye_relative_log_likelihood(outputs) -> np.ndarray:
+    """(N,) float64 :func:`eye_log_likelihood` minus the mean per-pixel log likelihood of the whole
+    crop: how much worse than the rest of the face the VAE explains the eyes. A darkened or flattened
+    crop is more likely everywhere (the paper's bias towards simple images); the difference cancels
+    most of that and keeps what is particular to the eyes."""
+    ll = _pixel_log_likelihood(outputs)
+    return ll[:, EYE_ROWS].mean(axis=(1, 2), dtype=np.float64) - ll.mean(axis=(1, 2), dtype=np.float64)
 
 
 def _check_weights(weights) -> dict:
@@ -70,7 +85,7 @@ class PickScorer:
     Parameters
     ----------
     weights : dict, optional
-        Overrides of :data:`PICK_WEIGHTS` (keys ``eyes``, ``detector``, ``yaw``, ``roll``,
+        Overrides of :data:`PICK_WEIGHTS` (keys ``dose``, ``eyes``, ``eyes_relative``, ``detector``, ``yaw``, ``roll``,
         ``pitch``, ``log_size``).
     **vae_settings
         Keyword arguments of :class:`facesel.scoring.VAEScorer` for the no-context fallback (dose;
@@ -113,21 +128,30 @@ class PickScorer:
             total -= w["yaw"] * pose[:, 0] + w["roll"] * pose[:, 1] + w["pitch"] * pose[:, 2]
         return total
 
-    def eye_terms(self, crops: np.ndarray) -> np.ndarray:
-        """(N,) float64: the weighted eye-band log likelihood (one VAE pass at z = mu_z)."""
+    def vae_terms(self, crops: np.ndarray) -> np.ndarray:
+        """(N,) float64: the weighted dose score and eye-band log likelihood, both from one VAE pass
+        at z = mu_z."""
+        from facesel.scoring.vae_methods import score_dose
+
         s = self._once
         out = np.empty(len(crops), np.float64)
         for start in range(0, len(crops), s.batch_size):
             chunk = crops[start : start + s.batch_size]
-            out[start : start + len(chunk)] = eye_log_likelihood(s.runner.run(chunk, 1, True, s.seed))
-        return self.weights["eyes"] * out
+            outputs = s.runner.run(chunk, 1, True, s.seed)
+            part = self.weights["eyes"] * eye_log_likelihood(outputs)
+            if self.weights["eyes_relative"]:
+                part += self.weights["eyes_relative"] * eye_relative_log_likelihood(outputs)
+            if self.weights["dose"]:
+                part += self.weights["dose"] * score_dose(outputs, chunk, s.calibration)
+            out[start : start + len(chunk)] = part
+        return out
 
     def score(self, crops: np.ndarray, context=None) -> np.ndarray:
         """(N, 64, 64) uint8 grey crops (+ optional CropContext) -> (N,) float64, higher is better."""
         crops = as_grey_batch(crops)
         if context is None:
             return self.fallback.score(crops)
-        return self.eye_terms(crops) + self.context_terms(context, len(crops))
+        return self.vae_terms(crops) + self.context_terms(context, len(crops))
 
     def screen(self, crops: np.ndarray, context=None) -> np.ndarray:
         """The cheap first ranking: the context part of :meth:`score` (no network); dose at L = 1
