@@ -99,8 +99,7 @@ def _detect_and_track(path: Path, detector):
     from facesel.core import Tracker
     from facesel.video import open_source
 
-    tracker = Tracker(**{k: v for k, v in TRACKER_SETTINGS.items() if k != "predict_motion"},
-                      predict_motion=TRACKER_SETTINGS["predict_motion"])
+    tracker = Tracker(**TRACKER_SETTINGS)
     rows, crops, faces, confirmed_ids = [], [], [], set()
     shape = None
     for index, (frame, _stamp) in enumerate(open_source(path)):
