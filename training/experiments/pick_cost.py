@@ -30,13 +30,14 @@ def main() -> None:
     crops, context = video.crops[:128], video.context[:128]
     dose = VAEScorer(method="dose")
     pick = default_scorer()
-    for fn in (dose.score, pick.score, pick.screen):  # warm the sessions
-        fn(crops[:4], context[:4]) if fn is not dose.score else fn(crops[:4])
-    rows = {
-        "dose (previous default), L = 10": per_crop(lambda c, x: dose.score(c), crops, context),
-        "pick (new default) score, L = 10": per_crop(pick.score, crops, context),
-        "pick screen, L = 1, z = mu_z": per_crop(pick.screen, crops, context),
+    fns = {
+        "dose (previous default), L = 10": lambda c, x: dose.score(c),
+        "pick (new default) score: one pass at z = mu_z": pick.score,
+        "pick screen: context only": pick.screen,
     }
+    for fn in fns.values():  # warm the sessions
+        fn(crops[:4], context[:4])
+    rows = {name: per_crop(fn, crops, context) for name, fn in fns.items()}
     for name, ms in rows.items():
         print(f"{name:36s} {ms:6.2f} ms CPU per crop")
 
