@@ -198,8 +198,10 @@ def main() -> None:
             held.append(regrets({out: f}, {out: np.nan_to_num(np.stack([SIGNALS[n](f) for n in pick], 1)) @ w + offset(f)}))
         held = np.concatenate(held)
         m, lo, hi = tm.bootstrap_mean(held[:, 0] - rand[:, 0], 2000, 0)
+        rm, rlo, rhi = tm.bootstrap_mean(held[:, 1] - rand[:, 1], 2000, 0)
         print(f"LOVO PickScorer, {args.eye}, dose weight {w_dose} (fixed), others fitted (L2 = 10): smoothed {held[:, 0].mean():.3f} "
-              f"raw {held[:, 1].mean():.3f} matchable {held[:, 2].mean():.2f}; - random {m:+.3f} [{lo:+.3f}, {hi:+.3f}]")
+              f"raw {held[:, 1].mean():.3f} matchable {held[:, 2].mean():.2f}; - random: smoothed {m:+.3f} [{lo:+.3f}, {hi:+.3f}], "
+              f"raw {rm:+.3f} [{rlo:+.3f}, {rhi:+.3f}]")
         print("  weights on all videos:", dict(zip(pick, np.round(fit_ranking(videos, pick, l2=10.0, offset=offset), 4))))
 
 
