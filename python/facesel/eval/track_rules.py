@@ -110,7 +110,7 @@ def _frontal() -> RuleFn:
 
 
 register_rule("default", "facesel.scoring.default_scorer(), as the Selector calls it", _default)
-register_rule("default-screen", "the default scorer's cheap screen() pass (VAE at L = 1, z = mu_z)", _default_screen)
+register_rule("default-screen", "the default scorer's cheap screen() pass (PickScorer: its context part, no network)", _default_screen)
 register_rule("dose", "the VAE's DoSE rule (the previous default), L = 10", _vae("dose"))
 register_rule("paper", "the paper's VAE log reconstruction probability, L = 10", _vae("paper"))
 register_rule("sharpness", "variance of the Laplacian of the crop", _sharpness)
