@@ -15,7 +15,7 @@ import pytest
 from facesel import Selector, scoring
 from facesel.detectors import YuNetDetector
 from facesel.scoring import LaplacianVarianceScorer
-from facesel.tracklog import DecimatedSeries, SelectedTrack
+from facesel.select.tracklog import DecimatedSeries, SelectedTrack
 from facesel.types import Detections, TrackResult
 from facesel.video import open_source
 

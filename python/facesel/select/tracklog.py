@@ -95,10 +95,15 @@ class TrackLog:
     thumbnails: DecimatedSeries | None = None
     confirmed: bool = False
 
-    def add(self, frame_index: int, timestamp: float, quality: float, confirmed: bool, box: np.ndarray,
-            crop: np.ndarray, thumbnail_height: int) -> None:
+    def seen(self, frame_index: int, timestamp: float, confirmed: bool) -> None:
+        """The track was detected on this frame (scored or not)."""
         self.last_frame, self.last_timestamp = frame_index, timestamp
         self.confirmed = self.confirmed or bool(confirmed)
+
+    def add(self, frame_index: int, timestamp: float, quality: float, confirmed: bool, box: np.ndarray,
+            crop: np.ndarray, thumbnail_height: int) -> None:
+        """A scored observation: it joins the quality series (and the thumbnails)."""
+        self.seen(frame_index, timestamp, confirmed)
         self.series.add(frame_index, quality, np.asarray(box, dtype=np.float32).reshape(4))
         if self.thumbnails is not None:
             self.thumbnails.add(frame_index, quality, make_thumbnail(crop, thumbnail_height))
