@@ -102,14 +102,16 @@ def test_sparse_mode_keeps_the_exhaustive_choice_with_less_work():
     assert len(results["sparse"]) == len(results["exhaustive"]) == 2
     assert sorted(r.best.frame_index for r in results["sparse"]) == [best["A"], best["B"]]
     assert sorted(r.best.frame_index for r in results["exhaustive"]) == [best["A"], best["B"]]
+    # The kept crop carries its full score (the screen reads 0.5 higher), as in the exhaustive mode.
+    assert sorted(r.best.quality for r in results["sparse"]) == sorted(r.best.quality for r in results["exhaustive"])
     work, scored, screened = results["sparse-work"]
     work_all, scored_all, screened_all = results["exhaustive-work"]
     assert screened_all == 0 and scored_all == work_all["seen"] == 100  # exhaustive: every face, fully
     assert work["seen"] == 96  # B, from frame 20, is found at the full detection of frame 24
     assert work["full_detections"] == int(np.ceil(len(frames) / 6))
     assert work["regions"] > 0
-    assert screened == work["screened"] < work["seen"]  # not every crop is even screened
-    assert scored == work["scored"] < 0.5 * scored_all
+    assert screened == work["screened"] == work["seen"]  # every crop screened (screen_every 1) ...
+    assert scored == work["scored"] == 2 * sel.config.finalists  # ... and each track's finalists scored
 
 
 def test_a_new_face_is_found_at_the_next_full_detection():
@@ -130,7 +132,7 @@ def test_a_scene_change_brings_the_full_detection_forward():
 
 def test_frame_view_lists_the_tracks_in_view():
     frames, _ = scene(30)
-    sel = make(detect_every=4)
+    sel = make(detect_every=4, screen_every=2)
     views, _ = run(sel, frames)
     assert all(isinstance(v, FrameView) for v in views)
     assert [v.frame_index for v in views] == list(range(30))
@@ -140,7 +142,7 @@ def test_frame_view_lists_the_tracks_in_view():
     assert not first.confirmed and views[2].tracks[0].confirmed  # min_hits = 3
     a = [next(t for t in v.tracks if t.track_id == first.track_id) for v in views]
     assert all(t.box[0] == pytest.approx(20 + 2 * k, abs=1.0) for k, t in enumerate(a))
-    assert any(not t.scored for t in a)  # screened away or not screened this frame
+    assert [t.scored for t in a[:6]] == [True, False] * 3  # screened one frame in two
     best = [t.best_quality for t in a]
     assert best == sorted(best)  # the best so far never falls
 
@@ -150,7 +152,7 @@ def test_a_scorer_without_screen_scores_every_candidate():
     scorer = BrightnessScorer(with_screen=False)
     sel = make(scorer=scorer)
     _, results = run(sel, frames)
-    assert sel.work["screened"] == 0 and scorer.scored == sel.work["scored"] > 0
+    assert sel.work["screened"] == 0 and scorer.scored == sel.work["scored"] == sel.work["seen"]
     assert sorted(r.best.frame_index for r in results) == [best["A"], best["B"]]
 
 

@@ -66,15 +66,11 @@ class PipelineConfig:
     predict_motion: bool = _setting(False, "move unseen tracks by their velocity (off: the paper's rule)",
                                     "tracking")
     # -- scoring: gates, screen, budget ----------------------------------------------------------
-    screen_margin: float = _setting(2.0, "sparse mode: fully score a crop only when its cheap screen value is "
-                                    "within this of the screen value of its track's best (in the scorer's "
-                                    "units; the shipped scorer's screen differs from its full score by 1.3 "
-                                    "(standard deviation) on the arcade video)", "scoring", low=0.0)
-    screen_every: int = _setting(2, "sparse mode: screen a track's crop on one frame in N while its last screen was "
-                              "more than screen_margin below its best (every frame otherwise)", "scoring", low=1)
-    full_per_second: float = _setting(0.0, "sparse mode: most full scores per track per second of video after "
-                                      "its first (a token bucket of 2 tokens; 0 = no budget: on the arcade video a budget "
-                                      "of 4 cost agreement with the exhaustive choice)", "scoring", low=0.0)
+    finalists: int = _setting(3, "sparse mode with a scorer that has a cheap screen: crops kept per track by the "
+                              "screen, fully scored when the track closes (the shipped scorer's full-score "
+                              "best is its screen's first or second in every arcade track)", "scoring", low=1)
+    screen_every: int = _setting(1, "sparse mode: look at (screen or score) a track's crop on one frame in N",
+                                 "scoring", low=1)
     min_score_side: float = _setting(0.0, "sparse mode: do not score faces smaller than this many pixels (0 = "
                                      "off)", "scoring", low=0.0)
     min_score_confidence: float = _setting(0.0, "sparse mode: do not score detections below this detector "

@@ -30,13 +30,16 @@ def screen_crops(scorer, crops: np.ndarray, context=None) -> np.ndarray | None:
     """The scorer's cheap screen of ``crops``, or None when it has none.
 
     The screen protocol (optional): a scorer may have ``screen(crops, context=None) -> (N,)
-    float64``, an estimate of ``score(crops)`` that costs much less and orders crops the same way,
-    on the same scale (the Selector compares a crop's screen value with the screen value of its
-    track's best within ``PipelineConfig.screen_margin``, in the scorer's units). It takes the
-    same crops as ``score`` and the context (``facesel.types.CropContext``) whether or not it uses
-    it. The shipped default (``facesel.scoring.default``) screens with the same VAE at L = 1 and
-    z = mu_z. A scorer without ``screen`` has every gated crop fully scored.
+    float64``, an estimate of ``score(crops)`` that costs much less and orders crops the same
+    way (higher is better). In the sparse mode the Selector screens every crop it looks at, keeps
+    each track's ``PipelineConfig.finalists`` best by the screen, and calls ``score`` only on
+    those, when the track closes; so the screen must rank a track's crops like ``score`` does
+    (its scale does not matter). It takes the same crops as ``score`` and the context
+    (``facesel.types.CropContext``) whether or not it uses it. The shipped default
+    (``facesel.scoring.default``) screens with the same VAE at L = 1 and z = mu_z. A scorer
+    without ``screen`` has every crop looked at fully scored at once.
     """
+
     screen = getattr(scorer, "screen", None)
     if not callable(screen):
         return None

@@ -48,8 +48,12 @@ def check_scores(scores, count: int, what: str) -> np.ndarray:
 
 
 class ScoreStage:
-    """Per frame: which crops to align and score (:class:`ScoringPolicy`), the scorer's calls
-    (one batch per frame across all tracks), and the store (:class:`SelectionStore`).
+    """Per frame: which crops to align (:class:`ScoringPolicy`), one batch per frame across all
+    tracks for the scorer, and the store (:class:`SelectionStore`).
+
+    In the sparse mode with a scorer that has ``screen``, crops are screened as they come and the
+    full score runs on each track's finalists when it closes; otherwise (exhaustive mode, or no
+    screen) every crop looked at is fully scored at once.
 
     Parameters
     ----------
@@ -65,51 +69,52 @@ class ScoreStage:
         self.scorer = scorer
         self.config = config
         self.policy = ScoringPolicy(config)
-        self.store = SelectionStore(config)
+        self.deferred = config.mode != "exhaustive" and callable(getattr(scorer, "screen", None))
+        self.store = SelectionStore(config, self._full_score if self.deferred else None)
         self.timer = timer
         self._latest: dict[int, float] = {}
 
+    def _full_score(self, greys: np.ndarray, context: CropContext) -> np.ndarray:
+        self.policy.counts["scored"] += len(greys)
+        return check_scores(score_crops(self.scorer, greys, context), len(greys), "scores")
+
     def process(self, packet: Packet) -> tuple[list[TrackView], list]:
         """Score and keep this frame's crops; returns the tracks in view and the closed results."""
-        dets, update, index, stamp = packet.detections, packet.update, packet.index, packet.stamp
+        dets, update, index = packet.detections, packet.update, packet.index
+        self.store.frame_shape = packet.frame.shape[:2]
         ids = np.asarray(update.track_ids, np.int64)
-        confirmed = np.asarray(update.confirmed, bool)
         wanted = self.policy.candidates(ids, dets, index)
-        # A clip needs every frame's crop, scored or not; otherwise only the candidates are aligned.
+        # A clip needs every frame's crop, valued or not; otherwise only the candidates are aligned.
         look = np.arange(len(dets)) if self.config.clip_window > 0 else wanted
         greys, crops = self._align(packet.frame, dets, look)
         self.timer.lap("alignment")
         sub = np.isin(look, wanted)  # which aligned crops are candidates
-        context = CropContext.from_detections(dets[look[sub]], packet.frame.shape, ids[look[sub]])
-        screen = None
-        if sub.any() and not self.policy.exhaustive:
-            screen = screen_crops(self.scorer, greys[sub], context)
-            screen = None if screen is None else check_scores(screen, int(sub.sum()), "screen values")
-        self.timer.lap("screening")
-        chosen = np.zeros(len(look), bool)
+        values = np.full(len(look), np.nan)
         if sub.any():
-            chosen[sub] = self.policy.to_score(ids[look[sub]], screen, index, stamp)
-        scores = np.full(len(look), np.nan)
-        screens = np.full(len(look), np.nan)
-        if screen is not None:
-            screens[sub] = screen
-        if chosen.any():
-            picked = chosen[sub]
-            scores[chosen] = check_scores(score_crops(self.scorer, greys[chosen], context[picked]),
-                                          int(chosen.sum()), "scores")
-        self.timer.lap("scoring")
-        views = self._keep(packet, ids, confirmed, look, crops, chosen, scores, None if screen is None else screens)
-        results = self.store.finish(update)
-        self.policy.forget(np.concatenate([update.closed, update.dropped]))
-        for track_id in np.concatenate([update.closed, update.dropped]).tolist():
-            self._latest.pop(int(track_id), None)
+            context = CropContext.from_detections(dets[look[sub]], packet.frame.shape, ids[look[sub]])
+            if self.deferred:
+                self.policy.counts["screened"] += int(sub.sum())
+                values[sub] = check_scores(screen_crops(self.scorer, greys[sub], context), int(sub.sum()),
+                                           "screen values")
+                self.timer.lap("screening")
+            else:
+                values[sub] = self._full_score(greys[sub], context)
+                self.timer.lap("scoring")
+        views = self._keep(packet, look, sub, greys, crops, values)
         self.timer.lap("selection")
+        results = self.store.finish(update)  # rescoring of the finalists happens here
+        self.timer.lap("scoring")
+        ended = np.concatenate([update.closed, update.dropped])
+        self.policy.forget(ended)
+        for track_id in ended.tolist():
+            self._latest.pop(int(track_id), None)
         return views, results
 
     def flush(self, update) -> list:
         results = self.store.finish(update)
         self.policy.forget(np.concatenate([update.closed, update.dropped]))
         self._latest.clear()
+        self.timer.lap("scoring")
         return results
 
     def _align(self, frame, dets: Detections, look: np.ndarray):
@@ -128,24 +133,23 @@ class ScoreStage:
         grey = np.stack(greys) if greys else np.zeros((0, 64, 64), np.uint8)
         return grey, crops
 
-    def _keep(self, packet, ids, confirmed, look, crops, chosen, scores, screen) -> list[TrackView]:
-        dets, index, stamp = packet.detections, packet.index, packet.stamp
+    def _keep(self, packet, look, sub, greys, crops, values) -> list[TrackView]:
+        dets, index, stamp, update = packet.detections, packet.index, packet.stamp, packet.update
         position = {int(i): k for k, i in enumerate(look.tolist())}
         views = []
         for i in range(len(dets)):
-            track_id = int(ids[i])
+            track_id, confirmed = int(update.track_ids[i]), bool(update.confirmed[i])
             k = position.get(i)
-            scored = k is not None and bool(chosen[k])
+            valued = k is not None and bool(sub[k])
             landmarks = None if dets.landmarks is None else dets.landmarks[i]
-            if scored:
-                quality = float(scores[k])
-                self.policy.scored(track_id, quality, None if screen is None else float(screen[k]))
-                self._latest[track_id] = quality
-                self.store.observe(track_id, bool(confirmed[i]), index, stamp, crops[i], dets.boxes[i], landmarks, quality)
-            elif k is not None and self.config.clip_window > 0:
-                self.store.observe(track_id, bool(confirmed[i]), index, stamp, crops[i], dets.boxes[i], landmarks, None)
+            if k is not None:
+                quality = float(values[k]) if valued else None
+                if valued:
+                    self._latest[track_id] = quality
+                self.store.observe(track_id, confirmed, index, stamp, crops[i], dets.boxes[i], landmarks, quality,
+                                   greys[k], float(dets.scores[i]))
             else:
-                self.store.log(track_id, index, stamp).seen(index, stamp, bool(confirmed[i]))
-            views.append(TrackView(track_id, dets.boxes[i].copy(), bool(confirmed[i]), self._latest.get(track_id),
-                                   self.policy.best(track_id), scored))
+                self.store.log(track_id, index, stamp).seen(index, stamp, confirmed)
+            best = self.store.logs[track_id].series.best
+            views.append(TrackView(track_id, dets.boxes[i].copy(), confirmed, self._latest.get(track_id), best, valued))
         return views

@@ -50,6 +50,11 @@ class DecimatedSeries:
         """How many points were added in total (kept or not)."""
         return self._seen
 
+    @property
+    def best(self) -> float | None:
+        """The highest value added so far (kept in the series), None while empty."""
+        return None if self._best_number < 0 else self._best_value
+
     def add(self, frame_index: int, value: float, payload=None) -> None:
         number = self._seen
         self._seen += 1

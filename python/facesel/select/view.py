@@ -21,11 +21,13 @@ class TrackView:
     confirmed : bool
         Whether the track has reached ``min_hits`` (only confirmed tracks yield results).
     quality : float or None
-        The track's latest full score (on this frame or before); None before its first.
+        The track's latest quality value (on this frame or before): the full score, or in the
+        sparse mode with a screening scorer the screen value (the full score runs on close);
+        None before the first.
     best_quality : float or None
-        The best full score of the track so far.
+        The best of those values so far.
     scored : bool
-        Whether this frame's crop of the track got the full score.
+        Whether this frame's crop of the track got a quality value (was screened or scored).
     """
 
     track_id: int
