@@ -42,7 +42,8 @@ class PipelineConfig:
                              choices=("yunet", "mtcnn", "haar"))
     max_side: int = _setting(1280, "full-frame detection on frames shrunk to at most this many pixels on "
                              "their longer side (crops stay full resolution; 0 = never shrink)", "detection", low=0)
-    detect_every: int = _setting(8, "sparse mode: full-frame detection every N frames", "detection", low=1)
+    detect_every: int = _setting(4, "sparse mode: full-frame detection every N frames (a face in view for "
+                                 "fewer frames than this may be missed)", "detection", low=1)
     scene_change: float = _setting(30.0, "sparse mode: also detect on the full frame when the mean absolute grey "
                                    "difference to the last fully detected frame exceeds this (0-255 scale; "
                                    "0 = off; a crowd walking past the arcade camera moves it 10-24 in 7 frames, "

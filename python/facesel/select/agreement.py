@@ -1,9 +1,11 @@
 """How far a run's choice of snapshots agrees with the exhaustive yardstick's.
 
 The exhaustive mode scores every detected face of every frame, so each of its tracks carries the
-full score of every observation. A cheaper run's kept crop is placed among them: its track is the
-exhaustive track whose box overlaps the kept crop's box on the kept crop's frame, and its rank is
-the fraction of that track's exhaustive scores above the kept crop's own score.
+full score of every observation. A cheaper run's kept crop is placed among them: its track's
+counterpart is the exhaustive track whose boxes overlap the track's boxes (IoU >= ``min_iou``) on
+the most shared frames, and its rank is the fraction of that exhaustive track's scores above the
+kept crop's own score. (Matching on the kept crop's frame alone leaves a crop unmatched whenever
+the exhaustive detector missed that face on that one frame.)
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ class Agreement:
         For each matched result, the fraction of its exhaustive track's scores above its kept
         crop's score (0: at least as good as the exhaustive best).
     unmatched : int
-        Results whose kept crop overlaps no exhaustive track on its frame.
+        Results whose track overlaps no exhaustive track on any frame.
     """
 
     tracks: int
@@ -44,22 +46,26 @@ class Agreement:
 
 
 def agreement(results, reference, min_iou: float = 0.3) -> Agreement:
-    """Compare ``results`` with ``reference`` (both lists of SelectedTrack; the reference from
+    """Compare ``results`` with ``reference`` (both lists of SelectedTrack, or objects with their
+    ``frame_indices``, ``boxes``, ``qualities`` and ``best.quality``; the reference from
     ``mode="exhaustive"``, whose ``boxes`` and ``qualities`` cover every observation)."""
     ranks, unmatched = [], 0
     for result in results:
-        best = result.best
-        candidates = []
+        frames = {int(f): k for k, f in enumerate(np.asarray(result.frame_indices).tolist())}
+        best_ref, best_shared = None, 0
         for ref in reference:
-            at = np.flatnonzero(np.asarray(ref.frame_indices) == best.frame_index)
-            if len(at):
-                iou = float(pairwise_iou(best.box[None], ref.boxes[at[0]][None])[0, 0])
-                if iou >= min_iou:
-                    candidates.append((iou, ref))
-        if not candidates:
+            shared = [(frames[int(f)], j) for j, f in enumerate(np.asarray(ref.frame_indices).tolist())
+                      if int(f) in frames]
+            if not shared:
+                continue
+            mine, theirs = zip(*shared)
+            iou = np.diag(pairwise_iou(np.asarray(result.boxes)[list(mine)], np.asarray(ref.boxes)[list(theirs)]))
+            count = int((iou >= min_iou).sum())
+            if count > best_shared:
+                best_ref, best_shared = ref, count
+        if best_ref is None:
             unmatched += 1
             continue
-        ref = max(candidates, key=lambda c: c[0])[1]
-        scores = np.asarray(ref.qualities, np.float64)
-        ranks.append(float((scores > best.quality).mean()))
+        scores = np.asarray(best_ref.qualities, np.float64)
+        ranks.append(float((scores > result.best.quality).mean()))
     return Agreement(len(results), len(reference), np.asarray(ranks, np.float64), unmatched)
