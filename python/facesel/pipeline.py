@@ -27,19 +27,14 @@ def _pump(items, work, out: queue.Queue, stop: threading.Event) -> None:
         for item in items:
             if stop.is_set():
                 return
-            result = work(item)
-            while not stop.is_set():
-                try:
-                    out.put(result, timeout=0.1)
-                    break
-                except queue.Full:
-                    continue
-        _put_final(out, _END, stop)
+            _put(out, work(item), stop)
+        _put(out, _END, stop)
     except BaseException as err:  # handed over to the consumer, which re-raises it
-        _put_final(out, _Failure(err), stop)
+        _put(out, _Failure(err), stop)
 
 
-def _put_final(out: queue.Queue, item, stop: threading.Event) -> None:
+def _put(out: queue.Queue, item, stop: threading.Event) -> None:
+    """Put ``item`` on ``out``, waiting while it is full, unless ``stop`` is set meanwhile."""
     while not stop.is_set():
         try:
             out.put(item, timeout=0.1)
