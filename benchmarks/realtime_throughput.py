@@ -169,11 +169,11 @@ def main(argv=None) -> int:
         one = {"threads": 1}
         specs = [
             ("exhaustive (yardstick)", {"settings": exhaustive}),
-            ("screen + full score when near the track's best; detect every frame",
-             {"settings": {**one, "detect_every": 1, "screen_every": 1}}),
-            ("+ screen a cold track one frame in 2", {"settings": {**one, "detect_every": 1}}),
-            ("sparse detection (every 8th frame + regions), every face fully scored",
-             {"settings": {**one, "screen_every": 1}, "no_screen": True}),
+            ("detect every frame; screen every crop, full score for 3 finalists a track",
+             {"settings": {**one, "detect_every": 1}}),
+            ("the same, screening a track on one frame in 2", {"settings": {**one, "detect_every": 1, "screen_every": 2}}),
+            ("sparse detection (every 4th frame + regions), every face fully scored",
+             {"settings": one, "no_screen": True}),
             ("sparse detection + screening (the default, 1 thread)", {"settings": one}),
             ("the default, 2 threads", {"settings": {}}),
         ]

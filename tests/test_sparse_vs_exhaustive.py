@@ -23,7 +23,7 @@ def arcade_runs(shared_data):
     cv2.setNumThreads(1)
     frames = list(open_source(shared_data / "videos" / "arcade_walkers_1080p.mp4"))
     detector, scorer = default_detector(), default_scorer()
-    detector.detect(frames[0])  # lazy loading is not throughput
+    detector.detect(frames[0][0])  # lazy loading is not throughput
     out = {}
     for mode in ("exhaustive", "sparse"):
         selector = Selector(detector, scorer, mode=mode, threads=1)

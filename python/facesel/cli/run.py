@@ -132,6 +132,9 @@ def _run(args: argparse.Namespace) -> int:
     total = timings["total"] or 1.0
     split = "  ".join(f"{stage} {100.0 * timings[stage] / total:.1f}%" for stage in PIPELINE_STAGES)
     print(f"time split: {split}")
+    work = selector.work
+    print(f"work: {work['full_detections']} full-frame detections, {work['regions']} region searches; crops "
+          f"{work['seen']} seen, {work['gated']} gated, {work['screened']} screened, {work['scored']} fully scored")
     for sink in sinks:
         if isinstance(sink, PlaintextSink):
             print(f"plaintext (testing only): {sink.writer.written} snapshots in {sink.writer.folder}")
