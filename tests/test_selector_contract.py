@@ -244,3 +244,23 @@ def test_every_setting_is_a_run_flag_with_the_same_default():
     assert (config.mode, config.detect_every, config.predict_motion) == ("exhaustive", 3, True)
     with pytest.raises(ValueError, match="detect_every"):
         PipelineConfig(detect_every=0)
+
+
+def test_agreement_ranks_a_kept_crop_within_its_matching_exhaustive_track():
+    from types import SimpleNamespace
+
+    from facesel.select.agreement import agreement
+
+    def track(frames, x, qualities, best_quality):
+        boxes = np.array([[x, 0, x + 10, 10]] * len(frames), np.float32)
+        return SimpleNamespace(frame_indices=np.array(frames), boxes=boxes, qualities=np.array(qualities, float),
+                               best=SimpleNamespace(quality=best_quality))
+
+    reference = [track(range(10), 0, np.arange(10.0), 9.0), track(range(10), 100, np.zeros(10), 0.0)]
+    results = [track([2, 3], 0, [2.0, 3.0], 8.0),   # left face, kept crop scores 8: one of 10 above
+               track([5], 100, [0.0], 0.0),          # right face, as good as its best
+               track([4], 300, [1.0], 1.0)]          # nowhere in the reference
+    a = agreement(results, reference)
+    assert a.tracks == 3 and a.reference_tracks == 2 and a.unmatched == 1
+    assert a.ranks.tolist() == [0.1, 0.0]
+    assert a.share_within(0.1) == pytest.approx(2 / 3) and a.share_within(0.05) == pytest.approx(1 / 3)
