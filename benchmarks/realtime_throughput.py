@@ -115,15 +115,16 @@ def _as_results(rows):
 STAGES = ("detection", "tracking", "alignment", "screening", "scoring", "selection", "sinks")
 
 
-def table(title: str, runs: list[tuple[str, dict]], reference: dict) -> str:
+def table(title: str | None, runs: list[tuple[str, dict]], reference: dict) -> str:
+    """A markdown table of ``runs`` against ``reference``; without ``title``, the rows only."""
     from facesel.select.agreement import agreement
 
     ref = _as_results(reference["results"])
     head = ("| configuration | frames/s wall | frames per CPU-s | CPU ms/frame | x exhaustive (wall) | "
             "x exhaustive (CPU) | " + " | ".join(f"{s} ms" for s in STAGES)
             + " | peak RSS MB | tracks | kept crop in top 10 % |")
-    lines = [f"### {title}", f"load average before: {os.getloadavg()[0]:.1f} (2 cores)", "", head,
-             "|" + "---|" * (head.count("|") - 1)]
+    lines = [f"### {title}", f"load average now: {os.getloadavg()[0]:.1f} (2 cores)", "", head,
+             "|" + "---|" * (head.count("|") - 1)] if title else []
     for name, m in runs:
         n = m["frames"]
         a = agreement(_as_results(m["results"]), ref)
@@ -161,7 +162,7 @@ def main(argv=None) -> int:
                 ("2x2 mosaic, exhaustive", launch({**mosaic, "settings": {"mode": "exhaustive", "max_side": 2560}}))]
         print(table(f"Faces per frame ({args.mosaic_frames} frames; agreement against the arcade exhaustive run "
                     "for the arcade rows, the mosaic's own for the mosaic rows)", runs[:2], runs[1][1]))
-        print(table("(mosaic)", runs[2:], runs[3][1]).split("\n", 3)[3])
+        print(table(None, runs[2:], runs[3][1]))
         for name, m in runs:
             print(f"- {name}: {m['work']['seen'] / m['frames']:.1f} faces per frame")
         print()
