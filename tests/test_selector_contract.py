@@ -142,7 +142,8 @@ def test_frame_view_lists_the_tracks_in_view():
     assert not first.confirmed and views[2].tracks[0].confirmed  # min_hits = 3
     a = [next(t for t in v.tracks if t.track_id == first.track_id) for v in views]
     assert all(t.box[0] == pytest.approx(20 + 2 * k, abs=1.0) for k, t in enumerate(a))
-    assert [t.scored for t in a[:6]] == [True, False] * 3  # screened one frame in two
+    looked = np.flatnonzero([t.scored for t in a])
+    assert len(looked) < len(a) and np.diff(looked).max() == 2  # cold frames: one in two
     best = [t.best_quality for t in a]
     assert best == sorted(best)  # the best so far never falls
 

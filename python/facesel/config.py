@@ -70,7 +70,8 @@ class PipelineConfig:
     finalists: int = _setting(3, "sparse mode with a scorer that has a cheap screen: crops kept per track by the "
                               "screen, fully scored when the track closes (the shipped scorer's full-score "
                               "best is its screen's first or second in every arcade track)", "scoring", low=1)
-    screen_every: int = _setting(1, "sparse mode: look at (screen or score) a track's crop on one frame in N",
+    screen_every: int = _setting(1, "sparse mode: look at (screen or score) the crop of a track whose last value would "
+                                 "not have made its finalists on one frame in N (others: every frame)",
                                  "scoring", low=1)
     min_score_side: float = _setting(0.0, "sparse mode: do not score faces smaller than this many pixels (0 = "
                                      "off)", "scoring", low=0.0)

@@ -8,7 +8,8 @@ sparse mode with a scorer that has a screen, every crop worth a look is screened
 each track's ``finalists`` best by screen, and only those get the full score, once, when the
 track closes (:class:`facesel.select.store.SelectionStore`). Without a screen every crop worth a
 look is fully scored at once. Cheap gates (size, detector confidence, landmark geometry) and a
-cadence (one frame in ``screen_every``) decide what is worth a look; the first crop of every
+cadence decide what is worth a look: a track whose last value would not have made its finalists
+("cold") is looked at on one frame in ``screen_every``, any other on every frame; the first crop of every
 track is always looked at, whatever the gates say, so that every track yields a result.
 """
 
@@ -33,6 +34,8 @@ class ScoringPolicy:
         self.exhaustive = config.mode == "exhaustive"
         self.config = config
         self._last_look: dict[int, int] = {}
+        self._cold: set[int] = set()  # tracks whose last value would not have made the finalists
+        self._values: dict[int, list[float]] = {}  # per track, its best ``finalists`` values so far
         self.counts = {"seen": 0, "gated": 0, "screened": 0, "scored": 0}
 
     def candidates(self, track_ids: np.ndarray, dets: Detections, frame_index: int) -> np.ndarray:
@@ -46,7 +49,8 @@ class ScoringPolicy:
         chosen = []
         for i, track_id in enumerate(np.asarray(track_ids).tolist()):
             last = self._last_look.get(track_id)
-            if last is None or (keep[i] and frame_index - last >= self.config.screen_every):
+            every = self.config.screen_every if track_id in self._cold else 1
+            if last is None or (keep[i] and frame_index - last >= every):
                 chosen.append(i)
                 self._last_look[track_id] = frame_index
         return np.asarray(chosen, np.int64)
@@ -66,6 +70,21 @@ class ScoringPolicy:
             keep &= np.abs(marks[:, 2, 0] - eyes[:, 0]) / spread <= c.max_yaw
         return keep
 
+    def valued(self, track_id: int, value: float) -> None:
+        """A crop of ``track_id`` got ``value``: the track turns cold when the value would not
+        have been among its ``finalists`` best so far (then it is looked at on one frame in
+        ``screen_every`` only), hot otherwise (looked at on every frame)."""
+        best = self._values.setdefault(track_id, [])
+        if len(best) < self.config.finalists or value > best[-1]:
+            best.append(value)
+            best.sort(reverse=True)
+            del best[self.config.finalists:]
+            self._cold.discard(track_id)
+        else:
+            self._cold.add(track_id)
+
     def forget(self, track_ids) -> None:
         for track_id in np.asarray(track_ids, np.int64).tolist():
             self._last_look.pop(track_id, None)
+            self._values.pop(track_id, None)
+            self._cold.discard(track_id)

@@ -146,6 +146,7 @@ class ScoreStage:
                 quality = float(values[k]) if valued else None
                 if valued:
                     self._latest[track_id] = quality
+                    self.policy.valued(track_id, quality)
                 self.store.observe(track_id, confirmed, index, stamp, crops[i], dets.boxes[i], landmarks, quality,
                                    greys[k], float(dets.scores[i]))
             else:
