@@ -23,6 +23,7 @@ def crops(shared_data):
     return np.stack(faces)
 
 
+@pytest.mark.slow
 def test_screen_ranks_like_the_full_score_and_costs_less(crops):
     scorer = default_scorer()
     scorer.score(crops[:2])  # first-call set-up is not the cost
