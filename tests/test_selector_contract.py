@@ -9,6 +9,7 @@ frame by frame, so the best frame of each face is known in advance.
 from __future__ import annotations
 
 import threading
+import time
 
 import cv2
 import numpy as np
@@ -265,3 +266,22 @@ def test_agreement_ranks_a_kept_crop_within_its_matching_exhaustive_track():
     assert a.tracks == 3 and a.reference_tracks == 2 and a.unmatched == 1
     assert a.ranks.tolist() == [0.1, 0.0]
     assert a.share_within(0.1) == pytest.approx(2 / 3) and a.share_within(0.05) == pytest.approx(1 / 3)
+
+
+def test_a_slow_consumer_makes_the_threaded_stages_wait_not_queue_up():
+    """Bounded queues: however long the caller dwells on a frame, the reader and the detection
+    stage run at most a few frames ahead (two queues of queue_size, plus one in each hand)."""
+    frames, _ = scene()
+    pulled = []
+
+    def source():
+        for k, frame in enumerate(frames):
+            pulled.append(k)
+            yield frame, k / 25.0
+
+    sel = Selector(SquareDetector(), BrightnessScorer(), threads=2, queue_size=2)
+    stream = sel.run(source())
+    next(stream)
+    time.sleep(0.5)  # ample time for unbounded stages to read the whole scene
+    assert len(pulled) <= 1 + 2 * 2 + 3
+    stream.close()
