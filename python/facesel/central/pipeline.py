@@ -1,7 +1,9 @@
 """The one place the central package drives the frame-selection pipeline.
 
-Kept to today's public API of :class:`facesel.selector.Selector` (``Selector(vault=...)``,
-``feed(frame, timestamp)``, ``flush()``), so that a rebuilt Selector needs a change here only.
+Kept to the public API of :class:`facesel.selector.Selector` (``Selector(sinks=[VaultSink(vault)])``,
+``feed(frame, timestamp)``, ``flush()``), so that a change of the Selector needs a change here only.
+Frames are fed one by one, in this process (no stage threads): a batch task is already one of
+many running in parallel, and a sequential run and a Ray run must select the same records.
 """
 
 from __future__ import annotations
@@ -28,8 +30,9 @@ def select_into(vault, frames: Iterable[tuple[np.ndarray, float]]) -> int:
         The number of frames fed.
     """
     from facesel.selector import Selector
+    from facesel.sinks import VaultSink
 
-    selector = Selector(vault=vault)
+    selector = Selector(sinks=[VaultSink(vault)])
     fed = 0
     for frame, timestamp in frames:
         selector.feed(frame, timestamp)
