@@ -19,6 +19,7 @@ _SUBCOMMAND_MODULES = [
     "facesel.cli.authority",
     "facesel.cli.vault_cmds",
     "facesel.cli.demo",
+    "facesel.cli.serve",
 ]
 
 
