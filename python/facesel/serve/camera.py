@@ -6,7 +6,8 @@ caught here, logged, shown in ``/healthz`` and retried after a jittered backoff.
 What a reconnection does to open tracks: the frames before and after a gap in the stream are not
 continuous (the gap lasted anything from a second to hours, and the tracker counts its patience
 in frames), so when a new epoch starts (:class:`facesel.sources.Frame`) the open tracks are
-closed and sealed at once. A person still in view after the reconnection starts a new track, so
+closed and sealed at once (already when the connection is lost, without waiting for it to
+come back). A person still in view after the reconnection starts a new track, so
 they may be sealed twice; none is lost and no track joins two people across a gap.
 """
 
@@ -140,13 +141,15 @@ class Camera:
                         break
                     if not source.stats.connected:
                         self.state, self.reason = "reconnecting", source.stats.last_error
+                        if self.adapter.open_tracks:
+                            # Seal now who was in view when the stream went: the camera may stay
+                            # down for long, and these tracks can not continue anyway.
+                            self._close_open_tracks(vault)
                     self._seal(vault, [])  # retention keeps running while nothing comes
                     continue
                 self.state, self.reason = "running", ""
                 if epoch is not None and frame.epoch != epoch:
-                    closed = self.adapter.flush()
-                    self.flushed_on_gap += len(closed)
-                    self._seal(vault, closed)
+                    self._close_open_tracks(vault)
                 epoch = frame.epoch
                 started = time.monotonic()
                 closed = self.adapter.feed(frame.image, frame.timestamp)
@@ -164,6 +167,11 @@ class Camera:
                 if source is not None:
                     source.stop(timeout=config.read_timeout + 1.0)
                 vault.close()
+
+    def _close_open_tracks(self, vault) -> None:
+        closed = self.adapter.flush()
+        self.flushed_on_gap += len(closed)
+        self._seal(vault, closed)
 
     def _seal(self, vault, results) -> None:
         for result in results:

@@ -29,13 +29,13 @@ class Service:
     Parameters
     ----------
     config : ServeConfig
-    open_vault : callable, optional
-        Passed to each :class:`Camera` (tests).
+    open_vault, on_sealed : callable, optional
+        Passed to each :class:`Camera`.
     """
 
-    def __init__(self, config: ServeConfig, open_vault=None):
+    def __init__(self, config: ServeConfig, open_vault=None, on_sealed=None):
         self.config = config
-        self._open_vault = open_vault
+        self._open_vault, self._on_sealed = open_vault, on_sealed
         self.cameras: dict[str, Camera] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -60,7 +60,7 @@ class Service:
         if not camera_config.enabled:
             _log.info("camera %s is disabled", camera_config.name, extra={"camera": camera_config.name})
             return
-        camera = Camera(camera_config, open_vault=self._open_vault).start()
+        camera = Camera(camera_config, open_vault=self._open_vault, on_sealed=self._on_sealed).start()
         with self._lock:
             self.cameras[camera_config.name] = camera
         _log.info("camera %s started", camera_config.name, extra={"camera": camera_config.name})
