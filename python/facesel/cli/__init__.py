@@ -7,6 +7,7 @@ import importlib
 import sys
 
 from facesel import __version__
+from facesel.cli.suggest_parser import SuggestingArgumentParser
 
 # One module per area; each exposes ``register(subparsers)`` and sets ``func`` on its parsers.
 _SUBCOMMAND_MODULES = [
@@ -24,7 +25,7 @@ _SUBCOMMAND_MODULES = [
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = SuggestingArgumentParser(
         prog="facesel",
         description="Keep one encrypted, high-quality face snapshot per passer-by; recognise nobody.",
     )

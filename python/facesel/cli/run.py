@@ -6,6 +6,8 @@ import argparse
 import sys
 import time
 
+from facesel.cli import run_session
+
 PLAINTEXT_HELP = (
     "FOR TESTING ONLY: write each track's snapshot as an UNENCRYPTED PNG, plus tracks.jsonl, into "
     "DIR. This stores faces in the clear on disk; use --vault for anything else."
@@ -35,8 +37,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Detect, track and score faces; keep the best crop of every person who passes. "
         "Results go to an encrypted vault (--vault) or, for testing, to plaintext files (--plaintext-out).",
     )
-    p.add_argument("input", metavar="INPUT",
-                   help="video file, folder of images (sorted by name), webcam index (e.g. 0) or RTSP/HTTP URL")
+    p.add_argument("input", metavar="INPUT", nargs="?", default=None,
+                   help="video file, folder of images (sorted by name), webcam index (e.g. 0) or RTSP/HTTP URL "
+                   "(may come from --config instead)")
     p.add_argument("--detector", default=DEFAULT_DETECTOR, choices=DETECTOR_NAMES,
                    help=f"face detector (default {DEFAULT_DETECTOR})")
     # 1280 px: on the arcade video YuNet keeps 95% of the faces it finds at 1920x1080 for about a
@@ -69,6 +72,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--min-face-size", type=float, default=16.0, metavar="PX",
                    help="ignore faces smaller than PX pixels (default 16)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run_session.add_arguments(p)
     p.set_defaults(func=_run)
 
 
@@ -100,6 +104,13 @@ def _make_scorer(name: str):
 
 
 def _run(args: argparse.Namespace) -> int:
+    run_session.apply_config(args)
+    _check_outputs(args)
+    with run_session.RunSession(args) as session:  # signals, --json events, live input, preview
+        return _run_pipeline(args, session)
+
+
+def _run_pipeline(args: argparse.Namespace, session: run_session.RunSession) -> int:
     from tqdm import tqdm
 
     from facesel.detectors import make_detector
@@ -109,8 +120,7 @@ def _run(args: argparse.Namespace) -> int:
     from facesel.timing import PIPELINE_STAGES
     from facesel.video import open_source
 
-    _check_outputs(args)
-    source = open_source(args.input, every=args.every, max_frames=args.max_frames, fps=args.fps)
+    source = session.open_input(open_source)
     detector_settings = {"max_side": args.max_side} if args.max_side else {}
     detector = make_detector(args.detector, **detector_settings)
     scorer = _make_scorer(args.scorer)
@@ -126,6 +136,7 @@ def _run(args: argparse.Namespace) -> int:
             writer.write(result)
         if report is not None:
             report.write(result)
+        session.on_result(result, sealed=vault is not None)
 
     try:
         vault = _open_vault(args)
@@ -137,11 +148,13 @@ def _run(args: argparse.Namespace) -> int:
             top_k=args.top_k, clip_window=args.clip_window, min_face_size=args.min_face_size,
             thumbnails=16 if (report is not None and writer is not None) else 0, on_result=keep,
         )
+        session.attach(selector, source.fps)
         start = time.perf_counter()
         with tqdm(total=source.frame_count, unit="frame", disable=args.no_progress, file=sys.stderr) as bar:
             with selector:  # leaving it (also on an error or Ctrl-C) flushes the open tracks
-                for frame, stamp in source:
+                for frame, stamp in session.frames(source):
                     selector.feed(frame, stamp)
+                    session.after_frame(selector, frame, stamp)
                     bar.set_postfix(open=selector.open_tracks, closed=selector.closed_tracks, refresh=False)
                     bar.update(1)
             bar.set_postfix(open=selector.open_tracks, closed=selector.closed_tracks)

@@ -11,6 +11,7 @@ The pipeline settings a config file may give (``[cameras.NAME.pipeline]``) are t
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -141,19 +142,40 @@ class PipelineAdapter:
         """``{"frames", "total", stage: seconds}`` summed so far."""
         return dict(self.selector.timings)
 
-    def track_boxes(self) -> list[tuple[int, np.ndarray]]:
-        """``(track_id, (4,) float32 box)`` of each confirmed open track, at its last detection.
+    def tracks(self) -> list[TrackState]:
+        """The confirmed open tracks (see :func:`confirmed_tracks`)."""
+        return confirmed_tracks(self.selector)
 
-        Today's Selector has no public per-frame view; its per-track logs are read until
-        ``FrameView.tracks`` replaces them (then this reads ``.tracks``)."""
-        logs = getattr(self.selector, "_logs", {})
-        boxes = []
-        for track_id, log in logs.items():
-            if getattr(log, "confirmed", False):
-                payloads = log.series.payloads()
-                if payloads:
-                    boxes.append((int(track_id), np.asarray(payloads[-1], dtype=np.float32)))
-        return boxes
+
+@dataclass(frozen=True)
+class TrackState:
+    """What is known of an open track after a frame: metadata, no pixels."""
+
+    track_id: int
+    box: np.ndarray
+    """(4,) float32 x1, y1, x2, y2 at the track's last kept detection (the per-track series is
+    decimated after ``series_capacity`` points, so on a very long track a recent one)."""
+    quality: float
+    """Quality of its last detection."""
+    best_quality: float
+    """Best quality so far (the crop kept if the track closed now)."""
+    last_frame: int
+
+
+def confirmed_tracks(selector) -> list[TrackState]:
+    """The confirmed open tracks of ``selector``, by track id.
+
+    Today's Selector has no public per-frame view, so its per-track logs are read; when
+    ``feed()`` returns a ``FrameView``, its ``.tracks`` replace this (one function to change)."""
+    states = []
+    for track_id, log in sorted(getattr(selector, "_logs", {}).items()):
+        if not getattr(log, "confirmed", False):
+            continue
+        boxes, values = log.series.payloads(), log.series.values()
+        if boxes:
+            states.append(TrackState(int(track_id), np.asarray(boxes[-1], dtype=np.float32), float(values[-1]),
+                                     float(values.max()), int(log.last_frame)))
+    return states
 
 
 def _closed(returned) -> list:
