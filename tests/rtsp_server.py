@@ -19,6 +19,18 @@ import time
 SYSTEM_PYTHON = "/usr/bin/python3"
 
 
+def require() -> None:
+    """Skip the calling test when no RTSP server can run here; fail instead under CI, where
+    ``.ci/run`` installs it and a skip would hide."""
+    import pytest
+
+    why = available()
+    if why:
+        if os.environ.get("CI"):
+            pytest.fail(f"{why} (CI is set, so this is an error, not a skip)")
+        pytest.skip(why)
+
+
 def available() -> str | None:
     """None when an RTSP server can be started here, else why not."""
     if not os.path.exists(SYSTEM_PYTHON):

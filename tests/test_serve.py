@@ -18,6 +18,7 @@ import pytest
 from facesel.serve.config import load_config, parse_config
 from facesel.serve.service import Service
 from facesel.sources import Backoff
+import rtsp_server
 from mjpeg_server import MJPEGServer, read_gif
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -163,10 +164,7 @@ def test_reload_touches_only_what_changed(videos, authority, tmp_path):
 
 
 def test_rtsp_restart_reconnects_once_and_seals_before_and_after(videos, authority, tmp_path):
-    rtsp_server = pytest.importorskip("rtsp_server")
-    why = rtsp_server.available()
-    if why:
-        pytest.skip(why)
+    rtsp_server.require()
     server = rtsp_server.RTSPServer(videos / "intel_face_demographics_walking.gif").start()
     sealed = []  # (connection number at sealing time, track result)
     config = parse_config(config_dict(authority, {"door": camera(server.url, tmp_path / "door", read_timeout=2)}))

@@ -9,6 +9,7 @@ import time
 import numpy as np
 import pytest
 from facesel.sources import Backoff, make_source, redact
+import rtsp_server
 from mjpeg_server import MJPEGServer, read_gif
 
 
@@ -139,10 +140,7 @@ def test_silent_server_trips_the_timeout_and_is_retried(walking_frames):
 
 
 def test_rtsp_server_restart_is_one_reconnect(walking):
-    rtsp_server = pytest.importorskip("rtsp_server")
-    why = rtsp_server.available()
-    if why:
-        pytest.skip(why)
+    rtsp_server.require()
     server = rtsp_server.RTSPServer(walking).start()
     source = make_source(server.url, read_timeout=2, backoff=Backoff(base=0.2, cap=0.5)).start()
     try:
