@@ -8,6 +8,8 @@ Not a test (no thresholds): prints one table. Scenarios, each for both backends:
 - garbage: the server sends multipart parts that hold no JPEG; seconds until a failure
   (nan: 1000 reads "succeeded");
 - server stops mid-stream: seconds from the server closing to the read failing;
+- RTSP (gst-rtsp-server, when installed): first frame, and how long until a killed server is
+  noticed;
 - buffering: a consumer taking 0.2 s per frame from a 25 frames/s stream, reading the
   connection directly (no reader thread) for 4 s: how many frames behind live the last frame
   it got is (by the frame counter drawn into the image).
@@ -119,6 +121,37 @@ def lag(backend, frames):
     return behind
 
 
+def rtsp_rows(video) -> list[str]:
+    """First frame and stop-noticed times on a real RTSP server (gst-rtsp-server), both backends."""
+    import rtsp_server
+
+    if rtsp_server.available():
+        return ["rtsp: skipped (" + rtsp_server.available() + ")"]
+    rows = []
+    for backend in ("opencv", "pyav"):
+        server = rtsp_server.RTSPServer(video).start()
+        try:
+            t = time.monotonic()
+            conn = connect(backend, server.url)
+            conn.read()
+            first = time.monotonic() - t
+            for _ in range(12):
+                conn.read()
+            t = time.monotonic()
+            server.stop()
+            try:
+                for _ in range(1000):
+                    conn.read()
+                noticed = float("nan")
+            except Exception:
+                noticed = time.monotonic() - t
+            conn.close()
+        finally:
+            server.stop()
+        rows.append(f"rtsp {backend:7s} first_frame_s {first:.3f}  stop_noticed_s {noticed:.3f}")
+    return rows
+
+
 def main() -> None:
     root = data_root()
     if root is None:
@@ -130,6 +163,8 @@ def main() -> None:
         row = [first_frame(backend, frames), silent(backend, frames), garbage(backend, frames),
                stopped(backend, frames), lag(backend, frames)]
         print(f"{backend:7s}  {row[0]:13.3f}  {row[1]:15.3f}  {row[2]:9.3f}  {row[3]:14.3f}  {row[4]:18d}")
+    for line in rtsp_rows(root / "videos" / "intel_face_demographics_walking.gif"):
+        print(line)
 
 
 if __name__ == "__main__":
