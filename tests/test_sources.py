@@ -155,3 +155,20 @@ def test_rtsp_server_restart_is_one_reconnect(walking):
     finally:
         source.stop()
         server.stop()
+
+
+def test_hls_stream_over_http(walking_frames, tmp_path):
+    """An HLS playlist with H.264 segments served over HTTP: every frame arrives (lossless hand-over
+    here, to count them) with the clip's size; the end of a VOD playlist is the end of the stream."""
+    from hls_server import HLSServer, write_hls
+
+    write_hls(walking_frames, tmp_path)
+    with HLSServer(tmp_path) as server:
+        source = make_source(server.url, live=False, reconnect=False, read_timeout=5).start()
+        got = []
+        while (frame := source.read(10.0)) is not None:
+            got.append(frame)
+    assert len(got) == len(walking_frames) and got[0].image.shape == walking_frames[0].shape
+    # H.264 is lossy: the frames are close to the originals, not equal
+    assert np.abs(got[10].image.astype(int) - walking_frames[10]).mean() < 10
+    assert source.stats.connects == 1 and source.stats.stream_errors == 0

@@ -57,16 +57,13 @@ class PyAVConnection:
 
         self.url, self.stall_timeout = url, float(stall_timeout)
 
-        options = {
-            # No demuxer-side buffering and a small probe: the first frame comes quickly and
-            # frames are handed over as they arrive instead of being held back.
-            "fflags": "nobuffer",
-            "flags": "low_delay",
-            "probesize": "500000",
-            "analyzeduration": "1000000",
-        }
+        # A small probe, so that the first frame comes quickly, and low-delay decoding.
+        options = {"flags": "low_delay", "probesize": "500000", "analyzeduration": "1000000"}
         if url.lower().startswith("rtsp"):
             options["rtsp_transport"] = rtsp_transport
+            # No demuxer-side buffering for RTSP. Not for HLS: there it stops the stream after
+            # its first segment (measured: 11 of 35 frames; tests/test_sources.py).
+            options["fflags"] = "nobuffer"
         try:
             self._container = av.open(url, options=options, timeout=(float(open_timeout), float(read_timeout)))
         except (av.FFmpegError, OSError) as err:
