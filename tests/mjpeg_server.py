@@ -22,7 +22,7 @@ class MJPEGServer:
     def __init__(self, frames, fps: float = 12.5, port: int = 0, mode: str = "stream"):
         self.jpegs = [cv2.imencode(".jpg", f, [cv2.IMWRITE_JPEG_QUALITY, 90])[1].tobytes() for f in frames]
         self.fps, self.mode = float(fps), mode
-        self.port = port or _free_port()
+        self.port = port or free_port()
         self.frames_sent = 0
         self._server: ThreadingHTTPServer | None = None
         self._alive = threading.Event()
@@ -81,7 +81,7 @@ class MJPEGServer:
         self.stop()
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]

@@ -48,7 +48,9 @@ class RTSPServer:
 
     def __init__(self, video, port: int = 0, fps: int = 12):
         self.video, self.fps = str(video), int(fps)
-        self.port = port or _free_port()
+        from mjpeg_server import free_port  # not at the top: the server half runs without cv2
+
+        self.port = port or free_port()
         self.process: subprocess.Popen | None = None
 
     @property
@@ -84,12 +86,6 @@ class RTSPServer:
 
     def __exit__(self, *exc):
         self.stop()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _decode_all(Gst, video: str):

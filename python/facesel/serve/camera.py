@@ -82,11 +82,13 @@ class Camera:
         return self.state == "running"
 
     def frames_per_second(self) -> float:
-        """Frames processed per second over the last (up to) 64 frames."""
+        """Frames processed per second over the last (up to) 64 frames, up to now: a camera that
+        stopped processing falls towards 0 instead of showing its last rate."""
         times = list(self._processed_times)
-        if len(times) < 2 or times[-1] <= times[0]:
+        if len(times) < 2:
             return 0.0
-        return (len(times) - 1) / (times[-1] - times[0])
+        span = time.monotonic() - times[0]
+        return (len(times) - 1) / span if span > 0 else 0.0
 
     def health(self) -> dict:
         info = {"up": self.up, "state": self.state}
