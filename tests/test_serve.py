@@ -137,6 +137,8 @@ def test_two_cameras_one_broken_metrics_and_health(videos, authority, tmp_path):
         assert values[("facesel_faces_detected_total", "walk")] > 0
         assert ("facesel_stage_seconds_total", "walk") in values
         assert fetch(service.status.port, "/nothing")[0] == 404
+        # counts, rates and durations only: nothing about a face
+        assert not [name for name, _ in values if any(w in name for w in ("quality", "box", "landmark", "score"))]
     finally:
         assert service.stop() == []
     records = list((tmp_path / "walk" / "records").glob("*.fsr"))
@@ -254,3 +256,5 @@ def test_sighup_adds_a_camera_and_sigterm_seals_the_open_track(videos, authority
     sealed_head = [e for e in logs.lines if e.get("event") == "sealed" and e.get("camera") == "head"]
     assert len(list((tmp_path / "head" / "records").glob("*.fsr"))) == len(sealed_head)
     assert not [e for e in logs.lines if e.get("level") in ("error", "raw")]
+    fields = set().union(*logs.lines)
+    assert fields <= {"time", "level", "logger", "message", "camera", "event", "track_id", "record_id"}
