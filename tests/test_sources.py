@@ -172,3 +172,13 @@ def test_hls_stream_over_http(walking_frames, tmp_path):
     # H.264 is lossy: the frames are close to the originals, not equal
     assert np.abs(got[10].image.astype(int) - walking_frames[10]).mean() < 10
     assert source.stats.connects == 1 and source.stats.stream_errors == 0
+
+
+def test_absent_webcam_is_retried_not_raised():
+    source = make_source("97", backoff=Backoff(base=0.05, cap=0.1)).start()
+    try:
+        assert wait_for(lambda: source.stats.connect_failures >= 2)
+        assert source.read(0.1) is None and not source.ended and source.name == "97"
+        assert "cannot open" in source.stats.last_error
+    finally:
+        source.stop()

@@ -153,8 +153,8 @@ def _run_pipeline(args: argparse.Namespace, session: run_session.RunSession) -> 
         with tqdm(total=source.frame_count, unit="frame", disable=args.no_progress, file=sys.stderr) as bar:
             with selector:  # leaving it (also on an error or Ctrl-C) flushes the open tracks
                 for frame, stamp in session.frames(source):
-                    selector.feed(frame, stamp)
-                    session.after_frame(selector, frame, stamp)
+                    view = selector.feed(frame, stamp)
+                    session.after_frame(selector, frame, stamp, view)
                     bar.set_postfix(open=selector.open_tracks, closed=selector.closed_tracks, refresh=False)
                     bar.update(1)
             bar.set_postfix(open=selector.open_tracks, closed=selector.closed_tracks)

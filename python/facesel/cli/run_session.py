@@ -122,6 +122,9 @@ class RunSession:
             sys.stdout = self._saved_stdout
         if self._live is not None:
             self._live.stop()
+            stats = self._live.stats
+            print(f"live input: {stats.frames_received} frames received, {stats.frames_dropped} dropped "
+                  f"(newest frame kept), {stats.reconnects} reconnects", file=sys.stderr)
         if self.preview is not None:
             self.preview.close()
         self._emit({"event": "run_finished", "frames": self._frames, "tracks": self._tracks,
@@ -171,9 +174,9 @@ class RunSession:
 
             self.preview = PreviewWriter(self.args.preview, fps=fps or 12.5)
 
-    def after_frame(self, selector, frame, stamp) -> None:
+    def after_frame(self, selector, frame, stamp, view=None) -> None:
         self._frames += 1
-        tracks = confirmed_tracks(selector) if (self._events is not None or self.preview is not None) else []
+        tracks = confirmed_tracks(selector, view) if (self._events is not None or self.preview is not None) else []
         if self._events is not None:
             for track in tracks:
                 if track.track_id not in self._opened:

@@ -114,6 +114,7 @@ class PipelineAdapter:
         if scorer is None:
             scorer = _make_scorer(settings["scorer"])
         self._detector = _CountingDetector(detector)
+        self._last_view = None
         self.selector = Selector(
             self._detector, scorer, None, min_hits=settings["min_hits"], max_age=settings["max_age"],
             metric=settings["metric"], predict_motion=settings["predict_motion"], top_k=settings["top_k"],
@@ -122,7 +123,8 @@ class PipelineAdapter:
 
     def feed(self, image: np.ndarray, timestamp: float) -> list:
         """Run one frame; the tracks that closed on it (results to seal)."""
-        return _closed(self.selector.feed(image, timestamp))
+        self._last_view = self.selector.feed(image, timestamp)
+        return _closed(self._last_view)
 
     def flush(self) -> list:
         """Close every open track; their results."""
@@ -144,7 +146,7 @@ class PipelineAdapter:
 
     def tracks(self) -> list[TrackState]:
         """The confirmed open tracks (see :func:`confirmed_tracks`)."""
-        return confirmed_tracks(self.selector)
+        return confirmed_tracks(self.selector, self._last_view)
 
 
 @dataclass(frozen=True)
@@ -162,11 +164,28 @@ class TrackState:
     last_frame: int
 
 
-def confirmed_tracks(selector) -> list[TrackState]:
-    """The confirmed open tracks of ``selector``, by track id.
+def confirmed_tracks(selector, view=None) -> list[TrackState]:
+    """The confirmed open tracks after the last frame, by track id.
 
-    Today's Selector has no public per-frame view, so its per-track logs are read; when
-    ``feed()`` returns a ``FrameView``, its ``.tracks`` replace this (one function to change)."""
+    Parameters
+    ----------
+    selector : Selector
+    view : optional
+        What ``selector.feed`` returned. When it has ``.tracks`` (the rebuilt Selector's
+        ``FrameView``), those are used; today's Selector returns a plain list and has no public
+        per-frame view, so its per-track logs are read instead.
+    """
+    tracks = getattr(view, "tracks", None)
+    if tracks is not None:
+        states = []
+        for track in tracks:
+            if not getattr(track, "confirmed", True):
+                continue
+            quality = float(getattr(track, "quality", float("nan")))
+            states.append(TrackState(int(track.track_id), np.asarray(track.box, dtype=np.float32).reshape(4), quality,
+                                     float(getattr(track, "best_quality", quality)),
+                                     int(getattr(track, "last_frame", -1))))
+        return sorted(states, key=lambda state: state.track_id)
     states = []
     for track_id, log in sorted(getattr(selector, "_logs", {}).items()):
         if not getattr(log, "confirmed", False):
