@@ -258,3 +258,18 @@ def test_sighup_adds_a_camera_and_sigterm_seals_the_open_track(videos, authority
     assert not [e for e in logs.lines if e.get("level") in ("error", "raw")]
     fields = set().union(*logs.lines)
     assert fields <= {"time", "level", "logger", "message", "camera", "event", "track_id", "record_id"}
+
+
+def test_serve_check_validates_the_file(videos, authority, tmp_path, capsys):
+    from facesel.cli import main
+
+    good = tmp_path / "good.toml"
+    good.write_text(f'[cameras.door]\nsource = "{videos / "intel_head_pose_female.gif"}"\nvault = "v"\n'
+                    f'authority = "{authority}"\n')
+    assert main(["serve", "--config", str(good), "--check"]) == 0
+    assert "1 camera(s) OK: door" in capsys.readouterr().out
+    bad = tmp_path / "bad.toml"
+    bad.write_text(good.read_text() + "[cameras.door.pipeline]\nmax_age = -1\n")
+    assert main(["serve", "--config", str(bad), "--check"]) == 1
+    assert "cameras.door.pipeline.max_age must be an integer >= 0, got -1" in capsys.readouterr().err
+    assert not (tmp_path / "v").exists()  # checking creates nothing
