@@ -182,3 +182,33 @@ def test_absent_webcam_is_retried_not_raised():
         assert "cannot open" in source.stats.last_error
     finally:
         source.stop()
+
+
+def test_reader_survives_an_unexpected_decoder_error(walking_frames):
+    """Whatever a decoder raises, the reader counts it, reconnects and goes on."""
+    from facesel.sources import StreamSource
+
+    opened = []
+
+    class FlakyConnection:
+        def __init__(self):
+            opened.append(self)
+            self.reads = 0
+
+        def read(self):
+            self.reads += 1
+            if len(opened) == 1 and self.reads == 3:
+                raise TypeError("a decoder bug")
+            return walking_frames[self.reads % len(walking_frames)], None
+
+        def close(self):
+            pass
+
+    source = StreamSource("flaky", FlakyConnection, live=False, backoff=Backoff(base=0.01, cap=0.02)).start()
+    try:
+        epochs = [source.read(5.0).epoch for _ in range(6)]
+    finally:
+        source.stop()
+    assert epochs == [1, 1, 2, 2, 2, 2]
+    assert source.stats.stream_errors == 1 and source.stats.last_error == "TypeError: a decoder bug"
+    assert source.stats.reconnects == 1

@@ -20,7 +20,7 @@ from collections import deque
 
 from facesel.serve.config import CameraConfig
 from facesel.serve.pipeline_adapter import PipelineAdapter
-from facesel.sources import Backoff, make_source
+from facesel.sources import Backoff, is_live_target, make_source
 
 _log = logging.getLogger("facesel.serve")
 
@@ -139,7 +139,10 @@ class Camera:
                 frame = source.read(timeout=0.25)
                 if frame is None:
                     if source.ended:
-                        self.state, self.reason = "ended", "the source ended"
+                        if config.loop or is_live_target(config.source):
+                            # a camera or stream never ends by itself: restart it all
+                            raise RuntimeError(f"the source stopped: {source.stats.last_error or 'no reason given'}")
+                        self.state, self.reason = "ended", "the video file ended"
                         break
                     if not source.stats.connected:
                         self.state, self.reason = "reconnecting", source.stats.last_error

@@ -195,9 +195,9 @@ class StreamSource:
     def _open(self):
         try:
             connection = self._connect()
-        except SourceError as err:
+        except Exception as err:  # noqa: BLE001 - any decoder error: count it and try again later
             self.stats.connect_failures += 1
-            self.stats.last_error = str(err)
+            self.stats.last_error = str(err) if isinstance(err, SourceError) else f"{type(err).__name__}: {err}"
             _log.warning("source %s: cannot connect (%s)", self.name, err)
             if not self.reconnect:
                 self._stop.set()
@@ -232,10 +232,10 @@ class StreamSource:
                     self.stats.last_error = str(err)
                     _log.warning("source %s: %s", self.name, err)
                     return False
-                except SourceError as err:
+                except Exception as err:  # noqa: BLE001 - a decoder error must not end a camera
                     self.stats.stream_errors += 1
-                    self.stats.last_error = str(err)
-                    _log.warning("source %s: %s", self.name, err)
+                    self.stats.last_error = str(err) if isinstance(err, SourceError) else f"{type(err).__name__}: {err}"
+                    _log.warning("source %s: %s", self.name, self.stats.last_error)
                     return False
                 if getattr(connection, "passes", 0) != passes:  # a looping file restarted
                     passes = connection.passes
