@@ -125,9 +125,9 @@ def _plot(rows, path, minutes, code) -> None:
     axes[2].set_ylabel("disk")
     axes[2].legend(loc="upper left")
     axes[2].set_xlabel("minutes")
-    fig.suptitle(f"facesel serve soak: 1 camera, MJPEG 12.5 fps, {minutes:g} min; "
-                 f"{int(rows[-1]['frames_processed'])} frames, {int(rows[-1]['sealed'])} sealed; exit {code}",
-                 fontsize=9)
+    fig.suptitle(f"facesel serve soak: 1 camera, live MJPEG 12.5 frames/s, {minutes:.0f} min\n"
+                 f"{int(rows[-1]['frames_processed'])} frames processed, {int(rows[-1]['sealed'])} sealed; "
+                 f"after SIGTERM: {code}", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
 
