@@ -34,7 +34,8 @@ PREVIEW_HELP = (
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", metavar="FILE", default=None,
                    help="TOML config in facesel serve's format: a camera's source, vault, authority and "
-                   "pipeline settings fill in what the command line leaves out")
+                   "pipeline settings fill in what the command line leaves out (a flag left at its default "
+                   "value is taken from the file)")
     p.add_argument("--config-camera", metavar="NAME", default=None,
                    help="the camera of --config to use (needed when it has several)")
     p.add_argument("--json", action="store_true",
