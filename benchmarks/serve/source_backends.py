@@ -121,6 +121,19 @@ def lag(backend, frames):
     return behind
 
 
+def lag_threaded(backend, frames):
+    """As :func:`lag`, through StreamSource's reader thread (newest frame kept)."""
+    from facesel.sources import make_source
+
+    with MJPEGServer(frames, fps=25) as server, make_source(server.url, backend=backend, read_timeout=TIMEOUT) as source:
+        t = time.monotonic()
+        got = None
+        while time.monotonic() - t < 4.0:
+            got = source.read(2.0) or got
+            time.sleep(0.2)
+        return server.frames_sent - 1 - frame_number(got.image)
+
+
 def rtsp_rows(video) -> list[str]:
     """First frame and stop-noticed times on a real RTSP server (gst-rtsp-server), both backends."""
     import rtsp_server
@@ -163,6 +176,8 @@ def main() -> None:
         row = [first_frame(backend, frames), silent(backend, frames), garbage(backend, frames),
                stopped(backend, frames), lag(backend, frames)]
         print(f"{backend:7s}  {row[0]:13.3f}  {row[1]:15.3f}  {row[2]:9.3f}  {row[3]:14.3f}  {row[4]:18d}")
+    for backend in ("opencv", "pyav"):
+        print(f"{backend:7s} through the reader thread: frames behind live {lag_threaded(backend, frames)}")
     for line in rtsp_rows(root / "videos" / "intel_face_demographics_walking.gif"):
         print(line)
 
