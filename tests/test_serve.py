@@ -273,3 +273,16 @@ def test_serve_check_validates_the_file(videos, authority, tmp_path, capsys):
     assert main(["serve", "--config", str(bad), "--check"]) == 1
     assert "cameras.door.pipeline.max_age must be an integer >= 0, got -1" in capsys.readouterr().err
     assert not (tmp_path / "v").exists()  # checking creates nothing
+
+
+def test_a_busy_port_is_one_clear_error(videos, authority, tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        config = parse_config(config_dict(authority, {"door": camera(videos / "intel_head_pose_female.gif", tmp_path / "v")},
+                                          listen=f"127.0.0.1:{port}"))
+        with pytest.raises(RuntimeError, match=rf'serve.listen = "127.0.0.1:{port}": cannot listen there'):
+            Service(config).start()

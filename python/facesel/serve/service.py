@@ -50,7 +50,11 @@ class Service:
     # -- life cycle ----------------------------------------------------------------------------
     def start(self) -> Service:
         if self.config.listen is not None:
-            self.status = StatusServer(self.config.listen, make_registry(self.camera_list), self.camera_list).start()
+            host, port = self.config.listen
+            try:
+                self.status = StatusServer(self.config.listen, make_registry(self.camera_list), self.camera_list).start()
+            except OSError as err:
+                raise RuntimeError(f"serve.listen = \"{host}:{port}\": cannot listen there ({err.strerror or err})") from None
             _log.info("metrics and health on http://%s:%d/metrics and /healthz", self.config.listen[0], self.status.port)
         for camera in self.config.cameras.values():
             self._start_camera(camera)
