@@ -3,6 +3,7 @@ event stream, --config in facesel serve's format, did-you-mean, the testing-only
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -14,6 +15,7 @@ import cv2
 import pytest
 from facesel.cli import build_parser, main
 from mjpeg_server import MJPEGServer, read_gif
+from process_helpers import running
 
 from test_sources import wait_for
 
@@ -61,16 +63,11 @@ def test_sigterm_mid_track_seals_it_and_exits_0(head_pose, tmp_path):
         events: list[dict] = []
         reader = threading.Thread(target=lambda: events.extend(json.loads(line) for line in process.stdout))
         reader.start()
-        try:
+        with running(process), contextlib.closing(process.stdout):
             assert wait_for(lambda: any(e["event"] == "track_opened" for e in events), timeout=90)
             process.send_signal(signal.SIGTERM)
             code = process.wait(60)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait(10)
             reader.join(10)
-            process.stdout.close()
     assert code == 0
     opened = [e["track_id"] for e in events if e["event"] == "track_opened"]
     closed = [e["track_id"] for e in events if e["event"] == "track_closed"]

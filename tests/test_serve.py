@@ -3,6 +3,7 @@ an RTSP server restart, SIGTERM sealing open tracks, SIGHUP reloading (real serv
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -20,6 +21,7 @@ from facesel.serve.service import Service
 from facesel.sources import Backoff
 import rtsp_server
 from mjpeg_server import MJPEGServer, read_gif
+from process_helpers import running
 from prometheus_client.parser import text_string_to_metric_families
 
 from test_sources import wait_for
@@ -229,7 +231,7 @@ def test_sighup_adds_a_camera_and_sigterm_seals_the_open_track(videos, authority
         process = subprocess.Popen([sys.executable, "-m", "facesel", "serve", "--config", str(config_path)],
                                    stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env)
         logs = LogReader(process.stderr)
-        try:
+        with running(process), contextlib.closing(logs):
             assert wait_for(lambda: logs.find("metrics and health on"), timeout=60)
             port = int(logs.find("metrics and health on")[0]["message"].split(":")[2].split("/")[0])
 
@@ -244,11 +246,6 @@ def test_sighup_adds_a_camera_and_sigterm_seals_the_open_track(videos, authority
             assert open_tracks() >= 1
             process.send_signal(signal.SIGTERM)
             code = process.wait(60)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait(10)
-            logs.close()
     assert code == 0
     stopping = logs.lines.index(logs.find("stopping")[0])
     sealed_after = [e for e in logs.lines[stopping:] if e.get("event") == "sealed" and e.get("camera") == "head"]
