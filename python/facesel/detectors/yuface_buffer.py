@@ -12,6 +12,7 @@ ctypes releases the GIL during the call, so cameras in different threads detect 
 from __future__ import annotations
 
 import ctypes
+import logging
 import threading
 from pathlib import Path
 
@@ -48,7 +49,11 @@ def available() -> bool:
     """True when the yuface wheel's libfacedetection can be called directly."""
     try:
         _load()
-    except (ImportError, OSError, AttributeError):
+    except (ImportError, OSError, AttributeError) as err:
+        # Then YuNet falls back to yuface.detect: correct, but memory grows on a long stream.
+        logging.getLogger("facesel").warning(
+            "libfacedetection of the yuface wheel cannot be called directly (%s): using yuface.detect, "
+            "which leaks about 36 KiB per frame", err)
         return False
     return True
 
