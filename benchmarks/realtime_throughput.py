@@ -62,7 +62,7 @@ def child(spec: dict) -> dict:
     from facesel.data import data_root
     from facesel.selector import default_detector, default_scorer
     from facesel.sinks import CallbackSink, VaultSink
-    from facesel.vault import Vault, create_authority
+    from facesel.vault import Vault, create_authority, enrol_camera
     from facesel.video import open_source
 
     settings = spec["settings"]
@@ -74,8 +74,10 @@ def child(spec: dict) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         authority = Path(tmp) / "authority"
         create_authority(authority, shares=3, threshold=2, epoch_seconds=86400.0, retention_seconds=7 * 86400.0,
-                         horizon_seconds=2 * 86400.0, start=time.time())
-        with Vault(Path(tmp) / "vault", authority / "authority.pub") as vault:
+                         horizon_seconds=2 * 86400.0, start=time.time(), kdf_level="min")
+        # the hardened vault seals only for a camera key the authority registered
+        enrol_camera(authority, Path(tmp) / "camera", "bench-cam", sorted((authority / "shares").iterdir())[:2])
+        with Vault(Path(tmp) / "vault", authority / "authority.pub", camera=Path(tmp) / "camera") as vault:
             from facesel.config import PipelineConfig
 
             config = PipelineConfig(**settings)

@@ -285,3 +285,62 @@ def test_a_slow_consumer_makes_the_threaded_stages_wait_not_queue_up():
     time.sleep(0.5)  # ample time for unbounded stages to read the whole scene
     assert len(pulled) <= 1 + 2 * 2 + 3
     stream.close()
+
+
+class _BufferedCamera:
+    """A live camera: a thread makes frames at its own rate into the capture's buffer, which
+    iterating reads in order (as OpenCV's capture does); ``made`` counts the frames made."""
+
+    kind = "camera"
+
+    def __init__(self, frames, interval: float):
+        self.frames, self.interval = frames, interval
+        self.buffer: list = []
+        self.made = 0
+        self.done = threading.Event()
+
+    def _make(self):
+        for k in range(len(self.frames)):
+            self.buffer.append((self.frames[k], float(k)))
+            self.made = k + 1
+            time.sleep(self.interval)
+        self.done.set()
+
+    def __iter__(self):
+        threading.Thread(target=self._make, daemon=True).start()
+        read = 0
+        while not (self.done.is_set() and read == len(self.buffer)):
+            if read < len(self.buffer):
+                read += 1
+                yield self.buffer[read - 1]
+            else:
+                time.sleep(self.interval / 4)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_live_source_drops_its_oldest_frames_instead_of_lagging(threads):
+    """A camera faster than the pipeline: read live, the frame processed stays within a few
+    frames of the newest one made and the frames skipped are counted; read as a file (waiting
+    for the pipeline), the same camera's frames are processed ever later."""
+    frames, _ = scene()
+    frames = frames * 3
+    lags, outcome = {}, {}
+    for live in (True, False):
+        camera = _BufferedCamera(frames, interval=0.002)
+        sel = Selector(SquareDetector(), BrightnessScorer(), threads=threads, queue_size=2)
+        views = []
+        lag = []
+        with sel:
+            for view in sel.run(camera, live=None if live else False):
+                lag.append(camera.made - 1 - int(view.timestamp))
+                views.append(view)
+                time.sleep(0.01)  # a slow back half: 5 camera frames go by per processed frame
+        lags[live] = max(lag)
+        outcome[live] = (len(views), sum(v.dropped for v in views), sel.dropped, sel.timings["dropped"], views)
+    processed, dropped_views, dropped, dropped_timing, views = outcome[True]
+    assert dropped > 0 and dropped == dropped_views == dropped_timing
+    assert processed + dropped == len(frames)  # every frame made is either processed or counted
+    stamps = [v.timestamp for v in views]
+    assert stamps == sorted(stamps) and len(set(stamps)) == len(stamps)  # in order, none twice
+    assert outcome[False][1] == outcome[False][2] == 0 and outcome[False][0] == len(frames)
+    assert lags[True] * 4 < lags[False]
