@@ -268,6 +268,26 @@ def test_agreement_ranks_a_kept_crop_within_its_matching_exhaustive_track():
     assert a.share_within(0.1) == pytest.approx(2 / 3) and a.share_within(0.05) == pytest.approx(1 / 3)
 
 
+def test_agreement_by_frame_ranks_the_reference_score_of_the_kept_frame():
+    """A context-reading scorer gives the same face another value on a region detection: by
+    frame, the kept frame is ranked by the reference's own score of it."""
+    from types import SimpleNamespace
+
+    from facesel.select.agreement import agreement
+
+    boxes = np.array([[0, 0, 10, 10]] * 10, np.float32)
+    reference = [SimpleNamespace(frame_indices=np.arange(10), boxes=boxes, qualities=np.arange(10.0))]
+    kept_on = {7: 0.5, 12: 8.5}  # frame 7 (reference score 7: two above) kept with a low own value
+    results = [SimpleNamespace(frame_indices=np.array([6, 7, 8]), boxes=boxes[:3], qualities=np.zeros(3),
+                               best=SimpleNamespace(quality=kept_on[7], frame_index=7)),
+               SimpleNamespace(frame_indices=np.array([8, 9]), boxes=boxes[:2], qualities=np.zeros(2),
+                               best=SimpleNamespace(quality=kept_on[12], frame_index=12))]  # frame unseen there
+    assert agreement(results, reference).ranks.tolist() == [0.9, 0.1]
+    assert agreement(results, reference, by="frame").ranks.tolist() == [0.2, 0.1]
+    with pytest.raises(ValueError, match="by must be"):
+        agreement(results, reference, by="score")
+
+
 def test_a_slow_consumer_makes_the_threaded_stages_wait_not_queue_up():
     """Bounded queues: however long the caller dwells on a frame, the reader and the detection
     stage run at most a few frames ahead (two queues of queue_size, plus one in each hand)."""
