@@ -15,7 +15,8 @@ wall rates fall, CPU-seconds much less.
 
 Tables: ``end-to-end`` (default vs exhaustive on 1 and 2 threads), ``faces`` (frames/s against
 faces per frame: the arcade video and a 2x2 mosaic of four moments of it, 3840x2160 detected at
-2560 px so that the faces keep their size), ``techniques`` (what each technique buys alone).
+2560 px so that the faces keep their size), ``techniques`` (what each technique buys alone), ``settings`` (detection
+resolution, period, region sizes and finalists swept against the default).
 """
 
 from __future__ import annotations
@@ -151,7 +152,7 @@ def main(argv=None) -> int:
     parser.add_argument("--frames", type=int, default=105, help="arcade frames (the video has 105)")
     parser.add_argument("--mosaic-frames", type=int, default=40)
     parser.add_argument("--tables", nargs="+", default=["end-to-end", "faces", "techniques"],
-                        choices=["end-to-end", "faces", "techniques"])
+                        choices=["end-to-end", "faces", "techniques", "settings"])
     args = parser.parse_args(argv)
     if args.child:
         print(json.dumps(child(json.loads(args.child))))
@@ -189,6 +190,17 @@ def main(argv=None) -> int:
         ]
         runs = [(name, launch({"frames": args.frames, **spec})) for name, spec in specs]
         print(table(f"What each technique buys ({args.frames} arcade frames, vault sink)", runs, runs[0][1]))
+    if "settings" in args.tables:
+        sweep = [{}, {"max_side": 960}, {"max_side": 960, "finalists": 5}, {"max_side": 800}, {"max_side": 640},
+                 {"detect_every": 6}, {"finalists": 6}, {"region_min_px": 192},
+                 {"region_face_px": 128.0, "region_min_px": 192}, {"region_scale": 4.0, "region_min_px": 256}]
+        runs = [(", ".join(f"{k} {v}" for k, v in spec.items()) or "default",
+                 launch({"frames": args.frames, "settings": spec})) for spec in sweep]
+        runs.append(("no screen (every crop fully scored)", launch({"frames": args.frames, "settings": {},
+                                                                   "no_screen": True})))
+        reference = launch({"frames": args.frames, "settings": exhaustive})
+        print(table(f"Settings against the default ({args.frames} arcade frames, vault sink)",
+                    runs + [("exhaustive, 1 thread", reference)], reference))
     return 0
 
 
