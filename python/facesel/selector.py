@@ -170,7 +170,7 @@ class Selector:
             for item in items:
                 yield self._back(self._front(*item))
             return
-        yield from run_staged(items, self._front, self._back, self.config.queue_size)
+        yield from run_staged(items, self._front, self._back, self.config.queue_size, live=live)
 
     def flush(self) -> list:
         """Close every open track (end of stream) and deliver the results; tentative tracks are
