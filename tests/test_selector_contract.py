@@ -268,6 +268,26 @@ def test_agreement_ranks_a_kept_crop_within_its_matching_exhaustive_track():
     assert a.share_within(0.1) == pytest.approx(2 / 3) and a.share_within(0.05) == pytest.approx(1 / 3)
 
 
+def test_agreement_by_frame_ranks_the_reference_score_of_the_kept_frame():
+    """A context-reading scorer gives the same face another value on a region detection: by
+    frame, the kept frame is ranked by the reference's own score of it."""
+    from types import SimpleNamespace
+
+    from facesel.select.agreement import agreement
+
+    boxes = np.array([[0, 0, 10, 10]] * 10, np.float32)
+    reference = [SimpleNamespace(frame_indices=np.arange(10), boxes=boxes, qualities=np.arange(10.0))]
+    kept_on = {7: 0.5, 12: 8.5}  # frame 7 (reference score 7: two above) kept with a low own value
+    results = [SimpleNamespace(frame_indices=np.array([6, 7, 8]), boxes=boxes[:3], qualities=np.zeros(3),
+                               best=SimpleNamespace(quality=kept_on[7], frame_index=7)),
+               SimpleNamespace(frame_indices=np.array([8, 9]), boxes=boxes[:2], qualities=np.zeros(2),
+                               best=SimpleNamespace(quality=kept_on[12], frame_index=12))]  # frame unseen there
+    assert agreement(results, reference).ranks.tolist() == [0.9, 0.1]
+    assert agreement(results, reference, by="frame").ranks.tolist() == [0.2, 0.1]
+    with pytest.raises(ValueError, match="by must be"):
+        agreement(results, reference, by="score")
+
+
 def test_a_slow_consumer_makes_the_threaded_stages_wait_not_queue_up():
     """Bounded queues: however long the caller dwells on a frame, the reader and the detection
     stage run at most a few frames ahead (two queues of queue_size, plus one in each hand)."""
@@ -285,3 +305,62 @@ def test_a_slow_consumer_makes_the_threaded_stages_wait_not_queue_up():
     time.sleep(0.5)  # ample time for unbounded stages to read the whole scene
     assert len(pulled) <= 1 + 2 * 2 + 3
     stream.close()
+
+
+class _BufferedCamera:
+    """A live camera: a thread makes frames at its own rate into the capture's buffer, which
+    iterating reads in order (as OpenCV's capture does); ``made`` counts the frames made."""
+
+    kind = "camera"
+
+    def __init__(self, frames, interval: float):
+        self.frames, self.interval = frames, interval
+        self.buffer: list = []
+        self.made = 0
+        self.done = threading.Event()
+
+    def _make(self):
+        for k in range(len(self.frames)):
+            self.buffer.append((self.frames[k], float(k)))
+            self.made = k + 1
+            time.sleep(self.interval)
+        self.done.set()
+
+    def __iter__(self):
+        threading.Thread(target=self._make, daemon=True).start()
+        read = 0
+        while not (self.done.is_set() and read == len(self.buffer)):
+            if read < len(self.buffer):
+                read += 1
+                yield self.buffer[read - 1]
+            else:
+                time.sleep(self.interval / 4)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_live_source_drops_its_oldest_frames_instead_of_lagging(threads):
+    """A camera faster than the pipeline: read live, the frame processed stays within a few
+    frames of the newest one made and the frames skipped are counted; read as a file (waiting
+    for the pipeline), the same camera's frames are processed ever later."""
+    frames, _ = scene()
+    frames = frames * 2
+    lags, outcome = {}, {}
+    for live in (True, False):
+        camera = _BufferedCamera(frames, interval=0.002)
+        sel = Selector(SquareDetector(), BrightnessScorer(), threads=threads, queue_size=2)
+        views = []
+        lag = []
+        with sel:
+            for view in sel.run(camera, live=None if live else False):
+                lag.append(camera.made - 1 - int(view.timestamp))
+                views.append(view)
+                time.sleep(0.01)  # a slow back half: 5 camera frames go by per processed frame
+        lags[live] = float(np.median(lag))  # the typical lag (a loaded machine may stall a thread once)
+        outcome[live] = (len(views), sum(v.dropped for v in views), sel.dropped, sel.timings["dropped"], views)
+    processed, dropped_views, dropped, dropped_timing, views = outcome[True]
+    assert dropped > 0 and dropped == dropped_views == dropped_timing
+    assert processed + dropped == len(frames)  # every frame made is either processed or counted
+    stamps = [v.timestamp for v in views]
+    assert stamps == sorted(stamps) and len(set(stamps)) == len(stamps)  # in order, none twice
+    assert outcome[False][1] == outcome[False][2] == 0 and outcome[False][0] == len(frames)
+    assert lags[True] * 3 < lags[False]

@@ -56,7 +56,7 @@ def _drain(source: queue.Queue, stop: threading.Event):
         yield item
 
 
-def run_staged(frames, front, back, queue_size: int):
+def run_staged(frames, front, back, queue_size: int, live: bool = False):
     """Yield ``back(front(frame, stamp))`` for each ``(frame, stamp)`` of ``frames``, with the
     iteration of ``frames`` and ``front`` each in its own thread.
 
@@ -67,22 +67,29 @@ def run_staged(frames, front, back, queue_size: int):
     back : callable packet -> result
     queue_size : int >= 1
         Items each queue may hold.
+    live : bool
+        ``frames`` is a live source read by its own thread (:class:`facesel.live.LatestFrames`):
+        the detection thread takes its newest frames directly and the queue after it holds one
+        packet, so that no frame waits in a queue while newer ones arrive.
     """
     if isinstance(queue_size, bool) or not isinstance(queue_size, int) or queue_size < 1:
         raise ValueError(f"queue_size must be an integer >= 1, got {queue_size!r}")
     stop = threading.Event()
     decoded: queue.Queue = queue.Queue(maxsize=queue_size)
-    packets: queue.Queue = queue.Queue(maxsize=queue_size)
-    reader = threading.Thread(target=_pump, args=(frames, lambda item: item, decoded, stop),
-                              name="facesel-read", daemon=True)
-    worker = threading.Thread(target=_pump, args=(_drain(decoded, stop), lambda item: front(*item), packets, stop),
-                              name="facesel-detect", daemon=True)
-    reader.start()
-    worker.start()
+    packets: queue.Queue = queue.Queue(maxsize=1 if live else queue_size)
+    threads = []
+    if not live:
+        threads.append(threading.Thread(target=_pump, args=(frames, lambda item: item, decoded, stop),
+                                        name="facesel-read", daemon=True))
+    items = frames if live else _drain(decoded, stop)
+    threads.append(threading.Thread(target=_pump, args=(items, lambda item: front(*item), packets, stop),
+                                    name="facesel-detect", daemon=True))
+    for thread in threads:
+        thread.start()
     try:
         for packet in _drain(packets, stop):
             yield back(packet)
     finally:
         stop.set()
-        for thread in (worker, reader):
+        for thread in reversed(threads):
             thread.join(timeout=10.0)

@@ -19,6 +19,7 @@ import numpy as np
 from facesel.config import PipelineConfig
 from facesel.detect.base import check_frame
 from facesel.detect.stage import DetectStage
+from facesel.live import LatestFrames, is_live
 from facesel.pipeline import run_staged
 from facesel.select.post_close import check_post_close
 from facesel.select.stage import Packet, ScoreStage
@@ -90,6 +91,7 @@ class Selector:
         self._frame_index = 0
         self._clock_start: float | None = None
         self._last_stamp = 0.0
+        self._dropped = 0
 
     # -- state ---------------------------------------------------------------------------------
     @property
@@ -113,11 +115,18 @@ class Selector:
 
     @property
     def timings(self) -> dict:
-        """``{"frames", "total", <stage>...}``: seconds per stage (:data:`facesel.timing.PIPELINE_STAGES`)."""
+        """``{"frames", "total", "dropped", <stage>...}``: seconds per stage
+        (:data:`facesel.timing.PIPELINE_STAGES`); ``dropped``: live frames dropped unprocessed."""
         front, back = self._front_timer.as_dict(), self._back_timer.as_dict()
         out = {key: front[key] + back[key] for key in front if key != "frames"}
         out["frames"] = back["frames"]
+        out["dropped"] = self._dropped
         return out
+
+    @property
+    def dropped(self) -> int:
+        """Frames of a live source dropped unprocessed so far (:meth:`run`)."""
+        return self._dropped
 
     @property
     def work(self) -> dict:
@@ -143,16 +152,25 @@ class Selector:
         """
         return self._back(self._front(frame, timestamp))
 
-    def run(self, frames):
+    def run(self, frames, live: bool | None = None):
         """Iterate ``frames`` (``(frame, timestamp)`` pairs, e.g. a :mod:`facesel.video` source)
-        and yield one :class:`FrameView` per frame; with ``config.threads == 2`` reading and
-        detection + tracking run in threads beside scoring + selection + sinks, joined by
-        queues of ``queue_size`` frames. Leaving the loop early stops the threads."""
+        and yield one :class:`FrameView` per processed frame; with ``config.threads == 2``
+        reading and detection + tracking run in threads beside scoring + selection + sinks,
+        joined by queues of ``queue_size`` frames. Leaving the loop early stops the threads.
+
+        ``live`` (default: whether ``frames`` is a camera or URL source) reads ``frames`` in a
+        thread of its own into a buffer of ``queue_size`` frames that drops its oldest when the
+        pipeline falls behind (:class:`facesel.live.LatestFrames`), before detection; the drops
+        are counted in :attr:`dropped`, ``timings["dropped"]`` and each ``FrameView.dropped``.
+        A file is read without dropping (it waits for the pipeline)."""
+        if live is None:
+            live = is_live(frames)
+        items = LatestFrames(frames, self.config.queue_size) if live else frames
         if self.config.threads == 1:
-            for frame, stamp in frames:
-                yield self.feed(frame, stamp)
+            for item in items:
+                yield self._back(self._front(*item))
             return
-        yield from run_staged(frames, self._front, self._back, self.config.queue_size)
+        yield from run_staged(items, self._front, self._back, self.config.queue_size, live=live)
 
     def flush(self) -> list:
         """Close every open track (end of stream) and deliver the results; tentative tracks are
@@ -173,7 +191,7 @@ class Selector:
         self.flush()
 
     # -- the halves ----------------------------------------------------------------------------
-    def _front(self, frame, timestamp) -> Packet:
+    def _front(self, frame, timestamp, dropped: int = 0) -> Packet:
         frame = check_frame(frame)
         stamp = self._stamp(timestamp)
         index = self._frame_index
@@ -183,7 +201,8 @@ class Selector:
         self._front_timer.lap("detection")
         update = self._track.update(dets)
         self._front_timer.lap("tracking")
-        return Packet(frame, index, stamp, dets, update, full)
+        self._dropped += dropped
+        return Packet(frame, index, stamp, dets, update, full, dropped)
 
     def _back(self, packet: Packet) -> FrameView:
         self._back_timer.start()
@@ -192,7 +211,8 @@ class Selector:
         self._last_stamp = packet.stamp
         for stage in self.post_close:
             results = list(stage.process(results, packet.stamp))
-        return FrameView(packet.index, packet.stamp, views, self._deliver(results, packet.stamp), packet.full_detection)
+        return FrameView(packet.index, packet.stamp, views, self._deliver(results, packet.stamp), packet.full_detection,
+                         packet.dropped)
 
     def _deliver(self, results: list, now: float) -> list:
         for sink in self.sinks:

@@ -6,6 +6,14 @@ counterpart is the exhaustive track whose boxes overlap the track's boxes (IoU >
 the most shared frames, and its rank is the fraction of that exhaustive track's scores above the
 kept crop's own score. (Matching on the kept crop's frame alone leaves a crop unmatched whenever
 the exhaustive detector missed that face on that one frame.)
+
+With ``by="frame"`` the kept crop is placed by the exhaustive run's own score of the kept FRAME
+(its track's observation on that frame, when the exhaustive detector found the face there; else
+the kept crop's own score). This is the comparison for a scorer that reads the detector's context
+(``uses_context``, e.g. the shipped ``PickScorer``: confidence, landmarks, box): a face found by
+the sparse mode's region search carries another confidence and other landmarks than the same face
+found on the whole frame, so its score is not on the same footing as the exhaustive scores, while
+the question "was a frame among the track's best chosen" is answered by scoring both the same way.
 """
 
 from __future__ import annotations
@@ -45,10 +53,14 @@ class Agreement:
         return float((self.ranks <= top).sum()) / max(1, self.tracks)
 
 
-def agreement(results, reference, min_iou: float = 0.3) -> Agreement:
+def agreement(results, reference, min_iou: float = 0.3, by: str = "value") -> Agreement:
     """Compare ``results`` with ``reference`` (both lists of SelectedTrack, or objects with their
-    ``frame_indices``, ``boxes``, ``qualities`` and ``best.quality``; the reference from
-    ``mode="exhaustive"``, whose ``boxes`` and ``qualities`` cover every observation)."""
+    ``frame_indices``, ``boxes``, ``qualities`` and ``best.quality``, ``best.frame_index``; the
+    reference from ``mode="exhaustive"``, whose ``boxes`` and ``qualities`` cover every
+    observation). ``by``: "value" ranks the kept crop's own score, "frame" the reference's score of
+    the kept frame (see the module docstring)."""
+    if by not in ("value", "frame"):
+        raise ValueError(f"by must be 'value' or 'frame', got {by!r}")
     ranks, unmatched = [], 0
     for result in results:
         frames = {int(f): k for k, f in enumerate(np.asarray(result.frame_indices).tolist())}
@@ -67,5 +79,9 @@ def agreement(results, reference, min_iou: float = 0.3) -> Agreement:
             unmatched += 1
             continue
         scores = np.asarray(best_ref.qualities, np.float64)
-        ranks.append(float((scores > result.best.quality).mean()))
+        kept = result.best.quality
+        if by == "frame":
+            same = np.flatnonzero(np.asarray(best_ref.frame_indices) == result.best.frame_index)
+            kept = float(scores[same[0]]) if len(same) else kept
+        ranks.append(float((scores > kept).mean()))
     return Agreement(len(results), len(reference), np.asarray(ranks, np.float64), unmatched)

@@ -27,6 +27,8 @@ class Packet:
     update : facesel.TrackerUpdate
         The tracker's update for ``detections`` (one track id per detection).
     full_detection : bool
+    dropped : int
+        Frames of a live source dropped unprocessed just before this one.
     """
 
     frame: np.ndarray
@@ -35,6 +37,7 @@ class Packet:
     detections: Detections
     update: object
     full_detection: bool
+    dropped: int = 0
 
 
 def check_scores(scores, count: int, what: str) -> np.ndarray:

@@ -52,6 +52,8 @@ class FrameView:
         The tracks whose results were delivered on this frame (usually none).
     full_detection : bool
         Whether the detector searched the whole frame (else only regions around the tracks).
+    dropped : int
+        Frames of a live source dropped unprocessed (to keep up) just before this one.
     """
 
     frame_index: int
@@ -59,3 +61,4 @@ class FrameView:
     tracks: list[TrackView] = field(default_factory=list)
     closed: list[SelectedTrack] = field(default_factory=list)
     full_detection: bool = True
+    dropped: int = 0
