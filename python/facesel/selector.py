@@ -26,6 +26,7 @@ from facesel.detectors.base import check_frame
 from facesel.timing import StageTimer
 from facesel.tracklog import DecimatedSeries, SelectedTrack, TrackLog
 from facesel.scoring.base import score_crops
+from facesel.select.finalise import Finaliser  # persons (issue 12): the stage after track close
 from facesel.types import CropContext, Detections, Snapshot
 
 logger = logging.getLogger("facesel")
@@ -125,6 +126,10 @@ class Selector:
     clock : callable returning seconds
         Clock of the per-stage timers (:attr:`timings`): wall time by default;
         ``time.process_time`` gives CPU time, steadier on a shared machine.
+    finaliser : facesel.select.finalise.Finaliser, optional
+        What happens to a closed track before it is delivered (grace period, re-linking of
+        fragments, "is it a face"); default ``Finaliser.for_scorer(scorer, margin)``;
+        ``Finaliser.passthrough()`` delivers every closed track at once, unjudged.
     """
 
     def __init__(
@@ -149,6 +154,7 @@ class Selector:
         fps: float | None = None,
         on_result=None,
         clock=time.perf_counter,
+        finaliser=None,
     ):
         self.detector = default_detector() if detector is None else detector
         self.scorer = default_scorer() if scorer is None else scorer
@@ -182,6 +188,8 @@ class Selector:
         self._clock_start: float | None = None
         self._closed = 0
         self._timer = StageTimer(clock=clock)
+        # persons (issue 12): closed tracks pass the finaliser before sealing.
+        self.finaliser = Finaliser.for_scorer(self.scorer, self.margin) if finaliser is None else finaliser
 
     # -- state ---------------------------------------------------------------------------------
     @property
@@ -239,6 +247,7 @@ class Selector:
         qualities = self._score(greys, CropContext.from_detections(detections, frame.shape))
         self._timer.lap("scoring")
         update = self._tracker.update(np.ascontiguousarray(detections.boxes, dtype=np.float32))
+        self.finaliser.evidence.observe_frame(update.track_ids, detections, stamp, index)  # persons (issue 12)
         self._timer.lap("tracking")
         self._frame_index += 1
         self._timer.frames += 1
@@ -246,7 +255,7 @@ class Selector:
             landmarks = None if detections.landmarks is None else detections.landmarks[i]
             self._observe(int(update.track_ids[i]), bool(update.confirmed[i]), index, stamp,
                           crops[i], detections.boxes[i], landmarks, float(qualities[i]))
-        results = self._finish(update)
+        results = self._finish(update, stamp)
         self._timer.lap("selection")
         self._deliver(results)
         return results
@@ -337,11 +346,16 @@ class Selector:
         for handle in np.asarray(handles, dtype=np.int64).tolist():
             del self._observations[handle]
 
-    def _finish(self, update) -> list[SelectedTrack]:
+    def _finish(self, update, now: float | None = None) -> list[SelectedTrack]:
         for track_id in np.asarray(update.dropped, dtype=np.int64).tolist():
             self._free(self._store.discard(track_id))
             self._logs.pop(track_id, None)
-        return [self._close(track_id) for track_id in np.asarray(update.closed, dtype=np.int64).tolist()]
+            self.finaliser.evidence.discard(track_id)  # persons (issue 12)
+        closed = [self._close(track_id) for track_id in np.asarray(update.closed, dtype=np.int64).tolist()]
+        # persons (issue 12): held for the grace period, re-linked, judged; now=None is the flush.
+        for result in closed:
+            self.finaliser.add(result, 0.0 if now is None else now)
+        return self.finaliser.flush() if now is None else self.finaliser.poll(now)
 
     def _snapshot(self, track_id: int, observation, clip=()) -> Snapshot:
         obs = self._observations[int(observation.handle)]
