@@ -106,3 +106,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     e.add_argument("--threads", type=int, default=int(os.environ.get("FACESEL_THREADS", "1")), help="OpenCV and BLAS threads (default 1, or FACESEL_THREADS)")
     e.add_argument("--no-progress", action="store_true", help="no progress bars")
     e.set_defaults(func=_run_erc)
+    from facesel.cli.eval_snapshots import register_snapshots  # persons (issue 12)
+
+    register_snapshots(sub)

@@ -69,6 +69,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--min-face-size", type=float, default=16.0, metavar="PX",
                    help="ignore faces smaller than PX pixels (default 16)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    # persons (issue 12): the track finaliser's switches (facesel.select.finalise).
+    p.add_argument("--keep-static", action="store_true", help="keep tracks that never move (posters, screens); default: drop them, counted")
+    p.add_argument("--no-finalise", action="store_true", help="deliver every closed track at once, unjudged (the behaviour before the finaliser; for comparisons)")
     p.set_defaults(func=_run)
 
 
@@ -97,6 +100,19 @@ def _make_scorer(name: str):
     from facesel.selector import default_scorer
 
     return LaplacianVarianceScorer() if name == "laplacian" else default_scorer()
+
+
+def _make_finaliser(args: argparse.Namespace, scorer):
+    from dataclasses import replace
+
+    from facesel.select.finalise import Finaliser
+
+    if args.no_finalise:
+        return Finaliser.passthrough()
+    default = Finaliser.for_scorer(scorer)
+    if args.keep_static:
+        default.faceness = replace(default.faceness, suppress_static=False)
+    return default
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -136,6 +152,7 @@ def _run(args: argparse.Namespace) -> int:
             predict_motion=args.predict_motion,
             top_k=args.top_k, clip_window=args.clip_window, min_face_size=args.min_face_size,
             thumbnails=16 if (report is not None and writer is not None) else 0, on_result=keep,
+            finaliser=_make_finaliser(args, scorer),  # persons (issue 12)
         )
         start = time.perf_counter()
         with tqdm(total=source.frame_count, unit="frame", disable=args.no_progress, file=sys.stderr) as bar:
@@ -159,6 +176,7 @@ def _run(args: argparse.Namespace) -> int:
     total = timings["total"] or 1.0
     split = "  ".join(f"{stage} {100.0 * timings[stage] / total:.1f}%" for stage in PIPELINE_STAGES)
     print(f"time split: {split}")
+    print(f"finaliser: {selector.finaliser.stats.summary()}")  # persons (issue 12): drops are reported
     if writer is not None:
         print(f"plaintext (testing only): {writer.written} snapshots in {writer.folder}")
     if report is not None:
