@@ -25,20 +25,46 @@ MIN_MATCHER_SIDE = 24
 interpolation, and such a face is not recognisable anyway."""
 
 
-def matcher_chip(frame: np.ndarray, box) -> np.ndarray | None:
-    """The frame region the matcher embeds for a face box: the box made square, 10 % margin.
 
-    Returns None when the face is smaller than :data:`MIN_MATCHER_SIDE`.
+class RecognisableChip:
+    """``chip(frame, box)``: the face region the matcher embeds, or None when it is not recognisable.
+
+    "Recognisable" follows dlib's own recognition pipeline: dlib's HOG face detector must find
+    the face (frontal to half-profile, not the back or top of a head, not a blur), and the
+    matcher then embeds the rectangle that detector found. The region around the pipeline's box
+    (50 % margin) is scaled so that the face is about 100 pixels, above the HOG detector's
+    80-pixel window, and a HOG face counts only when its centre lies inside the box.
+    Measured on the arcade video: embedding every detection instead put poor crops, heads seen
+    from behind and a poster into one cluster of 355 (average linkage at 0.6).
     """
-    x1, y1, x2, y2 = (float(v) for v in np.asarray(box, dtype=np.float64).reshape(4))
-    side = max(x2 - x1, y2 - y1)
-    if min(x2 - x1, y2 - y1) < MIN_MATCHER_SIDE:
-        return None
-    cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
-    square = np.array([cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2])
-    try:
-        return margin_crop(frame, square, 0.1)
-    except ValueError:
+
+    def __init__(self, min_side: int = MIN_MATCHER_SIDE, face_pixels: int = 100):
+        import dlib
+
+        self.min_side, self.face_pixels = int(min_side), int(face_pixels)
+        self._hog = dlib.get_frontal_face_detector()
+
+    def __call__(self, frame: np.ndarray, box) -> np.ndarray | None:
+        x1, y1, x2, y2 = (float(v) for v in np.asarray(box, dtype=np.float64).reshape(4))
+        side = max(x2 - x1, y2 - y1)
+        if min(x2 - x1, y2 - y1) < self.min_side:
+            return None
+        cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
+        square = np.array([cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2])
+        try:
+            region = margin_crop(frame, square, 0.5)
+        except ValueError:
+            return None
+        left, top = max(0.0, np.floor(square[0] - 0.5 * side)), max(0.0, np.floor(square[1] - 0.5 * side))
+        scale = self.face_pixels / side
+        big = cv2.resize(region, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+        rgb = np.ascontiguousarray(cv2.cvtColor(big, cv2.COLOR_BGR2RGB))
+        for rect in self._hog(rgb, 0):
+            fx, fy = (rect.left() + rect.right()) / 2 / scale + left, (rect.top() + rect.bottom()) / 2 / scale + top
+            if x1 <= fx <= x2 and y1 <= fy <= y2:
+                r = [max(0, rect.left()), max(0, rect.top()), min(big.shape[1], rect.right()), min(big.shape[0], rect.bottom())]
+                if r[2] - r[0] >= 8 and r[3] - r[1] >= 8:
+                    return np.ascontiguousarray(big[r[1]:r[3], r[0]:r[2]])
         return None
 
 
@@ -61,7 +87,7 @@ class Census:
     chips: list = field(default_factory=list)
 
 
-def census(frames, detector, matcher, chip_size: int = 96) -> Census:
+def census(frames, detector, matcher, chip_size: int = 96, chipper=None) -> Census:
     """Detect and embed the faces of every frame.
 
     Parameters
@@ -71,11 +97,13 @@ def census(frames, detector, matcher, chip_size: int = 96) -> Census:
     matcher : object with ``embed(image) -> (128,) float32`` (:class:`facesel.eval.matcher.DlibMatcher`)
     chip_size : int
         Longer side of the kept chips.
+    chipper : callable ``(frame, box) -> chip or None``, default :class:`RecognisableChip`
     """
+    chipper = RecognisableChip() if chipper is None else chipper
     found_frames, boxes, embeddings, chips = [], [], [], []
     for index, frame in enumerate(frames):
         for box in detector.detect(frame).boxes:
-            chip = matcher_chip(frame, box)
+            chip = chipper(frame, box)
             if chip is None:
                 continue
             found_frames.append(index)
@@ -91,9 +119,9 @@ def census(frames, detector, matcher, chip_size: int = 96) -> Census:
     )
 
 
-def embed_snapshot(frame: np.ndarray, box, matcher) -> np.ndarray:
-    """(D,) float32 embedding of a snapshot's face region; NaN when too small to embed."""
-    chip = matcher_chip(frame, box)
+def embed_snapshot(frame: np.ndarray, box, matcher, chipper=None) -> np.ndarray:
+    """(D,) float32 embedding of a snapshot's face region; NaN when it is not recognisable."""
+    chip = (RecognisableChip() if chipper is None else chipper)(frame, box)
     if chip is None:
         return np.full(getattr(matcher, "dim", 128), np.nan, np.float32)
     return np.asarray(matcher.embed(chip), np.float32)

@@ -62,7 +62,7 @@ def audit_run(video, run, *, detector=None, matcher=None, face_check=None, every
     dict
         :meth:`facesel.eval.snapshots.AuditSummary.as_dict` plus ``sheet`` and ``json`` paths.
     """
-    from facesel.eval.census import IndependentFaceCheck, census, embed_snapshot
+    from facesel.eval.census import IndependentFaceCheck, RecognisableChip, census, embed_snapshot
     from facesel.eval.contact_sheet import draw_sheet
     from facesel.video import open_source
 
@@ -88,13 +88,14 @@ def audit_run(video, run, *, detector=None, matcher=None, face_check=None, every
                 kept[index] = frame
             yield frame
 
-    people = census(frames(), detector, matcher)
+    chipper = RecognisableChip()
+    people = census(frames(), detector, matcher, chipper=chipper)
     labels = cluster_people(people.embeddings, people.frames, threshold, min_frames)
     n_people = int(labels.max()) + 1 if len(labels) and labels.max() >= 0 else 0
     missing = sorted(int(r["best_frame"]) for r in records if int(r["best_frame"]) not in kept)
     if missing:
         raise ValueError(f"the run names frames the video does not have ({missing[:5]}...): same --every/--max-frames?")
-    snaps = np.stack([embed_snapshot(kept[int(r["best_frame"])], r["box"], matcher) for r in records]) if records \
+    snaps = np.stack([embed_snapshot(kept[int(r["best_frame"])], r["box"], matcher, chipper) for r in records]) if records \
         else np.zeros((0, 128), np.float32)
     matched, distance = match_snapshots(snaps, people.embeddings, labels, threshold)
     owners = [track_people(r["frame_indices"], r["boxes"], people.frames, people.boxes, labels) for r in records]
