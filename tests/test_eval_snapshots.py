@@ -56,12 +56,15 @@ def test_summary_counts_every_category_and_per_person():
     s = summarise(2, [1, 2, 3, 4, 5, 6], matched=[0, 0, 1, -1, -1, -1], track_person=[0, 0, 1, 1, -1, -1],
                   face_check=[True, True, True, True, True, False], static=[False] * 5 + [True])
     d = s.as_dict()
-    assert d["recall"] == 1.0 and d["snapshots_per_recognisable_person"] == 1.5
-    assert d["matching_snapshots_per_person"] == [2, 1]
+    assert d["recall"] == 1.0 and d["match_recall"] == 1.0
+    assert d["snapshots_per_recognisable_person"] == 2.0  # the poor snapshot of P1 counts too
+    assert d["linked_snapshots_per_person"] == [2, 2]
     assert (d["poor_of_a_known_person"], d["unmatched_faces"], d["non_face"], d["matches_nobody"]) == (1, 1, 1, 3)
     assert d["static"] == 1
     missed = summarise(2, [1], matched=[1], track_person=[1], face_check=[True], static=[False])
     assert missed.recall == 0.5 and missed.per_person == [0, 1]
+    poor_only = summarise(1, [1], matched=[-1], track_person=[0], face_check=[False], static=[False])
+    assert poor_only.recall == 1.0 and poor_only.match_recall == 0.0
     with pytest.raises(ValueError, match="entries"):
         summarise(1, [1, 2], [0], [0], [True], [False])
 

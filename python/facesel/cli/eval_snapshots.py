@@ -15,9 +15,10 @@ def _run(args: argparse.Namespace) -> int:
                     threshold=args.threshold, min_frames=args.min_frames,
                     sheet=False if args.no_sheet else args.sheet)
     print(f"recognisable people: {out['recognisable_people']} (matcher clusters seen in >= {args.min_frames} frames)")
-    print(f"snapshots: {out['snapshots']}  matched: {out['matched']}  recall: {out['recall']:.2f}  "
+    print(f"snapshots: {out['snapshots']}  matched: {out['matched']}  recall: {out['recall']:.2f} "
+          f"(by a matching snapshot: {out['match_recall']:.2f})  "
           f"snapshots per recognisable person: {out['snapshots_per_recognisable_person']:.2f}")
-    print(f"per person: {out['matching_snapshots_per_person']}")
+    print(f"snapshots linked to each person: {out['linked_snapshots_per_person']}")
     print(f"match nobody: {out['matches_nobody']} (poor snapshots of a known person {out['poor_of_a_known_person']}, "
           f"unmatched faces {out['unmatched_faces']}, non-face {out['non_face']}); static: {out['static']}")
     if "sheet" in out:

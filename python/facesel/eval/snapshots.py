@@ -14,8 +14,10 @@ Definitions (the numbers ``facesel eval snapshots`` reports):
 - A snapshot that matches nobody is a **poor snapshot** of P when its track passes over P's
   recognisable detections (the track is P, the chosen frame is not recognisable), an
   **unmatched face** when an independent face check accepts it, and a **non-face** otherwise.
-- **Recall**: recognisable people matched by at least one snapshot, over recognisable people.
-- **Snapshots per recognisable person**: matching snapshots over recognisable people (1.0 is the
+- A snapshot is **linked** to P when it matches P or is a poor snapshot of P.
+- **Recall**: recognisable people with at least one linked snapshot, over recognisable people;
+  **match recall**: the same with matching snapshots only (the pick was recognisable too).
+- **Snapshots per recognisable person**: linked snapshots over recognisable people (1.0 is the
   target: one snapshot per person).
 """
 
@@ -184,6 +186,7 @@ class AuditSummary:
     people: int
     snapshots: int
     recall: float
+    match_recall: float
     snapshots_per_person: float
     per_person: list[int]
     counts: dict[str, int]
@@ -195,8 +198,9 @@ class AuditSummary:
             "recognisable_people": self.people,
             "snapshots": self.snapshots,
             "recall": self.recall,
+            "match_recall": self.match_recall,
             "snapshots_per_recognisable_person": self.snapshots_per_person,
-            "matching_snapshots_per_person": self.per_person,
+            "linked_snapshots_per_person": self.per_person,
             "matched": self.counts["match"],
             "poor_of_a_known_person": self.counts["poor"],
             "matches_nobody": self.counts["poor"] + self.counts["unmatched_face"] + self.counts["non_face"],
@@ -242,12 +246,14 @@ def summarise(people: int, track_ids, matched, track_person, face_check, static)
         else:
             category = "non_face"
         verdicts.append(SnapshotVerdict(int(tid), category, int(person), float("nan"), bool(still)))
-    per_person = [int(np.sum(matched == p)) for p in range(people)]
+    linked = np.array([v.person if v.category in ("match", "poor") else -1 for v in verdicts], np.int64)
+    per_person = [int(np.sum(linked == p)) for p in range(people)]
     counts = {c: sum(v.category == c for v in verdicts) for c in CATEGORIES}
     return AuditSummary(
         people=int(people), snapshots=len(verdicts),
         recall=float(np.mean([n > 0 for n in per_person])) if people else float("nan"),
-        snapshots_per_person=float(counts["match"] / people) if people else float("nan"),
+        match_recall=float(np.mean([np.any(matched == p) for p in range(people)])) if people else float("nan"),
+        snapshots_per_person=float(np.sum(linked >= 0) / people) if people else float("nan"),
         per_person=per_person, counts=counts, static_snapshots=int(np.sum(columns[3].astype(bool))),
         verdicts=verdicts,
     )
