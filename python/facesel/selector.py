@@ -3,7 +3,9 @@
 ``Selector.feed(frame)`` runs one frame through the stages and returns the tracks that closed on
 it; ``Selector.flush()`` closes the rest at the end of a stream. Every confirmed track yields
 exactly one result, however poor its best crop (Baert et al., AAAI-21: a snapshot of a bad
-quality is still worth more to an investigator than none).
+quality is still worth more to an investigator than none). Before delivery the finaliser
+(:mod:`facesel.select.finalise`) merges fragments of one person and drops, counted, tracks that
+are not faces (static, a second box on one head, or doubted by the detector and the quality model).
 
 Memory is bounded on an endless stream: the tracker holds at most the open tracks (closed after
 ``max_age`` unseen frames), the C++ best-crop store holds O(top_k + clip_window) observations per
@@ -204,7 +206,7 @@ class Selector:
 
     @property
     def closed_tracks(self) -> int:
-        """Results produced so far."""
+        """Tracks closed so far (before the finaliser merges or drops any: see ``finaliser.stats``)."""
         return self._closed
 
     @property

@@ -20,7 +20,8 @@ def _run(args: argparse.Namespace) -> int:
           f"snapshots per recognisable person: {out['snapshots_per_recognisable_person']:.2f}")
     print(f"snapshots linked to each person: {out['linked_snapshots_per_person']}")
     print(f"match nobody: {out['matches_nobody']} (poor snapshots of a known person {out['poor_of_a_known_person']}, "
-          f"unmatched faces {out['unmatched_faces']}, non-face {out['non_face']}); static: {out['static']}")
+          f"unmatched faces {out['unmatched_faces']}, non-face {out['non_face']}: no face seen by MTCNN or dlib HOG "
+          f"anywhere in the track, junk or a head seen only from the side or back); static: {out['static']}")
     if "sheet" in out:
         print(f"contact sheet (FACE PIXELS, testing only): {out['sheet']}")
     print(f"audit: {out['json']}")
