@@ -59,6 +59,7 @@ def test_summary_counts_every_category_and_per_person():
     assert d["recall"] == 1.0 and d["match_recall"] == 1.0
     assert d["snapshots_per_recognisable_person"] == 2.0  # the poor snapshot of P1 counts too
     assert d["linked_snapshots_per_person"] == [2, 2]
+    assert d["all_snapshots_per_recognisable_person"] == 3.0
     assert (d["poor_of_a_known_person"], d["unmatched_faces"], d["non_face"], d["matches_nobody"]) == (1, 1, 1, 3)
     assert d["static"] == 1
     missed = summarise(2, [1], matched=[1], track_person=[1], face_check=[True], static=[False])

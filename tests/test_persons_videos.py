@@ -18,6 +18,7 @@ from facesel.scoring import LaplacianVarianceScorer
 from facesel.select.finalise import Finaliser
 from facesel.selector import default_scorer
 from facesel.video import open_source
+from test_selector_videos import RecordingDetector, ReplayDetector
 
 pytest.importorskip("dlib", reason="the eval matcher (dlib-bin) is not installed: pip install 'facesel[eval]'")
 
@@ -28,24 +29,6 @@ class RecordingFinaliser(Finaliser):
     def add(self, result, now):
         self.closed_tracks = getattr(self, "closed_tracks", []) + [result]
         super().add(result, now)
-
-
-class RecordingDetector:
-    def __init__(self, detector):
-        self.detector, self.found = detector, []
-
-    def detect(self, frame):
-        self.found.append(self.detector.detect(frame))
-        return self.found[-1]
-
-
-class ReplayDetector:
-    def __init__(self, found):
-        self.found, self.calls = found, 0
-
-    def detect(self, frame):
-        self.calls += 1
-        return self.found[self.calls - 1]
 
 
 def run_video(path, scorer, every=1, min_face_size=16.0):

@@ -17,7 +17,8 @@ def _run(args: argparse.Namespace) -> int:
     print(f"recognisable people: {out['recognisable_people']} (matcher clusters seen in >= {args.min_frames} frames)")
     print(f"snapshots: {out['snapshots']}  matched: {out['matched']}  recall: {out['recall']:.2f} "
           f"(by a matching snapshot: {out['match_recall']:.2f})  "
-          f"snapshots per recognisable person: {out['snapshots_per_recognisable_person']:.2f}")
+          f"snapshots per recognisable person: {out['snapshots_per_recognisable_person']:.2f} "
+          f"(all snapshots: {out['all_snapshots_per_recognisable_person']:.2f})")
     print(f"snapshots linked to each person: {out['linked_snapshots_per_person']}")
     print(f"match nobody: {out['matches_nobody']} (poor snapshots of a known person {out['poor_of_a_known_person']}, "
           f"unmatched faces {out['unmatched_faces']}, non-face {out['non_face']}: no face seen by MTCNN or dlib HOG "

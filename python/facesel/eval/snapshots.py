@@ -200,6 +200,9 @@ class AuditSummary:
             "recall": self.recall,
             "match_recall": self.match_recall,
             "snapshots_per_recognisable_person": self.snapshots_per_person,
+            # Every kept snapshot over the recognisable people: counts the unrecognisable ones too
+            # (duplicates of a person the matcher cannot link, junk, people never recognisable).
+            "all_snapshots_per_recognisable_person": self.snapshots / self.people if self.people else float("nan"),
             "linked_snapshots_per_person": self.per_person,
             "matched": self.counts["match"],
             "poor_of_a_known_person": self.counts["poor"],
