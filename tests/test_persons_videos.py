@@ -180,3 +180,26 @@ def test_intel_walking_clip_keeps_one_snapshot_per_person(shared_data):
     shared = set(a.frame_indices.tolist()) & set(b.frame_indices.tolist())
     assert len(shared) >= 10  # on screen together for most of the clip
     assert not any(overlaps(a.boxes[list(a.frame_indices).index(f)], b.boxes[list(b.frame_indices).index(f)]) for f in shared)
+
+
+@pytest.mark.slow
+def test_eval_snapshots_command_audits_a_run_and_draws_its_sheet(shared_data, tmp_path, capsys):
+    """End to end through the command line, on the shortest clip (one person turning her head)."""
+    import json
+
+    import cv2
+    from facesel.cli import main
+
+    clip = shared_data / "videos" / "intel_head_pose_female.gif"
+    run_dir = tmp_path / "run"  # plaintext faces: a testing-only folder, deleted with tmp_path
+    assert main(["run", str(clip), "--plaintext-out", str(run_dir), "--scorer", "laplacian", "--no-progress"]) == 0
+    assert "finaliser: 1 tracks closed" in capsys.readouterr().out
+    assert main(["eval", "snapshots", str(clip), str(run_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "recognisable people: 1" in out and "contact sheet" in out
+    audit = json.loads((run_dir / "snapshot_audit.json").read_text())
+    assert audit["recognisable_people"] == 1 and audit["snapshots"] == 1 and audit["recall"] == 1.0
+    sheet = cv2.imread(str(run_dir / "contact_sheet.png"))
+    assert sheet is not None and sheet.shape[0] > 100  # a header and a row of tiles
+    assert main(["eval", "snapshots", str(clip), str(tmp_path / "nothing")]) == 1  # no run there: one clear error
+    assert "tracks.jsonl" in capsys.readouterr().err
