@@ -168,3 +168,15 @@ def test_landmark_residual_is_zero_for_the_template_and_grows_with_distortion():
 def test_bad_settings_are_refused_naming_the_argument(bad):
     with pytest.raises((ValueError, TypeError), match=next(iter(bad))):
         Finaliser(**bad)
+
+
+def test_the_selector_refuses_a_finaliser_of_another_kind():
+    from facesel import Selector
+    from facesel.scoring import LaplacianVarianceScorer
+
+    class NoFaces:
+        def detect(self, frame):
+            return Detections.empty()
+
+    with pytest.raises(TypeError, match="finaliser"):
+        Selector(NoFaces(), LaplacianVarianceScorer(), finaliser=object())

@@ -191,6 +191,8 @@ class Selector:
         self._closed = 0
         self._timer = StageTimer(clock=clock)
         # persons (issue 12): closed tracks pass the finaliser before sealing.
+        if finaliser is not None and not isinstance(finaliser, Finaliser):
+            raise TypeError(f"finaliser must be a facesel.select.finalise.Finaliser, got {type(finaliser).__name__}")
         self.finaliser = Finaliser.for_scorer(self.scorer, self.margin) if finaliser is None else finaliser
 
     # -- state ---------------------------------------------------------------------------------
