@@ -36,7 +36,7 @@ logger = logging.getLogger("facesel")
 DOSE_FACE_FLOOR = -68.0
 """Score of the shipped VAE's ``dose`` rule below which its vote is "not a face": the equal-error
 point between held-out faces (lfw/eval + orl, degraded up to severity 2/3: poor faces) and 168
-background crops (-67.7, both 27 % misjudged; ``docs/persons.md``). Not chosen on the videos'
+background crops (-67.6, both 27 % misjudged; ``docs/persons.md``). Not chosen on the videos'
 tracks."""
 
 
