@@ -180,3 +180,24 @@ def test_the_selector_refuses_a_finaliser_of_another_kind():
 
     with pytest.raises(TypeError, match="finaliser"):
         Selector(NoFaces(), LaplacianVarianceScorer(), finaliser=object())
+
+
+def test_the_dose_vote_scores_a_real_face_above_the_floor_and_above_a_blank_wall(shared_data):
+    from facesel.align import margin_crop, pad_for_detection
+    from facesel.faceset import read_image
+    from facesel.select.face_vote import DoseFaceVote
+    from facesel.select.finalise import DOSE_FACE_FLOOR
+
+    photo = read_image(shared_data / "faces" / "orl" / "s1" / "1.pgm")
+    if photo.ndim == 2:
+        photo = np.repeat(photo[:, :, None], 3, axis=2)
+    frame, dx, dy = pad_for_detection(photo)
+    h, w = photo.shape[:2]
+    box = np.array([dx + 0.1 * w, dy + 0.1 * h, dx + 0.9 * w, dy + 0.9 * h], np.float32)
+    wall = np.full_like(frame, 128)
+    vote = DoseFaceVote(margin=0.25)
+    scores = []
+    for image in (frame, wall):
+        snap = Snapshot(margin_crop(image, box, 0.25), box, None, 0.0, 0, 0.0, 1)
+        scores.append(vote(SelectedTrack(1, 0, 0, 0.0, 0.0, snap, np.zeros(1), np.zeros(1, np.int64))))
+    assert scores[0] > DOSE_FACE_FLOOR > scores[1]
