@@ -3,7 +3,8 @@
     pytest benchmarks/test_bench_pipeline.py                       # timings
     pytest benchmarks/test_bench_pipeline.py --benchmark-disable   # CI: the checks only, one run each
 
-The full table with the time split per stage: ``python benchmarks/pipeline_throughput.py``.
+The full table with the time split per stage: ``python benchmarks/pipeline_throughput.py``; the
+sparse default against the exhaustive mode end to end: ``python benchmarks/realtime_throughput.py``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import cv2
 import numpy as np
 import pytest
 from facesel import Selector
-from facesel.detectors import make_detector
+from facesel.detect import make_detector
 from facesel.scoring import LaplacianVarianceScorer
 from facesel.timing import PIPELINE_STAGES
 
@@ -42,7 +43,8 @@ def arcade_1080p(shared_data) -> list[np.ndarray]:
 @pytest.mark.slow
 @pytest.mark.parametrize("size", [(1920, 1080), (1280, 720)], ids=["1080p", "720p"])
 @pytest.mark.parametrize("detector_name", ["yunet", "mtcnn", "haar"])
-def test_pipeline_throughput(benchmark, arcade_1080p, detector_name, size):
+@pytest.mark.parametrize("mode", ["exhaustive", "sparse"])
+def test_pipeline_throughput(benchmark, arcade_1080p, detector_name, size, mode):
     frames = [f if f.shape[1::-1] == size else cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in arcade_1080p]
     detector = make_detector(detector_name)
     detector.detect(frames[0])  # lazy model loading is not throughput
@@ -50,10 +52,10 @@ def test_pipeline_throughput(benchmark, arcade_1080p, detector_name, size):
     selectors = []
 
     def run_stream():
-        selector = Selector(detector, scorer, clock=time.process_time)
+        selector = Selector(detector, scorer, mode=mode, threads=1, clock=time.process_time)
         results = []
         for k, frame in enumerate(frames):
-            results += selector.feed(frame, k / 25.0)
+            results += selector.feed(frame, k / 25.0).closed
         results += selector.flush()
         selectors.append(selector)
         return results

@@ -3,8 +3,9 @@
     pytest benchmarks/test_bench_vault.py                       # timings
     pytest benchmarks/test_bench_vault.py --benchmark-disable   # CI: the checks only, one run each
 
-What is timed: a full ``Vault.seal`` (PNG encode in memory, X25519 + XChaCha20-Poly1305, atomic
-write with fsync, SQLite WAL insert, audit-log append: the per-person cost at the camera), the
+What is timed: a full ``Vault.seal`` (PNG encode in memory, X25519 + XChaCha20-Poly1305, Ed25519
+signature, atomic write with fsync, SQLite WAL insert, signed audit-log append: the per-person cost
+at the camera), the
 in-memory part alone (encode + encrypt, no disk), and opening one record (parse, decrypt, decode).
 """
 
@@ -17,7 +18,9 @@ import nacl.bindings as sodium
 import numpy as np
 import pytest
 from facesel.types import Snapshot, TrackResult
-from facesel.vault import Vault, create_authority
+from facesel.vault import Vault, create_authority, enrol_camera
+from facesel.vault.signing import Signer
+from nacl.signing import SigningKey
 from facesel.vault.payload import decode_snapshot, encode_snapshot
 from facesel.vault.record import (
     make_header,
@@ -28,6 +31,7 @@ from facesel.vault.record import (
 )
 
 pytest.importorskip("pytest_benchmark")
+CAMERA = Signer("camera:camera-0", SigningKey.generate())
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +52,8 @@ def _result(crop, clip=()):
 def vault(tmp_path):
     now = time.time()
     create_authority(tmp_path / "auth", 3, 2, 86400.0, 30 * 86400.0, 86400.0, now, kdf_level="min")
-    with Vault(tmp_path / "v", tmp_path / "auth" / "authority.pub") as v:
+    enrol_camera(tmp_path / "auth", tmp_path / "cam", "bench-cam", sorted((tmp_path / "auth" / "shares").iterdir())[:2])
+    with Vault(tmp_path / "v", tmp_path / "auth" / "authority.pub", camera=tmp_path / "cam") as v:
         yield v
 
 
@@ -66,7 +71,7 @@ def test_encrypt_in_memory(benchmark, faces):
     def seal_only():
         rid = new_record_id()
         header = make_header(rid, "bench", 1, "camera-0", time.time())
-        return rid, seal_record(header, encode_snapshot(_result(faces[0]), rid), public)
+        return rid, seal_record(header, encode_snapshot(_result(faces[0]), rid), public, CAMERA)
 
     rid, data = benchmark(seal_only)
     parsed = parse_record(data)
@@ -77,7 +82,7 @@ def test_open_one_record(benchmark, faces):
     public, secret = sodium.crypto_box_keypair()
     rid = new_record_id()
     data = seal_record(make_header(rid, "bench", 1, "camera-0", time.time()),
-                       encode_snapshot(_result(faces[0]), rid), public)
+                       encode_snapshot(_result(faces[0]), rid), public, CAMERA)
 
     def open_one():
         return decode_snapshot(open_record(parse_record(data), secret), rid).crop()

@@ -17,7 +17,7 @@ import numpy as np
 from facesel.align import pad_for_detection
 from facesel.data import data_root
 from facesel.degrade import KINDS, degrade
-from facesel.detectors import make_detector
+from facesel.detect import make_detector
 from facesel.scoring.vae import VAEScorer
 from facesel.training.evidence import SEVERITIES, background_crops, degradation_grid, held_out_faces, held_out_photos
 

@@ -98,9 +98,11 @@ def test_tracker_update_fuzz(boxes):
     assert tracker.update(np.array([[1, 0, 11, 10]], np.float32)).track_ids.shape == (1,)
 
 
-@pytest.mark.parametrize("name", ["metric", "max_distance", "min_iou", "min_hits", "max_age", "predict_motion"])
+@pytest.mark.parametrize(
+    "name", ["metric", "max_distance", "min_iou", "min_hits", "max_age", "predict_motion", "max_tracks", "association"]
+)
 @FUZZ
-@given(value=st.one_of(BAD_SCALARS, st.sampled_from(["iou", "euclidean", "cosine", "", "\ud800"])))
+@given(value=st.one_of(BAD_SCALARS, st.sampled_from(["iou", "euclidean", "cosine", "dense", "", "\ud800"])))
 def test_tracker_settings_fuzz(name, value):
     expect_clean(lambda: facesel.Tracker(**{name: value}), name)
 
@@ -132,6 +134,18 @@ def test_store_track_id_fuzz(method, value):
     store = facesel.BestCropStore()
     store.push(3, 0, 1.0, 5)
     expect_clean(lambda: getattr(store, method)(value), "track_id")
+
+
+@pytest.mark.parametrize("solver", [_core._sparse_assignment, _core._dense_gated_assignment])
+@FUZZ
+@given(cost=ANY_ARG)
+def test_gated_assignment_fuzz(solver, cost):
+    try:
+        out = solver(cost)
+    except (ValueError, TypeError) as err:
+        assert "cost" in str(err)
+    else:
+        assert out.dtype == np.int64 and out.shape == (cost.shape[0],)
 
 
 @FUZZ

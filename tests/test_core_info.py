@@ -15,7 +15,9 @@ def test_info_agrees_with_the_installation():
     info = collect()
     assert info["facesel"] == facesel.__version__
     assert info["cuda_compiled"] == (importlib.util.find_spec("facesel._cuda") is not None) == facesel.cuda_compiled
-    assert info["cuda_device_usable"] == facesel.HAS_CUDA == (info["cuda_device_count"] > 0)
+    assert info["cuda_device_usable"] == facesel.HAS_CUDA
+    assert not facesel.HAS_CUDA or info["cuda_device_count"] > 0
+    assert info["cuda_probe"].startswith("usable" if facesel.HAS_CUDA else ("unavailable", "failed"))
     assert not facesel.HAS_CUDA or facesel.cuda_compiled
     assert info["cmake_dir"] == str(facesel.cmake_dir())
     assert "CPUExecutionProvider" in info["onnxruntime_providers"]

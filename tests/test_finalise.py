@@ -10,7 +10,7 @@ from facesel.select.finalise import Finaliser
 from facesel.select.linking import LinkRule
 from facesel.select.merging import merge_results
 from facesel.align import TEMPLATE
-from facesel.tracklog import SelectedTrack
+from facesel.select.tracklog import SelectedTrack
 from facesel.types import Detections, Snapshot
 
 FPS = 25.0
@@ -170,16 +170,29 @@ def test_bad_settings_are_refused_naming_the_argument(bad):
         Finaliser(**bad)
 
 
-def test_the_selector_refuses_a_finaliser_of_another_kind():
+class NoFaces:
+    def detect(self, frame):
+        return Detections.empty()
+
+
+def test_the_selector_runs_the_finaliser_by_default_and_its_settings_come_from_the_config():
     from facesel import Selector
     from facesel.scoring import LaplacianVarianceScorer
 
-    class NoFaces:
-        def detect(self, frame):
-            return Detections.empty()
+    default = Selector(NoFaces(), LaplacianVarianceScorer())
+    assert isinstance(default.finaliser, Finaliser) and default.post_close == (default.finaliser,)
+    assert default.finaliser.faceness.suppress_static and default.finaliser.link is not None
+    assert Selector(NoFaces(), LaplacianVarianceScorer(), keep_static=True).finaliser.faceness.suppress_static is False
+    off = Selector(NoFaces(), LaplacianVarianceScorer(), finalise=False)
+    assert off.finaliser is None and off.post_close == ()
 
-    with pytest.raises(TypeError, match="finaliser"):
-        Selector(NoFaces(), LaplacianVarianceScorer(), finaliser=object())
+
+def test_the_selector_refuses_a_post_close_stage_without_process():
+    from facesel import Selector
+    from facesel.scoring import LaplacianVarianceScorer
+
+    with pytest.raises(TypeError, match="post_close"):
+        Selector(NoFaces(), LaplacianVarianceScorer(), post_close=[object()])
 
 
 def test_the_dose_vote_scores_a_real_face_above_the_floor_and_above_a_blank_wall(shared_data):

@@ -113,7 +113,7 @@ def test_device_argument():
     with pytest.raises(ValueError, match="device must be"):
         facesel.gaussian_log_rp(*args, device="gpu")
     if not facesel.HAS_CUDA:
-        with pytest.raises(RuntimeError, match="no usable CUDA device"):
+        with pytest.raises(RuntimeError, match="device='cuda:0' was asked for but CUDA is"):
             facesel.gaussian_log_rp(*args, device="cuda")
 
 
@@ -122,3 +122,13 @@ def test_cuda_module_without_device_raises_so_that_auto_falls_back():
     with pytest.raises(RuntimeError, match="no usable CUDA device"):
         _backend._cuda.gaussian_log_rp(*make_inputs(1, 1, 4))
     np.testing.assert_allclose(facesel.gaussian_log_rp(*make_inputs(1, 1, 4)), reference_log_rp(*make_inputs(1, 1, 4)))
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_batches_of_changing_size_and_several_staging_chunks(device):
+    """On the GPU: buffers that persist and grow between calls, and a batch (N=120, L=10,
+    D=4096: 39 MB) staged in two chunks of at most 32 MB; on the CPU the same answers."""
+    for n, samples, d in [(2, 3, 64), (120, 10, 4096), (1, 1, 5), (37, 4, 1000)]:
+        x, mu, log_sigma = make_inputs(n, samples, d, seed=n + d)
+        got = facesel.gaussian_log_rp(x, mu, log_sigma, device=device)
+        np.testing.assert_allclose(got, reference_log_rp(x, mu, log_sigma), rtol=1e-6)

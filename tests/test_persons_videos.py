@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from facesel import Selector
-from facesel.detectors import make_detector
+from facesel.detect import make_detector
 from facesel.eval.census import census, embed_snapshot
 from facesel.eval.snapshots import cluster_people, match_snapshots, track_people
 from facesel.scoring import LaplacianVarianceScorer
@@ -36,10 +36,10 @@ def run_video(path, scorer, every=1, min_face_size=16.0):
     frames, stamps = zip(*open_source(path, every=every))
     detector = RecordingDetector(make_detector(max_side=1280))
     finaliser = RecordingFinaliser.for_scorer(scorer)
-    selector = Selector(detector, scorer, min_face_size=min_face_size, finaliser=finaliser)
+    selector = Selector(detector, scorer, min_face_size=min_face_size, post_close=[finaliser])
     after = []
     for frame, stamp in zip(frames, stamps):
-        after += selector.feed(frame, stamp)
+        after += selector.feed(frame, stamp).closed
     after += selector.flush()
     return {"frames": frames, "found": detector.found, "before": finaliser.closed_tracks, "after": after,
             "stats": finaliser.stats}

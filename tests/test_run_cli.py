@@ -116,14 +116,15 @@ def test_every_and_max_frames(head_pose, tmp_path, capsys):
 def test_vault_run_seals_exactly_the_snapshots_chosen(head_pose, tmp_path):
     """--vault and --plaintext-out in one run: opening the vault with 2 of 3 shares gives back the
     very crops written in the clear, and no vault file holds an image signature."""
-    from facesel.vault import create_authority, open_records
+    from facesel.vault import create_authority, enrol_camera, open_records
 
     authority = tmp_path / "authority"
     create_authority(authority, shares=3, threshold=2, epoch_seconds=86400.0, retention_seconds=7 * 86400.0,
                      horizon_seconds=2 * 86400.0, start=time.time())
+    enrol_camera(authority, tmp_path / "camera", "cam-1", sorted((authority / "shares").iterdir())[:2])
     vault, out, opened_dir = tmp_path / "vault", tmp_path / "plain", tmp_path / "opened"
     assert run_cli(head_pose, "--vault", vault, "--authority", authority / "authority.pub",
-                   "--plaintext-out", out) == 0
+                   "--camera", tmp_path / "camera", "--camera-id", "cam-1", "--plaintext-out", out) == 0
     records = [json.loads(line) for line in (out / "tracks.jsonl").read_text().splitlines()]
     assert len(records) >= 1
     for path in vault.rglob("*"):

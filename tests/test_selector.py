@@ -13,9 +13,10 @@ import facesel
 import numpy as np
 import pytest
 from facesel import Selector, scoring
-from facesel.detectors import YuNetDetector
+from facesel.detect import YuNetDetector
 from facesel.scoring import LaplacianVarianceScorer
-from facesel.tracklog import DecimatedSeries, SelectedTrack
+from facesel.sinks import CallbackSink, VaultSink
+from facesel.select.tracklog import DecimatedSeries, SelectedTrack
 from facesel.types import Detections, TrackResult
 from facesel.video import open_source
 
@@ -43,16 +44,23 @@ def head_pose(shared_data):
     return list(frames), list(stamps), detections
 
 
+def replay(detections, scorer, **settings) -> Selector:
+    """A Selector on recorded detections: the exhaustive mode, since the replay hands out one
+    frame's detections per call (the sparse mode's region searches are tested in
+    test_selector_contract.py on frames made in the test)."""
+    return Selector(ReplayDetector(detections), scorer, mode="exhaustive", **settings)
+
+
 def run(selector: Selector, frames, stamps=None) -> list[SelectedTrack]:
     results = []
     for k, frame in enumerate(frames):
-        results += selector.feed(frame, None if stamps is None else stamps[k])
+        results += selector.feed(frame, None if stamps is None else stamps[k]).closed
     return results + selector.flush()
 
 
 def test_one_person_gives_one_result_with_its_best_observation(head_pose):
     frames, stamps, detections = head_pose
-    sel = Selector(ReplayDetector(detections), LaplacianVarianceScorer())
+    sel = replay(detections, LaplacianVarianceScorer())
     results = run(sel, frames, stamps)
     assert len(results) == 1
     r = results[0]
@@ -76,13 +84,13 @@ def test_one_person_gives_one_result_with_its_best_observation(head_pose):
     assert sel.held_observations == 0 and sel.open_tracks == 0 and sel.closed_tracks == 1
     t = sel.timings
     assert t["frames"] == len(frames)
-    assert set(t) >= {"detection", "alignment", "scoring", "tracking", "selection", "sealing", "output", "total"}
+    assert set(t) >= {"detection", "tracking", "alignment", "screening", "scoring", "selection", "sinks", "total"}
     assert all(v >= 0 for v in t.values())
 
 
 def test_snapshot_crop_is_the_frame_region_around_the_box(head_pose):
     frames, _, detections = head_pose
-    [r] = run(Selector(ReplayDetector(detections), LaplacianVarianceScorer(), margin=0.0), frames)
+    [r] = run(replay(detections, LaplacianVarianceScorer(), margin=0.0), frames)
     x1, y1, x2, y2 = r.best.box
     frame = frames[r.best.frame_index]
     top, left = int(max(0, np.floor(y1))), int(max(0, np.floor(x1)))
@@ -104,7 +112,7 @@ def test_snapshot_crop_is_the_frame_region_around_the_box(head_pose):
 )
 def test_bad_frames_raise_clear_errors(head_pose, frame, error):
     frames, _, detections = head_pose
-    sel = Selector(ReplayDetector(detections), LaplacianVarianceScorer())
+    sel = replay(detections, LaplacianVarianceScorer())
     sel.feed(frames[0])
     with pytest.raises(error, match="frame"):
         sel.feed(frame)
@@ -122,9 +130,13 @@ def test_bad_frames_raise_clear_errors(head_pose, frame, error):
         ({"metric": "manhattan"}, ValueError),
         ({"min_face_size": -1.0}, ValueError),
         ({"series_capacity": 1}, ValueError),
-        ({"fps": 0.0}, ValueError),
-        ({"on_result": 3}, TypeError),
-        ({"vault": object()}, TypeError),
+        ({"fps": -1.0}, ValueError),
+        ({"mode": "lazy"}, ValueError),
+        ({"detect_every": 0}, ValueError),
+        ({"screen_every": 1.5}, TypeError),
+        ({"no_such_setting": 1}, TypeError),
+        ({"sinks": [object()]}, TypeError),
+        ({"post_close": [object()]}, TypeError),
         ({"detector": object()}, TypeError),
         ({"scorer": object()}, TypeError),
     ],
@@ -137,7 +149,7 @@ def test_bad_settings_raise(settings, error):
 
 def test_bad_timestamp_and_bad_scorer_output(head_pose):
     frames, _, detections = head_pose
-    sel = Selector(ReplayDetector(detections), LaplacianVarianceScorer())
+    sel = replay(detections, LaplacianVarianceScorer())
     with pytest.raises(ValueError, match="timestamp"):
         sel.feed(frames[0], float("nan"))
 
@@ -145,7 +157,7 @@ def test_bad_timestamp_and_bad_scorer_output(head_pose):
         def score(self, crops):
             return np.full(len(crops), np.nan)
 
-    sel = Selector(ReplayDetector(detections), NaNScorer())
+    sel = replay(detections, NaNScorer())
     with pytest.raises(ValueError, match="NaN"):
         sel.feed(frames[0])
 
@@ -158,7 +170,7 @@ def test_a_poor_track_still_yields_exactly_one_result(head_pose):
         def score(self, crops):
             return np.full(len(crops), -np.inf)
 
-    results = run(Selector(ReplayDetector(detections), HopelessScorer()), frames)
+    results = run(replay(detections, HopelessScorer()), frames)
     assert len(results) == 1
     assert results[0].best.frame_index == results[0].first_frame  # all tie: the earliest wins
     assert np.isfinite(results[0].best.quality)
@@ -172,16 +184,16 @@ def test_a_stream_that_breaks_still_flushes(head_pose):
         yield from frames[:12]
         raise OSError("camera unplugged")
 
-    sel = Selector(ReplayDetector(detections), LaplacianVarianceScorer(), on_result=got.append)
+    sel = replay(detections, LaplacianVarianceScorer(), sinks=[CallbackSink(got.append)])
     with pytest.raises(OSError, match="unplugged"):
         with sel:
             for frame in broken_stream():
-                assert sel.feed(frame) == []
+                assert sel.feed(frame).closed == []
     assert len(got) == 1 and got[0].last_frame == 11
     assert sel.held_observations == 0
 
 
-def test_vault_and_callback_get_every_result_once(head_pose):
+def test_vault_and_callback_sinks_get_every_result_once(head_pose):
     frames, _, detections = head_pose
 
     class RecordingVault:
@@ -193,13 +205,14 @@ def test_vault_and_callback_get_every_result_once(head_pose):
             return f"record-{len(self.sealed)}"
 
     vault, seen = RecordingVault(), []
-    results = run(Selector(ReplayDetector(detections), LaplacianVarianceScorer(), vault, on_result=seen.append), frames)
-    assert len(results) == 1 and vault.sealed == results and seen == results
+    sinks = [VaultSink(vault), CallbackSink(seen.append)]
+    results = run(replay(detections, LaplacianVarianceScorer(), sinks=sinks), frames)
+    assert len(results) == 1 and vault.sealed == results and seen == results and sinks[0].sealed == 1
 
 
 def test_timestamps_from_fps_when_none_given(head_pose):
     frames, _, detections = head_pose
-    [r] = run(Selector(ReplayDetector(detections), LaplacianVarianceScorer(), fps=10.0), frames)
+    [r] = run(replay(detections, LaplacianVarianceScorer(), fps=10.0), frames)
     assert r.first_timestamp == pytest.approx(r.first_frame / 10.0)
     assert r.best.timestamp == pytest.approx(r.best.frame_index / 10.0)
 
@@ -210,11 +223,11 @@ def test_memory_stays_bounded_on_a_long_stream(head_pose):
     frames, _, detections = head_pose
     order = [k for rep in range(10) for k in (list(range(23)) + list(range(22, -1, -1)))]
     top_k, window, capacity = 2, 3, 32
-    sel = Selector(ReplayDetector([detections[k] for k in order]), LaplacianVarianceScorer(), top_k=top_k,
-                   clip_window=window, series_capacity=capacity, thumbnails=8)
+    sel = replay([detections[k] for k in order], LaplacianVarianceScorer(), top_k=top_k,
+                 clip_window=window, series_capacity=capacity, thumbnails=8)
     held = []
     for k in order:
-        assert sel.feed(frames[k]) == []
+        assert sel.feed(frames[k]).closed == []
         held.append(sel.held_observations)
     [r] = sel.flush()
     # The store's bound per track is top_k + 3 * clip_window + 2 (facesel.BestCropStore).
@@ -269,6 +282,9 @@ def test_default_scorer_falls_back_visibly(monkeypatch, caplog):
 
 def test_default_scorer_is_the_package_default_when_there_is_one(monkeypatch):
     class Marker:
+        def __init__(self, **settings):  # scoring.default_scorer takes the scorer's settings
+            self.settings = settings
+
         def score(self, crops):
             return np.zeros(len(crops))
 
@@ -277,8 +293,17 @@ def test_default_scorer_is_the_package_default_when_there_is_one(monkeypatch):
 
 
 def test_default_detector_is_the_factory_default():
-    from facesel.detectors import DEFAULT_DETECTOR, make_detector
+    from facesel.detect import DEFAULT_DETECTOR, make_detector
 
     sel = Selector(scorer=LaplacianVarianceScorer())
     assert type(sel.detector) is type(make_detector(DEFAULT_DETECTOR))
+    assert sel.detector.max_side == sel.config.max_side == 1280
+
+
+def test_old_detector_module_names_are_the_new_modules():
+    import facesel.detect.yunet
+    import facesel.detectors.yunet
+
+    assert facesel.detectors.yunet is facesel.detect.yunet
+    assert facesel.detectors.YuNetDetector is facesel.detect.YuNetDetector
     assert facesel.Selector is Selector

@@ -2,7 +2,9 @@
 
 Each video runs once per module (module-scoped fixtures). Detection is the expensive part, so
 the arcade video is cut to its first 60 frames and detected at 960 pixels, and the selfie video
-is taken one frame in two and detected at 640 pixels (its faces are large).
+is taken one frame in two and detected at 640 pixels (its faces are large). These tests check
+the exhaustive mode (every frame detected, every face scored), whose per-frame detections they
+record or replay; the sparse default is held to it in test_sparse_vs_exhaustive.py.
 """
 
 from __future__ import annotations
@@ -13,9 +15,8 @@ import numpy as np
 import pytest
 from facesel import Selector
 from facesel.align import to_grey
-from facesel.detectors import make_detector
+from facesel.detect import make_detector
 from facesel.scoring import LaplacianVarianceScorer
-from facesel.select.finalise import Finaliser
 from facesel.selector import default_scorer
 from facesel.video import open_source
 
@@ -45,7 +46,7 @@ class ReplayDetector:
 def run(selector, frames, stamps=None):
     results = []
     for k, frame in enumerate(frames):
-        results += selector.feed(frame, None if stamps is None else stamps[k])
+        results += selector.feed(frame, None if stamps is None else stamps[k]).closed
     open_before_flush = selector.open_tracks
     flushed = selector.flush()
     return results + flushed, open_before_flush, flushed
@@ -83,7 +84,7 @@ def otb(shared_data):
     frames = [frame for frame, _ in open_source(folder / "img")]
     recorder = RecordingDetector(make_detector("yunet"))
     # The frames are 128x96: the face is about 25 pixels, so the size floor goes down.
-    selector = Selector(recorder, LaplacianVarianceScorer(), min_face_size=8, max_age=OTB_MAX_AGE)
+    selector = Selector(recorder, LaplacianVarianceScorer(), mode="exhaustive", min_face_size=8, max_age=OTB_MAX_AGE)
     results, _, _ = run(selector, frames)
     return head, recorder.found, results, selector
 
@@ -125,9 +126,9 @@ def arcade(shared_data):
     source = open_source(shared_data / "videos" / "arcade_walkers_1080p.mp4", max_frames=60)
     frames, stamps = zip(*source)
     recorder = RecordingDetector(make_detector("yunet", max_side=960))
-    # Passthrough: these tests hold the tracker and store's bookkeeping (every confirmed track
+    # finalise=False: these tests hold the tracker and store's bookkeeping (every confirmed track
     # comes back once); merging and dropping after close are tests/test_persons_videos.py's.
-    selector = Selector(recorder, LaplacianVarianceScorer(), thumbnails=0, finaliser=Finaliser.passthrough())
+    selector = Selector(recorder, LaplacianVarianceScorer(), mode="exhaustive", thumbnails=0, finalise=False)
     results, open_before_flush, flushed = run(selector, frames, stamps)
     return frames, recorder.found, selector, results, open_before_flush, flushed
 
@@ -165,7 +166,7 @@ def test_arcade_no_track_is_lost_at_the_end_of_the_stream(arcade):
     for dets in found:
         boxes = dets.boxes
         side = np.minimum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
-        update = tracker.update(np.ascontiguousarray(boxes[side >= selector.min_face_size]))
+        update = tracker.update(np.ascontiguousarray(boxes[side >= selector.config.min_face_size]))
         confirmed |= set(update.track_ids[update.confirmed].tolist())
     assert set(ids) == confirmed
     assert selector.held_observations == 0 and selector.open_tracks == 0
@@ -215,7 +216,7 @@ def test_selfie_chosen_frame_is_sharper_than_the_track_median(selfie, scorer_nam
     the package's default scorer (the VAE model) it checks the product's choice."""
     frames, stamps, found = selfie
     scorer = LaplacianVarianceScorer() if scorer_name == "laplacian" else default_scorer()
-    selector = Selector(ReplayDetector(found), scorer)
+    selector = Selector(ReplayDetector(found), scorer, mode="exhaustive")
     results, _, _ = run(selector, frames, stamps)
     long_tracks = [r for r in results if len(r.frame_indices) >= 10]
     assert long_tracks

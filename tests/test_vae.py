@@ -26,7 +26,7 @@ def scorer():
 
 
 def test_default_scorer_is_exported_and_follows_the_protocol():
-    s = default_scorer(samples=2)
+    s = default_scorer("dose", samples=2)  # the VAE's own default rule (the selection default is PickScorer)
     assert isinstance(s, Scorer) and isinstance(s, facesel.VAEScorer)
     assert s.method == s.card["default_method"] and s.method != "paper"
     assert VAEScorer.paper(samples=2).method == "paper"

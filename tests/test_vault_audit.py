@@ -7,12 +7,16 @@ import json
 import pytest
 from facesel.vault.audit import AuditLog, verify
 from facesel.vault.errors import AuditError
+from facesel.vault.signing import Signer
+from nacl.signing import SigningKey
 from test_vault_common import FakeClock
+
+SIGNER = Signer("camera:cam-1", SigningKey(bytes(32)))
 
 
 @pytest.fixture
 def log(tmp_path):
-    log = AuditLog(tmp_path / "audit.log", clock=FakeClock())
+    log = AuditLog(tmp_path / "audit.log", clock=FakeClock(), signer=SIGNER)
     for i in range(8):
         log.append("seal", record_id=f"{i:032x}", size=100 + i)
     return log
@@ -81,7 +85,7 @@ def test_reordered_entries_are_found(log):
 
 
 def test_inserted_entry_is_found(log, tmp_path):
-    other = AuditLog(tmp_path / "other.log", clock=FakeClock())
+    other = AuditLog(tmp_path / "other.log", clock=FakeClock(), signer=SIGNER)
     for i in range(5):
         other.append("open", reason="forged", record_ids=[])
     forged = _lines(other)[4]  # a well-formed entry with seq 4 from another chain

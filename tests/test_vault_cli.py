@@ -9,9 +9,10 @@ import subprocess
 import cv2
 import numpy as np
 import pytest
-from facesel.cli import main
 from facesel.vault import Vault
+from facesel.vault.keys import AuthorityPublic
 from test_vault_common import (
+    run_cli,
     DAY,
     T0,
     FakeClock,
@@ -22,27 +23,30 @@ from test_vault_common import (
 )
 
 
-def _cli(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
-
 
 @pytest.fixture
 def setup(tmp_path, shared_data, capsys, monkeypatch):
     """A 2-of-3 authority with passphrase-protected shares and a vault of 3 real faces."""
     monkeypatch.setenv("FACESEL_KDF_LEVEL", "min")
-    monkeypatch.setenv("SHARE_PW", "correct horse")
+    monkeypatch.setenv("SHARE_PW", "correct horse battery")
     adir = tmp_path / "auth"
-    code, out, err = _cli(capsys, "authority", "init", "--out", adir, "--shares", 3, "--threshold", 2,
+    code, out, err = run_cli(capsys, "authority", "init", "--out", adir, "--shares", 3, "--threshold", 2,
                           "--epoch", "1d", "--retention", "30d", "--horizon", "10d", "--start", T0 - DAY,
                           "--passphrase-env", "SHARE_PW")
     assert code == 0, err
-    assert "2-of-3" in out
+    assert "2-of-3" in out and "retention 30 days" in out
+    fingerprint = AuthorityPublic.load(adir / "authority.pub").fingerprint
+    assert fingerprint in out
+    code, _, err = run_cli(capsys, "camera", "init", "--out", tmp_path / "cam", "--camera-id", "gate-3",
+                        "--authority-fingerprint", fingerprint)
+    assert code == 0, err
+    code, _, err = run_cli(capsys, "authority", "register", "--dir", adir, "--camera", tmp_path / "cam" / "camera.pub",
+                        "--share", share_paths(adir)[0], "--share", share_paths(adir)[1], "--passphrase-env", "SHARE_PW")
+    assert code == 0, err
     faces = orl_faces(shared_data, 3)
     clock = FakeClock(T0)
     ids = []
-    with Vault(tmp_path / "v", adir / "authority.pub", clock=clock) as vault:
+    with Vault(tmp_path / "v", adir / "authority.pub", camera=tmp_path / "cam", clock=clock) as vault:
         for i, face in enumerate(faces):
             clock.advance(3600)
             ids.append(vault.seal(track_result(face, track_id=i)))
@@ -58,24 +62,24 @@ def _open_args(adir, vault, out, shares=(0, 1)):
 
 def test_list_open_and_verify(setup, tmp_path, capsys):
     adir, vault, faces, ids = setup
-    code, out, _ = _cli(capsys, "list", "--vault", vault, "--json")
+    code, out, _ = run_cli(capsys, "list", "--vault", vault, "--json")
     assert code == 0 and [r["record_id"] for r in json.loads(out)] == ids
-    code, out, _ = _cli(capsys, "list", "--vault", vault)
+    code, out, _ = run_cli(capsys, "list", "--vault", vault)
     assert code == 0 and "3 record(s)" in out
-    code, out, err = _cli(capsys, *_open_args(adir, vault, tmp_path / "o1", shares=(2, 0)), "--all")
+    code, out, err = run_cli(capsys, *_open_args(adir, vault, tmp_path / "o1", shares=(2, 0)), "--all")
     assert code == 0, err
     for rid, face in zip(ids, faces):
         assert np.array_equal(cv2.imread(str(tmp_path / "o1" / rid / "crop.png"), cv2.IMREAD_UNCHANGED), face)
         meta = json.loads((tmp_path / "o1" / rid / "meta.json").read_text())
         assert meta["header"]["record_id"] == rid
     # One record by id, and a time window holding only the second record.
-    code, _, err = _cli(capsys, *_open_args(adir, vault, tmp_path / "o2"), ids[0])
+    code, _, err = run_cli(capsys, *_open_args(adir, vault, tmp_path / "o2"), ids[0])
     assert code == 0, err
     assert sorted(p.name for p in (tmp_path / "o2").iterdir()) == [ids[0]]
-    code, _, err = _cli(capsys, *_open_args(adir, vault, tmp_path / "o3"), "--from", T0 + 7000, "--to", T0 + 7300)
+    code, _, err = run_cli(capsys, *_open_args(adir, vault, tmp_path / "o3"), "--from", T0 + 7000, "--to", T0 + 7300)
     assert code == 0, err
     assert sorted(p.name for p in (tmp_path / "o3").iterdir()) == [ids[1]]
-    code, out, _ = _cli(capsys, "audit", "verify", "--vault", vault)
+    code, out, _ = run_cli(capsys, "audit", "verify", "--vault", vault)
     assert code == 0 and "OK" in out
     opens = [json.loads(x) for x in (vault / "audit.log").read_text().splitlines() if '"open"' in x]
     assert [o["record_ids"] for o in opens] == [ids, [ids[0]], [ids[1]]]
@@ -90,7 +94,7 @@ def test_open_errors_exit_non_zero_and_change_nothing(setup, tmp_path, tmp_path_
     args = _open_args(adir, vault, out) + ["--all"]
     expect = {"too-few-shares": "2 are needed", "wrong-passphrase": "wrong passphrase",
               "other-authority-share": "share of authority", "other-authority-keystore": "belongs to authority",
-              "corrupt-record": "checksum mismatch", "non-empty-out": "new or empty folder",
+              "corrupt-record": "checksum mismatch", "non-empty-out": "must be new or empty",
               "unknown-id": "not in the vault"}[case]
     if case == "too-few-shares":
         args = _open_args(adir, vault, out, shares=(1,)) + ["--all"]
@@ -98,26 +102,29 @@ def test_open_errors_exit_non_zero_and_change_nothing(setup, tmp_path, tmp_path_
         monkeypatch.setenv("SHARE_PW", "battery staple")
     elif case in ("other-authority-share", "other-authority-keystore"):
         other = tmp_path_factory.mktemp("other") / "auth"
-        assert _cli(capsys, "authority", "init", "--out", other, "--shares", 3, "--threshold", 2, "--start",
+        assert run_cli(capsys, "authority", "init", "--out", other, "--shares", 3, "--threshold", 2, "--start",
                     T0, "--horizon", "2d", "--passphrase-env", "SHARE_PW")[0] == 0
         if case == "other-authority-share":
             args = _open_args(adir, vault, out, shares=(0,)) + ["--share", share_paths(other)[1], "--all"]
         else:
             args += ["--keystore", other / "keystore"]
     elif case == "corrupt-record":
-        path = vault / "records" / f"{ids[1]}.fsr"
-        data = bytearray(path.read_bytes())
-        data[len(data) // 2] ^= 0x10
-        path.write_bytes(bytes(data))
+        for rid in ids[1:]:
+            path = vault / "records" / f"{rid}.fsr"
+            data = bytearray(path.read_bytes())
+            data[len(data) // 2] ^= 0x10
+            path.write_bytes(bytes(data))
     elif case == "non-empty-out":
         out.mkdir()
         (out / "keep.txt").write_text("x")
     elif case == "unknown-id":
         args = _open_args(adir, vault, out) + ["0" * 32]
     before, auth_before = tree_digest(vault), tree_digest(adir)
-    code, _, err = _cli(capsys, *args)
+    code, _, err = run_cli(capsys, *args)
     assert code == 1
     assert err.count("\n") == 1 and err.startswith("facesel open: error:") and expect in err, err
+    if case == "corrupt-record":
+        assert f"record {ids[1]}" in err and f"and 1 more: {ids[2]}" in err  # --all names every bad record
     assert tree_digest(vault) == before and tree_digest(adir) == auth_before
     if case == "non-empty-out":
         assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
@@ -127,26 +134,30 @@ def test_open_errors_exit_non_zero_and_change_nothing(setup, tmp_path, tmp_path_
 
 def test_purge_shred_and_opening_after_shredding(setup, tmp_path, capsys):
     adir, vault, _, ids = setup
-    code, out, _ = _cli(capsys, "purge", "--vault", vault, "--now", T0 + 10 * DAY)
+    camera = vault.parent / "cam"
+    code, out, _ = run_cli(capsys, "purge", "--vault", vault, "--camera", camera, "--now", T0 + 10 * DAY)
     assert code == 0 and "purged 0" in out and "3 kept" in out
-    code, out, _ = _cli(capsys, "authority", "shred", "--dir", adir, "--now", T0 + 31 * DAY, "--dry-run")
+    code, out, _ = run_cli(capsys, "authority", "shred", "--dir", adir, "--now", T0 + 31 * DAY, "--dry-run")
     # The epoch before T0 and T0's own epoch (holding all 3 records) end more than 30 days before.
     assert code == 0 and "would shred 2 " in out
     # A copy of the vault taken now survives the purge below.
     backup = tmp_path / "backup"
     backup.mkdir()
-    for name in ("authority.pub", "index.sqlite", "audit.log"):
+    for name in ("authority.pub", "vault.json", "index.sqlite", "audit.log", "audit.log.head"):
         (backup / name).write_bytes((vault / name).read_bytes())
     (backup / "records").mkdir()
     for p in (vault / "records").glob("*.fsr"):
         (backup / "records" / p.name).write_bytes(p.read_bytes())
-    code, out, _ = _cli(capsys, "purge", "--vault", vault, "--now", T0 + 31 * DAY)
+    code, out, _ = run_cli(capsys, "purge", "--vault", vault, "--camera", camera, "--now", T0 + 31 * DAY)
     assert code == 0 and "purged 3" in out and not list((vault / "records").glob("*.fsr"))
-    code, out, _ = _cli(capsys, "authority", "shred", "--dir", adir, "--now", T0 + 31 * DAY)
-    assert code == 0 and "shredded 2 " in out
-    code, out, _ = _cli(capsys, "audit", "verify", "--log", adir / "audit.log")
-    assert code == 0 and "2 entries" in out
-    code, _, err = _cli(capsys, *_open_args(adir, backup, tmp_path / "o"), "--all")
+    code, out, err = run_cli(capsys, "authority", "shred", "--dir", adir, "--now", T0 + 31 * DAY,
+                          "--share", share_paths(adir)[0], "--share", share_paths(adir)[1],
+                          "--passphrase-env", "SHARE_PW", "--new-passphrase-env", "SHARE_PW")
+    assert code == 0 and "shredded 2 " in out, err
+    code, out, _ = run_cli(capsys, "audit", "verify", "--log", adir / "audit.log", "--authority", adir)
+    # Two shreds and the re-key, each signed by the authority.
+    assert code == 0 and "3 entries" in out and "signatures checked" in out
+    code, _, err = run_cli(capsys, *_open_args(adir, backup, tmp_path / "o"), "--all")
     assert code == 1 and "shredded" in err and not (tmp_path / "o").exists()
 
 
@@ -155,7 +166,7 @@ def test_audit_verify_reports_tampering(setup, capsys):
     lines = (vault / "audit.log").read_text().splitlines(keepends=True)
     del lines[2]
     (vault / "audit.log").write_text("".join(lines))
-    code, out, _ = _cli(capsys, "audit", "verify", "--vault", vault)
+    code, out, _ = run_cli(capsys, "audit", "verify", "--vault", vault)
     assert code == 1 and "BROKEN (deleted)" in out and "line 3" in out
 
 
@@ -166,7 +177,7 @@ def test_audit_verify_reports_tampering(setup, capsys):
     (["--shares", "3", "--threshold", "2", "--passphrase-env", "NOT_SET_ANYWHERE"], "NOT_SET_ANYWHERE"),
 ])
 def test_init_rejects_bad_arguments(tmp_path, capsys, argv, message):
-    code, _, err = _cli(capsys, "authority", "init", "--out", tmp_path / "a", *argv)
+    code, _, err = run_cli(capsys, "authority", "init", "--out", tmp_path / "a", *argv)
     assert code == 1 and message in err
     assert not (tmp_path / "a" / "keystore").exists()
 
@@ -174,8 +185,8 @@ def test_init_rejects_bad_arguments(tmp_path, capsys, argv, message):
 def test_init_with_passphrase_file_and_no_prompt(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("FACESEL_KDF_LEVEL", "min")
     words = tmp_path / "words.txt"
-    words.write_text("one\ntwo\nthree\n")
-    code, _, err = _cli(capsys, "authority", "init", "--out", tmp_path / "a", "--shares", 3, "--threshold", 2,
+    words.write_text("one quiet harbour\ntwo silver kites\nthree paper maps\n")
+    code, _, err = run_cli(capsys, "authority", "init", "--out", tmp_path / "a", "--shares", 3, "--threshold", 2,
                         "--horizon", "2d", "--passphrase-file", words)
     assert code == 0, err
     docs = [json.loads(p.read_text()) for p in share_paths(tmp_path / "a")]
@@ -185,7 +196,7 @@ def test_init_with_passphrase_file_and_no_prompt(tmp_path, capsys, monkeypatch):
 def test_authority_extend_with_k_shares(setup, capsys):
     adir, _, _, _ = setup
     before = json.loads((adir / "authority.pub").read_text())["epochs"]
-    code, out, err = _cli(capsys, "authority", "extend", "--dir", adir, "--share", share_paths(adir)[0],
+    code, out, err = run_cli(capsys, "authority", "extend", "--dir", adir, "--share", share_paths(adir)[0],
                           "--share", share_paths(adir)[2], "--until", T0 + 20 * DAY, "--passphrase-env", "SHARE_PW")
     assert code == 0, err
     after = json.loads((adir / "authority.pub").read_text())["epochs"]
@@ -203,7 +214,7 @@ def test_open_onto_a_full_disk_leaves_no_plaintext(setup, tmp_path, capsys):
         pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
     try:
         records_before = {k: v for k, v in tree_digest(vault).items() if not k.startswith("audit.log")}
-        code, _, err = _cli(capsys, *_open_args(adir, vault, mount / "out"), "--all")
+        code, _, err = run_cli(capsys, *_open_args(adir, vault, mount / "out"), "--all")
         assert code == 1 and "No space left" in err and err.count("\n") == 1
         assert not (mount / "out").exists()
         assert {k: v for k, v in tree_digest(vault).items() if not k.startswith("audit.log")} == records_before
@@ -217,7 +228,7 @@ def test_open_onto_a_full_disk_leaves_no_plaintext(setup, tmp_path, capsys):
 def test_audit_verify_ties_record_files_to_the_log(setup, capsys, case):
     """The log chain is intact in each case; the custody check still names the record concerned."""
     _, vault, _, ids = setup
-    code, out, _ = _cli(capsys, "audit", "verify", "--vault", vault)
+    code, out, _ = run_cli(capsys, "audit", "verify", "--vault", vault)
     assert code == 0 and "records and log agree" in out
     records = vault / "records"
     if case == "deleted":
@@ -229,5 +240,5 @@ def test_audit_verify_ties_record_files_to_the_log(setup, capsys, case):
     else:
         target, words = "f" * 32, "never logged as sealed"
         (records / f"{target}.fsr").write_bytes((records / f"{ids[0]}.fsr").read_bytes())
-    code, out, _ = _cli(capsys, "audit", "verify", "--vault", vault)
+    code, out, _ = run_cli(capsys, "audit", "verify", "--vault", vault)
     assert code == 1 and "OK" in out and f"CUSTODY record {target}: " in out and words in out

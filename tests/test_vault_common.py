@@ -9,9 +9,15 @@ from pathlib import Path
 import cv2
 import numpy as np
 from facesel.types import Snapshot, TrackResult
-from facesel.vault.authority import create_authority
+from facesel.vault import Vault
+from facesel.vault.authority import create_authority, register_camera
+from facesel.vault.keys import AuthorityPublic, Keystore
+from facesel.vault.shares import reconstruct_master
+from facesel.vault.signing import CameraKey
 
-T0 = 1_800_000_000.0  # 2027-01-15: a fixed "now" for fake clocks
+# A fixed "now" for fake clocks, in the past (2025-10-09): audit logs refuse entries dated in the
+# future, and entries written later with the real clock (openings) must come after it.
+T0 = 1_760_000_000.0
 DAY = 86400.0
 
 
@@ -40,10 +46,37 @@ def track_result(crop: np.ndarray, track_id: int = 0, clip: list[np.ndarray] | N
 
 
 def make_authority(directory: Path, shares: int = 3, threshold: int = 2, start: float = T0 - 2 * DAY,
-                   epoch: float = DAY, retention: float = 30 * DAY, horizon: float = 10 * DAY, passphrases=None):
-    """An authority folder under ``directory``; returns (AuthorityPublic, authority folder)."""
-    pub = create_authority(directory, shares, threshold, epoch, retention, horizon, start, passphrases, kdf_level="min")
+                   epoch: float = DAY, retention: float = 30 * DAY, horizon: float = 10 * DAY, passphrases=None,
+                   camera_id: str = "cam-1"):
+    """An authority folder under ``directory`` with one registered camera (see :func:`camera_dir`);
+    returns (AuthorityPublic, authority folder)."""
+    create_authority(directory, shares, threshold, epoch, retention, horizon, start, passphrases, kdf_level="min")
+    pub = add_camera(Path(directory), camera_id, passphrases)
     return pub, Path(directory)
+
+
+def camera_dir(authority_dir: Path, camera_id: str = "cam-1") -> Path:
+    """Where :func:`make_authority` put the key of camera ``camera_id`` (beside the authority folder)."""
+    return Path(authority_dir).parent / f"{Path(authority_dir).name}-{camera_id}"
+
+
+def master_of(authority_dir: Path, passphrases=None) -> bytes:
+    keystore = Keystore(Path(authority_dir) / "keystore")
+    paths = share_paths(authority_dir)[: int(keystore.meta["threshold"])]
+    lookup = None if passphrases is None else (lambda f: passphrases[f.index - 1])
+    return reconstruct_master(paths, keystore, lookup)[0]
+
+
+def add_camera(authority_dir: Path, camera_id: str, passphrases=None):
+    """Make a camera key pinned to the authority and register it; returns the new AuthorityPublic."""
+    pub = AuthorityPublic.load(Path(authority_dir) / "authority.pub")
+    camera = CameraKey.create(camera_dir(authority_dir, camera_id), camera_id, pub.fingerprint)
+    return register_camera(authority_dir, master_of(authority_dir, passphrases), camera.public)
+
+
+def vault_at(path: Path, authority_dir: Path, camera_id: str = "cam-1", **kwargs):
+    """A Vault of camera ``camera_id`` sealing to the authority in ``authority_dir``."""
+    return Vault(path, Path(authority_dir) / "authority.pub", camera=camera_dir(authority_dir, camera_id), **kwargs)
 
 
 def share_paths(authority_dir: Path) -> list[Path]:
@@ -78,3 +111,37 @@ def tree_digest(root: Path) -> dict[str, object]:
         finally:
             con.close()
     return digest
+
+
+def sealed_vault(root: Path, faces: list[np.ndarray], camera_id: str = "cam-1", authority_dir: Path | None = None):
+    """A vault under ``root`` holding one record per face, sealed an hour apart from T0.
+
+    Returns (authority folder, vault folder, record ids); makes the authority unless given one.
+    """
+    root = Path(root)
+    adir = authority_dir or make_authority(root / "auth", camera_id=camera_id)[1]
+    clock = FakeClock(T0)
+    ids = []
+    with vault_at(root / f"v-{camera_id}", adir, camera_id=camera_id, clock=clock) as vault:
+        for i, face in enumerate(faces):
+            clock.advance(3600)
+            ids.append(vault.seal(track_result(face, track_id=i)))
+    return adir, root / f"v-{camera_id}", ids
+
+
+def open_all(vault_dir: Path, authority_dir: Path, out: Path, **kwargs):
+    """Open every record with the first K (unprotected) shares."""
+    from facesel.vault import open_records
+
+    keystore = Keystore(Path(authority_dir) / "keystore")
+    return open_records(vault_dir, share_paths(authority_dir)[: int(keystore.meta["threshold"])], keystore.path,
+                        "test", out, all_records=True, **kwargs)
+
+
+def run_cli(capsys, *argv):
+    """``facesel ARGV`` in this process: (exit code, stdout, stderr)."""
+    from facesel.cli import main
+
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err

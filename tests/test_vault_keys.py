@@ -79,7 +79,7 @@ def test_wrong_share_and_duplicate_share_are_named(tmp_path):
 
 
 def test_passphrase_protected_shares(tmp_path):
-    words = [b"alpha one", b"bravo two", b"charlie three"]
+    words = [b"alpha one orbit", b"bravo two kites", b"charlie three maps"]
     _, adir = make_authority(tmp_path / "auth", shares=3, threshold=2, passphrases=words)
     ks = Keystore(adir / "keystore")
     paths = share_paths(adir)

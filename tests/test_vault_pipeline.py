@@ -58,20 +58,25 @@ def test_full_run_into_vault_then_open_gives_back_exactly_the_chosen_snapshots(t
     env = dict(os.environ, TMPDIR=str(temp), FACESEL_KDF_LEVEL="min", FACESEL_DATA=str(shared_data))
     video = shared_data / VIDEO
     _facesel("authority", "init", "--out", work / "auth", "--shares", 5, "--threshold", 3, "--horizon", "2d",
-             env=env)
+             "--no-passphrase", env=env)
+    shares = share_paths(work / "auth")
+    _facesel("camera", "init", "--out", work / "cam", "--camera-id", "lobby-1", "--authority",
+             work / "auth" / "authority.pub", env=env)
+    _facesel("authority", "register", "--dir", work / "auth", "--camera", work / "cam" / "camera.pub",
+             *[a for i in (0, 1, 2) for a in ("--share", shares[i])], env=env)
     vault, log = work / "vault", work / "run.log"
-    output = _facesel("run", video, "--vault", vault, "--authority", work / "auth" / "authority.pub", *RUN_FLAGS,
-                      env=env, log=log)
+    output = _facesel("run", video, "--vault", vault, "--authority", work / "auth" / "authority.pub",
+                      "--camera", work / "cam", "--camera-id", "lobby-1", *RUN_FLAGS, env=env, log=log)
     assert "sealed" in output
 
     # Open everything with K = 3 of the 5 shares (holders 2, 4, 5).
-    shares = share_paths(work / "auth")
     opened = work / "opened"
     args = ["open", "--vault", vault, "--reason", "pipeline test", "--all", "--out", opened]
     for i in (1, 3, 4):
         args += ["--share", shares[i]]
     _facesel(*args, env=env)
-    assert "records and log agree" in _facesel("audit", "verify", "--vault", vault, env=env)
+    assert "records and log agree" in _facesel("audit", "verify", "--vault", vault, "--authority", work / "auth",
+                                                env=env)
 
     # The same run in the clear (a testing flag) is the reference: identical settings, same video.
     reference = tmp_path / "reference"

@@ -13,6 +13,7 @@ from facesel.vault.errors import RecordError
 from facesel.vault.payload import decode_snapshot, encode_snapshot
 from facesel.vault.record import (
     MAGIC,
+    check_signature,
     make_header,
     new_record_id,
     open_record,
@@ -21,18 +22,24 @@ from facesel.vault.record import (
 )
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from facesel.vault.signing import Signer
+from nacl.signing import SigningKey
 from test_vault_common import T0, orl_faces, track_result
+
+CAMERA = Signer("camera:camera-0", SigningKey(bytes(range(32))))
 
 
 def _seal(result, public):
     rid = new_record_id()
     header = make_header(rid, "auth0001", 20833, "camera-0", T0, result.first_timestamp, result.last_timestamp,
                          result.best.quality, result.track_id)
-    return rid, seal_record(header, encode_snapshot(result, rid), public)
+    return rid, seal_record(header, encode_snapshot(result, rid), public, CAMERA)
 
 
 def _open(data, secret):
+    """What opening does: structure, then the camera's signature, then the AEAD."""
     parsed = parse_record(data)
+    check_signature(parsed, CAMERA.public_key)
     return decode_snapshot(open_record(parsed, secret, _public(secret)), parsed.record_id)
 
 
@@ -113,12 +120,12 @@ def test_every_single_bit_flip_is_detected(small_record, keypair):
             continue  # a flip in the checksum itself has nothing left to recompute
         with pytest.raises(RecordError) as err:
             _open(_fix_checksum(flipped), keypair[1])
-        kinds.add("aead" if "authentication failed" in str(err.value) else "parser")
+        kinds.add("signature" if "signature" in str(err.value) else "parser")
         tamper_caught += 1
     assert plain_caught == len(data) * 8
     assert tamper_caught == (len(data) - 32) * 8
-    # With the checksum repaired, both the structural checks and the AEAD tag do part of the work.
-    assert kinds == {"aead", "parser"}
+    # With the checksum repaired, both the structural checks and the camera's signature do part of the work.
+    assert kinds == {"signature", "parser"}
 
 
 def test_sampled_bit_flips_on_a_full_size_record(shared_data, keypair):
@@ -143,7 +150,7 @@ def test_truncation_and_extension_are_detected(small_record, keypair):
 
 def test_header_is_authenticated_even_with_consistent_edits(small_record, keypair):
     """Rewrite the header (e.g. move the record in time) keeping it canonical, its length field
-    right and the checksum recomputed: the AEAD tag still refuses it."""
+    right and the checksum recomputed: the signature refuses it, and so does the AEAD tag."""
     _, _, data = small_record
     parsed = parse_record(data)
     header = dict(parsed.header, sealed_at=parsed.header["sealed_at"] + 86400 * 365)
@@ -156,14 +163,16 @@ def test_header_is_authenticated_even_with_consistent_edits(small_record, keypai
     forged = data[:14] + new_header + data[14 + old_len:]
     forged = _fix_checksum(forged)
     assert parse_record(forged).header["sealed_at"] == header["sealed_at"]  # structurally fine
-    with pytest.raises(RecordError, match="authentication failed"):
+    with pytest.raises(RecordError, match="signature"):
         _open(forged, keypair[1])
+    with pytest.raises(RecordError, match="authentication failed"):
+        open_record(parse_record(forged), keypair[1])
 
 
 def test_unsupported_version_is_named(small_record, keypair):
     _, _, data = small_record
-    forged = _fix_checksum(data[:8] + (2).to_bytes(2, "big") + data[10:])
-    with pytest.raises(RecordError, match="unsupported record version 2"):
+    forged = _fix_checksum(data[:8] + (1).to_bytes(2, "big") + data[10:])
+    with pytest.raises(RecordError, match="unsupported record version 1"):
         parse_record(forged)
 
 

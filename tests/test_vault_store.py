@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from facesel.vault import Vault, open_records
 from facesel.vault.audit import AuditLog, verify
+from facesel.vault.consistency import custody_problems
 from facesel.vault.errors import (
     EpochUnavailableError,
     VaultLockedError,
@@ -27,11 +28,15 @@ from test_vault_common import (
     DAY,
     T0,
     FakeClock,
+    add_camera,
+    camera_dir,
     make_authority,
+    master_of,
     orl_faces,
     share_paths,
     track_result,
     tree_digest,
+    vault_at,
 )
 
 
@@ -53,7 +58,8 @@ def _open_all(vault_dir, adir, out):
 def test_seal_index_and_open_round_trip(tmp_path, authority, faces):
     pub, adir = authority
     clock = FakeClock()
-    with Vault(tmp_path / "v", adir / "authority.pub", camera_id="gate-3", clock=clock) as vault:
+    add_camera(adir, "gate-3")
+    with vault_at(tmp_path / "v", adir, camera_id="gate-3", clock=clock) as vault:
         ids = []
         for i, face in enumerate(faces[:4]):
             clock.advance(60)
@@ -77,7 +83,7 @@ def test_seal_index_and_open_round_trip(tmp_path, authority, faces):
 
 def test_index_holds_non_biometric_metadata_only(tmp_path, authority, faces):
     _, adir = authority
-    with Vault(tmp_path / "v", adir / "authority.pub", clock=FakeClock()) as vault:
+    with vault_at(tmp_path / "v", adir, clock=FakeClock()) as vault:
         vault.seal(track_result(faces[0], clip=[faces[1]]))
     db = sqlite3.connect(tmp_path / "v" / "index.sqlite")
     try:
@@ -98,7 +104,7 @@ def test_retention_with_fake_clock_purges_records_and_shreds_epochs(tmp_path, au
     pub, adir = authority
     clock = FakeClock(T0)
     vault_dir = tmp_path / "v"
-    with Vault(vault_dir, adir / "authority.pub", clock=clock, purge_interval=3600) as vault:
+    with vault_at(vault_dir, adir, clock=clock, purge_interval=3600) as vault:
         old = [vault.seal(track_result(f, track_id=i)) for i, f in enumerate(faces[:2])]
         clock.advance(5 * DAY)
         fresh = []
@@ -114,7 +120,7 @@ def test_retention_with_fake_clock_purges_records_and_shreds_epochs(tmp_path, au
     assert {e["reason"] for e in purged} == {"retention"}
     # Authority side: the epoch of the old records is past retention, the fresh one's is not.
     old_epoch, fresh_epoch = pub.epoch_for(T0).epoch_id, pub.epoch_for(T0 + 5 * DAY).epoch_id
-    shredded = shred_expired(adir, now=clock())
+    shredded = shred_expired(adir, now=clock(), master=master_of(adir))
     assert old_epoch in shredded and fresh_epoch not in shredded
     ks = Keystore(adir / "keystore")
     assert old_epoch not in ks.epoch_ids() and fresh_epoch in ks.epoch_ids()
@@ -130,14 +136,14 @@ def test_backup_of_an_expired_record_is_unreadable_after_shredding(tmp_path, aut
     """Crypto-shredding: a copy taken before the purge cannot be opened once its epoch is shredded."""
     _, adir = authority
     clock = FakeClock(T0)
-    with Vault(tmp_path / "v", adir / "authority.pub", clock=clock) as vault:
+    with vault_at(tmp_path / "v", adir, clock=clock) as vault:
         rid = vault.seal(track_result(faces[0]))
     backup = (tmp_path / "v" / "records" / f"{rid}.fsr").read_bytes()
     clock.advance(45 * DAY)
-    with Vault(tmp_path / "v", adir / "authority.pub", clock=clock):
+    with vault_at(tmp_path / "v", adir, clock=clock):
         pass  # opening purges
     assert not (tmp_path / "v" / "records" / f"{rid}.fsr").exists()
-    shred_expired(adir, now=clock())
+    shred_expired(adir, now=clock(), master=master_of(adir))
     ks = Keystore(adir / "keystore")
     master, _ = reconstruct_master(share_paths(adir)[:2], ks)
     with pytest.raises(EpochUnavailableError, match="shredded"):
@@ -147,7 +153,7 @@ def test_backup_of_an_expired_record_is_unreadable_after_shredding(tmp_path, aut
 def test_automatic_purge_runs_inside_seal(tmp_path, faces):
     _, adir = make_authority(tmp_path / "auth", start=T0, horizon=32 * DAY)
     clock = FakeClock(T0)
-    with Vault(tmp_path / "v", adir / "authority.pub", clock=clock, purge_interval=600) as vault:
+    with vault_at(tmp_path / "v", adir, clock=clock, purge_interval=600) as vault:
         first = vault.seal(track_result(faces[0]))
         clock.advance(30 * DAY + 1)
         second = vault.seal(track_result(faces[1]))
@@ -157,7 +163,7 @@ def test_automatic_purge_runs_inside_seal(tmp_path, faces):
 def test_no_epoch_covering_now_refuses_and_writes_nothing(tmp_path, authority, faces):
     _, adir = authority
     clock = FakeClock(T0)
-    with Vault(tmp_path / "v", adir / "authority.pub", clock=clock) as vault:
+    with vault_at(tmp_path / "v", adir, clock=clock) as vault:
         vault.seal(track_result(faces[0]))
         before = tree_digest(tmp_path / "v")
         clock.now = T0 + 20 * DAY  # beyond the 10-day horizon
@@ -168,12 +174,12 @@ def test_no_epoch_covering_now_refuses_and_writes_nothing(tmp_path, authority, f
 
 def test_second_writer_is_refused_and_other_authority_rejected(tmp_path, authority, tmp_path_factory):
     _, adir = authority
-    with Vault(tmp_path / "v", adir / "authority.pub", clock=FakeClock()):
+    with vault_at(tmp_path / "v", adir, clock=FakeClock()):
         with pytest.raises(VaultLockedError):
-            Vault(tmp_path / "v", adir / "authority.pub", clock=FakeClock())
+            vault_at(tmp_path / "v", adir, clock=FakeClock())
     _, other = make_authority(tmp_path_factory.mktemp("other") / "auth")
-    with pytest.raises(ValueError, match="belongs to authority"):
-        Vault(tmp_path / "v", other / "authority.pub", clock=FakeClock())
+    with pytest.raises(ValueError, match="not by the pinned authority key"):
+        Vault(tmp_path / "v", other / "authority.pub", camera=camera_dir(adir), clock=FakeClock())
 
 
 @pytest.mark.parametrize("bad", [dict(camera_id=""), dict(camera_id="a\nb"), dict(clip_format="bmp"),
@@ -181,12 +187,13 @@ def test_second_writer_is_refused_and_other_authority_rejected(tmp_path, authori
 def test_constructor_validates_arguments(tmp_path, authority, bad):
     _, adir = authority
     with pytest.raises((ValueError, TypeError)):
-        Vault(tmp_path / "v", adir / "authority.pub", **bad)
+        Vault(tmp_path / "v", adir / "authority.pub", camera=camera_dir(adir), **bad)
+    assert not (tmp_path / "v").exists()
 
 
 def test_seal_rejects_non_track_results_and_non_images(tmp_path, authority, faces):
     _, adir = authority
-    with Vault(tmp_path / "v", adir / "authority.pub", clock=FakeClock()) as vault:
+    with vault_at(tmp_path / "v", adir, clock=FakeClock()) as vault:
         with pytest.raises(TypeError, match="TrackResult"):
             vault.seal(faces[0])
         with pytest.raises(ValueError, match="best.crop"):
@@ -200,13 +207,13 @@ def _enospc(*args, **kwargs):
     raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
 
-@pytest.mark.parametrize("where", ["record-write", "record-fsync", "folder-fsync", "index-insert", "audit-append"])
+@pytest.mark.parametrize("where", ["record-write", "record-fsync", "index-insert", "audit-append"])
 def test_full_disk_is_a_clear_error_and_changes_nothing(tmp_path, authority, faces, monkeypatch, where):
     """Simulated ENOSPC at each write of a seal: VaultWriteError, and the vault is byte-identical."""
     _, adir = authority
     clock = FakeClock()
     vault_dir = tmp_path / "v"
-    with Vault(vault_dir, adir / "authority.pub", clock=clock) as vault:
+    with vault_at(vault_dir, adir, clock=clock) as vault:
         vault.seal(track_result(faces[0]))
         before = tree_digest(vault_dir)
         with monkeypatch.context() as m:
@@ -214,8 +221,6 @@ def test_full_disk_is_a_clear_error_and_changes_nothing(tmp_path, authority, fac
                 m.setattr("facesel.vault.fsutil.os.write", _enospc)
             elif where == "record-fsync":
                 m.setattr("facesel.vault.fsutil.os.fsync", _enospc)
-            elif where == "folder-fsync":  # fails after the rename: the record must be taken back
-                m.setattr("facesel.vault.fsutil.fsync_dir", _enospc)
             elif where == "index-insert":
                 def full(self, row):
                     raise sqlite3.OperationalError("database or disk is full")
@@ -238,6 +243,21 @@ def test_full_disk_is_a_clear_error_and_changes_nothing(tmp_path, authority, fac
     assert verify(vault_dir / "audit.log").ok
 
 
+def test_failure_after_the_seal_is_logged_is_completed_at_the_next_start(tmp_path, authority, faces, monkeypatch):
+    """The rename of a logged record fails: the error says so, and the next start finishes it."""
+    _, adir = authority
+    vault_dir = tmp_path / "v"
+    with vault_at(vault_dir, adir, clock=FakeClock()) as vault:
+        with monkeypatch.context() as m:
+            m.setattr("facesel.vault.store.os.replace", _enospc)
+            with pytest.raises(VaultWriteError, match="logged but not yet renamed"):
+                vault.seal(track_result(faces[1]))
+    with vault_at(vault_dir, adir, clock=FakeClock()) as vault:
+        assert vault.recovery["completed"] == 1 and len(vault.rows()) == 1
+    assert not list((vault_dir / "records").glob(".*"))
+    assert verify(vault_dir / "audit.log").ok
+
+
 @pytest.fixture
 def tiny_tmpfs(tmp_path):
     """A real 256 KiB tmpfs (needs root and mount permission; skipped otherwise)."""
@@ -255,7 +275,7 @@ def tiny_tmpfs(tmp_path):
 def test_really_full_disk_on_a_tiny_tmpfs(tmp_path, authority, faces, tiny_tmpfs):
     _, adir = authority
     vault_dir = tiny_tmpfs / "v"
-    with Vault(vault_dir, adir / "authority.pub", clock=FakeClock()) as vault:
+    with vault_at(vault_dir, adir, clock=FakeClock()) as vault:
         first = vault.seal(track_result(faces[0]))
         # Fill the file system up to the last few KiB with a filler file.
         fd = os.open(tiny_tmpfs / "filler", os.O_WRONLY | os.O_CREAT, 0o600)
@@ -282,13 +302,13 @@ def test_recover_indexes_orphan_file_drops_dead_row_and_removes_temporaries(tmp_
     _, adir = authority
     clock = FakeClock()
     vault_dir = tmp_path / "v"
-    with Vault(vault_dir, adir / "authority.pub", clock=clock) as vault:
+    with vault_at(vault_dir, adir, clock=clock) as vault:
         a = vault.seal(track_result(faces[0]))
         b = vault.seal(track_result(faces[1]))
         vault.index.delete(a)  # as if killed between rename and index insert
         (vault_dir / "records" / f"{b}.fsr").unlink()  # a file removed behind the vault's back
         (vault_dir / "records" / ".deadbeef.fsr.1234.tmp").write_bytes(b"half a record")
-    with Vault(vault_dir, adir / "authority.pub", clock=clock) as vault:
+    with vault_at(vault_dir, adir, clock=clock) as vault:
         assert [r.record_id for r in vault.rows()] == [a]
     assert not list((vault_dir / "records").glob(".*"))
     events = [(e["event"], e.get("record_id")) for e in AuditLog(vault_dir / "audit.log").entries()]
@@ -301,18 +321,33 @@ def test_extended_authority_pub_is_adopted_and_logged(tmp_path, faces):
     from facesel.vault.authority import extend_authority
     pub, adir = make_authority(tmp_path / "auth", start=T0, horizon=2 * DAY)
     clock = FakeClock(T0 + 5 * DAY)
-    with Vault(tmp_path / "v", adir / "authority.pub", clock=clock) as vault:
+    with vault_at(tmp_path / "v", adir, clock=clock) as vault:
         with pytest.raises(EpochUnavailableError):
             vault.seal(track_result(faces[0]))
     master, _ = reconstruct_master(share_paths(adir)[:2], Keystore(adir / "keystore"))
     extend_authority(adir, master, T0 + 10 * DAY)
-    with Vault(tmp_path / "v", adir / "authority.pub", clock=clock) as vault:
+    with vault_at(tmp_path / "v", adir, clock=clock) as vault:
         vault.seal(track_result(faces[0]))
         clock.advance(60)
         assert vault.maybe_purge() == 0  # interval not yet passed: no purge run
     events = [e["event"] for e in AuditLog(tmp_path / "v" / "audit.log").entries()]
-    assert events == ["vault-created", "authority-extended", "seal"]
+    assert events == ["vault-created", "authority-updated", "seal"]
     # An old authority.pub handed in later does not shrink what the vault knows.
     (tmp_path / "old.pub").write_text(json.dumps(pub.to_dict()))
-    with Vault(tmp_path / "v", tmp_path / "old.pub", clock=clock) as vault:
+    with Vault(tmp_path / "v", tmp_path / "old.pub", camera=camera_dir(adir), clock=clock) as vault:
         assert len(vault.authority.epochs) > len(pub.epochs)
+
+
+def test_a_purge_logged_before_a_crash_is_finished_at_the_next_start(tmp_path, authority, faces):
+    """Purges are logged first (so a reader never meets a missing file without its reason)."""
+    _, adir = authority
+    clock = FakeClock()
+    vault_dir = tmp_path / "v"
+    with vault_at(vault_dir, adir, clock=clock) as vault:
+        keep, doomed = vault.seal(track_result(faces[0])), vault.seal(track_result(faces[1]))
+        vault.audit.append("purge", record_id=doomed, reason="retention")  # then the process dies
+    assert (vault_dir / "records" / f"{doomed}.fsr").exists()
+    with vault_at(vault_dir, adir, clock=clock) as vault:
+        assert vault.recovery["purges_finished"] == 1 and [r.record_id for r in vault.rows()] == [keep]
+    assert not (vault_dir / "records" / f"{doomed}.fsr").exists() and not (vault_dir / "quarantine").exists()
+    assert custody_problems(vault_dir) == []

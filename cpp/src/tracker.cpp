@@ -6,7 +6,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "facesel/linear_assignment.hpp"
+#include "facesel/sparse_assignment.hpp"
 
 namespace facesel {
 
@@ -50,6 +50,16 @@ const char* track_metric_name(TrackMetric metric) {
   return metric == TrackMetric::IoU ? "iou" : "euclidean";
 }
 
+Association parse_association(const std::string& name) {
+  if (name == "components") return Association::Components;
+  if (name == "dense") return Association::Dense;
+  throw std::invalid_argument("association must be 'components' or 'dense', got '" + name + "'");
+}
+
+const char* association_name(Association association) {
+  return association == Association::Dense ? "dense" : "components";
+}
+
 void TrackerConfig::validate() const {
   std::ostringstream s;
   if (!(std::isfinite(max_distance) && max_distance > 0.0)) {
@@ -58,8 +68,10 @@ void TrackerConfig::validate() const {
     s << "min_iou must be in (0, 1], got " << min_iou;
   } else if (min_hits < 1) {
     s << "min_hits must be >= 1, got " << min_hits;
-  } else if (max_age < 0) {
-    s << "max_age must be >= 0, got " << max_age;
+  } else if (max_age < 0 || max_age > kMaxMaxAge) {
+    s << "max_age must be in [0, " << kMaxMaxAge << "], got " << max_age;
+  } else if (max_tracks < 1 || max_tracks > kMaxMaxTracks) {
+    s << "max_tracks must be in [1, " << kMaxMaxTracks << "], got " << max_tracks;
   } else {
     return;
   }
@@ -114,34 +126,9 @@ TrackerUpdate Tracker::update(const float* boxes, std::int64_t n) {
   // One-to-one assignment by the Hungarian method (Jonker-Volgenant shortest augmenting paths)
   // rather than greedy-by-cost: when two faces pass close to each other, the greedy choice of the
   // single cheapest pair can force the other face onto a wrong or no track, which is exactly an id
-  // swap; the optimal assignment minimises the total cost instead. With at most a few tens of
-  // faces per frame the O(n^3) cost is microseconds.
+  // swap; the optimal assignment minimises the total cost instead.
   const std::int64_t t_count = static_cast<std::int64_t>(tracks_.size());
-  std::vector<std::int64_t> det_of_track(t_count, -1);
-  if (t_count > 0 && n > 0) {
-    std::vector<double> cost_matrix(static_cast<std::size_t>(t_count * n));
-    std::vector<char> feasible(cost_matrix.size());
-    double max_feasible = 0.0;
-    for (std::int64_t t = 0; t < t_count; ++t) {
-      for (std::int64_t d = 0; d < n; ++d) {
-        const double c = cost(tracks_[t], boxes + 4 * d);
-        const std::size_t k = static_cast<std::size_t>(t * n + d);
-        feasible[k] = std::isfinite(c);
-        cost_matrix[k] = c;
-        if (feasible[k]) max_feasible = std::max(max_feasible, c);
-      }
-    }
-    // Pairs that fail the gate get a cost above any sum of feasible costs, so that the solver
-    // first maximises the number of feasible pairs and only then minimises their total cost.
-    const double infeasible = (static_cast<double>(std::min(t_count, n)) + 1.0) * (max_feasible + 1.0);
-    for (std::size_t k = 0; k < cost_matrix.size(); ++k) {
-      if (!feasible[k]) cost_matrix[k] = infeasible;
-    }
-    const std::vector<std::int64_t> assigned = linear_assignment(cost_matrix.data(), t_count, n);
-    for (std::int64_t t = 0; t < t_count; ++t) {
-      if (assigned[t] >= 0 && feasible[static_cast<std::size_t>(t * n + assigned[t])]) det_of_track[t] = assigned[t];
-    }
-  }
+  const std::vector<std::int64_t> det_of_track = associate(boxes, n);
 
   TrackerUpdate result;
   result.track_ids.assign(static_cast<std::size_t>(n), -1);
@@ -191,8 +178,95 @@ TrackerUpdate Tracker::update(const float* boxes, std::int64_t n) {
     result.confirmed[d] = tr.confirmed ? 1 : 0;
     kept.push_back(tr);
   }
+  evict_beyond_bound(kept, result);
   tracks_.swap(kept);
   return result;
+}
+
+std::vector<std::int64_t> Tracker::associate(const float* boxes, std::int64_t n) const {
+  const std::int64_t t_count = static_cast<std::int64_t>(tracks_.size());
+  std::vector<AssignmentEdge> edges;
+  if (t_count == 0 || n == 0) return std::vector<std::int64_t>(static_cast<std::size_t>(t_count), -1);
+  if (config_.association == Association::Dense) {
+    for (std::int64_t t = 0; t < t_count; ++t) {
+      for (std::int64_t d = 0; d < n; ++d) {
+        const double c = cost(tracks_[t], boxes + 4 * d);
+        if (std::isfinite(c)) edges.push_back({t, d, c});
+      }
+    }
+    return dense_gated_assignment(t_count, n, edges);
+  }
+
+  // Candidates through the detections sorted by centre x: a pair can only pass the gate when
+  // |dx| is within a radius that depends on the track and on the largest detection of the frame
+  // (Euclidean: max_distance * sqrt(size_track * size_det) bounds the centre distance; IoU: the
+  // boxes must overlap, so |dx| < (w_track + w_det) / 2). Each candidate then gets the exact gate,
+  // so the feasible pairs are the dense solver's, found in O(T log N + candidates).
+  std::vector<std::int64_t> by_x(static_cast<std::size_t>(n));
+  std::vector<double> det_cx(static_cast<std::size_t>(n));
+  double max_w = 0.0, max_size = 0.0;
+  for (std::int64_t d = 0; d < n; ++d) {
+    const float* b = boxes + 4 * d;
+    const double w = static_cast<double>(b[2]) - b[0], h = static_cast<double>(b[3]) - b[1];
+    det_cx[d] = 0.5 * (static_cast<double>(b[0]) + b[2]);
+    max_w = std::max(max_w, w);
+    max_size = std::max(max_size, std::sqrt(w * h));
+    by_x[d] = d;
+  }
+  std::sort(by_x.begin(), by_x.end(), [&](std::int64_t a, std::int64_t b) { return det_cx[a] < det_cx[b]; });
+  std::vector<double> sorted_cx(static_cast<std::size_t>(n));
+  for (std::int64_t k = 0; k < n; ++k) sorted_cx[k] = det_cx[by_x[k]];
+
+  for (std::int64_t t = 0; t < t_count; ++t) {
+    const Track& tr = tracks_[t];
+    double p[4];
+    predicted_box(tr, p);
+    const double cx = 0.5 * (p[0] + p[2]);
+    double radius = config_.metric == TrackMetric::IoU
+                        ? 0.5 * (tr.w + max_w)
+                        : config_.max_distance * std::sqrt(std::sqrt(tr.w * tr.h) * max_size);
+    // A margin far above rounding error, so that a pair on the gate's edge is never cut here.
+    radius = radius * (1.0 + 1e-9) + 1e-9 * (1.0 + std::abs(cx));
+    const auto lo = std::lower_bound(sorted_cx.begin(), sorted_cx.end(), cx - radius);
+    const auto hi = std::upper_bound(lo, sorted_cx.end(), cx + radius);
+    for (auto it = lo; it != hi; ++it) {
+      const std::int64_t d = by_x[it - sorted_cx.begin()];
+      const double c = cost(tr, boxes + 4 * d);
+      if (std::isfinite(c)) edges.push_back({t, d, c});
+    }
+  }
+  return sparse_assignment(t_count, n, edges);
+}
+
+void Tracker::evict_beyond_bound(std::vector<Track>& tracks, TrackerUpdate& result) const {
+  const std::size_t bound = static_cast<std::size_t>(config_.max_tracks);
+  if (tracks.size() <= bound) return;
+  // The order of TrackerConfig::max_tracks: unseen longest, tentative, fewer hits, newest id.
+  std::vector<std::size_t> order(tracks.size());
+  for (std::size_t k = 0; k < order.size(); ++k) order[k] = k;
+  const auto ends_first = [&](std::size_t a, std::size_t b) {
+    const Track& x = tracks[a];
+    const Track& y = tracks[b];
+    if (x.unseen != y.unseen) return x.unseen > y.unseen;
+    if (x.confirmed != y.confirmed) return !x.confirmed;
+    if (x.hits != y.hits) return x.hits < y.hits;
+    return x.id > y.id;
+  };
+  const std::size_t excess = tracks.size() - bound;
+  std::nth_element(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(excess - 1), order.end(), ends_first);
+  std::vector<char> ends(tracks.size(), 0);
+  for (std::size_t k = 0; k < excess; ++k) ends[order[k]] = 1;
+  std::vector<Track> kept;
+  kept.reserve(bound);
+  for (std::size_t k = 0; k < tracks.size(); ++k) {
+    if (!ends[k]) {
+      kept.push_back(tracks[k]);
+      continue;
+    }
+    (tracks[k].confirmed ? result.closed : result.dropped).push_back(tracks[k].id);
+    result.evicted.push_back(tracks[k].id);
+  }
+  tracks.swap(kept);
 }
 
 TrackerUpdate Tracker::flush() {

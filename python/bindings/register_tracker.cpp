@@ -1,15 +1,18 @@
-// facesel._core.Tracker and the private _linear_assignment (exposed so that tests can hold the
-// solver to scipy.optimize.linear_sum_assignment).
+// facesel._core.Tracker and the private solvers _linear_assignment, _sparse_assignment and
+// _dense_gated_assignment (exposed so that tests can hold them to scipy and to each other).
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <string>
 #include <tuple>
+#include <vector>
 
 #include "facesel/linear_assignment.hpp"
+#include "facesel/sparse_assignment.hpp"
 #include "facesel/tracker.hpp"
 #include "register.hpp"
 #include "validate.hpp"
@@ -28,32 +31,39 @@ struct PyTracker {
 };
 
 using UpdateTuple = std::tuple<py::array_t<std::int64_t>, py::array_t<bool>, py::array_t<std::int64_t>,
-                               py::array_t<std::int64_t>>;
+                               py::array_t<std::int64_t>, py::array_t<std::int64_t>>;
 
 UpdateTuple to_python(const TrackerUpdate& u) {
   py::array_t<bool> confirmed(static_cast<py::ssize_t>(u.confirmed.size()));
   bool* c = confirmed.mutable_data();
   for (std::size_t i = 0; i < u.confirmed.size(); ++i) c[i] = u.confirmed[i] != 0;
-  return UpdateTuple(to_numpy(u.track_ids), confirmed, to_numpy(u.closed), to_numpy(u.dropped));
+  return UpdateTuple(to_numpy(u.track_ids), confirmed, to_numpy(u.closed), to_numpy(u.dropped), to_numpy(u.evicted));
+}
+
+// A str setting, as UTF-8; TypeError or ValueError naming it (and the accepted values) otherwise.
+std::string as_setting_str(const py::object& value, const char* name, const char* accepted) {
+  if (!py::isinstance<py::str>(value)) {
+    throw py::type_error(std::string(name) + " must be a str (" + accepted + "), got " + repr_str(value));
+  }
+  try {
+    return value.cast<std::string>();
+  } catch (const std::exception&) {  // cast_error or a Python error: a lone surrogate UTF-8 cannot encode
+    throw py::value_error(std::string(name) + " must be " + accepted + ", got " + repr_str(value));
+  }
 }
 
 std::unique_ptr<PyTracker> make_tracker(const py::object& metric, const py::object& max_distance,
                                         const py::object& min_iou, const py::object& min_hits,
-                                        const py::object& max_age, const py::object& predict_motion) {
-  if (!py::isinstance<py::str>(metric)) {
-    throw py::type_error("metric must be a str ('euclidean' or 'iou'), got " + repr_str(metric));
-  }
+                                        const py::object& max_age, const py::object& predict_motion,
+                                        const py::object& max_tracks, const py::object& association) {
+  const std::string metric_name = as_setting_str(metric, "metric", "'euclidean' or 'iou'");
   if (!PyBool_Check(predict_motion.ptr())) {
     throw py::type_error("predict_motion must be a bool, got " + repr_str(predict_motion));
   }
-  std::string metric_name;
-  try {
-    metric_name = metric.cast<std::string>();
-  } catch (const std::exception&) {  // cast_error or a Python error: a lone surrogate UTF-8 cannot encode
-    throw py::value_error("metric must be 'euclidean' or 'iou', got " + py::repr(metric).cast<std::string>());
-  }
   TrackerConfig c;
   c.metric = parse_track_metric(metric_name);
+  c.association = parse_association(as_setting_str(association, "association", "'components' or 'dense'"));
+  c.max_tracks = as_int64(max_tracks, "max_tracks");
   c.max_distance = as_finite_double(max_distance, "max_distance");
   c.min_iou = as_finite_double(min_iou, "min_iou");
   c.min_hits = as_int64(min_hits, "min_hits");
@@ -76,6 +86,32 @@ UpdateTuple update_py(PyTracker& self, const py::object& boxes_obj) {
   return to_python(u);
 }
 
+// Test entry of the gated solvers: cost (R, C) float64, +inf where a pair is infeasible.
+template <typename Solver>
+py::array_t<std::int64_t> gated_assignment_py(const py::object& cost_obj, Solver solver) {
+  auto cost = as_array<double>(cost_obj, "cost", 2, "float64");
+  std::vector<AssignmentEdge> edges;
+  const double* p = cost.data();
+  const py::ssize_t rows = cost.shape(0), cols = cost.shape(1);
+  for (py::ssize_t i = 0; i < rows; ++i) {
+    for (py::ssize_t j = 0; j < cols; ++j) {
+      const double c = p[i * cols + j];
+      if (c == std::numeric_limits<double>::infinity()) continue;
+      if (!(c >= 0.0 && c <= 1e100)) {
+        throw py::value_error("cost must be in [0, 1e100] or +inf (infeasible), found " + std::to_string(c) +
+                              " at (" + std::to_string(i) + ", " + std::to_string(j) + ")");
+      }
+      edges.push_back({i, j, c});
+    }
+  }
+  std::vector<std::int64_t> cols_of_rows;
+  {
+    py::gil_scoped_release release;
+    cols_of_rows = solver(rows, cols, edges);
+  }
+  return to_numpy(cols_of_rows);
+}
+
 py::array_t<std::int64_t> linear_assignment_py(const py::object& cost_obj) {
   auto cost = as_array<double>(cost_obj, "cost", 2, "float64");
   require_finite(cost, "cost");
@@ -92,9 +128,10 @@ py::array_t<std::int64_t> linear_assignment_py(const py::object& cost_obj) {
 void register_tracker(py::module_& m) {
   py::class_<PyTracker>(m, "Tracker", "Private: use facesel.Tracker.")
       .def(py::init(&make_tracker), py::arg("metric"), py::arg("max_distance"), py::arg("min_iou"),
-           py::arg("min_hits"), py::arg("max_age"), py::arg("predict_motion"))
+           py::arg("min_hits"), py::arg("max_age"), py::arg("predict_motion"), py::arg("max_tracks"),
+           py::arg("association"))
       .def("update", &update_py, py::arg("boxes"),
-           "boxes (N, 4) float32 xyxy -> (track_ids (N,) int64, confirmed (N,) bool, closed, dropped)")
+           "boxes (N, 4) float32 xyxy -> (track_ids (N,) int64, confirmed (N,) bool, closed, dropped, evicted)")
       .def("flush",
            [](PyTracker& self) {
              TrackerUpdate u;
@@ -116,6 +153,14 @@ void register_tracker(py::module_& m) {
       });
   m.def("_linear_assignment", &linear_assignment_py, py::arg("cost"),
         "cost (R, C) float64 -> (R,) int64 column per row (-1: unassigned); minimum total cost.");
+  m.def(
+      "_sparse_assignment", [](const py::object& cost) { return gated_assignment_py(cost, sparse_assignment); },
+      py::arg("cost"),
+      "cost (R, C) float64, +inf = infeasible -> (R,) int64; most pairs, then least cost; per component.");
+  m.def(
+      "_dense_gated_assignment",
+      [](const py::object& cost) { return gated_assignment_py(cost, dense_gated_assignment); }, py::arg("cost"),
+      "The same objective solved on the dense matrix (the reference for _sparse_assignment).");
 }
 
 }  // namespace bindings

@@ -7,7 +7,7 @@ Public names are re-exported here; the compiled modules (``facesel._core``, ``fa
 are private.
 """
 
-from facesel._backend import HAS_CUDA, cmake_dir, cuda_compiled
+from facesel._backend import CudaFallbackWarning, cmake_dir, cuda_compiled
 from facesel._version import __version__
 from facesel.core import (
     BestCropStore,
@@ -24,6 +24,7 @@ __all__ = [
     "HAS_CUDA",
     "BestCropStore",
     "ClosedTrack",
+    "CudaFallbackWarning",
     "Observation",
     "Selector",
     "Tracker",
@@ -34,3 +35,12 @@ __all__ = [
     "cuda_compiled",
     "gaussian_log_rp",
 ]
+
+
+def __getattr__(name: str):
+    # HAS_CUDA probes the GPU at the first read, not at import (see facesel._backend).
+    if name == "HAS_CUDA":
+        from facesel import _backend
+
+        return _backend.cuda_usable(0)
+    raise AttributeError(f"module 'facesel' has no attribute {name!r}")

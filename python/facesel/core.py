@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import numbers
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from facesel import _backend, _core
+from facesel import _backend, _core, _device_arrays
 
 
 def gaussian_log_rp(
-    x: np.ndarray, mu: np.ndarray, log_sigma: np.ndarray, *, device: str = "auto", threads: int = 1
+    x: np.ndarray,
+    mu: np.ndarray,
+    log_sigma: np.ndarray,
+    *,
+    device: str = "auto",
+    threads: int = 1,
+    stream: int | None = None,
 ) -> np.ndarray:
     """Gaussian log reconstruction probability of a VAE, averaged over L latent samples.
 
@@ -22,28 +29,84 @@ def gaussian_log_rp(
         The inputs, flattened (e.g. D = 64*64 grey pixels scaled to [0, 1]).
     mu, log_sigma : (N, L, D) float32
         Decoder means and log standard deviations for L latent samples per input.
-    device : {"auto", "cpu", "cuda"}
-        "auto" uses the CUDA kernel when a device is usable, else the CPU core.
+    device : {"auto", "cpu", "cuda", "cuda:N"}
+        "cpu" never touches the GPU. "cuda" / "cuda:N" runs the CUDA kernel on device 0 / N and
+        raises RuntimeError when that device is not usable or fails. "auto" uses CUDA device 0
+        when it passed the probe, else the CPU; if CUDA fails (at the probe or during a call), it
+        warns once (:class:`facesel.CudaFallbackWarning`) and computes on the CPU from then on.
     threads : int in [1, 256]
         CPU threads (rows are split between them; the result does not depend on it). Default 1:
-        on a busy machine more threads can be slower. Ignored on the CUDA path.
+        on a busy machine more threads can be slower. Not used on the GPU.
+    stream : int, optional
+        A ``cudaStream_t`` as an integer (e.g. ``torch.cuda.current_stream().cuda_stream``) to
+        order the GPU work after the caller's; default: facesel's own stream. GPU only.
+
+    x, mu and log_sigma may also be CUDA device arrays (anything with ``__cuda_array_interface__``:
+    CuPy arrays, PyTorch CUDA tensors), all three float32, C-contiguous, on the chosen GPU: they
+    are then reduced where they are, with no copy of the inputs, and inf/NaN is detected on the
+    device. There is no CPU fallback for device arrays: "auto" behaves as "cuda".
 
     Returns
     -------
     (N,) float64
+        Never NaN; -inf where every sample's likelihood is below the double range.
 
     Raises
     ------
     ValueError, TypeError
         For a wrong shape, dtype, rank or a non-finite value, naming the argument.
+    RuntimeError
+        For ``device="cuda"`` when CUDA is not usable or fails.
     """
-    if not isinstance(device, str) or device not in ("auto", "cpu", "cuda"):
-        raise ValueError(f"device must be 'auto', 'cpu' or 'cuda', got {device!r}")
-    if device == "cuda" and not _backend.HAS_CUDA:
-        raise RuntimeError("device='cuda' was asked for but no usable CUDA device (facesel.HAS_CUDA is False)")
-    if device != "cpu" and _backend.HAS_CUDA:
-        return _backend._cuda.gaussian_log_rp(x, mu, log_sigma)
+    kind, index = _backend.parse_device(device)
+    # Checked here too, so that a bad value fails the same way on the GPU path (which ignores it).
+    if isinstance(threads, bool) or not isinstance(threads, numbers.Integral):
+        raise TypeError(f"threads must be an int, got {threads!r} of type {type(threads).__name__}")
+    if not 1 <= threads <= 256:
+        raise ValueError(f"threads must be in [1, 256], got {threads}")
+    if stream is not None and kind == "cpu":
+        raise ValueError(f"stream is for the GPU only, got stream={stream!r} with device='cpu'")
+    if any(_device_arrays.is_device_array(a) for a in (x, mu, log_sigma)):
+        return _log_rp_of_device_arrays(x, mu, log_sigma, kind, index, stream)
+    if kind == "cuda":
+        _backend.require_cuda(index)
+        return _backend._cuda.gaussian_log_rp(x, mu, log_sigma, index, stream)
+    if kind == "auto":
+        if _backend.cuda_usable(index):
+            try:
+                return _backend._cuda.gaussian_log_rp(x, mu, log_sigma, index, stream)
+            except _backend._cuda.CudaError as err:
+                _backend.mark_failed(index, str(err))
+        _backend.warn_fallback_once(index)
     return _core.gaussian_log_rp(x, mu, log_sigma, threads)
+
+
+def _log_rp_of_device_arrays(x, mu, log_sigma, kind: str, index: int, stream) -> np.ndarray:
+    names = ("x", "mu", "log_sigma")
+    host = [n for n, a in zip(names, (x, mu, log_sigma)) if not _device_arrays.is_device_array(a)]
+    if host:
+        raise TypeError(
+            f"x, mu and log_sigma must all be CUDA device arrays or all host arrays; {', '.join(host)} not on the GPU"
+        )
+    if kind == "cpu":
+        raise ValueError(
+            "x, mu and log_sigma are CUDA device arrays: device='cpu' cannot read them (use 'cuda' or 'auto')"
+        )
+    dx = _device_arrays.read_device_array(x, "x", 2)
+    dmu = _device_arrays.read_device_array(mu, "mu", 3)
+    dls = _device_arrays.read_device_array(log_sigma, "log_sigma", 3)
+    n, d = dx.shape
+    if dmu.shape[0] != n or dmu.shape[2] != d:
+        raise ValueError(f"mu must have shape (N, L, D) = ({n}, L, {d}) to match x {dx.shape}, got {dmu.shape}")
+    if dls.shape != dmu.shape:
+        raise ValueError(f"log_sigma must have the shape of mu {dmu.shape}, got {dls.shape}")
+    if dmu.shape[1] < 1 or d < 1:
+        raise ValueError(f"mu must hold L >= 1 samples of D >= 1 pixels, got shape {dmu.shape}")
+    _backend.require_cuda(index)
+    if n == 0:
+        return np.zeros(0, np.float64)
+    pointers = (dx.pointer, dmu.pointer, dls.pointer)
+    return _backend._cuda.gaussian_log_rp_device(*pointers, n, dmu.shape[1], d, index, stream)
 
 
 @dataclass(frozen=True)
@@ -61,19 +124,25 @@ class TrackerUpdate:
         Ids of confirmed tracks that closed on this call (unseen for more than ``max_age`` updates).
     dropped : (K,) int64
         Ids of tentative (never confirmed) tracks that died on this call.
+    evicted : (E,) int64
+        The ids in ``closed`` or ``dropped`` that ended early because the tracker holds at most
+        ``max_tracks`` open tracks (see :class:`Tracker`); empty in normal operation.
     """
 
     track_ids: np.ndarray
     confirmed: np.ndarray
     closed: np.ndarray
     dropped: np.ndarray
+    evicted: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
 
 class Tracker:
     """Associates face boxes frame to frame and runs the track life cycle.
 
     Association is one-to-one and optimal (Hungarian method, Jonker-Volgenant shortest augmenting
-    paths, on the gated cost matrix), so that two faces passing close to each other do not swap ids.
+    paths, on the gated costs), so that two faces passing close to each other do not swap ids. Only
+    the pairs inside the gate are considered and each connected group of them is solved on its own
+    (the same optimum as solving the whole matrix), so a crowd costs about as much as its groups.
 
     Parameters
     ----------
@@ -85,12 +154,21 @@ class Tracker:
     min_iou : float in (0, 1]
     min_hits : int >= 1
         Detections after which a track is confirmed.
-    max_age : int >= 0
+    max_age : int in [0, 10000]
         A track ends when it has been unseen for more than this many updates: reported in
         ``closed`` if it was confirmed, in ``dropped`` if it was still tentative.
     predict_motion : bool
         Move each track's box by its smoothed velocity before association (keeps crossing faces
         apart). False uses the last seen box, as in the paper.
+    max_tracks : int in [1, 2**20]
+        At most this many open tracks, which bounds the cost of one update. When an update would
+        leave more, tracks end early (in ``closed`` or ``dropped`` as usual, and listed in
+        ``evicted``) in this order: unseen for longest first, then tentative before confirmed,
+        then fewer detections, then the newest. With churn, stale tracks go first; when one frame
+        alone has more detections than the bound, that frame's new tentative tracks go first.
+    association : {"components", "dense"}
+        "components" (default) solves each connected group of feasible pairs on its own;
+        "dense" solves the whole (tracks x detections) matrix, the former solver, kept to compare.
 
     Raises
     ------
@@ -113,14 +191,20 @@ class Tracker:
         max_age: int = 10,
         *,
         predict_motion: bool = True,
+        max_tracks: int = 4096,
+        association: str = "components",
     ) -> None:
-        self._impl = _core.Tracker(metric, max_distance, min_iou, min_hits, max_age, predict_motion)
+        self._impl = _core.Tracker(
+            metric, max_distance, min_iou, min_hits, max_age, predict_motion, max_tracks, association
+        )
         self.metric = metric
         self.max_distance = float(max_distance)
         self.min_iou = float(min_iou)
         self.min_hits = int(min_hits)
         self.max_age = int(max_age)
         self.predict_motion = predict_motion
+        self.max_tracks = int(max_tracks)
+        self.association = association
 
     def update(self, boxes: np.ndarray) -> TrackerUpdate:
         """Advance by one frame.
@@ -152,7 +236,8 @@ class Tracker:
     def __repr__(self) -> str:
         return (
             f"Tracker(metric={self.metric!r}, max_distance={self.max_distance}, min_iou={self.min_iou}, "
-            f"min_hits={self.min_hits}, max_age={self.max_age}, predict_motion={self.predict_motion})"
+            f"min_hits={self.min_hits}, max_age={self.max_age}, predict_motion={self.predict_motion}, "
+            f"max_tracks={self.max_tracks}, association={self.association!r})"
         )
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import time
 
-PIPELINE_STAGES = ("detection", "alignment", "scoring", "tracking", "selection", "sealing", "output")
+PIPELINE_STAGES = ("detection", "tracking", "alignment", "screening", "scoring", "selection", "sinks")
 """Stages of :class:`facesel.selector.Selector`, in the order a frame passes them.
 
-detection: the detector (including its own resizing); alignment: ``align_face`` for every face;
-scoring: the quality scorer on the frame's batch of crops; tracking: the tracker update;
-selection: the best-crop store and the per-track bookkeeping, building results; sealing: the
-vault; output: the caller's ``on_result`` callback (e.g. writing files or plots).
+detection: the detector on the whole frame or on the regions around tracks (including its own
+resizing); tracking: the tracker update; alignment: ``align_face`` for the crops worth a look;
+screening: the scorer's cheap screen; scoring: the full quality score; selection: the best-crop
+store and the per-track bookkeeping, building results; sinks: the post-close stages and the
+sinks (vault, files, callbacks).
 """
 
 

@@ -1,11 +1,14 @@
 // Tracker life cycle, crossing faces, and the assignment solver against brute force.
 #include <algorithm>
+#include <cmath>
+#include <utility>
 #include <numeric>
 #include <random>
 #include <vector>
 
 #include "check.hpp"
 #include "facesel/linear_assignment.hpp"
+#include "facesel/sparse_assignment.hpp"
 #include "facesel/tracker.hpp"
 
 namespace {
@@ -46,6 +49,47 @@ void test_assignment_matches_brute_force() {
       CHECK(std::abs(got_total - best) < 1e-9, rows << "x" << cols << ": total " << got_total << " vs optimum " << best);
     }
   }
+}
+
+// (pairs, total cost) of an assignment over the given edges.
+std::pair<int, double> objective(const std::vector<facesel::AssignmentEdge>& edges, const std::vector<std::int64_t>& got) {
+  int pairs = 0;
+  double total = 0.0;
+  for (const auto& e : edges) {
+    if (got[e.row] == e.col) {
+      ++pairs;
+      total += e.cost;
+    }
+  }
+  return {pairs, total};
+}
+
+void test_sparse_assignment_matches_dense() {
+  std::mt19937 gen(11);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  for (int trial = 0; trial < 200; ++trial) {
+    const int rows = 1 + trial % 23, cols = 1 + (trial * 7) % 19;
+    const double density = 0.05 + 0.3 * u(gen);
+    std::vector<facesel::AssignmentEdge> edges;
+    for (int r = 0; r < rows; ++r) {
+      for (int c = 0; c < cols; ++c) {
+        // Every fourth trial draws tied costs, the case that made the dense solver slow.
+        if (u(gen) < density) edges.push_back({r, c, trial % 4 == 0 ? 1.0 : 3.0 * u(gen)});
+      }
+    }
+    const auto sparse = facesel::sparse_assignment(rows, cols, edges);
+    const auto dense = facesel::dense_gated_assignment(rows, cols, edges);
+    const auto a = objective(edges, sparse), b = objective(edges, dense);
+    int assigned = 0;
+    for (auto col : sparse) assigned += col >= 0;
+    CHECK(assigned == a.first, "trial " << trial << ": an assigned pair is not an edge");
+    CHECK(a.first == b.first && std::abs(a.second - b.second) < 1e-9,
+          "trial " << trial << ": sparse " << a.first << "/" << a.second << " vs dense " << b.first << "/" << b.second);
+  }
+  const std::vector<facesel::AssignmentEdge> twice = {{0, 0, 1.0}, {0, 0, 2.0}};
+  CHECK_THROWS(facesel::sparse_assignment(1, 1, twice), std::invalid_argument);
+  const std::vector<facesel::AssignmentEdge> outside = {{0, 3, 1.0}};
+  CHECK_THROWS(facesel::sparse_assignment(1, 1, outside), std::invalid_argument);
 }
 
 void test_crossing_keeps_ids() {
@@ -90,11 +134,42 @@ void test_life_cycle() {
   CHECK_THROWS(facesel::parse_track_metric("cosine"), std::invalid_argument);
 }
 
+void test_max_tracks_bound() {
+  facesel::TrackerConfig c;
+  c.min_hits = 1;
+  c.max_tracks = 3;
+  facesel::Tracker tracker(c);
+  std::vector<float> boxes;
+  for (int k = 0; k < 5; ++k) {
+    const auto b = square(50.0f + 100.0f * k, 50, 20);
+    boxes.insert(boxes.end(), b.begin(), b.end());
+  }
+  const auto first = tracker.update(boxes.data(), 5);
+  // Five new tracks, all alike but their ids: the two newest end at once.
+  CHECK(tracker.size() == 3 && first.evicted.size() == 2, "size " << tracker.size());
+  CHECK(first.evicted.size() == 2 && first.evicted[0] + first.evicted[1] == first.track_ids[3] + first.track_ids[4],
+        "the newest ids are evicted");
+  CHECK(first.closed.size() == 2, "evicted confirmed tracks are reported as closed");
+  for (int frame = 0; frame < 20; ++frame) {
+    std::vector<float> one = square(1000.0f + 100.0f * frame, 500, 20);
+    tracker.update(one.data(), 1);
+    CHECK(tracker.size() <= 3, "frame " << frame << ": " << tracker.size() << " open tracks");
+  }
+  facesel::TrackerConfig wrong;
+  wrong.max_tracks = 0;
+  CHECK_THROWS(facesel::Tracker{wrong}, std::invalid_argument);
+  wrong = facesel::TrackerConfig();
+  wrong.max_age = facesel::kMaxMaxAge + 1;
+  CHECK_THROWS(facesel::Tracker{wrong}, std::invalid_argument);
+}
+
 }  // namespace
 
 int main() {
   test_assignment_matches_brute_force();
+  test_sparse_assignment_matches_dense();
   test_crossing_keeps_ids();
   test_life_cycle();
+  test_max_tracks_bound();
   return facesel_test::finish("test_tracker");
 }

@@ -19,7 +19,9 @@ namespace facesel {
 ///
 /// The caller guarantees the pointers and sizes (n >= 0, l >= 1, d >= 1); the Python binding
 /// validates them. Values must be finite. Relative error against a float64 evaluation is below
-/// ~1e-7 (exp(-log_sigma) is computed in float, the sums in double).
+/// ~1e-7 (exp(-log_sigma) is computed in float, the sums in double). Never NaN: a result is
+/// -inf when every sample's likelihood is below the double range (e.g. x != mu with log_sigma
+/// near -400), and a pixel with x == mu counts z = 0 however small sigma is.
 void gaussian_log_rp(const float* x, const float* mu, const float* log_sigma, std::int64_t n,
                      std::int64_t l, std::int64_t d, double* out, int threads = 1);
 

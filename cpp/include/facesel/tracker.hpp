@@ -24,12 +24,38 @@ enum class TrackMetric {
 TrackMetric parse_track_metric(const std::string& name);
 const char* track_metric_name(TrackMetric metric);
 
+enum class Association {
+  /// Only pairs inside the gate are considered (found through a sort of the detections by x),
+  /// and each connected component of the feasible pairs is solved on its own: the optimum of
+  /// Dense at the cost of the components.
+  Components,
+  /// The former solver: the full (tracks x detections) matrix, infeasible pairs at a big cost.
+  /// Same optimum; kept as a setting so that tests and benchmarks can compare the two.
+  Dense,
+};
+
+/// Parses "components" or "dense"; throws std::invalid_argument naming `association` otherwise.
+Association parse_association(const std::string& name);
+const char* association_name(Association association);
+
+/// Upper bounds of the settings: max_age beyond a few minutes of video is not the same passer-by
+/// any more, and the bound on open tracks is what keeps one update's cost bounded.
+constexpr std::int64_t kMaxMaxAge = 10000;
+constexpr std::int64_t kMaxMaxTracks = 1 << 20;
+
 struct TrackerConfig {
   TrackMetric metric = TrackMetric::Euclidean;
   double max_distance = 0.5;  ///< Euclidean gate, in box sizes (> 0)
   double min_iou = 0.3;       ///< IoU gate, in (0, 1]
   std::int64_t min_hits = 3;  ///< detections before a track is confirmed (>= 1)
-  std::int64_t max_age = 10;  ///< a track closes when unseen for more than this many updates (>= 0)
+  std::int64_t max_age = 10;  ///< a track closes when unseen for more than this many updates, in [0, 10000]
+  /// At most this many open tracks, in [1, 2^20]. When an update would leave more, tracks are
+  /// ended (reported in closed / dropped like any other end, and listed in `evicted`) in this
+  /// order: unseen for longest first; then tentative before confirmed; then fewer hits; then the
+  /// newest id. So a crowd with churn ends stale tracks first, and when the detections of one frame
+  /// alone exceed the bound, the new tentative tracks of that frame go first.
+  std::int64_t max_tracks = 4096;
+  Association association = Association::Components;
   /// Predict each track's box with its smoothed velocity before association. Keeps identities
   /// apart when two faces cross; with false the last seen box is used as is (the paper's rule).
   bool predict_motion = true;
@@ -44,6 +70,7 @@ struct TrackerUpdate {
   std::vector<std::uint8_t> confirmed;  ///< (N) 1 if that track has >= min_hits detections
   std::vector<std::int64_t> closed;     ///< ids of confirmed tracks that closed on this call
   std::vector<std::int64_t> dropped;    ///< ids of tentative tracks that died on this call
+  std::vector<std::int64_t> evicted;    ///< ids in closed or dropped that max_tracks ended early
 };
 
 class Tracker {
@@ -74,6 +101,9 @@ class Tracker {
 
   void predicted_box(const Track& t, double out[4]) const;
   double cost(const Track& t, const float* box) const;  // +inf when the pair fails the gate
+  // The column each track takes (or -1), optimal over the pairs inside the gate.
+  std::vector<std::int64_t> associate(const float* boxes, std::int64_t n) const;
+  void evict_beyond_bound(std::vector<Track>& tracks, TrackerUpdate& result) const;
 
   TrackerConfig config_;
   std::vector<Track> tracks_;

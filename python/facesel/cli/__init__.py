@@ -17,6 +17,7 @@ _SUBCOMMAND_MODULES = [
     "facesel.cli.score",
     "facesel.cli.eval",
     "facesel.cli.authority",
+    "facesel.cli.camera",
     "facesel.cli.vault_cmds",
     "facesel.cli.demo",
 ]

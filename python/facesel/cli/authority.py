@@ -1,4 +1,5 @@
-"""``facesel authority init|extend|shred``: the offline authority's key material and crypto-shredding."""
+"""``facesel authority init|register|extend|shred``: the offline authority's key material, the cameras
+it accepts, and crypto-shredding."""
 
 from __future__ import annotations
 
@@ -9,28 +10,45 @@ import sys
 import time
 from pathlib import Path
 
-from facesel.vault.authority import create_authority, extend_authority
+from facesel.cli.vault_errors import clean_errors
+from facesel.vault.authority import create_authority, extend_authority, register_camera
+from facesel.vault.fsutil import atomic_write
 from facesel.vault.keys import KDF_LEVELS, Keystore
-from facesel.vault.retention import shred_expired
-from facesel.vault.shares import ShareFile, reconstruct_master
-from facesel.vault.timeparse import format_time, parse_duration, parse_time
+from facesel.vault.retention import shred_expired, shreddable_epochs
+from facesel.vault.shares import ShareFile, generate_passphrase, reconstruct_master
+from facesel.vault.signing import CameraPublic
+from facesel.vault.timeparse import format_duration, format_time, parse_duration, parse_time
 
 
-def _passphrases_for_init(args: argparse.Namespace) -> list[bytes | None] | None:
-    """One passphrase per share, from a file (one line each, or one line for all), an env var
-    (the same for all), or prompts (``--passphrase``); None when none is asked for."""
-    n = args.shares
-    if args.passphrase_file:
-        lines = [ln for ln in Path(args.passphrase_file).read_text(encoding="utf-8").splitlines() if ln]
-        if len(lines) not in (1, n):
-            raise ValueError(f"--passphrase-file must have 1 or {n} non-empty lines, got {len(lines)}")
-        return [ln.encode() for ln in (lines * n if len(lines) == 1 else lines)]
-    if args.passphrase_env:
-        value = os.environ.get(args.passphrase_env)
+def new_passphrases(args: argparse.Namespace, n: int, prefix: str = "") -> list[bytes | None] | None:
+    """One passphrase per new share: from a file (one line each), an environment variable (the
+    same for all), prompts, or generated and written one file per holder; None only with
+    ``--no-passphrase``. Passphrases are the default: shares never lie unprotected by accident."""
+    get = lambda name: getattr(args, prefix + name, None)  # noqa: E731 -- init and shred share the flags
+    chosen = [name for name in ("passphrase_file", "passphrase_env", "generate_passphrases") if get(name)]
+    chosen += ["passphrase"] if get("passphrase") else []
+    chosen += ["no_passphrase"] if get("no_passphrase") else []
+    flag = lambda name: "--" + (prefix + name).replace("_", "-")  # noqa: E731
+    if len(chosen) > 1:
+        raise ValueError(f"give one of {', '.join(flag(c) for c in chosen)}, not several")
+    if not chosen:
+        raise ValueError(f"share passphrases are required: give {flag('passphrase')} (prompt), {flag('passphrase_file')} "
+                         f"FILE, {flag('passphrase_env')} VAR or {flag('generate_passphrases')} DIR "
+                         f"({flag('no_passphrase')} only for tests)")
+    if get("passphrase_file"):
+        lines = [ln for ln in Path(get("passphrase_file")).read_text(encoding="utf-8").splitlines() if ln]
+        if len(lines) != n:
+            raise ValueError(f"{flag('passphrase_file')} must have one passphrase per share ({n} non-empty lines), "
+                             f"got {len(lines)}")
+        return [ln.encode() for ln in lines]
+    if get("passphrase_env"):
+        value = os.environ.get(get("passphrase_env"))
         if not value:
-            raise ValueError(f"--passphrase-env: environment variable {args.passphrase_env} is empty or unset")
+            raise ValueError(f"{flag('passphrase_env')}: environment variable {get('passphrase_env')} is empty or unset")
         return [value.encode()] * n
-    if args.passphrase:
+    if get("generate_passphrases"):
+        return _generated(Path(get("generate_passphrases")), n, flag("generate_passphrases"))
+    if get("passphrase"):
         out = []
         for i in range(1, n + 1):
             first = getpass.getpass(f"passphrase for share {i} of {n}: ")
@@ -41,15 +59,50 @@ def _passphrases_for_init(args: argparse.Namespace) -> list[bytes | None] | None
     return None
 
 
+def _generated(folder: Path, n: int, flag: str) -> list[bytes]:
+    """Random passphrases for a folder that is not the share folder (written by :func:`save_generated`
+    once the shares exist): each holder gets their share and, separately, their passphrase."""
+    if folder.exists() and any(folder.iterdir()):
+        raise ValueError(f"{flag} {folder} must be a new or empty folder")
+    return [generate_passphrase().encode() for _ in range(n)]
+
+
+def save_generated(args: argparse.Namespace, phrases: list[bytes | None] | None, prefix: str = "") -> None:
+    """Write generated passphrases one file per holder (``holder-<i>.txt``, 0600)."""
+    folder = getattr(args, prefix + "generate_passphrases", None)
+    if not folder or phrases is None:
+        return
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for i, phrase in enumerate(phrases, 1):
+        atomic_write(folder / f"holder-{i}.txt", bytes(phrase) + b"\n", mode=0o600)
+
+
+def _check_apart(args: argparse.Namespace, authority_dir: Path, prefix: str = "") -> None:
+    folder = getattr(args, prefix + "generate_passphrases", None)
+    if folder and Path(folder).resolve().is_relative_to(authority_dir.resolve()):
+        raise ValueError(f"--{prefix.replace('_', '-')}generate-passphrases {folder} lies inside the authority "
+                         f"folder {authority_dir}: keep the passphrases apart from the shares")
+
+
 def share_passphrase_source(args: argparse.Namespace, share_paths: list[str]):
-    """A ``passphrase_for(ShareFile)`` callable for opening: file lines follow the order of
-    ``--share``; an env var serves all shares; otherwise prompt on a terminal."""
+    """A ``passphrase_for(ShareFile)`` callable for opening: ``--passphrase-file`` once (one line
+    per share, in ``--share`` order, or one line for all) or once per share (each holder's own
+    file, in ``--share`` order); an env var serves all shares; otherwise prompt on a terminal."""
     by_path: dict[str, bytes] = {}
-    if getattr(args, "passphrase_file", None):
-        lines = [ln for ln in Path(args.passphrase_file).read_text(encoding="utf-8").splitlines() if ln]
-        if len(lines) not in (1, len(share_paths)):
-            raise ValueError(f"--passphrase-file must have 1 or {len(share_paths)} non-empty lines, got {len(lines)}")
-        lines = lines * len(share_paths) if len(lines) == 1 else lines
+    files = getattr(args, "passphrase_file", None) or []
+    files = [files] if isinstance(files, str) else list(files)
+    if files:
+        texts = [[ln for ln in Path(f).read_text(encoding="utf-8").splitlines() if ln] for f in files]
+        if len(files) == len(share_paths) and len(files) > 1:
+            if any(not t for t in texts):
+                raise ValueError("--passphrase-file: a holder's passphrase file is empty")
+            lines = [t[0] for t in texts]
+        elif len(files) == 1 and len(texts[0]) in (1, len(share_paths)):
+            lines = texts[0] * len(share_paths) if len(texts[0]) == 1 else texts[0]
+        else:
+            raise ValueError(f"--passphrase-file: give one file with 1 or {len(share_paths)} lines, or one file per "
+                             f"--share ({len(share_paths)})")
         by_path = {str(Path(p).resolve()): ln.encode() for p, ln in zip(share_paths, lines)}
     env_value = os.environ.get(args.passphrase_env) if getattr(args, "passphrase_env", None) else None
     if getattr(args, "passphrase_env", None) and not env_value:
@@ -68,62 +121,137 @@ def share_passphrase_source(args: argparse.Namespace, share_paths: list[str]):
     return passphrase_for
 
 
+def _master(args: argparse.Namespace, keystore: Keystore) -> bytes:
+    master, _ = reconstruct_master(args.share, keystore, share_passphrase_source(args, args.share))
+    return master
+
+
+@clean_errors
 def _init(args: argparse.Namespace) -> int:
     start = time.time() if args.start is None else parse_time(args.start, "--start")
-    pub = create_authority(
-        args.out, shares=args.shares, threshold=args.threshold,
-        epoch_seconds=parse_duration(args.epoch, "--epoch"), retention_seconds=parse_duration(args.retention, "--retention"),
-        horizon_seconds=parse_duration(args.horizon, "--horizon"), start=start,
-        passphrases=_passphrases_for_init(args), kdf_level=args.kdf_level)
+    epoch = parse_duration(args.epoch, "--epoch")
+    retention = parse_duration(args.retention, "--retention")
+    horizon = parse_duration(args.horizon, "--horizon")
+    if not 1 <= args.threshold <= args.shares <= 255:
+        raise ValueError(f"--threshold K must be between 1 and --shares N (at most 255), got K={args.threshold} "
+                         f"N={args.shares}")
+    if args.threshold == 1 and not args.allow_single_share:
+        raise ValueError("--threshold 1 makes every share a copy of the master key; use 2 or more, or add "
+                         "--allow-single-share if one holder alone may open records")
     out = Path(args.out)
+    for existing in ("authority.pub", "keystore", "shares"):
+        if (out / existing).exists():
+            raise ValueError(f"{out} already holds key material ({existing}); refusing to overwrite it")
+    _check_apart(args, out)
+    phrases = new_passphrases(args, args.shares)
+    pub = create_authority(
+        out, shares=args.shares, threshold=args.threshold, epoch_seconds=epoch, retention_seconds=retention,
+        horizon_seconds=horizon, start=start, passphrases=phrases, kdf_level=args.kdf_level,
+        allow_single_share=args.allow_single_share)
+    save_generated(args, phrases)
     print(f"authority {pub.authority_id}: {pub.threshold}-of-{pub.shares} shares in {out / 'shares'}")
+    print(f"  fingerprint {pub.fingerprint}  (cameras pin this: facesel camera init --authority-fingerprint ...)")
     print(f"  {len(pub.epochs)} epoch keys from {format_time(pub.epochs[0].not_before)} "
-          f"to {format_time(pub.epochs[-1].not_after)}; retention {pub.retention_seconds:g} s")
+          f"to {format_time(pub.epochs[-1].not_after)}; retention {format_duration(pub.retention_seconds)}")
     print(f"  cameras get: {out / 'authority.pub'}   keep offline: {out / 'keystore'}")
-    print("  hand each share file to a different holder and delete it here")
+    if args.generate_passphrases:
+        print(f"  passphrases: {Path(args.generate_passphrases)}/holder-<i>.txt, one per holder")
+    print("  hand each share file (and, separately, its passphrase) to a different holder; delete them here")
     return 0
 
 
+@clean_errors
+def _register(args: argparse.Namespace) -> int:
+    directory = Path(args.dir)
+    camera = CameraPublic.load(args.camera)
+    pub = register_camera(directory, _master(args, Keystore(directory / "keystore")), camera)
+    print(f"authority {pub.authority_id}: camera {camera.camera_id} registered ({len(pub.cameras)} camera(s)); "
+          f"give it the new {directory / 'authority.pub'}")
+    return 0
+
+
+@clean_errors
 def _extend(args: argparse.Namespace) -> int:
     directory = Path(args.dir)
-    keystore = Keystore(directory / "keystore")
-    master, _ = reconstruct_master(args.share, keystore, share_passphrase_source(args, args.share))
-    pub = extend_authority(directory, master, parse_time(args.until, "--until"))
+    until = parse_time(args.until, "--until")
+    pub = extend_authority(directory, _master(args, Keystore(directory / "keystore")), until)
     print(f"authority {pub.authority_id}: epoch keys now end at {format_time(pub.epochs[-1].not_after)}; "
           f"give cameras the new {directory / 'authority.pub'}")
     return 0
 
 
+@clean_errors
 def _shred(args: argparse.Namespace) -> int:
     now = time.time() if args.now is None else parse_time(args.now, "--now")
-    done = shred_expired(args.dir, now=now, dry_run=args.dry_run)
-    verb = "would shred" if args.dry_run else "shredded"
-    print(f"{verb} {len(done)} epoch secret(s)" + (f": {', '.join(map(str, done))}" if done else ""))
+    directory = Path(args.dir)
+    if args.dry_run:
+        done = shred_expired(directory, now=now, dry_run=True)
+        print(f"would shred {len(done)} epoch secret(s)" + (f": {', '.join(map(str, done))}" if done else ""))
+        return 0
+    if not args.share:
+        raise ValueError("shredding needs K shares (--share, repeated): the remaining epochs are re-wrapped "
+                         "under a fresh master key and new shares are issued")
+    keystore = Keystore(directory / "keystore")
+    master = _master(args, keystore)
+    if not shreddable_epochs(keystore, now):
+        print("shredded 0 epoch secret(s); the master key and the shares are unchanged")
+        return 0
+    _check_apart(args, directory, prefix="new_")
+    phrases = new_passphrases(args, int(keystore.meta["shares"]), prefix="new_")
+    done = shred_expired(directory, now=now, master=master, passphrases=phrases, kdf_level=args.kdf_level)
+    save_generated(args, phrases, prefix="new_")
+    print(f"shredded {len(done)} epoch secret(s): {', '.join(map(str, done))}")
+    print(f"  the other epochs are re-wrapped under a new master key; new shares in {directory / 'shares'}.")
+    print("  Every holder must destroy their old share: old shares with an old keystore backup would open the "
+          "shredded epochs.")
     return 0
 
 
 def _add_passphrase_sources(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--passphrase-file", help="file with one passphrase per share (in --share order), or one for all")
+    p.add_argument("--passphrase-file", action="append", metavar="FILE",
+                   help="passphrases of protected shares: one file with one per line in --share order, or one "
+                        "file per --share (repeat, in --share order)")
     p.add_argument("--passphrase-env", metavar="VAR", help="environment variable holding the passphrase of all shares")
+
+
+def _add_new_passphrases(p: argparse.ArgumentParser, prefix: str = "") -> None:
+    dest = prefix.replace("-", "_")
+    p.add_argument(f"--{prefix}passphrase", dest=f"{dest}passphrase", action="store_true",
+                   help="prompt for a passphrase for each new share")
+    p.add_argument(f"--{prefix}passphrase-file", dest=f"{dest}passphrase_file", metavar="FILE",
+                   help="file with one passphrase per new share, one a line")
+    p.add_argument(f"--{prefix}passphrase-env", dest=f"{dest}passphrase_env", metavar="VAR",
+                   help="environment variable holding one passphrase for all new shares")
+    p.add_argument(f"--{prefix}generate-passphrases", dest=f"{dest}generate_passphrases", metavar="DIR",
+                   help="generate a random passphrase per holder into DIR/holder-<i>.txt (keep DIR apart from the shares)")
+    p.add_argument(f"--{prefix}no-passphrase", dest=f"{dest}no_passphrase", action="store_true",
+                   help="leave the new shares unprotected (tests only)")
+    p.add_argument("--kdf-level", choices=sorted(KDF_LEVELS), default=None,
+                   help="Argon2id cost for protected shares (default: FACESEL_KDF_LEVEL or moderate)")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     authority = subparsers.add_parser("authority", help="offline key material: init, extend, shred")
     sub = authority.add_subparsers(dest="authority_command", metavar="ACTION", required=True)
 
-    p = sub.add_parser("init", help="make epoch keys, the master key's K-of-N shares and authority.pub")
+    p = sub.add_parser("init", help="make epoch keys, the master key's K-of-N shares and a signed authority.pub")
     p.add_argument("--out", required=True, help="new folder for authority.pub, keystore/ and shares/")
     p.add_argument("--shares", type=int, required=True, help="N: number of share holders")
-    p.add_argument("--threshold", type=int, required=True, help="K: shares needed to open records")
+    p.add_argument("--threshold", type=int, required=True, help="K: shares needed to open records (at least 2)")
+    p.add_argument("--allow-single-share", action="store_true", help="accept K=1 (every share is then the master key)")
     p.add_argument("--epoch", default="1d", help="epoch length (default 1d); one key pair per epoch")
     p.add_argument("--retention", default="30d", help="how long records are kept (default 30d)")
     p.add_argument("--horizon", default="365d", help="how far ahead epoch keys are made (default 365d)")
     p.add_argument("--start", help="first epoch's time (ISO 8601 or Unix seconds; default now)")
-    p.add_argument("--passphrase", action="store_true", help="prompt for a passphrase for each share")
-    _add_passphrase_sources(p)
-    p.add_argument("--kdf-level", choices=sorted(KDF_LEVELS), default=None,
-                   help="Argon2id cost for protected shares (default: FACESEL_KDF_LEVEL or moderate)")
+    _add_new_passphrases(p)
     p.set_defaults(func=_init)
+
+    p = sub.add_parser("register", help="accept a camera: add its public key to authority.pub (needs K shares)")
+    p.add_argument("--dir", required=True, help="the authority folder")
+    p.add_argument("--camera", required=True, help="the camera's camera.pub (or its folder)")
+    p.add_argument("--share", action="append", required=True, help="a share file (repeat K times)")
+    _add_passphrase_sources(p)
+    p.set_defaults(func=_register)
 
     p = sub.add_parser("extend", help="make epoch keys further ahead (needs K shares)")
     p.add_argument("--dir", required=True, help="the authority folder")
@@ -132,8 +260,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _add_passphrase_sources(p)
     p.set_defaults(func=_extend)
 
-    p = sub.add_parser("shred", help="destroy epoch secrets whose retention has passed (crypto-shredding)")
+    p = sub.add_parser("shred", help="destroy epoch secrets whose retention has passed, then re-key (K shares)")
     p.add_argument("--dir", required=True, help="the authority folder")
     p.add_argument("--now", help="current time (ISO 8601 or Unix seconds; default now)")
     p.add_argument("--dry-run", action="store_true", help="only list the epochs that would be shredded")
+    p.add_argument("--share", action="append", default=[], help="a share file (repeat K times)")
+    _add_passphrase_sources(p)
+    _add_new_passphrases(p, prefix="new-")
     p.set_defaults(func=_shred)

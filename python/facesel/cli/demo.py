@@ -1,18 +1,27 @@
 """``facesel demo``: the whole privacy story end to end on a bundled default video.
 
-1. The authority makes its key material (3 share holders, any 2 can open).
-2. The camera runs the pipeline on the video and seals one snapshot per person into a vault;
-   it holds the public key only.
-3. ``list`` shows what the camera stored (metadata, no faces).
-4. Two share holders open every record for a stated reason; the opening is audit-logged.
-5. The audit log's hash chain is verified.
+1. The authority makes its key material (3 share holders, any 2 can open). Each share is
+   protected by a generated passphrase, written one file per holder into ``passphrases/``, apart
+   from the shares (in real life each holder gets their share and, separately, their passphrase).
+2. The camera makes its own signing key and pins the authority's fingerprint (enrolment); two
+   share holders register the camera with the authority.
+3. The camera runs the pipeline on the video and seals one signed snapshot per person into a
+   vault; it holds public keys and its own signing key only.
+4. ``list`` shows what the camera stored (metadata, no faces), each record's signature checked.
+5. A witness files away the audit log's signed head.
+6. Two share holders open every record for a stated reason; the opening is logged in the vault's
+   log and in the authority's own log.
+7. The audit log is verified: signatures, the chain, the records, the authority's log, and the
+   witnessed head.
 
-Each step calls the real subcommand, so the demo exercises exactly what a user would run.
+Each step calls the real subcommand, so the demo exercises exactly what a user would run, and
+echoes it as a command that can be pasted into a shell.
 """
 
 from __future__ import annotations
 
 import argparse
+import shlex
 from pathlib import Path
 
 DEFAULT_VIDEO = Path("videos") / "arcade_walkers_1080p.mp4"
@@ -33,10 +42,11 @@ def _default_input() -> Path:
 def _step(title: str, argv: list[str]) -> None:
     from facesel.cli import main
 
-    print(f"\n== {title}\n$ facesel {' '.join(argv)}", flush=True)
+    command = f"facesel {shlex.join(argv)}"  # quoted: the echoed line can be pasted into a shell
+    print(f"\n== {title}\n$ {command}", flush=True)
     code = main(argv)
     if code != 0:
-        raise RuntimeError(f"step failed with exit code {code}: facesel {' '.join(argv)}")
+        raise RuntimeError(f"step failed with exit code {code}: {command}")
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -45,21 +55,39 @@ def _run(args: argparse.Namespace) -> int:
     if work.exists() and any(work.iterdir()):
         raise ValueError(f"--workdir {work} is not empty; choose a new folder")
     authority, vault, opened, report = work / "authority", work / "vault", work / "opened", work / "report"
+    camera, passphrases, witness = work / "camera", work / "passphrases", work / "witness"
+    # The demo's shares use Argon2id "interactive" (64 MiB) to stay quick; real ones default to "moderate".
+    kdf = ["--kdf-level", "interactive"]
 
-    _step("authority: key material (offline, once)",
-          ["authority", "init", "--out", str(authority), "--shares", "3", "--threshold", "2"])
+    _step("authority: key material (offline, once); a passphrase per holder, kept apart from the shares",
+          ["authority", "init", "--out", str(authority), "--shares", "3", "--threshold", "2",
+           "--generate-passphrases", str(passphrases), *kdf])
+    from facesel.vault.keys import AuthorityPublic
+
+    fingerprint = AuthorityPublic.load(authority / "authority.pub").fingerprint
+    shares = sorted(p for p in (authority / "shares").iterdir() if p.is_file())[:2]
+    holders = []
+    for share in shares:  # share-<i>-of-3.json belongs to holder i
+        holders += ["--share", str(share), "--passphrase-file", str(passphrases / f"holder-{share.name.split('-')[1]}.txt")]
+    _step("camera: its own signing key; enrolment pins the authority's fingerprint",
+          ["camera", "init", "--out", str(camera), "--camera-id", "demo-cam-1", "--authority-fingerprint", fingerprint])
+    _step("authority: two share holders register the camera",
+          ["authority", "register", "--dir", str(authority), "--camera", str(camera / "camera.pub"), *holders])
     run_argv = ["run", str(video), "--vault", str(vault), "--authority", str(authority / "authority.pub"),
-                "--report", str(report)]
+                "--camera", str(camera), "--camera-id", "demo-cam-1", "--report", str(report)]
     if args.max_frames:
         run_argv += ["--max-frames", str(args.max_frames)]
-    _step("camera: select and seal one snapshot per person", run_argv)
-    _step("camera: what is stored (metadata only)", ["list", "--vault", str(vault)])
-    shares = sorted(p for p in (authority / "shares").iterdir() if p.is_file())[:2]
-    open_argv = ["open", "--vault", str(vault), "--reason", "demo: authorised opening", "--all", "--out", str(opened)]
-    for share in shares:
-        open_argv += ["--share", str(share)]
-    _step("authority: two of three share holders open the records", open_argv)
-    _step("anyone: verify the audit log", ["audit", "verify", "--vault", str(vault)])
+    _step("camera: select, seal and sign one snapshot per person", run_argv)
+    _step("camera: what is stored (metadata only; every record's signature checked)",
+          ["list", "--vault", str(vault), "--authority", str(authority / "authority.pub")])
+    _step("witness: file away the audit log's signed head",
+          ["audit", "head", "--vault", str(vault), "--out", str(witness / "head.json")])
+    _step("authority: two of three share holders open the records",
+          ["open", "--vault", str(vault), "--reason", "demo: authorised opening", "--all", "--out", str(opened),
+           *holders])
+    _step("anyone: verify the audit log, the records, the authority's log and the witnessed head",
+          ["audit", "verify", "--vault", str(vault), "--authority", str(authority), "--expect",
+           str(witness / "head.json")])
     print(f"\ndone: decrypted snapshots in {opened}, quality plots in {report}, vault in {vault}")
     return 0
 
@@ -67,7 +95,8 @@ def _run(args: argparse.Namespace) -> int:
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "demo",
-        help="end-to-end demo: authority keys, run a video into a vault, list, open with 2 of 3 shares, audit",
+        help="end-to-end demo: authority keys, camera enrolment, run a video into a vault, list, open with "
+             "2 of 3 shares, audit against a witnessed head",
         description=__doc__.split("\n\n")[0],
     )
     p.add_argument("--input", default=None, help="video to use (default: the shared arcade video)")

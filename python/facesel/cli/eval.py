@@ -72,6 +72,56 @@ def _run_erc_inner(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_tracks(args: argparse.Namespace) -> int:
+    import cv2
+
+    from facesel.eval.track_bench import run_tracks
+    from facesel.eval.track_rules import rule_names
+
+    cv2.setNumThreads(1)
+    names = []
+    for item in args.rules or ["all"]:
+        names += [n for n in item.split(",") if n]
+    if "all" in names:
+        names = rule_names()
+    cache_dir = None if args.no_cache else (args.cache_dir or Path(args.out) / "track-cache")
+    command = "facesel " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["eval"] else "facesel eval tracks ..."
+    result = run_tracks(args.videos, names, args.out, cache_dir=cache_dir, n_boot=args.bootstrap, seed=args.seed,
+                        progress=not args.no_progress, command=command)
+    print(f"report: {result['report']}")
+    print(f"table:  {result['json']}")
+    if result["plot"] is not None:
+        print(f"plot:   {result['plot']}")
+    return 0
+
+
+def _register_tracks(sub) -> None:
+    from facesel.eval.track_rules import rule_names
+
+    t = sub.add_parser(
+        "tracks",
+        help="within-track test: how well each selection rule picks among one person's frames",
+        description=(
+            "Run facesel's detector and tracker on every frame, keep every crop of every track (in memory), "
+            "find each track's person on the video's frontal frames with dlib's matcher (the [eval] extra), "
+            "and measure each rule's pick: distance, regret (raw and smoothed over 5 crops), matchable "
+            "(distance < 0.6), rank correlation; against the random pick's exact expectation. Writes "
+            "tracks.md, tracks.json and tracks.png to --out. Detections and embeddings (numbers, no pixels) "
+            "are cached in --out/track-cache: embeddings are biometric templates, keep it private."
+        ),
+    )
+    t.add_argument("videos", nargs="+", type=Path, metavar="VIDEO", help="video files or folders of frames")
+    t.add_argument("--out", type=Path, required=True, help="output folder (created)")
+    t.add_argument("--rules", nargs="+", metavar="NAME",
+                   help=f"selection rules (space or comma separated, default all): {', '.join(rule_names())}, or module:attribute")
+    t.add_argument("--cache-dir", type=Path, help="number cache folder (default: OUT/track-cache; sensitive)")
+    t.add_argument("--no-cache", action="store_true", help="cache nothing")
+    t.add_argument("--bootstrap", type=_positive_int, default=2000, help="bootstrap resamples over tracks (default 2000)")
+    t.add_argument("--seed", type=_positive_int, default=0, help="seed of the bootstrap")
+    t.add_argument("--no-progress", action="store_true", help="no progress bars")
+    t.set_defaults(func=_run_tracks)
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     from facesel.eval.methods import method_names
 
@@ -106,6 +156,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     e.add_argument("--threads", type=int, default=int(os.environ.get("FACESEL_THREADS", "1")), help="OpenCV and BLAS threads (default 1, or FACESEL_THREADS)")
     e.add_argument("--no-progress", action="store_true", help="no progress bars")
     e.set_defaults(func=_run_erc)
+    _register_tracks(sub)
     from facesel.cli.eval_snapshots import register_snapshots  # persons (issue 12)
 
     register_snapshots(sub)

@@ -20,6 +20,7 @@ def collect() -> dict:
         "cuda_compiled": _backend.cuda_compiled,
         "cuda_device_usable": _backend.HAS_CUDA,
         "cuda_device_count": _backend._device_count(),
+        "cuda_probe": f"{_backend.cuda_state(0).status}: {_backend.cuda_state(0).reason}".rstrip(": "),
     }
     try:
         info["cmake_dir"] = str(_backend.cmake_dir())

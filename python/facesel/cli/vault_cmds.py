@@ -1,58 +1,118 @@
-"""``facesel purge|list|open|audit verify``: the vault's retention, inventory, opening and log check."""
+"""``facesel purge|list|open|audit verify|audit head``: the vault's retention, inventory, opening and log check."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import shlex
+import sys
 from pathlib import Path
 
 from facesel.cli.authority import share_passphrase_source
-from facesel.vault.audit import AuditLog, verify
-from facesel.vault.consistency import custody_problems
-from facesel.vault.opening import open_index, open_records, select_rows
+from facesel.cli.vault_errors import clean_errors
+from facesel.vault.audit import AuditLog, signed_head, verify
+from facesel.vault.consistency import RECORD_SUFFIX, custody_problems
+from facesel.vault.errors import RecordError, VaultLockedError
+from facesel.vault.fsutil import atomic_write
+from facesel.vault.identity import load_identity
+from facesel.vault.index import IndexRow
+from facesel.vault.keys import AuthorityPublic
+from facesel.vault.opening import (
+    RecordNotHere,
+    open_index,
+    open_records,
+    sealed_digests,
+    select_rows,
+    verified_record,
+)
+from facesel.vault.signing import check_fingerprint
 from facesel.vault.store import Vault
 from facesel.vault.timeparse import format_time, parse_time
 
 
+def _anchor(args: argparse.Namespace) -> tuple[AuthorityPublic | None, str | None]:
+    """The trusted authority file (``--authority FILE`` or an authority folder) and ``--fingerprint``."""
+    anchor = None
+    if getattr(args, "authority", None):
+        path = Path(args.authority)
+        anchor = AuthorityPublic.load(path / "authority.pub" if path.is_dir() else path)
+    pin = check_fingerprint(args.fingerprint, "--fingerprint") if getattr(args, "fingerprint", None) else None
+    return anchor, pin
+
+
+def _unanchored_note(command: str, anchor, pin) -> None:
+    if anchor is None and pin is None:
+        print(f"facesel {command}: note: checked against the vault's own authority.pub; give --authority or "
+              "--fingerprint to anchor the check in a trusted copy", file=sys.stderr)
+
+
+@clean_errors
 def _purge(args: argparse.Namespace) -> int:
     vault_dir = Path(args.vault)
-    if not (vault_dir / "authority.pub").is_file():
-        raise FileNotFoundError(f"no vault at {vault_dir} (authority.pub missing)")
-    kwargs = {}
-    if args.now is not None:
-        now = parse_time(args.now, "--now")
-        kwargs["clock"] = lambda: now
-    log = AuditLog(vault_dir / "audit.log")
-    before = len(log.entries())
-    # Opening the vault recovers and purges; count the purge entries this command added.
-    with Vault(vault_dir, vault_dir / "authority.pub", **kwargs) as vault:
-        vault.purge()
+    if not (vault_dir / "vault.json").is_file():
+        raise FileNotFoundError(f"no vault at {vault_dir} (vault.json is missing)")
+    now = None if args.now is None else parse_time(args.now, "--now")
+    authority = Path(args.authority) if args.authority else vault_dir / "authority.pub"
+    try:
+        vault = Vault(vault_dir, authority, camera=args.camera, purge_at_start=False)
+    except VaultLockedError:
+        raise VaultLockedError(f"the camera has vault {vault_dir} open; it purges expired records itself while "
+                               "it runs") from None
+    with vault:
+        purged = vault.purge(now, allow_future=args.allow_future_now)
         remaining = len(vault.rows())
-    purged = sum(1 for e in log.entries()[before:] if e.get("event") == "purge")
     print(f"purged {purged} expired record(s) from {vault_dir}; {remaining} kept")
     return 0
 
 
+def _checked_rows(vault_dir: Path, identity, rows) -> tuple[list[IndexRow], list[str]]:
+    """Rows rebuilt from each record's authenticated header, and one line per record that fails."""
+    logged = sealed_digests(vault_dir)
+    good, problems = [], []
+    for row in rows:
+        try:
+            parsed = verified_record(identity, vault_dir, row, logged)
+            good.append(IndexRow.from_header(parsed.header, row.size, row.sha256))
+        except RecordNotHere:
+            continue  # the running camera is sealing it, or just purged it (both logged)
+        except RecordError as err:
+            problems.append(str(err))
+    return good, problems
+
+
+@clean_errors
 def _list(args: argparse.Namespace) -> int:
-    index = open_index(args.vault)
+    vault_dir = Path(args.vault)
+    anchor, pin = _anchor(args)
+    identity = load_identity(vault_dir, anchor, pin)
+    index = open_index(vault_dir)  # read-only: listing changes nothing
     try:
         if args.from_ is None and args.to is None:
             rows = index.rows()
         else:
             rows = select_rows(index, start=None if args.from_ is None else parse_time(args.from_, "--from"),
                                end=None if args.to is None else parse_time(args.to, "--to"))
+        indexed = index.ids()
     finally:
         index.close()
+    good, problems = _checked_rows(vault_dir, identity, rows)
+    for path in sorted((vault_dir / "records").glob(f"*{RECORD_SUFFIX}")):
+        if path.name[:-len(RECORD_SUFFIX)] not in indexed:
+            problems.append(f"record file {path.name} is not in the index (the camera quarantines or indexes it "
+                            "at its next start)")
+    _unanchored_note("list", anchor, pin)
     if args.json:
-        print(json.dumps([r.to_dict() for r in rows], indent=1))
-        return 0
-    print(f"{'record_id':32}  {'sealed_at (UTC)':20}  {'camera':12}  {'epoch':>7}  {'quality':>9}  {'bytes':>8}")
-    for r in rows:
-        quality = "-" if r.quality is None else f"{r.quality:.4g}"
-        print(f"{r.record_id:32}  {format_time(r.sealed_at):20}  {r.camera_id[:12]:12}  {r.epoch_id:>7}  "
-              f"{quality:>9}  {r.size:>8}")
-    print(f"{len(rows)} record(s)")
-    return 0
+        print(json.dumps([r.to_dict() for r in good], indent=1))
+    else:
+        print(f"{'record_id':32}  {'sealed_at (UTC)':20}  {'camera':12}  {'epoch':>7}  {'quality':>9}  {'bytes':>8}")
+        for r in good:
+            quality = "-" if r.quality is None else f"{r.quality:.4g}"
+            print(f"{r.record_id:32}  {format_time(r.sealed_at):20}  {r.camera_id[:12]:12}  {r.epoch_id:>7}  "
+                  f"{quality:>9}  {r.size:>8}")
+        print(f"{len(good)} record(s) of camera {identity.camera_id}")
+    for line in problems:
+        print(f"facesel list: REJECTED {line}", file=sys.stderr)
+    return 1 if problems else 0
 
 
 def _find_keystore(args: argparse.Namespace) -> Path:
@@ -66,6 +126,7 @@ def _find_keystore(args: argparse.Namespace) -> Path:
     raise FileNotFoundError("no keystore found next to the share files; give --keystore DIR")
 
 
+@clean_errors
 def _open(args: argparse.Namespace) -> int:
     opened = open_records(
         args.vault, args.share, _find_keystore(args), args.reason, args.out,
@@ -74,44 +135,124 @@ def _open(args: argparse.Namespace) -> int:
         end=None if args.to is None else parse_time(args.to, "--to"),
         all_records=args.all, opened_by=args.by,
         passphrase_for=share_passphrase_source(args, args.share))
-    print(f"opened {len(opened)} record(s) into {args.out}; logged in {Path(args.vault) / 'audit.log'}")
+    print(f"opened {len(opened)} record(s) into {args.out}; logged in {Path(args.vault) / 'audit.log'} and in the "
+          "authority's own audit.log")
     return 0
 
 
+def _expectation(text: str | None):
+    """``--expect``: SEQ:HASH, or a head file written by ``facesel audit head``."""
+    if not text:
+        return None
+    seq, colon, digest = text.partition(":")
+    if colon and seq.isdigit() and len(digest) == 64:
+        return int(seq), digest
+    path = Path(text)
+    if not path.is_file():
+        raise ValueError(f"--expect must be SEQ:SHA256HEX or a head file from 'facesel audit head', got {text!r}")
+    try:
+        head = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise ValueError(f"--expect {path}: not a head file from 'facesel audit head'") from None
+    if not isinstance(head, dict):
+        raise ValueError(f"--expect {path}: not a head file from 'facesel audit head'")
+    return head
+
+
+def _authority_log_problems(authority_dir: Path, identity, vault_log: Path) -> list[str]:
+    """Every opening the authority logged for this vault must be in the vault's own log."""
+    log = authority_dir / "audit.log"
+    if not log.is_file():
+        return []
+    keys = {f"authority:{identity.authority.authority_id}": identity.authority.signing_key}
+    result = verify(log, keys=keys)
+    if not result.ok:
+        return [f"the authority's log {log} is BROKEN ({result.kind}) {result.message}"]
+    in_vault = {(e.get("seq"), e.get("hash")) for e in AuditLog(vault_log).entries()}
+    problems = []
+    for entry in AuditLog(log).entries():
+        if entry.get("event") == "open" and entry.get("vault_id") == identity.vault_id \
+                and (entry.get("vault_seq"), entry.get("vault_entry")) not in in_vault:
+            problems.append(f"the authority logged an opening at {format_time(entry['time'])} (reason "
+                            f"{entry.get('reason')!r}) that this vault's log does not hold: the vault was opened "
+                            "from a copy, or its log was rewritten")
+    return problems
+
+
+@clean_errors
 def _audit_verify(args: argparse.Namespace) -> int:
     if (args.vault is None) == (args.log is None):
         raise ValueError("give exactly one of --vault DIR or --log FILE")
-    path = Path(args.log) if args.log else Path(args.vault) / "audit.log"
-    expect = None
-    if args.expect:
-        seq, _, digest = args.expect.partition(":")
-        if not seq.isdigit() or len(digest) != 64:
-            raise ValueError(f"--expect must be SEQ:SHA256HEX, got {args.expect!r}")
-        expect = (int(seq), digest)
-    result = verify(path, expect)
+    anchor, pin = _anchor(args)
+    expect = _expectation(args.expect)
+    if args.log:
+        path = Path(args.log)
+        keys = None
+        if anchor is not None:
+            keys = {f"authority:{anchor.authority_id}": anchor.signing_key,
+                    **{f"camera:{c}": k for c, k in anchor.cameras}}
+        result = verify(path, expect, keys=keys)
+        if not result.ok:
+            print(f"{path}: BROKEN ({result.kind}) {result.message}")
+            return 1
+        signed = "signatures checked" if keys is not None else "signatures not checked (give --authority)"
+        print(f"{path}: OK, {result.entries} entries; head seq {result.head_seq} hash {result.head_hash}; {signed}")
+        return 0
+    vault_dir = Path(args.vault)
+    identity = load_identity(vault_dir, anchor, pin)
+    path = vault_dir / "audit.log"
+    if not path.is_file() and not path.is_symlink():
+        raise ValueError(f"vault {vault_dir} has no audit log (audit.log is missing): its history is gone")
+    result = verify(path, expect, keys=identity.audit_keys())
     if not result.ok:
         print(f"{path}: BROKEN ({result.kind}) {result.message}")
         return 1
-    print(f"{path}: OK, {result.entries} entries; head seq {result.head_seq} hash {result.head_hash}")
-    if args.vault is None:
-        return 0
-    problems = custody_problems(args.vault)
+    print(f"{path}: OK, {result.entries} entries; head seq {result.head_seq} hash {result.head_hash}; signed by "
+          f"camera {identity.camera_id} and authority {identity.authority.authority_id}")
+    problems = [f"CUSTODY {line}" for line in custody_problems(vault_dir)]
+    if args.authority and Path(args.authority).is_dir():
+        problems += [f"AUTHORITY {line}" for line in _authority_log_problems(Path(args.authority), identity, path)]
+    _unanchored_note("audit verify", anchor, pin)
     for line in problems:
-        print(f"{args.vault}: CUSTODY {line}")
+        print(f"{vault_dir}: {line}")
     if problems:
         return 1
-    print(f"{args.vault}: records and log agree")
+    print(f"{vault_dir}: records and log agree")
+    return 0
+
+
+@clean_errors
+def _audit_head(args: argparse.Namespace) -> int:
+    vault_dir = Path(args.vault)
+    identity = load_identity(vault_dir)
+    result = verify(vault_dir / "audit.log", keys=identity.audit_keys())
+    if not result.ok:
+        raise ValueError(f"the audit log does not verify ({result.message}); no head to witness")
+    head = {**signed_head(vault_dir / "audit.log"), "vault_id": identity.vault_id, "camera_id": identity.camera_id}
+    text = json.dumps(head, indent=1, sort_keys=True)
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(Path(args.out), (text + "\n").encode("utf-8"), mode=0o644)
+        print(f"signed head seq {head['seq']} written to {args.out}; keep a copy elsewhere, check later with "
+              f"facesel audit verify --vault {shlex.quote(str(vault_dir))} --expect {shlex.quote(str(args.out))}")
+    else:
+        print(text)
     return 0
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("purge", help="delete records older than the retention period")
     p.add_argument("--vault", required=True, help="vault folder")
-    p.add_argument("--now", help="current time (ISO 8601 or Unix seconds; default now)")
+    p.add_argument("--camera", required=True, help="the camera's key folder (purges are logged and signed)")
+    p.add_argument("--authority", help="authority.pub to use (default: the vault's pinned copy)")
+    p.add_argument("--now", help="purge as of this time (ISO 8601 or Unix seconds; default now; not in the future)")
+    p.add_argument("--allow-future-now", action="store_true",
+                   help="accept a --now in the future (deletes records early; logged as an override)")
     p.set_defaults(func=_purge)
 
     p = subparsers.add_parser("list", help="list stored records (metadata only; no keys needed)")
     p.add_argument("--vault", required=True, help="vault folder")
+    _add_anchor(p)
     p.add_argument("--from", dest="from_", help="sealed at or after (ISO 8601 or Unix seconds)")
     p.add_argument("--to", help="sealed at or before")
     p.add_argument("--json", action="store_true", help="machine-readable output")
@@ -128,7 +269,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="new or empty folder for the decrypted snapshots")
     p.add_argument("--keystore", help="authority keystore folder (default: beside the share files)")
     p.add_argument("--by", help="who opens (default: the OS user name)")
-    p.add_argument("--passphrase-file", help="passphrases of protected shares, one per line in --share order")
+    p.add_argument("--passphrase-file", action="append", metavar="FILE",
+                   help="passphrases of protected shares: one file, one per line in --share order, or one file "
+                        "per --share (repeat)")
     p.add_argument("--passphrase-env", metavar="VAR", help="environment variable with the passphrase of all shares")
     p.set_defaults(func=_open)
 
@@ -138,5 +281,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        "--vault also check that record files match the seals and purges logged")
     p.add_argument("--vault", help="vault folder (checks VAULT/audit.log)")
     p.add_argument("--log", help="any facesel audit log (e.g. the authority's audit.log)")
-    p.add_argument("--expect", metavar="SEQ:HASH", help="an anchor recorded earlier: that entry must still match")
+    p.add_argument("--expect", metavar="HEAD", help="a head witnessed earlier (a file from 'facesel audit head', "
+                   "or SEQ:HASH): that entry must still be in the log")
+    _add_anchor(p, "; an authority folder also checks that every opening it logged is in the vault's log")
     p.set_defaults(func=_audit_verify)
+    p = sub.add_parser("head", help="print the log's signed head, to be filed away by a witness")
+    p.add_argument("--vault", required=True, help="vault folder")
+    p.add_argument("--out", help="also write the head to this file")
+    p.set_defaults(func=_audit_head)
+
+
+def _add_anchor(p: argparse.ArgumentParser, extra: str = "") -> None:
+    p.add_argument("--authority", metavar="PATH", help="a trusted authority.pub or authority folder" + extra)
+    p.add_argument("--fingerprint", metavar="FP", help="the authority fingerprint to trust (64 hex)")

@@ -1,21 +1,11 @@
-"""Face detectors: ``detect(frame) -> Detections`` for a (H, W, 3) uint8 BGR frame.
+"""Old name of :mod:`facesel.detect`, kept so that ``facesel.detectors`` and its submodules
+(``facesel.detectors.yunet`` ...) still import: each is the very module object of ``facesel.detect``."""
 
-``make_detector(name, **settings)`` builds one by name: "yunet" (default), "mtcnn" or "haar".
-"""
+import importlib
+import sys
 
-from facesel.detectors.base import Detector, check_frame
-from facesel.detectors.factory import DEFAULT_DETECTOR, DETECTOR_NAMES, make_detector
-from facesel.detectors.haar import HaarDetector
-from facesel.detectors.mtcnn import MTCNNDetector
-from facesel.detectors.yunet import YuNetDetector
+from facesel.detect import *  # noqa: F401,F403  (the same public names)
+from facesel.detect import __all__  # noqa: F401
 
-__all__ = [
-    "DEFAULT_DETECTOR",
-    "DETECTOR_NAMES",
-    "Detector",
-    "HaarDetector",
-    "MTCNNDetector",
-    "YuNetDetector",
-    "check_frame",
-    "make_detector",
-]
+for _name in ("base", "factory", "haar", "mtcnn", "mtcnn_graphs", "mtcnn_steps", "yunet"):
+    sys.modules[f"{__name__}.{_name}"] = globals()[_name] = importlib.import_module(f"facesel.detect.{_name}")

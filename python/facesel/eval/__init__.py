@@ -4,4 +4,10 @@ Does rejecting the crops a method scores lowest make a face matcher fail less? M
 (dlib ResNet embedding), cache (embeddings on disk by content hash; sensitive), protocol
 (references, probes, degradation), methods (registry of quality methods), metrics (ERC, EDC, pAUC),
 analysis (curves, gains, bootstrap), plots and report. Needs the ``[eval]`` extra.
+
+``facesel eval tracks``: how well a selection rule picks among one person's frames. Modules:
+track_data (detector + tracker crops of a video, embeddings; number cache), track_persons (each
+track's person from the video's frontal frames, crop distances), track_rules (the compared rules),
+track_metrics (regret, smoothed regret, matchable, rank correlation, random expectation,
+bootstrap) and track_bench (run, report, plot).
 """

@@ -138,7 +138,7 @@ class IndependentFaceCheck:
     def __init__(self, samples: int = 8, min_confidence: float = 0.9):
         import dlib
 
-        from facesel.detectors import make_detector
+        from facesel.detect import make_detector
 
         self.samples, self.min_confidence = int(samples), float(min_confidence)
         self._mtcnn = make_detector("mtcnn")

@@ -69,7 +69,7 @@ def audit_run(video, run, *, detector=None, matcher=None, face_check=None, every
     run = Path(run)
     records = read_run(run)
     if detector is None:
-        from facesel.detectors import make_detector
+        from facesel.detect import make_detector
 
         detector = make_detector(max_side=1280)
     if matcher is None:

@@ -14,7 +14,8 @@ class Scorer(Protocol):
         """(N, 64, 64) uint8 grey crops -> (N,) float64 quality, higher is better.
 
         A scorer whose class sets ``uses_context = True`` is called as
-        ``score(crops, context=facesel.types.CropContext)`` instead (see :func:`score_crops`)."""
+        ``score(crops, context=facesel.types.CropContext)`` instead (see :func:`score_crops`).
+        A scorer may also offer a cheap ``screen(crops, context=None)``: see :func:`screen_crops`."""
 
 
 def score_crops(scorer, crops: np.ndarray, context=None) -> np.ndarray:
@@ -23,6 +24,26 @@ def score_crops(scorer, crops: np.ndarray, context=None) -> np.ndarray:
     if context is not None and getattr(scorer, "uses_context", False):
         return scorer.score(crops, context=context)
     return scorer.score(crops)
+
+
+def screen_crops(scorer, crops: np.ndarray, context=None) -> np.ndarray | None:
+    """The scorer's cheap screen of ``crops``, or None when it has none.
+
+    The screen protocol (optional): a scorer may have ``screen(crops, context=None) -> (N,)
+    float64``, an estimate of ``score(crops)`` that costs much less and orders crops the same
+    way (higher is better). In the sparse mode the Selector screens every crop it looks at, keeps
+    each track's ``PipelineConfig.finalists`` best by the screen, and calls ``score`` only on
+    those, when the track closes; so the screen must rank a track's crops like ``score`` does
+    (its scale does not matter). It takes the same crops as ``score`` and the context
+    (``facesel.types.CropContext``) whether or not it uses it. The shipped default
+    (``facesel.scoring.default``) screens with the same VAE at L = 1 and z = mu_z. A scorer
+    without ``screen`` has every crop looked at fully scored at once.
+    """
+
+    screen = getattr(scorer, "screen", None)
+    if not callable(screen):
+        return None
+    return screen(crops, context=context)
 
 
 def as_grey_batch(crops: np.ndarray, size: int = 64) -> np.ndarray:

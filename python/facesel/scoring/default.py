@@ -1,13 +1,59 @@
-"""The scorer facesel uses when none is given: the shipped VAE with its corrected scoring rule."""
+"""The scorer facesel uses when none is given: the selection rule PickScorer (VAE + pose + detector),
+with the earlier rules kept as settings."""
 
 from __future__ import annotations
 
+import numpy as np
+
+from facesel.scoring.base import as_grey_batch
 from facesel.scoring.vae import VAEScorer
+from facesel.scoring.vae_methods import METHODS
+
+RULES = ("pick", "dose", "paper")
+"""``default_scorer(rule=...)``: ``pick`` (the default), ``dose`` (the previous default: the VAE's
+corrected rule alone, the model card's ``default_method``), ``paper`` (the paper's log RP)."""
 
 
-def default_scorer(**settings) -> VAEScorer:
-    """``VAEScorer.default(**settings)``: the shipped weights, the model card's default method.
+class ScreenedVAEScorer(VAEScorer):
+    """:class:`VAEScorer` with the cheap screen of :func:`facesel.scoring.base.screen_crops`.
 
-    ``settings`` are VAEScorer's keyword arguments (samples, seed, threads, batch_size, ...).
+    ``screen`` runs the same sessions and scoring rule once per crop with z = mu_z (L = 1):
+    measured on the 794 YuNet crops of the arcade video, 6x cheaper than L = 10 (4.7 against
+    28 ms a crop), Spearman 0.999 with the full score; their difference has a standard
+    deviation of 1.3 (dose units).
     """
-    return VAEScorer.default(**settings)
+
+    def screen(self, crops: np.ndarray, context=None) -> np.ndarray:
+        """(N, 64, 64) uint8 grey crops -> (N,) float64, an estimate of :meth:`score`."""
+        crops = as_grey_batch(crops)
+        rule = METHODS[self.method]
+        out = np.empty(len(crops), np.float64)
+        for start in range(0, len(crops), self.batch_size):
+            chunk = crops[start : start + self.batch_size]
+            out[start : start + len(chunk)] = rule(self.runner.run(chunk, 1, True, self.seed), chunk, self.calibration)
+        return out
+
+
+def default_scorer(rule: str = "pick", **settings):
+    """The default scorer, or one of the earlier rules kept as settings.
+
+    Parameters
+    ----------
+    rule : {"pick", "dose", "paper"}
+        ``pick``: :class:`facesel.scoring.pick.PickScorer` (``uses_context = True``: the Selector
+        passes the detector's context; without one it scores like ``dose``). ``dose``:
+        :class:`ScreenedVAEScorer` with the model card's default method (``VAEScorer.default()``
+        plus a cheap screen). ``paper``: ``VAEScorer.paper()``.
+    **settings
+        VAEScorer's keyword arguments (samples, seed, threads, batch_size, ...); for ``pick`` also
+        ``weights``.
+    """
+    if rule == "pick":
+        from facesel.scoring.pick import PickScorer
+
+        return PickScorer(**settings)
+    if rule == "dose":
+        return ScreenedVAEScorer.default(**settings)
+    if rule == "paper":
+        return VAEScorer.paper(**settings)
+    raise ValueError(f"rule must be one of {', '.join(RULES)}, got {rule!r}")

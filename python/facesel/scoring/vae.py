@@ -34,6 +34,17 @@ def shipped_model_dir(name: str = SHIPPED_MODEL) -> Path:
     return path
 
 
+def _require_onnxruntime_cuda(device: str) -> None:
+    import onnxruntime as ort
+
+    providers = ort.get_available_providers()
+    if "CUDAExecutionProvider" not in providers:
+        raise RuntimeError(
+            f"device={device!r} needs ONNX Runtime's CUDAExecutionProvider (the onnxruntime-gpu package); "
+            f"this onnxruntime has {providers}"
+        )
+
+
 def _check_int(name: str, value, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an int, got {type(value).__name__}")
@@ -65,8 +76,11 @@ class VAEScorer:
         ONNX Runtime intra-op threads (default 1; spinning is off).
     batch_size : int
         Crops per encoder/decoder run (the decoder sees batch_size * L latents).
-    device : {"auto", "cpu", "cuda"}
-        ONNX Runtime execution provider; "auto" uses CUDA when ``facesel.HAS_CUDA``.
+    device : {"auto", "cpu", "cuda", "cuda:N"}
+        Where the VAE (ONNX Runtime's execution provider) and the reductions run. "cpu" never
+        touches the GPU; "cuda[:N]" needs a usable GPU N and ONNX Runtime's CUDA execution provider
+        (RuntimeError otherwise); "auto" uses GPU 0 when it passed facesel's probe (the CUDA
+        execution provider when ONNX Runtime has it), else the CPU.
     """
 
     def __init__(
@@ -96,10 +110,13 @@ class VAEScorer:
         self.seed = _check_int("seed", seed, 0)
         self.threads = _check_int("threads", threads, 1)
         self.batch_size = _check_int("batch_size", batch_size, 1)
-        if device not in ("auto", "cpu", "cuda"):
-            raise ValueError(f"device must be 'auto', 'cpu' or 'cuda', got {device!r}")
-        if device == "cuda" and not _backend.HAS_CUDA:
-            raise RuntimeError("device='cuda' was asked for but facesel.HAS_CUDA is False")
+        kind, index = _backend.parse_device(device)
+        if kind == "cuda":
+            _backend.require_cuda(index)
+            _require_onnxruntime_cuda(device)
+        # "cpu" never probes the GPU; "auto" takes device 0 when it passed the probe.
+        use_cuda = kind == "cuda" or (kind == "auto" and _backend.cuda_usable(index))
+        self.device = device
         self.method = method
         self.use_mean = use_mean
         self.calibration = dict(self.card.get("calibration", {}))
@@ -107,7 +124,9 @@ class VAEScorer:
             self.model_dir / "encoder.onnx",
             self.model_dir / "decoder.onnx",
             threads=self.threads,
-            use_cuda=(device != "cpu" and _backend.HAS_CUDA),
+            use_cuda=use_cuda,
+            device_id=index,
+            reduce_device=device,
         )
         self.name = f"vae-{method}"
 
@@ -135,5 +154,6 @@ class VAEScorer:
     def __repr__(self) -> str:
         return (
             f"VAEScorer(model_dir={str(self.model_dir)!r}, method={self.method!r}, samples={self.samples}, "
-            f"use_mean={self.use_mean}, seed={self.seed}, threads={self.threads}, batch_size={self.batch_size})"
+            f"use_mean={self.use_mean}, seed={self.seed}, threads={self.threads}, batch_size={self.batch_size}, "
+            f"device={self.device!r})"
         )

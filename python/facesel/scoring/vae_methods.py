@@ -37,7 +37,6 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
-from facesel.core import gaussian_log_rp
 from facesel.scoring.vae_runtime import VAEOutputs
 
 _LN2 = math.log(2.0)
@@ -45,7 +44,7 @@ _LN2 = math.log(2.0)
 
 def score_paper(out: VAEOutputs, crops: np.ndarray, calibration: dict) -> np.ndarray:
     """log RP in nats (the paper's Gaussian log reconstruction probability)."""
-    return gaussian_log_rp(out.x, out.mu_x, out.log_sigma_x)
+    return out.log_rp()
 
 
 def score_recon_error(out: VAEOutputs, crops: np.ndarray, calibration: dict) -> np.ndarray:
@@ -184,7 +183,7 @@ def _kl(out: VAEOutputs) -> np.ndarray:
 
 
 def _stat_log_rp(out, crops, cache):
-    return gaussian_log_rp(out.x, out.mu_x, out.log_sigma_x) / out.x.shape[1]
+    return out.log_rp() / out.x.shape[1]
 
 
 def _stat_log_png(out, crops, cache):

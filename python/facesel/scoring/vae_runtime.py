@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from facesel import _backend
+from facesel.core import gaussian_log_rp
 
 PIXELS = 64 * 64
 
@@ -29,6 +30,9 @@ class VAEOutputs:
         Encoder outputs.
     mu_x, log_sigma_x : (N, L, 4096) float32
         Decoder outputs for the L latent samples of each crop.
+    device, threads : str, int
+        Where the reductions over these outputs run (the scorer's settings, passed on to
+        :func:`facesel.gaussian_log_rp` by :meth:`log_rp`).
     """
 
     x: np.ndarray
@@ -36,10 +40,17 @@ class VAEOutputs:
     log_sigma_z: np.ndarray
     mu_x: np.ndarray
     log_sigma_x: np.ndarray
+    device: str = "auto"
+    threads: int = 1
+
+    def log_rp(self) -> np.ndarray:
+        """(N,) float64 log reconstruction probability, on the scorer's device and threads."""
+        return gaussian_log_rp(self.x, self.mu_x, self.log_sigma_x, device=self.device, threads=min(self.threads, 256))
 
 
-def make_session(path: Path, threads: int, use_cuda: bool):
-    """An ONNX Runtime session with ``threads`` intra-op threads and no busy-waiting."""
+def make_session(path: Path, threads: int, use_cuda: bool, device_id: int = 0):
+    """An ONNX Runtime session with ``threads`` intra-op threads and no busy-waiting; with
+    ``use_cuda``, on the CUDA execution provider of GPU ``device_id`` when ONNX Runtime has it."""
     import onnxruntime as ort
 
     opts = ort.SessionOptions()
@@ -50,7 +61,7 @@ def make_session(path: Path, threads: int, use_cuda: bool):
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     providers = ["CPUExecutionProvider"]
     if use_cuda and "CUDAExecutionProvider" in ort.get_available_providers():
-        providers = ["CUDAExecutionProvider", "CPUExecutionProvider"]
+        providers = [("CUDAExecutionProvider", {"device_id": device_id}), "CPUExecutionProvider"]
     return ort.InferenceSession(str(path), sess_options=opts, providers=providers)
 
 
@@ -74,16 +85,30 @@ class VAERunner:
         ONNX Runtime intra-op threads.
     use_cuda : bool
         Use the CUDA execution provider when ONNX Runtime has it and a device is usable.
+    device_id : int
+        The GPU for ONNX Runtime's CUDA execution provider.
+    reduce_device : str
+        Where the reductions over the outputs run (see :class:`VAEOutputs`).
     """
 
-    def __init__(self, encoder_path: Path, decoder_path: Path, threads: int = 1, use_cuda: bool | None = None) -> None:
+    def __init__(
+        self,
+        encoder_path: Path,
+        decoder_path: Path,
+        threads: int = 1,
+        use_cuda: bool | None = None,
+        device_id: int = 0,
+        reduce_device: str = "auto",
+    ) -> None:
         for name, p in (("encoder_path", encoder_path), ("decoder_path", decoder_path)):
             if not Path(p).is_file():
                 raise FileNotFoundError(f"{name} not found: {p}")
         if use_cuda is None:
             use_cuda = _backend.HAS_CUDA
-        self.encoder = make_session(Path(encoder_path), threads, use_cuda)
-        self.decoder = make_session(Path(decoder_path), threads, use_cuda)
+        self.threads = threads
+        self.reduce_device = reduce_device
+        self.encoder = make_session(Path(encoder_path), threads, use_cuda, device_id)
+        self.decoder = make_session(Path(decoder_path), threads, use_cuda, device_id)
         self.latent = int(self.encoder.get_outputs()[0].shape[1])
 
     def encode(self, crops: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -112,4 +137,4 @@ class VAERunner:
         x, mu_z, log_sigma_z = self.encode(crops)
         z = self.sample_latents(crops, mu_z, log_sigma_z, samples, use_mean, seed)
         mu_x, log_sigma_x = self.decode(z)
-        return VAEOutputs(x, mu_z, log_sigma_z, mu_x, log_sigma_x)
+        return VAEOutputs(x, mu_z, log_sigma_z, mu_x, log_sigma_x, self.reduce_device, self.threads)

@@ -7,7 +7,8 @@ fragment of the same person that starts soon after can still be re-linked to it
 faces, also poor ones, go on; static tracks, second boxes on one head and non-faces are dropped,
 each drop counted in :attr:`Finaliser.stats` and logged (never silently).
 
-Use::
+The :class:`facesel.Selector` runs it as a post-close stage (``observe(packet)`` then
+``process(closed, now)`` every frame, ``flush()`` at the end). By hand::
 
     finaliser.evidence.observe_frame(track_ids, detections, now, frame_index)   # every frame
     finaliser.evidence.discard(track_id)                                        # tentative track died
@@ -117,6 +118,13 @@ class Finaliser:
         return cls(**settings)
 
     @classmethod
+    def for_config(cls, config, scorer) -> Finaliser:
+        """:meth:`for_scorer` with a :class:`facesel.config.PipelineConfig`'s crop margin and its
+        ``keep_static`` setting (static tracks are dropped unless it is on)."""
+        faceness = FacenessRule(min_quality=DOSE_FACE_FLOOR, suppress_static=not config.keep_static)
+        return cls.for_scorer(scorer, config.margin, faceness=faceness)
+
+    @classmethod
     def passthrough(cls) -> Finaliser:
         """Releases every result at once, unjudged (the pipeline before this stage; for comparisons)."""
         return cls(grace_seconds=0.0, link=None, faceness=None)
@@ -163,7 +171,24 @@ class Finaliser:
             held = self._held.pop(min(self._held, key=lambda t: self._held[t].evidence.last_time))
             if not self._continue(held, open_ok=False):
                 out += self._judge(held)
+        self.evidence = EvidenceBook()  # every track has ended; tentative ones leave no evidence behind
         return out
+
+    # -- as a post-close stage of the Selector (facesel.select.post_close) -------------------------
+    def observe(self, packet) -> None:
+        """Every frame, before :meth:`process`: the frame's tracked detections (a
+        :class:`facesel.select.stage.Packet`) go into the evidence book; tracks that died
+        tentative leave it."""
+        update = packet.update
+        self.evidence.observe_frame(update.track_ids, packet.detections, packet.stamp, packet.index)
+        for track_id in update.dropped.tolist():
+            self.evidence.discard(track_id)
+
+    def process(self, closed: list, now: float) -> list:
+        """This frame's closed results are held; those whose grace period is over are released."""
+        for result in closed:
+            self.add(result, now)
+        return self.poll(now)
 
     # -- steps -----------------------------------------------------------------------------------
     def _continue(self, held: _Held, open_ok: bool = True) -> bool:

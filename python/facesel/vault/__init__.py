@@ -1,13 +1,15 @@
 """The evidence vault: sealed snapshots, retention with crypto-shredding, k-of-n opening, audit log.
 
-Camera side: :class:`Vault` (``seal``, ``purge``, ``close``) holds public keys only.
-Authority side: :func:`create_authority`, :func:`reconstruct_master`, :func:`open_records`,
-:func:`shred_expired`. See ``facesel authority|open|list|purge|audit --help``.
+Camera side: :class:`Vault` (``seal``, ``maybe_purge``, ``purge``, ``close``) holds public keys and
+the camera's own signing key (:class:`CameraKey`, ``facesel camera init``) only.
+Authority side: :func:`create_authority`, :func:`register_camera` / :func:`enrol_camera`,
+:func:`reconstruct_master`, :func:`open_records`, :func:`shred_expired`.
+See ``facesel camera|authority|open|list|purge|audit --help`` and the README's threat model.
 """
 
 from facesel.vault.audit import AuditLog
 from facesel.vault.audit import verify as verify_audit
-from facesel.vault.authority import create_authority, extend_authority
+from facesel.vault.authority import create_authority, enrol_camera, extend_authority, register_camera
 from facesel.vault.errors import (
                                   AuditError,
                                   EpochUnavailableError,
@@ -20,12 +22,15 @@ from facesel.vault.keys import AuthorityPublic, Keystore
 from facesel.vault.opening import open_records
 from facesel.vault.retention import shred_expired
 from facesel.vault.shares import ShareFile, reconstruct_master
+from facesel.vault.signing import CameraKey, CameraPublic
 from facesel.vault.store import Vault
 
 __all__ = [
                                   "AuditError",
                                   "AuditLog",
                                   "AuthorityPublic",
+                                  "CameraKey",
+                                  "CameraPublic",
                                   "EpochUnavailableError",
                                   "KeyMaterialError",
                                   "Keystore",
@@ -35,9 +40,11 @@ __all__ = [
                                   "VaultLockedError",
                                   "VaultWriteError",
                                   "create_authority",
+                                  "enrol_camera",
                                   "extend_authority",
                                   "open_records",
                                   "reconstruct_master",
+                                  "register_camera",
                                   "shred_expired",
                                   "verify_audit",
 ]

@@ -1,20 +1,26 @@
-"""Making an authority (``facesel authority init``) and generating epoch keys further ahead.
+"""Making an authority (``facesel authority init``), generating epoch keys further ahead,
+registering cameras, and re-keying after a shred. Every change to ``authority.pub`` is signed by
+the authority's signing key, whose secret is wrapped under the master key (K shares needed).
 
 See :mod:`facesel.vault.keys` for the layout and the reasons behind it.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import secrets
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import nacl.public
+import nacl.signing
 
 from facesel.vault import shamir
-from facesel.vault.fsutil import atomic_write, fsync_dir
+from facesel.vault.errors import KeyMaterialError
+from facesel.vault.fsutil import atomic_write, fsync_dir, shred_file
 from facesel.vault.keys import (
     FORMAT_KEYSTORE,
     MAX_EPOCHS,
@@ -22,9 +28,11 @@ from facesel.vault.keys import (
     AuthorityPublic,
     EpochKey,
     Keystore,
+    check_extension,
     master_commitment,
 )
-from facesel.vault.shares import write_share
+from facesel.vault.shares import check_passphrase, reconstruct_master, write_share
+from facesel.vault.signing import CameraKey, CameraPublic
 
 
 def _new_epochs(master: bytes, keystore: Keystore, epoch_seconds: float, first_id: int, count: int) -> list[EpochKey]:
@@ -47,75 +55,204 @@ def _epoch_count(start: float, horizon_seconds: float, epoch_seconds: float) -> 
     return first, count
 
 
+def check_sharing(shares: int, threshold: int, allow_single_share: bool) -> None:
+    """K = 1 makes every share equal to the master key: refuse it unless asked for explicitly."""
+    if threshold == 1 and shares >= 1 and not allow_single_share:
+        raise ValueError("threshold K=1 makes every share a copy of the master key; use K >= 2, or pass "
+                         "allow_single_share (--allow-single-share) if one holder alone may open records")
+
+
+def _write_shares(shares_dir: Path, authority_id: str, master: bytes, threshold: int, shares: int,
+                  passphrases: Sequence[bytes | None] | None, kdf_level: str | None) -> None:
+    for (index, share) in shamir.split(master, threshold, shares):
+        write_share(shares_dir / f"share-{index}-of-{shares}.json", authority_id, index, threshold, shares,
+                    share, None if passphrases is None else passphrases[index - 1], kdf_level)
+
+
 def create_authority(out_dir: str | os.PathLike, shares: int, threshold: int, epoch_seconds: float,
                      retention_seconds: float, horizon_seconds: float, start: float,
                      passphrases: Sequence[bytes | None] | None = None,
-                     kdf_level: str | None = None) -> AuthorityPublic:
+                     kdf_level: str | None = None, allow_single_share: bool = False) -> AuthorityPublic:
     """Make all key material of a new authority in ``out_dir`` (see the module docstring).
 
     Parameters
     ----------
     shares, threshold : int
-        N and K of the master-key sharing (1 <= K <= N <= 255).
+        N and K of the master-key sharing (2 <= K <= N <= 255; K = 1 only with ``allow_single_share``).
     epoch_seconds, retention_seconds, horizon_seconds : float
         Epoch length, how long records are kept, and how far ahead epoch keys are generated.
     start : float
         Unix seconds: the first epoch is the one containing ``start``.
     passphrases : sequence of bytes or None, optional
-        One entry per share (None: unprotected).
+        One entry per share (None: unprotected). Each must pass :func:`check_passphrase`.
     kdf_level : str, optional
         Argon2id level for protected shares (see :data:`KDF_LEVELS`).
+    allow_single_share : bool
+        Accept K = 1.
+
+    Returns
+    -------
+    AuthorityPublic
+        The signed public file; its ``fingerprint`` is what cameras pin at enrolment.
     """
-    for name, value in (("epoch_seconds", epoch_seconds), ("retention_seconds", retention_seconds),
-                        ("horizon_seconds", horizon_seconds)):
+    for name, value in (("epoch", epoch_seconds), ("retention", retention_seconds),
+                        ("horizon", horizon_seconds)):
         if not isinstance(value, (int, float)) or not value > 0:
-            raise ValueError(f"{name} must be a positive number, got {value!r}")
-    if passphrases is not None and len(passphrases) != shares:
-        raise ValueError(f"passphrases must have one entry per share ({shares}), got {len(passphrases)}")
+            raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
+    if passphrases is not None:
+        if len(passphrases) != shares:
+            raise ValueError(f"one passphrase per share is needed ({shares}), got {len(passphrases)}")
+        for i, phrase in enumerate(passphrases, 1):
+            if phrase is not None:
+                check_passphrase(phrase, f"passphrase of share {i}")
     out = Path(out_dir)
     pub_path, ks_dir, shares_dir = out / "authority.pub", out / "keystore", out / "shares"
     for existing in (pub_path, ks_dir, shares_dir):
         if existing.exists():
-            raise ValueError(f"out_dir {out} already holds key material ({existing}); refusing to overwrite it")
+            raise ValueError(f"{out} already holds key material ({existing.name}); refusing to overwrite it")
     master = secrets.token_bytes(shamir.SECRET_BYTES)
-    share_list = shamir.split(master, threshold, shares)  # validates K and N
+    shamir.split(master, threshold, shares)  # validates K and N before anything is written
+    check_sharing(shares, threshold, allow_single_share)
     first, count = _epoch_count(start, horizon_seconds, epoch_seconds)
     authority_id = secrets.token_hex(8)
+    signing = nacl.signing.SigningKey.generate()
 
     out.mkdir(parents=True, exist_ok=True)
     ks_dir.mkdir(mode=0o700)
     shares_dir.mkdir(mode=0o700)
     meta = {"format": FORMAT_KEYSTORE, "version": VERSION, "authority_id": authority_id,
             "master_check": master_commitment(master, authority_id), "threshold": threshold, "shares": shares,
-            "epoch_seconds": float(epoch_seconds), "retention_seconds": float(retention_seconds)}
+            "epoch_seconds": float(epoch_seconds), "retention_seconds": float(retention_seconds),
+            "signing_public": base64.b64encode(bytes(signing.verify_key)).decode("ascii")}
     atomic_write(ks_dir / "authority.json", json.dumps(meta, indent=1).encode("utf-8"))
     keystore = Keystore(ks_dir)
+    keystore.wrap_signing_key(master, bytes(signing))
     epochs = _new_epochs(master, keystore, float(epoch_seconds), first, count)
-    for (index, share) in share_list:
-        write_share(shares_dir / f"share-{index}-of-{shares}.json", authority_id, index, threshold, shares,
-                    share, None if passphrases is None else passphrases[index - 1], kdf_level)
+    _write_shares(shares_dir, authority_id, master, threshold, shares, passphrases, kdf_level)
     pub = AuthorityPublic(authority_id, float(epoch_seconds), float(retention_seconds), threshold, shares,
-                          tuple(epochs))
+                          tuple(epochs)).signed_by(keystore.signer(master))
     pub.save(pub_path)
     fsync_dir(out)
     return pub
 
 
+def _trusted_public(out: Path, keystore: Keystore) -> AuthorityPublic:
+    pub = AuthorityPublic.load(out / "authority.pub")
+    if pub.signing_key != keystore.signing_public:
+        raise KeyMaterialError(f"{out / 'authority.pub'} is not signed by this keystore's authority key")
+    return pub
+
+
 def extend_authority(out_dir: str | os.PathLike, master: bytes, until: float) -> AuthorityPublic:
-    """Generate epoch keys up to time ``until`` and rewrite ``authority.pub`` (needs the master key)."""
+    """Generate epoch keys up to time ``until`` and re-sign ``authority.pub`` (needs the master key).
+
+    Existing epochs are kept byte for byte; cameras refuse any file that changes one.
+    """
     out = Path(out_dir)
     keystore = Keystore(out / "keystore")
     keystore.check_master(master)
-    pub = AuthorityPublic.load(out / "authority.pub")
+    pub = _trusted_public(out, keystore)
     next_id = max(e.epoch_id for e in pub.epochs) + 1
     last = int(until // pub.epoch_seconds)
     count = last - next_id + 1
     if count <= 0:
         return pub
     if len(pub.epochs) + count > MAX_EPOCHS:
-        raise ValueError(f"until={until} would give more than {MAX_EPOCHS} epochs")
+        raise ValueError(f"--until {until} would give more than {MAX_EPOCHS} epochs")
     new = _new_epochs(master, keystore, pub.epoch_seconds, next_id, count)
-    extended = AuthorityPublic(pub.authority_id, pub.epoch_seconds, pub.retention_seconds, pub.threshold,
-                               pub.shares, pub.epochs + tuple(new))
+    extended = replace(pub, epochs=pub.epochs + tuple(new), serial=pub.serial + 1).signed_by(keystore.signer(master))
+    check_extension(pub, extended)
     extended.save(out / "authority.pub")
     return extended
+
+
+def register_camera(out_dir: str | os.PathLike, master: bytes, camera: CameraPublic) -> AuthorityPublic:
+    """Accept ``camera``: add its id and public key to ``authority.pub`` and re-sign it.
+
+    A camera id is registered once; registering the same key again changes nothing, another key
+    under a registered id is refused (a camera that lost its key gets a new id).
+    """
+    out = Path(out_dir)
+    keystore = Keystore(out / "keystore")
+    keystore.check_master(master)
+    pub = _trusted_public(out, keystore)
+    known = pub.camera_key(camera.camera_id)
+    if known == camera.public_key:
+        return pub
+    if known is not None:
+        raise ValueError(f"camera {camera.camera_id} is already registered with another key; give the new "
+                         "camera another id")
+    new = replace(pub, cameras=pub.cameras + ((camera.camera_id, camera.public_key),), serial=pub.serial + 1)
+    new = new.signed_by(keystore.signer(master))
+    new.save(out / "authority.pub")
+    return new
+
+
+def rekey(out_dir: str | os.PathLike, master: bytes, passphrases: Sequence[bytes | None] | None = None,
+          kdf_level: str | None = None) -> bytes:
+    """Re-wrap every remaining epoch secret and the signing key under a fresh master key, and
+    replace ``shares/`` with a new K-of-N sharing of it.
+
+    Run after every shred: a keystore backup taken earlier, together with the new shares, then
+    opens nothing (its wrapping key is gone), and the old shares do not fit the new keystore. The
+    old shares must be destroyed by their holders; that is what makes the shred final.
+
+    Returns
+    -------
+    bytes
+        The new master key (the caller forgets it).
+    """
+    out = Path(out_dir)
+    keystore = Keystore(out / "keystore")
+    keystore.check_master(master)
+    threshold, shares = int(keystore.meta["threshold"]), int(keystore.meta["shares"])
+    if passphrases is not None and len(passphrases) != shares:
+        raise ValueError(f"one passphrase per share is needed ({shares}), got {len(passphrases)}")
+    for i, phrase in enumerate(passphrases or [], 1):
+        if phrase is not None:
+            check_passphrase(phrase, f"passphrase of new share {i}")
+    signer = keystore.signer(master)
+    new_master = secrets.token_bytes(shamir.SECRET_BYTES)
+    tag = secrets.token_hex(4)
+    staging, staging_shares = out / f".keystore.new-{tag}", out / f".shares.new-{tag}"
+    staging.mkdir(mode=0o700)
+    staging_shares.mkdir(mode=0o700)
+    meta = dict(keystore.meta, master_check=master_commitment(new_master, keystore.authority_id))
+    atomic_write(staging / "authority.json", json.dumps(meta, indent=1).encode("utf-8"))
+    fresh = Keystore(staging)
+    fresh.wrap_signing_key(new_master, bytes(signer.key))
+    for epoch_id in keystore.epoch_ids():
+        epoch, secret = keystore.read_epoch(master, epoch_id)
+        fresh.wrap(new_master, epoch, secret)
+    _write_shares(staging_shares, keystore.authority_id, new_master, threshold, shares, passphrases, kdf_level)
+    # Swap the folders, then destroy the old ones file by file.
+    old, old_shares = out / f".keystore.old-{tag}", out / f".shares.old-{tag}"
+    os.rename(out / "keystore", old)
+    os.rename(staging, out / "keystore")
+    os.rename(out / "shares", old_shares)
+    os.rename(staging_shares, out / "shares")
+    fsync_dir(out)
+    for folder in (old, old_shares):
+        for path in folder.iterdir():
+            shred_file(path)
+        folder.rmdir()
+    fsync_dir(out)
+    return new_master
+
+
+def enrol_camera(authority_dir: str | os.PathLike, camera_dir: str | os.PathLike, camera_id: str,
+                 share_paths: Sequence[str | os.PathLike], passphrase_for=None) -> CameraKey:
+    """Make a camera key pinned to this authority and register it (both sides in one call, for
+    tests, demos and single-machine setups; in the field they run on different machines).
+
+    Returns
+    -------
+    CameraKey
+        The new camera's key; ``authority_dir/authority.pub`` now registers it.
+    """
+    out = Path(authority_dir)
+    keystore = Keystore(out / "keystore")
+    camera = CameraKey.create(camera_dir, camera_id, _trusted_public(out, keystore).fingerprint)
+    master, _ = reconstruct_master(share_paths, keystore, passphrase_for)
+    register_camera(out, master, camera.public)
+    return camera

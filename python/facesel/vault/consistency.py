@@ -1,8 +1,8 @@
 """Chain of custody: do the record files on disk match what the audit log says was sealed and purged?
 
 The hash chain proves the log itself is intact; this check ties the log to the records. Every
-record file must have a ``seal`` (or ``recovered-record``) entry with the same SHA-256, and every
-sealed record that is gone must have a ``purge`` or ``record-missing`` entry. Run by
+record file must have a ``seal`` entry with the same SHA-256, and every sealed record that is gone
+must have a ``purge``, ``record-missing`` or ``quarantined`` entry. Run by
 ``facesel audit verify --vault``; needs no keys.
 """
 
@@ -15,6 +15,18 @@ from pathlib import Path
 from facesel.vault.audit import AuditLog
 
 RECORD_SUFFIX = ".fsr"
+GONE_EVENTS = ("purge", "record-missing", "quarantined")
+
+
+def file_sha256(path: Path) -> str | None:
+    """SHA-256 of a regular file, read in blocks (None for a link or a folder)."""
+    if path.is_symlink() or not path.is_file():
+        return None
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def custody_problems(vault_dir: str | os.PathLike) -> list[str]:
@@ -28,9 +40,9 @@ def custody_problems(vault_dir: str | os.PathLike) -> list[str]:
     gone: set[str] = set()
     for entry in AuditLog(vault_dir / "audit.log").entries():
         rid = entry.get("record_id")
-        if entry.get("event") in ("seal", "recovered-record") and isinstance(rid, str):
+        if entry.get("event") == "seal" and isinstance(rid, str):
             sealed[rid] = (int(entry.get("seq", -1)), entry.get("sha256"))
-        elif entry.get("event") in ("purge", "record-missing") and isinstance(rid, str):
+        elif entry.get("event") in GONE_EVENTS and isinstance(rid, str):
             gone.add(rid)
     problems = []
     present = set()
@@ -41,7 +53,10 @@ def custody_problems(vault_dir: str | os.PathLike) -> list[str]:
             problems.append(f"record {rid}: file present but never logged as sealed (planted or unrecovered)")
             continue
         seq, digest = sealed[rid]
-        if digest is not None and hashlib.sha256(path.read_bytes()).hexdigest() != digest:
+        if path.is_symlink() or not path.is_file():
+            problems.append(f"record {rid}: not a regular file")
+            continue
+        if digest is not None and file_sha256(path) != digest:
             problems.append(f"record {rid}: file differs from the one logged as sealed at seq {seq} (replaced)")
         if rid in gone:
             problems.append(f"record {rid}: file present although the log says it was purged")

@@ -29,3 +29,7 @@ class VaultLockedError(RuntimeError):
 
 class AuditError(ValueError):
     """The audit log is broken: an entry was edited, deleted, reordered or inserted."""
+
+
+class IndexDamagedError(RuntimeError):
+    """The index file is damaged, locked or unreadable (it can be rebuilt from the records)."""

@@ -33,6 +33,26 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[written:]
 
 
+def write_temporary(path: Path, data: bytes, mode: int = 0o600) -> Path:
+    """Write ``data`` durably to a new temporary file beside ``path``; return the temporary's path.
+
+    The caller renames it to ``path`` (``os.replace``) when it is ready to publish it, or deletes it.
+    """
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}{TMP_SUFFIX}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        try:
+            _write_all(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp
+
+
 def atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
     """Write ``data`` to ``path`` atomically and durably.
 
@@ -51,20 +71,11 @@ def atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
         is left as it was.
     """
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}{TMP_SUFFIX}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    tmp = write_temporary(path, data, mode)
     try:
-        try:
-            _write_all(fd, data)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
         os.replace(tmp, path)
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
+        tmp.unlink(missing_ok=True)
         raise
     fsync_dir(path.parent)
 

@@ -8,9 +8,12 @@ headers; the record files are the truth.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+
+from facesel.vault.errors import IndexDamagedError
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -58,14 +61,45 @@ class IndexRow:
 class Index:
     """Thin wrapper over the ``records`` table; every write is its own committed transaction."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, readonly: bool = False) -> None:
         self.path = Path(path)
-        # isolation_level=None: we commit explicitly, so a failed insert never lingers in a
-        # half-open transaction. timeout: wait for another process's short write lock.
-        self.db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
-        self.db.executescript(_SCHEMA)
+        self.db = None
+        try:
+            if readonly:
+                self._connect_readonly()
+                return
+            # isolation_level=None: we commit explicitly, so a failed insert never lingers in a
+            # half-open transaction. timeout: wait for another process's short write lock.
+            self.db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=FULL")
+            self.db.executescript(_SCHEMA)
+        except sqlite3.Error as err:
+            if self.db is not None:
+                self.db.close()
+            raise IndexDamagedError(f"{self.path} is not a usable vault index ({err}); the records are the truth: move "
+                              "it away and start the camera again to rebuild it") from None
+
+    def _connect_readonly(self) -> None:
+        """A reader changes nothing: no schema, no journal mode, no checkpoint. On read-only media
+        SQLite cannot make the WAL's shared-memory file; then the file is read as immutable (rows
+        still only in a leftover WAL are missed, and ``facesel list`` reports their record files)."""
+        uri = self.path.resolve().as_uri()
+        try:
+            self._open_checked(uri + "?mode=ro")
+        except sqlite3.OperationalError:
+            if os.access(self.path.parent, os.W_OK):
+                raise
+            self._open_checked(uri + "?mode=ro&immutable=1")
+
+    def _open_checked(self, uri: str) -> None:
+        self.db = sqlite3.connect(uri, uri=True, timeout=30.0, isolation_level=None)
+        try:
+            self.db.execute("SELECT 1 FROM records LIMIT 1").fetchall()
+        except sqlite3.Error:
+            self.db.close()
+            self.db = None
+            raise
 
     def close(self) -> None:
         self.db.close()

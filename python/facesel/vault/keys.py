@@ -3,10 +3,13 @@
 This module holds the public file and the keystore; :mod:`facesel.vault.shares` the share files;
 :mod:`facesel.vault.authority` creation and extension. Layout made by ``facesel authority init``::
 
-    DIR/authority.pub                 public: authority id, retention, epoch public keys + windows
-    DIR/keystore/authority.json       authority id, master-key commitment, parameters (no secret)
+    DIR/authority.pub                 public, signed: authority id, retention, epoch public keys +
+                                      windows, registered cameras, the signing key, a serial
+    DIR/keystore/authority.json       authority id, master-key commitment, parameters, public signing key
+    DIR/keystore/signing.key          the authority's Ed25519 signing key, AEAD-wrapped under the master key
     DIR/keystore/epoch-<id>.key       one X25519 epoch secret, AEAD-wrapped under the master key
-    DIR/shares/share-<i>-of-<N>.json  Shamir share i of the master key (optionally passphrase-sealed)
+    DIR/shares/share-<i>-of-<N>.json  Shamir share i of the master key (passphrase-sealed by default)
+    DIR/audit.log                     the authority's own signed log (shreds, re-keys, every opening)
 
 Why this shape:
 
@@ -20,31 +23,38 @@ Why this shape:
   horizon (``--horizon``), each with its validity window, so a camera can seal without ever
   contacting the authority; past the horizon it refuses to seal until given a newer file
   (``facesel authority extend``).
+* ``authority.pub`` is signed, and cameras pin the fingerprint of the signing key at enrolment, so
+  nobody without K shares can make a camera seal to other keys; an extension must keep every
+  existing epoch byte for byte (:func:`check_extension`).
+* After a shred the remaining secrets are re-wrapped under a fresh master key with new shares
+  (:func:`facesel.vault.authority.rekey`): a keystore backup opens nothing with the new shares.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import nacl.bindings as sodium
 import nacl.exceptions
 import nacl.pwhash.argon2id as argon2id
+import nacl.signing
 
+from facesel.vault.encoding import VERSION, b64, canonical, read_json, unb64
 from facesel.vault.errors import EpochUnavailableError, KeyMaterialError
 from facesel.vault.fsutil import atomic_write, shred_file
+from facesel.vault.signing import Signer, fingerprint, verify_signature
 from facesel.vault.timeparse import format_time
 
-VERSION = 1
 FORMAT_PUBLIC = "facesel-authority-public"
 FORMAT_KEYSTORE = "facesel-keystore"
 FORMAT_EPOCH = "facesel-epoch-secret"
 FORMAT_SHARE = "facesel-key-share"
+FORMAT_SIGNING = "facesel-authority-signing-key"
 
 MAX_EPOCHS = 100_000
 _AEAD_NONCE = sodium.crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
@@ -67,36 +77,8 @@ def default_kdf_level() -> str:
     return level
 
 
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
-def _unb64(text: object, what: str, length: int | None = None) -> bytes:
-    try:
-        data = base64.b64decode(str(text), validate=True)
-    except (ValueError, TypeError):
-        raise KeyMaterialError(f"{what} is not valid base64") from None
-    if length is not None and len(data) != length:
-        raise KeyMaterialError(f"{what} must be {length} bytes, got {len(data)}")
-    return data
-
-
-def _canonical(obj: dict) -> bytes:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":")).encode("utf-8")
-
-
-def _read_json(path: Path, expected_format: str) -> dict:
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise KeyMaterialError(f"{path}: not a readable {expected_format} file ({err})") from None
-    if not isinstance(data, dict) or data.get("format") != expected_format:
-        raise KeyMaterialError(f"{path}: not a {expected_format} file")
-    if data.get("version") != VERSION:
-        raise KeyMaterialError(f"{path}: unsupported {expected_format} version {data.get('version')!r}")
-    return data
+# The shares and authority modules import these under their old private names.
+_b64, _unb64, _canonical, _read_json = b64, unb64, canonical, read_json
 
 
 # --------------------------------------------------------------------------------------------
@@ -123,7 +105,13 @@ class EpochKey:
 
 @dataclass(frozen=True)
 class AuthorityPublic:
-    """The contents of ``authority.pub``: what a camera needs to seal, and nothing secret."""
+    """The contents of ``authority.pub``: what a camera needs to seal, and nothing secret.
+
+    The file is signed by the authority's Ed25519 signing key (``signing_key``; its secret is
+    wrapped under the master key in the keystore). ``cameras`` maps each registered camera id to
+    its Ed25519 public key: only records and log entries signed by one of them are accepted.
+    ``serial`` grows with every re-signing, so an older file cannot replace a newer one.
+    """
 
     authority_id: str
     epoch_seconds: float
@@ -131,6 +119,18 @@ class AuthorityPublic:
     threshold: int
     shares: int
     epochs: tuple[EpochKey, ...]
+    signing_key: bytes = b""
+    cameras: tuple[tuple[str, bytes], ...] = ()
+    serial: int = 0
+    signature: bytes = b""
+
+    @property
+    def fingerprint(self) -> str:
+        """What a camera pins: the SHA-256 fingerprint of the authority's signing key."""
+        return fingerprint(self.signing_key)
+
+    def camera_key(self, camera_id: str) -> bytes | None:
+        return dict(self.cameras).get(camera_id)
 
     def epoch_for(self, t: float) -> EpochKey:
         """The epoch whose window contains time ``t`` (Unix seconds).
@@ -155,15 +155,36 @@ class AuthorityPublic:
                 return epoch
         raise EpochUnavailableError(f"authority {self.authority_id} has no epoch {epoch_id}")
 
-    def to_dict(self) -> dict:
+    def _signed_dict(self) -> dict:
         return {
             "format": FORMAT_PUBLIC, "version": VERSION, "authority_id": self.authority_id,
             "epoch_seconds": self.epoch_seconds, "retention_seconds": self.retention_seconds,
             "threshold": self.threshold, "shares": self.shares,
+            "signing_key": _b64(self.signing_key), "serial": self.serial,
+            "cameras": [{"camera_id": c, "public_key": _b64(k)} for c, k in self.cameras],
             "epochs": [e.to_dict() for e in self.epochs],
         }
 
+    def to_dict(self) -> dict:
+        return {**self._signed_dict(), "signature": _b64(self.signature)}
+
+    def signed_by(self, signer) -> AuthorityPublic:
+        """A copy signed by ``signer`` (the authority's :class:`~facesel.vault.signing.Signer`)."""
+        unsigned = replace(self, signing_key=signer.public_key, signature=b"")
+        return replace(unsigned, signature=signer.sign(_canonical(unsigned._signed_dict())))
+
+    def check_signature(self, pinned: str | None = None, source: str = "authority.pub") -> None:
+        """Raise KeyMaterialError unless the file is signed by its signing key (and that key is ``pinned``)."""
+        if pinned is not None and not secrets.compare_digest(self.fingerprint, pinned):
+            raise KeyMaterialError(f"{source} is signed by authority key {self.fingerprint[:16]}..., not by the "
+                                   f"pinned authority key {pinned[:16]}...: refusing it")
+        if not verify_signature(self.signing_key, _canonical(self._signed_dict()), self.signature):
+            raise KeyMaterialError(f"{source}: the authority's signature does not match its content "
+                                   "(edited or forged authority file)")
+
     def save(self, path: Path) -> None:
+        if not self.signature:
+            raise ValueError("authority.pub must be signed before it is saved")
         atomic_write(Path(path), json.dumps(self.to_dict(), indent=1).encode("utf-8"), mode=0o644)
 
     @classmethod
@@ -174,12 +195,16 @@ class AuthorityPublic:
                          _unb64(e["public_key"], f"{source}: epoch {e.get('id')} public key", 32))
                 for e in data["epochs"]
             )
+            cameras = tuple((str(c["camera_id"]), _unb64(c["public_key"], f"{source}: camera key", 32))
+                            for c in data.get("cameras", []))
             pub = cls(str(data["authority_id"]), float(data["epoch_seconds"]), float(data["retention_seconds"]),
-                      int(data["threshold"]), int(data["shares"]), tuple(sorted(epochs, key=lambda e: e.epoch_id)))
+                      int(data["threshold"]), int(data["shares"]), tuple(sorted(epochs, key=lambda e: e.epoch_id)),
+                      _unb64(data.get("signing_key"), f"{source}: signing key", 32), cameras,
+                      int(data.get("serial", 0)), _unb64(data.get("signature"), f"{source}: signature", 64))
         except (KeyError, TypeError, ValueError) as err:
             if isinstance(err, KeyMaterialError):
                 raise
-            raise KeyMaterialError(f"{source}: malformed authority public file ({err!r})") from None
+            raise KeyMaterialError(f"{source}: malformed authority public file ({type(err).__name__}: {err})") from None
         if pub.retention_seconds <= 0 or pub.epoch_seconds <= 0:
             raise KeyMaterialError(f"{source}: epoch and retention must be positive")
         for before, after in zip(pub.epochs, pub.epochs[1:]):
@@ -187,6 +212,7 @@ class AuthorityPublic:
                 raise KeyMaterialError(f"{source}: epochs {before.epoch_id} and {after.epoch_id} overlap")
         if any(not e.not_before < e.not_after for e in pub.epochs):
             raise KeyMaterialError(f"{source}: an epoch window is empty")
+        pub.check_signature(source=source)
         return pub
 
     @classmethod
@@ -195,13 +221,26 @@ class AuthorityPublic:
         return cls.from_dict(_read_json(path, FORMAT_PUBLIC), str(path))
 
 
+def check_extension(old: AuthorityPublic, new: AuthorityPublic, source: str = "authority.pub") -> None:
+    """Raise KeyMaterialError unless ``new`` keeps every epoch of ``old`` byte for byte (ids, windows,
+    keys), comes from the same authority key, and is not older (a lower serial)."""
+    if new.authority_id != old.authority_id or new.signing_key != old.signing_key:
+        raise KeyMaterialError(f"{source} belongs to authority {new.authority_id}, not to {old.authority_id}")
+    if new.serial < old.serial:
+        raise KeyMaterialError(f"{source} is older (serial {new.serial}) than the one in use (serial {old.serial})")
+    given = {e.epoch_id: e for e in new.epochs}
+    changed = [e.epoch_id for e in old.epochs if given.get(e.epoch_id) != e]
+    if changed or (new.epoch_seconds, new.retention_seconds) != (old.epoch_seconds, old.retention_seconds):
+        raise KeyMaterialError(f"{source} changes or drops epochs already in use ({changed[:5]}); refusing it")
+
+
 def load_authority_public(source: AuthorityPublic | str | os.PathLike) -> AuthorityPublic:
     """Accept an :class:`AuthorityPublic` or a path to ``authority.pub``."""
     if isinstance(source, AuthorityPublic):
         return source
     if isinstance(source, (str, os.PathLike)):
         return AuthorityPublic.load(Path(source))
-    raise TypeError(f"authority_public must be a path or AuthorityPublic, got {type(source).__name__}")
+    raise TypeError(f"the authority must be a path to authority.pub or an AuthorityPublic, got {type(source).__name__}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -262,7 +301,10 @@ class Keystore:
         atomic_write(self.epoch_path(epoch.epoch_id), json.dumps(doc).encode("utf-8"))
 
     def unwrap(self, master: bytes, epoch_id: int) -> bytes:
-        """The epoch's X25519 secret key (32 bytes).
+        return self.read_epoch(master, epoch_id)[1]
+
+    def read_epoch(self, master: bytes, epoch_id: int) -> tuple[EpochKey, bytes]:
+        """The epoch's public part and its X25519 secret key (32 bytes).
 
         Raises
         ------
@@ -297,7 +339,38 @@ class Keystore:
                                    "(tampered key file or wrong master key)") from None
         if sodium.crypto_scalarmult_base(secret) != epoch.public_key:
             raise KeyMaterialError(f"{path}: epoch secret does not match its public key")
-        return secret
+        return epoch, secret
+
+    def wrap_signing_key(self, master: bytes, seed: bytes) -> None:
+        """Store the authority's Ed25519 signing seed, encrypted under a key derived from ``master``."""
+        nonce = secrets.token_bytes(_AEAD_NONCE)
+        ad = _canonical({"format": FORMAT_SIGNING, "authority_id": self.authority_id})
+        wrapped = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(
+            bytes(seed), ad, nonce, _derive(master, b"facesel-sign-v1", self.authority_id))
+        doc = {"format": FORMAT_SIGNING, "version": VERSION, "authority_id": self.authority_id,
+               "nonce": _b64(nonce), "wrapped": _b64(wrapped)}
+        atomic_write(self.path / "signing.key", json.dumps(doc).encode("utf-8"))
+
+    def signer(self, master: bytes) -> Signer:
+        """The authority's signing key (needs the master key, i.e. K shares)."""
+        path = self.path / "signing.key"
+        doc = _read_json(path, FORMAT_SIGNING)
+        ad = _canonical({"format": FORMAT_SIGNING, "authority_id": self.authority_id})
+        try:
+            seed = sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(
+                _unb64(doc.get("wrapped"), f"{path}: wrapped key"), ad,
+                _unb64(doc.get("nonce"), f"{path}: nonce", _AEAD_NONCE),
+                _derive(master, b"facesel-sign-v1", self.authority_id))
+        except nacl.exceptions.CryptoError:
+            raise KeyMaterialError(f"{path}: the signing key does not open with this master key") from None
+        key = nacl.signing.SigningKey(seed)
+        if bytes(key.verify_key) != self.signing_public:
+            raise KeyMaterialError(f"{path}: the signing key does not match the keystore's public signing key")
+        return Signer(f"authority:{self.authority_id}", key)
+
+    @property
+    def signing_public(self) -> bytes:
+        return _unb64(self.meta.get("signing_public"), f"{self.path}: signing public key", 32)
 
     def shred(self, epoch_id: int) -> None:
         """Destroy an epoch's wrapped secret (crypto-shredding all its records)."""

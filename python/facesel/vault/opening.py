@@ -6,8 +6,16 @@ Order of events, so that no disclosure escapes the log and no failure leaves par
    the shares; any problem stops here with nothing read, written or logged.
 2. Read, verify and decrypt every selected record *in memory*. A corrupt or tampered record, a
    shredded epoch or a wrong key stops here: nothing written, nothing logged.
-3. Append an ``open`` entry (who, why, which records, which shares) to the vault's audit log.
-4. Only then write the snapshots to the output folder.
+3. Append an ``open`` entry (who, why, which records, which shares), signed by the authority, to
+   the vault's audit log, and the same to the authority's own log (with the vault's id and the
+   vault entry's hash): opening a *copy* of a vault still leaves a trace the original can be
+   checked against.
+4. Only then write the snapshots, into a temporary folder beside ``out`` that is renamed to
+   ``out`` at the end; any failure removes it and logs ``open-aborted`` in both logs.
+
+Every record must be signed by the vault's registered camera, be the file logged as sealed, and
+match its index row; blob names come from an allow-list (``crop``, ``clip/NNNN``) and every
+output path must resolve inside its record's folder.
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ import getpass
 import hashlib
 import json
 import os
+import secrets
 import shutil
 import time
 from collections.abc import Callable, Sequence
@@ -23,38 +32,43 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from facesel.vault.audit import AuditLog
-from facesel.vault.errors import EpochUnavailableError, RecordError, VaultWriteError
-from facesel.vault.fsutil import atomic_write
-from facesel.vault.index import Index, IndexRow
+from facesel.vault.errors import AuditError, EpochUnavailableError, KeyMaterialError, RecordError, VaultWriteError
+from facesel.vault.consistency import GONE_EVENTS
+from facesel.vault.fsutil import TMP_SUFFIX, atomic_write, fsync_dir
+from facesel.vault.identity import VaultIdentity, check_record, load_identity, read_record_file
+from facesel.vault.index import COLUMNS, Index, IndexRow
 from facesel.vault.keys import AuthorityPublic, Keystore
-from facesel.vault.payload import OpenedSnapshot, decode_snapshot
-from facesel.vault.record import open_record, parse_record
+from facesel.vault.payload import BLOB_NAME, OpenedSnapshot, decode_snapshot
+from facesel.vault.record import open_record
 from facesel.vault.shares import ShareFile, reconstruct_master
 from facesel.vault.store import record_path
+from facesel.vault.timeparse import format_time
 
 
-def open_index(vault_dir: str | os.PathLike) -> Index:
-    """The index of an existing vault (never creates one)."""
+def open_index(vault_dir: str | os.PathLike, readonly: bool = True) -> Index:
+    """The index of an existing vault (never creates one; read-only unless asked)."""
     path = Path(vault_dir) / "index.sqlite"
     if not path.is_file():
-        raise FileNotFoundError(f"no vault at {vault_dir}: {path} does not exist")
-    return Index(path)
+        raise FileNotFoundError(f"no vault at {vault_dir}: {path.name} does not exist there")
+    return Index(path, readonly=readonly)
 
 
 def select_rows(index: Index, record_ids: Sequence[str] | None = None, start: float | None = None,
                 end: float | None = None, all_records: bool = False) -> list[IndexRow]:
-    """Rows chosen by exactly one of: record ids, a seal-time window, or ``all_records``."""
+    """Rows chosen by exactly one of: record ids, a seal-time window, or every record."""
     modes = sum([bool(record_ids), start is not None or end is not None, bool(all_records)])
     if modes != 1:
-        raise ValueError("choose exactly one of: record ids, a time window (start/end), or all_records")
+        raise ValueError("choose exactly one of: record ids, a time window (--from/--to), or --all")
     if record_ids:
+        for rid in record_ids:
+            record_path(Path("."), rid)  # validates the id's form
         rows = index.rows(record_ids=list(record_ids))
         missing = sorted(set(record_ids) - {r.record_id for r in rows})
         if missing:
-            raise ValueError(f"record_ids not in the vault: {', '.join(missing)}")
+            raise ValueError(f"record ids not in the vault: {', '.join(missing)}")
         return rows
     if start is not None and end is not None and end < start:
-        raise ValueError(f"end ({end}) is before start ({start})")
+        raise ValueError(f"--to ({format_time(end)}) is before --from ({format_time(start)})")
     return index.rows(start=start, end=end)
 
 
@@ -65,31 +79,82 @@ class OpenedRecord:
     snapshot: OpenedSnapshot
 
 
-def _sealed_digests(vault_dir: Path) -> dict[str, str]:
-    """SHA-256 of each record as logged when it was sealed (the hash-chained log backs the index)."""
-    return {e["record_id"]: e["sha256"] for e in AuditLog(vault_dir / "audit.log").entries()
-            if e.get("event") in ("seal", "recovered-record") and "sha256" in e and "record_id" in e}
+def sealed_digests(vault_dir: Path) -> dict[str, str]:
+    """SHA-256 of each record as logged when it was sealed (the signed log backs the index)."""
+    return {e["record_id"]: e["sha256"] for e in AuditLog(Path(vault_dir) / "audit.log").entries()
+            if e.get("event") == "seal" and isinstance(e.get("sha256"), str) and isinstance(e.get("record_id"), str)}
 
 
-def _decrypt_all(vault_dir: Path, rows: list[IndexRow], keystore: Keystore, master: bytes) -> list[OpenedRecord]:
-    secrets_by_epoch: dict[int, bytes] = {}
-    logged = _sealed_digests(vault_dir)
-    opened = []
-    for row in rows:
-        path = record_path(vault_dir, row.record_id)
+class RecordNotHere(RecordError):
+    """A row whose record is being sealed at this moment, or was removed (and logged) since."""
+
+
+def _why_missing(vault_dir: Path, path: Path, record_id: str) -> RecordError:
+    # A camera running beside us: it indexes a record just before renaming it into place, and
+    # purges between our reading the index and the file. Both are normal, and both are logged.
+    if any(path.parent.glob(f".{path.name}.*{TMP_SUFFIX}")):
+        return RecordNotHere(f"record {record_id} is being sealed right now")
+    for entry in reversed(AuditLog(Path(vault_dir) / "audit.log").entries()):
+        if entry.get("record_id") == record_id and entry.get("event") in GONE_EVENTS:
+            return RecordNotHere(f"record {record_id} was removed ({entry['event']}) a moment ago")
+    return RecordError(f"file {path.name} is missing")
+
+
+def verified_record(identity: VaultIdentity, vault_dir: Path, row: IndexRow, logged: dict[str, str]):
+    """The record of ``row``, accepted only when genuine and when the row matches its header.
+
+    Returns
+    -------
+    ParsedRecord
+        Signed by this vault's camera, logged as sealed with this SHA-256.
+
+    Raises
+    ------
+    RecordError
+        Naming the record and what is wrong with it.
+    """
+    path = record_path(vault_dir, row.record_id)
+    try:
         try:
-            data = path.read_bytes()
+            data = read_record_file(path)
         except FileNotFoundError:
-            raise RecordError(f"record {row.record_id}: file {path} is missing") from None
-        parsed = parse_record(data)
-        if parsed.record_id != row.record_id:
-            raise RecordError(f"record {row.record_id}: file holds record {parsed.record_id} (swapped files)")
-        if parsed.header["authority_id"] != keystore.authority_id:
-            raise RecordError(f"record {row.record_id}: sealed for authority {parsed.header['authority_id']}, "
-                              f"not {keystore.authority_id}")
+            raise _why_missing(vault_dir, path, row.record_id) from None
+        parsed = check_record(identity, data, row.record_id)
         digest = hashlib.sha256(data).hexdigest()
-        if digest != row.sha256 or logged.get(row.record_id, digest) != digest:
-            raise RecordError(f"record {row.record_id}: file differs from the one sealed (index or audit-log checksum)")
+        if logged.get(row.record_id) != digest:
+            raise RecordError("the file is not the one logged as sealed (never logged, or replaced)")
+        expected = IndexRow.from_header(parsed.header, len(data), digest)
+        if expected != row:
+            wrong = [c for c in COLUMNS if getattr(expected, c) != getattr(row, c)]
+            raise RecordError(f"the index row disagrees with the record's authenticated header ({', '.join(wrong)})")
+    except RecordError as err:
+        text = str(err)
+        raise type(err)(text if text.startswith(f"record {row.record_id}") else f"record {row.record_id}: {text}") \
+            from None
+    return parsed
+
+
+def _decrypt_all(identity: VaultIdentity, vault_dir: Path, rows: list[IndexRow], keystore: Keystore,
+                 master: bytes, by_id: bool) -> list[OpenedRecord]:
+    """Check, then decrypt in memory. A record the camera is sealing or has just purged is left
+    out of a time-window or ``--all`` selection; asked for by id, it is an error."""
+    secrets_by_epoch: dict[int, bytes] = {}
+    logged = sealed_digests(vault_dir)
+    checked, failed = [], []
+    for row in rows:  # check every record before decrypting any, so that all failures are named
+        try:
+            checked.append((row, verified_record(identity, vault_dir, row, logged)))
+        except RecordNotHere as err:
+            if by_id:
+                failed.append((row.record_id, str(err)))
+        except RecordError as err:
+            failed.append((row.record_id, str(err)))
+    if failed:
+        others = f" (and {len(failed) - 1} more: {', '.join(r for r, _ in failed[1:6])}" \
+                 f"{', ...' if len(failed) > 6 else ''})" if len(failed) > 1 else ""
+        raise RecordError(f"{failed[0][1]}{others}; nothing was opened")
+    opened = []
+    for row, parsed in checked:
         epoch_id = parsed.epoch_id
         if epoch_id not in secrets_by_epoch:
             try:
@@ -105,13 +170,31 @@ def _write_outputs(out_dir: Path, opened: list[OpenedRecord]) -> None:
     for item in opened:
         folder = out_dir / item.row.record_id
         folder.mkdir(mode=0o700)
+        inside = folder.resolve()
         for name, blob in item.snapshot.blobs.items():
+            if not BLOB_NAME.match(name):  # decode_snapshot checked already; never trust one check
+                raise RecordError(f"record {item.row.record_id}: blob name {name!r} is not allowed")
             ext = ".png" if blob[:4] == b"\x89PNG" else ".jpg"
             target = folder / (name + ext)
+            if not target.resolve().is_relative_to(inside):
+                raise RecordError(f"record {item.row.record_id}: blob {name!r} would be written outside its folder")
             target.parent.mkdir(exist_ok=True, mode=0o700)
             atomic_write(target, blob)
         meta = {"header": item.header, "snapshot": item.snapshot.meta}
         atomic_write(folder / "meta.json", json.dumps(meta, indent=1, sort_keys=True).encode("utf-8"))
+
+
+def trusted_authority(keystore: Keystore, vault_dir: Path) -> AuthorityPublic:
+    """The authority's own ``authority.pub`` (beside its keystore), checked against the keystore's
+    signing key; the vault's copy only when the authority folder has none."""
+    for candidate in (keystore.path.parent / "authority.pub", vault_dir / "authority.pub"):
+        if candidate.is_file():
+            pub = AuthorityPublic.load(candidate)
+            if pub.signing_key != keystore.signing_public:
+                raise KeyMaterialError(f"{candidate} belongs to authority {pub.authority_id} (another signing key), "
+                                       f"not to the keystore's authority {keystore.authority_id}")
+            return pub
+    raise FileNotFoundError(f"no authority.pub beside {keystore.path} or in {vault_dir}")
 
 
 def open_records(vault_dir: str | os.PathLike, share_paths: Sequence[str | os.PathLike],
@@ -129,43 +212,53 @@ def open_records(vault_dir: str | os.PathLike, share_paths: Sequence[str | os.Pa
         ``clip/NNNN.png`` (if any) and ``meta.json``.
     """
     if not isinstance(reason, str) or not reason.strip():
-        raise ValueError(f"reason must be a non-empty case reference, got {reason!r}")
+        raise ValueError(f"the reason must be a non-empty case reference, got {reason!r}")
     vault_dir, out_dir = Path(vault_dir), Path(out_dir)
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
-        raise ValueError(f"out_dir {out_dir} must be a new or empty folder")
+        raise ValueError(f"the output folder {out_dir} must be new or empty")
+    if not out_dir.parent.is_dir():
+        raise FileNotFoundError(f"the output folder's parent {out_dir.parent} does not exist")
     if not share_paths:
-        raise ValueError("share_paths must name at least one share file")
+        raise ValueError("give at least one share file")
     keystore = Keystore(keystore_dir)
-    pub = AuthorityPublic.load(vault_dir / "authority.pub")
-    if pub.authority_id != keystore.authority_id:
-        raise ValueError(f"vault {vault_dir} belongs to authority {pub.authority_id}, keystore {keystore_dir} "
+    local = AuthorityPublic.load(vault_dir / "authority.pub")
+    if local.authority_id != keystore.authority_id:
+        raise ValueError(f"vault {vault_dir} belongs to authority {local.authority_id}, keystore {keystore_dir} "
                          f"to authority {keystore.authority_id}")
+    identity = load_identity(vault_dir, anchor=trusted_authority(keystore, vault_dir))
     index = open_index(vault_dir)
     try:
         rows = select_rows(index, record_ids, start, end, all_records)
     finally:
         index.close()
     master, used = reconstruct_master(share_paths, keystore, passphrase_for)
-    opened = _decrypt_all(vault_dir, rows, keystore, master)
-    log = AuditLog(vault_dir / "audit.log", clock)
-    log.append(
-        "open", opened_by=opened_by or _user(), reason=reason.strip(), shares=used,
-        record_ids=[r.row.record_id for r in opened], out_dir=str(out_dir.resolve()))
-    out_existed = out_dir.exists()
+    opened = _decrypt_all(identity, vault_dir, rows, keystore, master, by_id=bool(record_ids))
+    signer = keystore.signer(master)
+    vault_log = AuditLog(vault_dir / "audit.log", clock, signer)
+    authority_log = AuditLog(keystore.path.parent / "audit.log", clock, signer)
+    fields = {"opened_by": opened_by or _user(), "reason": reason.strip(), "shares": used,
+              "record_ids": [r.row.record_id for r in opened], "output": str(out_dir.resolve())}
+    entry = vault_log.append("open", **fields)
+    authority_log.append("open", vault_id=identity.vault_id, camera_id=identity.camera_id,
+                         vault_seq=entry["seq"], vault_entry=entry["hash"], **fields)
+    staging = out_dir.parent / f".{out_dir.name}.partial-{secrets.token_hex(4)}"
     try:
-        out_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        _write_outputs(out_dir, opened)
-    except OSError as err:
+        staging.mkdir(mode=0o700)
+        _write_outputs(staging, opened)
+        if out_dir.exists():
+            out_dir.rmdir()  # empty (checked above)
+        os.rename(staging, out_dir)
+        fsync_dir(out_dir.parent)
+    except (OSError, RecordError) as err:
         # Leave no partial plaintext behind (e.g. disk full half-way).
-        for item in opened:
-            shutil.rmtree(out_dir / item.row.record_id, ignore_errors=True)
-        if not out_existed:
-            shutil.rmtree(out_dir, ignore_errors=True)
-        try:
-            log.append("open-aborted", reason=f"writing the output failed: {err}")
-        except OSError:
-            pass
-        raise VaultWriteError(f"could not write the opened snapshots to {out_dir}: {err.strerror or err}; "
+        shutil.rmtree(staging, ignore_errors=True)
+        detail = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+        for log in (vault_log, authority_log):
+            try:
+                log.append("open-aborted", vault_entry=entry["hash"], reason=f"writing the output failed: {detail}")
+            except (OSError, AuditError):
+                pass
+        raise VaultWriteError(f"could not write the opened snapshots to {out_dir}: {detail}; "
                               "nothing was left there") from err
     return opened
 

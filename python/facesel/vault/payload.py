@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import struct
 from dataclasses import dataclass, field
 
@@ -19,6 +20,8 @@ from facesel.types import TrackResult
 from facesel.vault.errors import RecordError
 
 PAYLOAD_KIND = "snapshot-v1"
+# The only blob names a payload may carry: they become file names when a record is opened.
+BLOB_NAME = re.compile(r"\A(crop|clip/[0-9]{4})\Z")
 _LEN = struct.Struct(">I")
 _FORMATS = {"png": (".png", "image/png"), "jpg": (".jpg", "image/jpeg")}
 
@@ -117,8 +120,12 @@ def decode_snapshot(payload: bytes, record_id: str) -> OpenedSnapshot:
         offset = _LEN.size + meta_len
         blobs = {}
         for entry in meta["blobs"]:
-            length = int(entry["length"])
-            blobs[str(entry["name"])] = payload[offset:offset + length]
+            length, name = int(entry["length"]), entry["name"]
+            if not isinstance(name, str) or not BLOB_NAME.match(name) or name in blobs:
+                raise ValueError(f"blob name {name!r} is not allowed (only crop and clip/NNNN, once each)")
+            if length < 0:
+                raise ValueError(f"blob {name!r} has a negative length")
+            blobs[name] = payload[offset:offset + length]
             offset += length
     except (struct.error, UnicodeDecodeError, ValueError, KeyError, TypeError) as err:
         raise RecordError(f"record {record_id}: malformed payload ({err})") from None

@@ -4,14 +4,15 @@ Layout (all integers big-endian)::
 
     offset       size  field
     0            8     magic  b"\\x89FSV\\r\\n\\x1a\\n"   (PNG-style: catches text-mode mangling)
-    8            2     format version (1)
+    8            2     format version (2)
     10           4     header length H (<= 64 KiB)
     14           H     header: canonical UTF-8 JSON, non-biometric metadata only
     14+H         32    ephemeral X25519 public key
     46+H         24    XChaCha20 nonce
     70+H         8     ciphertext length C
     78+H         C     ciphertext + 16-byte Poly1305 tag (XChaCha20-Poly1305-IETF)
-    78+H+C       32    BLAKE2b-256 of every byte before it
+    78+H+C       64    Ed25519 signature by the camera of every byte before it (header and ciphertext)
+    142+H+C      32    BLAKE2b-256 of every byte before it
 
 Encryption is an ECIES-style "sealed box with associated data": a fresh ephemeral X25519 key pair
 per record, the shared secret with the epoch public key hashed together with both public keys
@@ -20,7 +21,10 @@ ephemeral key, nonce, length) as associated data. PyNaCl's ``SealedBox`` takes n
 data, so it could not authenticate the header; this construction does, with the same primitives.
 Only the epoch secret opens a record, and any change to any bit is detected: by the parser
 (magic, version, lengths, JSON, checksum), and, even if an attacker recomputes the checksum, by
-the AEAD tag. The trailing checksum lets ``facesel list`` and the index rebuild detect accidental
+the AEAD tag. The AEAD alone proves nothing about *who* sealed: anyone holding ``authority.pub``
+can make a record that decrypts. The camera's signature does: :func:`check_signature` accepts a
+record only under the public key of the camera named in its header, which the authority
+registered. Version 1 records (unsigned) are refused. The trailing checksum lets ``facesel list`` and the index rebuild detect accidental
 corruption without keys; it gives no protection against deliberate tampering (the tag does).
 """
 
@@ -38,9 +42,11 @@ import nacl.bindings as sodium
 import nacl.exceptions
 
 from facesel.vault.errors import RecordError
+from facesel.vault.signing import verify_signature
 
 MAGIC = b"\x89FSV\r\n\x1a\n"
-VERSION = 1
+VERSION = 2
+MAX_RECORD = 1 << 30  # a record file bigger than this is refused before it is read
 MAX_HEADER = 64 * 1024
 _PREFIX = struct.Struct(">8sHI")  # magic, version, header length
 _LEN = struct.Struct(">Q")
@@ -48,6 +54,7 @@ _EPK = 32
 _NONCE = sodium.crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
 _TAG = sodium.crypto_aead_xchacha20poly1305_ietf_ABYTES
 _SUM = 32
+_SIG = 64
 RECORD_ID = re.compile(r"^[0-9a-f]{32}$")
 
 # Header fields and their JSON types: nothing here may describe a face.
@@ -116,8 +123,9 @@ def _aead_key(shared: bytes, ephemeral_public: bytes, epoch_public: bytes) -> by
                            person=b"facesel-rec-v1").digest()
 
 
-def seal_record(header: dict, plaintext: bytes, epoch_public: bytes) -> bytes:
-    """Encrypt ``plaintext`` to ``epoch_public`` under ``header``; return the record bytes."""
+def seal_record(header: dict, plaintext: bytes, epoch_public: bytes, signer) -> bytes:
+    """Encrypt ``plaintext`` to ``epoch_public`` under ``header``, sign it with the camera's
+    ``signer`` (:class:`~facesel.vault.signing.Signer`); return the record bytes."""
     _validate_header(header)
     if not isinstance(epoch_public, (bytes, bytearray)) or len(epoch_public) != 32:
         raise ValueError("epoch_public must be a 32-byte X25519 public key")
@@ -132,6 +140,7 @@ def seal_record(header: dict, plaintext: bytes, epoch_public: bytes) -> bytes:
     ciphertext = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(
         bytes(plaintext), ad, nonce, _aead_key(shared, eph_public, bytes(epoch_public)))
     body = ad + ciphertext
+    body += signer.sign(body)
     return body + hashlib.blake2b(body, digest_size=_SUM).digest()
 
 
@@ -144,6 +153,7 @@ class ParsedRecord:
     ephemeral_public: bytes
     nonce: bytes
     ciphertext: bytes
+    signature: bytes = b""
 
     @property
     def record_id(self) -> str:
@@ -176,10 +186,10 @@ def parse_record(data: bytes) -> ParsedRecord:
     if header_len > MAX_HEADER:
         raise RecordError(f"corrupt record: header length {header_len} exceeds {MAX_HEADER}")
     fixed = _PREFIX.size + header_len + _EPK + _NONCE + _LEN.size
-    if len(data) < fixed + _TAG + _SUM:
+    if len(data) < fixed + _TAG + _SIG + _SUM:
         raise RecordError(f"corrupt record: truncated ({len(data)} bytes)")
     (ct_len,) = _LEN.unpack_from(data, fixed - _LEN.size)
-    if ct_len < _TAG or fixed + ct_len + _SUM != len(data):
+    if ct_len < _TAG or fixed + ct_len + _SIG + _SUM != len(data):
         raise RecordError(f"corrupt record: ciphertext length {ct_len} does not match the file size {len(data)}")
     body, checksum = data[:-_SUM], data[-_SUM:]
     if not secrets.compare_digest(hashlib.blake2b(body, digest_size=_SUM).digest(), checksum):
@@ -194,7 +204,36 @@ def parse_record(data: bytes) -> ParsedRecord:
         raise RecordError("corrupt record: header is not in canonical form")
     offset = _PREFIX.size + header_len
     return ParsedRecord(header, data[:fixed], data[offset:offset + _EPK], data[offset + _EPK:offset + _EPK + _NONCE],
-                        data[fixed:fixed + ct_len])
+                        data[fixed:fixed + ct_len], data[fixed + ct_len:fixed + ct_len + _SIG])
+
+
+def read_header(path) -> dict:
+    """The header of the record file at ``path``, read without reading the rest (unauthenticated:
+    for decisions that :func:`check_signature` does not need to back, like retention)."""
+    with open(path, "rb") as f:
+        head = f.read(_PREFIX.size + MAX_HEADER)
+    if len(head) < _PREFIX.size:
+        raise RecordError(f"not a facesel record: {len(head)} bytes is too short")
+    magic, version, header_len = _PREFIX.unpack_from(head)
+    if magic != MAGIC or version != VERSION or header_len > MAX_HEADER or len(head) < _PREFIX.size + header_len:
+        raise RecordError("not a readable version-2 facesel record")
+    try:
+        header = json.loads(head[_PREFIX.size:_PREFIX.size + header_len].decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise RecordError("corrupt record: header is not valid UTF-8 JSON") from None
+    _validate_header(header)
+    return header
+
+
+def check_signature(record: ParsedRecord, camera_public: bytes | None) -> None:
+    """Raise RecordError unless the camera with ``camera_public`` signed ``record`` (None: unknown camera)."""
+    camera = record.header["camera_id"]
+    if camera_public is None:
+        raise RecordError(f"record {record.record_id}: camera {camera!r} is not registered with the authority "
+                          "(forged or planted record)")
+    if not verify_signature(camera_public, record.associated_data + record.ciphertext, record.signature):
+        raise RecordError(f"record {record.record_id}: the signature of camera {camera!r} does not match "
+                          "(forged or altered record)")
 
 
 def open_record(record: ParsedRecord, epoch_secret: bytes, epoch_public: bytes | None = None) -> bytes:

@@ -1,4 +1,5 @@
-"""Retention on the authority side: crypto-shredding epoch secrets whose records have all expired.
+"""Retention on the authority side: crypto-shredding epoch secrets whose records have all expired,
+then re-keying what is left so that keystore backups taken earlier become useless.
 
 A record sealed at time t expires at t + retention (the camera's :meth:`Vault.purge` deletes it).
 Every record of an epoch is sealed before the epoch's ``not_after``, so once
@@ -11,9 +12,11 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from facesel.vault.audit import AuditLog
+from facesel.vault.authority import rekey
 from facesel.vault.errors import KeyMaterialError
 from facesel.vault.keys import Keystore
 
@@ -42,8 +45,10 @@ def shreddable_epochs(keystore: Keystore, now: float) -> list[int]:
     return [e for e in keystore.epoch_ids() if epoch_shred_time(_not_after(keystore, e), retention) <= now]
 
 
-def shred_expired(authority_dir: str | os.PathLike, now: float | None = None, dry_run: bool = False) -> list[int]:
-    """Destroy the wrapped secrets of expired epochs and log each in ``authority_dir/audit.log``.
+def shred_expired(authority_dir: str | os.PathLike, now: float | None = None, dry_run: bool = False,
+                  master: bytes | None = None, passphrases: Sequence[bytes | None] | None = None,
+                  kdf_level: str | None = None) -> list[int]:
+    """Destroy the wrapped secrets of expired epochs, re-key the rest, and log it.
 
     Parameters
     ----------
@@ -52,7 +57,14 @@ def shred_expired(authority_dir: str | os.PathLike, now: float | None = None, dr
     now : float, optional
         Unix seconds (default: the current time).
     dry_run : bool
-        Only report what would be shredded.
+        Only report what would be shredded (needs no key).
+    master : bytes
+        The master key (from K shares); required unless ``dry_run``. After the shred the
+        remaining epochs are re-wrapped under a fresh master key and ``shares/`` holds a new
+        sharing of it (:func:`facesel.vault.authority.rekey`), so a keystore backup from before
+        the shred opens nothing with the new shares.
+    passphrases : sequence of bytes or None, optional
+        One per new share (None: unprotected).
 
     Returns
     -------
@@ -65,11 +77,18 @@ def shred_expired(authority_dir: str | os.PathLike, now: float | None = None, dr
     doomed = shreddable_epochs(keystore, now)
     if dry_run:
         return doomed
-    log = AuditLog(authority_dir / "audit.log", clock=lambda: now)
+    if master is None:
+        raise ValueError("shredding needs K shares: the remaining epochs are re-wrapped under a fresh master key")
+    keystore.check_master(master)
+    log = AuditLog(authority_dir / "audit.log", clock=lambda: now, signer=keystore.signer(master))
     retention = float(keystore.meta["retention_seconds"])
     for epoch_id in doomed:
         not_after = _not_after(keystore, epoch_id)
         keystore.shred(epoch_id)
         log.append("shred", authority_id=keystore.authority_id, epoch_id=epoch_id, not_after=not_after,
                    retention_seconds=retention)
+    if doomed:
+        rekey(authority_dir, master, passphrases, kdf_level)
+        log.append("rekey", authority_id=keystore.authority_id, epochs_kept=len(Keystore(keystore.path).epoch_ids()),
+                   reason="after shredding: backups of the old keystore must not open with the new shares")
     return doomed

@@ -38,6 +38,31 @@ from facesel.vault.keys import (
 )
 
 
+MIN_PASSPHRASE_CHARS = 12
+MIN_DISTINCT_CHARS = 6
+
+
+def check_passphrase(passphrase: bytes, name: str = "passphrase") -> None:
+    """Refuse passphrases an attacker with a share file could guess offline in little time.
+
+    The rule is deliberately simple (length and variety, not a dictionary): at least
+    :data:`MIN_PASSPHRASE_CHARS` characters and :data:`MIN_DISTINCT_CHARS` different ones, e.g.
+    three or four random words. Argon2id then makes every guess expensive.
+    """
+    if not isinstance(passphrase, (bytes, bytearray)):
+        raise TypeError(f"{name} must be bytes, got {type(passphrase).__name__}")
+    text = bytes(passphrase).decode("utf-8", errors="replace")
+    if len(text) < MIN_PASSPHRASE_CHARS or len(set(text)) < MIN_DISTINCT_CHARS:
+        raise ValueError(f"{name} is too weak: use at least {MIN_PASSPHRASE_CHARS} characters with at least "
+                         f"{MIN_DISTINCT_CHARS} different ones (e.g. four random words)")
+
+
+def generate_passphrase() -> str:
+    """Five random words' worth of entropy (about 100 bits) as 4 groups of 5 letters and digits."""
+    alphabet = "abcdefghijkmnpqrstuvwxyz23456789"  # no look-alikes (l/1, o/0)
+    return "-".join("".join(secrets.choice(alphabet) for _ in range(5)) for _ in range(4))
+
+
 def _share_ad(doc: dict) -> bytes:
     return _canonical({k: doc[k] for k in ("format", "version", "authority_id", "index", "threshold", "shares")})
 
@@ -50,7 +75,7 @@ def write_share(path: Path, authority_id: str, index: int, threshold: int, share
     if passphrase:
         level = kdf_level or default_kdf_level()
         if level not in KDF_LEVELS:
-            raise ValueError(f"kdf_level must be one of {sorted(KDF_LEVELS)}, got {level!r}")
+            raise ValueError(f"the Argon2id level (--kdf-level) must be one of {sorted(KDF_LEVELS)}, got {level!r}")
         ops, mem = KDF_LEVELS[level]
         salt = secrets.token_bytes(argon2id.SALTBYTES)
         key = argon2id.kdf(32, passphrase, salt, opslimit=ops, memlimit=mem)

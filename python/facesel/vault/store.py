@@ -1,19 +1,23 @@
-"""The camera-side vault: seal each TrackResult at once, store it atomically, index it, expire it.
+"""The camera-side vault: seal each TrackResult at once, sign it, store it atomically, index it, expire it.
 
 Folder layout::
 
-    VAULT/authority.pub    copy of the authority's public file (lets purge/list run without it)
-    VAULT/records/<id>.fsr sealed records (see facesel.vault.record)
-    VAULT/index.sqlite     non-biometric metadata (WAL mode)
-    VAULT/audit.log        hash-chained log of every seal, purge, open and recovery
+    VAULT/vault.json       the vault's id, camera and authority fingerprint, signed by the camera
+    VAULT/authority.pub    copy of the authority's signed public file (pinned by the camera)
+    VAULT/records/<id>.fsr sealed, camera-signed records (see facesel.vault.record)
+    VAULT/index.sqlite     non-biometric metadata (WAL mode); a cache, the record headers are the truth
+    VAULT/audit.log        signed, hash-chained log of every seal, purge, open and recovery (+ .head)
+    VAULT/quarantine/      record files found in records/ that the log does not know (never adopted)
     VAULT/.lock            held (flock) by the one process that writes
 
-Crash safety: a record is written to a temporary file in ``records/``, fsynced and renamed, then
-indexed, then logged. Whatever the moment a process dies (even SIGKILL), a reader sees complete
-records only, and the next :class:`Vault` brings files, index and log back into agreement
-(:meth:`Vault.recover`) before it seals anything.
+Crash safety: a record is written to a temporary file in ``records/`` and fsynced, indexed, its
+``seal`` entry (with the file's SHA-256) is logged, then it is renamed into place. A reader
+sees complete records only; the next :class:`Vault` brings files, index and log back into
+agreement (:mod:`facesel.vault.recovery`) before it seals anything: it finishes a logged seal
+whose temporary file is complete, and moves any record file the log does not know into
+``quarantine/``. Nothing is ever adopted on the strength of a file alone.
 
-The camera holds public keys only: nothing here can decrypt a record.
+The camera holds public keys and its own signing key only: nothing here can decrypt a record.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import fcntl
 import hashlib
 import logging
 import os
+import shutil
 import sqlite3
 import time
 from collections.abc import Callable
@@ -29,92 +34,120 @@ from pathlib import Path
 
 from facesel.types import TrackResult
 from facesel.vault.audit import AuditLog
+from facesel.vault.audit import verify as verify_log
 from facesel.vault.consistency import RECORD_SUFFIX
-from facesel.vault.errors import RecordError, VaultLockedError, VaultWriteError
-from facesel.vault.fsutil import atomic_write, fsync_dir, remove_stale_temporaries
+from facesel.vault.errors import AuditError, KeyMaterialError, RecordError, VaultLockedError, VaultWriteError
+from facesel.vault.fsutil import fsync_dir, write_temporary
+from facesel.vault.identity import load_identity, vault_owner, write_identity
 from facesel.vault.index import Index, IndexRow
-from facesel.vault.keys import AuthorityPublic, load_authority_public
+from facesel.vault.keys import AuthorityPublic, check_extension, load_authority_public
 from facesel.vault.payload import PAYLOAD_KIND, encode_snapshot
-from facesel.vault.record import (
-    RECORD_ID,
-    make_header,
-    new_record_id,
-    parse_record,
-    seal_record,
-)
+from facesel.vault.record import RECORD_ID, make_header, new_record_id, read_header, seal_record
+from facesel.vault.recovery import recover
+from facesel.vault.signing import CameraKey, load_camera
 
 _log = logging.getLogger("facesel.vault")
+# Allowed lead of an explicit purge time over the clock before it counts as "in the future".
+PURGE_CLOCK_TOLERANCE = 300.0
 
 
 def record_path(vault_dir: Path, record_id: str) -> Path:
     if not isinstance(record_id, str) or not RECORD_ID.match(record_id):
-        raise ValueError(f"record_id must be 32 lowercase hex characters, got {record_id!r}")
+        raise ValueError(f"record id must be 32 lowercase hex characters, got {record_id!r}")
     return Path(vault_dir) / "records" / f"{record_id}{RECORD_SUFFIX}"
 
 
-def _camera_id(value: object) -> str:
-    if not isinstance(value, str) or not 1 <= len(value) <= 128 or not value.isprintable():
-        raise ValueError(f"camera_id must be 1-128 printable characters, got {value!r}")
-    return value
-
-
 class Vault:
-    """Seal TrackResults into an encrypted, self-expiring evidence folder.
+    """Seal TrackResults into an encrypted, camera-signed, self-expiring evidence folder.
 
     Parameters
     ----------
     path : path-like
-        The vault folder (created if missing).
+        The vault folder (created if missing; a failed first start leaves nothing behind).
     authority_public : path-like or AuthorityPublic
-        The authority's ``authority.pub``. A vault belongs to one authority for life.
-    camera_id : str
-        Recorded in each record's header and index row.
+        The authority's signed ``authority.pub``. It must be signed by the authority key the
+        camera pinned, register this camera, and keep every epoch the vault already uses.
+    camera : path-like or CameraKey
+        The camera's signing key (``facesel camera init``): signs records and log entries.
+    camera_id : str, optional
+        When given, must equal the camera key's id (a guard against mixing up cameras).
     clock : callable
         Returns Unix seconds (``time.time``); inject a fake clock in tests.
     purge_interval : float
-        Seconds of clock time between automatic purges inside :meth:`seal` and
-        :meth:`maybe_purge` (which a long-running caller can call every frame, so that expiry
-        also happens while nobody passes). Opening a vault always purges.
+        Seconds of clock time between automatic purges inside :meth:`seal` and :meth:`maybe_purge`.
     clip_format : {"png", "jpg"}
         Encoding of clip frames inside the sealed payload.
+    purge_at_start : bool
+        Purge expired records as the vault opens (default True).
 
     Raises
     ------
+    KeyMaterialError
+        When ``authority.pub`` (given, or the vault's copy) is not signed by the pinned authority
+        key, does not register this camera, or changes epochs in use; logged when the vault exists.
+    AuditError
+        When the audit log is missing, shortened or broken while the vault holds anything.
     VaultLockedError
         When another process has the vault open for writing.
     """
 
     def __init__(self, path: str | os.PathLike, authority_public: AuthorityPublic | str | os.PathLike,
-                 camera_id: str = "camera-0", clock: Callable[[], float] = time.time,
-                 purge_interval: float = 60.0, clip_format: str = "png") -> None:
+                 camera: CameraKey | str | os.PathLike | None = None, camera_id: str | None = None,
+                 clock: Callable[[], float] = time.time, purge_interval: float = 60.0,
+                 clip_format: str = "png", purge_at_start: bool = True) -> None:
         if not callable(clock):
             raise TypeError(f"clock must be callable, got {type(clock).__name__}")
         if not isinstance(purge_interval, (int, float)) or purge_interval < 0:
             raise ValueError(f"purge_interval must be a non-negative number, got {purge_interval!r}")
         if clip_format not in ("png", "jpg"):
             raise ValueError(f"clip_format must be 'png' or 'jpg', got {clip_format!r}")
-        self.camera_id = _camera_id(camera_id)
+        if camera is None:
+            raise TypeError("a vault needs the camera's signing key (camera=...; make one with 'facesel camera init')")
+        self.camera = load_camera(camera)
+        if camera_id is not None and camera_id != self.camera.camera_id:
+            raise ValueError(f"camera id {camera_id!r} does not match the camera key, which belongs to "
+                             f"{self.camera.camera_id!r}")
+        self.camera_id = self.camera.camera_id
         self.clock, self.purge_interval, self.clip_format = clock, float(purge_interval), clip_format
         self.path = Path(path)
         self.records_dir = self.path / "records"
-        self.path.mkdir(parents=True, exist_ok=True, mode=0o700)
-        self.records_dir.mkdir(exist_ok=True, mode=0o700)
-        self._lock_fd = os.open(self.path / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+        given = load_authority_public(authority_public)
+        given_error = None
         try:
-            fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(self._lock_fd)
-            raise VaultLockedError(f"vault {self.path} is open for writing by another process") from None
+            given.check_signature(self.camera.pinned_authority, "the given authority.pub")
+        except KeyMaterialError as err:
+            if not (self.path / "vault.json").is_file():
+                raise  # before anything is created: a bad file leaves no folder
+            given_error = err  # an existing vault logs the refusal
+        if not (self.path / "vault.json").is_file():
+            self._check_authority(given)  # a new vault needs this camera registered in the given file
+        # What was here before a first start: a failed one removes exactly what it added.
+        fresh = not (self.path / "vault.json").exists()
+        existing = set(os.listdir(self.path)) if self.path.is_dir() else None
+        self._lock_fd: int | None = None
         self.index: Index | None = None
         try:
-            self.audit = AuditLog(self.path / "audit.log", clock)
-            self.authority = self._bind_authority(load_authority_public(authority_public))
+            self.path.mkdir(parents=True, exist_ok=True, mode=0o700)
+            self.records_dir.mkdir(exist_ok=True, mode=0o700)
+            self._lock()
+            self.audit = AuditLog(self.path / "audit.log", self._log_clock, self.camera.signer)
+            if given_error is not None:
+                self._check_log()
+                self._refuse(given, given_error)
+            self.authority = self._bind_authority(given)
+            self.identity = load_identity(self.path, anchor=self.authority)
+            if self.identity.camera_id != self.camera_id:
+                raise KeyMaterialError(f"vault {self.path} belongs to camera {self.identity.camera_id!r}, not to "
+                                       f"{self.camera_id!r}")
             self.index = Index(self.path / "index.sqlite")
-            self.recover()
+            self.recovery = recover(self)
             self._last_purge = float("-inf")
-            self.purge()
+            if purge_at_start:
+                self.purge()
         except BaseException:
             self.close()
+            if fresh:
+                self._remove_new(existing)
             raise
 
     # -- life cycle ---------------------------------------------------------------------------
@@ -134,29 +167,99 @@ class Vault:
     def __exit__(self, *exc) -> None:
         self.close()
 
+    def _remove_new(self, existing: set[str] | None) -> None:
+        """Undo a failed first start: a new folder goes, an existing one loses only what was added."""
+        if existing is None:
+            shutil.rmtree(self.path, ignore_errors=True)
+            return
+        for name in set(os.listdir(self.path)) - existing:
+            target = self.path / name
+            if target.is_dir() and not target.is_symlink():
+                shutil.rmtree(target, ignore_errors=True)
+            else:
+                target.unlink(missing_ok=True)
+
+    def _lock(self) -> None:
+        try:
+            self._lock_fd = os.open(self.path / ".lock", os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        except OSError as err:
+            raise VaultWriteError(f"cannot open vault {self.path} for writing: {err.strerror or err}") from None
+        try:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+            raise VaultLockedError(f"vault {self.path} is open for writing by another process") from None
+
+    def _log_clock(self) -> float:
+        return float(self.clock())
+
+    def _check_authority(self, given: AuthorityPublic, source: str = "the given authority.pub") -> None:
+        given.check_signature(self.camera.pinned_authority, source)
+        if given.camera_key(self.camera_id) != bytes(self.camera.key.verify_key):
+            raise KeyMaterialError(f"camera {self.camera_id!r} is not registered in {source} of authority "
+                                   f"{given.authority_id} (run 'facesel authority register')")
+
+    def _refuse(self, given: AuthorityPublic, err: Exception) -> None:
+        self.audit.append("authority-rejected", authority_id=given.authority_id, reason=str(err))
+        raise KeyMaterialError(f"vault {self.path}: {err}; the attempt was logged") from None
+
     def _bind_authority(self, given: AuthorityPublic) -> AuthorityPublic:
         copy = self.path / "authority.pub"
-        if copy.exists():
+        identity = self.path / "vault.json"
+        log_exists = self.audit.path.exists() or self.audit.path.is_symlink()
+        if not copy.exists() and not identity.exists() and not log_exists and not any(self.records_dir.iterdir()):
+            given.save(copy)
+            write_identity(self.path, self.camera, given, self.clock())
+            self.audit.append("vault-created", authority_id=given.authority_id, camera_id=self.camera_id,
+                              authority_fingerprint=given.fingerprint, epochs=len(given.epochs),
+                              keys_until=given.epochs[-1].not_after if given.epochs else None)
+            return given
+        if not log_exists:
+            raise AuditError(f"vault {self.path} holds records or key files but its audit log is missing: never a "
+                             "fresh start; preserve the vault and investigate")
+        owner = vault_owner(self.path)  # unverified here; load_identity checks its signature
+        if owner != self.camera_id:
+            raise KeyMaterialError(f"vault {self.path} belongs to camera {owner!r}, not to {self.camera_id!r}")
+        self._check_log()
+        self.audit.repair()
+        try:
             bound = AuthorityPublic.load(copy)
-            if bound.authority_id != given.authority_id:
-                raise ValueError(f"authority_public belongs to authority {given.authority_id}, but vault "
-                                 f"{self.path} belongs to authority {bound.authority_id}")
-            known = {e.epoch_id: e.public_key for e in bound.epochs}
-            if any(known.get(e.epoch_id, e.public_key) != e.public_key for e in given.epochs):
-                raise ValueError(f"authority_public gives different keys for epochs already used by {self.path}")
-            if len(given.epochs) <= len(bound.epochs):
+            self._check_authority(bound, f"the vault's copy {copy}")
+        except (KeyMaterialError, FileNotFoundError) as err:
+            self._refuse(given, err)
+        try:
+            if given.serial < bound.serial:
+                check_extension(given, bound)  # an older file: keep the newer copy it leads to
                 return bound
-        first_use = not copy.exists()
-        given.save(copy)  # first use, or an extended authority.pub with later epochs
-        self.audit.append("vault-created" if first_use else "authority-extended", authority_id=given.authority_id,
-                          camera_id=self.camera_id, epochs=len(given.epochs),
-                          keys_until=given.epochs[-1].not_after if given.epochs else None)
+            check_extension(bound, given)
+            self._check_authority(given)
+        except KeyMaterialError as err:
+            self._refuse(given, err)
+        if given.to_dict() != bound.to_dict():
+            given.save(copy)
+            self.audit.append("authority-updated", authority_id=given.authority_id, serial=given.serial,
+                              epochs=len(given.epochs), cameras=len(given.cameras),
+                              keys_until=given.epochs[-1].not_after if given.epochs else None)
         return given
+
+    def _check_log(self) -> None:
+        """Refuse to write after a log that does not verify (a torn last line alone is a crash)."""
+        keys = {f"camera:{self.camera_id}": bytes(self.camera.key.verify_key)}
+        try:
+            bound = AuthorityPublic.load(self.path / "authority.pub")
+            keys[f"authority:{bound.authority_id}"] = bound.signing_key
+        except (KeyMaterialError, FileNotFoundError):
+            pass  # _bind_authority refuses it next, and logs why
+        result = verify_log(self.audit.path, keys=keys, now=max(float(self.clock()), time.time()))
+        if not result.ok and result.kind != "torn":
+            raise AuditError(f"vault {self.path}: the audit log does not verify ({result.message}); nothing was "
+                             "written; preserve the vault and investigate")
 
     # -- sealing ------------------------------------------------------------------------------
 
     def seal(self, track_result: TrackResult) -> str:
-        """Encrypt ``track_result`` to the current epoch key, store it and index it.
+        """Encrypt ``track_result`` to the current epoch key, sign it, store it, log it and index it.
 
         Parameters
         ----------
@@ -185,34 +288,38 @@ class Vault:
         header = make_header(record_id, self.authority.authority_id, epoch.epoch_id, self.camera_id, now,
                              track_result.first_timestamp, track_result.last_timestamp,
                              best.quality, track_result.track_id, PAYLOAD_KIND)
-        data = seal_record(header, payload, epoch.public_key)
+        data = seal_record(header, payload, epoch.public_key, self.camera.signer)
         del payload  # the only plaintext copy; never written anywhere
         final = record_path(self.path, record_id)
-        try:
-            atomic_write(final, data)
-        except OSError as err:
-            # The failure may come after the rename (fsync of the folder): take the file back out.
-            final.unlink(missing_ok=True)
-            raise VaultWriteError(f"could not write record {record_id} to {self.records_dir}: "
-                                  f"{err.strerror or err}; nothing was stored") from err
         row = IndexRow.from_header(header, len(data), hashlib.sha256(data).hexdigest())
+        tmp = indexed = None
         try:
+            tmp = write_temporary(final, data)
             self.index.insert(row)
+            indexed = True
             self.audit.append("seal", record_id=record_id, epoch_id=epoch.epoch_id, camera_id=self.camera_id,
                               sealed_at=now, size=row.size, sha256=row.sha256)
-        except (OSError, sqlite3.Error) as err:
-            self._undo_seal(record_id, final)
-            raise VaultWriteError(f"could not index or log record {record_id} in {self.path}: {err}; "
-                                  "the record was removed again, nothing was stored") from err
+        except (OSError, sqlite3.Error, AuditError) as err:
+            self._undo_seal(record_id, tmp, indexed)
+            raise VaultWriteError(f"could not store record {record_id} in {self.path}: "
+                                  f"{getattr(err, 'strerror', None) or err}; nothing was stored") from err
+        try:
+            os.replace(tmp, final)
+            fsync_dir(self.records_dir)
+        except OSError as err:
+            # The seal is logged: the next start finishes it from the complete temporary file.
+            raise VaultWriteError(f"record {record_id} was logged but not yet renamed into place in {self.path}: "
+                                  f"{err.strerror or err}; the next start completes it") from err
         return record_id
 
-    def _undo_seal(self, record_id: str, final: Path) -> None:
-        try:
-            self.index.delete(record_id)
-        except sqlite3.Error:
-            pass  # recover() removes a row whose file is gone
-        final.unlink(missing_ok=True)
-        fsync_dir(self.records_dir)
+    def _undo_seal(self, record_id: str, tmp: Path | None, indexed: bool | None) -> None:
+        if indexed:
+            try:
+                self.index.delete(record_id)
+            except sqlite3.Error:
+                pass  # recovery drops a row whose record never appeared
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
 
     # -- retention ----------------------------------------------------------------------------
 
@@ -228,8 +335,18 @@ class Vault:
         now = float(self.clock() if now is None else now)
         return self.purge(now) if now - self._last_purge >= self.purge_interval else 0
 
-    def purge(self, now: float | None = None) -> int:
-        """Delete every record sealed more than the retention period before ``now``; log each.
+    def purge(self, now: float | None = None, allow_future: bool = False) -> int:
+        """Delete every record whose *header* says it was sealed more than the retention period
+        before ``now``; log each. The index is not trusted for this.
+
+        Parameters
+        ----------
+        now : float, optional
+            The time to purge at (default: the clock).
+        allow_future : bool
+            Accept a ``now`` more than :data:`PURGE_CLOCK_TOLERANCE` seconds ahead of the clock
+            (and of the real time); the override is logged. Without it such a purge is refused:
+            it would delete records before their time.
 
         Returns
         -------
@@ -237,79 +354,37 @@ class Vault:
             The number of records deleted.
         """
         self._check_open()
-        now = float(self.clock() if now is None else now)
+        clock_now = float(self.clock())
+        now = clock_now if now is None else float(now)
+        if now > max(clock_now, time.time()) + PURGE_CLOCK_TOLERANCE:
+            if not allow_future:
+                raise ValueError(f"the purge time is {now - clock_now:.0f} s ahead of the clock: refusing to delete "
+                                 "records before their time (an explicit override is possible and logged)")
+            self.audit.append("purge-clock-override", purge_time=now, clock_time=clock_now)
         self._last_purge = now
+        cutoff = now - self.retention_seconds
         count = 0
-        for row in self.index.rows(expired_before=now - self.retention_seconds):
+        for path in sorted(self.records_dir.glob(f"*{RECORD_SUFFIX}")):
+            record_id = path.name[:-len(RECORD_SUFFIX)]
             try:
-                record_path(self.path, row.record_id).unlink(missing_ok=True)
+                header = read_header(path)
+            except (RecordError, OSError):
+                continue  # recovery quarantines what cannot be read; never deleted on a guess
+            if header["record_id"] != record_id or header["sealed_at"] >= cutoff:
+                continue
+            try:
+                # Logged first: a reader that finds the file gone finds the reason in the log, and
+                # a crash after the entry is finished by the next start.
+                self.audit.append("purge", record_id=record_id, epoch_id=header["epoch_id"],
+                                  sealed_at=header["sealed_at"], reason="retention")
+                path.unlink(missing_ok=True)
                 fsync_dir(self.records_dir)
-                self.index.delete(row.record_id)
-                self.audit.append("purge", record_id=row.record_id, epoch_id=row.epoch_id,
-                                  sealed_at=row.sealed_at, reason="retention")
-            except (OSError, sqlite3.Error) as err:
+                self.index.delete(record_id)
+            except (OSError, sqlite3.Error, AuditError) as err:
                 # recover() finishes the index row and the log entry on the next start.
-                raise VaultWriteError(f"purge of {self.path} interrupted at record {row.record_id}: {err}") from err
+                raise VaultWriteError(f"purge of {self.path} interrupted at record {record_id}: {err}") from err
             count += 1
         return count
-
-    # -- consistency --------------------------------------------------------------------------
-
-    def recover(self) -> dict:
-        """Bring record files, index and audit log into agreement after an interruption.
-
-        Removes temporary files of interrupted writes; indexes a complete record file that has no
-        index row; drops the row of a record whose file is gone; logs every record the audit log
-        does not know about. Returns counts of each action.
-        """
-        self._check_open()
-        stats = {"temporaries_removed": len(remove_stale_temporaries(self.records_dir)),
-                 "indexed": 0, "rows_dropped": 0, "logged": 0}
-        remove_stale_temporaries(self.path)
-        files = {p.name[:-len(RECORD_SUFFIX)] for p in self.records_dir.glob(f"*{RECORD_SUFFIX}")}
-        rows = self.index.ids()
-        for record_id in sorted(files - rows):
-            path = self.records_dir / f"{record_id}{RECORD_SUFFIX}"
-            data = path.read_bytes()
-            try:
-                parsed = parse_record(data)
-                if parsed.record_id != record_id:
-                    raise RecordError(f"file name says {record_id}, header says {parsed.record_id}")
-                if parsed.header["authority_id"] != self.authority.authority_id:
-                    raise RecordError(f"sealed for authority {parsed.header['authority_id']}, not this vault's")
-            except RecordError as err:
-                _log.warning("vault %s: leaving unreadable record file %s in place: %s", self.path, path, err)
-                continue
-            self.index.insert(IndexRow.from_header(parsed.header, len(data), hashlib.sha256(data).hexdigest()))
-            stats["indexed"] += 1
-        sealed, gone = {}, set()
-        for entry in self.audit.entries():
-            if entry.get("event") in ("seal", "recovered-record"):
-                sealed[entry.get("record_id")] = entry
-            elif entry.get("event") in ("purge", "record-missing"):
-                gone.add(entry.get("record_id"))
-        cutoff = float(self.clock()) - self.retention_seconds
-        for row in self.index.rows():
-            if row.record_id not in files:
-                self.index.delete(row.record_id)
-                stats["rows_dropped"] += 1
-            elif row.record_id not in sealed:
-                self.audit.append("recovered-record", record_id=row.record_id, epoch_id=row.epoch_id,
-                                  sealed_at=row.sealed_at, size=row.size, sha256=row.sha256)
-                sealed[row.record_id] = {"sealed_at": row.sealed_at}
-                stats["logged"] += 1
-        present = self.index.ids()
-        for record_id, entry in sealed.items():
-            if record_id in gone or record_id in present:
-                continue
-            expired = float(entry.get("sealed_at", cutoff)) < cutoff
-            # A purge interrupted after deleting the file is completed here; anything else is a
-            # record removed outside facesel, which the log must show.
-            self.audit.append("purge" if expired else "record-missing", record_id=record_id,
-                              reason="retention (completed after an interruption)" if expired else
-                              "record file disappeared outside facesel")
-            stats["logged"] += 1
-        return stats
 
     def _check_open(self) -> None:
         if self.index is None:

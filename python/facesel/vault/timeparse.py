@@ -45,3 +45,17 @@ def parse_time(text: str, name: str = "time") -> float:
 def format_time(seconds: float) -> str:
     """ISO 8601 UTC, to the second."""
     return _dt.datetime.fromtimestamp(seconds, _dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def format_duration(seconds: float) -> str:
+    """``2592000`` -> ``"30 days"``, ``5400`` -> ``"1.5 hours"``: the largest unit that reads well."""
+    seconds = float(seconds)
+    for unit, size in (("week", 7 * 86400), ("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size and (seconds % size == 0 or unit in ("day", "hour", "minute")):
+            if unit == "week" and seconds % size:
+                continue
+            value = seconds / size
+            text = f"{value:.0f}" if value == int(value) else f"{value:.3g}"
+            return f"{text} {unit}{'' if text == '1' else 's'}"
+    text = f"{seconds:.0f}" if seconds == int(seconds) else f"{seconds:.3g}"
+    return f"{text} second{'' if text == '1' else 's'}"

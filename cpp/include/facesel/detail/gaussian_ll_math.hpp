@@ -85,11 +85,21 @@ FACESEL_HD double squared_residual_fast(float x, float mu, float log_sigma) {
   return z * z;
 }
 
+/// z = (x - mu) / sigma in double for any finite log_sigma. With log_sigma below about -709,
+/// 1/sigma = exp(-log_sigma) overflows to inf; a pixel with x == mu then has z = 0 exactly (its
+/// limit, whatever sigma), not 0 * inf = NaN. A pixel with x != mu gets z = +-inf, so its log
+/// density is -inf: the true value is below the double range.
+FACESEL_HD double standardised_residual_exact(float x, float mu, float log_sigma) {
+  const double diff = static_cast<double>(x) - static_cast<double>(mu);
+  if (diff == 0.0) return 0.0;
+  return diff * std::exp(-static_cast<double>(log_sigma));
+}
+
 /// z^2 for any finite log_sigma: the fast form inside the fast range, double exp outside (used by
 /// the CUDA kernel per element; the CPU loop checks the range per sample instead, to stay vectorised).
 FACESEL_HD double squared_residual(float x, float mu, float log_sigma) {
   if (in_fast_range(log_sigma)) return squared_residual_fast(x, mu, log_sigma);
-  const double z = (static_cast<double>(x) - static_cast<double>(mu)) * std::exp(-static_cast<double>(log_sigma));
+  const double z = standardised_residual_exact(x, mu, log_sigma);
   return z * z;
 }
 
@@ -101,7 +111,7 @@ FACESEL_HD double sample_log_likelihood(std::int64_t d, double sum_log_sigma, do
 /// log N(x | mu, exp(log_sigma)) for one pixel, entirely in double: the reference and the fallback
 /// for log_sigma outside the fast range.
 FACESEL_HD double gaussian_log_pdf(float x, float mu, float log_sigma) {
-  const double z = (static_cast<double>(x) - static_cast<double>(mu)) * std::exp(-static_cast<double>(log_sigma));
+  const double z = standardised_residual_exact(x, mu, log_sigma);
   return -kHalfLog2Pi - static_cast<double>(log_sigma) - 0.5 * z * z;
 }
 
@@ -115,6 +125,9 @@ struct LogSumExp {
 FACESEL_HD LogSumExp lse_init() { return LogSumExp{-INFINITY, 0.0}; }
 
 FACESEL_HD LogSumExp lse_push(LogSumExp acc, double v) {
+  // A sample of likelihood 0 adds nothing. Without this, when every sample so far is -inf,
+  // exp(v - max) would be exp(-inf - -inf) = exp(NaN).
+  if (v == -INFINITY) return acc;
   if (v > acc.max_value) {
     acc.scaled_sum = acc.scaled_sum * std::exp(acc.max_value - v) + 1.0;
     acc.max_value = v;
@@ -124,7 +137,11 @@ FACESEL_HD LogSumExp lse_push(LogSumExp acc, double v) {
   return acc;
 }
 
-FACESEL_HD double lse_value(LogSumExp acc) { return acc.max_value + std::log(acc.scaled_sum); }
+/// log of the sum; -inf (log 0) when every pushed value was -inf, with no NaN on the way.
+FACESEL_HD double lse_value(LogSumExp acc) {
+  if (acc.scaled_sum == 0.0) return -INFINITY;
+  return acc.max_value + std::log(acc.scaled_sum);
+}
 
 }  // namespace detail
 }  // namespace facesel

@@ -50,6 +50,11 @@ class DecimatedSeries:
         """How many points were added in total (kept or not)."""
         return self._seen
 
+    @property
+    def best(self) -> float | None:
+        """The highest value added so far (kept in the series), None while empty."""
+        return None if self._best_number < 0 else self._best_value
+
     def add(self, frame_index: int, value: float, payload=None) -> None:
         number = self._seen
         self._seen += 1
@@ -95,10 +100,15 @@ class TrackLog:
     thumbnails: DecimatedSeries | None = None
     confirmed: bool = False
 
-    def add(self, frame_index: int, timestamp: float, quality: float, confirmed: bool, box: np.ndarray,
-            crop: np.ndarray, thumbnail_height: int) -> None:
+    def seen(self, frame_index: int, timestamp: float, confirmed: bool) -> None:
+        """The track was detected on this frame (scored or not)."""
         self.last_frame, self.last_timestamp = frame_index, timestamp
         self.confirmed = self.confirmed or bool(confirmed)
+
+    def add(self, frame_index: int, timestamp: float, quality: float, confirmed: bool, box: np.ndarray,
+            crop: np.ndarray, thumbnail_height: int) -> None:
+        """A scored observation: it joins the quality series (and the thumbnails)."""
+        self.seen(frame_index, timestamp, confirmed)
         self.series.add(frame_index, quality, np.asarray(box, dtype=np.float32).reshape(4))
         if self.thumbnails is not None:
             self.thumbnails.add(frame_index, quality, make_thumbnail(crop, thumbnail_height))

@@ -3,8 +3,8 @@
 A cascade of three small networks: P-Net proposes face windows over an image pyramid, R-Net
 rejects and refines them on 24x24 patches, O-Net refines again on 48x48 patches and places five
 landmarks. Weights: the PyPI package ``mtcnn`` 1.0.0 (MIT); the networks are rebuilt as ONNX
-graphs in memory (:mod:`facesel.detectors.mtcnn_graphs`), so neither TensorFlow nor torch is
-needed. Pre- and post-processing follow that package (:mod:`facesel.detectors.mtcnn_steps`).
+graphs in memory (:mod:`facesel.detect.mtcnn_graphs`), so neither TensorFlow nor torch is
+needed. Pre- and post-processing follow that package (:mod:`facesel.detect.mtcnn_steps`).
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from facesel.detectors import mtcnn_steps as steps
-from facesel.detectors.base import check_frame, check_max_side, check_number, shrink
-from facesel.detectors.mtcnn_graphs import graph_bytes
+from facesel.detect import mtcnn_steps as steps
+from facesel.detect.base import check_frame, check_max_side, check_number, shrink
+from facesel.detect.mtcnn_graphs import graph_bytes
 from facesel.types import Detections
 
 _BATCH = 256  # patches per R-/O-Net run: bounds memory when P-Net proposes thousands

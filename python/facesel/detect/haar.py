@@ -8,7 +8,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from facesel.detectors.base import check_frame, check_max_side, check_number, shrink
+from facesel.detect.base import check_frame, check_max_side, check_number, shrink
 from facesel.types import Detections
 
 CASCADE_NAME = "haarcascade_frontalface_default.xml"

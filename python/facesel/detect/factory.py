@@ -30,11 +30,11 @@ def make_detector(name: str = DEFAULT_DETECTOR, **settings):
         raise TypeError(f"name must be a detector name string, got {name!r}")
     key = name.strip().lower()
     if key == "yunet":
-        from facesel.detectors.yunet import YuNetDetector as cls
+        from facesel.detect.yunet import YuNetDetector as cls
     elif key == "mtcnn":
-        from facesel.detectors.mtcnn import MTCNNDetector as cls
+        from facesel.detect.mtcnn import MTCNNDetector as cls
     elif key == "haar":
-        from facesel.detectors.haar import HaarDetector as cls
+        from facesel.detect.haar import HaarDetector as cls
     else:
         raise ValueError(f"name must be one of {', '.join(DETECTOR_NAMES)}; got {name!r}")
     accepted = [p for p in inspect.signature(cls).parameters if p != "self"]

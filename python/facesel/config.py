@@ -1,0 +1,176 @@
+"""The pipeline's settings: one dataclass, every default written once.
+
+:class:`PipelineConfig` is what :class:`facesel.Selector` runs on; ``facesel run``'s flags are
+generated from its fields (:func:`add_arguments`, :func:`from_arguments`), so a default changed
+here changes the library and the command line together. Each field's ``metadata`` carries its
+help text and, for the command line, its group.
+
+The measured reasons behind the defaults are in ``docs/architecture.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import numbers
+from dataclasses import MISSING, asdict, dataclass, field, fields, replace
+
+MODES = ("sparse", "exhaustive")
+
+
+def _setting(default, help: str, group: str, **limits):
+    return field(default=default, metadata={"help": help, "group": group, **limits})
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    """Every setting of the frame-selection pipeline (see each field's help, ``facesel run -h``).
+
+    Raises
+    ------
+    ValueError, TypeError
+        On construction, for a setting out of range or of the wrong type, naming it and its value.
+    """
+
+    # -- how much work: the yardstick and the default -------------------------------------------
+    mode: str = _setting("sparse", "'sparse': full-frame detection on a schedule, tracks re-detected in small "
+                         "regions in between, crops screened cheaply and fully scored only when they might "
+                         "beat their track's best. 'exhaustive': detect every frame, score every face fully "
+                         "(the paper's pipeline; the yardstick)", "work", choices=MODES)
+    # -- detection -------------------------------------------------------------------------------
+    detector: str = _setting("yunet", "face detector: yunet, mtcnn or haar", "detection",
+                             choices=("yunet", "mtcnn", "haar"))
+    max_side: int = _setting(1280, "full-frame detection on frames shrunk to at most this many pixels on "
+                             "their longer side (crops stay full resolution; 0 = never shrink)", "detection", low=0)
+    detect_every: int = _setting(4, "sparse mode: full-frame detection every N frames (a face in view for "
+                                 "fewer frames than this may be missed)", "detection", low=1)
+    scene_change: float = _setting(30.0, "sparse mode: also detect on the full frame when the mean absolute grey "
+                                   "difference to the last fully detected frame exceeds this (0-255 scale; "
+                                   "0 = off; a crowd walking past the arcade camera moves it 10-24 in 7 frames, "
+                                   "a cut to another scene far more)", "detection", low=0.0)
+    region_scale: float = _setting(2.5, "sparse mode: side of the square searched around each track, in face-box "
+                                   "sides", "detection", low=1.0)
+    region_face_px: float = _setting(64.0, "sparse mode: regions are shrunk so that the face box is at most this "
+                                     "many pixels (the detector's cost follows the region's pixels)",
+                                     "detection", low=16.0)
+    region_min_px: int = _setting(128, "sparse mode: smallest region side given to the detector (small faces "
+                                  "need context to be found)", "detection", low=32)
+    min_face_size: float = _setting(16.0, "ignore faces smaller than this many pixels on their shorter side",
+                                    "detection", low=0.0)
+    # -- tracking (mirrors facesel.Tracker / the C++ TrackerConfig) ------------------------------
+    min_hits: int = _setting(3, "detections before a track counts", "tracking", low=1)
+    max_age: int = _setting(10, "frames a track may go unseen before it closes", "tracking", low=0)
+    metric: str = _setting("euclidean", "track association rule", "tracking", choices=("euclidean", "iou"))
+    max_distance: float = _setting(0.5, "euclidean association: largest centre distance, in box sizes",
+                                   "tracking", low=0.0)
+    min_iou: float = _setting(0.3, "iou association: smallest overlap", "tracking", low=0.0)
+    predict_motion: bool = _setting(False, "move unseen tracks by their velocity (off: the paper's rule)",
+                                    "tracking")
+    # -- scoring: gates, screen, budget ----------------------------------------------------------
+    finalists: int = _setting(3, "sparse mode with a scorer that has a cheap screen: crops kept per track by the "
+                              "screen, fully scored when the track closes (the shipped scorer's full-score "
+                              "best is its screen's first or second in every arcade track)", "scoring", low=1)
+    screen_every: int = _setting(1, "sparse mode: look at (screen or score) the crop of a track whose last value would "
+                                 "not have made its finalists on one frame in N (others: every frame)",
+                                 "scoring", low=1)
+    min_score_side: float = _setting(0.0, "sparse mode: do not score faces smaller than this many pixels (0 = "
+                                     "off)", "scoring", low=0.0)
+    min_score_confidence: float = _setting(0.0, "sparse mode: do not score detections below this detector "
+                                           "confidence (0 = off)", "scoring", low=0.0, high=1.0)
+    max_yaw: float = _setting(0.0, "sparse mode: do not score faces turned further than this (nose offset from "
+                              "the eyes' midpoint in eye distances; 0 = off)", "scoring", low=0.0)
+    # -- selection -------------------------------------------------------------------------------
+    top_k: int = _setting(1, "best observations kept per track", "selection", low=1)
+    clip_window: int = _setting(0, "also keep the track's crops within +-W frames of the best (0: none)",
+                                "selection", low=0)
+    margin: float = _setting(0.25, "margin of the kept colour crop, in box sizes on each side", "selection", low=0.0)
+    series_capacity: int = _setting(1024, "most points kept of a track's quality series", "selection", low=2)
+    thumbnails: int = _setting(0, "small crops kept per track for reports (0: none)", "selection", low=0)
+    thumbnail_height: int = _setting(96, "rows of each thumbnail", "selection", low=8)
+    fps: float = _setting(0.0, "frame rate that dates frames fed without a timestamp (0: the monotonic clock)",
+                          "selection", low=0.0)
+    # -- after a track closes (persons, issue 12: facesel.select.finalise) -------------------------
+    finalise: bool = _setting(True, "hold each closed track for a grace period, re-link fragments of one person "
+                              "and drop, counted, tracks that are not faces (off: every closed track is "
+                              "delivered at once, unjudged; for comparisons)", "finalising")
+    keep_static: bool = _setting(False, "keep tracks that never move (posters, screens); off: they are dropped, "
+                                 "counted", "finalising")
+    # -- threads ---------------------------------------------------------------------------------
+    threads: int = _setting(2, "stage threads of Selector.run: 1 runs every stage in turn; 2 runs decoding "
+                            "and detection + tracking beside scoring + selection + sinks", "threads", low=1, high=2)
+    onnx_threads: int = _setting(1, "ONNX Runtime intra-op threads of the scorer (spinning is off)", "threads",
+                                 low=1)
+    queue_size: int = _setting(4, "frames each queue between stages may hold (bounds memory)", "threads", low=1)
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            _check(f, getattr(self, f.name))
+
+    def replace(self, **changes) -> PipelineConfig:
+        """A copy with ``changes`` (unknown names raise TypeError naming them)."""
+        unknown = sorted(set(changes) - {f.name for f in fields(self)})
+        if unknown:
+            raise TypeError(f"PipelineConfig has no setting {', '.join(unknown)}")
+        return replace(self, **changes)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _check(f, value) -> None:
+    meta = f.metadata
+    if isinstance(f.default, bool):
+        if not isinstance(value, bool):
+            raise TypeError(f"{f.name} must be True or False, got {value!r}")
+        return
+    if isinstance(f.default, str):
+        if value not in meta.get("choices", (value,)):
+            raise ValueError(f"{f.name} must be one of {', '.join(meta['choices'])}; got {value!r}")
+        return
+    kind = numbers.Integral if isinstance(f.default, int) else numbers.Real
+    if isinstance(value, bool) or not isinstance(value, kind):
+        raise TypeError(f"{f.name} must be {'an integer' if kind is numbers.Integral else 'a number'}, got {value!r}")
+    if not math.isfinite(value):
+        raise ValueError(f"{f.name} must be finite, got {value!r}")
+    low, high = meta.get("low"), meta.get("high")
+    if (low is not None and value < low) or (high is not None and value > high):
+        span = f"[{low if low is not None else '-inf'}, {high if high is not None else 'inf'}]"
+        raise ValueError(f"{f.name} must be in {span}, got {value!r}")
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def add_arguments(parser: argparse.ArgumentParser, exclude: tuple[str, ...] = ()) -> None:
+    """Add one ``--flag`` per :class:`PipelineConfig` field (except ``exclude``), grouped, with
+    the field's default and help; parse them back with :func:`from_arguments`."""
+    groups: dict[str, argparse._ArgumentGroup] = {}
+    for f in fields(PipelineConfig):
+        if f.name in exclude:
+            continue
+        group = groups.get(f.metadata["group"])
+        if group is None:
+            group = groups[f.metadata["group"]] = parser.add_argument_group(f"{f.metadata['group']} settings")
+        text = f"{f.metadata['help']} (default {f.default})"
+        if isinstance(f.default, bool):
+            group.add_argument(_flag(f.name), dest=f.name, action=argparse.BooleanOptionalAction,
+                               default=f.default, help=text)
+        elif isinstance(f.default, str):
+            group.add_argument(_flag(f.name), dest=f.name, default=f.default, choices=f.metadata["choices"], help=text)
+        else:
+            group.add_argument(_flag(f.name), dest=f.name, type=type(f.default), default=f.default,
+                               metavar=f.name.upper(), help=text)
+
+
+def from_arguments(args: argparse.Namespace, exclude: tuple[str, ...] = ()) -> PipelineConfig:
+    """The :class:`PipelineConfig` of parsed flags; ``exclude`` as given to :func:`add_arguments`
+    (those fields keep their default)."""
+    given = {f.name: getattr(args, f.name) for f in fields(PipelineConfig)
+             if f.name not in exclude and hasattr(args, f.name)}
+    return PipelineConfig(**given)
+
+
+def defaults() -> dict:
+    """``{name: default}`` of every setting."""
+    return {f.name: f.default for f in fields(PipelineConfig) if f.default is not MISSING}

@@ -1,0 +1,145 @@
+"""When to run the detector on the whole frame, and searching small regions around tracks between.
+
+Full-frame detection is the costliest stage (about 95 ms a frame for YuNet at 1280x720 on one
+core). Between full detections every face that is already tracked is searched for again in a
+small square around its last box, shrunk so that the face is about ``region_face_px`` pixels: a
+few milliseconds a face, and the boxes and landmarks come from the same detector, so the crops
+are made exactly as on a full detection. New faces are found at the next full detection, at most
+``detect_every`` frames later, or at once when the scene changes as a whole.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from facesel.boxes import pairwise_iou
+from facesel.types import Detections
+
+_THUMB_WIDTH = 96
+
+
+class DetectionSchedule:
+    """Decides, frame by frame, between a full-frame detection and a search around the tracks.
+
+    Parameters
+    ----------
+    every : int >= 1
+        A full detection at least every ``every`` frames (1: every frame, the exhaustive mode).
+    scene_change : float >= 0
+        Also a full detection when the mean absolute difference between a small grey copy of the
+        frame and of the last fully detected frame exceeds this (grey levels); 0 turns it off.
+    """
+
+    def __init__(self, every: int, scene_change: float = 0.0):
+        self.every = int(every)
+        self.scene_change = float(scene_change)
+        self._since = None  # frames since the last full detection; None before the first
+        self._reference: np.ndarray | None = None
+        self.full = 0
+        self.by_scene_change = 0
+
+    def full_frame(self, frame: np.ndarray) -> bool:
+        """True when this frame must be searched whole (call once per frame, in order)."""
+        thumb = None
+        if self.scene_change > 0:
+            h, w = frame.shape[:2]
+            size = (_THUMB_WIDTH, max(1, round(h * _THUMB_WIDTH / w)))
+            thumb = cv2.cvtColor(cv2.resize(frame, size, interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2GRAY)
+        due = self._since is None or self._since + 1 >= self.every
+        if not due and thumb is not None and self._reference is not None:
+            if float(cv2.absdiff(thumb, self._reference).mean()) > self.scene_change:
+                due = True
+                self.by_scene_change += 1
+        if due:
+            self._since, self._reference = 0, thumb
+            self.full += 1
+        else:
+            self._since += 1
+        return due
+
+
+def search_regions(detector, frame: np.ndarray, boxes: np.ndarray, *, scale: float, face_px: float,
+                   min_px: int, base_shrink: float = 1.0, nms_iou: float = 0.5) -> Detections:
+    """Find each of ``boxes``' face again in a square around it, mapped back to frame pixels.
+
+    Parameters
+    ----------
+    detector : object with ``detect(image) -> Detections``
+    frame : (H, W, 3) uint8 BGR
+    boxes : (T, 4) float32
+        Where each tracked face is expected (x1, y1, x2, y2, frame pixels).
+    scale : float >= 1
+        Side of each square, in box sides (the face may have moved or grown).
+    face_px : float
+        Each square is shrunk so that a box of the expected size is at most this many pixels.
+    min_px : int
+        Smallest square side handed to the detector, in its own (shrunk) pixels; smaller squares
+        are widened around their centre, since a detector needs context around a small face.
+    base_shrink : float in (0, 1]
+        The shrink factor of the full-frame detection (``max_side`` / the frame's longer side):
+        a region is never searched at a finer scale than the whole frame is, so that the region
+        search finds the faces the full-frame detection finds, not smaller ones.
+    nms_iou : float
+        Of two detections (from overlapping squares) overlapping more than this, the more
+        confident is kept.
+
+    Returns
+    -------
+    Detections
+        At most one per box (the detection in its square that overlaps it most), in frame
+        pixels; landmarks when the detector gives them.
+    """
+    h, w = frame.shape[:2]
+    found_boxes, found_scores, found_marks = [], [], []
+    with_marks = True
+    for box in np.asarray(boxes, np.float32).reshape(-1, 4):
+        side = float(max(box[2] - box[0], box[3] - box[1]))
+        if not np.isfinite(side) or side <= 0:
+            continue
+        shrink = min(base_shrink, face_px / side)
+        half = max(scale * side, min_px / shrink) / 2.0
+        cx, cy = (box[0] + box[2]) / 2.0, (box[1] + box[3]) / 2.0
+        x1, y1 = int(max(0, cx - half)), int(max(0, cy - half))
+        x2, y2 = int(min(w, cx + half)), int(min(h, cy + half))
+        if x2 - x1 < 8 or y2 - y1 < 8:
+            continue
+        region = frame[y1:y2, x1:x2]
+        if shrink < 1.0:
+            size = (max(8, round((x2 - x1) * shrink)), max(8, round((y2 - y1) * shrink)))
+            region = cv2.resize(region, size, interpolation=cv2.INTER_AREA)
+        back = np.array([(x2 - x1) / region.shape[1], (y2 - y1) / region.shape[0]], np.float32)
+        dets = detector.detect(np.ascontiguousarray(region))
+        if len(dets) == 0:
+            continue
+        offset = np.array([x1, y1], np.float32)
+        mapped = dets.boxes * np.tile(back, 2) + np.tile(offset, 2)
+        # Only the face this region was searched for: another face in the square is often cut
+        # by its border, and its clipped box would open a second track beside the face's own.
+        # Faces new to the scene are left to the next full-frame detection.
+        overlap = pairwise_iou(mapped, box[None])[:, 0]
+        pick = int(np.argmax(overlap))
+        if not overlap[pick] > 0:
+            continue
+        found_boxes.append(mapped[pick : pick + 1])
+        found_scores.append(dets.scores[pick : pick + 1])
+        if dets.landmarks is None:
+            with_marks = False
+        else:
+            found_marks.append(dets.landmarks[pick : pick + 1] * back + offset)
+    if not found_boxes:
+        return Detections.empty(with_landmarks=with_marks)
+    merged = Detections(np.concatenate(found_boxes), np.concatenate(found_scores),
+                        np.concatenate(found_marks) if with_marks else None)
+    return merged[_nms(merged.boxes, merged.scores, nms_iou)]
+
+
+def _nms(boxes: np.ndarray, scores: np.ndarray, threshold: float) -> np.ndarray:
+    """Indices kept by greedy non-maximum suppression, most confident first."""
+    order = np.argsort(-scores, kind="stable")
+    iou = pairwise_iou(boxes, boxes)
+    kept: list[int] = []
+    for i in order:
+        if all(iou[i, j] <= threshold for j in kept):
+            kept.append(int(i))
+    return np.array(sorted(kept), np.int64)

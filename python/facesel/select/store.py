@@ -1,0 +1,150 @@
+"""The best-crop store of the Selector: the C++ store's handles, the crops they stand for, and
+each track's log, turned into a :class:`facesel.select.tracklog.SelectedTrack` when the track closes.
+
+Memory is bounded on an endless stream: the C++ ``BestCropStore`` holds O(top_k + clip_window)
+observations per track and hands every other handle back at once, and the crops of those handles
+are freed here at once; each track's quality series is decimated (``series_capacity``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from facesel.core import BestCropStore
+from facesel.select.tracklog import DecimatedSeries, SelectedTrack, TrackLog
+from facesel.types import CropContext, Snapshot
+
+FLOOR = -np.finfo(np.float64).max
+"""The lowest finite quality: the store needs finite numbers, and a scorer may say -inf for
+"nothing face-like here", which must still rank below every real score, not abort the stream. An
+observation held only for a clip (not scored) gets it too, so it never becomes a track's best
+while a scored one exists."""
+
+
+class _Observation:
+    """One detection of one frame, kept while the store holds its handle."""
+
+    __slots__ = ("crop", "box", "landmarks", "frame_index", "timestamp", "quality", "grey", "det_score")
+
+    def __init__(self, crop, box, landmarks, frame_index, timestamp, quality, grey=None, det_score=1.0):
+        self.crop, self.box, self.landmarks = crop, box, landmarks
+        self.frame_index, self.timestamp, self.quality = frame_index, timestamp, quality
+        self.grey, self.det_score = grey, det_score
+
+
+class SelectionStore:
+    """Per track: the best observations (C++ store) and the log (first/last frame, series).
+
+    Parameters
+    ----------
+    config : facesel.config.PipelineConfig
+        Uses top_k, clip_window, series_capacity, thumbnails, thumbnail_height, finalists.
+    rescore : callable, optional
+        ``rescore(greys (M, 64, 64) uint8, CropContext) -> (M,) float64``. When given, the values
+        observed are the cheap screen: the store keeps each track's ``finalists`` best by it, and
+        on close rescores them (the full score) and chooses among them by the full score, so the
+        result's best and top carry full scores while its quality series holds screen values.
+        The clip (``clip_window``) is the one around the best by screen. The owner sets
+        :attr:`frame_shape` (H, W) for the context of the rescored crops.
+    """
+
+    def __init__(self, config, rescore=None):
+        self.rescore = rescore
+        self.clip_window = config.clip_window
+        self.top_k = config.top_k
+        self.series_capacity = config.series_capacity
+        self.thumbnails = config.thumbnails
+        self.thumbnail_height = config.thumbnail_height
+        keep = config.top_k if rescore is None else max(config.top_k, config.finalists)
+        self._store = BestCropStore(top_k=keep, clip_window=config.clip_window)
+        self.frame_shape = (0, 0)
+        self._observations: dict[int, _Observation] = {}
+        self.logs: dict[int, TrackLog] = {}
+        self._next_handle = 0
+        self.closed = 0
+
+    @property
+    def held_observations(self) -> int:
+        return len(self._observations)
+
+    def log(self, track_id: int, frame_index: int, stamp: float) -> TrackLog:
+        """The log of ``track_id``, opened on its first detection."""
+        log = self.logs.get(track_id)
+        if log is None:
+            thumbs = DecimatedSeries(max(2, self.thumbnails)) if self.thumbnails else None
+            log = TrackLog(frame_index, stamp, frame_index, stamp, DecimatedSeries(self.series_capacity), thumbs)
+            self.logs[track_id] = log
+        return log
+
+    def observe(self, track_id: int, confirmed: bool, frame_index: int, stamp: float, crop: np.ndarray,
+                box: np.ndarray, landmarks, quality: float | None, grey=None, det_score: float = 1.0) -> None:
+        """Keep one aligned observation. ``quality`` None: not scored, held only for the clip;
+        ``grey`` (64, 64) uint8: the scorer's crop, kept for the rescoring on close."""
+        log = self.log(track_id, frame_index, stamp)
+        if quality is None:
+            log.seen(frame_index, stamp, confirmed)
+        else:
+            log.add(frame_index, stamp, quality, confirmed, box, crop, self.thumbnail_height)
+        value = FLOOR if quality is None else quality
+        handle = self._next_handle
+        self._next_handle += 1
+        self._observations[handle] = _Observation(
+            crop, box.copy(), None if landmarks is None else landmarks.copy(), frame_index, stamp, value,
+            None if self.rescore is None else grey, det_score,
+        )
+        self._free(self._store.push(track_id, frame_index, value, handle))
+
+    def finish(self, update) -> list[SelectedTrack]:
+        """Discard the dropped tracks of a tracker update and close its closed ones."""
+        for track_id in np.asarray(update.dropped, dtype=np.int64).tolist():
+            if track_id in self._store:
+                self._free(self._store.discard(track_id))
+            self.logs.pop(track_id, None)
+        return [self._close(t) for t in np.asarray(update.closed, dtype=np.int64).tolist()]
+
+    def _final(self, track_id: int, finalists, clip) -> list[Snapshot]:
+        """The finalists rescored, best first by the full score (the earliest frame on ties)."""
+        obs = [self._observations[int(t.handle)] for t in finalists]
+        marks = None if any(o.landmarks is None for o in obs) else np.stack([o.landmarks for o in obs])
+        context = CropContext(np.array([o.det_score for o in obs]), np.stack([o.box for o in obs]), marks,
+                              self.frame_shape, np.full(len(obs), track_id, np.int64))
+        full = np.asarray(self.rescore(np.stack([o.grey for o in obs]), context), np.float64)
+        order = sorted(range(len(obs)), key=lambda k: (-full[k], obs[k].frame_index))[: self.top_k]
+        return [self._snapshot(track_id, finalists[k], clip if rank == 0 else (), quality=float(full[k]))
+                for rank, k in enumerate(order)]
+
+    def _free(self, handles) -> None:
+        for handle in np.asarray(handles, dtype=np.int64).tolist():
+            del self._observations[handle]
+
+    def _snapshot(self, track_id: int, observation, clip=(), quality=None) -> Snapshot:
+        obs = self._observations[int(observation.handle)]
+        clip_obs = [self._observations[int(c.handle)] for c in clip]
+        return Snapshot(
+            crop=obs.crop, box=obs.box, landmarks=obs.landmarks, quality=obs.quality if quality is None else quality,
+            frame_index=obs.frame_index, timestamp=obs.timestamp, track_id=track_id,
+            clip=[c.crop for c in clip_obs], clip_frame_indices=[c.frame_index for c in clip_obs],
+        )
+
+    def _close(self, track_id: int) -> SelectedTrack:
+        closed = self._store.close(track_id)
+        log = self.logs.pop(track_id)
+        clip = closed.clip if self.clip_window > 0 else ()
+        if self.rescore is None:
+            best = self._snapshot(track_id, closed.best, clip)
+            top = [best if t.handle == closed.best.handle else self._snapshot(track_id, t) for t in closed.top]
+        else:
+            top = self._final(track_id, closed.top, clip)
+            best = top[0]
+        self._free(closed.released)
+        self.closed += 1
+        thumbs = log.thumbnails
+        payloads = log.series.payloads()
+        return SelectedTrack(
+            track_id=track_id, first_frame=log.first_frame, last_frame=log.last_frame,
+            first_timestamp=log.first_timestamp, last_timestamp=log.last_timestamp, best=best,
+            qualities=log.series.values(), frame_indices=log.series.frames(),
+            boxes=np.stack(payloads).astype(np.float32) if payloads else np.zeros((0, 4), np.float32), top=top,
+            thumbnails=[] if thumbs is None else thumbs.payloads(),
+            thumbnail_frames=np.zeros(0, np.int64) if thumbs is None else thumbs.frames(),
+        )

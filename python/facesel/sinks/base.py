@@ -1,0 +1,50 @@
+"""The sink interface of the Selector's output stage."""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+
+@runtime_checkable
+class Sink(Protocol):
+    """Receives the results of closed tracks, in order.
+
+    ``write(result)`` gets each :class:`facesel.select.tracklog.SelectedTrack` once, as soon as
+    the post-close stages release it; ``tick(now)`` is called once per frame (``now``: the
+    frame's timestamp in seconds), so that a sink can do timed work while nobody passes (the
+    vault's retention); ``close()`` once at the end, by whoever made the sink.
+    """
+
+    def write(self, result) -> None: ...
+
+    def tick(self, now: float) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class CallbackSink:
+    """Calls ``function(result)`` for each result; tick and close do nothing."""
+
+    def __init__(self, function):
+        if not callable(function):
+            raise TypeError(f"function must be callable, got {type(function).__name__}")
+        self.function = function
+
+    def write(self, result) -> None:
+        self.function(result)
+
+    def tick(self, now: float) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def check_sinks(sinks) -> tuple:
+    """A tuple of sinks, each checked to have write, tick and close (TypeError naming the one that has not)."""
+    sinks = tuple(sinks)
+    for k, sink in enumerate(sinks):
+        for method in ("write", "tick", "close"):
+            if not callable(getattr(sink, method, None)):
+                raise TypeError(f"sinks[{k}] must have a {method}() method, got {type(sink).__name__}")
+    return sinks

@@ -1,0 +1,40 @@
+"""Sinks that write files in the clear: plaintext snapshots (testing only) and report figures."""
+
+from __future__ import annotations
+
+from facesel.plaintext_out import PlaintextWriter
+from facesel.report import ReportWriter
+
+
+class PlaintextSink:
+    """FOR TESTING ONLY: each result as an unencrypted PNG + a line of ``tracks.jsonl`` in ``folder``
+    (:class:`facesel.plaintext_out.PlaintextWriter`)."""
+
+    def __init__(self, folder):
+        self.writer = PlaintextWriter(folder)
+
+    def write(self, result) -> None:
+        self.writer.write(result)
+
+    def tick(self, now: float) -> None:
+        pass
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+class ReportSink:
+    """Quality-over-time plots per track in ``folder``; crop strips (face pixels) only with
+    ``with_faces`` (:class:`facesel.report.ReportWriter`)."""
+
+    def __init__(self, folder, with_faces: bool = False):
+        self.writer = ReportWriter(folder, with_faces=with_faces)
+
+    def write(self, result) -> None:
+        self.writer.write(result)
+
+    def tick(self, now: float) -> None:
+        pass
+
+    def close(self) -> None:
+        pass

@@ -1,0 +1,162 @@
+"""Whose vault is this? ``VAULT/vault.json``, signed by the camera, and the checks built on it.
+
+``vault.json`` names the vault (a random id), the camera that writes it and the authority (by the
+fingerprint of its signing key) it seals to. It is signed by the camera's key, which the
+authority registered in ``authority.pub``. Everything that reads a vault (``list``, ``open``,
+``purge``, ``audit verify``) goes through :func:`load_identity`, and then accepts only:
+
+* records signed by *this* vault's camera, naming this camera and this authority
+  (:func:`check_record`), so a record forged from public material, or copied from another
+  camera's vault, is refused;
+* audit entries signed by this camera or by the authority (:func:`audit_keys`).
+
+The vault folder's own ``authority.pub`` is whatever an attacker with write access left there;
+a reader that has a trusted copy (the authority's own, or the fingerprint that cameras pin)
+passes it as ``anchor`` / ``pin``, and then nothing in the folder can substitute another key.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from facesel.vault.errors import KeyMaterialError, RecordError
+from facesel.vault.fsutil import atomic_write
+from facesel.vault.keys import AuthorityPublic, check_extension
+from facesel.vault.record import MAX_RECORD, ParsedRecord, check_signature, parse_record
+from facesel.vault.signing import CameraKey, verify_signature
+
+FORMAT_VAULT = "facesel-vault"
+
+
+def _canonical(obj: dict) -> bytes:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+@dataclass(frozen=True)
+class VaultIdentity:
+    """A vault's verified identity: its id, its camera and key, and the authority it seals to."""
+
+    vault_id: str
+    camera_id: str
+    camera_key: bytes
+    authority: AuthorityPublic
+
+    def audit_keys(self) -> dict[str, bytes]:
+        """Signer id -> public key for every party allowed to write this vault's audit log."""
+        return {f"camera:{self.camera_id}": self.camera_key,
+                f"authority:{self.authority.authority_id}": self.authority.signing_key}
+
+
+def write_identity(vault_dir: Path, camera: CameraKey, authority: AuthorityPublic, created_at: float) -> str:
+    """Create ``vault.json`` for a new vault; returns the new vault id."""
+    body = {"format": FORMAT_VAULT, "version": 1, "vault_id": secrets.token_hex(16), "camera_id": camera.camera_id,
+            "authority_id": authority.authority_id, "authority_fingerprint": authority.fingerprint,
+            "created_at": float(created_at)}
+    doc = {**body, "signature": base64.b64encode(camera.signer.sign(_canonical(body))).decode("ascii")}
+    atomic_write(Path(vault_dir) / "vault.json", json.dumps(doc, indent=1).encode("utf-8"), mode=0o644)
+    return body["vault_id"]
+
+
+def _read_vault_json(path: Path) -> dict:
+    try:
+        if path.stat().st_size > 65536:
+            raise KeyMaterialError(f"{path} is too big to be a vault identity file")
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise FileNotFoundError(f"no vault at {path.parent} ({path.name} is missing)") from None
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        raise KeyMaterialError(f"{path} is unreadable (damaged vault identity file)") from None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT_VAULT or doc.get("version") != 1:
+        raise KeyMaterialError(f"{path} is not a facesel vault identity file (version 1)")
+    return doc
+
+
+def vault_owner(vault_dir: str | os.PathLike) -> str:
+    """The camera id that ``vault.json`` names (not yet verified: see :func:`load_identity`)."""
+    return str(_read_vault_json(Path(vault_dir) / "vault.json").get("camera_id"))
+
+
+def load_identity(vault_dir: str | os.PathLike, anchor: AuthorityPublic | None = None,
+                  pin: str | None = None) -> VaultIdentity:
+    """Verify and return a vault's identity.
+
+    Parameters
+    ----------
+    vault_dir : path-like
+    anchor : AuthorityPublic, optional
+        A trusted ``authority.pub`` (e.g. the authority's own). When the vault's copy is newer and
+        a valid extension of it, the vault's copy is used (it may register more cameras).
+    pin : str, optional
+        The authority fingerprint the reader trusts (64 hex characters).
+
+    Raises
+    ------
+    KeyMaterialError
+        When the vault's authority file or ``vault.json`` is forged, edited, or not the trusted one.
+    """
+    vault_dir = Path(vault_dir)
+    local = AuthorityPublic.load(vault_dir / "authority.pub")
+    authority = local
+    if anchor is not None:
+        anchor.check_signature(pin)
+        try:
+            local.check_signature(anchor.fingerprint)
+            if local.serial > anchor.serial:
+                check_extension(anchor, local, f"{vault_dir / 'authority.pub'}")
+            else:
+                check_extension(local, anchor, f"{vault_dir / 'authority.pub'}")
+                authority = anchor
+        except KeyMaterialError:
+            raise KeyMaterialError(f"{vault_dir / 'authority.pub'} does not match the trusted authority file: "
+                                   "the vault's authority key was swapped") from None
+    elif pin is not None:
+        local.check_signature(pin, str(vault_dir / "authority.pub"))
+    doc = _read_vault_json(vault_dir / "vault.json")
+    body = {k: v for k, v in doc.items() if k != "signature"}
+    camera_id = str(doc.get("camera_id"))
+    key = authority.camera_key(camera_id)
+    try:
+        signature = base64.b64decode(str(doc.get("signature")), validate=True)
+    except ValueError:
+        signature = b""
+    if key is None:
+        raise KeyMaterialError(f"{vault_dir}: camera {camera_id!r} of this vault is not registered with authority "
+                               f"{authority.authority_id}")
+    if not verify_signature(key, _canonical(body), signature):
+        raise KeyMaterialError(f"{vault_dir / 'vault.json'}: not signed by camera {camera_id!r} (forged or edited)")
+    if doc.get("authority_id") != authority.authority_id or doc.get("authority_fingerprint") != authority.fingerprint:
+        raise KeyMaterialError(f"{vault_dir}: the vault was made for another authority than {authority.authority_id}")
+    return VaultIdentity(str(doc.get("vault_id")), camera_id, key, authority)
+
+
+def read_record_file(path: Path, max_bytes: int = MAX_RECORD) -> bytes:
+    """A record file's bytes; its size is checked before anything is read."""
+    if not path.is_symlink() and not path.exists():
+        raise FileNotFoundError(f"file {path.name} is missing")
+    if path.is_symlink() or not path.is_file():
+        raise RecordError(f"{path.name} is not a regular file")
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise RecordError(f"{path.name} is {size} bytes, more than the {max_bytes} a record may have")
+    return path.read_bytes()
+
+
+def check_record(identity: VaultIdentity, data: bytes, record_id: str | None = None) -> ParsedRecord:
+    """Parse ``data`` and accept it only as a genuine record of this vault's camera and authority."""
+    parsed = parse_record(data)
+    header = parsed.header
+    if record_id is not None and parsed.record_id != record_id:
+        raise RecordError(f"record {record_id}: the file holds record {parsed.record_id} (swapped files)")
+    if header["authority_id"] != identity.authority.authority_id:
+        raise RecordError(f"record {parsed.record_id}: sealed for authority {header['authority_id']}, not this "
+                          "vault's")
+    if header["camera_id"] != identity.camera_id:
+        raise RecordError(f"record {parsed.record_id}: made by camera {header['camera_id']!r}, but this vault "
+                          f"belongs to camera {identity.camera_id!r} (copied from another vault)")
+    check_signature(parsed, identity.camera_key)
+    return parsed

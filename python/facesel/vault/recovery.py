@@ -1,0 +1,148 @@
+"""Bringing record files, index and audit log back into agreement when a camera starts.
+
+The signed audit log decides what is genuine; a file alone never is:
+
+* a temporary file whose SHA-256 matches a logged ``seal`` whose record is missing is the end of
+  an interrupted seal: it is renamed into place. Any other temporary is deleted.
+* a record file the log does not know (or logs as gone), with a bad name, a bad signature, or
+  content other than what was logged, is moved to ``VAULT/quarantine/`` and a ``quarantined``
+  entry says why. It is never indexed or listed.
+* index rows follow the authenticated headers of the accepted files (a row that disagrees is
+  corrected and the correction logged; a row without a file is dropped).
+* a file whose ``purge`` is logged is deleted (a purge is logged first, then carried out);
+* a logged record whose file is gone gets a ``purge`` entry when its time was up, else a
+  ``record-missing`` entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from facesel.vault.consistency import GONE_EVENTS, RECORD_SUFFIX, file_sha256
+from facesel.vault.errors import RecordError
+from facesel.vault.fsutil import TMP_SUFFIX, fsync_dir, remove_stale_temporaries
+from facesel.vault.identity import check_record, read_record_file
+from facesel.vault.index import IndexRow
+from facesel.vault.record import MAX_RECORD, RECORD_ID
+
+if TYPE_CHECKING:
+    from facesel.vault.store import Vault
+
+
+def quarantine(vault: Vault, path: Path, reason: str, record_id: str | None) -> None:
+    """Move ``path`` out of ``records/`` into ``quarantine/`` and log why."""
+    folder = vault.path / "quarantine"
+    folder.mkdir(exist_ok=True, mode=0o700)
+    # A file too big to be a record is moved without being read (it may be meant to exhaust us).
+    digest = file_sha256(path) if path.is_file() and path.stat().st_size <= MAX_RECORD else None
+    safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in path.name)[:80]
+    target = folder / f"{safe}.{secrets.token_hex(4)}"
+    os.rename(path, target)
+    fsync_dir(folder)
+    fsync_dir(path.parent)
+    fields = {"file": safe, "moved_to": f"quarantine/{target.name}", "sha256": digest, "reason": reason}
+    if record_id is not None:
+        fields["record_id"] = record_id
+    vault.audit.append("quarantined", **fields)
+
+
+def _logged(vault: Vault) -> tuple[dict[str, dict], dict[str, str]]:
+    """Logged seals (record id -> entry) and removals (record id -> event)."""
+    sealed, gone = {}, {}
+    for entry in vault.audit.entries():
+        rid, event = entry.get("record_id"), entry.get("event")
+        if event == "seal" and entry.get("signer") == f"camera:{vault.camera_id}" and isinstance(rid, str):
+            sealed[rid] = entry
+        elif event in GONE_EVENTS and isinstance(rid, str):
+            gone[rid] = event
+    return sealed, gone
+
+
+def _finish_temporaries(vault: Vault, sealed: dict[str, dict], gone: dict[str, str], stats: dict) -> None:
+    for tmp in sorted(vault.records_dir.glob(f".*{TMP_SUFFIX}")):
+        record_id = tmp.name[1:].split(".", 1)[0]
+        final = vault.records_dir / f"{record_id}{RECORD_SUFFIX}"
+        entry = sealed.get(record_id)
+        if entry is not None and record_id not in gone and not final.exists() and file_sha256(tmp) == entry.get("sha256"):
+            os.replace(tmp, final)
+            stats["completed"] += 1
+        else:
+            tmp.unlink(missing_ok=True)
+            stats["temporaries_removed"] += 1
+    fsync_dir(vault.records_dir)
+    remove_stale_temporaries(vault.path)
+
+
+def _accepted_files(vault: Vault, sealed: dict[str, dict], gone: dict[str, str], stats: dict) -> dict[str, IndexRow]:
+    accepted = {}
+    for path in sorted(vault.records_dir.iterdir()):
+        if path.name.startswith(".") and path.name.endswith(TMP_SUFFIX):
+            continue
+        record_id = path.name[:-len(RECORD_SUFFIX)] if path.name.endswith(RECORD_SUFFIX) else None
+        known = record_id if record_id is not None and RECORD_ID.match(record_id) else None
+        reason = None
+        if known is None:
+            reason = "not a record file name"
+        elif known not in sealed:
+            reason = "the audit log has no seal of this record (planted or forged file)"
+        elif gone.get(known) == "purge" and path.is_file() and not path.is_symlink():
+            path.unlink()  # a purge logged just before a crash: finish it
+            fsync_dir(vault.records_dir)
+            stats["purges_finished"] += 1
+            continue
+        elif known in gone:
+            reason = "the audit log says this record was already removed"
+        else:
+            try:
+                data = read_record_file(path)
+                digest = hashlib.sha256(data).hexdigest()
+                if digest != sealed[known].get("sha256"):
+                    raise RecordError("the file differs from the one logged as sealed (replaced)")
+                parsed = check_record(vault.identity, data, known)
+                accepted[known] = IndexRow.from_header(parsed.header, len(data), digest)
+            except (RecordError, OSError) as err:
+                reason = str(err)
+        if reason is not None:
+            quarantine(vault, path, reason, known)
+            stats["quarantined"] += 1
+    return accepted
+
+
+def recover(vault: Vault) -> dict:
+    """Run every repair above; returns counts of each action (also logged, entry by entry)."""
+    stats = {"temporaries_removed": 0, "completed": 0, "indexed": 0, "rows_dropped": 0, "rows_corrected": 0,
+             "logged": 0, "quarantined": 0, "purges_finished": 0}
+    sealed, gone = _logged(vault)
+    _finish_temporaries(vault, sealed, gone, stats)
+    accepted = _accepted_files(vault, sealed, gone, stats)
+    rows = {row.record_id: row for row in vault.index.rows()}
+    for record_id, row in rows.items():
+        if record_id not in accepted:
+            vault.index.delete(record_id)
+            stats["rows_dropped"] += 1
+        elif row != accepted[record_id]:
+            vault.index.delete(record_id)
+            vault.index.insert(accepted[record_id])
+            vault.audit.append("index-corrected", record_id=record_id,
+                               reason="the index row differed from the record's authenticated header")
+            stats["rows_corrected"] += 1
+    for record_id in sorted(set(accepted) - set(rows)):
+        vault.index.insert(accepted[record_id])
+        stats["indexed"] += 1
+    _, gone = _logged(vault)  # quarantines just logged count as gone
+    cutoff = float(vault.clock()) - vault.retention_seconds
+    for record_id, entry in sealed.items():
+        if record_id in gone or record_id in accepted:
+            continue
+        expired = float(entry.get("sealed_at", cutoff)) < cutoff
+        # A purge interrupted after deleting the file is completed here; anything else is a
+        # record removed outside facesel, which the log must show.
+        vault.audit.append("purge" if expired else "record-missing", record_id=record_id,
+                           reason="retention (completed after an interruption)" if expired else
+                           "record file disappeared outside facesel")
+        stats["logged"] += 1
+    return stats

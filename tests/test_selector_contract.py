@@ -1,0 +1,287 @@
+"""Contracts of the Selector on frames made inside the test (no shared data needed, fast).
+
+The frames are dark with bright square "faces" that move; the detector finds bright squares in
+any image it is given (a whole frame or a region around a track), so the sparse mode's region
+search runs for real. The scorer's quality is the crop's mean brightness, which the test sets
+frame by frame, so the best frame of each face is known in advance.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import cv2
+import numpy as np
+import pytest
+from facesel import Selector
+from facesel.cli import build_parser
+from facesel.cli.run import NOT_FLAGS
+from facesel.config import PipelineConfig, defaults, from_arguments
+from facesel.select import FrameView
+from facesel.sinks import CallbackSink
+from facesel.types import Detections
+
+H, W = 240, 320
+
+
+class SquareDetector:
+    """Bright squares (> 60 grey) on a dark image -> boxes with landmarks at fixed places."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def detect(self, image: np.ndarray) -> Detections:
+        self.calls += 1
+        grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+        count, _, stats, _ = cv2.connectedComponentsWithStats((grey > 60).astype(np.uint8))
+        boxes = [(x, y, x + w, y + h) for x, y, w, h, area in stats[1:count] if area >= 25]
+        if not boxes:
+            return Detections.empty()
+        boxes = np.array(boxes, np.float32)
+        rel = np.array([[0.3, 0.4], [0.7, 0.4], [0.5, 0.6], [0.35, 0.8], [0.65, 0.8]], np.float32)
+        size = boxes[:, 2:] - boxes[:, :2]
+        marks = boxes[:, None, :2] + rel[None] * size[:, None, :]
+        return Detections(boxes, np.full(len(boxes), 0.9, np.float32), marks)
+
+
+class BrightnessScorer:
+    """Quality = mean grey level; ``screen`` the same plus a small fixed error. Counts its crops."""
+
+    def __init__(self, with_screen: bool = True):
+        self.scored = 0
+        self.screened = 0
+        if not with_screen:
+            self.screen = None
+
+    def score(self, crops):
+        self.scored += len(crops)
+        return crops.reshape(len(crops), -1).mean(axis=1).astype(np.float64)
+
+    def screen(self, crops, context=None):
+        self.screened += len(crops)
+        return crops.reshape(len(crops), -1).mean(axis=1).astype(np.float64) + 0.5
+
+
+def brightness(k: int, peak: int) -> int:
+    """Rises to ``peak`` and falls after it; two frames in three dip by 15 or 30 grey levels."""
+    return int(250 - 2 * abs(k - peak) - 15 * ((k - peak) % 3))
+
+
+def scene(count: int = 60):
+    """Frames with face A (from frame 0, brightest at 30) and face B (from frame 20, brightest at
+    45), each moving 2 px a frame; plus the expected best frame of each."""
+    frames = []
+    for k in range(count):
+        frame = np.zeros((H, W, 3), np.uint8)
+        ax = 20 + 2 * k
+        frame[60:100, ax:ax + 40] = brightness(k, 30)
+        if k >= 20:
+            bx = 260 - 2 * (k - 20)
+            frame[150:186, bx:bx + 36] = brightness(k, 45)
+        frames.append(frame)
+    return frames, {"A": 30, "B": 45}
+
+
+def run(selector, frames):
+    views = [selector.feed(f, k / 25.0) for k, f in enumerate(frames)]
+    return views, [r for v in views for r in v.closed] + selector.flush()
+
+
+def make(mode="sparse", scorer=None, detector=None, **settings):
+    return Selector(detector or SquareDetector(), scorer or BrightnessScorer(), mode=mode, threads=1, **settings)
+
+
+def test_sparse_mode_keeps_the_exhaustive_choice_with_less_work():
+    frames, best = scene()
+    results = {}
+    for mode in ("exhaustive", "sparse"):
+        scorer, detector = BrightnessScorer(), SquareDetector()
+        sel = make(mode, scorer, detector, detect_every=6)
+        _, results[mode] = run(sel, frames)
+        results[mode + "-work"] = (sel.work, scorer.scored, scorer.screened)
+    assert len(results["sparse"]) == len(results["exhaustive"]) == 2
+    assert sorted(r.best.frame_index for r in results["sparse"]) == [best["A"], best["B"]]
+    assert sorted(r.best.frame_index for r in results["exhaustive"]) == [best["A"], best["B"]]
+    # The kept crop carries its full score (the screen reads 0.5 higher), as in the exhaustive mode.
+    assert sorted(r.best.quality for r in results["sparse"]) == sorted(r.best.quality for r in results["exhaustive"])
+    work, scored, screened = results["sparse-work"]
+    work_all, scored_all, screened_all = results["exhaustive-work"]
+    assert screened_all == 0 and scored_all == work_all["seen"] == 100  # exhaustive: every face, fully
+    assert work["seen"] == 96  # B, from frame 20, is found at the full detection of frame 24
+    assert work["full_detections"] == int(np.ceil(len(frames) / 6))
+    assert work["regions"] > 0
+    assert screened == work["screened"] == work["seen"]  # every crop screened (screen_every 1) ...
+    assert scored == work["scored"] == 2 * sel.config.finalists  # ... and each track's finalists scored
+
+
+def test_a_new_face_is_found_at_the_next_full_detection():
+    frames, _ = scene()
+    _, results = run(make(detect_every=8), frames)
+    newcomer = max(results, key=lambda r: r.first_frame)
+    assert 20 <= newcomer.first_frame <= 24  # B appears at 20; full detections at 0, 8, 16, 24
+
+
+def test_a_scene_change_brings_the_full_detection_forward():
+    frames, _ = scene()
+    frames[33] = 255 - frames[33]  # the whole picture changes (e.g. lights, another camera)
+    sel = make(detect_every=50, scene_change=30.0)
+    views, _ = run(sel, frames)
+    assert views[33].full_detection and not views[32].full_detection
+    assert sel.work["scene_changes"] >= 1
+
+
+def test_frame_view_lists_the_tracks_in_view():
+    frames, _ = scene(30)
+    sel = make(detect_every=4, screen_every=2)
+    views, _ = run(sel, frames)
+    assert all(isinstance(v, FrameView) for v in views)
+    assert [v.frame_index for v in views] == list(range(30))
+    assert len(views[0].tracks) == 1 and len(views[25].tracks) == 2
+    first = views[0].tracks[0]
+    assert first.scored and first.quality == first.best_quality  # a track's first crop is always scored
+    assert not first.confirmed and views[2].tracks[0].confirmed  # min_hits = 3
+    a = [next(t for t in v.tracks if t.track_id == first.track_id) for v in views]
+    assert all(t.box[0] == pytest.approx(20 + 2 * k, abs=1.0) for k, t in enumerate(a))
+    looked = np.flatnonzero([t.scored for t in a])
+    assert len(looked) < len(a) and np.diff(looked).max() == 2  # cold frames: one in two
+    best = [t.best_quality for t in a]
+    assert best == sorted(best)  # the best so far never falls
+
+
+def test_a_scorer_without_screen_scores_every_candidate():
+    frames, best = scene()
+    scorer = BrightnessScorer(with_screen=False)
+    sel = make(scorer=scorer)
+    _, results = run(sel, frames)
+    assert sel.work["screened"] == 0 and scorer.scored == sel.work["scored"] == sel.work["seen"]
+    assert sorted(r.best.frame_index for r in results) == [best["A"], best["B"]]
+
+
+def test_gates_never_leave_a_track_without_a_result():
+    frames, _ = scene()
+    sel = make(min_score_side=1000.0)  # every face is below the gate
+    _, results = run(sel, frames)
+    assert len(results) == 2 and sel.work["scored"] == 2  # the first crop of each track only
+    assert sel.work["gated"] > 0
+
+
+def test_threaded_run_gives_what_feed_gives():
+    frames, _ = scene()
+    feed_views, feed_results = run(make(), frames)
+    sel = Selector(SquareDetector(), BrightnessScorer(), threads=2, queue_size=2)
+    views = list(sel.run((f, k / 25.0) for k, f in enumerate(frames)))
+    results = [r for v in views for r in v.closed] + sel.flush()
+    assert [v.frame_index for v in views] == list(range(len(frames)))
+    assert [(r.track_id, r.best.frame_index, r.best.quality) for r in results] == \
+           [(r.track_id, r.best.frame_index, r.best.quality) for r in feed_results]
+    assert [[t.scored for t in v.tracks] for v in views] == [[t.scored for t in v.tracks] for v in feed_views]
+
+
+def test_leaving_a_threaded_run_early_stops_its_threads():
+    frames, _ = scene()
+    before = threading.active_count()
+    sel = Selector(SquareDetector(), BrightnessScorer(), threads=2, queue_size=1)
+    for view in sel.run((f, k / 25.0) for k, f in enumerate(frames)):
+        if view.frame_index == 5:
+            break
+    assert threading.active_count() == before
+
+
+def test_a_failing_stage_raises_from_the_threaded_run():
+    class Broken(SquareDetector):
+        def detect(self, image):
+            if self.calls == 7:
+                raise RuntimeError("detector fell over")
+            return super().detect(image)
+
+    frames, _ = scene()
+    sel = Selector(Broken(), BrightnessScorer(), threads=2, detect_every=1)
+    with pytest.raises(RuntimeError, match="fell over"):
+        for _ in sel.run((f, k / 25.0) for k, f in enumerate(frames)):
+            pass
+
+
+def test_post_close_stages_run_before_the_sinks_and_may_hold_results():
+    class HoldOneFrame:
+        def __init__(self):
+            self.held = []
+
+        def process(self, closed, now):
+            out, self.held = self.held, list(closed)
+            return out
+
+        def flush(self):
+            out, self.held = self.held, []
+            return out
+
+    frames, _ = scene()
+    frames += [np.zeros((H, W, 3), np.uint8)] * 20  # everyone leaves: the tracks close on the way
+    written, ticks = [], []
+
+    class Recorder(CallbackSink):
+        def tick(self, now):
+            ticks.append(now)
+
+    sel = make(post_close=[HoldOneFrame()], sinks=[Recorder(written.append)])
+    views, results = run(sel, frames)
+    assert sum(len(v.closed) for v in views) == 2 and len(results) == 2 and written == results
+    assert len(ticks) == len(frames) + 1  # every frame, and the flush
+    # Each result reaches the sinks one frame after its track closed.
+    for view in views:
+        for r in view.closed:
+            assert view.frame_index == r.last_frame + sel.config.max_age + 2
+
+
+def test_every_setting_is_a_run_flag_with_the_same_default():
+    parser = build_parser()._subparsers._group_actions[0].choices["run"]
+    args = parser.parse_args(["video.mp4"])
+    config = from_arguments(args, exclude=NOT_FLAGS)
+    assert config == PipelineConfig()
+    for name, default in defaults().items():
+        if name not in NOT_FLAGS:
+            assert getattr(args, name) == default, name
+    args = parser.parse_args(["video.mp4", "--mode", "exhaustive", "--detect-every", "3", "--predict-motion"])
+    config = from_arguments(args, exclude=NOT_FLAGS)
+    assert (config.mode, config.detect_every, config.predict_motion) == ("exhaustive", 3, True)
+    with pytest.raises(ValueError, match="detect_every"):
+        PipelineConfig(detect_every=0)
+
+
+def test_agreement_ranks_a_kept_crop_within_its_matching_exhaustive_track():
+    from types import SimpleNamespace
+
+    from facesel.select.agreement import agreement
+
+    def track(frames, x, qualities, best_quality):
+        boxes = np.array([[x, 0, x + 10, 10]] * len(frames), np.float32)
+        return SimpleNamespace(frame_indices=np.array(frames), boxes=boxes, qualities=np.array(qualities, float),
+                               best=SimpleNamespace(quality=best_quality))
+
+    reference = [track(range(10), 0, np.arange(10.0), 9.0), track(range(10), 100, np.zeros(10), 0.0)]
+    results = [track([2, 3], 0, [2.0, 3.0], 8.0),   # left face, kept crop scores 8: one of 10 above
+               track([5], 100, [0.0], 0.0),          # right face, as good as its best
+               track([4], 300, [1.0], 1.0)]          # nowhere in the reference
+    a = agreement(results, reference)
+    assert a.tracks == 3 and a.reference_tracks == 2 and a.unmatched == 1
+    assert a.ranks.tolist() == [0.1, 0.0]
+    assert a.share_within(0.1) == pytest.approx(2 / 3) and a.share_within(0.05) == pytest.approx(1 / 3)
+
+
+def test_a_slow_consumer_makes_the_threaded_stages_wait_not_queue_up():
+    """Bounded queues: however long the caller dwells on a frame, the reader and the detection
+    stage run at most a few frames ahead (two queues of queue_size, plus one in each hand)."""
+    frames, _ = scene()
+    pulled = []
+
+    def source():
+        for k, frame in enumerate(frames):
+            pulled.append(k)
+            yield frame, k / 25.0
+
+    sel = Selector(SquareDetector(), BrightnessScorer(), threads=2, queue_size=2)
+    stream = sel.run(source())
+    next(stream)
+    time.sleep(0.5)  # ample time for unbounded stages to read the whole scene
+    assert len(pulled) <= 1 + 2 * 2 + 3
+    stream.close()

@@ -1,0 +1,185 @@
+"""Finding 8 of the vault review: bad input ended in tracebacks or crashes. Each case now ends in
+one clear line and exit status 1, with nothing changed (or, for the camera, nothing adopted)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from test_vault_common import DAY, T0, FakeClock, orl_faces, sealed_vault, vault_at, run_cli
+
+
+@pytest.fixture(scope="module")
+def faces(shared_data):
+    return orl_faces(shared_data, 2)
+
+
+@pytest.fixture
+def vault(tmp_path, faces):
+    adir, vault_dir, ids = sealed_vault(tmp_path, faces)
+    return adir, vault_dir, ids, tmp_path / "auth-cam-1"
+
+
+
+def _one_line_error(code, err, command):
+    assert code == 1 and err.count("\n") == 1 and err.startswith(f"facesel {command}: error:"), err
+    assert "Traceback" not in err and "[Errno" not in err
+
+
+@pytest.mark.parametrize("command", ["list", "purge"])
+def test_garbage_index(vault, capsys, command):
+    adir, vault_dir, _, camera = vault
+    (vault_dir / "index.sqlite").write_bytes(b"this is not a database" * 100)
+    for extra in ("index.sqlite-wal", "index.sqlite-shm"):
+        (vault_dir / extra).unlink(missing_ok=True)
+    before = tree_digest_raw(vault_dir)
+    argv = ["list", "--vault", vault_dir] if command == "list" else ["purge", "--vault", vault_dir, "--camera", camera]
+    code, _, err = run_cli(capsys, *argv)
+    _one_line_error(code, err, command)
+    assert "not a usable vault index" in err
+    assert tree_digest_raw(vault_dir) == before
+
+
+def tree_digest_raw(root):
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_negative_head_sequence(vault, capsys):
+    adir, vault_dir, _, camera = vault
+    head = json.loads((vault_dir / "audit.log.head").read_text())
+    (vault_dir / "audit.log.head").write_text(json.dumps(dict(head, seq=-3)))
+    before = tree_digest_raw(vault_dir)
+    code, out, _ = run_cli(capsys, "audit", "verify", "--vault", vault_dir)
+    assert code == 1 and "BROKEN (anchor)" in out
+    code, _, err = run_cli(capsys, "purge", "--vault", vault_dir, "--camera", camera, "--now", T0 + DAY)
+    _one_line_error(code, err, "purge")
+    assert tree_digest_raw(vault_dir) == before
+
+
+def test_symlinked_audit_log_is_never_followed(vault, tmp_path, capsys):
+    adir, vault_dir, _, camera = vault
+    elsewhere = tmp_path / "elsewhere.log"
+    os.replace(vault_dir / "audit.log", elsewhere)
+    os.symlink(elsewhere, vault_dir / "audit.log")
+    before = elsewhere.read_bytes()
+    code, out, _ = run_cli(capsys, "audit", "verify", "--vault", vault_dir)
+    assert code == 1 and "symbolic link" in out
+    code, _, err = run_cli(capsys, "purge", "--vault", vault_dir, "--camera", camera, "--now", T0 + DAY)
+    _one_line_error(code, err, "purge")
+    assert elsewhere.read_bytes() == before
+
+
+def test_read_only_vault(vault, tmp_path, capsys):
+    """A real read-only mount (needs root; skipped otherwise): purge says so in one line, list works."""
+    adir, vault_dir, ids, camera = vault
+    mount = tmp_path / "ro"
+    mount.mkdir()
+    if subprocess.run(["mount", "--bind", str(vault_dir), str(mount)], capture_output=True).returncode != 0:
+        pytest.skip("cannot bind-mount here")
+    try:
+        if subprocess.run(["mount", "-o", "remount,bind,ro", str(mount)], capture_output=True).returncode != 0:
+            pytest.skip("cannot remount read-only here")
+        code, _, err = run_cli(capsys, "purge", "--vault", mount, "--camera", camera, "--now", T0 + DAY)
+        _one_line_error(code, err, "purge")
+        assert "Read-only file system" in err
+        code, out, err = run_cli(capsys, "list", "--vault", mount, "--json")
+        assert code == 0, err
+        assert [r["record_id"] for r in json.loads(out)] == ids
+    finally:
+        subprocess.run(["umount", str(mount)], check=True)
+
+
+def test_closed_pipe(vault):
+    adir, vault_dir, _, _ = vault
+    proc = subprocess.Popen([sys.executable, "-m", "facesel", "list", "--vault", str(vault_dir)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # like `facesel list | head -0`
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    assert proc.wait(timeout=120) == 1
+    assert "Traceback" not in err and "Exception ignored" not in err
+    assert err.strip().splitlines()[-1] == "facesel list: error: the output was closed before everything was written"
+
+
+def test_huge_record_file_is_never_read_whole(vault, capsys, monkeypatch):
+    adir, vault_dir, ids, _ = vault
+    huge = vault_dir / "records" / f"{'e' * 32}.fsr"
+    with open(huge, "wb") as f:
+        f.truncate(3 << 30)  # sparse: 3 GiB that cost nothing on disk
+    real = type(huge).read_bytes
+
+    def guarded(self):
+        if self.name == huge.name:
+            raise AssertionError("the huge file was read whole")
+        return real(self)
+
+    monkeypatch.setattr(type(huge), "read_bytes", guarded)
+    code, out, err = run_cli(capsys, "list", "--vault", vault_dir)
+    assert code == 1 and "is not in the index" in err
+    with vault_at(vault_dir, adir, clock=FakeClock(T0 + DAY)) as v:
+        assert v.recovery["quarantined"] == 1 and [r.record_id for r in v.rows()] == ids
+    assert not huge.exists()
+
+
+def test_errors_name_no_internal_arguments(vault, tmp_path, capsys):
+    adir, vault_dir, _, _ = vault
+    cases = [
+        (["open", "--vault", vault_dir, "--share", "nowhere.json", "--reason", "r", "--out", tmp_path / "o",
+          "--keystore", adir / "keystore", "--all", "--from", T0], "open"),
+        (["open", "--vault", vault_dir, "--share", "nowhere.json", "--reason", "r", "--out", tmp_path / "o",
+          "--keystore", adir / "keystore"], "open"),
+        (["list", "--vault", tmp_path / "no-such-vault"], "list"),
+        (["authority", "init", "--out", tmp_path / "x", "--shares", 3, "--threshold", 2, "--passphrase-file",
+          tmp_path / "missing.txt"], "authority"),
+    ]
+    for argv, command in cases:
+        code, _, err = run_cli(capsys, *argv)
+        _one_line_error(code, err, command)
+        for internal in ("all_records", "start/end", "out_dir", "authority_public", "record_ids", "share_paths"):
+            assert internal not in err, err
+    assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.parametrize("authority", ["missing", "garbage", "other", "index-fails"])
+def test_a_failed_first_start_leaves_no_vault_folder(vault, tmp_path, monkeypatch, authority):
+    adir, _, _, camera = vault
+    from facesel.vault import Vault
+    from facesel.vault.authority import create_authority
+    path = tmp_path / "auth.pub"
+    if authority == "garbage":
+        path.write_text("{not json")
+    elif authority == "other":  # a real authority, but not the one the camera pinned
+        create_authority(tmp_path / "other", 3, 2, DAY, 30 * DAY, 2 * DAY, T0, kdf_level="min")
+        path = tmp_path / "other" / "authority.pub"
+    elif authority == "index-fails":  # late: after the folder, vault.json and the log were made
+        from facesel.vault.errors import IndexDamagedError
+
+        def broken(*args, **kwargs):
+            raise IndexDamagedError("simulated")
+        monkeypatch.setattr("facesel.vault.store.Index", broken)
+        path = adir / "authority.pub"
+    with pytest.raises((ValueError, FileNotFoundError, RuntimeError)):
+        Vault(tmp_path / "new-vault", path, camera=camera)
+    assert not (tmp_path / "new-vault").exists()
+    # A folder made beforehand keeps what it had and gets nothing added.
+    (tmp_path / "made").mkdir()
+    (tmp_path / "made" / "notes.txt").write_text("mine")
+    with pytest.raises((ValueError, FileNotFoundError, RuntimeError)):
+        Vault(tmp_path / "made", path, camera=camera)
+    assert [p.name for p in (tmp_path / "made").iterdir()] == ["notes.txt"]
+
+
+def test_demo_echoes_commands_that_paste_back_into_a_shell(monkeypatch, capsys):
+    import shlex
+
+    import facesel.cli
+    from facesel.cli.demo import _step
+    seen = []
+    monkeypatch.setattr(facesel.cli, "main", lambda argv: seen.append(argv) or 0)
+    argv = ["open", "--vault", "my vault", "--reason", "demo: authorised opening", "--all", "--out", "it's here"]
+    _step("title", argv)
+    echoed = [line for line in capsys.readouterr().out.splitlines() if line.startswith("$ ")][0]
+    assert shlex.split(echoed[2:]) == ["facesel", *argv] and seen == [argv]

@@ -1,0 +1,87 @@
+"""Finding 3 of the vault review: opening a record must never write outside its folder, and an
+opening either writes everything or nothing (with an abort entry). The hostile records here are
+signed by the registered camera itself, the worst case: every other check passes."""
+
+from __future__ import annotations
+
+import json
+import struct
+
+import cv2
+import numpy as np
+import pytest
+from facesel.vault.audit import AuditLog
+from facesel.vault.errors import RecordError, VaultWriteError
+from facesel.vault.index import IndexRow
+from facesel.vault.opening import OpenedRecord, _write_outputs
+from facesel.vault.payload import OpenedSnapshot, encode_snapshot
+from test_vault_common import T0, FakeClock, make_authority, open_all, orl_faces, sealed_vault, track_result, vault_at
+
+
+@pytest.fixture(scope="module")
+def faces(shared_data):
+    return orl_faces(shared_data, 3)
+
+
+def _renamed(payload: bytes, names: list[str]) -> bytes:
+    """The same payload with its blobs renamed (what a hostile camera could seal)."""
+    (size,) = struct.unpack_from(">I", payload)
+    meta = json.loads(payload[4:4 + size])
+    for entry, name in zip(meta["blobs"], names):
+        entry["name"] = name
+    new = json.dumps(meta, sort_keys=True, separators=(",", ":")).encode()
+    return struct.pack(">I", len(new)) + new + payload[4 + size:]
+
+
+@pytest.mark.parametrize("names", [["../../escaped"], ["crop", "/tmp/facesel-absolute-escape"],
+                                   ["crop", "clip/0000\x00.png"], ["crop", "clip/../../x"], ["crop", "crop"]])
+def test_hostile_blob_names_are_refused_before_anything_is_written(tmp_path, faces, monkeypatch, names):
+    _, adir = make_authority(tmp_path / "auth")
+    real = encode_snapshot
+    monkeypatch.setattr("facesel.vault.store.encode_snapshot",
+                        lambda result, rid, fmt: _renamed(real(result, rid, fmt), names))
+    with vault_at(tmp_path / "v", adir, clock=FakeClock(T0)) as vault:
+        rid = vault.seal(track_result(faces[0], clip=faces[1:]))
+    monkeypatch.undo()
+    out = tmp_path / "deep" / "out"
+    out.parent.mkdir()
+    before = (tmp_path / "v" / "audit.log").read_text()
+    with pytest.raises(RecordError, match=f"record {rid}: malformed payload.*not allowed"):
+        open_all(tmp_path / "v", adir, out)
+    assert not out.exists() and list(out.parent.iterdir()) == []
+    assert not (tmp_path / "escaped").exists() and not (tmp_path / "deep" / "escaped").exists()
+    assert (tmp_path / "v" / "audit.log").read_text() == before  # nothing decrypted into the open
+
+
+def test_output_paths_must_resolve_inside_the_record_folder(tmp_path, faces):
+    """The second line of defence, if a bad name ever got past the payload check."""
+    row = IndexRow("a" * 32, "cam-1", 1, T0, None, None, None, None, 1, "0" * 64)
+    item = OpenedRecord(row, {}, OpenedSnapshot({}, {"clip/../../../outside": b"\x89PNG...."}))
+    with pytest.raises(RecordError, match="not allowed"):
+        _write_outputs(tmp_path, [item])
+    assert not (tmp_path.parent / "outside.png").exists()
+
+
+def test_a_failure_half_way_leaves_no_output_and_logs_the_abort(tmp_path, faces, monkeypatch):
+    adir, vault_dir, ids = sealed_vault(tmp_path, faces)
+    calls = {"n": 0}
+    from facesel.vault import opening
+    real = opening.atomic_write
+
+    def fail_later(path, data, mode=0o600):
+        calls["n"] += 1
+        if calls["n"] == 4:  # the second record's files
+            raise OSError(28, "No space left on device")
+        return real(path, data, mode)
+
+    monkeypatch.setattr(opening, "atomic_write", fail_later)
+    out = tmp_path / "out"
+    with pytest.raises(VaultWriteError, match="No space left on device; nothing was left there"):
+        open_all(vault_dir, adir, out)
+    assert not out.exists() and not [p for p in tmp_path.iterdir() if ".partial-" in p.name]
+    for log in (vault_dir / "audit.log", adir / "audit.log"):
+        assert [e["event"] for e in AuditLog(log).entries()][-2:] == ["open", "open-aborted"]
+    monkeypatch.undo()
+    opened = open_all(vault_dir, adir, out)  # and it works once the disk is fine
+    assert [o.row.record_id for o in opened] == ids
+    assert np.array_equal(cv2.imread(str(out / ids[0] / "crop.png"), cv2.IMREAD_UNCHANGED), faces[0])
