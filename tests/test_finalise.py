@@ -214,3 +214,14 @@ def test_the_dose_vote_scores_a_real_face_above_the_floor_and_above_a_blank_wall
         snap = Snapshot(margin_crop(image, box, 0.25), box, None, 0.0, 0, 0.0, 1)
         scores.append(vote(SelectedTrack(1, 0, 0, 0.0, 0.0, snap, np.zeros(1), np.zeros(1, np.int64))))
     assert scores[0] > DOSE_FACE_FLOOR > scores[1]
+
+
+@pytest.mark.parametrize("flags, finalise, keep_static", [
+    ((), True, False), (("--no-finalise",), False, False), (("--keep-static",), True, True)])
+def test_facesel_run_flags_of_the_finaliser_come_from_the_config(flags, finalise, keep_static):
+    from facesel.cli import build_parser
+    from facesel.cli.run import NOT_FLAGS
+    from facesel.config import from_arguments
+
+    config = from_arguments(build_parser().parse_args(["run", "video.mp4", *flags]), exclude=NOT_FLAGS)
+    assert (config.finalise, config.keep_static) == (finalise, keep_static)
