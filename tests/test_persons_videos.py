@@ -18,7 +18,6 @@ from facesel.scoring import LaplacianVarianceScorer
 from facesel.select.finalise import Finaliser
 from facesel.selector import default_scorer
 from facesel.video import open_source
-from test_selector_videos import RecordingDetector, ReplayDetector
 
 pytest.importorskip("dlib", reason="the eval matcher (dlib-bin) is not installed: pip install 'facesel[eval]'")
 
@@ -32,16 +31,16 @@ class RecordingFinaliser(Finaliser):
 
 
 def run_video(path, scorer, every=1, min_face_size=16.0):
-    """Frames, detections, the finaliser's input (before) and output (after) of one run."""
+    """Frames, the detector, the finaliser's input (before) and output (after) of one run."""
     frames, stamps = zip(*open_source(path, every=every))
-    detector = RecordingDetector(make_detector(max_side=1280))
+    detector = make_detector(max_side=1280)
     finaliser = RecordingFinaliser.for_scorer(scorer)
     selector = Selector(detector, scorer, min_face_size=min_face_size, post_close=[finaliser])
     after = []
     for frame, stamp in zip(frames, stamps):
         after += selector.feed(frame, stamp).closed
     after += selector.flush()
-    return {"frames": frames, "found": detector.found, "before": finaliser.closed_tracks, "after": after,
+    return {"frames": frames, "detector": detector, "before": finaliser.closed_tracks, "after": after,
             "stats": finaliser.stats}
 
 
@@ -54,7 +53,9 @@ def people_of(video, results=None):
 
     if "census" not in video:
         matcher = DlibMatcher()
-        seen = census(video["frames"], ReplayDetector(video["found"]), matcher)
+        # The census detects on every full frame itself: the sparse pipeline's detector calls are
+        # mostly on small regions, so what it found cannot be replayed frame by frame.
+        seen = census(video["frames"], video["detector"], matcher)
         video["census"] = (matcher, seen, cluster_people(seen.embeddings, seen.frames))
     matcher, seen, labels = video["census"]
     results = video["after"] if results is None else results

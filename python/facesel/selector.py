@@ -207,6 +207,7 @@ class Selector:
             if observe is not None:
                 observe(packet)
             results = list(stage.process(results, packet.stamp))
+        self._back_timer.lap("selection")  # persons (issue 12): the post-close stages are selection's work
         return FrameView(packet.index, packet.stamp, views, self._deliver(results, packet.stamp), packet.full_detection)
 
     def _deliver(self, results: list, now: float) -> list:
