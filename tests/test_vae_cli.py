@@ -137,3 +137,35 @@ def test_train_refuses_too_few_faces_before_training(shared_data, tmp_path, caps
     assert main(["train", "--data", str(tmp_path / "faces"), "--out", str(out), "--epochs", "1", "--quiet"]) == 1
     assert "needs at least" in capsys.readouterr().err
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_score_gives_every_face_with_its_box(shared_data, capsys):
+    """An image with several people (the first frame of the walking clip): one score per face,
+    each with a box inside the image, nearest the centre first, and the score's scale."""
+    from facesel.faceset import read_image
+
+    path = shared_data / "videos" / "intel_face_demographics_walking.gif"
+    assert main(["score", "--json", str(path)]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    h, w = read_image(path).shape[:2]
+    [row] = doc["results"]
+    assert len(row["faces"]) >= 2 and all(f["detected"] for f in row["faces"])
+    for face in row["faces"]:
+        x1, y1, x2, y2 = face["box"]
+        assert -1 <= x1 < x2 <= w + 1 and -1 <= y1 < y2 <= h + 1 and np.isfinite(face["quality"])
+    centre = np.array([w / 2, h / 2])
+    distances = [np.linalg.norm((np.array(f["box"][:2]) + f["box"][2:]) / 2 - centre) for f in row["faces"]]
+    assert distances == sorted(distances)
+    assert row["quality"] == row["faces"][0]["quality"]
+    assert "higher is better" in doc["scale"]
+
+
+def test_score_missing_file_keeps_the_json_of_the_others(orl_images, tmp_path, capsys):
+    missing = tmp_path / "missing.png"
+    assert main(["score", "--json", str(orl_images[0]), str(missing)]) == 1
+    captured = capsys.readouterr()
+    doc = json.loads(captured.out)
+    good, bad = doc["results"]
+    assert good["path"] == str(orl_images[0]) and np.isfinite(good["quality"]) and len(good["faces"]) >= 1
+    assert bad == {"path": str(missing), "error": f"image not found: {missing}"}
+    assert "image not found" in captured.err

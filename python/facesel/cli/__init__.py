@@ -7,6 +7,7 @@ import importlib
 import sys
 
 from facesel import __version__
+from facesel.cli.suggest_parser import SuggestingArgumentParser
 
 # One module per area; each exposes ``register(subparsers)`` and sets ``func`` on its parsers.
 _SUBCOMMAND_MODULES = [
@@ -19,12 +20,15 @@ _SUBCOMMAND_MODULES = [
     "facesel.cli.authority",
     "facesel.cli.camera",
     "facesel.cli.vault_cmds",
+    "facesel.cli.central",
+    "facesel.cli.batch",
     "facesel.cli.demo",
+    "facesel.cli.serve",
 ]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = SuggestingArgumentParser(
         prog="facesel",
         description="Keep one encrypted, high-quality face snapshot per passer-by; recognise nobody.",
     )

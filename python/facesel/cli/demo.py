@@ -28,15 +28,16 @@ DEFAULT_VIDEO = Path("videos") / "arcade_walkers_1080p.mp4"
 
 
 def _default_input() -> Path:
+    """The arcade video of the shared data when present (more people, 1080p); otherwise the
+    walking clip shipped inside the package, so that the demo runs on a fresh install."""
     from facesel.data import data_root
+    from facesel.demo_data import ATTRIBUTION, demo_clip
 
     root = data_root()
-    if root is None or not (root / DEFAULT_VIDEO).is_file():
-        raise FileNotFoundError(
-            f"the default demo video ({DEFAULT_VIDEO}) was not found: set FACESEL_DATA to the shared data "
-            "folder, or pass --input VIDEO"
-        )
-    return root / DEFAULT_VIDEO
+    if root is not None and (root / DEFAULT_VIDEO).is_file():
+        return root / DEFAULT_VIDEO
+    print(f"using the demo clip shipped with facesel. {ATTRIBUTION}")
+    return demo_clip()
 
 
 def _step(title: str, argv: list[str]) -> None:
@@ -99,7 +100,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
              "2 of 3 shares, audit against a witnessed head",
         description=__doc__.split("\n\n")[0],
     )
-    p.add_argument("--input", default=None, help="video to use (default: the shared arcade video)")
+    p.add_argument("--input", default=None, help="video to use (default: the shared arcade video, else the clip shipped with facesel)")
     p.add_argument("--workdir", default="facesel-demo", help="new folder for everything (default ./facesel-demo)")
     p.add_argument("--max-frames", type=int, default=None, help="stop the video after N frames")
     p.set_defaults(func=_run)

@@ -6,6 +6,8 @@ import argparse
 import sys
 import time
 
+from facesel.cli import run_session
+
 PLAINTEXT_HELP = (
     "FOR TESTING ONLY: write each track's snapshot as an UNENCRYPTED PNG, plus tracks.jsonl, into "
     "DIR. This stores faces in the clear on disk; use --vault for anything else."
@@ -34,8 +36,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "Results go to an encrypted vault (--vault) or, for testing, to plaintext files (--plaintext-out). "
         "The pipeline settings below are facesel.config.PipelineConfig's fields.",
     )
-    p.add_argument("input", metavar="INPUT",
-                   help="video file, folder of images (sorted by name), webcam index (e.g. 0) or RTSP/HTTP URL")
+    p.add_argument("input", metavar="INPUT", nargs="?", default=None,
+                   help="video file, folder of images (sorted by name), webcam index (e.g. 0) or RTSP/HTTP URL "
+                   "(may come from --config instead)")
     p.add_argument("--scorer", default="default", choices=("default", "laplacian"),
                    help="quality scorer: the package default (the VAE model when installed) or variance of the Laplacian")
     p.add_argument("--plaintext-out", metavar="DIR", default=None, help=PLAINTEXT_HELP)
@@ -54,6 +57,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--fps", type=float, default=None, help="frame rate of an image folder (default 25)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_arguments(p, exclude=NOT_FLAGS)
+    run_session.add_arguments(p)
     p.set_defaults(func=_run)
 
 
@@ -87,16 +91,34 @@ def _make_scorer(name: str, config):
 
 
 def _run(args: argparse.Namespace) -> int:
+    run_session.apply_config(args)
+    _check_outputs(args)
+    with run_session.RunSession(args) as session:  # signals, --json events, live input, preview
+        return _run_pipeline(args, session)
+
+
+def _views(selector, frames, need_frames: bool):
+    """``(frame, timestamp, FrameView)`` per frame. The annotated preview needs each frame beside
+    its view, so it runs the pipeline frame by frame (``feed``); otherwise ``Selector.run`` runs
+    the stage threads and the frame itself is not kept (None)."""
+    if need_frames:
+        for frame, stamp in frames:
+            yield frame, stamp, selector.feed(frame, stamp)
+        return
+    for view in selector.run(frames):
+        yield None, view.timestamp, view
+
+
+def _run_pipeline(args: argparse.Namespace, session: run_session.RunSession) -> int:
     from tqdm import tqdm
 
     from facesel.config import from_arguments
     from facesel.selector import Selector, default_detector
-    from facesel.sinks import PlaintextSink, ReportSink, VaultSink
+    from facesel.sinks import CallbackSink, PlaintextSink, ReportSink, VaultSink
     from facesel.timing import PIPELINE_STAGES
     from facesel.video import open_source
 
-    _check_outputs(args)
-    source = open_source(args.input, every=args.every, max_frames=args.max_frames, fps=args.fps)
+    source = session.open_input(open_source)
     config = from_arguments(args, exclude=NOT_FLAGS)
     if args.report is not None and args.plaintext_out is not None:
         config = config.replace(thumbnails=16)
@@ -114,16 +136,17 @@ def _run(args: argparse.Namespace) -> int:
             sinks.append(PlaintextSink(args.plaintext_out))
         if args.report:
             sinks.append(ReportSink(args.report, with_faces=args.plaintext_out is not None))
+        sealed = vault is not None
+        sinks.append(CallbackSink(lambda result: session.on_result(result, sealed=sealed)))
         selector = Selector(detector, scorer, config=config, sinks=sinks)
+        session.attach(selector, source.fps)
         start = time.perf_counter()
         with tqdm(total=source.frame_count, unit="frame", disable=args.no_progress, file=sys.stderr) as bar:
-            kept = 0  # persons (issue 12): delivered results; fewer than closed tracks after the finaliser
-            with selector:  # leaving it (also on an error or Ctrl-C) flushes the open tracks
-                for view in selector.run(source):
-                    kept += len(view.closed)
+            with selector:  # leaving it (also on an error, a signal or Ctrl-C) flushes the open tracks
+                for frame, stamp, view in _views(selector, session.frames(source), session.preview is not None):
+                    session.after_frame(selector, frame, stamp, view)
                     bar.set_postfix(open=selector.open_tracks, closed=selector.closed_tracks, refresh=False)
                     bar.update(1)
-                kept += len(selector.flush())
             tracks = selector.closed_tracks
             bar.set_postfix(open=selector.open_tracks, closed=tracks)
         elapsed = time.perf_counter() - start
@@ -151,5 +174,6 @@ def _run(args: argparse.Namespace) -> int:
     if selector.finaliser is not None:  # persons (issue 12): every merge and drop is reported
         print(f"finaliser: {selector.finaliser.stats.summary()}")
     if vault is not None:
+        kept = tracks if selector.finaliser is None else selector.finaliser.stats.released  # persons (issue 12)
         print(f"sealed {kept} snapshots into {args.vault}")
     return 0

@@ -1,51 +1,110 @@
-"""``facesel score IMAGE...``: the default quality score of the face in each image.
+"""``facesel score IMAGE...``: the default quality score of every face in each image.
 
-Each image is passed through the pipeline's crop function (YuNet detection on a padded copy,
-then :func:`facesel.align.align_face` on the detection nearest the image centre), so a tight face
-crop and a photo with one face both work; when no face is found the whole image is taken as the
-face box (reported as ``"detected": false``).
+Each image is padded and searched by YuNet (so a tight face crop works as well as a photo);
+every face found is aligned by :func:`facesel.align.align_face` and scored, and is reported with
+its box in the image's own pixel coordinates, the face nearest the centre first. When no face is
+found the whole image is taken as the face box (``"detected": false``). A file that is missing or
+cannot be read is reported as an error for that file; the others are still scored and printed
+(the exit code is then 1).
 """
 
 from __future__ import annotations
 
 import json
+import math
+import sys
 from pathlib import Path
+
+import numpy as np
+
+
+def scale_hint(scorer) -> str:
+    """One sentence on what the scorer's numbers mean (from its model card when it has one)."""
+    method = getattr(scorer, "method", None)
+    calibration = getattr(scorer, "calibration", {}) or {}
+    if method == "dose" and calibration.get("dose_statistics"):
+        k = len(calibration["dose_statistics"])
+        # The score is minus a squared Mahalanobis distance over k statistics fitted on clean
+        # faces: for faces like those it is about -chi2(k) (Wilson-Hilferty for the 95% point).
+        q95 = k * (1 - 2 / (9 * k) + 1.645 * math.sqrt(2 / (9 * k))) ** 3
+        return (f"higher is better; 0 is the best possible; faces like the clean training faces score "
+                f"about -{k} on average and 95% of them above -{q95:.1f} (minus a squared distance over {k} "
+                "statistics); lower means blurred, noisy, dark, occluded or not a face")
+    if method == "paper":
+        return "higher is better: the log reconstruction probability of the crop under the VAE (in nats)"
+    if type(scorer).__name__ == "LaplacianVarianceScorer":
+        return "higher is better: variance of the Laplacian of the 64x64 crop (0 = flat; sharpness only)"
+    return f"higher is better; comparable only between crops scored by {getattr(scorer, 'name', type(scorer).__name__)}"
+
+
+def _faces(image: np.ndarray, detector) -> list[tuple[np.ndarray, list[float], bool]]:
+    """``(grey crop, box in image pixels, detected)`` of every face, nearest the centre first."""
+    from facesel.align import align_face, pad_for_detection
+
+    padded, dx, dy = pad_for_detection(image)
+    dets = detector.detect(padded)
+    h, w = image.shape[:2]
+    if not len(dets):
+        box = np.array([dx, dy, dx + w, dy + h], dtype=np.float32)
+        return [(align_face(padded, box, None).grey, [0.0, 0.0, float(w), float(h)], False)]
+    centres = (dets.boxes[:, :2] + dets.boxes[:, 2:]) / 2.0
+    order = np.argsort(np.linalg.norm(centres - np.array([dx + w / 2.0, dy + h / 2.0]), axis=1), kind="stable")
+    faces = []
+    for i in order:
+        landmarks = None if dets.landmarks is None else dets.landmarks[i]
+        box = dets.boxes[i] - np.array([dx, dy, dx, dy], dtype=np.float32)
+        faces.append((align_face(padded, dets.boxes[i], landmarks).grey, [round(float(v), 1) for v in box], True))
+    return faces
 
 
 def _run(args) -> int:
-    import cv2
-
     from facesel.detectors import YuNetDetector
-    from facesel.faceset import align_tight_crop, read_image
+    from facesel.faceset import read_image
     from facesel.scoring.default import default_scorer
 
-    paths = [Path(p) for p in args.images]
-    for path in paths:  # check all files before the slow part, so a typo fails at once
-        if not path.is_file():
-            raise FileNotFoundError(f"image not found: {path}")
     detector = YuNetDetector(min_confidence=0.5)
-    crops, found = [], []
-    for path in paths:
-        crop, ok = align_tight_crop(read_image(path), detector)
-        crops.append(crop)
-        found.append(ok)
-    import numpy as np
-
+    rows, crops, owners = [], [], []
+    for path in (Path(p) for p in args.images):
+        row = {"path": str(path)}
+        rows.append(row)
+        if not path.is_file():
+            row["error"] = f"image not found: {path}"
+            continue
+        try:
+            faces = _faces(read_image(path), detector)
+        except ValueError as err:
+            row["error"] = str(err)
+            continue
+        row["faces"] = [{"box": box, "detected": found} for _, box, found in faces]
+        for k, (crop, _, _) in enumerate(faces):
+            crops.append(crop)
+            owners.append((row, k))
     scorer = default_scorer()
-    scores = scorer.score(np.stack(crops))
+    scores = scorer.score(np.stack(crops)) if crops else np.zeros(0)
+    for (row, k), value in zip(owners, scores):
+        row["faces"][k]["quality"] = float(value)
+    for row in rows:
+        if "faces" in row:  # the face nearest the centre, as the one-face summary
+            row["quality"], row["detected"] = row["faces"][0]["quality"], row["faces"][0]["detected"]
+    hint = scale_hint(scorer)
     if args.json:
-        rows = [
-            {"path": str(p), "quality": float(s), "detected": bool(ok)} for p, s, ok in zip(paths, scores, found)
-        ]
-        print(json.dumps({"scorer": getattr(scorer, "name", type(scorer).__name__), "results": rows}, indent=2))
+        doc = {"scorer": getattr(scorer, "name", type(scorer).__name__), "scale": hint, "results": rows}
+        print(json.dumps(doc, indent=2))
     else:
-        for p, s, ok in zip(paths, scores, found):
-            print(f"{p}\t{s:.4f}" + ("" if ok else "\t(no face detected: whole image used)"))
-    return 0
+        print(f"quality: {hint}", file=sys.stderr)
+        for row in rows:
+            for k, face in enumerate(row.get("faces", [])):
+                box = ",".join(f"{v:.0f}" for v in face["box"])
+                note = "" if face["detected"] else "\t(no face detected: whole image used)"
+                print(f"{row['path']}\t{face['quality']:.4f}\tface {k + 1}/{len(row['faces'])} box {box}{note}")
+    errors = [row["error"] for row in rows if "error" in row]
+    for message in errors:
+        print(f"facesel score: error: {message}", file=sys.stderr)
+    return 1 if errors else 0
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("score", help="print the face-quality score of each image (higher is better)")
-    p.add_argument("images", nargs="+", metavar="IMAGE", help="image files (a face crop or a photo with one face)")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p = subparsers.add_parser("score", help="print the face-quality score of every face in each image (higher is better)")
+    p.add_argument("images", nargs="+", metavar="IMAGE", help="image files (face crops or photos with faces)")
+    p.add_argument("--json", action="store_true", help="machine-readable output (one entry per image, a list of faces)")
     p.set_defaults(func=_run)

@@ -36,6 +36,9 @@ class YuNetDetector:
         import yuface  # imported here so that facesel imports without it
 
         self._yuface = yuface
+        from facesel.detectors import yuface_buffer  # yuface.detect leaks 36 KiB a call (see there)
+
+        self._detect = yuface_buffer.detect if yuface_buffer.available() else yuface.detect
         self._omp = _bundled_openmp(yuface)
 
     def detect(self, frame: np.ndarray) -> Detections:
@@ -58,7 +61,7 @@ class YuNetDetector:
         with warnings.catch_warnings():
             # yuface warns on every frame above 960 pixels; the max_side setting is our answer to it.
             warnings.filterwarnings("ignore", message="Image size .* is too large", category=UserWarning)
-            confs, boxes_xywh, landmarks = self._yuface.detect(image, conf=self.min_confidence)
+            confs, boxes_xywh, landmarks = self._detect(image, conf=self.min_confidence)
         if len(confs) == 0:
             return Detections.empty()
         # yuface returns int16 pixels (negative near the left/top edge), not the uint16 its docstring says.

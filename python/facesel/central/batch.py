@@ -1,0 +1,167 @@
+"""Archives: one frame-selection pipeline per video, in parallel, each sealing into the central store.
+
+A task seals into its own vault folder under ``spool`` on the machine that runs it (so a worker
+needs no shared disk and never holds plaintext outside memory), then forwards that folder with
+:func:`facesel.central.sync.sync_vault` and removes it once everything arrived. When the store
+is unreachable the folder stays, and ``facesel sync --vault FOLDER`` delivers it later.
+
+Tasks run on a local process pool (``workers`` processes; one runs in this process) or as Ray
+tasks (``ray_address``: ``"local"`` starts a single-machine Ray, anything else is passed to
+``ray.init(address=...)``, e.g. ``"auto"`` or ``"ray://head:10001"``). Ray does not retry a
+failed task: a second run of a video would seal its faces again under new record ids.
+
+Every task signs as one archive camera (``facesel camera init``, registered with the authority
+and with the central store): ``camera`` is the path of its key folder, which must exist at that
+path on every worker (like the facesel wheel). The key is read on the worker; it never travels
+with the task.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import secrets
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+from facesel.central.pg_backend import CentralUnavailableError, PostgresVault
+from facesel.central.pipeline import select_into
+from facesel.central.sync import sync_vault
+from facesel.vault.keys import AuthorityPublic
+
+
+@dataclass(frozen=True)
+class VideoTask:
+    """Everything a worker needs (picklable; no open connections or secret keys)."""
+
+    video: str
+    camera: str            # path of the archive camera's key folder (or camera.key) on the worker
+    dsn: str
+    authority: dict        # authority.pub registering that camera, as AuthorityPublic.to_dict()
+    spool: str             # folder on the worker for the task's vault
+    max_frames: int | None = None
+
+
+@dataclass(frozen=True)
+class VideoOutcome:
+    video: str
+    frames: int
+    sealed: int            # records the pipeline sealed
+    stored: int            # of those, committed centrally (new or already there)
+    seconds: float         # wall time of the task on its worker
+    queued_in: str | None  # the spool folder still holding records, if any
+    error: str | None = None
+
+
+def run_video(task: VideoTask) -> VideoOutcome:
+    """Select, seal and forward one video (runs in a worker process or a Ray task).
+
+    Never raises for a bad video or an unreachable store: the outcome carries the error, and
+    ``queued_in`` names the folder holding whatever was sealed but not delivered.
+    """
+    started = time.perf_counter()
+    vault_dir = Path(task.spool) / f"{Path(task.video).stem[:40]}-{secrets.token_hex(4)}"
+    frames = sealed = stored = 0
+    error = None
+    try:
+        frames, sealed = _select_and_seal(task, vault_dir)
+        with PostgresVault(task.dsn) as store:
+            report = sync_vault(vault_dir, store, task.camera)
+        stored = report.stored + report.duplicates
+        if report.skipped:
+            error = "; ".join(f"{rid}: {why}" for rid, why in report.skipped[:3])
+    except CentralUnavailableError as err:
+        error = str(err)
+    except (OSError, ValueError, RuntimeError) as err:  # an unreadable video, a full disk, ...
+        error = f"{type(err).__name__}: {err}"
+    left = vault_dir.exists() and any((vault_dir / "records").glob("*.fsr"))
+    if vault_dir.exists() and not left and error is None:
+        shutil.rmtree(vault_dir)  # delivered: the task's folder (and its local log) has done its job
+    return VideoOutcome(task.video, frames, sealed, stored, time.perf_counter() - started,
+                        str(vault_dir) if left else None, error)
+
+
+def _select_and_seal(task: VideoTask, vault_dir: Path) -> tuple[int, int]:
+    from facesel.vault import Vault
+    from facesel.video import open_source
+
+    source = open_source(task.video, max_frames=task.max_frames)
+    with Vault(vault_dir, AuthorityPublic.from_dict(task.authority), camera=task.camera) as vault:
+        frames = select_into(vault, source)
+        return frames, len(vault.rows())
+
+
+Progress = Callable[[int, int, VideoOutcome], None]
+
+
+def _check_workers(workers) -> int:
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers must be an integer >= 1, got {workers!r}")
+    return workers
+
+
+def run_batch(tasks: Sequence[VideoTask], workers: int = 1, ray_address: str | None = None,
+              progress: Progress | None = None) -> list[VideoOutcome]:
+    """Run every task; return the outcomes in the order of ``tasks``.
+
+    Parameters
+    ----------
+    tasks : sequence of VideoTask
+    workers : int >= 1
+        Processes of the local pool, or CPUs of a ``"local"`` Ray (ignored for a running cluster,
+        which schedules one CPU per task on whatever it has).
+    ray_address : str, optional
+        None: the local pool. Otherwise Ray (see the module docstring).
+    progress : callable, optional
+        Called as ``progress(done, total, outcome)`` when each task ends.
+    """
+    _check_workers(workers)
+    tasks = list(tasks)
+    if not tasks:
+        return []
+    report = progress or (lambda done, total, outcome: None)
+    if ray_address is not None:
+        return _run_ray(tasks, workers, ray_address, report)
+    if workers == 1:
+        outcomes = []
+        for task in tasks:
+            outcomes.append(run_video(task))
+            report(len(outcomes), len(tasks), outcomes[-1])
+        return outcomes
+    # spawn: the workers start clean (no forked ONNX Runtime or OpenCV thread pools).
+    with ProcessPoolExecutor(max_workers=min(workers, len(tasks)),
+                             mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = {pool.submit(run_video, task): i for i, task in enumerate(tasks)}
+        results: dict[int, VideoOutcome] = {}
+        for future in as_completed(futures):
+            results[futures[future]] = future.result()
+            report(len(results), len(tasks), results[futures[future]])
+    return [results[i] for i in range(len(tasks))]
+
+
+def _run_ray(tasks: list[VideoTask], workers: int, address: str, report: Progress) -> list[VideoOutcome]:
+    import ray
+
+    started_here = not ray.is_initialized()
+    if started_here:
+        if address == "local":
+            ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
+        else:
+            ray.init(address=address, log_to_driver=False)
+    try:
+        remote = ray.remote(num_cpus=1, max_retries=0)(run_video)
+        refs = [remote.remote(task) for task in tasks]
+        index = {ref: i for i, ref in enumerate(refs)}
+        results: dict[int, VideoOutcome] = {}
+        pending = list(refs)
+        while pending:
+            done, pending = ray.wait(pending, num_returns=1)
+            results[index[done[0]]] = ray.get(done[0])
+            report(len(results), len(tasks), results[index[done[0]]])
+        return [results[i] for i in range(len(tasks))]
+    finally:
+        if started_here:
+            ray.shutdown()

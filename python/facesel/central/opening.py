@@ -1,0 +1,138 @@
+"""Authorised opening against any :class:`VaultBackend`: across cameras, by id, camera or time window.
+
+The order of the file vault's opening, kept for the central store: check the request and rebuild
+the master key from K shares (nothing read or logged on failure); verify and decrypt every
+selected record in memory (one bad record stops everything, nothing written or logged); append an
+``open`` entry to the store's audit log; only then write the snapshots.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import re
+import shutil
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from facesel.central.backend import Selection, VaultBackend
+from facesel.central.verify import verify_record
+from facesel.vault.errors import EpochUnavailableError, VaultWriteError
+from facesel.vault.fsutil import atomic_write
+from facesel.vault.index import IndexRow
+from facesel.vault.keys import Keystore
+from facesel.vault.payload import OpenedSnapshot, decode_snapshot
+from facesel.vault.record import open_record
+from facesel.vault.shares import ShareFile, reconstruct_master
+
+
+@dataclass
+class OpenedRecord:
+    row: IndexRow
+    header: dict
+    snapshot: OpenedSnapshot
+
+
+def select(backend: VaultBackend, selection: Selection, all_records: bool = False) -> list[IndexRow]:
+    """The rows to open: a non-empty ``selection``, or everything with ``all_records`` (not both)."""
+    if selection.is_empty() == (not all_records):
+        raise ValueError("choose records (ids, --camera and/or a time window) or all_records, exactly one of them")
+    rows = backend.rows(selection)
+    if selection.record_ids:
+        missing = sorted(set(selection.record_ids) - {r.record_id for r in rows})
+        if missing:
+            raise ValueError(f"record_ids not in {backend.location}: {', '.join(missing)}")
+    return rows
+
+
+def _decrypt(backend: VaultBackend, rows: list[IndexRow], keystore: Keystore, master: bytes) -> list[OpenedRecord]:
+    logged = backend.logged_digests([r.record_id for r in rows])
+    secrets_by_epoch: dict[int, bytes] = {}
+    opened = []
+    for row in rows:
+        data = backend.read(row.record_id)
+        expected = (row.sha256,) + ((logged[row.record_id],) if row.record_id in logged else ())
+        parsed = verify_record(data, keystore.authority_id, backend.camera, row.record_id, expected)
+        if parsed.epoch_id not in secrets_by_epoch:
+            try:
+                secrets_by_epoch[parsed.epoch_id] = keystore.unwrap(master, parsed.epoch_id)
+            except EpochUnavailableError as err:
+                raise EpochUnavailableError(f"record {row.record_id}: {err}") from None
+        payload = open_record(parsed, secrets_by_epoch[parsed.epoch_id])
+        opened.append(OpenedRecord(row, parsed.header, decode_snapshot(payload, row.record_id)))
+    return opened
+
+
+def _folder_name(camera_id: str) -> str:
+    """A camera id as one safe folder name (no separators, no dots: '..' cannot climb out)."""
+    return re.sub(r"[^A-Za-z0-9_-]", "_", camera_id)
+
+
+def _write(out_dir: Path, opened: list[OpenedRecord]) -> None:
+    for item in opened:
+        folder = out_dir / _folder_name(item.row.camera_id) / item.row.record_id
+        folder.mkdir(mode=0o700, parents=True)
+        for name, blob in item.snapshot.blobs.items():
+            target = folder / (name + (".png" if blob[:4] == b"\x89PNG" else ".jpg"))
+            target.parent.mkdir(exist_ok=True, mode=0o700)
+            atomic_write(target, blob)
+        meta = {"header": item.header, "snapshot": item.snapshot.meta}
+        atomic_write(folder / "meta.json", json.dumps(meta, indent=1, sort_keys=True).encode("utf-8"))
+
+
+def open_from(backend: VaultBackend, share_paths: Sequence[str | os.PathLike], keystore_dir: str | os.PathLike,
+              reason: str, out_dir: str | os.PathLike, selection: Selection = Selection(), all_records: bool = False,
+              opened_by: str | None = None,
+              passphrase_for: Callable[[ShareFile], bytes | None] | None = None) -> list[OpenedRecord]:
+    """Open the selected records into ``out_dir/<camera_id>/<record_id>/`` (crop, clip, meta.json).
+
+    Returns
+    -------
+    list of OpenedRecord
+        In seal-time order.
+
+    Raises
+    ------
+    RecordError
+        A record fails :func:`facesel.central.verify.verify_record` or its AEAD tag (nothing written).
+    """
+    if not isinstance(reason, str) or not reason.strip():
+        raise ValueError(f"reason must be a non-empty case reference, got {reason!r}")
+    out_dir = Path(out_dir)
+    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
+        raise ValueError(f"out_dir {out_dir} must be a new or empty folder")
+    if not share_paths:
+        raise ValueError("share_paths must name at least one share file")
+    keystore = Keystore(keystore_dir)
+    if backend.authority.authority_id != keystore.authority_id:
+        raise ValueError(f"{backend.location} belongs to authority {backend.authority.authority_id}, keystore "
+                         f"{keystore_dir} to authority {keystore.authority_id}")
+    rows = select(backend, selection, all_records)
+    master, used = reconstruct_master(share_paths, keystore, passphrase_for)
+    opened = _decrypt(backend, rows, keystore, master)
+    signer = keystore.signer(master)
+    backend.append_audit("open", signer=signer, opened_by=opened_by or _user(), reason=reason.strip(), shares=used,
+                         record_ids=[r.row.record_id for r in opened], out_dir=str(out_dir.resolve()))
+    out_existed = out_dir.exists()
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        _write(out_dir, opened)
+    except OSError as err:
+        if out_existed:
+            for child in list(out_dir.iterdir()):
+                shutil.rmtree(child, ignore_errors=True)
+        else:
+            shutil.rmtree(out_dir, ignore_errors=True)
+        backend.append_audit("open-aborted", signer=signer, reason=f"writing the output failed: {err}")
+        raise VaultWriteError(f"could not write the opened snapshots to {out_dir}: {err.strerror or err}; "
+                              "nothing was left there") from err
+    return opened
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"

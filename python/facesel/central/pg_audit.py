@@ -1,0 +1,125 @@
+"""The central store's audit log: hash-chained entries in an append-only table.
+
+An entry has the same shape and hash as a line of the file vault's ``audit.log`` (``seq``,
+``time``, ``event``, fields, ``prev``, ``hash`` = SHA-256 of the canonical JSON without
+``hash``). Unlike a camera's log its entries are not signed (the store holds no signing key):
+the chain, the table's append-only guard and the anchors every camera keeps of its own entries
+(:mod:`facesel.central.anchors`) protect it. An export (``facesel central audit --export``) is
+checked offline with ``facesel central audit --log FILE`` (:func:`verify_export`); the file
+vault's ``facesel audit verify`` wants a signed head, which this log does not have. Appends take
+a transaction-scoped advisory lock, so entries from many writers form one chain, and commit with
+the change they describe.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import psycopg
+
+from facesel.central.pg_schema import AUDIT_LOCK
+from facesel.vault.audit import GENESIS, VerifyResult
+
+_RESERVED = {"seq", "time", "event", "prev", "hash"}
+
+
+def _canonical(obj: dict) -> str:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"))
+
+
+def entry_hash(entry: dict) -> str:
+    """SHA-256 hex of the canonical JSON of ``entry`` without its ``hash`` field."""
+    return hashlib.sha256(_canonical({k: v for k, v in entry.items() if k != "hash"}).encode("utf-8")).hexdigest()
+
+
+def append(conn: psycopg.Connection, now: float, event: str, **fields) -> dict:
+    """Append one entry inside the caller's transaction (which must be open) and return it."""
+    if not isinstance(event, str) or not event:
+        raise ValueError(f"event must be a non-empty string, got {event!r}")
+    clash = _RESERVED & set(fields)
+    if clash:
+        raise ValueError(f"audit fields may not be named {sorted(clash)}")
+    conn.execute("SELECT pg_advisory_xact_lock(%s)", (AUDIT_LOCK,))
+    last = conn.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+    seq, prev = (0, GENESIS) if last is None else (last[0] + 1, last[1])
+    entry = {"seq": seq, "time": float(now), "event": event, **fields, "prev": prev}
+    entry["hash"] = entry_hash(entry)
+    conn.execute("INSERT INTO audit (seq, event, record_id, line, hash) VALUES (%s, %s, %s, %s, %s)",
+                 (seq, event, fields.get("record_id"), _canonical(entry), entry["hash"]))
+    return entry
+
+
+def scan(conn: psycopg.Connection) -> Iterator[tuple[int, str, str]]:
+    """(seq, line, hash) of every entry in ``seq`` order, streamed through a server-side cursor
+    (a log of millions of entries never sits in memory at once)."""
+    with conn.transaction(), conn.cursor(name="facesel_audit_scan") as cursor:
+        cursor.itersize = 5000
+        cursor.execute("SELECT seq, line, hash FROM audit ORDER BY seq")
+        yield from cursor
+
+
+def lines(conn: psycopg.Connection) -> Iterator[str]:
+    """Every entry's canonical JSON, in ``seq`` order (the export format)."""
+    return (line for _, line, _ in scan(conn))
+
+
+def _fail(count: int, seq: int, kind: str, message: str) -> VerifyResult:
+    return VerifyResult(False, count, None, None, seq + 1, kind, message)
+
+
+def verify_chain(conn: psycopg.Connection, expect: tuple[int, str] | None = None) -> VerifyResult:
+    """Check every entry's hash, the ``seq`` sequence and the ``prev`` links; ``line`` is seq + 1."""
+    return _verify_entries(scan(conn), expect)
+
+
+def _scan_export(path: Path) -> Iterator[tuple[int, str, str | None]]:
+    with open(path, encoding="utf-8") as f:
+        for position, line in enumerate(f):
+            line = line.rstrip("\n")
+            try:
+                entry = json.loads(line)
+                yield int(entry["seq"]), line, entry.get("hash")
+            except (ValueError, TypeError, KeyError):
+                yield position, line, None  # reported as edited by the check
+
+
+def verify_export(path: str | os.PathLike, expect: tuple[int, str] | None = None) -> VerifyResult:
+    """:func:`verify_chain` for an export written by ``facesel central audit --export``."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"audit export not found: {path}")
+    return _verify_entries(_scan_export(path), expect)
+
+
+def _verify_entries(entries: Iterable[tuple[int, str, str | None]], expect: tuple[int, str] | None) -> VerifyResult:
+    prev, wanted, found = GENESIS, None if expect is None else expect[0], None
+    count = 0
+    for position, (seq, line, column_hash) in enumerate(entries):
+        count = position + 1
+        if seq != position:
+            return _fail(count, position, "deleted", f"entries seq {position}..{seq - 1} are missing (deleted)")
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            return _fail(count, seq, "edited", f"entry seq {seq} is not valid JSON (edited)")
+        if not isinstance(entry, dict) or entry.get("seq") != seq or entry.get("hash") != column_hash \
+                or entry_hash(entry) != column_hash:
+            return _fail(count, seq, "edited", f"entry seq {seq} was edited (its content no longer matches its hash)")
+        if entry.get("prev") != prev:
+            return _fail(count, seq, "inserted", f"entry seq {seq} does not chain to the entry before it")
+        prev = column_hash
+        if seq == wanted:
+            found = column_hash
+    if expect is not None:
+        e_seq, e_hash = expect
+        if found is None:
+            return _fail(count, e_seq, "deleted", f"expected entry seq {e_seq} is missing (log truncated)")
+        if found != e_hash:
+            return _fail(count, e_seq, "edited", f"entry seq {e_seq} does not have the expected hash (log rewritten)")
+    if count == 0:
+        return VerifyResult(True, 0, None, None)
+    return VerifyResult(True, count, count - 1, prev)

@@ -1,0 +1,424 @@
+"""The central evidence store in PostgreSQL: ciphertext, index, hash-chained audit log, camera registry.
+
+Same guarantees as a camera's vault folder: records are opaque sealed bytes whose plaintext
+header is authoritative (the index columns are copied from it, never from the sender), nothing
+here can decrypt, every arrival, purge and opening is in the hash-chained log, and a record
+enters with its log entry in one transaction. Inserts are idempotent by record id, so a sender
+may deliver the same record any number of times (at-least-once delivery): it is stored once.
+
+Retention drops a record's ciphertext and keeps its row (``purged_at``), so that a late copy of a
+purged record cannot bring it back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict
+
+from facesel.central import pg_audit
+from facesel.central.backend import Camera, Selection, VaultBackend
+from facesel.central.pg_schema import AUDIT_LOCK, LATEST, applied_versions, migrate
+from facesel.central.verify import verify_record
+from facesel.vault.audit import VerifyResult
+from facesel.vault.errors import RecordError
+from facesel.vault.index import COLUMNS, IndexRow
+from facesel.vault.keys import AuthorityPublic
+from facesel.vault.signing import Signer, check_camera_id
+from facesel.vault.store import PURGE_CLOCK_TOLERANCE
+
+_PURGE_CHUNK = 500
+
+
+class CentralUnavailableError(RuntimeError):
+    """The central store cannot be reached (or the connection dropped); nothing was committed."""
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """What the store did with one delivered record.
+
+    ``status`` is "stored" (new), "duplicate" (already there: a redelivery), "expired" (older than
+    the retention period: refused, the sender's own purge deletes it) or "rejected" (``reason``).
+    """
+
+    record_id: str | None
+    status: str
+    reason: str = ""
+    central_seq: int | None = None   # the record's ``received`` entry in the central log (committed ones)
+    central_hash: str | None = None
+
+    @property
+    def committed(self) -> bool:
+        """True when the central store holds (or held, before retention) this record."""
+        return self.status in ("stored", "duplicate")
+
+
+def describe_dsn(dsn: str) -> str:
+    """``dbname@host:port`` of a connection string, without user or password (for messages and logs)."""
+    try:
+        parts = conninfo_to_dict(dsn)
+    except psycopg.ProgrammingError:
+        return "<unparsable connection string>"
+    return f"{parts.get('dbname', '?')}@{parts.get('host', 'localhost')}:{parts.get('port', 5432)}"
+
+
+@contextmanager
+def _reachable(location: str) -> Iterator[None]:
+    try:
+        yield
+    except psycopg.OperationalError as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise CentralUnavailableError(f"central store {location} is unreachable: {first}") from err
+
+
+def _connect(dsn: str, location: str, connect_timeout: float) -> psycopg.Connection:
+    with _reachable(location):
+        return psycopg.connect(dsn, autocommit=True, connect_timeout=max(1, int(connect_timeout)))
+
+
+class PostgresVault(VaultBackend):
+    """An initialised central store (see :meth:`create`).
+
+    Parameters
+    ----------
+    dsn : str
+        libpq connection string or URI (``host=... dbname=...`` or ``postgresql://...``).
+    clock : callable
+        Returns Unix seconds; injectable for tests.
+    connect_timeout : float
+        Seconds to wait for the server before :class:`CentralUnavailableError`.
+    """
+
+    def __init__(self, dsn: str, clock: Callable[[], float] = time.time, connect_timeout: float = 10) -> None:
+        if not isinstance(dsn, str) or not dsn.strip():
+            raise ValueError(f"dsn must be a non-empty connection string, got {dsn!r}")
+        if not callable(clock):
+            raise TypeError(f"clock must be callable, got {type(clock).__name__}")
+        self.clock = clock
+        self.location = describe_dsn(dsn)
+        self.conn = _connect(dsn, self.location, connect_timeout)
+        try:
+            with _reachable(self.location):
+                versions = applied_versions(self.conn)
+                row = self.conn.execute("SELECT public_json, store_id, blob_url, blob_endpoint, blob_threshold "
+                                        "FROM authority").fetchone() if versions == list(range(1, LATEST + 1)) else None
+            if versions and max(versions) > LATEST:
+                raise RuntimeError(f"central store {self.location} has schema version {max(versions)}, newer than "
+                                   f"this facesel ({LATEST}); upgrade facesel")
+            if row is None or versions != list(range(1, LATEST + 1)):
+                raise RuntimeError(f"central store {self.location} is not initialised (schema {versions or 'none'}); "
+                                   "run 'facesel central init'")
+            self._authority = AuthorityPublic.from_dict(json.loads(row[0]), f"central store {self.location}")
+            self.store_id = row[1]
+            self.blobs, self.blob_threshold = None, row[4]
+            if row[2] is not None:
+                from facesel.central.blobs import S3BlobStore
+
+                self.blobs = S3BlobStore(row[2], row[3])
+        except BaseException:
+            self.conn.close()
+            raise
+        self._cameras: dict[str, Camera] = {}
+
+    # -- creation -----------------------------------------------------------------------------
+
+    @classmethod
+    def create(cls, dsn: str, authority_public: AuthorityPublic, clock: Callable[[], float] = time.time,
+               connect_timeout: float = 10, blob_url: str | None = None, blob_endpoint: str | None = None,
+               blob_threshold: int = 1 << 20) -> PostgresVault:
+        """Migrate the schema and bind the store to ``authority_public`` (idempotent for the same authority).
+
+        ``blob_url`` (``s3://BUCKET[/PREFIX]``, with ``blob_endpoint`` for a non-AWS service) puts
+        the ciphertext of records of ``blob_threshold`` bytes or more into object storage
+        (:mod:`facesel.central.blobs`); every client of the store reads these settings from it.
+
+        Raises
+        ------
+        ValueError
+            When the store already belongs to another authority, or already uses another bucket.
+        """
+        if blob_url is not None and (isinstance(blob_threshold, bool) or not isinstance(blob_threshold, int)
+                                     or blob_threshold < 1):
+            raise ValueError(f"blob_threshold must be an integer >= 1, got {blob_threshold!r}")
+        if not isinstance(authority_public, AuthorityPublic):
+            raise TypeError(f"authority_public must be an AuthorityPublic, got {type(authority_public).__name__}")
+        location = describe_dsn(dsn)
+        conn = _connect(dsn, location, connect_timeout)
+        try:
+            with _reachable(location):
+                migrate(conn)
+                with conn.transaction():
+                    conn.execute("LOCK TABLE authority IN EXCLUSIVE MODE")
+                    row = conn.execute("SELECT authority_id FROM authority").fetchone()
+                    if row is None:
+                        store_id = secrets.token_hex(8)
+                        conn.execute("INSERT INTO authority (authority_id, public_json, store_id, created_at) "
+                                     "VALUES (%s, %s, %s, %s)",
+                                     (authority_public.authority_id, json.dumps(authority_public.to_dict()),
+                                      store_id, float(clock())))
+                        pg_audit.append(conn, clock(), "central-created", authority_id=authority_public.authority_id,
+                                        store_id=store_id, schema_version=LATEST)
+                    elif row[0] != authority_public.authority_id:
+                        raise ValueError(f"central store {location} belongs to authority {row[0]}, not "
+                                         f"{authority_public.authority_id}")
+                    else:
+                        cls._extend_authority(conn, authority_public, clock)
+                    if blob_url is not None:
+                        cls._configure_blobs(conn, clock, blob_url, blob_endpoint, blob_threshold)
+        finally:
+            conn.close()
+        return cls(dsn, clock, connect_timeout)
+
+    @staticmethod
+    def _extend_authority(conn: psycopg.Connection, given: AuthorityPublic, clock) -> None:
+        bound = AuthorityPublic.from_dict(json.loads(conn.execute("SELECT public_json FROM authority").fetchone()[0]))
+        known = {e.epoch_id: e.public_key for e in bound.epochs}
+        if any(known.get(e.epoch_id, e.public_key) != e.public_key for e in given.epochs):
+            raise ValueError("authority_public gives different keys for epochs the central store already knows")
+        if len(given.epochs) > len(bound.epochs):
+            conn.execute("UPDATE authority SET public_json = %s", (json.dumps(given.to_dict()),))
+            pg_audit.append(conn, clock(), "authority-extended", authority_id=given.authority_id,
+                            epochs=len(given.epochs))
+
+    @staticmethod
+    def _configure_blobs(conn: psycopg.Connection, clock, url: str, endpoint: str | None, threshold: int) -> None:
+        from facesel.central.blobs import S3BlobStore
+
+        S3BlobStore(url, endpoint)  # validates the URL
+        current = conn.execute("SELECT blob_url FROM authority").fetchone()[0]
+        if current is not None and current != url:
+            raise ValueError(f"the central store keeps large records in {current}; it cannot switch to {url}")
+        conn.execute("UPDATE authority SET blob_url = %s, blob_endpoint = %s, blob_threshold = %s",
+                     (url, endpoint, threshold))
+        pg_audit.append(conn, clock(), "object-storage-configured", blob_url=url, blob_endpoint=endpoint,
+                        blob_threshold=threshold)
+
+    # -- camera registry ----------------------------------------------------------------------
+
+    def register_camera(self, camera_id: str, public_key: bytes, note: str = "") -> bool:
+        """Accept records signed by ``public_key`` for ``camera_id`` from now on; False when it was
+        registered already with that key.
+
+        ``public_key`` is the camera's raw 32-byte Ed25519 key, as in the ``camera.pub`` that
+        ``facesel camera init`` writes (:class:`facesel.vault.signing.CameraPublic`). A camera
+        registered before signatures existed (no key) gets its key here, once.
+
+        Raises
+        ------
+        ValueError
+            When ``camera_id`` is not a valid camera id, ``public_key`` is not 32 bytes, or the
+            camera is registered with another key (here, or in the store's copy of authority.pub).
+        """
+        camera_id = check_camera_id(camera_id)
+        if not isinstance(public_key, bytes) or len(public_key) != 32:
+            raise ValueError(f"public_key must be the camera's 32-byte Ed25519 public key, got {public_key!r}")
+        known = self._authority.camera_key(camera_id)  # the store's copy of authority.pub may predate it
+        if known is not None and known != public_key:
+            raise ValueError(f"camera {camera_id!r} is registered with authority {self._authority.authority_id} "
+                             "under another public key")
+        with _reachable(self.location), self.conn.transaction():
+            self.conn.execute("SELECT pg_advisory_xact_lock(%s)", (AUDIT_LOCK,))
+            row = self.conn.execute("SELECT public_key FROM cameras WHERE camera_id = %s", (camera_id,)).fetchone()
+            if row is not None and row[0] is not None:
+                if bytes(row[0]) != public_key:
+                    raise ValueError(f"camera {camera_id!r} is registered with another public key")
+                return False
+            if row is None:
+                self.conn.execute("INSERT INTO cameras (camera_id, public_key, registered_at, note) "
+                                  "VALUES (%s, %s, %s, %s)", (camera_id, public_key, float(self.clock()), note))
+            else:
+                self.conn.execute("UPDATE cameras SET public_key = %s WHERE camera_id = %s", (public_key, camera_id))
+            pg_audit.append(self.conn, self.clock(), "camera-registered", camera_id=camera_id,
+                            public_key_sha256=hashlib.sha256(public_key).hexdigest())
+        self._cameras.pop(camera_id, None)
+        return True
+
+    def cameras(self) -> list[Camera]:
+        with _reachable(self.location):
+            rows = self.conn.execute("SELECT camera_id, public_key FROM cameras ORDER BY camera_id").fetchall()
+        return [Camera(c, None if k is None else bytes(k)) for c, k in rows]
+
+    def camera(self, camera_id: str) -> Camera | None:
+        if camera_id not in self._cameras:
+            with _reachable(self.location):
+                row = self.conn.execute("SELECT public_key FROM cameras WHERE camera_id = %s", (camera_id,)).fetchone()
+            if row is None:
+                return None  # not cached: a camera registered later is seen at once
+            self._cameras[camera_id] = Camera(camera_id, None if row[0] is None else bytes(row[0]))
+        return self._cameras[camera_id]
+
+    # -- arrivals -----------------------------------------------------------------------------
+
+    @property
+    def authority(self) -> AuthorityPublic:
+        return self._authority
+
+    def receive(self, records: list[bytes]) -> list[Arrival]:
+        """Store a batch of sealed records in one transaction; one :class:`Arrival` per record, in order.
+
+        Raises
+        ------
+        CentralUnavailableError
+            When the server is unreachable or the connection drops: nothing of the batch is
+            committed, and the caller delivers it again later.
+        """
+        now = float(self.clock())
+        cutoff = now - self._authority.retention_seconds
+        checked: list[tuple[bytes, object, str | None] | Arrival] = []
+        for data in records:
+            try:
+                parsed = verify_record(data, self._authority.authority_id, self.camera)
+            except RecordError as err:
+                checked.append(Arrival(None, "rejected", str(err)))
+                continue
+            if parsed.header["sealed_at"] < cutoff:
+                checked.append(Arrival(parsed.record_id, "expired", "older than the retention period"))
+            elif self.blobs is not None and len(data) >= self.blob_threshold:
+                # Object first, row second: a row never points to a missing object; an object
+                # without a row (a crash in between) is ciphertext nobody lists, and is reused
+                # when the record is delivered again.
+                try:
+                    checked.append((bytes(data), parsed, self.blobs.put(parsed.record_id, bytes(data))))
+                except RecordError as err:
+                    checked.append(Arrival(parsed.record_id, "rejected", str(err)))
+            else:
+                checked.append((bytes(data), parsed, None))
+        with _reachable(self.location), self.conn.transaction():
+            # Take the audit lock first: every writer then orders its inserts the same way (no deadlock).
+            self.conn.execute("SELECT pg_advisory_xact_lock(%s)", (AUDIT_LOCK,))
+            out = [item if isinstance(item, Arrival) else self._insert(*item, now) for item in checked]
+            for arrival in out:
+                if arrival.status == "rejected":
+                    pg_audit.append(self.conn, now, "rejected", record_id=arrival.record_id, reason=arrival.reason)
+        return out
+
+    def _insert(self, data: bytes, parsed, key: str | None, now: float) -> Arrival:
+        header = parsed.header
+        digest = hashlib.sha256(data).hexdigest()
+        row = IndexRow.from_header(header, len(data), digest)
+        inserted = self.conn.execute(
+            f"INSERT INTO records ({','.join(COLUMNS)}, received_at, data, blob_key) "
+            f"VALUES ({','.join(['%s'] * (len(COLUMNS) + 3))}) ON CONFLICT (record_id) DO NOTHING RETURNING record_id",
+            (*(getattr(row, c) for c in COLUMNS), now, None if key else data, key)).fetchone()
+        if inserted is None:
+            stored = self.conn.execute("SELECT sha256 FROM records WHERE record_id = %s", (row.record_id,)).fetchone()
+            if stored[0] == digest:
+                seq, entry_hash = self.conn.execute("SELECT seq, hash FROM audit WHERE event = 'received' AND "
+                                                    "record_id = %s", (row.record_id,)).fetchone()
+                return Arrival(row.record_id, "duplicate", central_seq=seq, central_hash=entry_hash)
+            return Arrival(row.record_id, "rejected", f"record {row.record_id}: another record with this id, with "
+                           "different bytes, is stored already")
+        entry = pg_audit.append(self.conn, now, "received", record_id=row.record_id, camera_id=row.camera_id,
+                                epoch_id=row.epoch_id, sealed_at=row.sealed_at, size=row.size, sha256=digest)
+        return Arrival(row.record_id, "stored", central_seq=entry["seq"], central_hash=entry["hash"])
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def rows(self, selection: Selection = Selection()) -> list[IndexRow]:
+        sql, args = f"SELECT {','.join(COLUMNS)} FROM records WHERE purged_at IS NULL", []
+        if selection.record_ids is not None:
+            sql += " AND record_id = ANY(%s)"
+            args.append(list(selection.record_ids))
+        if selection.camera_ids is not None:
+            sql += " AND camera_id = ANY(%s)"
+            args.append(list(selection.camera_ids))
+        if selection.start is not None:
+            sql += " AND sealed_at >= %s"
+            args.append(selection.start)
+        if selection.end is not None:
+            sql += " AND sealed_at <= %s"
+            args.append(selection.end)
+        with _reachable(self.location):
+            return [IndexRow(*r) for r in self.conn.execute(sql + " ORDER BY sealed_at, record_id", args)]
+
+    def count(self) -> int:
+        """Records present (not purged)."""
+        with _reachable(self.location):
+            return self.conn.execute("SELECT count(*) FROM records WHERE purged_at IS NULL").fetchone()[0]
+
+    def read(self, record_id: str) -> bytes:
+        with _reachable(self.location):
+            row = self.conn.execute("SELECT data, blob_key FROM records WHERE record_id = %s AND purged_at IS NULL",
+                                    (record_id,)).fetchone()
+        if row is None:
+            raise RecordError(f"record {record_id}: not in central store {self.location} (never arrived, or purged)")
+        if row[1] is not None:
+            if self.blobs is None:
+                raise RecordError(f"record {record_id} is in object storage, but the store names none")
+            return self.blobs.get(row[1])  # the caller checks its digest against the row and the log
+        return bytes(row[0])
+
+    def logged_digests(self, record_ids: list[str]) -> dict[str, str]:
+        with _reachable(self.location):
+            rows = self.conn.execute("SELECT line FROM audit WHERE event = 'received' AND record_id = ANY(%s)",
+                                     (list(record_ids),)).fetchall()
+        entries = [json.loads(r[0]) for r in rows]
+        return {e["record_id"]: e["sha256"] for e in entries}
+
+    # -- audit and retention ------------------------------------------------------------------
+
+    def append_audit(self, event: str, signer: Signer | None = None, **fields) -> dict:
+        if signer is not None:
+            fields["acting_as"] = signer.signer_id  # who acted; the entry is hash-chained, not signed
+        with _reachable(self.location), self.conn.transaction():
+            return pg_audit.append(self.conn, self.clock(), event, **fields)
+
+    def verify_audit(self, expect: tuple[int, str] | None = None) -> VerifyResult:
+        with _reachable(self.location):
+            return pg_audit.verify_chain(self.conn, expect)
+
+    def audit_hashes(self, seqs: list[int]) -> dict[int, str]:
+        """The hash of each central log entry in ``seqs`` that exists."""
+        with _reachable(self.location):
+            rows = self.conn.execute("SELECT seq, hash FROM audit WHERE seq = ANY(%s)", (list(seqs),)).fetchall()
+        return dict(rows)
+
+    def audit_lines(self) -> list[str]:
+        """The log as JSON lines, for ``facesel audit verify --log`` or safekeeping elsewhere."""
+        with _reachable(self.location):
+            return list(pg_audit.lines(self.conn))
+
+    def purge(self, now: float | None = None, allow_future: bool = False) -> int:
+        clock_now = float(self.clock())
+        now = clock_now if now is None else float(now)
+        # As the file vault: a purge time ahead of the clock would delete records before their time.
+        if now > max(clock_now, time.time()) + PURGE_CLOCK_TOLERANCE:
+            if not allow_future:
+                raise ValueError(f"the purge time is {now - clock_now:.0f} s ahead of the clock: refusing to delete "
+                                 "records before their time (allow_future / --allow-future-now overrides, logged)")
+            self.append_audit("purge-clock-override", purge_time=now, clock_time=clock_now)
+        cutoff = now - self._authority.retention_seconds
+        total = 0
+        while True:
+            with _reachable(self.location):
+                candidates = self.conn.execute(
+                    "SELECT record_id, blob_key FROM records WHERE purged_at IS NULL AND sealed_at < %s "
+                    "ORDER BY sealed_at LIMIT %s", (cutoff, _PURGE_CHUNK)).fetchall()
+            for _, key in candidates:
+                if key is not None:
+                    # Object first: a crash before the row is marked leaves an expired row whose
+                    # object is gone, which the next purge marks; never a purged row with an object.
+                    self.blobs.delete(key)
+            with _reachable(self.location), self.conn.transaction():
+                self.conn.execute("SELECT pg_advisory_xact_lock(%s)", (AUDIT_LOCK,))
+                doomed = self.conn.execute(
+                    "UPDATE records SET data = NULL, purged_at = %s WHERE record_id = ANY(%s) AND purged_at IS NULL "
+                    "RETURNING record_id, epoch_id, sealed_at", (now, [c[0] for c in candidates])).fetchall()
+                for record_id, epoch_id, sealed_at in sorted(doomed, key=lambda r: (r[2], r[0])):
+                    pg_audit.append(self.conn, now, "purge", record_id=record_id, epoch_id=epoch_id,
+                                    sealed_at=sealed_at, reason="retention")
+            total += len(doomed)
+            if len(candidates) < _PURGE_CHUNK:
+                return total
+
+    def close(self) -> None:
+        if not self.conn.closed:
+            self.conn.close()

@@ -1,0 +1,67 @@
+"""The one check every sealed record passes before a store accepts it or an authority opens it.
+
+A record is opaque authenticated bytes: this checks what can be checked without any secret key:
+its structure, canonical header and checksum (:func:`facesel.vault.record.parse_record`), that it
+is the record it claims to be, that it is sealed for this store's authority, that its camera is
+registered with the store, that this camera signed it (Ed25519, by the vault's own
+:func:`facesel.vault.record.check_signature`, under the key in the store's camera registry), and
+that its bytes are the ones logged on arrival. A record from an unregistered camera, from a
+camera registered without a signing key, or signed by any other key (another camera's, or a
+forger's who recomputed the checksum) is refused. The AEAD tag, checked when opening, adds that
+nothing was changed since sealing even by someone holding the camera key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+
+from facesel.central.backend import Camera
+from facesel.vault.errors import RecordError
+from facesel.vault.record import ParsedRecord, check_signature, parse_record
+
+
+def verify_record(data: bytes, authority_id: str, camera_of: Callable[[str], Camera | None],
+                  expected_id: str | None = None, expected_sha256: tuple[str, ...] = ()) -> ParsedRecord:
+    """Check one record's bytes; return it parsed.
+
+    Parameters
+    ----------
+    data : bytes
+        The whole sealed record.
+    authority_id : str
+        The store's authority; a record sealed for another one is refused.
+    camera_of : callable
+        ``camera_id -> Camera | None`` (the store's registry); None, or a camera without a
+        registered ``public_key``, refuses the record.
+    expected_id : str, optional
+        The id the record is stored under; a record under another id is a swapped record.
+    expected_sha256 : tuple of str
+        SHA-256 hex digests the bytes must match (index row, audit log entry); empty skips.
+
+    Raises
+    ------
+    RecordError
+        Naming the record and what is wrong.
+    """
+    parsed = parse_record(data)
+    rid = parsed.record_id
+    if expected_id is not None and rid != expected_id:
+        raise RecordError(f"record {expected_id}: the stored bytes are record {rid} (swapped records)")
+    if parsed.header["authority_id"] != authority_id:
+        raise RecordError(f"record {rid}: sealed for authority {parsed.header['authority_id']}, not {authority_id}")
+    camera = camera_of(parsed.header["camera_id"])
+    if camera is None:
+        raise RecordError(f"record {rid}: camera {parsed.header['camera_id']!r} is not registered with this store")
+    if camera.public_key is None:
+        raise RecordError(f"record {rid}: camera {camera.camera_id!r} has no signing key registered with this store, "
+                          "so its records cannot be verified")
+    # The key is the one registered for the camera the header names: a record signed by another
+    # camera (or re-signed with any other key) fails here.
+    check_signature(parsed, camera.public_key)
+    digest = hashlib.sha256(data).hexdigest()
+    for wanted in expected_sha256:
+        if digest != wanted:
+            raise RecordError(f"record {rid}: bytes differ from the ones logged when it arrived (sha256 {digest[:16]}..."
+                              f" instead of {wanted[:16]}...)")
+    return parsed

@@ -1,0 +1,73 @@
+"""``facesel batch VIDEOS... --central DSN``: frame selection over an archive, sealed into the central store."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from facesel.cli.central import add_central_argument, central_dsn, positive_int
+
+
+def _batch(args: argparse.Namespace) -> int:
+    from facesel.central.batch import VideoTask, run_batch
+    from facesel.central.pg_backend import PostgresVault
+    from facesel.vault.keys import AuthorityPublic
+    from facesel.vault.signing import CameraKey
+
+    dsn = central_dsn(args)
+    missing = [v for v in args.videos if not Path(v).exists()]
+    if missing:
+        raise FileNotFoundError(f"videos not found: {', '.join(missing)}")
+    camera = CameraKey.load(args.camera)
+    authority = AuthorityPublic.load(Path(args.authority))
+    if authority.camera_key(camera.camera_id) != camera.public.public_key:
+        raise ValueError(f"camera {camera.camera_id!r} of --camera is not registered in --authority {args.authority}; "
+                         "run 'facesel authority register' first")
+    with PostgresVault(dsn) as store:  # fail before any work: store down, or camera not accepted
+        registered = store.camera(camera.camera_id)
+        if registered is None or registered.public_key != camera.public.public_key:
+            raise ValueError(f"camera {camera.camera_id!r} (--camera) is not registered with {store.location} under "
+                             f"this key; run 'facesel central register-camera {Path(args.camera) / 'camera.pub'}' "
+                             "first")
+        if store.authority.authority_id != authority.authority_id:
+            raise ValueError(f"--authority {args.authority} is not the authority of {store.location}")
+    spool = Path(args.spool).resolve()
+    spool.mkdir(parents=True, exist_ok=True, mode=0o700)
+    camera_path = str(Path(args.camera).resolve())
+    tasks = [VideoTask(str(Path(v).resolve()), camera_path, dsn, authority.to_dict(), str(spool), args.max_frames)
+             for v in args.videos]
+
+    def progress(done: int, total: int, outcome) -> None:
+        state = "ok" if outcome.error is None else f"QUEUED in {outcome.queued_in}: {outcome.error}"
+        print(f"[{done}/{total}] {Path(outcome.video).name}: {outcome.frames} frames, {outcome.sealed} sealed, "
+              f"{outcome.stored} stored centrally, {outcome.seconds:.1f} s; {state}", file=sys.stderr, flush=True)
+
+    started = time.perf_counter()
+    outcomes = run_batch(tasks, workers=args.workers, ray_address=args.ray, progress=progress)
+    elapsed = time.perf_counter() - started
+    frames = sum(o.frames for o in outcomes)
+    print(f"{len(outcomes)} video(s), {frames} frames, {sum(o.sealed for o in outcomes)} records sealed, "
+          f"{sum(o.stored for o in outcomes)} stored centrally in {elapsed:.1f} s "
+          f"({frames / elapsed if elapsed > 0 else float('nan'):.2f} frames/s)")
+    return 1 if any(o.error for o in outcomes) else 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("batch", help="select and seal faces from archived videos into the central store, "
+                              "one pipeline per video, in parallel (process pool or Ray)")
+    p.add_argument("videos", nargs="+", metavar="VIDEO", help="video files (or image folders)")
+    add_central_argument(p)
+    p.add_argument("--camera", required=True, metavar="DIR",
+                   help="the archive camera's key folder (facesel camera init; registered with the authority and "
+                   "with the central store); every task signs its records with it")
+    p.add_argument("--authority", required=True, metavar="FILE",
+                   help="authority.pub that registers that camera (the task vaults seal to it)")
+    p.add_argument("--workers", type=positive_int, default=1, help="parallel pipelines (default 1)")
+    p.add_argument("--ray", metavar="ADDRESS", help="run on Ray: 'local' for a single-machine Ray, or a cluster "
+                   "address ('auto', 'ray://HEAD:10001')")
+    p.add_argument("--spool", default="facesel-spool", help="folder for per-task vaults on each worker; records "
+                   "that could not be delivered wait there (default ./facesel-spool)")
+    p.add_argument("--max-frames", type=positive_int, help="read at most this many frames of each video")
+    p.set_defaults(func=_batch)

@@ -1,0 +1,272 @@
+"""``facesel central init|register-camera|cameras|list|open|purge|audit`` and ``facesel sync``.
+
+The central store is named by ``--central DSN`` (a libpq connection string or URI) or, so that
+a password need not appear on a command line, by the ``FACESEL_CENTRAL`` environment variable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from facesel.vault.timeparse import format_time, parse_time
+
+ENV_DSN = "FACESEL_CENTRAL"
+
+
+def central_dsn(args: argparse.Namespace) -> str:
+    dsn = args.central or os.environ.get(ENV_DSN)
+    if not dsn:
+        raise ValueError(f"give --central DSN or set {ENV_DSN}")
+    return dsn
+
+
+def _store(args: argparse.Namespace):
+    from facesel.central.pg_backend import PostgresVault
+
+    return PostgresVault(central_dsn(args))
+
+
+def _selection(args: argparse.Namespace, record_ids=None):
+    from facesel.central import Selection
+
+    return Selection(record_ids=tuple(record_ids) if record_ids else None,
+                     camera_ids=tuple(args.camera) if args.camera else None,
+                     start=None if args.from_ is None else parse_time(args.from_, "--from"),
+                     end=None if args.to is None else parse_time(args.to, "--to"))
+
+
+def _init(args: argparse.Namespace) -> int:
+    from facesel.central.pg_backend import PostgresVault
+    from facesel.vault.keys import AuthorityPublic
+
+    with PostgresVault.create(central_dsn(args), AuthorityPublic.load(Path(args.authority)), blob_url=args.blobs,
+                              blob_endpoint=args.blob_endpoint, blob_threshold=args.blob_threshold) as store:
+        blobs = f"; records of {store.blob_threshold} bytes or more in {store.blobs.url}" if store.blobs else ""
+        print(f"central store {store.location} ready for authority {store.authority.authority_id} "
+              f"(store id {store.store_id}){blobs}")
+    return 0
+
+
+def _register(args: argparse.Namespace) -> int:
+    from facesel.vault.signing import CameraPublic
+
+    cameras = [CameraPublic.load(path) for path in args.camera_pub]  # all read before anything changes
+    with _store(args) as store:
+        for camera in cameras:
+            new = store.register_camera(camera.camera_id, camera.public_key, note=args.note or "")
+            print(f"camera {camera.camera_id}: {'registered' if new else 'already registered'}")
+    return 0
+
+
+def _cameras(args: argparse.Namespace) -> int:
+    with _store(args) as store:
+        cameras = store.cameras()
+    for camera in cameras:
+        print(f"{camera.camera_id}  {'signing key registered' if camera.public_key else 'no signing key'}")
+    print(f"{len(cameras)} camera(s)")
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    with _store(args) as store:
+        rows = store.rows(_selection(args))
+    if args.json:
+        print(json.dumps([r.to_dict() for r in rows], indent=1))
+        return 0
+    print(f"{'record_id':32}  {'sealed_at (UTC)':20}  {'camera':16}  {'epoch':>7}  {'quality':>9}  {'bytes':>8}")
+    for r in rows:
+        quality = "-" if r.quality is None else f"{r.quality:.4g}"
+        print(f"{r.record_id:32}  {format_time(r.sealed_at):20}  {r.camera_id[:16]:16}  {r.epoch_id:>7}  "
+              f"{quality:>9}  {r.size:>8}")
+    print(f"{len(rows)} record(s) from {len({r.camera_id for r in rows})} camera(s)")
+    return 0
+
+
+def _open(args: argparse.Namespace) -> int:
+    from facesel.central.opening import open_from
+    from facesel.cli.authority import share_passphrase_source
+    from facesel.cli.vault_cmds import _find_keystore
+
+    with _store(args) as store:
+        opened = open_from(store, args.share, _find_keystore(args), args.reason, args.out,
+                           selection=_selection(args, args.record_ids), all_records=args.all, opened_by=args.by,
+                           passphrase_for=share_passphrase_source(args, args.share))
+        print(f"opened {len(opened)} record(s) from {len({o.row.camera_id for o in opened})} camera(s) into "
+              f"{args.out}; logged in the audit log of {store.location}")
+    return 0
+
+
+def _purge(args: argparse.Namespace) -> int:
+    now = time.time() if args.now is None else parse_time(args.now, "--now")
+    with _store(args) as store:
+        purged = store.purge(now, allow_future=args.allow_future_now)
+        print(f"purged {purged} expired record(s) from {store.location}; {store.count()} kept")
+    return 0
+
+
+def _audit(args: argparse.Namespace) -> int:
+    expect = None
+    if args.expect:
+        seq, _, digest = args.expect.partition(":")
+        if not seq.isdigit() or len(digest) != 64:
+            raise ValueError(f"--expect must be SEQ:SHA256HEX, got {args.expect!r}")
+        expect = (int(seq), digest)
+    from facesel.central.anchors import anchor_problems
+
+    if args.log:  # an export, checked offline: no store needed
+        from facesel.central.pg_audit import verify_export
+
+        result = verify_export(args.log, expect)
+        if not result.ok:
+            print(f"{args.log}: BROKEN ({result.kind}) {result.message}")
+            return 1
+        print(f"{args.log}: OK, {result.entries} entries; head seq {result.head_seq} hash {result.head_hash}")
+        return 0
+    with _store(args) as store:
+        result = store.verify_audit(expect)
+        if args.export:
+            Path(args.export).write_text("".join(line + "\n" for line in store.audit_lines()), encoding="utf-8")
+        location = store.location
+        if not result.ok:
+            print(f"{location}: BROKEN ({result.kind}) {result.message}")
+            return 1
+        print(f"{location}: OK, {result.entries} entries; head seq {result.head_seq} hash {result.head_hash}")
+        broken = False
+        for vault_dir in args.vault or []:
+            checked, problems = anchor_problems(store, vault_dir)
+            for line in problems:
+                print(f"{vault_dir}: ANCHOR {line}")
+            broken |= bool(problems)
+            if not problems:
+                print(f"{vault_dir}: {checked} anchor(s) agree with the central log")
+    return 1 if broken else 0
+
+
+def _sync(args: argparse.Namespace) -> int:
+    from facesel.central.pg_backend import CentralUnavailableError
+    from facesel.central.sync import sync_vault
+
+    delay = args.watch
+    while True:
+        try:
+            with _store(args) as store:
+                report = sync_vault(args.vault, store, args.camera, batch_size=args.batch)
+            print(f"{args.vault}: {report.stored} record(s) stored centrally, {report.duplicates} already there, "
+                  f"{report.deleted} local copies deleted, {report.expired} past retention (left to the local "
+                  f"purge), {len(report.skipped)} refused", flush=True)
+            for record_id, why in report.skipped:
+                print(f"  {record_id}: {why}", file=sys.stderr)
+            delay = args.watch
+        except CentralUnavailableError as err:
+            if args.watch is None:
+                raise RuntimeError(f"{err}; the records stay queued in {args.vault}") from None
+            delay = min(2 * delay, 10 * args.watch, 300.0)  # back off while the store is down
+            print(f"{err}; records stay queued; retrying in {delay:.0f} s", file=sys.stderr, flush=True)
+        if args.watch is None:
+            return 1 if report.skipped else 0
+        time.sleep(delay)
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text!r}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}")
+    return value
+
+
+def add_central_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--central", metavar="DSN", help=f"the central store: PostgreSQL connection string "
+                   f"(default: ${ENV_DSN})")
+
+
+def _selection_arguments(p: argparse.ArgumentParser, verb: str) -> None:
+    p.add_argument("--camera", action="append", help=f"{verb} records of this camera only (repeatable)")
+    p.add_argument("--from", dest="from_", help="sealed at or after (ISO 8601 or Unix seconds)")
+    p.add_argument("--to", help="sealed at or before")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    central = subparsers.add_parser("central", help="the central evidence store (PostgreSQL) for many cameras")
+    sub = central.add_subparsers(dest="central_command", metavar="ACTION", required=True)
+
+    p = sub.add_parser("init", help="create or upgrade the schema and bind the store to an authority")
+    add_central_argument(p)
+    p.add_argument("--authority", required=True, help="the authority's public file (authority.pub)")
+    p.add_argument("--blobs", metavar="s3://BUCKET[/PREFIX]", help="keep the ciphertext of large records (long "
+                   "clips) in this S3-compatible bucket; credentials from the usual AWS variables or files")
+    p.add_argument("--blob-endpoint", metavar="URL", help="endpoint of a non-AWS service (MinIO, Ceph, ...)")
+    p.add_argument("--blob-threshold", type=positive_int, default=1 << 20, metavar="BYTES",
+                   help="records of this size or more go to the bucket (default 1 MiB)")
+    p.set_defaults(func=_init)
+
+    p = sub.add_parser("register-camera", help="accept records from these cameras")
+    add_central_argument(p)
+    p.add_argument("camera_pub", nargs="+", metavar="CAMERA_PUB",
+                   help="the camera's public key file (camera.pub, or the folder holding it), as written by "
+                   "'facesel camera init'; it names the camera")
+    p.add_argument("--note", help="free text kept with the registration (e.g. where the camera hangs)")
+    p.set_defaults(func=_register)
+
+    p = sub.add_parser("cameras", help="list the registered cameras")
+    add_central_argument(p)
+    p.set_defaults(func=_cameras)
+
+    p = sub.add_parser("list", help="list records across cameras (metadata only; no keys needed)")
+    add_central_argument(p)
+    _selection_arguments(p, "list")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=_list)
+
+    p = sub.add_parser("open", help="open records across cameras with K shares; logged centrally")
+    add_central_argument(p)
+    p.add_argument("record_ids", nargs="*", metavar="RECORD_ID", help="records to open")
+    _selection_arguments(p, "open")
+    p.add_argument("--all", action="store_true", help="open every record")
+    p.add_argument("--share", action="append", required=True, help="a share file (repeat, K times at least)")
+    p.add_argument("--reason", required=True, help="case reference: why the records are opened")
+    p.add_argument("--out", required=True, help="new or empty folder for the decrypted snapshots")
+    p.add_argument("--keystore", help="authority keystore folder (default: beside the share files)")
+    p.add_argument("--by", help="who opens (default: the OS user name)")
+    p.add_argument("--passphrase-file", help="passphrases of protected shares, one per line in --share order")
+    p.add_argument("--passphrase-env", metavar="VAR", help="environment variable with the passphrase of all shares")
+    p.set_defaults(func=_open)
+
+    p = sub.add_parser("purge", help="drop the ciphertext of records older than the retention period")
+    add_central_argument(p)
+    p.add_argument("--now", help="current time (ISO 8601 or Unix seconds; default now; not in the future)")
+    p.add_argument("--allow-future-now", action="store_true",
+                   help="accept a --now ahead of the clock (deletes records early; logged)")
+    p.set_defaults(func=_purge)
+
+    p = sub.add_parser("audit", help="verify the central audit log's hash chain; print its head")
+    add_central_argument(p)
+    p.add_argument("--expect", metavar="SEQ:HASH", help="an anchor recorded earlier: that entry must still match")
+    p.add_argument("--vault", action="append", metavar="DIR", help="also check the central log against the "
+                   "anchors this camera vault kept when forwarding (repeatable)")
+    p.add_argument("--export", metavar="FILE", help="also write the log as JSON lines (checkable later with "
+                   "'facesel central audit --log FILE')")
+    p.add_argument("--log", metavar="FILE", help="check an export written by --export instead of the store")
+    p.set_defaults(func=_audit)
+
+    p = subparsers.add_parser("sync", help="ship a camera vault's records to the central store (store-and-forward)")
+    p.add_argument("--vault", required=True, help="the camera's vault folder")
+    p.add_argument("--camera", required=True, metavar="DIR",
+                   help="the camera's key folder (facesel camera init): it signs the local log entries")
+    add_central_argument(p)
+    p.add_argument("--batch", type=positive_int, default=32, help="records per central transaction (default 32)")
+    p.add_argument("--watch", type=_positive_float, metavar="SECONDS",
+                   help="keep running: sync every SECONDS, backing off (up to 10 x SECONDS, at most 5 min) "
+                        "while the store is unreachable")
+    p.set_defaults(func=_sync)

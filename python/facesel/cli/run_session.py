@@ -1,0 +1,208 @@
+"""What ``facesel run`` does around the pipeline: signals, the config file, the JSON event
+stream, log levels, live inputs and the annotated preview. ``cli/run.py`` calls into here so
+that its own code stays the pipeline's flags and wiring.
+
+- SIGTERM (what systemd and docker send) and SIGINT stop reading the input; the open tracks are
+  then closed and sealed as at the end of the input, the summary is printed and the exit code is
+  0. A second SIGINT interrupts at once (exit 130; open tracks are still flushed on the way out).
+- ``--json``: one JSON object per line on stdout for ``track_opened``, ``track_closed``,
+  ``track_sealed`` and ``run_finished``: metadata only (ids, frame numbers, times, box, quality),
+  never pixels. The human-readable lines then go to stderr.
+- ``--config FILE``: the same TOML file as ``facesel serve``; one camera's source, vault,
+  authority and pipeline settings fill in what the command line does not give.
+- A webcam index or stream URL is read through :mod:`facesel.sources` (reconnection, newest
+  frame); after a reconnection the open tracks are closed, as in ``facesel serve``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+
+from facesel.serve.pipeline_adapter import PIPELINE_SETTINGS, confirmed_tracks
+
+PREVIEW_HELP = (
+    "FOR TESTING ONLY (setting a camera up): write an annotated copy of the input video to FILE "
+    "(.avi or .mp4): boxes, track ids, quality, and each kept crop. It holds faces in the clear; "
+    "never use it in production."
+)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", metavar="FILE", default=None,
+                   help="TOML config in facesel serve's format: a camera's source, vault, authority and "
+                   "pipeline settings fill in what the command line leaves out (a flag left at its default "
+                   "value is taken from the file)")
+    p.add_argument("--config-camera", metavar="NAME", default=None,
+                   help="the camera of --config to use (needed when it has several)")
+    p.add_argument("--json", action="store_true",
+                   help="metadata-only JSON event lines on stdout (track_opened/closed/sealed, run_finished); "
+                   "no pixels")
+    p.add_argument("--log-level", choices=("debug", "info", "warning", "error"), default="warning",
+                   help="level of the log lines on stderr (default warning)")
+    p.add_argument("--preview", metavar="FILE", default=None, help=PREVIEW_HELP)
+    p.set_defaults(_run_parser=p)  # apply_config tells given flags from defaults with it
+
+
+def apply_config(args: argparse.Namespace) -> None:
+    """Fill ``args`` from ``--config`` where the command line gave nothing (flags win)."""
+    if args.config is None:
+        if args.config_camera is not None:
+            raise ValueError("--config-camera needs --config")
+        return
+    from facesel.serve.config import load_config
+    from facesel.serve.suggest import did_you_mean
+
+    cameras = load_config(args.config).cameras
+    name = args.config_camera
+    if name is None:
+        if len(cameras) != 1:
+            raise ValueError(f"{args.config} has {len(cameras)} cameras ({', '.join(cameras)}): choose one "
+                             "with --config-camera NAME")
+        name = next(iter(cameras))
+    if name not in cameras:
+        raise ValueError(f"--config-camera: no camera {name!r} in {args.config}{did_you_mean(name, cameras)}")
+    camera = cameras[name]
+    parser = args._run_parser
+
+    def fill(dest: str, value, key: str) -> None:
+        if not hasattr(args, dest):
+            raise ValueError(f"{args.config}: cameras.{name}.{key} has no facesel run flag to go to")
+        if getattr(args, dest) == parser.get_default(dest):
+            setattr(args, dest, value)
+
+    if args.input is None:
+        args.input = camera.source
+    fill("vault", str(camera.vault), "vault")
+    fill("authority", str(camera.authority), "authority")
+    given = {key for key, _ in camera.pipeline}
+    for key, value in camera.settings.items():
+        if key in given and key in PIPELINE_SETTINGS:
+            fill(key, value, f"pipeline.{key}")
+    if hasattr(args, "camera_id") and camera.camera_id:
+        fill("camera_id", camera.camera_id, "camera_id")
+
+
+class RunSession:
+    """Signals, events, live input and preview of one ``facesel run`` (a context manager)."""
+
+    def __init__(self, args: argparse.Namespace):
+        from facesel.serve.logs import configure_logging
+
+        self.args = args
+        self.stop_reason: str | None = None
+        self._sigints = 0
+        self._previous: dict = {}
+        self._opened: set[int] = set()
+        self._events = sys.stdout if args.json else None
+        self._saved_stdout = None
+        self._selector = None
+        self._live = None
+        self._frames = 0
+        self._tracks = 0
+        self.preview = None
+        configure_logging(args.log_level)
+
+    # -- context -------------------------------------------------------------------------------
+    def __enter__(self) -> RunSession:
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                self._previous[sig] = signal.signal(sig, self._on_signal)
+        if self._events is not None:
+            # The event stream owns stdout; the human-readable lines go to stderr.
+            self._saved_stdout, sys.stdout = sys.stdout, sys.stderr
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+        if self._saved_stdout is not None:
+            sys.stdout = self._saved_stdout
+        if self._live is not None:
+            self._live.stop()
+            stats = self._live.stats
+            print(f"live input: {stats.frames_received} frames received, {stats.frames_dropped} dropped "
+                  f"(newest frame kept), {stats.reconnects} reconnects", file=sys.stderr)
+        if self.preview is not None:
+            self.preview.close()
+        self._emit({"event": "run_finished", "frames": self._frames, "tracks": self._tracks,
+                    "reason": self.stop_reason or ("error" if exc[0] else "end of input")})
+
+    def _on_signal(self, signum, _frame) -> None:
+        if signum == signal.SIGINT:
+            self._sigints += 1
+            if self._sigints > 1:
+                raise KeyboardInterrupt
+        self.stop_reason = signal.Signals(signum).name
+
+    # -- input ---------------------------------------------------------------------------------
+    def open_input(self, open_source):
+        """``open_source(...)`` for files and folders; a reconnecting live source otherwise."""
+        from facesel.sources import is_live_target
+
+        args = self.args
+        if args.input is None:
+            raise ValueError("no INPUT given (and no --config camera to take it from)")
+        if not is_live_target(args.input):
+            return open_source(args.input, every=args.every, max_frames=args.max_frames, fps=args.fps)
+        from facesel.cli.run_live import LiveInput
+
+        self._live = LiveInput(args.input, every=args.every, max_frames=args.max_frames,
+                               stopped=lambda: self.stop_reason is not None, on_gap=self._on_gap)
+        return self._live
+
+    def _on_gap(self) -> None:
+        if self._selector is not None:
+            self._selector.flush()  # delivers through on_result like the end of a stream
+
+    def frames(self, source):
+        """The input's frames until it ends or a signal asks to stop."""
+        for item in source:
+            if self.stop_reason is not None:
+                break
+            yield item
+            if self.stop_reason is not None:
+                break
+
+    # -- per frame and per result --------------------------------------------------------------
+    def attach(self, selector, fps: float | None = None) -> None:
+        self._selector = selector
+        if self.args.preview:
+            from facesel.cli.run_preview import PreviewWriter
+
+            self.preview = PreviewWriter(self.args.preview, fps=fps or 12.5)
+
+    def after_frame(self, selector, frame, stamp, view=None) -> None:
+        self._frames += 1
+        tracks = confirmed_tracks(selector, view) if (self._events is not None or self.preview is not None) else []
+        if self._events is not None:
+            for track in tracks:
+                if track.track_id not in self._opened:
+                    self._opened.add(track.track_id)
+                    self._emit({"event": "track_opened", "track_id": track.track_id,
+                                "frame": selector.frame_index - 1, "timestamp": round(float(stamp), 4)})
+        if self.preview is not None:
+            self.preview.write(frame, tracks, selector.frame_index - 1)
+
+    def on_result(self, result, sealed: bool) -> None:
+        self._tracks += 1
+        self._opened.discard(int(result.track_id))
+        if self.preview is not None:
+            self.preview.kept(result)
+        best = result.best
+        self._emit({"event": "track_closed", "track_id": int(result.track_id),
+                    "first_frame": int(result.first_frame), "last_frame": int(result.last_frame),
+                    "first_timestamp": round(float(result.first_timestamp), 4),
+                    "last_timestamp": round(float(result.last_timestamp), 4),
+                    "best_frame": int(best.frame_index), "quality": float(best.quality),
+                    "box": [round(float(v), 1) for v in best.box]})
+        if sealed:
+            self._emit({"event": "track_sealed", "track_id": int(result.track_id)})
+
+    def _emit(self, event: dict) -> None:
+        if self._events is not None:
+            self._events.write(json.dumps(event) + "\n")
+            self._events.flush()

@@ -1,0 +1,198 @@
+"""One camera of ``facesel serve``: source -> pipeline -> vault, in its own thread.
+
+A camera never takes the others down: every failure (the source, the vault, the pipeline) is
+caught here, logged, shown in ``/healthz`` and retried after a jittered backoff.
+
+What a reconnection does to open tracks: the frames before and after a gap in the stream are not
+continuous (the gap lasted anything from a second to hours, and the tracker counts its patience
+in frames), so when a new epoch starts (:class:`facesel.sources.Frame`) the open tracks are
+closed and sealed at once (already when the connection is lost, without waiting for it to
+come back). A person still in view after the reconnection starts a new track, so
+they may be sealed twice; none is lost and no track joins two people across a gap.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+
+from facesel.serve.config import CameraConfig
+from facesel.serve.pipeline_adapter import PipelineAdapter
+from facesel.sources import Backoff, is_live_target, make_source
+
+_log = logging.getLogger("facesel.serve")
+
+
+class Camera:
+    """Runs one :class:`CameraConfig` until :meth:`stop`.
+
+    Parameters
+    ----------
+    config : CameraConfig
+    open_vault : callable, optional
+        ``open_vault(config) -> vault`` (with ``seal``, ``maybe_purge``, ``close``); the default
+        opens a :class:`facesel.vault.Vault`.
+    on_sealed : callable, optional
+        Called with ``(camera_name, result, record_id)`` after each seal (metadata only).
+    """
+
+    def __init__(self, config: CameraConfig, open_vault=None, on_sealed=None):
+        self.config = config
+        self._open_vault = open_vault or _default_vault
+        self._on_sealed = on_sealed
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self.source = None
+        self.adapter: PipelineAdapter | None = None
+        self.state = "starting"
+        self.reason = ""
+        self.sealed = 0
+        self.processed = 0
+        self.pipeline_restarts = 0
+        self.flushed_on_gap = 0
+        self.frame_seconds_sum = 0.0
+        self.last_frame_latency = 0.0
+        self._processed_times: deque[float] = deque(maxlen=64)
+        self._finished = threading.Event()
+
+    # -- control -------------------------------------------------------------------------------
+    def start(self) -> Camera:
+        self._thread = threading.Thread(target=self._run, name=f"camera:{self.config.name}", daemon=True)
+        self._thread.start()
+        return self
+
+    def request_stop(self) -> None:
+        """Ask the camera to close its tracks, seal them and finish (does not wait)."""
+        self._stop.set()
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait until the camera has finished; True when it has."""
+        return self._finished.wait(timeout)
+
+    def stop(self, timeout: float | None = None) -> bool:
+        self.request_stop()
+        return self.join(timeout)
+
+    # -- status (read by metrics and health from other threads) -------------------------------
+    @property
+    def up(self) -> bool:
+        return self.state == "running"
+
+    def frames_per_second(self) -> float:
+        """Frames processed per second over the last (up to) 64 frames, up to now: a camera that
+        stopped processing falls towards 0 instead of showing its last rate."""
+        times = list(self._processed_times)
+        if len(times) < 2:
+            return 0.0
+        span = time.monotonic() - times[0]
+        return (len(times) - 1) / span if span > 0 else 0.0
+
+    def health(self) -> dict:
+        info = {"up": self.up, "state": self.state}
+        if self.reason:
+            info["reason"] = self.reason
+        source = self.source
+        if source is not None:
+            age = source.frame_age()
+            info["last_frame_age_s"] = None if age is None else round(age, 3)
+            if self.state == "running" and (age is None or age > self.config.stall_timeout):
+                info["up"], info["state"] = False, "no frames"
+        return info
+
+    # -- the thread ----------------------------------------------------------------------------
+    def _run(self) -> None:
+        backoff = Backoff(base=1.0, cap=self.config.reconnect_max_delay)
+        try:
+            while not self._stop.is_set():
+                try:
+                    self._serve_once()
+                except Exception as err:  # noqa: BLE001 - one camera's failure must not end the others
+                    self.state, self.reason = "down", f"{type(err).__name__}: {err}"
+                    self.pipeline_restarts += 1
+                    _log.error("camera %s: %s; retrying", self.config.name, self.reason,
+                               extra={"camera": self.config.name})
+                    self._stop.wait(backoff.next_delay())
+                    continue
+                break
+        finally:
+            self.state = "stopped"
+            self._finished.set()
+
+    def _serve_once(self) -> None:
+        config = self.config
+        vault = self._open_vault(config)
+        source = None
+        try:
+            self.adapter = PipelineAdapter(config.settings)
+            source = make_source(
+                config.source, loop=config.loop, live=config.live, backend=config.backend,
+                open_timeout=config.open_timeout, read_timeout=config.read_timeout,
+                stall_timeout=config.stall_timeout, backoff=Backoff(base=0.5, cap=config.reconnect_max_delay),
+            )
+            self.source = source.start()
+            self.state, self.reason = "connecting", ""
+            epoch = None
+            while not self._stop.is_set():
+                frame = source.read(timeout=0.25)
+                if frame is None:
+                    if source.ended:
+                        if config.loop or is_live_target(config.source):
+                            # a camera or stream never ends by itself: restart it all
+                            raise RuntimeError(f"the source stopped: {source.stats.last_error or 'no reason given'}")
+                        self.state, self.reason = "ended", "the video file ended"
+                        break
+                    if not source.stats.connected:
+                        self.state, self.reason = "reconnecting", source.stats.last_error
+                        if self.adapter.open_tracks:
+                            # Seal now who was in view when the stream went: the camera may stay
+                            # down for long, and these tracks can not continue anyway.
+                            self._close_open_tracks(vault)
+                    self._seal(vault, [])  # retention keeps running while nothing comes
+                    continue
+                self.state, self.reason = "running", ""
+                if epoch is not None and frame.epoch != epoch:
+                    self._close_open_tracks(vault)
+                epoch = frame.epoch
+                started = time.monotonic()
+                closed = self.adapter.feed(frame.image, frame.timestamp)
+                self._seal(vault, closed)
+                done = time.monotonic()
+                self.processed += 1
+                self.frame_seconds_sum += done - started
+                self.last_frame_latency = done - started
+                self._processed_times.append(done)
+        finally:
+            try:
+                if self.adapter is not None:
+                    self._seal(vault, self.adapter.flush())
+            finally:
+                if source is not None:
+                    source.stop(timeout=config.read_timeout + 1.0)
+                vault.close()
+
+    def _close_open_tracks(self, vault) -> None:
+        closed = self.adapter.flush()
+        self.flushed_on_gap += len(closed)
+        self._seal(vault, closed)
+
+    def _seal(self, vault, results) -> None:
+        for result in results:
+            record_id = vault.seal(result)
+            self.sealed += 1
+            if self._on_sealed is not None:
+                self._on_sealed(self.config.name, result, record_id)
+            _log.info("camera %s: sealed track %d", self.config.name, int(result.track_id),
+                      extra={"camera": self.config.name, "event": "sealed", "track_id": int(result.track_id),
+                             "record_id": record_id})
+        maybe_purge = getattr(vault, "maybe_purge", None)
+        if callable(maybe_purge):
+            maybe_purge()
+
+
+def _default_vault(config: CameraConfig):
+    from facesel.vault import Vault
+
+    return Vault(config.vault, config.authority, camera_id=config.camera_id)

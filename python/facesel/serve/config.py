@@ -1,0 +1,220 @@
+"""The TOML configuration of ``facesel serve`` (and ``facesel run --config``), checked as a whole.
+
+Example::
+
+    [serve]
+    listen = "127.0.0.1:9108"     # /metrics and /healthz; "" turns the HTTP endpoint off
+    log_format = "text"           # or "json": one JSON object per log line
+    log_level = "info"
+    shutdown_timeout = 15         # seconds allowed for sealing open tracks at SIGTERM
+
+    [defaults]                    # optional: any camera key, applied where a camera has none
+    authority = "/etc/facesel/authority.pub"
+
+    [cameras.entrance]
+    source = "rtsp://10.0.0.5:554/stream1"   # or http(s)://...mjpg / .m3u8, a webcam index "0", a file
+    vault = "/var/lib/facesel/entrance"
+    camera_id = "entrance"        # default: the table name
+    [cameras.entrance.pipeline]   # the pipeline settings, named like facesel run's flags
+    detector = "yunet"
+    min_hits = 3
+
+Every error names the camera and the key (``cameras.entrance.vault: ...``). Relative paths are
+taken from the config file's folder.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from facesel.serve.pipeline_adapter import check_pipeline_settings
+from facesel.serve.suggest import unknown_key_message
+from facesel.sources import BACKENDS, is_live_target
+
+SERVE_KEYS = {"listen", "log_format", "log_level", "shutdown_timeout"}
+LOG_LEVELS = ("debug", "info", "warning", "error")
+LOG_FORMATS = ("text", "json")
+
+
+@dataclass(frozen=True)
+class CameraConfig:
+    """One camera. Two configs compare equal when nothing about the camera changed (reload)."""
+
+    name: str
+    source: str
+    vault: Path
+    authority: Path
+    camera_id: str
+    loop: bool = False
+    live: bool | None = None
+    backend: str = "pyav"
+    open_timeout: float = 10.0
+    read_timeout: float = 5.0
+    stall_timeout: float = 10.0
+    reconnect_max_delay: float = 30.0
+    enabled: bool = True
+    pipeline: tuple = ()
+    """Sorted ``(key, value)`` pairs of the checked pipeline settings (hashable, comparable)."""
+
+    @property
+    def settings(self) -> dict:
+        return dict(self.pipeline)
+
+
+@dataclass(frozen=True)
+class ServeConfig:
+    cameras: dict = field(default_factory=dict)
+    listen: tuple[str, int] | None = ("127.0.0.1", 9108)
+    log_format: str = "text"
+    log_level: str = "info"
+    shutdown_timeout: float = 15.0
+    path: Path | None = None
+
+
+CAMERA_KEYS = {
+    "source", "vault", "authority", "camera_id", "loop", "live", "backend", "open_timeout", "read_timeout",
+    "stall_timeout", "reconnect_max_delay", "enabled", "pipeline",
+}
+
+
+def load_config(path) -> ServeConfig:
+    """Read and check a config file. ValueError names the file, the camera and the key."""
+    path = Path(path)
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"config file not found: {path}") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ValueError(f"{path}: not valid TOML: {err}") from None
+    try:
+        return parse_config(data, base=path.parent, path=path)
+    except ValueError as err:
+        raise ValueError(f"{path}: {err}") from None
+
+
+def parse_config(data: dict, base: Path = Path("."), path: Path | None = None) -> ServeConfig:
+    """Check a config already read from TOML (see the module docstring)."""
+    for key in data:
+        if key not in ("serve", "defaults", "cameras"):
+            raise ValueError(unknown_key_message("the top level", key, ("serve", "defaults", "cameras")))
+    serve = _table(data.get("serve", {}), "serve")
+    for key in serve:
+        if key not in SERVE_KEYS:
+            raise ValueError(unknown_key_message("serve", key, SERVE_KEYS))
+    defaults = _table(data.get("defaults", {}), "defaults")
+    for key in defaults:
+        if key not in CAMERA_KEYS - {"source", "vault", "camera_id"}:
+            raise ValueError(unknown_key_message("defaults", key, CAMERA_KEYS - {"source", "vault", "camera_id"}))
+    cameras = _table(data.get("cameras", {}), "cameras")
+    if not cameras:
+        raise ValueError("cameras: no camera configured (add a [cameras.NAME] table)")
+    parsed = {name: _camera(name, _table(table, f"cameras.{name}"), defaults, base) for name, table in cameras.items()}
+    ids = {}
+    for camera in parsed.values():
+        if camera.camera_id in ids:
+            raise ValueError(f"cameras.{camera.name}.camera_id: {camera.camera_id!r} is also used by "
+                             f"camera {ids[camera.camera_id]!r}")
+        ids[camera.camera_id] = camera.name
+    vaults = {}
+    for camera in parsed.values():
+        key = camera.vault.resolve()
+        if key in vaults:
+            # One writer per vault (it is locked): two cameras on one folder would fight.
+            raise ValueError(f"cameras.{camera.name}.vault: {camera.vault} is also the vault of camera {vaults[key]!r}")
+        vaults[key] = camera.name
+    level = serve.get("log_level", "info")
+    if level not in LOG_LEVELS:
+        raise ValueError(f"serve.log_level must be one of {', '.join(LOG_LEVELS)}, got {level!r}")
+    fmt = serve.get("log_format", "text")
+    if fmt not in LOG_FORMATS:
+        raise ValueError(f"serve.log_format must be one of {', '.join(LOG_FORMATS)}, got {fmt!r}")
+    return ServeConfig(
+        cameras=parsed, listen=_listen(serve.get("listen", "127.0.0.1:9108")), log_format=fmt, log_level=level,
+        shutdown_timeout=_seconds(serve.get("shutdown_timeout", 15.0), "serve.shutdown_timeout"), path=path,
+    )
+
+
+def _table(value, where: str) -> dict:
+    if not isinstance(value, dict):
+        raise ValueError(f"{where} must be a table, got {type(value).__name__} {value!r}")
+    return value
+
+
+def _seconds(value, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{where} must be a positive number of seconds, got {value!r}")
+    return float(value)
+
+
+def _listen(value) -> tuple[str, int] | None:
+    if value == "":
+        return None
+    if not isinstance(value, str) or ":" not in value:
+        raise ValueError(f"serve.listen must be \"HOST:PORT\" (or \"\" for none), got {value!r}")
+    host, _, port = value.rpartition(":")
+    if not port.isdigit() or not 0 <= int(port) <= 65535 or not host:
+        raise ValueError(f"serve.listen must be \"HOST:PORT\" with a port 0-65535, got {value!r}")
+    return host.strip("[]"), int(port)
+
+
+def _path(value, where: str, base: Path) -> Path:
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{where} must be a path string, got {value!r}")
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else base / path
+
+
+def _camera(name: str, table: dict, defaults: dict, base: Path) -> CameraConfig:
+    where = f"cameras.{name}"
+    if not name.replace("-", "").replace("_", "").isalnum():
+        raise ValueError(f"{where}: camera names may hold letters, digits, '-' and '_' only")
+    for key in table:
+        if key not in CAMERA_KEYS:
+            raise ValueError(unknown_key_message(where, key, CAMERA_KEYS))
+    merged = {**defaults, **table}
+    merged["pipeline"] = {**defaults.get("pipeline", {}), **table.get("pipeline", {})}
+    for key in ("source", "vault", "authority"):
+        if key not in merged:
+            raise ValueError(f"{where}.{key} is missing")
+    source = merged["source"]
+    if isinstance(source, int) and not isinstance(source, bool):
+        source = str(source)
+    if not isinstance(source, str) or not source:
+        raise ValueError(f"{where}.source must be a URL, a webcam index or a video file path, got {source!r}")
+    live_target = is_live_target(source)
+    if not live_target:
+        source_path = _path(source, f"{where}.source", base)
+        if not source_path.is_file():
+            raise ValueError(f"{where}.source: video file not found: {source_path}")
+        source = str(source_path)
+    authority = _path(merged["authority"], f"{where}.authority", base)
+    if not authority.is_file():
+        raise ValueError(f"{where}.authority: the authority's public key file was not found: {authority}")
+    camera_id = merged.get("camera_id", name)
+    if not isinstance(camera_id, str) or not 1 <= len(camera_id) <= 128 or not camera_id.isprintable():
+        raise ValueError(f"{where}.camera_id must be 1-128 printable characters, got {camera_id!r}")
+    flags = {}
+    for key in ("loop", "enabled"):
+        value = merged.get(key, key == "enabled")
+        if not isinstance(value, bool):
+            raise ValueError(f"{where}.{key} must be true or false, got {value!r}")
+        flags[key] = value
+    live = merged.get("live")
+    if live is not None and not isinstance(live, bool):
+        raise ValueError(f"{where}.live must be true or false, got {live!r}")
+    if flags["loop"] and live_target:
+        raise ValueError(f"{where}.loop applies to video files only, not to the stream {source!r}")
+    backend = merged.get("backend", "pyav")
+    if backend not in BACKENDS:
+        raise ValueError(f"{where}.backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+    times = {key: _seconds(merged.get(key, default), f"{where}.{key}") for key, default in
+             (("open_timeout", 10.0), ("read_timeout", 5.0), ("stall_timeout", 10.0), ("reconnect_max_delay", 30.0))}
+    settings = check_pipeline_settings(merged["pipeline"], f"{where}.pipeline")
+    return CameraConfig(
+        name=name, source=source, vault=_path(merged["vault"], f"{where}.vault", base), authority=authority,
+        camera_id=camera_id, live=live, backend=backend, pipeline=tuple(sorted(settings.items())), **flags, **times,
+    )

@@ -1,0 +1,48 @@
+"""Log set-up for long-running commands: plain lines or one JSON object per line (on stderr).
+
+Log records carry metadata only (camera names, track ids, counts, errors); the code that logs
+never passes pixels or face statistics, and this formatter adds nothing but the record's fields.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+
+# Extra fields that the serve code attaches to its records and that JSON lines carry.
+_EXTRA_FIELDS = ("camera", "event", "track_id", "record_id")
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for key in _EXTRA_FIELDS:
+            if hasattr(record, key):
+                entry[key] = getattr(record, key)
+        if record.exc_info:
+            entry["error"] = self.formatException(record.exc_info)
+        return json.dumps(entry)
+
+
+def configure_logging(level: str = "info", json_lines: bool = False, stream=None) -> None:
+    """Send the ``facesel`` loggers to ``stream`` (stderr) at ``level``, as text or JSON lines."""
+    numeric = getattr(logging, str(level).upper(), None)
+    if not isinstance(numeric, int):
+        raise ValueError(f"log level must be one of debug, info, warning, error; got {level!r}")
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(JsonFormatter() if json_lines else
+                         logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logger = logging.getLogger("facesel")
+    for old in [h for h in logger.handlers if getattr(h, "_facesel_cli", False)]:
+        logger.removeHandler(old)
+    handler._facesel_cli = True
+    logger.addHandler(handler)
+    logger.setLevel(numeric)
+    logger.propagate = False

@@ -1,0 +1,85 @@
+"""Prometheus metrics of ``facesel serve``, read from the cameras at scrape time.
+
+One collector walks the running cameras when ``/metrics`` is scraped, so a removed camera's
+series disappear with it and nothing is updated on the hot path. Only counts, rates and
+durations are exported: no pixels, no quality scores, no boxes, nothing about a face.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, SummaryMetricFamily
+from prometheus_client.registry import CollectorRegistry
+
+PREFIX = "facesel"
+
+
+class CameraCollector:
+    """A prometheus_client collector over ``cameras()`` (a callable giving the Camera objects)."""
+
+    def __init__(self, cameras: Callable[[], list]):
+        self._cameras = cameras
+
+    def describe(self):
+        return []  # families depend on the cameras at scrape time
+
+    def collect(self):
+        cams = list(self._cameras())
+        label = ["camera"]
+
+        def family(cls, name, doc, extra=()):
+            return cls(f"{PREFIX}_{name}", doc, labels=label + list(extra))
+
+        received = family(CounterMetricFamily, "frames_received", "Frames delivered by the source")
+        processed = family(CounterMetricFamily, "frames_processed", "Frames run through the pipeline")
+        dropped = family(CounterMetricFamily, "frames_dropped",
+                         "Frames replaced by a newer one before the pipeline took them (live sources)")
+        faces = family(CounterMetricFamily, "faces_detected", "Face detections (all frames)")
+        sealed = family(CounterMetricFamily, "records_sealed", "Snapshots sealed into the vault")
+        reconnects = family(CounterMetricFamily, "source_reconnects", "Successful reconnections of the source")
+        failures = family(CounterMetricFamily, "source_connect_failures", "Failed connection attempts")
+        stalls = family(CounterMetricFamily, "source_stalls", "Connections dropped by the stall watchdog")
+        restarts = family(CounterMetricFamily, "pipeline_restarts", "Camera pipeline restarts after an error")
+        gap_closed = family(CounterMetricFamily, "tracks_closed_on_gap",
+                            "Tracks closed because the stream had a gap (reconnection, file loop)")
+        stage = family(CounterMetricFamily, "stage_seconds", "Seconds spent per pipeline stage", ["stage"])
+        fps = family(GaugeMetricFamily, "frames_per_second", "Frames processed per second (recent)")
+        open_tracks = family(GaugeMetricFamily, "open_tracks", "Confirmed tracks open now")
+        queue = family(GaugeMetricFamily, "queue_depth", "Frames waiting between stages", ["queue"])
+        age = family(GaugeMetricFamily, "last_frame_age_seconds", "Seconds since the source's last frame")
+        up = family(GaugeMetricFamily, "camera_up", "1 when the camera is receiving and processing frames")
+        latency = family(SummaryMetricFamily, "frame_processing_seconds", "Pipeline time per frame")
+        for cam in cams:
+            name = [cam.config.name]
+            stats = cam.source.stats if cam.source is not None else None
+            adapter = cam.adapter
+            received.add_metric(name, stats.frames_received if stats else 0)
+            dropped.add_metric(name, stats.frames_dropped if stats else 0)
+            reconnects.add_metric(name, stats.reconnects if stats else 0)
+            failures.add_metric(name, stats.connect_failures if stats else 0)
+            stalls.add_metric(name, stats.stalls if stats else 0)
+            processed.add_metric(name, cam.processed)
+            faces.add_metric(name, adapter.faces if adapter else 0)
+            sealed.add_metric(name, cam.sealed)
+            restarts.add_metric(name, cam.pipeline_restarts)
+            gap_closed.add_metric(name, cam.flushed_on_gap)
+            if adapter is not None:
+                for key, seconds in adapter.timings.items():
+                    if key not in ("frames", "total"):
+                        stage.add_metric(name + [key], seconds)
+            fps.add_metric(name, cam.frames_per_second())
+            open_tracks.add_metric(name, adapter.open_tracks if adapter else 0)
+            queue.add_metric(name + ["source"], cam.source.pending if cam.source is not None else 0)
+            frame_age = cam.source.frame_age() if cam.source is not None else None
+            age.add_metric(name, float("nan") if frame_age is None else frame_age)
+            up.add_metric(name, 1.0 if cam.health()["up"] else 0.0)
+            latency.add_metric(name, cam.processed, cam.frame_seconds_sum)
+        yield from (received, processed, dropped, faces, sealed, reconnects, failures, stalls, restarts,
+                    gap_closed, stage, fps, open_tracks, queue, age, up, latency)
+
+
+def make_registry(cameras: Callable[[], list]) -> CollectorRegistry:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(CameraCollector(cameras))
+    return registry

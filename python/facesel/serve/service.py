@@ -1,0 +1,138 @@
+"""``facesel serve``: N cameras in one process, signals, reload, the status endpoint.
+
+- SIGTERM / SIGINT: every camera closes its open tracks and seals them, then the process exits 0.
+  The cameras stop in parallel; ``serve.shutdown_timeout`` bounds the wait (a camera still busy
+  then is reported and left behind, and the exit code is 1).
+- SIGHUP: the config file is read again. Cameras that were removed stop (sealing their tracks),
+  new ones start, changed ones restart, unchanged ones are not touched. A config with an error is
+  refused as a whole and the running cameras go on.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+
+from facesel.serve.camera import Camera
+from facesel.serve.config import ServeConfig, load_config
+from facesel.serve.metrics import make_registry
+from facesel.serve.status_http import StatusServer
+
+_log = logging.getLogger("facesel.serve")
+
+
+class Service:
+    """The cameras of one config and the status endpoint.
+
+    Parameters
+    ----------
+    config : ServeConfig
+    open_vault, on_sealed : callable, optional
+        Passed to each :class:`Camera`.
+    """
+
+    def __init__(self, config: ServeConfig, open_vault=None, on_sealed=None):
+        self.config = config
+        self._open_vault, self._on_sealed = open_vault, on_sealed
+        self.cameras: dict[str, Camera] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._reload = threading.Event()
+        self.status: StatusServer | None = None
+        self.reloads = 0
+
+    def camera_list(self) -> list[Camera]:
+        with self._lock:
+            return list(self.cameras.values())
+
+    # -- life cycle ----------------------------------------------------------------------------
+    def start(self) -> Service:
+        if self.config.listen is not None:
+            host, port = self.config.listen
+            try:
+                self.status = StatusServer(self.config.listen, make_registry(self.camera_list), self.camera_list).start()
+            except OSError as err:
+                raise RuntimeError(f"serve.listen = \"{host}:{port}\": cannot listen there ({err.strerror or err})") from None
+            _log.info("metrics and health on http://%s:%d/metrics and /healthz", self.config.listen[0], self.status.port)
+        for camera in self.config.cameras.values():
+            self._start_camera(camera)
+        return self
+
+    def _start_camera(self, camera_config) -> None:
+        if not camera_config.enabled:
+            _log.info("camera %s is disabled", camera_config.name, extra={"camera": camera_config.name})
+            return
+        camera = Camera(camera_config, open_vault=self._open_vault, on_sealed=self._on_sealed).start()
+        with self._lock:
+            self.cameras[camera_config.name] = camera
+        _log.info("camera %s started", camera_config.name, extra={"camera": camera_config.name})
+
+    def stop(self, timeout: float | None = None) -> list[str]:
+        """Stop every camera (in parallel); the names of those still busy after ``timeout``."""
+        timeout = self.config.shutdown_timeout if timeout is None else timeout
+        cameras = self.camera_list()
+        for camera in cameras:
+            camera.request_stop()
+        deadline = time.monotonic() + timeout
+        late = [cam.config.name for cam in cameras if not cam.join(max(0.0, deadline - time.monotonic()))]
+        if self.status is not None:
+            self.status.close()
+        return late
+
+    def reload(self, new: ServeConfig) -> dict:
+        """Apply a new config: ``{"added", "removed", "changed"}`` camera names."""
+        old = self.config.cameras
+        removed = sorted(set(old) - set(new.cameras))
+        added = sorted(set(new.cameras) - set(old))
+        changed = sorted(name for name in set(old) & set(new.cameras) if old[name] != new.cameras[name])
+        for name in removed + changed:
+            with self._lock:
+                camera = self.cameras.pop(name, None)
+            if camera is not None and not camera.stop(self.config.shutdown_timeout):
+                _log.warning("camera %s did not stop within %.0f s", name, self.config.shutdown_timeout)
+        self.config = ServeConfig(cameras=new.cameras, listen=self.config.listen, log_format=self.config.log_format,
+                                  log_level=self.config.log_level, shutdown_timeout=new.shutdown_timeout,
+                                  path=self.config.path)
+        for name in added + changed:
+            self._start_camera(new.cameras[name])
+        self.reloads += 1
+        _log.info("reloaded: added %s, removed %s, changed %s", added or "none", removed or "none", changed or "none")
+        return {"added": added, "removed": removed, "changed": changed}
+
+    # -- the main loop with signals ------------------------------------------------------------
+    def run_until_signalled(self) -> int:
+        """Install the signal handlers, run until SIGTERM/SIGINT, stop; the exit code."""
+        previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
+        signal.signal(signal.SIGTERM, lambda *_: self._stop.set())
+        signal.signal(signal.SIGINT, lambda *_: self._stop.set())
+        signal.signal(signal.SIGHUP, lambda *_: self._reload.set())
+        try:
+            while not self._stop.is_set():
+                self._stop.wait(0.2)
+                if self._reload.is_set():
+                    self._reload.clear()
+                    self._reload_from_file()
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        _log.info("stopping: closing and sealing open tracks")
+        late = self.stop()
+        if late:
+            _log.error("cameras still busy after %.0f s: %s", self.config.shutdown_timeout, ", ".join(late))
+            return 1
+        sealed = sum(cam.sealed for cam in self.cameras.values())
+        _log.info("stopped; %d records sealed in this run", sealed)
+        return 0
+
+    def _reload_from_file(self) -> None:
+        if self.config.path is None:
+            _log.warning("SIGHUP: no config file to reload")
+            return
+        try:
+            new = load_config(self.config.path)
+        except (ValueError, FileNotFoundError) as err:
+            _log.error("SIGHUP: config refused, cameras unchanged: %s", err)
+            return
+        self.reload(new)

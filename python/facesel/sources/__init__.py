@@ -1,0 +1,96 @@
+"""Live frame sources for long-running cameras: files (looping), webcams, RTSP and HTTP(S) streams.
+
+``make_source(spec)`` turns a source description into a :class:`StreamSource`: a reader thread
+that reconnects with backoff, watches for stalls, hands the pipeline the newest frame and counts
+what it drops. ``facesel.video.open_source`` stays the simple, finite reader of ``facesel run``.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import partial
+from pathlib import Path
+
+from facesel.sources.backends import (
+    EndOfStream,
+    FileConnection,
+    OpenCVConnection,
+    PyAVConnection,
+    SourceError,
+    StallError,
+)
+from facesel.sources.backoff import Backoff
+from facesel.sources.stream import Frame, SourceStats, StreamSource
+
+BACKENDS = ("pyav", "opencv")
+_URL = re.compile(r"^(rtsps?|https?|rtmp|udp|tcp)://", re.IGNORECASE)
+_CREDENTIALS = re.compile(r"(://)[^/@]*@")
+
+__all__ = [
+    "BACKENDS", "Backoff", "EndOfStream", "Frame", "SourceError", "SourceStats", "StallError", "StreamSource",
+    "is_live_target", "make_source", "redact",
+]
+
+
+def redact(target: str) -> str:
+    """The source name with any ``user:password@`` of a URL removed, for logs and metrics."""
+    return _CREDENTIALS.sub(r"\1***@", str(target))
+
+
+def is_live_target(target) -> bool:
+    """True for a webcam index or a stream URL (not a file path)."""
+    text = str(target)
+    return text.isdigit() or bool(_URL.match(text))
+
+
+def make_source(target, *, loop: bool = False, live: bool | None = None, backend: str = "pyav",
+                open_timeout: float = 10.0, read_timeout: float = 5.0, stall_timeout: float = 10.0,
+                backoff: Backoff | None = None, reconnect: bool | None = None) -> StreamSource:
+    """A :class:`StreamSource` (not started) for a file path, a webcam index or a URL.
+
+    Parameters
+    ----------
+    target : str, int or path
+        ``"0"`` / ``0``: webcam 0 (OpenCV). ``rtsp://``, ``http(s)://`` (MJPEG, HLS), ...: a
+        network stream through ``backend``. Anything else: a video file.
+    loop : bool
+        Files only: start again at the end (a stand-in camera for tests and demos).
+    live : bool, optional
+        Newest-frame hand-over with drops; default True for webcams and streams, False for files.
+    backend : {"pyav", "opencv"}
+        Decoder of network streams (webcams always use OpenCV, files OpenCV).
+    open_timeout, read_timeout, stall_timeout : float > 0
+        Seconds: connecting; one network read; no decoded frame (the stall watchdog).
+    backoff : Backoff, optional
+        Reconnection delays (default 0.5 s doubling up to 30 s, full jitter).
+    reconnect : bool, optional
+        Default True for webcams and streams and for looping files; False for a plain file.
+
+    Raises
+    ------
+    ValueError
+        An unknown backend, a bad timeout, ``loop`` with a live source.
+    """
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+    for name, value in (("open_timeout", open_timeout), ("read_timeout", read_timeout),
+                        ("stall_timeout", stall_timeout)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+            raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
+    text = str(target)
+    if is_live_target(text):
+        if loop:
+            raise ValueError(f"loop applies to video files only, not to {redact(text)!r}")
+        if text.isdigit():
+            connect = partial(OpenCVConnection, int(text), open_timeout, read_timeout)
+        elif backend == "opencv":
+            connect = partial(OpenCVConnection, text, open_timeout, read_timeout)
+        else:
+            connect = partial(PyAVConnection, text, open_timeout, read_timeout, stall_timeout)
+        return StreamSource(redact(text), connect, live=True if live is None else live,
+                            stall_timeout=stall_timeout, reconnect=True if reconnect is None else reconnect,
+                            backoff=backoff)
+    path = Path(text).expanduser()
+    return StreamSource(str(path), partial(FileConnection, path, loop), live=False if live is None else live,
+                        stall_timeout=stall_timeout, stream_time=True,
+                        reconnect=loop if reconnect is None else reconnect, backoff=backoff)

@@ -1,0 +1,183 @@
+"""One open connection to a frame source: ``read()`` gives the next frame or raises.
+
+A backend knows how to open a stream and decode frames; it knows nothing of reconnection or
+threads (:mod:`facesel.sources.stream` does that). Three backends:
+
+- :class:`PyAVConnection` for network streams (RTSP, HTTP(S) MJPEG, HLS): FFmpeg through PyAV,
+  with an open timeout and a per-read timeout that FFmpeg's interrupt callback enforces, small
+  probe sizes and no demuxer buffering, so a dead or silent server is noticed in about
+  ``read_timeout`` seconds (measured in ``benchmarks/serve/source_backends.py``; see
+  ``docs/serve.md``).
+- :class:`OpenCVConnection` for webcams (V4L2 and friends) and, as an alternative, URLs.
+- :class:`FileConnection` for video files, optionally looping: a file is the test and demo
+  stand-in for a camera.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+
+class SourceError(RuntimeError):
+    """A source could not be opened or stopped delivering frames."""
+
+
+class StallError(SourceError):
+    """Connected, but no frame came for the stall timeout."""
+
+
+class EndOfStream(Exception):
+    """The source ended normally (a file that does not loop, a server that closed the stream)."""
+
+
+class PyAVConnection:
+    """A network stream decoded by FFmpeg through PyAV.
+
+    Parameters
+    ----------
+    url : str
+        ``rtsp://``, ``http(s)://`` (MJPEG multipart or HLS ``.m3u8``) or anything FFmpeg opens.
+    open_timeout, read_timeout : float > 0
+        Seconds allowed for connecting, and for each network read once connected (FFmpeg gives
+        up on a silent server after this).
+    stall_timeout : float > 0
+        Seconds without a decoded frame after which :class:`StallError` is raised, even while
+        data keeps arriving (a server that sends only undecodable data).
+    rtsp_transport : {"tcp", "udp"}
+        TCP by default: UDP loses packets (grey smears) on busy networks and through NAT.
+    """
+
+    def __init__(self, url: str, open_timeout: float = 10.0, read_timeout: float = 5.0, stall_timeout: float = 10.0,
+                 rtsp_transport: str = "tcp"):
+        import av
+
+        self.url, self.stall_timeout = url, float(stall_timeout)
+
+        # A small probe, so that the first frame comes quickly, and low-delay decoding.
+        options = {"flags": "low_delay", "probesize": "500000", "analyzeduration": "1000000"}
+        if url.lower().startswith("rtsp"):
+            options["rtsp_transport"] = rtsp_transport
+            # No demuxer-side buffering for RTSP. Not for HLS: there it stops the stream after
+            # its first segment (measured: 11 of 35 frames; tests/test_sources.py).
+            options["fflags"] = "nobuffer"
+        try:
+            self._container = av.open(url, options=options, timeout=(float(open_timeout), float(read_timeout)))
+        except (av.FFmpegError, OSError) as err:
+            raise SourceError(f"cannot open {url}: {err}") from None
+        if not self._container.streams.video:
+            self._container.close()
+            raise SourceError(f"{url} has no video stream")
+        self._stream = self._container.streams.video[0]
+        self._stream.thread_type = "AUTO"
+        self._packets = self._container.demux(self._stream)
+        self._decoded: list = []
+        self.fps = float(self._stream.average_rate) if self._stream.average_rate else None
+
+    def read(self) -> tuple[np.ndarray, float | None]:
+        import av
+
+        # Packet by packet rather than through decode(): control comes back after every packet,
+        # so the stall deadline holds even while undecodable data keeps the socket busy.
+        deadline = time.monotonic() + self.stall_timeout
+        while not self._decoded:
+            if time.monotonic() > deadline:
+                raise StallError(f"stalled: no frame for {self.stall_timeout:g} s")
+            try:
+                packet = next(self._packets)
+                self._decoded = list(packet.decode())
+            except StopIteration:
+                raise EndOfStream() from None
+            except (av.FFmpegError, OSError) as err:
+                raise SourceError(f"stream broke: {err}") from None
+        frame = self._decoded.pop(0)
+        stamp = float(frame.time) if frame.time is not None else None
+        return frame.to_ndarray(format="bgr24"), stamp
+
+    def close(self) -> None:
+        try:
+            self._container.close()
+        except Exception:  # closing a broken connection must not mask why it broke
+            pass
+
+
+class OpenCVConnection:
+    """A webcam index or a URL opened by ``cv2.VideoCapture``.
+
+    OpenCV's FFmpeg backend honours ``CAP_PROP_OPEN_TIMEOUT_MSEC`` and ``CAP_PROP_READ_TIMEOUT_MSEC``
+    (OpenCV >= 4.6) for URLs; other backends (V4L2) ignore them.
+    """
+
+    def __init__(self, target, open_timeout: float = 10.0, read_timeout: float = 5.0):
+        if isinstance(target, int):
+            capture = cv2.VideoCapture(target)
+        else:
+            params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, int(open_timeout * 1000),
+                      cv2.CAP_PROP_READ_TIMEOUT_MSEC, int(read_timeout * 1000)]
+            capture = cv2.VideoCapture(str(target), cv2.CAP_FFMPEG, params)
+        if not capture.isOpened():
+            capture.release()
+            raise SourceError(f"cannot open {target!r}: OpenCV could not open it")
+        self._capture = capture
+        rate = capture.get(cv2.CAP_PROP_FPS)
+        self.fps = float(rate) if rate and np.isfinite(rate) and 0 < rate < 1000 else None
+
+    def read(self) -> tuple[np.ndarray, float | None]:
+        ok, frame = self._capture.read()
+        if not ok or frame is None:
+            # OpenCV does not tell a closed stream from a broken one.
+            raise SourceError("no frame (stream ended or broke)")
+        return frame, None
+
+    def close(self) -> None:
+        self._capture.release()
+
+
+class FileConnection:
+    """A video file read with OpenCV, from its first frame; ``loop`` restarts it at the end.
+
+    Timestamps are the container's presentation times; with ``loop`` each pass adds the length
+    of the previous passes, so time keeps increasing.
+    """
+
+    def __init__(self, path: str | Path, loop: bool = False):
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise SourceError(f"video file not found: {self.path}")
+        self.loop = bool(loop)
+        self.finite = not self.loop
+        self.passes = 0
+        self._offset = 0.0
+        self._last = 0.0
+        self._capture = self._open()
+        rate = self._capture.get(cv2.CAP_PROP_FPS)
+        self.fps = float(rate) if rate and np.isfinite(rate) and rate > 0 else None
+
+    def _open(self) -> cv2.VideoCapture:
+        capture = cv2.VideoCapture(str(self.path))
+        if not capture.isOpened():
+            capture.release()
+            raise SourceError(f"cannot read video file {self.path}")
+        return capture
+
+    def read(self) -> tuple[np.ndarray, float | None]:
+        ok, frame = self._capture.read()
+        if not ok:
+            if not self.loop:
+                raise EndOfStream()
+            self._capture.release()
+            self._capture = self._open()
+            self.passes += 1
+            self._offset = self._last + (1.0 / self.fps if self.fps else 0.04)
+            ok, frame = self._capture.read()
+            if not ok:
+                raise SourceError(f"video file {self.path} has no decodable frame")
+        msec = self._capture.get(cv2.CAP_PROP_POS_MSEC)
+        self._last = self._offset + max(0.0, msec) / 1000.0
+        return frame, self._last
+
+    def close(self) -> None:
+        self._capture.release()

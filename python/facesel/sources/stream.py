@@ -1,0 +1,265 @@
+"""A frame source that survives: a reader thread, reconnection with backoff, a stall watchdog.
+
+The reader thread owns the connection. It puts each decoded frame into a one-frame slot; the
+pipeline takes the newest frame from the slot when it is ready for one:
+
+- ``live=True`` (cameras, network streams): a frame that arrives while the slot is still full
+  replaces the one waiting there, which is counted as dropped. The pipeline always works on the
+  newest frame and never falls behind the camera, however slow it is.
+- ``live=False`` (a file used as a camera, in tests and demos): the reader waits until the slot
+  is taken, so no frame is lost and results do not depend on machine speed.
+
+When the connection fails (cannot open, the stream breaks, or no frame for ``stall_timeout``
+seconds), the reader closes it and reconnects after a delay from :class:`Backoff`. Every
+successful (re)connection starts a new *epoch*; each :class:`Frame` carries its epoch so that the
+consumer knows the frames before and after it are not continuous (``facesel.serve`` closes and
+seals the open tracks then: see ``docs/serve.md``). A looping file also starts a new epoch at
+each pass, since its first frame does not follow its last one.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from facesel.sources.backends import EndOfStream, SourceError, StallError
+from facesel.sources.backoff import Backoff
+
+_log = logging.getLogger("facesel.sources")
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One frame handed to the pipeline.
+
+    Attributes
+    ----------
+    image : (H, W, 3) uint8 BGR
+    timestamp : float
+        Seconds: the stream's presentation time for a file, else the monotonic clock since the
+        source started (the same clock across reconnections, so time never goes back).
+    epoch : int
+        Connection number (1 for the first); frames of different epochs are not continuous.
+    sequence : int
+        Frames received before this one (dropped ones included).
+    """
+
+    image: np.ndarray
+    timestamp: float
+    epoch: int
+    sequence: int
+
+
+@dataclass
+class SourceStats:
+    """Counters of one source (read them any time; the reader thread updates them)."""
+
+    frames_received: int = 0
+    frames_dropped: int = 0
+    connects: int = 0
+    connect_failures: int = 0
+    stream_errors: int = 0
+    stalls: int = 0
+    connected: bool = False
+    ended: bool = False
+    last_error: str = ""
+    last_frame_monotonic: float | None = None
+    fps: float | None = None
+
+    @property
+    def reconnects(self) -> int:
+        """Successful connections after the first."""
+        return max(0, self.connects - 1)
+
+
+class StreamSource:
+    """Frames from ``connect()`` in a reader thread; see the module docstring.
+
+    Parameters
+    ----------
+    name : str
+        For logs and errors (a URL with a password must be redacted by the caller).
+    connect : callable returning a connection
+        Opens the source; the result has ``read() -> (image, timestamp or None)`` (raising
+        :class:`SourceError` when broken, :class:`EndOfStream` at the end) and ``close()``.
+    live : bool
+        Newest-frame semantics with drops (True) or lossless hand-over (False).
+    stall_timeout : float > 0
+        Seconds without a frame after which a connection counts as stalled and is reopened
+        (the backends enforce it inside ``read()``: :class:`StallError`).
+    stream_time : bool
+        Timestamps from the stream (files) rather than the monotonic clock (live sources, whose
+        presentation times restart with each connection).
+    reconnect : bool
+        Reconnect after a failure or the end of the stream (False: the source ends instead).
+    backoff : Backoff, optional
+    clock : callable
+        Monotonic seconds.
+    """
+
+    def __init__(self, name: str, connect: Callable, *, live: bool = True, stall_timeout: float = 10.0,
+                 stream_time: bool = False, reconnect: bool = True, backoff: Backoff | None = None, clock: Callable[[], float] = time.monotonic):
+        if not callable(connect):
+            raise TypeError(f"connect must be callable, got {type(connect).__name__}")
+        if isinstance(stall_timeout, bool) or not isinstance(stall_timeout, (int, float)) or not stall_timeout > 0:
+            raise ValueError(f"stall_timeout must be a positive number of seconds, got {stall_timeout!r}")
+        self.name, self._connect, self.live = name, connect, bool(live)
+        self.stall_timeout, self.reconnect = float(stall_timeout), bool(reconnect)
+        self.stream_time = bool(stream_time)
+        self.backoff = backoff if backoff is not None else Backoff()
+        self._clock = clock
+        self.stats = SourceStats()
+        self._cond = threading.Condition()
+        self._slot: Frame | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._epoch = 0
+        self._start_time: float | None = None
+
+    # -- consumer side -------------------------------------------------------------------------
+    def start(self) -> StreamSource:
+        if self._thread is not None:
+            raise RuntimeError(f"source {self.name} was already started")
+        self._start_time = self._clock()
+        self._thread = threading.Thread(target=self._reader, name=f"source:{self.name}", daemon=True)
+        self._thread.start()
+        return self
+
+    def read(self, timeout: float | None = None) -> Frame | None:
+        """The newest frame not yet taken, waiting up to ``timeout`` seconds; None when there is
+        none yet, or the source ended (see :attr:`ended`)."""
+        with self._cond:
+            if self._slot is None and not self.stats.ended:
+                self._cond.wait(timeout)
+            frame, self._slot = self._slot, None
+            self._cond.notify_all()
+            return frame
+
+    @property
+    def ended(self) -> bool:
+        """The source will give no more frames (it ended and does not reconnect, or was stopped)."""
+        with self._cond:
+            return self.stats.ended and self._slot is None
+
+    @property
+    def pending(self) -> int:
+        """Frames waiting to be taken (0 or 1): the queue depth between source and pipeline."""
+        return 0 if self._slot is None else 1
+
+    def frame_age(self) -> float | None:
+        """Seconds since the last frame arrived (None before the first)."""
+        last = self.stats.last_frame_monotonic
+        return None if last is None else max(0.0, self._clock() - last)
+
+    def stop(self, timeout: float = 5.0) -> bool:
+        """Ask the reader to finish and wait up to ``timeout`` s; True when it has finished.
+
+        A reader blocked inside a backend read finishes when that read times out."""
+        self._stop.set()
+        with self._cond:
+            self.stats.ended = True
+            self._cond.notify_all()
+        if self._thread is None:
+            return True
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def __enter__(self) -> StreamSource:
+        return self.start() if self._thread is None else self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    # -- reader thread -------------------------------------------------------------------------
+    def _reader(self) -> None:
+        try:
+            while not self._stop.is_set():
+                connection = self._open()
+                if connection is None:
+                    continue
+                finished = self._pump(connection)
+                if finished or not self.reconnect:
+                    break
+                self._wait(self.backoff.next_delay())
+        finally:
+            with self._cond:
+                self.stats.connected = False
+                self.stats.ended = True
+                self._cond.notify_all()
+
+    def _open(self):
+        try:
+            connection = self._connect()
+        except Exception as err:  # noqa: BLE001 - any decoder error: count it and try again later
+            self.stats.connect_failures += 1
+            self.stats.last_error = str(err) if isinstance(err, SourceError) else f"{type(err).__name__}: {err}"
+            _log.warning("source %s: cannot connect (%s)", self.name, err)
+            if not self.reconnect:
+                self._stop.set()
+            else:
+                self._wait(self.backoff.next_delay())
+            return None
+        self.stats.connects += 1
+        self.stats.connected = True
+        self.stats.fps = getattr(connection, "fps", None)
+        self._epoch += 1
+        if self.stats.connects > 1:
+            _log.info("source %s: reconnected (reconnect %d)", self.name, self.stats.reconnects)
+        return connection
+
+    def _pump(self, connection) -> bool:
+        """Read frames until the connection fails (False) or the source is finished (True)."""
+        passes = getattr(connection, "passes", 0)
+        try:
+            while not self._stop.is_set():
+                try:
+                    image, stamp = connection.read()
+                except EndOfStream:
+                    # A file that does not loop is over; a network stream that ends was closed
+                    # by its server (restarted, say) and is reopened.
+                    if getattr(connection, "finite", False) or not self.reconnect:
+                        return True
+                    self.stats.stream_errors += 1
+                    self.stats.last_error = "the server ended the stream"
+                    return False
+                except StallError as err:
+                    self.stats.stalls += 1
+                    self.stats.last_error = str(err)
+                    _log.warning("source %s: %s", self.name, err)
+                    return False
+                except Exception as err:  # noqa: BLE001 - a decoder error must not end a camera
+                    self.stats.stream_errors += 1
+                    self.stats.last_error = str(err) if isinstance(err, SourceError) else f"{type(err).__name__}: {err}"
+                    _log.warning("source %s: %s", self.name, self.stats.last_error)
+                    return False
+                if getattr(connection, "passes", 0) != passes:  # a looping file restarted
+                    passes = connection.passes
+                    self._epoch += 1
+                self.backoff.reset()
+                self._hand_over(image, stamp, self._clock())
+            return True
+        finally:
+            connection.close()
+            self.stats.connected = False
+
+    def _hand_over(self, image: np.ndarray, stamp: float | None, now: float) -> None:
+        use_stream = self.stream_time and stamp is not None
+        timestamp = float(stamp) if use_stream else now - self._start_time
+        with self._cond:
+            if not self.live:
+                while self._slot is not None and not self._stop.is_set():
+                    self._cond.wait(0.5)
+            elif self._slot is not None:
+                self.stats.frames_dropped += 1
+            self._slot = Frame(image, timestamp, self._epoch, self.stats.frames_received)
+            self.stats.frames_received += 1
+            self.stats.last_frame_monotonic = now
+            self._cond.notify_all()
+
+    def _wait(self, seconds: float) -> None:
+        self._stop.wait(seconds)

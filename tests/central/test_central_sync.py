@@ -1,0 +1,261 @@
+"""Store-and-forward: cameras seal locally and ``facesel sync`` ships to PostgreSQL, through
+crashes (SIGKILL at each step, and at random moments) and outages of the central store."""
+
+from __future__ import annotations
+
+import json
+import random
+import signal
+import subprocess
+import sys
+import time
+
+import psycopg
+import pytest
+from central_common import camera, check_delivered, facesel, orl_paths, sealed_ids
+from facesel.central import Selection
+from facesel.central.anchors import anchor_problems
+from facesel.central.pg_audit import entry_hash
+from facesel.central.pg_backend import CentralUnavailableError, PostgresVault
+from facesel.central.sync import sync_vault
+from facesel.vault import Vault
+from facesel.vault.store import record_path
+from test_vault_common import orl_faces, track_result
+
+
+def _central(dsn, pub, cameras, *camera_ids):
+    """A central store with these cameras enrolled (authority) and registered (store)."""
+    store = PostgresVault.create(dsn, pub)
+    cameras.register(store, *camera_ids)
+    return store
+
+
+def _sync_cli(cameras, folder, dsn):
+    """``facesel sync`` of the vault ``folder``, whose camera (its folder's name) signs."""
+    return facesel("sync", "--vault", str(folder), "--camera", str(cameras.key_dir(folder.name)), "--central", dsn)
+
+
+def test_two_cameras_forward_and_the_local_copies_go(central_dsn, authority, cameras, tmp_path, shared_data):
+    pub, _ = authority
+    faces = orl_faces(shared_data, 3)
+    store = _central(central_dsn, pub, cameras, "cam-a", "cam-b")
+    expected, folders = set(), []
+    for camera_id in ("cam-a", "cam-b"):
+        folder = tmp_path / camera_id
+        with Vault(folder, cameras.pub_path, camera=cameras(camera_id)) as vault:
+            expected |= {vault.seal(track_result(f, track_id=i)) for i, f in enumerate(faces)}
+        report = sync_vault(folder, store, cameras(camera_id), batch_size=2)
+        assert (report.stored, report.duplicates, report.deleted, report.skipped) == (3, 0, 3, [])
+        folders.append(folder)
+    store.close()
+    check_delivered(central_dsn, folders, expected)
+    # The camera's vault opens cleanly afterwards: recovery finds nothing to repair.
+    with Vault(folders[0], cameras.pub_path, camera=cameras("cam-a")) as vault:
+        assert vault.rows() == [] and not any(vault.recovery.values()), vault.recovery
+
+
+def test_sync_signs_only_with_the_vaults_own_camera_key(central_dsn, authority, cameras, tmp_path, shared_data):
+    pub, _ = authority
+    store = _central(central_dsn, pub, cameras, "cam-a", "cam-b")
+    folder = tmp_path / "cam-a"
+    with Vault(folder, cameras.pub_path, camera=cameras("cam-a")) as vault:
+        rid = vault.seal(track_result(orl_faces(shared_data, 1)[0]))
+    with pytest.raises(ValueError, match="not the key of vault"):
+        sync_vault(folder, store, cameras("cam-b"))  # a registered camera, but not this vault's
+    assert record_path(folder, rid).exists() and store.rows() == []
+    store.close()
+    refused = _sync_cli(cameras, tmp_path / "cam-b", central_dsn)  # no vault there
+    assert refused.returncode == 1
+    assert _sync_cli(cameras, folder, central_dsn).returncode == 0
+    check_delivered(central_dsn, [folder], {rid})
+
+
+def test_a_tampered_local_record_stays_local_and_is_reported(central_dsn, authority, cameras, tmp_path,
+                                                             shared_data):
+    pub, _ = authority
+    store = _central(central_dsn, pub, cameras, "cam-a")
+    folder = tmp_path / "cam-a"
+    with Vault(folder, cameras.pub_path, camera=cameras("cam-a")) as vault:
+        good, bad = (vault.seal(track_result(f)) for f in orl_faces(shared_data, 2))
+    path = record_path(folder, bad)
+    data = bytearray(path.read_bytes())
+    data[200] ^= 0xFF
+    path.write_bytes(bytes(data))
+    report = sync_vault(folder, store, cameras("cam-a"))
+    assert report.stored == 1 and [rid for rid, _ in report.skipped] == [bad]
+    assert "differs from the one sealed" in report.skipped[0][1]
+    assert {r.record_id for r in store.rows()} == {good}
+    assert path.exists()  # evidence of the tampering is kept, not deleted
+    store.close()
+
+
+def test_an_unregistered_camera_stays_queued_until_registered(central_dsn, authority, cameras, tmp_path,
+                                                              shared_data):
+    pub, _ = authority
+    store = _central(central_dsn, pub, cameras)
+    folder = tmp_path / "cam-new"
+    with Vault(folder, cameras.pub_path, camera=cameras("cam-new")) as vault:
+        rid = vault.seal(track_result(orl_faces(shared_data, 1)[0]))
+    report = sync_vault(folder, store, cameras("cam-new"))
+    assert report.stored == 0 and "not registered" in report.skipped[0][1]
+    assert record_path(folder, rid).exists()
+    cameras.register(store, "cam-new")
+    assert sync_vault(folder, store, cameras("cam-new")).stored == 1
+    store.close()
+    check_delivered(central_dsn, [folder], {rid})
+
+
+def test_eight_cameras_seal_and_sync_at_once(central_dsn, authority, cameras, tmp_path, shared_data):
+    pub, _ = authority
+    camera_ids = [f"cam-{i}" for i in range(8)]
+    _central(central_dsn, pub, cameras, *camera_ids).close()  # each camera enrolled with its own key
+    faces = orl_paths(shared_data, 4)
+    procs = {c: camera(tmp_path / c, cameras.pub_path, cameras.key_dir(c), 6, 2, central_dsn, faces)
+             for c in camera_ids}
+    expected = set()
+    for c, proc in procs.items():
+        ids, err = sealed_ids(proc)
+        assert proc.returncode == 0, err
+        assert len(ids) == 6
+        expected |= set(ids)
+    check_delivered(central_dsn, [tmp_path / c for c in camera_ids], expected)
+    with PostgresVault(central_dsn) as store:
+        per_camera = {c: len(store.rows(Selection(camera_ids=(c,)))) for c in camera_ids}
+    assert per_camera == dict.fromkeys(camera_ids, 6)
+
+
+@pytest.mark.parametrize("step", ["in-transaction", "after-commit", "after-local-log"])
+def test_sigkill_of_sync_at_each_step_then_restart(central_dsn, authority, cameras, tmp_path, shared_data, step):
+    pub, _ = authority
+    _central(central_dsn, pub, cameras, "cam-a").close()
+    folder = tmp_path / "cam-a"
+    proc = camera(folder, cameras.pub_path, cameras.key_dir("cam-a"), 10, 0, central_dsn,
+                  orl_paths(shared_data, 3), env={"CRASH_IN_SYNC": step})
+    ids, _ = sealed_ids(proc)
+    assert proc.returncode == -signal.SIGKILL and len(ids) == 10
+    with PostgresVault(central_dsn) as store:
+        committed = {r.record_id for r in store.rows()}
+    assert committed == (set() if step == "in-transaction" else set(ids[:4]))  # the first batch of 4
+    done = _sync_cli(cameras, folder, central_dsn)
+    assert done.returncode == 0, done.stderr
+    check_delivered(central_dsn, [folder], set(ids))
+
+
+@pytest.mark.slow
+def test_sigkill_of_sync_at_random_moments_loses_and_duplicates_nothing(central_dsn, authority, cameras, tmp_path,
+                                                                        shared_data):
+    pub, _ = authority
+    _central(central_dsn, pub, cameras, "cam-a").close()
+    folder = tmp_path / "cam-a"
+    proc = camera(folder, cameras.pub_path, cameras.key_dir("cam-a"), 60, 0, central_dsn,
+                  orl_paths(shared_data, 5))
+    ids, _ = sealed_ids(proc)
+    assert len(ids) == 60
+    rng = random.Random(15)
+    for _ in range(4):
+        sync = subprocess.Popen([sys.executable, "-m", "facesel", "sync", "--vault", str(folder),
+                                 "--camera", str(cameras.key_dir("cam-a")),
+                                 "--central", central_dsn, "--batch", "1"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(1.0, 2.5))  # start-up is about 1 s; then one record per transaction
+        sync.send_signal(signal.SIGKILL)
+        sync.wait()
+    done = _sync_cli(cameras, folder, central_dsn)
+    assert done.returncode == 0, done.stderr
+    check_delivered(central_dsn, [folder], set(ids))
+
+
+def test_central_store_down_while_cameras_seal(pg_server, central_dsn, authority, cameras, tmp_path, shared_data):
+    pub, _ = authority
+    _central(central_dsn, pub, cameras, "cam-a", "cam-b").close()
+    pub_path = cameras.pub_path
+    faces = orl_paths(shared_data, 3)
+    pg_server.stop("immediate")  # a crash of the server, not a clean shutdown
+    try:
+        procs = [camera(tmp_path / c, pub_path, cameras.key_dir(c), 4, 2, central_dsn, faces)
+                 for c in ("cam-a", "cam-b")]
+        expected = set()
+        for proc in procs:
+            ids, err = sealed_ids(proc)
+            expected |= set(ids)
+            assert proc.returncode == 0 and "queued" in err
+        assert len(expected) == 8
+        for c in ("cam-a", "cam-b"):
+            assert len(list((tmp_path / c / "records").glob("*.fsr"))) == 4  # all queued locally
+        failed = _sync_cli(cameras, tmp_path / "cam-a", central_dsn)
+        assert failed.returncode == 1 and "unreachable" in failed.stderr and "stay queued" in failed.stderr
+        with pytest.raises(CentralUnavailableError):
+            PostgresVault(central_dsn, connect_timeout=2)
+        # A long-running forwarder started during the outage delivers once the store is back.
+        watcher = subprocess.Popen([sys.executable, "-m", "facesel", "sync", "--vault", str(tmp_path / "cam-b"),
+                                    "--camera", str(cameras.key_dir("cam-b")),
+                                    "--central", central_dsn, "--watch", "0.5"],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(2.0)
+    finally:
+        pg_server.start()
+    try:
+        deadline = time.monotonic() + 120
+        while list((tmp_path / "cam-b" / "records").glob("*.fsr")) and time.monotonic() < deadline:
+            time.sleep(0.5)
+    finally:
+        watcher.send_signal(signal.SIGINT)
+        _, err = watcher.communicate(timeout=30)
+    assert "retrying" in err
+    assert _sync_cli(cameras, tmp_path / "cam-a", central_dsn).returncode == 0
+    check_delivered(central_dsn, [tmp_path / "cam-a", tmp_path / "cam-b"], expected)
+
+
+def _rewrite_central_log_from(dsn: str, seq: int) -> None:
+    """What a database owner could do: edit entry ``seq`` and recompute every hash after it."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("ALTER TABLE audit DISABLE TRIGGER USER")
+        entries = [json.loads(r[0]) for r in conn.execute("SELECT line FROM audit ORDER BY seq")]
+        entries[seq]["size"] += 1
+        prev = entries[seq - 1]["hash"]
+        for entry in entries[seq:]:
+            entry["prev"] = prev
+            entry["hash"] = prev = entry_hash(entry)
+            conn.execute("UPDATE audit SET line = %s, hash = %s WHERE seq = %s",
+                         (json.dumps(entry, sort_keys=True, separators=(",", ":")), entry["hash"], entry["seq"]))
+
+
+def test_a_rewritten_central_log_is_caught_by_the_cameras_anchors(central_dsn, authority, cameras, tmp_path,
+                                                                  shared_data):
+    pub, _ = authority
+    store = _central(central_dsn, pub, cameras, "cam-a")
+    folder = tmp_path / "cam-a"
+    with Vault(folder, cameras.pub_path, camera=cameras("cam-a")) as vault:
+        for face in orl_faces(shared_data, 3):
+            vault.seal(track_result(face))
+    sync_vault(folder, store, cameras("cam-a"))
+    assert anchor_problems(store, folder) == (3, [])
+    _rewrite_central_log_from(central_dsn, 3)  # seq 0 created, 1 registered, 2.. received
+    assert store.verify_audit().ok  # the chain alone cannot tell
+    checked, problems = anchor_problems(store, folder)
+    assert checked == 3 and len(problems) == 2 and all("rewritten" in p for p in problems)
+    store.close()
+    done = facesel("central", "audit", "--central", central_dsn, "--vault", str(folder))
+    assert done.returncode == 1 and "ANCHOR" in done.stdout
+
+
+def test_one_forwarder_per_vault_at_a_time(central_dsn, authority, cameras, tmp_path, shared_data):
+    import fcntl
+    import os
+
+    from facesel.central.sync import SYNC_LOCK
+
+    pub, _ = authority
+    store = _central(central_dsn, pub, cameras, "cam-a")
+    folder = tmp_path / "cam-a"
+    with Vault(folder, cameras.pub_path, camera=cameras("cam-a")) as vault:
+        vault.seal(track_result(orl_faces(shared_data, 1)[0]))
+    fd = os.open(folder / SYNC_LOCK, os.O_RDWR | os.O_CREAT)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # as a running `facesel sync` holds it
+    try:
+        with pytest.raises(RuntimeError, match="another facesel sync"):
+            sync_vault(folder, store, cameras("cam-a"))
+    finally:
+        os.close(fd)
+    assert sync_vault(folder, store, cameras("cam-a")).stored == 1
+    store.close()

@@ -1,0 +1,285 @@
+"""facesel serve: config checking, cameras that fail alone, /metrics and /healthz over HTTP,
+an RTSP server restart, SIGTERM sealing open tracks, SIGHUP reloading (real servers on localhost)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from facesel.serve.config import load_config, parse_config
+from facesel.serve.service import Service
+from facesel.sources import Backoff
+import rtsp_server
+from mjpeg_server import MJPEGServer, read_gif
+from process_helpers import running
+from prometheus_client.parser import text_string_to_metric_families
+
+from test_sources import wait_for
+
+
+@pytest.fixture(scope="module")
+def authority(tmp_path_factory):
+    from facesel.vault import create_authority
+
+    folder = tmp_path_factory.mktemp("authority")
+    create_authority(folder, shares=3, threshold=2, epoch_seconds=86400.0, retention_seconds=7 * 86400.0,
+                     horizon_seconds=2 * 86400.0, start=time.time())
+    return folder / "authority.pub"
+
+
+@pytest.fixture(scope="module")
+def videos(shared_data):
+    return shared_data / "videos"
+
+
+def camera(source, vault, **extra):
+    table = {"source": str(source), "vault": str(vault), **extra}
+    table.setdefault("pipeline", {"scorer": "laplacian"})
+    return table
+
+
+def config_dict(authority, cameras, **serve):
+    return {"serve": {"listen": "127.0.0.1:0", **serve}, "defaults": {"authority": str(authority)}, "cameras": cameras}
+
+
+def fetch(port, path):
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as reply:
+            return reply.status, reply.read().decode()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read().decode()
+
+
+def metric_values(text):
+    """{(name, camera): value} of every sample, parsed by prometheus_client's own parser."""
+    values = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            values[(sample.name, sample.labels.get("camera"))] = sample.value
+    return values
+
+
+# -- the config --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("change, message", [
+    (lambda c: c["cameras"]["door"].update(vualt="x"), "cameras.door: unknown key 'vualt' (did you mean 'vault'?)"),
+    (lambda c: c["cameras"]["door"].pop("vault"), "cameras.door.vault is missing"),
+    (lambda c: c["cameras"]["door"]["pipeline"].update(min_hits=0), "cameras.door.pipeline.min_hits must be an integer >= 1"),
+    (lambda c: c["cameras"]["door"]["pipeline"].update(detecter="yunet"), "did you mean 'detector'?"),
+    (lambda c: c["cameras"]["door"].update(source="/no/such/video.mp4"), "cameras.door.source: video file not found"),
+    (lambda c: c["cameras"]["door"].update(loop="yes"), "cameras.door.loop must be true or false"),
+    (lambda c: c["cameras"]["hall"].update(vault=c["cameras"]["door"]["vault"]), "cameras.hall.vault:"),
+    (lambda c: c["cameras"]["hall"].update(camera_id="door"), "cameras.hall.camera_id: 'door' is also used"),
+    (lambda c: c["cameras"]["hall"].update(loop=True), "cameras.hall.loop applies to video files only"),
+    (lambda c: c["serve"].update(listen="9108"), "serve.listen must be"),
+    (lambda c: c["serve"].update(shutdown_timeot=3), "serve: unknown key 'shutdown_timeot'"),
+    (lambda c: c["defaults"].update(authority="/no/authority.pub"), "cameras.door.authority:"),
+    (lambda c: c.update(cameras={}), "no camera configured"),
+])
+def test_config_errors_name_the_camera_and_the_key(videos, authority, tmp_path, change, message):
+    data = config_dict(authority, {
+        "door": camera(videos / "intel_head_pose_female.gif", tmp_path / "v1", loop=True),
+        "hall": camera("rtsp://127.0.0.1:1/cam", tmp_path / "v2"),
+    })
+    parse_config(data)  # valid as it is
+    change(data)
+    with pytest.raises(ValueError) as err:
+        parse_config(data)
+    assert message in str(err.value)
+
+
+def test_config_file_relative_paths_and_toml_errors(videos, authority, tmp_path):
+    (tmp_path / "facesel.toml").write_text(
+        f'[defaults]\nauthority = "{authority}"\n[cameras.door]\nsource = "{videos / "intel_head_pose_female.gif"}"\n'
+        'vault = "vaults/door"\n[cameras.door.pipeline]\ntop_k = 2\n')
+    config = load_config(tmp_path / "facesel.toml")
+    door = config.cameras["door"]
+    assert door.vault == tmp_path / "vaults" / "door" and door.camera_id == "door"
+    assert door.settings["top_k"] == 2 and door.settings["detector"] == "yunet"
+    (tmp_path / "bad.toml").write_text("[cameras.door\n")
+    with pytest.raises(ValueError, match="bad.toml: not valid TOML"):
+        load_config(tmp_path / "bad.toml")
+
+
+# -- cameras in one process --------------------------------------------------------------------
+
+def test_two_cameras_one_broken_metrics_and_health(videos, authority, tmp_path):
+    """The good camera keeps sealing while the other cannot connect; /healthz names the broken one
+    and /metrics parses as Prometheus text with both cameras' series."""
+    config = parse_config(config_dict(authority, {
+        "walk": camera(videos / "intel_face_demographics_walking.gif", tmp_path / "walk", loop=True),
+        "broken": camera("http://127.0.0.1:9/stream.mjpg", tmp_path / "broken", open_timeout=1),
+    }))
+    service = Service(config).start()
+    try:
+        walk = service.cameras["walk"]
+        assert wait_for(lambda: walk.sealed >= 3, timeout=60)
+        code, body = fetch(service.status.port, "/healthz")
+        health = json.loads(body)
+        assert code == 503 and health["down"] == ["broken"]
+        assert health["cameras"]["walk"]["up"] and "refused" in health["cameras"]["broken"]["reason"]
+        code, text = fetch(service.status.port, "/metrics")
+        assert code == 200
+        values = metric_values(text)
+        assert values[("facesel_records_sealed_total", "walk")] >= 3
+        assert values[("facesel_records_sealed_total", "broken")] == 0
+        assert values[("facesel_frames_processed_total", "walk")] > 0
+        assert values[("facesel_source_connect_failures_total", "broken")] >= 1
+        assert values[("facesel_camera_up", "walk")] == 1 and values[("facesel_camera_up", "broken")] == 0
+        assert values[("facesel_faces_detected_total", "walk")] > 0
+        assert ("facesel_stage_seconds_total", "walk") in values
+        assert fetch(service.status.port, "/nothing")[0] == 404
+        # counts, rates and durations only: nothing about a face
+        assert not [name for name, _ in values if any(w in name for w in ("quality", "box", "landmark", "score"))]
+    finally:
+        assert service.stop() == []
+    records = list((tmp_path / "walk" / "records").glob("*.fsr"))
+    assert len(records) == walk.sealed  # what it counted is what is on disk
+
+
+def test_reload_touches_only_what_changed(videos, authority, tmp_path):
+    gif = videos / "intel_head_pose_female.gif"
+    cams = {"a": camera(gif, tmp_path / "a", loop=True), "b": camera(gif, tmp_path / "b", loop=True)}
+    service = Service(parse_config(config_dict(authority, cams))).start()
+    try:
+        a, b = service.cameras["a"], service.cameras["b"]
+        assert wait_for(lambda: a.processed > 0 and b.processed > 0, timeout=60)
+        cams = {"a": cams["a"], "b": {**cams["b"], "pipeline": {"scorer": "laplacian", "min_hits": 2}},
+                "c": camera(gif, tmp_path / "c", loop=True)}
+        changes = service.reload(parse_config(config_dict(authority, cams)))
+        assert changes == {"added": ["c"], "removed": [], "changed": ["b"]}
+        assert service.cameras["a"] is a and a.state != "stopped"
+        assert service.cameras["b"] is not b and b.state == "stopped"
+        changes = service.reload(parse_config(config_dict(authority, {"c": cams["c"]})))
+        assert changes["removed"] == ["a", "b"] and a.state == "stopped"
+        assert set(service.cameras) == {"c"}
+    finally:
+        service.stop()
+
+
+def test_rtsp_restart_reconnects_once_and_seals_before_and_after(videos, authority, tmp_path):
+    rtsp_server.require()
+    server = rtsp_server.RTSPServer(videos / "intel_face_demographics_walking.gif").start()
+    sealed = []  # (connection number at sealing time, track result)
+    config = parse_config(config_dict(authority, {"door": camera(server.url, tmp_path / "door", read_timeout=2)}))
+    service = Service(config, on_sealed=lambda name, result, rid: sealed.append(
+        (service.cameras[name].source.stats.connects, result))).start()
+    try:
+        door = service.cameras["door"]
+        assert wait_for(lambda: door.sealed >= 2, timeout=90)
+        server.stop()
+        assert wait_for(lambda: door.state == "reconnecting", timeout=30)
+        before = len(sealed)
+        server.start()
+        assert wait_for(lambda: any(n == 2 for n, _ in sealed), timeout=90)
+        values = metric_values(fetch(service.status.port, "/metrics")[1])
+        assert values[("facesel_source_reconnects_total", "door")] == 1
+    finally:
+        service.stop()
+        server.stop()
+    assert before >= 2 and all(n == 1 for n, _ in sealed[:before])
+    after = [result for n, result in sealed if n == 2]
+    assert after and min(r.first_timestamp for r in after) > max(r.last_timestamp for _, r in sealed[:before])
+    assert len(list((tmp_path / "door" / "records").glob("*.fsr"))) == len(sealed)
+
+
+# -- the process: SIGHUP and SIGTERM -----------------------------------------------------------
+
+class LogReader:
+    """Collects the JSON log lines of a subprocess's stderr in a thread."""
+
+    def __init__(self, stream):
+        self.lines: list[dict] = []
+        self._stream = stream
+        self._thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
+        self._thread.start()
+
+    def close(self):
+        self._thread.join(10)
+        self._stream.close()
+
+    def _read(self, stream):
+        for line in stream:
+            try:
+                self.lines.append(json.loads(line))
+            except json.JSONDecodeError:
+                self.lines.append({"message": line.strip(), "level": "raw"})
+
+    def find(self, text):
+        return [entry for entry in self.lines if text in entry.get("message", "")]
+
+
+@pytest.mark.slow
+def test_sighup_adds_a_camera_and_sigterm_seals_the_open_track(videos, authority, tmp_path):
+    frames = read_gif(videos / "intel_head_pose_female.gif")  # one person, always in view
+    config_path = tmp_path / "facesel.toml"
+    base = (f'[serve]\nlisten = "127.0.0.1:0"\nlog_format = "json"\nshutdown_timeout = 20\n'
+            f'[defaults]\nauthority = "{authority}"\n[defaults.pipeline]\nscorer = "laplacian"\n')
+    with MJPEGServer(frames, fps=12) as server:
+        config_path.write_text(base + f'[cameras.head]\nsource = "{server.url}"\nvault = "head"\n')
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        process = subprocess.Popen([sys.executable, "-m", "facesel", "serve", "--config", str(config_path)],
+                                   stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env)
+        logs = LogReader(process.stderr)
+        with running(process), contextlib.closing(logs):
+            assert wait_for(lambda: logs.find("metrics and health on"), timeout=60)
+            port = int(logs.find("metrics and health on")[0]["message"].split(":")[2].split("/")[0])
+
+            def open_tracks():
+                return metric_values(fetch(port, "/metrics")[1]).get(("facesel_open_tracks", "head"), 0)
+
+            assert wait_for(lambda: open_tracks() >= 1, timeout=60)
+            config_path.write_text(config_path.read_text() + f'[cameras.walk]\nsource = '
+                                   f'"{videos / "intel_face_demographics_walking.gif"}"\nloop = true\nvault = "walk"\n')
+            process.send_signal(signal.SIGHUP)
+            assert wait_for(lambda: "walk" in json.loads(fetch(port, "/healthz")[1])["cameras"], timeout=30)
+            assert open_tracks() >= 1
+            process.send_signal(signal.SIGTERM)
+            code = process.wait(60)
+    assert code == 0
+    stopping = logs.lines.index(logs.find("stopping")[0])
+    sealed_after = [e for e in logs.lines[stopping:] if e.get("event") == "sealed" and e.get("camera") == "head"]
+    assert sealed_after, "the open track was not sealed at SIGTERM"
+    sealed_head = [e for e in logs.lines if e.get("event") == "sealed" and e.get("camera") == "head"]
+    assert len(list((tmp_path / "head" / "records").glob("*.fsr"))) == len(sealed_head)
+    assert not [e for e in logs.lines if e.get("level") in ("error", "raw")]
+    fields = set().union(*logs.lines)
+    assert fields <= {"time", "level", "logger", "message", "camera", "event", "track_id", "record_id"}
+
+
+def test_serve_check_validates_the_file(videos, authority, tmp_path, capsys):
+    from facesel.cli import main
+
+    good = tmp_path / "good.toml"
+    good.write_text(f'[cameras.door]\nsource = "{videos / "intel_head_pose_female.gif"}"\nvault = "v"\n'
+                    f'authority = "{authority}"\n')
+    assert main(["serve", "--config", str(good), "--check"]) == 0
+    assert "1 camera(s) OK: door" in capsys.readouterr().out
+    bad = tmp_path / "bad.toml"
+    bad.write_text(good.read_text() + "[cameras.door.pipeline]\nmax_age = -1\n")
+    assert main(["serve", "--config", str(bad), "--check"]) == 1
+    assert "cameras.door.pipeline.max_age must be an integer >= 0, got -1" in capsys.readouterr().err
+    assert not (tmp_path / "v").exists()  # checking creates nothing
+
+
+def test_a_busy_port_is_one_clear_error(videos, authority, tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        config = parse_config(config_dict(authority, {"door": camera(videos / "intel_head_pose_female.gif", tmp_path / "v")},
+                                          listen=f"127.0.0.1:{port}"))
+        with pytest.raises(RuntimeError, match=rf'serve.listen = "127.0.0.1:{port}": cannot listen there'):
+            Service(config).start()
