@@ -9,11 +9,22 @@ scorer is this very rule, the best crop's quality is that score already and is u
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from facesel.align import align_face
 
 VOTE_METHOD = "dose"
+
+
+@functools.lru_cache(maxsize=1)
+def shipped_vote_model():
+    """The shipped VAE with the ``dose`` rule, loaded once per process: every Selector (one per
+    camera, one per run of a benchmark) shares it instead of loading the model again."""
+    from facesel.scoring.vae import VAEScorer
+
+    return VAEScorer(method=VOTE_METHOD)
 
 
 class DoseFaceVote:
@@ -25,7 +36,7 @@ class DoseFaceVote:
         Margin of the Selector's colour crops (fraction of the box on each side): the best crop
         is re-aligned from it, so it must be the margin the crop was cut with.
     scorer : object with ``score((N, 64, 64) uint8) -> (N,) float``, optional
-        Default: the shipped VAE with the ``dose`` rule, loaded on the first vote.
+        Default: the shipped VAE with the ``dose`` rule (:func:`shipped_vote_model`), loaded on the first vote.
     """
 
     def __init__(self, margin: float = 0.25, scorer=None):
@@ -36,9 +47,7 @@ class DoseFaceVote:
 
     def _model(self):
         if self._scorer is None:
-            from facesel.scoring.vae import VAEScorer
-
-            self._scorer = VAEScorer(method=VOTE_METHOD)
+            self._scorer = shipped_vote_model()
         return self._scorer
 
     def __call__(self, result) -> float:
