@@ -41,7 +41,9 @@ def arcade_runs(request, arcade_frames):
     detector.detect(frames[0][0])  # lazy loading is not throughput
     out = {"rule": request.param}
     for mode in ("exhaustive", "sparse"):
-        selector = Selector(detector, scorer, mode=mode, threads=1)
+        # finalise=False: this compares the two modes' choice per track, before any merge or drop
+        # (persons, issue 12); the finaliser's own effect is tests/test_persons_videos.py's.
+        selector = Selector(detector, scorer, mode=mode, threads=1, finalise=False)
         cpu = time.process_time()
         results = [r for f, t in frames for r in selector.feed(f, t).closed] + selector.flush()
         out[mode] = (results, time.process_time() - cpu, selector.work)

@@ -89,6 +89,12 @@ class PipelineConfig:
     thumbnail_height: int = _setting(96, "rows of each thumbnail", "selection", low=8)
     fps: float = _setting(0.0, "frame rate that dates frames fed without a timestamp (0: the monotonic clock)",
                           "selection", low=0.0)
+    # -- after a track closes (persons, issue 12: facesel.select.finalise) -------------------------
+    finalise: bool = _setting(True, "hold each closed track for a grace period, re-link fragments of one person "
+                              "and drop, counted, tracks that are not faces (off: every closed track is "
+                              "delivered at once, unjudged; for comparisons)", "finalising")
+    keep_static: bool = _setting(False, "keep tracks that never move (posters, screens); off: they are dropped, "
+                                 "counted", "finalising")
     # -- threads ---------------------------------------------------------------------------------
     threads: int = _setting(2, "stage threads of Selector.run: 1 runs every stage in turn; 2 runs decoding "
                             "and detection + tracking beside scoring + selection + sinks", "threads", low=1, high=2)

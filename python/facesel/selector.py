@@ -21,6 +21,7 @@ from facesel.detect.base import check_frame
 from facesel.detect.stage import DetectStage
 from facesel.live import LatestFrames, is_live
 from facesel.pipeline import run_staged
+from facesel.select.finalise import Finaliser  # persons (issue 12)
 from facesel.select.post_close import check_post_close
 from facesel.select.stage import Packet, ScoreStage
 from facesel.select.view import FrameView
@@ -67,15 +68,18 @@ class Selector:
         Every setting; ``**settings`` override single fields (e.g. ``mode="exhaustive"``).
     sinks : sequence of Sink
         Receive each result (:mod:`facesel.sinks`: vault, plaintext, report, callback).
-    post_close : sequence of PostCloseStage
-        Run in order on the closed results before the sinks (:mod:`facesel.select.post_close`).
+    post_close : sequence of PostCloseStage, optional
+        Run in order on the closed results before the sinks (:mod:`facesel.select.post_close`);
+        a stage with ``observe(packet)`` also sees every frame's tracked detections first.
+        Default: the track finaliser (:meth:`facesel.select.finalise.Finaliser.for_config`) when
+        ``config.finalise`` is on, else none.
     clock : callable returning seconds
         Clock of the per-stage timers (:attr:`timings`): wall time by default;
         ``time.thread_time`` gives CPU time per stage, also when the halves run in two threads.
     """
 
     def __init__(self, detector=None, scorer=None, *, config: PipelineConfig | None = None, sinks=(),
-                 post_close=(), clock=time.perf_counter, **settings):
+                 post_close=None, clock=time.perf_counter, **settings):
         config = PipelineConfig() if config is None else config
         if not isinstance(config, PipelineConfig):
             raise TypeError(f"config must be a PipelineConfig, got {type(config).__name__}")
@@ -83,6 +87,8 @@ class Selector:
         self.detector = default_detector(self.config) if detector is None else detector
         self.scorer = default_scorer(self.config) if scorer is None else scorer
         self.sinks = check_sinks(sinks)
+        if post_close is None:  # persons (issue 12): the finaliser is on by default
+            post_close = [Finaliser.for_config(self.config, self.scorer)] if self.config.finalise else []
         self.post_close = check_post_close(post_close)
         self._front_timer, self._back_timer = StageTimer(clock=clock), StageTimer(clock=clock)
         self._detect = DetectStage(self.detector, self.config)
@@ -107,6 +113,12 @@ class Selector:
     @property
     def closed_tracks(self) -> int:
         return self._score.store.closed
+
+    @property
+    def finaliser(self) -> Finaliser | None:
+        """The first :class:`Finaliser` among the post-close stages (its ``stats`` count every
+        merge and drop), or None."""
+        return next((stage for stage in self.post_close if isinstance(stage, Finaliser)), None)  # persons (issue 12)
 
     @property
     def held_observations(self) -> int:
@@ -210,7 +222,11 @@ class Selector:
         self._back_timer.frames += 1
         self._last_stamp = packet.stamp
         for stage in self.post_close:
+            observe = getattr(stage, "observe", None)  # persons (issue 12): per-frame evidence
+            if observe is not None:
+                observe(packet)
             results = list(stage.process(results, packet.stamp))
+        self._back_timer.lap("selection")  # persons (issue 12): the post-close stages are selection's work
         return FrameView(packet.index, packet.stamp, views, self._deliver(results, packet.stamp), packet.full_detection,
                          packet.dropped)
 

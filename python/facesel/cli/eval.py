@@ -157,3 +157,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     e.add_argument("--no-progress", action="store_true", help="no progress bars")
     e.set_defaults(func=_run_erc)
     _register_tracks(sub)
+    from facesel.cli.eval_snapshots import register_snapshots  # persons (issue 12)
+
+    register_snapshots(sub)

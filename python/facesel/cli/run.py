@@ -173,6 +173,9 @@ def _run_pipeline(args: argparse.Namespace, session: run_session.RunSession) -> 
             print(f"plaintext (testing only): {sink.writer.written} snapshots in {sink.writer.folder}")
         elif isinstance(sink, ReportSink):
             print(f"report: {len(sink.writer.written)} figures in {sink.writer.folder}")
+    if selector.finaliser is not None:  # persons (issue 12): every merge and drop is reported
+        print(f"finaliser: {selector.finaliser.stats.summary()}")
     if vault is not None:
-        print(f"sealed {tracks} snapshots into {args.vault}")
+        kept = tracks if selector.finaliser is None else selector.finaliser.stats.released  # persons (issue 12)
+        print(f"sealed {kept} snapshots into {args.vault}")
     return 0

@@ -1,0 +1,55 @@
+"""``facesel eval snapshots VIDEO RUN``: which people a run kept, how often, and what junk."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def _run(args: argparse.Namespace) -> int:
+    from facesel.eval.snapshot_audit import audit_run
+
+    if args.every < 1:
+        raise ValueError(f"--every must be >= 1, got {args.every}")
+    out = audit_run(args.video, args.run, every=args.every, max_frames=args.max_frames, fps=args.fps,
+                    threshold=args.threshold, min_frames=args.min_frames,
+                    sheet=False if args.no_sheet else args.sheet)
+    print(f"recognisable people: {out['recognisable_people']} (matcher clusters seen in >= {args.min_frames} frames)")
+    print(f"snapshots: {out['snapshots']}  matched: {out['matched']}  recall: {out['recall']:.2f} "
+          f"(by a matching snapshot: {out['match_recall']:.2f})  "
+          f"snapshots per recognisable person: {out['snapshots_per_recognisable_person']:.2f} "
+          f"(all snapshots: {out['all_snapshots_per_recognisable_person']:.2f})")
+    print(f"snapshots linked to each person: {out['linked_snapshots_per_person']}")
+    print(f"match nobody: {out['matches_nobody']} (poor snapshots of a known person {out['poor_of_a_known_person']}, "
+          f"unmatched faces {out['unmatched_faces']}, non-face {out['non_face']}: no face seen by MTCNN or dlib HOG "
+          f"anywhere in the track, junk or a head seen only from the side or back); static: {out['static']}")
+    if "sheet" in out:
+        print(f"contact sheet (FACE PIXELS, testing only): {out['sheet']}")
+    print(f"audit: {out['json']}")
+    return 0
+
+
+def register_snapshots(sub: argparse._SubParsersAction) -> None:
+    """Add ``snapshots`` to the ``facesel eval`` subcommands."""
+    s = sub.add_parser(
+        "snapshots",
+        help="audit a run's kept snapshots against the recognisable people of the video (matcher, evaluation only)",
+        description=(
+            "Find the recognisable people of VIDEO (face detections of every frame, embedded by dlib's ResNet "
+            "matcher and clustered), then judge each snapshot kept by a run: which person it matches, poor "
+            "snapshot of a known person, unmatched face, or non-face (no independent detector sees a face in "
+            "its track). RUN is the --plaintext-out folder of 'facesel run' on VIDEO (testing only: it holds "
+            "faces in the clear). Writes RUN/snapshot_audit.json and, unless --no-sheet, RUN/contact_sheet.png "
+            "(face pixels). Needs the eval extra: pip install 'facesel[eval]'."
+        ),
+    )
+    s.add_argument("video", metavar="VIDEO", help="the run's INPUT (video file or image folder)")
+    s.add_argument("run", metavar="RUN", type=Path, help="the run's --plaintext-out folder")
+    s.add_argument("--every", type=int, default=1, help="as given to facesel run (default 1)")
+    s.add_argument("--max-frames", type=int, default=None, help="as given to facesel run")
+    s.add_argument("--fps", type=float, default=None, help="as given to facesel run")
+    s.add_argument("--threshold", type=float, default=0.6, help="matcher distance threshold (default 0.6, dlib's)")
+    s.add_argument("--min-frames", type=int, default=3, help="frames a person must be recognisable in (default 3)")
+    s.add_argument("--sheet", type=Path, default=None, help="contact sheet path (default RUN/contact_sheet.png; face pixels)")
+    s.add_argument("--no-sheet", action="store_true", help="draw no contact sheet")
+    s.set_defaults(func=_run)

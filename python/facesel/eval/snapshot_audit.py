@@ -1,0 +1,133 @@
+"""``facesel eval snapshots VIDEO RUN``: audit what a run kept against who is in the video.
+
+RUN is the folder of ``facesel run --plaintext-out`` (testing only: ``tracks.jsonl`` plus one PNG
+per kept snapshot). The audit writes ``snapshot_audit.json`` (numbers only) and
+``contact_sheet.png`` (the kept snapshots and the recognisable people: FACE PIXELS, so only into
+that same testing-only folder, or where ``sheet`` says) and returns the summary.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from facesel.eval.snapshots import MATCH_THRESHOLD, cluster_people, is_static, match_snapshots, summarise, track_people
+
+AUDIT_FILE = "snapshot_audit.json"
+SHEET_FILE = "contact_sheet.png"
+_CHECK_SAMPLES = 8
+
+
+def read_run(folder) -> list[dict]:
+    """The records of a ``--plaintext-out`` folder's ``tracks.jsonl``, in the order written."""
+    path = Path(folder) / "tracks.jsonl"
+    if not path.is_file():
+        raise FileNotFoundError(f"{folder} holds no tracks.jsonl: give the --plaintext-out folder of a facesel run")
+    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    for r in records:
+        missing = [k for k in ("track_id", "best_frame", "box", "frame_indices", "boxes") if k not in r]
+        if missing:
+            raise ValueError(f"{path}: track {r.get('track_id')} lacks {missing} (written by an older facesel?)")
+    return records
+
+
+def _check_frames(record: dict) -> list[int]:
+    frames = record["frame_indices"]
+    picks = np.unique(np.linspace(0, len(frames) - 1, min(_CHECK_SAMPLES, len(frames))).round().astype(int))
+    return [int(frames[k]) for k in picks] if frames else []
+
+
+def audit_run(video, run, *, detector=None, matcher=None, face_check=None, every: int = 1, max_frames=None,
+              fps=None, threshold: float = MATCH_THRESHOLD, min_frames: int = 3, sheet=None,
+              write: bool = True) -> dict:
+    """Audit one run.
+
+    Parameters
+    ----------
+    video : path or source accepted by :func:`facesel.video.open_source` (the run's INPUT)
+    run : path of the run's ``--plaintext-out`` folder
+    detector : finds the faces of the census (default: the pipeline's default detector, 1280 px)
+    matcher : default :class:`facesel.eval.matcher.DlibMatcher`
+    face_check : default :class:`facesel.eval.census.IndependentFaceCheck`
+    every, max_frames, fps : as given to ``facesel run`` (frame indices must agree)
+    threshold, min_frames : see :mod:`facesel.eval.snapshots`
+    sheet : path of the contact sheet (default ``RUN/contact_sheet.png``); False for none
+    write : write ``RUN/snapshot_audit.json``
+
+    Returns
+    -------
+    dict
+        :meth:`facesel.eval.snapshots.AuditSummary.as_dict` plus ``sheet`` and ``json`` paths.
+    """
+    from facesel.eval.census import IndependentFaceCheck, RecognisableChip, census, embed_snapshot
+    from facesel.eval.contact_sheet import draw_sheet
+    from facesel.video import open_source
+
+    run = Path(run)
+    records = read_run(run)
+    if detector is None:
+        from facesel.detect import make_detector
+
+        detector = make_detector(max_side=1280)
+    if matcher is None:
+        from facesel.eval.matcher import DlibMatcher
+
+        matcher = DlibMatcher()
+    face_check = IndependentFaceCheck(_CHECK_SAMPLES) if face_check is None else face_check
+    needed = {int(r["best_frame"]) for r in records}
+    for r in records:
+        needed.update(_check_frames(r))
+    kept: dict[int, np.ndarray] = {}
+
+    def frames():
+        for index, (frame, _) in enumerate(open_source(video, every=every, max_frames=max_frames, fps=fps)):
+            if index in needed:
+                kept[index] = frame
+            yield frame
+
+    chipper = RecognisableChip()
+    people = census(frames(), detector, matcher, chipper=chipper)
+    labels = cluster_people(people.embeddings, people.frames, threshold, min_frames)
+    n_people = int(labels.max()) + 1 if len(labels) and labels.max() >= 0 else 0
+    missing = sorted(int(r["best_frame"]) for r in records if int(r["best_frame"]) not in kept)
+    if missing:
+        raise ValueError(f"the run names frames the video does not have ({missing[:5]}...): same --every/--max-frames?")
+    snaps = np.stack([embed_snapshot(kept[int(r["best_frame"])], r["box"], matcher, chipper) for r in records]) if records \
+        else np.zeros((0, 128), np.float32)
+    matched, distance = match_snapshots(snaps, people.embeddings, labels, threshold)
+    owners = [track_people(r["frame_indices"], r["boxes"], people.frames, people.boxes, labels) for r in records]
+    checks = [bool(m >= 0 or o >= 0) or face_check(kept, r["frame_indices"], r["boxes"]) for r, m, o in zip(records, matched, owners)]
+    static = [is_static(r["boxes"]) for r in records]
+    summary = summarise(n_people, [r["track_id"] for r in records], matched, owners, checks, static)
+    for verdict, d in zip(summary.verdicts, distance):
+        verdict.distance = float(d)
+    out = summary.as_dict()
+    out["threshold"], out["min_frames"] = threshold, min_frames
+    if sheet is not False:
+        sheet_path = Path(sheet) if sheet else run / SHEET_FILE
+        images, texts, kinds = [], [], []
+        for r, v in zip(records, summary.verdicts):
+            png = run / r["snapshot"] if r.get("snapshot") else None
+            image = cv2.imread(str(png)) if png is not None and png.is_file() else None
+            images.append(image if image is not None else np.zeros((8, 8, 3), np.uint8))
+            texts.append(f"t{v.track_id} {v.category[:5]}" + (f" P{v.person}" if v.person >= 0 else ""))
+            kinds.append(v.category)
+        for p in range(n_people):
+            members = np.flatnonzero(labels == p)
+            centre = people.embeddings[members].mean(0)
+            typical = members[int(np.argmin(np.linalg.norm(people.embeddings[members] - centre, axis=1)))]
+            images.append(people.chips[typical])
+            hit = summary.per_person[p] > 0
+            texts.append(f"P{p} x{summary.per_person[p]}" + ("" if hit else " MISSED"))
+            kinds.append("person" if hit else "missed")
+        title = (f"{len(records)} snapshots, {n_people} recognisable people (last tiles), recall {out['recall']:.2f}, "
+                 f"{out['snapshots_per_recognisable_person']:.2f} per person, {out['non_face']} non-face")
+        out["sheet"] = str(draw_sheet(images, texts, kinds, sheet_path, title=title))
+    if write:
+        path = run / AUDIT_FILE
+        path.write_text(json.dumps(out, indent=1), encoding="utf-8")
+        out["json"] = str(path)
+    return out

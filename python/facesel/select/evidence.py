@@ -1,0 +1,193 @@
+"""What the pipeline saw of each track besides its crops, in constant memory per track.
+
+The finaliser judges a closed track ("is it a face?", "does it continue in a later track?") from
+these summaries: detector confidence, landmark layout, how the box moved, and how often the track's
+box overlapped a detection the detector was surer of. Nothing here looks at identity.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from facesel.select.faceness import landmark_residual
+
+# Observations kept for the end-of-track velocity: enough to average out box jitter, few enough
+# to follow a turn.
+_VELOCITY_WINDOW = 8
+# Overlap (of the smaller box's area) at which two boxes of one frame are taken as one head.
+_SHADOW_OVERLAP = 0.1
+
+
+@dataclass
+class TrackEvidence:
+    """Running summary of one track.
+
+    Attributes
+    ----------
+    count : int
+        Observations (detections) so far.
+    det_max, det_sum : float
+        Best and summed detector confidence.
+    best_landmark_residual : float
+        Smallest :func:`facesel.select.faceness.landmark_residual` seen (inf without landmarks).
+    shadowed : int
+        Observations whose box overlapped a surer detection of the same frame.
+    first_time, last_time : float
+        Seconds of the first and last observation; ``first_frame``, ``last_frame`` likewise.
+    first_box, last_box : (4,) float64
+        Boxes (x1, y1, x2, y2) of the first and last observation.
+    centre_min, centre_max : (2,) float64
+        Extent of the box centre's path; ``side_min``, ``side_max`` of the box's shorter side.
+    """
+
+    count: int = 0
+    det_max: float = 0.0
+    det_sum: float = 0.0
+    best_landmark_residual: float = float("inf")
+    shadowed: int = 0
+    first_time: float = 0.0
+    last_time: float = 0.0
+    first_frame: int = 0
+    last_frame: int = 0
+    first_box: np.ndarray = field(default_factory=lambda: np.zeros(4))
+    last_box: np.ndarray = field(default_factory=lambda: np.zeros(4))
+    centre_min: np.ndarray = field(default_factory=lambda: np.full(2, np.inf))
+    centre_max: np.ndarray = field(default_factory=lambda: np.full(2, -np.inf))
+    side_min: float = float("inf")
+    side_max: float = 0.0
+    recent: deque = field(default_factory=lambda: deque(maxlen=_VELOCITY_WINDOW))
+
+    def add(self, box, score: float, landmarks, timestamp: float, frame_index: int, shadowed: bool) -> None:
+        box = np.asarray(box, dtype=np.float64).reshape(4)
+        centre = (box[:2] + box[2:]) / 2
+        side = float(min(box[2] - box[0], box[3] - box[1]))
+        if self.count == 0:
+            self.first_time, self.first_frame, self.first_box = float(timestamp), int(frame_index), box
+        self.count += 1
+        self.det_max = max(self.det_max, float(score))
+        self.det_sum += float(score)
+        if landmarks is not None:
+            self.best_landmark_residual = min(self.best_landmark_residual, landmark_residual(landmarks))
+        self.shadowed += int(bool(shadowed))
+        self.last_time, self.last_frame, self.last_box = float(timestamp), int(frame_index), box
+        self.centre_min = np.minimum(self.centre_min, centre)
+        self.centre_max = np.maximum(self.centre_max, centre)
+        self.side_min, self.side_max = min(self.side_min, side), max(self.side_max, side)
+        self.recent.append((float(timestamp), centre[0], centre[1]))
+
+    @property
+    def duration(self) -> float:
+        return self.last_time - self.first_time
+
+    @property
+    def travel(self) -> float:
+        """Largest extent (x or y) of the centre's path, in pixels."""
+        return float((self.centre_max - self.centre_min).max()) if self.count else 0.0
+
+    @property
+    def shadowed_fraction(self) -> float:
+        return self.shadowed / self.count if self.count else 0.0
+
+    def velocity(self) -> np.ndarray:
+        """(2,) float64 pixels per second of the centre over the last few observations."""
+        if len(self.recent) < 2:
+            return np.zeros(2)
+        (t0, x0, y0), (t1, x1, y1) = self.recent[0], self.recent[-1]
+        if t1 - t0 <= 0:
+            return np.zeros(2)
+        return np.array([(x1 - x0) / (t1 - t0), (y1 - y0) / (t1 - t0)])
+
+    def absorb(self, later: TrackEvidence) -> TrackEvidence:
+        """This track followed by ``later`` (a re-linked fragment), as one summary."""
+        merged = TrackEvidence(
+            count=self.count + later.count, det_max=max(self.det_max, later.det_max),
+            det_sum=self.det_sum + later.det_sum,
+            best_landmark_residual=min(self.best_landmark_residual, later.best_landmark_residual),
+            shadowed=self.shadowed + later.shadowed,
+            first_time=self.first_time, last_time=later.last_time, first_frame=self.first_frame,
+            last_frame=later.last_frame, first_box=self.first_box, last_box=later.last_box,
+            centre_min=np.minimum(self.centre_min, later.centre_min),
+            centre_max=np.maximum(self.centre_max, later.centre_max),
+            side_min=min(self.side_min, later.side_min), side_max=max(self.side_max, later.side_max),
+        )
+        merged.recent.extend(later.recent)
+        return merged
+
+
+def shadowed_mask(boxes: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """Which boxes of one frame overlap a box with a higher detector confidence.
+
+    Parameters
+    ----------
+    boxes : (N, 4) float
+    scores : (N,) float
+
+    Returns
+    -------
+    (N,) bool
+        True where some other box of higher score covers at least 10 % of the smaller box's area.
+    """
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    scores = np.asarray(scores, dtype=np.float64).reshape(-1)
+    n = len(boxes)
+    if n < 2:
+        return np.zeros(n, bool)
+    x1 = np.maximum(boxes[:, None, 0], boxes[None, :, 0])
+    y1 = np.maximum(boxes[:, None, 1], boxes[None, :, 1])
+    x2 = np.minimum(boxes[:, None, 2], boxes[None, :, 2])
+    y2 = np.minimum(boxes[:, None, 3], boxes[None, :, 3])
+    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
+    area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    smaller = np.minimum(area[:, None], area[None, :])
+    overlapping = inter >= _SHADOW_OVERLAP * np.maximum(smaller, 1e-9)
+    surer = scores[None, :] > scores[:, None]
+    np.fill_diagonal(overlapping, False)
+    return (overlapping & surer).any(axis=1)
+
+
+class EvidenceBook:
+    """The :class:`TrackEvidence` of every track the tracker has (open, tentative or just closed)."""
+
+    def __init__(self) -> None:
+        self._tracks: dict[int, TrackEvidence] = {}
+
+    def observe_frame(self, track_ids, detections, timestamp: float, frame_index: int) -> None:
+        """Record one frame's detections under the track each was assigned to.
+
+        Parameters
+        ----------
+        track_ids : (N,) int
+            The tracker's assignment of each detection.
+        detections : Detections
+            ``boxes`` (N, 4), ``scores`` (N,), ``landmarks`` (N, 5, 2) or None.
+        """
+        track_ids = np.asarray(track_ids, dtype=np.int64).reshape(-1)
+        if len(track_ids) != len(detections):
+            raise ValueError(f"track_ids must have one entry per detection ({len(detections)}), got {len(track_ids)}")
+        shadow = shadowed_mask(detections.boxes, detections.scores)
+        for i, track_id in enumerate(track_ids.tolist()):
+            evidence = self._tracks.get(track_id)
+            if evidence is None:
+                evidence = self._tracks[track_id] = TrackEvidence()
+            landmarks = None if detections.landmarks is None else detections.landmarks[i]
+            evidence.add(detections.boxes[i], detections.scores[i], landmarks, timestamp, frame_index, shadow[i])
+
+    def get(self, track_id: int) -> TrackEvidence | None:
+        return self._tracks.get(int(track_id))
+
+    def pop(self, track_id: int) -> TrackEvidence:
+        """Take a closed track's evidence out of the book (an empty one when it has none)."""
+        return self._tracks.pop(int(track_id), None) or TrackEvidence()
+
+    def discard(self, track_id: int) -> None:
+        """Forget a track that died tentative."""
+        self._tracks.pop(int(track_id), None)
+
+    def items(self):
+        return self._tracks.items()
+
+    def __len__(self) -> int:
+        return len(self._tracks)

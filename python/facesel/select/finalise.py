@@ -1,0 +1,243 @@
+"""The track finaliser: the stage between a track's close and the sinks (vault, files, report).
+
+A closed track's result is held for a grace period (seconds of stream time, not frames), so that a
+fragment of the same person that starts soon after can still be re-linked to it
+(:mod:`facesel.select.linking`); merged fragments keep the best crop of both
+(:mod:`facesel.select.merging`). When a result is released it is judged (:mod:`facesel.select.faceness`):
+faces, also poor ones, go on; static tracks, second boxes on one head and non-faces are dropped,
+each drop counted in :attr:`Finaliser.stats` and logged (never silently).
+
+The :class:`facesel.Selector` runs it as a post-close stage (``observe(packet)`` then
+``process(closed, now)`` every frame, ``flush()`` at the end). By hand::
+
+    finaliser.evidence.observe_frame(track_ids, detections, now, frame_index)   # every frame
+    finaliser.evidence.discard(track_id)                                        # tentative track died
+    finaliser.add(result, now)                                                  # a track closed
+    ready = finaliser.poll(now)                                                 # every frame
+    ready = finaliser.flush()                                                   # end of stream
+
+Memory: one result per track closed within the grace period (plus those waiting for a
+successor that is still open), and one constant-size summary per open track.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+
+from facesel.select.evidence import EvidenceBook, TrackEvidence
+from facesel.select.face_vote import VOTE_METHOD, DoseFaceVote
+from facesel.select.faceness import DROP_REASONS, KEPT, POOR, FacenessRule
+from facesel.select.linking import LinkRule
+from facesel.select.merging import merge_results
+
+logger = logging.getLogger("facesel")
+
+DOSE_FACE_FLOOR = -68.0
+"""Score of the shipped VAE's ``dose`` rule below which its vote is "not a face": the equal-error
+point between held-out faces (lfw/eval + orl, degraded up to severity 2/3: poor faces) and 168
+background crops (-67.6, both 27 % misjudged; ``docs/persons.md``). Not chosen on the videos'
+tracks."""
+
+
+@dataclass
+class FinaliserStats:
+    """Counters of everything the finaliser did (all results in = released + merged + dropped)."""
+
+    closed: int = 0
+    merged: int = 0
+    released: int = 0
+    released_poor: int = 0
+    dropped: dict = field(default_factory=lambda: {reason: 0 for reason in DROP_REASONS})
+
+    def as_dict(self) -> dict:
+        return {"closed": self.closed, "merged": self.merged, "released": self.released,
+                "released_poor": self.released_poor, "dropped": dict(self.dropped)}
+
+    def summary(self) -> str:
+        drops = ", ".join(f"{n} {reason}" for reason, n in self.dropped.items())
+        return (f"{self.closed} tracks closed: {self.merged} merged into an earlier fragment, "
+                f"{self.released} kept ({self.released_poor} poor faces), dropped {drops}")
+
+
+@dataclass
+class _Held:
+    result: object
+    evidence: TrackEvidence
+    closed_at: float
+
+
+class Finaliser:
+    """Holds, re-links, judges and releases closed tracks.
+
+    Parameters
+    ----------
+    grace_seconds : float >= 0
+        How long a closed track is held before release. It should be at least
+        ``link.max_gap_seconds``, so that every fragment that may continue it has started.
+    link : LinkRule or None
+        Re-linking rule; None turns re-linking off.
+    faceness : FacenessRule or None
+        Verdict rule; None keeps every track (the behaviour before this stage).
+    face_vote : callable ``(result) -> float``, optional
+        The quality model's face score of a result (on the scale of ``faceness.min_quality``);
+        None takes ``result.best.quality`` (right when the pipeline's scorer is that model).
+    """
+
+    def __init__(self, grace_seconds: float = 1.0, link: LinkRule | None = None,
+                 faceness: FacenessRule | None = None, face_vote=None):
+        if face_vote is not None and not callable(face_vote):
+            raise TypeError(f"face_vote must be callable or None, got {type(face_vote).__name__}")
+        self.face_vote = face_vote
+        if isinstance(grace_seconds, bool) or not isinstance(grace_seconds, (int, float)) or not math.isfinite(grace_seconds) or grace_seconds < 0:
+            raise ValueError(f"grace_seconds must be a finite number >= 0, got {grace_seconds!r}")
+        if link is not None and not isinstance(link, LinkRule):
+            raise TypeError(f"link must be a LinkRule or None, got {type(link).__name__}")
+        if faceness is not None and not isinstance(faceness, FacenessRule):
+            raise TypeError(f"faceness must be a FacenessRule or None, got {type(faceness).__name__}")
+        self.grace_seconds = float(grace_seconds)
+        self.link = link
+        self.faceness = faceness
+        self.evidence = EvidenceBook()
+        self.stats = FinaliserStats()
+        self.drops: list[tuple[int, str]] = []  # (track id, reason) of the last drops, for reports
+        self._held: dict[int, _Held] = {}
+        self._waiting: dict[int, _Held] = {}  # open successor's id -> the fragment it continues
+
+    # -- construction ----------------------------------------------------------------------------
+    @classmethod
+    def for_scorer(cls, scorer, margin: float = 0.25, **settings) -> Finaliser:
+        """The default finaliser of a pipeline with this scorer and crop margin: re-linking on, and
+        the faceness verdict with the shipped VAE's ``dose`` vote (the best crop's quality itself
+        when the scorer is that rule; else scored once per closed track by :class:`DoseFaceVote`)."""
+        same_rule = getattr(scorer, "name", None) == f"vae-{VOTE_METHOD}"
+        settings.setdefault("link", LinkRule())
+        settings.setdefault("faceness", FacenessRule(min_quality=DOSE_FACE_FLOOR))
+        settings.setdefault("face_vote", None if same_rule else DoseFaceVote(margin))
+        return cls(**settings)
+
+    @classmethod
+    def for_config(cls, config, scorer) -> Finaliser:
+        """:meth:`for_scorer` with a :class:`facesel.config.PipelineConfig`'s crop margin and its
+        ``keep_static`` setting (static tracks are dropped unless it is on)."""
+        faceness = FacenessRule(min_quality=DOSE_FACE_FLOOR, suppress_static=not config.keep_static)
+        return cls.for_scorer(scorer, config.margin, faceness=faceness)
+
+    @classmethod
+    def passthrough(cls) -> Finaliser:
+        """Releases every result at once, unjudged (the pipeline before this stage; for comparisons)."""
+        return cls(grace_seconds=0.0, link=None, faceness=None)
+
+    # -- the stage -------------------------------------------------------------------------------
+    @property
+    def held(self) -> int:
+        """Results held now (in the grace period or waiting for an open successor)."""
+        return len(self._held) + len(self._waiting)
+
+    def add(self, result, now: float) -> None:
+        """A track closed: hold its result (merged with the fragment it continues, if any)."""
+        self.stats.closed += 1
+        evidence = self.evidence.pop(result.track_id)
+        earlier = self._waiting.pop(int(result.track_id), None)
+        if earlier is not None:
+            result = merge_results(earlier.result, result)
+            evidence = earlier.evidence.absorb(evidence)
+            self.stats.merged += 1
+        self._held[int(result.track_id)] = _Held(result, evidence, float(now))
+
+    def poll(self, now: float) -> list:
+        """Results whose grace period is over, judged; the faces among them, in closing order."""
+        out = []
+        while True:
+            expired = [t for t, h in self._held.items() if now - h.closed_at >= self.grace_seconds]
+            if not expired:
+                break
+            held = self._held.pop(min(expired, key=lambda t: self._held[t].evidence.last_time))
+            # Handed on: to an open track (waits for it) or merged with a held one (back in the
+            # book under this id, with the successor's grace period).
+            if not self._continue(held):
+                out += self._judge(held)
+        self._release_orphans()
+        return out
+
+    def flush(self) -> list:
+        """End of stream: re-link what still can be, then judge and release everything held."""
+        for held in self._waiting.values():
+            self._held[int(held.result.track_id)] = held  # their successors will never close now
+        self._waiting.clear()
+        out = []
+        while self._held:
+            held = self._held.pop(min(self._held, key=lambda t: self._held[t].evidence.last_time))
+            if not self._continue(held, open_ok=False):
+                out += self._judge(held)
+        self.evidence = EvidenceBook()  # every track has ended; tentative ones leave no evidence behind
+        return out
+
+    # -- as a post-close stage of the Selector (facesel.select.post_close) -------------------------
+    def observe(self, packet) -> None:
+        """Every frame, before :meth:`process`: the frame's tracked detections (a
+        :class:`facesel.select.stage.Packet`) go into the evidence book; tracks that died
+        tentative leave it."""
+        update = packet.update
+        self.evidence.observe_frame(update.track_ids, packet.detections, packet.stamp, packet.index)
+        for track_id in update.dropped.tolist():
+            self.evidence.discard(track_id)
+
+    def process(self, closed: list, now: float) -> list:
+        """This frame's closed results are held; those whose grace period is over are released."""
+        for result in closed:
+            self.add(result, now)
+        return self.poll(now)
+
+    # -- steps -----------------------------------------------------------------------------------
+    def _continue(self, held: _Held, open_ok: bool = True) -> bool:
+        """Hand ``held`` to the track that continues it, if any; True when it was handed on."""
+        if self.link is None:
+            return False
+        best, best_cost, best_open = None, math.inf, False
+        for track_id, other in self._held.items():
+            cost = self.link.cost(held.evidence, other.evidence)
+            if cost is not None and cost < best_cost:
+                best, best_cost, best_open = track_id, cost, False
+        if open_ok:
+            for track_id, evidence in self.evidence.items():
+                if track_id in self._waiting:
+                    continue  # one predecessor per track
+                cost = self.link.cost(held.evidence, evidence)
+                if cost is not None and cost < best_cost:
+                    best, best_cost, best_open = track_id, cost, True
+        if best is None:
+            return False
+        if best_open:
+            self._waiting[best] = held
+        else:
+            # The successor closed already: the merged result lives on under the earlier id and
+            # gets the successor's grace period (a third fragment may still continue it).
+            later = self._held.pop(best)
+            self._held[int(held.result.track_id)] = _Held(
+                merge_results(held.result, later.result), held.evidence.absorb(later.evidence), later.closed_at)
+            self.stats.merged += 1
+        return True
+
+    def _release_orphans(self) -> None:
+        """A successor that died tentative never closes: hold its predecessor again, to release."""
+        for track_id in [t for t in self._waiting if self.evidence.get(t) is None]:
+            held = self._waiting.pop(track_id)
+            self._held[int(held.result.track_id)] = held
+
+    def _judge(self, held: _Held) -> list:
+        if self.faceness is None:
+            self.stats.released += 1
+            return [held.result]
+        quality = float(held.result.best.quality) if self.face_vote is None else float(self.face_vote(held.result))
+        verdict = self.faceness.judge(held.evidence, quality)
+        if verdict in (KEPT, POOR):
+            self.stats.released += 1
+            self.stats.released_poor += verdict == POOR
+            return [held.result]
+        self.stats.dropped[verdict] += 1
+        self.drops = (self.drops + [(int(held.result.track_id), verdict)])[-1000:]
+        logger.info("track %d dropped as %s (best detector confidence %.2f, face vote %.3g, %d observations)",
+                    held.result.track_id, verdict, held.evidence.det_max, quality, held.evidence.count)
+        return []

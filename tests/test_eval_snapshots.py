@@ -1,0 +1,89 @@
+"""The snapshot audit's arithmetic on hand-made embeddings and boxes (no matcher, no video)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from facesel.eval.contact_sheet import draw_sheet
+from facesel.eval.snapshots import cluster_people, is_static, match_snapshots, summarise, track_people
+
+
+def _person(centre, n, rng, spread=0.05):
+    return centre + spread * rng.standard_normal((n, len(centre)))
+
+
+@pytest.fixture
+def two_people():
+    """Person A in frames 0-4, person B in frames 2-6, one stray face seen once (frame 3)."""
+    rng = np.random.default_rng(0)
+    a, b, stray = np.zeros(8), np.zeros(8), np.zeros(8)
+    a[0], b[1], stray[2] = 1.0, 1.0, 1.0  # 1.41 apart: far beyond the 0.6 threshold
+    emb = np.vstack([_person(a, 5, rng), _person(b, 5, rng), stray[None]])
+    frames = np.array([0, 1, 2, 3, 4, 2, 3, 4, 5, 6, 3])
+    return emb, frames, a, b, stray
+
+
+def test_people_are_clusters_seen_in_enough_frames(two_people):
+    emb, frames, *_ = two_people
+    labels = cluster_people(emb, frames, threshold=0.6, min_frames=3)
+    assert labels[:5].tolist() == [0] * 5 and labels[5:10].tolist() == [1] * 5
+    assert labels[10] == -1  # seen in one frame only: not recognisable
+    assert (cluster_people(emb, frames, min_frames=6) == -1).all()  # nobody spans 6 frames
+    assert cluster_people(np.zeros((0, 8)), []).shape == (0,)
+
+
+def test_snapshots_match_the_nearest_person_within_the_threshold(two_people):
+    emb, frames, a, b, stray = two_people
+    labels = cluster_people(emb, frames)
+    snaps = np.vstack([a + 0.1, b, stray, np.full(8, np.nan)])
+    person, distance = match_snapshots(snaps, emb, labels)
+    assert person.tolist() == [0, 1, -1, -1]
+    assert distance[0] < 0.6 and distance[2] > 1.0 and np.isinf(distance[3])
+
+
+def test_a_track_belongs_to_the_person_its_boxes_cover():
+    det_frames = np.array([0, 1, 1, 2])
+    det_boxes = np.array([[0, 0, 10, 10], [0, 0, 10, 10], [50, 50, 60, 60], [1, 1, 11, 11]], float)
+    labels = np.array([3, 3, 5, -1])
+    assert track_people([0, 1, 2], [[0, 0, 10, 10], [1, 0, 11, 10], [1, 1, 11, 11]], det_frames, det_boxes, labels) == 3
+    assert track_people([1], [[50, 50, 60, 60]], det_frames, det_boxes, labels) == 5
+    assert track_people([2], [[1, 1, 11, 11]], det_frames, det_boxes, labels) == -1  # unlabelled detection
+    assert track_people([0], [[30, 30, 40, 40]], det_frames, det_boxes, labels) == -1  # no overlap
+
+
+def test_summary_counts_every_category_and_per_person():
+    # Two people; snapshots: P0 twice, P1 once, a poor snapshot of P1, an unmatched face, a non-face.
+    s = summarise(2, [1, 2, 3, 4, 5, 6], matched=[0, 0, 1, -1, -1, -1], track_person=[0, 0, 1, 1, -1, -1],
+                  face_check=[True, True, True, True, True, False], static=[False] * 5 + [True])
+    d = s.as_dict()
+    assert d["recall"] == 1.0 and d["match_recall"] == 1.0
+    assert d["snapshots_per_recognisable_person"] == 2.0  # the poor snapshot of P1 counts too
+    assert d["linked_snapshots_per_person"] == [2, 2]
+    assert d["all_snapshots_per_recognisable_person"] == 3.0
+    assert (d["poor_of_a_known_person"], d["unmatched_faces"], d["non_face"], d["matches_nobody"]) == (1, 1, 1, 3)
+    assert d["static"] == 1
+    missed = summarise(2, [1], matched=[1], track_person=[1], face_check=[True], static=[False])
+    assert missed.recall == 0.5 and missed.per_person == [0, 1]
+    poor_only = summarise(1, [1], matched=[-1], track_person=[0], face_check=[False], static=[False])
+    assert poor_only.recall == 1.0 and poor_only.match_recall == 0.0
+    with pytest.raises(ValueError, match="entries"):
+        summarise(1, [1, 2], [0], [0], [True], [False])
+
+
+def test_static_means_the_centre_stays_within_a_quarter_box():
+    still = np.array([[100, 100, 140, 140], [102, 101, 142, 141], [99, 100, 139, 140]], float)
+    assert is_static(still)
+    walking = still + np.array([[0], [20], [40]]) * np.array([1, 0, 1, 0])
+    assert not is_static(walking)
+    assert not is_static(still[:1])  # one box says nothing about motion
+
+
+def test_contact_sheet_draws_one_tile_per_snapshot(tmp_path):
+    images = [np.full((40, 30, 3), v, np.uint8) for v in (0, 128, 255)]
+    path = draw_sheet(images, ["a", "b", "c"], ["match", "poor", "non_face"], tmp_path / "s.png", size=32, columns=2)
+    import cv2
+
+    sheet = cv2.imread(str(path))
+    assert sheet.shape == (24 + 2 * (32 + 18), 2 * 32, 3)  # header + two rows of two tiles
+    with pytest.raises(ValueError, match="unknown categories"):
+        draw_sheet(images[:1], ["a"], ["junk"], tmp_path / "t.png")
