@@ -104,7 +104,7 @@ class RunSession:
         self._frames = 0
         self._tracks = 0
         self.preview = None
-        configure_logging(args.log_level)
+        self._restore_logging = configure_logging(args.log_level)
 
     # -- context -------------------------------------------------------------------------------
     def __enter__(self) -> RunSession:
@@ -130,6 +130,7 @@ class RunSession:
             self.preview.close()
         self._emit({"event": "run_finished", "frames": self._frames, "tracks": self._tracks,
                     "reason": self.stop_reason or ("error" if exc[0] else "end of input")})
+        self._restore_logging()
 
     def _on_signal(self, signum, _frame) -> None:
         if signum == signal.SIGINT:

@@ -31,8 +31,11 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry)
 
 
-def configure_logging(level: str = "info", json_lines: bool = False, stream=None) -> None:
-    """Send the ``facesel`` loggers to ``stream`` (stderr) at ``level``, as text or JSON lines."""
+def configure_logging(level: str = "info", json_lines: bool = False, stream=None):
+    """Send the ``facesel`` loggers to ``stream`` (stderr) at ``level``, as text or JSON lines.
+
+    Returns a function that puts the ``facesel`` logger back as it was (handlers, level,
+    propagation), for callers such as ``facesel run`` inside a longer-lived process."""
     numeric = getattr(logging, str(level).upper(), None)
     if not isinstance(numeric, int):
         raise ValueError(f"log level must be one of debug, info, warning, error; got {level!r}")
@@ -40,9 +43,17 @@ def configure_logging(level: str = "info", json_lines: bool = False, stream=None
     handler.setFormatter(JsonFormatter() if json_lines else
                          logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logger = logging.getLogger("facesel")
+    saved = (list(logger.handlers), logger.level, logger.propagate)
     for old in [h for h in logger.handlers if getattr(h, "_facesel_cli", False)]:
         logger.removeHandler(old)
     handler._facesel_cli = True
     logger.addHandler(handler)
     logger.setLevel(numeric)
     logger.propagate = False
+
+    def restore() -> None:
+        logger.handlers[:] = saved[0]
+        logger.setLevel(saved[1])
+        logger.propagate = saved[2]
+
+    return restore
