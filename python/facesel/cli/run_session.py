@@ -105,7 +105,7 @@ class RunSession:
         self._frames = 0
         self._tracks = 0
         self.preview = None
-        configure_logging(args.log_level)
+        self._logging = configure_logging(args.log_level)
 
     # -- context -------------------------------------------------------------------------------
     def __enter__(self) -> RunSession:
@@ -118,6 +118,9 @@ class RunSession:
         return self
 
     def __exit__(self, *exc) -> None:
+        from facesel.serve.logs import restore_logging
+
+        restore_logging(self._logging)
         for sig, handler in self._previous.items():
             signal.signal(sig, handler)
         if self._saved_stdout is not None:

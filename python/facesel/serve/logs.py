@@ -31,8 +31,15 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry)
 
 
-def configure_logging(level: str = "info", json_lines: bool = False, stream=None) -> None:
-    """Send the ``facesel`` loggers to ``stream`` (stderr) at ``level``, as text or JSON lines."""
+def configure_logging(level: str = "info", json_lines: bool = False, stream=None) -> tuple:
+    """Send the ``facesel`` loggers to ``stream`` (stderr) at ``level``, as text or JSON lines.
+
+    Returns
+    -------
+    tuple
+        The logger's state before, for :func:`restore_logging` (a command run inside a longer
+        process, e.g. ``facesel run`` called from Python, gives the logger back as it was).
+    """
     numeric = getattr(logging, str(level).upper(), None)
     if not isinstance(numeric, int):
         raise ValueError(f"log level must be one of debug, info, warning, error; got {level!r}")
@@ -40,9 +47,23 @@ def configure_logging(level: str = "info", json_lines: bool = False, stream=None
     handler.setFormatter(JsonFormatter() if json_lines else
                          logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logger = logging.getLogger("facesel")
+    saved = (list(logger.handlers), logger.level, logger.propagate)
     for old in [h for h in logger.handlers if getattr(h, "_facesel_cli", False)]:
         logger.removeHandler(old)
     handler._facesel_cli = True
     logger.addHandler(handler)
     logger.setLevel(numeric)
     logger.propagate = False
+    return saved
+
+
+def restore_logging(saved: tuple) -> None:
+    """Put the ``facesel`` logger back as :func:`configure_logging` found it."""
+    handlers, level, propagate = saved
+    logger = logging.getLogger("facesel")
+    for handler in list(logger.handlers):
+        logger.removeHandler(handler)
+    for handler in handlers:
+        logger.addHandler(handler)
+    logger.setLevel(level)
+    logger.propagate = propagate
