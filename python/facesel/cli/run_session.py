@@ -100,7 +100,6 @@ class RunSession:
         self._opened: set[int] = set()
         self._events = sys.stdout if args.json else None
         self._saved_stdout = None
-        self._selector = None
         self._live = None
         self._frames = 0
         self._tracks = 0
@@ -177,7 +176,7 @@ class RunSession:
 
     # -- per frame and per result --------------------------------------------------------------
     def attach(self, selector, fps: float | None = None) -> None:
-        self._selector = selector
+        """Called once the pipeline is built: opens the preview writer when one was asked for."""
         if self.args.preview:
             from facesel.cli.run_preview import PreviewWriter
 
