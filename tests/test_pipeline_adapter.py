@@ -120,3 +120,12 @@ def test_views_by_segment_without_gap_keeps_tracks_open():
     selector = Recorder()
     list(views_by_segment(selector, [[(None, 0.0)], Gap([(None, 1.0)]), [(None, 2.0)]]))
     assert selector.calls == [("frame", 0.0), ("frame", 1.0), ("flush", None), ("frame", 2.0)]
+
+
+def test_every_config_setting_has_a_facesel_run_flag():
+    """``facesel run --config`` fills each pipeline setting into its flag: none may lack one."""
+    from facesel.cli import build_parser
+
+    run = build_parser()._subparsers._group_actions[0].choices["run"]
+    dests = {action.dest for action in run._actions}
+    assert set(SETTING_NAMES) <= dests
