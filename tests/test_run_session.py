@@ -79,13 +79,14 @@ def test_sigterm_mid_track_seals_it_and_exits_0(head_pose, tmp_path):
 
 
 def test_config_file_fills_in_what_the_command_line_leaves_out(head_pose, tmp_path, capsys):
-    from facesel.vault import create_authority
+    from facesel.vault import create_authority, enrol_camera
 
     create_authority(tmp_path / "authority", shares=3, threshold=2, epoch_seconds=86400.0,
                      retention_seconds=86400.0 * 7, horizon_seconds=86400.0 * 2, start=__import__("time").time())
+    enrol_camera(tmp_path / "authority", tmp_path / "door-key", "door-1", sorted((tmp_path / "authority" / "shares").iterdir())[:2])
     (tmp_path / "facesel.toml").write_text(
         f'[cameras.door]\nsource = "{head_pose}"\nvault = "vault"\nauthority = "authority/authority.pub"\n'
-        '[cameras.door.pipeline]\ntop_k = 2\nmin_hits = 2\n')
+        'camera_key = "door-key"\n[cameras.door.pipeline]\ntop_k = 2\nmin_hits = 2\n')
     config = tmp_path / "facesel.toml"
     code, events = run_json(capsys, "--config", config, "--plaintext-out", tmp_path / "plain")
     assert code == 0
@@ -93,6 +94,9 @@ def test_config_file_fills_in_what_the_command_line_leaves_out(head_pose, tmp_pa
     assert records and all(len(r["top"]) == 1 for r in records)  # the file's top_k = 2: one runner-up
     sealed = [e for e in events if e["event"] == "track_sealed"]
     assert len(sealed) == len(records) == len(list((tmp_path / "vault" / "records").glob("*.fsr")))
+    from facesel.vault.identity import vault_owner
+
+    assert vault_owner(tmp_path / "vault") == "door-1"  # sealed as the key's camera
     # a flag given on the command line wins over the file
     code, _ = run_json(capsys, "--config", config, "--plaintext-out", tmp_path / "plain3", "--top-k", "3")
     records = [json.loads(line) for line in (tmp_path / "plain3" / "tracks.jsonl").read_text().splitlines()]

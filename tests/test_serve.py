@@ -38,12 +38,27 @@ def authority(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def keys(authority, tmp_path_factory):
+    """``keys(camera_id)``: the key folder of a camera enrolled with the module's authority."""
+    from facesel.vault import enrol_camera
+
+    folder = tmp_path_factory.mktemp("cameras")
+    shares = sorted((authority.parent / "shares").iterdir())[:2]
+
+    def key(camera_id):
+        if not (folder / camera_id).exists():
+            enrol_camera(authority.parent, folder / camera_id, camera_id, shares)
+        return folder / camera_id
+    return key
+
+
+@pytest.fixture(scope="module")
 def videos(shared_data):
     return shared_data / "videos"
 
 
-def camera(source, vault, **extra):
-    table = {"source": str(source), "vault": str(vault), **extra}
+def camera(source, vault, key, **extra):
+    table = {"source": str(source), "vault": str(vault), "camera_key": str(key), **extra}
     table.setdefault("pipeline", {"scorer": "laplacian"})
     return table
 
@@ -74,22 +89,28 @@ def metric_values(text):
 @pytest.mark.parametrize("change, message", [
     (lambda c: c["cameras"]["door"].update(vualt="x"), "cameras.door: unknown key 'vualt' (did you mean 'vault'?)"),
     (lambda c: c["cameras"]["door"].pop("vault"), "cameras.door.vault is missing"),
-    (lambda c: c["cameras"]["door"]["pipeline"].update(min_hits=0), "cameras.door.pipeline.min_hits must be an integer >= 1"),
+    (lambda c: c["cameras"]["door"]["pipeline"].update(min_hits=0), "cameras.door.pipeline.min_hits must be in [1, inf], got 0"),
     (lambda c: c["cameras"]["door"]["pipeline"].update(detecter="yunet"), "did you mean 'detector'?"),
     (lambda c: c["cameras"]["door"].update(source="/no/such/video.mp4"), "cameras.door.source: video file not found"),
     (lambda c: c["cameras"]["door"].update(loop="yes"), "cameras.door.loop must be true or false"),
     (lambda c: c["cameras"]["hall"].update(vault=c["cameras"]["door"]["vault"]), "cameras.hall.vault:"),
-    (lambda c: c["cameras"]["hall"].update(camera_id="door"), "cameras.hall.camera_id: 'door' is also used"),
+    (lambda c: c["cameras"]["hall"].update(camera_key=c["cameras"]["door"]["camera_key"]),
+     "cameras.hall.camera_key: camera id 'door' is also used by camera 'door'"),
+    (lambda c: c["cameras"]["hall"].update(camera_id="door"),
+     "cameras.hall.camera_id: 'door' does not match the camera key"),
+    (lambda c: c["cameras"]["door"].pop("camera_key"), "cameras.door.camera_key is missing"),
+    (lambda c: c["cameras"]["door"].update(camera_key="/no/camera"), "cameras.door.camera_key: no camera key at /no/camera"),
+    (lambda c: c["defaults"].update(camera_key="/no/camera"), "defaults: unknown key 'camera_key'"),
     (lambda c: c["cameras"]["hall"].update(loop=True), "cameras.hall.loop applies to video files only"),
     (lambda c: c["serve"].update(listen="9108"), "serve.listen must be"),
     (lambda c: c["serve"].update(shutdown_timeot=3), "serve: unknown key 'shutdown_timeot'"),
     (lambda c: c["defaults"].update(authority="/no/authority.pub"), "cameras.door.authority:"),
     (lambda c: c.update(cameras={}), "no camera configured"),
 ])
-def test_config_errors_name_the_camera_and_the_key(videos, authority, tmp_path, change, message):
+def test_config_errors_name_the_camera_and_the_key(videos, authority, keys, tmp_path, change, message):
     data = config_dict(authority, {
-        "door": camera(videos / "intel_head_pose_female.gif", tmp_path / "v1", loop=True),
-        "hall": camera("rtsp://127.0.0.1:1/cam", tmp_path / "v2"),
+        "door": camera(videos / "intel_head_pose_female.gif", tmp_path / "v1", keys("door"), loop=True),
+        "hall": camera("rtsp://127.0.0.1:1/cam", tmp_path / "v2", keys("hall")),
     })
     parse_config(data)  # valid as it is
     change(data)
@@ -98,13 +119,13 @@ def test_config_errors_name_the_camera_and_the_key(videos, authority, tmp_path, 
     assert message in str(err.value)
 
 
-def test_config_file_relative_paths_and_toml_errors(videos, authority, tmp_path):
+def test_config_file_relative_paths_and_toml_errors(videos, authority, keys, tmp_path):
     (tmp_path / "facesel.toml").write_text(
         f'[defaults]\nauthority = "{authority}"\n[cameras.door]\nsource = "{videos / "intel_head_pose_female.gif"}"\n'
-        'vault = "vaults/door"\n[cameras.door.pipeline]\ntop_k = 2\n')
+        f'vault = "vaults/door"\ncamera_key = "{keys("door")}"\n[cameras.door.pipeline]\ntop_k = 2\n')
     config = load_config(tmp_path / "facesel.toml")
     door = config.cameras["door"]
-    assert door.vault == tmp_path / "vaults" / "door" and door.camera_id == "door"
+    assert door.vault == tmp_path / "vaults" / "door" and door.camera_id == "door" and door.camera_key == keys("door")
     assert door.settings["top_k"] == 2 and door.settings["detector"] == "yunet"
     (tmp_path / "bad.toml").write_text("[cameras.door\n")
     with pytest.raises(ValueError, match="bad.toml: not valid TOML"):
@@ -113,12 +134,12 @@ def test_config_file_relative_paths_and_toml_errors(videos, authority, tmp_path)
 
 # -- cameras in one process --------------------------------------------------------------------
 
-def test_two_cameras_one_broken_metrics_and_health(videos, authority, tmp_path):
+def test_two_cameras_one_broken_metrics_and_health(videos, authority, keys, tmp_path):
     """The good camera keeps sealing while the other cannot connect; /healthz names the broken one
     and /metrics parses as Prometheus text with both cameras' series."""
     config = parse_config(config_dict(authority, {
-        "walk": camera(videos / "intel_face_demographics_walking.gif", tmp_path / "walk", loop=True),
-        "broken": camera("http://127.0.0.1:9/stream.mjpg", tmp_path / "broken", open_timeout=1),
+        "walk": camera(videos / "intel_face_demographics_walking.gif", tmp_path / "walk", keys("walk"), loop=True),
+        "broken": camera("http://127.0.0.1:9/stream.mjpg", tmp_path / "broken", keys("broken"), open_timeout=1),
     }))
     service = Service(config).start()
     try:
@@ -147,15 +168,15 @@ def test_two_cameras_one_broken_metrics_and_health(videos, authority, tmp_path):
     assert len(records) == walk.sealed  # what it counted is what is on disk
 
 
-def test_reload_touches_only_what_changed(videos, authority, tmp_path):
+def test_reload_touches_only_what_changed(videos, authority, keys, tmp_path):
     gif = videos / "intel_head_pose_female.gif"
-    cams = {"a": camera(gif, tmp_path / "a", loop=True), "b": camera(gif, tmp_path / "b", loop=True)}
+    cams = {"a": camera(gif, tmp_path / "a", keys("a"), loop=True), "b": camera(gif, tmp_path / "b", keys("b"), loop=True)}
     service = Service(parse_config(config_dict(authority, cams))).start()
     try:
         a, b = service.cameras["a"], service.cameras["b"]
         assert wait_for(lambda: a.processed > 0 and b.processed > 0, timeout=60)
         cams = {"a": cams["a"], "b": {**cams["b"], "pipeline": {"scorer": "laplacian", "min_hits": 2}},
-                "c": camera(gif, tmp_path / "c", loop=True)}
+                "c": camera(gif, tmp_path / "c", keys("c"), loop=True)}
         changes = service.reload(parse_config(config_dict(authority, cams)))
         assert changes == {"added": ["c"], "removed": [], "changed": ["b"]}
         assert service.cameras["a"] is a and a.state != "stopped"
@@ -167,11 +188,11 @@ def test_reload_touches_only_what_changed(videos, authority, tmp_path):
         service.stop()
 
 
-def test_rtsp_restart_reconnects_once_and_seals_before_and_after(videos, authority, tmp_path):
+def test_rtsp_restart_reconnects_once_and_seals_before_and_after(videos, authority, keys, tmp_path):
     rtsp_server.require()
     server = rtsp_server.RTSPServer(videos / "intel_face_demographics_walking.gif").start()
     sealed = []  # (connection number at sealing time, track result)
-    config = parse_config(config_dict(authority, {"door": camera(server.url, tmp_path / "door", read_timeout=2)}))
+    config = parse_config(config_dict(authority, {"door": camera(server.url, tmp_path / "door", keys("door"), read_timeout=2)}))
     service = Service(config, on_sealed=lambda name, result, rid: sealed.append(
         (service.cameras[name].source.stats.connects, result))).start()
     try:
@@ -220,13 +241,13 @@ class LogReader:
 
 
 @pytest.mark.slow
-def test_sighup_adds_a_camera_and_sigterm_seals_the_open_track(videos, authority, tmp_path):
+def test_sighup_adds_a_camera_and_sigterm_seals_the_open_track(videos, authority, keys, tmp_path):
     frames = read_gif(videos / "intel_head_pose_female.gif")  # one person, always in view
     config_path = tmp_path / "facesel.toml"
     base = (f'[serve]\nlisten = "127.0.0.1:0"\nlog_format = "json"\nshutdown_timeout = 20\n'
             f'[defaults]\nauthority = "{authority}"\n[defaults.pipeline]\nscorer = "laplacian"\n')
     with MJPEGServer(frames, fps=12) as server:
-        config_path.write_text(base + f'[cameras.head]\nsource = "{server.url}"\nvault = "head"\n')
+        config_path.write_text(base + f'[cameras.head]\nsource = "{server.url}"\nvault = "head"\ncamera_key = "{keys("head")}"\n')
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         process = subprocess.Popen([sys.executable, "-m", "facesel", "serve", "--config", str(config_path)],
                                    stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env)
@@ -240,7 +261,8 @@ def test_sighup_adds_a_camera_and_sigterm_seals_the_open_track(videos, authority
 
             assert wait_for(lambda: open_tracks() >= 1, timeout=60)
             config_path.write_text(config_path.read_text() + f'[cameras.walk]\nsource = '
-                                   f'"{videos / "intel_face_demographics_walking.gif"}"\nloop = true\nvault = "walk"\n')
+                                   f'"{videos / "intel_face_demographics_walking.gif"}"\nloop = true\nvault = "walk"\n'
+                                   f'camera_key = "{keys("walk")}"\n')
             process.send_signal(signal.SIGHUP)
             assert wait_for(lambda: "walk" in json.loads(fetch(port, "/healthz")[1])["cameras"], timeout=30)
             assert open_tracks() >= 1
@@ -257,29 +279,29 @@ def test_sighup_adds_a_camera_and_sigterm_seals_the_open_track(videos, authority
     assert fields <= {"time", "level", "logger", "message", "camera", "event", "track_id", "record_id"}
 
 
-def test_serve_check_validates_the_file(videos, authority, tmp_path, capsys):
+def test_serve_check_validates_the_file(videos, authority, keys, tmp_path, capsys):
     from facesel.cli import main
 
     good = tmp_path / "good.toml"
     good.write_text(f'[cameras.door]\nsource = "{videos / "intel_head_pose_female.gif"}"\nvault = "v"\n'
-                    f'authority = "{authority}"\n')
+                    f'authority = "{authority}"\ncamera_key = "{keys("door")}"\n')
     assert main(["serve", "--config", str(good), "--check"]) == 0
     assert "1 camera(s) OK: door" in capsys.readouterr().out
     bad = tmp_path / "bad.toml"
     bad.write_text(good.read_text() + "[cameras.door.pipeline]\nmax_age = -1\n")
     assert main(["serve", "--config", str(bad), "--check"]) == 1
-    assert "cameras.door.pipeline.max_age must be an integer >= 0, got -1" in capsys.readouterr().err
+    assert "cameras.door.pipeline.max_age must be in [0, inf], got -1" in capsys.readouterr().err
     assert not (tmp_path / "v").exists()  # checking creates nothing
 
 
-def test_a_busy_port_is_one_clear_error(videos, authority, tmp_path):
+def test_a_busy_port_is_one_clear_error(videos, authority, keys, tmp_path):
     import socket
 
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        config = parse_config(config_dict(authority, {"door": camera(videos / "intel_head_pose_female.gif", tmp_path / "v")},
+        config = parse_config(config_dict(authority, {"door": camera(videos / "intel_head_pose_female.gif", tmp_path / "v", keys("door"))},
                                           listen=f"127.0.0.1:{port}"))
         with pytest.raises(RuntimeError, match=rf'serve.listen = "127.0.0.1:{port}": cannot listen there'):
             Service(config).start()

@@ -73,8 +73,14 @@ def test_sparse_mode_keeps_the_exhaustive_choice_on_the_arcade_video(request, ar
 
 @pytest.mark.slow
 def test_default_costs_a_fraction_of_the_exhaustive_cpu_time(arcade_runs):
-    """A ratio within one run (both modes alike hit by the machine's load)."""
+    """A ratio within one run (both modes alike hit by the machine's load).
+
+    The bound is half the exhaustive CPU time. It was 1/2.5 when the default scored with dose
+    (28 ms a crop, so exhaustive scoring was most of the cost); the pick rule's full score costs
+    4.7 ms a crop, exhaustive mode got cheaper, and the measured ratio fell to 2.4-2.9 (2.36 in a
+    CI run: 13.2 s against 31.1 s), so the saving is now mostly detection's (full frames on 27 of
+    105 frames). 2.0 still fails if sparse detection or screening stop saving work."""
     _, cpu, work = arcade_runs["sparse"]
     _, cpu_all, _ = arcade_runs["exhaustive"]
     assert work["full_detections"] == -(-105 // PipelineConfig().detect_every)  # the schedule, no more
-    assert cpu < cpu_all / 2.5, f"sparse {cpu:.1f} s against exhaustive {cpu_all:.1f} s of CPU"
+    assert cpu < cpu_all / 2.0, f"sparse {cpu:.1f} s against exhaustive {cpu_all:.1f} s of CPU"

@@ -7,6 +7,7 @@ import sys
 import time
 
 from facesel.cli import run_session
+from facesel.serve.pipeline_adapter import NOT_IN_CONFIG, SCORERS, make_scorer, views_by_segment
 
 PLAINTEXT_HELP = (
     "FOR TESTING ONLY: write each track's snapshot as an UNENCRYPTED PNG, plus tracks.jsonl, into "
@@ -14,9 +15,9 @@ PLAINTEXT_HELP = (
 )
 
 
-NOT_FLAGS = ("fps", "thumbnails")
-"""PipelineConfig fields without a flag: every source gives timestamps (--fps above is the image
-folder's rate), and thumbnails follow from --report with --plaintext-out."""
+NOT_FLAGS = NOT_IN_CONFIG
+"""PipelineConfig fields without a flag (nor a config key): every source gives timestamps (--fps
+above is the image folder's rate), and thumbnails follow from --report with --plaintext-out."""
 
 
 def _positive_int(text: str) -> int:
@@ -39,7 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("input", metavar="INPUT", nargs="?", default=None,
                    help="video file, folder of images (sorted by name), webcam index (e.g. 0) or RTSP/HTTP URL "
                    "(may come from --config instead)")
-    p.add_argument("--scorer", default="default", choices=("default", "laplacian"),
+    p.add_argument("--scorer", default="default", choices=SCORERS,
                    help="quality scorer: the package default (the VAE model when installed) or variance of the Laplacian")
     p.add_argument("--plaintext-out", metavar="DIR", default=None, help=PLAINTEXT_HELP)
     p.add_argument("--report", metavar="DIR", default=None,
@@ -83,30 +84,11 @@ def _open_vault(args: argparse.Namespace):
     return Vault(args.vault, args.authority, camera=args.camera, camera_id=args.camera_id)
 
 
-def _make_scorer(name: str, config):
-    from facesel.scoring import LaplacianVarianceScorer
-    from facesel.selector import default_scorer
-
-    return LaplacianVarianceScorer() if name == "laplacian" else default_scorer(config)
-
-
 def _run(args: argparse.Namespace) -> int:
     run_session.apply_config(args)
     _check_outputs(args)
     with run_session.RunSession(args) as session:  # signals, --json events, live input, preview
         return _run_pipeline(args, session)
-
-
-def _views(selector, frames, need_frames: bool):
-    """``(frame, timestamp, FrameView)`` per frame. The annotated preview needs each frame beside
-    its view, so it runs the pipeline frame by frame (``feed``); otherwise ``Selector.run`` runs
-    the stage threads and the frame itself is not kept (None)."""
-    if need_frames:
-        for frame, stamp in frames:
-            yield frame, stamp, selector.feed(frame, stamp)
-        return
-    for view in selector.run(frames):
-        yield None, view.timestamp, view
 
 
 def _run_pipeline(args: argparse.Namespace, session: run_session.RunSession) -> int:
@@ -123,7 +105,7 @@ def _run_pipeline(args: argparse.Namespace, session: run_session.RunSession) -> 
     if args.report is not None and args.plaintext_out is not None:
         config = config.replace(thumbnails=16)
     detector = default_detector(config)
-    scorer = _make_scorer(args.scorer, config)
+    scorer = make_scorer(args.scorer, config)
     print(f"input {source.name} ({source.kind}); detector {config.detector}; scorer {type(scorer).__name__}; "
           f"mode {config.mode}; threads {config.threads}", file=sys.stderr)
 
@@ -143,7 +125,10 @@ def _run_pipeline(args: argparse.Namespace, session: run_session.RunSession) -> 
         start = time.perf_counter()
         with tqdm(total=source.frame_count, unit="frame", disable=args.no_progress, file=sys.stderr) as bar:
             with selector:  # leaving it (also on an error, a signal or Ctrl-C) flushes the open tracks
-                for frame, stamp, view in _views(selector, session.frames(source), session.preview is not None):
+                # The annotated preview needs each frame beside its view: frame by frame (feed);
+                # otherwise Selector.run's stage threads, the tracks closed between segments.
+                views = views_by_segment(selector, session.segments(source), need_frames=session.preview is not None)
+                for frame, stamp, view in views:
                     session.after_frame(selector, frame, stamp, view)
                     bar.set_postfix(open=selector.open_tracks, closed=selector.closed_tracks, refresh=False)
                     bar.update(1)

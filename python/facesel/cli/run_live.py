@@ -1,51 +1,48 @@
-"""A webcam or stream as ``facesel run``'s input: :class:`facesel.sources.StreamSource` behind
-the ``(frame, timestamp)`` iteration of :class:`facesel.video.FrameSource`."""
+"""A webcam or stream as ``facesel run``'s input: :class:`facesel.sources.StreamSource` cut into
+one segment per connection epoch (:class:`facesel.sources.EpochSegments`)."""
 
 from __future__ import annotations
 
-from facesel.sources import make_source
+from facesel.sources import EpochSegments, make_source
 
 
 class LiveInput:
-    """Iterate ``(frame, timestamp)`` of a live source until ``stopped()`` or ``max_frames``.
+    """The segments of a live source until ``stopped()`` or ``max_frames`` frames kept.
 
-    ``every`` keeps one frame in N of those handed over; ``on_gap()`` is called before the first
-    frame after a reconnection (the tracks of before cannot continue).
+    Iterating gives :class:`facesel.sources.Segment` s of ``(frame, timestamp)``; ``every`` keeps
+    one frame in N of those received. Between two segments (a reconnection) the tracks of before
+    cannot continue: whoever runs the segments closes them
+    (:func:`facesel.serve.pipeline_adapter.views_by_segment`).
     """
 
     kind = "live"
     frame_count = None
     fps = None
 
-    def __init__(self, target: str, every: int = 1, max_frames: int | None = None, stopped=lambda: False,
-                 on_gap=lambda: None):
+    def __init__(self, target: str, every: int = 1, max_frames: int | None = None, stopped=lambda: False):
         self._source = make_source(target)
         self.name = self._source.name
         self.every, self.max_frames = int(every), max_frames
-        self._stopped, self._on_gap = stopped, on_gap
+        self._stopped = stopped
+        self._seen = self._kept = 0
 
     @property
     def stats(self):
         return self._source.stats
 
-    def __iter__(self):
+    def _keep(self, frame) -> bool:
+        self._seen += 1
+        if (self._seen - 1) % self.every:
+            return False
+        self._kept += 1
+        return True
+
+    def _done(self) -> bool:
+        return self._stopped() or (self.max_frames is not None and self._kept >= self.max_frames)
+
+    def segments(self):
         self._source.start()
-        kept = seen = 0
-        epoch = None
-        while not self._stopped() and (self.max_frames is None or kept < self.max_frames):
-            frame = self._source.read(timeout=0.25)
-            if frame is None:
-                if self._source.ended:
-                    return
-                continue
-            if epoch is not None and frame.epoch != epoch:
-                self._on_gap()
-            epoch = frame.epoch
-            seen += 1
-            if (seen - 1) % self.every:
-                continue
-            kept += 1
-            yield frame.image, frame.timestamp
+        return iter(EpochSegments(self._source, self._done, keep=self._keep))
 
     def stop(self) -> None:
         self._source.stop()

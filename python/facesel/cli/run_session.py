@@ -11,7 +11,9 @@ that its own code stays the pipeline's flags and wiring.
 - ``--config FILE``: the same TOML file as ``facesel serve``; one camera's source, vault,
   authority and pipeline settings fill in what the command line does not give.
 - A webcam index or stream URL is read through :mod:`facesel.sources` (reconnection, newest
-  frame); after a reconnection the open tracks are closed, as in ``facesel serve``.
+  frame); after a reconnection the open tracks are closed, as in ``facesel serve``: the input is
+  cut into one segment per connection (:meth:`RunSession.segments`), and the tracks are closed
+  between two segments, when the pipeline's stage threads have finished the first.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import signal
 import sys
 import threading
 
-from facesel.serve.pipeline_adapter import PIPELINE_SETTINGS, confirmed_tracks
+from facesel.serve.pipeline_adapter import SETTING_NAMES, confirmed_tracks
 
 PREVIEW_HELP = (
     "FOR TESTING ONLY (setting a camera up): write an annotated copy of the input video to FILE "
@@ -78,12 +80,11 @@ def apply_config(args: argparse.Namespace) -> None:
         args.input = camera.source
     fill("vault", str(camera.vault), "vault")
     fill("authority", str(camera.authority), "authority")
-    given = {key for key, _ in camera.pipeline}
+    fill("camera", str(camera.camera_key), "camera_key")
+    fill("camera_id", camera.camera_id, "camera_id")
     for key, value in camera.settings.items():
-        if key in given and key in PIPELINE_SETTINGS:
+        if key in SETTING_NAMES:
             fill(key, value, f"pipeline.{key}")
-    if hasattr(args, "camera_id") and camera.camera_id:
-        fill("camera_id", camera.camera_id, "camera_id")
 
 
 class RunSession:
@@ -99,12 +100,11 @@ class RunSession:
         self._opened: set[int] = set()
         self._events = sys.stdout if args.json else None
         self._saved_stdout = None
-        self._selector = None
         self._live = None
         self._frames = 0
         self._tracks = 0
         self.preview = None
-        self._restore_logging = configure_logging(args.log_level)
+        self._logging = configure_logging(args.log_level)
 
     # -- context -------------------------------------------------------------------------------
     def __enter__(self) -> RunSession:
@@ -117,6 +117,9 @@ class RunSession:
         return self
 
     def __exit__(self, *exc) -> None:
+        from facesel.serve.logs import restore_logging
+
+        restore_logging(self._logging)
         for sig, handler in self._previous.items():
             signal.signal(sig, handler)
         if self._saved_stdout is not None:
@@ -130,7 +133,6 @@ class RunSession:
             self.preview.close()
         self._emit({"event": "run_finished", "frames": self._frames, "tracks": self._tracks,
                     "reason": self.stop_reason or ("error" if exc[0] else "end of input")})
-        self._restore_logging()
 
     def _on_signal(self, signum, _frame) -> None:
         if signum == signal.SIGINT:
@@ -152,12 +154,16 @@ class RunSession:
         from facesel.cli.run_live import LiveInput
 
         self._live = LiveInput(args.input, every=args.every, max_frames=args.max_frames,
-                               stopped=lambda: self.stop_reason is not None, on_gap=self._on_gap)
+                               stopped=lambda: self.stop_reason is not None)
         return self._live
 
-    def _on_gap(self) -> None:
-        if self._selector is not None:
-            self._selector.flush()  # delivers through on_result like the end of a stream
+    def segments(self, source):
+        """The input as segments of ``(frame, timestamp)`` (see
+        :func:`facesel.serve.pipeline_adapter.views_by_segment`): a file or folder is one; a live
+        input one per connection, the tracks being closed between them."""
+        if source is self._live:
+            return source.segments()
+        return [self.frames(source)]
 
     def frames(self, source):
         """The input's frames until it ends or a signal asks to stop."""
@@ -170,7 +176,7 @@ class RunSession:
 
     # -- per frame and per result --------------------------------------------------------------
     def attach(self, selector, fps: float | None = None) -> None:
-        self._selector = selector
+        """Called once the pipeline is built: opens the preview writer when one was asked for."""
         if self.args.preview:
             from facesel.cli.run_preview import PreviewWriter
 
@@ -178,15 +184,16 @@ class RunSession:
 
     def after_frame(self, selector, frame, stamp, view=None) -> None:
         self._frames += 1
-        tracks = confirmed_tracks(selector, view) if (self._events is not None or self.preview is not None) else []
+        # view.frame_index, not selector.frame_index: with stage threads the front runs ahead
+        tracks = confirmed_tracks(view) if (self._events is not None or self.preview is not None) else []
         if self._events is not None:
             for track in tracks:
                 if track.track_id not in self._opened:
                     self._opened.add(track.track_id)
                     self._emit({"event": "track_opened", "track_id": track.track_id,
-                                "frame": selector.frame_index - 1, "timestamp": round(float(stamp), 4)})
+                                "frame": int(view.frame_index), "timestamp": round(float(stamp), 4)})
         if self.preview is not None:
-            self.preview.write(frame, tracks, selector.frame_index - 1)
+            self.preview.write(frame, tracks, int(view.frame_index))
 
     def on_result(self, result, sealed: bool) -> None:
         self._tracks += 1

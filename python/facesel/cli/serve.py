@@ -7,15 +7,18 @@ import argparse
 
 def _run(args: argparse.Namespace) -> int:
     from facesel.serve.config import load_config
-    from facesel.serve.logs import configure_logging
+    from facesel.serve.logs import configure_logging, restore_logging
     from facesel.serve.service import Service
 
     config = load_config(args.config)
-    configure_logging(args.log_level or config.log_level, json_lines=args.json_logs or config.log_format == "json")
-    if args.check:
-        print(f"{args.config}: {len(config.cameras)} camera(s) OK: {', '.join(config.cameras)}")
-        return 0
-    return Service(config).start().run_until_signalled()
+    saved = configure_logging(args.log_level or config.log_level, json_lines=args.json_logs or config.log_format == "json")
+    try:
+        if args.check:
+            print(f"{args.config}: {len(config.cameras)} camera(s) OK: {', '.join(config.cameras)}")
+            return 0
+        return Service(config).start().run_until_signalled()
+    finally:
+        restore_logging(saved)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -9,6 +9,10 @@ in frames), so when a new epoch starts (:class:`facesel.sources.Frame`) the open
 closed and sealed at once (already when the connection is lost, without waiting for it to
 come back). A person still in view after the reconnection starts a new track, so
 they may be sealed twice; none is lost and no track joins two people across a gap.
+
+The pipeline runs ``Selector.run``'s stage threads (``threads = 2``, the default); the stream is
+cut at each gap into segments (:class:`facesel.sources.EpochSegments`), and the tracks are closed
+between two segments on the camera's thread, when no stage thread runs.
 """
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ from collections import deque
 
 from facesel.serve.config import CameraConfig
 from facesel.serve.pipeline_adapter import PipelineAdapter
-from facesel.sources import Backoff, is_live_target, make_source
+from facesel.sinks import VaultSink
+from facesel.sources import Backoff, EpochSegments, is_live_target, make_source
 
 _log = logging.getLogger("facesel.serve")
 
@@ -56,6 +61,8 @@ class Camera:
         self.frame_seconds_sum = 0.0
         self.last_frame_latency = 0.0
         self._processed_times: deque[float] = deque(maxlen=64)
+        self._handed: dict[int, float] = {}  # frame index -> when the source handed it over
+        self._next_index = 0
         self._finished = threading.Event()
 
     # -- control -------------------------------------------------------------------------------
@@ -125,8 +132,10 @@ class Camera:
         config = self.config
         vault = self._open_vault(config)
         source = None
+        self._next_index = 0
         try:
-            self.adapter = PipelineAdapter(config.settings)
+            sink = _CameraVaultSink(vault, self._sealed)
+            self.adapter = PipelineAdapter(config.settings, sinks=[sink])
             source = make_source(
                 config.source, loop=config.loop, live=config.live, backend=config.backend,
                 open_timeout=config.open_timeout, read_timeout=config.read_timeout,
@@ -134,32 +143,11 @@ class Camera:
             )
             self.source = source.start()
             self.state, self.reason = "connecting", ""
-            epoch = None
-            while not self._stop.is_set():
-                frame = source.read(timeout=0.25)
-                if frame is None:
-                    if source.ended:
-                        if config.loop or is_live_target(config.source):
-                            # a camera or stream never ends by itself: restart it all
-                            raise RuntimeError(f"the source stopped: {source.stats.last_error or 'no reason given'}")
-                        self.state, self.reason = "ended", "the video file ended"
-                        break
-                    if not source.stats.connected:
-                        self.state, self.reason = "reconnecting", source.stats.last_error
-                        if self.adapter.open_tracks:
-                            # Seal now who was in view when the stream went: the camera may stay
-                            # down for long, and these tracks can not continue anyway.
-                            self._close_open_tracks(vault)
-                    self._seal(vault, [])  # retention keeps running while nothing comes
-                    continue
-                self.state, self.reason = "running", ""
-                if epoch is not None and frame.epoch != epoch:
-                    self._close_open_tracks(vault)
-                epoch = frame.epoch
-                started = time.monotonic()
-                closed = self.adapter.feed(frame.image, frame.timestamp)
-                self._seal(vault, closed)
+            segments = EpochSegments(source, self._stop.is_set, keep=self._received,
+                                     waiting=lambda: self._waiting(source, sink), on_end=lambda: self._ended(source))
+            for _, _, view in self.adapter.views(segments, on_gap=self._closed_on_gap):
                 done = time.monotonic()
+                started = self._handed.pop(view.frame_index, done)
                 self.processed += 1
                 self.frame_seconds_sum += done - started
                 self.last_frame_latency = done - started
@@ -167,32 +155,59 @@ class Camera:
         finally:
             try:
                 if self.adapter is not None:
-                    self._seal(vault, self.adapter.flush())
+                    self.adapter.flush()  # the sinks seal what is still open
             finally:
+                self._handed.clear()
                 if source is not None:
                     source.stop(timeout=config.read_timeout + 1.0)
                 vault.close()
 
-    def _close_open_tracks(self, vault) -> None:
-        closed = self.adapter.flush()
-        self.flushed_on_gap += len(closed)
-        self._seal(vault, closed)
+    # -- hooks of the segments and the sink (see EpochSegments for the thread of each) ---------
+    def _received(self, frame) -> bool:
+        # The thread reading the segment: mark the frame's hand-over time for its latency.
+        self.state, self.reason = "running", ""
+        self._handed[self._next_index] = time.monotonic()
+        self._next_index += 1
+        return True
 
-    def _seal(self, vault, results) -> None:
-        for result in results:
-            record_id = vault.seal(result)
-            self.sealed += 1
-            if self._on_sealed is not None:
-                self._on_sealed(self.config.name, result, record_id)
-            _log.info("camera %s: sealed track %d", self.config.name, int(result.track_id),
-                      extra={"camera": self.config.name, "event": "sealed", "track_id": int(result.track_id),
-                             "record_id": record_id})
-        maybe_purge = getattr(vault, "maybe_purge", None)
-        if callable(maybe_purge):
-            maybe_purge()
+    def _waiting(self, source, sink) -> None:
+        # Between segments, on the camera's thread (no stage thread runs).
+        if not source.stats.connected:
+            self.state, self.reason = "reconnecting", source.stats.last_error
+        sink.tick(0.0)  # retention keeps running while nothing comes
+
+    def _ended(self, source) -> None:
+        if self.config.loop or is_live_target(self.config.source):
+            # a camera or stream never ends by itself: restart it all
+            raise RuntimeError(f"the source stopped: {source.stats.last_error or 'no reason given'}")
+        self.state, self.reason = "ended", "the video file ended"
+
+    def _closed_on_gap(self, closed) -> None:
+        self.flushed_on_gap += len(closed)
+
+    def _sealed(self, result, record_id) -> None:
+        self.sealed += 1
+        if self._on_sealed is not None:
+            self._on_sealed(self.config.name, result, record_id)
+        _log.info("camera %s: sealed track %d", self.config.name, int(result.track_id),
+                  extra={"camera": self.config.name, "event": "sealed", "track_id": int(result.track_id),
+                         "record_id": record_id})
+
+
+class _CameraVaultSink(VaultSink):
+    """:class:`facesel.sinks.VaultSink` that also reports each record id (logs, ``on_sealed``)."""
+
+    def __init__(self, vault, on_sealed):
+        super().__init__(vault)
+        self._on_sealed = on_sealed
+
+    def write(self, result) -> None:
+        record_id = self.vault.seal(result)
+        self.sealed += 1
+        self._on_sealed(result, record_id)
 
 
 def _default_vault(config: CameraConfig):
     from facesel.vault import Vault
 
-    return Vault(config.vault, config.authority, camera_id=config.camera_id)
+    return Vault(config.vault, config.authority, camera=config.camera_key, camera_id=config.camera_id)

@@ -14,13 +14,15 @@ Example::
     [cameras.entrance]
     source = "rtsp://10.0.0.5:554/stream1"   # or http(s)://...mjpg / .m3u8, a webcam index "0", a file
     vault = "/var/lib/facesel/entrance"
-    camera_id = "entrance"        # default: the table name
-    [cameras.entrance.pipeline]   # the pipeline settings, named like facesel run's flags
+    camera_key = "/etc/facesel/cameras/entrance"   # the camera's signing key (facesel camera init)
+    camera_id = "entrance"        # optional: checked against the key's id (default: the key's id)
+    [cameras.entrance.pipeline]   # facesel.config.PipelineConfig's fields (as facesel run's flags) + scorer
     detector = "yunet"
     min_hits = 3
 
 Every error names the camera and the key (``cameras.entrance.vault: ...``). Relative paths are
-taken from the config file's folder.
+taken from the config file's folder. Each camera's key is read at start (and at a reload) and
+must belong to ``camera_id`` when one is given; two cameras may not share a key or an id.
 """
 
 from __future__ import annotations
@@ -47,7 +49,10 @@ class CameraConfig:
     source: str
     vault: Path
     authority: Path
+    camera_key: Path
+    """Folder (or ``camera.key`` file) of the camera's signing key."""
     camera_id: str
+    """The key's camera id."""
     loop: bool = False
     live: bool | None = None
     backend: str = "pyav"
@@ -75,9 +80,12 @@ class ServeConfig:
 
 
 CAMERA_KEYS = {
-    "source", "vault", "authority", "camera_id", "loop", "live", "backend", "open_timeout", "read_timeout",
+    "source", "vault", "authority", "camera_key", "camera_id", "loop", "live", "backend", "open_timeout", "read_timeout",
     "stall_timeout", "reconnect_max_delay", "enabled", "pipeline",
 }
+
+PER_CAMERA_ONLY = {"source", "vault", "camera_key", "camera_id"}
+"""Keys a ``[defaults]`` table may not give: what makes one camera itself."""
 
 
 def load_config(path) -> ServeConfig:
@@ -107,8 +115,8 @@ def parse_config(data: dict, base: Path = Path("."), path: Path | None = None) -
             raise ValueError(unknown_key_message("serve", key, SERVE_KEYS))
     defaults = _table(data.get("defaults", {}), "defaults")
     for key in defaults:
-        if key not in CAMERA_KEYS - {"source", "vault", "camera_id"}:
-            raise ValueError(unknown_key_message("defaults", key, CAMERA_KEYS - {"source", "vault", "camera_id"}))
+        if key not in CAMERA_KEYS - PER_CAMERA_ONLY:
+            raise ValueError(unknown_key_message("defaults", key, CAMERA_KEYS - PER_CAMERA_ONLY))
     cameras = _table(data.get("cameras", {}), "cameras")
     if not cameras:
         raise ValueError("cameras: no camera configured (add a [cameras.NAME] table)")
@@ -116,8 +124,8 @@ def parse_config(data: dict, base: Path = Path("."), path: Path | None = None) -
     ids = {}
     for camera in parsed.values():
         if camera.camera_id in ids:
-            raise ValueError(f"cameras.{camera.name}.camera_id: {camera.camera_id!r} is also used by "
-                             f"camera {ids[camera.camera_id]!r}")
+            raise ValueError(f"cameras.{camera.name}.camera_key: camera id {camera.camera_id!r} is also used by "
+                             f"camera {ids[camera.camera_id]!r} (each camera needs its own key)")
         ids[camera.camera_id] = camera.name
     vaults = {}
     for camera in parsed.values():
@@ -177,7 +185,7 @@ def _camera(name: str, table: dict, defaults: dict, base: Path) -> CameraConfig:
             raise ValueError(unknown_key_message(where, key, CAMERA_KEYS))
     merged = {**defaults, **table}
     merged["pipeline"] = {**defaults.get("pipeline", {}), **table.get("pipeline", {})}
-    for key in ("source", "vault", "authority"):
+    for key in ("source", "vault", "authority", "camera_key"):
         if key not in merged:
             raise ValueError(f"{where}.{key} is missing")
     source = merged["source"]
@@ -194,9 +202,7 @@ def _camera(name: str, table: dict, defaults: dict, base: Path) -> CameraConfig:
     authority = _path(merged["authority"], f"{where}.authority", base)
     if not authority.is_file():
         raise ValueError(f"{where}.authority: the authority's public key file was not found: {authority}")
-    camera_id = merged.get("camera_id", name)
-    if not isinstance(camera_id, str) or not 1 <= len(camera_id) <= 128 or not camera_id.isprintable():
-        raise ValueError(f"{where}.camera_id must be 1-128 printable characters, got {camera_id!r}")
+    camera_key, camera_id = _camera_key(merged, where, base)
     flags = {}
     for key in ("loop", "enabled"):
         value = merged.get(key, key == "enabled")
@@ -216,5 +222,24 @@ def _camera(name: str, table: dict, defaults: dict, base: Path) -> CameraConfig:
     settings = check_pipeline_settings(merged["pipeline"], f"{where}.pipeline")
     return CameraConfig(
         name=name, source=source, vault=_path(merged["vault"], f"{where}.vault", base), authority=authority,
-        camera_id=camera_id, live=live, backend=backend, pipeline=tuple(sorted(settings.items())), **flags, **times,
+        camera_key=camera_key, camera_id=camera_id, live=live, backend=backend, pipeline=tuple(sorted(settings.items())), **flags, **times,
     )
+
+
+def _camera_key(merged: dict, where: str, base: Path) -> tuple[Path, str]:
+    """The camera key's path and id, read now so that a missing or foreign key stops the start
+    (not the first seal); a given ``camera_id`` must be the key's."""
+    from facesel.vault import CameraKey
+
+    path = _path(merged["camera_key"], f"{where}.camera_key", base)
+    try:
+        key = CameraKey.load(path)
+    except FileNotFoundError:
+        raise ValueError(f"{where}.camera_key: no camera key at {path} (make one with 'facesel camera init')") from None
+    except (ValueError, OSError) as err:  # KeyMaterialError is a ValueError
+        raise ValueError(f"{where}.camera_key: {path} is not a usable camera key ({err})") from None
+    camera_id = merged.get("camera_id", key.camera_id)
+    if camera_id != key.camera_id:
+        raise ValueError(f"{where}.camera_id: {camera_id!r} does not match the camera key {path}, which belongs "
+                         f"to camera {key.camera_id!r}")
+    return path, camera_id

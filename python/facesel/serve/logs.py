@@ -31,11 +31,15 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry)
 
 
-def configure_logging(level: str = "info", json_lines: bool = False, stream=None):
+def configure_logging(level: str = "info", json_lines: bool = False, stream=None) -> tuple:
     """Send the ``facesel`` loggers to ``stream`` (stderr) at ``level``, as text or JSON lines.
 
-    Returns a function that puts the ``facesel`` logger back as it was (handlers, level,
-    propagation), for callers such as ``facesel run`` inside a longer-lived process."""
+    Returns
+    -------
+    tuple
+        The logger's state before, for :func:`restore_logging` (a command run inside a longer
+        process, e.g. ``facesel run`` called from Python, gives the logger back as it was).
+    """
     numeric = getattr(logging, str(level).upper(), None)
     if not isinstance(numeric, int):
         raise ValueError(f"log level must be one of debug, info, warning, error; got {level!r}")
@@ -50,10 +54,16 @@ def configure_logging(level: str = "info", json_lines: bool = False, stream=None
     logger.addHandler(handler)
     logger.setLevel(numeric)
     logger.propagate = False
+    return saved
 
-    def restore() -> None:
-        logger.handlers[:] = saved[0]
-        logger.setLevel(saved[1])
-        logger.propagate = saved[2]
 
-    return restore
+def restore_logging(saved: tuple) -> None:
+    """Put the ``facesel`` logger back as :func:`configure_logging` found it."""
+    handlers, level, propagate = saved
+    logger = logging.getLogger("facesel")
+    for handler in list(logger.handlers):
+        logger.removeHandler(handler)
+    for handler in handlers:
+        logger.addHandler(handler)
+    logger.setLevel(level)
+    logger.propagate = propagate

@@ -1,52 +1,46 @@
 """The one place where ``facesel serve`` (and ``facesel run``'s extras) meet the Selector.
 
-Everything else in :mod:`facesel.serve` talks to :class:`PipelineAdapter` only, so that a change
-of the Selector's interface is absorbed here. Today ``Selector.feed`` returns the list of tracks
-that closed on the frame; a :class:`FrameView` with ``.closed`` (and ``.tracks``) is accepted too.
+Everything else in :mod:`facesel.serve` talks to :class:`PipelineAdapter` and the helpers here,
+so that a change of the Selector's interface is absorbed here.
 
-The pipeline settings a config file may give (``[cameras.NAME.pipeline]``) are the keys of
-:data:`PIPELINE_SETTINGS`, named like ``facesel run``'s flags.
+The pipeline settings a config file may give (``[cameras.NAME.pipeline]``) are the fields of
+:class:`facesel.config.PipelineConfig` (every default is written there, once), less
+:data:`NOT_IN_CONFIG`, plus ``scorer`` (which scorer to build: not a PipelineConfig field).
+
+Reconnections and the threaded pipeline: ``Selector.run`` reads frames in its own threads, so
+closing the open tracks from the reading side would race with them. Live inputs are therefore
+split into segments, one per connection epoch (:class:`facesel.sources.EpochSegments`), each run
+through ``Selector.run`` on its own; :func:`views_by_segment` flushes the Selector between two
+segments, on the caller's thread, when no stage thread is running.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
+from facesel.config import PipelineConfig
+
 SCORERS = ("default", "laplacian")
 
+NOT_IN_CONFIG = ("fps", "thumbnails")
+"""PipelineConfig fields a config file may not set, as ``facesel run`` has no flag for them:
+every source dates its frames itself, and thumbnails only serve ``--report`` with plaintext."""
 
-def _detector_names() -> tuple[str, ...]:
-    from facesel.detectors import DETECTOR_NAMES
-
-    return tuple(DETECTOR_NAMES)
-
-
-# name -> (kind, default, lower bound or choices)
-PIPELINE_SETTINGS: dict[str, tuple[str, object, object]] = {
-    "detector": ("choice", "yunet", _detector_names),
-    "max_side": ("int", 1280, 0),
-    "scorer": ("choice", "default", lambda: SCORERS),
-    "min_hits": ("int", 3, 1),
-    "max_age": ("int", 10, 0),
-    "metric": ("choice", "euclidean", lambda: ("euclidean", "iou")),
-    "predict_motion": ("bool", False, None),
-    "min_face_size": ("float", 16.0, 0.0),
-    "top_k": ("int", 1, 1),
-    "clip_window": ("int", 0, 0),
-}
-"""Pipeline settings of a camera: kind, default and bound (or a function giving the choices)."""
+CONFIG_FIELDS = tuple(f.name for f in fields(PipelineConfig) if f.name not in NOT_IN_CONFIG)
+SETTING_NAMES = ("scorer", *CONFIG_FIELDS)
+"""The keys of a camera's ``pipeline`` table."""
 
 
 def check_pipeline_settings(settings: dict, where: str) -> dict:
-    """The settings with defaults filled in; ValueError naming ``where`` and the key otherwise.
+    """Every setting (``scorer`` and the PipelineConfig fields), defaults filled in from
+    PipelineConfig; ValueError naming ``where`` and the key otherwise.
 
     Parameters
     ----------
     settings : dict
-        Keys of :data:`PIPELINE_SETTINGS`.
+        Keys of :data:`SETTING_NAMES`.
     where : str
         Prefix of error messages, e.g. ``"cameras.entrance.pipeline"``.
     """
@@ -54,42 +48,23 @@ def check_pipeline_settings(settings: dict, where: str) -> dict:
 
     if not isinstance(settings, dict):
         raise ValueError(f"{where} must be a table, got {type(settings).__name__}")
-    full = {}
-    for key, value in settings.items():
-        if key not in PIPELINE_SETTINGS:
-            raise ValueError(unknown_key_message(where, key, PIPELINE_SETTINGS))
-    for key, (kind, default, bound) in PIPELINE_SETTINGS.items():
-        value = settings.get(key, default)
-        name = f"{where}.{key}"
-        if kind == "choice":
-            choices = bound()
-            if value not in choices:
-                raise ValueError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
-        elif kind == "bool":
-            if not isinstance(value, bool):
-                raise ValueError(f"{name} must be true or false, got {value!r}")
-        elif kind == "int":
-            if isinstance(value, bool) or not isinstance(value, int) or value < bound:
-                raise ValueError(f"{name} must be an integer >= {bound}, got {value!r}")
-        else:
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < bound:
-                raise ValueError(f"{name} must be a number >= {bound}, got {value!r}")
-            value = float(value)
-        full[key] = value
-    return full
+    for key in settings:
+        if key not in SETTING_NAMES:
+            raise ValueError(unknown_key_message(where, key, SETTING_NAMES))
+    scorer = settings.get("scorer", "default")
+    if scorer not in SCORERS:
+        raise ValueError(f"{where}.scorer must be one of {', '.join(SCORERS)}, got {scorer!r}")
+    given = {key: value for key, value in settings.items() if key != "scorer"}
+    try:
+        config = PipelineConfig(**given)
+    except (TypeError, ValueError) as err:  # PipelineConfig's message starts with the field's name
+        raise ValueError(f"{where}.{err}") from None
+    return {"scorer": scorer, **{name: getattr(config, name) for name in CONFIG_FIELDS}}
 
 
-class _CountingDetector:
-    """Passes detections through and counts them (faces seen, for metrics: a number, no pixels)."""
-
-    def __init__(self, detector):
-        self.detector = detector
-        self.faces = 0
-
-    def detect(self, frame):
-        found = self.detector.detect(frame)
-        self.faces += len(found)
-        return found
+def pipeline_config(settings: dict) -> PipelineConfig:
+    """The :class:`PipelineConfig` of checked settings (:func:`check_pipeline_settings`)."""
+    return PipelineConfig(**{name: settings[name] for name in CONFIG_FIELDS if name in settings})
 
 
 class PipelineAdapter:
@@ -99,45 +74,45 @@ class PipelineAdapter:
     ----------
     settings : dict
         Checked by :func:`check_pipeline_settings`.
+    sinks : sequence of Sink
+        Where the results go (:mod:`facesel.sinks`).
     detector, scorer : optional
         Ready-made stages (tests); built from ``settings`` when absent.
     """
 
-    def __init__(self, settings: dict, detector=None, scorer=None):
-        from facesel.selector import Selector
+    def __init__(self, settings: dict, sinks=(), detector=None, scorer=None):
+        from facesel.selector import Selector, default_detector
 
-        if detector is None:
-            from facesel.detectors import make_detector
-
-            extra = {"max_side": settings["max_side"]} if settings["max_side"] else {}
-            detector = make_detector(settings["detector"], **extra)
-        if scorer is None:
-            scorer = _make_scorer(settings["scorer"])
-        self._detector = _CountingDetector(detector)
+        config = pipeline_config(settings)
+        detector = default_detector(config) if detector is None else detector
+        scorer = make_scorer(settings.get("scorer", "default"), config) if scorer is None else scorer
+        self.selector = Selector(detector, scorer, config=config, sinks=sinks)
+        # Written by the thread that runs the pipeline, read by metrics from others: plain
+        # numbers, so that a scrape never walks the Selector's dicts while they change.
+        self.faces = 0
+        self.open_tracks = 0
         self._last_view = None
-        self.selector = Selector(
-            self._detector, scorer, None, min_hits=settings["min_hits"], max_age=settings["max_age"],
-            metric=settings["metric"], predict_motion=settings["predict_motion"], top_k=settings["top_k"],
-            clip_window=settings["clip_window"], min_face_size=settings["min_face_size"],
-        )
 
-    def feed(self, image: np.ndarray, timestamp: float) -> list:
-        """Run one frame; the tracks that closed on it (results to seal)."""
-        self._last_view = self.selector.feed(image, timestamp)
-        return _closed(self._last_view)
+    def views(self, segments, need_frames: bool = False, on_gap=lambda closed: None):
+        """``(frame, timestamp, FrameView)`` per frame of ``segments`` (:func:`views_by_segment`),
+        keeping the counts of :attr:`faces` and :attr:`open_tracks`."""
+        for frame, stamp, view in views_by_segment(self.selector, segments, need_frames, self._after_gap(on_gap)):
+            self.faces += len(view.tracks)
+            self.open_tracks = self.selector.open_tracks
+            self._last_view = view
+            yield frame, stamp, view
+
+    def _after_gap(self, on_gap):
+        def after(closed):
+            self.open_tracks = self.selector.open_tracks
+            on_gap(closed)
+        return after
 
     def flush(self) -> list:
-        """Close every open track; their results."""
-        return _closed(self.selector.flush())
-
-    @property
-    def open_tracks(self) -> int:
-        return int(self.selector.open_tracks)
-
-    @property
-    def faces(self) -> int:
-        """Faces detected so far (all frames)."""
-        return self._detector.faces
+        """Close every open track (results go to the sinks); the results."""
+        closed = self.selector.flush()
+        self.open_tracks = self.selector.open_tracks
+        return closed
 
     @property
     def timings(self) -> dict:
@@ -145,66 +120,73 @@ class PipelineAdapter:
         return dict(self.selector.timings)
 
     def tracks(self) -> list[TrackState]:
-        """The confirmed open tracks (see :func:`confirmed_tracks`)."""
-        return confirmed_tracks(self.selector, self._last_view)
+        """The confirmed tracks on the last frame (see :func:`confirmed_tracks`)."""
+        return confirmed_tracks(self._last_view)
 
 
-@dataclass(frozen=True)
-class TrackState:
-    """What is known of an open track after a frame: metadata, no pixels."""
-
-    track_id: int
-    box: np.ndarray
-    """(4,) float32 x1, y1, x2, y2 at the track's last kept detection (the per-track series is
-    decimated after ``series_capacity`` points, so on a very long track a recent one)."""
-    quality: float
-    """Quality of its last detection."""
-    best_quality: float
-    """Best quality so far (the crop kept if the track closed now)."""
-    last_frame: int
-
-
-def confirmed_tracks(selector, view=None) -> list[TrackState]:
-    """The confirmed open tracks after the last frame, by track id.
+def views_by_segment(selector, segments, need_frames: bool = False, on_gap=lambda closed: None):
+    """Run ``segments`` through ``selector``; yield ``(frame, timestamp, FrameView)`` per frame.
 
     Parameters
     ----------
     selector : Selector
-    view : optional
-        What ``selector.feed`` returned. When it has ``.tracks`` (the rebuilt Selector's
-        ``FrameView``), those are used; today's Selector returns a plain list and has no public
-        per-frame view, so its per-track logs are read instead.
+    segments : iterable of iterables of ``(frame, timestamp)``
+        A file is one segment; a live source one per connection epoch
+        (:class:`facesel.sources.EpochSegments`). A segment whose ``gap`` attribute is true ended
+        because the stream broke: the open tracks are then closed (``selector.flush()``, results
+        to the sinks, then ``on_gap(results)``) before the next segment starts.
+    need_frames : bool
+        Run frame by frame (``feed``) and hand each frame out (the preview needs them); otherwise
+        ``Selector.run`` runs its stage threads and the frame is None.
     """
-    tracks = getattr(view, "tracks", None)
-    if tracks is not None:
-        states = []
-        for track in tracks:
-            if not getattr(track, "confirmed", True):
-                continue
-            quality = float(getattr(track, "quality", float("nan")))
-            states.append(TrackState(int(track.track_id), np.asarray(track.box, dtype=np.float32).reshape(4), quality,
-                                     float(getattr(track, "best_quality", quality)),
-                                     int(getattr(track, "last_frame", -1))))
-        return sorted(states, key=lambda state: state.track_id)
+    for segment in segments:
+        if need_frames:
+            for frame, stamp in segment:
+                yield frame, stamp, selector.feed(frame, stamp)
+        else:
+            for view in selector.run(segment):
+                yield None, view.timestamp, view
+        # Selector.run has joined its threads when its loop ends: flushing here is safe.
+        if getattr(segment, "gap", False):
+            on_gap(selector.flush())
+
+
+@dataclass(frozen=True)
+class TrackState:
+    """What is known of a confirmed track on a frame: metadata, no pixels."""
+
+    track_id: int
+    box: np.ndarray
+    """(4,) float32 x1, y1, x2, y2: this frame's detection."""
+    quality: float
+    """The track's latest quality value (NaN before the first)."""
+    best_quality: float
+    """Best quality value so far (NaN before the first)."""
+
+
+def confirmed_tracks(view) -> list[TrackState]:
+    """The confirmed tracks detected on a frame, by track id.
+
+    Parameters
+    ----------
+    view : FrameView or None
+        What ``Selector.feed`` returned (or ``Selector.run`` yielded); None gives no tracks.
+    """
     states = []
-    for track_id, log in sorted(getattr(selector, "_logs", {}).items()):
-        if not getattr(log, "confirmed", False):
+    for track in getattr(view, "tracks", None) or ():
+        if not track.confirmed:
             continue
-        boxes, values = log.series.payloads(), log.series.values()
-        if boxes:
-            states.append(TrackState(int(track_id), np.asarray(boxes[-1], dtype=np.float32), float(values[-1]),
-                                     float(values.max()), int(log.last_frame)))
-    return states
+        quality = float("nan") if track.quality is None else float(track.quality)
+        best = quality if track.best_quality is None else float(track.best_quality)
+        states.append(TrackState(int(track.track_id), np.asarray(track.box, dtype=np.float32).reshape(4), quality, best))
+    return sorted(states, key=lambda state: state.track_id)
 
 
-def _closed(returned) -> list:
-    # Today a list of SelectedTrack; after the Selector's rebuild a FrameView with .closed.
-    closed = getattr(returned, "closed", returned)
-    return list(closed or [])
-
-
-def _make_scorer(name: str):
+def make_scorer(name: str, config: PipelineConfig | None = None):
+    """The scorer named by the ``scorer`` setting: ``"laplacian"`` or the package default."""
     from facesel.scoring import LaplacianVarianceScorer
     from facesel.selector import default_scorer
 
-    return LaplacianVarianceScorer() if name == "laplacian" else default_scorer()
+    if name not in SCORERS:
+        raise ValueError(f"scorer must be one of {', '.join(SCORERS)}, got {name!r}")
+    return LaplacianVarianceScorer() if name == "laplacian" else default_scorer(config)

@@ -20,6 +20,7 @@ from facesel.sources.backends import (
     StallError,
 )
 from facesel.sources.backoff import Backoff
+from facesel.sources.segments import EpochSegments, Segment
 from facesel.sources.stream import Frame, SourceStats, StreamSource
 
 BACKENDS = ("pyav", "opencv")
@@ -27,7 +28,7 @@ _URL = re.compile(r"^(rtsps?|https?|rtmp|udp|tcp)://", re.IGNORECASE)
 _CREDENTIALS = re.compile(r"(://)[^/@]*@")
 
 __all__ = [
-    "BACKENDS", "Backoff", "EndOfStream", "Frame", "SourceError", "SourceStats", "StallError", "StreamSource",
+    "BACKENDS", "Backoff", "EndOfStream", "EpochSegments", "Frame", "Segment", "SourceError", "SourceStats", "StallError", "StreamSource",
     "is_live_target", "make_source", "redact",
 ]
 
