@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from facesel.align import align_face, margin_crop
+from facesel.detect.stage import usable
 from facesel.types import CropContext
 
 TRACKER_SETTINGS = {"metric": "euclidean", "max_distance": 0.5, "min_iou": 0.3, "min_hits": 3, "max_age": 10,
@@ -72,19 +73,6 @@ def _file_key(path: Path, detector_name: str, matcher_identity: str) -> str:
     return h.hexdigest()[:24]
 
 
-def _usable(dets, shape):
-    """The Selector's filter: finite boxes of at least MIN_FACE_SIZE pixels that overlap the frame."""
-    if len(dets) == 0:
-        return dets
-    b = dets.boxes
-    h, w = shape[:2]
-    with np.errstate(invalid="ignore"):
-        side = np.minimum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1])
-        keep = np.isfinite(b).all(axis=1) & (side >= MIN_FACE_SIZE)
-        keep &= (b[:, 2] > 0) & (b[:, 3] > 0) & (b[:, 0] < w) & (b[:, 1] < h)
-    return dets if keep.all() else dets[keep]
-
-
 def _align(frame, box, landmarks):
     if landmarks is not None and not np.isfinite(landmarks).all():
         landmarks = None
@@ -104,7 +92,7 @@ def _detect_and_track(path: Path, detector):
     shape = None
     for index, (frame, _stamp) in enumerate(open_source(path)):
         shape = frame.shape[:2]
-        dets = _usable(detector.detect(frame), frame.shape)
+        dets = usable(detector.detect(frame), frame.shape, MIN_FACE_SIZE)  # the Selector's own filter
         update = tracker.update(np.ascontiguousarray(dets.boxes, dtype=np.float32))
         confirmed_ids.update(int(t) for t in update.closed)
         for i in range(len(dets)):
