@@ -8,7 +8,6 @@ selected record in memory (one bad record stops everything, nothing written or l
 
 from __future__ import annotations
 
-import getpass
 import json
 import os
 import re
@@ -24,6 +23,7 @@ from facesel.vault.fsutil import atomic_write
 from facesel.vault.index import IndexRow
 from facesel.vault.keys import Keystore
 from facesel.vault.payload import OpenedSnapshot, decode_snapshot
+from facesel.vault.opening import current_user
 from facesel.vault.record import open_record
 from facesel.vault.shares import ShareFile, reconstruct_master
 
@@ -113,7 +113,7 @@ def open_from(backend: VaultBackend, share_paths: Sequence[str | os.PathLike], k
     master, used = reconstruct_master(share_paths, keystore, passphrase_for)
     opened = _decrypt(backend, rows, keystore, master)
     signer = keystore.signer(master)
-    backend.append_audit("open", signer=signer, opened_by=opened_by or _user(), reason=reason.strip(), shares=used,
+    backend.append_audit("open", signer=signer, opened_by=opened_by or current_user(), reason=reason.strip(), shares=used,
                          record_ids=[r.row.record_id for r in opened], out_dir=str(out_dir.resolve()))
     out_existed = out_dir.exists()
     try:
@@ -129,10 +129,3 @@ def open_from(backend: VaultBackend, share_paths: Sequence[str | os.PathLike], k
         raise VaultWriteError(f"could not write the opened snapshots to {out_dir}: {err.strerror or err}; "
                               "nothing was left there") from err
     return opened
-
-
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"

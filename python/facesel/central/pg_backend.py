@@ -32,7 +32,7 @@ from facesel.vault.errors import RecordError
 from facesel.vault.index import COLUMNS, IndexRow
 from facesel.vault.keys import AuthorityPublic
 from facesel.vault.signing import Signer, check_camera_id
-from facesel.vault.store import PURGE_CLOCK_TOLERANCE
+from facesel.vault.store import checked_purge_time
 
 _PURGE_CHUNK = 500
 
@@ -387,14 +387,8 @@ class PostgresVault(VaultBackend):
             return list(pg_audit.lines(self.conn))
 
     def purge(self, now: float | None = None, allow_future: bool = False) -> int:
-        clock_now = float(self.clock())
-        now = clock_now if now is None else float(now)
-        # As the file vault: a purge time ahead of the clock would delete records before their time.
-        if now > max(clock_now, time.time()) + PURGE_CLOCK_TOLERANCE:
-            if not allow_future:
-                raise ValueError(f"the purge time is {now - clock_now:.0f} s ahead of the clock: refusing to delete "
-                                 "records before their time (allow_future / --allow-future-now overrides, logged)")
-            self.append_audit("purge-clock-override", purge_time=now, clock_time=clock_now)
+        now = checked_purge_time(now, float(self.clock()), allow_future, lambda purge_time, clock_time:
+                                 self.append_audit("purge-clock-override", purge_time=purge_time, clock_time=clock_time))
         cutoff = now - self._authority.retention_seconds
         total = 0
         while True:

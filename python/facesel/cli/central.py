@@ -13,7 +13,8 @@ import sys
 import time
 from pathlib import Path
 
-from facesel.vault.timeparse import format_time, parse_time
+from facesel.cli.vault_cmds import print_record_table
+from facesel.vault.timeparse import parse_time
 
 ENV_DSN = "FACESEL_CENTRAL"
 
@@ -78,11 +79,7 @@ def _list(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([r.to_dict() for r in rows], indent=1))
         return 0
-    print(f"{'record_id':32}  {'sealed_at (UTC)':20}  {'camera':16}  {'epoch':>7}  {'quality':>9}  {'bytes':>8}")
-    for r in rows:
-        quality = "-" if r.quality is None else f"{r.quality:.4g}"
-        print(f"{r.record_id:32}  {format_time(r.sealed_at):20}  {r.camera_id[:16]:16}  {r.epoch_id:>7}  "
-              f"{quality:>9}  {r.size:>8}")
+    print_record_table(rows, camera_width=16)
     print(f"{len(rows)} record(s) from {len({r.camera_id for r in rows})} camera(s)")
     return 0
 

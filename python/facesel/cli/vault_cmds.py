@@ -80,6 +80,17 @@ def _checked_rows(vault_dir: Path, identity, rows) -> tuple[list[IndexRow], list
     return good, problems
 
 
+def print_record_table(rows, camera_width: int) -> None:
+    """One line per index row (record id, time, camera, epoch, quality, size) under a header; the
+    camera id is cut to ``camera_width`` characters. Shared by ``list`` and ``central list``."""
+    print(f"{'record_id':32}  {'sealed_at (UTC)':20}  {'camera':{camera_width}}  {'epoch':>7}  {'quality':>9}  "
+          f"{'bytes':>8}")
+    for r in rows:
+        quality = "-" if r.quality is None else f"{r.quality:.4g}"
+        print(f"{r.record_id:32}  {format_time(r.sealed_at):20}  {r.camera_id[:camera_width]:{camera_width}}  "
+              f"{r.epoch_id:>7}  {quality:>9}  {r.size:>8}")
+
+
 @clean_errors
 def _list(args: argparse.Namespace) -> int:
     vault_dir = Path(args.vault)
@@ -104,11 +115,7 @@ def _list(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([r.to_dict() for r in good], indent=1))
     else:
-        print(f"{'record_id':32}  {'sealed_at (UTC)':20}  {'camera':12}  {'epoch':>7}  {'quality':>9}  {'bytes':>8}")
-        for r in good:
-            quality = "-" if r.quality is None else f"{r.quality:.4g}"
-            print(f"{r.record_id:32}  {format_time(r.sealed_at):20}  {r.camera_id[:12]:12}  {r.epoch_id:>7}  "
-                  f"{quality:>9}  {r.size:>8}")
+        print_record_table(good, camera_width=12)
         print(f"{len(good)} record(s) of camera {identity.camera_id}")
     for line in problems:
         print(f"facesel list: REJECTED {line}", file=sys.stderr)

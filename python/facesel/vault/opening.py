@@ -236,7 +236,7 @@ def open_records(vault_dir: str | os.PathLike, share_paths: Sequence[str | os.Pa
     signer = keystore.signer(master)
     vault_log = AuditLog(vault_dir / "audit.log", clock, signer)
     authority_log = AuditLog(keystore.path.parent / "audit.log", clock, signer)
-    fields = {"opened_by": opened_by or _user(), "reason": reason.strip(), "shares": used,
+    fields = {"opened_by": opened_by or current_user(), "reason": reason.strip(), "shares": used,
               "record_ids": [r.row.record_id for r in opened], "output": str(out_dir.resolve())}
     entry = vault_log.append("open", **fields)
     authority_log.append("open", vault_id=identity.vault_id, camera_id=identity.camera_id,
@@ -263,7 +263,8 @@ def open_records(vault_dir: str | os.PathLike, share_paths: Sequence[str | os.Pa
     return opened
 
 
-def _user() -> str:
+def current_user() -> str:
+    """The login name that an ``open`` entry records when no opener is given ("unknown" if none)."""
     try:
         return getpass.getuser()
     except (KeyError, OSError):

@@ -51,6 +51,20 @@ _log = logging.getLogger("facesel.vault")
 PURGE_CLOCK_TOLERANCE = 300.0
 
 
+def checked_purge_time(now: float | None, clock_now: float, allow_future: bool, log_override) -> float:
+    """The purge time to use: ``now`` (or the clock's), refused when it lies more than
+    :data:`PURGE_CLOCK_TOLERANCE` seconds ahead of the clock, since it would delete records before
+    their time; with ``allow_future`` it is accepted and ``log_override(purge_time, clock_time)``
+    records the override in the audit log. Shared by the file vault and the central store."""
+    now = clock_now if now is None else float(now)
+    if now > max(clock_now, time.time()) + PURGE_CLOCK_TOLERANCE:
+        if not allow_future:
+            raise ValueError(f"the purge time is {now - clock_now:.0f} s ahead of the clock: refusing to delete "
+                             "records before their time (an explicit override, --allow-future-now, is logged)")
+        log_override(now, clock_now)
+    return now
+
+
 def record_path(vault_dir: Path, record_id: str) -> Path:
     if not isinstance(record_id, str) or not RECORD_ID.match(record_id):
         raise ValueError(f"record id must be 32 lowercase hex characters, got {record_id!r}")
@@ -354,13 +368,8 @@ class Vault:
             The number of records deleted.
         """
         self._check_open()
-        clock_now = float(self.clock())
-        now = clock_now if now is None else float(now)
-        if now > max(clock_now, time.time()) + PURGE_CLOCK_TOLERANCE:
-            if not allow_future:
-                raise ValueError(f"the purge time is {now - clock_now:.0f} s ahead of the clock: refusing to delete "
-                                 "records before their time (an explicit override is possible and logged)")
-            self.audit.append("purge-clock-override", purge_time=now, clock_time=clock_now)
+        now = checked_purge_time(now, float(self.clock()), allow_future, lambda purge_time, clock_time:
+                                 self.audit.append("purge-clock-override", purge_time=purge_time, clock_time=clock_time))
         self._last_purge = now
         cutoff = now - self.retention_seconds
         count = 0
