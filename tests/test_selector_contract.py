@@ -166,11 +166,19 @@ def test_gates_never_leave_a_track_without_a_result():
     assert sel.work["gated"] > 0
 
 
-def test_threaded_run_gives_what_feed_gives():
+@pytest.mark.parametrize("thread_safe", [True, False])
+@pytest.mark.parametrize("detect_ahead", [True, False])
+def test_threaded_run_gives_what_feed_gives(detect_ahead, thread_safe):
+    """Full-frame detections started ahead of tracking (only for a detector marked thread_safe)
+    change nothing in what comes out."""
     frames, _ = scene()
     feed_views, feed_results = run(make(), frames)
-    sel = Selector(SquareDetector(), BrightnessScorer(), threads=2, queue_size=2)
+    detector = SquareDetector()
+    detector.thread_safe = thread_safe
+    sel = Selector(detector, BrightnessScorer(), threads=2, queue_size=2, detect_ahead=detect_ahead)
     views = list(sel.run((f, k / 25.0) for k, f in enumerate(frames)))
+    ahead = detect_ahead and thread_safe
+    assert sel.work["full_ahead"] == (sel.work["full_detections"] if ahead else 0) and sel.work["full_detections"] > 1
     results = [r for v in views for r in v.closed] + sel.flush()
     assert [v.frame_index for v in views] == list(range(len(frames)))
     assert [(r.track_id, r.best.frame_index, r.best.quality) for r in results] == \
@@ -343,7 +351,7 @@ def test_a_live_source_drops_its_oldest_frames_instead_of_lagging(threads):
     frames of the newest one made and the frames skipped are counted; read as a file (waiting
     for the pipeline), the same camera's frames are processed ever later."""
     frames, _ = scene()
-    frames = frames * 2
+    frames = frames * 4  # long enough that a file read lags ever more while a live read does not
     lags, outcome = {}, {}
     for live in (True, False):
         camera = _BufferedCamera(frames, interval=0.002)

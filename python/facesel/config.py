@@ -98,6 +98,10 @@ class PipelineConfig:
     # -- threads ---------------------------------------------------------------------------------
     threads: int = _setting(2, "stage threads of Selector.run: 1 runs every stage in turn; 2 runs decoding "
                             "and detection + tracking beside scoring + selection + sinks", "threads", low=1, high=2)
+    detect_ahead: bool = _setting(True, "with 2 threads: start each full-frame detection in a thread of its own as "
+                                  "soon as the frame is decoded, ahead of tracking, for detectors marked thread_safe "
+                                  "(off: in the tracking thread)",
+                                  "threads")
     onnx_threads: int = _setting(1, "ONNX Runtime intra-op threads of the scorer (spinning is off)", "threads",
                                  low=1)
     queue_size: int = _setting(4, "frames each queue between stages may hold (bounds memory)", "threads", low=1)

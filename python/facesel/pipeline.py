@@ -1,6 +1,6 @@
 """Two cores for one stream: reading | detection + tracking | scoring + selection + sinks.
 
-The reader and the front half each run in a thread; the back half runs in the caller's thread
+The reader (with its ``prepare`` step) and the front half each run in a thread; the back half runs in the caller's thread
 and yields one result per frame, in order. The queues between them hold at most ``queue_size``
 items, so a slow stage makes the ones before it wait instead of growing memory. The heavy work
 of every stage (decoding, YuNet, ONNX Runtime, OpenCV) runs in C code that releases the GIL,
@@ -20,11 +20,13 @@ class _Failure:
         self.error = error
 
 
-def _pump(items, work, out: queue.Queue, stop: threading.Event) -> None:
+def _pump(items, work, out: queue.Queue, stop: threading.Event, take_when_room: bool = False) -> None:
     """Put ``work(item)`` for each item on ``out`` until the items end or ``stop`` is set; an error
-    is passed on as a :class:`_Failure` for the consumer to raise."""
+    is passed on as a :class:`_Failure` for the consumer to raise. With ``take_when_room`` the next
+    item is taken only once ``out`` has room: a live source keeps its newest frames (and drops its
+    oldest) until the pipeline can take one, instead of this thread holding a frame that ages."""
     try:
-        for item in items:
+        for item in _when_room(items, out, stop) if take_when_room else items:
             if stop.is_set():
                 return
             _put(out, work(item), stop)
@@ -43,6 +45,20 @@ def _put(out: queue.Queue, item, stop: threading.Event) -> None:
             continue
 
 
+def _when_room(items, out: queue.Queue, stop: threading.Event):
+    iterator = iter(items)
+    while not stop.is_set():
+        # the queue's own condition, notified whenever an item is taken; it holds the queue's lock,
+        # so the size is read with _qsize (the hook Queue subclasses override), not qsize()
+        with out.not_full:
+            while out.maxsize > 0 and out._qsize() >= out.maxsize and not stop.is_set():
+                out.not_full.wait(0.1)
+        try:
+            yield next(iterator)
+        except StopIteration:
+            return
+
+
 def _drain(source: queue.Queue, stop: threading.Event):
     while not stop.is_set():
         try:
@@ -56,34 +72,36 @@ def _drain(source: queue.Queue, stop: threading.Event):
         yield item
 
 
-def run_staged(frames, front, back, queue_size: int, live: bool = False):
-    """Yield ``back(front(frame, stamp))`` for each ``(frame, stamp)`` of ``frames``, with the
-    iteration of ``frames`` and ``front`` each in its own thread.
+def run_staged(frames, front, back, queue_size: int, live: bool = False, prepare=None):
+    """Yield ``back(front(*prepare(item)))`` for each item of ``frames``, with the iteration of
+    ``frames`` (and ``prepare``) in one thread and ``front`` in another.
 
     Parameters
     ----------
-    frames : iterable of (frame, timestamp)
-    front : callable (frame, timestamp) -> packet
+    frames : iterable of tuples, e.g. (frame, timestamp)
+    front : callable (*prepared item) -> packet
     back : callable packet -> result
     queue_size : int >= 1
         Items each queue may hold.
     live : bool
-        ``frames`` is a live source read by its own thread (:class:`facesel.live.LatestFrames`):
-        the detection thread takes its newest frames directly and the queue after it holds one
-        packet, so that no frame waits in a queue while newer ones arrive.
+        ``frames`` is a live source read by its own thread (:class:`facesel.live.LatestFrames`),
+        which drops its oldest frames when the pipeline falls behind: the queues after it hold one
+        item each, so that no frame waits in a queue while newer ones arrive.
+    prepare : callable item -> tuple, optional
+        Runs in the reading thread, in stream order, on each item before it is queued (e.g. to
+        start work that does not depend on the frames before it); default: the item unchanged.
     """
     if isinstance(queue_size, bool) or not isinstance(queue_size, int) or queue_size < 1:
         raise ValueError(f"queue_size must be an integer >= 1, got {queue_size!r}")
+    prepare = _unchanged if prepare is None else prepare
     stop = threading.Event()
-    decoded: queue.Queue = queue.Queue(maxsize=queue_size)
+    decoded: queue.Queue = queue.Queue(maxsize=1 if live else queue_size)
     packets: queue.Queue = queue.Queue(maxsize=1 if live else queue_size)
-    threads = []
-    if not live:
-        threads.append(threading.Thread(target=_pump, args=(frames, lambda item: item, decoded, stop),
-                                        name="facesel-read", daemon=True))
-    items = frames if live else _drain(decoded, stop)
-    threads.append(threading.Thread(target=_pump, args=(items, lambda item: front(*item), packets, stop),
-                                    name="facesel-detect", daemon=True))
+    threads = [
+        threading.Thread(target=_pump, args=(frames, prepare, decoded, stop, live), name="facesel-read", daemon=True),
+        threading.Thread(target=_pump, args=(_drain(decoded, stop), lambda item: front(*item), packets, stop),
+                         name="facesel-detect", daemon=True),
+    ]
     for thread in threads:
         thread.start()
     try:
@@ -93,3 +111,7 @@ def run_staged(frames, front, back, queue_size: int, live: bool = False):
         stop.set()
         for thread in reversed(threads):
             thread.join(timeout=10.0)
+
+
+def _unchanged(item):
+    return item

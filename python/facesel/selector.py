@@ -13,12 +13,13 @@ from __future__ import annotations
 import logging
 import math
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from facesel.config import PipelineConfig
 from facesel.detect.base import check_frame
-from facesel.detect.stage import DetectStage
+from facesel.detect.stage import DetectStage, Planned
 from facesel.live import LatestFrames, is_live
 from facesel.pipeline import run_staged
 from facesel.select.finalise import Finaliser  # persons (issue 12)
@@ -91,7 +92,7 @@ class Selector:
             post_close = [Finaliser.for_config(self.config, self.scorer)] if self.config.finalise else []
         self.post_close = check_post_close(post_close)
         self._front_timer, self._back_timer = StageTimer(clock=clock), StageTimer(clock=clock)
-        self._detect = DetectStage(self.detector, self.config)
+        self._detect = DetectStage(self.detector, self.config, clock)
         self._track = TrackStage(self.config)
         self._score = ScoreStage(self.scorer, self.config, self._back_timer)
         self._frame_index = 0
@@ -144,7 +145,7 @@ class Selector:
     def work(self) -> dict:
         """Counts of the work done: full-frame detections, regions searched, crops seen/gated/screened/scored."""
         return {"full_detections": self._detect.schedule.full, "scene_changes": self._detect.schedule.by_scene_change,
-                "regions": self._detect.regions_searched, **self._score.policy.counts}
+                "regions": self._detect.regions_searched, "full_ahead": self._detect.full_ahead, **self._score.policy.counts}
 
     # -- the pipeline --------------------------------------------------------------------------
     def feed(self, frame: np.ndarray, timestamp: float | None = None) -> FrameView:
@@ -182,7 +183,25 @@ class Selector:
             for item in items:
                 yield self._back(self._front(*item))
             return
-        yield from run_staged(items, self._front, self._back, self.config.queue_size, live=live)
+        # Full-frame detections need only the frame, so they start in a thread of their own as the
+        # reader plans each frame; the tracking thread meanwhile searches the regions of the
+        # frames before it (issue 10: detection was three quarters of the work, on one core).
+        # Only for detectors that say they may be called from two threads at once
+        # (``thread_safe = True``: YuNet, MTCNN); any other detector is called from one thread.
+        ahead = None
+        if self.config.detect_ahead and getattr(self.detector, "thread_safe", False) is True:
+            ahead = ThreadPoolExecutor(1, thread_name_prefix="facesel-detect-ahead")
+
+        def plan(item):
+            frame, stamp, *rest = item
+            frame = check_frame(frame)
+            return frame, stamp, rest[0] if rest else 0, self._detect.plan(frame, ahead)
+
+        try:
+            yield from run_staged(items, self._front, self._back, self.config.queue_size, live=live, prepare=plan)
+        finally:
+            if ahead is not None:
+                ahead.shutdown(wait=True, cancel_futures=True)
 
     def flush(self) -> list:
         """Close every open track (end of stream) and deliver the results; tentative tracks are
@@ -203,14 +222,17 @@ class Selector:
         self.flush()
 
     # -- the halves ----------------------------------------------------------------------------
-    def _front(self, frame, timestamp, dropped: int = 0) -> Packet:
+    def _front(self, frame, timestamp, dropped: int = 0, planned: Planned | None = None) -> Packet:
         frame = check_frame(frame)
         stamp = self._stamp(timestamp)
         index = self._frame_index
         self._frame_index += 1
         self._front_timer.start()
-        dets, full = self._detect.detect(frame, self._track.expected_boxes())
+        dets, full = self._detect.detect(frame, self._track.expected_boxes(), planned)
         self._front_timer.lap("detection")
+        if self._detect.last_ahead_seconds is not None:
+            # charged the detection thread's time on this frame instead of this lap (the wait for it)
+            self._front_timer.add("detection", self._detect.last_ahead_seconds - self._front_timer.last_lap)
         update = self._track.update(dets)
         self._front_timer.lap("tracking")
         self._dropped += dropped

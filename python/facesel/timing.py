@@ -32,6 +32,7 @@ class StageTimer:
         self.clock = clock
         self.seconds = dict.fromkeys(stages, 0.0)
         self.frames = 0
+        self.last_lap = 0.0
         self._last = clock()
 
     def start(self) -> None:
@@ -41,8 +42,13 @@ class StageTimer:
     def lap(self, stage: str) -> None:
         """Charge the time since the previous lap (or :meth:`start`) to ``stage``."""
         now = self.clock()
-        self.seconds[stage] += now - self._last
+        self.last_lap = now - self._last
+        self.seconds[stage] += self.last_lap
         self._last = now
+
+    def add(self, stage: str, seconds: float) -> None:
+        """Charge ``seconds`` (of this timer's clock, measured elsewhere, e.g. in another thread) to ``stage``."""
+        self.seconds[stage] += seconds
 
     def as_dict(self) -> dict:
         """``{"frames": int, "total": float, <stage>: float seconds, ...}``."""

@@ -46,6 +46,10 @@ class MTCNNDetector:
     image-left and image-right mouth corner.
     """
 
+    thread_safe = True
+    """``detect`` keeps no state between calls and ONNX Runtime sessions may run from several
+    threads at once, so full-frame detections may run ahead of tracking."""
+
     def __init__(
         self,
         min_face_size: float = 20.0,

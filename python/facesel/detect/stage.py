@@ -1,12 +1,34 @@
-"""The detection stage: full-frame detection on the schedule, region search around tracks between."""
+"""The detection stage: full-frame detection on the schedule (optionally started ahead, in a thread
+of its own), region search around tracks between."""
 
 from __future__ import annotations
+
+import time
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass
 
 import numpy as np
 
 from facesel.detect.base import check_frame
 from facesel.detect.schedule import DetectionSchedule, search_regions
 from facesel.types import Detections
+
+
+@dataclass
+class Planned:
+    """What :meth:`DetectStage.plan` decided for one frame.
+
+    Attributes
+    ----------
+    full : bool
+        The whole frame is searched (else the regions around the tracks).
+    ahead : concurrent.futures.Future or None
+        A full-frame detection already running in a thread of its own; its result is
+        ``(Detections, seconds)``, seconds of the stage's clock spent in that thread.
+    """
+
+    full: bool
+    ahead: Future | None = None
 
 
 class DetectStage:
@@ -18,18 +40,41 @@ class DetectStage:
     config : facesel.config.PipelineConfig
         ``mode == "exhaustive"`` detects every frame whole; otherwise detect_every,
         scene_change, region_scale, region_face_px, region_min_px. min_face_size always.
+    clock : callable returning seconds
+        Times the full-frame detections run ahead (:attr:`ahead_seconds`).
+
+    Notes
+    -----
+    A full-frame detection does not depend on the tracks, only on the frame, so
+    :meth:`plan` can start it in another thread as soon as the frame is decoded, frames before
+    the tracker needs it (:meth:`facesel.Selector.run` with two threads): the region searches
+    between full detections do depend on the tracks and stay in the tracking thread.
     """
 
-    def __init__(self, detector, config):
+    def __init__(self, detector, config, clock=time.perf_counter):
         if not callable(getattr(detector, "detect", None)):
             raise TypeError(f"detector must have a detect() method, got {type(detector).__name__}")
         self.detector = detector
         self.config = config
+        self.clock = clock
         every = 1 if config.mode == "exhaustive" else config.detect_every
         self.schedule = DetectionSchedule(every, 0.0 if config.mode == "exhaustive" else config.scene_change)
         self.regions_searched = 0
+        self.full_ahead = 0
+        self.last_ahead_seconds: float | None = None
 
-    def detect(self, frame: np.ndarray, expected: np.ndarray) -> tuple[Detections, bool]:
+    def plan(self, frame: np.ndarray, executor: Executor | None = None) -> Planned:
+        """Decide whether ``frame`` is searched whole; call once per frame, in stream order.
+
+        With ``executor``, a full-frame detection is started on it at once (:attr:`Planned.ahead`).
+        """
+        full = self.schedule.full_frame(check_frame(frame))
+        if full and executor is not None:
+            self.full_ahead += 1
+            return Planned(True, executor.submit(self._timed_full, frame))
+        return Planned(full)
+
+    def detect(self, frame: np.ndarray, expected: np.ndarray, planned: Planned | None = None) -> tuple[Detections, bool]:
         """This frame's usable detections and whether the whole frame was searched.
 
         Parameters
@@ -37,13 +82,17 @@ class DetectStage:
         frame : (H, W, 3) uint8 BGR
         expected : (T, 4) float32
             Where the open tracks' faces are expected (``TrackStage.expected_boxes``).
+        planned : Planned, optional
+            This frame's :meth:`plan`; planned here when not given. A detection running ahead is
+            waited for; its own time is then in :attr:`last_ahead_seconds`.
         """
         frame = check_frame(frame)
-        full = self.schedule.full_frame(frame)
-        if full:
-            dets = self.detector.detect(frame)
-            if not isinstance(dets, Detections):
-                raise TypeError(f"detector.detect must return Detections, got {type(dets).__name__}")
+        planned = self.plan(frame) if planned is None else planned
+        self.last_ahead_seconds = None
+        if planned.ahead is not None:
+            dets, self.last_ahead_seconds = planned.ahead.result()
+        elif planned.full:
+            dets = self._full(frame)
         else:
             c = self.config
             self.regions_searched += len(expected)
@@ -51,7 +100,18 @@ class DetectStage:
             base = min(1.0, c.max_side / longer) if c.max_side else 1.0
             dets = search_regions(self.detector, frame, expected, scale=c.region_scale,
                                   face_px=c.region_face_px, min_px=c.region_min_px, base_shrink=base)
-        return usable(dets, frame.shape, self.config.min_face_size), full
+        return usable(dets, frame.shape, self.config.min_face_size), planned.full
+
+    def _full(self, frame: np.ndarray) -> Detections:
+        dets = self.detector.detect(frame)
+        if not isinstance(dets, Detections):
+            raise TypeError(f"detector.detect must return Detections, got {type(dets).__name__}")
+        return dets
+
+    def _timed_full(self, frame: np.ndarray) -> tuple[Detections, float]:
+        start = self.clock()
+        dets = self._full(frame)
+        return dets, self.clock() - start
 
 
 def usable(dets: Detections, shape, min_face_size: float) -> Detections:
