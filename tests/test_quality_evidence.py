@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from facesel.degrade import KINDS
+from facesel.eval.degrade import KINDS
 from facesel.scoring import VAEScorer
 from facesel.scoring.vae_methods import METHODS
-from facesel.training.evidence import (
+from facesel.eval.evidence import (
     auroc,
     background_crops,
     degradation_grid,

@@ -10,4 +10,8 @@ track_data (detector + tracker crops of a video, embeddings; number cache), trac
 track's person from the video's frontal frames, crop distances), track_rules (the compared rules),
 track_metrics (regret, smoothed regret, matchable, rank correlation, random expectation,
 bootstrap) and track_bench (run, report, plot).
+
+Helpers of the evaluation and of the studies under ``experiments/``, never used by the pipeline:
+degrade (self-made degradations at a controlled severity) and evidence (degradation grids, rank
+correlations and AUROC on held-out faces, for the model card).
 """

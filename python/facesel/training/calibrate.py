@@ -24,7 +24,7 @@ DOSE_STATISTICS = (
     "log_gradient_ratio",
 )
 """The statistics the shipped ``dose`` rule uses: chosen on lfw/train faces by
-``training/experiments/select_dose_statistics.py`` (see docs/model_card.md)."""
+``experiments/select_dose_statistics.py`` (see docs/model_card.md)."""
 
 
 COVARIANCES = ("diagonal", "full")

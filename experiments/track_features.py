@@ -14,7 +14,7 @@ track id, matcher distance to its person, and candidate signals:
   log likelihood of the eye band (facesel.scoring.pick.eye_log_likelihood) at L = 1;
 * mu_z itself (for consensus experiments).
 
-Run:  python training/experiments/track_features.py --out /tmp/pick/features
+Run:  python experiments/track_features.py --out /tmp/pick/features
 (about 3 min per 1,000 crops on one core; detections and embeddings come from the number cache of
 facesel eval tracks in --cache).
 """

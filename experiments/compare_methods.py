@@ -1,6 +1,6 @@
 """Measure every scoring rule of one exported model on real held-out data; print and save JSON.
 
-    python training/experiments/compare_methods.py --model python/facesel/models/vae --out results.json
+    python experiments/compare_methods.py --model python/facesel/models/vae --out results.json
 
 Data (all held out from training): 60 lfw/eval + 40 orl faces through the pipeline's crop
 function, each degraded by the 8 kinds at severities 0, 1/3, 2/3, 1 (once in the crop, once in the
@@ -21,7 +21,7 @@ from facesel.data import data_root
 from facesel.scoring import LaplacianVarianceScorer
 from facesel.scoring.vae import VAEScorer
 from facesel.scoring.vae_methods import METHODS
-from facesel.training.evidence import (
+from facesel.eval.evidence import (
     auroc,
     background_crops,
     degradation_grid,
