@@ -2,8 +2,9 @@
 
 Does rejecting the crops a method scores lowest make a face matcher fail less? Modules: matcher
 (dlib ResNet embedding), cache (embeddings on disk by content hash; sensitive), protocol
-(references, probes, degradation), methods (registry of quality methods), metrics (ERC, EDC, pAUC),
-analysis (curves, gains, bootstrap), plots and report. Needs the ``[eval]`` extra.
+(references, probes, degradation), method_context (what a method is built from), methods (registry
+of quality methods) with supervised and vae_methods (the methods that need more), metrics (ERC,
+EDC, pAUC), analysis (curves, gains, bootstrap), plots and report. Needs the ``[eval]`` extra.
 
 ``facesel eval tracks``: how well a selection rule picks among one person's frames. Modules:
 track_data (detector + tracker crops of a video, embeddings; number cache), track_persons (each

@@ -1,7 +1,7 @@
 """The VAE quality scorers, as evaluation methods, built only when this installation has them.
 
 The scorer lives in :mod:`facesel.scoring` (another part of the project). When it, or the model it
-needs, is missing, :class:`facesel.eval.methods.MethodUnavailable` carries the reason into the
+needs, is missing, :class:`facesel.eval.method_context.MethodUnavailable` carries the reason into the
 report instead of a number.
 
 Speed: the VAE variants that differ only in the scoring rule (the default rule, the paper's log
@@ -17,7 +17,7 @@ import hashlib
 
 import numpy as np
 
-from facesel.eval.methods import MethodUnavailable
+from facesel.eval.method_context import MethodUnavailable
 
 # "default" is the shipped model card's default (corrected) rule; the ablations keep the paper's
 # L = 10 except where L is the thing varied, so that one setting changes at a time.
