@@ -16,10 +16,10 @@ import numpy as np
 
 from facesel.align import pad_for_detection
 from facesel.data import data_root
-from facesel.eval.degrade import KINDS, degrade
 from facesel.detect import make_detector
-from facesel.scoring.vae import VAEScorer
+from facesel.eval.degrade import KINDS, degrade
 from facesel.eval.evidence import SEVERITIES, background_crops, degradation_grid, held_out_faces, held_out_photos
+from facesel.scoring.vae import VAEScorer
 
 
 def equal_error_threshold(positive: np.ndarray, negative: np.ndarray) -> tuple[float, float]:

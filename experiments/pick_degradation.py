@@ -27,11 +27,11 @@ import numpy as np
 
 from facesel.align import align_face, pad_for_detection
 from facesel.data import data_root
-from facesel.eval.degrade import KINDS, degrade
 from facesel.detectors import make_detector
+from facesel.eval.degrade import KINDS, degrade
+from facesel.eval.evidence import SEVERITIES, held_out_photos, spearman, spearman_per_kind
 from facesel.faceset import list_images, locate_tight_face, read_image
 from facesel.scoring import LaplacianVarianceScorer, PickScorer, VAEScorer
-from facesel.eval.evidence import SEVERITIES, held_out_photos, spearman, spearman_per_kind
 from facesel.types import CropContext
 
 DOSE_WEIGHTS = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2)

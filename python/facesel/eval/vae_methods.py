@@ -81,12 +81,11 @@ class SharedVAEOutputs:
         crops = as_grey_batch(crops)
         key = hashlib.sha256(crops.tobytes()).hexdigest() + str(crops.shape)
         if key not in self._memo:
-            s = self.scorer
-            out = {r: np.empty(len(crops), np.float64) for r in self.rules}
-            for start in range(0, len(crops), s.batch_size):
-                chunk = crops[start : start + s.batch_size]
-                outputs = s.runner.run(chunk, s.samples, s.use_mean, s.seed)
-                for r in self.rules:
-                    out[r][start : start + len(chunk)] = METHODS[r](outputs, chunk, s.calibration)
-            self._memo = {key: out}  # keep only the latest crops: scores, not decoder outputs
+            rules, calibration = list(self.rules), self.scorer.calibration
+            table = self.scorer.run_batches(
+                crops, lambda outputs, chunk: np.stack([METHODS[r](outputs, chunk, calibration) for r in rules], axis=1),
+                columns=len(rules),
+            )
+            # keep only the latest crops: scores, not decoder outputs
+            self._memo = {key: {r: table[:, k] for k, r in enumerate(rules)}}
         return self._memo[key][rule].copy()

@@ -144,18 +144,17 @@ class PickScorer:
         at z = mu_z."""
         from facesel.scoring.vae_methods import score_dose
 
-        s = self._once
-        out = np.empty(len(crops), np.float64)
-        for start in range(0, len(crops), s.batch_size):
-            chunk = crops[start : start + s.batch_size]
-            outputs = s.runner.run(chunk, 1, True, s.seed)
+        calibration = self._once.calibration
+
+        def reduce(outputs, chunk: np.ndarray) -> np.ndarray:
             ll = _pixel_log_likelihood(outputs)
             eyes = ll[:, EYE_ROWS].mean(axis=(1, 2), dtype=np.float64)
             part = self.weights["eyes"] * eyes + self.weights["eyes_relative"] * (eyes - ll.mean(axis=(1, 2), dtype=np.float64))
             if self.weights["dose"]:
-                part += self.weights["dose"] * score_dose(outputs, chunk, s.calibration)
-            out[start : start + len(chunk)] = part
-        return out
+                part += self.weights["dose"] * score_dose(outputs, chunk, calibration)
+            return part
+
+        return self._once.run_batches(crops, reduce)
 
     def score(self, crops: np.ndarray, context=None) -> np.ndarray:
         """(N, 64, 64) uint8 grey crops (+ optional CropContext) -> (N,) float64, higher is better."""
