@@ -1,6 +1,6 @@
 """Where the finaliser's "is it a face" thresholds come from (docs/persons.md), measured without
-the videos' tracks: held-out faces (lfw/eval + orl, never lfw/train), degraded by facesel.degrade,
-against the background crops of facesel.training.evidence.
+the videos' tracks: held-out faces (lfw/eval + orl, never lfw/train), degraded by facesel.eval.degrade,
+against the background crops of facesel.eval.evidence.
 
 - DOSE_FACE_FLOOR: the equal-error threshold of the shipped VAE's ``dose`` score between faces
   degraded up to severity 2/3 ("poor faces") and background crops.
@@ -16,10 +16,10 @@ import numpy as np
 
 from facesel.align import pad_for_detection
 from facesel.data import data_root
-from facesel.degrade import KINDS, degrade
 from facesel.detect import make_detector
+from facesel.eval.degrade import KINDS, degrade
+from facesel.eval.evidence import SEVERITIES, background_crops, degradation_grid, held_out_faces, held_out_photos
 from facesel.scoring.vae import VAEScorer
-from facesel.training.evidence import SEVERITIES, background_crops, degradation_grid, held_out_faces, held_out_photos
 
 
 def equal_error_threshold(positive: np.ndarray, negative: np.ndarray) -> tuple[float, float]:

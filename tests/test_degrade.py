@@ -1,11 +1,11 @@
-"""facesel.degrade: identity at severity 0, shape/dtype kept, strength grows with severity, input checks."""
+"""facesel.eval.degrade: identity at severity 0, shape/dtype kept, strength grows with severity, input checks."""
 
 from __future__ import annotations
 
 import cv2
 import numpy as np
 import pytest
-from facesel.degrade import KINDS, degrade
+from facesel.eval.degrade import KINDS, degrade
 
 SEVERITIES = (0.0, 0.25, 0.5, 0.75, 1.0)
 
@@ -90,7 +90,7 @@ def test_bad_inputs_are_named(orl_faces):
 
 
 def test_jpeg_quality_falls_with_severity():
-    from facesel.degrade import jpeg_quality
+    from facesel.eval.degrade import jpeg_quality
 
     qualities = [jpeg_quality(s) for s in np.linspace(0.01, 1.0, 25)]
     assert qualities[0] == 95 and qualities[-1] == 5

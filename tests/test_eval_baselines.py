@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from facesel.degrade import degrade
+from facesel.eval.degrade import degrade
 from facesel.faceset import load_face_folder
 from facesel.scoring.baselines import (
     BrightnessScorer,

@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from facesel.degrade import KINDS
-from facesel.scoring import VAEScorer
-from facesel.scoring.vae_methods import METHODS
-from facesel.training.evidence import (
+from facesel.eval.degrade import KINDS
+from facesel.eval.evidence import (
     auroc,
     background_crops,
     degradation_grid,
@@ -24,6 +22,8 @@ from facesel.training.evidence import (
     spearman,
     spearman_per_kind,
 )
+from facesel.scoring import VAEScorer
+from facesel.scoring.vae_methods import METHODS
 
 pytestmark = pytest.mark.slow
 
@@ -42,13 +42,11 @@ def faces(shared_data):
 def grid_scores(default, faces):
     """Default and paper scores of every face x kind x severity, from one pass of the VAE."""
     crops, kind_idx, sev = degradation_grid(faces, seed=5)
-    both = {"default": np.empty(len(crops)), "paper": np.empty(len(crops))}
-    for start in range(0, len(crops), default.batch_size):
-        chunk = crops[start : start + default.batch_size]
-        out = default.runner.run(chunk, default.samples, default.use_mean, default.seed)
-        both["default"][start : start + len(chunk)] = METHODS[default.method](out, chunk, default.calibration)
-        both["paper"][start : start + len(chunk)] = METHODS["paper"](out, chunk, default.calibration)
-    return both, kind_idx, sev
+    rules = (default.method, "paper")
+    table = default.run_batches(
+        crops, lambda out, chunk: np.stack([METHODS[r](out, chunk, default.calibration) for r in rules], axis=1), columns=2
+    )
+    return {"default": table[:, 0], "paper": table[:, 1]}, kind_idx, sev
 
 
 @pytest.mark.parametrize("kind", KINDS)

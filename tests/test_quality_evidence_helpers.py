@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from facesel.degrade import KINDS
-from facesel.training.evidence import auroc, average_ranks, degradation_grid, spearman
+from facesel.eval.degrade import KINDS
+from facesel.eval.evidence import auroc, average_ranks, degradation_grid, spearman
 
 
 def test_average_ranks_share_ties():
@@ -38,7 +38,7 @@ def test_degradation_grid_layout(shared_data):
 def test_degradation_before_alignment_starts_from_the_pipeline_crop(shared_data):
     """At severity 0 the photo is untouched, so the crop must be exactly the held-out face crop;
     a strong JPEG of the whole photo must change it."""
-    from facesel.training.evidence import degradation_grid_before_alignment, held_out_faces
+    from facesel.eval.evidence import degradation_grid_before_alignment, held_out_faces
 
     faces = held_out_faces(shared_data, n_lfw=3, n_orl=2)
     crops, kind, sev = degradation_grid_before_alignment(shared_data, 3, 2, severities=(0.0, 1.0), kinds=("jpeg",))

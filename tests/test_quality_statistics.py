@@ -10,7 +10,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from facesel.degrade import degrade
+from facesel.eval.degrade import degrade
 from facesel.scoring import VAEScorer
 from facesel.scoring.vae_methods import STATISTICS, blockiness, directional_energy, quality_statistics
 

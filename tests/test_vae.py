@@ -53,6 +53,28 @@ def test_a_crops_score_does_not_depend_on_its_batch(scorer, faces):
     np.testing.assert_allclose(scorer.score(faces[::-1]), whole[::-1], rtol=1e-6)
 
 
+def test_run_batches_keeps_each_batchs_values_in_order(faces):
+    """The one batch loop: a rule through run_batches equals the rule on one pass over all crops,
+    whatever the batch size; several values per crop come back as columns."""
+    paper = VAEScorer.paper(samples=3, batch_size=4)
+    rule = METHODS["paper"]
+    one_pass = rule(paper.runner.run(faces, 3, False, paper.seed), faces, paper.calibration)
+    for batch_size in (1, 4, len(faces) + 1):
+        got = paper.runner.run_batches(faces, lambda out, chunk: rule(out, chunk, paper.calibration), batch_size, 3, False,
+                                       paper.seed)
+        np.testing.assert_allclose(got, one_pass, rtol=1e-6)
+    sizes = paper.run_batches(faces, lambda out, chunk: np.column_stack([chunk.mean(axis=(1, 2)), out.mu_z[:, :2]]),
+                              samples=1, use_mean=True, columns=3)
+    assert sizes.shape == (len(faces), 3) and sizes.dtype == np.float64
+    np.testing.assert_allclose(sizes[:, 0], faces.mean(axis=(1, 2)))  # each row belongs to its own crop
+    assert paper.run_batches(faces[:0], lambda out, chunk: chunk.mean(axis=(1, 2)), columns=2).shape == (0, 2)
+    for bad in (0, 2.0, True):
+        with pytest.raises(ValueError, match="batch_size"):
+            paper.runner.run_batches(faces, lambda out, chunk: chunk.mean(axis=(1, 2)), bad, 1, True, 0)
+    with pytest.raises(ValueError, match="columns"):
+        paper.run_batches(faces, lambda out, chunk: chunk.mean(axis=(1, 2)), columns=0)
+
+
 def test_colour_crops_are_converted(scorer, faces):
     colour = np.stack([cv2.cvtColor(f, cv2.COLOR_GRAY2BGR) for f in faces])
     np.testing.assert_allclose(scorer.score(colour), scorer.score(faces), rtol=1e-6)

@@ -1,4 +1,5 @@
-"""Box geometry shared by the detectors' tests, the benchmarks and the evaluation scripts."""
+"""Box geometry, used by the pipeline (the region search and suppression of detect/schedule.py,
+select/agreement.py) as well as by the detectors' tests, the benchmarks and the evaluation."""
 
 from __future__ import annotations
 

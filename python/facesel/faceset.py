@@ -1,9 +1,10 @@
 """Aligned crops from a folder of face images laid out as ``<identity>/<image>``.
 
-Used to train the quality model and to evaluate it: both must see the crops that
-:func:`facesel.align.align_face` makes at run time. The shared LFW crops are tight (the whole
-image is the face), so each image is padded before detection; when no face is found, the whole
-original image is taken as the face box.
+Used to train the quality model (``facesel train``, ``facesel calibrate``) and to evaluate it: both
+must see the crops that :func:`facesel.align.align_face` makes at run time. ``facesel score``
+reads its images with :func:`read_image`. So this is product code, not under eval/. The shared LFW
+crops are tight (the whole image is the face), so each image is padded before detection; when no
+face is found, the whole original image is taken as the face box.
 """
 
 from __future__ import annotations

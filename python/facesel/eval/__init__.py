@@ -2,12 +2,17 @@
 
 Does rejecting the crops a method scores lowest make a face matcher fail less? Modules: matcher
 (dlib ResNet embedding), cache (embeddings on disk by content hash; sensitive), protocol
-(references, probes, degradation), methods (registry of quality methods), metrics (ERC, EDC, pAUC),
-analysis (curves, gains, bootstrap), plots and report. Needs the ``[eval]`` extra.
+(references, probes, degradation), method_context (what a method is built from), methods (registry
+of quality methods) with supervised and vae_methods (the methods that need more), metrics (ERC,
+EDC, pAUC), analysis (curves, gains, bootstrap), plots and report. Needs the ``[eval]`` extra.
 
 ``facesel eval tracks``: how well a selection rule picks among one person's frames. Modules:
 track_data (detector + tracker crops of a video, embeddings; number cache), track_persons (each
 track's person from the video's frontal frames, crop distances), track_rules (the compared rules),
 track_metrics (regret, smoothed regret, matchable, rank correlation, random expectation,
 bootstrap) and track_bench (run, report, plot).
+
+Helpers of the evaluation and of the studies under ``experiments/``, never used by the pipeline:
+degrade (self-made degradations at a controlled severity) and evidence (degradation grids, rank
+correlations and AUROC on held-out faces, for the model card).
 """

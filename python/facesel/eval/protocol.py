@@ -6,7 +6,7 @@ on the matcher only, so it favours no quality method. Every other image of the s
 Subjects with fewer than two images are left out.
 
 Degradation (``degrade_seed``): every probe, never a reference, gets one kind drawn uniformly from
-:data:`facesel.degrade.KINDS` at a severity drawn uniformly from [0, 1], seeded, in memory only.
+:data:`facesel.eval.degrade.KINDS` at a severity drawn uniformly from [0, 1], seeded, in memory only.
 The matcher sees that image and the quality scorers see the aligned crop made from that same
 image, with :func:`facesel.faceset.align_tight_crop` (the canonical crop function).
 """
@@ -160,7 +160,7 @@ def build_eval_set(
     severity = np.zeros(len(items))
     embeddings = clean
     if degrade_seed is not None:
-        from facesel.degrade import KINDS, degrade
+        from facesel.eval.degrade import KINDS, degrade
 
         rng = np.random.default_rng(degrade_seed)
         probes = np.flatnonzero(~is_reference)

@@ -30,7 +30,7 @@ CI_NOTE = (
 )
 DEGRADE_NOTE = (
     "Every probe (never a reference) is degraded in memory by one kind drawn uniformly from "
-    "facesel.degrade.KINDS at a severity drawn uniformly from [0, 1], seeded."
+    "facesel.eval.degrade.KINDS at a severity drawn uniformly from [0, 1], seeded."
 )
 
 

@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 
 from facesel.eval.analysis import analyse, kind_ranks
-from facesel.eval.methods import MethodContext, build_methods, get_method
+from facesel.eval.method_context import MethodContext
+from facesel.eval.methods import build_methods, get_method
 from facesel.eval.plots import plot_protocol
 from facesel.eval.protocol import build_eval_set
 from facesel.eval.report import write_report

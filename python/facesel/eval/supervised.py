@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from facesel.eval.cache import embed_all
-from facesel.eval.methods import MethodContext, MethodUnavailable
+from facesel.eval.method_context import MethodContext, MethodUnavailable
 from facesel.eval.protocol import choose_references
 from facesel.faceset import read_image
 

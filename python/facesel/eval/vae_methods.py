@@ -1,7 +1,7 @@
 """The VAE quality scorers, as evaluation methods, built only when this installation has them.
 
 The scorer lives in :mod:`facesel.scoring` (another part of the project). When it, or the model it
-needs, is missing, :class:`facesel.eval.methods.MethodUnavailable` carries the reason into the
+needs, is missing, :class:`facesel.eval.method_context.MethodUnavailable` carries the reason into the
 report instead of a number.
 
 Speed: the VAE variants that differ only in the scoring rule (the default rule, the paper's log
@@ -17,7 +17,7 @@ import hashlib
 
 import numpy as np
 
-from facesel.eval.methods import MethodUnavailable
+from facesel.eval.method_context import MethodUnavailable
 
 # "default" is the shipped model card's default (corrected) rule; the ablations keep the paper's
 # L = 10 except where L is the thing varied, so that one setting changes at a time.
@@ -81,12 +81,11 @@ class SharedVAEOutputs:
         crops = as_grey_batch(crops)
         key = hashlib.sha256(crops.tobytes()).hexdigest() + str(crops.shape)
         if key not in self._memo:
-            s = self.scorer
-            out = {r: np.empty(len(crops), np.float64) for r in self.rules}
-            for start in range(0, len(crops), s.batch_size):
-                chunk = crops[start : start + s.batch_size]
-                outputs = s.runner.run(chunk, s.samples, s.use_mean, s.seed)
-                for r in self.rules:
-                    out[r][start : start + len(chunk)] = METHODS[r](outputs, chunk, s.calibration)
-            self._memo = {key: out}  # keep only the latest crops: scores, not decoder outputs
+            rules, calibration = list(self.rules), self.scorer.calibration
+            table = self.scorer.run_batches(
+                crops, lambda outputs, chunk: np.stack([METHODS[r](outputs, chunk, calibration) for r in rules], axis=1),
+                columns=len(rules),
+            )
+            # keep only the latest crops: scores, not decoder outputs
+            self._memo = {key: {r: table[:, k] for k, r in enumerate(rules)}}
         return self._memo[key][rule].copy()

@@ -25,13 +25,9 @@ class ScreenedVAEScorer(VAEScorer):
 
     def screen(self, crops: np.ndarray, context=None) -> np.ndarray:
         """(N, 64, 64) uint8 grey crops -> (N,) float64, an estimate of :meth:`score`."""
-        crops = as_grey_batch(crops)
         rule = METHODS[self.method]
-        out = np.empty(len(crops), np.float64)
-        for start in range(0, len(crops), self.batch_size):
-            chunk = crops[start : start + self.batch_size]
-            out[start : start + len(chunk)] = rule(self.runner.run(chunk, 1, True, self.seed), chunk, self.calibration)
-        return out
+        return self.run_batches(as_grey_batch(crops), lambda outputs, chunk: rule(outputs, chunk, self.calibration),
+                                samples=1, use_mean=True)
 
 
 def default_scorer(rule: str = "pick", **settings):

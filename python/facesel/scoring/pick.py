@@ -15,7 +15,7 @@ The score is a weighted sum of
 
 Unsupervised at run time (no recognition model). The weights were fitted as a within-track
 pairwise ranking of the smoothed matcher distance on the shared videos, and judged leave-one-video-
-out (``training/experiments/track_signals.py``); the dose weight on lfw/train photos
+out (``experiments/track_signals.py``); the dose weight on lfw/train photos
 (docs/model_card.md, "Within a track").
 
 Without a context (a still photograph, ``facesel score``, the ERC/degradation evidence) the score
@@ -42,11 +42,11 @@ crop's (nats per pixel; ``eyes`` is the eye band's alone, unused by default); de
 minus |yaw| (eye distances), |roll| (radians), |pitch| offset; log face size (pixels).
 The eye variant and the dose weight were chosen on lfw/train photos (within-face degradation grid
 with the detector's context within 0.10 of dose's on every kind:
-``training/experiments/pick_degradation.py --split train``; met from 0.01 on) and by the existing
+``experiments/pick_degradation.py --split train``; met from 0.01 on) and by the existing
 selfie check (tests/test_selector_videos.py: at 0.01 the selfie's first track kept a frame less
 sharp than its median; 0.02, the next weight of the grid, passes); the other six were then fitted on the
 five shared videos' tracks (pairwise logistic ranking of the smoothed matcher distance, L2 = 10 on
-signals in within-track standard deviations; ``training/experiments/track_signals.py``). The
+signals in within-track standard deviations; ``experiments/track_signals.py``). The
 numbers reported for the videos are leave-one-video-out; see docs/model_card.md."""
 
 _BAD_POSE = 1.0
@@ -144,18 +144,17 @@ class PickScorer:
         at z = mu_z."""
         from facesel.scoring.vae_methods import score_dose
 
-        s = self._once
-        out = np.empty(len(crops), np.float64)
-        for start in range(0, len(crops), s.batch_size):
-            chunk = crops[start : start + s.batch_size]
-            outputs = s.runner.run(chunk, 1, True, s.seed)
+        calibration = self._once.calibration
+
+        def reduce(outputs, chunk: np.ndarray) -> np.ndarray:
             ll = _pixel_log_likelihood(outputs)
             eyes = ll[:, EYE_ROWS].mean(axis=(1, 2), dtype=np.float64)
             part = self.weights["eyes"] * eyes + self.weights["eyes_relative"] * (eyes - ll.mean(axis=(1, 2), dtype=np.float64))
             if self.weights["dose"]:
-                part += self.weights["dose"] * score_dose(outputs, chunk, s.calibration)
-            out[start : start + len(chunk)] = part
-        return out
+                part += self.weights["dose"] * score_dose(outputs, chunk, calibration)
+            return part
+
+        return self._once.run_batches(crops, reduce)
 
     def score(self, crops: np.ndarray, context=None) -> np.ndarray:
         """(N, 64, 64) uint8 grey crops (+ optional CropContext) -> (N,) float64, higher is better."""

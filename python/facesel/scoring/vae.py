@@ -142,14 +142,19 @@ class VAEScorer:
 
     def score(self, crops: np.ndarray) -> np.ndarray:
         """(N, 64, 64) uint8 grey (or (N, 64, 64, 3) BGR) crops -> (N,) float64, higher is better."""
-        crops = as_grey_batch(crops)
         rule = METHODS[self.method]
-        out = np.empty(len(crops), np.float64)
-        for start in range(0, len(crops), self.batch_size):
-            chunk = crops[start : start + self.batch_size]
-            outputs = self.runner.run(chunk, self.samples, self.use_mean, self.seed)
-            out[start : start + len(chunk)] = rule(outputs, chunk, self.calibration)
-        return out
+        return self.run_batches(as_grey_batch(crops), lambda outputs, chunk: rule(outputs, chunk, self.calibration))
+
+    def run_batches(self, crops: np.ndarray, reduce, samples: int | None = None, use_mean: bool | None = None,
+                    columns: int | None = None) -> np.ndarray:
+        """:meth:`VAERunner.run_batches` with this scorer's sessions, batch size and seed.
+
+        ``samples`` and ``use_mean`` default to the scorer's own; ``crops`` (N, 64, 64) uint8;
+        ``reduce(outputs, chunk)`` -> (n,) or (n, columns); returns (N,) or (N, columns) float64.
+        """
+        samples = self.samples if samples is None else samples
+        use_mean = self.use_mean if use_mean is None else use_mean
+        return self.runner.run_batches(crops, reduce, self.batch_size, samples, use_mean, self.seed, columns)
 
     def __repr__(self) -> str:
         return (

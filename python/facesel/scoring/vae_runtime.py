@@ -7,6 +7,7 @@ encoder, decoder, reduction and correction separately.
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -133,8 +134,48 @@ class VAERunner:
         return mu_x.reshape(n, l_samples, PIXELS), log_sigma_x.reshape(n, l_samples, PIXELS)
 
     def run(self, crops: np.ndarray, samples: int, use_mean: bool, seed: int) -> VAEOutputs:
-        """All VAE outputs for (N, 64, 64) uint8 crops (one chunk; the caller batches)."""
+        """All VAE outputs for (N, 64, 64) uint8 crops in one pass (:meth:`run_batches` batches)."""
         x, mu_z, log_sigma_z = self.encode(crops)
         z = self.sample_latents(crops, mu_z, log_sigma_z, samples, use_mean, seed)
         mu_x, log_sigma_x = self.decode(z)
         return VAEOutputs(x, mu_z, log_sigma_z, mu_x, log_sigma_x, self.reduce_device, self.threads)
+
+    def run_batches(
+        self,
+        crops: np.ndarray,
+        reduce: Callable[[VAEOutputs, np.ndarray], np.ndarray],
+        batch_size: int,
+        samples: int,
+        use_mean: bool,
+        seed: int,
+        columns: int | None = None,
+    ) -> np.ndarray:
+        """Run the VAE over ``crops`` ``batch_size`` at a time and keep only what ``reduce`` makes
+        of each batch (the decoder outputs of a batch are L * 4096 floats a crop: never all kept).
+
+        Parameters
+        ----------
+        crops : (N, 64, 64) uint8
+        reduce : callable
+            ``reduce(outputs, chunk)`` with the :class:`VAEOutputs` of ``chunk`` ((n, 64, 64)
+            uint8, consecutive crops) returns (n,) values, or (n, columns) when ``columns`` is given.
+        batch_size : int
+            Crops per :meth:`run` (the decoder sees batch_size * samples latents).
+        samples, use_mean, seed
+            As in :meth:`run`. The latent noise is drawn per crop, so the batch size changes no value.
+        columns : int, optional
+            Values per crop; None for one.
+
+        Returns
+        -------
+        (N,) or (N, columns) float64
+        """
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
+        if columns is not None and (isinstance(columns, bool) or not isinstance(columns, int) or columns < 1):
+            raise ValueError(f"columns must be None or an integer >= 1, got {columns!r}")
+        out = np.empty((len(crops),) if columns is None else (len(crops), columns), np.float64)
+        for start in range(0, len(crops), batch_size):
+            chunk = crops[start : start + batch_size]
+            out[start : start + len(chunk)] = reduce(self.run(chunk, samples, use_mean, seed), chunk)
+        return out

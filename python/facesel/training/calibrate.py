@@ -24,7 +24,7 @@ DOSE_STATISTICS = (
     "log_gradient_ratio",
 )
 """The statistics the shipped ``dose`` rule uses: chosen on lfw/train faces by
-``training/experiments/select_dose_statistics.py`` (see docs/model_card.md)."""
+``experiments/select_dose_statistics.py`` (see docs/model_card.md)."""
 
 
 COVARIANCES = ("diagonal", "full")
@@ -67,18 +67,17 @@ def calibrate(
     rng = np.random.default_rng(seed)
     idx = np.sort(rng.choice(len(train_crops), size=min(n, len(train_crops)), replace=False))
     runner = VAERunner(Path(model_dir) / "encoder.onnx", Path(model_dir) / "decoder.onnx")
-    chi2, stats = [], []
-    for start in range(0, len(idx), 32):
-        chunk = train_crops[idx[start : start + 32]]
-        out = runner.run(chunk, samples, False, seed)
-        chi2.append(standardised_chi2(out))
-        stats.append(quality_statistics(out, chunk, statistics))
-    stats = np.concatenate(stats)
+    # column 0: standardised chi2; then the dose statistics
+    table = runner.run_batches(
+        train_crops[idx], lambda out, chunk: np.column_stack([standardised_chi2(out), quality_statistics(out, chunk, statistics)]),
+        32, samples, False, seed, columns=1 + len(statistics),
+    )
+    chi2, stats = table[:, 0], table[:, 1:]
     mean, precision = fit_gaussian(stats, covariance=covariance)
     return {
         "crops": int(len(idx)),
         "samples": samples,
-        "chi2_median": float(np.median(np.concatenate(chi2))),
+        "chi2_median": float(np.median(chi2)),
         "dose_statistics": list(statistics),
         "dose_covariance": covariance,
         "dose_mean": mean.tolist(),

@@ -14,7 +14,7 @@ track id, matcher distance to its person, and candidate signals:
   log likelihood of the eye band (facesel.scoring.pick.eye_log_likelihood) at L = 1;
 * mu_z itself (for consensus experiments).
 
-Run:  python training/experiments/track_features.py --out /tmp/pick/features
+Run:  python experiments/track_features.py --out /tmp/pick/features
 (about 3 min per 1,000 crops on one core; detections and embeddings come from the number cache of
 facesel eval tracks in --cache).
 """
@@ -44,31 +44,34 @@ def log_gauss(x, mu, log_sigma):
 
 
 def vae_features(crops: np.ndarray) -> dict:
-    s10 = VAEScorer(samples=10, seed=0)
-    s1 = VAEScorer(samples=1, use_mean=True)
+    s10 = VAEScorer(samples=10, seed=0, batch_size=32)
+    s1 = VAEScorer(samples=1, use_mean=True, seed=0, batch_size=32)
     cal = s10.calibration
     names = cal["dose_statistics"]
-    feats: dict[str, list] = {k: [] for k in ("dose", "paper", "stats", "dose_l1", "paper_l1", "mu_z", "mirror_latent",
-                                              "mirror_log_rp", "eye_ll", "kl")}
-    for start in range(0, len(crops), 32):
-        chunk = crops[start:start + 32]
-        out10 = s10.runner.run(chunk, 10, False, 0)
-        feats["dose"].append(METHODS["dose"](out10, chunk, cal))
-        feats["paper"].append(METHODS["paper"](out10, chunk, cal))
-        feats["stats"].append(quality_statistics(out10, chunk, names))
-        out1 = s1.runner.run(chunk, 1, True, 0)
-        feats["dose_l1"].append(METHODS["dose"](out1, chunk, cal))
-        feats["paper_l1"].append(METHODS["paper"](out1, chunk, cal))
-        feats["mu_z"].append(out1.mu_z)
-        mu, ls = out1.mu_z.astype(np.float64), out1.log_sigma_z.astype(np.float64)
-        feats["kl"].append(0.5 * (mu**2 + np.exp(2 * ls) - 1 - 2 * ls).sum(1))
-        flipped = np.ascontiguousarray(chunk[:, :, ::-1])
-        xf, mu_f, _ = s1.runner.encode(flipped)
-        feats["mirror_latent"].append(np.linalg.norm(out1.mu_z - mu_f, axis=1))
-        # the mirror image judged by the decoder of the crop's own latent: a symmetric face explains both
-        feats["mirror_log_rp"].append(log_gauss(xf, out1.mu_x[:, 0], out1.log_sigma_x[:, 0]).mean(1))
-        feats["eye_ll"].append(eye_log_likelihood(out1))
-    return {k: np.concatenate(v) for k, v in feats.items()}
+
+    def at_l10(out, chunk):
+        return np.column_stack([METHODS["dose"](out, chunk, cal), METHODS["paper"](out, chunk, cal),
+                                quality_statistics(out, chunk, names)])
+
+    def at_mean(out, chunk):
+        mu, ls = out.mu_z.astype(np.float64), out.log_sigma_z.astype(np.float64)
+        xf, mu_f, _ = s1.runner.encode(np.ascontiguousarray(chunk[:, :, ::-1]))
+        return np.column_stack([
+            METHODS["dose"](out, chunk, cal), METHODS["paper"](out, chunk, cal),
+            0.5 * (mu**2 + np.exp(2 * ls) - 1 - 2 * ls).sum(1),
+            np.linalg.norm(out.mu_z - mu_f, axis=1),
+            # the mirror image judged by the decoder of the crop's own latent: a symmetric face explains both
+            log_gauss(xf, out.mu_x[:, 0], out.log_sigma_x[:, 0]).mean(1),
+            eye_log_likelihood(out),
+            out.mu_z,
+        ])
+
+    l10 = s10.run_batches(crops, at_l10, columns=2 + len(names))
+    one = s1.run_batches(crops, at_mean, columns=6 + s1.runner.latent)
+    # float32 where the features were float32 before (the VAE's outputs and their distances)
+    return {"dose": l10[:, 0], "paper": l10[:, 1], "stats": l10[:, 2:], "dose_l1": one[:, 0], "paper_l1": one[:, 1],
+            "kl": one[:, 2], "mirror_latent": one[:, 3].astype(np.float32), "mirror_log_rp": one[:, 4],
+            "eye_ll": one[:, 5], "mu_z": one[:, 6:].astype(np.float32)}
 
 
 def main() -> None:

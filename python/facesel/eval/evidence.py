@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 
 from facesel.align import align_face
-from facesel.degrade import KINDS, degrade
+from facesel.eval.degrade import KINDS, degrade
 
 SEVERITIES = (0.0, 1.0 / 3.0, 2.0 / 3.0, 1.0)
 
@@ -215,7 +215,7 @@ def degradation_grid_before_alignment(
 
     The face is detected once on the clean photo and that box and those landmarks align every
     degraded copy, so scores differ by the degradation only, not by a detector that moved.
-    Strengths follow :mod:`facesel.degrade` for the photo's size (relative to the photo, not the
+    Strengths follow :mod:`facesel.eval.degrade` for the photo's size (relative to the photo, not the
     face). Same images as :func:`held_out_faces`. Returns crops (F*K*S, 64, 64) uint8, kind index,
     severity, in the order of :func:`degradation_grid`.
     """

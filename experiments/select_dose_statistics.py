@@ -1,10 +1,10 @@
 """Choose the statistics of the ``dose`` scoring rule on training faces only, by greedy forward selection.
 
-    python training/experiments/select_dose_statistics.py --model python/facesel/models/vae --out selection.json
+    python experiments/select_dose_statistics.py --model python/facesel/models/vae --out selection.json
 
 Data: ``--faces`` images evenly spaced through ``lfw/train`` (the folder the VAE was trained on;
 evaluation faces are never looked at here), through the pipeline's crop function, each degraded by
-the 8 kinds of :mod:`facesel.degrade` at severities 0, 1/3, 2/3, 1. One VAE pass at L = 10 gives
+the 8 kinds of :mod:`facesel.eval.degrade` at severities 0, 1/3, 2/3, 1. One VAE pass at L = 10 gives
 every statistic of :data:`facesel.scoring.vae_methods.STATISTICS` for every crop.
 
 Split half: the Gaussian of a candidate set is fitted to the clean crops of the even-numbered faces,
@@ -26,12 +26,12 @@ from pathlib import Path
 
 import numpy as np
 from facesel.data import data_root
-from facesel.degrade import KINDS
+from facesel.eval.degrade import KINDS
+from facesel.eval.evidence import degradation_grid, spearman_per_kind
 from facesel.faceset import align_tight_crop, list_images, read_image
 from facesel.scoring.vae import VAEScorer
 from facesel.scoring.vae_methods import STATISTICS, quality_statistics
 from facesel.training.calibrate import COVARIANCES, fit_gaussian
-from facesel.training.evidence import degradation_grid, spearman_per_kind
 
 
 FIRST_SET = ("log_rp_per_pixel", "log_webp_bits", "log_png_bits_half", "log_chi2_fine", "log_chi2_coarse")
@@ -50,12 +50,8 @@ def training_faces(root: Path, n: int) -> np.ndarray:
 
 def all_statistics(scorer: VAEScorer, crops: np.ndarray) -> np.ndarray:
     """(N, len(STATISTICS)) statistics of every crop, in the order of STATISTICS."""
-    rows = []
-    for start in range(0, len(crops), scorer.batch_size):
-        chunk = crops[start : start + scorer.batch_size]
-        out = scorer.runner.run(chunk, scorer.samples, scorer.use_mean, scorer.seed)
-        rows.append(quality_statistics(out, chunk, list(STATISTICS)))
-    return np.concatenate(rows)
+    names = list(STATISTICS)
+    return scorer.run_batches(crops, lambda out, chunk: quality_statistics(out, chunk, names), columns=len(names))
 
 
 def per_kind(stats: np.ndarray, cols: list[int], fit: np.ndarray, judge: np.ndarray, kind, sev, covariance: str) -> dict:

@@ -2,10 +2,10 @@
 
 Three steps, because the reference needs TensorFlow, which facesel never needs:
 
-    python benchmarks/mtcnn_reference_check.py frames /tmp/mtcnn_frames.npz
+    python experiments/mtcnn_reference_check.py frames /tmp/mtcnn_frames.npz
     python -m venv /tmp/tfref && /tmp/tfref/bin/pip install tensorflow-cpu mtcnn==1.0.0 opencv-python-headless
-    /tmp/tfref/bin/python benchmarks/mtcnn_reference_check.py reference /tmp/mtcnn_frames.npz /tmp/mtcnn_ref.npz
-    python benchmarks/mtcnn_reference_check.py compare /tmp/mtcnn_frames.npz /tmp/mtcnn_ref.npz
+    /tmp/tfref/bin/python experiments/mtcnn_reference_check.py reference /tmp/mtcnn_frames.npz /tmp/mtcnn_ref.npz
+    python experiments/mtcnn_reference_check.py compare /tmp/mtcnn_frames.npz /tmp/mtcnn_ref.npz
 
 The frames file holds real faces from the shared data: keep it outside the repository (e.g. /tmp)
 and delete it afterwards. The comparison prints, per source, how many faces each found, how many

@@ -15,7 +15,7 @@ prefer the clean copy of the same face.
 the paper's likelihood on the eye band, rises when a face is darkened, like the paper's score);
 ``--split held-out`` (the 60 lfw/eval + 40 orl photos of the evidence) reports.
 
-Run:  python training/experiments/pick_degradation.py --split train
+Run:  python experiments/pick_degradation.py --split train
 """
 
 from __future__ import annotations
@@ -27,11 +27,11 @@ import numpy as np
 
 from facesel.align import align_face, pad_for_detection
 from facesel.data import data_root
-from facesel.degrade import KINDS, degrade
 from facesel.detectors import make_detector
+from facesel.eval.degrade import KINDS, degrade
+from facesel.eval.evidence import SEVERITIES, held_out_photos, spearman, spearman_per_kind
 from facesel.faceset import list_images, locate_tight_face, read_image
 from facesel.scoring import LaplacianVarianceScorer, PickScorer, VAEScorer
-from facesel.training.evidence import SEVERITIES, held_out_photos, spearman, spearman_per_kind
 from facesel.types import CropContext
 
 DOSE_WEIGHTS = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2)
@@ -42,7 +42,7 @@ WEIGHT_OF = {"detector": "detector", "-yaw": "yaw", "-roll": "roll", "-pitch": "
 
 def fitted_weights(features, eye: str, w_dose: float) -> dict:
     """PickScorer weights: the dose weight fixed, the others fitted on the videos' tracks
-    (training/experiments/track_signals.py, pairwise ranking, L2 = 10)."""
+    (experiments/track_signals.py, pairwise ranking, L2 = 10)."""
     import track_signals as ts
 
     names = [EYE_VARIANTS[eye]] + CONTEXT

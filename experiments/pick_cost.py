@@ -1,6 +1,6 @@
 """CPU time per crop of the default selection rule against the previous default, on real video crops.
 
-Run:  python training/experiments/pick_cost.py   (uses the number cache of facesel eval tracks in
+Run:  python experiments/pick_cost.py   (uses the number cache of facesel eval tracks in
 /tmp/pick/cache when it is there; crops are rebuilt in memory). Times are ``time.process_time``
 per crop, best of 3 repeats, one thread each, so that a busy machine disturbs them less.
 """

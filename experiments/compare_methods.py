@@ -1,6 +1,6 @@
 """Measure every scoring rule of one exported model on real held-out data; print and save JSON.
 
-    python training/experiments/compare_methods.py --model python/facesel/models/vae --out results.json
+    python experiments/compare_methods.py --model python/facesel/models/vae --out results.json
 
 Data (all held out from training): 60 lfw/eval + 40 orl faces through the pipeline's crop
 function, each degraded by the 8 kinds at severities 0, 1/3, 2/3, 1 (once in the crop, once in the
@@ -18,10 +18,7 @@ from pathlib import Path
 
 import numpy as np
 from facesel.data import data_root
-from facesel.scoring import LaplacianVarianceScorer
-from facesel.scoring.vae import VAEScorer
-from facesel.scoring.vae_methods import METHODS
-from facesel.training.evidence import (
+from facesel.eval.evidence import (
     auroc,
     background_crops,
     degradation_grid,
@@ -31,17 +28,19 @@ from facesel.training.evidence import (
     spearman,
     spearman_per_kind,
 )
+from facesel.scoring import LaplacianVarianceScorer
+from facesel.scoring.vae import VAEScorer
+from facesel.scoring.vae_methods import METHODS
 
 
 def all_scores(scorer: VAEScorer, crops: np.ndarray, methods) -> dict:
     """{method: (N,) scores} from one pass of the VAE (the rules share its outputs)."""
-    out = {m: np.empty(len(crops)) for m in methods}
-    for start in range(0, len(crops), scorer.batch_size):
-        chunk = crops[start : start + scorer.batch_size]
-        outputs = scorer.runner.run(chunk, scorer.samples, scorer.use_mean, scorer.seed)
-        for m in methods:
-            out[m][start : start + len(chunk)] = METHODS[m](outputs, chunk, scorer.calibration)
-    return out
+    methods = list(methods)
+    table = scorer.run_batches(
+        crops, lambda outputs, chunk: np.stack([METHODS[m](outputs, chunk, scorer.calibration) for m in methods], axis=1),
+        columns=len(methods),
+    )
+    return {m: table[:, k] for k, m in enumerate(methods)}
 
 
 def selfie_summary(scores: np.ndarray, sharpness: np.ndarray, coverage: np.ndarray) -> dict:

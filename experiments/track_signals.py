@@ -6,7 +6,7 @@ regret over the eligible tracks. Part 2: a linear combination of standardised si
 fitted on all videos but one by grid search on the smoothed regret and reported on the video left
 out (leave-one-video-out: no reported track was seen by its weights).
 
-Run:  python training/experiments/track_signals.py --features /tmp/pick/features
+Run:  python experiments/track_signals.py --features /tmp/pick/features
 """
 
 from __future__ import annotations

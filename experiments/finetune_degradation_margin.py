@@ -5,7 +5,7 @@ self-made degradations of the training faces (no labels, no recognition model). 
 used in training (gaussian_blur, noise, darken, low_contrast); motion_blur, downscale, occlusion and
 jpeg stay unseen, to measure generalisation. Writes an exported model folder.
 
-    python training/experiments/finetune_degradation_margin.py --checkpoint CKPT --crops CACHE.npz --out DIR
+    python experiments/finetune_degradation_margin.py --checkpoint CKPT --crops CACHE.npz --out DIR
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from facesel.degrade import degrade
+from facesel.eval.degrade import degrade
 from facesel.training.data import to_tensor_batch
 from facesel.training.export import export_onnx
 from facesel.training.loop import gaussian_nll, kl_standard_normal
