@@ -212,3 +212,22 @@ def test_frame_coverage_rejects_bad_matrices(matrix):
 
     with pytest.raises(ValueError, match="matrix must be"):
         frame_coverage(matrix, (64, 64))
+
+
+def test_the_grey_patch_gives_the_crop_of_the_whole_grey_frame():
+    """align_face converts only the patch a crop samples; the crop is the one the whole grey frame
+    gives, also for faces cut by the frame's edge, large faces (shrunk by area) and rotated ones."""
+    from facesel.align import grey_source, similarity_from_box, warp_to_crop
+
+    rng = np.random.default_rng(7)
+    frame = rng.integers(0, 256, (360, 640, 3), dtype=np.uint8)
+    boxes = [(100, 80, 160, 150), (-30, -20, 40, 60), (600, 300, 700, 420), (10, 10, 350, 350),
+             (300, 100, 318, 121), (-200, -200, -100, -100)]
+    for box in boxes:
+        matrix = similarity_from_box(np.array(box, np.float64))
+        for angle in (0.0, 0.4):
+            rotation = cv2.getRotationMatrix2D((32.0, 32.0), np.degrees(angle), 1.0)
+            m = rotation[:, :2] @ matrix[:, :2], rotation[:, :2] @ matrix[:, 2] + rotation[:, 2]
+            m = np.hstack([m[0], m[1][:, None]])
+            expected = warp_to_crop(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY), m)
+            np.testing.assert_array_equal(warp_to_crop(*grey_source(frame, m)), expected, err_msg=str(box))

@@ -43,9 +43,7 @@ class DetectionSchedule:
         """True when this frame must be searched whole (call once per frame, in order)."""
         thumb = None
         if self.scene_change > 0:
-            h, w = frame.shape[:2]
-            size = (_THUMB_WIDTH, max(1, round(h * _THUMB_WIDTH / w)))
-            thumb = cv2.cvtColor(cv2.resize(frame, size, interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2GRAY)
+            thumb = _thumbnail(frame)
         due = self._since is None or self._since + 1 >= self.every
         if not due and thumb is not None and self._reference is not None:
             if float(cv2.absdiff(thumb, self._reference).mean()) > self.scene_change:
@@ -57,6 +55,20 @@ class DetectionSchedule:
         else:
             self._since += 1
         return due
+
+
+def _thumbnail(frame: np.ndarray) -> np.ndarray:
+    """Small grey copy of ``frame``, ``_THUMB_WIDTH`` pixels wide, for the scene-change test.
+
+    Averaged over every ``step``-th pixel of every ``step``-th row rather than over all of them:
+    the area average of a 1080p frame cost 1.8 ms a frame (issue 10), and a scene change moves the
+    mean difference of a thumbnail by tens of grey levels either way.
+    """
+    h, w = frame.shape[:2]
+    step = max(1, w // (4 * _THUMB_WIDTH))
+    sparse = frame[::step, ::step]
+    size = (_THUMB_WIDTH, max(1, round(h * _THUMB_WIDTH / w)))
+    return cv2.cvtColor(cv2.resize(sparse, size, interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2GRAY)
 
 
 def search_regions(detector, frame: np.ndarray, boxes: np.ndarray, *, scale: float, face_px: float,
