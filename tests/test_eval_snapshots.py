@@ -32,6 +32,32 @@ def test_people_are_clusters_seen_in_enough_frames(two_people):
     assert cluster_people(np.zeros((0, 8)), []).shape == (0,)
 
 
+def test_continuity_gives_a_mixed_cluster_back_to_the_people_whose_paths_it_lies_on():
+    """Person A walks left to right (frames 0-9), person B stands at the right (frames 0-9); on
+    frames 4 and 5 each turns away, and the matcher puts those four turned faces in a cluster of
+    their own, which spans 2 frames and so, with min_frames=2, counts as a third person.
+    With the boxes, each turned face rejoins the person on whose path it lies; A and B stay apart
+    although the mixed cluster touched both."""
+    rng = np.random.default_rng(1)
+    a, b, turned = np.zeros(8), np.zeros(8), np.zeros(8)
+    a[0], b[1], turned[2] = 1.0, 1.0, 1.0
+    frames, boxes, emb = [], [], []
+    for f in range(10):
+        for who, centre, x in (("a", a, 10 * f), ("b", b, 300)):
+            frames.append(f)
+            boxes.append([x, 0, x + 40, 40])
+            emb.append((turned if f in (4, 5) else centre) + 0.05 * rng.standard_normal(8))
+    frames, boxes, emb = np.array(frames), np.array(boxes, float), np.array(emb)
+    alone = cluster_people(emb, frames, min_frames=2)
+    assert alone.max() == 2  # without the boxes the turned faces are a third "person"
+    labels = cluster_people(emb, frames, min_frames=2, boxes=boxes)
+    assert labels.max() == 1
+    assert len(set(labels[0::2].tolist())) == 1 and len(set(labels[1::2].tolist())) == 1  # A's and B's
+    assert labels[0] != labels[1]  # never merged with each other
+    with pytest.raises(ValueError, match="boxes"):
+        cluster_people(emb, frames, boxes=boxes[:3])
+
+
 def test_snapshots_match_the_nearest_person_within_the_threshold(two_people):
     emb, frames, a, b, stray = two_people
     labels = cluster_people(emb, frames)

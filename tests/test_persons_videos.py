@@ -56,7 +56,7 @@ def people_of(video, results=None):
         # The census detects on every full frame itself: the sparse pipeline's detector calls are
         # mostly on small regions, so what it found cannot be replayed frame by frame.
         seen = census(video["frames"], video["detector"], matcher)
-        video["census"] = (matcher, seen, cluster_people(seen.embeddings, seen.frames))
+        video["census"] = (matcher, seen, cluster_people(seen.embeddings, seen.frames, boxes=seen.boxes))
     matcher, seen, labels = video["census"]
     results = video["after"] if results is None else results
     snaps = np.stack([embed_snapshot(video["frames"][r.best.frame_index], r.best.box, matcher) for r in results])

@@ -90,7 +90,7 @@ def audit_run(video, run, *, detector=None, matcher=None, face_check=None, every
 
     chipper = RecognisableChip()
     people = census(frames(), detector, matcher, chipper=chipper)
-    labels = cluster_people(people.embeddings, people.frames, threshold, min_frames)
+    labels = cluster_people(people.embeddings, people.frames, threshold, min_frames, boxes=people.boxes)
     n_people = int(labels.max()) + 1 if len(labels) and labels.max() >= 0 else 0
     missing = sorted(int(r["best_frame"]) for r in records if int(r["best_frame"]) not in kept)
     if missing:

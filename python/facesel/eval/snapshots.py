@@ -34,6 +34,56 @@ identities (shared data README), 98.1 % accuracy there."""
 CATEGORIES = ("match", "poor", "unmatched_face", "non_face")
 
 
+LINK_GAP = 2
+"""Frames two detections may lie apart and still be linked as one face by their overlap."""
+LINK_IOU = 0.5
+"""Overlap (IoU) of two boxes that close in time that makes them one face: far above what two
+people's faces passing each other share for more than an instant."""
+
+
+def _check_boxes(boxes, n: int) -> np.ndarray:
+    array = np.asarray(boxes, dtype=np.float64)
+    if array.shape != (n, 4) or not np.isfinite(array).all():
+        raise ValueError(f"boxes must be a finite ({n}, 4) array, one per embedding, got shape {array.shape}")
+    return array
+
+
+def _join_by_continuity(raw: np.ndarray, frames: np.ndarray, boxes: np.ndarray, gap: int, min_iou: float) -> np.ndarray:
+    """Cluster labels after the video's continuity: detections linked by overlap (within ``gap``
+    frames, IoU >= ``min_iou``) form tracklets, and every member of a tracklet takes the label
+    most of its members carry (ties: the larger cluster). Whole clusters are never merged: a
+    mixed cluster (a few turned faces of several people) would chain different people into one."""
+    from facesel.boxes import pairwise_iou
+
+    parent = list(range(len(raw)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for f in np.unique(frames):
+        here = np.flatnonzero(frames == f)
+        later = np.flatnonzero((frames > f) & (frames <= f + gap))
+        if len(later) == 0:
+            continue
+        iou = pairwise_iou(boxes[here].astype(np.float32), boxes[later].astype(np.float32))
+        for i, j in zip(*np.nonzero(iou >= min_iou)):
+            a, b = root(int(here[i])), root(int(later[j]))
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+    tracklets = np.array([root(i) for i in range(len(raw))])
+    labels, sizes = np.unique(raw, return_counts=True)
+    size_of = dict(zip(labels.tolist(), sizes.tolist()))
+    out = raw.copy()
+    for t in np.unique(tracklets):
+        members = np.flatnonzero(tracklets == t)
+        votes, counts = np.unique(raw[members], return_counts=True)
+        out[members] = max(zip(counts.tolist(), (size_of[int(v)] for v in votes), votes.tolist()))[2]
+    return out
+
+
 def _check_embeddings(embeddings, name: str) -> np.ndarray:
     array = np.asarray(embeddings, dtype=np.float64)
     if array.ndim != 2 or (len(array) and not np.isfinite(array).all()):
@@ -41,7 +91,8 @@ def _check_embeddings(embeddings, name: str) -> np.ndarray:
     return array
 
 
-def cluster_people(embeddings, frames, threshold: float = MATCH_THRESHOLD, min_frames: int = 3) -> np.ndarray:
+def cluster_people(embeddings, frames, threshold: float = MATCH_THRESHOLD, min_frames: int = 3, boxes=None,
+                   link_gap: int = LINK_GAP, link_iou: float = LINK_IOU) -> np.ndarray:
     """Label each detection with its recognisable person, or -1.
 
     Parameters
@@ -54,6 +105,14 @@ def cluster_people(embeddings, frames, threshold: float = MATCH_THRESHOLD, min_f
         Average-linkage cut (a cluster's members are on average closer than this).
     min_frames : int >= 1
         Distinct frames a cluster must span to count as a recognisable person.
+    boxes : (N, 4) float, optional
+        Each detection's box (x1, y1, x2, y2). When given, the video's continuity is used too: two
+        detections at most ``link_gap`` frames apart whose boxes overlap by IoU ``link_iou`` or
+        more are one face (a face does not jump), and each chain of such links takes the person
+        most of its detections were clustered to. Without it, the matcher alone gathers the
+        turned or blurred faces of several people into a small extra "person" that no snapshot
+        can match (seen on the arcade video: 6 detections on 5 frames, each lying on the path of
+        another person).
 
     Returns
     -------
@@ -77,6 +136,8 @@ def cluster_people(embeddings, frames, threshold: float = MATCH_THRESHOLD, min_f
         from scipy.cluster.hierarchy import fcluster, linkage
 
         raw = fcluster(linkage(emb, method="average", metric="euclidean"), t=threshold, criterion="distance")
+    if boxes is not None:
+        raw = _join_by_continuity(raw, frames, _check_boxes(boxes, len(emb)), link_gap, link_iou)
     people = []
     for cluster in np.unique(raw):
         members = np.flatnonzero(raw == cluster)
