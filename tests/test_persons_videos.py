@@ -154,11 +154,12 @@ def test_arcade_finaliser_keeps_every_person_it_was_given_about_once(arcade):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="the sparse default misses one of the 8 recognisable arcade people "
-                   "before the finaliser (audit of --no-finalise: recall 0.88; --mode exhaustive: 1.00; "
-                   "docs/persons.md): the detection schedule's, not the finaliser's")
 def test_arcade_default_pipeline_keeps_every_recognisable_person(arcade):
+    """Every recognisable person has a linked snapshot. (Before the audit used the video's
+    continuity, an eighth "person" of 6 turned faces lying on other people's paths was counted,
+    and missed: no snapshot can match a mixture.)"""
     n_people, matched = people_of(arcade)
+    assert n_people >= 6
     assert min(int(np.sum(matched == p)) for p in range(n_people)) >= 1
 
 
