@@ -1,7 +1,7 @@
 """Two cores for one stream: reading | detection + tracking | scoring + selection + sinks.
 
-The reader (with its ``prepare`` step) and the front half each run in a thread; the back half runs in the caller's thread
-and yields one result per frame, in order. The queues between them hold at most ``queue_size``
+The reader (with its ``prepare`` step) and the front half each run in a thread; the back half
+runs in the caller's thread and yields one result per frame, in order. The queues between them hold at most ``queue_size``
 items, so a slow stage makes the ones before it wait instead of growing memory. The heavy work
 of every stage (decoding, YuNet, ONNX Runtime, OpenCV) runs in C code that releases the GIL,
 which is what lets the halves overlap.

@@ -229,10 +229,11 @@ class Selector:
         self._frame_index += 1
         self._front_timer.start()
         dets, full = self._detect.detect(frame, self._track.expected_boxes(), planned)
-        self._front_timer.lap("detection")
-        if self._detect.last_ahead_seconds is not None:
-            # charged the detection thread's time on this frame instead of this lap (the wait for it)
-            self._front_timer.add("detection", self._detect.last_ahead_seconds - self._front_timer.last_lap)
+        if self._detect.last_ahead_seconds is None:
+            self._front_timer.lap("detection")
+        else:  # waiting for the detection thread is not detection work: charge that thread's own time
+            self._front_timer.add("detection", self._detect.last_ahead_seconds)
+            self._front_timer.start()
         update = self._track.update(dets)
         self._front_timer.lap("tracking")
         self._dropped += dropped

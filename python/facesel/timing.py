@@ -32,7 +32,6 @@ class StageTimer:
         self.clock = clock
         self.seconds = dict.fromkeys(stages, 0.0)
         self.frames = 0
-        self.last_lap = 0.0
         self._last = clock()
 
     def start(self) -> None:
@@ -42,8 +41,7 @@ class StageTimer:
     def lap(self, stage: str) -> None:
         """Charge the time since the previous lap (or :meth:`start`) to ``stage``."""
         now = self.clock()
-        self.last_lap = now - self._last
-        self.seconds[stage] += self.last_lap
+        self.seconds[stage] += now - self._last
         self._last = now
 
     def add(self, stage: str, seconds: float) -> None:

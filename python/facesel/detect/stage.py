@@ -41,7 +41,7 @@ class DetectStage:
         ``mode == "exhaustive"`` detects every frame whole; otherwise detect_every,
         scene_change, region_scale, region_face_px, region_min_px. min_face_size always.
     clock : callable returning seconds
-        Times the full-frame detections run ahead (:attr:`ahead_seconds`).
+        Times the full-frame detections run ahead (:attr:`last_ahead_seconds`).
 
     Notes
     -----
@@ -68,7 +68,8 @@ class DetectStage:
 
         With ``executor``, a full-frame detection is started on it at once (:attr:`Planned.ahead`).
         """
-        full = self.schedule.full_frame(check_frame(frame))
+        frame = check_frame(frame)
+        full = self.schedule.full_frame(frame)
         if full and executor is not None:
             self.full_ahead += 1
             return Planned(True, executor.submit(self._timed_full, frame))
