@@ -94,7 +94,8 @@ def child(spec: dict) -> dict:
             if spec.get("glibc_heap_defaults"):  # YuNet without facesel.detect.heap's thresholds
                 from facesel.detect import make_detector
 
-                detector = make_detector(config.detector, max_side=config.max_side, keep_freed_memory=False)
+                detector = make_detector(config.detector, max_side=config.max_side, keep_freed_memory=False,
+                                         engine=config.yunet_engine)
             selector = Selector(detector, scorer, config=config, clock=time.thread_time,
                                 sinks=[VaultSink(vault), CallbackSink(kept.append)])
             selector.detector.detect(np.zeros((64, 64, 3), np.uint8))  # lazy loading is not throughput
@@ -128,14 +129,18 @@ def _as_results(rows):
 STAGES = ("detection", "tracking", "alignment", "screening", "scoring", "selection", "sinks")
 
 
-def table(title: str | None, runs: list[tuple[str, dict]], reference: dict) -> str:
-    """A markdown table of ``runs`` against ``reference``; without ``title``, the rows only."""
+def table(title: str | None, runs: list[tuple[str, dict]], reference: dict, yardstick: dict | None = None) -> str:
+    """A markdown table of ``runs`` against ``reference``; without ``title``, the rows only.
+
+    ``yardstick`` adds the speed ratios against a second run (the exhaustive mode on the ``yuface``
+    engine: facesel as it was when issue 10 was filed); agreement is always against ``reference``."""
     from facesel.select.agreement import agreement
 
     ref = _as_results(reference["results"])
     head = ("| configuration | frames/s wall | frames per CPU-s | CPU ms/frame | x exhaustive (wall) | "
             "x exhaustive (CPU) | " + " | ".join(f"{s} ms" for s in STAGES)
-            + " | peak RSS MB | tracks | kept crop in top 10 % (own score / exhaustive score of the kept frame) |")
+            + " | peak RSS MB | tracks | kept crop in top 10 % (own score / exhaustive score of the kept frame) |"
+            + (" x exhaustive on yuface (wall / CPU) |" if yardstick else ""))
     lines = [f"### {title}", f"load average now: {os.getloadavg()[0]:.1f} (2 cores)", "", head,
              "|" + "---|" * (head.count("|") - 1)] if title else []
     for name, m in runs:
@@ -147,7 +152,8 @@ def table(title: str | None, runs: list[tuple[str, dict]], reference: dict) -> s
             f"| {name} | {n / m['wall']:.2f} | {n / m['cpu']:.2f} | {1000.0 * m['cpu'] / n:.0f} | "
             f"{reference['wall'] / m['wall']:.2f} | {reference['cpu'] / m['cpu']:.2f} | {per_stage} | "
             f"{m['rss_mb']:.0f} | {a.tracks} / {a.reference_tracks} | {100.0 * a.share_within(0.1):.0f} % / "
-            f"{100.0 * by_frame.share_within(0.1):.0f} % |")
+            f"{100.0 * by_frame.share_within(0.1):.0f} % |"
+            + (f" {yardstick['wall'] / m['wall']:.2f} / {yardstick['cpu'] / m['cpu']:.2f} |" if yardstick else ""))
     return "\n".join(lines)
 
 
@@ -166,8 +172,11 @@ def main(argv=None) -> int:
     if "end-to-end" in args.tables:
         runs = [("default (sparse, 2 threads)", launch({"frames": args.frames, "settings": {}})),
                 ("exhaustive, 2 threads", launch({"frames": args.frames, "settings": {"mode": "exhaustive"}})),
-                ("exhaustive, 1 thread (before this change)", launch({"frames": args.frames, "settings": exhaustive}))]
-        print(table(f"End to end, arcade video 1080p, {args.frames} frames, sealed into a vault", runs, runs[-1][1]))
+                ("exhaustive, 1 thread", launch({"frames": args.frames, "settings": exhaustive})),
+                ("exhaustive, 1 thread, yuface engine (facesel when issue 10 was filed)",
+                 launch({"frames": args.frames, "settings": {**exhaustive, "yunet_engine": "yuface"}}))]
+        print(table(f"End to end, arcade video 1080p, {args.frames} frames, sealed into a vault", runs, runs[2][1],
+                    yardstick=runs[3][1]))
         print()
     if "faces" in args.tables:
         mosaic = {"frames": args.mosaic_frames, "mosaic": True}

@@ -17,7 +17,8 @@ _CHILD = textwrap.dedent("""
     import json, resource, sys
     import numpy as np
     from facesel.detect.yunet import YuNetDetector
-    detector = YuNetDetector(keep_freed_memory=sys.argv[1] == "keep")
+    # the yuface engine: its C++ allocates and frees the feature maps on every call
+    detector = YuNetDetector(keep_freed_memory=sys.argv[1] == "keep", engine="yuface")
     frame = (np.indices((720, 1280)).sum(0) % 256).astype(np.uint8)[:, :, None].repeat(3, 2)
     detector.detect(frame)  # the first call maps its memory in either case
     before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt

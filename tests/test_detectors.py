@@ -186,8 +186,14 @@ def test_yunet_max_side_agrees_with_full_size_on_arcade_frames(shared_data, yune
     assert np.all(small.boxes[:, 2] <= frame.shape[1] + 5) and np.all(small.boxes[:, 3] <= frame.shape[0] + 5)
 
 
+def test_yunet_threads_setting_reaches_onnx_runtime():
+    for threads in (1, 2):
+        session = YuNetDetector(threads=threads)._session._session
+        assert session.get_session_options().intra_op_num_threads == threads
+
+
 def test_yunet_threads_setting_reaches_openmp():
-    det = YuNetDetector(threads=1)
+    det = YuNetDetector(threads=1, engine="yuface")
     if det._omp is None:
         pytest.skip("this yuface build bundles no OpenMP runtime")
     det._omp.omp_set_num_threads(2)

@@ -18,7 +18,7 @@ def frames(shared_data):
 
     # OpenMP's thread count is per calling thread: one detection through the detector sets this
     # thread to 1 (its default), so the direct calls below do not spin on a busy machine.
-    YuNetDetector().detect(np.zeros((64, 64, 3), np.uint8))
+    YuNetDetector(engine="yuface").detect(np.zeros((64, 64, 3), np.uint8))
     return read_gif(shared_data / "videos" / "intel_face_demographics_walking.gif")
 
 

@@ -38,7 +38,10 @@ def default_detector(config: PipelineConfig | None = None):
     from facesel.detect import make_detector
 
     config = PipelineConfig() if config is None else config
-    return make_detector(config.detector, **({"max_side": config.max_side} if config.max_side else {}))
+    settings = {"max_side": config.max_side} if config.max_side else {}
+    if config.detector == "yunet":
+        settings["engine"] = config.yunet_engine
+    return make_detector(config.detector, **settings)
 
 
 def default_scorer(config: PipelineConfig | None = None):

@@ -1,0 +1,249 @@
+"""YuNet as an ONNX graph, built in memory from the weights that the installed ``yuface`` wheel ships.
+
+Why: the ``yuface`` wheel's libfacedetection is a portable build (SSE only, no AVX2/AVX-512), and
+YuNet is nearly all of facesel's detection cost. The same network run by ONNX Runtime, whose
+kernels use the CPU's widest vector units, costs about a quarter of the time (1280x720 on one
+core of the dev machine: 114 ms through ``yuface``, 25 ms through ONNX Runtime).
+
+Where the weights come from: libfacedetection exports its layer table ``param_pConvInfo`` (one
+entry per convolution: input channels, filters, depthwise or pointwise, ReLU, and pointers to the
+float32 weights and biases compiled into the library). Those are read through ``ctypes`` from the
+library the installed ``yuface`` package loads; nothing is downloaded and nothing is copied into
+facesel. The table is checked against the layer plan below before it is used, so a ``yuface``
+build with another network fails with a clear error instead of detecting garbage.
+
+The network (YuNet, Wu et al. 2023, libfacedetection's 2023 model), as the table lays it out:
+
+* a 3x3 stride-2 convolution of the BGR pixels (0-255, no normalisation) to 16 channels, stored
+  as a pointwise convolution over 32 channels of which the first 27 are the 3x3x3 patch in
+  (row, column, colour) order; then pairs of "pointwise (no ReLU), depthwise 3x3 (ReLU)";
+* backbone: [head + 1 pair] pool [2 pairs] [2 pairs] pool [2 pairs] = stride 8 | pool [2 pairs]
+  = stride 16 | pool [2 pairs] = stride 32 (2x2 max pools);
+* neck: one pair at stride 32, its nearest-neighbour 2x upsampling added to stride 16, one pair,
+  the same again to stride 8;
+* heads at each stride: one pair (no ReLU) each for class, box, objectness and 5 landmarks.
+  Depthwise weights are stored (3, 3, channels); pointwise ones (filters, channels).
+
+Decoding (:func:`decode`): the score is sqrt(sigmoid(class) * sigmoid(objectness)); a box is
+centred at ``(column + dx, row + dy) * stride`` with sides ``exp(dw) * stride``; landmarks are
+``(column + lx, row + ly) * stride``. Checked against ``yuface.detect`` on the arcade video
+(tests/test_yunet_graph.py): the same faces, boxes and landmarks within one pixel (``yuface``
+truncates them to integers), scores within one percentage point (``yuface`` truncates those too).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import threading
+from pathlib import Path
+
+import numpy as np
+
+OPSET = 17
+IR_VERSION = 8
+STRIDES = (8, 16, 32)
+PAD_TO = 32
+"""Input sides are padded (bottom and right, with zeros) to a multiple of the coarsest stride."""
+
+
+class _ConvInfo(ctypes.Structure):
+    """libfacedetection's ``ConvInfoStruct`` (facedetectcnn.h)."""
+
+    _fields_ = [("channels", ctypes.c_int), ("num_filters", ctypes.c_int), ("is_depthwise", ctypes.c_bool),
+                ("is_pointwise", ctypes.c_bool), ("with_relu", ctypes.c_bool),
+                ("weights", ctypes.POINTER(ctypes.c_float)), ("biases", ctypes.POINTER(ctypes.c_float))]
+
+
+def _pair(cin: int, cout: int, relu: bool = True) -> list[tuple[int, int, bool, bool]]:
+    """A pointwise convolution (no ReLU) then a depthwise one: (channels, filters, depthwise, relu)."""
+    return [(cin, cout, False, False), (cout, cout, True, relu)]
+
+
+_BACKBONE = ([(32, 16, False, True)] + _pair(16, 16) + _pair(16, 16) + _pair(16, 32) + _pair(32, 32)
+             + _pair(32, 64) + _pair(64, 64) * 6)
+_NECK = _pair(64, 64) * 3
+_HEADS = {"cls": 1, "bbox": 4, "obj": 1, "kps": 10}
+LAYER_PLAN = _BACKBONE + _NECK + [row for units in _HEADS.values() for _ in STRIDES for row in _pair(64, units, False)]
+"""(channels, filters, depthwise, relu) of every entry of ``param_pConvInfo``, in table order."""
+
+
+def library_path() -> Path:
+    """The libfacedetection that the installed ``yuface`` package loads (FileNotFoundError if none)."""
+    import yuface  # imported here so that facesel imports without it
+
+    folder = Path(yuface.__file__).resolve().parent
+    found = sorted(folder.glob("libfacedetection.so*"))
+    if not found:
+        raise FileNotFoundError(f"the yuface package at {folder} holds no libfacedetection.so: reinstall yuface")
+    return found[-1]
+
+
+def load_layers(path: Path | None = None) -> list[tuple[np.ndarray, np.ndarray, bool, bool]]:
+    """YuNet's layers as ``(weights, biases, depthwise, relu)``, weights in ONNX layout (O, I/g, kH, kW).
+
+    Raises RuntimeError when the library's layer table does not match :data:`LAYER_PLAN`.
+    """
+    lib = ctypes.CDLL(str(path or library_path()))
+    try:
+        table = (_ConvInfo * len(LAYER_PLAN)).in_dll(lib, "param_pConvInfo")
+    except ValueError as error:
+        raise RuntimeError(f"{path or library_path()} exports no YuNet layer table (param_pConvInfo)") from error
+    layers = []
+    for k, (entry, plan) in enumerate(zip(table, LAYER_PLAN)):
+        found = (entry.channels, entry.num_filters, bool(entry.is_depthwise), bool(entry.with_relu))
+        if found != plan or entry.is_pointwise == entry.is_depthwise:
+            raise RuntimeError(f"yuface's YuNet layer {k} is {found}, expected {plan}: this yuface build holds "
+                               "another network; use YuNetDetector(engine='yuface')")
+        cin, cout, depthwise, relu = plan
+        count = cin * 9 if depthwise else cin * cout
+        weights = np.ctypeslib.as_array(entry.weights, shape=(count,)).copy()
+        biases = np.ctypeslib.as_array(entry.biases, shape=(cout,)).copy()
+        if depthwise:
+            weights = weights.reshape(3, 3, cin).transpose(2, 0, 1).reshape(cin, 1, 3, 3)
+        elif k == 0:  # the stride-2 3x3 convolution over (row, column, colour) patches, padded to 32
+            weights = weights.reshape(cout, cin)[:, :27].reshape(cout, 3, 3, 3).transpose(0, 3, 1, 2)
+        else:
+            weights = weights.reshape(cout, cin, 1, 1)
+        layers.append((np.ascontiguousarray(weights, np.float32), biases.astype(np.float32), depthwise, relu))
+    return layers
+
+
+class _GraphBuilder:
+    """Accumulates ONNX nodes and initialisers with unique names."""
+
+    def __init__(self):
+        self.nodes, self.initialisers, self._count = [], [], 0
+
+    def name(self, prefix: str) -> str:
+        self._count += 1
+        return f"{prefix}{self._count}"
+
+    def constant(self, value: np.ndarray, prefix: str = "k") -> str:
+        from onnx import numpy_helper
+
+        name = self.name(prefix)
+        self.initialisers.append(numpy_helper.from_array(value, name))
+        return name
+
+    def op(self, kind: str, inputs: list[str], **attributes) -> str:
+        from onnx import helper
+
+        out = self.name(kind.lower())
+        self.nodes.append(helper.make_node(kind, inputs, [out], **attributes))
+        return out
+
+    def conv(self, x: str, layer, stride: int = 1) -> str:
+        weights, biases, depthwise, relu = layer
+        side = weights.shape[-1]
+        attributes = {"kernel_shape": [side, side], "strides": [stride, stride], "pads": [side // 2] * 4}
+        if depthwise:
+            attributes["group"] = weights.shape[0]
+        y = self.op("Conv", [x, self.constant(weights, "w"), self.constant(biases, "b")], **attributes)
+        return self.op("Relu", [y]) if relu else y
+
+
+def build_graph(layers) -> bytes:
+    """The serialised ONNX model: input ``image`` (H, W, 3) uint8 BGR with H, W multiples of 32;
+    outputs ``score``/``box``/``marks`` per stride (``score8``, ``box8``, ``marks8``, ...), each
+    (1, C, H / stride, W / stride) float32 with C = 1, 4, 10."""
+    from onnx import TensorProto, helper
+
+    g = _GraphBuilder()
+    x = g.op("Cast", ["image"], to=TensorProto.FLOAT)
+    x = g.op("Unsqueeze", [g.op("Transpose", [x], perm=[2, 0, 1]), g.constant(np.array([0], np.int64))])
+    pool = {"kernel_shape": [2, 2], "strides": [2, 2]}
+    layer = iter(layers)
+
+    def pairs(x: str, n: int) -> str:
+        for _ in range(2 * n):
+            x = g.conv(x, next(layer))
+        return x
+
+    x = pairs(g.conv(x, next(layer), stride=2), 1)
+    x = pairs(pairs(g.op("MaxPool", [x], **pool), 2), 2)
+    stride8 = pairs(g.op("MaxPool", [x], **pool), 2)
+    stride16 = pairs(g.op("MaxPool", [stride8], **pool), 2)
+    stride32 = pairs(g.op("MaxPool", [stride16], **pool), 2)
+    neck = [next(layer) for _ in range(6)]  # table order: strides 8, 16, 32
+    scales = g.constant(np.array([1, 1, 2, 2], np.float32))
+
+    def lateral(x: str, k: int) -> str:
+        return g.conv(g.conv(x, neck[2 * k]), neck[2 * k + 1])
+
+    top = lateral(stride32, 2)
+    middle = lateral(g.op("Add", [g.op("Resize", [top, "", scales], mode="nearest"), stride16]), 1)
+    bottom = lateral(g.op("Add", [g.op("Resize", [middle, "", scales], mode="nearest"), stride8]), 0)
+    heads = {kind: [(next(layer), next(layer)) for _ in STRIDES] for kind in _HEADS}
+    outputs = []
+    for level, (stride, features) in enumerate(zip(STRIDES, (bottom, middle, top))):
+        def head(kind: str) -> str:
+            first, second = heads[kind][level]
+            return g.conv(g.conv(features, first), second)
+
+        probability = g.op("Mul", [g.op("Sigmoid", [head("cls")]), g.op("Sigmoid", [head("obj")])])
+        for name, value in ((f"score{stride}", g.op("Sqrt", [probability])), (f"box{stride}", head("bbox")),
+                            (f"marks{stride}", head("kps"))):
+            g.nodes.append(helper.make_node("Identity", [value], [name]))
+            outputs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, None))
+    graph = helper.make_graph(g.nodes, "yunet", [helper.make_tensor_value_info("image", TensorProto.UINT8, [None, None, 3])],
+                              outputs, g.initialisers)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="facesel")
+    model.ir_version = IR_VERSION
+    return model.SerializeToString()
+
+
+_graph: bytes | None = None
+_lock = threading.Lock()
+
+
+def graph_bytes() -> bytes:
+    """:func:`build_graph` of the installed weights, built once per process."""
+    global _graph
+    with _lock:
+        if _graph is None:
+            _graph = build_graph(load_layers())
+        return _graph
+
+
+def decode(outputs: dict[str, np.ndarray], min_score: float, nms_iou: float = 0.45):
+    """Faces from the graph's outputs.
+
+    Parameters
+    ----------
+    outputs : dict of name -> array
+        The graph's outputs (:func:`build_graph`).
+    min_score : float
+        Candidates below this score are dropped before non-maximum suppression.
+    nms_iou : float
+        Of two candidates overlapping more than this, the higher-scoring is kept.
+
+    Returns
+    -------
+    boxes : (N, 4) float32 (x1, y1, x2, y2), scores : (N,) float32, landmarks : (N, 5, 2) float32
+        In the (padded) input's pixels, most confident first.
+    """
+    import cv2
+
+    boxes, scores, marks = [], [], []
+    for stride in STRIDES:
+        score = outputs[f"score{stride}"][0, 0]
+        rows, cols = np.nonzero(score >= min_score)
+        if len(rows) == 0:
+            continue
+        delta = outputs[f"box{stride}"][0][:, rows, cols]  # (4, K)
+        points = outputs[f"marks{stride}"][0][:, rows, cols].T.reshape(-1, 5, 2)  # (K, 5, 2)
+        cx, cy = (cols + delta[0]) * stride, (rows + delta[1]) * stride
+        half_w, half_h = np.exp(delta[2]) * (stride / 2.0), np.exp(delta[3]) * (stride / 2.0)
+        boxes.append(np.stack([cx - half_w, cy - half_h, cx + half_w, cy + half_h], axis=1))
+        scores.append(score[rows, cols])
+        marks.append((points + np.stack([cols, rows], axis=1)[:, None, :]) * stride)
+    if not boxes:
+        return np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros((0, 5, 2), np.float32)
+    boxes_all = np.concatenate(boxes).astype(np.float32)
+    scores_all = np.concatenate(scores).astype(np.float32)
+    marks_all = np.concatenate(marks).astype(np.float32)
+    xywh = np.concatenate([boxes_all[:, :2], boxes_all[:, 2:] - boxes_all[:, :2]], axis=1)
+    keep = np.asarray(cv2.dnn.NMSBoxes(xywh.tolist(), scores_all.tolist(), float(min_score), float(nms_iou)),
+                      np.int64).reshape(-1)
+    keep = keep[np.argsort(-scores_all[keep], kind="stable")]
+    return boxes_all[keep], scores_all[keep], marks_all[keep]
