@@ -1,10 +1,18 @@
-"""The quality model's vote on "is it a face?": the shipped VAE's ``dose`` score of a track's best crop.
+"""The quality model's vote on "is it a face?": the shipped VAE's best ``dose`` score over a track's finalists.
 
 The ``dose`` rule separates held-out faces from background crops with AUROC 0.993
 (``docs/model_card.md``). The vote is computed here, once per closed track, whatever scorer
 picks the frames, so that a change of the selection rule does not move the faceness threshold
 (:data:`facesel.select.finalise.DOSE_FACE_FLOOR` is on this rule's scale). When the pipeline's
 scorer is this very rule, the best crop's quality is that score already and is used as it is.
+
+Why the finalists and not the kept crop alone: the score of a single crop of a head that shows
+no face moves a lot with its landmarks. The bald man seen from behind on the arcade video (frames
+68-101) voted -46.3 through ``yuface``'s integer landmarks and -78.8 through the same network's
+float landmarks (ONNX Runtime engine), against the -68 floor; his three finalists voted -78.8,
+-65.7, -66.8 with the float landmarks. The face-like poster's finalists stayed below the floor on
+both engines (best -74.7 and -83.3). "Is any of the track's best candidates face-like?" is the
+steadier question.
 """
 
 from __future__ import annotations
@@ -28,7 +36,8 @@ def shipped_vote_model():
 
 
 class DoseFaceVote:
-    """``vote(result) -> float``: the ``dose`` score of ``result.best`` (higher = more face-like).
+    """``vote(result) -> float``: the best ``dose`` score of ``result.best`` and ``result.candidates``
+    (the finalists, when the result has them; higher = more face-like).
 
     Parameters
     ----------
@@ -51,7 +60,12 @@ class DoseFaceVote:
         return self._scorer
 
     def __call__(self, result) -> float:
-        snap = result.best
+        snaps = [result.best] + [c for c in getattr(result, "candidates", ()) if c is not result.best]
+        greys = np.stack([self._grey(snap) for snap in snaps])
+        return float(np.max(np.asarray(self._model().score(greys), dtype=np.float64)))
+
+    def _grey(self, snap) -> np.ndarray:
+        """The (64, 64) uint8 aligned grey crop of one snapshot, re-aligned from its colour crop."""
         box = np.asarray(snap.box, dtype=np.float64).reshape(4)
         # Where margin_crop put the crop's corner in the frame (facesel.align.margin_crop).
         w, h = box[2] - box[0], box[3] - box[1]
@@ -61,7 +75,6 @@ class DoseFaceVote:
         if landmarks is not None and not np.isfinite(landmarks).all():
             landmarks = None
         try:
-            grey = align_face(snap.crop, local_box, landmarks, margin=self.margin).grey
+            return align_face(snap.crop, local_box, landmarks, margin=self.margin).grey
         except ValueError:
-            grey = align_face(snap.crop, local_box, None, margin=self.margin).grey
-        return float(np.asarray(self._model().score(grey[None]), dtype=np.float64)[0])
+            return align_face(snap.crop, local_box, None, margin=self.margin).grey

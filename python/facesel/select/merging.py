@@ -45,10 +45,11 @@ def merge_results(earlier: TrackResult, later: TrackResult) -> TrackResult:
     if hasattr(earlier, "boxes") and hasattr(later, "boxes"):
         changes["boxes"] = np.concatenate([np.asarray(earlier.boxes, np.float32).reshape(-1, 4),
                                            np.asarray(later.boxes, np.float32).reshape(-1, 4)])[order]
-    if hasattr(earlier, "top") and hasattr(later, "top"):
-        k = max(len(earlier.top), len(later.top))
-        pool = sorted(list(earlier.top) + list(later.top), key=lambda s: -s.quality)[:k]
-        changes["top"] = [changes["best"] if s is best else dataclasses.replace(s, track_id=track_id) for s in pool]
+    for name in ("top", "candidates"):
+        if hasattr(earlier, name) and hasattr(later, name):
+            mine, theirs = list(getattr(earlier, name)), list(getattr(later, name))
+            pool = sorted(mine + theirs, key=lambda s: -s.quality)[: max(len(mine), len(theirs))]
+            changes[name] = [changes["best"] if s is best else dataclasses.replace(s, track_id=track_id) for s in pool]
     if hasattr(earlier, "thumbnails") and hasattr(later, "thumbnails"):
         changes["thumbnails"] = list(earlier.thumbnails) + list(later.thumbnails)
         changes["thumbnail_frames"] = np.concatenate([np.asarray(earlier.thumbnail_frames, np.int64),

@@ -103,13 +103,13 @@ class SelectionStore:
         return [self._close(t) for t in np.asarray(update.closed, dtype=np.int64).tolist()]
 
     def _final(self, track_id: int, finalists, clip) -> list[Snapshot]:
-        """The finalists rescored, best first by the full score (the earliest frame on ties)."""
+        """Every finalist rescored, best first by the full score (the earliest frame on ties)."""
         obs = [self._observations[int(t.handle)] for t in finalists]
         marks = None if any(o.landmarks is None for o in obs) else np.stack([o.landmarks for o in obs])
         context = CropContext(np.array([o.det_score for o in obs]), np.stack([o.box for o in obs]), marks,
                               self.frame_shape, np.full(len(obs), track_id, np.int64))
         full = np.asarray(self.rescore(np.stack([o.grey for o in obs]), context), np.float64)
-        order = sorted(range(len(obs)), key=lambda k: (-full[k], obs[k].frame_index))[: self.top_k]
+        order = sorted(range(len(obs)), key=lambda k: (-full[k], obs[k].frame_index))
         return [self._snapshot(track_id, finalists[k], clip if rank == 0 else (), quality=float(full[k]))
                 for rank, k in enumerate(order)]
 
@@ -133,9 +133,10 @@ class SelectionStore:
         if self.rescore is None:
             best = self._snapshot(track_id, closed.best, clip)
             top = [best if t.handle == closed.best.handle else self._snapshot(track_id, t) for t in closed.top]
+            candidates = top
         else:
-            top = self._final(track_id, closed.top, clip)
-            best = top[0]
+            candidates = self._final(track_id, closed.top, clip)
+            best, top = candidates[0], candidates[: self.top_k]
         self._free(closed.released)
         self.closed += 1
         thumbs = log.thumbnails
@@ -145,6 +146,7 @@ class SelectionStore:
             first_timestamp=log.first_timestamp, last_timestamp=log.last_timestamp, best=best,
             qualities=log.series.values(), frame_indices=log.series.frames(),
             boxes=np.stack(payloads).astype(np.float32) if payloads else np.zeros((0, 4), np.float32), top=top,
+            candidates=candidates,
             thumbnails=[] if thumbs is None else thumbs.payloads(),
             thumbnail_frames=np.zeros(0, np.int64) if thumbs is None else thumbs.frames(),
         )

@@ -134,6 +134,10 @@ class SelectedTrack(TrackResult):
         The track's face box (x1, y1, x2, y2) at each entry of ``frame_indices``.
     top : list of Snapshot
         The ``top_k`` best observations, quality descending (``top[0]`` is ``best``).
+    candidates : list of Snapshot
+        Every finalist the full score was run on, quality descending (at least ``top``): what
+        the track finaliser's face vote looks at (:class:`facesel.select.face_vote.DoseFaceVote`).
+        Held in memory only; no sink writes them.
     thumbnails : list of (h, w, 3) uint8
         Small colour crops spread over the track (only when the Selector keeps thumbnails, for
         reports; empty otherwise).
@@ -143,5 +147,6 @@ class SelectedTrack(TrackResult):
 
     boxes: np.ndarray = field(default_factory=lambda: np.zeros((0, 4), np.float32))
     top: list[Snapshot] = field(default_factory=list)
+    candidates: list[Snapshot] = field(default_factory=list)
     thumbnails: list[np.ndarray] = field(default_factory=list)
     thumbnail_frames: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
