@@ -113,8 +113,9 @@ class Finaliser:
         when the scorer is that rule; else scored once per closed track by :class:`DoseFaceVote`)."""
         same_rule = getattr(scorer, "name", None) == f"vae-{VOTE_METHOD}"
         settings.setdefault("link", LinkRule())
-        settings.setdefault("faceness", FacenessRule(min_quality=DOSE_FACE_FLOOR))
-        settings.setdefault("face_vote", None if same_rule else DoseFaceVote(margin))
+        faceness = settings.setdefault("faceness", FacenessRule(min_quality=DOSE_FACE_FLOOR))
+        enough = faceness.min_quality if faceness is not None else None
+        settings.setdefault("face_vote", None if same_rule else DoseFaceVote(margin, enough=enough))
         return cls(**settings)
 
     @classmethod
