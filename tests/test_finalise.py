@@ -216,6 +216,43 @@ def test_the_dose_vote_scores_a_real_face_above_the_floor_and_above_a_blank_wall
     assert scores[0] > DOSE_FACE_FLOOR > scores[1]
 
 
+def test_the_vote_is_the_best_finalist_and_stops_once_one_clears_the_floor(shared_data):
+    """A track whose kept crop shows a wall but one finalist a face is voted a face; with
+    ``enough``, the finalists after the first one above it are not scored."""
+    from facesel.align import margin_crop, pad_for_detection
+    from facesel.faceset import read_image
+    from facesel.select.face_vote import DoseFaceVote, shipped_vote_model
+    from facesel.select.finalise import DOSE_FACE_FLOOR
+
+    photo = read_image(shared_data / "faces" / "orl" / "s1" / "1.pgm")
+    if photo.ndim == 2:
+        photo = np.repeat(photo[:, :, None], 3, axis=2)
+    frame, dx, dy = pad_for_detection(photo)
+    h, w = photo.shape[:2]
+    box = np.array([dx + 0.1 * w, dy + 0.1 * h, dx + 0.9 * w, dy + 0.9 * h], np.float32)
+    wall, face = (Snapshot(margin_crop(image, box, 0.25), box, None, 0.0, 0, 0.0, 1)
+                  for image in (np.full_like(frame, 128), frame))
+
+    class Counting:
+        calls = 0
+
+        def score(self, greys):
+            Counting.calls += len(greys)
+            return shipped_vote_model().score(greys)
+
+    def track(best, candidates):
+        return SelectedTrack(1, 0, 0, 0.0, 0.0, best, np.zeros(1), np.zeros(1, np.int64), candidates=candidates)
+
+    alone = DoseFaceVote(0.25, scorer=Counting())(track(wall, []))
+    voted = DoseFaceVote(0.25, scorer=Counting())(track(wall, [wall, face, wall]))
+    assert alone < DOSE_FACE_FLOOR < voted
+    Counting.calls = 0
+    lazy = DoseFaceVote(0.25, scorer=Counting(), enough=DOSE_FACE_FLOOR)(track(wall, [wall, face, wall, face]))
+    assert lazy == voted and Counting.calls == 2  # the kept wall, then the first face; "wall" is best itself
+    with pytest.raises(TypeError, match="enough"):
+        DoseFaceVote(0.25, enough="high")
+
+
 @pytest.mark.parametrize("flags, finalise, keep_static", [
     ((), True, False), (("--no-finalise",), False, False), (("--keep-static",), True, True)])
 def test_facesel_run_flags_of_the_finaliser_come_from_the_config(flags, finalise, keep_static):
