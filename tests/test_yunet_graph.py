@@ -142,3 +142,18 @@ def test_memory_stays_flat_over_many_calls_of_changing_size():
         for h, w in sizes:
             detector.detect(rng.integers(0, 255, size=(h, w, 3), dtype=np.uint8))
     assert rss_kib() - before < 16 * 1024, "200 more calls grew the process by 16 MiB or more"
+
+
+def test_a_batch_of_squares_gives_each_square_its_own_answer(arcade):
+    """detect_many (one network call per padded size) equals detect on each image alone."""
+    detector = YuNetDetector()
+    images = list(_inputs(arcade[:3])) + [np.ascontiguousarray(arcade[0][500:660, 900:1060])] * 2
+    batched = detector.detect_many(images)
+    assert len(batched) == len(images)
+    for image, many in zip(images, batched):
+        one = detector.detect(image)
+        assert len(one) == len(many)
+        np.testing.assert_allclose(many.boxes, one.boxes, atol=1e-3)
+        np.testing.assert_allclose(many.scores, one.scores, atol=1e-5)
+        np.testing.assert_allclose(many.landmarks, one.landmarks, atol=1e-3)
+    assert YuNetDetector(engine="yuface").detect_many([]) == []

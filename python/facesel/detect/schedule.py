@@ -103,8 +103,7 @@ def search_regions(detector, frame: np.ndarray, boxes: np.ndarray, *, scale: flo
         pixels; landmarks when the detector gives them.
     """
     h, w = frame.shape[:2]
-    found_boxes, found_scores, found_marks = [], [], []
-    with_marks = True
+    squares = []  # (box, region pixels, corner, back-scale) per searched box
     for box in np.asarray(boxes, np.float32).reshape(-1, 4):
         side = float(max(box[2] - box[0], box[3] - box[1]))
         if not np.isfinite(side) or side <= 0:
@@ -121,10 +120,17 @@ def search_regions(detector, frame: np.ndarray, boxes: np.ndarray, *, scale: flo
             size = (max(8, round((x2 - x1) * shrink)), max(8, round((y2 - y1) * shrink)))
             region = cv2.resize(region, size, interpolation=cv2.INTER_AREA)
         back = np.array([(x2 - x1) / region.shape[1], (y2 - y1) / region.shape[0]], np.float32)
-        dets = detector.detect(np.ascontiguousarray(region))
+        squares.append((box, np.ascontiguousarray(region), np.array([x1, y1], np.float32), back))
+    # All squares in one call when the detector can take several images (YuNet on ONNX Runtime
+    # batches squares of one padded size: about 0.4 ms of per-call work saved a square).
+    many = getattr(detector, "detect_many", None)
+    regions = [s[1] for s in squares]
+    found = many(regions) if callable(many) else [detector.detect(r) for r in regions]
+    found_boxes, found_scores, found_marks = [], [], []
+    with_marks = True
+    for (box, _, offset, back), dets in zip(squares, found):
         if len(dets) == 0:
             continue
-        offset = np.array([x1, y1], np.float32)
         mapped = dets.boxes * np.tile(back, 2) + np.tile(offset, 2)
         # Only the face this region was searched for: another face in the square is often cut
         # by its border, and its clipped box would open a second track beside the face's own.

@@ -143,14 +143,13 @@ class _GraphBuilder:
 
 
 def build_graph(layers) -> bytes:
-    """The serialised ONNX model: input ``image`` (H, W, 3) uint8 BGR with H, W multiples of 32;
+    """The serialised ONNX model: input ``image`` (N, H, W, 3) uint8 BGR with H, W multiples of 32;
     outputs ``score``/``box``/``marks`` per stride (``score8``, ``box8``, ``marks8``, ...), each
-    (1, C, H / stride, W / stride) float32 with C = 1, 4, 10."""
+    (N, C, H / stride, W / stride) float32 with C = 1, 4, 10."""
     from onnx import TensorProto, helper
 
     g = _GraphBuilder()
-    x = g.op("Cast", ["image"], to=TensorProto.FLOAT)
-    x = g.op("Unsqueeze", [g.op("Transpose", [x], perm=[2, 0, 1]), g.constant(np.array([0], np.int64))])
+    x = g.op("Transpose", [g.op("Cast", ["image"], to=TensorProto.FLOAT)], perm=[0, 3, 1, 2])
     pool = {"kernel_shape": [2, 2], "strides": [2, 2]}
     layer = iter(layers)
 
@@ -185,7 +184,7 @@ def build_graph(layers) -> bytes:
                             (f"marks{stride}", head("kps"))):
             g.nodes.append(helper.make_node("Identity", [value], [name]))
             outputs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, None))
-    graph = helper.make_graph(g.nodes, "yunet", [helper.make_tensor_value_info("image", TensorProto.UINT8, [None, None, 3])],
+    graph = helper.make_graph(g.nodes, "yunet", [helper.make_tensor_value_info("image", TensorProto.UINT8, [None, None, None, 3])],
                               outputs, g.initialisers)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="facesel")
     model.ir_version = IR_VERSION
@@ -211,7 +210,7 @@ def decode(outputs: dict[str, np.ndarray], min_score: float, nms_iou: float = 0.
     Parameters
     ----------
     outputs : dict of name -> array
-        The graph's outputs (:func:`build_graph`).
+        The graph's outputs (:func:`build_graph`) for one image (batch size 1).
     min_score : float
         Candidates below this score are dropped before non-maximum suppression.
     nms_iou : float
