@@ -14,7 +14,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from facesel.eval.snapshots import MATCH_THRESHOLD, cluster_people, is_static, match_snapshots, summarise, track_people
+from facesel.eval.snapshots import (MATCH_THRESHOLD, cluster_people, is_static, match_snapshots, sample_positions, summarise,
+                                    track_people)
 
 AUDIT_FILE = "snapshot_audit.json"
 SHEET_FILE = "contact_sheet.png"
@@ -36,13 +37,23 @@ def read_run(folder) -> list[dict]:
 
 def _check_frames(record: dict) -> list[int]:
     frames = record["frame_indices"]
-    picks = np.unique(np.linspace(0, len(frames) - 1, min(_CHECK_SAMPLES, len(frames))).round().astype(int))
-    return [int(frames[k]) for k in picks] if frames else []
+    return [int(frames[k]) for k in sample_positions(len(frames), _CHECK_SAMPLES)]
 
 
-def audit_run(video, run, *, detector=None, matcher=None, face_check=None, every: int = 1, max_frames=None,
-              fps=None, threshold: float = MATCH_THRESHOLD, min_frames: int = 3, sheet=None,
-              write: bool = True) -> dict:
+def _first_accepting(checks, kept, record, settled: bool) -> str:
+    """Name of the first of ``checks`` (name, check) that accepts the record's track, "" for none;
+    none is asked when the snapshot's verdict is already ``settled``."""
+    if settled:
+        return ""
+    for name, check in checks:
+        if check(kept, record["frame_indices"], record["boxes"]):
+            return name
+    return ""
+
+
+def audit_run(video, run, *, detector=None, matcher=None, face_check=None, profile_check=None, head_check=None,
+              every: int = 1, max_frames=None, fps=None, threshold: float = MATCH_THRESHOLD, min_frames: int = 3,
+              sheet=None, write: bool = True) -> dict:
     """Audit one run.
 
     Parameters
@@ -51,7 +62,10 @@ def audit_run(video, run, *, detector=None, matcher=None, face_check=None, every
     run : path of the run's ``--plaintext-out`` folder
     detector : finds the faces of the census (default: the pipeline's default detector, 1280 px)
     matcher : default :class:`facesel.eval.matcher.DlibMatcher`
-    face_check : default :class:`facesel.eval.census.IndependentFaceCheck`
+    face_check : default :class:`facesel.eval.census.IndependentFaceCheck` (frontal: MTCNN, dlib HOG)
+    profile_check : default :class:`facesel.eval.head_checks.ProfileFaceCheck` (OpenCV's profile cascade)
+    head_check : default :class:`facesel.eval.head_checks.PersonBelowCheck` (a person under the box:
+        a head seen from the side or back is a "head", not a "non_face")
     every, max_frames, fps : as given to ``facesel run`` (frame indices must agree)
     threshold, min_frames : see :mod:`facesel.eval.snapshots`
     sheet : path of the contact sheet (default ``RUN/contact_sheet.png``); False for none
@@ -60,10 +74,13 @@ def audit_run(video, run, *, detector=None, matcher=None, face_check=None, every
     Returns
     -------
     dict
-        :meth:`facesel.eval.snapshots.AuditSummary.as_dict` plus ``sheet`` and ``json`` paths.
+        :meth:`facesel.eval.snapshots.AuditSummary.as_dict` plus ``checks`` (each independent
+        check and whether it ran: a check whose OpenCV file is missing is skipped, with its
+        reason), ``threshold``, ``min_frames``, ``sheet`` and ``json`` paths.
     """
     from facesel.eval.census import IndependentFaceCheck, RecognisableChip, census, embed_snapshot
     from facesel.eval.contact_sheet import draw_sheet
+    from facesel.eval.head_checks import PersonBelowCheck, ProfileFaceCheck
     from facesel.video import open_source
 
     run = Path(run)
@@ -77,6 +94,8 @@ def audit_run(video, run, *, detector=None, matcher=None, face_check=None, every
 
         matcher = DlibMatcher()
     face_check = IndependentFaceCheck(_CHECK_SAMPLES) if face_check is None else face_check
+    profile_check = ProfileFaceCheck(_CHECK_SAMPLES) if profile_check is None else profile_check
+    head_check = PersonBelowCheck(_CHECK_SAMPLES) if head_check is None else head_check
     needed = {int(r["best_frame"]) for r in records}
     for r in records:
         needed.update(_check_frames(r))
@@ -99,13 +118,26 @@ def audit_run(video, run, *, detector=None, matcher=None, face_check=None, every
         else np.zeros((0, 128), np.float32)
     matched, distance = match_snapshots(snaps, people.embeddings, labels, threshold)
     owners = [track_people(r["frame_indices"], r["boxes"], people.frames, people.boxes, labels) for r in records]
-    checks = [bool(m >= 0 or o >= 0) or face_check(kept, r["frame_indices"], r["boxes"]) for r, m, o in zip(records, matched, owners)]
+    linked = [bool(m >= 0 or o >= 0) for m, o in zip(matched, owners)]
+    face_seen = [_first_accepting([("frontal", face_check), ("profile", profile_check)], kept, r, done)
+                 for r, done in zip(records, linked)]
+    head_seen = [_first_accepting([("person_below", head_check)], kept, r, done or bool(face))
+                 for r, done, face in zip(records, linked, face_seen)]
     static = [is_static(r["boxes"]) for r in records]
-    summary = summarise(n_people, [r["track_id"] for r in records], matched, owners, checks, static)
-    for verdict, d in zip(summary.verdicts, distance):
-        verdict.distance = float(d)
+    summary = summarise(n_people, [r["track_id"] for r in records], matched, owners,
+                        [bool(f) for f in face_seen], [bool(h) for h in head_seen], static)
+    for verdict, d, face, head in zip(summary.verdicts, distance, face_seen, head_seen):
+        verdict.distance, verdict.seen_by = float(d), face or head
     out = summary.as_dict()
     out["threshold"], out["min_frames"] = threshold, min_frames
+    out["checks"] = {
+        "frontal": "MTCNN and dlib HOG",
+        "profile": "OpenCV profile cascade" if getattr(profile_check, "available", True)
+        else f"skipped: {profile_check.skip_reason}",
+        "person_below": "OpenCV HOG people detector" + (
+            " and upper-body cascade" if not getattr(head_check, "upper_body_skip_reason", "")
+            else f" (upper-body cascade skipped: {head_check.upper_body_skip_reason})"),
+    }
     if sheet is not False:
         sheet_path = Path(sheet) if sheet else run / SHEET_FILE
         images, texts, kinds = [], [], []
@@ -124,7 +156,7 @@ def audit_run(video, run, *, detector=None, matcher=None, face_check=None, every
             texts.append(f"P{p} x{summary.per_person[p]}" + ("" if hit else " MISSED"))
             kinds.append("person" if hit else "missed")
         title = (f"{len(records)} snapshots, {n_people} recognisable people (last tiles), recall {out['recall']:.2f}, "
-                 f"{out['snapshots_per_recognisable_person']:.2f} per person, {out['non_face']} non-face")
+                 f"{out['snapshots_per_recognisable_person']:.2f} per person, {out['head']} head, {out['non_face']} non-face")
         out["sheet"] = str(draw_sheet(images, texts, kinds, sheet_path, title=title))
     if write:
         path = run / AUDIT_FILE
