@@ -28,6 +28,10 @@ from facesel.eval.snapshots import sample_positions
 
 PROFILE_CASCADE = "haarcascade_profileface.xml"
 UPPER_BODY_CASCADE = "haarcascade_upperbody.xml"
+UPPER_BODY_SIDES = (24, 28, 32)
+"""Box sides (pixels) the upper-body region is scaled to; the best count over them is taken. On
+these small, blurred regions one scale's answer flips with a pixel of box change (the arcade's
+man in profile, frame 3: box top 517 or 518, 2 or 3 neighbours), a few scales' best does not."""
 
 
 def opencv_cascade(name: str):
@@ -151,7 +155,7 @@ class PersonBelowCheck:
       lies inside it horizontally and in its top 30 %, it is 2.5-8 box sides wide, and its SVM
       margin is at least ``min_margin``;
     - the upper-body (head and shoulders) cascade on the region 2.5 sides left and right, 1.5 up
-      and 3.5 down, box side 24 pixels, histogram-equalised; a hit counts when it holds the box
+      and 3.5 down, box side 24, 28 and 32 pixels, histogram-equalised; a hit counts when it holds the box
       centre in its top 60 %, is 1.5-5 box sides wide, and gathers at least
       ``min_neighbours`` raw detections.
 
@@ -189,17 +193,22 @@ class PersonBelowCheck:
         return best
 
     def upper_body_neighbours(self, frame: np.ndarray, box) -> int:
-        """Largest raw-detection count of a head-and-shoulders hit holding the box centre; 0 for none."""
+        """Largest raw-detection count of a head-and-shoulders hit holding the box centre, over
+        the region scales of :data:`UPPER_BODY_SIDES`; 0 for none."""
         if self._upper is None:
             return 0
-        region = scaled_region(frame, box, 2.5, 2.5, 1.5, 3.5, 24)
-        if region is None:
-            return 0
-        image, cx, cy, side = region
-        grey = cv2.equalizeHist(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY))
-        rects, counts = self._upper.detectMultiScale2(grey, 1.05, 1, minSize=(22, 18))
-        hits = [int(n) for rect, n in zip(rects, np.ravel(counts)) if _holds(rect, cx, cy, 0.6) and 1.5 * side <= rect[2] <= 5 * side]
-        return max(hits, default=0)
+        best = 0
+        for side_pixels in UPPER_BODY_SIDES:
+            region = scaled_region(frame, box, 2.5, 2.5, 1.5, 3.5, side_pixels)
+            if region is None:
+                return 0
+            image, cx, cy, side = region
+            grey = cv2.equalizeHist(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY))
+            rects, counts = self._upper.detectMultiScale2(grey, 1.05, 1, minSize=(22, 18))
+            for rect, n in zip(rects, np.ravel(counts)):
+                if _holds(rect, cx, cy, 0.6) and 1.5 * side <= rect[2] <= 5 * side:
+                    best = max(best, int(n))
+        return best
 
     def crop_has_person(self, frame: np.ndarray, box) -> bool:
         """Whether either detector finds a person under the box on this crop."""

@@ -40,15 +40,48 @@ def _check_frames(record: dict) -> list[int]:
     return [int(frames[k]) for k in sample_positions(len(frames), _CHECK_SAMPLES)]
 
 
-def _first_accepting(checks, kept, record, settled: bool) -> str:
-    """Name of the first of ``checks`` (name, check) that accepts the record's track, "" for none;
-    none is asked when the snapshot's verdict is already ``settled``."""
-    if settled:
-        return ""
-    for name, check in checks:
-        if check(kept, record["frame_indices"], record["boxes"]):
-            return name
-    return ""
+class UnlinkedChecks:
+    """What a snapshot that the matcher links to nobody shows, by checks independent of the pipeline.
+
+    In this order, the first that accepts the track decides: ``face_check`` (frontal: MTCNN and
+    dlib HOG, :class:`facesel.eval.census.IndependentFaceCheck`) and ``profile_check`` (OpenCV's
+    profile cascade, :class:`facesel.eval.head_checks.ProfileFaceCheck`) make it an
+    "unmatched_face"; ``head_check`` (a person under the box,
+    :class:`facesel.eval.head_checks.PersonBelowCheck`) a "head"; none: "non_face" (junk).
+    Each check is called as ``check(frames, track_frames, track_boxes) -> bool``.
+    """
+
+    def __init__(self, face_check=None, profile_check=None, head_check=None, samples: int = _CHECK_SAMPLES):
+        from facesel.eval.census import IndependentFaceCheck
+        from facesel.eval.head_checks import PersonBelowCheck, ProfileFaceCheck
+
+        self.face_checks = [("frontal", IndependentFaceCheck(samples) if face_check is None else face_check),
+                            ("profile", ProfileFaceCheck(samples) if profile_check is None else profile_check)]
+        self.head_check = PersonBelowCheck(samples) if head_check is None else head_check
+
+    def verdict(self, frames, track_frames, track_boxes) -> tuple[str, str]:
+        """``(category, seen_by)``: "unmatched_face", "head" or "non_face", and the accepting check's name ("" for none).
+
+        ``frames``: indexable by frame index, (H, W, 3) uint8 BGR (the track's sampled frames at
+        least); ``track_frames`` (M,) int; ``track_boxes`` (M, 4) float x1, y1, x2, y2.
+        """
+        for name, check in self.face_checks:
+            if check(frames, track_frames, track_boxes):
+                return "unmatched_face", name
+        if self.head_check(frames, track_frames, track_boxes):
+            return "head", "person_below"
+        return "non_face", ""
+
+    def describe(self) -> dict:
+        """Which check is which, and the reason of any that was skipped (a file missing from OpenCV)."""
+        profile, head = self.face_checks[1][1], self.head_check
+        upper_skipped = getattr(head, "upper_body_skip_reason", "")
+        return {
+            "frontal": "MTCNN and dlib HOG",
+            "profile": "OpenCV profile cascade" if getattr(profile, "available", True) else f"skipped: {profile.skip_reason}",
+            "person_below": "OpenCV HOG people detector and upper-body cascade" if not upper_skipped
+            else f"OpenCV HOG people detector (upper-body cascade skipped: {upper_skipped})",
+        }
 
 
 def audit_run(video, run, *, detector=None, matcher=None, face_check=None, profile_check=None, head_check=None,
@@ -78,9 +111,8 @@ def audit_run(video, run, *, detector=None, matcher=None, face_check=None, profi
         check and whether it ran: a check whose OpenCV file is missing is skipped, with its
         reason), ``threshold``, ``min_frames``, ``sheet`` and ``json`` paths.
     """
-    from facesel.eval.census import IndependentFaceCheck, RecognisableChip, census, embed_snapshot
+    from facesel.eval.census import RecognisableChip, census, embed_snapshot
     from facesel.eval.contact_sheet import draw_sheet
-    from facesel.eval.head_checks import PersonBelowCheck, ProfileFaceCheck
     from facesel.video import open_source
 
     run = Path(run)
@@ -93,9 +125,7 @@ def audit_run(video, run, *, detector=None, matcher=None, face_check=None, profi
         from facesel.eval.matcher import DlibMatcher
 
         matcher = DlibMatcher()
-    face_check = IndependentFaceCheck(_CHECK_SAMPLES) if face_check is None else face_check
-    profile_check = ProfileFaceCheck(_CHECK_SAMPLES) if profile_check is None else profile_check
-    head_check = PersonBelowCheck(_CHECK_SAMPLES) if head_check is None else head_check
+    checks = UnlinkedChecks(face_check, profile_check, head_check)
     needed = {int(r["best_frame"]) for r in records}
     for r in records:
         needed.update(_check_frames(r))
@@ -118,26 +148,15 @@ def audit_run(video, run, *, detector=None, matcher=None, face_check=None, profi
         else np.zeros((0, 128), np.float32)
     matched, distance = match_snapshots(snaps, people.embeddings, labels, threshold)
     owners = [track_people(r["frame_indices"], r["boxes"], people.frames, people.boxes, labels) for r in records]
-    linked = [bool(m >= 0 or o >= 0) for m, o in zip(matched, owners)]
-    face_seen = [_first_accepting([("frontal", face_check), ("profile", profile_check)], kept, r, done)
-                 for r, done in zip(records, linked)]
-    head_seen = [_first_accepting([("person_below", head_check)], kept, r, done or bool(face))
-                 for r, done, face in zip(records, linked, face_seen)]
+    unlinked = [("", "") if m >= 0 or o >= 0 else checks.verdict(kept, r["frame_indices"], r["boxes"])
+                for r, m, o in zip(records, matched, owners)]
     static = [is_static(r["boxes"]) for r in records]
     summary = summarise(n_people, [r["track_id"] for r in records], matched, owners,
-                        [bool(f) for f in face_seen], [bool(h) for h in head_seen], static)
-    for verdict, d, face, head in zip(summary.verdicts, distance, face_seen, head_seen):
-        verdict.distance, verdict.seen_by = float(d), face or head
+                        [c == "unmatched_face" for c, _ in unlinked], [c == "head" for c, _ in unlinked], static)
+    for verdict, d, (_, seen_by) in zip(summary.verdicts, distance, unlinked):
+        verdict.distance, verdict.seen_by = float(d), seen_by
     out = summary.as_dict()
-    out["threshold"], out["min_frames"] = threshold, min_frames
-    out["checks"] = {
-        "frontal": "MTCNN and dlib HOG",
-        "profile": "OpenCV profile cascade" if getattr(profile_check, "available", True)
-        else f"skipped: {profile_check.skip_reason}",
-        "person_below": "OpenCV HOG people detector" + (
-            " and upper-body cascade" if not getattr(head_check, "upper_body_skip_reason", "")
-            else f" (upper-body cascade skipped: {head_check.upper_body_skip_reason})"),
-    }
+    out["threshold"], out["min_frames"], out["checks"] = threshold, min_frames, checks.describe()
     if sheet is not False:
         sheet_path = Path(sheet) if sheet else run / SHEET_FILE
         images, texts, kinds = [], [], []
