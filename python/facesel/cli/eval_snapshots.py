@@ -42,8 +42,8 @@ def register_snapshots(sub: argparse._SubParsersAction) -> None:
             "matcher and clustered), then judge each snapshot kept by a run: which person it matches, poor "
             "snapshot of a known person, unmatched face (a frontal or profile detector other than the pipeline's "
             "sees a face in its track), head (no face, but OpenCV's person or upper-body detector finds a person "
-            "under it: seen from the side or back), or non-face (junk: neither). RUN is the --plaintext-out folder of 'facesel run' on VIDEO (testing only: it holds "
-            "faces in the clear). Writes RUN/snapshot_audit.json and, unless --no-sheet, RUN/contact_sheet.png "
+            "under it: seen from the side or back), or non-face (junk: neither). RUN is the --plaintext-out folder "
+            "of 'facesel run' on VIDEO (testing only: it holds faces in the clear). Writes RUN/snapshot_audit.json and, unless --no-sheet, RUN/contact_sheet.png "
             "(face pixels). Needs the eval extra: pip install 'facesel[eval]'."
         ),
     )
