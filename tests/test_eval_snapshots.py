@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from facesel.eval.contact_sheet import draw_sheet
-from facesel.eval.snapshots import cluster_people, is_static, match_snapshots, summarise, track_people
+from facesel.eval.snapshots import CATEGORIES, cluster_people, is_static, match_snapshots, sample_positions, summarise, track_people
 
 
 def _person(centre, n, rng, spread=0.05):
@@ -78,22 +78,47 @@ def test_a_track_belongs_to_the_person_its_boxes_cover():
 
 
 def test_summary_counts_every_category_and_per_person():
-    # Two people; snapshots: P0 twice, P1 once, a poor snapshot of P1, an unmatched face, a non-face.
-    s = summarise(2, [1, 2, 3, 4, 5, 6], matched=[0, 0, 1, -1, -1, -1], track_person=[0, 0, 1, 1, -1, -1],
-                  face_check=[True, True, True, True, True, False], static=[False] * 5 + [True])
+    # Two people; snapshots: P0 twice, P1 once, a poor snapshot of P1, an unmatched face, a head
+    # seen from behind, a non-face.
+    s = summarise(2, [1, 2, 3, 4, 5, 6, 7], matched=[0, 0, 1, -1, -1, -1, -1], track_person=[0, 0, 1, 1, -1, -1, -1],
+                  face_check=[True, True, True, True, True, False, False],
+                  head_check=[True, True, True, True, True, True, False], static=[False] * 6 + [True])
     d = s.as_dict()
+    assert [v.category for v in s.verdicts] == ["match", "match", "match", "poor", "unmatched_face", "head", "non_face"]
     assert d["recall"] == 1.0 and d["match_recall"] == 1.0
-    assert d["snapshots_per_recognisable_person"] == 2.0  # the poor snapshot of P1 counts too
+    assert d["snapshots_per_recognisable_person"] == 2.0  # the poor snapshot of P1 counts too, the head does not
     assert d["linked_snapshots_per_person"] == [2, 2]
-    assert d["all_snapshots_per_recognisable_person"] == 3.0
-    assert (d["poor_of_a_known_person"], d["unmatched_faces"], d["non_face"], d["matches_nobody"]) == (1, 1, 1, 3)
+    assert d["all_snapshots_per_recognisable_person"] == 3.5
+    assert (d["poor_of_a_known_person"], d["unmatched_faces"], d["head"], d["non_face"], d["matches_nobody"]) == (1, 1, 1, 1, 4)
     assert d["static"] == 1
-    missed = summarise(2, [1], matched=[1], track_person=[1], face_check=[True], static=[False])
+    assert sum(s.counts.values()) == s.snapshots and set(s.counts) == set(CATEGORIES)
+    missed = summarise(2, [1], matched=[1], track_person=[1], face_check=[True], head_check=[True], static=[False])
     assert missed.recall == 0.5 and missed.per_person == [0, 1]
-    poor_only = summarise(1, [1], matched=[-1], track_person=[0], face_check=[False], static=[False])
+    poor_only = summarise(1, [1], matched=[-1], track_person=[0], face_check=[False], head_check=[False], static=[False])
     assert poor_only.recall == 1.0 and poor_only.match_recall == 0.0
     with pytest.raises(ValueError, match="entries"):
-        summarise(1, [1, 2], [0], [0], [True], [False])
+        summarise(1, [1, 2], [0], [0], [True], [True], [False])
+    with pytest.raises(ValueError, match="entries"):
+        summarise(1, [1], [-1], [-1], [False], [], [False])  # head_check missing for the snapshot
+
+
+def test_a_face_outranks_a_head_and_a_link_outranks_both():
+    """The checks are asked in order: a matched or poor snapshot stays linked whatever the checks
+    say, a face seen beats a person under the box, and only a snapshot neither accepts is junk."""
+    s = summarise(1, [1, 2, 3, 4], matched=[0, -1, -1, -1], track_person=[-1, 0, -1, -1],
+                  face_check=[False, False, True, False], head_check=[False, False, True, True], static=[False] * 4)
+    assert [v.category for v in s.verdicts] == ["match", "poor", "unmatched_face", "head"]
+    assert s.counts["non_face"] == 0 and s.per_person == [2]
+    junk = summarise(0, [9], matched=[-1], track_person=[-1], face_check=[False], head_check=[False], static=[True])
+    assert junk.counts == {"match": 0, "poor": 0, "unmatched_face": 0, "head": 0, "non_face": 1}
+    assert np.isnan(junk.recall) and junk.as_dict()["matches_nobody"] == 1
+
+
+def test_sample_positions_spread_over_the_track():
+    assert sample_positions(0, 8).tolist() == []
+    assert sample_positions(3, 8).tolist() == [0, 1, 2]
+    picks = sample_positions(100, 8)
+    assert len(picks) == 8 and picks[0] == 0 and picks[-1] == 99 and np.all(np.diff(picks) > 10)
 
 
 def test_static_means_the_centre_stays_within_a_quarter_box():
@@ -106,7 +131,7 @@ def test_static_means_the_centre_stays_within_a_quarter_box():
 
 def test_contact_sheet_draws_one_tile_per_snapshot(tmp_path):
     images = [np.full((40, 30, 3), v, np.uint8) for v in (0, 128, 255)]
-    path = draw_sheet(images, ["a", "b", "c"], ["match", "poor", "non_face"], tmp_path / "s.png", size=32, columns=2)
+    path = draw_sheet(images, ["a", "b", "c"], ["match", "head", "non_face"], tmp_path / "s.png", size=32, columns=2)
     import cv2
 
     sheet = cv2.imread(str(path))

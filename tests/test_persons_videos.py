@@ -211,7 +211,57 @@ def test_eval_snapshots_command_audits_a_run_and_draws_its_sheet(shared_data, tm
     assert "recognisable people: 1" in out and "contact sheet" in out
     audit = json.loads((run_dir / "snapshot_audit.json").read_text())
     assert audit["recognisable_people"] == 1 and audit["snapshots"] == 1 and audit["recall"] == 1.0
+    assert (audit["head"], audit["non_face"]) == (0, 0) and "skipped" not in audit["checks"]["profile"]
+    assert "heads 0" in out and "non-face 0" in out
     sheet = cv2.imread(str(run_dir / "contact_sheet.png"))
     assert sheet is not None and sheet.shape[0] > 100  # a header and a row of tiles
     assert main(["eval", "snapshots", str(clip), str(tmp_path / "nothing")]) == 1  # no run there: one clear error
     assert "tracks.jsonl" in capsys.readouterr().err
+
+
+# The audit's verdict on what the matcher links to nobody (facesel.eval.snapshot_audit.UnlinkedChecks):
+# a face (frontal or profile), a person's head (a person under the box) or junk. Places read off
+# the frames: a man in profile at frame 2 and a bald man in a light coat, seen from the side and
+# back, at frame 12 (together with BALD_BACK_AT_85, the three snapshots that the audit used to call
+# "non-face"); a patch of the opera house's lettering, one of the columns, one of the red door
+# and the hands of the boy in the blue hoodie at frame 104.
+PROFILE_AT_2 = (1560, 576)
+BALD_SIDE_AT_12 = (495, 654)
+BACKGROUND_PATCHES = {"lettering": (930, 300, 990, 372), "column": (1450, 150, 1510, 222),
+                      "red door": (1720, 300, 1780, 372)}
+HANDS_AT_104 = (745, 920, 805, 985)
+
+
+@pytest.fixture(scope="module")
+def unlinked_checks():
+    from facesel.eval.snapshot_audit import UnlinkedChecks
+
+    return UnlinkedChecks()
+
+
+@pytest.mark.slow
+def test_audit_calls_the_arcade_poster_junk(arcade, unlinked_checks):
+    posters = [r for r in arcade["before"] if in_poster_region(r)]
+    assert posters  # the detector and tracker find it (the finaliser then drops it)
+    for r in posters:
+        assert unlinked_checks.verdict(arcade["frames"], r.frame_indices, r.boxes) == ("non_face", "")
+
+
+@pytest.mark.slow
+def test_audit_calls_background_and_hands_junk(arcade, unlinked_checks):
+    every = list(range(0, len(arcade["frames"]), 13))
+    for name, box in BACKGROUND_PATCHES.items():
+        assert unlinked_checks.verdict(arcade["frames"], every, [box] * len(every)) == ("non_face", ""), name
+    # A hand in front of a body: a person is there, but not with his head in the box.
+    assert unlinked_checks.verdict(arcade["frames"], [104], [HANDS_AT_104]) == ("non_face", "")
+
+
+@pytest.mark.slow
+def test_audit_calls_the_profile_and_the_backs_of_heads_people(arcade, unlinked_checks):
+    """The three kept snapshots no frontal detector sees a face in: each is a face or a head, not junk."""
+    found = {"profile": containing(arcade["after"], 2, PROFILE_AT_2),
+             "bald side": containing(arcade["after"], 12, BALD_SIDE_AT_12),
+             "bald back": containing(arcade["after"], 85, BALD_BACK_AT_85)}
+    for name, (result,) in found.items():
+        category, seen_by = unlinked_checks.verdict(arcade["frames"], result.frame_indices, result.boxes)
+        assert category in ("unmatched_face", "head") and seen_by, (name, category)

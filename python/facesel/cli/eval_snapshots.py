@@ -21,8 +21,11 @@ def _run(args: argparse.Namespace) -> int:
           f"(all snapshots: {out['all_snapshots_per_recognisable_person']:.2f})")
     print(f"snapshots linked to each person: {out['linked_snapshots_per_person']}")
     print(f"match nobody: {out['matches_nobody']} (poor snapshots of a known person {out['poor_of_a_known_person']}, "
-          f"unmatched faces {out['unmatched_faces']}, non-face {out['non_face']}: no face seen by MTCNN or dlib HOG "
-          f"anywhere in the track, junk or a head seen only from the side or back); static: {out['static']}")
+          f"unmatched faces {out['unmatched_faces']}, heads {out['head']}: no face seen, a person under the box, "
+          f"non-face {out['non_face']}: junk, no face and no person); static: {out['static']}")
+    skipped = [f"{name} {how}" for name, how in out["checks"].items() if "skipped" in how]
+    if skipped:
+        print("checks skipped: " + "; ".join(skipped))
     if "sheet" in out:
         print(f"contact sheet (FACE PIXELS, testing only): {out['sheet']}")
     print(f"audit: {out['json']}")
@@ -37,9 +40,10 @@ def register_snapshots(sub: argparse._SubParsersAction) -> None:
         description=(
             "Find the recognisable people of VIDEO (face detections of every frame, embedded by dlib's ResNet "
             "matcher and clustered), then judge each snapshot kept by a run: which person it matches, poor "
-            "snapshot of a known person, unmatched face, or non-face (no independent detector sees a face in "
-            "its track). RUN is the --plaintext-out folder of 'facesel run' on VIDEO (testing only: it holds "
-            "faces in the clear). Writes RUN/snapshot_audit.json and, unless --no-sheet, RUN/contact_sheet.png "
+            "snapshot of a known person, unmatched face (a frontal or profile detector other than the pipeline's "
+            "sees a face in its track), head (no face, but OpenCV's person or upper-body detector finds a person "
+            "under it: seen from the side or back), or non-face (junk: neither). RUN is the --plaintext-out folder "
+            "of 'facesel run' on VIDEO (testing only: it holds faces in the clear). Writes RUN/snapshot_audit.json and, unless --no-sheet, RUN/contact_sheet.png "
             "(face pixels). Needs the eval extra: pip install 'facesel[eval]'."
         ),
     )

@@ -12,6 +12,11 @@ track's person from the video's frontal frames, crop distances), track_rules (th
 track_metrics (regret, smoothed regret, matchable, rank correlation, random expectation,
 bootstrap) and track_bench (run, report, plot).
 
+``facesel eval snapshots``: what a run kept against who is in the video. Modules: snapshots (the
+arithmetic: people, matches, verdicts, summary), census (the matcher's view of every frame, the
+frontal face check), head_checks (profile faces and a person under the box, OpenCV only),
+snapshot_audit (the audit of one run) and contact_sheet.
+
 Helpers of the evaluation and of the studies under ``experiments/``, never used by the pipeline:
 degrade (self-made degradations at a controlled severity) and evidence (degradation grids, rank
 correlations and AUROC on held-out faces, for the model card).

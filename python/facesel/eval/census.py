@@ -7,8 +7,9 @@ Evaluation only (matcher embeddings are biometric templates; the product never c
   people.
 - :func:`embed_snapshot`: the matcher's embedding of one kept snapshot, from the same frame
   region as the census uses, so that a snapshot and its person are measured alike.
-- :class:`IndependentFaceCheck`: whether detectors other than the pipeline's (MTCNN, the paper's
-  detector, and dlib's HOG detector) find a face on crops spread over a track.
+- :class:`IndependentFaceCheck`: whether frontal detectors other than the pipeline's (MTCNN, the
+  paper's detector, and dlib's HOG detector) find a face on crops spread over a track. Profiles
+  and heads seen from behind: :mod:`facesel.eval.head_checks`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import cv2
 import numpy as np
 
 from facesel.align import margin_crop
+from facesel.eval.snapshots import sample_positions
 
 MIN_MATCHER_SIDE = 24
 """Smallest face side (pixels) given to the matcher: below it dlib's 150x150 face chip is mostly
@@ -148,10 +150,7 @@ class IndependentFaceCheck:
         """``frames``: indexable (H, W, 3) uint8; ``track_frames`` (M,) int; ``track_boxes`` (M, 4)."""
         track_frames = np.asarray(track_frames, np.int64).reshape(-1)
         track_boxes = np.asarray(track_boxes, np.float64).reshape(-1, 4)
-        if len(track_frames) == 0:
-            return False
-        picks = np.unique(np.linspace(0, len(track_frames) - 1, min(self.samples, len(track_frames))).round().astype(int))
-        for k in picks:
+        for k in sample_positions(len(track_frames), self.samples):
             try:
                 crop = margin_crop(frames[int(track_frames[k])], track_boxes[k], 0.5)
             except ValueError:

@@ -16,6 +16,7 @@ CATEGORY_COLOURS = {
     "match": (60, 160, 40),
     "poor": (0, 150, 230),
     "unmatched_face": (150, 150, 150),
+    "head": (190, 120, 170),
     "non_face": (40, 40, 210),
     "person": (160, 90, 20),
     "missed": (40, 40, 210),

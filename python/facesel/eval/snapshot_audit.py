@@ -14,7 +14,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from facesel.eval.snapshots import MATCH_THRESHOLD, cluster_people, is_static, match_snapshots, summarise, track_people
+from facesel.eval.snapshots import (MATCH_THRESHOLD, cluster_people, is_static, match_snapshots, sample_positions, summarise,
+                                    track_people)
 
 AUDIT_FILE = "snapshot_audit.json"
 SHEET_FILE = "contact_sheet.png"
@@ -36,13 +37,56 @@ def read_run(folder) -> list[dict]:
 
 def _check_frames(record: dict) -> list[int]:
     frames = record["frame_indices"]
-    picks = np.unique(np.linspace(0, len(frames) - 1, min(_CHECK_SAMPLES, len(frames))).round().astype(int))
-    return [int(frames[k]) for k in picks] if frames else []
+    return [int(frames[k]) for k in sample_positions(len(frames), _CHECK_SAMPLES)]
 
 
-def audit_run(video, run, *, detector=None, matcher=None, face_check=None, every: int = 1, max_frames=None,
-              fps=None, threshold: float = MATCH_THRESHOLD, min_frames: int = 3, sheet=None,
-              write: bool = True) -> dict:
+class UnlinkedChecks:
+    """What a snapshot that the matcher links to nobody shows, by checks independent of the pipeline.
+
+    In this order, the first that accepts the track decides: ``face_check`` (frontal: MTCNN and
+    dlib HOG, :class:`facesel.eval.census.IndependentFaceCheck`) and ``profile_check`` (OpenCV's
+    profile cascade, :class:`facesel.eval.head_checks.ProfileFaceCheck`) make it an
+    "unmatched_face"; ``head_check`` (a person under the box,
+    :class:`facesel.eval.head_checks.PersonBelowCheck`) a "head"; none: "non_face" (junk).
+    Each check is called as ``check(frames, track_frames, track_boxes) -> bool``.
+    """
+
+    def __init__(self, face_check=None, profile_check=None, head_check=None, samples: int = _CHECK_SAMPLES):
+        from facesel.eval.census import IndependentFaceCheck
+        from facesel.eval.head_checks import PersonBelowCheck, ProfileFaceCheck
+
+        self.face_checks = [("frontal", IndependentFaceCheck(samples) if face_check is None else face_check),
+                            ("profile", ProfileFaceCheck(samples) if profile_check is None else profile_check)]
+        self.head_check = PersonBelowCheck(samples) if head_check is None else head_check
+
+    def verdict(self, frames, track_frames, track_boxes) -> tuple[str, str]:
+        """``(category, seen_by)``: "unmatched_face", "head" or "non_face", and the accepting check's name ("" for none).
+
+        ``frames``: indexable by frame index, (H, W, 3) uint8 BGR (the track's sampled frames at
+        least); ``track_frames`` (M,) int; ``track_boxes`` (M, 4) float x1, y1, x2, y2.
+        """
+        for name, check in self.face_checks:
+            if check(frames, track_frames, track_boxes):
+                return "unmatched_face", name
+        if self.head_check(frames, track_frames, track_boxes):
+            return "head", "person_below"
+        return "non_face", ""
+
+    def describe(self) -> dict:
+        """Which check is which, and the reason of any that was skipped (a file missing from OpenCV)."""
+        profile, head = self.face_checks[1][1], self.head_check
+        upper_skipped = getattr(head, "upper_body_skip_reason", "")
+        return {
+            "frontal": "MTCNN and dlib HOG",
+            "profile": "OpenCV profile cascade" if getattr(profile, "available", True) else f"skipped: {profile.skip_reason}",
+            "person_below": "OpenCV HOG people detector and upper-body cascade" if not upper_skipped
+            else f"OpenCV HOG people detector (upper-body cascade skipped: {upper_skipped})",
+        }
+
+
+def audit_run(video, run, *, detector=None, matcher=None, face_check=None, profile_check=None, head_check=None,
+              every: int = 1, max_frames=None, fps=None, threshold: float = MATCH_THRESHOLD, min_frames: int = 3,
+              sheet=None, write: bool = True) -> dict:
     """Audit one run.
 
     Parameters
@@ -51,7 +95,10 @@ def audit_run(video, run, *, detector=None, matcher=None, face_check=None, every
     run : path of the run's ``--plaintext-out`` folder
     detector : finds the faces of the census (default: the pipeline's default detector, 1280 px)
     matcher : default :class:`facesel.eval.matcher.DlibMatcher`
-    face_check : default :class:`facesel.eval.census.IndependentFaceCheck`
+    face_check : default :class:`facesel.eval.census.IndependentFaceCheck` (frontal: MTCNN, dlib HOG)
+    profile_check : default :class:`facesel.eval.head_checks.ProfileFaceCheck` (OpenCV's profile cascade)
+    head_check : default :class:`facesel.eval.head_checks.PersonBelowCheck` (a person under the box:
+        a head seen from the side or back is a "head", not a "non_face")
     every, max_frames, fps : as given to ``facesel run`` (frame indices must agree)
     threshold, min_frames : see :mod:`facesel.eval.snapshots`
     sheet : path of the contact sheet (default ``RUN/contact_sheet.png``); False for none
@@ -60,9 +107,11 @@ def audit_run(video, run, *, detector=None, matcher=None, face_check=None, every
     Returns
     -------
     dict
-        :meth:`facesel.eval.snapshots.AuditSummary.as_dict` plus ``sheet`` and ``json`` paths.
+        :meth:`facesel.eval.snapshots.AuditSummary.as_dict` plus ``checks`` (each independent
+        check and whether it ran: a check whose OpenCV file is missing is skipped, with its
+        reason), ``threshold``, ``min_frames``, ``sheet`` and ``json`` paths.
     """
-    from facesel.eval.census import IndependentFaceCheck, RecognisableChip, census, embed_snapshot
+    from facesel.eval.census import RecognisableChip, census, embed_snapshot
     from facesel.eval.contact_sheet import draw_sheet
     from facesel.video import open_source
 
@@ -76,7 +125,7 @@ def audit_run(video, run, *, detector=None, matcher=None, face_check=None, every
         from facesel.eval.matcher import DlibMatcher
 
         matcher = DlibMatcher()
-    face_check = IndependentFaceCheck(_CHECK_SAMPLES) if face_check is None else face_check
+    checks = UnlinkedChecks(face_check, profile_check, head_check)
     needed = {int(r["best_frame"]) for r in records}
     for r in records:
         needed.update(_check_frames(r))
@@ -99,13 +148,15 @@ def audit_run(video, run, *, detector=None, matcher=None, face_check=None, every
         else np.zeros((0, 128), np.float32)
     matched, distance = match_snapshots(snaps, people.embeddings, labels, threshold)
     owners = [track_people(r["frame_indices"], r["boxes"], people.frames, people.boxes, labels) for r in records]
-    checks = [bool(m >= 0 or o >= 0) or face_check(kept, r["frame_indices"], r["boxes"]) for r, m, o in zip(records, matched, owners)]
+    unlinked = [("", "") if m >= 0 or o >= 0 else checks.verdict(kept, r["frame_indices"], r["boxes"])
+                for r, m, o in zip(records, matched, owners)]
     static = [is_static(r["boxes"]) for r in records]
-    summary = summarise(n_people, [r["track_id"] for r in records], matched, owners, checks, static)
-    for verdict, d in zip(summary.verdicts, distance):
-        verdict.distance = float(d)
+    summary = summarise(n_people, [r["track_id"] for r in records], matched, owners,
+                        [c == "unmatched_face" for c, _ in unlinked], [c == "head" for c, _ in unlinked], static)
+    for verdict, d, (_, seen_by) in zip(summary.verdicts, distance, unlinked):
+        verdict.distance, verdict.seen_by = float(d), seen_by
     out = summary.as_dict()
-    out["threshold"], out["min_frames"] = threshold, min_frames
+    out["threshold"], out["min_frames"], out["checks"] = threshold, min_frames, checks.describe()
     if sheet is not False:
         sheet_path = Path(sheet) if sheet else run / SHEET_FILE
         images, texts, kinds = [], [], []
@@ -124,7 +175,7 @@ def audit_run(video, run, *, detector=None, matcher=None, face_check=None, every
             texts.append(f"P{p} x{summary.per_person[p]}" + ("" if hit else " MISSED"))
             kinds.append("person" if hit else "missed")
         title = (f"{len(records)} snapshots, {n_people} recognisable people (last tiles), recall {out['recall']:.2f}, "
-                 f"{out['snapshots_per_recognisable_person']:.2f} per person, {out['non_face']} non-face")
+                 f"{out['snapshots_per_recognisable_person']:.2f} per person, {out['head']} head, {out['non_face']} non-face")
         out["sheet"] = str(draw_sheet(images, texts, kinds, sheet_path, title=title))
     if write:
         path = run / AUDIT_FILE

@@ -13,7 +13,10 @@ Definitions (the numbers ``facesel eval snapshots`` reports):
   below ``threshold`` (the smallest such median wins).
 - A snapshot that matches nobody is a **poor snapshot** of P when its track passes over P's
   recognisable detections (the track is P, the chosen frame is not recognisable), an
-  **unmatched face** when an independent face check accepts it, and a **non-face** otherwise.
+  **unmatched face** when an independent face check (frontal or profile) accepts it, a **head**
+  when no face is seen but an independent person check finds a person under it (a head seen
+  from the side or back: a person, kept by the paper's rule), and a **non-face** (junk: no face,
+  no person under it) otherwise.
 - A snapshot is **linked** to P when it matches P or is a poor snapshot of P.
 - **Recall**: recognisable people with at least one linked snapshot, over recognisable people;
   **match recall**: the same with matching snapshots only (the pick was recognisable too).
@@ -31,7 +34,17 @@ MATCH_THRESHOLD = 0.6
 """dlib's usual decision threshold: genuine 0.44 +- 0.09 and impostor 0.80 +- 0.09 on 250 LFW
 identities (shared data README), 98.1 % accuracy there."""
 
-CATEGORIES = ("match", "poor", "unmatched_face", "non_face")
+CATEGORIES = ("match", "poor", "unmatched_face", "head", "non_face")
+"""Verdicts of a snapshot, in the order they are tried."""
+
+
+def sample_positions(n: int, samples: int) -> np.ndarray:
+    """Up to ``samples`` positions spread evenly over ``n`` observations of a track (first and last
+    included) -> (K,) int64, K = min(n, samples); empty for n = 0. The audit's checks all look at
+    the same crops of a track."""
+    if n <= 0:
+        return np.zeros(0, np.int64)
+    return np.unique(np.linspace(0, n - 1, min(int(samples), n)).round().astype(np.int64))
 
 
 LINK_GAP = 2
@@ -238,6 +251,8 @@ class SnapshotVerdict:
     person: int
     distance: float
     static: bool
+    seen_by: str = ""
+    """Which independent check accepted a snapshot that matches nobody ("" when none was asked or none did)."""
 
 
 @dataclass
@@ -267,15 +282,18 @@ class AuditSummary:
             "linked_snapshots_per_person": self.per_person,
             "matched": self.counts["match"],
             "poor_of_a_known_person": self.counts["poor"],
-            "matches_nobody": self.counts["poor"] + self.counts["unmatched_face"] + self.counts["non_face"],
+            "matches_nobody": self.counts["poor"] + self.counts["unmatched_face"] + self.counts["head"] + self.counts["non_face"],
             "unmatched_faces": self.counts["unmatched_face"],
+            # A person seen only from the side or back (no face found, a person under the box).
+            "head": self.counts["head"],
+            # Junk: no face and no person under it.
             "non_face": self.counts["non_face"],
             "static": self.static_snapshots,
             "snapshot_verdicts": [vars(v) for v in self.verdicts],
         }
 
 
-def summarise(people: int, track_ids, matched, track_person, face_check, static) -> AuditSummary:
+def summarise(people: int, track_ids, matched, track_person, face_check, head_check, static) -> AuditSummary:
     """Combine the per-snapshot facts into the audit's numbers.
 
     Parameters
@@ -289,6 +307,9 @@ def summarise(people: int, track_ids, matched, track_person, face_check, static)
         :func:`track_people` of each snapshot's track (-1 none).
     face_check : (S,) bool
         Whether an independent face check accepts the snapshot (used only when it matches nobody).
+    head_check : (S,) bool
+        Whether an independent person check finds a person under the snapshot's box (used only
+        when it matches nobody and no face check accepts it): "head" rather than "non_face".
     static : (S,) bool
         Whether the snapshot's track never moved (reported, not a category).
     """
@@ -296,17 +317,19 @@ def summarise(people: int, track_ids, matched, track_person, face_check, static)
         raise ValueError(f"people must be an integer >= 0, got {people!r}")
     matched = np.asarray(matched, dtype=np.int64).reshape(-1)
     columns = [np.asarray(track_ids).reshape(-1), np.asarray(track_person).reshape(-1),
-               np.asarray(face_check).reshape(-1), np.asarray(static).reshape(-1)]
+               np.asarray(face_check).reshape(-1), np.asarray(head_check).reshape(-1), np.asarray(static).reshape(-1)]
     if any(len(c) != len(matched) for c in columns):
         raise ValueError(f"every per-snapshot input must have {len(matched)} entries, got {[len(c) for c in columns]}")
     verdicts = []
-    for tid, person, owner, is_face, still in zip(columns[0], matched, columns[1], columns[2], columns[3]):
+    for tid, person, owner, is_face, is_head, still in zip(columns[0], matched, *columns[1:]):
         if person >= 0:
             category = "match"
         elif owner >= 0:
             category, person = "poor", owner
         elif is_face:
             category = "unmatched_face"
+        elif is_head:
+            category = "head"
         else:
             category = "non_face"
         verdicts.append(SnapshotVerdict(int(tid), category, int(person), float("nan"), bool(still)))
@@ -318,7 +341,7 @@ def summarise(people: int, track_ids, matched, track_person, face_check, static)
         recall=float(np.mean([n > 0 for n in per_person])) if people else float("nan"),
         match_recall=float(np.mean([np.any(matched == p) for p in range(people)])) if people else float("nan"),
         snapshots_per_person=float(np.sum(linked >= 0) / people) if people else float("nan"),
-        per_person=per_person, counts=counts, static_snapshots=int(np.sum(columns[3].astype(bool))),
+        per_person=per_person, counts=counts, static_snapshots=int(np.sum(columns[4].astype(bool))),
         verdicts=verdicts,
     )
 
