@@ -202,7 +202,8 @@ def main(argv=None) -> int:
             ("sparse detection + screening (the default, 1 thread)", {"settings": one}),
             ("the default, 2 threads, full-frame detection in the tracking thread", {"settings": {"detect_ahead": False}}),
             ("the default, 2 threads, YuNet on glibc's default heap thresholds", {"settings": {}, "glibc_heap_defaults": True}),
-            ("the default, 2 threads (full-frame detection ahead, freed memory kept)", {"settings": {}}),
+            ("the default, 2 threads, YuNet on the yuface engine", {"settings": {"yunet_engine": "yuface"}}),
+            ("the default, 2 threads (full-frame detection ahead, YuNet on ONNX Runtime)", {"settings": {}}),
         ]
         runs = [(name, launch({"frames": args.frames, **spec})) for name, spec in specs]
         print(table(f"What each technique buys ({args.frames} arcade frames, vault sink)", runs, runs[0][1]))

@@ -128,7 +128,7 @@ class FacenessRule:
             return STATIC
         if evidence.shadowed_fraction > self.max_shadowed:
             return DUPLICATE
-        detector_doubts = evidence.det_max < self.min_det_score
+        detector_doubts = self.detector_doubts(evidence)
         if self.min_quality is not None:
             second_doubts = best_quality < self.min_quality
         else:
@@ -136,6 +136,11 @@ class FacenessRule:
         if detector_doubts and second_doubts:
             return NOT_FACE
         return POOR if (detector_doubts or second_doubts) else KEPT
+
+    def detector_doubts(self, evidence) -> bool:
+        """Whether the track's best detector confidence is below ``min_det_score``: only then can
+        the second opinion (quality or landmarks) make it a non-face."""
+        return evidence.det_max < self.min_det_score
 
     def is_static(self, evidence) -> bool:
         """Whether the track lasted ``min_static_seconds`` with its box (nearly) still."""
