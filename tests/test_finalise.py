@@ -195,18 +195,25 @@ def test_the_selector_refuses_a_post_close_stage_without_process():
         Selector(NoFaces(), LaplacianVarianceScorer(), post_close=[object()])
 
 
-def test_the_dose_vote_scores_a_real_face_above_the_floor_and_above_a_blank_wall(shared_data):
-    from facesel.align import margin_crop, pad_for_detection
+def orl_face_in_a_frame(shared_data):
+    """An ORL photo (BGR) padded as a detector frame, and a box on its face."""
+    from facesel.align import pad_for_detection
     from facesel.faceset import read_image
-    from facesel.select.face_vote import DoseFaceVote
-    from facesel.select.finalise import DOSE_FACE_FLOOR
 
     photo = read_image(shared_data / "faces" / "orl" / "s1" / "1.pgm")
     if photo.ndim == 2:
         photo = np.repeat(photo[:, :, None], 3, axis=2)
     frame, dx, dy = pad_for_detection(photo)
     h, w = photo.shape[:2]
-    box = np.array([dx + 0.1 * w, dy + 0.1 * h, dx + 0.9 * w, dy + 0.9 * h], np.float32)
+    return frame, np.array([dx + 0.1 * w, dy + 0.1 * h, dx + 0.9 * w, dy + 0.9 * h], np.float32)
+
+
+def test_the_dose_vote_scores_a_real_face_above_the_floor_and_above_a_blank_wall(shared_data):
+    from facesel.align import margin_crop
+    from facesel.select.face_vote import DoseFaceVote
+    from facesel.select.finalise import DOSE_FACE_FLOOR
+
+    frame, box = orl_face_in_a_frame(shared_data)
     wall = np.full_like(frame, 128)
     vote = DoseFaceVote(margin=0.25)
     scores = []
@@ -219,17 +226,11 @@ def test_the_dose_vote_scores_a_real_face_above_the_floor_and_above_a_blank_wall
 def test_the_vote_is_the_best_finalist_and_stops_once_one_clears_the_floor(shared_data):
     """A track whose kept crop shows a wall but one finalist a face is voted a face; with
     ``enough``, the finalists after the first one above it are not scored."""
-    from facesel.align import margin_crop, pad_for_detection
-    from facesel.faceset import read_image
+    from facesel.align import margin_crop
     from facesel.select.face_vote import DoseFaceVote, shipped_vote_model
     from facesel.select.finalise import DOSE_FACE_FLOOR
 
-    photo = read_image(shared_data / "faces" / "orl" / "s1" / "1.pgm")
-    if photo.ndim == 2:
-        photo = np.repeat(photo[:, :, None], 3, axis=2)
-    frame, dx, dy = pad_for_detection(photo)
-    h, w = photo.shape[:2]
-    box = np.array([dx + 0.1 * w, dy + 0.1 * h, dx + 0.9 * w, dy + 0.9 * h], np.float32)
+    frame, box = orl_face_in_a_frame(shared_data)
     wall, face = (Snapshot(margin_crop(image, box, 0.25), box, None, 0.0, 0, 0.0, 1)
                   for image in (np.full_like(frame, 128), frame))
 

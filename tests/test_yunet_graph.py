@@ -18,16 +18,9 @@ from facesel.detect.yunet import YuNetDetector  # noqa: E402
 
 
 def _arcade(root: Path, step: int = 9) -> list[np.ndarray]:
-    cap = cv2.VideoCapture(str(root / "videos" / "arcade_walkers_1080p.mp4"))
-    frames, index = [], 0
-    while True:
-        ok, frame = cap.read()
-        if not ok:
-            break
-        if index % step == 0:
-            frames.append(frame)
-        index += 1
-    cap.release()
+    from facesel.video import open_source
+
+    frames = [frame for frame, _ in open_source(root / "videos" / "arcade_walkers_1080p.mp4", every=step)]
     assert frames, "the arcade video gave no frames"
     return frames
 
