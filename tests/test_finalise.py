@@ -74,6 +74,21 @@ def test_a_fragment_that_starts_where_the_track_was_heading_is_merged():
     assert len(merged.boxes) == 40
 
 
+@pytest.mark.parametrize("x0, linked", [(152, True), (152 + 88, True), (152 - 60, False)])
+def test_a_person_who_stops_behind_someone_is_linked_where_last_seen(x0, linked):
+    """Walking 200 px/s, hidden for 0.44 s: the continuation may start where the track was heading
+    (x 240) or where it was last seen (x 152, the person stopped); 1.5 box sides behind is neither."""
+    fin = Finaliser(grace_seconds=1.0, link=LinkRule(), faceness=rule())
+    f1, b1 = walk(0, 20, 0, speed=8.0)   # last seen at frame 19, x = 152
+    f2, b2 = walk(30, 20, x0, speed=0.0)
+    observe(fin, 1, f1, b1)
+    observe(fin, 2, f2, b2)
+    fin.add(result(1, f1, b1, np.full(20, -3.0)), now=1.0)
+    fin.add(result(2, f2, b2, np.full(20, -3.0)), now=3.0)
+    out = fin.flush()
+    assert (len(out), fin.stats.merged) == ((1, 1) if linked else (2, 0))
+
+
 @pytest.mark.parametrize(
     "start, x0, side, why",
     [(50, 76 + 4 * 31, 40.0, "gap over a second"), (30, 400, 40.0, "far from the prediction"),

@@ -26,7 +26,8 @@ class LinkRule:
         track opened on a turned head while the old one still coasted on a stray box).
     max_distance : float
         Largest distance of the later track's first box centre from the earlier track's
-        predicted centre, in box sides, at a gap of 0 ...
+        predicted centre or from its last seen centre (whichever is nearer: a person hidden
+        behind another may have stopped or turned), in box sides, at a gap of 0 ...
     distance_per_second : float
         ... growing by this many box sides per second of gap (the prediction's uncertainty).
     max_size_ratio : float
@@ -70,8 +71,10 @@ class LinkRule:
         side_b = _side(later.first_box)
         if min(side_a, side_b) <= 0 or max(side_a, side_b) / min(side_a, side_b) > self.max_size_ratio:
             return None
-        predicted = _centre(earlier.last_box) + earlier.velocity() * max(gap, 0.0)
-        distance = float(np.linalg.norm(_centre(later.first_box) - predicted)) / ((side_a + side_b) / 2)
+        last = _centre(earlier.last_box)
+        predicted = last + earlier.velocity() * max(gap, 0.0)
+        start = _centre(later.first_box)
+        distance = float(min(np.linalg.norm(start - predicted), np.linalg.norm(start - last))) / ((side_a + side_b) / 2)
         if distance > self.max_distance + self.distance_per_second * max(gap, 0.0):
             return None
         return distance
