@@ -2,7 +2,8 @@
 
 The finaliser judges a closed track ("is it a face?", "does it continue in a later track?") from
 these summaries: detector confidence, landmark layout, how the box moved, and how often the track's
-box overlapped a detection the detector was surer of. Nothing here looks at identity.
+box overlapped a detection of a surer track (higher mean detector confidence so far). Nothing here
+looks at identity.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ class TrackEvidence:
     best_landmark_residual : float
         Smallest :func:`facesel.select.faceness.landmark_residual` seen (inf without landmarks).
     shadowed : int
-        Observations whose box overlapped a surer detection of the same frame.
+        Observations whose box overlapped, on the same frame, a detection of a track with a higher mean
+        detector confidence so far.
     first_time, last_time : float
         Seconds of the first and last observation; ``first_frame``, ``last_frame`` likewise.
     first_box, last_box : (4,) float64

@@ -8,8 +8,8 @@ Signals, each summarised over the whole track by :class:`facesel.select.evidence
   faces from background crops with AUROC 0.993, ``docs/model_card.md``),
 - the landmark geometry (how far the five landmarks are from a face's layout),
 - motion (a track whose box never moves: posters, screens, pictures),
-- a second box on one head (a track that spends most of its frames overlapping a detection the
-  detector is surer of: the hair above a face, a shoulder below it).
+- a second box on one head (a track that spends most of its frames overlapping a detection of a
+  track the detector is surer of on average: the hair above a face, a shoulder below it).
 
 "A poor face" (a weak signal somewhere) is kept: every person gets a snapshot, however poor
 (Baert et al., AAAI-21). "Not a face" needs the detector AND the quality model to agree, so
@@ -89,7 +89,7 @@ class FacenessRule:
     min_static_seconds : float
         A track must last this long to be judged static (short tracks of people move little).
     max_shadowed : float
-        A track whose frames overlap a surer detection more often than this fraction is a second
+        A track whose frames overlap a surer track's detection more often than this fraction is a second
         box on one head (a majority rule).
     """
 
