@@ -62,8 +62,10 @@ class RTSPServer:
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         line = self.process.stdout.readline()  # "ready" once it listens
         if line.strip() != "ready":
+            self.process.kill()
+            error = self.process.stderr.read()[-800:]
             self.stop()
-            raise RuntimeError(f"RTSP server did not start: {line!r}")
+            raise RuntimeError(f"RTSP server did not start: {line!r}; its stderr: {error}")
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with socket.socket() as s:
@@ -96,8 +98,10 @@ def _decode_all(Gst, video: str):
     pipeline.set_state(Gst.State.PLAYING)
     buffers, caps = [], None
     while True:
-        # try-pull with a timeout: the GIF demuxer does not always send end-of-stream.
-        sample = sink.emit("try-pull-sample", Gst.SECOND)
+        # try-pull with a timeout: the GIF demuxer does not always send end-of-stream. The first
+        # frame may take longer (plugins load; the CI machine is busy): a 1 s wait for it once
+        # ended the server before it was ready.
+        sample = sink.emit("try-pull-sample", Gst.SECOND if buffers else 15 * Gst.SECOND)
         if sample is None:
             break
         caps = sample.get_caps()
