@@ -82,6 +82,20 @@ def test_onnx_runtime_finds_what_yuface_finds_on_arcade_frames(arcade):
     assert compared >= 100, f"only {compared} faces compared: the arcade frames should hold many more"
 
 
+def test_a_yuface_build_with_another_network_falls_back_to_its_own_engine(monkeypatch, caplog):
+    from facesel.detect import yunet
+
+    plan = list(yunet_graph.LAYER_PLAN)
+    plan[5] = (16, 48, False, False)
+    monkeypatch.setattr(yunet_graph, "LAYER_PLAN", plan)
+    monkeypatch.setattr(yunet_graph, "_graph", None)  # built afresh from the (refused) table
+    monkeypatch.setattr(yunet, "_sessions", {})
+    with caplog.at_level("WARNING", logger="facesel"):
+        detector = YuNetDetector()
+    assert detector.engine == "yuface" and "yuface's own engine" in caplog.text
+    assert detector.detect(np.zeros((64, 64, 3), np.uint8)).boxes.shape == (0, 4)
+
+
 def test_calls_from_two_threads_give_the_single_thread_answers(arcade):
     detector = YuNetDetector()
     images = list(_inputs(arcade[:4]))

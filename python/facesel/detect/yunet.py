@@ -4,6 +4,7 @@ Runtime (default, :mod:`facesel.detect.yunet_graph`) or by ``yuface``'s own libf
 from __future__ import annotations
 
 import ctypes
+import logging
 import threading
 import warnings
 from pathlib import Path
@@ -37,8 +38,10 @@ class YuNetDetector:
     engine : {"onnxruntime", "yuface"}
         What runs the network. "onnxruntime" (default): the same weights as an ONNX graph
         (:mod:`facesel.detect.yunet_graph`), about 4x faster on a CPU with AVX2/AVX-512, since the
-        ``yuface`` wheel is a portable SSE build; float boxes and scores. "yuface": the package's
-        own C++ (integer boxes and percent scores), the engine of facesel before 0.5.
+        ``yuface`` wheel is a portable SSE build; float boxes and scores. When the installed
+        ``yuface`` holds another network than the graph is written for, "yuface" runs instead and a
+        warning is logged (:attr:`engine` says which runs). "yuface": the package's own C++
+        (integer boxes and percent scores), the engine of facesel before 0.5.
     """
 
     thread_safe = True
@@ -64,7 +67,16 @@ class YuNetDetector:
 
         self._detect = yuface_buffer.detect if yuface_buffer.available() else yuface.detect
         self._omp = _bundled_openmp(yuface)
-        self._session = _onnx_session(self.threads) if engine == "onnxruntime" else None
+        self._session = None
+        if engine == "onnxruntime":
+            try:
+                self._session = _onnx_session(self.threads)
+            except RuntimeError as error:
+                # Another yuface build may hold another network (yunet_graph checks the layer
+                # table): the package's own engine still runs it, so detection goes on.
+                logging.getLogger("facesel").warning("YuNet on ONNX Runtime unavailable (%s); using yuface's own engine",
+                                                     error)
+                self.engine = "yuface"
 
     def detect(self, frame: np.ndarray) -> Detections:
         """Faces in one frame.
