@@ -137,8 +137,7 @@ class YuNetDetector:
         for i, image in enumerate(images):
             by_shape.setdefault(image.shape, []).append(i)
         for members in by_shape.values():
-            batch = np.stack([images[i] for i in members]) if len(members) > 1 else images[members[0]][None]
-            for i, one in zip(members, self._run_onnx(batch)):
+            for i, one in zip(members, self._run_onnx(np.stack([images[i] for i in members]))):
                 found[i] = self._as_detections(one, backs[i])
         return found
 
