@@ -45,6 +45,29 @@ def test_matches_keep_everything_reference(top_k, window, seed):
     assert len(store) == 0 and store.held_handles == 0
 
 
+@pytest.mark.parametrize("top_k", [1, 3])
+@pytest.mark.parametrize("seed", range(3))
+def test_admits_says_whether_a_push_would_hold_the_observation(top_k, seed):
+    """``admits`` is true exactly when the pushed observation joins the top K (ties, which a later
+    observation loses, included): without a clip one it refuses is never part of a result, so
+    the Selector skips aligning its crop."""
+    rng = np.random.default_rng(seed)
+    store = facesel.BestCropStore(top_k=top_k, clip_window=0)
+    assert store.admits(4, -1e300)  # a track not open yet admits anything
+    answers, observations = [], []
+    for i, quality in enumerate(rng.integers(0, 6, size=50).astype(float).tolist()):
+        admitted = store.admits(4, quality)
+        answers.append(admitted)
+        observations.append((i, quality, 1000 + i))
+        store.push(4, i, quality, 1000 + i)
+        assert admitted == (observations[-1] in reference(observations, top_k, 0)[1]), (i, quality)
+    assert any(answers) and not all(answers)  # both answers were exercised
+    with pytest.raises(ValueError, match="quality must be finite"):
+        store.admits(4, float("nan"))
+    with pytest.raises(TypeError, match="track_id must be an int"):
+        store.admits("4", 1.0)
+
+
 @pytest.mark.parametrize("increasing", [False, True], ids=["random", "ever-better"])
 def test_memory_is_bounded_for_a_100k_observation_track(increasing):
     top_k, window = 4, 5

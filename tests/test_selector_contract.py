@@ -115,6 +115,51 @@ def test_sparse_mode_keeps_the_exhaustive_choice_with_less_work():
     assert scored == work["scored"] == 2 * sel.config.finalists  # ... and each track's finalists scored
 
 
+class ContextScreenScorer(BrightnessScorer):
+    """A screen from the context alone (``screen_context``), as PickScorer's: the box's bottom
+    edge, i.e. how low the face is in the frame. Counts the crops it was shown."""
+
+    def screen(self, crops, context=None):
+        self.screened += len(crops)
+        return self.lowness(context)
+
+    def screen_context(self, context):
+        return self.lowness(context)
+
+    @staticmethod
+    def lowness(context):
+        return context.boxes[:, 3].astype(np.float64) + context.det_scores.astype(np.float64)
+
+
+def test_a_context_screen_is_taken_before_aligning_and_only_finalists_are_aligned():
+    """Same results as screening aligned crops (the scorer's screen_context hidden), with crops
+    aligned only when they join a track's finalists."""
+    frames = scene()[0]
+    for k, frame in enumerate(frames):  # faces that sink, then rise: new finalists early and late
+        frames[k] = np.roll(frame, int(20 * np.sin(k / 9.0)), axis=0)
+    runs = {}
+    for name, hide in (("screen first", False), ("aligned first", True)):
+        scorer = ContextScreenScorer()
+        if hide:
+            scorer.screen_context = None  # not callable: the stage aligns, then screens
+        sel = make(scorer=scorer, detect_every=6)
+        views, results = run(sel, frames)
+        runs[name] = (sel, views, results, scorer)
+    fast, slow = runs["screen first"], runs["aligned first"]
+    assert fast[0]._score.screen_first and not slow[0]._score.screen_first
+    key = [(r.track_id, r.best.frame_index, r.best.quality, r.frame_indices.tolist(), r.qualities.tolist())
+           for r in fast[2]]
+    assert key == [(r.track_id, r.best.frame_index, r.best.quality, r.frame_indices.tolist(), r.qualities.tolist())
+                   for r in slow[2]]
+    assert [[(t.track_id, t.quality, t.best_quality, t.scored) for t in v.tracks] for v in fast[1]] == \
+           [[(t.track_id, t.quality, t.best_quality, t.scored) for t in v.tracks] for v in slow[1]]
+    fast_work, slow_work = fast[0].work, slow[0].work
+    assert fast_work["screened"] == slow_work["screened"] == slow_work["aligned"] == slow_work["seen"]
+    assert fast_work["aligned"] < 0.6 * slow_work["aligned"], (fast_work, slow_work)
+    assert fast[3].screened == 0  # the screen never needed a crop
+    assert fast_work["aligned"] >= fast_work["scored"]  # every finalist rescored was aligned
+
+
 def test_a_new_face_is_found_at_the_next_full_detection():
     frames, _ = scene()
     _, results = run(make(detect_every=8), frames)

@@ -159,6 +159,20 @@ Observation BestCropStore::best(std::int64_t track_id) const {
   return Observation{tr.best_frame, e.quality, e.handle};
 }
 
+bool BestCropStore::admits(std::int64_t track_id, double quality) const {
+  if (!std::isfinite(quality)) {
+    std::ostringstream s;
+    s << "quality must be finite, got " << quality;
+    throw std::invalid_argument(s.str());
+  }
+  const auto found = tracks_.find(track_id);
+  if (found == tracks_.end()) return true;
+  const TrackState& tr = found->second;
+  if (static_cast<std::int64_t>(tr.top.size()) < top_k_) return true;
+  // The heap's front is the worst of the K; a newer observation beats it only with a higher quality.
+  return quality > tr.entries.at(tr.top.front()).quality;
+}
+
 std::vector<std::int64_t> BestCropStore::track_ids() const {
   std::vector<std::int64_t> ids;
   ids.reserve(tracks_.size());

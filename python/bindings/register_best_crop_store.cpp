@@ -93,6 +93,14 @@ void register_best_crop_store(py::module_& m) {
             return to_tuple(locked(self, [&](BestCropStore& s) { return s.best(t); }));
           },
           py::arg("track_id"))
+      .def(
+          "admits",
+          [](PyStore& self, const py::object& track_id, const py::object& quality) {
+            const std::int64_t t = as_int64(track_id, "track_id");
+            const double q = as_finite_double(quality, "quality");
+            return locked(self, [&](BestCropStore& s) { return s.admits(t, q); });
+          },
+          py::arg("track_id"), py::arg("quality"))
       .def("__contains__",
            [](PyStore& self, const py::object& track_id) {
              const std::int64_t t = as_int64(track_id, "track_id");

@@ -342,6 +342,13 @@ class BestCropStore:
         """The current best observation of an open track (ValueError if not open)."""
         return Observation(*self._impl.best(track_id))
 
+    def admits(self, track_id: int, quality: float) -> bool:
+        """Whether an observation of ``quality`` pushed next to ``track_id`` would join its top K
+        (a track not open yet, one holding fewer than K, or a quality above the worst of its K; a
+        later observation loses a tie). With ``clip_window`` 0 an observation it refuses is never
+        part of a result, so its crop need not be made. ``quality`` must be finite."""
+        return self._impl.admits(track_id, quality)
+
     @property
     def track_ids(self) -> np.ndarray:
         """(T,) int64: the open tracks, ascending."""

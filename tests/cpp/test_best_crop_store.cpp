@@ -19,7 +19,11 @@ void test_against_reference(std::int64_t k, std::int64_t w, unsigned seed) {
     frame += gap(gen);
     const facesel::Observation o{frame, double(quality(gen)), 500 + i};
     all.push_back(o);
+    const bool admitted = store.admits(9, o.quality);
     const auto r = store.push(9, o.frame_index, o.quality, o.handle);
+    // Admitted exactly when it ranks among the top K of everything pushed so far (earlier first on ties).
+    const auto beaten_by = std::count_if(all.begin(), all.end() - 1, [&o](const auto& a) { return a.quality >= o.quality; });
+    CHECK(admitted == (beaten_by < k), "admits(" << o.quality << ") " << admitted << " at frame " << frame);
     released.insert(released.end(), r.begin(), r.end());
   }
   std::vector<facesel::Observation> order = all;

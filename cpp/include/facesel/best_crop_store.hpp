@@ -50,6 +50,14 @@ class BestCropStore {
   /// The current best observation of an open track (throws std::invalid_argument if not open).
   Observation best(std::int64_t track_id) const;
 
+  /// Whether an observation of `quality`, pushed next to `track_id`, would join its top K: true
+  /// for a track not open yet, one holding fewer than K, or a quality above the worst of its K
+  /// (a later observation loses a tie). With clip_window 0 an observation it refuses is never part
+  /// of a result, so a caller may skip the work of making it (e.g. aligning its crop); with
+  /// clip_window > 0 it may still be needed for the clip, which this does not answer.
+  /// `quality` must be finite.
+  bool admits(std::int64_t track_id, double quality) const;
+
   bool contains(std::int64_t track_id) const { return tracks_.count(track_id) != 0; }
   std::size_t size() const { return tracks_.size(); }
   std::size_t held_handles() const { return held_.size(); }

@@ -36,8 +36,14 @@ def screen_crops(scorer, crops: np.ndarray, context=None) -> np.ndarray | None:
     those, when the track closes; so the screen must rank a track's crops like ``score`` does
     (its scale does not matter). It takes the same crops as ``score`` and the context
     (``facesel.types.CropContext``) whether or not it uses it. The shipped default
-    (``facesel.scoring.default``) screens with the same VAE at L = 1 and z = mu_z. A scorer
+    (``PickScorer``) screens with its context terms alone (detector confidence, landmark pose,
+    size; no network); the VAE rules (``facesel.scoring.default``'s ``ScreenedVAEScorer``) with the
+    same VAE at L = 1 and z = mu_z. A scorer
     without ``screen`` has every crop looked at fully scored at once.
+
+    A screen that reads no pixels may also be offered as ``screen_context(context) -> (N,)``, the
+    same values from the context alone: then the Selector screens before aligning and aligns
+    only the crops its store admits among a track's finalists (``PickScorer`` has it).
     """
 
     screen = getattr(scorer, "screen", None)

@@ -171,5 +171,11 @@ class PickScorer:
             return self._once.score(crops)
         return self.context_terms(context, len(crops))
 
+    def screen_context(self, context) -> np.ndarray:
+        """:meth:`screen` of crops not made yet: (N,) float64 from a CropContext of N detections
+        alone. The Selector screens with it before aligning, and aligns only the crops that make
+        a track's finalists."""
+        return self.context_terms(context, len(context))
+
     def __repr__(self) -> str:
         return f"PickScorer(weights={self.weights}, fallback={self.fallback!r})"

@@ -36,7 +36,7 @@ class ScoringPolicy:
         self._last_look: dict[int, int] = {}
         self._cold: set[int] = set()  # tracks whose last value would not have made the finalists
         self._values: dict[int, list[float]] = {}  # per track, its best ``finalists`` values so far
-        self.counts = {"seen": 0, "gated": 0, "screened": 0, "scored": 0}
+        self.counts = {"seen": 0, "gated": 0, "screened": 0, "aligned": 0, "scored": 0}
 
     def candidates(self, track_ids: np.ndarray, dets: Detections, frame_index: int) -> np.ndarray:
         """(M,) int64 indices of this frame's detections worth a look (aligned, then screened or scored)."""

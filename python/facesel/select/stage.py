@@ -73,6 +73,12 @@ class ScoreStage:
         self.config = config
         self.policy = ScoringPolicy(config)
         self.deferred = config.mode != "exhaustive" and callable(getattr(scorer, "screen", None))
+        # A screen from the detector's context alone (``screen_context``, e.g. PickScorer's) is taken
+        # before any crop is made, and only crops the store admits to a track's finalists are
+        # aligned: most crops of a long track never are (arcade: 785 aligned of 785 before, see
+        # docs/architecture.md). Clips and thumbnails need every crop, so they keep aligning all.
+        self.screen_first = (self.deferred and callable(getattr(scorer, "screen_context", None))
+                             and config.clip_window == 0 and config.thumbnails == 0)
         self.store = SelectionStore(config, self._full_score if self.deferred else None)
         self.timer = timer
         self._latest: dict[int, float] = {}
@@ -87,23 +93,21 @@ class ScoreStage:
         self.store.frame_shape = packet.frame.shape[:2]
         ids = np.asarray(update.track_ids, np.int64)
         wanted = self.policy.candidates(ids, dets, index)
-        # A clip needs every frame's crop, valued or not; otherwise only the candidates are aligned.
-        look = np.arange(len(dets)) if self.config.clip_window > 0 else wanted
+        values: dict[int, float] = {}  # detection index -> screen value (or full score)
+        if self.screen_first:
+            # The screen needs no pixels: only the crops the store would hold are aligned.
+            values = self._screen(dets, ids, wanted, packet.frame.shape, None)
+            look = np.array([i for i in wanted.tolist() if self.store.admits(int(ids[i]), values[i])], np.int64)
+        else:
+            # A clip needs every frame's crop, valued or not; otherwise only the candidates are aligned.
+            look = np.arange(len(dets)) if self.config.clip_window > 0 else wanted
         greys, crops = self._align(packet.frame, dets, look)
         self.timer.lap("alignment")
-        sub = np.isin(look, wanted)  # which aligned crops are candidates
-        values = np.full(len(look), np.nan)
-        if sub.any():
-            context = CropContext.from_detections(dets[look[sub]], packet.frame.shape, ids[look[sub]])
-            if self.deferred:
-                self.policy.counts["screened"] += int(sub.sum())
-                values[sub] = check_scores(screen_crops(self.scorer, greys[sub], context), int(sub.sum()),
-                                           "screen values")
-                self.timer.lap("screening")
-            else:
-                values[sub] = self._full_score(greys[sub], context)
-                self.timer.lap("scoring")
-        views = self._keep(packet, look, sub, greys, crops, values)
+        if not self.screen_first:
+            sub = np.flatnonzero(np.isin(look, wanted))  # which aligned crops are candidates
+            if len(sub):
+                values = self._screen(dets, ids, look[sub], packet.frame.shape, greys[sub])
+        views = self._keep(packet, look, greys, crops, values)
         self.timer.lap("selection")
         results = self.store.finish(update)  # rescoring of the finalists happens here
         self.timer.lap("scoring")
@@ -112,6 +116,25 @@ class ScoreStage:
         for track_id in ended.tolist():
             self._latest.pop(int(track_id), None)
         return views, results
+
+    def _screen(self, dets: Detections, ids: np.ndarray, which: np.ndarray, shape, greys) -> dict[int, float]:
+        """The screen value (deferred scoring) or full score of detections ``which``; ``greys`` their
+        aligned crops, None for a scorer that screens from the context alone."""
+        if len(which) == 0:
+            return {}
+        context = CropContext.from_detections(dets[which], shape, ids[which])
+        if self.deferred:
+            self.policy.counts["screened"] += len(which)
+            if greys is None:
+                raw = self.scorer.screen_context(context)
+            else:
+                raw = screen_crops(self.scorer, greys, context)
+            values = check_scores(raw, len(which), "screen values")
+            self.timer.lap("screening")
+        else:
+            values = self._full_score(greys, context)
+            self.timer.lap("scoring")
+        return dict(zip(which.tolist(), values.tolist()))
 
     def flush(self, update) -> list:
         results = self.store.finish(update)
@@ -133,27 +156,31 @@ class ScoreStage:
                 face = align_face(frame, dets.boxes[i], None, margin=self.config.margin)
             greys.append(face.grey)
             crops[i] = face.colour
+        self.policy.counts["aligned"] += len(greys)
         grey = np.stack(greys) if greys else np.zeros((0, 64, 64), np.uint8)
         return grey, crops
 
-    def _keep(self, packet, look, sub, greys, crops, values) -> list[TrackView]:
+    def _keep(self, packet, look, greys, crops, values) -> list[TrackView]:
         dets, index, stamp, update = packet.detections, packet.index, packet.stamp, packet.update
         position = {int(i): k for k, i in enumerate(look.tolist())}
         views = []
         for i in range(len(dets)):
             track_id, confirmed = int(update.track_ids[i]), bool(update.confirmed[i])
-            k = position.get(i)
-            valued = k is not None and bool(sub[k])
+            k, quality = position.get(i), values.get(i)
             landmarks = None if dets.landmarks is None else dets.landmarks[i]
+            if quality is not None:
+                self._latest[track_id] = quality
+                self.policy.valued(track_id, quality)
             if k is not None:
-                quality = float(values[k]) if valued else None
-                if valued:
-                    self._latest[track_id] = quality
-                    self.policy.valued(track_id, quality)
                 self.store.observe(track_id, confirmed, index, stamp, crops[i], dets.boxes[i], landmarks, quality,
                                    greys[k], float(dets.scores[i]))
+            elif quality is not None:
+                # Screened but below the track's finalists (never aligned): only its series learns the value.
+                self.store.log(track_id, index, stamp).add(index, stamp, quality, confirmed, dets.boxes[i], None,
+                                                           self.config.thumbnail_height)
             else:
                 self.store.log(track_id, index, stamp).seen(index, stamp, confirmed)
             best = self.store.logs[track_id].series.best
-            views.append(TrackView(track_id, dets.boxes[i].copy(), confirmed, self._latest.get(track_id), best, valued))
+            views.append(TrackView(track_id, dets.boxes[i].copy(), confirmed, self._latest.get(track_id), best,
+                                   quality is not None))
         return views

@@ -76,6 +76,12 @@ class SelectionStore:
             self.logs[track_id] = log
         return log
 
+    def admits(self, track_id: int, value: float) -> bool:
+        """Whether an observation of ``value`` would join ``track_id``'s kept best (its finalists
+        when rescoring): :meth:`facesel.BestCropStore.admits`. With no clip, one it refuses is never
+        part of the result, so its crop need not be made."""
+        return self._store.admits(track_id, value)
+
     def observe(self, track_id: int, confirmed: bool, frame_index: int, stamp: float, crop: np.ndarray,
                 box: np.ndarray, landmarks, quality: float | None, grey=None, det_score: float = 1.0) -> None:
         """Keep one aligned observation. ``quality`` None: not scored, held only for the clip;
