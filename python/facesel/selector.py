@@ -146,7 +146,7 @@ class Selector:
 
     @property
     def work(self) -> dict:
-        """Counts of the work done: full-frame detections, regions searched, crops seen/gated/screened/scored."""
+        """Counts of the work done: full-frame detections, regions searched, crops seen/gated/screened/aligned/scored."""
         return {"full_detections": self._detect.schedule.full, "scene_changes": self._detect.schedule.by_scene_change,
                 "regions": self._detect.regions_searched, "full_ahead": self._detect.full_ahead, **self._score.policy.counts}
 

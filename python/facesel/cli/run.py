@@ -150,7 +150,8 @@ def _run_pipeline(args: argparse.Namespace, session: run_session.RunSession) -> 
     print(f"time split: {split}")
     work = selector.work
     print(f"work: {work['full_detections']} full-frame detections, {work['regions']} region searches; crops "
-          f"{work['seen']} seen, {work['gated']} gated, {work['screened']} screened, {work['scored']} fully scored")
+          f"{work['seen']} seen, {work['gated']} gated, {work['screened']} screened, {work['aligned']} aligned, "
+          f"{work['scored']} fully scored")
     if selector.dropped:
         print(f"dropped {selector.dropped} live frames unprocessed to keep up with the source")
     for sink in sinks:
