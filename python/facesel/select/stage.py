@@ -75,8 +75,8 @@ class ScoreStage:
         self.deferred = config.mode != "exhaustive" and callable(getattr(scorer, "screen", None))
         # A screen from the detector's context alone (``screen_context``, e.g. PickScorer's) is taken
         # before any crop is made, and only crops the store admits to a track's finalists are
-        # aligned: most crops of a long track never are (arcade: 785 aligned of 785 before, see
-        # docs/architecture.md). Clips and thumbnails need every crop, so they keep aligning all.
+        # aligned: most crops of a long track never are (arcade: 230 of 785 aligned, the same
+        # results; docs/architecture.md). Clips and thumbnails need every crop: they align all.
         self.screen_first = (self.deferred and callable(getattr(scorer, "screen_context", None))
                              and config.clip_window == 0 and config.thumbnails == 0)
         self.store = SelectionStore(config, self._full_score if self.deferred else None)
