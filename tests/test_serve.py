@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from facesel.serve.config import load_config, parse_config
+from facesel.serve.metrics import WORK_KINDS
 from facesel.serve.service import Service
 from facesel.sources import Backoff
 import rtsp_server
@@ -162,6 +163,12 @@ def test_two_cameras_one_broken_metrics_and_health(videos, authority, keys, tmp_
         assert values[("facesel_camera_up", "walk")] == 1 and values[("facesel_camera_up", "broken")] == 0
         assert values[("facesel_faces_detected_total", "walk")] > 0
         assert ("facesel_stage_seconds_total", "walk") in values
+        work = {sample.labels["kind"]: sample.value for family in text_string_to_metric_families(text)
+                for sample in family.samples
+                if sample.name == "facesel_pipeline_work_total" and sample.labels["camera"] == "walk"}
+        assert work["full_frame_detections"] >= 1 and work["crops_seen"] >= 3  # it sealed 3 records of faces
+        assert work["crops_fully_scored"] <= work["crops_seen"] and work["crops_aligned"] <= work["crops_seen"]
+        assert set(work) == set(WORK_KINDS.values())  # every count of Selector.work, by its documented name
         assert fetch(service.status.port, "/nothing")[0] == 404
         # counts, rates and durations only: nothing about a face
         assert not [name for name, _ in values if any(w in name for w in ("quality", "box", "landmark", "score"))]

@@ -14,6 +14,12 @@ from prometheus_client.registry import CollectorRegistry
 
 PREFIX = "facesel"
 
+WORK_KINDS = {"full_detections": "full_frame_detections", "scene_changes": "scene_changes",
+              "regions": "squares_searched", "full_ahead": "full_frame_detections_ahead", "seen": "crops_seen",
+              "gated": "crops_gated", "screened": "crops_screened", "aligned": "crops_aligned",
+              "scored": "crops_fully_scored"}
+"""``facesel_pipeline_work_total``'s ``kind`` label for each key of :attr:`facesel.Selector.work`."""
+
 
 class CameraCollector:
     """A prometheus_client collector over ``cameras()`` (a callable giving the Camera objects)."""
@@ -44,6 +50,9 @@ class CameraCollector:
         gap_closed = family(CounterMetricFamily, "tracks_closed_on_gap",
                             "Tracks closed because the stream had a gap (reconnection, file loop)")
         stage = family(CounterMetricFamily, "stage_seconds", "Seconds spent per pipeline stage", ["stage"])
+        # What the sparse mode did, so that a camera's settings can be judged from its metrics
+        # (e.g. scene changes forcing full-frame detections, or every crop being fully scored).
+        work = family(CounterMetricFamily, "pipeline_work", "Work done by the pipeline, by kind", ["kind"])
         fps = family(GaugeMetricFamily, "frames_per_second", "Frames processed per second (recent)")
         open_tracks = family(GaugeMetricFamily, "open_tracks", "Confirmed tracks open now")
         queue = family(GaugeMetricFamily, "queue_depth", "Frames waiting between stages", ["queue"])
@@ -68,6 +77,8 @@ class CameraCollector:
                 for key, seconds in adapter.timings.items():
                     if key not in ("frames", "total"):
                         stage.add_metric(name + [key], seconds)
+                for kind, count in adapter.work.items():
+                    work.add_metric(name + [WORK_KINDS.get(kind, kind)], count)
             fps.add_metric(name, cam.frames_per_second())
             open_tracks.add_metric(name, adapter.open_tracks if adapter else 0)
             queue.add_metric(name + ["source"], cam.source.pending if cam.source is not None else 0)
@@ -76,7 +87,7 @@ class CameraCollector:
             up.add_metric(name, 1.0 if cam.health()["up"] else 0.0)
             latency.add_metric(name, cam.processed, cam.frame_seconds_sum)
         yield from (received, processed, dropped, faces, sealed, reconnects, failures, stalls, restarts,
-                    gap_closed, stage, fps, open_tracks, queue, age, up, latency)
+                    gap_closed, stage, work, fps, open_tracks, queue, age, up, latency)
 
 
 def make_registry(cameras: Callable[[], list]) -> CollectorRegistry:

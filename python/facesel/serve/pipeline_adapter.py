@@ -119,6 +119,12 @@ class PipelineAdapter:
         """``{"frames", "total", stage: seconds}`` summed so far."""
         return dict(self.selector.timings)
 
+    @property
+    def work(self) -> dict:
+        """The Selector's counts of work done so far (:attr:`facesel.Selector.work`: full-frame
+        detections, scene changes, squares searched, crops seen/gated/screened/aligned/scored)."""
+        return dict(self.selector.work)
+
     def tracks(self) -> list[TrackState]:
         """The confirmed tracks on the last frame (see :func:`confirmed_tracks`)."""
         return confirmed_tracks(self._last_view)
