@@ -39,6 +39,8 @@ GRID = 32
 def squares(frame, boxes, *, base: float, on_grid: bool, face_px: float, scale: float = 2.5, min_px: int = 128):
     """[(region (h, w, 3) uint8 BGR, corner (2,), back-scale (2,)) or None] for each box: the sparse mode's
     placement (``on_grid=False``: corners anywhere, truncated to pixels) or corners on the stride grid."""
+    from facesel.detect.schedule import cut_square
+
     h, w = frame.shape[:2]
     out = []
     for box in np.asarray(boxes, np.float32).reshape(-1, 4):
@@ -60,12 +62,7 @@ def squares(frame, boxes, *, base: float, on_grid: bool, face_px: float, scale: 
         if x2 - x1 < 8 or y2 - y1 < 8:
             out.append(None)  # outside the frame: not searched, as in search_regions
             continue
-        region = frame[y1:y2, x1:x2]
-        if shrink < 1.0:
-            size = (max(8, round((x2 - x1) * shrink)), max(8, round((y2 - y1) * shrink)))
-            region = cv2.resize(region, size, interpolation=cv2.INTER_AREA)
-        back = np.array([(x2 - x1) / region.shape[1], (y2 - y1) / region.shape[0]], np.float32)
-        out.append((np.ascontiguousarray(region), np.array([x1, y1], np.float32), back))
+        out.append(cut_square(frame, x1, y1, x2, y2, shrink))
     return out
 
 

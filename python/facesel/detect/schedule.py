@@ -115,12 +115,7 @@ def search_regions(detector, frame: np.ndarray, boxes: np.ndarray, *, scale: flo
         x2, y2 = int(min(w, cx + half)), int(min(h, cy + half))
         if x2 - x1 < 8 or y2 - y1 < 8:
             continue
-        region = frame[y1:y2, x1:x2]
-        if shrink < 1.0:
-            size = (max(8, round((x2 - x1) * shrink)), max(8, round((y2 - y1) * shrink)))
-            region = cv2.resize(region, size, interpolation=cv2.INTER_AREA)
-        back = np.array([(x2 - x1) / region.shape[1], (y2 - y1) / region.shape[0]], np.float32)
-        squares.append((box, np.ascontiguousarray(region), np.array([x1, y1], np.float32), back))
+        squares.append((box, *cut_square(frame, x1, y1, x2, y2, shrink)))
     # All squares in one call when the detector can take several images (YuNet on ONNX Runtime
     # batches squares of one padded size: about 0.4 ms of per-call work saved a square).
     many = getattr(detector, "detect_many", None)
@@ -150,6 +145,27 @@ def search_regions(detector, frame: np.ndarray, boxes: np.ndarray, *, scale: flo
     merged = Detections(np.concatenate(found_boxes), np.concatenate(found_scores),
                         np.concatenate(found_marks) if with_marks else None)
     return merged[_nms(merged.boxes, merged.scores, nms_iou)]
+
+
+def cut_square(frame: np.ndarray, x1: int, y1: int, x2: int, y2: int, shrink: float):
+    """``frame[y1:y2, x1:x2]`` as the detector gets it.
+
+    Returns
+    -------
+    region : (h, w, 3) uint8, C-contiguous
+        Resized by ``shrink`` (< 1: INTER_AREA, which averages rather than aliases; at least 8
+        pixels a side).
+    corner : (2,) float32
+        (x1, y1): where the region's origin lies in the frame.
+    back : (2,) float32
+        Per-axis factors from region pixels back to frame pixels.
+    """
+    region = frame[y1:y2, x1:x2]
+    if shrink < 1.0:
+        size = (max(8, round((x2 - x1) * shrink)), max(8, round((y2 - y1) * shrink)))
+        region = cv2.resize(region, size, interpolation=cv2.INTER_AREA)
+    back = np.array([(x2 - x1) / region.shape[1], (y2 - y1) / region.shape[0]], np.float32)
+    return np.ascontiguousarray(region), np.array([x1, y1], np.float32), back
 
 
 def _nms(boxes: np.ndarray, scores: np.ndarray, threshold: float) -> np.ndarray:
