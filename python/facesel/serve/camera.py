@@ -137,7 +137,7 @@ class Camera:
             sink = _CameraVaultSink(vault, self._sealed)
             self.adapter = PipelineAdapter(config.settings, sinks=[sink])
             source = make_source(
-                config.source, loop=config.loop, live=config.live, backend=config.backend,
+                config.source, loop=config.loop, realtime=config.realtime, live=config.live, backend=config.backend,
                 open_timeout=config.open_timeout, read_timeout=config.read_timeout,
                 stall_timeout=config.stall_timeout, backoff=Backoff(base=0.5, cap=config.reconnect_max_delay),
             )

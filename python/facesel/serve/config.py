@@ -13,6 +13,8 @@ Example::
 
     [cameras.entrance]
     source = "rtsp://10.0.0.5:554/stream1"   # or http(s)://...mjpg / .m3u8, a webcam index "0", a file
+    # for a file: loop = true (start again at its end), realtime = true (the default for files:
+    # frames at the file's frame rate; false reads as fast as the pipeline takes them)
     vault = "/var/lib/facesel/entrance"
     camera_key = "/etc/facesel/cameras/entrance"   # the camera's signing key (facesel camera init)
     camera_id = "entrance"        # optional: checked against the key's id (default: the key's id)
@@ -54,6 +56,8 @@ class CameraConfig:
     camera_id: str
     """The key's camera id."""
     loop: bool = False
+    realtime: bool = False
+    """Files: hand frames over at the file's frame rate (default true for files, as a camera would)."""
     live: bool | None = None
     backend: str = "pyav"
     open_timeout: float = 10.0
@@ -80,7 +84,7 @@ class ServeConfig:
 
 
 CAMERA_KEYS = {
-    "source", "vault", "authority", "camera_key", "camera_id", "loop", "live", "backend", "open_timeout", "read_timeout",
+    "source", "vault", "authority", "camera_key", "camera_id", "loop", "realtime", "live", "backend", "open_timeout", "read_timeout",
     "stall_timeout", "reconnect_max_delay", "enabled", "pipeline",
 }
 
@@ -214,6 +218,14 @@ def _camera(name: str, table: dict, defaults: dict, base: Path) -> CameraConfig:
         raise ValueError(f"{where}.live must be true or false, got {live!r}")
     if flags["loop"] and live_target:
         raise ValueError(f"{where}.loop applies to video files only, not to the stream {source!r}")
+    # A file stands in for a camera: paced at its frame rate unless asked otherwise (issue 26).
+    realtime = merged.get("realtime", not live_target)
+    if not isinstance(realtime, bool):
+        raise ValueError(f"{where}.realtime must be true or false, got {realtime!r}")
+    if realtime and live_target:
+        raise ValueError(f"{where}.realtime applies to video files only (a stream is paced by its sender), "
+                         f"not to {source!r}")
+    flags["realtime"] = realtime
     backend = merged.get("backend", "pyav")
     if backend not in BACKENDS:
         raise ValueError(f"{where}.backend must be one of {', '.join(BACKENDS)}, got {backend!r}")

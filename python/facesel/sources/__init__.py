@@ -20,6 +20,7 @@ from facesel.sources.backends import (
     StallError,
 )
 from facesel.sources.backoff import Backoff
+from facesel.sources.pacing import Pacer
 from facesel.sources.segments import EpochSegments, Segment
 from facesel.sources.stream import Frame, SourceStats, StreamSource
 
@@ -28,7 +29,7 @@ _URL = re.compile(r"^(rtsps?|https?|rtmp|udp|tcp)://", re.IGNORECASE)
 _CREDENTIALS = re.compile(r"(://)[^/@]*@")
 
 __all__ = [
-    "BACKENDS", "Backoff", "EndOfStream", "EpochSegments", "Frame", "Segment", "SourceError", "SourceStats", "StallError", "StreamSource",
+    "BACKENDS", "Backoff", "EndOfStream", "EpochSegments", "Frame", "Pacer", "Segment", "SourceError", "SourceStats", "StallError", "StreamSource",
     "is_live_target", "make_source", "redact",
 ]
 
@@ -46,7 +47,7 @@ def is_live_target(target) -> bool:
 
 def make_source(target, *, loop: bool = False, live: bool | None = None, backend: str = "pyav",
                 open_timeout: float = 10.0, read_timeout: float = 5.0, stall_timeout: float = 10.0,
-                backoff: Backoff | None = None, reconnect: bool | None = None) -> StreamSource:
+                backoff: Backoff | None = None, reconnect: bool | None = None, realtime: bool = False) -> StreamSource:
     """A :class:`StreamSource` (not started) for a file path, a webcam index or a URL.
 
     Parameters
@@ -66,11 +67,15 @@ def make_source(target, *, loop: bool = False, live: bool | None = None, backend
         Reconnection delays (default 0.5 s doubling up to 30 s, full jitter).
     reconnect : bool, optional
         Default True for webcams and streams and for looping files; False for a plain file.
+    realtime : bool
+        Files only: hand frames over at the file's frame rate (:class:`facesel.sources.pacing.Pacer`),
+        as a camera sends them, rather than as fast as they decode. Default False here (``facesel
+        serve`` turns it on for files).
 
     Raises
     ------
     ValueError
-        An unknown backend, a bad timeout, ``loop`` with a live source.
+        An unknown backend, a bad timeout, ``loop`` or ``realtime`` with a live source.
     """
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
@@ -82,6 +87,8 @@ def make_source(target, *, loop: bool = False, live: bool | None = None, backend
     if is_live_target(text):
         if loop:
             raise ValueError(f"loop applies to video files only, not to {redact(text)!r}")
+        if realtime:
+            raise ValueError(f"realtime applies to video files only (a stream is paced by its sender), not to {redact(text)!r}")
         if text.isdigit():
             connect = partial(OpenCVConnection, int(text), open_timeout, read_timeout)
         elif backend == "opencv":
@@ -94,4 +101,4 @@ def make_source(target, *, loop: bool = False, live: bool | None = None, backend
     path = Path(text).expanduser()
     return StreamSource(str(path), partial(FileConnection, path, loop), live=False if live is None else live,
                         stall_timeout=stall_timeout, stream_time=True,
-                        reconnect=loop if reconnect is None else reconnect, backoff=backoff)
+                        reconnect=loop if reconnect is None else reconnect, backoff=backoff, realtime=realtime)

@@ -10,7 +10,11 @@ pipeline takes the newest frame from the slot when it is ready for one:
   is taken, so no frame is lost and results do not depend on machine speed.
 
 When the connection fails (cannot open, the stream breaks, or no frame for ``stall_timeout``
-seconds), the reader closes it and reconnects after a delay from :class:`Backoff`. Every
+seconds), the reader closes it and reconnects after a delay from :class:`Backoff`.
+
+``realtime=True`` (files in ``facesel serve``) hands each frame over no earlier than its
+presentation time, counted from the connection's first frame (:class:`facesel.sources.pacing.Pacer`):
+a file then arrives at its frame rate, as a camera's frames do, instead of as fast as it decodes. Every
 successful (re)connection starts a new *epoch*; each :class:`Frame` carries its epoch so that the
 consumer knows the frames before and after it are not continuous (``facesel.serve`` closes and
 seals the open tracks then: see ``docs/serve.md``). A looping file also starts a new epoch at
@@ -29,6 +33,7 @@ import numpy as np
 
 from facesel.sources.backends import EndOfStream, SourceError, StallError
 from facesel.sources.backoff import Backoff
+from facesel.sources.pacing import Pacer
 
 _log = logging.getLogger("facesel.sources")
 
@@ -47,12 +52,16 @@ class Frame:
         Connection number (1 for the first); frames of different epochs are not continuous.
     sequence : int
         Frames received before this one (dropped ones included).
+    arrived : float
+        The source's clock (monotonic seconds) when the frame was handed over: the start of its
+        frame-to-decision latency, and how long it waited to be taken.
     """
 
     image: np.ndarray
     timestamp: float
     epoch: int
     sequence: int
+    arrived: float = 0.0
 
 
 @dataclass
@@ -70,6 +79,8 @@ class SourceStats:
     last_error: str = ""
     last_frame_monotonic: float | None = None
     fps: float | None = None
+    behind_s: float = 0.0
+    """Real-time pacing: seconds the last frame came after its due time (the reader lags)."""
 
     @property
     def reconnects(self) -> int:
@@ -100,10 +111,15 @@ class StreamSource:
     backoff : Backoff, optional
     clock : callable
         Monotonic seconds.
+    realtime : bool
+        Hand each frame over at its presentation time (see the module docstring), not as soon
+        as it is decoded: for files standing in for cameras. Network streams and webcams are
+        paced by their sender already.
     """
 
     def __init__(self, name: str, connect: Callable, *, live: bool = True, stall_timeout: float = 10.0,
-                 stream_time: bool = False, reconnect: bool = True, backoff: Backoff | None = None, clock: Callable[[], float] = time.monotonic):
+                 stream_time: bool = False, reconnect: bool = True, backoff: Backoff | None = None, clock: Callable[[], float] = time.monotonic,
+                 realtime: bool = False):
         if not callable(connect):
             raise TypeError(f"connect must be callable, got {type(connect).__name__}")
         if isinstance(stall_timeout, bool) or not isinstance(stall_timeout, (int, float)) or not stall_timeout > 0:
@@ -120,6 +136,8 @@ class StreamSource:
         self._thread: threading.Thread | None = None
         self._epoch = 0
         self._start_time: float | None = None
+        self.realtime = bool(realtime)
+        self.pacer = Pacer(clock=clock, wait=self._stop.wait) if self.realtime else None
 
     # -- consumer side -------------------------------------------------------------------------
     def start(self) -> StreamSource:
@@ -215,6 +233,9 @@ class StreamSource:
     def _pump(self, connection) -> bool:
         """Read frames until the connection fails (False) or the source is finished (True)."""
         passes = getattr(connection, "passes", 0)
+        if self.pacer is not None:  # a new connection's times start anew
+            self.pacer.reset()
+            self.pacer.fps = self.stats.fps
         try:
             while not self._stop.is_set():
                 try:
@@ -241,6 +262,10 @@ class StreamSource:
                     passes = connection.passes
                     self._epoch += 1
                 self.backoff.reset()
+                if self.pacer is not None:
+                    if not self.pacer.pace(stamp):
+                        return True  # stopped while waiting
+                    self.stats.behind_s = self.pacer.behind
                 self._hand_over(image, stamp, self._clock())
             return True
         finally:
@@ -256,7 +281,7 @@ class StreamSource:
                     self._cond.wait(0.5)
             elif self._slot is not None:
                 self.stats.frames_dropped += 1
-            self._slot = Frame(image, timestamp, self._epoch, self.stats.frames_received)
+            self._slot = Frame(image, timestamp, self._epoch, self.stats.frames_received, now)
             self.stats.frames_received += 1
             self.stats.last_frame_monotonic = now
             self._cond.notify_all()
