@@ -145,6 +145,12 @@ class Selector:
         return self._dropped
 
     @property
+    def schedule(self):
+        """The :class:`facesel.detect.schedule.DetectionSchedule` of full-frame detections; its
+        ``every`` may be changed while the pipeline runs (``facesel serve`` coarsens it under load)."""
+        return self._detect.schedule
+
+    @property
     def work(self) -> dict:
         """Counts of the work done: full-frame detections, regions searched, crops seen/gated/screened/aligned/scored."""
         return {"full_detections": self._detect.schedule.full, "scene_changes": self._detect.schedule.by_scene_change,

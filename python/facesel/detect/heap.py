@@ -22,6 +22,8 @@ import threading
 
 M_TRIM_THRESHOLD = -1
 """glibc ``mallopt`` parameter: free memory kept at the top of a heap before it is trimmed."""
+M_ARENA_MAX = -8
+"""glibc ``mallopt`` parameter: most heaps (arenas) the threads of the process may spread over."""
 M_MMAP_THRESHOLD = -3
 """glibc ``mallopt`` parameter: blocks at least this large are served by ``mmap``; setting it
 also stops glibc from moving the threshold by itself."""
@@ -61,3 +63,36 @@ def _set_thresholds() -> bool:
     if not ok:
         logging.getLogger("facesel").debug("glibc refused the heap thresholds; detection pays page faults")
     return ok
+
+
+_arenas: int | None = None
+
+
+def limit_arenas(count: int) -> bool:
+    """Let the process's threads share at most ``count`` glibc heaps (arenas); True when in force.
+
+    glibc gives each thread that meets a busy heap a heap of its own, up to 8 per core; with the
+    thresholds of :func:`keep_freed_memory` each heap keeps up to ``TRIM_THRESHOLD_BYTES`` of freed
+    frames. ``facesel serve`` runs about six threads per camera, so every extra camera brought
+    heaps of its own: measured on the arcade video (3 cameras, one process), 218 MiB per extra
+    camera with glibc's default and 135 MiB with ``MALLOC_ARENA_MAX=2`` (issue 27). Call before the
+    threads start: heaps already made stay. Elsewhere than glibc nothing is changed (False).
+    """
+    global _arenas
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise ValueError(f"count must be an integer >= 1, got {count!r}")
+    with _lock:
+        if _arenas == count:
+            return True
+        name = ctypes.util.find_library("c")
+        try:
+            libc = ctypes.CDLL(name or "libc.so.6")
+            mallopt = libc.mallopt
+            libc.gnu_get_libc_version
+        except (OSError, AttributeError):
+            return False
+        mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+        if mallopt(M_ARENA_MAX, count) != 1:
+            return False
+        _arenas = count
+        return True

@@ -18,7 +18,7 @@ import numpy as np
 from facesel import _backend
 from facesel.scoring.base import as_grey_batch
 from facesel.scoring.vae_methods import METHODS
-from facesel.scoring.vae_runtime import VAERunner
+from facesel.scoring.vae_runtime import shared_runner
 
 SHIPPED_MODEL = "vae"
 """Folder name, under ``facesel/models``, of the weights trained for facesel."""
@@ -120,7 +120,8 @@ class VAEScorer:
         self.method = method
         self.use_mean = use_mean
         self.calibration = dict(self.card.get("calibration", {}))
-        self.runner = VAERunner(
+        # One pair of sessions per process and settings, whatever the number of scorers (issue 27).
+        self.runner = shared_runner(
             self.model_dir / "encoder.onnx",
             self.model_dir / "decoder.onnx",
             threads=self.threads,
@@ -147,7 +148,7 @@ class VAEScorer:
 
     def run_batches(self, crops: np.ndarray, reduce, samples: int | None = None, use_mean: bool | None = None,
                     columns: int | None = None) -> np.ndarray:
-        """:meth:`VAERunner.run_batches` with this scorer's sessions, batch size and seed.
+        """:meth:`facesel.scoring.vae_runtime.VAERunner.run_batches` with this scorer's sessions, batch size and seed.
 
         ``samples`` and ``use_mean`` default to the scorer's own; ``crops`` (N, 64, 64) uint8;
         ``reduce(outputs, chunk)`` -> (n,) or (n, columns); returns (N,) or (N, columns) float64.

@@ -6,6 +6,7 @@ encoder, decoder, reduction and correction separately.
 
 from __future__ import annotations
 
+import threading
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -179,3 +180,36 @@ class VAERunner:
             chunk = crops[start : start + batch_size]
             out[start : start + len(chunk)] = reduce(self.run(chunk, samples, use_mean, seed), chunk)
         return out
+
+
+_runners: dict[tuple, VAERunner] = {}
+_runners_lock = threading.Lock()
+
+
+def shared_runner(encoder_path: Path, decoder_path: Path, threads: int = 1, use_cuda: bool | None = None,
+                  device_id: int = 0, reduce_device: str = "auto") -> VAERunner:
+    """The process's one :class:`VAERunner` for these files and settings, made at the first call.
+
+    Every scorer of a process (PickScorer's two passes, the finaliser's face vote, one per camera
+    of ``facesel serve``) runs the same two ONNX Runtime sessions: a session may be run from
+    several threads at once, and each copy held about 25 MB of weights plus its arena (issue 27:
+    cameras share one VAE session). The key holds each file's size and modification time, so a
+    model rewritten in place (training) is loaded anew.
+    """
+    if use_cuda is None:
+        use_cuda = _backend.HAS_CUDA
+    key = (*(_file_key(Path(p)) for p in (encoder_path, decoder_path)), int(threads), bool(use_cuda), int(device_id),
+           str(reduce_device))
+    with _runners_lock:
+        runner = _runners.get(key)
+        if runner is None:
+            runner = _runners[key] = VAERunner(encoder_path, decoder_path, threads, use_cuda, device_id, reduce_device)
+        return runner
+
+
+def _file_key(path: Path) -> tuple:
+    try:
+        stat = path.stat()
+    except OSError:
+        return (str(path),)  # VAERunner raises the missing file's error, naming it
+    return (str(path.resolve()), stat.st_size, stat.st_mtime_ns)

@@ -24,6 +24,7 @@ from collections import deque
 
 from facesel.serve.config import CameraConfig
 from facesel.serve.pipeline_adapter import PipelineAdapter
+from facesel.serve.scheduler import ScheduleGovernor
 from facesel.sinks import VaultSink
 from facesel.sources import Backoff, EpochSegments, is_live_target, make_source
 
@@ -41,12 +42,22 @@ class Camera:
         opens a :class:`facesel.vault.Vault`.
     on_sealed : callable, optional
         Called with ``(camera_name, result, record_id)`` after each seal (metadata only).
+    models : SharedModels, optional
+        Where the camera's detector and scorer come from (:mod:`facesel.serve.shared_models`: one
+        per process for all cameras with the same settings); None builds the camera's own.
     """
 
-    def __init__(self, config: CameraConfig, open_vault=None, on_sealed=None):
+    LATENCIES_KEPT = 4096
+    """Most recent frame-to-decision latencies kept (for percentiles)."""
+
+    def __init__(self, config: CameraConfig, open_vault=None, on_sealed=None, models=None):
         self.config = config
         self._open_vault = open_vault or _default_vault
         self._on_sealed = on_sealed
+        self._models = models
+        self.governor: ScheduleGovernor | None = None
+        self.latencies: deque[float] = deque(maxlen=self.LATENCIES_KEPT)
+        """Seconds from the source's hand-over of a frame to its decision (the pipeline's view)."""
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -135,7 +146,9 @@ class Camera:
         self._next_index = 0
         try:
             sink = _CameraVaultSink(vault, self._sealed)
-            self.adapter = PipelineAdapter(config.settings, sinks=[sink])
+            detector, scorer = self._models.stages(config.settings) if self._models is not None else (None, None)
+            self.adapter = PipelineAdapter(config.settings, sinks=[sink], detector=detector, scorer=scorer)
+            self.governor = self._make_governor(self.adapter)
             source = make_source(
                 config.source, loop=config.loop, realtime=config.realtime, live=config.live, backend=config.backend,
                 open_timeout=config.open_timeout, read_timeout=config.read_timeout,
@@ -151,6 +164,7 @@ class Camera:
                 self.processed += 1
                 self.frame_seconds_sum += done - started
                 self.last_frame_latency = done - started
+                self.latencies.append(done - started)
                 self._processed_times.append(done)
         finally:
             try:
@@ -162,12 +176,26 @@ class Camera:
                     source.stop(timeout=config.read_timeout + 1.0)
                 vault.close()
 
+    def _make_governor(self, adapter) -> ScheduleGovernor | None:
+        settings = self.config.settings
+        if not self.config.coarsen_detection or settings.get("mode") != "sparse":
+            return None  # the exhaustive mode is the yardstick: it detects every frame, always
+        base = int(settings["detect_every"])
+        return ScheduleGovernor(adapter.selector.schedule, base=base, cap=max(base, self.config.max_detect_every))
+
     # -- hooks of the segments and the sink (see EpochSegments for the thread of each) ---------
     def _received(self, frame) -> bool:
-        # The thread reading the segment: mark the frame's hand-over time for its latency.
+        # The thread reading the segment: the frame's latency counts from the source's hand-over,
+        # and how long it waited for the pipeline is the governor's load signal.
         self.state, self.reason = "running", ""
-        self._handed[self._next_index] = time.monotonic()
+        now = time.monotonic()
+        arrived = frame.arrived or now
+        self._handed[self._next_index] = arrived
         self._next_index += 1
+        source, governor = self.source, self.governor
+        if governor is not None and source is not None:
+            fps = source.stats.fps
+            governor.observe(now - arrived, 1.0 / fps if fps else None, frame.sequence, source.stats.frames_dropped)
         return True
 
     def _waiting(self, source, sink) -> None:

@@ -64,6 +64,10 @@ class CameraConfig:
     read_timeout: float = 5.0
     stall_timeout: float = 10.0
     reconnect_max_delay: float = 30.0
+    coarsen_detection: bool = True
+    """Sparse mode: detect on the full frame less often while the camera cannot keep up (before it drops)."""
+    max_detect_every: int = 16
+    """The coarsest schedule ``coarsen_detection`` may reach (frames between full detections)."""
     enabled: bool = True
     pipeline: tuple = ()
     """Sorted ``(key, value)`` pairs of the checked pipeline settings (hashable, comparable)."""
@@ -85,7 +89,7 @@ class ServeConfig:
 
 CAMERA_KEYS = {
     "source", "vault", "authority", "camera_key", "camera_id", "loop", "realtime", "live", "backend", "open_timeout", "read_timeout",
-    "stall_timeout", "reconnect_max_delay", "enabled", "pipeline",
+    "stall_timeout", "reconnect_max_delay", "enabled", "pipeline", "coarsen_detection", "max_detect_every",
 }
 
 PER_CAMERA_ONLY = {"source", "vault", "camera_key", "camera_id"}
@@ -208,8 +212,8 @@ def _camera(name: str, table: dict, defaults: dict, base: Path) -> CameraConfig:
         raise ValueError(f"{where}.authority: the authority's public key file was not found: {authority}")
     camera_key, camera_id = _camera_key(merged, where, base)
     flags = {}
-    for key in ("loop", "enabled"):
-        value = merged.get(key, key == "enabled")
+    for key in ("loop", "enabled", "coarsen_detection"):
+        value = merged.get(key, key != "loop")
         if not isinstance(value, bool):
             raise ValueError(f"{where}.{key} must be true or false, got {value!r}")
         flags[key] = value
@@ -232,6 +236,10 @@ def _camera(name: str, table: dict, defaults: dict, base: Path) -> CameraConfig:
     times = {key: _seconds(merged.get(key, default), f"{where}.{key}") for key, default in
              (("open_timeout", 10.0), ("read_timeout", 5.0), ("stall_timeout", 10.0), ("reconnect_max_delay", 30.0))}
     settings = check_pipeline_settings(merged["pipeline"], f"{where}.pipeline")
+    cap = merged.get("max_detect_every", 16)
+    if isinstance(cap, bool) or not isinstance(cap, int) or cap < 1:
+        raise ValueError(f"{where}.max_detect_every must be an integer >= 1, got {cap!r}")
+    flags["max_detect_every"] = cap
     return CameraConfig(
         name=name, source=source, vault=_path(merged["vault"], f"{where}.vault", base), authority=authority,
         camera_key=camera_key, camera_id=camera_id, live=live, backend=backend, pipeline=tuple(sorted(settings.items())), **flags, **times,

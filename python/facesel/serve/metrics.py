@@ -58,7 +58,13 @@ class CameraCollector:
         queue = family(GaugeMetricFamily, "queue_depth", "Frames waiting between stages", ["queue"])
         age = family(GaugeMetricFamily, "last_frame_age_seconds", "Seconds since the source's last frame")
         up = family(GaugeMetricFamily, "camera_up", "1 when the camera is receiving and processing frames")
-        latency = family(SummaryMetricFamily, "frame_processing_seconds", "Pipeline time per frame")
+        latency = family(SummaryMetricFamily, "frame_processing_seconds",
+                         "Seconds from the source's hand-over of a frame to its decision (waiting included)")
+        # The load governor (facesel.serve.scheduler): a camera that cannot keep up detects on
+        # the full frame less often before it drops frames.
+        every = family(GaugeMetricFamily, "detect_every", "Frames between full-frame detections now")
+        changes = family(CounterMetricFamily, "schedule_changes", "Detection schedule made coarser or finer under load",
+                         ["direction"])
         for cam in cams:
             name = [cam.config.name]
             stats = cam.source.stats if cam.source is not None else None
@@ -86,8 +92,13 @@ class CameraCollector:
             age.add_metric(name, float("nan") if frame_age is None else frame_age)
             up.add_metric(name, 1.0 if cam.health()["up"] else 0.0)
             latency.add_metric(name, cam.processed, cam.frame_seconds_sum)
+            governor = cam.governor
+            if adapter is not None:
+                every.add_metric(name, adapter.selector.schedule.every)
+            changes.add_metric(name + ["coarser"], governor.coarsened if governor else 0)
+            changes.add_metric(name + ["finer"], governor.refined if governor else 0)
         yield from (received, processed, dropped, faces, sealed, reconnects, failures, stalls, restarts,
-                    gap_closed, stage, work, fps, open_tracks, queue, age, up, latency)
+                    gap_closed, stage, work, fps, open_tracks, queue, age, up, latency, every, changes)
 
 
 def make_registry(cameras: Callable[[], list]) -> CollectorRegistry:

@@ -15,12 +15,17 @@ import signal
 import threading
 import time
 
+from facesel.detect import heap
 from facesel.serve.camera import Camera
 from facesel.serve.config import ServeConfig, load_config
 from facesel.serve.metrics import make_registry
+from facesel.serve.shared_models import SharedModels
 from facesel.serve.status_http import StatusServer
 
 _log = logging.getLogger("facesel.serve")
+
+ARENAS = 2
+"""glibc heaps the service's threads share (:func:`facesel.detect.heap.limit_arenas`)."""
 
 
 class Service:
@@ -42,6 +47,7 @@ class Service:
         self._reload = threading.Event()
         self.status: StatusServer | None = None
         self.reloads = 0
+        self.models = SharedModels()  # one detector and scorer per settings for all cameras (issue 27)
 
     def camera_list(self) -> list[Camera]:
         with self._lock:
@@ -49,6 +55,9 @@ class Service:
 
     # -- life cycle ----------------------------------------------------------------------------
     def start(self) -> Service:
+        # Threads of all cameras share a few C heaps instead of each meeting one of its own (up
+        # to 8 per core), which each kept freed frames: the largest part of an extra camera's memory.
+        heap.limit_arenas(ARENAS)
         if self.config.listen is not None:
             host, port = self.config.listen
             try:
@@ -64,7 +73,7 @@ class Service:
         if not camera_config.enabled:
             _log.info("camera %s is disabled", camera_config.name, extra={"camera": camera_config.name})
             return
-        camera = Camera(camera_config, open_vault=self._open_vault, on_sealed=self._on_sealed).start()
+        camera = Camera(camera_config, open_vault=self._open_vault, on_sealed=self._on_sealed, models=self.models).start()
         with self._lock:
             self.cameras[camera_config.name] = camera
         _log.info("camera %s started", camera_config.name, extra={"camera": camera_config.name})

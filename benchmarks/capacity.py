@@ -1,0 +1,191 @@
+"""How many cameras one process holds: N paced cameras through ``facesel serve``'s own code.
+
+Not a test (not in CI). For each N, a fresh Python process builds a ``facesel serve`` config with N
+cameras, each a real shared video looping at its own frame rate (``realtime = true``) with
+camera semantics (``live = true``: a frame the pipeline has not taken when the next arrives is
+dropped, counted), each sealing into its own vault under a fresh authority, and runs it through
+:class:`facesel.serve.service.Service` (config parsing, shared models, cameras, vaults) for
+``--warmup`` + ``--seconds`` seconds. Counted over the last ``--seconds`` (the steady state):
+
+- frames received, processed and dropped per camera, and the drop fraction;
+- CPU seconds per second of the whole process, per camera (user + system, ``getrusage``);
+- p50 / p99 latency from the source's hand-over of a frame to its decision (waiting included);
+- resident memory at the end (VmRSS) and its peak (VmHWM);
+- the detection schedule each camera ended on (``detect_every``, coarsened under load).
+
+The largest N with no drop in the steady state is reported, and a plot of drops and CPU against
+N is written. Absolute figures depend on the machine and on what else runs on it: measure on a
+quiet machine, and compare only figures of one run.
+
+Run (the figures in docs/performance.md):
+``python benchmarks/capacity.py --cameras 1 2 3 4 5 6 --seconds 60 --warmup 15``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _rss_mib(field: str = "VmRSS") -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024.0
+    return float("nan")
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def make_config(work: Path, videos: list[Path], cameras: int, settings: dict, coarsen: bool):
+    """A checked ServeConfig of ``cameras`` paced, looping, live file cameras (keys and authority made here)."""
+    from facesel.serve.config import parse_config
+    from facesel.vault import create_authority, enrol_camera
+
+    create_authority(work / "authority", shares=3, threshold=2, epoch_seconds=86400.0, retention_seconds=7 * 86400.0,
+                     horizon_seconds=2 * 86400.0, start=time.time())
+    shares = sorted((work / "authority" / "shares").iterdir())[:2]
+    tables = {}
+    for i in range(cameras):
+        name = f"cam{i}"
+        enrol_camera(work / "authority", work / "keys" / name, name, shares)
+        tables[name] = {"source": str(videos[i % len(videos)]), "vault": str(work / "vaults" / name),
+                        "camera_key": str(work / "keys" / name), "loop": True, "realtime": True, "live": True,
+                        "coarsen_detection": coarsen, "pipeline": dict(settings)}
+    data = {"serve": {"listen": "", "log_level": "warning"},
+            "defaults": {"authority": str(work / "authority" / "authority.pub")}, "cameras": tables}
+    return parse_config(data, base=work)
+
+
+def _counters(cameras) -> dict:
+    return {cam.config.name: {"received": cam.source.stats.frames_received if cam.source else 0,
+                              "dropped": cam.source.stats.frames_dropped if cam.source else 0,
+                              "processed": cam.processed} for cam in cameras}
+
+
+def run_one(cameras: int, videos: list[Path], seconds: float, warmup: float, settings: dict, coarsen: bool) -> dict:
+    """Run ``cameras`` cameras in this process; the measured figures."""
+    import numpy as np
+    from facesel.serve.service import Service
+
+    rss_before = _rss_mib()
+    with tempfile.TemporaryDirectory(prefix="facesel-capacity-") as folder:
+        config = make_config(Path(folder), videos, cameras, settings, coarsen)
+        service = Service(config).start()
+        try:
+            time.sleep(warmup)
+            cams = service.camera_list()
+            first, cpu0, t0 = _counters(cams), _cpu_seconds(), time.monotonic()
+            time.sleep(seconds)
+            last, cpu1, t1 = _counters(cams), _cpu_seconds(), time.monotonic()
+            latencies = []
+            for cam in cams:
+                recent = list(cam.latencies)
+                taken = cam.processed - first[cam.config.name]["processed"]
+                latencies += recent[-taken:] if taken > 0 else []
+            schedule = {cam.config.name: cam.adapter.selector.schedule.every if cam.adapter else None for cam in cams}
+            coarsened = sum(cam.governor.coarsened for cam in cams if cam.governor)
+            sealed = sum(cam.sealed for cam in cams)
+            models = {"detectors_built": service.models.detectors_built, "scorers_built": service.models.scorers_built}
+        finally:
+            late = service.stop(timeout=60)
+        rss, peak = _rss_mib(), _rss_mib("VmHWM")
+    elapsed = t1 - t0
+    delta = {key: sum(last[c][key] - first[c][key] for c in last) for key in ("received", "processed", "dropped")}
+    lat = np.asarray(latencies, float)
+    return {
+        "cameras": cameras, "seconds": round(elapsed, 2),
+        "received": delta["received"], "processed": delta["processed"], "dropped": delta["dropped"],
+        "drop_fraction": round(delta["dropped"] / delta["received"], 4) if delta["received"] else None,
+        "received_fps_per_camera": round(delta["received"] / elapsed / cameras, 2),
+        "processed_fps_per_camera": round(delta["processed"] / elapsed / cameras, 2),
+        "cpu_per_camera": round((cpu1 - cpu0) / elapsed / cameras, 3),
+        "cpu_total": round((cpu1 - cpu0) / elapsed, 3),
+        "latency_p50_ms": round(float(np.percentile(lat, 50)) * 1000, 1) if lat.size else None,
+        "latency_p99_ms": round(float(np.percentile(lat, 99)) * 1000, 1) if lat.size else None,
+        "rss_mib": round(rss, 1), "peak_rss_mib": round(peak, 1), "rss_before_mib": round(rss_before, 1),
+        "detect_every": schedule, "schedule_coarsened": coarsened, "sealed": sealed, "late_at_stop": late, **models,
+    }
+
+
+def _plot(rows: list[dict], path: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    n = [r["cameras"] for r in rows]
+    fig, axes = plt.subplots(3, 1, figsize=(6.5, 7.5), sharex=True)
+    axes[0].plot(n, [100 * (r["drop_fraction"] or 0) for r in rows], "o-", color="tab:red")
+    axes[0].set_ylabel("frames dropped (%)")
+    axes[1].plot(n, [r["cpu_total"] for r in rows], "o-", label="whole process")
+    axes[1].plot(n, [r["cpu_per_camera"] for r in rows], "s--", label="per camera")
+    axes[1].set_ylabel("CPU (cores)")
+    axes[1].legend(loc="upper left")
+    axes[2].plot(n, [r["rss_mib"] for r in rows], "o-", color="tab:green")
+    axes[2].set_ylabel("resident memory (MiB)")
+    axes[2].set_xlabel("cameras")
+    axes[2].set_xticks(n)
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cameras", type=int, nargs="+", default=[1, 2, 3, 4])
+    parser.add_argument("--seconds", type=float, default=60.0, help="steady-state seconds measured per N")
+    parser.add_argument("--warmup", type=float, default=15.0, help="seconds run before measuring")
+    parser.add_argument("--video", nargs="+", default=["arcade_walkers_1080p.mp4"],
+                        help="videos under the shared data's videos/ (cameras take them in turn)")
+    parser.add_argument("--scorer", default="default", choices=("default", "laplacian"))
+    parser.add_argument("--no-coarsen", action="store_true", help="turn the load governor off")
+    parser.add_argument("--json", default=None, help="write the rows here (JSON lines)")
+    parser.add_argument("--plot", default=None, help="write the plot here (PNG)")
+    parser.add_argument("--one", type=int, default=None, help=argparse.SUPPRESS)  # the child process
+    args = parser.parse_args()
+    from facesel.data import data_root
+
+    root = data_root()
+    if root is None:
+        print("shared data not found (set FACESEL_DATA)", file=sys.stderr)
+        return 2
+    videos = [root / "videos" / name for name in args.video]
+    settings = {"scorer": args.scorer}
+    if args.one is not None:
+        print(json.dumps(run_one(args.one, videos, args.seconds, args.warmup, settings, not args.no_coarsen)), flush=True)
+        return 0
+    rows = []
+    for n in args.cameras:
+        command = [sys.executable, __file__, "--one", str(n), "--seconds", str(args.seconds), "--warmup", str(args.warmup),
+                   "--scorer", args.scorer, "--video", *args.video] + (["--no-coarsen"] if args.no_coarsen else [])
+        done = subprocess.run(command, capture_output=True, text=True, env=os.environ)
+        if done.returncode != 0:
+            print(done.stderr, file=sys.stderr)
+            return done.returncode
+        rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        print(json.dumps(rows[-1]), flush=True)
+    clean = [r["cameras"] for r in rows if r["dropped"] == 0]
+    print(f"largest N with no steady-state drop: {max(clean) if clean else 'none'}")
+    if args.json:
+        Path(args.json).write_text("".join(json.dumps(r) + "\n" for r in rows))
+    if args.plot:
+        _plot(rows, Path(args.plot), f"facesel serve capacity: {', '.join(args.video)} looping at its frame rate, "
+                                     f"{args.seconds:.0f} s after {args.warmup:.0f} s warm-up, scorer {args.scorer}"
+                                     f"{', governor off' if args.no_coarsen else ''}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,114 @@
+"""A camera that cannot keep up detects less often before it drops frames.
+
+Full-frame detection is the costliest stage (:mod:`facesel.detect.schedule`); between two full
+detections the tracked faces are searched for in small squares. When a camera's pipeline falls
+behind its source, :class:`ScheduleGovernor` doubles the camera's ``detect_every`` (up to a cap)
+and halves it back, step by step, once the pipeline has had slack for a while. Dropping a frame
+loses every face on it; a coarser schedule only delays the first detection of a face that walks
+in (by at most ``detect_every`` frames, or not at all when the scene changes as a whole).
+
+The signal is how long each frame waited in the source's slot before the pipeline took it,
+in frame intervals. A pipeline with slack takes each frame as it arrives (wait about 0); one
+slower than the source finds frames waiting longer and longer, and a frame that waits a whole
+interval is replaced by the next one: a drop. Acting when the smoothed wait passes ``high``
+(half an interval by default) coarsens the schedule before a sustained overload drops anything.
+A drop seen (a gap in the frames' sequence numbers) counts as a full interval of waiting.
+"""
+
+from __future__ import annotations
+
+import threading
+
+
+class ScheduleGovernor:
+    """Adapts one camera's detection schedule to its load.
+
+    Parameters
+    ----------
+    schedule : facesel.detect.schedule.DetectionSchedule
+        Its ``every`` is changed in place (read by the pipeline's reading thread).
+    base : int >= 1
+        The configured ``detect_every``: never finer than this.
+    cap : int >= base
+        Never coarser than this.
+    high, low : float
+        Smoothed wait (frame intervals) above which the schedule is coarsened, below which it
+        counts as slack.
+    smoothing : float in (0, 1]
+        Weight of the newest frame in the smoothed wait.
+    calm_frames : int >= 1
+        Frames of slack in a row before the schedule is made finer again by one step.
+
+    Attributes
+    ----------
+    coarsened, refined : int
+        Steps taken each way (exported as ``facesel_schedule_changes_total``).
+    dropped_before_first_coarsening : int or None
+        The source's drop count when the schedule was first coarsened (None before).
+    """
+
+    def __init__(self, schedule, base: int, cap: int, high: float = 0.5, low: float = 0.15,
+                 smoothing: float = 0.25, calm_frames: int = 75):
+        if isinstance(base, bool) or not isinstance(base, int) or base < 1:
+            raise ValueError(f"base must be an integer >= 1, got {base!r}")
+        if isinstance(cap, bool) or not isinstance(cap, int) or cap < base:
+            raise ValueError(f"cap must be an integer >= base ({base}), got {cap!r}")
+        if not 0 <= low < high:
+            raise ValueError(f"need 0 <= low < high, got low={low!r}, high={high!r}")
+        if not 0 < smoothing <= 1:
+            raise ValueError(f"smoothing must be in (0, 1], got {smoothing!r}")
+        self.schedule, self.base, self.cap = schedule, base, cap
+        self.high, self.low, self.smoothing, self.calm_frames = float(high), float(low), float(smoothing), int(calm_frames)
+        self.schedule.every = base
+        self.coarsened = 0
+        self.refined = 0
+        self.dropped_before_first_coarsening: int | None = None
+        self.wait = 0.0
+        self._calm = 0
+        self._cooldown = 0
+        self._last_sequence: int | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def every(self) -> int:
+        return self.schedule.every
+
+    def observe(self, waited: float, interval: float | None, sequence: int, dropped: int = 0) -> None:
+        """One frame taken by the pipeline.
+
+        Parameters
+        ----------
+        waited : float
+            Seconds the frame waited in the source's slot.
+        interval : float or None
+            Seconds between two frames of the source (None: unknown, the frame is ignored).
+        sequence : int
+            The frame's sequence number (frames received before it, dropped ones included).
+        dropped : int
+            The source's drop count now (recorded at the first coarsening).
+        """
+        if not interval or interval <= 0:
+            return
+        with self._lock:
+            fraction = min(2.0, max(0.0, waited / interval))
+            if self._last_sequence is not None and sequence > self._last_sequence + 1:
+                fraction = max(fraction, 1.0)  # frames were dropped in between
+            self._last_sequence = sequence
+            self.wait += self.smoothing * (fraction - self.wait)
+            if self._cooldown > 0:  # the backlog of the old schedule is still draining
+                self._cooldown -= 1
+                return
+            if self.wait > self.high:
+                self._calm = 0
+                if self.schedule.every < self.cap:
+                    self.schedule.every = min(self.cap, self.schedule.every * 2)
+                    self.coarsened += 1
+                    if self.dropped_before_first_coarsening is None:
+                        self.dropped_before_first_coarsening = int(dropped)
+                    self._cooldown = 4
+                return
+            self._calm = self._calm + 1 if self.wait < self.low else 0
+            if self._calm >= self.calm_frames and self.schedule.every > self.base:
+                self.schedule.every = max(self.base, self.schedule.every // 2)
+                self.refined += 1
+                self._calm = 0

@@ -1,0 +1,176 @@
+"""Many cameras in one ``facesel serve`` process (issue 27): shared models, memory per extra camera,
+and a camera that cannot keep up coarsening its detection schedule before it drops frames.
+
+Real components throughout: the shared arcade video (1080p, 25 frames/s) looping in real time as
+a live camera, YuNet on ONNX Runtime, the shipped VAE, real vaults. No wall-clock thresholds: the
+tests count sessions, compare the memory of extra cameras with the first camera's in one process,
+and compare a governed camera with an ungoverned twin running beside it under the same load.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from facesel.serve.config import parse_config
+from facesel.serve.service import Service
+
+from test_serve import authority, keys, videos  # noqa: F401 - module fixtures
+from test_sources import wait_for
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def arcade_camera(videos, vault, key, pipeline=None, **extra):
+    return {"source": str(videos / "arcade_walkers_1080p.mp4"), "vault": str(vault), "camera_key": str(key),
+            "loop": True, "realtime": True, "live": True, "pipeline": pipeline or {}, **extra}
+
+
+def serve_config(authority, cameras):
+    return parse_config({"serve": {"listen": "", "log_level": "warning"}, "defaults": {"authority": str(authority)},
+                         "cameras": cameras})
+
+
+def test_cameras_share_one_detector_and_one_vae_session(videos, authority, keys, tmp_path, monkeypatch):
+    import onnxruntime
+    from facesel.detect import yunet
+    from facesel.scoring import vae_runtime
+    from facesel.select import face_vote
+
+    made = []
+
+    class Counting(onnxruntime.InferenceSession):
+        def __init__(self, model, *args, **kwargs):
+            made.append("yunet" if isinstance(model, bytes) else Path(str(model)).name)
+            super().__init__(model, *args, **kwargs)
+
+    # A fresh process's state: no session built yet (other tests of this process built some).
+    monkeypatch.setattr(onnxruntime, "InferenceSession", Counting)
+    monkeypatch.setattr(yunet, "_sessions", {})
+    monkeypatch.setattr(vae_runtime, "_runners", {})
+    face_vote.shipped_vote_model.cache_clear()
+    names = ("a", "b", "c")
+    config = serve_config(authority, {n: arcade_camera(videos, tmp_path / n, keys(n)) for n in names})
+    service = Service(config).start()
+    try:
+        assert wait_for(lambda: all(cam.processed >= 5 for cam in service.camera_list()), timeout=120)
+        cams = service.camera_list()
+        detectors = {id(cam.adapter.selector.detector) for cam in cams}
+        scorers = {id(cam.adapter.selector.scorer) for cam in cams}
+    finally:
+        assert service.stop(timeout=60) == []
+        face_vote.shipped_vote_model.cache_clear()
+    assert len(cams) == 3
+    assert len(detectors) == 1 and len(scorers) == 1
+    assert (service.models.detectors_built, service.models.scorers_built) == (1, 1)
+    # One YuNet session, one VAE encoder and one decoder session for the three cameras (before
+    # this change: a VAE encoder/decoder pair per scorer pass, two per camera, plus the vote's).
+    assert sorted(made) == ["decoder.onnx", "encoder.onnx", "yunet"]
+
+
+def test_haar_is_not_shared_between_cameras(videos, authority, keys, tmp_path):
+    from facesel.serve.shared_models import SharedModels
+
+    models = SharedModels()
+    settings = serve_config(authority, {"h": arcade_camera(videos, tmp_path / "h", keys("h"),
+                                                           {"detector": "haar", "scorer": "laplacian"})}).cameras["h"].settings
+    first, scorer1 = models.stages(settings)
+    second, scorer2 = models.stages(settings)
+    assert first is not second  # its detect() may not be called from two threads at once
+    assert scorer1 is scorer2
+    assert (models.detectors_built, models.scorers_built) == (2, 1)
+
+
+MEMORY_SCRIPT = textwrap.dedent("""
+    import json, sys, time
+    from pathlib import Path
+    from facesel.serve.config import parse_config
+    from facesel.serve.service import Service
+
+    def rss():
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024.0
+
+    def until(cams, frames):
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline and not all(c.processed >= frames for c in cams):
+            time.sleep(0.2)
+        assert all(c.processed >= frames for c in cams), [c.processed for c in cams]
+
+    spec = json.loads(sys.argv[1])
+    def config(names):
+        cams = {n: dict(spec["camera"], vault=spec["vaults"] + "/" + n, camera_key=spec["keys"][n]) for n in names}
+        return parse_config({"serve": {"listen": "", "log_level": "warning"},
+                             "defaults": {"authority": spec["authority"]}, "cameras": cams})
+    one = config(["m0"])
+    base = rss()
+    service = Service(one).start()
+    until(service.camera_list(), 150)  # past one pass of the file: a gap flushed and sealed
+    first = rss()
+    service.reload(config(["m0", "m1", "m2"]))
+    until(service.camera_list(), 150)
+    three = rss()
+    assert service.stop(timeout=60) == []
+    print(json.dumps({"base": base, "one": first, "three": three}))
+""")
+
+
+def test_an_extra_camera_costs_much_less_memory_than_the_first(videos, authority, keys, tmp_path):
+    spec = {"camera": arcade_camera(videos, "", ""), "vaults": str(tmp_path), "authority": str(authority),
+            "keys": {n: str(keys(n)) for n in ("m0", "m1", "m2")}}
+    done = subprocess.run([sys.executable, "-c", MEMORY_SCRIPT, json.dumps(spec)], capture_output=True, text=True,
+                          timeout=600, env={**os.environ, "PYTHONPATH": str(ROOT / "python")})
+    assert done.returncode == 0, done.stderr[-3000:]
+    rss = json.loads(done.stdout.strip().splitlines()[-1])
+    first = rss["one"] - rss["base"]  # the models, the libraries' buffers and one camera's frames
+    extra = (rss["three"] - rss["one"]) / 2
+    print(f"first camera {first:.0f} MiB, each extra camera {extra:.0f} MiB")
+    # Measured 15:xx on the shared 2-core box: see the commit. Before sharing, a second camera
+    # cost as much as the first's pipeline (two cameras 630 MB, one 370-530 MB: issue 27).
+    assert extra < 0.5 * first
+
+
+def test_a_camera_that_cannot_keep_up_coarsens_its_schedule_before_dropping(videos, authority, keys, tmp_path):
+    # Full-frame YuNet on every 1080p frame (detect_every = 1, no shrinking) costs more than the
+    # 40 ms between frames on this machine. Twin cameras on the same video, under the same load:
+    # the governed one doubles detect_every until it keeps up, the other one drops frames.
+    heavy = {"detect_every": 1, "max_side": 0, "scorer": "laplacian"}
+    cams = {"governed": arcade_camera(videos, tmp_path / "g", keys("governed"), heavy, max_detect_every=32),
+            "fixed": arcade_camera(videos, tmp_path / "f", keys("fixed"), heavy, coarsen_detection=False)}
+    service = Service(serve_config(authority, cams)).start()
+    try:
+        by_name = {cam.config.name: cam for cam in service.camera_list()}
+        governed, fixed = by_name["governed"], by_name["fixed"]
+        assert wait_for(lambda: governed.governor is not None and governed.governor.coarsened >= 2, timeout=120)
+
+        def counts():
+            return {name: (cam.source.stats.frames_received, cam.source.stats.frames_dropped, cam.processed)
+                    for name, cam in by_name.items()}
+        before = counts()
+        time.sleep(8.0)  # a stretch of the steady state, the same for both cameras
+        after = counts()
+        gov = governed.governor
+        every = governed.adapter.selector.schedule.every
+    finally:
+        assert service.stop(timeout=60) == []
+    assert fixed.governor is None and fixed.adapter.selector.schedule.every == 1
+    assert every > 1 and gov.coarsened >= 2
+    delta = {name: [a - b for a, b in zip(after[name], before[name])] for name in after}
+    print("received, dropped, processed:", delta, "every", every, "dropped before the first coarsening",
+          gov.dropped_before_first_coarsening, "of", after["governed"][0])
+    (g_received, g_dropped, g_processed), (f_received, f_dropped, f_processed) = delta["governed"], delta["fixed"]
+    # The schedule was coarsened while (nearly) nothing had been dropped yet ...
+    assert gov.dropped_before_first_coarsening is not None
+    assert gov.dropped_before_first_coarsening <= 0.05 * after["governed"][0]
+    # ... and afterwards the governed camera processed more frames and dropped a smaller share than
+    # its twin under the same load (on a quiet 2-core machine it drops none; on a loaded one the
+    # decoding alone may not keep up, so only the comparison is asserted).
+    assert g_processed > f_processed
+    assert g_dropped / g_received < f_dropped / f_received
