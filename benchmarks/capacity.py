@@ -17,6 +17,9 @@ The largest N with no drop in the steady state is reported, and a plot of drops 
 N is written. Absolute figures depend on the machine and on what else runs on it: measure on a
 quiet machine, and compare only figures of one run.
 
+``--rtsp``: the cameras read one local RTSP server's live stream instead (GStreamer, H.264 encoded
+in real time in a process of its own, whose CPU is reported apart): no loop, so no gap every pass.
+
 Run (the figures in docs/performance.md):
 ``python benchmarks/capacity.py --cameras 1 2 3 4 5 6 --seconds 60 --warmup 15``
 """
@@ -48,8 +51,17 @@ def _cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def make_config(work: Path, videos: list[Path], cameras: int, settings: dict, coarsen: bool):
-    """A checked ServeConfig of ``cameras`` paced, looping, live file cameras (keys and authority made here)."""
+def _process_cpu(pid: int | None) -> float:
+    """CPU seconds (user + system) of another process, e.g. the RTSP server; 0 without one."""
+    if not pid:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def make_config(work: Path, videos: list[Path], cameras: int, settings: dict, coarsen: bool, url: str | None = None):
+    """A checked ServeConfig of ``cameras`` paced, looping, live file cameras, or of ``cameras``
+    clients of the RTSP stream ``url`` (keys and authority made here)."""
     from facesel.serve.config import parse_config
     from facesel.vault import create_authority, enrol_camera
 
@@ -60,9 +72,12 @@ def make_config(work: Path, videos: list[Path], cameras: int, settings: dict, co
     for i in range(cameras):
         name = f"cam{i}"
         enrol_camera(work / "authority", work / "keys" / name, name, shares)
-        tables[name] = {"source": str(videos[i % len(videos)]), "vault": str(work / "vaults" / name),
-                        "camera_key": str(work / "keys" / name), "loop": True, "realtime": True, "live": True,
+        tables[name] = {"vault": str(work / "vaults" / name), "camera_key": str(work / "keys" / name),
                         "coarsen_detection": coarsen, "pipeline": dict(settings)}
+        if url:
+            tables[name]["source"] = url
+        else:
+            tables[name].update(source=str(videos[i % len(videos)]), loop=True, realtime=True, live=True)
     data = {"serve": {"listen": "", "log_level": "warning"},
             "defaults": {"authority": str(work / "authority" / "authority.pub")}, "cameras": tables}
     return parse_config(data, base=work)
@@ -74,21 +89,24 @@ def _counters(cameras) -> dict:
                               "processed": cam.processed} for cam in cameras}
 
 
-def run_one(cameras: int, videos: list[Path], seconds: float, warmup: float, settings: dict, coarsen: bool) -> dict:
+def run_one(cameras: int, videos: list[Path], seconds: float, warmup: float, settings: dict, coarsen: bool,
+            url: str | None = None, server_pid: int | None = None) -> dict:
     """Run ``cameras`` cameras in this process; the measured figures."""
     import numpy as np
     from facesel.serve.service import Service
 
     rss_before = _rss_mib()
     with tempfile.TemporaryDirectory(prefix="facesel-capacity-") as folder:
-        config = make_config(Path(folder), videos, cameras, settings, coarsen)
+        config = make_config(Path(folder), videos, cameras, settings, coarsen, url)
         service = Service(config).start()
         try:
             time.sleep(warmup)
             cams = service.camera_list()
             first, cpu0, t0 = _counters(cams), _cpu_seconds(), time.monotonic()
+            server0 = _process_cpu(server_pid)
             time.sleep(seconds)
             last, cpu1, t1 = _counters(cams), _cpu_seconds(), time.monotonic()
+            server1 = _process_cpu(server_pid)
             latencies = []
             for cam in cams:
                 recent = list(cam.latencies)
@@ -112,6 +130,10 @@ def run_one(cameras: int, videos: list[Path], seconds: float, warmup: float, set
         "processed_fps_per_camera": round(delta["processed"] / elapsed / cameras, 2),
         "cpu_per_camera": round((cpu1 - cpu0) / elapsed / cameras, 3),
         "cpu_total": round((cpu1 - cpu0) / elapsed, 3),
+        # CPU per frame received depends little on what else runs on the machine (unlike the
+        # drops): with it, a loaded machine still says how many cameras a quiet one could hold.
+        "cpu_ms_per_frame": round(1000 * (cpu1 - cpu0) / delta["received"], 2) if delta["received"] else None,
+        "rtsp_server_cpu": round((server1 - server0) / elapsed, 3) if server_pid else None,
         "latency_p50_ms": round(float(np.percentile(lat, 50)) * 1000, 1) if lat.size else None,
         "latency_p99_ms": round(float(np.percentile(lat, 99)) * 1000, 1) if lat.size else None,
         "rss_mib": round(rss, 1), "peak_rss_mib": round(peak, 1), "rss_before_mib": round(rss_before, 1),
@@ -151,6 +173,11 @@ def main() -> int:
                         help="videos under the shared data's videos/ (cameras take them in turn)")
     parser.add_argument("--scorer", default="default", choices=("default", "laplacian"))
     parser.add_argument("--no-coarsen", action="store_true", help="turn the load governor off")
+    parser.add_argument("--rtsp", action="store_true",
+                        help="cameras read one local RTSP server's stream of the first video (tests/rtsp_server.py, "
+                             "GStreamer; its encoding CPU is reported apart) instead of paced files")
+    parser.add_argument("--url", default=None, help=argparse.SUPPRESS)  # the child process
+    parser.add_argument("--server-pid", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--json", default=None, help="write the rows here (JSON lines)")
     parser.add_argument("--plot", default=None, help="write the plot here (PNG)")
     parser.add_argument("--one", type=int, default=None, help=argparse.SUPPRESS)  # the child process
@@ -164,24 +191,51 @@ def main() -> int:
     videos = [root / "videos" / name for name in args.video]
     settings = {"scorer": args.scorer}
     if args.one is not None:
-        print(json.dumps(run_one(args.one, videos, args.seconds, args.warmup, settings, not args.no_coarsen)), flush=True)
+        print(json.dumps(run_one(args.one, videos, args.seconds, args.warmup, settings, not args.no_coarsen, args.url,
+                                 args.server_pid)), flush=True)
         return 0
+    server = None
+    if args.rtsp:
+        sys.path.insert(0, str(ROOT / "tests"))
+        from rtsp_server import RTSPServer, available
+
+        why = available()
+        if why:
+            print(f"no RTSP server here: {why}", file=sys.stderr)
+            return 2
+        import cv2
+
+        rate = round(cv2.VideoCapture(str(videos[0])).get(cv2.CAP_PROP_FPS)) or 25
+        server = RTSPServer(videos[0], fps=rate).start()
     rows = []
-    for n in args.cameras:
-        command = [sys.executable, __file__, "--one", str(n), "--seconds", str(args.seconds), "--warmup", str(args.warmup),
-                   "--scorer", args.scorer, "--video", *args.video] + (["--no-coarsen"] if args.no_coarsen else [])
-        done = subprocess.run(command, capture_output=True, text=True, env=os.environ)
-        if done.returncode != 0:
-            print(done.stderr, file=sys.stderr)
-            return done.returncode
-        rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
-        print(json.dumps(rows[-1]), flush=True)
+    try:
+        for n in args.cameras:
+            command = [sys.executable, __file__, "--one", str(n), "--seconds", str(args.seconds), "--warmup",
+                       str(args.warmup), "--scorer", args.scorer, "--video", *args.video]
+            command += ["--no-coarsen"] if args.no_coarsen else []
+            command += ["--url", server.url, "--server-pid", str(server.process.pid)] if server else []
+            done = subprocess.run(command, capture_output=True, text=True, env=os.environ)
+            if done.returncode != 0:
+                print(done.stderr, file=sys.stderr)
+                return done.returncode
+            rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
+            print(json.dumps(rows[-1]), flush=True)
+    finally:
+        if server is not None:
+            server.stop()
     clean = [r["cameras"] for r in rows if r["dropped"] == 0]
     print(f"largest N with no steady-state drop: {max(clean) if clean else 'none'}")
+    best = rows[-1]
+    if best["cpu_ms_per_frame"]:
+        fps = best["received_fps_per_camera"] or 25.0
+        print(f"CPU per frame at N={best['cameras']}: {best['cpu_ms_per_frame']} ms; a quiet machine of "
+              f"{os.cpu_count()} cores would hold at most {os.cpu_count() * 1000 / (best['cpu_ms_per_frame'] * 25):.1f} "
+              f"cameras at 25 frames/s by CPU alone (a bound, not a measurement; received {fps} frames/s a camera)")
     if args.json:
         Path(args.json).write_text("".join(json.dumps(r) + "\n" for r in rows))
     if args.plot:
-        _plot(rows, Path(args.plot), f"facesel serve capacity: {', '.join(args.video)} looping at its frame rate, "
+        source = f"RTSP stream of {args.video[0]}" if args.rtsp else f"{', '.join(args.video)} looping at its frame rate"
+        _plot(rows, Path(args.plot), f"facesel serve capacity: {source}, "
                                      f"{args.seconds:.0f} s after {args.warmup:.0f} s warm-up, scorer {args.scorer}"
                                      f"{', governor off' if args.no_coarsen else ''}")
     return 0

@@ -49,10 +49,14 @@ class PyAVConnection:
         data keeps arriving (a server that sends only undecodable data).
     rtsp_transport : {"tcp", "udp"}
         TCP by default: UDP loses packets (grey smears) on busy networks and through NAT.
+    decoder_threads : int >= 0
+        FFmpeg's decoding threads; 1 by default, as for files (:class:`FileConnection`): frame
+        threads hold frames of their own and delay each frame by one per thread, and several
+        cameras decode in parallel anyway. 0: FFmpeg's choice (frame and slice threads).
     """
 
     def __init__(self, url: str, open_timeout: float = 10.0, read_timeout: float = 5.0, stall_timeout: float = 10.0,
-                 rtsp_transport: str = "tcp"):
+                 rtsp_transport: str = "tcp", decoder_threads: int = 1):
         import av
 
         self.url, self.stall_timeout = url, float(stall_timeout)
@@ -72,7 +76,12 @@ class PyAVConnection:
             self._container.close()
             raise SourceError(f"{url} has no video stream")
         self._stream = self._container.streams.video[0]
-        self._stream.thread_type = "AUTO"
+        if isinstance(decoder_threads, bool) or not isinstance(decoder_threads, int) or decoder_threads < 0:
+            self._container.close()
+            raise ValueError(f"decoder_threads must be an integer >= 0, got {decoder_threads!r}")
+        if decoder_threads != 1:
+            self._stream.thread_type = "AUTO"
+            self._stream.thread_count = decoder_threads
         self._packets = self._container.demux(self._stream)
         self._decoded: list = []
         self.fps = float(self._stream.average_rate) if self._stream.average_rate else None
