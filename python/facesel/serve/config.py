@@ -18,6 +18,8 @@ Example::
     vault = "/var/lib/facesel/entrance"
     camera_key = "/etc/facesel/cameras/entrance"   # the camera's signing key (facesel camera init)
     camera_id = "entrance"        # optional: checked against the key's id (default: the key's id)
+    coarsen_detection = true      # sparse mode: detect less often while the camera cannot keep up
+    max_detect_every = 16         # ... down to one full-frame detection in this many frames
     [cameras.entrance.pipeline]   # facesel.config.PipelineConfig's fields (as facesel run's flags) + scorer
     detector = "yunet"
     min_hits = 3
