@@ -184,10 +184,17 @@ class Selector:
         thread of its own into a buffer of ``queue_size`` frames that drops its oldest when the
         pipeline falls behind (:class:`facesel.live.LatestFrames`), before detection; the drops
         are counted in :attr:`dropped`, ``timings["dropped"]`` and each ``FrameView.dropped``.
-        A file is read without dropping (it waits for the pipeline)."""
+        A file is read without dropping (it waits for the pipeline). ``frames`` with
+        ``keeps_newest = True`` drop (and count) by themselves: no buffer is added."""
         if live is None:
             live = is_live(frames)
-        items = LatestFrames(frames, self.config.queue_size) if live else frames
+        # A source that keeps only its newest frame itself (``keeps_newest``: a segment of a live
+        # facesel.sources.StreamSource, whose slot drops and counts) needs no second buffer: the
+        # stages then take a frame only when they have room for it, so a frame waits (and is
+        # replaced) in the source's slot, not in a queue (issue 27: 4-frame queues held about
+        # 50 MB of 1080p frames per camera and as much latency).
+        keeps_newest = live and getattr(frames, "keeps_newest", False) is True
+        items = LatestFrames(frames, self.config.queue_size) if live and not keeps_newest else frames
         if self.config.threads == 1:
             for item in items:
                 yield self._back(self._front(*item))

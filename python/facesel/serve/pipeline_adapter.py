@@ -150,7 +150,9 @@ def views_by_segment(selector, segments, need_frames: bool = False, on_gap=lambd
             for frame, stamp in segment:
                 yield frame, stamp, selector.feed(frame, stamp)
         else:
-            for view in selector.run(segment):
+            # a live source's segment drops by itself: the stages then take frames only when free
+            live = getattr(segment, "keeps_newest", False) is True
+            for view in selector.run(segment, live=True) if live else selector.run(segment):
                 yield None, view.timestamp, view
         # Selector.run has joined its threads when its loop ends: flushing here is safe.
         if getattr(segment, "gap", False):

@@ -29,6 +29,12 @@ class Segment:
     def __iter__(self):
         return self._owner._frames(self, self._first)
 
+    @property
+    def keeps_newest(self) -> bool:
+        """True when the source is live: its slot keeps the newest frame and counts the ones it
+        replaces, so the pipeline should take a frame only when it has room (``Selector.run``)."""
+        return bool(getattr(self._owner._source, "live", False))
+
 
 class EpochSegments:
     """Iterate the :class:`Segment` s of a started :class:`facesel.sources.StreamSource`.
