@@ -104,3 +104,39 @@ def test_an_unreadable_video_is_reported_and_the_others_still_run(central_dsn, a
     bad, fine = run_batch(tasks)
     assert bad.error and bad.frames == 0 and bad.queued_in is None
     assert fine.error is None and fine.frames == 6
+
+
+@pytest.mark.slow
+def test_batch_on_a_started_ray_cluster_retries_a_failure_once_and_matches_a_sequential_run(
+        pg_server, authority, cameras, tmp_path, shared_data, monkeypatch):
+    """``ray start --head`` and a worker node joining it (each its own process, as a user starts
+    them), then ``run_batch`` with the cluster's address: the same records as a sequential run,
+    and a broken video run twice, then reported, in both."""
+    pytest.importorskip("ray")
+    from ray_cluster import RayCluster
+
+    pub, _ = authority
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"not a video at all")
+    videos = [str(shared_data / "videos" / name) for name in VIDEOS] + [str(broken)]
+    cluster = RayCluster(workers=1, cpus=2, head_cpus=0).start()  # the head runs no task: the worker node does
+    monkeypatch.setenv("HOME", str(cluster.home))  # the driver reads ~/.ray like the nodes (see ray_cluster)
+    signatures, progress = [], []
+    try:
+        for name, kwargs in (("sequential", {"workers": 1}), ("cluster", {"ray_address": cluster.address})):
+            dsn = pg_server.create_database(f"batch_{name}_cluster")
+            with _store(dsn, pub, cameras) as store:
+                tasks = [_task(v, cameras, dsn, str(tmp_path / name)) for v in videos]
+                outcomes = run_batch(tasks, progress=lambda done, total, outcome: progress.append((name, done, total)),
+                                     **kwargs)
+                assert [o.video for o in outcomes] == videos  # nothing lost, in the order given
+                *good, bad = outcomes
+                assert all(o.error is None and o.attempts == 1 for o in good)
+                assert bad.error and bad.attempts == 2 and bad.stored == 0 and bad.queued_in is None
+                assert sum(o.stored for o in good) == len(store.rows()) > 0
+                assert store.verify_audit().ok
+                signatures.append(_signature(store))
+    finally:
+        cluster.stop()
+    assert signatures[0] == signatures[1]
+    assert [p for p in progress if p[0] == "cluster"] == [("cluster", 1, 3), ("cluster", 2, 3), ("cluster", 3, 3)]

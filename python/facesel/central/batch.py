@@ -7,8 +7,15 @@ is unreachable the folder stays, and ``facesel sync --vault FOLDER`` delivers it
 
 Tasks run on a local process pool (``workers`` processes; one runs in this process) or as Ray
 tasks (``ray_address``: ``"local"`` starts a single-machine Ray, anything else is passed to
-``ray.init(address=...)``, e.g. ``"auto"`` or ``"ray://head:10001"``). Ray does not retry a
-failed task: a second run of a video would seal its faces again under new record ids.
+``ray.init(address=...)``, e.g. ``"auto"`` or ``"ray://head:10001"``, the address of a cluster
+started with ``ray start --head``).
+
+A video that fails is run once more, then reported (:attr:`VideoOutcome.attempts`); it is never
+dropped from the outcomes. A failure is an outcome with an error that left no record anywhere
+(nothing stored, nothing queued in a spool folder), or a task lost with its Ray worker. A failure
+that left records is not run again: a second run would seal the same faces again under new
+record ids; its spool folder is reported instead (``facesel sync`` delivers it). Ray's own retries
+are off for the same reason.
 
 Every task signs as one archive camera (``facesel camera init``, registered with the authority
 and with the central store): ``camera`` is the path of its key folder, which must exist at that
@@ -54,6 +61,16 @@ class VideoOutcome:
     seconds: float         # wall time of the task on its worker
     queued_in: str | None  # the spool folder still holding records, if any
     error: str | None = None
+    attempts: int = 1      # runs of this video (a failure is retried once)
+
+    @property
+    def retryable(self) -> bool:
+        """Failed without leaving a record anywhere: running it again duplicates nothing."""
+        return self.error is not None and self.stored == 0 and self.queued_in is None
+
+
+RETRIES = 1
+"""Extra runs of a failed video (:attr:`VideoOutcome.retryable`) before it is reported."""
 
 
 def run_video(task: VideoTask) -> VideoOutcome:
@@ -128,18 +145,40 @@ def run_batch(tasks: Sequence[VideoTask], workers: int = 1, ray_address: str | N
     if workers == 1:
         outcomes = []
         for task in tasks:
-            outcomes.append(run_video(task))
+            outcome = run_video(task)
+            for attempt in range(2, RETRIES + 2):
+                if not outcome.retryable:
+                    break
+                outcome = _attempt(run_video(task), attempt)
+            outcomes.append(outcome)
             report(len(outcomes), len(tasks), outcomes[-1])
         return outcomes
     # spawn: the workers start clean (no forked ONNX Runtime or OpenCV thread pools).
     with ProcessPoolExecutor(max_workers=min(workers, len(tasks)),
                              mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = {pool.submit(run_video, task): i for i, task in enumerate(tasks)}
+        futures = {pool.submit(run_video, task): (i, 1) for i, task in enumerate(tasks)}
         results: dict[int, VideoOutcome] = {}
-        for future in as_completed(futures):
-            results[futures[future]] = future.result()
-            report(len(results), len(tasks), results[futures[future]])
+        while futures:
+            future = next(as_completed(futures))
+            i, attempt = futures.pop(future)
+            outcome = _attempt(future.result(), attempt)
+            if outcome.retryable and attempt <= RETRIES:
+                futures[pool.submit(run_video, tasks[i])] = (i, attempt + 1)
+                continue
+            results[i] = outcome
+            report(len(results), len(tasks), outcome)
     return [results[i] for i in range(len(tasks))]
+
+
+def _attempt(outcome: VideoOutcome, attempt: int) -> VideoOutcome:
+    from dataclasses import replace
+
+    return replace(outcome, attempts=attempt)
+
+
+def _lost(task: VideoTask, error: BaseException, attempt: int) -> VideoOutcome:
+    """The outcome of a task whose worker died (nothing is known of what it sealed)."""
+    return VideoOutcome(task.video, 0, 0, 0, 0.0, None, f"worker lost: {type(error).__name__}: {error}", attempt)
 
 
 def _run_ray(tasks: list[VideoTask], workers: int, address: str, report: Progress) -> list[VideoOutcome]:
@@ -153,14 +192,20 @@ def _run_ray(tasks: list[VideoTask], workers: int, address: str, report: Progres
             ray.init(address=address, log_to_driver=False)
     try:
         remote = ray.remote(num_cpus=1, max_retries=0)(run_video)
-        refs = [remote.remote(task) for task in tasks]
-        index = {ref: i for i, ref in enumerate(refs)}
+        index = {remote.remote(task): (i, 1) for i, task in enumerate(tasks)}
         results: dict[int, VideoOutcome] = {}
-        pending = list(refs)
-        while pending:
-            done, pending = ray.wait(pending, num_returns=1)
-            results[index[done[0]]] = ray.get(done[0])
-            report(len(results), len(tasks), results[index[done[0]]])
+        while index:
+            done, _ = ray.wait(list(index), num_returns=1)
+            i, attempt = index.pop(done[0])
+            try:
+                outcome = _attempt(ray.get(done[0]), attempt)
+            except ray.exceptions.RayError as err:  # the worker died, or the task could not run
+                outcome = _lost(tasks[i], err, attempt)
+            if outcome.retryable and attempt <= RETRIES:
+                index[remote.remote(tasks[i])] = (i, attempt + 1)
+                continue
+            results[i] = outcome
+            report(len(results), len(tasks), outcome)
         return [results[i] for i in range(len(tasks))]
     finally:
         if started_here:
