@@ -41,7 +41,11 @@ def test_slack_brings_the_schedule_back_step_by_step_never_below_the_base():
 
 def test_a_gap_in_the_sequence_counts_as_overload():
     governor = ScheduleGovernor(DetectionSchedule(1), base=1, cap=4)
-    for i in range(10):
+    governor.observe(0.0, 0.04, 0, 0)
+    governor.observe(0.0, 0.04, 3, 2)  # two frames dropped since the last one: coarsened at once
+    assert governor.every == 2 and governor.dropped_before_first_coarsening == 2
+    assert governor.observed_before_first_coarsening == governor.observed_before_first_drop == 1
+    for i in range(2, 10):
         governor.observe(0.0, 0.04, 3 * i, 2 * i)  # no wait seen, but two frames dropped between each
     assert governor.every > 1
 

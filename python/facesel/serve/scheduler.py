@@ -11,8 +11,10 @@ The signal is how long each frame waited in the source's slot before the pipelin
 in frame intervals. A pipeline with slack takes each frame as it arrives (wait about 0); one
 slower than the source finds frames waiting longer and longer, and a frame that waits a whole
 interval is replaced by the next one: a drop. Acting when the smoothed wait passes ``high``
-(half an interval by default) coarsens the schedule before a sustained overload drops anything.
-A drop seen (a gap in the frames' sequence numbers) counts as a full interval of waiting.
+(half an interval by default) coarsens the schedule before an overload that builds up drops
+anything. An overload that starts at once (a camera too slow from its first frame) drops frames
+before any wait can be seen: a drop seen (a gap in the frames' sequence numbers) coarsens the
+schedule at once, without waiting for the smoothed wait.
 """
 
 from __future__ import annotations
@@ -45,6 +47,10 @@ class ScheduleGovernor:
         Steps taken each way (exported as ``facesel_schedule_changes_total``).
     dropped_before_first_coarsening : int or None
         The source's drop count when the schedule was first coarsened (None before).
+    observed_before_first_coarsening : int or None
+        Frames observed before the schedule was first coarsened (None before).
+    observed_before_first_drop : int or None
+        Frames observed before the first that came after a drop (None while none did).
     """
 
     def __init__(self, schedule, base: int, cap: int, high: float = 0.5, low: float = 0.15,
@@ -63,6 +69,9 @@ class ScheduleGovernor:
         self.coarsened = 0
         self.refined = 0
         self.dropped_before_first_coarsening: int | None = None
+        self.observed_before_first_coarsening: int | None = None
+        self.observed_before_first_drop: int | None = None
+        self.observed = 0
         self.wait = 0.0
         self._calm = 0
         self._cooldown = 0
@@ -90,21 +99,26 @@ class ScheduleGovernor:
         if not interval or interval <= 0:
             return
         with self._lock:
+            self.observed += 1
             fraction = min(2.0, max(0.0, waited / interval))
-            if self._last_sequence is not None and sequence > self._last_sequence + 1:
+            gap = self._last_sequence is not None and sequence > self._last_sequence + 1
+            if gap:
                 fraction = max(fraction, 1.0)  # frames were dropped in between
+                if self.observed_before_first_drop is None:
+                    self.observed_before_first_drop = self.observed - 1
             self._last_sequence = sequence
             self.wait += self.smoothing * (fraction - self.wait)
             if self._cooldown > 0:  # the backlog of the old schedule is still draining
                 self._cooldown -= 1
                 return
-            if self.wait > self.high:
+            if self.wait > self.high or gap:
                 self._calm = 0
                 if self.schedule.every < self.cap:
                     self.schedule.every = min(self.cap, self.schedule.every * 2)
                     self.coarsened += 1
                     if self.dropped_before_first_coarsening is None:
                         self.dropped_before_first_coarsening = int(dropped)
+                        self.observed_before_first_coarsening = self.observed - 1
                     self._cooldown = 4
                 return
             self._calm = self._calm + 1 if self.wait < self.low else 0
