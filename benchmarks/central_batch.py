@@ -2,18 +2,22 @@
 
     nice -n 10 python benchmarks/central_batch.py                       # 1 and 2 workers, 2 GIFs x 2
     python benchmarks/central_batch.py --workers 1 2 4 --copies 4 --ray
+    python benchmarks/central_batch.py --workers 1 2 --copies 4 --cluster   # a started Ray cluster
 
 Each configuration runs the real pipeline (default detector and scorer) over the two Intel GIFs
 of the shared data, each listed ``--copies`` times (tasks of a few seconds, so that a worker pool
 has something to share), sealing into a fresh database on a throwaway PostgreSQL server.
 Reported: wall time, frames per second, records stored, and the speed-up over 1 worker. The
 start-up of each worker (model loading; Ray's own start) is included, as a user sees it. Not a
-test: nothing is asserted.
+test: nothing is asserted. ``--cluster`` runs each worker count on a Ray cluster started as a
+user starts one (``ray start --head``, then that many worker nodes of one CPU each joining it:
+``tests/ray_cluster.py``); its start and stop are not in the wall time, the drivers' connection is.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -34,12 +38,16 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--copies", type=int, default=2, help="times each video is listed")
     parser.add_argument("--ray", action="store_true", help="also run each worker count on a local Ray")
+    parser.add_argument("--cluster", action="store_true",
+                        help="also run each worker count on a started Ray cluster of that many worker nodes")
     args = parser.parse_args()
     root = data_root()
     if root is None:
         sys.exit("real face data not found: set FACESEL_DATA")
     videos = [str(root / "videos" / name) for name in VIDEOS] * args.copies
+    home = os.environ.get("HOME", "")
     configs = [(None, w) for w in args.workers] + ([("local", w) for w in args.workers] if args.ray else [])
+    configs += [("cluster", w) for w in args.workers] if args.cluster else []
     with tempfile.TemporaryDirectory() as tmp:
         authority_dir, camera_dir = Path(tmp) / "authority", Path(tmp) / "archive-camera"
         create_authority(authority_dir, 3, 2, 86400.0, 30 * 86400.0, 10 * 86400.0, time.time() - 86400.0, None,
@@ -53,15 +61,27 @@ def main() -> None:
                   f"{'frames/s':>8} {'speed-up':>8}")
             base = {}
             for ray_address, workers in configs:
-                runner = "ray" if ray_address else "pool"
+                runner = {None: "pool", "local": "ray", "cluster": "cluster"}[ray_address]
                 dsn = server.create_database(f"batch_{runner}_{workers}")
                 with PostgresVault.create(dsn, pub) as store:
                     store.register_camera(camera.camera_id, camera.public.public_key)
                 tasks = [VideoTask(v, str(camera_dir), dsn, pub.to_dict(), str(Path(tmp) / f"spool-{runner}-{workers}"))
                          for v in videos]
-                started = time.perf_counter()
-                outcomes = run_batch(tasks, workers=workers, ray_address=ray_address)
-                wall = time.perf_counter() - started
+                cluster = None
+                if ray_address == "cluster":
+                    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+                    from ray_cluster import RayCluster
+
+                    cluster = RayCluster(workers=workers, cpus=1).start()
+                    os.environ["HOME"], ray_address = str(cluster.home), cluster.address
+                try:
+                    started = time.perf_counter()
+                    outcomes = run_batch(tasks, workers=workers, ray_address=ray_address)
+                    wall = time.perf_counter() - started
+                finally:
+                    if cluster is not None:
+                        cluster.stop()
+                        os.environ["HOME"] = home
                 frames = sum(o.frames for o in outcomes)
                 base.setdefault(runner, wall if workers == min(args.workers) else None)
                 speedup = base[runner] / wall if base[runner] else float("nan")
