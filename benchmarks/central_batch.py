@@ -45,7 +45,6 @@ def main() -> None:
     if root is None:
         sys.exit("real face data not found: set FACESEL_DATA")
     videos = [str(root / "videos" / name) for name in VIDEOS] * args.copies
-    home = os.environ.get("HOME", "")
     configs = [(None, w) for w in args.workers] + ([("local", w) for w in args.workers] if args.ray else [])
     configs += [("cluster", w) for w in args.workers] if args.cluster else []
     with tempfile.TemporaryDirectory() as tmp:
@@ -73,7 +72,9 @@ def main() -> None:
                     from ray_cluster import RayCluster
 
                     cluster = RayCluster(workers=workers, cpus=1).start()
-                    os.environ["HOME"], ray_address = str(cluster.home), cluster.address
+                    saved = {key: os.environ.get(key) for key in cluster.driver_env}
+                    os.environ.update(cluster.driver_env)
+                    ray_address = cluster.address
                 try:
                     started = time.perf_counter()
                     outcomes = run_batch(tasks, workers=workers, ray_address=ray_address)
@@ -81,7 +82,11 @@ def main() -> None:
                 finally:
                     if cluster is not None:
                         cluster.stop()
-                        os.environ["HOME"] = home
+                        for key, value in saved.items():
+                            if value is None:
+                                os.environ.pop(key, None)
+                            else:
+                                os.environ[key] = value
                 frames = sum(o.frames for o in outcomes)
                 base.setdefault(runner, wall if workers == min(args.workers) else None)
                 speedup = base[runner] / wall if base[runner] else float("nan")

@@ -5,9 +5,12 @@ Each is run with ``--block`` in a new process group, so that stopping it (SIGTER
 by its id) takes down exactly the Ray processes it started; never ``ray stop``, which would end
 every Ray on the machine. The nodes inherit ``env`` (e.g. ``PYTHONPATH`` for facesel).
 
-Ray reads an authentication token from ``~/.ray/auth_token`` when there is one; a token left there
-by another Ray on this machine made a joining node fail with ``InvalidAuthToken``. The nodes get
-a home folder of their own (:attr:`RayCluster.home`), and so must the driver (set ``HOME``).
+Authentication: ``ray.init()`` of a local Ray sets ``RAY_AUTH_MODE=token`` in its process's
+environment (Ray 2.60), and Ray reads a token from ``~/.ray/auth_token`` when there is one (a
+token left by another Ray on this machine made a joining node fail with ``InvalidAuthToken``).
+This cluster listens on localhost only and says so: ``RAY_AUTH_MODE=disabled`` and a home folder
+of its own (:attr:`RayCluster.home`) for every node; the driver needs both too
+(:attr:`RayCluster.driver_env`).
 """
 
 from __future__ import annotations
@@ -40,7 +43,13 @@ class RayCluster:
         self.home = self.folder / "home"
         self.home.mkdir()
         self.env["HOME"] = str(self.home)
+        self.env["RAY_AUTH_MODE"] = "disabled"
         self.processes: list[subprocess.Popen] = []
+
+    @property
+    def driver_env(self) -> dict:
+        """Environment variables a driver connecting to this cluster must have."""
+        return {"HOME": str(self.home), "RAY_AUTH_MODE": "disabled"}
 
     @property
     def address(self) -> str:

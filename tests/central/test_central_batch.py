@@ -120,7 +120,8 @@ def test_batch_on_a_started_ray_cluster_retries_a_failure_once_and_matches_a_seq
     broken.write_bytes(b"not a video at all")
     videos = [str(shared_data / "videos" / name) for name in VIDEOS] + [str(broken)]
     cluster = RayCluster(workers=1, cpus=2, head_cpus=0).start()  # the head runs no task: the worker node does
-    monkeypatch.setenv("HOME", str(cluster.home))  # the driver reads ~/.ray like the nodes (see ray_cluster)
+    for key, value in cluster.driver_env.items():  # HOME and RAY_AUTH_MODE, as the nodes have (see ray_cluster)
+        monkeypatch.setenv(key, value)
     signatures, progress = [], []
     try:
         for name, kwargs in (("sequential", {"workers": 1}), ("cluster", {"ray_address": cluster.address})):
