@@ -3,8 +3,10 @@ stream, log levels, live inputs and the annotated preview. ``cli/run.py`` calls 
 that its own code stays the pipeline's flags and wiring.
 
 - SIGTERM (what systemd and docker send) and SIGINT stop reading the input; the open tracks are
-  then closed and sealed as at the end of the input, the summary is printed and the exit code is
-  0. A second SIGINT interrupts at once (exit 130; open tracks are still flushed on the way out).
+  then closed and sealed as at the end of the input, and the summary ends with a line saying that
+  the run was interrupted; the exit code is 130 (SIGINT) or 143 (SIGTERM), but 0 for SIGTERM on a
+  live input, which has no end of its own (:mod:`facesel.cli.run_outcome`). A second SIGINT
+  interrupts at once (exit 130; open tracks are still flushed on the way out).
 - ``--json``: one JSON object per line on stdout for ``track_opened``, ``track_closed``,
   ``track_sealed`` and ``run_finished``: metadata only (ids, frame numbers, times, box, quality),
   never pixels. The human-readable lines then go to stderr.
@@ -95,6 +97,8 @@ class RunSession:
 
         self.args = args
         self.stop_reason: str | None = None
+        self.finish_reason: str | None = None
+        """Set by the caller once the run is judged (:mod:`facesel.cli.run_outcome`)."""
         self._sigints = 0
         self._previous: dict = {}
         self._opened: set[int] = set()
@@ -131,8 +135,10 @@ class RunSession:
                   f"(newest frame kept), {stats.reconnects} reconnects", file=sys.stderr)
         if self.preview is not None:
             self.preview.close()
+            print(f"preview (faces in the clear, testing only): {self.preview.frames} frames in "
+                  f"{self.preview.path}", file=sys.stderr)
         self._emit({"event": "run_finished", "frames": self._frames, "tracks": self._tracks,
-                    "reason": self.stop_reason or ("error" if exc[0] else "end of input")})
+                    "reason": self.finish_reason or self.stop_reason or ("error" if exc[0] else "end of input")})
 
     def _on_signal(self, signum, _frame) -> None:
         if signum == signal.SIGINT:
@@ -154,7 +160,8 @@ class RunSession:
         from facesel.cli.run_live import LiveInput
 
         self._live = LiveInput(args.input, every=args.every, max_frames=args.max_frames,
-                               stopped=lambda: self.stop_reason is not None)
+                               stopped=lambda: self.stop_reason is not None,
+                               open_timeout=getattr(args, "open_timeout", 15.0))
         return self._live
 
     def segments(self, source):
@@ -181,6 +188,8 @@ class RunSession:
             from facesel.cli.run_preview import PreviewWriter
 
             self.preview = PreviewWriter(self.args.preview, fps=fps or 12.5)
+            print(f"WARNING: --preview writes FACES IN THE CLEAR to {self.args.preview} (testing only: "
+                  "delete it when the camera is set up)", file=sys.stderr)
 
     def after_frame(self, selector, frame, stamp, view=None) -> None:
         self._frames += 1

@@ -1,0 +1,141 @@
+"""``facesel run`` never pretends: an interrupted or truncated input exits non-zero with a summary
+saying so, a missing webcam fails after a bounded wait, a single image is explained, the media
+libraries' own console noise stays off stderr, and a piped passphrase prompt names the flag to use.
+Real processes, real signals, a real truncated MP4."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+
+import pytest
+from facesel.cli.run_outcome import EXIT_INCOMPLETE, judge
+from process_helpers import running
+
+from test_sources import wait_for
+
+ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}
+
+
+def facesel(*args, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "facesel", *map(str, args)], capture_output=True, text=True,
+                          env=ENV, timeout=300, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def arcade(shared_data):
+    return shared_data / "videos" / "arcade_walkers_1080p.mp4"
+
+
+@pytest.fixture(scope="module")
+def truncated_mp4(arcade, tmp_path_factory):
+    """The arcade video remuxed with its index first ("faststart", as cameras and web tools write
+    it), then cut to a quarter of its bytes: it opens, announces 105 frames, and decodes ~20."""
+    av = pytest.importorskip("av")
+    folder = tmp_path_factory.mktemp("trunc")
+    whole = folder / "faststart.mp4"
+    with av.open(str(arcade)) as source, av.open(str(whole), "w", options={"movflags": "faststart"}) as out:
+        stream = source.streams.video[0]
+        copy = out.add_stream_from_template(stream)
+        for packet in source.demux(stream):
+            if packet.dts is not None:
+                packet.stream = copy
+                out.mux(packet)
+    data = whole.read_bytes()
+    cut = folder / "cut.mp4"
+    cut.write_bytes(data[: len(data) // 4])
+    return whole, cut
+
+
+def test_a_truncated_mp4_exits_3_and_says_how_much_was_read(truncated_mp4, tmp_path):
+    whole, cut = truncated_mp4
+    complete = facesel("run", whole, "--dry-run", "--scorer", "laplacian", "--no-progress")
+    assert complete.returncode == 0, complete.stderr
+    assert "ENDED EARLY" not in complete.stdout + complete.stderr
+    done = facesel("run", cut, "--plaintext-out", tmp_path / "out", "--scorer", "laplacian", "--no-progress",
+                   "--json")
+    assert done.returncode == EXIT_INCOMPLETE, done.stderr
+    events = [json.loads(line) for line in done.stdout.splitlines()]
+    assert events[-1]["event"] == "run_finished" and events[-1]["reason"] == "input ended early"
+    frames = events[-1]["frames"]
+    assert 0 < frames < 105
+    assert f"INPUT ENDED EARLY: {frames} of 105 frames" in done.stderr
+    # What was read was still kept: one snapshot per closed track.
+    records = (tmp_path / "out" / "tracks.jsonl").read_text().splitlines()
+    assert len(records) == events[-1]["tracks"]
+    # FFmpeg's own lines about the cut file ("partial file", "Invalid NAL unit size") stay off stderr.
+    assert "partial file" not in done.stderr and "NAL unit" not in done.stderr
+    noisy = facesel("run", cut, "--dry-run", "--scorer", "laplacian", "--no-progress", "--log-level", "debug")
+    assert "partial file" in noisy.stderr or "NAL unit" in noisy.stderr  # the silencing is what hid them
+
+
+def test_ctrl_c_mid_file_seals_the_open_tracks_and_exits_130(arcade, tmp_path):
+    out = tmp_path / "out"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "facesel", "run", str(arcade), "--plaintext-out", str(out), "--json",
+         "--scorer", "laplacian", "--no-progress"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+    events: list[dict] = []
+    errors: list[str] = []
+    readers = [threading.Thread(target=lambda: events.extend(json.loads(line) for line in process.stdout)),
+               threading.Thread(target=lambda: errors.append(process.stderr.read()))]
+    for reader in readers:
+        reader.start()
+    with running(process), contextlib.closing(process.stdout), contextlib.closing(process.stderr):
+        assert wait_for(lambda: any(e["event"] == "track_opened" for e in events), timeout=120)
+        process.send_signal(signal.SIGINT)
+        code = process.wait(120)
+        for reader in readers:
+            reader.join(10)
+    stderr = errors[0]
+    assert code == 130, stderr
+    last = events[-1]
+    assert last["event"] == "run_finished" and last["reason"] == "SIGINT" and last["frames"] < 105
+    assert f"INTERRUPTED by SIGINT after {last['frames']} of 105 frames" in stderr
+    opened = {e["track_id"] for e in events if e["event"] == "track_opened"}
+    closed = {e["track_id"] for e in events if e["event"] == "track_closed"}
+    # Every track open at the signal was closed and judged (the finaliser's count of closed tracks
+    # is the count opened); those it kept were written, the others are counted as merged/dropped.
+    judged = re.search(r"finaliser: (\d+) tracks closed: .* (\d+) kept", stderr)
+    assert opened and closed <= opened and int(judged[1]) == len(opened) and int(judged[2]) == len(closed)
+    assert len((out / "tracks.jsonl").read_text().splitlines()) == len(closed)
+
+
+def test_the_exit_code_rules():
+    assert judge(105, 105, "file", None).code == 0
+    assert judge(104, 105, "file", None).code == 0  # a container's count off by one is not a cut
+    assert judge(20, 105, "file", None).code == EXIT_INCOMPLETE
+    assert judge(20, None, "live", None).code == 0
+    assert judge(20, 105, "file", "SIGTERM").code == 143
+    assert judge(20, None, "live", "SIGTERM").code == 0  # how a service manager ends a stream
+    assert judge(20, None, "live", "SIGINT").code == 130
+
+
+def test_no_webcam_fails_after_the_open_timeout_with_the_reason():
+    missing = next(str(n) for n in range(9, 64) if not os.path.exists(f"/dev/video{n}"))
+    done = facesel("run", missing, "--dry-run", "--open-timeout", "2", "--no-progress")
+    assert done.returncode == 1
+    assert f"no frame from webcam {missing} within --open-timeout 2 s" in done.stderr
+    assert "[ WARN" not in done.stderr  # OpenCV's own V4L2 warnings are silenced
+
+
+def test_a_single_image_is_explained(shared_data, tmp_path):
+    image = shared_data / "videos" / "otb_girl" / "img" / "0001.jpg"
+    done = facesel("run", image, "--dry-run")
+    assert done.returncode == 1
+    assert "is a single image" in done.stderr and "facesel score" in done.stderr
+
+
+def test_a_piped_passphrase_prompt_names_passphrase_file(tmp_path):
+    # No terminal (a new session has none), stdin a pipe that ends: getpass reads it and hits EOF.
+    done = subprocess.run([sys.executable, "-m", "facesel", "authority", "init", "--out", str(tmp_path / "a"),
+                           "--shares", "3", "--threshold", "2", "--passphrase"], input="", capture_output=True,
+                          text=True, env=ENV, timeout=120, start_new_session=True)
+    assert done.returncode == 1
+    assert "--passphrase-file" in done.stderr and "Traceback" not in done.stderr
