@@ -19,9 +19,9 @@ EXIT_DEGRADED = 3
 def _run(args: argparse.Namespace) -> int:
     from facesel.serve.config import load_config
 
-    config = load_config(args.config)
     if args.action != "run":
-        return _ask(args, config)
+        return _ask(args)
+    config = load_config(args.config)
     from facesel.serve.logs import configure_logging, restore_logging
     from facesel.serve.pidfile import PidFile
     from facesel.serve.quiet_media import quiet_media_libraries
@@ -41,19 +41,18 @@ def _run(args: argparse.Namespace) -> int:
         restore_logging(saved)
 
 
-def _ask(args: argparse.Namespace, config) -> int:
-    from facesel.serve.control import call
+def _ask(args: argparse.Namespace) -> int:
+    from facesel.serve.control import call, listen_of
 
-    if config.listen is None:
-        raise ValueError(f"{args.config}: serve.listen is \"\": the service has no status port to ask")
+    listen = listen_of(args.config)
     if args.action == "reload":
-        code, body = call(config.listen, "POST", "/reload")
+        code, body = call(listen, "POST", "/reload")
         if code != 200:
             raise ValueError(f"config refused, the cameras go on unchanged: {body.get('error', body)}")
         print("reloaded: " + ", ".join(f"{what} {', '.join(body[what]) or 'none'}"
                                        for what in ("added", "removed", "changed")))
         return 0
-    code, body = call(config.listen, "GET", "/status")
+    code, body = call(listen, "GET", "/status")
     if args.json:
         print(json.dumps(body, indent=2))
     else:

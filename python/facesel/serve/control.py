@@ -65,6 +65,28 @@ def _send_json(request, code: int, body: dict) -> None:
     request._send(code, "application/json", json.dumps(body).encode())
 
 
+def listen_of(path) -> tuple[str, int]:
+    """The status address in a config file's ``serve.listen``, read without checking the rest of
+    the file: a file being edited may be wrong, and then the running service says why when asked
+    to reload it."""
+    import tomllib
+
+    from facesel.serve.config import _listen
+
+    try:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"config file not found: {path}") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ValueError(f"{path}: not valid TOML: {err}") from None
+    serve = data.get("serve", {})
+    listen = _listen(serve.get("listen", "127.0.0.1:9108") if isinstance(serve, dict) else None)
+    if listen is None:
+        raise ValueError(f"{path}: serve.listen is \"\": the service has no status port to ask")
+    return listen
+
+
 def call(listen: tuple[str, int], method: str, path: str, timeout: float = 60.0) -> tuple[int, dict]:
     """``(HTTP code, JSON body)`` of ``method path`` on a running service at ``listen``.
 

@@ -10,16 +10,19 @@ encoding:
 
 1. The frame is shrunk to at most :data:`VIEW_MAX_SIDE` pixels on its longer side (aiming a
    camera needs no more, and a face too small for the detector is then a few pixels wide).
-2. Faces are found on that frame by the camera's own detector kind at a low confidence
+2. Faces are found on the full-size frame by the camera's own detector kind at a low confidence
    threshold (:data:`VIEW_MIN_CONFIDENCE`: it errs towards hiding), and every box of the tracks
    open on the pipeline's newest frame is added (a face turned away that the detector misses
    now is still hidden while its track lives).
 3. Each box, grown by :data:`MARGIN` of its size on every side (hair, ears, the chin), is
    replaced by a mosaic of at most :data:`MOSAIC_CELLS` cells across its longer side, each cell
    the mean colour of its pixels, and the mosaic is then blurred. What is left of a face is
-   36 averages: no recogniser can undo it, since the detail is not in the file.
-4. The zones are drawn on top (:meth:`facesel.serve.zones.ZoneMask.draw`), then each hidden box
-   as an outline (green: an open track, with its id; yellow: a detection only).
+   16 averages: no recogniser can undo it, since the detail is not in the file. (With 6 cells
+   YuNet still found a face in 1 of 21 arcade frames at its default threshold; with 4, none.)
+   The detector then runs once more on the result and what it finds is hidden too (a face that
+   a neighbour's box masked in the first pass, a head seen from behind).
+4. The zones are drawn on top (:meth:`facesel.serve.zones.ZoneMask.draw`), then an outline
+   around each hidden region (green: an open track, with its id; yellow: a detection).
 
 The frame is never written to disk; the JPEG goes to the client and is dropped.
 """
@@ -38,9 +41,25 @@ _log = logging.getLogger("facesel.serve")
 VIEW_MAX_SIDE = 960
 VIEW_MIN_CONFIDENCE = 0.3
 MARGIN = 0.3
-MOSAIC_CELLS = 6
+MOSAIC_CELLS = 4
 STREAM_FPS = 2.0
 JPEG_QUALITY = 80
+
+
+def hidden_regions(boxes: np.ndarray, shape, margin: float = MARGIN) -> list[tuple[int, int, int, int]]:
+    """``(left, top, right, bottom)`` integer pixel regions that :func:`hide_faces` covers: each
+    box grown by ``margin`` of its size on every side, clipped to the image of ``shape``."""
+    h, w = shape[:2]
+    regions = []
+    for x1, y1, x2, y2 in np.asarray(boxes, np.float64).reshape(-1, 4):
+        if not np.isfinite([x1, y1, x2, y2]).all():
+            continue
+        grow_x, grow_y = (x2 - x1) * margin, (y2 - y1) * margin
+        left, top = max(0, int(np.floor(x1 - grow_x))), max(0, int(np.floor(y1 - grow_y)))
+        right, bottom = min(w, int(np.ceil(x2 + grow_x))), min(h, int(np.ceil(y2 + grow_y)))
+        if right - left >= 2 and bottom - top >= 2:
+            regions.append((left, top, right, bottom))
+    return regions
 
 
 def hide_faces(image: np.ndarray, boxes: np.ndarray, margin: float = MARGIN, cells: int = MOSAIC_CELLS) -> np.ndarray:
@@ -53,15 +72,7 @@ def hide_faces(image: np.ndarray, boxes: np.ndarray, margin: float = MARGIN, cel
     boxes : (N, 4) float
         x1, y1, x2, y2 in ``image``'s pixels.
     """
-    h, w = image.shape[:2]
-    for x1, y1, x2, y2 in np.asarray(boxes, np.float64).reshape(-1, 4):
-        if not np.isfinite([x1, y1, x2, y2]).all():
-            continue
-        grow_x, grow_y = (x2 - x1) * margin, (y2 - y1) * margin
-        left, top = max(0, int(np.floor(x1 - grow_x))), max(0, int(np.floor(y1 - grow_y)))
-        right, bottom = min(w, int(np.ceil(x2 + grow_x))), min(h, int(np.ceil(y2 + grow_y)))
-        if right - left < 2 or bottom - top < 2:
-            continue
+    for left, top, right, bottom in hidden_regions(boxes, image.shape, margin):
         region = image[top:bottom, left:right]
         rh, rw = region.shape[:2]
         scale = cells / max(rh, rw)
@@ -99,18 +110,25 @@ class ViewRenderer:
         scale = min(1.0, VIEW_MAX_SIDE / max(h, w))
         image = cv2.resize(frame, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA) \
             if scale < 1.0 else frame.copy()
-        with self._lock:
-            detected = np.asarray(self._detect(image), np.float64).reshape(-1, 4)
         tracks = [(t.track_id, np.asarray(t.box, np.float64) * scale) for t in self._open_tracks()]
-        boxes = np.concatenate([detected, np.asarray([b for _, b in tracks], np.float64).reshape(-1, 4)])
-        hide_faces(image, boxes)
+        with self._lock:
+            # On the full-size frame: a face of 24 pixels there is 12 on the view, and the
+            # detector missed such a face on the shrunk frame (arcade frame 100).
+            detected = np.asarray(self._detect(frame), np.float64).reshape(-1, 4) * scale
+            hide_faces(image, np.concatenate([detected, np.asarray([b for _, b in tracks], np.float64).reshape(-1, 4)]))
+            again = np.asarray(self._detect(image), np.float64).reshape(-1, 4)
+            hide_faces(image, again)
+        detected = np.concatenate([detected, again])
         self.camera.zones.draw(image, scale)
-        for x1, y1, x2, y2 in detected:
-            cv2.rectangle(image, (int(x1), int(y1)), (int(x2), int(y2)), (0, 220, 255), 1)
-        for track_id, (x1, y1, x2, y2) in tracks:
-            cv2.rectangle(image, (int(x1), int(y1)), (int(x2), int(y2)), (0, 255, 0), 2)
-            cv2.putText(image, f"#{track_id}", (int(x1), max(12, int(y1) - 4)), cv2.FONT_HERSHEY_SIMPLEX, 0.45,
-                        (0, 255, 0), 1, cv2.LINE_AA)
+        # Outlines go around the hidden regions, not across them (a line over a mosaic is no face
+        # detail, but keeping them apart keeps the hidden pixels exactly what hide_faces made).
+        for left, top, right, bottom in hidden_regions(detected, image.shape):
+            cv2.rectangle(image, (left - 1, top - 1), (right, bottom), (0, 220, 255), 1)
+        for track_id, box in tracks:
+            for left, top, right, bottom in hidden_regions(box, image.shape):
+                cv2.rectangle(image, (left - 2, top - 2), (right + 1, bottom + 1), (0, 255, 0), 2)
+                cv2.putText(image, f"#{track_id}", (left, max(12, top - 6)), cv2.FONT_HERSHEY_SIMPLEX, 0.45,
+                            (0, 255, 0), 1, cv2.LINE_AA)
         cv2.putText(image, f"facesel {self.camera.config.name}: faces hidden", (6, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.5,
                     (255, 255, 255), 1, cv2.LINE_AA)
         ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
