@@ -139,3 +139,22 @@ def test_a_piped_passphrase_prompt_names_passphrase_file(tmp_path):
                           text=True, env=ENV, timeout=120, start_new_session=True)
     assert done.returncode == 1
     assert "--passphrase-file" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_the_demo_reruns_into_its_own_folder_only_with_replace(shared_data, tmp_path):
+    gif = shared_data / "videos" / "intel_head_pose_female.gif"
+    other = tmp_path / "mine"
+    other.mkdir()
+    (other / "notes.txt").write_text("not a demo")
+    refused = facesel("demo", "--workdir", other, "--input", gif, "--max-frames", "10")
+    assert refused.returncode == 1 and "holds no earlier demo" in refused.stderr
+    assert (other / "notes.txt").is_file()  # never deleted
+    work = tmp_path / "demo"
+    work.mkdir()
+    (work / ".facesel-demo").write_text("made by facesel demo\n")
+    (work / "stale").write_text("from the earlier demo")
+    again = facesel("demo", "--workdir", work, "--input", gif, "--max-frames", "10")
+    assert again.returncode == 1 and "add --replace" in again.stderr
+    replaced = facesel("demo", "--workdir", work, "--input", gif, "--max-frames", "10", "--replace")
+    assert replaced.returncode == 0, replaced.stderr
+    assert not (work / "stale").exists() and (work / ".facesel-demo").is_file() and (work / "vault").is_dir()

@@ -6,6 +6,7 @@ arcade video, and zones."""
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import logging
 import os
@@ -404,7 +405,17 @@ def test_an_ignore_zone_keeps_its_faces_out_and_an_only_zone_keeps_the_rest_out(
     def centres_x(boxes):
         return (boxes[:, 0] + boxes[:, 2]) / 2
 
-    everywhere = run("zall", [])
+    from facesel.serve.logs import configure_logging, restore_logging
+
+    lines = io.StringIO()
+    saved = configure_logging("info", json_lines=True, stream=lines)
+    try:
+        everywhere = run("zall", [])
+    finally:
+        restore_logging(saved)
+    # The finaliser's own lines do not know their camera; the service's log names it anyway.
+    dropped = [json.loads(line) for line in lines.getvalue().splitlines() if "dropped as" in line]
+    assert dropped and all(entry["camera"] == "zall" for entry in dropped)
     assert (centres_x(everywhere) < w // 2).any() and (centres_x(everywhere) > w // 2).any()
     ignored = run("zignore", [{"kind": "ignore", "name": "left half", "points": left}])
     assert len(ignored) and (centres_x(ignored) > w // 2).all()

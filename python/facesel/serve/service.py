@@ -162,7 +162,8 @@ class Service:
         if late:
             _log.error("cameras still busy after %.0f s: %s", self.config.shutdown_timeout, ", ".join(late))
             return 1
-        _log.info("stopped; %d records sealed in this run (%d reloads)", self.sealed_total(), self.reloads)
+        _log.info("stopped; %d records sealed in this run (%d reload%s)", self.sealed_total(), self.reloads,
+                  "" if self.reloads == 1 else "s")
         return 0
 
     def reload_from_file(self) -> dict:

@@ -17,10 +17,10 @@ encoding:
 3. Each box, grown by :data:`MARGIN` of its size on every side (hair, ears, the chin), is
    replaced by a mosaic of at most :data:`MOSAIC_CELLS` cells across its longer side, each cell
    the mean colour of its pixels, and the mosaic is then blurred. What is left of a face is
-   16 averages: no recogniser can undo it, since the detail is not in the file. (With 6 cells
-   YuNet still found a face in 1 of 21 arcade frames at its default threshold; with 4, none.)
-   The detector then runs once more on the result and what it finds is hidden too (a face that
-   a neighbour's box masked in the first pass, a head seen from behind).
+   16 averages: no recogniser can undo it, since the detail is not in the file. The detector
+   then runs once more on the result and what it finds is hidden too (a face that a neighbour's
+   box masked in the first pass, a head seen from behind). Measured in docs/serve.md
+   (``experiments/view_privacy.py``).
 4. The zones are drawn on top (:meth:`facesel.serve.zones.ZoneMask.draw`), then an outline
    around each hidden region (green: an open track, with its id; yellow: a detection).
 
