@@ -158,3 +158,61 @@ def test_the_demo_reruns_into_its_own_folder_only_with_replace(shared_data, tmp_
     replaced = facesel("demo", "--workdir", work, "--input", gif, "--max-frames", "10", "--replace")
     assert replaced.returncode == 0, replaced.stderr
     assert not (work / "stale").exists() and (work / ".facesel-demo").is_file() and (work / "vault").is_dir()
+
+
+def test_score_names_the_scale_it_reports(shared_data):
+    face = shared_data / "faces" / "orl" / "s1" / "1.pgm"
+    done = facesel("score", "--json", face)
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)
+    # a single image has no video context: the pick rule's fallback gives the numbers, and says so
+    assert doc["scorer"] == "vae-pick without a video's context = vae-dose"
+    assert "NOT the scale of the quality that 'facesel run' and 'facesel list' show" in doc["scale"]
+
+
+def test_the_report_star_sits_on_the_curve(shared_data):
+    """With the default (pick) rule the chosen crop's final score is on another scale than the
+    per-frame values: the star is drawn at the frame's own value and the final score is named."""
+    import numpy as np
+
+    import facesel
+    from facesel.report import chosen_point
+    from facesel.video import open_source
+
+    selector = facesel.Selector()
+    with selector:
+        results = [r for view in selector.run(open_source(shared_data / "videos" / "intel_head_pose_female.gif"))
+                   for r in view.closed]
+        results += selector.flush()
+    assert results
+    rescored = 0
+    for result in results:
+        value, title = chosen_point(result)
+        at = np.flatnonzero(np.asarray(result.frame_indices) == result.best.frame_index)
+        assert len(at) and value == result.qualities[at[0]]
+        if not np.isclose(value, result.best.quality):
+            rescored += 1
+            assert f"chosen by its final score {result.best.quality:.3g}" in title
+    assert rescored  # the case the issue saw (the star below the curve) does happen
+
+
+def test_preview_warns_and_a_second_run_into_a_vault_is_noted(shared_data, tmp_path):
+    import time
+
+    from facesel.vault import create_authority, enrol_camera
+
+    create_authority(tmp_path / "authority", shares=3, threshold=2, epoch_seconds=86400.0,
+                     retention_seconds=7 * 86400.0, horizon_seconds=2 * 86400.0, start=time.time())
+    enrol_camera(tmp_path / "authority", tmp_path / "camera", "gate", sorted((tmp_path / "authority" / "shares").iterdir())[:2])
+    gif = shared_data / "videos" / "intel_head_pose_female.gif"
+    common = ["run", gif, "--vault", tmp_path / "vault", "--authority", tmp_path / "authority" / "authority.pub",
+              "--camera", tmp_path / "camera", "--scorer", "laplacian", "--no-progress"]
+    first = facesel(*common, "--preview", tmp_path / "preview.avi")
+    assert first.returncode == 0, first.stderr
+    assert f"WARNING: --preview writes FACES IN THE CLEAR to {tmp_path / 'preview.avi'}" in first.stderr
+    assert "preview (faces in the clear, testing only): 23 frames" in first.stderr
+    assert "already holds" not in first.stderr
+    kept = len(list((tmp_path / "vault" / "records").glob("*.fsr")))
+    second = facesel(*common)
+    assert second.returncode == 0, second.stderr
+    assert f"already holds {kept} records from earlier runs" in second.stderr and kept > 0

@@ -114,7 +114,8 @@ def _run_pipeline(args: argparse.Namespace, session: run_session.RunSession) -> 
         config = config.replace(thumbnails=16)
     detector = default_detector(config)
     scorer = make_scorer(args.scorer, config)
-    print(f"input {source.name} ({source.kind}); detector {config.detector}; scorer {type(scorer).__name__}; "
+    print(f"input {source.name} ({source.kind}); detector {config.detector}; scorer {args.scorer} "
+          f"({getattr(scorer, 'name', type(scorer).__name__)}); "
           f"mode {config.mode}; threads {config.threads}", file=sys.stderr)
 
     sinks, vault = [], None
