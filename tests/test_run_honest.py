@@ -216,3 +216,28 @@ def test_preview_warns_and_a_second_run_into_a_vault_is_noted(shared_data, tmp_p
     second = facesel(*common)
     assert second.returncode == 0, second.stderr
     assert f"already holds {kept} records from earlier runs" in second.stderr and kept > 0
+
+
+def test_run_config_applies_the_camera_zones(shared_data, tmp_path):
+    import time
+
+    from facesel.vault import create_authority, enrol_camera
+
+    create_authority(tmp_path / "authority", shares=3, threshold=2, epoch_seconds=86400.0,
+                     retention_seconds=7 * 86400.0, horizon_seconds=2 * 86400.0, start=time.time())
+    enrol_camera(tmp_path / "authority", tmp_path / "camera", "gate", sorted((tmp_path / "authority" / "shares").iterdir())[:2])
+    gif = shared_data / "videos" / "intel_head_pose_female.gif"  # 480x270, one person in view throughout
+
+    def run(name, zones):
+        config = tmp_path / f"{name}.toml"
+        config.write_text(f'[cameras.gate]\nsource = "{gif}"\nvault = "{name}"\nauthority = '
+                          f'"{tmp_path / "authority" / "authority.pub"}"\ncamera_key = "{tmp_path / "camera"}"\n'
+                          f'retention_hours = 24\n{zones}[cameras.gate.pipeline]\nscorer = "laplacian"\n')
+        done = facesel("run", "--config", config, "--no-progress", "--json")
+        assert done.returncode == 0, done.stderr
+        assert "retention_hours applies to facesel serve only" in done.stderr
+        return [json.loads(line) for line in done.stdout.splitlines() if '"track_sealed"' in line]
+
+    assert run("open", "")
+    whole = '[[cameras.gate.zones]]\nkind = "ignore"\npoints = [[0, 0], [480, 0], [480, 270], [0, 270]]\n'
+    assert run("ignored", whole) == []

@@ -11,7 +11,8 @@ that its own code stays the pipeline's flags and wiring.
   ``track_sealed`` and ``run_finished``: metadata only (ids, frame numbers, times, box, quality),
   never pixels. The human-readable lines then go to stderr.
 - ``--config FILE``: the same TOML file as ``facesel serve``; one camera's source, vault,
-  authority and pipeline settings fill in what the command line does not give.
+  authority and pipeline settings fill in what the command line does not give, and its zones
+  mask the frames as in ``facesel serve``.
 - A webcam index or stream URL is read through :mod:`facesel.sources` (reconnection, newest
   frame); after a reconnection the open tracks are closed, as in ``facesel serve``: the input is
   cut into one segment per connection (:meth:`RunSession.segments`), and the tracks are closed
@@ -71,6 +72,10 @@ def apply_config(args: argparse.Namespace) -> None:
         raise ValueError(f"--config-camera: no camera {name!r} in {args.config}{did_you_mean(name, cameras)}")
     camera = cameras[name]
     parser = args._run_parser
+    args.zones = camera.zones  # applied to the frames as in facesel serve (segments())
+    if camera.retention_seconds is not None:
+        print(f"note: {args.config}: cameras.{name}.retention_hours applies to facesel serve only; facesel run "
+              "leaves expiry to the authority's retention", file=sys.stderr)
 
     def fill(dest: str, value, key: str) -> None:
         if not hasattr(args, dest):
@@ -168,9 +173,11 @@ class RunSession:
         """The input as segments of ``(frame, timestamp)`` (see
         :func:`facesel.serve.pipeline_adapter.views_by_segment`): a file or folder is one; a live
         input one per connection, the tracks being closed between them."""
-        if source is self._live:
-            return source.segments()
-        return [self.frames(source)]
+        from facesel.serve.zones import ZoneMask, masked_segments
+
+        segments = source.segments() if source is self._live else [self.frames(source)]
+        zones = ZoneMask(getattr(self.args, "zones", ()))
+        return masked_segments(segments, zones) if zones.zones else segments
 
     def frames(self, source):
         """The input's frames until it ends or a signal asks to stop."""

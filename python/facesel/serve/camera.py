@@ -24,6 +24,7 @@ from collections import deque
 
 from facesel.serve.config import CameraConfig
 from facesel.serve.pipeline_adapter import PipelineAdapter
+from facesel.serve.zones import masked_segments
 from facesel.sinks import VaultSink
 from facesel.sources import Backoff, EpochSegments, is_live_target, make_source
 
@@ -202,7 +203,7 @@ class Camera:
             segments = EpochSegments(source, self._stop.is_set, keep=self._received,
                                      waiting=lambda: self._waiting(source, sink), on_end=lambda: self._ended(source))
             if self.zones.zones:
-                segments = _masked(segments, self.zones)
+                segments = masked_segments(segments, self.zones)
             for _, _, view in self.adapter.views(segments, on_gap=self._closed_on_gap):
                 if self.events is not None:
                     self._announce_opened(view)
@@ -291,27 +292,6 @@ class Camera:
         _log.info("camera %s: sealed track %d", self.config.name, int(result.track_id),
                   extra={"camera": self.config.name, "event": "sealed", "track_id": int(result.track_id),
                          "record_id": record_id})
-
-
-class _MaskedSegment:
-    """A segment whose frames have the camera's zones applied (:mod:`facesel.serve.zones`):
-    faces in an ignored zone, or outside the zones where faces count, never reach the detector."""
-
-    def __init__(self, segment, zones):
-        self._segment, self._zones = segment, zones
-
-    @property
-    def gap(self) -> bool:  # read after the segment was iterated: the inner one's verdict
-        return getattr(self._segment, "gap", False)
-
-    def __iter__(self):
-        for image, stamp in self._segment:
-            yield self._zones.apply(image), stamp
-
-
-def _masked(segments, zones):
-    for segment in segments:
-        yield _MaskedSegment(segment, zones)
 
 
 def _live_counters(source, adapter) -> dict[str, float]:

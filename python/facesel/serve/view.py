@@ -141,6 +141,11 @@ class ViewRenderer:
         return adapter.all_tracks() if adapter is not None else []
 
 
+def _same_camera(view: ViewRenderer, current: ViewRenderer | None) -> bool:
+    """False once a reload removed or replaced the camera a stream was opened on: it ends."""
+    return current is not None and current.camera is view.camera
+
+
 def routes(service):
     """``routes(method, path)`` for the view endpoints; None for any path when ``serve.view`` is
     off (the status server then answers 404, as for any unknown path)."""
@@ -186,7 +191,7 @@ def routes(service):
             request.end_headers()
             sent, started = 0, time.monotonic()
             try:
-                while not service.stopping and view.camera is renderer(name).camera:
+                while not service.stopping and _same_camera(view, renderer(name)):
                     tick = time.monotonic()
                     jpeg = view.render()
                     if jpeg is not None:

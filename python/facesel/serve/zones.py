@@ -116,3 +116,26 @@ class ZoneMask:
 
 def _corners(zone: Zone, scale: float = 1.0) -> np.ndarray:
     return np.round(np.asarray(zone.points, np.float64) * scale).astype(np.int32).reshape(-1, 1, 2)
+
+
+class _MaskedSegment:
+    """A segment whose frames have the zones applied; ``gap`` is the inner segment's, read after
+    it was iterated (:func:`facesel.serve.pipeline_adapter.views_by_segment`)."""
+
+    def __init__(self, segment, zones: ZoneMask):
+        self._segment, self._zones = segment, zones
+
+    @property
+    def gap(self) -> bool:
+        return getattr(self._segment, "gap", False)
+
+    def __iter__(self):
+        for image, stamp in self._segment:
+            yield self._zones.apply(image), stamp
+
+
+def masked_segments(segments, zones: ZoneMask):
+    """``segments`` (iterables of ``(frame, timestamp)``) with ``zones`` applied to every frame:
+    what ``facesel serve`` and ``facesel run --config`` hand the pipeline."""
+    for segment in segments:
+        yield _MaskedSegment(segment, zones)
