@@ -10,6 +10,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -123,6 +124,13 @@ def test_no_webcam_fails_after_the_open_timeout_with_the_reason():
     assert done.returncode == 1
     assert f"no frame from webcam {missing} within --open-timeout 2 s" in done.stderr
     assert "[ WARN" not in done.stderr  # OpenCV's own V4L2 warnings are silenced
+    # a stream URL where nothing listens: the same bounded wait, naming the URL
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/stream.mjpg"
+    done = facesel("run", url, "--dry-run", "--open-timeout", "2", "--no-progress")
+    assert done.returncode == 1 and f"no frame from {url} within --open-timeout 2 s" in done.stderr
 
 
 def test_a_single_image_is_explained(shared_data, tmp_path):

@@ -433,3 +433,27 @@ def test_zone_errors_name_the_camera_and_the_zone(videos, authority, keys, tmp_p
     ]:
         with pytest.raises(ValueError, match=message):
             parse_config(config_dict(authority, {"door": camera(gif, tmp_path / "d", keys("door"), zones=zones)}))
+
+
+@pytest.mark.slow
+def test_a_live_camera_that_drops_frames_says_so_in_an_event(arcade_frames, authority, keys, tmp_path):
+    """A live MJPEG stream of 1080p arcade frames at 100 frames/s is faster than the pipeline on
+    this machine: the newest-frame rule drops frames, and a frames_dropped event counts them."""
+    from mjpeg_server import MJPEGServer
+
+    hook = Webhook()
+    try:
+        with MJPEGServer(arcade_frames[:40], fps=100) as server:
+            config = parse_config(config_dict(authority, {"live": camera(server.url, tmp_path / "live", keys("live"))},
+                                              webhook={"url": hook.url}))
+            service = Service(config).start()
+            try:
+                assert wait_for(lambda: any(body["event"] == "frames_dropped" for _, _, body in hook.received),
+                                timeout=120)
+            finally:
+                service.stop()
+    finally:
+        hook.close()
+    drops = [body for _, _, body in hook.received if body["event"] == "frames_dropped"]
+    assert drops[0]["camera"] == "live" and 0 < drops[0]["count"] <= drops[0]["total"]
+    assert set(drops[0]) == {"event", "camera", "time", "count", "total"}
