@@ -37,7 +37,6 @@ import logging
 import queue
 import threading
 import time
-import urllib.error
 import urllib.request
 from pathlib import Path
 

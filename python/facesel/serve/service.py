@@ -16,7 +16,6 @@ import logging
 import signal
 import threading
 import time
-from pathlib import Path
 
 from facesel.serve.camera import Camera
 from facesel.serve.config import ServeConfig, load_config
