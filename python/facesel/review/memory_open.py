@@ -60,7 +60,7 @@ class Opening:
     entry: dict                     # the vault's ``open`` entry
     authority_entry: dict           # the authority's ``open`` entry
     signer: Signer                  # the authority's key, to log views and exports; dropped at the end
-    case: str
+    case: str | None                # None for the CLI's open, which logs the case reference as its reason
     reason: str
     shares: list[int]
     authority_log: Path

@@ -214,7 +214,7 @@ def _check_opening(members, manifest, authority, identity, entries) -> tuple[lis
     if not ok or other.get("event") != "open" or other.get("vault_entry") != entry["hash"] \
             or other.get("vault_id") != identity.vault_id:
         raise BundleError("audit/authority-open.json is not the authority's signed record of this opening")
-    case = entry.get("case") or entry.get("reason")
+    case = entry.get("case") or entry.get("reason")  # the CLI's open logs the case reference as its reason
     return [f"opened at {utc_text(entry['time'])} under case {case!r} (reason {entry.get('reason')!r}) by "
             f"{entry.get('opened_by')!r} with {len(set(shares))} of {authority.shares} share holders "
             f"(shares {', '.join(str(s) for s in shares)}; {authority.threshold} needed), logged in the vault's "
@@ -242,7 +242,7 @@ def verify_bundle(path: str | Path, pin: str | None = None) -> BundleReport:
         raise BundleError("the manifest names another vault or camera than vault.json")
     entries = _check_log(members, identity.audit_keys())
     seals = {e.get("record_id"): e for e in entries if e.get("event") == "seal"}
-    report = BundleReport(case=str(manifest.get("case")))
+    report = BundleReport(case=str(manifest.get("case") or manifest.get("reason")))
     report.proven.append(f"authority {authority.authority_id} (signing key fingerprint {authority.fingerprint}) "
                          f"registered camera {identity.camera_id}, which signed vault {identity.vault_id}")
     for item in manifest.get("records") or []:
