@@ -121,12 +121,20 @@ def build_bundle(opening: Opening, created: float | None = None) -> bytes:
                 "open_entry": {"seq": opening.entry["seq"], "hash": opening.entry["hash"]},
                 "records": records, "files": {p: sha256(d).hexdigest() for p, d in sorted(files.items())}}
     manifest["signature"] = b64(opening.signer.sign(canonical(manifest)))
+    return pack([("manifest.json", json.dumps(manifest, indent=1, sort_keys=True).encode("utf-8")),
+                 *sorted(files.items())])
+
+
+def pack(members: list[tuple[str, bytes]]) -> bytes:
+    """The zip of ``members`` (in this order), byte for byte reproducible: stored (uncompressed, so
+    no zlib version matters), fixed times, attributes and system. :func:`verify_bundle` packs the
+    members it read again and compares, so that no byte of the container can change unnoticed."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as zf:
-        for path, data in [("manifest.json", json.dumps(manifest, indent=1, sort_keys=True).encode("utf-8")),
-                           *sorted(files.items())]:
+        for path, data in members:
             info = zipfile.ZipInfo(path, _ZIP_TIME)
-            info.compress_type = zipfile.ZIP_STORED if path.endswith((".png", ".jpg", ".fsr")) else zipfile.ZIP_DEFLATED
+            info.compress_type = zipfile.ZIP_STORED
+            info.create_system = 3
             info.external_attr = 0o600 << 16
             zf.writestr(info, data)
     return buffer.getvalue()

@@ -24,7 +24,7 @@ from pathlib import Path
 import nacl.bindings as sodium
 import nacl.exceptions
 
-from facesel.review.bundle import BUNDLE_VERSION, FORMAT_BUNDLE
+from facesel.review.bundle import BUNDLE_VERSION, FORMAT_BUNDLE, pack
 from facesel.review.times import utc_text
 from facesel.vault.audit import _entry_hash, _head_signed, _sig_ok
 from facesel.vault.encoding import canonical
@@ -88,6 +88,8 @@ def _check_manifest(members: dict[str, bytes], pin: str | None) -> tuple[dict, A
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_BUNDLE \
             or manifest.get("version") != BUNDLE_VERSION:
         raise BundleError(f"manifest.json is not a {FORMAT_BUNDLE} version {BUNDLE_VERSION} manifest")
+    if members["manifest.json"] != json.dumps(manifest, indent=1, sort_keys=True).encode("utf-8"):
+        raise BundleError("manifest.json was altered (not byte for byte as written)")  # e.g. whitespace
     try:
         authority = AuthorityPublic.from_dict(_json(members, "authority.pub"), "authority.pub")
         authority.check_signature(pin, "authority.pub")
@@ -231,6 +233,8 @@ def verify_bundle(path: str | Path, pin: str | None = None) -> BundleReport:
     """
     members = _read_members(Path(path))
     manifest, authority = _check_manifest(members, pin)
+    if pack(list(members.items())) != Path(path).read_bytes():
+        raise BundleError("the zip container was altered (bytes outside the members' content changed)")
     with tempfile.TemporaryDirectory(prefix="facesel-bundle-") as tmp:  # two public JSON files only
         Path(tmp, "authority.pub").write_bytes(members["authority.pub"])
         Path(tmp, "vault.json").write_bytes(members.get("vault.json", b""))
