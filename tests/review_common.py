@@ -41,25 +41,36 @@ def demo_vault(root: Path) -> dict:
             "fingerprint": fingerprint}
 
 
+class Served:
+    """A running ``facesel review``: its start URL; ``output`` holds stdout and stderr once it stopped."""
+
+    def __init__(self, process: subprocess.Popen, url: str) -> None:
+        self.process, self.url, self.output = process, url, ""
+
+
 @contextlib.contextmanager
 def review_server(vault: Path, keystore: Path, *extra: str):
-    """A real ``facesel review`` process on a free loopback port; yields (process, start URL)."""
+    """A real ``facesel review`` process on a free loopback port; yields a :class:`Served`."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(PYTHON_DIR), os.environ.get("PYTHONPATH", "")])}
     process = subprocess.Popen([sys.executable, "-m", "facesel", "review", "--vault", str(vault), "--keystore",
                                 str(keystore), *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                env=env)
+    served = None
     try:
         line = process.stdout.readline()
         match = re.search(r"(http://\S+/start\?token=\S+)", line)
         if match is None:
             process.kill()
             raise RuntimeError(f"facesel review did not start: {line!r} {process.stderr.read()!r}")
-        yield process, match.group(1)
+        served = Served(process, match.group(1))
+        yield served
     finally:
         if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(10)
+            process.terminate()  # uvicorn stops gracefully: the lifespan ends (and logs) an open session
+        try:
+            out, err = process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            out, err = process.communicate(timeout=10)
+        if served is not None:
+            served.output = out + err

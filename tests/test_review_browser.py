@@ -143,7 +143,8 @@ def test_desk_finds_opens_two_of_three_views_exports_and_leaves_no_plaintext(tmp
     exports, profile = tmp_path / "exports", tmp_path / "profile"
     exports.mkdir()
     capsys.readouterr()
-    with review_server(vault, built["keystore"], "--passphrase-delay", "1.5") as (process, url):
+    with review_server(vault, built["keystore"], "--passphrase-delay", "1.5") as served:
+        url = served.url
         base = url.split("/start")[0]
         driver = _driver(profile, exports)
         shot = Shots(driver)
@@ -240,7 +241,7 @@ def test_desk_finds_opens_two_of_three_views_exports_and_leaves_no_plaintext(tmp
             assert used.value.code == 403
         finally:
             driver.quit()
-    server_output = process.stdout.read() + process.stderr.read()
+    server_output = served.output
     capsys.readouterr()
     assert main(["verify-bundle", str(bundle), "--fingerprint", built["fingerprint"]]) == 0
     out = capsys.readouterr().out
