@@ -49,9 +49,12 @@ class Served:
 
 
 @contextlib.contextmanager
-def review_server(vault: Path, keystore: Path, *extra: str):
-    """A real ``facesel review`` process on a free loopback port; yields a :class:`Served`."""
+def review_server(vault: Path, keystore: Path, *extra: str, tz: str | None = None):
+    """A real ``facesel review`` process on a free loopback port (in time zone ``tz`` when given);
+    yields a :class:`Served`."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(PYTHON_DIR), os.environ.get("PYTHONPATH", "")])}
+    if tz:
+        env["TZ"] = tz
     process = subprocess.Popen([sys.executable, "-m", "facesel", "review", "--vault", str(vault), "--keystore",
                                 str(keystore), *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                env=env)

@@ -143,7 +143,8 @@ def test_desk_finds_opens_two_of_three_views_exports_and_leaves_no_plaintext(tmp
     exports, profile = tmp_path / "exports", tmp_path / "profile"
     exports.mkdir()
     capsys.readouterr()
-    with review_server(vault, built["keystore"], "--passphrase-delay", "1.5") as served:
+    # A zone other than UTC, so that local and UTC times differ on the page (as for most investigators).
+    with review_server(vault, built["keystore"], "--passphrase-delay", "1.5", tz="Europe/Amsterdam") as served:
         url = served.url
         base = url.split("/start")[0]
         driver = _driver(profile, exports)
@@ -153,7 +154,11 @@ def test_desk_finds_opens_two_of_three_views_exports_and_leaves_no_plaintext(tmp
             driver.get(url)
             rows = driver.find_elements(By.CSS_SELECTOR, "#records tbody tr")
             assert len(rows) == record_count
-            assert "UTC" in rows[0].text and "demo-cam-1" in rows[0].text
+            cells = [c.text for c in rows[0].find_elements(By.TAG_NAME, "td")]
+            offset = {"CET (+0100)": 1, "CEST (+0200)": 2}[cells[1][20:]]  # winter or summer time
+            assert cells[2].endswith(" UTC") and cells[3] == "demo-cam-1"
+            local_hour, utc_hour = int(cells[1][11:13]), int(cells[2][11:13])
+            assert (utc_hour + offset) % 24 == local_hour  # the same instant, never a Unix float
             counts = driver.find_element(By.ID, "counts").text
             assert f"demo-cam-1" in counts and str(record_count) in counts
             assert driver.find_elements(By.TAG_NAME, "img") == []

@@ -21,7 +21,9 @@ def quality_svg(frame_indices: list[int], qualities: list[float | None], best_fr
     if not points:
         return '<svg class="plot" viewBox="0 0 520 40" role="img"><text x="8" y="24">no quality values</text></svg>'
     frames = [f for f, _ in points] + [int(best_frame)]
-    values = [q for _, q in points] + ([best_quality] if best_quality is not None else [])
+    values = [q for _, q in points]
+    if best_quality is not None and int(best_frame) not in dict(points):
+        values.append(best_quality)
     f0, f1 = min(frames), max(frames)
     q0, q1 = min(values), max(values)
     f1, q1 = (f1 if f1 > f0 else f0 + 1), (q1 if q1 > q0 else q0 + 1.0)
@@ -40,8 +42,12 @@ def quality_svg(frame_indices: list[int], qualities: list[float | None], best_fr
              f'<polyline points="{line}" fill="none" stroke="#1f5fa8" stroke-width="2"/>',
              f'<line x1="{bx:.1f}" y1="{PAD}" x2="{bx:.1f}" y2="{HEIGHT - PAD}" stroke="#c0392b" '
              'stroke-dasharray="4 3"/>']
-    if best_quality is not None and math.isfinite(best_quality):
-        parts.append(f'<circle cx="{bx:.1f}" cy="{y(best_quality):.1f}" r="5" fill="#c0392b"/>')
+    # The dot sits on the curve at the chosen frame: the record's own quality may be another score
+    # (the selector's final pick score) than the per-frame values plotted.
+    on_curve = dict(points).get(int(best_frame))
+    marked = on_curve if on_curve is not None else best_quality
+    if marked is not None and math.isfinite(marked):
+        parts.append(f'<circle cx="{bx:.1f}" cy="{y(marked):.1f}" r="5" fill="#c0392b"/>')
     parts += [f'<text x="{PAD}" y="{HEIGHT - 10}" font-size="12">frame {f0}</text>',
               f'<text x="{WIDTH - PAD}" y="{HEIGHT - 10}" font-size="12" text-anchor="end">frame {f1}</text>',
               f'<text x="{bx:.1f}" y="{PAD - 8}" font-size="12" text-anchor="middle" fill="#c0392b">chosen: '
