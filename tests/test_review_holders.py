@@ -4,7 +4,7 @@ wrong passphrases, cancellation, and share values zeroed once the master key is 
 from __future__ import annotations
 
 import pytest
-from facesel.review.holders import MAX_FAILURES, HolderCollector, TooManyAttempts, parse_share
+from facesel.review.holders import MAX_FAILURES, AttemptLimiter, HolderCollector, TooManyAttempts, parse_share
 from facesel.vault.errors import KeyMaterialError
 from facesel.vault.keys import Keystore
 from test_vault_common import FakeClock, make_authority, master_of, share_paths
@@ -17,8 +17,8 @@ def authority(tmp_path_factory):
     return make_authority(tmp_path_factory.mktemp("holders") / "auth", passphrases=PHRASES)[1]
 
 
-def _collector(adir, clock):
-    return HolderCollector(Keystore(adir / "keystore"), base_delay=2.0, clock=clock)
+def _collector(adir, clock, limiter=None):
+    return HolderCollector(Keystore(adir / "keystore"), limiter or AttemptLimiter(2.0, clock))
 
 
 def test_two_of_three_rebuild_the_master_and_the_values_are_zeroed(authority):
@@ -71,3 +71,19 @@ def test_wrong_passphrases_are_rate_limited_then_cancel_the_request(authority):
     with pytest.raises(TooManyAttempts, match="cancelled"):
         collector.add(share, "s2", PHRASES[1].decode())
     assert collector.given == []
+
+
+def test_a_new_request_does_not_reset_the_wait(authority):
+    clock = FakeClock()
+    limiter = AttemptLimiter(2.0, clock)
+    share = share_paths(authority)[1].read_bytes()
+    first = _collector(authority, clock, limiter)
+    with pytest.raises(KeyMaterialError, match="wrong passphrase"):
+        first.add(share, "s2", "a wrong guess here")
+    clock.advance(2.5)
+    with pytest.raises(KeyMaterialError, match="wrong passphrase"):
+        first.add(share, "s2", "another wrong guess")
+    second = _collector(authority, clock, limiter)  # the guesser starts a new request...
+    assert second.wait_seconds() == pytest.approx(4.0)  # ...and still waits, longer each time
+    with pytest.raises(TooManyAttempts, match="wait"):
+        second.add(share, "s2", "third wrong guess")

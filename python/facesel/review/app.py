@@ -40,7 +40,6 @@ from facesel.review.memory_open import open_in_memory
 from facesel.review.plots import quality_svg
 from facesel.review.security import Refused, WallMiddleware, check_csrf, check_origin
 from facesel.review.state import DeskState, PendingOpening
-from facesel.review.holders import HolderCollector
 from facesel.review.times import duration_text, local_text, parse_local, utc_text
 from facesel.vault.errors import AuditError, EpochUnavailableError, KeyMaterialError, RecordError
 from facesel.vault.identity import load_identity
@@ -122,8 +121,7 @@ def build_app(state: DeskState, allowed_hosts: set[str], allowed_origins: set[st
         with state.lock:
             state.drop_pending()
             state.end_opening("a new opening was requested")
-            state.pending = PendingOpening(ids, case, reason, who, HolderCollector(state.keystore(),
-                                                                                   state.passphrase_delay))
+            state.pending = PendingOpening(ids, case, reason, who, state.collector())
         return RedirectResponse("/open/holders", status_code=303)
 
     async def holders_page(request: Request):

@@ -6,9 +6,10 @@ uploaded file and the passphrase are dropped as soon as the value is out: neithe
 logged or written anywhere. Refusals use the CLI's wording (wrong authority, duplicate share,
 wrong passphrase).
 
-Passphrase guessing is slowed twice: Argon2id makes every try expensive, and a holder's failed
-tries are rate limited here (a growing wait between tries, and the opening is cancelled after
-:data:`MAX_FAILURES` wrong passphrases, so a new request, with its reason, must be made).
+Passphrase guessing is slowed twice: Argon2id makes every try expensive, and failed tries are rate
+limited here: an :class:`AttemptLimiter` shared by every request of a session makes each try after
+a failure wait longer (doubling, never reset by starting a new request), and a request is
+cancelled after :data:`MAX_FAILURES` wrong passphrases, so a new one, with its reason, must be made.
 """
 
 from __future__ import annotations
@@ -52,6 +53,26 @@ def parse_share(data: bytes, name: str) -> ShareFile:
 
 
 @dataclass
+class AttemptLimiter:
+    """Wrong-passphrase bookkeeping shared by all opening requests of one session.
+
+    After the n-th failure the next try must wait ``base_delay * 2**(n-1)`` seconds.
+    """
+
+    base_delay: float = 2.0
+    clock: Callable[[], float] = time.monotonic
+    failures: int = 0
+    not_before: float = 0.0
+
+    def wait_seconds(self) -> float:
+        return max(0.0, self.not_before - self.clock())
+
+    def failed(self) -> None:
+        self.failures += 1
+        self.not_before = self.clock() + self.base_delay * 2 ** (self.failures - 1)
+
+
+@dataclass
 class HolderCollector:
     """Gathers share values until the keystore's threshold K is reached.
 
@@ -59,18 +80,14 @@ class HolderCollector:
     ----------
     keystore : Keystore
         Supplies the authority id, K and N, and the master-key commitment.
-    base_delay : float
-        Seconds a holder must wait after the first wrong passphrase; doubled after each further one.
-    clock : callable
-        Monotonic seconds (injectable for tests).
+    limiter : AttemptLimiter
+        The session's wait between tries (a new one when not given).
     """
 
     keystore: Keystore
-    base_delay: float = 2.0
-    clock: Callable[[], float] = time.monotonic
+    limiter: AttemptLimiter = field(default_factory=AttemptLimiter)
     _values: dict[int, bytearray] = field(default_factory=dict)
-    failures: int = 0
-    _not_before: float = 0.0
+    failures: int = 0  # wrong passphrases in this request
 
     @property
     def threshold(self) -> int:
@@ -94,7 +111,7 @@ class HolderCollector:
         return self.failures >= MAX_FAILURES
 
     def wait_seconds(self) -> float:
-        return max(0.0, self._not_before - self.clock())
+        return self.limiter.wait_seconds()
 
     def add(self, data: bytes, name: str, passphrase: str) -> int:
         """Unlock one uploaded share with its passphrase; returns its index.
@@ -125,7 +142,7 @@ class HolderCollector:
         except KeyMaterialError as err:
             if "wrong passphrase" in str(err):
                 self.failures += 1
-                self._not_before = self.clock() + self.base_delay * 2 ** (self.failures - 1)
+                self.limiter.failed()
                 left = MAX_FAILURES - self.failures
                 raise KeyMaterialError(f"{name}: wrong passphrase, or the share file is corrupt "
                                        f"({left} tr{'y' if left == 1 else 'ies'} left)") from None

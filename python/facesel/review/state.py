@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from facesel.review.holders import HolderCollector
+from facesel.review.holders import AttemptLimiter, HolderCollector
 from facesel.review.memory_open import Opening
 from facesel.vault.keys import Keystore
 
@@ -47,6 +47,13 @@ class DeskState:
     viewed: set[str] = field(default_factory=set)   # record ids whose view is logged (their pixels may be sent)
     message: str | None = None
     lock: threading.RLock = field(default_factory=threading.RLock)
+    limiter: AttemptLimiter | None = None  # shared by every opening request of this server's session
+
+    def collector(self) -> HolderCollector:
+        """A new request's holder collector, rate limited with the session's shared limiter."""
+        if self.limiter is None:
+            self.limiter = AttemptLimiter(self.passphrase_delay)
+        return HolderCollector(self.keystore(), self.limiter)
 
     def begin(self, token: str) -> str | None:
         """Exchange the one-time start token for a session id (None when the token is wrong or used)."""
