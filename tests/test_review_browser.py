@@ -9,10 +9,7 @@ Screenshots for docs/review.md are written only when FACESEL_REVIEW_SCREENSHOTS 
 
 from __future__ import annotations
 
-import io
-import json
 import os
-import shutil
 import tempfile
 import time
 import urllib.error
@@ -160,7 +157,7 @@ def test_desk_finds_opens_two_of_three_views_exports_and_leaves_no_plaintext(tmp
             local_hour, utc_hour = int(cells[1][11:13]), int(cells[2][11:13])
             assert (utc_hour + offset) % 24 == local_hour  # the same instant, never a Unix float
             counts = driver.find_element(By.ID, "counts").text
-            assert f"demo-cam-1" in counts and str(record_count) in counts
+            assert "demo-cam-1" in counts and str(record_count) in counts
             assert driver.find_elements(By.TAG_NAME, "img") == []
             assert driver.find_element(By.ID, "no-faces-banner").is_displayed()
             shot("1-find")
@@ -218,7 +215,8 @@ def test_desk_finds_opens_two_of_three_views_exports_and_leaves_no_plaintext(tmp
             # Pictures leave with no-store; a picture of an unopened id is not served.
             cookie = driver.get_cookie("facesel_review")["value"]
             rid = opened["record_ids"][0]
-            request = urllib.request.Request(f"{base}/opening/r/{rid}/crop", headers={"Cookie": f"facesel_review={cookie}"})
+            request = urllib.request.Request(f"{base}/opening/r/{rid}/crop",
+                                             headers={"Cookie": f"facesel_review={cookie}"})
             with urllib.request.urlopen(request) as response:
                 assert response.headers["Cache-Control"] == "no-store"
                 assert response.headers["Content-Type"] == "image/png"

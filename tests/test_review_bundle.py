@@ -63,6 +63,12 @@ def test_bundle_verifies_and_states_what_it_proves(made, capsys):
     assert ids[1] not in out  # only the chosen records are in the bundle
     assert "under case 'case 2027/14: court order'" in out and "2 of 3 share holders (shares 1, 3" in out
     assert "trusted channel" not in out  # pinned: no caveat about the key's origin
+    index = (bundle.parent / "opened" / "index.html").read_text()
+    for rid in (ids[0], ids[2]):
+        assert f'src="{rid}/crop.png"' in index and (bundle.parent / "opened" / rid / "crop.png").is_file()
+    assert ids[1] not in index and "cam-1" in index and "2 opened record(s)" in index
+    assert "2025-10-09 09:53:20 UTC" in index and "2025-10-09 11:53:20 UTC" in index  # T0 + 1 h and + 3 h
+    assert str(T0 + 3600) not in index and str(int(T0 + 3600)) not in index  # never Unix seconds
     members = _members(bundle)
     assert sum(1 for m in members if m.endswith("crop.png")) == 2
     assert sum(1 for m in members if "/clip/" in m) == 4

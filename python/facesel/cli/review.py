@@ -42,8 +42,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("review", help="the investigator's desk: find, open with K of N holders, view and "
                               "export evidence in a local browser page")
     p.add_argument("--vault", required=True, help="vault folder")
-    p.add_argument("--keystore", required=True, help="the authority's keystore folder (its shares stay with the holders)")
-    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; others need --allow-remote)")
+    p.add_argument("--keystore", required=True,
+                   help="the authority's keystore folder (the shares stay with their holders)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to bind (default 127.0.0.1; any other needs --allow-remote)")
     p.add_argument("--port", type=int, default=0, help="port (default: a free one)")
     p.add_argument("--allow-remote", action="store_true", help="allow a non-loopback --host (put TLS in front)")
     p.add_argument("--idle", type=float, default=600.0, help="seconds without a request before the session ends")

@@ -39,13 +39,14 @@ def write_index(out_dir: Path, opened: list[OpenedRecord], entry: dict, vault_di
     """Write ``out_dir/index.html`` for ``opened`` (as returned by ``open_records``) and the vault's
     ``open`` entry ``entry``; returns its path."""
     shares = ", ".join(str(s) for s in entry.get("shares", []))
+    reason, opened_by = escape(str(entry.get("reason", ""))), escape(str(entry.get("opened_by", "")))
     html = (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>facesel: opened records</title>'
             f"<style>{_STYLE}</style></head><body>"
-            f'<p class="banner">Faces: decrypted records opened for &quot;{escape(str(entry.get("reason", "")))}&quot;. '
+            f'<p class="banner">Faces: decrypted records opened for &quot;{reason}&quot;. '
             "Handle them under your case rules; every opening is logged.</p>"
             f"<h1>{len(opened)} opened record(s)</h1>"
             f"<p>Opened {escape(local_text(entry['time']))} ({escape(utc_text(entry['time']))}) by "
-            f"{escape(str(entry.get('opened_by', '')))} with shares {escape(shares)}; vault {escape(str(vault_dir))}.</p>"
+            f"{opened_by} with shares {escape(shares)}; vault {escape(str(vault_dir))}.</p>"
             "<table><thead><tr>" + "".join(f"<th>{h}</th>" for h in _HEAD) + "</tr></thead><tbody>"
             + "".join(_row(item) for item in opened) + "</tbody></table></body></html>\n")
     path = Path(out_dir) / "index.html"

@@ -13,7 +13,6 @@ fingerprint obtained from a trusted channel (``--fingerprint``); without it the 
 from __future__ import annotations
 
 import base64
-import io
 import json
 import tempfile
 import zipfile
