@@ -14,8 +14,9 @@ def _review(args: argparse.Namespace) -> int:
         from facesel.review.serve import serve
     except ImportError as err:
         raise RuntimeError(f"facesel review needs the 'review' extra (pip install 'facesel[review]'): {err}") from None
-    serve(Path(args.vault), Path(args.keystore), host=args.host, port=args.port, allow_remote=args.allow_remote,
-          idle_seconds=args.idle, passphrase_delay=args.passphrase_delay)
+    serve(Path(args.vault) if args.vault else None, Path(args.keystore), host=args.host, port=args.port,
+          allow_remote=args.allow_remote, idle_seconds=args.idle, passphrase_delay=args.passphrase_delay,
+          central_dsn=args.central)
     return 0
 
 
@@ -41,7 +42,9 @@ def _verify_bundle(args: argparse.Namespace) -> int:
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("review", help="the investigator's desk: find, open with K of N holders, view and "
                               "export evidence in a local browser page")
-    p.add_argument("--vault", required=True, help="vault folder")
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--vault", help="a camera's vault folder")
+    where.add_argument("--central", metavar="DSN", help="the central store (PostgreSQL connection string)")
     p.add_argument("--keystore", required=True,
                    help="the authority's keystore folder (the shares stay with their holders)")
     p.add_argument("--host", default="127.0.0.1",

@@ -15,6 +15,8 @@ GET  /opening/r/R/...    one picture of a record whose view was logged (``crop``
 POST /opening/export     the evidence bundle (zip), logged as ``export``
 POST /end                end the session (logged), drop everything
 =======================  ==========================================================================
+
+The records come from a :mod:`facesel.review.sources` source: a vault folder or the central store.
 """
 
 from __future__ import annotations
@@ -34,16 +36,13 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from facesel.review.bundle import build_bundle
-from facesel.review.catalog import Filters, search
+from facesel.review.catalog import Filters
 from facesel.review.holders import MAX_SHARE_BYTES, TooManyAttempts
-from facesel.review.memory_open import open_in_memory
 from facesel.review.plots import quality_svg
 from facesel.review.security import Refused, WallMiddleware, check_csrf, check_origin
 from facesel.review.state import DeskState, PendingOpening
 from facesel.review.times import duration_text, local_text, parse_local, utc_text
 from facesel.vault.errors import AuditError, EpochUnavailableError, KeyMaterialError, RecordError
-from facesel.vault.identity import load_identity
-from facesel.vault.opening import trusted_authority
 from facesel.vault.record import RECORD_ID
 
 COOKIE = "facesel_review"
@@ -69,7 +68,7 @@ def _refused(text: str, status: int = 403) -> Response:
 def build_app(state: DeskState, allowed_hosts: set[str], allowed_origins: set[str]):
     """The ASGI application for ``state`` (wrapped in :class:`WallMiddleware`)."""
     keystore = state.keystore()
-    identity = load_identity(state.vault_dir, anchor=trusted_authority(keystore, state.vault_dir))
+    source = state.source
 
     def authed(request: Request) -> bool:
         return state.current(request.cookies.get(COOKIE))
@@ -100,11 +99,11 @@ def build_app(state: DeskState, allowed_hosts: set[str], allowed_origins: set[st
                               end=parse_local(q.get("to", ""), "to"),
                               min_quality=float(q["min_quality"]) if q.get("min_quality") else None,
                               min_track_seconds=float(q["min_track"]) if q.get("min_track") else None)
-            result = await run_in_threadpool(search, state.vault_dir, identity, filters)
+            result = await run_in_threadpool(source.search, filters)
         except ValueError as err:
             error = str(err)
         return _page("find.html", state, q=q, result=result, error=error, local_text=local_text, utc_text=utc_text,
-                     duration_text=duration_text, camera_id=identity.camera_id, vault_id=identity.vault_id)
+                     duration_text=duration_text, source_label=source.label)
 
     async def open_request(request: Request):
         form = await checked_form(request, max_files=0, max_fields=1000)
@@ -171,8 +170,8 @@ def build_app(state: DeskState, allowed_hosts: set[str], allowed_origins: set[st
 
     def _finish(pending: PendingOpening):
         master, used = pending.holders.combine()
-        return open_in_memory(state.vault_dir, keystore, master, used, pending.record_ids, pending.case,
-                              pending.reason, pending.opened_by)
+        return source.open(keystore, master, used, pending.record_ids, pending.case, pending.reason,
+                           pending.opened_by)
 
     async def cancel(request: Request):
         await checked_form(request, max_files=0, max_fields=4)
@@ -201,7 +200,7 @@ def build_app(state: DeskState, allowed_hosts: set[str], allowed_origins: set[st
                           "plot": Markup(quality_svg(track["frame_indices"], track["qualities"],
                                                      best["frame_index"], best["quality"]))})
         return _page("view.html", state, items=items, local_text=local_text, utc_text=utc_text,
-                     duration_text=duration_text)
+                     duration_text=duration_text, can_export=source.can_export)
 
     async def picture(request: Request):
         if not authed(request):
@@ -222,6 +221,8 @@ def build_app(state: DeskState, allowed_hosts: set[str], allowed_origins: set[st
         opening = state.opening
         if opening is None or opening.ended:
             return _refused("nothing is open to export", 409)
+        if not source.can_export:
+            return _refused("evidence bundles are made from a camera's vault folder, not from the central store", 409)
         data = await run_in_threadpool(build_bundle, opening)
         await run_in_threadpool(opening.log, "export", record_ids=[r.row.record_id for r in opening.records],
                                 bundle_sha256=hashlib.sha256(data).hexdigest())
@@ -259,6 +260,7 @@ def build_app(state: DeskState, allowed_hosts: set[str], allowed_origins: set[st
         finally:
             task.cancel()
             await run_in_threadpool(state.end, "the review server stopped")
+            await run_in_threadpool(source.close)
 
     routes = [Route("/start", start), Route("/", find), Route("/open", open_request, methods=["POST"]),
               Route("/open/holders", holders_page), Route("/open/holders", add_holder, methods=["POST"]),

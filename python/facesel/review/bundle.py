@@ -89,6 +89,9 @@ def build_bundle(opening: Opening, created: float | None = None) -> bytes:
     """
     if opening.ended or opening.signer is None:
         raise ValueError("this opening has ended; open the records again to export them")
+    if opening.vault_dir is None:
+        raise ValueError("evidence bundles are made from a camera's vault folder; the central store's log is not "
+                         "signed by the camera, so its bundle format is not defined yet")
     created = time.time() if created is None else float(created)
     ids = [r.row.record_id for r in opening.records]
     entries, head = log_slice(opening.vault_dir, ids)

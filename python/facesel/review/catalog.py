@@ -9,6 +9,7 @@ list`` does. Records that fail are reported, never shown as if genuine.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -81,20 +82,13 @@ def _matches(found: Found, filters: Filters) -> bool:
     return True
 
 
-def search(vault_dir: Path, identity: VaultIdentity, filters: Filters) -> SearchResult:
-    """Verified rows of ``vault_dir`` that match ``filters``, in seal-time order, with counts per
-    camera and local day."""
-    filters.check()
-    index = open_index(vault_dir)
-    try:
-        rows = index.rows(start=filters.start, end=filters.end)
-    finally:
-        index.close()
-    logged = sealed_digests(vault_dir)
+def filter_rows(rows: list[IndexRow], check: Callable[[IndexRow], object], filters: Filters) -> SearchResult:
+    """The rows that pass ``check`` (raises RecordError to refuse one, RecordNotHere to skip one)
+    and match ``filters``, with counts per camera and local day."""
     good, problems = [], []
     for row in rows:
         try:
-            verified_record(identity, vault_dir, row, logged)
+            check(row)
         except RecordNotHere:
             continue  # being sealed right now, or purged a moment ago (both logged)
         except RecordError as err:
@@ -105,3 +99,16 @@ def search(vault_dir: Path, identity: VaultIdentity, filters: Filters) -> Search
     matches = [f for f in good if _matches(f, filters)]
     counts = Counter((f.row.camera_id, local_day(f.row.sealed_at)) for f in matches)
     return SearchResult(matches, cameras, sorted((c, d, n) for (c, d), n in counts.items()), problems)
+
+
+def search(vault_dir: Path, identity: VaultIdentity, filters: Filters) -> SearchResult:
+    """Verified rows of ``vault_dir`` that match ``filters``, in seal-time order, with counts per
+    camera and local day."""
+    filters.check()
+    index = open_index(vault_dir)
+    try:
+        rows = index.rows(start=filters.start, end=filters.end)
+    finally:
+        index.close()
+    logged = sealed_digests(vault_dir)
+    return filter_rows(rows, lambda row: verified_record(identity, vault_dir, row, logged), filters)

@@ -49,10 +49,15 @@ def record_key(parsed: ParsedRecord, epoch_secret: bytes) -> bytes:
 
 @dataclass
 class Opening:
-    """What one opening holds in memory (decrypted data: never write it to disk)."""
+    """What one opening holds in memory (decrypted data: never write it to disk).
 
-    vault_dir: Path
-    identity: VaultIdentity
+    ``vault_dir`` and ``identity`` are None for an opening of the central store (no bundle then);
+    ``log_to(event, signer, **fields)``, where given, appends to the log the opening was written to
+(the central store's); by default the vault's own log.
+    """
+
+    vault_dir: Path | None
+    identity: VaultIdentity | None
     authority: AuthorityPublic
     records: list[OpenedRecord]
     sealed: dict[str, bytes]        # record id -> the sealed record file (ciphertext, signed)
@@ -66,14 +71,17 @@ class Opening:
     authority_log: Path
     clock: Callable[[], float] = time.time
     ended: bool = field(default=False)
+    log_to: Callable[..., dict] | None = None
 
     def by_id(self, record_id: str) -> OpenedRecord | None:
         return next((r for r in self.records if r.row.record_id == record_id), None)
 
     def log(self, event: str, **fields) -> dict:
-        """Append ``event`` to the vault's log, signed by the authority, tied to this opening."""
+        """Append ``event`` to the opening's log (signed by the authority in a vault), tied to this opening."""
         if self.ended:
             raise ValueError("this opening has ended")
+        if self.log_to is not None:
+            return self.log_to(event, self.signer, opening=self.entry["hash"], **fields)
         return AuditLog(self.vault_dir / "audit.log", self.clock, self.signer).append(
             event, opening=self.entry["hash"], **fields)
 

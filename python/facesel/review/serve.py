@@ -31,20 +31,25 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def serve(vault_dir: Path, keystore_dir: Path, host: str = "127.0.0.1", port: int = 0, allow_remote: bool = False,
-          idle_seconds: float = 600.0, passphrase_delay: float = 2.0, out=sys.stdout) -> None:
-    """Serve the desk for one vault until interrupted; prints ``review: open URL`` first."""
+def serve(vault_dir: Path | None, keystore_dir: Path, host: str = "127.0.0.1", port: int = 0,
+          allow_remote: bool = False, idle_seconds: float = 600.0, passphrase_delay: float = 2.0,
+          central_dsn: str | None = None, out=sys.stdout) -> None:
+    """Serve the desk for one vault folder or the central store (exactly one) until interrupted;
+    prints ``review: open URL`` first."""
     import asyncio
 
     import uvicorn
 
     from facesel.review.app import build_app
+    from facesel.review.sources import CentralSource, VaultSource
+    from facesel.vault.keys import Keystore
 
     check_host(host, allow_remote)
-    if not (Path(vault_dir) / "vault.json").is_file():
-        raise FileNotFoundError(f"no vault at {vault_dir} (vault.json is missing)")
-    state = DeskState(Path(vault_dir), Path(keystore_dir), idle_seconds=idle_seconds,
-                      passphrase_delay=passphrase_delay)
+    if (vault_dir is None) == (central_dsn is None):
+        raise ValueError("give exactly one of --vault DIR or --central DSN")
+    keystore = Keystore(keystore_dir)
+    source = VaultSource(Path(vault_dir), keystore) if vault_dir is not None else CentralSource(central_dsn, keystore)
+    state = DeskState(source, Path(keystore_dir), idle_seconds=idle_seconds, passphrase_delay=passphrase_delay)
     sock = bind(host, port)
     port = sock.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host

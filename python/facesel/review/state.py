@@ -33,7 +33,7 @@ class PendingOpening:
 
 @dataclass
 class DeskState:
-    vault_dir: Path
+    source: object        # a facesel.review.sources.VaultSource or CentralSource
     keystore_dir: Path
     idle_seconds: float = 600.0
     passphrase_delay: float = 2.0
