@@ -49,15 +49,15 @@ class Served:
 
 
 @contextlib.contextmanager
-def review_server(vault: Path, keystore: Path, *extra: str, tz: str | None = None):
-    """A real ``facesel review`` process on a free loopback port (in time zone ``tz`` when given);
-    yields a :class:`Served`."""
+def review_server(vault: Path | None, keystore: Path, *extra: str, tz: str | None = None, central: str | None = None):
+    """A real ``facesel review`` process on a free loopback port for ``vault`` (or the ``central``
+    store's DSN), in time zone ``tz`` when given; yields a :class:`Served`."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(PYTHON_DIR), os.environ.get("PYTHONPATH", "")])}
     if tz:
         env["TZ"] = tz
-    process = subprocess.Popen([sys.executable, "-m", "facesel", "review", "--vault", str(vault), "--keystore",
-                                str(keystore), *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env=env)
+    where = ["--central", central] if central else ["--vault", str(vault)]
+    process = subprocess.Popen([sys.executable, "-m", "facesel", "review", *where, "--keystore", str(keystore),
+                                *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     served = None
     try:
         line = process.stdout.readline()

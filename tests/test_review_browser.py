@@ -23,81 +23,11 @@ from facesel.vault.audit import AuditLog
 from facesel.vault.audit import verify as verify_audit
 from facesel.vault.identity import load_identity
 
+from review_browser import Shots, add_share, click, driver_for, need_browser, progress
 from review_common import demo_vault, review_server
-
-CHROMIUM, DRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-
-
-def _need_browser():
-    missing = [p for p in (CHROMIUM, DRIVER) if not Path(p).exists()]
-    try:
-        import selenium  # noqa: F401
-    except ImportError:
-        missing.append("selenium")
-    if missing:
-        message = f"a real browser is needed: {missing} missing (.ci/run installs chromium and chromium-driver)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-
-
-def _driver(profile: Path, downloads: Path):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                f"--user-data-dir={profile}", "--window-size=1400,1000"):
-        options.add_argument(arg)
-    options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
-                                              "download.prompt_for_download": False})
-    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
-    driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
-    return driver
-
-
-class Shots:
-    """Screenshots into FACESEL_REVIEW_SCREENSHOTS, only when it is set."""
-
-    def __init__(self, driver):
-        self.driver, self.folder = driver, os.environ.get("FACESEL_REVIEW_SCREENSHOTS")
-
-    def __call__(self, name: str) -> None:
-        if self.folder:
-            Path(self.folder).mkdir(parents=True, exist_ok=True)
-            self.driver.save_screenshot(str(Path(self.folder) / f"review-{name}.png"))
-
 
 def _events(vault: Path) -> list[dict]:
     return AuditLog(vault / "audit.log").entries()
-
-
-def _click(driver, element_id: str) -> None:
-    """Click a submit button and wait until the next page has replaced this one."""
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
-    from selenium.webdriver.support.wait import WebDriverWait
-
-    page = driver.find_element(By.TAG_NAME, "html")
-    driver.find_element(By.ID, element_id).click()
-    WebDriverWait(driver, 60).until(expected_conditions.staleness_of(page))
-
-
-def _add_share(driver, share: Path, passphrase: str) -> str:
-    from selenium.webdriver.common.by import By
-
-    driver.find_element(By.ID, "share").send_keys(str(share))
-    driver.find_element(By.ID, "passphrase").send_keys(passphrase)
-    _click(driver, "add-share")
-    found = driver.find_elements(By.ID, "message")
-    return found[0].text if found else ""
-
-
-def _progress(driver) -> str:
-    from selenium.webdriver.common.by import By
-
-    return driver.find_element(By.ID, "progress").text
 
 
 def _scan(roots: list[Path], needles: list[bytes], since: float, skip: list[Path]) -> list[str]:
@@ -126,7 +56,7 @@ def _scan(roots: list[Path], needles: list[bytes], since: float, skip: list[Path
 
 @pytest.mark.slow
 def test_desk_finds_opens_two_of_three_views_exports_and_leaves_no_plaintext(tmp_path, capsys):
-    _need_browser()
+    need_browser()
     from selenium.webdriver.common.by import By
 
     started = time.time() - 1
@@ -144,7 +74,7 @@ def test_desk_finds_opens_two_of_three_views_exports_and_leaves_no_plaintext(tmp
     with review_server(vault, built["keystore"], "--passphrase-delay", "1.5", tz="Europe/Amsterdam") as served:
         url = served.url
         base = url.split("/start")[0]
-        driver = _driver(profile, exports)
+        driver = driver_for(profile, exports)
         shot = Shots(driver)
         try:
             # Find: metadata only, counts per camera and day, human times (local and UTC).
@@ -163,7 +93,7 @@ def test_desk_finds_opens_two_of_three_views_exports_and_leaves_no_plaintext(tmp
             shot("1-find")
             # A quality floor above every record finds none; the filter works on real metadata.
             driver.find_element(By.NAME, "min_quality").send_keys("1000")
-            _click(driver, "search")
+            click(driver, "search")
             assert driver.find_elements(By.CSS_SELECTOR, "#records tbody tr") == []
             driver.get(base + "/")
             # Request an opening of every record.
@@ -172,28 +102,28 @@ def test_desk_finds_opens_two_of_three_views_exports_and_leaves_no_plaintext(tmp
             driver.find_element(By.ID, "case").send_keys("CASE-2026-0042")
             driver.find_element(By.ID, "reason").send_keys("court order 17/2026")
             driver.find_element(By.ID, "opened_by").send_keys("investigator A")
-            _click(driver, "request-open")
-            assert "0 of 2 shares" in _progress(driver)
+            click(driver, "request-open")
+            assert "0 of 2 shares" in progress(driver)
             shot("2-holders")
             # Refusals: wrong passphrase, then the rate limit, a foreign share, a duplicate.
-            message = _add_share(driver, shares[0], "not the passphrase at all")
-            assert "wrong passphrase" in message and "0 of 2" in _progress(driver)
+            message = add_share(driver, shares[0], "not the passphrase at all")
+            assert "wrong passphrase" in message and "0 of 2" in progress(driver)
             shot("3-wrong-passphrase")
-            assert "too many attempts" in _add_share(driver, shares[0], phrases[0])
-            assert "0 of 2" in _progress(driver)
+            assert "too many attempts" in add_share(driver, shares[0], phrases[0])
+            assert "0 of 2" in progress(driver)
             time.sleep(1.6)
-            assert "share 1 accepted" in _add_share(driver, shares[0], phrases[0])
-            assert "1 of 2 shares" in _progress(driver)
+            assert "share 1 accepted" in add_share(driver, shares[0], phrases[0])
+            assert "1 of 2 shares" in progress(driver)
             shot("4-one-of-two")
-            assert "given twice" in _add_share(driver, shares[0], phrases[0])
-            assert "share of authority" in _add_share(driver, foreign_share, "")
+            assert "given twice" in add_share(driver, shares[0], phrases[0])
+            assert "share of authority" in add_share(driver, foreign_share, "")
             # 1 of 3: nothing is open, nothing logged, no picture reachable.
             assert not [e for e in _events(vault) if e["event"] == "open"]
             driver.get(base + "/opening")
             assert driver.find_elements(By.CSS_SELECTOR, "img.snapshot") == []
             driver.get(base + "/open/holders")
             # The second holder: 2 of 3 opens, logged before the page and its pictures are sent.
-            _add_share(driver, shares[2], phrases[2])
+            add_share(driver, shares[2], phrases[2])
             assert driver.find_element(By.ID, "faces-banner").is_displayed()
             snapshots = driver.find_elements(By.CSS_SELECTOR, "img.snapshot")
             assert len(snapshots) == record_count
@@ -231,7 +161,7 @@ def test_desk_finds_opens_two_of_three_views_exports_and_leaves_no_plaintext(tmp
             time.sleep(0.5)
             assert _events(vault)[-1]["event"] == "export"
             shot("6-exported")
-            _click(driver, "end-session")
+            click(driver, "end-session")
             assert driver.find_element(By.ID, "ended").is_displayed()
             shot("7-ended")
             # The session is over: the cookie and the start link are dead.
