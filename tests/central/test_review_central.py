@@ -1,12 +1,15 @@
 """The desk against the central store, in a real headless Chromium: records of two cameras synced
 into a PostgreSQL store started by the tests; find by camera, refuse 1 of 3, open 2 of 3, view the
-exact sealed pixels; the store's log and the authority's log hold the opening before the view.
+exact sealed pixels, export a bundle that verifies offline and fails once altered; the store's log
+and the authority's log hold the opening before the view.
 (No screenshots here: these are ORL faces, and only the demo clip's faces go into the docs.)"""
 
 from __future__ import annotations
 
 import json
+import time
 import urllib.request
+import zipfile
 
 import cv2
 import numpy as np
@@ -14,6 +17,8 @@ import pytest
 from central_common import facesel
 from facesel.central.pg_backend import PostgresVault
 from facesel.central.sync import sync_vault
+from facesel.review.bundle import pack
+from facesel.review.verify_bundle import BundleError, verify_bundle
 from facesel.vault import Vault
 from facesel.vault.audit import AuditLog
 from review_browser import add_share, click, driver_for, need_browser, progress
@@ -45,8 +50,10 @@ def test_desk_opens_two_of_three_from_the_central_store(tmp_path, authority, cam
             sync_vault(tmp_path / camera_id, store, cameras(camera_id))
     cam_b = sorted(rid for rid, (camera_id, _) in crops.items() if camera_id == "cam-b")
     shares = share_paths(adir)
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
     with review_server(None, adir / "keystore", central=central_dsn) as served:
-        driver = driver_for(tmp_path / "profile", tmp_path / "downloads")
+        driver = driver_for(tmp_path / "profile", downloads)
         try:
             driver.get(served.url)
             assert "Central store" in driver.find_element(By.CSS_SELECTOR, "p.hint").text
@@ -69,7 +76,6 @@ def test_desk_opens_two_of_three_from_the_central_store(tmp_path, authority, cam
             add_share(driver, shares[2], "")
             assert driver.find_element(By.ID, "faces-banner").is_displayed()
             assert len(driver.find_elements(By.CSS_SELECTOR, "img.snapshot")) == 2
-            assert driver.find_elements(By.ID, "no-export") and not driver.find_elements(By.ID, "export")
             cookie = driver.get_cookie("facesel_review")["value"]
             base = served.url.split("/start")[0]
             for rid in cam_b:  # the exact pixels the camera sealed
@@ -78,12 +84,32 @@ def test_desk_opens_two_of_three_from_the_central_store(tmp_path, authority, cam
                 with urllib.request.urlopen(request) as response:
                     image = cv2.imdecode(np.frombuffer(response.read(), np.uint8), cv2.IMREAD_UNCHANGED)
                 np.testing.assert_array_equal(image, crops[rid][1])
+            driver.find_element(By.ID, "export").click()
+            deadline = time.time() + 30
+            while time.time() < deadline and not list(downloads.glob("*.zip")):
+                time.sleep(0.2)
+            bundle = next(downloads.glob("*.zip"))
+            time.sleep(0.5)
             click(driver, "end-session")
         finally:
             driver.quit()
     events = _central_events(central_dsn)
     tail = [e["event"] for e in events][[e["event"] for e in events].index("open"):]
-    assert tail == ["open", "view", "review-end"], tail
+    assert tail == ["open", "view", "export", "review-end"], tail
+    # The bundle verifies offline against the authority's fingerprint, and fails once altered.
+    report = verify_bundle(bundle, pub.fingerprint)
+    assert sorted(report.records) == cam_b
+    text = "\n".join(report.proven)
+    assert "sealed and signed by camera cam-b at" in text and "under case 'CASE-C-7'" in text
+    assert "2 of 3 share holders" in text
+    with zipfile.ZipFile(bundle) as zf:
+        members = {i.filename: zf.read(i) for i in zf.infolist()}
+    for name in [m for m in members if m.endswith(("crop.png", ".fsr", "central-open.json"))]:
+        changed = dict(members)
+        changed[name] = members[name][:-1] + bytes([members[name][-1] ^ 1])
+        (tmp_path / "t.zip").write_bytes(pack(list(changed.items())))
+        with pytest.raises(BundleError):
+            verify_bundle(tmp_path / "t.zip", pub.fingerprint)
     opened = next(e for e in events if e["event"] == "open")
     assert opened["case"] == "CASE-C-7" and opened["shares"] == [2, 3] and sorted(opened["record_ids"]) == cam_b
     mine = [e for e in AuditLog(adir / "audit.log").entries() if e["event"] == "open"]

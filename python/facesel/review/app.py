@@ -200,7 +200,7 @@ def build_app(state: DeskState, allowed_hosts: set[str], allowed_origins: set[st
                           "plot": Markup(quality_svg(track["frame_indices"], track["qualities"],
                                                      best["frame_index"], best["quality"]))})
         return _page("view.html", state, items=items, local_text=local_text, utc_text=utc_text,
-                     duration_text=duration_text, can_export=source.can_export)
+                     duration_text=duration_text)
 
     async def picture(request: Request):
         if not authed(request):
@@ -221,8 +221,6 @@ def build_app(state: DeskState, allowed_hosts: set[str], allowed_origins: set[st
         opening = state.opening
         if opening is None or opening.ended:
             return _refused("nothing is open to export", 409)
-        if not source.can_export:
-            return _refused("evidence bundles are made from a camera's vault folder, not from the central store", 409)
         data = await run_in_threadpool(build_bundle, opening)
         await run_in_threadpool(opening.log, "export", record_ids=[r.row.record_id for r in opening.records],
                                 bundle_sha256=hashlib.sha256(data).hexdigest())

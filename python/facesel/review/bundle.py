@@ -5,13 +5,15 @@ Layout (every path fixed; see docs/review.md)::
     manifest.json                  what the bundle claims, SHA-256 of every other file, and the
                                    authority's signature over all of it
     authority.pub                  the authority's public file (its signing key, the cameras' keys)
-    vault.json                     the vault's identity, signed by its camera
+    vault.json                     the vault's identity, signed by its camera (vault bundles)
     sealed/<record_id>.fsr         each record exactly as the camera sealed and signed it
     records/<record_id>/crop.png   the decrypted snapshot, clip/NNNN.png, meta.json
     audit/vault-log.jsonl          the vault's audit entries from the first sealing of a bundled
                                    record up to the signed head (a contiguous, hash-chained slice)
     audit/vault-head.json          the vault log's signed head
     audit/authority-open.json      the authority's own log entry of this opening
+    audit/central-open.json        (central bundles, instead of vault.json and the vault log) the
+                                   store's entry of the opening, which the authority's entry names
     README.txt                     how to check it: ``facesel verify-bundle BUNDLE``
 
 ``manifest.json`` holds each record's one-time AEAD key (it decrypts that record only): with it,
@@ -89,19 +91,21 @@ def build_bundle(opening: Opening, created: float | None = None) -> bytes:
     """
     if opening.ended or opening.signer is None:
         raise ValueError("this opening has ended; open the records again to export them")
-    if opening.vault_dir is None:
-        raise ValueError("evidence bundles are made from a camera's vault folder; the central store's log is not "
-                         "signed by the camera, so its bundle format is not defined yet")
     created = time.time() if created is None else float(created)
-    ids = [r.row.record_id for r in opening.records]
-    entries, head = log_slice(opening.vault_dir, ids)
     files: dict[str, bytes] = {
         "authority.pub": json.dumps(opening.authority.to_dict(), indent=1).encode("utf-8"),
-        "vault.json": (opening.vault_dir / "vault.json").read_bytes(),
-        "audit/vault-log.jsonl": b"".join(canonical(e) + b"\n" for e in entries),
-        "audit/vault-head.json": json.dumps(head, indent=1, sort_keys=True).encode("utf-8"),
         "audit/authority-open.json": json.dumps(opening.authority_entry, indent=1, sort_keys=True).encode("utf-8"),
     }
+    if opening.vault_dir is not None:
+        source = {"source": "vault", "vault_id": opening.identity.vault_id, "camera_id": opening.identity.camera_id}
+        entries, head = log_slice(opening.vault_dir, [r.row.record_id for r in opening.records])
+        files.update({
+            "vault.json": (opening.vault_dir / "vault.json").read_bytes(),
+            "audit/vault-log.jsonl": b"".join(canonical(e) + b"\n" for e in entries),
+            "audit/vault-head.json": json.dumps(head, indent=1, sort_keys=True).encode("utf-8")})
+    else:  # the central store: its log is hash-chained, not signed; the authority's entry names it
+        source = {"source": "central", "store": opening.store_location}
+        files["audit/central-open.json"] = json.dumps(opening.entry, indent=1, sort_keys=True).encode("utf-8")
     records = []
     for item in opening.records:
         rid = item.row.record_id
@@ -117,8 +121,7 @@ def build_bundle(opening: Opening, created: float | None = None) -> bytes:
                         "pictures": pictures, "meta": f"records/{rid}/meta.json",
                         "sealed_at_utc": utc_text(item.row.sealed_at)})
     files["README.txt"] = README.format(name="BUNDLE.zip").encode("utf-8")
-    manifest = {"format": FORMAT_BUNDLE, "version": BUNDLE_VERSION, "created": created,
-                "vault_id": opening.identity.vault_id, "camera_id": opening.identity.camera_id,
+    manifest = {"format": FORMAT_BUNDLE, "version": BUNDLE_VERSION, "created": created, **source,
                 "authority_id": opening.authority.authority_id, "authority_fingerprint": opening.authority.fingerprint,
                 "case": opening.case, "reason": opening.reason, "shares": opening.shares,
                 "open_entry": {"seq": opening.entry["seq"], "hash": opening.entry["hash"]},

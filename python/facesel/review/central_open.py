@@ -11,10 +11,11 @@ from collections.abc import Callable, Sequence
 
 from facesel.central.backend import Selection, VaultBackend
 from facesel.central.verify import verify_record
-from facesel.review.memory_open import Opening
+from facesel.review.memory_open import Opening, record_key
 from facesel.vault.audit import AuditLog
 from facesel.vault.errors import EpochUnavailableError
-from facesel.vault.keys import Keystore
+from facesel.vault.errors import KeyMaterialError
+from facesel.vault.keys import AuthorityPublic, Keystore
 from facesel.vault.opening import OpenedRecord
 from facesel.vault.payload import decode_snapshot
 from facesel.vault.record import open_record
@@ -46,11 +47,12 @@ def open_central(store: VaultBackend, lock: threading.Lock, keystore: Keystore, 
         parsed_rows = []
         for row in rows:  # every record checked before any is decrypted
             expected = (row.sha256,) + ((logged[row.record_id],) if row.record_id in logged else ())
-            parsed_rows.append((row, verify_record(store.read(row.record_id), keystore.authority_id, store.camera,
-                                                   row.record_id, expected)))
+            data = store.read(row.record_id)
+            parsed_rows.append((row, verify_record(data, keystore.authority_id, store.camera, row.record_id, expected),
+                                data))
     epoch_secrets: dict[int, bytes] = {}
-    records = []
-    for row, parsed in parsed_rows:
+    records, sealed, keys = [], {}, {}
+    for row, parsed, data in parsed_rows:
         if parsed.epoch_id not in epoch_secrets:
             try:
                 epoch_secrets[parsed.epoch_id] = keystore.unwrap(master, parsed.epoch_id)
@@ -58,6 +60,8 @@ def open_central(store: VaultBackend, lock: threading.Lock, keystore: Keystore, 
                 raise EpochUnavailableError(f"record {row.record_id}: {err}") from None
         payload = open_record(parsed, epoch_secrets[parsed.epoch_id])
         records.append(OpenedRecord(row, parsed.header, decode_snapshot(payload, row.record_id)))
+        sealed[row.record_id] = data
+        keys[row.record_id] = record_key(parsed, epoch_secrets[parsed.epoch_id])
     epoch_secrets.clear()
     signer = keystore.signer(master)
     fields = {"opened_by": opened_by.strip() or "unknown", "reason": reason, "case": case, "shares": list(shares),
@@ -71,5 +75,20 @@ def open_central(store: VaultBackend, lock: threading.Lock, keystore: Keystore, 
     authority_log = keystore.path.parent / "audit.log"
     authority_entry = AuditLog(authority_log, clock, signer).append(
         "open", store=store.location, central_seq=entry["seq"], central_entry=entry["hash"], **fields)
-    return Opening(None, None, store.authority, records, {}, {}, entry, authority_entry, signer, case, reason,
-                   list(shares), authority_log, clock, log_to=log_to)
+    return Opening(None, None, authority_with_cameras(keystore, store), records, sealed, keys, entry,
+                   authority_entry, signer, case, reason, list(shares), authority_log, clock, log_to=log_to,
+                   store_location=store.location)
+
+
+def authority_with_cameras(keystore: Keystore, store: VaultBackend) -> AuthorityPublic:
+    """The authority's own ``authority.pub`` (beside its keystore, checked against the keystore's
+    signing key) when it is at least as new as the store's copy: it registers every enrolled
+    camera, whose keys a bundle's reader needs."""
+    own = keystore.path.parent / "authority.pub"
+    if own.is_file():
+        pub = AuthorityPublic.load(own)
+        if pub.signing_key != keystore.signing_public:
+            raise KeyMaterialError(f"{own} belongs to another signing key than the keystore's")
+        if pub.serial >= store.authority.serial:
+            return pub
+    return store.authority

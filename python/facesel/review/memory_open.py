@@ -72,6 +72,7 @@ class Opening:
     clock: Callable[[], float] = time.time
     ended: bool = field(default=False)
     log_to: Callable[..., dict] | None = None
+    store_location: str | None = None  # the central store, for its bundles
 
     def by_id(self, record_id: str) -> OpenedRecord | None:
         return next((r for r in self.records if r.row.record_id == record_id), None)

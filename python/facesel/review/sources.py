@@ -18,9 +18,7 @@ from facesel.vault.opening import trusted_authority
 
 
 class VaultSource:
-    """A camera's vault folder (exports evidence bundles)."""
-
-    can_export = True
+    """A camera's vault folder."""
 
     def __init__(self, vault_dir: Path, keystore: Keystore) -> None:
         self.vault_dir = Path(vault_dir)
@@ -41,9 +39,7 @@ class VaultSource:
 
 
 class CentralSource:
-    """The central PostgreSQL store of many cameras (no bundle: see :mod:`facesel.review.central_open`)."""
-
-    can_export = False
+    """The central PostgreSQL store of many cameras."""
 
     def __init__(self, dsn: str, keystore: Keystore) -> None:
         from facesel.central.pg_backend import PostgresVault

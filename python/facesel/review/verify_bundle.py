@@ -29,6 +29,7 @@ from facesel.vault.audit import _entry_hash, _head_signed, _sig_ok
 from facesel.vault.encoding import canonical
 from facesel.vault.errors import KeyMaterialError, RecordError
 from facesel.vault.identity import check_record, load_identity
+from facesel.vault.record import check_signature, parse_record
 from facesel.vault.keys import AuthorityPublic
 from facesel.vault.payload import decode_snapshot
 from facesel.vault.signing import verify_signature
@@ -152,20 +153,47 @@ def _check_log(members: dict[str, bytes], keys: dict[str, bytes]) -> list[dict]:
     return entries
 
 
-def _check_record(members: dict[str, bytes], item: dict, identity, seals: dict[str, dict]) -> str:
+def _parse_member_record(members: dict[str, bytes], item: dict, parse) -> tuple[str, bytes, bytes, object]:
     try:
         rid = str(item["record_id"])
         data = members[item["sealed"]]
         key = base64.b64decode(str(item["record_key"]), validate=True)
-        parsed = check_record(identity, data, rid)
+        parsed = parse(data, rid)
     except (KeyError, TypeError, ValueError) as err:
         raise BundleError(f"manifest record entry is malformed ({type(err).__name__})") from None
     except RecordError as err:
         raise BundleError(str(err)) from None
-    seal = seals.get(rid)
-    if seal is None or seal.get("sha256") != sha256(data).hexdigest() or seal.get("signer") != \
-            f"camera:{identity.camera_id}":
-        raise BundleError(f"record {rid}: the sealed file is not the one its camera logged as sealed")
+    return rid, data, key, parsed
+
+
+def _vault_record(identity, seals: dict[str, dict]):
+    """A vault bundle's record: signed by the vault's camera and logged by it as sealed (when)."""
+    def parse(data: bytes, rid: str):
+        parsed = check_record(identity, data, rid)
+        seal = seals.get(rid)
+        if seal is None or seal.get("sha256") != sha256(data).hexdigest() or seal.get("signer") != \
+                f"camera:{identity.camera_id}":
+            raise RecordError(f"record {rid}: the sealed file is not the one its camera logged as sealed")
+        return parsed, f"camera {identity.camera_id} at {utc_text(seal['time'])}"
+    return parse
+
+
+def _central_record(authority: AuthorityPublic):
+    """A central bundle's record: signed by the camera its header names, registered by the authority;
+    the seal time is the one in that signed header."""
+    def parse(data: bytes, rid: str):
+        parsed = parse_record(data)
+        if parsed.record_id != rid:
+            raise RecordError(f"record {rid}: the file holds record {parsed.record_id} (swapped files)")
+        if parsed.header["authority_id"] != authority.authority_id:
+            raise RecordError(f"record {rid}: sealed for another authority")
+        check_signature(parsed, authority.camera_key(parsed.header["camera_id"]))
+        return parsed, f"camera {parsed.header['camera_id']} at {utc_text(parsed.header['sealed_at'])}"
+    return parse
+
+
+def _check_record(members: dict[str, bytes], item: dict, parse) -> str:
+    rid, data, key, (parsed, sealed_by) = _parse_member_record(members, item, parse)
     try:
         payload = sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(parsed.ciphertext, parsed.associated_data,
                                                                    parsed.nonce, key)
@@ -185,7 +213,7 @@ def _check_record(members: dict[str, bytes], item: dict, identity, seals: dict[s
     stray = [m for m in members if m.startswith(f"records/{rid}/") and m not in expected]
     if stray:
         raise BundleError(f"record {rid}: unexpected files {stray[:3]}")
-    return (f"record {rid}: sealed and signed by camera {identity.camera_id} at {utc_text(seal['time'])}, "
+    return (f"record {rid}: sealed and signed by {sealed_by}, "
             f"unaltered since ({len(snapshot.blobs)} picture(s) equal the decrypted sealed record)")
 
 
@@ -206,13 +234,7 @@ def _check_opening(members, manifest, authority, identity, entries) -> tuple[lis
     if len(set(shares)) < authority.threshold:
         raise BundleError(f"the opening names {len(set(shares))} share(s); the authority needs {authority.threshold}")
     other = _json(members, "audit/authority-open.json")
-    keys = {f"authority:{authority.authority_id}": authority.signing_key}
-    try:
-        ok = isinstance(other, dict) and _entry_hash(other) == other.get("hash") and _sig_ok(
-            keys, other.get("signer"), bytes.fromhex(str(other.get("hash"))), other.get("sig"))
-    except ValueError:
-        ok = False
-    if not ok or other.get("event") != "open" or other.get("vault_entry") != entry["hash"] \
+    if not _authority_entry_ok(other, authority) or other.get("vault_entry") != entry["hash"] \
             or other.get("vault_id") != identity.vault_id:
         raise BundleError("audit/authority-open.json is not the authority's signed record of this opening")
     case = entry.get("case") or entry.get("reason")  # the CLI's open logs the case reference as its reason
@@ -220,6 +242,40 @@ def _check_opening(members, manifest, authority, identity, entries) -> tuple[lis
             f"{entry.get('opened_by')!r} with {len(set(shares))} of {authority.shares} share holders "
             f"(shares {', '.join(str(s) for s in shares)}; {authority.threshold} needed), logged in the vault's "
             "signed audit chain and in the authority's own log"], entry
+
+
+def _authority_entry_ok(other, authority: AuthorityPublic) -> bool:
+    keys = {f"authority:{authority.authority_id}": authority.signing_key}
+    try:
+        return isinstance(other, dict) and other.get("event") == "open" and _entry_hash(other) == other.get("hash") \
+            and _sig_ok(keys, other.get("signer"), bytes.fromhex(str(other.get("hash"))), other.get("sig"))
+    except ValueError:
+        return False
+
+
+def _check_central_opening(members, manifest, authority: AuthorityPublic) -> list[str]:
+    central = _json(members, "audit/central-open.json")
+    want = manifest.get("open_entry") or {}
+    if not isinstance(central, dict) or _entry_hash(central) != central.get("hash") or central.get("event") != "open" \
+            or central.get("hash") != want.get("hash") or central.get("seq") != want.get("seq"):
+        raise BundleError("audit/central-open.json is not the store's entry named in the manifest (edited)")
+    other = _json(members, "audit/authority-open.json")
+    if not _authority_entry_ok(other, authority) or other.get("central_entry") != central["hash"]:
+        raise BundleError("audit/authority-open.json is not the authority's signed record of this opening")
+    ids = [r.get("record_id") for r in manifest.get("records", [])]
+    shares = other.get("shares") or []
+    for entry in (central, other):
+        if not ids or not set(ids) <= set(entry.get("record_ids") or []):
+            raise BundleError("the bundle holds records that this opening did not open")
+        if (entry.get("case"), entry.get("reason"), entry.get("shares")) != \
+                (manifest.get("case"), manifest.get("reason"), manifest.get("shares")):
+            raise BundleError("the manifest's case, reason or shares differ from the logged opening")
+    if len(set(shares)) < authority.threshold:
+        raise BundleError(f"the opening names {len(set(shares))} share(s); the authority needs {authority.threshold}")
+    return [f"opened at {utc_text(other['time'])} under case {other.get('case')!r} (reason {other.get('reason')!r}) "
+            f"by {other.get('opened_by')!r} with {len(set(shares))} of {authority.shares} share holders (shares "
+            f"{', '.join(str(s) for s in shares)}; {authority.threshold} needed), signed in the authority's own log, "
+            f"which names the central store's entry seq {central['seq']} of {manifest.get('store')!r}"]
 
 
 def verify_bundle(path: str | Path, pin: str | None = None) -> BundleReport:
@@ -234,6 +290,21 @@ def verify_bundle(path: str | Path, pin: str | None = None) -> BundleReport:
     manifest, authority = _check_manifest(members, pin)
     if pack(list(members.items())) != Path(path).read_bytes():
         raise BundleError("the zip container was altered (bytes outside the members' content changed)")
+    report = BundleReport(case=str(manifest.get("case") or manifest.get("reason")))
+    if manifest.get("source") == "central":
+        _verify_central(members, manifest, authority, report)
+    elif manifest.get("source") == "vault":
+        _verify_vault(members, manifest, authority, report)
+    else:
+        raise BundleError(f"manifest.json names an unknown source {manifest.get('source')!r}")
+    report.proven.append("every file is covered by the authority's signed manifest")
+    if pin is None:
+        report.caveats.insert(0, "the authority's key was taken from the bundle itself: compare its fingerprint "
+                                 f"{authority.fingerprint} with one from a trusted channel (or pass --fingerprint)")
+    return report
+
+
+def _verify_vault(members, manifest, authority: AuthorityPublic, report: BundleReport) -> None:
     with tempfile.TemporaryDirectory(prefix="facesel-bundle-") as tmp:  # two public JSON files only
         Path(tmp, "authority.pub").write_bytes(members["authority.pub"])
         Path(tmp, "vault.json").write_bytes(members.get("vault.json", b""))
@@ -245,20 +316,29 @@ def verify_bundle(path: str | Path, pin: str | None = None) -> BundleReport:
         raise BundleError("the manifest names another vault or camera than vault.json")
     entries = _check_log(members, identity.audit_keys())
     seals = {e.get("record_id"): e for e in entries if e.get("event") == "seal"}
-    report = BundleReport(case=str(manifest.get("case") or manifest.get("reason")))
     report.proven.append(f"authority {authority.authority_id} (signing key fingerprint {authority.fingerprint}) "
                          f"registered camera {identity.camera_id}, which signed vault {identity.vault_id}")
     for item in manifest.get("records") or []:
-        report.proven.append(_check_record(members, item, identity, seals))
+        report.proven.append(_check_record(members, item, _vault_record(identity, seals)))
         report.records.append(str(item.get("record_id")))
     lines, _ = _check_opening(members, manifest, authority, identity, entries)
     report.proven += lines
     report.proven.append(f"the audit chain from seq {entries[0]['seq']} to the signed head seq {entries[-1]['seq']} "
-                         "is intact and every entry is signed; every file is covered by the authority's signed "
-                         "manifest")
-    if pin is None:
-        report.caveats.append("the authority's key was taken from the bundle itself: compare its fingerprint "
-                              f"{authority.fingerprint} with one from a trusted channel (or pass --fingerprint)")
+                         "is intact and every entry is signed")
     report.caveats.append(f"entries before seq {entries[0]['seq']} are not in the bundle: it proves the chain from "
                           "the first sealing of these records on, not the vault's whole history")
-    return report
+
+
+def _verify_central(members, manifest, authority: AuthorityPublic, report: BundleReport) -> None:
+    stray = [m for m in ("vault.json", "audit/vault-log.jsonl", "audit/vault-head.json") if m in members]
+    if stray:
+        raise BundleError(f"a central bundle holds vault files {stray}")
+    cameras = sorted({c for c, _ in authority.cameras})
+    report.proven.append(f"authority {authority.authority_id} (signing key fingerprint {authority.fingerprint}) "
+                         f"registered camera(s) {', '.join(cameras)}")
+    for item in manifest.get("records") or []:
+        report.proven.append(_check_record(members, item, _central_record(authority)))
+        report.records.append(str(item.get("record_id")))
+    report.proven += _check_central_opening(members, manifest, authority)
+    report.caveats.append("the central store's log is hash-chained, not signed: the bundle holds its entry of the "
+                          "opening, bound by the authority's signed entry, not the store's whole chain")
