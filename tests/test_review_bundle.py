@@ -133,3 +133,10 @@ def test_open_bundle_refuses_an_existing_file(tmp_path, shared_data, capsys):
                            share_paths(adir)[1])
     assert code == 1 and "exists already" in err
     assert not (tmp_path / "o").exists()
+
+
+def test_not_a_zip_is_refused_in_one_line(tmp_path, capsys):
+    (tmp_path / "notes.zip").write_text("not a zip at all")
+    code, out, _ = run_cli(capsys, "verify-bundle", tmp_path / "notes.zip")
+    assert code == 1 and "NOT VERIFIED: " in out and "not an intact zip file" in out
+    assert len(out.strip().splitlines()) == 1

@@ -116,6 +116,10 @@ def test_wall_refuses_what_a_hostile_page_or_client_would_try(desk_vault):
             assert response.getheader("X-Frame-Options") == "DENY"
             if path != "/" and path != "/static/review.css":
                 assert response.status == 404, path  # no listing, no way out of the static folder
+        for path in ("/", "/static/review.css", "/static/review.js"):  # nothing from elsewhere, no inline script
+            page = client.request("GET", path)[1].decode()
+            assert not re.search(r"""(src|href)=["']?(https?:)?//|url\(|@import""", page), path
+            assert "<script>" not in page and " on" + "click=" not in page
         request = {"record_id": ids, "case": "C-1", "reason": "order", "opened_by": "me"}
         assert client.post("/open", request, origin=None)[0].status == 403
         assert client.post("/open", request, origin="http://evil.example")[0].status == 403
