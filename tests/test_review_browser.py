@@ -160,10 +160,9 @@ def test_desk_finds_opens_two_of_three_views_exports_and_leaves_no_plaintext(tmp
             bundle = next(exports.glob("*.zip"))
             time.sleep(0.5)
             assert _events(vault)[-1]["event"] == "export"
-            shot("6-exported")
             click(driver, "end-session")
             assert driver.find_element(By.ID, "ended").is_displayed()
-            shot("7-ended")
+            shot("6-ended")
             # The session is over: the cookie and the start link are dead.
             request = urllib.request.Request(f"{base}/", headers={"Cookie": f"facesel_review={cookie}"})
             with pytest.raises(urllib.error.HTTPError) as gone:
