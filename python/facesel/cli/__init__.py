@@ -24,6 +24,7 @@ _SUBCOMMAND_MODULES = [
     "facesel.cli.batch",
     "facesel.cli.demo",
     "facesel.cli.serve",
+    "facesel.cli.review",
 ]
 
 
