@@ -204,13 +204,16 @@ class MqttOutlet:
             self._client.username_pw_set(username, password)
         self._client.will_set(f"{topic}/status", "offline", qos=1, retain=True)
         self._client.reconnect_delay_set(1, 30)
+        # While the broker is away paho keeps QoS 1/2 messages for it: bounded, so that a long
+        # outage costs at most this many events (refused ones are counted as failed), not memory.
+        self._client.max_queued_messages_set(QUEUE_SIZE)
         self._client.connect_async(host, int(port), keepalive=30)
         self._client.loop_start()
         self._client.publish(f"{topic}/status", "online", qos=1, retain=True)
 
     def send(self, event: dict) -> None:
         info = self._client.publish(f"{self.topic}/{event['camera']}/{event['event']}", json.dumps(event), qos=self.qos)
-        if info.rc not in (0, 4):  # 4: not connected yet: paho queues it and sends once connected
+        if info.rc not in (0, 4):  # 4: not connected (yet): paho keeps it and sends it once connected
             raise ConnectionError(f"publish refused (paho rc {info.rc})")
 
     def close(self) -> None:
