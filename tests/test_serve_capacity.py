@@ -159,11 +159,13 @@ def test_a_camera_that_cannot_keep_up_coarsens_its_schedule_and_drops_less_than_
         after = counts()
         gov = governed.governor
         every = governed.adapter.selector.schedule.every
+        fixed_every, fixed_governor = fixed.adapter.selector.schedule.every, fixed.governor
+        # Frames wait and are dropped in the source's slot only (counted there), not in a second buffer.
+        buffered_drops, source_drops = fixed.adapter.selector.dropped, fixed.source.stats.frames_dropped
     finally:
         assert service.stop(timeout=60) == []
-    assert fixed.governor is None and fixed.adapter.selector.schedule.every == 1
-    # Frames wait and are dropped in the source's slot only (counted there), not in a second buffer.
-    assert fixed.adapter.selector.dropped == 0 and fixed.source.stats.frames_dropped > 0
+    assert fixed_governor is None and fixed_every == 1
+    assert buffered_drops == 0 and source_drops > 0
     assert every > 1 and gov.coarsened >= 2
     delta = {name: [a - b for a, b in zip(after[name], before[name])] for name in after}
     print("received, dropped, processed:", delta, "every", every, "dropped before the first coarsening",
