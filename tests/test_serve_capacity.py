@@ -160,11 +160,19 @@ def test_a_camera_that_cannot_keep_up_coarsens_its_schedule_and_drops_less_than_
         gov = governed.governor
         every = governed.adapter.selector.schedule.every
         fixed_every, fixed_governor = fixed.adapter.selector.schedule.every, fixed.governor
+        # ... and /metrics says so (facesel_schedule_changes_total, facesel_detect_every)
+        from facesel.serve.metrics import CameraCollector
+
+        samples = {(sample.name, sample.labels.get("camera"), sample.labels.get("direction")): sample.value
+                   for family in CameraCollector(service.camera_list).collect() for sample in family.samples}
         # Frames wait and are dropped in the source's slot only (counted there), not in a second buffer.
         buffered_drops, source_drops = fixed.adapter.selector.dropped, fixed.source.stats.frames_dropped
     finally:
         assert service.stop(timeout=60) == []
     assert fixed_governor is None and fixed_every == 1
+    assert samples[("facesel_schedule_changes_total", "governed", "coarser")] >= 2
+    assert samples[("facesel_schedule_changes_total", "fixed", "coarser")] == 0
+    assert samples[("facesel_detect_every", "governed", None)] > 1 == samples[("facesel_detect_every", "fixed", None)]
     assert buffered_drops == 0 and source_drops > 0
     assert every > 1 and gov.coarsened >= 2
     delta = {name: [a - b for a, b in zip(after[name], before[name])] for name in after}

@@ -149,10 +149,11 @@ class Camera:
         """Every counter of this camera since the service started (across pipeline restarts and
         reloads): ``frames_received``, ``frames_dropped``, ``reconnects``, ``connect_failures``,
         ``stalls``, ``faces``, ``sealed``, ``processed``, ``pipeline_restarts``,
-        ``flushed_on_gap``, ``frame_seconds_sum``, ``stage:NAME`` (seconds) and ``work:KIND``."""
+        ``flushed_on_gap``, ``frame_seconds_sum``, ``stage:NAME`` (seconds), ``work:KIND`` and
+        ``schedule:coarser`` / ``schedule:finer`` (the load governor's steps)."""
         with self._lock:  # never the old objects and their folded counts together, nor neither
             totals = dict(self._carried)
-            for key, value in _live_counters(self.source, self.adapter).items():
+            for key, value in _live_counters(self.source, self.adapter, self.governor).items():
                 totals[key] = totals.get(key, 0) + value
         totals.update(sealed=self.sealed, processed=self.processed, pipeline_restarts=self.pipeline_restarts,
                       flushed_on_gap=self.flushed_on_gap, frame_seconds_sum=self.frame_seconds_sum)
@@ -161,9 +162,9 @@ class Camera:
     def _fold_counters(self, source, adapter) -> None:
         """Keep a finished source's and pipeline's counts before they are replaced."""
         with self._lock:
-            for key, value in _live_counters(source, adapter).items():
+            for key, value in _live_counters(source, adapter, self.governor).items():
                 self._carried[key] = self._carried.get(key, 0) + value
-            self.source = self.adapter = None
+            self.source = self.adapter = self.governor = None
 
     def health(self) -> dict:
         info = {"up": self.up, "state": self.state}
@@ -322,8 +323,10 @@ class Camera:
                          "record_id": record_id})
 
 
-def _live_counters(source, adapter) -> dict[str, float]:
+def _live_counters(source, adapter, governor=None) -> dict[str, float]:
     counts: dict[str, float] = {}
+    if governor is not None:
+        counts.update({"schedule:coarser": governor.coarsened, "schedule:finer": governor.refined})
     if source is not None:
         stats = source.stats
         counts.update(frames_received=stats.frames_received, frames_dropped=stats.frames_dropped,

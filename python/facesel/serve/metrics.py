@@ -94,11 +94,11 @@ class CameraCollector:
             age.add_metric(name, float("nan") if frame_age is None else frame_age)
             up.add_metric(name, 1.0 if cam.health()["up"] else 0.0)
             latency.add_metric(name, counts["processed"], counts["frame_seconds_sum"])
-            governor = cam.governor
             if adapter is not None:
                 every.add_metric(name, adapter.selector.schedule.every)
-            changes.add_metric(name + ["coarser"], governor.coarsened if governor else 0)
-            changes.add_metric(name + ["finer"], governor.refined if governor else 0)
+            # from counters(): the steps of earlier pipelines (restarts, reloads) are in them
+            changes.add_metric(name + ["coarser"], counts.get("schedule:coarser", 0))
+            changes.add_metric(name + ["finer"], counts.get("schedule:finer", 0))
         yield from (received, processed, dropped, faces, sealed, reconnects, failures, stalls, restarts,
                     gap_closed, stage, work, fps, open_tracks, queue, age, up, latency, every, changes)
 
