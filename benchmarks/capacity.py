@@ -238,7 +238,7 @@ def main() -> int:
         Path(args.json).write_text("".join(json.dumps(r) + "\n" for r in rows))
     if args.plot:
         source = f"RTSP stream of {args.video[0]}" if args.rtsp else f"{', '.join(args.video)} looping at its frame rate"
-        _plot(rows, Path(args.plot), f"facesel serve capacity: {source}, "
+        _plot(rows, Path(args.plot), f"facesel serve capacity: {source},\n"
                                      f"{args.seconds:.0f} s after {args.warmup:.0f} s warm-up, scorer {args.scorer}"
                                      f"{', governor off' if args.no_coarsen else ''}")
     return 0
