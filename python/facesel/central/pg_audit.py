@@ -18,11 +18,13 @@ import json
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-
-import psycopg
+from typing import TYPE_CHECKING
 
 from facesel.central.pg_schema import AUDIT_LOCK
 from facesel.vault.audit import GENESIS, VerifyResult
+
+if TYPE_CHECKING:  # the offline check of an export (verify_export) runs without the PostgreSQL client
+    import psycopg
 
 _RESERVED = {"seq", "time", "event", "prev", "hash"}
 

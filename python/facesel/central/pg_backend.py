@@ -27,6 +27,7 @@ from facesel.central import pg_audit
 from facesel.central.backend import Camera, Selection, VaultBackend
 from facesel.central.pg_schema import AUDIT_LOCK, LATEST, applied_versions, migrate
 from facesel.central.verify import verify_record
+from facesel.redaction import redact_url
 from facesel.vault.audit import VerifyResult
 from facesel.vault.errors import RecordError
 from facesel.vault.index import COLUMNS, IndexRow
@@ -81,7 +82,13 @@ def _reachable(location: str) -> Iterator[None]:
 
 def _connect(dsn: str, location: str, connect_timeout: float) -> psycopg.Connection:
     with _reachable(location):
-        return psycopg.connect(dsn, autocommit=True, connect_timeout=max(1, int(connect_timeout)))
+        try:
+            return psycopg.connect(dsn, autocommit=True, connect_timeout=max(1, int(connect_timeout)))
+        except psycopg.ProgrammingError as err:  # libpq could not parse it: a user error, not a crash
+            detail = redact_url(str(err).strip().splitlines()[0]) if str(err).strip() else type(err).__name__
+            raise ValueError(f"the central store's connection string is malformed ({detail}); give it as "
+                             "'host=HOST port=PORT dbname=DB user=USER' or as a "
+                             "postgresql://USER@HOST:PORT/DB URI (password in ~/.pgpass or PGPASSWORD)") from None
 
 
 class PostgresVault(VaultBackend):

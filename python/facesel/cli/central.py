@@ -7,6 +7,7 @@ a password need not appear on a command line, by the ``FACESEL_CENTRAL`` environ
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import sys
@@ -17,6 +18,25 @@ from facesel.cli.vault_cmds import print_record_table
 from facesel.vault.timeparse import parse_time
 
 ENV_DSN = "FACESEL_CENTRAL"
+
+# Packages of the ``central`` extra, imported only by these commands.
+_CENTRAL_PACKAGES = ("psycopg", "psycopg_binary", "boto3", "botocore", "ray")
+
+
+def needs_central_extra(func):
+    """Turn a missing package of the ``central`` extra into one line naming the fix (not a traceback)."""
+
+    @functools.wraps(func)
+    def wrapper(args: argparse.Namespace) -> int:
+        try:
+            return func(args)
+        except ImportError as err:
+            missing = (getattr(err, "name", None) or "").split(".")[0]
+            if missing not in _CENTRAL_PACKAGES:
+                raise
+            raise RuntimeError(f"this command needs {missing}, which is not installed: install the central "
+                               "extra (pip install 'facesel[central]')") from None
+    return wrapper
 
 
 def central_dsn(args: argparse.Namespace) -> str:
@@ -41,6 +61,7 @@ def _selection(args: argparse.Namespace, record_ids=None):
                      end=None if args.to is None else parse_time(args.to, "--to"))
 
 
+@needs_central_extra
 def _init(args: argparse.Namespace) -> int:
     from facesel.central.pg_backend import PostgresVault
     from facesel.vault.keys import AuthorityPublic
@@ -53,6 +74,7 @@ def _init(args: argparse.Namespace) -> int:
     return 0
 
 
+@needs_central_extra
 def _register(args: argparse.Namespace) -> int:
     from facesel.vault.signing import CameraPublic
 
@@ -64,6 +86,7 @@ def _register(args: argparse.Namespace) -> int:
     return 0
 
 
+@needs_central_extra
 def _cameras(args: argparse.Namespace) -> int:
     with _store(args) as store:
         cameras = store.cameras()
@@ -73,6 +96,7 @@ def _cameras(args: argparse.Namespace) -> int:
     return 0
 
 
+@needs_central_extra
 def _list(args: argparse.Namespace) -> int:
     with _store(args) as store:
         rows = store.rows(_selection(args))
@@ -84,6 +108,7 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
+@needs_central_extra
 def _open(args: argparse.Namespace) -> int:
     from facesel.central.opening import open_from
     from facesel.cli.authority import share_passphrase_source
@@ -98,6 +123,7 @@ def _open(args: argparse.Namespace) -> int:
     return 0
 
 
+@needs_central_extra
 def _purge(args: argparse.Namespace) -> int:
     now = time.time() if args.now is None else parse_time(args.now, "--now")
     with _store(args) as store:
@@ -106,6 +132,7 @@ def _purge(args: argparse.Namespace) -> int:
     return 0
 
 
+@needs_central_extra
 def _audit(args: argparse.Namespace) -> int:
     expect = None
     if args.expect:
@@ -113,8 +140,6 @@ def _audit(args: argparse.Namespace) -> int:
         if not seq.isdigit() or len(digest) != 64:
             raise ValueError(f"--expect must be SEQ:SHA256HEX, got {args.expect!r}")
         expect = (int(seq), digest)
-    from facesel.central.anchors import anchor_problems
-
     if args.log:  # an export, checked offline: no store needed
         from facesel.central.pg_audit import verify_export
 
@@ -124,6 +149,8 @@ def _audit(args: argparse.Namespace) -> int:
             return 1
         print(f"{args.log}: OK, {result.entries} entries; head seq {result.head_seq} hash {result.head_hash}")
         return 0
+    from facesel.central.anchors import anchor_problems
+
     with _store(args) as store:
         result = store.verify_audit(expect)
         if args.export:
@@ -144,6 +171,7 @@ def _audit(args: argparse.Namespace) -> int:
     return 1 if broken else 0
 
 
+@needs_central_extra
 def _sync(args: argparse.Namespace) -> int:
     from facesel.central.pg_backend import CentralUnavailableError
     from facesel.central.sync import sync_vault
