@@ -26,7 +26,7 @@ from psycopg.conninfo import conninfo_to_dict
 from facesel.central import pg_audit
 from facesel.central.backend import Camera, Selection, VaultBackend
 from facesel.central.pg_schema import AUDIT_LOCK, LATEST, applied_versions, migrate
-from facesel.central.verify import verify_record
+from facesel.central.verify import seal_time_problem, verify_record
 from facesel.redaction import redact_url
 from facesel.vault.audit import VerifyResult
 from facesel.vault.errors import RecordError
@@ -36,6 +36,12 @@ from facesel.vault.signing import Signer, check_camera_id
 from facesel.vault.store import checked_purge_time
 
 _PURGE_CHUNK = 500
+
+#: Seconds a record's seal time may lie ahead of the store's clock on arrival (camera clock skew).
+#: A record dated further ahead is refused (it stays on the camera, and ``facesel sync`` delivers
+#: it again later, when it is accepted once the store's clock has caught up): a camera could
+#: otherwise date records years ahead so that central retention never purges them.
+SEAL_CLOCK_TOLERANCE = 300.0
 
 
 class CentralUnavailableError(RuntimeError):
@@ -286,7 +292,10 @@ class PostgresVault(VaultBackend):
             except RecordError as err:
                 checked.append(Arrival(None, "rejected", str(err)))
                 continue
-            if parsed.header["sealed_at"] < cutoff:
+            wrong_time = seal_time_problem(parsed.header, self._authority, now, SEAL_CLOCK_TOLERANCE)
+            if wrong_time:
+                checked.append(Arrival(parsed.record_id, "rejected", wrong_time))
+            elif parsed.header["sealed_at"] < cutoff:
                 checked.append(Arrival(parsed.record_id, "expired", "older than the retention period"))
             elif self.blobs is not None and len(data) >= self.blob_threshold:
                 # Object first, row second: a row never points to a missing object; an object
