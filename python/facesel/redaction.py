@@ -5,8 +5,9 @@ A camera URL (``rtsp://admin:secret@10.0.0.5/s1``) or a database connection stri
 FFmpeg and OpenCV quote the URL they failed to open, libpq quotes the string it could not parse.
 So redaction is not done once at the place a URL is printed, but on *text*: :func:`redact_url`
 removes the credentials of every URL and ``password=`` setting found anywhere in a string, and
-:class:`Redactor` also removes given secrets wherever they appear (a password that a library
-printed on its own, or percent-decoded).
+every secret registered with :func:`remember_url_secrets` wherever it appears (a password that a
+library printed on its own, or percent-decoded). :func:`facesel.sources.make_source` and the
+serve config register the password of every source URL they see.
 
 The text keeps its shape (``rtsp://***@10.0.0.5/s1``), so an operator still sees which camera failed.
 """
@@ -14,7 +15,7 @@ The text keeps its shape (``rtsp://***@10.0.0.5/s1``), so an operator still sees
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+import threading
 from urllib.parse import unquote, urlsplit
 
 MASK = "***"
@@ -28,6 +29,11 @@ _QUERY_SECRET = re.compile(rf"(?P<key>[?&;]{_SECRET_KEY}=)[^&#\s'\"]*", re.IGNOR
 _CONNINFO_SECRET = re.compile(rf"(?P<key>(?:^|(?<=\s)){_SECRET_KEY}\s*=\s*)(?:'(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
 
 
+_known: set[str] = set()
+_known_sorted: tuple[str, ...] = ()
+_known_lock = threading.Lock()
+
+
 def redact_url(text: object) -> str:
     """``text`` (any object, as ``str``) with the credentials of every URL and connection string in it masked.
 
@@ -36,13 +42,16 @@ def redact_url(text: object) -> str:
     >>> redact_url("host=db user=cam password='p w' dbname=x")
     'host=db user=cam password=*** dbname=x'
     """
-    out = _USERINFO.sub(lambda m: m.group("scheme") + MASK + "@", str(text))
+    out = str(text)
+    for secret in _known_sorted:  # first: a decoded password may hold an '@' that would cut the URL rule short
+        out = out.replace(secret, MASK)
+    out = _USERINFO.sub(lambda m: m.group("scheme") + MASK + "@", out)
     out = _QUERY_SECRET.sub(lambda m: m.group("key") + MASK, out)
     return _CONNINFO_SECRET.sub(lambda m: m.group("key") + MASK, out)
 
 
 def url_secrets(url: object) -> list[str]:
-    """The password of ``url``'s userinfo, raw and percent-decoded (empty when none).
+    """The password of ``url``'s userinfo and its secret query values, raw and percent-decoded.
 
     Passwords of 3 characters or fewer are left out, so that redaction does not shred ordinary
     words (the URL form is still masked by :func:`redact_url`).
@@ -52,26 +61,17 @@ def url_secrets(url: object) -> list[str]:
         parts = urlsplit(text)
     except ValueError:
         return []
-    if "@" not in parts.netloc:
-        return []
-    userinfo = parts.netloc.rpartition("@")[0]
-    password = userinfo.partition(":")[2]
-    found = {form for form in (password, unquote(password)) if len(form) > 3}
-    return sorted(found, key=len, reverse=True)  # longest first: a secret containing another
+    values = [parts.netloc.rpartition("@")[0].partition(":")[2]] if "@" in parts.netloc else []
+    values += [m.group(0).partition("=")[2] for m in _QUERY_SECRET.finditer("?" + parts.query)]
+    found = {form for value in values for form in (value, unquote(value)) if len(form) > 3}
+    return sorted(found, key=len, reverse=True)
 
 
-class Redactor:
-    """:func:`redact_url`, plus every occurrence of the given secrets (e.g. :func:`url_secrets`)."""
-
-    def __init__(self, secrets: Iterable[str] = ()) -> None:
-        self.secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
-
-    @classmethod
-    def for_url(cls, url: object) -> Redactor:
-        return cls(url_secrets(url))
-
-    def __call__(self, text: object) -> str:
-        out = redact_url(text)
-        for secret in self.secrets:
-            out = out.replace(secret, MASK)
-        return out
+def remember_url_secrets(url: object) -> None:
+    """Mask the password (and query secrets) of ``url`` in every later :func:`redact_url`, in any form."""
+    global _known_sorted
+    found = url_secrets(url)
+    if found and not _known.issuperset(found):
+        with _known_lock:
+            _known.update(found)
+            _known_sorted = tuple(sorted(_known, key=len, reverse=True))  # longest first: one may contain another

@@ -34,6 +34,7 @@ from pathlib import Path
 
 from facesel.serve.pipeline_adapter import check_pipeline_settings
 from facesel.serve.suggest import unknown_key_message
+from facesel.redaction import redact_url, remember_url_secrets
 from facesel.sources import BACKENDS, is_live_target
 
 SERVE_KEYS = {"listen", "log_format", "log_level", "shutdown_timeout"}
@@ -192,7 +193,9 @@ def _camera(name: str, table: dict, defaults: dict, base: Path) -> CameraConfig:
     if isinstance(source, int) and not isinstance(source, bool):
         source = str(source)
     if not isinstance(source, str) or not source:
-        raise ValueError(f"{where}.source must be a URL, a webcam index or a video file path, got {source!r}")
+        raise ValueError(redact_url(f"{where}.source must be a URL, a webcam index or a video file path, "
+                                    f"got {source!r}"))
+    remember_url_secrets(source)  # masked in every message from here on
     live_target = is_live_target(source)
     if not live_target:
         source_path = _path(source, f"{where}.source", base)
@@ -213,7 +216,7 @@ def _camera(name: str, table: dict, defaults: dict, base: Path) -> CameraConfig:
     if live is not None and not isinstance(live, bool):
         raise ValueError(f"{where}.live must be true or false, got {live!r}")
     if flags["loop"] and live_target:
-        raise ValueError(f"{where}.loop applies to video files only, not to the stream {source!r}")
+        raise ValueError(redact_url(f"{where}.loop applies to video files only, not to the stream {source!r}"))
     backend = merged.get("backend", "pyav")
     if backend not in BACKENDS:
         raise ValueError(f"{where}.backend must be one of {', '.join(BACKENDS)}, got {backend!r}")

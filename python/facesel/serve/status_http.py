@@ -13,6 +13,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
+from facesel.redaction import redact_url
+
 
 def health_report(cameras: list) -> tuple[int, dict]:
     report = {cam.config.name: cam.health() for cam in cameras}
@@ -43,6 +45,8 @@ class StatusServer:
                     self._send(404, "text/plain", b"not found: try /metrics or /healthz\n")
 
             def _send(self, code, kind, body):
+                # Last line of defence: whatever a camera reports, no URL credentials leave here.
+                body = redact_url(body.decode("utf-8", "replace")).encode("utf-8")
                 self.send_response(code)
                 self.send_header("Content-Type", kind)
                 self.send_header("Content-Length", str(len(body)))
