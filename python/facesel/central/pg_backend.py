@@ -382,14 +382,28 @@ class PostgresVault(VaultBackend):
     # -- audit and retention ------------------------------------------------------------------
 
     def append_audit(self, event: str, signer: Signer | None = None, **fields) -> dict:
-        if signer is not None:
-            fields["acting_as"] = signer.signer_id  # who acted; the entry is hash-chained, not signed
         with _reachable(self.location), self.conn.transaction():
-            return pg_audit.append(self.conn, self.clock(), event, **fields)
+            return pg_audit.append(self.conn, self.clock(), event, signer=signer, **fields)
 
-    def verify_audit(self, expect: tuple[int, str] | None = None) -> VerifyResult:
+    def witness(self, entry: dict) -> dict:
+        return {"central_store": self.store_id, "central_seq": entry["seq"], "central_entry": entry["hash"]}
+
+    def verify_audit(self, expect: tuple[int, str] | None = None, authority: AuthorityPublic | None = None) \
+            -> VerifyResult:
+        """The chain, and the signature of every authority entry under ``authority``'s signing key
+        (a trusted authority.pub; default: the store's own copy, which the table owner could swap)."""
+        trusted = authority or self._authority
+        keys = {f"authority:{trusted.authority_id}": trusted.signing_key}
         with _reachable(self.location):
-            return pg_audit.verify_chain(self.conn, expect)
+            return pg_audit.verify_chain(self.conn, expect, keys)
+
+    def head(self) -> dict:
+        """The last entry of the log: ``{"format", "store_id", "seq", "hash", "time"}`` (seq None when empty),
+        for a witness to keep and ``facesel central audit --expect`` to check later."""
+        with _reachable(self.location):
+            row = self.conn.execute("SELECT seq, hash, line FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+        seq, digest, when = (None, None, None) if row is None else (row[0], row[1], json.loads(row[2])["time"])
+        return {"format": "facesel-central-head", "store_id": self.store_id, "seq": seq, "hash": digest, "time": when}
 
     def audit_hashes(self, seqs: list[int]) -> dict[int, str]:
         """The hash of each central log entry in ``seqs`` that exists."""

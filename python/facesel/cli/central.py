@@ -132,27 +132,58 @@ def _purge(args: argparse.Namespace) -> int:
     return 0
 
 
+def _expectation(text: str | None) -> tuple[int, str] | None:
+    """``--expect``: SEQ:SHA256HEX, or a head file written by ``facesel central head``."""
+    if not text:
+        return None
+    seq, _, digest = text.partition(":")
+    if seq.isdigit() and len(digest) == 64:
+        return int(seq), digest
+    path = Path(text)
+    if not path.is_file():
+        raise ValueError(f"--expect must be SEQ:SHA256HEX or a head file from 'facesel central head', got {text!r}")
+    try:
+        head = json.loads(path.read_text(encoding="utf-8"))
+        if head.get("format") != "facesel-central-head" or not isinstance(head.get("seq"), int) \
+                or not isinstance(head.get("hash"), str):
+            raise ValueError
+    except (ValueError, UnicodeDecodeError, AttributeError):
+        raise ValueError(f"--expect {path}: not a head file from 'facesel central head'") from None
+    return head["seq"], head["hash"]
+
+
+def _trusted_authority(args: argparse.Namespace):
+    """(trusted AuthorityPublic or None, the authority's audit.log or None) from ``--authority``."""
+    if not args.authority:
+        return None, None
+    from facesel.vault.keys import AuthorityPublic
+
+    path = Path(args.authority)
+    if path.is_dir():
+        return AuthorityPublic.load(path / "authority.pub"), path / "audit.log"
+    return AuthorityPublic.load(path), None
+
+
 @needs_central_extra
 def _audit(args: argparse.Namespace) -> int:
-    expect = None
-    if args.expect:
-        seq, _, digest = args.expect.partition(":")
-        if not seq.isdigit() or len(digest) != 64:
-            raise ValueError(f"--expect must be SEQ:SHA256HEX, got {args.expect!r}")
-        expect = (int(seq), digest)
+    expect = _expectation(args.expect)
+    trusted, authority_log = _trusted_authority(args)
+    keys = None if trusted is None else {f"authority:{trusted.authority_id}": trusted.signing_key}
     if args.log:  # an export, checked offline: no store needed
         from facesel.central.pg_audit import verify_export
 
-        result = verify_export(args.log, expect)
+        result = verify_export(args.log, expect, keys)
         if not result.ok:
             print(f"{args.log}: BROKEN ({result.kind}) {result.message}")
             return 1
-        print(f"{args.log}: OK, {result.entries} entries; head seq {result.head_seq} hash {result.head_hash}")
+        signed = "signatures checked" if keys else "signatures not checked (give --authority)"
+        print(f"{args.log}: OK, {result.entries} entries ({signed}); head seq {result.head_seq} "
+              f"hash {result.head_hash}")
         return 0
-    from facesel.central.anchors import anchor_problems
+    from facesel.central.anchors import anchor_problems, authority_problems
 
     with _store(args) as store:
-        result = store.verify_audit(expect)
+        result = store.verify_audit(expect, authority=trusted)
         if args.export:
             Path(args.export).write_text("".join(line + "\n" for line in store.audit_lines()), encoding="utf-8")
         location = store.location
@@ -161,6 +192,18 @@ def _audit(args: argparse.Namespace) -> int:
             return 1
         print(f"{location}: OK, {result.entries} entries; head seq {result.head_seq} hash {result.head_hash}")
         broken = False
+        if trusted is not None:
+            checked, problems = authority_problems(store, trusted, authority_log)
+            for line in problems:
+                print(f"{args.authority}: AUTHORITY {line}")
+            broken |= bool(problems)
+            if not problems:
+                print(f"{args.authority}: the store's authority key matches; {checked} opening(s) the authority "
+                      "logged are in the central log")
+        else:
+            print("note: openings checked against the store's own copy of authority.pub; give --authority DIR "
+                  "(the authority folder) to check them against the authority's key and its own log",
+                  file=sys.stderr)
         for vault_dir in args.vault or []:
             checked, problems = anchor_problems(store, vault_dir)
             for line in problems:
@@ -169,6 +212,17 @@ def _audit(args: argparse.Namespace) -> int:
             if not problems:
                 print(f"{vault_dir}: {checked} anchor(s) agree with the central log")
     return 1 if broken else 0
+
+
+@needs_central_extra
+def _head(args: argparse.Namespace) -> int:
+    with _store(args) as store:
+        head = store.head()
+    text = json.dumps(head, sort_keys=True)
+    if args.out:
+        Path(args.out).write_text(text + "\n", encoding="utf-8")
+    print(text)
+    return 0
 
 
 @needs_central_extra
@@ -275,15 +329,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="accept a --now ahead of the clock (deletes records early; logged)")
     p.set_defaults(func=_purge)
 
-    p = sub.add_parser("audit", help="verify the central audit log's hash chain; print its head")
+    p = sub.add_parser("audit", help="verify the central audit log's hash chain and the authority's signatures")
     add_central_argument(p)
-    p.add_argument("--expect", metavar="SEQ:HASH", help="an anchor recorded earlier: that entry must still match")
+    p.add_argument("--expect", metavar="SEQ:HASH|FILE", help="an anchor recorded earlier (or a head file from "
+                   "'facesel central head'): that entry must still match")
+    p.add_argument("--authority", metavar="PATH", help="the authority folder (or its authority.pub): check the "
+                   "openings' signatures with its key, and that every opening its own audit.log records is "
+                   "still in the central log")
     p.add_argument("--vault", action="append", metavar="DIR", help="also check the central log against the "
                    "anchors this camera vault kept when forwarding (repeatable)")
     p.add_argument("--export", metavar="FILE", help="also write the log as JSON lines (checkable later with "
                    "'facesel central audit --log FILE')")
     p.add_argument("--log", metavar="FILE", help="check an export written by --export instead of the store")
     p.set_defaults(func=_audit)
+
+    p = sub.add_parser("head", help="print the central log's head (seq, hash, time) for a witness to keep")
+    add_central_argument(p)
+    p.add_argument("--out", metavar="FILE", help="also write it to FILE (for 'facesel central audit --expect FILE')")
+    p.set_defaults(func=_head)
 
     p = subparsers.add_parser("sync", help="ship a camera vault's records to the central store (store-and-forward)")
     p.add_argument("--vault", required=True, help="the camera's vault folder")
