@@ -134,3 +134,26 @@ def test_a_witnessed_head_catches_a_cut_tail(opened, tmp_path):
     _as_table_owner(dsn, ("DELETE FROM audit WHERE seq = %s", (kept["seq"],)))
     done = _audit(dsn, "--expect", str(tmp_path / "head.json"))
     assert done.returncode == 1 and "BROKEN" in done.stdout, done.stdout + done.stderr
+
+
+def test_a_head_signed_by_the_authority_is_a_checkpoint_the_owner_cannot_cut_or_forge(opened, tmp_path):
+    dsn, folder = opened
+    shares = share_paths(folder)
+    done = facesel("central", "head", "--central", dsn, "--share", str(shares[1]), "--share", str(shares[2]),
+                   "--out", str(tmp_path / "signed.json"))
+    assert done.returncode == 0, done.stderr
+    signed = json.loads((tmp_path / "signed.json").read_text())
+    assert signed["signer"].startswith("authority:") and signed["sig"]
+    logged = [e for e in AuditLog(folder / "audit.log").entries() if e.get("event") == "central-head"]
+    assert [(e["central_seq"], e["central_entry"]) for e in logged] == [(signed["seq"], signed["hash"])]
+    assert _audit(dsn, "--expect", str(tmp_path / "signed.json"), "--authority", str(folder)).returncode == 0
+    # A head edited to match a rewritten log does not carry the authority's signature.
+    forged = {**signed, "hash": "0" * 64}
+    (tmp_path / "forged.json").write_text(json.dumps(forged))
+    done = _audit(dsn, "--expect", str(tmp_path / "forged.json"), "--authority", str(folder))
+    assert done.returncode == 1 and "signature is not the authority's" in done.stderr, done.stdout + done.stderr
+    # The owner cuts the log back before the signed head: the authority's log alone finds it.
+    _as_table_owner(dsn, ("DELETE FROM audit WHERE seq = %s", (signed["seq"],)))
+    done = _audit(dsn, "--authority", str(folder))
+    assert done.returncode == 1 and f"central entry seq {signed['seq']}, which is missing" in done.stdout, \
+        done.stdout + done.stderr

@@ -132,8 +132,9 @@ def _purge(args: argparse.Namespace) -> int:
     return 0
 
 
-def _expectation(text: str | None) -> tuple[int, str] | None:
-    """``--expect``: SEQ:SHA256HEX, or a head file written by ``facesel central head``."""
+def _expectation(text: str | None, trusted=None, store_authority=None) -> tuple[int, str] | None:
+    """``--expect``: SEQ:SHA256HEX, or a head file written by ``facesel central head``; a signed
+    head must be signed by the authority (``trusted``, else the store's copy ``store_authority``)."""
     if not text:
         return None
     seq, _, digest = text.partition(":")
@@ -149,6 +150,12 @@ def _expectation(text: str | None) -> tuple[int, str] | None:
             raise ValueError
     except (ValueError, UnicodeDecodeError, AttributeError):
         raise ValueError(f"--expect {path}: not a head file from 'facesel central head'") from None
+    if "sig" in head:
+        from facesel.central.head import head_signature_ok
+
+        authority = trusted or store_authority
+        if authority is None or not head_signature_ok(head, authority):
+            raise ValueError(f"--expect {path}: the head's signature is not the authority's (forged or edited)")
     return head["seq"], head["hash"]
 
 
@@ -166,8 +173,8 @@ def _trusted_authority(args: argparse.Namespace):
 
 @needs_central_extra
 def _audit(args: argparse.Namespace) -> int:
-    expect = _expectation(args.expect)
     trusted, authority_log = _trusted_authority(args)
+    expect = _expectation(args.expect, trusted) if args.log else None
     keys = None if trusted is None else {f"authority:{trusted.authority_id}": trusted.signing_key}
     if args.log:  # an export, checked offline: no store needed
         from facesel.central.pg_audit import verify_export
@@ -183,6 +190,7 @@ def _audit(args: argparse.Namespace) -> int:
     from facesel.central.anchors import anchor_problems, authority_problems
 
     with _store(args) as store:
+        expect = _expectation(args.expect, trusted, store.authority)
         result = store.verify_audit(expect, authority=trusted)
         if args.export:
             Path(args.export).write_text("".join(line + "\n" for line in store.audit_lines()), encoding="utf-8")
@@ -217,7 +225,14 @@ def _audit(args: argparse.Namespace) -> int:
 @needs_central_extra
 def _head(args: argparse.Namespace) -> int:
     with _store(args) as store:
-        head = store.head()
+        if args.share:
+            from facesel.central.head import sign_head
+            from facesel.cli.authority import share_passphrase_source
+            from facesel.cli.vault_cmds import _find_keystore
+
+            head = sign_head(store, args.share, _find_keystore(args), share_passphrase_source(args, args.share))
+        else:
+            head = store.head()
     text = json.dumps(head, sort_keys=True)
     if args.out:
         Path(args.out).write_text(text + "\n", encoding="utf-8")
@@ -343,9 +358,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--log", metavar="FILE", help="check an export written by --export instead of the store")
     p.set_defaults(func=_audit)
 
-    p = sub.add_parser("head", help="print the central log's head (seq, hash, time) for a witness to keep")
+    p = sub.add_parser("head", help="print the central log's head (seq, hash, time) for a witness to keep; "
+                       "with K shares, signed by the authority and logged in its own audit.log")
     add_central_argument(p)
     p.add_argument("--out", metavar="FILE", help="also write it to FILE (for 'facesel central audit --expect FILE')")
+    p.add_argument("--share", action="append", help="a share file (K times): the authority signs the head")
+    p.add_argument("--keystore", help="authority keystore folder (default: beside the share files)")
+    p.add_argument("--passphrase-file", help="passphrases of protected shares, one per line in --share order")
+    p.add_argument("--passphrase-env", metavar="VAR", help="environment variable with the passphrase of all shares")
     p.set_defaults(func=_head)
 
     p = subparsers.add_parser("sync", help="ship a camera vault's records to the central store (store-and-forward)")
