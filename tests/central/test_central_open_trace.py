@@ -157,3 +157,18 @@ def test_a_head_signed_by_the_authority_is_a_checkpoint_the_owner_cannot_cut_or_
     done = _audit(dsn, "--authority", str(folder))
     assert done.returncode == 1 and f"central entry seq {signed['seq']}, which is missing" in done.stdout, \
         done.stdout + done.stderr
+
+
+def test_a_deleted_or_silently_erased_record_is_found(opened):
+    """The owner also controls the records table: a row deleted, or its ciphertext dropped as if
+    purged, without a log entry, is reported (the 'received' entries still name each record)."""
+    dsn, _ = opened
+    first, second = [e["record_id"] for e in _central_entries(dsn) if e["event"] == "received"]
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("ALTER TABLE records DISABLE TRIGGER USER")
+        conn.execute("DELETE FROM records WHERE record_id = %s", (first,))
+        conn.execute("UPDATE records SET data = NULL, purged_at = 1 WHERE record_id = %s", (second,))
+    done = _audit(dsn)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert f"record {first}: logged as received, but its row is gone" in done.stdout
+    assert f"record {second}: marked purged, but no purge is logged" in done.stdout

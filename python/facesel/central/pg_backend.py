@@ -397,6 +397,20 @@ class PostgresVault(VaultBackend):
         with _reachable(self.location):
             return pg_audit.verify_chain(self.conn, expect, keys)
 
+    def records_against_log(self) -> list[str]:
+        """One line per record the log and the ``records`` table disagree on: logged as received
+        but without a row (deleted), or marked purged without a logged purge (erased early)."""
+        with _reachable(self.location):
+            gone = self.conn.execute(
+                "SELECT a.record_id FROM audit a WHERE a.event = 'received' AND NOT EXISTS "
+                "(SELECT 1 FROM records r WHERE r.record_id = a.record_id) ORDER BY a.seq").fetchall()
+            erased = self.conn.execute(
+                "SELECT r.record_id FROM records r WHERE r.purged_at IS NOT NULL AND NOT EXISTS "
+                "(SELECT 1 FROM audit a WHERE a.event = 'purge' AND a.record_id = r.record_id) "
+                "ORDER BY r.record_id").fetchall()
+        return ([f"record {r}: logged as received, but its row is gone (deleted)" for (r,) in gone]
+                + [f"record {r}: marked purged, but no purge is logged (erased outside retention)" for (r,) in erased])
+
     def head(self) -> dict:
         """The last entry of the log: ``{"format", "store_id", "seq", "hash", "time"}`` (seq None when empty),
         for a witness to keep and ``facesel central audit --expect`` to check later."""

@@ -199,7 +199,10 @@ def _audit(args: argparse.Namespace) -> int:
             print(f"{location}: BROKEN ({result.kind}) {result.message}")
             return 1
         print(f"{location}: OK, {result.entries} entries; head seq {result.head_seq} hash {result.head_hash}")
-        broken = False
+        disagree = store.records_against_log()
+        for line in disagree:
+            print(f"{location}: RECORDS {line}")
+        broken = bool(disagree)
         if trusted is not None:
             checked, problems = authority_problems(store, trusted, authority_log)
             for line in problems:
