@@ -175,3 +175,64 @@ def test_idle_connections_do_not_stop_sealing_or_metrics(shared_data, authority,
     assert errors == [], errors[:5]
     assert metrics == 200 and health == 200, (metrics, health)
     assert code == 0
+
+
+def _closed_by_server(sock: socket.socket) -> bool:
+    """True when the server closed ``sock`` (end of stream, or a reset for data it left unread)."""
+    sock.settimeout(20)
+    try:
+        return sock.recv(100) == b""
+    except ConnectionResetError:
+        return True
+
+
+def test_bounded_server_limits_sockets_drops_silent_and_trickling_clients():
+    """The machinery alone, in process: never more than max_connections sockets; a request still
+    answered with every slot taken by idle clients; a silent client and one that stops half-way
+    through its request are both dropped after the timeout, freeing their slot and worker."""
+    from http.server import BaseHTTPRequestHandler
+
+    from facesel.serve.http_pool import BoundedHTTPServer
+
+    class Hello(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+    server = BoundedHTTPServer(("127.0.0.1", 0), Hello, max_connections=4, workers=2, timeout=1.0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    port = server.server_address[1]
+    peak = [0]
+    watching = threading.Event()
+
+    def watch():
+        while not watching.is_set():
+            peak[0] = max(peak[0], len(server._idle) + server._busy)
+            time.sleep(0.001)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    trickler = socket.create_connection(("127.0.0.1", port))
+    clients = []
+    try:
+        trickler.sendall(b"GET / HTTP/1.0\r\nHost: x")  # and nothing more
+        clients = [socket.create_connection(("127.0.0.1", port)) for _ in range(12)]  # idle
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=20) as reply:
+            assert reply.status == 200 and reply.read() == b"ok"
+        assert _closed_by_server(trickler)  # dropped after its timeout, without an answer
+        for client in clients:
+            assert _closed_by_server(client)  # closed: to make room, or after the timeout
+    finally:
+        watching.set()
+        watcher.join(5)
+        for client in [trickler, *clients]:
+            client.close()
+        server.shutdown()
+        server.server_close()
+    assert 1 <= peak[0] <= 4

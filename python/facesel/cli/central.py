@@ -119,7 +119,8 @@ def _open(args: argparse.Namespace) -> int:
                            selection=_selection(args, args.record_ids), all_records=args.all, opened_by=args.by,
                            passphrase_for=share_passphrase_source(args, args.share))
         print(f"opened {len(opened)} record(s) from {len({o.row.camera_id for o in opened})} camera(s) into "
-              f"{args.out}; logged in the audit log of {store.location}")
+              f"{args.out}; logged, signed by the authority, in the audit log of {store.location} and in the "
+              "authority's own audit.log")
     return 0
 
 

@@ -156,7 +156,8 @@ class BoundedHTTPServer:
 
     def _dispatch(self, conn: socket.socket, peer) -> None:
         # The request has started to arrive: only now does the connection take a worker.
-        self._idle.pop(conn, None)
+        if self._idle.pop(conn, None) is None:
+            return  # closed earlier in this round (to make room) though the selector reported it
         self._selector.unregister(conn)
         with self._lock:
             self._busy += 1
