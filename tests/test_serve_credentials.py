@@ -26,14 +26,18 @@ TOKEN = "T0ken-9921-xyz"
 LEAKS = (SECRET, ENCODED, DECODED, TOKEN)
 
 
-@pytest.fixture(scope="module")
-def authority(tmp_path_factory):
+def make_serve_authority(folder):
+    """An authority (3 shares, 2 needed, epochs from now) for serve processes; its authority.pub."""
     from facesel.vault import create_authority
 
-    folder = tmp_path_factory.mktemp("authority")
     create_authority(folder, shares=3, threshold=2, epoch_seconds=86400.0, retention_seconds=7 * 86400.0,
                      horizon_seconds=2 * 86400.0, start=time.time())
     return folder / "authority.pub"
+
+
+@pytest.fixture(scope="module")
+def authority(tmp_path_factory):
+    return make_serve_authority(tmp_path_factory.mktemp("authority"))
 
 
 def _key(authority, folder, camera_id):

@@ -23,7 +23,7 @@ import urllib.request
 
 import pytest
 from process_helpers import running
-from test_serve_credentials import _key, authority  # noqa: F401 - the module's authority fixture
+from test_serve_credentials import _key, make_serve_authority
 from test_sources import wait_for
 
 CONNECTIONS = 1000   # the attack: this many idle connections held by the server (it tries up to 3x as many
@@ -110,6 +110,11 @@ class IdleFlood:
         self._selector.close()
 
 
+@pytest.fixture(scope="module")
+def authority(tmp_path_factory):
+    return make_serve_authority(tmp_path_factory.mktemp("authority"))
+
+
 def _limit_descriptors():
     resource.setrlimit(resource.RLIMIT_NOFILE, (CHILD_FD_LIMIT, CHILD_FD_LIMIT))
 
@@ -126,7 +131,7 @@ def _get(port: int, path: str) -> int | str:
 
 
 @pytest.mark.slow
-def test_idle_connections_do_not_stop_sealing_or_metrics(shared_data, authority, tmp_path):  # noqa: F811
+def test_idle_connections_do_not_stop_sealing_or_metrics(shared_data, authority, tmp_path):
     if not os.path.isdir(f"/proc/{os.getpid()}/fd"):
         pytest.skip("needs /proc/PID/fd to see what the server holds")
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)

@@ -83,7 +83,7 @@ def _reachable(location: str) -> Iterator[None]:
         yield
     except psycopg.OperationalError as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise CentralUnavailableError(f"central store {location} is unreachable: {first}") from err
+        raise CentralUnavailableError(f"central store {location} is unreachable: {redact_url(first)}") from err
 
 
 def _connect(dsn: str, location: str, connect_timeout: float) -> psycopg.Connection:
