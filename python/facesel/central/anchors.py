@@ -1,9 +1,11 @@
-"""Cameras' logs as anchors of the central log.
+"""Cameras' logs and the authority's log as anchors of the central log.
 
 When a record is forwarded, the camera's own audit log keeps the seq and hash of the record's
 ``received`` entry in the central log (:mod:`facesel.central.sync`). The central chain alone
 cannot reveal a complete rewrite by someone who recomputes every hash; these copies, spread over
-every camera that ever forwarded, can: each one must still be found, unchanged, centrally.
+every camera that ever forwarded, can: each one must still be found, unchanged, centrally. The
+same holds for the authority's own ``audit.log``, which names the central entry of every opening
+(:func:`authority_problems`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from pathlib import Path
 
 from facesel.central.pg_backend import PostgresVault
 from facesel.central.sync import FORWARDED
-from facesel.vault.audit import AuditLog
+from facesel.vault.audit import AuditLog, verify
+from facesel.vault.keys import AuthorityPublic
+from facesel.vault.timeparse import format_time
 
 
 def anchor_problems(store: PostgresVault, vault_dir: str | os.PathLike) -> tuple[int, list[str]]:
@@ -35,3 +39,36 @@ def anchor_problems(store: PostgresVault, vault_dir: str | os.PathLike) -> tuple
             problems.append(f"record {entry.get('record_id')}: central log entry seq {seq} differs from the copy "
                             f"this camera kept at local seq {entry.get('seq')} (central log rewritten)")
     return len(anchors), problems
+
+
+def authority_problems(store: PostgresVault, trusted: AuthorityPublic, authority_log: Path | None) \
+        -> tuple[int, list[str]]:
+    """(entries checked, one line per way the store disagrees with the authority's own records).
+
+    ``trusted`` is the authority's own authority.pub: the store's copy must carry the same
+    signing key (the table owner could swap it to sign forged openings). ``authority_log`` is the
+    authority's ``audit.log``: it must verify under that key, and every entry it holds that names
+    this store (an opening, or an aborted one) must still be in the central log with the same hash.
+    """
+    problems = []
+    if store.authority.signing_key != trusted.signing_key or store.authority.authority_id != trusted.authority_id:
+        problems.append(f"the store's copy of authority.pub (authority {store.authority.authority_id}) does not carry "
+                        f"the signing key of authority {trusted.authority_id}: it was replaced")
+    if authority_log is None or not authority_log.is_file():
+        return 0, problems
+    keys = {f"authority:{trusted.authority_id}": trusted.signing_key}
+    result = verify(authority_log, keys=keys)
+    if not result.ok:
+        return 0, problems + [f"the authority's log {authority_log} is BROKEN ({result.kind}) {result.message}"]
+    named = [e for e in AuditLog(authority_log).entries()
+             if e.get("central_store") == store.store_id and isinstance(e.get("central_seq"), int)]
+    found = store.audit_hashes([e["central_seq"] for e in named])
+    for entry in named:
+        seq, what = entry["central_seq"], f"{entry.get('event')} at {format_time(entry['time'])} (reason " \
+                                          f"{entry.get('reason')!r}, authority log seq {entry.get('seq')})"
+        if seq not in found:
+            problems.append(f"the authority logged an {what} as central entry seq {seq}, which is missing (deleted)")
+        elif found[seq] != entry.get("central_entry"):
+            problems.append(f"the authority logged an {what} as central entry seq {seq}, which differs now "
+                            "(rewritten)")
+    return len(named), problems

@@ -81,14 +81,20 @@ class VaultBackend(ABC):
     def append_audit(self, event: str, signer: Signer | None = None, **fields) -> dict:
         """Append one entry to the store's audit log and return it.
 
-        ``signer`` (the authority's key, when it opens) signs the entry where the store's log is
-        signed (a vault folder); the PostgreSQL log is hash-chained under the store's own lock
-        and records who acted in the entry's fields instead.
+        ``signer`` (the authority's key, when it opens) signs the entry, in a vault folder's log
+        as in the PostgreSQL log (whose other entries are hash-chained only).
         """
 
     @abstractmethod
-    def verify_audit(self, expect: tuple[int, str] | None = None) -> VerifyResult:
-        """Check the audit log's hash chain (and an externally recorded anchor ``expect``)."""
+    def witness(self, entry: dict) -> dict:
+        """Fields naming ``entry`` (one :meth:`append_audit` returned) for the authority's own log,
+        so that the entry can later be checked to still be there, unchanged."""
+
+    @abstractmethod
+    def verify_audit(self, expect: tuple[int, str] | None = None, authority: AuthorityPublic | None = None) \
+            -> VerifyResult:
+        """Check the audit log's hash chain and signatures (and an externally recorded anchor
+        ``expect``); ``authority`` is a trusted authority.pub to check the authority's entries with."""
 
     @abstractmethod
     def purge(self, now: float, allow_future: bool = False) -> int:

@@ -92,8 +92,18 @@ class FileVaultBackend(VaultBackend):
             return self.log.append(event, **fields)
         return AuditLog(self.log.path, signer=signer).append(event, **fields)
 
-    def verify_audit(self, expect: tuple[int, str] | None = None) -> VerifyResult:
-        return verify(self.log.path, expect, keys=self.identity.audit_keys())
+    def witness(self, entry: dict) -> dict:
+        # The fields a vault-folder opening writes to the authority's log ('facesel audit verify
+        # --vault DIR --authority AUTHDIR' checks them).
+        return {"vault_id": self.identity.vault_id, "camera_id": self.identity.camera_id, "vault_seq": entry["seq"],
+                "vault_entry": entry["hash"]}
+
+    def verify_audit(self, expect: tuple[int, str] | None = None, authority: AuthorityPublic | None = None) \
+            -> VerifyResult:
+        keys = self.identity.audit_keys()
+        if authority is not None:
+            keys = {**keys, f"authority:{authority.authority_id}": authority.signing_key}
+        return verify(self.log.path, expect, keys=keys)
 
     def purge(self, now: float, allow_future: bool = False) -> int:
         if self.camera_key is None:

@@ -3,7 +3,13 @@
 The order of the file vault's opening, kept for the central store: check the request and rebuild
 the master key from K shares (nothing read or logged on failure); verify and decrypt every
 selected record in memory (one bad record stops everything, nothing written or logged); append an
-``open`` entry to the store's audit log; only then write the snapshots.
+``open`` entry, signed by the authority, to the store's audit log, and the same to the
+authority's own signed ``audit.log`` with the store's entry named (seq and hash: for PostgreSQL
+``central_store``/``central_seq``/``central_entry``, for a vault folder ``vault_id``/``vault_seq``/
+``vault_entry``); only then write the snapshots. The owner of the store (its tables, or its
+folder) can then neither erase an opening unseen nor forge one: ``facesel central audit
+--authority DIR`` (or ``facesel audit verify --vault DIR --authority DIR``) finds every opening the
+authority logged, and every signature.
 """
 
 from __future__ import annotations
@@ -18,7 +24,8 @@ from pathlib import Path
 
 from facesel.central.backend import Selection, VaultBackend
 from facesel.central.verify import verify_record
-from facesel.vault.errors import EpochUnavailableError, VaultWriteError
+from facesel.vault.audit import AuditLog
+from facesel.vault.errors import AuditError, EpochUnavailableError, VaultWriteError
 from facesel.vault.fsutil import atomic_write
 from facesel.vault.index import IndexRow
 from facesel.vault.keys import Keystore
@@ -113,8 +120,12 @@ def open_from(backend: VaultBackend, share_paths: Sequence[str | os.PathLike], k
     master, used = reconstruct_master(share_paths, keystore, passphrase_for)
     opened = _decrypt(backend, rows, keystore, master)
     signer = keystore.signer(master)
-    backend.append_audit("open", signer=signer, opened_by=opened_by or current_user(), reason=reason.strip(), shares=used,
-                         record_ids=[r.row.record_id for r in opened], out_dir=str(out_dir.resolve()))
+    fields = {"opened_by": opened_by or current_user(), "reason": reason.strip(), "shares": used,
+              "record_ids": [r.row.record_id for r in opened], "out_dir": str(out_dir.resolve())}
+    entry = backend.append_audit("open", signer=signer, **fields)
+    # The authority's own log: a copy the store's owner cannot reach, naming the store's entry.
+    authority_log = AuditLog(keystore.path.parent / "audit.log", signer=signer)
+    authority_log.append("open", **backend.witness(entry), **fields)
     out_existed = out_dir.exists()
     try:
         out_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -125,7 +136,12 @@ def open_from(backend: VaultBackend, share_paths: Sequence[str | os.PathLike], k
                 shutil.rmtree(child, ignore_errors=True)
         else:
             shutil.rmtree(out_dir, ignore_errors=True)
-        backend.append_audit("open-aborted", signer=signer, reason=f"writing the output failed: {err}")
+        why = f"writing the output failed: {err.strerror or err}"
+        aborted = backend.append_audit("open-aborted", signer=signer, opened_entry=entry["hash"], reason=why)
+        try:
+            authority_log.append("open-aborted", **backend.witness(aborted), reason=why)
+        except (OSError, AuditError):
+            pass  # the store's log has it; the error below is what the operator must see
         raise VaultWriteError(f"could not write the opened snapshots to {out_dir}: {err.strerror or err}; "
                               "nothing was left there") from err
     return opened

@@ -1,30 +1,42 @@
 """The central store's audit log: hash-chained entries in an append-only table.
 
 An entry has the same shape and hash as a line of the file vault's ``audit.log`` (``seq``,
-``time``, ``event``, fields, ``prev``, ``hash`` = SHA-256 of the canonical JSON without
-``hash``). Unlike a camera's log its entries are not signed (the store holds no signing key):
-the chain, the table's append-only guard and the anchors every camera keeps of its own entries
-(:mod:`facesel.central.anchors`) protect it. An export (``facesel central audit --export``) is
-checked offline with ``facesel central audit --log FILE`` (:func:`verify_export`); the file
-vault's ``facesel audit verify`` wants a signed head, which this log does not have. Appends take
+``time``, ``event``, fields, ``prev``, ``hash`` = SHA-256 of the canonical JSON without ``hash``
+and ``sig``). The store holds no signing key, so arrivals, purges and registrations are
+protected by the chain, the table's append-only guard and the anchors every camera keeps of its
+own entries (:mod:`facesel.central.anchors`). What the *authority* does is signed: an ``open``
+(and ``open-aborted``) entry carries ``signer`` (``authority:<id>``) and ``sig`` (Ed25519 over the
+hash) made with the key rebuilt from the shares, and the same opening is appended to the
+authority's own signed ``audit.log`` with this entry's seq and hash (:mod:`facesel.central.opening`).
+So the owner of the tables can neither forge an opening nor make one vanish unseen: an edited
+entry fails its signature, a deleted one is missing where the authority's log says it is
+(``facesel central audit --authority DIR``). An export (``facesel central audit --export``) is
+checked offline with ``facesel central audit --log FILE`` (:func:`verify_export`). Appends take
 a transaction-scoped advisory lock, so entries from many writers form one chain, and commit with
 the change they describe.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-
-import psycopg
+from typing import TYPE_CHECKING
 
 from facesel.central.pg_schema import AUDIT_LOCK
 from facesel.vault.audit import GENESIS, VerifyResult
+from facesel.vault.signing import Signer, verify_signature
 
-_RESERVED = {"seq", "time", "event", "prev", "hash"}
+if TYPE_CHECKING:  # the offline check of an export (verify_export) runs without the PostgreSQL client
+    import psycopg
+
+_RESERVED = {"seq", "time", "event", "prev", "hash", "signer", "sig"}
+
+#: Events only the authority writes: each must be signed by the authority's key.
+AUTHORITY_EVENTS = ("open", "open-aborted")
 
 
 def _canonical(obj: dict) -> str:
@@ -32,12 +44,26 @@ def _canonical(obj: dict) -> str:
 
 
 def entry_hash(entry: dict) -> str:
-    """SHA-256 hex of the canonical JSON of ``entry`` without its ``hash`` field."""
-    return hashlib.sha256(_canonical({k: v for k, v in entry.items() if k != "hash"}).encode("utf-8")).hexdigest()
+    """SHA-256 hex of the canonical JSON of ``entry`` without its ``hash`` and ``sig`` fields."""
+    body = {k: v for k, v in entry.items() if k not in ("hash", "sig")}
+    return hashlib.sha256(_canonical(body).encode("utf-8")).hexdigest()
 
 
-def append(conn: psycopg.Connection, now: float, event: str, **fields) -> dict:
-    """Append one entry inside the caller's transaction (which must be open) and return it."""
+def signature_ok(entry: dict, keys: dict[str, bytes]) -> bool:
+    """True when ``entry`` carries a valid signature of its hash by the key ``keys[entry['signer']]``."""
+    signer, sig, digest = entry.get("signer"), entry.get("sig"), entry.get("hash")
+    if not (isinstance(signer, str) and signer in keys and isinstance(sig, str) and isinstance(digest, str)
+            and len(digest) == 64):
+        return False
+    try:
+        return verify_signature(keys[signer], bytes.fromhex(digest), base64.b64decode(sig, validate=True))
+    except ValueError:
+        return False
+
+
+def append(conn: psycopg.Connection, now: float, event: str, signer: Signer | None = None, **fields) -> dict:
+    """Append one entry inside the caller's transaction (which must be open) and return it;
+    ``signer`` (the authority's key) signs it."""
     if not isinstance(event, str) or not event:
         raise ValueError(f"event must be a non-empty string, got {event!r}")
     clash = _RESERVED & set(fields)
@@ -47,7 +73,11 @@ def append(conn: psycopg.Connection, now: float, event: str, **fields) -> dict:
     last = conn.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
     seq, prev = (0, GENESIS) if last is None else (last[0] + 1, last[1])
     entry = {"seq": seq, "time": float(now), "event": event, **fields, "prev": prev}
+    if signer is not None:
+        entry["signer"] = signer.signer_id
     entry["hash"] = entry_hash(entry)
+    if signer is not None:
+        entry["sig"] = base64.b64encode(signer.sign(bytes.fromhex(entry["hash"]))).decode()
     conn.execute("INSERT INTO audit (seq, event, record_id, line, hash) VALUES (%s, %s, %s, %s, %s)",
                  (seq, event, fields.get("record_id"), _canonical(entry), entry["hash"]))
     return entry
@@ -71,9 +101,12 @@ def _fail(count: int, seq: int, kind: str, message: str) -> VerifyResult:
     return VerifyResult(False, count, None, None, seq + 1, kind, message)
 
 
-def verify_chain(conn: psycopg.Connection, expect: tuple[int, str] | None = None) -> VerifyResult:
-    """Check every entry's hash, the ``seq`` sequence and the ``prev`` links; ``line`` is seq + 1."""
-    return _verify_entries(scan(conn), expect)
+def verify_chain(conn: psycopg.Connection, expect: tuple[int, str] | None = None,
+                 keys: dict[str, bytes] | None = None) -> VerifyResult:
+    """Check every entry's hash, the ``seq`` sequence and the ``prev`` links, and with ``keys``
+    (signer id -> Ed25519 public key) every signature and that every authority event is signed;
+    ``line`` is seq + 1."""
+    return _verify_entries(scan(conn), expect, keys)
 
 
 def _scan_export(path: Path) -> Iterator[tuple[int, str, str | None]]:
@@ -87,15 +120,17 @@ def _scan_export(path: Path) -> Iterator[tuple[int, str, str | None]]:
                 yield position, line, None  # reported as edited by the check
 
 
-def verify_export(path: str | os.PathLike, expect: tuple[int, str] | None = None) -> VerifyResult:
+def verify_export(path: str | os.PathLike, expect: tuple[int, str] | None = None,
+                  keys: dict[str, bytes] | None = None) -> VerifyResult:
     """:func:`verify_chain` for an export written by ``facesel central audit --export``."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"audit export not found: {path}")
-    return _verify_entries(_scan_export(path), expect)
+    return _verify_entries(_scan_export(path), expect, keys)
 
 
-def _verify_entries(entries: Iterable[tuple[int, str, str | None]], expect: tuple[int, str] | None) -> VerifyResult:
+def _verify_entries(entries: Iterable[tuple[int, str, str | None]], expect: tuple[int, str] | None,
+                    keys: dict[str, bytes] | None = None) -> VerifyResult:
     prev, wanted, found = GENESIS, None if expect is None else expect[0], None
     count = 0
     for position, (seq, line, column_hash) in enumerate(entries):
@@ -111,6 +146,10 @@ def _verify_entries(entries: Iterable[tuple[int, str, str | None]], expect: tupl
             return _fail(count, seq, "edited", f"entry seq {seq} was edited (its content no longer matches its hash)")
         if entry.get("prev") != prev:
             return _fail(count, seq, "inserted", f"entry seq {seq} does not chain to the entry before it")
+        if keys is not None and (entry.get("event") in AUTHORITY_EVENTS or "sig" in entry or "signer" in entry) \
+                and not signature_ok(entry, keys):
+            return _fail(count, seq, "unsigned", f"entry seq {seq} ({entry.get('event')}) is not signed by the "
+                                                 f"authority (signer {entry.get('signer')!r}): forged or edited")
         prev = column_hash
         if seq == wanted:
             found = column_hash

@@ -26,7 +26,8 @@ from psycopg.conninfo import conninfo_to_dict
 from facesel.central import pg_audit
 from facesel.central.backend import Camera, Selection, VaultBackend
 from facesel.central.pg_schema import AUDIT_LOCK, LATEST, applied_versions, migrate
-from facesel.central.verify import verify_record
+from facesel.central.verify import seal_time_problem, verify_record
+from facesel.redaction import redact_url
 from facesel.vault.audit import VerifyResult
 from facesel.vault.errors import RecordError
 from facesel.vault.index import COLUMNS, IndexRow
@@ -35,6 +36,12 @@ from facesel.vault.signing import Signer, check_camera_id
 from facesel.vault.store import checked_purge_time
 
 _PURGE_CHUNK = 500
+
+#: Seconds a record's seal time may lie ahead of the store's clock on arrival (camera clock skew).
+#: A record dated further ahead is refused (it stays on the camera, and ``facesel sync`` delivers
+#: it again later, when it is accepted once the store's clock has caught up): a camera could
+#: otherwise date records years ahead so that central retention never purges them.
+SEAL_CLOCK_TOLERANCE = 300.0
 
 
 class CentralUnavailableError(RuntimeError):
@@ -76,12 +83,18 @@ def _reachable(location: str) -> Iterator[None]:
         yield
     except psycopg.OperationalError as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise CentralUnavailableError(f"central store {location} is unreachable: {first}") from err
+        raise CentralUnavailableError(f"central store {location} is unreachable: {redact_url(first)}") from err
 
 
 def _connect(dsn: str, location: str, connect_timeout: float) -> psycopg.Connection:
     with _reachable(location):
-        return psycopg.connect(dsn, autocommit=True, connect_timeout=max(1, int(connect_timeout)))
+        try:
+            return psycopg.connect(dsn, autocommit=True, connect_timeout=max(1, int(connect_timeout)))
+        except psycopg.ProgrammingError as err:  # libpq could not parse it: a user error, not a crash
+            detail = redact_url(str(err).strip().splitlines()[0]) if str(err).strip() else type(err).__name__
+            raise ValueError(f"the central store's connection string is malformed ({detail}); give it as "
+                             "'host=HOST port=PORT dbname=DB user=USER' or as a "
+                             "postgresql://USER@HOST:PORT/DB URI (password in ~/.pgpass or PGPASSWORD)") from None
 
 
 class PostgresVault(VaultBackend):
@@ -279,7 +292,10 @@ class PostgresVault(VaultBackend):
             except RecordError as err:
                 checked.append(Arrival(None, "rejected", str(err)))
                 continue
-            if parsed.header["sealed_at"] < cutoff:
+            wrong_time = seal_time_problem(parsed.header, self._authority, now, SEAL_CLOCK_TOLERANCE)
+            if wrong_time:
+                checked.append(Arrival(parsed.record_id, "rejected", wrong_time))
+            elif parsed.header["sealed_at"] < cutoff:
                 checked.append(Arrival(parsed.record_id, "expired", "older than the retention period"))
             elif self.blobs is not None and len(data) >= self.blob_threshold:
                 # Object first, row second: a row never points to a missing object; an object
@@ -366,14 +382,42 @@ class PostgresVault(VaultBackend):
     # -- audit and retention ------------------------------------------------------------------
 
     def append_audit(self, event: str, signer: Signer | None = None, **fields) -> dict:
-        if signer is not None:
-            fields["acting_as"] = signer.signer_id  # who acted; the entry is hash-chained, not signed
         with _reachable(self.location), self.conn.transaction():
-            return pg_audit.append(self.conn, self.clock(), event, **fields)
+            return pg_audit.append(self.conn, self.clock(), event, signer=signer, **fields)
 
-    def verify_audit(self, expect: tuple[int, str] | None = None) -> VerifyResult:
+    def witness(self, entry: dict) -> dict:
+        return {"central_store": self.store_id, "central_seq": entry["seq"], "central_entry": entry["hash"]}
+
+    def verify_audit(self, expect: tuple[int, str] | None = None, authority: AuthorityPublic | None = None) \
+            -> VerifyResult:
+        """The chain, and the signature of every authority entry under ``authority``'s signing key
+        (a trusted authority.pub; default: the store's own copy, which the table owner could swap)."""
+        trusted = authority or self._authority
+        keys = {f"authority:{trusted.authority_id}": trusted.signing_key}
         with _reachable(self.location):
-            return pg_audit.verify_chain(self.conn, expect)
+            return pg_audit.verify_chain(self.conn, expect, keys)
+
+    def records_against_log(self) -> list[str]:
+        """One line per record the log and the ``records`` table disagree on: logged as received
+        but without a row (deleted), or marked purged without a logged purge (erased early)."""
+        with _reachable(self.location):
+            gone = self.conn.execute(
+                "SELECT a.record_id FROM audit a WHERE a.event = 'received' AND NOT EXISTS "
+                "(SELECT 1 FROM records r WHERE r.record_id = a.record_id) ORDER BY a.seq").fetchall()
+            erased = self.conn.execute(
+                "SELECT r.record_id FROM records r WHERE r.purged_at IS NOT NULL AND NOT EXISTS "
+                "(SELECT 1 FROM audit a WHERE a.event = 'purge' AND a.record_id = r.record_id) "
+                "ORDER BY r.record_id").fetchall()
+        return ([f"record {r}: logged as received, but its row is gone (deleted)" for (r,) in gone]
+                + [f"record {r}: marked purged, but no purge is logged (erased outside retention)" for (r,) in erased])
+
+    def head(self) -> dict:
+        """The last entry of the log: ``{"format", "store_id", "seq", "hash", "time"}`` (seq None when empty),
+        for a witness to keep and ``facesel central audit --expect`` to check later."""
+        with _reachable(self.location):
+            row = self.conn.execute("SELECT seq, hash, line FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+        seq, digest, when = (None, None, None) if row is None else (row[0], row[1], json.loads(row[2])["time"])
+        return {"format": "facesel-central-head", "store_id": self.store_id, "seq": seq, "hash": digest, "time": when}
 
     def audit_hashes(self, seqs: list[int]) -> dict[int, str]:
         """The hash of each central log entry in ``seqs`` that exists."""

@@ -11,8 +11,10 @@ To change the schema, append a migration; never edit one that has shipped.
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
-import psycopg
+if TYPE_CHECKING:  # type hints only: importing the schema needs no PostgreSQL client
+    import psycopg
 
 # One advisory-lock key per purpose (arbitrary 64-bit constants, shared by every facesel process).
 MIGRATION_LOCK = 0x66616365_73656C01

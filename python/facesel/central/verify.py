@@ -17,8 +17,10 @@ import hashlib
 from collections.abc import Callable
 
 from facesel.central.backend import Camera
-from facesel.vault.errors import RecordError
+from facesel.vault.errors import EpochUnavailableError, RecordError
+from facesel.vault.keys import AuthorityPublic
 from facesel.vault.record import ParsedRecord, check_signature, parse_record
+from facesel.vault.timeparse import format_time as _format_time
 
 
 def verify_record(data: bytes, authority_id: str, camera_of: Callable[[str], Camera | None],
@@ -65,3 +67,37 @@ def verify_record(data: bytes, authority_id: str, camera_of: Callable[[str], Cam
             raise RecordError(f"record {rid}: bytes differ from the ones logged when it arrived (sha256 {digest[:16]}..."
                               f" instead of {wanted[:16]}...)")
     return parsed
+
+
+def format_time(seconds: float) -> str:
+    """ISO 8601 of a time read from a record, or the number itself when no calendar holds it."""
+    try:
+        return _format_time(seconds)
+    except (OverflowError, ValueError, OSError):
+        return repr(seconds)
+
+
+def seal_time_problem(header: dict, authority: AuthorityPublic, now: float, tolerance: float) -> str | None:
+    """Why a record's signed seal time cannot be accepted on arrival at ``now``; None when it can.
+
+    The seal time decides when retention deletes the record and the epoch decides which key
+    shredding destroys it, and both are chosen by the camera: a camera (or whoever holds its key)
+    could date a record years ahead, or seal it to an epoch far ahead, so that it outlives the
+    retention period or the shredding of its real epoch. So the record's epoch (known to this
+    store's authority) must contain its seal time, and the seal time may not lie more than
+    ``tolerance`` seconds ahead of ``now``.
+    """
+    rid, sealed_at = header["record_id"], header["sealed_at"]
+    try:
+        epoch = authority.epoch(header["epoch_id"])
+    except EpochUnavailableError:
+        return (f"record {rid}: sealed to epoch {header['epoch_id']}, which this store's copy of authority.pub "
+                "does not know (give it the newer authority.pub: facesel central init --authority)")
+    if not epoch.covers(sealed_at):
+        return (f"record {rid}: its epoch {epoch.epoch_id} ({format_time(epoch.not_before)} to "
+                f"{format_time(epoch.not_after)}) does not contain its seal time {format_time(sealed_at)}")
+    if sealed_at > now + tolerance:
+        return (f"record {rid}: sealed at {format_time(sealed_at)}, {sealed_at - now:.0f} s ahead of its arrival "
+                f"(more than the {tolerance:.0f} s allowed for clock skew); the camera's clock is wrong, or the "
+                "record was dated ahead to evade retention")
+    return None

@@ -7,9 +7,10 @@ import sys
 import time
 from pathlib import Path
 
-from facesel.cli.central import add_central_argument, central_dsn, positive_int
+from facesel.cli.central import add_central_argument, central_dsn, needs_central_extra, positive_int
 
 
+@needs_central_extra
 def _batch(args: argparse.Namespace) -> int:
     from facesel.central.batch import VideoTask, run_batch
     from facesel.central.pg_backend import PostgresVault

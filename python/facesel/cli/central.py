@@ -7,6 +7,7 @@ a password need not appear on a command line, by the ``FACESEL_CENTRAL`` environ
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import sys
@@ -17,6 +18,25 @@ from facesel.cli.vault_cmds import print_record_table
 from facesel.vault.timeparse import parse_time
 
 ENV_DSN = "FACESEL_CENTRAL"
+
+# Packages of the ``central`` extra, imported only by these commands.
+_CENTRAL_PACKAGES = ("psycopg", "psycopg_binary", "boto3", "botocore", "ray")
+
+
+def needs_central_extra(func):
+    """Turn a missing package of the ``central`` extra into one line naming the fix (not a traceback)."""
+
+    @functools.wraps(func)
+    def wrapper(args: argparse.Namespace) -> int:
+        try:
+            return func(args)
+        except ImportError as err:
+            missing = (getattr(err, "name", None) or "").split(".")[0]
+            if missing not in _CENTRAL_PACKAGES:
+                raise
+            raise RuntimeError(f"this command needs {missing}, which is not installed: install the central "
+                               "extra (pip install 'facesel[central]')") from None
+    return wrapper
 
 
 def central_dsn(args: argparse.Namespace) -> str:
@@ -41,6 +61,7 @@ def _selection(args: argparse.Namespace, record_ids=None):
                      end=None if args.to is None else parse_time(args.to, "--to"))
 
 
+@needs_central_extra
 def _init(args: argparse.Namespace) -> int:
     from facesel.central.pg_backend import PostgresVault
     from facesel.vault.keys import AuthorityPublic
@@ -53,6 +74,7 @@ def _init(args: argparse.Namespace) -> int:
     return 0
 
 
+@needs_central_extra
 def _register(args: argparse.Namespace) -> int:
     from facesel.vault.signing import CameraPublic
 
@@ -64,6 +86,7 @@ def _register(args: argparse.Namespace) -> int:
     return 0
 
 
+@needs_central_extra
 def _cameras(args: argparse.Namespace) -> int:
     with _store(args) as store:
         cameras = store.cameras()
@@ -73,6 +96,7 @@ def _cameras(args: argparse.Namespace) -> int:
     return 0
 
 
+@needs_central_extra
 def _list(args: argparse.Namespace) -> int:
     with _store(args) as store:
         rows = store.rows(_selection(args))
@@ -84,6 +108,7 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
+@needs_central_extra
 def _open(args: argparse.Namespace) -> int:
     from facesel.central.opening import open_from
     from facesel.cli.authority import share_passphrase_source
@@ -94,10 +119,12 @@ def _open(args: argparse.Namespace) -> int:
                            selection=_selection(args, args.record_ids), all_records=args.all, opened_by=args.by,
                            passphrase_for=share_passphrase_source(args, args.share))
         print(f"opened {len(opened)} record(s) from {len({o.row.camera_id for o in opened})} camera(s) into "
-              f"{args.out}; logged in the audit log of {store.location}")
+              f"{args.out}; logged, signed by the authority, in the audit log of {store.location} and in the "
+              "authority's own audit.log")
     return 0
 
 
+@needs_central_extra
 def _purge(args: argparse.Namespace) -> int:
     now = time.time() if args.now is None else parse_time(args.now, "--now")
     with _store(args) as store:
@@ -106,26 +133,66 @@ def _purge(args: argparse.Namespace) -> int:
     return 0
 
 
-def _audit(args: argparse.Namespace) -> int:
-    expect = None
-    if args.expect:
-        seq, _, digest = args.expect.partition(":")
-        if not seq.isdigit() or len(digest) != 64:
-            raise ValueError(f"--expect must be SEQ:SHA256HEX, got {args.expect!r}")
-        expect = (int(seq), digest)
-    from facesel.central.anchors import anchor_problems
+def _expectation(text: str | None, trusted=None, store_authority=None) -> tuple[int, str] | None:
+    """``--expect``: SEQ:SHA256HEX, or a head file written by ``facesel central head``; a signed
+    head must be signed by the authority (``trusted``, else the store's copy ``store_authority``)."""
+    if not text:
+        return None
+    seq, _, digest = text.partition(":")
+    if seq.isdigit() and len(digest) == 64:
+        return int(seq), digest
+    path = Path(text)
+    if not path.is_file():
+        raise ValueError(f"--expect must be SEQ:SHA256HEX or a head file from 'facesel central head', got {text!r}")
+    try:
+        head = json.loads(path.read_text(encoding="utf-8"))
+        if head.get("format") != "facesel-central-head" or not isinstance(head.get("seq"), int) \
+                or not isinstance(head.get("hash"), str):
+            raise ValueError
+    except (ValueError, UnicodeDecodeError, AttributeError):
+        raise ValueError(f"--expect {path}: not a head file from 'facesel central head'") from None
+    if "sig" in head:
+        from facesel.central.head import head_signature_ok
 
+        authority = trusted or store_authority
+        if authority is None or not head_signature_ok(head, authority):
+            raise ValueError(f"--expect {path}: the head's signature is not the authority's (forged or edited)")
+    return head["seq"], head["hash"]
+
+
+def _trusted_authority(args: argparse.Namespace):
+    """(trusted AuthorityPublic or None, the authority's audit.log or None) from ``--authority``."""
+    if not args.authority:
+        return None, None
+    from facesel.vault.keys import AuthorityPublic
+
+    path = Path(args.authority)
+    if path.is_dir():
+        return AuthorityPublic.load(path / "authority.pub"), path / "audit.log"
+    return AuthorityPublic.load(path), None
+
+
+@needs_central_extra
+def _audit(args: argparse.Namespace) -> int:
+    trusted, authority_log = _trusted_authority(args)
+    expect = _expectation(args.expect, trusted) if args.log else None
+    keys = None if trusted is None else {f"authority:{trusted.authority_id}": trusted.signing_key}
     if args.log:  # an export, checked offline: no store needed
         from facesel.central.pg_audit import verify_export
 
-        result = verify_export(args.log, expect)
+        result = verify_export(args.log, expect, keys)
         if not result.ok:
             print(f"{args.log}: BROKEN ({result.kind}) {result.message}")
             return 1
-        print(f"{args.log}: OK, {result.entries} entries; head seq {result.head_seq} hash {result.head_hash}")
+        signed = "signatures checked" if keys else "signatures not checked (give --authority)"
+        print(f"{args.log}: OK, {result.entries} entries ({signed}); head seq {result.head_seq} "
+              f"hash {result.head_hash}")
         return 0
+    from facesel.central.anchors import anchor_problems, authority_problems
+
     with _store(args) as store:
-        result = store.verify_audit(expect)
+        expect = _expectation(args.expect, trusted, store.authority)
+        result = store.verify_audit(expect, authority=trusted)
         if args.export:
             Path(args.export).write_text("".join(line + "\n" for line in store.audit_lines()), encoding="utf-8")
         location = store.location
@@ -133,7 +200,22 @@ def _audit(args: argparse.Namespace) -> int:
             print(f"{location}: BROKEN ({result.kind}) {result.message}")
             return 1
         print(f"{location}: OK, {result.entries} entries; head seq {result.head_seq} hash {result.head_hash}")
-        broken = False
+        disagree = store.records_against_log()
+        for line in disagree:
+            print(f"{location}: RECORDS {line}")
+        broken = bool(disagree)
+        if trusted is not None:
+            checked, problems = authority_problems(store, trusted, authority_log)
+            for line in problems:
+                print(f"{args.authority}: AUTHORITY {line}")
+            broken |= bool(problems)
+            if not problems:
+                print(f"{args.authority}: the store's authority key matches; {checked} opening(s) the authority "
+                      "logged are in the central log")
+        else:
+            print("note: openings checked against the store's own copy of authority.pub; give --authority DIR "
+                  "(the authority folder) to check them against the authority's key and its own log",
+                  file=sys.stderr)
         for vault_dir in args.vault or []:
             checked, problems = anchor_problems(store, vault_dir)
             for line in problems:
@@ -144,6 +226,25 @@ def _audit(args: argparse.Namespace) -> int:
     return 1 if broken else 0
 
 
+@needs_central_extra
+def _head(args: argparse.Namespace) -> int:
+    with _store(args) as store:
+        if args.share:
+            from facesel.central.head import sign_head
+            from facesel.cli.authority import share_passphrase_source
+            from facesel.cli.vault_cmds import _find_keystore
+
+            head = sign_head(store, args.share, _find_keystore(args), share_passphrase_source(args, args.share))
+        else:
+            head = store.head()
+    text = json.dumps(head, sort_keys=True)
+    if args.out:
+        Path(args.out).write_text(text + "\n", encoding="utf-8")
+    print(text)
+    return 0
+
+
+@needs_central_extra
 def _sync(args: argparse.Namespace) -> int:
     from facesel.central.pg_backend import CentralUnavailableError
     from facesel.central.sync import sync_vault
@@ -247,15 +348,29 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="accept a --now ahead of the clock (deletes records early; logged)")
     p.set_defaults(func=_purge)
 
-    p = sub.add_parser("audit", help="verify the central audit log's hash chain; print its head")
+    p = sub.add_parser("audit", help="verify the central audit log's hash chain and the authority's signatures")
     add_central_argument(p)
-    p.add_argument("--expect", metavar="SEQ:HASH", help="an anchor recorded earlier: that entry must still match")
+    p.add_argument("--expect", metavar="SEQ:HASH|FILE", help="an anchor recorded earlier (or a head file from "
+                   "'facesel central head'): that entry must still match")
+    p.add_argument("--authority", metavar="PATH", help="the authority folder (or its authority.pub): check the "
+                   "openings' signatures with its key, and that every opening its own audit.log records is "
+                   "still in the central log")
     p.add_argument("--vault", action="append", metavar="DIR", help="also check the central log against the "
                    "anchors this camera vault kept when forwarding (repeatable)")
     p.add_argument("--export", metavar="FILE", help="also write the log as JSON lines (checkable later with "
                    "'facesel central audit --log FILE')")
     p.add_argument("--log", metavar="FILE", help="check an export written by --export instead of the store")
     p.set_defaults(func=_audit)
+
+    p = sub.add_parser("head", help="print the central log's head (seq, hash, time) for a witness to keep; "
+                       "with K shares, signed by the authority and logged in its own audit.log")
+    add_central_argument(p)
+    p.add_argument("--out", metavar="FILE", help="also write it to FILE (for 'facesel central audit --expect FILE')")
+    p.add_argument("--share", action="append", help="a share file (K times): the authority signs the head")
+    p.add_argument("--keystore", help="authority keystore folder (default: beside the share files)")
+    p.add_argument("--passphrase-file", help="passphrases of protected shares, one per line in --share order")
+    p.add_argument("--passphrase-env", metavar="VAR", help="environment variable with the passphrase of all shares")
+    p.set_defaults(func=_head)
 
     p = subparsers.add_parser("sync", help="ship a camera vault's records to the central store (store-and-forward)")
     p.add_argument("--vault", required=True, help="the camera's vault folder")

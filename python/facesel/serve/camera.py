@@ -22,6 +22,7 @@ import threading
 import time
 from collections import deque
 
+from facesel.redaction import redact_url
 from facesel.serve.config import CameraConfig
 from facesel.serve.pipeline_adapter import PipelineAdapter
 from facesel.serve.scheduler import ScheduleGovernor
@@ -186,7 +187,8 @@ class Camera:
                 try:
                     self._serve_once()
                 except Exception as err:  # noqa: BLE001 - one camera's failure must not end the others
-                    self._set_state("down", f"{type(err).__name__}: {err}")
+                    # Any library's message may quote the source URL: mask its credentials.
+                    self._set_state("down", redact_url(f"{type(err).__name__}: {err}"))
                     self.pipeline_restarts += 1
                     _log.error("camera %s: %s; retrying", self.config.name, self.reason,
                                extra={"camera": self.config.name})
@@ -300,7 +302,7 @@ class Camera:
     def _waiting(self, source, sink) -> None:
         # Between segments, on the camera's thread (no stage thread runs).
         if not source.stats.connected:
-            self._set_state("reconnecting", source.stats.last_error)
+            self._set_state("reconnecting", redact_url(source.stats.last_error))
         sink.tick(0.0)  # retention keeps running while nothing comes
 
     def _ended(self, source) -> None:

@@ -38,6 +38,7 @@ from pathlib import Path
 
 from facesel.serve.pipeline_adapter import check_pipeline_settings
 from facesel.serve.suggest import unknown_key_message
+from facesel.redaction import redact_url, remember_url_secrets
 from facesel.sources import BACKENDS, is_live_target
 
 SERVE_KEYS = {"listen", "log_format", "log_level", "shutdown_timeout", "view", "mqtt", "webhook"}
@@ -221,7 +222,9 @@ def _camera(name: str, table: dict, defaults: dict, base: Path) -> CameraConfig:
     if isinstance(source, int) and not isinstance(source, bool):
         source = str(source)
     if not isinstance(source, str) or not source:
-        raise ValueError(f"{where}.source must be a URL, a webcam index or a video file path, got {source!r}")
+        raise ValueError(redact_url(f"{where}.source must be a URL, a webcam index or a video file path, "
+                                    f"got {source!r}"))
+    remember_url_secrets(source)  # masked in every message from here on
     live_target = is_live_target(source)
     if not live_target:
         source_path = _path(source, f"{where}.source", base)
@@ -242,14 +245,14 @@ def _camera(name: str, table: dict, defaults: dict, base: Path) -> CameraConfig:
     if live is not None and not isinstance(live, bool):
         raise ValueError(f"{where}.live must be true or false, got {live!r}")
     if flags["loop"] and live_target:
-        raise ValueError(f"{where}.loop applies to video files only, not to the stream {source!r}")
+        raise ValueError(redact_url(f"{where}.loop applies to video files only, not to the stream {source!r}"))
     # A file stands in for a camera: paced at its frame rate unless asked otherwise (issue 26).
     realtime = merged.get("realtime", not live_target)
     if not isinstance(realtime, bool):
         raise ValueError(f"{where}.realtime must be true or false, got {realtime!r}")
     if realtime and live_target:
         raise ValueError(f"{where}.realtime applies to video files only (a stream is paced by its sender), "
-                         f"not to {source!r}")
+                         f"not to {redact_url(source)!r}")
     flags["realtime"] = realtime
     backend = merged.get("backend", "pyav")
     if backend not in BACKENDS:

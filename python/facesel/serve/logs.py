@@ -11,6 +11,8 @@ import logging
 import sys
 import time
 
+from facesel.redaction import redact_url
+
 # Extra fields that the serve code attaches to its records and that JSON lines carry.
 _EXTRA_FIELDS = ("camera", "event", "track_id", "record_id")
 
@@ -45,6 +47,18 @@ class TextFormatter(logging.Formatter):
         return super().formatMessage(record)
 
 
+class RedactingFilter(logging.Filter):
+    """Masks URL credentials in every record a handler writes (message, arguments, traceback):
+    an error from any library may quote a camera's URL (:mod:`facesel.redaction`)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = redact_url(record.getMessage()), None
+        if record.exc_info:
+            record.exc_text = redact_url(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        return True
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry = {
@@ -58,6 +72,8 @@ class JsonFormatter(logging.Formatter):
                 entry[key] = getattr(record, key)
         if record.exc_info:
             entry["error"] = self.formatException(record.exc_info)
+        elif record.exc_text:
+            entry["error"] = record.exc_text
         return json.dumps(entry)
 
 
@@ -80,6 +96,7 @@ def configure_logging(level: str = "info", json_lines: bool = False, stream=None
     saved = (list(logger.handlers), logger.level, logger.propagate)
     for old in [h for h in logger.handlers if getattr(h, "_facesel_cli", False)]:
         logger.removeHandler(old)
+    handler.addFilter(RedactingFilter())
     handler._facesel_cli = True
     logger.addHandler(handler)
     logger.setLevel(numeric)

@@ -9,9 +9,12 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
+
+from facesel.redaction import redact_url
+from facesel.serve.http_pool import BoundedHTTPServer, raise_descriptor_limit
 
 
 def health_report(cameras: list) -> tuple[int, dict]:
@@ -22,9 +25,16 @@ def health_report(cameras: list) -> tuple[int, dict]:
 
 
 class StatusServer:
-    """Serves metrics and health on ``(host, port)`` in a background thread (port 0: any free one)."""
+    """Serves metrics and health on ``(host, port)`` in a background thread (port 0: any free one).
 
-    def __init__(self, address: tuple[str, int], registry, cameras: Callable[[], list], routes=None):
+    The server machinery is :class:`facesel.serve.http_pool.BoundedHTTPServer`: at most
+    ``max_connections`` sockets and ``workers`` threads whatever clients do, silent clients
+    dropped after ``timeout`` seconds, so the status port can never take the file descriptors
+    or threads the cameras need to seal.
+    """
+
+    def __init__(self, address: tuple[str, int], registry, cameras: Callable[[], list], routes=None,
+                 max_connections: int = 64, workers: int = 4, timeout: float = 10.0):
         owner = self
         self.registry, self._cameras = registry, cameras
         # routes(method, path) -> handler(request) or None: the endpoints of other modules
@@ -55,14 +65,17 @@ class StatusServer:
                     self._send(404, "text/plain", b"not found: try /metrics or /healthz\n")
 
             def _send(self, code, kind, body):
+                # Last line of defence: whatever a camera reports, no URL credentials leave here.
+                body = redact_url(body.decode("utf-8", "replace")).encode("utf-8")
                 self.send_response(code)
                 self.send_header("Content-Type", kind)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
 
-        self._server = ThreadingHTTPServer(address, Handler)
-        self._server.daemon_threads = True
+        raise_descriptor_limit()  # room for the vaults beyond the server's own bounded share
+        self._server = BoundedHTTPServer(address, Handler, max_connections=max_connections, workers=workers,
+                                         timeout=timeout)
         self._thread = threading.Thread(target=self._server.serve_forever, name="status-http", daemon=True)
 
     @property

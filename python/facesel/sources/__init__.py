@@ -11,6 +11,7 @@ import re
 from functools import partial
 from pathlib import Path
 
+from facesel.redaction import redact_url, remember_url_secrets
 from facesel.sources.backends import (
     EndOfStream,
     FileConnection,
@@ -26,7 +27,6 @@ from facesel.sources.stream import Frame, SourceStats, StreamSource
 
 BACKENDS = ("pyav", "opencv")
 _URL = re.compile(r"^(rtsps?|https?|rtmp|udp|tcp)://", re.IGNORECASE)
-_CREDENTIALS = re.compile(r"(://)[^/@]*@")
 
 __all__ = [
     "BACKENDS", "Backoff", "EndOfStream", "EpochSegments", "Frame", "Pacer", "Segment", "SourceError", "SourceStats", "StallError", "StreamSource",
@@ -35,8 +35,9 @@ __all__ = [
 
 
 def redact(target: str) -> str:
-    """The source name with any ``user:password@`` of a URL removed, for logs and metrics."""
-    return _CREDENTIALS.sub(r"\1***@", str(target))
+    """The source name (or any text) with the credentials of its URLs masked, for logs and metrics
+    (:func:`facesel.redaction.redact_url`)."""
+    return redact_url(target)
 
 
 def is_live_target(target) -> bool:
@@ -84,6 +85,7 @@ def make_source(target, *, loop: bool = False, live: bool | None = None, backend
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
             raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
     text = str(target)
+    remember_url_secrets(text)  # whatever prints it later (FFmpeg, OpenCV, a log line) is masked
     if is_live_target(text):
         if loop:
             raise ValueError(f"loop applies to video files only, not to {redact(text)!r}")

@@ -21,6 +21,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from facesel.redaction import redact_url
+
 
 class SourceError(RuntimeError):
     """A source could not be opened or stopped delivering frames."""
@@ -71,10 +73,11 @@ class PyAVConnection:
         try:
             self._container = av.open(url, options=options, timeout=(float(open_timeout), float(read_timeout)))
         except (av.FFmpegError, OSError) as err:
-            raise SourceError(f"cannot open {url}: {err}") from None
+            # FFmpeg's message quotes the URL again: both are masked, not only ours.
+            raise SourceError(redact_url(f"cannot open {url}: {err}")) from None
         if not self._container.streams.video:
             self._container.close()
-            raise SourceError(f"{url} has no video stream")
+            raise SourceError(redact_url(f"{url} has no video stream"))
         self._stream = self._container.streams.video[0]
         if isinstance(decoder_threads, bool) or not isinstance(decoder_threads, int) or decoder_threads < 0:
             self._container.close()
@@ -101,7 +104,7 @@ class PyAVConnection:
             except StopIteration:
                 raise EndOfStream() from None
             except (av.FFmpegError, OSError) as err:
-                raise SourceError(f"stream broke: {err}") from None
+                raise SourceError(redact_url(f"stream broke: {err}")) from None
         frame = self._decoded.pop(0)
         stamp = float(frame.time) if frame.time is not None else None
         return frame.to_ndarray(format="bgr24"), stamp
@@ -129,7 +132,7 @@ class OpenCVConnection:
             capture = cv2.VideoCapture(str(target), cv2.CAP_FFMPEG, params)
         if not capture.isOpened():
             capture.release()
-            raise SourceError(f"cannot open {target!r}: OpenCV could not open it")
+            raise SourceError(redact_url(f"cannot open {target!r}: OpenCV could not open it"))
         self._capture = capture
         rate = capture.get(cv2.CAP_PROP_FPS)
         self.fps = float(rate) if rate and np.isfinite(rate) and 0 < rate < 1000 else None

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from facesel.redaction import redact_url
 from facesel.sources.backends import EndOfStream, SourceError, StallError
 from facesel.sources.backoff import Backoff
 from facesel.sources.pacing import Pacer
@@ -124,7 +125,7 @@ class StreamSource:
             raise TypeError(f"connect must be callable, got {type(connect).__name__}")
         if isinstance(stall_timeout, bool) or not isinstance(stall_timeout, (int, float)) or not stall_timeout > 0:
             raise ValueError(f"stall_timeout must be a positive number of seconds, got {stall_timeout!r}")
-        self.name, self._connect, self.live = name, connect, bool(live)
+        self.name, self._connect, self.live = redact_url(name), connect, bool(live)
         self.stall_timeout, self.reconnect = float(stall_timeout), bool(reconnect)
         self.stream_time = bool(stream_time)
         self.backoff = backoff if backoff is not None else Backoff()
@@ -215,8 +216,8 @@ class StreamSource:
             connection = self._connect()
         except Exception as err:  # noqa: BLE001 - any decoder error: count it and try again later
             self.stats.connect_failures += 1
-            self.stats.last_error = str(err) if isinstance(err, SourceError) else f"{type(err).__name__}: {err}"
-            _log.warning("source %s: cannot connect (%s)", self.name, err)
+            self.stats.last_error = _describe(err)
+            _log.warning("source %s: cannot connect (%s)", self.name, self.stats.last_error)
             if not self.reconnect:
                 self._stop.set()
             else:
@@ -250,12 +251,12 @@ class StreamSource:
                     return False
                 except StallError as err:
                     self.stats.stalls += 1
-                    self.stats.last_error = str(err)
-                    _log.warning("source %s: %s", self.name, err)
+                    self.stats.last_error = _describe(err)
+                    _log.warning("source %s: %s", self.name, self.stats.last_error)
                     return False
                 except Exception as err:  # noqa: BLE001 - a decoder error must not end a camera
                     self.stats.stream_errors += 1
-                    self.stats.last_error = str(err) if isinstance(err, SourceError) else f"{type(err).__name__}: {err}"
+                    self.stats.last_error = _describe(err)
                     _log.warning("source %s: %s", self.name, self.stats.last_error)
                     return False
                 if getattr(connection, "passes", 0) != passes:  # a looping file restarted
@@ -288,3 +289,9 @@ class StreamSource:
 
     def _wait(self, seconds: float) -> None:
         self._stop.wait(seconds)
+
+
+def _describe(err: Exception) -> str:
+    """``last_error`` text of a failure: credentials masked whichever library wrote the message
+    (every backend's errors reach /healthz, the log and the metrics through here)."""
+    return redact_url(str(err) if isinstance(err, SourceError) else f"{type(err).__name__}: {err}")
