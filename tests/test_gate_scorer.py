@@ -75,3 +75,17 @@ def test_without_context_the_scorer_falls_back_to_the_vae_dose_rule():
     rng = np.random.default_rng(1)
     crops = rng.integers(0, 255, (2, 64, 64), dtype=np.uint8)
     assert GateScorer().score(crops) == pytest.approx(VAEScorer(method="dose").score(crops))
+
+
+def test_the_dose_secondary_orders_crops_within_a_level_by_the_vae_at_one_pass():
+    from facesel.scoring import VAEScorer
+
+    scorer = GateScorer(GateParams(det_min=0.8, secondary="dose"))
+    assert not hasattr(scorer, "screen_context")
+    rng = np.random.default_rng(2)
+    crops = rng.integers(0, 255, (3, 64, 64), dtype=np.uint8)
+    ctx = _context([0.9, 0.9, 0.3], [50, 50, 50], [_landmarks(n=1)] * 3)
+    s = scorer.score(crops, ctx)
+    dose = VAEScorer(method="dose", samples=1, use_mean=True).score(crops)
+    assert np.argsort(s[:2]).tolist() == np.argsort(dose[:2]).tolist()
+    assert s[2] < s[:2].min()  # the doubtful crop stays below both confident ones

@@ -77,7 +77,7 @@ def take(matrix: np.ndarray, chosen: np.ndarray) -> np.ndarray:
 
 def gate_grid() -> list:
     """The GateParams grid searched by ``facesel eval tracks``: 5 confidence thresholds, 4 yaw,
-    4 pitch and 3 roll thresholds (inf = no gate), 4 secondary signals: 960 candidates, ordered
+    4 pitch and 3 roll thresholds (inf = no gate), 5 secondary signals: 1,200 candidates, ordered
     simplest first (no gate) so that ties go to fewer conditions."""
     from facesel.scoring.gate import SECONDARY, GateParams
 

@@ -124,6 +124,10 @@ def write_report(bench, choices: dict, rules: list[str], out: Path, command: str
                f"the default's VAE terms (one encoder + decoder pass) {1e3 * t['default_vae_cpu_s'] / t['crops']:.2f} ms "
                f"a crop: **{t['default_vae_cpu_s'] / max(t['context_cpu_s'], 1e-9):.0f}x** the context terms; "
                f"dose at L = 10 {1e3 * t['dose_l10_cpu_s'] / t['crops']:.2f} ms a crop.", ""]
+    if records:
+        from facesel.eval.track_pose import markdown as pose_markdown
+
+        md += ["## Landmark pose against the clips' real head movements", "", pose_markdown(bench.observations, bench.views), ""]
     md += ["## Rules", ""]
     md += [f"- `{n}`: {describe(n)}" for n in rules]
     md += [f"- `{GATE_LOSO}` / `{GATE_LOCO}`: facesel.scoring.gate.GateScorer, parameters from "

@@ -104,7 +104,7 @@ def gate_rule(params) -> RuleFn:
 
     def rule(view: TrackView) -> np.ndarray:
         s = view.signals
-        return gate_scores(params, s["det"], s["size"], view.pose(), s["sharpness"])
+        return gate_scores(params, s["det"], s["size"], view.pose(), s["sharpness"], s["dose_mu"])
 
     return rule
 

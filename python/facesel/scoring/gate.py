@@ -22,10 +22,13 @@ import numpy as np
 
 from facesel.scoring.base import as_grey_batch
 
-SECONDARY = ("det", "size", "sharpness", "frontal")
+SECONDARY = ("det", "size", "sharpness", "frontal", "dose")
 """Signals that order crops within a level: detector confidence, log of the face size (shorter
 box side, frame pixels), log(1 + variance of the Laplacian) of the crop (needs pixels), minus the
-squared landmark pose."""
+squared landmark pose, the VAE's dose score at z = mu_z (one encoder + decoder pass a crop)."""
+
+PIXEL_SECONDARY = ("sharpness", "dose")
+"""Secondary signals that read the crop's pixels (no screening before alignment)."""
 
 _LEVEL = 1.0e6
 """Added to the score of a confident upright crop: larger than any secondary signal's range."""
@@ -59,11 +62,12 @@ class GateParams:
         return f"gate [{gate}], then {self.secondary}"
 
 
-def secondary_values(name: str, det, size, pose, sharpness=None) -> np.ndarray:
+def secondary_values(name: str, det, size, pose, sharpness=None, dose=None) -> np.ndarray:
     """(N,) float64, higher is better, of the secondary signal ``name``.
 
     det : (N,) ; size : (N,) shorter box side in pixels ; pose : (N, 3) yaw, roll, pitch (NaN
-    allowed: worst) ; sharpness : (N,) log Laplacian variance, needed only for ``sharpness``."""
+    allowed: worst) ; sharpness : (N,) log Laplacian variance, needed only for ``sharpness`` ;
+    dose : (N,) the VAE's dose at z = mu_z, needed only for ``dose``."""
     if name == "det":
         return np.asarray(det, np.float64)
     if name == "size":
@@ -75,10 +79,14 @@ def secondary_values(name: str, det, size, pose, sharpness=None) -> np.ndarray:
         if sharpness is None:
             raise ValueError("the sharpness secondary needs the crops' sharpness")
         return np.asarray(sharpness, np.float64)
+    if name == "dose":
+        if dose is None:
+            raise ValueError("the dose secondary needs the crops' VAE dose scores")
+        return np.nan_to_num(np.asarray(dose, np.float64), nan=-1e5, neginf=-1e5, posinf=1e5)
     raise ValueError(f"unknown secondary signal {name!r}")
 
 
-def gate_scores(params: GateParams, det, size, pose, sharpness=None) -> np.ndarray:
+def gate_scores(params: GateParams, det, size, pose, sharpness=None, dose=None) -> np.ndarray:
     """(N,) float64 GateScorer scores from the signals (see :func:`secondary_values`)."""
     det = np.asarray(det, np.float64)
     pose = np.asarray(pose, np.float64).reshape(-1, 3)
@@ -88,7 +96,7 @@ def gate_scores(params: GateParams, det, size, pose, sharpness=None) -> np.ndarr
     if np.isinf(params.yaw_max) and np.isinf(params.pitch_max) and np.isinf(params.roll_max):
         upright = np.ones(len(det), bool)
     passed = upright & (det >= params.det_min)
-    return _LEVEL * passed + secondary_values(params.secondary, det, size, pose, sharpness)
+    return _LEVEL * passed + secondary_values(params.secondary, det, size, pose, sharpness, dose)
 
 
 GATE_DEFAULT = GateParams()
@@ -115,9 +123,12 @@ class GateScorer:
         self.params = GATE_DEFAULT if params is None else params
         if not isinstance(self.params, GateParams):
             raise TypeError(f"params must be a GateParams, got {type(self.params).__name__}")
-        self.fallback = VAEScorer(vae_settings.pop("model_dir", None), method="dose", **vae_settings)
+        model_dir = vae_settings.pop("model_dir", None)
+        self.fallback = VAEScorer(model_dir, method="dose", **vae_settings)
+        once = {k: v for k, v in vae_settings.items() if k not in ("samples", "use_mean")}
+        self._once = VAEScorer(model_dir, method="dose", samples=1, use_mean=True, **once)
         self.name = "gate"
-        if self.params.secondary != "sharpness":
+        if self.params.secondary not in PIXEL_SECONDARY:
             # reads no pixels: the Selector may screen detections before aligning them
             self.screen_context = lambda context: self._scores(context, len(context))
 
@@ -129,14 +140,16 @@ class GateScorer:
         b = context.boxes.astype(np.float64).reshape(-1, 4)
         size = np.minimum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1])
         pose = landmark_pose(context.landmarks) if context.landmarks is not None else np.zeros((n, 3))
-        sharp = None
+        sharp = dose = None
+        if self.params.secondary in PIXEL_SECONDARY and crops is None:
+            raise ValueError(f"the {self.params.secondary} secondary reads pixels: call score/screen with crops")
         if self.params.secondary == "sharpness":
             from facesel.scoring.sharpness import LaplacianVarianceScorer
 
-            if crops is None:
-                raise ValueError("the sharpness secondary reads pixels: call score/screen with crops")
             sharp = LaplacianVarianceScorer().score(crops)
-        return gate_scores(self.params, context.det_scores, size, pose, sharp)
+        if self.params.secondary == "dose":
+            dose = self._once.score(crops)
+        return gate_scores(self.params, context.det_scores, size, pose, sharp, dose)
 
     def score(self, crops: np.ndarray, context=None) -> np.ndarray:
         """(N, 64, 64) uint8 grey crops (+ CropContext) -> (N,) float64, higher is better; the VAE's
