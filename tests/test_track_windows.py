@@ -141,3 +141,15 @@ def test_clip_source_is_the_repository(tmp_path):
     (tmp_path / "girl" / "img").mkdir(parents=True)
     assert clip_source(tmp_path / "girl" / "img") == "KCFDP"
     assert clip_source(tmp_path / "other.mp4") == "other.mp4"
+
+
+def test_rank_sum_adds_within_window_ranks_and_one_signal_picks_like_that_signal():
+    s = {"det": np.array([0.9, 0.5, 0.7]), "size": np.array([10.0, 90.0, 50.0]), "sharpness": np.zeros(3),
+         "yaw": np.array([0.0, 0.3, np.nan]), "pitch": np.zeros(3), "roll": np.zeros(3), "dose_mu": np.zeros(3)}
+    view = TrackView(s, None, None)
+    assert int(np.argmax(th.rank_sum_rule(("det",))(view))) == 0
+    # det ranks 1, 0, 0.5 and size ranks 0, 1, 0.5: a tie everywhere; -|yaw| breaks it (NaN yaw is worst)
+    both = th.rank_sum_rule(("det", "size"))(view)
+    assert both == pytest.approx([1.0, 1.0, 1.0])
+    assert int(np.argmax(th.rank_sum_rule(("det", "size", "-|yaw|"))(view))) == 0
+    assert len(th.rank_sum_grid()) == 7 + 21 + 35

@@ -27,6 +27,10 @@ from facesel.eval import track_metrics as tm
 RANDOM = "random (exact expectation)"
 GATE_LOSO = "gate, chosen leave-one-source-out"
 GATE_LOCO = "gate, chosen leave-one-clip-out"
+RANK_LOSO = "rank-sum, chosen leave-one-source-out"
+RANK_LOCO = "rank-sum, chosen leave-one-clip-out"
+HELD_OUT = (GATE_LOSO, GATE_LOCO, RANK_LOSO, RANK_LOCO)
+"""The rows whose parameters are chosen on the other folds only."""
 SINGLE_SIGNALS = ("detector", "sharpness", "face-size", "frontal")
 """The single signals the chosen rule must beat (the issue's "done when")."""
 
@@ -155,26 +159,31 @@ def load_benchmark(videos, rules: dict, cache_dir=None, window: float | None = N
 
 
 def add_held_out_gate(bench: Benchmark) -> dict:
-    """Choose the gate's parameters leave-one-source-out and leave-one-clip-out; add the held-out
-    picks to the records as :data:`GATE_LOSO` and :data:`GATE_LOCO`. Returns the choices."""
+    """Choose the gate's parameters (and, for comparison, a rank-sum's signals) leave-one-source-out
+    and leave-one-clip-out; add the held-out picks to the records (:data:`HELD_OUT` rows). Returns
+    the choices per fold, and the choice on all windows (what would ship)."""
     from facesel.eval import track_heldout as th
     from facesel.eval.track_rules import gate_rule
 
-    grid = th.gate_grid()
-    matrix = th.metric_matrix([gate_rule(p) for p in grid], bench.observations, bench.views)
+    families = {
+        "gate": (th.gate_grid(), gate_rule, lambda p: p.describe(), vars, GATE_LOSO, GATE_LOCO),
+        "rank-sum": (th.rank_sum_grid(), th.rank_sum_rule, th.describe_rank_sum, list, RANK_LOSO, RANK_LOCO),
+    }
     out = {}
-    for label, folds in ((GATE_LOSO, [o.source for o in bench.observations]),
-                         (GATE_LOCO, [o.clip for o in bench.observations])):
-        if len(set(folds)) < 2:
-            continue
-        chosen, per_fold = th.held_out_choice(matrix[:, :, 0], folds)
-        for t, (rec, o, view) in enumerate(zip(bench.records, bench.observations, bench.views)):
-            rec.picks[label] = tm.evaluate_pick(gate_rule(grid[chosen[t]])(view), o.distances)
-        out[label] = {str(f): grid[c].describe() for f, c in per_fold.items()}
-    # the choice on all the data: what would ship (its in-sample figure is not reported as a result)
-    best = int(np.argmin(matrix[:, :, 0].mean(axis=1)))
-    out["all"] = {"params": vars(grid[best]), "describe": grid[best].describe(),
-                  "in_sample_smoothed_regret": float(matrix[best, :, 0].mean())}
+    for family, (grid, make, describe, params_of, loso, loco) in families.items():
+        rules = [make(p) for p in grid]
+        matrix = th.metric_matrix(rules, bench.observations, bench.views)
+        for label, folds in ((loso, [o.source for o in bench.observations]), (loco, [o.clip for o in bench.observations])):
+            if len(set(folds)) < 2:
+                continue
+            chosen, per_fold = th.held_out_choice(matrix[:, :, 0], folds)
+            for t, (rec, o, view) in enumerate(zip(bench.records, bench.observations, bench.views)):
+                rec.picks[label] = tm.evaluate_pick(rules[chosen[t]](view), o.distances)
+            out[label] = {str(f): describe(grid[c]) for f, c in per_fold.items()}
+        # the choice on all the data: what would ship (its in-sample figure is not reported as a result)
+        best = int(np.argmin(matrix[:, :, 0].mean(axis=1)))
+        out[f"{family}, all"] = {"params": params_of(grid[best]), "describe": describe(grid[best]),
+                                 "in_sample_smoothed_regret": float(matrix[best, :, 0].mean())}
     return out
 
 

@@ -88,3 +88,42 @@ def gate_grid() -> list:
             (inf, float(np.radians(30)), float(np.radians(15))), SECONDARY):
         grid.append(GateParams(det, yaw, pitch, roll, sec))
     return grid
+
+
+RANK_SIGNALS = {
+    # name: per-crop value from a TrackView's signals, higher should be better (signs fixed, never fitted)
+    "det": lambda s: s["det"],
+    "size": lambda s: s["size"],
+    "sharpness": lambda s: s["sharpness"],
+    "-|yaw|": lambda s: -np.nan_to_num(np.abs(s["yaw"]), nan=9.0),
+    "-|pitch|": lambda s: -np.nan_to_num(np.abs(s["pitch"]), nan=9.0),
+    "-|roll|": lambda s: -np.nan_to_num(np.abs(s["roll"]), nan=9.0),
+    "dose": lambda s: s["dose_mu"],
+}
+"""The signals a rank-sum rule may add up (``dose``: the VAE's dose at z = mu_z)."""
+
+
+def rank_sum_grid(max_terms: int = 3) -> list[tuple[str, ...]]:
+    """Every set of 1 to ``max_terms`` of :data:`RANK_SIGNALS`, smallest sets first (63 for 3)."""
+    names = list(RANK_SIGNALS)
+    return [c for k in range(1, max_terms + 1) for c in itertools.combinations(names, k)]
+
+
+def rank_sum_rule(names: tuple[str, ...]):
+    """A rule: the sum of the named signals' ranks within the window (ties share the mean rank),
+    each scaled to [0, 1]. Track-relative, so it needs the whole window: an evaluation
+    comparison, not a per-crop scorer."""
+    from scipy.stats import rankdata
+
+    def rule(view) -> np.ndarray:
+        total = np.zeros(len(view.signals["det"]))
+        for n in names:
+            r = rankdata(np.asarray(RANK_SIGNALS[n](view.signals), np.float64))
+            total += (r - 1.0) / max(len(r) - 1, 1)
+        return total
+
+    return rule
+
+
+def describe_rank_sum(names: tuple[str, ...]) -> str:
+    return "rank(" + ") + rank(".join(names) + ")"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from facesel.eval.track_bench import GATE_LOCO, GATE_LOSO, RANDOM, SINGLE_SIGNALS, paired, summarise
+from facesel.eval.track_bench import GATE_LOSO, HELD_OUT, RANDOM, RANK_LOSO, SINGLE_SIGNALS, paired, summarise
 
 
 def _fmt(e: dict, key: str = "mean") -> str:
@@ -25,7 +25,7 @@ def markdown_table(summary: dict) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for name, e in summary.items():
-        rc = "-" if name in (GATE_LOSO, GATE_LOCO) else _fmt(e["rank_correlation"])
+        rc = "-" if name in HELD_OUT else _fmt(e["rank_correlation"])
         lines.append(
             f"| {name} | {_fmt(e['smoothed_regret'])} | {'-' if name == RANDOM else _fmt(e['smoothed_regret'], 'diff')} | "
             f"{_fmt(e['regret'])} | {_fmt(e['matchable'])} | {_fmt(e['distance'])} | {rc} |"
@@ -34,7 +34,7 @@ def markdown_table(summary: dict) -> str:
 
 
 def _ordered(summary: dict) -> dict:
-    first = [n for n in (GATE_LOSO, GATE_LOCO) if n in summary]
+    first = [n for n in HELD_OUT if n in summary]
     rest = [n for n in summary if n not in first and n != RANDOM]
     return {n: summary[n] for n in first + rest + [RANDOM]}
 
@@ -45,9 +45,12 @@ def comparisons(records, rule_names: list[str], n_boot: int, seed: int) -> list[
     have = set(records[0].picks) if records else set()
     head = GATE_LOSO if GATE_LOSO in have else None
     if head is not None:
-        for other in [RANDOM, *SINGLE_SIGNALS, "default", "context-only", "dose"]:
+        for other in [RANDOM, *SINGLE_SIGNALS, "default", "context-only", "dose", RANK_LOSO]:
             if other in have:
                 out.append(paired(records, head, other, n_boot=n_boot, seed=seed))
+    if RANK_LOSO in have:
+        for other in [RANDOM, "detector"]:
+            out.append(paired(records, RANK_LOSO, other, n_boot=n_boot, seed=seed))
     for a, b in (("default", "context-only"), ("default", RANDOM), ("context-only", RANDOM), ("dose-mu", RANDOM),
                  ("dose", RANDOM)):
         if a in have and b in have:
@@ -108,15 +111,18 @@ def write_report(bench, choices: dict, rules: list[str], out: Path, command: str
                _per_source_table(records, bench, [GATE_LOSO, "default", "context-only", "detector", "sharpness",
                                                   "face-size", "frontal", "dose", "paper"], n_boot, seed), ""]
     if choices:
-        md += ["## The gate's parameters per fold", ""]
-        for label in (GATE_LOSO, GATE_LOCO):
+        md += ["## The parameters chosen per fold", ""]
+        for label in HELD_OUT:
             if label in choices:
                 distinct: dict = {}
                 for fold, d in choices[label].items():
                     distinct.setdefault(d, []).append(fold)
                 md += [f"{label}: " + "; ".join(f"`{d}` ({len(f)} folds)" for d, f in distinct.items()), ""]
-        if "all" in choices:
-            md += [f"Chosen on all windows (what ships; in-sample, not a result): `{choices['all']['describe']}`", ""]
+        for family in ("gate", "rank-sum"):
+            if f"{family}, all" in choices:
+                c = choices[f"{family}, all"]
+                md += [f"{family} chosen on all windows (what would ship; in-sample {c['in_sample_smoothed_regret']:.3f}, "
+                       f"not a result): `{c['describe']}`", ""]
     if bench.timing.get("crops"):
         t = bench.timing
         md += ["## CPU cost of the default's parts (one run, same process; ratios only)", "",
@@ -130,8 +136,12 @@ def write_report(bench, choices: dict, rules: list[str], out: Path, command: str
         md += ["## Landmark pose against the clips' real head movements", "", pose_markdown(bench.observations, bench.views), ""]
     md += ["## Rules", ""]
     md += [f"- `{n}`: {describe(n)}" for n in rules]
-    md += [f"- `{GATE_LOSO}` / `{GATE_LOCO}`: facesel.scoring.gate.GateScorer, parameters from "
-           "facesel.eval.track_heldout.gate_grid() chosen by the lowest mean smoothed regret on the other folds", ""]
+    md += [f"- `gate, chosen ...`: facesel.scoring.gate.GateScorer, parameters from "
+           "facesel.eval.track_heldout.gate_grid() (1,200 candidates) chosen by the lowest mean smoothed regret on the "
+           "other folds",
+           "- `rank-sum, chosen ...`: the sum of 1 to 3 signals' within-window ranks "
+           "(facesel.eval.track_heldout.rank_sum_grid(), 63 candidates), chosen the same way; an evaluation "
+           "comparison (track-relative: not a per-crop scorer)", ""]
     md += ["## Per source", ""]
     for source, s in per_source.items():
         clips = sorted(c for c, src in bench.sources.items() if src == source)
