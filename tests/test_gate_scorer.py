@@ -89,3 +89,14 @@ def test_the_dose_secondary_orders_crops_within_a_level_by_the_vae_at_one_pass()
     dose = VAEScorer(method="dose", samples=1, use_mean=True).score(crops)
     assert np.argsort(s[:2]).tolist() == np.argsort(dose[:2]).tolist()
     assert s[2] < s[:2].min()  # the doubtful crop stays below both confident ones
+
+
+def test_the_pitch_gate_is_centred_where_asked():
+    pose = np.array([[0.0, 0.0, -0.06], [0.0, 0.0, 0.08]])  # chin up a little; upright as YuNet sees it
+    det, size = np.array([0.9, 0.9]), np.full(2, 50.0)
+    at_zero = gate_scores(GateParams(pitch_max=0.07, secondary="det"), det, size, pose)
+    assert at_zero[0] > at_zero[1]  # centred on the template's 0, the chin-up frame passes and the upright one fails
+    centred = gate_scores(GateParams(pitch_max=0.07, secondary="det", pitch_centre=0.03), det, size, pose)
+    assert centred[1] > centred[0]
+    with pytest.raises(ValueError, match="pitch_centre"):
+        GateParams(pitch_centre=float("inf"))

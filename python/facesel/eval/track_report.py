@@ -137,7 +137,7 @@ def write_report(bench, choices: dict, rules: list[str], out: Path, command: str
     md += ["## Rules", ""]
     md += [f"- `{n}`: {describe(n)}" for n in rules]
     md += [f"- `gate, chosen ...`: facesel.scoring.gate.GateScorer, parameters from "
-           "facesel.eval.track_heldout.gate_grid() (1,200 candidates) chosen by the lowest mean smoothed regret on the "
+           "facesel.eval.track_heldout.gate_grid() (2,100 candidates) chosen by the lowest mean smoothed regret on the "
            "other folds",
            "- `rank-sum, chosen ...`: the sum of 1 to 3 signals' within-window ranks "
            "(facesel.eval.track_heldout.rank_sum_grid(), 63 candidates), chosen the same way; an evaluation "
