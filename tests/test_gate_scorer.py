@@ -100,3 +100,21 @@ def test_the_pitch_gate_is_centred_where_asked():
     assert centred[1] > centred[0]
     with pytest.raises(ValueError, match="pitch_centre"):
         GateParams(pitch_centre=float("inf"))
+
+
+def test_the_context_rule_scores_like_the_default_screen_and_runs_no_vae_with_a_context(monkeypatch):
+    from facesel.scoring import default_scorer
+    from facesel.scoring.vae import VAEScorer
+
+    ctx = _context([0.95, 0.6, 0.9], [40, 200, 80], [_landmarks(), _landmarks(roll_deg=25), _landmarks(yaw_shift=6)])
+    crops = np.random.default_rng(4).integers(0, 255, (3, 64, 64), dtype=np.uint8)
+    expected = default_scorer().screen(crops, context=ctx)  # the default's context part, same weights
+    scorer = default_scorer("context")
+
+    def no_vae(*args, **kwargs):
+        raise AssertionError("the VAE ran")
+
+    monkeypatch.setattr(VAEScorer, "run_batches", no_vae)
+    assert scorer.score(crops, ctx) == pytest.approx(expected)
+    monkeypatch.undo()
+    assert scorer.score(crops) == pytest.approx(VAEScorer(method="dose").score(crops))  # a photo: dose

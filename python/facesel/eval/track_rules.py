@@ -127,3 +127,28 @@ register_rule("sharpness", "variance of the Laplacian of the crop", _signal("sha
 register_rule("face-size", "shorter side of the detector's box, in frame pixels", _signal("size"))
 register_rule("detector", "the detector's confidence", _signal("det"))
 register_rule("frontal", "pose from the five landmarks: minus squared yaw, roll and pitch", lambda: _frontal)
+
+
+def _recentred(column: str) -> Callable[[], RuleFn]:
+    """The default's (or its context part's) score with its pitch term measured from
+    :data:`facesel.scoring.gate.PITCH_UPRIGHT` instead of the template's 0: the same weights."""
+
+    def build() -> RuleFn:
+        from facesel.scoring.gate import PITCH_UPRIGHT
+        from facesel.scoring.pick import PICK_WEIGHTS, _BAD_POSE
+
+        w = PICK_WEIGHTS["pitch"]
+
+        def rule(view: TrackView) -> np.ndarray:
+            p = view.signals["pitch"]
+            old = np.nan_to_num(np.abs(p), nan=_BAD_POSE)
+            new = np.nan_to_num(np.abs(p - PITCH_UPRIGHT), nan=_BAD_POSE)
+            return np.asarray(view.signals[column], np.float64) + w * (old - new)
+
+        return rule
+
+    return build
+
+
+register_rule("context-recentred", "context-only with the pitch term centred on PITCH_UPRIGHT (0.03, lfw/train) "
+              "instead of 0; nothing refitted", _recentred("default_context"))
