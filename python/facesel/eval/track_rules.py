@@ -119,7 +119,8 @@ register_rule("default", "facesel.scoring.default_scorer() (PickScorer: VAE eye 
               "seven weights fitted on the five older videos), as the Selector calls it", _signal("default"))
 register_rule("context-only", "the default scorer's context part alone (its screen: pose, detector, size; no network)",
               _signal("default_context"))
-register_rule("gate", "facesel.scoring.GateScorer with its shipped parameters (chosen leave-one-source-out)", _gate_default)
+register_rule("gate", "facesel.scoring.gate.GateScorer with its shipped parameters (GATE_DEFAULT: chosen on all "
+              "the 4-s windows, so this row is in-sample; the held-out rows are the 'chosen ...' ones)", _gate_default)
 register_rule("dose", "the VAE's DoSE rule (the previous default), L = 10", _signal("dose"))
 register_rule("dose-mu", "the VAE's DoSE rule at z = mu_z (one pass, as inside the default)", _signal("dose_mu"))
 register_rule("paper", "the paper's VAE log reconstruction probability, L = 10", _signal("paper"))
