@@ -153,3 +153,23 @@ def test_rank_sum_adds_within_window_ranks_and_one_signal_picks_like_that_signal
     assert both == pytest.approx([1.0, 1.0, 1.0])
     assert int(np.argmax(th.rank_sum_rule(("det", "size", "-|yaw|"))(view))) == 0
     assert len(th.rank_sum_grid()) == 7 + 21 + 35
+
+
+def test_the_cli_reads_window_lengths_and_expands_a_folder_of_videos(tmp_path):
+    import argparse
+
+    from facesel.cli.eval import _expand_videos, _seconds
+
+    assert _seconds("4s") == 4.0 and _seconds("2.5") == 2.5 and _seconds("none") is None
+    for bad in ("-1s", "abc", "inf"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            _seconds(bad)
+    videos = tmp_path / "more"
+    videos.mkdir()
+    for name in ("b.mkv", "a.mp4", "manifest.csv"):
+        (videos / name).write_bytes(b"")
+    frames = tmp_path / "img"
+    frames.mkdir()
+    (frames / "0001.jpg").write_bytes(b"")
+    single = tmp_path / "x.gif"
+    assert _expand_videos([videos, frames, single]) == [videos / "a.mp4", videos / "b.mkv", frames, single]

@@ -125,7 +125,8 @@ def write_report(bench, choices: dict, rules: list[str], out: Path, command: str
                        f"not a result): `{c['describe']}`", ""]
     if bench.timing.get("crops"):
         t = bench.timing
-        md += ["## CPU cost of the default's parts (one run, same process; ratios only)", "",
+        md += ["## CPU cost of the default's parts (CPU time; each clip's parts in one process, summed over clips; "
+               "ratios only)", "",
                f"{t['crops']} crops: context terms {1e3 * t['context_cpu_s'] / t['crops']:.3f} ms a crop, "
                f"the default's VAE terms (one encoder + decoder pass) {1e3 * t['default_vae_cpu_s'] / t['crops']:.2f} ms "
                f"a crop: **{t['default_vae_cpu_s'] / max(t['context_cpu_s'], 1e-9):.0f}x** the context terms; "
@@ -136,7 +137,7 @@ def write_report(bench, choices: dict, rules: list[str], out: Path, command: str
         md += ["## Landmark pose against the clips' real head movements", "", pose_markdown(bench.observations, bench.views), ""]
     md += ["## Rules", ""]
     md += [f"- `{n}`: {describe(n)}" for n in rules]
-    md += [f"- `gate, chosen ...`: facesel.scoring.gate.GateScorer, parameters from "
+    md += ["- `gate, chosen ...`: facesel.scoring.gate.GateScorer, parameters from "
            "facesel.eval.track_heldout.gate_grid() (2,100 candidates) chosen by the lowest mean smoothed regret on the "
            "other folds",
            "- `rank-sum, chosen ...`: the sum of 1 to 3 signals' within-window ranks "
