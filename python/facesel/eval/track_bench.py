@@ -138,7 +138,8 @@ def load_benchmark(videos, rules: dict, cache_dir=None, window: float | None = N
     all_obs, views, windows_seen, sources, timing = [], [], {}, {}, {}
     for video_path in videos:
         video = collect_tracks(video_path, cache_dir=cache_dir, progress=progress, with_crops=False)
-        if crops_needed or not has_cached_signals(video.key, cache_dir):
+        if video.crops is None and (crops_needed or not has_cached_signals(video.key, cache_dir)):
+            # the numbers came from the cache but the pixels are needed: decode the video again
             video = collect_tracks(video_path, cache_dir=cache_dir, progress=progress, with_crops=True)
         run_timing: dict = {}
         signals = video_signals(video, video.key, cache_dir, run_timing)
