@@ -157,7 +157,7 @@ def write_report(bench, choices: dict, rules: list[str], out: Path, command: str
                      "crops": r.crops, "best_distance": r.best_distance,
                      "picks": {k: vars(p) for k, p in r.picks.items()}} for r in records],
     }
-    (out / "tracks.json").write_text(json.dumps(payload, indent=1, allow_nan=True))
+    (out / "tracks.json").write_text(json.dumps(payload, separators=(",", ":"), allow_nan=True))  # compact: one entry per window
     plot = plot_summary(summary, out / "tracks.png", f"{len(records)} windows, {len(bench.sources)} clips") if summary else None
     return {"summary": summary, "per_source": per_source, "comparisons": pairs, "report": out / "tracks.md",
             "json": out / "tracks.json", "plot": plot}
