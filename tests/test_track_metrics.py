@@ -4,8 +4,10 @@ import numpy as np
 import pytest
 
 from facesel.eval import track_metrics as tm
-from facesel.eval.track_bench import RANDOM, score_tracks, summarise
+from facesel.eval.track_bench import RANDOM, pick_records, summarise
 from facesel.eval.track_data import VideoTracks
+from facesel.eval.track_rules import TrackView
+from facesel.eval.track_windows import observations
 from facesel.types import CropContext
 
 
@@ -62,7 +64,7 @@ def test_bootstrap_interval_brackets_the_mean_and_shrinks_to_a_point_for_constan
     assert tm.bootstrap_mean([np.nan, 1.0, 3.0], 100, 0)[0] == pytest.approx(2.0)
 
 
-def _fake_video():
+def _fake_video(name="fake"):
     """Three tracks with hand-made distances; track 3 has no matchable crop (not eligible)."""
     dists = {1: [0.5, 0.3, 0.45, 0.7], 2: [0.9, 0.55, 0.62], 3: [0.8, 0.9, 0.7]}
     ids, d = [], []
@@ -71,27 +73,37 @@ def _fake_video():
         d += values
     n = len(ids)
     ctx = CropContext(np.full(n, 0.9), np.tile([0, 0, 40, 40], (n, 1)), None, (100, 100), np.array(ids))
-    video = VideoTracks("fake", np.zeros((n, 64, 64), np.uint8), ctx, np.arange(n), np.zeros((n, 128), np.float32))
+    video = VideoTracks(name, np.zeros((n, 64, 64), np.uint8), ctx, np.arange(n), np.zeros((n, 128), np.float32))
     return video, np.array(d)
+
+
+def _views(video, d, obs):
+    # the "oracle" signal is minus the true distance: a perfect rule
+    return [TrackView({"oracle": -d[o.rows], "const": np.zeros(len(o.rows))}, video.crops[o.rows], video.context[o.rows])
+            for o in obs]
 
 
 def test_the_benchmark_gives_the_ideal_for_a_perfect_and_random_for_a_constant_rule():
     video, d = _fake_video()
-    oracle = {"value": d}
-
-    def perfect(crops, context):
-        # the distances of exactly these crops (the benchmark calls rules track by track)
-        rows = [np.flatnonzero(video.context.track_ids == t) for t in np.unique(context.track_ids)]
-        return -oracle["value"][np.concatenate(rows)]
-
-    records = score_tracks(video, d, {"perfect": perfect, "constant": lambda c, x: np.zeros(len(c))})
-    assert [r.track_id for r in records] == [1, 2]  # track 3 is not eligible
-    s = summarise(records, n_boot=200, seed=0)
+    obs, total = observations(video, d, "src", None)
+    assert total == 3 and [o.track_id for o in obs] == [1, 2]  # track 3 is not eligible
+    rules = {"perfect": lambda v: v.signals["oracle"], "constant": lambda v: v.signals["const"]}
+    records = pick_records(obs, _views(video, d, obs), rules)
+    s = summarise(records, n_boot=200, seed=0, groups=[r.track_id for r in records])
     assert s["perfect"]["regret"]["mean"] == 0.0
     assert s["perfect"]["matchable"]["mean"] == 1.0
     assert s["perfect"]["distance"]["mean"] == pytest.approx((0.3 + 0.55) / 2)
     for metric in ("distance", "regret", "smoothed_regret", "matchable"):
         assert s["constant"][metric]["mean"] == pytest.approx(s[RANDOM][metric]["mean"])
         assert s["constant"][metric]["minus_random"] == pytest.approx(0.0)
+        assert s["constant"][metric]["minus_random_low"] == pytest.approx(0.0)
+        assert s["constant"][metric]["minus_random_high"] == pytest.approx(0.0)
     assert s[RANDOM]["regret"]["mean"] == pytest.approx((np.mean([0.5, 0.3, 0.45, 0.7]) - 0.3 + np.mean([0.9, 0.55, 0.62]) - 0.55) / 2)
     assert s["perfect"]["regret"]["minus_random_high"] < 0
+
+
+def test_a_rule_returning_the_wrong_number_of_scores_is_an_error():
+    video, d = _fake_video()
+    obs, _ = observations(video, d, "src", None)
+    with pytest.raises(ValueError, match="returned 1 scores"):
+        pick_records(obs, _views(video, d, obs), {"bad": lambda v: np.zeros(1)})

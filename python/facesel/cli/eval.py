@@ -86,13 +86,41 @@ def _run_tracks(args: argparse.Namespace) -> int:
         names = rule_names()
     cache_dir = None if args.no_cache else (args.cache_dir or Path(args.out) / "track-cache")
     command = "facesel " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["eval"] else "facesel eval tracks ..."
-    result = run_tracks(args.videos, names, args.out, cache_dir=cache_dir, n_boot=args.bootstrap, seed=args.seed,
-                        progress=not args.no_progress, command=command)
+    videos = _expand_videos(args.videos)
+    result = run_tracks(videos, names, args.out, cache_dir=cache_dir, n_boot=args.bootstrap, seed=args.seed,
+                        progress=not args.no_progress, command=command, window=args.window,
+                        held_out=not args.no_held_out)
     print(f"report: {result['report']}")
     print(f"table:  {result['json']}")
     if result["plot"] is not None:
         print(f"plot:   {result['plot']}")
     return 0
+
+
+def _seconds(text: str) -> float | None:
+    """``4s``, ``4`` or ``2.5s`` -> seconds; ``none`` -> None (whole tracks)."""
+    if text.strip().lower() in ("none", "0", "0s"):
+        return None
+    try:
+        value = float(text.strip().lower().removesuffix("s"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be seconds like 4s, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text!r}")
+    return value
+
+
+def _expand_videos(paths: list[Path]) -> list[Path]:
+    """A folder that holds videos (not frames) stands for the videos in it, in name order."""
+    from facesel.video import IMAGE_SUFFIXES
+
+    out = []
+    for p in paths:
+        if p.is_dir() and not any(c.suffix.lower() in IMAGE_SUFFIXES for c in p.iterdir()):
+            out += sorted(c for c in p.iterdir() if c.is_file() and c.suffix.lower() in (".mp4", ".mkv", ".avi", ".mov", ".gif", ".webm"))
+        else:
+            out.append(p)
+    return out
 
 
 def _register_tracks(sub) -> None:
@@ -104,19 +132,27 @@ def _register_tracks(sub) -> None:
         description=(
             "Run facesel's detector and tracker on every frame, keep every crop of every track (in memory), "
             "find each track's person on the video's frontal frames with dlib's matcher (the [eval] extra), "
-            "and measure each rule's pick: distance, regret (raw and smoothed over 5 crops), matchable "
-            "(distance < 0.6), rank correlation; against the random pick's exact expectation. Writes "
-            "tracks.md, tracks.json and tracks.png to --out. Detections and embeddings (numbers, no pixels) "
-            "are cached in --out/track-cache: embeddings are biometric templates, keep it private."
+            "and measure each rule's pick in each window (--window) of each track: distance, regret (raw and "
+            "smoothed over 5 crops), matchable (distance < 0.6), rank correlation; against the random pick's "
+            "exact expectation, with bootstrap intervals over clips, per source (the repository before '__' in "
+            "a file name, or the manifest's origin_repo), and the gate rule chosen leave-one-source-out. Writes "
+            "tracks.md, tracks.json and tracks.png to --out. Detections, embeddings and every rule's per-crop "
+            "signals (numbers, no pixels) are cached in --out/track-cache: embeddings are biometric templates, "
+            "keep it private."
         ),
     )
-    t.add_argument("videos", nargs="+", type=Path, metavar="VIDEO", help="video files or folders of frames")
+    t.add_argument("videos", nargs="+", type=Path, metavar="VIDEO",
+                   help="video files, folders of frames, or folders of videos (each video in it)")
+    t.add_argument("--window", type=_seconds, default=None, metavar="SECONDS",
+                   help="cut tracks into windows of this length, e.g. 4s (default: whole tracks)")
+    t.add_argument("--no-held-out", action="store_true",
+                   help="skip the gate rule chosen leave-one-source-out / leave-one-clip-out")
     t.add_argument("--out", type=Path, required=True, help="output folder (created)")
     t.add_argument("--rules", nargs="+", metavar="NAME",
                    help=f"selection rules (space or comma separated, default all): {', '.join(rule_names())}, or module:attribute")
     t.add_argument("--cache-dir", type=Path, help="number cache folder (default: OUT/track-cache; sensitive)")
     t.add_argument("--no-cache", action="store_true", help="cache nothing")
-    t.add_argument("--bootstrap", type=_positive_int, default=2000, help="bootstrap resamples over tracks (default 2000)")
+    t.add_argument("--bootstrap", type=_positive_int, default=2000, help="bootstrap resamples over clips (default 2000)")
     t.add_argument("--seed", type=_positive_int, default=0, help="seed of the bootstrap")
     t.add_argument("--no-progress", action="store_true", help="no progress bars")
     t.set_defaults(func=_run_tracks)

@@ -8,9 +8,12 @@ EDC, pAUC), analysis (curves, gains, bootstrap), plots and report. Needs the ``[
 
 ``facesel eval tracks``: how well a selection rule picks among one person's frames. Modules:
 track_data (detector + tracker crops of a video, embeddings; number cache), track_persons (each
-track's person from the video's frontal frames, crop distances), track_rules (the compared rules),
-track_metrics (regret, smoothed regret, matchable, rank correlation, random expectation,
-bootstrap) and track_bench (run, report, plot).
+track's person from the video's frontal frames, crop distances), track_signals (every rule's
+per-crop inputs, one network pass per video, cached), track_windows (tracks cut into windows, the
+observations), track_rules (the compared rules), track_metrics (regret, smoothed regret,
+matchable, rank correlation, random expectation, plain and clip-grouped bootstrap), track_heldout
+(leave-one-source-out / leave-one-clip-out choice of a rule's parameters), track_bench (run) and
+track_report (tables, JSON, plot).
 
 ``facesel eval snapshots``: what a run kept against who is in the video. Modules: snapshots (the
 arithmetic: people, matches, verdicts, summary), census (the matcher's view of every frame, the

@@ -47,13 +47,23 @@ class VideoTracks:
     frame_indices : (N,) int64
     embeddings : (N, 128) float32
         Matcher embedding of each crop's face box.
+    key : str or None
+        The video's cache key (None when nothing was cached): other per-crop caches (e.g.
+        :mod:`facesel.eval.track_signals`) key on it.
+    fps : float
+        Frames per second (the container's; :data:`facesel.video.DEFAULT_FOLDER_FPS` for a
+        folder of frames or when unknown): what turns frame indices into seconds for windows.
+
+    ``crops`` is None when the video was loaded with ``with_crops=False``.
     """
 
     name: str
-    crops: np.ndarray
+    crops: np.ndarray | None
     context: CropContext
     frame_indices: np.ndarray
     embeddings: np.ndarray
+    key: str | None = None
+    fps: float = 25.0
 
     def track_slices(self) -> list[np.ndarray]:
         """Index arrays of each track's crops, in frame order, tracks in order of their id."""
@@ -123,8 +133,20 @@ def _rebuild_crops(path: Path, frame_indices, boxes, landmarks):
     return crops, shape
 
 
+def _first_frame_shape_and_fps(path: Path) -> tuple[tuple[int, int], float]:
+    from facesel.video import DEFAULT_FOLDER_FPS, open_source
+
+    source = open_source(path)
+    shape = (0, 0)
+    for frame, _stamp in source:
+        shape = frame.shape[:2]
+        break
+    fps = source.fps if source.fps and np.isfinite(source.fps) and source.fps > 0 else DEFAULT_FOLDER_FPS
+    return shape, float(fps)
+
+
 def collect_tracks(path, detector=None, matcher=None, cache_dir=None, detector_name: str = "yunet",
-                   progress: bool = False) -> VideoTracks:
+                   progress: bool = False, with_crops: bool = True) -> VideoTracks:
     """Run detector and tracker on every frame of ``path`` and embed every crop of every confirmed track.
 
     Parameters
@@ -137,6 +159,9 @@ def collect_tracks(path, detector=None, matcher=None, cache_dir=None, detector_n
         Default :class:`facesel.eval.matcher.DlibMatcher`.
     cache_dir : path-like, optional
         Folder of the number cache (see the module notes); None caches nothing.
+    with_crops : bool
+        False: when the numbers are cached, do not decode the video again to rebuild the crops
+        (``crops`` is then None); rules that read only cached signals need no pixels.
     """
     path = Path(path)
     if not path.exists():
@@ -145,14 +170,19 @@ def collect_tracks(path, detector=None, matcher=None, cache_dir=None, detector_n
         from facesel.eval.matcher import DlibMatcher
 
         matcher = DlibMatcher()
-    cache_file = None
+    cache_file, key = None, None
     if cache_dir is not None:
         Path(cache_dir).mkdir(parents=True, exist_ok=True, mode=0o700)
-        cache_file = Path(cache_dir) / f"tracks-{_file_key(path, detector_name, matcher.identity)}.npz"
+        key = _file_key(path, detector_name, matcher.identity)
+        cache_file = Path(cache_dir) / f"tracks-{key}.npz"
+    first_shape, fps = _first_frame_shape_and_fps(path)
     if cache_file is not None and cache_file.is_file():
         z = np.load(cache_file, allow_pickle=False)
         frames, boxes, scores, lms, ids, emb = (z[k] for k in ("frames", "boxes", "scores", "landmarks", "track_ids", "embeddings"))
-        crops, shape = _rebuild_crops(path, frames, boxes, lms)
+        if with_crops:
+            crops, shape = _rebuild_crops(path, frames, boxes, lms)
+        else:
+            crops, shape = None, first_shape
     else:
         if detector is None:
             from facesel.detectors import make_detector
@@ -179,5 +209,8 @@ def collect_tracks(path, detector=None, matcher=None, cache_dir=None, detector_n
     has_lm = ~np.isnan(lms).all(axis=(1, 2))
     context = CropContext(scores[order], boxes[order], lms[order] if has_lm.all() else None,
                           shape if shape is not None else (0, 0), ids[order])
-    crop_array = np.stack([crops[i] for i in order]) if len(order) else np.zeros((0, 64, 64), np.uint8)
-    return VideoTracks(path.name, crop_array, context, frames[order], emb[order])
+    if crops is None:
+        crop_array = None
+    else:
+        crop_array = np.stack([crops[i] for i in order]) if len(order) else np.zeros((0, 64, 64), np.uint8)
+    return VideoTracks(path.name, crop_array, context, frames[order], emb[order], key, fps)

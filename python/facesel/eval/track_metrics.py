@@ -147,3 +147,45 @@ def bootstrap_mean(values, n_boot: int = 2000, seed: int = 0, level: float = 0.9
     means = v[rng.integers(0, len(v), size=(n_boot, len(v)))].mean(axis=1)
     alpha = (1.0 - level) / 2.0
     return float(v.mean()), float(np.quantile(means, alpha)), float(np.quantile(means, 1.0 - alpha))
+
+
+def grouped_bootstrap_mean(values, groups, n_boot: int = 2000, seed: int = 0,
+                           level: float = 0.95) -> tuple[float, float, float]:
+    """Mean over observations and its percentile interval by a **cluster bootstrap**: whole groups
+    (clips) are resampled with replacement and the mean is taken over all observations of the
+    drawn groups.
+
+    Windows of one clip show one person in one setting; they are not independent, and an
+    interval that resamples them one by one is too narrow. With one observation per group this is
+    :func:`bootstrap_mean`'s interval.
+
+    Parameters
+    ----------
+    values : (T,) float
+        One value per observation; NaN entries are left out (with their group weight).
+    groups : (T,) hashable
+        The group (clip) of each observation.
+
+    Returns
+    -------
+    mean, low, high : float
+    """
+    v = np.asarray(values, dtype=np.float64).reshape(-1)
+    g = np.asarray(groups).reshape(-1)
+    if len(g) != len(v):
+        raise ValueError(f"values ({len(v)}) and groups ({len(g)}) must have one entry per observation")
+    keep = ~np.isnan(v)
+    v, g = v[keep], g[keep]
+    if len(v) == 0:
+        return float("nan"), float("nan"), float("nan")
+    if n_boot < 1:
+        return float(v.mean()), float("nan"), float("nan")
+    _, label = np.unique(g, return_inverse=True)
+    k = label.max() + 1
+    sums = np.bincount(label, weights=v, minlength=k)
+    counts = np.bincount(label, minlength=k).astype(np.float64)
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, k, size=(n_boot, k))
+    means = sums[draws].sum(axis=1) / counts[draws].sum(axis=1)
+    alpha = (1.0 - level) / 2.0
+    return float(v.mean()), float(np.quantile(means, alpha)), float(np.quantile(means, 1.0 - alpha))

@@ -7,11 +7,12 @@ scores mean better quality. Scores are only compared within one scorer. A scorer
 
 from facesel.scoring.base import Scorer, as_grey_batch, score_crops, screen_crops
 from facesel.scoring.default import default_scorer
+from facesel.scoring.gate import GateParams, GateScorer
 from facesel.scoring.pick import PickScorer
 from facesel.scoring.sharpness import LaplacianVarianceScorer
 from facesel.scoring.vae import VAEScorer
 
 __all__ = [
-    "LaplacianVarianceScorer", "PickScorer", "Scorer", "VAEScorer", "as_grey_batch", "default_scorer",
+    "GateParams", "GateScorer", "LaplacianVarianceScorer", "PickScorer", "Scorer", "VAEScorer", "as_grey_batch", "default_scorer",
     "score_crops", "screen_crops",
 ]

@@ -9,9 +9,13 @@ from facesel.scoring.base import as_grey_batch
 from facesel.scoring.vae import VAEScorer
 from facesel.scoring.vae_methods import METHODS
 
-RULES = ("pick", "dose", "paper")
-"""``default_scorer(rule=...)``: ``pick`` (the default), ``dose`` (the previous default: the VAE's
-corrected rule alone, the model card's ``default_method``), ``paper`` (the paper's log RP)."""
+RULES = ("pick", "context", "gate", "dose", "paper")
+"""``default_scorer(rule=...)``: ``pick`` (the default), ``context`` (PickScorer's context terms
+alone: pose, detector confidence, size; no VAE pass within a track, ``dose`` without a context),
+``gate`` (:class:`facesel.scoring.gate.GateScorer`:
+a confident upright crop first, parameters chosen leave-one-source-out on the shared clips),
+``dose`` (the VAE's corrected rule alone, the model card's ``default_method``), ``paper`` (the
+paper's log RP)."""
 
 
 class ScreenedVAEScorer(VAEScorer):
@@ -35,19 +39,30 @@ def default_scorer(rule: str = "pick", **settings):
 
     Parameters
     ----------
-    rule : {"pick", "dose", "paper"}
+    rule : {"pick", "gate", "dose", "paper"}
         ``pick``: :class:`facesel.scoring.pick.PickScorer` (``uses_context = True``: the Selector
-        passes the detector's context; without one it scores like ``dose``). ``dose``:
+        passes the detector's context; without one it scores like ``dose``). ``context``: the same
+        PickScorer with its VAE weights at 0 (no VAE pass with a context). ``gate``:
+        :class:`facesel.scoring.gate.GateScorer` (context only; ``dose`` without one). ``dose``:
         :class:`ScreenedVAEScorer` with the model card's default method (``VAEScorer.default()``
         plus a cheap screen). ``paper``: ``VAEScorer.paper()``.
     **settings
         VAEScorer's keyword arguments (samples, seed, threads, batch_size, ...); for ``pick`` also
-        ``weights``.
+        ``weights``, for ``gate`` also ``params`` (a GateParams).
     """
     if rule == "pick":
         from facesel.scoring.pick import PickScorer
 
         return PickScorer(**settings)
+    if rule == "context":
+        from facesel.scoring.pick import PickScorer
+
+        weights = {"dose": 0.0, "eyes": 0.0, "eyes_relative": 0.0, **settings.pop("weights", {})}
+        return PickScorer(weights=weights, **settings)
+    if rule == "gate":
+        from facesel.scoring.gate import GateScorer
+
+        return GateScorer(**settings)
     if rule == "dose":
         return ScreenedVAEScorer.default(**settings)
     if rule == "paper":

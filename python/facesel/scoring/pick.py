@@ -161,6 +161,9 @@ class PickScorer:
         crops = as_grey_batch(crops)
         if context is None:
             return self.fallback.score(crops)
+        if not any(self.weights[k] for k in ("dose", "eyes", "eyes_relative")):
+            # context only (default_scorer("context")): the VAE terms would be 0, skip their pass
+            return self.context_terms(context, len(crops))
         return self.vae_terms(crops) + self.context_terms(context, len(crops))
 
     def screen(self, crops: np.ndarray, context=None) -> np.ndarray:

@@ -1,0 +1,187 @@
+"""The files ``facesel eval tracks`` writes: tracks.md (tables), tracks.json (every number and every
+window's picks) and tracks.png (bar chart of the totals)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from facesel.eval.track_bench import GATE_LOSO, HELD_OUT, RANDOM, RANK_LOSO, SINGLE_SIGNALS, paired, summarise
+
+
+def _fmt(e: dict, key: str = "mean") -> str:
+    if key == "mean":
+        return f"{e['mean']:.3f} [{e['low']:.3f}, {e['high']:.3f}]"
+    return f"{e['minus_random']:+.3f} [{e['minus_random_low']:+.3f}, {e['minus_random_high']:+.3f}]"
+
+
+def markdown_table(summary: dict) -> str:
+    """One row per rule: smoothed regret, its difference to random, regret, matchable, distance,
+    rank correlation; 95 % clip-grouped bootstrap intervals in brackets."""
+    lines = [
+        "| rule | smoothed regret | smoothed regret - random | mean regret | matchable picks | pick distance | rank corr. (score, distance) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, e in summary.items():
+        rc = "-" if name in HELD_OUT else _fmt(e["rank_correlation"])
+        lines.append(
+            f"| {name} | {_fmt(e['smoothed_regret'])} | {'-' if name == RANDOM else _fmt(e['smoothed_regret'], 'diff')} | "
+            f"{_fmt(e['regret'])} | {_fmt(e['matchable'])} | {_fmt(e['distance'])} | {rc} |"
+        )
+    return "\n".join(lines)
+
+
+def _ordered(summary: dict) -> dict:
+    first = [n for n in HELD_OUT if n in summary]
+    rest = [n for n in summary if n not in first and n != RANDOM]
+    return {n: summary[n] for n in first + rest + [RANDOM]}
+
+
+def comparisons(records, rule_names: list[str], n_boot: int, seed: int) -> list[dict]:
+    """The paired comparisons the issue asks for (smoothed regret, clip-grouped intervals)."""
+    out = []
+    have = set(records[0].picks) if records else set()
+    head = GATE_LOSO if GATE_LOSO in have else None
+    if head is not None:
+        for other in [RANDOM, *SINGLE_SIGNALS, "default", "context-only", "dose", RANK_LOSO]:
+            if other in have:
+                out.append(paired(records, head, other, n_boot=n_boot, seed=seed))
+    if RANK_LOSO in have:
+        for other in [RANDOM, "detector"]:
+            out.append(paired(records, RANK_LOSO, other, n_boot=n_boot, seed=seed))
+    for a, b in (("default", "context-only"), ("default", RANDOM), ("context-only", RANDOM), ("dose-mu", RANDOM),
+                 ("dose", RANDOM)):
+        if a in have and b in have:
+            out.append(paired(records, a, b, n_boot=n_boot, seed=seed))
+    return out
+
+
+def _per_source_table(records, bench, names: list[str], n_boot: int, seed: int) -> str:
+    cols = [n for n in names if n in records[0].picks]
+    lines = ["| source | clips | eligible windows (of all) | " + " | ".join(c.replace(" (exact expectation)", "") for c in cols) + " |",
+             "|---|---|---|" + "---|" * len(cols)]
+    for source in sorted(set(bench.sources.values())):
+        recs = [r for r in records if r.source == source]
+        clips = [c for c, s in bench.sources.items() if s == source]
+        total = sum(bench.windows_seen[c] for c in clips)
+        if not recs:
+            lines.append(f"| {source} | {len(clips)} | 0 (of {total}) |" + " - |" * len(cols))
+            continue
+        s = summarise(recs, n_boot, seed)
+        cells = [f"{s[c]['smoothed_regret']['minus_random']:+.3f}" for c in cols]
+        if GATE_LOSO in s:
+            e = s[GATE_LOSO]["smoothed_regret"]
+            cells[cols.index(GATE_LOSO)] = f"{e['minus_random']:+.3f} [{e['minus_random_low']:+.3f}, {e['minus_random_high']:+.3f}]"
+        lines.append(f"| {source} | {len(clips)} | {len(recs)} (of {total}) | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def write_report(bench, choices: dict, rules: list[str], out: Path, command: str, window, n_boot: int = 2000,
+                 seed: int = 0) -> dict:
+    """Write tracks.md, tracks.json and tracks.png; returns their paths and the summaries."""
+    from facesel.eval.track_rules import describe
+
+    records = bench.records
+    summary = _ordered(summarise(records, n_boot, seed)) if records else {}
+    per_source = {s: _ordered(summarise([r for r in records if r.source == s], n_boot, seed))
+                  for s in sorted(set(bench.sources.values())) if any(r.source == s for r in records)}
+    pairs = comparisons(records, rules, n_boot, seed)
+    win = "whole tracks" if window is None else f"windows of {window:g} s"
+    md = [f"# Within-track selection: {len(records)} eligible {win} from {len(bench.sources)} clips, "
+          f"{len(set(bench.sources.values()))} sources", "", f"Command: `{command}`", "",
+          "Observation: one window of one track (long tracks cut into windows; a last window shorter than half "
+          "joins the one before). Eligible: at least 2 crops and one crop the matcher can use (distance < 0.6). "
+          "Regret: the pick's matcher distance minus the window's best; smoothed: on distances averaged over 5 "
+          "consecutive crops. Means over windows; 95 % intervals by a cluster bootstrap over **clips** (windows of "
+          "one clip are one person); `- random` and the comparisons are paired per window. The gate rows are "
+          "held-out: each window is scored by gate parameters chosen on the other sources (or clips) only. "
+          "Ground truth: dlib's matcher distance of each crop to its person's frontal frames elsewhere "
+          "in the clip (eval only).", ""]
+    if summary:
+        md += ["## All clips", "", markdown_table(summary), ""]
+    if pairs:
+        md += ["## Paired comparisons (smoothed regret, a - b; negative: a picks better)", "",
+               "| a | b | mean a - b [95 % CI, clip-grouped] |", "|---|---|---|"]
+        md += [f"| {p['a']} | {p['b']} | {p['mean']:+.3f} [{p['low']:+.3f}, {p['high']:+.3f}] |" for p in pairs]
+        md += [""]
+    if records:
+        md += ["## Per source (smoothed regret - random; the gate column held out by source, with its interval)", "",
+               _per_source_table(records, bench, [GATE_LOSO, "default", "context-only", "detector", "sharpness",
+                                                  "face-size", "frontal", "dose", "paper"], n_boot, seed), ""]
+    if choices:
+        md += ["## The parameters chosen per fold", ""]
+        for label in HELD_OUT:
+            if label in choices:
+                distinct: dict = {}
+                for fold, d in choices[label].items():
+                    distinct.setdefault(d, []).append(fold)
+                md += [f"{label}: " + "; ".join(f"`{d}` ({len(f)} folds)" for d, f in distinct.items()), ""]
+        for family in ("gate", "rank-sum"):
+            if f"{family}, all" in choices:
+                c = choices[f"{family}, all"]
+                md += [f"{family} chosen on all windows (what would ship; in-sample {c['in_sample_smoothed_regret']:.3f}, "
+                       f"not a result): `{c['describe']}`", ""]
+    if bench.timing.get("crops"):
+        t = bench.timing
+        md += ["## CPU cost of the default's parts (CPU time; each clip's parts in one process, summed over clips; "
+               "ratios only)", "",
+               f"{t['crops']} crops: context terms {1e3 * t['context_cpu_s'] / t['crops']:.3f} ms a crop, "
+               f"the default's VAE terms (one encoder + decoder pass) {1e3 * t['default_vae_cpu_s'] / t['crops']:.2f} ms "
+               f"a crop: **{t['default_vae_cpu_s'] / max(t['context_cpu_s'], 1e-9):.0f}x** the context terms; "
+               f"dose at L = 10 {1e3 * t['dose_l10_cpu_s'] / t['crops']:.2f} ms a crop.", ""]
+    if records:
+        from facesel.eval.track_pose import markdown as pose_markdown
+
+        md += ["## Landmark pose against the clips' real head movements", "", pose_markdown(bench.observations, bench.views), ""]
+    md += ["## Rules", ""]
+    md += [f"- `{n}`: {describe(n)}" for n in rules]
+    md += ["- `gate, chosen ...`: facesel.scoring.gate.GateScorer, parameters from "
+           "facesel.eval.track_heldout.gate_grid() (2,100 candidates) chosen by the lowest mean smoothed regret on the "
+           "other folds",
+           "- `rank-sum, chosen ...`: the sum of 1 to 3 signals' within-window ranks "
+           "(facesel.eval.track_heldout.rank_sum_grid(), 63 candidates), chosen the same way; an evaluation "
+           "comparison (track-relative: not a per-crop scorer)", ""]
+    md += ["## Per source", ""]
+    for source, s in per_source.items():
+        clips = sorted(c for c, src in bench.sources.items() if src == source)
+        n = sum(r.source == source for r in records)
+        md += [f"### {source}: {n} eligible windows, {len(clips)} clips", "", ", ".join(clips), "", markdown_table(s), ""]
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "tracks.md").write_text("\n".join(md) + "\n")
+    payload = {
+        "command": command, "window_s": window, "summary": summary, "per_source": per_source, "comparisons": pairs,
+        "choices": choices, "sources": bench.sources, "windows_per_clip": bench.windows_seen, "timing": bench.timing,
+        "windows": [{"video": r.video, "source": r.source, "track_id": r.track_id, "window": r.window,
+                     "crops": r.crops, "best_distance": r.best_distance,
+                     "picks": {k: vars(p) for k, p in r.picks.items()}} for r in records],
+    }
+    (out / "tracks.json").write_text(json.dumps(payload, separators=(",", ":"), allow_nan=True))  # compact: one entry per window
+    plot = plot_summary(summary, out / "tracks.png", f"{len(records)} windows, {len(bench.sources)} clips") if summary else None
+    return {"summary": summary, "per_source": per_source, "comparisons": pairs, "report": out / "tracks.md",
+            "json": out / "tracks.json", "plot": plot}
+
+
+def plot_summary(summary: dict, path: Path, title: str) -> Path:
+    """Bar chart of the smoothed regret minus random per rule with its interval (PNG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = [n for n in summary if n != RANDOM]
+    x = np.arange(len(names))
+    m = np.array([summary[n]["smoothed_regret"]["minus_random"] for n in names])
+    lo = np.array([summary[n]["smoothed_regret"]["minus_random_low"] for n in names])
+    hi = np.array([summary[n]["smoothed_regret"]["minus_random_high"] for n in names])
+    fig, ax = plt.subplots(figsize=(max(6, 0.9 * len(names)), 4.5))
+    ax.bar(x, m, 0.6, yerr=np.vstack([m - lo, hi - m]), capsize=3)
+    ax.axhline(0.0, color="k", lw=0.8)
+    ax.set_xticks(x, names, rotation=35, ha="right", fontsize=8)
+    ax.set_ylabel("smoothed regret - random (lower is better)")
+    ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
