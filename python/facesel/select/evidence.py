@@ -43,6 +43,8 @@ class TrackEvidence:
         Boxes (x1, y1, x2, y2) of the first and last observation.
     centre_min, centre_max : (2,) float64
         Extent of the box centre's path; ``side_min``, ``side_max`` of the box's shorter side.
+    ended_by : str or None
+        The switch cue that ended this track (:attr:`facesel.track.TrackStage.switches`), or None.
     """
 
     count: int = 0
@@ -61,6 +63,7 @@ class TrackEvidence:
     side_min: float = float("inf")
     side_max: float = 0.0
     recent: deque = field(default_factory=lambda: deque(maxlen=_VELOCITY_WINDOW))
+    ended_by: str | None = None
 
     def add(self, box, score: float, landmarks, timestamp: float, frame_index: int, shadowed: bool) -> None:
         box = np.asarray(box, dtype=np.float64).reshape(4)
@@ -114,6 +117,7 @@ class TrackEvidence:
             centre_min=np.minimum(self.centre_min, later.centre_min),
             centre_max=np.maximum(self.centre_max, later.centre_max),
             side_min=min(self.side_min, later.side_min), side_max=max(self.side_max, later.side_max),
+            ended_by=later.ended_by,
         )
         merged.recent.extend(later.recent)
         return merged

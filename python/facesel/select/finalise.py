@@ -185,6 +185,10 @@ class Finaliser:
         tentative leave it."""
         update = packet.update
         self.evidence.observe_frame(update.track_ids, packet.detections, packet.stamp, packet.index)
+        for track_id, reason in getattr(packet, "switches", {}).items():
+            evidence = self.evidence.get(track_id)
+            if evidence is not None:
+                evidence.ended_by = reason
         for track_id in update.dropped.tolist():
             self.evidence.discard(track_id)
 

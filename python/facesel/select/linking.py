@@ -62,6 +62,8 @@ class LinkRule:
         """
         if earlier.count == 0 or later.count == 0:
             return None
+        if getattr(earlier, "ended_by", None) is not None:
+            return None  # a switch cue ended it: what follows at its place is someone else
         gap = later.first_time - earlier.last_time
         if gap > self.max_gap_seconds or gap < -self.max_overlap_seconds:
             return None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -29,6 +29,9 @@ class Packet:
     full_detection : bool
     dropped : int
         Frames of a live source dropped unprocessed just before this one.
+    switches : dict int -> str
+        Tracks (segments) the switch cues ended on this frame, and why
+        (:attr:`facesel.track.TrackStage.switches`): the finaliser never re-links them to what follows.
     """
 
     frame: np.ndarray
@@ -38,6 +41,7 @@ class Packet:
     update: object
     full_detection: bool
     dropped: int = 0
+    switches: dict = field(default_factory=dict)
 
 
 def check_scores(scores, count: int, what: str) -> np.ndarray:

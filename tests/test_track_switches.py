@@ -1,0 +1,139 @@
+"""Switch cues (facesel.track_cues, facesel.track.TrackStage): one person, one track.
+
+Real clips from the shared data, spliced in memory (never written): a signer replaced by another
+at the same place must give two snapshots, one per person; a genuine track (a head turning fast)
+must not be split."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from facesel.config import PipelineConfig
+from facesel.detect import make_detector
+from facesel.eval import switches as sw
+from facesel.scoring import LaplacianVarianceScorer
+from facesel.selector import Selector
+from facesel.track import TrackStage
+from facesel.track_cues import SwitchRule, appearance, crowded, distance, histogram
+from facesel.types import Detections
+from facesel.video import open_source
+
+# -- the cues on hand-made input ----------------------------------------------------------------
+
+
+def test_rule_settings_are_validated_naming_the_field():
+    with pytest.raises(ValueError, match="max_size_jump"):
+        SwitchRule(max_size_jump=0.5)
+    with pytest.raises(ValueError, match="appearance"):
+        SwitchRule(appearance=float("nan"))
+    with pytest.raises(ValueError, match="history"):
+        SwitchRule(history=0)
+    with pytest.raises(TypeError, match="rule"):
+        TrackStage(PipelineConfig(), rule="loose")
+
+
+def test_histograms_ignore_exposure_but_not_colour():
+    rng = np.random.default_rng(0)
+    patch = rng.integers(40, 120, (60, 60, 3), dtype=np.uint8)
+    h = histogram(patch, (0, 0, 60, 60))
+    assert h.shape == (64,) and h.sum() == pytest.approx(1.0)
+    brighter = np.clip(patch.astype(np.float32) * 1.5, 0, 255).astype(np.uint8)
+    assert distance(h[None], histogram(brighter, (0, 0, 60, 60))[None]) < 0.2  # exposure is not a switch
+    other = patch.copy()
+    other[..., 2] = 20  # the red channel gone: another shirt
+    assert distance(h[None], histogram(other, (0, 0, 60, 60))[None]) > 0.5
+
+
+def test_crowded_boxes_get_no_colour_cue():
+    boxes = np.array([[0, 0, 20, 20], [22, 10, 42, 30], [200, 200, 220, 220]], np.float32)
+    assert crowded(boxes).tolist() == [True, True, False]
+    assert crowded(boxes[:1]).tolist() == [False]
+
+
+def test_a_flat_grey_square_changing_brightness_is_one_segment():
+    """A box whose light changes every frame (the contract tests' synthetic faces) is not a switch."""
+    stage = TrackStage(PipelineConfig(mode="exhaustive"))
+    ids = set()
+    for k in range(30):
+        frame = np.zeros((120, 160, 3), np.uint8)
+        frame[20:60, 20 + k:60 + k] = 100 + 5 * (k % 7)
+        update = stage.update(Detections(np.array([[20 + k, 20, 60 + k, 60]], np.float32), np.ones(1)), frame)
+        ids |= set(update.track_ids.tolist())
+    assert ids == {1} and stage.counts["appearance"] == 0
+
+
+def test_segments_report_life_cycle_like_the_tracker():
+    """Cues off: segment ids are the C++ tracker's ids, confirmed/closed/dropped unchanged."""
+    config = PipelineConfig(mode="exhaustive", switch_cues=False, max_age=1)
+    stage = TrackStage(config)
+    box = Detections(np.array([[10, 10, 50, 50]], np.float32), np.ones(1))
+    confirmed = [bool(stage.update(box).confirmed[0]) for _ in range(3)]
+    assert confirmed == [False, False, True]
+    stage.update(Detections.empty())
+    update = stage.update(Detections.empty())
+    assert update.closed.tolist() == [1]
+
+
+# -- real clips -----------------------------------------------------------------------------------
+
+
+def _signer(shared_data, name, count):
+    path = shared_data / "videos" / "more" / f"sample-videos__asl_gestures_{name}.mkv"
+    return sw.read_frames(str(path), count)
+
+
+def _run(frames, **settings):
+    selector = Selector(make_detector(max_side=1280), LaplacianVarianceScorer(), threads=1, **settings)
+    selector._track.records = []
+    results = []
+    for k, frame in enumerate(frames):
+        results += selector.feed(frame, k / 30.0).closed
+    return results + selector.flush(), selector
+
+
+@pytest.mark.slow
+def test_a_splice_of_two_real_signers_gives_one_snapshot_per_person(shared_data):
+    """'night' (one man) cut to 'no' (another man, at the same place): the tracker alone follows
+    the box across the cut; with the cues each person gets their own track and snapshot."""
+    n = 40
+    frames = _signer(shared_data, "night", n) + _signer(shared_data, "no", n)
+    assert sw.SIGNER_PEOPLE["night"] != sw.SIGNER_PEOPLE["no"]
+    results, selector = _run(frames)
+    sides = [{int(f) >= n for f in r.frame_indices} for r in results]
+    assert len(results) == 2, sides
+    assert sorted(len(s) for s in sides) == [1, 1] and sides[0] != sides[1]  # one per person
+    assert sum(selector._track.counts[k] for k in ("cut", "appearance", "size", "aspect")) >= 1
+    # the same splice without the cues: one track slides from the first man onto the second
+    plain, _ = _run(frames, switch_cues=False)
+    assert any({int(f) >= n for f in r.frame_indices} == {False, True} for r in plain)
+
+
+@pytest.mark.slow
+def test_a_head_turning_fast_is_not_split(shared_data):
+    """Intel's head-pose clip: one woman turning her head left and right; one track, one snapshot,
+    no switch cue standing."""
+    frames = [f for f, _ in open_source(shared_data / "videos" / "intel_head_pose_female.gif")]
+    stage = TrackStage(PipelineConfig(mode="exhaustive"))
+    detector = make_detector(max_side=1280)
+    stood = []
+    for frame in frames:
+        stage.update(detector.detect(frame), frame)
+        stood += [reason for reason in stage.switches.values() if reason not in (None, "pending")]
+    assert stood == []
+    results, _ = _run(frames)
+    assert len(results) == 1
+
+
+@pytest.mark.slow
+def test_splices_ground_truth_and_judging(shared_data):
+    """The eval's splice: owners per frame, blended frames owned by nobody; a switch is caught
+    only when no confirmed segment holds both people."""
+    detector = make_detector(max_side=1280)
+    a = sw.Clip("night", "signers", "signer3", f := _signer(shared_data, "night", 20), [detector.detect(x) for x in f])
+    b = sw.Clip("no", "signers", "signer1", f := _signer(shared_data, "no", 20), [detector.detect(x) for x in f])
+    frames, dets, owner = sw.splice(a, b, "fade", 12, 4, detector)
+    assert owner == [0] * 12 + [-1] * 4 + [1] * 12 and len(frames) == len(dets) == 28
+    rows = [(1, 1, 0), (1, 1, 0), (1, 1, 1)]  # one segment over both people
+    assert sw.judge_rows(rows, {1}, {1}, rows)[:2] == (True, False)
+    rows_split = [(1, 1, 0), (1, 1, 0), (1, 2, 1), (1, 2, 1)]
+    assert sw.judge_rows(rows_split, {1, 2}, {1}, rows)[:4] == (True, True, 2, 0)
