@@ -240,7 +240,8 @@ class Selector:
         update = self._track.update(dets, frame)
         self._front_timer.lap("tracking")
         self._dropped += dropped
-        return Packet(frame, index, stamp, dets, update, full, dropped, self._track.switches)
+        return Packet(frame, index, stamp, dets, update, full, dropped, self._track.switches, self._track.appearances,
+                      self._track.still)
 
     def _back(self, packet: Packet) -> FrameView:
         self._back_timer.start()

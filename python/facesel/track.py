@@ -20,7 +20,8 @@ from collections import deque
 import numpy as np
 
 from facesel.core import Tracker, TrackerUpdate
-from facesel.track_cues import SwitchRule, appearance, aspect_jump, crowded, distance, size_jump, thumbnail
+from facesel.track_cues import (STILL_GREY, SwitchRule, appearance, aspect_jump, crowded, distance, grey_samples,
+                                size_jump, thumbnail)
 from facesel.types import Detections
 
 
@@ -28,7 +29,7 @@ class _Segment:
     """One segment of a C++ track: its public id, detections so far, its recent colours, and
     the split it is verifying (when it began at one)."""
 
-    __slots__ = ("id", "hits", "box", "history", "cut", "parent", "reference", "trial")
+    __slots__ = ("id", "hits", "box", "history", "cut", "parent", "reference", "trial", "patch")
 
     def __init__(self, segment_id: int, history: int):
         self.id = segment_id
@@ -39,7 +40,7 @@ class _Segment:
         self.parent = None  # id of the segment this one split off, while the split is verified
         self.reference = None  # that segment's colours before the split
         self.trial: list[float] = []  # distances of this segment's observations to them
-
+        self.patch = None  # grey samples under the last box, on the frame it was seen
 
 class TrackStage:
     """One stream's tracker, its segments and the last seen box of each open track.
@@ -71,6 +72,9 @@ class TrackStage:
         self.counts: dict[str, int] = {"cut": 0, "size": 0, "aspect": 0, "appearance": 0, "withdrawn": 0}
         self.rejoins: dict[int, int] = {}  # withdrawn splits of the last update: old segment -> new
         self.appearances: list = []  # the colours of each detection of the last update, or None
+        # per detection of the last update: the pixels under its track's previous box did not
+        # change (a logo pinned to the frame; no living head holds its pixels that still)
+        self.still: list = []
         self.records: list | None = [] if record else None
         self.raw_ids = np.zeros(0, np.int64)  # the C++ track of each detection of the last update
         self._segments: dict[int, _Segment] = {}  # C++ track id -> its current segment
@@ -100,6 +104,7 @@ class TrackStage:
         ids = np.empty(len(raw_ids), np.int64)
         confirmed = np.empty(len(raw_ids), bool)
         self.appearances = [None] * len(raw_ids)
+        self.still = [False] * len(raw_ids)
         busy = crowded(detections.boxes) if self.cues and frame is not None else None
         for i, c in enumerate(raw_ids.tolist()):
             box = detections.boxes[i].astype(np.float32)
@@ -109,6 +114,8 @@ class TrackStage:
                 hist = appearance(frame, box) if seen else None
                 self.appearances[i] = hist
                 segment = self._check(c, segment, box, hist, cut_diff, closed, dropped)
+                if frame is not None:
+                    self.still[i] = self._pinned(segment, box, frame)
             segment.hits += 1
             segment.box = box
             ids[i], confirmed[i] = segment.id, segment.hits >= self.min_hits
@@ -176,7 +183,7 @@ class TrackStage:
             sj, aj = size_jump(segment.box, box), aspect_jump(segment.box, box)
             far = distance(segment.history[0], hist) if hist is not None and segment.history else 0.0
             values = (cut_diff, sj, aj, far)
-            if segment.cut and far >= rule.cut_appearance:
+            if segment.cut and hist is not None and segment.history and far >= rule.cut_appearance:
                 reason = "cut"
             elif sj > rule.max_size_jump:
                 reason = "size"
@@ -207,6 +214,22 @@ class TrackStage:
                     self._decide(segment)
             segment.history.append(hist)
         return segment
+
+    def _pinned(self, segment: _Segment, box, frame) -> bool:
+        """Whether the pixels under the middle of the segment's previous box are the same on this
+        frame (mean absolute difference of GRID x GRID grey samples under ``STILL_GREY``);
+        remembers this box's."""
+        still = False
+        if segment.patch is not None:
+            region, before = segment.patch
+            still = float(np.abs(grey_samples(frame, region) - before).mean()) < STILL_GREY
+        # The box's middle (a fifth in from each side): a box larger than the logo it sits on
+        # shows the moving scene at its edges.
+        x1, y1, x2, y2 = (float(v) for v in box)
+        dx, dy = 0.2 * (x2 - x1), 0.2 * (y2 - y1)
+        region = (int(x1 + dx), int(y1 + dy), int(x2 - dx), int(y2 - dy))
+        segment.patch = (region, grey_samples(frame, region))
+        return still
 
     def _decide(self, segment: _Segment) -> None:
         """Verify the split ``segment`` began at, on the observations it has: it stands (the old

@@ -29,7 +29,11 @@ GRID = 12
 """Pixels sampled per side of each region (GRID x GRID per region)."""
 BINS = 4
 """Levels per colour channel of the histogram (BINS ** 3 bins)."""
-_THUMB = (48, 27)  # (width, height) of the cut detector's grey thumbnail
+_THUMB = (48, 27)
+STILL_GREY = 2.0
+"""Mean absolute grey difference (0-255) of the pixels under a box between two frames below
+which they did not change: compression noise on a pasted logo (measured: docs/persons.md);
+a living face blinks, talks and sways."""  # (width, height) of the cut detector's grey thumbnail
 
 
 @dataclass(frozen=True)
@@ -54,7 +58,8 @@ class SwitchRule:
     cut_appearance : float
         After a cut, a track whose next box's colours are at least this far from the track's
         (histogram distance) is split, unverified; one that still sees the same thing (a jump
-        cut of a speaker) is kept whole.
+        cut of a speaker) is kept whole, and so is a track with no colours (a face under
+        ``min_side``, or in a crowd): nothing says that the scene changed under it.
     max_size_jump : float
         Largest ratio (larger over smaller) of the box size (sqrt(w * h)) to the track's last.
     max_aspect_jump : float
@@ -76,10 +81,10 @@ class SwitchRule:
         a turning head's hair moved the histograms of OTB Girl's 25-pixel face by 0.6.
     """
 
-    cut: float = 20.0
+    cut: float = 15.0
     cut_ratio: float = 3.0
     cut_window: int = 10
-    cut_appearance: float = 0.0
+    cut_appearance: float = 0.1
     max_size_jump: float = 2.0
     max_aspect_jump: float = 2.0
     appearance: float = 0.6
@@ -137,6 +142,19 @@ def thumbnail(frame: np.ndarray) -> np.ndarray:
     if sample.ndim == 3:
         sample = sample.astype(np.float32).mean(axis=2)
     return sample.astype(np.float32)
+
+
+def grey_samples(frame: np.ndarray, region) -> np.ndarray:
+    """(GRID * GRID,) float32 grey levels of ``frame`` on a GRID x GRID grid over ``region``
+    (x1, y1, x2, y2, clipped to the frame)."""
+    h, w = frame.shape[:2]
+    x1, y1, x2, y2 = region
+    x1, y1 = max(0, min(w - 1, x1)), max(0, min(h - 1, y1))
+    x2, y2 = max(x1 + 1, min(w, x2)), max(y1 + 1, min(h, y2))
+    ys = np.linspace(y1, y2 - 1, GRID).astype(np.intp)
+    xs = np.linspace(x1, x2 - 1, GRID).astype(np.intp)
+    pixels = frame[ys[:, None], xs[None, :]].astype(np.float32)
+    return (pixels.mean(axis=-1) if pixels.ndim == 3 else pixels).reshape(-1)
 
 
 def regions(box, shape) -> tuple[tuple[int, int, int, int], tuple[int, int, int, int]]:

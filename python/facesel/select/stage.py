@@ -32,6 +32,12 @@ class Packet:
     switches : dict int -> str
         Tracks (segments) the switch cues ended on this frame, and why
         (:attr:`facesel.track.TrackStage.switches`): the finaliser never re-links them to what follows.
+    appearances : list of (2, 64) float32 or None
+        Per detection, the colours of its box and the band below (:func:`facesel.track_cues.appearance`),
+        None where not computed; empty when the cues are off.
+    still : list of bool
+        Per detection, whether the pixels under its track's previous box did not change since
+        (:attr:`facesel.track.TrackStage.still`); empty when the cues are off.
     """
 
     frame: np.ndarray
@@ -42,6 +48,8 @@ class Packet:
     full_detection: bool
     dropped: int = 0
     switches: dict = field(default_factory=dict)
+    appearances: list = field(default_factory=list)
+    still: list = field(default_factory=list)
 
 
 def check_scores(scores, count: int, what: str) -> np.ndarray:
