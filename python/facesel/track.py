@@ -20,7 +20,7 @@ from collections import deque
 import numpy as np
 
 from facesel.core import Tracker, TrackerUpdate
-from facesel.track_cues import (STILL_GREY, SwitchRule, appearance, aspect_jump, crowded, distance, grey_samples,
+from facesel.track_cues import (SCENE_MOVES, STILL_GREY, SwitchRule, appearance, aspect_jump, crowded, distance, grey_samples,
                                 size_jump, thumbnail)
 from facesel.types import Detections
 
@@ -82,6 +82,7 @@ class TrackStage:
         self._next_id = 1
         self._thumb = None
         self._diffs: deque = deque(maxlen=self.rule.cut_window)  # recent frame differences
+        self.frame_change = 0.0  # mean absolute grey difference of the last frame's thumbnail to the one before
         self._last: dict[int, tuple[int, np.ndarray, np.ndarray]] = {}  # id -> (frame, box, velocity)
         self._frame = 0
 
@@ -170,6 +171,7 @@ class TrackStage:
             self._diffs.clear()
             return 0.0
         diff = float(np.abs(thumb - previous).mean())
+        self.frame_change = diff
         usual = float(np.median(self._diffs)) if self._diffs else 0.0
         self._diffs.append(diff)
         return diff if diff > self.rule.cut_ratio * usual else 0.0
@@ -222,7 +224,11 @@ class TrackStage:
         still = False
         if segment.patch is not None:
             region, before = segment.patch
-            still = float(np.abs(grey_samples(frame, region) - before).mean()) < STILL_GREY
+            under = float(np.abs(grey_samples(frame, region) - before).mean())
+            # unchanged while the frame around it changed (4 times less than the frame, at most)
+            still = under < STILL_GREY and self.frame_change >= SCENE_MOVES and under < 0.25 * self.frame_change
+            if self.records is not None:
+                self.records.append(("still", self._frame, segment.id, under, self.frame_change))
         # The box's middle (a fifth in from each side): a box larger than the logo it sits on
         # shows the moving scene at its edges.
         x1, y1, x2, y2 = (float(v) for v in box)

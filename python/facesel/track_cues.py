@@ -33,7 +33,11 @@ _THUMB = (48, 27)
 STILL_GREY = 2.0
 """Mean absolute grey difference (0-255) of the pixels under a box between two frames below
 which they did not change: compression noise on a pasted logo (measured: docs/persons.md);
-a living face blinks, talks and sways."""  # (width, height) of the cut detector's grey thumbnail
+a living face blinks, talks and sways."""
+SCENE_MOVES = 1.0
+"""... counted only on frames whose thumbnail changed by at least this (mean absolute grey
+difference) and by 4 times the box's change: a still box in a still scene (a calm speaker before
+a plain wall: box 0.5-1.1, frame 0.2-0.7 on LivePortrait's clips) says nothing."""  # (width, height) of the cut detector's grey thumbnail
 
 
 @dataclass(frozen=True)

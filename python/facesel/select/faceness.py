@@ -108,7 +108,7 @@ class FacenessRule:
     min_static_seconds: float = 2.0
     max_shadowed: float = 0.5
     min_pinned_count: int = 8
-    pinned_fraction: float = 0.8
+    pinned_fraction: float = 0.6
 
     def __post_init__(self) -> None:
         for name in ("min_det_score", "max_landmark_residual", "static_travel", "min_static_seconds", "max_shadowed"):
