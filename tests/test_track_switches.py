@@ -14,7 +14,7 @@ from facesel.eval import switches as sw
 from facesel.scoring import LaplacianVarianceScorer
 from facesel.selector import Selector
 from facesel.track import TrackStage
-from facesel.track_cues import SwitchRule, appearance, crowded, distance, histogram
+from facesel.track_cues import SwitchRule, crowded, distance, histogram
 from facesel.types import Detections
 from facesel.video import open_source
 

@@ -299,10 +299,10 @@ def run_girl(root: Path, detector, config, rule) -> dict | None:
     plain, confirmed_plain, _ = track(frames, dets, config, None)
     made, caught, genuine, split = judge_rows(_owners(cued, dets, None, person), confirmed,
                                               confirmed_plain, _owners(plain, dets, None, person))
-    her = {seg for pairs, d in zip(cued, dets) for (raw, seg), box in zip(pairs, d.boxes)}
+    segments = {seg for pairs in cued for _, seg in pairs}
     return {"frames": len(frames), "switch_made_without_cues": made, "no_switch_with_cues": caught,
             "genuine": genuine, "split": split, "cues": {k: v for k, v in counts.items() if v},
-            "segments": len(her & confirmed)}
+            "confirmed_segments": len(segments & confirmed)}
 
 
 def evaluate(root: Path, *, frames: int = 40, transition: int = 5, max_frames: int = 150,
