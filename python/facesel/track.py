@@ -222,7 +222,7 @@ class TrackStage:
         frame (mean absolute difference of GRID x GRID grey samples under ``STILL_GREY``);
         remembers this box's."""
         still = False
-        if segment.patch is not None:
+        if segment.patch is not None and self.frame_change >= SCENE_MOVES:
             region, before = segment.patch
             under = float(np.abs(grey_samples(frame, region) - before).mean())
             # unchanged while the frame around it changed (4 times less than the frame, at most)

@@ -148,17 +148,23 @@ def thumbnail(frame: np.ndarray) -> np.ndarray:
     return sample.astype(np.float32)
 
 
+_STEPS = np.arange(GRID)
+
+
+def _grid(lo: int, hi: int) -> np.ndarray:
+    """GRID indices spread evenly over [lo, hi - 1] (integer arithmetic: cheaper than linspace)."""
+    return lo + (_STEPS * max(0, hi - 1 - lo)) // (GRID - 1)
+
+
 def grey_samples(frame: np.ndarray, region) -> np.ndarray:
-    """(GRID * GRID,) float32 grey levels of ``frame`` on a GRID x GRID grid over ``region``
-    (x1, y1, x2, y2, clipped to the frame)."""
+    """(GRID * GRID,) float32 levels of ``frame``'s green channel (its grey, near enough) on a
+    GRID x GRID grid over ``region`` (x1, y1, x2, y2, clipped to the frame)."""
     h, w = frame.shape[:2]
     x1, y1, x2, y2 = region
     x1, y1 = max(0, min(w - 1, x1)), max(0, min(h - 1, y1))
     x2, y2 = max(x1 + 1, min(w, x2)), max(y1 + 1, min(h, y2))
-    ys = np.linspace(y1, y2 - 1, GRID).astype(np.intp)
-    xs = np.linspace(x1, x2 - 1, GRID).astype(np.intp)
-    pixels = frame[ys[:, None], xs[None, :]].astype(np.float32)
-    return (pixels.mean(axis=-1) if pixels.ndim == 3 else pixels).reshape(-1)
+    plane = frame[..., 1] if frame.ndim == 3 else frame
+    return plane[_grid(y1, y2)[:, None], _grid(x1, x2)[None, :]].astype(np.float32).reshape(-1)
 
 
 def regions(box, shape) -> tuple[tuple[int, int, int, int], tuple[int, int, int, int]]:
@@ -181,9 +187,7 @@ def regions(box, shape) -> tuple[tuple[int, int, int, int], tuple[int, int, int,
 def histogram(frame: np.ndarray, region) -> np.ndarray:
     """(BINS**3,) float32 colour histogram (sums to 1) of GRID x GRID pixels of ``region``."""
     x1, y1, x2, y2 = region
-    ys = np.linspace(y1, y2 - 1, GRID).astype(np.intp)
-    xs = np.linspace(x1, x2 - 1, GRID).astype(np.intp)
-    pixels = frame[ys[:, None], xs[None, :]].reshape(-1, frame.shape[2] if frame.ndim == 3 else 1)
+    pixels = frame[_grid(y1, y2)[:, None], _grid(x1, x2)[None, :]].reshape(-1, frame.shape[2] if frame.ndim == 3 else 1)
     # Gain-normalised: a change of exposure or of the light on the whole region is not a change
     # of what is there. The mean goes to the middle of a bin (160 of 128-191), so that a flat
     # region never sits on a bin edge.
