@@ -177,3 +177,42 @@ def test_a_face_logo_pinned_in_a_moving_scene_is_not_sealed(shared_data):
     results, selector = _run(frames)
     assert not any(_on_logo(r, logo) for r in results)
     assert selector.finaliser.stats.dropped["static"] >= 1
+
+
+def test_relink_refuses_other_colours_and_segments_a_cue_ended():
+    """The finaliser's re-link: same place and time, but other clothes (colours > 0.6 apart) or a
+    segment that a switch cue ended, is not continued; the same colours are."""
+    from facesel.select.evidence import TrackEvidence
+    from facesel.select.linking import LinkRule
+
+    def evidence(first_frame, colours, ended_by=None):
+        e = TrackEvidence()
+        for k in range(5):
+            e.add([100, 100, 150, 150], 0.9, None, (first_frame + k) / 25.0, first_frame + k, False)
+        e.first_colours = e.last_colours = colours
+        e.ended_by = ended_by
+        return e
+
+    blue, red = np.zeros((2, 64), np.float32), np.zeros((2, 64), np.float32)
+    blue[:, 3], red[:, 48] = 1.0, 1.0
+    rule = LinkRule()
+    assert rule.cost(evidence(0, blue), evidence(6, blue)) is not None
+    assert rule.cost(evidence(0, blue), evidence(6, red)) is None
+    assert rule.cost(evidence(0, blue, ended_by="appearance"), evidence(6, blue)) is None
+    assert rule.cost(evidence(0, blue, ended_by=None), evidence(6, None)) is not None  # no colours: position decides
+
+
+def test_pinned_rule_needs_enough_still_steps():
+    from facesel.select.evidence import TrackEvidence
+    from facesel.select.faceness import FacenessRule
+
+    rule = FacenessRule()
+    e = TrackEvidence()
+    for k in range(10):
+        e.add([10 + 3 * k, 10, 60 + 3 * k, 60], 0.9, None, k / 25.0, k, False)  # moving: not static by drift
+    e.still = 9
+    assert rule.is_static(e)
+    e.still = 3
+    assert not rule.is_static(e)
+    with pytest.raises(ValueError, match="pinned_fraction"):
+        FacenessRule(pinned_fraction=0.0)
