@@ -69,6 +69,10 @@ class PipelineConfig:
     min_iou: float = _setting(0.3, "iou association: smallest overlap", "tracking", low=0.0)
     predict_motion: bool = _setting(False, "move unseen tracks by their velocity (off: the paper's rule)",
                                     "tracking")
+    switch_cues: bool = _setting(True, "end a track's segment when the box moves onto someone else: a scene cut "
+                                 "under it, a jump of its size, aspect or colours of the box and the band below "
+                                 "(facesel.track_cues; no identity computed; off: the tracker's tracks as they are)",
+                                 "tracking")
     # -- scoring: gates, screen, budget ----------------------------------------------------------
     finalists: int = _setting(3, "sparse mode with a scorer that has a cheap screen: crops kept per track by the "
                               "screen, fully scored when the track closes (the shipped scorer's full-score "

@@ -250,10 +250,11 @@ class Selector:
         else:  # waiting for the detection thread is not detection work: charge that thread's own time
             self._front_timer.add("detection", self._detect.last_ahead_seconds)
             self._front_timer.start()
-        update = self._track.update(dets)
+        update = self._track.update(dets, frame)
         self._front_timer.lap("tracking")
         self._dropped += dropped
-        return Packet(frame, index, stamp, dets, update, full, dropped)
+        return Packet(frame, index, stamp, dets, update, full, dropped, self._track.switches, self._track.appearances,
+                      self._track.still)
 
     def _back(self, packet: Packet) -> FrameView:
         self._back_timer.start()

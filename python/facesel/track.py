@@ -1,53 +1,150 @@
-"""The tracking stage: the C++ tracker, plus where each open track is expected next.
+"""The tracking stage: the C++ tracker, the switch cues, and where each open track is expected next.
 
-The C++ :class:`facesel.Tracker` associates boxes and runs the track life cycle; this stage adds
-what the sparse detection needs from the Python side: the last box of every open track and its
-velocity, so that the next frame's search regions are placed where the face will be.
+The C++ :class:`facesel.Tracker` associates boxes and runs the track life cycle by position and
+size alone. This stage splits its tracks into **segments**, the tracks the rest of the pipeline
+sees: a segment ends when a switch cue (:mod:`facesel.track_cues`) says that the box has moved
+from one person onto another (a scene cut under the track, a jump in the box's size or aspect, a
+jump in the colours of the box and the band below it), and the same C++ track goes on under a
+new segment id that must be confirmed again (``min_hits``). With no split, segment ids are the
+tracker's own ids. Each ended segment's reason is in :attr:`TrackStage.switches` for that frame
+(the finaliser never re-links a segment to the one that split it off).
+
+It also keeps what the sparse detection needs from the Python side: the last box of every open
+track and its velocity, so that the next frame's search regions are placed where the face will be.
 """
 
 from __future__ import annotations
 
+from collections import deque
+
 import numpy as np
 
 from facesel.core import Tracker, TrackerUpdate
+from facesel.track_cues import (SCENE_MOVES, STILL_GREY, SwitchRule, appearance, aspect_jump, crowded, distance, grey_samples,
+                                size_jump, thumbnail)
 from facesel.types import Detections
 
 
+class _Segment:
+    """One segment of a C++ track: its public id, detections so far, its recent colours, and
+    the split it is verifying (when it began at one)."""
+
+    __slots__ = ("id", "hits", "box", "history", "cut", "parent", "reference", "trial", "patch")
+
+    def __init__(self, segment_id: int, history: int):
+        self.id = segment_id
+        self.hits = 0
+        self.box = None
+        self.history = deque(maxlen=history)  # the last observations' (2, BINS**3) histograms
+        self.cut = False  # a scene cut happened since the last detection
+        self.parent = None  # id of the segment this one split off, while the split is verified
+        self.reference = None  # that segment's colours before the split
+        self.trial: list[float] = []  # distances of this segment's observations to them
+        self.patch = None  # grey samples under the last box, on the frame it was seen
+
 class TrackStage:
-    """One stream's tracker and the last seen box of each open track.
+    """One stream's tracker, its segments and the last seen box of each open track.
 
     Parameters
     ----------
     config : facesel.config.PipelineConfig
-        Uses min_hits, max_age, metric, max_distance, min_iou, predict_motion.
+        Uses min_hits, max_age, metric, max_distance, min_iou, predict_motion, switch_cues.
+    rule : SwitchRule, optional
+        Thresholds of the cues (default :class:`SwitchRule`); unused when ``config.switch_cues``
+        is off (then segments are the C++ tracks, and no frame pixel is looked at).
+    record : bool
+        Keep, per detection, the cue values in :attr:`records` (for measurements; unbounded).
     """
 
-    def __init__(self, config):
+    def __init__(self, config, rule: SwitchRule | None = None, record: bool = False):
         self.tracker = Tracker(
             metric=config.metric, max_distance=config.max_distance, min_iou=config.min_iou,
             min_hits=config.min_hits, max_age=config.max_age, predict_motion=config.predict_motion,
         )
+        if rule is not None and not isinstance(rule, SwitchRule):
+            raise TypeError(f"rule must be a SwitchRule or None, got {type(rule).__name__}")
+        self.min_hits = int(config.min_hits)
+        self.cues = bool(getattr(config, "switch_cues", True))
+        self.rule = SwitchRule() if rule is None else rule
+        # segment id -> why it ended, on the last update: a cue's name (a switch), "pending" (split,
+        # being verified), None (the split was withdrawn: the segment continues in the next one)
+        self.switches: dict[int, str | None] = {}
+        self.counts: dict[str, int] = {"cut": 0, "size": 0, "aspect": 0, "appearance": 0, "withdrawn": 0}
+        self.rejoins: dict[int, int] = {}  # withdrawn splits of the last update: old segment -> new
+        self.appearances: list = []  # the colours of each detection of the last update, or None
+        # per detection of the last update: the pixels under its track's previous box did not
+        # change (a logo pinned to the frame; no living head holds its pixels that still)
+        self.still: list = []
+        self.records: list | None = [] if record else None
+        self.raw_ids = np.zeros(0, np.int64)  # the C++ track of each detection of the last update
+        self._segments: dict[int, _Segment] = {}  # C++ track id -> its current segment
+        self._reasons: dict[int, str] = {}  # segment id -> the cue that split it, while verified
+        self._next_id = 1
+        self._thumb = None
+        self._diffs: deque = deque(maxlen=self.rule.cut_window)  # recent frame differences
+        self.frame_change = 0.0  # mean absolute grey difference of the last frame's thumbnail to the one before
         self._last: dict[int, tuple[int, np.ndarray, np.ndarray]] = {}  # id -> (frame, box, velocity)
         self._frame = 0
 
-    def update(self, detections: Detections) -> TrackerUpdate:
-        """Advance by one frame with this frame's detections (possibly none)."""
-        update = self.tracker.update(np.ascontiguousarray(detections.boxes, dtype=np.float32))
-        for i, track_id in enumerate(np.asarray(update.track_ids).tolist()):
+    def update(self, detections: Detections, frame: np.ndarray | None = None) -> TrackerUpdate:
+        """Advance by one frame with this frame's detections (possibly none).
+
+        ``frame`` ((H, W, 3) uint8 BGR, the frame the detections are in) feeds the cut and
+        appearance cues; without it only the size and aspect cues run."""
+        raw = self.tracker.update(np.ascontiguousarray(detections.boxes, dtype=np.float32))
+        self.switches, self.rejoins = {}, {}
+        raw_ids = np.asarray(raw.track_ids, np.int64)
+        self.raw_ids = raw_ids
+        for c in sorted(set(raw_ids.tolist()) - self._segments.keys()):
+            self._segments[c] = self._new_segment()
+        closed, dropped = [], []
+        cut_diff = self._cut(frame)
+        if self.cues and self.rule.cut > 0 and cut_diff > self.rule.cut:
+            for segment in self._segments.values():
+                segment.cut = segment.hits > 0
+        ids = np.empty(len(raw_ids), np.int64)
+        confirmed = np.empty(len(raw_ids), bool)
+        self.appearances = [None] * len(raw_ids)
+        self.still = [False] * len(raw_ids)
+        busy = crowded(detections.boxes) if self.cues and frame is not None else None
+        for i, c in enumerate(raw_ids.tolist()):
             box = detections.boxes[i].astype(np.float32)
-            previous = self._last.get(track_id)
-            velocity = np.zeros(4, np.float32)
-            if previous is not None:
-                velocity = (box - previous[1]) / max(1, self._frame - previous[0])
-            self._last[track_id] = (self._frame, box, velocity)
-        self._forget(update)
+            segment = self._segments[c]
+            if self.cues:
+                seen = busy is not None and not busy[i] and min(box[2] - box[0], box[3] - box[1]) >= self.rule.min_side
+                hist = appearance(frame, box) if seen else None
+                self.appearances[i] = hist
+                segment = self._check(c, segment, box, hist, cut_diff, closed, dropped)
+                if frame is not None:
+                    self.still[i] = self._pinned(segment, box, frame)
+            segment.hits += 1
+            segment.box = box
+            ids[i], confirmed[i] = segment.id, segment.hits >= self.min_hits
+        ended = {}  # C++ id -> the id of its last segment
+        for c in np.concatenate([raw.closed, raw.dropped]).astype(np.int64).tolist():
+            segment = self._segments.pop(c)
+            self._decide(segment)
+            ended[c] = segment.id
+            (closed if segment.hits >= self.min_hits else dropped).append(segment.id)
+        evicted = [ended[c] for c in np.asarray(raw.evicted, np.int64).tolist() if c in ended]
+        update = TrackerUpdate(ids, confirmed, np.array(closed, np.int64), np.array(dropped, np.int64),
+                               np.array(evicted, np.int64))
+        self._move(update, detections)
         self._frame += 1
         return update
 
     def flush(self) -> TrackerUpdate:
-        update = self.tracker.flush()
+        self.tracker.flush()
+        self.switches, self.rejoins = {}, {}
+        for segment in self._segments.values():
+            self._decide(segment)
+        closed = [s.id for s in self._segments.values() if s.hits >= self.min_hits]
+        dropped = [s.id for s in self._segments.values() if s.hits < self.min_hits]
+        self._segments.clear()
         self._last.clear()
-        return update
+        self._thumb = None
+        return TrackerUpdate(np.zeros(0, np.int64), np.zeros(0, bool), np.array(closed, np.int64),
+                             np.array(dropped, np.int64), np.zeros(0, np.int64))
 
     def expected_boxes(self) -> np.ndarray:
         """(T, 4) float32: where each open track's face is expected on the next frame (its last
@@ -57,6 +154,110 @@ class TrackStage:
         out = [box + velocity * (self._frame - seen) for seen, box, velocity in self._last.values()]
         return np.stack(out).astype(np.float32)
 
-    def _forget(self, update: TrackerUpdate) -> None:
+    # -- steps -----------------------------------------------------------------------------------
+    def _new_segment(self) -> _Segment:
+        segment = _Segment(self._next_id, self.rule.history)
+        self._next_id += 1
+        return segment
+
+    def _cut(self, frame) -> float:
+        """Mean absolute grey difference of this frame's thumbnail to the last one's when it is a
+        spike (``cut_ratio`` times the recent median), else 0 (also without a frame)."""
+        if not self.cues or self.rule.cut <= 0 or frame is None:
+            return 0.0
+        thumb = thumbnail(frame)
+        previous, self._thumb = self._thumb, thumb
+        if previous is None or previous.shape != thumb.shape:
+            self._diffs.clear()
+            return 0.0
+        diff = float(np.abs(thumb - previous).mean())
+        self.frame_change = diff
+        usual = float(np.median(self._diffs)) if self._diffs else 0.0
+        self._diffs.append(diff)
+        return diff if diff > self.rule.cut_ratio * usual else 0.0
+
+    def _check(self, c: int, segment: _Segment, box, hist, cut_diff: float, closed: list, dropped: list) -> _Segment:
+        """Split ``segment`` (of C++ track ``c``) when a cue says ``box`` is someone else's;
+        ``hist``: the box's colours (None in a crowd or without the frame)."""
+        rule = self.rule
+        reason, values = None, (cut_diff, 1.0, 1.0, 0.0)
+        if segment.hits > 0:
+            sj, aj = size_jump(segment.box, box), aspect_jump(segment.box, box)
+            far = distance(segment.history[0], hist) if hist is not None and segment.history else 0.0
+            values = (cut_diff, sj, aj, far)
+            if segment.cut and hist is not None and segment.history and far >= rule.cut_appearance:
+                reason = "cut"
+            elif sj > rule.max_size_jump:
+                reason = "size"
+            elif aj > rule.max_aspect_jump:
+                reason = "aspect"
+            elif far > rule.appearance:
+                reason = "appearance"
+        segment.cut = False
+        if self.records is not None:
+            self.records.append((self._frame, c, segment.id, segment.hits, *values, reason))
+        if reason is not None:
+            self._decide(segment)
+            (closed if segment.hits >= self.min_hits else dropped).append(segment.id)
+            self.counts[reason] += 1
+            self._last.pop(segment.id, None)
+            new = self._segments[c] = self._new_segment()
+            if reason == "cut" or not segment.history:
+                self.switches[segment.id] = reason  # a cut is not verified: the scene changed
+            else:
+                self.switches[segment.id] = "pending"
+                new.parent, new.reference, new.trial = segment.id, segment.history[0], []
+                self._reasons[segment.id] = reason
+            segment = new
+        if hist is not None:
+            if segment.parent is not None:
+                segment.trial.append(distance(segment.reference, hist))
+                if len(segment.trial) >= rule.confirm:
+                    self._decide(segment)
+            segment.history.append(hist)
+        return segment
+
+    def _pinned(self, segment: _Segment, box, frame) -> bool:
+        """Whether the pixels under the middle of the segment's previous box are the same on this
+        frame (mean absolute difference of GRID x GRID grey samples under ``STILL_GREY``);
+        remembers this box's."""
+        still = False
+        if segment.patch is not None and self.frame_change >= SCENE_MOVES:
+            region, before = segment.patch
+            under = float(np.abs(grey_samples(frame, region) - before).mean())
+            # unchanged while the frame around it changed (4 times less than the frame, at most)
+            still = under < STILL_GREY and self.frame_change >= SCENE_MOVES and under < 0.25 * self.frame_change
+            if self.records is not None:
+                self.records.append(("still", self._frame, segment.id, under, self.frame_change))
+        # The box's middle (a fifth in from each side): a box larger than the logo it sits on
+        # shows the moving scene at its edges.
+        x1, y1, x2, y2 = (float(v) for v in box)
+        dx, dy = 0.2 * (x2 - x1), 0.2 * (y2 - y1)
+        region = (int(x1 + dx), int(y1 + dy), int(x2 - dx), int(y2 - dy))
+        segment.patch = (region, grey_samples(frame, region))
+        return still
+
+    def _decide(self, segment: _Segment) -> None:
+        """Verify the split ``segment`` began at, on the observations it has: it stands (the old
+        segment's reason is reported) or is withdrawn (None: the finaliser may re-link them)."""
+        if segment.parent is None:
+            return
+        reason = self._reasons.pop(segment.parent, "appearance")
+        if segment.trial and float(np.median(segment.trial)) <= self.rule.confirm_appearance:
+            self.switches[segment.parent] = None
+            self.rejoins[segment.parent] = segment.id
+            self.counts["withdrawn"] += 1
+        else:
+            self.switches[segment.parent] = reason
+        segment.parent, segment.reference, segment.trial = None, None, []
+
+    def _move(self, update: TrackerUpdate, detections: Detections) -> None:
+        for i, track_id in enumerate(np.asarray(update.track_ids).tolist()):
+            box = detections.boxes[i].astype(np.float32)
+            previous = self._last.get(track_id)
+            velocity = np.zeros(4, np.float32)
+            if previous is not None:
+                velocity = (box - previous[1]) / max(1, self._frame - previous[0])
+            self._last[track_id] = (self._frame, box, velocity)
         for track_id in np.concatenate([update.closed, update.dropped]).tolist():
             self._last.pop(int(track_id), None)

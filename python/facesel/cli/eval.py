@@ -196,3 +196,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     from facesel.cli.eval_snapshots import register_snapshots  # persons (issue 12)
 
     register_snapshots(sub)
+    from facesel.cli.eval_switches import register_switches  # one person, one track (issue 23)
+
+    register_switches(sub)

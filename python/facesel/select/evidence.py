@@ -43,6 +43,15 @@ class TrackEvidence:
         Boxes (x1, y1, x2, y2) of the first and last observation.
     centre_min, centre_max : (2,) float64
         Extent of the box centre's path; ``side_min``, ``side_max`` of the box's shorter side.
+    ended_by : str or None
+        The switch cue that ended this track (:attr:`facesel.track.TrackStage.switches`), or None.
+    first_colours, last_colours : (2, 64) float32 or None
+        Colours of the box and the band below it (:func:`facesel.track_cues.appearance`) of the
+        first and last observation that had them: the re-link compares the end of one fragment
+        with the start of the next.
+    still : int
+        Observations on which the pixels under the track's previous box did not change
+        (:attr:`facesel.track.TrackStage.still`): a logo, a watermark, a picture on a wall.
     """
 
     count: int = 0
@@ -61,6 +70,10 @@ class TrackEvidence:
     side_min: float = float("inf")
     side_max: float = 0.0
     recent: deque = field(default_factory=lambda: deque(maxlen=_VELOCITY_WINDOW))
+    ended_by: str | None = None
+    still: int = 0
+    first_colours: np.ndarray | None = None
+    last_colours: np.ndarray | None = None
 
     def add(self, box, score: float, landmarks, timestamp: float, frame_index: int, shadowed: bool) -> None:
         box = np.asarray(box, dtype=np.float64).reshape(4)
@@ -90,6 +103,11 @@ class TrackEvidence:
         return float((self.centre_max - self.centre_min).max()) if self.count else 0.0
 
     @property
+    def still_fraction(self) -> float:
+        """Share of the steps between observations on which the box did not move."""
+        return self.still / (self.count - 1) if self.count > 1 else 0.0
+
+    @property
     def shadowed_fraction(self) -> float:
         return self.shadowed / self.count if self.count else 0.0
 
@@ -114,6 +132,9 @@ class TrackEvidence:
             centre_min=np.minimum(self.centre_min, later.centre_min),
             centre_max=np.maximum(self.centre_max, later.centre_max),
             side_min=min(self.side_min, later.side_min), side_max=max(self.side_max, later.side_max),
+            ended_by=later.ended_by, still=self.still + later.still,
+            first_colours=self.first_colours if self.first_colours is not None else later.first_colours,
+            last_colours=later.last_colours if later.last_colours is not None else self.last_colours,
         )
         merged.recent.extend(later.recent)
         return merged
@@ -156,7 +177,8 @@ class EvidenceBook:
     def __init__(self) -> None:
         self._tracks: dict[int, TrackEvidence] = {}
 
-    def observe_frame(self, track_ids, detections, timestamp: float, frame_index: int) -> None:
+    def observe_frame(self, track_ids, detections, timestamp: float, frame_index: int, colours=None,
+                      still=None) -> None:
         """Record one frame's detections under the track each was assigned to.
 
         Parameters
@@ -165,6 +187,10 @@ class EvidenceBook:
             The tracker's assignment of each detection.
         detections : Detections
             ``boxes`` (N, 4), ``scores`` (N,), ``landmarks`` (N, 5, 2) or None.
+        colours : sequence of (2, 64) float32 or None, optional
+            Per detection, its colours (:attr:`facesel.track.TrackStage.appearances`).
+        still : sequence of bool, optional
+            Per detection, whether the pixels under its track's previous box stayed the same.
         """
         track_ids = np.asarray(track_ids, dtype=np.int64).reshape(-1)
         if len(track_ids) != len(detections):
@@ -182,6 +208,12 @@ class EvidenceBook:
                 evidence = self._tracks[track_id] = TrackEvidence()
             landmarks = None if detections.landmarks is None else detections.landmarks[i]
             evidence.add(detections.boxes[i], detections.scores[i], landmarks, timestamp, frame_index, shadow[i])
+            if colours is not None and i < len(colours) and colours[i] is not None:
+                if evidence.first_colours is None:
+                    evidence.first_colours = colours[i]
+                evidence.last_colours = colours[i]
+            if still is not None and i < len(still) and still[i]:
+                evidence.still += 1
 
     def _mean_score(self, track_id: int, score: float) -> float:
         """The track's mean detector confidence including ``score`` (this frame's)."""

