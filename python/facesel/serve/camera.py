@@ -196,7 +196,8 @@ class Camera:
                     continue
                 break
         finally:
-            self._set_state("stopped", self.reason)
+            if self._state != "ended":  # a file camera that reached its end says so, not just "stopped"
+                self._set_state("stopped", self.reason)
             self._finished.set()
 
     def _serve_once(self) -> None:

@@ -65,8 +65,10 @@ class StatusServer:
                     self._send(404, "text/plain", b"not found: try /metrics or /healthz\n")
 
             def _send(self, code, kind, body):
-                # Last line of defence: whatever a camera reports, no URL credentials leave here.
-                body = redact_url(body.decode("utf-8", "replace")).encode("utf-8")
+                # Last line of defence: whatever a camera reports, no URL credentials leave in a
+                # text answer (pictures such as the privacy-safe view are passed through as bytes).
+                if kind.startswith(("text/", "application/json")):
+                    body = redact_url(body.decode("utf-8", "replace")).encode("utf-8")
                 self.send_response(code)
                 self.send_header("Content-Type", kind)
                 self.send_header("Content-Length", str(len(body)))
