@@ -9,7 +9,6 @@ secret is destroyed: copies and backups of those records become undecryptable.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Sequence
@@ -17,8 +16,8 @@ from pathlib import Path
 
 from facesel.vault.audit import AuditLog
 from facesel.vault.authority import rekey
-from facesel.vault.errors import KeyMaterialError
-from facesel.vault.keys import Keystore
+from facesel.vault.encoding import read_json
+from facesel.vault.keys import FORMAT_EPOCH, Keystore, epoch_from_file
 
 
 def record_expires_at(sealed_at: float, retention_seconds: float) -> float:
@@ -32,16 +31,15 @@ def epoch_shred_time(not_after: float, retention_seconds: float) -> float:
 
 
 def _not_after(keystore: Keystore, epoch_id: int) -> float:
+    """The end of an epoch's window, from its key file (type- and range-checked; a FIFO, device or
+    folder in its place is refused, never waited on)."""
     path = keystore.epoch_path(epoch_id)
-    try:
-        return float(json.loads(path.read_text())["not_after"])
-    except (OSError, ValueError, KeyError, TypeError) as err:
-        raise KeyMaterialError(f"{path}: unreadable epoch key file ({err})") from None
+    return epoch_from_file(read_json(path, FORMAT_EPOCH), str(path)).not_after
 
 
 def shreddable_epochs(keystore: Keystore, now: float) -> list[int]:
     """Ids of the epochs still in ``keystore`` whose retention has passed at ``now``."""
-    retention = float(keystore.meta["retention_seconds"])
+    retention = keystore.meta["retention_seconds"]
     return [e for e in keystore.epoch_ids() if epoch_shred_time(_not_after(keystore, e), retention) <= now]
 
 

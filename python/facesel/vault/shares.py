@@ -21,7 +21,7 @@ import nacl.bindings as sodium
 import nacl.exceptions
 import nacl.pwhash.argon2id as argon2id
 
-from facesel.vault import shamir
+from facesel.vault import fields, shamir
 from facesel.vault.errors import KeyMaterialError
 from facesel.vault.fsutil import atomic_write
 from facesel.vault.keys import (
@@ -103,10 +103,13 @@ class ShareFile:
         if not path.is_file():
             raise FileNotFoundError(f"share file not found: {path}")
         doc = _read_json(path, FORMAT_SHARE)
-        for key, kind in (("authority_id", str), ("index", int), ("threshold", int), ("shares", int),
-                          ("protected", bool)):
-            if not isinstance(doc.get(key), kind):
-                raise KeyMaterialError(f"{path}: share file field {key!r} missing or malformed")
+        where, err = str(path), KeyMaterialError
+        fields.identifier(doc.get("authority_id"), "authority_id", where, err)
+        threshold = fields.integer(doc.get("threshold"), "threshold", where, err, 1, shamir.MAX_SHARES)
+        shares = fields.integer(doc.get("shares"), "shares", where, err, threshold, shamir.MAX_SHARES)
+        fields.integer(doc.get("index"), "index", where, err, 1, shares)
+        if not isinstance(doc.get("protected"), bool):
+            raise KeyMaterialError(f"{path}: share file field 'protected' must be true or false")
         return cls(path, doc)
 
     @property
@@ -127,12 +130,13 @@ class ShareFile:
             return share
         if not passphrase:
             raise KeyMaterialError(f"{self.path}: share is passphrase-protected; give its passphrase")
-        kdf = doc.get("kdf") or {}
-        ops, mem = int(kdf.get("opslimit", 0)), int(kdf.get("memlimit", 0))
+        where = str(self.path)
+        kdf = fields.mapping(doc.get("kdf"), "kdf", where, KeyMaterialError)
         # Bound the cost a (possibly forged) file can make us pay.
-        if not (argon2id.OPSLIMIT_MIN <= ops <= 4 * argon2id.OPSLIMIT_SENSITIVE
-                and argon2id.MEMLIMIT_MIN <= mem <= argon2id.MEMLIMIT_SENSITIVE):
-            raise KeyMaterialError(f"{self.path}: implausible Argon2id parameters ops={ops} mem={mem}")
+        ops = fields.integer(kdf.get("opslimit"), "kdf.opslimit", where, KeyMaterialError,
+                             argon2id.OPSLIMIT_MIN, 4 * argon2id.OPSLIMIT_SENSITIVE)
+        mem = fields.integer(kdf.get("memlimit"), "kdf.memlimit", where, KeyMaterialError,
+                             argon2id.MEMLIMIT_MIN, argon2id.MEMLIMIT_SENSITIVE)
         salt = _unb64(kdf.get("salt"), f"{self.path}: salt", argon2id.SALTBYTES)
         nonce = _unb64(doc.get("nonce"), f"{self.path}: nonce", _AEAD_NONCE)
         sealed = _unb64(doc.get("sealed_share"), f"{self.path}: sealed share")
