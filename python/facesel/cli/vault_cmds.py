@@ -216,7 +216,9 @@ def _audit_verify(args: argparse.Namespace) -> int:
         return 1
     print(f"{path}: OK, {result.entries} entries; head seq {result.head_seq} hash {result.head_hash}; signed by "
           f"camera {identity.camera_id} and authority {identity.authority.authority_id}")
-    problems = [f"CUSTODY {line}" for line in custody_problems(vault_dir)]
+    # Files against seals and purges, each purge against its logged seal time plus the retention,
+    # each seal against its epoch's window.
+    problems = [f"CUSTODY {line}" for line in custody_problems(vault_dir, identity.authority)]
     if args.authority and Path(args.authority).is_dir():
         problems += [f"AUTHORITY {line}" for line in _authority_log_problems(Path(args.authority), identity, path)]
     _unanchored_note("audit verify", anchor, pin)
