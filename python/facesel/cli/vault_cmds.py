@@ -12,13 +12,14 @@ from facesel.cli.authority import share_passphrase_source
 from facesel.cli.vault_errors import clean_errors
 from facesel.vault.audit import AuditLog, signed_head, verify
 from facesel.vault.consistency import RECORD_SUFFIX, custody_problems
-from facesel.vault.errors import RecordError, VaultLockedError
+from facesel.vault.errors import AuditError, RecordError, VaultLockedError
 from facesel.vault.fsutil import atomic_write
 from facesel.vault.identity import load_identity
 from facesel.vault.index import IndexRow
 from facesel.vault.keys import AuthorityPublic
 from facesel.vault.opening import (
     RecordNotHere,
+    logged_records,
     open_index,
     open_records,
     sealed_digests,
@@ -80,6 +81,17 @@ def _checked_rows(vault_dir: Path, identity, rows) -> tuple[list[IndexRow], list
     return good, problems
 
 
+def _unindexed_seals(vault_dir: Path, identity, indexed: set[str]) -> list[str]:
+    """One line per record the signed log holds that the index does not list (a hidden record)."""
+    try:
+        live = logged_records(vault_dir, identity)
+    except AuditError as err:
+        return [f"the audit log does not verify, so the index cannot be checked against it ({err})"]
+    return [f"record {rid} (sealed {format_time(seal.sealed_at)}, log seq {seal.seq}) is in the signed log but "
+            "missing from the index (hidden; 'facesel open' still finds it, the camera re-indexes it at its next start)"
+            for rid, seal in sorted(live.items(), key=lambda item: item[1].seq) if rid not in indexed]
+
+
 def print_record_table(rows, camera_width: int) -> None:
     """One line per index row (record id, time, camera, epoch, quality, size) under a header; the
     camera id is cut to ``camera_width`` characters. Shared by ``list`` and ``central list``."""
@@ -107,6 +119,7 @@ def _list(args: argparse.Namespace) -> int:
     finally:
         index.close()
     good, problems = _checked_rows(vault_dir, identity, rows)
+    problems += _unindexed_seals(vault_dir, identity, indexed)
     for path in sorted((vault_dir / "records").glob(f"*{RECORD_SUFFIX}")):
         if path.name[:-len(RECORD_SUFFIX)] not in indexed:
             problems.append(f"record file {path.name} is not in the index (the camera quarantines or indexes it "
@@ -144,7 +157,22 @@ def _open(args: argparse.Namespace) -> int:
         passphrase_for=share_passphrase_source(args, args.share))
     print(f"opened {len(opened)} record(s) into {args.out}; logged in {Path(args.vault) / 'audit.log'} and in the "
           "authority's own audit.log")
+    _report_unindexed(Path(args.vault), [o.row.record_id for o in opened])
     return 0
+
+
+def _report_unindexed(vault_dir: Path, record_ids: list[str]) -> None:
+    """Say loudly when records chosen from the signed log were missing from the index."""
+    index = open_index(vault_dir)
+    try:
+        indexed = index.ids()
+    finally:
+        index.close()
+    missing = [rid for rid in record_ids if rid not in indexed]
+    if missing:
+        print(f"facesel open: WARNING {len(missing)} opened record(s) were missing from the index (someone deleted "
+              f"their rows; chosen from the signed log instead): {', '.join(missing[:10])}"
+              f"{' ...' if len(missing) > 10 else ''}", file=sys.stderr)
 
 
 def _expectation(text: str | None):

@@ -3,7 +3,10 @@
 Order of events, so that no disclosure escapes the log and no failure leaves partial output:
 
 1. Check the request (reason, selection, empty output folder) and rebuild the master key from
-   the shares; any problem stops here with nothing read, written or logged.
+   the shares; any problem stops here with nothing read, written or logged. What a selection
+   holds comes from the vault's *signed log* (records sealed by its camera, minus every logged
+   purge, loss or quarantine), verified in the same read, never from the index alone: a deleted
+   index row hides nothing, a row put back for a purged record opens nothing.
 2. Read, verify and decrypt every selected record *in memory*. A corrupt or tampered record, a
    shredded epoch or a wrong key stops here: nothing written, nothing logged.
 3. Append an ``open`` entry (who, why, which records, which shares), signed by the authority, to
@@ -13,8 +16,10 @@ Order of events, so that no disclosure escapes the log and no failure leaves par
 4. Only then write the snapshots, into a temporary folder beside ``out`` that is renamed to
    ``out`` at the end; any failure removes it and logs ``open-aborted`` in both logs.
 
-Every record must be signed by the vault's registered camera, be the file logged as sealed, and
-match its index row; blob names come from an allow-list (``crop``, ``clip/NNNN``) and every
+Every record must be signed by the vault's registered camera, be the file logged as sealed (hash,
+seal time and epoch), lie inside its epoch's window and not in the future, and match its index
+row when it has one (a record missing from the index is opened from the log and its file, and
+``facesel open`` says so); blob names come from an allow-list (``crop``, ``clip/NNNN``) and every
 output path must resolve inside its record's folder.
 """
 
@@ -31,9 +36,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from facesel.vault.audit import AuditLog
+from facesel.vault.audit import AuditLog, read_verified
 from facesel.vault.errors import AuditError, EpochUnavailableError, KeyMaterialError, RecordError, VaultWriteError
-from facesel.vault.consistency import GONE_EVENTS
+from facesel.vault.consistency import GONE_EVENTS, LoggedSeal, live_seals
 from facesel.vault.fsutil import TMP_SUFFIX, atomic_write, fsync_dir
 from facesel.vault.identity import VaultIdentity, check_record, load_identity, read_record_file
 from facesel.vault.index import COLUMNS, Index, IndexRow
@@ -51,6 +56,56 @@ def open_index(vault_dir: str | os.PathLike, readonly: bool = True) -> Index:
     if not path.is_file():
         raise FileNotFoundError(f"no vault at {vault_dir}: {path.name} does not exist there")
     return Index(path, readonly=readonly)
+
+
+def logged_records(vault_dir: str | os.PathLike, identity: VaultIdentity,
+                   now: float | None = None) -> dict[str, LoggedSeal]:
+    """The records a vault's signed log holds: seals by its camera minus every logged removal.
+
+    The log is verified (chain, signatures by the vault's camera and authority, times, head) in
+    the same read; this, not the index, says what exists.
+
+    Raises
+    ------
+    AuditError
+        When the log does not verify.
+    """
+    entries = read_verified(Path(vault_dir) / "audit.log", identity.audit_keys(), now)
+    return live_seals(entries, identity.camera_id)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Records chosen from the signed log: ``(record id, its logged seal, its index row or None)``
+    in seal-time order, and the ids among them that the index does not list."""
+
+    chosen: list[tuple[str, LoggedSeal, IndexRow | None]]
+    unindexed: list[str]
+
+
+def select_logged(live: dict[str, LoggedSeal], index: Index, record_ids: Sequence[str] | None = None,
+                  start: float | None = None, end: float | None = None, all_records: bool = False) -> Selection:
+    """Choose records by exactly one of: ids, a seal-time window, or every record, from the signed
+    log's live seals (``live``, see :func:`logged_records`). The index only supplies rows (each
+    checked against its record later); a record it lacks is still chosen and reported."""
+    modes = sum([bool(record_ids), start is not None or end is not None, bool(all_records)])
+    if modes != 1:
+        raise ValueError("choose exactly one of: record ids, a time window (--from/--to), or --all")
+    if record_ids:
+        for rid in record_ids:
+            record_path(Path("."), rid)  # validates the id's form
+        missing = sorted(set(record_ids) - set(live))
+        if missing:
+            raise ValueError(f"record ids not in the vault (never sealed, or removed): {', '.join(missing)}")
+        ids = list(dict.fromkeys(record_ids))
+    else:
+        if start is not None and end is not None and end < start:
+            raise ValueError(f"--to ({format_time(end)}) is before --from ({format_time(start)})")
+        ids = [rid for rid, seal in live.items()
+               if (start is None or seal.sealed_at >= start) and (end is None or seal.sealed_at <= end)]
+    rows = {row.record_id: row for row in index.rows(record_ids=ids)} if ids else {}
+    chosen = sorted(((rid, live[rid], rows.get(rid)) for rid in ids), key=lambda c: (c[1].sealed_at, c[0]))
+    return Selection(chosen, [rid for rid, _, row in chosen if row is None])
 
 
 def select_rows(index: Index, record_ids: Sequence[str] | None = None, start: float | None = None,
@@ -113,42 +168,51 @@ def verified_record(identity: VaultIdentity, vault_dir: Path, row: IndexRow, log
     RecordError
         Naming the record and what is wrong with it.
     """
-    path = record_path(vault_dir, row.record_id)
+    return _verified(identity, Path(vault_dir), row.record_id, row, logged.get(row.record_id), None)[0]
+
+
+def _verified(identity: VaultIdentity, vault_dir: Path, record_id: str, row: IndexRow | None,
+              digest_logged: str | None, seal: LoggedSeal | None, now: float | None = None):
+    """The checks of :func:`verified_record`; ``row`` None (not indexed) skips the row check, and
+    ``seal`` (the logged seal) also binds the seal time and epoch."""
+    path = record_path(vault_dir, record_id)
     try:
         try:
             data = read_record_file(path)
         except FileNotFoundError:
-            raise _why_missing(vault_dir, path, row.record_id) from None
-        parsed = check_record(identity, data, row.record_id)
+            raise _why_missing(vault_dir, path, record_id) from None
+        parsed = check_record(identity, data, record_id, now=time.time() if now is None else now)
         digest = hashlib.sha256(data).hexdigest()
-        if logged.get(row.record_id) != digest:
+        if digest_logged != digest:
             raise RecordError("the file is not the one logged as sealed (never logged, or replaced)")
+        if seal is not None and (seal.sealed_at, seal.epoch_id) != (parsed.header["sealed_at"], parsed.epoch_id):
+            raise RecordError("the record's seal time or epoch differs from its logged seal")
         expected = IndexRow.from_header(parsed.header, len(data), digest)
-        if expected != row:
+        if row is not None and expected != row:
             wrong = [c for c in COLUMNS if getattr(expected, c) != getattr(row, c)]
             raise RecordError(f"the index row disagrees with the record's authenticated header ({', '.join(wrong)})")
     except RecordError as err:
         text = str(err)
-        raise type(err)(text if text.startswith(f"record {row.record_id}") else f"record {row.record_id}: {text}") \
+        raise type(err)(text if text.startswith(f"record {record_id}") else f"record {record_id}: {text}") \
             from None
-    return parsed
+    return parsed, expected
 
 
-def _decrypt_all(identity: VaultIdentity, vault_dir: Path, rows: list[IndexRow], keystore: Keystore,
+def _decrypt_all(identity: VaultIdentity, vault_dir: Path, selection: Selection, keystore: Keystore,
                  master: bytes, by_id: bool) -> list[OpenedRecord]:
     """Check, then decrypt in memory. A record the camera is sealing or has just purged is left
     out of a time-window or ``--all`` selection; asked for by id, it is an error."""
     secrets_by_epoch: dict[int, bytes] = {}
-    logged = sealed_digests(vault_dir)
     checked, failed = [], []
-    for row in rows:  # check every record before decrypting any, so that all failures are named
+    for record_id, seal, row in selection.chosen:  # check every record before decrypting any
         try:
-            checked.append((row, verified_record(identity, vault_dir, row, logged)))
+            parsed, expected = _verified(identity, vault_dir, record_id, row, seal.sha256, seal)
+            checked.append((row or expected, parsed))
         except RecordNotHere as err:
             if by_id:
-                failed.append((row.record_id, str(err)))
+                failed.append((record_id, str(err)))
         except RecordError as err:
-            failed.append((row.record_id, str(err)))
+            failed.append((record_id, str(err)))
     if failed:
         others = f" (and {len(failed) - 1} more: {', '.join(r for r, _ in failed[1:6])}" \
                  f"{', ...' if len(failed) > 6 else ''})" if len(failed) > 1 else ""
@@ -226,13 +290,16 @@ def open_records(vault_dir: str | os.PathLike, share_paths: Sequence[str | os.Pa
         raise ValueError(f"vault {vault_dir} belongs to authority {local.authority_id}, keystore {keystore_dir} "
                          f"to authority {keystore.authority_id}")
     identity = load_identity(vault_dir, anchor=trusted_authority(keystore, vault_dir))
+    # What to open comes from the signed log (seals minus removals), not from the index: a row
+    # deleted from the index hides nothing, and a row put back for a purged record opens nothing.
+    live = logged_records(vault_dir, identity)
     index = open_index(vault_dir)
     try:
-        rows = select_rows(index, record_ids, start, end, all_records)
+        selection = select_logged(live, index, record_ids, start, end, all_records)
     finally:
         index.close()
     master, used = reconstruct_master(share_paths, keystore, passphrase_for)
-    opened = _decrypt_all(identity, vault_dir, rows, keystore, master, by_id=bool(record_ids))
+    opened = _decrypt_all(identity, vault_dir, selection, keystore, master, by_id=bool(record_ids))
     signer = keystore.signer(master)
     vault_log = AuditLog(vault_dir / "audit.log", clock, signer)
     authority_log = AuditLog(keystore.path.parent / "audit.log", clock, signer)
