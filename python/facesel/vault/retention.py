@@ -45,7 +45,8 @@ def shreddable_epochs(keystore: Keystore, now: float) -> list[int]:
 
 def shred_expired(authority_dir: str | os.PathLike, now: float | None = None, dry_run: bool = False,
                   master: bytes | None = None, passphrases: Sequence[bytes | None] | None = None,
-                  kdf_level: str | None = None) -> list[int]:
+                  kdf_level: str | None = None, *, insecure_kdf: bool = False,
+                  allow_shared_passphrase: bool = False) -> list[int]:
     """Destroy the wrapped secrets of expired epochs, re-key the rest, and log it.
 
     Parameters
@@ -62,7 +63,8 @@ def shred_expired(authority_dir: str | os.PathLike, now: float | None = None, dr
         sharing of it (:func:`facesel.vault.authority.rekey`), so a keystore backup from before
         the shred opens nothing with the new shares.
     passphrases : sequence of bytes or None, optional
-        One per new share (None: unprotected).
+        One per new share (None: unprotected); see :func:`facesel.vault.authority.rekey` for
+        ``kdf_level``, ``insecure_kdf`` and ``allow_shared_passphrase``.
 
     Returns
     -------
@@ -86,7 +88,8 @@ def shred_expired(authority_dir: str | os.PathLike, now: float | None = None, dr
         log.append("shred", authority_id=keystore.authority_id, epoch_id=epoch_id, not_after=not_after,
                    retention_seconds=retention)
     if doomed:
-        rekey(authority_dir, master, passphrases, kdf_level)
+        rekey(authority_dir, master, passphrases, kdf_level, insecure_kdf=insecure_kdf,
+              allow_shared_passphrase=allow_shared_passphrase)
         log.append("rekey", authority_id=keystore.authority_id, epochs_kept=len(Keystore(keystore.path).epoch_ids()),
                    reason="after shredding: backups of the old keystore must not open with the new shares")
     return doomed
