@@ -13,7 +13,7 @@ from facesel.cli.vault_errors import clean_errors
 from facesel.vault.audit import AuditLog, signed_head, verify
 from facesel.vault.consistency import RECORD_SUFFIX, custody_problems
 from facesel.vault.errors import AuditError, RecordError, VaultLockedError
-from facesel.vault.fsutil import atomic_write
+from facesel.vault.fsutil import atomic_write, read_regular
 from facesel.vault.identity import load_identity
 from facesel.vault.index import IndexRow
 from facesel.vault.keys import AuthorityPublic
@@ -183,11 +183,11 @@ def _expectation(text: str | None):
     if colon and seq.isdigit() and len(digest) == 64:
         return int(seq), digest
     path = Path(text)
-    if not path.is_file():
+    if not path.exists():
         raise ValueError(f"--expect must be SEQ:SHA256HEX or a head file from 'facesel audit head', got {text!r}")
     try:
-        head = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, ValueError):
+        head = json.loads(read_regular(path, 65536).decode("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
         raise ValueError(f"--expect {path}: not a head file from 'facesel audit head'") from None
     if not isinstance(head, dict):
         raise ValueError(f"--expect {path}: not a head file from 'facesel audit head'")

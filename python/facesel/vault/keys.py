@@ -72,8 +72,9 @@ KDF_LEVELS = {
 }
 
 
-# Levels an offline guesser runs through quickly (measured: about 4,750 guesses a second on one
-# core at "min"): for tests only, and only behind an explicit insecure flag.
+# Levels an offline guesser runs through quickly: at "min" one core tries about 17,000 passphrases a
+# second (measured here, against about 1 a second at "moderate"; the review measured 4,750): for
+# tests only, and only behind an explicit insecure flag.
 INSECURE_KDF_LEVELS = ("min",)
 
 
@@ -320,7 +321,7 @@ class Keystore:
     def __init__(self, path: str | os.PathLike) -> None:
         self.path = Path(path)
         meta_path = self.path / "authority.json"
-        if not meta_path.is_file():
+        if not meta_path.exists() and not meta_path.is_symlink():  # anything else: read_json says what it is
             raise FileNotFoundError(f"keystore not found: {meta_path} does not exist")
         self.meta = _check_meta(_read_json(meta_path, FORMAT_KEYSTORE), str(meta_path))
         self.authority_id = self.meta["authority_id"]

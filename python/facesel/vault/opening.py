@@ -53,7 +53,7 @@ from facesel.vault.timeparse import format_time
 def open_index(vault_dir: str | os.PathLike, readonly: bool = True) -> Index:
     """The index of an existing vault (never creates one; read-only unless asked)."""
     path = Path(vault_dir) / "index.sqlite"
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():  # anything else: Index says what it is
         raise FileNotFoundError(f"no vault at {vault_dir}: {path.name} does not exist there")
     return Index(path, readonly=readonly)
 
@@ -252,7 +252,7 @@ def trusted_authority(keystore: Keystore, vault_dir: Path) -> AuthorityPublic:
     """The authority's own ``authority.pub`` (beside its keystore), checked against the keystore's
     signing key; the vault's copy only when the authority folder has none."""
     for candidate in (keystore.path.parent / "authority.pub", vault_dir / "authority.pub"):
-        if candidate.is_file():
+        if candidate.exists() or candidate.is_symlink():  # never skipped for not being a regular file
             pub = AuthorityPublic.load(candidate)
             if pub.signing_key != keystore.signing_public:
                 raise KeyMaterialError(f"{candidate} belongs to authority {pub.authority_id} (another signing key), "

@@ -37,7 +37,14 @@ from facesel.vault.audit import AuditLog, LogFollower
 from facesel.vault.audit import verify as verify_log
 from facesel.vault.consistency import PURGE_CLOCK_TOLERANCE, RECORD_SUFFIX, LoggedSeal, live_seals  # noqa: F401
 from facesel.vault.errors import AuditError, KeyMaterialError, RecordError, VaultLockedError, VaultWriteError
-from facesel.vault.fsutil import FileTooBigError, NotRegularFileError, fsync_dir, read_regular, write_temporary
+from facesel.vault.fsutil import (
+    FileTooBigError,
+    NotRegularFileError,
+    fsync_dir,
+    open_regular,
+    read_regular,
+    write_temporary,
+)
 from facesel.vault.identity import load_identity, vault_owner, write_identity
 from facesel.vault.index import Index, IndexRow
 from facesel.vault.keys import AuthorityPublic, check_extension, load_authority_public
@@ -198,7 +205,7 @@ class Vault:
 
     def _lock(self) -> None:
         try:
-            self._lock_fd = os.open(self.path / ".lock", os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+            self._lock_fd = open_regular(self.path / ".lock", os.O_RDWR | os.O_CREAT, 0o600, follow=False)
         except OSError as err:
             raise VaultWriteError(f"cannot open vault {self.path} for writing: {err.strerror or err}") from None
         try:
