@@ -93,7 +93,11 @@ def test_audit_verify_checks_every_purge_against_the_logged_seal_time(tmp_path, 
     log.append("purge", record_id=early, sealed_at=T0 - 365 * DAY, reason="retention")
     (vault_dir / "records" / f"{early}.fsr").unlink()
     log.append("purge", record_id="cd" * 16, reason="retention")
+    forwarded = [r for r in AuditLog(vault_dir / "audit.log").entries() if r["event"] == "seal"][1]["record_id"]
+    log.append("purge", record_id=forwarded, reason="forwarded")  # a handover that names no central entry
+    (vault_dir / "records" / f"{forwarded}.fsr").unlink()
     code, out, _ = run_cli(capsys, "audit", "verify", "--vault", vault_dir, "--authority", adir)
     assert code == 1
+    assert f"record {forwarded}: purged as 'forwarded' without naming the central store entry" in out
     assert f"record {early}: purged at 2025-10-09T08:54:20Z, before its retention ended at 2025-11-08" in out
     assert "a purge of record 'cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd', which this log never sealed" in out

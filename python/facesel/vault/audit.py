@@ -486,14 +486,18 @@ class LogFollower:
         self.path, self.keys, self.clock = Path(path), dict(keys), clock
         self.offset, self.prev, self.expected, self.last_time = 0, GENESIS, 0, float("-inf")
 
-    def poll(self) -> list[dict]:
+    def poll(self, check_head: bool = False) -> list[dict]:
         """The new verified entries (possibly none).
+
+        ``check_head`` (first poll only) also checks the signed head against the entries read, as
+        :func:`verify` does; the head is read first, so an append meanwhile cannot put it ahead.
 
         Raises
         ------
         AuditError
-            When the log shrank, is not a regular file, or a new entry does not verify.
+            When the log shrank, is not a regular file, or a new entry (or the head) does not verify.
         """
+        head = _read_head(self.path.with_name(self.path.name + ".head")) if check_head else None
         fd = _open_log(self.path, os.O_RDONLY)
         try:
             size = os.fstat(fd).st_size
@@ -514,7 +518,7 @@ class LogFollower:
             os.close(fd)
         data = b"".join(chunks)
         complete = data[:data.rfind(b"\n") + 1]  # a line being appended right now waits for the next poll
-        if not complete:
+        if not complete and not (check_head and self.offset == 0):
             return []
         lines = complete.split(b"\n")[:-1]
         now = float(self.clock())
@@ -529,6 +533,10 @@ class LogFollower:
                 raise AuditError(f"audit log {self.path} does not verify: {problem.message}")
             self.prev, self.expected, self.last_time = entry["hash"], self.expected + 1, entry["time"]
             out.append(entry)
+        if check_head and self.offset == 0:
+            problem = _check_head(self.path, head, out, self.expected - 1 if self.expected else None, self.keys)
+            if problem is not None:
+                raise AuditError(f"audit log {self.path} does not verify: {problem.message}")
         self.offset += len(complete)
         return out
 

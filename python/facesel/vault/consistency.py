@@ -191,7 +191,9 @@ def timing_problems(entries: list[dict], authority, camera_id: str | None) -> li
                                 f"when it was logged ({format_time(seal.logged_at)}; retention evaded)")
         elif event == "purge-clock-override" and _is_time(entry.get("purge_time")):
             overrides.add(float(entry["purge_time"]))
-        elif event == "purge" and entry.get("reason") not in HANDOVER_REASONS:
+        elif event == "purge" and entry.get("reason") in HANDOVER_REASONS:
+            problems += _handover_problems(entry, seals)
+        elif event == "purge":
             problems += _purge_problems(entry, seals, retention, overrides)
     return problems
 
@@ -202,6 +204,20 @@ def _is_time(value: object) -> bool:
         return True
     except ValueError:
         return False
+
+
+def _handover_problems(entry: dict, seals: dict[str, LoggedSeal]) -> list[str]:
+    """A purge that hands a record to the central store is not held to retention, but must name a
+    sealed record and the central log entry that received it (``facesel central`` checks that
+    entry against the central log): a bare "forwarded" cannot cover an early deletion."""
+    rid = entry.get("record_id")
+    if not isinstance(rid, str) or rid not in seals:
+        return [f"log seq {entry['seq']}: a forwarding of record {fields.describe(rid)}, which this log never sealed"]
+    if not (isinstance(entry.get("central_store"), str) and isinstance(entry.get("central_hash"), str)
+            and not isinstance(entry.get("central_seq"), bool) and isinstance(entry.get("central_seq"), int)):
+        return [f"record {rid}: purged as 'forwarded' without naming the central store entry that received it "
+                "(an early deletion dressed as a handover)"]
+    return []
 
 
 def _purge_problems(entry: dict, seals: dict[str, LoggedSeal], retention: float, overrides: set[float]) -> list[str]:

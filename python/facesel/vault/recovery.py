@@ -24,7 +24,6 @@ import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from facesel.vault.audit import read_verified
 from facesel.vault.consistency import RECORD_SUFFIX, LoggedSeal, file_sha256, gone_record, logged_seal
 from facesel.vault.errors import RecordError
 from facesel.vault.fsutil import TMP_SUFFIX, fsync_dir, is_regular, remove_stale_temporaries
@@ -57,7 +56,7 @@ def _logged(vault: Vault) -> tuple[dict[str, LoggedSeal], dict[str, str]]:
     """Logged seals (record id -> seal) and removals (record id -> event), from the log as verified
     (chain and signatures) in the same read: a line someone appended without a key counts for nothing."""
     sealed, gone = {}, {}
-    for entry in read_verified(vault.audit.path, vault.identity.audit_keys(), vault._verify_clock()):
+    for entry in vault.logged_entries():
         seal = logged_seal(entry, vault.camera_id)
         if seal is not None:
             sealed[seal.record_id] = seal

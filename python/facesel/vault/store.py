@@ -34,7 +34,6 @@ from pathlib import Path
 
 from facesel.types import TrackResult
 from facesel.vault.audit import AuditLog, LogFollower
-from facesel.vault.audit import verify as verify_log
 from facesel.vault.consistency import PURGE_CLOCK_TOLERANCE, RECORD_SUFFIX, LoggedSeal, live_seals  # noqa: F401
 from facesel.vault.errors import AuditError, KeyMaterialError, RecordError, VaultLockedError, VaultWriteError
 from facesel.vault.fsutil import (
@@ -145,6 +144,10 @@ class Vault:
         existing = set(os.listdir(self.path)) if self.path.is_dir() else None
         self._lock_fd: int | None = None
         self.index: Index | None = None
+        # The log is verified once at start (_check_log, or after creating it); the follower then
+        # reads only what is appended. _boot_entries holds the verified entries while starting.
+        self._follower: LogFollower | None = None
+        self._boot_entries: list[dict] | None = None
         try:
             self.path.mkdir(parents=True, exist_ok=True, mode=0o700)
             self.records_dir.mkdir(exist_ok=True, mode=0o700)
@@ -159,12 +162,15 @@ class Vault:
                 raise KeyMaterialError(f"vault {self.path} belongs to camera {self.identity.camera_id!r}, not to "
                                        f"{self.camera_id!r}")
             self.index = Index(self.path / "index.sqlite")
+            if self._follower is None:  # a new vault: its log was written by this process just now
+                self._follower = LogFollower(self.audit.path, self.identity.audit_keys(), self._verify_clock)
+                self._boot_entries = self._follower.poll(check_head=True)
             self.recovery = recover(self)
             # What the camera may purge comes from the signed log only, never from a file's header:
             # seals minus removals, kept up to date from the entries appended since (by this
             # process, a forwarder, an authority), each verified as it is read.
-            self._follower = LogFollower(self.audit.path, self.identity.audit_keys(), self._verify_clock)
-            self._live: dict[str, LoggedSeal] = live_seals(self._follower.poll(), self.camera_id)
+            self._live: dict[str, LoggedSeal] = live_seals(self.logged_entries(), self.camera_id)
+            self._boot_entries = None  # only needed while starting; a long log would hold memory
             self._last_purge = float("-inf")
             if purge_at_start:
                 self.purge()
@@ -279,10 +285,22 @@ class Vault:
             keys[f"authority:{bound.authority_id}"] = bound.signing_key
         except (KeyMaterialError, FileNotFoundError):
             pass  # _bind_authority refuses it next, and logs why
-        result = verify_log(self.audit.path, keys=keys, now=max(float(self.clock()), time.time()))
-        if not result.ok and result.kind != "torn":
-            raise AuditError(f"vault {self.path}: the audit log does not verify ({result.message}); nothing was "
-                             "written; preserve the vault and investigate")
+        if self._follower is not None:
+            return  # already verified (the refusal path checks first, then binds)
+        follower = LogFollower(self.audit.path, keys, self._verify_clock)
+        try:
+            self._boot_entries = follower.poll(check_head=True)  # a torn last line (a crash) is left out
+        except AuditError as err:
+            raise AuditError(f"vault {self.path}: the audit log does not verify ({err}); nothing was "
+                             "written; preserve the vault and investigate") from None
+        self._follower = follower
+
+    def logged_entries(self) -> list[dict]:
+        """While starting: every verified log entry so far, including those appended since the last call."""
+        if self._boot_entries is None:
+            raise RuntimeError("the verified entries are only kept while the vault starts")
+        self._boot_entries.extend(self._follower.poll())
+        return self._boot_entries
 
     # -- sealing ------------------------------------------------------------------------------
 
