@@ -221,6 +221,26 @@ def _check_outcome(results, root: Path, ids, faces) -> None:
                 assert np.array_equal(cv2.imread(str(opened / rid / "crop.png"), cv2.IMREAD_UNCHANGED), face)
 
 
+def _garbage_in_index(path: Path, row: int, column: int, value) -> None:
+    """The same values in a column of an index row, as SQLite can hold them (it keeps any type in
+    any column; what it cannot bind, a 400-digit integer or a list, goes in as text)."""
+    from facesel.vault.index import COLUMNS
+
+    stored = value if isinstance(value, (float, str, type(None))) or (
+        isinstance(value, int) and abs(value) < 2 ** 63) else json.dumps(value)
+    con = sqlite3.connect(path)
+    try:
+        ids = [r[0] for r in con.execute("SELECT record_id FROM records ORDER BY record_id")]
+        name = COLUMNS[column % len(COLUMNS)]
+        try:
+            con.execute(f"UPDATE records SET {name} = ? WHERE record_id = ?", (stored, ids[row % len(ids)]))
+            con.commit()
+        except sqlite3.IntegrityError:
+            pass  # NULL in a NOT NULL column: SQLite itself refuses it
+    finally:
+        con.close()
+
+
 def _paths(doc, prefix=()):
     """Every place in a JSON document where a value sits: key paths into objects and lists."""
     out = []
@@ -249,12 +269,14 @@ def test_garbage_values_in_every_json_file_end_in_one_line_never_a_crash(world, 
     of range or a value of the wrong type: every command ends with exit 0 or 1 and no traceback
     (no OverflowError, TypeError, ...), nothing is deleted, and what opens is what was sealed."""
     root, ids, faces, files = world
-    json_files = [f for f in files if not f.endswith((".sqlite", ".fsr"))]
+    json_files = [f for f in files if not f.endswith(".fsr")]
     with tempfile.TemporaryDirectory() as scratch:
         copy = Path(scratch) / "w"
         shutil.copytree(root, copy)
         target = copy / json_files[which % len(json_files)]
-        if target.name == "audit.log":
+        if target.name == "index.sqlite":
+            _garbage_in_index(target, line, where, value)
+        elif target.name == "audit.log":
             lines = target.read_text().splitlines()
             doc = json.loads(lines[line % len(lines)])
             paths = _paths(doc)

@@ -241,7 +241,8 @@ def _add_new_passphrases(p: argparse.ArgumentParser, prefix: str = "") -> None:
     p.add_argument(f"--{prefix}passphrase-file", dest=f"{dest}passphrase_file", metavar="FILE",
                    help="file with one passphrase per new share, one a line")
     p.add_argument(f"--{prefix}passphrase-env", dest=f"{dest}passphrase_env", metavar="VAR",
-                   help="environment variable holding one passphrase for all new shares")
+                   help="environment variable holding one passphrase for all new shares (several shares: only with "
+                        "--one-passphrase-for-all)")
     p.add_argument(f"--{prefix}generate-passphrases", dest=f"{dest}generate_passphrases", metavar="DIR",
                    help="generate a random passphrase per holder into DIR/holder-<i>.txt (keep DIR apart from the shares)")
     p.add_argument(f"--{prefix}no-passphrase", dest=f"{dest}no_passphrase", action="store_true",

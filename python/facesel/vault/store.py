@@ -5,7 +5,7 @@ Folder layout::
     VAULT/vault.json       the vault's id, camera and authority fingerprint, signed by the camera
     VAULT/authority.pub    copy of the authority's signed public file (pinned by the camera)
     VAULT/records/<id>.fsr sealed, camera-signed records (see facesel.vault.record)
-    VAULT/index.sqlite     non-biometric metadata (WAL mode); a cache, the record headers are the truth
+    VAULT/index.sqlite     non-biometric metadata (WAL mode); a cache: the signed log and the records are the truth
     VAULT/audit.log        signed, hash-chained log of every seal, purge, open and recovery (+ .head)
     VAULT/quarantine/      record files found in records/ that the log does not know (never adopted)
     VAULT/.lock            held (flock) by the one process that writes
@@ -16,6 +16,12 @@ sees complete records only; the next :class:`Vault` brings files, index and log 
 agreement (:mod:`facesel.vault.recovery`) before it seals anything: it finishes a logged seal
 whose temporary file is complete, and moves any record file the log does not know into
 ``quarantine/``. Nothing is ever adopted on the strength of a file alone.
+
+Retention: :meth:`Vault.purge` deletes only records the signed log holds (sealed by this camera,
+not logged as gone since), by the seal time *logged* when they were sealed, and only the file
+logged then (SHA-256): a header dated back, a file planted under a never-sealed id, or a file that
+differs from its seal is never purged (the last is quarantined). The log is verified once at
+start and each entry appended since (by a forwarder or the authority too) as the purge reads it.
 
 The camera holds public keys and its own signing key only: nothing here can decrypt a record.
 """
