@@ -41,7 +41,7 @@ from pathlib import Path
 from facesel.types import TrackResult
 from facesel.vault.audit import AuditLog, LogFollower
 from facesel.vault.consistency import PURGE_CLOCK_TOLERANCE, RECORD_SUFFIX, LoggedSeal, live_seals  # noqa: F401
-from facesel.vault.errors import AuditError, KeyMaterialError, RecordError, VaultLockedError, VaultWriteError
+from facesel.vault.errors import AuditError, KeyMaterialError, VaultLockedError, VaultWriteError
 from facesel.vault.fsutil import (
     FileTooBigError,
     NotRegularFileError,
