@@ -81,15 +81,27 @@ def _checked_rows(vault_dir: Path, identity, rows) -> tuple[list[IndexRow], list
     return good, problems
 
 
-def _unindexed_seals(vault_dir: Path, identity, indexed: set[str]) -> list[str]:
-    """One line per record the signed log holds that the index does not list (a hidden record)."""
+def _unindexed_seals(vault_dir: Path, identity) -> list[str]:
+    """One line per record the signed log holds that the index does not list (a hidden record).
+
+    The log is read before the index (a camera indexes a record before logging its seal), and a
+    record found missing is checked again against a fresh read of the log (a purge running beside
+    us logs first, then drops the row)."""
     try:
         live = logged_records(vault_dir, identity)
+        index = open_index(vault_dir)
+        try:
+            indexed = index.ids()
+        finally:
+            index.close()
+        missing = set(live) - indexed
+        if missing:
+            missing &= set(logged_records(vault_dir, identity))
     except AuditError as err:
         return [f"the audit log does not verify, so the index cannot be checked against it ({err})"]
-    return [f"record {rid} (sealed {format_time(seal.sealed_at)}, log seq {seal.seq}) is in the signed log but "
-            "missing from the index (hidden; 'facesel open' still finds it, the camera re-indexes it at its next start)"
-            for rid, seal in sorted(live.items(), key=lambda item: item[1].seq) if rid not in indexed]
+    return [f"record {rid} (sealed {format_time(live[rid].sealed_at)}, log seq {live[rid].seq}) is in the signed log "
+            "but missing from the index (hidden; 'facesel open' still finds it, the camera re-indexes it at its next "
+            "start)" for rid in sorted(missing, key=lambda rid: live[rid].seq)]
 
 
 def print_record_table(rows, camera_width: int) -> None:
@@ -119,7 +131,7 @@ def _list(args: argparse.Namespace) -> int:
     finally:
         index.close()
     good, problems = _checked_rows(vault_dir, identity, rows)
-    problems += _unindexed_seals(vault_dir, identity, indexed)
+    problems += _unindexed_seals(vault_dir, identity)
     for path in sorted((vault_dir / "records").glob(f"*{RECORD_SUFFIX}")):
         if path.name[:-len(RECORD_SUFFIX)] not in indexed:
             problems.append(f"record file {path.name} is not in the index (the camera quarantines or indexes it "
@@ -157,18 +169,13 @@ def _open(args: argparse.Namespace) -> int:
         passphrase_for=share_passphrase_source(args, args.share))
     print(f"opened {len(opened)} record(s) into {args.out}; logged in {Path(args.vault) / 'audit.log'} and in the "
           "authority's own audit.log")
-    _report_unindexed(Path(args.vault), [o.row.record_id for o in opened])
+    _report_unindexed(opened)
     return 0
 
 
-def _report_unindexed(vault_dir: Path, record_ids: list[str]) -> None:
+def _report_unindexed(opened) -> None:
     """Say loudly when records chosen from the signed log were missing from the index."""
-    index = open_index(vault_dir)
-    try:
-        indexed = index.ids()
-    finally:
-        index.close()
-    missing = [rid for rid in record_ids if rid not in indexed]
+    missing = [o.row.record_id for o in opened if not o.indexed]
     if missing:
         print(f"facesel open: WARNING {len(missing)} opened record(s) were missing from the index (someone deleted "
               f"their rows; chosen from the signed log instead): {', '.join(missing[:10])}"

@@ -129,9 +129,13 @@ def select_rows(index: Index, record_ids: Sequence[str] | None = None, start: fl
 
 @dataclass
 class OpenedRecord:
+    """One opened record: its row (from the index, or rebuilt from the authenticated header when
+    the index lacks it: ``indexed`` False), header and decrypted snapshot."""
+
     row: IndexRow
     header: dict
     snapshot: OpenedSnapshot
+    indexed: bool = True
 
 
 def sealed_digests(vault_dir: Path) -> dict[str, str]:
@@ -207,7 +211,7 @@ def _decrypt_all(identity: VaultIdentity, vault_dir: Path, selection: Selection,
     for record_id, seal, row in selection.chosen:  # check every record before decrypting any
         try:
             parsed, expected = _verified(identity, vault_dir, record_id, row, seal.sha256, seal)
-            checked.append((row or expected, parsed))
+            checked.append((row or expected, parsed, row is not None))
         except RecordNotHere as err:
             if by_id:
                 failed.append((record_id, str(err)))
@@ -218,7 +222,7 @@ def _decrypt_all(identity: VaultIdentity, vault_dir: Path, selection: Selection,
                  f"{', ...' if len(failed) > 6 else ''})" if len(failed) > 1 else ""
         raise RecordError(f"{failed[0][1]}{others}; nothing was opened")
     opened = []
-    for row, parsed in checked:
+    for row, parsed, indexed in checked:
         epoch_id = parsed.epoch_id
         if epoch_id not in secrets_by_epoch:
             try:
@@ -226,7 +230,7 @@ def _decrypt_all(identity: VaultIdentity, vault_dir: Path, selection: Selection,
             except EpochUnavailableError as err:
                 raise EpochUnavailableError(f"record {row.record_id}: {err}") from None
         payload = open_record(parsed, secrets_by_epoch[epoch_id])
-        opened.append(OpenedRecord(row, parsed.header, decode_snapshot(payload, row.record_id)))
+        opened.append(OpenedRecord(row, parsed.header, decode_snapshot(payload, row.record_id), indexed))
     return opened
 
 
