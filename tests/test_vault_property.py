@@ -291,44 +291,32 @@ def test_garbage_values_in_every_json_file_end_in_one_line_never_a_crash(world, 
         _check_outcome(_run_all(copy), copy, ids, faces)
 
 
-class _Hang(BaseException):
-    """Raised by the alarm inside a forked child (a BaseException: no ``except OSError`` eats it)."""
+RUN_COMMANDS = textwrap.dedent("""
+    import contextlib, io, json, sys
+    from facesel.cli import main
+
+    results = []
+    for argv in json.loads(sys.argv[1]):
+        err = io.StringIO()
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+            code = main(argv)  # any exception escapes: a traceback and a non-zero exit
+        results.append([" ".join(argv[:2]), code, err.getvalue()])
+    print(json.dumps(results))
+""")
 
 
-def _in_child(func, timeout: float):
-    """Run ``func()`` in a forked child; its pickled result, or 'HANG' when it did not finish."""
-    import pickle
-    import select
-    import signal
-
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: never returns into pytest
-        status = 0
-        try:
-            os.close(read_end)
-            try:
-                result = ("ok", func())
-            except BaseException as err:  # noqa: BLE001 -- reported to the parent, which fails the test
-                result = ("raised", f"{type(err).__name__}: {err}")
-            os.write(write_end, pickle.dumps(result))
-        except BaseException:  # noqa: BLE001
-            status = 1
-        finally:
-            os._exit(status)
-    os.close(write_end)
+def _in_subprocess(root: Path, timeout: float):
+    """Run every command of :func:`_commands` in a fresh interpreter, killed after ``timeout``
+    seconds (a hang inside SQLite or a blocking read cannot be interrupted from within)."""
+    argvs = [[str(x) for x in argv] for argv in _commands(root)]
     try:
-        ready, _, _ = select.select([read_end], [], [], timeout)
-        if not ready:
-            os.kill(pid, signal.SIGKILL)
-            return "HANG"
-        data = b""
-        while chunk := os.read(read_end, 1 << 16):
-            data += chunk
-        return pickle.loads(data)
-    finally:
-        os.close(read_end)
-        os.waitpid(pid, 0)
+        proc = subprocess.run([sys.executable, "-c", RUN_COMMANDS, json.dumps(argvs)], capture_output=True,
+                              text=True, timeout=timeout, env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
+    except subprocess.TimeoutExpired:
+        return "HANG"
+    if proc.returncode != 0:
+        return ("raised", proc.stderr[-600:])
+    return ("ok", [tuple(r) for r in json.loads(proc.stdout)])
 
 
 def _make_special(path: Path, kind: str) -> None:
@@ -348,7 +336,7 @@ def _make_special(path: Path, kind: str) -> None:
 def test_a_fifo_device_or_folder_in_place_of_any_file_never_hangs_or_crashes(world, tmp_path, kind):
     """Each file of the vault, the authority and the camera in turn replaced by a FIFO, a character
     device or a folder: every command still ends (exit 0 or 1, one line, no traceback), checked in
-    a forked child that is killed after 60 s."""
+    a child process that is killed after 60 s."""
     root, ids, faces, files = world
     if kind == "device":
         probe = tmp_path / "probe"
@@ -362,7 +350,7 @@ def test_a_fifo_device_or_folder_in_place_of_any_file_never_hangs_or_crashes(wor
         copy = tmp_path / f"w-{len(failures)}-{name.replace('/', '_')}"
         shutil.copytree(root, copy)
         _make_special(copy / name, kind)
-        outcome = _in_child(lambda: _run_all(copy), timeout=60)
+        outcome = _in_subprocess(copy, timeout=60)
         if outcome == "HANG" or outcome[0] != "ok":
             failures.append((name, outcome))
             continue
