@@ -75,10 +75,11 @@ def test_list_open_and_verify(setup, tmp_path, capsys):
     # One record by id, and a time window holding only the second record.
     code, _, err = run_cli(capsys, *_open_args(adir, vault, tmp_path / "o2"), ids[0])
     assert code == 0, err
-    assert sorted(p.name for p in (tmp_path / "o2").iterdir()) == [ids[0]]
+    assert sorted(p.name for p in (tmp_path / "o2").iterdir()) == sorted([ids[0], "index.html"])
     code, _, err = run_cli(capsys, *_open_args(adir, vault, tmp_path / "o3"), "--from", T0 + 7000, "--to", T0 + 7300)
     assert code == 0, err
-    assert sorted(p.name for p in (tmp_path / "o3").iterdir()) == [ids[1]]
+    assert sorted(p.name for p in (tmp_path / "o3").iterdir()) == sorted([ids[1], "index.html"])
+    assert f'{ids[1]}/crop.png' in (tmp_path / "o3" / "index.html").read_text()  # the index links each snapshot
     code, out, _ = run_cli(capsys, "audit", "verify", "--vault", vault)
     assert code == 0 and "OK" in out
     opens = [json.loads(x) for x in (vault / "audit.log").read_text().splitlines() if '"open"' in x]

@@ -30,7 +30,8 @@ def test_demo_enrols_seals_opens_and_verifies_against_a_witnessed_head(tmp_path,
     head = json.loads((work / "witness" / "head.json").read_text())
     assert head["camera_id"] == "demo-cam-1" and head["signer"] == "camera:demo-cam-1"
     records = list((work / "vault" / "records").glob("*.fsr"))
-    assert records and sorted(p.name for p in (work / "opened").iterdir()) == sorted(p.stem for p in records)
+    assert records and sorted(p.name for p in (work / "opened").iterdir()) == sorted(
+        [p.stem for p in records] + ["index.html"])
     assert "records and log agree" in out
     # Every echoed command is one a shell gives back unchanged.
     echoed = [line[2:] for line in out.splitlines() if line.startswith("$ facesel ")]

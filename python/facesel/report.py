@@ -25,6 +25,26 @@ def _figure(width: float, height: float):
     return Figure(figsize=(width, height), dpi=100)
 
 
+def chosen_point(result: TrackResult) -> tuple[float, str]:
+    """Where the plot's star goes and how its title names the chosen crop's value.
+
+    The star sits on the curve, at the chosen observation's own per-frame value. The value the
+    track was chosen by (``best.quality``, what ``facesel list`` shows) can be on another scale:
+    with the pick rule the finalists are rescored with the full score when the track closes, and
+    the series holds the cheap screen's values. Drawn against the curve it sat below it at the
+    same frame; it goes in the title instead, named as the final score.
+    """
+    frames = np.asarray(result.frame_indices)
+    best = result.best
+    at = np.flatnonzero(frames == best.frame_index)
+    if not len(at):  # the series was thinned past this frame: only the final value is known
+        return float(best.quality), f" (quality {best.quality:.3g})"
+    value = float(np.asarray(result.qualities, np.float64)[at[0]])
+    if np.isclose(value, best.quality):
+        return value, f" (quality {best.quality:.3g})"
+    return value, f" (this frame {value:.3g}; chosen by its final score {best.quality:.3g})"
+
+
 def plot_quality(result: TrackResult, path) -> Path:
     """Write the quality-over-time plot of one track.
 
@@ -44,12 +64,13 @@ def plot_quality(result: TrackResult, path) -> Path:
     if best.clip_frame_indices:
         ax.axvspan(min(best.clip_frame_indices), max(best.clip_frame_indices), color=_CHOSEN, alpha=0.12,
                    label="clip")
-    ax.plot([best.frame_index], [best.quality], "*", color=_CHOSEN, markersize=14, label="chosen")
+    star, chosen_by = chosen_point(result)
+    ax.plot([best.frame_index], [star], "*", color=_CHOSEN, markersize=14, label="chosen")
     ax.axvline(best.frame_index, color=_CHOSEN, linewidth=0.8, linestyle=":")
     ax.set_xlabel("frame index")
-    ax.set_ylabel("quality (higher is better)")
+    ax.set_ylabel("quality per frame (higher is better)")
     ax.set_title(f"track {result.track_id}: frames {result.first_frame}-{result.last_frame}, "
-                 f"chosen {best.frame_index} (quality {best.quality:.3g})", fontsize=9)
+                 f"chosen {best.frame_index}{chosen_by}", fontsize=9)
     ax.legend(loc="best", fontsize=8)
     ax.grid(True, alpha=0.3)
     fig.tight_layout()

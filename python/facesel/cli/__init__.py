@@ -24,6 +24,7 @@ _SUBCOMMAND_MODULES = [
     "facesel.cli.batch",
     "facesel.cli.demo",
     "facesel.cli.serve",
+    "facesel.cli.review",
 ]
 
 
@@ -50,6 +51,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except EOFError:
+        # A prompt (a passphrase) read from a standard input that is not a terminal and ended.
+        print(f"facesel {args.command}: error: standard input ended while a passphrase was being asked "
+              "for (it is not a terminal); give the passphrases with --passphrase-file FILE (one per line) "
+              "or --passphrase-env VAR", file=sys.stderr)
+        return 1
     except (ValueError, FileNotFoundError, PermissionError, RuntimeError) as err:
         # User-facing errors: one clear line and a non-zero exit, not a traceback.
         print(f"facesel {args.command}: error: {err}", file=sys.stderr)

@@ -50,11 +50,32 @@ def _step(title: str, argv: list[str]) -> None:
         raise RuntimeError(f"step failed with exit code {code}: {command}")
 
 
+DEMO_MARKER = ".facesel-demo"
+"""Written first into a demo's folder: only a folder holding it may be replaced by ``--replace``."""
+
+
+def _prepare_workdir(work: Path, replace: bool) -> None:
+    """An empty or new folder is used; a previous demo's folder is deleted with ``--replace``
+    (it holds the demo's opened snapshots, faces in the clear, so it is not kept around); any
+    other non-empty folder is refused: the demo never deletes what it did not make."""
+    import shutil
+
+    if work.exists() and any(work.iterdir()):
+        if not (work / DEMO_MARKER).is_file():
+            raise ValueError(f"--workdir {work} is not empty and holds no earlier demo; choose a new folder")
+        if not replace:
+            raise ValueError(f"--workdir {work} holds an earlier demo: add --replace to delete it and run again, "
+                             "or choose a new folder")
+        shutil.rmtree(work)
+        print(f"deleted the earlier demo in {work}")
+    work.mkdir(parents=True, exist_ok=True)
+    (work / DEMO_MARKER).write_text("made by facesel demo; 'facesel demo --replace' may delete this folder\n")
+
+
 def _run(args: argparse.Namespace) -> int:
     video = Path(args.input) if args.input else _default_input()
     work = Path(args.workdir)
-    if work.exists() and any(work.iterdir()):
-        raise ValueError(f"--workdir {work} is not empty; choose a new folder")
+    _prepare_workdir(work, args.replace)
     authority, vault, opened, report = work / "authority", work / "vault", work / "opened", work / "report"
     camera, passphrases, witness = work / "camera", work / "passphrases", work / "witness"
     # The demo's shares use Argon2id "interactive" (64 MiB) to stay quick; real ones default to "moderate".
@@ -103,4 +124,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--input", default=None, help="video to use (default: the shared arcade video, else the clip shipped with facesel)")
     p.add_argument("--workdir", default="facesel-demo", help="new folder for everything (default ./facesel-demo)")
     p.add_argument("--max-frames", type=int, default=None, help="stop the video after N frames")
+    p.add_argument("--replace", action="store_true",
+                   help="delete an earlier demo in --workdir first (only a folder the demo made)")
     p.set_defaults(func=_run)

@@ -7,6 +7,7 @@ import sys
 import time
 
 from facesel.cli import run_session
+from facesel.cli.run_outcome import judge
 from facesel.serve.pipeline_adapter import NOT_IN_CONFIG, SCORERS, make_scorer, views_by_segment
 
 PLAINTEXT_HELP = (
@@ -57,6 +58,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--every", type=_positive_int, default=1, metavar="N", help="process one frame in N")
     p.add_argument("--fps", type=float, default=None, help="frame rate of an image folder (default 25)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--open-timeout", type=float, default=15.0, metavar="SECONDS",
+                   help="a webcam or stream that gives no first frame within this time is an error "
+                   "(default 15); later losses are retried without limit")
     add_arguments(p, exclude=NOT_FLAGS)
     run_session.add_arguments(p)
     p.set_defaults(func=_run)
@@ -85,7 +89,10 @@ def _open_vault(args: argparse.Namespace):
 
 
 def _run(args: argparse.Namespace) -> int:
+    from facesel.serve.quiet_media import quiet_media_libraries
+
     run_session.apply_config(args)
+    quiet_media_libraries(args.log_level)
     _check_outputs(args)
     with run_session.RunSession(args) as session:  # signals, --json events, live input, preview
         return _run_pipeline(args, session)
@@ -102,17 +109,20 @@ def _run_pipeline(args: argparse.Namespace, session: run_session.RunSession) -> 
 
     source = session.open_input(open_source)
     config = from_arguments(args, exclude=NOT_FLAGS)
+    _refuse_single_image(source, config)
     if args.report is not None and args.plaintext_out is not None:
         config = config.replace(thumbnails=16)
     detector = default_detector(config)
     scorer = make_scorer(args.scorer, config)
-    print(f"input {source.name} ({source.kind}); detector {config.detector}; scorer {type(scorer).__name__}; "
+    print(f"input {source.name} ({source.kind}); detector {config.detector}; scorer {args.scorer} "
+          f"({getattr(scorer, 'name', type(scorer).__name__)}); "
           f"mode {config.mode}; threads {config.threads}", file=sys.stderr)
 
     sinks, vault = [], None
     try:
         vault = _open_vault(args)
         if vault is not None:
+            _note_earlier_records(vault, args.vault)
             sinks.append(VaultSink(vault))
         if args.plaintext_out:
             sinks.append(PlaintextSink(args.plaintext_out))
@@ -164,4 +174,33 @@ def _run_pipeline(args: argparse.Namespace, session: run_session.RunSession) -> 
     if vault is not None:
         kept = tracks if selector.finaliser is None else selector.finaliser.stats.released  # persons (issue 12)
         print(f"sealed {kept} snapshots into {args.vault}")
-    return 0
+    outcome = judge(frames, source.frame_count, source.kind, session.stop_reason)
+    if outcome.line is not None:
+        # The last line, and on stderr too when stdout is the JSON event stream or a file.
+        print(outcome.line)
+        if sys.stdout is not sys.stderr:
+            print(f"facesel run: {outcome.line}", file=sys.stderr)
+    session.finish_reason = outcome.reason
+    return outcome.code
+
+
+def _refuse_single_image(source, config) -> None:
+    """A single image is one frame: a track needs ``min_hits`` frames to count, so it would give
+    0 snapshots without a word. Say why, and what to use instead."""
+    from pathlib import Path
+
+    from facesel.video import IMAGE_SUFFIXES
+
+    if source.kind == "file" and Path(source.name).suffix.lower() in IMAGE_SUFFIXES and config.min_hits > 1:
+        raise ValueError(f"{source.name} is a single image: a person is kept only after being seen on "
+                         f"--min-hits {config.min_hits} frames, so it can give no snapshot. Use "
+                         "'facesel score IMAGE' for the faces of single images, or give a folder of frames")
+
+
+def _note_earlier_records(vault, folder) -> None:
+    """A second run into the same vault adds its own records: say so (the same input run twice
+    seals the same people twice; facesel recognises nobody, so it cannot tell)."""
+    earlier = len(vault.rows())
+    if earlier:
+        print(f"note: {folder} already holds {earlier} records from earlier runs; this run adds its own "
+              "(the same input run twice seals the same people twice)", file=sys.stderr)

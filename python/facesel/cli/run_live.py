@@ -3,6 +3,8 @@ one segment per connection epoch (:class:`facesel.sources.EpochSegments`)."""
 
 from __future__ import annotations
 
+import time
+
 from facesel.sources import EpochSegments, make_source
 
 
@@ -19,8 +21,13 @@ class LiveInput:
     frame_count = None
     fps = None
 
-    def __init__(self, target: str, every: int = 1, max_frames: int | None = None, stopped=lambda: False):
+    def __init__(self, target: str, every: int = 1, max_frames: int | None = None, stopped=lambda: False,
+                 open_timeout: float = 15.0):
+        if not open_timeout > 0:
+            raise ValueError(f"--open-timeout must be a positive number of seconds, got {open_timeout!r}")
         self._source = make_source(target)
+        self.open_timeout = float(open_timeout)
+        self._started_at: float | None = None
         self.name = self._source.name
         self.every, self.max_frames = int(every), max_frames
         self._stopped = stopped
@@ -41,8 +48,21 @@ class LiveInput:
         return self._stopped() or (self.max_frames is not None and self._kept >= self.max_frames)
 
     def segments(self):
+        self._started_at = time.monotonic()
         self._source.start()
-        return iter(EpochSegments(self._source, self._done, keep=self._keep))
+        return iter(EpochSegments(self._source, self._done, keep=self._keep, waiting=self._check_first_frame))
+
+    def _check_first_frame(self) -> None:
+        """While no frame has come yet: give up after ``open_timeout`` with the reason (a webcam
+        that is not there, a wrong URL) instead of retrying for ever. Once a first frame came,
+        a lost connection is retried without limit (a camera that reboots comes back)."""
+        stats = self._source.stats
+        waited = time.monotonic() - self._started_at
+        if stats.frames_received == 0 and waited > self.open_timeout:
+            what = f"webcam {self.name}" if str(self.name).isdigit() else self.name
+            raise ValueError(f"no frame from {what} within --open-timeout {self.open_timeout:g} s "
+                             f"({stats.connect_failures} failed attempts; last error: "
+                             f"{stats.last_error or 'none reported'})")
 
     def stop(self) -> None:
         self._source.stop()

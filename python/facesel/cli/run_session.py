@@ -3,13 +3,16 @@ stream, log levels, live inputs and the annotated preview. ``cli/run.py`` calls 
 that its own code stays the pipeline's flags and wiring.
 
 - SIGTERM (what systemd and docker send) and SIGINT stop reading the input; the open tracks are
-  then closed and sealed as at the end of the input, the summary is printed and the exit code is
-  0. A second SIGINT interrupts at once (exit 130; open tracks are still flushed on the way out).
+  then closed and sealed as at the end of the input, and the summary ends with a line saying that
+  the run was interrupted; the exit code is 130 (SIGINT) or 143 (SIGTERM), but 0 for SIGTERM on a
+  live input, which has no end of its own (:mod:`facesel.cli.run_outcome`). A second SIGINT
+  interrupts at once (exit 130; open tracks are still flushed on the way out).
 - ``--json``: one JSON object per line on stdout for ``track_opened``, ``track_closed``,
   ``track_sealed`` and ``run_finished``: metadata only (ids, frame numbers, times, box, quality),
   never pixels. The human-readable lines then go to stderr.
 - ``--config FILE``: the same TOML file as ``facesel serve``; one camera's source, vault,
-  authority and pipeline settings fill in what the command line does not give.
+  authority and pipeline settings fill in what the command line does not give, and its zones
+  mask the frames as in ``facesel serve``.
 - A webcam index or stream URL is read through :mod:`facesel.sources` (reconnection, newest
   frame); after a reconnection the open tracks are closed, as in ``facesel serve``: the input is
   cut into one segment per connection (:meth:`RunSession.segments`), and the tracks are closed
@@ -69,6 +72,10 @@ def apply_config(args: argparse.Namespace) -> None:
         raise ValueError(f"--config-camera: no camera {name!r} in {args.config}{did_you_mean(name, cameras)}")
     camera = cameras[name]
     parser = args._run_parser
+    args.zones = camera.zones  # applied to the frames as in facesel serve (segments())
+    if camera.retention_seconds is not None:
+        print(f"note: {args.config}: cameras.{name}.retention_hours applies to facesel serve only; facesel run "
+              "leaves expiry to the authority's retention", file=sys.stderr)
 
     def fill(dest: str, value, key: str) -> None:
         if not hasattr(args, dest):
@@ -95,6 +102,8 @@ class RunSession:
 
         self.args = args
         self.stop_reason: str | None = None
+        self.finish_reason: str | None = None
+        """Set by the caller once the run is judged (:mod:`facesel.cli.run_outcome`)."""
         self._sigints = 0
         self._previous: dict = {}
         self._opened: set[int] = set()
@@ -131,8 +140,10 @@ class RunSession:
                   f"(newest frame kept), {stats.reconnects} reconnects", file=sys.stderr)
         if self.preview is not None:
             self.preview.close()
+            print(f"preview (faces in the clear, testing only): {self.preview.frames} frames in "
+                  f"{self.preview.path}", file=sys.stderr)
         self._emit({"event": "run_finished", "frames": self._frames, "tracks": self._tracks,
-                    "reason": self.stop_reason or ("error" if exc[0] else "end of input")})
+                    "reason": self.finish_reason or self.stop_reason or ("error" if exc[0] else "end of input")})
 
     def _on_signal(self, signum, _frame) -> None:
         if signum == signal.SIGINT:
@@ -154,16 +165,19 @@ class RunSession:
         from facesel.cli.run_live import LiveInput
 
         self._live = LiveInput(args.input, every=args.every, max_frames=args.max_frames,
-                               stopped=lambda: self.stop_reason is not None)
+                               stopped=lambda: self.stop_reason is not None,
+                               open_timeout=getattr(args, "open_timeout", 15.0))
         return self._live
 
     def segments(self, source):
         """The input as segments of ``(frame, timestamp)`` (see
         :func:`facesel.serve.pipeline_adapter.views_by_segment`): a file or folder is one; a live
         input one per connection, the tracks being closed between them."""
-        if source is self._live:
-            return source.segments()
-        return [self.frames(source)]
+        from facesel.serve.zones import ZoneMask, masked_segments
+
+        segments = source.segments() if source is self._live else [self.frames(source)]
+        zones = ZoneMask(getattr(self.args, "zones", ()))
+        return masked_segments(segments, zones) if zones.zones else segments
 
     def frames(self, source):
         """The input's frames until it ends or a signal asks to stop."""
@@ -181,6 +195,8 @@ class RunSession:
             from facesel.cli.run_preview import PreviewWriter
 
             self.preview = PreviewWriter(self.args.preview, fps=fps or 12.5)
+            print(f"WARNING: --preview writes FACES IN THE CLEAR to {self.args.preview} (testing only: "
+                  "delete it when the camera is set up)", file=sys.stderr)
 
     def after_frame(self, selector, frame, stamp, view=None) -> None:
         self._frames += 1

@@ -18,6 +18,19 @@ from pathlib import Path
 import numpy as np
 
 
+def scoring_rule(scorer):
+    """``(name, scorer whose scale the numbers are on)``: a scorer that needs a video's context
+    (the default pick rule: pose over time, detector confidence, size in the frame) scores a
+    single image by its fallback, so the numbers are on the fallback's scale, not on the scale
+    of the values ``facesel run`` and ``facesel list`` show."""
+    name = getattr(scorer, "name", type(scorer).__name__)
+    fallback = getattr(scorer, "fallback", None)
+    if getattr(scorer, "uses_context", False) and fallback is not None:
+        inner = getattr(fallback, "name", type(fallback).__name__)
+        return f"{name} without a video's context = {inner}", fallback
+    return name, scorer
+
+
 def scale_hint(scorer) -> str:
     """One sentence on what the scorer's numbers mean (from its model card when it has one)."""
     method = getattr(scorer, "method", None)
@@ -80,18 +93,22 @@ def _run(args) -> int:
             crops.append(crop)
             owners.append((row, k))
     scorer = default_scorer()
+    rule, on_scale_of = scoring_rule(scorer)
     scores = scorer.score(np.stack(crops)) if crops else np.zeros(0)
     for (row, k), value in zip(owners, scores):
         row["faces"][k]["quality"] = float(value)
     for row in rows:
         if "faces" in row:  # the face nearest the centre, as the one-face summary
             row["quality"], row["detected"] = row["faces"][0]["quality"], row["faces"][0]["detected"]
-    hint = scale_hint(scorer)
+    hint = scale_hint(on_scale_of)
+    if on_scale_of is not scorer:
+        hint += ("; NOT the scale of the quality that 'facesel run' and 'facesel list' show, which the pick "
+                 "rule gives with a video's context")
     if args.json:
-        doc = {"scorer": getattr(scorer, "name", type(scorer).__name__), "scale": hint, "results": rows}
+        doc = {"scorer": rule, "scale": hint, "results": rows}
         print(json.dumps(doc, indent=2))
     else:
-        print(f"quality: {hint}", file=sys.stderr)
+        print(f"quality ({rule}): {hint}", file=sys.stderr)
         for row in rows:
             for k, face in enumerate(row.get("faces", [])):
                 box = ",".join(f"{v:.0f}" for v in face["box"])

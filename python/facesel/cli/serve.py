@@ -1,35 +1,89 @@
-"""``facesel serve --config facesel.toml``: run every configured camera until SIGTERM."""
+"""``facesel serve --config facesel.toml``: run every configured camera until SIGTERM;
+``facesel serve status|reload --config facesel.toml``: ask the running service (its status port).
+
+Exit codes: ``serve``: 0 after SIGTERM/SIGINT with every track sealed, 1 on an error or when a
+camera was still busy after ``serve.shutdown_timeout``. ``status``: 0 when every camera is up,
+3 when one is not, 1 when no service answers. ``reload``: 0 when applied, 1 when the file was
+refused (the service goes on unchanged) or no service answers.
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
+
+EXIT_DEGRADED = 3
 
 
 def _run(args: argparse.Namespace) -> int:
     from facesel.serve.config import load_config
+
+    if args.action != "run":
+        return _ask(args)
+    config = load_config(args.config)
     from facesel.serve.logs import configure_logging, restore_logging
+    from facesel.serve.pidfile import PidFile
+    from facesel.serve.quiet_media import quiet_media_libraries
     from facesel.serve.service import Service
 
-    config = load_config(args.config)
     saved = configure_logging(args.log_level or config.log_level, json_lines=args.json_logs or config.log_format == "json")
     try:
         if args.check:
             print(f"{args.config}: {len(config.cameras)} camera(s) OK: {', '.join(config.cameras)}")
             return 0
-        return Service(config).start().run_until_signalled()
+        quiet_media_libraries(args.log_level or config.log_level)
+        with contextlib.ExitStack() as stack:
+            if args.pid_file is not None:
+                stack.enter_context(PidFile(args.pid_file))  # before the start: a second service stops here
+            return Service(config).start().run_until_signalled()
     finally:
         restore_logging(saved)
+
+
+def _ask(args: argparse.Namespace) -> int:
+    from facesel.serve.control import call, listen_of
+
+    listen = listen_of(args.config)
+    if args.action == "reload":
+        code, body = call(listen, "POST", "/reload")
+        if code != 200:
+            raise ValueError(f"config refused, the cameras go on unchanged: {body.get('error', body)}")
+        print("reloaded: " + ", ".join(f"{what} {', '.join(body[what]) or 'none'}"
+                                       for what in ("added", "removed", "changed")))
+        return 0
+    code, body = call(listen, "GET", "/status")
+    if args.json:
+        print(json.dumps(body, indent=2))
+    else:
+        print(f"facesel serve pid {body['pid']}, up {body['uptime_s']:.0f} s, {body['reloads']} reload(s), "
+              f"{body['sealed_total']} records sealed")
+        for name, cam in body["cameras"].items():
+            reason = f" ({cam['reason']})" if cam.get("reason") else ""
+            print(f"  {name}: {'up' if cam['up'] else 'DOWN'}, {cam['state']}{reason}; {cam['processed']} frames, "
+                  f"{cam['open_tracks']} open tracks, {cam['sealed']} sealed, {cam['frames_dropped']} dropped, "
+                  f"{cam['reconnects']} reconnects")
+    return 0 if all(cam["up"] for cam in body["cameras"].values()) else EXIT_DEGRADED
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "serve",
-        help="run the cameras of a config file: reconnecting sources, vaults, /metrics and /healthz",
+        help="run the cameras of a config file (reconnecting sources, vaults, /metrics, /healthz); "
+             "'serve status' / 'serve reload' ask the running service",
         description="Run N cameras in one process (one pipeline and vault each). SIGTERM/SIGINT seal the "
-        "open tracks and exit; SIGHUP reloads the config. See the README's 'Running cameras' section.",
+        "open tracks and exit; SIGHUP or 'facesel serve reload' reloads the config; 'facesel serve status' "
+        "shows each camera. See the README's 'Running cameras' section.",
     )
+    p.add_argument("action", nargs="?", choices=("run", "status", "reload"), default="run",
+                   help="run the service (default), or ask the running one for its status or to reload its "
+                   "config (through serve.listen)")
     p.add_argument("--config", required=True, metavar="FILE", help="TOML config (see facesel.serve.config)")
     p.add_argument("--check", action="store_true", help="check the config and exit")
+    p.add_argument("--pid-file", metavar="FILE", default=None,
+                   help="write the service's process id to FILE (removed at exit; refused while another "
+                   "facesel serve holds it)")
+    p.add_argument("--json", action="store_true", help="status: the JSON answer as it is")
     p.add_argument("--log-level", choices=("debug", "info", "warning", "error"), default=None,
                    help="overrides serve.log_level")
     p.add_argument("--json-logs", action="store_true", help="one JSON object per log line (overrides serve.log_format)")

@@ -160,16 +160,30 @@ def _find_keystore(args: argparse.Namespace) -> Path:
 
 @clean_errors
 def _open(args: argparse.Namespace) -> int:
+    from facesel.review.cli_open import open_entry, remembering, write_open_bundle
+    from facesel.review.index_page import write_index
+
+    if args.bundle and Path(args.bundle).exists():
+        raise ValueError(f"--bundle {args.bundle} exists already; choose a new file")
+    passphrases = remembering(share_passphrase_source(args, args.share))  # asked once, also for --bundle
+    keystore = _find_keystore(args)
     opened = open_records(
-        args.vault, args.share, _find_keystore(args), args.reason, args.out,
+        args.vault, args.share, keystore, args.reason, args.out,
         record_ids=args.record_ids or None,
         start=None if args.from_ is None else parse_time(args.from_, "--from"),
         end=None if args.to is None else parse_time(args.to, "--to"),
         all_records=args.all, opened_by=args.by,
-        passphrase_for=share_passphrase_source(args, args.share))
+        passphrase_for=passphrases)
     print(f"opened {len(opened)} record(s) into {args.out}; logged in {Path(args.vault) / 'audit.log'} and in the "
           "authority's own audit.log")
     _report_unindexed(opened)
+    if opened:
+        entry = open_entry(Path(args.vault), Path(args.out), [r.row.record_id for r in opened])
+        print(f"index of the opened records: {write_index(Path(args.out), opened, entry, Path(args.vault))}")
+        if args.bundle:
+            path = write_open_bundle(Path(args.vault), args.share, keystore, opened, Path(args.out),
+                                     Path(args.bundle), passphrases)
+            print(f"evidence bundle: {path} (check it with: facesel verify-bundle {shlex.quote(str(path))})")
     return 0
 
 
@@ -317,6 +331,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="passphrases of protected shares: one file, one per line in --share order, or one file "
                         "per --share (repeat)")
     p.add_argument("--passphrase-env", metavar="VAR", help="environment variable with the passphrase of all shares")
+    p.add_argument("--bundle", metavar="FILE", help="also write the evidence bundle (zip) of these records; check it "
+                   "offline with facesel verify-bundle")
     p.set_defaults(func=_open)
 
     audit = subparsers.add_parser("audit", help="check the hash-chained audit log")

@@ -58,7 +58,8 @@ class FinaliserStats:
     def summary(self) -> str:
         drops = ", ".join(f"{n} {reason}" for reason, n in self.dropped.items())
         return (f"{self.closed} tracks closed: {self.merged} merged into an earlier fragment, "
-                f"{self.released} kept ({self.released_poor} poor faces), dropped {drops}")
+                f"{self.released} kept ({self.released_poor} poor face{'' if self.released_poor == 1 else 's'}), "
+                f"dropped {drops}")
 
 
 @dataclass

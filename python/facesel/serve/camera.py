@@ -24,6 +24,7 @@ from collections import deque
 
 from facesel.serve.config import CameraConfig
 from facesel.serve.pipeline_adapter import PipelineAdapter
+from facesel.serve.zones import masked_segments
 from facesel.sinks import VaultSink
 from facesel.sources import Backoff, EpochSegments, is_live_target, make_source
 
@@ -41,24 +42,48 @@ class Camera:
         opens a :class:`facesel.vault.Vault`.
     on_sealed : callable, optional
         Called with ``(camera_name, result, record_id)`` after each seal (metadata only).
+    carried : dict, optional
+        :meth:`counters` of the camera this one replaces (a reload that changed it): the counters
+        go on from there, so that Prometheus sees no reset and the exit summary counts it all.
+    events : facesel.serve.events.EventBus, optional
+        Where the metadata-only events go (MQTT, webhook): tracks opened/closed/sealed, camera
+        up/down, dropped frames.
+    keep_frames : bool
+        Keep a reference to the newest frame for the privacy-safe view (``serve.view``).
     """
 
-    def __init__(self, config: CameraConfig, open_vault=None, on_sealed=None):
+    def __init__(self, config: CameraConfig, open_vault=None, on_sealed=None, carried: dict | None = None,
+                 events=None, keep_frames: bool = False):
+        from facesel.serve.zones import ZoneMask
+
         self.config = config
         self._open_vault = open_vault or _default_vault
         self._on_sealed = on_sealed
+        self.events = events
+        self.keep_frames = bool(keep_frames)
+        self.newest_frame = None
+        """The newest frame received, as the source gave it (before the zone mask), when
+        ``keep_frames``: only the privacy-safe view reads it (:mod:`facesel.serve.view`)."""
+        self.zones = ZoneMask(config.zones)
+        carried = dict(carried or {})
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self.source = None
         self.adapter: PipelineAdapter | None = None
-        self.state = "starting"
+        self._state = "starting"
         self.reason = ""
-        self.sealed = 0
-        self.processed = 0
-        self.pipeline_restarts = 0
-        self.flushed_on_gap = 0
-        self.frame_seconds_sum = 0.0
+        self._opened: set[int] = set()  # confirmed track ids announced as opened (events)
+        self._dropped_reported = 0
+        self._dropped_reported_at = 0.0
+        self.sealed = int(carried.pop("sealed", 0))
+        self.processed = int(carried.pop("processed", 0))
+        self.pipeline_restarts = int(carried.pop("pipeline_restarts", 0))
+        self.flushed_on_gap = int(carried.pop("flushed_on_gap", 0))
+        self.frame_seconds_sum = float(carried.pop("frame_seconds_sum", 0.0))
+        # The counters of earlier sources and pipelines (a restart after an error makes new ones,
+        # a reload a new camera): what counters() adds to the live source's and pipeline's own.
+        self._carried: dict[str, float] = carried
         self.last_frame_latency = 0.0
         self._processed_times: deque[float] = deque(maxlen=64)
         self._handed: dict[int, float] = {}  # frame index -> when the source handed it over
@@ -85,6 +110,18 @@ class Camera:
 
     # -- status (read by metrics and health from other threads) -------------------------------
     @property
+    def state(self) -> str:
+        return self._state
+
+    def _set_state(self, state: str, reason: str = "") -> None:
+        """Change the state; going up or down is an event (camera_up / camera_down)."""
+        was_up = self._state == "running"
+        self._state, self.reason = state, reason
+        if self.events is not None and was_up != (state == "running"):
+            self.events.publish(self.config.name, "camera_up" if state == "running" else "camera_down",
+                                state=state, reason=reason)
+
+    @property
     def up(self) -> bool:
         return self.state == "running"
 
@@ -96,6 +133,26 @@ class Camera:
             return 0.0
         span = time.monotonic() - times[0]
         return (len(times) - 1) / span if span > 0 else 0.0
+
+    def counters(self) -> dict[str, float]:
+        """Every counter of this camera since the service started (across pipeline restarts and
+        reloads): ``frames_received``, ``frames_dropped``, ``reconnects``, ``connect_failures``,
+        ``stalls``, ``faces``, ``sealed``, ``processed``, ``pipeline_restarts``,
+        ``flushed_on_gap``, ``frame_seconds_sum``, ``stage:NAME`` (seconds) and ``work:KIND``."""
+        with self._lock:  # never the old objects and their folded counts together, nor neither
+            totals = dict(self._carried)
+            for key, value in _live_counters(self.source, self.adapter).items():
+                totals[key] = totals.get(key, 0) + value
+        totals.update(sealed=self.sealed, processed=self.processed, pipeline_restarts=self.pipeline_restarts,
+                      flushed_on_gap=self.flushed_on_gap, frame_seconds_sum=self.frame_seconds_sum)
+        return totals
+
+    def _fold_counters(self, source, adapter) -> None:
+        """Keep a finished source's and pipeline's counts before they are replaced."""
+        with self._lock:
+            for key, value in _live_counters(source, adapter).items():
+                self._carried[key] = self._carried.get(key, 0) + value
+            self.source = self.adapter = None
 
     def health(self) -> dict:
         info = {"up": self.up, "state": self.state}
@@ -117,7 +174,7 @@ class Camera:
                 try:
                     self._serve_once()
                 except Exception as err:  # noqa: BLE001 - one camera's failure must not end the others
-                    self.state, self.reason = "down", f"{type(err).__name__}: {err}"
+                    self._set_state("down", f"{type(err).__name__}: {err}")
                     self.pipeline_restarts += 1
                     _log.error("camera %s: %s; retrying", self.config.name, self.reason,
                                extra={"camera": self.config.name})
@@ -125,7 +182,7 @@ class Camera:
                     continue
                 break
         finally:
-            self.state = "stopped"
+            self._set_state("stopped", self.reason)
             self._finished.set()
 
     def _serve_once(self) -> None:
@@ -134,7 +191,7 @@ class Camera:
         source = None
         self._next_index = 0
         try:
-            sink = _CameraVaultSink(vault, self._sealed)
+            sink = _CameraVaultSink(vault, self._sealed, self._closed)
             self.adapter = PipelineAdapter(config.settings, sinks=[sink])
             source = make_source(
                 config.source, loop=config.loop, live=config.live, backend=config.backend,
@@ -142,10 +199,14 @@ class Camera:
                 stall_timeout=config.stall_timeout, backoff=Backoff(base=0.5, cap=config.reconnect_max_delay),
             )
             self.source = source.start()
-            self.state, self.reason = "connecting", ""
+            self._set_state("connecting", "")
             segments = EpochSegments(source, self._stop.is_set, keep=self._received,
                                      waiting=lambda: self._waiting(source, sink), on_end=lambda: self._ended(source))
+            if self.zones.zones:
+                segments = masked_segments(segments, self.zones)
             for _, _, view in self.adapter.views(segments, on_gap=self._closed_on_gap):
+                if self.events is not None:
+                    self._announce_opened(view)
                 done = time.monotonic()
                 started = self._handed.pop(view.frame_index, done)
                 self.processed += 1
@@ -161,26 +222,63 @@ class Camera:
                 if source is not None:
                     source.stop(timeout=config.read_timeout + 1.0)
                 vault.close()
+                # counters() now reads the carried totals only: the old objects are let go
+                self._fold_counters(source, self.adapter)
 
     # -- hooks of the segments and the sink (see EpochSegments for the thread of each) ---------
     def _received(self, frame) -> bool:
         # The thread reading the segment: mark the frame's hand-over time for its latency.
-        self.state, self.reason = "running", ""
+        self._set_state("running", "")
+        if self.keep_frames:
+            self.newest_frame = frame.image  # before the mask: the view shows the whole scene, blurred
         self._handed[self._next_index] = time.monotonic()
         self._next_index += 1
+        if self.events is not None:
+            self._report_drops()
         return True
+
+    DROP_EVENT_INTERVAL = 10.0
+    """Seconds between two ``frames_dropped`` events of one camera (each gives the count since
+    the one before): a slow machine drops frames all the time, and an event per frame would
+    flood the broker."""
+
+    def _report_drops(self) -> None:
+        source = self.source
+        if source is None:
+            return
+        dropped, now = source.stats.frames_dropped, time.monotonic()
+        if dropped < self._dropped_reported:  # a new source after a restart counts from 0
+            self._dropped_reported = 0
+        if dropped > self._dropped_reported and now - self._dropped_reported_at >= self.DROP_EVENT_INTERVAL:
+            self.events.publish(self.config.name, "frames_dropped", count=dropped - self._dropped_reported,
+                                total=int(self.counters().get("frames_dropped", dropped)))
+            self._dropped_reported, self._dropped_reported_at = dropped, now
+
+    def _announce_opened(self, view) -> None:
+        from facesel.serve.pipeline_adapter import confirmed_tracks
+
+        for track in confirmed_tracks(view):
+            if track.track_id not in self._opened:
+                self._opened.add(track.track_id)
+                self.events.publish(self.config.name, "track_opened", track_id=track.track_id,
+                                    frame=int(view.frame_index), timestamp=round(float(view.timestamp), 3))
+
+    def _closed(self, result) -> None:
+        self._opened.discard(int(result.track_id))
+        if self.events is not None:
+            self.events.publish(self.config.name, "track_closed", **track_metadata(result))
 
     def _waiting(self, source, sink) -> None:
         # Between segments, on the camera's thread (no stage thread runs).
         if not source.stats.connected:
-            self.state, self.reason = "reconnecting", source.stats.last_error
+            self._set_state("reconnecting", source.stats.last_error)
         sink.tick(0.0)  # retention keeps running while nothing comes
 
     def _ended(self, source) -> None:
         if self.config.loop or is_live_target(self.config.source):
             # a camera or stream never ends by itself: restart it all
             raise RuntimeError(f"the source stopped: {source.stats.last_error or 'no reason given'}")
-        self.state, self.reason = "ended", "the video file ended"
+        self._set_state("ended", "the video file ended")
 
     def _closed_on_gap(self, closed) -> None:
         self.flushed_on_gap += len(closed)
@@ -189,25 +287,53 @@ class Camera:
         self.sealed += 1
         if self._on_sealed is not None:
             self._on_sealed(self.config.name, result, record_id)
+        if self.events is not None:
+            self.events.publish(self.config.name, "track_sealed", track_id=int(result.track_id), record_id=record_id)
         _log.info("camera %s: sealed track %d", self.config.name, int(result.track_id),
                   extra={"camera": self.config.name, "event": "sealed", "track_id": int(result.track_id),
                          "record_id": record_id})
 
 
-class _CameraVaultSink(VaultSink):
-    """:class:`facesel.sinks.VaultSink` that also reports each record id (logs, ``on_sealed``)."""
+def _live_counters(source, adapter) -> dict[str, float]:
+    counts: dict[str, float] = {}
+    if source is not None:
+        stats = source.stats
+        counts.update(frames_received=stats.frames_received, frames_dropped=stats.frames_dropped,
+                      reconnects=stats.reconnects, connect_failures=stats.connect_failures, stalls=stats.stalls)
+    if adapter is not None:
+        counts["faces"] = adapter.faces
+        for key, seconds in adapter.timings.items():
+            if key not in ("frames", "total"):
+                counts[f"stage:{key}"] = seconds
+        for kind, count in adapter.work.items():
+            counts[f"work:{kind}"] = count
+    return counts
 
-    def __init__(self, vault, on_sealed):
+
+def track_metadata(result) -> dict:
+    """What a ``track_closed`` event says of a track: ids, frames, times and the best crop's
+    quality value (what ``facesel list`` shows); never pixels, landmarks or the box."""
+    return {"track_id": int(result.track_id), "first_frame": int(result.first_frame),
+            "last_frame": int(result.last_frame), "first_timestamp": round(float(result.first_timestamp), 3),
+            "last_timestamp": round(float(result.last_timestamp), 3), "quality": round(float(result.best.quality), 3)}
+
+
+class _CameraVaultSink(VaultSink):
+    """:class:`facesel.sinks.VaultSink` that also reports each closed track and record id (logs,
+    events, ``on_sealed``)."""
+
+    def __init__(self, vault, on_sealed, on_closed=lambda result: None):
         super().__init__(vault)
-        self._on_sealed = on_sealed
+        self._on_sealed, self._on_closed = on_sealed, on_closed
 
     def write(self, result) -> None:
+        self._on_closed(result)
         record_id = self.vault.seal(result)
         self.sealed += 1
         self._on_sealed(result, record_id)
 
 
 def _default_vault(config: CameraConfig):
-    from facesel.vault import Vault
+    from facesel.serve.retention import open_camera_vault
 
-    return Vault(config.vault, config.authority, camera=config.camera_key, camera_id=config.camera_id)
+    return open_camera_vault(config)

@@ -36,7 +36,7 @@ from facesel.serve.pipeline_adapter import check_pipeline_settings
 from facesel.serve.suggest import unknown_key_message
 from facesel.sources import BACKENDS, is_live_target
 
-SERVE_KEYS = {"listen", "log_format", "log_level", "shutdown_timeout"}
+SERVE_KEYS = {"listen", "log_format", "log_level", "shutdown_timeout", "view", "mqtt", "webhook"}
 LOG_LEVELS = ("debug", "info", "warning", "error")
 LOG_FORMATS = ("text", "json")
 
@@ -63,6 +63,11 @@ class CameraConfig:
     enabled: bool = True
     pipeline: tuple = ()
     """Sorted ``(key, value)`` pairs of the checked pipeline settings (hashable, comparable)."""
+    zones: tuple = ()
+    """:class:`facesel.serve.zones.Zone` s: where faces are ignored or the only places they count."""
+    retention_seconds: float | None = None
+    """This camera's own retention, shorter than the authority's (None: the authority's)."""
+    retention_reason: str = ""
 
     @property
     def settings(self) -> dict:
@@ -77,14 +82,20 @@ class ServeConfig:
     log_level: str = "info"
     shutdown_timeout: float = 15.0
     path: Path | None = None
+    view: bool = False
+    """Serve the privacy-safe view (``/cameras/NAME/view.jpg``, ``/view.mjpg``); off by default."""
+    mqtt: tuple = ()
+    """Sorted ``(key, value)`` pairs of ``[serve.mqtt]`` (:mod:`facesel.serve.events`); () for none."""
+    webhook: tuple = ()
+    """Sorted ``(key, value)`` pairs of ``[serve.webhook]``; () for none."""
 
 
 CAMERA_KEYS = {
     "source", "vault", "authority", "camera_key", "camera_id", "loop", "live", "backend", "open_timeout", "read_timeout",
-    "stall_timeout", "reconnect_max_delay", "enabled", "pipeline",
+    "stall_timeout", "reconnect_max_delay", "enabled", "pipeline", "zones", "retention_hours", "retention_reason",
 }
 
-PER_CAMERA_ONLY = {"source", "vault", "camera_key", "camera_id"}
+PER_CAMERA_ONLY = {"source", "vault", "camera_key", "camera_id", "zones"}
 """Keys a ``[defaults]`` table may not give: what makes one camera itself."""
 
 
@@ -140,9 +151,16 @@ def parse_config(data: dict, base: Path = Path("."), path: Path | None = None) -
     fmt = serve.get("log_format", "text")
     if fmt not in LOG_FORMATS:
         raise ValueError(f"serve.log_format must be one of {', '.join(LOG_FORMATS)}, got {fmt!r}")
+    view = serve.get("view", False)
+    if not isinstance(view, bool):
+        raise ValueError(f"serve.view must be true or false, got {view!r}")
+    from facesel.serve.events import check_mqtt, check_webhook
+
     return ServeConfig(
         cameras=parsed, listen=_listen(serve.get("listen", "127.0.0.1:9108")), log_format=fmt, log_level=level,
         shutdown_timeout=_seconds(serve.get("shutdown_timeout", 15.0), "serve.shutdown_timeout"), path=path,
+        view=view, mqtt=check_mqtt(serve.get("mqtt"), "serve.mqtt", base),
+        webhook=check_webhook(serve.get("webhook"), "serve.webhook"),
     )
 
 
@@ -220,9 +238,15 @@ def _camera(name: str, table: dict, defaults: dict, base: Path) -> CameraConfig:
     times = {key: _seconds(merged.get(key, default), f"{where}.{key}") for key, default in
              (("open_timeout", 10.0), ("read_timeout", 5.0), ("stall_timeout", 10.0), ("reconnect_max_delay", 30.0))}
     settings = check_pipeline_settings(merged["pipeline"], f"{where}.pipeline")
+    from facesel.serve.retention import camera_retention
+    from facesel.serve.zones import parse_zones
+
+    zones = parse_zones(merged.get("zones", []), f"{where}.zones")
+    retention, reason = camera_retention(merged, where, authority)
     return CameraConfig(
         name=name, source=source, vault=_path(merged["vault"], f"{where}.vault", base), authority=authority,
-        camera_key=camera_key, camera_id=camera_id, live=live, backend=backend, pipeline=tuple(sorted(settings.items())), **flags, **times,
+        camera_key=camera_key, camera_id=camera_id, live=live, backend=backend, pipeline=tuple(sorted(settings.items())),
+        zones=zones, retention_seconds=retention, retention_reason=reason, **flags, **times,
     )
 
 

@@ -15,6 +15,36 @@ import time
 _EXTRA_FIELDS = ("camera", "event", "track_id", "record_id")
 
 
+CAMERA_THREAD_PREFIX = "camera:"
+"""Each camera of ``facesel serve`` runs on a thread named ``camera:NAME``
+(:class:`facesel.serve.camera.Camera`)."""
+
+
+class CameraFromThread(logging.Filter):
+    """Gives a record logged on a camera's thread without a ``camera`` field that camera's name:
+    the pipeline's own lines (a track dropped by the finaliser, a slow stage) do not know which
+    camera they run for, and on a service with N cameras a line without one is no use."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "camera") and record.threadName.startswith(CAMERA_THREAD_PREFIX):
+            record.camera = record.threadName[len(CAMERA_THREAD_PREFIX):]
+        return True
+
+
+class TextFormatter(logging.Formatter):
+    """``TIME LEVEL LOGGER: [camera NAME] message``: the camera named once, when the message
+    does not already start with it."""
+
+    def __init__(self):
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        camera = getattr(record, "camera", None)
+        if camera and not record.message.startswith(f"camera {camera}"):
+            record.message = f"camera {camera}: {record.message}"
+        return super().formatMessage(record)
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry = {
@@ -44,8 +74,8 @@ def configure_logging(level: str = "info", json_lines: bool = False, stream=None
     if not isinstance(numeric, int):
         raise ValueError(f"log level must be one of debug, info, warning, error; got {level!r}")
     handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(JsonFormatter() if json_lines else
-                         logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(JsonFormatter() if json_lines else TextFormatter())
+    handler.addFilter(CameraFromThread())
     logger = logging.getLogger("facesel")
     saved = (list(logger.handlers), logger.level, logger.propagate)
     for old in [h for h in logger.handlers if getattr(h, "_facesel_cli", False)]:

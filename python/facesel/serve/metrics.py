@@ -1,7 +1,9 @@
 """Prometheus metrics of ``facesel serve``, read from the cameras at scrape time.
 
 One collector walks the running cameras when ``/metrics`` is scraped, so a removed camera's
-series disappear with it and nothing is updated on the hot path. Only counts, rates and
+series disappear with it and nothing is updated on the hot path. The counters run from the
+service's start: a camera restarted after an error or changed by a reload goes on counting from
+where it was (:meth:`facesel.serve.camera.Camera.counters`), so no reload looks like a reset. Only counts, rates and
 durations are exported: no pixels, no quality scores, no boxes, nothing about a face.
 """
 
@@ -61,31 +63,31 @@ class CameraCollector:
         latency = family(SummaryMetricFamily, "frame_processing_seconds", "Pipeline time per frame")
         for cam in cams:
             name = [cam.config.name]
-            stats = cam.source.stats if cam.source is not None else None
+            counts = cam.counters()  # since the service started: across restarts and reloads
             adapter = cam.adapter
-            received.add_metric(name, stats.frames_received if stats else 0)
-            dropped.add_metric(name, stats.frames_dropped if stats else 0)
-            reconnects.add_metric(name, stats.reconnects if stats else 0)
-            failures.add_metric(name, stats.connect_failures if stats else 0)
-            stalls.add_metric(name, stats.stalls if stats else 0)
-            processed.add_metric(name, cam.processed)
-            faces.add_metric(name, adapter.faces if adapter else 0)
-            sealed.add_metric(name, cam.sealed)
-            restarts.add_metric(name, cam.pipeline_restarts)
-            gap_closed.add_metric(name, cam.flushed_on_gap)
-            if adapter is not None:
-                for key, seconds in adapter.timings.items():
-                    if key not in ("frames", "total"):
-                        stage.add_metric(name + [key], seconds)
-                for kind, count in adapter.work.items():
-                    work.add_metric(name + [WORK_KINDS.get(kind, kind)], count)
+            received.add_metric(name, counts.get("frames_received", 0))
+            dropped.add_metric(name, counts.get("frames_dropped", 0))
+            reconnects.add_metric(name, counts.get("reconnects", 0))
+            failures.add_metric(name, counts.get("connect_failures", 0))
+            stalls.add_metric(name, counts.get("stalls", 0))
+            processed.add_metric(name, counts["processed"])
+            faces.add_metric(name, counts.get("faces", 0))
+            sealed.add_metric(name, counts["sealed"])
+            restarts.add_metric(name, counts["pipeline_restarts"])
+            gap_closed.add_metric(name, counts["flushed_on_gap"])
+            for key, value in sorted(counts.items()):
+                if key.startswith("stage:"):
+                    stage.add_metric(name + [key[6:]], value)
+                elif key.startswith("work:"):
+                    work.add_metric(name + [WORK_KINDS.get(key[5:], key[5:])], value)
             fps.add_metric(name, cam.frames_per_second())
             open_tracks.add_metric(name, adapter.open_tracks if adapter else 0)
-            queue.add_metric(name + ["source"], cam.source.pending if cam.source is not None else 0)
-            frame_age = cam.source.frame_age() if cam.source is not None else None
+            source = cam.source
+            queue.add_metric(name + ["source"], source.pending if source is not None else 0)
+            frame_age = source.frame_age() if source is not None else None
             age.add_metric(name, float("nan") if frame_age is None else frame_age)
             up.add_metric(name, 1.0 if cam.health()["up"] else 0.0)
-            latency.add_metric(name, cam.processed, cam.frame_seconds_sum)
+            latency.add_metric(name, counts["processed"], counts["frame_seconds_sum"])
         yield from (received, processed, dropped, faces, sealed, reconnects, failures, stalls, restarts,
                     gap_closed, stage, work, fps, open_tracks, queue, age, up, latency)
 

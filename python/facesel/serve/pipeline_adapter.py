@@ -125,6 +125,10 @@ class PipelineAdapter:
         detections, scene changes, squares searched, crops seen/gated/screened/aligned/scored)."""
         return dict(self.selector.work)
 
+    def all_tracks(self) -> list[TrackState]:
+        """Every track on the last frame, confirmed or not (the privacy-safe view hides them all)."""
+        return confirmed_tracks(self._last_view, confirmed_only=False)
+
     def tracks(self) -> list[TrackState]:
         """The confirmed tracks on the last frame (see :func:`confirmed_tracks`)."""
         return confirmed_tracks(self._last_view)
@@ -170,7 +174,7 @@ class TrackState:
     """Best quality value so far (NaN before the first)."""
 
 
-def confirmed_tracks(view) -> list[TrackState]:
+def confirmed_tracks(view, confirmed_only: bool = True) -> list[TrackState]:
     """The confirmed tracks detected on a frame, by track id.
 
     Parameters
@@ -180,7 +184,7 @@ def confirmed_tracks(view) -> list[TrackState]:
     """
     states = []
     for track in getattr(view, "tracks", None) or ():
-        if not track.confirmed:
+        if confirmed_only and not track.confirmed:
             continue
         quality = float("nan") if track.quality is None else float(track.quality)
         best = quality if track.best_quality is None else float(track.best_quality)

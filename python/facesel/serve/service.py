@@ -3,9 +3,11 @@
 - SIGTERM / SIGINT: every camera closes its open tracks and seals them, then the process exits 0.
   The cameras stop in parallel; ``serve.shutdown_timeout`` bounds the wait (a camera still busy
   then is reported and left behind, and the exit code is 1).
-- SIGHUP: the config file is read again. Cameras that were removed stop (sealing their tracks),
-  new ones start, changed ones restart, unchanged ones are not touched. A config with an error is
-  refused as a whole and the running cameras go on.
+- SIGHUP (or ``POST /reload``, ``facesel serve reload``): the config file is read again.
+  Cameras that were removed stop (sealing their tracks), new ones start, changed ones restart,
+  unchanged ones are not touched. A config with an error is refused as a whole and the running
+  cameras go on. A changed camera's counters go on from the old one's (metrics and the summary).
+  ``serve.listen``, ``serve.view``, ``[serve.mqtt]`` and ``[serve.webhook]`` take a restart.
 """
 
 from __future__ import annotations
@@ -38,10 +40,24 @@ class Service:
         self._open_vault, self._on_sealed = open_vault, on_sealed
         self.cameras: dict[str, Camera] = {}
         self._lock = threading.Lock()
+        self._reload_lock = threading.Lock()
         self._stop = threading.Event()
         self._reload = threading.Event()
         self.status: StatusServer | None = None
         self.reloads = 0
+        self.events = None
+        self.started_at = time.monotonic()
+        self._retired: dict[str, dict] = {}
+        """Counters of cameras removed by a reload (the summary counts their records too)."""
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def sealed_total(self) -> int:
+        """Records sealed since the service started, by every camera it ran (reloads included)."""
+        current = sum(int(cam.counters()["sealed"]) for cam in self.camera_list())
+        return current + sum(int(counts.get("sealed", 0)) for counts in self._retired.values())
 
     def camera_list(self) -> list[Camera]:
         with self._lock:
@@ -49,22 +65,35 @@ class Service:
 
     # -- life cycle ----------------------------------------------------------------------------
     def start(self) -> Service:
+        from facesel.serve import control, view
+        from facesel.serve.events import make_event_bus
+
+        self.events = make_event_bus(self.config)
         if self.config.listen is not None:
             host, port = self.config.listen
+            extra = [control.routes(self), view.routes(self)]
+
+            def routes(method, path):
+                return next((found for route in extra if (found := route(method, path)) is not None), None)
             try:
-                self.status = StatusServer(self.config.listen, make_registry(self.camera_list), self.camera_list).start()
+                self.status = StatusServer(self.config.listen, make_registry(self.camera_list), self.camera_list,
+                                           routes=routes).start()
             except OSError as err:
                 raise RuntimeError(f"serve.listen = \"{host}:{port}\": cannot listen there ({err.strerror or err})") from None
             _log.info("metrics and health on http://%s:%d/metrics and /healthz", self.config.listen[0], self.status.port)
+            if self.config.view:
+                _log.warning("the privacy-safe view is on: http://%s:%d/cameras/NAME/view.jpg and view.mjpg "
+                             "(faces hidden; every use is logged)", self.config.listen[0], self.status.port)
         for camera in self.config.cameras.values():
             self._start_camera(camera)
         return self
 
-    def _start_camera(self, camera_config) -> None:
+    def _start_camera(self, camera_config, carried: dict | None = None) -> None:
         if not camera_config.enabled:
             _log.info("camera %s is disabled", camera_config.name, extra={"camera": camera_config.name})
             return
-        camera = Camera(camera_config, open_vault=self._open_vault, on_sealed=self._on_sealed).start()
+        camera = Camera(camera_config, open_vault=self._open_vault, on_sealed=self._on_sealed, carried=carried,
+                        events=self.events, keep_frames=self.config.view).start()
         with self._lock:
             self.cameras[camera_config.name] = camera
         _log.info("camera %s started", camera_config.name, extra={"camera": camera_config.name})
@@ -79,6 +108,8 @@ class Service:
         late = [cam.config.name for cam in cameras if not cam.join(max(0.0, deadline - time.monotonic()))]
         if self.status is not None:
             self.status.close()
+        if self.events is not None:
+            self.events.close()
         return late
 
     def reload(self, new: ServeConfig) -> dict:
@@ -87,16 +118,24 @@ class Service:
         removed = sorted(set(old) - set(new.cameras))
         added = sorted(set(new.cameras) - set(old))
         changed = sorted(name for name in set(old) & set(new.cameras) if old[name] != new.cameras[name])
+        carried = {}
         for name in removed + changed:
             with self._lock:
                 camera = self.cameras.pop(name, None)
-            if camera is not None and not camera.stop(self.config.shutdown_timeout):
+            if camera is None:
+                continue
+            if not camera.stop(self.config.shutdown_timeout):
                 _log.warning("camera %s did not stop within %.0f s", name, self.config.shutdown_timeout)
+            carried[name] = camera.counters()
+            if name in removed:
+                self._retired[name] = carried[name]
         self.config = ServeConfig(cameras=new.cameras, listen=self.config.listen, log_format=self.config.log_format,
                                   log_level=self.config.log_level, shutdown_timeout=new.shutdown_timeout,
-                                  path=self.config.path)
+                                  path=self.config.path, view=self.config.view, mqtt=self.config.mqtt,
+                                  webhook=self.config.webhook)
         for name in added + changed:
-            self._start_camera(new.cameras[name])
+            # a camera removed earlier and added back goes on counting too
+            self._start_camera(new.cameras[name], carried.get(name) or self._retired.pop(name, None))
         self.reloads += 1
         _log.info("reloaded: added %s, removed %s, changed %s", added or "none", removed or "none", changed or "none")
         return {"added": added, "removed": removed, "changed": changed}
@@ -122,17 +161,30 @@ class Service:
         if late:
             _log.error("cameras still busy after %.0f s: %s", self.config.shutdown_timeout, ", ".join(late))
             return 1
-        sealed = sum(cam.sealed for cam in self.cameras.values())
-        _log.info("stopped; %d records sealed in this run", sealed)
+        _log.info("stopped; %d records sealed in this run (%d reload%s)", self.sealed_total(), self.reloads,
+                  "" if self.reloads == 1 else "s")
         return 0
 
+    def reload_from_file(self) -> dict:
+        """Read the config file again and apply it (one reload at a time); what changed.
+
+        Raises
+        ------
+        ValueError, FileNotFoundError
+            The file is refused; nothing was changed.
+        """
+        with self._reload_lock:
+            if self.config.path is None:
+                raise RuntimeError("no config file to reload")
+            try:
+                new = load_config(self.config.path)
+            except (ValueError, FileNotFoundError) as err:
+                _log.error("reload: config refused, cameras unchanged: %s", err)
+                raise
+            return self.reload(new)
+
     def _reload_from_file(self) -> None:
-        if self.config.path is None:
-            _log.warning("SIGHUP: no config file to reload")
-            return
         try:
-            new = load_config(self.config.path)
-        except (ValueError, FileNotFoundError) as err:
-            _log.error("SIGHUP: config refused, cameras unchanged: %s", err)
-            return
-        self.reload(new)
+            self.reload_from_file()
+        except (ValueError, FileNotFoundError, RuntimeError):
+            pass  # logged; the cameras go on

@@ -24,16 +24,28 @@ def health_report(cameras: list) -> tuple[int, dict]:
 class StatusServer:
     """Serves metrics and health on ``(host, port)`` in a background thread (port 0: any free one)."""
 
-    def __init__(self, address: tuple[str, int], registry, cameras: Callable[[], list]):
+    def __init__(self, address: tuple[str, int], registry, cameras: Callable[[], list], routes=None):
         owner = self
         self.registry, self._cameras = registry, cameras
+        # routes(method, path) -> handler(request) or None: the endpoints of other modules
+        # (facesel.serve.control, facesel.serve.view), which write their answers themselves.
+        self.routes = routes or (lambda method, path: None)
 
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *args):  # access lines would drown the service's own log
                 pass
 
+            def do_POST(self):
+                extra = owner.routes("POST", self.path.split("?", 1)[0])
+                if extra is not None:
+                    return extra(self)
+                self._send(404, "text/plain", b"not found\n")
+
             def do_GET(self):
                 path = self.path.split("?", 1)[0]
+                extra = owner.routes("GET", path)
+                if extra is not None:
+                    return extra(self)
                 if path == "/metrics":
                     self._send(200, CONTENT_TYPE_LATEST, generate_latest(owner.registry))
                 elif path == "/healthz":

@@ -38,7 +38,7 @@ from pathlib import Path
 
 from facesel.vault.audit import AuditLog, read_verified
 from facesel.vault.errors import AuditError, EpochUnavailableError, KeyMaterialError, RecordError, VaultWriteError
-from facesel.vault.consistency import GONE_EVENTS, LoggedSeal, live_seals
+from facesel.vault.consistency import GONE_EVENTS, LoggedSeal, gone_record, live_seals
 from facesel.vault.fsutil import TMP_SUFFIX, atomic_write, fsync_dir
 from facesel.vault.identity import VaultIdentity, check_record, load_identity, read_record_file
 from facesel.vault.index import COLUMNS, Index, IndexRow
@@ -139,9 +139,18 @@ class OpenedRecord:
 
 
 def sealed_digests(vault_dir: Path) -> dict[str, str]:
-    """SHA-256 of each record as logged when it was sealed (the signed log backs the index)."""
-    return {e["record_id"]: e["sha256"] for e in AuditLog(Path(vault_dir) / "audit.log").entries()
-            if e.get("event") == "seal" and isinstance(e.get("sha256"), str) and isinstance(e.get("record_id"), str)}
+    """SHA-256 of each record as logged when it was sealed, for the records the log still holds
+    (a record logged as purged, missing or quarantined since has none: a file and row put back
+    for it are refused by :func:`verified_record`). Entries are read, not verified: for a decision
+    use :func:`logged_records`."""
+    digests = {}
+    for entry in AuditLog(Path(vault_dir) / "audit.log").entries():
+        rid = entry.get("record_id")
+        if entry.get("event") == "seal" and isinstance(entry.get("sha256"), str) and isinstance(rid, str):
+            digests[rid] = entry["sha256"]
+        elif gone_record(entry) is not None:
+            digests.pop(rid, None)
+    return digests
 
 
 class RecordNotHere(RecordError):
@@ -187,8 +196,15 @@ def _verified(identity: VaultIdentity, vault_dir: Path, record_id: str, row: Ind
             raise _why_missing(vault_dir, path, record_id) from None
         parsed = check_record(identity, data, record_id, now=time.time() if now is None else now)
         digest = hashlib.sha256(data).hexdigest()
+        if digest_logged is None:
+            for entry in reversed(AuditLog(vault_dir / "audit.log").entries()):
+                if entry.get("record_id") == record_id and entry.get("event") in GONE_EVENTS:
+                    # Purged beside us a moment ago, or a file put back after its purge: never opened.
+                    raise RecordNotHere(f"record {record_id} was removed ({entry['event']}); a file under its name "
+                                        "is not opened")
+            raise RecordError("the log holds no seal of this record (planted or forged file)")
         if digest_logged != digest:
-            raise RecordError("the file is not the one logged as sealed (never logged, or replaced)")
+            raise RecordError("the file is not the one logged as sealed (replaced)")
         if seal is not None and (seal.sealed_at, seal.epoch_id) != (parsed.header["sealed_at"], parsed.epoch_id):
             raise RecordError("the record's seal time or epoch differs from its logged seal")
         expected = IndexRow.from_header(parsed.header, len(data), digest)

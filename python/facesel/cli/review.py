@@ -1,0 +1,63 @@
+"""``facesel review`` (the investigator's desk in a browser) and ``facesel verify-bundle``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from facesel.cli.vault_errors import clean_errors
+
+
+@clean_errors
+def _review(args: argparse.Namespace) -> int:
+    try:
+        from facesel.review.serve import serve
+    except ImportError as err:
+        raise RuntimeError(f"facesel review needs the 'review' extra (pip install 'facesel[review]'): {err}") from None
+    serve(Path(args.vault) if args.vault else None, Path(args.keystore), host=args.host, port=args.port,
+          allow_remote=args.allow_remote, idle_seconds=args.idle, passphrase_delay=args.passphrase_delay,
+          central_dsn=args.central)
+    return 0
+
+
+@clean_errors
+def _verify_bundle(args: argparse.Namespace) -> int:
+    from facesel.review.verify_bundle import BundleError, verify_bundle
+    from facesel.vault.signing import check_fingerprint
+
+    pin = check_fingerprint(args.fingerprint, "--fingerprint") if args.fingerprint else None
+    try:
+        report = verify_bundle(args.bundle, pin)
+    except BundleError as err:
+        print(f"{args.bundle}: NOT VERIFIED: {err}")
+        return 1
+    print(f"{args.bundle}: VERIFIED (case {report.case!r}, {len(report.records)} record(s)). It proves:")
+    for line in report.proven:
+        print(f"  - {line}")
+    for line in report.caveats:
+        print(f"  note: {line}")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("review", help="the investigator's desk: find, open with K of N holders, view and "
+                              "export evidence in a local browser page")
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--vault", help="a camera's vault folder")
+    where.add_argument("--central", metavar="DSN", help="the central store (PostgreSQL connection string)")
+    p.add_argument("--keystore", required=True,
+                   help="the authority's keystore folder (the shares stay with their holders)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to bind (default 127.0.0.1; any other needs --allow-remote)")
+    p.add_argument("--port", type=int, default=0, help="port (default: a free one)")
+    p.add_argument("--allow-remote", action="store_true", help="allow a non-loopback --host (put TLS in front)")
+    p.add_argument("--idle", type=float, default=600.0, help="seconds without a request before the session ends")
+    p.add_argument("--passphrase-delay", type=float, default=2.0,
+                   help="seconds a holder waits after a wrong passphrase (doubled after each further one)")
+    p.set_defaults(func=_review)
+
+    p = subparsers.add_parser("verify-bundle", help="check an evidence bundle offline: signatures, audit chain, "
+                              "pictures against the sealed records; says what it proves")
+    p.add_argument("bundle", help="the bundle zip (from facesel review or facesel open --bundle)")
+    p.add_argument("--fingerprint", metavar="FP", help="the authority fingerprint obtained from a trusted channel")
+    p.set_defaults(func=_verify_bundle)

@@ -1,0 +1,67 @@
+"""How a ``facesel run`` ended, said in its last line and in its exit code, never hidden.
+
+Exit codes of ``facesel run`` (also in the README, "Exit codes"):
+
+====  ==========================================================================================
+ 0    the input was read to its end (or a live input was stopped by SIGTERM, the way a service
+      manager ends a stream that never ends by itself); every snapshot was kept
+ 1    an error (one line on stderr): bad arguments, unreadable input, vault error, no webcam...
+ 2    command-line usage error (argparse)
+ 3    the input ended early: a video file gave fewer frames than it announces (truncated or
+      damaged); the snapshots of the frames read were kept
+130   stopped by Ctrl-C (SIGINT) before the end of the input; the open tracks were sealed
+143   stopped by SIGTERM before the end of a file or folder; the open tracks were sealed
+====  ==========================================================================================
+"""
+
+from __future__ import annotations
+
+import signal
+from dataclasses import dataclass
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_INCOMPLETE = 3
+
+SHORT_INPUT_TOLERANCE = 2
+"""Frames a video file may give fewer than its container announces before the run is called
+incomplete: the frame count of some containers (an MP4 with an edit list, a GIF) is off by one."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    code: int
+    line: str | None
+    """The summary's last line when the run did not simply end (None: nothing to add)."""
+    reason: str
+    """``run_finished``'s reason: ``end of input``, ``SIGINT``, ``SIGTERM``, ``input ended early``."""
+
+
+def judge(frames: int, expected: int | None, kind: str, stop_reason: str | None) -> Outcome:
+    """The exit code and the line that says why, from what was read and what stopped the run.
+
+    Parameters
+    ----------
+    frames : int
+        Frames that went through the pipeline.
+    expected : int or None
+        Frames the source announced (after ``--every`` and ``--max-frames``); None when unknown.
+    kind : str
+        The source's kind (``file``, ``folder``, ``camera``, ``url``, ``live``).
+    stop_reason : str or None
+        ``"SIGINT"`` / ``"SIGTERM"`` when a signal stopped the run.
+    """
+    of = f" of {expected}" if expected else ""
+    if stop_reason is not None:
+        live = kind not in ("file", "folder")
+        if stop_reason == "SIGTERM" and live:
+            return Outcome(EXIT_OK, f"stopped by SIGTERM after {frames} frames (a live input has no end); "
+                                    "the tracks open then were closed and kept", stop_reason)
+        code = 128 + int(getattr(signal.Signals, stop_reason, signal.SIGINT))
+        return Outcome(code, f"INTERRUPTED by {stop_reason} after {frames}{of} frames: the rest of the input was "
+                             f"not read; the tracks open then were closed and kept (exit {code})", stop_reason)
+    if kind == "file" and expected is not None and frames < expected - SHORT_INPUT_TOLERANCE:
+        return Outcome(EXIT_INCOMPLETE, f"INPUT ENDED EARLY: {frames}{of} frames could be decoded (the file is "
+                                        "truncated or damaged); the snapshots of the frames read were kept "
+                                        f"(exit {EXIT_INCOMPLETE})", "input ended early")
+    return Outcome(EXIT_OK, None, "end of input")

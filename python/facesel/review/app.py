@@ -1,0 +1,270 @@
+"""``facesel review``: the Starlette application (routes only; the checks live in their modules).
+
+Routes (all but ``/start`` and ``/static/*`` need the session cookie; every POST needs the same
+origin and the session's CSRF token):
+
+=======================  ==========================================================================
+GET  /start?token=T      exchange the one-time start token for the session cookie
+GET  /                   find: filters, matching records (metadata only), counts per camera and day
+POST /open               an opening request: chosen records, case reference, reason, who
+GET  /open/holders       the holders' step: "1 of 2", a share upload and a passphrase field
+POST /open/holders       one holder's share and passphrase; at K, verify, decrypt, *log*, then view
+POST /open/cancel        drop the request and the share values given so far
+GET  /opening            view: snapshots, clips, quality plots (logged as a ``view`` first)
+GET  /opening/r/R/...    one picture of a record whose view was logged (``crop``, ``clip/NNNN``)
+POST /opening/export     the evidence bundle (zip), logged as ``export``
+POST /end                end the session (logged), drop everything
+=======================  ==========================================================================
+
+The records come from a :mod:`facesel.review.sources` source: a vault folder or the central store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import re
+from pathlib import Path
+
+import jinja2
+from markupsafe import Markup
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from facesel.review.bundle import build_bundle
+from facesel.review.catalog import Filters
+from facesel.review.holders import MAX_SHARE_BYTES, TooManyAttempts
+from facesel.review.plots import quality_svg
+from facesel.review.security import Refused, WallMiddleware, check_csrf, check_origin
+from facesel.review.state import DeskState, PendingOpening
+from facesel.review.times import duration_text, local_text, parse_local, utc_text
+from facesel.vault.errors import AuditError, EpochUnavailableError, KeyMaterialError, RecordError
+from facesel.vault.record import RECORD_ID
+
+COOKIE = "facesel_review"
+HERE = Path(__file__).parent
+STATIC = {"review.css": "text/css; charset=utf-8", "review.js": "text/javascript; charset=utf-8"}
+MAX_BODY = 256 * 1024
+_PICTURE = re.compile(r"\A(crop|clip/[0-9]{4})\Z")
+_env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
+                          undefined=jinja2.StrictUndefined)
+
+
+def _page(name: str, state: DeskState, status: int = 200, **values) -> HTMLResponse:
+    with state.lock:
+        message, state.message = state.message, None
+    html = _env.get_template(name).render(csrf=state.csrf or "", message=message, opening=state.opening, **values)
+    return HTMLResponse(html, status_code=status)
+
+
+def _refused(text: str, status: int = 403) -> Response:
+    return Response(text, status_code=status, media_type="text/plain; charset=utf-8")
+
+
+def build_app(state: DeskState, allowed_hosts: set[str], allowed_origins: set[str]):
+    """The ASGI application for ``state`` (wrapped in :class:`WallMiddleware`)."""
+    keystore = state.keystore()
+    source = state.source
+
+    def authed(request: Request) -> bool:
+        return state.current(request.cookies.get(COOKIE))
+
+    async def checked_form(request: Request, **limits):
+        if not authed(request):
+            raise Refused("no live session: start again with the URL printed by facesel review")
+        check_origin(request.headers, allowed_origins)
+        form = await request.form(**limits)
+        check_csrf(state.csrf, form.get("csrf"))
+        return form
+
+    async def start(request: Request):
+        session = state.begin(request.query_params.get("token", ""))
+        if session is None:
+            return _refused("this start link is wrong or was used already; restart facesel review for a new one")
+        response = RedirectResponse("/", status_code=303)
+        response.set_cookie(COOKIE, session, httponly=True, samesite="strict", path="/")
+        return response
+
+    async def find(request: Request):
+        if not authed(request):
+            return _refused("no live session: start again with the URL printed by facesel review", 401)
+        q = request.query_params
+        error, result = None, None
+        try:
+            filters = Filters(camera=q.get("camera") or None, start=parse_local(q.get("from", ""), "from"),
+                              end=parse_local(q.get("to", ""), "to"),
+                              min_quality=float(q["min_quality"]) if q.get("min_quality") else None,
+                              min_track_seconds=float(q["min_track"]) if q.get("min_track") else None)
+            result = await run_in_threadpool(source.search, filters)
+        except ValueError as err:
+            error = str(err)
+        return _page("find.html", state, q=q, result=result, error=error, local_text=local_text, utc_text=utc_text,
+                     duration_text=duration_text, source_label=source.label)
+
+    async def open_request(request: Request):
+        form = await checked_form(request, max_files=0, max_fields=1000)
+        ids = [i for i in form.getlist("record_id") if isinstance(i, str)]
+        case, reason, who = (str(form.get(k) or "").strip() for k in ("case", "reason", "opened_by"))
+        problem = None
+        if not ids or not all(RECORD_ID.match(i) for i in ids):
+            problem = "choose at least one record to open"
+        elif not case or not reason or not who:
+            problem = "the case reference, the reason and your name are all required"
+        if problem:
+            state.message = problem
+            return RedirectResponse("/", status_code=303)
+        with state.lock:
+            state.drop_pending()
+            state.end_opening("a new opening was requested")
+            state.pending = PendingOpening(ids, case, reason, who, state.collector())
+        return RedirectResponse("/open/holders", status_code=303)
+
+    async def holders_page(request: Request):
+        if not authed(request):
+            return _refused("no live session", 401)
+        if state.pending is None:
+            return RedirectResponse("/", status_code=303)
+        return _page("holders.html", state, pending=state.pending, max_share=MAX_SHARE_BYTES)
+
+    async def add_holder(request: Request):
+        form = await checked_form(request, max_files=1, max_fields=4)
+        pending = state.pending
+        if pending is None:
+            return RedirectResponse("/", status_code=303)
+        upload, passphrase = form.get("share"), form.get("passphrase")
+        if not hasattr(upload, "read"):
+            state.message = "choose the holder's share file"
+            return RedirectResponse("/open/holders", status_code=303)
+        data = await upload.read(MAX_SHARE_BYTES + 1)
+        await upload.close()
+        name = Path(str(upload.filename or "share")).name
+        try:
+            index = await run_in_threadpool(pending.holders.add, data, name, str(passphrase or ""))
+        except TooManyAttempts as err:
+            if pending.holders.cancelled:
+                state.drop_pending()
+            state.message = f"refused: {err}"
+            return RedirectResponse("/open/holders" if state.pending else "/", status_code=303)
+        except KeyMaterialError as err:
+            state.message = f"refused: {err}"
+            return RedirectResponse("/open/holders", status_code=303)
+        finally:
+            del data, passphrase
+        if not pending.holders.complete:
+            state.message = f"share {index} accepted"
+            return RedirectResponse("/open/holders", status_code=303)
+        try:
+            opening = await run_in_threadpool(_finish, pending)
+        except (KeyMaterialError, RecordError, EpochUnavailableError, AuditError, ValueError) as err:
+            state.drop_pending()
+            state.message = f"nothing was opened: {err}"
+            return RedirectResponse("/", status_code=303)
+        with state.lock:
+            state.pending, state.opening = None, opening
+            state.viewed.clear()
+        return RedirectResponse("/opening", status_code=303)
+
+    def _finish(pending: PendingOpening):
+        master, used = pending.holders.combine()
+        return source.open(keystore, master, used, pending.record_ids, pending.case, pending.reason,
+                           pending.opened_by)
+
+    async def cancel(request: Request):
+        await checked_form(request, max_files=0, max_fields=4)
+        state.drop_pending()
+        state.message = "the opening request was cancelled; the shares given were forgotten"
+        return RedirectResponse("/", status_code=303)
+
+    async def view(request: Request):
+        if not authed(request):
+            return _refused("no live session", 401)
+        opening = state.opening
+        if opening is None or opening.ended:
+            return RedirectResponse("/", status_code=303)
+        records = list(opening.records)
+        # Logged before the page (and so before any of its pictures) is sent.
+        await run_in_threadpool(opening.log, "view", record_ids=[r.row.record_id for r in records],
+                                shown=["snapshot", "clip", "quality plot"])
+        with state.lock:
+            state.viewed.update(r.row.record_id for r in records)
+        items = []
+        for r in records:
+            meta, best = r.snapshot.meta, r.snapshot.meta["best"]
+            track = meta["track"]
+            items.append({"row": r.row, "best": best, "track": track,
+                          "clips": sorted(n for n in r.snapshot.blobs if n.startswith("clip/")),
+                          "plot": Markup(quality_svg(track["frame_indices"], track["qualities"],
+                                                     best["frame_index"], best["quality"]))})
+        return _page("view.html", state, items=items, local_text=local_text, utc_text=utc_text,
+                     duration_text=duration_text)
+
+    async def picture(request: Request):
+        if not authed(request):
+            return _refused("no live session", 401)
+        rid, name = request.path_params["record_id"], request.path_params["name"]
+        opening = state.opening
+        if opening is None or rid not in state.viewed or not _PICTURE.match(name):
+            return _refused("not an opened record whose view was logged", 404)
+        record = opening.by_id(rid)
+        blob = None if record is None else record.snapshot.blobs.get(name)
+        if blob is None:
+            return _refused("no such picture", 404)
+        media = "image/png" if blob[:4] == b"\x89PNG" else "image/jpeg"
+        return Response(blob, media_type=media)
+
+    async def export(request: Request):
+        await checked_form(request, max_files=0, max_fields=4)
+        opening = state.opening
+        if opening is None or opening.ended:
+            return _refused("nothing is open to export", 409)
+        data = await run_in_threadpool(build_bundle, opening)
+        await run_in_threadpool(opening.log, "export", record_ids=[r.row.record_id for r in opening.records],
+                                bundle_sha256=hashlib.sha256(data).hexdigest())
+        name = f"evidence-{opening.case}-{opening.entry['seq']}.zip"
+        safe = re.sub(r"[^A-Za-z0-9._-]+", "_", name)
+        return Response(data, media_type="application/zip",
+                        headers={"content-disposition": f'attachment; filename="{safe}"'})
+
+    async def end(request: Request):
+        await checked_form(request, max_files=0, max_fields=4)
+        await run_in_threadpool(state.end, "ended by the investigator")
+        response = _page("ended.html", state)
+        response.delete_cookie(COOKIE, path="/")
+        return response
+
+    async def static(request: Request):
+        name = request.path_params["name"]
+        if name not in STATIC:
+            return _refused("not found", 404)
+        return Response((HERE / "static" / name).read_bytes(), media_type=STATIC[name])
+
+    async def refused_handler(request: Request, exc: Refused):
+        return _refused(str(exc))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        async def watch():
+            while True:
+                await asyncio.sleep(1.0)
+                await run_in_threadpool(state.expire_if_idle)
+
+        task = asyncio.create_task(watch())
+        try:
+            yield
+        finally:
+            task.cancel()
+            await run_in_threadpool(state.end, "the review server stopped")
+            await run_in_threadpool(source.close)
+
+    routes = [Route("/start", start), Route("/", find), Route("/open", open_request, methods=["POST"]),
+              Route("/open/holders", holders_page), Route("/open/holders", add_holder, methods=["POST"]),
+              Route("/open/cancel", cancel, methods=["POST"]), Route("/opening", view),
+              Route("/opening/r/{record_id}/{name:path}", picture),
+              Route("/opening/export", export, methods=["POST"]), Route("/end", end, methods=["POST"]),
+              Route("/static/{name}", static)]
+    app = Starlette(routes=routes, exception_handlers={Refused: refused_handler}, lifespan=lifespan)
+    return WallMiddleware(app, allowed_hosts, MAX_BODY)

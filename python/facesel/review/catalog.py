@@ -1,0 +1,114 @@
+"""Find records in a vault by metadata only: camera, seal-time window, quality, track length.
+
+No keys are needed and no pixel is read: the rows come from the vault's index, and each is
+accepted only when its record file is signed by the vault's camera, is the file logged as sealed
+and agrees with the row (:func:`facesel.vault.opening.verified_record`), exactly as ``facesel
+list`` does. Records that fail are reported, never shown as if genuine.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from facesel.review.times import local_day, local_text, utc_text
+from facesel.vault.errors import RecordError
+from facesel.vault.identity import VaultIdentity
+from facesel.vault.index import IndexRow
+from facesel.vault.opening import RecordNotHere, open_index, sealed_digests, verified_record
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the investigator asks for; None means "any"."""
+
+    camera: str | None = None
+    start: float | None = None  # seal time, Unix seconds (parsed from the form's local time)
+    end: float | None = None
+    min_quality: float | None = None
+    min_track_seconds: float | None = None
+
+    def check(self) -> None:
+        if self.start is not None and self.end is not None and self.end < self.start:
+            raise ValueError("the end of the time window is before its start")
+        if self.min_track_seconds is not None and self.min_track_seconds < 0:
+            raise ValueError("the minimum track length must not be negative")
+
+
+@dataclass(frozen=True)
+class Found:
+    """One record's metadata as shown on the page (human times only)."""
+
+    row: IndexRow
+
+    @property
+    def track_seconds(self) -> float | None:
+        first, last = self.row.first_timestamp, self.row.last_timestamp
+        return None if first is None or last is None else max(0.0, last - first)
+
+    @property
+    def sealed_local(self) -> str:
+        return local_text(self.row.sealed_at)
+
+    @property
+    def sealed_utc(self) -> str:
+        return utc_text(self.row.sealed_at)
+
+
+@dataclass
+class SearchResult:
+    records: list[Found]
+    cameras: list[str]                               # every camera of the vault (for the filter)
+    counts: list[tuple[str, str, int]]               # (camera, local day, records) of the matches
+    problems: list[str] = field(default_factory=list)  # records refused (tampered, unlogged...)
+
+
+def _matches(found: Found, filters: Filters) -> bool:
+    row = found.row
+    if filters.camera and row.camera_id != filters.camera:
+        return False
+    if filters.start is not None and row.sealed_at < filters.start:
+        return False
+    if filters.end is not None and row.sealed_at > filters.end:
+        return False
+    if filters.min_quality is not None and (row.quality is None or row.quality < filters.min_quality):
+        return False
+    if filters.min_track_seconds is not None:
+        length = found.track_seconds
+        if length is None or length < filters.min_track_seconds:
+            return False
+    return True
+
+
+def filter_rows(rows: list[IndexRow], check: Callable[[IndexRow], object], filters: Filters) -> SearchResult:
+    """The rows that pass ``check`` (raises RecordError to refuse one, RecordNotHere to skip one)
+    and match ``filters``, with counts per camera and local day."""
+    good, problems = [], []
+    for row in rows:
+        try:
+            check(row)
+        except RecordNotHere:
+            continue  # being sealed right now, or purged a moment ago (both logged)
+        except RecordError as err:
+            problems.append(str(err))
+            continue
+        good.append(Found(row))
+    cameras = sorted({f.row.camera_id for f in good})
+    matches = [f for f in good if _matches(f, filters)]
+    counts = Counter((f.row.camera_id, local_day(f.row.sealed_at)) for f in matches)
+    return SearchResult(matches, cameras, sorted((c, d, n) for (c, d), n in counts.items()), problems)
+
+
+def search(vault_dir: Path, identity: VaultIdentity, filters: Filters) -> SearchResult:
+    """Verified rows of ``vault_dir`` that match ``filters``, in seal-time order, with counts per
+    camera and local day."""
+    filters.check()
+    index = open_index(vault_dir)
+    try:
+        rows = index.rows(start=filters.start, end=filters.end)
+    finally:
+        index.close()
+    logged = sealed_digests(vault_dir)
+    return filter_rows(rows, lambda row: verified_record(identity, vault_dir, row, logged), filters)

@@ -1,0 +1,94 @@
+"""An opening of the central store held in memory: the order of
+:func:`facesel.central.opening.open_from` (verify every record, decrypt in memory, log), with
+nothing written but the log entries: the store's ``open`` entry, and the same in the authority's
+own log (naming the store's entry), before anything can be shown."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+
+from facesel.central.backend import Selection, VaultBackend
+from facesel.central.verify import verify_record
+from facesel.review.memory_open import Opening, record_key
+from facesel.vault.audit import AuditLog
+from facesel.vault.errors import EpochUnavailableError
+from facesel.vault.errors import KeyMaterialError
+from facesel.vault.keys import AuthorityPublic, Keystore
+from facesel.vault.opening import OpenedRecord
+from facesel.vault.payload import decode_snapshot
+from facesel.vault.record import open_record
+
+
+def open_central(store: VaultBackend, lock: threading.Lock, keystore: Keystore, master: bytes, shares: Sequence[int],
+                 record_ids: Sequence[str], case: str, reason: str, opened_by: str,
+                 clock: Callable[[], float] = time.time) -> Opening:
+    """Verify, decrypt and log the opening of ``record_ids`` of the central ``store``.
+
+    Raises
+    ------
+    ValueError
+        An empty case or reason, no record, or ids the store does not hold.
+    RecordError, EpochUnavailableError
+        From the checks; nothing is logged then.
+    """
+    case, reason = (case or "").strip(), (reason or "").strip()
+    if not case or not reason:
+        raise ValueError("both the case reference and the reason are required")
+    if not record_ids:
+        raise ValueError("choose at least one record to open")
+    with lock:
+        rows = store.rows(Selection(record_ids=tuple(record_ids)))
+        missing = sorted(set(record_ids) - {r.record_id for r in rows})
+        if missing:
+            raise ValueError(f"record ids not in {store.location}: {', '.join(missing)}")
+        logged = store.logged_digests([r.record_id for r in rows])
+        parsed_rows = []
+        for row in rows:  # every record checked before any is decrypted
+            expected = (row.sha256,) + ((logged[row.record_id],) if row.record_id in logged else ())
+            data = store.read(row.record_id)
+            parsed_rows.append((row, verify_record(data, keystore.authority_id, store.camera, row.record_id, expected),
+                                data))
+    epoch_secrets: dict[int, bytes] = {}
+    records, sealed, keys = [], {}, {}
+    for row, parsed, data in parsed_rows:
+        if parsed.epoch_id not in epoch_secrets:
+            try:
+                epoch_secrets[parsed.epoch_id] = keystore.unwrap(master, parsed.epoch_id)
+            except EpochUnavailableError as err:
+                raise EpochUnavailableError(f"record {row.record_id}: {err}") from None
+        payload = open_record(parsed, epoch_secrets[parsed.epoch_id])
+        records.append(OpenedRecord(row, parsed.header, decode_snapshot(payload, row.record_id)))
+        sealed[row.record_id] = data
+        keys[row.record_id] = record_key(parsed, epoch_secrets[parsed.epoch_id])
+    epoch_secrets.clear()
+    signer = keystore.signer(master)
+    fields = {"opened_by": opened_by.strip() or "unknown", "reason": reason, "case": case, "shares": list(shares),
+              "record_ids": [r.row.record_id for r in records], "via": "review"}
+
+    def log_to(event: str, acting, **more) -> dict:
+        with lock:
+            return store.append_audit(event, signer=acting, **more)
+
+    entry = log_to("open", signer, **fields)
+    authority_log = keystore.path.parent / "audit.log"
+    authority_entry = AuditLog(authority_log, clock, signer).append(
+        "open", store=store.location, central_seq=entry["seq"], central_entry=entry["hash"], **fields)
+    return Opening(None, None, authority_with_cameras(keystore, store), records, sealed, keys, entry,
+                   authority_entry, signer, case, reason, list(shares), authority_log, clock, log_to=log_to,
+                   store_location=store.location)
+
+
+def authority_with_cameras(keystore: Keystore, store: VaultBackend) -> AuthorityPublic:
+    """The authority's own ``authority.pub`` (beside its keystore, checked against the keystore's
+    signing key) when it is at least as new as the store's copy: it registers every enrolled
+    camera, whose keys a bundle's reader needs."""
+    own = keystore.path.parent / "authority.pub"
+    if own.is_file():
+        pub = AuthorityPublic.load(own)
+        if pub.signing_key != keystore.signing_public:
+            raise KeyMaterialError(f"{own} belongs to another signing key than the keystore's")
+        if pub.serial >= store.authority.serial:
+            return pub
+    return store.authority

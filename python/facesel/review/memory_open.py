@@ -1,0 +1,157 @@
+"""An opening held in memory: records verified, decrypted and logged, with nothing written but
+the two audit entries.
+
+The same order as :func:`facesel.vault.opening.open_records` (the CLI's ``open``), built from
+its public pieces: select, verify every record (signed by the vault's camera, logged as sealed,
+agreeing with its index row), decrypt in memory, then append the ``open`` entry to the vault's
+log and to the authority's own log, and only then hand anything to a caller that could show it.
+Where ``open_records`` writes folders, this keeps an :class:`Opening` in memory.
+
+For the evidence bundle each record's one-time AEAD key is kept as well: it decrypts that record
+and no other (each record has its own ephemeral key pair), so a receiving expert can check that
+the snapshot in the bundle is exactly what the camera sealed and signed, without any epoch key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nacl.bindings as sodium
+
+from facesel.vault.audit import AuditLog
+from facesel.vault.errors import EpochUnavailableError
+from facesel.vault.identity import VaultIdentity, load_identity
+from facesel.vault.keys import AuthorityPublic, Keystore
+from facesel.vault.opening import OpenedRecord, open_index, sealed_digests, select_rows, trusted_authority, \
+    verified_record
+from facesel.vault.payload import decode_snapshot
+from facesel.vault.record import ParsedRecord, _aead_key, open_record
+from facesel.vault.signing import Signer
+
+
+def record_bytes(parsed: ParsedRecord) -> bytes:
+    """The record file's bytes rebuilt from its parts (``verified_record`` checked their SHA-256
+    against the seal entry, so these are the sealed bytes; see :mod:`facesel.vault.record`)."""
+    body = parsed.associated_data + parsed.ciphertext + parsed.signature
+    return body + hashlib.blake2b(body, digest_size=32).digest()
+
+
+def record_key(parsed: ParsedRecord, epoch_secret: bytes) -> bytes:
+    """The one-time XChaCha20-Poly1305 key of this record alone (see :func:`facesel.vault.record.seal_record`)."""
+    epoch_public = sodium.crypto_scalarmult_base(bytes(epoch_secret))
+    shared = sodium.crypto_scalarmult(bytes(epoch_secret), parsed.ephemeral_public)
+    return _aead_key(shared, parsed.ephemeral_public, epoch_public)
+
+
+@dataclass
+class Opening:
+    """What one opening holds in memory (decrypted data: never write it to disk).
+
+    ``vault_dir`` and ``identity`` are None for an opening of the central store (no bundle then);
+    ``log_to(event, signer, **fields)``, where given, appends to the log the opening was written to
+(the central store's); by default the vault's own log.
+    """
+
+    vault_dir: Path | None
+    identity: VaultIdentity | None
+    authority: AuthorityPublic
+    records: list[OpenedRecord]
+    sealed: dict[str, bytes]        # record id -> the sealed record file (ciphertext, signed)
+    keys: dict[str, bytes]          # record id -> its one-time AEAD key
+    entry: dict                     # the vault's ``open`` entry
+    authority_entry: dict           # the authority's ``open`` entry
+    signer: Signer                  # the authority's key, to log views and exports; dropped at the end
+    case: str | None                # None for the CLI's open, which logs the case reference as its reason
+    reason: str
+    shares: list[int]
+    authority_log: Path
+    clock: Callable[[], float] = time.time
+    ended: bool = field(default=False)
+    log_to: Callable[..., dict] | None = None
+    store_location: str | None = None  # the central store, for its bundles
+
+    def by_id(self, record_id: str) -> OpenedRecord | None:
+        return next((r for r in self.records if r.row.record_id == record_id), None)
+
+    def log(self, event: str, **fields) -> dict:
+        """Append ``event`` to the opening's log (signed by the authority in a vault), tied to this opening."""
+        if self.ended:
+            raise ValueError("this opening has ended")
+        if self.log_to is not None:
+            return self.log_to(event, self.signer, opening=self.entry["hash"], **fields)
+        return AuditLog(self.vault_dir / "audit.log", self.clock, self.signer).append(
+            event, opening=self.entry["hash"], **fields)
+
+    def end(self, why: str) -> None:
+        """Log the end of the session and drop every decrypted byte and the signing key."""
+        if self.ended:
+            return
+        try:
+            self.log("review-end", why=why)
+        finally:
+            self.ended = True
+            self.records.clear()
+            self.keys.clear()
+            self.sealed.clear()
+            self.signer = None
+
+
+def open_in_memory(vault_dir: str | Path, keystore: Keystore, master: bytes, shares: Sequence[int],
+                   record_ids: Sequence[str], case: str, reason: str, opened_by: str, via: str = "review",
+                   clock: Callable[[], float] = time.time) -> Opening:
+    """Verify, decrypt and log the opening of ``record_ids`` (see the module docstring).
+
+    Raises
+    ------
+    ValueError
+        An empty case reference or reason, no record, or a vault of another authority.
+    RecordError, EpochUnavailableError, KeyMaterialError
+        From the checks; nothing is logged then.
+    """
+    case, reason = (case or "").strip(), (reason or "").strip()
+    if not case or not reason:
+        raise ValueError("both the case reference and the reason are required")
+    if not record_ids:
+        raise ValueError("choose at least one record to open")
+    vault_dir = Path(vault_dir)
+    local = AuthorityPublic.load(vault_dir / "authority.pub")
+    if local.authority_id != keystore.authority_id:
+        raise ValueError(f"vault {vault_dir} belongs to authority {local.authority_id}, the keystore to authority "
+                         f"{keystore.authority_id}")
+    authority = trusted_authority(keystore, vault_dir)
+    identity = load_identity(vault_dir, anchor=authority)
+    index = open_index(vault_dir)
+    try:
+        rows = select_rows(index, record_ids=list(record_ids))
+    finally:
+        index.close()
+    logged = sealed_digests(vault_dir)
+    checked = [(row, verified_record(identity, vault_dir, row, logged)) for row in rows]  # all, before any decrypt
+    epoch_secrets: dict[int, bytes] = {}
+    records, sealed, keys = [], {}, {}
+    for row, parsed in checked:
+        if parsed.epoch_id not in epoch_secrets:
+            try:
+                epoch_secrets[parsed.epoch_id] = keystore.unwrap(master, parsed.epoch_id)
+            except EpochUnavailableError as err:
+                raise EpochUnavailableError(f"record {row.record_id}: {err}") from None
+        secret = epoch_secrets[parsed.epoch_id]
+        payload = open_record(parsed, secret)
+        records.append(OpenedRecord(row, parsed.header, decode_snapshot(payload, row.record_id)))
+        sealed[row.record_id] = record_bytes(parsed)
+        keys[row.record_id] = record_key(parsed, secret)
+    epoch_secrets.clear()
+    signer = keystore.signer(master)
+    fields = {"opened_by": opened_by.strip() or "unknown", "reason": reason, "case": case, "shares": list(shares),
+              "record_ids": [r.row.record_id for r in records], "via": via}
+    entry = AuditLog(vault_dir / "audit.log", clock, signer).append("open", **fields)
+    authority_log = keystore.path.parent / "audit.log"
+    authority_entry = AuditLog(authority_log, clock, signer).append(
+        "open", vault_id=identity.vault_id, camera_id=identity.camera_id, vault_seq=entry["seq"],
+        vault_entry=entry["hash"], **fields)
+    return Opening(vault_dir, identity, authority, records, sealed, keys, entry, authority_entry, signer, case, reason,
+                   list(shares), authority_log, clock)

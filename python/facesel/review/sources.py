@@ -1,0 +1,79 @@
+"""Where the desk's records come from: a camera's vault folder, or the central store.
+
+Both answer the same three questions for :mod:`facesel.review.app`: what to call the source on the
+page, which records match a search (metadata only, every record's signature checked), and how to
+open records in memory once K holders rebuilt the master key.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from facesel.review.catalog import Filters, SearchResult, filter_rows, search
+from facesel.review.memory_open import Opening, open_in_memory
+from facesel.vault.identity import load_identity
+from facesel.vault.keys import Keystore
+from facesel.vault.opening import trusted_authority
+
+
+class VaultSource:
+    """A camera's vault folder."""
+
+    def __init__(self, vault_dir: Path, keystore: Keystore) -> None:
+        self.vault_dir = Path(vault_dir)
+        if not (self.vault_dir / "vault.json").is_file():
+            raise FileNotFoundError(f"no vault at {vault_dir} (vault.json is missing)")
+        self.identity = load_identity(self.vault_dir, anchor=trusted_authority(keystore, self.vault_dir))
+        self.label = f"Vault {self.identity.vault_id} of camera {self.identity.camera_id}"
+
+    def search(self, filters: Filters) -> SearchResult:
+        return search(self.vault_dir, self.identity, filters)
+
+    def open(self, keystore: Keystore, master: bytes, shares: list[int], record_ids: list[str], case: str,
+             reason: str, opened_by: str) -> Opening:
+        return open_in_memory(self.vault_dir, keystore, master, shares, record_ids, case, reason, opened_by)
+
+    def close(self) -> None:
+        pass
+
+
+class CentralSource:
+    """The central PostgreSQL store of many cameras."""
+
+    def __init__(self, dsn: str, keystore: Keystore) -> None:
+        from facesel.central.pg_backend import PostgresVault
+
+        self.store = PostgresVault(dsn)
+        self.lock = threading.Lock()  # one connection, used from the server's worker threads
+        if self.store.authority.authority_id != keystore.authority_id:
+            location = self.store.location
+            self.store.close()
+            raise ValueError(f"central store {location} belongs to authority {self.store.authority.authority_id}, "
+                             f"the keystore to authority {keystore.authority_id}")
+        self.label = f"Central store {self.store.location}"
+
+    def search(self, filters: Filters) -> SearchResult:
+        from facesel.central.backend import Selection
+        from facesel.central.verify import verify_record
+
+        filters.check()
+        with self.lock:
+            rows = self.store.rows(Selection(start=filters.start, end=filters.end))
+            logged = self.store.logged_digests([r.record_id for r in rows])
+
+            def check(row):
+                expected = (row.sha256,) + ((logged[row.record_id],) if row.record_id in logged else ())
+                verify_record(self.store.read(row.record_id), self.store.authority.authority_id, self.store.camera,
+                              row.record_id, expected)
+
+            return filter_rows(rows, check, filters)
+
+    def open(self, keystore: Keystore, master: bytes, shares: list[int], record_ids: list[str], case: str,
+             reason: str, opened_by: str) -> Opening:
+        from facesel.review.central_open import open_central
+
+        return open_central(self.store, self.lock, keystore, master, shares, record_ids, case, reason, opened_by)
+
+    def close(self) -> None:
+        self.store.close()

@@ -1,0 +1,236 @@
+"""Metadata-only events of ``facesel serve`` to an MQTT broker and/or an HTTP webhook.
+
+Events (one JSON object each; ``camera``, ``event`` and ``time`` (UTC, ISO 8601) always):
+
+- ``track_opened``: ``track_id``, ``frame``, ``timestamp`` (a confirmed track appeared)
+- ``track_closed``: ``track_id``, ``first_frame``, ``last_frame``, ``first_timestamp``,
+  ``last_timestamp``, ``quality`` (the best crop's value, as ``facesel list`` shows it)
+- ``track_sealed``: ``track_id``, ``record_id``
+- ``camera_up`` / ``camera_down``: ``state``, ``reason``
+- ``frames_dropped``: ``count`` (since the last such event, at most one per 10 s), ``total``
+
+Never pixels, boxes, landmarks or anything computed from a face beyond that quality value. The
+pipeline never waits for a broker or a web server: events go through a bounded queue to one
+sender thread; when the queue is full (a broker down for long) new events are dropped and
+counted (``facesel_events_dropped_total``), and a failed delivery is logged once per minute.
+
+Config::
+
+    [serve.mqtt]
+    host = "127.0.0.1"
+    port = 1883
+    topic = "facesel"            # events on facesel/CAMERA/EVENT; facesel/status: online/offline (retained, last will)
+    qos = 1
+    client_id = "facesel-gate"   # optional
+    username = "facesel"         # optional, with password_file (first line: the password)
+    password_file = "/etc/facesel/mqtt.pass"
+
+    [serve.webhook]
+    url = "http://127.0.0.1:8080/facesel"   # one POST per event, Content-Type application/json
+    timeout = 5
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+_log = logging.getLogger("facesel.serve")
+
+MQTT_KEYS = {"host", "port", "topic", "qos", "client_id", "username", "password_file"}
+WEBHOOK_KEYS = {"url", "timeout"}
+QUEUE_SIZE = 1000
+FAILURE_LOG_INTERVAL = 60.0
+
+
+def check_mqtt(table, where: str, base: Path) -> tuple:
+    """``[serve.mqtt]`` checked: sorted ``(key, value)`` pairs with defaults, () when absent."""
+    from facesel.serve.suggest import unknown_key_message
+
+    if table is None:
+        return ()
+    if not isinstance(table, dict):
+        raise ValueError(f"{where} must be a table, got {table!r}")
+    for key in table:
+        if key not in MQTT_KEYS:
+            raise ValueError(unknown_key_message(where, key, MQTT_KEYS))
+    host = table.get("host", "127.0.0.1")
+    port = table.get("port", 1883)
+    topic = table.get("topic", "facesel")
+    qos = table.get("qos", 1)
+    if not isinstance(host, str) or not host:
+        raise ValueError(f"{where}.host must be a host name or address, got {host!r}")
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
+        raise ValueError(f"{where}.port must be a port 1-65535, got {port!r}")
+    if not isinstance(topic, str) or not topic or any(c in topic for c in "#+") or topic.endswith("/"):
+        raise ValueError(f"{where}.topic must be a topic prefix without wildcards or a trailing '/', got {topic!r}")
+    if qos not in (0, 1, 2) or isinstance(qos, bool):
+        raise ValueError(f"{where}.qos must be 0, 1 or 2, got {qos!r}")
+    checked = {"host": host, "port": port, "topic": topic, "qos": qos}
+    for key in ("client_id", "username"):
+        if key in table:
+            if not isinstance(table[key], str) or not table[key]:
+                raise ValueError(f"{where}.{key} must be a non-empty string, got {table[key]!r}")
+            checked[key] = table[key]
+    if "password_file" in table:
+        if "username" not in table:
+            raise ValueError(f"{where}.password_file needs {where}.username")
+        path = Path(str(table["password_file"])).expanduser()
+        path = path if path.is_absolute() else base / path
+        if not path.is_file():
+            raise ValueError(f"{where}.password_file: no file at {path}")
+        checked["password_file"] = str(path)
+    return tuple(sorted(checked.items()))
+
+
+def check_webhook(table, where: str) -> tuple:
+    """``[serve.webhook]`` checked: sorted ``(key, value)`` pairs with defaults, () when absent."""
+    from facesel.serve.suggest import unknown_key_message
+
+    if table is None:
+        return ()
+    if not isinstance(table, dict):
+        raise ValueError(f"{where} must be a table, got {table!r}")
+    for key in table:
+        if key not in WEBHOOK_KEYS:
+            raise ValueError(unknown_key_message(where, key, WEBHOOK_KEYS))
+    url = table.get("url")
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        raise ValueError(f"{where}.url must be an http:// or https:// URL, got {url!r}")
+    timeout = table.get("timeout", 5.0)
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+        raise ValueError(f"{where}.timeout must be a positive number of seconds, got {timeout!r}")
+    return (("timeout", float(timeout)), ("url", url))
+
+
+class EventBus:
+    """Publishes events to its outlets from one sender thread (see the module docstring).
+
+    Parameters
+    ----------
+    outlets : list
+        Objects with ``send(event: dict) -> None`` (raising on failure) and ``close()``.
+    """
+
+    def __init__(self, outlets: list):
+        self.outlets = list(outlets)
+        self.published = 0
+        self.dropped = 0
+        self.failed = 0
+        self._queue: queue.Queue = queue.Queue(maxsize=QUEUE_SIZE)
+        self._last_failure_log = -FAILURE_LOG_INTERVAL
+        self._thread = threading.Thread(target=self._send_all, name="facesel-events", daemon=True)
+        self._thread.start()
+
+    def publish(self, camera: str, event: str, **fields) -> None:
+        """Queue an event (never blocks: a full queue drops it and counts it)."""
+        stamp = time.time()
+        entry = {"event": event, "camera": camera,
+                 "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(stamp)) + f".{int(stamp % 1 * 1000):03d}Z",
+                 **fields}
+        try:
+            self._queue.put_nowait(entry)
+        except queue.Full:
+            self.dropped += 1
+
+    def _send_all(self) -> None:
+        while True:
+            entry = self._queue.get()
+            if entry is None:
+                return
+            for outlet in self.outlets:
+                try:
+                    outlet.send(entry)
+                except Exception as err:  # noqa: BLE001 - a broker or web server down must not stop the rest
+                    self.failed += 1
+                    now = time.monotonic()
+                    if now - self._last_failure_log >= FAILURE_LOG_INTERVAL:
+                        self._last_failure_log = now
+                        _log.warning("events: %s failed (%s: %s); %d deliveries failed so far", outlet.name,
+                                     type(err).__name__, err, self.failed)
+            self.published += 1
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Send what is queued (up to ``timeout``), then close the outlets."""
+        try:
+            self._queue.put(None, timeout=timeout)
+        except queue.Full:
+            pass
+        self._thread.join(timeout)
+        for outlet in self.outlets:
+            outlet.close()
+
+
+class WebhookOutlet:
+    """One HTTP POST of the event's JSON per event."""
+
+    def __init__(self, url: str, timeout: float = 5.0):
+        self.url, self.timeout = url, float(timeout)
+        self.name = f"webhook {url}"
+
+    def send(self, event: dict) -> None:
+        body = json.dumps(event).encode()
+        request = urllib.request.Request(self.url, data=body, method="POST",
+                                         headers={"Content-Type": "application/json",
+                                                  "User-Agent": "facesel-serve", "X-Facesel-Event": event["event"]})
+        with urllib.request.urlopen(request, timeout=self.timeout) as answer:
+            answer.read()
+
+    def close(self) -> None:
+        pass
+
+
+class MqttOutlet:
+    """Events on ``TOPIC/CAMERA/EVENT`` (not retained); ``TOPIC/status`` is ``online`` while
+    the service runs and ``offline`` after (retained; also the broker's last will when the
+    process dies). paho's network thread reconnects by itself."""
+
+    def __init__(self, host: str, port: int = 1883, topic: str = "facesel", qos: int = 1, client_id: str = "",
+                 username: str | None = None, password_file: str | None = None):
+        try:
+            import paho.mqtt.client as mqtt
+        except ImportError as err:
+            raise RuntimeError("serve.mqtt needs the paho-mqtt package (pip install 'facesel[events]')") from err
+        self.topic, self.qos = topic, int(qos)
+        self.name = f"MQTT {host}:{port}"
+        self._client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id or "")
+        if username is not None:
+            password = Path(password_file).read_text(encoding="utf-8").splitlines()[0] if password_file else None
+            self._client.username_pw_set(username, password)
+        self._client.will_set(f"{topic}/status", "offline", qos=1, retain=True)
+        self._client.reconnect_delay_set(1, 30)
+        # While the broker is away paho keeps QoS 1/2 messages for it: bounded, so that a long
+        # outage costs at most this many events (refused ones are counted as failed), not memory.
+        self._client.max_queued_messages_set(QUEUE_SIZE)
+        self._client.connect_async(host, int(port), keepalive=30)
+        self._client.loop_start()
+        self._client.publish(f"{topic}/status", "online", qos=1, retain=True)
+
+    def send(self, event: dict) -> None:
+        info = self._client.publish(f"{self.topic}/{event['camera']}/{event['event']}", json.dumps(event), qos=self.qos)
+        if info.rc not in (0, 4):  # 4: not connected (yet): paho keeps it and sends it once connected
+            raise ConnectionError(f"publish refused (paho rc {info.rc})")
+
+    def close(self) -> None:
+        info = self._client.publish(f"{self.topic}/status", "offline", qos=1, retain=True)
+        try:
+            info.wait_for_publish(timeout=3.0)
+        except (RuntimeError, ValueError):
+            pass  # not connected: the broker's last will says offline
+        self._client.disconnect()
+        self._client.loop_stop()
+
+
+def make_event_bus(config) -> EventBus | None:
+    """The bus for a :class:`facesel.serve.config.ServeConfig`, None when it has no outlet."""
+    outlets = []
+    if config.mqtt:
+        outlets.append(MqttOutlet(**dict(config.mqtt)))
+    if config.webhook:
+        outlets.append(WebhookOutlet(**dict(config.webhook)))
+    return EventBus(outlets) if outlets else None

@@ -1,0 +1,57 @@
+"""``facesel serve --pid-file FILE``: the service's process id, for tools that want one.
+
+Written (atomically) once the service has started, removed at a clean exit. A file left by a
+process that died is replaced; a file naming a facesel process that still runs is an error (two
+services on one config would fight over its vaults, which are locked anyway). ``facesel serve
+status`` and ``reload`` need no pid file: they talk to the status port.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def running_pid(path: Path) -> int | None:
+    """The pid in ``path`` when that process runs and is a facesel (not a reused pid); else None."""
+    try:
+        pid = int(path.read_text(encoding="ascii").strip())
+    except (OSError, ValueError):
+        return None
+    if pid <= 0 or pid == os.getpid():
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        pass  # runs under another user: it exists
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return pid  # no /proc: assume it is what the file says
+    return pid if b"facesel" in command else None
+
+
+class PidFile:
+    """A context manager: writes ``os.getpid()`` to ``path`` on enter, removes it on exit."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+
+    def __enter__(self) -> PidFile:
+        other = running_pid(self.path)
+        if other is not None:
+            raise RuntimeError(f"--pid-file {self.path}: facesel serve already runs as pid {other}")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        tmp.write_text(f"{os.getpid()}\n", encoding="ascii")
+        os.replace(tmp, self.path)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        try:
+            if int(self.path.read_text(encoding="ascii").strip()) == os.getpid():
+                self.path.unlink()
+        except (OSError, ValueError):
+            pass

@@ -1,0 +1,218 @@
+"""The privacy-safe view of a camera: the scene, its zones and boxes, never a face.
+
+``GET /cameras/NAME/view.jpg`` (one JPEG) and ``GET /cameras/NAME/view.mjpg`` (an MJPEG stream,
+``multipart/x-mixed-replace``, at most :data:`STREAM_FPS` frames per second) on the status port,
+only with ``serve.view = true`` (off by default: a 404 otherwise). Every use is logged (camera,
+client address, and for a stream how long and how many frames).
+
+Each served frame is made from the newest frame the source delivered, as follows, before any
+encoding:
+
+1. The frame is shrunk to at most :data:`VIEW_MAX_SIDE` pixels on its longer side (aiming a
+   camera needs no more, and a face too small for the detector is then a few pixels wide).
+2. Faces are found on the full-size frame by the camera's own detector kind at a low confidence
+   threshold (:data:`VIEW_MIN_CONFIDENCE`: it errs towards hiding), and every box of the tracks
+   open on the pipeline's newest frame is added (a face turned away that the detector misses
+   now is still hidden while its track lives).
+3. Each box, grown by :data:`MARGIN` of its size on every side (hair, ears, the chin), is
+   replaced by a mosaic of at most :data:`MOSAIC_CELLS` cells across its longer side, each cell
+   the mean colour of its pixels, and the mosaic is then blurred. What is left of a face is
+   16 averages: no recogniser can undo it, since the detail is not in the file. The detector
+   then runs once more on the result and what it finds is hidden too (a face that a neighbour's
+   box masked in the first pass, a head seen from behind). Measured in docs/serve.md
+   (``experiments/view_privacy.py``).
+4. The zones are drawn on top (:meth:`facesel.serve.zones.ZoneMask.draw`), then an outline
+   around each hidden region (green: an open track, with its id; yellow: a detection).
+
+The frame is never written to disk; the JPEG goes to the client and is dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import cv2
+import numpy as np
+
+_log = logging.getLogger("facesel.serve")
+
+VIEW_MAX_SIDE = 960
+VIEW_MIN_CONFIDENCE = 0.3
+MARGIN = 0.3
+MOSAIC_CELLS = 4
+STREAM_FPS = 2.0
+JPEG_QUALITY = 80
+
+
+def hidden_regions(boxes: np.ndarray, shape, margin: float = MARGIN) -> list[tuple[int, int, int, int]]:
+    """``(left, top, right, bottom)`` integer pixel regions that :func:`hide_faces` covers: each
+    box grown by ``margin`` of its size on every side, clipped to the image of ``shape``."""
+    h, w = shape[:2]
+    regions = []
+    for x1, y1, x2, y2 in np.asarray(boxes, np.float64).reshape(-1, 4):
+        if not np.isfinite([x1, y1, x2, y2]).all():
+            continue
+        grow_x, grow_y = (x2 - x1) * margin, (y2 - y1) * margin
+        left, top = max(0, int(np.floor(x1 - grow_x))), max(0, int(np.floor(y1 - grow_y)))
+        right, bottom = min(w, int(np.ceil(x2 + grow_x))), min(h, int(np.ceil(y2 + grow_y)))
+        if right - left >= 2 and bottom - top >= 2:
+            regions.append((left, top, right, bottom))
+    return regions
+
+
+def hide_faces(image: np.ndarray, boxes: np.ndarray, margin: float = MARGIN, cells: int = MOSAIC_CELLS) -> np.ndarray:
+    """``image`` with every box (grown by ``margin``) turned into a blurred coarse mosaic.
+
+    Parameters
+    ----------
+    image : (H, W, 3) uint8
+        Changed in place and returned.
+    boxes : (N, 4) float
+        x1, y1, x2, y2 in ``image``'s pixels.
+    """
+    for left, top, right, bottom in hidden_regions(boxes, image.shape, margin):
+        region = image[top:bottom, left:right]
+        rh, rw = region.shape[:2]
+        scale = cells / max(rh, rw)
+        small = cv2.resize(region, (max(1, round(rw * scale)), max(1, round(rh * scale))), interpolation=cv2.INTER_AREA)
+        mosaic = cv2.resize(small, (rw, rh), interpolation=cv2.INTER_NEAREST)
+        kernel = max(3, (min(rh, rw) // cells) | 1)  # about a cell: smooths the cells' edges, adds no detail
+        region[:] = cv2.GaussianBlur(mosaic, (kernel, kernel), 0)
+    return image
+
+
+class ViewRenderer:
+    """Renders one camera's privacy-safe frames (one detector per camera, used under a lock)."""
+
+    def __init__(self, camera):
+        self.camera = camera
+        self._detector = None
+        self._lock = threading.Lock()
+
+    def _detect(self, image: np.ndarray) -> np.ndarray:
+        from facesel.detect import make_detector
+        from facesel.serve.pipeline_adapter import pipeline_config
+
+        if self._detector is None:
+            kind = pipeline_config(self.camera.config.settings).detector
+            settings = {"min_confidence": VIEW_MIN_CONFIDENCE} if kind == "yunet" else {}
+            self._detector = make_detector(kind, **settings)
+        return self._detector.detect(image).boxes
+
+    def render(self) -> bytes | None:
+        """A JPEG of the newest frame with every face hidden; None before the first frame."""
+        frame = self.camera.newest_frame
+        if frame is None:
+            return None
+        h, w = frame.shape[:2]
+        scale = min(1.0, VIEW_MAX_SIDE / max(h, w))
+        image = cv2.resize(frame, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA) \
+            if scale < 1.0 else frame.copy()
+        tracks = [(t.track_id, np.asarray(t.box, np.float64) * scale) for t in self._open_tracks()]
+        with self._lock:
+            # On the full-size frame: a face of 24 pixels there is 12 on the view, and the
+            # detector missed such a face on the shrunk frame (arcade frame 100).
+            detected = np.asarray(self._detect(frame), np.float64).reshape(-1, 4) * scale
+            hide_faces(image, np.concatenate([detected, np.asarray([b for _, b in tracks], np.float64).reshape(-1, 4)]))
+            again = np.asarray(self._detect(image), np.float64).reshape(-1, 4)
+            hide_faces(image, again)
+        detected = np.concatenate([detected, again])
+        self.camera.zones.draw(image, scale)
+        # Outlines go around the hidden regions, not across them (a line over a mosaic is no face
+        # detail, but keeping them apart keeps the hidden pixels exactly what hide_faces made).
+        for left, top, right, bottom in hidden_regions(detected, image.shape):
+            cv2.rectangle(image, (left - 1, top - 1), (right, bottom), (0, 220, 255), 1)
+        for track_id, box in tracks:
+            for left, top, right, bottom in hidden_regions(box, image.shape):
+                cv2.rectangle(image, (left - 2, top - 2), (right + 1, bottom + 1), (0, 255, 0), 2)
+                cv2.putText(image, f"#{track_id}", (left, max(12, top - 6)), cv2.FONT_HERSHEY_SIMPLEX, 0.45,
+                            (0, 255, 0), 1, cv2.LINE_AA)
+        cv2.putText(image, f"facesel {self.camera.config.name}: faces hidden", (6, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.5,
+                    (255, 255, 255), 1, cv2.LINE_AA)
+        ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+        if not ok:
+            raise RuntimeError("JPEG encoding failed")
+        return encoded.tobytes()
+
+    def _open_tracks(self) -> list:
+        adapter = self.camera.adapter
+        return adapter.all_tracks() if adapter is not None else []
+
+
+def _same_camera(view: ViewRenderer, current: ViewRenderer | None) -> bool:
+    """False once a reload removed or replaced the camera a stream was opened on: it ends."""
+    return current is not None and current.camera is view.camera
+
+
+def routes(service):
+    """``routes(method, path)`` for the view endpoints; None for any path when ``serve.view`` is
+    off (the status server then answers 404, as for any unknown path)."""
+    renderers: dict[str, ViewRenderer] = {}
+    lock = threading.Lock()
+
+    def renderer(name):
+        camera = next((c for c in service.camera_list() if c.config.name == name), None)
+        if camera is None:
+            return None
+        with lock:
+            current = renderers.get(name)
+            if current is None or current.camera is not camera:  # a reload made a new camera
+                current = renderers[name] = ViewRenderer(camera)
+        return current
+
+    def still(name):
+        def answer(request) -> None:
+            view = renderer(name)
+            if view is None:
+                request._send(404, "text/plain", f"no camera {name!r}\n".encode())
+                return
+            _log.info("view of camera %s served to %s", name, request.client_address[0],
+                      extra={"camera": name, "event": "view"})
+            jpeg = view.render()
+            if jpeg is None:
+                request._send(503, "text/plain", b"no frame yet\n")
+                return
+            request._send(200, "image/jpeg", jpeg)
+        return answer
+
+    def stream(name):
+        def answer(request) -> None:
+            view = renderer(name)
+            if view is None:
+                request._send(404, "text/plain", f"no camera {name!r}\n".encode())
+                return
+            client = request.client_address[0]
+            _log.info("view stream of camera %s opened by %s", name, client, extra={"camera": name, "event": "view"})
+            request.send_response(200)
+            request.send_header("Content-Type", "multipart/x-mixed-replace; boundary=frame")
+            request.send_header("Cache-Control", "no-store")
+            request.end_headers()
+            sent, started = 0, time.monotonic()
+            try:
+                while not service.stopping and _same_camera(view, renderer(name)):
+                    tick = time.monotonic()
+                    jpeg = view.render()
+                    if jpeg is not None:
+                        request.wfile.write(b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: "
+                                            + str(len(jpeg)).encode() + b"\r\n\r\n" + jpeg + b"\r\n")
+                        request.wfile.flush()
+                        sent += 1
+                    time.sleep(max(0.0, 1.0 / STREAM_FPS - (time.monotonic() - tick)))
+            except (BrokenPipeError, ConnectionResetError, OSError):
+                pass  # the client went away
+            finally:
+                _log.info("view stream of camera %s closed for %s after %.0f s, %d frames", name, client,
+                          time.monotonic() - started, sent, extra={"camera": name, "event": "view"})
+        return answer
+
+    def route(method, path):
+        if not service.config.view or method != "GET" or not path.startswith("/cameras/"):
+            return None
+        parts = path.split("/")
+        if len(parts) != 4 or parts[3] not in ("view.jpg", "view.mjpg"):
+            return None
+        return still(parts[2]) if parts[3] == "view.jpg" else stream(parts[2])
+
+    return route

@@ -1,0 +1,120 @@
+"""The desk against the central store, in a real headless Chromium: records of two cameras synced
+into a PostgreSQL store started by the tests; find by camera, refuse 1 of 3, open 2 of 3, view the
+exact sealed pixels, export a bundle that verifies offline and fails once altered; the store's log
+and the authority's log hold the opening before the view.
+(No screenshots here: these are ORL faces, and only the demo clip's faces go into the docs.)"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+import zipfile
+
+import cv2
+import numpy as np
+import pytest
+from central_common import facesel
+from facesel.central.pg_backend import PostgresVault
+from facesel.central.sync import sync_vault
+from facesel.review.bundle import pack
+from facesel.review.verify_bundle import BundleError, verify_bundle
+from facesel.vault import Vault
+from facesel.vault.audit import AuditLog
+from review_browser import add_share, click, driver_for, need_browser, progress
+from review_common import review_server
+from test_vault_common import orl_faces, share_paths, track_result
+
+
+def _central_events(dsn: str) -> list[dict]:
+    with PostgresVault(dsn) as store:
+        return [json.loads(line) for line in store.audit_lines()]
+
+
+@pytest.mark.slow
+def test_desk_opens_two_of_three_from_the_central_store(tmp_path, authority, cameras, central_dsn, shared_data):
+    need_browser()
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    pub, adir = authority
+    faces = orl_faces(shared_data, 4)
+    crops = {}
+    for n, camera_id in enumerate(("cam-a", "cam-b")):
+        with Vault(tmp_path / camera_id, cameras.pub_path, camera=cameras(camera_id)) as vault:
+            for face in faces[2 * n:2 * n + 2]:
+                crops[vault.seal(track_result(face, clip=[face[::-1].copy(), face]))] = (camera_id, face)
+    with PostgresVault.create(central_dsn, pub) as store:
+        for camera_id in ("cam-a", "cam-b"):
+            cameras.register(store, camera_id)
+            sync_vault(tmp_path / camera_id, store, cameras(camera_id))
+    cam_b = sorted(rid for rid, (camera_id, _) in crops.items() if camera_id == "cam-b")
+    shares = share_paths(adir)
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    with review_server(None, adir / "keystore", central=central_dsn) as served:
+        driver = driver_for(tmp_path / "profile", downloads)
+        try:
+            driver.get(served.url)
+            assert "Central store" in driver.find_element(By.CSS_SELECTOR, "p.hint").text
+            assert len(driver.find_elements(By.CSS_SELECTOR, "#records tbody tr")) == 4
+            counts = [r.text for r in driver.find_elements(By.CSS_SELECTOR, "#counts tbody tr")]
+            assert len(counts) == 2 and counts[0].startswith("cam-a") and counts[1].startswith("cam-b")
+            Select(driver.find_element(By.NAME, "camera")).select_by_value("cam-b")
+            click(driver, "search")
+            rows = driver.find_elements(By.CSS_SELECTOR, "#records tbody tr")
+            assert sorted(r.find_elements(By.TAG_NAME, "td")[-1].text for r in rows) == cam_b
+            for box in driver.find_elements(By.CSS_SELECTOR, "input.pick"):
+                box.click()
+            driver.find_element(By.ID, "case").send_keys("CASE-C-7")
+            driver.find_element(By.ID, "reason").send_keys("court order 7")
+            driver.find_element(By.ID, "opened_by").send_keys("investigator B")
+            click(driver, "request-open")
+            assert "share 2 accepted" in add_share(driver, shares[1], "")
+            assert "1 of 2 shares" in progress(driver)
+            assert not [e for e in _central_events(central_dsn) if e["event"] == "open"]  # 1 of 3: nothing
+            add_share(driver, shares[2], "")
+            assert driver.find_element(By.ID, "faces-banner").is_displayed()
+            assert len(driver.find_elements(By.CSS_SELECTOR, "img.snapshot")) == 2
+            cookie = driver.get_cookie("facesel_review")["value"]
+            base = served.url.split("/start")[0]
+            for rid in cam_b:  # the exact pixels the camera sealed
+                request = urllib.request.Request(f"{base}/opening/r/{rid}/crop",
+                                                 headers={"Cookie": f"facesel_review={cookie}"})
+                with urllib.request.urlopen(request) as response:
+                    image = cv2.imdecode(np.frombuffer(response.read(), np.uint8), cv2.IMREAD_UNCHANGED)
+                np.testing.assert_array_equal(image, crops[rid][1])
+            driver.find_element(By.ID, "export").click()
+            deadline = time.time() + 30
+            while time.time() < deadline and not list(downloads.glob("*.zip")):
+                time.sleep(0.2)
+            bundle = next(downloads.glob("*.zip"))
+            time.sleep(0.5)
+            click(driver, "end-session")
+        finally:
+            driver.quit()
+    events = _central_events(central_dsn)
+    tail = [e["event"] for e in events][[e["event"] for e in events].index("open"):]
+    assert tail == ["open", "view", "export", "review-end"], tail
+    # The bundle verifies offline against the authority's fingerprint, and fails once altered.
+    report = verify_bundle(bundle, pub.fingerprint)
+    assert sorted(report.records) == cam_b
+    text = "\n".join(report.proven)
+    assert "sealed and signed by camera cam-b at" in text and "under case 'CASE-C-7'" in text
+    assert "2 of 3 share holders" in text
+    with zipfile.ZipFile(bundle) as zf:
+        members = {i.filename: zf.read(i) for i in zf.infolist()}
+    for name in [m for m in members if m.endswith(("crop.png", ".fsr", "central-open.json"))]:
+        changed = dict(members)
+        changed[name] = members[name][:-1] + bytes([members[name][-1] ^ 1])
+        (tmp_path / "t.zip").write_bytes(pack(list(changed.items())))
+        with pytest.raises(BundleError):
+            verify_bundle(tmp_path / "t.zip", pub.fingerprint)
+    opened = next(e for e in events if e["event"] == "open")
+    assert opened["case"] == "CASE-C-7" and opened["shares"] == [2, 3] and sorted(opened["record_ids"]) == cam_b
+    mine = [e for e in AuditLog(adir / "audit.log").entries() if e["event"] == "open"]
+    assert mine[-1]["central_entry"] == opened["hash"] and mine[-1]["case"] == "CASE-C-7"
+    with PostgresVault(central_dsn) as store:
+        assert store.verify_audit().ok  # the desk's entries keep the store's chain intact
+    done = facesel("audit", "verify", "--log", str(adir / "audit.log"), "--authority", str(adir))
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -1,0 +1,79 @@
+"""Shared builders for the review tests (no tests here): a vault of the demo clip, 2-of-3
+passphrase-protected shares, and a running ``facesel review`` server."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from facesel.cli import main
+from facesel.demo_data import demo_clip
+from facesel.vault.keys import AuthorityPublic
+
+HERE = Path(__file__).resolve().parent
+PYTHON_DIR = HERE.parent / "python"
+
+
+def demo_vault(root: Path) -> dict:
+    """Authority (3 holders, 2 needed, passphrases), camera, and a vault sealed from the shipped demo
+    clip with a clip of +-4 frames per record. Returns paths: auth, keystore, vault, shares, passphrases."""
+    root.mkdir(parents=True, exist_ok=True)
+    auth, cam, pp, vault = root / "auth", root / "cam", root / "pp", root / "vault"
+    steps = [["authority", "init", "--out", auth, "--shares", "3", "--threshold", "2", "--generate-passphrases", pp,
+              "--kdf-level", "min", "--insecure-kdf-for-tests"]]
+    for argv in steps:
+        assert main([str(a) for a in argv]) == 0
+    fingerprint = AuthorityPublic.load(auth / "authority.pub").fingerprint
+    shares = [auth / "shares" / f"share-{i}-of-3.json" for i in (1, 2, 3)]
+    passphrases = [(pp / f"holder-{i}.txt").read_text().strip() for i in (1, 2, 3)]
+    for argv in (["camera", "init", "--out", cam, "--camera-id", "demo-cam-1", "--authority-fingerprint", fingerprint],
+                 ["authority", "register", "--dir", auth, "--camera", cam / "camera.pub",
+                  "--share", shares[0], "--passphrase-file", pp / "holder-1.txt",
+                  "--share", shares[1], "--passphrase-file", pp / "holder-2.txt"],
+                 ["run", demo_clip(), "--vault", vault, "--authority", auth / "authority.pub", "--camera", cam,
+                  "--camera-id", "demo-cam-1", "--clip-window", "4", "--max-frames", "60", "--no-progress"]):
+        assert main([str(a) for a in argv]) == 0
+    return {"auth": auth, "keystore": auth / "keystore", "vault": vault, "shares": shares, "passphrases": passphrases,
+            "fingerprint": fingerprint}
+
+
+class Served:
+    """A running ``facesel review``: its start URL; ``output`` holds stdout and stderr once it stopped."""
+
+    def __init__(self, process: subprocess.Popen, url: str) -> None:
+        self.process, self.url, self.output = process, url, ""
+
+
+@contextlib.contextmanager
+def review_server(vault: Path | None, keystore: Path, *extra: str, tz: str | None = None, central: str | None = None):
+    """A real ``facesel review`` process on a free loopback port for ``vault`` (or the ``central``
+    store's DSN), in time zone ``tz`` when given; yields a :class:`Served`."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(PYTHON_DIR), os.environ.get("PYTHONPATH", "")])}
+    if tz:
+        env["TZ"] = tz
+    where = ["--central", central] if central else ["--vault", str(vault)]
+    process = subprocess.Popen([sys.executable, "-m", "facesel", "review", *where, "--keystore", str(keystore),
+                                *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    served = None
+    try:
+        line = process.stdout.readline()
+        match = re.search(r"(http://\S+/start\?token=\S+)", line)
+        if match is None:
+            process.kill()
+            raise RuntimeError(f"facesel review did not start: {line!r} {process.stderr.read()!r}")
+        served = Served(process, match.group(1))
+        yield served
+    finally:
+        if process.poll() is None:
+            process.terminate()  # uvicorn stops gracefully: the lifespan ends (and logs) an open session
+        try:
+            out, err = process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            out, err = process.communicate(timeout=10)
+        if served is not None:
+            served.output = out + err
