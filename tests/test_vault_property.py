@@ -305,13 +305,22 @@ RUN_COMMANDS = textwrap.dedent("""
 """)
 
 
+def _limit_memory() -> None:
+    """In the child: at most 4 GiB of address space, so that code reading a device such as
+    /dev/zero to its end fails with MemoryError instead of taking the machine's memory."""
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
+
+
 def _in_subprocess(root: Path, timeout: float):
     """Run every command of :func:`_commands` in a fresh interpreter, killed after ``timeout``
     seconds (a hang inside SQLite or a blocking read cannot be interrupted from within)."""
     argvs = [[str(x) for x in argv] for argv in _commands(root)]
     try:
         proc = subprocess.run([sys.executable, "-c", RUN_COMMANDS, json.dumps(argvs)], capture_output=True,
-                              text=True, timeout=timeout, env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
+                              text=True, timeout=timeout, env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)),
+                              preexec_fn=_limit_memory)
     except subprocess.TimeoutExpired:
         return "HANG"
     if proc.returncode != 0:
