@@ -24,7 +24,7 @@ def demo_vault(root: Path) -> dict:
     root.mkdir(parents=True, exist_ok=True)
     auth, cam, pp, vault = root / "auth", root / "cam", root / "pp", root / "vault"
     steps = [["authority", "init", "--out", auth, "--shares", "3", "--threshold", "2", "--generate-passphrases", pp,
-              "--kdf-level", "min"]]
+              "--kdf-level", "min", "--insecure-kdf-for-tests"]]
     for argv in steps:
         assert main([str(a) for a in argv]) == 0
     fingerprint = AuthorityPublic.load(auth / "authority.pub").fingerprint

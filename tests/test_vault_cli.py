@@ -32,7 +32,7 @@ def setup(tmp_path, shared_data, capsys, monkeypatch):
     adir = tmp_path / "auth"
     code, out, err = run_cli(capsys, "authority", "init", "--out", adir, "--shares", 3, "--threshold", 2,
                           "--epoch", "1d", "--retention", "30d", "--horizon", "10d", "--start", T0 - DAY,
-                          "--passphrase-env", "SHARE_PW")
+                          "--passphrase-env", "SHARE_PW", "--one-passphrase-for-all", "--insecure-kdf-for-tests")
     assert code == 0, err
     assert "2-of-3" in out and "retention 30 days" in out
     fingerprint = AuthorityPublic.load(adir / "authority.pub").fingerprint
@@ -104,7 +104,8 @@ def test_open_errors_exit_non_zero_and_change_nothing(setup, tmp_path, tmp_path_
     elif case in ("other-authority-share", "other-authority-keystore"):
         other = tmp_path_factory.mktemp("other") / "auth"
         assert run_cli(capsys, "authority", "init", "--out", other, "--shares", 3, "--threshold", 2, "--start",
-                    T0, "--horizon", "2d", "--passphrase-env", "SHARE_PW")[0] == 0
+                    T0, "--horizon", "2d", "--passphrase-env", "SHARE_PW", "--one-passphrase-for-all",
+                    "--insecure-kdf-for-tests")[0] == 0
         if case == "other-authority-share":
             args = _open_args(adir, vault, out, shares=(0,)) + ["--share", share_paths(other)[1], "--all"]
         else:
@@ -153,7 +154,8 @@ def test_purge_shred_and_opening_after_shredding(setup, tmp_path, capsys):
     assert code == 0 and "purged 3" in out and not list((vault / "records").glob("*.fsr"))
     code, out, err = run_cli(capsys, "authority", "shred", "--dir", adir, "--now", T0 + 31 * DAY,
                           "--share", share_paths(adir)[0], "--share", share_paths(adir)[1],
-                          "--passphrase-env", "SHARE_PW", "--new-passphrase-env", "SHARE_PW")
+                          "--passphrase-env", "SHARE_PW", "--new-passphrase-env", "SHARE_PW",
+                          "--one-passphrase-for-all", "--insecure-kdf-for-tests")
     assert code == 0 and "shredded 2 " in out, err
     code, out, _ = run_cli(capsys, "audit", "verify", "--log", adir / "audit.log", "--authority", adir)
     # Two shreds and the re-key, each signed by the authority.
@@ -188,7 +190,7 @@ def test_init_with_passphrase_file_and_no_prompt(tmp_path, capsys, monkeypatch):
     words = tmp_path / "words.txt"
     words.write_text("one quiet harbour\ntwo silver kites\nthree paper maps\n")
     code, _, err = run_cli(capsys, "authority", "init", "--out", tmp_path / "a", "--shares", 3, "--threshold", 2,
-                        "--horizon", "2d", "--passphrase-file", words)
+                        "--horizon", "2d", "--passphrase-file", words, "--insecure-kdf-for-tests")
     assert code == 0, err
     docs = [json.loads(p.read_text()) for p in share_paths(tmp_path / "a")]
     assert all(d["protected"] for d in docs)

@@ -50,7 +50,8 @@ def make_authority(directory: Path, shares: int = 3, threshold: int = 2, start: 
                    camera_id: str = "cam-1"):
     """An authority folder under ``directory`` with one registered camera (see :func:`camera_dir`);
     returns (AuthorityPublic, authority folder)."""
-    create_authority(directory, shares, threshold, epoch, retention, horizon, start, passphrases, kdf_level="min")
+    create_authority(directory, shares, threshold, epoch, retention, horizon, start, passphrases, kdf_level="min",
+                     insecure_kdf=True)
     pub = add_camera(Path(directory), camera_id, passphrases)
     return pub, Path(directory)
 

@@ -42,7 +42,7 @@ def test_tail_joined_into_one_torn_line_stops_the_camera(opened_vault, capsys):
     assert [json.loads(x)["event"] for x in lines[-3:]] == ["open"] * 3
     log.write_text("".join(lines[:-3]) + "".join(x.rstrip("\n") for x in lines[-3:]))
     before = log.read_bytes()
-    with pytest.raises(AuditError, match="entries were removed"):
+    with pytest.raises(AuditError, match="entries (at the end )?were (removed|deleted)"):
         vault_at(vault_dir, adir, clock=_later())
     assert log.read_bytes() == before  # never turned into a "recovered-torn-entry"
     code, out, _ = run_cli(capsys, "audit", "verify", "--vault", vault_dir, "--authority", adir)

@@ -15,7 +15,7 @@ from facesel.vault.authority import create_authority, extend_authority, register
 from facesel.vault.fsutil import atomic_write
 from facesel.vault.keys import KDF_LEVELS, Keystore
 from facesel.vault.retention import shred_expired, shreddable_epochs
-from facesel.vault.shares import ShareFile, generate_passphrase, reconstruct_master
+from facesel.vault.shares import ShareFile, check_passphrase, generate_passphrase, reconstruct_master
 from facesel.vault.signing import CameraPublic
 from facesel.vault.timeparse import format_duration, format_time, parse_duration, parse_time
 
@@ -45,6 +45,12 @@ def new_passphrases(args: argparse.Namespace, n: int, prefix: str = "") -> list[
         value = os.environ.get(get("passphrase_env"))
         if not value:
             raise ValueError(f"{flag('passphrase_env')}: environment variable {get('passphrase_env')} is empty or unset")
+        check_passphrase(value.encode(), f"the passphrase in {get('passphrase_env')}")
+        if n > 1 and not args.one_passphrase_for_all:
+            raise ValueError(f"{flag('passphrase_env')} gives all {n} shares the same passphrase, so one person who "
+                             f"knows it unlocks every share: give {flag('passphrase_file')} (one a line), "
+                             f"{flag('generate_passphrases')} or {flag('passphrase')}, or accept it with "
+                             "--one-passphrase-for-all")
         return [value.encode()] * n
     if get("generate_passphrases"):
         return _generated(Path(get("generate_passphrases")), n, flag("generate_passphrases"))
@@ -76,6 +82,14 @@ def save_generated(args: argparse.Namespace, phrases: list[bytes | None] | None,
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     for i, phrase in enumerate(phrases, 1):
         atomic_write(folder / f"holder-{i}.txt", bytes(phrase) + b"\n", mode=0o600)
+
+
+def warn_shares_together(shares_dir: Path, threshold: int, shares: int) -> None:
+    """Tell the operator, on stderr, that shares lying together in one folder are one theft away
+    from the master key."""
+    print(f"facesel authority: WARNING all {shares} shares lie together in {shares_dir}, and any {threshold} of them "
+          "open every record: move each share to its holder (e.g. one removable drive each) and delete it here; "
+          "next time write them apart with --share-out DIR, once per holder", file=sys.stderr)
 
 
 def _check_apart(args: argparse.Namespace, authority_dir: Path, prefix: str = "") -> None:
@@ -147,9 +161,11 @@ def _init(args: argparse.Namespace) -> int:
     pub = create_authority(
         out, shares=args.shares, threshold=args.threshold, epoch_seconds=epoch, retention_seconds=retention,
         horizon_seconds=horizon, start=start, passphrases=phrases, kdf_level=args.kdf_level,
-        allow_single_share=args.allow_single_share)
+        allow_single_share=args.allow_single_share, insecure_kdf=args.insecure_kdf_for_tests,
+        allow_shared_passphrase=args.one_passphrase_for_all, share_dirs=args.share_out)
     save_generated(args, phrases)
-    print(f"authority {pub.authority_id}: {pub.threshold}-of-{pub.shares} shares in {out / 'shares'}")
+    where = ", ".join(args.share_out) if args.share_out else out / "shares"
+    print(f"authority {pub.authority_id}: {pub.threshold}-of-{pub.shares} shares in {where}")
     print(f"  fingerprint {pub.fingerprint}  (cameras pin this: facesel camera init --authority-fingerprint ...)")
     print(f"  {len(pub.epochs)} epoch keys from {format_time(pub.epochs[0].not_before)} "
           f"to {format_time(pub.epochs[-1].not_after)}; retention {format_duration(pub.retention_seconds)}")
@@ -157,6 +173,8 @@ def _init(args: argparse.Namespace) -> int:
     if args.generate_passphrases:
         print(f"  passphrases: {Path(args.generate_passphrases)}/holder-<i>.txt, one per holder")
     print("  hand each share file (and, separately, its passphrase) to a different holder; delete them here")
+    if not args.share_out:
+        warn_shares_together(out / "shares", pub.threshold, pub.shares)
     return 0
 
 
@@ -198,12 +216,14 @@ def _shred(args: argparse.Namespace) -> int:
         return 0
     _check_apart(args, directory, prefix="new_")
     phrases = new_passphrases(args, int(keystore.meta["shares"]), prefix="new_")
-    done = shred_expired(directory, now=now, master=master, passphrases=phrases, kdf_level=args.kdf_level)
+    done = shred_expired(directory, now=now, master=master, passphrases=phrases, kdf_level=args.kdf_level,
+                         insecure_kdf=args.insecure_kdf_for_tests, allow_shared_passphrase=args.one_passphrase_for_all)
     save_generated(args, phrases, prefix="new_")
     print(f"shredded {len(done)} epoch secret(s): {', '.join(map(str, done))}")
     print(f"  the other epochs are re-wrapped under a new master key; new shares in {directory / 'shares'}.")
     print("  Every holder must destroy their old share: old shares with an old keystore backup would open the "
           "shredded epochs.")
+    warn_shares_together(directory / "shares", int(keystore.meta["threshold"]), int(keystore.meta["shares"]))
     return 0
 
 
@@ -221,13 +241,19 @@ def _add_new_passphrases(p: argparse.ArgumentParser, prefix: str = "") -> None:
     p.add_argument(f"--{prefix}passphrase-file", dest=f"{dest}passphrase_file", metavar="FILE",
                    help="file with one passphrase per new share, one a line")
     p.add_argument(f"--{prefix}passphrase-env", dest=f"{dest}passphrase_env", metavar="VAR",
-                   help="environment variable holding one passphrase for all new shares")
+                   help="environment variable holding one passphrase for all new shares (several shares: only with "
+                        "--one-passphrase-for-all)")
     p.add_argument(f"--{prefix}generate-passphrases", dest=f"{dest}generate_passphrases", metavar="DIR",
                    help="generate a random passphrase per holder into DIR/holder-<i>.txt (keep DIR apart from the shares)")
     p.add_argument(f"--{prefix}no-passphrase", dest=f"{dest}no_passphrase", action="store_true",
                    help="leave the new shares unprotected (tests only)")
     p.add_argument("--kdf-level", choices=sorted(KDF_LEVELS), default=None,
-                   help="Argon2id cost for protected shares (default: FACESEL_KDF_LEVEL or moderate)")
+                   help="Argon2id cost for protected shares (default: FACESEL_KDF_LEVEL or moderate; 'min' only "
+                        "with --insecure-kdf-for-tests)")
+    p.add_argument("--insecure-kdf-for-tests", action="store_true",
+                   help="accept the Argon2id level 'min' (8 KiB, 1 pass: thousands of guesses a second); tests only")
+    p.add_argument("--one-passphrase-for-all", action="store_true",
+                   help="accept the same passphrase for several shares (one person who knows it unlocks them all)")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -243,6 +269,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--retention", default="30d", help="how long records are kept (default 30d)")
     p.add_argument("--horizon", default="365d", help="how far ahead epoch keys are made (default 365d)")
     p.add_argument("--start", help="first epoch's time (ISO 8601 or Unix seconds; default now)")
+    p.add_argument("--share-out", action="append", metavar="DIR",
+                   help="write share i to the i-th --share-out folder (repeat once per share: each holder's own "
+                        "drive) instead of all together in OUT/shares")
     _add_new_passphrases(p)
     p.set_defaults(func=_init)
 

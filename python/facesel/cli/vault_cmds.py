@@ -12,13 +12,14 @@ from facesel.cli.authority import share_passphrase_source
 from facesel.cli.vault_errors import clean_errors
 from facesel.vault.audit import AuditLog, signed_head, verify
 from facesel.vault.consistency import RECORD_SUFFIX, custody_problems
-from facesel.vault.errors import RecordError, VaultLockedError
-from facesel.vault.fsutil import atomic_write
+from facesel.vault.errors import AuditError, RecordError, VaultLockedError
+from facesel.vault.fsutil import atomic_write, read_regular
 from facesel.vault.identity import load_identity
 from facesel.vault.index import IndexRow
 from facesel.vault.keys import AuthorityPublic
 from facesel.vault.opening import (
     RecordNotHere,
+    logged_records,
     open_index,
     open_records,
     sealed_digests,
@@ -80,6 +81,29 @@ def _checked_rows(vault_dir: Path, identity, rows) -> tuple[list[IndexRow], list
     return good, problems
 
 
+def _unindexed_seals(vault_dir: Path, identity) -> list[str]:
+    """One line per record the signed log holds that the index does not list (a hidden record).
+
+    The log is read before the index (a camera indexes a record before logging its seal), and a
+    record found missing is checked again against a fresh read of the log (a purge running beside
+    us logs first, then drops the row)."""
+    try:
+        live = logged_records(vault_dir, identity)
+        index = open_index(vault_dir)
+        try:
+            indexed = index.ids()
+        finally:
+            index.close()
+        missing = set(live) - indexed
+        if missing:
+            missing &= set(logged_records(vault_dir, identity))
+    except AuditError as err:
+        return [f"the audit log does not verify, so the index cannot be checked against it ({err})"]
+    return [f"record {rid} (sealed {format_time(live[rid].sealed_at)}, log seq {live[rid].seq}) is in the signed log "
+            "but missing from the index (hidden; 'facesel open' still finds it, the camera re-indexes it at its next "
+            "start)" for rid in sorted(missing, key=lambda rid: live[rid].seq)]
+
+
 def print_record_table(rows, camera_width: int) -> None:
     """One line per index row (record id, time, camera, epoch, quality, size) under a header; the
     camera id is cut to ``camera_width`` characters. Shared by ``list`` and ``central list``."""
@@ -107,6 +131,7 @@ def _list(args: argparse.Namespace) -> int:
     finally:
         index.close()
     good, problems = _checked_rows(vault_dir, identity, rows)
+    problems += _unindexed_seals(vault_dir, identity)
     for path in sorted((vault_dir / "records").glob(f"*{RECORD_SUFFIX}")):
         if path.name[:-len(RECORD_SUFFIX)] not in indexed:
             problems.append(f"record file {path.name} is not in the index (the camera quarantines or indexes it "
@@ -151,6 +176,7 @@ def _open(args: argparse.Namespace) -> int:
         passphrase_for=passphrases)
     print(f"opened {len(opened)} record(s) into {args.out}; logged in {Path(args.vault) / 'audit.log'} and in the "
           "authority's own audit.log")
+    _report_unindexed(opened)
     if opened:
         entry = open_entry(Path(args.vault), Path(args.out), [r.row.record_id for r in opened])
         print(f"index of the opened records: {write_index(Path(args.out), opened, entry, Path(args.vault))}")
@@ -161,6 +187,15 @@ def _open(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report_unindexed(opened) -> None:
+    """Say loudly when records chosen from the signed log were missing from the index."""
+    missing = [o.row.record_id for o in opened if not o.indexed]
+    if missing:
+        print(f"facesel open: WARNING {len(missing)} opened record(s) were missing from the index (someone deleted "
+              f"their rows; chosen from the signed log instead): {', '.join(missing[:10])}"
+              f"{' ...' if len(missing) > 10 else ''}", file=sys.stderr)
+
+
 def _expectation(text: str | None):
     """``--expect``: SEQ:HASH, or a head file written by ``facesel audit head``."""
     if not text:
@@ -169,11 +204,11 @@ def _expectation(text: str | None):
     if colon and seq.isdigit() and len(digest) == 64:
         return int(seq), digest
     path = Path(text)
-    if not path.is_file():
+    if not path.exists():
         raise ValueError(f"--expect must be SEQ:SHA256HEX or a head file from 'facesel audit head', got {text!r}")
     try:
-        head = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, ValueError):
+        head = json.loads(read_regular(path, 65536).decode("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
         raise ValueError(f"--expect {path}: not a head file from 'facesel audit head'") from None
     if not isinstance(head, dict):
         raise ValueError(f"--expect {path}: not a head file from 'facesel audit head'")
@@ -230,7 +265,9 @@ def _audit_verify(args: argparse.Namespace) -> int:
         return 1
     print(f"{path}: OK, {result.entries} entries; head seq {result.head_seq} hash {result.head_hash}; signed by "
           f"camera {identity.camera_id} and authority {identity.authority.authority_id}")
-    problems = [f"CUSTODY {line}" for line in custody_problems(vault_dir)]
+    # Files against seals and purges, each purge against its logged seal time plus the retention,
+    # each seal against its epoch's window.
+    problems = [f"CUSTODY {line}" for line in custody_problems(vault_dir, identity.authority)]
     if args.authority and Path(args.authority).is_dir():
         problems += [f"AUTHORITY {line}" for line in _authority_log_problems(Path(args.authority), identity, path)]
     _unanchored_note("audit verify", anchor, pin)

@@ -21,18 +21,21 @@ whose times go backwards or lie in the future.
 from __future__ import annotations
 
 import base64
+import errno
 import fcntl
 import hashlib
 import json
 import math
 import os
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from facesel.vault import fields
 from facesel.vault.errors import AuditError
-from facesel.vault.fsutil import atomic_write
+from facesel.vault.fsutil import NotRegularFileError, atomic_write, open_regular, read_regular
 from facesel.vault.signing import Signer, verify_signature
 
 GENESIS = "0" * 64
@@ -65,30 +68,44 @@ def _sig_ok(keys: Mapping[str, bytes], signer: object, message: bytes, sig: obje
     return verify_signature(keys[signer], message, raw)
 
 
+_HEX64 = re.compile(r"\A[0-9a-f]{64}\Z")
+
+
+def _good_time(value: object) -> bool:
+    """A finite JSON number within [0, MAX_TIME] (checked before any float(): a huge int overflows)."""
+    return (not isinstance(value, bool) and isinstance(value, (int, float)) and
+            (math.isfinite(value) if isinstance(value, float) else True) and 0 <= value <= fields.MAX_TIME)
+
+
+def _good_seq(value: object) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int) and 0 <= value <= fields.MAX_INDEX
+
+
 def _read_head(path: Path) -> dict | None:
-    """The head file as a dict, None when absent; AuditError when unreadable."""
+    """The head file as a dict, None when absent; AuditError when unreadable, malformed, or not a
+    regular file (a FIFO, device, folder or link in its place is refused, never waited on)."""
     try:
-        if path.is_symlink() or (path.exists() and not path.is_file()):
-            raise AuditError(f"{path}: the head is not a regular file")
-        if not path.exists():
-            return None
-        head = json.loads(path.read_text(encoding="utf-8")) if path.stat().st_size < 65536 else None
-        if not (isinstance(head, dict) and isinstance(head.get("seq"), int) and head["seq"] >= 0
-                and isinstance(head.get("hash"), str) and isinstance(head.get("time"), (int, float))):
-            raise ValueError("bad fields")
-        return head
+        head = json.loads(read_regular(path, 65536, follow=False).decode("utf-8"))
+    except FileNotFoundError:
+        return None
+    except NotRegularFileError:
+        raise AuditError(f"{path}: the head is not a regular file") from None
     except (OSError, UnicodeDecodeError, ValueError, RecursionError):
         raise AuditError(f"{path}: the signed head is unreadable or malformed") from None
+    if not (isinstance(head, dict) and _good_seq(head.get("seq")) and isinstance(head.get("hash"), str)
+            and _HEX64.match(head["hash"]) and _good_time(head.get("time"))):
+        raise AuditError(f"{path}: the signed head is unreadable or malformed")
+    return head
 
 
 def _open_log(path: Path, flags: int) -> int:
-    """Open the log without following a symlink: a link could make the camera append elsewhere."""
+    """Open the log without following a symlink (a link could make the camera append elsewhere),
+    and only when it is a regular file (a FIFO or device would hang or swallow the entries)."""
     try:
-        return os.open(path, flags | getattr(os, "O_NOFOLLOW", 0), 0o600)
-    except OSError:
-        if path.is_symlink():
-            raise AuditError(f"audit log {path} is a symbolic link; refusing to follow it") from None
-        raise
+        return open_regular(path, flags, 0o600, follow=False)
+    except NotRegularFileError as err:
+        what = "a symbolic link; refusing to follow it" if err.errno == errno.ELOOP else f"{err.strerror}"
+        raise AuditError(f"audit log {path} is {what}") from None
 
 
 class AuditLog:
@@ -230,7 +247,9 @@ class AuditLog:
             return None
         try:
             last = json.loads(lines[-1])
-            int(last["seq"]), str(last["hash"]), float(last["time"])
+            if not (isinstance(last, dict) and _good_seq(last.get("seq")) and isinstance(last.get("hash"), str)
+                    and _HEX64.match(last["hash"]) and _good_time(last.get("time"))):
+                raise ValueError("bad fields")
             return last
         except (ValueError, KeyError, TypeError, RecursionError):
             # Never chain new entries onto a damaged one: that would paper over the damage.
@@ -238,20 +257,25 @@ class AuditLog:
                              "and preserve the log before anything else is written") from None
 
     def entries(self) -> list[dict]:
-        """All parseable entries (for listing; use :func:`verify` to check them)."""
-        if not self.path.exists():
+        """All parseable entries whose ``seq``, ``time`` and ``event`` have the right types (for
+        listing; use :func:`verify` to check them). Other fields are as the file holds them:
+        check their types before use."""
+        try:
+            data = read_regular(self.path, MAX_LOG_BYTES, follow=False)
+        except FileNotFoundError:
             return []
-        if self.path.is_symlink():
-            raise AuditError(f"audit log {self.path} is a symbolic link; refusing to follow it")
-        if self.path.stat().st_size > MAX_LOG_BYTES:
-            raise AuditError(f"audit log {self.path} is larger than {MAX_LOG_BYTES} bytes")
+        except NotRegularFileError as err:
+            raise AuditError(f"audit log {self.path} is {err.strerror}; refusing to read it") from None
+        except OSError as err:
+            raise AuditError(f"audit log {self.path} cannot be read ({err.strerror or err})") from None
         out = []
-        for line in self.path.read_text(encoding="utf-8", errors="replace").splitlines():
+        for line in data.decode("utf-8", errors="replace").splitlines():
             try:
                 entry = json.loads(line)
             except (ValueError, RecursionError):
                 continue
-            if isinstance(entry, dict):
+            if isinstance(entry, dict) and _good_seq(entry.get("seq")) and _good_time(entry.get("time")) \
+                    and isinstance(entry.get("event"), str):
                 out.append(entry)
         return out
 
@@ -278,9 +302,9 @@ def _parse_lines(lines: list[bytes]) -> list[dict | None]:
     for chunk in lines:
         try:
             entry = json.loads(chunk.decode("utf-8"))
-            ok = (isinstance(entry, dict) and isinstance(entry.get("seq"), int)
+            ok = (isinstance(entry, dict) and _good_seq(entry.get("seq")) and isinstance(entry.get("event"), str)
                   and isinstance(entry.get("hash"), str) and isinstance(entry.get("prev"), str)
-                  and isinstance(entry.get("time"), (int, float)) and math.isfinite(entry["time"]))
+                  and _good_time(entry.get("time")))
             parsed.append(entry if ok else None)
         except (UnicodeDecodeError, ValueError, RecursionError):
             parsed.append(None)
@@ -334,45 +358,80 @@ def verify(path: str | os.PathLike, expect: tuple[int, str] | dict | None = None
     now : float, optional
         The verifier's time (default: the clock); entries dated later are refused.
     """
-    path = Path(path)
-    if path.is_symlink():
-        return _fail(0, 0, "anchor", f"{path} is a symbolic link, not the vault's own log")
-    if not path.is_file():
-        raise FileNotFoundError(f"audit log not found: {path}")
-    if path.stat().st_size > MAX_LOG_BYTES:
-        return _fail(0, 0, "size", f"{path} is larger than {MAX_LOG_BYTES} bytes")
+    return _verify(Path(path), expect, keys, now, allow_torn=False)[0]
+
+
+def read_verified(path: str | os.PathLike, keys: Mapping[str, bytes], now: float | None = None) -> list[dict]:
+    """The entries of a log that verifies (chain, signatures by ``keys``, times, head), read once.
+
+    A last line still being written by another process is left out (not an error). Decisions
+    about records (what was sealed, what is gone) are taken from these entries only.
+
+    Raises
+    ------
+    AuditError
+        Naming the first problem when the log does not verify.
+    FileNotFoundError
+        When the log does not exist.
+    """
+    result, entries = _verify(Path(path), None, keys, now, allow_torn=True)
+    if not result.ok:
+        raise AuditError(f"audit log {path} does not verify ({result.kind}): {result.message}")
+    return entries
+
+
+def _verify(path: Path, expect, keys, now, allow_torn: bool) -> tuple[VerifyResult, list[dict]]:
     now = time.time() if now is None else float(now)
-    lines = path.read_bytes().split(b"\n")
+    try:
+        # The head first: it is rewritten after each append, so read before the lines it can only
+        # lag behind them, never run ahead (a camera may be appending while we read).
+        head = _read_head(path.with_name(path.name + ".head"))
+        head_error = None
+    except AuditError as err:
+        head, head_error = None, err
+    try:
+        data = read_regular(path, MAX_LOG_BYTES, follow=False)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"audit log not found: {path}") from None
+    except NotRegularFileError as err:
+        return _fail(0, 0, "anchor", f"{path} is {err.strerror}, not the vault's own log"), []
+    except OSError as err:
+        kind = "size" if err.errno == errno.EFBIG else "anchor"
+        return _fail(0, 0, kind, f"{path}: {err.strerror or err}"), []
+    lines = data.split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()
+    elif lines and allow_torn:
+        lines.pop()  # being written right now by another process; the next reader sees it whole
     elif lines:
-        return _fail(len(lines), len(lines), "torn", f"line {len(lines)}: the last entry is incomplete (no newline)")
+        return _fail(len(lines), len(lines), "torn", f"line {len(lines)}: the last entry is incomplete (no newline)"), []
     parsed = _parse_lines(lines)
     count = len(lines)
     all_seqs = {e["seq"]: i for i, e in enumerate(parsed) if e is not None}
     prev, expected, seen, last_time = GENESIS, 0, set(), float("-inf")
     for i, entry in enumerate(parsed):
         if entry is None:
-            return _fail(count, i + 1, "edited", f"line {i + 1}: not a valid audit entry (edited or corrupted)")
+            return _fail(count, i + 1, "edited", f"line {i + 1}: not a valid audit entry (edited or corrupted)"), []
         problem = _check_entry(entry, i + 1, count, prev, expected, last_time, now, keys, seen, all_seqs)
         if problem is not None:
-            return problem
+            return problem, []
         seen.add(entry["seq"])
         prev, expected, last_time = entry["hash"], expected + 1, entry["time"]
     head_seq = expected - 1 if expected else None
-    problem = _check_head(path, parsed, head_seq, keys)
+    if head_error is not None:
+        problem = _fail(count, count, "anchor", str(head_error))
+    else:
+        problem = _check_head(path, head, parsed, head_seq, keys)
     if problem is None and expect is not None:
         problem = _check_expect(parsed, head_seq, expect, keys, count)
-    return problem or VerifyResult(True, count, head_seq, prev if expected else None)
+    if problem is not None:
+        return problem, []
+    return VerifyResult(True, count, head_seq, prev if expected else None), parsed
 
 
-def _check_head(path: Path, parsed: list[dict], head_seq: int | None, keys) -> VerifyResult | None:
+def _check_head(path: Path, head: dict | None, parsed: list[dict], head_seq: int | None, keys) -> VerifyResult | None:
     count = len(parsed)
     anchor = path.with_name(path.name + ".head")
-    try:
-        head = _read_head(anchor)
-    except AuditError as err:
-        return _fail(count, count, "anchor", str(err))
     if head is None:
         if count >= 2:
             return _fail(count, count, "anchor", f"{anchor.name} (the signed head) is missing")
@@ -395,22 +454,91 @@ def _head_signed(head: dict, keys: Mapping[str, bytes]) -> bool:
 
 def _check_expect(parsed: list[dict], head_seq: int | None, expect, keys, count: int) -> VerifyResult | None:
     if isinstance(expect, dict):
-        try:
-            e_seq, e_hash = int(expect["seq"]), str(expect["hash"])
-            float(expect["time"])
-        except (KeyError, TypeError, ValueError):
+        if not (_good_seq(expect.get("seq")) and isinstance(expect.get("hash"), str)
+                and _good_time(expect.get("time"))):
             return _fail(count, count, "anchor", "the witnessed head is malformed")
+        e_seq, e_hash = expect["seq"], expect["hash"]
         if keys is not None and not _head_signed(expect, keys):
             return _fail(count, count, "anchor", "the witnessed head is not signed by this vault's camera "
                                                  "or its authority")
     else:
         e_seq, e_hash = expect
+        if not _good_seq(e_seq) or not isinstance(e_hash, str):
+            return _fail(count, count, "anchor", "the witnessed head is malformed")
     if head_seq is None or e_seq > head_seq:
         return _fail(count, count, "deleted", f"witnessed entry seq {e_seq} is missing (log truncated or replaced)")
     if parsed[e_seq]["hash"] != e_hash:
         return _fail(count, e_seq + 1, "edited", f"line {e_seq + 1}: entry seq {e_seq} does not have the "
                                                  "witnessed hash (log rewritten)")
     return None
+
+
+class LogFollower:
+    """Reads the entries appended to a log since the last call, each one verified (chain,
+    signature by ``keys``, time), so that a long-running writer can act on what *others* logged
+    (a forwarder's purges, an authority's openings) without re-reading the whole log.
+
+    The first :meth:`poll` reads the whole log. Entries are only ever taken from complete lines
+    that chain onto the last entry already seen; anything else raises AuditError.
+    """
+
+    def __init__(self, path: str | os.PathLike, keys: Mapping[str, bytes], clock: Callable[[], float] = time.time):
+        self.path, self.keys, self.clock = Path(path), dict(keys), clock
+        self.offset, self.prev, self.expected, self.last_time = 0, GENESIS, 0, float("-inf")
+
+    def poll(self, check_head: bool = False) -> list[dict]:
+        """The new verified entries (possibly none).
+
+        ``check_head`` (first poll only) also checks the signed head against the entries read, as
+        :func:`verify` does; the head is read first, so an append meanwhile cannot put it ahead.
+
+        Raises
+        ------
+        AuditError
+            When the log shrank, is not a regular file, or a new entry (or the head) does not verify.
+        """
+        head = _read_head(self.path.with_name(self.path.name + ".head")) if check_head else None
+        fd = _open_log(self.path, os.O_RDONLY)
+        try:
+            size = os.fstat(fd).st_size
+            if size < self.offset:
+                raise AuditError(f"audit log {self.path} shrank from {self.offset} to {size} bytes: entries were "
+                                 "removed; preserve the vault and investigate")
+            if size > MAX_LOG_BYTES:
+                raise AuditError(f"audit log {self.path} is larger than {MAX_LOG_BYTES} bytes")
+            os.lseek(fd, self.offset, os.SEEK_SET)
+            chunks, want = [], size - self.offset
+            while want > 0:
+                block = os.read(fd, min(want, 1 << 20))
+                if not block:
+                    break
+                chunks.append(block)
+                want -= len(block)
+        finally:
+            os.close(fd)
+        data = b"".join(chunks)
+        complete = data[:data.rfind(b"\n") + 1]  # a line being appended right now waits for the next poll
+        if not complete and not (check_head and self.offset == 0):
+            return []
+        lines = complete.split(b"\n")[:-1]
+        now = float(self.clock())
+        out = []
+        for entry in _parse_lines(lines):
+            line = self.expected + 1
+            if entry is None:
+                raise AuditError(f"audit log {self.path}: line {line} is not a valid audit entry (edited or corrupted)")
+            problem = _check_entry(entry, line, line, self.prev, self.expected, self.last_time, now, self.keys,
+                                   set(), {})
+            if problem is not None:
+                raise AuditError(f"audit log {self.path} does not verify: {problem.message}")
+            self.prev, self.expected, self.last_time = entry["hash"], self.expected + 1, entry["time"]
+            out.append(entry)
+        if check_head and self.offset == 0:
+            problem = _check_head(self.path, head, out, self.expected - 1 if self.expected else None, self.keys)
+            if problem is not None:
+                raise AuditError(f"audit log {self.path} does not verify: {problem.message}")
+        self.offset += len(complete)
+        return out
 
 
 def signed_head(path: str | os.PathLike) -> dict:

@@ -29,9 +29,10 @@ from facesel.vault.keys import (
     EpochKey,
     Keystore,
     check_extension,
+    check_kdf_level,
     master_commitment,
 )
-from facesel.vault.shares import check_passphrase, reconstruct_master, write_share
+from facesel.vault.shares import check_passphrases, reconstruct_master, write_share
 from facesel.vault.signing import CameraKey, CameraPublic
 
 
@@ -63,16 +64,46 @@ def check_sharing(shares: int, threshold: int, allow_single_share: bool) -> None
 
 
 def _write_shares(shares_dir: Path, authority_id: str, master: bytes, threshold: int, shares: int,
-                  passphrases: Sequence[bytes | None] | None, kdf_level: str | None) -> None:
+                  passphrases: Sequence[bytes | None] | None, kdf_level: str | None, insecure_kdf: bool = False,
+                  share_dirs: Sequence[Path] | None = None) -> None:
+    """Share i goes to ``share_dirs[i-1]`` when given (one destination per holder), else to ``shares_dir``."""
     for (index, share) in shamir.split(master, threshold, shares):
-        write_share(shares_dir / f"share-{index}-of-{shares}.json", authority_id, index, threshold, shares,
-                    share, None if passphrases is None else passphrases[index - 1], kdf_level)
+        folder = shares_dir if share_dirs is None else Path(share_dirs[index - 1])
+        write_share(folder / f"share-{index}-of-{shares}.json", authority_id, index, threshold, shares,
+                    share, None if passphrases is None else passphrases[index - 1], kdf_level, insecure_kdf)
+
+
+def check_share_dirs(share_dirs: Sequence[str | os.PathLike] | None, shares: int, out: Path) -> list[Path] | None:
+    """One existing, distinct folder per share, none inside the authority folder or inside another."""
+    if share_dirs is None:
+        return None
+    dirs = [Path(d) for d in share_dirs]
+    if len(dirs) != shares:
+        raise ValueError(f"give one destination per share (--share-out, {shares} times), got {len(dirs)}")
+    resolved = [d.resolve() for d in dirs]
+    for d, r in zip(dirs, resolved):
+        if not d.is_dir():
+            raise ValueError(f"share destination {d} is not an existing folder")
+        if r.is_relative_to(out.resolve()):
+            raise ValueError(f"share destination {d} lies inside the authority folder {out}: the point is to keep "
+                             "the shares apart")
+    for i, a in enumerate(resolved):
+        for b in resolved[i + 1:]:
+            if a.is_relative_to(b) or b.is_relative_to(a):
+                raise ValueError(f"share destinations {a} and {b} are the same folder or one inside the other: give "
+                                 "each holder their own (e.g. one removable drive each)")
+    for i, d in enumerate(dirs, 1):
+        if (d / f"share-{i}-of-{shares}.json").exists():
+            raise ValueError(f"{d} already holds share-{i}-of-{shares}.json; refusing to overwrite it")
+    return dirs
 
 
 def create_authority(out_dir: str | os.PathLike, shares: int, threshold: int, epoch_seconds: float,
                      retention_seconds: float, horizon_seconds: float, start: float,
                      passphrases: Sequence[bytes | None] | None = None,
-                     kdf_level: str | None = None, allow_single_share: bool = False) -> AuthorityPublic:
+                     kdf_level: str | None = None, allow_single_share: bool = False, *,
+                     insecure_kdf: bool = False, allow_shared_passphrase: bool = False,
+                     share_dirs: Sequence[str | os.PathLike] | None = None) -> AuthorityPublic:
     """Make all key material of a new authority in ``out_dir`` (see the module docstring).
 
     Parameters
@@ -84,11 +115,20 @@ def create_authority(out_dir: str | os.PathLike, shares: int, threshold: int, ep
     start : float
         Unix seconds: the first epoch is the one containing ``start``.
     passphrases : sequence of bytes or None, optional
-        One entry per share (None: unprotected). Each must pass :func:`check_passphrase`.
+        One entry per share (None: unprotected). Each must pass :func:`check_passphrase`, and no
+        two may be alike unless ``allow_shared_passphrase``.
     kdf_level : str, optional
-        Argon2id level for protected shares (see :data:`KDF_LEVELS`).
+        Argon2id level for protected shares (see :data:`KDF_LEVELS`); the test-only ``"min"``
+        needs ``insecure_kdf``.
     allow_single_share : bool
         Accept K = 1.
+    insecure_kdf : bool
+        Accept a test-only Argon2id level (:data:`facesel.vault.keys.INSECURE_KDF_LEVELS`).
+    allow_shared_passphrase : bool
+        Accept one passphrase for several shares.
+    share_dirs : sequence of path, optional
+        One existing folder per share (e.g. each holder's removable drive): share i is written
+        to ``share_dirs[i-1]`` and never into ``out_dir/shares``.
 
     Returns
     -------
@@ -99,13 +139,11 @@ def create_authority(out_dir: str | os.PathLike, shares: int, threshold: int, ep
                         ("horizon", horizon_seconds)):
         if not isinstance(value, (int, float)) or not value > 0:
             raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
-    if passphrases is not None:
-        if len(passphrases) != shares:
-            raise ValueError(f"one passphrase per share is needed ({shares}), got {len(passphrases)}")
-        for i, phrase in enumerate(passphrases, 1):
-            if phrase is not None:
-                check_passphrase(phrase, f"passphrase of share {i}")
+    check_passphrases(passphrases, shares, allow_shared_passphrase)
+    if passphrases is not None and any(p is not None for p in passphrases):
+        check_kdf_level(kdf_level, insecure_kdf)  # before anything is written
     out = Path(out_dir)
+    share_dirs = check_share_dirs(share_dirs, shares, out)
     pub_path, ks_dir, shares_dir = out / "authority.pub", out / "keystore", out / "shares"
     for existing in (pub_path, ks_dir, shares_dir):
         if existing.exists():
@@ -119,7 +157,8 @@ def create_authority(out_dir: str | os.PathLike, shares: int, threshold: int, ep
 
     out.mkdir(parents=True, exist_ok=True)
     ks_dir.mkdir(mode=0o700)
-    shares_dir.mkdir(mode=0o700)
+    if share_dirs is None:
+        shares_dir.mkdir(mode=0o700)
     meta = {"format": FORMAT_KEYSTORE, "version": VERSION, "authority_id": authority_id,
             "master_check": master_commitment(master, authority_id), "threshold": threshold, "shares": shares,
             "epoch_seconds": float(epoch_seconds), "retention_seconds": float(retention_seconds),
@@ -128,7 +167,8 @@ def create_authority(out_dir: str | os.PathLike, shares: int, threshold: int, ep
     keystore = Keystore(ks_dir)
     keystore.wrap_signing_key(master, bytes(signing))
     epochs = _new_epochs(master, keystore, float(epoch_seconds), first, count)
-    _write_shares(shares_dir, authority_id, master, threshold, shares, passphrases, kdf_level)
+    _write_shares(shares_dir, authority_id, master, threshold, shares, passphrases, kdf_level, insecure_kdf,
+                  share_dirs)
     pub = AuthorityPublic(authority_id, float(epoch_seconds), float(retention_seconds), threshold, shares,
                           tuple(epochs)).signed_by(keystore.signer(master))
     pub.save(pub_path)
@@ -189,7 +229,7 @@ def register_camera(out_dir: str | os.PathLike, master: bytes, camera: CameraPub
 
 
 def rekey(out_dir: str | os.PathLike, master: bytes, passphrases: Sequence[bytes | None] | None = None,
-          kdf_level: str | None = None) -> bytes:
+          kdf_level: str | None = None, *, insecure_kdf: bool = False, allow_shared_passphrase: bool = False) -> bytes:
     """Re-wrap every remaining epoch secret and the signing key under a fresh master key, and
     replace ``shares/`` with a new K-of-N sharing of it.
 
@@ -206,11 +246,9 @@ def rekey(out_dir: str | os.PathLike, master: bytes, passphrases: Sequence[bytes
     keystore = Keystore(out / "keystore")
     keystore.check_master(master)
     threshold, shares = int(keystore.meta["threshold"]), int(keystore.meta["shares"])
-    if passphrases is not None and len(passphrases) != shares:
-        raise ValueError(f"one passphrase per share is needed ({shares}), got {len(passphrases)}")
-    for i, phrase in enumerate(passphrases or [], 1):
-        if phrase is not None:
-            check_passphrase(phrase, f"passphrase of new share {i}")
+    check_passphrases(passphrases, shares, allow_shared_passphrase, "new share")
+    if passphrases is not None and any(p is not None for p in passphrases):
+        check_kdf_level(kdf_level, insecure_kdf)
     signer = keystore.signer(master)
     new_master = secrets.token_bytes(shamir.SECRET_BYTES)
     tag = secrets.token_hex(4)
@@ -224,15 +262,18 @@ def rekey(out_dir: str | os.PathLike, master: bytes, passphrases: Sequence[bytes
     for epoch_id in keystore.epoch_ids():
         epoch, secret = keystore.read_epoch(master, epoch_id)
         fresh.wrap(new_master, epoch, secret)
-    _write_shares(staging_shares, keystore.authority_id, new_master, threshold, shares, passphrases, kdf_level)
+    _write_shares(staging_shares, keystore.authority_id, new_master, threshold, shares, passphrases, kdf_level,
+                  insecure_kdf)
     # Swap the folders, then destroy the old ones file by file.
     old, old_shares = out / f".keystore.old-{tag}", out / f".shares.old-{tag}"
     os.rename(out / "keystore", old)
     os.rename(staging, out / "keystore")
-    os.rename(out / "shares", old_shares)
+    had_shares = (out / "shares").is_dir()  # not when the shares were written to separate destinations
+    if had_shares:
+        os.rename(out / "shares", old_shares)
     os.rename(staging_shares, out / "shares")
     fsync_dir(out)
-    for folder in (old, old_shares):
+    for folder in (old, old_shares) if had_shares else (old,):
         for path in folder.iterdir():
             shred_file(path)
         folder.rmdir()

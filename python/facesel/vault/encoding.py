@@ -8,6 +8,8 @@ import json
 from pathlib import Path
 
 from facesel.vault.errors import KeyMaterialError
+from facesel.vault.fields import describe
+from facesel.vault.fsutil import FileTooBigError, NotRegularFileError, read_regular
 
 VERSION = 1
 MAX_KEY_FILE = 64 << 20  # no key file is near this; a bigger one is refused before it is read
@@ -19,8 +21,10 @@ def b64(data: bytes) -> str:
 
 def unb64(text: object, what: str, length: int | None = None) -> bytes:
     """Decode a base64 field; KeyMaterialError naming ``what`` when it is not base64 or not ``length`` bytes."""
+    if not isinstance(text, str) or len(text) > MAX_KEY_FILE:
+        raise KeyMaterialError(f"{what} must be a base64 string, got {describe(text)}")
     try:
-        data = base64.b64decode(str(text), validate=True)
+        data = base64.b64decode(text, validate=True)
     except (ValueError, TypeError):
         raise KeyMaterialError(f"{what} is not valid base64") from None
     if length is not None and len(data) != length:
@@ -33,21 +37,26 @@ def canonical(obj: dict) -> bytes:
 
 
 def read_json(path: Path, expected_format: str) -> dict:
-    """A JSON key file of ``expected_format`` and version :data:`VERSION`, size-checked first."""
+    """A JSON key file of ``expected_format`` and version :data:`VERSION`.
+
+    Only a regular file is read (a FIFO, device or folder in its place is refused at once, never
+    waited on), and only up to :data:`MAX_KEY_FILE` bytes.
+    """
     path = Path(path)
     try:
-        if path.stat().st_size > MAX_KEY_FILE:
-            raise KeyMaterialError(f"{path}: {path.stat().st_size} bytes is far too big for a {expected_format} file")
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_regular(path, MAX_KEY_FILE).decode("utf-8"))
     except FileNotFoundError:
         raise FileNotFoundError(f"{path} does not exist") from None
-    except IsADirectoryError:
-        raise KeyMaterialError(f"{path} is a folder, not a {expected_format} file") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
+    except FileTooBigError:
+        raise KeyMaterialError(f"{path}: far too big for a {expected_format} file") from None
+    except NotRegularFileError as err:
+        raise KeyMaterialError(f"{path} is {err.strerror}: not a {expected_format} file") from None
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as err:
         detail = err.strerror if isinstance(err, OSError) and err.strerror else type(err).__name__
         raise KeyMaterialError(f"{path}: not a readable {expected_format} file ({detail})") from None
     if not isinstance(data, dict) or data.get("format") != expected_format:
         raise KeyMaterialError(f"{path}: not a {expected_format} file")
-    if data.get("version") != VERSION:
-        raise KeyMaterialError(f"{path}: unsupported {expected_format} version {data.get('version')!r}")
+    version = data.get("version")
+    if isinstance(version, bool) or version != VERSION:
+        raise KeyMaterialError(f"{path}: unsupported {expected_format} version {describe(version)}")
     return data

@@ -10,9 +10,93 @@ from __future__ import annotations
 import errno
 import os
 import secrets
+import stat
 from pathlib import Path
 
 TMP_SUFFIX = ".tmp"
+
+
+class NotRegularFileError(OSError):
+    """A path that must be a regular file is a folder, FIFO, device, socket (or a refused link)."""
+
+
+def _kind(mode: int) -> str:
+    for test, name in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"), (stat.S_ISLNK, "a link")):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def open_regular(path: Path, flags: int = os.O_RDONLY, mode: int = 0o600, follow: bool = True) -> int:
+    """Open ``path`` and return the descriptor only when it is a regular file.
+
+    Opened non-blocking (a FIFO or device opens at once instead of waiting for a writer), then
+    checked with ``fstat`` *after* opening, so a file swapped for a FIFO between a check and the
+    open cannot make us hang. ``follow=False`` also refuses a symbolic link (``O_NOFOLLOW``).
+
+    Raises
+    ------
+    NotRegularFileError
+        (an OSError) naming the path and what it is instead.
+    OSError
+        From the file system (FileNotFoundError, PermissionError, ...).
+    """
+    extra = os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | (0 if follow else getattr(os, "O_NOFOLLOW", 0))
+    try:
+        fd = os.open(path, flags | extra, mode)
+    except OSError as err:
+        if err.errno == errno.ELOOP and not follow:
+            raise NotRegularFileError(errno.ELOOP, "a symbolic link (not followed)", str(path)) from None
+        if err.errno == errno.EISDIR:
+            raise NotRegularFileError(errno.EISDIR, "a folder, not a file", str(path)) from None
+        if err.errno == errno.ENXIO:  # a FIFO opened for writing with no reader, or a socket
+            raise NotRegularFileError(errno.ENXIO, "not a regular file", str(path)) from None
+        raise
+    try:
+        kind = os.fstat(fd).st_mode
+        if not stat.S_ISREG(kind):
+            raise NotRegularFileError(errno.EINVAL, f"{_kind(kind)}, not a regular file", str(path))
+        # Back to blocking for the rest (a regular file ignores the flag, but be explicit).
+        os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def read_regular(path: Path, max_bytes: int, follow: bool = True) -> bytes:
+    """The bytes of regular file ``path``, refused (NotRegularFileError / ValueError) when it is
+    anything else or larger than ``max_bytes``; the size is checked on the open descriptor."""
+    fd = open_regular(Path(path), os.O_RDONLY, follow=follow)
+    try:
+        size = os.fstat(fd).st_size
+        if size > max_bytes:
+            raise FileTooBigError(errno.EFBIG, f"{size} bytes, more than the {max_bytes} allowed", str(path))
+        chunks, total = [], 0
+        while True:
+            block = os.read(fd, min(1 << 20, max_bytes + 1 - total))
+            if not block:
+                break
+            chunks.append(block)
+            total += len(block)
+            if total > max_bytes:  # it grew while we read it
+                raise FileTooBigError(errno.EFBIG, f"more than the {max_bytes} bytes allowed", str(path))
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+class FileTooBigError(OSError):
+    """A file is larger than what may be read of it."""
+
+
+def is_regular(path: Path) -> bool:
+    """True when ``path`` itself (not a link's target) is a regular file; never blocks."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
 
 
 def fsync_dir(directory: Path) -> None:
@@ -84,6 +168,8 @@ def remove_stale_temporaries(directory: Path) -> list[Path]:
     """Delete the ``.*.tmp`` leftovers of interrupted :func:`atomic_write` calls in ``directory``."""
     removed = []
     for tmp in Path(directory).glob(f".*{TMP_SUFFIX}"):
+        if not is_regular(tmp):
+            continue  # not ours (we only ever make regular files): left for the owner to look at
         try:
             tmp.unlink()
             removed.append(tmp)
@@ -102,9 +188,9 @@ def shred_file(path: Path) -> None:
     needs K shares.
     """
     path = Path(path)
-    size = path.stat().st_size
-    fd = os.open(path, os.O_WRONLY)
+    fd = open_regular(path, os.O_WRONLY, follow=False)
     try:
+        size = os.fstat(fd).st_size
         _write_all(fd, b"\0" * size)
         os.fsync(fd)
     finally:

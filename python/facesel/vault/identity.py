@@ -25,10 +25,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from facesel.vault.errors import KeyMaterialError, RecordError
-from facesel.vault.fsutil import atomic_write
+from facesel.vault import fields
+from facesel.vault.fsutil import FileTooBigError, NotRegularFileError, atomic_write, read_regular
 from facesel.vault.keys import AuthorityPublic, check_extension
 from facesel.vault.record import MAX_RECORD, ParsedRecord, check_signature, parse_record
-from facesel.vault.signing import CameraKey, verify_signature
+from facesel.vault.signing import FINGERPRINT, CameraKey, verify_signature
+from facesel.vault.timeparse import format_time
+
+# A record's seal time may lead the reader's clock by this much (clock skew between machines).
+SEAL_TIME_TOLERANCE = 600.0
 
 FORMAT_VAULT = "facesel-vault"
 
@@ -63,16 +68,26 @@ def write_identity(vault_dir: Path, camera: CameraKey, authority: AuthorityPubli
 
 
 def _read_vault_json(path: Path) -> dict:
+    """``vault.json``, every field type-checked; only a regular file is read (never a link, FIFO,
+    device or folder: those are refused at once, not waited on)."""
     try:
-        if path.stat().st_size > 65536:
-            raise KeyMaterialError(f"{path} is too big to be a vault identity file")
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        doc = json.loads(read_regular(path, 65536, follow=False).decode("utf-8"))
     except FileNotFoundError:
         raise FileNotFoundError(f"no vault at {path.parent} ({path.name} is missing)") from None
+    except NotRegularFileError as err:
+        raise KeyMaterialError(f"{path} is {err.strerror}: not a vault identity file") from None
     except (OSError, UnicodeDecodeError, ValueError, RecursionError):
         raise KeyMaterialError(f"{path} is unreadable (damaged vault identity file)") from None
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT_VAULT or doc.get("version") != 1:
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT_VAULT or type(doc.get("version")) is not int \
+            or doc.get("version") != 1:
         raise KeyMaterialError(f"{path} is not a facesel vault identity file (version 1)")
+    where, err = str(path), KeyMaterialError
+    fields.identifier(doc.get("vault_id"), "vault_id", where, err)
+    fields.identifier(doc.get("camera_id"), "camera_id", where, err)
+    fields.identifier(doc.get("authority_id"), "authority_id", where, err)
+    fields.text(doc.get("authority_fingerprint"), "authority_fingerprint", where, err, FINGERPRINT)
+    fields.time_value(doc.get("created_at"), "created_at", where, err)
+    fields.text(doc.get("signature"), "signature", where, err, max_len=200)
     return doc
 
 
@@ -135,19 +150,27 @@ def load_identity(vault_dir: str | os.PathLike, anchor: AuthorityPublic | None =
 
 
 def read_record_file(path: Path, max_bytes: int = MAX_RECORD) -> bytes:
-    """A record file's bytes; its size is checked before anything is read."""
-    if not path.is_symlink() and not path.exists():
-        raise FileNotFoundError(f"file {path.name} is missing")
-    if path.is_symlink() or not path.is_file():
-        raise RecordError(f"{path.name} is not a regular file")
-    size = path.stat().st_size
-    if size > max_bytes:
-        raise RecordError(f"{path.name} is {size} bytes, more than the {max_bytes} a record may have")
-    return path.read_bytes()
+    """A record file's bytes: a regular file (not a link, FIFO, device or folder), its size
+    checked on the open descriptor before anything is read."""
+    try:
+        return read_regular(path, max_bytes, follow=False)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"file {path.name} is missing") from None
+    except FileTooBigError:
+        raise RecordError(f"{path.name} is more than the {max_bytes} bytes a record may have") from None
+    except NotRegularFileError as err:
+        raise RecordError(f"{path.name} is not a regular file ({err.strerror})") from None
 
 
-def check_record(identity: VaultIdentity, data: bytes, record_id: str | None = None) -> ParsedRecord:
-    """Parse ``data`` and accept it only as a genuine record of this vault's camera and authority."""
+def check_record(identity: VaultIdentity, data: bytes, record_id: str | None = None,
+                 now: float | None = None) -> ParsedRecord:
+    """Parse ``data`` and accept it only as a genuine record of this vault's camera and authority.
+
+    Besides the signature, the record's seal time must lie inside the window of the epoch it was
+    sealed to (a record sealed to a later epoch would outlive that epoch's shred), and, when
+    ``now`` is given, not more than :data:`SEAL_TIME_TOLERANCE` seconds ahead of it (a record
+    dated in the future would outlive its retention).
+    """
     parsed = parse_record(data)
     header = parsed.header
     if record_id is not None and parsed.record_id != record_id:
@@ -159,4 +182,23 @@ def check_record(identity: VaultIdentity, data: bytes, record_id: str | None = N
         raise RecordError(f"record {parsed.record_id}: made by camera {header['camera_id']!r}, but this vault "
                           f"belongs to camera {identity.camera_id!r} (copied from another vault)")
     check_signature(parsed, identity.camera_key)
+    check_seal_time(identity.authority, parsed.record_id, header["epoch_id"], header["sealed_at"], now)
     return parsed
+
+
+def check_seal_time(authority: AuthorityPublic, record_id: str, epoch_id: int, sealed_at: float,
+                    now: float | None = None) -> None:
+    """RecordError unless ``sealed_at`` lies in epoch ``epoch_id``'s window and (with ``now``) not
+    more than :data:`SEAL_TIME_TOLERANCE` seconds in the future."""
+    epoch = next((e for e in authority.epochs if e.epoch_id == epoch_id), None)
+    if epoch is None:
+        raise RecordError(f"record {record_id}: sealed to epoch {epoch_id}, which authority "
+                          f"{authority.authority_id} does not have")
+    if not epoch.covers(sealed_at):
+        raise RecordError(f"record {record_id}: sealed at {format_time(sealed_at)} to epoch {epoch_id}, whose "
+                          f"window [{format_time(epoch.not_before)}, {format_time(epoch.not_after)}) does not "
+                          "contain that time (it would outlive the epoch's shred)")
+    if now is not None and sealed_at > now + SEAL_TIME_TOLERANCE:
+        raise RecordError(f"record {record_id}: sealed at {format_time(sealed_at)}, more than "
+                          f"{SEAL_TIME_TOLERANCE:.0f} s ahead of now ({format_time(now)}; it would outlive its "
+                          "retention)")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from facesel.vault.errors import IndexDamagedError
+from facesel.vault.fsutil import is_regular
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -64,6 +65,14 @@ class Index:
     def __init__(self, path: Path, readonly: bool = False) -> None:
         self.path = Path(path)
         self.db = None
+        # SQLite opens by name and would block on a FIFO in place of the database or its journal
+        # files: refuse anything there but a regular file (checked just before; best effort, as
+        # SQLite cannot be handed an already-checked descriptor).
+        for name in (self.path.name, self.path.name + "-wal", self.path.name + "-shm", self.path.name + "-journal"):
+            candidate = self.path.with_name(name)
+            if (candidate.exists() or candidate.is_symlink()) and not is_regular(candidate):
+                raise IndexDamagedError(f"{candidate} is not a regular file; the records are the truth: move it away "
+                                        "and start the camera again to rebuild the index")
         try:
             if readonly:
                 self._connect_readonly()

@@ -3,7 +3,10 @@
 Order of events, so that no disclosure escapes the log and no failure leaves partial output:
 
 1. Check the request (reason, selection, empty output folder) and rebuild the master key from
-   the shares; any problem stops here with nothing read, written or logged.
+   the shares; any problem stops here with nothing read, written or logged. What a selection
+   holds comes from the vault's *signed log* (records sealed by its camera, minus every logged
+   purge, loss or quarantine), verified in the same read, never from the index alone: a deleted
+   index row hides nothing, a row put back for a purged record opens nothing.
 2. Read, verify and decrypt every selected record *in memory*. A corrupt or tampered record, a
    shredded epoch or a wrong key stops here: nothing written, nothing logged.
 3. Append an ``open`` entry (who, why, which records, which shares), signed by the authority, to
@@ -13,8 +16,10 @@ Order of events, so that no disclosure escapes the log and no failure leaves par
 4. Only then write the snapshots, into a temporary folder beside ``out`` that is renamed to
    ``out`` at the end; any failure removes it and logs ``open-aborted`` in both logs.
 
-Every record must be signed by the vault's registered camera, be the file logged as sealed, and
-match its index row; blob names come from an allow-list (``crop``, ``clip/NNNN``) and every
+Every record must be signed by the vault's registered camera, be the file logged as sealed (hash,
+seal time and epoch), lie inside its epoch's window and not in the future, and match its index
+row when it has one (a record missing from the index is opened from the log and its file, and
+``facesel open`` says so); blob names come from an allow-list (``crop``, ``clip/NNNN``) and every
 output path must resolve inside its record's folder.
 """
 
@@ -31,9 +36,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from facesel.vault.audit import AuditLog
+from facesel.vault.audit import AuditLog, read_verified
 from facesel.vault.errors import AuditError, EpochUnavailableError, KeyMaterialError, RecordError, VaultWriteError
-from facesel.vault.consistency import GONE_EVENTS
+from facesel.vault.consistency import GONE_EVENTS, LoggedSeal, gone_record, live_seals
 from facesel.vault.fsutil import TMP_SUFFIX, atomic_write, fsync_dir
 from facesel.vault.identity import VaultIdentity, check_record, load_identity, read_record_file
 from facesel.vault.index import COLUMNS, Index, IndexRow
@@ -48,9 +53,59 @@ from facesel.vault.timeparse import format_time
 def open_index(vault_dir: str | os.PathLike, readonly: bool = True) -> Index:
     """The index of an existing vault (never creates one; read-only unless asked)."""
     path = Path(vault_dir) / "index.sqlite"
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():  # anything else: Index says what it is
         raise FileNotFoundError(f"no vault at {vault_dir}: {path.name} does not exist there")
     return Index(path, readonly=readonly)
+
+
+def logged_records(vault_dir: str | os.PathLike, identity: VaultIdentity,
+                   now: float | None = None) -> dict[str, LoggedSeal]:
+    """The records a vault's signed log holds: seals by its camera minus every logged removal.
+
+    The log is verified (chain, signatures by the vault's camera and authority, times, head) in
+    the same read; this, not the index, says what exists.
+
+    Raises
+    ------
+    AuditError
+        When the log does not verify.
+    """
+    entries = read_verified(Path(vault_dir) / "audit.log", identity.audit_keys(), now)
+    return live_seals(entries, identity.camera_id)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Records chosen from the signed log: ``(record id, its logged seal, its index row or None)``
+    in seal-time order, and the ids among them that the index does not list."""
+
+    chosen: list[tuple[str, LoggedSeal, IndexRow | None]]
+    unindexed: list[str]
+
+
+def select_logged(live: dict[str, LoggedSeal], index: Index, record_ids: Sequence[str] | None = None,
+                  start: float | None = None, end: float | None = None, all_records: bool = False) -> Selection:
+    """Choose records by exactly one of: ids, a seal-time window, or every record, from the signed
+    log's live seals (``live``, see :func:`logged_records`). The index only supplies rows (each
+    checked against its record later); a record it lacks is still chosen and reported."""
+    modes = sum([bool(record_ids), start is not None or end is not None, bool(all_records)])
+    if modes != 1:
+        raise ValueError("choose exactly one of: record ids, a time window (--from/--to), or --all")
+    if record_ids:
+        for rid in record_ids:
+            record_path(Path("."), rid)  # validates the id's form
+        missing = sorted(set(record_ids) - set(live))
+        if missing:
+            raise ValueError(f"record ids not in the vault (never sealed, or removed): {', '.join(missing)}")
+        ids = list(dict.fromkeys(record_ids))
+    else:
+        if start is not None and end is not None and end < start:
+            raise ValueError(f"--to ({format_time(end)}) is before --from ({format_time(start)})")
+        ids = [rid for rid, seal in live.items()
+               if (start is None or seal.sealed_at >= start) and (end is None or seal.sealed_at <= end)]
+    rows = {row.record_id: row for row in index.rows(record_ids=ids)} if ids else {}
+    chosen = sorted(((rid, live[rid], rows.get(rid)) for rid in ids), key=lambda c: (c[1].sealed_at, c[0]))
+    return Selection(chosen, [rid for rid, _, row in chosen if row is None])
 
 
 def select_rows(index: Index, record_ids: Sequence[str] | None = None, start: float | None = None,
@@ -74,15 +129,28 @@ def select_rows(index: Index, record_ids: Sequence[str] | None = None, start: fl
 
 @dataclass
 class OpenedRecord:
+    """One opened record: its row (from the index, or rebuilt from the authenticated header when
+    the index lacks it: ``indexed`` False), header and decrypted snapshot."""
+
     row: IndexRow
     header: dict
     snapshot: OpenedSnapshot
+    indexed: bool = True
 
 
 def sealed_digests(vault_dir: Path) -> dict[str, str]:
-    """SHA-256 of each record as logged when it was sealed (the signed log backs the index)."""
-    return {e["record_id"]: e["sha256"] for e in AuditLog(Path(vault_dir) / "audit.log").entries()
-            if e.get("event") == "seal" and isinstance(e.get("sha256"), str) and isinstance(e.get("record_id"), str)}
+    """SHA-256 of each record as logged when it was sealed, for the records the log still holds
+    (a record logged as purged, missing or quarantined since has none: a file and row put back
+    for it are refused by :func:`verified_record`). Entries are read, not verified: for a decision
+    use :func:`logged_records`."""
+    digests = {}
+    for entry in AuditLog(Path(vault_dir) / "audit.log").entries():
+        rid = entry.get("record_id")
+        if entry.get("event") == "seal" and isinstance(entry.get("sha256"), str) and isinstance(rid, str):
+            digests[rid] = entry["sha256"]
+        elif gone_record(entry) is not None:
+            digests.pop(rid, None)
+    return digests
 
 
 class RecordNotHere(RecordError):
@@ -113,48 +181,64 @@ def verified_record(identity: VaultIdentity, vault_dir: Path, row: IndexRow, log
     RecordError
         Naming the record and what is wrong with it.
     """
-    path = record_path(vault_dir, row.record_id)
+    return _verified(identity, Path(vault_dir), row.record_id, row, logged.get(row.record_id), None)[0]
+
+
+def _verified(identity: VaultIdentity, vault_dir: Path, record_id: str, row: IndexRow | None,
+              digest_logged: str | None, seal: LoggedSeal | None, now: float | None = None):
+    """The checks of :func:`verified_record`; ``row`` None (not indexed) skips the row check, and
+    ``seal`` (the logged seal) also binds the seal time and epoch."""
+    path = record_path(vault_dir, record_id)
     try:
         try:
             data = read_record_file(path)
         except FileNotFoundError:
-            raise _why_missing(vault_dir, path, row.record_id) from None
-        parsed = check_record(identity, data, row.record_id)
+            raise _why_missing(vault_dir, path, record_id) from None
+        parsed = check_record(identity, data, record_id, now=time.time() if now is None else now)
         digest = hashlib.sha256(data).hexdigest()
-        if logged.get(row.record_id) != digest:
-            raise RecordError("the file is not the one logged as sealed (never logged, or replaced)")
+        if digest_logged is None:
+            for entry in reversed(AuditLog(vault_dir / "audit.log").entries()):
+                if entry.get("record_id") == record_id and entry.get("event") in GONE_EVENTS:
+                    # Purged beside us a moment ago, or a file put back after its purge: never opened.
+                    raise RecordNotHere(f"record {record_id} was removed ({entry['event']}); a file under its name "
+                                        "is not opened")
+            raise RecordError("the log holds no seal of this record (planted or forged file)")
+        if digest_logged != digest:
+            raise RecordError("the file is not the one logged as sealed (replaced)")
+        if seal is not None and (seal.sealed_at, seal.epoch_id) != (parsed.header["sealed_at"], parsed.epoch_id):
+            raise RecordError("the record's seal time or epoch differs from its logged seal")
         expected = IndexRow.from_header(parsed.header, len(data), digest)
-        if expected != row:
+        if row is not None and expected != row:
             wrong = [c for c in COLUMNS if getattr(expected, c) != getattr(row, c)]
             raise RecordError(f"the index row disagrees with the record's authenticated header ({', '.join(wrong)})")
     except RecordError as err:
         text = str(err)
-        raise type(err)(text if text.startswith(f"record {row.record_id}") else f"record {row.record_id}: {text}") \
+        raise type(err)(text if text.startswith(f"record {record_id}") else f"record {record_id}: {text}") \
             from None
-    return parsed
+    return parsed, expected
 
 
-def _decrypt_all(identity: VaultIdentity, vault_dir: Path, rows: list[IndexRow], keystore: Keystore,
+def _decrypt_all(identity: VaultIdentity, vault_dir: Path, selection: Selection, keystore: Keystore,
                  master: bytes, by_id: bool) -> list[OpenedRecord]:
     """Check, then decrypt in memory. A record the camera is sealing or has just purged is left
     out of a time-window or ``--all`` selection; asked for by id, it is an error."""
     secrets_by_epoch: dict[int, bytes] = {}
-    logged = sealed_digests(vault_dir)
     checked, failed = [], []
-    for row in rows:  # check every record before decrypting any, so that all failures are named
+    for record_id, seal, row in selection.chosen:  # check every record before decrypting any
         try:
-            checked.append((row, verified_record(identity, vault_dir, row, logged)))
+            parsed, expected = _verified(identity, vault_dir, record_id, row, seal.sha256, seal)
+            checked.append((row or expected, parsed, row is not None))
         except RecordNotHere as err:
             if by_id:
-                failed.append((row.record_id, str(err)))
+                failed.append((record_id, str(err)))
         except RecordError as err:
-            failed.append((row.record_id, str(err)))
+            failed.append((record_id, str(err)))
     if failed:
         others = f" (and {len(failed) - 1} more: {', '.join(r for r, _ in failed[1:6])}" \
                  f"{', ...' if len(failed) > 6 else ''})" if len(failed) > 1 else ""
         raise RecordError(f"{failed[0][1]}{others}; nothing was opened")
     opened = []
-    for row, parsed in checked:
+    for row, parsed, indexed in checked:
         epoch_id = parsed.epoch_id
         if epoch_id not in secrets_by_epoch:
             try:
@@ -162,7 +246,7 @@ def _decrypt_all(identity: VaultIdentity, vault_dir: Path, rows: list[IndexRow],
             except EpochUnavailableError as err:
                 raise EpochUnavailableError(f"record {row.record_id}: {err}") from None
         payload = open_record(parsed, secrets_by_epoch[epoch_id])
-        opened.append(OpenedRecord(row, parsed.header, decode_snapshot(payload, row.record_id)))
+        opened.append(OpenedRecord(row, parsed.header, decode_snapshot(payload, row.record_id), indexed))
     return opened
 
 
@@ -188,7 +272,7 @@ def trusted_authority(keystore: Keystore, vault_dir: Path) -> AuthorityPublic:
     """The authority's own ``authority.pub`` (beside its keystore), checked against the keystore's
     signing key; the vault's copy only when the authority folder has none."""
     for candidate in (keystore.path.parent / "authority.pub", vault_dir / "authority.pub"):
-        if candidate.is_file():
+        if candidate.exists() or candidate.is_symlink():  # never skipped for not being a regular file
             pub = AuthorityPublic.load(candidate)
             if pub.signing_key != keystore.signing_public:
                 raise KeyMaterialError(f"{candidate} belongs to authority {pub.authority_id} (another signing key), "
@@ -226,13 +310,16 @@ def open_records(vault_dir: str | os.PathLike, share_paths: Sequence[str | os.Pa
         raise ValueError(f"vault {vault_dir} belongs to authority {local.authority_id}, keystore {keystore_dir} "
                          f"to authority {keystore.authority_id}")
     identity = load_identity(vault_dir, anchor=trusted_authority(keystore, vault_dir))
+    # What to open comes from the signed log (seals minus removals), not from the index: a row
+    # deleted from the index hides nothing, and a row put back for a purged record opens nothing.
+    live = logged_records(vault_dir, identity)
     index = open_index(vault_dir)
     try:
-        rows = select_rows(index, record_ids, start, end, all_records)
+        selection = select_logged(live, index, record_ids, start, end, all_records)
     finally:
         index.close()
     master, used = reconstruct_master(share_paths, keystore, passphrase_for)
-    opened = _decrypt_all(identity, vault_dir, rows, keystore, master, by_id=bool(record_ids))
+    opened = _decrypt_all(identity, vault_dir, selection, keystore, master, by_id=bool(record_ids))
     signer = keystore.signer(master)
     vault_log = AuditLog(vault_dir / "audit.log", clock, signer)
     authority_log = AuditLog(keystore.path.parent / "audit.log", clock, signer)

@@ -33,6 +33,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import re
 import secrets
 import struct
@@ -42,6 +43,7 @@ import nacl.bindings as sodium
 import nacl.exceptions
 
 from facesel.vault.errors import RecordError
+from facesel.vault.fsutil import open_regular
 from facesel.vault.signing import verify_signature
 
 MAGIC = b"\x89FSV\r\n\x1a\n"
@@ -210,8 +212,11 @@ def parse_record(data: bytes) -> ParsedRecord:
 def read_header(path) -> dict:
     """The header of the record file at ``path``, read without reading the rest (unauthenticated:
     for decisions that :func:`check_signature` does not need to back, like retention)."""
-    with open(path, "rb") as f:
-        head = f.read(_PREFIX.size + MAX_HEADER)
+    fd = open_regular(path, os.O_RDONLY, follow=False)  # never waits on a FIFO or device
+    try:
+        head = os.read(fd, _PREFIX.size + MAX_HEADER)
+    finally:
+        os.close(fd)
     if len(head) < _PREFIX.size:
         raise RecordError(f"not a facesel record: {len(head)} bytes is too short")
     magic, version, header_len = _PREFIX.unpack_from(head)

@@ -3,15 +3,17 @@
 The signed audit log decides what is genuine; a file alone never is:
 
 * a temporary file whose SHA-256 matches a logged ``seal`` whose record is missing is the end of
-  an interrupted seal: it is renamed into place. Any other temporary is deleted.
-* a record file the log does not know (or logs as gone), with a bad name, a bad signature, or
-  content other than what was logged, is moved to ``VAULT/quarantine/`` and a ``quarantined``
+  an interrupted seal: it is renamed into place. Any other temporary is deleted (or, when it is
+  not a regular file, quarantined).
+* a record file the log does not know (or logs as gone), with a bad name, a bad signature,
+  content other than what was logged, or a seal time outside its epoch or in the future, is moved to ``VAULT/quarantine/`` and a ``quarantined``
   entry says why. It is never indexed or listed.
 * index rows follow the authenticated headers of the accepted files (a row that disagrees is
   corrected and the correction logged; a row without a file is dropped).
-* a file whose ``purge`` is logged is deleted (a purge is logged first, then carried out);
-* a logged record whose file is gone gets a ``purge`` entry when its time was up, else a
-  ``record-missing`` entry.
+* a file whose ``purge`` is logged is deleted (a purge is logged first, then carried out) when it
+  is the file that was sealed; any other file under that name is quarantined;
+* a logged record whose file is gone without a logged removal gets a ``record-missing`` entry
+  (a purge is always logged before its file is deleted, so this is a deletion outside facesel).
 """
 
 from __future__ import annotations
@@ -22,9 +24,9 @@ import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from facesel.vault.consistency import GONE_EVENTS, RECORD_SUFFIX, file_sha256
+from facesel.vault.consistency import RECORD_SUFFIX, LoggedSeal, file_sha256, gone_record, logged_seal
 from facesel.vault.errors import RecordError
-from facesel.vault.fsutil import TMP_SUFFIX, fsync_dir, remove_stale_temporaries
+from facesel.vault.fsutil import TMP_SUFFIX, fsync_dir, is_regular, remove_stale_temporaries
 from facesel.vault.identity import check_record, read_record_file
 from facesel.vault.index import IndexRow
 from facesel.vault.record import MAX_RECORD, RECORD_ID
@@ -38,7 +40,7 @@ def quarantine(vault: Vault, path: Path, reason: str, record_id: str | None) -> 
     folder = vault.path / "quarantine"
     folder.mkdir(exist_ok=True, mode=0o700)
     # A file too big to be a record is moved without being read (it may be meant to exhaust us).
-    digest = file_sha256(path) if path.is_file() and path.stat().st_size <= MAX_RECORD else None
+    digest = file_sha256(path, max_bytes=MAX_RECORD)
     safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in path.name)[:80]
     target = folder / f"{safe}.{secrets.token_hex(4)}"
     os.rename(path, target)
@@ -50,24 +52,30 @@ def quarantine(vault: Vault, path: Path, reason: str, record_id: str | None) -> 
     vault.audit.append("quarantined", **fields)
 
 
-def _logged(vault: Vault) -> tuple[dict[str, dict], dict[str, str]]:
-    """Logged seals (record id -> entry) and removals (record id -> event)."""
+def _logged(vault: Vault) -> tuple[dict[str, LoggedSeal], dict[str, str]]:
+    """Logged seals (record id -> seal) and removals (record id -> event), from the log as verified
+    (chain and signatures) in the same read: a line someone appended without a key counts for nothing."""
     sealed, gone = {}, {}
-    for entry in vault.audit.entries():
-        rid, event = entry.get("record_id"), entry.get("event")
-        if event == "seal" and entry.get("signer") == f"camera:{vault.camera_id}" and isinstance(rid, str):
-            sealed[rid] = entry
-        elif event in GONE_EVENTS and isinstance(rid, str):
-            gone[rid] = event
+    for entry in vault.logged_entries():
+        seal = logged_seal(entry, vault.camera_id)
+        if seal is not None:
+            sealed[seal.record_id] = seal
+        elif gone_record(entry) is not None:
+            gone[entry["record_id"]] = entry["event"]
     return sealed, gone
 
 
-def _finish_temporaries(vault: Vault, sealed: dict[str, dict], gone: dict[str, str], stats: dict) -> None:
+def _finish_temporaries(vault: Vault, sealed: dict[str, LoggedSeal], gone: dict[str, str], stats: dict) -> None:
     for tmp in sorted(vault.records_dir.glob(f".*{TMP_SUFFIX}")):
+        if not is_regular(tmp):  # we only ever write regular temporaries: someone else put this here
+            quarantine(vault, tmp, "not a regular file (a folder, FIFO, device or link) in records/", None)
+            stats["quarantined"] += 1
+            continue
         record_id = tmp.name[1:].split(".", 1)[0]
         final = vault.records_dir / f"{record_id}{RECORD_SUFFIX}"
-        entry = sealed.get(record_id)
-        if entry is not None and record_id not in gone and not final.exists() and file_sha256(tmp) == entry.get("sha256"):
+        seal = sealed.get(record_id)
+        if seal is not None and record_id not in gone and not final.exists() and not final.is_symlink() \
+                and file_sha256(tmp, MAX_RECORD) == seal.sha256:
             os.replace(tmp, final)
             stats["completed"] += 1
         else:
@@ -77,8 +85,10 @@ def _finish_temporaries(vault: Vault, sealed: dict[str, dict], gone: dict[str, s
     remove_stale_temporaries(vault.path)
 
 
-def _accepted_files(vault: Vault, sealed: dict[str, dict], gone: dict[str, str], stats: dict) -> dict[str, IndexRow]:
+def _accepted_files(vault: Vault, sealed: dict[str, LoggedSeal], gone: dict[str, str],
+                    stats: dict) -> dict[str, IndexRow]:
     accepted = {}
+    now = vault._verify_clock()
     for path in sorted(vault.records_dir.iterdir()):
         if path.name.startswith(".") and path.name.endswith(TMP_SUFFIX):
             continue
@@ -89,20 +99,25 @@ def _accepted_files(vault: Vault, sealed: dict[str, dict], gone: dict[str, str],
             reason = "not a record file name"
         elif known not in sealed:
             reason = "the audit log has no seal of this record (planted or forged file)"
-        elif gone.get(known) == "purge" and path.is_file() and not path.is_symlink():
-            path.unlink()  # a purge logged just before a crash: finish it
-            fsync_dir(vault.records_dir)
-            stats["purges_finished"] += 1
-            continue
+        elif gone.get(known) == "purge":
+            if file_sha256(path, MAX_RECORD) == sealed[known].sha256:
+                path.unlink()  # a purge logged just before a crash: finish it
+                fsync_dir(vault.records_dir)
+                stats["purges_finished"] += 1
+                continue
+            reason = "the audit log says this record was purged, and the file is not the one it sealed"
         elif known in gone:
             reason = "the audit log says this record was already removed"
         else:
             try:
                 data = read_record_file(path)
                 digest = hashlib.sha256(data).hexdigest()
-                if digest != sealed[known].get("sha256"):
+                seal = sealed[known]
+                if digest != seal.sha256:
                     raise RecordError("the file differs from the one logged as sealed (replaced)")
-                parsed = check_record(vault.identity, data, known)
+                parsed = check_record(vault.identity, data, known, now=now)
+                if parsed.header["sealed_at"] != seal.sealed_at or parsed.header["epoch_id"] != seal.epoch_id:
+                    raise RecordError("the record's seal time or epoch differs from its logged seal")
                 accepted[known] = IndexRow.from_header(parsed.header, len(data), digest)
             except (RecordError, OSError) as err:
                 reason = str(err)
@@ -135,14 +150,14 @@ def recover(vault: Vault) -> dict:
         stats["indexed"] += 1
     _, gone = _logged(vault)  # quarantines just logged count as gone
     cutoff = float(vault.clock()) - vault.retention_seconds
-    for record_id, entry in sealed.items():
+    for record_id, seal in sealed.items():
         if record_id in gone or record_id in accepted:
             continue
-        expired = float(entry.get("sealed_at", cutoff)) < cutoff
-        # A purge interrupted after deleting the file is completed here; anything else is a
-        # record removed outside facesel, which the log must show.
-        vault.audit.append("purge" if expired else "record-missing", record_id=record_id,
-                           reason="retention (completed after an interruption)" if expired else
-                           "record file disappeared outside facesel")
+        expired = seal.sealed_at < cutoff
+        # Every purge is logged before its file is deleted, so a sealed record whose file is gone
+        # without a logged removal was deleted outside facesel; the log must say so.
+        vault.audit.append("record-missing", record_id=record_id, sealed_at=seal.sealed_at,
+                           reason="record file disappeared outside facesel" +
+                           (" (its retention had ended)" if expired else ""))
         stats["logged"] += 1
     return stats

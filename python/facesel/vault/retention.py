@@ -9,7 +9,6 @@ secret is destroyed: copies and backups of those records become undecryptable.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Sequence
@@ -17,8 +16,8 @@ from pathlib import Path
 
 from facesel.vault.audit import AuditLog
 from facesel.vault.authority import rekey
-from facesel.vault.errors import KeyMaterialError
-from facesel.vault.keys import Keystore
+from facesel.vault.encoding import read_json
+from facesel.vault.keys import FORMAT_EPOCH, Keystore, epoch_from_file
 
 
 def record_expires_at(sealed_at: float, retention_seconds: float) -> float:
@@ -32,22 +31,22 @@ def epoch_shred_time(not_after: float, retention_seconds: float) -> float:
 
 
 def _not_after(keystore: Keystore, epoch_id: int) -> float:
+    """The end of an epoch's window, from its key file (type- and range-checked; a FIFO, device or
+    folder in its place is refused, never waited on)."""
     path = keystore.epoch_path(epoch_id)
-    try:
-        return float(json.loads(path.read_text())["not_after"])
-    except (OSError, ValueError, KeyError, TypeError) as err:
-        raise KeyMaterialError(f"{path}: unreadable epoch key file ({err})") from None
+    return epoch_from_file(read_json(path, FORMAT_EPOCH), str(path)).not_after
 
 
 def shreddable_epochs(keystore: Keystore, now: float) -> list[int]:
     """Ids of the epochs still in ``keystore`` whose retention has passed at ``now``."""
-    retention = float(keystore.meta["retention_seconds"])
+    retention = keystore.meta["retention_seconds"]
     return [e for e in keystore.epoch_ids() if epoch_shred_time(_not_after(keystore, e), retention) <= now]
 
 
 def shred_expired(authority_dir: str | os.PathLike, now: float | None = None, dry_run: bool = False,
                   master: bytes | None = None, passphrases: Sequence[bytes | None] | None = None,
-                  kdf_level: str | None = None) -> list[int]:
+                  kdf_level: str | None = None, *, insecure_kdf: bool = False,
+                  allow_shared_passphrase: bool = False) -> list[int]:
     """Destroy the wrapped secrets of expired epochs, re-key the rest, and log it.
 
     Parameters
@@ -64,7 +63,8 @@ def shred_expired(authority_dir: str | os.PathLike, now: float | None = None, dr
         sharing of it (:func:`facesel.vault.authority.rekey`), so a keystore backup from before
         the shred opens nothing with the new shares.
     passphrases : sequence of bytes or None, optional
-        One per new share (None: unprotected).
+        One per new share (None: unprotected); see :func:`facesel.vault.authority.rekey` for
+        ``kdf_level``, ``insecure_kdf`` and ``allow_shared_passphrase``.
 
     Returns
     -------
@@ -88,7 +88,8 @@ def shred_expired(authority_dir: str | os.PathLike, now: float | None = None, dr
         log.append("shred", authority_id=keystore.authority_id, epoch_id=epoch_id, not_after=not_after,
                    retention_seconds=retention)
     if doomed:
-        rekey(authority_dir, master, passphrases, kdf_level)
+        rekey(authority_dir, master, passphrases, kdf_level, insecure_kdf=insecure_kdf,
+              allow_shared_passphrase=allow_shared_passphrase)
         log.append("rekey", authority_id=keystore.authority_id, epochs_kept=len(Keystore(keystore.path).epoch_ids()),
                    reason="after shredding: backups of the old keystore must not open with the new shares")
     return doomed

@@ -20,8 +20,9 @@ from pathlib import Path
 import nacl.bindings as sodium
 import nacl.exceptions
 import nacl.pwhash.argon2id as argon2id
+import zxcvbn
 
-from facesel.vault import shamir
+from facesel.vault import fields, shamir
 from facesel.vault.errors import KeyMaterialError
 from facesel.vault.fsutil import atomic_write
 from facesel.vault.keys import (
@@ -34,20 +35,30 @@ from facesel.vault.keys import (
     _canonical,
     _read_json,
     _unb64,
-    default_kdf_level,
+    check_kdf_level,
 )
 
 
 MIN_PASSPHRASE_CHARS = 12
 MIN_DISTINCT_CHARS = 6
+# Fewest guesses (zxcvbn's estimate) a passphrase must need. At the default Argon2id level a guess
+# costs about 0.9 s of one core (measured), so 1e10 guesses are some 290 core-years; even at the
+# test-only "min" level (about 17,000 guesses a second here) they are about a core-week.
+MIN_GUESSES = 1e10
+# Words an attacker who knows the setup would try first.
+_CONTEXT_WORDS = ["facesel", "vault", "share", "holder", "authority", "camera", "passphrase", "password",
+                  "secret", "master", "evidence", "snapshot", "face"]
 
 
 def check_passphrase(passphrase: bytes, name: str = "passphrase") -> None:
     """Refuse passphrases an attacker with a share file could guess offline in little time.
 
-    The rule is deliberately simple (length and variety, not a dictionary): at least
-    :data:`MIN_PASSPHRASE_CHARS` characters and :data:`MIN_DISTINCT_CHARS` different ones, e.g.
-    three or four random words. Argon2id then makes every guess expensive.
+    Two rules: at least :data:`MIN_PASSPHRASE_CHARS` characters with :data:`MIN_DISTINCT_CHARS`
+    different ones, and at least :data:`MIN_GUESSES` guesses by zxcvbn's estimate, which matches
+    the passphrase against the word lists shipped in that package (30,000 common passwords,
+    English words, names, TV and film words) and the patterns guessers use (capitals, l33t,
+    digits and years appended, keyboard walks, repeats, dates): "Password1234" falls to the
+    second. Nothing is looked up over the network.
     """
     if not isinstance(passphrase, (bytes, bytearray)):
         raise TypeError(f"{name} must be bytes, got {type(passphrase).__name__}")
@@ -55,6 +66,30 @@ def check_passphrase(passphrase: bytes, name: str = "passphrase") -> None:
     if len(text) < MIN_PASSPHRASE_CHARS or len(set(text)) < MIN_DISTINCT_CHARS:
         raise ValueError(f"{name} is too weak: use at least {MIN_PASSPHRASE_CHARS} characters with at least "
                          f"{MIN_DISTINCT_CHARS} different ones (e.g. four random words)")
+    # zxcvbn's matching grows with length; past 100 characters a passphrase is long enough anyway.
+    guesses = float(zxcvbn.zxcvbn(text[:100], user_inputs=_CONTEXT_WORDS)["guesses"])
+    if guesses < MIN_GUESSES:
+        raise ValueError(f"{name} is too easy to guess: it is built from common passwords, words or patterns "
+                         f"(about {guesses:.0e} guesses, fewer than {MIN_GUESSES:.0e}); use four or more random "
+                         "words, or --generate-passphrases")
+
+
+def check_passphrases(passphrases: Sequence[bytes | None] | None, count: int, allow_shared: bool = False,
+                      what: str = "share") -> None:
+    """One passphrase per share, each strong (:func:`check_passphrase`) and, unless
+    ``allow_shared``, no two alike: whoever knows a passphrase shared by K holders opens every record."""
+    if passphrases is None:
+        return
+    if len(passphrases) != count:
+        raise ValueError(f"one passphrase per share is needed ({count}), got {len(passphrases)}")
+    for i, phrase in enumerate(passphrases, 1):
+        if phrase is not None:
+            check_passphrase(phrase, f"passphrase of {what} {i}")
+    given = [bytes(p) for p in passphrases if p is not None]
+    if len(set(given)) < len(given) and not allow_shared:
+        raise ValueError("two or more shares would get the same passphrase, so one person who knows it unlocks all "
+                         "of them: give each holder their own (a passphrase file with one a line, prompts, or "
+                         "--generate-passphrases), or accept it explicitly with --one-passphrase-for-all")
 
 
 def generate_passphrase() -> str:
@@ -68,15 +103,13 @@ def _share_ad(doc: dict) -> bytes:
 
 
 def write_share(path: Path, authority_id: str, index: int, threshold: int, shares: int, share: bytes,
-                passphrase: bytes | None = None, kdf_level: str | None = None) -> None:
-    """Write one share file; with a passphrase, the share is sealed under an Argon2id-derived key."""
+                passphrase: bytes | None = None, kdf_level: str | None = None, insecure_kdf: bool = False) -> None:
+    """Write one share file; with a passphrase, the share is sealed under an Argon2id-derived key
+    (level ``kdf_level``; the test-only ``min`` needs ``insecure_kdf``, see :func:`check_kdf_level`)."""
     doc = {"format": FORMAT_SHARE, "version": VERSION, "authority_id": authority_id, "index": index,
            "threshold": threshold, "shares": shares}
     if passphrase:
-        level = kdf_level or default_kdf_level()
-        if level not in KDF_LEVELS:
-            raise ValueError(f"the Argon2id level (--kdf-level) must be one of {sorted(KDF_LEVELS)}, got {level!r}")
-        ops, mem = KDF_LEVELS[level]
+        ops, mem = KDF_LEVELS[check_kdf_level(kdf_level, insecure_kdf)]
         salt = secrets.token_bytes(argon2id.SALTBYTES)
         key = argon2id.kdf(32, passphrase, salt, opslimit=ops, memlimit=mem)
         nonce = secrets.token_bytes(_AEAD_NONCE)
@@ -100,13 +133,16 @@ class ShareFile:
     @classmethod
     def load(cls, path: str | os.PathLike) -> ShareFile:
         path = Path(path)
-        if not path.is_file():
+        if not path.exists() and not path.is_symlink():  # anything else: read_json says what it is
             raise FileNotFoundError(f"share file not found: {path}")
         doc = _read_json(path, FORMAT_SHARE)
-        for key, kind in (("authority_id", str), ("index", int), ("threshold", int), ("shares", int),
-                          ("protected", bool)):
-            if not isinstance(doc.get(key), kind):
-                raise KeyMaterialError(f"{path}: share file field {key!r} missing or malformed")
+        where, err = str(path), KeyMaterialError
+        fields.identifier(doc.get("authority_id"), "authority_id", where, err)
+        threshold = fields.integer(doc.get("threshold"), "threshold", where, err, 1, shamir.MAX_SHARES)
+        shares = fields.integer(doc.get("shares"), "shares", where, err, threshold, shamir.MAX_SHARES)
+        fields.integer(doc.get("index"), "index", where, err, 1, shares)
+        if not isinstance(doc.get("protected"), bool):
+            raise KeyMaterialError(f"{path}: share file field 'protected' must be true or false")
         return cls(path, doc)
 
     @property
@@ -127,12 +163,13 @@ class ShareFile:
             return share
         if not passphrase:
             raise KeyMaterialError(f"{self.path}: share is passphrase-protected; give its passphrase")
-        kdf = doc.get("kdf") or {}
-        ops, mem = int(kdf.get("opslimit", 0)), int(kdf.get("memlimit", 0))
+        where = str(self.path)
+        kdf = fields.mapping(doc.get("kdf"), "kdf", where, KeyMaterialError)
         # Bound the cost a (possibly forged) file can make us pay.
-        if not (argon2id.OPSLIMIT_MIN <= ops <= 4 * argon2id.OPSLIMIT_SENSITIVE
-                and argon2id.MEMLIMIT_MIN <= mem <= argon2id.MEMLIMIT_SENSITIVE):
-            raise KeyMaterialError(f"{self.path}: implausible Argon2id parameters ops={ops} mem={mem}")
+        ops = fields.integer(kdf.get("opslimit"), "kdf.opslimit", where, KeyMaterialError,
+                             argon2id.OPSLIMIT_MIN, 4 * argon2id.OPSLIMIT_SENSITIVE)
+        mem = fields.integer(kdf.get("memlimit"), "kdf.memlimit", where, KeyMaterialError,
+                             argon2id.MEMLIMIT_MIN, argon2id.MEMLIMIT_SENSITIVE)
         salt = _unb64(kdf.get("salt"), f"{self.path}: salt", argon2id.SALTBYTES)
         nonce = _unb64(doc.get("nonce"), f"{self.path}: nonce", _AEAD_NONCE)
         sealed = _unb64(doc.get("sealed_share"), f"{self.path}: sealed share")

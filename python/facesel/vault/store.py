@@ -5,7 +5,7 @@ Folder layout::
     VAULT/vault.json       the vault's id, camera and authority fingerprint, signed by the camera
     VAULT/authority.pub    copy of the authority's signed public file (pinned by the camera)
     VAULT/records/<id>.fsr sealed, camera-signed records (see facesel.vault.record)
-    VAULT/index.sqlite     non-biometric metadata (WAL mode); a cache, the record headers are the truth
+    VAULT/index.sqlite     non-biometric metadata (WAL mode); a cache: the signed log and the records are the truth
     VAULT/audit.log        signed, hash-chained log of every seal, purge, open and recovery (+ .head)
     VAULT/quarantine/      record files found in records/ that the log does not know (never adopted)
     VAULT/.lock            held (flock) by the one process that writes
@@ -16,6 +16,12 @@ sees complete records only; the next :class:`Vault` brings files, index and log 
 agreement (:mod:`facesel.vault.recovery`) before it seals anything: it finishes a logged seal
 whose temporary file is complete, and moves any record file the log does not know into
 ``quarantine/``. Nothing is ever adopted on the strength of a file alone.
+
+Retention: :meth:`Vault.purge` deletes only records the signed log holds (sealed by this camera,
+not logged as gone since), by the seal time *logged* when they were sealed, and only the file
+logged then (SHA-256): a header dated back, a file planted under a never-sealed id, or a file that
+differs from its seal is never purged (the last is quarantined). The log is verified once at
+start and each entry appended since (by a forwarder or the authority too) as the purge reads it.
 
 The camera holds public keys and its own signing key only: nothing here can decrypt a record.
 """
@@ -33,22 +39,26 @@ from collections.abc import Callable
 from pathlib import Path
 
 from facesel.types import TrackResult
-from facesel.vault.audit import AuditLog
-from facesel.vault.audit import verify as verify_log
-from facesel.vault.consistency import RECORD_SUFFIX
-from facesel.vault.errors import AuditError, KeyMaterialError, RecordError, VaultLockedError, VaultWriteError
-from facesel.vault.fsutil import fsync_dir, write_temporary
+from facesel.vault.audit import AuditLog, LogFollower
+from facesel.vault.consistency import PURGE_CLOCK_TOLERANCE, RECORD_SUFFIX, LoggedSeal, live_seals  # noqa: F401
+from facesel.vault.errors import AuditError, KeyMaterialError, VaultLockedError, VaultWriteError
+from facesel.vault.fsutil import (
+    FileTooBigError,
+    NotRegularFileError,
+    fsync_dir,
+    open_regular,
+    read_regular,
+    write_temporary,
+)
 from facesel.vault.identity import load_identity, vault_owner, write_identity
 from facesel.vault.index import Index, IndexRow
 from facesel.vault.keys import AuthorityPublic, check_extension, load_authority_public
 from facesel.vault.payload import PAYLOAD_KIND, encode_snapshot
-from facesel.vault.record import RECORD_ID, make_header, new_record_id, read_header, seal_record
-from facesel.vault.recovery import recover
+from facesel.vault.record import MAX_RECORD, RECORD_ID, make_header, new_record_id, seal_record
+from facesel.vault.recovery import quarantine, recover
 from facesel.vault.signing import CameraKey, load_camera
 
 _log = logging.getLogger("facesel.vault")
-# Allowed lead of an explicit purge time over the clock before it counts as "in the future".
-PURGE_CLOCK_TOLERANCE = 300.0
 
 
 def checked_purge_time(now: float | None, clock_now: float, allow_future: bool, log_override) -> float:
@@ -140,6 +150,10 @@ class Vault:
         existing = set(os.listdir(self.path)) if self.path.is_dir() else None
         self._lock_fd: int | None = None
         self.index: Index | None = None
+        # The log is verified once at start (_check_log, or after creating it); the follower then
+        # reads only what is appended. _boot_entries holds the verified entries while starting.
+        self._follower: LogFollower | None = None
+        self._boot_entries: list[dict] | None = None
         try:
             self.path.mkdir(parents=True, exist_ok=True, mode=0o700)
             self.records_dir.mkdir(exist_ok=True, mode=0o700)
@@ -154,7 +168,15 @@ class Vault:
                 raise KeyMaterialError(f"vault {self.path} belongs to camera {self.identity.camera_id!r}, not to "
                                        f"{self.camera_id!r}")
             self.index = Index(self.path / "index.sqlite")
+            if self._follower is None:  # a new vault: its log was written by this process just now
+                self._follower = LogFollower(self.audit.path, self.identity.audit_keys(), self._verify_clock)
+                self._boot_entries = self._follower.poll(check_head=True)
             self.recovery = recover(self)
+            # What the camera may purge comes from the signed log only, never from a file's header:
+            # seals minus removals, kept up to date from the entries appended since (by this
+            # process, a forwarder, an authority), each verified as it is read.
+            self._live: dict[str, LoggedSeal] = live_seals(self.logged_entries(), self.camera_id)
+            self._boot_entries = None  # only needed while starting; a long log would hold memory
             self._last_purge = float("-inf")
             if purge_at_start:
                 self.purge()
@@ -195,7 +217,7 @@ class Vault:
 
     def _lock(self) -> None:
         try:
-            self._lock_fd = os.open(self.path / ".lock", os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+            self._lock_fd = open_regular(self.path / ".lock", os.O_RDWR | os.O_CREAT, 0o600, follow=False)
         except OSError as err:
             raise VaultWriteError(f"cannot open vault {self.path} for writing: {err.strerror or err}") from None
         try:
@@ -207,6 +229,10 @@ class Vault:
 
     def _log_clock(self) -> float:
         return float(self.clock())
+
+    def _verify_clock(self) -> float:
+        # Log entries may be dated up to the later of the camera's clock and the real time.
+        return max(float(self.clock()), time.time())
 
     def _check_authority(self, given: AuthorityPublic, source: str = "the given authority.pub") -> None:
         given.check_signature(self.camera.pinned_authority, source)
@@ -265,10 +291,22 @@ class Vault:
             keys[f"authority:{bound.authority_id}"] = bound.signing_key
         except (KeyMaterialError, FileNotFoundError):
             pass  # _bind_authority refuses it next, and logs why
-        result = verify_log(self.audit.path, keys=keys, now=max(float(self.clock()), time.time()))
-        if not result.ok and result.kind != "torn":
-            raise AuditError(f"vault {self.path}: the audit log does not verify ({result.message}); nothing was "
-                             "written; preserve the vault and investigate")
+        if self._follower is not None:
+            return  # already verified (the refusal path checks first, then binds)
+        follower = LogFollower(self.audit.path, keys, self._verify_clock)
+        try:
+            self._boot_entries = follower.poll(check_head=True)  # a torn last line (a crash) is left out
+        except AuditError as err:
+            raise AuditError(f"vault {self.path}: the audit log does not verify ({err}); nothing was "
+                             "written; preserve the vault and investigate") from None
+        self._follower = follower
+
+    def logged_entries(self) -> list[dict]:
+        """While starting: every verified log entry so far, including those appended since the last call."""
+        if self._boot_entries is None:
+            raise RuntimeError("the verified entries are only kept while the vault starts")
+        self._boot_entries.extend(self._follower.poll())
+        return self._boot_entries
 
     # -- sealing ------------------------------------------------------------------------------
 
@@ -295,7 +333,12 @@ class Vault:
         self._check_open()
         now = float(self.clock())
         epoch = self.authority.epoch_for(now)  # refuse before doing anything
-        self.maybe_purge(now)
+        try:
+            self.maybe_purge(now)
+        except AuditError as err:
+            # Keeping evidence beats deleting it: the snapshot is sealed all the same, and every
+            # purge waits until the log verifies again ('facesel audit verify' names the damage).
+            _log.error("vault %s: no purge: %s", self.path, err)
         record_id = new_record_id()
         best = track_result.best if isinstance(track_result, TrackResult) else None
         payload = encode_snapshot(track_result, record_id, self.clip_format)
@@ -350,8 +393,15 @@ class Vault:
         return self.purge(now) if now - self._last_purge >= self.purge_interval else 0
 
     def purge(self, now: float | None = None, allow_future: bool = False) -> int:
-        """Delete every record whose *header* says it was sealed more than the retention period
-        before ``now``; log each. The index is not trusted for this.
+        """Delete every record whose *logged* seal time lies more than the retention period before
+        ``now``; log each. Neither the index nor a record file's header is trusted for this.
+
+        Only records the signed log holds (sealed by this camera, not yet logged as gone) are
+        candidates, with the seal time of their ``seal`` entry. Each file is compared with the
+        SHA-256 logged at sealing first: a file that differs (replaced, or not a regular file) is
+        moved to ``quarantine/`` and logged, never deleted. An expired record whose file is
+        already gone is logged as ``record-missing``. Planted files the log never sealed are left
+        for recovery to quarantine at the next start.
 
         Parameters
         ----------
@@ -366,34 +416,60 @@ class Vault:
         -------
         int
             The number of records deleted.
+
+        Raises
+        ------
+        AuditError
+            When entries appended to the log since the last purge do not verify (nothing is deleted).
+        VaultWriteError
+            When the file system or the index fails half-way (the next start completes it).
         """
         self._check_open()
         now = checked_purge_time(now, float(self.clock()), allow_future, lambda purge_time, clock_time:
                                  self.audit.append("purge-clock-override", purge_time=purge_time, clock_time=clock_time))
         self._last_purge = now
+        live_seals(self._follower.poll(), self.camera_id, self._live)
         cutoff = now - self.retention_seconds
+        expired = sorted((seal for seal in self._live.values() if seal.sealed_at < cutoff),
+                         key=lambda seal: (seal.sealed_at, seal.record_id))
         count = 0
-        for path in sorted(self.records_dir.glob(f"*{RECORD_SUFFIX}")):
-            record_id = path.name[:-len(RECORD_SUFFIX)]
+        for seal in expired:
             try:
-                header = read_header(path)
-            except (RecordError, OSError):
-                continue  # recovery quarantines what cannot be read; never deleted on a guess
-            if header["record_id"] != record_id or header["sealed_at"] >= cutoff:
-                continue
-            try:
-                # Logged first: a reader that finds the file gone finds the reason in the log, and
-                # a crash after the entry is finished by the next start.
-                self.audit.append("purge", record_id=record_id, epoch_id=header["epoch_id"],
-                                  sealed_at=header["sealed_at"], reason="retention")
-                path.unlink(missing_ok=True)
-                fsync_dir(self.records_dir)
-                self.index.delete(record_id)
+                count += self._expire(seal, now)
             except (OSError, sqlite3.Error, AuditError) as err:
-                # recover() finishes the index row and the log entry on the next start.
-                raise VaultWriteError(f"purge of {self.path} interrupted at record {record_id}: {err}") from err
-            count += 1
+                # recover() finishes the index row and the file on the next start.
+                raise VaultWriteError(f"purge of {self.path} interrupted at record {seal.record_id}: {err}") from err
+            self._live.pop(seal.record_id, None)
         return count
+
+    def _expire(self, seal: LoggedSeal, now: float) -> int:
+        """Delete (1), quarantine or log as missing (0) the expired record of ``seal``."""
+        path = record_path(self.path, seal.record_id)
+        problem = None
+        try:
+            digest = hashlib.sha256(read_regular(path, MAX_RECORD, follow=False)).hexdigest()
+            if digest != seal.sha256:
+                problem = (f"the file differs from the one logged as sealed at seq {seal.seq} (replaced); "
+                           "kept for investigation instead of being purged")
+        except FileNotFoundError:
+            self.audit.append("record-missing", record_id=seal.record_id, sealed_at=seal.sealed_at,
+                              reason="record file disappeared outside facesel (found when its retention ended)")
+            self.index.delete(seal.record_id)
+            return 0
+        except (NotRegularFileError, FileTooBigError) as err:
+            problem = f"the record path holds {err.strerror}; kept for investigation instead of being purged"
+        if problem is not None:
+            quarantine(self, path, problem, seal.record_id)
+            self.index.delete(seal.record_id)
+            return 0
+        # Logged first: a reader that finds the file gone finds the reason in the log, and a crash
+        # after the entry is finished by the next start (which checks the hash again).
+        self.audit.append("purge", record_id=seal.record_id, epoch_id=seal.epoch_id, sealed_at=seal.sealed_at,
+                          sha256=seal.sha256, seal_seq=seal.seq, purged_at=now, reason="retention")
+        path.unlink(missing_ok=True)
+        fsync_dir(self.records_dir)
+        self.index.delete(seal.record_id)
+        return 1
 
     def _check_open(self) -> None:
         if self.index is None:

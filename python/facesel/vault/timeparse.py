@@ -43,8 +43,11 @@ def parse_time(text: str, name: str = "time") -> float:
 
 
 def format_time(seconds: float) -> str:
-    """ISO 8601 UTC, to the second."""
-    return _dt.datetime.fromtimestamp(seconds, _dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """ISO 8601 UTC, to the second (Unix seconds as a number when no calendar date can show it)."""
+    try:
+        return _dt.datetime.fromtimestamp(seconds, _dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (OverflowError, ValueError, OSError, TypeError):
+        return f"{seconds!r} (Unix seconds)" if isinstance(seconds, float) else "an invalid time"
 
 
 def format_duration(seconds: float) -> str:
