@@ -55,14 +55,36 @@ def new_passphrases(args: argparse.Namespace, n: int, prefix: str = "") -> list[
     if get("generate_passphrases"):
         return _generated(Path(get("generate_passphrases")), n, flag("generate_passphrases"))
     if get("passphrase"):
-        out = []
+        typed: list[bytes] = []
         for i in range(1, n + 1):
-            first = getpass.getpass(f"passphrase for share {i} of {n}: ")
-            if not first or first != getpass.getpass(f"repeat passphrase for share {i}: "):
-                raise ValueError(f"passphrases for share {i} are empty or do not match")
-            out.append(first.encode())
-        return out
+            typed.append(_prompted(i, n, typed, getattr(args, "one_passphrase_for_all", False)))
+        return typed
     return None
+
+
+PROMPT_TRIES = 3
+
+
+def _prompted(i: int, n: int, earlier: list[bytes], allow_shared: bool) -> bytes:
+    """Holder ``i`` types a passphrase; a weak one, or one an earlier holder chose (unless
+    ``allow_shared``), is refused at once and asked again (at most :data:`PROMPT_TRIES` times), so
+    nobody learns it was refused only after every holder typed theirs twice."""
+    for attempt in range(1, PROMPT_TRIES + 1):
+        first = getpass.getpass(f"passphrase for share {i} of {n}: ")
+        try:
+            check_passphrase(first.encode(), f"the passphrase for share {i}")
+            if first.encode() in earlier and not allow_shared:
+                raise ValueError(f"the passphrase for share {i} is an earlier holder's: each holder needs their own "
+                                 "(or accept one for all with --one-passphrase-for-all)")
+        except ValueError as err:
+            if attempt == PROMPT_TRIES:
+                raise
+            print(f"{err}; try again ({PROMPT_TRIES - attempt} tries left)", file=sys.stderr)
+            continue
+        if first != getpass.getpass(f"repeat passphrase for share {i}: "):
+            raise ValueError(f"the two passphrases typed for share {i} do not match")
+        return first.encode()
+    raise AssertionError("unreachable")
 
 
 def _generated(folder: Path, n: int, flag: str) -> list[bytes]:
