@@ -83,17 +83,23 @@ class Selection:
     unindexed: list[str]
 
 
+def _check_choice(record_ids: Sequence[str] | None, start: float | None, end: float | None,
+                  all_records: bool) -> None:
+    """Exactly one way of choosing records, and well-formed record ids."""
+    modes = sum([bool(record_ids), start is not None or end is not None, bool(all_records)])
+    if modes != 1:
+        raise ValueError("choose exactly one of: record ids, a time window (--from/--to), or --all")
+    for rid in record_ids or ():
+        record_path(Path("."), rid)  # validates the id's form
+
+
 def select_logged(live: dict[str, LoggedSeal], index: Index, record_ids: Sequence[str] | None = None,
                   start: float | None = None, end: float | None = None, all_records: bool = False) -> Selection:
     """Choose records by exactly one of: ids, a seal-time window, or every record, from the signed
     log's live seals (``live``, see :func:`logged_records`). The index only supplies rows (each
     checked against its record later); a record it lacks is still chosen and reported."""
-    modes = sum([bool(record_ids), start is not None or end is not None, bool(all_records)])
-    if modes != 1:
-        raise ValueError("choose exactly one of: record ids, a time window (--from/--to), or --all")
+    _check_choice(record_ids, start, end, all_records)
     if record_ids:
-        for rid in record_ids:
-            record_path(Path("."), rid)  # validates the id's form
         missing = sorted(set(record_ids) - set(live))
         if missing:
             raise ValueError(f"record ids not in the vault (never sealed, or removed): {', '.join(missing)}")
@@ -111,12 +117,8 @@ def select_logged(live: dict[str, LoggedSeal], index: Index, record_ids: Sequenc
 def select_rows(index: Index, record_ids: Sequence[str] | None = None, start: float | None = None,
                 end: float | None = None, all_records: bool = False) -> list[IndexRow]:
     """Rows chosen by exactly one of: record ids, a seal-time window, or every record."""
-    modes = sum([bool(record_ids), start is not None or end is not None, bool(all_records)])
-    if modes != 1:
-        raise ValueError("choose exactly one of: record ids, a time window (--from/--to), or --all")
+    _check_choice(record_ids, start, end, all_records)
     if record_ids:
-        for rid in record_ids:
-            record_path(Path("."), rid)  # validates the id's form
         rows = index.rows(record_ids=list(record_ids))
         missing = sorted(set(record_ids) - {r.record_id for r in rows})
         if missing:
