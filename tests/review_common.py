@@ -10,12 +10,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import facesel
 from facesel.cli import main
 from facesel.demo_data import demo_clip
 from facesel.vault.keys import AuthorityPublic
 
 HERE = Path(__file__).resolve().parent
-PYTHON_DIR = HERE.parent / "python"
+# Child processes import the same facesel as the tests (the installed package under CI, a
+# source tree with its built extension in development), never the bare source tree.
+FACESEL_HOME = Path(facesel.__file__).resolve().parents[1]
 
 
 def demo_vault(root: Path) -> dict:
@@ -52,7 +55,7 @@ class Served:
 def review_server(vault: Path | None, keystore: Path, *extra: str, tz: str | None = None, central: str | None = None):
     """A real ``facesel review`` process on a free loopback port for ``vault`` (or the ``central``
     store's DSN), in time zone ``tz`` when given; yields a :class:`Served`."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(PYTHON_DIR), os.environ.get("PYTHONPATH", "")])}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(FACESEL_HOME), os.environ.get("PYTHONPATH", "")])}
     if tz:
         env["TZ"] = tz
     where = ["--central", central] if central else ["--vault", str(vault)]

@@ -17,6 +17,7 @@ import textwrap
 import time
 from pathlib import Path
 
+import facesel
 import pytest
 from facesel.serve.config import parse_config
 from facesel.serve.service import Service
@@ -24,7 +25,6 @@ from facesel.serve.service import Service
 from test_serve import authority, keys, videos  # noqa: F401 - module fixtures
 from test_sources import wait_for
 
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def arcade_camera(videos, vault, key, pipeline=None, **extra):
@@ -126,7 +126,7 @@ def test_an_extra_camera_costs_much_less_memory_than_the_first(videos, authority
     spec = {"camera": arcade_camera(videos, "", ""), "vaults": str(tmp_path), "authority": str(authority),
             "keys": {n: str(keys(n)) for n in ("m0", "m1", "m2")}}
     done = subprocess.run([sys.executable, "-c", MEMORY_SCRIPT, json.dumps(spec)], capture_output=True, text=True,
-                          timeout=600, env={**os.environ, "PYTHONPATH": str(ROOT / "python")})
+                          timeout=600, env={**os.environ, "PYTHONPATH": str(Path(facesel.__file__).resolve().parents[1])})
     assert done.returncode == 0, done.stderr[-3000:]
     rss = json.loads(done.stdout.strip().splitlines()[-1])
     first = rss["one"] - rss["base"]  # the models, the libraries' buffers and one camera's frames
