@@ -28,6 +28,7 @@ from facesel.data import data_root
 from facesel.detect import make_detector
 from facesel.serve import view
 from facesel.serve.zones import ZoneMask
+from facesel.video import open_source
 
 
 def main() -> None:
@@ -39,13 +40,7 @@ def main() -> None:
     root = data_root()
     if root is None:
         raise SystemExit("the shared data is needed (FACESEL_DATA)")
-    capture = cv2.VideoCapture(str(root / "videos" / "arcade_walkers_1080p.mp4"))
-    frames = []
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        frames.append(frame)
+    frames = [frame for frame, _ in open_source(root / "videos" / "arcade_walkers_1080p.mp4")]
     frames = frames[:: args.every]
     default, low = make_detector("yunet"), make_detector("yunet", min_confidence=0.3)
     ratios, left_default, left_low, cpu = [], 0, 0, 0.0

@@ -72,16 +72,9 @@ def test_tracks_are_closed_between_segments_on_the_callers_thread(shared_data, t
     threads as with one."""
     import threading
 
-    import cv2
+    from facesel.video import open_source
 
-    capture = cv2.VideoCapture(str(shared_data / "videos" / "intel_head_pose_female.gif"))
-    frames = []
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        frames.append(frame)
-    capture.release()
+    frames = [frame for frame, _ in open_source(shared_data / "videos" / "intel_head_pose_female.gif")]
     delivered = []
     adapter = PipelineAdapter(check_pipeline_settings({"scorer": "laplacian", "threads": threads}, "t"),
                               sinks=[CallbackSink(lambda r: delivered.append((r, threading.get_ident())))])

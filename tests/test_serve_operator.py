@@ -24,6 +24,7 @@ import cv2
 import numpy as np
 import pytest
 from facesel.serve.config import parse_config
+from facesel.video import open_source
 from facesel.serve.service import Service
 from process_helpers import running
 
@@ -258,14 +259,7 @@ def test_a_broker_that_is_down_never_stops_a_camera(videos, authority, keys, tmp
 
 @pytest.fixture(scope="module")
 def arcade_frames(shared_data):
-    capture = cv2.VideoCapture(str(shared_data / "videos" / "arcade_walkers_1080p.mp4"))
-    frames = []
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        frames.append(frame)
-    capture.release()
+    frames = [frame for frame, _ in open_source(shared_data / "videos" / "arcade_walkers_1080p.mp4")]
     return frames
 
 

@@ -25,12 +25,12 @@ from pathlib import Path
 from facesel.central.backend import Selection, VaultBackend
 from facesel.central.verify import verify_record
 from facesel.vault.audit import AuditLog
-from facesel.vault.errors import AuditError, EpochUnavailableError, VaultWriteError
+from facesel.vault.errors import AuditError, VaultWriteError
 from facesel.vault.fsutil import atomic_write
 from facesel.vault.index import IndexRow
 from facesel.vault.keys import Keystore
 from facesel.vault.payload import OpenedSnapshot, decode_snapshot
-from facesel.vault.opening import current_user
+from facesel.vault.opening import EpochSecrets, current_user
 from facesel.vault.record import open_record
 from facesel.vault.shares import ShareFile, reconstruct_master
 
@@ -56,19 +56,14 @@ def select(backend: VaultBackend, selection: Selection, all_records: bool = Fals
 
 def _decrypt(backend: VaultBackend, rows: list[IndexRow], keystore: Keystore, master: bytes) -> list[OpenedRecord]:
     logged = backend.logged_digests([r.record_id for r in rows])
-    secrets_by_epoch: dict[int, bytes] = {}
-    opened = []
+    secrets, opened = EpochSecrets(keystore, master), []
     for row in rows:
         data = backend.read(row.record_id)
         expected = (row.sha256,) + ((logged[row.record_id],) if row.record_id in logged else ())
         parsed = verify_record(data, keystore.authority_id, backend.camera, row.record_id, expected)
-        if parsed.epoch_id not in secrets_by_epoch:
-            try:
-                secrets_by_epoch[parsed.epoch_id] = keystore.unwrap(master, parsed.epoch_id)
-            except EpochUnavailableError as err:
-                raise EpochUnavailableError(f"record {row.record_id}: {err}") from None
-        payload = open_record(parsed, secrets_by_epoch[parsed.epoch_id])
+        payload = open_record(parsed, secrets.of(parsed.epoch_id, row.record_id))
         opened.append(OpenedRecord(row, parsed.header, decode_snapshot(payload, row.record_id)))
+    secrets.clear()
     return opened
 
 

@@ -13,10 +13,9 @@ from facesel.central.backend import Selection, VaultBackend
 from facesel.central.verify import verify_record
 from facesel.review.memory_open import Opening, record_key
 from facesel.vault.audit import AuditLog
-from facesel.vault.errors import EpochUnavailableError
 from facesel.vault.errors import KeyMaterialError
 from facesel.vault.keys import AuthorityPublic, Keystore
-from facesel.vault.opening import OpenedRecord
+from facesel.vault.opening import EpochSecrets, OpenedRecord
 from facesel.vault.payload import decode_snapshot
 from facesel.vault.record import open_record
 
@@ -50,19 +49,15 @@ def open_central(store: VaultBackend, lock: threading.Lock, keystore: Keystore, 
             data = store.read(row.record_id)
             parsed_rows.append((row, verify_record(data, keystore.authority_id, store.camera, row.record_id, expected),
                                 data))
-    epoch_secrets: dict[int, bytes] = {}
+    secrets = EpochSecrets(keystore, master)
     records, sealed, keys = [], {}, {}
     for row, parsed, data in parsed_rows:
-        if parsed.epoch_id not in epoch_secrets:
-            try:
-                epoch_secrets[parsed.epoch_id] = keystore.unwrap(master, parsed.epoch_id)
-            except EpochUnavailableError as err:
-                raise EpochUnavailableError(f"record {row.record_id}: {err}") from None
-        payload = open_record(parsed, epoch_secrets[parsed.epoch_id])
+        secret = secrets.of(parsed.epoch_id, row.record_id)
+        payload = open_record(parsed, secret)
         records.append(OpenedRecord(row, parsed.header, decode_snapshot(payload, row.record_id)))
         sealed[row.record_id] = data
-        keys[row.record_id] = record_key(parsed, epoch_secrets[parsed.epoch_id])
-    epoch_secrets.clear()
+        keys[row.record_id] = record_key(parsed, secret)
+    secrets.clear()
     signer = keystore.signer(master)
     fields = {"opened_by": opened_by.strip() or "unknown", "reason": reason, "case": case, "shares": list(shares),
               "record_ids": [r.row.record_id for r in records], "via": "review"}

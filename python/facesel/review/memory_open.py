@@ -23,11 +23,10 @@ from pathlib import Path
 import nacl.bindings as sodium
 
 from facesel.vault.audit import AuditLog
-from facesel.vault.errors import EpochUnavailableError
-from facesel.vault.identity import VaultIdentity, load_identity
+from facesel.vault.identity import VaultIdentity
 from facesel.vault.keys import AuthorityPublic, Keystore
-from facesel.vault.opening import OpenedRecord, open_index, sealed_digests, select_rows, trusted_authority, \
-    verified_record
+from facesel.vault.opening import EpochSecrets, OpenedRecord, open_index, sealed_digests, select_rows, \
+    vault_for_keystore, verified_record
 from facesel.vault.payload import decode_snapshot
 from facesel.vault.record import ParsedRecord, _aead_key, open_record
 from facesel.vault.signing import Signer
@@ -118,12 +117,7 @@ def open_in_memory(vault_dir: str | Path, keystore: Keystore, master: bytes, sha
     if not record_ids:
         raise ValueError("choose at least one record to open")
     vault_dir = Path(vault_dir)
-    local = AuthorityPublic.load(vault_dir / "authority.pub")
-    if local.authority_id != keystore.authority_id:
-        raise ValueError(f"vault {vault_dir} belongs to authority {local.authority_id}, the keystore to authority "
-                         f"{keystore.authority_id}")
-    authority = trusted_authority(keystore, vault_dir)
-    identity = load_identity(vault_dir, anchor=authority)
+    authority, identity = vault_for_keystore(vault_dir, keystore)
     index = open_index(vault_dir)
     try:
         rows = select_rows(index, record_ids=list(record_ids))
@@ -131,20 +125,15 @@ def open_in_memory(vault_dir: str | Path, keystore: Keystore, master: bytes, sha
         index.close()
     logged = sealed_digests(vault_dir)
     checked = [(row, verified_record(identity, vault_dir, row, logged)) for row in rows]  # all, before any decrypt
-    epoch_secrets: dict[int, bytes] = {}
+    secrets = EpochSecrets(keystore, master)
     records, sealed, keys = [], {}, {}
     for row, parsed in checked:
-        if parsed.epoch_id not in epoch_secrets:
-            try:
-                epoch_secrets[parsed.epoch_id] = keystore.unwrap(master, parsed.epoch_id)
-            except EpochUnavailableError as err:
-                raise EpochUnavailableError(f"record {row.record_id}: {err}") from None
-        secret = epoch_secrets[parsed.epoch_id]
+        secret = secrets.of(parsed.epoch_id, row.record_id)
         payload = open_record(parsed, secret)
         records.append(OpenedRecord(row, parsed.header, decode_snapshot(payload, row.record_id)))
         sealed[row.record_id] = record_bytes(parsed)
         keys[row.record_id] = record_key(parsed, secret)
-    epoch_secrets.clear()
+    secrets.clear()
     signer = keystore.signer(master)
     fields = {"opened_by": opened_by.strip() or "unknown", "reason": reason, "case": case, "shares": list(shares),
               "record_ids": [r.row.record_id for r in records], "via": via}

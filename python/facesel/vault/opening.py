@@ -224,7 +224,6 @@ def _decrypt_all(identity: VaultIdentity, vault_dir: Path, selection: Selection,
                  master: bytes, by_id: bool) -> list[OpenedRecord]:
     """Check, then decrypt in memory. A record the camera is sealing or has just purged is left
     out of a time-window or ``--all`` selection; asked for by id, it is an error."""
-    secrets_by_epoch: dict[int, bytes] = {}
     checked, failed = [], []
     for record_id, seal, row in selection.chosen:  # check every record before decrypting any
         try:
@@ -239,16 +238,11 @@ def _decrypt_all(identity: VaultIdentity, vault_dir: Path, selection: Selection,
         others = f" (and {len(failed) - 1} more: {', '.join(r for r, _ in failed[1:6])}" \
                  f"{', ...' if len(failed) > 6 else ''})" if len(failed) > 1 else ""
         raise RecordError(f"{failed[0][1]}{others}; nothing was opened")
-    opened = []
+    secrets, opened = EpochSecrets(keystore, master), []
     for row, parsed, indexed in checked:
-        epoch_id = parsed.epoch_id
-        if epoch_id not in secrets_by_epoch:
-            try:
-                secrets_by_epoch[epoch_id] = keystore.unwrap(master, epoch_id)
-            except EpochUnavailableError as err:
-                raise EpochUnavailableError(f"record {row.record_id}: {err}") from None
-        payload = open_record(parsed, secrets_by_epoch[epoch_id])
+        payload = open_record(parsed, secrets.of(parsed.epoch_id, row.record_id))
         opened.append(OpenedRecord(row, parsed.header, decode_snapshot(payload, row.record_id), indexed))
+    secrets.clear()
     return opened
 
 
@@ -283,6 +277,37 @@ def trusted_authority(keystore: Keystore, vault_dir: Path) -> AuthorityPublic:
     raise FileNotFoundError(f"no authority.pub beside {keystore.path} or in {vault_dir}")
 
 
+def vault_for_keystore(vault_dir: Path, keystore: Keystore) -> tuple[AuthorityPublic, VaultIdentity]:
+    """The trusted authority file and the checked identity of ``vault_dir`` as ``keystore``'s
+    authority sees it; refuses a vault of another authority before anything else is read."""
+    local = AuthorityPublic.load(vault_dir / "authority.pub")
+    if local.authority_id != keystore.authority_id:
+        raise ValueError(f"vault {vault_dir} belongs to authority {local.authority_id}, keystore "
+                         f"{keystore.path.parent} to authority {keystore.authority_id}")
+    authority = trusted_authority(keystore, vault_dir)
+    return authority, load_identity(vault_dir, anchor=authority)
+
+
+class EpochSecrets:
+    """The epoch secrets of one opening, each unwrapped once from the master key; :meth:`clear`
+    drops them when the opening is done."""
+
+    def __init__(self, keystore: Keystore, master: bytes) -> None:
+        self._keystore, self._master, self._secrets = keystore, master, {}
+
+    def of(self, epoch_id: int, record_id: str) -> bytes:
+        """The secret of ``epoch_id``; an unavailable epoch is reported with the record asking."""
+        if epoch_id not in self._secrets:
+            try:
+                self._secrets[epoch_id] = self._keystore.unwrap(self._master, epoch_id)
+            except EpochUnavailableError as err:
+                raise EpochUnavailableError(f"record {record_id}: {err}") from None
+        return self._secrets[epoch_id]
+
+    def clear(self) -> None:
+        self._secrets.clear()
+
+
 def open_records(vault_dir: str | os.PathLike, share_paths: Sequence[str | os.PathLike],
                  keystore_dir: str | os.PathLike, reason: str, out_dir: str | os.PathLike,
                  record_ids: Sequence[str] | None = None, start: float | None = None, end: float | None = None,
@@ -307,11 +332,7 @@ def open_records(vault_dir: str | os.PathLike, share_paths: Sequence[str | os.Pa
     if not share_paths:
         raise ValueError("give at least one share file")
     keystore = Keystore(keystore_dir)
-    local = AuthorityPublic.load(vault_dir / "authority.pub")
-    if local.authority_id != keystore.authority_id:
-        raise ValueError(f"vault {vault_dir} belongs to authority {local.authority_id}, keystore {keystore_dir} "
-                         f"to authority {keystore.authority_id}")
-    identity = load_identity(vault_dir, anchor=trusted_authority(keystore, vault_dir))
+    _, identity = vault_for_keystore(vault_dir, keystore)
     # What to open comes from the signed log (seals minus removals), not from the index: a row
     # deleted from the index hides nothing, and a row put back for a purged record opens nothing.
     live = logged_records(vault_dir, identity)
