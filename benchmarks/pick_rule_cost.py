@@ -72,8 +72,8 @@ def main() -> None:
         print(f"pick / context: process CPU per frame {med['pick'][0] / med['context'][0]:.2f}x, scoring stage "
               f"{med['pick'][1] / max(med['context'][1], 1e-9):.0f}x; CPU saved per frame by context: "
               f"{1e3 * (med['pick'][0] - med['context'][0]):.1f} ms ({100 * (1 - med['context'][0] / med['pick'][0]):.0f} %)")
-        same = sum(a == b for a, b in zip(runs["pick"][0]["best_frames"], runs["context"][0]["best_frames"]))
-        print(f"same (track, best frame) in both: {same} of {len(runs['pick'][0]['best_frames'])}")
+        a, b = set(runs["pick"][0]["best_frames"]), set(runs["context"][0]["best_frames"])
+        print(f"snapshots with the same (track id, best frame) in both: {len(a & b)} (pick kept {len(a)}, context {len(b)})")
 
 
 if __name__ == "__main__":
