@@ -3,7 +3,6 @@ the track, the margin from the track's ends, and their held-out choice."""
 
 import numpy as np
 import pytest
-
 from facesel.eval import track_heldout as th
 from facesel.eval import track_metrics as tm
 from facesel.eval.track_bench import RANDOM, pick_records, summarise
