@@ -132,7 +132,7 @@ def _gate_default() -> RuleFn:
 
 
 register_rule("default", "facesel.scoring.default_scorer() (rule `context`, since issue 22: PickScorer's pose, detector "
-              "and size terms, four weights fitted on the five older videos; no network), as the Selector calls it",
+              "and size terms, five weights fitted on the five older videos; no network), as the Selector calls it",
               _signal("default_context"))
 register_rule("pick", "default_scorer('pick'), the default before issue 22 (PickScorer: VAE eye band + dose + the "
               "default's pose, detector and size terms; seven weights fitted on the five older videos)", _signal("default"))
