@@ -172,7 +172,8 @@ def main() -> int:
     parser.add_argument("--warmup", type=float, default=15.0, help="seconds run before measuring")
     parser.add_argument("--video", nargs="+", default=["arcade_walkers_1080p.mp4"],
                         help="videos under the shared data's videos/ (cameras take them in turn)")
-    parser.add_argument("--scorer", default="default", choices=("default", "laplacian"))
+    parser.add_argument("--scorer", default="default", choices=("default", "context", "laplacian"),
+                        help="the cameras' scorer setting (context: the pick rule without the VAE pass)")
     parser.add_argument("--no-coarsen", action="store_true", help="turn the load governor off")
     parser.add_argument("--rtsp", action="store_true",
                         help="cameras read one local RTSP server's stream of the first video (tests/rtsp_server.py, "

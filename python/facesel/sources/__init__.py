@@ -17,6 +17,7 @@ from facesel.sources.backends import (
     FileConnection,
     OpenCVConnection,
     PyAVConnection,
+    PyAVFileConnection,
     SourceError,
     StallError,
 )
@@ -29,7 +30,8 @@ BACKENDS = ("pyav", "opencv")
 _URL = re.compile(r"^(rtsps?|https?|rtmp|udp|tcp)://", re.IGNORECASE)
 
 __all__ = [
-    "BACKENDS", "Backoff", "EndOfStream", "EpochSegments", "Frame", "Pacer", "Segment", "SourceError", "SourceStats", "StallError", "StreamSource",
+    "BACKENDS", "Backoff", "EndOfStream", "EpochSegments", "FileConnection", "Frame", "Pacer", "PyAVFileConnection",
+    "Segment", "SourceError", "SourceStats", "StallError", "StreamSource",
     "is_live_target", "make_source", "redact",
 ]
 
@@ -61,7 +63,10 @@ def make_source(target, *, loop: bool = False, live: bool | None = None, backend
     live : bool, optional
         Newest-frame hand-over with drops; default True for webcams and streams, False for files.
     backend : {"pyav", "opencv"}
-        Decoder of network streams (webcams always use OpenCV, files OpenCV).
+        Decoder of network streams and files (webcams always use OpenCV). PyAV's frames keep
+        their decoded picture, so that a full-frame detection shrinks them in one step from YUV
+        (:mod:`facesel.sources.decoded`); "opencv" decodes files with ``cv2.VideoCapture`` as
+        before (kept as a setting).
     open_timeout, read_timeout, stall_timeout : float > 0
         Seconds: connecting; one network read; no decoded frame (the stall watchdog).
     backoff : Backoff, optional
@@ -101,6 +106,7 @@ def make_source(target, *, loop: bool = False, live: bool | None = None, backend
                             stall_timeout=stall_timeout, reconnect=True if reconnect is None else reconnect,
                             backoff=backoff)
     path = Path(text).expanduser()
-    return StreamSource(str(path), partial(FileConnection, path, loop), live=False if live is None else live,
+    connection = PyAVFileConnection if backend == "pyav" else FileConnection
+    return StreamSource(str(path), partial(connection, path, loop), live=False if live is None else live,
                         stall_timeout=stall_timeout, stream_time=True,
                         reconnect=loop if reconnect is None else reconnect, backoff=backoff, realtime=realtime)
