@@ -19,10 +19,11 @@ anything. Items:
   finaliser's and the vault's calls timed apart;
 - the rest of the thread's CPU: Python between the stages (frame checks, views, packets).
 
-``--decoder opencv`` decodes with OpenCV as before (:class:`facesel.sources.backends.FileConnection`,
-the full-frame shrink by OpenCV); ``pyav`` (the default, what ``facesel serve`` now does) with
+``--decoder opencv`` (the default) decodes with OpenCV (:class:`facesel.sources.backends.FileConnection`,
+the full-frame shrink by OpenCV), as ``facesel serve`` does by default; ``pyav`` with
 :class:`facesel.sources.backends.PyAVFileConnection`, whose frames a full-frame detection shrinks in
-one step from the decoded picture. Compare the two in one invocation: ``--decoder opencv pyav``.
+one step from the decoded picture (the camera setting ``shrink_in_decoder``). Compare the two in
+one invocation: ``--decoder opencv pyav``.
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ def main(argv=None) -> int:
     parser.add_argument("--detect-every", type=int, default=8, help="8: where one paced camera's governor ends")
     parser.add_argument("--mode", default="sparse", choices=("sparse", "exhaustive"))
     parser.add_argument("--scorer", default="default", help="the camera's scorer setting (default, context, laplacian)")
-    parser.add_argument("--decoder", nargs="+", default=["pyav"], choices=("pyav", "opencv"),
+    parser.add_argument("--decoder", nargs="+", default=["opencv"], choices=("opencv", "pyav"),
                         help="file decoders to profile in turn (pyav: the one-step shrink)")
     parser.add_argument("--threads", type=int, default=1, choices=(1, 2),
                         help="the Selector's stage threads (a camera runs 2; 1 charges everything to one thread)")
@@ -132,7 +133,7 @@ def profile(args, decoder: str, video: Path, charge: Charged) -> None:
     frames = 105 * args.passes
     decode = [0.0]
     with tempfile.TemporaryDirectory(prefix="facesel-frame-costs-") as folder:
-        config = make_config(Path(folder), [video], 1, settings, coarsen=False)
+        config = make_config(Path(folder), [video], 1, settings, coarsen=False, shrink_in_decoder=decoder == "pyav")
         camera = next(iter(config.cameras.values()))
         vault = open_camera_vault(camera)
         charge.wrap(vault, "seal", "sealing")

@@ -56,10 +56,14 @@ class PyAVConnection:
         FFmpeg's decoding threads; 1 by default, as for files (:class:`FileConnection`): frame
         threads hold frames of their own and delay each frame by one per thread, and several
         cameras decode in parallel anyway. 0: FFmpeg's choice (frame and slice threads).
+    keep_picture : bool
+        Frames keep their decoded picture (:func:`facesel.sources.decoded.decoded_frame`), so that
+        a full-frame detection shrinks them in one step; default False.
     """
 
     def __init__(self, url: str, open_timeout: float = 10.0, read_timeout: float = 5.0, stall_timeout: float = 10.0,
-                 rtsp_transport: str = "tcp", decoder_threads: int = 1):
+                 rtsp_transport: str = "tcp", decoder_threads: int = 1, keep_picture: bool = False):
+        self.keep_picture = bool(keep_picture)
         import av
 
         self.url, self.stall_timeout = url, float(stall_timeout)
@@ -109,8 +113,10 @@ class PyAVConnection:
                 raise SourceError(redact_url(f"stream broke: {err}")) from None
         frame = self._decoded.pop(0)
         stamp = float(frame.time) if frame.time is not None else None
-        # the BGR frame keeps its YUV picture: a full-frame detection shrinks it in one step
-        return decoded_frame(frame), stamp
+        if self.keep_picture:  # the BGR frame keeps its YUV picture: a full-frame detection shrinks it in one step
+            return decoded_frame(frame), stamp
+        # one conversion thread: swscale's default (a thread per core) spins beside the cameras
+        return frame.to_ndarray(format="bgr24", threads=1), stamp
 
     def close(self) -> None:
         try:
@@ -209,11 +215,12 @@ class FileConnection:
 class PyAVFileConnection:
     """A video file decoded by FFmpeg through PyAV, from its first frame; ``loop`` restarts it at the end.
 
-    The same interface and timestamps as :class:`FileConnection` (OpenCV), but each frame is a
-    :class:`facesel.sources.decoded.DecodedFrame`: a full-frame detection then shrinks it in one
-    pass from the decoded YUV picture (FFmpeg's area filter) instead of shrinking the BGR frame
-    with OpenCV (about 6 CPU ms less a detected 1080p frame; docs/performance.md). Decoding itself
-    costs the same through either library.
+    The same interface and timestamps as :class:`FileConnection` (OpenCV), but each frame is
+    remembered with its decoded picture (:func:`facesel.sources.decoded.decoded_frame`): a
+    full-frame detection then shrinks it in one pass from YUV (FFmpeg's area filter) instead of
+    shrinking the BGR frame with OpenCV (about 7 CPU ms less a detected 1080p frame;
+    docs/performance.md). Decoding itself costs the same through either library. What
+    ``make_source(..., shrink_in_decoder=True)`` opens for a file.
 
     ``decoder_threads``: FFmpeg's decoding threads, 1 by default (see :class:`FileConnection`).
     """
