@@ -75,7 +75,8 @@ def main(argv=None) -> int:
     from facesel.data import data_root
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--video", default="arcade_walkers_1080p.mp4")
+    parser.add_argument("--video", default="arcade_walkers_1080p.mp4",
+                        help="under the shared data's videos/, or an absolute path (a 720p transcode in /tmp)")
     parser.add_argument("--passes", type=int, default=3, help="passes over the file (105 frames each for arcade)")
     parser.add_argument("--detect-every", type=int, default=8, help="8: where one paced camera's governor ends")
     parser.add_argument("--mode", default="sparse", choices=("sparse", "exhaustive"))
@@ -91,7 +92,7 @@ def main(argv=None) -> int:
     if root is None:
         print("shared data not found (set FACESEL_DATA)", file=sys.stderr)
         return 2
-    video = root / "videos" / args.video
+    video = Path(args.video) if Path(args.video).is_absolute() else root / "videos" / args.video
 
     import facesel.detect.schedule as schedule_module
     import facesel.detect.yunet as yunet_module
