@@ -58,7 +58,6 @@ def choice(video, path: str, mode: str, detector, scorer) -> list:
 
 def main(argv=None) -> int:
     import cv2
-
     from facesel.data import data_root
     from facesel.select.agreement import agreement
     from facesel.selector import default_detector, default_scorer

@@ -18,8 +18,6 @@ import argparse
 import sys
 import time
 
-import numpy as np
-
 
 def per_image_ms(detector, images, repeats: int) -> float:
     detector.detect_many(images)  # warm: the session plans this shape once
@@ -31,7 +29,6 @@ def per_image_ms(detector, images, repeats: int) -> float:
 
 def main(argv=None) -> int:
     import cv2
-
     from facesel.data import data_root
     from facesel.detect.schedule import cut_square
     from facesel.selector import default_detector

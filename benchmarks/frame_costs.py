@@ -71,7 +71,6 @@ class Charged:
 
 def main(argv=None) -> int:
     import cv2
-
     from facesel.data import data_root
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -123,7 +122,6 @@ def profile(args, decoder: str, video: Path, charge: Charged) -> None:
     """Run the camera's pipeline on ``video`` decoded by ``decoder``; print (and append to
     ``--json``) the CPU ms a frame of each item."""
     from capacity import make_config
-
     from facesel.serve.pipeline_adapter import PipelineAdapter
     from facesel.serve.retention import open_camera_vault
     from facesel.sinks import VaultSink
