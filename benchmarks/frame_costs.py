@@ -82,8 +82,9 @@ def main(argv=None) -> int:
     parser.add_argument("--scorer", default="default", help="the camera's scorer setting (default, context, laplacian)")
     parser.add_argument("--decoder", nargs="+", default=["opencv"], choices=("opencv", "pyav"),
                         help="file decoders to profile in turn (pyav: the one-step shrink)")
-    parser.add_argument("--threads", type=int, default=1, choices=(1, 2),
-                        help="the Selector's stage threads (a camera runs 2; 1 charges everything to one thread)")
+    parser.add_argument("--threads", type=int, nargs="+", default=[1], choices=(1, 2),
+                        help="the Selector's stage threads, each in turn (a camera runs 2 by default; 1 charges "
+                             "everything to one thread)")
     parser.add_argument("--json", default=None, help="append the breakdown here (JSON lines)")
     args = parser.parse_args(argv)
     cv2.setNumThreads(1)  # as a camera thread sees it: no hidden worker threads escape thread_time
@@ -111,14 +112,15 @@ def main(argv=None) -> int:
     charge.wrap(Finaliser, "observe", "finaliser")
     charge.wrap(Finaliser, "flush", "finaliser")
 
-    for decoder in args.decoder:
-        totals.clear()
-        calls.clear()
-        profile(args, decoder, video, charge)
+    for threads in args.threads:
+        for decoder in args.decoder:
+            totals.clear()
+            calls.clear()
+            profile(args, decoder, threads, video, charge)
     return 0
 
 
-def profile(args, decoder: str, video: Path, charge: Charged) -> None:
+def profile(args, decoder: str, threads: int, video: Path, charge: Charged) -> None:
     """Run the camera's pipeline on ``video`` decoded by ``decoder``; print (and append to
     ``--json``) the CPU ms a frame of each item."""
     from capacity import make_config
@@ -128,7 +130,7 @@ def profile(args, decoder: str, video: Path, charge: Charged) -> None:
     from facesel.sources import backends
 
     totals = charge.totals
-    settings = {"scorer": args.scorer, "mode": args.mode, "detect_every": args.detect_every, "threads": args.threads}
+    settings = {"scorer": args.scorer, "mode": args.mode, "detect_every": args.detect_every, "threads": threads}
     frames = 105 * args.passes
     decode = [0.0]
     with tempfile.TemporaryDirectory(prefix="facesel-frame-costs-") as folder:
@@ -176,7 +178,7 @@ def profile(args, decoder: str, video: Path, charge: Charged) -> None:
         stages["selection"] + stages["sinks"] - totals["finaliser"] - totals["sealing"])
     items["the rest (Python between stages, queues, threads)"] = whole - sum(items.values())
     print(f"{args.video}: {frames} frames, mode {args.mode}, detect_every {args.detect_every}, scorer {args.scorer}, "
-          f"{args.threads} stage thread(s), {'PyAV decoding, one-step shrink' if decoder == 'pyav' else 'OpenCV decoding and shrink'}"
+          f"{threads} stage thread(s), {'PyAV decoding, one-step shrink' if decoder == 'pyav' else 'OpenCV decoding and shrink'}"
           f"; CPU ms a frame ({selector.work['full_detections']} full-frame detections, "
           f"{selector.work['regions']} regions searched, {selector.work.get('scored', '?')} crops scored)")
     for label, seconds in items.items():
@@ -184,7 +186,7 @@ def profile(args, decoder: str, video: Path, charge: Charged) -> None:
     print(f"  {'total (process CPU)':60s} {1000 * whole / frames:7.2f}")
     if args.json:
         with open(args.json, "a") as out:
-            out.write(json.dumps({"frames": frames, "args": vars(args), "decoder": decoder, "work": selector.work,
+            out.write(json.dumps({"frames": frames, "args": vars(args), "decoder": decoder, "threads": threads, "work": selector.work,
                                   "ms_per_frame": {k: 1000 * v / frames for k, v in items.items()},
                                   "total_ms_per_frame": 1000 * whole / frames}) + "\n")
 
