@@ -116,3 +116,30 @@ def test_the_one_step_shrink_is_a_setting_off_by_default(arcade, tmp_path):
     assert plain.shrink_in_decoder is False and shrinking.shrink_in_decoder is True
     with pytest.raises(ValueError, match="shrink_in_decoder must be true or false"):
         parse_config({**data, "cameras": {"cam": {**table, "shrink_in_decoder": "yes"}}}, base=tmp_path)
+
+
+def _threads() -> int:
+    import os
+
+    return len(os.listdir("/proc/self/task"))
+
+
+@pytest.mark.skipif(not __import__("os").path.isdir("/proc/self/task"), reason="needs Linux /proc to count threads")
+def test_pyav_decoding_stays_on_the_reading_thread(arcade):
+    # PyAV's own default (FFmpeg's slice threads) costs CPU in threads beside the cameras'
+    # (docs/performance.md): one decoding thread is asked for. Frames are kept alive meanwhile.
+    before = _threads()
+    one, kept = PyAVFileConnection(arcade), []
+    for _ in range(5):
+        frame, _ = one.read()
+        kept.append((frame, shrunk_copy(frame, 1280, 720)))
+    on_one = _threads() - before
+    one.close()
+    before = _threads()
+    auto = PyAVFileConnection(arcade, decoder_threads=0)  # FFmpeg's choice: the count can tell
+    for _ in range(5):
+        kept.append(auto.read())
+    on_auto = _threads() - before
+    auto.close()
+    assert on_one == 0
+    assert on_auto > 0
