@@ -20,8 +20,12 @@ quiet machine, and compare only figures of one run.
 ``--rtsp``: the cameras read one local RTSP server's live stream instead (GStreamer, H.264 encoded
 in real time in a process of its own, whose CPU is reported apart): no loop, so no gap every pass.
 
+``--scorer default context`` runs every N with each scorer setting in turn (the plot draws one line
+per scorer); ``--shrink-in-decoder`` turns on the cameras' one-step shrink; ``--video`` also takes
+absolute paths (a 720p transcode in /tmp).
+
 Run (the figures in docs/performance.md):
-``python benchmarks/capacity.py --cameras 1 2 3 4 5 6 --seconds 60 --warmup 15``
+``python benchmarks/capacity.py --cameras 1 2 3 4 --scorer default context --seconds 40 --warmup 10``
 """
 
 from __future__ import annotations

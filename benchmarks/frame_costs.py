@@ -85,9 +85,12 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=int, nargs="+", default=[1], choices=(1, 2),
                         help="the Selector's stage threads, each in turn (a camera runs 2 by default; 1 charges "
                              "everything to one thread)")
+    parser.add_argument("--cv-threads", type=int, nargs="+", default=[1],
+                        help="OpenCV's threads (cv2.setNumThreads), each in turn; -1: OpenCV's own default "
+                             "(every core). With more than one, items run by OpenCV are partly in its workers, "
+                             "charged to 'the rest'")
     parser.add_argument("--json", default=None, help="append the breakdown here (JSON lines)")
     args = parser.parse_args(argv)
-    cv2.setNumThreads(1)  # as a camera thread sees it: no hidden worker threads escape thread_time
     root = data_root()
     if root is None:
         print("shared data not found (set FACESEL_DATA)", file=sys.stderr)
@@ -112,11 +115,14 @@ def main(argv=None) -> int:
     charge.wrap(Finaliser, "observe", "finaliser")
     charge.wrap(Finaliser, "flush", "finaliser")
 
-    for threads in args.threads:
-        for decoder in args.decoder:
-            totals.clear()
-            calls.clear()
-            profile(args, decoder, threads, video, charge)
+    default_cv_threads = cv2.getNumThreads()
+    for cv_threads in args.cv_threads:
+        cv2.setNumThreads(default_cv_threads if cv_threads < 0 else cv_threads)
+        for threads in args.threads:
+            for decoder in args.decoder:
+                totals.clear()
+                calls.clear()
+                profile(args, decoder, threads, video, charge)
     return 0
 
 
@@ -178,7 +184,7 @@ def profile(args, decoder: str, threads: int, video: Path, charge: Charged) -> N
         stages["selection"] + stages["sinks"] - totals["finaliser"] - totals["sealing"])
     items["the rest (Python between stages, queues, threads)"] = whole - sum(items.values())
     print(f"{args.video}: {frames} frames, mode {args.mode}, detect_every {args.detect_every}, scorer {args.scorer}, "
-          f"{threads} stage thread(s), {'PyAV decoding, one-step shrink' if decoder == 'pyav' else 'OpenCV decoding and shrink'}"
+          f"{threads} stage thread(s), {__import__('cv2').getNumThreads()} OpenCV thread(s), {'PyAV decoding, one-step shrink' if decoder == 'pyav' else 'OpenCV decoding and shrink'}"
           f"; CPU ms a frame ({selector.work['full_detections']} full-frame detections, "
           f"{selector.work['regions']} regions searched, {selector.work.get('scored', '?')} crops scored)")
     for label, seconds in items.items():
