@@ -143,3 +143,18 @@ def test_pyav_decoding_stays_on_the_reading_thread(arcade):
     auto.close()
     assert on_one == 0
     assert on_auto > 0
+
+
+def test_stream_frames_keep_their_picture_only_when_asked(arcade):
+    # PyAVConnection (RTSP, HTTP, anything FFmpeg opens; a file here) with shrink_in_decoder's keep_picture
+    from facesel.sources.backends import PyAVConnection
+
+    kept, plain = PyAVConnection(str(arcade), keep_picture=True), PyAVConnection(str(arcade))
+    try:
+        (a, _), (b, _) = kept.read(), plain.read()
+        assert shrunk_copy(a, 1280, 720) is not None
+        assert shrunk_copy(b, 1280, 720) is None
+        assert np.array_equal(a, b)
+    finally:
+        kept.close()
+        plain.close()
