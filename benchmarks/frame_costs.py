@@ -89,6 +89,9 @@ def main(argv=None) -> int:
                         help="OpenCV's threads (cv2.setNumThreads), each in turn; -1: OpenCV's own default "
                              "(every core). With more than one, items run by OpenCV are partly in its workers, "
                              "charged to 'the rest'")
+    parser.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE",
+                        help="more pipeline settings of the camera (PipelineConfig fields: region_face_px=48 "
+                             "region_shrink=fast ...)")
     parser.add_argument("--json", default=None, help="append the breakdown here (JSON lines)")
     args = parser.parse_args(argv)
     root = data_root()
@@ -126,6 +129,22 @@ def main(argv=None) -> int:
     return 0
 
 
+def extra_settings(pairs: list[str]) -> dict:
+    """``KEY=VALUE`` pairs as settings, each value of its PipelineConfig field's type."""
+    import dataclasses
+
+    from facesel.config import PipelineConfig
+
+    kinds = {f.name: type(f.default) for f in dataclasses.fields(PipelineConfig)}
+    settings = {}
+    for pair in pairs:
+        key, _, value = pair.partition("=")
+        if key not in kinds:
+            raise SystemExit(f"--set: no pipeline setting {key!r}")
+        settings[key] = kinds[key](value) if kinds[key] is not bool else value.lower() in ("1", "true", "yes")
+    return settings
+
+
 def profile(args, decoder: str, threads: int, video: Path, charge: Charged) -> None:
     """Run the camera's pipeline on ``video`` decoded by ``decoder``; print (and append to
     ``--json``) the CPU ms a frame of each item."""
@@ -136,7 +155,8 @@ def profile(args, decoder: str, threads: int, video: Path, charge: Charged) -> N
     from facesel.sources import backends
 
     totals = charge.totals
-    settings = {"scorer": args.scorer, "mode": args.mode, "detect_every": args.detect_every, "threads": threads}
+    settings = {"scorer": args.scorer, "mode": args.mode, "detect_every": args.detect_every, "threads": threads,
+                **extra_settings(args.set)}
     frames = 105 * args.passes
     decode = [0.0]
     with tempfile.TemporaryDirectory(prefix="facesel-frame-costs-") as folder:
@@ -184,7 +204,7 @@ def profile(args, decoder: str, threads: int, video: Path, charge: Charged) -> N
         stages["selection"] + stages["sinks"] - totals["finaliser"] - totals["sealing"])
     items["the rest (Python between stages, queues, threads)"] = whole - sum(items.values())
     print(f"{args.video}: {frames} frames, mode {args.mode}, detect_every {args.detect_every}, scorer {args.scorer}, "
-          f"{threads} stage thread(s), {__import__('cv2').getNumThreads()} OpenCV thread(s), {'PyAV decoding, one-step shrink' if decoder == 'pyav' else 'OpenCV decoding and shrink'}"
+          f"{threads} stage thread(s), {' '.join(args.set)}, {__import__('cv2').getNumThreads()} OpenCV thread(s), {'PyAV decoding, one-step shrink' if decoder == 'pyav' else 'OpenCV decoding and shrink'}"
           f"; CPU ms a frame ({selector.work['full_detections']} full-frame detections, "
           f"{selector.work['regions']} regions searched, {selector.work.get('scored', '?')} crops scored)")
     for label, seconds in items.items():

@@ -103,7 +103,8 @@ class DetectStage:
             longer = max(frame.shape[:2])
             base = min(1.0, c.max_side / longer) if c.max_side else 1.0
             dets = search_regions(self.detector, frame, expected, scale=c.region_scale,
-                                  face_px=c.region_face_px, min_px=c.region_min_px, base_shrink=base)
+                                  face_px=c.region_face_px, min_px=c.region_min_px, base_shrink=base,
+                                  fast=c.region_shrink == "fast")
         return usable(dets, frame.shape, self.config.min_face_size), planned.full
 
     def _full(self, frame: np.ndarray) -> Detections:
