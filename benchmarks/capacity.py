@@ -63,6 +63,22 @@ def _process_cpu(pid: int | None) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def extra_settings(pairs: list[str]) -> dict:
+    """``KEY=VALUE`` pairs as settings, each value of its PipelineConfig field's type."""
+    import dataclasses
+
+    from facesel.config import PipelineConfig
+
+    kinds = {f.name: type(f.default) for f in dataclasses.fields(PipelineConfig)}
+    settings = {}
+    for pair in pairs:
+        key, _, value = pair.partition("=")
+        if key not in kinds:
+            raise SystemExit(f"--set: no pipeline setting {key!r}")
+        settings[key] = kinds[key](value) if kinds[key] is not bool else value.lower() in ("1", "true", "yes")
+    return settings
+
+
 def make_config(work: Path, videos: list[Path], cameras: int, settings: dict, coarsen: bool, url: str | None = None,
                 shrink_in_decoder: bool = False):
     """A checked ServeConfig of ``cameras`` paced, looping, live file cameras, or of ``cameras``
@@ -131,6 +147,7 @@ def run_one(cameras: int, videos: list[Path], seconds: float, warmup: float, set
     lat = np.asarray(latencies, float)
     return {
         "cameras": cameras, "seconds": round(elapsed, 2), "scorer": settings.get("scorer", "default"),
+        "settings": {key: value for key, value in settings.items() if key != "scorer"},
         "shrink_in_decoder": shrink_in_decoder,
         "videos": [v.name for v in videos],
         "received": delta["received"], "processed": delta["processed"], "dropped": delta["dropped"],
@@ -192,6 +209,9 @@ def main() -> int:
     parser.add_argument("--shrink-in-decoder", action="store_true",
                         help="the cameras' shrink_in_decoder setting: decode with PyAV and shrink full-frame "
                              "detections' frames in one step from YUV")
+    parser.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE",
+                        help="more pipeline settings of every camera (PipelineConfig fields: detect_every=6 "
+                             "region_shrink=fast ...)")
     parser.add_argument("--no-coarsen", action="store_true", help="turn the load governor off")
     parser.add_argument("--rtsp", action="store_true",
                         help="cameras read one local RTSP server's stream of the first video (tests/rtsp_server.py, "
@@ -209,7 +229,7 @@ def main() -> int:
         print("shared data not found (set FACESEL_DATA)", file=sys.stderr)
         return 2
     videos = [Path(name) if Path(name).is_absolute() else root / "videos" / name for name in args.video]
-    settings = {"scorer": args.scorer[0]}
+    settings = {"scorer": args.scorer[0], **extra_settings(args.set)}
     if args.one is not None:
         print(json.dumps(run_one(args.one, videos, args.seconds, args.warmup, settings, not args.no_coarsen, args.url,
                                  args.server_pid, args.shrink_in_decoder)), flush=True)
@@ -234,6 +254,7 @@ def main() -> int:
                        str(args.warmup), "--scorer", scorer, "--video", *args.video]
             command += ["--shrink-in-decoder"] if args.shrink_in_decoder else []
             command += ["--no-coarsen"] if args.no_coarsen else []
+            command += ["--set", *args.set] if args.set else []
             command += ["--url", server.url, "--server-pid", str(server.process.pid)] if server else []
             done = subprocess.run(command, capture_output=True, text=True, env=os.environ)
             if done.returncode != 0:

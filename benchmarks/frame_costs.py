@@ -129,26 +129,10 @@ def main(argv=None) -> int:
     return 0
 
 
-def extra_settings(pairs: list[str]) -> dict:
-    """``KEY=VALUE`` pairs as settings, each value of its PipelineConfig field's type."""
-    import dataclasses
-
-    from facesel.config import PipelineConfig
-
-    kinds = {f.name: type(f.default) for f in dataclasses.fields(PipelineConfig)}
-    settings = {}
-    for pair in pairs:
-        key, _, value = pair.partition("=")
-        if key not in kinds:
-            raise SystemExit(f"--set: no pipeline setting {key!r}")
-        settings[key] = kinds[key](value) if kinds[key] is not bool else value.lower() in ("1", "true", "yes")
-    return settings
-
-
 def profile(args, decoder: str, threads: int, video: Path, charge: Charged) -> None:
     """Run the camera's pipeline on ``video`` decoded by ``decoder``; print (and append to
     ``--json``) the CPU ms a frame of each item."""
-    from capacity import make_config
+    from capacity import extra_settings, make_config
     from facesel.serve.pipeline_adapter import PipelineAdapter
     from facesel.serve.retention import open_camera_vault
     from facesel.sinks import VaultSink
