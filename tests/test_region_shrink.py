@@ -17,12 +17,13 @@ from facesel.sources.backends import EndOfStream, FileConnection
 
 @pytest.fixture(scope="module")
 def arcade_frames(shared_data):
+    """The arcade video's 105 (frame, timestamp) pairs, decoded by OpenCV."""
     connection = FileConnection(shared_data / "videos" / "arcade_walkers_1080p.mp4")
     frames = []
     try:
         while True:
             try:
-                frames.append(connection.read()[0])
+                frames.append(connection.read())  # (frame, the connection's timestamp)
             except EndOfStream:
                 break
     finally:
@@ -31,7 +32,7 @@ def arcade_frames(shared_data):
 
 
 def test_fast_cut_maps_back_to_the_same_frame_pixels(arcade_frames):
-    frame = arcade_frames[0]
+    frame = arcade_frames[0][0]
     for x1, y1, x2, y2, shrink in ((500, 300, 800, 600, 160 / 300), (100, 50, 581, 531, 128 / 481),
                                    (0, 0, 150, 150, 0.9), (1700, 900, 1920, 1080, 0.25)):
         area, corner, _ = cut_square(frame, x1, y1, x2, y2, shrink)
@@ -68,8 +69,8 @@ def test_fast_region_search_finds_the_faces_the_area_search_finds(arcade_frames)
     found_area = found_fast = matched = 0
     worst_iou = 1.0
     for start in range(0, 100, 4):
-        boxes = detector.detect(arcade_frames[start]).boxes
-        for frame in arcade_frames[start + 1 : start + 4]:
+        boxes = detector.detect(arcade_frames[start][0]).boxes
+        for frame, _ in arcade_frames[start + 1 : start + 4]:
             common = {"scale": config.region_scale, "face_px": config.region_face_px,
                       "min_px": config.region_min_px, "base_shrink": base}
             area = search_regions(detector, frame, boxes, **common)
@@ -87,3 +88,33 @@ def test_fast_region_search_finds_the_faces_the_area_search_finds(arcade_frames)
     # YuNet's threshold), every face found by both in the same place.
     assert abs(found_fast - found_area) <= found_area // 100
     assert matched >= min(found_area, found_fast) - found_area // 100
+
+
+def test_the_camera_setting_keeps_the_tracks_of_the_arcade_video(arcade_frames):
+    # Through the whole pipeline (the serve camera's context scorer, one stage thread): every
+    # snapshot of the area shrink's run has its track among the fast shrink's, and against the
+    # exhaustive run the fast shrink keeps no fewer of its tracks nor fewer crops in their top 10 %.
+    from facesel import Selector
+    from facesel.select.agreement import agreement
+    from facesel.serve.pipeline_adapter import make_scorer
+    from facesel.sinks import CallbackSink
+
+    kept = {}
+    for name, settings in (("area", {}), ("fast", {"region_shrink": "fast"}), ("exhaustive", {"mode": "exhaustive"})):
+        config = PipelineConfig(threads=1, **settings)
+        kept[name] = []
+        with Selector(default_detector(config), make_scorer("context", config), config=config,
+                      sinks=[CallbackSink(kept[name].append)]) as selector:
+            # the connection's own timestamps: the finaliser's grace periods are in stream time
+            for _ in selector.run(iter(arcade_frames)):
+                pass
+            if name != "exhaustive":
+                assert selector.work["regions"] > 500  # the region search ran (up to six faces a frame)
+    versus = {name: agreement(kept[name], kept["exhaustive"]) for name in ("area", "fast")}
+    good = {name: int((a.ranks <= 0.1).sum()) for name, a in versus.items()}
+    print({name: f"{a.tracks} / {a.reference_tracks} snapshots, {good[name]} in the exhaustive top 10 %"
+           for name, a in versus.items()})
+    assert len(kept["area"]) >= 10
+    assert agreement(kept["area"], kept["fast"]).unmatched == 0
+    assert versus["fast"].tracks - versus["fast"].unmatched >= versus["area"].tracks - versus["area"].unmatched
+    assert good["fast"] >= good["area"]
