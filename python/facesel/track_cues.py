@@ -7,6 +7,9 @@ cues look for what no head does between two frames:
 
 - **scene cut**: the whole frame changes at once (mean absolute difference of a tiny grey
   thumbnail against the previous frame's);
+- **fade**: the whole frame changes over a few frames (the thumbnail against the one
+  ``fade_span`` frames back): a cross-fade or a dissolve, where no two consecutive frames differ
+  much but the picture before and after does;
 - **size / aspect jump**: the box's size or its width-to-height ratio jumps;
 - **appearance jump**: a coarse colour histogram of the box and of the band below it (neck,
   collar, clothes) moves away from the track's own running histogram.
@@ -59,8 +62,17 @@ class SwitchRule:
         spike); 0 turns the cut cue off.
     cut_ratio : float
     cut_window : int
+    fade : float
+        Mean absolute grey difference of the thumbnail to the one ``fade_span`` frames back above
+        which the frame ends a **fade** (a cross-fade, a dissolve), if it is also ``fade_ratio``
+        times the median of the last ``cut_window`` such differences; 0 turns the fade cue off.
+        A track under a fade is split like one under a cut, its colours compared with those
+        ``fade_span`` observations back (before the fade began). After a cut or a fade no other
+        fires for ``fade_span`` frames (the same change seen again as the window slides).
+    fade_span : int
+    fade_ratio : float
     cut_appearance : float
-        After a cut, a track whose next box's colours are at least this far from the track's
+        After a cut or a fade, a track whose next box's colours are at least this far from the track's
         (histogram distance) is split, unverified; one that still sees the same thing (a jump
         cut of a speaker) is kept whole, and so is a track with no colours (a face under
         ``min_side``, or in a crowd): nothing says that the scene changed under it.
@@ -88,6 +100,9 @@ class SwitchRule:
     cut: float = 15.0
     cut_ratio: float = 3.0
     cut_window: int = 10
+    fade: float = 15.0
+    fade_span: int = 6
+    fade_ratio: float = 3.0
     cut_appearance: float = 0.1
     max_size_jump: float = 2.0
     max_aspect_jump: float = 2.0
@@ -98,7 +113,7 @@ class SwitchRule:
     min_side: float = 40.0
 
     def __post_init__(self) -> None:
-        for name in ("cut", "cut_appearance", "appearance", "confirm_appearance", "min_side"):
+        for name in ("cut", "fade", "cut_appearance", "appearance", "confirm_appearance", "min_side"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value) or value < 0:
                 raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
@@ -106,9 +121,11 @@ class SwitchRule:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 1:
                 raise ValueError(f"{name} must be a number >= 1, got {value!r}")
-        if isinstance(self.cut_ratio, bool) or not isinstance(self.cut_ratio, (int, float)) or not self.cut_ratio >= 1:
-            raise ValueError(f"cut_ratio must be a number >= 1, got {self.cut_ratio!r}")
-        for name in ("history", "confirm", "cut_window"):
+        for name in ("cut_ratio", "fade_ratio"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 1:
+                raise ValueError(f"{name} must be a number >= 1, got {value!r}")
+        for name in ("history", "confirm", "cut_window", "fade_span"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be an int >= 1, got {value!r}")
@@ -134,6 +151,65 @@ def crowded(boxes: np.ndarray) -> np.ndarray:
     touch = (ix > 0) & (iy > 0)
     np.fill_diagonal(touch, False)
     return touch.any(axis=1)
+
+
+class SceneChange:
+    """Whether the whole picture changed under the tracks, frame by frame: a **cut** (this
+    frame's thumbnail against the last one's) or a **fade** (against the one ``fade_span`` frames
+    back), each only as a spike over the recent median of the same difference (a hand-held camera
+    or a waving signer changes every frame; a cut or a fade is a change far above that).
+
+    Parameters
+    ----------
+    rule : SwitchRule
+    """
+
+    def __init__(self, rule: SwitchRule):
+        from collections import deque
+
+        self.rule = rule
+        self._thumbs: deque = deque(maxlen=rule.fade_span + 1)
+        self._diffs: deque = deque(maxlen=rule.cut_window)  # recent one-frame differences
+        self._spans: deque = deque(maxlen=rule.cut_window)  # recent fade_span-frame differences
+        self._quiet = 0  # frames left during which no change fires (one just did)
+        self.frame_change = 0.0
+        """Mean absolute grey difference of the last frame's thumbnail to the one before."""
+
+    def reset(self) -> None:
+        self._thumbs.clear()
+        self._diffs.clear()
+        self._spans.clear()
+        self._quiet = 0
+
+    def update(self, frame: np.ndarray) -> tuple[str | None, float]:
+        """("cut" | "fade" | None, the difference that fired or 0) for ``frame`` (H, W[, 3]) uint8."""
+        rule = self.rule
+        thumb = thumbnail(frame)
+        if self._thumbs and self._thumbs[-1].shape != thumb.shape:
+            self.reset()
+        self._thumbs.append(thumb)
+        if len(self._thumbs) < 2:
+            return None, 0.0
+        diff = float(np.abs(thumb - self._thumbs[-2]).mean())
+        self.frame_change = diff
+        usual = float(np.median(self._diffs)) if self._diffs else 0.0
+        self._diffs.append(diff)
+        span = -1.0
+        if rule.fade > 0 and len(self._thumbs) == self._thumbs.maxlen:
+            span = float(np.abs(thumb - self._thumbs[0]).mean())
+            usual_span = float(np.median(self._spans)) if self._spans else 0.0
+            self._spans.append(span)
+        if self._quiet > 0:
+            self._quiet -= 1
+            return None, 0.0
+        kind, value = None, 0.0
+        if rule.cut > 0 and diff > rule.cut and diff > rule.cut_ratio * usual:
+            kind, value = "cut", diff
+        elif span > rule.fade and len(self._spans) > 1 and span > rule.fade_ratio * usual_span:
+            kind, value = "fade", span
+        if kind is not None:
+            self._quiet = rule.fade_span
+        return kind, value
 
 
 def thumbnail(frame: np.ndarray) -> np.ndarray:
