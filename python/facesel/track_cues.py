@@ -33,6 +33,12 @@ GRID = 12
 BINS = 4
 """Levels per colour channel of the histogram (BINS ** 3 bins)."""
 _THUMB = (48, 27)
+MOVE_REACH = 3
+"""Thumbnail cells (of 48 x 27: about 6 % of the frame) a camera may move between the frames a
+scene change compares without it counting as a change."""
+REPEATED = 0.5
+"""Mean absolute grey difference of a frame's thumbnail to the last one's under which the frame
+repeats the last (compression noise only): such frames are left out of the scene-change cues."""
 STILL_GREY = 2.0
 """Mean absolute grey difference (0-255) of the pixels under a box between two frames below
 which they did not change: compression noise on a pasted logo (measured: docs/persons.md);
@@ -187,11 +193,17 @@ class SceneChange:
         thumb = thumbnail(frame)
         if self._thumbs and self._thumbs[-1].shape != thumb.shape:
             self.reset()
+        if self._thumbs:
+            diff = float(np.abs(thumb - self._thumbs[-1]).mean())
+            self.frame_change = diff
+            if diff < REPEATED:
+                # A repeated frame (a stream at a lower rate than its container's, a duplicate
+                # for a dropped frame): it says nothing about how much the picture usually
+                # changes, and the median of a clip with every other frame repeated would be ~0.
+                return None, 0.0
         self._thumbs.append(thumb)
         if len(self._thumbs) < 2:
             return None, 0.0
-        diff = float(np.abs(thumb - self._thumbs[-2]).mean())
-        self.frame_change = diff
         usual = float(np.median(self._diffs)) if self._diffs else 0.0
         self._diffs.append(diff)
         span = -1.0
@@ -203,13 +215,32 @@ class SceneChange:
             self._quiet -= 1
             return None, 0.0
         kind, value = None, 0.0
-        if rule.cut > 0 and diff > rule.cut and diff > rule.cut_ratio * usual:
+        # A candidate must stand also once the camera's own motion is taken out (the best of
+        # small shifts of one thumbnail over the other): a hand-held camera whipped round moves
+        # the picture, a cut or a fade replaces it. Computed only for candidates (rare).
+        if (rule.cut > 0 and diff > rule.cut and diff > rule.cut_ratio * usual
+                and moved_difference(thumb, self._thumbs[-2]) > max(rule.cut, rule.cut_ratio * usual)):
             kind, value = "cut", diff
-        elif span > rule.fade and len(self._spans) > 1 and span > rule.fade_ratio * usual_span:
+        elif (span > rule.fade and len(self._spans) > 1 and span > rule.fade_ratio * usual_span
+              and moved_difference(thumb, self._thumbs[0]) > max(rule.fade, rule.fade_ratio * usual_span)):
             kind, value = "fade", span
         if kind is not None:
             self._quiet = rule.fade_span
         return kind, value
+
+
+def moved_difference(a: np.ndarray, b: np.ndarray, reach: int = MOVE_REACH) -> float:
+    """The smallest mean absolute difference of two (H, W) thumbnails over shifts of one against
+    the other by up to ``reach`` cells each way (their overlap only): what is left of the change
+    once a camera pan or shake is taken out."""
+    h, w = a.shape
+    best = np.inf
+    for dy in range(-reach, reach + 1):
+        for dx in range(-reach, reach + 1):
+            pa = a[max(0, dy):h + min(0, dy), max(0, dx):w + min(0, dx)]
+            pb = b[max(0, -dy):h + min(0, -dy), max(0, -dx):w + min(0, -dx)]
+            best = min(best, float(np.abs(pa - pb).mean()))
+    return best
 
 
 def thumbnail(frame: np.ndarray) -> np.ndarray:
