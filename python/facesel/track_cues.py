@@ -36,6 +36,8 @@ _THUMB = (48, 27)
 MOVE_REACH = 3
 """Thumbnail cells (of 48 x 27: about 6 % of the frame) a camera may move between the frames a
 scene change compares without it counting as a change."""
+BASELINE = 3
+"""Differences seen before a scene change may fire (the median of fewer is no baseline)."""
 REPEATED = 0.5
 """Mean absolute grey difference of a frame's thumbnail to the last one's under which the frame
 repeats the last (compression noise only): such frames are left out of the scene-change cues."""
@@ -218,10 +220,11 @@ class SceneChange:
         # A candidate must stand also once the camera's own motion is taken out (the best of
         # small shifts of one thumbnail over the other): a hand-held camera whipped round moves
         # the picture, a cut or a fade replaces it. Computed only for candidates (rare).
-        if (rule.cut > 0 and diff > rule.cut and diff > rule.cut_ratio * usual
+        # a spike needs a baseline: the first few frames' differences are that baseline
+        if (rule.cut > 0 and len(self._diffs) > BASELINE and diff > rule.cut and diff > rule.cut_ratio * usual
                 and moved_difference(thumb, self._thumbs[-2]) > max(rule.cut, rule.cut_ratio * usual)):
             kind, value = "cut", diff
-        elif (span > rule.fade and len(self._spans) > 1 and span > rule.fade_ratio * usual_span
+        elif (span > rule.fade and len(self._spans) > BASELINE and span > rule.fade_ratio * usual_span
               and moved_difference(thumb, self._thumbs[0]) > max(rule.fade, rule.fade_ratio * usual_span)):
             kind, value = "fade", span
         if kind is not None:
