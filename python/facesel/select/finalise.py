@@ -255,7 +255,7 @@ class Finaliser:
         def quality() -> float:
             # Asked by the rule only when it can decide: a track the detector is sure of is never a
             # non-face (both opinions must doubt; such tracks count as faces, not poor faces), and
-            # one dropped as static or duplicate needs no vote. The vote (the VAE at L = 10, about
+            # one dropped as static or duplicate needs no vote. The vote (the VAE, L = 10 then about
             # 30 ms a crop) was a fifth of the whole run's CPU time on the arcade video when asked
             # of every track.
             if not voted:
