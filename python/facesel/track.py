@@ -223,20 +223,23 @@ class TrackStage:
         """Whether the pixels under the middle of the segment's previous box are the same on this
         frame (mean absolute difference of GRID x GRID grey samples under ``STILL_GREY``);
         remembers this box's."""
-        still = False
-        if segment.patch is not None and self.frame_change >= SCENE_MOVES:
-            region, before = segment.patch
-            under = float(np.abs(grey_samples(frame, region) - before).mean())
-            # unchanged while the frame around it changed (4 times less than the frame, at most)
-            still = under < STILL_GREY and self.frame_change >= SCENE_MOVES and under < 0.25 * self.frame_change
-            if self.records is not None:
-                self.records.append(("still", self._frame, segment.id, under, self.frame_change))
         # The box's middle (a fifth in from each side): a box larger than the logo it sits on
         # shows the moving scene at its edges.
         x1, y1, x2, y2 = (float(v) for v in box)
         dx, dy = 0.2 * (x2 - x1), 0.2 * (y2 - y1)
         region = (int(x1 + dx), int(y1 + dy), int(x2 - dx), int(y2 - dy))
-        segment.patch = (region, grey_samples(frame, region))
+        still = False
+        if segment.patch is not None and self.frame_change >= SCENE_MOVES:
+            previous, before = segment.patch
+            now, patch = grey_samples(frame, previous, region)  # one gather for both regions
+            under = float(np.abs(now - before).mean())
+            # unchanged while the frame around it changed (4 times less than the frame, at most)
+            still = under < STILL_GREY and self.frame_change >= SCENE_MOVES and under < 0.25 * self.frame_change
+            if self.records is not None:
+                self.records.append(("still", self._frame, segment.id, under, self.frame_change))
+        else:
+            patch = grey_samples(frame, region)
+        segment.patch = (region, patch)
         return still
 
     def _decide(self, segment: _Segment) -> None:

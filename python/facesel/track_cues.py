@@ -272,15 +272,27 @@ def _grid(lo: int, hi: int) -> np.ndarray:
     return lo + (_STEPS * max(0, hi - 1 - lo)) // (GRID - 1)
 
 
-def grey_samples(frame: np.ndarray, region) -> np.ndarray:
-    """(GRID * GRID,) float32 levels of ``frame``'s green channel (its grey, near enough) on a
-    GRID x GRID grid over ``region`` (x1, y1, x2, y2, clipped to the frame)."""
-    h, w = frame.shape[:2]
+def _sample_axes(shape, region) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, cols), GRID each, of the sample grid over ``region`` (x1, y1, x2, y2) clipped to the frame."""
+    h, w = shape[:2]
     x1, y1, x2, y2 = region
     x1, y1 = max(0, min(w - 1, x1)), max(0, min(h - 1, y1))
     x2, y2 = max(x1 + 1, min(w, x2)), max(y1 + 1, min(h, y2))
+    return _grid(y1, y2), _grid(x1, x2)
+
+
+def grey_samples(frame: np.ndarray, *regions) -> np.ndarray:
+    """Levels of ``frame``'s green channel (its grey, near enough) on a GRID x GRID grid over each
+    region (x1, y1, x2, y2, clipped to the frame): (GRID * GRID,) float32 for one region,
+    (len(regions), GRID * GRID) for several (one gather)."""
     plane = frame[..., 1] if frame.ndim == 3 else frame
-    return plane[_grid(y1, y2)[:, None], _grid(x1, x2)[None, :]].astype(np.float32).reshape(-1)
+    axes = [_sample_axes(frame.shape, r) for r in regions]
+    if len(axes) == 1:
+        rows, cols = axes[0]
+        return plane[rows[:, None], cols[None, :]].astype(np.float32).reshape(-1)
+    rows = np.stack([a[0] for a in axes])[:, :, None]
+    cols = np.stack([a[1] for a in axes])[:, None, :]
+    return plane[rows, cols].astype(np.float32).reshape(len(axes), -1)
 
 
 def regions(box, shape) -> tuple[tuple[int, int, int, int], tuple[int, int, int, int]]:

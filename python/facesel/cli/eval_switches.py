@@ -74,7 +74,8 @@ def register_switches(sub: argparse._SubParsersAction) -> None:
             "replaces another at the same place (hard cut, cross-fade, gap of undetected frames), detect every "
             "frame and track with and without the switch cues (facesel.track_cues). Reports switches made by the "
             "tracker alone and caught with the cues, genuine tracks split (on the splices, on every shared video "
-            "alone, and OTB Girl against its ground truth). Nothing is written but the optional --json table."
+            "alone, and OTB Girl against its ground truth), and the thresholds chosen leave-one-source-out over the "
+            "splice sources with their held-out figures. Nothing is written but the optional --json table."
         ),
     )
     s.add_argument("--data", type=Path, default=None, help="shared data folder (default FACESEL_DATA)")

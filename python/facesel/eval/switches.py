@@ -23,6 +23,10 @@ with detections of both A and B; **caught** when with the cues no confirmed segm
 A **genuine track** is one person's detections in one C++ track (both sides of every splice,
 every track of an unspliced clip); it is **split** when the cues cut it into more than one
 confirmed segment.
+
+Thresholds: :func:`evaluate` also chooses the cues' thresholds leave-one-source-out over the
+splice sources (:mod:`facesel.eval.switches_heldout`) and reports the held-out figures; the
+unspliced clips and OTB Girl never take part in a choice.
 """
 
 from __future__ import annotations
