@@ -174,8 +174,11 @@ def shadowed_mask(boxes: np.ndarray, scores: np.ndarray) -> np.ndarray:
 class EvidenceBook:
     """The :class:`TrackEvidence` of every track the tracker has (open, tentative or just closed)."""
 
-    def __init__(self) -> None:
+    def __init__(self, landmark_residuals: bool = True) -> None:
         self._tracks: dict[int, TrackEvidence] = {}
+        # The landmark geometry (a Procrustes fit per detection) is the second vote only of a
+        # rule without a quality vote; the default finaliser has one and skips it.
+        self.landmark_residuals = bool(landmark_residuals)
 
     def observe_frame(self, track_ids, detections, timestamp: float, frame_index: int, colours=None,
                       still=None) -> None:
@@ -206,7 +209,7 @@ class EvidenceBook:
             evidence = self._tracks.get(track_id)
             if evidence is None:
                 evidence = self._tracks[track_id] = TrackEvidence()
-            landmarks = None if detections.landmarks is None else detections.landmarks[i]
+            landmarks = None if detections.landmarks is None or not self.landmark_residuals else detections.landmarks[i]
             evidence.add(detections.boxes[i], detections.scores[i], landmarks, timestamp, frame_index, shadow[i])
             if colours is not None and i < len(colours) and colours[i] is not None:
                 if evidence.first_colours is None:
