@@ -207,7 +207,7 @@ def run_crowd(frames: list[np.ndarray], tile_shape: tuple[int, int], columns: in
     stats = finaliser.stats.as_dict() if finaliser is not None else {}
     return {"per_tile": per_tile, "wrong_joins": wrong, "links": len(links), "tracked_tiles": seen_tiles,
             "seconds": seconds, "snapshots": len(delivered), "finaliser": stats,
-            "joins": joins}
+            "joins": joins, "link_tiles": [(sorted(tiles_of.get(a, ())), sorted(tiles_of.get(b, ()))) for a, b in links]}
 
 
 def _chains(links: list[tuple[int, int]]) -> dict[int, set]:
@@ -245,7 +245,7 @@ def crowds_of(fams: dict[str, list[Path]], size: int) -> list[tuple[str, list[Pa
 
 def evaluate(root: Path, *, size: int = 6, columns: int = 3, frames: int = 150, tile: int = 240, crossing: int = 40,
              zoom: float = 1.5, fps: float = 25.0, occlusion=(False, True), settings: dict | None = None, detector=None, scorer=None,
-             link=None, log=print) -> list[CrowdResult]:
+             link=None, families_only=None, log=print) -> list[CrowdResult]:
     """Every crowd of :func:`crowds_of`, with and/or without occluders; one default Selector each
     (``settings``: PipelineConfig changes)."""
     from facesel.selector import default_detector, default_scorer
@@ -253,7 +253,10 @@ def evaluate(root: Path, *, size: int = 6, columns: int = 3, frames: int = 150, 
     detector = default_detector() if detector is None else detector
     scorer = default_scorer() if scorer is None else scorer
     results = []
-    for family, clips in crowds_of(families(root), size):
+    fams = families(root)
+    if families_only is not None:
+        fams = {k: v for k, v in fams.items() if k in families_only}
+    for family, clips in crowds_of(fams, size):
         tiles = [read_tile(p, frames, skip=10) for p in clips]
         for occ in occlusion:
             crowd = compose(tiles, columns, tile, occ, crossing, zoom)
@@ -283,3 +286,43 @@ def summary(results: list[CrowdResult]) -> dict:
             "per_person": sum(r.snapshots for r in rows) / persons,
             "wrong_joins": sum(r.wrong_joins for r in rows)}
     return out
+
+
+def replacement(a: list[np.ndarray], b: list[np.ndarray], detector, missed: int = 15) -> list[np.ndarray]:
+    """The next person at the turnstile: clip ``a``'s frames, then clip ``b``'s (another person
+    at the same place) with its first ``missed`` frames' faces covered grey (the detector misses
+    the newcomer for longer than the tracker waits, so only the re-link could join the two)."""
+    b = [f.copy() for f in b]
+    for t in range(min(missed, len(b))):
+        for x1, y1, x2, y2 in detector.detect(b[t]).boxes:
+            pad = 0.3 * (x2 - x1)
+            b[t][max(0, int(y1 - pad)):max(0, int(y2 + pad)), max(0, int(x1 - pad)):max(0, int(x2 + pad))] = 128
+    return list(a) + b
+
+
+def run_replacements(clips: list[Path], detector, scorer, link=None, first: int = 45, second: int = 60,
+                     fps: float = 25.0, **settings) -> dict:
+    """Each clip followed by the next one of the list (:func:`replacement`): results whose
+    frames span both people (wrong joins) out of the pairs."""
+    from facesel import Selector
+    from facesel.config import PipelineConfig
+    from facesel.select.faceness import FacenessRule
+    from facesel.select.finalise import DOSE_FACE_FLOOR, Finaliser
+
+    joined = pairs = 0
+    for a, b in zip(clips, clips[1:]):
+        fa, fb = read_tile(a, first, skip=10), read_tile(b, second, skip=10)
+        size = (640, 480)
+        frames = replacement([cv2.resize(f, size) for f in fa], [cv2.resize(f, size) for f in fb], detector)
+        config = PipelineConfig(**settings)
+        faceness = FacenessRule(min_quality=DOSE_FACE_FLOOR, suppress_static=not config.keep_static)
+        extra = {} if link is None else {"link": link}
+        finaliser = Finaliser.for_scorer(scorer, config.margin, faceness=faceness, **extra)
+        selector = Selector(detector, scorer, config=config, threads=1, fps=fps, post_close=[finaliser])
+        results = []
+        for frame in frames:
+            results += selector.feed(frame).closed
+        results += selector.flush()
+        pairs += 1
+        joined += sum(1 for r in results if r.frame_indices.min() < first and r.frame_indices.max() >= first)
+    return {"pairs": pairs, "joined": joined}

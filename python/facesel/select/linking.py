@@ -106,8 +106,9 @@ class LinkRule:
             return None  # not later at all
         tail = _ends(earlier, "tail", self.window, earlier.last_time, earlier.last_box, earlier.last_colours)
         head = _ends(later, "head", self.window, later.first_time, later.first_box, later.first_colours)
-        colours = [colour_distance(a, b) for a in tail[2] for b in head[2]]
-        closest = min(colours) if colours else None
+        closest = None
+        if tail[2] and head[2]:
+            closest = colour_distance(_typical(tail[2]), _typical(head[2]))
         if closest is not None and closest > self.max_colour_distance:
             return None
         if ended_by is not None:
@@ -129,6 +130,14 @@ class LinkRule:
         if not ok.any():
             return None
         return float(distance[ok].min())
+
+
+def _typical(colours: list) -> np.ndarray:
+    """(2, 64) float32: the element-wise median of (2, 64) histograms, each region
+    renormalised to sum 1 (a region absent from all of them stays zeros)."""
+    median = np.median(np.stack([np.asarray(c, np.float32) for c in colours]), axis=0)
+    total = median.sum(axis=-1, keepdims=True)
+    return np.where(total > 0, median / np.maximum(total, 1e-12), 0.0).astype(np.float32)
 
 
 def _ends(evidence, which: str, window: int, time, box, colours):
