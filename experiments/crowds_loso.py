@@ -25,8 +25,6 @@ CANDIDATES = {
     "before (last/first, 1 s)": dict(window=1, rejoin_colour_distance=None),
     "ends 8, colours 0.6": dict(window=8, max_colour_distance=0.6),
     "ends 8, colours 0.5": dict(window=8, max_colour_distance=0.5),
-    "ends 8, colours 0.4": dict(window=8, max_colour_distance=0.4),
-    "ends 8, colours 0.5, no rejoin": dict(window=8, max_colour_distance=0.5, rejoin_colour_distance=None),
 }
 
 

@@ -126,7 +126,9 @@ class LinkRule:
         moved = np.linalg.norm(cb[None, :, :] - predicted, axis=2)
         stayed = np.linalg.norm(cb[None, :, :] - ca[:, None, :], axis=2)
         distance = np.minimum(moved, stayed) / ((sa[:, None] + sb[None, :]) / 2)
-        ok = (ratio <= self.max_size_ratio) & (distance <= self.max_distance + self.distance_per_second * dt)
+        # The allowance grows with the gap between the fragments only: pairs reaching further
+        # into either fragment are predicted over their own time, not given more slack.
+        ok = (ratio <= self.max_size_ratio) & (distance <= self.max_distance + self.distance_per_second * max(gap, 0.0))
         if not ok.any():
             return None
         return float(distance[ok].min())
