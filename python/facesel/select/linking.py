@@ -39,7 +39,10 @@ class LinkRule:
         Largest colour distance (:func:`facesel.track_cues.distance`, gain-normalised histograms
         of the box and the band below it) from the earlier track's last colours to the later
         one's first, when both have them: someone else stepping into the place (a turnstile, a
-        doorway) wears other clothes. 1 turns the check off.
+        doorway) wears other clothes. 1 turns the check off. 0.5 for the typical colours of
+        each end (``window`` > 1; 0.6 was the single-observation threshold), chosen
+        leave-one-source-out on tiled crowds and same-place replacements
+        (``experiments/crowds_loso.py``, docs/persons.md).
     window : int >= 1
         Observations compared at each end of the two fragments (1: the last of the earlier and
         the first of the later only, the rule before issue 23's crowd work).
@@ -55,7 +58,7 @@ class LinkRule:
     max_distance: float = 0.75
     distance_per_second: float = 1.0
     max_size_ratio: float = 1.5
-    max_colour_distance: float = 0.6
+    max_colour_distance: float = 0.5
     window: int = 8
     rejoin_colour_distance: float | None = 0.4
 
