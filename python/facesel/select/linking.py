@@ -82,7 +82,7 @@ class LinkRule:
         (:attr:`TrackEvidence.tail` of ``earlier``, :attr:`TrackEvidence.head` of ``later``):
         the size and position gates pass when some pair of an end observation of each passes
         them (the position of the earlier one moved on by the earlier track's velocity to the
-        later one's time, or left where it was), and the colours are the closest pair's. A face
+        later one's time, or the last one left where it was), and the colours are the closest pair's. A face
         that a passer-by covers is seen partly covered on its last frames (the box shrinks to
         the visible part, the colours are the passer-by's); the observations a few frames
         before show it whole.
@@ -127,7 +127,9 @@ class LinkRule:
         ratio = np.maximum(sa[:, None], sb[None, :]) / np.minimum(sa[:, None], sb[None, :])
         predicted = ca[:, None, :] + earlier.velocity()[None, None, :] * dt[..., None]
         moved = np.linalg.norm(cb[None, :, :] - predicted, axis=2)
-        stayed = np.linalg.norm(cb[None, :, :] - ca[:, None, :], axis=2)
+        # "Stopped where last seen" holds for the last observation only: the earlier ones were
+        # followed by the track moving on.
+        stayed = np.broadcast_to(np.linalg.norm(cb - ca[-1], axis=1)[None, :], moved.shape)
         distance = np.minimum(moved, stayed) / ((sa[:, None] + sb[None, :]) / 2)
         # The allowance grows with the gap between the fragments only: pairs reaching further
         # into either fragment are predicted over their own time, not given more slack.
