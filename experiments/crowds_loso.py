@@ -22,9 +22,9 @@ from pathlib import Path
 import cv2
 
 CANDIDATES = {
-    "before (last/first, 1 s)": dict(window=1, rejoin_colour_distance=None),
-    "ends 8, colours 0.6": dict(window=8, max_colour_distance=0.6),
-    "ends 8, colours 0.5": dict(window=8, max_colour_distance=0.5),
+    "before (last/first, 1 s)": {"window": 1, "rejoin_colour_distance": None},
+    "ends 8, colours 0.6": {"window": 8, "max_colour_distance": 0.6},
+    "ends 8, colours 0.5": {"window": 8, "max_colour_distance": 0.5},
 }
 
 
@@ -59,7 +59,7 @@ def main(argv=None) -> int:
     families = list(fams)
     held = {}
     for out in families:
-        def score(name):
+        def score(name, out=out):
             rows = [table[(name, f)] for f in families if f != out]
             wrong = sum(r[2] + r[4] for r in rows)
             return (wrong, sum(r[1] for r in rows) / max(1, sum(r[0] for r in rows)))

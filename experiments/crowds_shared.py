@@ -50,8 +50,8 @@ def rules():
 def run_one(frames, fps: float, detector, scorer, link, folder: Path | None, min_face_size: float) -> dict:
     from facesel import Selector
     from facesel.config import PipelineConfig
-    from facesel.plaintext_out import PlaintextWriter
     from facesel.select.finalise import Finaliser
+    from facesel.sinks.files import PlaintextSink
 
     config = PipelineConfig(min_face_size=min_face_size)
     finaliser = Finaliser.for_config(config, scorer)
@@ -60,7 +60,7 @@ def run_one(frames, fps: float, detector, scorer, link, folder: Path | None, min
     sinks = []
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
-        sinks = [PlaintextWriter(folder)]
+        sinks = [PlaintextSink(folder)]
     selector = Selector(detector, scorer, config=config, threads=1, fps=fps, sinks=sinks, post_close=[finaliser])
     count = 0
     for frame in frames:

@@ -93,7 +93,7 @@ def test_a_re_link_never_joins_two_tile_persons(shared_data, detector, scorer):
 def _evidence(boxes, times, colours=None):
     e = TrackEvidence()
     for k, (box, t) in enumerate(zip(boxes, times)):
-        e.add(box, 0.9, None, t, int(round(t * 25)), False)
+        e.add(box, 0.9, None, t, round(t * 25), False)
         if colours is not None:
             e.colour_last(colours[k])
     return e

@@ -22,6 +22,7 @@ leave-one-source-out figures each crowd is made of one family's clips only.
 from __future__ import annotations
 
 import glob
+import itertools
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,21 +90,21 @@ def walk(frame: np.ndarray, t: int, count: int, width: int, zoom: float, phase: 
     cw, ch = w * scale, h * scale
     drift = 0.1 * np.sin(2 * np.pi * (f / 2 + phase))
     cx = w / 2 + drift * (w - cw)
-    x0 = int(round(min(max(cx - cw / 2, 0), w - cw)))
-    y0 = int(round((h - ch) / 2))
-    crop = frame[y0:y0 + int(round(ch)), x0:x0 + int(round(cw))]
+    x0 = round(min(max(cx - cw / 2, 0), w - cw))
+    y0 = round((h - ch) / 2)
+    crop = frame[y0:y0 + round(ch), x0:x0 + round(cw)]
     return cv2.resize(crop, (width, width * 3 // 4), interpolation=cv2.INTER_AREA)
 
 
 def occlude(tile: np.ndarray, t: int, start: int, crossing: int, bar: float = 0.5) -> np.ndarray:
     """``tile`` with a grey bar ``bar`` of its width crossing it from the left in ``crossing``
     frames, beginning at frame ``start`` (and again ``2 * crossing`` frames later)."""
-    h, w = tile.shape[:2]
-    width = int(round(bar * w))
+    w = tile.shape[1]
+    width = round(bar * w)
     for begin in (start, start + 2 * crossing):
         k = t - begin
         if 0 <= k < crossing:
-            x = int(round(-width + (w + width) * k / max(1, crossing - 1)))
+            x = round(-width + (w + width) * k / max(1, crossing - 1))
             tile = tile.copy()
             tile[:, max(0, x):max(0, x + width)] = 128
     return tile
@@ -310,7 +311,7 @@ def run_replacements(clips: list[Path], detector, scorer, link=None, first: int 
     from facesel.select.finalise import DOSE_FACE_FLOOR, Finaliser
 
     joined = pairs = 0
-    for a, b in zip(clips, clips[1:]):
+    for a, b in itertools.pairwise(clips):
         fa, fb = read_tile(a, first, skip=10), read_tile(b, second, skip=10)
         size = (640, 480)
         frames = replacement([cv2.resize(f, size) for f in fa], [cv2.resize(f, size) for f in fb], detector)
