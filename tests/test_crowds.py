@@ -131,3 +131,15 @@ def test_link_settings_are_validated_naming_the_field():
         LinkRule(window=0)
     with pytest.raises(ValueError, match="rejoin_colour_distance"):
         LinkRule(rejoin_colour_distance=-1.0)
+
+
+def test_merged_evidence_keeps_the_ends_of_both_fragments():
+    short = _evidence([[100, 100, 160, 160]] * 3, [0.0, 0.04, 0.08])
+    later = _evidence([[200 + i, 100, 260 + i, 160] for i in range(3)], [0.5, 0.54, 0.58])
+    merged = short.absorb(later)
+    assert [t for t, _, _ in merged.head] == [0.0, 0.04, 0.08, 0.5, 0.54, 0.58]
+    assert [t for t, _, _ in merged.tail] == [0.0, 0.04, 0.08, 0.5, 0.54, 0.58]
+    long = _evidence([[100, 100, 160, 160]] * 12, [i / 25 for i in range(12)])
+    merged = long.absorb(later)
+    assert len(merged.head) == 8 and merged.head[0][0] == 0.0
+    assert len(merged.tail) == 8 and merged.tail[-1][0] == 0.58 and merged.tail[0][0] == pytest.approx(7 / 25)

@@ -161,7 +161,8 @@ class TrackEvidence:
             last_colours=later.last_colours if later.last_colours is not None else self.last_colours,
         )
         merged.recent.extend(later.recent)
-        merged.head = list(self.head)
+        merged.head = (list(self.head) + list(later.head))[:_ENDS_WINDOW]  # the first of the two, then the later's
+        merged.tail.extend(self.tail)  # the last of the two (maxlen keeps the newest)
         merged.tail.extend(later.tail)
         return merged
 
