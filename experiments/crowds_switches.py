@@ -41,6 +41,8 @@ def main() -> int:
                         results += selector.feed(frame, k / 30.0).closed
                     results += selector.flush()
                     spanning = sum(1 for r in results if {owner[int(f)] for f in r.frame_indices} >= {0, 1})
+                    if spanning:
+                        print(f"  {name}: {a.name} -> {b.name} ({kind}) spans both", flush=True)
                     t = totals[name]
                     t[0] += len(results)
                     t[1] += spanning
