@@ -287,7 +287,11 @@ def test_relink_refuses_other_colours_and_segments_a_cue_ended():
     rule = LinkRule()
     assert rule.cost(evidence(0, blue), evidence(6, blue)) is not None
     assert rule.cost(evidence(0, blue), evidence(6, red)) is None
-    assert rule.cost(evidence(0, blue, ended_by="appearance"), evidence(6, blue)) is None
+    # issue 23 (crowds): a segment a cue other than a cut ended is re-joined only by close colours
+    # (LinkRule.rejoin_colour_distance; None: never, the rule before); a cut is never re-joined.
+    assert LinkRule(rejoin_colour_distance=None).cost(evidence(0, blue, ended_by="appearance"), evidence(6, blue)) is None
+    assert rule.cost(evidence(0, blue, ended_by="appearance"), evidence(6, red)) is None
+    assert rule.cost(evidence(0, blue, ended_by="cut"), evidence(6, blue)) is None
     assert rule.cost(evidence(0, blue, ended_by=None), evidence(6, None)) is not None  # no colours: position decides
 
 

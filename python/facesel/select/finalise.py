@@ -104,6 +104,7 @@ class Finaliser:
         self.evidence = EvidenceBook(self._residuals)
         self.stats = FinaliserStats()
         self.drops: list[tuple[int, str]] = []  # (track id, reason) of the last drops, for reports
+        self.links: list[tuple[int, int]] = []  # (earlier id, later id) of the last re-links, for reports
         self._held: dict[int, _Held] = {}
         self._waiting: dict[int, _Held] = {}  # open successor's id -> the fragment it continues
 
@@ -114,7 +115,9 @@ class Finaliser:
         the faceness verdict with the shipped VAE's ``dose`` vote (the best crop's quality itself
         when the scorer is that rule; else scored once per closed track by :class:`DoseFaceVote`)."""
         same_rule = getattr(scorer, "name", None) == f"vae-{VOTE_METHOD}"
-        settings.setdefault("link", LinkRule())
+        link = settings.setdefault("link", LinkRule())
+        if link is not None:  # every fragment that may continue a result must have started before its release
+            settings.setdefault("grace_seconds", max(1.0, link.max_gap_seconds))
         faceness = settings.setdefault("faceness", FacenessRule(min_quality=DOSE_FACE_FLOOR))
         enough = faceness.min_quality if faceness is not None else None
         if "face_vote" not in settings and not same_rule:
@@ -220,6 +223,7 @@ class Finaliser:
                     best, best_cost, best_open = track_id, cost, True
         if best is None:
             return False
+        self.links = (self.links + [(int(held.result.track_id), int(best))])[-1000:]
         if best_open:
             self._waiting[best] = held
         else:
