@@ -42,7 +42,7 @@ def run(frames, **settings) -> dict:
 
     finaliser._judge = recording
     results = []
-    for k, (frame, stamp) in enumerate(frames):
+    for frame, stamp in frames:
         results += selector.feed(frame, stamp).closed
     results += selector.flush()
     centres = [((r.best.box[0] + r.best.box[2]) / 2, (r.best.box[1] + r.best.box[3]) / 2) for r in results]

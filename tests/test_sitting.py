@@ -72,7 +72,11 @@ def test_a_face_logo_in_a_still_scene_is_dropped_and_the_calm_speaker_kept(share
     photo = cv2.imread(str(shared_data / "faces" / "fei" / "fei_004" / "4a.jpg"))
     logo = cv2.resize(photo, (90, 120), interpolation=cv2.INTER_AREA)
     frames = _frames(shared_data, CALM, 120, logo)
-    on_logo = lambda r: _centre(r)[0] < 94 and _centre(r)[1] < 124  # noqa: E731
+
+    def on_logo(result) -> bool:
+        x, y = _centre(result)
+        return x < 94 and y < 124
+
     kept, _ = _run(frames, keep_static=True)
     assert sum(map(on_logo, kept)) == 1 and len(kept) == 2  # the detector sees the logo as a face
     results, finaliser = _run(frames)
