@@ -75,6 +75,11 @@ class TrackStage:
         # per detection of the last update: the pixels under its track's previous box did not
         # change (a logo pinned to the frame; no living head holds its pixels that still)
         self.still: list = []
+        # per detection of the last update: how much the pixels under the middle of its track's
+        # previous box changed since that observation, whatever the rest of the frame did (mean
+        # absolute grey difference, 0-255; nan on a track's first observation or without the
+        # frame). A living head blinks, talks and breathes; a poster or a logo does not.
+        self.change: list = []
         self.records: list | None = [] if record else None
         self.raw_ids = np.zeros(0, np.int64)  # the C++ track of each detection of the last update
         self._segments: dict[int, _Segment] = {}  # C++ track id -> its current segment
@@ -105,6 +110,7 @@ class TrackStage:
         confirmed = np.empty(len(raw_ids), bool)
         self.appearances = [None] * len(raw_ids)
         self.still = [False] * len(raw_ids)
+        self.change = [float("nan")] * len(raw_ids)
         busy = crowded(detections.boxes) if self.cues and frame is not None else None
         for i, c in enumerate(raw_ids.tolist()):
             box = detections.boxes[i].astype(np.float32)
@@ -115,7 +121,7 @@ class TrackStage:
                 self.appearances[i] = hist
                 segment = self._check(c, segment, box, hist, cut_diff, closed, dropped)
                 if frame is not None:
-                    self.still[i] = self._pinned(segment, box, frame)
+                    self.still[i], self.change[i] = self._pinned(segment, box, frame)
             segment.hits += 1
             segment.box = box
             ids[i], confirmed[i] = segment.id, segment.hits >= self.min_hits
@@ -219,20 +225,21 @@ class TrackStage:
             segment.history.append(hist)
         return segment
 
-    def _pinned(self, segment: _Segment, box, frame) -> bool:
-        """Whether the pixels under the middle of the segment's previous box are the same on this
-        frame (mean absolute difference of GRID x GRID grey samples under ``STILL_GREY``);
-        remembers this box's."""
+    def _pinned(self, segment: _Segment, box, frame) -> tuple[bool, float]:
+        """(Whether the pixels under the middle of the segment's previous box are the same on this
+        frame while the scene moved (mean absolute difference of GRID x GRID grey samples under
+        ``STILL_GREY``), that difference (nan on the segment's first observation)); remembers
+        this box's."""
         # The box's middle (a fifth in from each side): a box larger than the logo it sits on
         # shows the moving scene at its edges.
         x1, y1, x2, y2 = (float(v) for v in box)
         dx, dy = 0.2 * (x2 - x1), 0.2 * (y2 - y1)
         region = (int(x1 + dx), int(y1 + dy), int(x2 - dx), int(y2 - dy))
-        still = False
-        if segment.patch is not None and self.frame_change >= SCENE_MOVES:
+        still, change = False, float("nan")
+        if segment.patch is not None:
             previous, before = segment.patch
             now, patch = grey_samples(frame, previous, region)  # one gather for both regions
-            under = float(np.abs(now - before).mean())
+            change = under = float(np.abs(now - before).mean())
             # unchanged while the frame around it changed (4 times less than the frame, at most)
             still = under < STILL_GREY and self.frame_change >= SCENE_MOVES and under < 0.25 * self.frame_change
             if self.records is not None:
@@ -240,7 +247,7 @@ class TrackStage:
         else:
             patch = grey_samples(frame, region)
         segment.patch = (region, patch)
-        return still
+        return still, change
 
     def _decide(self, segment: _Segment) -> None:
         """Verify the split ``segment`` began at, on the observations it has: it stands (the old

@@ -46,6 +46,11 @@ STILL_GREY = 2.0
 """Mean absolute grey difference (0-255) of the pixels under a box between two frames below
 which they did not change: compression noise on a pasted logo (measured: docs/persons.md);
 a living face blinks, talks and sways."""
+LIVE_GREY = 1.0
+"""Mean absolute grey difference (0-255) of the pixels under a box between two observations at
+which what it shows moved: a face pasted into a video changed by at most 1.93 on any step, and on
+at most 2.9 % of its steps by 1 or more (still scenes, docs/persons.md); a person sitting still
+before a webcam or a plain wall changed by 1 or more on 26-85 % of them (blinks, lips, breath)."""
 SCENE_MOVES = 1.0
 """... counted only on frames whose thumbnail changed by at least this (mean absolute grey
 difference) and by 4 times the box's change: a still box in a still scene (a calm speaker before

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from facesel.select.faceness import landmark_residual
+from facesel.track_cues import LIVE_GREY
 
 # Observations kept for the end-of-track velocity: enough to average out box jitter, few enough
 # to follow a turn.
@@ -55,6 +56,10 @@ class TrackEvidence:
     still : int
         Observations on which the pixels under the track's previous box did not change
         (:attr:`facesel.track.TrackStage.still`): a logo, a watermark, a picture on a wall.
+    measured, lively : int
+        Observations on which that change was measured (:attr:`facesel.track.TrackStage.change`),
+        and those on which it reached :data:`facesel.track_cues.LIVE_GREY`: what the box shows
+        moved (a face blinks, talks, breathes; a poster does not).
     head, tail : list / deque of (time, box (4,) float64, colours (2, 64) float32 or None)
         The first and the last few observations (issue 23, crowds): the re-link compares the two
         ends of fragments over several observations, because the last ones before a face is
@@ -80,6 +85,8 @@ class TrackEvidence:
     recent: deque = field(default_factory=lambda: deque(maxlen=_VELOCITY_WINDOW))
     ended_by: str | None = None
     still: int = 0
+    measured: int = 0
+    lively: int = 0
     first_colours: np.ndarray | None = None
     last_colours: np.ndarray | None = None
     head: list = field(default_factory=list)
@@ -132,6 +139,12 @@ class TrackEvidence:
         return self.still / (self.count - 1) if self.count > 1 else 0.0
 
     @property
+    def lively_fraction(self) -> float:
+        """Of the observations whose pixel change was measured, the fraction on which what the
+        box shows moved (nan when none was measured: the switch cues off, or no frames)."""
+        return self.lively / self.measured if self.measured else float("nan")
+
+    @property
     def shadowed_fraction(self) -> float:
         return self.shadowed / self.count if self.count else 0.0
 
@@ -157,6 +170,7 @@ class TrackEvidence:
             centre_max=np.maximum(self.centre_max, later.centre_max),
             side_min=min(self.side_min, later.side_min), side_max=max(self.side_max, later.side_max),
             ended_by=later.ended_by, still=self.still + later.still,
+            measured=self.measured + later.measured, lively=self.lively + later.lively,
             first_colours=self.first_colours if self.first_colours is not None else later.first_colours,
             last_colours=later.last_colours if later.last_colours is not None else self.last_colours,
         )
@@ -208,7 +222,7 @@ class EvidenceBook:
         self.landmark_residuals = bool(landmark_residuals)
 
     def observe_frame(self, track_ids, detections, timestamp: float, frame_index: int, colours=None,
-                      still=None) -> None:
+                      still=None, change=None) -> None:
         """Record one frame's detections under the track each was assigned to.
 
         Parameters
@@ -221,6 +235,8 @@ class EvidenceBook:
             Per detection, its colours (:attr:`facesel.track.TrackStage.appearances`).
         still : sequence of bool, optional
             Per detection, whether the pixels under its track's previous box stayed the same.
+        change : sequence of float, optional
+            Per detection, how much they changed (nan: not measured).
         """
         track_ids = np.asarray(track_ids, dtype=np.int64).reshape(-1)
         if len(track_ids) != len(detections):
@@ -242,6 +258,9 @@ class EvidenceBook:
                 evidence.colour_last(colours[i])
             if still is not None and i < len(still) and still[i]:
                 evidence.still += 1
+            if change is not None and i < len(change) and np.isfinite(change[i]):
+                evidence.measured += 1
+                evidence.lively += int(change[i] >= LIVE_GREY)
 
     def _mean_score(self, track_id: int, score: float) -> float:
         """The track's mean detector confidence including ``score`` (this frame's)."""

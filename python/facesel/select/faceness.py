@@ -7,7 +7,8 @@ Signals, each summarised over the whole track by :class:`facesel.select.evidence
 - the quality model's verdict on the track's best crop (the shipped VAE's ``dose`` rule separates
   faces from background crops with AUROC 0.993, ``docs/model_card.md``),
 - the landmark geometry (how far the five landmarks are from a face's layout),
-- motion (a track whose box never moves: posters, screens, pictures),
+- motion (a track whose box never moves and whose pixels never change: posters, screens,
+  pictures; a person sitting still blinks, talks and breathes, and is kept),
 - a second box on one head (a track that spends most of its frames overlapping a detection of a
   track the detector is surer of on average: the hair above a face, a shoulder below it).
 
@@ -80,14 +81,20 @@ class FacenessRule:
         With no quality vote: a track whose best landmark layout is further than this from a
         face's is doubtful to the geometry.
     suppress_static : bool
-        Drop tracks that never move (on by default; a person standing still for the whole
-        ``min_static_seconds`` is dropped too, which is the price of this setting).
+        Drop tracks that never move (on by default).
     static_travel : float
         Largest travel of the box centre, in box sides, of a static track.
     static_size_change : float
-        Largest ratio of its biggest to smallest box side.
+        Largest ratio of its biggest to smallest box side, of a static track whose pixels were
+        not measured (with them, lifelessness decides: a detector's box on a logo jitters by
+        18-31 % in size).
     min_static_seconds : float
         A track must last this long to be judged static (short tracks of people move little).
+    live_fraction : float
+        A track whose pixels under the box changed (``TrackEvidence.lively_fraction``, measured on
+        at least ``min_pinned_count`` steps) on at least this fraction of its steps lives, and is
+        never static by its box's stillness alone: a person sitting still before a webcam
+        (before: 4 of the 13 signer clips gave no snapshot). Measured in docs/persons.md.
     min_pinned_count : int
         A track of at least this many observations ...
     pinned_fraction : float
@@ -106,6 +113,7 @@ class FacenessRule:
     static_travel: float = 0.25
     static_size_change: float = 1.1
     min_static_seconds: float = 2.0
+    live_fraction: float = 0.2
     max_shadowed: float = 0.5
     min_pinned_count: int = 8
     pinned_fraction: float = 0.6
@@ -121,6 +129,8 @@ class FacenessRule:
             raise ValueError(f"static_size_change must be a number >= 1, got {self.static_size_change!r}")
         if isinstance(self.min_pinned_count, bool) or not isinstance(self.min_pinned_count, int) or self.min_pinned_count < 2:
             raise ValueError(f"min_pinned_count must be an int >= 2, got {self.min_pinned_count!r}")
+        if isinstance(self.live_fraction, bool) or not isinstance(self.live_fraction, (int, float)) or not 0 <= self.live_fraction <= 1:
+            raise ValueError(f"live_fraction must be in [0, 1], got {self.live_fraction!r}")
         if isinstance(self.pinned_fraction, bool) or not isinstance(self.pinned_fraction, (int, float)) or not 0 < self.pinned_fraction <= 1:
             raise ValueError(f"pinned_fraction must be in (0, 1], got {self.pinned_fraction!r}")
         if not isinstance(self.suppress_static, bool):
@@ -159,11 +169,21 @@ class FacenessRule:
         return evidence.det_max < self.min_det_score
 
     def is_static(self, evidence) -> bool:
-        """Whether the track lasted ``min_static_seconds`` with its box (nearly) still, or its box
-        stayed pinned to the same pixels (``pinned_fraction`` of at least ``min_pinned_count`` steps)."""
+        """Whether the track's box stayed pinned to the same pixels while the scene moved
+        (``pinned_fraction`` of at least ``min_pinned_count`` steps), or it lasted
+        ``min_static_seconds`` with its box (nearly) still and what it shows never lived.
+
+        Lifeless: the pixels under the box changed on fewer than ``live_fraction`` of the steps
+        they were measured on (then the box's size jitter does not matter); with fewer than
+        ``min_pinned_count`` measured steps (the switch cues off), the box alone decides: it kept
+        its size within ``static_size_change``."""
         if evidence.count >= self.min_pinned_count and getattr(evidence, "still_fraction", 0.0) >= self.pinned_fraction:
             return True
         if evidence.duration < self.min_static_seconds or evidence.count < 2:
             return False
         side = max(evidence.side_min, 1e-9)
-        return evidence.travel <= self.static_travel * side and evidence.side_max / side <= self.static_size_change
+        if evidence.travel > self.static_travel * side:
+            return False
+        if getattr(evidence, "measured", 0) >= self.min_pinned_count:
+            return evidence.lively_fraction < self.live_fraction
+        return evidence.side_max / side <= self.static_size_change

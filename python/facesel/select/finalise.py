@@ -190,7 +190,8 @@ class Finaliser:
         tentative leave it."""
         update = packet.update
         self.evidence.observe_frame(update.track_ids, packet.detections, packet.stamp, packet.index,
-                                    getattr(packet, "appearances", None), getattr(packet, "still", None))
+                                    getattr(packet, "appearances", None), getattr(packet, "still", None),
+                                    getattr(packet, "change", None))
         for track_id, reason in getattr(packet, "switches", {}).items():
             evidence = self._evidence_of(track_id)
             if evidence is not None:

@@ -38,6 +38,9 @@ class Packet:
     still : list of bool
         Per detection, whether the pixels under its track's previous box did not change since
         (:attr:`facesel.track.TrackStage.still`); empty when the cues are off.
+    change : list of float
+        Per detection, how much those pixels changed (:attr:`facesel.track.TrackStage.change`,
+        nan where not measured); empty when the cues are off.
     """
 
     frame: np.ndarray
@@ -50,6 +53,7 @@ class Packet:
     switches: dict = field(default_factory=dict)
     appearances: list = field(default_factory=list)
     still: list = field(default_factory=list)
+    change: list = field(default_factory=list)
 
 
 def check_scores(scores, count: int, what: str) -> np.ndarray:
