@@ -197,3 +197,25 @@ def kind_ranks(eval_set, qualities: dict) -> dict:
         pct = (rankdata(values) - 0.5) / len(values)
         table[name] = {k: float(pct[kinds == k].mean()) for k in sorted(set(kinds))}
     return table
+
+
+def kind_spearman(eval_set, qualities: dict) -> dict:
+    """Whether each method falls with each degradation's severity: Spearman(severity, quality).
+
+    Returns dict method -> dict kind -> Spearman rank correlation over that kind's probes (each
+    probe one face at its own random severity in [0, 1], pooled over faces; -1 = the quality falls
+    exactly as the severity grows, 0 = unrelated). "ideal" uses minus the true distance.
+    """
+    from scipy.stats import spearmanr
+
+    probes = eval_set.probes
+    kinds = eval_set.kind[probes]
+    severity = eval_set.severity[probes]
+    named = dict(qualities)
+    named["ideal"] = None
+    distance = eval_set.genuine_distance()
+    table = {}
+    for name, q in named.items():
+        values = -distance if q is None else np.asarray(q, dtype=np.float64)[probes]
+        table[name] = {k: float(spearmanr(severity[kinds == k], values[kinds == k])[0]) for k in sorted(set(kinds))}
+    return table
