@@ -204,9 +204,13 @@ def kind_spearman(eval_set, qualities: dict) -> dict:
 
     Returns dict method -> dict kind -> Spearman rank correlation over that kind's probes (each
     probe one face at its own random severity in [0, 1], pooled over faces; -1 = the quality falls
-    exactly as the severity grows, 0 = unrelated). "ideal" uses minus the true distance.
+    exactly as the severity grows, 0 = unrelated; NaN where the quality or the severity is constant
+    within the kind, e.g. face size on tight crops). "ideal" uses minus the true distance.
     """
-    from scipy.stats import spearmanr
+    from facesel.eval.evidence import spearman
+
+    def rho(a: np.ndarray, b: np.ndarray) -> float:
+        return spearman(a, b) if len(a) > 1 and np.ptp(a) > 0 and np.ptp(b) > 0 else float("nan")
 
     probes = eval_set.probes
     kinds = eval_set.kind[probes]
@@ -217,5 +221,5 @@ def kind_spearman(eval_set, qualities: dict) -> dict:
     table = {}
     for name, q in named.items():
         values = -distance if q is None else np.asarray(q, dtype=np.float64)[probes]
-        table[name] = {k: float(spearmanr(severity[kinds == k], values[kinds == k])[0]) for k in sorted(set(kinds))}
+        table[name] = {k: rho(severity[kinds == k], values[kinds == k]) for k in sorted(set(kinds))}
     return table

@@ -14,8 +14,8 @@ RULES = ("pick", "context", "gate", "dose", "paper")
 alone: pose, detector confidence, size; no VAE pass within a track, ``dose`` without a context),
 ``gate`` (:class:`facesel.scoring.gate.GateScorer`:
 a confident upright crop first, parameters chosen leave-one-source-out on the shared clips),
-``dose`` (the VAE's corrected rule alone, the model card's ``default_method``), ``paper`` (the
-paper's log RP)."""
+``dose`` (the VAE's stills rule alone, the model card's ``default_method``: ``dose_flat``; the
+previous one is ``VAEScorer(method="dose")``), ``paper`` (the paper's log RP)."""
 
 
 class ScreenedVAEScorer(VAEScorer):
