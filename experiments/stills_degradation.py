@@ -85,7 +85,7 @@ def cost(crops: np.ndarray, repeats: int = 3) -> None:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--split", choices=("eval", "train"), default="eval")
-    p.add_argument("--only", choices=("own", "before", "crop", "cost"), default=None)
+    p.add_argument("--only", choices=("own", "before", "crop", "cost", "selfie"), default=None)
     args = p.parse_args()
     root = data_root()
     photos = lfw_eval_photos(root, 120) if args.split == "eval" else lfw_train_photos(120)
@@ -106,6 +106,28 @@ def main() -> None:
         print_grid("aligned crop degraded, 60 lfw/eval + 40 orl", scores(crops), kind_idx, sev)
     if args.only == "cost":
         cost(held_out_faces(root)[:128])
+    if args.only == "selfie":
+        selfie(root)
+
+
+def selfie(root) -> None:
+    """The selfie check of tests/test_quality_evidence.py for both rules, both YuNet engines, seeds 0-2."""
+    from facesel.detect.yunet import YuNetDetector
+    from facesel.eval.evidence import selfie_track, spearman
+
+    for engine in ("yuface", "onnxruntime"):
+        crops, sharpness, coverage = selfie_track(root, detector=YuNetDetector(min_confidence=0.5, engine=engine))
+        for seed in (0, 1, 2):
+            scorer = VAEScorer(samples=10, seed=seed)
+            table = scorer.run_batches(
+                crops, lambda out, chunk: np.stack([METHODS[r](out, chunk, scorer.calibration) for r in RULES[:2]], axis=1), columns=2
+            )
+            for i, rule in enumerate(RULES[:2]):
+                order = np.argsort(table[:, i])
+                pct = [float(np.mean(sharpness <= sharpness[j])) for j in order[-3:]]
+                print(f"selfie {engine} seed {seed} {rule}: best frame's sharpness percentile {pct[-1]:.2f}, top-3 lowest "
+                      f"{min(pct):.2f}, Spearman with sharpness {spearman(table[:, i], sharpness):+.2f}, with coverage "
+                      f"{spearman(table[:, i], coverage):+.2f}")
 
 
 if __name__ == "__main__":
