@@ -135,13 +135,14 @@ def write_report(out: Path, meta: dict, results: dict, families: dict, unavailab
             "",
             "Spearman(severity, quality) over the probes of each kind (each probe one face at its own severity, "
             "pooled over faces; -1 = the quality falls as the degradation grows, 0 = unrelated). The `ideal` column "
-            "uses minus the true distance: how much each kind's severity hurts the matcher.",
+            "uses minus the true distance: how much each kind's severity hurts the matcher. n/a: the quality is constant within the kind.",
             "",
             "| kind | " + " | ".join(names) + " |",
             "|---|" + "---|" * len(names),
         ]
         for k in all_kinds:
-            lines.append(f"| {k} | " + " | ".join(f"{kind_rho[n].get(k, float('nan')):+.2f}" for n in names) + " |")
+            cells = (kind_rho[n].get(k, float("nan")) for n in names)
+            lines.append(f"| {k} | " + " | ".join("n/a" if np.isnan(v) else f"{v:+.2f}" for v in cells) + " |")
         lines.append("")
     if notes:
         lines += ["## Notes", ""] + [f"- {n}" for n in notes] + [""]
