@@ -23,7 +23,6 @@ import argparse
 import time
 
 import numpy as np
-
 from facesel.data import data_root
 from facesel.eval.degrade import KINDS
 from facesel.eval.evidence import (
@@ -120,7 +119,8 @@ def selfie(root) -> None:
         for seed in (0, 1, 2):
             scorer = VAEScorer(samples=10, seed=seed)
             table = scorer.run_batches(
-                crops, lambda out, chunk: np.stack([METHODS[r](out, chunk, scorer.calibration) for r in RULES[:2]], axis=1), columns=2
+                crops, lambda out, chunk, cal=scorer.calibration: np.stack([METHODS[r](out, chunk, cal) for r in RULES[:2]], axis=1),
+                columns=2,
             )
             for i, rule in enumerate(RULES[:2]):
                 order = np.argsort(table[:, i])

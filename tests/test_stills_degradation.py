@@ -13,7 +13,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from facesel.eval.degrade import degrade
-from facesel.eval.evidence import degradation_grid_own_crop, lfw_eval_photos, spearman_per_kind
+from facesel.eval.evidence import (
+    degradation_grid_own_crop,
+    lfw_eval_photos,
+    spearman_per_kind,
+)
 from facesel.faceset import align_tight_crop
 from facesel.scoring import VAEScorer
 from facesel.scoring.vae_methods import METHODS, flat_fraction
