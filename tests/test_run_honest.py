@@ -174,7 +174,7 @@ def test_score_names_the_scale_it_reports(shared_data):
     assert done.returncode == 0, done.stderr
     doc = json.loads(done.stdout)
     # a single image has no video context: the pick rule's fallback gives the numbers, and says so
-    assert doc["scorer"] == "vae-pick without a video's context = vae-dose"
+    assert doc["scorer"] == "vae-pick without a video's context = vae-dose_flat"
     assert "NOT the scale of the quality that 'facesel run' and 'facesel list' show" in doc["scale"]
 
 
