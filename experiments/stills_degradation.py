@@ -84,7 +84,7 @@ def cost(crops: np.ndarray, repeats: int = 3) -> None:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--split", choices=("eval", "train"), default="eval")
-    p.add_argument("--only", choices=("own", "before", "crop", "cost", "selfie"), default=None)
+    p.add_argument("--only", choices=("own", "before", "crop", "cost", "selfie", "auroc"), default=None)
     args = p.parse_args()
     root = data_root()
     photos = lfw_eval_photos(root, 120) if args.split == "eval" else lfw_train_photos(120)
@@ -107,6 +107,22 @@ def main() -> None:
         cost(held_out_faces(root)[:128])
     if args.only == "selfie":
         selfie(root)
+    if args.only == "auroc":
+        face_vs_background(root)
+
+
+def face_vs_background(root) -> None:
+    """AUROC of the evidence faces against background crops (seed 1, as the evidence test), and
+    L = 1 (z = mu_z) against L = 10 on the faces, for both rules."""
+    from facesel.eval.evidence import auroc, background_crops, spearman
+
+    faces, background = held_out_faces(root), background_crops(root, seed=1)
+    for rule in RULES[:2]:
+        ten = VAEScorer(method=rule, samples=10, seed=0)
+        one = VAEScorer(method=rule, samples=1, use_mean=True)
+        f = ten.score(faces)
+        print(f"{rule}: AUROC face vs background {auroc(f, ten.score(background)):.3f} ({len(faces)} faces, "
+              f"{len(background)} background crops); Spearman L1 vs L10 {spearman(one.score(faces), f):.3f}")
 
 
 def selfie(root) -> None:
