@@ -20,8 +20,12 @@ quiet machine, and compare only figures of one run.
 ``--rtsp``: the cameras read one local RTSP server's live stream instead (GStreamer, H.264 encoded
 in real time in a process of its own, whose CPU is reported apart): no loop, so no gap every pass.
 
+``--scorer default context`` runs every N with each scorer setting in turn (the plot draws one line
+per scorer); ``--shrink-in-decoder`` turns on the cameras' one-step shrink; ``--video`` also takes
+absolute paths (a 720p transcode in /tmp).
+
 Run (the figures in docs/performance.md):
-``python benchmarks/capacity.py --cameras 1 2 3 4 5 6 --seconds 60 --warmup 15``
+``python benchmarks/capacity.py --cameras 1 2 3 4 --scorer default context --seconds 40 --warmup 10``
 """
 
 from __future__ import annotations
@@ -59,9 +63,27 @@ def _process_cpu(pid: int | None) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def make_config(work: Path, videos: list[Path], cameras: int, settings: dict, coarsen: bool, url: str | None = None):
+def extra_settings(pairs: list[str]) -> dict:
+    """``KEY=VALUE`` pairs as settings, each value of its PipelineConfig field's type."""
+    import dataclasses
+
+    from facesel.config import PipelineConfig
+
+    kinds = {f.name: type(f.default) for f in dataclasses.fields(PipelineConfig)}
+    settings = {}
+    for pair in pairs:
+        key, _, value = pair.partition("=")
+        if key not in kinds:
+            raise SystemExit(f"--set: no pipeline setting {key!r}")
+        settings[key] = kinds[key](value) if kinds[key] is not bool else value.lower() in ("1", "true", "yes")
+    return settings
+
+
+def make_config(work: Path, videos: list[Path], cameras: int, settings: dict, coarsen: bool, url: str | None = None,
+                shrink_in_decoder: bool = False):
     """A checked ServeConfig of ``cameras`` paced, looping, live file cameras, or of ``cameras``
-    clients of the RTSP stream ``url`` (keys and authority made here)."""
+    clients of the RTSP stream ``url`` (keys and authority made here); ``shrink_in_decoder``: the
+    one-step shrink of full-frame detections (PyAV decoding)."""
     from facesel.serve.config import parse_config
     from facesel.vault import create_authority, enrol_camera
 
@@ -73,7 +95,8 @@ def make_config(work: Path, videos: list[Path], cameras: int, settings: dict, co
         name = f"cam{i}"
         enrol_camera(work / "authority", work / "keys" / name, name, shares)
         tables[name] = {"vault": str(work / "vaults" / name), "camera_key": str(work / "keys" / name),
-                        "coarsen_detection": coarsen, "pipeline": dict(settings)}
+                        "coarsen_detection": coarsen, "shrink_in_decoder": shrink_in_decoder,
+                        "pipeline": dict(settings)}
         if url:
             tables[name]["source"] = url
         else:
@@ -90,14 +113,14 @@ def _counters(cameras) -> dict:
 
 
 def run_one(cameras: int, videos: list[Path], seconds: float, warmup: float, settings: dict, coarsen: bool,
-            url: str | None = None, server_pid: int | None = None) -> dict:
+            url: str | None = None, server_pid: int | None = None, shrink_in_decoder: bool = False) -> dict:
     """Run ``cameras`` cameras in this process; the measured figures."""
     import numpy as np
     from facesel.serve.service import Service
 
     rss_before = _rss_mib()
     with tempfile.TemporaryDirectory(prefix="facesel-capacity-") as folder:
-        config = make_config(Path(folder), videos, cameras, settings, coarsen, url)
+        config = make_config(Path(folder), videos, cameras, settings, coarsen, url, shrink_in_decoder)
         service = Service(config).start()
         try:
             time.sleep(warmup)
@@ -123,7 +146,10 @@ def run_one(cameras: int, videos: list[Path], seconds: float, warmup: float, set
     delta = {key: sum(last[c][key] - first[c][key] for c in last) for key in ("received", "processed", "dropped")}
     lat = np.asarray(latencies, float)
     return {
-        "cameras": cameras, "seconds": round(elapsed, 2),
+        "cameras": cameras, "seconds": round(elapsed, 2), "scorer": settings.get("scorer", "default"),
+        "settings": {key: value for key, value in settings.items() if key != "scorer"},
+        "shrink_in_decoder": shrink_in_decoder,
+        "videos": [v.name for v in videos],
         "received": delta["received"], "processed": delta["processed"], "dropped": delta["dropped"],
         "drop_fraction": round(delta["dropped"] / delta["received"], 4) if delta["received"] else None,
         "received_fps_per_camera": round(delta["received"] / elapsed / cameras, 2),
@@ -148,18 +174,23 @@ def _plot(rows: list[dict], path: Path, title: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    n = [r["cameras"] for r in rows]
     fig, axes = plt.subplots(3, 1, figsize=(6.5, 7.5), sharex=True)
-    axes[0].plot(n, [100 * (r["drop_fraction"] or 0) for r in rows], "o-", color="tab:red")
+    scorers = list(dict.fromkeys(r.get("scorer", "default") for r in rows))
+    for scorer in scorers:
+        mine = [r for r in rows if r.get("scorer", "default") == scorer]
+        n = [r["cameras"] for r in mine]
+        label = f"scorer {scorer}"
+        axes[0].plot(n, [100 * (r["drop_fraction"] or 0) for r in mine], "o-", label=label)
+        axes[1].plot(n, [r["cpu_total"] for r in mine], "o-", label=f"whole process, {label}")
+        axes[1].plot(n, [r["cpu_per_camera"] for r in mine], "s--", label=f"per camera, {label}")
+        axes[2].plot(n, [r["rss_mib"] for r in mine], "o-", label=label)
     axes[0].set_ylabel("frames dropped (%)")
-    axes[1].plot(n, [r["cpu_total"] for r in rows], "o-", label="whole process")
-    axes[1].plot(n, [r["cpu_per_camera"] for r in rows], "s--", label="per camera")
+    axes[0].legend(loc="upper left", fontsize=8)
     axes[1].set_ylabel("CPU (cores)")
-    axes[1].legend(loc="upper left")
-    axes[2].plot(n, [r["rss_mib"] for r in rows], "o-", color="tab:green")
+    axes[1].legend(loc="upper left", fontsize=7)
     axes[2].set_ylabel("resident memory (MiB)")
     axes[2].set_xlabel("cameras")
-    axes[2].set_xticks(n)
+    axes[2].set_xticks(sorted({r["cameras"] for r in rows}))
     fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
@@ -171,8 +202,16 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=60.0, help="steady-state seconds measured per N")
     parser.add_argument("--warmup", type=float, default=15.0, help="seconds run before measuring")
     parser.add_argument("--video", nargs="+", default=["arcade_walkers_1080p.mp4"],
-                        help="videos under the shared data's videos/ (cameras take them in turn)")
-    parser.add_argument("--scorer", default="default", choices=("default", "laplacian"))
+                        help="videos under the shared data's videos/, or absolute paths (e.g. a 720p transcode in "
+                             "/tmp); cameras take them in turn")
+    parser.add_argument("--scorer", nargs="+", default=["default"], choices=("default", "context", "laplacian"),
+                        help="the cameras' scorer setting, each run in turn (context: the pick rule without the VAE pass)")
+    parser.add_argument("--shrink-in-decoder", action="store_true",
+                        help="the cameras' shrink_in_decoder setting: decode with PyAV and shrink full-frame "
+                             "detections' frames in one step from YUV")
+    parser.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE",
+                        help="more pipeline settings of every camera (PipelineConfig fields: detect_every=6 "
+                             "region_shrink=fast ...)")
     parser.add_argument("--no-coarsen", action="store_true", help="turn the load governor off")
     parser.add_argument("--rtsp", action="store_true",
                         help="cameras read one local RTSP server's stream of the first video (tests/rtsp_server.py, "
@@ -189,11 +228,11 @@ def main() -> int:
     if root is None:
         print("shared data not found (set FACESEL_DATA)", file=sys.stderr)
         return 2
-    videos = [root / "videos" / name for name in args.video]
-    settings = {"scorer": args.scorer}
+    videos = [Path(name) if Path(name).is_absolute() else root / "videos" / name for name in args.video]
+    settings = {"scorer": args.scorer[0], **extra_settings(args.set)}
     if args.one is not None:
         print(json.dumps(run_one(args.one, videos, args.seconds, args.warmup, settings, not args.no_coarsen, args.url,
-                                 args.server_pid)), flush=True)
+                                 args.server_pid, args.shrink_in_decoder)), flush=True)
         return 0
     server = None
     if args.rtsp:
@@ -210,10 +249,12 @@ def main() -> int:
         server = RTSPServer(videos[0], fps=rate).start()
     rows = []
     try:
-        for n in args.cameras:
+        for scorer, n in [(scorer, n) for scorer in args.scorer for n in args.cameras]:
             command = [sys.executable, __file__, "--one", str(n), "--seconds", str(args.seconds), "--warmup",
-                       str(args.warmup), "--scorer", args.scorer, "--video", *args.video]
+                       str(args.warmup), "--scorer", scorer, "--video", *args.video]
+            command += ["--shrink-in-decoder"] if args.shrink_in_decoder else []
             command += ["--no-coarsen"] if args.no_coarsen else []
+            command += ["--set", *args.set] if args.set else []
             command += ["--url", server.url, "--server-pid", str(server.process.pid)] if server else []
             done = subprocess.run(command, capture_output=True, text=True, env=os.environ)
             if done.returncode != 0:
@@ -224,14 +265,18 @@ def main() -> int:
     finally:
         if server is not None:
             server.stop()
-    clean = [r["cameras"] for r in rows if r["dropped"] == 0]
-    print(f"largest N with no steady-state drop: {max(clean) if clean else 'none'}")
+    for scorer in args.scorer:
+        clean = [r["cameras"] for r in rows if r["dropped"] == 0 and r["scorer"] == scorer]
+        # a camera whose governor coarsened its schedule agrees less with the exhaustive run
+        kept = [r["cameras"] for r in rows if r["dropped"] == 0 and r["scorer"] == scorer and not r["schedule_coarsened"]]
+        print(f"scorer {scorer}: largest N with no steady-state drop: {max(clean) if clean else 'none'}; "
+              f"with no drop and no camera coarsened: {max(kept) if kept else 'none'}")
     for row in rows:
         # Only a run without drops says what a frame costs: a starved process pays for switching
         # and for decoding frames it then drops, and its CPU per processed frame rises.
         if row["cpu_ms_per_processed_frame"] and row["dropped"] == 0:
             cameras = os.cpu_count() * 1000 / (row["cpu_ms_per_processed_frame"] * 25)
-            print(f"N={row['cameras']}: {row['cpu_ms_per_processed_frame']} CPU ms a processed frame: {os.cpu_count()} "
+            print(f"scorer {row['scorer']}, N={row['cameras']}: {row['cpu_ms_per_processed_frame']} CPU ms a processed frame: {os.cpu_count()} "
                   f"idle cores would process every frame of about {cameras:.1f} cameras at 25 frames/s (an estimate "
                   f"from CPU alone, with the schedule this run ended on: {sorted(set(row['detect_every'].values()))})")
     if args.json:
@@ -239,7 +284,9 @@ def main() -> int:
     if args.plot:
         source = f"RTSP stream of {args.video[0]}" if args.rtsp else f"{', '.join(args.video)} looping at its frame rate"
         _plot(rows, Path(args.plot), f"facesel serve capacity: {source},\n"
-                                     f"{args.seconds:.0f} s after {args.warmup:.0f} s warm-up, scorer {args.scorer}"
+                                     f"{args.seconds:.0f} s after {args.warmup:.0f} s warm-up, scorer "
+                                     f"{' / '.join(args.scorer)}, "
+                                     f"{', one-step shrink' if args.shrink_in_decoder else ''}"
                                      f"{', governor off' if args.no_coarsen else ''}")
     return 0
 

@@ -74,6 +74,8 @@ def child(spec: dict) -> dict:
     settings = spec["settings"]
     video = data_root() / "videos" / "arcade_walkers_1080p.mp4"
     source = open_source(video, max_frames=spec["frames"])
+    if spec.get("decoder") == "pyav":  # as facesel serve's file cameras: full-frame shrinks in one step from YUV
+        source = _pyav_frames(video, spec["frames"])
     if spec.get("mosaic"):
         source = list(_mosaic(list(source)))  # decoded up front; decoding is reported apart
     kept = []
@@ -113,7 +115,27 @@ def child(spec: dict) -> dict:
     }
 
 
+def _pyav_frames(video, count: int):
+    """``(frame, timestamp)`` of ``video`` decoded by :class:`facesel.sources.backends.PyAVFileConnection`."""
+    from facesel.sources.backends import EndOfStream, PyAVFileConnection
+
+    connection = PyAVFileConnection(video)
+    try:
+        for _ in range(count):
+            try:
+                yield connection.read()
+            except EndOfStream:
+                return
+    finally:
+        connection.close()
+
+
+DECODER = "opencv"
+"""How the runs of this invocation decode the video (``--decoder``)."""
+
+
 def launch(spec: dict) -> dict:
+    spec = {"decoder": DECODER, **spec}
     out = subprocess.run([sys.executable, str(HERE), "--child", json.dumps(spec)], check=True,
                          capture_output=True, text=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -162,12 +184,17 @@ def main(argv=None) -> int:
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--frames", type=int, default=105, help="arcade frames (the video has 105)")
     parser.add_argument("--mosaic-frames", type=int, default=40)
+    parser.add_argument("--decoder", default="opencv", choices=("opencv", "pyav"),
+                        help="decode the video with OpenCV (facesel run) or PyAV with the one-step shrink (facesel serve)")
     parser.add_argument("--tables", nargs="+", default=["end-to-end", "faces", "techniques"],
                         choices=["end-to-end", "faces", "techniques", "settings"])
     args = parser.parse_args(argv)
     if args.child:
         print(json.dumps(child(json.loads(args.child))))
         return 0
+    global DECODER
+    DECODER = args.decoder  # every run of this invocation decodes alike
+
     exhaustive = {"mode": "exhaustive", "threads": 1}
     if "end-to-end" in args.tables:
         runs = [("default (sparse, 2 threads)", launch({"frames": args.frames, "settings": {}})),

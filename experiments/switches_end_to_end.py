@@ -1,5 +1,5 @@
 """Snapshots per spliced person, end to end: the default Selector (sparse detection, finaliser on;
-the Laplacian scorer for speed, the pick is not what is measured) on every hard-cut and gap splice
+the Laplacian scorer for speed, the pick is not what is measured) on every splice (hard cut, cross-fade, gap)
 of ``facesel eval switches``, with the switch cues on and off (docs/persons.md).
 
     python experiments/switches_end_to_end.py
@@ -26,7 +26,7 @@ def main() -> int:
     totals = {True: [0, 0, 0], False: [0, 0, 0]}  # snapshots, spanning both, people
     for clips in sources.values():
         for a, b in sw.pairs_of(clips):
-            for kind in ("cut", "gap"):
+            for kind in sw.KINDS:  # hard cut, cross-fade, gap
                 frames, _, owner = sw.splice(a, b, kind, 40, 5, detector)
                 for cues in (True, False):
                     selector = Selector(detector, LaplacianVarianceScorer(), threads=1, switch_cues=cues)

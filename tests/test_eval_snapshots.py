@@ -77,6 +77,31 @@ def test_a_track_belongs_to_the_person_its_boxes_cover():
     assert track_people([0], [[30, 30, 40, 40]], det_frames, det_boxes, labels) == -1  # no overlap
 
 
+def test_a_person_after_a_cut_at_the_same_place_is_not_joined_to_the_one_before():
+    """A TV cut (issue 23): the singer's face at one place for frames 0-19, then, from frame 20,
+    another man's face at the same place for 4 frames. Continuity across the cut hands the man's
+    detections to the singer (they overlap the frame before, and the singer's cluster is larger):
+    the census misses him. With the cut, he is a person of his own."""
+    rng = np.random.default_rng(2)
+    singer, man = np.zeros(8), np.zeros(8)
+    singer[0], man[1] = 1.0, 1.0
+    frames = np.arange(24)
+    emb = np.array([(singer if f < 20 else man) + 0.05 * rng.standard_normal(8) for f in frames])
+    boxes = np.tile([100.0, 100.0, 160.0, 170.0], (24, 1))
+    joined = cluster_people(emb, frames, min_frames=3, boxes=boxes)
+    assert joined.max() == 0  # one "person": the man is lost
+    labels = cluster_people(emb, frames, min_frames=3, boxes=boxes, cuts=[20])
+    assert labels.max() == 1 and set(labels[:20].tolist()) == {0} and set(labels[20:].tolist()) == {1}
+
+
+def test_the_summary_lists_each_persons_snapshots_and_the_reason_of_the_others():
+    s = summarise(2, [7, 8, 9, 10], matched=[0, -1, -1, -1], track_person=[0, 0, -1, -1],
+                  face_check=[True, False, False, False], head_check=[True, False, True, False], static=[False] * 4)
+    d = s.as_dict()
+    assert d["snapshots_of_person"] == [[{"track_id": 7, "category": "match"}, {"track_id": 8, "category": "poor"}], []]
+    assert [(v["track_id"], v["category"]) for v in d["linked_to_nobody"]] == [(9, "head"), (10, "non_face")]
+
+
 def test_summary_counts_every_category_and_per_person():
     # Two people; snapshots: P0 twice, P1 once, a poor snapshot of P1, an unmatched face, a head
     # seen from behind, a non-face.

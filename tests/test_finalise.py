@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from facesel.select.evidence import shadowed_mask
@@ -188,6 +190,19 @@ def test_merge_keeps_the_better_best_and_reranks_top():
     assert m.best.quality == -1 and m.best.frame_index == 2 and m.top[0] is m.best
     m2 = merge_results(b, a)
     assert m2.track_id == 2 and m2.best.quality == -1 and m2.best.track_id == 2
+
+
+def test_merge_keeps_every_finalist_of_both_fragments_for_the_face_vote():
+    # the vote scores the finalists on its own scale: a fragment whose crops the selection rule
+    # rates lower must not lose its finalists to the other's (issue 22)
+    a = result(1, *walk(0, 5, 0), [-5, -4, -1, -6, -7])
+    b = result(2, *walk(10, 5, 60), [-9, -2, -8, -8, -8])
+    a.candidates = [a.best, dataclasses.replace(a.best, quality=-4.0, frame_index=1), dataclasses.replace(a.best, quality=-5.0, frame_index=0)]
+    b.candidates = [b.best, dataclasses.replace(b.best, quality=-8.0, frame_index=12), dataclasses.replace(b.best, quality=-8.5, frame_index=13)]
+    m = merge_results(a, b)
+    assert [c.frame_index for c in m.candidates] == [2, 11, 1, 0, 12, 13]  # all six, best first
+    assert m.candidates[0] is m.best and all(c.track_id == 1 for c in m.candidates)
+    assert len(m.top) == 1  # the top observations keep their length
 
 
 def test_landmark_residual_is_zero_for_the_template_and_grows_with_distortion():

@@ -52,11 +52,23 @@ def test_settings_are_pipeline_configs_fields_with_its_defaults():
     ({"min_face_size": True}, "cameras.a.pipeline.min_face_size must be a number, got True"),
     ({"min_hits": 0}, r"cameras.a.pipeline.min_hits must be in \[1, inf\], got 0"),
     ({"threads": 3}, r"cameras.a.pipeline.threads must be in \[1, 2\], got 3"),
-    ({"scorer": "vae"}, "cameras.a.pipeline.scorer must be one of default, laplacian"),
+    ({"scorer": "vae"}, "cameras.a.pipeline.scorer must be one of default, context, laplacian"),
 ])
 def test_setting_errors_name_the_key(settings, message):
     with pytest.raises(ValueError, match=message):
         check_pipeline_settings(settings, "cameras.a.pipeline")
+
+
+def test_the_context_scorer_setting_builds_the_pick_rule_without_its_vae_terms():
+    # issue 27: capacity is reported for the default scorer and for the context rule
+    from facesel.scoring import PickScorer
+    from facesel.serve.pipeline_adapter import make_scorer
+
+    settings = check_pipeline_settings({"scorer": "context"}, "cameras.a.pipeline")
+    scorer = make_scorer(settings["scorer"])
+    assert isinstance(scorer, PickScorer)
+    assert scorer.weights["dose"] == scorer.weights["eyes"] == scorer.weights["eyes_relative"] == 0.0
+    assert any(value != 0.0 for value in scorer.weights.values())  # the context terms still rank
 
 
 class Gap(list):

@@ -174,20 +174,25 @@ def test_score_names_the_scale_it_reports(shared_data):
     assert done.returncode == 0, done.stderr
     doc = json.loads(done.stdout)
     # a single image has no video context: the pick rule's fallback gives the numbers, and says so
-    assert doc["scorer"] == "vae-pick without a video's context = vae-dose_flat"
+    # (the default is the context rule since issue 22: no VAE within a track, the VAE's stills rule
+    # dose_flat for a photo)
+    assert doc["scorer"] == "context-pick without a video's context = vae-dose_flat"
     assert "NOT the scale of the quality that 'facesel run' and 'facesel list' show" in doc["scale"]
 
 
 def test_the_report_star_sits_on_the_curve(shared_data):
-    """With the default (pick) rule the chosen crop's final score is on another scale than the
-    per-frame values: the star is drawn at the frame's own value and the final score is named."""
+    """With the pick rule the chosen crop's final score is on another scale than the per-frame
+    values: the star is drawn at the frame's own value and the final score is named. (The
+    default since issue 22, the context rule, scores a crop the same way screened or in full, so
+    it never shows this case: the rule is named here.)"""
     import numpy as np
 
     import facesel
     from facesel.report import chosen_point
+    from facesel.scoring import default_scorer
     from facesel.video import open_source
 
-    selector = facesel.Selector()
+    selector = facesel.Selector(scorer=default_scorer("pick"))
     with selector:
         results = [r for view in selector.run(open_source(shared_data / "videos" / "intel_head_pose_female.gif"))
                    for r in view.closed]

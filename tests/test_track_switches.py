@@ -139,6 +139,95 @@ def test_splices_ground_truth_and_judging(shared_data):
     assert sw.judge_rows(rows_split, {1, 2}, {1}, rows)[:4] == (True, True, 2, 0)
 
 
+@pytest.mark.slow
+def test_a_cross_fade_between_two_real_signers_is_caught(shared_data):
+    """'night' dissolving into 'no' over 5 frames: no two consecutive frames differ much (the cut
+    cue stays quiet) and the two men's dark clothes are close in colour, but the picture 6
+    frames apart changed: the fade cue ends the track, and no confirmed segment holds both men.
+    The same splice without the cues keeps one track over both."""
+    detector = make_detector(max_side=1280)
+    clips = []
+    for name in ("night", "no"):
+        f = _signer(shared_data, name, 50)
+        clips.append(sw.Clip(name, "signers", f"signer{sw.SIGNER_PEOPLE[name]}", f, [detector.detect(x) for x in f]))
+    frames, dets, owner = sw.splice(clips[0], clips[1], "fade", 40, 5, detector)
+    config = PipelineConfig(mode="exhaustive")
+    plain, conf_plain, _ = sw.track(frames, dets, config, None)
+    cued, conf_cued, counts = sw.track(frames, dets, config, SwitchRule())
+    made, caught, genuine, split = sw.judge_rows(sw._owners(cued, dets, owner), conf_cued, conf_plain,
+                                                 sw._owners(plain, dets, owner))
+    assert made and caught and split == 0, counts
+    assert counts["fade"] >= 1 and counts["cut"] == 0
+
+
+@pytest.mark.slow
+def test_a_hand_held_camera_whipped_round_is_not_a_cut(shared_data):
+    """mmaction2's arm-wrestling demo: a hand-held phone jerked about, every other frame repeated.
+    The man in white stays one segment: the scene-change cues take out repeated frames and the
+    camera's own motion."""
+    path = shared_data / "videos" / "more" / "mmaction2__demo_demo.mp4"
+    frames = sw.read_frames(str(path), 150)
+    detector = make_detector(max_side=1280)
+    dets = [detector.detect(f) for f in frames]
+    config = PipelineConfig(mode="exhaustive")
+    cued, confirmed, counts = sw.track(frames, dets, config, SwitchRule())
+    segments: dict = {}
+    for pairs in cued:
+        for raw, segment in pairs:
+            if segment in confirmed:
+                segments.setdefault(raw, set()).add(segment)
+    assert segments and all(len(s) == 1 for s in segments.values()), counts
+
+
+def test_scene_change_tells_a_cut_and_a_fade_from_a_pan_and_repeats():
+    """Hand-made thumbnails' worth of frames: a textured picture panned a few pixels a frame
+    (with every other frame repeated) never fires; a hard cut to another picture fires "cut"
+    once; a dissolve over 5 frames fires "fade" once."""
+    from facesel.track_cues import SceneChange
+
+    rng = np.random.default_rng(1)
+    world = rng.integers(0, 255, (8, 30), dtype=np.uint8)
+    world = np.repeat(np.repeat(world, 40, 0), 40, 1)[:270, :]  # blobs of 40 px, not noise
+    other = 255 - world
+    pan = [np.ascontiguousarray(world[:, 4 * (k // 2): 4 * (k // 2) + 480]) for k in range(40)]
+    scene = SceneChange(SwitchRule())
+    assert [scene.update(f)[0] for f in pan] == [None] * 40
+
+    def live(f):  # a little sensor noise, so that no frame is a repeat
+        return np.clip(f + rng.normal(0, 2, f.shape), 0, 255).astype(np.uint8)
+
+    a, b = world[:, :480].astype(np.float32), other[:, :480].astype(np.float32)
+    scene = SceneChange(SwitchRule())
+    assert [k for k in (scene.update(live(f))[0] for f in [a] * 12 + [b] * 8) if k] == ["cut"]
+    c = 0.6 * a + 0.4 * b  # a picture 34 grey levels away on average: 6-7 per frame of the dissolve
+    dissolve = [a] * 12 + [(1 - w) * a + w * c for w in np.linspace(0.17, 0.83, 5)] + [c] * 8
+    scene = SceneChange(SwitchRule())
+    assert [k for k in (scene.update(live(f))[0] for f in dissolve) if k] == ["fade"]
+
+
+def test_thresholds_are_chosen_on_the_other_sources():
+    """Leave-one-source-out: each fold's rule is the best on the other source's splices, and its
+    figures are those of the held-out source; a rule that splits more than 2 % of the training
+    tracks is never chosen over one that does not."""
+    from facesel.eval.switches_heldout import choose, leave_one_source_out, rule_grid
+
+    rules = rule_grid()
+    assert rules[0] == SwitchRule() and len(rules) == 27 and len(set(rules)) == 27
+
+    def result(source, made, caught, genuine, split):
+        return sw.SpliceResult(source, "a", "b", "cut", made, caught, genuine, split)
+
+    # rule 0 catches everything on A but splits 1/10 there; rule 1 catches less on A, splits nothing
+    by_rule = [[result("A", True, True, 10, 1), result("B", True, False, 10, 0)],
+               [result("A", True, False, 10, 0), result("B", True, True, 10, 0)]]
+    assert choose(by_rule, ["A"]) == 1  # 10 % split on A: not allowed
+    loso = leave_one_source_out(rules[:2], by_rule)
+    assert loso["folds"]["B"]["rule_index"] == 1  # chosen on A
+    assert loso["folds"]["B"]["held_out"] == {"splices": 1, "made": 1, "caught": 1, "genuine": 10, "split": 0}
+    assert loso["folds"]["A"]["rule_index"] == 1  # on B both split nothing; rule 1 catches B's switch
+    assert loso["held_out"]["caught"] == 1 and loso["held_out"]["made"] == 2
+
+
 # -- junk: a face-like logo pinned to the frame -------------------------------------------------
 
 
@@ -198,7 +287,11 @@ def test_relink_refuses_other_colours_and_segments_a_cue_ended():
     rule = LinkRule()
     assert rule.cost(evidence(0, blue), evidence(6, blue)) is not None
     assert rule.cost(evidence(0, blue), evidence(6, red)) is None
-    assert rule.cost(evidence(0, blue, ended_by="appearance"), evidence(6, blue)) is None
+    # issue 23 (crowds): a segment a cue other than a cut ended is re-joined only by close colours
+    # (LinkRule.rejoin_colour_distance; None: never, the rule before); a cut is never re-joined.
+    assert LinkRule(rejoin_colour_distance=None).cost(evidence(0, blue, ended_by="appearance"), evidence(6, blue)) is None
+    assert rule.cost(evidence(0, blue, ended_by="appearance"), evidence(6, red)) is None
+    assert rule.cost(evidence(0, blue, ended_by="cut"), evidence(6, blue)) is None
     assert rule.cost(evidence(0, blue, ended_by=None), evidence(6, None)) is not None  # no colours: position decides
 
 

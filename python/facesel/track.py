@@ -20,8 +20,8 @@ from collections import deque
 import numpy as np
 
 from facesel.core import Tracker, TrackerUpdate
-from facesel.track_cues import (SCENE_MOVES, STILL_GREY, SwitchRule, appearance, aspect_jump, crowded, distance, grey_samples,
-                                size_jump, thumbnail)
+from facesel.track_cues import (SCENE_MOVES, STILL_GREY, SceneChange, SwitchRule, appearance, aspect_jump, crowded, distance,
+                                grey_samples, size_jump)
 from facesel.types import Detections
 
 
@@ -36,7 +36,7 @@ class _Segment:
         self.hits = 0
         self.box = None
         self.history = deque(maxlen=history)  # the last observations' (2, BINS**3) histograms
-        self.cut = False  # a scene cut happened since the last detection
+        self.cut = None  # "cut" / "fade": the scene changed since the last detection
         self.parent = None  # id of the segment this one split off, while the split is verified
         self.reference = None  # that segment's colours before the split
         self.trial: list[float] = []  # distances of this segment's observations to them
@@ -69,7 +69,7 @@ class TrackStage:
         # segment id -> why it ended, on the last update: a cue's name (a switch), "pending" (split,
         # being verified), None (the split was withdrawn: the segment continues in the next one)
         self.switches: dict[int, str | None] = {}
-        self.counts: dict[str, int] = {"cut": 0, "size": 0, "aspect": 0, "appearance": 0, "withdrawn": 0}
+        self.counts: dict[str, int] = {"cut": 0, "fade": 0, "size": 0, "aspect": 0, "appearance": 0, "withdrawn": 0}
         self.rejoins: dict[int, int] = {}  # withdrawn splits of the last update: old segment -> new
         self.appearances: list = []  # the colours of each detection of the last update, or None
         # per detection of the last update: the pixels under its track's previous box did not
@@ -80,8 +80,7 @@ class TrackStage:
         self._segments: dict[int, _Segment] = {}  # C++ track id -> its current segment
         self._reasons: dict[int, str] = {}  # segment id -> the cue that split it, while verified
         self._next_id = 1
-        self._thumb = None
-        self._diffs: deque = deque(maxlen=self.rule.cut_window)  # recent frame differences
+        self._scene = SceneChange(self.rule)
         self.frame_change = 0.0  # mean absolute grey difference of the last frame's thumbnail to the one before
         self._last: dict[int, tuple[int, np.ndarray, np.ndarray]] = {}  # id -> (frame, box, velocity)
         self._frame = 0
@@ -98,10 +97,10 @@ class TrackStage:
         for c in sorted(set(raw_ids.tolist()) - self._segments.keys()):
             self._segments[c] = self._new_segment()
         closed, dropped = [], []
-        cut_diff = self._cut(frame)
-        if self.cues and self.rule.cut > 0 and cut_diff > self.rule.cut:
+        scene, cut_diff = self._cut(frame)
+        if scene is not None:
             for segment in self._segments.values():
-                segment.cut = segment.hits > 0
+                segment.cut = scene if segment.hits > 0 else None
         ids = np.empty(len(raw_ids), np.int64)
         confirmed = np.empty(len(raw_ids), bool)
         self.appearances = [None] * len(raw_ids)
@@ -142,7 +141,7 @@ class TrackStage:
         dropped = [s.id for s in self._segments.values() if s.hits < self.min_hits]
         self._segments.clear()
         self._last.clear()
-        self._thumb = None
+        self._scene.reset()
         return TrackerUpdate(np.zeros(0, np.int64), np.zeros(0, bool), np.array(closed, np.int64),
                              np.array(dropped, np.int64), np.zeros(0, np.int64))
 
@@ -156,25 +155,24 @@ class TrackStage:
 
     # -- steps -----------------------------------------------------------------------------------
     def _new_segment(self) -> _Segment:
-        segment = _Segment(self._next_id, self.rule.history)
+        # colours kept as far back as a fade spans: a fade is judged against the colours before it
+        segment = _Segment(self._next_id, max(self.rule.history, self.rule.fade_span))
         self._next_id += 1
         return segment
 
-    def _cut(self, frame) -> float:
-        """Mean absolute grey difference of this frame's thumbnail to the last one's when it is a
-        spike (``cut_ratio`` times the recent median), else 0 (also without a frame)."""
-        if not self.cues or self.rule.cut <= 0 or frame is None:
-            return 0.0
-        thumb = thumbnail(frame)
-        previous, self._thumb = self._thumb, thumb
-        if previous is None or previous.shape != thumb.shape:
-            self._diffs.clear()
-            return 0.0
-        diff = float(np.abs(thumb - previous).mean())
-        self.frame_change = diff
-        usual = float(np.median(self._diffs)) if self._diffs else 0.0
-        self._diffs.append(diff)
-        return diff if diff > self.rule.cut_ratio * usual else 0.0
+    def _cut(self, frame) -> tuple[str | None, float]:
+        """("cut" | "fade" | None, the difference that fired) for this frame (:class:`SceneChange`);
+        (None, 0) with the cues off or without a frame."""
+        if not self.cues or frame is None:
+            return None, 0.0
+        kind, value = self._scene.update(frame)
+        self.frame_change = self._scene.frame_change
+        return kind, value
+
+    def _back(self, segment: _Segment, k: int):
+        """The segment's colours ``k`` observations back (its oldest kept, if fewer)."""
+        h = segment.history
+        return h[max(0, len(h) - k)]
 
     def _check(self, c: int, segment: _Segment, box, hist, cut_diff: float, closed: list, dropped: list) -> _Segment:
         """Split ``segment`` (of C++ track ``c``) when a cue says ``box`` is someone else's;
@@ -183,17 +181,21 @@ class TrackStage:
         reason, values = None, (cut_diff, 1.0, 1.0, 0.0)
         if segment.hits > 0:
             sj, aj = size_jump(segment.box, box), aspect_jump(segment.box, box)
-            far = distance(segment.history[0], hist) if hist is not None and segment.history else 0.0
+            far = distance(self._back(segment, rule.history), hist) if hist is not None and segment.history else 0.0
+            # after a fade, the colours before it began
+            before = far
+            if segment.cut == "fade" and hist is not None and segment.history:
+                before = distance(self._back(segment, rule.fade_span), hist)
             values = (cut_diff, sj, aj, far)
-            if segment.cut and hist is not None and segment.history and far >= rule.cut_appearance:
-                reason = "cut"
+            if segment.cut and hist is not None and segment.history and before >= rule.cut_appearance:
+                reason = segment.cut
             elif sj > rule.max_size_jump:
                 reason = "size"
             elif aj > rule.max_aspect_jump:
                 reason = "aspect"
             elif far > rule.appearance:
                 reason = "appearance"
-        segment.cut = False
+        segment.cut = None
         if self.records is not None:
             self.records.append((self._frame, c, segment.id, segment.hits, *values, reason))
         if reason is not None:
@@ -202,11 +204,11 @@ class TrackStage:
             self.counts[reason] += 1
             self._last.pop(segment.id, None)
             new = self._segments[c] = self._new_segment()
-            if reason == "cut" or not segment.history:
+            if reason in ("cut", "fade") or not segment.history:
                 self.switches[segment.id] = reason  # a cut is not verified: the scene changed
             else:
                 self.switches[segment.id] = "pending"
-                new.parent, new.reference, new.trial = segment.id, segment.history[0], []
+                new.parent, new.reference, new.trial = segment.id, self._back(segment, rule.history), []
                 self._reasons[segment.id] = reason
             segment = new
         if hist is not None:
@@ -221,20 +223,23 @@ class TrackStage:
         """Whether the pixels under the middle of the segment's previous box are the same on this
         frame (mean absolute difference of GRID x GRID grey samples under ``STILL_GREY``);
         remembers this box's."""
-        still = False
-        if segment.patch is not None and self.frame_change >= SCENE_MOVES:
-            region, before = segment.patch
-            under = float(np.abs(grey_samples(frame, region) - before).mean())
-            # unchanged while the frame around it changed (4 times less than the frame, at most)
-            still = under < STILL_GREY and self.frame_change >= SCENE_MOVES and under < 0.25 * self.frame_change
-            if self.records is not None:
-                self.records.append(("still", self._frame, segment.id, under, self.frame_change))
         # The box's middle (a fifth in from each side): a box larger than the logo it sits on
         # shows the moving scene at its edges.
         x1, y1, x2, y2 = (float(v) for v in box)
         dx, dy = 0.2 * (x2 - x1), 0.2 * (y2 - y1)
         region = (int(x1 + dx), int(y1 + dy), int(x2 - dx), int(y2 - dy))
-        segment.patch = (region, grey_samples(frame, region))
+        still = False
+        if segment.patch is not None and self.frame_change >= SCENE_MOVES:
+            previous, before = segment.patch
+            now, patch = grey_samples(frame, previous, region)  # one gather for both regions
+            under = float(np.abs(now - before).mean())
+            # unchanged while the frame around it changed (4 times less than the frame, at most)
+            still = under < STILL_GREY and self.frame_change >= SCENE_MOVES and under < 0.25 * self.frame_change
+            if self.records is not None:
+                self.records.append(("still", self._frame, segment.id, under, self.frame_change))
+        else:
+            patch = grey_samples(frame, region)
+        segment.patch = (region, patch)
         return still
 
     def _decide(self, segment: _Segment) -> None:

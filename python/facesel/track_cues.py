@@ -7,6 +7,9 @@ cues look for what no head does between two frames:
 
 - **scene cut**: the whole frame changes at once (mean absolute difference of a tiny grey
   thumbnail against the previous frame's);
+- **fade**: the whole frame changes over a few frames (the thumbnail against the one
+  ``fade_span`` frames back): a cross-fade or a dissolve, where no two consecutive frames differ
+  much but the picture before and after does;
 - **size / aspect jump**: the box's size or its width-to-height ratio jumps;
 - **appearance jump**: a coarse colour histogram of the box and of the band below it (neck,
   collar, clothes) moves away from the track's own running histogram.
@@ -21,6 +24,7 @@ already touch in space and time (``docs/persons.md``). Each cue costs microsecon
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,6 +34,14 @@ GRID = 12
 BINS = 4
 """Levels per colour channel of the histogram (BINS ** 3 bins)."""
 _THUMB = (48, 27)
+MOVE_REACH = 3
+"""Thumbnail cells (of 48 x 27: about 6 % of the frame) a camera may move between the frames a
+scene change compares without it counting as a change."""
+BASELINE = 3
+"""Differences seen before a scene change may fire (the median of fewer is no baseline)."""
+REPEATED = 0.5
+"""Mean absolute grey difference of a frame's thumbnail to the last one's under which the frame
+repeats the last (compression noise only): such frames are left out of the scene-change cues."""
 STILL_GREY = 2.0
 """Mean absolute grey difference (0-255) of the pixels under a box between two frames below
 which they did not change: compression noise on a pasted logo (measured: docs/persons.md);
@@ -59,8 +71,17 @@ class SwitchRule:
         spike); 0 turns the cut cue off.
     cut_ratio : float
     cut_window : int
+    fade : float
+        Mean absolute grey difference of the thumbnail to the one ``fade_span`` frames back above
+        which the frame ends a **fade** (a cross-fade, a dissolve), if it is also ``fade_ratio``
+        times the median of the last ``cut_window`` such differences; 0 turns the fade cue off.
+        A track under a fade is split like one under a cut, its colours compared with those
+        ``fade_span`` observations back (before the fade began). After a cut or a fade no other
+        fires for ``fade_span`` frames (the same change seen again as the window slides).
+    fade_span : int
+    fade_ratio : float
     cut_appearance : float
-        After a cut, a track whose next box's colours are at least this far from the track's
+        After a cut or a fade, a track whose next box's colours are at least this far from the track's
         (histogram distance) is split, unverified; one that still sees the same thing (a jump
         cut of a speaker) is kept whole, and so is a track with no colours (a face under
         ``min_side``, or in a crowd): nothing says that the scene changed under it.
@@ -88,6 +109,9 @@ class SwitchRule:
     cut: float = 15.0
     cut_ratio: float = 3.0
     cut_window: int = 10
+    fade: float = 15.0
+    fade_span: int = 6
+    fade_ratio: float = 3.0
     cut_appearance: float = 0.1
     max_size_jump: float = 2.0
     max_aspect_jump: float = 2.0
@@ -98,7 +122,7 @@ class SwitchRule:
     min_side: float = 40.0
 
     def __post_init__(self) -> None:
-        for name in ("cut", "cut_appearance", "appearance", "confirm_appearance", "min_side"):
+        for name in ("cut", "fade", "cut_appearance", "appearance", "confirm_appearance", "min_side"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value) or value < 0:
                 raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
@@ -106,9 +130,11 @@ class SwitchRule:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 1:
                 raise ValueError(f"{name} must be a number >= 1, got {value!r}")
-        if isinstance(self.cut_ratio, bool) or not isinstance(self.cut_ratio, (int, float)) or not self.cut_ratio >= 1:
-            raise ValueError(f"cut_ratio must be a number >= 1, got {self.cut_ratio!r}")
-        for name in ("history", "confirm", "cut_window"):
+        for name in ("cut_ratio", "fade_ratio"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 1:
+                raise ValueError(f"{name} must be a number >= 1, got {value!r}")
+        for name in ("history", "confirm", "cut_window", "fade_span"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be an int >= 1, got {value!r}")
@@ -136,16 +162,106 @@ def crowded(boxes: np.ndarray) -> np.ndarray:
     return touch.any(axis=1)
 
 
+class SceneChange:
+    """Whether the whole picture changed under the tracks, frame by frame: a **cut** (this
+    frame's thumbnail against the last one's) or a **fade** (against the one ``fade_span`` frames
+    back), each only as a spike over the recent median of the same difference (a hand-held camera
+    or a waving signer changes every frame; a cut or a fade is a change far above that).
+
+    Parameters
+    ----------
+    rule : SwitchRule
+    """
+
+    def __init__(self, rule: SwitchRule):
+        from collections import deque
+
+        self.rule = rule
+        self._thumbs: deque = deque(maxlen=rule.fade_span + 1)
+        self._diffs: deque = deque(maxlen=rule.cut_window)  # recent one-frame differences
+        self._spans: deque = deque(maxlen=rule.cut_window)  # recent fade_span-frame differences
+        self._quiet = 0  # frames left during which no change fires (one just did)
+        self.frame_change = 0.0
+        """Mean absolute grey difference of the last frame's thumbnail to the one before."""
+
+    def reset(self) -> None:
+        self._thumbs.clear()
+        self._diffs.clear()
+        self._spans.clear()
+        self._quiet = 0
+
+    def update(self, frame: np.ndarray) -> tuple[str | None, float]:
+        """("cut" | "fade" | None, the difference that fired or 0) for ``frame`` (H, W[, 3]) uint8."""
+        rule = self.rule
+        thumb = thumbnail(frame)
+        if self._thumbs and self._thumbs[-1].shape != thumb.shape:
+            self.reset()
+        if self._thumbs:
+            diff = float(np.abs(thumb - self._thumbs[-1]).mean())
+            self.frame_change = diff
+            if diff < REPEATED:
+                # A repeated frame (a stream at a lower rate than its container's, a duplicate
+                # for a dropped frame): it says nothing about how much the picture usually
+                # changes, and the median of a clip with every other frame repeated would be ~0.
+                return None, 0.0
+        self._thumbs.append(thumb)
+        if len(self._thumbs) < 2:
+            return None, 0.0
+        usual = statistics.median(self._diffs) if self._diffs else 0.0  # 10 floats: cheaper than numpy
+        self._diffs.append(diff)
+        span = -1.0
+        if rule.fade > 0 and len(self._thumbs) == self._thumbs.maxlen:
+            span = float(np.abs(thumb - self._thumbs[0]).mean())
+            usual_span = statistics.median(self._spans) if self._spans else 0.0
+            self._spans.append(span)
+        if self._quiet > 0:
+            self._quiet -= 1
+            return None, 0.0
+        kind, value = None, 0.0
+        # A candidate must stand also once the camera's own motion is taken out (the best of
+        # small shifts of one thumbnail over the other): a hand-held camera whipped round moves
+        # the picture, a cut or a fade replaces it. Computed only for candidates (rare).
+        # a spike needs a baseline: the first few frames' differences are that baseline
+        if (rule.cut > 0 and len(self._diffs) > BASELINE and diff > rule.cut and diff > rule.cut_ratio * usual
+                and moved_difference(thumb, self._thumbs[-2]) > max(rule.cut, rule.cut_ratio * usual)):
+            kind, value = "cut", diff
+        elif (span > rule.fade and len(self._spans) > BASELINE and span > rule.fade_ratio * usual_span
+              and moved_difference(thumb, self._thumbs[0]) > max(rule.fade, rule.fade_ratio * usual_span)):
+            kind, value = "fade", span
+        if kind is not None:
+            self._quiet = rule.fade_span
+        return kind, value
+
+
+def moved_difference(a: np.ndarray, b: np.ndarray, reach: int = MOVE_REACH) -> float:
+    """The smallest mean absolute difference of two (H, W) thumbnails over shifts of one against
+    the other by up to ``reach`` cells each way (their overlap only): what is left of the change
+    once a camera pan or shake is taken out."""
+    h, w = a.shape
+    best = np.inf
+    for dy in range(-reach, reach + 1):
+        for dx in range(-reach, reach + 1):
+            pa = a[max(0, dy):h + min(0, dy), max(0, dx):w + min(0, dx)]
+            pb = b[max(0, -dy):h + min(0, -dy), max(0, -dx):w + min(0, -dx)]
+            best = min(best, float(np.abs(pa - pb).mean()))
+    return best
+
+
+_THUMB_INDEX: dict = {}  # frame shape -> (rows, cols) of the thumbnail's samples
+
+
 def thumbnail(frame: np.ndarray) -> np.ndarray:
-    """(27, 48) float32 grey levels of ``frame`` sampled on a fixed grid (no filtering: a cut moves
-    the mean difference by tens of grey levels, sampling noise by a few)."""
+    """(27, 48) float32 grey levels of ``frame`` (its green channel, near enough to grey) sampled
+    on a fixed grid (no filtering: a cut moves the mean difference by tens of grey levels,
+    sampling noise by a few)."""
     h, w = frame.shape[:2]
-    ys = np.linspace(0, h - 1, _THUMB[1]).astype(np.intp)
-    xs = np.linspace(0, w - 1, _THUMB[0]).astype(np.intp)
-    sample = frame[ys[:, None], xs[None, :]]
-    if sample.ndim == 3:
-        sample = sample.astype(np.float32).mean(axis=2)
-    return sample.astype(np.float32)
+    index = _THUMB_INDEX.get((h, w))
+    if index is None:
+        ys = np.linspace(0, h - 1, _THUMB[1]).astype(np.intp)
+        xs = np.linspace(0, w - 1, _THUMB[0]).astype(np.intp)
+        index = _THUMB_INDEX[(h, w)] = (ys[:, None], xs[None, :])
+    plane = frame[..., 1] if frame.ndim == 3 else frame
+    return plane[index].astype(np.float32)
 
 
 _STEPS = np.arange(GRID)
@@ -156,15 +272,27 @@ def _grid(lo: int, hi: int) -> np.ndarray:
     return lo + (_STEPS * max(0, hi - 1 - lo)) // (GRID - 1)
 
 
-def grey_samples(frame: np.ndarray, region) -> np.ndarray:
-    """(GRID * GRID,) float32 levels of ``frame``'s green channel (its grey, near enough) on a
-    GRID x GRID grid over ``region`` (x1, y1, x2, y2, clipped to the frame)."""
-    h, w = frame.shape[:2]
+def _sample_axes(shape, region) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, cols), GRID each, of the sample grid over ``region`` (x1, y1, x2, y2) clipped to the frame."""
+    h, w = shape[:2]
     x1, y1, x2, y2 = region
     x1, y1 = max(0, min(w - 1, x1)), max(0, min(h - 1, y1))
     x2, y2 = max(x1 + 1, min(w, x2)), max(y1 + 1, min(h, y2))
+    return _grid(y1, y2), _grid(x1, x2)
+
+
+def grey_samples(frame: np.ndarray, *regions) -> np.ndarray:
+    """Levels of ``frame``'s green channel (its grey, near enough) on a GRID x GRID grid over each
+    region (x1, y1, x2, y2, clipped to the frame): (GRID * GRID,) float32 for one region,
+    (len(regions), GRID * GRID) for several (one gather)."""
     plane = frame[..., 1] if frame.ndim == 3 else frame
-    return plane[_grid(y1, y2)[:, None], _grid(x1, x2)[None, :]].astype(np.float32).reshape(-1)
+    axes = [_sample_axes(frame.shape, r) for r in regions]
+    if len(axes) == 1:
+        rows, cols = axes[0]
+        return plane[rows[:, None], cols[None, :]].astype(np.float32).reshape(-1)
+    rows = np.stack([a[0] for a in axes])[:, :, None]
+    cols = np.stack([a[1] for a in axes])[:, None, :]
+    return plane[rows, cols].astype(np.float32).reshape(len(axes), -1)
 
 
 def regions(box, shape) -> tuple[tuple[int, int, int, int], tuple[int, int, int, int]]:
@@ -184,6 +312,9 @@ def regions(box, shape) -> tuple[tuple[int, int, int, int], tuple[int, int, int,
     return out[0], out[1]
 
 
+_CODE_WEIGHTS = np.array([BINS * BINS, BINS, 1], np.intp)
+
+
 def histogram(frame: np.ndarray, region) -> np.ndarray:
     """(BINS**3,) float32 colour histogram (sums to 1) of GRID x GRID pixels of ``region``."""
     x1, y1, x2, y2 = region
@@ -191,20 +322,31 @@ def histogram(frame: np.ndarray, region) -> np.ndarray:
     # Gain-normalised: a change of exposure or of the light on the whole region is not a change
     # of what is there. The mean goes to the middle of a bin (160 of 128-191), so that a flat
     # region never sits on a bin edge.
-    pixels = pixels.astype(np.float32) * (160.0 / max(1.0, float(pixels.mean())))
-    q = np.minimum(pixels, 255.0).astype(np.intp) * BINS >> 8
+    gain = (160.0 * BINS / 256.0) / max(1.0, float(pixels.mean()))
+    q = np.minimum((pixels * gain).astype(np.intp), BINS - 1)
     if q.shape[1] == 1:
         codes = q[:, 0] * (BINS * BINS + BINS + 1)
     else:
-        codes = (q[:, 0] * BINS + q[:, 1]) * BINS + q[:, 2]
+        codes = q @ _CODE_WEIGHTS
     hist = np.bincount(codes, minlength=BINS ** 3).astype(np.float32)
     return hist / hist.sum()
 
 
 def appearance(frame: np.ndarray, box) -> np.ndarray:
-    """(2, BINS**3) float32: the histograms of the face region and of the band below it."""
+    """(2, BINS**3) float32: the histograms of the face region and of the band below it
+    (:func:`histogram` of each, computed together: one gather, one count)."""
     face, band = regions(box, frame.shape)
-    return np.stack([histogram(frame, face), histogram(frame, band)])
+    if frame.ndim != 3:
+        return np.stack([histogram(frame, face), histogram(frame, band)])
+    rows = np.concatenate([_grid(face[1], face[3]), _grid(band[1], band[3])])
+    cols = np.concatenate([_grid(face[0], face[2]), _grid(band[0], band[2])])
+    # (2, GRID, GRID, C): the face's samples, then the band's
+    pixels = frame[rows.reshape(2, GRID, 1), cols.reshape(2, 1, GRID)].reshape(2, -1, frame.shape[2])
+    gain = (160.0 * BINS / 256.0) / np.maximum(1.0, pixels.mean(axis=(1, 2)))
+    q = np.minimum((pixels * gain[:, None, None]).astype(np.intp), BINS - 1)
+    codes = q @ _CODE_WEIGHTS + np.array([[0], [BINS ** 3]])
+    hist = np.bincount(codes.reshape(-1), minlength=2 * BINS ** 3).astype(np.float32).reshape(2, -1)
+    return hist / hist.sum(axis=1, keepdims=True)
 
 
 def distance(a: np.ndarray, b: np.ndarray) -> float:

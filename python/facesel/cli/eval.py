@@ -199,3 +199,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     from facesel.cli.eval_switches import register_switches  # one person, one track (issue 23)
 
     register_switches(sub)
+    from facesel.cli.eval_crowds import register_crowds  # fragments in crowds (issue 23)
+
+    register_crowds(sub)

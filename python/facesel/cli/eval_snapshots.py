@@ -23,6 +23,13 @@ def _run(args: argparse.Namespace) -> int:
     print(f"match nobody: {out['matches_nobody']} (poor snapshots of a known person {out['poor_of_a_known_person']}, "
           f"unmatched faces {out['unmatched_faces']}, heads {out['head']}: no face seen, a person under the box, "
           f"non-face {out['non_face']}: junk, no face and no person); static: {out['static']}")
+    for p, snaps in enumerate(out["snapshots_of_person"]):
+        listed = ", ".join(f"t{v['track_id']} ({v['category']})" for v in snaps) or "none: MISSED"
+        print(f"  person P{p}: {listed}")
+    for v in out["linked_to_nobody"]:
+        print(f"  t{v['track_id']}: linked to nobody, {v['category']}" + (f" (seen by {v['seen_by']})" if v["seen_by"] else ""))
+    if out.get("scene_cuts"):
+        print(f"scene cuts (no person joined across them): frames {out['scene_cuts']}")
     skipped = [f"{name} {how}" for name, how in out["checks"].items() if "skipped" in how]
     if skipped:
         print("checks skipped: " + "; ".join(skipped))

@@ -19,7 +19,7 @@ def _run(args: argparse.Namespace) -> int:
     if root is None or not Path(root).is_dir():
         raise ValueError("no shared data: give --data or set FACESEL_DATA")
     out = evaluate(Path(root), frames=args.frames, transition=args.transition, max_frames=args.max_frames,
-                   unspliced=not args.splices_only)
+                   unspliced=not args.splices_only, heldout=not args.no_heldout)
     total = {"splices": 0, "made": 0, "caught_of_made": 0, "genuine": 0, "split": 0}
     for source, s in out["by_source"].items():
         print(f"{source}: {s['splices']} splices, switch made by the tracker alone in {s['made']}, caught "
@@ -41,6 +41,23 @@ def _run(args: argparse.Namespace) -> int:
             print(f"OTB Girl: her tracks split {girl['split']}/{girl['genuine']}, a segment holding her and another "
                   f"face: {'no' if girl['no_switch_with_cues'] else 'yes'} (without cues: "
                   f"{'yes' if girl['switch_made_without_cues'] else 'no'})")
+    loso = out.get("heldout")
+    if loso:
+        print("thresholds chosen leave-one-source-out (on the other sources' splices; figures on the held-out source):")
+        for source, fold in loso["folds"].items():
+            h, t = fold["held_out"], fold["train"]
+            line = (f"  held out {source}: rule {fold['rule']} (train: caught {t['caught']}/{t['made']}, split "
+                    f"{t['split']}/{t['genuine']}); held out: caught {h['caught']}/{h['made']}, split {h['split']}/{h['genuine']}")
+            if "unspliced" in fold:
+                line += f"; unspliced split {fold['unspliced']['split']}/{fold['unspliced']['genuine']}"
+            if fold.get("girl"):
+                line += f"; OTB Girl split {fold['girl']['split']}/{fold['girl']['genuine']}"
+            print(line)
+        h = loso["held_out"]
+        print(f"  held-out total: switches caught {h['caught']}/{h['made']}, genuine tracks split {h['split']}/{h['genuine']}")
+        a = loso["chosen_on_all"]
+        print(f"  chosen on all sources: {a['rule']} (caught {a['figures']['caught']}/{a['figures']['made']}, "
+              f"split {a['figures']['split']}/{a['figures']['genuine']}; not held out)")
     if args.json:
         args.json.write_text(json.dumps(out, indent=1, default=str))
         print(f"table: {args.json}")
@@ -57,7 +74,8 @@ def register_switches(sub: argparse._SubParsersAction) -> None:
             "replaces another at the same place (hard cut, cross-fade, gap of undetected frames), detect every "
             "frame and track with and without the switch cues (facesel.track_cues). Reports switches made by the "
             "tracker alone and caught with the cues, genuine tracks split (on the splices, on every shared video "
-            "alone, and OTB Girl against its ground truth). Nothing is written but the optional --json table."
+            "alone, and OTB Girl against its ground truth), and the thresholds chosen leave-one-source-out over the "
+            "splice sources with their held-out figures. Nothing is written but the optional --json table."
         ),
     )
     s.add_argument("--data", type=Path, default=None, help="shared data folder (default FACESEL_DATA)")
@@ -65,5 +83,7 @@ def register_switches(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--transition", type=int, default=5, help="frames of a fade or gap (default 5)")
     s.add_argument("--max-frames", type=int, default=150, help="frames of each unspliced clip (default 150)")
     s.add_argument("--splices-only", action="store_true", help="skip the unspliced clips and OTB Girl")
+    s.add_argument("--no-heldout", action="store_true",
+                   help="skip the leave-one-source-out choice of thresholds (27 rules; the default rule only)")
     s.add_argument("--json", type=Path, default=None, help="write every figure to this JSON file")
     s.set_defaults(func=_run)

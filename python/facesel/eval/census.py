@@ -81,12 +81,17 @@ class Census:
     embeddings : (N, 128) float32
     chips : list of (h, w, 3) uint8
         Small copies of each face (for the contact sheet; faces, keep in memory only).
+    cuts : list of int
+        Frames on which the picture was replaced (a cut or a fade:
+        :class:`facesel.track_cues.SceneChange`), so that the census never joins the faces before
+        and after one by their place in the frame.
     """
 
     frames: np.ndarray
     boxes: np.ndarray
     embeddings: np.ndarray
     chips: list = field(default_factory=list)
+    cuts: list = field(default_factory=list)
 
 
 def census(frames, detector, matcher, chip_size: int = 96, chipper=None) -> Census:
@@ -101,9 +106,14 @@ def census(frames, detector, matcher, chip_size: int = 96, chipper=None) -> Cens
         Longer side of the kept chips.
     chipper : callable ``(frame, box) -> chip or None``, default :class:`RecognisableChip`
     """
+    from facesel.track_cues import SceneChange, SwitchRule
+
     chipper = RecognisableChip() if chipper is None else chipper
-    found_frames, boxes, embeddings, chips = [], [], [], []
+    found_frames, boxes, embeddings, chips, cuts = [], [], [], [], []
+    scene = SceneChange(SwitchRule())
     for index, frame in enumerate(frames):
+        if scene.update(frame)[0] is not None:
+            cuts.append(index)
         for box in detector.detect(frame).boxes:
             chip = chipper(frame, box)
             if chip is None:
@@ -118,6 +128,7 @@ def census(frames, detector, matcher, chip_size: int = 96, chipper=None) -> Cens
         boxes=np.asarray(boxes, np.float32).reshape(-1, 4),
         embeddings=np.asarray(embeddings, np.float32).reshape(-1, getattr(matcher, "dim", 128)),
         chips=chips,
+        cuts=cuts,
     )
 
 

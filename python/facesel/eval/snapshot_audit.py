@@ -139,7 +139,7 @@ def audit_run(video, run, *, detector=None, matcher=None, face_check=None, profi
 
     chipper = RecognisableChip()
     people = census(frames(), detector, matcher, chipper=chipper)
-    labels = cluster_people(people.embeddings, people.frames, threshold, min_frames, boxes=people.boxes)
+    labels = cluster_people(people.embeddings, people.frames, threshold, min_frames, boxes=people.boxes, cuts=people.cuts)
     n_people = int(labels.max()) + 1 if len(labels) and labels.max() >= 0 else 0
     missing = sorted(int(r["best_frame"]) for r in records if int(r["best_frame"]) not in kept)
     if missing:
@@ -157,6 +157,7 @@ def audit_run(video, run, *, detector=None, matcher=None, face_check=None, profi
         verdict.distance, verdict.seen_by = float(d), seen_by
     out = summary.as_dict()
     out["threshold"], out["min_frames"], out["checks"] = threshold, min_frames, checks.describe()
+    out["scene_cuts"] = list(people.cuts)
     if sheet is not False:
         sheet_path = Path(sheet) if sheet else run / SHEET_FILE
         images, texts, kinds = [], [], []

@@ -61,9 +61,10 @@ def _check_boxes(boxes, n: int) -> np.ndarray:
     return array
 
 
-def _join_by_continuity(raw: np.ndarray, frames: np.ndarray, boxes: np.ndarray, gap: int, min_iou: float) -> np.ndarray:
+def _join_by_continuity(raw: np.ndarray, frames: np.ndarray, boxes: np.ndarray, gap: int, min_iou: float,
+                        cuts=()) -> np.ndarray:
     """Cluster labels after the video's continuity: detections linked by overlap (within ``gap``
-    frames, IoU >= ``min_iou``) form tracklets, and every member of a tracklet takes the label
+    frames, IoU >= ``min_iou``, no scene cut on the frames after the first up to the second) form tracklets, and every member of a tracklet takes the label
     most of its members carry (ties: the larger cluster). Whole clusters are never merged: a
     mixed cluster (a few turned faces of several people) would chain different people into one."""
     from facesel.boxes import pairwise_iou
@@ -76,9 +77,14 @@ def _join_by_continuity(raw: np.ndarray, frames: np.ndarray, boxes: np.ndarray, 
             i = parent[i]
         return i
 
+    cut_frames = np.unique(np.asarray(sorted(cuts), np.int64))
     for f in np.unique(frames):
         here = np.flatnonzero(frames == f)
-        later = np.flatnonzero((frames > f) & (frames <= f + gap))
+        # up to the next cut: a face does not jump, but a cut replaces the picture (a TV cut to
+        # another face at the same place must not hand that face to the person before it)
+        after = cut_frames[cut_frames > f]
+        end = min(f + gap, int(after[0]) - 1) if len(after) else f + gap
+        later = np.flatnonzero((frames > f) & (frames <= end))
         if len(later) == 0:
             continue
         iou = pairwise_iou(boxes[here].astype(np.float32), boxes[later].astype(np.float32))
@@ -105,7 +111,7 @@ def _check_embeddings(embeddings, name: str) -> np.ndarray:
 
 
 def cluster_people(embeddings, frames, threshold: float = MATCH_THRESHOLD, min_frames: int = 3, boxes=None,
-                   link_gap: int = LINK_GAP, link_iou: float = LINK_IOU) -> np.ndarray:
+                   link_gap: int = LINK_GAP, link_iou: float = LINK_IOU, cuts=()) -> np.ndarray:
     """Label each detection with its recognisable person, or -1.
 
     Parameters
@@ -126,6 +132,10 @@ def cluster_people(embeddings, frames, threshold: float = MATCH_THRESHOLD, min_f
         turned or blurred faces of several people into a small extra "person" that no snapshot
         can match (seen on the arcade video: 6 detections on 5 frames, each lying on the path of
         another person).
+    cuts : iterable of int
+        Frames on which the picture was replaced (:attr:`facesel.eval.census.Census.cuts`): no
+        continuity link crosses one. Without it, a person who appears after a cut at the place of
+        another (issue 23: a TV cut from a singer to another man) was joined to the one before.
 
     Returns
     -------
@@ -150,7 +160,7 @@ def cluster_people(embeddings, frames, threshold: float = MATCH_THRESHOLD, min_f
 
         raw = fcluster(linkage(emb, method="average", metric="euclidean"), t=threshold, criterion="distance")
     if boxes is not None:
-        raw = _join_by_continuity(raw, frames, _check_boxes(boxes, len(emb)), link_gap, link_iou)
+        raw = _join_by_continuity(raw, frames, _check_boxes(boxes, len(emb)), link_gap, link_iou, cuts)
     people = []
     for cluster in np.unique(raw):
         members = np.flatnonzero(raw == cluster)
@@ -289,6 +299,12 @@ class AuditSummary:
             # Junk: no face and no person under it.
             "non_face": self.counts["non_face"],
             "static": self.static_snapshots,
+            # Per recognisable person, the snapshots (track ids) linked to them and how.
+            "snapshots_of_person": [[{"track_id": v.track_id, "category": v.category} for v in self.verdicts
+                                     if v.person == p and v.category in ("match", "poor")] for p in range(self.people)],
+            # The snapshots linked to nobody, each with its reason.
+            "linked_to_nobody": [{"track_id": v.track_id, "category": v.category, "seen_by": v.seen_by}
+                                 for v in self.verdicts if v.category not in ("match", "poor")],
             "snapshot_verdicts": [vars(v) for v in self.verdicts],
         }
 

@@ -23,6 +23,10 @@ with detections of both A and B; **caught** when with the cues no confirmed segm
 A **genuine track** is one person's detections in one C++ track (both sides of every splice,
 every track of an unspliced clip); it is **split** when the cues cut it into more than one
 confirmed segment.
+
+Thresholds: :func:`evaluate` also chooses the cues' thresholds leave-one-source-out over the
+splice sources (:mod:`facesel.eval.switches_heldout`) and reports the held-out figures; the
+unspliced clips and OTB Girl never take part in a choice.
 """
 
 from __future__ import annotations
@@ -236,18 +240,25 @@ def pairs_of(clips: list[Clip]) -> list[tuple[Clip, Clip]]:
 
 
 def run_splices(sources, detector, config, rule, frames, transition) -> list[SpliceResult]:
-    results = []
+    return run_splices_grid(sources, detector, config, [rule], frames, transition)[0]
+
+
+def run_splices_grid(sources, detector, config, rules, frames, transition) -> list[list[SpliceResult]]:
+    """Every splice judged under each rule of ``rules`` (the splice and its detections made once):
+    one list of :class:`SpliceResult` per rule, in the same order."""
+    out = [[] for _ in rules]
     for source, clips in sources.items():
         for a, b in pairs_of(clips):
             for kind in KINDS:
                 seq, dets, owner = splice(a, b, kind, frames, transition, detector)
                 plain, conf_plain, _ = track(seq, dets, config, None)
-                cued, conf_cued, counts = track(seq, dets, config, rule)
-                made, caught, genuine, split = judge_rows(
-                    _owners(cued, dets, owner), conf_cued, conf_plain, _owners(plain, dets, owner))
-                results.append(SpliceResult(source, a.name, b.name, kind, made, caught, genuine, split,
-                                            {k: v for k, v in counts.items() if v}))
-    return results
+                rows_plain = _owners(plain, dets, owner)
+                for results, rule in zip(out, rules):
+                    cued, conf_cued, counts = track(seq, dets, config, rule)
+                    made, caught, genuine, split = judge_rows(_owners(cued, dets, owner), conf_cued, conf_plain, rows_plain)
+                    results.append(SpliceResult(source, a.name, b.name, kind, made, caught, genuine, split,
+                                                {k: v for k, v in counts.items() if v}))
+    return out
 
 
 def unspliced_videos(root: Path) -> list[Path]:
@@ -258,29 +269,41 @@ def unspliced_videos(root: Path) -> list[Path]:
 
 def run_unspliced(paths, detector, config, rule, max_frames) -> list[dict]:
     """Per clip: confirmed C++ tracks (genuine) and how many the cues split."""
-    out = []
+    return run_unspliced_grid(paths, detector, config, [rule], max_frames)[0]
+
+
+def run_unspliced_grid(paths, detector, config, rules, max_frames) -> list[list[dict]]:
+    """:func:`run_unspliced` under each rule of ``rules`` (each clip read and detected once)."""
+    out = [[] for _ in rules]
     for path in paths:
         f = read_frames(str(path), max_frames)
         if not f:
             continue
         dets = _detect_all(detector, f)
-        cued, confirmed, counts = track(f, dets, config, rule)
         plain, confirmed_plain, _ = track(f, dets, config, None)
-        segments_of_raw: dict[int, set] = {}
-        for pairs in cued:
-            for raw, segment in pairs:
-                if segment in confirmed:
-                    segments_of_raw.setdefault(raw, set()).add(segment)
-        genuine = len(confirmed_plain)
-        split = sum(1 for s in segments_of_raw.values() if len(s) > 1)
-        out.append({"clip": path.name, "frames": len(f), "genuine": genuine, "split": split,
-                    "cues": {k: v for k, v in counts.items() if v}})
+        for rows, rule in zip(out, rules):
+            cued, confirmed, counts = track(f, dets, config, rule)
+            segments_of_raw: dict[int, set] = {}
+            for pairs in cued:
+                for raw, segment in pairs:
+                    if segment in confirmed:
+                        segments_of_raw.setdefault(raw, set()).add(segment)
+            genuine = len(confirmed_plain)
+            split = sum(1 for s in segments_of_raw.values() if len(s) > 1)
+            rows.append({"clip": path.name, "frames": len(f), "genuine": genuine, "split": split,
+                         "cues": {k: v for k, v in counts.items() if v}})
     return out
 
 
 def run_girl(root: Path, detector, config, rule) -> dict | None:
     """OTB Girl: her detections (IoU >= 0.3 with the ground truth) must stay in one segment per
     C++ track, and no confirmed segment may hold hers and another face's."""
+    out = run_girl_grid(root, detector, config, [rule])
+    return out[0] if out else None
+
+
+def run_girl_grid(root: Path, detector, config, rules) -> list[dict] | None:
+    """:func:`run_girl` under each rule of ``rules`` (None without the clip)."""
     from facesel.boxes import pairwise_iou
 
     folder = Path(root) / "videos" / "otb_girl"
@@ -295,27 +318,21 @@ def run_girl(root: Path, detector, config, rule) -> dict | None:
     def person(f, box):
         return int(pairwise_iou(box[None].astype(np.float32), truth[f:f + 1])[0, 0] >= 0.3)
 
-    cued, confirmed, counts = track(frames, dets, config, rule)
     plain, confirmed_plain, _ = track(frames, dets, config, None)
-    made, caught, genuine, split = judge_rows(_owners(cued, dets, None, person), confirmed,
-                                              confirmed_plain, _owners(plain, dets, None, person))
-    segments = {seg for pairs in cued for _, seg in pairs}
-    return {"frames": len(frames), "switch_made_without_cues": made, "no_switch_with_cues": caught,
-            "genuine": genuine, "split": split, "cues": {k: v for k, v in counts.items() if v},
-            "confirmed_segments": len(segments & confirmed)}
+    rows_plain = _owners(plain, dets, None, person)
+    out = []
+    for rule in rules:
+        cued, confirmed, counts = track(frames, dets, config, rule)
+        made, caught, genuine, split = judge_rows(_owners(cued, dets, None, person), confirmed,
+                                                  confirmed_plain, rows_plain)
+        segments = {seg for pairs in cued for _, seg in pairs}
+        out.append({"frames": len(frames), "switch_made_without_cues": made, "no_switch_with_cues": caught,
+                    "genuine": genuine, "split": split, "cues": {k: v for k, v in counts.items() if v},
+                    "confirmed_segments": len(segments & confirmed)})
+    return out
 
 
-def evaluate(root: Path, *, frames: int = 40, transition: int = 5, max_frames: int = 150,
-             rule: SwitchRule | None = None, detector=None, unspliced: bool = True) -> dict:
-    """Every figure of ``facesel eval switches`` (see the module docstring)."""
-    from facesel.selector import default_detector
-
-    config = PipelineConfig(mode="exhaustive")
-    rule = SwitchRule() if rule is None else rule
-    detector = default_detector(config) if detector is None else detector
-    start = time.perf_counter()
-    sources = load_sources(root, detector, frames, transition)
-    splices = run_splices(sources, detector, config, rule, frames, transition)
+def _by_source(splices) -> dict:
     by_source = {}
     for r in splices:
         s = by_source.setdefault(r.source, {"splices": 0, "made": 0, "caught": 0, "caught_of_made": 0,
@@ -326,10 +343,45 @@ def evaluate(root: Path, *, frames: int = 40, transition: int = 5, max_frames: i
         s["caught_of_made"] += r.made and r.caught
         s["genuine"] += r.genuine
         s["split"] += r.split
-    out = {"rule": rule.__dict__, "frames": frames, "transition": transition, "by_source": by_source,
+    return by_source
+
+
+def evaluate(root: Path, *, frames: int = 40, transition: int = 5, max_frames: int = 150,
+             rule: SwitchRule | None = None, detector=None, unspliced: bool = True, heldout: bool = True) -> dict:
+    """Every figure of ``facesel eval switches`` (see the module docstring): at ``rule`` (default
+    the shipped :class:`SwitchRule`), and with ``heldout`` the thresholds chosen
+    leave-one-source-out (:mod:`facesel.eval.switches_heldout`) with their held-out figures; the
+    unspliced clips and OTB Girl are judged at ``rule`` and at each fold's chosen rule."""
+    from facesel.eval.switches_heldout import leave_one_source_out, rule_grid
+    from facesel.selector import default_detector
+
+    config = PipelineConfig(mode="exhaustive")
+    rule = SwitchRule() if rule is None else rule
+    detector = default_detector(config) if detector is None else detector
+    start = time.perf_counter()
+    sources = load_sources(root, detector, frames, transition)
+    rules = [rule] + [r for r in rule_grid(rule) if r != rule] if heldout else [rule]
+    grid = run_splices_grid(sources, detector, config, rules, frames, transition)
+    splices = grid[0]
+    out = {"rule": rule.__dict__, "frames": frames, "transition": transition, "by_source": _by_source(splices),
            "splices": [r.__dict__ for r in splices]}
+    judged = [rule]
+    if heldout:
+        loso = leave_one_source_out(rules, grid)
+        out["heldout"] = loso
+        for fold in loso["folds"].values():
+            if rules[fold["rule_index"]] not in judged:
+                judged.append(rules[fold["rule_index"]])
     if unspliced:
-        out["unspliced"] = run_unspliced(unspliced_videos(root), detector, config, rule, max_frames)
-        out["girl"] = run_girl(root, detector, config, rule)
+        per_rule = run_unspliced_grid(unspliced_videos(root), detector, config, judged, max_frames)
+        out["unspliced"] = per_rule[0]
+        girls = run_girl_grid(root, detector, config, judged)
+        out["girl"] = girls[0] if girls else None
+        if heldout:
+            for fold in out["heldout"]["folds"].values():
+                k = judged.index(rules[fold["rule_index"]])
+                fold["unspliced"] = {"genuine": sum(u["genuine"] for u in per_rule[k]),
+                                     "split": sum(u["split"] for u in per_rule[k])}
+                fold["girl"] = girls[k] if girls else None
     out["seconds"] = time.perf_counter() - start
     return out

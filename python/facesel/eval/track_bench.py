@@ -10,8 +10,9 @@ judges the pick.
 Totals are means over the **eligible** windows (two or more crops, one matchable: where the choice
 can matter) with **cluster-bootstrap intervals over clips** (windows of one clip are one person);
 ``rule - random`` and every paired comparison are bootstrapped the same way on per-window
-differences. The gate rule's parameters are chosen leave-one-source-out and leave-one-clip-out
-(:mod:`facesel.eval.track_heldout`): only held-out values are reported for it.
+differences. The gate rule's, the rank-sum's and the temporal rule's parameters are chosen
+leave-one-source-out and leave-one-clip-out (:mod:`facesel.eval.track_heldout`): only held-out
+values are reported for them.
 """
 
 from __future__ import annotations
@@ -29,7 +30,9 @@ GATE_LOSO = "gate, chosen leave-one-source-out"
 GATE_LOCO = "gate, chosen leave-one-clip-out"
 RANK_LOSO = "rank-sum, chosen leave-one-source-out"
 RANK_LOCO = "rank-sum, chosen leave-one-clip-out"
-HELD_OUT = (GATE_LOSO, GATE_LOCO, RANK_LOSO, RANK_LOCO)
+TEMPORAL_LOSO = "temporal, chosen leave-one-source-out"
+TEMPORAL_LOCO = "temporal, chosen leave-one-clip-out"
+HELD_OUT = (TEMPORAL_LOSO, TEMPORAL_LOCO, GATE_LOSO, GATE_LOCO, RANK_LOSO, RANK_LOCO)
 """The rows whose parameters are chosen on the other folds only."""
 SINGLE_SIGNALS = ("detector", "sharpness", "face-size", "frontal")
 """The single signals the chosen rule must beat (the issue's "done when")."""
@@ -151,9 +154,14 @@ def load_benchmark(videos, rules: dict, cache_dir=None, window: float | None = N
         if video.name in windows_seen:
             raise ValueError(f"two videos are named {video.name!r}: clips are grouped by name")
         windows_seen[video.name], sources[video.name] = total, source
+        spans = {}
+        for idx in video.track_slices():  # each track's first and last frame (windows are parts of tracks)
+            spans[int(video.context.track_ids[idx[0]])] = (int(video.frame_indices[idx[0]]), int(video.frame_indices[idx[-1]]))
         for o in obs:
             crops = None if video.crops is None else video.crops[o.rows]
-            views.append(TrackView({k: v[o.rows] for k, v in signals.items()}, crops, video.context[o.rows]))
+            views.append(TrackView({k: v[o.rows] for k, v in signals.items()}, crops, video.context[o.rows],
+                                   np.asarray(video.frame_indices[o.rows], np.int64), float(video.fps),
+                                   spans[o.track_id]))
         all_obs += obs
     records = pick_records(all_obs, views, rules)
     return Benchmark(records, all_obs, views, windows_seen, sources, timing)
@@ -169,6 +177,7 @@ def add_held_out_gate(bench: Benchmark) -> dict:
     families = {
         "gate": (th.gate_grid(), gate_rule, lambda p: p.describe(), vars, GATE_LOSO, GATE_LOCO),
         "rank-sum": (th.rank_sum_grid(), th.rank_sum_rule, th.describe_rank_sum, list, RANK_LOSO, RANK_LOCO),
+        "temporal": (th.temporal_grid(), th.temporal_rule, th.describe_temporal, list, TEMPORAL_LOSO, TEMPORAL_LOCO),
     }
     out = {}
     for family, (grid, make, describe, params_of, loso, loco) in families.items():

@@ -131,3 +131,72 @@ def rank_sum_rule(names: tuple[str, ...]):
 
 def describe_rank_sum(names: tuple[str, ...]) -> str:
     return "rank(" + ") + rank(".join(names) + ")"
+
+
+TEMPORAL_BASES = {
+    # name: per-crop value, higher should be better (no fitted parameter of its own)
+    "default": lambda s: s["default_context"],
+    "det": lambda s: s["det"],
+    "frontal": lambda s: -(np.nan_to_num(s["yaw"], nan=1.0) ** 2 + np.nan_to_num(s["roll"], nan=1.0) ** 2
+                           + np.nan_to_num(s["pitch"], nan=1.0) ** 2),
+}
+"""The per-crop values a temporal rule smooths (``default``: today's default, the context rule)."""
+
+TEMPORAL_SMOOTHING = ((0, "mean"), (1, "mean"), (1, "median"), (2, "mean"), (2, "median"))
+"""(half width in crops, statistic): 0 keeps the value as it is; the metric averages distances over
+5 consecutive crops (a half width of 2)."""
+
+TEMPORAL_END_MARGINS = (0.0, 0.5, 1.0)
+"""Seconds from the track's first or last frame below which a crop is only picked when no other is."""
+
+
+def smooth_within(values, half_width: int, statistic: str = "mean") -> np.ndarray:
+    """(M,) the ``statistic`` ("mean" or "median") of ``values`` over each crop and its
+    ``half_width`` neighbours on each side, in track order (fewer at the ends).
+
+    A crop in a stable good stretch keeps its value; a lone good crop between bad ones loses it."""
+    v = np.asarray(values, np.float64).reshape(-1)
+    if half_width < 0 or statistic not in ("mean", "median"):
+        raise ValueError(f"half_width must be >= 0 and statistic 'mean' or 'median', got {half_width!r}, {statistic!r}")
+    if half_width == 0 or len(v) < 2:
+        return v.copy()
+    reduce = np.mean if statistic == "mean" else np.median
+    return np.array([reduce(v[max(0, i - half_width):i + half_width + 1]) for i in range(len(v))])
+
+
+def temporal_grid() -> list[tuple[str, int, str, float]]:
+    """Every (base, half width, statistic, end margin) of the temporal family, simplest first:
+    3 bases x 5 smoothings x 3 margins = 45 candidates."""
+    return [(b, k, how, m) for b in TEMPORAL_BASES for k, how in TEMPORAL_SMOOTHING for m in TEMPORAL_END_MARGINS]
+
+
+def temporal_rule(params: tuple[str, int, str, float]):
+    """A rule: the base value smoothed within the window (:func:`smooth_within`), ranked, with
+    the crops at least ``margin`` seconds from their track's ends first (when the window has
+    none, the crops farthest from the ends). Needs ``TrackView.frames`` and ``fps``; track-relative
+    (it needs the crops after the pick and the track's end): an evaluation comparison, not yet a
+    per-crop scorer of the Selector."""
+    from scipy.stats import rankdata
+
+    base, half_width, statistic, margin = params
+
+    def rule(view) -> np.ndarray:
+        v = np.nan_to_num(np.asarray(TEMPORAL_BASES[base](view.signals), np.float64), nan=-1e9, neginf=-1e9)
+        r = rankdata(smooth_within(v, half_width, statistic))
+        r = (r - 1.0) / max(len(r) - 1, 1)
+        if margin <= 0:
+            return r
+        ends = view.seconds_from_track_ends()
+        inside = ends >= margin
+        if not inside.any():
+            inside = ends >= ends.max()
+        return r + 2.0 * inside
+
+    return rule
+
+
+def describe_temporal(params: tuple[str, int, str, float]) -> str:
+    base, half_width, statistic, margin = params
+    smooth = "as is" if half_width == 0 else f"{statistic} over +-{half_width} crops"
+    end = "" if margin <= 0 else f", crops >= {margin:g} s from the track's ends first"
+    return f"{base} {smooth}{end}"

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from facesel.eval.track_bench import GATE_LOSO, HELD_OUT, RANDOM, RANK_LOSO, SINGLE_SIGNALS, paired, summarise
+from facesel.eval.track_bench import (GATE_LOSO, HELD_OUT, RANDOM, RANK_LOSO, SINGLE_SIGNALS, TEMPORAL_LOSO, paired,
+                                      summarise)
 
 
 def _fmt(e: dict, key: str = "mean") -> str:
@@ -43,16 +44,18 @@ def comparisons(records, rule_names: list[str], n_boot: int, seed: int) -> list[
     """The paired comparisons the issue asks for (smoothed regret, clip-grouped intervals)."""
     out = []
     have = set(records[0].picks) if records else set()
-    head = GATE_LOSO if GATE_LOSO in have else None
-    if head is not None:
-        for other in [RANDOM, *SINGLE_SIGNALS, "default", "context-only", "dose", RANK_LOSO]:
+    for head in (TEMPORAL_LOSO, GATE_LOSO):
+        if head not in have:
+            continue
+        for other in [RANDOM, *SINGLE_SIGNALS, "default", "pick", "dose", RANK_LOSO]:
             if other in have:
                 out.append(paired(records, head, other, n_boot=n_boot, seed=seed))
     if RANK_LOSO in have:
         for other in [RANDOM, "detector"]:
             out.append(paired(records, RANK_LOSO, other, n_boot=n_boot, seed=seed))
-    for a, b in (("default", "context-only"), ("default", RANDOM), ("context-only", RANDOM), ("dose-mu", RANDOM),
-                 ("dose", RANDOM)):
+    # ("pick", "default"): what the VAE terms add to the context rule (the default since issue 22)
+    for a, b in (("pick", "default"), ("default", RANDOM), ("pick", RANDOM), ("dose-mu", RANDOM), ("dose", RANDOM),
+                 *((("default", s) for s in SINGLE_SIGNALS))):
         if a in have and b in have:
             out.append(paired(records, a, b, n_boot=n_boot, seed=seed))
     return out
@@ -71,9 +74,10 @@ def _per_source_table(records, bench, names: list[str], n_boot: int, seed: int) 
             continue
         s = summarise(recs, n_boot, seed)
         cells = [f"{s[c]['smoothed_regret']['minus_random']:+.3f}" for c in cols]
-        if GATE_LOSO in s:
-            e = s[GATE_LOSO]["smoothed_regret"]
-            cells[cols.index(GATE_LOSO)] = f"{e['minus_random']:+.3f} [{e['minus_random_low']:+.3f}, {e['minus_random_high']:+.3f}]"
+        for held in (TEMPORAL_LOSO, GATE_LOSO):
+            if held in s and held in cols:
+                e = s[held]["smoothed_regret"]
+                cells[cols.index(held)] = f"{e['minus_random']:+.3f} [{e['minus_random_low']:+.3f}, {e['minus_random_high']:+.3f}]"
         lines.append(f"| {source} | {len(clips)} | {len(recs)} (of {total}) | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -95,8 +99,8 @@ def write_report(bench, choices: dict, rules: list[str], out: Path, command: str
           "joins the one before). Eligible: at least 2 crops and one crop the matcher can use (distance < 0.6). "
           "Regret: the pick's matcher distance minus the window's best; smoothed: on distances averaged over 5 "
           "consecutive crops. Means over windows; 95 % intervals by a cluster bootstrap over **clips** (windows of "
-          "one clip are one person); `- random` and the comparisons are paired per window. The gate rows are "
-          "held-out: each window is scored by gate parameters chosen on the other sources (or clips) only. "
+          "one clip are one person); `- random` and the comparisons are paired per window. The `chosen ...` rows "
+          "are held-out: each window is scored by parameters chosen on the other sources (or clips) only. "
           "Ground truth: dlib's matcher distance of each crop to its person's frontal frames elsewhere "
           "in the clip (eval only).", ""]
     if summary:
@@ -107,8 +111,9 @@ def write_report(bench, choices: dict, rules: list[str], out: Path, command: str
         md += [f"| {p['a']} | {p['b']} | {p['mean']:+.3f} [{p['low']:+.3f}, {p['high']:+.3f}] |" for p in pairs]
         md += [""]
     if records:
-        md += ["## Per source (smoothed regret - random; the gate column held out by source, with its interval)", "",
-               _per_source_table(records, bench, [GATE_LOSO, "default", "context-only", "detector", "sharpness",
+        md += ["## Per source (smoothed regret - random; the temporal and gate columns held out by source, with "
+               "their intervals)", "",
+               _per_source_table(records, bench, [TEMPORAL_LOSO, GATE_LOSO, "default", "pick", "detector", "sharpness",
                                                   "face-size", "frontal", "dose", "paper"], n_boot, seed), ""]
     if choices:
         md += ["## The parameters chosen per fold", ""]
@@ -118,17 +123,17 @@ def write_report(bench, choices: dict, rules: list[str], out: Path, command: str
                 for fold, d in choices[label].items():
                     distinct.setdefault(d, []).append(fold)
                 md += [f"{label}: " + "; ".join(f"`{d}` ({len(f)} folds)" for d, f in distinct.items()), ""]
-        for family in ("gate", "rank-sum"):
+        for family in ("temporal", "gate", "rank-sum"):
             if f"{family}, all" in choices:
                 c = choices[f"{family}, all"]
                 md += [f"{family} chosen on all windows (what would ship; in-sample {c['in_sample_smoothed_regret']:.3f}, "
                        f"not a result): `{c['describe']}`", ""]
     if bench.timing.get("crops"):
         t = bench.timing
-        md += ["## CPU cost of the default's parts (CPU time; each clip's parts in one process, summed over clips; "
+        md += ["## CPU cost of the pick rule's parts (CPU time; each clip's parts in one process, summed over clips; "
                "ratios only)", "",
-               f"{t['crops']} crops: context terms {1e3 * t['context_cpu_s'] / t['crops']:.3f} ms a crop, "
-               f"the default's VAE terms (one encoder + decoder pass) {1e3 * t['default_vae_cpu_s'] / t['crops']:.2f} ms "
+               f"{t['crops']} crops: context terms (today's default) {1e3 * t['context_cpu_s'] / t['crops']:.3f} ms a crop, "
+               f"the pick rule's VAE terms (one encoder + decoder pass) {1e3 * t['default_vae_cpu_s'] / t['crops']:.2f} ms "
                f"a crop: **{t['default_vae_cpu_s'] / max(t['context_cpu_s'], 1e-9):.0f}x** the context terms; "
                f"dose at L = 10 {1e3 * t['dose_l10_cpu_s'] / t['crops']:.2f} ms a crop.", ""]
     if records:
@@ -142,7 +147,12 @@ def write_report(bench, choices: dict, rules: list[str], out: Path, command: str
            "other folds",
            "- `rank-sum, chosen ...`: the sum of 1 to 3 signals' within-window ranks "
            "(facesel.eval.track_heldout.rank_sum_grid(), 63 candidates), chosen the same way; an evaluation "
-           "comparison (track-relative: not a per-crop scorer)", ""]
+           "comparison (track-relative: not a per-crop scorer)",
+           "- `temporal, chosen ...`: facesel.eval.track_heldout.temporal_rule(): a base value (the default, the "
+           "detector's confidence or frontal) as is or smoothed over +-1 or +-2 crops (mean or median), ranked "
+           "within the window, with crops at least 0, 0.5 or 1 s from their track's ends first (45 candidates, "
+           "temporal_grid()), chosen the same way; track-relative (it needs the track's end): an evaluation "
+           "comparison, not yet a Selector rule", ""]
     md += ["## Per source", ""]
     for source, s in per_source.items():
         clips = sorted(c for c, src in bench.sources.items() if src == source)

@@ -25,11 +25,27 @@ class TrackView:
     signals : dict name -> (M,) float64 (:data:`facesel.eval.track_signals.SIGNAL_NAMES`)
     crops : (M, 64, 64) uint8 or None (None when the benchmark loaded no pixels)
     context : facesel.types.CropContext of the M crops
+    frames : (M,) int64 or None
+        Frame index of each crop (increasing): the time order temporal rules need.
+    fps : float or None
+    track_span : (first, last) frame of the whole track the window comes from, or None (then the
+        window's own first and last frames): how far each crop is from the track's ends.
     """
 
     signals: dict
     crops: np.ndarray | None
     context: object
+    frames: np.ndarray | None = None
+    fps: float | None = None
+    track_span: tuple[int, int] | None = None
+
+    def seconds_from_track_ends(self) -> np.ndarray:
+        """(M,) float64 seconds from each crop to the nearer end of its track (first or last frame)."""
+        if self.frames is None or not self.fps:
+            raise ValueError("this rule needs the crops' frame indices and the fps (TrackView.frames, fps)")
+        f = np.asarray(self.frames, np.int64)
+        first, last = self.track_span if self.track_span is not None else (int(f[0]), int(f[-1]))
+        return np.minimum(f - first, last - f) / float(self.fps)
 
     def pose(self) -> np.ndarray:
         """(M, 3) yaw, roll, pitch (NaN where the landmarks are degenerate)."""
@@ -115,10 +131,11 @@ def _gate_default() -> RuleFn:
     return gate_rule(GATE_DEFAULT)
 
 
-register_rule("default", "facesel.scoring.default_scorer() (PickScorer: VAE eye band + dose + pose + detector + size, "
-              "seven weights fitted on the five older videos), as the Selector calls it", _signal("default"))
-register_rule("context-only", "the default scorer's context part alone (its screen: pose, detector, size; no network)",
+register_rule("default", "facesel.scoring.default_scorer() (rule `context`, since issue 22: PickScorer's pose, detector "
+              "and size terms, five weights fitted on the five older videos; no network), as the Selector calls it",
               _signal("default_context"))
+register_rule("pick", "default_scorer('pick'), the default before issue 22 (PickScorer: VAE eye band + dose + the "
+              "default's pose, detector and size terms; seven weights fitted on the five older videos)", _signal("default"))
 register_rule("gate", "facesel.scoring.gate.GateScorer with its shipped parameters (GATE_DEFAULT: chosen on all "
               "the 4-s windows, so this row is in-sample; the held-out rows are the 'chosen ...' ones)", _gate_default)
 register_rule("dose", "the VAE's DoSE rule (the previous default), L = 10", _signal("dose"))
@@ -151,5 +168,5 @@ def _recentred(column: str) -> Callable[[], RuleFn]:
     return build
 
 
-register_rule("context-recentred", "context-only with the pitch term centred on PITCH_UPRIGHT (0.03, lfw/train) "
+register_rule("context-recentred", "the default (context rule) with the pitch term centred on PITCH_UPRIGHT (0.03, lfw/train) "
               "instead of 0; nothing refitted", _recentred("default_context"))

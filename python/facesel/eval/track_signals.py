@@ -33,8 +33,11 @@ SIGNAL_NAMES = ("det", "size", "sharpness", "yaw", "roll", "pitch", "dose", "pap
 * ``dose``, ``paper``: the VAE's DoSE rule and the paper's log reconstruction probability, L = 10;
 * ``dose_mu``, ``eyes``, ``eyes_relative``: dose, eye-band log likelihood and eye band minus the whole
   crop's, from one VAE pass at z = mu_z (what PickScorer uses);
-* ``default``: :func:`facesel.scoring.default_scorer` called as the Selector calls it, with context;
-* ``default_context``: that scorer's context part alone (its ``screen``: no network).
+* ``default``: the ``pick`` rule (``default_scorer("pick")``, the default before issue 22: VAE eye
+  band and dose + context) called as the Selector calls it, with context (the column keeps its
+  name so that cached tables stay valid);
+* ``default_context``: that scorer's context part alone (its ``screen``: no network), which is
+  today's default (``default_scorer()``, rule ``context``).
 """
 
 
@@ -79,7 +82,7 @@ def compute_signals(crops: np.ndarray, context, timing: dict | None = None) -> d
         for k in SIGNAL_NAMES:
             out.setdefault(k, np.zeros(0))
         return out
-    scorer = default_scorer()
+    scorer = default_scorer("pick")  # its screen is the context rule, today's default
     t = time.process_time()
     out["default_context"] = np.asarray(scorer.screen(crops, context=context), np.float64)
     timing["context_cpu_s"] = time.process_time() - t

@@ -1,5 +1,6 @@
-"""The scorer facesel uses when none is given: the selection rule PickScorer (VAE + pose + detector),
-with the earlier rules kept as settings."""
+"""The scorer facesel uses when none is given: PickScorer's context rule within a track (pose,
+detector confidence, size: no VAE pass per crop), the VAE's dose rule for a photograph without a
+video's context, and the earlier rules kept as settings."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from facesel.scoring.base import as_grey_batch
 from facesel.scoring.vae import VAEScorer
 from facesel.scoring.vae_methods import METHODS
 
-RULES = ("pick", "context", "gate", "dose", "paper")
-"""``default_scorer(rule=...)``: ``pick`` (the default), ``context`` (PickScorer's context terms
-alone: pose, detector confidence, size; no VAE pass within a track, ``dose`` without a context),
+RULES = ("context", "pick", "gate", "dose", "paper")
+"""``default_scorer(rule=...)``: ``context`` (the default: PickScorer's context terms alone, pose,
+detector confidence, size; no VAE pass within a track, ``dose`` without a context), ``pick``
+(the previous default: the same terms plus the VAE's eye band and dose, one VAE pass per crop),
 ``gate`` (:class:`facesel.scoring.gate.GateScorer`:
 a confident upright crop first, parameters chosen leave-one-source-out on the shared clips),
 ``dose`` (the VAE's stills rule alone, the model card's ``default_method``: ``dose_flat``; the
@@ -34,15 +36,23 @@ class ScreenedVAEScorer(VAEScorer):
                                 samples=1, use_mean=True)
 
 
-def default_scorer(rule: str = "pick", **settings):
+def default_scorer(rule: str = "context", **settings):
     """The default scorer, or one of the earlier rules kept as settings.
+
+    Why ``context`` is the default (issue 22, ``docs/eval/tracks/tracks.md``): over 129 windows of
+    40 clips from 10 sources, the VAE terms of ``pick`` made the within-track pick worse, not
+    better (smoothed regret ``pick - context`` +0.005 [-0.001, +0.013], clip-grouped; +0.006
+    [-0.001, +0.016] on the 35 clips never used to fit the weights) while costing about 2,700x
+    the context terms' CPU per crop. The VAE stays where it is measured to earn: the not-a-face vote
+    of :class:`facesel.select.face_vote.DoseFaceVote` and photographs (no context: ``dose``).
 
     Parameters
     ----------
-    rule : {"pick", "gate", "dose", "paper"}
-        ``pick``: :class:`facesel.scoring.pick.PickScorer` (``uses_context = True``: the Selector
-        passes the detector's context; without one it scores like ``dose``). ``context``: the same
-        PickScorer with its VAE weights at 0 (no VAE pass with a context). ``gate``:
+    rule : {"context", "pick", "gate", "dose", "paper"}
+        ``context`` (default): :class:`facesel.scoring.pick.PickScorer` with its VAE weights at 0
+        (``uses_context = True``: the Selector passes the detector's context and no VAE runs;
+        without a context it scores like ``dose``). ``pick``: the same PickScorer with the VAE's
+        eye band and dose terms (one encoder + decoder pass per crop). ``gate``:
         :class:`facesel.scoring.gate.GateScorer` (context only; ``dose`` without one). ``dose``:
         :class:`ScreenedVAEScorer` with the model card's default method (``VAEScorer.default()``
         plus a cheap screen). ``paper``: ``VAEScorer.paper()``.

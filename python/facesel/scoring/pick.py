@@ -1,5 +1,10 @@
 """PickScorer: the selection rule facesel uses to choose one crop per track.
 
+Since issue 22 the default (``default_scorer()``, rule ``context``) is this scorer with the VAE
+weights at 0: pose, detector confidence and size only, no network pass per crop. The VAE terms
+did not improve the within-track pick on 40 clips of 10 sources (docs/eval/tracks/tracks.md) and
+cost about 2,700x the context terms; the full rule below stays as ``default_scorer("pick")``.
+
 Within one track every crop shows the same person, so what makes one frame more recognisable than
 another is mostly pose, eyes and size, not the image defects a density of clean faces is best at.
 The score is a weighted sum of
@@ -92,7 +97,8 @@ def _check_weights(weights) -> dict:
 
 
 class PickScorer:
-    """Eye-band VAE likelihood + landmark pose + detector confidence + face size: facesel's default rule.
+    """Eye-band VAE likelihood + landmark pose + detector confidence + face size (``default_scorer("pick")``);
+    with the VAE weights at 0, facesel's default rule (``default_scorer()``, rule ``context``).
 
     Parameters
     ----------
@@ -127,7 +133,13 @@ class PickScorer:
         self.fallback = VAEScorer(model_dir, **vae_settings)
         once = {k: v for k, v in vae_settings.items() if k not in ("samples", "use_mean")}
         self._once = VAEScorer(model_dir, samples=1, use_mean=True, **once)
-        self.name = "vae-pick"
+        # the context rule (VAE weights 0) runs no network with a context: its name says so
+        self.name = "vae-pick" if self.uses_vae else "context-pick"
+
+    @property
+    def uses_vae(self) -> bool:
+        """Whether a crop with a context costs a VAE pass (any of the VAE terms weighted)."""
+        return any(self.weights[k] for k in ("dose", "eyes", "eyes_relative"))
 
     def context_terms(self, context, n: int) -> np.ndarray:
         """(n,) float64: the weighted pose, detector and size signals of a CropContext."""
@@ -165,7 +177,7 @@ class PickScorer:
         crops = as_grey_batch(crops)
         if context is None:
             return self.fallback.score(crops)
-        if not any(self.weights[k] for k in ("dose", "eyes", "eyes_relative")):
+        if not self.uses_vae:
             # context only (default_scorer("context")): the VAE terms would be 0, skip their pass
             return self.context_terms(context, len(crops))
         return self.vae_terms(crops) + self.context_terms(context, len(crops))

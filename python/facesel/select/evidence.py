@@ -18,6 +18,9 @@ from facesel.select.faceness import landmark_residual
 # Observations kept for the end-of-track velocity: enough to average out box jitter, few enough
 # to follow a turn.
 _VELOCITY_WINDOW = 8
+# Observations kept at each end of a track for the re-link (issue 23): about a third of a second,
+# enough to reach back past the frames on which a passer-by covered part of the face.
+_ENDS_WINDOW = 8
 # Overlap (of the smaller box's area) at which two boxes of one frame are taken as one head.
 _SHADOW_OVERLAP = 0.1
 
@@ -52,6 +55,11 @@ class TrackEvidence:
     still : int
         Observations on which the pixels under the track's previous box did not change
         (:attr:`facesel.track.TrackStage.still`): a logo, a watermark, a picture on a wall.
+    head, tail : list / deque of (time, box (4,) float64, colours (2, 64) float32 or None)
+        The first and the last few observations (issue 23, crowds): the re-link compares the two
+        ends of fragments over several observations, because the last ones before a face is
+        hidden (and the first ones after) show it partly covered: a box shrunk to the visible
+        part, colours of the passer-by in front.
     """
 
     count: int = 0
@@ -74,6 +82,8 @@ class TrackEvidence:
     still: int = 0
     first_colours: np.ndarray | None = None
     last_colours: np.ndarray | None = None
+    head: list = field(default_factory=list)
+    tail: deque = field(default_factory=lambda: deque(maxlen=_ENDS_WINDOW))
 
     def add(self, box, score: float, landmarks, timestamp: float, frame_index: int, shadowed: bool) -> None:
         box = np.asarray(box, dtype=np.float64).reshape(4)
@@ -92,6 +102,20 @@ class TrackEvidence:
         self.centre_max = np.maximum(self.centre_max, centre)
         self.side_min, self.side_max = min(self.side_min, side), max(self.side_max, side)
         self.recent.append((float(timestamp), centre[0], centre[1]))
+        end = (float(timestamp), box, None)
+        if len(self.head) < _ENDS_WINDOW:
+            self.head.append(end)
+        self.tail.append(end)
+
+    def colour_last(self, colours) -> None:
+        """The colours of the observation just added (:meth:`add`)."""
+        if self.first_colours is None:
+            self.first_colours = colours
+        self.last_colours = colours
+        t, box, _ = self.tail[-1]
+        self.tail[-1] = (t, box, colours)
+        if len(self.head) == self.count:  # the observation is also among the first ones
+            self.head[-1] = (t, box, colours)
 
     @property
     def duration(self) -> float:
@@ -137,6 +161,9 @@ class TrackEvidence:
             last_colours=later.last_colours if later.last_colours is not None else self.last_colours,
         )
         merged.recent.extend(later.recent)
+        merged.head = (list(self.head) + list(later.head))[:_ENDS_WINDOW]  # the first of the two, then the later's
+        merged.tail.extend(self.tail)  # the last of the two (maxlen keeps the newest)
+        merged.tail.extend(later.tail)
         return merged
 
 
@@ -174,8 +201,11 @@ def shadowed_mask(boxes: np.ndarray, scores: np.ndarray) -> np.ndarray:
 class EvidenceBook:
     """The :class:`TrackEvidence` of every track the tracker has (open, tentative or just closed)."""
 
-    def __init__(self) -> None:
+    def __init__(self, landmark_residuals: bool = True) -> None:
         self._tracks: dict[int, TrackEvidence] = {}
+        # The landmark geometry (a Procrustes fit per detection) is the second vote only of a
+        # rule without a quality vote; the default finaliser has one and skips it.
+        self.landmark_residuals = bool(landmark_residuals)
 
     def observe_frame(self, track_ids, detections, timestamp: float, frame_index: int, colours=None,
                       still=None) -> None:
@@ -206,12 +236,10 @@ class EvidenceBook:
             evidence = self._tracks.get(track_id)
             if evidence is None:
                 evidence = self._tracks[track_id] = TrackEvidence()
-            landmarks = None if detections.landmarks is None else detections.landmarks[i]
+            landmarks = None if detections.landmarks is None or not self.landmark_residuals else detections.landmarks[i]
             evidence.add(detections.boxes[i], detections.scores[i], landmarks, timestamp, frame_index, shadow[i])
             if colours is not None and i < len(colours) and colours[i] is not None:
-                if evidence.first_colours is None:
-                    evidence.first_colours = colours[i]
-                evidence.last_colours = colours[i]
+                evidence.colour_last(colours[i])
             if still is not None and i < len(still) and still[i]:
                 evidence.still += 1
 

@@ -133,8 +133,10 @@ class FacenessRule:
         ----------
         evidence : TrackEvidence
             What was seen of the track.
-        best_quality : float
-            Quality of the track's best crop (the scorer's scale).
+        best_quality : float or callable () -> float
+            Quality of the track's best crop (the scorer's scale); a callable is asked only when
+            the verdict depends on it (the face vote costs a VAE pass per crop, and a track
+            dropped as static or duplicate, or one the detector is sure of, needs none).
         """
         if self.suppress_static and self.is_static(evidence):
             return STATIC
@@ -142,6 +144,8 @@ class FacenessRule:
             return DUPLICATE
         detector_doubts = self.detector_doubts(evidence)
         if self.min_quality is not None:
+            if callable(best_quality):
+                best_quality = best_quality() if detector_doubts else np.inf
             second_doubts = best_quality < self.min_quality
         else:
             second_doubts = evidence.best_landmark_residual > self.max_landmark_residual

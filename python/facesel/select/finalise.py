@@ -100,9 +100,11 @@ class Finaliser:
         self.grace_seconds = float(grace_seconds)
         self.link = link
         self.faceness = faceness
-        self.evidence = EvidenceBook()
+        self._residuals = faceness is None or faceness.min_quality is None  # the landmark vote is used
+        self.evidence = EvidenceBook(self._residuals)
         self.stats = FinaliserStats()
         self.drops: list[tuple[int, str]] = []  # (track id, reason) of the last drops, for reports
+        self.links: list[tuple[int, int]] = []  # (earlier id, later id) of the last re-links, for reports
         self._held: dict[int, _Held] = {}
         self._waiting: dict[int, _Held] = {}  # open successor's id -> the fragment it continues
 
@@ -113,7 +115,9 @@ class Finaliser:
         the faceness verdict with the shipped VAE's ``dose`` vote (the best crop's quality itself
         when the scorer is that rule; else scored once per closed track by :class:`DoseFaceVote`)."""
         same_rule = getattr(scorer, "name", None) == f"vae-{VOTE_METHOD}"
-        settings.setdefault("link", LinkRule())
+        link = settings.setdefault("link", LinkRule())
+        if link is not None:  # every fragment that may continue a result must have started before its release
+            settings.setdefault("grace_seconds", max(1.0, link.max_gap_seconds))
         faceness = settings.setdefault("faceness", FacenessRule(min_quality=DOSE_FACE_FLOOR))
         enough = faceness.min_quality if faceness is not None else None
         if "face_vote" not in settings and not same_rule:
@@ -176,7 +180,7 @@ class Finaliser:
             held = self._held.pop(min(self._held, key=lambda t: self._held[t].evidence.last_time))
             if not self._continue(held, open_ok=False):
                 out += self._judge(held)
-        self.evidence = EvidenceBook()  # every track has ended; tentative ones leave no evidence behind
+        self.evidence = EvidenceBook(self._residuals)  # every track has ended; tentative ones leave no evidence behind
         return out
 
     # -- as a post-close stage of the Selector (facesel.select.post_close) -------------------------
@@ -219,6 +223,7 @@ class Finaliser:
                     best, best_cost, best_open = track_id, cost, True
         if best is None:
             return False
+        self.links = (self.links + [(int(held.result.track_id), int(best))])[-1000:]
         if best_open:
             self._waiting[best] = held
         else:
@@ -249,17 +254,20 @@ class Finaliser:
         if self.faceness is None:
             self.stats.released += 1
             return [held.result]
-        if self.face_vote is None:
-            quality = float(held.result.best.quality)
-        elif self.faceness.detector_doubts(held.evidence):
-            quality = float(self.face_vote(held.result))
-        else:
-            # A track the detector is sure of is never a non-face (both opinions must doubt), and
-            # the vote (the VAE at L = 10, about 30 ms a crop) was a fifth of the whole run's CPU
-            # time on the arcade video when asked of every track: it is asked only when it can
-            # decide. Such tracks count as faces, not poor faces.
-            quality = math.inf
-        verdict = self.faceness.judge(held.evidence, quality)
+        voted = []
+
+        def quality() -> float:
+            # Asked by the rule only when it can decide: a track the detector is sure of is never a
+            # non-face (both opinions must doubt; such tracks count as faces, not poor faces), and
+            # one dropped as static or duplicate needs no vote. The vote (the VAE, L = 10 then about
+            # 30 ms a crop) was a fifth of the whole run's CPU time on the arcade video when asked
+            # of every track.
+            if not voted:
+                voted.append(float(held.result.best.quality) if self.face_vote is None else float(self.face_vote(held.result)))
+            return voted[0]
+
+        verdict = self.faceness.judge(held.evidence, quality if self.face_vote is not None else quality())
+        quality = voted[0] if voted else math.nan
         if verdict in (KEPT, POOR):
             self.stats.released += 1
             self.stats.released_poor += verdict == POOR

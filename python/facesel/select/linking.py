@@ -39,7 +39,18 @@ class LinkRule:
         Largest colour distance (:func:`facesel.track_cues.distance`, gain-normalised histograms
         of the box and the band below it) from the earlier track's last colours to the later
         one's first, when both have them: someone else stepping into the place (a turnstile, a
-        doorway) wears other clothes. 1 turns the check off.
+        doorway) wears other clothes. 1 turns the check off. 0.5 for the typical colours of
+        each end (``window`` > 1; 0.6 was the single-observation threshold), chosen
+        leave-one-source-out on tiled crowds and same-place replacements
+        (``experiments/crowds_loso.py``, docs/persons.md).
+    window : int >= 1
+        Observations compared at each end of the two fragments (1: the last of the earlier and
+        the first of the later only, the rule before issue 23's crowd work).
+    rejoin_colour_distance : float or None
+        A fragment that a switch cue other than a scene cut ended (its box jumped in size,
+        aspect or colours: also what a passer-by covering the face does) is continued only by a
+        fragment whose colours are at most this far from its own; None: never (a scene cut
+        never is).
     """
 
     max_gap_seconds: float = 1.0
@@ -47,18 +58,34 @@ class LinkRule:
     max_distance: float = 0.75
     distance_per_second: float = 1.0
     max_size_ratio: float = 1.5
-    max_colour_distance: float = 0.6
+    max_colour_distance: float = 0.5
+    window: int = 8
+    rejoin_colour_distance: float | None = 0.4
 
     def __post_init__(self) -> None:
         for name in ("max_gap_seconds", "max_overlap_seconds", "max_distance", "distance_per_second", "max_colour_distance"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value) or value < 0:
                 raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+        if isinstance(self.window, bool) or not isinstance(self.window, int) or self.window < 1:
+            raise ValueError(f"window must be an integer >= 1, got {self.window!r}")
+        r = self.rejoin_colour_distance
+        if r is not None and (isinstance(r, bool) or not isinstance(r, (int, float)) or not np.isfinite(r) or r < 0):
+            raise ValueError(f"rejoin_colour_distance must be a finite number >= 0 or None, got {r!r}")
         if isinstance(self.max_size_ratio, bool) or not isinstance(self.max_size_ratio, (int, float)) or not self.max_size_ratio >= 1:
             raise ValueError(f"max_size_ratio must be a number >= 1, got {self.max_size_ratio!r}")
 
     def cost(self, earlier, later) -> float | None:
         """How well ``later`` continues ``earlier`` (lower is better), or None when it cannot.
+
+        The two fragments' ends are compared over up to ``window`` observations each
+        (:attr:`TrackEvidence.tail` of ``earlier``, :attr:`TrackEvidence.head` of ``later``):
+        the size and position gates pass when some pair of an end observation of each passes
+        them (the position of the earlier one moved on by the earlier track's velocity to the
+        later one's time, or the last one left where it was), and the colours are the closest pair's. A face
+        that a passer-by covers is seen partly covered on its last frames (the box shrinks to
+        the visible part, the colours are the passer-by's); the observations a few frames
+        before show it whole.
 
         Parameters
         ----------
@@ -67,31 +94,75 @@ class LinkRule:
         Returns
         -------
         float or None
-            Distance from the predicted position in box sides (None outside the gates).
+            Distance from the predicted (or last seen) position in box sides, at the best pair
+            (None outside the gates).
         """
         if earlier.count == 0 or later.count == 0:
             return None
-        if getattr(earlier, "ended_by", None) is not None:
-            return None  # a switch cue ended it: what follows at its place is someone else
-        a, b = getattr(earlier, "last_colours", None), getattr(later, "first_colours", None)
-        if a is not None and b is not None and colour_distance(a, b) > self.max_colour_distance:
-            return None
+        ended_by = getattr(earlier, "ended_by", None)
+        if ended_by == "cut" or (ended_by is not None and self.rejoin_colour_distance is None):
+            return None  # a cut: what follows at its place is someone else
         gap = later.first_time - earlier.last_time
         if gap > self.max_gap_seconds or gap < -self.max_overlap_seconds:
             return None
         if later.first_frame <= earlier.first_frame:
             return None  # not later at all
-        side_a = _side(earlier.last_box)
-        side_b = _side(later.first_box)
-        if min(side_a, side_b) <= 0 or max(side_a, side_b) / min(side_a, side_b) > self.max_size_ratio:
+        tail = _ends(earlier, "tail", self.window, earlier.last_time, earlier.last_box, earlier.last_colours)
+        head = _ends(later, "head", self.window, later.first_time, later.first_box, later.first_colours)
+        closest = None
+        if tail[2] and head[2]:
+            closest = colour_distance(_typical(tail[2]), _typical(head[2]))
+        if closest is not None and closest > self.max_colour_distance:
             return None
-        last = _centre(earlier.last_box)
-        predicted = last + earlier.velocity() * max(gap, 0.0)
-        start = _centre(later.first_box)
-        distance = float(min(np.linalg.norm(start - predicted), np.linalg.norm(start - last))) / ((side_a + side_b) / 2)
-        if distance > self.max_distance + self.distance_per_second * max(gap, 0.0):
+        if ended_by is not None:
+            # A switch cue ended it (ended_by: "size", "aspect", "appearance", "pending"): only
+            # a fragment whose colours are close to those it had before the cue fired takes it
+            # up (a face covered by a passer-by, then seen again); without colours, never.
+            if closest is None or closest > self.rejoin_colour_distance:
+                return None
+        (ta, ca, sa), (tb, cb, sb) = tail[:2] + (tail[3],), head[:2] + (head[3],)
+        dt = np.maximum(tb[None, :] - ta[:, None], 0.0)  # (A, B) seconds between the pair
+        if min(sa.min(), sb.min()) <= 0:
             return None
-        return distance
+        ratio = np.maximum(sa[:, None], sb[None, :]) / np.minimum(sa[:, None], sb[None, :])
+        predicted = ca[:, None, :] + earlier.velocity()[None, None, :] * dt[..., None]
+        moved = np.linalg.norm(cb[None, :, :] - predicted, axis=2)
+        # "Stopped where last seen" holds for the last observation only: the earlier ones were
+        # followed by the track moving on.
+        stayed = np.broadcast_to(np.linalg.norm(cb - ca[-1], axis=1)[None, :], moved.shape)
+        distance = np.minimum(moved, stayed) / ((sa[:, None] + sb[None, :]) / 2)
+        # The allowance grows with the gap between the fragments only: pairs reaching further
+        # into either fragment are predicted over their own time, not given more slack.
+        ok = (ratio <= self.max_size_ratio) & (distance <= self.max_distance + self.distance_per_second * max(gap, 0.0))
+        if not ok.any():
+            return None
+        return float(distance[ok].min())
+
+
+def _typical(colours: list) -> np.ndarray:
+    """(2, 64) float32: the element-wise median of (2, 64) histograms, each region
+    renormalised to sum 1 (a region absent from all of them stays zeros)."""
+    median = np.median(np.stack([np.asarray(c, np.float32) for c in colours]), axis=0)
+    total = median.sum(axis=-1, keepdims=True)
+    return np.where(total > 0, median / np.maximum(total, 1e-12), 0.0).astype(np.float32)
+
+
+def _ends(evidence, which: str, window: int, time, box, colours):
+    """(times (K,), centres (K, 2), colours list, sides (K,)) of the first (``head``) or last
+    (``tail``) ``window`` observations of ``evidence``; the single first/last observation
+    (``time``, ``box``, ``colours``) when it keeps none."""
+    ends = list(getattr(evidence, which, ()))
+    ends = ends[:window] if which == "head" else ends[-window:]
+    if not ends:
+        ends = [(time, box, colours)]
+    boxes = np.array([np.asarray(b, np.float64) for _, b, _ in ends]).reshape(-1, 4)
+    times = np.array([t for t, _, _ in ends], np.float64)
+    found = [c for _, _, c in ends if c is not None]
+    if not found and colours is not None:
+        found = [colours]
+    centres = (boxes[:, :2] + boxes[:, 2:]) / 2
+    sides = np.minimum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
+    return times, centres, found, sides
 
 
 def _side(box) -> float:

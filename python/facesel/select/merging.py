@@ -14,8 +14,8 @@ def merge_results(earlier: TrackResult, later: TrackResult) -> TrackResult:
 
     The merged result keeps the earlier track's id (the person's first appearance), spans both,
     carries the better of the two best snapshots (the earlier on a tie, as the best-crop store
-    decides), the union of their series in frame order, and the ``top`` observations of both
-    ranked again. Fields a plain :class:`TrackResult` lacks are merged only when both have them.
+    decides), the union of their series in frame order, the ``top`` observations of both ranked
+    again, and every finalist (``candidates``) of both, best first. Fields a plain :class:`TrackResult` lacks are merged only when both have them.
 
     Parameters
     ----------
@@ -48,7 +48,14 @@ def merge_results(earlier: TrackResult, later: TrackResult) -> TrackResult:
     for name in ("top", "candidates"):
         if hasattr(earlier, name) and hasattr(later, name):
             mine, theirs = list(getattr(earlier, name)), list(getattr(later, name))
-            pool = sorted(mine + theirs, key=lambda s: -s.quality)[: max(len(mine), len(theirs))]
+            pool = sorted(mine + theirs, key=lambda s: -s.quality)
+            if name == "top":
+                pool = pool[: max(len(mine), len(theirs))]
+            # ``candidates`` (each fragment's finalists) are what the not-a-face vote scores on its
+            # own scale: all of them are kept, so that the selection rule's scale does not decide
+            # which fragment's finalists the vote sees (issue 22: with the context rule a head seen
+            # from behind lost the vote when its better-scored fragment's three crops pushed out the
+            # other fragment's face-like ones).
             changes[name] = [changes["best"] if s is best else dataclasses.replace(s, track_id=track_id) for s in pool]
     if hasattr(earlier, "thumbnails") and hasattr(later, "thumbnails"):
         changes["thumbnails"] = list(earlier.thumbnails) + list(later.thumbnails)

@@ -67,6 +67,11 @@ class CameraConfig:
     read_timeout: float = 5.0
     stall_timeout: float = 10.0
     reconnect_max_delay: float = 30.0
+    shrink_in_decoder: bool = False
+    """Decode with PyAV and shrink full-frame detections' frames in one step from the decoded YUV
+    picture (:mod:`facesel.sources.decoded`; about 7 CPU ms less a detected 1080p frame). Off by
+    default: on the arcade video the sparse default then matched 11 of the exhaustive run's 12
+    tracks instead of 12 (``benchmarks/decode_agreement.py``, docs/performance.md)."""
     coarsen_detection: bool = True
     """Sparse mode: detect on the full frame less often while the camera cannot keep up (before it drops)."""
     max_detect_every: int = 16
@@ -104,7 +109,7 @@ class ServeConfig:
 CAMERA_KEYS = {
     "source", "vault", "authority", "camera_key", "camera_id", "loop", "realtime", "live", "backend", "open_timeout",
     "read_timeout", "stall_timeout", "reconnect_max_delay", "enabled", "pipeline", "zones", "retention_hours",
-    "retention_reason", "coarsen_detection", "max_detect_every",
+    "retention_reason", "coarsen_detection", "max_detect_every", "shrink_in_decoder",
 }
 
 PER_CAMERA_ONLY = {"source", "vault", "camera_key", "camera_id", "zones"}
@@ -236,8 +241,8 @@ def _camera(name: str, table: dict, defaults: dict, base: Path) -> CameraConfig:
         raise ValueError(f"{where}.authority: the authority's public key file was not found: {authority}")
     camera_key, camera_id = _camera_key(merged, where, base)
     flags = {}
-    for key in ("loop", "enabled", "coarsen_detection"):
-        value = merged.get(key, key != "loop")
+    for key in ("loop", "enabled", "coarsen_detection", "shrink_in_decoder"):
+        value = merged.get(key, key not in ("loop", "shrink_in_decoder"))
         if not isinstance(value, bool):
             raise ValueError(f"{where}.{key} must be true or false, got {value!r}")
         flags[key] = value

@@ -22,7 +22,10 @@ import numpy as np
 
 from facesel.config import PipelineConfig
 
-SCORERS = ("default", "laplacian")
+SCORERS = ("default", "context", "laplacian")
+"""The ``scorer`` setting: ``default`` (the package's default scorer, :func:`facesel.selector.default_scorer`),
+``context`` (``facesel.scoring.default_scorer("context")``: the pick rule on the detector's context
+alone, no VAE pass for a crop with context; issue 27 reports capacity for both) or ``laplacian``."""
 
 NOT_IN_CONFIG = ("fps", "thumbnails")
 """PipelineConfig fields a config file may not set, as ``facesel run`` has no flag for them:
@@ -195,10 +198,15 @@ def confirmed_tracks(view, confirmed_only: bool = True) -> list[TrackState]:
 
 
 def make_scorer(name: str, config: PipelineConfig | None = None):
-    """The scorer named by the ``scorer`` setting: ``"laplacian"`` or the package default."""
-    from facesel.scoring import LaplacianVarianceScorer
+    """The scorer named by the ``scorer`` setting (:data:`SCORERS`)."""
+    from facesel import scoring
     from facesel.selector import default_scorer
 
     if name not in SCORERS:
         raise ValueError(f"scorer must be one of {', '.join(SCORERS)}, got {name!r}")
-    return LaplacianVarianceScorer() if name == "laplacian" else default_scorer(config)
+    if name == "laplacian":
+        return scoring.LaplacianVarianceScorer()
+    if name == "context":
+        threads = (PipelineConfig() if config is None else config).onnx_threads
+        return scoring.default_scorer("context", threads=threads)
+    return default_scorer(config)

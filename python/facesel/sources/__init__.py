@@ -17,6 +17,7 @@ from facesel.sources.backends import (
     FileConnection,
     OpenCVConnection,
     PyAVConnection,
+    PyAVFileConnection,
     SourceError,
     StallError,
 )
@@ -29,7 +30,8 @@ BACKENDS = ("pyav", "opencv")
 _URL = re.compile(r"^(rtsps?|https?|rtmp|udp|tcp)://", re.IGNORECASE)
 
 __all__ = [
-    "BACKENDS", "Backoff", "EndOfStream", "EpochSegments", "Frame", "Pacer", "Segment", "SourceError", "SourceStats", "StallError", "StreamSource",
+    "BACKENDS", "Backoff", "EndOfStream", "EpochSegments", "FileConnection", "Frame", "Pacer", "PyAVFileConnection",
+    "Segment", "SourceError", "SourceStats", "StallError", "StreamSource",
     "is_live_target", "make_source", "redact",
 ]
 
@@ -48,7 +50,8 @@ def is_live_target(target) -> bool:
 
 def make_source(target, *, loop: bool = False, live: bool | None = None, backend: str = "pyav",
                 open_timeout: float = 10.0, read_timeout: float = 5.0, stall_timeout: float = 10.0,
-                backoff: Backoff | None = None, reconnect: bool | None = None, realtime: bool = False) -> StreamSource:
+                backoff: Backoff | None = None, reconnect: bool | None = None, realtime: bool = False,
+                shrink_in_decoder: bool = False) -> StreamSource:
     """A :class:`StreamSource` (not started) for a file path, a webcam index or a URL.
 
     Parameters
@@ -61,7 +64,8 @@ def make_source(target, *, loop: bool = False, live: bool | None = None, backend
     live : bool, optional
         Newest-frame hand-over with drops; default True for webcams and streams, False for files.
     backend : {"pyav", "opencv"}
-        Decoder of network streams (webcams always use OpenCV, files OpenCV).
+        Decoder of network streams (webcams always use OpenCV; files OpenCV, or PyAV with
+        ``shrink_in_decoder``).
     open_timeout, read_timeout, stall_timeout : float > 0
         Seconds: connecting; one network read; no decoded frame (the stall watchdog).
     backoff : Backoff, optional
@@ -72,6 +76,10 @@ def make_source(target, *, loop: bool = False, live: bool | None = None, backend
         Files only: hand frames over at the file's frame rate (:class:`facesel.sources.pacing.Pacer`),
         as a camera sends them, rather than as fast as they decode. Default False here (``facesel
         serve`` turns it on for files).
+    shrink_in_decoder : bool
+        Files and PyAV streams: frames keep their decoded picture, so that a full-frame detection
+        shrinks them in one step from YUV (:mod:`facesel.sources.decoded`); files are then decoded
+        by PyAV. Default False: the choice then differed slightly (docs/performance.md).
 
     Raises
     ------
@@ -96,11 +104,13 @@ def make_source(target, *, loop: bool = False, live: bool | None = None, backend
         elif backend == "opencv":
             connect = partial(OpenCVConnection, text, open_timeout, read_timeout)
         else:
-            connect = partial(PyAVConnection, text, open_timeout, read_timeout, stall_timeout)
+            connect = partial(PyAVConnection, text, open_timeout, read_timeout, stall_timeout,
+                              keep_picture=bool(shrink_in_decoder))
         return StreamSource(redact(text), connect, live=True if live is None else live,
                             stall_timeout=stall_timeout, reconnect=True if reconnect is None else reconnect,
                             backoff=backoff)
     path = Path(text).expanduser()
-    return StreamSource(str(path), partial(FileConnection, path, loop), live=False if live is None else live,
+    connection = PyAVFileConnection if shrink_in_decoder else FileConnection
+    return StreamSource(str(path), partial(connection, path, loop), live=False if live is None else live,
                         stall_timeout=stall_timeout, stream_time=True,
                         reconnect=loop if reconnect is None else reconnect, backoff=backoff, realtime=realtime)

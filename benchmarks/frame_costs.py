@@ -1,0 +1,205 @@
+"""Where one camera's CPU goes, frame by frame: the breakdown behind ``benchmarks/capacity.py``.
+
+    python benchmarks/frame_costs.py [--passes 3] [--detect-every 8] [--scorer default]
+
+Not a test (not in CI). A ``facesel serve`` camera decodes its file (:class:`facesel.sources.
+backends.FileConnection`, one FFmpeg thread), then runs the Selector (the camera's settings, a
+vault sink sealing under a fresh authority, the finaliser on). Here both run on one thread, frame
+after frame (``threads = 1``), so that every item is charged with the CPU time of the thread that
+does it (``time.thread_time``); the machine may be shared, so only the ratios within one run mean
+anything. Items:
+
+- decode: ``FileConnection.read`` (H.264 decode and FFmpeg's YUV -> BGR conversion);
+- full-frame shrink: ``shrink`` to ``max_side`` before a full-frame detection; the network itself
+  (``YuNetDetector._run_onnx``) and the decoding of its outputs are counted apart;
+- region search: cutting and shrinking the squares around tracks (``cut_square``), its network
+  calls are in "YuNet network";
+- tracking, alignment, screening, scoring (the VAE or the context rule), selection (the track
+  store), the finaliser and sealing: the Selector's own stage timers with the same clock, with the
+  finaliser's and the vault's calls timed apart;
+- the rest of the thread's CPU: Python between the stages (frame checks, views, packets).
+
+``--decoder opencv`` (the default) decodes with OpenCV (:class:`facesel.sources.backends.FileConnection`,
+the full-frame shrink by OpenCV), as ``facesel serve`` does by default; ``pyav`` with
+:class:`facesel.sources.backends.PyAVFileConnection`, whose frames a full-frame detection shrinks in
+one step from the decoded picture (the camera setting ``shrink_in_decoder``). Compare the two in
+one invocation: ``--decoder opencv pyav``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+
+class Charged:
+    """Wraps ``owner.name`` so that its calls' thread CPU is summed under ``label`` (outermost call only)."""
+
+    def __init__(self, totals: dict, calls: dict):
+        import threading
+
+        self.totals, self.calls, self.local = totals, calls, threading.local()
+        self.lock = threading.Lock()
+
+    def wrap(self, owner, name: str, label: str) -> None:
+        inner = getattr(owner, name)
+
+        def timed(*args, **kwargs):
+            if getattr(self.local, "busy", False):
+                return inner(*args, **kwargs)
+            self.local.busy = True
+            start = time.thread_time()
+            try:
+                return inner(*args, **kwargs)
+            finally:
+                spent = time.thread_time() - start
+                with self.lock:
+                    self.totals[label(*args) if callable(label) else label] += spent
+                    self.calls[label(*args) if callable(label) else label] += 1
+                self.local.busy = False
+
+        setattr(owner, name, timed)
+
+
+def main(argv=None) -> int:
+    import cv2
+    from facesel.data import data_root
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--video", default="arcade_walkers_1080p.mp4",
+                        help="under the shared data's videos/, or an absolute path (a 720p transcode in /tmp)")
+    parser.add_argument("--passes", type=int, default=3, help="passes over the file (105 frames each for arcade)")
+    parser.add_argument("--detect-every", type=int, default=8, help="8: where one paced camera's governor ends")
+    parser.add_argument("--mode", default="sparse", choices=("sparse", "exhaustive"))
+    parser.add_argument("--scorer", default="default", help="the camera's scorer setting (default, context, laplacian)")
+    parser.add_argument("--decoder", nargs="+", default=["opencv"], choices=("opencv", "pyav"),
+                        help="file decoders to profile in turn (pyav: the one-step shrink)")
+    parser.add_argument("--threads", type=int, nargs="+", default=[1], choices=(1, 2),
+                        help="the Selector's stage threads, each in turn (a camera runs 2 by default; 1 charges "
+                             "everything to one thread)")
+    parser.add_argument("--cv-threads", type=int, nargs="+", default=[1],
+                        help="OpenCV's threads (cv2.setNumThreads), each in turn; -1: OpenCV's own default "
+                             "(every core). With more than one, items run by OpenCV are partly in its workers, "
+                             "charged to 'the rest'")
+    parser.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE",
+                        help="more pipeline settings of the camera (PipelineConfig fields: region_face_px=48 "
+                             "region_shrink=fast ...)")
+    parser.add_argument("--json", default=None, help="append the breakdown here (JSON lines)")
+    args = parser.parse_args(argv)
+    root = data_root()
+    if root is None:
+        print("shared data not found (set FACESEL_DATA)", file=sys.stderr)
+        return 2
+    video = Path(args.video) if Path(args.video).is_absolute() else root / "videos" / args.video
+
+    import facesel.detect.schedule as schedule_module
+    import facesel.detect.yunet as yunet_module
+    from facesel.select.finalise import Finaliser
+
+    totals, calls = defaultdict(float), defaultdict(int)
+    charge = Charged(totals, calls)
+    charge.wrap(yunet_module, "shrink", "full-frame shrink")
+    # the network's calls on whole frames (one image of at least 640 pixels a side) apart from the regions'
+    charge.wrap(yunet_module.YuNetDetector, "_run_onnx",
+                lambda detector, batch: "YuNet network, full frames" if batch.shape[0] == 1 and min(batch.shape[1:3]) >= 640
+                else "YuNet network, region squares")
+    charge.wrap(yunet_module.YuNetDetector, "_as_detections", "YuNet output decoding")
+    charge.wrap(yunet_module, "_padded", "YuNet padding")
+    charge.wrap(schedule_module, "cut_square", "region cut + shrink")
+    charge.wrap(Finaliser, "process", "finaliser")
+    charge.wrap(Finaliser, "observe", "finaliser")
+    charge.wrap(Finaliser, "flush", "finaliser")
+
+    default_cv_threads = cv2.getNumThreads()
+    for cv_threads in args.cv_threads:
+        cv2.setNumThreads(default_cv_threads if cv_threads < 0 else cv_threads)
+        for threads in args.threads:
+            for decoder in args.decoder:
+                totals.clear()
+                calls.clear()
+                profile(args, decoder, threads, video, charge)
+    return 0
+
+
+def profile(args, decoder: str, threads: int, video: Path, charge: Charged) -> None:
+    """Run the camera's pipeline on ``video`` decoded by ``decoder``; print (and append to
+    ``--json``) the CPU ms a frame of each item."""
+    from capacity import extra_settings, make_config
+    from facesel.serve.pipeline_adapter import PipelineAdapter
+    from facesel.serve.retention import open_camera_vault
+    from facesel.sinks import VaultSink
+    from facesel.sources import backends
+
+    totals = charge.totals
+    settings = {"scorer": args.scorer, "mode": args.mode, "detect_every": args.detect_every, "threads": threads,
+                **extra_settings(args.set)}
+    frames = 105 * args.passes
+    decode = [0.0]
+    with tempfile.TemporaryDirectory(prefix="facesel-frame-costs-") as folder:
+        config = make_config(Path(folder), [video], 1, settings, coarsen=False, shrink_in_decoder=decoder == "pyav")
+        camera = next(iter(config.cameras.values()))
+        vault = open_camera_vault(camera)
+        charge.wrap(vault, "seal", "sealing")
+        adapter = PipelineAdapter(camera.settings, sinks=[VaultSink(vault)])
+        selector = adapter.selector
+        # the stage timers on the CPU clock of the thread that runs each stage
+        selector._front_timer.clock = selector._back_timer.clock = time.thread_time
+        selector._detect.clock = time.thread_time
+        kind = backends.PyAVFileConnection if decoder == "pyav" else backends.FileConnection
+        connection = kind(video, loop=True)
+
+        def decoded():
+            for _ in range(frames):
+                start = time.thread_time()
+                item = connection.read()
+                decode[0] += time.thread_time() - start
+                yield item
+
+        start_all = time.process_time()
+        for _ in selector.run(decoded(), live=False):
+            pass
+        selector.flush()
+        whole = time.process_time() - start_all
+        connection.close()
+        vault.close()
+    stages = selector.timings
+    items = {"decode (+ YUV -> BGR)": decode[0]}
+    detection = stages["detection"]
+    for label in ("full-frame shrink", "region cut + shrink", "YuNet padding", "YuNet network, full frames",
+                  "YuNet network, region squares", "YuNet output decoding"):
+        items[label] = totals[label]
+        detection -= totals[label]
+    items["detection: the rest (region planning, NMS, mapping back)"] = detection
+    items["tracking"] = stages["tracking"]
+    for stage in ("alignment", "screening", "scoring"):
+        items[stage] = stages[stage]
+    items["finaliser"] = totals["finaliser"]
+    items["sealing"] = totals["sealing"]
+    # the finaliser's end-of-stream flush runs under the sinks' timer: charge both together
+    items["selection + sinks: the rest (track store, results, purge)"] = (
+        stages["selection"] + stages["sinks"] - totals["finaliser"] - totals["sealing"])
+    items["the rest (Python between stages, queues, threads)"] = whole - sum(items.values())
+    print(f"{args.video}: {frames} frames, mode {args.mode}, detect_every {args.detect_every}, scorer {args.scorer}, "
+          f"{threads} stage thread(s), {' '.join(args.set)}, {__import__('cv2').getNumThreads()} OpenCV thread(s), {'PyAV decoding, one-step shrink' if decoder == 'pyav' else 'OpenCV decoding and shrink'}"
+          f"; CPU ms a frame ({selector.work['full_detections']} full-frame detections, "
+          f"{selector.work['regions']} regions searched, {selector.work.get('scored', '?')} crops scored)")
+    for label, seconds in items.items():
+        print(f"  {label:60s} {1000 * seconds / frames:7.2f}  {100 * seconds / whole:5.1f} %")
+    print(f"  {'total (process CPU)':60s} {1000 * whole / frames:7.2f}")
+    if args.json:
+        with open(args.json, "a") as out:
+            out.write(json.dumps({"frames": frames, "args": vars(args), "decoder": decoder, "threads": threads, "work": selector.work,
+                                  "ms_per_frame": {k: 1000 * v / frames for k, v in items.items()},
+                                  "total_ms_per_frame": 1000 * whole / frames}) + "\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,128 @@
+"""Which cheaper camera settings keep today's choice? Each setting against the exhaustive mode.
+
+    python benchmarks/profile_agreement.py [--videos arcade_walkers_1080p.mp4 ...] [--profiles today capacity ...]
+
+Not a test (not in CI). For every shared video and every named profile (:data:`PROFILES`: a scorer,
+a decoding path and PipelineConfig overrides), the Selector runs the video once on one stage thread
+and its choice is compared with two exhaustive runs of the same video (OpenCV decoding, one
+thread): the default scorer's (the VAE quality: "today's exhaustive mode", the yardstick of
+``benchmarks/realtime_throughput.py --tables end-to-end``) and, for a profile with another scorer,
+that scorer's own. Printed per row: results against the exhaustive run's, the share of kept crops
+in the exhaustive top 10 % (own score against the own scorer's exhaustive run / the VAE
+exhaustive score of the kept frame: :func:`facesel.select.agreement.agreement` ``by="frame"``),
+and the process CPU ms a frame of the run (decoding included; sinks are a callback: no vault, so
+compare rows with each other, not with ``frame_costs.py``). The machine may be shared: the CPU
+figures are ratios within one invocation.
+
+Nothing here was tuned on these figures beyond choosing which named profile to ship.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+VIDEOS = ("arcade_walkers_1080p.mp4", "selfie_motion_blur_portrait.mp4", "more/LivePortrait__assets_examples_source_s29.mp4",
+          "intel_face_demographics_walking.gif")
+
+PROFILES = {
+    "today": ("default", "opencv", {}),
+    "context": ("context", "opencv", {}),
+    "context-every6": ("context", "opencv", {"detect_every": 6}),
+    "context-every8": ("context", "opencv", {"detect_every": 8}),
+    "context-pyav": ("context", "pyav", {}),
+    "context-face48": ("context", "opencv", {"region_face_px": 48.0, "region_min_px": 96}),
+    "context-scale2": ("context", "opencv", {"region_scale": 2.0}),
+    "context-every6-face48": ("context", "opencv", {"detect_every": 6, "region_face_px": 48.0, "region_min_px": 96}),
+    "context-every8-face48": ("context", "opencv", {"detect_every": 8, "region_face_px": 48.0, "region_min_px": 96}),
+    "today-fast": ("default", "opencv", {"region_shrink": "fast"}),
+    "today-face48": ("default", "opencv", {"region_face_px": 48.0, "region_min_px": 96}),
+    "today-pyav-face48-fast": ("default", "pyav", {"region_face_px": 48.0, "region_min_px": 96,
+                                                   "region_shrink": "fast"}),
+    "context-fast": ("context", "opencv", {"region_shrink": "fast"}),
+    "context-pyav-fast": ("context", "pyav", {"region_shrink": "fast"}),
+    "context-face48-fast": ("context", "opencv", {"region_face_px": 48.0, "region_min_px": 96, "region_shrink": "fast"}),
+    "context-pyav-face48-fast": ("context", "pyav", {"region_face_px": 48.0, "region_min_px": 96,
+                                                     "region_shrink": "fast"}),
+    "context-every6-face48-fast": ("context", "opencv", {"detect_every": 6, "region_face_px": 48.0,
+                                                         "region_min_px": 96, "region_shrink": "fast"}),
+    "context-pyav-face48-fast-every6": ("context", "pyav", {"detect_every": 6, "region_face_px": 48.0,
+                                                            "region_min_px": 96, "region_shrink": "fast"}),
+    "context-pyav-face48-fast-every8": ("context", "pyav", {"detect_every": 8, "region_face_px": 48.0,
+                                                            "region_min_px": 96, "region_shrink": "fast"}),
+    "context-pyav-face48-fast-side960": ("context", "pyav", {"max_side": 960, "region_face_px": 48.0,
+                                                             "region_min_px": 96, "region_shrink": "fast"}),
+}
+"""name -> (scorer setting, decoding path, PipelineConfig overrides)."""
+
+
+def frames(video, path: str):
+    """``(frame, timestamp)`` of ``video``: ``opencv`` (cv2.VideoCapture, OpenCV's shrink) or
+    ``pyav`` (the one-step shrink from the decoded picture)."""
+    from facesel.sources.backends import EndOfStream, FileConnection, PyAVFileConnection
+
+    connection = (FileConnection if path == "opencv" or str(video).endswith(".gif") else PyAVFileConnection)(video)
+    try:
+        while True:
+            try:
+                yield connection.read()
+            except EndOfStream:
+                return
+    finally:
+        connection.close()
+
+
+def choice(video, path: str, scorer_name: str, overrides: dict) -> tuple[list, float, int]:
+    """The kept results, the process CPU seconds and the frame count of one run."""
+    from facesel import Selector
+    from facesel.config import PipelineConfig
+    from facesel.selector import default_detector
+    from facesel.serve.pipeline_adapter import make_scorer
+    from facesel.sinks import CallbackSink
+
+    config = PipelineConfig(threads=1, **overrides)
+    detector, scorer = default_detector(config), make_scorer(scorer_name, config)
+    kept, count = [], 0
+    start = time.process_time()
+    with Selector(detector, scorer, config=config, sinks=[CallbackSink(kept.append)]) as selector:
+        for _ in selector.run(frames(video, path)):
+            count += 1
+    return kept, time.process_time() - start, count
+
+
+def main(argv=None) -> int:
+    import cv2
+    from facesel.data import data_root
+    from facesel.select.agreement import agreement
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--videos", nargs="+", default=list(VIDEOS), help="under the shared data's videos/")
+    parser.add_argument("--profiles", nargs="+", default=list(PROFILES), choices=list(PROFILES))
+    args = parser.parse_args(argv)
+    cv2.setNumThreads(1)
+    root = data_root()
+    if root is None:
+        print("shared data not found (set FACESEL_DATA)", file=sys.stderr)
+        return 2
+    print("| video | profile | results / exhaustive | kept in top 10 % (own exhaustive / VAE exhaustive, kept frame) "
+          "| CPU ms a frame |")
+    print("|---|---|---|---|---|")
+    for name in args.videos:
+        video = root / "videos" / name
+        references: dict[str, list] = {}  # scorer -> its exhaustive run's choice on this video
+        for profile in args.profiles:
+            scorer_name, path, overrides = PROFILES[profile]
+            for needed in {scorer_name, "default"} - set(references):
+                references[needed] = choice(video, "opencv", needed, {"mode": "exhaustive"})[0]
+            kept, cpu, count = choice(video, path, scorer_name, overrides)
+            own = agreement(kept, references[scorer_name])
+            vae = agreement(kept, references["default"], by="frame")
+            print(f"| {name} | {profile} | {own.tracks} / {own.reference_tracks} | "
+                  f"{100.0 * own.share_within(0.1):.0f} % / {100.0 * vae.share_within(0.1):.0f} % | "
+                  f"{1000.0 * cpu / max(1, count):.1f} |", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,122 @@
+"""Snapshots per person on every shared video, with the re-link of before and after issue 23's
+crowd work, in one run (docs/persons.md, "Fragments in crowds").
+
+    python experiments/crowds_shared.py [--audit DIR] [--only NAME ...] [--max-frames N]
+
+Each video is decoded once and fed to a default :class:`facesel.Selector` (one thread, the
+video's frame rate) twice: ``before`` (``LinkRule(window=1, rejoin_colour_distance=None,
+max_gap_seconds=1.0)``, the re-link of main before this work, grace 1 s) and ``after`` (the
+default :class:`facesel.select.linking.LinkRule`). Printed per video: snapshots and re-links
+of each. The clips of ``videos/more`` show one person each by their manifest (``people_est``
+1; two for the mmaction2 demo and the children on the bed), so there snapshots per person is
+snapshots over that count. With ``--audit DIR`` the runs of the multi-person videos (arcade, the
+children on the bed, the mmaction2 demo, OTB Girl, Intel walking) are also written there as
+``--plaintext-out`` folders (FACES IN THE CLEAR: testing only, outside the repository) and audited
+by ``facesel eval snapshots``' matcher (recognisable people and snapshots linked to them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+from pathlib import Path
+
+import cv2
+
+AUDITED = ("arcade_walkers_1080p.mp4", "sam2__notebooks_videos_bedroom.mp4", "mmaction2__demo_demo.mp4",
+           "intel_face_demographics_walking.gif", "img")
+
+
+def videos(root: Path) -> list[tuple[Path, int]]:
+    """(path, people by the manifest or 1) of every shared video."""
+    out = [(root / "videos" / n, 1) for n in ("arcade_walkers_1080p.mp4", "intel_face_demographics_walking.gif",
+                                             "intel_head_pose_female.gif", "selfie_motion_blur_portrait.mp4")]
+    out[0] = (out[0][0], 0)  # arcade, Intel walking: people counted by the audit only
+    out[1] = (out[1][0], 0)
+    out.append((root / "videos" / "otb_girl" / "img", 0))
+    with open(root / "videos" / "more" / "manifest.csv") as f:
+        for row in csv.DictReader(f):
+            out.append((root / "videos" / "more" / row["file"], int(row["people_est"] or 1)))
+    return out
+
+
+def rules():
+    from facesel.select.linking import LinkRule
+
+    return {"before": LinkRule(window=1, rejoin_colour_distance=None, max_gap_seconds=1.0), "after": LinkRule()}
+
+
+def run_one(frames, fps: float, detector, scorer, link, folder: Path | None, min_face_size: float) -> dict:
+    from facesel import Selector
+    from facesel.config import PipelineConfig
+    from facesel.select.finalise import Finaliser
+    from facesel.sinks.files import PlaintextSink
+
+    config = PipelineConfig(min_face_size=min_face_size)
+    finaliser = Finaliser.for_config(config, scorer)
+    finaliser.link = link
+    finaliser.grace_seconds = max(1.0, link.max_gap_seconds)
+    sinks = []
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+        sinks = [PlaintextSink(folder)]
+    selector = Selector(detector, scorer, config=config, threads=1, fps=fps, sinks=sinks, post_close=[finaliser])
+    count = 0
+    for frame in frames:
+        count += len(selector.feed(frame).closed)
+    count += len(selector.flush())
+    for sink in sinks:
+        sink.close()
+    return {"snapshots": count, "links": len(finaliser.links), "stats": finaliser.stats.as_dict()}
+
+
+def main(argv=None) -> int:
+    from facesel.data import data_root
+    from facesel.selector import default_detector, default_scorer
+    from facesel.video import open_source
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--audit", type=Path, default=None, help="folder for the audited runs (faces in the clear)")
+    parser.add_argument("--only", nargs="*", default=None, help="video file names to run (default all)")
+    parser.add_argument("--max-frames", type=int, default=600, help="frames read of each video (default 600)")
+    parser.add_argument("--json", type=Path, default=None, help="write the rows here")
+    args = parser.parse_args(argv)
+    cv2.setNumThreads(1)
+    detector, scorer = default_detector(), default_scorer()
+    rows = []
+    for path, people in videos(data_root()):
+        if args.only and path.name not in args.only:
+            continue
+        capture = cv2.VideoCapture(str(path)) if path.is_file() else None
+        fps = (capture.get(cv2.CAP_PROP_FPS) if capture is not None else 0.0) or 25.0
+        if capture is not None:
+            capture.release()
+        frames = []
+        for frame, _ in open_source(path):
+            frames.append(frame)
+            if len(frames) >= args.max_frames:
+                break
+        min_face = 8.0 if path.name == "img" else 16.0  # OTB Girl: as docs/persons.md runs it
+        row = {"video": path.name if path.name != "img" else "otb_girl", "frames": len(frames), "people": people}
+        for name, link in rules().items():
+            folder = args.audit / row["video"] / name if args.audit is not None and path.name in AUDITED else None
+            out = run_one(frames, fps, detector, scorer, link, folder, min_face)
+            row[name] = out["snapshots"]
+            row[f"{name}_links"] = out["links"]
+            if folder is not None:
+                from facesel.eval.snapshot_audit import audit_run
+
+                audit = audit_run(path, folder, max_frames=args.max_frames, sheet=False)
+                row[f"{name}_audit"] = {k: audit[k] for k in ("recognisable_people", "snapshots", "recall",
+                                                              "snapshots_per_recognisable_person",
+                                                              "linked_snapshots_per_person")}
+        print(json.dumps(row), flush=True)
+        rows.append(row)
+    if args.json is not None:
+        args.json.write_text(json.dumps(rows, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

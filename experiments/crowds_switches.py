@@ -1,0 +1,58 @@
+"""Does the crowd re-link join different people? Every splice of ``facesel eval switches`` (hard
+cut, cross-fade, gap), end to end through the default Selector (switch cues on, finaliser on, the
+Laplacian scorer for speed), with the re-link of before issue 23's crowd work and with the
+default one, in one run (docs/persons.md, "Fragments in crowds").
+
+    python experiments/crowds_switches.py
+
+Per rule: snapshots for the spliced people, snapshots whose track spans both people of a splice
+(the harm a re-link can do), and re-links made. The splices are made in memory.
+"""
+
+from __future__ import annotations
+
+import cv2
+
+
+def main() -> int:
+    from facesel import Selector
+    from facesel.data import data_root
+    from facesel.detect import make_detector
+    from facesel.eval import switches as sw
+    from facesel.scoring import LaplacianVarianceScorer
+    from facesel.select.finalise import Finaliser
+    from facesel.select.linking import LinkRule
+
+    cv2.setNumThreads(1)
+    detector = make_detector(max_side=1280)
+    sources = sw.load_sources(data_root(), detector, 40, 5)
+    rules = {"before": LinkRule(window=1, rejoin_colour_distance=None, max_gap_seconds=1.0), "after": LinkRule()}
+    totals = {name: [0, 0, 0, 0] for name in rules}  # snapshots, spanning both, people, links
+    for clips in sources.values():
+        for a, b in sw.pairs_of(clips):
+            for kind in sw.KINDS:
+                frames, _, owner = sw.splice(a, b, kind, 40, 5, detector)
+                for name, link in rules.items():
+                    scorer = LaplacianVarianceScorer()
+                    finaliser = Finaliser.for_scorer(scorer, link=link)
+                    selector = Selector(detector, scorer, threads=1, post_close=[finaliser])
+                    results = []
+                    for k, frame in enumerate(frames):
+                        results += selector.feed(frame, k / 30.0).closed
+                    results += selector.flush()
+                    spanning = sum(1 for r in results if {owner[int(f)] for f in r.frame_indices} >= {0, 1})
+                    if spanning:
+                        print(f"  {name}: {a.name} -> {b.name} ({kind}) spans both", flush=True)
+                    t = totals[name]
+                    t[0] += len(results)
+                    t[1] += spanning
+                    t[2] += 2
+                    t[3] += len(finaliser.links)
+    for name, (snapshots, spanning, people, links) in totals.items():
+        print(f"{name:6s}: {snapshots} snapshots for {people} people, {spanning} snapshots' tracks span two people, "
+              f"{links} re-links")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

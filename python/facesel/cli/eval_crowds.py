@@ -1,0 +1,58 @@
+"""``facesel eval crowds``: snapshots per person in crowds tiled from the shared clips, with and
+without occluders, and re-links that joined two tiles (:mod:`facesel.eval.crowds`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+
+def _run(args: argparse.Namespace) -> int:
+    import cv2
+
+    from facesel.data import data_root
+    from facesel.eval.crowds import evaluate, summary
+    from facesel.select.linking import LinkRule
+
+    cv2.setNumThreads(1)
+    root = args.data or data_root()
+    if root is None or not Path(root).is_dir():
+        raise ValueError("no shared data: give --data or set FACESEL_DATA")
+    link = LinkRule(window=1, rejoin_colour_distance=None) if args.previous_link else None
+    results = evaluate(Path(root), size=args.size, columns=args.columns, frames=args.frames, tile=args.tile,
+                       settings={"keep_static": not args.drop_static}, link=link)
+    for key, row in summary(results).items():
+        print(f"{key}: {row['snapshots']} snapshots for {row['persons']} tile persons = {row['per_person']:.2f} per "
+              f"person; wrong joins {row['wrong_joins']} ({row['crowds']} crowds)")
+    if args.json:
+        args.json.write_text(json.dumps({"crowds": [asdict(r) for r in results], "summary": summary(results)},
+                                        indent=1, default=str))
+        print(f"table: {args.json}")
+    return 0
+
+
+def register_crowds(sub: argparse._SubParsersAction) -> None:
+    """Add ``crowds`` to the ``facesel eval`` subcommands."""
+    s = sub.add_parser(
+        "crowds",
+        help="snapshots per person in crowds tiled from the shared clips, with occluders crossing the faces",
+        description=(
+            "Tile single-person shared clips side by side in memory (one person per tile, a walking zoom), with "
+            "and without a grey occluder crossing each tile twice, and run the default pipeline: snapshots per "
+            "tile person (1 is perfect) and snapshots whose re-linked fragments lie in two tiles. People before "
+            "a webcam sit still, so the static rule is off unless --drop-static. Nothing is written but the "
+            "optional --json table."
+        ),
+    )
+    s.add_argument("--data", type=Path, default=None, help="shared data folder (default FACESEL_DATA)")
+    s.add_argument("--size", type=int, default=6, help="clips per crowd (default 6)")
+    s.add_argument("--columns", type=int, default=3, help="tiles per row (default 3)")
+    s.add_argument("--frames", type=int, default=150, help="frames per crowd (default 150)")
+    s.add_argument("--tile", type=int, default=240, help="tile width in pixels (default 240; height 3/4 of it)")
+    s.add_argument("--drop-static", action="store_true", help="keep the static rule on (default off here)")
+    s.add_argument("--previous-link", action="store_true",
+                   help="the re-link before issue 23's crowd work (last box against first, no re-join after a cue)")
+    s.add_argument("--json", type=Path, default=None, help="write every figure to this JSON file")
+    s.set_defaults(func=_run)
