@@ -106,7 +106,7 @@ class PickScorer:
         Overrides of :data:`PICK_WEIGHTS` (keys ``dose``, ``eyes``, ``eyes_relative``, ``detector``, ``yaw``, ``roll``,
         ``pitch``, ``log_size``).
     **vae_settings
-        Keyword arguments of :class:`facesel.scoring.VAEScorer` for the no-context fallback (dose;
+        Keyword arguments of :class:`facesel.scoring.VAEScorer` for the no-context fallback (the stills rule, the model card's default_method;
         samples, seed, threads, batch_size, device, ``model_dir``). The eye term always decodes
         z = mu_z once.
 
