@@ -107,6 +107,12 @@ def test_degraded_run_degrades_probes_only_and_methods_notice_their_degradation(
     assert kinds["sharpness"]["noise"] > 0.65
     assert kinds["contrast"]["low_contrast"] < 0.35
     assert kinds["face-size"]["gaussian_blur"] == pytest.approx(0.5)
+    # Within each kind, Spearman(severity, quality): sharpness falls with blur and rises with noise;
+    # a constant quality (face size on tight crops) has no correlation at all (NaN, not a number).
+    rho = results["kind_spearman"]
+    assert rho["sharpness"]["gaussian_blur"] < -0.5 and rho["sharpness"]["noise"] > 0.5
+    assert np.isnan(rho["face-size"]["gaussian_blur"])
+    assert "fall with each degradation's severity" in report
     # Degradation makes the matcher fail more at the same FMR.
     edc, edc_clean = results["protocols"]["edc-fmr-0.001"], clean["protocols"]["edc-fmr-0.001"]
     assert edc["initial_error"] > edc_clean["initial_error"]

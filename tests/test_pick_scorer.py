@@ -50,7 +50,7 @@ def test_the_default_is_the_context_rule_and_the_earlier_rules_are_settings():
     assert all(s.weights[k] == PICK_WEIGHTS[k] for k in ("detector", "yaw", "roll", "pitch", "log_size"))
     pick = default_scorer("pick", samples=2)
     assert isinstance(pick, PickScorer) and pick.uses_vae and pick.name == "vae-pick" and pick.weights == PICK_WEIGHTS
-    assert default_scorer("dose", samples=2).method == VAEScorer.default().card["default_method"] == "dose"
+    assert default_scorer("dose", samples=2).method == VAEScorer.default().card["default_method"] == "dose_flat"
     assert default_scorer("paper", samples=2).method == "paper"
     with pytest.raises(ValueError, match="rule"):
         default_scorer("best")
@@ -60,10 +60,10 @@ def test_the_default_is_the_context_rule_and_the_earlier_rules_are_settings():
         PickScorer(weights={"yaw": float("nan")})
 
 
-def test_without_context_it_scores_exactly_like_dose(shared_data):
+def test_without_context_it_scores_exactly_like_the_stills_default(shared_data):
     crops = _orl_crops(shared_data)
     pick = PickScorer(samples=3)
-    assert pick.score(crops) == pytest.approx(VAEScorer(method="dose", samples=3).score(crops), rel=0, abs=0)
+    assert pick.score(crops) == pytest.approx(VAEScorer(method="dose_flat", samples=3).score(crops), rel=0, abs=0)
     assert score_crops(pick, crops) == pytest.approx(pick.score(crops))
 
 
@@ -94,8 +94,8 @@ def test_screen_is_the_context_part_of_the_score_and_much_cheaper(shared_data):
     assert full - cheap == pytest.approx(s.vae_terms(crops))
     assert np.ptp(cheap) > 0
     assert (t2 - t1) < 0.1 * (t1 - t0)  # no network pass (a ratio in one run)
-    # without a context the screen is dose at L = 1, z = mu_z
-    assert s.screen(crops) == pytest.approx(VAEScorer(method="dose", samples=1, use_mean=True).score(crops))
+    # without a context the screen is the stills default at L = 1, z = mu_z
+    assert s.screen(crops) == pytest.approx(VAEScorer(method="dose_flat", samples=1, use_mean=True).score(crops))
 
 
 def test_the_default_runs_no_vae_with_a_context_and_is_the_pick_rule_less_its_vae_terms(shared_data, monkeypatch):

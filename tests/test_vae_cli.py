@@ -29,8 +29,8 @@ def test_score_json_matches_the_default_scorer(orl_images, capsys):
     doc = json.loads(capsys.readouterr().out)
     assert [r["path"] for r in doc["results"]] == [str(p) for p in orl_images]
     assert all(isinstance(r["quality"], float) and r["detected"] for r in doc["results"])
-    # the default rule reads a video's context; a photo has none, so the VAE's dose gives the numbers
-    assert doc["scorer"].endswith("= vae-dose")
+    # the default rule reads a video's context; a photo has none, so the VAE's stills rule gives the numbers
+    assert doc["scorer"].endswith("= vae-dose_flat")
 
 
 def test_unreadable_and_missing_files_fail_clearly(tmp_path, orl_images, capsys):

@@ -35,8 +35,8 @@ def scale_hint(scorer) -> str:
     """One sentence on what the scorer's numbers mean (from its model card when it has one)."""
     method = getattr(scorer, "method", None)
     calibration = getattr(scorer, "calibration", {}) or {}
-    if method == "dose" and calibration.get("dose_statistics"):
-        k = len(calibration["dose_statistics"])
+    if method in ("dose", "dose_flat") and calibration.get(f"{method}_statistics"):
+        k = len(calibration[f"{method}_statistics"])
         # The score is minus a squared Mahalanobis distance over k statistics fitted on clean
         # faces: for faces like those it is about -chi2(k) (Wilson-Hilferty for the 95% point).
         q95 = k * (1 - 2 / (9 * k) + 1.645 * math.sqrt(2 / (9 * k))) ** 3

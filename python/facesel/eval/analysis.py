@@ -197,3 +197,29 @@ def kind_ranks(eval_set, qualities: dict) -> dict:
         pct = (rankdata(values) - 0.5) / len(values)
         table[name] = {k: float(pct[kinds == k].mean()) for k in sorted(set(kinds))}
     return table
+
+
+def kind_spearman(eval_set, qualities: dict) -> dict:
+    """Whether each method falls with each degradation's severity: Spearman(severity, quality).
+
+    Returns dict method -> dict kind -> Spearman rank correlation over that kind's probes (each
+    probe one face at its own random severity in [0, 1], pooled over faces; -1 = the quality falls
+    exactly as the severity grows, 0 = unrelated; NaN where the quality or the severity is constant
+    within the kind, e.g. face size on tight crops). "ideal" uses minus the true distance.
+    """
+    from facesel.eval.evidence import spearman
+
+    def rho(a: np.ndarray, b: np.ndarray) -> float:
+        return spearman(a, b) if len(a) > 1 and np.ptp(a) > 0 and np.ptp(b) > 0 else float("nan")
+
+    probes = eval_set.probes
+    kinds = eval_set.kind[probes]
+    severity = eval_set.severity[probes]
+    named = dict(qualities)
+    named["ideal"] = None
+    distance = eval_set.genuine_distance()
+    table = {}
+    for name, q in named.items():
+        values = -distance if q is None else np.asarray(q, dtype=np.float64)[probes]
+        table[name] = {k: rho(severity[kinds == k], values[kinds == k]) for k in sorted(set(kinds))}
+    return table

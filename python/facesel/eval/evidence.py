@@ -158,6 +158,11 @@ def held_out_photos(data_root: Path, n_lfw: int = 60, n_orl: int = 40) -> list[n
     return photos
 
 
+def lfw_eval_photos(data_root: Path, n: int = 120) -> list[np.ndarray]:
+    """``n`` held-out lfw/eval photos (never lfw/train), evenly spaced through the sorted tree, as read."""
+    return held_out_photos(data_root, n_lfw=n, n_orl=0)
+
+
 def held_out_faces(data_root: Path, n_lfw: int = 60, n_orl: int = 40, detector=None) -> np.ndarray:
     """(n_lfw + n_orl, 64, 64) uint8 aligned crops of :func:`held_out_photos`, each through the
     pipeline's crop function (YuNet + align_face)."""
@@ -234,3 +239,28 @@ def degradation_grid_before_alignment(
                 kind_idx.append(k)
                 sev.append(s)
     return np.stack(crops), np.array(kind_idx), np.array(sev)
+
+
+def degradation_grid_own_crop(
+    photos: list[np.ndarray], severities=SEVERITIES, kinds=KINDS, seed: int = 0, detector=None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each photo degraded whole, then cropped as ``facesel score`` crops a photo: the detector runs
+    on the degraded photo itself (:func:`facesel.faceset.align_tight_crop`; the whole photo is the
+    box when it finds no face), so a degradation also moves or loses the detection, as it would in use.
+
+    Returns crops (F*K*S, 64, 64) uint8, kind index, severity (order of :func:`degradation_grid`)
+    and found (F*K*S,) bool (the detector found the face on the degraded photo).
+    """
+    from facesel.faceset import align_tight_crop
+
+    detector = _detector_or_yunet(detector, 0.5)
+    crops, kind_idx, sev, found = [], [], [], []
+    for k, kind in enumerate(kinds):
+        for f, photo in enumerate(photos):
+            for s in severities:
+                crop, ok = align_tight_crop(degrade(photo, kind, s, np.random.default_rng([seed, f, k])), detector)
+                crops.append(crop)
+                kind_idx.append(k)
+                sev.append(s)
+                found.append(ok)
+    return np.stack(crops), np.array(kind_idx), np.array(sev), np.array(found)

@@ -141,6 +141,7 @@ def _vae_builder(label: str) -> Callable[[MethodContext], QualityFn]:
 
 
 register(Method("vae", UNSUPERVISED, "facesel's default VAE quality score (L = 10)", _vae_builder("default")))
+register(Method("vae-dose", UNSUPERVISED, "the previous default VAE rule, dose without the flat-patch statistic (L = 10)", _vae_builder("dose")))
 register(Method("vae-paper", UNSUPERVISED, "the paper's VAE reconstruction probability (L = 10)", _vae_builder("paper")))
 register(Method("vae-paper-L1", UNSUPERVISED, "ablation: the paper's score with L = 1, z = mu_z", _vae_builder("paper-L1")))
 register(

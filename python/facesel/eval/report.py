@@ -46,7 +46,8 @@ def _cell(row: dict, key: str) -> str:
     return text
 
 
-def write_report(out: Path, meta: dict, results: dict, families: dict, unavailable: dict, kinds: dict | None, notes: list) -> tuple[Path, Path]:
+def write_report(out: Path, meta: dict, results: dict, families: dict, unavailable: dict, kinds: dict | None, notes: list,
+                 kind_rho: dict | None = None) -> tuple[Path, Path]:
     """Write ``report.md`` and ``results.json`` into ``out``; returns their paths."""
     out = Path(out)
     lines = [f"# facesel eval erc: {meta['dataset']}{' (degraded probes, seed %d)' % meta['degrade_seed'] if meta['degrade_seed'] is not None else ''}", ""]
@@ -126,6 +127,23 @@ def write_report(out: Path, meta: dict, results: dict, families: dict, unavailab
         for k in all_kinds:
             lines.append(f"| {k} | " + " | ".join(_fmt(kinds[n].get(k, float('nan'))) for n in names) + " |")
         lines.append("")
+    if kind_rho:
+        names = list(kind_rho)
+        all_kinds = sorted({k for v in kind_rho.values() for k in v})
+        lines += [
+            "## Does each method fall with each degradation's severity?",
+            "",
+            "Spearman(severity, quality) over the probes of each kind (each probe one face at its own severity, "
+            "pooled over faces; -1 = the quality falls as the degradation grows, 0 = unrelated). The `ideal` column "
+            "uses minus the true distance: how much each kind's severity hurts the matcher. n/a: the quality is constant within the kind.",
+            "",
+            "| kind | " + " | ".join(names) + " |",
+            "|---|" + "---|" * len(names),
+        ]
+        for k in all_kinds:
+            cells = (kind_rho[n].get(k, float("nan")) for n in names)
+            lines.append(f"| {k} | " + " | ".join("n/a" if np.isnan(v) else f"{v:+.2f}" for v in cells) + " |")
+        lines.append("")
     if notes:
         lines += ["## Notes", ""] + [f"- {n}" for n in notes] + [""]
     md = out / "report.md"
@@ -151,6 +169,7 @@ def write_report(out: Path, meta: dict, results: dict, families: dict, unavailab
             for name, r in results.items()
         },
         "kind_ranks": kinds,
+        "kind_spearman": kind_rho,
     }
     js = out / "results.json"
     js.write_text(json.dumps(payload, indent=1, allow_nan=True))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from facesel.eval.analysis import analyse, kind_ranks
+from facesel.eval.analysis import analyse, kind_ranks, kind_spearman
 from facesel.eval.method_context import MethodContext
 from facesel.eval.methods import build_methods, get_method
 from facesel.eval.plots import plot_protocol
@@ -56,6 +56,7 @@ def run_erc(
     qualities = {name: fn(eval_set.crops, eval_set.image_side) for name, fn in built.items()}
     results, skipped = analyse(eval_set, qualities, n_boot=n_boot, n_random=n_random, seed=seed)
     kinds = kind_ranks(eval_set, qualities) if degrade_seed is not None else None
+    kind_rho = kind_spearman(eval_set, qualities) if degrade_seed is not None else None
 
     families = {name: get_method(name).family for name in methods}
     meta = {
@@ -79,5 +80,6 @@ def run_erc(
         plot_protocol(res, out / f"{name}.png", f"{meta['dataset']}{suffix}; matcher: dlib ResNet (paper: FaceNet)")
         for name, res in results.items()
     ]
-    md, js = write_report(out, meta, results, families, unavailable, kinds, context.notes + [f'{k} not computed: {v}' for k, v in skipped.items()])
+    md, js = write_report(out, meta, results, families, unavailable, kinds, context.notes + [f'{k} not computed: {v}' for k, v in skipped.items()],
+                            kind_rho)
     return {"report": md, "json": js, "plots": plots, "results": results, "unavailable": unavailable, "eval_set": eval_set}

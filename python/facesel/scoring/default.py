@@ -16,8 +16,8 @@ detector confidence, size; no VAE pass within a track, ``dose`` without a contex
 (the previous default: the same terms plus the VAE's eye band and dose, one VAE pass per crop),
 ``gate`` (:class:`facesel.scoring.gate.GateScorer`:
 a confident upright crop first, parameters chosen leave-one-source-out on the shared clips),
-``dose`` (the VAE's corrected rule alone, the model card's ``default_method``), ``paper`` (the
-paper's log RP)."""
+``dose`` (the VAE's stills rule alone, the model card's ``default_method``: ``dose_flat``; the
+previous one is ``VAEScorer(method="dose")``), ``paper`` (the paper's log RP)."""
 
 
 class ScreenedVAEScorer(VAEScorer):

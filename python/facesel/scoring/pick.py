@@ -24,8 +24,9 @@ out (``experiments/track_signals.py``); the dose weight on lfw/train photos
 (docs/model_card.md, "Within a track").
 
 Without a context (a still photograph, ``facesel score``, the ERC/degradation evidence) the score
-is the VAE's ``dose`` rule (the previous default) at L = 10: a photograph has no landmarks or
-detector confidence from the pipeline, and on photos dose is what the evidence supports.
+is the stills default, the model card's ``default_method`` (``dose_flat``: dose plus the flat-patch
+statistic that notices a photo compressed before alignment) at L = 10: a photograph has no landmarks
+or detector confidence from the pipeline, and on photos that rule is what the evidence supports.
 """
 
 from __future__ import annotations
@@ -105,7 +106,7 @@ class PickScorer:
         Overrides of :data:`PICK_WEIGHTS` (keys ``dose``, ``eyes``, ``eyes_relative``, ``detector``, ``yaw``, ``roll``,
         ``pitch``, ``log_size``).
     **vae_settings
-        Keyword arguments of :class:`facesel.scoring.VAEScorer` for the no-context fallback (dose;
+        Keyword arguments of :class:`facesel.scoring.VAEScorer` for the no-context fallback (the stills rule, the model card's default_method;
         samples, seed, threads, batch_size, device, ``model_dir``). The eye term always decodes
         z = mu_z once.
 
@@ -123,12 +124,15 @@ class PickScorer:
         from facesel.scoring.vae import VAEScorer
 
         if "method" in vae_settings:
-            raise TypeError("PickScorer's fallback is the dose rule; for another VAE rule use VAEScorer(method=...)")
+            raise TypeError("PickScorer's fallback is the stills default (the model card's default_method); "
+                            "for another VAE rule use VAEScorer(method=...)")
         self.weights = _check_weights({} if weights is None else weights)
         model_dir = vae_settings.pop("model_dir", None)
-        self.fallback = VAEScorer(model_dir, method="dose", **vae_settings)
+        # Without a context (a photo) the rule is the stills default, the model card's default_method
+        # (dose_flat); the within-track dose term below keeps plain dose (vae_terms calls it by name).
+        self.fallback = VAEScorer(model_dir, **vae_settings)
         once = {k: v for k, v in vae_settings.items() if k not in ("samples", "use_mean")}
-        self._once = VAEScorer(model_dir, method="dose", samples=1, use_mean=True, **once)
+        self._once = VAEScorer(model_dir, samples=1, use_mean=True, **once)
         # the context rule (VAE weights 0) runs no network with a context: its name says so
         self.name = "vae-pick" if self.uses_vae else "context-pick"
 

@@ -25,6 +25,15 @@
     faces (minus the squared Mahalanobis distance).
     Unsupervised: only clean training faces are used, never a degraded or labelled one.
 
+``dose_flat`` (the stills default: ``VAEScorer.default()``, ``facesel score``)
+    ``dose`` with one more statistic in its Gaussian: the share of exactly flat 3x3 patches in the
+    crop's centre (:func:`flat_fraction`). A photo compressed hard before alignment reaches the
+    crop as patches of one grey level each (its 8x8 blocks lose their detail and, shrunk about
+    twice by alignment, become ~4-pixel plateaus); a clean face has almost none, since sensor
+    noise and skin texture move neighbouring pixels. ``dose`` alone barely notices such a photo
+    (its statistics look for the crop's own 8-pixel grid). Same pass, same calibration crops;
+    ``dose`` stays as it was (the video rule and the earlier stills default).
+
 Every rule is a function ``(outputs, crops, calibration) -> (N,) float64`` registered in
 :data:`METHODS`.
 """
@@ -173,6 +182,33 @@ def directional_energy(images: np.ndarray) -> np.ndarray:
     )
 
 
+FLAT_WINDOW = 3
+"""Side of the patches :func:`flat_fraction` looks at."""
+FLAT_MARGIN = 8
+"""Pixels left out at each crop edge by :func:`flat_fraction`: a tight photo padded for detection
+reaches the crop's border as replicated streaks, which are not the face."""
+
+
+def flat_fraction(crops: np.ndarray) -> np.ndarray:
+    """(N,) float64 share of the (N, 64, 64) uint8 crops' central pixels whose 3x3 patch is one grey level.
+
+    Central: :data:`FLAT_MARGIN` pixels left out at each edge (48x48 pixels for a 64x64 crop). One
+    grey level: maximum minus minimum of the patch is 0 (uint8 crops, so an exact test). It grows
+    when a block codec flattened the photo before alignment, and also with blur, darkening and
+    flattened contrast; noise drives it to 0.
+    """
+    crops = np.asarray(crops)
+    if crops.ndim != 3 or crops.dtype != np.uint8 or min(crops.shape[1:]) <= 2 * FLAT_MARGIN + FLAT_WINDOW:
+        raise ValueError(f"crops must be (N, H, W) uint8 with H, W > {2 * FLAT_MARGIN + FLAT_WINDOW}, got {crops.shape} {crops.dtype}")
+    kernel = np.ones((FLAT_WINDOW, FLAT_WINDOW), np.uint8)
+    m = FLAT_MARGIN
+    out = np.empty(len(crops), np.float64)
+    for i, crop in enumerate(crops):
+        spread = cv2.dilate(crop, kernel) - cv2.erode(crop, kernel)  # max - min of each 3x3 patch
+        out[i] = float((spread[m:-m, m:-m] == 0).mean())
+    return out
+
+
 _FLAT = 1e-3
 """Squared grey levels added to energies so that a perfectly flat crop gives a finite logarithm."""
 
@@ -242,6 +278,12 @@ def _stat_log_gradient_ratio(out, crops, cache):
     return np.log(crop_detail / (directional_energy(mean_recon).sum(axis=1) + _FLAT))
 
 
+def _stat_log_flat_fraction(out, crops, cache):
+    # One flat patch of the 48x48 centre added, so that a crop without any gives a finite logarithm.
+    central = (crops.shape[1] - 2 * FLAT_MARGIN) * (crops.shape[2] - 2 * FLAT_MARGIN)
+    return np.log((flat_fraction(crops) * central + 1.0) / (central + 1.0))
+
+
 STATISTICS: dict[str, Callable[[VAEOutputs, np.ndarray, dict], np.ndarray]] = {
     "log_rp_per_pixel": _stat_log_rp,
     "log_png_bits": _stat_log_png,
@@ -254,6 +296,7 @@ STATISTICS: dict[str, Callable[[VAEOutputs, np.ndarray, dict], np.ndarray]] = {
     "residual_blockiness": _stat_residual_blockiness,
     "log_anisotropy": _stat_log_anisotropy,
     "log_gradient_ratio": _stat_log_gradient_ratio,
+    "log_flat_fraction": _stat_log_flat_fraction,
 }
 """Per-crop statistics of the VAE's verdict that ``dose`` can use; the model card names its set."""
 
@@ -267,16 +310,27 @@ def quality_statistics(out: VAEOutputs, crops: np.ndarray, names) -> np.ndarray:
     return np.stack([np.asarray(STATISTICS[n](out, crops, cache), np.float64) for n in names], axis=1)
 
 
-def score_dose(out: VAEOutputs, crops: np.ndarray, calibration: dict) -> np.ndarray:
-    """Minus the squared Mahalanobis distance of the crop's statistics from clean training faces'."""
+def _mahalanobis_rule(out: VAEOutputs, crops: np.ndarray, calibration: dict, prefix: str) -> np.ndarray:
+    """Minus the squared Mahalanobis distance of the statistics ``calibration[prefix + '_statistics']``
+    from their clean-face Gaussian (``prefix + '_mean'``, ``prefix + '_precision'``)."""
     try:
-        names = calibration["dose_statistics"]
-        mean = np.asarray(calibration["dose_mean"], np.float64)
-        precision = np.asarray(calibration["dose_precision"], np.float64)
+        names = calibration[f"{prefix}_statistics"]
+        mean = np.asarray(calibration[f"{prefix}_mean"], np.float64)
+        precision = np.asarray(calibration[f"{prefix}_precision"], np.float64)
     except KeyError as err:
-        raise ValueError(f"method 'dose' needs a calibrated model card; missing {err}") from err
+        raise ValueError(f"method {prefix!r} needs a calibrated model card; missing {err}") from err
     d = quality_statistics(out, crops, names) - mean
     return -np.einsum("ni,ij,nj->n", d, precision, d)
+
+
+def score_dose(out: VAEOutputs, crops: np.ndarray, calibration: dict) -> np.ndarray:
+    """Minus the squared Mahalanobis distance of the crop's statistics from clean training faces'."""
+    return _mahalanobis_rule(out, crops, calibration, "dose")
+
+
+def score_dose_flat(out: VAEOutputs, crops: np.ndarray, calibration: dict) -> np.ndarray:
+    """:func:`score_dose` over dose's statistics plus ``log_flat_fraction`` (keys ``dose_flat_*``)."""
+    return _mahalanobis_rule(out, crops, calibration, "dose_flat")
 
 
 ScoreRule = Callable[[VAEOutputs, np.ndarray, dict], np.ndarray]
@@ -288,5 +342,6 @@ METHODS: dict[str, ScoreRule] = {
     "complexity_webp": score_complexity_webp,
     "typicality": score_typicality,
     "dose": score_dose,
+    "dose_flat": score_dose_flat,
 }
 """Name -> scoring rule. ``VAEScorer(method=...)`` accepts these names."""

@@ -26,6 +26,9 @@ DOSE_STATISTICS = (
 """The statistics the shipped ``dose`` rule uses: chosen on lfw/train faces by
 ``experiments/select_dose_statistics.py`` (see docs/model_card.md)."""
 
+FLAT_STATISTIC = "log_flat_fraction"
+"""What ``dose_flat`` (the stills default) adds to the dose statistics: flat patches left by a
+block codec before alignment (chosen on lfw/train photos, see docs/model_card.md)."""
 
 COVARIANCES = ("diagonal", "full")
 
@@ -60,20 +63,26 @@ def calibrate(
     statistics=DOSE_STATISTICS,
     covariance: str = "diagonal",
 ) -> dict:
-    """Calibration for ``typicality`` (median chi2) and ``dose`` (Gaussian of the statistics).
+    """Calibration for ``typicality`` (median chi2), ``dose`` (Gaussian of ``statistics``) and
+    ``dose_flat`` (Gaussian of ``statistics`` plus :data:`FLAT_STATISTIC`).
 
-    ``n`` random training crops are scored at ``samples`` latent samples with ``seed``.
+    ``n`` random training crops are scored at ``samples`` latent samples with ``seed``; both
+    Gaussians are fitted to the same crops and the same pass, so with a diagonal covariance
+    ``dose_flat`` is ``dose`` minus one more squared standardised term.
     """
+    statistics = tuple(statistics)
+    flat_statistics = statistics if FLAT_STATISTIC in statistics else statistics + (FLAT_STATISTIC,)
     rng = np.random.default_rng(seed)
     idx = np.sort(rng.choice(len(train_crops), size=min(n, len(train_crops)), replace=False))
     runner = VAERunner(Path(model_dir) / "encoder.onnx", Path(model_dir) / "decoder.onnx")
     # column 0: standardised chi2; then the dose statistics
     table = runner.run_batches(
-        train_crops[idx], lambda out, chunk: np.column_stack([standardised_chi2(out), quality_statistics(out, chunk, statistics)]),
-        32, samples, False, seed, columns=1 + len(statistics),
+        train_crops[idx], lambda out, chunk: np.column_stack([standardised_chi2(out), quality_statistics(out, chunk, flat_statistics)]),
+        32, samples, False, seed, columns=1 + len(flat_statistics),
     )
     chi2, stats = table[:, 0], table[:, 1:]
-    mean, precision = fit_gaussian(stats, covariance=covariance)
+    mean, precision = fit_gaussian(stats[:, : len(statistics)], covariance=covariance)
+    flat_mean, flat_precision = fit_gaussian(stats, covariance=covariance)
     return {
         "crops": int(len(idx)),
         "samples": samples,
@@ -82,4 +91,7 @@ def calibrate(
         "dose_covariance": covariance,
         "dose_mean": mean.tolist(),
         "dose_precision": precision.tolist(),
+        "dose_flat_statistics": list(flat_statistics),
+        "dose_flat_mean": flat_mean.tolist(),
+        "dose_flat_precision": flat_precision.tolist(),
     }

@@ -13,7 +13,7 @@ from facesel.training.model import parameter_count
 
 _SOURCE_ROOT = Path(__file__).resolve().parents[2]
 
-DEFAULT_METHOD = "dose"
+DEFAULT_METHOD = "dose_flat"
 """The scoring rule VAEScorer.default() uses with the trained model (chosen by experiment)."""
 
 
