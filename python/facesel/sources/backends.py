@@ -157,6 +157,22 @@ class OpenCVConnection:
         self._capture.release()
 
 
+
+def _start_file(connection, path, loop: bool, decoder_threads: int) -> None:
+    """The settings both file connections check and the loop state they share: ``path`` must be a
+    file, ``decoder_threads`` an integer >= 0 (ValueError / SourceError name the value)."""
+    if isinstance(decoder_threads, bool) or not isinstance(decoder_threads, int) or decoder_threads < 0:
+        raise ValueError(f"decoder_threads must be an integer >= 0, got {decoder_threads!r}")
+    connection.path = Path(path)
+    connection.decoder_threads = decoder_threads
+    if not connection.path.is_file():
+        raise SourceError(f"video file not found: {connection.path}")
+    connection.loop = bool(loop)
+    connection.finite = not connection.loop
+    connection.passes = 0
+    connection._offset = 0.0  # stream time added to a pass's timestamps (the passes before it)
+    connection._last = 0.0    # the last timestamp handed out
+
 class FileConnection:
     """A video file read with OpenCV, from its first frame; ``loop`` restarts it at the end.
 
@@ -170,17 +186,7 @@ class FileConnection:
     """
 
     def __init__(self, path: str | Path, loop: bool = False, decoder_threads: int = 1):
-        self.path = Path(path)
-        if isinstance(decoder_threads, bool) or not isinstance(decoder_threads, int) or decoder_threads < 0:
-            raise ValueError(f"decoder_threads must be an integer >= 0, got {decoder_threads!r}")
-        self.decoder_threads = decoder_threads
-        if not self.path.is_file():
-            raise SourceError(f"video file not found: {self.path}")
-        self.loop = bool(loop)
-        self.finite = not self.loop
-        self.passes = 0
-        self._offset = 0.0
-        self._last = 0.0
+        _start_file(self, path, loop, decoder_threads)
         self._capture = self._open()
         rate = self._capture.get(cv2.CAP_PROP_FPS)
         self.fps = float(rate) if rate and np.isfinite(rate) and rate > 0 else None
@@ -226,17 +232,7 @@ class PyAVFileConnection:
     """
 
     def __init__(self, path: str | Path, loop: bool = False, decoder_threads: int = 1):
-        self.path = Path(path)
-        if isinstance(decoder_threads, bool) or not isinstance(decoder_threads, int) or decoder_threads < 0:
-            raise ValueError(f"decoder_threads must be an integer >= 0, got {decoder_threads!r}")
-        self.decoder_threads = decoder_threads
-        if not self.path.is_file():
-            raise SourceError(f"video file not found: {self.path}")
-        self.loop = bool(loop)
-        self.finite = not self.loop
-        self.passes = 0
-        self._offset = 0.0
-        self._last = 0.0
+        _start_file(self, path, loop, decoder_threads)
         self._container, self._frames = self._open()
         stream = self._container.streams.video[0]
         self.fps = float(stream.average_rate) if stream.average_rate else None
