@@ -117,4 +117,5 @@ def test_the_context_rule_scores_like_the_default_screen_and_runs_no_vae_with_a_
     monkeypatch.setattr(VAEScorer, "run_batches", no_vae)
     assert scorer.score(crops, ctx) == pytest.approx(expected)
     monkeypatch.undo()
-    assert scorer.score(crops) == pytest.approx(VAEScorer(method="dose").score(crops))  # a photo: dose
+    # a photo: the stills default (the model card's default_method, dose_flat since issue 22 item 4)
+    assert scorer.score(crops) == pytest.approx(VAEScorer.default().score(crops))
