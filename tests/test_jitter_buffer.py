@@ -229,7 +229,7 @@ def test_config_buffer_frames_default_per_camera_and_from_defaults(videos, autho
     data = config_dict(authority, {"door": camera(gif, tmp_path / "v1", keys("door")),
                                    "hall": camera(gif, tmp_path / "v2", keys("hall"), buffer_frames=1)})
     cams = parse_config(data).cameras
-    assert cams["door"].buffer_frames == 8 and cams["hall"].buffer_frames == 1
+    assert cams["door"].buffer_frames == 4 and cams["hall"].buffer_frames == 1
     data["defaults"]["buffer_frames"] = 3
     cams = parse_config(data).cameras
     assert cams["door"].buffer_frames == 3 and cams["hall"].buffer_frames == 1

@@ -20,7 +20,7 @@ Example::
     camera_id = "entrance"        # optional: checked against the key's id (default: the key's id)
     coarsen_detection = true      # sparse mode: detect less often while the camera cannot keep up
     max_detect_every = 16         # ... down to one full-frame detection in this many frames
-    buffer_frames = 8             # frames waiting for the pipeline; a full buffer drops its oldest
+    buffer_frames = 4             # frames waiting for the pipeline; a full buffer drops its oldest
     [cameras.entrance.pipeline]   # facesel.config.PipelineConfig's fields (as facesel run's flags) + scorer
     detector = "yunet"
     min_hits = 3
@@ -78,11 +78,13 @@ class CameraConfig:
     """Sparse mode: detect on the full frame less often while the camera cannot keep up (before it drops)."""
     max_detect_every: int = 16
     """The coarsest schedule ``coarsen_detection`` may reach (frames between full detections)."""
-    buffer_frames: int = 8
+    buffer_frames: int = 4
     """Frames the source queues for the pipeline (:class:`facesel.sources.StreamSource`): a burst of
     work shorter than this many frame intervals drops no frame; a live camera's full queue drops its
-    oldest frame. 8 bounds the added latency to 0.32 s at 25 frames/s and the memory to 8 decoded
-    frames (about 50 MB at 1080p), filled only while the pipeline is behind; 1 is a one-frame slot."""
+    oldest frame. 4 bounds the added latency to 0.16 s at 25 frames/s and the queue to 4 decoded
+    frames (about 25 MB at 1080p), filled only while the pipeline is behind: 8 cost about 70 MiB
+    more resident memory per extra 1080p camera in tests/test_serve_capacity.py's memory run,
+    4 no more than the noise (docs/serve.md). 1 is a one-frame slot."""
     enabled: bool = True
     pipeline: tuple = ()
     """Sorted ``(key, value)`` pairs of the checked pipeline settings (hashable, comparable)."""
