@@ -138,6 +138,16 @@ def test_not_live_the_reader_waits_when_the_buffer_is_full(scripted):
     assert drain(cam_source) == [1, 2, 3] and cam_source.stats.frames_dropped == 0
 
 
+def test_a_queued_frame_keeps_its_arrival_time(scripted):
+    """Latency counts from a frame's arrival in the queue, not from when the pipeline took it."""
+    clock = FakeClock()
+    source, arrive = scripted(live=True, buffer_frames=4, clock=clock)
+    arrive(3)
+    clock.now += 10 * INTERVAL  # the pipeline takes them much later
+    arrived = [source.read(0).arrived for _ in range(3)]
+    assert arrived == pytest.approx([50.0 + INTERVAL, 50.0 + 2 * INTERVAL, 50.0 + 3 * INTERVAL])
+
+
 @pytest.mark.parametrize("value", [0, -2, 2.5, "8", True, None])
 def test_the_source_refuses_a_bad_buffer(value):
     with pytest.raises(ValueError, match=r"buffer_frames must be an integer >= 1"):
