@@ -2,8 +2,8 @@
 
 Not a test (not in CI). For each N, a fresh Python process builds a ``facesel serve`` config with N
 cameras, each a real shared video looping at its own frame rate (``realtime = true``) with
-camera semantics (``live = true``: a frame the pipeline has not taken when the next arrives is
-dropped, counted), each sealing into its own vault under a fresh authority, and runs it through
+camera semantics (``live = true``: a frame that finds the camera's queue of ``buffer_frames``
+frames full pushes the oldest waiting one out, counted as dropped), each sealing into its own vault under a fresh authority, and runs it through
 :class:`facesel.serve.service.Service` (config parsing, shared models, cameras, vaults) for
 ``--warmup`` + ``--seconds`` seconds. Counted over the last ``--seconds`` (the steady state):
 
