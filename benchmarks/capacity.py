@@ -2,8 +2,8 @@
 
 Not a test (not in CI). For each N, a fresh Python process builds a ``facesel serve`` config with N
 cameras, each a real shared video looping at its own frame rate (``realtime = true``) with
-camera semantics (``live = true``: a frame the pipeline has not taken when the next arrives is
-dropped, counted), each sealing into its own vault under a fresh authority, and runs it through
+camera semantics (``live = true``: a frame that finds the camera's queue of ``buffer_frames``
+frames full pushes the oldest waiting one out, counted as dropped), each sealing into its own vault under a fresh authority, and runs it through
 :class:`facesel.serve.service.Service` (config parsing, shared models, cameras, vaults) for
 ``--warmup`` + ``--seconds`` seconds. Counted over the last ``--seconds`` (the steady state):
 
@@ -21,7 +21,8 @@ quiet machine, and compare only figures of one run.
 in real time in a process of its own, whose CPU is reported apart): no loop, so no gap every pass.
 
 ``--scorer default context`` runs every N with each scorer setting in turn (the plot draws one line
-per scorer); ``--shrink-in-decoder`` turns on the cameras' one-step shrink; ``--video`` also takes
+per scorer); ``--buffer-frames 1 8`` likewise runs every N with each camera ``buffer_frames`` (the
+source's frame queue; 1 is a one-frame slot) in turn, recorded in each row; ``--shrink-in-decoder`` turns on the cameras' one-step shrink; ``--video`` also takes
 absolute paths (a 720p transcode in /tmp).
 
 Run (the figures in docs/performance.md):
@@ -80,10 +81,11 @@ def extra_settings(pairs: list[str]) -> dict:
 
 
 def make_config(work: Path, videos: list[Path], cameras: int, settings: dict, coarsen: bool, url: str | None = None,
-                shrink_in_decoder: bool = False):
+                shrink_in_decoder: bool = False, buffer_frames: int | None = None):
     """A checked ServeConfig of ``cameras`` paced, looping, live file cameras, or of ``cameras``
     clients of the RTSP stream ``url`` (keys and authority made here); ``shrink_in_decoder``: the
-    one-step shrink of full-frame detections (PyAV decoding)."""
+    one-step shrink of full-frame detections (PyAV decoding); ``buffer_frames``: each camera's
+    frame queue (None: serve's default)."""
     from facesel.serve.config import parse_config
     from facesel.vault import create_authority, enrol_camera
 
@@ -97,6 +99,8 @@ def make_config(work: Path, videos: list[Path], cameras: int, settings: dict, co
         tables[name] = {"vault": str(work / "vaults" / name), "camera_key": str(work / "keys" / name),
                         "coarsen_detection": coarsen, "shrink_in_decoder": shrink_in_decoder,
                         "pipeline": dict(settings)}
+        if buffer_frames is not None:
+            tables[name]["buffer_frames"] = buffer_frames
         if url:
             tables[name]["source"] = url
         else:
@@ -113,14 +117,15 @@ def _counters(cameras) -> dict:
 
 
 def run_one(cameras: int, videos: list[Path], seconds: float, warmup: float, settings: dict, coarsen: bool,
-            url: str | None = None, server_pid: int | None = None, shrink_in_decoder: bool = False) -> dict:
+            url: str | None = None, server_pid: int | None = None, shrink_in_decoder: bool = False,
+            buffer_frames: int | None = None) -> dict:
     """Run ``cameras`` cameras in this process; the measured figures."""
     import numpy as np
     from facesel.serve.service import Service
 
     rss_before = _rss_mib()
     with tempfile.TemporaryDirectory(prefix="facesel-capacity-") as folder:
-        config = make_config(Path(folder), videos, cameras, settings, coarsen, url, shrink_in_decoder)
+        config = make_config(Path(folder), videos, cameras, settings, coarsen, url, shrink_in_decoder, buffer_frames)
         service = Service(config).start()
         try:
             time.sleep(warmup)
@@ -137,6 +142,7 @@ def run_one(cameras: int, videos: list[Path], seconds: float, warmup: float, set
                 latencies += recent[-taken:] if taken > 0 else []
             schedule = {cam.config.name: cam.adapter.selector.schedule.every if cam.adapter else None for cam in cams}
             coarsened = sum(cam.governor.coarsened for cam in cams if cam.governor)
+            buffers = sorted({cam.config.buffer_frames for cam in cams})
             sealed = sum(cam.sealed for cam in cams)
             models = {"detectors_built": service.models.detectors_built, "scorers_built": service.models.scorers_built}
         finally:
@@ -149,6 +155,7 @@ def run_one(cameras: int, videos: list[Path], seconds: float, warmup: float, set
         "cameras": cameras, "seconds": round(elapsed, 2), "scorer": settings.get("scorer", "default"),
         "settings": {key: value for key, value in settings.items() if key != "scorer"},
         "shrink_in_decoder": shrink_in_decoder,
+        "buffer_frames": buffers[0] if len(buffers) == 1 else buffers,
         "videos": [v.name for v in videos],
         "received": delta["received"], "processed": delta["processed"], "dropped": delta["dropped"],
         "drop_fraction": round(delta["dropped"] / delta["received"], 4) if delta["received"] else None,
@@ -175,11 +182,11 @@ def _plot(rows: list[dict], path: Path, title: str) -> None:
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(3, 1, figsize=(6.5, 7.5), sharex=True)
-    scorers = list(dict.fromkeys(r.get("scorer", "default") for r in rows))
-    for scorer in scorers:
-        mine = [r for r in rows if r.get("scorer", "default") == scorer]
+    groups = list(dict.fromkeys(_group(r) for r in rows))
+    for scorer, buffer in groups:
+        mine = [r for r in rows if _group(r) == (scorer, buffer)]
         n = [r["cameras"] for r in mine]
-        label = f"scorer {scorer}"
+        label = f"scorer {scorer}, buffer {buffer}"
         axes[0].plot(n, [100 * (r["drop_fraction"] or 0) for r in mine], "o-", label=label)
         axes[1].plot(n, [r["cpu_total"] for r in mine], "o-", label=f"whole process, {label}")
         axes[1].plot(n, [r["cpu_per_camera"] for r in mine], "s--", label=f"per camera, {label}")
@@ -194,6 +201,13 @@ def _plot(rows: list[dict], path: Path, title: str) -> None:
     fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
+
+
+def _group(row: dict) -> tuple[str, int]:
+    """(scorer, buffer_frames) of a row: one line of the plot, one summary line (rows written
+    before the buffer existed had a one-frame slot)."""
+    buffer = row.get("buffer_frames", 1)
+    return row.get("scorer", "default"), str(buffer) if isinstance(buffer, list) else buffer
 
 
 def main() -> int:
@@ -213,6 +227,9 @@ def main() -> int:
                         help="more pipeline settings of every camera (PipelineConfig fields: detect_every=6 "
                              "region_shrink=fast ...)")
     parser.add_argument("--no-coarsen", action="store_true", help="turn the load governor off")
+    parser.add_argument("--buffer-frames", type=int, nargs="+", default=[None], metavar="K",
+                        help="every camera's buffer_frames (frames queued for the pipeline; 1: a one-frame "
+                             "slot), each run in turn (default: serve's default)")
     parser.add_argument("--rtsp", action="store_true",
                         help="cameras read one local RTSP server's stream of the first video (tests/rtsp_server.py, "
                              "GStreamer; its encoding CPU is reported apart) instead of paced files")
@@ -232,7 +249,7 @@ def main() -> int:
     settings = {"scorer": args.scorer[0], **extra_settings(args.set)}
     if args.one is not None:
         print(json.dumps(run_one(args.one, videos, args.seconds, args.warmup, settings, not args.no_coarsen, args.url,
-                                 args.server_pid, args.shrink_in_decoder)), flush=True)
+                                 args.server_pid, args.shrink_in_decoder, args.buffer_frames[0])), flush=True)
         return 0
     server = None
     if args.rtsp:
@@ -249,9 +266,11 @@ def main() -> int:
         server = RTSPServer(videos[0], fps=rate).start()
     rows = []
     try:
-        for scorer, n in [(scorer, n) for scorer in args.scorer for n in args.cameras]:
+        runs = [(scorer, buffer, n) for scorer in args.scorer for buffer in args.buffer_frames for n in args.cameras]
+        for scorer, buffer, n in runs:
             command = [sys.executable, __file__, "--one", str(n), "--seconds", str(args.seconds), "--warmup",
                        str(args.warmup), "--scorer", scorer, "--video", *args.video]
+            command += ["--buffer-frames", str(buffer)] if buffer is not None else []
             command += ["--shrink-in-decoder"] if args.shrink_in_decoder else []
             command += ["--no-coarsen"] if args.no_coarsen else []
             command += ["--set", *args.set] if args.set else []
@@ -265,18 +284,19 @@ def main() -> int:
     finally:
         if server is not None:
             server.stop()
-    for scorer in args.scorer:
-        clean = [r["cameras"] for r in rows if r["dropped"] == 0 and r["scorer"] == scorer]
+    for scorer, buffer in dict.fromkeys(_group(r) for r in rows):
+        mine = [r for r in rows if _group(r) == (scorer, buffer)]
+        clean = [r["cameras"] for r in mine if r["dropped"] == 0]
         # a camera whose governor coarsened its schedule agrees less with the exhaustive run
-        kept = [r["cameras"] for r in rows if r["dropped"] == 0 and r["scorer"] == scorer and not r["schedule_coarsened"]]
-        print(f"scorer {scorer}: largest N with no steady-state drop: {max(clean) if clean else 'none'}; "
+        kept = [r["cameras"] for r in mine if r["dropped"] == 0 and not r["schedule_coarsened"]]
+        print(f"scorer {scorer}, buffer_frames {buffer}: largest N with no steady-state drop: {max(clean) if clean else 'none'}; "
               f"with no drop and no camera coarsened: {max(kept) if kept else 'none'}")
     for row in rows:
         # Only a run without drops says what a frame costs: a starved process pays for switching
         # and for decoding frames it then drops, and its CPU per processed frame rises.
         if row["cpu_ms_per_processed_frame"] and row["dropped"] == 0:
             cameras = os.cpu_count() * 1000 / (row["cpu_ms_per_processed_frame"] * 25)
-            print(f"scorer {row['scorer']}, N={row['cameras']}: {row['cpu_ms_per_processed_frame']} CPU ms a processed frame: {os.cpu_count()} "
+            print(f"scorer {row['scorer']}, buffer_frames {_group(row)[1]}, N={row['cameras']}: {row['cpu_ms_per_processed_frame']} CPU ms a processed frame: {os.cpu_count()} "
                   f"idle cores would process every frame of about {cameras:.1f} cameras at 25 frames/s (an estimate "
                   f"from CPU alone, with the schedule this run ended on: {sorted(set(row['detect_every'].values()))})")
     if args.json:

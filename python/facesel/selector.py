@@ -189,9 +189,9 @@ class Selector:
         if live is None:
             live = is_live(frames)
         # A source that keeps only its newest frame itself (``keeps_newest``: a segment of a live
-        # facesel.sources.StreamSource, whose slot drops and counts) needs no second buffer: the
-        # stages then take a frame only when they have room for it, so a frame waits (and is
-        # replaced) in the source's slot, not in a queue (issue 27: 4-frame queues held about
+        # facesel.sources.StreamSource, whose bounded queue drops and counts) needs no second
+        # buffer: the stages then take a frame only when they have room for it, so a frame waits
+        # (and is dropped) in the source's queue, not in another one (issue 27: 4-frame queues held about
         # 50 MB of 1080p frames per camera and as much latency).
         keeps_newest = live and getattr(frames, "keeps_newest", False) is True
         items = LatestFrames(frames, self.config.queue_size) if live and not keeps_newest else frames

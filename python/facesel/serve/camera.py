@@ -213,7 +213,7 @@ class Camera:
             source = make_source(
                 config.source, loop=config.loop, realtime=config.realtime, live=config.live, backend=config.backend,
                 open_timeout=config.open_timeout, read_timeout=config.read_timeout,
-                shrink_in_decoder=config.shrink_in_decoder,
+                shrink_in_decoder=config.shrink_in_decoder, buffer_frames=config.buffer_frames,
                 stall_timeout=config.stall_timeout, backoff=Backoff(base=0.5, cap=config.reconnect_max_delay),
             )
             self.source = source.start()
@@ -249,7 +249,8 @@ class Camera:
         if not self.config.coarsen_detection or settings.get("mode") != "sparse":
             return None  # the exhaustive mode is the yardstick: it detects every frame, always
         base = int(settings["detect_every"])
-        return ScheduleGovernor(adapter.selector.schedule, base=base, cap=max(base, self.config.max_detect_every))
+        return ScheduleGovernor(adapter.selector.schedule, base=base, cap=max(base, self.config.max_detect_every),
+                                capacity=self.config.buffer_frames)
 
     # -- hooks of the segments and the sink (see EpochSegments for the thread of each) ---------
     def _received(self, frame) -> bool:

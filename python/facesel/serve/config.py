@@ -20,6 +20,7 @@ Example::
     camera_id = "entrance"        # optional: checked against the key's id (default: the key's id)
     coarsen_detection = true      # sparse mode: detect less often while the camera cannot keep up
     max_detect_every = 16         # ... down to one full-frame detection in this many frames
+    buffer_frames = 4             # frames waiting for the pipeline; a full buffer drops its oldest
     [cameras.entrance.pipeline]   # facesel.config.PipelineConfig's fields (as facesel run's flags) + scorer
     detector = "yunet"
     min_hits = 3
@@ -40,6 +41,7 @@ from facesel.serve.pipeline_adapter import check_pipeline_settings
 from facesel.serve.suggest import unknown_key_message
 from facesel.redaction import redact_url, remember_url_secrets
 from facesel.sources import BACKENDS, is_live_target
+from facesel.sources.stream import check_buffer_frames
 
 SERVE_KEYS = {"listen", "log_format", "log_level", "shutdown_timeout", "view", "mqtt", "webhook"}
 LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -76,6 +78,13 @@ class CameraConfig:
     """Sparse mode: detect on the full frame less often while the camera cannot keep up (before it drops)."""
     max_detect_every: int = 16
     """The coarsest schedule ``coarsen_detection`` may reach (frames between full detections)."""
+    buffer_frames: int = 4
+    """Frames the source queues for the pipeline (:class:`facesel.sources.StreamSource`): a burst of
+    work shorter than this many frame intervals drops no frame; a live camera's full queue drops its
+    oldest frame. 4 bounds the added latency to 0.16 s at 25 frames/s and the queue to 4 decoded
+    frames (about 25 MB at 1080p), filled only while the pipeline is behind: 8 cost about 70 MiB
+    more resident memory per extra 1080p camera in tests/test_serve_capacity.py's memory run,
+    4 no more than the noise (docs/serve.md). 1 is a one-frame slot."""
     enabled: bool = True
     pipeline: tuple = ()
     """Sorted ``(key, value)`` pairs of the checked pipeline settings (hashable, comparable)."""
@@ -109,7 +118,7 @@ class ServeConfig:
 CAMERA_KEYS = {
     "source", "vault", "authority", "camera_key", "camera_id", "loop", "realtime", "live", "backend", "open_timeout",
     "read_timeout", "stall_timeout", "reconnect_max_delay", "enabled", "pipeline", "zones", "retention_hours",
-    "retention_reason", "coarsen_detection", "max_detect_every", "shrink_in_decoder",
+    "retention_reason", "coarsen_detection", "max_detect_every", "shrink_in_decoder", "buffer_frames",
 }
 
 PER_CAMERA_ONLY = {"source", "vault", "camera_key", "camera_id", "zones"}
@@ -269,6 +278,8 @@ def _camera(name: str, table: dict, defaults: dict, base: Path) -> CameraConfig:
     if isinstance(cap, bool) or not isinstance(cap, int) or cap < 1:
         raise ValueError(f"{where}.max_detect_every must be an integer >= 1, got {cap!r}")
     flags["max_detect_every"] = cap
+    flags["buffer_frames"] = check_buffer_frames(merged.get("buffer_frames", CameraConfig.buffer_frames),
+                                                 f"{where}.buffer_frames")
     from facesel.serve.retention import camera_retention
     from facesel.serve.zones import parse_zones
 

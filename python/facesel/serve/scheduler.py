@@ -7,12 +7,14 @@ and halves it back, step by step, once the pipeline has had slack for a while. D
 loses every face on it; a coarser schedule only delays the first detection of a face that walks
 in (by at most ``detect_every`` frames, or not at all when the scene changes as a whole).
 
-The signal is how long each frame waited in the source's slot before the pipeline took it,
-in frame intervals. A pipeline with slack takes each frame as it arrives (wait about 0); one
-slower than the source finds frames waiting longer and longer, and a frame that waits a whole
-interval is replaced by the next one: a drop. Acting when the smoothed wait passes ``high``
-(half an interval by default) coarsens the schedule before an overload that builds up drops
-anything. An overload that starts at once (a camera too slow from its first frame) drops frames
+The signal is how long each frame waited in the source's queue before the pipeline took it,
+as a share of the queue's span: ``capacity`` (the source's ``buffer_frames``) frame intervals. A
+pipeline with slack takes each frame as it arrives (wait about 0); one slower than the source
+finds frames waiting longer and longer, and once a frame would wait the whole span the queue is
+full and the next frame pushes the oldest out: a drop. Acting when the smoothed share passes
+``high`` (the queue half full, by default) coarsens the schedule before an overload that builds
+up drops anything, while a burst that the queue absorbs (shorter than half its span) changes
+nothing. An overload that starts at once (a camera too slow from its first frame) drops frames
 before any wait can be seen: a drop seen (a gap in the frames' sequence numbers) coarsens the
 schedule at once, without waiting for the smoothed wait.
 """
@@ -40,6 +42,9 @@ class ScheduleGovernor:
         Weight of the newest frame in the smoothed wait.
     calm_frames : int >= 1
         Frames of slack in a row before the schedule is made finer again by one step.
+    capacity : int >= 1
+        Frames the source's queue holds (its ``buffer_frames``): waits are measured against
+        ``capacity`` frame intervals.
 
     Attributes
     ----------
@@ -54,7 +59,7 @@ class ScheduleGovernor:
     """
 
     def __init__(self, schedule, base: int, cap: int, high: float = 0.5, low: float = 0.15,
-                 smoothing: float = 0.25, calm_frames: int = 75):
+                 smoothing: float = 0.25, calm_frames: int = 75, capacity: int = 1):
         if isinstance(base, bool) or not isinstance(base, int) or base < 1:
             raise ValueError(f"base must be an integer >= 1, got {base!r}")
         if isinstance(cap, bool) or not isinstance(cap, int) or cap < base:
@@ -63,7 +68,9 @@ class ScheduleGovernor:
             raise ValueError(f"need 0 <= low < high, got low={low!r}, high={high!r}")
         if not 0 < smoothing <= 1:
             raise ValueError(f"smoothing must be in (0, 1], got {smoothing!r}")
-        self.schedule, self.base, self.cap = schedule, base, cap
+        if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 1:
+            raise ValueError(f"capacity must be an integer >= 1, got {capacity!r}")
+        self.schedule, self.base, self.cap, self.capacity = schedule, base, cap, capacity
         self.high, self.low, self.smoothing, self.calm_frames = float(high), float(low), float(smoothing), int(calm_frames)
         self.schedule.every = base
         self.coarsened = 0
@@ -88,7 +95,7 @@ class ScheduleGovernor:
         Parameters
         ----------
         waited : float
-            Seconds the frame waited in the source's slot.
+            Seconds the frame waited in the source's queue.
         interval : float or None
             Seconds between two frames of the source (None: unknown, the frame is ignored).
         sequence : int
@@ -100,7 +107,7 @@ class ScheduleGovernor:
             return
         with self._lock:
             self.observed += 1
-            fraction = min(2.0, max(0.0, waited / interval))
+            fraction = min(2.0, max(0.0, waited / (interval * self.capacity)))
             gap = self._last_sequence is not None and sequence > self._last_sequence + 1
             if gap:
                 fraction = max(fraction, 1.0)  # frames were dropped in between

@@ -51,7 +51,7 @@ def is_live_target(target) -> bool:
 def make_source(target, *, loop: bool = False, live: bool | None = None, backend: str = "pyav",
                 open_timeout: float = 10.0, read_timeout: float = 5.0, stall_timeout: float = 10.0,
                 backoff: Backoff | None = None, reconnect: bool | None = None, realtime: bool = False,
-                shrink_in_decoder: bool = False) -> StreamSource:
+                shrink_in_decoder: bool = False, buffer_frames: int = 1) -> StreamSource:
     """A :class:`StreamSource` (not started) for a file path, a webcam index or a URL.
 
     Parameters
@@ -62,7 +62,11 @@ def make_source(target, *, loop: bool = False, live: bool | None = None, backend
     loop : bool
         Files only: start again at the end (a stand-in camera for tests and demos).
     live : bool, optional
-        Newest-frame hand-over with drops; default True for webcams and streams, False for files.
+        A full frame queue drops its oldest frame (counted); default True for webcams and streams,
+        False for files (the reader waits instead).
+    buffer_frames : int >= 1
+        Frames waiting between the reader and the pipeline (:class:`StreamSource`); 1: a
+        one-frame slot (``facesel serve`` sets it per camera).
     backend : {"pyav", "opencv"}
         Decoder of network streams (webcams always use OpenCV; files OpenCV, or PyAV with
         ``shrink_in_decoder``).
@@ -108,9 +112,10 @@ def make_source(target, *, loop: bool = False, live: bool | None = None, backend
                               keep_picture=bool(shrink_in_decoder))
         return StreamSource(redact(text), connect, live=True if live is None else live,
                             stall_timeout=stall_timeout, reconnect=True if reconnect is None else reconnect,
-                            backoff=backoff)
+                            backoff=backoff, buffer_frames=buffer_frames)
     path = Path(text).expanduser()
     connection = PyAVFileConnection if shrink_in_decoder else FileConnection
     return StreamSource(str(path), partial(connection, path, loop), live=False if live is None else live,
                         stall_timeout=stall_timeout, stream_time=True,
-                        reconnect=loop if reconnect is None else reconnect, backoff=backoff, realtime=realtime)
+                        reconnect=loop if reconnect is None else reconnect, backoff=backoff, realtime=realtime,
+                        buffer_frames=buffer_frames)

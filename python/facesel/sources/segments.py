@@ -31,8 +31,9 @@ class Segment:
 
     @property
     def keeps_newest(self) -> bool:
-        """True when the source is live: its slot keeps the newest frame and counts the ones it
-        replaces, so the pipeline should take a frame only when it has room (``Selector.run``)."""
+        """True when the source is live: its bounded queue (``buffer_frames``) drops its oldest
+        frames and counts them, so the pipeline should take a frame only when it has room
+        (``Selector.run``) rather than queue frames again."""
         return bool(getattr(self._owner._source, "live", False))
 
 

@@ -1,13 +1,17 @@
 """A frame source that survives: a reader thread, reconnection with backoff, a stall watchdog.
 
-The reader thread owns the connection. It puts each decoded frame into a one-frame slot; the
-pipeline takes the newest frame from the slot when it is ready for one:
+The reader thread owns the connection. It puts each decoded frame into a bounded queue of
+``buffer_frames`` frames (a jitter buffer); the pipeline takes the oldest waiting frame when it is
+ready for one, so frames come in order:
 
-- ``live=True`` (cameras, network streams): a frame that arrives while the slot is still full
-  replaces the one waiting there, which is counted as dropped. The pipeline always works on the
-  newest frame and never falls behind the camera, however slow it is.
-- ``live=False`` (a file used as a camera, in tests and demos): the reader waits until the slot
-  is taken, so no frame is lost and results do not depend on machine speed.
+- ``live=True`` (cameras, network streams): a frame that arrives while the queue is full pushes
+  the oldest waiting one out, which is counted as dropped. The pipeline never falls more than
+  ``buffer_frames`` frames behind the camera, however slow it is; a burst of work shorter than
+  ``buffer_frames`` frame intervals (a full-frame detection, a seal, another camera holding the
+  GIL) costs no frame. ``buffer_frames=1`` is a one-frame slot: a frame that arrives while the
+  previous one still waits replaces it.
+- ``live=False`` (a file used as a camera, in tests and demos): the reader waits while the queue
+  is full, so no frame is lost and results do not depend on machine speed.
 
 When the connection fails (cannot open, the stream breaks, or no frame for ``stall_timeout``
 seconds), the reader closes it and reconnects after a delay from :class:`Backoff`.
@@ -26,6 +30,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -54,8 +59,8 @@ class Frame:
     sequence : int
         Frames received before this one (dropped ones included).
     arrived : float
-        The source's clock (monotonic seconds) when the frame was handed over: the start of its
-        frame-to-decision latency, and how long it waited to be taken.
+        The source's clock (monotonic seconds) when the frame arrived in the queue: the start of
+        its frame-to-decision latency, and how long it waited there to be taken.
     """
 
     image: np.ndarray
@@ -100,7 +105,10 @@ class StreamSource:
         Opens the source; the result has ``read() -> (image, timestamp or None)`` (raising
         :class:`SourceError` when broken, :class:`EndOfStream` at the end) and ``close()``.
     live : bool
-        Newest-frame semantics with drops (True) or lossless hand-over (False).
+        A full queue drops its oldest frame (True) or holds the reader back (False).
+    buffer_frames : int >= 1
+        Frames the queue between reader and pipeline holds (1: a one-frame slot). Each waiting
+        frame is one decoded image (about 6 MB at 1080p): the bound on memory and on latency.
     stall_timeout : float > 0
         Seconds without a frame after which a connection counts as stalled and is reopened
         (the backends enforce it inside ``read()``: :class:`StallError`).
@@ -120,9 +128,10 @@ class StreamSource:
 
     def __init__(self, name: str, connect: Callable, *, live: bool = True, stall_timeout: float = 10.0,
                  stream_time: bool = False, reconnect: bool = True, backoff: Backoff | None = None, clock: Callable[[], float] = time.monotonic,
-                 realtime: bool = False):
+                 realtime: bool = False, buffer_frames: int = 1):
         if not callable(connect):
             raise TypeError(f"connect must be callable, got {type(connect).__name__}")
+        check_buffer_frames(buffer_frames)
         if isinstance(stall_timeout, bool) or not isinstance(stall_timeout, (int, float)) or not stall_timeout > 0:
             raise ValueError(f"stall_timeout must be a positive number of seconds, got {stall_timeout!r}")
         self.name, self._connect, self.live = redact_url(name), connect, bool(live)
@@ -132,7 +141,8 @@ class StreamSource:
         self._clock = clock
         self.stats = SourceStats()
         self._cond = threading.Condition()
-        self._slot: Frame | None = None
+        self.buffer_frames = int(buffer_frames)
+        self._queue: deque[Frame] = deque()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._epoch = 0
@@ -150,12 +160,12 @@ class StreamSource:
         return self
 
     def read(self, timeout: float | None = None) -> Frame | None:
-        """The newest frame not yet taken, waiting up to ``timeout`` seconds; None when there is
-        none yet, or the source ended (see :attr:`ended`)."""
+        """The oldest frame not yet taken (frames come in order), waiting up to ``timeout``
+        seconds; None when there is none yet, or the source ended (see :attr:`ended`)."""
         with self._cond:
-            if self._slot is None and not self.stats.ended:
+            if not self._queue and not self.stats.ended:
                 self._cond.wait(timeout)
-            frame, self._slot = self._slot, None
+            frame = self._queue.popleft() if self._queue else None
             self._cond.notify_all()
             return frame
 
@@ -163,12 +173,14 @@ class StreamSource:
     def ended(self) -> bool:
         """The source will give no more frames (it ended and does not reconnect, or was stopped)."""
         with self._cond:
-            return self.stats.ended and self._slot is None
+            return self.stats.ended and not self._queue
 
     @property
     def pending(self) -> int:
-        """Frames waiting to be taken (0 or 1): the queue depth between source and pipeline."""
-        return 0 if self._slot is None else 1
+        """Frames waiting to be taken (0 to ``buffer_frames``): the queue depth between source
+        and pipeline."""
+        with self._cond:
+            return len(self._queue)
 
     def frame_age(self) -> float | None:
         """Seconds since the last frame arrived (None before the first)."""
@@ -278,17 +290,26 @@ class StreamSource:
         timestamp = float(stamp) if use_stream else now - self._start_time
         with self._cond:
             if not self.live:
-                while self._slot is not None and not self._stop.is_set():
+                while len(self._queue) >= self.buffer_frames and not self._stop.is_set():
                     self._cond.wait(0.5)
-            elif self._slot is not None:
-                self.stats.frames_dropped += 1
-            self._slot = Frame(image, timestamp, self._epoch, self.stats.frames_received, now)
+            while len(self._queue) >= self.buffer_frames:  # the oldest waiting frame goes
+                self._queue.popleft()
+                if self.live:  # (not live, only when stopped while waiting: as the slot did, uncounted)
+                    self.stats.frames_dropped += 1
+            self._queue.append(Frame(image, timestamp, self._epoch, self.stats.frames_received, now))
             self.stats.frames_received += 1
             self.stats.last_frame_monotonic = now
             self._cond.notify_all()
 
     def _wait(self, seconds: float) -> None:
         self._stop.wait(seconds)
+
+
+def check_buffer_frames(value, where: str = "buffer_frames") -> int:
+    """``value`` if it is an integer >= 1, else ValueError naming ``where`` and the value."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{where} must be an integer >= 1 (frames), got {value!r}")
+    return value
 
 
 def _describe(err: Exception) -> str:
