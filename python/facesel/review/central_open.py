@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 
 from facesel.central.backend import Selection, VaultBackend
 from facesel.central.verify import verify_record
-from facesel.review.memory_open import Opening, record_key
+from facesel.review.memory_open import Opening, checked_request, record_key
 from facesel.vault.audit import AuditLog
 from facesel.vault.errors import KeyMaterialError
 from facesel.vault.keys import AuthorityPublic, Keystore
@@ -32,11 +32,7 @@ def open_central(store: VaultBackend, lock: threading.Lock, keystore: Keystore, 
     RecordError, EpochUnavailableError
         From the checks; nothing is logged then.
     """
-    case, reason = (case or "").strip(), (reason or "").strip()
-    if not case or not reason:
-        raise ValueError("both the case reference and the reason are required")
-    if not record_ids:
-        raise ValueError("choose at least one record to open")
+    case, reason = checked_request(case, reason, record_ids)
     with lock:
         rows = store.rows(Selection(record_ids=tuple(record_ids)))
         missing = sorted(set(record_ids) - {r.record_id for r in rows})

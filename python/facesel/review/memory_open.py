@@ -32,6 +32,17 @@ from facesel.vault.record import ParsedRecord, _aead_key, open_record
 from facesel.vault.signing import Signer
 
 
+def checked_request(case: str | None, reason: str | None, record_ids: Sequence[str]) -> tuple[str, str]:
+    """What every opening asks before any key is touched: a case reference and a reason (stripped,
+    both non-empty) and at least one record id. Returns ``(case, reason)``; ValueError otherwise."""
+    case, reason = (case or "").strip(), (reason or "").strip()
+    if not case or not reason:
+        raise ValueError("both the case reference and the reason are required")
+    if not record_ids:
+        raise ValueError("choose at least one record to open")
+    return case, reason
+
+
 def record_bytes(parsed: ParsedRecord) -> bytes:
     """The record file's bytes rebuilt from its parts (``verified_record`` checked their SHA-256
     against the seal entry, so these are the sealed bytes; see :mod:`facesel.vault.record`)."""
@@ -111,11 +122,7 @@ def open_in_memory(vault_dir: str | Path, keystore: Keystore, master: bytes, sha
     RecordError, EpochUnavailableError, KeyMaterialError
         From the checks; nothing is logged then.
     """
-    case, reason = (case or "").strip(), (reason or "").strip()
-    if not case or not reason:
-        raise ValueError("both the case reference and the reason are required")
-    if not record_ids:
-        raise ValueError("choose at least one record to open")
+    case, reason = checked_request(case, reason, record_ids)
     vault_dir = Path(vault_dir)
     authority, identity = vault_for_keystore(vault_dir, keystore)
     index = open_index(vault_dir)
