@@ -81,6 +81,10 @@ class PipelineConfig:
     finalists: int = _setting(3, "sparse mode with a scorer that has a cheap screen: crops kept per track by the "
                               "screen, fully scored when the track closes (the shipped scorer's full-score "
                               "best is its screen's first or second in every arcade track)", "scoring", low=1)
+    consensus_finalists: int = _setting(0, "keep this many finalists per track by "
+                                        "the screen (by score in the exhaustive mode) and keep the one whose edges agree "
+                                        "most with the track's average crop (facesel.scoring.consensus; no identity "
+                                        "computed; 0 = off: the best by the full score)", "scoring", low=0)
     screen_every: int = _setting(1, "sparse mode: look at (screen or score) the crop of a track whose last value would "
                                  "not have made its finalists on one frame in N (others: every frame)",
                                  "scoring", low=1)
@@ -120,6 +124,12 @@ class PipelineConfig:
     def __post_init__(self) -> None:
         for f in fields(self):
             _check(f, getattr(self, f.name))
+
+    @property
+    def kept_finalists(self) -> int:
+        """Crops kept per track by the screen in the sparse mode: ``finalists``, or more when the
+        consensus pick needs a wider choice (``consensus_finalists``)."""
+        return max(self.finalists, self.consensus_finalists)
 
     def replace(self, **changes) -> PipelineConfig:
         """A copy with ``changes`` (unknown names raise TypeError naming them)."""

@@ -75,10 +75,10 @@ class ScoringPolicy:
         have been among its ``finalists`` best so far (then it is looked at on one frame in
         ``screen_every`` only), hot otherwise (looked at on every frame)."""
         best = self._values.setdefault(track_id, [])
-        if len(best) < self.config.finalists or value > best[-1]:
+        if len(best) < self.config.kept_finalists or value > best[-1]:
             best.append(value)
             best.sort(reverse=True)
-            del best[self.config.finalists:]
+            del best[self.config.kept_finalists:]
             self._cold.discard(track_id)
         else:
             self._cold.add(track_id)

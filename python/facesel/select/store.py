@@ -8,9 +8,12 @@ are freed here at once; each track's quality series is decimated (``series_capac
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from facesel.core import BestCropStore
+from facesel.scoring.consensus import TrackConsensus
 from facesel.select.tracklog import DecimatedSeries, SelectedTrack, TrackLog
 from facesel.types import CropContext, Snapshot
 
@@ -55,8 +58,14 @@ class SelectionStore:
         self.series_capacity = config.series_capacity
         self.thumbnails = config.thumbnails
         self.thumbnail_height = config.thumbnail_height
-        keep = config.top_k if rescore is None else max(config.top_k, config.finalists)
+        # The consensus pick (facesel.scoring.consensus) chooses among each track's
+        # ``consensus_finalists`` best by score (by screen when rescoring) with the track's average
+        # edge image, built from every crop aligned for it; its finalists keep their grey crops.
+        self.consensus = config.consensus_finalists > 0
+        keep = config.top_k if rescore is None and not self.consensus else max(config.top_k, config.kept_finalists)
         self._store = BestCropStore(top_k=keep, clip_window=config.clip_window)
+        self.finalists = config.finalists
+        self._consensus: dict[int, TrackConsensus] = {}
         self.frame_shape = (0, 0)
         self._observations: dict[int, _Observation] = {}
         self.logs: dict[int, TrackLog] = {}
@@ -96,9 +105,11 @@ class SelectionStore:
         self._next_handle += 1
         self._observations[handle] = _Observation(
             crop, box.copy(), None if landmarks is None else landmarks.copy(), frame_index, stamp, value,
-            None if self.rescore is None else grey, det_score,
+            None if self.rescore is None and not self.consensus else grey, det_score,
         )
         self._free(self._store.push(track_id, frame_index, value, handle))
+        if self.consensus and grey is not None:
+            self._consensus.setdefault(track_id, TrackConsensus()).add(grey[None])
 
     def finish(self, update) -> list[SelectedTrack]:
         """Discard the dropped tracks of a tracker update and close its closed ones."""
@@ -106,6 +117,7 @@ class SelectionStore:
             if track_id in self._store:
                 self._free(self._store.discard(track_id))
             self.logs.pop(track_id, None)
+            self._consensus.pop(track_id, None)
         return [self._close(t) for t in np.asarray(update.closed, dtype=np.int64).tolist()]
 
     def _final(self, track_id: int, finalists, clip) -> list[Snapshot]:
@@ -118,6 +130,24 @@ class SelectionStore:
         order = sorted(range(len(obs)), key=lambda k: (-full[k], obs[k].frame_index))
         return [self._snapshot(track_id, finalists[k], clip if rank == 0 else (), quality=float(full[k]))
                 for rank, k in enumerate(order)]
+
+    def _by_consensus(self, consensus: TrackConsensus, ranked: list[Snapshot], finalists, clip) -> list[Snapshot]:
+        """``ranked`` (best first by the full score) reordered: the finalist whose edges agree most
+        with the track's average first, the rest as they were; the clip follows the new best."""
+        greys = {int(t.frame_index): self._observations[int(t.handle)].grey for t in finalists}
+        scored = [k for k, s in enumerate(ranked) if s.quality > FLOOR and greys[s.frame_index] is not None]
+        if len(scored) < 2:
+            return ranked
+        agreement = consensus.scores(np.stack([greys[ranked[k].frame_index] for k in scored]))
+        first = scored[int(np.argmax(agreement))]  # ties: the better full score (ranked order)
+        if first == 0:
+            return ranked
+        chosen = next(t for t in finalists if int(t.frame_index) == ranked[first].frame_index)
+        best = self._snapshot(ranked[first].track_id, chosen, clip, quality=ranked[first].quality)
+        previous = ranked[0]
+        if clip:
+            previous = dataclasses.replace(previous, clip=[], clip_frame_indices=[])
+        return [best, previous] + [s for k, s in enumerate(ranked[1:], start=1) if k != first]
 
     def _free(self, handles) -> None:
         for handle in np.asarray(handles, dtype=np.int64).tolist():
@@ -136,13 +166,20 @@ class SelectionStore:
         closed = self._store.close(track_id)
         log = self.logs.pop(track_id)
         clip = closed.clip if self.clip_window > 0 else ()
+        # The not-a-face vote's candidates are what they are without the consensus pick (its wider
+        # choice must not make the vote more lenient): the ``finalists`` best by the full score, or
+        # the ``top_k`` best without rescoring.
         if self.rescore is None:
             best = self._snapshot(track_id, closed.best, clip)
-            top = [best if t.handle == closed.best.handle else self._snapshot(track_id, t) for t in closed.top]
-            candidates = top
+            ranked = [best if t.handle == closed.best.handle else self._snapshot(track_id, t) for t in closed.top]
+            candidates = ranked[: self.top_k]
         else:
-            candidates = self._final(track_id, closed.top, clip)
-            best, top = candidates[0], candidates[: self.top_k]
+            ranked = self._final(track_id, closed.top, clip)
+            candidates = ranked[: self.finalists]
+        consensus = self._consensus.pop(track_id, None)
+        if consensus is not None and len(ranked) > 1:
+            ranked = self._by_consensus(consensus, ranked, closed.top, clip)
+        best, top = ranked[0], ranked[: self.top_k]
         self._free(closed.released)
         self.closed += 1
         thumbs = log.thumbnails
