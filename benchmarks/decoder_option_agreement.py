@@ -10,10 +10,11 @@ runs through the Selector with a camera's default pipeline on one stage thread. 
 - results, and the exhaustive run's (exact decoding) tracks matched with the share of kept crops in
   its top 10 % (:func:`facesel.select.agreement.agreement`), for the exact and the skipping runs;
 - the skipping run's results paired with the exact run's (the result sharing most frames at box IoU
-  >= 0.3): pairs, the same kept frame, and for each pair the dlib ResNet distance between the two
-  kept crops (:class:`facesel.eval.matcher.DlibMatcher`; for scale, two photos of one person are
-  usually under 0.6 apart) and, where the kept frame is the same, the mean absolute pixel
-  difference of the two crops (grey levels: what the skipped filter did to the kept face);
+  >= 0.3): pairs, the same kept frame, and the dlib ResNet distance between the two kept crops
+  (:class:`facesel.eval.matcher.DlibMatcher`; dlib's own rule calls two faces under 0.6 apart the
+  same person), apart for pairs that kept the same frame (what the skipped filter did to the kept
+  face, with the crops' mean absolute pixel difference in grey levels) and pairs that kept
+  another frame of the track (what the changed pick did);
 - the process CPU ms a frame of each run (decoding included; a shared machine: ratios only).
 
 Nothing was tuned on these figures: they decide whether ``skip_loop_filter = "noref"`` is a camera's
@@ -106,9 +107,10 @@ def main(argv=None) -> int:
         return 2
     matcher = DlibMatcher()
     print("| video | skip_loop_filter | results (exact / this) | exhaustive tracks matched (exact / this) | "
-          "kept in exhaustive top 10 % (exact / this) | pairs, same kept frame | dlib distance of paired crops "
-          "(median, max) | pixel diff, same frame (mean) | CPU ms a frame (exact / this) |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "kept in exhaustive top 10 % (exact / this) | pairs, same kept frame | dlib distance, same frame "
+          "(median, max) | pixel diff, same frame (mean) | dlib distance, other frame (median, max) | "
+          "CPU ms a frame (exact / this) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for name in args.videos:
         video = root / "videos" / name
         exhaustive = choice(video, "none", "exhaustive")[0]
@@ -119,16 +121,22 @@ def main(argv=None) -> int:
             a_other = agreement(other, exhaustive)
             paired = pairs(other, exact)
             same = [(o, e) for o, e in paired if o.best.frame_index == e.best.frame_index]
-            dist = [float(np.linalg.norm(matcher.embed(o.best.crop) - matcher.embed(e.best.crop))) for o, e in paired
-                    if min(o.best.crop.shape[:2]) >= 8 and min(e.best.crop.shape[:2]) >= 8]
+            def dist(group):
+                return [float(np.linalg.norm(matcher.embed(o.best.crop) - matcher.embed(e.best.crop))) for o, e in group
+                        if min(o.best.crop.shape[:2]) >= 8 and min(e.best.crop.shape[:2]) >= 8]
+
+            def spread(values):
+                return f"{np.median(values):.3f}, {max(values):.3f}" if values else "-"
+
+            other_frame = [(o, e) for o, e in paired if o.best.frame_index != e.best.frame_index]
             pix = [float(np.abs(o.best.crop.astype(np.int16) - e.best.crop.astype(np.int16)).mean())
                    for o, e in same if o.best.crop.shape == e.best.crop.shape]
             print(f"| {name} | {skip} | {len(exact)} / {len(other)} | {a_exact.tracks - a_exact.unmatched} / "
                   f"{a_other.tracks - a_other.unmatched} of {a_exact.reference_tracks} | "
                   f"{100 * a_exact.share_within(0.1):.0f} % / {100 * a_other.share_within(0.1):.0f} % | "
                   f"{len(paired)}, {len(same)} | "
-                  f"{np.median(dist) if dist else float('nan'):.3f}, {max(dist) if dist else float('nan'):.3f} | "
-                  f"{np.mean(pix) if pix else float('nan'):.2f} | {1000 * exact_cpu / n:.1f} / "
+                  f"{spread(dist(same))} | {f'{np.mean(pix):.2f}' if pix else '-'} | {spread(dist(other_frame))} | "
+                  f"{1000 * exact_cpu / n:.1f} / "
                   f"{1000 * cpu / n_other:.1f} |", flush=True)
     return 0
 

@@ -14,7 +14,9 @@ median over rounds, with its ratio to the ``baseline`` (one thread, no option, B
   predicted from it until the next key frame), ``flags2=+fast`` (H.264 shortcuts that are not
   bit-exact), ``skip_idct``;
 - threading: FFmpeg's slice or frame threads (2 threads): the CPU a frame, not the wall time;
-- the output: BGR (today), the one-step shrink to 1280x720, grey (the Y plane), the raw YUV planes.
+- the output: BGR (today), the one-step shrink to 1280x720 alone, a full-frame detection's frame
+  (BGR, then OpenCV's area shrink; or BGR and the one-step shrink from YUV, ``shrink_in_decoder``),
+  grey (the Y plane), the raw YUV planes, nothing (decoding alone).
 
 For the pixels, every frame of a variant is compared with the baseline's frame of the same index:
 mean absolute difference (grey levels) and the worst frame's PSNR. For the faces, the full-frame
@@ -36,6 +38,7 @@ import numpy as np
 VARIANTS = {
     "baseline": ({}, None, 1, "bgr24"),
     "skip_loop_filter=noref": ({"skip_loop_filter": "noref"}, None, 1, "bgr24"),
+    "skip_loop_filter=bidir": ({"skip_loop_filter": "bidir"}, None, 1, "bgr24"),
     "skip_loop_filter=all": ({"skip_loop_filter": "all"}, None, 1, "bgr24"),
     "flags2=+fast": ({"flags2": "+fast"}, None, 1, "bgr24"),
     "skip_idct=noref": ({"skip_idct": "noref"}, None, 1, "bgr24"),
@@ -43,6 +46,8 @@ VARIANTS = {
     "slice threads 2": ({}, "SLICE", 2, "bgr24"),
     "frame threads 2": ({}, "FRAME", 2, "bgr24"),
     "out: one-step 1280x720": ({}, None, 1, "shrunk"),
+    "out: BGR + OpenCV area 1280x720": ({}, None, 1, "bgr+opencv"),
+    "out: BGR + one-step 1280x720": ({}, None, 1, "bgr+shrunk"),
     "out: grey (Y plane)": ({}, None, 1, "gray"),
     "out: YUV planes": ({}, None, 1, "yuv"),
     "out: none (decode only)": ({}, None, 1, "none"),
@@ -65,6 +70,12 @@ def decode(path, options: dict, thread_type, thread_count: int, output: str, kee
         if output == "bgr24":
             out = picture.to_ndarray(format="bgr24", threads=1)
         elif output == "shrunk":
+            out = picture.to_ndarray(format="bgr24", width=1280, height=720, interpolation="AREA", threads=1)
+        elif output == "bgr+opencv":  # a full-frame detection today: the BGR frame, then OpenCV's shrink
+            out = picture.to_ndarray(format="bgr24", threads=1)
+            out = cv2.resize(out, (1280, 720), interpolation=cv2.INTER_AREA)
+        elif output == "bgr+shrunk":  # with shrink_in_decoder: the BGR frame, and the shrunk one from YUV
+            out = picture.to_ndarray(format="bgr24", threads=1)
             out = picture.to_ndarray(format="bgr24", width=1280, height=720, interpolation="AREA", threads=1)
         elif output == "gray":
             out = picture.to_ndarray(format="gray", threads=1)
