@@ -83,7 +83,8 @@ def extra_settings(pairs: list[str]) -> dict:
 
 
 def make_config(work: Path, videos: list[Path], cameras: int, settings: dict, coarsen: bool, url: str | None = None,
-                shrink_in_decoder: bool = False, buffer_frames: int | None = None, skip_loop_filter: str = "none"):
+                shrink_in_decoder: bool = False, buffer_frames: int | None = None,
+                skip_loop_filter: str | None = None):
     """A checked ServeConfig of ``cameras`` paced, looping, live file cameras, or of ``cameras``
     clients of the RTSP stream ``url`` (keys and authority made here); ``shrink_in_decoder``: the
     one-step shrink of full-frame detections (PyAV decoding); ``buffer_frames``: each camera's
@@ -100,10 +101,11 @@ def make_config(work: Path, videos: list[Path], cameras: int, settings: dict, co
         enrol_camera(work / "authority", work / "keys" / name, name, shares)
         tables[name] = {"vault": str(work / "vaults" / name), "camera_key": str(work / "keys" / name),
                         "coarsen_detection": coarsen, "shrink_in_decoder": shrink_in_decoder,
-                        "skip_loop_filter": skip_loop_filter,
                         "pipeline": dict(settings)}
         if buffer_frames is not None:
             tables[name]["buffer_frames"] = buffer_frames
+        if skip_loop_filter is not None:
+            tables[name]["skip_loop_filter"] = skip_loop_filter
         if url:
             tables[name]["source"] = url
         else:
@@ -121,7 +123,7 @@ def _counters(cameras) -> dict:
 
 def run_one(cameras: int, videos: list[Path], seconds: float, warmup: float, settings: dict, coarsen: bool,
             url: str | None = None, server_pid: int | None = None, shrink_in_decoder: bool = False,
-            buffer_frames: int | None = None, skip_loop_filter: str = "none") -> dict:
+            buffer_frames: int | None = None, skip_loop_filter: str | None = None) -> dict:
     """Run ``cameras`` cameras in this process; the measured figures."""
     import numpy as np
     from facesel.serve.service import Service
@@ -147,6 +149,7 @@ def run_one(cameras: int, videos: list[Path], seconds: float, warmup: float, set
             schedule = {cam.config.name: cam.adapter.selector.schedule.every if cam.adapter else None for cam in cams}
             coarsened = sum(cam.governor.coarsened for cam in cams if cam.governor)
             buffers = sorted({cam.config.buffer_frames for cam in cams})
+            skipping = sorted({cam.config.skip_loop_filter for cam in cams})
             sealed = sum(cam.sealed for cam in cams)
             models = {"detectors_built": service.models.detectors_built, "scorers_built": service.models.scorers_built}
         finally:
@@ -158,7 +161,7 @@ def run_one(cameras: int, videos: list[Path], seconds: float, warmup: float, set
     return {
         "cameras": cameras, "seconds": round(elapsed, 2), "scorer": settings.get("scorer", "default"),
         "settings": {key: value for key, value in settings.items() if key != "scorer"},
-        "shrink_in_decoder": shrink_in_decoder, "skip_loop_filter": skip_loop_filter,
+        "shrink_in_decoder": shrink_in_decoder, "skip_loop_filter": skipping[0] if len(skipping) == 1 else skipping,
         "buffer_frames": buffers[0] if len(buffers) == 1 else buffers,
         "videos": [v.name for v in videos],
         "received": delta["received"], "processed": delta["processed"], "dropped": delta["dropped"],
@@ -227,8 +230,8 @@ def main() -> int:
     parser.add_argument("--shrink-in-decoder", action="store_true",
                         help="the cameras' shrink_in_decoder setting: decode with PyAV and shrink full-frame "
                              "detections' frames in one step from YUV")
-    parser.add_argument("--skip-loop-filter", default="none",
-                        help="the cameras' skip_loop_filter (none, noref, bidir, nokey, all)")
+    parser.add_argument("--skip-loop-filter", default=None,
+                        help="the cameras' skip_loop_filter (none, noref, bidir, nokey, all; default: serve's)")
     parser.add_argument("--height", type=int, default=None,
                         help="transcode the videos to this height first (a temporary folder, deleted at the end)")
     parser.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE",
@@ -299,7 +302,7 @@ def _run_all(args, videos: list[Path]) -> int:
                        str(args.warmup), "--scorer", scorer, "--video", *args.video]
             command += ["--buffer-frames", str(buffer)] if buffer is not None else []
             command += ["--shrink-in-decoder"] if args.shrink_in_decoder else []
-            command += ["--skip-loop-filter", args.skip_loop_filter]
+            command += ["--skip-loop-filter", args.skip_loop_filter] if args.skip_loop_filter else []
             command += ["--no-coarsen"] if args.no_coarsen else []
             command += ["--set", *args.set] if args.set else []
             command += ["--url", server.url, "--server-pid", str(server.process.pid)] if server else []

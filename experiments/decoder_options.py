@@ -38,6 +38,9 @@ import numpy as np
 VARIANTS = {
     "baseline": ({}, None, 1, "bgr24"),
     "skip_loop_filter=noref": ({"skip_loop_filter": "noref"}, None, 1, "bgr24"),
+    "OpenCV VideoCapture": ({}, None, 1, "opencv"),
+    "baseline + copy": ({}, None, 1, "bgr24+copy"),
+    "skip_loop_filter=noref + copy": ({"skip_loop_filter": "noref"}, None, 1, "bgr24+copy"),
     "skip_loop_filter=bidir": ({"skip_loop_filter": "bidir"}, None, 1, "bgr24"),
     "skip_loop_filter=all": ({"skip_loop_filter": "all"}, None, 1, "bgr24"),
     "flags2=+fast": ({"flags2": "+fast"}, None, 1, "bgr24"),
@@ -58,6 +61,19 @@ def decode(path, options: dict, thread_type, thread_count: int, output: str, kee
     """(process CPU seconds, frames, kept BGR frames or []) of one pass over ``path``."""
     import av
 
+    if output == "opencv":  # what facesel.sources.backends.FileConnection does (one FFmpeg thread)
+        capture = cv2.VideoCapture(str(path), cv2.CAP_ANY, [cv2.CAP_PROP_N_THREADS, 1])
+        kept, n, start = [], 0, time.process_time()
+        while True:
+            ok, out = capture.read()
+            if not ok:
+                break
+            n += 1
+            if keep:
+                kept.append(out)
+        spent = time.process_time() - start
+        capture.release()
+        return spent, n, kept
     kept = []
     container = av.open(str(path))
     stream = container.streams.video[0]
@@ -67,8 +83,10 @@ def decode(path, options: dict, thread_type, thread_count: int, output: str, kee
     stream.codec_context.options = dict(options)
     start, n = time.process_time(), 0
     for picture in container.decode(stream):
-        if output == "bgr24":
+        if output in ("bgr24", "bgr24+copy"):
             out = picture.to_ndarray(format="bgr24", threads=1)
+            if output == "bgr24+copy":  # an array that owns its pixels (PyAV's is a view of its frame)
+                out = out.copy()
         elif output == "shrunk":
             out = picture.to_ndarray(format="bgr24", width=1280, height=720, interpolation="AREA", threads=1)
         elif output == "bgr+opencv":  # a full-frame detection today: the BGR frame, then OpenCV's shrink
@@ -149,7 +167,7 @@ def main(argv=None) -> int:
             ms = statistics.median(cpu[v])
             row = f"| {v} | {ms:.2f} | {ms / base:.2f} |"
             options, ttype, tcount, output = VARIANTS[v]
-            if output == "bgr24":
+            if output in ("bgr24", "bgr24+copy", "opencv"):
                 _, _, frames = decode(path, options, ttype, tcount, output, keep=True)
                 diffs = [np.abs(a.astype(np.int16) - b.astype(np.int16)).mean() for a, b in zip(ref, frames)]
                 mse = [np.mean((a.astype(np.float32) - b.astype(np.float32)) ** 2) for a, b in zip(ref, frames)]

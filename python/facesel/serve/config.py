@@ -21,7 +21,7 @@ Example::
     coarsen_detection = true      # sparse mode: detect less often while the camera cannot keep up
     max_detect_every = 16         # ... down to one full-frame detection in this many frames
     buffer_frames = 4             # frames waiting for the pipeline; a full buffer drops its oldest
-    skip_loop_filter = "none"     # H.264 frames FFmpeg decodes without deblocking: none, noref, ... all
+    skip_loop_filter = "none"     # H.264 frames decoded without deblocking: none (exact), noref, bidir, nokey, all
     [cameras.entrance.pipeline]   # facesel.config.PipelineConfig's fields (as facesel run's flags) + scorer
     detector = "yunet"
     min_hits = 3
@@ -79,8 +79,12 @@ class CameraConfig:
     skip_loop_filter: str = "none"
     """Frames that FFmpeg decodes without H.264's deblocking filter
     (:data:`facesel.sources.backends.SKIP_LOOP_FILTER`; files are then decoded by PyAV, streams
-    with ``backend = "pyav"``; OpenCV-decoded sources ignore it). ``"noref"`` decodes about 11 %
-    cheaper on the arcade video (docs/performance.md, "Decoder options")."""
+    with ``backend = "pyav"``; webcams and ``backend = "opencv"`` decode exactly). ``"noref"``
+    skips it on frames no other frame is predicted from: 8-11 % less decoding CPU on the arcade
+    video, and on six shared videos the same results and agreement with the exhaustive run
+    (``benchmarks/decoder_option_agreement.py``). Not the default: a file camera is then decoded
+    by PyAV, whose frames held about 40 MiB more per camera in ``benchmarks/capacity.py``
+    (docs/performance.md, "Decoder options"). ``"none"``: exact decoding."""
     coarsen_detection: bool = True
     """Sparse mode: detect on the full frame less often while the camera cannot keep up (before it drops)."""
     max_detect_every: int = 16
