@@ -32,8 +32,8 @@ BACKENDS = ("pyav", "opencv")
 _URL = re.compile(r"^(rtsps?|https?|rtmp|udp|tcp)://", re.IGNORECASE)
 
 __all__ = [
-    "BACKENDS", "SKIP_LOOP_FILTER", "Backoff", "EndOfStream", "EpochSegments", "FileConnection", "Frame", "Pacer", "PyAVFileConnection",
-    "Segment", "SourceError", "SourceStats", "StallError", "StreamSource",
+    "BACKENDS", "SKIP_LOOP_FILTER", "Backoff", "EndOfStream", "EpochSegments", "FileConnection", "Frame", "Pacer",
+    "PyAVFileConnection", "Segment", "SourceError", "SourceStats", "StallError", "StreamSource",
     "is_live_target", "make_source", "redact",
 ]
 

@@ -28,9 +28,9 @@ from facesel.sources.decoded import decoded_frame
 SKIP_LOOP_FILTER = ("none", "noref", "bidir", "nokey", "all")
 """Frames on which FFmpeg's decoder skips H.264's in-loop deblocking filter (its ``skip_loop_filter``
 option, AVDiscard names), from none to every frame. ``"noref"``: only frames no other frame is
-predicted from (non-reference B frames), so the error stays in those frames: about 11 % less
+predicted from (non-reference B frames), so the error stays in those frames: 8-11 % less
 decoding CPU on the arcade video, 0.07 grey levels from the exact picture, the same faces;
-``"all"``: about 20 % less, but the error is carried into every later frame until the next key
+``"all"``: 18-20 % less, but the error is carried into every later frame until the next key
 frame (1.5 grey levels, 10 of 264 faces lost; ``experiments/decoder_options.py``,
 docs/performance.md). How much ``"noref"`` saves depends on the encoder: a stream without B
 frames (a live encoder's low-latency profile) has none to skip."""
@@ -257,8 +257,8 @@ class PyAVFileConnection:
     reach. With ``keep_picture`` (the default) each frame is remembered with its decoded picture
     (:func:`facesel.sources.decoded.decoded_frame`): a full-frame detection then shrinks it in one
     pass from YUV (FFmpeg's area filter) instead of shrinking the BGR frame with OpenCV (about 7 CPU
-    ms less a detected 1080p frame; docs/performance.md). Decoding itself costs the same through
-    either library. What ``make_source`` opens for a file with ``shrink_in_decoder`` or a
+    ms less a detected 1080p frame; docs/performance.md). Decoding itself costs about the same
+    through either library (PyAV 3-5 % less CPU in ``experiments/decoder_options.py``). What ``make_source`` opens for a file with ``shrink_in_decoder`` or a
     ``skip_loop_filter`` other than ``"none"``.
 
     ``decoder_threads``: FFmpeg's decoding threads, 1 by default (see :class:`FileConnection`);
