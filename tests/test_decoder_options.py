@@ -119,3 +119,33 @@ def test_a_camera_setting_checked_with_the_camera_named(tmp_path, arcade):
     assert _camera(tmp_path, arcade, skip_loop_filter="all").skip_loop_filter == "all"
     with pytest.raises(ValueError, match=r"cameras\.cam\.skip_loop_filter must be one of"):
         _camera(tmp_path, arcade, skip_loop_filter="fast")
+
+
+def test_a_serve_camera_decodes_with_its_setting(tmp_path, arcade):
+    # the camera key reaches the camera's own source: facesel serve's code, a real camera thread
+    from facesel.serve.config import parse_config
+    from facesel.serve.service import Service
+    from facesel.vault import create_authority, enrol_camera
+
+    create_authority(tmp_path / "authority", shares=3, threshold=2, epoch_seconds=86400.0,
+                     retention_seconds=7 * 86400.0, horizon_seconds=2 * 86400.0, start=time.time(), kdf_level="min")
+    shares = sorted((tmp_path / "authority" / "shares").iterdir())[:2]
+    tables = {}
+    for name, extra in (("exact", {}), ("skipping", {"skip_loop_filter": "noref"})):
+        enrol_camera(tmp_path / "authority", tmp_path / name, name, shares)
+        tables[name] = {"source": str(arcade), "vault": str(tmp_path / f"vault-{name}"),
+                        "camera_key": str(tmp_path / name), "loop": True, **extra}
+    config = parse_config({"serve": {"listen": "", "log_level": "warning"},
+                           "defaults": {"authority": str(tmp_path / "authority" / "authority.pub")},
+                           "cameras": tables}, base=tmp_path)
+    service = Service(config).start()
+    try:
+        cams = {cam.config.name: cam for cam in service.camera_list()}
+        deadline = time.monotonic() + 120  # a wait for the camera threads, not a speed check
+        while any(cam.source is None for cam in cams.values()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        exact, skipping = cams["exact"].source._connect, cams["skipping"].source._connect
+    finally:
+        service.stop(timeout=60)
+    assert exact.func is FileConnection
+    assert skipping.func is PyAVFileConnection and skipping.keywords["skip_loop_filter"] == "noref"
