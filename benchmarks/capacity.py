@@ -23,7 +23,9 @@ in real time in a process of its own, whose CPU is reported apart): no loop, so 
 ``--scorer default context`` runs every N with each scorer setting in turn (the plot draws one line
 per scorer); ``--buffer-frames 1 8`` likewise runs every N with each camera ``buffer_frames`` (the
 source's frame queue; 1 is a one-frame slot) in turn, recorded in each row; ``--shrink-in-decoder`` turns on the cameras' one-step shrink; ``--video`` also takes
-absolute paths (a 720p transcode in /tmp).
+absolute paths (a 720p transcode in /tmp); ``--height 720`` transcodes the videos to that height in a
+temporary folder first (ffmpeg, area filter, x264 CRF 20; deleted at the end); ``--skip-loop-filter``
+sets the cameras' ``skip_loop_filter`` (frames decoded without H.264's deblocking filter).
 
 Run (the figures in docs/performance.md):
 ``python benchmarks/capacity.py --cameras 1 2 3 4 --scorer default context --seconds 40 --warmup 10``
@@ -81,7 +83,8 @@ def extra_settings(pairs: list[str]) -> dict:
 
 
 def make_config(work: Path, videos: list[Path], cameras: int, settings: dict, coarsen: bool, url: str | None = None,
-                shrink_in_decoder: bool = False, buffer_frames: int | None = None):
+                shrink_in_decoder: bool = False, buffer_frames: int | None = None,
+                skip_loop_filter: str | None = None):
     """A checked ServeConfig of ``cameras`` paced, looping, live file cameras, or of ``cameras``
     clients of the RTSP stream ``url`` (keys and authority made here); ``shrink_in_decoder``: the
     one-step shrink of full-frame detections (PyAV decoding); ``buffer_frames``: each camera's
@@ -101,6 +104,8 @@ def make_config(work: Path, videos: list[Path], cameras: int, settings: dict, co
                         "pipeline": dict(settings)}
         if buffer_frames is not None:
             tables[name]["buffer_frames"] = buffer_frames
+        if skip_loop_filter is not None:
+            tables[name]["skip_loop_filter"] = skip_loop_filter
         if url:
             tables[name]["source"] = url
         else:
@@ -118,14 +123,15 @@ def _counters(cameras) -> dict:
 
 def run_one(cameras: int, videos: list[Path], seconds: float, warmup: float, settings: dict, coarsen: bool,
             url: str | None = None, server_pid: int | None = None, shrink_in_decoder: bool = False,
-            buffer_frames: int | None = None) -> dict:
+            buffer_frames: int | None = None, skip_loop_filter: str | None = None) -> dict:
     """Run ``cameras`` cameras in this process; the measured figures."""
     import numpy as np
     from facesel.serve.service import Service
 
     rss_before = _rss_mib()
     with tempfile.TemporaryDirectory(prefix="facesel-capacity-") as folder:
-        config = make_config(Path(folder), videos, cameras, settings, coarsen, url, shrink_in_decoder, buffer_frames)
+        config = make_config(Path(folder), videos, cameras, settings, coarsen, url, shrink_in_decoder, buffer_frames,
+                             skip_loop_filter)
         service = Service(config).start()
         try:
             time.sleep(warmup)
@@ -143,6 +149,7 @@ def run_one(cameras: int, videos: list[Path], seconds: float, warmup: float, set
             schedule = {cam.config.name: cam.adapter.selector.schedule.every if cam.adapter else None for cam in cams}
             coarsened = sum(cam.governor.coarsened for cam in cams if cam.governor)
             buffers = sorted({cam.config.buffer_frames for cam in cams})
+            skipping = sorted({cam.config.skip_loop_filter for cam in cams})
             sealed = sum(cam.sealed for cam in cams)
             models = {"detectors_built": service.models.detectors_built, "scorers_built": service.models.scorers_built}
         finally:
@@ -154,7 +161,7 @@ def run_one(cameras: int, videos: list[Path], seconds: float, warmup: float, set
     return {
         "cameras": cameras, "seconds": round(elapsed, 2), "scorer": settings.get("scorer", "default"),
         "settings": {key: value for key, value in settings.items() if key != "scorer"},
-        "shrink_in_decoder": shrink_in_decoder,
+        "shrink_in_decoder": shrink_in_decoder, "skip_loop_filter": skipping[0] if len(skipping) == 1 else skipping,
         "buffer_frames": buffers[0] if len(buffers) == 1 else buffers,
         "videos": [v.name for v in videos],
         "received": delta["received"], "processed": delta["processed"], "dropped": delta["dropped"],
@@ -223,6 +230,10 @@ def main() -> int:
     parser.add_argument("--shrink-in-decoder", action="store_true",
                         help="the cameras' shrink_in_decoder setting: decode with PyAV and shrink full-frame "
                              "detections' frames in one step from YUV")
+    parser.add_argument("--skip-loop-filter", default=None,
+                        help="the cameras' skip_loop_filter (none, noref, bidir, nokey, all; default: serve's)")
+    parser.add_argument("--height", type=int, default=None,
+                        help="transcode the videos to this height first (a temporary folder, deleted at the end)")
     parser.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE",
                         help="more pipeline settings of every camera (PipelineConfig fields: detect_every=6 "
                              "region_shrink=fast ...)")
@@ -249,8 +260,27 @@ def main() -> int:
     settings = {"scorer": args.scorer[0], **extra_settings(args.set)}
     if args.one is not None:
         print(json.dumps(run_one(args.one, videos, args.seconds, args.warmup, settings, not args.no_coarsen, args.url,
-                                 args.server_pid, args.shrink_in_decoder, args.buffer_frames[0])), flush=True)
+                                 args.server_pid, args.shrink_in_decoder, args.buffer_frames[0],
+                                 args.skip_loop_filter)), flush=True)
         return 0
+    with tempfile.TemporaryDirectory(prefix="facesel-capacity-videos-") as scaled:
+        if args.height:
+            args.video = [str(_transcode(video, args.height, Path(scaled))) for video in videos]
+            videos = [Path(video) for video in args.video]
+        return _run_all(args, videos)
+
+
+def _transcode(video: Path, height: int, folder: Path) -> Path:
+    """``video`` scaled to ``height`` (width to match, even) in ``folder``: H.264 as a camera would send it."""
+    out = folder / f"{video.stem}_{height}p.mp4"
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(video), "-vf", f"scale=-2:{height}:flags=area",
+                    "-c:v", "libx264", "-preset", "medium", "-crf", "20", "-pix_fmt", "yuv420p", "-an", str(out)],
+                   check=True)
+    return out
+
+
+def _run_all(args, videos: list[Path]) -> int:
+    """Every run of the invocation, each N in a process of its own; the summary, JSON and plot."""
     server = None
     if args.rtsp:
         sys.path.insert(0, str(ROOT / "tests"))
@@ -272,6 +302,7 @@ def main() -> int:
                        str(args.warmup), "--scorer", scorer, "--video", *args.video]
             command += ["--buffer-frames", str(buffer)] if buffer is not None else []
             command += ["--shrink-in-decoder"] if args.shrink_in_decoder else []
+            command += ["--skip-loop-filter", args.skip_loop_filter] if args.skip_loop_filter else []
             command += ["--no-coarsen"] if args.no_coarsen else []
             command += ["--set", *args.set] if args.set else []
             command += ["--url", server.url, "--server-pid", str(server.process.pid)] if server else []

@@ -214,6 +214,7 @@ class Camera:
                 config.source, loop=config.loop, realtime=config.realtime, live=config.live, backend=config.backend,
                 open_timeout=config.open_timeout, read_timeout=config.read_timeout,
                 shrink_in_decoder=config.shrink_in_decoder, buffer_frames=config.buffer_frames,
+                skip_loop_filter=config.skip_loop_filter,
                 stall_timeout=config.stall_timeout, backoff=Backoff(base=0.5, cap=config.reconnect_max_delay),
             )
             self.source = source.start()

@@ -21,6 +21,7 @@ Example::
     coarsen_detection = true      # sparse mode: detect less often while the camera cannot keep up
     max_detect_every = 16         # ... down to one full-frame detection in this many frames
     buffer_frames = 4             # frames waiting for the pipeline; a full buffer drops its oldest
+    skip_loop_filter = "none"     # H.264 frames decoded without deblocking: none (exact), noref, bidir, nokey, all
     [cameras.entrance.pipeline]   # facesel.config.PipelineConfig's fields (as facesel run's flags) + scorer
     detector = "yunet"
     min_hits = 3
@@ -41,6 +42,7 @@ from facesel.serve.pipeline_adapter import check_pipeline_settings
 from facesel.serve.suggest import unknown_key_message
 from facesel.redaction import redact_url, remember_url_secrets
 from facesel.sources import BACKENDS, is_live_target
+from facesel.sources.backends import check_skip_loop_filter
 from facesel.sources.stream import check_buffer_frames
 
 SERVE_KEYS = {"listen", "log_format", "log_level", "shutdown_timeout", "view", "mqtt", "webhook"}
@@ -74,6 +76,15 @@ class CameraConfig:
     picture (:mod:`facesel.sources.decoded`; about 7 CPU ms less a detected 1080p frame). Off by
     default: on the arcade video the sparse default then matched 11 of the exhaustive run's 12
     tracks instead of 12 (``benchmarks/decode_agreement.py``, docs/performance.md)."""
+    skip_loop_filter: str = "none"
+    """Frames that FFmpeg decodes without H.264's deblocking filter
+    (:data:`facesel.sources.backends.SKIP_LOOP_FILTER`; files are then decoded by PyAV, streams
+    with ``backend = "pyav"``; webcams and ``backend = "opencv"`` decode exactly). ``"noref"``
+    skips it on frames no other frame is predicted from: 8-11 % less decoding CPU on the arcade
+    video, and on six shared videos the same results and agreement with the exhaustive run
+    (``benchmarks/decoder_option_agreement.py``). Not the default: a file camera is then decoded
+    by PyAV, whose frames held about 40 MiB more per camera in ``benchmarks/capacity.py``
+    (docs/performance.md, "Decoder options"). ``"none"``: exact decoding."""
     coarsen_detection: bool = True
     """Sparse mode: detect on the full frame less often while the camera cannot keep up (before it drops)."""
     max_detect_every: int = 16
@@ -119,6 +130,7 @@ CAMERA_KEYS = {
     "source", "vault", "authority", "camera_key", "camera_id", "loop", "realtime", "live", "backend", "open_timeout",
     "read_timeout", "stall_timeout", "reconnect_max_delay", "enabled", "pipeline", "zones", "retention_hours",
     "retention_reason", "coarsen_detection", "max_detect_every", "shrink_in_decoder", "buffer_frames",
+    "skip_loop_filter",
 }
 
 PER_CAMERA_ONLY = {"source", "vault", "camera_key", "camera_id", "zones"}
@@ -280,6 +292,8 @@ def _camera(name: str, table: dict, defaults: dict, base: Path) -> CameraConfig:
     flags["max_detect_every"] = cap
     flags["buffer_frames"] = check_buffer_frames(merged.get("buffer_frames", CameraConfig.buffer_frames),
                                                  f"{where}.buffer_frames")
+    flags["skip_loop_filter"] = check_skip_loop_filter(merged.get("skip_loop_filter", CameraConfig.skip_loop_filter),
+                                                       f"{where}.skip_loop_filter")
     from facesel.serve.retention import camera_retention
     from facesel.serve.zones import parse_zones
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from facesel.redaction import redact_url, remember_url_secrets
 from facesel.sources.backends import (
+    SKIP_LOOP_FILTER,
     EndOfStream,
     FileConnection,
     OpenCVConnection,
@@ -20,6 +21,7 @@ from facesel.sources.backends import (
     PyAVFileConnection,
     SourceError,
     StallError,
+    check_skip_loop_filter,
 )
 from facesel.sources.backoff import Backoff
 from facesel.sources.pacing import Pacer
@@ -30,8 +32,8 @@ BACKENDS = ("pyav", "opencv")
 _URL = re.compile(r"^(rtsps?|https?|rtmp|udp|tcp)://", re.IGNORECASE)
 
 __all__ = [
-    "BACKENDS", "Backoff", "EndOfStream", "EpochSegments", "FileConnection", "Frame", "Pacer", "PyAVFileConnection",
-    "Segment", "SourceError", "SourceStats", "StallError", "StreamSource",
+    "BACKENDS", "SKIP_LOOP_FILTER", "Backoff", "EndOfStream", "EpochSegments", "FileConnection", "Frame", "Pacer",
+    "PyAVFileConnection", "Segment", "SourceError", "SourceStats", "StallError", "StreamSource",
     "is_live_target", "make_source", "redact",
 ]
 
@@ -51,7 +53,8 @@ def is_live_target(target) -> bool:
 def make_source(target, *, loop: bool = False, live: bool | None = None, backend: str = "pyav",
                 open_timeout: float = 10.0, read_timeout: float = 5.0, stall_timeout: float = 10.0,
                 backoff: Backoff | None = None, reconnect: bool | None = None, realtime: bool = False,
-                shrink_in_decoder: bool = False, buffer_frames: int = 1) -> StreamSource:
+                shrink_in_decoder: bool = False, buffer_frames: int = 1,
+                skip_loop_filter: str = "none") -> StreamSource:
     """A :class:`StreamSource` (not started) for a file path, a webcam index or a URL.
 
     Parameters
@@ -84,14 +87,22 @@ def make_source(target, *, loop: bool = False, live: bool | None = None, backend
         Files and PyAV streams: frames keep their decoded picture, so that a full-frame detection
         shrinks them in one step from YUV (:mod:`facesel.sources.decoded`); files are then decoded
         by PyAV. Default False: the choice then differed slightly (docs/performance.md).
+    skip_loop_filter : one of :data:`SKIP_LOOP_FILTER`
+        Files and PyAV streams: frames FFmpeg decodes without H.264's deblocking filter
+        (:data:`facesel.sources.backends.SKIP_LOOP_FILTER`); files are then decoded by PyAV (the
+        same pixels as OpenCV's otherwise). Default ``"none"``: exact decoding. Sources that
+        OpenCV decodes (webcams, ``backend="opencv"``) decode exactly whatever is asked: OpenCV
+        passes no decoder option on.
 
     Raises
     ------
     ValueError
-        An unknown backend, a bad timeout, ``loop`` or ``realtime`` with a live source.
+        An unknown backend or ``skip_loop_filter``, a bad timeout, ``loop`` or ``realtime`` with a
+        live source.
     """
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+    check_skip_loop_filter(skip_loop_filter)
     for name, value in (("open_timeout", open_timeout), ("read_timeout", read_timeout),
                         ("stall_timeout", stall_timeout)):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
@@ -109,13 +120,17 @@ def make_source(target, *, loop: bool = False, live: bool | None = None, backend
             connect = partial(OpenCVConnection, text, open_timeout, read_timeout)
         else:
             connect = partial(PyAVConnection, text, open_timeout, read_timeout, stall_timeout,
-                              keep_picture=bool(shrink_in_decoder))
+                              keep_picture=bool(shrink_in_decoder), skip_loop_filter=skip_loop_filter)
         return StreamSource(redact(text), connect, live=True if live is None else live,
                             stall_timeout=stall_timeout, reconnect=True if reconnect is None else reconnect,
                             backoff=backoff, buffer_frames=buffer_frames)
     path = Path(text).expanduser()
-    connection = PyAVFileConnection if shrink_in_decoder else FileConnection
-    return StreamSource(str(path), partial(connection, path, loop), live=False if live is None else live,
+    if shrink_in_decoder or skip_loop_filter != "none":
+        connect = partial(PyAVFileConnection, path, loop, skip_loop_filter=skip_loop_filter,
+                          keep_picture=bool(shrink_in_decoder))
+    else:
+        connect = partial(FileConnection, path, loop)
+    return StreamSource(str(path), connect, live=False if live is None else live,
                         stall_timeout=stall_timeout, stream_time=True,
                         reconnect=loop if reconnect is None else reconnect, backoff=backoff, realtime=realtime,
                         buffer_frames=buffer_frames)

@@ -25,6 +25,36 @@ from facesel.redaction import redact_url
 from facesel.sources.decoded import decoded_frame
 
 
+SKIP_LOOP_FILTER = ("none", "noref", "bidir", "nokey", "all")
+"""Frames on which FFmpeg's decoder skips H.264's in-loop deblocking filter (its ``skip_loop_filter``
+option, AVDiscard names), from none to every frame. ``"noref"``: only frames no other frame is
+predicted from (non-reference B frames), so the error stays in those frames: 8-11 % less
+decoding CPU on the arcade video, 0.07 grey levels from the exact picture, the same faces;
+``"all"``: 18-20 % less, but the error is carried into every later frame until the next key
+frame (1.5 grey levels, 10 of 264 faces lost; ``experiments/decoder_options.py``,
+docs/performance.md). How much ``"noref"`` saves depends on the encoder: a stream without B
+frames (a live encoder's low-latency profile) has none to skip."""
+
+
+def check_skip_loop_filter(value, name: str = "skip_loop_filter") -> str:
+    """``value`` if it is one of :data:`SKIP_LOOP_FILTER`; otherwise ValueError naming ``name``."""
+    if not isinstance(value, str) or value not in SKIP_LOOP_FILTER:
+        raise ValueError(f"{name} must be one of {', '.join(SKIP_LOOP_FILTER)}, got {value!r}")
+    return value
+
+
+def _set_decoder(stream, threads: int, skip_loop_filter: str) -> None:
+    """Configure a PyAV video ``stream``'s decoder before its first packet: ``threads`` FFmpeg
+    threads and the deblocking filter skipped on ``skip_loop_filter`` frames."""
+    # PyAV's own default is FFmpeg's choice of slice threads (thread_count 0): 1 must be said
+    stream.thread_count = threads
+    if threads != 1:
+        stream.thread_type = "AUTO"
+    if skip_loop_filter != "none":
+        # codec options are applied when the decoder opens, at the first packet
+        stream.codec_context.options = {**stream.codec_context.options, "skip_loop_filter": skip_loop_filter}
+
+
 class SourceError(RuntimeError):
     """A source could not be opened or stopped delivering frames."""
 
@@ -59,11 +89,15 @@ class PyAVConnection:
     keep_picture : bool
         Frames keep their decoded picture (:func:`facesel.sources.decoded.decoded_frame`), so that
         a full-frame detection shrinks them in one step; default False.
+    skip_loop_filter : one of :data:`SKIP_LOOP_FILTER`
+        Frames decoded without the deblocking filter; default ``"none"`` (bit-exact decoding).
     """
 
     def __init__(self, url: str, open_timeout: float = 10.0, read_timeout: float = 5.0, stall_timeout: float = 10.0,
-                 rtsp_transport: str = "tcp", decoder_threads: int = 1, keep_picture: bool = False):
+                 rtsp_transport: str = "tcp", decoder_threads: int = 1, keep_picture: bool = False,
+                 skip_loop_filter: str = "none"):
         self.keep_picture = bool(keep_picture)
+        self.skip_loop_filter = check_skip_loop_filter(skip_loop_filter)
         import av
 
         self.url, self.stall_timeout = url, float(stall_timeout)
@@ -87,10 +121,7 @@ class PyAVConnection:
         if isinstance(decoder_threads, bool) or not isinstance(decoder_threads, int) or decoder_threads < 0:
             self._container.close()
             raise ValueError(f"decoder_threads must be an integer >= 0, got {decoder_threads!r}")
-        # PyAV's own default is FFmpeg's choice of slice threads (thread_count 0): 1 must be said
-        self._stream.thread_count = decoder_threads
-        if decoder_threads != 1:
-            self._stream.thread_type = "AUTO"
+        _set_decoder(self._stream, decoder_threads, self.skip_loop_filter)
         self._packets = self._container.demux(self._stream)
         self._decoded: list = []
         self.fps = float(self._stream.average_rate) if self._stream.average_rate else None
@@ -221,17 +252,23 @@ class FileConnection:
 class PyAVFileConnection:
     """A video file decoded by FFmpeg through PyAV, from its first frame; ``loop`` restarts it at the end.
 
-    The same interface and timestamps as :class:`FileConnection` (OpenCV), but each frame is
-    remembered with its decoded picture (:func:`facesel.sources.decoded.decoded_frame`): a
-    full-frame detection then shrinks it in one pass from YUV (FFmpeg's area filter) instead of
-    shrinking the BGR frame with OpenCV (about 7 CPU ms less a detected 1080p frame;
-    docs/performance.md). Decoding itself costs the same through either library. What
-    ``make_source(..., shrink_in_decoder=True)`` opens for a file.
+    The same interface, timestamps and pixels as :class:`FileConnection` (OpenCV: both convert
+    with FFmpeg's swscale, identical frames on the arcade video), with the decoder's options in
+    reach. With ``keep_picture`` (the default) each frame is remembered with its decoded picture
+    (:func:`facesel.sources.decoded.decoded_frame`): a full-frame detection then shrinks it in one
+    pass from YUV (FFmpeg's area filter) instead of shrinking the BGR frame with OpenCV (about 7 CPU
+    ms less a detected 1080p frame; docs/performance.md). Decoding itself costs about the same
+    through either library (PyAV 3-5 % less CPU in ``experiments/decoder_options.py``). What ``make_source`` opens for a file with ``shrink_in_decoder`` or a
+    ``skip_loop_filter`` other than ``"none"``.
 
-    ``decoder_threads``: FFmpeg's decoding threads, 1 by default (see :class:`FileConnection`).
+    ``decoder_threads``: FFmpeg's decoding threads, 1 by default (see :class:`FileConnection`);
+    ``skip_loop_filter``: see :data:`SKIP_LOOP_FILTER`, ``"none"`` by default.
     """
 
-    def __init__(self, path: str | Path, loop: bool = False, decoder_threads: int = 1):
+    def __init__(self, path: str | Path, loop: bool = False, decoder_threads: int = 1,
+                 skip_loop_filter: str = "none", keep_picture: bool = True):
+        self.skip_loop_filter = check_skip_loop_filter(skip_loop_filter)
+        self.keep_picture = bool(keep_picture)
         _start_file(self, path, loop, decoder_threads)
         self._container, self._frames = self._open()
         stream = self._container.streams.video[0]
@@ -248,10 +285,7 @@ class PyAVFileConnection:
             container.close()
             raise SourceError(f"video file {self.path} has no video stream")
         stream = container.streams.video[0]
-        # PyAV's own default is FFmpeg's choice of slice threads (thread_count 0): 1 must be said
-        stream.thread_count = self.decoder_threads
-        if self.decoder_threads != 1:
-            stream.thread_type = "AUTO"
+        _set_decoder(stream, self.decoder_threads, self.skip_loop_filter)
         return container, container.decode(stream)
 
     def _next(self):
@@ -277,7 +311,9 @@ class PyAVFileConnection:
             if picture is None:
                 raise SourceError(f"video file {self.path} has no decodable frame")
         self._last = self._offset + max(0.0, float(picture.time or 0.0))
-        return decoded_frame(picture), self._last
+        if self.keep_picture:
+            return decoded_frame(picture), self._last
+        return picture.to_ndarray(format="bgr24", threads=1), self._last
 
     def close(self) -> None:
         self._container.close()
