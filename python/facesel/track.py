@@ -61,10 +61,11 @@ class TrackStage:
         # With the second pass, boxes under start_confidence only continue tracks (ByteTrack);
         # without it every box the detector gives may start one (it was made to drop the low ones).
         self.second_pass = bool(getattr(config, "second_pass", False))
+        self._start_score = float(config.start_confidence) if self.second_pass else 0.0
         self.tracker = Tracker(
             metric=config.metric, max_distance=config.max_distance, min_iou=config.min_iou,
             min_hits=config.min_hits, max_age=config.max_age, predict_motion=config.predict_motion,
-            start_score=float(config.start_confidence) if self.second_pass else 0.0, second_pass=self.second_pass,
+            start_score=self._start_score, second_pass=self.second_pass,
         )
         if rule is not None and not isinstance(rule, SwitchRule):
             raise TypeError(f"rule must be a SwitchRule or None, got {type(rule).__name__}")
@@ -131,6 +132,11 @@ class TrackStage:
         self.still = [False] * len(raw_ids)
         self.change = [float("nan")] * len(raw_ids)
         busy = crowded(detections.boxes) if self.cues and frame is not None else None
+        if busy is not None and self.second_pass:
+            # A box the second pass gave a track is a face the detector doubts, mostly one partly
+            # covered: its colours are the cover's, so like a crowded box it feeds no colour cue
+            # (else the cue splits the track the second pass kept, on the cover and again after).
+            busy = busy | (detections.scores < self._start_score)
         for i, c in enumerate(raw_ids.tolist()):
             box = detections.boxes[i].astype(np.float32)
             segment = self._segments[c]
