@@ -116,3 +116,40 @@ def test_the_binding_names_each_bad_argument():
     assert len(tracker) == 0  # nothing changed by the refused calls
     with pytest.raises(ValueError, match="low_confidence"):
         PipelineConfig(low_confidence=1.2)
+
+
+def test_otb_girl_keeps_her_track_when_the_man_crosses_in_front(shared_data):
+    """OTB Girl frames 400-480: the man's face passes in front of hers (432-459). Her detections
+    before and after the crossing stay in one segment, and no confirmed segment holds hers and his.
+    His box overlapping her ground-truth box is not counted as hers (switches.girl_person)."""
+    from facesel.eval.switches import girl_person
+    from facesel.selector import default_detector
+
+    folder = shared_data / "videos" / "otb_girl"
+    text = (folder / "groundtruth_rect.txt").read_text().replace(",", " ").split()  # tabs or commas
+    truth = np.array(text, np.float32).reshape(-1, 4)
+    truth[:, 2:] += truth[:, :2]
+    paths = sorted((folder / "img").glob("*.jpg"))
+    config = PipelineConfig(mode="exhaustive")
+    detector = default_detector(config)
+    stage = TrackStage(config)
+    owners: dict[int, set] = {}  # segment -> whose detections (1 hers, 0 another face)
+    hers_before, hers_after, his_over_hers = set(), set(), 0
+    for f in range(400, 481):
+        frame = cv2.imread(str(paths[f]))
+        update = stage.update(detector.detect(frame), frame)
+        for box, segment in zip(stage.detections.boxes, update.track_ids.tolist()):
+            who = girl_person(box, truth[f])
+            if who >= 0:
+                owners.setdefault(segment, set()).add(who)
+            if who == 1 and 415 <= f < 430:
+                hers_before.add(segment)
+            if who == 1 and 441 <= f <= 452:
+                hers_after.add(segment)
+            iou_box = np.array([max(box[0], truth[f][0]), max(box[1], truth[f][1]), min(box[2], truth[f][2]),
+                                min(box[3], truth[f][3])])
+            if 432 <= f <= 436 and who != 1 and (iou_box[2:] > iou_box[:2]).all():
+                his_over_hers += 1  # his face over hers, overlapping her box, not counted as hers
+    assert his_over_hers >= 3, "the man's face must cross hers in these frames (else this checks nothing)"
+    assert len(hers_before) == 1 and hers_before == hers_after
+    assert all(len(who) == 1 for who in owners.values())
