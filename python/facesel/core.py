@@ -174,7 +174,7 @@ class Tracker:
         default): every box may start one.
     second_pass : bool
         ByteTrack's second association pass for the boxes below ``start_score``: True (default)
-        lets each of them continue a track that no other box of the frame took (same gate and
+        lets each of them continue a confirmed track that no other box of the frame took (same gate and
         cost), so a partly covered face, which the detector scores low, keeps its track; False
         ignores them, as if the detector had dropped them (the behaviour before, kept to compare).
 

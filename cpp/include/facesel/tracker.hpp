@@ -63,9 +63,9 @@ struct TrackerConfig {
   /// detection may start one (and scores are not needed).
   double start_score = 0.0;
   /// What becomes of a detection below `start_score` (ByteTrack's second association pass):
-  /// true: after the other detections are assigned, it may continue a track that none of them
-  /// took (same gate and cost), so a partly covered face, which the detector scores low, keeps its
-  /// track; false: it is ignored (as if the detector had dropped it).
+  /// true: after the other detections are assigned, it may continue a confirmed track that none
+  /// of them took (same gate and cost), so a partly covered face, which the detector scores low,
+  /// keeps its track; false: it is ignored (as if the detector had dropped it).
   bool second_pass = true;
 
   /// Throws std::invalid_argument naming the first bad field and its value.
