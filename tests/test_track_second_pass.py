@@ -90,6 +90,10 @@ def test_low_boxes_only_continue_tracks_that_no_confident_box_took():
     off = Tracker(min_hits=1, start_score=0.6, second_pass=False)
     off.update(face, np.array([0.9], np.float32))
     assert off.update(face + 2, np.array([0.4], np.float32)).track_ids.tolist() == [-1]
+    # a tentative track (fewer than min_hits) is not carried on low boxes (ByteTrack's rule)
+    tentative = Tracker(min_hits=3, start_score=0.6)
+    tentative.update(face, np.array([0.9], np.float32))
+    assert tentative.update(face + 2, np.array([0.4], np.float32)).track_ids.tolist() == [-1]
     # without scores every box starts and continues tracks, as before
     assert Tracker(min_hits=1, start_score=0.6).update(face).track_ids.tolist() == [1]
 
