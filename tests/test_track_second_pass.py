@@ -66,7 +66,7 @@ def test_a_partly_covered_real_face_keeps_one_track_with_the_second_pass(covered
 
 def test_a_low_confidence_real_face_never_starts_a_track(covered_clip):
     frames, detections = covered_clip
-    stage = TrackStage(PipelineConfig(mode="exhaustive"))
+    stage = TrackStage(PipelineConfig(mode="exhaustive", second_pass=True))
     seen = 0
     for t in COVERED:  # the covered frames alone: every box there is below 0.6
         dets = detections[t]
@@ -122,7 +122,8 @@ def test_the_binding_names_each_bad_argument():
         PipelineConfig(low_confidence=1.2)
 
 
-def test_otb_girl_keeps_her_track_when_the_man_crosses_in_front(shared_data):
+@pytest.mark.parametrize("second_pass", [False, True])
+def test_otb_girl_keeps_her_track_when_the_man_crosses_in_front(shared_data, second_pass):
     """OTB Girl frames 400-480: the man's face passes in front of hers (432-459). Her detections
     before and after the crossing stay in one segment, and no confirmed segment holds hers and his.
     His box overlapping her ground-truth box is not counted as hers (switches.girl_person)."""
@@ -134,7 +135,7 @@ def test_otb_girl_keeps_her_track_when_the_man_crosses_in_front(shared_data):
     truth = np.array(text, np.float32).reshape(-1, 4)
     truth[:, 2:] += truth[:, :2]
     paths = sorted((folder / "img").glob("*.jpg"))
-    config = PipelineConfig(mode="exhaustive")
+    config = PipelineConfig(mode="exhaustive", second_pass=second_pass)
     detector = default_detector(config)
     stage = TrackStage(config)
     owners: dict[int, set] = {}  # segment -> whose detections (1 hers, 0 another face)

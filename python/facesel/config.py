@@ -73,10 +73,11 @@ class PipelineConfig:
     min_iou: float = _setting(0.3, "iou association: smallest overlap", "tracking", low=0.0)
     predict_motion: bool = _setting(False, "move unseen tracks by their velocity (off: the paper's rule)",
                                     "tracking")
-    second_pass: bool = _setting(True, "keep a partly covered face on its track: the default detector also "
+    second_pass: bool = _setting(False, "keep a partly covered face on its track: the default detector also "
                                  "returns boxes down to --low-confidence, and one below --start-confidence may "
-                                 "only continue a track that no confident box took, never start one (ByteTrack's "
-                                 "second pass; off: boxes below --start-confidence are not detected)", "tracking")
+                                 "only continue a confirmed track that no confident box took, never start one "
+                                 "(ByteTrack's second pass; off by default: on the occluded tiled crowds it gave "
+                                 "more snapshots per person, docs/persons.md)", "tracking")
     low_confidence: float = _setting(0.3, "second pass: the default YuNet detector's threshold", "tracking",
                                      low=0.0, high=1.0)
     start_confidence: float = _setting(0.6, "detections below this confidence never start a track (second pass "

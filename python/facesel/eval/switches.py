@@ -379,11 +379,12 @@ def _by_source(splices) -> dict:
 
 def evaluate(root: Path, *, frames: int = 40, transition: int = 5, max_frames: int = 150,
              rule: SwitchRule | None = None, detector=None, unspliced: bool = True, heldout: bool = True,
-             second_pass: bool = True) -> dict:
+             second_pass: bool = False) -> dict:
     """Every figure of ``facesel eval switches`` (see the module docstring): at ``rule`` (default
     the shipped :class:`SwitchRule`), and with ``heldout`` the thresholds chosen
     leave-one-source-out (:mod:`facesel.eval.switches_heldout`) with their held-out figures; the
-    unspliced clips and OTB Girl are judged at ``rule`` and at each fold's chosen rule."""
+    unspliced clips and OTB Girl are judged at ``rule`` and at each fold's chosen rule. ``second_pass``:
+    track with the low-confidence second pass (``PipelineConfig.second_pass``; YuNet at 0.3)."""
     from facesel.eval.switches_heldout import leave_one_source_out, rule_grid
     from facesel.selector import default_detector
 
