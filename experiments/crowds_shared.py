@@ -1,7 +1,7 @@
 """Snapshots per person on every shared video, with the re-link of before and after issue 23's
 crowd work, in one run (docs/persons.md, "Fragments in crowds").
 
-    python experiments/crowds_shared.py [--audit DIR] [--only NAME ...] [--max-frames N]
+    python experiments/crowds_shared.py [--audit DIR] [--only NAME ...] [--max-frames N] [--compare second_pass]
 
 Each video is decoded once and fed to a default :class:`facesel.Selector` (one thread, the
 video's frame rate) twice: ``before`` (``LinkRule(window=1, rejoin_colour_distance=None,
@@ -13,6 +13,10 @@ snapshots over that count. With ``--audit DIR`` the runs of the multi-person vid
 children on the bed, the mmaction2 demo, OTB Girl, Intel walking) are also written there as
 ``--plaintext-out`` folders (FACES IN THE CLEAR: testing only, outside the repository) and audited
 by ``facesel eval snapshots``' matcher (recognisable people and snapshots linked to them).
+
+``--compare second_pass``: the two runs are instead ``before`` = the tracker without the
+low-confidence second pass (YuNet at 0.6) and ``after`` = with it (YuNet at 0.3, boxes under 0.6
+only continue tracks), both with the default re-link.
 """
 
 from __future__ import annotations
@@ -47,13 +51,14 @@ def rules():
     return {"before": LinkRule(window=1, rejoin_colour_distance=None, max_gap_seconds=1.0), "after": LinkRule()}
 
 
-def run_one(frames, fps: float, detector, scorer, link, folder: Path | None, min_face_size: float) -> dict:
+def run_one(frames, fps: float, detector, scorer, link, folder: Path | None, min_face_size: float,
+            second_pass: bool = True) -> dict:
     from facesel import Selector
     from facesel.config import PipelineConfig
     from facesel.select.finalise import Finaliser
     from facesel.sinks.files import PlaintextSink
 
-    config = PipelineConfig(min_face_size=min_face_size)
+    config = PipelineConfig(min_face_size=min_face_size, second_pass=second_pass)
     finaliser = Finaliser.for_config(config, scorer)
     finaliser.link = link
     finaliser.grace_seconds = max(1.0, link.max_gap_seconds)
@@ -81,9 +86,19 @@ def main(argv=None) -> int:
     parser.add_argument("--only", nargs="*", default=None, help="video file names to run (default all)")
     parser.add_argument("--max-frames", type=int, default=600, help="frames read of each video (default 600)")
     parser.add_argument("--json", type=Path, default=None, help="write the rows here")
+    parser.add_argument("--compare", choices=("link", "second_pass"), default="link",
+                        help="what before and after differ in (default the re-link)")
     args = parser.parse_args(argv)
     cv2.setNumThreads(1)
-    detector, scorer = default_detector(), default_scorer()
+    from facesel.config import PipelineConfig
+    from facesel.select.linking import LinkRule
+
+    scorer = default_scorer()
+    if args.compare == "link":
+        runs = {name: (link, True, default_detector()) for name, link in rules().items()}
+    else:
+        runs = {"before": (LinkRule(), False, default_detector(PipelineConfig(second_pass=False))),
+                "after": (LinkRule(), True, default_detector(PipelineConfig(second_pass=True)))}
     rows = []
     for path, people in videos(data_root()):
         if args.only and path.name not in args.only:
@@ -99,9 +114,9 @@ def main(argv=None) -> int:
                 break
         min_face = 8.0 if path.name == "img" else 16.0  # OTB Girl: as docs/persons.md runs it
         row = {"video": path.name if path.name != "img" else "otb_girl", "frames": len(frames), "people": people}
-        for name, link in rules().items():
+        for name, (link, second_pass, detector) in runs.items():
             folder = args.audit / row["video"] / name if args.audit is not None and path.name in AUDITED else None
-            out = run_one(frames, fps, detector, scorer, link, folder, min_face)
+            out = run_one(frames, fps, detector, scorer, link, folder, min_face, second_pass)
             row[name] = out["snapshots"]
             row[f"{name}_links"] = out["links"]
             if folder is not None:

@@ -55,10 +55,14 @@ std::string as_setting_str(const py::object& value, const char* name, const char
 std::unique_ptr<PyTracker> make_tracker(const py::object& metric, const py::object& max_distance,
                                         const py::object& min_iou, const py::object& min_hits,
                                         const py::object& max_age, const py::object& predict_motion,
-                                        const py::object& max_tracks, const py::object& association) {
+                                        const py::object& max_tracks, const py::object& association,
+                                        const py::object& start_score, const py::object& second_pass) {
   const std::string metric_name = as_setting_str(metric, "metric", "'euclidean' or 'iou'");
   if (!PyBool_Check(predict_motion.ptr())) {
     throw py::type_error("predict_motion must be a bool, got " + repr_str(predict_motion));
+  }
+  if (!PyBool_Check(second_pass.ptr())) {
+    throw py::type_error("second_pass must be a bool, got " + repr_str(second_pass));
   }
   TrackerConfig c;
   c.metric = parse_track_metric(metric_name);
@@ -69,19 +73,33 @@ std::unique_ptr<PyTracker> make_tracker(const py::object& metric, const py::obje
   c.min_hits = as_int64(min_hits, "min_hits");
   c.max_age = as_int64(max_age, "max_age");
   c.predict_motion = predict_motion.cast<bool>();
+  c.start_score = as_finite_double(start_score, "start_score");
+  c.second_pass = second_pass.cast<bool>();
   return std::make_unique<PyTracker>(c);  // the constructor validates the ranges
 }
 
-UpdateTuple update_py(PyTracker& self, const py::object& boxes_obj) {
+UpdateTuple update_py(PyTracker& self, const py::object& boxes_obj, const py::object& scores_obj) {
   auto boxes = as_array<float>(boxes_obj, "boxes", 2, "float32");
   if (boxes.shape(1) != 4) {
     throw py::value_error("boxes must have shape (N, 4) (x1, y1, x2, y2), got " + shape_str(boxes));
+  }
+  // scores: None (every box may start a track) or (N,) float32 finite, one per box.
+  CArray<float> scores;
+  const float* score_data = nullptr;
+  if (!scores_obj.is_none()) {
+    scores = as_array<float>(scores_obj, "scores", 1, "float32");
+    if (scores.shape(0) != boxes.shape(0)) {
+      throw py::value_error("scores must have one entry per box (" + std::to_string(boxes.shape(0)) + "), got shape " +
+                            shape_str(scores));
+    }
+    require_finite(scores, "scores");
+    score_data = scores.data();
   }
   TrackerUpdate u;
   {
     py::gil_scoped_release release;
     std::lock_guard<std::mutex> guard(self.lock);
-    u = self.tracker.update(boxes.data(), boxes.shape(0));
+    u = self.tracker.update(boxes.data(), boxes.shape(0), score_data);
   }
   return to_python(u);
 }
@@ -129,9 +147,10 @@ void register_tracker(py::module_& m) {
   py::class_<PyTracker>(m, "Tracker", "Private: use facesel.Tracker.")
       .def(py::init(&make_tracker), py::arg("metric"), py::arg("max_distance"), py::arg("min_iou"),
            py::arg("min_hits"), py::arg("max_age"), py::arg("predict_motion"), py::arg("max_tracks"),
-           py::arg("association"))
-      .def("update", &update_py, py::arg("boxes"),
-           "boxes (N, 4) float32 xyxy -> (track_ids (N,) int64, confirmed (N,) bool, closed, dropped, evicted)")
+           py::arg("association"), py::arg("start_score"), py::arg("second_pass"))
+      .def("update", &update_py, py::arg("boxes"), py::arg("scores") = py::none(),
+           "boxes (N, 4) float32 xyxy, scores (N,) float32 or None -> (track_ids (N,) int64 (-1: a low box no "
+           "track took), confirmed (N,) bool, closed, dropped, evicted)")
       .def("flush",
            [](PyTracker& self) {
              TrackerUpdate u;

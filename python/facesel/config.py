@@ -73,6 +73,15 @@ class PipelineConfig:
     min_iou: float = _setting(0.3, "iou association: smallest overlap", "tracking", low=0.0)
     predict_motion: bool = _setting(False, "move unseen tracks by their velocity (off: the paper's rule)",
                                     "tracking")
+    second_pass: bool = _setting(False, "keep a partly covered face on its track: the default detector also "
+                                 "returns boxes down to --low-confidence, and one below --start-confidence may "
+                                 "only continue a confirmed track that no confident box took, never start one "
+                                 "(ByteTrack's second pass; off by default: on the occluded tiled crowds it gave "
+                                 "more snapshots per person, docs/persons.md)", "tracking")
+    low_confidence: float = _setting(0.3, "second pass: the default YuNet detector's threshold", "tracking",
+                                     low=0.0, high=1.0)
+    start_confidence: float = _setting(0.6, "detections below this confidence never start a track (second pass "
+                                       "only; the default YuNet threshold without it)", "tracking", low=0.0, high=1.0)
     switch_cues: bool = _setting(True, "end a track's segment when the box moves onto someone else: a scene cut "
                                  "under it, a jump of its size, aspect or colours of the box and the band below "
                                  "(facesel.track_cues; no identity computed; off: the tracker's tracks as they are)",

@@ -117,7 +117,7 @@ class TrackerUpdate:
     ----------
     track_ids : (N,) int64
         The track each input box was assigned to; a new id for a box that opened a track. Ids
-        start at 1 and are never reused.
+        start at 1 and are never reused; -1 for a box below ``start_score`` that no track took.
     confirmed : (N,) bool
         Whether that track has at least ``min_hits`` detections.
     closed : (M,) int64
@@ -169,6 +169,14 @@ class Tracker:
     association : {"components", "dense"}
         "components" (default) solves each connected group of feasible pairs on its own;
         "dense" solves the whole (tracks x detections) matrix, the former solver, kept to compare.
+    start_score : float in [0, 1]
+        Boxes whose score (``update``'s ``scores``) is below this never start a track. 0 (the
+        default): every box may start one.
+    second_pass : bool
+        ByteTrack's second association pass for the boxes below ``start_score``: True (default)
+        lets each of them continue a confirmed track that no other box of the frame took (same gate and
+        cost), so a partly covered face, which the detector scores low, keeps its track; False
+        ignores them, as if the detector had dropped them (the behaviour before, kept to compare).
 
     Raises
     ------
@@ -193,9 +201,12 @@ class Tracker:
         predict_motion: bool = True,
         max_tracks: int = 4096,
         association: str = "components",
+        start_score: float = 0.0,
+        second_pass: bool = True,
     ) -> None:
         self._impl = _core.Tracker(
-            metric, max_distance, min_iou, min_hits, max_age, predict_motion, max_tracks, association
+            metric, max_distance, min_iou, min_hits, max_age, predict_motion, max_tracks, association, start_score,
+            second_pass,
         )
         self.metric = metric
         self.max_distance = float(max_distance)
@@ -205,20 +216,25 @@ class Tracker:
         self.predict_motion = predict_motion
         self.max_tracks = int(max_tracks)
         self.association = association
+        self.start_score = float(start_score)
+        self.second_pass = second_pass
 
-    def update(self, boxes: np.ndarray) -> TrackerUpdate:
+    def update(self, boxes: np.ndarray, scores: np.ndarray | None = None) -> TrackerUpdate:
         """Advance by one frame.
 
         Parameters
         ----------
         boxes : (N, 4) float32
             This frame's boxes, x1, y1, x2, y2, with x2 > x1 and y2 > y1; N may be 0.
+        scores : (N,) float32, optional
+            The detector's confidence of each box (finite). None: every box may start a track.
 
         Returns
         -------
         TrackerUpdate
+            ``track_ids`` is -1 for a box below ``start_score`` that no track took (it starts none).
         """
-        return TrackerUpdate(*self._impl.update(boxes))
+        return TrackerUpdate(*self._impl.update(boxes, scores))
 
     def flush(self) -> TrackerUpdate:
         """End every open track (end of stream): confirmed ones in ``closed``, tentative ones in
@@ -237,7 +253,8 @@ class Tracker:
         return (
             f"Tracker(metric={self.metric!r}, max_distance={self.max_distance}, min_iou={self.min_iou}, "
             f"min_hits={self.min_hits}, max_age={self.max_age}, predict_motion={self.predict_motion}, "
-            f"max_tracks={self.max_tracks}, association={self.association!r})"
+            f"max_tracks={self.max_tracks}, association={self.association!r}, start_score={self.start_score}, "
+            f"second_pass={self.second_pass})"
         )
 
 

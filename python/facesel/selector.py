@@ -41,6 +41,8 @@ def default_detector(config: PipelineConfig | None = None):
     settings = {"max_side": config.max_side} if config.max_side else {}
     if config.detector == "yunet":
         settings["engine"] = config.yunet_engine
+        # with the second pass, the low boxes that may only continue a track (TrackStage)
+        settings["min_confidence"] = config.low_confidence if config.second_pass else config.start_confidence
     return make_detector(config.detector, **settings)
 
 
@@ -251,6 +253,7 @@ class Selector:
             self._front_timer.add("detection", self._detect.last_ahead_seconds)
             self._front_timer.start()
         update = self._track.update(dets, frame)
+        dets = self._track.detections  # the second pass leaves out the low boxes no track took
         self._front_timer.lap("tracking")
         self._dropped += dropped
         return Packet(frame, index, stamp, dets, update, full, dropped, self._track.switches, self._track.appearances,

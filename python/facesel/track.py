@@ -48,7 +48,8 @@ class TrackStage:
     Parameters
     ----------
     config : facesel.config.PipelineConfig
-        Uses min_hits, max_age, metric, max_distance, min_iou, predict_motion, switch_cues.
+        Uses min_hits, max_age, metric, max_distance, min_iou, predict_motion, switch_cues,
+        second_pass, start_confidence.
     rule : SwitchRule, optional
         Thresholds of the cues (default :class:`SwitchRule`); unused when ``config.switch_cues``
         is off (then segments are the C++ tracks, and no frame pixel is looked at).
@@ -57,9 +58,14 @@ class TrackStage:
     """
 
     def __init__(self, config, rule: SwitchRule | None = None, record: bool = False):
+        # With the second pass, boxes under start_confidence only continue tracks (ByteTrack);
+        # without it every box the detector gives may start one (it was made to drop the low ones).
+        self.second_pass = bool(getattr(config, "second_pass", False))
+        self._start_score = float(config.start_confidence) if self.second_pass else 0.0
         self.tracker = Tracker(
             metric=config.metric, max_distance=config.max_distance, min_iou=config.min_iou,
             min_hits=config.min_hits, max_age=config.max_age, predict_motion=config.predict_motion,
+            start_score=self._start_score, second_pass=self.second_pass,
         )
         if rule is not None and not isinstance(rule, SwitchRule):
             raise TypeError(f"rule must be a SwitchRule or None, got {type(rule).__name__}")
@@ -82,6 +88,10 @@ class TrackStage:
         self.change: list = []
         self.records: list | None = [] if record else None
         self.raw_ids = np.zeros(0, np.int64)  # the C++ track of each detection of the last update
+        # the last update's detections that have a track: all of them but the low boxes (below
+        # start_confidence) that no track took; the update's arrays are aligned with these
+        self.detections = Detections.empty()
+        self.kept = np.zeros(0, np.int64)  # (N,) int64: which of the last update's input detections these are
         self._segments: dict[int, _Segment] = {}  # C++ track id -> its current segment
         self._reasons: dict[int, str] = {}  # segment id -> the cue that split it, while verified
         self._next_id = 1
@@ -93,11 +103,21 @@ class TrackStage:
     def update(self, detections: Detections, frame: np.ndarray | None = None) -> TrackerUpdate:
         """Advance by one frame with this frame's detections (possibly none).
 
+        With ``config.second_pass``, a detection below ``start_confidence`` only continues a track
+        that no confident one took; one that none took is left out: the update's arrays are aligned
+        with :attr:`detections`, not with ``detections`` (the same when nothing is left out).
+
         ``frame`` ((H, W, 3) uint8 BGR, the frame the detections are in) feeds the cut and
         appearance cues; without it only the size and aspect cues run."""
-        raw = self.tracker.update(np.ascontiguousarray(detections.boxes, dtype=np.float32))
+        boxes = np.ascontiguousarray(detections.boxes, dtype=np.float32)
+        scores = np.ascontiguousarray(detections.scores, dtype=np.float32) if self.second_pass else None
+        raw = self.tracker.update(boxes, scores)
         self.switches, self.rejoins = {}, {}
         raw_ids = np.asarray(raw.track_ids, np.int64)
+        self.kept = np.flatnonzero(raw_ids >= 0)
+        if len(self.kept) < len(raw_ids):  # low boxes that no track took: nobody's, not even a new track's
+            detections, raw_ids = detections[self.kept], raw_ids[self.kept]
+        self.detections = detections
         self.raw_ids = raw_ids
         for c in sorted(set(raw_ids.tolist()) - self._segments.keys()):
             self._segments[c] = self._new_segment()
@@ -112,6 +132,11 @@ class TrackStage:
         self.still = [False] * len(raw_ids)
         self.change = [float("nan")] * len(raw_ids)
         busy = crowded(detections.boxes) if self.cues and frame is not None else None
+        if busy is not None and self.second_pass:
+            # A box the second pass gave a track is a face the detector doubts, mostly one partly
+            # covered: its colours are the cover's, so like a crowded box it feeds no colour cue
+            # (else the cue splits the track the second pass kept, on the cover and again after).
+            busy = busy | (detections.scores < self._start_score)
         for i, c in enumerate(raw_ids.tolist()):
             box = detections.boxes[i].astype(np.float32)
             segment = self._segments[c]

@@ -4,6 +4,7 @@
 #include <utility>
 #include <numeric>
 #include <random>
+#include <limits>
 #include <vector>
 
 #include "check.hpp"
@@ -165,11 +166,37 @@ void test_max_tracks_bound() {
 
 }  // namespace
 
+void test_second_pass() {
+  facesel::TrackerConfig c;
+  c.min_hits = 2;
+  c.start_score = 0.6;
+  facesel::Tracker tracker(c);
+  const auto box = square(50, 50, 20);
+  const float sure = 0.9f, doubt = 0.4f;
+  CHECK(tracker.update(box.data(), 1, &doubt).track_ids[0] == -1, "a low box starts no track");
+  CHECK(tracker.size() == 0, "nothing open after a low box");
+  tracker.update(box.data(), 1, &sure);
+  CHECK(tracker.update(box.data(), 1, &doubt).track_ids[0] == -1, "a tentative track is not carried on a low box");
+  tracker.update(box.data(), 1, &sure);  // second confident hit: confirmed
+  CHECK(tracker.update(box.data(), 1, &doubt).track_ids[0] == 1, "a confirmed track continues on a low box");
+  c.second_pass = false;
+  facesel::Tracker off(c);
+  off.update(box.data(), 1, &sure);
+  off.update(box.data(), 1, &sure);
+  CHECK(off.update(box.data(), 1, &doubt).track_ids[0] == -1, "without the second pass a low box is ignored");
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  CHECK_THROWS(off.update(box.data(), 1, &nan), std::invalid_argument);
+  facesel::TrackerConfig wrong;
+  wrong.start_score = 1.5;
+  CHECK_THROWS(facesel::Tracker{wrong}, std::invalid_argument);
+}
+
 int main() {
   test_assignment_matches_brute_force();
   test_sparse_assignment_matches_dense();
   test_crossing_keeps_ids();
   test_life_cycle();
   test_max_tracks_bound();
+  test_second_pass();
   return facesel_test::finish("test_tracker");
 }

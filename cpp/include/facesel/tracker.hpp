@@ -59,6 +59,14 @@ struct TrackerConfig {
   /// Predict each track's box with its smoothed velocity before association. Keeps identities
   /// apart when two faces cross; with false the last seen box is used as is (the paper's rule).
   bool predict_motion = true;
+  /// Detections whose score is below this never start a track, in [0, 1]. 0 (the default): every
+  /// detection may start one (and scores are not needed).
+  double start_score = 0.0;
+  /// What becomes of a detection below `start_score` (ByteTrack's second association pass):
+  /// true: after the other detections are assigned, it may continue a confirmed track that none
+  /// of them took (same gate and cost), so a partly covered face, which the detector scores low,
+  /// keeps its track; false: it is ignored (as if the detector had dropped it).
+  bool second_pass = true;
 
   /// Throws std::invalid_argument naming the first bad field and its value.
   void validate() const;
@@ -66,7 +74,7 @@ struct TrackerConfig {
 
 /// What one update (or flush) did.
 struct TrackerUpdate {
-  std::vector<std::int64_t> track_ids;  ///< (N) the track each input box was assigned to
+  std::vector<std::int64_t> track_ids;  ///< (N) the track each input box was assigned to (-1: none)
   std::vector<std::uint8_t> confirmed;  ///< (N) 1 if that track has >= min_hits detections
   std::vector<std::int64_t> closed;     ///< ids of confirmed tracks that closed on this call
   std::vector<std::int64_t> dropped;    ///< ids of tentative tracks that died on this call
@@ -78,8 +86,12 @@ class Tracker {
   explicit Tracker(const TrackerConfig& config = TrackerConfig());
 
   /// boxes: (n, 4) float32 x1, y1, x2, y2, row-major, finite, with x2 > x1 and y2 > y1.
-  /// Throws std::invalid_argument (naming the row) for a bad box; the tracker is then unchanged.
-  TrackerUpdate update(const float* boxes, std::int64_t n);
+  /// scores: (n) float32 detector confidences, or nullptr (every box may start a track). A box
+  /// below config().start_score gets a track only through the second pass; otherwise its
+  /// track_ids entry is -1 (it neither starts nor continues a track).
+  /// Throws std::invalid_argument (naming the row) for a bad box or a non-finite score; the
+  /// tracker is then unchanged.
+  TrackerUpdate update(const float* boxes, std::int64_t n, const float* scores = nullptr);
 
   /// Ends every open track: confirmed ones are reported in `closed`, tentative ones in `dropped`.
   /// The tracker is empty afterwards; ids keep counting (never reused).
@@ -103,6 +115,10 @@ class Tracker {
   double cost(const Track& t, const float* box) const;  // +inf when the pair fails the gate
   // The column each track takes (or -1), optimal over the pairs inside the gate.
   std::vector<std::int64_t> associate(const float* boxes, std::int64_t n) const;
+  // The second pass: for each entry of `tracks` (indices into tracks_), the entry of `rows` (rows
+  // of `boxes`) it takes, or -1; optimal over the pairs inside the same gate.
+  std::vector<std::int64_t> associate_second(const float* boxes, const std::vector<std::int64_t>& tracks,
+                                             const std::vector<std::int64_t>& rows) const;
   void evict_beyond_bound(std::vector<Track>& tracks, TrackerUpdate& result) const;
 
   TrackerConfig config_;

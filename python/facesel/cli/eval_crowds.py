@@ -22,7 +22,8 @@ def _run(args: argparse.Namespace) -> int:
         raise ValueError("no shared data: give --data or set FACESEL_DATA")
     link = LinkRule(window=1, rejoin_colour_distance=None) if args.previous_link else None
     results = evaluate(Path(root), size=args.size, columns=args.columns, frames=args.frames, tile=args.tile,
-                       settings={"keep_static": not args.drop_static}, link=link)
+                       settings={"keep_static": not args.drop_static, "second_pass": args.second_pass},
+                       link=link)
     for key, row in summary(results).items():
         print(f"{key}: {row['snapshots']} snapshots for {row['persons']} tile persons = {row['per_person']:.2f} per "
               f"person; wrong joins {row['wrong_joins']} ({row['crowds']} crowds)")
@@ -54,5 +55,7 @@ def register_crowds(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--drop-static", action="store_true", help="keep the static rule on (default off here)")
     s.add_argument("--previous-link", action="store_true",
                    help="the re-link before issue 23's crowd work (last box against first, no re-join after a cue)")
+    s.add_argument("--second-pass", action="store_true",
+                   help="track with the low-confidence second pass (PipelineConfig.second_pass; off by default)")
     s.add_argument("--json", type=Path, default=None, help="write every figure to this JSON file")
     s.set_defaults(func=_run)

@@ -19,7 +19,7 @@ def _run(args: argparse.Namespace) -> int:
     if root is None or not Path(root).is_dir():
         raise ValueError("no shared data: give --data or set FACESEL_DATA")
     out = evaluate(Path(root), frames=args.frames, transition=args.transition, max_frames=args.max_frames,
-                   unspliced=not args.splices_only, heldout=not args.no_heldout)
+                   unspliced=not args.splices_only, heldout=not args.no_heldout, second_pass=args.second_pass)
     total = {"splices": 0, "made": 0, "caught_of_made": 0, "genuine": 0, "split": 0}
     for source, s in out["by_source"].items():
         print(f"{source}: {s['splices']} splices, switch made by the tracker alone in {s['made']}, caught "
@@ -85,5 +85,7 @@ def register_switches(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--splices-only", action="store_true", help="skip the unspliced clips and OTB Girl")
     s.add_argument("--no-heldout", action="store_true",
                    help="skip the leave-one-source-out choice of thresholds (27 rules; the default rule only)")
+    s.add_argument("--second-pass", action="store_true",
+                   help="track with the low-confidence second pass (PipelineConfig.second_pass; off by default)")
     s.add_argument("--json", type=Path, default=None, help="write every figure to this JSON file")
     s.set_defaults(func=_run)

@@ -249,9 +249,11 @@ def evaluate(root: Path, *, size: int = 6, columns: int = 3, frames: int = 150, 
              link=None, families_only=None, log=print) -> list[CrowdResult]:
     """Every crowd of :func:`crowds_of`, with and/or without occluders; one default Selector each
     (``settings``: PipelineConfig changes)."""
+    from facesel.config import PipelineConfig
     from facesel.selector import default_detector, default_scorer
 
-    detector = default_detector() if detector is None else detector
+    # the detector of those settings (with the second pass off, it drops the low boxes again)
+    detector = default_detector(PipelineConfig(**(settings or {}))) if detector is None else detector
     scorer = default_scorer() if scorer is None else scorer
     results = []
     fams = families(root)
