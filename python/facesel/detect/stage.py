@@ -40,7 +40,8 @@ class DetectStage:
     detector : object with ``detect(frame) -> Detections``
     config : facesel.config.PipelineConfig
         ``mode == "exhaustive"`` detects every frame whole; otherwise detect_every,
-        scene_change, region_scale, region_face_px, region_min_px. min_face_size always.
+        scene_change, motion_gate, motion_max_every, region_scale, region_face_px, region_min_px.
+        min_face_size always.
     clock : callable returning seconds
         Times the full-frame detections run ahead (:attr:`last_ahead_seconds`).
 
@@ -59,7 +60,14 @@ class DetectStage:
         self.config = config
         self.clock = clock
         every = 1 if config.mode == "exhaustive" else config.detect_every
-        self.schedule = DetectionSchedule(every, 0.0 if config.mode == "exhaustive" else config.scene_change)
+        sparse = config.mode != "exhaustive"
+        self.schedule = DetectionSchedule(every, config.scene_change if sparse else 0.0,
+                                          config.motion_gate if sparse else 0.0, config.motion_max_every,
+                                          config.region_scale)
+        # The boxes the last region search looked after, for the motion gate of the next plan: with
+        # two threads a frame is planned in the reader thread, up to queue_size frames before the
+        # tracker has caught up, so the squares left out of its motion test are that many frames old.
+        self._tracked = np.zeros((0, 4), np.float32)
         self.regions_searched = 0
         self.full_ahead = 0
         self.last_ahead_seconds: float | None = None
@@ -70,7 +78,7 @@ class DetectStage:
         With ``executor``, a full-frame detection is started on it at once (:attr:`Planned.ahead`).
         """
         frame = check_frame(frame)
-        full = self.schedule.full_frame(frame)
+        full = self.schedule.full_frame(frame, self._tracked)
         if not full:  # the one-step shrink's decoded picture is not needed: let it go at once
             forget_picture(frame)
         if full and executor is not None:
@@ -91,6 +99,7 @@ class DetectStage:
             waited for; its own time is then in :attr:`last_ahead_seconds`.
         """
         frame = check_frame(frame)
+        self._tracked = np.asarray(expected, np.float32).reshape(-1, 4)
         planned = self.plan(frame) if planned is None else planned
         self.last_ahead_seconds = None
         if planned.ahead is not None:

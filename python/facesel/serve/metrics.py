@@ -17,6 +17,7 @@ from prometheus_client.registry import CollectorRegistry
 PREFIX = "facesel"
 
 WORK_KINDS = {"full_detections": "full_frame_detections", "scene_changes": "scene_changes",
+              "full_postponed": "full_frame_detections_postponed",
               "regions": "squares_searched", "full_ahead": "full_frame_detections_ahead", "seen": "crops_seen",
               "gated": "crops_gated", "screened": "crops_screened", "aligned": "crops_aligned",
               "scored": "crops_fully_scored"}
