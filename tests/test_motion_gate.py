@@ -133,3 +133,30 @@ def test_the_exhaustive_mode_ignores_the_gate(pieces, detector):
     selector = Selector(detector, LaplacianVarianceScorer(), config=config)
     assert all(selector.feed(frame, i / 25.0).full_detection for i, frame in enumerate(frames))
     assert selector.work["full_postponed"] == 0
+
+
+def test_a_still_track_is_searched_on_one_frame_in_still_region_every(pieces, detector):
+    """``still_region_every = 2``: the still face's square is searched on every other frame counted
+    from each full detection (counted as skipped on the others) and its track lives on; the same
+    face moving 12 pixels a frame (about 9 % of its side) is searched on every frame."""
+    background, face = pieces
+    frames = scene(background, face, [1.0] * 48)
+    moving = scene(background, face, [1.0] * 40, shifts=[12 * k for k in range(40)])
+    counts = {}
+    for name, clip in (("still", frames), ("moving", moving)):
+        for every in (1, 2):
+            config = PipelineConfig(threads=1, detect_every=EVERY, still_region_every=every, finalise=False)
+            selector = Selector(detector, LaplacianVarianceScorer(), config=config)
+            views = [selector.feed(frame, i / 25.0) for i, frame in enumerate(clip)]
+            results = selector.flush()
+            counts[name, every] = (selector.work, sum(bool(v.tracks) for v in views), len(results))
+    still_work, still_seen, still_results = counts["still", 2]
+    today_work, today_seen, today_results = counts["still", 1]
+    assert today_work["regions_skipped"] == 0 and today_seen == len(frames)
+    # 12 blocks of 4 frames (a full detection, then 3 region frames): the still face's square is
+    # left out 1 and 3 frames after each full detection (24), once it has been seen twice
+    assert 20 <= still_work["regions_skipped"] <= 24
+    assert still_work["regions"] + still_work["regions_skipped"] == today_work["regions"]
+    assert still_seen == len(frames) - still_work["regions_skipped"]  # a skipped frame has no detection
+    assert still_results == today_results == 1  # one track all along
+    assert counts["moving", 2][0]["regions_skipped"] == 0 and counts["moving", 2][1] == len(moving)

@@ -94,6 +94,11 @@ class DetectionSchedule:
             self._since += 1
         return due
 
+    @property
+    def since(self) -> int:
+        """Frames since the last full detection (0 on a frame searched whole), once this frame is decided."""
+        return 0 if self._since is None else self._since
+
     def _motion_outside(self, frame: np.ndarray, tracked: np.ndarray | None) -> bool:
         """Whether a thumbnail pixel outside the tracked squares changed by more than
         ``motion_gate`` grey levels since the last frame (True on the first frame)."""

