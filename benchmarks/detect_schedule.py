@@ -6,7 +6,7 @@ Not a test (not in CI). For every shared video, the Selector runs once exhaustiv
 decoded by :func:`facesel.video.open_source`, one thread, the named scorer) and once per variant
 (:data:`VARIANTS`: ``today`` is the default schedule; ``gateN`` the motion gate ``motion_gate = N``
 with ``motion_max_every = 16``; ``still2`` the region search of still tracks on every other frame between full
-detections, ``still_region_every = 2``) with the same scorer; printed per row:
+detections, ``still_region_every = 2``; ``gate20-still2`` both) with the same scorer; printed per row:
 
 - full-frame detections and those the gate put off, region squares searched (and skipped);
 - process CPU ms a frame of the run (decoding included; no vault: compare rows with each other);
@@ -41,6 +41,7 @@ VARIANTS = {
     "gate10": {"motion_gate": 10.0, "motion_max_every": 16},
     "gate20": {"motion_gate": 20.0, "motion_max_every": 16},
     "still2": {"still_region_every": 2},
+    "gate20-still2": {"motion_gate": 20.0, "motion_max_every": 16, "still_region_every": 2},
 }
 """name -> PipelineConfig overrides of a sparse run."""
 
