@@ -159,11 +159,12 @@ class Selector:
 
     @property
     def work(self) -> dict:
-        """Counts of the work done: full-frame detections (and those the motion gate put off), regions searched,
-        crops seen/gated/screened/aligned/scored."""
+        """Counts of the work done: full-frame detections (and those the motion gate put off), regions searched
+        (and still tracks' squares skipped), crops seen/gated/screened/aligned/scored."""
         return {"full_detections": self._detect.schedule.full, "scene_changes": self._detect.schedule.by_scene_change,
-                "full_postponed": self._detect.schedule.postponed,
-                "regions": self._detect.regions_searched, "regions_skipped": self._detect.regions_skipped, "full_ahead": self._detect.full_ahead, **self._score.policy.counts}
+                "full_postponed": self._detect.schedule.postponed, "regions": self._detect.regions_searched,
+                "regions_skipped": self._detect.regions_skipped, "full_ahead": self._detect.full_ahead,
+                **self._score.policy.counts}
 
     # -- the pipeline --------------------------------------------------------------------------
     def feed(self, frame: np.ndarray, timestamp: float | None = None) -> FrameView:

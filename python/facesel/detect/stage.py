@@ -45,8 +45,7 @@ class DetectStage:
     config : facesel.config.PipelineConfig
         ``mode == "exhaustive"`` detects every frame whole; otherwise detect_every,
         scene_change, motion_gate, motion_max_every, still_region_every, region_scale, region_face_px,
-        region_min_px.
-        min_face_size always.
+        region_min_px. min_face_size always.
     clock : callable returning seconds
         Times the full-frame detections run ahead (:attr:`last_ahead_seconds`).
 
@@ -74,7 +73,7 @@ class DetectStage:
         # tracker has caught up, so the squares left out of its motion test are that many frames old.
         self._tracked = np.zeros((0, 4), np.float32)
         self.regions_searched = 0
-        self.regions_skipped = 0  # squares not searched on the frames region_every leaves out
+        self.regions_skipped = 0  # still tracks' squares left out on the frames still_region_every skips
         self.full_ahead = 0
         self.last_ahead_seconds: float | None = None
 
