@@ -61,7 +61,8 @@ class PipelineConfig:
                                      "this many frames late)", "detection", low=1)
     still_region_every: int = _setting(1, "sparse mode: search the square of a still track (its box's centre moved "
                                        "at most a twentieth of its side a frame between its last two detections) on one "
-                                       "frame in N between full-frame detections (1: every frame; on the others the "
+                                       "frame in N between full-frame detections, and with motion_gate on only while "
+                                       "nothing moved outside the tracks (1: every frame; on the others the "
                                        "tracker carries its box and no crop is taken)", "detection", low=1)
     region_scale: float = _setting(2.5, "sparse mode: side of the square searched around each track, in face-box "
                                    "sides", "detection", low=1.0)

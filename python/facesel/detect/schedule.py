@@ -65,6 +65,9 @@ class DetectionSchedule:
         self.full = 0
         self.by_scene_change = 0
         self.postponed = 0  # frames on which a due full detection was put off by the motion gate
+        # with the gate on: whether the last frame decided changed outside the tracked squares
+        # (None with the gate off)
+        self.moved_now: bool | None = None
 
     def full_frame(self, frame: np.ndarray, tracked: np.ndarray | None = None) -> bool:
         """True when this frame must be searched whole (call once per frame, in order).
@@ -80,8 +83,10 @@ class DetectionSchedule:
             if float(cv2.absdiff(thumb, self._reference).mean()) > self.scene_change:
                 due = True
                 self.by_scene_change += 1
+        self.moved_now = None
         if self.motion_gate > 0 and self.every > 1:
-            self._moved |= self._motion_outside(frame, tracked)
+            self.moved_now = self._motion_outside(frame, tracked)
+            self._moved |= self.moved_now
             longest = max(self.every, self.max_every)
             if due and self._since is not None and not self._moved and self._since + 1 < longest:
                 due = False

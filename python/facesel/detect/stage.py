@@ -28,7 +28,8 @@ class Planned:
         ``(Detections, seconds)``, seconds of the stage's clock spent in that thread.
     still : bool
         When not ``full``: whether the squares of still tracks are searched on this frame
-        (``still_region_every``); the other tracks' squares are searched on every frame.
+        (``still_region_every``, and with the motion gate on, also whenever something moved
+        outside the tracks); the other tracks' squares are searched on every frame.
     """
 
     full: bool
@@ -89,8 +90,13 @@ class DetectStage:
         if full and executor is not None:
             self.full_ahead += 1
             return Planned(True, executor.submit(self._timed_full, frame))
+        # Still tracks' squares are left out on the frames still_region_every skips, but not when
+        # the motion gate saw something move outside the tracks on this frame: a face whose box
+        # hardly moves over a moving body or scene (a walker coming straight at the camera) is not
+        # a still face (issue 27: on the arcade video, box speed alone moved the choice).
         every = 1 if self.config.mode == "exhaustive" else self.config.still_region_every
-        return Planned(full, still=full or self.schedule.since % every == 0)
+        still = full or self.schedule.since % every == 0 or self.schedule.moved_now is True
+        return Planned(full, still=still)
 
     def detect(self, frame: np.ndarray, expected: np.ndarray, planned: Planned | None = None,
                still: np.ndarray | None = None) -> tuple[Detections, bool]:
