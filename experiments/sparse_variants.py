@@ -82,7 +82,7 @@ def recent_only(max_unseen: int = 2):
     """A TrackStage.expected_boxes that leaves out tracks unseen for more than ``max_unseen`` frames."""
 
     def expected_boxes(self):
-        boxes = [box + velocity * (self._frame - seen) for seen, box, velocity in self._last.values()
+        boxes = [box + velocity * (self._frame - seen) for seen, box, velocity, *_ in self._last.values()
                  if self._frame - seen <= max_unseen + 1]
         return np.stack(boxes).astype(np.float32) if boxes else np.zeros((0, 4), np.float32)
 

@@ -51,6 +51,19 @@ class PipelineConfig:
                                    "difference to the last fully detected frame exceeds this (0-255 scale; "
                                    "0 = off; a crowd walking past the arcade camera moves it 10-24 in 7 frames, "
                                    "a cut to another scene far more)", "detection", low=0.0)
+    motion_gate: float = _setting(0.0, "sparse mode: put off a due full-frame detection while no pixel of a "
+                                  "160-pixel-wide grey thumbnail outside the tracks' region squares changed by more "
+                                  "than this many grey levels from one frame to the next since the last one (0 = off: "
+                                  "today's schedule; a still scene then costs the full-frame network once every "
+                                  "motion_max_every frames)", "detection", low=0.0, high=255.0)
+    motion_max_every: int = _setting(16, "sparse mode with motion_gate: a full-frame detection at least every N "
+                                     "frames whatever the motion (a face new to a still scene is found at most "
+                                     "this many frames late)", "detection", low=1)
+    still_region_every: int = _setting(1, "sparse mode: search the square of a still track (its box's centre moved "
+                                       "at most a twentieth of its side a frame between its last two detections) on one "
+                                       "frame in N between full-frame detections, and with motion_gate on only while "
+                                       "nothing moved outside the tracks (1: every frame; on the others the "
+                                       "tracker carries its box and no crop is taken)", "detection", low=1)
     region_scale: float = _setting(2.5, "sparse mode: side of the square searched around each track, in face-box "
                                    "sides", "detection", low=1.0)
     region_face_px: float = _setting(64.0, "sparse mode: regions are shrunk so that the face box is at most this "

@@ -32,6 +32,13 @@ from facesel.track import TrackStage
 
 logger = logging.getLogger("facesel")
 
+STILL_SPEED = 0.05
+"""A track is still (``still_region_every``) when the centre of its box moved at most this share of
+its side a frame between its last two detections. Set from YuNet's own jitter on a real face that
+does not move (tests/test_motion_gate.py's scene: the centre moves 1-3 % of the side between
+detections, a box edge up to 8 % between a full-frame and a region-search detection); not from
+any agreement figure."""
+
 
 def default_detector(config: PipelineConfig | None = None):
     """The configured detector (``facesel.detect.make_detector``; YuNet at ``max_side`` 1280 by default)."""
@@ -154,9 +161,12 @@ class Selector:
 
     @property
     def work(self) -> dict:
-        """Counts of the work done: full-frame detections, regions searched, crops seen/gated/screened/aligned/scored."""
+        """Counts of the work done: full-frame detections (and those the motion gate put off), regions searched
+        (and still tracks' squares skipped), crops seen/gated/screened/aligned/scored."""
         return {"full_detections": self._detect.schedule.full, "scene_changes": self._detect.schedule.by_scene_change,
-                "regions": self._detect.regions_searched, "full_ahead": self._detect.full_ahead, **self._score.policy.counts}
+                "full_postponed": self._detect.schedule.postponed, "regions": self._detect.regions_searched,
+                "regions_skipped": self._detect.regions_skipped, "full_ahead": self._detect.full_ahead,
+                **self._score.policy.counts}
 
     # -- the pipeline --------------------------------------------------------------------------
     def feed(self, frame: np.ndarray, timestamp: float | None = None) -> FrameView:
@@ -246,7 +256,8 @@ class Selector:
         index = self._frame_index
         self._frame_index += 1
         self._front_timer.start()
-        dets, full = self._detect.detect(frame, self._track.expected_boxes(), planned)
+        still = self._track.expected_still(STILL_SPEED) if self.config.still_region_every > 1 else None
+        dets, full = self._detect.detect(frame, self._track.expected_boxes(), planned, still)
         if self._detect.last_ahead_seconds is None:
             self._front_timer.lap("detection")
         else:  # waiting for the detection thread is not detection work: charge that thread's own time

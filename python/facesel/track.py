@@ -97,7 +97,8 @@ class TrackStage:
         self._next_id = 1
         self._scene = SceneChange(self.rule)
         self.frame_change = 0.0  # mean absolute grey difference of the last frame's thumbnail to the one before
-        self._last: dict[int, tuple[int, np.ndarray, np.ndarray]] = {}  # id -> (frame, box, velocity)
+        # id -> (frame, box, velocity, whether the velocity was measured: seen twice)
+        self._last: dict[int, tuple[int, np.ndarray, np.ndarray, bool]] = {}
         self._frame = 0
 
     def update(self, detections: Detections, frame: np.ndarray | None = None) -> TrackerUpdate:
@@ -181,8 +182,20 @@ class TrackStage:
         box moved on by its velocity for the frames since it was seen)."""
         if not self._last:
             return np.zeros((0, 4), np.float32)
-        out = [box + velocity * (self._frame - seen) for seen, box, velocity in self._last.values()]
+        out = [box + velocity * (self._frame - seen) for seen, box, velocity, _ in self._last.values()]
         return np.stack(out).astype(np.float32)
+
+    def expected_still(self, fraction: float) -> np.ndarray:
+        """(T,) bool, in :meth:`expected_boxes`' order: the centre of the track's box moved at most
+        ``fraction`` of its side a frame between its last two detections (a track seen once is not
+        still). The centre, not the corners: a region-search box's top edge sits a few pixels off
+        the full-frame detection's on a face that does not move."""
+        out = []
+        for _, box, velocity, measured in self._last.values():
+            side = float(max(box[2] - box[0], box[3] - box[1]))
+            speed = float(np.hypot(velocity[0] + velocity[2], velocity[1] + velocity[3])) / 2.0
+            out.append(measured and np.isfinite(speed) and speed <= fraction * side)
+        return np.array(out, bool)
 
     # -- steps -----------------------------------------------------------------------------------
     def _new_segment(self) -> _Segment:
@@ -295,6 +308,6 @@ class TrackStage:
             velocity = np.zeros(4, np.float32)
             if previous is not None:
                 velocity = (box - previous[1]) / max(1, self._frame - previous[0])
-            self._last[track_id] = (self._frame, box, velocity)
+            self._last[track_id] = (self._frame, box, velocity, previous is not None)
         for track_id in np.concatenate([update.closed, update.dropped]).tolist():
             self._last.pop(int(track_id), None)

@@ -26,10 +26,15 @@ class Planned:
     ahead : concurrent.futures.Future or None
         A full-frame detection already running in a thread of its own; its result is
         ``(Detections, seconds)``, seconds of the stage's clock spent in that thread.
+    still : bool
+        When not ``full``: whether the squares of still tracks are searched on this frame
+        (``still_region_every``, and with the motion gate on, also whenever something moved
+        outside the tracks); the other tracks' squares are searched on every frame.
     """
 
     full: bool
     ahead: Future | None = None
+    still: bool = True
 
 
 class DetectStage:
@@ -40,7 +45,8 @@ class DetectStage:
     detector : object with ``detect(frame) -> Detections``
     config : facesel.config.PipelineConfig
         ``mode == "exhaustive"`` detects every frame whole; otherwise detect_every,
-        scene_change, region_scale, region_face_px, region_min_px. min_face_size always.
+        scene_change, motion_gate, motion_max_every, still_region_every, region_scale, region_face_px,
+        region_min_px. min_face_size always.
     clock : callable returning seconds
         Times the full-frame detections run ahead (:attr:`last_ahead_seconds`).
 
@@ -59,8 +65,16 @@ class DetectStage:
         self.config = config
         self.clock = clock
         every = 1 if config.mode == "exhaustive" else config.detect_every
-        self.schedule = DetectionSchedule(every, 0.0 if config.mode == "exhaustive" else config.scene_change)
+        sparse = config.mode != "exhaustive"
+        self.schedule = DetectionSchedule(every, config.scene_change if sparse else 0.0,
+                                          config.motion_gate if sparse else 0.0, config.motion_max_every,
+                                          config.region_scale)
+        # The boxes the last region search looked after, for the motion gate of the next plan: with
+        # two threads a frame is planned in the reader thread, up to queue_size frames before the
+        # tracker has caught up, so the squares left out of its motion test are that many frames old.
+        self._tracked = np.zeros((0, 4), np.float32)
         self.regions_searched = 0
+        self.regions_skipped = 0  # still tracks' squares left out on the frames still_region_every skips
         self.full_ahead = 0
         self.last_ahead_seconds: float | None = None
 
@@ -70,15 +84,22 @@ class DetectStage:
         With ``executor``, a full-frame detection is started on it at once (:attr:`Planned.ahead`).
         """
         frame = check_frame(frame)
-        full = self.schedule.full_frame(frame)
+        full = self.schedule.full_frame(frame, self._tracked)
         if not full:  # the one-step shrink's decoded picture is not needed: let it go at once
             forget_picture(frame)
         if full and executor is not None:
             self.full_ahead += 1
             return Planned(True, executor.submit(self._timed_full, frame))
-        return Planned(full)
+        # Still tracks' squares are left out on the frames still_region_every skips, but not when
+        # the motion gate saw something move outside the tracks on this frame: a face whose box
+        # hardly moves over a moving body or scene (a walker coming straight at the camera) is not
+        # a still face (issue 27: on the arcade video, box speed alone moved the choice).
+        every = 1 if self.config.mode == "exhaustive" else self.config.still_region_every
+        still = full or self.schedule.since % every == 0 or self.schedule.moved_now is True
+        return Planned(full, still=still)
 
-    def detect(self, frame: np.ndarray, expected: np.ndarray, planned: Planned | None = None) -> tuple[Detections, bool]:
+    def detect(self, frame: np.ndarray, expected: np.ndarray, planned: Planned | None = None,
+               still: np.ndarray | None = None) -> tuple[Detections, bool]:
         """This frame's usable detections and whether the whole frame was searched.
 
         Parameters
@@ -89,8 +110,12 @@ class DetectStage:
         planned : Planned, optional
             This frame's :meth:`plan`; planned here when not given. A detection running ahead is
             waited for; its own time is then in :attr:`last_ahead_seconds`.
+        still : (T,) bool, optional
+            Which of ``expected`` are still tracks (``TrackStage.expected_still``), whose squares
+            are searched only on the frames ``still_region_every`` picks; None: all are searched.
         """
         frame = check_frame(frame)
+        self._tracked = np.asarray(expected, np.float32).reshape(-1, 4)
         planned = self.plan(frame) if planned is None else planned
         self.last_ahead_seconds = None
         if planned.ahead is not None:
@@ -99,6 +124,10 @@ class DetectStage:
             dets = self._full(frame)
         else:
             c = self.config
+            expected = np.asarray(expected, np.float32).reshape(-1, 4)
+            if not planned.still and still is not None and len(still) == len(expected):
+                self.regions_skipped += int(np.count_nonzero(still))
+                expected = expected[~np.asarray(still, bool)]
             self.regions_searched += len(expected)
             longer = max(frame.shape[:2])
             base = min(1.0, c.max_side / longer) if c.max_side else 1.0
