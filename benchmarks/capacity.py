@@ -250,12 +250,9 @@ def main() -> int:
     parser.add_argument("--plot", default=None, help="write the plot here (PNG)")
     parser.add_argument("--one", type=int, default=None, help=argparse.SUPPRESS)  # the child process
     args = parser.parse_args()
-    from facesel.data import data_root
+    from facesel.data import data_root_or_exit
 
-    root = data_root()
-    if root is None:
-        print("shared data not found (set FACESEL_DATA)", file=sys.stderr)
-        return 2
+    root = data_root_or_exit()
     videos = [Path(name) if Path(name).is_absolute() else root / "videos" / name for name in args.video]
     settings = {"scorer": args.scorer[0], **extra_settings(args.set)}
     if args.one is not None:

@@ -58,7 +58,7 @@ def choice(video, path: str, mode: str, detector, scorer) -> list:
 
 def main(argv=None) -> int:
     import cv2
-    from facesel.data import data_root
+    from facesel.data import data_root_or_exit
     from facesel.select.agreement import agreement
     from facesel.selector import default_detector, default_scorer
 
@@ -67,10 +67,7 @@ def main(argv=None) -> int:
     parser.add_argument("--paths", nargs="+", default=list(PATHS), choices=PATHS)
     args = parser.parse_args(argv)
     cv2.setNumThreads(1)
-    root = data_root()
-    if root is None:
-        print("shared data not found (set FACESEL_DATA)", file=sys.stderr)
-        return 2
+    root = data_root_or_exit()
     detector, scorer = default_detector(), default_scorer()
     print("| video | decoding | exhaustive tracks matched by the default | kept crops in the exhaustive top 10 % |")
     print("|---|---|---|---|")

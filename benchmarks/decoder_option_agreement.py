@@ -92,7 +92,7 @@ def pairs(results, reference, min_iou: float = 0.3) -> list[tuple]:
 
 def main(argv=None) -> int:
     import cv2
-    from facesel.data import data_root
+    from facesel.data import data_root_or_exit
     from facesel.eval.matcher import DlibMatcher
     from facesel.select.agreement import agreement
 
@@ -101,10 +101,7 @@ def main(argv=None) -> int:
     parser.add_argument("--skip", nargs="+", default=["noref", "all"], help="skip_loop_filter values to compare")
     args = parser.parse_args(argv)
     cv2.setNumThreads(1)
-    root = data_root()
-    if root is None:
-        print("shared data not found (set FACESEL_DATA)", file=sys.stderr)
-        return 2
+    root = data_root_or_exit()
     matcher = DlibMatcher()
     print("| video | skip_loop_filter | results (exact / this) | exhaustive tracks matched (exact / this) | "
           "kept in exhaustive top 10 % (exact / this) | pairs, same kept frame | dlib distance, same frame "

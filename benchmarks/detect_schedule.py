@@ -87,7 +87,7 @@ def latencies(reference, boxes, min_iou: float = 0.3) -> list:
 
 def main(argv=None) -> int:
     import cv2
-    from facesel.data import data_root
+    from facesel.data import data_root_or_exit
     from facesel.select.agreement import agreement
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -96,10 +96,7 @@ def main(argv=None) -> int:
     parser.add_argument("--scorer", default="default", help="default, context or laplacian")
     args = parser.parse_args(argv)
     cv2.setNumThreads(1)
-    root = data_root()
-    if root is None:
-        print("shared data not found (set FACESEL_DATA)", file=sys.stderr)
-        return 2
+    root = data_root_or_exit()
     print(f"scorer {args.scorer}")
     print("| video | variant | full detections (postponed) | squares searched (skipped) | CPU ms a frame "
           "| results / exhaustive | kept in exhaustive top 10 % | new-face latency: mean / max frames (never found) |")

@@ -29,7 +29,7 @@ def per_image_ms(detector, images, repeats: int) -> float:
 
 def main(argv=None) -> int:
     import cv2
-    from facesel.data import data_root
+    from facesel.data import data_root_or_exit
     from facesel.detect.schedule import cut_square
     from facesel.selector import default_detector
     from facesel.sources.backends import FileConnection
@@ -38,10 +38,7 @@ def main(argv=None) -> int:
     parser.add_argument("--repeats", type=int, default=40)
     args = parser.parse_args(argv)
     cv2.setNumThreads(1)
-    root = data_root()
-    if root is None:
-        print("shared data not found (set FACESEL_DATA)", file=sys.stderr)
-        return 2
+    root = data_root_or_exit()
     detector = default_detector()
     connection = FileConnection(root / "videos" / "arcade_walkers_1080p.mp4")
     frames = [connection.read()[0] for _ in range(20)]

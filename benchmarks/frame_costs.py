@@ -71,7 +71,7 @@ class Charged:
 
 def main(argv=None) -> int:
     import cv2
-    from facesel.data import data_root
+    from facesel.data import data_root_or_exit
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--video", default="arcade_walkers_1080p.mp4",
@@ -94,10 +94,7 @@ def main(argv=None) -> int:
                              "region_shrink=fast ...)")
     parser.add_argument("--json", default=None, help="append the breakdown here (JSON lines)")
     args = parser.parse_args(argv)
-    root = data_root()
-    if root is None:
-        print("shared data not found (set FACESEL_DATA)", file=sys.stderr)
-        return 2
+    root = data_root_or_exit()
     video = Path(args.video) if Path(args.video).is_absolute() else root / "videos" / args.video
 
     import facesel.detect.schedule as schedule_module

@@ -93,7 +93,7 @@ def choice(video, path: str, scorer_name: str, overrides: dict) -> tuple[list, f
 
 def main(argv=None) -> int:
     import cv2
-    from facesel.data import data_root
+    from facesel.data import data_root_or_exit
     from facesel.select.agreement import agreement
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -101,10 +101,7 @@ def main(argv=None) -> int:
     parser.add_argument("--profiles", nargs="+", default=list(PROFILES), choices=list(PROFILES))
     args = parser.parse_args(argv)
     cv2.setNumThreads(1)
-    root = data_root()
-    if root is None:
-        print("shared data not found (set FACESEL_DATA)", file=sys.stderr)
-        return 2
+    root = data_root_or_exit()
     print("| video | profile | results / exhaustive | kept in top 10 % (own exhaustive / VAE exhaustive, kept frame) "
           "| CPU ms a frame |")
     print("|---|---|---|---|---|")

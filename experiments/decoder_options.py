@@ -133,7 +133,7 @@ def compare_faces(ref, other) -> tuple[int, int, int, float, float]:
 
 
 def main(argv=None) -> int:
-    from facesel.data import data_root
+    from facesel.data import data_root_or_exit
     from facesel.selector import default_detector
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -143,10 +143,7 @@ def main(argv=None) -> int:
     parser.add_argument("--detect-every", type=int, default=3)
     args = parser.parse_args(argv)
     cv2.setNumThreads(1)
-    root = data_root()
-    if root is None:
-        print("shared data not found (set FACESEL_DATA)", file=sys.stderr)
-        return 2
+    root = data_root_or_exit()
     detector = default_detector()
     variants = ["baseline"] + [v for v in args.variants if v != "baseline"]
     for name in args.videos:

@@ -8,6 +8,7 @@ into the package.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 _SOURCE_ROOT = Path(__file__).resolve().parents[2]
@@ -23,3 +24,13 @@ def data_root() -> Path | None:
         if candidate.is_dir():
             return candidate.resolve()
     return None
+
+
+def data_root_or_exit() -> Path:
+    """:func:`data_root` for benchmark and experiment scripts: without the data, a hint on stderr
+    and exit status 2 (the scripts' "cannot run here")."""
+    root = data_root()
+    if root is None:
+        print("shared data not found (set FACESEL_DATA)", file=sys.stderr)
+        raise SystemExit(2)
+    return root
