@@ -4,9 +4,11 @@ crowd work, in one run (docs/persons.md, "Fragments in crowds").
     python experiments/crowds_shared.py [--audit DIR] [--only NAME ...] [--max-frames N]
 
 Each video is decoded once and fed to a default :class:`facesel.Selector` (one thread, the
-video's frame rate) twice: ``before`` (``LinkRule(window=1, rejoin_colour_distance=None,
-max_gap_seconds=1.0)``, the re-link of main before this work, grace 1 s) and ``after`` (the
-default :class:`facesel.select.linking.LinkRule`). Printed per video: snapshots and re-links
+video's frame rate) once per rule of ``--rules`` (default ``short after``): ``before``
+(``LinkRule(window=1, rejoin_colour_distance=None, long_gap_seconds=None)``, the re-link of main
+before the crowd work), ``short`` (``LinkRule(long_gap_seconds=None)``: the crowd work's rule, no
+link over more than 1 s) and ``after`` (the default :class:`facesel.select.linking.LinkRule`,
+with long links); the grace period is each rule's longest gap. Printed per video: snapshots and re-links
 of each. The clips of ``videos/more`` show one person each by their manifest (``people_est``
 1; two for the mmaction2 demo and the children on the bed), so there snapshots per person is
 snapshots over that count. With ``--audit DIR`` the runs of the multi-person videos (arcade, the
@@ -44,7 +46,8 @@ def videos(root: Path) -> list[tuple[Path, int]]:
 def rules():
     from facesel.select.linking import LinkRule
 
-    return {"before": LinkRule(window=1, rejoin_colour_distance=None, max_gap_seconds=1.0), "after": LinkRule()}
+    return {"before": LinkRule(window=1, rejoin_colour_distance=None, long_gap_seconds=None),
+            "short": LinkRule(long_gap_seconds=None), "after": LinkRule()}
 
 
 def run_one(frames, fps: float, detector, scorer, link, folder: Path | None, min_face_size: float) -> dict:
@@ -56,7 +59,7 @@ def run_one(frames, fps: float, detector, scorer, link, folder: Path | None, min
     config = PipelineConfig(min_face_size=min_face_size)
     finaliser = Finaliser.for_config(config, scorer)
     finaliser.link = link
-    finaliser.grace_seconds = max(1.0, link.max_gap_seconds)
+    finaliser.grace_seconds = max(1.0, link.longest_gap)
     sinks = []
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -81,6 +84,8 @@ def main(argv=None) -> int:
     parser.add_argument("--only", nargs="*", default=None, help="video file names to run (default all)")
     parser.add_argument("--max-frames", type=int, default=600, help="frames read of each video (default 600)")
     parser.add_argument("--json", type=Path, default=None, help="write the rows here")
+    parser.add_argument("--rules", nargs="+", default=["short", "after"], choices=sorted(rules()),
+                        help="re-link rules compared (default: short after)")
     args = parser.parse_args(argv)
     cv2.setNumThreads(1)
     detector, scorer = default_detector(), default_scorer()
@@ -99,7 +104,7 @@ def main(argv=None) -> int:
                 break
         min_face = 8.0 if path.name == "img" else 16.0  # OTB Girl: as docs/persons.md runs it
         row = {"video": path.name if path.name != "img" else "otb_girl", "frames": len(frames), "people": people}
-        for name, link in rules().items():
+        for name, link in ((n, rules()[n]) for n in args.rules):
             folder = args.audit / row["video"] / name if args.audit is not None and path.name in AUDITED else None
             out = run_one(frames, fps, detector, scorer, link, folder, min_face)
             row[name] = out["snapshots"]

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections import deque
 from dataclasses import dataclass, field
 
 from facesel.select.evidence import EvidenceBook, TrackEvidence
@@ -76,7 +77,7 @@ class Finaliser:
     ----------
     grace_seconds : float >= 0
         How long a closed track is held before release. It should be at least
-        ``link.max_gap_seconds``, so that every fragment that may continue it has started.
+        ``link.longest_gap``, so that every fragment that may continue it has started.
     link : LinkRule or None
         Re-linking rule; None turns re-linking off.
     faceness : FacenessRule or None
@@ -107,6 +108,9 @@ class Finaliser:
         self.links: list[tuple[int, int]] = []  # (earlier id, later id) of the last re-links, for reports
         self._held: dict[int, _Held] = {}
         self._waiting: dict[int, _Held] = {}  # open successor's id -> the fragment it continues
+        # Evidence of the results released lately (within the longest link gap): a long link asks
+        # who else was near the place during its gap (linking.crowding).
+        self._released: deque = deque()
 
     # -- construction ----------------------------------------------------------------------------
     @classmethod
@@ -117,7 +121,7 @@ class Finaliser:
         same_rule = getattr(scorer, "name", None) == f"vae-{VOTE_METHOD}"
         link = settings.setdefault("link", LinkRule())
         if link is not None:  # every fragment that may continue a result must have started before its release
-            settings.setdefault("grace_seconds", max(1.0, link.max_gap_seconds))
+            settings.setdefault("grace_seconds", max(1.0, link.longest_gap))
         faceness = settings.setdefault("faceness", FacenessRule(min_quality=DOSE_FACE_FLOOR))
         enough = faceness.min_quality if faceness is not None else None
         if "face_vote" not in settings and not same_rule:
@@ -211,15 +215,16 @@ class Finaliser:
         if self.link is None:
             return False
         best, best_cost, best_open = None, math.inf, False
+        others = _Others(self)
         for track_id, other in self._held.items():
-            cost = self.link.cost(held.evidence, other.evidence)
+            cost = self.link.cost(held.evidence, other.evidence, others)
             if cost is not None and cost < best_cost:
                 best, best_cost, best_open = track_id, cost, False
         if open_ok:
             for track_id, evidence in self.evidence.items():
                 if track_id in self._waiting:
                     continue  # one predecessor per track
-                cost = self.link.cost(held.evidence, evidence)
+                cost = self.link.cost(held.evidence, evidence, others)
                 if cost is not None and cost < best_cost:
                     best, best_cost, best_open = track_id, cost, True
         if best is None:
@@ -235,6 +240,13 @@ class Finaliser:
                 merge_results(held.result, later.result), held.evidence.absorb(later.evidence), later.closed_at)
             self.stats.merged += 1
         return True
+
+    def others(self):
+        """Every track's evidence the finaliser holds: open, held, waiting and lately released."""
+        yield from (evidence for _, evidence in self.evidence.items())
+        yield from (h.evidence for h in self._held.values())
+        yield from (h.evidence for h in self._waiting.values())
+        yield from self._released
 
     def _evidence_of(self, track_id: int):
         """The evidence of a track, open or closed and held (None when it has none)."""
@@ -252,6 +264,11 @@ class Finaliser:
             self._held[int(held.result.track_id)] = held
 
     def _judge(self, held: _Held) -> list:
+        if self.link is not None and self.link.long_gap_seconds is not None:
+            self._released.append(held.evidence)
+            horizon = held.evidence.last_time - 2 * self.link.longest_gap
+            while self._released and self._released[0].last_time < horizon:
+                self._released.popleft()
         if self.faceness is None:
             self.stats.released += 1
             return [held.result]
@@ -278,3 +295,14 @@ class Finaliser:
         logger.info("track %d dropped as %s (best detector confidence %.2f, face vote %.3g, %d observations)",
                     held.result.track_id, verdict, held.evidence.det_max, quality, held.evidence.count)
         return []
+
+
+class _Others:
+    """:meth:`Finaliser.others` as an iterable that can be walked more than once (it is walked
+    only by a long link, rarely)."""
+
+    def __init__(self, finaliser: Finaliser) -> None:
+        self._finaliser = finaliser
+
+    def __iter__(self):
+        return self._finaliser.others()
