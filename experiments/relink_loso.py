@@ -25,7 +25,10 @@ per pair of consecutive fragments of that person) and **wrong** links (two peopl
 held-out source the rule with the fewest wrong links on the other sources, then the most good
 ones, then the nearest to the default, is chosen; its figures on the held-out source are printed.
 The end-to-end figures (with the finaliser's choices between candidates) are
-``experiments/crowds_shared.py``, ``experiments/crowds_switches.py`` and ``--pauses`` here.
+``experiments/crowds_shared.py``, ``experiments/crowds_switches.py`` and ``--end-to-end`` here:
+the pause material (``--pauses``, default 40 frames) through the default Selector with the rule
+before long links and with the default rule, in one run: snapshots of the paused person (1 is
+right) and next-person pairs joined into one snapshot (0 is right).
 """
 
 from __future__ import annotations
@@ -173,6 +176,53 @@ def count_links(rule, runs) -> tuple[int, int, int]:
     return good, wrong, possible
 
 
+def end_to_end(root: Path, pauses) -> None:
+    """The pause material end to end under the rule before long links and the default (see the
+    module docstring); printed per source."""
+    from facesel.detect import make_detector
+    from facesel.eval import crowds
+    from facesel.eval import switches as sw
+    from facesel.scoring import LaplacianVarianceScorer
+    from facesel.select.linking import LinkRule
+    from facesel.selector import Selector
+    from facesel.select.finalise import Finaliser
+
+    detector, scorer = make_detector(max_side=1280), LaplacianVarianceScorer()
+    rules = {"short": LinkRule(long_gap_seconds=None), "default": LinkRule()}
+
+    def run(frames, link):
+        finaliser = Finaliser.for_scorer(scorer, link=link)
+        selector = Selector(detector, scorer, threads=1, fps=25.0, keep_static=True, post_close=[finaliser])
+        results = []
+        for frame in frames:
+            results += selector.feed(frame).closed
+        return results + selector.flush()
+
+    more = Path(root) / "videos" / "more"
+    fams = {"signers": [p for p in sorted(more.glob("sample-videos__asl_gestures_*.mkv"))
+                        if p.stem.split("asl_gestures_")[-1] in sw.SIGNER_PEOPLE],
+            "talking_heads": [more / n for n in sw.TALKING_HEADS if (more / n).is_file()]}
+    for source, paths in fams.items():
+        person = {p: (sw.SIGNER_PEOPLE[p.stem.split("asl_gestures_")[-1]] if source == "signers" else p.name) for p in paths}
+        clips = {p: [cv2.resize(f, (640, 480)) for f in crowds.read_tile(p, 160, skip=10)] for p in paths}
+        for n in pauses:
+            totals = {name: [0, 0, 0, 0] for name in rules}  # paused clips, their snapshots, next pairs, joined
+            for k, a in enumerate(paths):
+                frames = _cover(clips[a][:40 + n + 50], detector, range(40, 40 + n))
+                b = next((q for q in paths[k + 1:] + paths[:k] if person[q] != person[a]), None)
+                nxt = None if b is None else crowds.replacement(clips[a][:45], clips[b][:n + 50], detector, missed=n)
+                for name, link in rules.items():
+                    t = totals[name]
+                    t[0] += 1
+                    t[1] += len(run(frames, link))
+                    if nxt is not None:
+                        t[2] += 1
+                        t[3] += sum(1 for r in run(nxt, link) if r.frame_indices.min() < 45 <= r.frame_indices.max())
+            for name, (clips_n, snaps, pairs, joined) in totals.items():
+                print(f"{source} pause {n} frames, rule {name:7s}: {snaps} snapshots for {clips_n} paused people "
+                      f"({snaps / max(1, clips_n):.2f}); next person joined {joined}/{pairs}", flush=True)
+
+
 def main(argv=None) -> int:
     from facesel.data import data_root
     from facesel.detect import make_detector
@@ -182,8 +232,15 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cache", type=Path, default=None, help="fragment summaries (no pixels) kept between runs")
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--end-to-end", action="store_true", help="the pause material end to end (see above)")
+    parser.add_argument("--pauses", type=int, nargs="+", default=[PAUSES[0]], help="pause lengths in frames for --end-to-end")
     args = parser.parse_args(argv)
     cv2.setNumThreads(1)
+    if args.end_to_end:
+        from facesel.data import data_root
+
+        end_to_end(data_root(), args.pauses)
+        return 0
     if args.cache is not None and args.cache.is_file():
         material = pickle.loads(args.cache.read_bytes())
     else:

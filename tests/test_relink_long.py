@@ -98,10 +98,38 @@ def test_long_link_settings_are_validated_naming_the_field():
     assert LinkRule().longest_gap == 3.0 and LinkRule(long_gap_seconds=None).longest_gap == 1.0
 
 
-def test_the_finaliser_holds_fragments_as_long_as_the_longest_link():
-    scorer = LaplacianVarianceScorer()
-    assert Finaliser.for_scorer(scorer).grace_seconds == LinkRule().longest_gap
-    assert Finaliser.for_scorer(scorer, link=LinkRule(long_gap_seconds=None)).grace_seconds == 1.0
+def _closed(fin, track_id, start, count, box, colours, now):
+    """A still track observed ``count`` frames from ``start`` seconds, then closed at ``now``."""
+    from facesel.select.tracklog import SelectedTrack
+    from facesel.types import Detections, Snapshot
+
+    frames = np.arange(round(start * 25), round(start * 25) + count)
+    boxes = np.tile(np.asarray(box, np.float32), (count, 1))
+    colours_per = None if colours is None else [colours]
+    for f, b in zip(frames, boxes):
+        fin.evidence.observe_frame([track_id], Detections(b[None], [0.9]), f / 25, int(f), colours_per)
+    best = Snapshot(np.zeros((4, 4, 3), np.uint8), boxes[0], None, -1.0, int(frames[0]), frames[0] / 25, track_id)
+    fin.add(SelectedTrack(track_id, int(frames[0]), int(frames[-1]), frames[0] / 25, frames[-1] / 25, best,
+                          np.full(count, -1.0), frames, boxes=boxes, top=[best]), now=now)
+
+
+def test_only_a_track_a_long_link_may_continue_is_held_past_the_grace_period():
+    from facesel.select.faceness import FacenessRule
+
+    faceness = FacenessRule(min_quality=-50.0, suppress_static=False)  # still boxes, no pixels measured
+    fin = Finaliser.for_scorer(LaplacianVarianceScorer(), faceness=faceness, face_vote=None)
+    assert fin.grace_seconds == 1.0
+    _closed(fin, 1, 0.0, 10, (100, 100, 160, 160), _GREY, now=0.8)  # colours, no cue: may be long-linked
+    _closed(fin, 2, 0.0, 10, (400, 100, 460, 160), None, now=0.8)  # no colours: never long-linked
+    assert [r.track_id for r in fin.poll(1.8)] == [2] and fin.held == 1  # 1 s after the close
+    _closed(fin, 3, 2.4, 10, (102, 100, 162, 160), _GREY, now=3.2)  # back where 1 was, 2 s after it
+    assert fin.poll(3.7) == []
+    out = fin.poll(4.2) + fin.flush()
+    assert [r.track_id for r in out] == [1] and fin.links == [(1, 3)]  # one person, one snapshot
+    old = Finaliser.for_scorer(LaplacianVarianceScorer(), link=LinkRule(long_gap_seconds=None), faceness=faceness,
+                               face_vote=None)
+    _closed(old, 1, 0.0, 10, (100, 100, 160, 160), _GREY, now=0.8)
+    assert [r.track_id for r in old.poll(1.8)] == [1]  # the rule before long links releases it at once
 
 
 def _run(frames, detector, scorer, link, fps=25.0, **settings):

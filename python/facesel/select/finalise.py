@@ -68,6 +68,7 @@ class _Held:
     result: object
     evidence: TrackEvidence
     closed_at: float
+    long_wait: bool = False  # held on after the grace period for a long link (linking.LinkRule.long_gap_seconds)
 
 
 class Finaliser:
@@ -77,7 +78,12 @@ class Finaliser:
     ----------
     grace_seconds : float >= 0
         How long a closed track is held before release. It should be at least
-        ``link.longest_gap``, so that every fragment that may continue it has started.
+        ``link.max_gap_seconds``, so that every fragment that may continue it has started. A
+        track that found no successor then and may still be continued by a **long link** (no cue
+        ended it, it has colours, and ``link.long_gap_seconds`` is set) is held on until
+        ``link.longest_gap`` seconds after its close and asked again; every other track is
+        released after the grace period (a longer grace for all changed which links were made:
+        a successor asked later has usually closed, and its colours are known).
     link : LinkRule or None
         Re-linking rule; None turns re-linking off.
     faceness : FacenessRule or None
@@ -121,7 +127,7 @@ class Finaliser:
         same_rule = getattr(scorer, "name", None) == f"vae-{VOTE_METHOD}"
         link = settings.setdefault("link", LinkRule())
         if link is not None:  # every fragment that may continue a result must have started before its release
-            settings.setdefault("grace_seconds", max(1.0, link.longest_gap))
+            settings.setdefault("grace_seconds", max(1.0, link.max_gap_seconds))
         faceness = settings.setdefault("faceness", FacenessRule(min_quality=DOSE_FACE_FLOOR))
         enough = faceness.min_quality if faceness is not None else None
         if "face_vote" not in settings and not same_rule:
@@ -163,16 +169,32 @@ class Finaliser:
         """Results whose grace period is over, judged; the faces among them, in closing order."""
         out = []
         while True:
-            expired = [t for t, h in self._held.items() if now - h.closed_at >= self.grace_seconds]
+            expired = [t for t, h in self._held.items() if now - h.closed_at >= self._hold(h)]
             if not expired:
                 break
             held = self._held.pop(min(expired, key=lambda t: self._held[t].evidence.last_time))
             # Handed on: to an open track (waits for it) or merged with a held one (back in the
             # book under this id, with the successor's grace period).
-            if not self._continue(held):
-                out += self._judge(held)
+            if self._continue(held):
+                continue
+            if self._may_wait_long(held):
+                held.long_wait = True
+                self._held[int(held.result.track_id)] = held
+                continue
+            out += self._judge(held)
         self._release_orphans()
         return out
+
+    def _hold(self, held: _Held) -> float:
+        """Seconds after its close at which ``held`` is asked (again) for a successor."""
+        return max(self.grace_seconds, self.link.longest_gap) if held.long_wait else self.grace_seconds
+
+    def _may_wait_long(self, held: _Held) -> bool:
+        """Whether a long link could still continue ``held`` (see ``grace_seconds``)."""
+        rule = self.link
+        return (rule is not None and rule.long_gap_seconds is not None and not held.long_wait
+                and rule.longest_gap > self.grace_seconds and getattr(held.evidence, "ended_by", None) is None
+                and held.evidence.last_colours is not None)
 
     def flush(self) -> list:
         """End of stream: re-link what still can be, then judge and release everything held."""
