@@ -184,20 +184,23 @@ class LinkRule:
 
 
     def _long_cost(self, earlier, later, gap: float, others) -> float | None:
-        """The cost of a long link (``gap`` > ``max_gap_seconds``; see :attr:`long_gap_seconds`)."""
+        """The cost of a long link (``gap`` > ``max_gap_seconds``; see :attr:`long_gap_seconds`).
+        The cheap checks come first: most pairs a finaliser asks about fail on time or place."""
         if self.long_gap_seconds is None or gap > self.long_gap_seconds or getattr(earlier, "ended_by", None) is not None:
             return None  # a fragment a cue ended waits for no one over a long gap
-        tail = _ends(earlier, "tail", self.window, earlier.last_time, earlier.last_box, earlier.last_colours)
-        head = _ends(later, "head", self.window, later.first_time, later.first_box, later.first_colours)
-        if not (tail[2] and head[2]) or colour_distance(_typical(tail[2]), _typical(head[2])) > self.long_colour_distance:
+        if earlier.last_colours is None or later.first_colours is None:
             return None  # without colours nothing tells the same person from the next one at the place
-        last, side_last = tail[1][-1], tail[3][-1]
+        last, side_last = _centre(earlier.last_box), _side(earlier.last_box)
+        head = _ends(later, "head", self.window, later.first_time, later.first_box, later.first_colours)
         if side_last <= 0 or head[3].min() <= 0:
             return None
         ratio = np.maximum(head[3], side_last) / np.minimum(head[3], side_last)
         distance = np.linalg.norm(head[1] - last, axis=1) / ((head[3] + side_last) / 2)
         ok = (ratio <= self.max_size_ratio) & (distance <= self.still_distance)
         if not ok.any():
+            return None
+        tail = _ends(earlier, "tail", self.window, earlier.last_time, earlier.last_box, earlier.last_colours)
+        if colour_distance(_typical(tail[2]), _typical(head[2])) > self.long_colour_distance:
             return None
         near = crowding(earlier, later, others, self.crowd_radius)
         if gap > self.max_gap_seconds + (self.long_gap_seconds - self.max_gap_seconds) / (1 + near):
