@@ -8,7 +8,8 @@ video's frame rate) once per rule of ``--rules`` (default ``short after``): ``be
 (``LinkRule(window=1, rejoin_colour_distance=None, long_gap_seconds=None)``, the re-link of main
 before the crowd work), ``short`` (``LinkRule(long_gap_seconds=None)``: the crowd work's rule, no
 link over more than 1 s) and ``after`` (the default :class:`facesel.select.linking.LinkRule`,
-with long links); the grace period is each rule's longest gap. Printed per video: snapshots and re-links
+with long links); the grace period is each rule's ``max_gap_seconds`` (the finaliser holds a
+track past it only for a long link). Printed per video: snapshots and re-links
 of each. The clips of ``videos/more`` show one person each by their manifest (``people_est``
 1; two for the mmaction2 demo and the children on the bed), so there snapshots per person is
 snapshots over that count. With ``--audit DIR`` the runs of the multi-person videos (arcade, the
@@ -59,7 +60,7 @@ def run_one(frames, fps: float, detector, scorer, link, folder: Path | None, min
     config = PipelineConfig(min_face_size=min_face_size)
     finaliser = Finaliser.for_config(config, scorer)
     finaliser.link = link
-    finaliser.grace_seconds = max(1.0, link.longest_gap)
+    finaliser.grace_seconds = max(1.0, link.max_gap_seconds)  # as Finaliser.for_scorer (long links hold on past it)
     sinks = []
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
