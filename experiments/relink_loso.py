@@ -183,9 +183,9 @@ def end_to_end(root: Path, pauses) -> None:
     from facesel.eval import crowds
     from facesel.eval import switches as sw
     from facesel.scoring import LaplacianVarianceScorer
+    from facesel.select.finalise import Finaliser
     from facesel.select.linking import LinkRule
     from facesel.selector import Selector
-    from facesel.select.finalise import Finaliser
 
     detector, scorer = make_detector(max_side=1280), LaplacianVarianceScorer()
     rules = {"short": LinkRule(long_gap_seconds=None), "default": LinkRule()}
