@@ -4,9 +4,12 @@ crowd work, in one run (docs/persons.md, "Fragments in crowds").
     python experiments/crowds_shared.py [--audit DIR] [--only NAME ...] [--max-frames N] [--compare second_pass]
 
 Each video is decoded once and fed to a default :class:`facesel.Selector` (one thread, the
-video's frame rate) twice: ``before`` (``LinkRule(window=1, rejoin_colour_distance=None,
-max_gap_seconds=1.0)``, the re-link of main before this work, grace 1 s) and ``after`` (the
-default :class:`facesel.select.linking.LinkRule`). Printed per video: snapshots and re-links
+video's frame rate) once per rule of ``--rules`` (default ``short after``): ``before``
+(``LinkRule(window=1, rejoin_colour_distance=None, long_gap_seconds=None)``, the re-link of main
+before the crowd work), ``short`` (``LinkRule(long_gap_seconds=None)``: the crowd work's rule, no
+link over more than 1 s) and ``after`` (the default :class:`facesel.select.linking.LinkRule`,
+with long links); the grace period is each rule's ``max_gap_seconds`` (the finaliser holds a
+track past it only for a long link). Printed per video: snapshots and re-links
 of each. The clips of ``videos/more`` show one person each by their manifest (``people_est``
 1; two for the mmaction2 demo and the children on the bed), so there snapshots per person is
 snapshots over that count. With ``--audit DIR`` the runs of the multi-person videos (arcade, the
@@ -48,7 +51,8 @@ def videos(root: Path) -> list[tuple[Path, int]]:
 def rules():
     from facesel.select.linking import LinkRule
 
-    return {"before": LinkRule(window=1, rejoin_colour_distance=None, max_gap_seconds=1.0), "after": LinkRule()}
+    return {"before": LinkRule(window=1, rejoin_colour_distance=None, long_gap_seconds=None),
+            "short": LinkRule(long_gap_seconds=None), "after": LinkRule()}
 
 
 def run_one(frames, fps: float, detector, scorer, link, folder: Path | None, min_face_size: float,
@@ -61,7 +65,7 @@ def run_one(frames, fps: float, detector, scorer, link, folder: Path | None, min
     config = PipelineConfig(min_face_size=min_face_size, second_pass=second_pass)
     finaliser = Finaliser.for_config(config, scorer)
     finaliser.link = link
-    finaliser.grace_seconds = max(1.0, link.max_gap_seconds)
+    finaliser.grace_seconds = max(1.0, link.max_gap_seconds)  # as Finaliser.for_scorer (long links hold on past it)
     sinks = []
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -87,7 +91,9 @@ def main(argv=None) -> int:
     parser.add_argument("--max-frames", type=int, default=600, help="frames read of each video (default 600)")
     parser.add_argument("--json", type=Path, default=None, help="write the rows here")
     parser.add_argument("--compare", choices=("link", "second_pass"), default="link",
-                        help="what before and after differ in (default the re-link)")
+                        help="what the runs differ in (default the re-link rules of --rules)")
+    parser.add_argument("--rules", nargs="+", default=["short", "after"], choices=sorted(rules()),
+                        help="re-link rules compared with --compare link (default: short after)")
     args = parser.parse_args(argv)
     cv2.setNumThreads(1)
     from facesel.config import PipelineConfig
@@ -95,7 +101,7 @@ def main(argv=None) -> int:
 
     scorer = default_scorer()
     if args.compare == "link":
-        runs = {name: (link, True, default_detector()) for name, link in rules().items()}
+        runs = {name: (rules()[name], False, default_detector()) for name in args.rules}
     else:
         runs = {"before": (LinkRule(), False, default_detector(PipelineConfig(second_pass=False))),
                 "after": (LinkRule(), True, default_detector(PipelineConfig(second_pass=True)))}

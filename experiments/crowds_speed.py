@@ -1,5 +1,6 @@
-"""What the crowd re-link costs: the default pipeline on the arcade video with the re-link of
-before issue 23's crowd work and with the default one, alternating, in one run (docs/persons.md).
+"""What the crowd re-link costs: the default pipeline on the arcade video with the re-link
+before long links (``LinkRule(long_gap_seconds=None)``, grace 1 s) and with the default one (long
+links, grace 3 s), alternating, in one run (docs/persons.md).
 
     python experiments/crowds_speed.py [--repeats 5]
 
@@ -43,7 +44,7 @@ def main(argv=None) -> int:
     cv2.setNumThreads(1)
     frames = list(open_source(data_root() / "videos" / "arcade_walkers_1080p.mp4"))
     detector, scorer = default_detector(), default_scorer()
-    rules = {"after": LinkRule(), "before": LinkRule(window=1, rejoin_colour_distance=None)}
+    rules = {"after": LinkRule(), "before": LinkRule(long_gap_seconds=None)}
     one_run(frames[:20], detector, scorer, rules["after"])  # warm-up
     cpu = {name: [] for name in rules}
     for k in range(args.repeats):

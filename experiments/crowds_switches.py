@@ -1,7 +1,7 @@
 """Does the crowd re-link join different people? Every splice of ``facesel eval switches`` (hard
 cut, cross-fade, gap), end to end through the default Selector (switch cues on, finaliser on, the
-Laplacian scorer for speed), with the re-link of before issue 23's crowd work and with the
-default one, in one run (docs/persons.md, "Fragments in crowds").
+Laplacian scorer for speed), with the re-link before long links (``short``:
+``LinkRule(long_gap_seconds=None)``) and with the default one, in one run (docs/persons.md, "Fragments in crowds").
 
     python experiments/crowds_switches.py
 
@@ -26,7 +26,7 @@ def main() -> int:
     cv2.setNumThreads(1)
     detector = make_detector(max_side=1280)
     sources = sw.load_sources(data_root(), detector, 40, 5)
-    rules = {"before": LinkRule(window=1, rejoin_colour_distance=None, max_gap_seconds=1.0), "after": LinkRule()}
+    rules = {"short": LinkRule(long_gap_seconds=None), "after": LinkRule()}
     totals = {name: [0, 0, 0, 0] for name in rules}  # snapshots, spanning both, people, links
     for clips in sources.values():
         for a, b in sw.pairs_of(clips):

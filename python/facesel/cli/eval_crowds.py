@@ -20,7 +20,11 @@ def _run(args: argparse.Namespace) -> int:
     root = args.data or data_root()
     if root is None or not Path(root).is_dir():
         raise ValueError("no shared data: give --data or set FACESEL_DATA")
-    link = LinkRule(window=1, rejoin_colour_distance=None) if args.previous_link else None
+    link = None  # the default rule
+    if args.previous_link:
+        link = LinkRule(window=1, rejoin_colour_distance=None, long_gap_seconds=None)
+    elif args.short_link:
+        link = LinkRule(long_gap_seconds=None)
     results = evaluate(Path(root), size=args.size, columns=args.columns, frames=args.frames, tile=args.tile,
                        settings={"keep_static": not args.drop_static, "second_pass": args.second_pass},
                        link=link)
@@ -57,5 +61,7 @@ def register_crowds(sub: argparse._SubParsersAction) -> None:
                    help="the re-link before issue 23's crowd work (last box against first, no re-join after a cue)")
     s.add_argument("--second-pass", action="store_true",
                    help="track with the low-confidence second pass (PipelineConfig.second_pass; off by default)")
+    s.add_argument("--short-link", action="store_true",
+                   help="the re-link before long links (no link over more than 1 s; LinkRule(long_gap_seconds=None))")
     s.add_argument("--json", type=Path, default=None, help="write every figure to this JSON file")
     s.set_defaults(func=_run)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections import deque
 from dataclasses import dataclass, field
 
 from facesel.select.evidence import EvidenceBook, TrackEvidence
@@ -67,6 +68,7 @@ class _Held:
     result: object
     evidence: TrackEvidence
     closed_at: float
+    long_wait: bool = False  # held on after the grace period for a long link (linking.LinkRule.long_gap_seconds)
 
 
 class Finaliser:
@@ -76,7 +78,12 @@ class Finaliser:
     ----------
     grace_seconds : float >= 0
         How long a closed track is held before release. It should be at least
-        ``link.max_gap_seconds``, so that every fragment that may continue it has started.
+        ``link.max_gap_seconds``, so that every fragment that may continue it has started. A
+        track that found no successor then and may still be continued by a **long link** (no cue
+        ended it, it has colours, and ``link.long_gap_seconds`` is set) is held on until
+        ``link.longest_gap`` seconds after its close and asked again; every other track is
+        released after the grace period (a longer grace for all changed which links were made:
+        a successor asked later has usually closed, and its colours are known).
     link : LinkRule or None
         Re-linking rule; None turns re-linking off.
     faceness : FacenessRule or None
@@ -107,6 +114,9 @@ class Finaliser:
         self.links: list[tuple[int, int]] = []  # (earlier id, later id) of the last re-links, for reports
         self._held: dict[int, _Held] = {}
         self._waiting: dict[int, _Held] = {}  # open successor's id -> the fragment it continues
+        # Evidence of the results released lately (within the longest link gap): a long link asks
+        # who else was near the place during its gap (linking.crowding).
+        self._released: deque = deque()
 
     # -- construction ----------------------------------------------------------------------------
     @classmethod
@@ -159,16 +169,32 @@ class Finaliser:
         """Results whose grace period is over, judged; the faces among them, in closing order."""
         out = []
         while True:
-            expired = [t for t, h in self._held.items() if now - h.closed_at >= self.grace_seconds]
+            expired = [t for t, h in self._held.items() if now - h.closed_at >= self._hold(h)]
             if not expired:
                 break
             held = self._held.pop(min(expired, key=lambda t: self._held[t].evidence.last_time))
             # Handed on: to an open track (waits for it) or merged with a held one (back in the
             # book under this id, with the successor's grace period).
-            if not self._continue(held):
-                out += self._judge(held)
+            if self._continue(held):
+                continue
+            if self._may_wait_long(held):
+                held.long_wait = True
+                self._held[int(held.result.track_id)] = held
+                continue
+            out += self._judge(held)
         self._release_orphans()
         return out
+
+    def _hold(self, held: _Held) -> float:
+        """Seconds after its close at which ``held`` is asked (again) for a successor."""
+        return max(self.grace_seconds, self.link.longest_gap) if held.long_wait else self.grace_seconds
+
+    def _may_wait_long(self, held: _Held) -> bool:
+        """Whether a long link could still continue ``held`` (see ``grace_seconds``)."""
+        rule = self.link
+        return (rule is not None and rule.long_gap_seconds is not None and not held.long_wait
+                and rule.longest_gap > self.grace_seconds and getattr(held.evidence, "ended_by", None) is None
+                and held.evidence.last_colours is not None)
 
     def flush(self) -> list:
         """End of stream: re-link what still can be, then judge and release everything held."""
@@ -211,15 +237,16 @@ class Finaliser:
         if self.link is None:
             return False
         best, best_cost, best_open = None, math.inf, False
+        others = _Others(self)
         for track_id, other in self._held.items():
-            cost = self.link.cost(held.evidence, other.evidence)
+            cost = self.link.cost(held.evidence, other.evidence, others)
             if cost is not None and cost < best_cost:
                 best, best_cost, best_open = track_id, cost, False
         if open_ok:
             for track_id, evidence in self.evidence.items():
                 if track_id in self._waiting:
                     continue  # one predecessor per track
-                cost = self.link.cost(held.evidence, evidence)
+                cost = self.link.cost(held.evidence, evidence, others)
                 if cost is not None and cost < best_cost:
                     best, best_cost, best_open = track_id, cost, True
         if best is None:
@@ -235,6 +262,13 @@ class Finaliser:
                 merge_results(held.result, later.result), held.evidence.absorb(later.evidence), later.closed_at)
             self.stats.merged += 1
         return True
+
+    def others(self):
+        """Every track's evidence the finaliser holds: open, held, waiting and lately released."""
+        yield from (evidence for _, evidence in self.evidence.items())
+        yield from (h.evidence for h in self._held.values())
+        yield from (h.evidence for h in self._waiting.values())
+        yield from self._released
 
     def _evidence_of(self, track_id: int):
         """The evidence of a track, open or closed and held (None when it has none)."""
@@ -252,6 +286,11 @@ class Finaliser:
             self._held[int(held.result.track_id)] = held
 
     def _judge(self, held: _Held) -> list:
+        if self.link is not None and self.link.long_gap_seconds is not None:
+            self._released.append(held.evidence)
+            horizon = held.evidence.last_time - 2 * self.link.longest_gap
+            while self._released and self._released[0].last_time < horizon:
+                self._released.popleft()
         if self.faceness is None:
             self.stats.released += 1
             return [held.result]
@@ -278,3 +317,14 @@ class Finaliser:
         logger.info("track %d dropped as %s (best detector confidence %.2f, face vote %.3g, %d observations)",
                     held.result.track_id, verdict, held.evidence.det_max, quality, held.evidence.count)
         return []
+
+
+class _Others:
+    """:meth:`Finaliser.others` as an iterable that can be walked more than once (it is walked
+    only by a long link, rarely)."""
+
+    def __init__(self, finaliser: Finaliser) -> None:
+        self._finaliser = finaliser
+
+    def __iter__(self):
+        return self._finaliser.others()

@@ -51,6 +51,27 @@ class LinkRule:
         aspect or colours: also what a passer-by covering the face does) is continued only by a
         fragment whose colours are at most this far from its own; None: never (a scene cut
         never is).
+    long_gap_seconds : float or None
+        Longest gap of a **long link** (issue 23, re-link over longer gaps): beyond
+        ``max_gap_seconds`` a fragment may still continue one that no cue ended when the person
+        came back where they were last seen (within ``still_distance`` box sides of the earlier
+        fragment's last centre: no prediction, no allowance growing with the gap, so only a
+        person who stayed put qualifies) and nobody else was near that place meanwhile. The
+        allowance beyond ``max_gap_seconds`` shrinks with the other tracks seen near the place
+        during the gap (within ``crowd_radius`` box sides): divided by 1 + their number. None:
+        no long links (the rule before this work, kept as a setting).
+    still_distance : float
+        Box sides (see ``long_gap_seconds``).
+    long_colour_distance : float
+        Largest colour distance (typical colours of the two ends) of a long link; both fragments
+        must have colours (faces under 40 px have none: no long link). Tighter than
+        ``max_colour_distance``: after a pause, the next person at the same place (a turnstile)
+        is told apart from the same person come back by these colours only, and on the shared
+        clips they are 0.17-0.26 apart for different people in similar clothes against up to
+        0.45 for one person. Chosen leave-one-source-out (``experiments/relink_loso.py``).
+    crowd_radius : float
+        Box sides around the earlier fragment's last centre and the later one's first within
+        which another track's path (its centre's extent) counts as near during the gap.
     """
 
     max_gap_seconds: float = 1.0
@@ -61,9 +82,14 @@ class LinkRule:
     max_colour_distance: float = 0.5
     window: int = 8
     rejoin_colour_distance: float | None = 0.4
+    long_gap_seconds: float | None = 3.0
+    still_distance: float = 0.75
+    long_colour_distance: float = 0.15
+    crowd_radius: float = 2.0
 
     def __post_init__(self) -> None:
-        for name in ("max_gap_seconds", "max_overlap_seconds", "max_distance", "distance_per_second", "max_colour_distance"):
+        for name in ("max_gap_seconds", "max_overlap_seconds", "max_distance", "distance_per_second", "max_colour_distance",
+                     "still_distance", "long_colour_distance", "crowd_radius"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value) or value < 0:
                 raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
@@ -72,10 +98,19 @@ class LinkRule:
         r = self.rejoin_colour_distance
         if r is not None and (isinstance(r, bool) or not isinstance(r, (int, float)) or not np.isfinite(r) or r < 0):
             raise ValueError(f"rejoin_colour_distance must be a finite number >= 0 or None, got {r!r}")
+        g = self.long_gap_seconds
+        if g is not None and (isinstance(g, bool) or not isinstance(g, (int, float)) or not np.isfinite(g) or g < 0):
+            raise ValueError(f"long_gap_seconds must be a finite number >= 0 or None, got {g!r}")
         if isinstance(self.max_size_ratio, bool) or not isinstance(self.max_size_ratio, (int, float)) or not self.max_size_ratio >= 1:
             raise ValueError(f"max_size_ratio must be a number >= 1, got {self.max_size_ratio!r}")
 
-    def cost(self, earlier, later) -> float | None:
+    @property
+    def longest_gap(self) -> float:
+        """The longest gap any link of this rule may bridge (seconds): a closed fragment must be
+        held at least this long, so that every fragment that may continue it has started."""
+        return max(self.max_gap_seconds, self.long_gap_seconds or 0.0)
+
+    def cost(self, earlier, later, others=()) -> float | None:
         """How well ``later`` continues ``earlier`` (lower is better), or None when it cannot.
 
         The two fragments' ends are compared over up to ``window`` observations each
@@ -87,9 +122,16 @@ class LinkRule:
         the visible part, the colours are the passer-by's); the observations a few frames
         before show it whole.
 
+        Beyond ``max_gap_seconds`` (up to ``long_gap_seconds``) the link is a **long link**: see
+        :attr:`long_gap_seconds`; its cost is offset by :data:`LONG_LINK_OFFSET`, so that any
+        link within ``max_gap_seconds`` is preferred to it.
+
         Parameters
         ----------
         earlier, later : TrackEvidence
+        others : iterable of TrackEvidence, optional
+            Every other track the finaliser knows of (open, held, or released within the
+            longest gap): consulted only for a long link, for who else was near the place.
 
         Returns
         -------
@@ -103,8 +145,10 @@ class LinkRule:
         if ended_by == "cut" or (ended_by is not None and self.rejoin_colour_distance is None):
             return None  # a cut: what follows at its place is someone else
         gap = later.first_time - earlier.last_time
-        if gap > self.max_gap_seconds or gap < -self.max_overlap_seconds:
+        if gap < -self.max_overlap_seconds:
             return None
+        if gap > self.max_gap_seconds:
+            return self._long_cost(earlier, later, gap, others)
         if later.first_frame <= earlier.first_frame:
             return None  # not later at all
         tail = _ends(earlier, "tail", self.window, earlier.last_time, earlier.last_box, earlier.last_colours)
@@ -137,6 +181,70 @@ class LinkRule:
         if not ok.any():
             return None
         return float(distance[ok].min())
+
+
+    def _long_cost(self, earlier, later, gap: float, others) -> float | None:
+        """The cost of a long link (``gap`` > ``max_gap_seconds``; see :attr:`long_gap_seconds`).
+        The cheap checks come first: most pairs a finaliser asks about fail on time or place."""
+        if self.long_gap_seconds is None or gap > self.long_gap_seconds or getattr(earlier, "ended_by", None) is not None:
+            return None  # a fragment a cue ended waits for no one over a long gap
+        if earlier.last_colours is None or later.first_colours is None:
+            return None  # without colours nothing tells the same person from the next one at the place
+        last, side_last = _centre(earlier.last_box), _side(earlier.last_box)
+        head = _ends(later, "head", self.window, later.first_time, later.first_box, later.first_colours)
+        if side_last <= 0 or head[3].min() <= 0:
+            return None
+        ratio = np.maximum(head[3], side_last) / np.minimum(head[3], side_last)
+        distance = np.linalg.norm(head[1] - last, axis=1) / ((head[3] + side_last) / 2)
+        ok = (ratio <= self.max_size_ratio) & (distance <= self.still_distance)
+        if not ok.any():
+            return None
+        tail = _ends(earlier, "tail", self.window, earlier.last_time, earlier.last_box, earlier.last_colours)
+        if colour_distance(_typical(tail[2]), _typical(head[2])) > self.long_colour_distance:
+            return None
+        near = crowding(earlier, later, others, self.crowd_radius)
+        if gap > self.max_gap_seconds + (self.long_gap_seconds - self.max_gap_seconds) / (1 + near):
+            return None
+        return LONG_LINK_OFFSET + float(distance[ok].min())
+
+
+LONG_LINK_OFFSET = 1000.0
+"""Added to a long link's cost: any link within ``max_gap_seconds`` is preferred to one over a
+longer gap (a fragment is continued by the nearest in time first)."""
+
+
+def crowding(earlier, later, others, radius: float) -> int:
+    """How many tracks of ``others`` were near the place of a gap between ``earlier`` and ``later``.
+
+    Near: the track was seen during the gap (its span overlaps the seconds from ``earlier``'s
+    last observation to ``later``'s first) and the extent of its centre's path comes within
+    ``radius`` box sides (``earlier``'s last side) of ``earlier``'s last centre or ``later``'s
+    first. The extent is a rectangle, so a track that crossed the frame counts even if it passed
+    the place at another moment: the count errs towards "crowded" (fewer long links).
+
+    Parameters
+    ----------
+    earlier, later : TrackEvidence
+    others : iterable of TrackEvidence (``earlier`` and ``later`` themselves are skipped)
+    radius : float
+
+    Returns
+    -------
+    int
+    """
+    start, end = earlier.last_time, later.first_time
+    reach = radius * _side(earlier.last_box)
+    places = np.stack([_centre(earlier.last_box), _centre(later.first_box)])  # (2, 2)
+    near = 0
+    for other in others:
+        if other is earlier or other is later or other.count == 0:
+            continue
+        if other.first_time > end or other.last_time < start:
+            continue
+        nearest = np.clip(places, other.centre_min, other.centre_max)
+        if np.linalg.norm(places - nearest, axis=1).min() <= reach:
+            near += 1
+    return near
 
 
 def _typical(colours: list) -> np.ndarray:
