@@ -86,3 +86,20 @@ def test_consensus_keeps_a_typical_frame_where_the_score_keeps_a_disturbed_one(f
         assert off.best.frame_index == len(greys) - 2  # the blurred frame, scored 5.0
         assert on.best.frame_index < len(greys) - 2  # a typical frame of the track
         assert [c.frame_index for c in on.candidates] == [c.frame_index for c in off.candidates]
+
+
+def test_a_crop_always_gets_the_same_signature_and_identical_crops_tie_exactly(faces):
+    """The signature is a function of the crop alone (not of where the arrays happen to lie in
+    memory, nor of the thread): near-tied agreements decide the kept frame, so a threaded run must
+    give what ``feed`` gives (tests/test_selector_contract.py). cv2.magnitude on float32 gradients
+    differed by an ulp between runs on the same crop."""
+    face = faces[0]
+    first = edge_signatures(face[None])
+    for _ in range(30):
+        assert np.array_equal(edge_signatures(face[None]), first)
+    consensus = TrackConsensus()
+    consensus.add(np.stack([shifted(face, 1, 0), face]))
+    agreement = consensus.scores(np.stack([face, shifted(face, 0, 1), face, face]))
+    assert agreement[0] == agreement[2] == agreement[3]
+    with pytest.raises(ValueError, match="greys must be uint8"):
+        edge_signatures(face[None].astype(np.float32))
