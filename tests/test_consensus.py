@@ -61,8 +61,8 @@ def test_disturbed_frames_agree_least_with_the_track_average(faces):
     assert not TrackConsensus().scores(faces).any()  # nothing added yet: no preference
 
 
-def run_store(greys, qualities, consensus_finalists: int, rescore: bool):
-    config = PipelineConfig(consensus_finalists=consensus_finalists)
+def run_store(greys, qualities, consensus_finalists: int, rescore: bool, clip_window: int = 0):
+    config = PipelineConfig(consensus_finalists=consensus_finalists, clip_window=clip_window)
     full = (lambda g, context: np.asarray([qualities[int(i)] for i in context.det_scores], np.float64)) if rescore \
         else None
     store = SelectionStore(config, full)
@@ -103,3 +103,19 @@ def test_a_crop_always_gets_the_same_signature_and_identical_crops_tie_exactly(f
     assert agreement[0] == agreement[2] == agreement[3]
     with pytest.raises(ValueError, match="greys must be uint8"):
         edge_signatures(face[None].astype(np.float32))
+
+
+def test_with_a_clip_the_kept_crop_is_inside_its_own_clip(faces):
+    """The store holds only the clip around the best by score (frames 8-11 around the blurred
+    frame 10), so the consensus pick chooses among the finalists inside it (a typical frame, 8 or
+    9), not the track's most typical frame (the unshifted face, here moved before 8), and the clip is
+    cut to the chosen frame's +-2."""
+    greys, qualities = track(faces[0])
+    greys = np.concatenate([greys[9:10], greys[:9], greys[10:]])  # frame 9, the unshifted face, first
+    assert run_store(greys, qualities, 16, rescore=False).best.frame_index < 8  # no clip: outside it
+    result = run_store(greys, qualities, 16, rescore=False, clip_window=2)
+    best = result.best
+    assert best.frame_index in (8, 9)
+    assert best.frame_index in best.clip_frame_indices and len(best.clip) == len(best.clip_frame_indices)
+    assert all(abs(f - best.frame_index) <= 2 for f in best.clip_frame_indices)
+    assert result.top[0] is best
