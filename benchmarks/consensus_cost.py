@@ -22,11 +22,17 @@ import numpy as np
 
 
 def held_bytes(selector) -> int:
-    """Bytes of the colour and grey crops the store holds now (a grey crop is a view of its frame's
-    stack of aligned crops: counted as its own 64x64)."""
-    total = 0
+    """Bytes of the colour and grey crops the store holds now; a crop that is a view of a larger
+    array (a frame's stack of aligned crops) keeps all of it alive, so that array is counted, once."""
+    total, seen = 0, set()
     for obs in selector._score.store._observations.values():
-        total += obs.crop.nbytes + (0 if obs.grey is None else obs.grey.nbytes)
+        for image in (obs.crop, obs.grey):
+            if image is None:
+                continue
+            owner = image if image.base is None else image.base
+            if id(owner) not in seen:
+                seen.add(id(owner))
+                total += owner.nbytes
     return total
 
 

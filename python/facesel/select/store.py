@@ -105,7 +105,8 @@ class SelectionStore:
         self._next_handle += 1
         self._observations[handle] = _Observation(
             crop, box.copy(), None if landmarks is None else landmarks.copy(), frame_index, stamp, value,
-            None if self.rescore is None and not self.consensus else grey, det_score,
+            # a copy: ``grey`` is a view of its frame's stack of crops, which it would keep alive
+            None if self.rescore is None and not self.consensus or grey is None else grey.copy(), det_score,
         )
         self._free(self._store.push(track_id, frame_index, value, handle))
         if self.consensus and grey is not None:
