@@ -1,8 +1,8 @@
 """The best-crop store of the Selector: the C++ store's handles, the crops they stand for, and
 each track's log, turned into a :class:`facesel.select.tracklog.SelectedTrack` when the track closes.
 
-Memory is bounded on an endless stream: the C++ ``BestCropStore`` holds O(top_k + clip_window)
-observations per track and hands every other handle back at once, and the crops of those handles
+Memory is bounded on an endless stream: the C++ ``BestCropStore`` holds O(kept + clip_window)
+observations per track (kept: top_k, or the finalists when rescoring or with the consensus pick) and hands every other handle back at once, and the crops of those handles
 are freed here at once; each track's quality series is decimated (``series_capacity``).
 """
 
