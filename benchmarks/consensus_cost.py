@@ -76,8 +76,8 @@ def main() -> None:
     for mode in args.modes:
         runs: dict = {0: [], 16: []}
         for _ in range(args.rounds):
-            for consensus in runs:
-                runs[consensus].append(run_once(frames, consensus, mode))
+            for consensus, rounds in runs.items():
+                rounds.append(run_once(frames, consensus, mode))
         print(f"\nmode {mode} ({args.rounds} rounds, alternating; median of the rounds)")
         print("| consensus_finalists | CPU ms per frame (process) | aligned | fully scored | most crops held | "
               "their bytes (KiB) | snapshots |")
