@@ -10,7 +10,7 @@ sources; smoothed regret minus a random frame's, clip-grouped 95 % intervals):
 2. The shipped member (edges, mean direction: ``facesel.scoring.consensus``) as the Selector runs
    it: the track's average from the crops the sparse mode aligns (those that, when they came, were
    among the track's K best by the context screen so far), the choice among the K finalists, for
-   K = 3, 8, 16, 32; paired against the default (the context rule).
+   K = 3, 8, 16, 32; paired against the default (the context rule), and for K = 16 by source.
 
 Run (the crops are rebuilt from the clips, about 2 minutes; numbers from ``facesel eval tracks``'
 cache):
@@ -128,6 +128,10 @@ def main() -> None:
         values = gain(live)
         show(f"K = {k}", values)
         show(f"K = {k} - default (paired)", values - default)
+        if k == 16:  # by source: where the shipped setting gains and where it loses
+            for source in sorted(set(sources)):
+                rows = sources == source
+                print(f"    {source:<40} {rows.sum():3d} windows  K=16 - default {np.mean((values - default)[rows]):+.4f}")
 
 
 if __name__ == "__main__":

@@ -61,8 +61,8 @@ def test_disturbed_frames_agree_least_with_the_track_average(faces):
     assert not TrackConsensus().scores(faces).any()  # nothing added yet: no preference
 
 
-def run_store(greys, qualities, consensus_finalists: int, rescore: bool):
-    config = PipelineConfig(consensus_finalists=consensus_finalists)
+def run_store(greys, qualities, consensus_finalists: int, rescore: bool, clip_window: int = 0):
+    config = PipelineConfig(consensus_finalists=consensus_finalists, clip_window=clip_window)
     full = (lambda g, context: np.asarray([qualities[int(i)] for i in context.det_scores], np.float64)) if rescore \
         else None
     store = SelectionStore(config, full)
@@ -86,3 +86,36 @@ def test_consensus_keeps_a_typical_frame_where_the_score_keeps_a_disturbed_one(f
         assert off.best.frame_index == len(greys) - 2  # the blurred frame, scored 5.0
         assert on.best.frame_index < len(greys) - 2  # a typical frame of the track
         assert [c.frame_index for c in on.candidates] == [c.frame_index for c in off.candidates]
+
+
+def test_a_crop_always_gets_the_same_signature_and_identical_crops_tie_exactly(faces):
+    """The signature is a function of the crop alone (not of where the arrays happen to lie in
+    memory, nor of the thread): near-tied agreements decide the kept frame, so a threaded run must
+    give what ``feed`` gives (tests/test_selector_contract.py). cv2.magnitude on float32 gradients
+    differed by an ulp between runs on the same crop."""
+    face = faces[0]
+    first = edge_signatures(face[None])
+    for _ in range(30):
+        assert np.array_equal(edge_signatures(face[None]), first)
+    consensus = TrackConsensus()
+    consensus.add(np.stack([shifted(face, 1, 0), face]))
+    agreement = consensus.scores(np.stack([face, shifted(face, 0, 1), face, face]))
+    assert agreement[0] == agreement[2] == agreement[3]
+    with pytest.raises(ValueError, match="greys must be uint8"):
+        edge_signatures(face[None].astype(np.float32))
+
+
+def test_with_a_clip_the_kept_crop_is_inside_its_own_clip(faces):
+    """The store holds only the clip around the best by score (frames 8-11 around the blurred
+    frame 10), so the consensus pick chooses among the finalists inside it (a typical frame, 8 or
+    9), not the track's most typical frame (the unshifted face, here moved before 8), and the clip is
+    cut to the chosen frame's +-2."""
+    greys, qualities = track(faces[0])
+    greys = np.concatenate([greys[9:10], greys[:9], greys[10:]])  # frame 9, the unshifted face, first
+    assert run_store(greys, qualities, 16, rescore=False).best.frame_index < 8  # no clip: outside it
+    result = run_store(greys, qualities, 16, rescore=False, clip_window=2)
+    best = result.best
+    assert best.frame_index in (8, 9)
+    assert best.frame_index in best.clip_frame_indices and len(best.clip) == len(best.clip_frame_indices)
+    assert all(abs(f - best.frame_index) <= 2 for f in best.clip_frame_indices)
+    assert result.top[0] is best

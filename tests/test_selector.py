@@ -13,8 +13,10 @@ import facesel
 import numpy as np
 import pytest
 from facesel import Selector, scoring
+from facesel.align import align_face
 from facesel.detect import YuNetDetector
 from facesel.scoring import LaplacianVarianceScorer
+from facesel.scoring.consensus import TrackConsensus
 from facesel.sinks import CallbackSink, VaultSink
 from facesel.select.tracklog import DecimatedSeries, SelectedTrack
 from facesel.types import Detections, TrackResult
@@ -60,7 +62,10 @@ def run(selector: Selector, frames, stamps=None) -> list[SelectedTrack]:
 
 def test_one_person_gives_one_result_with_its_best_observation(head_pose):
     frames, stamps, detections = head_pose
-    sel = replay(detections, LaplacianVarianceScorer())
+    # The subject is the score contract (the best-scored crop is kept): the consensus pick, which
+    # chooses among the 16 best by another criterion, is off here (explicitly, whatever the
+    # default) and tested just below.
+    sel = replay(detections, LaplacianVarianceScorer(), consensus_finalists=0)
     results = run(sel, frames, stamps)
     assert len(results) == 1
     r = results[0]
@@ -86,6 +91,27 @@ def test_one_person_gives_one_result_with_its_best_observation(head_pose):
     assert t["frames"] == len(frames)
     assert set(t) >= {"detection", "tracking", "alignment", "screening", "scoring", "selection", "sinks", "total"}
     assert all(v >= 0 for v in t.values())
+
+
+def test_the_consensus_pick_keeps_the_best_scored_crop_that_agrees_most_with_its_track(head_pose):
+    """The consensus pick (``consensus_finalists=16``), recomputed here from the frames: of the
+    track's 16 best-scored crops, the one whose edge image agrees most with the average of all its
+    aligned crops (exhaustive mode: every crop is aligned); the not-a-face vote's candidates are
+    unchanged."""
+    frames, stamps, detections = head_pose
+    [off] = run(replay(detections, LaplacianVarianceScorer(), consensus_finalists=0), frames, stamps)
+    [on] = run(replay(detections, LaplacianVarianceScorer(), consensus_finalists=16), frames, stamps)
+    greys = {k: align_face(frames[k], detections[k].boxes[0], detections[k].landmarks[0]).grey
+             for k in on.frame_indices.tolist()}
+    consensus = TrackConsensus()
+    consensus.add(np.stack(list(greys.values())))
+    ranked = sorted(range(len(on.qualities)), key=lambda k: (-on.qualities[k], on.frame_indices[k]))[:16]
+    agreement = consensus.scores(np.stack([greys[int(on.frame_indices[k])] for k in ranked]))
+    expected = ranked[int(np.argmax(agreement))]
+    assert on.best.frame_index == on.frame_indices[expected] and on.best.quality == on.qualities[expected]
+    assert on.best.frame_index != off.best.frame_index  # on this clip it is not the best-scored crop
+    assert [c.frame_index for c in on.candidates] == [c.frame_index for c in off.candidates]
+    assert on.top[0] is on.best and len(on.top) == 1
 
 
 def test_snapshot_crop_is_the_frame_region_around_the_box(head_pose):
@@ -217,29 +243,38 @@ def test_timestamps_from_fps_when_none_given(head_pose):
     assert r.best.timestamp == pytest.approx(r.best.frame_index / 10.0)
 
 
-def test_memory_stays_bounded_on_a_long_stream(head_pose):
+@pytest.mark.parametrize("consensus_finalists", [0, 16], ids=["score", "consensus"])
+def test_memory_stays_bounded_on_a_long_stream(head_pose, consensus_finalists):
     """20 passes over the clip, forwards then backwards, so that the face moves smoothly and one
     track lives for 460 frames: the crops held, the quality series and the thumbnails stay capped."""
     frames, _, detections = head_pose
     order = [k for rep in range(10) for k in (list(range(23)) + list(range(22, -1, -1)))]
     top_k, window, capacity = 2, 3, 32
     sel = replay([detections[k] for k in order], LaplacianVarianceScorer(), top_k=top_k,
-                 clip_window=window, series_capacity=capacity, thumbnails=8)
+                 clip_window=window, series_capacity=capacity, thumbnails=8, consensus_finalists=consensus_finalists)
     held = []
     for k in order:
         assert sel.feed(frames[k]).closed == []
         held.append(sel.held_observations)
     [r] = sel.flush()
-    # The store's bound per track is top_k + 3 * clip_window + 2 (facesel.BestCropStore).
-    assert max(held) <= top_k + 3 * window + 2
+    # The store's bound per track is kept + 3 * clip_window + 2 (facesel.BestCropStore), where kept
+    # is top_k, or the consensus pick's finalists when it is on.
+    kept = max(top_k, consensus_finalists)
+    assert max(held) <= kept + 3 * window + 2
+    if consensus_finalists:
+        assert max(held) > top_k + 3 * window + 2  # the wider bound is the one that binds
     assert sel.held_observations == 0
     assert r.first_frame == 0 and r.last_frame == len(order) - 1
     assert 8 <= len(r.qualities) <= capacity and len(r.frame_indices) == len(r.qualities) == len(r.boxes)
     assert np.all(np.diff(r.frame_indices) > 0)
     assert r.frame_indices[-1] > 0.75 * len(order)  # spread over the whole track, not just its start
-    assert r.best.quality == r.qualities.max()
+    if consensus_finalists == 0:  # the score contract: the best-scored crop is kept
+        assert r.best.quality == r.qualities.max()
+        assert [s.quality for s in r.top] == sorted((s.quality for s in r.top), reverse=True)
+    else:  # the consensus pick: one of the 16 best by score; the rest of top as ranked by score
+        assert r.best.quality >= np.sort(r.qualities)[-consensus_finalists]
+        assert [s.quality for s in r.top[1:]] == sorted((s.quality for s in r.top[1:]), reverse=True)
     assert r.best.frame_index in r.frame_indices
-    assert [s.quality for s in r.top] == sorted((s.quality for s in r.top), reverse=True)
     assert len(r.top) == top_k and r.top[0] is r.best
     assert r.best.clip_frame_indices == sorted(r.best.clip_frame_indices)
     assert all(abs(f - r.best.frame_index) <= window for f in r.best.clip_frame_indices)

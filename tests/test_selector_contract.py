@@ -95,9 +95,13 @@ def make(mode="sparse", scorer=None, detector=None, **settings):
 def test_sparse_mode_keeps_the_exhaustive_choice_with_less_work():
     frames, best = scene()
     results = {}
+    # The subject is the score contract (the best-scored crop, the same in both modes), so the
+    # consensus pick is off: these flat squares all agree with their track's average to within
+    # 1e-5, so among them it is decided by sub-pixel alignment, not by the picture (its sparse
+    # versus exhaustive agreement is checked on real video, tests/test_sparse_vs_exhaustive.py).
     for mode in ("exhaustive", "sparse"):
         scorer, detector = BrightnessScorer(), SquareDetector()
-        sel = make(mode, scorer, detector, detect_every=6)
+        sel = make(mode, scorer, detector, detect_every=6, consensus_finalists=0)
         _, results[mode] = run(sel, frames)
         results[mode + "-work"] = (sel.work, scorer.scored, scorer.screened)
     assert len(results["sparse"]) == len(results["exhaustive"]) == 2
@@ -113,6 +117,21 @@ def test_sparse_mode_keeps_the_exhaustive_choice_with_less_work():
     assert work["regions"] > 0
     assert screened == work["screened"] == work["seen"]  # every crop screened (screen_every 1) ...
     assert scored == work["scored"] == 2 * sel.config.finalists  # ... and each track's finalists scored
+
+
+def test_the_consensus_pick_fully_scores_its_finalists_once():
+    """With the consensus pick (``consensus_finalists=16``) the sparse mode still screens every crop
+    once and fully scores each track's 16 finalists once, on close; the kept crop is one of them."""
+    frames, _ = scene()
+    scorer = BrightnessScorer()
+    sel = make("sparse", scorer, SquareDetector(), detect_every=6, consensus_finalists=16)
+    assert sel.config.kept_finalists == 16
+    _, results = run(sel, frames)
+    assert scorer.screened == sel.work["screened"] == sel.work["seen"] == 96
+    assert scorer.scored == sel.work["scored"] == 2 * 16
+    for r in results:  # the kept crop carries its full score, one of the 16 best (the screen reads 0.5 higher)
+        assert r.best is r.top[0] and r.best.quality <= max(c.quality for c in r.candidates)
+        assert r.best.quality + 0.5 >= np.sort(r.qualities)[-16]
 
 
 class ContextScreenScorer(BrightnessScorer):
@@ -178,7 +197,10 @@ def test_a_scene_change_brings_the_full_detection_forward():
 
 def test_frame_view_lists_the_tracks_in_view():
     frames, _ = scene(30)
-    sel = make(detect_every=4, screen_every=2)
+    # A track is cold when its last value would not have made its kept finalists: with the
+    # consensus pick's 16, a 30-frame track whose values rise never goes cold, so the cadence is
+    # shown with the 3 finalists of the score alone (the consensus pick's is checked below).
+    sel = make(detect_every=4, screen_every=2, consensus_finalists=0)
     views, _ = run(sel, frames)
     assert all(isinstance(v, FrameView) for v in views)
     assert [v.frame_index for v in views] == list(range(30))
@@ -192,14 +214,21 @@ def test_frame_view_lists_the_tracks_in_view():
     assert len(looked) < len(a) and np.diff(looked).max() == 2  # cold frames: one in two
     best = [t.best_quality for t in a]
     assert best == sorted(best)  # the best so far never falls
+    wide_views, _ = run(make(detect_every=4, screen_every=2, consensus_finalists=16), frames)
+    b = [next(t for t in v.tracks if t.track_id == first.track_id) for v in wide_views]
+    assert all(t.scored for t in b[:16])  # the first 16 values all make the 16 finalists
+    assert sum(t.scored for t in b) > len(looked)
 
 
 def test_a_scorer_without_screen_scores_every_candidate():
     frames, best = scene()
-    scorer = BrightnessScorer(with_screen=False)
-    sel = make(scorer=scorer)
-    _, results = run(sel, frames)
-    assert sel.work["screened"] == 0 and scorer.scored == sel.work["scored"] == sel.work["seen"]
+    for consensus_finalists in (16, 0):  # the consensus pick, then the best-scored crop alone
+        scorer = BrightnessScorer(with_screen=False)
+        sel = make(scorer=scorer, consensus_finalists=consensus_finalists)
+        _, results = run(sel, frames)
+        assert sel.work["screened"] == 0 and scorer.scored == sel.work["scored"] == sel.work["seen"]
+    # The best-scored crop (the consensus pick among these flat squares is decided by sub-pixel
+    # alignment: see test_sparse_mode_keeps_the_exhaustive_choice_with_less_work).
     assert sorted(r.best.frame_index for r in results) == [best["A"], best["B"]]
 
 
@@ -211,16 +240,20 @@ def test_gates_never_leave_a_track_without_a_result():
     assert sel.work["gated"] > 0
 
 
+@pytest.mark.parametrize("consensus_finalists", [0, 16])
 @pytest.mark.parametrize("thread_safe", [True, False])
 @pytest.mark.parametrize("detect_ahead", [True, False])
-def test_threaded_run_gives_what_feed_gives(detect_ahead, thread_safe):
+def test_threaded_run_gives_what_feed_gives(detect_ahead, thread_safe, consensus_finalists):
     """Full-frame detections started ahead of tracking (only for a detector marked thread_safe)
-    change nothing in what comes out."""
+    change nothing in what comes out. With the consensus pick too: these flat squares' agreements
+    tie to 1e-12, so any rounding that depends on the thread or on memory shows here (it kept frame
+    36 threaded and 24 fed before facesel.scoring.consensus was made deterministic)."""
     frames, _ = scene()
-    feed_views, feed_results = run(make(), frames)
+    feed_views, feed_results = run(make(consensus_finalists=consensus_finalists), frames)
     detector = SquareDetector()
     detector.thread_safe = thread_safe
-    sel = Selector(detector, BrightnessScorer(), threads=2, queue_size=2, detect_ahead=detect_ahead)
+    sel = Selector(detector, BrightnessScorer(), threads=2, queue_size=2, detect_ahead=detect_ahead,
+                   consensus_finalists=consensus_finalists)
     views = list(sel.run((f, k / 25.0) for k, f in enumerate(frames)))
     ahead = detect_ahead and thread_safe
     assert sel.work["full_ahead"] == (sel.work["full_detections"] if ahead else 0) and sel.work["full_detections"] > 1

@@ -106,7 +106,9 @@ class PipelineConfig:
     consensus_finalists: int = _setting(0, "keep this many finalists per track by "
                                         "the screen (by score in the exhaustive mode) and keep the one whose edges agree "
                                         "most with the track's average crop (facesel.scoring.consensus; no identity "
-                                        "computed; 0 = off: the best by the full score)", "scoring", low=0)
+                                        "computed; 0 = off: the best by the full score; off by default: on the "
+                                        "motion-blurred selfie it kept frames less sharp than the track's median, "
+                                        "docs/model_card.md)", "scoring", low=0)
     screen_every: int = _setting(1, "sparse mode: look at (screen or score) the crop of a track whose last value would "
                                  "not have made its finalists on one frame in N (others: every frame)",
                                  "scoring", low=1)

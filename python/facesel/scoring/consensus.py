@@ -43,12 +43,20 @@ def edge_signatures(greys: np.ndarray) -> np.ndarray:
     greys = np.asarray(greys)
     if greys.ndim != 3 or greys.shape[1:] != (SIDE, SIDE):
         raise ValueError(f"greys must have shape (M, {SIDE}, {SIDE}), got {greys.shape}")
+    if greys.dtype != np.uint8:
+        raise ValueError(f"greys must be uint8, got {greys.dtype}")
     out = np.empty((len(greys), SIDE * SIDE), np.float32)
     for k, grey in enumerate(greys):
-        g = grey.astype(np.float32)
-        magnitude = cv2.magnitude(cv2.Sobel(g, cv2.CV_32F, 1, 0), cv2.Sobel(g, cv2.CV_32F, 0, 1)).reshape(-1)
+        # Exact integer gradients, then float64 steps that are each correctly rounded: the signature
+        # is a function of the crop alone. (cv2.magnitude on float32 was not: its vector and scalar
+        # paths differ by an ulp and which one runs depends on where the allocator put the gradient
+        # arrays, so two identical crops got different signatures and near-tied agreements chose
+        # differently from run to run.)
+        gx = cv2.Sobel(grey, cv2.CV_16S, 1, 0).astype(np.float64)
+        gy = cv2.Sobel(grey, cv2.CV_16S, 0, 1).astype(np.float64)
+        magnitude = np.sqrt(gx * gx + gy * gy).reshape(-1)
         magnitude -= magnitude.mean()
-        norm = float(np.linalg.norm(magnitude))
+        norm = float(np.sqrt(np.square(magnitude).sum()))  # not BLAS: see ``_dot``
         out[k] = magnitude / norm if norm > 0 else 0.0
     return out
 
@@ -75,7 +83,21 @@ class TrackConsensus:
         """(M,) float64 cosine of each crop's edge signature with the track's average, in [-1, 1]
         (all 0 before any crop was added, or when the average has no edges)."""
         signatures = edge_signatures(greys).astype(np.float64)
-        norm = float(np.linalg.norm(self.total))
+        norm = float(np.sqrt(_dot(self.total[None], self.total)[0]))
         if norm == 0.0:
             return np.zeros(len(signatures))
-        return signatures @ (self.total / norm)
+        return _dot(signatures, self.total / norm)
+
+
+def _dot(rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
+    """(M,) float64 dot product of each row of (M, N) ``rows`` with (N,) ``vector``, bit-identical
+    for identical rows and whatever thread calls it.
+
+    Why not ``rows @ vector``: BLAS (OpenBLAS) splits a matrix-vector product into blocks whose
+    rounding depends on the row's position and on whether the call came from the main thread or
+    from a stage thread beside another BLAS user. Crops of a track are often near-identical, so
+    their agreements tie to ~1e-12 and that rounding chose the kept frame: a threaded run kept frame
+    36 where ``feed`` kept frame 24 (tests/test_selector_contract.py). numpy's own product and
+    pairwise sum do the same operations in the same order for every row, in every thread.
+    """
+    return np.multiply(rows, vector[None, :]).sum(axis=1)

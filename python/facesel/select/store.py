@@ -1,8 +1,8 @@
 """The best-crop store of the Selector: the C++ store's handles, the crops they stand for, and
 each track's log, turned into a :class:`facesel.select.tracklog.SelectedTrack` when the track closes.
 
-Memory is bounded on an endless stream: the C++ ``BestCropStore`` holds O(top_k + clip_window)
-observations per track and hands every other handle back at once, and the crops of those handles
+Memory is bounded on an endless stream: the C++ ``BestCropStore`` holds O(kept + clip_window)
+observations per track (kept: top_k, or the finalists when rescoring or with the consensus pick) and hands every other handle back at once, and the crops of those handles
 are freed here at once; each track's quality series is decimated (``series_capacity``).
 """
 
@@ -105,7 +105,8 @@ class SelectionStore:
         self._next_handle += 1
         self._observations[handle] = _Observation(
             crop, box.copy(), None if landmarks is None else landmarks.copy(), frame_index, stamp, value,
-            None if self.rescore is None and not self.consensus else grey, det_score,
+            # a copy: ``grey`` is a view of its frame's stack of crops, which it would keep alive
+            None if self.rescore is None and not self.consensus or grey is None else grey.copy(), det_score,
         )
         self._free(self._store.push(track_id, frame_index, value, handle))
         if self.consensus and grey is not None:
@@ -133,9 +134,16 @@ class SelectionStore:
 
     def _by_consensus(self, consensus: TrackConsensus, ranked: list[Snapshot], finalists, clip) -> list[Snapshot]:
         """``ranked`` (best first by the full score) reordered: the finalist whose edges agree most
-        with the track's average first, the rest as they were; the clip follows the new best."""
+        with the track's average first, the rest as they were.
+
+        With a clip (``clip_window`` > 0) the store holds only the crops around the best by value,
+        so the choice is among the finalists inside that clip, and the clip is cut to the chosen
+        frame's +-``clip_window``: the kept crop is always in its own clip, never next to frames
+        around another one."""
         greys = {int(t.frame_index): self._observations[int(t.handle)].grey for t in finalists}
-        scored = [k for k, s in enumerate(ranked) if s.quality > FLOOR and greys[s.frame_index] is not None]
+        in_clip = {int(c.frame_index) for c in clip}
+        scored = [k for k, s in enumerate(ranked) if s.quality > FLOOR and greys[s.frame_index] is not None
+                  and (not clip or s.frame_index in in_clip)]
         if len(scored) < 2:
             return ranked
         agreement = consensus.scores(np.stack([greys[ranked[k].frame_index] for k in scored]))
@@ -143,7 +151,8 @@ class SelectionStore:
         if first == 0:
             return ranked
         chosen = next(t for t in finalists if int(t.frame_index) == ranked[first].frame_index)
-        best = self._snapshot(ranked[first].track_id, chosen, clip, quality=ranked[first].quality)
+        around = [c for c in clip if abs(int(c.frame_index) - int(chosen.frame_index)) <= self.clip_window]
+        best = self._snapshot(ranked[first].track_id, chosen, around, quality=ranked[first].quality)
         previous = ranked[0]
         if clip:
             previous = dataclasses.replace(previous, clip=[], clip_frame_indices=[])
