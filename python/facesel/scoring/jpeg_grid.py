@@ -29,7 +29,12 @@ BLOCK = 8
 ZERO_LEVEL = 0.5
 """|DCT coefficient| below which it counts as zero: half a grey level in orthonormal DCT units. A
 coefficient the codec zeroed is left only with the decoded pixels' rounding (standard deviation
-0.29 in these units), so about 92 % of them fall below it."""
+0.29 in these units), so about 92 % of them fall below it. Many coefficients of integer pixels are
+multiples of 1/8 (the (0, 4) basis, for one), so exactly 0.5 is common: it counts as not zero,
+whatever the rounding of the sums (:data:`_TIE`)."""
+_TIE = 1e-9
+"""Margin below :data:`ZERO_LEVEL` so that a coefficient of exactly 0.5 is not zero on one machine
+and zero on another (floating-point sums in another order)."""
 MAX_SIDE = 256
 """At most the box's central MAX_SIDE x MAX_SIDE pixels are looked at: bounds the cost on large
 photos (a face's centre holds its detail)."""
@@ -81,20 +86,25 @@ def zero_share_by_placement(image: np.ndarray, box) -> np.ndarray:
         raise ValueError(f"image must be (H, W) or (H, W, 3) uint8, got {image.shape} {image.dtype}")
     grey = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
     x0, y0, x1, y1 = _check_box(box, grey.shape)
-    region = grey.astype(np.float64)
+    region = grey[y0:y1, x0:x1].astype(np.float64)
+    height, width = region.shape
     out = np.full((BLOCK, BLOCK), np.nan)
-    for row in range(BLOCK):
-        top = y0 + (row - y0) % BLOCK
-        n_y = max(y1 - top, 0) // BLOCK
-        for col in range(BLOCK):
-            left = x0 + (col - x0) % BLOCK
-            n_x = max(x1 - left, 0) // BLOCK
-            if n_y == 0 or n_x == 0:
+    for col in range(BLOCK):
+        left = (col - x0) % BLOCK  # first column of this placement inside the region
+        n_x = max(width - left, 0) // BLOCK
+        if n_x == 0:
+            continue
+        # The 2-D DCT is separable: the horizontal pass of a column placement serves all 8 row placements.
+        rows = region[:, left : left + n_x * BLOCK].reshape(height, n_x, BLOCK) @ _DCT.T
+        for row in range(BLOCK):
+            top = (row - y0) % BLOCK
+            n_y = max(height - top, 0) // BLOCK
+            if n_y == 0:
                 continue
-            blocks = region[top : top + n_y * BLOCK, left : left + n_x * BLOCK]
-            blocks = blocks.reshape(n_y, BLOCK, n_x, BLOCK).transpose(0, 2, 1, 3)
-            coefficients = (_DCT @ blocks @ _DCT.T).reshape(-1, BLOCK * BLOCK)[:, 1:]  # AC only
-            out[row, col] = float((np.abs(coefficients) < ZERO_LEVEL).mean())
+            blocks = rows[top : top + n_y * BLOCK].reshape(n_y, BLOCK, n_x, BLOCK)
+            zero = np.abs(np.tensordot(_DCT, blocks, axes=([1], [1]))) < ZERO_LEVEL - _TIE  # (u, n_y, n_x, v)
+            ac_zero = int(zero.sum()) - int(zero[0, :, :, 0].sum())  # the DC coefficient left out
+            out[row, col] = ac_zero / (n_y * n_x * (BLOCK * BLOCK - 1))
     return out
 
 
