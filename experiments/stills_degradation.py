@@ -59,7 +59,9 @@ def scores(crops: np.ndarray, grid_excess: np.ndarray | None = None) -> dict:
     )
     named = {r: table[:, i] for i, r in enumerate(RULES)}
     if grid_excess is not None:
-        named = {PHOTO_RULE: named["dose_flat"] - jpeg_grid_penalty(grid_excess, scorer.calibration), **named}
+        # the shipped linear (Laplace) term, and the squared one it replaced (PhotoScorer(tail="gaussian"))
+        named = {PHOTO_RULE: named["dose_flat"] - jpeg_grid_penalty(grid_excess, scorer.calibration),
+                 "dose_flat + squared grid": named["dose_flat"] - jpeg_grid_penalty(grid_excess, scorer.calibration, "gaussian"), **named}
     named["laplacian"] = LaplacianVarianceScorer().score(crops)
     return named
 

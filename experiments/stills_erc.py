@@ -53,26 +53,32 @@ def main() -> None:
     p.add_argument("--cache-dir", type=Path, required=True, help="embedding cache (sensitive: biometric templates)")
     p.add_argument("--limit-identities", type=int, default=None)
     p.add_argument("--bootstrap", type=int, default=500)
+    p.add_argument("--split", choices=("eval", "train"), default="eval",
+                   help="train: lfw/train's subjects with two images, where a variant may be chosen")
     args = p.parse_args()
     matcher, detector = DlibMatcher(), YuNetDetector(min_confidence=0.5)
-    eval_set = build_eval_set(data_root() / "faces" / "lfw" / "eval", matcher, detector, EmbeddingCache(args.cache_dir, matcher.identity),
+    eval_set = build_eval_set(data_root() / "faces" / "lfw" / args.split, matcher, detector, EmbeddingCache(args.cache_dir, matcher.identity),
                               degrade_seed=1, limit_identities=args.limit_identities, progress=False)
     excess = photo_grid_excess(eval_set, detector)
     vae = VAEScorer(method="dose_flat", samples=10, seed=0)
     dose_flat = vae.score(eval_set.crops)
-    qualities = {"dose_flat": dose_flat, "photo rule": dose_flat - jpeg_grid_penalty(excess, vae.calibration)}
+    # the shipped linear term, and the squared one it replaced (PhotoScorer(tail="gaussian"))
+    qualities = {"dose_flat": dose_flat, "photo rule": dose_flat - jpeg_grid_penalty(excess, vae.calibration),
+                 "squared": dose_flat - jpeg_grid_penalty(excess, vae.calibration, "gaussian")}
     results, skipped = analyse(eval_set, qualities, n_boot=args.bootstrap)
-    print(f"lfw/eval degraded (seed 1): {len(np.unique(eval_set.identities))} subjects, {len(eval_set.probes)} probes; skipped {skipped}")
+    print(f"lfw/{args.split} degraded (seed 1): {len(np.unique(eval_set.identities))} subjects, {len(eval_set.probes)} probes; skipped {skipped}")
     for proto, res in results.items():
         print(f"\n{proto} ({res.n_errors} failures of {res.n_comparisons})")
-        for name in ("photo rule", "dose_flat"):
+        for name in ("photo rule", "squared", "dose_flat"):
             row = res.rows[name]
             print(f"  {name}: gain@20% {row['gain@0.2']:.2f} [{row['gain@0.2_ci'][0]:.2f}, {row['gain@0.2_ci'][1]:.2f}]")
         pair = res.paired["dose_flat vs photo rule@0.2"]
         print(f"  photo rule - dose_flat: {-pair['gain_difference']:+.3f} [{-pair['ci'][1]:+.3f}, {-pair['ci'][0]:+.3f}]")
+        pair = res.paired["dose_flat vs squared@0.2"]
+        print(f"  squared - dose_flat: {-pair['gain_difference']:+.3f} [{-pair['ci'][1]:+.3f}, {-pair['ci'][0]:+.3f}]")
     rho = kind_spearman(eval_set, qualities)
     print("\nper-kind Spearman(severity, score) over the probes:")
-    for name in ("photo rule", "dose_flat"):
+    for name in ("photo rule", "squared", "dose_flat"):
         print(f"  {name}: " + ", ".join(f"{k} {rho[name][k]:+.2f}" for k in KINDS if k in rho[name]))
 
 

