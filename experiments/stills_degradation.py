@@ -4,10 +4,18 @@ Three grids, Spearman(severity, score) pooled over faces, severities 0, 1/3, 2/3
 (:mod:`facesel.eval.evidence`), both rules from the same VAE pass (L = 10, seed 0):
 
 * ``own crop``: 120 held-out lfw/eval photos degraded whole, YuNet on the degraded photo gives the
-  crop (:func:`facesel.eval.evidence.degradation_grid_own_crop`), as ``facesel score`` sees a photo;
+  crop (:func:`facesel.eval.stills_grid.own_crop_grid_with_photo`, the same crops as
+  :func:`facesel.eval.evidence.degradation_grid_own_crop`), as ``facesel score`` sees a photo;
 * ``before alignment``: the evidence set (60 lfw/eval + 40 orl), degraded whole, cut with the
   clean photo's landmarks;
-* ``crop``: the evidence set's aligned crops degraded (the model card's main table).
+* ``crop``: the evidence set's aligned crops degraded (the model card's main table; no photo, so
+  no photo rule).
+
+The first two grids also give the photo rule (``dose_flat + jpeg grid``,
+:class:`facesel.scoring.stills.PhotoScorer`: dose_flat minus the photo's JPEG grid term, linear)
+and its squared variant, from the same pass; the own-crop grid also prints the JPEG diagnosis
+(is a quality-77 copy's crop identical to the clean one; per-face Spearman; the pooled figure with
+identical crops as ties) and the photo term's cost against dose_flat's VAE pass.
 
 ``--split train`` runs the own-crop grid on 120 lfw/train photos instead (where the flat-patch
 statistic was chosen). Cost: ``VAEScorer(method=...).score`` of the same crops, dose and
