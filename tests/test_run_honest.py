@@ -176,7 +176,7 @@ def test_score_names_the_scale_it_reports(shared_data):
     # a single image has no video context: the pick rule's fallback gives the numbers, and says so
     # (the default is the context rule since issue 22: no VAE within a track, the VAE's stills rule
     # dose_flat for a photo)
-    assert doc["scorer"] == "context-pick without a video's context = vae-dose_flat"
+    assert doc["scorer"] == "context-pick without a video's context = vae-dose_flat+jpeg_grid"
     assert "NOT the scale of the quality that 'facesel run' and 'facesel list' show" in doc["scale"]
 
 

@@ -30,7 +30,7 @@ def test_score_json_matches_the_default_scorer(orl_images, capsys):
     assert [r["path"] for r in doc["results"]] == [str(p) for p in orl_images]
     assert all(isinstance(r["quality"], float) and r["detected"] for r in doc["results"])
     # the default rule reads a video's context; a photo has none, so the VAE's stills rule gives the numbers
-    assert doc["scorer"].endswith("= vae-dose_flat")
+    assert doc["scorer"].endswith("= vae-dose_flat+jpeg_grid")
 
 
 def test_unreadable_and_missing_files_fail_clearly(tmp_path, orl_images, capsys):
@@ -104,6 +104,8 @@ def test_calibrate_rewrites_only_the_calibration(small_face_folder, model_copy, 
     cal = after["calibration"]
     assert cal["crops"] == 15 and cal["dose_statistics"] == ["log_rp_per_pixel", "residual_blockiness"]
     assert np.asarray(cal["dose_precision"]).shape == (2, 2)
+    # the photo rule's JPEG grid term, measured on the same folder's photos (issue 22)
+    assert cal["jpeg_grid_photos"] == 15 and cal["jpeg_grid_std"] > 0 and 0 < cal["jpeg_grid_mean"] < 1
     assert {k: v for k, v in after.items() if k != "calibration"} == {k: v for k, v in before.items() if k != "calibration"}
     assert "calibrated" in capsys.readouterr().out
 

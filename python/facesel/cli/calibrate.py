@@ -1,7 +1,8 @@
 """``facesel calibrate``: refit a model's scoring calibration on clean training faces, without retraining.
 
 The ``dose`` and ``typicality`` rules need constants measured with the exported model on training
-crops (see :mod:`facesel.training.calibrate`). ``facesel train`` writes them; this command rewrites
+crops (see :mod:`facesel.training.calibrate`), and the photo rule's JPEG grid term constants on
+the same folder's photos (:func:`facesel.scoring.stills.calibrate_photos`). ``facesel train`` writes them; this command rewrites
 them in an existing ``model_card.json``, e.g. after the statistic set changed. No torch needed.
 """
 
@@ -12,6 +13,7 @@ from pathlib import Path
 
 
 def _run(args) -> int:
+    from facesel.scoring.stills import calibrate_photos
     from facesel.scoring.vae_methods import STATISTICS
     from facesel.training.calibrate import DOSE_STATISTICS, calibrate
     from facesel.training.data import load_training_crops
@@ -35,6 +37,8 @@ def _run(args) -> int:
     card = json.loads(card_path.read_text())
     crops = load_training_crops(data, cache=Path(args.cache) if args.cache else None, progress=not args.quiet)
     card["calibration"] = calibrate(model, crops, n=args.n, seed=args.seed, statistics=statistics, covariance=args.covariance)
+    # The photo rule's JPEG grid term is measured on the folder's photos themselves, before alignment.
+    card["calibration"].update(calibrate_photos(data, n=args.n))
     # Crash-safe replace (the vault's writer): a reader sees the old card or the new one, never half;
     # the card keeps its permission bits.
     atomic_write(card_path, json.dumps(card, indent=2).encode(), mode=card_path.stat().st_mode & 0o777)

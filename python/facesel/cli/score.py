@@ -31,6 +31,18 @@ def scoring_rule(scorer):
     return name, scorer
 
 
+def photo_rule(scorer):
+    """:class:`facesel.scoring.stills.PhotoScorer` around ``scorer`` when it is the VAE's stills rule
+    ``dose_flat`` and its model card holds the JPEG grid term's calibration, else None."""
+    from facesel.scoring.stills import PhotoScorer
+    from facesel.scoring.vae import VAEScorer
+
+    calibration = getattr(scorer, "calibration", {}) or {}
+    if isinstance(scorer, VAEScorer) and scorer.method == "dose_flat" and "jpeg_grid_std" in calibration:
+        return PhotoScorer(vae=scorer)
+    return None
+
+
 def scale_hint(scorer) -> str:
     """One sentence on what the scorer's numbers mean (from its model card when it has one)."""
     method = getattr(scorer, "method", None)
@@ -50,23 +62,28 @@ def scale_hint(scorer) -> str:
     return f"higher is better; comparable only between crops scored by {getattr(scorer, 'name', type(scorer).__name__)}"
 
 
-def _faces(image: np.ndarray, detector) -> list[tuple[np.ndarray, list[float], bool]]:
-    """``(grey crop, box in image pixels, detected)`` of every face, nearest the centre first."""
+def _faces(image: np.ndarray, detector) -> list[tuple[np.ndarray, list[float], bool, float]]:
+    """``(grey crop, box in image pixels, detected, JPEG grid excess)`` of every face, nearest the
+    centre first; the excess (:func:`facesel.scoring.jpeg_grid.grid_zero_excess`) is measured on
+    the image itself in the face box, before alignment."""
     from facesel.align import align_face, pad_for_detection
+    from facesel.scoring.jpeg_grid import grid_zero_excess
 
     padded, dx, dy = pad_for_detection(image)
     dets = detector.detect(padded)
     h, w = image.shape[:2]
     if not len(dets):
         box = np.array([dx, dy, dx + w, dy + h], dtype=np.float32)
-        return [(align_face(padded, box, None).grey, [0.0, 0.0, float(w), float(h)], False)]
+        whole = [0.0, 0.0, float(w), float(h)]
+        return [(align_face(padded, box, None).grey, whole, False, grid_zero_excess(image, whole))]
     centres = (dets.boxes[:, :2] + dets.boxes[:, 2:]) / 2.0
     order = np.argsort(np.linalg.norm(centres - np.array([dx + w / 2.0, dy + h / 2.0]), axis=1), kind="stable")
     faces = []
     for i in order:
         landmarks = None if dets.landmarks is None else dets.landmarks[i]
         box = dets.boxes[i] - np.array([dx, dy, dx, dy], dtype=np.float32)
-        faces.append((align_face(padded, dets.boxes[i], landmarks).grey, [round(float(v), 1) for v in box], True))
+        faces.append((align_face(padded, dets.boxes[i], landmarks).grey, [round(float(v), 1) for v in box], True,
+                      grid_zero_excess(image, box)))
     return faces
 
 
@@ -76,7 +93,7 @@ def _run(args) -> int:
     from facesel.scoring.default import default_scorer
 
     detector = YuNetDetector(min_confidence=0.5)
-    rows, crops, owners = [], [], []
+    rows, crops, excess, owners = [], [], [], []
     for path in (Path(p) for p in args.images):
         row = {"path": str(path)}
         rows.append(row)
@@ -88,19 +105,28 @@ def _run(args) -> int:
         except ValueError as err:
             row["error"] = str(err)
             continue
-        row["faces"] = [{"box": box, "detected": found} for _, box, found in faces]
-        for k, (crop, _, _) in enumerate(faces):
+        row["faces"] = [{"box": box, "detected": found} for _, box, found, _ in faces]
+        for k, (crop, _, _, grid) in enumerate(faces):
             crops.append(crop)
+            excess.append(grid)
             owners.append((row, k))
     scorer = default_scorer()
     rule, on_scale_of = scoring_rule(scorer)
-    scores = scorer.score(np.stack(crops)) if crops else np.zeros(0)
+    photo = photo_rule(on_scale_of)
+    if photo is not None:  # a photo's stills rule also reads the photo's JPEG grid (issue 22)
+        rule = rule.removesuffix(on_scale_of.name) + photo.name
+        scores = photo.score(np.stack(crops), np.array(excess)) if crops else np.zeros(0)
+    else:
+        scores = scorer.score(np.stack(crops)) if crops else np.zeros(0)
     for (row, k), value in zip(owners, scores):
         row["faces"][k]["quality"] = float(value)
     for row in rows:
         if "faces" in row:  # the face nearest the centre, as the one-face summary
             row["quality"], row["detected"] = row["faces"][0]["quality"], row["faces"][0]["detected"]
     hint = scale_hint(on_scale_of)
+    if photo is not None:
+        hint += ("; minus the photo's JPEG grid term (0 unless the face's pixels were compressed harder than the "
+                 "clean training photos, JPEG quality 95)")
     if on_scale_of is not scorer:
         hint += ("; NOT the scale of the quality that 'facesel run' and 'facesel list' show, which the pick "
                  "rule gives with a video's context")

@@ -10,9 +10,10 @@ from facesel.scoring.default import default_scorer
 from facesel.scoring.gate import GateParams, GateScorer
 from facesel.scoring.pick import PickScorer
 from facesel.scoring.sharpness import LaplacianVarianceScorer
+from facesel.scoring.stills import PhotoScorer
 from facesel.scoring.vae import VAEScorer
 
 __all__ = [
-    "GateParams", "GateScorer", "LaplacianVarianceScorer", "PickScorer", "Scorer", "VAEScorer", "as_grey_batch", "default_scorer",
+    "GateParams", "GateScorer", "LaplacianVarianceScorer", "PhotoScorer", "PickScorer", "Scorer", "VAEScorer", "as_grey_batch", "default_scorer",
     "score_crops", "screen_crops",
 ]

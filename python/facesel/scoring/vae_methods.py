@@ -25,7 +25,8 @@
     faces (minus the squared Mahalanobis distance).
     Unsupervised: only clean training faces are used, never a degraded or labelled one.
 
-``dose_flat`` (the stills default: ``VAEScorer.default()``, ``facesel score``)
+``dose_flat`` (the stills default for a crop: ``VAEScorer.default()``; ``facesel score`` adds the photo's
+JPEG grid term to it, :class:`facesel.scoring.stills.PhotoScorer`)
     ``dose`` with one more statistic in its Gaussian: the share of exactly flat 3x3 patches in the
     crop's centre (:func:`flat_fraction`). A photo compressed hard before alignment reaches the
     crop as patches of one grey level each (its 8x8 blocks lose their detail and, shrunk about
