@@ -13,9 +13,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
+from evidence_helpers import make_evidence
 from facesel.detect import make_detector
 from facesel.eval import crowds
-from facesel.select.evidence import TrackEvidence
 from facesel.select.finalise import Finaliser
 from facesel.select.linking import LinkRule
 from facesel.selector import Selector, default_scorer
@@ -90,22 +90,13 @@ def test_a_re_link_never_joins_two_tile_persons(shared_data, detector, scorer):
     assert out["wrong_joins"] == 0
 
 
-def _evidence(boxes, times, colours=None):
-    e = TrackEvidence()
-    for k, (box, t) in enumerate(zip(boxes, times)):
-        e.add(box, 0.9, None, t, round(t * 25), False)
-        if colours is not None:
-            e.colour_last(colours[k])
-    return e
-
-
 def test_the_link_looks_past_the_partly_covered_last_boxes():
     # A face walking right at 50 px/s; its last two boxes shrink to the visible half as a
     # passer-by covers it; it comes back whole 0.5 s later where it was heading.
     times = [i / 25 for i in range(10)]
     boxes = [[100 + 2 * i, 100, 160 + 2 * i, 160] for i in range(8)] + [[116, 100, 146, 160], [118, 100, 148, 160]]
-    earlier = _evidence(boxes, times)
-    later = _evidence([[144 + 2 * i, 100, 204 + 2 * i, 160] for i in range(5)], [0.86 + i / 25 for i in range(5)])
+    earlier = make_evidence(boxes, times)
+    later = make_evidence([[144 + 2 * i, 100, 204 + 2 * i, 160] for i in range(5)], [0.86 + i / 25 for i in range(5)])
     assert LinkRule(window=1).cost(earlier, later) is None  # half-width box: size ratio 2
     assert LinkRule().cost(earlier, later) is not None
 
@@ -114,10 +105,10 @@ def test_a_fragment_a_cue_ended_is_rejoined_only_by_close_colours():
     red, blue = np.zeros((2, 64), np.float32), np.zeros((2, 64), np.float32)
     red[:, 3], blue[:, 40] = 1.0, 1.0
     box = [[100, 100, 160, 160]] * 5
-    earlier = _evidence(box, [i / 25 for i in range(5)], [red] * 5)
+    earlier = make_evidence(box, [i / 25 for i in range(5)], [red] * 5)
     earlier.ended_by = "appearance"
-    same = _evidence(box, [0.4 + i / 25 for i in range(5)], [red] * 5)
-    other = _evidence(box, [0.4 + i / 25 for i in range(5)], [blue] * 5)
+    same = make_evidence(box, [0.4 + i / 25 for i in range(5)], [red] * 5)
+    other = make_evidence(box, [0.4 + i / 25 for i in range(5)], [blue] * 5)
     rule = LinkRule()
     assert rule.cost(earlier, same) is not None
     assert rule.cost(earlier, other) is None
@@ -134,12 +125,12 @@ def test_link_settings_are_validated_naming_the_field():
 
 
 def test_merged_evidence_keeps_the_ends_of_both_fragments():
-    short = _evidence([[100, 100, 160, 160]] * 3, [0.0, 0.04, 0.08])
-    later = _evidence([[200 + i, 100, 260 + i, 160] for i in range(3)], [0.5, 0.54, 0.58])
+    short = make_evidence([[100, 100, 160, 160]] * 3, [0.0, 0.04, 0.08])
+    later = make_evidence([[200 + i, 100, 260 + i, 160] for i in range(3)], [0.5, 0.54, 0.58])
     merged = short.absorb(later)
     assert [t for t, _, _ in merged.head] == [0.0, 0.04, 0.08, 0.5, 0.54, 0.58]
     assert [t for t, _, _ in merged.tail] == [0.0, 0.04, 0.08, 0.5, 0.54, 0.58]
-    long = _evidence([[100, 100, 160, 160]] * 12, [i / 25 for i in range(12)])
+    long = make_evidence([[100, 100, 160, 160]] * 12, [i / 25 for i in range(12)])
     merged = long.absorb(later)
     assert len(merged.head) == 8 and merged.head[0][0] == 0.0
     assert len(merged.tail) == 8 and merged.tail[-1][0] == 0.58 and merged.tail[0][0] == pytest.approx(7 / 25)

@@ -13,29 +13,19 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
+from evidence_helpers import make_evidence
 from facesel.detect import make_detector
 from facesel.eval import crowds
 from facesel.scoring import LaplacianVarianceScorer
-from facesel.select.evidence import TrackEvidence
 from facesel.select.finalise import Finaliser
 from facesel.select.linking import LONG_LINK_OFFSET, LinkRule, crowding
 from facesel.selector import Selector
-
-
-def _evidence(boxes, times, colours=None):
-    e = TrackEvidence()
-    for k, (box, t) in enumerate(zip(boxes, times)):
-        e.add(box, 0.9, None, t, round(t * 25), False)
-        if colours is not None:
-            e.colour_last(colours[k])
-    return e
-
 
 _GREY = np.full((2, 64), 1 / 64, np.float32)
 
 
 def _still(start, count=10, box=(100, 100, 160, 160), colours=_GREY):
-    return _evidence([list(box)] * count, [start + i / 25 for i in range(count)],
+    return make_evidence([list(box)] * count, [start + i / 25 for i in range(count)],
                      None if colours is None else [colours] * count)
 
 
@@ -48,26 +38,26 @@ def test_a_person_back_where_last_seen_after_2_s_is_linked_only_by_the_long_rule
 
 
 def test_a_long_link_needs_the_person_where_last_seen_not_where_heading():
-    earlier = _evidence([[100 + 4 * i, 100, 160 + 4 * i, 160] for i in range(10)], [i / 25 for i in range(10)], [_GREY] * 10)
+    earlier = make_evidence([[100 + 4 * i, 100, 160 + 4 * i, 160] for i in range(10)], [i / 25 for i in range(10)], [_GREY] * 10)
     # 2 s later, 1 box side from the last box: within the short rule's allowance (0.75 + 1/s) had the
     # gap been short, but a person who moved on cannot be told from a newcomer after 2 s.
-    moved = _evidence([[196, 100, 256, 160]] * 5, [2.36 + i / 25 for i in range(5)], [_GREY] * 5)
-    stayed = _evidence([[146, 100, 206, 160]] * 5, [2.36 + i / 25 for i in range(5)], [_GREY] * 5)
+    moved = make_evidence([[196, 100, 256, 160]] * 5, [2.36 + i / 25 for i in range(5)], [_GREY] * 5)
+    stayed = make_evidence([[146, 100, 206, 160]] * 5, [2.36 + i / 25 for i in range(5)], [_GREY] * 5)
     assert LinkRule().cost(earlier, moved) is None
     assert LinkRule().cost(earlier, stayed) is not None
 
 
 def test_the_long_allowance_shrinks_with_others_near_the_place():
     earlier, later = _still(0.0), _still(0.36 + 1.8)
-    neighbour = _evidence([[170, 100, 230, 160]] * 10, [1.0 + i / 25 for i in range(10)])  # beside it, in the gap
-    far = _evidence([[600, 100, 660, 160]] * 10, [1.0 + i / 25 for i in range(10)])
-    before = _evidence([[170, 100, 230, 160]] * 3, [0.0, 0.04, 0.08])  # gone before the gap began
+    neighbour = make_evidence([[170, 100, 230, 160]] * 10, [1.0 + i / 25 for i in range(10)])  # beside it, in the gap
+    far = make_evidence([[600, 100, 660, 160]] * 10, [1.0 + i / 25 for i in range(10)])
+    before = make_evidence([[170, 100, 230, 160]] * 3, [0.0, 0.04, 0.08])  # gone before the gap began
     assert crowding(earlier, later, [earlier, later, neighbour, far, before], 2.0) == 1
     rule = LinkRule()
     assert rule.cost(earlier, later, [far, before]) is not None
     # one other near: 1 + (3 - 1) / 2 = 2 s allowed; two others: 1.67 s
     assert rule.cost(earlier, later, [neighbour]) is not None
-    second = _evidence([[40, 100, 100, 160]] * 10, [1.0 + i / 25 for i in range(10)])
+    second = make_evidence([[40, 100, 100, 160]] * 10, [1.0 + i / 25 for i in range(10)])
     assert rule.cost(earlier, later, [neighbour, second]) is None
 
 
