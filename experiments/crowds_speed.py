@@ -12,28 +12,15 @@ median of each rule and their ratio.
 from __future__ import annotations
 
 import argparse
-import os
-import statistics
-import time
 
 import cv2
-
-
-def one_run(frames, detector, scorer, link) -> tuple[float, int]:
-    from facesel import Selector
-    from facesel.select.finalise import Finaliser
-
-    selector = Selector(detector, scorer, threads=1, post_close=[Finaliser.for_scorer(scorer, link=link)])
-    cpu = time.process_time()
-    delivered = 0
-    for frame, stamp in frames:
-        delivered += len(selector.feed(frame, stamp).closed)
-    delivered += len(selector.flush())
-    return time.process_time() - cpu, delivered
+from ab_cpu import alternate, print_ratio
 
 
 def main(argv=None) -> int:
-    from facesel.data import data_root
+    from facesel import Selector
+    from facesel.data import data_root_or_exit
+    from facesel.select.finalise import Finaliser
     from facesel.select.linking import LinkRule
     from facesel.selector import default_detector, default_scorer
     from facesel.video import open_source
@@ -42,19 +29,14 @@ def main(argv=None) -> int:
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args(argv)
     cv2.setNumThreads(1)
-    frames = list(open_source(data_root() / "videos" / "arcade_walkers_1080p.mp4"))
+    frames = list(open_source(data_root_or_exit() / "videos" / "arcade_walkers_1080p.mp4"))
     detector, scorer = default_detector(), default_scorer()
-    rules = {"after": LinkRule(), "before": LinkRule(long_gap_seconds=None)}
-    one_run(frames[:20], detector, scorer, rules["after"])  # warm-up
-    cpu = {name: [] for name in rules}
-    for k in range(args.repeats):
-        for name in (("after", "before") if k % 2 == 0 else ("before", "after")):
-            seconds, delivered = one_run(frames, detector, scorer, rules[name])
-            cpu[name].append(seconds)
-            print(f"{name:6s} cpu {seconds:6.2f} s  {delivered} snapshots", flush=True)
-    after, before = statistics.median(cpu["after"]), statistics.median(cpu["before"])
-    print(f"median CPU s per run: after {after:.2f}, before {before:.2f}; after/before = {after / before:.3f} "
-          f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+
+    def with_rule(link):
+        return lambda: Selector(detector, scorer, threads=1, post_close=[Finaliser.for_scorer(scorer, link=link)])
+
+    print_ratio(alternate({"after": with_rule(LinkRule()), "before": with_rule(LinkRule(long_gap_seconds=None))},
+                          frames, args.repeats))
     return 0
 
 
