@@ -2,8 +2,8 @@
 each track's log, turned into a :class:`facesel.select.tracklog.SelectedTrack` when the track closes.
 
 Memory is bounded on an endless stream: the C++ ``BestCropStore`` holds O(kept + clip_window)
-observations per track (kept: top_k, or the finalists when rescoring or with the consensus pick) and hands every other handle back at once, and the crops of those handles
-are freed here at once; each track's quality series is decimated (``series_capacity``).
+observations per track (kept: top_k, or the finalists when rescoring or with the consensus pick)
+and hands every other handle back at once, and the crops of those handles are freed here at once; each track's quality series is decimated (``series_capacity``).
 """
 
 from __future__ import annotations
