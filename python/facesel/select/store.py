@@ -3,7 +3,8 @@ each track's log, turned into a :class:`facesel.select.tracklog.SelectedTrack` w
 
 Memory is bounded on an endless stream: the C++ ``BestCropStore`` holds O(kept + clip_window)
 observations per track (kept: top_k, or the finalists when rescoring or with the consensus pick)
-and hands every other handle back at once, and the crops of those handles are freed here at once; each track's quality series is decimated (``series_capacity``).
+and hands every other handle back at once, and the crops of those handles are freed here at once;
+each track's quality series is decimated (``series_capacity``).
 """
 
 from __future__ import annotations
