@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from facesel.select.link_colours import SEEN_WINDOW, seen_colours
 from facesel.track_cues import distance as colour_distance
 
 
@@ -72,6 +73,19 @@ class LinkRule:
     crowd_radius : float
         Box sides around the earlier fragment's last centre and the later one's first within
         which another track's path (its centre's extent) counts as near during the gap.
+    colour_sample : "recent", "seen" or "ends"
+        Which colours of each end a short link (and the re-join after a cue) compares (issue 23,
+        occluded crowds; :mod:`facesel.select.link_colours`). ``"recent"`` (default): the median of
+        the better-seen half, by detector confidence, of the colours measured on the fragment's
+        last / first 16 observations (a face partly covered by an occluder is detected with less
+        confidence, and its colours there are partly the occluder's); when an end has none measured
+        that recently (in a crowd no colours are taken where the band below a face overlaps another
+        face), the colours are not compared, as for a face under 40 px. ``"seen"``: the same, of
+        the last / first 16 colour measurements however old. ``"ends"``: the median of the
+        ``window`` end observations' colours, or the last / first colours measured however old
+        (the rule before, kept as a setting). Chosen leave-one-source-out
+        (``experiments/crowds_occlusion_loso.py``, docs/persons.md "Occluded crowds"). Long links
+        keep ``"ends"``.
     """
 
     max_gap_seconds: float = 1.0
@@ -86,8 +100,11 @@ class LinkRule:
     still_distance: float = 0.75
     long_colour_distance: float = 0.15
     crowd_radius: float = 2.0
+    colour_sample: str = "recent"
 
     def __post_init__(self) -> None:
+        if self.colour_sample not in ("recent", "seen", "ends"):
+            raise ValueError(f"colour_sample must be 'recent', 'seen' or 'ends', got {self.colour_sample!r}")
         for name in ("max_gap_seconds", "max_overlap_seconds", "max_distance", "distance_per_second", "max_colour_distance",
                      "still_distance", "long_colour_distance", "crowd_radius"):
             value = getattr(self, name)
@@ -155,7 +172,7 @@ class LinkRule:
         head = _ends(later, "head", self.window, later.first_time, later.first_box, later.first_colours)
         closest = None
         if tail[2] and head[2]:
-            closest = colour_distance(_typical(tail[2]), _typical(head[2]))
+            closest = self._colours_apart(earlier, later, tail[2], head[2])
         if closest is not None and closest > self.max_colour_distance:
             return None
         if ended_by is not None:
@@ -182,6 +199,20 @@ class LinkRule:
             return None
         return float(distance[ok].min())
 
+
+    def _colours_apart(self, earlier, later, tail_colours: list, head_colours: list) -> float | None:
+        """Colour distance of the two ends (see ``colour_sample``); the end observations' colours
+        (``tail_colours``, ``head_colours``, non-empty) stand in where an end keeps no seen ones
+        (``"seen"``); None (not compared) where either end has no recent ones (``"recent"``)."""
+        if self.colour_sample == "recent":
+            a = seen_colours(earlier, "tail", reach=SEEN_WINDOW)
+            b = seen_colours(later, "head", reach=SEEN_WINDOW)
+            return None if a is None or b is None else colour_distance(a, b)
+        if self.colour_sample == "seen":
+            a, b = seen_colours(earlier, "tail"), seen_colours(later, "head")
+            if a is not None and b is not None:
+                return colour_distance(a, b)
+        return colour_distance(_typical(tail_colours), _typical(head_colours))
 
     def _long_cost(self, earlier, later, gap: float, others) -> float | None:
         """The cost of a long link (``gap`` > ``max_gap_seconds``; see :attr:`long_gap_seconds`).
