@@ -18,7 +18,9 @@ snapshots per person on the occluded crowds of the **other** families is chosen 
 listed, the default); its figures on the held-out family are reported. The candidates: the colour
 sample (``recent``: the better-seen half of the colours measured on the last / first 16
 observations, none: not compared; ``seen``: the same of the last / first 16 measured however
-old; ``ends``: the rule before) and the colour and re-join thresholds around the shipped ones.
+old; ``fresh``: the colours measured on the 8 end observations, none: not compared; ``either``,
+the default: the smaller of the ``fresh`` and ``recent`` distances; ``ends``: the rule before) and
+the colour and re-join thresholds around the shipped ones.
 """
 
 from __future__ import annotations
@@ -31,7 +33,12 @@ from pathlib import Path
 import cv2
 
 CANDIDATES = {  # the default first: ties go to the first listed
-    "recent, colours 0.5, re-join 0.4 (default)": {"colour_sample": "recent"},
+    "either (default), colours 0.5, re-join 0.4": {"colour_sample": "either"},
+    "either, colours 0.6, re-join 0.4": {"colour_sample": "either", "max_colour_distance": 0.6},
+    "either, colours 0.5, re-join 0.5": {"colour_sample": "either", "rejoin_colour_distance": 0.5},
+    "fresh, colours 0.5, re-join 0.4": {"colour_sample": "fresh"},
+    "fresh, colours 0.6, re-join 0.4": {"colour_sample": "fresh", "max_colour_distance": 0.6},
+    "recent, colours 0.5, re-join 0.4": {"colour_sample": "recent"},
     "recent, colours 0.6, re-join 0.4": {"colour_sample": "recent", "max_colour_distance": 0.6},
     "recent, colours 0.5, re-join 0.5": {"colour_sample": "recent", "rejoin_colour_distance": 0.5},
     "seen, colours 0.5, re-join 0.4": {"colour_sample": "seen"},

@@ -46,6 +46,8 @@ def explain(rule, earlier, later) -> dict:
     if out["colour"] is not None and out["colour"] > rule.max_colour_distance:
         refused.append("colour")
     if out["ended_by"] not in (None, "cut"):
+        if out["colour"] is None and tail[2] and head[2]:
+            out["colour"] = rule._rejoin_colours_apart(earlier, later)
         if out["colour"] is None:
             refused.append("rejoin without colours")
         elif rule.rejoin_colour_distance is None or out["colour"] > rule.rejoin_colour_distance:
