@@ -12,6 +12,12 @@ half** (by detector confidence) of the fragment's first or last :data:`SEEN_WIND
 that had colours (:attr:`TrackEvidence.seen_head` / ``seen_tail``), instead of the last / first 8
 observations whatever the detector made of them. Nothing about who the person is: the same 2 x 64
 coarse histogram bins as before, chosen by the detector's confidence.
+
+The default rule (:attr:`facesel.select.linking.LinkRule.colour_sample` ``"either"``) takes the
+smaller of this sample's distance (over colours measured on the last / first 16 observations only:
+``reach``) and that of the colours measured on the 8 end observations: a ball passing in front of
+the juggler's collar does not lower the detector's confidence, and there the 8 nearest observations
+agree better (docs/persons.md, "Occluded crowds").
 """
 
 from __future__ import annotations
