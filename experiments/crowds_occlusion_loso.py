@@ -52,7 +52,13 @@ def main(argv=None) -> int:
     from facesel.data import data_root
     from facesel.detect import make_detector
     from facesel.eval import crowds
-    from facesel.eval.crowds_replay import crowd_figures, record, replay, spans, tile_locator
+    from facesel.eval.crowds_replay import (
+        crowd_figures,
+        record,
+        replay,
+        spans,
+        tile_locator,
+    )
     from facesel.scoring import LaplacianVarianceScorer
     from facesel.select.faceness import FacenessRule
     from facesel.select.finalise import DOSE_FACE_FLOOR, Finaliser

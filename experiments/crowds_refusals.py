@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import argparse
 import copy
+import itertools
 from collections import Counter
-from pathlib import Path
 
 import cv2
 
@@ -109,7 +109,7 @@ def main(argv=None) -> int:
                                       for m in sorted(chains.get(int(r.track_id), {int(r.track_id)})) if m in fragments)
                     print(f"      snapshot {int(r.track_id)}: {parts}")
             # every pair of fragments consecutive in time (by start) that ended in two snapshots
-            for a, b in zip(members, members[1:]):
+            for a, b in itertools.pairwise(members):
                 if root_of[a] == root_of[b]:
                     continue
                 fa, fb = fragments[a], fragments[b]

@@ -18,7 +18,13 @@ import pytest
 from evidence_helpers import make_evidence
 from facesel.detect import make_detector
 from facesel.eval import crowds
-from facesel.eval.crowds_replay import crowd_figures, record, replay, spans, tile_locator
+from facesel.eval.crowds_replay import (
+    crowd_figures,
+    record,
+    replay,
+    spans,
+    tile_locator,
+)
 from facesel.select.evidence import TrackEvidence
 from facesel.select.faceness import FacenessRule
 from facesel.select.finalise import DOSE_FACE_FLOOR, Finaliser

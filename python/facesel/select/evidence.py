@@ -70,9 +70,13 @@ class TrackEvidence:
         part, colours of the passer-by in front.
     seen_head, seen_tail : list / deque of (detector confidence, colours (2, 64) float32, observation number)
         The first and the last :data:`_SEEN_WINDOW` observations that had colours, with the
-        detector's confidence on each and which observation of the track it was (1-based) (issue 23, occluded crowds): a face partly covered by an
-        occluder is detected with less confidence, so the re-link can take its colour sample from
-        the observations on which the face was seen best (:mod:`facesel.select.link_colours`).
+        detector's confidence on each and which observation of the track it was (1-based; issue
+        23, occluded crowds): a face partly covered by an occluder is detected with less
+        confidence, so the re-link can take its colour sample from the observations on which the
+        face was seen best, and leave out colours measured long before an end
+        (:mod:`facesel.select.link_colours`).
+    last_score : float
+        Detector confidence of the last observation.
     """
 
     count: int = 0

@@ -16,7 +16,6 @@ import numpy as np
 from facesel.select.link_colours import SEEN_WINDOW, seen_colours
 from facesel.track_cues import distance as colour_distance
 
-
 COLOUR_SAMPLES = ("either", "fresh", "recent", "seen", "ends")
 """The values of :attr:`LinkRule.colour_sample`."""
 
