@@ -6,7 +6,8 @@ crowd work, in one run (docs/persons.md, "Fragments in crowds").
 Each video is decoded once and fed to a default :class:`facesel.Selector` (one thread, the
 video's frame rate) once per rule of ``--rules`` (default ``short after``): ``before``
 (``LinkRule(window=1, rejoin_colour_distance=None, long_gap_seconds=None)``, the re-link of main
-before the crowd work), ``short`` (``LinkRule(long_gap_seconds=None)``: the crowd work's rule, no
+before the crowd work), ``ends`` (``LinkRule(colour_sample="ends")``: the colour sample before the
+occluded-crowds work), ``short`` (``LinkRule(long_gap_seconds=None)``: the crowd work's rule, no
 link over more than 1 s) and ``after`` (the default :class:`facesel.select.linking.LinkRule`,
 with long links); the grace period is each rule's ``max_gap_seconds`` (the finaliser holds a
 track past it only for a long link). Printed per video: snapshots and re-links
@@ -52,7 +53,7 @@ def rules():
     from facesel.select.linking import LinkRule
 
     return {"before": LinkRule(window=1, rejoin_colour_distance=None, long_gap_seconds=None),
-            "short": LinkRule(long_gap_seconds=None), "after": LinkRule()}
+            "short": LinkRule(long_gap_seconds=None), "ends": LinkRule(colour_sample="ends"), "after": LinkRule()}
 
 
 def run_one(frames, fps: float, detector, scorer, link, folder: Path | None, min_face_size: float,
@@ -77,7 +78,8 @@ def run_one(frames, fps: float, detector, scorer, link, folder: Path | None, min
     count += len(selector.flush())
     for sink in sinks:
         sink.close()
-    return {"snapshots": count, "links": len(finaliser.links), "stats": finaliser.stats.as_dict()}
+    return {"snapshots": count, "links": len(finaliser.links), "link_pairs": [list(p) for p in finaliser.links],
+            "stats": finaliser.stats.as_dict()}
 
 
 def main(argv=None) -> int:
@@ -125,6 +127,7 @@ def main(argv=None) -> int:
             out = run_one(frames, fps, detector, scorer, link, folder, min_face, second_pass)
             row[name] = out["snapshots"]
             row[f"{name}_links"] = out["links"]
+            row[f"{name}_link_pairs"] = out["link_pairs"]
             if folder is not None:
                 from facesel.eval.snapshot_audit import audit_run
 

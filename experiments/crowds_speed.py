@@ -2,7 +2,11 @@
 before long links (``LinkRule(long_gap_seconds=None)``, grace 1 s) and with the default one (long
 links, grace 3 s), alternating, in one run (docs/persons.md).
 
-    python experiments/crowds_speed.py [--repeats 5]
+    python experiments/crowds_speed.py [--repeats 5] [--compare colours]
+
+``--compare colours``: the default rule against the colour sample before the occluded-crowds work
+(``LinkRule(colour_sample="ends")``, the same grace); the evidence keeps the better-seen colours
+in both (a tuple appended per detection with colours), so this measures the re-link's sample.
 
 As ``experiments/persons_speed.py``: frames decoded once into memory, a fresh default Selector
 per run on one thread, no sinks; CPU seconds of the process per run (``time.process_time``), the
@@ -27,6 +31,8 @@ def main(argv=None) -> int:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--compare", choices=("long", "colours"), default="long",
+                        help="long: the default against no long links (default); colours: against colour_sample='ends'")
     args = parser.parse_args(argv)
     cv2.setNumThreads(1)
     frames = list(open_source(data_root_or_exit() / "videos" / "arcade_walkers_1080p.mp4"))
@@ -35,8 +41,8 @@ def main(argv=None) -> int:
     def with_rule(link):
         return lambda: Selector(detector, scorer, threads=1, post_close=[Finaliser.for_scorer(scorer, link=link)])
 
-    print_ratio(alternate({"after": with_rule(LinkRule()), "before": with_rule(LinkRule(long_gap_seconds=None))},
-                          frames, args.repeats))
+    before = LinkRule(long_gap_seconds=None) if args.compare == "long" else LinkRule(colour_sample="ends")
+    print_ratio(alternate({"after": with_rule(LinkRule()), "before": with_rule(before)}, frames, args.repeats))
     return 0
 
 

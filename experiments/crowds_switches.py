@@ -1,9 +1,15 @@
 """Does the crowd re-link join different people? Every splice of ``facesel eval switches`` (hard
 cut, cross-fade, gap), end to end through the default Selector (switch cues on, finaliser on, the
 Laplacian scorer for speed), with the re-link before long links (``short``:
-``LinkRule(long_gap_seconds=None)``) and with the default one, in one run (docs/persons.md, "Fragments in crowds").
+``LinkRule(long_gap_seconds=None)``), with the colour sample before the occluded-crowds work
+(``ends``: ``LinkRule(colour_sample="ends")``) and with the default one, in one run
+(docs/persons.md, "Fragments in crowds", "Occluded crowds").
 
     python experiments/crowds_switches.py
+
+Each splice is run once through the Selector with a recorder as its post-close stage and replayed
+through each rule's finaliser (:mod:`facesel.eval.crowds_replay`: the finaliser does not change
+what the tracker sees, so a replay delivers what a run with that rule would).
 
 Per rule: snapshots for the spliced people, snapshots whose track spans both people of a splice
 (the harm a re-link can do), and re-links made. The splices are made in memory.
@@ -15,10 +21,10 @@ import cv2
 
 
 def main() -> int:
-    from facesel import Selector
     from facesel.data import data_root
     from facesel.detect import make_detector
     from facesel.eval import switches as sw
+    from facesel.eval.crowds_replay import record, replay
     from facesel.scoring import LaplacianVarianceScorer
     from facesel.select.finalise import Finaliser
     from facesel.select.linking import LinkRule
@@ -26,20 +32,17 @@ def main() -> int:
     cv2.setNumThreads(1)
     detector = make_detector(max_side=1280)
     sources = sw.load_sources(data_root(), detector, 40, 5)
-    rules = {"short": LinkRule(long_gap_seconds=None), "after": LinkRule()}
+    rules = {"short": LinkRule(long_gap_seconds=None), "ends": LinkRule(colour_sample="ends"), "after": LinkRule()}
     totals = {name: [0, 0, 0, 0] for name in rules}  # snapshots, spanning both, people, links
     for clips in sources.values():
         for a, b in sw.pairs_of(clips):
             for kind in sw.KINDS:
                 frames, _, owner = sw.splice(a, b, kind, 40, 5, detector)
+                scorer = LaplacianVarianceScorer()
+                recording = record(frames, detector, scorer, 30.0)
                 for name, link in rules.items():
-                    scorer = LaplacianVarianceScorer()
                     finaliser = Finaliser.for_scorer(scorer, link=link)
-                    selector = Selector(detector, scorer, threads=1, post_close=[finaliser])
-                    results = []
-                    for k, frame in enumerate(frames):
-                        results += selector.feed(frame, k / 30.0).closed
-                    results += selector.flush()
+                    results = replay(recording, finaliser)
                     spanning = sum(1 for r in results if {owner[int(f)] for f in r.frame_indices} >= {0, 1})
                     if spanning:
                         print(f"  {name}: {a.name} -> {b.name} ({kind}) spans both", flush=True)

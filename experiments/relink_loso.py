@@ -27,7 +27,8 @@ ones, then the nearest to the default, is chosen; its figures on the held-out so
 The end-to-end figures (with the finaliser's choices between candidates) are
 ``experiments/crowds_shared.py``, ``experiments/crowds_switches.py`` and ``--end-to-end`` here:
 the pause material (``--pauses``, default 40 frames) through the default Selector with the rule
-before long links and with the default rule, in one run: snapshots of the paused person (1 is
+before long links, the colour sample before the occluded-crowds work (``ends``) and the default
+rule, in one run (each material recorded once and replayed per rule): snapshots of the paused person (1 is
 right) and next-person pairs joined into one snapshot (0 is right).
 """
 
@@ -182,21 +183,22 @@ def end_to_end(root: Path, pauses) -> None:
     from facesel.detect import make_detector
     from facesel.eval import crowds
     from facesel.eval import switches as sw
+    from facesel.eval.crowds_replay import record, replay
     from facesel.scoring import LaplacianVarianceScorer
     from facesel.select.finalise import Finaliser
     from facesel.select.linking import LinkRule
-    from facesel.selector import Selector
 
     detector, scorer = make_detector(max_side=1280), LaplacianVarianceScorer()
-    rules = {"short": LinkRule(long_gap_seconds=None), "default": LinkRule()}
+    rules = {"short": LinkRule(long_gap_seconds=None), "ends": LinkRule(colour_sample="ends"), "default": LinkRule()}
+    recorded = {}
 
     def run(frames, link):
-        finaliser = Finaliser.for_scorer(scorer, link=link)
-        selector = Selector(detector, scorer, threads=1, fps=25.0, keep_static=True, post_close=[finaliser])
-        results = []
-        for frame in frames:
-            results += selector.feed(frame).closed
-        return results + selector.flush()
+        # each material is run through the Selector once and replayed per rule (the finaliser does
+        # not change what the tracker sees: facesel.eval.crowds_replay)
+        key = id(frames)
+        if key not in recorded:
+            recorded[key] = record(frames, detector, scorer, 25.0, None, keep_static=True)
+        return replay(recorded[key], Finaliser.for_scorer(scorer, link=link))
 
     more = Path(root) / "videos" / "more"
     fams = {"signers": [p for p in sorted(more.glob("sample-videos__asl_gestures_*.mkv"))
@@ -208,6 +210,7 @@ def end_to_end(root: Path, pauses) -> None:
         for n in pauses:
             totals = {name: [0, 0, 0, 0] for name in rules}  # paused clips, their snapshots, next pairs, joined
             for k, a in enumerate(paths):
+                recorded.clear()  # this clip's two materials (paused, next person) are recorded afresh
                 frames = _cover(clips[a][:40 + n + 50], detector, range(40, 40 + n))
                 b = next((q for q in paths[k + 1:] + paths[:k] if person[q] != person[a]), None)
                 nxt = None if b is None else crowds.replacement(clips[a][:45], clips[b][:n + 50], detector, missed=n)

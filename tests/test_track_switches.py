@@ -278,7 +278,8 @@ def test_relink_refuses_other_colours_and_segments_a_cue_ended():
         e = TrackEvidence()
         for k in range(5):
             e.add([100, 100, 150, 150], 0.9, None, (first_frame + k) / 25.0, first_frame + k, False)
-        e.first_colours = e.last_colours = colours
+            if colours is not None:  # measured on every observation (the re-link compares only colours measured near the ends)
+                e.colour_last(colours)
         e.ended_by = ended_by
         return e
 

@@ -24,7 +24,9 @@ def _run(args: argparse.Namespace) -> int:
     if args.previous_link:
         link = LinkRule(window=1, rejoin_colour_distance=None, long_gap_seconds=None)
     elif args.short_link:
-        link = LinkRule(long_gap_seconds=None)
+        link = LinkRule(long_gap_seconds=None, colour_sample=args.colour_sample)
+    elif args.colour_sample != "either":
+        link = LinkRule(colour_sample=args.colour_sample)
     results = evaluate(Path(root), size=args.size, columns=args.columns, frames=args.frames, tile=args.tile,
                        settings={"keep_static": not args.drop_static, "second_pass": args.second_pass},
                        link=link)
@@ -63,5 +65,8 @@ def register_crowds(sub: argparse._SubParsersAction) -> None:
                    help="track with the low-confidence second pass (PipelineConfig.second_pass; off by default)")
     s.add_argument("--short-link", action="store_true",
                    help="the re-link before long links (no link over more than 1 s; LinkRule(long_gap_seconds=None))")
+    s.add_argument("--colour-sample", choices=("either", "fresh", "recent", "seen", "ends"), default="either",
+                   help="the re-link's colour sample (LinkRule.colour_sample; default either; ends: the sample "
+                        "before the occluded-crowds work)")
     s.add_argument("--json", type=Path, default=None, help="write every figure to this JSON file")
     s.set_defaults(func=_run)

@@ -22,6 +22,9 @@ _VELOCITY_WINDOW = 8
 # Observations kept at each end of a track for the re-link (issue 23): about a third of a second,
 # enough to reach back past the frames on which a passer-by covered part of the face.
 _ENDS_WINDOW = 8
+# Observations with colours kept at each end, with their detector confidence, for the re-link's
+# colour sample (issue 23, occluded crowds: the better-seen half of them, select/link_colours.py).
+_SEEN_WINDOW = 16
 # Overlap (of the smaller box's area) at which two boxes of one frame are taken as one head.
 _SHADOW_OVERLAP = 0.1
 
@@ -65,6 +68,15 @@ class TrackEvidence:
         ends of fragments over several observations, because the last ones before a face is
         hidden (and the first ones after) show it partly covered: a box shrunk to the visible
         part, colours of the passer-by in front.
+    seen_head, seen_tail : list / deque of (detector confidence, colours (2, 64) float32, observation number)
+        The first and the last :data:`_SEEN_WINDOW` observations that had colours, with the
+        detector's confidence on each and which observation of the track it was (1-based; issue
+        23, occluded crowds): a face partly covered by an occluder is detected with less
+        confidence, so the re-link can take its colour sample from the observations on which the
+        face was seen best, and leave out colours measured long before an end
+        (:mod:`facesel.select.link_colours`).
+    last_score : float
+        Detector confidence of the last observation.
     """
 
     count: int = 0
@@ -91,6 +103,9 @@ class TrackEvidence:
     last_colours: np.ndarray | None = None
     head: list = field(default_factory=list)
     tail: deque = field(default_factory=lambda: deque(maxlen=_ENDS_WINDOW))
+    seen_head: list = field(default_factory=list)
+    seen_tail: deque = field(default_factory=lambda: deque(maxlen=_SEEN_WINDOW))
+    last_score: float = 0.0
 
     def add(self, box, score: float, landmarks, timestamp: float, frame_index: int, shadowed: bool) -> None:
         box = np.asarray(box, dtype=np.float64).reshape(4)
@@ -101,6 +116,7 @@ class TrackEvidence:
         self.count += 1
         self.det_max = max(self.det_max, float(score))
         self.det_sum += float(score)
+        self.last_score = float(score)
         if landmarks is not None:
             self.best_landmark_residual = min(self.best_landmark_residual, landmark_residual(landmarks))
         self.shadowed += int(bool(shadowed))
@@ -123,6 +139,10 @@ class TrackEvidence:
         self.tail[-1] = (t, box, colours)
         if len(self.head) == self.count:  # the observation is also among the first ones
             self.head[-1] = (t, box, colours)
+        seen = (self.last_score, colours, self.count)
+        if len(self.seen_head) < _SEEN_WINDOW:
+            self.seen_head.append(seen)
+        self.seen_tail.append(seen)
 
     @property
     def duration(self) -> float:
@@ -178,6 +198,12 @@ class TrackEvidence:
         merged.head = (list(self.head) + list(later.head))[:_ENDS_WINDOW]  # the first of the two, then the later's
         merged.tail.extend(self.tail)  # the last of the two (maxlen keeps the newest)
         merged.tail.extend(later.tail)
+        # observation numbers of the merged track: the later fragment's follow the earlier's
+        shifted = [(s, c, n + self.count) for s, c, n in later.seen_head]
+        merged.seen_head = (list(self.seen_head) + shifted)[:_SEEN_WINDOW]
+        merged.seen_tail.extend(self.seen_tail)
+        merged.seen_tail.extend((s, c, n + self.count) for s, c, n in later.seen_tail)
+        merged.last_score = later.last_score
         return merged
 
 

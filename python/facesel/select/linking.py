@@ -13,7 +13,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from facesel.select.link_colours import SEEN_WINDOW, seen_colours
 from facesel.track_cues import distance as colour_distance
+
+COLOUR_SAMPLES = ("either", "fresh", "recent", "seen", "ends")
+"""The values of :attr:`LinkRule.colour_sample`."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,22 @@ class LinkRule:
     crowd_radius : float
         Box sides around the earlier fragment's last centre and the later one's first within
         which another track's path (its centre's extent) counts as near during the gap.
+    colour_sample : "either", "fresh", "recent", "seen" or "ends"
+        Which colours of each end a short link (and the re-join after a cue) compares (issue 23,
+        occluded crowds; :mod:`facesel.select.link_colours`, docs/persons.md "Occluded crowds").
+        ``"fresh"``: the median of the colours measured on the ``window`` end observations (none
+        measured there: not compared). ``"recent"``: the median of the better-seen half, by
+        detector confidence, of the colours measured on the last / first 16 observations (a face
+        partly covered by an occluder is detected with less confidence, and its colours there are
+        partly the occluder's; none measured there: not compared). ``"either"`` (default): the
+        smaller of those two distances (not compared when neither has colours). Not comparing
+        colours measured long before an end is the point: in a crowd no colours are taken where
+        the band below a face overlaps another face, and the colours of seconds before say little
+        about the end; a fragment a cue ended is still re-joined only on colours (then the
+        better-seen half of the last 16 measured, however old). ``"seen"``: that sample always.
+        ``"ends"``: the median of the ``window`` end observations' colours, or the last / first
+        colours measured however old (the rule before, kept as a setting). Chosen
+        leave-one-source-out (``experiments/crowds_occlusion_loso.py``). Long links keep ``"ends"``.
     """
 
     max_gap_seconds: float = 1.0
@@ -86,8 +106,11 @@ class LinkRule:
     still_distance: float = 0.75
     long_colour_distance: float = 0.15
     crowd_radius: float = 2.0
+    colour_sample: str = "either"
 
     def __post_init__(self) -> None:
+        if self.colour_sample not in COLOUR_SAMPLES:
+            raise ValueError(f"colour_sample must be one of {COLOUR_SAMPLES}, got {self.colour_sample!r}")
         for name in ("max_gap_seconds", "max_overlap_seconds", "max_distance", "distance_per_second", "max_colour_distance",
                      "still_distance", "long_colour_distance", "crowd_radius"):
             value = getattr(self, name)
@@ -155,13 +178,15 @@ class LinkRule:
         head = _ends(later, "head", self.window, later.first_time, later.first_box, later.first_colours)
         closest = None
         if tail[2] and head[2]:
-            closest = colour_distance(_typical(tail[2]), _typical(head[2]))
+            closest = self._colours_apart(earlier, later, tail[2], head[2])
         if closest is not None and closest > self.max_colour_distance:
             return None
         if ended_by is not None:
             # A switch cue ended it (ended_by: "size", "aspect", "appearance", "pending"): only
             # a fragment whose colours are close to those it had before the cue fired takes it
             # up (a face covered by a passer-by, then seen again); without colours, never.
+            if closest is None and tail[2] and head[2]:
+                closest = self._rejoin_colours_apart(earlier, later)
             if closest is None or closest > self.rejoin_colour_distance:
                 return None
         (ta, ca, sa), (tb, cb, sb) = tail[:2] + (tail[3],), head[:2] + (head[3],)
@@ -182,6 +207,37 @@ class LinkRule:
             return None
         return float(distance[ok].min())
 
+
+    def _colours_apart(self, earlier, later, tail_colours: list, head_colours: list) -> float | None:
+        """Colour distance of the two ends (see ``colour_sample``), or None: not compared. The end
+        observations' colours with older ones standing in (``tail_colours``, ``head_colours``,
+        non-empty) are the ``"ends"`` sample, and stand in for ``"seen"`` where an end keeps no
+        seen ones."""
+        fresh = recent = None
+        if self.colour_sample in ("either", "fresh"):
+            a, b = _measured(earlier, "tail", self.window), _measured(later, "head", self.window)
+            fresh = colour_distance(_typical(a), _typical(b)) if a and b else None
+        if self.colour_sample in ("either", "recent"):
+            a, b = seen_colours(earlier, "tail", reach=SEEN_WINDOW), seen_colours(later, "head", reach=SEEN_WINDOW)
+            recent = colour_distance(a, b) if a is not None and b is not None else None
+        if self.colour_sample in ("either", "fresh", "recent"):
+            found = [d for d in (fresh, recent) if d is not None]
+            return min(found) if found else None
+        if self.colour_sample == "seen":
+            a, b = seen_colours(earlier, "tail"), seen_colours(later, "head")
+            if a is not None and b is not None:
+                return colour_distance(a, b)
+        return colour_distance(_typical(tail_colours), _typical(head_colours))
+
+    def _rejoin_colours_apart(self, earlier, later) -> float | None:
+        """The re-join's colour distance when ``colour_sample`` leaves old colours out and an end
+        has no recent ones: the re-join asks for positive evidence (colours close to those the
+        fragment had before its cue fired, however old), so it takes the ``"seen"`` sample of any
+        age instead of passing on position alone."""
+        if self.colour_sample not in ("either", "fresh", "recent"):
+            return None
+        a, b = seen_colours(earlier, "tail"), seen_colours(later, "head")
+        return None if a is None or b is None else colour_distance(a, b)
 
     def _long_cost(self, earlier, later, gap: float, others) -> float | None:
         """The cost of a long link (``gap`` > ``max_gap_seconds``; see :attr:`long_gap_seconds`).
@@ -253,6 +309,14 @@ def _typical(colours: list) -> np.ndarray:
     median = np.median(np.stack([np.asarray(c, np.float32) for c in colours]), axis=0)
     total = median.sum(axis=-1, keepdims=True)
     return np.where(total > 0, median / np.maximum(total, 1e-12), 0.0).astype(np.float32)
+
+
+def _measured(evidence, which: str, window: int) -> list:
+    """The colours measured on the first (``head``) or last (``tail``) ``window`` observations of
+    ``evidence`` (none: an empty list; no older colours stand in)."""
+    ends = list(getattr(evidence, which, ()))
+    ends = ends[:window] if which == "head" else ends[-window:]
+    return [c for _, _, c in ends if c is not None]
 
 
 def _ends(evidence, which: str, window: int, time, box, colours):

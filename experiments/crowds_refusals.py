@@ -1,0 +1,145 @@
+"""Which re-link gate refused: every person of the occluded tiled crowds who got more than one snapshot.
+
+    python experiments/crowds_refusals.py [--clear] [--rule default|occlusion] [--families F ...]
+
+Each crowd of :mod:`facesel.eval.crowds` (occluded unless ``--clear``; the default Selector, the
+Laplacian scorer, ``keep_static`` as ``facesel eval crowds`` runs them) is recorded once
+(:mod:`facesel.eval.crowds_replay`) and replayed through a finaliser that, each time it releases
+a fragment without a successor, keeps a copy of every fragment it could have been joined to at
+that moment. Then, per tile with more than one snapshot, for each pair of consecutive snapshots
+(the earlier one's last fragment, the later one's first), :func:`facesel.select.link_explain.explain`
+says which gates refused at the moment of the decision (or that the later fragment had not started
+yet, or was taken by another fragment). Printed as a table (docs/persons.md, "Occluded crowds").
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import itertools
+from collections import Counter
+
+import cv2
+
+
+def main(argv=None) -> int:
+    from facesel.data import data_root
+    from facesel.detect import make_detector
+    from facesel.eval import crowds
+    from facesel.eval.crowds_replay import crowd_figures, record, replay, tile_locator
+    from facesel.scoring import LaplacianVarianceScorer
+    from facesel.select.faceness import FacenessRule
+    from facesel.select.finalise import DOSE_FACE_FLOOR, Finaliser
+    from facesel.select.link_explain import explain
+    from facesel.select.linking import LinkRule
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clear", action="store_true", help="the crowds without occluders")
+    parser.add_argument("--families", nargs="*", default=None)
+    parser.add_argument("--rule", default="default", choices=("default", "ends", "short"),
+                        help="default: LinkRule(); ends: the colour sample before (colour_sample='ends'); short: no long links")
+    parser.add_argument("--scorer", default="default", choices=("default", "laplacian"),
+                        help="the pipeline's default scorer (as `facesel eval crowds`) or the Laplacian (as crowds_loso.py)")
+    parser.add_argument("--verbose", action="store_true", help="also every fragment of each snapshot")
+    args = parser.parse_args(argv)
+    cv2.setNumThreads(1)
+    from facesel.selector import default_scorer
+
+    detector = make_detector(max_side=1280)
+    scorer = LaplacianVarianceScorer() if args.scorer == "laplacian" else default_scorer()
+    rule = {"default": LinkRule(), "ends": LinkRule(colour_sample="ends"), "short": LinkRule(long_gap_seconds=None)}[args.rule]
+    fams = crowds.families(data_root())
+    if args.families:
+        fams = {k: v for k, v in fams.items() if k in args.families}
+    tile, columns, frames = 240, 3, 150
+    tile_of, inside = tile_locator((tile * 3 // 4, tile), columns)
+    reasons = Counter()
+    total_persons = total_snaps = 0
+    for family, clips in crowds.crowds_of(fams, 6):
+        tiles = [crowds.read_tile(p, frames, skip=10) for p in clips]
+        crowd = crowds.compose(tiles, columns, tile, not args.clear, 40, 1.5)
+        rec = record(crowd, detector, scorer, 25.0, inside, keep_static=True)
+        fin = Finaliser.for_scorer(scorer, 0.25, faceness=FacenessRule(min_quality=DOSE_FACE_FLOOR, suppress_static=False),
+                                   link=rule)
+        asked = {}  # (chain id, last frame of its last fragment) -> what the finaliser knew when it asked
+        cont = fin._continue
+
+        def spy(held, open_ok=True, fin=fin, cont=cont, asked=asked):
+            cands = {t: copy.deepcopy(h.evidence) for t, h in fin._held.items()}
+            if open_ok:
+                cands.update({t: copy.deepcopy(e) for t, e in fin.evidence.items()})
+            waiting, before = set(fin._waiting), len(fin.links)
+            done = cont(held, open_ok)
+            chosen = fin.links[-1][1] if done and len(fin.links) > before else None
+            asked[(int(held.result.track_id), int(held.evidence.last_frame))] = (copy.deepcopy(held.evidence), cands, waiting, chosen)
+            return done
+
+        fin._continue = spy
+        fragments = {}  # fragment id -> its own evidence (before any merge)
+        pop = fin.evidence.pop
+
+        def keep(track_id, pop=pop, fragments=fragments):
+            evidence = pop(track_id)
+            fragments[int(track_id)] = evidence
+            return evidence
+
+        fin.evidence.pop = keep
+        delivered = replay(rec, fin)
+        figs = crowd_figures(rec, delivered, fin.links, tile_of)
+        chains = crowds._chains(fin.links)
+        persons = len(figs["tracked_tiles"])
+        total_persons += persons
+        total_snaps += figs["snapshots"]
+        print(f"\n== {family} {'clear' if args.clear else 'occluded'}: {figs['snapshots']} snapshots / {persons} "
+              f"persons, wrong joins {figs['wrong_joins']}, per tile {[figs['per_tile'].get(k, 0) for k in range(len(clips))]}")
+        root_of = {m: int(r.track_id) for r in delivered for m in chains.get(int(r.track_id), {int(r.track_id)})}
+        by_tile: dict[int, list] = {}
+        for r in delivered:
+            by_tile.setdefault(tile_of(r.best.box), []).append(r)
+        for k, items in sorted(by_tile.items()):
+            if len(items) < 2:
+                continue
+            print(f"  tile {k} ({clips[k].name if k < len(clips) else '?'}): {len(items)} snapshots")
+            members = sorted((m for r in items for m in chains.get(int(r.track_id), {int(r.track_id)}) if m in fragments),
+                             key=lambda m: (fragments[m].first_frame, fragments[m].last_frame))
+            if args.verbose:
+                for r in items:
+                    parts = ", ".join(f"{m}: {fragments[m].first_frame}-{fragments[m].last_frame}"
+                                      f"{' ended ' + str(fragments[m].ended_by) if fragments[m].ended_by else ''}"
+                                      for m in sorted(chains.get(int(r.track_id), {int(r.track_id)})) if m in fragments)
+                    print(f"      snapshot {int(r.track_id)}: {parts}")
+            # every pair of fragments consecutive in time (by start) that ended in two snapshots
+            for a, b in itertools.pairwise(members):
+                if root_of[a] == root_of[b]:
+                    continue
+                fa, fb = fragments[a], fragments[b]
+                span = f"{a} ({fa.first_frame}-{fa.last_frame}) -> {b} ({fb.first_frame}-{fb.last_frame})"
+                info = asked.get((root_of[a], fa.last_frame))
+                if fb.first_frame <= fa.first_frame or fb.first_time < fa.last_time - rule.max_overlap_seconds:
+                    why, detail = "overlap in time (two tracks at once)", ""
+                elif info is None:
+                    why, detail = "asked only at the end of the stream", ""
+                else:
+                    ev_a, cands, waiting, chosen = info
+                    if b in waiting:
+                        why, detail = "B already taken by another fragment", ""
+                    elif b not in cands:
+                        why, detail = ("B not started when A was asked (gap)" if fb.first_time > ev_a.last_time
+                                       else "B no longer a candidate"), f"gap {fb.first_time - fa.last_time:.2f} s"
+                    else:
+                        e = explain(rule, ev_a, cands[b])
+                        why = "+".join(e["refused"]) or f"passes: a cheaper link won ({chosen})"
+                        colour = "-" if e["colour"] is None else f"{e['colour']:.2f}"
+                        detail = (f"gap {e['gap']:.2f} s, ended_by {e['ended_by']}, colour {colour}, size {e['size']:.2f}, "
+                                  f"position {e['position']:.2f} (pred {e['predicted']:.2f}, stayed {e['stayed']:.2f}) "
+                                  f"/ allowance {e['allowance']:.2f}")
+                reasons[why] += 1
+                print(f"    {span}: {why}; {detail}")
+    print(f"\nall: {total_snaps} snapshots / {total_persons} persons = {total_snaps / max(1, total_persons):.2f}")
+    for why, n in reasons.most_common():
+        print(f"  {n:3d}  {why}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

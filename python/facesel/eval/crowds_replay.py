@@ -1,0 +1,138 @@
+"""Record a crowd's run once, then replay what the finaliser sees under any re-link rule.
+
+The finaliser is a post-close stage: detection, tracking and scoring never depend on it. So one run
+of the Selector (with a :class:`Recorder` as its only post-close stage) gives every frame's
+tracked detections and closed results, and any :class:`facesel.select.finalise.Finaliser` can be
+fed the same sequence afterwards (:func:`replay`) and delivers exactly what it would have in the
+run (checked by ``tests/test_crowds_relink.py``). A leave-one-source-out choice among re-link rules
+then costs one detection run per crowd instead of one per crowd and rule.
+
+Everything stays in memory (the results hold face crops: never written). A recorded frame keeps
+no image: only the fields :meth:`Finaliser.observe` reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+
+import numpy as np
+
+
+@dataclass
+class Recording:
+    """What a finaliser would have seen of one run.
+
+    Attributes
+    ----------
+    steps : list of (packet or None, closed results, now)
+        Per frame the packet's finaliser fields (:class:`types.SimpleNamespace`: ``update``,
+        ``detections``, ``stamp``, ``index``, ``appearances``, ``still``, ``change``,
+        ``switches``) and the results closed on it; the last step (packet None) is the end of
+        stream's closed results.
+    tiles_of : dict int -> set of int
+        Per track id, the tiles its confirmed boxes lay wholly in (crowds only; else empty).
+    """
+
+    steps: list = field(default_factory=list)
+    tiles_of: dict = field(default_factory=dict)
+
+
+class Recorder:
+    """A post-close stage that passes every result on at once and records the finaliser's inputs."""
+
+    def __init__(self) -> None:
+        self.recording = Recording()
+        self._packet = None
+
+    def observe(self, packet) -> None:
+        self._packet = SimpleNamespace(
+            update=packet.update, detections=packet.detections, stamp=packet.stamp, index=packet.index,
+            appearances=list(getattr(packet, "appearances", []) or []), still=list(getattr(packet, "still", []) or []),
+            change=list(getattr(packet, "change", []) or []), switches=dict(getattr(packet, "switches", {}) or {}))
+
+    def process(self, closed: list, now: float) -> list:
+        self.recording.steps.append((self._packet, list(closed), float(now)))
+        self._packet = None  # the Selector's flush calls process without observe
+        return list(closed)
+
+    def flush(self) -> list:
+        return []
+
+
+def record(frames, detector, scorer, fps: float, tile_of=None, **settings) -> Recording:
+    """Run a Selector (``settings``: PipelineConfig changes) over ``frames`` with a
+    :class:`Recorder` as its only post-close stage. ``tile_of(box) -> int or None`` labels each
+    confirmed track box (crowds: the tile wholly holding it)."""
+    from facesel import Selector
+
+    recorder = Recorder()
+    selector = Selector(detector, scorer, threads=1, fps=fps, post_close=[recorder], **settings)
+    tiles = recorder.recording.tiles_of
+    for frame in frames:
+        view = selector.feed(frame)
+        if tile_of is not None:
+            for tv in view.tracks:
+                k = tile_of(tv.box) if tv.confirmed else None
+                if k is not None:
+                    tiles.setdefault(int(tv.track_id), set()).add(k)
+    selector.flush()
+    return recorder.recording
+
+
+def replay(recording: Recording, finaliser) -> list:
+    """Feed ``recording`` to ``finaliser`` as the Selector would have; the results it delivers."""
+    out = []
+    for packet, closed, now in recording.steps:
+        if packet is not None:
+            finaliser.observe(packet)
+            out += list(finaliser.process(closed, now))
+        else:  # end of stream (Selector.flush)
+            out += list(finaliser.process(closed, now)) + list(finaliser.flush())
+    return out
+
+
+def crowd_figures(recording: Recording, delivered: list, links: list, tile_of) -> dict:
+    """Snapshots per tile and wrong joins of a replayed crowd, as :func:`facesel.eval.crowds.run_crowd`
+    counts them: a delivered snapshot whose fragments (re-linked or not) lay in two tiles is a
+    wrong join; a snapshot counts for the tile of its best box."""
+    from facesel.eval.crowds import _chains
+
+    chains = _chains(links)
+    per_tile: dict[int, int] = {}
+    wrong = 0
+    for result in delivered:
+        track_id = int(result.track_id)
+        members = chains.get(track_id, {track_id})
+        touched = set().union(*(recording.tiles_of.get(m, set()) for m in members))
+        wrong += len(touched) > 1
+        k = tile_of(result.best.box)
+        per_tile[k] = per_tile.get(k, 0) + 1
+    tracked = {k for s in recording.tiles_of.values() for k in s}
+    return {"per_tile": per_tile, "wrong_joins": int(wrong), "snapshots": len(delivered), "tracked_tiles": tracked,
+            "links": len(links)}
+
+
+def tile_locator(tile_shape: tuple[int, int], columns: int):
+    """``(tile_of, inside)``: the tile of a box's centre, and the tile holding at least 90 % of a
+    box (None across a tile edge), for tiles ``tile_shape`` = (height, width) laid ``columns`` a row."""
+    th, tw = tile_shape
+
+    def tile_of(box) -> int:
+        cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+        return int(cy // th) * columns + int(cx // tw)
+
+    def inside(box) -> int | None:
+        k = tile_of(box)
+        r, c = divmod(k, columns)
+        x1, y1 = max(box[0], c * tw), max(box[1], r * th)
+        x2, y2 = min(box[2], (c + 1) * tw), min(box[3], (r + 1) * th)
+        area = max(0.0, x2 - x1) * max(0.0, y2 - y1)
+        return k if area >= 0.9 * (box[2] - box[0]) * (box[3] - box[1]) else None
+
+    return tile_of, inside
+
+
+def spans(delivered: list, boundary: int) -> int:
+    """Results whose frames lie on both sides of frame ``boundary`` (a same-place replacement: two people joined)."""
+    return sum(1 for r in delivered if np.min(r.frame_indices) < boundary <= np.max(r.frame_indices))

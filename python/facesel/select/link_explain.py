@@ -1,0 +1,75 @@
+"""Why the re-link refused to join two fragments: every gate of a :class:`LinkRule`, measured apart.
+
+:meth:`facesel.select.linking.LinkRule.cost` answers "which cost, or None"; this module answers
+"which gates refused, and by how much", for reports (``experiments/crowds_refusals.py``,
+docs/persons.md "Occluded crowds"). It recomputes the same quantities as the rule (the ends of the
+two fragments, typical colours, size ratios, distances from the predicted or last seen place) and
+reports each gate's value next to its limit. Nothing here decides a link.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from facesel.select.linking import _ends
+
+
+def explain(rule, earlier, later) -> dict:
+    """The gates of ``rule`` between ``earlier`` and ``later`` (two :class:`TrackEvidence`).
+
+    Returns
+    -------
+    dict
+        ``gap`` (seconds, later's first minus earlier's last), ``ended_by``, ``colour`` (typical
+        colours' distance, None without colours on either side), ``size`` (smallest ratio of two end
+        sides), ``position`` (smallest distance, in box sides, from the predicted or last seen
+        place over the pairs whose sizes pass; over all pairs when none does), ``predicted`` and
+        ``stayed`` (the same with one of the two places only), ``allowance`` (the position gate
+        at this gap), and ``refused``: the names of the gates that refuse, in the rule's order
+        ("cut", "overlap", "not later", "gap", "colour", "rejoin colour", "rejoin without colours",
+        "size", "position").
+    """
+    out: dict = {"gap": float(later.first_time - earlier.last_time), "ended_by": getattr(earlier, "ended_by", None)}
+    refused = []
+    gap = out["gap"]
+    if out["ended_by"] == "cut":
+        refused.append("cut")
+    if gap < -rule.max_overlap_seconds:
+        refused.append("overlap")
+    if later.first_frame <= earlier.first_frame:
+        refused.append("not later")
+    if gap > rule.max_gap_seconds:
+        refused.append("gap")
+    tail = _ends(earlier, "tail", rule.window, earlier.last_time, earlier.last_box, earlier.last_colours)
+    head = _ends(later, "head", rule.window, later.first_time, later.first_box, later.first_colours)
+    out["colour"] = rule._colours_apart(earlier, later, tail[2], head[2]) if tail[2] and head[2] else None
+    if out["colour"] is not None and out["colour"] > rule.max_colour_distance:
+        refused.append("colour")
+    if out["ended_by"] not in (None, "cut"):
+        if out["colour"] is None and tail[2] and head[2]:
+            out["colour"] = rule._rejoin_colours_apart(earlier, later)
+        if out["colour"] is None:
+            refused.append("rejoin without colours")
+        elif rule.rejoin_colour_distance is None or out["colour"] > rule.rejoin_colour_distance:
+            refused.append("rejoin colour")
+    (ta, ca, sa), (tb, cb, sb) = (tail[0], tail[1], tail[3]), (head[0], head[1], head[3])
+    sa, sb = np.maximum(sa, 1e-9), np.maximum(sb, 1e-9)
+    ratio = np.maximum(sa[:, None], sb[None, :]) / np.minimum(sa[:, None], sb[None, :])
+    dt = np.maximum(tb[None, :] - ta[:, None], 0.0)
+    predicted = ca[:, None, :] + earlier.velocity()[None, None, :] * dt[..., None]
+    scale = (sa[:, None] + sb[None, :]) / 2
+    moved = np.linalg.norm(cb[None, :, :] - predicted, axis=2) / scale
+    stayed = np.broadcast_to(np.linalg.norm(cb - ca[-1], axis=1)[None, :], moved.shape) / scale
+    sized = ratio <= rule.max_size_ratio
+    pool = sized if sized.any() else np.ones_like(sized)
+    out["size"] = float(ratio.min())
+    out["predicted"] = float(moved[pool].min())
+    out["stayed"] = float(stayed[pool].min())
+    out["position"] = float(np.minimum(moved, stayed)[pool].min())
+    out["allowance"] = float(rule.max_distance + rule.distance_per_second * max(gap, 0.0))
+    if not sized.any():
+        refused.append("size")
+    if out["position"] > out["allowance"]:
+        refused.append("position")
+    out["refused"] = refused
+    return out
