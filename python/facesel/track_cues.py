@@ -277,6 +277,13 @@ def _grid(lo: int, hi: int) -> np.ndarray:
     return lo + (_STEPS * max(0, hi - 1 - lo)) // (GRID - 1)
 
 
+def _grids(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """:func:`_grid` of every pair of an array of ``lo`` and one of ``hi`` (int, any shape S):
+    (*S, GRID) indices."""
+    lo = np.asarray(lo, np.intp)
+    return lo[..., None] + (_STEPS * np.maximum(0, np.asarray(hi, np.intp) - 1 - lo)[..., None]) // (GRID - 1)
+
+
 def _sample_axes(shape, region) -> tuple[np.ndarray, np.ndarray]:
     """(rows, cols), GRID each, of the sample grid over ``region`` (x1, y1, x2, y2) clipped to the frame."""
     h, w = shape[:2]
@@ -298,6 +305,56 @@ def grey_samples(frame: np.ndarray, *regions) -> np.ndarray:
     rows = np.stack([a[0] for a in axes])[:, :, None]
     cols = np.stack([a[1] for a in axes])[:, None, :]
     return plane[rows, cols].astype(np.float32).reshape(len(axes), -1)
+
+
+def _gather(frame: np.ndarray, rows: np.ndarray, cols: np.ndarray, channel: int | None = None) -> np.ndarray:
+    """``frame[rows, cols]`` (or of one ``channel``) for broadcastable int index arrays: one
+    ``take`` on the flat frame when it is contiguous (cheaper than indexing by two arrays)."""
+    if not frame.flags.c_contiguous:
+        plane = frame if channel is None or frame.ndim == 2 else frame[..., channel]
+        return plane[rows, cols]
+    flat = rows * frame.shape[1] + cols
+    if frame.ndim == 2:
+        return frame.reshape(-1).take(flat)
+    if channel is None:
+        return frame.reshape(-1, frame.shape[2]).take(flat, axis=0)
+    return frame.reshape(-1).take(flat * frame.shape[2] + channel)
+
+
+def _clip_regions(regions: np.ndarray, shape) -> tuple[np.ndarray, np.ndarray]:
+    """((..., 2) lo, (..., 2) hi) intp: regions (..., 4) x1, y1, x2, y2 (int or float) clipped to
+    a frame of ``shape`` as :func:`regions` and :func:`_sample_axes` clip them (at least one
+    pixel; a float truncated towards zero after clipping, as ``int`` does)."""
+    h, w = shape[:2]
+    lo = np.maximum(0, np.minimum((w - 1, h - 1), regions[..., :2])).astype(np.intp)
+    hi = np.maximum(lo + 1, np.minimum((w, h), regions[..., 2:])).astype(np.intp)
+    return lo, hi
+
+
+def grey_samples_many(frame: np.ndarray, regions: np.ndarray) -> np.ndarray:
+    """:func:`grey_samples` of many regions at once, with no Python per region: (K, 4) int
+    regions (x1, y1, x2, y2) -> (K, GRID * GRID) float32, row k equal to ``grey_samples(frame,
+    regions[k])`` (the same clipping and grid, integer arithmetic)."""
+    regions = np.asarray(regions, np.intp).reshape(-1, 4)
+    lo, hi = _clip_regions(regions, frame.shape)
+    axes = _grids(lo, hi)  # (K, 2, GRID): the columns, then the rows
+    samples = _gather(frame, axes[:, 1, :, None], axes[:, 0, None, :], 1 if frame.ndim == 3 else None)
+    return samples.astype(np.float32).reshape(len(regions), -1)
+
+
+def middle_regions(boxes: np.ndarray) -> np.ndarray:
+    """(N, 4) intp: the middle of each box, a fifth in from each side (x1, y1, x2, y2 truncated
+    towards zero, as ``int``), where the pinned-logo cue samples the box (a box larger than the
+    logo it sits on shows the moving scene at its edges). ``boxes``: (N, 4) float."""
+    b = np.asarray(boxes, np.float64).reshape(-1, 4)
+    inset = np.tile(0.2 * (b[:, 2:] - b[:, :2]), 2)  # dx, dy, dx, dy
+    return (b + inset * _INWARD).astype(np.intp)
+
+
+_INWARD = np.array([1.0, 1.0, -1.0, -1.0])
+# the band below the face (regions()): x1 - bw / 4, y2 + bh / 10, x2 + bw / 4, y2 + 1.1 bh
+_BAND_FROM = np.array([0, 3, 2, 3])
+_BAND_SCALE = np.array([-0.25, 0.1, 0.25, 1.1])
 
 
 def regions(box, shape) -> tuple[tuple[int, int, int, int], tuple[int, int, int, int]]:
@@ -340,18 +397,37 @@ def histogram(frame: np.ndarray, region) -> np.ndarray:
 def appearance(frame: np.ndarray, box) -> np.ndarray:
     """(2, BINS**3) float32: the histograms of the face region and of the band below it
     (:func:`histogram` of each, computed together: one gather, one count)."""
-    face, band = regions(box, frame.shape)
     if frame.ndim != 3:
+        face, band = regions(box, frame.shape)
         return np.stack([histogram(frame, face), histogram(frame, band)])
-    rows = np.concatenate([_grid(face[1], face[3]), _grid(band[1], band[3])])
-    cols = np.concatenate([_grid(face[0], face[2]), _grid(band[0], band[2])])
-    # (2, GRID, GRID, C): the face's samples, then the band's
-    pixels = frame[rows.reshape(2, GRID, 1), cols.reshape(2, 1, GRID)].reshape(2, -1, frame.shape[2])
-    gain = (160.0 * BINS / 256.0) / np.maximum(1.0, pixels.mean(axis=(1, 2)))
-    q = np.minimum((pixels * gain[:, None, None]).astype(np.intp), BINS - 1)
-    codes = q @ _CODE_WEIGHTS + np.array([[0], [BINS ** 3]])
-    hist = np.bincount(codes.reshape(-1), minlength=2 * BINS ** 3).astype(np.float32).reshape(2, -1)
-    return hist / hist.sum(axis=1, keepdims=True)
+    return appearances(frame, np.asarray(box, np.float64).reshape(1, 4))[0]
+
+
+def appearances(frame: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """(N, 2, BINS**3) float32: :func:`appearance` of every box of one frame at once (one gather,
+    one count for all; row k equal to ``appearance(frame, boxes[k])`` bit for bit: the same
+    regions, the same integer grid, gains and counts).
+
+    Parameters
+    ----------
+    frame : (H, W, 3) uint8 BGR (an (H, W) grey frame is done box by box)
+    boxes : (N, 4) float, finite x1, y1, x2, y2
+    """
+    boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
+    n = len(boxes)
+    if frame.ndim != 3 or n == 0:
+        return np.stack([appearance(frame, b) for b in boxes]) if n else np.zeros((0, 2, BINS ** 3), np.float32)
+    # (N, 2, 4): the face (the box), then the band below it, placed and clipped as regions() does
+    band = boxes[:, _BAND_FROM] + np.tile(boxes[:, 2:] - boxes[:, :2], 2) * _BAND_SCALE
+    lo, hi = _clip_regions(np.stack([boxes, band], axis=1), frame.shape)
+    axes = _grids(lo, hi)  # (N, 2, 2, GRID): the columns, then the rows
+    # (N, 2, GRID, GRID, C) -> (N, 2, GRID * GRID, C)
+    pixels = _gather(frame, axes[:, :, 1, :, None], axes[:, :, 0, None, :]).reshape(n, 2, -1, frame.shape[2])
+    gain = (160.0 * BINS / 256.0) / np.maximum(1.0, pixels.mean(axis=(2, 3)))
+    q = np.minimum((pixels * gain[..., None, None]).astype(np.intp), BINS - 1)
+    codes = q @ _CODE_WEIGHTS + (np.arange(2 * n) * BINS ** 3).reshape(n, 2, 1)
+    hist = np.bincount(codes.reshape(-1), minlength=2 * n * BINS ** 3).astype(np.float32).reshape(n, 2, -1)
+    return hist / hist.sum(axis=-1, keepdims=True)
 
 
 def distance(a: np.ndarray, b: np.ndarray) -> float:
@@ -362,6 +438,12 @@ def distance(a: np.ndarray, b: np.ndarray) -> float:
     if not present.any():
         return 0.0
     return float((1.0 - np.minimum(a, b).sum(axis=-1))[present].max())
+
+
+def distance_whole(a: np.ndarray, b: np.ndarray) -> float:
+    """:func:`distance` of two colours that have every region (as :func:`appearance` gives
+    them: each region sums to 1), without the check for left-out regions."""
+    return float((1.0 - np.minimum(a, b).sum(axis=-1)).max())
 
 
 def size_jump(previous, box) -> float:
