@@ -265,8 +265,7 @@ def thumbnail(frame: np.ndarray) -> np.ndarray:
         ys = np.linspace(0, h - 1, _THUMB[1]).astype(np.intp)
         xs = np.linspace(0, w - 1, _THUMB[0]).astype(np.intp)
         index = _THUMB_INDEX[(h, w)] = (ys[:, None], xs[None, :])
-    plane = frame[..., 1] if frame.ndim == 3 else frame
-    return plane[index].astype(np.float32)
+    return _gather(frame, *index, 1 if frame.ndim == 3 else None).astype(np.float32)
 
 
 _STEPS = np.arange(GRID)
