@@ -284,9 +284,10 @@ class TrackStage:
         regions = middle_regions(boxes)
         before = [i for i, segment in enumerate(segments) if segment.patch is not None]
         if before:
-            samples = grey_samples_many(frame, np.concatenate([np.stack([segments[i].patch[0] for i in before]), regions]))
+            samples = grey_samples_many(frame, np.concatenate([segments[i].patch[0] for i in before] + [regions.reshape(-1)]))
             # Integer grey levels: the sums are exact, so each row's mean is the one of that row alone.
-            under = np.abs(samples[:len(before)] - np.stack([segments[i].patch[1] for i in before])).mean(axis=1)
+            previous = np.concatenate([segments[i].patch[1] for i in before]).reshape(len(before), -1)
+            under = np.abs(samples[:len(before)] - previous).sum(axis=1) / np.float32(previous.shape[1])
             patches = samples[len(before):]
         else:
             under, patches = (), grey_samples_many(frame, regions)
@@ -324,13 +325,17 @@ class TrackStage:
         segment.parent, segment.reference, segment.trial = None, None, []
 
     def _move(self, update: TrackerUpdate, boxes: np.ndarray) -> None:
-        """Remember each detected track's box ((N, 4) float32, in the update's order) and velocity."""
-        for i, track_id in enumerate(np.asarray(update.track_ids).tolist()):
-            box = boxes[i]
-            previous = self._last.get(track_id)
-            velocity = np.zeros(4, np.float32)
-            if previous is not None:
-                velocity = (box - previous[1]) / max(1, self._frame - previous[0])
-            self._last[track_id] = (self._frame, box, velocity, previous is not None)
+        """Remember each detected track's box ((N, 4) float32, in the update's order) and velocity
+        (pixels a frame since its last detection; zeros on its first)."""
+        ids = np.asarray(update.track_ids).tolist()
+        previous = [self._last.get(track_id) for track_id in ids]
+        velocities = np.zeros((len(ids), 4), np.float32)
+        known = [i for i, p in enumerate(previous) if p is not None]
+        if known:
+            before = np.concatenate([previous[i][1] for i in known]).reshape(-1, 4)
+            frames = np.array([max(1, self._frame - previous[i][0]) for i in known], np.float32)  # exact small integers
+            velocities[known] = (boxes[known] - before) / frames[:, None]
+        for i, track_id in enumerate(ids):
+            self._last[track_id] = (self._frame, boxes[i], velocities[i], previous[i] is not None)
         for track_id in np.concatenate([update.closed, update.dropped]).tolist():
             self._last.pop(int(track_id), None)

@@ -24,7 +24,6 @@ already touch in space and time (``docs/persons.md``). Each cue costs microsecon
 
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass
 
 import numpy as np
@@ -145,6 +144,22 @@ class SwitchRule:
                 raise ValueError(f"{name} must be an int >= 1, got {value!r}")
 
 
+_CROWD_SCALE = np.array([-0.25, 0.0, 0.25, 1.1])
+
+
+def _twice(pairs: np.ndarray) -> np.ndarray:
+    """(N, 2) -> (N, 4): each row twice over (w, h, w, h); ``np.tile`` without its Python."""
+    return np.concatenate([pairs, pairs], axis=1)
+
+
+def _median(values) -> float:
+    """``statistics.median`` of a few floats (the same value: the middle one, or the mean of the
+    two middle ones), without its type checks."""
+    ordered = sorted(values)
+    half = len(ordered) // 2
+    return ordered[half] if len(ordered) % 2 else (ordered[half - 1] + ordered[half]) / 2
+
+
 def crowded(boxes: np.ndarray) -> np.ndarray:
     """(N,) bool: boxes whose face and band (:func:`regions`) overlap another box's: in a crowd
     the band shows someone else's clothes, so the colour cues are not asked there.
@@ -157,9 +172,8 @@ def crowded(boxes: np.ndarray) -> np.ndarray:
     n = len(boxes)
     if n < 2:
         return np.zeros(n, bool)
-    w = boxes[:, 2] - boxes[:, 0]
-    h = boxes[:, 3] - boxes[:, 1]
-    r = np.stack([boxes[:, 0] - 0.25 * w, boxes[:, 1], boxes[:, 2] + 0.25 * w, boxes[:, 3] + 1.1 * h], axis=1)
+    # x1 - w / 4, y1, x2 + w / 4, y2 + 1.1 h
+    r = boxes + _twice(boxes[:, 2:] - boxes[:, :2]) * _CROWD_SCALE
     ix = np.minimum(r[:, None, 2], r[None, :, 2]) - np.maximum(r[:, None, 0], r[None, :, 0])
     iy = np.minimum(r[:, None, 3], r[None, :, 3]) - np.maximum(r[:, None, 1], r[None, :, 1])
     touch = (ix > 0) & (iy > 0)
@@ -212,12 +226,12 @@ class SceneChange:
         self._thumbs.append(thumb)
         if len(self._thumbs) < 2:
             return None, 0.0
-        usual = statistics.median(self._diffs) if self._diffs else 0.0  # 10 floats: cheaper than numpy
+        usual = _median(self._diffs) if self._diffs else 0.0  # 10 floats: cheaper than numpy
         self._diffs.append(diff)
         span = -1.0
         if rule.fade > 0 and len(self._thumbs) == self._thumbs.maxlen:
             span = float(np.abs(thumb - self._thumbs[0]).mean())
-            usual_span = statistics.median(self._spans) if self._spans else 0.0
+            usual_span = _median(self._spans) if self._spans else 0.0
             self._spans.append(span)
         if self._quiet > 0:
             self._quiet -= 1
@@ -279,8 +293,7 @@ def _grid(lo: int, hi: int) -> np.ndarray:
 def _grids(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """:func:`_grid` of every pair of an array of ``lo`` and one of ``hi`` (int, any shape S):
     (*S, GRID) indices."""
-    lo = np.asarray(lo, np.intp)
-    return lo[..., None] + (_STEPS * np.maximum(0, np.asarray(hi, np.intp) - 1 - lo)[..., None]) // (GRID - 1)
+    return lo[..., None] + (_STEPS * np.maximum(0, hi - 1 - lo)[..., None]) // (GRID - 1)
 
 
 def _sample_axes(shape, region) -> tuple[np.ndarray, np.ndarray]:
@@ -315,9 +328,10 @@ def _gather(frame: np.ndarray, rows: np.ndarray, cols: np.ndarray, channel: int 
     flat = rows * frame.shape[1] + cols
     if frame.ndim == 2:
         return frame.reshape(-1).take(flat)
-    if channel is None:
-        return frame.reshape(-1, frame.shape[2]).take(flat, axis=0)
-    return frame.reshape(-1).take(flat * frame.shape[2] + channel)
+    channels = frame.shape[2]
+    if channel is None:  # every channel's byte by its own index: a take of single bytes is the fast one
+        return frame.reshape(-1).take((flat * channels)[..., None] + np.arange(channels))
+    return frame.reshape(-1).take(flat * channels + channel)
 
 
 def _clip_regions(regions: np.ndarray, shape) -> tuple[np.ndarray, np.ndarray]:
@@ -346,7 +360,7 @@ def middle_regions(boxes: np.ndarray) -> np.ndarray:
     towards zero, as ``int``), where the pinned-logo cue samples the box (a box larger than the
     logo it sits on shows the moving scene at its edges). ``boxes``: (N, 4) float."""
     b = np.asarray(boxes, np.float64).reshape(-1, 4)
-    inset = np.tile(0.2 * (b[:, 2:] - b[:, :2]), 2)  # dx, dy, dx, dy
+    inset = _twice(0.2 * (b[:, 2:] - b[:, :2]))  # dx, dy, dx, dy
     return (b + inset * _INWARD).astype(np.intp)
 
 
@@ -417,12 +431,13 @@ def appearances(frame: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     if frame.ndim != 3 or n == 0:
         return np.stack([appearance(frame, b) for b in boxes]) if n else np.zeros((0, 2, BINS ** 3), np.float32)
     # (N, 2, 4): the face (the box), then the band below it, placed and clipped as regions() does
-    band = boxes[:, _BAND_FROM] + np.tile(boxes[:, 2:] - boxes[:, :2], 2) * _BAND_SCALE
-    lo, hi = _clip_regions(np.stack([boxes, band], axis=1), frame.shape)
+    band = boxes[:, _BAND_FROM] + _twice(boxes[:, 2:] - boxes[:, :2]) * _BAND_SCALE
+    lo, hi = _clip_regions(np.concatenate([boxes, band], axis=1).reshape(n, 2, 4), frame.shape)
     axes = _grids(lo, hi)  # (N, 2, 2, GRID): the columns, then the rows
     # (N, 2, GRID, GRID, C) -> (N, 2, GRID * GRID, C)
     pixels = _gather(frame, axes[:, :, 1, :, None], axes[:, :, 0, None, :]).reshape(n, 2, -1, frame.shape[2])
-    gain = (160.0 * BINS / 256.0) / np.maximum(1.0, pixels.mean(axis=(2, 3)))
+    # the mean of each region's samples (an integer sum, divided as ``mean`` does)
+    gain = (160.0 * BINS / 256.0) / np.maximum(1.0, pixels.sum(axis=(2, 3)) / (pixels.shape[2] * pixels.shape[3]))
     q = np.minimum((pixels * gain[..., None, None]).astype(np.intp), BINS - 1)
     codes = q @ _CODE_WEIGHTS + (np.arange(2 * n) * BINS ** 3).reshape(n, 2, 1)
     hist = np.bincount(codes.reshape(-1), minlength=2 * n * BINS ** 3).astype(np.float32).reshape(n, 2, -1)
