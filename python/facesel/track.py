@@ -20,7 +20,7 @@ from collections import deque
 import numpy as np
 
 from facesel.core import Tracker, TrackerUpdate
-from facesel.track_cues import (SCENE_MOVES, STILL_GREY, SceneChange, SwitchRule, appearances, aspect_jump, crowded,
+from facesel.track_cues import (SCENE_MOVES, STILL_GREY, SceneChange, SwitchRule, appearances, aspect_jump, box_jumps, crowded,
                                 distance_whole, grey_samples_many, middle_regions, size_jump)
 from facesel.types import Detections
 
@@ -148,13 +148,14 @@ class TrackStage:
             if len(seen):
                 for i, hist in zip(seen.tolist(), appearances(frame, boxes[seen])):
                     hists[i] = hist
+        jumps = self._jumps(raw_ids, boxes) if self.cues else {}
         segments = []
         for i, c in enumerate(raw_ids.tolist()):
             box = boxes[i]
             segment = self._segments[c]
             if self.cues:
                 hist = self.appearances[i] = hists[i]
-                segment = self._check(c, segment, box, hist, cut_diff, closed, dropped)
+                segment = self._check(c, segment, box, hist, cut_diff, closed, dropped, jumps.get(i))
             segment.hits += 1
             segment.box = box
             segments.append(segment)
@@ -228,13 +229,25 @@ class TrackStage:
         h = segment.history
         return h[max(0, len(h) - k)]
 
-    def _check(self, c: int, segment: _Segment, box, hist, cut_diff: float, closed: list, dropped: list) -> _Segment:
+    def _jumps(self, raw_ids: np.ndarray, boxes: np.ndarray) -> dict:
+        """{detection index: (size jump, aspect jump) from its segment's last box} for the
+        detections whose segment was seen before, computed together (:func:`box_jumps`)."""
+        seen = [(i, s.box) for i, s in enumerate(self._segments[c] for c in raw_ids.tolist()) if s.hits > 0]
+        if not seen:
+            return {}
+        rows = [i for i, _ in seen]
+        size, aspect = box_jumps(np.concatenate([b for _, b in seen]).reshape(-1, 4), boxes[rows])
+        return dict(zip(rows, zip(size, aspect)))
+
+    def _check(self, c: int, segment: _Segment, box, hist, cut_diff: float, closed: list, dropped: list,
+               jumps: tuple[float, float] | None = None) -> _Segment:
         """Split ``segment`` (of C++ track ``c``) when a cue says ``box`` is someone else's;
-        ``hist``: the box's colours (None in a crowd or without the frame)."""
+        ``hist``: the box's colours (None in a crowd or without the frame); ``jumps``: the size
+        and aspect jumps from the segment's last box when computed already (:meth:`_jumps`)."""
         rule = self.rule
         reason, values = None, (cut_diff, 1.0, 1.0, 0.0)
         if segment.hits > 0:
-            sj, aj = size_jump(segment.box, box), aspect_jump(segment.box, box)
+            sj, aj = jumps if jumps is not None else (size_jump(segment.box, box), aspect_jump(segment.box, box))
             far = distance_whole(self._back(segment, rule.history), hist) if hist is not None and segment.history else 0.0
             # after a fade, the colours before it began
             before = far

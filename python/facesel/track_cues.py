@@ -460,6 +460,24 @@ def distance_whole(a: np.ndarray, b: np.ndarray) -> float:
     return float((1.0 - np.minimum(a, b).sum(axis=-1)).max())
 
 
+def box_jumps(previous: np.ndarray, boxes: np.ndarray) -> tuple[list, list]:
+    """:func:`size_jump` and :func:`aspect_jump` of many pairs at once: (N, 4) float32 previous
+    boxes and boxes -> two lists of N floats, each equal to the function's value for that pair
+    (the same float32 areas and float64 ratios)."""
+    def sizes(b):
+        area = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])  # float32, as size_jump's
+        return np.where(area > 1e-9, np.sqrt(area).astype(np.float64), np.sqrt(1e-9))
+
+    def aspects(b):
+        return (np.maximum(1e-9, (b[:, 2] - b[:, 0]).astype(np.float64))
+                / np.maximum(1e-9, (b[:, 3] - b[:, 1]).astype(np.float64)))
+
+    out = []
+    for a, b in ((sizes(previous), sizes(boxes)), (aspects(previous), aspects(boxes))):
+        out.append((np.maximum(a, b) / np.minimum(a, b)).tolist())
+    return out[0], out[1]
+
+
 def size_jump(previous, box) -> float:
     """Ratio (>= 1) of the two boxes' sizes sqrt(w * h)."""
     a = float(np.sqrt(max(1e-9, (previous[2] - previous[0]) * (previous[3] - previous[1]))))

@@ -107,8 +107,7 @@ class TrackEvidence:
         if self.count == 0:
             self.first_time, self.first_frame, self.first_box = timestamp, int(frame_index), box
         self.count += 1
-        if score > self.det_max:
-            self.det_max = score
+        self.det_max = max(self.det_max, score)
         self.det_sum += score
         if landmarks is not None:
             self.best_landmark_residual = min(self.best_landmark_residual, landmark_residual(landmarks))
@@ -116,10 +115,7 @@ class TrackEvidence:
         self.last_time, self.last_frame, self.last_box = timestamp, int(frame_index), box
         self.centre_min = np.minimum(self.centre_min, centre)
         self.centre_max = np.maximum(self.centre_max, centre)
-        if side < self.side_min:
-            self.side_min = side
-        if side > self.side_max:
-            self.side_max = side
+        self.side_min, self.side_max = min(self.side_min, side), max(self.side_max, side)
         self.recent.append((timestamp, centre[0], centre[1]))
         end = (timestamp, box, None)
         if len(self.head) < _ENDS_WINDOW:
