@@ -105,3 +105,25 @@ def test_distance_without_the_region_check_equals_distance_on_whole_colours():
     for a in colours:
         for b in colours[:10]:
             assert distance_whole(a, b) == distance(a, b)
+
+
+def test_shadowed_boxes_are_those_a_surer_box_covers_by_a_tenth():
+    from facesel.select.evidence import shadowed_mask
+
+    rng = np.random.default_rng(13)
+    for n in range(0, 9):
+        boxes = _boxes(rng, (300, 400), n)
+        if n > 2:
+            boxes[2] = boxes[0]  # a box twice, on the same pixels
+        scores = rng.choice([0.5, 0.7, 0.9], n)
+        expected = []
+        for i in range(n):
+            hit = False
+            for j in range(n):
+                w = min(boxes[i, 2], boxes[j, 2]) - max(boxes[i, 0], boxes[j, 0])
+                h = min(boxes[i, 3], boxes[j, 3]) - max(boxes[i, 1], boxes[j, 1])
+                inter = max(float(w), 0.0) * max(float(h), 0.0)
+                areas = [float((b[2] - b[0]) * (b[3] - b[1])) for b in (boxes[i], boxes[j])]
+                hit |= j != i and scores[j] > scores[i] and inter >= 0.1 * max(min(areas), 1e-9)
+            expected.append(hit)
+        assert shadowed_mask(boxes, scores).tolist() == expected

@@ -207,16 +207,13 @@ def shadowed_mask(boxes: np.ndarray, scores: np.ndarray) -> np.ndarray:
     n = len(boxes)
     if n < 2:
         return np.zeros(n, bool)
-    x1 = np.maximum(boxes[:, None, 0], boxes[None, :, 0])
-    y1 = np.maximum(boxes[:, None, 1], boxes[None, :, 1])
-    x2 = np.minimum(boxes[:, None, 2], boxes[None, :, 2])
-    y2 = np.minimum(boxes[:, None, 3], boxes[None, :, 3])
-    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
+    # (N, N, 2) corners of each pair's intersection, then its (N, N) area
+    sides = np.maximum(np.minimum(boxes[:, None, 2:], boxes[None, :, 2:]) - np.maximum(boxes[:, None, :2], boxes[None, :, :2]), 0.0)
+    inter = sides[..., 0] * sides[..., 1]
     area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
     smaller = np.minimum(area[:, None], area[None, :])
     overlapping = inter >= _SHADOW_OVERLAP * np.maximum(smaller, 1e-9)
-    surer = scores[None, :] > scores[:, None]
-    np.fill_diagonal(overlapping, False)
+    surer = scores[None, :] > scores[:, None]  # never a box itself (its diagonal is False)
     return (overlapping & surer).any(axis=1)
 
 
