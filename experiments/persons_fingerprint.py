@@ -4,6 +4,12 @@ the check that a change meant to make them cheaper changed no result (issue 23, 
     python experiments/persons_fingerprint.py --out new.json          # default videos
     python experiments/persons_fingerprint.py --compare old.json new.json
 
+``--splices`` adds the tracker-level material of ``facesel eval switches`` (every signer and
+talking-head clip joined to the next person's by a hard cut, a cross-fade and a gap; the detector
+on every frame): per splice, a :class:`facesel.track.TrackStage` with its records on, and per frame
+the segment ids, colours, pinned-logo flags and changes, switches and withdrawn splits, and every
+cue value it recorded.
+
 Run it once with the code before the change on ``PYTHONPATH`` (e.g. ``git archive main python``
 unpacked in /tmp, with the compiled ``_core`` copied in) and once with the code after, then
 ``--compare``. Each video (and two splices of real signers made in memory: a hard cut and a
@@ -100,7 +106,46 @@ def splices(root, count: int = 60, fade: int = 6):
         yield name, [(frame, k / 25.0) for k, frame in enumerate(frames)]
 
 
-def record(out: str, videos) -> None:
+def stage_fingerprint(frames, detections) -> dict:
+    """What one default TrackStage (cues on, records kept) decides on ``frames`` with these detections."""
+    from facesel.config import PipelineConfig
+    from facesel.track import TrackStage
+
+    stage = TrackStage(PipelineConfig(), record=True)
+    per_frame = []
+    for frame, dets in zip(frames, detections):
+        update = stage.update(dets, frame)
+        per_frame.append({
+            "ids": np.asarray(update.track_ids).tolist(), "confirmed": np.asarray(update.confirmed).tolist(),
+            "closed": np.asarray(update.closed).tolist(), "dropped": np.asarray(update.dropped).tolist(),
+            "colours": [_digest(a) for a in stage.appearances], "still": [bool(s) for s in stage.still],
+            "change": _floats(stage.change), "switches": {str(k): v for k, v in stage.switches.items()},
+            "rejoins": {str(k): int(v) for k, v in stage.rejoins.items()}, "frame_change": repr(float(stage.frame_change)),
+            "expected": _digest(stage.expected_boxes()),
+        })
+    flushed = stage.flush()
+    records = [[repr(v) if isinstance(v, float) else v for v in r] for r in stage.records]
+    return {"frames": per_frame, "flushed": [np.asarray(flushed.closed).tolist(), np.asarray(flushed.dropped).tolist()],
+            "records": records, "cue_counts": dict(stage.counts)}
+
+
+def splice_fingerprints(root) -> dict:
+    """:func:`stage_fingerprint` of every splice ``facesel eval switches`` makes (its defaults)."""
+    from facesel.eval import switches as sw
+    from facesel.selector import default_detector
+
+    detector = default_detector()
+    frames, transition = 40, 5
+    out = {}
+    for source, clips in sw.load_sources(root, detector, frames, transition).items():
+        for a, b in sw.pairs_of(clips):
+            for kind in sw.KINDS:
+                seq, dets, _ = sw.splice(a, b, kind, frames, transition, detector)
+                out[f"tracker {source} {a.name} -> {b.name} {kind}"] = stage_fingerprint(seq, dets)
+    return out
+
+
+def record(out: str, videos, with_splices: bool = False) -> None:
     import cv2
     from facesel.data import data_root_or_exit
     from facesel.video import open_source
@@ -116,6 +161,14 @@ def record(out: str, videos) -> None:
         report[name] = fingerprint(frames)
         print(f"{name}: {len(frames)} frames, {len(report[name]['results'])} results, {report[name]['cue_counts']}",
               flush=True)
+    if with_splices:
+        tracker = splice_fingerprints(root)
+        counts = {}
+        for item in tracker.values():
+            for key, value in item["cue_counts"].items():
+                counts[key] = counts.get(key, 0) + value
+        print(f"{len(tracker)} tracker-level splices: cues {counts}", flush=True)
+        report.update(tracker)
     with open(out, "w") as f:
         json.dump(report, f)
 
@@ -132,15 +185,19 @@ def compare(old: str, new: str) -> int:
             differ += 1
             continue
         x, y = a[name], b[name]
-        bad = [k for k in ("results", "finaliser", "links", "drops", "cue_counts") if x[k] != y[k]]
+        bad = [k for k in sorted(set(x) | set(y)) if k != "frames" and x.get(k) != y.get(k)]
         frames = [i for i, (p, q) in enumerate(zip(x["frames"], y["frames"])) if p != q]
         if len(x["frames"]) != len(y["frames"]):
             bad.append("frame count")
         detections = sum(len(f["ids"]) for f in x["frames"])
-        print(f"{name}: {len(x['frames'])} frames, {detections} detections, {len(x['results'])} results, "
-              f"{x['finaliser']['merged']} merged, {sum(x['finaliser']['dropped'].values())} dropped, "
-              f"cues {x['cue_counts']}: " + ("identical" if not bad and not frames else
-                                              f"DIFFERENT {bad} frames {frames[:10]}"))
+        if "finaliser" in x:
+            what = (f"{len(x['results'])} results, {x['finaliser']['merged']} merged, "
+                    f"{sum(x['finaliser']['dropped'].values())} dropped")
+        else:
+            what = f"{len(x['records'])} cue records"
+        cues = {k: v for k, v in x["cue_counts"].items() if v}
+        print(f"{name}: {len(x['frames'])} frames, {detections} detections, {what}, cues {cues}: "
+              + ("identical" if not bad and not frames else f"DIFFERENT {bad} frames {frames[:10]}"))
         differ += bool(bad or frames)
     print("all identical" if not differ else f"{differ} differ")
     return 1 if differ else 0
@@ -150,13 +207,14 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", help="write the fingerprint here")
     parser.add_argument("--videos", nargs="+", default=list(VIDEOS), help="under the shared data's videos/")
+    parser.add_argument("--splices", action="store_true", help="also every splice of facesel eval switches, tracker level")
     parser.add_argument("--compare", nargs=2, metavar=("OLD", "NEW"))
     args = parser.parse_args(argv)
     if args.compare:
         return compare(*args.compare)
     if not args.out:
         parser.error("--out or --compare is needed")
-    record(args.out, args.videos)
+    record(args.out, args.videos, args.splices)
     return 0
 
 

@@ -10,9 +10,21 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from facesel.track_cues import (appearance, appearances, aspect_jump, box_jumps, distance, distance_whole,
-                                grey_samples, grey_samples_many, histogram, middle_regions, regions, size_jump,
-                                thumbnail)
+from facesel.track_cues import (
+    appearance,
+    appearances,
+    aspect_jump,
+    box_jumps,
+    distance,
+    distance_whole,
+    grey_samples,
+    grey_samples_many,
+    histogram,
+    middle_regions,
+    regions,
+    size_jump,
+    thumbnail,
+)
 
 SHAPES = [(1080, 1920, 3), (96, 128, 3), (360, 640, 3)]
 
@@ -111,7 +123,7 @@ def test_shadowed_boxes_are_those_a_surer_box_covers_by_a_tenth():
     from facesel.select.evidence import shadowed_mask
 
     rng = np.random.default_rng(13)
-    for n in range(0, 9):
+    for n in range(9):
         boxes = _boxes(rng, (300, 400), n)
         if n > 2:
             boxes[2] = boxes[0]  # a box twice, on the same pixels
