@@ -139,3 +139,19 @@ def test_shadowed_boxes_are_those_a_surer_box_covers_by_a_tenth():
                 hit |= j != i and scores[j] > scores[i] and inter >= 0.1 * max(min(areas), 1e-9)
             expected.append(hit)
         assert shadowed_mask(boxes, scores).tolist() == expected
+
+
+def test_scene_change_differences_are_the_mean_of_the_thumbnails_difference():
+    from facesel.track_cues import SceneChange, SwitchRule
+
+    rng = np.random.default_rng(17)
+    rule = SwitchRule()
+    scene = SceneChange(rule)
+    thumbs = []
+    for _ in range(rule.fade_span + 3):
+        frame = rng.integers(0, 256, (270, 480, 3), dtype=np.uint8)
+        scene.update(frame)
+        thumbs.append(thumbnail(frame))
+        if len(thumbs) > 1:
+            assert scene.frame_change == float(np.abs(thumbs[-1] - thumbs[-2]).mean())
+    assert list(scene._spans)[-1] == float(np.abs(thumbs[-1] - thumbs[-1 - rule.fade_span]).mean())
