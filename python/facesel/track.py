@@ -20,8 +20,8 @@ from collections import deque
 import numpy as np
 
 from facesel.core import Tracker, TrackerUpdate
-from facesel.track_cues import (SCENE_MOVES, STILL_GREY, SceneChange, SwitchRule, appearance, aspect_jump, crowded, distance,
-                                grey_samples, size_jump)
+from facesel.track_cues import (SCENE_MOVES, STILL_GREY, SceneChange, SwitchRule, appearances, aspect_jump, box_jumps, crowded,
+                                distance_whole, grey_samples_many, middle_regions, size_jump)
 from facesel.types import Detections
 
 
@@ -138,19 +138,30 @@ class TrackStage:
             # covered: its colours are the cover's, so like a crowded box it feeds no colour cue
             # (else the cue splits the track the second pass kept, on the cover and again after).
             busy = busy | (detections.scores < self._start_score)
+        # One copy of the boxes (row i is detection i's box); the colours of every box that
+        # feeds a colour cue in one gather and one count for the frame (not one per box)
+        boxes = detections.boxes.astype(np.float32).reshape(-1, 4)
+        hists = [None] * len(raw_ids)
+        if busy is not None and len(raw_ids):
+            sides = np.minimum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
+            seen = np.flatnonzero(~busy & (sides >= self.rule.min_side))
+            if len(seen):
+                for i, hist in zip(seen.tolist(), appearances(frame, boxes[seen])):
+                    hists[i] = hist
+        jumps = self._jumps(raw_ids, boxes) if self.cues else {}
+        segments = []
         for i, c in enumerate(raw_ids.tolist()):
-            box = detections.boxes[i].astype(np.float32)
+            box = boxes[i]
             segment = self._segments[c]
             if self.cues:
-                seen = busy is not None and not busy[i] and min(box[2] - box[0], box[3] - box[1]) >= self.rule.min_side
-                hist = appearance(frame, box) if seen else None
-                self.appearances[i] = hist
-                segment = self._check(c, segment, box, hist, cut_diff, closed, dropped)
-                if frame is not None:
-                    self.still[i], self.change[i] = self._pinned(segment, box, frame)
+                hist = self.appearances[i] = hists[i]
+                segment = self._check(c, segment, box, hist, cut_diff, closed, dropped, jumps.get(i))
             segment.hits += 1
             segment.box = box
+            segments.append(segment)
             ids[i], confirmed[i] = segment.id, segment.hits >= self.min_hits
+        if self.cues and frame is not None and segments:
+            self._pinned(segments, boxes, frame)
         ended = {}  # C++ id -> the id of its last segment
         for c in np.concatenate([raw.closed, raw.dropped]).astype(np.int64).tolist():
             segment = self._segments.pop(c)
@@ -160,7 +171,7 @@ class TrackStage:
         evicted = [ended[c] for c in np.asarray(raw.evicted, np.int64).tolist() if c in ended]
         update = TrackerUpdate(ids, confirmed, np.array(closed, np.int64), np.array(dropped, np.int64),
                                np.array(evicted, np.int64))
-        self._move(update, detections)
+        self._move(update, boxes)
         self._frame += 1
         return update
 
@@ -218,18 +229,30 @@ class TrackStage:
         h = segment.history
         return h[max(0, len(h) - k)]
 
-    def _check(self, c: int, segment: _Segment, box, hist, cut_diff: float, closed: list, dropped: list) -> _Segment:
+    def _jumps(self, raw_ids: np.ndarray, boxes: np.ndarray) -> dict:
+        """{detection index: (size jump, aspect jump) from its segment's last box} for the
+        detections whose segment was seen before, computed together (:func:`box_jumps`)."""
+        seen = [(i, s.box) for i, s in enumerate(self._segments[c] for c in raw_ids.tolist()) if s.hits > 0]
+        if not seen:
+            return {}
+        rows = [i for i, _ in seen]
+        size, aspect = box_jumps(np.concatenate([b for _, b in seen]).reshape(-1, 4), boxes[rows])
+        return dict(zip(rows, zip(size, aspect)))
+
+    def _check(self, c: int, segment: _Segment, box, hist, cut_diff: float, closed: list, dropped: list,
+               jumps: tuple[float, float] | None = None) -> _Segment:
         """Split ``segment`` (of C++ track ``c``) when a cue says ``box`` is someone else's;
-        ``hist``: the box's colours (None in a crowd or without the frame)."""
+        ``hist``: the box's colours (None in a crowd or without the frame); ``jumps``: the size
+        and aspect jumps from the segment's last box when computed already (:meth:`_jumps`)."""
         rule = self.rule
         reason, values = None, (cut_diff, 1.0, 1.0, 0.0)
         if segment.hits > 0:
-            sj, aj = size_jump(segment.box, box), aspect_jump(segment.box, box)
-            far = distance(self._back(segment, rule.history), hist) if hist is not None and segment.history else 0.0
+            sj, aj = jumps if jumps is not None else (size_jump(segment.box, box), aspect_jump(segment.box, box))
+            far = distance_whole(self._back(segment, rule.history), hist) if hist is not None and segment.history else 0.0
             # after a fade, the colours before it began
             before = far
             if segment.cut == "fade" and hist is not None and segment.history:
-                before = distance(self._back(segment, rule.fade_span), hist)
+                before = distance_whole(self._back(segment, rule.fade_span), hist)
             values = (cut_diff, sj, aj, far)
             if segment.cut and hist is not None and segment.history and before >= rule.cut_appearance:
                 reason = segment.cut
@@ -257,35 +280,48 @@ class TrackStage:
             segment = new
         if hist is not None:
             if segment.parent is not None:
-                segment.trial.append(distance(segment.reference, hist))
+                segment.trial.append(distance_whole(segment.reference, hist))
                 if len(segment.trial) >= rule.confirm:
                     self._decide(segment)
             segment.history.append(hist)
         return segment
 
-    def _pinned(self, segment: _Segment, box, frame) -> tuple[bool, float]:
-        """(Whether the pixels under the middle of the segment's previous box are the same on this
-        frame while the scene moved (mean absolute difference of GRID x GRID grey samples under
-        ``STILL_GREY``), that difference (nan on the segment's first observation)); remembers
-        this box's."""
+    def _pinned(self, segments: list, boxes: np.ndarray, frame: np.ndarray) -> None:
+        """Per detection (``segments[i]`` the segment of ``boxes[i]``, (N, 4) float32): whether the
+        pixels under the middle of its segment's previous box are the same on this frame while the
+        scene moved (mean absolute difference of GRID x GRID grey samples under ``STILL_GREY``)
+        into :attr:`still`, that difference (nan on the segment's first observation) into
+        :attr:`change`; remembers each box's samples. One gather for the frame."""
         # The box's middle (a fifth in from each side): a box larger than the logo it sits on
         # shows the moving scene at its edges.
-        x1, y1, x2, y2 = (float(v) for v in box)
-        dx, dy = 0.2 * (x2 - x1), 0.2 * (y2 - y1)
-        region = (int(x1 + dx), int(y1 + dy), int(x2 - dx), int(y2 - dy))
-        still, change = False, float("nan")
-        if segment.patch is not None:
-            previous, before = segment.patch
-            now, patch = grey_samples(frame, previous, region)  # one gather for both regions
-            change = under = float(np.abs(now - before).mean())
-            # unchanged while the frame around it changed (4 times less than the frame, at most)
-            still = under < STILL_GREY and self.frame_change >= SCENE_MOVES and under < 0.25 * self.frame_change
-            if self.records is not None:
-                self.records.append(("still", self._frame, segment.id, under, self.frame_change))
+        regions = middle_regions(boxes)
+        before = [i for i, segment in enumerate(segments) if segment.patch is not None]
+        if before:
+            samples = grey_samples_many(frame, np.concatenate([segments[i].patch[0] for i in before] + [regions.reshape(-1)]))
+            # Integer grey levels: the sums are exact, so each row's mean is the one of that row alone.
+            previous = np.concatenate([segments[i].patch[1] for i in before]).reshape(len(before), -1)
+            under = np.abs(samples[:len(before)] - previous).sum(axis=1) / np.float32(previous.shape[1])
+            patches = samples[len(before):]
         else:
-            patch = grey_samples(frame, region)
-        segment.patch = (region, patch)
-        return still, change
+            under, patches = (), grey_samples_many(frame, regions)
+        stills = []
+        for i, value in zip(before, under.tolist() if len(before) else ()):
+            # unchanged while the frame around it changed (4 times less than the frame, at most)
+            self.still[i] = value < STILL_GREY and self.frame_change >= SCENE_MOVES and value < 0.25 * self.frame_change
+            self.change[i] = value
+            stills.append((i, ("still", self._frame, segments[i].id, value, self.frame_change)))
+        for segment, region, patch in zip(segments, regions, patches):
+            segment.patch = (region, patch)
+        if self.records is not None and stills:
+            # each detection's still record right after its split-check record, as they were made
+            # one detection at a time
+            checks = self.records[-len(segments):]
+            del self.records[-len(segments):]
+            extra = dict(stills)
+            for i, record in enumerate(checks):
+                self.records.append(record)
+                if i in extra:
+                    self.records.append(extra[i])
 
     def _decide(self, segment: _Segment) -> None:
         """Verify the split ``segment`` began at, on the observations it has: it stands (the old
@@ -301,13 +337,18 @@ class TrackStage:
             self.switches[segment.parent] = reason
         segment.parent, segment.reference, segment.trial = None, None, []
 
-    def _move(self, update: TrackerUpdate, detections: Detections) -> None:
-        for i, track_id in enumerate(np.asarray(update.track_ids).tolist()):
-            box = detections.boxes[i].astype(np.float32)
-            previous = self._last.get(track_id)
-            velocity = np.zeros(4, np.float32)
-            if previous is not None:
-                velocity = (box - previous[1]) / max(1, self._frame - previous[0])
-            self._last[track_id] = (self._frame, box, velocity, previous is not None)
+    def _move(self, update: TrackerUpdate, boxes: np.ndarray) -> None:
+        """Remember each detected track's box ((N, 4) float32, in the update's order) and velocity
+        (pixels a frame since its last detection; zeros on its first)."""
+        ids = np.asarray(update.track_ids).tolist()
+        previous = [self._last.get(track_id) for track_id in ids]
+        velocities = np.zeros((len(ids), 4), np.float32)
+        known = [i for i, p in enumerate(previous) if p is not None]
+        if known:
+            before = np.concatenate([previous[i][1] for i in known]).reshape(-1, 4)
+            frames = np.array([max(1, self._frame - previous[i][0]) for i in known], np.float32)  # exact small integers
+            velocities[known] = (boxes[known] - before) / frames[:, None]
+        for i, track_id in enumerate(ids):
+            self._last[track_id] = (self._frame, boxes[i], velocities[i], previous[i] is not None)
         for track_id in np.concatenate([update.closed, update.dropped]).tolist():
             self._last.pop(int(track_id), None)

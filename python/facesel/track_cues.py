@@ -24,7 +24,6 @@ already touch in space and time (``docs/persons.md``). Each cue costs microsecon
 
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass
 
 import numpy as np
@@ -145,6 +144,22 @@ class SwitchRule:
                 raise ValueError(f"{name} must be an int >= 1, got {value!r}")
 
 
+_CROWD_SCALE = np.array([-0.25, 0.0, 0.25, 1.1])
+
+
+def _twice(pairs: np.ndarray) -> np.ndarray:
+    """(N, 2) -> (N, 4): each row twice over (w, h, w, h); ``np.tile`` without its Python."""
+    return np.concatenate([pairs, pairs], axis=1)
+
+
+def _median(values) -> float:
+    """``statistics.median`` of a few floats (the same value: the middle one, or the mean of the
+    two middle ones), without its type checks."""
+    ordered = sorted(values)
+    half = len(ordered) // 2
+    return ordered[half] if len(ordered) % 2 else (ordered[half - 1] + ordered[half]) / 2
+
+
 def crowded(boxes: np.ndarray) -> np.ndarray:
     """(N,) bool: boxes whose face and band (:func:`regions`) overlap another box's: in a crowd
     the band shows someone else's clothes, so the colour cues are not asked there.
@@ -157,9 +172,8 @@ def crowded(boxes: np.ndarray) -> np.ndarray:
     n = len(boxes)
     if n < 2:
         return np.zeros(n, bool)
-    w = boxes[:, 2] - boxes[:, 0]
-    h = boxes[:, 3] - boxes[:, 1]
-    r = np.stack([boxes[:, 0] - 0.25 * w, boxes[:, 1], boxes[:, 2] + 0.25 * w, boxes[:, 3] + 1.1 * h], axis=1)
+    # x1 - w / 4, y1, x2 + w / 4, y2 + 1.1 h
+    r = boxes + _twice(boxes[:, 2:] - boxes[:, :2]) * _CROWD_SCALE
     ix = np.minimum(r[:, None, 2], r[None, :, 2]) - np.maximum(r[:, None, 0], r[None, :, 0])
     iy = np.minimum(r[:, None, 3], r[None, :, 3]) - np.maximum(r[:, None, 1], r[None, :, 1])
     touch = (ix > 0) & (iy > 0)
@@ -202,7 +216,7 @@ class SceneChange:
         if self._thumbs and self._thumbs[-1].shape != thumb.shape:
             self.reset()
         if self._thumbs:
-            diff = float(np.abs(thumb - self._thumbs[-1]).mean())
+            diff = _mean_level(thumb, self._thumbs[-1])
             self.frame_change = diff
             if diff < REPEATED:
                 # A repeated frame (a stream at a lower rate than its container's, a duplicate
@@ -212,12 +226,12 @@ class SceneChange:
         self._thumbs.append(thumb)
         if len(self._thumbs) < 2:
             return None, 0.0
-        usual = statistics.median(self._diffs) if self._diffs else 0.0  # 10 floats: cheaper than numpy
+        usual = _median(self._diffs) if self._diffs else 0.0  # 10 floats: cheaper than numpy
         self._diffs.append(diff)
         span = -1.0
         if rule.fade > 0 and len(self._thumbs) == self._thumbs.maxlen:
-            span = float(np.abs(thumb - self._thumbs[0]).mean())
-            usual_span = statistics.median(self._spans) if self._spans else 0.0
+            span = _mean_level(thumb, self._thumbs[0])
+            usual_span = _median(self._spans) if self._spans else 0.0
             self._spans.append(span)
         if self._quiet > 0:
             self._quiet -= 1
@@ -236,6 +250,13 @@ class SceneChange:
         if kind is not None:
             self._quiet = rule.fade_span
         return kind, value
+
+
+def _mean_level(a: np.ndarray, b: np.ndarray) -> float:
+    """``float(np.abs(a - b).mean())`` of two float32 thumbnails of whole grey levels: their sum
+    is exact in float32 (at most 1,296 x 255), so dividing it by the count as ``mean`` does gives
+    the same value, without ``mean``'s Python."""
+    return float(np.abs(a - b).sum() / np.float32(a.size))
 
 
 def moved_difference(a: np.ndarray, b: np.ndarray, reach: int = MOVE_REACH) -> float:
@@ -265,8 +286,7 @@ def thumbnail(frame: np.ndarray) -> np.ndarray:
         ys = np.linspace(0, h - 1, _THUMB[1]).astype(np.intp)
         xs = np.linspace(0, w - 1, _THUMB[0]).astype(np.intp)
         index = _THUMB_INDEX[(h, w)] = (ys[:, None], xs[None, :])
-    plane = frame[..., 1] if frame.ndim == 3 else frame
-    return plane[index].astype(np.float32)
+    return _gather(frame, *index, 1 if frame.ndim == 3 else None).astype(np.float32)
 
 
 _STEPS = np.arange(GRID)
@@ -275,6 +295,12 @@ _STEPS = np.arange(GRID)
 def _grid(lo: int, hi: int) -> np.ndarray:
     """GRID indices spread evenly over [lo, hi - 1] (integer arithmetic: cheaper than linspace)."""
     return lo + (_STEPS * max(0, hi - 1 - lo)) // (GRID - 1)
+
+
+def _grids(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """:func:`_grid` of every pair of an array of ``lo`` and one of ``hi`` (int, any shape S):
+    (*S, GRID) indices."""
+    return lo[..., None] + (_STEPS * np.maximum(0, hi - 1 - lo)[..., None]) // (GRID - 1)
 
 
 def _sample_axes(shape, region) -> tuple[np.ndarray, np.ndarray]:
@@ -298,6 +324,57 @@ def grey_samples(frame: np.ndarray, *regions) -> np.ndarray:
     rows = np.stack([a[0] for a in axes])[:, :, None]
     cols = np.stack([a[1] for a in axes])[:, None, :]
     return plane[rows, cols].astype(np.float32).reshape(len(axes), -1)
+
+
+def _gather(frame: np.ndarray, rows: np.ndarray, cols: np.ndarray, channel: int | None = None) -> np.ndarray:
+    """``frame[rows, cols]`` (or of one ``channel``) for broadcastable int index arrays: one
+    ``take`` on the flat frame when it is contiguous (cheaper than indexing by two arrays)."""
+    if not frame.flags.c_contiguous:
+        plane = frame if channel is None or frame.ndim == 2 else frame[..., channel]
+        return plane[rows, cols]
+    flat = rows * frame.shape[1] + cols
+    if frame.ndim == 2:
+        return frame.reshape(-1).take(flat)
+    channels = frame.shape[2]
+    if channel is None:  # every channel's byte by its own index: a take of single bytes is the fast one
+        return frame.reshape(-1).take((flat * channels)[..., None] + np.arange(channels))
+    return frame.reshape(-1).take(flat * channels + channel)
+
+
+def _clip_regions(regions: np.ndarray, shape) -> tuple[np.ndarray, np.ndarray]:
+    """((..., 2) lo, (..., 2) hi) intp: regions (..., 4) x1, y1, x2, y2 (int or float) clipped to
+    a frame of ``shape`` as :func:`regions` and :func:`_sample_axes` clip them (at least one
+    pixel; a float truncated towards zero after clipping, as ``int`` does)."""
+    h, w = shape[:2]
+    lo = np.maximum(0, np.minimum((w - 1, h - 1), regions[..., :2])).astype(np.intp)
+    hi = np.maximum(lo + 1, np.minimum((w, h), regions[..., 2:])).astype(np.intp)
+    return lo, hi
+
+
+def grey_samples_many(frame: np.ndarray, regions: np.ndarray) -> np.ndarray:
+    """:func:`grey_samples` of many regions at once, with no Python per region: (K, 4) int
+    regions (x1, y1, x2, y2) -> (K, GRID * GRID) float32, row k equal to ``grey_samples(frame,
+    regions[k])`` (the same clipping and grid, integer arithmetic)."""
+    regions = np.asarray(regions, np.intp).reshape(-1, 4)
+    lo, hi = _clip_regions(regions, frame.shape)
+    axes = _grids(lo, hi)  # (K, 2, GRID): the columns, then the rows
+    samples = _gather(frame, axes[:, 1, :, None], axes[:, 0, None, :], 1 if frame.ndim == 3 else None)
+    return samples.astype(np.float32).reshape(len(regions), -1)
+
+
+def middle_regions(boxes: np.ndarray) -> np.ndarray:
+    """(N, 4) intp: the middle of each box, a fifth in from each side (x1, y1, x2, y2 truncated
+    towards zero, as ``int``), where the pinned-logo cue samples the box (a box larger than the
+    logo it sits on shows the moving scene at its edges). ``boxes``: (N, 4) float."""
+    b = np.asarray(boxes, np.float64).reshape(-1, 4)
+    inset = _twice(0.2 * (b[:, 2:] - b[:, :2]))  # dx, dy, dx, dy
+    return (b + inset * _INWARD).astype(np.intp)
+
+
+_INWARD = np.array([1.0, 1.0, -1.0, -1.0])
+# the band below the face (regions()): x1 - bw / 4, y2 + bh / 10, x2 + bw / 4, y2 + 1.1 bh
+_BAND_FROM = np.array([0, 3, 2, 3])
+_BAND_SCALE = np.array([-0.25, 0.1, 0.25, 1.1])
 
 
 def regions(box, shape) -> tuple[tuple[int, int, int, int], tuple[int, int, int, int]]:
@@ -340,18 +417,38 @@ def histogram(frame: np.ndarray, region) -> np.ndarray:
 def appearance(frame: np.ndarray, box) -> np.ndarray:
     """(2, BINS**3) float32: the histograms of the face region and of the band below it
     (:func:`histogram` of each, computed together: one gather, one count)."""
-    face, band = regions(box, frame.shape)
     if frame.ndim != 3:
+        face, band = regions(box, frame.shape)
         return np.stack([histogram(frame, face), histogram(frame, band)])
-    rows = np.concatenate([_grid(face[1], face[3]), _grid(band[1], band[3])])
-    cols = np.concatenate([_grid(face[0], face[2]), _grid(band[0], band[2])])
-    # (2, GRID, GRID, C): the face's samples, then the band's
-    pixels = frame[rows.reshape(2, GRID, 1), cols.reshape(2, 1, GRID)].reshape(2, -1, frame.shape[2])
-    gain = (160.0 * BINS / 256.0) / np.maximum(1.0, pixels.mean(axis=(1, 2)))
-    q = np.minimum((pixels * gain[:, None, None]).astype(np.intp), BINS - 1)
-    codes = q @ _CODE_WEIGHTS + np.array([[0], [BINS ** 3]])
-    hist = np.bincount(codes.reshape(-1), minlength=2 * BINS ** 3).astype(np.float32).reshape(2, -1)
-    return hist / hist.sum(axis=1, keepdims=True)
+    return appearances(frame, np.asarray(box, np.float64).reshape(1, 4))[0]
+
+
+def appearances(frame: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """(N, 2, BINS**3) float32: :func:`appearance` of every box of one frame at once (one gather,
+    one count for all; row k equal to ``appearance(frame, boxes[k])`` bit for bit: the same
+    regions, the same integer grid, gains and counts).
+
+    Parameters
+    ----------
+    frame : (H, W, 3) uint8 BGR (an (H, W) grey frame is done box by box)
+    boxes : (N, 4) float, finite x1, y1, x2, y2
+    """
+    boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
+    n = len(boxes)
+    if frame.ndim != 3 or n == 0:
+        return np.stack([appearance(frame, b) for b in boxes]) if n else np.zeros((0, 2, BINS ** 3), np.float32)
+    # (N, 2, 4): the face (the box), then the band below it, placed and clipped as regions() does
+    band = boxes[:, _BAND_FROM] + _twice(boxes[:, 2:] - boxes[:, :2]) * _BAND_SCALE
+    lo, hi = _clip_regions(np.concatenate([boxes, band], axis=1).reshape(n, 2, 4), frame.shape)
+    axes = _grids(lo, hi)  # (N, 2, 2, GRID): the columns, then the rows
+    # (N, 2, GRID, GRID, C) -> (N, 2, GRID * GRID, C)
+    pixels = _gather(frame, axes[:, :, 1, :, None], axes[:, :, 0, None, :]).reshape(n, 2, -1, frame.shape[2])
+    # the mean of each region's samples (an integer sum, divided as ``mean`` does)
+    gain = (160.0 * BINS / 256.0) / np.maximum(1.0, pixels.sum(axis=(2, 3)) / (pixels.shape[2] * pixels.shape[3]))
+    q = np.minimum((pixels * gain[..., None, None]).astype(np.intp), BINS - 1)
+    codes = q @ _CODE_WEIGHTS + (np.arange(2 * n) * BINS ** 3).reshape(n, 2, 1)
+    hist = np.bincount(codes.reshape(-1), minlength=2 * n * BINS ** 3).astype(np.float32).reshape(n, 2, -1)
+    return hist / hist.sum(axis=-1, keepdims=True)
 
 
 def distance(a: np.ndarray, b: np.ndarray) -> float:
@@ -362,6 +459,30 @@ def distance(a: np.ndarray, b: np.ndarray) -> float:
     if not present.any():
         return 0.0
     return float((1.0 - np.minimum(a, b).sum(axis=-1))[present].max())
+
+
+def distance_whole(a: np.ndarray, b: np.ndarray) -> float:
+    """:func:`distance` of two colours that have every region (as :func:`appearance` gives
+    them: each region sums to 1), without the check for left-out regions."""
+    return float((1.0 - np.minimum(a, b).sum(axis=-1)).max())
+
+
+def box_jumps(previous: np.ndarray, boxes: np.ndarray) -> tuple[list, list]:
+    """:func:`size_jump` and :func:`aspect_jump` of many pairs at once: (N, 4) float32 previous
+    boxes and boxes -> two lists of N floats, each equal to the function's value for that pair
+    (the same float32 areas and float64 ratios)."""
+    def sizes(b):
+        area = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])  # float32, as size_jump's
+        return np.where(area > 1e-9, np.sqrt(area).astype(np.float64), np.sqrt(1e-9))
+
+    def aspects(b):
+        return (np.maximum(1e-9, (b[:, 2] - b[:, 0]).astype(np.float64))
+                / np.maximum(1e-9, (b[:, 3] - b[:, 1]).astype(np.float64)))
+
+    out = []
+    for a, b in ((sizes(previous), sizes(boxes)), (aspects(previous), aspects(boxes))):
+        out.append((np.maximum(a, b) / np.minimum(a, b)).tolist())
+    return out[0], out[1]
 
 
 def size_jump(previous, box) -> float:

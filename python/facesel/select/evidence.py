@@ -8,6 +8,7 @@ looks at identity.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -107,25 +108,32 @@ class TrackEvidence:
     seen_tail: deque = field(default_factory=lambda: deque(maxlen=_SEEN_WINDOW))
     last_score: float = 0.0
 
-    def add(self, box, score: float, landmarks, timestamp: float, frame_index: int, shadowed: bool) -> None:
+    def add(self, box, score: float, landmarks, timestamp: float, frame_index: int, shadowed: bool,
+            centre=None, side: float | None = None) -> None:
+        """One observation. ``centre`` ((2,) float64, the box's centre) and ``side`` (its shorter
+        side) may be given when computed already for a whole frame (:meth:`EvidenceBook.observe_frame`):
+        the same values as computed here from ``box``."""
         box = np.asarray(box, dtype=np.float64).reshape(4)
-        centre = (box[:2] + box[2:]) / 2
-        side = float(min(box[2] - box[0], box[3] - box[1]))
+        if centre is None:
+            centre = (box[:2] + box[2:]) / 2
+        if side is None:
+            side = float(min(box[2] - box[0], box[3] - box[1]))
+        timestamp, score = float(timestamp), float(score)
         if self.count == 0:
-            self.first_time, self.first_frame, self.first_box = float(timestamp), int(frame_index), box
+            self.first_time, self.first_frame, self.first_box = timestamp, int(frame_index), box
         self.count += 1
-        self.det_max = max(self.det_max, float(score))
-        self.det_sum += float(score)
-        self.last_score = float(score)
+        self.det_max = max(self.det_max, score)
+        self.det_sum += score
+        self.last_score = score
         if landmarks is not None:
             self.best_landmark_residual = min(self.best_landmark_residual, landmark_residual(landmarks))
         self.shadowed += int(bool(shadowed))
-        self.last_time, self.last_frame, self.last_box = float(timestamp), int(frame_index), box
+        self.last_time, self.last_frame, self.last_box = timestamp, int(frame_index), box
         self.centre_min = np.minimum(self.centre_min, centre)
         self.centre_max = np.maximum(self.centre_max, centre)
         self.side_min, self.side_max = min(self.side_min, side), max(self.side_max, side)
-        self.recent.append((float(timestamp), centre[0], centre[1]))
-        end = (float(timestamp), box, None)
+        self.recent.append((timestamp, centre[0], centre[1]))
+        end = (timestamp, box, None)
         if len(self.head) < _ENDS_WINDOW:
             self.head.append(end)
         self.tail.append(end)
@@ -225,16 +233,13 @@ def shadowed_mask(boxes: np.ndarray, scores: np.ndarray) -> np.ndarray:
     n = len(boxes)
     if n < 2:
         return np.zeros(n, bool)
-    x1 = np.maximum(boxes[:, None, 0], boxes[None, :, 0])
-    y1 = np.maximum(boxes[:, None, 1], boxes[None, :, 1])
-    x2 = np.minimum(boxes[:, None, 2], boxes[None, :, 2])
-    y2 = np.minimum(boxes[:, None, 3], boxes[None, :, 3])
-    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
+    # (N, N, 2) corners of each pair's intersection, then its (N, N) area
+    sides = np.maximum(np.minimum(boxes[:, None, 2:], boxes[None, :, 2:]) - np.maximum(boxes[:, None, :2], boxes[None, :, :2]), 0.0)
+    inter = sides[..., 0] * sides[..., 1]
     area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
     smaller = np.minimum(area[:, None], area[None, :])
     overlapping = inter >= _SHADOW_OVERLAP * np.maximum(smaller, 1e-9)
-    surer = scores[None, :] > scores[:, None]
-    np.fill_diagonal(overlapping, False)
+    surer = scores[None, :] > scores[:, None]  # never a box itself (its diagonal is False)
     return (overlapping & surer).any(axis=1)
 
 
@@ -271,20 +276,26 @@ class EvidenceBook:
         # confidence so far, not by this frame's scores: two boxes on one head (the face and the
         # top of a bowed head) swap which is surer from frame to frame (arcade, frames 84-104:
         # 0.66 / 0.84, then 0.76 / 0.69, 0.72 / 0.67), so per frame neither was mostly shadowed.
-        scores = np.asarray(detections.scores, np.float64).reshape(-1)
-        surety = np.array([self._mean_score(t, s) for t, s in zip(track_ids.tolist(), scores.tolist())])
-        shadow = shadowed_mask(detections.boxes, surety)
-        for i, track_id in enumerate(track_ids.tolist()):
+        scores = np.asarray(detections.scores, np.float64).reshape(-1).tolist()
+        ids = track_ids.tolist()
+        surety = np.array([self._mean_score(t, s) for t, s in zip(ids, scores)])
+        shadow = shadowed_mask(detections.boxes, surety).tolist()
+        # the frame's boxes, centres and shorter sides at once (the same values as box by box)
+        boxes = np.asarray(detections.boxes, np.float64).reshape(-1, 4)
+        centres = (boxes[:, :2] + boxes[:, 2:]) / 2
+        sides = np.minimum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]).tolist()
+        with_landmarks = detections.landmarks is not None and self.landmark_residuals
+        for i, track_id in enumerate(ids):
             evidence = self._tracks.get(track_id)
             if evidence is None:
                 evidence = self._tracks[track_id] = TrackEvidence()
-            landmarks = None if detections.landmarks is None or not self.landmark_residuals else detections.landmarks[i]
-            evidence.add(detections.boxes[i], detections.scores[i], landmarks, timestamp, frame_index, shadow[i])
+            landmarks = detections.landmarks[i] if with_landmarks else None
+            evidence.add(boxes[i], scores[i], landmarks, timestamp, frame_index, shadow[i], centres[i], sides[i])
             if colours is not None and i < len(colours) and colours[i] is not None:
                 evidence.colour_last(colours[i])
             if still is not None and i < len(still) and still[i]:
                 evidence.still += 1
-            if change is not None and i < len(change) and np.isfinite(change[i]):
+            if change is not None and i < len(change) and math.isfinite(change[i]):
                 evidence.measured += 1
                 evidence.lively += int(change[i] >= LIVE_GREY)
 
