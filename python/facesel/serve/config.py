@@ -22,6 +22,8 @@ Example::
     max_detect_every = 16         # ... down to one full-frame detection in this many frames
     buffer_frames = 4             # frames waiting for the pipeline; a full buffer drops its oldest
     skip_loop_filter = "none"     # H.264 frames decoded without deblocking: none (exact), noref, bidir, nokey, all
+    convert_on_take = false       # frames wait as decoded pictures, converted to BGR only when the pipeline takes one
+    skip_when_behind = false      # while the buffer is full, the decoder skips non-reference frames (counted as dropped)
     [cameras.entrance.pipeline]   # facesel.config.PipelineConfig's fields (as facesel run's flags) + scorer
     detector = "yunet"
     min_hits = 3
@@ -85,6 +87,17 @@ class CameraConfig:
     (``benchmarks/decoder_option_agreement.py``). Not the default: a file camera is then decoded
     by PyAV, whose frames held about 40 MiB more per camera in ``benchmarks/capacity.py``
     (docs/performance.md, "Decoder options"). ``"none"``: exact decoding."""
+    convert_on_take: bool = False
+    """Frames wait in the camera's queue as decoded pictures and are converted to BGR only when the
+    pipeline takes them (:class:`facesel.sources.decoded.Unconverted`): a dropped frame is never
+    converted. Files are then decoded by PyAV, streams with ``backend = "pyav"``; the frames that
+    are taken have the same pixels."""
+    skip_when_behind: bool = False
+    """While the camera's queue is full (it is behind and the next frame would push a waiting one
+    out), the decoder skips non-reference frames (:mod:`facesel.sources.packet_decoder`), counted as
+    dropped (and in ``facesel_frames_skipped_total``); off again as soon as the queue has room.
+    Files are then decoded by PyAV, streams with ``backend = "pyav"``; a stream of I and P frames
+    only has nothing to skip."""
     coarsen_detection: bool = True
     """Sparse mode: detect on the full frame less often while the camera cannot keep up (before it drops)."""
     max_detect_every: int = 16
@@ -130,7 +143,7 @@ CAMERA_KEYS = {
     "source", "vault", "authority", "camera_key", "camera_id", "loop", "realtime", "live", "backend", "open_timeout",
     "read_timeout", "stall_timeout", "reconnect_max_delay", "enabled", "pipeline", "zones", "retention_hours",
     "retention_reason", "coarsen_detection", "max_detect_every", "shrink_in_decoder", "buffer_frames",
-    "skip_loop_filter",
+    "skip_loop_filter", "convert_on_take", "skip_when_behind",
 }
 
 PER_CAMERA_ONLY = {"source", "vault", "camera_key", "camera_id", "zones"}
@@ -262,8 +275,8 @@ def _camera(name: str, table: dict, defaults: dict, base: Path) -> CameraConfig:
         raise ValueError(f"{where}.authority: the authority's public key file was not found: {authority}")
     camera_key, camera_id = _camera_key(merged, where, base)
     flags = {}
-    for key in ("loop", "enabled", "coarsen_detection", "shrink_in_decoder"):
-        value = merged.get(key, key not in ("loop", "shrink_in_decoder"))
+    for key in ("loop", "enabled", "coarsen_detection", "shrink_in_decoder", "convert_on_take", "skip_when_behind"):
+        value = merged.get(key, getattr(CameraConfig, key, True))
         if not isinstance(value, bool):
             raise ValueError(f"{where}.{key} must be true or false, got {value!r}")
         flags[key] = value

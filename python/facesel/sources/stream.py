@@ -38,6 +38,7 @@ import numpy as np
 
 from facesel.redaction import redact_url
 from facesel.sources.backends import EndOfStream, SourceError, StallError
+from facesel.sources.decoded import Unconverted
 from facesel.sources.backoff import Backoff
 from facesel.sources.pacing import Pacer
 
@@ -50,7 +51,9 @@ class Frame:
 
     Attributes
     ----------
-    image : (H, W, 3) uint8 BGR
+    pixels : (H, W, 3) uint8 BGR, or :class:`facesel.sources.decoded.Unconverted`
+        As the connection gave it: a connection with ``convert_on_take`` gives the decoded
+        picture, converted by :attr:`image` when the pipeline takes the frame.
     timestamp : float
         Seconds: the stream's presentation time for a file, else the monotonic clock since the
         source started (the same clock across reconnections, so time never goes back).
@@ -63,11 +66,21 @@ class Frame:
         its frame-to-decision latency, and how long it waited there to be taken.
     """
 
-    image: np.ndarray
+    pixels: np.ndarray | Unconverted
     timestamp: float
     epoch: int
     sequence: int
     arrived: float = 0.0
+
+    @property
+    def image(self) -> np.ndarray:
+        """(H, W, 3) uint8 BGR; a picture left unconverted is converted here, once (the thread
+        that takes the frame: the pipeline's reading thread)."""
+        pixels = self.pixels
+        if isinstance(pixels, Unconverted):
+            pixels = pixels.convert()
+            object.__setattr__(self, "pixels", pixels)  # frozen for its readers; the cache is the same picture
+        return pixels
 
 
 @dataclass
@@ -85,6 +98,9 @@ class SourceStats:
     last_error: str = ""
     last_frame_monotonic: float | None = None
     fps: float | None = None
+    frames_skipped: int = 0
+    """Frames the decoder left out while the queue was full (``skip_when_behind``); each is also
+    counted in ``frames_received`` and ``frames_dropped``."""
     behind_s: float = 0.0
     """Real-time pacing: seconds the last frame came after its due time (the reader lags)."""
 
@@ -246,14 +262,20 @@ class StreamSource:
     def _pump(self, connection) -> bool:
         """Read frames until the connection fails (False) or the source is finished (True)."""
         passes = getattr(connection, "passes", 0)
+        set_behind = getattr(connection, "set_behind", None)
+        skipped = getattr(connection, "skipped", 0)
         if self.pacer is not None:  # a new connection's times start anew
             self.pacer.reset()
             self.pacer.fps = self.stats.fps
         try:
             while not self._stop.is_set():
+                if set_behind is not None:  # a full queue: the next frame would push a waiting one out
+                    set_behind(self.live and len(self._queue) >= self.buffer_frames)
                 try:
                     image, stamp = connection.read()
                 except EndOfStream:
+                    if set_behind is not None and connection.skipped != skipped:  # the decoder's last ones
+                        self._count_skipped(connection.skipped - skipped)
                     # A file that does not loop is over; a network stream that ends was closed
                     # by its server (restarted, say) and is reopened.
                     if getattr(connection, "finite", False) or not self.reconnect:
@@ -271,6 +293,9 @@ class StreamSource:
                     self.stats.last_error = _describe(err)
                     _log.warning("source %s: %s", self.name, self.stats.last_error)
                     return False
+                if set_behind is not None and connection.skipped != skipped:
+                    self._count_skipped(connection.skipped - skipped)
+                    skipped = connection.skipped
                 if getattr(connection, "passes", 0) != passes:  # a looping file restarted
                     passes = connection.passes
                     self._epoch += 1
@@ -284,6 +309,14 @@ class StreamSource:
         finally:
             connection.close()
             self.stats.connected = False
+
+    def _count_skipped(self, count: int) -> None:
+        """Frames the decoder skipped: received and dropped (their sequence numbers are used up,
+        so the consumer sees the gap), never silent."""
+        with self._cond:
+            self.stats.frames_received += count
+            self.stats.frames_dropped += count
+            self.stats.frames_skipped += count
 
     def _hand_over(self, image: np.ndarray, stamp: float | None, now: float) -> None:
         use_stream = self.stream_time and stamp is not None
