@@ -45,16 +45,25 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
+_LAZY_SKIP = {"convert_on_take": True, "skip_when_behind": True}
 VARIANTS = {
-    "base": ({}, None),
-    "lazy": ({"convert_on_take": True}, None),
-    "lazy+skip": ({"convert_on_take": True, "skip_when_behind": True}, None),
-    "skip": ({"skip_when_behind": True}, None),
-    "switch1ms": ({}, 0.001),
-    "lazy+skip+switch1ms": ({"convert_on_take": True, "skip_when_behind": True}, 0.001),
+    "base": ({}, None, {}),
+    "old": ({"convert_on_take": False, "skip_when_behind": False}, None, {}),
+    "lazy": ({"convert_on_take": True, "skip_when_behind": False}, None, {}),
+    "lazy+skip": (_LAZY_SKIP, None, {}),
+    "skip": ({"convert_on_take": False, "skip_when_behind": True}, None, {}),
+    "switch1ms": ({}, 0.001, {}),
+    "old+threads1": ({"convert_on_take": False, "skip_when_behind": False}, None, {"threads": 1}),
+    "lazy+skip+switch1ms": (_LAZY_SKIP, 0.001, {}),
+    "threads1": ({}, None, {"threads": 1}),
+    "lazy+skip+threads1": (_LAZY_SKIP, None, {"threads": 1}),
 }
 """``--variant`` names: (camera settings added to every camera, the process's GIL switch interval
-in seconds or None for Python's default 5 ms). ``base`` is serve's defaults."""
+in seconds or None for Python's default 5 ms, pipeline settings added to every camera's).
+``base`` is serve's defaults; ``old`` the defaults before issue 27's session 10 (frames converted to
+BGR as decoded, every frame decoded; OpenCV decoding of files), ``lazy`` / ``skip`` / ``lazy+skip``
+turn each of the two on by itself, ``threads1`` runs each camera's pipeline in one thread
+(no stage threads: fewer hand-offs between threads), ``switch1ms`` sets the GIL's switch interval."""
 
 
 def _rss_mib(field: str = "VmRSS") -> float:
@@ -145,7 +154,8 @@ def run_one(cameras: int, videos: list[Path], seconds: float, warmup: float, set
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     import thread_cpu
 
-    camera_settings, switch_interval = VARIANTS[variant]
+    camera_settings, switch_interval, pipeline_settings = VARIANTS[variant]
+    settings = {**settings, **pipeline_settings}
     if switch_interval is not None:
         sys.setswitchinterval(switch_interval)
 
@@ -158,6 +168,7 @@ def run_one(cameras: int, videos: list[Path], seconds: float, warmup: float, set
             time.sleep(warmup)
             cams = service.camera_list()
             probe = thread_cpu.GILProbe().start() if threads else None
+            outside = thread_cpu.outside_probe(seconds) if threads else None
             sampler = thread_cpu.ThreadSampler().start() if threads else None
             first, cpu0, t0 = _counters(cams), _cpu_seconds(), time.monotonic()
             server0 = _process_cpu(server_pid)
@@ -165,6 +176,8 @@ def run_one(cameras: int, videos: list[Path], seconds: float, warmup: float, set
             last, cpu1, t1 = _counters(cams), _cpu_seconds(), time.monotonic()
             by_role = sampler.stop() if threads else None
             gil = probe.stop() if threads else None
+            if threads:
+                gil["outside_process"] = json.loads(outside.communicate(timeout=60)[0])
             server1 = _process_cpu(server_pid)
             latencies = []
             for cam in cams:

@@ -16,7 +16,8 @@ the process itself, taken over the same window as the capacity figures:
   GIL back before the next ``time.monotonic()`` runs, so the time beyond the asked 1 ms is, up to
   the scheduler's own latency (about 0.1 ms on an idle core), time spent waiting for another thread
   to let the GIL go. Its mean and p99 are the GIL's contention as any thread that comes back from
-  C code sees it.
+  C code sees it. On a shared machine the OS's own scheduling delay is in it too: :func:`outside_probe`
+  runs the same probe in a process of its own (its own GIL) over the same window, the baseline.
 """
 
 from __future__ import annotations
@@ -139,3 +140,23 @@ class GILProbe:
             return {"wakeups": 0, "late_mean_ms": None, "late_p99_ms": None}
         return {"wakeups": len(late), "late_mean_ms": round(1000 * sum(late) / len(late), 3),
                 "late_p99_ms": round(1000 * late[int(0.99 * (len(late) - 1))], 3)}
+
+
+_OUTSIDE = """
+import json, sys, threading, time
+sys.path.insert(0, {folder!r})
+from thread_cpu import GILProbe
+probe = GILProbe().start()
+time.sleep({seconds!r})
+print(json.dumps(probe.stop()))
+"""
+
+
+def outside_probe(seconds: float):
+    """A child process running :class:`GILProbe` alone for ``seconds``; ``.communicate()[0]`` is its
+    JSON result (the baseline of the in-process probe: the OS's scheduling delay without our GIL)."""
+    import subprocess
+    import sys
+
+    script = _OUTSIDE.format(folder=str(Path(__file__).resolve().parent), seconds=float(seconds))
+    return subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)

@@ -147,5 +147,7 @@ def test_a_serve_camera_decodes_with_its_setting(tmp_path, arcade):
         exact, skipping = cams["exact"].source._connect, cams["skipping"].source._connect
     finally:
         service.stop(timeout=60)
-    assert exact.func is FileConnection
+    # a serve camera decodes files with PyAV by default (convert_on_take, skip_when_behind: issue 27),
+    # exactly unless asked otherwise
+    assert exact.func is PyAVFileConnection and exact.keywords["skip_loop_filter"] == "none"
     assert skipping.func is PyAVFileConnection and skipping.keywords["skip_loop_filter"] == "noref"

@@ -13,6 +13,8 @@ from facesel.sources import make_source
 from facesel.sources.backends import PyAVConnection, PyAVFileConnection
 from facesel.sources.packet_decoder import PacketDecoder
 
+from test_serve import authority, keys, videos  # noqa: F401 - module fixtures
+
 av = pytest.importorskip("av")
 
 BUFFER = 2
@@ -36,10 +38,12 @@ def exact(arcade):
 
 
 def _take_when_full(source) -> list:
-    """Take each frame only once the queue is full (a pipeline that is always behind), to the end."""
+    """Take each frame only once the full queue has pushed a frame out since the last one was taken
+    (a pipeline that is always behind), to the end."""
     taken = []
     while True:
-        while source.pending < BUFFER and not source.stats.ended:
+        dropped = source.stats.frames_dropped
+        while source.stats.frames_dropped <= dropped and not source.stats.ended:
             time.sleep(0.002)
         frame = source.read(timeout=1.0)
         if frame is None:
@@ -143,3 +147,59 @@ def test_a_looping_file_counts_its_skipped_frames_across_passes(arcade, exact):
         connection.close()
     # two whole passes (and the first frame of the third): each frame read or skipped
     assert first_two > 0 and read - 1 + first_two == 2 * len(exact)
+
+
+def test_a_camera_whose_queue_has_room_decodes_every_frame(arcade, exact):
+    # a pipeline that takes nothing until the end, but whose queue holds the whole file: never behind
+    source = make_source(arcade, live=True, buffer_frames=len(exact) + 1, skip_when_behind=True,
+                         convert_on_take=True).start()
+    try:
+        while not source.stats.ended:
+            time.sleep(0.01)
+        taken = _take_when_full(source)
+    finally:
+        source.stop()
+    assert source.stats.frames_skipped == 0 and source.stats.frames_dropped == 0
+    assert [round(f.timestamp, 4) for f in taken] == sorted(exact)
+
+
+def test_a_serve_camera_behind_skips_by_default_and_says_so_in_its_metrics(authority, keys, videos, tmp_path):
+    # full-frame YuNet on every unshrunk 1080p frame, no governor: behind whatever the machine
+    from facesel.serve.config import parse_config
+    from facesel.serve.metrics import CameraCollector
+    from facesel.serve.service import Service
+    from test_sources import wait_for
+
+    camera = {"source": str(videos / "arcade_walkers_1080p.mp4"), "vault": str(tmp_path / "v"),
+              "camera_key": str(keys("behind")), "loop": True, "realtime": True, "live": True,
+              "coarsen_detection": False, "pipeline": {"detect_every": 1, "max_side": 0, "scorer": "laplacian"}}
+    config = parse_config({"serve": {"listen": "", "log_level": "warning"}, "defaults": {"authority": str(authority)},
+                           "cameras": {"behind": camera}})
+    assert config.cameras["behind"].convert_on_take is True and config.cameras["behind"].skip_when_behind is True
+    service = Service(config).start()
+    try:
+        cam = service.camera_list()[0]
+        assert wait_for(lambda: cam.source is not None and cam.source.stats.frames_skipped > 0, timeout=120)
+        samples = {sample.name: sample.value for family in CameraCollector(service.camera_list).collect()
+                   for sample in family.samples if sample.labels.get("camera") == "behind"}
+        stats = cam.source.stats
+    finally:
+        assert service.stop(timeout=60) == []
+    assert samples["facesel_frames_skipped_total"] > 0
+    assert samples["facesel_frames_dropped_total"] >= samples["facesel_frames_skipped_total"]
+    # every frame received is processed, dropped (skipped ones included) or was still waiting at the stop:
+    # in the source's queue, or in the pipeline's hands (reading, detection and selection threads and
+    # the one-item queues between them: at most 5)
+    assert 0 <= stats.frames_received - stats.frames_dropped - cam.processed <= cam.config.buffer_frames + 5
+
+
+def test_the_settings_are_checked_with_the_camera_named(authority, keys, videos, tmp_path):
+    from facesel.serve.config import parse_config
+
+    base = {"source": str(videos / "arcade_walkers_1080p.mp4"), "vault": str(tmp_path / "v"),
+            "camera_key": str(keys("named"))}
+    for key in ("convert_on_take", "skip_when_behind"):
+        off = parse_config({"defaults": {"authority": str(authority)}, "cameras": {"cam": {**base, key: False}}})
+        assert getattr(off.cameras["cam"], key) is False
+        with pytest.raises(ValueError, match=rf"cameras\.cam\.{key} must be true or false"):
+            parse_config({"defaults": {"authority": str(authority)}, "cameras": {"cam": {**base, key: "yes"}}})

@@ -22,8 +22,8 @@ Example::
     max_detect_every = 16         # ... down to one full-frame detection in this many frames
     buffer_frames = 4             # frames waiting for the pipeline; a full buffer drops its oldest
     skip_loop_filter = "none"     # H.264 frames decoded without deblocking: none (exact), noref, bidir, nokey, all
-    convert_on_take = false       # frames wait as decoded pictures, converted to BGR only when the pipeline takes one
-    skip_when_behind = false      # while the buffer is full, the decoder skips non-reference frames (counted as dropped)
+    convert_on_take = true        # frames wait as decoded pictures, converted to BGR only when the pipeline takes one
+    skip_when_behind = true       # while behind (dropping), the decoder skips non-reference frames (counted as dropped)
     [cameras.entrance.pipeline]   # facesel.config.PipelineConfig's fields (as facesel run's flags) + scorer
     detector = "yunet"
     min_hits = 3
@@ -87,17 +87,19 @@ class CameraConfig:
     (``benchmarks/decoder_option_agreement.py``). Not the default: a file camera is then decoded
     by PyAV, whose frames held about 40 MiB more per camera in ``benchmarks/capacity.py``
     (docs/performance.md, "Decoder options"). ``"none"``: exact decoding."""
-    convert_on_take: bool = False
+    convert_on_take: bool = True
     """Frames wait in the camera's queue as decoded pictures and are converted to BGR only when the
     pipeline takes them (:class:`facesel.sources.decoded.Unconverted`): a dropped frame is never
-    converted. Files are then decoded by PyAV, streams with ``backend = "pyav"``; the frames that
-    are taken have the same pixels."""
-    skip_when_behind: bool = False
-    """While the camera's queue is full (it is behind and the next frame would push a waiting one
-    out), the decoder skips non-reference frames (:mod:`facesel.sources.packet_decoder`), counted as
-    dropped (and in ``facesel_frames_skipped_total``); off again as soon as the queue has room.
-    Files are then decoded by PyAV, streams with ``backend = "pyav"``; a stream of I and P frames
-    only has nothing to skip."""
+    converted. Files are then decoded by PyAV (the same pixels as OpenCV's), streams with
+    ``backend = "pyav"``; the frames that are taken have the same pixels. On by default (issue 27:
+    see docs/performance.md, "Where the two cores went"); false converts each frame as it is decoded."""
+    skip_when_behind: bool = True
+    """While the camera is behind (its last frame pushed a waiting one out of the full queue), the
+    decoder skips non-reference frames (:mod:`facesel.sources.packet_decoder`), counted as
+    dropped (and in ``facesel_frames_skipped_total``); off again as soon as the queue has room, so
+    a camera that keeps up decodes every frame. Files are then decoded by PyAV, streams with
+    ``backend = "pyav"``; a stream of I and P frames only has nothing to skip. On by default: about
+    40 % less decoding CPU a received frame at six 720p cameras (docs/performance.md)."""
     coarsen_detection: bool = True
     """Sparse mode: detect on the full frame less often while the camera cannot keep up (before it drops)."""
     max_detect_every: int = 16

@@ -163,6 +163,7 @@ class StreamSource:
         self._thread: threading.Thread | None = None
         self._epoch = 0
         self._start_time: float | None = None
+        self._pushed_out = False  # the last hand-over pushed a waiting frame out
         self.realtime = bool(realtime)
         self.pacer = Pacer(clock=clock, wait=self._stop.wait) if self.realtime else None
 
@@ -269,8 +270,8 @@ class StreamSource:
             self.pacer.fps = self.stats.fps
         try:
             while not self._stop.is_set():
-                if set_behind is not None:  # a full queue: the next frame would push a waiting one out
-                    set_behind(self.live and len(self._queue) >= self.buffer_frames)
+                if set_behind is not None:
+                    set_behind(self._behind())
                 try:
                     image, stamp = connection.read()
                 except EndOfStream:
@@ -310,6 +311,14 @@ class StreamSource:
             connection.close()
             self.stats.connected = False
 
+    def _behind(self) -> bool:
+        """A live source is behind when its last frame pushed a waiting one out and the queue is
+        still full: the next frame would be dropped too, so the decoder may skip it (when it is a
+        non-reference frame). Not on a full queue alone: a burst of work (a full-frame detection)
+        fills it for a moment, and a paced file decodes each frame ahead of its time, so the
+        pipeline may yet take one before the frame is due."""
+        return self.live and self._pushed_out and len(self._queue) >= self.buffer_frames
+
     def _count_skipped(self, count: int) -> None:
         """Frames the decoder skipped: received and dropped (their sequence numbers are used up,
         so the consumer sees the gap), never silent."""
@@ -325,10 +334,12 @@ class StreamSource:
             if not self.live:
                 while len(self._queue) >= self.buffer_frames and not self._stop.is_set():
                     self._cond.wait(0.5)
+            self._pushed_out = False
             while len(self._queue) >= self.buffer_frames:  # the oldest waiting frame goes
                 self._queue.popleft()
                 if self.live:  # (not live, only when stopped while waiting: as the slot did, uncounted)
                     self.stats.frames_dropped += 1
+                    self._pushed_out = True
             self._queue.append(Frame(image, timestamp, self._epoch, self.stats.frames_received, now))
             self.stats.frames_received += 1
             self.stats.last_frame_monotonic = now
