@@ -190,6 +190,9 @@ def run_one(cameras: int, videos: list[Path], seconds: float, warmup: float, set
             skipping = sorted({cam.config.skip_loop_filter for cam in cams})
             sealed = sum(cam.sealed for cam in cams)
             skipped = sum(int(cam.counters().get("frames_skipped", 0)) for cam in cams)
+            # frames a paced camera sent in the window: a reader that cannot decode in real time
+            # falls behind its pacer and receives fewer, which no drop count shows
+            due = sum((cam.source.stats.fps or 0.0) * (t1 - t0) for cam in cams if cam.source)
             models = {"detectors_built": service.models.detectors_built, "scorers_built": service.models.scorers_built}
         finally:
             late = service.stop(timeout=60)
@@ -205,6 +208,7 @@ def run_one(cameras: int, videos: list[Path], seconds: float, warmup: float, set
         "videos": [v.name for v in videos],
         "received": delta["received"], "processed": delta["processed"], "dropped": delta["dropped"],
         "skipped_by_decoder_total": skipped,
+        "received_of_due": round(delta["received"] / due, 3) if due else None,
         "drop_fraction": round(delta["dropped"] / delta["received"], 4) if delta["received"] else None,
         "received_fps_per_camera": round(delta["received"] / elapsed / cameras, 2),
         "processed_fps_per_camera": round(delta["processed"] / elapsed / cameras, 2),
@@ -219,7 +223,10 @@ def run_one(cameras: int, videos: list[Path], seconds: float, warmup: float, set
         "latency_p99_ms": round(float(np.percentile(lat, 99)) * 1000, 1) if lat.size else None,
         "rss_mib": round(rss, 1), "peak_rss_mib": round(peak, 1), "rss_before_mib": round(rss_before, 1),
         "detect_every": schedule, "schedule_coarsened": coarsened, "sealed": sealed, "late_at_stop": late, **models,
-        **({"threads": by_role, "gil_probe": gil} if threads else {}),
+        **({"threads": by_role, "gil_probe": gil,
+            # decoding (and converting) CPU a frame received, dropped ones included: what a dropped frame costs
+            "source_cpu_ms_per_received_frame": round(1000 * by_role.get("source", {}).get("cores", 0.0) * elapsed
+                                                      / max(1, delta["received"]), 2)} if threads else {}),
     }
 
 
@@ -316,8 +323,9 @@ def main() -> int:
 
 
 def _print_ratios(rows: list[dict], variants: list[str]) -> None:
-    """Per N, each variant's median processed frames, drop fraction and CPU ms a processed frame,
-    and its ratio to the first variant's (runs of one invocation, alternated: a loaded machine's
+    """Per N, each variant's median processed frames, drop fraction, received share of the frames
+    due, CPU (ms a processed frame, cores), latency, memory and with ``--threads`` the sources'
+    CPU ms a received frame and the GIL probe's lateness, and its ratio to the first variant's (runs of one invocation, alternated: a loaded machine's
     drift falls on every variant alike)."""
     import statistics
 
@@ -325,8 +333,11 @@ def _print_ratios(rows: list[dict], variants: list[str]) -> None:
         medians = {}
         for variant in variants:
             mine = [r for r in rows if r["cameras"] == n and r["variant"] == variant]
-            medians[variant] = {key: statistics.median(r[key] or 0 for r in mine)
-                                for key in ("processed", "drop_fraction", "cpu_ms_per_processed_frame", "cpu_total")}
+            keys = ["processed", "drop_fraction", "received_of_due", "cpu_ms_per_processed_frame", "cpu_total",
+                    "source_cpu_ms_per_received_frame", "latency_p50_ms", "rss_mib"]
+            medians[variant] = {key: round(statistics.median(r.get(key) or 0 for r in mine), 3) for key in keys}
+            if all("gil_probe" in r for r in mine):
+                medians[variant]["gil_late_mean_ms"] = statistics.median(r["gil_probe"]["late_mean_ms"] or 0 for r in mine)
         first = medians[variants[0]]
         for variant in variants:
             m = medians[variant]
