@@ -148,7 +148,8 @@ class Camera:
 
     def counters(self) -> dict[str, float]:
         """Every counter of this camera since the service started (across pipeline restarts and
-        reloads): ``frames_received``, ``frames_dropped``, ``reconnects``, ``connect_failures``,
+        reloads): ``frames_received``, ``frames_dropped`` (``frames_skipped``: those the decoder
+        skipped while behind), ``reconnects``, ``connect_failures``,
         ``stalls``, ``faces``, ``sealed``, ``processed``, ``pipeline_restarts``,
         ``flushed_on_gap``, ``frame_seconds_sum``, ``stage:NAME`` (seconds), ``work:KIND`` and
         ``schedule:coarser`` / ``schedule:finer`` (the load governor's steps)."""

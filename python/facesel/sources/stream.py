@@ -13,6 +13,12 @@ ready for one, so frames come in order:
 - ``live=False`` (a file used as a camera, in tests and demos): the reader waits while the queue
   is full, so no frame is lost and results do not depend on machine speed.
 
+A live source that is behind pays less for what it drops (issue 27): a connection with
+``convert_on_take`` gives decoded pictures that :attr:`Frame.image` converts to BGR only when the
+pipeline takes the frame, and one with ``skip_when_behind`` is told before each read whether the
+source is behind (its last frame pushed one out of the full queue), and then skips non-reference
+frames; the reader counts each skipped frame as received and dropped (``frames_skipped`` too).
+
 When the connection fails (cannot open, the stream breaks, or no frame for ``stall_timeout``
 seconds), the reader closes it and reconnects after a delay from :class:`Backoff`.
 
