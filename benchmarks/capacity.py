@@ -27,6 +27,12 @@ absolute paths (a 720p transcode in /tmp); ``--height 720`` transcodes the video
 temporary folder first (ffmpeg, area filter, x264 CRF 20; deleted at the end); ``--skip-loop-filter``
 sets the cameras' ``skip_loop_filter`` (frames decoded without H.264's deblocking filter).
 
+``--threads`` adds each thread role's CPU and a GIL probe (:mod:`thread_cpu`); ``--variant A B ...``
+runs each N with each variant of :data:`VARIANTS` in turn (``old``: the camera defaults before
+issue 27's session 10, ``base``: serve's defaults, ``threads1``: one pipeline thread a camera, ...),
+``--repeats`` times, alternated, and prints each one's median ratios to the first; every row says
+``received_of_due``, the share of the frames a paced camera sent that its reader received.
+
 Run (the figures in docs/performance.md):
 ``python benchmarks/capacity.py --cameras 1 2 3 4 --scorer default context --seconds 40 --warmup 10``
 """
