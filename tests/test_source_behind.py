@@ -203,3 +203,31 @@ def test_the_settings_are_checked_with_the_camera_named(authority, keys, videos,
         assert getattr(off.cameras["cam"], key) is False
         with pytest.raises(ValueError, match=rf"cameras\.cam\.{key} must be true or false"):
             parse_config({"defaults": {"authority": str(authority)}, "cameras": {"cam": {**base, key: "yes"}}})
+
+
+def test_a_clock_that_goes_back_is_not_counted_as_skipped_frames():
+    # a server that restarts its timestamps: times remembered before the jump are never passed in
+    # time, and must not be counted as skipped when the clock passes them again much later
+    class Packet:
+        size = 1
+
+        def __init__(self, pts):
+            self.pts = pts
+
+        def decode(self):
+            return [Frame(self.pts)]
+
+    class Frame:
+        def __init__(self, pts):
+            self.pts = pts
+
+    class Stream:
+        class codec_context:
+            skip_frame = "DEFAULT"
+
+    decoder = PacketDecoder(Stream(), skip_when_behind=True)
+    decoder._sent.append((15_001, 0))  # a time the decoder never gave (the clock then went back)
+    decoder._packets = 1
+    for pts in range(0, 20_000, 40):
+        decoder.decode(Packet(pts))
+    assert decoder.skipped == 0

@@ -41,12 +41,19 @@ class PacketDecoder:
         Frames the decoder left out so far (with ``skip_when_behind``; none without).
     """
 
+    REMEMBERED = 256
+    """Packets after which a time not yet out is forgotten, uncounted: a decoder holds a few frames
+    (16 at most for H.264), so such a time is one the stream's clock went back past (a server that
+    restarted its timestamps), which no later frame would pass in time; counting it as skipped
+    once the clock passed it again would be wrong."""
+
     def __init__(self, stream, skip_when_behind: bool = False):
         self._context = stream.codec_context
         self.skip_when_behind = bool(skip_when_behind)
         self.behind = False
         self.skipped = 0
-        self._sent: list[int] = []  # presentation times of the packets whose frame has not come out yet
+        self._sent: list[tuple[int, int]] = []  # (presentation time, packet number) of frames not out yet
+        self._packets = 0
 
     def set_behind(self, behind: bool) -> None:
         """Skip non-reference frames from the next packet on (True), or decode all again (False)."""
@@ -59,7 +66,10 @@ class PacketDecoder:
         """The frames that ``packet`` completes (decoding order is not output order: often none,
         sometimes several), counting the frames skipped before them."""
         if self.skip_when_behind and packet.pts is not None and packet.size:
-            heapq.heappush(self._sent, packet.pts)
+            self._packets += 1
+            if self._packets % self.REMEMBERED == 0:
+                self._forget_stale()
+            heapq.heappush(self._sent, (packet.pts, self._packets))
         frames = list(packet.decode())
         for frame in frames:
             self._came_out(frame.pts)
@@ -68,11 +78,17 @@ class PacketDecoder:
     def _came_out(self, pts) -> None:
         if pts is None:
             return
-        while self._sent and self._sent[0] < pts:  # sent before it in presentation order, never out
+        while self._sent and self._sent[0][0] < pts:  # sent before it in presentation order, never out
             heapq.heappop(self._sent)
             self.skipped += 1
-        if self._sent and self._sent[0] == pts:
+        if self._sent and self._sent[0][0] == pts:
             heapq.heappop(self._sent)
+
+    def _forget_stale(self) -> None:
+        fresh = [entry for entry in self._sent if entry[1] > self._packets - self.REMEMBERED]
+        if len(fresh) != len(self._sent):
+            self._sent = fresh
+            heapq.heapify(self._sent)
 
     def finish(self) -> None:
         """The stream ended and the decoder was drained (or is let go): what was sent and never
