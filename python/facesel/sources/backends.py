@@ -153,7 +153,8 @@ class PyAVConnection:
         return self._decoder.skipped
 
     def set_behind(self, behind: bool) -> None:
-        """The source's queue is full (True) or not: skip non-reference frames meanwhile, when asked to."""
+        """The source is behind (True: its last frame pushed one out of its full queue) or not: skip
+        non-reference frames meanwhile, when asked to (``skip_when_behind``)."""
         self._decoder.set_behind(behind)
 
     def read(self) -> tuple[np.ndarray | Unconverted, float | None]:
@@ -313,7 +314,8 @@ class PyAVFileConnection:
         return self._skipped_before + self._decoder.skipped
 
     def set_behind(self, behind: bool) -> None:
-        """The source's queue is full (True) or not: skip non-reference frames meanwhile, when asked to."""
+        """The source is behind (True: its last frame pushed one out of its full queue) or not: skip
+        non-reference frames meanwhile, when asked to (``skip_when_behind``)."""
         self._behind = bool(behind)
         self._decoder.set_behind(self._behind)
 

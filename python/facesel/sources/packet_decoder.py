@@ -6,9 +6,9 @@ was half the process's CPU while 20-85 % of the frames were dropped (issue 27). 
 can leave out the frames no other frame is predicted from (``skip_frame = "NONREF"``: H.264's
 non-reference B frames, 74 of 105 frames of the arcade video's 720p transcode) at almost no
 cost, without touching the pixels of the frames it does decode. :class:`PacketDecoder` turns that
-on only while its owner says the camera is behind (its queue is full: the next frame would push
-a waiting one out anyway) and off again as soon as it is not, so a camera that keeps up decodes
-every frame exactly as before.
+on only while its owner says the camera is behind (:class:`facesel.sources.StreamSource`: its last
+frame pushed a waiting one out of the full queue, so the next one would be dropped too) and off
+again as soon as it is not, so a camera that keeps up decodes every frame exactly as before.
 
 A skipped frame is never silent: it is counted in :attr:`PacketDecoder.skipped`, which the source
 adds to its received and dropped frames (and the frames' sequence numbers, so the load governor

@@ -105,7 +105,7 @@ class SourceStats:
     last_frame_monotonic: float | None = None
     fps: float | None = None
     frames_skipped: int = 0
-    """Frames the decoder left out while the queue was full (``skip_when_behind``); each is also
+    """Frames the decoder left out while the source was behind (``skip_when_behind``); each is also
     counted in ``frames_received`` and ``frames_dropped``."""
     behind_s: float = 0.0
     """Real-time pacing: seconds the last frame came after its due time (the reader lags)."""
