@@ -1,10 +1,11 @@
 """A camera that is behind pays less for the frames it drops (issue 27): ``convert_on_take`` leaves
 a waiting frame in YUV until the pipeline takes it, ``skip_when_behind`` lets the decoder skip
-non-reference frames while the camera's queue is full. Neither may change a frame that is taken,
+non-reference frames while the camera is behind. Neither may change a frame that is taken,
 and every frame not taken must be counted as dropped (skipped ones as well), never lost silently."""
 
 from __future__ import annotations
 
+import itertools
 import time
 
 import numpy as np
@@ -12,7 +13,6 @@ import pytest
 from facesel.sources import make_source
 from facesel.sources.backends import PyAVConnection, PyAVFileConnection
 from facesel.sources.packet_decoder import PacketDecoder
-
 from test_serve import authority, keys, videos  # noqa: F401 - module fixtures
 
 av = pytest.importorskip("av")
@@ -70,7 +70,7 @@ def test_a_camera_behind_skips_non_reference_frames_counted_as_dropped(arcade, e
     # the sequence numbers count the skipped frames: the consumer (the load governor) sees the gaps
     sequences = [f.sequence for f in taken]
     assert sequences == sorted(set(sequences)) and sequences[-1] < len(exact)
-    gaps = sum(b - a - 1 for a, b in zip(sequences, sequences[1:])) + sequences[0]
+    gaps = sum(b - a - 1 for a, b in itertools.pairwise(sequences)) + sequences[0]
     assert gaps + (len(exact) - 1 - sequences[-1]) == stats.frames_dropped
 
 

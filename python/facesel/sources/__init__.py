@@ -99,9 +99,10 @@ def make_source(target, *, loop: bool = False, live: bool | None = None, backend
         BGR when the pipeline takes them (:class:`facesel.sources.decoded.Unconverted`), so a
         dropped frame is never converted; files are then decoded by PyAV. Default False.
     skip_when_behind : bool
-        Files and PyAV streams, live sources: while the source is behind (its last frame pushed one out of the full queue) the decoder skips
-        non-reference frames (:mod:`facesel.sources.packet_decoder`), counted as received, dropped
-        and ``frames_skipped``; files are then decoded by PyAV. Default False.
+        Files and PyAV streams, live sources: while the source is behind (its last frame pushed
+        one out of the full queue) the decoder skips non-reference frames
+        (:mod:`facesel.sources.packet_decoder`), counted as received, dropped and
+        ``frames_skipped``; files are then decoded by PyAV. Default False.
 
     Raises
     ------

@@ -85,7 +85,7 @@ class Unconverted:
     made at once (FFmpeg's swscale, one thread), so a frame that is taken has the same pixels.
     """
 
-    __slots__ = ("picture", "keep_picture")
+    __slots__ = ("keep_picture", "picture")
 
     def __init__(self, picture, keep_picture: bool = False):
         self.picture = picture

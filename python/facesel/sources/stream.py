@@ -44,8 +44,8 @@ import numpy as np
 
 from facesel.redaction import redact_url
 from facesel.sources.backends import EndOfStream, SourceError, StallError
-from facesel.sources.decoded import Unconverted
 from facesel.sources.backoff import Backoff
+from facesel.sources.decoded import Unconverted
 from facesel.sources.pacing import Pacer
 
 _log = logging.getLogger("facesel.sources")
