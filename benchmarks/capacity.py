@@ -28,8 +28,9 @@ temporary folder first (ffmpeg, area filter, x264 CRF 20; deleted at the end); `
 sets the cameras' ``skip_loop_filter`` (frames decoded without H.264's deblocking filter).
 
 ``--threads`` adds each thread role's CPU and a GIL probe (:mod:`thread_cpu`); ``--variant A B ...``
-runs each N with each variant of :data:`VARIANTS` in turn (``old``: the camera defaults before
-issue 27's session 10, ``base``: serve's defaults, ``threads1``: one pipeline thread a camera, ...),
+runs each N with each variant of :data:`VARIANTS` in turn (``old``: both load settings off, as before
+issue 27's session 10, ``lazy+skip``: frames converted when taken and non-reference frames skipped
+while behind, ``threads1``: one pipeline thread a camera, ...),
 ``--repeats`` times, alternated, and prints each one's median ratios to the first; every row says
 ``received_of_due``, the share of the frames a paced camera sent that its reader received.
 
@@ -52,24 +53,26 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 _LAZY_SKIP = {"convert_on_take": True, "skip_when_behind": True}
+_OLD = {"convert_on_take": False, "skip_when_behind": False}
 VARIANTS = {
     "base": ({}, None, {}),
-    "old": ({"convert_on_take": False, "skip_when_behind": False}, None, {}),
+    "old": (_OLD, None, {}),
     "lazy": ({"convert_on_take": True, "skip_when_behind": False}, None, {}),
-    "lazy+skip": (_LAZY_SKIP, None, {}),
     "skip": ({"convert_on_take": False, "skip_when_behind": True}, None, {}),
+    "lazy+skip": (_LAZY_SKIP, None, {}),
     "switch1ms": ({}, 0.001, {}),
-    "old+threads1": ({"convert_on_take": False, "skip_when_behind": False}, None, {"threads": 1}),
     "lazy+skip+switch1ms": (_LAZY_SKIP, 0.001, {}),
     "threads1": ({}, None, {"threads": 1}),
+    "old+threads1": (_OLD, None, {"threads": 1}),
     "lazy+skip+threads1": (_LAZY_SKIP, None, {"threads": 1}),
 }
 """``--variant`` names: (camera settings added to every camera, the process's GIL switch interval
 in seconds or None for Python's default 5 ms, pipeline settings added to every camera's).
-``base`` is serve's defaults; ``old`` the defaults before issue 27's session 10 (frames converted to
-BGR as decoded, every frame decoded; OpenCV decoding of files), ``lazy`` / ``skip`` / ``lazy+skip``
-turn each of the two on by itself, ``threads1`` runs each camera's pipeline in one thread
-(no stage threads: fewer hand-offs between threads), ``switch1ms`` sets the GIL's switch interval."""
+``base`` is serve's defaults (for file cameras: OpenCV decoding, frames converted as decoded,
+every frame decoded; for RTSP cameras ``lazy+skip``); ``old`` turns ``convert_on_take`` and
+``skip_when_behind`` off, ``lazy`` / ``skip`` / ``lazy+skip`` on (file cameras then decode with
+PyAV); ``threads1`` runs each camera's pipeline in one thread (no stage threads: fewer hand-offs
+between threads); ``switch1ms`` sets the GIL's switch interval to 1 ms."""
 
 
 def _rss_mib(field: str = "VmRSS") -> float:

@@ -147,7 +147,5 @@ def test_a_serve_camera_decodes_with_its_setting(tmp_path, arcade):
         exact, skipping = cams["exact"].source._connect, cams["skipping"].source._connect
     finally:
         service.stop(timeout=60)
-    # a serve camera decodes files with PyAV by default (convert_on_take, skip_when_behind: issue 27),
-    # exactly unless asked otherwise
-    assert exact.func is PyAVFileConnection and exact.keywords["skip_loop_filter"] == "none"
+    assert exact.func is FileConnection
     assert skipping.func is PyAVFileConnection and skipping.keywords["skip_loop_filter"] == "noref"

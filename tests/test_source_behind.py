@@ -163,7 +163,7 @@ def test_a_camera_whose_queue_has_room_decodes_every_frame(arcade, exact):
     assert [round(f.timestamp, 4) for f in taken] == sorted(exact)
 
 
-def test_a_serve_camera_behind_skips_by_default_and_says_so_in_its_metrics(authority, keys, videos, tmp_path):
+def test_a_serve_camera_behind_skips_and_says_so_in_its_metrics(authority, keys, videos, tmp_path):
     # full-frame YuNet on every unshrunk 1080p frame, no governor: behind whatever the machine
     from facesel.serve.config import parse_config
     from facesel.serve.metrics import CameraCollector
@@ -172,6 +172,7 @@ def test_a_serve_camera_behind_skips_by_default_and_says_so_in_its_metrics(autho
 
     camera = {"source": str(videos / "arcade_walkers_1080p.mp4"), "vault": str(tmp_path / "v"),
               "camera_key": str(keys("behind")), "loop": True, "realtime": True, "live": True,
+              "convert_on_take": True, "skip_when_behind": True,
               "coarsen_detection": False, "pipeline": {"detect_every": 1, "max_side": 0, "scorer": "laplacian"}}
     config = parse_config({"serve": {"listen": "", "log_level": "warning"}, "defaults": {"authority": str(authority)},
                            "cameras": {"behind": camera}})
@@ -198,6 +199,19 @@ def test_the_settings_are_checked_with_the_camera_named(authority, keys, videos,
 
     base = {"source": str(videos / "arcade_walkers_1080p.mp4"), "vault": str(tmp_path / "v"),
             "camera_key": str(keys("named"))}
+
+    def parsed(**extra):
+        config = parse_config({"defaults": {"authority": str(authority)}, "cameras": {"cam": {**base, **extra}}})
+        camera = config.cameras["cam"]
+        return camera.convert_on_take, camera.skip_when_behind
+
+    # by default on where the camera decodes with PyAV anyway, never moving a file camera off OpenCV
+    assert parsed() == (False, False)
+    assert parsed(skip_loop_filter="noref") == (True, True) == parsed(shrink_in_decoder=True)
+    assert parsed(source="rtsp://127.0.0.1:8554/cam") == (True, True)
+    assert parsed(source="rtsp://127.0.0.1:8554/cam", backend="opencv") == (False, False)
+    assert parsed(source="0") == (False, False)  # a webcam: OpenCV
+    assert parsed(convert_on_take=True) == (True, False)
     for key in ("convert_on_take", "skip_when_behind"):
         off = parse_config({"defaults": {"authority": str(authority)}, "cameras": {"cam": {**base, key: False}}})
         assert getattr(off.cameras["cam"], key) is False
