@@ -27,6 +27,13 @@ absolute paths (a 720p transcode in /tmp); ``--height 720`` transcodes the video
 temporary folder first (ffmpeg, area filter, x264 CRF 20; deleted at the end); ``--skip-loop-filter``
 sets the cameras' ``skip_loop_filter`` (frames decoded without H.264's deblocking filter).
 
+``--threads`` adds each thread role's CPU and a GIL probe (:mod:`thread_cpu`); ``--variant A B ...``
+runs each N with each variant of :data:`VARIANTS` in turn (``old``: both load settings off, as before
+issue 27's session 10, ``lazy+skip``: frames converted when taken and non-reference frames skipped
+while behind, ``threads1``: one pipeline thread a camera, ...),
+``--repeats`` times, alternated, and prints each one's median ratios to the first; every row says
+``received_of_due``, the share of the frames a paced camera sent that its reader received.
+
 Run (the figures in docs/performance.md):
 ``python benchmarks/capacity.py --cameras 1 2 3 4 --scorer default context --seconds 40 --warmup 10``
 """
@@ -44,6 +51,28 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+
+_LAZY_SKIP = {"convert_on_take": True, "skip_when_behind": True}
+_OLD = {"convert_on_take": False, "skip_when_behind": False}
+VARIANTS = {
+    "base": ({}, None, {}),
+    "old": (_OLD, None, {}),
+    "lazy": ({"convert_on_take": True, "skip_when_behind": False}, None, {}),
+    "skip": ({"convert_on_take": False, "skip_when_behind": True}, None, {}),
+    "lazy+skip": (_LAZY_SKIP, None, {}),
+    "switch1ms": ({}, 0.001, {}),
+    "lazy+skip+switch1ms": (_LAZY_SKIP, 0.001, {}),
+    "threads1": ({}, None, {"threads": 1}),
+    "old+threads1": (_OLD, None, {"threads": 1}),
+    "lazy+skip+threads1": (_LAZY_SKIP, None, {"threads": 1}),
+}
+"""``--variant`` names: (camera settings added to every camera, the process's GIL switch interval
+in seconds or None for Python's default 5 ms, pipeline settings added to every camera's).
+``base`` is serve's defaults (for file cameras: OpenCV decoding, frames converted as decoded,
+every frame decoded; for RTSP cameras ``lazy+skip``); ``old`` turns ``convert_on_take`` and
+``skip_when_behind`` off, ``lazy`` / ``skip`` / ``lazy+skip`` on (file cameras then decode with
+PyAV); ``threads1`` runs each camera's pipeline in one thread (no stage threads: fewer hand-offs
+between threads); ``switch1ms`` sets the GIL's switch interval to 1 ms."""
 
 
 def _rss_mib(field: str = "VmRSS") -> float:
@@ -84,7 +113,7 @@ def extra_settings(pairs: list[str]) -> dict:
 
 def make_config(work: Path, videos: list[Path], cameras: int, settings: dict, coarsen: bool, url: str | None = None,
                 shrink_in_decoder: bool = False, buffer_frames: int | None = None,
-                skip_loop_filter: str | None = None):
+                skip_loop_filter: str | None = None, camera_settings: dict | None = None):
     """A checked ServeConfig of ``cameras`` paced, looping, live file cameras, or of ``cameras``
     clients of the RTSP stream ``url`` (keys and authority made here); ``shrink_in_decoder``: the
     one-step shrink of full-frame detections (PyAV decoding); ``buffer_frames``: each camera's
@@ -102,6 +131,7 @@ def make_config(work: Path, videos: list[Path], cameras: int, settings: dict, co
         tables[name] = {"vault": str(work / "vaults" / name), "camera_key": str(work / "keys" / name),
                         "coarsen_detection": coarsen, "shrink_in_decoder": shrink_in_decoder,
                         "pipeline": dict(settings)}
+        tables[name].update(camera_settings or {})
         if buffer_frames is not None:
             tables[name]["buffer_frames"] = buffer_frames
         if skip_loop_filter is not None:
@@ -123,23 +153,40 @@ def _counters(cameras) -> dict:
 
 def run_one(cameras: int, videos: list[Path], seconds: float, warmup: float, settings: dict, coarsen: bool,
             url: str | None = None, server_pid: int | None = None, shrink_in_decoder: bool = False,
-            buffer_frames: int | None = None, skip_loop_filter: str | None = None) -> dict:
-    """Run ``cameras`` cameras in this process; the measured figures."""
+            buffer_frames: int | None = None, skip_loop_filter: str | None = None, threads: bool = False,
+            variant: str = "base") -> dict:
+    """Run ``cameras`` cameras in this process; the measured figures (with ``threads``: also the
+    cores of each thread role and the GIL probe's lateness, :mod:`thread_cpu`)."""
     import numpy as np
     from facesel.serve.service import Service
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import thread_cpu
+
+    camera_settings, switch_interval, pipeline_settings = VARIANTS[variant]
+    settings = {**settings, **pipeline_settings}
+    if switch_interval is not None:
+        sys.setswitchinterval(switch_interval)
 
     rss_before = _rss_mib()
     with tempfile.TemporaryDirectory(prefix="facesel-capacity-") as folder:
         config = make_config(Path(folder), videos, cameras, settings, coarsen, url, shrink_in_decoder, buffer_frames,
-                             skip_loop_filter)
+                             skip_loop_filter, camera_settings)
         service = Service(config).start()
         try:
             time.sleep(warmup)
             cams = service.camera_list()
+            probe = thread_cpu.GILProbe().start() if threads else None
+            outside = thread_cpu.outside_probe(seconds) if threads else None
+            sampler = thread_cpu.ThreadSampler().start() if threads else None
             first, cpu0, t0 = _counters(cams), _cpu_seconds(), time.monotonic()
             server0 = _process_cpu(server_pid)
             time.sleep(seconds)
             last, cpu1, t1 = _counters(cams), _cpu_seconds(), time.monotonic()
+            by_role = sampler.stop() if threads else None
+            gil = probe.stop() if threads else None
+            if threads:
+                gil["outside_process"] = json.loads(outside.communicate(timeout=60)[0])
             server1 = _process_cpu(server_pid)
             latencies = []
             for cam in cams:
@@ -151,6 +198,10 @@ def run_one(cameras: int, videos: list[Path], seconds: float, warmup: float, set
             buffers = sorted({cam.config.buffer_frames for cam in cams})
             skipping = sorted({cam.config.skip_loop_filter for cam in cams})
             sealed = sum(cam.sealed for cam in cams)
+            skipped = sum(int(cam.counters().get("frames_skipped", 0)) for cam in cams)
+            # frames a paced camera sent in the window: a reader that cannot decode in real time
+            # falls behind its pacer and receives fewer, which no drop count shows
+            due = sum((cam.source.stats.fps or 0.0) * (t1 - t0) for cam in cams if cam.source)
             models = {"detectors_built": service.models.detectors_built, "scorers_built": service.models.scorers_built}
         finally:
             late = service.stop(timeout=60)
@@ -159,12 +210,14 @@ def run_one(cameras: int, videos: list[Path], seconds: float, warmup: float, set
     delta = {key: sum(last[c][key] - first[c][key] for c in last) for key in ("received", "processed", "dropped")}
     lat = np.asarray(latencies, float)
     return {
-        "cameras": cameras, "seconds": round(elapsed, 2), "scorer": settings.get("scorer", "default"),
+        "cameras": cameras, "variant": variant, "seconds": round(elapsed, 2), "scorer": settings.get("scorer", "default"),
         "settings": {key: value for key, value in settings.items() if key != "scorer"},
         "shrink_in_decoder": shrink_in_decoder, "skip_loop_filter": skipping[0] if len(skipping) == 1 else skipping,
         "buffer_frames": buffers[0] if len(buffers) == 1 else buffers,
         "videos": [v.name for v in videos],
         "received": delta["received"], "processed": delta["processed"], "dropped": delta["dropped"],
+        "skipped_by_decoder_total": skipped,
+        "received_of_due": round(delta["received"] / due, 3) if due else None,
         "drop_fraction": round(delta["dropped"] / delta["received"], 4) if delta["received"] else None,
         "received_fps_per_camera": round(delta["received"] / elapsed / cameras, 2),
         "processed_fps_per_camera": round(delta["processed"] / elapsed / cameras, 2),
@@ -179,6 +232,10 @@ def run_one(cameras: int, videos: list[Path], seconds: float, warmup: float, set
         "latency_p99_ms": round(float(np.percentile(lat, 99)) * 1000, 1) if lat.size else None,
         "rss_mib": round(rss, 1), "peak_rss_mib": round(peak, 1), "rss_before_mib": round(rss_before, 1),
         "detect_every": schedule, "schedule_coarsened": coarsened, "sealed": sealed, "late_at_stop": late, **models,
+        **({"threads": by_role, "gil_probe": gil,
+            # decoding (and converting) CPU a frame received, dropped ones included: what a dropped frame costs
+            "source_cpu_ms_per_received_frame": round(1000 * by_role.get("source", {}).get("cores", 0.0) * elapsed
+                                                      / max(1, delta["received"]), 2)} if threads else {}),
     }
 
 
@@ -246,6 +303,13 @@ def main() -> int:
                              "GStreamer; its encoding CPU is reported apart) instead of paced files")
     parser.add_argument("--url", default=None, help=argparse.SUPPRESS)  # the child process
     parser.add_argument("--server-pid", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--threads", action="store_true",
+                        help="also report the cores of each thread role and a GIL probe's lateness (thread_cpu.py)")
+    parser.add_argument("--variant", nargs="+", default=["base"], choices=tuple(VARIANTS),
+                        help="A/B runs: each N is run with each variant in turn (camera settings and GIL switch "
+                             "interval: VARIANTS), alternating, --repeats times; the summary gives each variant's "
+                             "ratios to the first")
+    parser.add_argument("--repeats", type=int, default=1, help="rounds of the variants (alternating)")
     parser.add_argument("--json", default=None, help="write the rows here (JSON lines)")
     parser.add_argument("--plot", default=None, help="write the plot here (PNG)")
     parser.add_argument("--one", type=int, default=None, help=argparse.SUPPRESS)  # the child process
@@ -258,13 +322,37 @@ def main() -> int:
     if args.one is not None:
         print(json.dumps(run_one(args.one, videos, args.seconds, args.warmup, settings, not args.no_coarsen, args.url,
                                  args.server_pid, args.shrink_in_decoder, args.buffer_frames[0],
-                                 args.skip_loop_filter)), flush=True)
+                                 args.skip_loop_filter, args.threads, args.variant[0])), flush=True)
         return 0
     with tempfile.TemporaryDirectory(prefix="facesel-capacity-videos-") as scaled:
         if args.height:
             args.video = [str(_transcode(video, args.height, Path(scaled))) for video in videos]
             videos = [Path(video) for video in args.video]
         return _run_all(args, videos)
+
+
+def _print_ratios(rows: list[dict], variants: list[str]) -> None:
+    """Per N, each variant's median processed frames, drop fraction, received share of the frames
+    due, CPU (ms a processed frame, cores), latency, memory and with ``--threads`` the sources'
+    CPU ms a received frame and the GIL probe's lateness, and its ratio to the first variant's (runs of one invocation, alternated: a loaded machine's
+    drift falls on every variant alike)."""
+    import statistics
+
+    for n in dict.fromkeys(r["cameras"] for r in rows):
+        medians = {}
+        for variant in variants:
+            mine = [r for r in rows if r["cameras"] == n and r["variant"] == variant]
+            keys = ["processed", "drop_fraction", "received_of_due", "cpu_ms_per_processed_frame", "cpu_total",
+                    "source_cpu_ms_per_received_frame", "latency_p50_ms", "rss_mib"]
+            medians[variant] = {key: round(statistics.median(r.get(key) or 0 for r in mine), 3) for key in keys}
+            if all("gil_probe" in r for r in mine):
+                medians[variant]["gil_late_mean_ms"] = statistics.median(r["gil_probe"]["late_mean_ms"] or 0 for r in mine)
+        first = medians[variants[0]]
+        for variant in variants:
+            m = medians[variant]
+            ratio = {key: round(m[key] / first[key], 3) if first[key] else None for key in m}
+            print(f"N={n} {variant}: median of {sum(1 for r in rows if r['cameras'] == n and r['variant'] == variant)} "
+                  f"runs {m}; ratio to {variants[0]}: {ratio}")
 
 
 def _transcode(video: Path, height: int, folder: Path) -> Path:
@@ -293,14 +381,16 @@ def _run_all(args, videos: list[Path]) -> int:
         server = RTSPServer(videos[0], fps=rate).start()
     rows = []
     try:
-        runs = [(scorer, buffer, n) for scorer in args.scorer for buffer in args.buffer_frames for n in args.cameras]
-        for scorer, buffer, n in runs:
+        runs = [(scorer, buffer, n, variant) for scorer in args.scorer for buffer in args.buffer_frames
+                for n in args.cameras for _ in range(args.repeats) for variant in args.variant]
+        for scorer, buffer, n, variant in runs:
             command = [sys.executable, __file__, "--one", str(n), "--seconds", str(args.seconds), "--warmup",
-                       str(args.warmup), "--scorer", scorer, "--video", *args.video]
+                       str(args.warmup), "--scorer", scorer, "--video", *args.video, "--variant", variant]
             command += ["--buffer-frames", str(buffer)] if buffer is not None else []
             command += ["--shrink-in-decoder"] if args.shrink_in_decoder else []
             command += ["--skip-loop-filter", args.skip_loop_filter] if args.skip_loop_filter else []
             command += ["--no-coarsen"] if args.no_coarsen else []
+            command += ["--threads"] if args.threads else []
             command += ["--set", *args.set] if args.set else []
             command += ["--url", server.url, "--server-pid", str(server.process.pid)] if server else []
             done = subprocess.run(command, capture_output=True, text=True, env=os.environ)
@@ -312,8 +402,10 @@ def _run_all(args, videos: list[Path]) -> int:
     finally:
         if server is not None:
             server.stop()
+    if len(args.variant) > 1:
+        _print_ratios(rows, args.variant)
     for scorer, buffer in dict.fromkeys(_group(r) for r in rows):
-        mine = [r for r in rows if _group(r) == (scorer, buffer)]
+        mine = [r for r in rows if _group(r) == (scorer, buffer) and r.get("variant", "base") == args.variant[0]]
         clean = [r["cameras"] for r in mine if r["dropped"] == 0]
         # a camera whose governor coarsened its schedule agrees less with the exhaustive run
         kept = [r["cameras"] for r in mine if r["dropped"] == 0 and not r["schedule_coarsened"]]

@@ -148,7 +148,8 @@ class Camera:
 
     def counters(self) -> dict[str, float]:
         """Every counter of this camera since the service started (across pipeline restarts and
-        reloads): ``frames_received``, ``frames_dropped``, ``reconnects``, ``connect_failures``,
+        reloads): ``frames_received``, ``frames_dropped`` (``frames_skipped``: those the decoder
+        skipped while behind), ``reconnects``, ``connect_failures``,
         ``stalls``, ``faces``, ``sealed``, ``processed``, ``pipeline_restarts``,
         ``flushed_on_gap``, ``frame_seconds_sum``, ``stage:NAME`` (seconds), ``work:KIND`` and
         ``schedule:coarser`` / ``schedule:finer`` (the load governor's steps)."""
@@ -214,7 +215,8 @@ class Camera:
                 config.source, loop=config.loop, realtime=config.realtime, live=config.live, backend=config.backend,
                 open_timeout=config.open_timeout, read_timeout=config.read_timeout,
                 shrink_in_decoder=config.shrink_in_decoder, buffer_frames=config.buffer_frames,
-                skip_loop_filter=config.skip_loop_filter,
+                skip_loop_filter=config.skip_loop_filter, convert_on_take=config.convert_on_take,
+                skip_when_behind=config.skip_when_behind,
                 stall_timeout=config.stall_timeout, backoff=Backoff(base=0.5, cap=config.reconnect_max_delay),
             )
             self.source = source.start()
@@ -336,7 +338,7 @@ def _live_counters(source, adapter, governor=None) -> dict[str, float]:
     if source is not None:
         stats = source.stats
         counts.update(frames_received=stats.frames_received, frames_dropped=stats.frames_dropped,
-                      reconnects=stats.reconnects, connect_failures=stats.connect_failures, stalls=stats.stalls)
+                      frames_skipped=stats.frames_skipped, reconnects=stats.reconnects, connect_failures=stats.connect_failures, stalls=stats.stalls)
     if adapter is not None:
         counts["faces"] = adapter.faces
         for key, seconds in adapter.timings.items():

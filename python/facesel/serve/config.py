@@ -22,6 +22,8 @@ Example::
     max_detect_every = 16         # ... down to one full-frame detection in this many frames
     buffer_frames = 4             # frames waiting for the pipeline; a full buffer drops its oldest
     skip_loop_filter = "none"     # H.264 frames decoded without deblocking: none (exact), noref, bidir, nokey, all
+    convert_on_take = true        # frames wait decoded, converted to BGR when the pipeline takes one (default: on for PyAV streams)
+    skip_when_behind = true       # while behind, the decoder skips non-reference frames, counted (default: as convert_on_take)
     [cameras.entrance.pipeline]   # facesel.config.PipelineConfig's fields (as facesel run's flags) + scorer
     detector = "yunet"
     min_hits = 3
@@ -85,6 +87,22 @@ class CameraConfig:
     (``benchmarks/decoder_option_agreement.py``). Not the default: a file camera is then decoded
     by PyAV, whose frames held about 40 MiB more per camera in ``benchmarks/capacity.py``
     (docs/performance.md, "Decoder options"). ``"none"``: exact decoding."""
+    convert_on_take: bool | None = None
+    """Frames wait in the camera's queue as decoded pictures and are converted to BGR only when the
+    pipeline takes them (:class:`facesel.sources.decoded.Unconverted`): a dropped frame is never
+    converted; the frames that are taken have the same pixels. Files are then decoded by PyAV (the
+    same pixels as OpenCV's), streams with ``backend = "pyav"``. Not given: on for a camera that
+    decodes with PyAV anyway (an RTSP/HTTP stream with the default backend; a file with
+    ``shrink_in_decoder`` or a ``skip_loop_filter``), off for the others (a file camera decoded by
+    PyAV held about 100 MiB more an extra 1080p camera than with OpenCV: docs/performance.md,
+    "Where the two cores went"). Parsed configs always hold true or false."""
+    skip_when_behind: bool | None = None
+    """While the camera is behind (its last frame pushed a waiting one out of the full queue), the
+    decoder skips non-reference frames (:mod:`facesel.sources.packet_decoder`), counted as
+    dropped (and in ``facesel_frames_skipped_total``); off again as soon as the queue has room, so
+    a camera that keeps up decodes every frame. A stream of I and P frames only has nothing to
+    skip. Where it applies and its default: as ``convert_on_take``'s. With both: about 40 % less
+    decoding CPU a received frame at four to eight 720p cameras (docs/performance.md)."""
     coarsen_detection: bool = True
     """Sparse mode: detect on the full frame less often while the camera cannot keep up (before it drops)."""
     max_detect_every: int = 16
@@ -130,7 +148,7 @@ CAMERA_KEYS = {
     "source", "vault", "authority", "camera_key", "camera_id", "loop", "realtime", "live", "backend", "open_timeout",
     "read_timeout", "stall_timeout", "reconnect_max_delay", "enabled", "pipeline", "zones", "retention_hours",
     "retention_reason", "coarsen_detection", "max_detect_every", "shrink_in_decoder", "buffer_frames",
-    "skip_loop_filter",
+    "skip_loop_filter", "convert_on_take", "skip_when_behind",
 }
 
 PER_CAMERA_ONLY = {"source", "vault", "camera_key", "camera_id", "zones"}
@@ -262,8 +280,10 @@ def _camera(name: str, table: dict, defaults: dict, base: Path) -> CameraConfig:
         raise ValueError(f"{where}.authority: the authority's public key file was not found: {authority}")
     camera_key, camera_id = _camera_key(merged, where, base)
     flags = {}
-    for key in ("loop", "enabled", "coarsen_detection", "shrink_in_decoder"):
-        value = merged.get(key, key not in ("loop", "shrink_in_decoder"))
+    for key in ("loop", "enabled", "coarsen_detection", "shrink_in_decoder", "convert_on_take", "skip_when_behind"):
+        value = merged.get(key, getattr(CameraConfig, key, True))
+        if value is None:  # convert_on_take, skip_when_behind: on where the camera decodes with PyAV anyway
+            value = _decodes_with_pyav(source, live_target, merged)
         if not isinstance(value, bool):
             raise ValueError(f"{where}.{key} must be true or false, got {value!r}")
         flags[key] = value
@@ -323,3 +343,14 @@ def _camera_key(merged: dict, where: str, base: Path) -> tuple[Path, str]:
         raise ValueError(f"{where}.camera_id: {camera_id!r} does not match the camera key {path}, which belongs "
                          f"to camera {key.camera_id!r}")
     return path, camera_id
+
+
+def _decodes_with_pyav(source: str, live_target: bool, merged: dict) -> bool:
+    """Whether a camera decodes with PyAV whatever ``convert_on_take`` and ``skip_when_behind`` say:
+    a stream (not a webcam index) with ``backend = "pyav"``, or a file with ``shrink_in_decoder`` or
+    a ``skip_loop_filter``. Their default: on there, off elsewhere, so that by default they never
+    move a file camera from OpenCV's decoding to PyAV's (about 100 MiB more an extra 1080p file
+    camera, docs/performance.md)."""
+    if live_target:
+        return not str(source).isdigit() and merged.get("backend", "pyav") == "pyav"
+    return merged.get("shrink_in_decoder", False) is True or merged.get("skip_loop_filter", "none") != "none"

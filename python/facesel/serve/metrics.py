@@ -44,6 +44,8 @@ class CameraCollector:
         processed = family(CounterMetricFamily, "frames_processed", "Frames run through the pipeline")
         dropped = family(CounterMetricFamily, "frames_dropped",
                          "Frames replaced by a newer one before the pipeline took them (live sources)")
+        skipped = family(CounterMetricFamily, "frames_skipped",
+                         "Frames the decoder skipped while the camera was behind (skip_when_behind; also in frames_dropped)")
         faces = family(CounterMetricFamily, "faces_detected", "Face detections (all frames)")
         sealed = family(CounterMetricFamily, "records_sealed", "Snapshots sealed into the vault")
         reconnects = family(CounterMetricFamily, "source_reconnects", "Successful reconnections of the source")
@@ -74,6 +76,7 @@ class CameraCollector:
             adapter = cam.adapter
             received.add_metric(name, counts.get("frames_received", 0))
             dropped.add_metric(name, counts.get("frames_dropped", 0))
+            skipped.add_metric(name, counts.get("frames_skipped", 0))
             reconnects.add_metric(name, counts.get("reconnects", 0))
             failures.add_metric(name, counts.get("connect_failures", 0))
             stalls.add_metric(name, counts.get("stalls", 0))
@@ -100,7 +103,7 @@ class CameraCollector:
             # from counters(): the steps of earlier pipelines (restarts, reloads) are in them
             changes.add_metric(name + ["coarser"], counts.get("schedule:coarser", 0))
             changes.add_metric(name + ["finer"], counts.get("schedule:finer", 0))
-        yield from (received, processed, dropped, faces, sealed, reconnects, failures, stalls, restarts,
+        yield from (received, processed, dropped, skipped, faces, sealed, reconnects, failures, stalls, restarts,
                     gap_closed, stage, work, fps, open_tracks, queue, age, up, latency, every, changes)
 
 

@@ -54,7 +54,8 @@ def make_source(target, *, loop: bool = False, live: bool | None = None, backend
                 open_timeout: float = 10.0, read_timeout: float = 5.0, stall_timeout: float = 10.0,
                 backoff: Backoff | None = None, reconnect: bool | None = None, realtime: bool = False,
                 shrink_in_decoder: bool = False, buffer_frames: int = 1,
-                skip_loop_filter: str = "none") -> StreamSource:
+                skip_loop_filter: str = "none", convert_on_take: bool = False,
+                skip_when_behind: bool = False) -> StreamSource:
     """A :class:`StreamSource` (not started) for a file path, a webcam index or a URL.
 
     Parameters
@@ -93,6 +94,15 @@ def make_source(target, *, loop: bool = False, live: bool | None = None, backend
         same pixels as OpenCV's otherwise). Default ``"none"``: exact decoding. Sources that
         OpenCV decodes (webcams, ``backend="opencv"``) decode exactly whatever is asked: OpenCV
         passes no decoder option on.
+    convert_on_take : bool
+        Files and PyAV streams: frames wait in the queue as decoded pictures and are converted to
+        BGR when the pipeline takes them (:class:`facesel.sources.decoded.Unconverted`), so a
+        dropped frame is never converted; files are then decoded by PyAV. Default False.
+    skip_when_behind : bool
+        Files and PyAV streams, live sources: while the source is behind (its last frame pushed
+        one out of the full queue) the decoder skips non-reference frames
+        (:mod:`facesel.sources.packet_decoder`), counted as received, dropped and
+        ``frames_skipped``; files are then decoded by PyAV. Default False.
 
     Raises
     ------
@@ -120,17 +130,24 @@ def make_source(target, *, loop: bool = False, live: bool | None = None, backend
             connect = partial(OpenCVConnection, text, open_timeout, read_timeout)
         else:
             connect = partial(PyAVConnection, text, open_timeout, read_timeout, stall_timeout,
-                              keep_picture=bool(shrink_in_decoder), skip_loop_filter=skip_loop_filter)
+                              keep_picture=bool(shrink_in_decoder), skip_loop_filter=skip_loop_filter,
+                              **_frame_options(convert_on_take, skip_when_behind))
         return StreamSource(redact(text), connect, live=True if live is None else live,
                             stall_timeout=stall_timeout, reconnect=True if reconnect is None else reconnect,
                             backoff=backoff, buffer_frames=buffer_frames)
     path = Path(text).expanduser()
-    if shrink_in_decoder or skip_loop_filter != "none":
+    if shrink_in_decoder or skip_loop_filter != "none" or convert_on_take or skip_when_behind:
         connect = partial(PyAVFileConnection, path, loop, skip_loop_filter=skip_loop_filter,
-                          keep_picture=bool(shrink_in_decoder))
+                          keep_picture=bool(shrink_in_decoder), **_frame_options(convert_on_take, skip_when_behind))
     else:
         connect = partial(FileConnection, path, loop)
     return StreamSource(str(path), connect, live=False if live is None else live,
                         stall_timeout=stall_timeout, stream_time=True,
                         reconnect=loop if reconnect is None else reconnect, backoff=backoff, realtime=realtime,
                         buffer_frames=buffer_frames)
+
+
+def _frame_options(convert_on_take, skip_when_behind) -> dict:
+    """The PyAV connections' keyword arguments of the two load settings, only those asked for."""
+    options = {"convert_on_take": bool(convert_on_take), "skip_when_behind": bool(skip_when_behind)}
+    return {key: value for key, value in options.items() if value}

@@ -22,7 +22,8 @@ import cv2
 import numpy as np
 
 from facesel.redaction import redact_url
-from facesel.sources.decoded import decoded_frame
+from facesel.sources.decoded import Unconverted, decoded_frame
+from facesel.sources.packet_decoder import PacketDecoder
 
 
 SKIP_LOOP_FILTER = ("none", "noref", "bidir", "nokey", "all")
@@ -53,6 +54,18 @@ def _set_decoder(stream, threads: int, skip_loop_filter: str) -> None:
     if skip_loop_filter != "none":
         # codec options are applied when the decoder opens, at the first packet
         stream.codec_context.options = {**stream.codec_context.options, "skip_loop_filter": skip_loop_filter}
+
+
+def _image(picture, keep_picture: bool, convert_on_take: bool):
+    """What a PyAV connection's ``read()`` gives for a decoded ``picture``: the BGR frame now, or
+    with ``convert_on_take`` an :class:`Unconverted` that the source's frame converts when the
+    pipeline takes it (a frame dropped before then is never converted)."""
+    if convert_on_take:
+        return Unconverted(picture, keep_picture)
+    if keep_picture:  # the BGR frame keeps its YUV picture: a full-frame detection shrinks it in one step
+        return decoded_frame(picture)
+    # one conversion thread: swscale's default (a thread per core) spins beside the cameras
+    return picture.to_ndarray(format="bgr24", threads=1)
 
 
 class SourceError(RuntimeError):
@@ -91,12 +104,19 @@ class PyAVConnection:
         a full-frame detection shrinks them in one step; default False.
     skip_loop_filter : one of :data:`SKIP_LOOP_FILTER`
         Frames decoded without the deblocking filter; default ``"none"`` (bit-exact decoding).
+    convert_on_take : bool
+        ``read()`` gives an :class:`facesel.sources.decoded.Unconverted` picture, converted to BGR
+        only if the pipeline takes the frame; default False (converted at once).
+    skip_when_behind : bool
+        :meth:`set_behind` makes the decoder skip non-reference frames, counted in :attr:`skipped`
+        (:class:`facesel.sources.packet_decoder.PacketDecoder`); default False.
     """
 
     def __init__(self, url: str, open_timeout: float = 10.0, read_timeout: float = 5.0, stall_timeout: float = 10.0,
                  rtsp_transport: str = "tcp", decoder_threads: int = 1, keep_picture: bool = False,
-                 skip_loop_filter: str = "none"):
+                 skip_loop_filter: str = "none", convert_on_take: bool = False, skip_when_behind: bool = False):
         self.keep_picture = bool(keep_picture)
+        self.convert_on_take = bool(convert_on_take)
         self.skip_loop_filter = check_skip_loop_filter(skip_loop_filter)
         import av
 
@@ -122,11 +142,22 @@ class PyAVConnection:
             self._container.close()
             raise ValueError(f"decoder_threads must be an integer >= 0, got {decoder_threads!r}")
         _set_decoder(self._stream, decoder_threads, self.skip_loop_filter)
+        self._decoder = PacketDecoder(self._stream, skip_when_behind)
         self._packets = self._container.demux(self._stream)
         self._decoded: list = []
         self.fps = float(self._stream.average_rate) if self._stream.average_rate else None
 
-    def read(self) -> tuple[np.ndarray, float | None]:
+    @property
+    def skipped(self) -> int:
+        """Frames the decoder skipped so far (non-reference frames while behind)."""
+        return self._decoder.skipped
+
+    def set_behind(self, behind: bool) -> None:
+        """The source is behind (True: its last frame pushed one out of its full queue) or not: skip
+        non-reference frames meanwhile, when asked to (``skip_when_behind``)."""
+        self._decoder.set_behind(behind)
+
+    def read(self) -> tuple[np.ndarray | Unconverted, float | None]:
         import av
 
         # Packet by packet rather than through decode(): control comes back after every packet,
@@ -137,17 +168,15 @@ class PyAVConnection:
                 raise StallError(f"stalled: no frame for {self.stall_timeout:g} s")
             try:
                 packet = next(self._packets)
-                self._decoded = list(packet.decode())
+                self._decoded = self._decoder.decode(packet)
             except StopIteration:
+                self._decoder.finish()
                 raise EndOfStream() from None
             except (av.FFmpegError, OSError) as err:
                 raise SourceError(redact_url(f"stream broke: {err}")) from None
         frame = self._decoded.pop(0)
         stamp = float(frame.time) if frame.time is not None else None
-        if self.keep_picture:  # the BGR frame keeps its YUV picture: a full-frame detection shrinks it in one step
-            return decoded_frame(frame), stamp
-        # one conversion thread: swscale's default (a thread per core) spins beside the cameras
-        return frame.to_ndarray(format="bgr24", threads=1), stamp
+        return _image(frame, self.keep_picture, self.convert_on_take), stamp
 
     def close(self) -> None:
         try:
@@ -262,17 +291,33 @@ class PyAVFileConnection:
     ``skip_loop_filter`` other than ``"none"``.
 
     ``decoder_threads``: FFmpeg's decoding threads, 1 by default (see :class:`FileConnection`);
-    ``skip_loop_filter``: see :data:`SKIP_LOOP_FILTER`, ``"none"`` by default.
+    ``skip_loop_filter``: see :data:`SKIP_LOOP_FILTER`, ``"none"`` by default; ``convert_on_take``
+    and ``skip_when_behind``: as :class:`PyAVConnection`'s (the skipped count goes on across passes).
     """
 
     def __init__(self, path: str | Path, loop: bool = False, decoder_threads: int = 1,
-                 skip_loop_filter: str = "none", keep_picture: bool = True):
+                 skip_loop_filter: str = "none", keep_picture: bool = True, convert_on_take: bool = False,
+                 skip_when_behind: bool = False):
         self.skip_loop_filter = check_skip_loop_filter(skip_loop_filter)
         self.keep_picture = bool(keep_picture)
+        self.convert_on_take, self.skip_when_behind = bool(convert_on_take), bool(skip_when_behind)
+        self._skipped_before = 0  # frames skipped in the passes before this one
+        self._behind = False
         _start_file(self, path, loop, decoder_threads)
-        self._container, self._frames = self._open()
+        self._container, self._decoder, self._frames = self._open()
         stream = self._container.streams.video[0]
         self.fps = float(stream.average_rate) if stream.average_rate else None
+
+    @property
+    def skipped(self) -> int:
+        """Frames the decoder skipped so far, all passes (non-reference frames while behind)."""
+        return self._skipped_before + self._decoder.skipped
+
+    def set_behind(self, behind: bool) -> None:
+        """The source is behind (True: its last frame pushed one out of its full queue) or not: skip
+        non-reference frames meanwhile, when asked to (``skip_when_behind``)."""
+        self._behind = bool(behind)
+        self._decoder.set_behind(self._behind)
 
     def _open(self):
         import av
@@ -286,7 +331,15 @@ class PyAVFileConnection:
             raise SourceError(f"video file {self.path} has no video stream")
         stream = container.streams.video[0]
         _set_decoder(stream, self.decoder_threads, self.skip_loop_filter)
-        return container, container.decode(stream)
+        decoder = PacketDecoder(stream, self.skip_when_behind)
+        decoder.set_behind(getattr(self, "_behind", False))
+        return container, decoder, self._decode(container.demux(stream), decoder)
+
+    @staticmethod
+    def _decode(packets, decoder):
+        for packet in packets:  # the last packets are empty: they drain the decoder
+            yield from decoder.decode(packet)
+        decoder.finish()
 
     def _next(self):
         import av
@@ -304,16 +357,15 @@ class PyAVFileConnection:
             if not self.loop:
                 raise EndOfStream()
             self._container.close()
-            self._container, self._frames = self._open()
+            self._skipped_before += self._decoder.skipped
+            self._container, self._decoder, self._frames = self._open()
             self.passes += 1
             self._offset = self._last + (1.0 / self.fps if self.fps else 0.04)
             picture = self._next()
             if picture is None:
                 raise SourceError(f"video file {self.path} has no decodable frame")
         self._last = self._offset + max(0.0, float(picture.time or 0.0))
-        if self.keep_picture:
-            return decoded_frame(picture), self._last
-        return picture.to_ndarray(format="bgr24", threads=1), self._last
+        return _image(picture, self.keep_picture, self.convert_on_take), self._last
 
     def close(self) -> None:
         self._container.close()

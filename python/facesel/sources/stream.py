@@ -13,6 +13,12 @@ ready for one, so frames come in order:
 - ``live=False`` (a file used as a camera, in tests and demos): the reader waits while the queue
   is full, so no frame is lost and results do not depend on machine speed.
 
+A live source that is behind pays less for what it drops (issue 27): a connection with
+``convert_on_take`` gives decoded pictures that :attr:`Frame.image` converts to BGR only when the
+pipeline takes the frame, and one with ``skip_when_behind`` is told before each read whether the
+source is behind (its last frame pushed one out of the full queue), and then skips non-reference
+frames; the reader counts each skipped frame as received and dropped (``frames_skipped`` too).
+
 When the connection fails (cannot open, the stream breaks, or no frame for ``stall_timeout``
 seconds), the reader closes it and reconnects after a delay from :class:`Backoff`.
 
@@ -39,6 +45,7 @@ import numpy as np
 from facesel.redaction import redact_url
 from facesel.sources.backends import EndOfStream, SourceError, StallError
 from facesel.sources.backoff import Backoff
+from facesel.sources.decoded import Unconverted
 from facesel.sources.pacing import Pacer
 
 _log = logging.getLogger("facesel.sources")
@@ -50,7 +57,9 @@ class Frame:
 
     Attributes
     ----------
-    image : (H, W, 3) uint8 BGR
+    pixels : (H, W, 3) uint8 BGR, or :class:`facesel.sources.decoded.Unconverted`
+        As the connection gave it: a connection with ``convert_on_take`` gives the decoded
+        picture, converted by :attr:`image` when the pipeline takes the frame.
     timestamp : float
         Seconds: the stream's presentation time for a file, else the monotonic clock since the
         source started (the same clock across reconnections, so time never goes back).
@@ -63,11 +72,21 @@ class Frame:
         its frame-to-decision latency, and how long it waited there to be taken.
     """
 
-    image: np.ndarray
+    pixels: np.ndarray | Unconverted
     timestamp: float
     epoch: int
     sequence: int
     arrived: float = 0.0
+
+    @property
+    def image(self) -> np.ndarray:
+        """(H, W, 3) uint8 BGR; a picture left unconverted is converted here, once (the thread
+        that takes the frame: the pipeline's reading thread)."""
+        pixels = self.pixels
+        if isinstance(pixels, Unconverted):
+            pixels = pixels.convert()
+            object.__setattr__(self, "pixels", pixels)  # frozen for its readers; the cache is the same picture
+        return pixels
 
 
 @dataclass
@@ -85,6 +104,9 @@ class SourceStats:
     last_error: str = ""
     last_frame_monotonic: float | None = None
     fps: float | None = None
+    frames_skipped: int = 0
+    """Frames the decoder left out while the source was behind (``skip_when_behind``); each is also
+    counted in ``frames_received`` and ``frames_dropped``."""
     behind_s: float = 0.0
     """Real-time pacing: seconds the last frame came after its due time (the reader lags)."""
 
@@ -147,6 +169,7 @@ class StreamSource:
         self._thread: threading.Thread | None = None
         self._epoch = 0
         self._start_time: float | None = None
+        self._pushed_out = False  # the last hand-over pushed a waiting frame out
         self.realtime = bool(realtime)
         self.pacer = Pacer(clock=clock, wait=self._stop.wait) if self.realtime else None
 
@@ -246,14 +269,20 @@ class StreamSource:
     def _pump(self, connection) -> bool:
         """Read frames until the connection fails (False) or the source is finished (True)."""
         passes = getattr(connection, "passes", 0)
+        set_behind = getattr(connection, "set_behind", None)
+        skipped = getattr(connection, "skipped", 0)
         if self.pacer is not None:  # a new connection's times start anew
             self.pacer.reset()
             self.pacer.fps = self.stats.fps
         try:
             while not self._stop.is_set():
+                if set_behind is not None:
+                    set_behind(self._behind())
                 try:
                     image, stamp = connection.read()
                 except EndOfStream:
+                    if set_behind is not None and connection.skipped != skipped:  # the decoder's last ones
+                        self._count_skipped(connection.skipped - skipped)
                     # A file that does not loop is over; a network stream that ends was closed
                     # by its server (restarted, say) and is reopened.
                     if getattr(connection, "finite", False) or not self.reconnect:
@@ -271,6 +300,9 @@ class StreamSource:
                     self.stats.last_error = _describe(err)
                     _log.warning("source %s: %s", self.name, self.stats.last_error)
                     return False
+                if set_behind is not None and connection.skipped != skipped:
+                    self._count_skipped(connection.skipped - skipped)
+                    skipped = connection.skipped
                 if getattr(connection, "passes", 0) != passes:  # a looping file restarted
                     passes = connection.passes
                     self._epoch += 1
@@ -285,6 +317,22 @@ class StreamSource:
             connection.close()
             self.stats.connected = False
 
+    def _behind(self) -> bool:
+        """A live source is behind when its last frame pushed a waiting one out and the queue is
+        still full: the next frame would be dropped too, so the decoder may skip it (when it is a
+        non-reference frame). Not on a full queue alone: a burst of work (a full-frame detection)
+        fills it for a moment, and a paced file decodes each frame ahead of its time, so the
+        pipeline may yet take one before the frame is due."""
+        return self.live and self._pushed_out and len(self._queue) >= self.buffer_frames
+
+    def _count_skipped(self, count: int) -> None:
+        """Frames the decoder skipped: received and dropped (their sequence numbers are used up,
+        so the consumer sees the gap), never silent."""
+        with self._cond:
+            self.stats.frames_received += count
+            self.stats.frames_dropped += count
+            self.stats.frames_skipped += count
+
     def _hand_over(self, image: np.ndarray, stamp: float | None, now: float) -> None:
         use_stream = self.stream_time and stamp is not None
         timestamp = float(stamp) if use_stream else now - self._start_time
@@ -292,10 +340,12 @@ class StreamSource:
             if not self.live:
                 while len(self._queue) >= self.buffer_frames and not self._stop.is_set():
                     self._cond.wait(0.5)
+            self._pushed_out = False
             while len(self._queue) >= self.buffer_frames:  # the oldest waiting frame goes
                 self._queue.popleft()
                 if self.live:  # (not live, only when stopped while waiting: as the slot did, uncounted)
                     self.stats.frames_dropped += 1
+                    self._pushed_out = True
             self._queue.append(Frame(image, timestamp, self._epoch, self.stats.frames_received, now))
             self.stats.frames_received += 1
             self.stats.last_frame_monotonic = now
