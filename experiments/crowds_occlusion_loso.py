@@ -57,7 +57,6 @@ def main(argv=None) -> int:
         record,
         replay,
         spans,
-        tile_locator,
     )
     from facesel.scoring import LaplacianVarianceScorer
     from facesel.select.faceness import FacenessRule
@@ -73,7 +72,7 @@ def main(argv=None) -> int:
     detector = make_detector(max_side=1280)
     scorer = LaplacianVarianceScorer() if args.scorer == "laplacian" else default_scorer()
     tile, columns, frames, first, second = 240, 3, 150, 45, 60
-    tile_of, inside = tile_locator((tile * 3 // 4, tile), columns)
+    tile_of, inside = crowds.tile_locator((tile * 3 // 4, tile), columns)
     fams = crowds.families(data_root())
 
     def finaliser(settings):

@@ -26,7 +26,8 @@ def main(argv=None) -> int:
     from facesel.data import data_root
     from facesel.detect import make_detector
     from facesel.eval import crowds
-    from facesel.eval.crowds_replay import crowd_figures, record, replay, tile_locator
+    from facesel.eval.crowds import tile_locator
+    from facesel.eval.crowds_replay import crowd_figures, record, replay
     from facesel.scoring import LaplacianVarianceScorer
     from facesel.select.faceness import FacenessRule
     from facesel.select.finalise import DOSE_FACE_FLOOR, Finaliser

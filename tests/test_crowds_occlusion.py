@@ -23,7 +23,6 @@ from facesel.eval.crowds_replay import (
     record,
     replay,
     spans,
-    tile_locator,
 )
 from facesel.select.evidence import TrackEvidence
 from facesel.select.faceness import FacenessRule
@@ -57,7 +56,7 @@ def retalking_crowd(shared_data, detector, scorer):
     assert len(clips) == 3
     tiles = [crowds.read_tile(p, 150, skip=10) for p in clips]
     frames = crowds.compose(tiles, COLUMNS, TILE, True, 40)
-    tile_of, inside = tile_locator((TILE * 3 // 4, TILE), COLUMNS)
+    tile_of, inside = crowds.tile_locator((TILE * 3 // 4, TILE), COLUMNS)
     return frames, record(frames, detector, scorer, 25.0, inside, keep_static=True), tile_of
 
 

@@ -147,12 +147,9 @@ class CrowdResult:
         return self.snapshots / self.persons if self.persons else float("nan")
 
 
-def run_crowd(frames: list[np.ndarray], tile_shape: tuple[int, int], columns: int, fps: float,
-              detector, scorer, link=None, **settings) -> dict:
-    """Run a default :class:`facesel.Selector` (``settings`` changed) over ``frames``; snapshots
-    per tile and wrong joins (see the module docstring)."""
-    from facesel import Selector
-
+def tile_locator(tile_shape: tuple[int, int], columns: int):
+    """``(tile_of, inside)``: the tile of a box's centre, and the tile holding at least 90 % of a
+    box (None across a tile edge), for tiles ``tile_shape`` = (height, width) laid ``columns`` a row."""
     th, tw = tile_shape
 
     def tile_of(box) -> int:
@@ -160,14 +157,23 @@ def run_crowd(frames: list[np.ndarray], tile_shape: tuple[int, int], columns: in
         return int(cy // th) * columns + int(cx // tw)
 
     def inside(box) -> int | None:
-        """The tile holding at least 90 % of ``box`` (None for a box across a tile edge: a
-        face cut by its tile's edge is nobody's evidence of a join)."""
         k = tile_of(box)
         r, c = divmod(k, columns)
         x1, y1 = max(box[0], c * tw), max(box[1], r * th)
         x2, y2 = min(box[2], (c + 1) * tw), min(box[3], (r + 1) * th)
         area = max(0.0, x2 - x1) * max(0.0, y2 - y1)
         return k if area >= 0.9 * (box[2] - box[0]) * (box[3] - box[1]) else None
+
+    return tile_of, inside
+
+
+def run_crowd(frames: list[np.ndarray], tile_shape: tuple[int, int], columns: int, fps: float,
+              detector, scorer, link=None, **settings) -> dict:
+    """Run a default :class:`facesel.Selector` (``settings`` changed) over ``frames``; snapshots
+    per tile and wrong joins (see the module docstring)."""
+    from facesel import Selector
+
+    tile_of, inside = tile_locator(tile_shape, columns)
 
     if link is not None:  # the default finaliser with another re-link rule
         from facesel.config import PipelineConfig

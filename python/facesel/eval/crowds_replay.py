@@ -113,26 +113,6 @@ def crowd_figures(recording: Recording, delivered: list, links: list, tile_of) -
             "links": len(links)}
 
 
-def tile_locator(tile_shape: tuple[int, int], columns: int):
-    """``(tile_of, inside)``: the tile of a box's centre, and the tile holding at least 90 % of a
-    box (None across a tile edge), for tiles ``tile_shape`` = (height, width) laid ``columns`` a row."""
-    th, tw = tile_shape
-
-    def tile_of(box) -> int:
-        cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
-        return int(cy // th) * columns + int(cx // tw)
-
-    def inside(box) -> int | None:
-        k = tile_of(box)
-        r, c = divmod(k, columns)
-        x1, y1 = max(box[0], c * tw), max(box[1], r * th)
-        x2, y2 = min(box[2], (c + 1) * tw), min(box[3], (r + 1) * th)
-        area = max(0.0, x2 - x1) * max(0.0, y2 - y1)
-        return k if area >= 0.9 * (box[2] - box[0]) * (box[3] - box[1]) else None
-
-    return tile_of, inside
-
-
 def spans(delivered: list, boundary: int) -> int:
     """Results whose frames lie on both sides of frame ``boundary`` (a same-place replacement: two people joined)."""
     return sum(1 for r in delivered if np.min(r.frame_indices) < boundary <= np.max(r.frame_indices))
