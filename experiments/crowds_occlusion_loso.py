@@ -23,7 +23,7 @@ the default: the smaller of the ``fresh`` and ``recent`` distances; ``ends``: th
 the colour and re-join thresholds around the shipped ones; and ``chain through``
 (``LinkRule.chain_through``: a short fragment lying in time between two fragments a link joins,
 which passes the gates as the later one's predecessor, ``later``, or also as the earlier one's
-successor, ``both``, is absorbed into the chain).
+successor, ``both``, or its position and size gates only, ``place``, is absorbed into the chain).
 """
 
 from __future__ import annotations
@@ -50,7 +50,9 @@ CANDIDATES = {  # the default first: ties go to the first listed
     "ends, colours 0.6, re-join 0.5": {"colour_sample": "ends", "max_colour_distance": 0.6, "rejoin_colour_distance": 0.5},
     "either, chain through (later)": {"colour_sample": "either", "chain_through": "later"},
     "either, chain through (both)": {"colour_sample": "either", "chain_through": "both"},
+    "either, chain through (place)": {"colour_sample": "either", "chain_through": "place"},
     "ends, chain through (later)": {"colour_sample": "ends", "chain_through": "later"},
+    "ends, chain through (place)": {"colour_sample": "ends", "chain_through": "place"},
 }
 
 

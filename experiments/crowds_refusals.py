@@ -36,9 +36,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clear", action="store_true", help="the crowds without occluders")
     parser.add_argument("--families", nargs="*", default=None)
-    parser.add_argument("--rule", default="default", choices=("default", "ends", "short", "chain"),
+    parser.add_argument("--rule", default="default", choices=("default", "ends", "short", "chain", "chain_place"),
                         help="default: LinkRule(); ends: the colour sample before (colour_sample='ends'); short: no long links; "
-                             "chain: a skipped short fragment absorbed (chain_through='later')")
+                             "chain, chain_place: a skipped short fragment absorbed (chain_through=later, place)")
     parser.add_argument("--scorer", default="default", choices=("default", "laplacian"),
                         help="the pipeline's default scorer (as `facesel eval crowds`) or the Laplacian (as crowds_loso.py)")
     parser.add_argument("--verbose", action="store_true", help="also every fragment of each snapshot")
@@ -49,7 +49,7 @@ def main(argv=None) -> int:
     detector = make_detector(max_side=1280)
     scorer = LaplacianVarianceScorer() if args.scorer == "laplacian" else default_scorer()
     rule = {"default": LinkRule(), "ends": LinkRule(colour_sample="ends"), "short": LinkRule(long_gap_seconds=None),
-            "chain": LinkRule(chain_through="later")}[args.rule]
+            "chain": LinkRule(chain_through="later"), "chain_place": LinkRule(chain_through="place")}[args.rule]
     fams = crowds.families(data_root())
     if args.families:
         fams = {k: v for k, v in fams.items() if k in args.families}
@@ -124,7 +124,15 @@ def main(argv=None) -> int:
                 else:
                     ev_a, cands, waiting, chosen = info
                     if b in waiting:
-                        why, detail = "B already taken by another fragment", ""
+                        # Taken, and would the gates have let B continue A at all? (A skipped short
+                        # fragment is often also refused by them: then taking B cost nothing.)
+                        why = "B already taken by another fragment"
+                        if b in cands:
+                            e = explain(rule, ev_a, cands[b])
+                            why += f" (gates: {'+'.join(e['refused']) or 'pass'})"
+                            detail = f"position {e['position']:.2f} / allowance {e['allowance']:.2f}"
+                        else:
+                            detail = ""
                     elif b not in cands:
                         why, detail = ("B not started when A was asked (gap)" if fb.first_time > ev_a.last_time
                                        else "B no longer a candidate"), f"gap {fb.first_time - fa.last_time:.2f} s"

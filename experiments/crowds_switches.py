@@ -3,8 +3,8 @@ cut, cross-fade, gap), end to end through the default Selector (switch cues on, 
 Laplacian scorer for speed), with the re-link before long links (``short``:
 ``LinkRule(long_gap_seconds=None)``), with the colour sample before the occluded-crowds work
 (``ends``: ``LinkRule(colour_sample="ends")``), with the default one, and with a skipped short
-fragment absorbed into the chain (``chain``, ``chain_both``: ``LinkRule(chain_through="later")`` /
-``"both"``), in one run
+fragment absorbed into the chain (``chain``, ``chain_both``, ``chain_place``: ``LinkRule(chain_through="later")`` /
+``"both"`` / ``"place"``), in one run
 (docs/persons.md, "Fragments in crowds", "Occluded crowds").
 
     python experiments/crowds_switches.py
@@ -35,7 +35,8 @@ def main() -> int:
     detector = make_detector(max_side=1280)
     sources = sw.load_sources(data_root(), detector, 40, 5)
     rules = {"short": LinkRule(long_gap_seconds=None), "ends": LinkRule(colour_sample="ends"), "after": LinkRule(),
-             "chain": LinkRule(chain_through="later"), "chain_both": LinkRule(chain_through="both")}
+             "chain": LinkRule(chain_through="later"), "chain_both": LinkRule(chain_through="both"),
+             "chain_place": LinkRule(chain_through="place")}
     totals = {name: [0, 0, 0, 0] for name in rules}  # snapshots, spanning both, people, links
     for clips in sources.values():
         for a, b in sw.pairs_of(clips):

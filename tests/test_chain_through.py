@@ -8,8 +8,9 @@ passer-by covering the face), a short S (33-36) while the occluder still overlap
 the face (no colours measured), and B (40-79). A is re-joined by B on colours; S, without colours,
 cannot re-join A (a fragment a cue ended is taken up only on colours) and B is taken by then: S
 is left alone, a second snapshot of one person. ``LinkRule(chain_through="later")`` absorbs it;
-the rule before (None) and ``"both"`` (S must also pass as A's successor) do not; and a short
-fragment elsewhere in the frame (a face 3 box sides away) is never absorbed.
+so does ``"place"`` (B's position and size gates only); the rule before (None) and ``"both"``
+(S must also pass as A's successor) do not; and a short fragment elsewhere in the frame (a face 3
+box sides away), or one seen while B is, is never absorbed.
 """
 
 from __future__ import annotations
@@ -60,11 +61,12 @@ def _result(track_id, frames, observations):
                          qualities, frames, boxes=boxes, top=[best])
 
 
-def _run(one_head, chain_through, shift_s=0.0):
+def _run(one_head, chain_through, shift_s=0.0, s_span=S):
     """Stream the three fragments through a finaliser; its delivered results and links.
-    ``shift_s``: S's boxes moved right by this many box sides (someone else, elsewhere)."""
+    ``shift_s``: S's boxes moved right by this many box sides (someone else, elsewhere);
+    ``s_span``: S's frames."""
     fin = Finaliser(grace_seconds=1.0, link=LinkRule(chain_through=chain_through), faceness=None)
-    fragments = {1: A, 2: S, 3: B}
+    fragments = {1: A, 2: s_span, 3: B}
     out = []
     for f in range(90):
         for track_id, span in fragments.items():
@@ -89,8 +91,9 @@ def test_the_rule_before_leaves_the_skipped_fragment_alone(one_head):
     assert links == [(1, 3)]
 
 
-def test_chain_through_later_absorbs_the_skipped_fragment(one_head):
-    out, links = _run(one_head, "later")
+@pytest.mark.parametrize("chain_through", ["later", "place"])
+def test_chain_through_absorbs_the_skipped_fragment(one_head, chain_through):
+    out, links = _run(one_head, chain_through)
     assert len(out) == 1
     merged = out[0]
     assert int(merged.track_id) == 1
@@ -103,11 +106,19 @@ def test_chain_through_both_asks_the_earlier_fragment_too(one_head):
     assert sorted(int(r.track_id) for r in out) == [1, 2]  # S cannot re-join A (no colours after a cue)
 
 
-@pytest.mark.parametrize("chain_through", [None, "later", "both"])
+@pytest.mark.parametrize("chain_through", [None, "later", "both", "place"])
 def test_a_fragment_elsewhere_is_never_absorbed(one_head, chain_through):
     out, links = _run(one_head, chain_through, shift_s=3.0)
     assert sorted(int(r.track_id) for r in out) == [1, 2]
     assert links == [(1, 3)]
+
+
+@pytest.mark.parametrize("chain_through", ["later", "place"])
+def test_a_fragment_seen_while_the_later_one_is_seen_is_not_between(one_head, chain_through):
+    # S 2 box sides off, on frames 38-41 while B starts at 40: two faces at once, not one person
+    out, links = _run(one_head, chain_through, shift_s=2.0, s_span=range(38, 42))
+    assert sorted(int(r.track_id) for r in out) == [1, 2]
+    assert (1, 2) not in links
 
 
 def test_chain_through_is_validated():

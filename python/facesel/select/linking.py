@@ -9,7 +9,7 @@ histogram (:class:`facesel.select.evidence.TrackEvidence`, :mod:`facesel.track_c
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -19,7 +19,7 @@ from facesel.track_cues import distance as colour_distance
 COLOUR_SAMPLES = ("either", "fresh", "recent", "seen", "ends")
 """The values of :attr:`LinkRule.colour_sample`."""
 
-CHAIN_THROUGH = (None, "later", "both")
+CHAIN_THROUGH = (None, "later", "both", "place")
 """The values of :attr:`LinkRule.chain_through`."""
 
 
@@ -95,17 +95,18 @@ class LinkRule:
         ``"ends"``: the median of the ``window`` end observations' colours, or the last / first
         colours measured however old (the rule before, kept as a setting). Chosen
         leave-one-source-out (``experiments/crowds_occlusion_loso.py``). Long links keep ``"ends"``.
-    chain_through : None, "later" or "both"
+    chain_through : None, "later", "both" or "place"
         A short fragment skipped by a link (issue 23, occluded crowds: "7 was continued by 13,
         skipping 12"): when a fragment is continued by a later one and a closed fragment lies
         wholly **between** the two in time (it starts after the earlier one's last observation and
         ends before the later one's first), the finaliser absorbs it into the chain when it passes
         the gates of this rule as the later one's predecessor (``"later"``: ``cost(skipped,
         later)``), or as that and as the earlier one's successor (``"both"``: ``cost(earlier,
-        skipped)`` too). One person cannot be in two places at once, and the skipped fragment
-        is seen exactly while the person of the chain is not. None: a skipped fragment stays
-        alone (the rule before, kept as a setting). Measured leave-one-source-out
-        (``experiments/crowds_occlusion_loso.py``, docs/persons.md "Occluded crowds").
+        skipped)`` too), or the later one's position and size gates only (``"place"``: the
+        colours are not compared, the chain's own colours having passed). The skipped fragment
+        is seen exactly while the person of the chain is not. None (default): a skipped fragment
+        stays alone (the rule before; measured: no change on the tiled crowds, where every
+        skipped fragment is refused by the gates too, docs/persons.md "Occluded crowds").
     """
 
     max_gap_seconds: float = 1.0
@@ -228,7 +229,8 @@ class LinkRule:
     def absorbs(self, earlier, skipped, later, others=()) -> bool:
         """Whether a link from ``earlier`` to ``later`` takes ``skipped`` along (see
         :attr:`chain_through`): ``skipped`` lies wholly between the two in time and passes the
-        gates as ``later``'s predecessor (and, for ``"both"``, as ``earlier``'s successor).
+        gates as ``later``'s predecessor (for ``"both"`` also as ``earlier``'s successor; for
+        ``"place"`` its position and size gates only).
         False when ``chain_through`` is None.
 
         Parameters
@@ -240,6 +242,8 @@ class LinkRule:
             return False
         if not earlier.last_frame < skipped.first_frame <= skipped.last_frame < later.first_frame:
             return False  # not wholly between: the same person cannot be in two places at once
+        if self.chain_through == "place":
+            return replace(self, max_colour_distance=1.0, rejoin_colour_distance=1.0).cost(skipped, later, others) is not None
         if self.cost(skipped, later, others) is None:
             return False
         return self.chain_through == "later" or self.cost(earlier, skipped, others) is not None
