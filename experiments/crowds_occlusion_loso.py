@@ -23,7 +23,8 @@ the default: the smaller of the ``fresh`` and ``recent`` distances; ``ends``: th
 the colour and re-join thresholds around the shipped ones; and ``chain through``
 (``LinkRule.chain_through``: a short fragment lying in time between two fragments a link joins,
 which passes the gates as the later one's predecessor, ``later``, or also as the earlier one's
-successor, ``both``, or its position and size gates only, ``place``, is absorbed into the chain).
+successor, ``both``, or its position and size gates only, ``place``, the default, is absorbed into
+the chain; ``off``: never, the rule before). The other candidates keep the default ``place``.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from pathlib import Path
 import cv2
 
 CANDIDATES = {  # the default first: ties go to the first listed
-    "either (default), colours 0.5, re-join 0.4": {"colour_sample": "either"},
+    "either (default), colours 0.5, re-join 0.4": {"colour_sample": "either"},  # chain through: place
     "either, colours 0.6, re-join 0.4": {"colour_sample": "either", "max_colour_distance": 0.6},
     "either, colours 0.5, re-join 0.5": {"colour_sample": "either", "rejoin_colour_distance": 0.5},
     "fresh, colours 0.5, re-join 0.4": {"colour_sample": "fresh"},
@@ -48,11 +49,11 @@ CANDIDATES = {  # the default first: ties go to the first listed
     "seen, colours 0.6, re-join 0.4": {"colour_sample": "seen", "max_colour_distance": 0.6},
     "ends (before), colours 0.5, re-join 0.4": {"colour_sample": "ends"},
     "ends, colours 0.6, re-join 0.5": {"colour_sample": "ends", "max_colour_distance": 0.6, "rejoin_colour_distance": 0.5},
+    "either, chain through off (before)": {"colour_sample": "either", "chain_through": None},
     "either, chain through (later)": {"colour_sample": "either", "chain_through": "later"},
     "either, chain through (both)": {"colour_sample": "either", "chain_through": "both"},
-    "either, chain through (place)": {"colour_sample": "either", "chain_through": "place"},
+    "ends, chain through off": {"colour_sample": "ends", "chain_through": None},
     "ends, chain through (later)": {"colour_sample": "ends", "chain_through": "later"},
-    "ends, chain through (place)": {"colour_sample": "ends", "chain_through": "place"},
 }
 
 

@@ -1,6 +1,6 @@
 """Which re-link gate refused: every person of the occluded tiled crowds who got more than one snapshot.
 
-    python experiments/crowds_refusals.py [--clear] [--rule default|ends|short|chain] [--families F ...]
+    python experiments/crowds_refusals.py [--clear] [--rule default|ends|short|chain_off|chain] [--families F ...]
 
 Each crowd of :mod:`facesel.eval.crowds` (occluded unless ``--clear``; the default Selector, the
 Laplacian scorer, ``keep_static`` as ``facesel eval crowds`` runs them) is recorded once
@@ -36,9 +36,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clear", action="store_true", help="the crowds without occluders")
     parser.add_argument("--families", nargs="*", default=None)
-    parser.add_argument("--rule", default="default", choices=("default", "ends", "short", "chain", "chain_place"),
+    parser.add_argument("--rule", default="default", choices=("default", "ends", "short", "chain_off", "chain"),
                         help="default: LinkRule(); ends: the colour sample before (colour_sample='ends'); short: no long links; "
-                             "chain, chain_place: a skipped short fragment absorbed (chain_through=later, place)")
+                             "chain_off: the default without absorbing a skipped short fragment; chain: chain_through=later")
     parser.add_argument("--scorer", default="default", choices=("default", "laplacian"),
                         help="the pipeline's default scorer (as `facesel eval crowds`) or the Laplacian (as crowds_loso.py)")
     parser.add_argument("--verbose", action="store_true", help="also every fragment of each snapshot")
@@ -48,8 +48,9 @@ def main(argv=None) -> int:
 
     detector = make_detector(max_side=1280)
     scorer = LaplacianVarianceScorer() if args.scorer == "laplacian" else default_scorer()
-    rule = {"default": LinkRule(), "ends": LinkRule(colour_sample="ends"), "short": LinkRule(long_gap_seconds=None),
-            "chain": LinkRule(chain_through="later"), "chain_place": LinkRule(chain_through="place")}[args.rule]
+    rule = {"default": LinkRule(), "ends": LinkRule(colour_sample="ends", chain_through=None),
+            "short": LinkRule(long_gap_seconds=None, chain_through=None),
+            "chain_off": LinkRule(chain_through=None), "chain": LinkRule(chain_through="later")}[args.rule]
     fams = crowds.families(data_root())
     if args.families:
         fams = {k: v for k, v in fams.items() if k in args.families}

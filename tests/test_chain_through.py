@@ -10,7 +10,8 @@ cannot re-join A (a fragment a cue ended is taken up only on colours) and B is t
 is left alone, a second snapshot of one person. ``LinkRule(chain_through="later")`` absorbs it;
 so does ``"place"`` (B's position and size gates only); the rule before (None) and ``"both"``
 (S must also pass as A's successor) do not; and a short fragment elsewhere in the frame (a face 3
-box sides away), or one seen while B is, is never absorbed.
+box sides away), or one seen while B is, is never absorbed. And end to end on the sam2 juggler, the
+default (``"place"``) gives his one snapshot where the rule before gave two.
 """
 
 from __future__ import annotations
@@ -124,3 +125,32 @@ def test_a_fragment_seen_while_the_later_one_is_seen_is_not_between(one_head, ch
 def test_chain_through_is_validated():
     with pytest.raises(ValueError, match="chain_through"):
         LinkRule(chain_through="always")
+
+
+def test_the_default_absorbs_the_juggler_s_skipped_fragment(shared_data):
+    """The sam2 juggler (one person by the manifest): a ball in front of his collar ends his track
+    by a colour cue; the fragment after it (ball colours, frames 113-118) cannot re-join, the one
+    after that can. Recorded once, replayed with the default and with ``chain_through=None``."""
+    from facesel.config import PipelineConfig
+    from facesel.eval.crowds_replay import replay
+    from facesel.selector import default_detector, default_scorer
+    from facesel.video import open_source
+
+    assert LinkRule().chain_through == "place"
+    path = shared_data / "videos" / "more" / "sam2__demo_data_gallery_05_default_juggle.mp4"
+    if not path.exists():
+        pytest.skip(f"{path.name} is not in the shared data")
+    frames = [frame for frame, _ in open_source(path)]
+    scorer = default_scorer()
+    recording = record(frames, default_detector(), scorer, 24.0, min_face_size=16.0)
+    delivered = {}
+    for chain_through in (None, "place"):
+        fin = Finaliser.for_config(PipelineConfig(min_face_size=16.0), scorer)
+        fin.link = LinkRule(chain_through=chain_through)
+        delivered[chain_through] = (replay(recording, fin), fin.links)
+    before, after = delivered[None], delivered["place"]
+    assert len(before[0]) == 2 and len(after[0]) == 1
+    skipped = {int(r.track_id) for r in before[0]} - {int(r.track_id) for r in after[0]}
+    assert len(skipped) == 1 and (int(after[0][0].track_id), skipped.pop()) in after[1]
+    # the absorbed fragment lies wholly between two fragments of the chain, in time
+    assert set(after[0][0].frame_indices.tolist()) == {f for r in before[0] for f in r.frame_indices.tolist()}

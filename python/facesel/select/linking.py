@@ -103,10 +103,12 @@ class LinkRule:
         the gates of this rule as the later one's predecessor (``"later"``: ``cost(skipped,
         later)``), or as that and as the earlier one's successor (``"both"``: ``cost(earlier,
         skipped)`` too), or the later one's position and size gates only (``"place"``: the
-        colours are not compared, the chain's own colours having passed). The skipped fragment
-        is seen exactly while the person of the chain is not. None (default): a skipped fragment
-        stays alone (the rule before; measured: no change on the tiled crowds, where every
-        skipped fragment is refused by the gates too, docs/persons.md "Occluded crowds").
+        colours are not compared, the chain's own colours having passed; default). The skipped
+        fragment is seen exactly while the person of the chain is not, where the chain's person
+        reappears. None: a skipped fragment stays alone (the rule before, kept as a setting).
+        Measured (docs/persons.md "Occluded crowds"): no change on the tiled crowds, splices and
+        pause material under the default colour sample; the sam2 juggler 2 -> 1 snapshot
+        (``"place"`` only: the skipped fragment's colours are the ball's); no wrong join anywhere.
     """
 
     max_gap_seconds: float = 1.0
@@ -122,7 +124,7 @@ class LinkRule:
     long_colour_distance: float = 0.15
     crowd_radius: float = 2.0
     colour_sample: str = "either"
-    chain_through: str | None = None
+    chain_through: str | None = "place"
 
     def __post_init__(self) -> None:
         if self.chain_through not in CHAIN_THROUGH:
