@@ -1,6 +1,6 @@
 """The re-link's colour sample under occlusion, chosen leave-one-source-out (docs/persons.md, "Occluded crowds").
 
-    python experiments/crowds_occlusion_loso.py [--json PATH] [--scorer default|laplacian]
+    python experiments/crowds_occlusion_loso.py [--json PATH] [--scorer default|laplacian] [--only chain]
 
 Material (made in memory, never written), per source family of :mod:`facesel.eval.crowds`
 (signers, LivePortrait, video-retalking, other): the family's tiled crowds with occluders (and
@@ -20,7 +20,11 @@ sample (``recent``: the better-seen half of the colours measured on the last / f
 observations, none: not compared; ``seen``: the same of the last / first 16 measured however
 old; ``fresh``: the colours measured on the 8 end observations, none: not compared; ``either``,
 the default: the smaller of the ``fresh`` and ``recent`` distances; ``ends``: the rule before) and
-the colour and re-join thresholds around the shipped ones.
+the colour and re-join thresholds around the shipped ones; and ``chain through``
+(``LinkRule.chain_through``: a short fragment lying in time between two fragments a link joins,
+which passes the gates as the later one's predecessor, ``later``, or also as the earlier one's
+successor, ``both``, or its position and size gates only, ``place``, the default, is absorbed into
+the chain; ``off``: never, the rule before). The other candidates keep the default ``place``.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from pathlib import Path
 import cv2
 
 CANDIDATES = {  # the default first: ties go to the first listed
-    "either (default), colours 0.5, re-join 0.4": {"colour_sample": "either"},
+    "either (default), colours 0.5, re-join 0.4": {"colour_sample": "either"},  # chain through: place
     "either, colours 0.6, re-join 0.4": {"colour_sample": "either", "max_colour_distance": 0.6},
     "either, colours 0.5, re-join 0.5": {"colour_sample": "either", "rejoin_colour_distance": 0.5},
     "fresh, colours 0.5, re-join 0.4": {"colour_sample": "fresh"},
@@ -45,6 +49,11 @@ CANDIDATES = {  # the default first: ties go to the first listed
     "seen, colours 0.6, re-join 0.4": {"colour_sample": "seen", "max_colour_distance": 0.6},
     "ends (before), colours 0.5, re-join 0.4": {"colour_sample": "ends"},
     "ends, colours 0.6, re-join 0.5": {"colour_sample": "ends", "max_colour_distance": 0.6, "rejoin_colour_distance": 0.5},
+    "either, chain through off (before)": {"colour_sample": "either", "chain_through": None},
+    "either, chain through (later)": {"colour_sample": "either", "chain_through": "later"},
+    "either, chain through (both)": {"colour_sample": "either", "chain_through": "both"},
+    "ends, chain through off": {"colour_sample": "ends", "chain_through": None},
+    "ends, chain through (later)": {"colour_sample": "ends", "chain_through": "later"},
 }
 
 
@@ -67,7 +76,10 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--scorer", default="default", choices=("default", "laplacian"))
+    parser.add_argument("--only", default=None,
+                        help="run the default and only the candidates whose name contains this (e.g. 'chain')")
     args = parser.parse_args(argv)
+    candidates = {k: v for i, (k, v) in enumerate(CANDIDATES.items()) if i == 0 or args.only is None or args.only in k}
     cv2.setNumThreads(1)
     detector = make_detector(max_side=1280)
     scorer = LaplacianVarianceScorer() if args.scorer == "laplacian" else default_scorer()
@@ -92,7 +104,7 @@ def main(argv=None) -> int:
             fa, fb = crowds.read_tile(a, first, skip=10), crowds.read_tile(b, second, skip=10)
             pair = crowds.replacement([cv2.resize(f, (640, 480)) for f in fa], [cv2.resize(f, (640, 480)) for f in fb], detector)
             recordings.append(("replacement", record(pair, detector, scorer, 25.0, None, keep_static=True)))
-        for name, settings in CANDIDATES.items():
+        for name, settings in candidates.items():
             row = table.setdefault((name, family), {"occluded": [0, 0, 0], "clear": [0, 0, 0], "replacements": [0, 0]})
             for kind, rec in recordings:
                 fin = finaliser(settings)
@@ -114,7 +126,7 @@ def main(argv=None) -> int:
             rows = [table[(name, f)] for f in families if f != out]
             wrong = sum(r["occluded"][2] + r["replacements"][1] for r in rows)
             return (wrong, sum(r["occluded"][1] for r in rows) / max(1, sum(r["occluded"][0] for r in rows)))
-        best = min(CANDIDATES, key=score)
+        best = min(candidates, key=score)
         held[out] = {"chosen": best, **table[(best, out)]}
         r = table[(best, out)]
         print(f"held out {out:12s}: chose '{best}': occluded {r['occluded'][1]} / {r['occluded'][0]}, wrong "
@@ -127,7 +139,7 @@ def main(argv=None) -> int:
         print(f"held out, all families, {key}: {s} / {p} = {s / max(1, p):.2f}, wrong joins {w}")
     print(f"held out, replacements joined: {sum(h['replacements'][1] for h in held.values())}/"
           f"{sum(h['replacements'][0] for h in held.values())}")
-    for name in CANDIDATES:
+    for name in candidates:
         tot = {k: [sum(table[(name, f)][k][i] for f in families) for i in range(len(table[(name, families[0])][k]))]
                for k in ("occluded", "clear", "replacements")}
         print(f"all families, {name}: occluded {tot['occluded'][1]}/{tot['occluded'][0]} wrong {tot['occluded'][2]}; "

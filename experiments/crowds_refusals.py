@@ -1,6 +1,6 @@
 """Which re-link gate refused: every person of the occluded tiled crowds who got more than one snapshot.
 
-    python experiments/crowds_refusals.py [--clear] [--rule default|occlusion] [--families F ...]
+    python experiments/crowds_refusals.py [--clear] [--rule default|ends|short|chain_off|chain] [--families F ...]
 
 Each crowd of :mod:`facesel.eval.crowds` (occluded unless ``--clear``; the default Selector, the
 Laplacian scorer, ``keep_static`` as ``facesel eval crowds`` runs them) is recorded once
@@ -37,8 +37,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clear", action="store_true", help="the crowds without occluders")
     parser.add_argument("--families", nargs="*", default=None)
-    parser.add_argument("--rule", default="default", choices=("default", "ends", "short"),
-                        help="default: LinkRule(); ends: the colour sample before (colour_sample='ends'); short: no long links")
+    parser.add_argument("--rule", default="default", choices=("default", "ends", "short", "chain_off", "chain"),
+                        help="default: LinkRule(); ends: the colour sample before (colour_sample='ends'); short: no long links; "
+                             "chain_off: the default without absorbing a skipped short fragment; chain: chain_through=later")
     parser.add_argument("--scorer", default="default", choices=("default", "laplacian"),
                         help="the pipeline's default scorer (as `facesel eval crowds`) or the Laplacian (as crowds_loso.py)")
     parser.add_argument("--verbose", action="store_true", help="also every fragment of each snapshot")
@@ -48,7 +49,9 @@ def main(argv=None) -> int:
 
     detector = make_detector(max_side=1280)
     scorer = LaplacianVarianceScorer() if args.scorer == "laplacian" else default_scorer()
-    rule = {"default": LinkRule(), "ends": LinkRule(colour_sample="ends"), "short": LinkRule(long_gap_seconds=None)}[args.rule]
+    rule = {"default": LinkRule(), "ends": LinkRule(colour_sample="ends", chain_through=None),
+            "short": LinkRule(long_gap_seconds=None, chain_through=None),
+            "chain_off": LinkRule(chain_through=None), "chain": LinkRule(chain_through="later")}[args.rule]
     fams = crowds.families(data_root())
     if args.families:
         fams = {k: v for k, v in fams.items() if k in args.families}
@@ -123,7 +126,15 @@ def main(argv=None) -> int:
                 else:
                     ev_a, cands, waiting, chosen = info
                     if b in waiting:
-                        why, detail = "B already taken by another fragment", ""
+                        # Taken, and would the gates have let B continue A at all? (A skipped short
+                        # fragment is often also refused by them: then taking B cost nothing.)
+                        why = "B already taken by another fragment"
+                        if b in cands:
+                            e = explain(rule, ev_a, cands[b])
+                            why += f" (gates: {'+'.join(e['refused']) or 'pass'})"
+                            detail = f"position {e['position']:.2f} / allowance {e['allowance']:.2f}"
+                        else:
+                            detail = ""
                     elif b not in cands:
                         why, detail = ("B not started when A was asked (gap)" if fb.first_time > ev_a.last_time
                                        else "B no longer a candidate"), f"gap {fb.first_time - fa.last_time:.2f} s"

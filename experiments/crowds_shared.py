@@ -9,7 +9,9 @@ video's frame rate) once per rule of ``--rules`` (default ``short after``): ``be
 before the crowd work), ``ends`` (``LinkRule(colour_sample="ends")``: the colour sample before the
 occluded-crowds work), ``short`` (``LinkRule(long_gap_seconds=None)``: the crowd work's rule, no
 link over more than 1 s) and ``after`` (the default :class:`facesel.select.linking.LinkRule`,
-with long links); the grace period is each rule's ``max_gap_seconds`` (the finaliser holds a
+with long links and a short fragment a link skips absorbed into the chain, ``chain_through="place"``;
+the three rules before it have ``chain_through=None``), ``chain_off`` (the default without that),
+``chain`` and ``chain_both`` (``chain_through="later"`` / ``"both"``); the grace period is each rule's ``max_gap_seconds`` (the finaliser holds a
 track past it only for a long link). Printed per video: snapshots and re-links
 of each. The clips of ``videos/more`` show one person each by their manifest (``people_est``
 1; two for the mmaction2 demo and the children on the bed), so there snapshots per person is
@@ -52,8 +54,11 @@ def videos(root: Path) -> list[tuple[Path, int]]:
 def rules():
     from facesel.select.linking import LinkRule
 
-    return {"before": LinkRule(window=1, rejoin_colour_distance=None, long_gap_seconds=None),
-            "short": LinkRule(long_gap_seconds=None), "ends": LinkRule(colour_sample="ends"), "after": LinkRule()}
+    return {"before": LinkRule(window=1, rejoin_colour_distance=None, long_gap_seconds=None, chain_through=None),
+            "short": LinkRule(long_gap_seconds=None, chain_through=None),
+            "ends": LinkRule(colour_sample="ends", chain_through=None), "after": LinkRule(),
+            "chain_off": LinkRule(chain_through=None), "chain": LinkRule(chain_through="later"),
+            "chain_both": LinkRule(chain_through="both")}
 
 
 def run_one(frames, fps: float, detector, scorer, link, folder: Path | None, min_face_size: float,

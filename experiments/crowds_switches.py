@@ -2,7 +2,10 @@
 cut, cross-fade, gap), end to end through the default Selector (switch cues on, finaliser on, the
 Laplacian scorer for speed), with the re-link before long links (``short``:
 ``LinkRule(long_gap_seconds=None)``), with the colour sample before the occluded-crowds work
-(``ends``: ``LinkRule(colour_sample="ends")``) and with the default one, in one run
+(``ends``: ``LinkRule(colour_sample="ends")``; both without ``chain_through``), with the default
+one (a skipped short fragment absorbed into the chain: ``chain_through="place"``), without that
+(``chain_off``) and with the other ways of absorbing it (``chain``, ``chain_both``:
+``chain_through="later"`` / ``"both"``), in one run
 (docs/persons.md, "Fragments in crowds", "Occluded crowds").
 
     python experiments/crowds_switches.py
@@ -32,7 +35,10 @@ def main() -> int:
     cv2.setNumThreads(1)
     detector = make_detector(max_side=1280)
     sources = sw.load_sources(data_root(), detector, 40, 5)
-    rules = {"short": LinkRule(long_gap_seconds=None), "ends": LinkRule(colour_sample="ends"), "after": LinkRule()}
+    rules = {"short": LinkRule(long_gap_seconds=None, chain_through=None),
+             "ends": LinkRule(colour_sample="ends", chain_through=None), "after": LinkRule(),
+             "chain_off": LinkRule(chain_through=None), "chain": LinkRule(chain_through="later"),
+             "chain_both": LinkRule(chain_through="both")}
     totals = {name: [0, 0, 0, 0] for name in rules}  # snapshots, spanning both, people, links
     for clips in sources.values():
         for a, b in sw.pairs_of(clips):

@@ -27,8 +27,9 @@ ones, then the nearest to the default, is chosen; its figures on the held-out so
 The end-to-end figures (with the finaliser's choices between candidates) are
 ``experiments/crowds_shared.py``, ``experiments/crowds_switches.py`` and ``--end-to-end`` here:
 the pause material (``--pauses``, default 40 frames) through the default Selector with the rule
-before long links, the colour sample before the occluded-crowds work (``ends``) and the default
-rule, in one run (each material recorded once and replayed per rule): snapshots of the paused person (1 is
+before long links, the colour sample before the occluded-crowds work (``ends``), the default
+rule (a skipped short fragment absorbed: ``chain_through="place"``; the two before without it),
+the default without that (``chain_off``) and with ``chain_through="later"`` (``chain``), in one run (each material recorded once and replayed per rule): snapshots of the paused person (1 is
 right) and next-person pairs joined into one snapshot (0 is right).
 """
 
@@ -189,7 +190,9 @@ def end_to_end(root: Path, pauses) -> None:
     from facesel.select.linking import LinkRule
 
     detector, scorer = make_detector(max_side=1280), LaplacianVarianceScorer()
-    rules = {"short": LinkRule(long_gap_seconds=None), "ends": LinkRule(colour_sample="ends"), "default": LinkRule()}
+    rules = {"short": LinkRule(long_gap_seconds=None, chain_through=None),
+             "ends": LinkRule(colour_sample="ends", chain_through=None), "default": LinkRule(),
+             "chain_off": LinkRule(chain_through=None), "chain": LinkRule(chain_through="later")}
     recorded = {}
 
     def run(frames, link):

@@ -22,9 +22,9 @@ def _run(args: argparse.Namespace) -> int:
         raise ValueError("no shared data: give --data or set FACESEL_DATA")
     link = None  # the default rule
     if args.previous_link:
-        link = LinkRule(window=1, rejoin_colour_distance=None, long_gap_seconds=None)
-    elif args.short_link:
-        link = LinkRule(long_gap_seconds=None, colour_sample=args.colour_sample)
+        link = LinkRule(window=1, rejoin_colour_distance=None, long_gap_seconds=None, chain_through=None)
+    elif args.short_link:  # the rules before: no skipped fragment absorbed (LinkRule.chain_through)
+        link = LinkRule(long_gap_seconds=None, colour_sample=args.colour_sample, chain_through=None)
     elif args.colour_sample != "either":
         link = LinkRule(colour_sample=args.colour_sample)
     results = evaluate(Path(root), size=args.size, columns=args.columns, frames=args.frames, tile=args.tile,

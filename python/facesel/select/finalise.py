@@ -251,6 +251,7 @@ class Finaliser:
                     best, best_cost, best_open = track_id, cost, True
         if best is None:
             return False
+        held = self._absorb_between(held, self._held[best].evidence if not best_open else self.evidence.get(best), others)
         self.links = (self.links + [(int(held.result.track_id), int(best))])[-1000:]
         if best_open:
             self._waiting[best] = held
@@ -262,6 +263,26 @@ class Finaliser:
                 merge_results(held.result, later.result), held.evidence.absorb(later.evidence), later.closed_at)
             self.stats.merged += 1
         return True
+
+    def _absorb_between(self, held: _Held, later, others) -> _Held:
+        """``held`` with every held fragment that lies between it and its successor ``later`` and
+        that the rule lets the chain take along (:meth:`LinkRule.absorbs`, ``chain_through``)
+        merged in, in time order; ``held`` itself when there is none."""
+        if self.link.chain_through is None:
+            return held
+        between = sorted((t for t, h in self._held.items() if h.evidence is not later
+                          and self.link.absorbs(held.evidence, h.evidence, later, others)),
+                         key=lambda t: self._held[t].evidence.first_frame)
+        for track_id in between:
+            skipped = self._held.pop(track_id)
+            if not skipped.evidence.first_frame > held.evidence.last_frame:
+                self._held[track_id] = skipped  # overlaps one absorbed just before: left alone
+                continue
+            self.links = (self.links + [(int(held.result.track_id), int(track_id))])[-1000:]
+            held = _Held(merge_results(held.result, skipped.result), held.evidence.absorb(skipped.evidence),
+                         held.closed_at, held.long_wait)
+            self.stats.merged += 1
+        return held
 
     def others(self):
         """Every track's evidence the finaliser holds: open, held, waiting and lately released."""

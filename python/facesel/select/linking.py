@@ -9,7 +9,7 @@ histogram (:class:`facesel.select.evidence.TrackEvidence`, :mod:`facesel.track_c
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -18,6 +18,9 @@ from facesel.track_cues import distance as colour_distance
 
 COLOUR_SAMPLES = ("either", "fresh", "recent", "seen", "ends")
 """The values of :attr:`LinkRule.colour_sample`."""
+
+CHAIN_THROUGH = (None, "later", "both", "place")
+"""The values of :attr:`LinkRule.chain_through`."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,20 @@ class LinkRule:
         ``"ends"``: the median of the ``window`` end observations' colours, or the last / first
         colours measured however old (the rule before, kept as a setting). Chosen
         leave-one-source-out (``experiments/crowds_occlusion_loso.py``). Long links keep ``"ends"``.
+    chain_through : None, "later", "both" or "place"
+        A short fragment skipped by a link (issue 23, occluded crowds: "7 was continued by 13,
+        skipping 12"): when a fragment is continued by a later one and a closed fragment lies
+        wholly **between** the two in time (it starts after the earlier one's last observation and
+        ends before the later one's first), the finaliser absorbs it into the chain when it passes
+        the gates of this rule as the later one's predecessor (``"later"``: ``cost(skipped,
+        later)``), or as that and as the earlier one's successor (``"both"``: ``cost(earlier,
+        skipped)`` too), or the later one's position and size gates only (``"place"``: the
+        colours are not compared, the chain's own colours having passed; default). The skipped
+        fragment is seen exactly while the person of the chain is not, where the chain's person
+        reappears. None: a skipped fragment stays alone (the rule before, kept as a setting).
+        Measured (docs/persons.md "Occluded crowds"): no change on the tiled crowds, splices and
+        pause material under the default colour sample; the sam2 juggler 2 -> 1 snapshot
+        (``"place"`` only: the skipped fragment's colours are the ball's); no wrong join anywhere.
     """
 
     max_gap_seconds: float = 1.0
@@ -107,8 +124,11 @@ class LinkRule:
     long_colour_distance: float = 0.15
     crowd_radius: float = 2.0
     colour_sample: str = "either"
+    chain_through: str | None = "place"
 
     def __post_init__(self) -> None:
+        if self.chain_through not in CHAIN_THROUGH:
+            raise ValueError(f"chain_through must be one of {CHAIN_THROUGH}, got {self.chain_through!r}")
         if self.colour_sample not in COLOUR_SAMPLES:
             raise ValueError(f"colour_sample must be one of {COLOUR_SAMPLES}, got {self.colour_sample!r}")
         for name in ("max_gap_seconds", "max_overlap_seconds", "max_distance", "distance_per_second", "max_colour_distance",
@@ -207,6 +227,28 @@ class LinkRule:
             return None
         return float(distance[ok].min())
 
+
+    def absorbs(self, earlier, skipped, later, others=()) -> bool:
+        """Whether a link from ``earlier`` to ``later`` takes ``skipped`` along (see
+        :attr:`chain_through`): ``skipped`` lies wholly between the two in time and passes the
+        gates as ``later``'s predecessor (for ``"both"`` also as ``earlier``'s successor; for
+        ``"place"`` its position and size gates only).
+        False when ``chain_through`` is None.
+
+        Parameters
+        ----------
+        earlier, skipped, later : TrackEvidence
+        others : iterable of TrackEvidence, optional (as for :meth:`cost`)
+        """
+        if self.chain_through is None or skipped.count == 0:
+            return False
+        if not earlier.last_frame < skipped.first_frame <= skipped.last_frame < later.first_frame:
+            return False  # not wholly between: the same person cannot be in two places at once
+        if self.chain_through == "place":
+            return replace(self, max_colour_distance=1.0, rejoin_colour_distance=1.0).cost(skipped, later, others) is not None
+        if self.cost(skipped, later, others) is None:
+            return False
+        return self.chain_through == "later" or self.cost(earlier, skipped, others) is not None
 
     def _colours_apart(self, earlier, later, tail_colours: list, head_colours: list) -> float | None:
         """Colour distance of the two ends (see ``colour_sample``), or None: not compared. The end
