@@ -12,7 +12,8 @@ Events (one JSON object each; ``camera``, ``event`` and ``time`` (UTC, ISO 8601)
 Never pixels, boxes, landmarks or anything computed from a face beyond that quality value. The
 pipeline never waits for a broker or a web server: events go through a bounded queue to one
 sender thread; when the queue is full (a broker down for long) new events are dropped and
-counted (``events.dropped`` in ``/status``; no /metrics series), and a failed delivery is logged once per minute.
+counted (``events.dropped`` in ``/status``; no /metrics series), and a failed delivery is logged
+once per minute.
 
 Config::
 
