@@ -75,67 +75,101 @@ std::vector<int> nms_boxes(const std::vector<double>& xywh, const std::vector<fl
   return kept;
 }
 
-YunetFaces yunet_decode(const std::vector<YunetLevel>& levels, float min_score, float nms_iou) {
-  std::vector<float> boxes, scores, marks;
-  for (const YunetLevel& level : levels) {
+namespace {
+
+constexpr float kMaxLogSide = 88.0f;
+
+[[noreturn]] void not_finite(const char* what, const YunetLevel& level, std::int64_t cell, const char* why) {
+  throw std::invalid_argument(std::string(what) + std::to_string(level.stride) + " at (row " +
+                              std::to_string(cell / level.cols) + ", col " + std::to_string(cell % level.cols) + ") " + why);
+}
+
+}  // namespace
+
+YunetCandidates yunet_candidates(const std::vector<YunetLevel>& levels, float min_score) {
+  YunetCandidates c;
+  for (std::size_t k = 0; k < levels.size(); ++k) {
+    const YunetLevel& level = levels[k];
     const std::int64_t cells = level.rows * level.cols;
-    const double stride = level.stride;
-    const float half = static_cast<float>(level.stride / 2.0);
     for (std::int64_t cell = 0; cell < cells; ++cell) {
       const float score = level.score[cell];
       if (!(score > min_score)) continue;
-      const double row = static_cast<double>(cell / level.cols), col = static_cast<double>(cell % level.cols);
-      const float* d = level.box + cell;
-      // numpy: (cols + dx) * stride is int64 + float32 -> float64; exp(dw) stays float32 and is
-      // scaled in float32; the corners are float64 then cast to float32. exp is evaluated in double
-      // and rounded (correctly rounded almost always; numpy's float32 exp may differ by 1 ulp).
-      const double cx = (col + static_cast<double>(d[0])) * stride;
-      const double cy = (row + static_cast<double>(d[cells])) * stride;
-      const float half_w = static_cast<float>(std::exp(static_cast<double>(d[2 * cells]))) * half;
-      const float half_h = static_cast<float>(std::exp(static_cast<double>(d[3 * cells]))) * half;
-      const float corners[4] = {static_cast<float>(cx - half_w), static_cast<float>(cy - half_h),
-                                static_cast<float>(cx + half_w), static_cast<float>(cy + half_h)};
-      for (float v : corners) {
-        if (!std::isfinite(v)) {
-          throw std::invalid_argument("box" + std::to_string(level.stride) + " at (row " + std::to_string(cell / level.cols) +
-                                      ", col " + std::to_string(cell % level.cols) +
-                                      ") gives a non-finite box (its deltas are not finite or exp overflows)");
-        }
+      c.level.push_back(static_cast<int>(k));
+      c.cell.push_back(cell);
+      c.score.push_back(score);
+      const float log_w = level.box[2 * cells + cell], log_h = level.box[3 * cells + cell];
+      // exp above 88 overflows float32 (numpy would warn and give inf); NaN fails the test too
+      if (!(log_w <= kMaxLogSide && log_h <= kMaxLogSide)) {
+        not_finite("box", level, cell, "has a log side above 88 or not finite: exp would overflow float32");
       }
-      boxes.insert(boxes.end(), corners, corners + 4);
-      scores.push_back(score);
-      for (int k = 0; k < 10; ++k) {
-        const double base = (k % 2 == 0) ? col : row;
-        const float v = static_cast<float>((base + static_cast<double>(level.marks[k * cells + cell])) * stride);
-        if (!std::isfinite(v)) {
-          throw std::invalid_argument("marks" + std::to_string(level.stride) + " at (row " +
-                                      std::to_string(cell / level.cols) + ", col " + std::to_string(cell % level.cols) +
-                                      ") holds a non-finite landmark");
-        }
-        marks.push_back(v);
-      }
+      c.log_w.push_back(log_w);
+      c.log_h.push_back(log_h);
+    }
+  }
+  return c;
+}
+
+YunetFaces yunet_faces(const std::vector<YunetLevel>& levels, const YunetCandidates& candidates, const float* exp_w,
+                       const float* exp_h, float nms_iou) {
+  const std::size_t n = candidates.score.size();
+  std::vector<float> boxes(4 * n), marks(10 * n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const YunetLevel& level = levels[candidates.level[i]];
+    const std::int64_t cells = level.rows * level.cols, cell = candidates.cell[i];
+    const double row = static_cast<double>(cell / level.cols), col = static_cast<double>(cell % level.cols);
+    const double stride = level.stride;
+    const float half = static_cast<float>(level.stride / 2.0);
+    // numpy: (cols + dx) * stride is int64 + float32 -> float64; exp(dw) * (stride / 2.0) stays
+    // float32; the corners are float64 (float64 - float32), then cast to float32.
+    const double cx = (col + static_cast<double>(level.box[cell])) * stride;
+    const double cy = (row + static_cast<double>(level.box[cells + cell])) * stride;
+    const float half_w = exp_w[i] * half, half_h = exp_h[i] * half;
+    float* b = &boxes[4 * i];
+    b[0] = static_cast<float>(cx - half_w);
+    b[1] = static_cast<float>(cy - half_h);
+    b[2] = static_cast<float>(cx + half_w);
+    b[3] = static_cast<float>(cy + half_h);
+    for (int k = 0; k < 4; ++k) {
+      if (!std::isfinite(b[k])) not_finite("box", level, cell, "gives a non-finite box (deltas not finite or exp overflows)");
+    }
+    for (int k = 0; k < 10; ++k) {
+      const double base = (k % 2 == 0) ? col : row;
+      const float v = static_cast<float>((base + static_cast<double>(level.marks[k * cells + cell])) * stride);
+      if (!std::isfinite(v)) not_finite("marks", level, cell, "holds a non-finite landmark");
+      marks[10 * i + k] = v;
     }
   }
   // NMSBoxes gets (x, y, w, h) with w = x2 - x1 computed in float32 (numpy), then widened to double.
-  std::vector<double> xywh(boxes.size());
-  for (std::size_t i = 0; i < scores.size(); ++i) {
+  std::vector<double> xywh(4 * n);
+  for (std::size_t i = 0; i < n; ++i) {
     const float* b = &boxes[4 * i];
     xywh[4 * i] = b[0];
     xywh[4 * i + 1] = b[1];
     xywh[4 * i + 2] = static_cast<double>(b[2] - b[0]);
     xywh[4 * i + 3] = static_cast<double>(b[3] - b[1]);
   }
-  const std::vector<int> kept = nms_boxes(xywh, scores, min_score, nms_iou);
+  // The threshold was applied by yunet_candidates: every candidate passes a -inf threshold here.
+  const std::vector<int> kept = nms_boxes(xywh, candidates.score, -std::numeric_limits<float>::infinity(), nms_iou);
   YunetFaces faces;
   faces.boxes.reserve(4 * kept.size());
   faces.scores.reserve(kept.size());
   faces.marks.reserve(10 * kept.size());
   for (int i : kept) {
     faces.boxes.insert(faces.boxes.end(), &boxes[4 * i], &boxes[4 * i] + 4);
-    faces.scores.push_back(scores[i]);
+    faces.scores.push_back(candidates.score[i]);
     faces.marks.insert(faces.marks.end(), &marks[10 * i], &marks[10 * i] + 10);
   }
   return faces;
+}
+
+YunetFaces yunet_decode(const std::vector<YunetLevel>& levels, float min_score, float nms_iou) {
+  const YunetCandidates candidates = yunet_candidates(levels, min_score);
+  std::vector<float> exp_w(candidates.score.size()), exp_h(candidates.score.size());
+  for (std::size_t i = 0; i < exp_w.size(); ++i) {
+    exp_w[i] = static_cast<float>(std::exp(static_cast<double>(candidates.log_w[i])));
+    exp_h[i] = static_cast<float>(std::exp(static_cast<double>(candidates.log_h[i])));
+  }
+  return yunet_faces(levels, candidates, exp_w.data(), exp_h.data(), nms_iou);
 }
 
 }  // namespace facesel

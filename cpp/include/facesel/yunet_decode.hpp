@@ -25,16 +25,35 @@ struct YunetFaces {
   std::vector<float> marks;
 };
 
-/// Decodes the levels in order (candidates in row-major order within a level, levels one after
-/// another, as numpy's nonzero and concatenate give them) and suppresses overlaps.
+/// The cells above the score threshold, in decoding order (levels in order, row-major within a
+/// level, as numpy's nonzero and concatenate give them), with their log box sides.
+struct YunetCandidates {
+  std::vector<int> level;
+  std::vector<std::int64_t> cell;
+  std::vector<float> score;
+  std::vector<float> log_w;  ///< dw: the box width is exp(dw) * stride
+  std::vector<float> log_h;
+};
+
+/// Step 1: the candidates, cells with score > min_score (cv::dnn::NMSBoxes' strict test; the numpy
+/// path's `>=` pre-filter then NMSBoxes' `>` keep the same cells). Throws std::invalid_argument
+/// when a candidate's log side is NaN or above 88 (its exp would overflow float32).
+YunetCandidates yunet_candidates(const std::vector<YunetLevel>& levels, float min_score);
+
+/// Step 2: boxes and landmarks of the candidates, then suppression. exp_w[i] and exp_h[i] are
+/// exp(log_w[i]) and exp(log_h[i]) in float32, computed by the caller: the Python binding uses
+/// numpy's float32 exp so that results equal the numpy reference bit for bit (numpy's SIMD exp
+/// differs from the correctly rounded one by up to 2 ulp, depending on the CPU).
 ///
-/// A candidate is a cell with score > min_score (cv::dnn::NMSBoxes' strict test; the numpy path's
-/// `>=` pre-filter then NMSBoxes' `>` keep the same cells). Box centre (col + dx) * stride and
-/// landmarks (col + lx) * stride are computed in double and rounded to float, the half side
-/// float(exp(dw)) * (stride / 2) in float, as numpy's type promotion does.
-///
-/// Throws std::invalid_argument when a candidate's box or landmark values are not finite (or its
-/// box overflows float). The caller guarantees the pointers and sizes (the binding checks them).
+/// Box centre (col + dx) * stride and landmarks (col + lx) * stride are computed in double and
+/// rounded to float, the half side exp_w * (stride / 2) in float, as numpy's type promotion does.
+/// Throws std::invalid_argument when a candidate's box or landmark values are not finite. The
+/// caller guarantees the pointers and sizes (the binding checks them).
+YunetFaces yunet_faces(const std::vector<YunetLevel>& levels, const YunetCandidates& candidates, const float* exp_w,
+                       const float* exp_h, float nms_iou);
+
+/// Both steps with exp evaluated in double and rounded to float (for C++ callers: within 2 ulp of
+/// numpy's exp per side, the same faces in all but near-tie cases).
 YunetFaces yunet_decode(const std::vector<YunetLevel>& levels, float min_score, float nms_iou);
 
 /// cv::dnn::NMSBoxes(Rect2d) with eta = 1 and no top_k: indices of the kept boxes, highest score
