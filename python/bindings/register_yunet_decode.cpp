@@ -129,7 +129,8 @@ py::list yunet_decode_py(const py::object& scores_obj, const py::object& boxes_o
       std::copy(candidates[i].log_h.begin(), candidates[i].log_h.end(), p + total + first[i]);
     }
   }
-  const py::array_t<float> sides = py::module_::import("numpy").attr("exp")(log_sides);
+  // (no call when no image has a candidate: the common case for region squares)
+  const py::array_t<float> sides = total == 0 ? log_sides : py::array_t<float>(py::module_::import("numpy").attr("exp")(log_sides));
   if (sides.size() != static_cast<py::ssize_t>(2 * total) || !sides.dtype().is(py::dtype::of<float>())) {
     throw std::runtime_error("numpy.exp returned an unexpected array");  // cannot happen; guards the pointers below
   }

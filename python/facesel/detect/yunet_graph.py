@@ -235,8 +235,14 @@ def decode_many(outputs: dict[str, np.ndarray], min_score: float, nms_iou: float
         raise ValueError(f"decoder must be one of {DECODERS}, got {decoder!r}")
     from facesel import _core
 
-    return _core.yunet_decode([outputs[f"score{s}"] for s in STRIDES], [outputs[f"box{s}"] for s in STRIDES],
-                              [outputs[f"marks{s}"] for s in STRIDES], list(STRIDES), min_score, nms_iou)
+    return _core.yunet_decode([outputs[name] for name in _SCORE_NAMES], [outputs[name] for name in _BOX_NAMES],
+                              [outputs[name] for name in _MARK_NAMES], _STRIDE_LIST, min_score, nms_iou)
+
+
+_SCORE_NAMES = tuple(f"score{s}" for s in STRIDES)
+_BOX_NAMES = tuple(f"box{s}" for s in STRIDES)
+_MARK_NAMES = tuple(f"marks{s}" for s in STRIDES)
+_STRIDE_LIST = list(STRIDES)
 
 
 def decode(outputs: dict[str, np.ndarray], min_score: float, nms_iou: float = 0.45, decoder: str = "core"):

@@ -1,0 +1,47 @@
+"""Not a test: YuNet on every frame of a shared video, decoded by the C++ core and by the numpy
+reference; counts faces and any difference (boxes, scores, landmarks compared bit for bit), and
+the CPU each decoder spends (thread time, both in this one run).
+
+    python experiments/yunet_decode_equal.py [--video arcade_walkers_1080p.mp4] [--max-side 1280]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+
+def main() -> int:
+    from facesel.data import data_root_or_exit
+    from facesel.detect import yunet_graph
+    from facesel.detect.yunet import YuNetDetector, _padded, shrink
+    from facesel.video import open_source
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--video", default="arcade_walkers_1080p.mp4")
+    parser.add_argument("--max-side", type=int, default=1280)
+    args = parser.parse_args()
+    detector = YuNetDetector(max_side=args.max_side)
+    faces = differ = frames = 0
+    spent = {"core": 0.0, "numpy": 0.0}
+    for frame, _ in open_source(data_root_or_exit() / "videos" / args.video):
+        image, _ = shrink(frame, detector.max_side)
+        outputs = detector._run_onnx(_padded(image)[None])
+        found = {}
+        for decoder in ("numpy", "core"):
+            start = time.thread_time()
+            found[decoder] = yunet_graph.decode_many(outputs, detector.min_confidence, decoder=decoder)[0]
+            spent[decoder] += time.thread_time() - start
+        frames += 1
+        faces += len(found["numpy"][1])
+        differ += not all(a.shape == b.shape and np.array_equal(a, b) for a, b in zip(found["core"], found["numpy"]))
+    print(f"{args.video}: {frames} frames, {faces} faces; frames whose decoded faces differ: {differ}")
+    print(f"decoding CPU ms a frame: numpy {1000 * spent['numpy'] / frames:.3f}, core {1000 * spent['core'] / frames:.3f}, "
+          f"ratio {spent['numpy'] / spent['core']:.1f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
