@@ -92,6 +92,9 @@ def main(argv=None) -> int:
     parser.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE",
                         help="more pipeline settings of the camera (PipelineConfig fields: region_face_px=48 "
                              "region_shrink=fast ...)")
+    parser.add_argument("--yunet-decoding", nargs="+", default=["core"], choices=("core", "numpy"),
+                        help="who decodes YuNet's outputs, each in turn (YuNetDetector.output_decoder: the C++ "
+                             "core, or numpy + cv2.dnn.NMSBoxes, the reference)")
     parser.add_argument("--json", default=None, help="append the breakdown here (JSON lines)")
     args = parser.parse_args(argv)
     root = data_root_or_exit()
@@ -108,6 +111,7 @@ def main(argv=None) -> int:
     charge.wrap(yunet_module.YuNetDetector, "_run_onnx",
                 lambda detector, batch: "YuNet network, full frames" if batch.shape[0] == 1 and min(batch.shape[1:3]) >= 640
                 else "YuNet network, region squares")
+    charge.wrap(yunet_module.YuNetDetector, "_decode_outputs", "YuNet output decoding")
     charge.wrap(yunet_module.YuNetDetector, "_as_detections", "YuNet output decoding")
     charge.wrap(yunet_module, "_padded", "YuNet padding")
     charge.wrap(schedule_module, "cut_square", "region cut + shrink")
@@ -120,9 +124,12 @@ def main(argv=None) -> int:
         cv2.setNumThreads(default_cv_threads if cv_threads < 0 else cv_threads)
         for threads in args.threads:
             for decoder in args.decoder:
-                totals.clear()
-                calls.clear()
-                profile(args, decoder, threads, video, charge)
+                for decoding in args.yunet_decoding:
+                    yunet_module.YuNetDetector.output_decoder = decoding
+                    print(f"YuNet output decoding: {decoding}")
+                    totals.clear()
+                    calls.clear()
+                    profile(args, decoder, threads, video, charge)
     return 0
 
 

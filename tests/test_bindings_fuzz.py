@@ -157,3 +157,30 @@ def test_linear_assignment_fuzz(cost):
         assert "cost" in str(err)
     else:
         assert out.dtype == np.int64 and out.shape == (cost.shape[0],)
+
+
+def _yunet_maps(n=1, side=4):
+    rng = np.random.default_rng(5)
+    sides = (side, side // 2, side // 4)
+    return ([rng.random((n, 1, s, s), dtype=np.float32) for s in sides],
+            [rng.normal(size=(n, 4, s, s)).astype(np.float32) for s in sides],
+            [rng.normal(size=(n, 10, s, s)).astype(np.float32) for s in sides])
+
+
+YUNET_NAMES = ("scores", "boxes", "marks")
+
+
+@FUZZ
+@given(which=st.integers(0, 2), level=st.integers(0, 2), bad=ANY_ARG)
+def test_yunet_decode_maps_fuzz(which, level, bad):
+    maps = _yunet_maps()
+    maps[which][level] = bad
+    expect_clean(lambda: _core.yunet_decode(*maps, [8, 16, 32], 0.5, 0.45), YUNET_NAMES[which])
+
+
+@FUZZ
+@given(position=st.integers(0, 2), bad=BAD_SCALARS)
+def test_yunet_decode_numbers_fuzz(position, bad):
+    args = [[8, 16, 32], 0.5, 0.45]
+    args[position] = bad
+    expect_clean(lambda: _core.yunet_decode(*_yunet_maps(), *args), ("strides", "min_score", "nms_iou")[position])

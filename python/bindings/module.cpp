@@ -9,4 +9,5 @@ PYBIND11_MODULE(_core, m) {
   facesel::bindings::register_gaussian_ll(m);
   facesel::bindings::register_tracker(m);
   facesel::bindings::register_best_crop_store(m);
+  facesel::bindings::register_yunet_decode(m);
 }

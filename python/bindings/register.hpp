@@ -6,5 +6,6 @@ namespace bindings {
 void register_gaussian_ll(pybind11::module_& m);
 void register_tracker(pybind11::module_& m);
 void register_best_crop_store(pybind11::module_& m);
+void register_yunet_decode(pybind11::module_& m);
 }  // namespace bindings
 }  // namespace facesel

@@ -44,6 +44,11 @@ class YuNetDetector:
         (integer boxes and percent scores), the engine of facesel before 0.5.
     """
 
+    output_decoder = "core"
+    """Who decodes the network's outputs (:data:`facesel.detect.yunet_graph.DECODERS`): the C++
+    core (default; GIL released, one call a batch of region squares) or ``"numpy"``, the reference
+    with the same results, kept for comparisons (``benchmarks/frame_costs.py --yunet-decoding``)."""
+
     thread_safe = True
     """``detect`` may be called from several threads at once (one result buffer per thread), so
     full-frame detections may run ahead of tracking (``PipelineConfig.detect_ahead``)."""
@@ -137,23 +142,27 @@ class YuNetDetector:
         for i, image in enumerate(images):
             by_shape.setdefault(image.shape, []).append(i)
         for members in by_shape.values():
-            for i, one in zip(members, self._run_onnx(np.stack([images[i] for i in members]))):
-                found[i] = self._as_detections(one, backs[i])
+            outputs = self._run_onnx(np.stack([images[i] for i in members]))
+            for i, faces in zip(members, self._decode_outputs(outputs)):
+                found[i] = self._as_detections(faces, backs[i])
         return found
 
     def _detect_onnx(self, image: np.ndarray, back: np.ndarray) -> Detections:
-        return self._as_detections(self._run_onnx(_padded(image)[None])[0], back)
+        return self._as_detections(self._decode_outputs(self._run_onnx(_padded(image)[None]))[0], back)
 
-    def _run_onnx(self, batch: np.ndarray) -> list[dict[str, np.ndarray]]:
-        """The graph's outputs for an (N, H, W, 3) uint8 batch, split per image."""
+    def _run_onnx(self, batch: np.ndarray) -> dict[str, np.ndarray]:
+        """The graph's outputs (name -> (N, C, H', W') float32) for an (N, H, W, 3) uint8 batch."""
         names = self._session.output_names
-        outputs = self._session.run(names, {"image": batch})
-        return [{name: out[i : i + 1] for name, out in zip(names, outputs)} for i in range(len(batch))]
+        return dict(zip(names, self._session.run(names, {"image": batch})))
 
-    def _as_detections(self, outputs: dict[str, np.ndarray], back: np.ndarray) -> Detections:
+    def _decode_outputs(self, outputs: dict[str, np.ndarray]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Faces of every image of the batch, in the network's (padded) pixels: one call."""
         from facesel.detect import yunet_graph
 
-        boxes, scores, points = yunet_graph.decode(outputs, self.min_confidence)
+        return yunet_graph.decode_many(outputs, self.min_confidence, decoder=self.output_decoder)
+
+    def _as_detections(self, faces: tuple[np.ndarray, np.ndarray, np.ndarray], back: np.ndarray) -> Detections:
+        boxes, scores, points = faces
         if len(scores) == 0:
             return Detections.empty()
         return Detections(boxes * np.tile(back, 2), scores, points * back)

@@ -24,7 +24,7 @@ The network (YuNet, Wu et al. 2023, libfacedetection's 2023 model), as the table
 * heads at each stride: one pair (no ReLU) each for class, box, objectness and 5 landmarks.
   Depthwise weights are stored (3, 3, channels); pointwise ones (filters, channels).
 
-Decoding (:func:`decode`): the score is sqrt(sigmoid(class) * sigmoid(objectness)); a box is
+Decoding (:func:`decode`, in the C++ core; :func:`decode_numpy` is the reference): the score is sqrt(sigmoid(class) * sigmoid(objectness)); a box is
 centred at ``(column + dx, row + dy) * stride`` with sides ``exp(dw) * stride``; landmarks are
 ``(column + lx, row + ly) * stride``. Checked against ``yuface.detect`` on the arcade video
 (tests/test_yunet_graph.py): the same faces, boxes and landmarks within one pixel (``yuface``
@@ -204,8 +204,56 @@ def graph_bytes() -> bytes:
         return _graph
 
 
-def decode(outputs: dict[str, np.ndarray], min_score: float, nms_iou: float = 0.45):
-    """Faces from the graph's outputs.
+DECODERS = ("core", "numpy")
+"""Who decodes the graph's outputs: the C++ core (default, one call a batch with the GIL released)
+or :func:`decode_numpy`, the reference it is tested against (tests/test_yunet_decode.py)."""
+
+
+def decode_many(outputs: dict[str, np.ndarray], min_score: float, nms_iou: float = 0.45,
+                decoder: str = "core") -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """:func:`decode_numpy` of every image of a batch.
+
+    Parameters
+    ----------
+    outputs : dict of name -> array
+        The graph's outputs (:func:`build_graph`) for N images: ``score{s}`` (N, 1, H/s, W/s),
+        ``box{s}`` (N, 4, ...), ``marks{s}`` (N, 10, ...) float32, C-contiguous for ``"core"``.
+    min_score, nms_iou : float
+        As in :func:`decode_numpy`; ``min_score`` in [0, 1], ``nms_iou`` in (0, 1].
+    decoder : str
+        One of :data:`DECODERS`. ``"core"`` decodes the whole batch in one C++ call
+        (``facesel._core.yunet_decode``) that releases the GIL; the results equal ``"numpy"``'s.
+
+    Returns
+    -------
+    list of N tuples (boxes (K, 4), scores (K,), landmarks (K, 5, 2)), as :func:`decode_numpy`.
+    """
+    if decoder == "numpy":
+        n = len(outputs[f"score{STRIDES[0]}"])
+        return [decode_numpy({name: out[i : i + 1] for name, out in outputs.items()}, min_score, nms_iou) for i in range(n)]
+    if decoder != "core":
+        raise ValueError(f"decoder must be one of {DECODERS}, got {decoder!r}")
+    from facesel import _core
+
+    return _core.yunet_decode([outputs[name] for name in _SCORE_NAMES], [outputs[name] for name in _BOX_NAMES],
+                              [outputs[name] for name in _MARK_NAMES], _STRIDE_LIST, min_score, nms_iou)
+
+
+_SCORE_NAMES = tuple(f"score{s}" for s in STRIDES)
+_BOX_NAMES = tuple(f"box{s}" for s in STRIDES)
+_MARK_NAMES = tuple(f"marks{s}" for s in STRIDES)
+_STRIDE_LIST = list(STRIDES)
+
+
+def decode(outputs: dict[str, np.ndarray], min_score: float, nms_iou: float = 0.45, decoder: str = "core"):
+    """Faces from the graph's outputs for one image (batch size 1): :func:`decode_many`'s first
+    entry; the same results as :func:`decode_numpy`."""
+    return decode_many(outputs, min_score, nms_iou, decoder)[0]
+
+
+def decode_numpy(outputs: dict[str, np.ndarray], min_score: float, nms_iou: float = 0.45):
+    """Faces from the graph's outputs, in numpy and ``cv2.dnn.NMSBoxes`` (the reference for the
+    C++ core's ``yunet_decode``).
 
     Parameters
     ----------
