@@ -275,14 +275,7 @@ def align_face(
     -------
     AlignedFace
     """
-    if not isinstance(frame, np.ndarray):
-        raise TypeError(f"frame must be a (H, W, 3) or (H, W) uint8 numpy array, got {type(frame).__name__}")
-    if frame.dtype != np.uint8:
-        raise TypeError(f"frame must be uint8, got {frame.dtype}")
-    if frame.ndim not in (2, 3) or frame.shape[0] < 1 or frame.shape[1] < 1:
-        raise ValueError(f"frame must be a non-empty (H, W, 3) or (H, W) image, got shape {frame.shape}")
-    if isinstance(margin, bool) or not isinstance(margin, (int, float, np.number)) or not 0 <= margin < 10:
-        raise ValueError(f"margin must be a number in [0, 10), got {margin!r}")
+    _check_frame_and_margin(frame, margin)
     if box is None and landmarks is None:
         raise ValueError("align_face needs a box, landmarks, or both; got neither")
     if box is not None:
@@ -297,9 +290,35 @@ def align_face(
         span = max(np.ptp(pts[:, 0]), np.ptp(pts[:, 1]))
         cx, cy = pts.mean(axis=0)
         box = np.array([cx - span, cy - span, cx + span, cy + span])
-    colour_source = frame if frame.ndim == 3 and frame.shape[2] == 3 else cv2.cvtColor(to_grey(frame), cv2.COLOR_GRAY2BGR)
-    colour = margin_crop(colour_source, box, margin)
+    colour = margin_crop(_colour_source(frame), box, margin)
     return AlignedFace(grey=grey, colour=colour, transform=matrix)
+
+
+def colour_crop(frame: np.ndarray, box: np.ndarray, margin: float = 0.25) -> np.ndarray:
+    """The colour crop of :func:`align_face` alone, for the same box: (h, w, 3) uint8 BGR, the
+    same pixels and the same errors, without the grey crop's fit and resampling.
+
+    For the Selector when its scorer reads no pixels (the default context rule: pose, detector
+    confidence and size), where the grey crop would be made and never looked at (issue 27).
+    """
+    _check_frame_and_margin(frame, margin)
+    return margin_crop(_colour_source(frame), np.array(_as_box(box)), margin)
+
+
+def _check_frame_and_margin(frame, margin) -> None:
+    if not isinstance(frame, np.ndarray):
+        raise TypeError(f"frame must be a (H, W, 3) or (H, W) uint8 numpy array, got {type(frame).__name__}")
+    if frame.dtype != np.uint8:
+        raise TypeError(f"frame must be uint8, got {frame.dtype}")
+    if frame.ndim not in (2, 3) or frame.shape[0] < 1 or frame.shape[1] < 1:
+        raise ValueError(f"frame must be a non-empty (H, W, 3) or (H, W) image, got shape {frame.shape}")
+    if isinstance(margin, bool) or not isinstance(margin, (int, float, np.number)) or not 0 <= margin < 10:
+        raise ValueError(f"margin must be a number in [0, 10), got {margin!r}")
+
+
+def _colour_source(frame: np.ndarray) -> np.ndarray:
+    """``frame`` as BGR: itself when it is, a grey frame turned into three equal channels."""
+    return frame if frame.ndim == 3 and frame.shape[2] == 3 else cv2.cvtColor(to_grey(frame), cv2.COLOR_GRAY2BGR)
 
 
 def pad_for_detection(image: np.ndarray, fraction: float = 0.5) -> tuple[np.ndarray, int, int]:

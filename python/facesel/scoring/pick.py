@@ -141,6 +141,13 @@ class PickScorer:
         """Whether a crop with a context costs a VAE pass (any of the VAE terms weighted)."""
         return any(self.weights[k] for k in ("dose", "eyes", "eyes_relative"))
 
+    @property
+    def reads_pixels(self) -> bool:
+        """Whether :meth:`score` and :meth:`screen` with a context look at the crops' pixels. The
+        context rule (VAE weights 0) does not: it uses their number only, so the Selector need not
+        make grey crops for it (:class:`facesel.select.stage.ScoreStage`)."""
+        return self.uses_vae
+
     def context_terms(self, context, n: int) -> np.ndarray:
         """(n,) float64: the weighted pose, detector and size signals of a CropContext."""
         if len(context) != n:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from facesel.align import align_face
+from facesel.align import CROP_SIZE, align_face, colour_crop
 from facesel.scoring.base import score_crops, screen_crops
 from facesel.select.policy import ScoringPolicy
 from facesel.select.store import FLOOR, SelectionStore
@@ -56,6 +56,11 @@ class Packet:
     change: list = field(default_factory=list)
 
 
+def _blank(count: int) -> np.ndarray:
+    """(count, 64, 64) uint8 zeros: the grey crops handed to a scorer that reads no pixels."""
+    return np.zeros((count, CROP_SIZE, CROP_SIZE), np.uint8)
+
+
 def check_scores(scores, count: int, what: str) -> np.ndarray:
     """(count,) float64 finite-or--inf scores, -inf raised to :data:`FLOOR`."""
     scores = np.asarray(scores, dtype=np.float64).reshape(-1)
@@ -95,6 +100,10 @@ class ScoreStage:
         # results; docs/architecture.md). Clips and thumbnails need every crop: they align all.
         self.screen_first = (self.deferred and callable(getattr(scorer, "screen_context", None))
                              and config.clip_window == 0 and config.thumbnails == 0)
+        # A scorer that reads no pixels given the context (the default context rule) is handed blank
+        # grey crops: only the colour crop that is kept is made (issue 27: about half of each
+        # face's alignment; the same results bit for bit). The consensus pick reads the greys.
+        self.make_greys = bool(getattr(scorer, "reads_pixels", True)) or config.consensus_finalists > 0
         self.store = SelectionStore(config, self._full_score if self.deferred else None)
         self.timer = timer
         self._latest: dict[int, float] = {}
@@ -122,7 +131,7 @@ class ScoreStage:
         if not self.screen_first:
             sub = np.flatnonzero(np.isin(look, wanted))  # which aligned crops are candidates
             if len(sub):
-                values = self._screen(dets, ids, look[sub], packet.frame.shape, greys[sub])
+                values = self._screen(dets, ids, look[sub], packet.frame.shape, _blank(len(sub)) if greys is None else greys[sub])
         views = self._keep(packet, look, greys, crops, values)
         self.timer.lap("selection")
         results = self.store.finish(update)  # rescoring of the finalists happens here
@@ -160,6 +169,12 @@ class ScoreStage:
         return results
 
     def _align(self, frame, dets: Detections, look: np.ndarray):
+        """(M, 64, 64) uint8 grey crops of detections ``look`` (None when the scorer reads no
+        pixels) and their colour crops by detection index."""
+        if not self.make_greys:
+            crops = {i: colour_crop(frame, dets.boxes[i], self.config.margin) for i in look.tolist()}
+            self.policy.counts["aligned"] += len(crops)
+            return None, crops
         greys, crops = [], {}
         for i in look.tolist():
             landmarks = None if dets.landmarks is None else dets.landmarks[i]
@@ -189,7 +204,7 @@ class ScoreStage:
                 self.policy.valued(track_id, quality)
             if k is not None:
                 self.store.observe(track_id, confirmed, index, stamp, crops[i], dets.boxes[i], landmarks, quality,
-                                   greys[k], float(dets.scores[i]))
+                                   None if greys is None else greys[k], float(dets.scores[i]))
             elif quality is not None:
                 # Screened but below the track's finalists (never aligned): only its series learns the value.
                 self.store.log(track_id, index, stamp).add(index, stamp, quality, confirmed, dets.boxes[i], None,
