@@ -158,7 +158,8 @@ class PickScorer:
         total = w["detector"] * context.det_scores.astype(np.float64)
         total += w["log_size"] * np.log(np.maximum(side, 1.0))
         if context.landmarks is not None:  # without landmarks the pose terms would be one constant
-            pose = np.nan_to_num(np.abs(landmark_pose(context.landmarks)), nan=_BAD_POSE)
+            pose = np.abs(landmark_pose(context.landmarks))  # NaN rows: degenerate landmarks, never inf
+            pose[np.isnan(pose)] = _BAD_POSE
             total -= w["yaw"] * pose[:, 0] + w["roll"] * pose[:, 1] + w["pitch"] * pose[:, 2]
         return total
 

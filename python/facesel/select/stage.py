@@ -66,7 +66,7 @@ def check_scores(scores, count: int, what: str) -> np.ndarray:
     scores = np.asarray(scores, dtype=np.float64).reshape(-1)
     if scores.shape != (count,):
         raise ValueError(f"scorer returned {scores.shape[0]} {what} for {count} crops")
-    if np.isnan(scores).any() or np.isposinf(scores).any():
+    if not (scores < np.inf).all():  # NaN or +inf (one comparison: NaN compares False)
         raise ValueError(f"scorer returned NaN or +inf {what}: {scores.tolist()}")
     return np.maximum(scores, FLOOR)
 
@@ -147,7 +147,8 @@ class ScoreStage:
         aligned crops, None for a scorer that screens from the context alone."""
         if len(which) == 0:
             return {}
-        context = CropContext.from_detections(dets[which], shape, ids[which])
+        context = CropContext(dets.scores[which], dets.boxes[which],
+                              None if dets.landmarks is None else dets.landmarks[which], shape[:2], ids[which])
         if self.deferred:
             self.policy.counts["screened"] += len(which)
             if greys is None:
