@@ -196,8 +196,12 @@ class ScoreStage:
         dets, index, stamp, update = packet.detections, packet.index, packet.stamp, packet.update
         position = {int(i): k for k, i in enumerate(look.tolist())}
         views = []
+        # Python scalars for the whole frame at once, not a NumPy scalar per detection and field
+        track_ids = np.asarray(update.track_ids, np.int64).tolist()
+        confirms = [bool(c) for c in np.asarray(update.confirmed).tolist()]
+        det_scores = dets.scores.tolist()
         for i in range(len(dets)):
-            track_id, confirmed = int(update.track_ids[i]), bool(update.confirmed[i])
+            track_id, confirmed = track_ids[i], confirms[i]
             k, quality = position.get(i), values.get(i)
             landmarks = None if dets.landmarks is None else dets.landmarks[i]
             if quality is not None:
@@ -205,7 +209,7 @@ class ScoreStage:
                 self.policy.valued(track_id, quality)
             if k is not None:
                 self.store.observe(track_id, confirmed, index, stamp, crops[i], dets.boxes[i], landmarks, quality,
-                                   None if greys is None else greys[k], float(dets.scores[i]))
+                                   None if greys is None else greys[k], det_scores[i])
             elif quality is not None:
                 # Screened but below the track's finalists (never aligned): only its series learns the value.
                 self.store.log(track_id, index, stamp).add(index, stamp, quality, confirmed, dets.boxes[i], None,
