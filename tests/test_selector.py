@@ -353,7 +353,7 @@ class _SaysItReadsPixels(scoring.PickScorer):
 @pytest.mark.parametrize("mode", ["sparse", "exhaustive"])
 def test_the_context_rule_gets_no_grey_crops_and_the_same_results(head_pose, mode):
     # issue 27: the context rule reads no pixels, so the Selector makes only the colour crops it keeps
-    frames, stamps, detections = head_pose
+    frames, _, detections = head_pose
     context_rule = scoring.default_scorer()
     assert context_rule.reads_pixels is False and scoring.default_scorer("pick").reads_pixels is True
     made = []

@@ -44,7 +44,7 @@ _DST_MEAN = _DST.mean(axis=0)
 _DST_C = _DST - _DST_MEAN
 _CORNERS = np.array([[0, 0, 1], [CROP_SIZE, 0, 1], [0, CROP_SIZE, 1], [CROP_SIZE, CROP_SIZE, 1]], np.float64)
 """The crop's four corners (homogeneous), mapped back into the frame to find its footprint."""
-_WARP_FLAGS = dict(flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+_WARP_FLAGS = {"flags": cv2.INTER_LINEAR, "borderMode": cv2.BORDER_REPLICATE}
 
 
 @dataclass
