@@ -64,11 +64,12 @@ def _result(result) -> dict:
             "qualities": _digest(np.asarray(result.qualities)), "frames": _digest(np.asarray(result.frame_indices))}
 
 
-def fingerprint(frames) -> dict:
-    """Feed ``frames`` ((frame, stamp) pairs) to a fresh default Selector on one thread; what it decided."""
+def fingerprint(frames, settings: dict | None = None) -> dict:
+    """Feed ``frames`` ((frame, stamp) pairs) to a fresh default Selector on one thread (with
+    ``settings``, PipelineConfig fields, changed); what it decided."""
     from facesel import Selector
 
-    selector = Selector(threads=1)
+    selector = Selector(threads=1, **(settings or {}))
     stage = selector._track
     per_frame, delivered = [], []
     for frame, stamp in frames:
@@ -145,7 +146,22 @@ def splice_fingerprints(root) -> dict:
     return out
 
 
-def record(out: str, videos, with_splices: bool = False) -> None:
+def parse_settings(pairs) -> dict:
+    """``KEY=VALUE`` pairs -> PipelineConfig fields, each value as the field's type."""
+    from dataclasses import fields
+
+    from facesel.config import PipelineConfig
+
+    types = {f.name: type(getattr(PipelineConfig(), f.name)) for f in fields(PipelineConfig)}
+    out = {}
+    for pair in pairs:
+        key, _, value = pair.partition("=")
+        kind = types[key]
+        out[key] = (value.lower() in ("1", "true", "yes")) if kind is bool else kind(value)
+    return out
+
+
+def record(out: str, videos, with_splices: bool = False, settings: dict | None = None) -> None:
     import cv2
     from facesel.data import data_root_or_exit
     from facesel.video import open_source
@@ -154,11 +170,11 @@ def record(out: str, videos, with_splices: bool = False) -> None:
     root = data_root_or_exit()
     report = {}
     for name in videos:
-        report[name] = fingerprint(list(open_source(root / "videos" / name)))
+        report[name] = fingerprint(list(open_source(root / "videos" / name)), settings)
         print(f"{name}: {len(report[name]['frames'])} frames, {len(report[name]['results'])} results, "
               f"{report[name]['cue_counts']}", flush=True)
     for name, frames in splices(root):
-        report[name] = fingerprint(frames)
+        report[name] = fingerprint(frames, settings)
         print(f"{name}: {len(frames)} frames, {len(report[name]['results'])} results, {report[name]['cue_counts']}",
               flush=True)
     if with_splices:
@@ -209,12 +225,14 @@ def main(argv=None) -> int:
     parser.add_argument("--videos", nargs="+", default=list(VIDEOS), help="under the shared data's videos/")
     parser.add_argument("--splices", action="store_true", help="also every splice of facesel eval switches, tracker level")
     parser.add_argument("--compare", nargs=2, metavar=("OLD", "NEW"))
+    parser.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE",
+                        help="PipelineConfig fields of the Selector (mode=exhaustive detect_every=8 ...)")
     args = parser.parse_args(argv)
     if args.compare:
         return compare(*args.compare)
     if not args.out:
         parser.error("--out or --compare is needed")
-    record(args.out, args.videos, args.splices)
+    record(args.out, args.videos, args.splices, parse_settings(args.set))
     return 0
 
 

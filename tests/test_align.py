@@ -9,6 +9,7 @@ from facesel.align import (
     CROP_SIZE,
     TEMPLATE,
     align_face,
+    margin_crop,
     pad_for_detection,
     similarity_from_box,
     similarity_from_landmarks,
@@ -231,3 +232,21 @@ def test_the_grey_patch_gives_the_crop_of_the_whole_grey_frame():
             m = np.hstack([m[0], m[1][:, None]])
             expected = warp_to_crop(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY), m)
             np.testing.assert_array_equal(warp_to_crop(*grey_source(frame, m)), expected, err_msg=str(box))
+
+
+@pytest.mark.parametrize("box", [[np.nan, 10, 50, 60], [10, 10, np.inf, 60]])
+def test_margin_crop_refuses_a_box_that_is_not_finite(box):
+    # before issue 27 a NaN box silently cut the whole frame (NaN lost every comparison)
+    with pytest.raises(ValueError, match="box must be finite"):
+        margin_crop(np.zeros((100, 100, 3), np.uint8), np.array(box, np.float64))
+
+
+def test_the_fit_keeps_its_least_squares_scale_when_it_refuses_to_mirror():
+    # a mirrored face: the fit is the best rotation, and its scale is (s1 - s2) / var (Umeyama)
+    mirrored = TEMPLATE.astype(np.float64) * [-1.0, 1.0] + [200.0, 0.0]
+    matrix = similarity_from_landmarks(mirrored)
+    src = mirrored - mirrored.mean(axis=0)
+    dst = TEMPLATE.astype(np.float64) - TEMPLATE.astype(np.float64).mean(axis=0)
+    singular = np.linalg.svd(dst.T @ src / 5, compute_uv=False)
+    expected = (singular[0] - singular[1]) / ((src**2).sum() / 5)
+    assert np.sqrt(np.linalg.det(matrix[:, :2])) == pytest.approx(expected, rel=1e-12)

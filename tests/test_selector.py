@@ -342,3 +342,28 @@ def test_old_detector_module_names_are_the_new_modules():
     assert facesel.detectors.yunet is facesel.detect.yunet
     assert facesel.detectors.YuNetDetector is facesel.detect.YuNetDetector
     assert facesel.Selector is Selector
+
+
+class _SaysItReadsPixels(scoring.PickScorer):
+    """The default context rule, declaring that it reads pixels: the Selector makes grey crops for it."""
+
+    reads_pixels = True
+
+
+@pytest.mark.parametrize("mode", ["sparse", "exhaustive"])
+def test_the_context_rule_gets_no_grey_crops_and_the_same_results(head_pose, mode):
+    # issue 27: the context rule reads no pixels, so the Selector makes only the colour crops it keeps
+    frames, _, detections = head_pose
+    context_rule = scoring.default_scorer()
+    assert context_rule.reads_pixels is False and scoring.default_scorer("pick").reads_pixels is True
+    made = []
+    for scorer in (context_rule, _SaysItReadsPixels(weights={k: 0.0 for k in ("dose", "eyes", "eyes_relative")})):
+        detector = YuNetDetector() if mode == "sparse" else ReplayDetector(detections)
+        selector = Selector(detector, scorer, mode=mode)
+        results = run(selector, frames * 3, [k / 10 for k in range(3 * len(frames))])
+        made.append((selector._score.make_greys, [
+            (r.track_id, r.best.frame_index, r.best.quality, r.best.crop.tobytes(), r.qualities.tobytes(),
+             [(s.frame_index, s.quality) for s in r.top]) for r in results]))
+    (without, a), (with_greys, b) = made
+    assert without is False and with_greys is True
+    assert a and a == b

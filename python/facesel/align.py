@@ -12,6 +12,7 @@ region the template's face occupies.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import cv2
@@ -35,6 +36,15 @@ TEMPLATE = (_TEMPLATE_112 * (CROP_SIZE / 112.0)).astype(np.float32)
 # below the crop centre: box-only crops then match landmark crops in scale within about 5%.
 _BOX_FRACTION = 0.89
 _BOX_CENTRE = np.array([CROP_SIZE / 2.0, CROP_SIZE / 2.0 + 5.0])
+
+# The template's constant parts of the landmark fit, computed once (the same operations on the
+# same values as per call, so every fit is bit for bit what it was; issue 27, per-crop cost).
+_DST = TEMPLATE.astype(np.float64)
+_DST_MEAN = _DST.mean(axis=0)
+_DST_C = _DST - _DST_MEAN
+_CORNERS = np.array([[0, 0, 1], [CROP_SIZE, 0, 1], [0, CROP_SIZE, 1], [CROP_SIZE, CROP_SIZE, 1]], np.float64)
+"""The crop's four corners (homogeneous), mapped back into the frame to find its footprint."""
+_WARP_FLAGS = {"flags": cv2.INTER_LINEAR, "borderMode": cv2.BORDER_REPLICATE}
 
 
 @dataclass
@@ -64,20 +74,28 @@ def similarity_from_landmarks(landmarks: np.ndarray) -> np.ndarray:
     the crop geometry depend on which points it kept.
     """
     src = _as_points(landmarks, "landmarks")
-    dst = TEMPLATE.astype(np.float64)
-    src_mean, dst_mean = src.mean(axis=0), dst.mean(axis=0)
-    src_c, dst_c = src - src_mean, dst - dst_mean
+    src_mean = src.mean(axis=0)
+    src_c = src - src_mean
     src_var = float((src_c**2).sum()) / len(src)
     if src_var < 1e-12:  # all landmarks on one point: no similarity exists
         raise ValueError(f"landmarks are degenerate, cannot align: {src.tolist()}")
-    u, singular, vt = np.linalg.svd(dst_c.T @ src_c / len(src))
-    sign = np.eye(2)
-    if np.linalg.det(u) * np.linalg.det(vt) < 0:  # the best fit would mirror the face: forbid it
-        sign[1, 1] = -1.0
-    rotation = u @ sign @ vt
-    scale = float(np.trace(np.diag(singular) @ sign)) / src_var
-    translation = dst_mean - scale * rotation @ src_mean
-    return np.hstack([scale * rotation, translation[:, None]])
+    u, singular, vt = np.linalg.svd(_DST_C.T @ src_c / len(src))
+    # u and vt are orthogonal (determinant +-1): the sign of the 2x2 products is the sign of the
+    # determinant, without LAPACK's call per face.
+    u00, u01, u10, u11 = u.ravel().tolist()
+    v00, v01, v10, v11 = vt.ravel().tolist()
+    if (u00 * u11 - u01 * u10) * (v00 * v11 - v01 * v10) < 0:
+        # the best fit would mirror the face: forbid it (diag(1, -1) between u and vt)
+        u = u * np.array([1.0, -1.0])
+        scale = (float(singular[0]) - float(singular[1])) / src_var
+    else:
+        scale = (float(singular[0]) + float(singular[1])) / src_var
+    rotation = u @ vt
+    scaled = scale * rotation
+    out = np.empty((2, 3), np.float64)
+    out[:, :2] = scaled
+    out[:, 2] = _DST_MEAN - scaled @ src_mean
+    return out
 
 
 def similarity_from_box(box: np.ndarray) -> np.ndarray:
@@ -114,8 +132,8 @@ def _as_box(box) -> tuple[float, float, float, float]:
         raise TypeError(f"box must be 4 numbers x1, y1, x2, y2, got {box!r}") from None
     if values.shape != (4,):
         raise ValueError(f"box must be 4 numbers x1, y1, x2, y2, got shape {np.shape(box)}")
-    x1, y1, x2, y2 = (float(v) for v in values)
-    if not np.all(np.isfinite(values)) or x2 <= x1 or y2 <= y1:
+    x1, y1, x2, y2 = values.tolist()
+    if not math.isfinite(x1 + y1 + x2 + y2) or x2 <= x1 or y2 <= y1:
         raise ValueError(f"box must be finite with positive width and height, got {[x1, y1, x2, y2]}")
     return x1, y1, x2, y2
 
@@ -130,26 +148,36 @@ def warp_to_crop(grey: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     only the remaining rotation and small scale are done by the bilinear warp.
     """
     scale = float(np.sqrt(abs(np.linalg.det(matrix[:, :2]))))
-    flags = dict(flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     if scale >= 1.0:
-        return cv2.warpAffine(grey, matrix, (CROP_SIZE, CROP_SIZE), **flags)
-    inverse = cv2.invertAffineTransform(matrix)
-    corners = np.array([[0, 0, 1], [CROP_SIZE, 0, 1], [0, CROP_SIZE, 1], [CROP_SIZE, CROP_SIZE, 1]], np.float64)
-    frame_pts = corners @ inverse.T
+        return cv2.warpAffine(grey, matrix, (CROP_SIZE, CROP_SIZE), **_WARP_FLAGS)
     h, w = grey.shape[:2]
-    x0 = int(max(0, np.floor(frame_pts[:, 0].min()) - 2))
-    y0 = int(max(0, np.floor(frame_pts[:, 1].min()) - 2))
-    x1 = int(min(w, np.ceil(frame_pts[:, 0].max()) + 2))
-    y1 = int(min(h, np.ceil(frame_pts[:, 1].max()) + 2))
+    left, top, right, bottom = _footprint(matrix)
+    x0 = int(max(0, math.floor(left) - 2))
+    y0 = int(max(0, math.floor(top) - 2))
+    x1 = int(min(w, math.ceil(right) + 2))
+    y1 = int(min(h, math.ceil(bottom) + 2))
     if x1 - x0 < 2 or y1 - y0 < 2:  # the crop lies (almost) outside the frame: nothing to average
-        return cv2.warpAffine(grey, matrix, (CROP_SIZE, CROP_SIZE), **flags)
+        return cv2.warpAffine(grey, matrix, (CROP_SIZE, CROP_SIZE), **_WARP_FLAGS)
     size = (max(1, int(round((x1 - x0) * scale))), max(1, int(round((y1 - y0) * scale))))
     small = cv2.resize(grey[y0:y1, x0:x1], size, interpolation=cv2.INTER_AREA)
     sx, sy = size[0] / (x1 - x0), size[1] / (y1 - y0)
     # Pixel centres: small pixel q covers frame x0 + (q + 0.5) / sx - 0.5, so p = D^-1 (q + 0.5) + x0 - 0.5.
-    linear = matrix[:, :2] @ np.diag([1.0 / sx, 1.0 / sy])
-    offset = matrix[:, :2] @ np.array([0.5 / sx + x0 - 0.5, 0.5 / sy + y0 - 0.5]) + matrix[:, 2]
-    return cv2.warpAffine(small, np.hstack([linear, offset[:, None]]), (CROP_SIZE, CROP_SIZE), **flags)
+    shrunk = np.empty((2, 3), np.float64)
+    # matrix[:, :2] @ diag(1 / sx, 1 / sy), column by column (the products are exact either way)
+    shrunk[:, :2] = matrix[:, :2] * np.array([1.0 / sx, 1.0 / sy])
+    shrunk[:, 2] = matrix[:, :2] @ np.array([0.5 / sx + x0 - 0.5, 0.5 / sy + y0 - 0.5]) + matrix[:, 2]
+    return cv2.warpAffine(small, shrunk, (CROP_SIZE, CROP_SIZE), **_WARP_FLAGS)
+
+
+def _footprint(matrix: np.ndarray) -> tuple[float, float, float, float]:
+    """Left, top, right, bottom (frame pixels) of the 64x64 crop under the frame-to-crop
+    ``matrix``: its corners mapped back into the frame. Python floats, so that the bounds cost no
+    NumPy reduction per face. All four are NaN when any corner is not finite."""
+    pts = (_CORNERS @ cv2.invertAffineTransform(matrix).T).tolist()
+    xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+    if not math.isfinite(sum(xs) + sum(ys)):
+        return math.nan, math.nan, math.nan, math.nan
+    return min(xs), min(ys), max(xs), max(ys)
 
 
 def frame_coverage(matrix: np.ndarray, frame_shape: tuple[int, ...]) -> float:
@@ -184,15 +212,13 @@ def grey_source(frame: np.ndarray, matrix: np.ndarray) -> tuple[np.ndarray, np.n
     ``BORDER_REPLICATE`` repeats are the frame's own wherever the crop leaves the frame.
     """
     h, w = frame.shape[:2]
-    inverse = cv2.invertAffineTransform(matrix)
-    corners = np.array([[0, 0, 1], [CROP_SIZE, 0, 1], [0, CROP_SIZE, 1], [CROP_SIZE, CROP_SIZE, 1]], np.float64)
-    pts = corners @ inverse.T
-    if not np.all(np.isfinite(pts)):
+    left, top, right, bottom = _footprint(matrix)
+    if math.isnan(left):  # a corner is not finite
         return to_grey(frame), matrix
-    x0 = int(min(w, max(0, np.floor(pts[:, 0].min()) - 4)))
-    y0 = int(min(h, max(0, np.floor(pts[:, 1].min()) - 4)))
-    x1 = int(max(0, min(w, np.ceil(pts[:, 0].max()) + 4)))
-    y1 = int(max(0, min(h, np.ceil(pts[:, 1].max()) + 4)))
+    x0 = int(min(w, max(0, math.floor(left) - 4)))
+    y0 = int(min(h, max(0, math.floor(top) - 4)))
+    x1 = int(max(0, min(w, math.ceil(right) + 4)))
+    y1 = int(max(0, min(h, math.ceil(bottom) + 4)))
     if x1 - x0 < 2 or y1 - y0 < 2:  # the crop lies (almost) outside the frame: keep the whole frame
         return to_grey(frame), matrix
     shifted = matrix.astype(np.float64, copy=True)
@@ -216,10 +242,12 @@ def to_grey(image: np.ndarray) -> np.ndarray:
 def margin_crop(frame: np.ndarray, box: np.ndarray, margin: float = 0.25) -> np.ndarray:
     """The box grown by ``margin`` of its size on each side, clipped to the frame; a copy, not a view."""
     h, w = frame.shape[:2]
-    x1, y1, x2, y2 = (float(v) for v in np.asarray(box, dtype=np.float64).reshape(4))
+    x1, y1, x2, y2 = np.asarray(box, dtype=np.float64).reshape(4).tolist()
+    if not math.isfinite(x1 + y1 + x2 + y2):
+        raise ValueError(f"box must be finite, got {[x1, y1, x2, y2]}")
     mx, my = margin * (x2 - x1), margin * (y2 - y1)
-    left, top = int(max(0, np.floor(x1 - mx))), int(max(0, np.floor(y1 - my)))
-    right, bottom = int(min(w, np.ceil(x2 + mx))), int(min(h, np.ceil(y2 + my)))
+    left, top = int(max(0, math.floor(x1 - mx))), int(max(0, math.floor(y1 - my)))
+    right, bottom = int(min(w, math.ceil(x2 + mx))), int(min(h, math.ceil(y2 + my)))
     if right <= left or bottom <= top:
         raise ValueError(f"box {[x1, y1, x2, y2]} lies outside the {w}x{h} frame")
     return np.ascontiguousarray(frame[top:bottom, left:right])
@@ -247,14 +275,7 @@ def align_face(
     -------
     AlignedFace
     """
-    if not isinstance(frame, np.ndarray):
-        raise TypeError(f"frame must be a (H, W, 3) or (H, W) uint8 numpy array, got {type(frame).__name__}")
-    if frame.dtype != np.uint8:
-        raise TypeError(f"frame must be uint8, got {frame.dtype}")
-    if frame.ndim not in (2, 3) or frame.shape[0] < 1 or frame.shape[1] < 1:
-        raise ValueError(f"frame must be a non-empty (H, W, 3) or (H, W) image, got shape {frame.shape}")
-    if isinstance(margin, bool) or not isinstance(margin, (int, float, np.number)) or not 0 <= margin < 10:
-        raise ValueError(f"margin must be a number in [0, 10), got {margin!r}")
+    _check_frame_and_margin(frame, margin)
     if box is None and landmarks is None:
         raise ValueError("align_face needs a box, landmarks, or both; got neither")
     if box is not None:
@@ -269,9 +290,35 @@ def align_face(
         span = max(np.ptp(pts[:, 0]), np.ptp(pts[:, 1]))
         cx, cy = pts.mean(axis=0)
         box = np.array([cx - span, cy - span, cx + span, cy + span])
-    colour_source = frame if frame.ndim == 3 and frame.shape[2] == 3 else cv2.cvtColor(to_grey(frame), cv2.COLOR_GRAY2BGR)
-    colour = margin_crop(colour_source, box, margin)
+    colour = margin_crop(_colour_source(frame), box, margin)
     return AlignedFace(grey=grey, colour=colour, transform=matrix)
+
+
+def colour_crop(frame: np.ndarray, box: np.ndarray, margin: float = 0.25) -> np.ndarray:
+    """The colour crop of :func:`align_face` alone, for the same box: (h, w, 3) uint8 BGR, the
+    same pixels and the same errors, without the grey crop's fit and resampling.
+
+    For the Selector when its scorer reads no pixels (the default context rule: pose, detector
+    confidence and size), where the grey crop would be made and never looked at (issue 27).
+    """
+    _check_frame_and_margin(frame, margin)
+    return margin_crop(_colour_source(frame), np.array(_as_box(box)), margin)
+
+
+def _check_frame_and_margin(frame, margin) -> None:
+    if not isinstance(frame, np.ndarray):
+        raise TypeError(f"frame must be a (H, W, 3) or (H, W) uint8 numpy array, got {type(frame).__name__}")
+    if frame.dtype != np.uint8:
+        raise TypeError(f"frame must be uint8, got {frame.dtype}")
+    if frame.ndim not in (2, 3) or frame.shape[0] < 1 or frame.shape[1] < 1:
+        raise ValueError(f"frame must be a non-empty (H, W, 3) or (H, W) image, got shape {frame.shape}")
+    if isinstance(margin, bool) or not isinstance(margin, (int, float, np.number)) or not 0 <= margin < 10:
+        raise ValueError(f"margin must be a number in [0, 10), got {margin!r}")
+
+
+def _colour_source(frame: np.ndarray) -> np.ndarray:
+    """``frame`` as BGR: itself when it is, a grey frame turned into three equal channels."""
+    return frame if frame.ndim == 3 and frame.shape[2] == 3 else cv2.cvtColor(to_grey(frame), cv2.COLOR_GRAY2BGR)
 
 
 def pad_for_detection(image: np.ndarray, fraction: float = 0.5) -> tuple[np.ndarray, int, int]:

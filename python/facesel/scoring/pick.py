@@ -141,6 +141,13 @@ class PickScorer:
         """Whether a crop with a context costs a VAE pass (any of the VAE terms weighted)."""
         return any(self.weights[k] for k in ("dose", "eyes", "eyes_relative"))
 
+    @property
+    def reads_pixels(self) -> bool:
+        """Whether :meth:`score` and :meth:`screen` with a context look at the crops' pixels. The
+        context rule (VAE weights 0) does not: it uses their number only, so the Selector need not
+        make grey crops for it (:class:`facesel.select.stage.ScoreStage`)."""
+        return self.uses_vae
+
     def context_terms(self, context, n: int) -> np.ndarray:
         """(n,) float64: the weighted pose, detector and size signals of a CropContext."""
         if len(context) != n:
@@ -151,7 +158,8 @@ class PickScorer:
         total = w["detector"] * context.det_scores.astype(np.float64)
         total += w["log_size"] * np.log(np.maximum(side, 1.0))
         if context.landmarks is not None:  # without landmarks the pose terms would be one constant
-            pose = np.nan_to_num(np.abs(landmark_pose(context.landmarks)), nan=_BAD_POSE)
+            pose = np.abs(landmark_pose(context.landmarks))  # NaN rows: degenerate landmarks, never inf
+            pose[np.isnan(pose)] = _BAD_POSE
             total -= w["yaw"] * pose[:, 0] + w["roll"] * pose[:, 1] + w["pitch"] * pose[:, 2]
         return total
 

@@ -44,16 +44,18 @@ def landmark_pose(landmarks: np.ndarray) -> np.ndarray:
     mouth = 0.5 * (pts[:, 3] + pts[:, 4])
     eye_mid = 0.5 * (eye_l + eye_r)
     axis = eye_r - eye_l
-    dist = np.hypot(axis[:, 0], axis[:, 1])
+    ax, ay = axis[:, 0], axis[:, 1]
+    dist = np.hypot(ax, ay)
+    out = np.empty((len(pts), 3), np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
-        ux = axis / dist[:, None]  # eye-line direction
-        uy = np.stack([-ux[:, 1], ux[:, 0]], axis=1)  # perpendicular, pointing down the face
+        ux, uy = ax / dist, ay / dist  # eye-line direction; (-uy, ux) points down the face
         rel_nose = nose - eye_mid
         rel_mouth = mouth - eye_mid
-        yaw = (rel_nose * ux).sum(1) / dist
-        roll = np.arctan2(axis[:, 1], axis[:, 0])
-        pitch = (rel_nose * uy).sum(1) / (rel_mouth * uy).sum(1) - PITCH_RATIO_FRONTAL
-    out = np.stack([yaw, roll, pitch], axis=1)
+        # two-term dot products written out: the same sums, in the same order, as (a * b).sum(1)
+        out[:, 0] = (rel_nose[:, 0] * ux + rel_nose[:, 1] * uy) / dist  # yaw
+        out[:, 1] = np.arctan2(ay, ax)  # roll
+        out[:, 2] = ((rel_nose[:, 0] * -uy + rel_nose[:, 1] * ux) / (rel_mouth[:, 0] * -uy + rel_mouth[:, 1] * ux)
+                     - PITCH_RATIO_FRONTAL)  # pitch
     out[~np.isfinite(out).all(axis=1)] = np.nan
     return out
 

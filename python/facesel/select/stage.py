@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from facesel.align import align_face
+from facesel.align import CROP_SIZE, align_face, colour_crop
 from facesel.scoring.base import score_crops, screen_crops
 from facesel.select.policy import ScoringPolicy
 from facesel.select.store import FLOOR, SelectionStore
@@ -56,12 +56,17 @@ class Packet:
     change: list = field(default_factory=list)
 
 
+def _blank(count: int) -> np.ndarray:
+    """(count, 64, 64) uint8 zeros: the grey crops handed to a scorer that reads no pixels."""
+    return np.zeros((count, CROP_SIZE, CROP_SIZE), np.uint8)
+
+
 def check_scores(scores, count: int, what: str) -> np.ndarray:
     """(count,) float64 finite-or--inf scores, -inf raised to :data:`FLOOR`."""
     scores = np.asarray(scores, dtype=np.float64).reshape(-1)
     if scores.shape != (count,):
         raise ValueError(f"scorer returned {scores.shape[0]} {what} for {count} crops")
-    if np.isnan(scores).any() or np.isposinf(scores).any():
+    if not (scores < np.inf).all():  # NaN or +inf (one comparison: NaN compares False)
         raise ValueError(f"scorer returned NaN or +inf {what}: {scores.tolist()}")
     return np.maximum(scores, FLOOR)
 
@@ -95,6 +100,10 @@ class ScoreStage:
         # results; docs/architecture.md). Clips and thumbnails need every crop: they align all.
         self.screen_first = (self.deferred and callable(getattr(scorer, "screen_context", None))
                              and config.clip_window == 0 and config.thumbnails == 0)
+        # A scorer that reads no pixels given the context (the default context rule) is handed blank
+        # grey crops: only the colour crop that is kept is made (issue 27: about half of each
+        # face's alignment; the same results bit for bit). The consensus pick reads the greys.
+        self.make_greys = bool(getattr(scorer, "reads_pixels", True)) or config.consensus_finalists > 0
         self.store = SelectionStore(config, self._full_score if self.deferred else None)
         self.timer = timer
         self._latest: dict[int, float] = {}
@@ -122,7 +131,7 @@ class ScoreStage:
         if not self.screen_first:
             sub = np.flatnonzero(np.isin(look, wanted))  # which aligned crops are candidates
             if len(sub):
-                values = self._screen(dets, ids, look[sub], packet.frame.shape, greys[sub])
+                values = self._screen(dets, ids, look[sub], packet.frame.shape, _blank(len(sub)) if greys is None else greys[sub])
         views = self._keep(packet, look, greys, crops, values)
         self.timer.lap("selection")
         results = self.store.finish(update)  # rescoring of the finalists happens here
@@ -138,7 +147,8 @@ class ScoreStage:
         aligned crops, None for a scorer that screens from the context alone."""
         if len(which) == 0:
             return {}
-        context = CropContext.from_detections(dets[which], shape, ids[which])
+        context = CropContext(dets.scores[which], dets.boxes[which],
+                              None if dets.landmarks is None else dets.landmarks[which], shape[:2], ids[which])
         if self.deferred:
             self.policy.counts["screened"] += len(which)
             if greys is None:
@@ -160,6 +170,12 @@ class ScoreStage:
         return results
 
     def _align(self, frame, dets: Detections, look: np.ndarray):
+        """(M, 64, 64) uint8 grey crops of detections ``look`` (None when the scorer reads no
+        pixels) and their colour crops by detection index."""
+        if not self.make_greys:
+            crops = {i: colour_crop(frame, dets.boxes[i], self.config.margin) for i in look.tolist()}
+            self.policy.counts["aligned"] += len(crops)
+            return None, crops
         greys, crops = [], {}
         for i in look.tolist():
             landmarks = None if dets.landmarks is None else dets.landmarks[i]
@@ -180,8 +196,12 @@ class ScoreStage:
         dets, index, stamp, update = packet.detections, packet.index, packet.stamp, packet.update
         position = {int(i): k for k, i in enumerate(look.tolist())}
         views = []
+        # Python scalars for the whole frame at once, not a NumPy scalar per detection and field
+        track_ids = np.asarray(update.track_ids, np.int64).tolist()
+        confirms = [bool(c) for c in np.asarray(update.confirmed).tolist()]
+        det_scores = dets.scores.tolist()
         for i in range(len(dets)):
-            track_id, confirmed = int(update.track_ids[i]), bool(update.confirmed[i])
+            track_id, confirmed = track_ids[i], confirms[i]
             k, quality = position.get(i), values.get(i)
             landmarks = None if dets.landmarks is None else dets.landmarks[i]
             if quality is not None:
@@ -189,7 +209,7 @@ class ScoreStage:
                 self.policy.valued(track_id, quality)
             if k is not None:
                 self.store.observe(track_id, confirmed, index, stamp, crops[i], dets.boxes[i], landmarks, quality,
-                                   greys[k], float(dets.scores[i]))
+                                   None if greys is None else greys[k], det_scores[i])
             elif quality is not None:
                 # Screened but below the track's finalists (never aligned): only its series learns the value.
                 self.store.log(track_id, index, stamp).add(index, stamp, quality, confirmed, dets.boxes[i], None,

@@ -13,6 +13,7 @@ import dataclasses
 
 import numpy as np
 
+from facesel.align import CROP_SIZE
 from facesel.core import BestCropStore
 from facesel.scoring.consensus import TrackConsensus
 from facesel.select.tracklog import DecimatedSeries, SelectedTrack, TrackLog
@@ -128,7 +129,12 @@ class SelectionStore:
         marks = None if any(o.landmarks is None for o in obs) else np.stack([o.landmarks for o in obs])
         context = CropContext(np.array([o.det_score for o in obs]), np.stack([o.box for o in obs]), marks,
                               self.frame_shape, np.full(len(obs), track_id, np.int64))
-        full = np.asarray(self.rescore(np.stack([o.grey for o in obs]), context), np.float64)
+        if any(o.grey is None for o in obs):
+            # no grey crops were made: the scorer reads no pixels (ScoreStage.make_greys), blanks of its shape
+            greys = np.zeros((len(obs), CROP_SIZE, CROP_SIZE), np.uint8)
+        else:
+            greys = np.stack([o.grey for o in obs])
+        full = np.asarray(self.rescore(greys, context), np.float64)
         order = sorted(range(len(obs)), key=lambda k: (-full[k], obs[k].frame_index))
         return [self._snapshot(track_id, finalists[k], clip if rank == 0 else (), quality=float(full[k]))
                 for rank, k in enumerate(order)]
