@@ -246,11 +246,13 @@ def _plot(rows: list[dict], path: Path, title: str) -> None:
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(3, 1, figsize=(6.5, 7.5), sharex=True)
-    groups = list(dict.fromkeys(_group(r) for r in rows))
-    for scorer, buffer in groups:
-        mine = [r for r in rows if _group(r) == (scorer, buffer)]
+    # one line per (scorer, buffer) and, in an A/B run (--variant), per variant: the variants of one N
+    # are alternated rows, and joining them into one line would draw a zigzag between settings
+    groups = list(dict.fromkeys((*_group(r), r.get("variant")) for r in rows))
+    for scorer, buffer, variant in groups:
+        mine = [r for r in rows if (*_group(r), r.get("variant")) == (scorer, buffer, variant)]
         n = [r["cameras"] for r in mine]
-        label = f"scorer {scorer}, buffer {buffer}"
+        label = f"scorer {scorer}, buffer {buffer}" + (f", {variant}" if variant is not None else "")
         axes[0].plot(n, [100 * (r["drop_fraction"] or 0) for r in mine], "o-", label=label)
         axes[1].plot(n, [r["cpu_total"] for r in mine], "o-", label=f"whole process, {label}")
         axes[1].plot(n, [r["cpu_per_camera"] for r in mine], "s--", label=f"per camera, {label}")
@@ -422,7 +424,8 @@ def _run_all(args, videos: list[Path]) -> int:
     if args.json:
         Path(args.json).write_text("".join(json.dumps(r) + "\n" for r in rows))
     if args.plot:
-        source = f"RTSP stream of {args.video[0]}" if args.rtsp else f"{', '.join(args.video)} looping at its frame rate"
+        names = [Path(v).name for v in args.video]  # a transcode lives in a temporary folder: its name says enough
+        source = f"RTSP stream of {names[0]}" if args.rtsp else f"{', '.join(names)} looping at its frame rate"
         _plot(rows, Path(args.plot), f"facesel serve capacity: {source},\n"
                                      f"{args.seconds:.0f} s after {args.warmup:.0f} s warm-up, scorer "
                                      f"{' / '.join(args.scorer)}, "
