@@ -212,6 +212,16 @@ def sharpness(frame: np.ndarray, box: np.ndarray) -> float:
     return float(cv2.Laplacian(face, cv2.CV_64F).var())
 
 
+def assert_each_long_track_picks_sharper_than_its_median(results, frames) -> None:
+    """Each track of at least 10 frames kept a frame sharper (at native resolution) than its median one."""
+    long_tracks = [r for r in results if len(r.frame_indices) >= 10]
+    assert long_tracks
+    for r in long_tracks:
+        scores = np.array([sharpness(frames[f], b) for f, b in zip(r.frame_indices, r.boxes)])
+        chosen = sharpness(frames[r.best.frame_index], r.best.box)
+        assert chosen > np.median(scores), f"track {r.track_id}: chosen {chosen:.1f}, median {np.median(scores):.1f}"
+
+
 @pytest.fixture(scope="module")
 def selfie(shared_data):
     """(frames, timestamps, detections) of the selfie video, one frame in two."""
@@ -245,12 +255,7 @@ def test_selfie_chosen_frame_is_sharper_than_the_track_median(selfie, scorer_nam
     scorer = LaplacianVarianceScorer() if scorer_name == "laplacian" else default_scorer()
     selector = Selector(ReplayDetector(found), scorer, mode="exhaustive")
     results, _, _ = run(selector, frames, stamps)
-    long_tracks = [r for r in results if len(r.frame_indices) >= 10]
-    assert long_tracks
-    for r in long_tracks:
-        scores = np.array([sharpness(frames[f], b) for f, b in zip(r.frame_indices, r.boxes)])
-        chosen = sharpness(frames[r.best.frame_index], r.best.box)
-        assert chosen > np.median(scores), f"track {r.track_id}: chosen {chosen:.1f}, median {np.median(scores):.1f}"
+    assert_each_long_track_picks_sharper_than_its_median(results, frames)
 
 
 @pytest.mark.slow
@@ -264,9 +269,4 @@ def test_selfie_consensus_pick_is_sharper_than_the_track_median(selfie):
     frames, stamps, found = selfie
     selector = Selector(ReplayDetector(found), default_scorer(), mode="exhaustive", consensus_finalists=16)
     results, _, _ = run(selector, frames, stamps)
-    long_tracks = [r for r in results if len(r.frame_indices) >= 10]
-    assert long_tracks
-    for r in long_tracks:
-        scores = np.array([sharpness(frames[f], b) for f, b in zip(r.frame_indices, r.boxes)])
-        chosen = sharpness(frames[r.best.frame_index], r.best.box)
-        assert chosen > np.median(scores), f"track {r.track_id}: chosen {chosen:.1f}, median {np.median(scores):.1f}"
+    assert_each_long_track_picks_sharper_than_its_median(results, frames)
