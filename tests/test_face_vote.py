@@ -163,9 +163,58 @@ def test_a_crop_shown_by_two_snapshots_is_scored_once(real_snapshots):
 
     from facesel.select.face_vote import DoseFaceVote
 
-    faces, backgrounds = real_snapshots
+    _, backgrounds = real_snapshots
     copy = dataclasses.replace(backgrounds[0], track_id=7)
     counting = Counting()
     vote = DoseFaceVote(0.25, scorer=counting)(_track(backgrounds[0], [copy, backgrounds[1], copy]))
     assert counting.crops == 2
     assert vote == pytest.approx(_one_by_one(DoseFaceVote(0.25), backgrounds[:2]), rel=1e-9, abs=1e-9)
+
+
+def test_a_crop_the_pick_rule_scored_already_is_not_scored_again(real_snapshots):
+    """The pick rule's dose term is the vote's rule on the same VAE pass: the finaliser's vote
+    reads those scores (the same value as scoring again) and runs the VAE only on the others."""
+    from facesel.scoring import default_scorer
+    from facesel.select.face_vote import DoseFaceVote
+    from facesel.select.finalise import Finaliser
+    from facesel.types import CropContext
+
+    _, backgrounds = real_snapshots
+    pick = default_scorer("pick")
+    vote = Finaliser.for_scorer(pick).face_vote
+    assert vote.known is pick.dose_memo and Finaliser.for_scorer(default_scorer()).face_vote.known is None
+    greys = np.stack([vote._grey(s) for s in backgrounds[:3]])  # the pipeline's crops of three finalists
+    n = len(greys)
+    context = CropContext(boxes=np.tile(np.array([[0, 0, 64, 64]], np.float32), (n, 1)),
+                          det_scores=np.full(n, 0.9, np.float32), landmarks=None, frame_shape=(1080, 1920))
+    pick.score(greys, context)
+    track = _track(backgrounds[0], backgrounds[1:4])  # the fourth crop was never scored
+    for enough in (None, FLOOR):
+        counting = Counting()
+        reused = DoseFaceVote(0.25, scorer=counting, enough=enough, known=pick.dose_memo)(track)
+        assert counting.crops == 1
+        assert reused == pytest.approx(DoseFaceVote(0.25, enough=enough)(track), rel=1e-9, abs=1e-9)
+    counting = Counting()
+    assert DoseFaceVote(0.25, scorer=counting, enough=FLOOR, known=pick.dose_memo)(_track(backgrounds[0], [])) < FLOOR
+    assert counting.crops == 0
+    with pytest.raises(TypeError, match="known"):
+        DoseFaceVote(0.25, known=object())
+
+
+def test_the_score_memo_finds_exactly_the_crops_it_stored_and_forgets_the_oldest():
+    from facesel.scoring.score_memo import ScoreMemo
+
+    crops = np.stack([np.full((64, 64), k, np.uint8) for k in range(4)])
+    memo = ScoreMemo(capacity=3)
+    memo.put(crops[:3], [-1.0, -2.0, -3.0])
+    assert memo.get(crops[1]) == -2.0
+    changed = crops[1].copy()
+    changed[10, 10] += 1
+    assert memo.get(changed) is None  # one pixel off: not the crop that was scored
+    assert memo.get(crops[1].astype(np.int16)) is None  # same values, another dtype
+    memo.put(crops[3:], [-4.0])  # the least recently used (crop 0; crop 1 was just read) goes
+    assert len(memo) == 3 and memo.get(crops[0]) is None and memo.get(crops[1]) == -2.0 and memo.get(crops[3]) == -4.0
+    with pytest.raises(ValueError, match="capacity"):
+        ScoreMemo(capacity=0)
+    with pytest.raises(ValueError, match="scores"):
+        memo.put(crops[:2], [1.0])

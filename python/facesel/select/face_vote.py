@@ -55,6 +55,10 @@ class DoseFaceVote:
     enough : float, optional
         Stop once a crop scores at least this: the verdict needs only to know whether some
         finalist clears the faceness floor. None scores every finalist.
+    known : object with ``get((64, 64) uint8) -> float or None``, optional
+        Scores of this rule the pipeline computed already, by crop
+        (:class:`facesel.scoring.score_memo.ScoreMemo`; the pick rule's ``dose_memo``): a crop found
+        there is not scored again. Only for scores of the same rule and sessions as ``scorer``.
 
     How it spends (issue 23, speed; ``experiments/persons_costs.py``): each distinct crop is
     aligned once, and a crop shown by two snapshots (the same pixels) is scored once. With
@@ -69,13 +73,16 @@ class DoseFaceVote:
     batch (per-crop noise; ``tests/test_face_vote.py`` checks it on real crops).
     """
 
-    def __init__(self, margin: float = 0.25, scorer=None, enough: float | None = None):
+    def __init__(self, margin: float = 0.25, scorer=None, enough: float | None = None, known=None):
         if isinstance(margin, bool) or not isinstance(margin, (int, float)) or not 0 <= margin < 10:
             raise ValueError(f"margin must be a number in [0, 10), got {margin!r}")
         if enough is not None and (isinstance(enough, bool) or not isinstance(enough, (int, float))):
             raise TypeError(f"enough must be a number or None, got {enough!r}")
+        if known is not None and not callable(getattr(known, "get", None)):
+            raise TypeError(f"known must have a get(crop) method or be None, got {type(known).__name__}")
         self.margin = float(margin)
         self.enough = None if enough is None else float(enough)
+        self.known = known
         self._scorer = scorer
 
     def _model(self):
@@ -85,13 +92,23 @@ class DoseFaceVote:
 
     def __call__(self, result) -> float:
         greys = self.greys(result)
+        scores = np.full(len(greys), np.nan)
+        if self.known is not None:
+            for k, grey in enumerate(greys):
+                value = self.known.get(grey)
+                scores[k] = np.nan if value is None else value
+        todo = np.flatnonzero(np.isnan(scores))
+        if not len(todo):
+            return _best(scores)
         if self.enough is None:
-            return float(np.max(self._score(greys)))
-        order = self.order(greys)
-        best = float(self._score(greys[order[:1]])[0])
-        if best >= self.enough or len(order) == 1:
-            return best
-        return max(best, float(np.max(self._score(greys[order[1:]]))))
+            scores[todo] = self._score(greys[todo])
+            return _best(scores)
+        if len(todo) == len(greys) or _best(scores) < self.enough:  # else a known crop has cleared
+            todo = todo[self.order(greys[todo])]
+            scores[todo[:1]] = self._score(greys[todo[:1]])
+            if len(todo) > 1 and _best(scores) < self.enough:
+                scores[todo[1:]] = self._score(greys[todo[1:]])
+        return _best(scores)
 
     def _score(self, greys: np.ndarray) -> np.ndarray:
         """(n,) float64 scores of (n, 64, 64) uint8 crops, in one call of the scorer."""
@@ -134,3 +151,9 @@ class DoseFaceVote:
             return align_face(snap.crop, local_box, landmarks, margin=self.margin).grey
         except ValueError:
             return align_face(snap.crop, local_box, None, margin=self.margin).grey
+
+
+def _best(scores: np.ndarray) -> float:
+    """The highest of the scores known so far (NaN: not scored), -inf when none is."""
+    scores = scores[~np.isnan(scores)]
+    return float(scores.max()) if len(scores) else -np.inf

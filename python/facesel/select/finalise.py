@@ -123,7 +123,8 @@ class Finaliser:
     def for_scorer(cls, scorer, margin: float = 0.25, **settings) -> Finaliser:
         """The default finaliser of a pipeline with this scorer and crop margin: re-linking on, and
         the faceness verdict with the shipped VAE's ``dose`` vote (the best crop's quality itself
-        when the scorer is that rule; else scored once per closed track by :class:`DoseFaceVote`)."""
+        when the scorer is that rule; else scored once per closed track by :class:`DoseFaceVote`,
+        which reads the scores the pick rule's dose term computed already)."""
         same_rule = getattr(scorer, "name", None) == f"vae-{VOTE_METHOD}"
         link = settings.setdefault("link", LinkRule())
         if link is not None:  # every fragment that may continue a result must have started before its release
@@ -133,7 +134,13 @@ class Finaliser:
         if "face_vote" not in settings and not same_rule:
             # The model is loaded now, not at the first closed track: a live camera would stall
             # there for the load (about 0.2 s), and a missing model is better found at start.
-            settings["face_vote"] = DoseFaceVote(margin, scorer=shipped_vote_model(), enough=enough)
+            model = shipped_vote_model()
+            # A scorer that computed this very rule on the same sessions (the pick rule's dose
+            # term) hands its scores on: a finalist it scored is not scored again.
+            known = getattr(scorer, "dose_memo", None)
+            if getattr(scorer, "vae_runner", None) is not model.runner:
+                known = None
+            settings["face_vote"] = DoseFaceVote(margin, scorer=model, enough=enough, known=known)
         return cls(**settings)
 
     @classmethod
