@@ -3,6 +3,8 @@ crops: faces of the shared photo sets and background patches of the arcade video
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from facesel.types import Snapshot
@@ -159,8 +161,6 @@ def test_the_ceiling_bounds_the_dose_score_of_real_crops(real_snapshots):
 def test_a_crop_shown_by_two_snapshots_is_scored_once(real_snapshots):
     """The same observation as the kept crop and as a finalist (a copy, as merging and the
     consensus pick make them) reaches the VAE once."""
-    import dataclasses
-
     from facesel.select.face_vote import DoseFaceVote
 
     _, backgrounds = real_snapshots
@@ -218,3 +218,64 @@ def test_the_score_memo_finds_exactly_the_crops_it_stored_and_forgets_the_oldest
         ScoreMemo(capacity=0)
     with pytest.raises(ValueError, match="scores"):
         memo.put(crops[:2], [1.0])
+
+
+def _walking_track(fin, track_id, best, candidates, score, x0, still=False):
+    """Observations of a box walking right (or standing still) at detector confidence ``score``
+    in ``fin``'s evidence book, and the track's result with these snapshots."""
+    from facesel.select.tracklog import SelectedTrack
+    from facesel.types import Detections
+
+    frames = np.arange(100 * track_id, 100 * track_id + 75)
+    x = x0 + (0.0 if still else 4.0) * (frames - frames[0])
+    boxes = np.stack([x, np.full(75, 100.0), x + 40, np.full(75, 140.0)], axis=1).astype(np.float32)
+    for f, b in zip(frames, boxes):
+        fin.evidence.observe_frame([track_id], Detections(b[None], [score]), f / 25.0, int(f))
+    return SelectedTrack(track_id, int(frames[0]), int(frames[-1]), frames[0] / 25.0, frames[-1] / 25.0,
+                         dataclasses.replace(best, track_id=track_id), np.zeros(75), frames, boxes=boxes,
+                         candidates=list(candidates))
+
+
+def test_tracks_judged_together_share_two_vae_calls_and_keep_their_verdicts(real_snapshots):
+    """Five tracks released in one poll: three the detector doubts (a face among background
+    finalists, background only, a face), one it is sure of, one standing still. The votes take
+    two scorer calls in all, and every verdict, drop and counter is that of voting track by track."""
+    from facesel.select.face_vote import DoseFaceVote
+    from facesel.select.faceness import FacenessRule
+    from facesel.select.finalise import Finaliser
+
+    faces, backgrounds = real_snapshots
+    tracks = [(1, backgrounds[0], [backgrounds[1], faces[0]], 0.6, False), (2, backgrounds[2], backgrounds[3:5], 0.6, False),
+              (3, faces[1], [], 0.6, False), (4, backgrounds[0], [], 0.95, False), (5, backgrounds[1], [], 0.6, True)]
+    outcomes = []
+    for together in (True, False):
+        counting = Counting()
+        vote = DoseFaceVote(0.25, scorer=counting, enough=FLOOR)
+        fin = Finaliser(grace_seconds=0.0, faceness=FacenessRule(min_quality=FLOOR),
+                        face_vote=vote if together else (lambda result, vote=vote: vote(result)))
+        for track_id, best, candidates, score, still in tracks:
+            fin.add(_walking_track(fin, track_id, best, candidates, score, 300 * track_id, still), now=0.0)
+        asked = [fin.faceness.asks_quality(e) for e in (h.evidence for h in fin._held.values())]
+        released = [r.track_id for r in fin.poll(0.0)]
+        outcomes.append((released, fin.drops, fin.stats.as_dict()))
+        if together:
+            assert asked == [True, True, True, False, False]
+            assert counting.calls == 2  # the three most promising crops, then track 2's other two
+            assert counting.crops == 5
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0][0] == [1, 3, 4] and outcomes[0][1] == [(2, "not_face"), (5, "static")]
+
+
+def test_asks_quality_is_when_judge_asks(real_snapshots):
+    from facesel.select.faceness import FacenessRule
+    from facesel.select.finalise import Finaliser
+
+    faces, _ = real_snapshots
+    for rule in (FacenessRule(min_quality=FLOOR), FacenessRule(min_quality=FLOOR, suppress_static=False), FacenessRule()):
+        fin = Finaliser(grace_seconds=0.0, faceness=rule)
+        for track_id, score, still in ((1, 0.6, False), (2, 0.95, False), (3, 0.6, True), (4, 0.95, True)):
+            fin.add(_walking_track(fin, track_id, faces[0], [], score, 300 * track_id, still), now=0.0)
+        for held in fin._held.values():
+            calls = []
+            rule.judge(held.evidence, lambda calls=calls: calls.append(1) or -100.0)
+            assert rule.asks_quality(held.evidence) == bool(calls)

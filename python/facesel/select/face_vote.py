@@ -65,9 +65,10 @@ class DoseFaceVote:
     ``enough``, the crops are tried in the order of the highest score each could still reach
     (:func:`facesel.scoring.vae_methods.mahalanobis_ceiling`, from two statistics of the crop
     alone, tens of microseconds) when the scorer carries a ``dose`` calibration, else kept crop
-    first: the most promising crop is scored alone, and if it does not clear ``enough``, every
-    other crop in one batch (a batch of n costs about 4.9 ms a crop at L = 1 against 7.3 ms one by
-    one). The verdict is that of scoring every crop (a crop clears or not whatever the order); the
+    first: the most promising crop is scored first (in one batch with those of the other tracks
+    judged at the same time, :meth:`vote_many`), and if it does not clear ``enough``, every other
+    crop in one more batch (a batch of n costs about 4.9 ms a crop at L = 1 against 7.3 ms one by
+    one). A crop whose score ``known`` holds is not scored at all. The verdict is that of scoring every crop (a crop clears or not whatever the order); the
     value returned for a track that clears is the first clearing crop's, not always the best one's.
     Without ``enough`` every crop is scored in one batch. The VAE scores a crop the same in any
     batch (per-crop noise; ``tests/test_face_vote.py`` checks it on real crops).
@@ -91,24 +92,46 @@ class DoseFaceVote:
         return self._scorer
 
     def __call__(self, result) -> float:
-        greys = self.greys(result)
+        return self.vote_many([result])[0]
+
+    def vote_many(self, results) -> list[float]:
+        """The votes of several results (tracks judged at once, e.g. at the end of a stream) with
+        the scorer called at most twice in all: the most promising unknown crop of every track in
+        one batch, then every other unknown crop of the tracks that have not cleared ``enough``
+        in a second (without ``enough``: every unknown crop in one batch). Each vote is the one
+        :meth:`__call__` gives the result alone."""
+        greys = [self.greys(result) for result in results]
+        scores = [self._known_scores(g) for g in greys]
+        todo = [np.flatnonzero(np.isnan(s)) for s in scores]
+        if self.enough is None:
+            self._score_into(greys, scores, todo)
+            return [_best(s) for s in scores]
+        # a track with a known crop that clears needs nothing more (len(t) < len(s): some are known)
+        todo = [t[self.order(g[t])] if len(t) and (len(t) == len(s) or _best(s) < self.enough) else t[:0]
+                for g, s, t in zip(greys, scores, todo)]
+        self._score_into(greys, scores, [t[:1] for t in todo])
+        self._score_into(greys, scores, [t[1:] if _best(s) < self.enough else t[:0] for s, t in zip(scores, todo)])
+        return [_best(s) for s in scores]
+
+    def _known_scores(self, greys: np.ndarray) -> np.ndarray:
+        """(M,) float64: the scores ``known`` holds for these crops, NaN where it holds none."""
         scores = np.full(len(greys), np.nan)
         if self.known is not None:
             for k, grey in enumerate(greys):
                 value = self.known.get(grey)
                 scores[k] = np.nan if value is None else value
-        todo = np.flatnonzero(np.isnan(scores))
-        if not len(todo):
-            return _best(scores)
-        if self.enough is None:
-            scores[todo] = self._score(greys[todo])
-            return _best(scores)
-        if len(todo) == len(greys) or _best(scores) < self.enough:  # else a known crop has cleared
-            todo = todo[self.order(greys[todo])]
-            scores[todo[:1]] = self._score(greys[todo[:1]])
-            if len(todo) > 1 and _best(scores) < self.enough:
-                scores[todo[1:]] = self._score(greys[todo[1:]])
-        return _best(scores)
+        return scores
+
+    def _score_into(self, greys: list, scores: list, which: list) -> None:
+        """Score ``greys[i][which[i]]`` for every i in one call of the scorer, into ``scores[i]``."""
+        batch = [g[w] for g, w in zip(greys, which) if len(w)]
+        if not batch:
+            return
+        values = self._score(np.concatenate(batch))
+        start = 0
+        for s, w in zip(scores, which):
+            s[w] = values[start : start + len(w)]
+            start += len(w)
 
     def _score(self, greys: np.ndarray) -> np.ndarray:
         """(n,) float64 scores of (n, 64, 64) uint8 crops, in one call of the scorer."""
