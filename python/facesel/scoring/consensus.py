@@ -61,6 +61,53 @@ def edge_signatures(greys: np.ndarray) -> np.ndarray:
     return out
 
 
+HOG_CELL, HOG_BINS = 8, 9
+"""Orientation histograms in 8x8 cells of 8x8 pixels, 9 unsigned bins (576 numbers a crop)."""
+
+
+def hog_signatures(greys: np.ndarray) -> np.ndarray:
+    """Unit-length, mean-centred gradient-orientation histograms of each crop.
+
+    Per cell of 8x8 pixels, the histogram of unsigned gradient orientations (9 bins over 180
+    degrees) weighted by the gradient magnitude, each cell scaled to unit length; then the whole
+    vector centred and scaled to unit length. Why orientations: blur lowers a cell's gradient
+    magnitudes but barely turns them, and a per-cell unit length ignores local contrast, so the
+    signature follows the face's shape more than its sharpness or lighting
+    (experiments/pick_consensus_robust.py: the best consensus held out by source).
+
+    Parameters
+    ----------
+    greys : (M, 64, 64) uint8
+
+    Returns
+    -------
+    (M, 576) float64; a constant crop gives a zero row.
+    """
+    greys = np.asarray(greys)
+    if greys.ndim != 3 or greys.shape[1:] != (SIDE, SIDE):
+        raise ValueError(f"greys must have shape (M, {SIDE}, {SIDE}), got {greys.shape}")
+    if greys.dtype != np.uint8:
+        raise ValueError(f"greys must be uint8, got {greys.dtype}")
+    n = SIDE // HOG_CELL
+    cell_of = np.arange(SIDE) // HOG_CELL
+    cell_index = ((cell_of[:, None] * n + cell_of[None, :]) * HOG_BINS).ravel()
+    out = np.zeros((len(greys), n * n * HOG_BINS), np.float64)
+    for k, grey in enumerate(greys):
+        gx = cv2.Sobel(grey, cv2.CV_16S, 1, 0).astype(np.float64)  # exact integers (see edge_signatures)
+        gy = cv2.Sobel(grey, cv2.CV_16S, 0, 1).astype(np.float64)
+        magnitude = np.sqrt(gx * gx + gy * gy).ravel()
+        angle = np.mod(np.arctan2(gy, gx), np.pi).ravel()
+        bins = np.minimum((angle * (HOG_BINS / np.pi)).astype(np.int64), HOG_BINS - 1)
+        hist = np.bincount(cell_index + bins, weights=magnitude, minlength=n * n * HOG_BINS).reshape(n * n, HOG_BINS)
+        hist /= np.maximum(np.sqrt(np.square(hist).sum(axis=1, keepdims=True)), 1e-6)
+        row = hist.ravel()
+        row -= row.mean()
+        norm = float(np.sqrt(np.square(row).sum()))
+        if norm > 0:
+            out[k] = row / norm
+    return out
+
+
 class TrackConsensus:
     """Running sum of one track's edge signatures; :meth:`scores` compares crops with their average.
 
