@@ -108,32 +108,79 @@ def hog_signatures(greys: np.ndarray) -> np.ndarray:
     return out
 
 
-class TrackConsensus:
-    """Running sum of one track's edge signatures; :meth:`scores` compares crops with their average.
+SIGNATURES = {"edges": lambda greys: edge_signatures(greys).astype(np.float64), "hog": hog_signatures}
+"""Signature of a crop by name: ``(M, 64, 64) uint8 -> (M, D) float64`` unit rows."""
+REFERENCES = ("mean", "median")
+MEDIAN_CAPACITY = 1024
+"""Signatures a ``median`` reference keeps per track at most; past it every other one is dropped
+and only every 2nd (then 4th...) new one is kept, so memory stays bounded on an endless track
+(1024 x 576 float32 = 2.3 MiB for the histograms) while the kept ones still span the whole track."""
 
-    Memory: one (4096,) float64 sum per open track (32 KiB), whatever the track's length.
+
+class TrackConsensus:
+    """One track's reference signature; :meth:`scores` compares crops with it (cosine).
+
+    Parameters
+    ----------
+    signature : {"edges", "hog"}
+        :func:`edge_signatures` (the rule of session 9) or :func:`hog_signatures`.
+    reference : {"mean", "median"}
+        ``mean``: a running sum, one (D,) float64 vector whatever the track's length (32 KiB for
+        the edges). ``median``: the per-coordinate median of the signatures added, which needs them
+        kept (float32, at most :data:`MEDIAN_CAPACITY`, decimated evenly past it); a median is not
+        pulled by the few crops that are far from the rest (a turn, a hand), a mean is.
     """
 
-    __slots__ = ("total", "count")
+    __slots__ = ("signature", "reference", "total", "count", "_rows", "_stride", "_skipped")
 
-    def __init__(self) -> None:
-        self.total = np.zeros(SIDE * SIDE, np.float64)
+    def __init__(self, signature: str = "edges", reference: str = "mean") -> None:
+        if signature not in SIGNATURES:
+            raise ValueError(f"signature must be one of {sorted(SIGNATURES)}, got {signature!r}")
+        if reference not in REFERENCES:
+            raise ValueError(f"reference must be one of {REFERENCES}, got {reference!r}")
+        self.signature, self.reference = signature, reference
+        self.total = None
         self.count = 0
+        self._rows: list[np.ndarray] = []
+        self._stride, self._skipped = 1, 0
 
     def add(self, greys: np.ndarray) -> None:
-        """Add (M, 64, 64) uint8 crops of this track to its average."""
-        signatures = edge_signatures(greys)
-        self.total += signatures.sum(axis=0, dtype=np.float64)
+        """Add (M, 64, 64) uint8 crops of this track to its reference."""
+        signatures = SIGNATURES[self.signature](greys)
         self.count += len(signatures)
+        if self.reference == "mean":
+            total = signatures.sum(axis=0, dtype=np.float64)
+            self.total = total if self.total is None else self.total + total
+            return
+        for row in signatures.astype(np.float32):
+            self._skipped += 1
+            if self._skipped < self._stride:
+                continue
+            self._skipped = 0
+            self._rows.append(row)
+            if len(self._rows) >= MEDIAN_CAPACITY:
+                self._rows = self._rows[::2]
+                self._stride *= 2
+
+    def centre(self) -> np.ndarray | None:
+        """(D,) float64 unit reference, or None before any crop was added or when it has no edges."""
+        if self.reference == "mean":
+            centre = self.total
+        else:
+            centre = np.median(np.stack(self._rows), axis=0).astype(np.float64) if self._rows else None
+        if centre is None:
+            return None
+        norm = float(np.sqrt(_dot(centre[None], centre)[0]))
+        return None if norm == 0.0 else centre / norm
 
     def scores(self, greys: np.ndarray) -> np.ndarray:
-        """(M,) float64 cosine of each crop's edge signature with the track's average, in [-1, 1]
-        (all 0 before any crop was added, or when the average has no edges)."""
-        signatures = edge_signatures(greys).astype(np.float64)
-        norm = float(np.sqrt(_dot(self.total[None], self.total)[0]))
-        if norm == 0.0:
+        """(M,) float64 cosine of each crop's signature with the track's reference, in [-1, 1]
+        (all 0 before any crop was added, or when the reference has no edges)."""
+        signatures = SIGNATURES[self.signature](greys)
+        centre = self.centre()
+        if centre is None:
             return np.zeros(len(signatures))
-        return _dot(signatures, self.total / norm)
+        return _dot(signatures, centre)
 
 
 def _dot(rows: np.ndarray, vector: np.ndarray) -> np.ndarray:

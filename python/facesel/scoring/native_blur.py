@@ -83,3 +83,40 @@ def native_sharpness(frame: np.ndarray, box, measure: str = "band ratio") -> flo
     if measure not in MEASURES:
         raise ValueError(f"measure must be one of {sorted(MEASURES)}, got {measure!r}")
     return MEASURES[measure](face_box_grey(frame, box))
+
+
+class TrackSharpness:
+    """The native sharpness of the crops seen of one track, for its median (the consensus gate).
+
+    Memory stays bounded on an endless track: past ``capacity`` values every other one is dropped
+    and only every 2nd (then 4th...) new one is kept, so the kept values still span the whole track.
+    """
+
+    __slots__ = ("capacity", "_values", "_stride", "_skipped")
+
+    def __init__(self, capacity: int = 4096) -> None:
+        if capacity < 2:
+            raise ValueError(f"capacity must be at least 2, got {capacity}")
+        self.capacity = capacity
+        self._values: list[float] = []
+        self._stride, self._skipped = 1, 0
+
+    def add(self, value: float) -> None:
+        """Note one crop's sharpness (nan, a box outside the frame, is ignored)."""
+        if not np.isfinite(value):
+            return
+        self._skipped += 1
+        if self._skipped < self._stride:
+            return
+        self._skipped = 0
+        self._values.append(float(value))
+        if len(self._values) >= self.capacity:
+            self._values = self._values[::2]
+            self._stride *= 2
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def median(self) -> float:
+        """Median of the kept values; nan when none."""
+        return float(np.median(self._values)) if self._values else float("nan")
