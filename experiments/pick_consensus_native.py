@@ -61,6 +61,8 @@ from pick_consensus_robust import VIDEOS, selfie_tracks  # noqa: E402
 SIGNATURES = ("hog", "edges")
 REFERENCES = ("admitted, mean", "admitted, median", "all, mean", "all, median")
 FINALISTS = (16, 32)
+OLD = "edges, admitted, mean, K=16, alone"
+"""Session 9's consensus pick (``consensus_finalists=16`` before this experiment's settings)."""
 COMBINATIONS = ("alone",) + tuple(f"{how}, {m}" for m in MEASURES for how in ("gate track", "gate finalists", "rank-sum"))
 
 
@@ -202,6 +204,7 @@ def main() -> None:
         print(f"\nchosen leave-one-source-out among {label} ({len(members)} candidates):")
         print("  " + show("held out - random", held) + f"  matchable {held_match.mean():.3f}")
         print("  " + show("held out - default (paired)", held - default))
+        print("  " + show("held out - session 9's consensus (paired)", held - gains[names.index(OLD)]))
         for single, values in singles.items():
             print("  " + show(f"held out - {single} (paired)", held - values))
         for source in sorted(set(sources)):

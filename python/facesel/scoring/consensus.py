@@ -10,6 +10,14 @@ the least disturbed one: not mid-turn, not mid-blink, not blurred, not half cove
 source over the 40 shared clips it beats a random frame and every single signal with intervals
 that exclude zero (docs/model_card.md, ``experiments/pick_consensus.py``).
 
+Session 11 (``experiments/pick_consensus_native.py``): the Selector's consensus compares
+orientation histograms (:func:`hog_signatures`) with the per-coordinate median of the track's
+aligned crops, among the finalists that are at least as sharp in their native frame as the
+track's median crop (:mod:`facesel.scoring.native_blur`; the gate lives in
+:class:`facesel.select.store.SelectionStore`): held out by source -0.015 against a random frame,
+and it keeps sharp frames on the motion-blurred selfie where the edges rule kept blurred ones.
+The edges against the mean remain available (``consensus_signature``, ``consensus_reference``).
+
 Why this is not recognition: nothing is compared across tracks or people; no identity model or
 embedding is involved; the average lives only while its track is open and is discarded with it.
 It answers "which of these frames looks most like the others", the same question a photographer
