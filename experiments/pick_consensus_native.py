@@ -111,6 +111,8 @@ def main() -> None:
     ap.add_argument("--window", type=float, default=4.0)
     ap.add_argument("--videos", nargs="*", default=VIDEOS, help="under the shared videos folder")
     ap.add_argument("--no-selfie", action="store_true", help="skip the selfie check (faster)")
+    ap.add_argument("--finalists", nargs="+", type=int, default=list(FINALISTS),
+                    help="K values (a K above every track's length: the choice among the whole window)")
     args = ap.parse_args()
     videos = _expand_videos([data_root() / "videos" / v for v in args.videos])
     bench = load_benchmark(videos, {}, cache_dir=args.cache_dir, window=args.window)
@@ -156,7 +158,7 @@ def main() -> None:
     names, gains, matches, selfie_ok = [], [], [], []
     for sig in SIGNATURES:
         for ref in REFERENCES:
-            for k in FINALISTS:
+            for k in args.finalists:
                 refs = {key: track_reference(t[sig], admitted_mask(t["ctx"], k), ref) for key, t in tracks.items()}
                 agree = {key: t[sig] @ refs[key] for key, t in tracks.items()}
                 for comb in COMBINATIONS:
