@@ -285,3 +285,26 @@ def test_selfie_consensus_pick_is_sharper_than_the_track_median(selfie, finalist
                         **settings)
     results, _, _ = run(selector, frames, stamps)
     assert_each_long_track_picks_sharper_than_its_median(results, frames)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "finalists",
+    [
+        pytest.param(0, id="default-context-rule", marks=pytest.mark.xfail(
+            strict=True, reason="in the sparse mode the default context rule keeps a frame of track 2 at 31.3 "
+            "against its median 53.9 (90.5 and 144.2 in the exhaustive mode; why the sparse mode's finalists differ "
+            "is not measured yet); the consensus pick's gate keeps 83.3 and 108.3 (docs/model_card.md, session 11)")),
+        pytest.param(32, id="default-consensus-32"),
+    ],
+)
+def test_selfie_sparse_mode_pick_is_sharper_than_the_track_median(shared_data, finalists):
+    """The product's own mode (sparse: full-frame detection on a schedule, regions in between, the
+    screen's finalists), YuNet at 640 pixels on one frame in two: with the consensus pick's
+    defaults each long track keeps a frame sharper than its median."""
+    source = open_source(shared_data / "videos" / "selfie_motion_blur_portrait.mp4", every=2)
+    frames, stamps = zip(*source)
+    selector = Selector(make_detector("yunet", max_side=640), default_scorer(), mode="sparse",
+                        consensus_finalists=finalists)
+    results, _, _ = run(selector, frames, stamps)
+    assert_each_long_track_picks_sharper_than_its_median(results, frames)
