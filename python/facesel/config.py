@@ -111,7 +111,7 @@ class PipelineConfig:
                                         "other consensus_* defaults is the variant chosen held out, docs/model_card.md)",
                                         "scoring", low=0)
     consensus_signature: str = _setting("hog", "consensus pick: what a crop is compared by: 'hog' (gradient-orientation "
-                                        "histograms, 8x8 cells: follow the face's shape more than its blur) or 'edges' "
+                                        "histograms, each 8x8 cell at unit length: a face half in shadow still matches) or 'edges' "
                                         "(the Sobel edge image, session 9's rule)", "scoring", choices=("hog", "edges"))
     consensus_reference: str = _setting("median", "consensus pick: the track's reference: 'median' (per coordinate, of "
                                         "the signatures of the crops aligned for the track, at most 1024 kept) or 'mean' "
