@@ -25,7 +25,7 @@ from facesel.scoring.native_blur import MEASURES, face_box_grey
 FIELDS = ("hog", "edges", "sharp64", "test128", *MEASURES)
 
 
-def test_measure(frame: np.ndarray, box) -> float:
+def laplacian_128(frame: np.ndarray, box) -> float:
     """tests/test_selector_videos.py's sharpness: variance of the Laplacian of the box resized to 128x128."""
     from facesel.align import to_grey
 
@@ -63,7 +63,7 @@ def native_features(video_path, cache_dir) -> dict:
             face = face_box_grey(frame, boxes[row])
             for name, measure in MEASURES.items():
                 values[name][row] = measure(face)
-            values["test128"][row] = test_measure(frame, boxes[row])
+            values["test128"][row] = laplacian_128(frame, boxes[row])
     out = {"hog": hog_signatures(greys).astype(np.float16), "edges": edge_signatures(greys).astype(np.float16),
            "sharp64": np.array([np.log1p(cv2.Laplacian(g, cv2.CV_64F).var()) for g in greys])}
     out.update(values)
