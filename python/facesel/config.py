@@ -118,9 +118,9 @@ class PipelineConfig:
                                         "(a running sum)", "scoring", choices=("median", "mean"))
     consensus_gate: str = _setting("gradient", "consensus pick: choose only among the finalists at least as sharp, "
                                    "in the native frame, as the track's median crop (facesel.scoring.native_blur: "
-                                   "'gradient' or 'band ratio'; 'off': no gate). Consensus alone keeps blurred "
+                                   "'gradient' or 'band_ratio'; 'off': no gate). Consensus alone keeps blurred "
                                    "frames where blur is the norm (the selfie)", "scoring",
-                                   choices=("gradient", "band ratio", "off"))
+                                   choices=("gradient", "band_ratio", "off"))
     screen_every: int = _setting(1, "sparse mode: look at (screen or score) the crop of a track whose last value would "
                                  "not have made its finalists on one frame in N (others: every frame)",
                                  "scoring", low=1)

@@ -22,7 +22,7 @@ import numpy as np
 from facesel.scoring.consensus import edge_signatures, hog_signatures
 from facesel.scoring.native_blur import MEASURES, face_box_grey
 
-FIELDS = ("hog", "edges", "sharp64", "test128", *MEASURES)
+FIELDS = ("hog", "edges", "sharp64", "laplacian_128", *MEASURES)
 
 
 def laplacian_128(frame: np.ndarray, box) -> float:
@@ -46,7 +46,8 @@ def native_features(video_path, cache_dir) -> dict:
     cache = Path(cache_dir) / f"native-{video.key}.npz"
     if cache.is_file():
         z = np.load(cache, allow_pickle=False)
-        return {k: z[k] for k in FIELDS}
+        if set(FIELDS) <= set(z.files):  # a cache written with other field names is rebuilt
+            return {k: z[k] for k in FIELDS}
     z = np.load(Path(cache_dir) / f"tracks-{video.key}.npz", allow_pickle=False)
     frames, boxes, lms, ids = z["frames"], z["boxes"], z["landmarks"], z["track_ids"]
     order = np.lexsort((frames, ids))
@@ -55,7 +56,7 @@ def native_features(video_path, cache_dir) -> dict:
         wanted.setdefault(f, []).append(row)
     n = len(frames)
     greys = np.zeros((n, 64, 64), np.uint8)
-    values = {k: np.full(n, np.nan) for k in ("test128", *MEASURES)}
+    values = {k: np.full(n, np.nan) for k in ("laplacian_128", *MEASURES)}
     for index, (frame, _stamp) in enumerate(open_source(Path(video_path))):
         for row in wanted.get(index, []):
             lm = None if np.isnan(lms[row]).all() else lms[row]
@@ -63,7 +64,7 @@ def native_features(video_path, cache_dir) -> dict:
             face = face_box_grey(frame, boxes[row])
             for name, measure in MEASURES.items():
                 values[name][row] = measure(face)
-            values["test128"][row] = laplacian_128(frame, boxes[row])
+            values["laplacian_128"][row] = laplacian_128(frame, boxes[row])
     out = {"hog": hog_signatures(greys).astype(np.float16), "edges": edge_signatures(greys).astype(np.float16),
            "sharp64": np.array([np.log1p(cv2.Laplacian(g, cv2.CV_64F).var()) for g in greys])}
     out.update(values)

@@ -73,11 +73,11 @@ def gradient_energy(face: np.ndarray) -> float:
     return float(np.log(max(magnitude, 1e-9) * max(face.shape) / std))
 
 
-MEASURES = {"band ratio": band_ratio, "gradient": gradient_energy}
+MEASURES = {"band_ratio": band_ratio, "gradient": gradient_energy}
 """Native sharpness measures by name: ``measure(face_box_grey(frame, box)) -> float`` (higher is sharper)."""
 
 
-def native_sharpness(frame: np.ndarray, box, measure: str = "band ratio") -> float:
+def native_sharpness(frame: np.ndarray, box, measure: str = "band_ratio") -> float:
     """Sharpness of the face ``box`` in ``frame`` ((H, W, 3) BGR or (H, W) uint8) by one of
     :data:`MEASURES`; nan when the box is outside the frame or flat."""
     if measure not in MEASURES:
