@@ -13,12 +13,17 @@ median over rounds, with its ratio to the ``baseline`` (one thread, no option, B
   frame is predicted from them) or on every frame (``all``: the error is carried into the frames
   predicted from it until the next key frame), ``flags2=+fast`` (H.264 shortcuts that are not
   bit-exact), ``skip_idct``;
-- threading: FFmpeg's slice or frame threads (2 threads): the CPU a frame, not the wall time;
+- threading: FFmpeg's slice or frame threads (2 threads) or its own choice (thread_count 0): the
+  CPU a frame, not the wall time;
+- a camera that is behind all the time (``behind:``, :data:`SKIP_FRAME`): non-reference frames
+  skipped, as ``skip_when_behind`` asks, alone or with the deblocking filter skipped on the
+  reference frames that are still decoded (what turning it off "only while behind" would save);
 - the output: BGR (today), the one-step shrink to 1280x720 alone, a full-frame detection's frame
   (BGR, then OpenCV's area shrink; or BGR and the one-step shrink from YUV, ``shrink_in_decoder``),
   grey (the Y plane), the raw YUV planes, nothing (decoding alone).
 
-For the pixels, every frame of a variant is compared with the baseline's frame of the same index:
+For the pixels, every frame of a variant is compared with the baseline's frame of the same index
+(of the same presentation time for the ``behind:`` variants):
 mean absolute difference (grey levels) and the worst frame's PSNR. For the faces, the full-frame
 YuNet (1280x720, OpenCV's area shrink) runs on every ``--detect-every``-th frame of both: faces
 found, matched at IoU >= 0.5, mean IoU and the largest confidence difference.
