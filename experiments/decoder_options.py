@@ -17,7 +17,9 @@ median over rounds, with its ratio to the ``baseline`` (one thread, no option, B
   CPU a frame, not the wall time;
 - a camera that is behind all the time (``behind:``, :data:`SKIP_FRAME`): non-reference frames
   skipped, as ``skip_when_behind`` asks, alone or with the deblocking filter skipped on the
-  reference frames that are still decoded (what turning it off "only while behind" would save);
+  reference frames that are still decoded (what turning it off "only while behind" would save),
+  or every B frame skipped (``skip_frame = "BIDIR"``: reference B frames too, whose loss a later
+  frame predicted from them inherits);
 - the output: BGR (today), the one-step shrink to 1280x720 alone, a full-frame detection's frame
   (BGR, then OpenCV's area shrink; or BGR and the one-step shrink from YUV, ``shrink_in_decoder``),
   grey (the Y plane), the raw YUV planes, nothing (decoding alone).
@@ -59,6 +61,7 @@ VARIANTS = {
     "behind: skip_frame=NONREF": ({}, None, 1, "bgr24"),
     "behind: NONREF + skip_loop_filter=all": ({"skip_loop_filter": "all"}, None, 1, "bgr24"),
     "behind: NONREF + skip_loop_filter=nokey": ({"skip_loop_filter": "nokey"}, None, 1, "bgr24"),
+    "behind: skip_frame=BIDIR": ({}, None, 1, "bgr24"),
     "out: one-step 1280x720": ({}, None, 1, "shrunk"),
     "out: BGR + OpenCV area 1280x720": ({}, None, 1, "bgr+opencv"),
     "out: BGR + one-step 1280x720": ({}, None, 1, "bgr+shrunk"),
@@ -67,7 +70,7 @@ VARIANTS = {
     "out: none (decode only)": ({}, None, 1, "none"),
 }
 
-SKIP_FRAME = {name: "NONREF" for name in VARIANTS if name.startswith("behind:")}
+SKIP_FRAME = {name: "BIDIR" if "BIDIR" in name else "NONREF" for name in VARIANTS if name.startswith("behind:")}
 """Variants decoded as a camera that is behind all the time (``skip_when_behind``: FFmpeg's
 ``skip_frame = "NONREF"``): fewer frames come out, so their CPU is given a frame of the file, and
 their pixels and faces are compared with the baseline's frames of the same presentation time."""
