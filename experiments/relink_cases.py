@@ -132,14 +132,15 @@ def main(argv=None) -> int:
         fin._continue, fin.add = spy, keep
         delivered = replay(rec, fin)
         chains = crowds._chains(fin.links)
-        print(f"\n== {case}: {len(frames)} frames at {fps:.1f} fps, {len(fragments)} fragments, {len(delivered)} snapshots, "
+        print(f"\n== {case}: {len(frames)} frames of {frames[0].shape[1]} x {frames[0].shape[0]} at {fps:.1f} fps, {len(fragments)} fragments, {len(delivered)} snapshots, "
               f"links {fin.links}, drops {fin.drops}", flush=True)
         for t, e in sorted(fragments.items(), key=lambda kv: kv[1].first_frame if kv[1] else 0):
             if e is None:
                 continue
             side = min(e.last_box[2] - e.last_box[0], e.last_box[3] - e.last_box[1])
             print(f"  fragment {t}: frames {e.first_frame}-{e.last_frame} ({e.first_time:.2f}-{e.last_time:.2f} s), "
-                  f"{e.count} obs, side {side:.0f}, owner {owner[t]}, ended_by {e.ended_by}, "
+                  f"{e.count} obs, side {side:.0f}, first box {np.round(e.first_box).astype(int).tolist()}, last box "
+                  f"{np.round(e.last_box).astype(int).tolist()}, owner {owner[t]}, ended_by {e.ended_by}, "
                   f"colours {'yes' if e.last_colours is not None else 'no'}")
         root_of = {}
         for r in delivered:
@@ -160,9 +161,10 @@ def main(argv=None) -> int:
             fa, fb = fragments[a], fragments[b]
             head = f"  person {person}: {a} ({fa.first_frame}-{fa.last_frame}) -> {b} ({fb.first_frame}-{fb.last_frame})"
             info = asked.get((root_of[a], fa.last_frame))
-            if fb.first_time < fa.last_time - rule.max_overlap_seconds:
-                print(f"{head}: overlap in time ({fa.last_time - fb.first_time:.2f} s > {rule.max_overlap_seconds}); "
+            if fb.first_time <= fa.last_time:
+                print(f"{head}: overlap in time ({fa.last_time - fb.first_time:.2f} s; gate {rule.max_overlap_seconds}); "
                       f"frames with both seen: {len(seen[a] & seen[b])} (of {len(seen[a])} and {len(seen[b])})")
+            if fb.first_time < fa.last_time - rule.max_overlap_seconds:
                 info = None
             if info is None:
                 continue
