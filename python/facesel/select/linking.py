@@ -127,7 +127,8 @@ class LinkRule:
         A long link between two such small faces without colours (no colour gate: they have none)
         when the later one is back within ``still_distance`` times ``small_position_scale`` box
         sides of where the earlier was last seen and nobody else was near. False (default): a
-        long link needs colours.
+        long link needs colours. (Measured at the pair level only: the finaliser holds a track past
+        its grace period for a long link only when it has colours, ``Finaliser._may_wait_long``.)
     """
 
     max_gap_seconds: float = 1.0
@@ -334,15 +335,21 @@ class LinkRule:
         ok = (ratio <= self.max_size_ratio) & (distance <= still)
         if not ok.any():
             return None
-        near = crowding(earlier, later, others, self.crowd_radius)
+        near = None
+        if not small:
+            colours = colour_distance(_typical(tail[2]), _typical(head[2]))
+            if colours > self.long_colour_distance:
+                # the looser limit of a person alone (off by default), asked after the cheap checks
+                if self.lone_colour_distance is None or colours > self.lone_colour_distance \
+                        or float(distance[ok].min()) > self.lone_still_distance:
+                    return None
+                near = crowding(earlier, later, others, self.crowd_radius)
+                if near:
+                    return None
+        if near is None:
+            near = crowding(earlier, later, others, self.crowd_radius)
         if small and near:
             return None  # no colours: only a person alone at the place
-        if not small:
-            limit = self.long_colour_distance
-            if self.lone_colour_distance is not None and near == 0 and float(distance[ok].min()) <= self.lone_still_distance:
-                limit = max(limit, self.lone_colour_distance)
-            if colour_distance(_typical(tail[2]), _typical(head[2])) > limit:
-                return None
         if gap > self.max_gap_seconds + (self.long_gap_seconds - self.max_gap_seconds) / (1 + near):
             return None
         return LONG_LINK_OFFSET + float(distance[ok].min())
