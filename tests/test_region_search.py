@@ -154,6 +154,14 @@ def test_random_boxes_give_the_same_detections_either_way(seed):
     assert faces > 50, f"too few faces to compare ({faces})"
 
 
+def test_an_unknown_region_search_path_is_refused():
+    detector = StandIn()
+    detector.region_search = "cuda"
+    with pytest.raises(ValueError, match="region_search must be one of"):
+        search_regions(detector, np.zeros((64, 64, 3), np.uint8), np.array([[10, 10, 40, 40]], np.float32), scale=2.5,
+                       face_px=64.0, min_px=32)
+
+
 def test_plan_of_squares_equals_cut_square():
     rng = np.random.default_rng(4)
     frame = rng.integers(0, 256, (720, 1280, 3), dtype=np.uint8)

@@ -201,7 +201,10 @@ def search_regions(detector, frame: np.ndarray, boxes: np.ndarray, *, scale: flo
         At most one per box (the detection in its square that overlaps it most), in frame
         pixels; landmarks when the detector gives them.
     """
-    if getattr(detector, "region_search", "python") == "core" and callable(getattr(detector, "detect_squares", None)):
+    path = getattr(detector, "region_search", "python")
+    if path not in REGION_PATHS:
+        raise ValueError(f"the detector's region_search must be one of {REGION_PATHS}, got {path!r}")
+    if path == "core" and callable(getattr(detector, "detect_squares", None)):
         found = _search_core(detector, frame, boxes, scale=scale, face_px=face_px, min_px=min_px,
                              base_shrink=base_shrink, nms_iou=nms_iou, fast=fast)
         if found is not None:
