@@ -7,6 +7,11 @@ compared bit for bit, and each path's CPU split into exclusive pieces (thread ti
 
 ``--pipeline``: the whole Selector (default settings, one thread) on the video with each path;
 compares every frame's tracks (id, box bytes, quality) and every closed track's best snapshot.
+
+``--only core|python``: just the Selector (one thread, ``--detect-every``) over the video twice with
+that path, nothing measured: the process to sample, e.g.
+``py-spy record -r 250 --gil -f raw -o out.txt -- python experiments/region_search_equal.py --only python``
+and count the samples whose stack holds ``search_regions``.
 """
 
 from __future__ import annotations
@@ -55,8 +60,12 @@ def main() -> int:
     parser.add_argument("--detect-every", type=int, default=4)
     parser.add_argument("--region-shrink", default="area", choices=("area", "fast"))
     parser.add_argument("--pipeline", action="store_true", help="compare the whole Selector's output instead")
+    parser.add_argument("--only", choices=("core", "python"), default=None,
+                        help="just run the Selector twice with this path (for a sampling profiler)")
     args = parser.parse_args()
     video = data_root_or_exit() / "videos" / args.video
+    if args.only:
+        return only(video, args.only, args.detect_every)
     if args.pipeline:
         return pipeline(video)
     return calls(video, args.detect_every, args.region_shrink)
@@ -145,6 +154,20 @@ def calls(video, detect_every: int, region_shrink: str) -> int:
     print(f"  {'around the network, less cut + shrink':62s} {1000 * around['python'] / frames:8.3f} "
           f"{1000 * around['core'] / frames:8.3f}  ({around['core'] / around['python']:.2f} of python's)")
     return 1 if differ else 0
+
+
+def only(video, path: str, detect_every: int) -> int:
+    from facesel.detect.yunet import YuNetDetector
+    from facesel.selector import Selector
+    from facesel.video import open_source
+
+    YuNetDetector.region_search = path
+    for _ in range(2):
+        selector = Selector(threads=1, detect_every=detect_every)
+        for _ in selector.run(open_source(video), live=False):
+            pass
+        selector.flush()
+    return 0
 
 
 def pipeline(video) -> int:
