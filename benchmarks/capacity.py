@@ -65,6 +65,9 @@ VARIANTS = {
     "threads1": ({}, None, {"threads": 1}),
     "old+threads1": (_OLD, None, {"threads": 1}),
     "lazy+skip+threads1": (_LAZY_SKIP, None, {"threads": 1}),
+    "lazy+skip+noref": ({**_LAZY_SKIP, "skip_loop_filter": "noref"}, None, {}),
+    "lazy+skip+exact": ({**_LAZY_SKIP, "skip_loop_filter": "none"}, None, {}),
+    "pyregions": ({}, None, {}),
 }
 """``--variant`` names: (camera settings added to every camera, the process's GIL switch interval
 in seconds or None for Python's default 5 ms, pipeline settings added to every camera's).
@@ -72,7 +75,14 @@ in seconds or None for Python's default 5 ms, pipeline settings added to every c
 every frame decoded; for RTSP cameras ``lazy+skip``); ``old`` turns ``convert_on_take`` and
 ``skip_when_behind`` off, ``lazy`` / ``skip`` / ``lazy+skip`` on (file cameras then decode with
 PyAV); ``threads1`` runs each camera's pipeline in one thread (no stage threads: fewer hand-offs
-between threads); ``switch1ms`` sets the GIL's switch interval to 1 ms."""
+between threads); ``switch1ms`` sets the GIL's switch interval to 1 ms; ``lazy+skip+noref`` /
+``lazy+skip+exact`` add ``skip_loop_filter = "noref"`` / ``"none"`` (H.264's deblocking filter
+skipped on non-reference frames, or exact decoding), both decoded by PyAV; ``pyregions`` is
+``base`` with the region search's work around YuNet in Python (``YuNetDetector.region_search =
+"python"``, :data:`PYTHON_REGIONS`), as before issue 27's session 11 moved it into the C++ core."""
+
+PYTHON_REGIONS = {"pyregions"}
+"""Variants whose region search runs its work around YuNet in Python (the reference path)."""
 
 
 def _rss_mib(field: str = "VmRSS") -> float:
@@ -165,6 +175,9 @@ def run_one(cameras: int, videos: list[Path], seconds: float, warmup: float, set
 
     camera_settings, switch_interval, pipeline_settings = VARIANTS[variant]
     settings = {**settings, **pipeline_settings}
+    from facesel.detect.yunet import YuNetDetector
+
+    YuNetDetector.region_search = "python" if variant in PYTHON_REGIONS else "core"
     if switch_interval is not None:
         sys.setswitchinterval(switch_interval)
 

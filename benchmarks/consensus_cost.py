@@ -1,5 +1,7 @@
 """What the consensus pick (``consensus_finalists``, facesel.scoring.consensus) costs on the arcade
-video, in one process and one run: CPU per frame and the crops held, off (0) against on (16).
+video, in one process and one run: CPU per frame and the crops held, off (0) against on: session
+9's rule (edges against the mean, 16 finalists, no gate) and the consensus defaults (orientation
+histograms against the median, the native-frame sharpness gate, 32 finalists).
 
     python benchmarks/consensus_cost.py            # sparse (default) and exhaustive modes, 3 rounds
 
@@ -36,14 +38,22 @@ def held_bytes(selector) -> int:
     return total
 
 
-def run_once(frames, consensus: int, mode: str) -> dict:
+VARIANTS = {
+    "off": {"consensus_finalists": 0},
+    "edges-mean-16": {"consensus_finalists": 16, "consensus_signature": "edges", "consensus_reference": "mean",
+                      "consensus_gate": "off"},
+    "hog-median-gate-32": {"consensus_finalists": 32},
+}
+
+
+def run_once(frames, settings: dict, mode: str) -> dict:
     from facesel import Selector
     from facesel.config import PipelineConfig
     from facesel.scoring import default_scorer
     from facesel.selector import default_detector
     from facesel.sinks import CallbackSink
 
-    config = PipelineConfig(mode=mode, consensus_finalists=consensus, threads=1)
+    config = PipelineConfig(mode=mode, threads=1, **settings)
     kept: list = []
     selector = Selector(default_detector(config), default_scorer(threads=config.onnx_threads), config=config,
                         sinks=[CallbackSink(kept.append)])
@@ -74,23 +84,27 @@ def main() -> None:
     frames = list(open_source(data_root() / "videos" / "arcade_walkers_1080p.mp4", max_frames=args.frames))
     print(f"arcade: {len(frames)} frames decoded up front")
     for mode in args.modes:
-        runs: dict = {0: [], 16: []}
+        runs: dict = {name: [] for name in VARIANTS}
         for _ in range(args.rounds):
-            for consensus, rounds in runs.items():
-                rounds.append(run_once(frames, consensus, mode))
+            for name, rounds in runs.items():
+                rounds.append(run_once(frames, VARIANTS[name], mode))
         print(f"\nmode {mode} ({args.rounds} rounds, alternating; median of the rounds)")
-        print("| consensus_finalists | CPU ms per frame (process) | aligned | fully scored | most crops held | "
+        print("| consensus | CPU ms per frame (process) | aligned | fully scored | most crops held | "
               "their bytes (KiB) | snapshots |")
         print("|---|---|---|---|---|---|---|")
         med = {}
-        for consensus, rs in runs.items():
-            med[consensus] = float(np.median([r["cpu_per_frame"] for r in rs]))
+        for name, rs in runs.items():
+            med[name] = float(np.median([r["cpu_per_frame"] for r in rs]))
             r = rs[0]
-            print(f"| {consensus} | {1e3 * med[consensus]:.1f} | {r['aligned']} | {r['scored']} | {r['held']} | "
+            print(f"| {name} | {1e3 * med[name]:.1f} | {r['aligned']} | {r['scored']} | {r['held']} | "
                   f"{r['held_bytes'] / 1024:.0f} | {r['snapshots']} |")
-        print(f"16 / 0: process CPU per frame {med[16] / med[0]:.3f}x")
-        a, b = set(runs[0][0]["best_frames"]), set(runs[16][0]["best_frames"])
-        print(f"snapshots with the same (track id, best frame) in both: {len(a & b)} (0 kept {len(a)}, 16 kept {len(b)})")
+        for name in list(VARIANTS)[1:]:
+            print(f"{name} / off: process CPU per frame {med[name] / med['off']:.3f}x")
+        print(f"hog-median-gate-32 / edges-mean-16: {med['hog-median-gate-32'] / med['edges-mean-16']:.3f}x")
+        a = set(runs["off"][0]["best_frames"])
+        for name in list(VARIANTS)[1:]:
+            b = set(runs[name][0]["best_frames"])
+            print(f"snapshots with the same (track id, best frame) as off: {name} {len(a & b)} of {len(b)} (off kept {len(a)})")
 
 
 if __name__ == "__main__":

@@ -15,6 +15,13 @@ runs through the Selector with a camera's default pipeline on one stage thread. 
   same person), apart for pairs that kept the same frame (what the skipped filter did to the kept
   face, with the crops' mean absolute pixel difference in grey levels) and pairs that kept
   another frame of the track (what the changed pick did);
+- the kept crops' quality: the shipped VAE's ``dose`` score of the kept crop
+  (:class:`facesel.select.face_vote.DoseFaceVote`, the faceness vote; higher = more face-like),
+  this run's minus the exact run's, apart for pairs that kept the same frame (what the pixels did)
+  and pairs that kept another frame (what the changed pick did), and over all pairs the crops'
+  sharpness (variance of the grey crop's Laplacian, which blockier pixels raise as much as
+  detail), median ratio this / exact: what the user gets when the pick is cut from frames decoded
+  without deblocking;
 - the process CPU ms a frame of each run (decoding included; a shared machine: ratios only).
 
 Nothing was tuned on these figures: they decide whether ``skip_loop_filter = "noref"`` is a camera's
@@ -26,6 +33,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -94,7 +102,9 @@ def main(argv=None) -> int:
     import cv2
     from facesel.data import data_root_or_exit
     from facesel.eval.matcher import DlibMatcher
+    from facesel.config import PipelineConfig
     from facesel.select.agreement import agreement
+    from facesel.select.face_vote import DoseFaceVote
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--videos", nargs="+", default=list(VIDEOS), help="under the shared data's videos/")
@@ -103,11 +113,22 @@ def main(argv=None) -> int:
     cv2.setNumThreads(1)
     root = data_root_or_exit()
     matcher = DlibMatcher()
+    vote = DoseFaceVote(margin=PipelineConfig().margin)
+
+    def dose(snapshot) -> float:  # the kept crop's alone (the vote also scores the finalists)
+        return vote(SimpleNamespace(best=snapshot, candidates=()))
+
+    def sharpness(snapshot) -> float:
+        crop = snapshot.crop if snapshot.crop.ndim == 2 else cv2.cvtColor(snapshot.crop, cv2.COLOR_BGR2GRAY)
+        return float(cv2.Laplacian(crop, cv2.CV_64F).var())
+
     print("| video | skip_loop_filter | results (exact / this) | exhaustive tracks matched (exact / this) | "
           "kept in exhaustive top 10 % (exact / this) | pairs, same kept frame | dlib distance, same frame "
           "(median, max) | pixel diff, same frame (mean) | dlib distance, other frame (median, max) | "
+          "kept crop's dose, this - exact, same frame (median, worst) | other frame (median, worst) | "
+          "kept crop's sharpness, this / exact (median) | "
           "CPU ms a frame (exact / this) |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name in args.videos:
         video = root / "videos" / name
         exhaustive = choice(video, "none", "exhaustive")[0]
@@ -128,12 +149,19 @@ def main(argv=None) -> int:
             other_frame = [(o, e) for o, e in paired if o.best.frame_index != e.best.frame_index]
             pix = [float(np.abs(o.best.crop.astype(np.int16) - e.best.crop.astype(np.int16)).mean())
                    for o, e in same if o.best.crop.shape == e.best.crop.shape]
+
+            def dose_change(group):
+                values = [dose(o.best) - dose(e.best) for o, e in group]
+                return f"{np.median(values):+.2f}, {min(values):+.2f}" if values else "-"
+
+            sharp = [sharpness(o.best) / sharpness(e.best) for o, e in paired if sharpness(e.best) > 0]
             print(f"| {name} | {skip} | {len(exact)} / {len(other)} | {a_exact.tracks - a_exact.unmatched} / "
                   f"{a_other.tracks - a_other.unmatched} of {a_exact.reference_tracks} | "
                   f"{100 * a_exact.share_within(0.1):.0f} % / {100 * a_other.share_within(0.1):.0f} % | "
                   f"{len(paired)}, {len(same)} | "
                   f"{spread(dist(same))} | {f'{np.mean(pix):.2f}' if pix else '-'} | {spread(dist(other_frame))} | "
-                  f"{1000 * exact_cpu / n:.1f} / "
+                  f"{dose_change(same)} | {dose_change(other_frame)} | "
+                  f"{f'{np.median(sharp):.3f}' if sharp else '-'} | {1000 * exact_cpu / n:.1f} / "
                   f"{1000 * cpu / n_other:.1f} |", flush=True)
     return 0
 

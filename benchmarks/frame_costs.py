@@ -12,8 +12,10 @@ anything. Items:
 - decode: ``FileConnection.read`` (H.264 decode and FFmpeg's YUV -> BGR conversion);
 - full-frame shrink: ``shrink`` to ``max_side`` before a full-frame detection; the network itself
   (``YuNetDetector._run_onnx``) and the decoding of its outputs are counted apart;
-- region search: cutting and shrinking the squares around tracks (``cut_square``), its network
-  calls are in "YuNet network";
+- region search: cutting and shrinking the squares around tracks (``cut_square``, or
+  ``shrink_squares`` on the C++ core's path), its network calls are in "YuNet network", the
+  padding into the network's batches in "YuNet padding"; planning, mapping back and suppression
+  in "detection: the rest";
 - tracking, alignment, screening, scoring (the VAE or the context rule), selection (the track
   store), the finaliser and sealing: the Selector's own stage timers with the same clock, with the
   finaliser's and the vault's calls timed apart;
@@ -95,6 +97,9 @@ def main(argv=None) -> int:
     parser.add_argument("--yunet-decoding", nargs="+", default=["core"], choices=("core", "numpy"),
                         help="who decodes YuNet's outputs, each in turn (YuNetDetector.output_decoder: the C++ "
                              "core, or numpy + cv2.dnn.NMSBoxes, the reference)")
+    parser.add_argument("--region-search", nargs="+", default=["core"], choices=("core", "python"),
+                        help="who does the region search's work around YuNet, each in turn (YuNetDetector.region_search: "
+                             "the C++ core, or the Python reference); alternate them for an A/B: core python core python")
     parser.add_argument("--json", default=None, help="append the breakdown here (JSON lines)")
     args = parser.parse_args(argv)
     root = data_root_or_exit()
@@ -114,7 +119,9 @@ def main(argv=None) -> int:
     charge.wrap(yunet_module.YuNetDetector, "_decode_outputs", "YuNet output decoding")
     charge.wrap(yunet_module.YuNetDetector, "_as_detections", "YuNet output decoding")
     charge.wrap(yunet_module, "_padded", "YuNet padding")
+    charge.wrap(yunet_module, "_padded_batches", "YuNet padding")
     charge.wrap(schedule_module, "cut_square", "region cut + shrink")
+    charge.wrap(schedule_module, "shrink_squares", "region cut + shrink")
     charge.wrap(Finaliser, "process", "finaliser")
     charge.wrap(Finaliser, "observe", "finaliser")
     charge.wrap(Finaliser, "flush", "finaliser")
@@ -125,15 +132,17 @@ def main(argv=None) -> int:
         for threads in args.threads:
             for decoder in args.decoder:
                 for decoding in args.yunet_decoding:
-                    yunet_module.YuNetDetector.output_decoder = decoding
-                    print(f"YuNet output decoding: {decoding}")
-                    totals.clear()
-                    calls.clear()
-                    profile(args, decoder, threads, video, charge)
+                    for region_search in args.region_search:
+                        yunet_module.YuNetDetector.output_decoder = decoding
+                        yunet_module.YuNetDetector.region_search = region_search
+                        print(f"YuNet output decoding: {decoding}; region search: {region_search}")
+                        totals.clear()
+                        calls.clear()
+                        profile(args, decoder, threads, video, charge, region_search)
     return 0
 
 
-def profile(args, decoder: str, threads: int, video: Path, charge: Charged) -> None:
+def profile(args, decoder: str, threads: int, video: Path, charge: Charged, region_search: str = "core") -> None:
     """Run the camera's pipeline on ``video`` decoded by ``decoder``; print (and append to
     ``--json``) the CPU ms a frame of each item."""
     from capacity import extra_settings, make_config
@@ -200,7 +209,8 @@ def profile(args, decoder: str, threads: int, video: Path, charge: Charged) -> N
     print(f"  {'total (process CPU)':60s} {1000 * whole / frames:7.2f}")
     if args.json:
         with open(args.json, "a") as out:
-            out.write(json.dumps({"frames": frames, "args": vars(args), "decoder": decoder, "threads": threads, "work": selector.work,
+            out.write(json.dumps({"frames": frames, "args": vars(args), "decoder": decoder, "threads": threads,
+                                  "region_search": region_search, "work": selector.work,
                                   "ms_per_frame": {k: 1000 * v / frames for k, v in items.items()},
                                   "total_ms_per_frame": 1000 * whole / frames}) + "\n")
 

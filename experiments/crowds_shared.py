@@ -11,7 +11,9 @@ occluded-crowds work), ``short`` (``LinkRule(long_gap_seconds=None)``: the crowd
 link over more than 1 s) and ``after`` (the default :class:`facesel.select.linking.LinkRule`,
 with long links and a short fragment a link skips absorbed into the chain, ``chain_through="place"``;
 the three rules before it have ``chain_through=None``), ``chain_off`` (the default without that),
-``chain`` and ``chain_both`` (``chain_through="later"`` / ``"both"``); the grace period is each rule's ``max_gap_seconds`` (the finaliser holds a
+``chain`` and ``chain_both`` (``chain_through="later"`` / ``"both"``), ``lone``
+(``lone_colour_distance=0.4``) and ``small`` (``small_position_scale=1.25, small_long=True``): the
+looser gates measured unsafe; the grace period is each rule's ``max_gap_seconds`` (the finaliser holds a
 track past it only for a long link). Printed per video: snapshots and re-links
 of each. The clips of ``videos/more`` show one person each by their manifest (``people_est``
 1; two for the mmaction2 demo and the children on the bed), so there snapshots per person is
@@ -58,7 +60,9 @@ def rules():
             "short": LinkRule(long_gap_seconds=None, chain_through=None),
             "ends": LinkRule(colour_sample="ends", chain_through=None), "after": LinkRule(),
             "chain_off": LinkRule(chain_through=None), "chain": LinkRule(chain_through="later"),
-            "chain_both": LinkRule(chain_through="both")}
+            "chain_both": LinkRule(chain_through="both"),
+            # the looser gates measured unsafe (docs/persons.md, "Why the selfie, OTB Girl and the bed ...")
+            "lone": LinkRule(lone_colour_distance=0.4), "small": LinkRule(small_position_scale=1.25, small_long=True)}
 
 
 def run_one(frames, fps: float, detector, scorer, link, folder: Path | None, min_face_size: float,

@@ -70,6 +70,7 @@ from facesel.eval.track_metrics import grouped_bootstrap_mean
 from facesel.eval.track_rules import build_rule
 from facesel.scoring import LaplacianVarianceScorer
 from facesel.scoring.consensus import edge_signatures
+from facesel.scoring.native_blur import MEASURES, face_box_grey
 from facesel.selector import default_scorer
 from facesel.video import open_source
 
@@ -205,7 +206,11 @@ def selfie_tracks() -> list[dict]:
         greys = np.stack(greys)
         out.append({"greys": greys, "det": np.array(det), "quality": np.asarray(r.qualities, np.float64),
                     "frames": np.asarray(r.frame_indices), "sharp": LaplacianVarianceScorer().score(greys),
-                    "native": np.array([native_sharpness(frames[f], b) for f, b in zip(r.frame_indices, r.boxes)])})
+                    "native": np.array([native_sharpness(frames[f], b) for f, b in zip(r.frame_indices, r.boxes)]),
+                    # the Selector's own native-frame measures (experiments/pick_consensus_native.py)
+                    "measures": {name: np.array([measure(face_box_grey(frames[f], b))
+                                                 for f, b in zip(r.frame_indices, r.boxes)])
+                                 for name, measure in MEASURES.items()}})
     return out
 
 

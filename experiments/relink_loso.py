@@ -29,7 +29,8 @@ The end-to-end figures (with the finaliser's choices between candidates) are
 the pause material (``--pauses``, default 40 frames) through the default Selector with the rule
 before long links, the colour sample before the occluded-crowds work (``ends``), the default
 rule (a skipped short fragment absorbed: ``chain_through="place"``; the two before without it),
-the default without that (``chain_off``) and with ``chain_through="later"`` (``chain``), in one run (each material recorded once and replayed per rule): snapshots of the paused person (1 is
+the default without that (``chain_off``), with ``chain_through="later"`` (``chain``) and with the
+looser colour limit for a person alone (``lone``: ``lone_colour_distance=0.4``), in one run (each material recorded once and replayed per rule): snapshots of the paused person (1 is
 right) and next-person pairs joined into one snapshot (0 is right).
 """
 
@@ -192,7 +193,8 @@ def end_to_end(root: Path, pauses) -> None:
     detector, scorer = make_detector(max_side=1280), LaplacianVarianceScorer()
     rules = {"short": LinkRule(long_gap_seconds=None, chain_through=None),
              "ends": LinkRule(colour_sample="ends", chain_through=None), "default": LinkRule(),
-             "chain_off": LinkRule(chain_through=None), "chain": LinkRule(chain_through="later")}
+             "chain_off": LinkRule(chain_through=None), "chain": LinkRule(chain_through="later"),
+             "lone": LinkRule(lone_colour_distance=0.4)}  # measured unsafe: docs/persons.md, "Why the selfie ..."
     recorded = {}
 
     def run(frames, link):

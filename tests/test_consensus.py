@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 from facesel.config import PipelineConfig
 from facesel.eval.evidence import held_out_faces
-from facesel.scoring.consensus import TrackConsensus, edge_signatures
+from facesel.scoring.consensus import SIGNATURES, TrackConsensus, edge_signatures, hog_signatures
+from facesel.scoring.native_blur import MEASURES, TrackSharpness, native_sharpness
 from facesel.select.store import SelectionStore
 
 
@@ -119,3 +120,138 @@ def test_with_a_clip_the_kept_crop_is_inside_its_own_clip(faces):
     assert best.frame_index in best.clip_frame_indices and len(best.clip) == len(best.clip_frame_indices)
     assert all(abs(f - best.frame_index) <= 2 for f in best.clip_frame_indices)
     assert result.top[0] is best
+
+
+# -- the references, the orientation histograms and the native-frame gate (session 11) -----------
+
+
+def test_hog_signatures_are_unit_rows_that_a_shadow_moves_less_than_the_edges(faces):
+    sig = hog_signatures(faces)
+    assert sig.shape == (len(faces), 576) and sig.dtype == np.float64
+    assert np.allclose(np.linalg.norm(sig, axis=1), 1.0)
+    assert not hog_signatures(np.full((1, 64, 64), 128, np.uint8)).any()  # no gradients: a zero row
+    with pytest.raises(ValueError, match="greys"):
+        hog_signatures(np.zeros((2, 32, 32), np.uint8))
+    for face in faces:  # each cell at unit length: half the face in shadow still points the same way
+        shadow = face.copy()
+        shadow[:, :32] = (shadow[:, :32] * 0.4).astype(np.uint8)
+        hog = hog_signatures(np.stack([face, shadow]))
+        edges = edge_signatures(np.stack([face, shadow])).astype(np.float64)
+        assert hog[0] @ hog[1] > edges[0] @ edges[1] + 0.05
+
+
+@pytest.mark.parametrize("signature", ["edges", "hog"])
+def test_running_references_equal_the_batch_references(faces, signature):
+    """Crops added one at a time give the reference of all of them at once: the mean's running sum
+    and the median of the kept signatures (below its capacity every signature is kept)."""
+    greys, _ = track(faces[0])
+    batch = SIGNATURES[signature](greys)
+    for reference, centre in (("mean", batch.mean(axis=0)), ("median", np.median(batch.astype(np.float32), axis=0))):
+        running = TrackConsensus(signature, reference)
+        for grey in greys:
+            running.add(grey[None])
+        expected = centre / np.linalg.norm(centre)
+        assert running.count == len(greys)
+        assert np.allclose(running.centre(), expected, atol=1e-6)
+        assert np.allclose(running.scores(greys), batch @ expected, atol=1e-6)
+
+
+def test_the_median_reference_ignores_a_minority_the_mean_follows(faces):
+    """Four crops of one face and three of another: the median reference is the majority's face,
+    the mean lies between them (why the median was chosen: a turn or a hand is a minority)."""
+    a, b = faces[0], faces[1]
+    greys = np.stack([shifted(a, dx, 0) for dx in (-1, 0, 1, 0)] + [b, shifted(b, 1, 0), shifted(b, -1, 0)])
+    sig = hog_signatures(np.stack([a, b]))
+    median, mean = TrackConsensus("hog", "median"), TrackConsensus("hog", "mean")
+    median.add(greys)
+    mean.add(greys)
+    assert median.centre() @ sig[0] - median.centre() @ sig[1] > mean.centre() @ sig[0] - mean.centre() @ sig[1]
+
+
+def test_the_median_reference_stays_bounded_and_spans_the_track(faces, monkeypatch):
+    import facesel.scoring.consensus as consensus_module
+
+    monkeypatch.setattr(consensus_module, "MEDIAN_CAPACITY", 8)
+    greys, _ = track(faces[0])
+    consensus = TrackConsensus("hog", "median")
+    for _ in range(10):
+        consensus.add(greys)
+    assert consensus.count == 10 * len(greys) and len(consensus._rows) < 8
+    assert np.isfinite(consensus.scores(greys)).all()
+    with pytest.raises(ValueError, match="reference"):
+        TrackConsensus("hog", "mode")
+    with pytest.raises(ValueError, match="signature"):
+        TrackConsensus("pixels", "mean")
+
+
+def blocks(side: int, seed: int) -> np.ndarray:
+    """(side, side) uint8: the same random sharp-edged rectangles drawn at ``side`` pixels (a
+    pattern that is sharp at every size, unlike an upscaled 64x64 crop)."""
+    rng = np.random.default_rng(seed)
+    image = np.full((side, side), 120, np.uint8)
+    for _ in range(12):
+        x1, y1, x2, y2 = (rng.uniform(0, 1, 4) * side).astype(int)
+        cv2.rectangle(image, (min(x1, x2), min(y1, y2)), (max(x1, x2), max(y1, y2)), int(rng.integers(0, 255)), -1)
+    return image
+
+
+def test_native_sharpness_falls_with_blur_more_than_with_the_faces_size():
+    """Both measures on a sharp pattern pasted into a frame at 96 and 192 pixels, sharp and blurred
+    by 2 pixels: blur lowers each at both sizes, by more than doubling the size changes it; a box
+    outside the frame is nan."""
+    for measure in MEASURES:
+        for seed in range(3):
+            values = {}
+            for side in (96, 192):
+                frame = np.full((400, 400), 90, np.uint8)
+                box = np.array([50, 50, 50 + side, 50 + side], np.float32)
+                for name, image in (("sharp", blocks(side, seed)), ("blurred", cv2.GaussianBlur(blocks(side, seed), (0, 0), 2.0))):
+                    frame[50:50 + side, 50:50 + side] = image
+                    values[name, side] = native_sharpness(frame, box, measure)
+            drop = min(values["sharp", s] - values["blurred", s] for s in (96, 192))
+            assert drop > 0, (measure, values)
+            assert abs(values["sharp", 96] - values["sharp", 192]) < drop, (measure, values)
+        assert np.isnan(native_sharpness(np.zeros((50, 50), np.uint8), np.array([60, 60, 90, 90]), measure))
+    with pytest.raises(ValueError, match="measure"):
+        native_sharpness(np.zeros((50, 50), np.uint8), np.array([0, 0, 20, 20]), "laplacian")
+
+
+def test_track_sharpness_median_is_bounded_and_ignores_nan():
+    seen = TrackSharpness(capacity=16)
+    for v in [float("nan")] + list(range(100)):
+        seen.add(float(v))
+    assert len(seen) < 16 and 30 < seen.median() < 70  # decimated evenly: still the middle of 0..99
+    assert np.isnan(TrackSharpness().median())
+
+
+def test_the_gate_keeps_the_most_typical_of_the_finalists_sharper_than_the_tracks_median(faces):
+    """A hand-made track: nine typical crops, the most typical ones (the unshifted face and its
+    one-pixel shifts) measured blurred in their frame, the rest sharp. Without the gate the pick
+    is one of the blurred typical crops; with it, the most typical of the sharp ones; with no
+    sharpness measured (nan: a box outside the frame) there is no gate."""
+    greys, qualities = track(faces[0])
+    keep = [k for k in range(10) if k != 4]  # the typical frames only, without the zero shift (a copy of frame 9)
+    greys, qualities = greys[keep], [qualities[k] for k in keep]
+    consensus = TrackConsensus("hog", "median")
+    consensus.add(greys)
+    agreement = consensus.scores(greys)
+    order = np.argsort(-agreement)
+    native = np.full(len(greys), 5.0)
+    native[order[:4]] = 1.0  # the four most typical crops are the blurred ones
+
+    def pick(native_values, gate: str = "gradient"):
+        config = PipelineConfig(consensus_finalists=16, consensus_gate=gate)
+        store = SelectionStore(config)
+        store.frame_shape = (480, 640)
+        box = np.array([100, 100, 164, 164], np.float32)
+        for k, (grey, q) in enumerate(zip(greys, qualities)):
+            store.seen_sharpness(7, float(native_values[k]))
+            store.observe(7, True, k, k / 25.0, np.dstack([grey] * 3), box, None, q, grey, native=float(native_values[k]))
+        (result,) = store.finish(types.SimpleNamespace(closed=np.array([7]), dropped=np.array([], np.int64)))
+        return result.best.frame_index
+
+    assert pick(np.zeros(len(greys)), gate="off") == order[0]
+    assert pick(native) == order[4]  # the most typical crop at or above the median sharpness
+    # the store only gates what the owner measured: no sharpness seen, no gate
+    flat = np.full(len(greys), np.nan)
+    assert pick(flat) == order[0]

@@ -149,3 +149,33 @@ def test_a_serve_camera_decodes_with_its_setting(tmp_path, arcade):
         service.stop(timeout=60)
     assert exact.func is FileConnection
     assert skipping.func is PyAVFileConnection and skipping.keywords["skip_loop_filter"] == "noref"
+
+
+def _timed_frames(connection, count: int = FRAMES) -> dict[float, np.ndarray]:
+    try:
+        return {stamp: image for image, stamp in (connection.read() for _ in range(count))}
+    finally:
+        connection.close()
+
+
+def _behind(arcade, skip_loop_filter: str) -> PyAVFileConnection:
+    connection = PyAVFileConnection(arcade, skip_loop_filter=skip_loop_filter, keep_picture=False, skip_when_behind=True)
+    connection.set_behind(True)  # from the first packet: a camera that stays behind
+    return connection
+
+
+def test_a_camera_that_is_behind_gets_both_decoder_settings(arcade):
+    # Why the loop filter is not also dropped "only while behind" (docs/performance.md, "Decoder
+    # options"): a camera that is behind decodes the reference frames only, which "noref" leaves
+    # exact, so it saves nothing there; only "all" does, by changing the frames others are predicted
+    # from. Both settings must reach the same decoder: frames are skipped (counted) and the pixels
+    # of those decoded are changed exactly as the value says.
+    exact = _timed_frames(PyAVFileConnection(arcade, keep_picture=False), 3 * FRAMES)
+    noref = _behind(arcade, "noref")
+    kept_noref = _timed_frames(noref, FRAMES)
+    everywhere = _behind(arcade, "all")
+    kept_all = _timed_frames(everywhere, FRAMES)
+    assert noref.skipped > 0 and everywhere.skipped == noref.skipped  # the same non-reference frames left out
+    assert set(kept_noref) == set(kept_all) and set(kept_noref) <= set(exact)
+    assert all(np.array_equal(image, exact[stamp]) for stamp, image in kept_noref.items())
+    assert all(d > 0 for d in _differs([exact[s] for s in kept_all], list(kept_all.values())))

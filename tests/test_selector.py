@@ -17,6 +17,7 @@ from facesel.align import align_face
 from facesel.detect import YuNetDetector
 from facesel.scoring import LaplacianVarianceScorer
 from facesel.scoring.consensus import TrackConsensus
+from facesel.scoring.native_blur import native_sharpness
 from facesel.sinks import CallbackSink, VaultSink
 from facesel.select.tracklog import DecimatedSeries, SelectedTrack
 from facesel.types import Detections, TrackResult
@@ -93,20 +94,31 @@ def test_one_person_gives_one_result_with_its_best_observation(head_pose):
     assert all(v >= 0 for v in t.values())
 
 
-def test_the_consensus_pick_keeps_the_best_scored_crop_that_agrees_most_with_its_track(head_pose):
+@pytest.mark.parametrize("rule", [("edges", "mean", "off"), ("hog", "median", "gradient")],
+                         ids=["edges-mean (session 9)", "hog-median-gated (default of the consensus pick)"])
+def test_the_consensus_pick_keeps_the_best_scored_crop_that_agrees_most_with_its_track(head_pose, rule):
     """The consensus pick (``consensus_finalists=16``), recomputed here from the frames: of the
-    track's 16 best-scored crops, the one whose edge image agrees most with the average of all its
+    track's 16 best-scored crops (with the gate: those at least as sharp in their frame as the
+    track's median crop), the one whose signature agrees most with the reference of all its
     aligned crops (exhaustive mode: every crop is aligned); the not-a-face vote's candidates are
     unchanged."""
+    signature, reference, gate = rule
+    settings = {"consensus_signature": signature, "consensus_reference": reference, "consensus_gate": gate}
     frames, stamps, detections = head_pose
     [off] = run(replay(detections, LaplacianVarianceScorer(), consensus_finalists=0), frames, stamps)
-    [on] = run(replay(detections, LaplacianVarianceScorer(), consensus_finalists=16), frames, stamps)
+    [on] = run(replay(detections, LaplacianVarianceScorer(), consensus_finalists=16, **settings), frames, stamps)
     greys = {k: align_face(frames[k], detections[k].boxes[0], detections[k].landmarks[0]).grey
              for k in on.frame_indices.tolist()}
-    consensus = TrackConsensus()
+    consensus = TrackConsensus(signature, reference)
     consensus.add(np.stack(list(greys.values())))
     ranked = sorted(range(len(on.qualities)), key=lambda k: (-on.qualities[k], on.frame_indices[k]))[:16]
     agreement = consensus.scores(np.stack([greys[int(on.frame_indices[k])] for k in ranked]))
+    if gate != "off":
+        native = {k: native_sharpness(frames[k], detections[k].boxes[0], gate) for k in greys}
+        median = np.median(list(native.values()))
+        passing = np.array([native[int(on.frame_indices[k])] >= median for k in ranked])
+        assert passing.any() and not passing.all()  # the gate has something to do on this clip
+        agreement = np.where(passing, agreement, -np.inf)
     expected = ranked[int(np.argmax(agreement))]
     assert on.best.frame_index == on.frame_indices[expected] and on.best.quality == on.qualities[expected]
     assert on.best.frame_index != off.best.frame_index  # on this clip it is not the best-scored crop

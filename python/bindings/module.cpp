@@ -10,4 +10,5 @@ PYBIND11_MODULE(_core, m) {
   facesel::bindings::register_tracker(m);
   facesel::bindings::register_best_crop_store(m);
   facesel::bindings::register_yunet_decode(m);
+  facesel::bindings::register_region_search(m);
 }

@@ -156,9 +156,21 @@ def _motion_thumbnail(frame: np.ndarray) -> np.ndarray:
     return cv2.resize(grey, (max(1, grey.shape[1] // 2), max(1, grey.shape[0] // 2)), interpolation=cv2.INTER_AREA)
 
 
+REGION_PATHS = ("core", "python")
+"""Who does the region search's work around the detector (a detector's ``region_search``): the C++
+core (planning the squares, padding them into the network's batches, mapping the faces back and
+suppressing across squares, each with the GIL released; for detectors with ``detect_squares``) or
+the Python reference, with the same results bit for bit (tests/test_region_search.py)."""
+
+
 def search_regions(detector, frame: np.ndarray, boxes: np.ndarray, *, scale: float, face_px: float,
                    min_px: int, base_shrink: float = 1.0, nms_iou: float = 0.5, fast: bool = False) -> Detections:
     """Find each of ``boxes``' face again in a square around it, mapped back to frame pixels.
+
+    With a detector whose ``region_search`` is ``"core"`` and that has ``detect_squares`` (YuNet on
+    ONNX Runtime), the work around the network is done by the C++ core (:func:`_search_core`);
+    otherwise by the Python reference below. Both give the same detections bit for bit. Boxes
+    with a non-finite value or centre get no square.
 
     Parameters
     ----------
@@ -189,19 +201,34 @@ def search_regions(detector, frame: np.ndarray, boxes: np.ndarray, *, scale: flo
         At most one per box (the detection in its square that overlaps it most), in frame
         pixels; landmarks when the detector gives them.
     """
+    path = getattr(detector, "region_search", "python")
+    if path not in REGION_PATHS:
+        raise ValueError(f"the detector's region_search must be one of {REGION_PATHS}, got {path!r}")
+    if path == "core" and callable(getattr(detector, "detect_squares", None)):
+        found = _search_core(detector, frame, boxes, scale=scale, face_px=face_px, min_px=min_px,
+                             base_shrink=base_shrink, nms_iou=nms_iou, fast=fast)
+        if found is not None:
+            return found
     h, w = frame.shape[:2]
     squares = []  # (box, region pixels, corner, back-scale) per searched box
     for box in np.asarray(boxes, np.float32).reshape(-1, 4):
+        if not np.isfinite(box).all():
+            continue
         side = float(max(box[2] - box[0], box[3] - box[1]))
         if not np.isfinite(side) or side <= 0:
             continue
         shrink = min(base_shrink, face_px / side)
         half = max(scale * side, min_px / shrink) / 2.0
+        # float32 (numpy scalars with Python floats), as are cx - half and cx + half
         cx, cy = (box[0] + box[2]) / 2.0, (box[1] + box[3]) / 2.0
+        if not (np.isfinite(cx) and np.isfinite(cy)):
+            continue
         x1, y1 = int(max(0, cx - half)), int(max(0, cy - half))
         x2, y2 = int(min(w, cx + half)), int(min(h, cy + half))
         if x2 - x1 < 8 or y2 - y1 < 8:
             continue
+        if fast and shrink < 1.0 and int(1.0 / shrink) > min(x2 - x1, y2 - y1):
+            continue  # the fast path's whole factor would trim the square to nothing
         squares.append((box, *cut_square(frame, x1, y1, x2, y2, shrink, fast=fast)))
     # All squares in one call when the detector can take several images (YuNet on ONNX Runtime
     # batches squares of one padded size: about 0.4 ms of per-call work saved a square).
@@ -232,6 +259,46 @@ def search_regions(detector, frame: np.ndarray, boxes: np.ndarray, *, scale: flo
     merged = Detections(np.concatenate(found_boxes), np.concatenate(found_scores),
                         np.concatenate(found_marks) if with_marks else None)
     return merged[_nms(merged.boxes, merged.scores, nms_iou)]
+
+
+def _search_core(detector, frame: np.ndarray, boxes: np.ndarray, *, scale: float, face_px: float, min_px: int,
+                 base_shrink: float, nms_iou: float, fast: bool) -> Detections | None:
+    """:func:`search_regions` with the C++ core around the network: ``_core.region_plan`` plans the
+    squares, :func:`shrink_squares` cuts and shrinks them (OpenCV, as :func:`cut_square`), the
+    detector's ``detect_squares`` pads them into batches and runs the network
+    (``_core.region_batches``, ``_core.yunet_decode``), and ``_core.region_merge`` maps each
+    square's faces back, keeps the one over its searched box and suppresses across squares.
+    None when the detector cannot take these squares (then the Python path runs)."""
+    from facesel import _core
+
+    plan = _core.region_plan(np.asarray(boxes, np.float32).reshape(-1, 4), frame.shape[:2], scale, face_px, min_px,
+                             base_shrink, bool(fast))
+    faces = detector.detect_squares(shrink_squares(frame, plan.cuts, fast))
+    if faces is None:
+        return None
+    return Detections(*_core.region_merge(plan, faces, nms_iou))
+
+
+def shrink_squares(frame: np.ndarray, cuts: np.ndarray, fast: bool = False) -> list[np.ndarray]:
+    """The squares of a ``_core.region_plan`` (its ``cuts``: (S, 7) int64 x1, y1, x2, y2, step,
+    width, height) cut from ``frame`` and shrunk exactly as :func:`cut_square` does: area-averaged
+    by ``step`` when it is >= 2 (the fast path), then resized to width x height when not already
+    that size (bilinearly on the fast path, else INTER_AREA).
+
+    Returns
+    -------
+    list of (height, width, 3) uint8 (views of ``frame`` where no resize was needed)
+    """
+    last = cv2.INTER_LINEAR if fast else cv2.INTER_AREA
+    regions = []
+    for x1, y1, x2, y2, step, width, height in cuts.tolist():
+        region = frame[y1:y2, x1:x2]
+        if step >= 2:
+            region = cv2.resize(region, ((x2 - x1) // step, (y2 - y1) // step), interpolation=cv2.INTER_AREA)
+        if region.shape[1] != width or region.shape[0] != height:
+            region = cv2.resize(region, (width, height), interpolation=last)
+        regions.append(region)
+    return regions
 
 
 def cut_square(frame: np.ndarray, x1: int, y1: int, x2: int, y2: int, shrink: float, fast: bool = False):

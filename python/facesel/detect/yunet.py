@@ -49,6 +49,11 @@ class YuNetDetector:
     core (default; GIL released, one call a batch of region squares) or ``"numpy"``, the reference
     with the same results, kept for comparisons (``benchmarks/frame_costs.py --yunet-decoding``)."""
 
+    region_search = "core"
+    """Who does the region search's work around the network (:data:`facesel.detect.schedule.REGION_PATHS`):
+    the C++ core (default; :meth:`detect_squares`, the GIL released) or ``"python"``, the reference
+    with the same results, kept for comparisons (``benchmarks/frame_costs.py --region-search``)."""
+
     thread_safe = True
     """``detect`` may be called from several threads at once (one result buffer per thread), so
     full-frame detections may run ahead of tracking (``PipelineConfig.detect_ahead``)."""
@@ -147,6 +152,31 @@ class YuNetDetector:
                 found[i] = self._as_detections(faces, backs[i])
         return found
 
+    def detect_squares(self, regions) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]] | None:
+        """The region search's squares through the network (:func:`facesel.detect.schedule._search_core`):
+        padded and stacked by padded size in the C++ core (:func:`_padded_batches`), one network
+        call and one decoding call a size.
+
+        Parameters
+        ----------
+        regions : sequence of (h, w, 3) uint8 BGR (or (h, w) grey), any strides
+
+        Returns
+        -------
+        list of (boxes (K, 4), scores (K,), landmarks (K, 5, 2)) float32 in each square's pixels,
+        most confident first; None when ONNX Runtime does not run this detector or a square is
+        larger than ``max_side`` (it would be shrunk first: :meth:`detect_many` handles those).
+        """
+        if self._session is None:
+            return None
+        if self.max_side is not None and any(max(region.shape[:2]) > self.max_side for region in regions):
+            return None
+        found: list = [None] * len(regions)
+        for batch, members in _padded_batches(regions):
+            for i, faces in zip(members.tolist(), self._decode_outputs(self._run_onnx(batch))):
+                found[i] = faces
+        return found
+
     def _detect_onnx(self, image: np.ndarray, back: np.ndarray) -> Detections:
         return self._as_detections(self._decode_outputs(self._run_onnx(_padded(image)[None]))[0], back)
 
@@ -180,6 +210,15 @@ def _padded(image: np.ndarray) -> np.ndarray:
     h, w = image.shape[:2]
     pad = yunet_graph.PAD_TO
     return cv2.copyMakeBorder(image, 0, -h % pad, 0, -w % pad, cv2.BORDER_CONSTANT, value=0)
+
+
+def _padded_batches(regions) -> list[tuple[np.ndarray, np.ndarray]]:
+    """:func:`_padded` of every region, stacked by padded size in the C++ core (GIL released):
+    a list of (batch (n, H', W', 3) uint8, members (n,) int64), sizes in order of first appearance."""
+    from facesel import _core
+    from facesel.detect import yunet_graph
+
+    return _core.region_batches(list(regions), yunet_graph.PAD_TO)
 
 
 ENGINES = ("onnxruntime", "yuface")

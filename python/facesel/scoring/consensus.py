@@ -10,6 +10,14 @@ the least disturbed one: not mid-turn, not mid-blink, not blurred, not half cove
 source over the 40 shared clips it beats a random frame and every single signal with intervals
 that exclude zero (docs/model_card.md, ``experiments/pick_consensus.py``).
 
+Session 11 (``experiments/pick_consensus_native.py``): the Selector's consensus compares
+orientation histograms (:func:`hog_signatures`) with the per-coordinate median of the track's
+aligned crops, among the finalists that are at least as sharp in their native frame as the
+track's median crop (:mod:`facesel.scoring.native_blur`; the gate lives in
+:class:`facesel.select.store.SelectionStore`): held out by source -0.015 against a random frame,
+and it keeps sharp frames on the motion-blurred selfie where the edges rule kept blurred ones.
+The edges against the mean remain available (``consensus_signature``, ``consensus_reference``).
+
 Why this is not recognition: nothing is compared across tracks or people; no identity model or
 embedding is involved; the average lives only while its track is open and is discarded with it.
 It answers "which of these frames looks most like the others", the same question a photographer
@@ -61,32 +69,128 @@ def edge_signatures(greys: np.ndarray) -> np.ndarray:
     return out
 
 
-class TrackConsensus:
-    """Running sum of one track's edge signatures; :meth:`scores` compares crops with their average.
+HOG_CELL, HOG_BINS = 8, 9
+"""Orientation histograms in 8x8 cells of 8x8 pixels, 9 unsigned bins (576 numbers a crop)."""
 
-    Memory: one (4096,) float64 sum per open track (32 KiB), whatever the track's length.
+
+def hog_signatures(greys: np.ndarray) -> np.ndarray:
+    """Unit-length, mean-centred gradient-orientation histograms of each crop.
+
+    Per cell of 8x8 pixels, the histogram of unsigned gradient orientations (9 bins over 180
+    degrees) weighted by the gradient magnitude, each cell scaled to unit length; then the whole
+    vector centred and scaled to unit length. Why: the per-cell unit length ignores local
+    contrast, so a face half in shadow still matches its lit frames (tests/test_consensus.py:
+    cosine 0.86-0.94 where the edge images give 0.67-0.76), and it was the best signature held
+    out by source (experiments/pick_consensus_robust.py, pick_consensus_native.py). It is not more
+    robust to blur than the edge image (measured: Gaussian blur of 1.5 pixels moves both alike);
+    blur is judged on the native frame instead (:mod:`facesel.scoring.native_blur`).
+
+    Parameters
+    ----------
+    greys : (M, 64, 64) uint8
+
+    Returns
+    -------
+    (M, 576) float64; a constant crop gives a zero row.
+    """
+    greys = np.asarray(greys)
+    if greys.ndim != 3 or greys.shape[1:] != (SIDE, SIDE):
+        raise ValueError(f"greys must have shape (M, {SIDE}, {SIDE}), got {greys.shape}")
+    if greys.dtype != np.uint8:
+        raise ValueError(f"greys must be uint8, got {greys.dtype}")
+    n = SIDE // HOG_CELL
+    cell_of = np.arange(SIDE) // HOG_CELL
+    cell_index = ((cell_of[:, None] * n + cell_of[None, :]) * HOG_BINS).ravel()
+    out = np.zeros((len(greys), n * n * HOG_BINS), np.float64)
+    for k, grey in enumerate(greys):
+        gx = cv2.Sobel(grey, cv2.CV_16S, 1, 0).astype(np.float64)  # exact integers (see edge_signatures)
+        gy = cv2.Sobel(grey, cv2.CV_16S, 0, 1).astype(np.float64)
+        magnitude = np.sqrt(gx * gx + gy * gy).ravel()
+        angle = np.mod(np.arctan2(gy, gx), np.pi).ravel()
+        bins = np.minimum((angle * (HOG_BINS / np.pi)).astype(np.int64), HOG_BINS - 1)
+        hist = np.bincount(cell_index + bins, weights=magnitude, minlength=n * n * HOG_BINS).reshape(n * n, HOG_BINS)
+        hist /= np.maximum(np.sqrt(np.square(hist).sum(axis=1, keepdims=True)), 1e-6)
+        row = hist.ravel()
+        row -= row.mean()
+        norm = float(np.sqrt(np.square(row).sum()))
+        if norm > 0:
+            out[k] = row / norm
+    return out
+
+
+SIGNATURES = {"edges": lambda greys: edge_signatures(greys).astype(np.float64), "hog": hog_signatures}
+"""Signature of a crop by name: ``(M, 64, 64) uint8 -> (M, D) float64`` unit rows."""
+REFERENCES = ("mean", "median")
+MEDIAN_CAPACITY = 1024
+"""Signatures a ``median`` reference keeps per track at most; past it every other one is dropped
+and only every 2nd (then 4th...) new one is kept, so memory stays bounded on an endless track
+(1024 x 576 float32 = 2.3 MiB for the histograms) while the kept ones still span the whole track."""
+
+
+class TrackConsensus:
+    """One track's reference signature; :meth:`scores` compares crops with it (cosine).
+
+    Parameters
+    ----------
+    signature : {"edges", "hog"}
+        :func:`edge_signatures` (the rule of session 9) or :func:`hog_signatures`.
+    reference : {"mean", "median"}
+        ``mean``: a running sum, one (D,) float64 vector whatever the track's length (32 KiB for
+        the edges). ``median``: the per-coordinate median of the signatures added, which needs them
+        kept (float32, at most :data:`MEDIAN_CAPACITY`, decimated evenly past it); a median is not
+        pulled by the few crops that are far from the rest (a turn, a hand), a mean is.
     """
 
-    __slots__ = ("total", "count")
+    __slots__ = ("signature", "reference", "total", "count", "_rows", "_stride", "_skipped")
 
-    def __init__(self) -> None:
-        self.total = np.zeros(SIDE * SIDE, np.float64)
+    def __init__(self, signature: str = "edges", reference: str = "mean") -> None:
+        if signature not in SIGNATURES:
+            raise ValueError(f"signature must be one of {sorted(SIGNATURES)}, got {signature!r}")
+        if reference not in REFERENCES:
+            raise ValueError(f"reference must be one of {REFERENCES}, got {reference!r}")
+        self.signature, self.reference = signature, reference
+        self.total = None
         self.count = 0
+        self._rows: list[np.ndarray] = []
+        self._stride, self._skipped = 1, 0
 
     def add(self, greys: np.ndarray) -> None:
-        """Add (M, 64, 64) uint8 crops of this track to its average."""
-        signatures = edge_signatures(greys)
-        self.total += signatures.sum(axis=0, dtype=np.float64)
+        """Add (M, 64, 64) uint8 crops of this track to its reference."""
+        signatures = SIGNATURES[self.signature](greys)
         self.count += len(signatures)
+        if self.reference == "mean":
+            total = signatures.sum(axis=0, dtype=np.float64)
+            self.total = total if self.total is None else self.total + total
+            return
+        for row in signatures.astype(np.float32):
+            self._skipped += 1
+            if self._skipped < self._stride:
+                continue
+            self._skipped = 0
+            self._rows.append(row)
+            if len(self._rows) >= MEDIAN_CAPACITY:
+                self._rows = self._rows[::2]
+                self._stride *= 2
+
+    def centre(self) -> np.ndarray | None:
+        """(D,) float64 unit reference, or None before any crop was added or when it has no edges."""
+        if self.reference == "mean":
+            centre = self.total
+        else:
+            centre = np.median(np.stack(self._rows), axis=0).astype(np.float64) if self._rows else None
+        if centre is None:
+            return None
+        norm = float(np.sqrt(_dot(centre[None], centre)[0]))
+        return None if norm == 0.0 else centre / norm
 
     def scores(self, greys: np.ndarray) -> np.ndarray:
-        """(M,) float64 cosine of each crop's edge signature with the track's average, in [-1, 1]
-        (all 0 before any crop was added, or when the average has no edges)."""
-        signatures = edge_signatures(greys).astype(np.float64)
-        norm = float(np.sqrt(_dot(self.total[None], self.total)[0]))
-        if norm == 0.0:
+        """(M,) float64 cosine of each crop's signature with the track's reference, in [-1, 1]
+        (all 0 before any crop was added, or when the reference has no edges)."""
+        signatures = SIGNATURES[self.signature](greys)
+        centre = self.centre()
+        if centre is None:
             return np.zeros(len(signatures))
-        return _dot(signatures, self.total / norm)
+        return _dot(signatures, centre)
 
 
 def _dot(rows: np.ndarray, vector: np.ndarray) -> np.ndarray:

@@ -73,3 +73,52 @@ def explain(rule, earlier, later) -> dict:
         refused.append("position")
     out["refused"] = refused
     return out
+
+
+def explain_long(rule, earlier, later, others=()) -> dict:
+    """The gates of a **long link** (gap beyond ``rule.max_gap_seconds``) between ``earlier`` and
+    ``later``, each measured apart (:meth:`LinkRule._long_cost` decides; this only reports).
+
+    Returns
+    -------
+    dict
+        ``gap`` (seconds), ``still`` (smallest distance, in box sides, of ``later``'s first boxes from
+        ``earlier``'s last centre), ``size`` (smallest side ratio), ``colour`` (typical colours of the
+        two ends, the long link's ``"ends"`` sample; None when either has none), ``near`` (other
+        tracks near the place during the gap: :func:`facesel.select.linking.crowding`), ``allowed``
+        (the longest gap allowed with that many near), and ``refused``: "cue", "no colours",
+        "gap", "size", "still", "long colour", "crowd" (in the rule's order), or the empty list.
+    """
+    from facesel.select.linking import _centre, _side, _typical, crowding
+    from facesel.track_cues import distance as colour_distance
+
+    gap = float(later.first_time - earlier.last_time)
+    out: dict = {"gap": gap, "ended_by": getattr(earlier, "ended_by", None)}
+    refused = []
+    if out["ended_by"] is not None:
+        refused.append("cue")
+    if earlier.last_colours is None or later.first_colours is None:
+        refused.append("no colours")
+    if rule.long_gap_seconds is None or gap > rule.long_gap_seconds or gap <= rule.max_gap_seconds:
+        refused.append("gap")
+    head = _ends(later, "head", rule.window, later.first_time, later.first_box, later.first_colours)
+    tail = _ends(earlier, "tail", rule.window, earlier.last_time, earlier.last_box, earlier.last_colours)
+    side_last = max(_side(earlier.last_box), 1e-9)
+    sides = np.maximum(head[3], 1e-9)
+    ratio = np.maximum(sides, side_last) / np.minimum(sides, side_last)
+    still = np.linalg.norm(head[1] - _centre(earlier.last_box), axis=1) / ((sides + side_last) / 2)
+    out["size"], out["still"] = float(ratio.min()), float(still.min())
+    if not (ratio <= rule.max_size_ratio).any():
+        refused.append("size")
+    if not ((ratio <= rule.max_size_ratio) & (still <= rule.still_distance)).any():
+        refused.append("still")
+    out["colour"] = colour_distance(_typical(tail[2]), _typical(head[2])) if tail[2] and head[2] else None
+    if out["colour"] is not None and out["colour"] > rule.long_colour_distance:
+        refused.append("long colour")
+    out["near"] = crowding(earlier, later, others, rule.crowd_radius)
+    long_gap = rule.long_gap_seconds or rule.max_gap_seconds
+    out["allowed"] = float(rule.max_gap_seconds + (long_gap - rule.max_gap_seconds) / (1 + out["near"]))
+    if "gap" not in refused and gap > out["allowed"]:
+        refused.append("crowd")
+    out["refused"] = refused
+    return out

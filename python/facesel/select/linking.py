@@ -109,6 +109,26 @@ class LinkRule:
         Measured (docs/persons.md "Occluded crowds"): no change on the tiled crowds, splices and
         pause material under the default colour sample; the sam2 juggler 2 -> 1 snapshot
         (``"place"`` only: the skipped fragment's colours are the ball's); no wrong join anywhere.
+    lone_colour_distance : float or None
+        A looser long-link colour gate for a person **alone** (issue 23, the selfie): when nobody
+        else was near the place during the gap (:func:`crowding` 0) and the later fragment starts
+        within ``lone_still_distance`` box sides of where the earlier was last seen, the typical
+        colours may be this far apart instead of ``long_colour_distance``. None: no such gate (the
+        default; docs/persons.md "Why the selfie, OTB Girl and the bed keep extra snapshots":
+        measured, not safe against the next person after a pause).
+    lone_still_distance : float
+        Box sides (see ``lone_colour_distance``).
+    small_position_scale : float >= 1
+        The short link's position allowance is multiplied by this when **neither** fragment's end
+        has colours and both end boxes are smaller than :data:`SMALL_FACE_SIDE` (faces under the
+        colour floor, e.g. OTB Girl's 14-30 px face, whose box centre moves by a large share of its
+        side as the head turns). 1: as for any face (default).
+    small_long : bool
+        A long link between two such small faces without colours (no colour gate: they have none)
+        when the later one is back within ``still_distance`` times ``small_position_scale`` box
+        sides of where the earlier was last seen and nobody else was near. False (default): a
+        long link needs colours. (Measured at the pair level only: the finaliser holds a track past
+        its grace period for a long link only when it has colours, ``Finaliser._may_wait_long``.)
     """
 
     max_gap_seconds: float = 1.0
@@ -125,6 +145,10 @@ class LinkRule:
     crowd_radius: float = 2.0
     colour_sample: str = "either"
     chain_through: str | None = "place"
+    lone_colour_distance: float | None = None
+    lone_still_distance: float = 0.25
+    small_position_scale: float = 1.0
+    small_long: bool = False
 
     def __post_init__(self) -> None:
         if self.chain_through not in CHAIN_THROUGH:
@@ -132,7 +156,7 @@ class LinkRule:
         if self.colour_sample not in COLOUR_SAMPLES:
             raise ValueError(f"colour_sample must be one of {COLOUR_SAMPLES}, got {self.colour_sample!r}")
         for name in ("max_gap_seconds", "max_overlap_seconds", "max_distance", "distance_per_second", "max_colour_distance",
-                     "still_distance", "long_colour_distance", "crowd_radius"):
+                     "still_distance", "long_colour_distance", "crowd_radius", "lone_still_distance"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value) or value < 0:
                 raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
@@ -144,6 +168,14 @@ class LinkRule:
         g = self.long_gap_seconds
         if g is not None and (isinstance(g, bool) or not isinstance(g, (int, float)) or not np.isfinite(g) or g < 0):
             raise ValueError(f"long_gap_seconds must be a finite number >= 0 or None, got {g!r}")
+        lone = self.lone_colour_distance
+        if lone is not None and (isinstance(lone, bool) or not isinstance(lone, (int, float)) or not np.isfinite(lone) or lone < 0):
+            raise ValueError(f"lone_colour_distance must be a finite number >= 0 or None, got {lone!r}")
+        k = self.small_position_scale
+        if isinstance(k, bool) or not isinstance(k, (int, float)) or not np.isfinite(k) or k < 1:
+            raise ValueError(f"small_position_scale must be a finite number >= 1, got {k!r}")
+        if not isinstance(self.small_long, bool):
+            raise ValueError(f"small_long must be True or False, got {self.small_long!r}")
         if isinstance(self.max_size_ratio, bool) or not isinstance(self.max_size_ratio, (int, float)) or not self.max_size_ratio >= 1:
             raise ValueError(f"max_size_ratio must be a number >= 1, got {self.max_size_ratio!r}")
 
@@ -222,7 +254,10 @@ class LinkRule:
         distance = np.minimum(moved, stayed) / ((sa[:, None] + sb[None, :]) / 2)
         # The allowance grows with the gap between the fragments only: pairs reaching further
         # into either fragment are predicted over their own time, not given more slack.
-        ok = (ratio <= self.max_size_ratio) & (distance <= self.max_distance + self.distance_per_second * max(gap, 0.0))
+        allowance = self.max_distance + self.distance_per_second * max(gap, 0.0)
+        if self.small_position_scale != 1.0 and _small_without_colours(tail, head):
+            allowance *= self.small_position_scale
+        ok = (ratio <= self.max_size_ratio) & (distance <= allowance)
         if not ok.any():
             return None
         return float(distance[ok].min())
@@ -286,21 +321,35 @@ class LinkRule:
         The cheap checks come first: most pairs a finaliser asks about fail on time or place."""
         if self.long_gap_seconds is None or gap > self.long_gap_seconds or getattr(earlier, "ended_by", None) is not None:
             return None  # a fragment a cue ended waits for no one over a long gap
-        if earlier.last_colours is None or later.first_colours is None:
+        head = _ends(later, "head", self.window, later.first_time, later.first_box, later.first_colours)
+        tail = _ends(earlier, "tail", self.window, earlier.last_time, earlier.last_box, earlier.last_colours)
+        small = self.small_long and _small_without_colours(tail, head)
+        if not small and (earlier.last_colours is None or later.first_colours is None):
             return None  # without colours nothing tells the same person from the next one at the place
         last, side_last = _centre(earlier.last_box), _side(earlier.last_box)
-        head = _ends(later, "head", self.window, later.first_time, later.first_box, later.first_colours)
         if side_last <= 0 or head[3].min() <= 0:
             return None
         ratio = np.maximum(head[3], side_last) / np.minimum(head[3], side_last)
         distance = np.linalg.norm(head[1] - last, axis=1) / ((head[3] + side_last) / 2)
-        ok = (ratio <= self.max_size_ratio) & (distance <= self.still_distance)
+        still = self.still_distance * (self.small_position_scale if small else 1.0)
+        ok = (ratio <= self.max_size_ratio) & (distance <= still)
         if not ok.any():
             return None
-        tail = _ends(earlier, "tail", self.window, earlier.last_time, earlier.last_box, earlier.last_colours)
-        if colour_distance(_typical(tail[2]), _typical(head[2])) > self.long_colour_distance:
-            return None
-        near = crowding(earlier, later, others, self.crowd_radius)
+        near = None
+        if not small:
+            colours = colour_distance(_typical(tail[2]), _typical(head[2]))
+            if colours > self.long_colour_distance:
+                # the looser limit of a person alone (off by default), asked after the cheap checks
+                if self.lone_colour_distance is None or colours > self.lone_colour_distance \
+                        or float(distance[ok].min()) > self.lone_still_distance:
+                    return None
+                near = crowding(earlier, later, others, self.crowd_radius)
+                if near:
+                    return None
+        if near is None:
+            near = crowding(earlier, later, others, self.crowd_radius)
+        if small and near:
+            return None  # no colours: only a person alone at the place
         if gap > self.max_gap_seconds + (self.long_gap_seconds - self.max_gap_seconds) / (1 + near):
             return None
         return LONG_LINK_OFFSET + float(distance[ok].min())
@@ -343,6 +392,16 @@ def crowding(earlier, later, others, radius: float) -> int:
         if np.linalg.norm(places - nearest, axis=1).min() <= reach:
             near += 1
     return near
+
+
+SMALL_FACE_SIDE = 40.0
+"""Pixels: faces whose boxes are smaller get no colours (:attr:`facesel.track_cues.SwitchRule.min_side`)."""
+
+
+def _small_without_colours(tail, head) -> bool:
+    """Whether two ends (:func:`_ends` tuples) are both small faces without colours."""
+    return (not tail[2] and not head[2] and float(tail[3].max()) < SMALL_FACE_SIDE
+            and float(head[3].max()) < SMALL_FACE_SIDE)
 
 
 def _typical(colours: list) -> np.ndarray:

@@ -8,6 +8,7 @@ import numpy as np
 
 from facesel.align import CROP_SIZE, align_face, colour_crop
 from facesel.scoring.base import score_crops, screen_crops
+from facesel.scoring.native_blur import native_sharpness
 from facesel.select.policy import ScoringPolicy
 from facesel.select.store import FLOOR, SelectionStore
 from facesel.select.view import TrackView
@@ -104,6 +105,10 @@ class ScoreStage:
         # grey crops: only the colour crop that is kept is made (issue 27: about half of each
         # face's alignment; the same results bit for bit). The consensus pick reads the greys.
         self.make_greys = bool(getattr(scorer, "reads_pixels", True)) or config.consensus_finalists > 0
+        # The consensus gate measures every looked-at face's sharpness on the frame itself (no
+        # alignment needed): the track's median comes from all of them, the finalists are held to it.
+        self.native_gate = config.consensus_gate if config.consensus_finalists > 0 and config.consensus_gate != "off" \
+            else None
         self.store = SelectionStore(config, self._full_score if self.deferred else None)
         self.timer = timer
         self._latest: dict[int, float] = {}
@@ -126,13 +131,18 @@ class ScoreStage:
         else:
             # A clip needs every frame's crop, valued or not; otherwise only the candidates are aligned.
             look = np.arange(len(dets)) if self.config.clip_window > 0 else wanted
+        natives = {}
+        if self.native_gate is not None:
+            for i in wanted.tolist():
+                natives[i] = native_sharpness(packet.frame, dets.boxes[i], self.native_gate)
+                self.store.seen_sharpness(int(ids[i]), natives[i])
         greys, crops = self._align(packet.frame, dets, look)
         self.timer.lap("alignment")
         if not self.screen_first:
             sub = np.flatnonzero(np.isin(look, wanted))  # which aligned crops are candidates
             if len(sub):
                 values = self._screen(dets, ids, look[sub], packet.frame.shape, _blank(len(sub)) if greys is None else greys[sub])
-        views = self._keep(packet, look, greys, crops, values)
+        views = self._keep(packet, look, greys, crops, values, natives)
         self.timer.lap("selection")
         results = self.store.finish(update)  # rescoring of the finalists happens here
         self.timer.lap("scoring")
@@ -192,7 +202,7 @@ class ScoreStage:
         grey = np.stack(greys) if greys else np.zeros((0, 64, 64), np.uint8)
         return grey, crops
 
-    def _keep(self, packet, look, greys, crops, values) -> list[TrackView]:
+    def _keep(self, packet, look, greys, crops, values, natives) -> list[TrackView]:
         dets, index, stamp, update = packet.detections, packet.index, packet.stamp, packet.update
         position = {int(i): k for k, i in enumerate(look.tolist())}
         views = []
@@ -209,7 +219,7 @@ class ScoreStage:
                 self.policy.valued(track_id, quality)
             if k is not None:
                 self.store.observe(track_id, confirmed, index, stamp, crops[i], dets.boxes[i], landmarks, quality,
-                                   None if greys is None else greys[k], det_scores[i])
+                                   None if greys is None else greys[k], det_scores[i], natives.get(i, float("nan")))
             elif quality is not None:
                 # Screened but below the track's finalists (never aligned): only its series learns the value.
                 self.store.log(track_id, index, stamp).add(index, stamp, quality, confirmed, dets.boxes[i], None,

@@ -16,6 +16,7 @@ import numpy as np
 from facesel.align import CROP_SIZE
 from facesel.core import BestCropStore
 from facesel.scoring.consensus import TrackConsensus
+from facesel.scoring.native_blur import TrackSharpness
 from facesel.select.tracklog import DecimatedSeries, SelectedTrack, TrackLog
 from facesel.types import CropContext, Snapshot
 
@@ -29,12 +30,13 @@ while a scored one exists."""
 class _Observation:
     """One detection of one frame, kept while the store holds its handle."""
 
-    __slots__ = ("crop", "box", "landmarks", "frame_index", "timestamp", "quality", "grey", "det_score")
+    __slots__ = ("crop", "box", "landmarks", "frame_index", "timestamp", "quality", "grey", "det_score", "native")
 
-    def __init__(self, crop, box, landmarks, frame_index, timestamp, quality, grey=None, det_score=1.0):
+    def __init__(self, crop, box, landmarks, frame_index, timestamp, quality, grey=None, det_score=1.0,
+                 native=float("nan")):
         self.crop, self.box, self.landmarks = crop, box, landmarks
         self.frame_index, self.timestamp, self.quality = frame_index, timestamp, quality
-        self.grey, self.det_score = grey, det_score
+        self.grey, self.det_score, self.native = grey, det_score, native
 
 
 class SelectionStore:
@@ -61,9 +63,14 @@ class SelectionStore:
         self.thumbnails = config.thumbnails
         self.thumbnail_height = config.thumbnail_height
         # The consensus pick (facesel.scoring.consensus) chooses among each track's
-        # ``consensus_finalists`` best by score (by screen when rescoring) with the track's average
-        # edge image, built from every crop aligned for it; its finalists keep their grey crops.
+        # ``consensus_finalists`` best by score (by screen when rescoring) with the track's reference
+        # signature, built from every crop aligned for it; its finalists keep their grey crops. With
+        # the gate (``consensus_gate``) only among those at least as sharp in their native frame as
+        # the track's median crop (the owner hands every crop's sharpness: :meth:`seen_sharpness`).
         self.consensus = config.consensus_finalists > 0
+        self.consensus_signature = config.consensus_signature
+        self.consensus_reference = config.consensus_reference
+        self._sharpness: dict[int, TrackSharpness] = {}
         keep = config.top_k if rescore is None and not self.consensus else max(config.top_k, config.kept_finalists)
         self._store = BestCropStore(top_k=keep, clip_window=config.clip_window)
         self.finalists = config.finalists
@@ -94,9 +101,11 @@ class SelectionStore:
         return self._store.admits(track_id, value)
 
     def observe(self, track_id: int, confirmed: bool, frame_index: int, stamp: float, crop: np.ndarray,
-                box: np.ndarray, landmarks, quality: float | None, grey=None, det_score: float = 1.0) -> None:
+                box: np.ndarray, landmarks, quality: float | None, grey=None, det_score: float = 1.0,
+                native: float = float("nan")) -> None:
         """Keep one aligned observation. ``quality`` None: not scored, held only for the clip;
-        ``grey`` (64, 64) uint8: the scorer's crop, kept for the rescoring on close."""
+        ``grey`` (64, 64) uint8: the scorer's crop, kept for the rescoring on close; ``native``: its
+        sharpness in the native frame (the consensus gate; nan: not measured)."""
         log = self.log(track_id, frame_index, stamp)
         if quality is None:
             log.seen(frame_index, stamp, confirmed)
@@ -108,11 +117,18 @@ class SelectionStore:
         self._observations[handle] = _Observation(
             crop, box.copy(), None if landmarks is None else landmarks.copy(), frame_index, stamp, value,
             # a copy: ``grey`` is a view of its frame's stack of crops, which it would keep alive
-            None if self.rescore is None and not self.consensus or grey is None else grey.copy(), det_score,
+            None if self.rescore is None and not self.consensus or grey is None else grey.copy(), det_score, native,
         )
         self._free(self._store.push(track_id, frame_index, value, handle))
         if self.consensus and grey is not None:
-            self._consensus.setdefault(track_id, TrackConsensus()).add(grey[None])
+            consensus = self._consensus.get(track_id)
+            if consensus is None:
+                consensus = self._consensus[track_id] = TrackConsensus(self.consensus_signature, self.consensus_reference)
+            consensus.add(grey[None])
+
+    def seen_sharpness(self, track_id: int, value: float) -> None:
+        """Note the native sharpness of one crop of ``track_id`` (aligned or not): the gate's median."""
+        self._sharpness.setdefault(track_id, TrackSharpness()).add(value)
 
     def finish(self, update) -> list[SelectedTrack]:
         """Discard the dropped tracks of a tracker update and close its closed ones."""
@@ -121,6 +137,7 @@ class SelectionStore:
                 self._free(self._store.discard(track_id))
             self.logs.pop(track_id, None)
             self._consensus.pop(track_id, None)
+            self._sharpness.pop(track_id, None)
         return [self._close(t) for t in np.asarray(update.closed, dtype=np.int64).tolist()]
 
     def _final(self, track_id: int, finalists, clip) -> list[Snapshot]:
@@ -139,9 +156,12 @@ class SelectionStore:
         return [self._snapshot(track_id, finalists[k], clip if rank == 0 else (), quality=float(full[k]))
                 for rank, k in enumerate(order)]
 
-    def _by_consensus(self, consensus: TrackConsensus, ranked: list[Snapshot], finalists, clip) -> list[Snapshot]:
-        """``ranked`` (best first by the full score) reordered: the finalist whose edges agree most
-        with the track's average first, the rest as they were.
+    def _by_consensus(self, consensus: TrackConsensus, ranked: list[Snapshot], finalists, clip,
+                      sharpness: TrackSharpness | None = None) -> list[Snapshot]:
+        """``ranked`` (best first by the full score) reordered: the finalist whose signature agrees
+        most with the track's reference first, the rest as they were. With ``sharpness`` (the
+        track's native sharpness seen so far), only among the finalists at least as sharp as its
+        median when one is (a finalist not measured, nan, never passes).
 
         With a clip (``clip_window`` > 0) the store holds only the crops around the best by value,
         so the choice is among the finalists inside that clip, and the clip is cut to the chosen
@@ -154,6 +174,12 @@ class SelectionStore:
         if len(scored) < 2:
             return ranked
         agreement = consensus.scores(np.stack([greys[ranked[k].frame_index] for k in scored]))
+        if sharpness is not None and len(sharpness):
+            # the gate: only finalists at least as sharp as the track's median crop, if any is
+            natives = {int(t.frame_index): self._observations[int(t.handle)].native for t in finalists}
+            passing = np.array([natives[ranked[k].frame_index] >= sharpness.median() for k in scored])
+            if passing.any():
+                agreement = np.where(passing, agreement, -np.inf)
         first = scored[int(np.argmax(agreement))]  # ties: the better full score (ranked order)
         if first == 0:
             return ranked
@@ -193,8 +219,9 @@ class SelectionStore:
             ranked = self._final(track_id, closed.top, clip)
             candidates = ranked[: self.finalists]
         consensus = self._consensus.pop(track_id, None)
+        sharpness = self._sharpness.pop(track_id, None)
         if consensus is not None and len(ranked) > 1:
-            ranked = self._by_consensus(consensus, ranked, closed.top, clip)
+            ranked = self._by_consensus(consensus, ranked, closed.top, clip, sharpness)
         best, top = ranked[0], ranked[: self.top_k]
         self._free(closed.released)
         self.closed += 1

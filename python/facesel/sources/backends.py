@@ -34,7 +34,8 @@ decoding CPU on the arcade video, 0.07 grey levels from the exact picture, the s
 ``"all"``: 18-20 % less, but the error is carried into every later frame until the next key
 frame (1.5 grey levels, 10 of 264 faces lost; ``experiments/decoder_options.py``,
 docs/performance.md). How much ``"noref"`` saves depends on the encoder: a stream without B
-frames (a live encoder's low-latency profile) has none to skip."""
+frames (a live encoder's low-latency profile) has none to skip; and while a camera is behind with
+``skip_when_behind`` the non-reference frames are not decoded at all, so it saves nothing then."""
 
 
 def check_skip_loop_filter(value, name: str = "skip_loop_filter") -> str:
