@@ -68,9 +68,10 @@ class DoseFaceVote:
     first: the most promising crop is scored first (in one batch with those of the other tracks
     judged at the same time, :meth:`vote_many`), and if it does not clear ``enough``, every other
     crop in one more batch (a batch of n costs about 4.9 ms a crop at L = 1 against 7.3 ms one by
-    one). A crop whose score ``known`` holds is not scored at all. The verdict is that of scoring every crop (a crop clears or not whatever the order); the
-    value returned for a track that clears is the first clearing crop's, not always the best one's.
-    Without ``enough`` every crop is scored in one batch. The VAE scores a crop the same in any
+    one). A crop whose score ``known`` holds is not scored at all. The verdict is that of scoring
+    every crop (a crop clears or not whatever the order); the value returned for a track that
+    clears is the first clearing crop's, not always the best one's. Without ``enough`` every crop
+    is scored in one batch. The VAE scores a crop the same in any
     batch (per-crop noise; ``tests/test_face_vote.py`` checks it on real crops).
     """
 
