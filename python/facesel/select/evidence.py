@@ -118,21 +118,35 @@ class TrackEvidence:
             centre = (box[:2] + box[2:]) / 2
         if side is None:
             side = float(min(box[2] - box[0], box[3] - box[1]))
-        timestamp, score = float(timestamp), float(score)
+        centre = np.asarray(centre, dtype=np.float64).reshape(2)
+        cx, cy = centre.tolist()
+        self._add(box, float(score), landmarks, float(timestamp), int(frame_index), bool(shadowed),
+                  centre, cx, cy, float(side))
+
+    def _add(self, box: np.ndarray, score: float, landmarks, timestamp: float, frame_index: int,
+             shadowed: bool, centre: np.ndarray, cx: float, cy: float, side: float) -> None:
+        """:meth:`add` of arguments already in their types (``box`` (4,) float64, ``centre`` (2,)
+        float64 and its two values as floats, the rest Python scalars): what
+        :meth:`EvidenceBook.observe_frame` converts once for a whole frame."""
         if self.count == 0:
-            self.first_time, self.first_frame, self.first_box = timestamp, int(frame_index), box
+            self.first_time, self.first_frame, self.first_box = timestamp, frame_index, box
         self.count += 1
         self.det_max = max(self.det_max, score)
         self.det_sum += score
         self.last_score = score
         if landmarks is not None:
             self.best_landmark_residual = min(self.best_landmark_residual, landmark_residual(landmarks))
-        self.shadowed += int(bool(shadowed))
-        self.last_time, self.last_frame, self.last_box = timestamp, int(frame_index), box
-        self.centre_min = np.minimum(self.centre_min, centre)
-        self.centre_max = np.maximum(self.centre_max, centre)
+        self.shadowed += shadowed
+        self.last_time, self.last_frame, self.last_box = timestamp, frame_index, box
+        # the extent of the path: a new array only where the centre is not strictly inside it
+        # (strictly: where it equals an end, np.minimum / np.maximum decide, as they always did)
+        low, high = self.centre_min, self.centre_max
+        if not (cx > low[0] and cy > low[1]):
+            self.centre_min = np.minimum(low, centre)
+        if not (cx < high[0] and cy < high[1]):
+            self.centre_max = np.maximum(high, centre)
         self.side_min, self.side_max = min(self.side_min, side), max(self.side_max, side)
-        self.recent.append((timestamp, centre[0], centre[1]))
+        self.recent.append((timestamp, cx, cy))
         end = (timestamp, box, None)
         if len(self.head) < _ENDS_WINDOW:
             self.head.append(end)
@@ -285,12 +299,17 @@ class EvidenceBook:
         centres = (boxes[:, :2] + boxes[:, 2:]) / 2
         sides = np.minimum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]).tolist()
         with_landmarks = detections.landmarks is not None and self.landmark_residuals
+        # converted once for the frame, not once per box (TrackEvidence._add takes them as they are)
+        timestamp, frame_index = float(timestamp), int(frame_index)
+        box_rows, centre_rows, centre_values = list(boxes), list(centres), centres.tolist()
         for i, track_id in enumerate(ids):
             evidence = self._tracks.get(track_id)
             if evidence is None:
                 evidence = self._tracks[track_id] = TrackEvidence()
             landmarks = detections.landmarks[i] if with_landmarks else None
-            evidence.add(boxes[i], scores[i], landmarks, timestamp, frame_index, shadow[i], centres[i], sides[i])
+            cx, cy = centre_values[i]
+            evidence._add(box_rows[i], scores[i], landmarks, timestamp, frame_index, shadow[i], centre_rows[i],
+                          cx, cy, sides[i])
             if colours is not None and i < len(colours) and colours[i] is not None:
                 evidence.colour_last(colours[i])
             if still is not None and i < len(still) and still[i]:
