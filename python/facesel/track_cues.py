@@ -174,11 +174,36 @@ def crowded(boxes: np.ndarray) -> np.ndarray:
         return np.zeros(n, bool)
     # x1 - w / 4, y1, x2 + w / 4, y2 + 1.1 h
     r = boxes + _twice(boxes[:, 2:] - boxes[:, :2]) * _CROWD_SCALE
+    if n <= _FEW:
+        return np.array(_touching(r.tolist()), bool)
     ix = np.minimum(r[:, None, 2], r[None, :, 2]) - np.maximum(r[:, None, 0], r[None, :, 0])
     iy = np.minimum(r[:, None, 3], r[None, :, 3]) - np.maximum(r[:, None, 1], r[None, :, 1])
     touch = (ix > 0) & (iy > 0)
     np.fill_diagonal(touch, False)
     return touch.any(axis=1)
+
+
+_FEW = 16
+"""Boxes up to which a frame's pairs are compared in Python: a handful of numpy calls on a few
+dozen pairs costs more than the pairs themselves, most of all right after the detector has
+filled the caches (docs/persons.md, speed)."""
+
+
+def _touching(regions: list) -> list:
+    """(N,) bools: :func:`crowded`'s test on regions (N lists x1, y1, x2, y2, float) pair by
+    pair. ``min(a, b) - max(c, d) > 0`` is written as the four comparisons ``a > c``, ``a > d``,
+    ``b > c``, ``b > d``: the same truth for every float (a difference of two floats is > 0
+    exactly when the first is larger; either is false with a nan, as the difference is nan)."""
+    wide = [x2 > x1 and y2 > y1 for x1, y1, x2, y2 in regions]
+    out = [False] * len(regions)
+    for i, (ax1, ay1, ax2, ay2) in enumerate(regions):
+        if not wide[i]:
+            continue
+        for j in range(i + 1, len(regions)):
+            bx1, by1, bx2, by2 = regions[j]
+            if wide[j] and ax2 > bx1 and bx2 > ax1 and ay2 > by1 and by2 > ay1:
+                out[i] = out[j] = True
+    return out
 
 
 class SceneChange:

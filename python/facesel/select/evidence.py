@@ -118,16 +118,15 @@ class TrackEvidence:
             centre = (box[:2] + box[2:]) / 2
         if side is None:
             side = float(min(box[2] - box[0], box[3] - box[1]))
-        centre = np.asarray(centre, dtype=np.float64).reshape(2)
-        cx, cy = centre.tolist()
+        cx, cy = np.asarray(centre, dtype=np.float64).reshape(2).tolist()
         self._add(box, float(score), landmarks, float(timestamp), int(frame_index), bool(shadowed),
-                  centre, cx, cy, float(side))
+                  cx, cy, float(side))
 
     def _add(self, box: np.ndarray, score: float, landmarks, timestamp: float, frame_index: int,
-             shadowed: bool, centre: np.ndarray, cx: float, cy: float, side: float) -> None:
-        """:meth:`add` of arguments already in their types (``box`` (4,) float64, ``centre`` (2,)
-        float64 and its two values as floats, the rest Python scalars): what
-        :meth:`EvidenceBook.observe_frame` converts once for a whole frame."""
+             shadowed: bool, cx: float, cy: float, side: float) -> None:
+        """:meth:`add` of arguments already in their types (``box`` (4,) float64, the centre's
+        two values and the rest as Python scalars): what :meth:`EvidenceBook.observe_frame`
+        converts once for a whole frame."""
         if self.count == 0:
             self.first_time, self.first_frame, self.first_box = timestamp, frame_index, box
         self.count += 1
@@ -142,9 +141,9 @@ class TrackEvidence:
         # (strictly: where it equals an end, np.minimum / np.maximum decide, as they always did)
         low, high = self.centre_min, self.centre_max
         if not (cx > low[0] and cy > low[1]):
-            self.centre_min = np.minimum(low, centre)
+            self.centre_min = np.minimum(low, (cx, cy))
         if not (cx < high[0] and cy < high[1]):
-            self.centre_max = np.maximum(high, centre)
+            self.centre_max = np.maximum(high, (cx, cy))
         self.side_min, self.side_max = min(self.side_min, side), max(self.side_max, side)
         self.recent.append((timestamp, cx, cy))
         end = (timestamp, box, None)
@@ -247,6 +246,8 @@ def shadowed_mask(boxes: np.ndarray, scores: np.ndarray) -> np.ndarray:
     n = len(boxes)
     if n < 2:
         return np.zeros(n, bool)
+    if n <= _FEW and np.isfinite(boxes).all() and np.isfinite(scores).all():
+        return np.array(_shadowed_pairs(boxes.tolist(), scores.tolist()), bool)
     # (N, N, 2) corners of each pair's intersection, then its (N, N) area
     sides = np.maximum(np.minimum(boxes[:, None, 2:], boxes[None, :, 2:]) - np.maximum(boxes[:, None, :2], boxes[None, :, :2]), 0.0)
     inter = sides[..., 0] * sides[..., 1]
@@ -255,6 +256,33 @@ def shadowed_mask(boxes: np.ndarray, scores: np.ndarray) -> np.ndarray:
     overlapping = inter >= _SHADOW_OVERLAP * np.maximum(smaller, 1e-9)
     surer = scores[None, :] > scores[:, None]  # never a box itself (its diagonal is False)
     return (overlapping & surer).any(axis=1)
+
+
+_FEW = 16
+"""Boxes up to which :func:`shadowed_mask` compares a frame's pairs in Python: on a few dozen
+pairs that costs less than its dozen numpy calls, most of all right after the detector has
+filled the caches (docs/persons.md, speed)."""
+
+
+def _shadowed_pairs(boxes: list, scores: list) -> list:
+    """(N,) bools: :func:`shadowed_mask` of N finite boxes (lists x1, y1, x2, y2) and scores,
+    pair by pair, with the same float64 operations in the same order (``max(d, 0.0)`` and
+    ``min`` may keep the other sign of a zero than numpy's: the area or the floor it feeds is
+    then 0 or 1e-9 all the same). The overlap is symmetric, so each pair is computed once."""
+    areas = [(x2 - x1) * (y2 - y1) for x1, y1, x2, y2 in boxes]
+    out = [False] * len(boxes)
+    for i, (ax1, ay1, ax2, ay2) in enumerate(boxes):
+        for j in range(i + 1, len(boxes)):
+            if scores[i] == scores[j]:
+                continue  # neither is surer
+            bx1, by1, bx2, by2 = boxes[j]
+            inter = max(min(ax2, bx2) - max(ax1, bx1), 0.0) * max(min(ay2, by2) - max(ay1, by1), 0.0)
+            if inter >= _SHADOW_OVERLAP * max(min(areas[i], areas[j]), 1e-9):
+                if scores[j] > scores[i]:
+                    out[i] = True
+                else:
+                    out[j] = True
+    return out
 
 
 class EvidenceBook:
@@ -294,22 +322,23 @@ class EvidenceBook:
         ids = track_ids.tolist()
         surety = np.array([self._mean_score(t, s) for t, s in zip(ids, scores)])
         shadow = shadowed_mask(detections.boxes, surety).tolist()
-        # the frame's boxes, centres and shorter sides at once (the same values as box by box)
+        # the frame's boxes at once (the same values as box by box)
         boxes = np.asarray(detections.boxes, np.float64).reshape(-1, 4)
-        centres = (boxes[:, :2] + boxes[:, 2:]) / 2
-        sides = np.minimum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]).tolist()
         with_landmarks = detections.landmarks is not None and self.landmark_residuals
         # converted once for the frame, not once per box (TrackEvidence._add takes them as they are)
         timestamp, frame_index = float(timestamp), int(frame_index)
-        box_rows, centre_rows, centre_values = list(boxes), list(centres), centres.tolist()
-        for i, track_id in enumerate(ids):
+        box_rows = list(boxes)
+        for i, (track_id, (x1, y1, x2, y2)) in enumerate(zip(ids, boxes.tolist())):
             evidence = self._tracks.get(track_id)
             if evidence is None:
                 evidence = self._tracks[track_id] = TrackEvidence()
             landmarks = detections.landmarks[i] if with_landmarks else None
-            cx, cy = centre_values[i]
-            evidence._add(box_rows[i], scores[i], landmarks, timestamp, frame_index, shadow[i], centre_rows[i],
-                          cx, cy, sides[i])
+            # the centre and the shorter side in float64 as numpy computes them (np.minimum's
+            # nan: the width's or the height's)
+            w, h = x2 - x1, y2 - y1
+            side = w if w <= h or w != w else h
+            evidence._add(box_rows[i], scores[i], landmarks, timestamp, frame_index, shadow[i],
+                          (x1 + x2) / 2, (y1 + y2) / 2, side)
             if colours is not None and i < len(colours) and colours[i] is not None:
                 evidence.colour_last(colours[i])
             if still is not None and i < len(still) and still[i]:
