@@ -277,11 +277,15 @@ class SceneChange:
         return kind, value
 
 
+_sum, _max = np.add.reduce, np.maximum.reduce
+"""``ndarray.sum`` and ``ndarray.max`` without their Python wrappers (the same reductions)."""
+
+
 def _mean_level(a: np.ndarray, b: np.ndarray) -> float:
     """``float(np.abs(a - b).mean())`` of two float32 thumbnails of whole grey levels: their sum
     is exact in float32 (at most 1,296 x 255), so dividing it by the count as ``mean`` does gives
     the same value, without ``mean``'s Python."""
-    return float(np.abs(a - b).sum() / np.float32(a.size))
+    return float(_sum(np.abs(a - b), None) / np.float32(a.size))
 
 
 def moved_difference(a: np.ndarray, b: np.ndarray, reach: int = MOVE_REACH) -> float:
@@ -476,11 +480,11 @@ def appearances(frame: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     # (N, 2, GRID, GRID, C) -> (N, 2, GRID * GRID, C)
     pixels = _gather(frame, axes[:, :, 1, :, None], axes[:, :, 0, None, :]).reshape(n, 2, -1, frame.shape[2])
     # the mean of each region's samples (an integer sum, divided as ``mean`` does)
-    gain = (160.0 * BINS / 256.0) / np.maximum(1.0, pixels.sum(axis=(2, 3)) / (pixels.shape[2] * pixels.shape[3]))
+    gain = (160.0 * BINS / 256.0) / np.maximum(1.0, _sum(pixels, (2, 3)) / (pixels.shape[2] * pixels.shape[3]))
     q = np.minimum((pixels * gain[..., None, None]).astype(np.intp), BINS - 1)
     codes = q @ _CODE_WEIGHTS + (np.arange(2 * n) * BINS ** 3).reshape(n, 2, 1)
     hist = np.bincount(codes.reshape(-1), minlength=2 * n * BINS ** 3).astype(np.float32).reshape(n, 2, -1)
-    return hist / hist.sum(axis=-1, keepdims=True)
+    return hist / _sum(hist, -1, keepdims=True)
 
 
 def distance(a: np.ndarray, b: np.ndarray) -> float:
@@ -496,7 +500,7 @@ def distance(a: np.ndarray, b: np.ndarray) -> float:
 def distance_whole(a: np.ndarray, b: np.ndarray) -> float:
     """:func:`distance` of two colours that have every region (as :func:`appearance` gives
     them: each region sums to 1), without the check for left-out regions."""
-    return float((1.0 - np.minimum(a, b).sum(axis=-1)).max())
+    return float(_max(1.0 - _sum(np.minimum(a, b), -1), None))
 
 
 def box_jumps(previous: np.ndarray, boxes: np.ndarray) -> tuple[list, list]:

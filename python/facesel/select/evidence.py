@@ -246,8 +246,12 @@ def shadowed_mask(boxes: np.ndarray, scores: np.ndarray) -> np.ndarray:
     n = len(boxes)
     if n < 2:
         return np.zeros(n, bool)
-    if n <= _FEW and np.isfinite(boxes).all() and np.isfinite(scores).all():
-        return np.array(_shadowed_pairs(boxes.tolist(), scores.tolist()), bool)
+    if n <= _FEW:
+        rows, values = boxes.tolist(), scores.tolist()
+        # finite (else numpy's nan and inf rules): a sum is finite only when every term is
+        # (one that overflows takes the numpy path too)
+        if math.isfinite(sum(values) + sum(map(sum, rows))):
+            return np.array(_shadowed_pairs(rows, values), bool)
     # (N, N, 2) corners of each pair's intersection, then its (N, N) area
     sides = np.maximum(np.minimum(boxes[:, None, 2:], boxes[None, :, 2:]) - np.maximum(boxes[:, None, :2], boxes[None, :, :2]), 0.0)
     inter = sides[..., 0] * sides[..., 1]
@@ -266,18 +270,24 @@ filled the caches (docs/persons.md, speed)."""
 
 def _shadowed_pairs(boxes: list, scores: list) -> list:
     """(N,) bools: :func:`shadowed_mask` of N finite boxes (lists x1, y1, x2, y2) and scores,
-    pair by pair, with the same float64 operations in the same order (``max(d, 0.0)`` and
-    ``min`` may keep the other sign of a zero than numpy's: the area or the floor it feeds is
-    then 0 or 1e-9 all the same). The overlap is symmetric, so each pair is computed once."""
+    pair by pair, with the same float64 operations in the same order. A pair whose intersection
+    has a side <= 0 is skipped: numpy's ``max(side, 0)`` makes its area 0, under the floor
+    (at least a tenth of 1e-9); otherwise the sides are the same differences (``min`` and ``max``
+    written as comparisons: of finite floats, the same values). The overlap is symmetric, so
+    each pair is computed once."""
     areas = [(x2 - x1) * (y2 - y1) for x1, y1, x2, y2 in boxes]
     out = [False] * len(boxes)
     for i, (ax1, ay1, ax2, ay2) in enumerate(boxes):
         for j in range(i + 1, len(boxes)):
-            if scores[i] == scores[j]:
-                continue  # neither is surer
             bx1, by1, bx2, by2 = boxes[j]
-            inter = max(min(ax2, bx2) - max(ax1, bx1), 0.0) * max(min(ay2, by2) - max(ay1, by1), 0.0)
-            if inter >= _SHADOW_OVERLAP * max(min(areas[i], areas[j]), 1e-9):
+            if scores[i] == scores[j] or ax2 <= bx1 or bx2 <= ax1 or ay2 <= by1 or by2 <= ay1:
+                continue  # neither is surer, or they do not meet
+            w = (ax2 if ax2 < bx2 else bx2) - (ax1 if ax1 > bx1 else bx1)
+            h = (ay2 if ay2 < by2 else by2) - (ay1 if ay1 > by1 else by1)
+            if w <= 0.0 or h <= 0.0:
+                continue
+            smaller = areas[i] if areas[i] < areas[j] else areas[j]
+            if w * h >= _SHADOW_OVERLAP * (smaller if smaller > 1e-9 else 1e-9):
                 if scores[j] > scores[i]:
                     out[i] = True
                 else:
