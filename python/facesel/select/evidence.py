@@ -247,11 +247,9 @@ def shadowed_mask(boxes: np.ndarray, scores: np.ndarray) -> np.ndarray:
     if n < 2:
         return np.zeros(n, bool)
     if n <= _FEW:
-        rows, values = boxes.tolist(), scores.tolist()
-        # finite (else numpy's nan and inf rules): a sum is finite only when every term is
-        # (one that overflows takes the numpy path too)
-        if math.isfinite(sum(values) + sum(map(sum, rows))):
-            return np.array(_shadowed_pairs(rows, values), bool)
+        shadow = _shadowed_few(boxes.tolist(), scores.tolist())
+        if shadow is not None:
+            return np.array(shadow, bool)
     # (N, N, 2) corners of each pair's intersection, then its (N, N) area
     sides = np.maximum(np.minimum(boxes[:, None, 2:], boxes[None, :, 2:]) - np.maximum(boxes[:, None, :2], boxes[None, :, :2]), 0.0)
     inter = sides[..., 0] * sides[..., 1]
@@ -266,6 +264,15 @@ _FEW = 16
 """Boxes up to which :func:`shadowed_mask` compares a frame's pairs in Python: on a few dozen
 pairs that costs less than its dozen numpy calls, most of all right after the detector has
 filled the caches (docs/persons.md, speed)."""
+
+
+def _shadowed_few(boxes: list, scores: list) -> list | None:
+    """:func:`_shadowed_pairs` of boxes and scores that are all finite; None otherwise (numpy's
+    nan and inf rules then apply: :func:`shadowed_mask`'s numpy path). A sum is finite only when
+    every term is (one that overflows goes to numpy too)."""
+    if math.isfinite(sum(scores) + sum(map(sum, boxes))):
+        return _shadowed_pairs(boxes, scores)
+    return None
 
 
 def _shadowed_pairs(boxes: list, scores: list) -> list:
@@ -330,15 +337,18 @@ class EvidenceBook:
         # 0.66 / 0.84, then 0.76 / 0.69, 0.72 / 0.67), so per frame neither was mostly shadowed.
         scores = np.asarray(detections.scores, np.float64).reshape(-1).tolist()
         ids = track_ids.tolist()
-        surety = np.array([self._mean_score(t, s) for t, s in zip(ids, scores)])
-        shadow = shadowed_mask(detections.boxes, surety).tolist()
+        surety = [self._mean_score(t, s) for t, s in zip(ids, scores)]
         # the frame's boxes at once (the same values as box by box)
         boxes = np.asarray(detections.boxes, np.float64).reshape(-1, 4)
+        rows = boxes.tolist()
+        shadow = _shadowed_few(rows, surety) if len(rows) <= _FEW else None  # shadowed_mask's Python path
+        if shadow is None:
+            shadow = shadowed_mask(boxes, np.array(surety)).tolist()
         with_landmarks = detections.landmarks is not None and self.landmark_residuals
         # converted once for the frame, not once per box (TrackEvidence._add takes them as they are)
         timestamp, frame_index = float(timestamp), int(frame_index)
         box_rows = list(boxes)
-        for i, (track_id, (x1, y1, x2, y2)) in enumerate(zip(ids, boxes.tolist())):
+        for i, (track_id, (x1, y1, x2, y2)) in enumerate(zip(ids, rows)):
             evidence = self._tracks.get(track_id)
             if evidence is None:
                 evidence = self._tracks[track_id] = TrackEvidence()
