@@ -172,10 +172,11 @@ def crowded(boxes: np.ndarray) -> np.ndarray:
     n = len(boxes)
     if n < 2:
         return np.zeros(n, bool)
+    if n <= _FEW:  # the regions below, value for value (the same float64 operations)
+        return np.array(_touching([(x1 + (x2 - x1) * -0.25, y1 + (y2 - y1) * 0.0, x2 + (x2 - x1) * 0.25,
+                                    y2 + (y2 - y1) * 1.1) for x1, y1, x2, y2 in boxes.tolist()]), bool)
     # x1 - w / 4, y1, x2 + w / 4, y2 + 1.1 h
     r = boxes + _twice(boxes[:, 2:] - boxes[:, :2]) * _CROWD_SCALE
-    if n <= _FEW:
-        return np.array(_touching(r.tolist()), bool)
     ix = np.minimum(r[:, None, 2], r[None, :, 2]) - np.maximum(r[:, None, 0], r[None, :, 0])
     iy = np.minimum(r[:, None, 3], r[None, :, 3]) - np.maximum(r[:, None, 1], r[None, :, 1])
     touch = (ix > 0) & (iy > 0)
@@ -190,7 +191,7 @@ filled the caches (docs/persons.md, speed)."""
 
 
 def _touching(regions: list) -> list:
-    """(N,) bools: :func:`crowded`'s test on regions (N lists x1, y1, x2, y2, float) pair by
+    """(N,) bools: :func:`crowded`'s test on regions (N sequences x1, y1, x2, y2, float) pair by
     pair. ``min(a, b) - max(c, d) > 0`` is written as the four comparisons ``a > c``, ``a > d``,
     ``b > c``, ``b > d``: the same truth for every float (a difference of two floats is > 0
     exactly when the first is larger; either is false with a nan, as the difference is nan)."""
