@@ -460,6 +460,9 @@ def appearance(frame: np.ndarray, box) -> np.ndarray:
     return appearances(frame, np.asarray(box, np.float64).reshape(1, 4))[0]
 
 
+_OFFSETS: dict = {}  # boxes N -> (N, 2, 1) intp: the first bin of each region in appearances()' count
+
+
 def appearances(frame: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     """(N, 2, BINS**3) float32: :func:`appearance` of every box of one frame at once (one gather,
     one count for all; row k equal to ``appearance(frame, boxes[k])`` bit for bit: the same
@@ -483,9 +486,13 @@ def appearances(frame: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     # the mean of each region's samples (an integer sum, divided as ``mean`` does)
     gain = (160.0 * BINS / 256.0) / np.maximum(1.0, _sum(pixels, (2, 3)) / (pixels.shape[2] * pixels.shape[3]))
     q = np.minimum((pixels * gain[..., None, None]).astype(np.intp), BINS - 1)
-    codes = q @ _CODE_WEIGHTS + (np.arange(2 * n) * BINS ** 3).reshape(n, 2, 1)
+    offsets = _OFFSETS.get(n)
+    if offsets is None:  # each region's bins after the previous region's
+        offsets = _OFFSETS[n] = (np.arange(2 * n) * BINS ** 3).reshape(n, 2, 1)
+    codes = q @ _CODE_WEIGHTS + offsets
     hist = np.bincount(codes.reshape(-1), minlength=2 * n * BINS ** 3).astype(np.float32).reshape(n, 2, -1)
-    return hist / _sum(hist, -1, keepdims=True)
+    # every region counts GRID * GRID samples: its sum, exact in float32, is that number
+    return hist / np.float32(GRID * GRID)
 
 
 def distance(a: np.ndarray, b: np.ndarray) -> float:
