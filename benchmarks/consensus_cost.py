@@ -10,7 +10,7 @@ tracking, alignment, the default context rule, the finaliser with its not-a-face
 setting, the settings alternating so that the machine's load falls on both alike. Reported: CPU
 seconds per frame of the process (``time.process_time``; all threads; median of the rounds), the
 crops aligned and fully scored, the most observations held at once and the bytes of their colour
-and grey crops (sampled after every frame), and how many kept (track, frame) pairs the two share.
+and grey crops and signatures (sampled after every frame), and how many kept (track, frame) pairs the two share.
 Ratios within this run only: the machine is shared.
 """
 
@@ -24,11 +24,12 @@ import numpy as np
 
 
 def held_bytes(selector) -> int:
-    """Bytes of the colour and grey crops the store holds now; a crop that is a view of a larger
-    array (a frame's stack of aligned crops) keeps all of it alive, so that array is counted, once."""
+    """Bytes of the colour and grey crops and consensus signature rows the store holds now; a crop
+    that is a view of a larger array (a frame's stack of aligned crops or of signatures) keeps all
+    of it alive, so that array is counted, once."""
     total, seen = 0, set()
     for obs in selector._score.store._observations.values():
-        for image in (obs.crop, obs.grey):
+        for image in (obs.crop, obs.grey, obs.signature):
             if image is None:
                 continue
             owner = image if image.base is None else image.base
