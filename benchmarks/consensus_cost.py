@@ -69,7 +69,35 @@ def run_once(frames, settings: dict, mode: str) -> dict:
     n = selector.timings["frames"]
     return {"cpu_per_frame": cpu / n, "snapshots": len(kept), "aligned": selector.work["aligned"],
             "scored": selector.work["scored"], "held": held, "held_bytes": held_b,
-            "best_frames": sorted((int(r.track_id), int(r.best.frame_index)) for r in kept)}
+            "best_frames": sorted((int(r.track_id), int(r.best.frame_index)) for r in kept), "results": kept}
+
+
+def kept_frame_agreement(results, reference, near: int = 2) -> tuple[int, int, int]:
+    """(same, within ``near`` frames, matched): how many of ``results`` keep the frame that their
+    counterpart in ``reference`` (another mode's run of the same setting; the counterpart as in
+    facesel.select.agreement: the track whose boxes overlap on the most frames, IoU >= 0.3) keeps.
+    The agreement by score rank (facesel.select.agreement) does not apply to the consensus pick,
+    which by design does not keep the best-scored crop."""
+    from facesel.boxes import pairwise_iou
+
+    same = close = matched = 0
+    for result in results:
+        frames = {int(f): k for k, f in enumerate(result.frame_indices.tolist())}
+        best_ref, best_shared = None, 0
+        for ref in reference:
+            shared = [(frames[int(f)], j) for j, f in enumerate(ref.frame_indices.tolist()) if int(f) in frames]
+            if not shared:
+                continue
+            mine, theirs = zip(*shared)
+            iou = np.diag(pairwise_iou(result.boxes[list(mine)], ref.boxes[list(theirs)]))
+            if int((iou >= 0.3).sum()) > best_shared:
+                best_ref, best_shared = ref, int((iou >= 0.3).sum())
+        if best_ref is not None:
+            matched += 1
+            gap = abs(int(result.best.frame_index) - int(best_ref.best.frame_index))
+            same += gap == 0
+            close += gap <= near
+    return same, close, matched
 
 
 def main() -> None:
@@ -84,6 +112,7 @@ def main() -> None:
 
     frames = list(open_source(data_root() / "videos" / "arcade_walkers_1080p.mp4", max_frames=args.frames))
     print(f"arcade: {len(frames)} frames decoded up front")
+    first_rounds: dict = {}
     for mode in args.modes:
         runs: dict = {name: [] for name in VARIANTS}
         for _ in range(args.rounds):
@@ -106,6 +135,12 @@ def main() -> None:
         for name in list(VARIANTS)[1:]:
             b = set(runs[name][0]["best_frames"])
             print(f"snapshots with the same (track id, best frame) as off: {name} {len(a & b)} of {len(b)} (off kept {len(a)})")
+        first_rounds[mode] = {name: rs[0]["results"] for name, rs in runs.items()}
+    if {"sparse", "exhaustive"} <= set(first_rounds):
+        print("\nsparse against exhaustive, same setting: tracks keeping the same frame / within 2 frames / matched")
+        for name in VARIANTS:
+            same, close, matched = kept_frame_agreement(first_rounds["sparse"][name], first_rounds["exhaustive"][name])
+            print(f"  {name}: {same} / {close} / {matched}")
 
 
 if __name__ == "__main__":
