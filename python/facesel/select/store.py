@@ -41,6 +41,15 @@ class _Observation:
         self.signature = signature
 
 
+def _compact(row: np.ndarray) -> np.ndarray:
+    """A held copy of a (D,) float64 signature row (not a view of its frame's stack of rows, which it
+    would keep alive): float32 when that holds it exactly (the edge signatures are float32 values:
+    32 KiB a crop in float64, 8 as float32; NumPy widens them back exactly on close), else float64
+    (the histograms are not)."""
+    narrow = row.astype(np.float32)
+    return narrow if np.array_equal(narrow, row) else row.copy()
+
+
 class SelectionStore:
     """Per track: the best observations (C++ store) and the log (first/last frame, series).
 
@@ -136,8 +145,7 @@ class SelectionStore:
             rows = SIGNATURES[self.consensus_signature](grey[None]) if signature is None else signature[None]
             consensus.add_signatures(rows)
             if handle in self._observations:  # still held: its row is compared with the reference on close
-                # a copy: ``signature`` is a view of its frame's stack of rows (as ``grey`` above)
-                self._observations[handle].signature = rows[0].copy()
+                self._observations[handle].signature = _compact(rows[0])
 
     def seen_sharpness(self, track_id: int, value: float) -> None:
         """Note the native sharpness of one crop of ``track_id`` (aligned or not): the gate's median."""
@@ -186,7 +194,7 @@ class SelectionStore:
                   and (not clip or s.frame_index in in_clip)]
         if len(scored) < 2:
             return ranked
-        agreement = consensus.agreement(np.stack([rows[ranked[k].frame_index] for k in scored]))
+        agreement = consensus.agreement(np.stack([rows[ranked[k].frame_index] for k in scored]).astype(np.float64))
         if sharpness is not None and len(sharpness):
             # the gate: only finalists at least as sharp as the track's median crop, if any is
             natives = {int(t.frame_index): self._observations[int(t.handle)].native for t in finalists}
