@@ -176,23 +176,27 @@ def test_batched_hog_signatures_equal_each_crop_alone_to_the_bit(faces):
     assert hog_signatures(np.zeros((0, 64, 64), np.uint8)).shape == (0, 576)
 
 
-def test_the_store_compares_the_signature_made_when_the_crop_came(faces):
+@pytest.mark.parametrize("signature", ["hog", "edges"])
+def test_the_store_compares_the_signature_made_when_the_crop_came(faces, signature):
     """The Selector hands each crop's signature with it (a frame's crops at once) and the store
-    keeps the finalists' rows for the close instead of their grey crops: the same pick as the store
-    computing them itself, and no grey crop held when the full score reads no pixels."""
+    keeps the finalists' rows for the close (the histograms; the edge images, 4x a grey crop's
+    bytes, keep the grey crop and are computed again): the same pick as the store computing them
+    itself, and no grey crop held for the rescoring when the full score reads no pixels."""
     greys, qualities = track(faces[0])
-    config = PipelineConfig(consensus_finalists=16)
+    config = PipelineConfig(consensus_finalists=16, consensus_signature=signature)
 
     def pick(handed: bool, reads_pixels: bool):
         full = lambda g, context: np.asarray([qualities[int(i)] for i in context.det_scores], np.float64)
         store = SelectionStore(config, full, rescore_reads_pixels=reads_pixels)
         store.frame_shape = (480, 640)
         box = np.array([100, 100, 164, 164], np.float32)
-        rows = hog_signatures(greys)
+        rows = SIGNATURES[signature](greys)
         for k, (grey, q) in enumerate(zip(greys, qualities)):
             store.observe(7, True, k, k / 25.0, np.dstack([grey] * 3), box, None, q, grey, det_score=float(k),
                           signature=rows[k] if handed else None)
         held_greys = [o.grey is not None for o in store._observations.values()]
+        held = {o.signature.dtype for o in store._observations.values()}
+        assert held == ({np.dtype(np.float64)} if signature == "hog" else {np.dtype(np.uint8)})
         (result,) = store.finish(types.SimpleNamespace(closed=np.array([7]), dropped=np.array([], np.int64)))
         return [s.frame_index for s in result.top], held_greys
 

@@ -41,13 +41,16 @@ class _Observation:
         self.signature = signature
 
 
-def _compact(row: np.ndarray) -> np.ndarray:
-    """A held copy of a (D,) float64 signature row (not a view of its frame's stack of rows, which it
-    would keep alive): float32 when that holds it exactly (the edge signatures are float32 values:
-    32 KiB a crop in float64, 8 as float32; NumPy widens them back exactly on close), else float64
-    (the histograms are not)."""
+def _held(row: np.ndarray, grey: np.ndarray) -> np.ndarray:
+    """What a held crop keeps for the consensus pick's comparison on close: its (D,) signature row
+    (a copy, not a view of its frame's stack of rows, which it would keep alive), float32 when that
+    holds it exactly; or, when that row would take more than twice the grey crop's 4 KiB (the edge
+    signature: 4096 float32 values, 16 KiB), the (64, 64) uint8 grey crop itself, whose signature
+    is computed again on close (a function of the crop alone, bit for bit). The histograms (576
+    float64, 4.5 KiB) are kept as rows: no recomputation on close."""
     narrow = row.astype(np.float32)
-    return narrow if np.array_equal(narrow, row) else row.copy()
+    kept = narrow if np.array_equal(narrow, row) else row.copy()
+    return grey.copy() if kept.nbytes > 2 * grey.nbytes else kept
 
 
 class SelectionStore:
@@ -145,7 +148,7 @@ class SelectionStore:
             rows = SIGNATURES[self.consensus_signature](grey[None]) if signature is None else signature[None]
             consensus.add_signatures(rows)
             if handle in self._observations:  # still held: its row is compared with the reference on close
-                self._observations[handle].signature = _compact(rows[0])
+                self._observations[handle].signature = _held(rows[0], grey)
 
     def seen_sharpness(self, track_id: int, value: float) -> None:
         """Note the native sharpness of one crop of ``track_id`` (aligned or not): the gate's median."""
@@ -194,7 +197,7 @@ class SelectionStore:
                   and (not clip or s.frame_index in in_clip)]
         if len(scored) < 2:
             return ranked
-        agreement = consensus.agreement(np.stack([rows[ranked[k].frame_index] for k in scored]).astype(np.float64))
+        agreement = consensus.agreement(self._signatures([rows[ranked[k].frame_index] for k in scored]))
         if sharpness is not None and len(sharpness):
             # the gate: only finalists at least as sharp as the track's median crop, if any is
             natives = {int(t.frame_index): self._observations[int(t.handle)].native for t in finalists}
@@ -212,6 +215,13 @@ class SelectionStore:
         if clip:
             previous = dataclasses.replace(previous, clip=[], clip_frame_indices=[])
         return [best, previous] + [s for k, s in enumerate(ranked[1:], start=1) if k != first]
+
+    def _signatures(self, held: list[np.ndarray]) -> np.ndarray:
+        """(M, D) float64 signatures of held crops (:func:`_held`): the rows widened back, the grey
+        crops' computed now in one batch."""
+        greys = [k for k, h in enumerate(held) if h.dtype == np.uint8]
+        made = dict(zip(greys, SIGNATURES[self.consensus_signature](np.stack([held[k] for k in greys])))) if greys else {}
+        return np.stack([made[k] if k in made else h.astype(np.float64) for k, h in enumerate(held)])
 
     def _free(self, handles) -> None:
         for handle in np.asarray(handles, dtype=np.int64).tolist():
