@@ -4,6 +4,7 @@ video, in one process and one run: CPU per frame and the crops held, off (0) aga
 histograms against the median, the native-frame sharpness gate, 32 finalists).
 
     python benchmarks/consensus_cost.py            # sparse (default) and exhaustive modes, 3 rounds
+    python benchmarks/consensus_cost.py --fingerprint kept.json   # what it keeps on 8 shared clips
 
 The frames are decoded once up front; each round runs the whole Selector (YuNet detection,
 tracking, alignment, the default context rule, the finaliser with its not-a-face vote) once per
@@ -29,7 +30,7 @@ def held_bytes(selector) -> int:
     of it alive, so that array is counted, once."""
     total, seen = 0, set()
     for obs in selector._score.store._observations.values():
-        for image in (obs.crop, obs.grey, obs.signature):
+        for image in (obs.crop, obs.grey, getattr(obs, "signature", None)):  # no signature slot before session 12
             if image is None:
                 continue
             owner = image if image.base is None else image.base
@@ -100,15 +101,52 @@ def kept_frame_agreement(results, reference, near: int = 2) -> tuple[int, int, i
     return same, close, matched
 
 
+FINGERPRINT_VIDEOS = ("arcade_walkers_1080p.mp4", "selfie_motion_blur_portrait.mp4", "intel_head_pose_female.gif",
+                      "intel_face_demographics_walking.gif")
+
+
+def fingerprint(path: str, modes) -> None:
+    """What the consensus pick keeps, per shared video (the four above and the first four ``more``
+    clips, 150 frames each), mode and consensus setting (not ``off``): each track's id, kept frame,
+    whole top list of frames and a hash of the kept crop's bytes, as JSON. Two versions of the code
+    keep the same frames when their files are equal (how session 12's cost cut was checked)."""
+    import hashlib
+    import json
+
+    from facesel.data import data_root
+    from facesel.video import open_source
+
+    root = data_root() / "videos"
+    videos = [root / name for name in FINGERPRINT_VIDEOS] + sorted((root / "more").glob("*.mp4"))[:4]
+    out = {}
+    for video in videos:
+        frames = list(open_source(video, max_frames=150))
+        for mode in modes:
+            for name in list(VARIANTS)[1:]:
+                kept = run_once(frames, VARIANTS[name], mode)["results"]
+                out[f"{video.name}:{mode}:{name}"] = sorted(
+                    [int(r.track_id), int(r.best.frame_index), [int(t.frame_index) for t in r.top],
+                     hashlib.sha1(np.ascontiguousarray(r.best.crop).tobytes()).hexdigest()] for r in kept)
+                print(video.name, mode, name, len(kept), "tracks", flush=True)
+    with open(path, "w") as f:
+        json.dump(out, f, indent=0)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--frames", type=int, default=105)
     parser.add_argument("--modes", nargs="+", default=["sparse", "exhaustive"])
+    parser.add_argument("--fingerprint", metavar="JSON", help="instead: write the kept frames of every track "
+                        "(see fingerprint()) to JSON, to compare two versions of the code")
     args = parser.parse_args()
     cv2.setNumThreads(1)
     from facesel.data import data_root
     from facesel.video import open_source
+
+    if args.fingerprint:
+        fingerprint(args.fingerprint, args.modes)
+        return
 
     frames = list(open_source(data_root() / "videos" / "arcade_walkers_1080p.mp4", max_frames=args.frames))
     print(f"arcade: {len(frames)} frames decoded up front")
