@@ -4,13 +4,14 @@ video, in one process and one run: CPU per frame and the crops held, off (0) aga
 histograms against the median, the native-frame sharpness gate, 32 finalists).
 
     python benchmarks/consensus_cost.py            # sparse (default) and exhaustive modes, 3 rounds
+    python benchmarks/consensus_cost.py --fingerprint kept.json   # what it keeps on 8 shared clips
 
 The frames are decoded once up front; each round runs the whole Selector (YuNet detection,
 tracking, alignment, the default context rule, the finaliser with its not-a-face vote) once per
 setting, the settings alternating so that the machine's load falls on both alike. Reported: CPU
 seconds per frame of the process (``time.process_time``; all threads; median of the rounds), the
 crops aligned and fully scored, the most observations held at once and the bytes of their colour
-and grey crops (sampled after every frame), and how many kept (track, frame) pairs the two share.
+and grey crops and signatures (sampled after every frame), and how many kept (track, frame) pairs the two share.
 Ratios within this run only: the machine is shared.
 """
 
@@ -24,11 +25,12 @@ import numpy as np
 
 
 def held_bytes(selector) -> int:
-    """Bytes of the colour and grey crops the store holds now; a crop that is a view of a larger
-    array (a frame's stack of aligned crops) keeps all of it alive, so that array is counted, once."""
+    """Bytes of the colour and grey crops and consensus signature rows the store holds now; a crop
+    that is a view of a larger array (a frame's stack of aligned crops or of signatures) keeps all
+    of it alive, so that array is counted, once."""
     total, seen = 0, set()
     for obs in selector._score.store._observations.values():
-        for image in (obs.crop, obs.grey):
+        for image in (obs.crop, obs.grey, getattr(obs, "signature", None)):  # no signature slot before session 12
             if image is None:
                 continue
             owner = image if image.base is None else image.base
@@ -68,7 +70,66 @@ def run_once(frames, settings: dict, mode: str) -> dict:
     n = selector.timings["frames"]
     return {"cpu_per_frame": cpu / n, "snapshots": len(kept), "aligned": selector.work["aligned"],
             "scored": selector.work["scored"], "held": held, "held_bytes": held_b,
-            "best_frames": sorted((int(r.track_id), int(r.best.frame_index)) for r in kept)}
+            "best_frames": sorted((int(r.track_id), int(r.best.frame_index)) for r in kept), "results": kept}
+
+
+def kept_frame_agreement(results, reference, near: int = 2) -> tuple[int, int, int]:
+    """(same, within ``near`` frames, matched): how many of ``results`` keep the frame that their
+    counterpart in ``reference`` (another mode's run of the same setting; the counterpart as in
+    facesel.select.agreement: the track whose boxes overlap on the most frames, IoU >= 0.3) keeps.
+    The agreement by score rank (facesel.select.agreement) does not apply to the consensus pick,
+    which by design does not keep the best-scored crop."""
+    from facesel.boxes import pairwise_iou
+
+    same = close = matched = 0
+    for result in results:
+        frames = {int(f): k for k, f in enumerate(result.frame_indices.tolist())}
+        best_ref, best_shared = None, 0
+        for ref in reference:
+            shared = [(frames[int(f)], j) for j, f in enumerate(ref.frame_indices.tolist()) if int(f) in frames]
+            if not shared:
+                continue
+            mine, theirs = zip(*shared)
+            iou = np.diag(pairwise_iou(result.boxes[list(mine)], ref.boxes[list(theirs)]))
+            if int((iou >= 0.3).sum()) > best_shared:
+                best_ref, best_shared = ref, int((iou >= 0.3).sum())
+        if best_ref is not None:
+            matched += 1
+            gap = abs(int(result.best.frame_index) - int(best_ref.best.frame_index))
+            same += gap == 0
+            close += gap <= near
+    return same, close, matched
+
+
+FINGERPRINT_VIDEOS = ("arcade_walkers_1080p.mp4", "selfie_motion_blur_portrait.mp4", "intel_head_pose_female.gif",
+                      "intel_face_demographics_walking.gif")
+
+
+def fingerprint(path: str, modes) -> None:
+    """What the consensus pick keeps, per shared video (the four above and the first four ``more``
+    clips, 150 frames each), mode and consensus setting (not ``off``): each track's id, kept frame,
+    whole top list of frames and a hash of the kept crop's bytes, as JSON. Two versions of the code
+    keep the same frames when their files are equal (how session 12's cost cut was checked)."""
+    import hashlib
+    import json
+
+    from facesel.data import data_root
+    from facesel.video import open_source
+
+    root = data_root() / "videos"
+    videos = [root / name for name in FINGERPRINT_VIDEOS] + sorted((root / "more").glob("*.mp4"))[:4]
+    out = {}
+    for video in videos:
+        frames = list(open_source(video, max_frames=150))
+        for mode in modes:
+            for name in list(VARIANTS)[1:]:
+                kept = run_once(frames, VARIANTS[name], mode)["results"]
+                out[f"{video.name}:{mode}:{name}"] = sorted(
+                    [int(r.track_id), int(r.best.frame_index), [int(t.frame_index) for t in r.top],
+                     hashlib.sha1(np.ascontiguousarray(r.best.crop).tobytes()).hexdigest()] for r in kept)
+                print(video.name, mode, name, len(kept), "tracks", flush=True)
+    with open(path, "w") as f:
+        json.dump(out, f, indent=0)
 
 
 def main() -> None:
@@ -76,13 +137,20 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--frames", type=int, default=105)
     parser.add_argument("--modes", nargs="+", default=["sparse", "exhaustive"])
+    parser.add_argument("--fingerprint", metavar="JSON", help="instead: write the kept frames of every track "
+                        "(see fingerprint()) to JSON, to compare two versions of the code")
     args = parser.parse_args()
     cv2.setNumThreads(1)
     from facesel.data import data_root
     from facesel.video import open_source
 
+    if args.fingerprint:
+        fingerprint(args.fingerprint, args.modes)
+        return
+
     frames = list(open_source(data_root() / "videos" / "arcade_walkers_1080p.mp4", max_frames=args.frames))
     print(f"arcade: {len(frames)} frames decoded up front")
+    first_rounds: dict = {}
     for mode in args.modes:
         runs: dict = {name: [] for name in VARIANTS}
         for _ in range(args.rounds):
@@ -105,6 +173,12 @@ def main() -> None:
         for name in list(VARIANTS)[1:]:
             b = set(runs[name][0]["best_frames"])
             print(f"snapshots with the same (track id, best frame) as off: {name} {len(a & b)} of {len(b)} (off kept {len(a)})")
+        first_rounds[mode] = {name: rs[0]["results"] for name, rs in runs.items()}
+    if {"sparse", "exhaustive"} <= set(first_rounds):
+        print("\nsparse against exhaustive, same setting: tracks keeping the same frame / within 2 frames / matched")
+        for name in VARIANTS:
+            same, close, matched = kept_frame_agreement(first_rounds["sparse"][name], first_rounds["exhaustive"][name])
+            print(f"  {name}: {same} / {close} / {matched}")
 
 
 if __name__ == "__main__":

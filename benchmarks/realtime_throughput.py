@@ -16,7 +16,8 @@ wall rates fall, CPU-seconds much less.
 Tables: ``end-to-end`` (default vs exhaustive on 1 and 2 threads), ``faces`` (frames/s against
 faces per frame: the arcade video and a 2x2 mosaic of four moments of it, 3840x2160 detected at
 2560 px so that the faces keep their size), ``techniques`` (what each technique buys alone), ``settings`` (detection
-resolution, period, region sizes and finalists swept against the default).
+resolution, period, region sizes and finalists swept against the default). The end-to-end table also
+runs the default with the consensus pick off (``consensus_finalists=0``, the pick before issue 22).
 """
 
 from __future__ import annotations
@@ -202,8 +203,15 @@ def main(argv=None) -> int:
                 ("exhaustive, 1 thread", launch({"frames": args.frames, "settings": exhaustive})),
                 ("exhaustive, 1 thread, yuface engine (facesel when issue 10 was filed)",
                  launch({"frames": args.frames, "settings": {**exhaustive, "yunet_engine": "yuface"}}))]
+        # the consensus pick (on by default since issue 22's switch) off: the default before it
+        off = launch({"frames": args.frames, "settings": {"consensus_finalists": 0}})
+        runs.append(("default with the consensus pick off (consensus_finalists=0, the pick before)", off))
         print(table(f"End to end, arcade video 1080p, {args.frames} frames, sealed into a vault", runs, runs[2][1],
                     yardstick=runs[3][1]))
+        on = runs[0][1]
+        print(f"\nconsensus pick on / off (sparse, 2 threads, one run): frames/s (wall) "
+              f"x{(on['frames'] / on['wall']) / (off['frames'] / off['wall']):.3f}, frames per CPU-second "
+              f"x{(on['frames'] / on['cpu']) / (off['frames'] / off['cpu']):.3f}")
         from facesel.select.agreement import agreement
 
         filed = agreement(_as_results(runs[0][1]["results"]), _as_results(runs[3][1]["results"]))

@@ -140,6 +140,75 @@ def test_hog_signatures_are_unit_rows_that_a_shadow_moves_less_than_the_edges(fa
         assert hog[0] @ hog[1] > edges[0] @ edges[1] + 0.05
 
 
+def hog_one_crop(grey: np.ndarray) -> np.ndarray:
+    """(576,) float64: the orientation histograms of one crop written out step by step with
+    cv2.Sobel and np.mod (the definition, as it was computed crop by crop before issue 22's
+    batching), to check the batched :func:`hog_signatures` against."""
+    gx = cv2.Sobel(grey, cv2.CV_16S, 1, 0).astype(np.float64)
+    gy = cv2.Sobel(grey, cv2.CV_16S, 0, 1).astype(np.float64)
+    cell = (np.arange(64) // 8)[:, None] * 8 + (np.arange(64) // 8)[None, :]
+    bins = np.minimum((np.mod(np.arctan2(gy, gx), np.pi) * (9 / np.pi)).astype(np.int64), 8)
+    hist = np.bincount((cell * 9 + bins).ravel(), weights=np.sqrt(gx * gx + gy * gy).ravel(), minlength=576)
+    hist = hist.reshape(64, 9)
+    hist /= np.maximum(np.sqrt(np.square(hist).sum(axis=1, keepdims=True)), 1e-6)
+    row = hist.ravel()
+    row -= row.mean()
+    norm = float(np.sqrt(np.square(row).sum()))
+    return row / norm if norm > 0 else np.zeros(576)
+
+
+def test_batched_hog_signatures_equal_each_crop_alone_to_the_bit(faces):
+    """The Selector computes a frame's crops in one call; the consensus pick's near-ties (crops of
+    a still face agree to 1e-12) must not depend on which crops shared a frame. Real faces, their
+    disturbed and shifted copies, flat and saturated crops, stripes whose gradients lie exactly on
+    the bin edges (0 and 90 degrees) and noise, in batches of 1 to all."""
+    rng = np.random.default_rng(5)
+    crops = [g for face in faces for g in track(face)[0]]
+    stripes = np.zeros((64, 64), np.uint8)
+    stripes[:, ::2] = 255
+    crops += [np.zeros((64, 64), np.uint8), np.full((64, 64), 255, np.uint8), stripes, stripes.T.copy(),
+              rng.integers(0, 256, (64, 64), dtype=np.uint8)]
+    crops = np.stack(crops)
+    expected = np.stack([hog_one_crop(g) for g in crops])
+    for size in (1, 3, len(crops)):
+        got = np.concatenate([hog_signatures(crops[k:k + size]) for k in range(0, len(crops), size)])
+        assert np.array_equal(got, expected), f"batches of {size}"
+    assert hog_signatures(np.zeros((0, 64, 64), np.uint8)).shape == (0, 576)
+
+
+@pytest.mark.parametrize("signature", ["hog", "edges"])
+def test_the_store_compares_the_signature_made_when_the_crop_came(faces, signature):
+    """The Selector hands each crop's signature with it (a frame's crops at once) and the store
+    keeps the finalists' rows for the close (the histograms; the edge images, 4x a grey crop's
+    bytes, keep the grey crop and are computed again): the same pick as the store computing them
+    itself, and no grey crop held for the rescoring when the full score reads no pixels."""
+    greys, qualities = track(faces[0])
+    config = PipelineConfig(consensus_finalists=16, consensus_signature=signature)
+
+    def pick(handed: bool, reads_pixels: bool):
+        full = lambda g, context: np.asarray([qualities[int(i)] for i in context.det_scores], np.float64)
+        store = SelectionStore(config, full, rescore_reads_pixels=reads_pixels)
+        store.frame_shape = (480, 640)
+        box = np.array([100, 100, 164, 164], np.float32)
+        rows = SIGNATURES[signature](greys)
+        for k, (grey, q) in enumerate(zip(greys, qualities)):
+            store.observe(7, True, k, k / 25.0, np.dstack([grey] * 3), box, None, q, grey, det_score=float(k),
+                          signature=rows[k] if handed else None)
+        held_greys = [o.grey is not None for o in store._observations.values()]
+        held = {o.signature.dtype for o in store._observations.values()}
+        assert held == ({np.dtype(np.float64)} if signature == "hog" else {np.dtype(np.uint8)})
+        (result,) = store.finish(types.SimpleNamespace(closed=np.array([7]), dropped=np.array([], np.int64)))
+        return [s.frame_index for s in result.top], held_greys
+
+    by_store, greys_kept = pick(False, True)
+    assert all(greys_kept)
+    assert by_store[0] < len(greys) - 2  # a typical frame, not the disturbed ones scored highest
+    for reads_pixels in (True, False):
+        handed, greys_kept = pick(True, reads_pixels)
+        assert handed == by_store
+        assert all(greys_kept) == reads_pixels and any(greys_kept) == reads_pixels
+
+
 @pytest.mark.parametrize("signature", ["edges", "hog"])
 def test_running_references_equal_the_batch_references(faces, signature):
     """Crops added one at a time give the reference of all of them at once: the mean's running sum

