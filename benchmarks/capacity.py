@@ -68,6 +68,8 @@ VARIANTS = {
     "lazy+skip+noref": ({**_LAZY_SKIP, "skip_loop_filter": "noref"}, None, {}),
     "lazy+skip+exact": ({**_LAZY_SKIP, "skip_loop_filter": "none"}, None, {}),
     "pyregions": ({}, None, {}),
+    "pick0": ({}, None, {"consensus_finalists": 0}),
+    "lazy+skip+pick0": (_LAZY_SKIP, None, {"consensus_finalists": 0}),
 }
 """``--variant`` names: (camera settings added to every camera, the process's GIL switch interval
 in seconds or None for Python's default 5 ms, pipeline settings added to every camera's).
@@ -79,7 +81,9 @@ between threads); ``switch1ms`` sets the GIL's switch interval to 1 ms; ``lazy+s
 ``lazy+skip+exact`` add ``skip_loop_filter = "noref"`` / ``"none"`` (H.264's deblocking filter
 skipped on non-reference frames, or exact decoding), both decoded by PyAV; ``pyregions`` is
 ``base`` with the region search's work around YuNet in Python (``YuNetDetector.region_search =
-"python"``, :data:`PYTHON_REGIONS`), as before issue 27's session 11 moved it into the C++ core."""
+"python"``, :data:`PYTHON_REGIONS`), as before issue 27's session 11 moved it into the C++ core;
+``pick0`` / ``lazy+skip+pick0`` turn the consensus pick off (``consensus_finalists = 0``, the pick
+by score as before session 11 made the consensus the default)."""
 
 PYTHON_REGIONS = {"pyregions"}
 """Variants whose region search runs its work around YuNet in Python (the reference path)."""

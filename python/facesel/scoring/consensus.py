@@ -17,7 +17,7 @@ track's median crop (:mod:`facesel.scoring.native_blur`; the gate lives in
 :class:`facesel.select.store.SelectionStore`): held out by source -0.015 against a random frame,
 and it keeps sharp frames on the motion-blurred selfie where the edges rule kept blurred ones.
 The edges against the mean remain available (``consensus_signature``, ``consensus_reference``).
-Since session 12 it is the Selector's default (``consensus_finalists = 32``; 0 turns it off).
+Since session 11 it is the Selector's default (``consensus_finalists = 32``; 0 turns it off).
 
 Why this is not recognition: nothing is compared across tracks or people; no identity model or
 embedding is involved; the average lives only while its track is open and is discarded with it.
