@@ -1,0 +1,178 @@
+"""How often two tracks alive at the same time are never seen on the same frame while close, and
+whether such a pair is one person or two (docs/persons.md, "Two tracks on one person at once").
+
+    nice -n 5 python experiments/interleave_pairs.py --cache /tmp/interleave23/material.pkl [--record]
+        [--shared-frames 300] [--json PATH]
+
+Material (made in memory from the shared data; the cache holds only fragment summaries: frames,
+boxes, coarse colours, never pixels), every fragment the Selector closes with re-linking off
+(``experiments/relink_loso.py``'s recorder, here also keeping each fragment's frame indices and
+boxes, which the finaliser's evidence does not):
+
+- ``videos``: the selfie, Intel head pose (one person each), OTB Girl (the girl by her
+  ground-truth box, else the man);
+- ``signers``, ``talking_heads``: pauses of one person, the next person after a pause, every splice
+  of ``facesel eval switches`` (hard cut, cross-fade, gap), each also at a fifth of its size
+  (``experiments/relink_lone_loso.py``'s ``family_material``; a splice fragment's person is the
+  majority of its frames);
+- ``crowds``: the occluded tiled crowds (one person per tile);
+- ``shared``: every shared video (``experiments/crowds_shared.py``'s list), first ``--shared-frames``
+  frames, no truth (owner -1): these pairs are listed for a look by eye.
+
+A pair is **interleaved** when the two fragments' observed frame spans overlap and they share no
+observed frame (:func:`facesel.select.interleave.hand_overs`, the finaliser's own test). For such a
+pair, at every alternation inside the span where both are alive (an observation of one following one
+of the other, in frame order) the distance between the two boxes' centres over the mean of their shorter
+sides, and their size ratio (larger side over smaller), are taken; the pair's ``distance`` and
+``size`` are the largest over its alternations (the rule must hold at every hand-over), ``gap`` the
+largest number of frames between two alternating observations, ``colours`` the distance of the two
+fragments' last colours (None where either has none). Printed: every interleaved pair
+with those figures and who it is (same person, two people, unknown), and the counts per source
+under a proximity limit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import pickle
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+
+
+def fragments_full(frames, detector, scorer, fps: float, owner_of, **settings) -> list[tuple]:
+    """(evidence, owner, frame indices (K,) int64, boxes (K, 4) float32) of every fragment the
+    Selector closes with re-linking off."""
+    from facesel import Selector
+    from facesel.config import PipelineConfig
+    from facesel.select.faceness import FacenessRule
+    from facesel.select.finalise import DOSE_FACE_FLOOR, Finaliser
+
+    config = PipelineConfig(**settings)
+    faceness = FacenessRule(min_quality=DOSE_FACE_FLOOR, suppress_static=not config.keep_static)
+    finaliser = Finaliser.for_scorer(scorer, config.margin, faceness=faceness, link=None)
+    out = []
+    judge = finaliser._judge
+
+    def record(held):
+        indices = np.asarray(held.result.frame_indices, np.int64)
+        out.append((held.evidence, owner_of(indices, held.evidence), indices,
+                    np.asarray(held.result.boxes, np.float32).reshape(-1, 4)))
+        return judge(held)
+
+    finaliser._judge = record  # every closed fragment passes here once (re-linking is off)
+    selector = Selector(detector, scorer, config=config, threads=1, fps=fps, post_close=[finaliser])
+    for frame in frames:
+        selector.feed(frame)
+    selector.flush()
+    return out
+
+
+def shared_material(root: Path, detector, scorer, max_frames: int) -> list:
+    from crowds_shared import videos
+
+    from facesel.video import open_source
+
+    rows = []
+    for path, _ in videos(root):
+        capture = cv2.VideoCapture(str(path)) if path.is_file() else None
+        fps = (capture.get(cv2.CAP_PROP_FPS) if capture is not None else 0.0) or 25.0
+        if capture is not None:
+            capture.release()
+        frames = [f for f, _ in itertools.islice(open_source(path), max_frames)]
+        min_face = 8.0 if path.name == "img" else 16.0
+        rows.append((path.name, fragments_full(frames, detector, scorer, fps, lambda i, e: -1, min_face_size=min_face)))
+        print(f"shared {path.name}: {len(rows[-1][1])} fragments", flush=True)
+    return rows
+
+
+def record(cache: Path, shared_frames: int) -> dict:
+    sys.path.insert(0, str(HERE))
+    import relink_loso
+
+    relink_loso.fragments = fragments_full  # the recorders below look it up by name
+    from relink_lone_loso import family_material
+
+    from facesel.data import data_root
+    from facesel.detect import make_detector
+    from facesel.scoring import LaplacianVarianceScorer
+
+    detector, scorer, root = make_detector(max_side=1280), LaplacianVarianceScorer(), data_root()
+    material = {"shared": shared_material(root, detector, scorer, shared_frames)}
+    cache.write_bytes(pickle.dumps(material))
+    material["videos"] = relink_loso.video_material(root, detector, scorer)
+    material["crowds"] = relink_loso.crowd_material(root, detector, scorer)
+    cache.write_bytes(pickle.dumps(material))
+    material.update(family_material(root, detector, scorer))
+    cache.write_bytes(pickle.dumps(material))
+    return material
+
+
+def interleaving(a, b) -> dict | None:
+    """Figures of two recorded fragments ((evidence, owner, frames, boxes)) that overlap in time and
+    share no frame (:func:`facesel.select.interleave.hand_overs`); None otherwise."""
+    from facesel.select.interleave import hand_overs
+    from facesel.track_cues import distance as colour_distance
+
+    figures = hand_overs(a[2], a[3].astype(np.float64), b[2], b[3].astype(np.float64))
+    if figures is None:
+        return None
+    ca, cb = a[0].last_colours, b[0].last_colours
+    colours = None if ca is None or cb is None else round(float(colour_distance(ca, cb)), 3)
+    return {"distance": figures[0], "size": figures[1], "gap": figures[2], "colours": colours}
+
+
+def pairs(material: dict) -> list[dict]:
+    out = []
+    for source, runs in material.items():
+        for name, frags in runs:
+            for (i, a), (j, b) in itertools.combinations(enumerate(frags), 2):
+                figures = interleaving(a, b)
+                if figures is None:
+                    continue
+                same = "unknown" if a[1] < 0 or b[1] < 0 else ("one" if a[1] == b[1] else "two")
+                out.append({"source": source, "run": name, "a": i, "b": j, "who": same,
+                            "frames_a": [int(a[2][0]), int(a[2][-1]), len(a[2])],
+                            "frames_b": [int(b[2][0]), int(b[2][-1]), len(b[2])], **figures})
+    return out
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cache", type=Path, required=True)
+    parser.add_argument("--record", action="store_true")
+    parser.add_argument("--shared-frames", type=int, default=300)
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args(argv)
+    cv2.setNumThreads(1)
+    if args.cache.is_file() and not args.record:
+        material = pickle.loads(args.cache.read_bytes())
+    else:
+        args.cache.parent.mkdir(parents=True, exist_ok=True)
+        material = record(args.cache, args.shared_frames)
+    found = pairs(material)
+    print(f"{'source':14s} {'run':60s} {'a':>3s} {'b':>3s} who      dist  size gap colour  frames a / b")
+    for p in sorted(found, key=lambda p: p["distance"]):
+        print(f"{p['source']:14s} {p['run'][:60]:60s} {p['a']:3d} {p['b']:3d} {p['who']:8s} {p['distance']:5.2f} "
+              f"{p['size']:5.2f} {p['gap']:3d} {str(p['colours']):>5s}  {p['frames_a']} / {p['frames_b']}")
+    print("\nper source: interleaved pairs (one person / two / unknown), and within 1 box side and 1.5x size")
+    for source in material:
+        rows = [p for p in found if p["source"] == source]
+        close = [p for p in rows if p["distance"] <= 1.0 and p["size"] <= 1.5]
+        count = {w: sum(p["who"] == w for p in rows) for w in ("one", "two", "unknown")}
+        count_close = {w: sum(p["who"] == w for p in close) for w in ("one", "two", "unknown")}
+        runs = sum(len(f) for _, f in material[source])
+        print(f"{source:14s} fragments {runs:5d}: interleaved {count}; close {count_close}")
+    if args.json is not None:
+        args.json.write_text(json.dumps(found, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
