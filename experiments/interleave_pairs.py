@@ -2,7 +2,7 @@
 whether such a pair is one person or two (docs/persons.md, "Two tracks on one person at once").
 
     nice -n 5 python experiments/interleave_pairs.py --cache /tmp/interleave23/material.pkl [--record]
-        [--shared-frames 300] [--json PATH]
+        [--shared-frames 300] [--shared-only | --passers-only] [--merge CACHE ...] [--json PATH]
 
 Material (made in memory from the shared data; the cache holds only fragment summaries: frames,
 boxes, coarse colours, never pixels), every fragment the Selector closes with re-linking off
@@ -16,6 +16,13 @@ boxes, which the finaliser's evidence does not):
   (``experiments/relink_lone_loso.py``'s ``family_material``; a splice fragment's person is the
   majority of its frames);
 - ``crowds``: the occluded tiled crowds (one person per tile);
+- ``passers``: **two people at one place**, the case the merge must never join: a signer's or talking
+  head's clip (640 x 480) with another person's real face (the detector's box on that person's own
+  frame, padded by a quarter, scaled to the first face's size) sliding across in front of the first
+  face, from 2.5 box sides left to 2.5 right in 60 frames (2 box sides a second at 25 fps), level
+  with it or 0.4 box sides lower: partly covered faces of two people, on which the detector may
+  find one or the other (the way two tracks could alternate in a real crowd). A fragment's person
+  is the one whose face centre is nearer its boxes on most of its frames;
 - ``shared``: every shared video (``experiments/crowds_shared.py``'s list), first ``--shared-frames``
   frames, no truth (owner -1): these pairs are listed for a look by eye.
 
@@ -74,6 +81,71 @@ def fragments_full(frames, detector, scorer, fps: float, owner_of, **settings) -
     return out
 
 
+def _face(detector, frame) -> np.ndarray | None:
+    """The largest detection's box (4,) float64 on ``frame``, or None."""
+    boxes = np.asarray(detector.detect(frame).boxes, np.float64).reshape(-1, 4)
+    if not len(boxes):
+        return None
+    return boxes[np.argmax((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]))]
+
+
+def passer_material(root: Path, detector, scorer, frames: int = 60, lead: int = 15) -> list:
+    """Runs of one person's clip with another person's face passing in front (module docstring)."""
+    from facesel.eval import crowds
+    from facesel.eval import switches as sw
+
+    more = Path(root) / "videos" / "more"
+    signers = [p for p in sorted(more.glob("sample-videos__asl_gestures_*.mkv")) if p.stem.split("asl_gestures_")[-1] in sw.SIGNER_PEOPLE]
+    person = {p: ("s", sw.SIGNER_PEOPLE[p.stem.split("asl_gestures_")[-1]]) for p in signers}
+    heads = [more / n for n in sw.TALKING_HEADS if (more / n).is_file()]
+    person.update({p: ("h", p.name) for p in heads})
+    paths = signers + heads
+    clips = {p: [cv2.resize(f, (640, 480)) for f in crowds.read_tile(p, frames + lead, skip=10)] for p in paths}
+    rows = []
+    for k, a in enumerate(paths):
+        b = next((q for q in paths[k + 1:] + paths[:k] if person[q] != person[a]), None)
+        for dy in (0.0, 0.4):
+            out, centres = [], []
+            for t in range(frames + lead):
+                frame = clips[a][t].copy()
+                mine = _face(detector, clips[a][t])
+                theirs = _face(detector, clips[b][t])
+                centre_a = None if mine is None else (mine[:2] + mine[2:]) / 2
+                centre_b = None
+                if t >= lead and mine is not None and theirs is not None:
+                    side = min(mine[2] - mine[0], mine[3] - mine[1])
+                    x1, y1, x2, y2 = theirs
+                    pad = 0.25 * (x2 - x1)
+                    h, w = clips[b][t].shape[:2]
+                    crop = clips[b][t][max(0, int(y1 - pad)):min(h, int(y2 + pad)), max(0, int(x1 - pad)):min(w, int(x2 + pad))]
+                    scale = side / max(1.0, min(x2 - x1, y2 - y1))
+                    crop = cv2.resize(crop, None, fx=scale, fy=scale)
+                    cx = centre_a[0] + side * (-2.5 + 5.0 * (t - lead) / (frames - 1))
+                    cy = centre_a[1] + dy * side
+                    ch, cw = crop.shape[:2]
+                    left, top = int(round(cx - cw / 2)), int(round(cy - ch / 2))
+                    fx1, fy1, fx2, fy2 = max(0, left), max(0, top), min(640, left + cw), min(480, top + ch)
+                    if fx2 > fx1 and fy2 > fy1:
+                        frame[fy1:fy2, fx1:fx2] = crop[fy1 - top:fy2 - top, fx1 - left:fx2 - left]
+                        centre_b = np.array([cx, cy])
+                out.append(frame)
+                centres.append((centre_a, centre_b))
+            frags = fragments_full(out, detector, scorer, 25.0, lambda i, e: -1, keep_static=True)
+
+            def who(indices, boxes):
+                votes = []
+                for f, box in zip(indices, boxes):
+                    ca, cb = centres[int(f)]
+                    c = (box[:2] + box[2:]) / 2
+                    if ca is None:
+                        continue
+                    votes.append(int(cb is not None and np.linalg.norm(c - cb) < np.linalg.norm(c - ca)))
+                return int(np.round(np.mean(votes))) if votes else -1
+            rows.append((f"passer dy {dy}:{a.name}<-{b.name}", [(e, who(f, bx), f, bx) for e, _, f, bx in frags]))
+        print(f"passers {a.name}: {len(rows)} runs", flush=True)
+    return rows
+
+
 def shared_material(root: Path, detector, scorer, max_frames: int) -> list:
     from crowds_shared import videos
 
@@ -92,7 +164,7 @@ def shared_material(root: Path, detector, scorer, max_frames: int) -> list:
     return rows
 
 
-def record(cache: Path, shared_frames: int) -> dict:
+def record(cache: Path, shared_frames: int, shared_only: bool = False, passers_only: bool = False) -> dict:
     sys.path.insert(0, str(HERE))
     import relink_loso
 
@@ -104,12 +176,20 @@ def record(cache: Path, shared_frames: int) -> dict:
     from facesel.scoring import LaplacianVarianceScorer
 
     detector, scorer, root = make_detector(max_side=1280), LaplacianVarianceScorer(), data_root()
+    if passers_only:
+        material = {"passers": passer_material(root, detector, scorer)}
+        cache.write_bytes(pickle.dumps(material))
+        return material
     material = {"shared": shared_material(root, detector, scorer, shared_frames)}
     cache.write_bytes(pickle.dumps(material))
+    if shared_only:
+        return material
     material["videos"] = relink_loso.video_material(root, detector, scorer)
     material["crowds"] = relink_loso.crowd_material(root, detector, scorer)
     cache.write_bytes(pickle.dumps(material))
     material.update(family_material(root, detector, scorer))
+    cache.write_bytes(pickle.dumps(material))
+    material["passers"] = passer_material(root, detector, scorer)
     cache.write_bytes(pickle.dumps(material))
     return material
 
@@ -148,6 +228,9 @@ def main(argv=None) -> int:
     parser.add_argument("--cache", type=Path, required=True)
     parser.add_argument("--record", action="store_true")
     parser.add_argument("--shared-frames", type=int, default=300)
+    parser.add_argument("--shared-only", action="store_true", help="record the shared videos only")
+    parser.add_argument("--passers-only", action="store_true", help="record the passers only")
+    parser.add_argument("--merge", type=Path, nargs="*", default=[], help="further caches whose sources replace these")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
     cv2.setNumThreads(1)
@@ -155,7 +238,9 @@ def main(argv=None) -> int:
         material = pickle.loads(args.cache.read_bytes())
     else:
         args.cache.parent.mkdir(parents=True, exist_ok=True)
-        material = record(args.cache, args.shared_frames)
+        material = record(args.cache, args.shared_frames, args.shared_only, args.passers_only)
+    for extra in args.merge:
+        material.update(pickle.loads(extra.read_bytes()))
     found = pairs(material)
     print(f"{'source':14s} {'run':60s} {'a':>3s} {'b':>3s} who      dist  size gap colour  frames a / b")
     for p in sorted(found, key=lambda p: p["distance"]):
