@@ -16,13 +16,11 @@ boxes, which the finaliser's evidence does not):
   (``experiments/relink_lone_loso.py``'s ``family_material``; a splice fragment's person is the
   majority of its frames);
 - ``crowds``: the occluded tiled crowds (one person per tile);
-- ``passers``: **two people at one place**, the case the merge must never join: a signer's or talking
-  head's clip (640 x 480) with another person's real face (the detector's box on that person's own
-  frame, padded by a quarter, scaled to the first face's size) sliding across in front of the first
-  face, from 2.5 box sides left to 2.5 right in 60 frames (2 box sides a second at 25 fps), level
-  with it or 0.4 box sides lower: partly covered faces of two people, on which the detector may
-  find one or the other (the way two tracks could alternate in a real crowd). A fragment's person
-  is the one whose face centre is nearer its boxes on most of its frames;
+- ``passers``: **two people at one place**, the case the merge must never join
+  (:mod:`facesel.eval.passers`): on every signer's and talking head's clip (640 x 480) the next
+  other person's real face slides across in front of the face, 2.5 box sides left to 2.5 right in
+  60 frames (2 box sides a second at 25 fps), level with it or 0.4 box sides lower. A fragment's
+  person is the one whose face centre is nearer its boxes on most of its frames;
 - ``shared``: every shared video (``experiments/crowds_shared.py``'s list), first ``--shared-frames``
   frames, no truth (owner -1): these pairs are listed for a look by eye.
 
@@ -81,17 +79,9 @@ def fragments_full(frames, detector, scorer, fps: float, owner_of, **settings) -
     return out
 
 
-def _face(detector, frame) -> np.ndarray | None:
-    """The largest detection's box (4,) float64 on ``frame``, or None."""
-    boxes = np.asarray(detector.detect(frame).boxes, np.float64).reshape(-1, 4)
-    if not len(boxes):
-        return None
-    return boxes[np.argmax((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]))]
-
-
 def passer_material(root: Path, detector, scorer, frames: int = 60, lead: int = 15) -> list:
-    """Runs of one person's clip with another person's face passing in front (module docstring)."""
-    from facesel.eval import crowds
+    """Runs of one person's clip with another person's face passing in front (:mod:`facesel.eval.passers`)."""
+    from facesel.eval import crowds, passers
     from facesel.eval import switches as sw
 
     more = Path(root) / "videos" / "more"
@@ -105,50 +95,53 @@ def passer_material(root: Path, detector, scorer, frames: int = 60, lead: int = 
     for k, a in enumerate(paths):
         b = next((q for q in paths[k + 1:] + paths[:k] if person[q] != person[a]), None)
         for dy in (0.0, 0.4):
-            out, centres = [], []
-            for t in range(frames + lead):
-                frame = clips[a][t].copy()
-                mine = _face(detector, clips[a][t])
-                theirs = _face(detector, clips[b][t])
-                centre_a = None if mine is None else (mine[:2] + mine[2:]) / 2
-                centre_b = None
-                if t >= lead and mine is not None and theirs is not None:
-                    side = min(mine[2] - mine[0], mine[3] - mine[1])
-                    x1, y1, x2, y2 = theirs
-                    pad = 0.25 * (x2 - x1)
-                    h, w = clips[b][t].shape[:2]
-                    crop = clips[b][t][max(0, int(y1 - pad)):min(h, int(y2 + pad)), max(0, int(x1 - pad)):min(w, int(x2 + pad))]
-                    scale = side / max(1.0, min(x2 - x1, y2 - y1))
-                    crop = cv2.resize(crop, None, fx=scale, fy=scale)
-                    cx = centre_a[0] + side * (-2.5 + 5.0 * (t - lead) / (frames - 1))
-                    cy = centre_a[1] + dy * side
-                    ch, cw = crop.shape[:2]
-                    left, top = int(round(cx - cw / 2)), int(round(cy - ch / 2))
-                    fx1, fy1, fx2, fy2 = max(0, left), max(0, top), min(640, left + cw), min(480, top + ch)
-                    if fx2 > fx1 and fy2 > fy1:
-                        frame[fy1:fy2, fx1:fx2] = crop[fy1 - top:fy2 - top, fx1 - left:fx2 - left]
-                        centre_b = np.array([cx, cy])
-                out.append(frame)
-                centres.append((centre_a, centre_b))
-            frags = fragments_full(out, detector, scorer, 25.0, lambda i, e: -1, keep_static=True)
+            out, centres = passers.pass_in_front(clips[a], clips[b], detector, dy, frames, lead)
 
-            def who(indices, boxes):
-                votes = []
-                for f, box in zip(indices, boxes):
-                    ca, cb = centres[int(f)]
-                    c = (box[:2] + box[2:]) / 2
-                    if ca is None:
-                        continue
-                    votes.append(int(cb is not None and np.linalg.norm(c - cb) < np.linalg.norm(c - ca)))
-                return int(np.round(np.mean(votes))) if votes else -1
-            rows.append((f"passer dy {dy}:{a.name}<-{b.name}", [(e, who(f, bx), f, bx) for e, _, f, bx in frags]))
+            def by_ends(indices, e, centres=centres):  # the owner vote over the evidence's first and last observations
+                ends = list(e.head) + list(e.tail)
+                return passers.owner(centres, [round(t * 25.0) for t, _, _ in ends], [np.asarray(b, np.float64) for _, b, _ in ends])
+
+            frags = fragments_full(out, detector, scorer, 25.0, by_ends, keep_static=True)
+            rows.append((f"passer dy {dy}:{a.name}<-{b.name}",
+                         [(e, passers.owner(centres, f, bx), f, bx) for e, _, f, bx in frags]))
         print(f"passers {a.name}: {len(rows)} runs", flush=True)
     return rows
 
 
+def end_to_end(frames, detector, scorer, fps: float, owner_of, **settings) -> dict:
+    """One run recorded once (:mod:`facesel.eval.crowds_replay`) and replayed through the default
+    finaliser without (``off``) and with (``on``) the interleave merge: snapshots of each, and the
+    owners (``owner_of(frame indices, evidence)``) of the two sides of every merge it made."""
+    from facesel.config import PipelineConfig
+    from facesel.eval.crowds_replay import record, replay
+    from facesel.select.finalise import Finaliser
+
+    recording = record(frames, detector, scorer, fps, None, **settings)
+    config = PipelineConfig(**settings)
+    out = {}
+    for name in ("off", "on"):
+        finaliser = Finaliser.for_config(config, scorer)
+        if name == "off":
+            finaliser.interleave = None
+        merges = []
+        join = finaliser._join_interleaved
+
+        def spy(held, join=join, finaliser=finaliser, merges=merges):
+            before = dict(finaliser._held)
+            joined = join(held)
+            if joined:
+                gone = [h for t, h in before.items() if t not in finaliser._held or finaliser._held[t] is not h]
+                other = next(h for h in gone if h is not held)
+                merges.append([owner_of(np.asarray(h.result.frame_indices), h.evidence) for h in (held, other)])
+            return joined
+        finaliser._join_interleaved = spy
+        out[name] = len(replay(recording, finaliser))
+        out[f"{name}_merges"] = merges
+    return out
+
+
 def shared_material(root: Path, detector, scorer, max_frames: int) -> list:
     from crowds_shared import videos
-
     from facesel.video import open_source
 
     rows = []
@@ -169,11 +162,10 @@ def record(cache: Path, shared_frames: int, shared_only: bool = False, passers_o
     import relink_loso
 
     relink_loso.fragments = fragments_full  # the recorders below look it up by name
-    from relink_lone_loso import family_material
-
     from facesel.data import data_root
     from facesel.detect import make_detector
     from facesel.scoring import LaplacianVarianceScorer
+    from relink_lone_loso import family_material
 
     detector, scorer, root = make_detector(max_side=1280), LaplacianVarianceScorer(), data_root()
     if passers_only:
@@ -223,6 +215,50 @@ def pairs(material: dict) -> list[dict]:
     return out
 
 
+def run_end_to_end(path: Path, shared_frames: int) -> int:
+    """Every material end to end (:func:`end_to_end`); rows (source, run, figures) to ``path``."""
+    sys.path.insert(0, str(HERE))
+    import relink_loso
+    from facesel.data import data_root
+    from facesel.detect import make_detector
+    from facesel.scoring import LaplacianVarianceScorer
+
+    detector, scorer, root = make_detector(max_side=1280), LaplacianVarianceScorer(), data_root()
+    rows = []
+    current = {"source": ""}
+
+    def runner(frames, detector, scorer, fps, owner_of, **settings):
+        figures = end_to_end(frames, detector, scorer, fps, owner_of, **settings)
+        rows.append({"source": current["source"], **figures})
+        wrong = sum(a != b and a >= 0 and b >= 0 for a, b in figures["on_merges"])
+        if figures["on_merges"] or figures["on"] != figures["off"]:
+            print(f"{current['source']}: {figures} wrong {wrong}", flush=True)
+        path.write_text(json.dumps(rows))
+        return []
+
+    global fragments_full
+    relink_loso.fragments = fragments_full = runner
+    from relink_lone_loso import family_material
+
+    current["source"] = "shared"
+    shared_material(root, detector, scorer, shared_frames)
+    current["source"] = "passers"
+    passer_material(root, detector, scorer)
+    current["source"] = "videos"
+    relink_loso.video_material(root, detector, scorer)
+    current["source"] = "crowds"
+    relink_loso.crowd_material(root, detector, scorer)
+    current["source"] = "family"
+    family_material(root, detector, scorer)
+    for source in sorted({r["source"] for r in rows}):
+        mine = [r for r in rows if r["source"] == source]
+        merges = [m for r in mine for m in r["on_merges"]]
+        print(f"{source:8s} runs {len(mine):4d}: snapshots off {sum(r['off'] for r in mine)}, on {sum(r['on'] for r in mine)}; "
+              f"merges {len(merges)}: one person {sum(a == b and a >= 0 for a, b in merges)}, "
+              f"two people {sum(a != b and a >= 0 and b >= 0 for a, b in merges)}, unknown {sum(min(a, b) < 0 for a, b in merges)}")
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cache", type=Path, required=True)
@@ -230,10 +266,14 @@ def main(argv=None) -> int:
     parser.add_argument("--shared-frames", type=int, default=300)
     parser.add_argument("--shared-only", action="store_true", help="record the shared videos only")
     parser.add_argument("--passers-only", action="store_true", help="record the passers only")
+    parser.add_argument("--end-to-end", type=Path, default=None,
+                        help="instead: every material end to end, merge off and on (rows written to this JSON)")
     parser.add_argument("--merge", type=Path, nargs="*", default=[], help="further caches whose sources replace these")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
     cv2.setNumThreads(1)
+    if args.end_to_end is not None:
+        return run_end_to_end(args.end_to_end, args.shared_frames)
     if args.cache.is_file() and not args.record:
         material = pickle.loads(args.cache.read_bytes())
     else:
@@ -245,7 +285,7 @@ def main(argv=None) -> int:
     print(f"{'source':14s} {'run':60s} {'a':>3s} {'b':>3s} who      dist  size gap colour  frames a / b")
     for p in sorted(found, key=lambda p: p["distance"]):
         print(f"{p['source']:14s} {p['run'][:60]:60s} {p['a']:3d} {p['b']:3d} {p['who']:8s} {p['distance']:5.2f} "
-              f"{p['size']:5.2f} {p['gap']:3d} {str(p['colours']):>5s}  {p['frames_a']} / {p['frames_b']}")
+              f"{p['size']:5.2f} {p['gap']:3d} {p['colours']!s:>5s}  {p['frames_a']} / {p['frames_b']}")
     print("\nper source: interleaved pairs (one person / two / unknown), and within 1 box side and 1.5x size")
     for source in material:
         rows = [p for p in found if p["source"] == source]

@@ -101,3 +101,30 @@ def test_the_girl_on_the_bed_gets_one_snapshot_where_the_tracker_ran_two_tracks_
     girl = max(after, key=lambda r: len(r.frame_indices))
     assert len(np.unique(girl.frame_indices)) == len(girl.frame_indices)
     assert int(girl.first_frame) <= 5 and int(girl.last_frame) >= 180
+
+
+def test_a_face_passing_in_front_of_another_is_seen_with_it_and_never_merged(shared_data):
+    # LivePortrait driver d19's face crosses d18's, 0.4 box sides lower: of every two-person pair of
+    # tracks on the passers material this one was seen together on the fewest frames (2 of 5)
+    from facesel.eval import crowds, passers
+
+    more = shared_data / "videos" / "more"
+    clips = [[cv2.resize(f, (640, 480)) for f in crowds.read_tile(more / f"LivePortrait__assets_examples_driving_{n}.mp4", 75, skip=10)]
+             for n in ("d18", "d19")]
+    detector = make_detector(max_side=1280)
+    frames, centres = passers.pass_in_front(clips[0], clips[1], detector, dy=0.4)
+    recording = record(frames, detector, LaplacianVarianceScorer(), 25.0, None, keep_static=True)
+    fragments = [r for _, closed, _ in recording.steps for r in closed]
+    owners = [passers.owner(centres, r.frame_indices, r.boxes) for r in fragments]
+    overlapping = [(a, b) for (a, oa), (b, ob) in itertools.combinations(zip(fragments, owners), 2)
+                   if oa != ob and min(oa, ob) >= 0 and a.first_frame <= b.last_frame and b.first_frame <= a.last_frame]
+    assert overlapping, "the material must hold two people's tracks alive at the same time"
+    rule = InterleaveRule()
+    for a, b in overlapping:
+        assert np.intersect1d(a.frame_indices, b.frame_indices).size > 0  # seen together
+        assert not rule.joins(a, b)
+    before = replay(recording, _finaliser(None))
+    after = replay(recording, _finaliser(rule))
+    assert sorted(int(r.track_id) for r in after) == sorted(int(r.track_id) for r in before)
+    assert [len(r.frame_indices) for r in sorted(after, key=lambda r: r.track_id)] == \
+        [len(r.frame_indices) for r in sorted(before, key=lambda r: r.track_id)]

@@ -130,13 +130,15 @@ class Finaliser:
     # -- construction ----------------------------------------------------------------------------
     @classmethod
     def for_scorer(cls, scorer, margin: float = 0.25, **settings) -> Finaliser:
-        """The default finaliser of a pipeline with this scorer and crop margin: re-linking on, and
-        the faceness verdict with the shipped VAE's ``dose`` vote (the best crop's quality itself
-        when the scorer is that rule; else scored once per closed track by :class:`DoseFaceVote`)."""
+        """The default finaliser of a pipeline with this scorer and crop margin: re-linking on (with
+        the merge of interleaved fragments, :class:`InterleaveRule`), and the faceness verdict
+        with the shipped VAE's ``dose`` vote (the best crop's quality itself when the scorer is
+        that rule; else scored once per closed track by :class:`DoseFaceVote`)."""
         same_rule = getattr(scorer, "name", None) == f"vae-{VOTE_METHOD}"
         link = settings.setdefault("link", LinkRule())
         if link is not None:  # every fragment that may continue a result must have started before its release
             settings.setdefault("grace_seconds", max(1.0, link.max_gap_seconds))
+            settings.setdefault("interleave", InterleaveRule())  # two tracks on one person at once
         faceness = settings.setdefault("faceness", FacenessRule(min_quality=DOSE_FACE_FLOOR))
         enough = faceness.min_quality if faceness is not None else None
         if "face_vote" not in settings and not same_rule:

@@ -16,6 +16,7 @@ and (where both have them) the coarse colours of :mod:`facesel.track_cues`.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import deque
 from dataclasses import dataclass
@@ -84,7 +85,7 @@ def _pieces(frames: np.ndarray, max_frames: int) -> list[slice]:
     """Runs of observations no more than ``max_frames`` apart: a re-linked chain's fragments."""
     cuts = np.flatnonzero(np.diff(frames) > max_frames) + 1
     edges = [0, *cuts.tolist(), len(frames)]
-    return [slice(s, e) for s, e in zip(edges[:-1], edges[1:])]
+    return [slice(s, e) for s, e in itertools.pairwise(edges)]
 
 
 def hand_overs(fa: np.ndarray, ba: np.ndarray, fb: np.ndarray, bb: np.ndarray,
