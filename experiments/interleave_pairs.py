@@ -3,6 +3,10 @@ whether such a pair is one person or two (docs/persons.md, "Two tracks on one pe
 
     nice -n 5 python experiments/interleave_pairs.py --cache /tmp/interleave23/material.pkl [--record]
         [--shared-frames 300] [--shared-only | --passers-only] [--merge CACHE ...] [--json PATH]
+    nice -n 5 python experiments/interleave_pairs.py --end-to-end e2e.json [--shared-frames 600]
+
+``--end-to-end``: every material instead run end to end, recorded once and replayed through the
+default finaliser with the merge off and on; snapshots of each and the owners of every merge.
 
 Material (made in memory from the shared data; the cache holds only fragment summaries: frames,
 boxes, coarse colours, never pixels), every fragment the Selector closes with re-linking off
@@ -261,7 +265,7 @@ def run_end_to_end(path: Path, shared_frames: int) -> int:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cache", type=Path, required=True)
+    parser.add_argument("--cache", type=Path, default=None, help="fragment summaries (no pixels) kept between runs")
     parser.add_argument("--record", action="store_true")
     parser.add_argument("--shared-frames", type=int, default=300)
     parser.add_argument("--shared-only", action="store_true", help="record the shared videos only")
@@ -274,6 +278,8 @@ def main(argv=None) -> int:
     cv2.setNumThreads(1)
     if args.end_to_end is not None:
         return run_end_to_end(args.end_to_end, args.shared_frames)
+    if args.cache is None:
+        parser.error("--cache is needed unless --end-to-end")
     if args.cache.is_file() and not args.record:
         material = pickle.loads(args.cache.read_bytes())
     else:
@@ -294,6 +300,20 @@ def main(argv=None) -> int:
         count_close = {w: sum(p["who"] == w for p in close) for w in ("one", "two", "unknown")}
         runs = sum(len(f) for _, f in material[source])
         print(f"{source:14s} fragments {runs:5d}: interleaved {count}; close {count_close}")
+    print("\ntwo people's fragments alive at the same time: pairs, frames of their common span seen together / seen at all, fewest")
+    for source, runs in material.items():
+        together = []
+        for _, frags in runs:
+            for a, b in itertools.combinations(frags, 2):
+                fa, fb = a[2], b[2]
+                if a[1] < 0 or b[1] < 0 or a[1] == b[1] or fa[0] > fb[-1] or fb[0] > fa[-1]:
+                    continue
+                start, end = max(fa[0], fb[0]), min(fa[-1], fb[-1])
+                ina, inb = fa[(fa >= start) & (fa <= end)], fb[(fb >= start) & (fb <= end)]
+                together.append((np.intersect1d(ina, inb).size, np.union1d(ina, inb).size))
+        fewest = min(together, key=lambda t: t[0] / t[1]) if together else None
+        print(f"{source:14s} {len(together):4d} pairs: together on {sum(t[0] for t in together)} / {sum(t[1] for t in together)}; "
+              f"fewest {fewest}; never together {sum(t[0] == 0 for t in together)}")
     if args.json is not None:
         args.json.write_text(json.dumps(found, indent=1))
     return 0
