@@ -4,6 +4,7 @@ whether such a pair is one person or two (docs/persons.md, "Two tracks on one pe
     nice -n 5 python experiments/interleave_pairs.py --cache /tmp/interleave23/material.pkl [--record]
         [--shared-frames 300] [--shared-only | --passers-only] [--merge CACHE ...] [--json PATH]
     nice -n 5 python experiments/interleave_pairs.py --end-to-end e2e.json [--shared-frames 600]
+    nice -n 5 python experiments/interleave_pairs.py --speed
 
 ``--end-to-end``: every material instead run end to end, recorded once and replayed through the
 default finaliser with the merge off and on; snapshots of each and the owners of every merge.
@@ -263,6 +264,43 @@ def run_end_to_end(path: Path, shared_frames: int) -> int:
     return 0
 
 
+def speed() -> int:
+    """CPU share of the merge's check (:meth:`Finaliser._join_interleaved`) in one run of the arcade
+    and of the bed (process CPU time: detection, tracking and the Laplacian score while recording,
+    then the default finaliser replayed)."""
+    import time
+
+    from facesel.data import data_root
+    from facesel.detect import make_detector
+    from facesel.eval.crowds_replay import record, replay
+    from facesel.scoring import LaplacianVarianceScorer
+    from facesel.select.finalise import Finaliser
+    from facesel.video import open_source
+
+    for rel, fps in (("videos/arcade_walkers_1080p.mp4", 25.0), ("videos/more/sam2__notebooks_videos_bedroom.mp4", 30.0)):
+        frames = [f for f, _ in itertools.islice(open_source(data_root() / rel), 600)]
+        scorer = LaplacianVarianceScorer()
+        start = time.process_time()
+        recording = record(frames, make_detector(max_side=1280), scorer, fps, None)
+        recorded = time.process_time() - start
+        finaliser = Finaliser.for_scorer(scorer)
+        spent = [0.0]
+        join = finaliser._join_interleaved
+
+        def timed(held, join=join, spent=spent):
+            t = time.process_time()
+            joined = join(held)
+            spent[0] += time.process_time() - t
+            return joined
+        finaliser._join_interleaved = timed
+        start = time.process_time()
+        replay(recording, finaliser)
+        replayed = time.process_time() - start
+        print(f"{rel}: recording {recorded:.2f} s CPU, finaliser {replayed:.3f} s, the merge's check "
+              f"{spent[0] * 1000:.2f} ms = {spent[0] / (recorded + replayed):.2%} of the run")
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cache", type=Path, default=None, help="fragment summaries (no pixels) kept between runs")
@@ -272,10 +310,13 @@ def main(argv=None) -> int:
     parser.add_argument("--passers-only", action="store_true", help="record the passers only")
     parser.add_argument("--end-to-end", type=Path, default=None,
                         help="instead: every material end to end, merge off and on (rows written to this JSON)")
+    parser.add_argument("--speed", action="store_true", help="instead: the merge's CPU share on the arcade and the bed")
     parser.add_argument("--merge", type=Path, nargs="*", default=[], help="further caches whose sources replace these")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
     cv2.setNumThreads(1)
+    if args.speed:
+        return speed()
     if args.end_to_end is not None:
         return run_end_to_end(args.end_to_end, args.shared_frames)
     if args.cache is None:

@@ -19,11 +19,12 @@ import itertools
 import cv2
 import numpy as np
 import pytest
+from evidence_helpers import make_evidence
 from facesel.detect import make_detector
 from facesel.eval.crowds_replay import record, replay
 from facesel.scoring import LaplacianVarianceScorer
 from facesel.select.finalise import Finaliser
-from facesel.select.interleave import InterleaveRule, hand_overs
+from facesel.select.interleave import InterleaveRule, hand_overs, merged_evidence
 from facesel.video import open_source
 
 
@@ -74,6 +75,19 @@ def test_hand_overs_are_measured_where_both_are_alive_and_a_shared_frame_rules_a
     grey, red = np.full((2, 64), 1 / 64, np.float32), np.zeros((2, 64), np.float32)
     red[:, 0] = 1
     assert not rule.joins(R(fc, bc), R(fd, bd), grey, red)  # colours far apart
+
+
+def test_the_merged_evidence_ends_where_the_later_ending_fragment_ends():
+    long = make_evidence([[100, 100, 140, 140]] * 10 + [[300, 100, 340, 140]], [k / 25 for k in range(10)] + [0.56])
+    short = make_evidence([[110, 100, 150, 140]] * 4, [k / 25 for k in range(10, 14)])
+    for a, b in ((long, short), (short, long)):
+        merged = merged_evidence(a, b)
+        assert merged.count == 15 and merged.first_frame == 0 and merged.last_frame == 14
+        assert merged.last_box.tolist() == [300, 100, 340, 140]
+        assert merged.tail[-1][1].tolist() == [300, 100, 340, 140]
+    later = make_evidence([[110, 100, 150, 140]] * 8, [k / 25 for k in range(10, 18)])
+    merged = merged_evidence(later, long)
+    assert merged.first_frame == 0 and merged.last_frame == 17 and merged.last_box.tolist() == [110, 100, 150, 140]
 
 
 def _delivered_pairs(results, rule: InterleaveRule) -> list:

@@ -68,6 +68,9 @@ class InterleaveRule:
         interleaved tracks; ``colours_a``, ``colours_b``: their last colours ((2, 64) float32) or None."""
         if getattr(a, "boxes", None) is None or getattr(b, "boxes", None) is None:
             return False
+        fa, fb = a.frame_indices, b.frame_indices
+        if len(fa) == 0 or len(fb) == 0 or fa[0] > fb[-1] or fb[0] > fa[-1]:
+            return False  # one after the other (most pairs): the re-link's, not this rule's
         figures = hand_overs(np.asarray(a.frame_indices, np.int64), np.asarray(a.boxes, np.float64).reshape(-1, 4),
                              np.asarray(b.frame_indices, np.int64), np.asarray(b.boxes, np.float64).reshape(-1, 4),
                              self.max_frames)
