@@ -10,7 +10,7 @@ microsecond a call): the scene-change thumbnail (``TrackStage._cut``), the crowd
 colour histograms, the split checks (with the size / aspect jumps), the pinned-logo samples, the
 finaliser's per-frame evidence (``Finaliser.observe``), its hold and re-link (``process`` and
 ``flush`` without the vote) and the not-a-face vote (``DoseFaceVote``, a VAE pass per finalist of
-a doubtful track). Reported: the median over runs of each part in ms a run and in % of the
+a doubtful track; ``vote_many`` since the finaliser votes on the tracks it judges together). Reported: the median over runs of each part in ms a run and in % of the
 pipeline's CPU (``time.process_time`` of the run). The same script runs on code before this
 breakdown's functions existed (a part whose function is missing is left out).
 """
@@ -36,6 +36,7 @@ PARTS = (  # (module, owner attribute or None, function, label)
     ("facesel.select.finalise", "Finaliser", "process", "finaliser: hold, re-link, verdict"),
     ("facesel.select.finalise", "Finaliser", "flush", "finaliser: hold, re-link, verdict"),
     ("facesel.select.face_vote", "DoseFaceVote", "__call__", "finaliser: not-a-face vote (VAE)"),
+    ("facesel.select.face_vote", "DoseFaceVote", "vote_many", "finaliser: not-a-face vote (VAE)"),
 )
 
 

@@ -71,6 +71,7 @@ def fingerprint(frames, settings: dict | None = None) -> dict:
 
     selector = Selector(threads=1, **(settings or {}))
     stage = selector._track
+    votes = _record_votes(selector.finaliser)
     per_frame, delivered = [], []
     for frame, stamp in frames:
         view = selector.feed(frame, stamp)
@@ -88,7 +89,42 @@ def fingerprint(frames, settings: dict | None = None) -> dict:
     finaliser = selector.finaliser
     return {"frames": per_frame, "results": delivered, "finaliser": finaliser.stats.as_dict(),
             "links": [list(map(int, link)) for link in finaliser.links],
-            "drops": [[int(t), r] for t, r in finaliser.drops], "cue_counts": dict(stage.counts)}
+            "drops": [[int(t), r] for t, r in finaliser.drops], "cue_counts": dict(stage.counts),
+            "votes": [v[:2] for v in votes], "vote_values": [v[2] for v in votes]}
+
+
+def _record_votes(finaliser) -> list:
+    """Every verdict of ``finaliser``'s faceness rule, in order: [verdict, what the verdict and the
+    log line took from the not-a-face vote, the vote's value]. The second item is None when the rule
+    never asked for the vote, the value (``repr``, every bit) when the track was dropped (the drop's
+    log line prints it), else "asked". The third, the value whenever asked, is information only
+    (:func:`compare` does not count it): the vote stops at the first finalist that clears the
+    floor, so a kept track's value depends on which finalist is scored first, never its verdict.
+    Recorded by wrapping the rule's ``judge`` on this finaliser only, so the same script records
+    code before and after a change of how the vote is computed (issue 23, speed: batched VAE calls)."""
+    from facesel.select.faceness import DROP_REASONS
+
+    votes: list = []
+    rule = getattr(finaliser, "faceness", None)
+    if rule is None:
+        return votes
+    judge = type(rule).judge
+
+    def recording(evidence, best_quality):
+        asked = []
+
+        def vote():
+            asked.append(float(best_quality()))
+            return asked[0]
+
+        verdict = judge(rule, evidence, vote if callable(best_quality) else best_quality)
+        given = asked[0] if asked else (None if callable(best_quality) else float(best_quality))
+        value = None if given is None else repr(given)
+        votes.append([verdict, value if value is None or verdict in DROP_REASONS else "asked", value])
+        return verdict
+
+    object.__setattr__(rule, "judge", recording)  # the rule is a frozen dataclass
+    return votes
 
 
 def splices(root, count: int = 60, fade: int = 6):
@@ -189,6 +225,10 @@ def record(out: str, videos, with_splices: bool = False, settings: dict | None =
         json.dump(report, f)
 
 
+INFORMATION = ("vote_values",)
+"""Recorded keys that are not decisions: printed when they differ, never counted (see :func:`_record_votes`)."""
+
+
 def compare(old: str, new: str) -> int:
     with open(old) as f:
         a = json.load(f)
@@ -201,7 +241,8 @@ def compare(old: str, new: str) -> int:
             differ += 1
             continue
         x, y = a[name], b[name]
-        bad = [k for k in sorted(set(x) | set(y)) if k != "frames" and x.get(k) != y.get(k)]
+        bad = [k for k in sorted(set(x) | set(y)) if k not in ("frames", *INFORMATION) and x.get(k) != y.get(k)]
+        info = [k for k in INFORMATION if x.get(k) != y.get(k)]
         frames = [i for i, (p, q) in enumerate(zip(x["frames"], y["frames"])) if p != q]
         if len(x["frames"]) != len(y["frames"]):
             bad.append("frame count")
@@ -213,7 +254,8 @@ def compare(old: str, new: str) -> int:
             what = f"{len(x['records'])} cue records"
         cues = {k: v for k, v in x["cue_counts"].items() if v}
         print(f"{name}: {len(x['frames'])} frames, {detections} detections, {what}, cues {cues}: "
-              + ("identical" if not bad and not frames else f"DIFFERENT {bad} frames {frames[:10]}"))
+              + ("identical" if not bad and not frames else f"DIFFERENT {bad} frames {frames[:10]}")
+              + "".join(f"; {k} (information only): {x.get(k)} -> {y.get(k)}" for k in info))
         differ += bool(bad or frames)
     print("all identical" if not differ else f"{differ} differ")
     return 1 if differ else 0

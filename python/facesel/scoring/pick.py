@@ -37,6 +37,7 @@ import numpy as np
 
 from facesel.scoring.base import as_grey_batch
 from facesel.scoring.pose import landmark_pose
+from facesel.scoring.score_memo import ScoreMemo
 
 EYE_ROWS = slice(20, 38)
 """Rows of the 64x64 crop whose likelihood is the eye term (template eyes at row 29.5)."""
@@ -135,6 +136,16 @@ class PickScorer:
         self._once = VAEScorer(model_dir, samples=1, use_mean=True, **once)
         # the context rule (VAE weights 0) runs no network with a context: its name says so
         self.name = "vae-pick" if self.uses_vae else "context-pick"
+        # The dose term is the not-a-face vote's rule on the same pass (z = mu_z): the finaliser
+        # reads a finalist's score here instead of running the VAE on it again (issue 23, speed).
+        self.dose_memo = ScoreMemo() if self.weights["dose"] else None
+
+    @property
+    def vae_runner(self):
+        """The ONNX sessions of the within-track VAE pass (:class:`facesel.scoring.vae_runtime.VAERunner`):
+        a ``dose`` score in :attr:`dose_memo` is that of a scorer with the same runner, ``samples=1``
+        and ``use_mean=True``."""
+        return self._once.runner
 
     @property
     def uses_vae(self) -> bool:
@@ -175,7 +186,9 @@ class PickScorer:
             eyes = ll[:, EYE_ROWS].mean(axis=(1, 2), dtype=np.float64)
             part = self.weights["eyes"] * eyes + self.weights["eyes_relative"] * (eyes - ll.mean(axis=(1, 2), dtype=np.float64))
             if self.weights["dose"]:
-                part += self.weights["dose"] * score_dose(outputs, chunk, calibration)
+                dose = score_dose(outputs, chunk, calibration)
+                self.dose_memo.put(chunk, dose)
+                part += self.weights["dose"] * dose
             return part
 
         return self._once.run_batches(crops, reduce)

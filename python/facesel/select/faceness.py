@@ -163,6 +163,14 @@ class FacenessRule:
             return NOT_FACE
         return POOR if (detector_doubts or second_doubts) else KEPT
 
+    def asks_quality(self, evidence) -> bool:
+        """Whether :meth:`judge` asks a callable ``best_quality`` for its value on this track: it
+        is neither static nor a second box, the detector doubts it, and the rule has a quality vote.
+        The finaliser scores the votes of the tracks it judges together in one batch with it
+        (:meth:`facesel.select.face_vote.DoseFaceVote.vote_many`)."""
+        return (self.min_quality is not None and not (self.suppress_static and self.is_static(evidence))
+                and not evidence.shadowed_fraction > self.max_shadowed and self.detector_doubts(evidence))
+
     def detector_doubts(self, evidence) -> bool:
         """Whether the track's best detector confidence is below ``min_det_score``: only then can
         the second opinion (quality or landmarks) make it a non-face."""

@@ -70,6 +70,7 @@ class _Held:
     evidence: TrackEvidence
     closed_at: float
     long_wait: bool = False  # held on after the grace period for a long link (linking.LinkRule.long_gap_seconds)
+    vote: float | None = None  # its not-a-face vote, once scored with the others judged at once (Finaliser._judge_all)
 
 
 class Finaliser:
@@ -133,7 +134,8 @@ class Finaliser:
         """The default finaliser of a pipeline with this scorer and crop margin: re-linking on (with
         the merge of interleaved fragments, :class:`InterleaveRule`), and the faceness verdict
         with the shipped VAE's ``dose`` vote (the best crop's quality itself when the scorer is
-        that rule; else scored once per closed track by :class:`DoseFaceVote`)."""
+        that rule; else scored once per closed track by :class:`DoseFaceVote`, which reads the
+        scores the pick rule's dose term computed already)."""
         same_rule = getattr(scorer, "name", None) == f"vae-{VOTE_METHOD}"
         link = settings.setdefault("link", LinkRule())
         if link is not None:  # every fragment that may continue a result must have started before its release
@@ -144,7 +146,13 @@ class Finaliser:
         if "face_vote" not in settings and not same_rule:
             # The model is loaded now, not at the first closed track: a live camera would stall
             # there for the load (about 0.2 s), and a missing model is better found at start.
-            settings["face_vote"] = DoseFaceVote(margin, scorer=shipped_vote_model(), enough=enough)
+            model = shipped_vote_model()
+            # A scorer that computed this very rule on the same sessions (the pick rule's dose
+            # term) hands its scores on: a finalist it scored is not scored again.
+            known = getattr(scorer, "dose_memo", None)
+            if getattr(scorer, "vae_runner", None) is not model.runner:
+                known = None
+            settings["face_vote"] = DoseFaceVote(margin, scorer=model, enough=enough, known=known)
         return cls(**settings)
 
     @classmethod
@@ -178,7 +186,7 @@ class Finaliser:
 
     def poll(self, now: float) -> list:
         """Results whose grace period is over, judged; the faces among them, in closing order."""
-        out = []
+        judged = []
         while True:
             expired = [t for t, h in self._held.items() if now - h.closed_at >= self._hold(h)]
             if not expired:
@@ -192,9 +200,10 @@ class Finaliser:
                 held.long_wait = True
                 self._held[int(held.result.track_id)] = held
                 continue
-            out += self._judge(held)
+            self._retire(held)
+            judged.append(held)
         self._release_orphans()
-        return out
+        return self._judge_all(judged)
 
     def _hold(self, held: _Held) -> float:
         """Seconds after its close at which ``held`` is asked (again) for a successor."""
@@ -212,13 +221,14 @@ class Finaliser:
         for held in self._waiting.values():
             self._held[int(held.result.track_id)] = held  # their successors will never close now
         self._waiting.clear()
-        out = []
+        judged = []
         while self._held:
             held = self._held.pop(min(self._held, key=lambda t: self._held[t].evidence.last_time))
             if not self._continue(held, open_ok=False):
-                out += self._judge(held)
+                self._retire(held)
+                judged.append(held)
         self.evidence = EvidenceBook(self._residuals)  # every track has ended; tentative ones leave no evidence behind
-        return out
+        return self._judge_all(judged)
 
     # -- as a post-close stage of the Selector (facesel.select.post_close) -------------------------
     def observe(self, packet) -> None:
@@ -339,16 +349,38 @@ class Finaliser:
             held = self._waiting.pop(track_id)
             self._held[int(held.result.track_id)] = held
 
-    def _judge(self, held: _Held) -> list:
+    def _retire(self, held: _Held) -> None:
+        """``held`` leaves the book for good (judged next): a long link may still ask who was
+        near its place (:meth:`others`), so its evidence is remembered for a while."""
         if self.link is not None and self.link.long_gap_seconds is not None:
             self._released.append(held.evidence)
             horizon = held.evidence.last_time - 2 * self.link.longest_gap
             while self._released and self._released[0].last_time < horizon:
                 self._released.popleft()
+
+    def _judge_all(self, judged: list) -> list:
+        """The verdicts on the results retired together (one frame's, or the end of the stream's),
+        in order; the faces among them. The not-a-face votes the rule will ask for are scored
+        together first (:meth:`DoseFaceVote.vote_many`: two VAE calls at most, whatever the number
+        of tracks); any other vote the rule asks for is computed when asked."""
+        votes = {}
+        vote_many = getattr(self.face_vote, "vote_many", None)
+        if self.faceness is not None and vote_many is not None:
+            asked = [h for h in judged if self.faceness.asks_quality(h.evidence)]
+            votes = dict(zip(map(id, asked), vote_many([h.result for h in asked]))) if asked else {}
+        out = []
+        for held in judged:
+            held.vote = votes.get(id(held))
+            out += self._judge(held)
+        return out
+
+    def _judge(self, held: _Held) -> list:
+        """The verdict on one retired result (``held.vote``: its not-a-face vote if scored already)."""
         if self.faceness is None:
             self.stats.released += 1
             return [held.result]
-        voted = []
+        voted = [] if held.vote is None else [float(held.vote)]
+        asked = []
 
         def quality() -> float:
             # Asked by the rule only when it can decide: a track the detector is sure of is never a
@@ -356,12 +388,13 @@ class Finaliser:
             # one dropped as static or duplicate needs no vote. The vote (the VAE, L = 10 then about
             # 30 ms a crop) was a fifth of the whole run's CPU time on the arcade video when asked
             # of every track.
+            asked.append(True)
             if not voted:
                 voted.append(float(held.result.best.quality) if self.face_vote is None else float(self.face_vote(held.result)))
             return voted[0]
 
         verdict = self.faceness.judge(held.evidence, quality if self.face_vote is not None else quality())
-        quality = voted[0] if voted else math.nan
+        quality = voted[0] if asked else math.nan
         if verdict in (KEPT, POOR):
             self.stats.released += 1
             self.stats.released_poor += verdict == POOR
