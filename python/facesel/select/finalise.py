@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from facesel.select.evidence import EvidenceBook, TrackEvidence
 from facesel.select.face_vote import VOTE_METHOD, DoseFaceVote, shipped_vote_model
 from facesel.select.faceness import DROP_REASONS, KEPT, POOR, FacenessRule
+from facesel.select.interleave import InterleaveRule, merged_evidence
 from facesel.select.linking import LinkRule
 from facesel.select.merging import merge_results
 
@@ -92,10 +93,15 @@ class Finaliser:
     face_vote : callable ``(result) -> float``, optional
         The quality model's face score of a result (on the scale of ``faceness.min_quality``);
         None takes ``result.best.quality`` (right when the pipeline's scorer is that model).
+    interleave : InterleaveRule or None
+        Two held fragments alive at the same time and never seen on the same frame, handing over
+        to each other close by (two tracks the tracker ran on one person at once) are merged
+        into one result (:mod:`facesel.select.interleave`); None: never (the behaviour before,
+        kept as a setting). Only with re-linking on.
     """
 
     def __init__(self, grace_seconds: float = 1.0, link: LinkRule | None = None,
-                 faceness: FacenessRule | None = None, face_vote=None):
+                 faceness: FacenessRule | None = None, face_vote=None, interleave: InterleaveRule | None = None):
         if face_vote is not None and not callable(face_vote):
             raise TypeError(f"face_vote must be callable or None, got {type(face_vote).__name__}")
         self.face_vote = face_vote
@@ -105,8 +111,11 @@ class Finaliser:
             raise TypeError(f"link must be a LinkRule or None, got {type(link).__name__}")
         if faceness is not None and not isinstance(faceness, FacenessRule):
             raise TypeError(f"faceness must be a FacenessRule or None, got {type(faceness).__name__}")
+        if interleave is not None and not isinstance(interleave, InterleaveRule):
+            raise TypeError(f"interleave must be an InterleaveRule or None, got {type(interleave).__name__}")
         self.grace_seconds = float(grace_seconds)
         self.link = link
+        self.interleave = interleave
         self.faceness = faceness
         self._residuals = faceness is None or faceness.min_quality is None  # the landmark vote is used
         self.evidence = EvidenceBook(self._residuals)
@@ -122,14 +131,16 @@ class Finaliser:
     # -- construction ----------------------------------------------------------------------------
     @classmethod
     def for_scorer(cls, scorer, margin: float = 0.25, **settings) -> Finaliser:
-        """The default finaliser of a pipeline with this scorer and crop margin: re-linking on, and
-        the faceness verdict with the shipped VAE's ``dose`` vote (the best crop's quality itself
-        when the scorer is that rule; else scored once per closed track by :class:`DoseFaceVote`,
-        which reads the scores the pick rule's dose term computed already)."""
+        """The default finaliser of a pipeline with this scorer and crop margin: re-linking on (with
+        the merge of interleaved fragments, :class:`InterleaveRule`), and the faceness verdict
+        with the shipped VAE's ``dose`` vote (the best crop's quality itself when the scorer is
+        that rule; else scored once per closed track by :class:`DoseFaceVote`, which reads the
+        scores the pick rule's dose term computed already)."""
         same_rule = getattr(scorer, "name", None) == f"vae-{VOTE_METHOD}"
         link = settings.setdefault("link", LinkRule())
         if link is not None:  # every fragment that may continue a result must have started before its release
             settings.setdefault("grace_seconds", max(1.0, link.max_gap_seconds))
+            settings.setdefault("interleave", InterleaveRule())  # two tracks on one person at once
         faceness = settings.setdefault("faceness", FacenessRule(min_quality=DOSE_FACE_FLOOR))
         enough = faceness.min_quality if faceness is not None else None
         if "face_vote" not in settings and not same_rule:
@@ -246,6 +257,8 @@ class Finaliser:
         """Hand ``held`` to the track that continues it, if any; True when it was handed on."""
         if self.link is None:
             return False
+        if self._join_interleaved(held):
+            return True
         best, best_cost, best_open = None, math.inf, False
         others = _Others(self)
         for track_id, other in self._held.items():
@@ -272,6 +285,26 @@ class Finaliser:
             self._held[int(held.result.track_id)] = _Held(
                 merge_results(held.result, later.result), held.evidence.absorb(later.evidence), later.closed_at)
             self.stats.merged += 1
+        return True
+
+    def _join_interleaved(self, held: _Held) -> bool:
+        """Merge ``held`` with a held fragment the tracker ran on the same person at the same time
+        (:attr:`interleave`); the merged result is held again under the earlier-starting id, with
+        the later close's grace period. True when merged."""
+        if self.interleave is None:
+            return False
+        for track_id, other in self._held.items():
+            if self.interleave.joins(held.result, other.result, held.evidence.last_colours, other.evidence.last_colours):
+                break
+        else:
+            return False
+        other = self._held.pop(track_id)
+        first, second = sorted((held, other), key=lambda h: h.evidence.first_frame)
+        merged = _Held(merge_results(first.result, second.result), merged_evidence(held.evidence, other.evidence),
+                       max(held.closed_at, other.closed_at))
+        self._held[int(first.result.track_id)] = merged
+        self.links = (self.links + [(int(first.result.track_id), int(second.result.track_id))])[-1000:]
+        self.stats.merged += 1
         return True
 
     def _absorb_between(self, held: _Held, later, others) -> _Held:
