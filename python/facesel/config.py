@@ -102,7 +102,8 @@ class PipelineConfig:
     # -- scoring: gates, screen, budget ----------------------------------------------------------
     finalists: int = _setting(3, "sparse mode with a scorer that has a cheap screen: crops kept per track by the "
                               "screen, fully scored when the track closes (the shipped scorer's full-score "
-                              "best is its screen's first or second in every arcade track)", "scoring", low=1)
+                              "best is its screen's first or second in every arcade track); the store keeps "
+                              "max(finalists, consensus_finalists)", "scoring", low=1)
     consensus_finalists: int = _setting(32, "keep this many finalists per track by "
                                         "the screen (by score in the exhaustive mode) and keep the one that agrees "
                                         "most with the track's reference crop (facesel.scoring.consensus; no identity "

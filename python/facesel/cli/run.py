@@ -42,8 +42,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="video file, folder of images (sorted by name), webcam index (e.g. 0) or RTSP/HTTP URL "
                    "(may come from --config instead)")
     p.add_argument("--scorer", default="default", choices=SCORERS,
-                   help="quality scorer: the package default (the VAE model when installed), context (the pick rule "
-                   "on the detector's context alone, no VAE pass a crop) or variance of the Laplacian")
+                   help="quality scorer: the package default (since issue 22 the context rule below; the VAE model "
+                   "stays for the not-a-face vote), context (the pick rule on the detector's context alone, no "
+                   "VAE pass a crop) or variance of the Laplacian; with any of them the kept crop is the "
+                   "consensus pick among the finalists unless --consensus-finalists 0")
     p.add_argument("--plaintext-out", metavar="DIR", default=None, help=PLAINTEXT_HELP)
     p.add_argument("--report", metavar="DIR", default=None,
                    help="write per-track quality-over-time plots; with --plaintext-out also strips of the "
