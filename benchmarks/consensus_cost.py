@@ -30,7 +30,7 @@ def held_bytes(selector) -> int:
     of it alive, so that array is counted, once."""
     total, seen = 0, set()
     for obs in selector._score.store._observations.values():
-        for image in (obs.crop, obs.grey, getattr(obs, "signature", None)):  # no signature slot before session 12
+        for image in (obs.crop, obs.grey, getattr(obs, "signature", None)):  # no signature slot before session 11's cost cut
             if image is None:
                 continue
             owner = image if image.base is None else image.base
@@ -109,7 +109,7 @@ def fingerprint(path: str, modes) -> None:
     """What the consensus pick keeps, per shared video (the four above and the first four ``more``
     clips, 150 frames each), mode and consensus setting (not ``off``): each track's id, kept frame,
     whole top list of frames and a hash of the kept crop's bytes, as JSON. Two versions of the code
-    keep the same frames when their files are equal (how session 12's cost cut was checked)."""
+    keep the same frames when their files are equal (how session 11's cost cut was checked)."""
     import hashlib
     import json
 
