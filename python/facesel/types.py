@@ -120,7 +120,9 @@ class CropContext:
 
 @dataclass
 class Snapshot:
-    """The one image kept for a person: the best-scored observation of a track.
+    """The one image kept for a person: the observation of a track the pick chose (by default the
+    consensus pick among its finalists, :mod:`facesel.scoring.consensus`; the best-scored one with
+    ``consensus_finalists = 0``).
 
     Attributes
     ----------
