@@ -69,7 +69,9 @@ def test_pipeline_throughput(benchmark, arcade_1080p, detector_name, size, mode)
     assert len(results) >= 1  # several walkers face the camera in these frames
     for r in results:
         assert r.first_frame <= r.best.frame_index <= r.last_frame
-        assert r.best.quality == r.qualities.max()
+        # the kept crop is one of the track's scored observations; by default the consensus pick
+        # chooses it among the best-scored finalists, so it need not be the best-scored one
+        assert r.best.quality in r.qualities.tolist()
         x1, y1, x2, y2 = r.best.box
         assert -0.5 * size[0] < x1 < x2 < 1.5 * size[0] and -0.5 * size[1] < y1 < y2 < 1.5 * size[1]
     assert selector.held_observations == 0
