@@ -70,6 +70,7 @@ VARIANTS = {
     "pyregions": ({}, None, {}),
     "pick0": ({}, None, {"consensus_finalists": 0}),
     "lazy+skip+pick0": (_LAZY_SKIP, None, {"consensus_finalists": 0}),
+    "lazy+skip+consensus": (_LAZY_SKIP, None, {"consensus_finalists": 32}),
 }
 """``--variant`` names: (camera settings added to every camera, the process's GIL switch interval
 in seconds or None for Python's default 5 ms, pipeline settings added to every camera's).
@@ -83,7 +84,8 @@ skipped on non-reference frames, or exact decoding), both decoded by PyAV; ``pyr
 ``base`` with the region search's work around YuNet in Python (``YuNetDetector.region_search =
 "python"``, :data:`PYTHON_REGIONS`), as before issue 27's session 11 moved it into the C++ core;
 ``pick0`` / ``lazy+skip+pick0`` turn the consensus pick off (``consensus_finalists = 0``, the pick
-by score as before session 11 made the consensus the default)."""
+by score, serve's default: :data:`facesel.serve.config.SERVE_PIPELINE_DEFAULTS`) and
+``lazy+skip+consensus`` on (``consensus_finalists = 32``, the Selector's default)."""
 
 PYTHON_REGIONS = {"pyregions"}
 """Variants whose region search runs its work around YuNet in Python (the reference path)."""

@@ -213,3 +213,23 @@ def test_a_camera_that_cannot_keep_up_coarsens_its_schedule_and_drops_less_than_
     # decoding alone may not keep up, so only the comparison is asserted).
     assert g_processed > f_processed
     assert g_dropped / g_received < f_dropped / f_received
+
+
+def test_serve_cameras_keep_the_score_pick_unless_their_table_asks_for_the_consensus(videos, authority, keys,
+                                                                                     tmp_path):
+    # The Selector's default is the consensus pick; a live camera's is the score pick, for capacity
+    # (facesel.serve.config.SERVE_PIPELINE_DEFAULTS); a camera's table or [defaults.pipeline] turns it on.
+    from facesel.config import PipelineConfig
+    from facesel.serve.config import SERVE_PIPELINE_DEFAULTS
+
+    assert PipelineConfig().consensus_finalists > 0 == SERVE_PIPELINE_DEFAULTS["consensus_finalists"]
+    cams = {"plain": arcade_camera(videos, tmp_path / "p", keys("plain")),
+            "asks": arcade_camera(videos, tmp_path / "a", keys("asks"), pipeline={"consensus_finalists": 32})}
+    parsed = serve_config(authority, cams).cameras
+    assert parsed["plain"].settings["consensus_finalists"] == 0
+    assert parsed["asks"].settings["consensus_finalists"] == 32
+    data = {"serve": {"listen": "", "log_level": "warning"},
+            "defaults": {"authority": str(authority), "pipeline": {"consensus_finalists": 16}}, "cameras": cams}
+    parsed = parse_config(data).cameras
+    assert parsed["plain"].settings["consensus_finalists"] == 16
+    assert parsed["asks"].settings["consensus_finalists"] == 32

@@ -250,6 +250,18 @@ def _path(value, where: str, base: Path) -> Path:
     return path if path.is_absolute() else base / path
 
 
+SERVE_PIPELINE_DEFAULTS = {"consensus_finalists": 0}
+"""Pipeline settings in which a serve camera differs from ``facesel run`` unless its table (or
+``[defaults.pipeline]``) says otherwise. The consensus pick (``consensus_finalists = 32``, the
+Selector's default since session 11) is off for live cameras: at four paced 720p cameras on two
+cores it dropped 18-25 % of the frames against 3-4 % without it, at 21.6-22.2 against 15.6-16.6
+CPU ms a processed frame and a median latency of 272-273 against 18-33 ms (two alternated pairs,
+quiet machine; ``python benchmarks/capacity.py --height 720 --cameras 4 --seconds 30 --warmup 8
+--variant lazy+skip+pick0 lazy+skip+consensus --repeats 2``), for a held-out gain in the pick of
+0.008 smoothed matcher distance (docs/model_card.md). A box with spare cores turns it on per
+camera with ``consensus_finalists = 32`` in the camera's pipeline table."""
+
+
 def _camera(name: str, table: dict, defaults: dict, base: Path) -> CameraConfig:
     where = f"cameras.{name}"
     if not name.replace("-", "").replace("_", "").isalnum():
@@ -258,7 +270,7 @@ def _camera(name: str, table: dict, defaults: dict, base: Path) -> CameraConfig:
         if key not in CAMERA_KEYS:
             raise ValueError(unknown_key_message(where, key, CAMERA_KEYS))
     merged = {**defaults, **table}
-    merged["pipeline"] = {**defaults.get("pipeline", {}), **table.get("pipeline", {})}
+    merged["pipeline"] = {**SERVE_PIPELINE_DEFAULTS, **defaults.get("pipeline", {}), **table.get("pipeline", {})}
     for key in ("source", "vault", "authority", "camera_key"):
         if key not in merged:
             raise ValueError(f"{where}.{key} is missing")
