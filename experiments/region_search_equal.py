@@ -142,7 +142,7 @@ def calls(video, detect_every: int, region_shrink: str) -> int:
     selector.flush()
     print(f"{video.name}: {frames} frames, detect_every {detect_every}, region_shrink {region_shrink}: {searched} region "
           f"searches, {squares} boxes searched, {faces} faces found; searches whose results differ: {differ}")
-    print(f"CPU ms a frame of the whole video, by piece (exclusive thread time):")
+    print("CPU ms a frame of the whole video, by piece (exclusive thread time):")
     labels = sorted(set(clocks["core"].totals) | set(clocks["python"].totals))
     print(f"  {'piece':62s} {'python':>8s} {'core':>8s}")
     for label in labels:
@@ -171,21 +171,19 @@ def only(video, path: str, detect_every: int) -> int:
 
 
 def pipeline(video) -> int:
+    import sys
+    from pathlib import Path
+
     from facesel.detect.yunet import YuNetDetector
-    from facesel.selector import Selector
-    from facesel.video import open_source
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from yunet_decode_equal import selector_fingerprint
 
     seen = {}
     for path in ("python", "core"):
         YuNetDetector.region_search = path
-        selector = Selector(threads=1)
-        frames, closed = [], []
-        for view in selector.run(open_source(video), live=False):
-            frames.append([(t.track_id, t.box.tobytes(), t.quality) for t in view.tracks])
-            closed += view.closed
-        closed += selector.flush()
-        best = [(r.track_id, r.best.frame_index, r.best.box.tobytes(), r.best.quality) for r in closed]
-        seen[path] = (frames, best)
+        seen[path], selector = selector_fingerprint(video)
+        frames, best = seen[path]
         print(f"{path}: {len(frames)} frames, {sum(map(len, frames))} tracked faces, {len(best)} tracks closed, "
               f"{selector.work['regions']} regions searched")
     YuNetDetector.region_search = "core"

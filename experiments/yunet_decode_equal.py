@@ -49,28 +49,36 @@ def main() -> int:
     return 0
 
 
-def pipeline(video) -> int:
-    from facesel.detect.yunet import YuNetDetector
+def selector_fingerprint(video):
+    """One default Selector run of ``video`` (one thread): ((per frame, the tracked faces' id, box
+    bytes and quality), (per closed track, its id and kept frame, box bytes and quality)), and the
+    Selector. Two runs that must be bit-identical compare these tuples."""
     from facesel.selector import Selector
     from facesel.video import open_source
+
+    selector = Selector(threads=1)
+    frames, closed = [], []
+    for view in selector.run(open_source(video), live=False):
+        frames.append([(t.track_id, t.box.tobytes(), t.quality) for t in view.tracks])
+        closed += view.closed
+    closed += selector.flush()
+    best = [(r.track_id, r.best.frame_index, r.best.box.tobytes(), r.best.quality) for r in closed]
+    return (frames, best), selector
+
+
+def pipeline(video) -> int:
+    from facesel.detect.yunet import YuNetDetector
 
     seen = {}
     for decoder in ("numpy", "core"):
         YuNetDetector.output_decoder = decoder
-        selector = Selector(threads=1)
-        frames, closed = [], []
-        for view in selector.run(open_source(video), live=False):
-            frames.append([(t.track_id, t.box.tobytes(), t.quality) for t in view.tracks])
-            closed += view.closed
-        closed += selector.flush()
-        best = [(r.track_id, r.best.frame_index, r.best.box.tobytes(), r.best.quality) for r in closed]
-        seen[decoder] = (frames, best)
+        seen[decoder], _ = selector_fingerprint(video)
+        frames, best = seen[decoder]
         print(f"{decoder}: {len(frames)} frames, {sum(map(len, frames))} tracked faces, {len(best)} tracks closed")
     same_frames = sum(a == b for a, b in zip(seen["numpy"][0], seen["core"][0]))
     print(f"frames with identical tracks (id, box bytes, quality): {same_frames} of {len(seen['numpy'][0])}; "
           f"closed tracks' best snapshots identical: {seen['numpy'][1] == seen['core'][1]}")
     return 0
-
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -9,12 +9,10 @@ record or replay; the sparse default is held to it in test_sparse_vs_exhaustive.
 
 from __future__ import annotations
 
-import cv2
 import facesel
 import numpy as np
 import pytest
 from facesel import Selector
-from facesel.align import to_grey
 from facesel.detect import make_detector
 from facesel.scoring import LaplacianVarianceScorer
 from facesel.selector import default_scorer
@@ -204,12 +202,11 @@ def test_arcade_no_track_is_lost_at_the_end_of_the_stream(arcade):
 
 def sharpness(frame: np.ndarray, box: np.ndarray) -> float:
     """Variance of the Laplacian of the face box at native resolution, resized to 128x128: an
-    independent check, not the scorer's 64x64 aligned crop."""
-    h, w = frame.shape[:2]
-    x1, y1 = max(0, int(box[0])), max(0, int(box[1]))
-    x2, y2 = min(w, int(np.ceil(box[2]))), min(h, int(np.ceil(box[3])))
-    face = cv2.resize(to_grey(frame[y1:y2, x1:x2]), (128, 128), interpolation=cv2.INTER_AREA)
-    return float(cv2.Laplacian(face, cv2.CV_64F).var())
+    independent check, not the scorer's 64x64 aligned crop (the evaluation's
+    :func:`facesel.eval.track_native.laplacian_128`, which the benchmark's selfie rows use too)."""
+    from facesel.eval.track_native import laplacian_128
+
+    return laplacian_128(frame, box)
 
 
 def assert_each_long_track_picks_sharper_than_its_median(results, frames) -> None:
