@@ -15,6 +15,7 @@ from facesel.detect.schedule import search_regions
 from facesel.types import Detections
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from video_frames import spread_frames
 
 VIDEOS = ("arcade_walkers_1080p.mp4", "selfie_motion_blur_portrait.mp4", "more/LivePortrait__assets_examples_driving_d10.mp4",
           "more/LivePortrait__assets_examples_source_s13.mp4")
@@ -41,20 +42,6 @@ def _both(detector, frame, boxes, **kwargs) -> tuple[Detections, Detections]:
     return found[0], found[1]
 
 
-def _frames(root, name: str, count: int) -> list[np.ndarray]:
-    capture = cv2.VideoCapture(str(root / "videos" / name))
-    total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) or count
-    frames = []
-    for index in np.linspace(0, total - 1, count).astype(int):
-        capture.set(cv2.CAP_PROP_POS_FRAMES, int(index))
-        ok, frame = capture.read()
-        if ok:
-            frames.append(frame)
-    capture.release()
-    assert frames, f"{name} gave no frames"
-    return frames
-
-
 @pytest.fixture(scope="module")
 def yunet():
     pytest.importorskip("yuface")
@@ -74,7 +61,7 @@ def test_core_path_finds_what_the_python_path_finds_on_real_frames(shared_data, 
                         or real(self, regions))
     rng = np.random.default_rng(11)
     faces = searches = 0
-    for frame in _frames(shared_data, video, 6):
+    for frame in spread_frames(shared_data, video, 6):
         full = yunet.detect(frame).boxes
         # the faces where they were, moved and resized a little (tracks' predictions), and places with none
         jittered = full + rng.normal(0, 0.08, full.shape).astype(np.float32) * (full[:, 2:3] - full[:, 0:1])

@@ -16,6 +16,7 @@ pytest.importorskip("onnxruntime")
 from facesel import _core  # noqa: E402
 from facesel.detect import yunet_graph  # noqa: E402
 from facesel.detect.yunet import YuNetDetector, _padded  # noqa: E402
+from video_frames import spread_frames  # noqa: E402
 
 VIDEOS = ("arcade_walkers_1080p.mp4", "selfie_motion_blur_portrait.mp4", "more/LivePortrait__assets_examples_driving_d10.mp4",
           "more/LivePortrait__assets_examples_source_s13.mp4")
@@ -29,20 +30,6 @@ def _same(core, reference, where: str) -> None:
     np.testing.assert_array_equal(scores, scores_ref, err_msg=where)
     np.testing.assert_array_equal(marks, marks_ref, err_msg=where)
     np.testing.assert_array_equal(boxes, boxes_ref, err_msg=where)
-
-
-def _frames(root, name: str, count: int) -> list[np.ndarray]:
-    capture = cv2.VideoCapture(str(root / "videos" / name))
-    total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) or count
-    frames = []
-    for index in np.linspace(0, total - 1, count).astype(int):
-        capture.set(cv2.CAP_PROP_POS_FRAMES, int(index))
-        ok, frame = capture.read()
-        if ok:
-            frames.append(frame)
-    capture.release()
-    assert frames, f"{name} gave no frames"
-    return frames
 
 
 def _squares(frame: np.ndarray, rng: np.random.Generator) -> list[np.ndarray]:
@@ -67,7 +54,7 @@ def test_core_decodes_real_frames_and_squares_as_numpy_does(shared_data, detecto
         pytest.skip(f"{video} is not in this copy of the shared data")
     rng = np.random.default_rng(7)
     kept = candidates = 0
-    for frame in _frames(shared_data, video, 8):
+    for frame in spread_frames(shared_data, video, 8):
         full = _padded(cv2.resize(frame, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA) if max(frame.shape) > 1280 else frame)
         for batch in ([full], _squares(frame, rng)):
             outputs = detector._run_onnx(np.stack(batch))
@@ -84,7 +71,7 @@ def test_core_decodes_real_frames_and_squares_as_numpy_does(shared_data, detecto
 
 
 def test_the_detector_finds_the_same_faces_with_either_decoder(shared_data, monkeypatch):
-    frames = _frames(shared_data, VIDEOS[0], 6)
+    frames = spread_frames(shared_data, VIDEOS[0], 6)
     core = YuNetDetector(max_side=1280)
     found = [core.detect(frame) for frame in frames] + core.detect_many([f[300:700, 600:1000] for f in frames])
     monkeypatch.setattr(YuNetDetector, "output_decoder", "numpy")
