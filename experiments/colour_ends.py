@@ -82,7 +82,6 @@ def apart(a, b) -> tuple[float, float, float]:
 
 def main(argv=None) -> int:
     import cv2
-
     from facesel.data import data_root
     from facesel.detect import make_detector
     from facesel.eval.crowds_replay import record

@@ -107,7 +107,6 @@ def distances(frames, pair) -> dict:
 
 def main(argv=None) -> int:
     import cv2
-
     from facesel.data import data_root
     from facesel.detect import make_detector
     from facesel.eval import crowds
