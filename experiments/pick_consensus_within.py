@@ -218,6 +218,8 @@ def main() -> None:
     ap.add_argument("--videos", nargs="*", default=VIDEOS, help="under the shared videos folder")
     ap.add_argument("--family", choices=sorted(FAMILIES), default="within",
                     help="within: the 21 candidates; form: the 8 of the second family; both: their union (28)")
+    ap.add_argument("--diagnose", action="store_true",
+                    help="also print each signal's within-window Spearman correlation with the smoothed distance")
     args = ap.parse_args()
     family = FAMILIES[args.family]
     videos = _expand_videos([data_root() / "videos" / v for v in args.videos])
@@ -271,6 +273,22 @@ def main() -> None:
         passing = sharp >= float(np.nanmedian(t["gradient"]))
         return t, p, top[passing] if passing.any() else top
 
+    if args.diagnose:
+        # descriptive, no choice: does a signal order a window's crops like the ground truth does?
+        # (every crop of the window, not only the finalists; negative = higher signal, closer to the person)
+        from scipy.stats import spearmanr
+
+        names = [k for k in tracks[next(iter(tracks))] if k not in ("ctx",)]
+        print("within-window Spearman of each signal with the smoothed distance (clip-grouped mean [95 %]):")
+        for name in names:
+            rho = np.full(n, np.nan)
+            for i in range(n):
+                v = tracks[(obs[i].clip, obs[i].track_id)][name][pos[i]]
+                if np.ptp(v) > 0 and np.ptp(smoothed[i]) > 0:
+                    rho[i] = spearmanr(v, smoothed[i])[0]
+            ok = np.isfinite(rho)
+            m, lo, hi = grouped_bootstrap_mean(rho[ok], clips[ok])
+            print(f"  {name:<16} {m:+.3f} [{lo:+.3f}, {hi:+.3f}]  ({ok.sum()} windows)")
     print(f"{n} windows, {len(set(clips))} clips, {len(set(sources))} sources, {len(tracks)} tracks; "
           "smoothed regret - random [95 % clip-grouped interval]")
     print(show("context rule (consensus off)", context))
