@@ -76,7 +76,9 @@ histograms of the finalists' neighbours in the track, which the sparse mode does
 
 Run (after ``facesel eval tracks`` and ``pick_consensus_native.py`` filled the cache):
     nice -n 5 python experiments/pick_consensus_within.py --cache-dir /tmp/pick-cache/tracks
-``--videos more/LivePortrait__*`` etc. runs a subset.
+``--videos intel_head_pose_female.gif otb_girl/img selfie_motion_blur_portrait.mp4`` runs a subset
+(3 sources, 10 windows, seconds); the whole run about a minute a family. Results (session 12) in
+docs/model_card.md ("New signals on top of the consensus pick") and docs/eval/tracks/consensus_within.txt.
 """
 
 from __future__ import annotations
@@ -264,7 +266,7 @@ def main() -> None:
     singles = {}
     for single in ("detector", "sharpness", "face-size", "frontal"):
         rule = build_rule(single)
-        singles[single] = metrics(lambda i: np.nan_to_num(rule(views[i]), nan=-1e9))[0]
+        singles[single] = metrics(lambda i, rule=rule: np.nan_to_num(rule(views[i]), nan=-1e9))[0]
 
     def gated_finalists(i):
         t, p = tracks[(obs[i].clip, obs[i].track_id)], pos[i]
