@@ -26,6 +26,7 @@ from facesel.redaction import redact_url
 from facesel.serve.config import CameraConfig
 from facesel.serve.pipeline_adapter import PipelineAdapter
 from facesel.serve.scheduler import ScheduleGovernor
+from facesel.serve.sealer import BackgroundSealer
 from facesel.serve.zones import masked_segments
 from facesel.sinks import VaultSink
 from facesel.sources import Backoff, EpochSegments, is_live_target, make_source
@@ -61,13 +62,15 @@ class Camera:
     """Most recent frame-to-decision latencies kept (for percentiles)."""
 
     def __init__(self, config: CameraConfig, open_vault=None, on_sealed=None, carried: dict | None = None,
-                 events=None, keep_frames: bool = False, models=None):
+                 events=None, keep_frames: bool = False, models=None, slot: tuple[int, int] = (0, 1)):
         from facesel.serve.zones import ZoneMask
 
         self.config = config
         self._open_vault = open_vault or _default_vault
         self._on_sealed = on_sealed
         self._models = models
+        self.slot = (int(slot[0]), max(1, int(slot[1])))
+        """``(i, n)``: camera i of the service's n (:meth:`detection_phase`)."""
         self.governor: ScheduleGovernor | None = None
         self.latencies: deque[float] = deque(maxlen=self.LATENCIES_KEPT)
         """Seconds from the source's hand-over of a frame to its decision (the pipeline's view)."""
@@ -203,13 +206,22 @@ class Camera:
 
     def _serve_once(self) -> None:
         config = self.config
-        vault = self._open_vault(config)
+        vault = sealer = None
+        if config.seal_in_background:
+            # seals off the frame path, in order (sealer.py); the writer thread opens and closes the
+            # vault itself: its SQLite index may only be used from the thread that opened it
+            sink = sealer = BackgroundSealer(
+                lambda: _CameraVaultSink(self._open_vault(config), self._sealed, self._closed),
+                finish=lambda opened: opened.vault.close(), name=f"sealer:{config.name}")
+        else:
+            vault = self._open_vault(config)
+            sink = _CameraVaultSink(vault, self._sealed, self._closed)
         source = None
         self._next_index = 0
         try:
-            sink = _CameraVaultSink(vault, self._sealed, self._closed)
             detector, scorer = self._models.stages(config.settings) if self._models is not None else (None, None)
             self.adapter = PipelineAdapter(config.settings, sinks=[sink], detector=detector, scorer=scorer)
+            self.adapter.selector.schedule.set_phase(self.detection_phase())
             self.governor = self._make_governor(self.adapter)
             source = make_source(
                 config.source, loop=config.loop, realtime=config.realtime, live=config.live, backend=config.backend,
@@ -237,15 +249,33 @@ class Camera:
                 self._processed_times.append(done)
         finally:
             try:
-                if self.adapter is not None:
-                    self.adapter.flush()  # the sinks seal what is still open
+                try:
+                    if self.adapter is not None:
+                        self.adapter.flush()  # the sinks seal what is still open
+                finally:
+                    if sealer is not None:
+                        sealer.drain()  # every track handed over is sealed, then the vault closed
             finally:
                 self._handed.clear()
                 if source is not None:
                     source.stop(timeout=config.read_timeout + 1.0)
-                vault.close()
+                if vault is not None:
+                    vault.close()
                 # counters() now reads the carried totals only: the old objects are let go
                 self._fold_counters(source, self.adapter)
+
+    def detection_phase(self) -> int:
+        """Frames after its first that this camera's schedule first searches a frame whole
+        (:meth:`facesel.detect.schedule.DetectionSchedule.set_phase`): camera i of n takes
+        ``round(i * detect_every / n) % detect_every``, so that n cameras started together do not
+        all run their costliest frames at once; 0 with ``stagger_detection`` off, in the
+        exhaustive mode, or for a camera alone."""
+        settings = self.config.settings
+        i, n = self.slot
+        if not self.config.stagger_detection or settings.get("mode") != "sparse" or n <= 1:
+            return 0
+        every = int(settings["detect_every"])
+        return round(i * every / n) % every
 
     def _make_governor(self, adapter) -> ScheduleGovernor | None:
         settings = self.config.settings

@@ -24,6 +24,8 @@ Example::
     skip_loop_filter = "none"     # H.264 frames decoded without deblocking: none (exact), noref, bidir, nokey, all
     convert_on_take = true        # frames wait decoded, converted to BGR when the pipeline takes one (default: on for PyAV streams)
     skip_when_behind = true       # while behind, the decoder skips non-reference frames, counted (default: as convert_on_take)
+    seal_in_background = true     # closed tracks are sealed by a writer thread, off the frame path
+    stagger_detection = true      # cameras take turns for their full-frame detections (phases spread)
     [cameras.entrance.pipeline]   # facesel.config.PipelineConfig's fields (as facesel run's flags) + scorer
     detector = "yunet"
     min_hits = 3
@@ -103,6 +105,17 @@ class CameraConfig:
     a camera that keeps up decodes every frame. A stream of I and P frames only has nothing to
     skip. Where it applies and its default: as ``convert_on_take``'s. With both: about 40 % less
     decoding CPU a received frame at four to eight 720p cameras (docs/performance.md)."""
+    seal_in_background: bool = True
+    """Closed tracks are sealed into the vault by a writer thread of the camera's own
+    (:class:`facesel.serve.sealer.BackgroundSealer`), in order, while the pipeline goes on; false
+    seals them on the pipeline's thread as before session 12. Every track open when a stream breaks
+    (a reconnection, each pass of a looping file) closes at once, and sealing them held the pipeline
+    long enough to drop frames (docs/performance.md, "Session 12")."""
+    stagger_detection: bool = True
+    """Sparse mode: the cameras of one service spread their full-frame detections over the
+    schedule's frames (camera i of n first detects whole ``round(i * detect_every / n)`` frames
+    after its first frame: :meth:`facesel.detect.schedule.DetectionSchedule.set_phase`) instead of
+    all on the same frame numbers; false: every camera's schedule starts on its first frame."""
     coarsen_detection: bool = True
     """Sparse mode: detect on the full frame less often while the camera cannot keep up (before it drops)."""
     max_detect_every: int = 16
@@ -148,7 +161,7 @@ CAMERA_KEYS = {
     "source", "vault", "authority", "camera_key", "camera_id", "loop", "realtime", "live", "backend", "open_timeout",
     "read_timeout", "stall_timeout", "reconnect_max_delay", "enabled", "pipeline", "zones", "retention_hours",
     "retention_reason", "coarsen_detection", "max_detect_every", "shrink_in_decoder", "buffer_frames",
-    "skip_loop_filter", "convert_on_take", "skip_when_behind",
+    "skip_loop_filter", "convert_on_take", "skip_when_behind", "seal_in_background", "stagger_detection",
 }
 
 PER_CAMERA_ONLY = {"source", "vault", "camera_key", "camera_id", "zones"}
@@ -292,7 +305,8 @@ def _camera(name: str, table: dict, defaults: dict, base: Path) -> CameraConfig:
         raise ValueError(f"{where}.authority: the authority's public key file was not found: {authority}")
     camera_key, camera_id = _camera_key(merged, where, base)
     flags = {}
-    for key in ("loop", "enabled", "coarsen_detection", "shrink_in_decoder", "convert_on_take", "skip_when_behind"):
+    for key in ("loop", "enabled", "coarsen_detection", "shrink_in_decoder", "convert_on_take", "skip_when_behind",
+                "seal_in_background", "stagger_detection"):
         value = merged.get(key, getattr(CameraConfig, key, True))
         if value is None:  # convert_on_take, skip_when_behind: on where the camera decodes with PyAV anyway
             value = _decodes_with_pyav(source, live_target, merged)
