@@ -169,3 +169,21 @@ def test_a_camera_seals_every_track_in_its_writer_thread_or_on_its_pipeline(vide
     records = len(list((tmp_path / "a" / "records").glob("*.fsr")))
     assert camera.sealed == len(sealed_on) == records > 0
     assert set(sealed_on) == ({"sealer:a"} if background else {"camera:a"})
+
+
+# -- a wider queue while the tracks close at a break ---------------------------------------------
+@pytest.mark.parametrize("wide", [12, 1])
+def test_a_break_widens_the_source_queue_while_the_tracks_close_then_narrows_it(videos, authority, keys, tmp_path,
+                                                                               wide):
+    # a looping file starts a new epoch at each pass: its open tracks are closed there (a break)
+    config = serve_config(authority, {"a": arcade_camera(videos, tmp_path / "a", keys("a"), loop=True, realtime=False,
+                                                         live=False, flush_buffer_frames=wide)})
+    camera = Camera(config.cameras["a"]).start()
+    try:
+        # the arcade video has 105 frames: past the first break, and more than 12 frames after it
+        assert wait_for(lambda: camera.flushed_on_gap > 0 and camera.processed >= 105 + 30, timeout=300)
+        widened, buffer = camera.buffer_widened, camera.source.buffer_frames
+    finally:
+        assert camera.stop(timeout=120)
+    assert widened >= 1 if wide == 12 else widened == 0
+    assert buffer == 4  # narrowed back to buffer_frames

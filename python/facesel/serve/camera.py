@@ -104,6 +104,8 @@ class Camera:
         self._handed: dict[int, float] = {}  # frame index -> when the source handed it over
         self._next_index = 0
         self._finished = threading.Event()
+        self.buffer_widened = 0  # breaks at which the source's queue was widened (flush_buffer_frames)
+        self._widened_for: int | None = None  # frames still to take before the queue is narrowed back
 
     # -- control -------------------------------------------------------------------------------
     def start(self) -> Camera:
@@ -218,6 +220,7 @@ class Camera:
             sink = _CameraVaultSink(vault, self._sealed, self._closed)
         source = None
         self._next_index = 0
+        self._widened_for = None
         try:
             detector, scorer = self._models.stages(config.settings) if self._models is not None else (None, None)
             self.adapter = PipelineAdapter(config.settings, sinks=[sink], detector=detector, scorer=scorer)
@@ -237,7 +240,7 @@ class Camera:
                                      waiting=lambda: self._waiting(source, sink), on_end=lambda: self._ended(source))
             if self.zones.zones:
                 segments = masked_segments(segments, self.zones)
-            for _, _, view in self.adapter.views(segments, on_gap=self._closed_on_gap):
+            for _, _, view in self.adapter.views(segments, on_gap=self._closed_on_gap, before_gap=self._widen_buffer):
                 if self.events is not None:
                     self._announce_opened(view)
                 done = time.monotonic()
@@ -297,12 +300,33 @@ class Camera:
         self._handed[self._next_index] = arrived
         self._next_index += 1
         source, governor = self.source, self.governor
+        if self._widened_for is not None and source is not None:
+            self._narrow_buffer(source)
         if governor is not None and source is not None:
             fps = source.stats.fps
             governor.observe(now - arrived, 1.0 / fps if fps else None, frame.sequence, source.stats.frames_dropped)
         if self.events is not None:
             self._report_drops()
         return True
+
+    def _widen_buffer(self) -> None:
+        # The camera's thread, after a segment that ended in a break, before its open tracks are
+        # closed all at once: the frames of the new epoch wait for the flush instead of pushing
+        # each other out (the queue reads buffer_frames on every hand-over).
+        source, wide = self.source, self.config.flush_buffer_frames
+        if source is not None and wide > self.config.buffer_frames:
+            source.buffer_frames = wide
+            self._widened_for = wide
+            self.buffer_widened += 1
+
+    def _narrow_buffer(self, source) -> None:
+        # Back to buffer_frames once the backlog is under it (nothing waiting is pushed out) or
+        # flush_buffer_frames frames later whatever the backlog (then the oldest extra ones are
+        # dropped, as they would have been without widening).
+        self._widened_for -= 1
+        if self._widened_for <= 0 or source.pending < self.config.buffer_frames:
+            source.buffer_frames = self.config.buffer_frames
+            self._widened_for = None
 
     DROP_EVENT_INTERVAL = 10.0
     """Seconds between two ``frames_dropped`` events of one camera (each gives the count since

@@ -21,6 +21,7 @@ Example::
     coarsen_detection = true      # sparse mode: detect less often while the camera cannot keep up
     max_detect_every = 16         # ... down to one full-frame detection in this many frames
     buffer_frames = 4             # frames waiting for the pipeline; a full buffer drops its oldest
+    flush_buffer_frames = 12      # ... while the open tracks are closed after a break (reconnection, loop)
     skip_loop_filter = "none"     # H.264 frames decoded without deblocking: none (exact), noref, bidir, nokey, all
     convert_on_take = true        # frames wait decoded, converted to BGR when the pipeline takes one (default: on for PyAV streams)
     skip_when_behind = true       # while behind, the decoder skips non-reference frames, counted (default: as convert_on_take)
@@ -127,6 +128,14 @@ class CameraConfig:
     frames (about 25 MB at 1080p), filled only while the pipeline is behind: 8 cost about 70 MiB
     more resident memory per extra 1080p camera in tests/test_serve_capacity.py's memory run,
     4 no more than the noise (docs/serve.md). 1 is a one-frame slot."""
+    flush_buffer_frames: int = 12
+    """Frames the source may queue while the pipeline closes every open track after a break in the
+    stream (a reconnection, each pass of a looping file; :func:`facesel.serve.pipeline_adapter.views_by_segment`),
+    back to ``buffer_frames`` once the queue is under it again or this many frames later. The flush
+    judges and seals all those tracks at once and holds the pipeline for more than ``buffer_frames``
+    frame intervals (docs/performance.md, "Session 12"); the frames of the new epoch wait instead
+    of being dropped. At most ``flush_buffer_frames - buffer_frames`` more decoded frames a camera, for
+    about a second after a break. ``flush_buffer_frames <= buffer_frames``: as before session 12."""
     enabled: bool = True
     pipeline: tuple = ()
     """Sorted ``(key, value)`` pairs of the checked pipeline settings (hashable, comparable)."""
@@ -162,6 +171,7 @@ CAMERA_KEYS = {
     "read_timeout", "stall_timeout", "reconnect_max_delay", "enabled", "pipeline", "zones", "retention_hours",
     "retention_reason", "coarsen_detection", "max_detect_every", "shrink_in_decoder", "buffer_frames",
     "skip_loop_filter", "convert_on_take", "skip_when_behind", "seal_in_background", "stagger_detection",
+    "flush_buffer_frames",
 }
 
 PER_CAMERA_ONLY = {"source", "vault", "camera_key", "camera_id", "zones"}
@@ -338,6 +348,8 @@ def _camera(name: str, table: dict, defaults: dict, base: Path) -> CameraConfig:
     flags["max_detect_every"] = cap
     flags["buffer_frames"] = check_buffer_frames(merged.get("buffer_frames", CameraConfig.buffer_frames),
                                                  f"{where}.buffer_frames")
+    flags["flush_buffer_frames"] = check_buffer_frames(
+        merged.get("flush_buffer_frames", CameraConfig.flush_buffer_frames), f"{where}.flush_buffer_frames")
     flags["skip_loop_filter"] = check_skip_loop_filter(merged.get("skip_loop_filter", CameraConfig.skip_loop_filter),
                                                        f"{where}.skip_loop_filter")
     from facesel.serve.retention import camera_retention
