@@ -10,7 +10,10 @@ schedule, tracks sealed. Then it reports, over the last ``--seconds``:
   dropped too, against what independent cameras with the same drop rates would give);
 - whether cameras run their full-frame detections together (the share of one camera's full
   detections that fall within one frame interval, 40 ms, of another camera's);
-- drops in the 200 ms after a track was sealed against elsewhere (bursts of finaliser work).
+- drops in the 200 ms after a track was sealed against elsewhere (bursts of finaliser work);
+- each break's flush (every open track closed at once: each pass of a looping file): how long it
+  held the camera's pipeline thread (wall and that thread's CPU, ``Selector.flush`` timed), and the
+  camera's drops in the second after the flush started against its drop rate elsewhere.
 
 Not a test: a diagnosis tool. Figures depend on the machine's load; compare only within one run.
 ``python experiments/capacity_timeline.py --video /tmp/arcade_720p.mp4 --cameras 4 --seconds 20``
@@ -30,6 +33,49 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
+
+
+_FLUSHES: list = []  # (thread name, start, end, thread CPU seconds) of every Selector.flush
+
+
+def _time_flushes() -> None:
+    """Time every ``Selector.flush`` (the experiment's own instrument; the pipeline is unchanged)."""
+    from facesel.selector import Selector
+
+    original = Selector.flush
+
+    def flush(self):
+        start, cpu = time.monotonic(), time.thread_time()
+        try:
+            return original(self)
+        finally:
+            _FLUSHES.append((threading.current_thread().name, start, time.monotonic(), time.thread_time() - cpu))
+
+    Selector.flush = flush
+
+
+def flush_figures(rows: np.ndarray, names: list[str], window: float = 1.0) -> dict:
+    """Per break: the flush's wall and CPU ms, and the camera's drops in ``window`` s from its start
+    against the same camera's drop rate outside such windows (excess drops per break)."""
+    t0, t1 = rows[0, 0], rows[-1, 0]
+    mine = [f for f in _FLUSHES if t0 <= f[1] <= t1]
+    if not mine:
+        return {}
+    excess = []
+    for i, name in enumerate(names):
+        dropped = rows[:, 1 + 4 * i]
+        starts = [f[1] for f in mine if f[0] == f"camera:{name}"]
+        inside = np.zeros(len(rows), bool)
+        for s in starts:
+            inside |= (rows[:, 0] >= s) & (rows[:, 0] < s + window)
+        grew = np.diff(dropped, prepend=dropped[0])
+        if starts and (~inside).any():
+            rate = grew[~inside].sum() / ((~inside).sum() / len(rows) * (t1 - t0))
+            excess.append(float(grew[inside].sum() / len(starts) - rate * window))
+    wall = [1000 * (f[2] - f[1]) for f in mine]
+    return {"flushes": len(mine), "flush_wall_ms_p50_p90": [round(float(np.percentile(wall, q)), 1) for q in (50, 90)],
+            "flush_cpu_ms_p50": round(float(np.median([1000 * f[3] for f in mine])), 1),
+            "excess_drops_per_break": round(float(np.mean(excess)), 2) if excess else None}
 
 
 def _sample(cams, stop: threading.Event, tick: float, rows: list) -> None:
@@ -108,6 +154,7 @@ def main() -> int:
     parser.add_argument("--variant", default="base")
     parser.add_argument("--raw", default=None, help="write the sampled counters here (.npy)")
     args = parser.parse_args()
+    _time_flushes()
     import capacity
     from facesel.serve.service import Service
 
@@ -130,12 +177,14 @@ def main() -> int:
             stop.set()
             sampler.join()
             every = {cam.config.name: cam.adapter.selector.schedule.every for cam in cams}
+            names = [cam.config.name for cam in cams]
         finally:
             service.stop(timeout=60)
     data = np.asarray(rows, float)
     if args.raw:
         np.save(args.raw, data)
-    print(json.dumps({"variant": args.variant, "detect_every_at_end": every, **analyse(data, args.cameras)}))
+    print(json.dumps({"variant": args.variant, "detect_every_at_end": every, **analyse(data, args.cameras),
+                      **flush_figures(data, names)}))
     return 0
 
 
