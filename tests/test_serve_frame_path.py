@@ -178,12 +178,24 @@ def test_a_break_widens_the_source_queue_while_the_tracks_close_then_narrows_it(
     # a looping file starts a new epoch at each pass: its open tracks are closed there (a break)
     config = serve_config(authority, {"a": arcade_camera(videos, tmp_path / "a", keys("a"), loop=True, realtime=False,
                                                          live=False, flush_buffer_frames=wide)})
-    camera = Camera(config.cameras["a"]).start()
+    camera = Camera(config.cameras["a"])
+    spans = []  # the governor's queue span right after each widening
+    widen = camera._widen_buffer
+
+    def widening():
+        widen()
+        spans.append(camera.governor.capacity)
+
+    camera._widen_buffer = widening
+    camera.start()
     try:
         # the arcade video has 105 frames: past the first break, and more than 12 frames after it
         assert wait_for(lambda: camera.flushed_on_gap > 0 and camera.processed >= 105 + 30, timeout=300)
-        widened, buffer = camera.buffer_widened, camera.source.buffer_frames
+        widened, buffer, span = camera.buffer_widened, camera.source.buffer_frames, camera.governor.capacity
     finally:
         assert camera.stop(timeout=120)
     assert widened >= 1 if wide == 12 else widened == 0
-    assert buffer == 4  # narrowed back to buffer_frames
+    # while widened, the load governor measures waits against the wider queue (a break's backlog
+    # is a burst, not an overload); both back to buffer_frames after
+    assert set(spans) == ({12} if wide == 12 else {4})
+    assert buffer == span == 4

@@ -318,6 +318,8 @@ class Camera:
             source.buffer_frames = wide
             self._widened_for = wide
             self.buffer_widened += 1
+            if self.governor is not None:  # the backlog of a break is a burst the wider queue absorbs:
+                self.governor.capacity = wide  # waits count against the queue's span as it is now
 
     def _narrow_buffer(self, source) -> None:
         # Back to buffer_frames once the backlog is under it (nothing waiting is pushed out) or
@@ -327,6 +329,8 @@ class Camera:
         if self._widened_for <= 0 or source.pending < self.config.buffer_frames:
             source.buffer_frames = self.config.buffer_frames
             self._widened_for = None
+            if self.governor is not None:
+                self.governor.capacity = self.config.buffer_frames
 
     DROP_EVENT_INTERVAL = 10.0
     """Seconds between two ``frames_dropped`` events of one camera (each gives the count since
