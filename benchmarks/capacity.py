@@ -54,7 +54,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 _LAZY_SKIP = {"convert_on_take": True, "skip_when_behind": True}
 _OLD = {"convert_on_take": False, "skip_when_behind": False}
-_S11 = {"seal_in_background": False, "stagger_detection": False, "flush_buffer_frames": 1}
+_S11 = {"seal_in_background": False, "stagger_detection": False, "flush_buffer_frames": 0}
 VARIANTS = {
     "base": ({}, None, {}),
     "old": (_OLD, None, {}),
@@ -75,7 +75,7 @@ VARIANTS = {
     "lazy+skip+s11": ({**_LAZY_SKIP, **_S11}, None, {}),
     "lazy+skip+syncseal": ({**_LAZY_SKIP, "seal_in_background": False}, None, {}),
     "lazy+skip+nostagger": ({**_LAZY_SKIP, "stagger_detection": False}, None, {}),
-    "lazy+skip+noflushbuf": ({**_LAZY_SKIP, "flush_buffer_frames": 1}, None, {}),
+    "lazy+skip+flushbuf": ({**_LAZY_SKIP, "flush_buffer_frames": 12}, None, {}),
 }
 """``--variant`` names: (camera settings added to every camera, the process's GIL switch interval
 in seconds or None for Python's default 5 ms, pipeline settings added to every camera's).
@@ -92,10 +92,10 @@ skipped on non-reference frames, or exact decoding), both decoded by PyAV; ``pyr
 by score, serve's default: :data:`facesel.serve.config.SERVE_PIPELINE_DEFAULTS`) and
 ``lazy+skip+consensus`` on (``consensus_finalists = 32``, the Selector's default); ``lazy+skip+s11``
 is ``lazy+skip`` as before issue 27's session 12 (closed tracks sealed on the pipeline's thread,
-``seal_in_background = false``, every camera's full detections on the same frame numbers,
-``stagger_detection = false``, and no wider queue while the tracks are closed at a break,
-``flush_buffer_frames = 1``), ``lazy+skip+syncseal`` / ``lazy+skip+nostagger`` /
-``lazy+skip+noflushbuf`` turn off one of them."""
+``seal_in_background = false`` and every camera's full detections on the same frame numbers,
+``stagger_detection = false``), ``lazy+skip+syncseal`` / ``lazy+skip+nostagger`` turn off one of
+them, and ``lazy+skip+flushbuf`` lets the source queue 12 frames while the tracks close at a break
+(``flush_buffer_frames = 12``; off by default)."""
 
 PYTHON_REGIONS = {"pyregions"}
 """Variants whose region search runs its work around YuNet in Python (the reference path)."""

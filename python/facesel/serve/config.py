@@ -21,7 +21,7 @@ Example::
     coarsen_detection = true      # sparse mode: detect less often while the camera cannot keep up
     max_detect_every = 16         # ... down to one full-frame detection in this many frames
     buffer_frames = 4             # frames waiting for the pipeline; a full buffer drops its oldest
-    flush_buffer_frames = 12      # ... while the open tracks are closed after a break (reconnection, loop)
+    flush_buffer_frames = 0       # ... while the open tracks close after a break (reconnection, loop); 0: as buffer_frames
     skip_loop_filter = "none"     # H.264 frames decoded without deblocking: none (exact), noref, bidir, nokey, all
     convert_on_take = true        # frames wait decoded, converted to BGR when the pipeline takes one (default: on for PyAV streams)
     skip_when_behind = true       # while behind, the decoder skips non-reference frames, counted (default: as convert_on_take)
@@ -128,14 +128,17 @@ class CameraConfig:
     frames (about 25 MB at 1080p), filled only while the pipeline is behind: 8 cost about 70 MiB
     more resident memory per extra 1080p camera in tests/test_serve_capacity.py's memory run,
     4 no more than the noise (docs/serve.md). 1 is a one-frame slot."""
-    flush_buffer_frames: int = 12
+    flush_buffer_frames: int = 0
     """Frames the source may queue while the pipeline closes every open track after a break in the
     stream (a reconnection, each pass of a looping file; :func:`facesel.serve.pipeline_adapter.views_by_segment`),
-    back to ``buffer_frames`` once the queue is under it again or this many frames later. The flush
-    judges and seals all those tracks at once and holds the pipeline for more than ``buffer_frames``
-    frame intervals (docs/performance.md, "Session 12"); the frames of the new epoch wait instead
-    of being dropped. At most ``flush_buffer_frames - buffer_frames`` more decoded frames a camera, for
-    about a second after a break. ``flush_buffer_frames <= buffer_frames``: as before session 12."""
+    back to ``buffer_frames`` once the queue is under it again or this many frames later; the load
+    governor measures waits against the wider queue meanwhile. 0 (or any value ``<= buffer_frames``,
+    the default): never widened. The flush judges and seals all those tracks at once and held the
+    pipeline for more than ``buffer_frames`` frame intervals (docs/performance.md, "Session 12"); a
+    wider queue lets the new epoch's frames wait instead of being dropped, but the process keeps the
+    extra decoded frames' memory: 12 cost about 70 MiB more a 1080p camera in
+    tests/test_serve_capacity.py's memory run (215 against 145 MiB an extra camera), so it is off
+    unless asked for."""
     enabled: bool = True
     pipeline: tuple = ()
     """Sorted ``(key, value)`` pairs of the checked pipeline settings (hashable, comparable)."""
@@ -348,8 +351,10 @@ def _camera(name: str, table: dict, defaults: dict, base: Path) -> CameraConfig:
     flags["max_detect_every"] = cap
     flags["buffer_frames"] = check_buffer_frames(merged.get("buffer_frames", CameraConfig.buffer_frames),
                                                  f"{where}.buffer_frames")
-    flags["flush_buffer_frames"] = check_buffer_frames(
-        merged.get("flush_buffer_frames", CameraConfig.flush_buffer_frames), f"{where}.flush_buffer_frames")
+    wide = merged.get("flush_buffer_frames", CameraConfig.flush_buffer_frames)
+    if isinstance(wide, bool) or not isinstance(wide, int) or wide < 0:
+        raise ValueError(f"{where}.flush_buffer_frames must be an integer >= 0 (frames; 0: never widened), got {wide!r}")
+    flags["flush_buffer_frames"] = wide
     flags["skip_loop_filter"] = check_skip_loop_filter(merged.get("skip_loop_filter", CameraConfig.skip_loop_filter),
                                                        f"{where}.skip_loop_filter")
     from facesel.serve.retention import camera_retention
