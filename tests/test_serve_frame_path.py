@@ -155,20 +155,26 @@ def test_a_failed_seal_is_raised_on_the_pipelines_thread_and_later_ones_still_tr
         BackgroundSealer(locked)
 
 
-@pytest.mark.parametrize("background", [True, False])
-def test_a_camera_seals_every_track_in_its_writer_thread_or_on_its_pipeline(videos, authority, keys, tmp_path,
-                                                                            background):
-    sealed_on = []
-    config = serve_config(authority, {"a": arcade_camera(videos, tmp_path / "a", keys("a"), loop=False,
-                                                         realtime=False, live=False, seal_in_background=background)})
-    camera = Camera(config.cameras["a"], on_sealed=lambda name, result, record: sealed_on.append(
-        threading.current_thread().name)).start()
-    assert camera.join(timeout=300)
-    assert camera.state == "ended"
-    # the vault holds every track the camera closed, whichever thread sealed them
-    records = len(list((tmp_path / "a" / "records").glob("*.fsr")))
-    assert camera.sealed == len(sealed_on) == records > 0
-    assert set(sealed_on) == ({"sealer:a"} if background else {"camera:a"})
+def test_a_camera_seals_the_same_tracks_in_its_writer_thread_as_on_its_pipeline(videos, authority, keys, tmp_path):
+    """Every frame of the file, unpaced, on a fixed schedule (the load governor reads the clock): both
+    ways seal the same tracks, each counted and on disk,
+    from the writer thread (``sealer:NAME``) or the camera's own (``camera:NAME``)."""
+    sealed = {}
+    for background in (True, False):
+        name = "bg" if background else "fg"
+        got = sealed[background] = []
+        config = serve_config(authority, {name: arcade_camera(videos, tmp_path / name, keys(name), loop=False,
+                                                              realtime=False, live=False, coarsen_detection=False,
+                                                              seal_in_background=background)})
+        camera = Camera(config.cameras[name], on_sealed=lambda cam, result, record, got=got: got.append(
+            (threading.current_thread().name, int(result.track_id), int(result.first_frame), int(result.last_frame))))
+        camera.start()
+        assert camera.join(timeout=300)
+        assert camera.state == "ended"
+        records = len(list((tmp_path / name / "records").glob("*.fsr")))
+        assert camera.sealed == len(got) == records > 0
+        assert {thread for thread, *_ in got} == {f"sealer:{name}" if background else f"camera:{name}"}
+    assert sorted(t[1:] for t in sealed[True]) == sorted(t[1:] for t in sealed[False])
 
 
 # -- a wider queue while the tracks close at a break ---------------------------------------------
