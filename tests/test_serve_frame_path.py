@@ -17,7 +17,6 @@ from facesel.detect.schedule import DetectionSchedule
 from facesel.serve.camera import Camera
 from facesel.serve.sealer import BackgroundSealer
 from facesel.serve.service import Service
-
 from test_serve import authority, keys, videos  # noqa: F401 - module fixtures
 from test_serve_capacity import arcade_camera, serve_config
 from test_sources import wait_for
