@@ -54,6 +54,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 _LAZY_SKIP = {"convert_on_take": True, "skip_when_behind": True}
 _OLD = {"convert_on_take": False, "skip_when_behind": False}
+_S11 = {"seal_in_background": False, "stagger_detection": False, "flush_buffer_frames": 0}
 VARIANTS = {
     "base": ({}, None, {}),
     "old": (_OLD, None, {}),
@@ -71,6 +72,10 @@ VARIANTS = {
     "pick0": ({}, None, {"consensus_finalists": 0}),
     "lazy+skip+pick0": (_LAZY_SKIP, None, {"consensus_finalists": 0}),
     "lazy+skip+consensus": (_LAZY_SKIP, None, {"consensus_finalists": 32}),
+    "lazy+skip+s11": ({**_LAZY_SKIP, **_S11}, None, {}),
+    "lazy+skip+syncseal": ({**_LAZY_SKIP, "seal_in_background": False}, None, {}),
+    "lazy+skip+nostagger": ({**_LAZY_SKIP, "stagger_detection": False}, None, {}),
+    "lazy+skip+flushbuf": ({**_LAZY_SKIP, "flush_buffer_frames": 12}, None, {}),
 }
 """``--variant`` names: (camera settings added to every camera, the process's GIL switch interval
 in seconds or None for Python's default 5 ms, pipeline settings added to every camera's).
@@ -85,7 +90,12 @@ skipped on non-reference frames, or exact decoding), both decoded by PyAV; ``pyr
 "python"``, :data:`PYTHON_REGIONS`), as before issue 27's session 11 moved it into the C++ core;
 ``pick0`` / ``lazy+skip+pick0`` turn the consensus pick off (``consensus_finalists = 0``, the pick
 by score, serve's default: :data:`facesel.serve.config.SERVE_PIPELINE_DEFAULTS`) and
-``lazy+skip+consensus`` on (``consensus_finalists = 32``, the Selector's default)."""
+``lazy+skip+consensus`` on (``consensus_finalists = 32``, the Selector's default); ``lazy+skip+s11``
+is ``lazy+skip`` as before issue 27's session 12 (closed tracks sealed on the pipeline's thread,
+``seal_in_background = false`` and every camera's full detections on the same frame numbers,
+``stagger_detection = false``), ``lazy+skip+syncseal`` / ``lazy+skip+nostagger`` turn off one of
+them, and ``lazy+skip+flushbuf`` lets the source queue 12 frames while the tracks close at a break
+(``flush_buffer_frames = 12``; off by default)."""
 
 PYTHON_REGIONS = {"pyregions"}
 """Variants whose region search runs its work around YuNet in Python (the reference path)."""

@@ -59,6 +59,8 @@ class DetectionSchedule:
         self.max_every = int(max_every)
         self.region_scale = float(region_scale)
         self._since = None  # frames since the last full detection; None before the first
+        self.phase = 0  # frames after the first at which the second full detection falls (set_phase)
+        self._gap: int | None = None  # frames until the next full detection when not every (the phase)
         self._reference: np.ndarray | None = None
         self._previous: np.ndarray | None = None  # the last frame's motion thumbnail
         self._moved = False  # a change outside the tracked squares since the last full detection
@@ -69,6 +71,21 @@ class DetectionSchedule:
         # (None with the gate off)
         self.moved_now: bool | None = None
 
+    def set_phase(self, phase: int) -> None:
+        """Shift the schedule: the first frame is still searched whole (nothing is tracked yet), the
+        next full detections fall on frames ``phase``, ``phase + every``, ... after it instead of
+        ``every``, ``2 * every``, ... (0, the default: unshifted). Call before the first frame.
+
+        Cameras of one process that start together give their schedules spread phases (``facesel
+        serve``: :meth:`facesel.serve.camera.Camera.detection_phase`), so that their full-frame
+        detections, the costliest frames, do not all fall on the same frame intervals.
+        """
+        if isinstance(phase, bool) or not isinstance(phase, int) or phase < 0:
+            raise ValueError(f"phase must be an integer >= 0, got {phase!r}")
+        if self._since is not None:
+            raise RuntimeError("set_phase must be called before the first frame")
+        self.phase = phase % self.every if self.every > 0 else 0
+
     def full_frame(self, frame: np.ndarray, tracked: np.ndarray | None = None) -> bool:
         """True when this frame must be searched whole (call once per frame, in order).
 
@@ -78,7 +95,7 @@ class DetectionSchedule:
         thumb = None
         if self.scene_change > 0:
             thumb = _thumbnail(frame)
-        due = self._since is None or self._since + 1 >= self.every
+        due = self._since is None or self._since + 1 >= (self._gap or self.every)
         if not due and thumb is not None and self._reference is not None:
             if float(cv2.absdiff(thumb, self._reference).mean()) > self.scene_change:
                 due = True
@@ -92,6 +109,8 @@ class DetectionSchedule:
                 due = False
                 self.postponed += 1
         if due:
+            # with a phase, the gap after the first frame is the phase; the rest are every frames
+            self._gap = self.phase if self._since is None and self.phase > 0 else None
             self._since, self._reference = 0, thumb
             self._moved = False
             self.full += 1

@@ -26,6 +26,7 @@ from facesel.redaction import redact_url
 from facesel.serve.config import CameraConfig
 from facesel.serve.pipeline_adapter import PipelineAdapter
 from facesel.serve.scheduler import ScheduleGovernor
+from facesel.serve.sealer import BackgroundSealer
 from facesel.serve.zones import masked_segments
 from facesel.sinks import VaultSink
 from facesel.sources import Backoff, EpochSegments, is_live_target, make_source
@@ -61,13 +62,15 @@ class Camera:
     """Most recent frame-to-decision latencies kept (for percentiles)."""
 
     def __init__(self, config: CameraConfig, open_vault=None, on_sealed=None, carried: dict | None = None,
-                 events=None, keep_frames: bool = False, models=None):
+                 events=None, keep_frames: bool = False, models=None, slot: tuple[int, int] = (0, 1)):
         from facesel.serve.zones import ZoneMask
 
         self.config = config
         self._open_vault = open_vault or _default_vault
         self._on_sealed = on_sealed
         self._models = models
+        self.slot = (int(slot[0]), max(1, int(slot[1])))
+        """``(i, n)``: camera i of the service's n (:meth:`detection_phase`)."""
         self.governor: ScheduleGovernor | None = None
         self.latencies: deque[float] = deque(maxlen=self.LATENCIES_KEPT)
         """Seconds from the source's hand-over of a frame to its decision (the pipeline's view)."""
@@ -101,6 +104,8 @@ class Camera:
         self._handed: dict[int, float] = {}  # frame index -> when the source handed it over
         self._next_index = 0
         self._finished = threading.Event()
+        self.buffer_widened = 0  # breaks at which the source's queue was widened (flush_buffer_frames)
+        self._widened_for: int | None = None  # frames still to take before the queue is narrowed back
 
     # -- control -------------------------------------------------------------------------------
     def start(self) -> Camera:
@@ -203,13 +208,23 @@ class Camera:
 
     def _serve_once(self) -> None:
         config = self.config
-        vault = self._open_vault(config)
+        vault = sealer = None
+        if config.seal_in_background:
+            # seals off the frame path, in order (sealer.py); the writer thread opens and closes the
+            # vault itself: its SQLite index may only be used from the thread that opened it
+            sink = sealer = BackgroundSealer(
+                lambda: _CameraVaultSink(self._open_vault(config), self._sealed, self._closed),
+                finish=lambda opened: opened.vault.close(), name=f"sealer:{config.name}")
+        else:
+            vault = self._open_vault(config)
+            sink = _CameraVaultSink(vault, self._sealed, self._closed)
         source = None
         self._next_index = 0
+        self._widened_for = None
         try:
-            sink = _CameraVaultSink(vault, self._sealed, self._closed)
             detector, scorer = self._models.stages(config.settings) if self._models is not None else (None, None)
             self.adapter = PipelineAdapter(config.settings, sinks=[sink], detector=detector, scorer=scorer)
+            self.adapter.selector.schedule.set_phase(self.detection_phase())
             self.governor = self._make_governor(self.adapter)
             source = make_source(
                 config.source, loop=config.loop, realtime=config.realtime, live=config.live, backend=config.backend,
@@ -225,7 +240,7 @@ class Camera:
                                      waiting=lambda: self._waiting(source, sink), on_end=lambda: self._ended(source))
             if self.zones.zones:
                 segments = masked_segments(segments, self.zones)
-            for _, _, view in self.adapter.views(segments, on_gap=self._closed_on_gap):
+            for _, _, view in self.adapter.views(segments, on_gap=self._closed_on_gap, before_gap=self._widen_buffer):
                 if self.events is not None:
                     self._announce_opened(view)
                 done = time.monotonic()
@@ -237,15 +252,33 @@ class Camera:
                 self._processed_times.append(done)
         finally:
             try:
-                if self.adapter is not None:
-                    self.adapter.flush()  # the sinks seal what is still open
+                try:
+                    if self.adapter is not None:
+                        self.adapter.flush()  # the sinks seal what is still open
+                finally:
+                    if sealer is not None:
+                        sealer.drain()  # every track handed over is sealed, then the vault closed
             finally:
                 self._handed.clear()
                 if source is not None:
                     source.stop(timeout=config.read_timeout + 1.0)
-                vault.close()
+                if vault is not None:
+                    vault.close()
                 # counters() now reads the carried totals only: the old objects are let go
                 self._fold_counters(source, self.adapter)
+
+    def detection_phase(self) -> int:
+        """Frames after its first that this camera's schedule first searches a frame whole
+        (:meth:`facesel.detect.schedule.DetectionSchedule.set_phase`): camera i of n takes
+        ``round(i * detect_every / n) % detect_every``, so that n cameras started together do not
+        all run their costliest frames at once; 0 with ``stagger_detection`` off, in the
+        exhaustive mode, or for a camera alone."""
+        settings = self.config.settings
+        i, n = self.slot
+        if not self.config.stagger_detection or settings.get("mode") != "sparse" or n <= 1:
+            return 0
+        every = int(settings["detect_every"])
+        return round(i * every / n) % every
 
     def _make_governor(self, adapter) -> ScheduleGovernor | None:
         settings = self.config.settings
@@ -267,12 +300,37 @@ class Camera:
         self._handed[self._next_index] = arrived
         self._next_index += 1
         source, governor = self.source, self.governor
+        if self._widened_for is not None and source is not None:
+            self._narrow_buffer(source)
         if governor is not None and source is not None:
             fps = source.stats.fps
             governor.observe(now - arrived, 1.0 / fps if fps else None, frame.sequence, source.stats.frames_dropped)
         if self.events is not None:
             self._report_drops()
         return True
+
+    def _widen_buffer(self) -> None:
+        # The camera's thread, after a segment that ended in a break, before its open tracks are
+        # closed all at once: the frames of the new epoch wait for the flush instead of pushing
+        # each other out (the queue reads buffer_frames on every hand-over).
+        source, wide = self.source, self.config.flush_buffer_frames
+        if source is not None and wide > self.config.buffer_frames:
+            source.buffer_frames = wide
+            self._widened_for = wide
+            self.buffer_widened += 1
+            if self.governor is not None:  # the backlog of a break is a burst the wider queue absorbs:
+                self.governor.capacity = wide  # waits count against the queue's span as it is now
+
+    def _narrow_buffer(self, source) -> None:
+        # Back to buffer_frames once the backlog is under it (nothing waiting is pushed out) or
+        # flush_buffer_frames frames later whatever the backlog (then the oldest extra ones are
+        # dropped, as they would have been without widening).
+        self._widened_for -= 1
+        if self._widened_for <= 0 or source.pending < self.config.buffer_frames:
+            source.buffer_frames = self.config.buffer_frames
+            self._widened_for = None
+            if self.governor is not None:
+                self.governor.capacity = self.config.buffer_frames
 
     DROP_EVENT_INTERVAL = 10.0
     """Seconds between two ``frames_dropped`` events of one camera (each gives the count since

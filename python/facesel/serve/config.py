@@ -21,9 +21,12 @@ Example::
     coarsen_detection = true      # sparse mode: detect less often while the camera cannot keep up
     max_detect_every = 16         # ... down to one full-frame detection in this many frames
     buffer_frames = 4             # frames waiting for the pipeline; a full buffer drops its oldest
+    flush_buffer_frames = 0       # ... while the open tracks close after a break (reconnection, loop); 0: as buffer_frames
     skip_loop_filter = "none"     # H.264 frames decoded without deblocking: none (exact), noref, bidir, nokey, all
     convert_on_take = true        # frames wait decoded, converted to BGR when the pipeline takes one (default: on for PyAV streams)
     skip_when_behind = true       # while behind, the decoder skips non-reference frames, counted (default: as convert_on_take)
+    seal_in_background = true     # closed tracks are sealed by a writer thread, off the frame path
+    stagger_detection = true      # cameras take turns for their full-frame detections (phases spread)
     [cameras.entrance.pipeline]   # facesel.config.PipelineConfig's fields (as facesel run's flags) + scorer
     detector = "yunet"
     min_hits = 3
@@ -103,6 +106,17 @@ class CameraConfig:
     a camera that keeps up decodes every frame. A stream of I and P frames only has nothing to
     skip. Where it applies and its default: as ``convert_on_take``'s. With both: about 40 % less
     decoding CPU a received frame at four to eight 720p cameras (docs/performance.md)."""
+    seal_in_background: bool = True
+    """Closed tracks are sealed into the vault by a writer thread of the camera's own
+    (:class:`facesel.serve.sealer.BackgroundSealer`), in order, while the pipeline goes on; false
+    seals them on the pipeline's thread as before session 12. Every track open when a stream breaks
+    (a reconnection, each pass of a looping file) closes at once, and sealing them held the pipeline
+    long enough to drop frames (docs/performance.md, "Session 12")."""
+    stagger_detection: bool = True
+    """Sparse mode: the cameras of one service spread their full-frame detections over the
+    schedule's frames (camera i of n first detects whole ``round(i * detect_every / n)`` frames
+    after its first frame: :meth:`facesel.detect.schedule.DetectionSchedule.set_phase`) instead of
+    all on the same frame numbers; false: every camera's schedule starts on its first frame."""
     coarsen_detection: bool = True
     """Sparse mode: detect on the full frame less often while the camera cannot keep up (before it drops)."""
     max_detect_every: int = 16
@@ -114,6 +128,17 @@ class CameraConfig:
     frames (about 25 MB at 1080p), filled only while the pipeline is behind: 8 cost about 70 MiB
     more resident memory per extra 1080p camera in tests/test_serve_capacity.py's memory run,
     4 no more than the noise (docs/serve.md). 1 is a one-frame slot."""
+    flush_buffer_frames: int = 0
+    """Frames the source may queue while the pipeline closes every open track after a break in the
+    stream (a reconnection, each pass of a looping file; :func:`facesel.serve.pipeline_adapter.views_by_segment`),
+    back to ``buffer_frames`` once the queue is under it again or this many frames later; the load
+    governor measures waits against the wider queue meanwhile. 0 (or any value ``<= buffer_frames``,
+    the default): never widened. The flush judges and seals all those tracks at once and held the
+    pipeline for more than ``buffer_frames`` frame intervals (docs/performance.md, "Session 12"); a
+    wider queue lets the new epoch's frames wait instead of being dropped, but the process keeps the
+    extra decoded frames' memory: 12 cost about 70 MiB more a 1080p camera in
+    tests/test_serve_capacity.py's memory run (215 against 145 MiB an extra camera), so it is off
+    unless asked for."""
     enabled: bool = True
     pipeline: tuple = ()
     """Sorted ``(key, value)`` pairs of the checked pipeline settings (hashable, comparable)."""
@@ -148,7 +173,8 @@ CAMERA_KEYS = {
     "source", "vault", "authority", "camera_key", "camera_id", "loop", "realtime", "live", "backend", "open_timeout",
     "read_timeout", "stall_timeout", "reconnect_max_delay", "enabled", "pipeline", "zones", "retention_hours",
     "retention_reason", "coarsen_detection", "max_detect_every", "shrink_in_decoder", "buffer_frames",
-    "skip_loop_filter", "convert_on_take", "skip_when_behind",
+    "skip_loop_filter", "convert_on_take", "skip_when_behind", "seal_in_background", "stagger_detection",
+    "flush_buffer_frames",
 }
 
 PER_CAMERA_ONLY = {"source", "vault", "camera_key", "camera_id", "zones"}
@@ -292,7 +318,8 @@ def _camera(name: str, table: dict, defaults: dict, base: Path) -> CameraConfig:
         raise ValueError(f"{where}.authority: the authority's public key file was not found: {authority}")
     camera_key, camera_id = _camera_key(merged, where, base)
     flags = {}
-    for key in ("loop", "enabled", "coarsen_detection", "shrink_in_decoder", "convert_on_take", "skip_when_behind"):
+    for key in ("loop", "enabled", "coarsen_detection", "shrink_in_decoder", "convert_on_take", "skip_when_behind",
+                "seal_in_background", "stagger_detection"):
         value = merged.get(key, getattr(CameraConfig, key, True))
         if value is None:  # convert_on_take, skip_when_behind: on where the camera decodes with PyAV anyway
             value = _decodes_with_pyav(source, live_target, merged)
@@ -324,6 +351,10 @@ def _camera(name: str, table: dict, defaults: dict, base: Path) -> CameraConfig:
     flags["max_detect_every"] = cap
     flags["buffer_frames"] = check_buffer_frames(merged.get("buffer_frames", CameraConfig.buffer_frames),
                                                  f"{where}.buffer_frames")
+    wide = merged.get("flush_buffer_frames", CameraConfig.flush_buffer_frames)
+    if isinstance(wide, bool) or not isinstance(wide, int) or wide < 0:
+        raise ValueError(f"{where}.flush_buffer_frames must be an integer >= 0 (frames; 0: never widened), got {wide!r}")
+    flags["flush_buffer_frames"] = wide
     flags["skip_loop_filter"] = check_skip_loop_filter(merged.get("skip_loop_filter", CameraConfig.skip_loop_filter),
                                                        f"{where}.skip_loop_filter")
     from facesel.serve.retention import camera_retention

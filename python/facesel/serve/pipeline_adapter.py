@@ -96,10 +96,11 @@ class PipelineAdapter:
         self.open_tracks = 0
         self._last_view = None
 
-    def views(self, segments, need_frames: bool = False, on_gap=lambda closed: None):
+    def views(self, segments, need_frames: bool = False, on_gap=lambda closed: None, before_gap=lambda: None):
         """``(frame, timestamp, FrameView)`` per frame of ``segments`` (:func:`views_by_segment`),
         keeping the counts of :attr:`faces` and :attr:`open_tracks`."""
-        for frame, stamp, view in views_by_segment(self.selector, segments, need_frames, self._after_gap(on_gap)):
+        for frame, stamp, view in views_by_segment(self.selector, segments, need_frames, self._after_gap(on_gap),
+                                                   before_gap):
             self.faces += len(view.tracks)
             self.open_tracks = self.selector.open_tracks
             self._last_view = view
@@ -137,7 +138,8 @@ class PipelineAdapter:
         return confirmed_tracks(self._last_view)
 
 
-def views_by_segment(selector, segments, need_frames: bool = False, on_gap=lambda closed: None):
+def views_by_segment(selector, segments, need_frames: bool = False, on_gap=lambda closed: None,
+                     before_gap=lambda: None):
     """Run ``segments`` through ``selector``; yield ``(frame, timestamp, FrameView)`` per frame.
 
     Parameters
@@ -151,6 +153,9 @@ def views_by_segment(selector, segments, need_frames: bool = False, on_gap=lambd
     need_frames : bool
         Run frame by frame (``feed``) and hand each frame out (the preview needs them); otherwise
         ``Selector.run`` runs its stage threads and the frame is None.
+    before_gap : callable () -> None
+        Called after a segment that ended in a gap, just before its tracks are closed (a camera
+        lets its source queue more frames while the flush holds the pipeline).
     """
     for segment in segments:
         if need_frames:
@@ -163,6 +168,7 @@ def views_by_segment(selector, segments, need_frames: bool = False, on_gap=lambd
                 yield None, view.timestamp, view
         # Selector.run has joined its threads when its loop ends: flushing here is safe.
         if getattr(segment, "gap", False):
+            before_gap()
             on_gap(selector.flush())
 
 

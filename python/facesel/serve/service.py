@@ -102,10 +102,17 @@ class Service:
             _log.info("camera %s is disabled", camera_config.name, extra={"camera": camera_config.name})
             return
         camera = Camera(camera_config, open_vault=self._open_vault, on_sealed=self._on_sealed, carried=carried,
-                        events=self.events, keep_frames=self.config.view, models=self.models).start()
+                        events=self.events, keep_frames=self.config.view, models=self.models,
+                        slot=self._detection_slot(camera_config.name)).start()
         with self._lock:
             self.cameras[camera_config.name] = camera
         _log.info("camera %s started", camera_config.name, extra={"camera": camera_config.name})
+
+    def _detection_slot(self, name: str) -> tuple[int, int]:
+        """``(i, n)``: the camera's place among the config's n enabled cameras, in config order
+        (its full-frame detections' phase: :attr:`CameraConfig.stagger_detection`)."""
+        names = [c.name for c in self.config.cameras.values() if c.enabled]
+        return (names.index(name), len(names)) if name in names else (0, 1)
 
     def stop(self, timeout: float | None = None) -> list[str]:
         """Stop every camera (in parallel); the names of those still busy after ``timeout``."""

@@ -1,0 +1,192 @@
+"""When do paced cameras drop frames? A timeline of drops, full detections and sealed tracks (issue 27).
+
+Runs ``--cameras`` paced looping cameras through ``facesel serve``'s own code (the configuration of
+``benchmarks/capacity.py``, one of its ``--variant`` names) and samples every camera's counters
+every ``--tick`` seconds: frames received and dropped by the source, full-frame detections of its
+schedule, tracks sealed. Then it reports, over the last ``--seconds``:
+
+- drops per camera and how bursty they are (the share of drops in the busiest 10 % of 100 ms bins);
+- whether cameras drop together (the share of a camera's drop bins in which another camera
+  dropped too, against what independent cameras with the same drop rates would give);
+- whether cameras run their full-frame detections together (the share of one camera's full
+  detections that fall within one frame interval, 40 ms, of another camera's);
+- drops in the 200 ms after a track was sealed against elsewhere (bursts of finaliser work);
+- each break's flush (every open track closed at once: each pass of a looping file): how long it
+  held the camera's pipeline thread (wall and that thread's CPU, ``Selector.flush`` timed), and the
+  camera's drops in the second after the flush started against its drop rate elsewhere.
+
+Not a test: a diagnosis tool. Figures depend on the machine's load; compare only within one run.
+``python experiments/capacity_timeline.py --video /tmp/arcade_720p.mp4 --cameras 4 --seconds 20``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+
+_FLUSHES: list = []  # (thread name, start, end, thread CPU seconds) of every Selector.flush
+
+
+def _time_flushes() -> None:
+    """Time every ``Selector.flush`` (the experiment's own instrument; the pipeline is unchanged)."""
+    from facesel.selector import Selector
+
+    original = Selector.flush
+
+    def flush(self):
+        start, cpu = time.monotonic(), time.thread_time()
+        try:
+            return original(self)
+        finally:
+            _FLUSHES.append((threading.current_thread().name, start, time.monotonic(), time.thread_time() - cpu))
+
+    Selector.flush = flush
+
+
+def flush_figures(rows: np.ndarray, names: list[str], window: float = 1.0) -> dict:
+    """Per break: the flush's wall and CPU ms, and the camera's drops in ``window`` s from its start
+    against the same camera's drop rate outside such windows (excess drops per break)."""
+    t0, t1 = rows[0, 0], rows[-1, 0]
+    mine = [f for f in _FLUSHES if t0 <= f[1] <= t1]
+    if not mine:
+        return {}
+    excess = []
+    for i, name in enumerate(names):
+        dropped = rows[:, 1 + 4 * i]
+        starts = [f[1] for f in mine if f[0] == f"camera:{name}"]
+        inside = np.zeros(len(rows), bool)
+        for s in starts:
+            inside |= (rows[:, 0] >= s) & (rows[:, 0] < s + window)
+        grew = np.diff(dropped, prepend=dropped[0])
+        if starts and (~inside).any():
+            rate = grew[~inside].sum() / ((~inside).sum() / len(rows) * (t1 - t0))
+            excess.append(float(grew[inside].sum() / len(starts) - rate * window))
+    wall = [1000 * (f[2] - f[1]) for f in mine]
+    return {"flushes": len(mine), "flush_wall_ms_p50_p90": [round(float(np.percentile(wall, q)), 1) for q in (50, 90)],
+            "flush_cpu_ms_p50": round(float(np.median([1000 * f[3] for f in mine])), 1),
+            "excess_drops_per_break": round(float(np.mean(excess)), 2) if excess else None}
+
+
+def _sample(cams, stop: threading.Event, tick: float, rows: list) -> None:
+    while not stop.is_set():
+        now = time.monotonic()
+        row = [now]
+        for cam in cams:
+            source, adapter = cam.source, cam.adapter
+            row += [source.stats.frames_dropped if source else 0,
+                    adapter.selector.schedule.full if adapter else 0, cam.sealed, cam.processed]
+        rows.append(row)
+        stop.wait(tick)
+
+
+def _events(times: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """The times at which a counter grew, one entry per unit it grew by."""
+    grew = np.diff(counts, prepend=counts[0])
+    return np.repeat(times, np.maximum(grew, 0).astype(int))
+
+
+def analyse(rows: np.ndarray, cameras: int, frame_s: float = 0.04) -> dict:
+    t = rows[:, 0] - rows[0, 0]
+    per = [rows[:, 1 + 4 * i: 5 + 4 * i] for i in range(cameras)]
+    drops = [_events(t, p[:, 0]) for p in per]
+    fulls = [_events(t, p[:, 1]) for p in per]
+    sealed = [_events(t, p[:, 2]) for p in per]
+    span = t[-1]
+    bins = np.arange(0.0, span + 0.1, 0.1)
+    hist = np.array([np.histogram(d, bins)[0] for d in drops])
+    out = {"seconds": round(float(span), 1), "dropped": [len(d) for d in drops],
+           "processed": [int(p[-1, 3] - p[0, 3]) for p in per], "full_detections": [len(f) for f in fulls],
+           "sealed": [len(s) for s in sealed]}
+    total = hist.sum(axis=0)
+    if total.sum():
+        top = np.sort(total)[::-1][: max(1, len(total) // 10)]
+        out["share_of_drops_in_busiest_10pct_bins"] = round(float(top.sum() / total.sum()), 3)
+    # cameras dropping together: for each camera's drop bins, was another camera dropping in that bin?
+    together, expected = [], []
+    for i in range(cameras):
+        mine = hist[i] > 0
+        others = (np.delete(hist, i, axis=0) > 0).any(axis=0)
+        if mine.sum():
+            together.append(float((mine & others).sum() / mine.sum()))
+            expected.append(float(others.mean()))
+    out["drop_bins_shared_with_another_camera"] = round(float(np.mean(together)), 3) if together else None
+    out["same_if_independent"] = round(float(np.mean(expected)), 3) if expected else None
+    # full detections falling together: within one frame interval of another camera's
+    near = []
+    for i in range(cameras):
+        others = np.sort(np.concatenate([fulls[j] for j in range(cameras) if j != i] or [np.zeros(0)]))
+        for x in fulls[i]:
+            k = np.searchsorted(others, x)
+            gap = min(abs(x - others[k]) if k < len(others) else np.inf, abs(x - others[k - 1]) if k else np.inf)
+            near.append(gap <= frame_s)
+    out["full_within_one_frame_of_another_camera"] = round(float(np.mean(near)), 3) if near else None
+    # drops right after a track was sealed (any camera's: the finaliser's work holds the GIL for all)
+    all_sealed = np.sort(np.concatenate(sealed)) if any(len(s) for s in sealed) else np.zeros(0)
+    after = np.zeros(len(bins) - 1, bool)
+    for s in all_sealed:
+        after |= (bins[:-1] >= s) & (bins[:-1] < s + 0.2)
+    if after.any() and (~after).any():
+        out["drops_per_bin_within_200ms_after_a_seal"] = round(float(total[after].mean()), 3)
+        out["drops_per_bin_elsewhere"] = round(float(total[~after].mean()), 3)
+        out["share_of_bins_after_a_seal"] = round(float(after.mean()), 3)
+    # drop timing against each camera's own loop of the video (the arcade video is 4.2 s long)
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--video", nargs="+", required=True)
+    parser.add_argument("--cameras", type=int, default=4)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--warmup", type=float, default=6.0)
+    parser.add_argument("--tick", type=float, default=0.01)
+    parser.add_argument("--variant", default="base")
+    parser.add_argument("--raw", default=None, help="write the sampled counters here (.npy)")
+    args = parser.parse_args()
+    _time_flushes()
+    import capacity
+    from facesel.serve.service import Service
+
+    camera_settings, switch, pipeline_settings = capacity.VARIANTS[args.variant]
+    if switch is not None:
+        sys.setswitchinterval(switch)
+    with tempfile.TemporaryDirectory(prefix="facesel-timeline-") as folder:
+        config = capacity.make_config(Path(folder), [Path(v) for v in args.video], args.cameras,
+                                      {"scorer": "default", **pipeline_settings}, True,
+                                      camera_settings=camera_settings)
+        service = Service(config).start()
+        try:
+            time.sleep(args.warmup)
+            cams = service.camera_list()
+            rows: list = []
+            stop = threading.Event()
+            sampler = threading.Thread(target=_sample, args=(cams, stop, args.tick, rows), daemon=True)
+            sampler.start()
+            time.sleep(args.seconds)
+            stop.set()
+            sampler.join()
+            every = {cam.config.name: cam.adapter.selector.schedule.every for cam in cams}
+            names = [cam.config.name for cam in cams]
+        finally:
+            service.stop(timeout=60)
+    data = np.asarray(rows, float)
+    if args.raw:
+        np.save(args.raw, data)
+    print(json.dumps({"variant": args.variant, "detect_every_at_end": every, **analyse(data, args.cameras),
+                      **flush_figures(data, names)}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
