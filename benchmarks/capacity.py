@@ -17,6 +17,13 @@ The largest N with no drop in the steady state is reported, and a plot of drops 
 N is written. Absolute figures depend on the machine and on what else runs on it: measure on a
 quiet machine, and compare only figures of one run.
 
+``--continuous``: each video is first made into a continuous stream longer than a run: played
+forwards then backwards ("ping-pong": the last frame of one leg is the first of the next, so the
+motion never jumps) and repeated until it outlasts ``--warmup`` + ``--seconds``. A short looping
+file ends every pass with a break (the arcade video every 4.2 s), and a break closes, judges and
+seals every open track at once: a burst a live camera meets only on a reconnection. With
+``--continuous`` the steady state has no such break; without it every pass has one.
+
 ``--rtsp``: the cameras read one local RTSP server's live stream instead (GStreamer, H.264 encoded
 in real time in a process of its own, whose CPU is reported apart): no loop, so no gap every pass.
 
@@ -322,6 +329,9 @@ def main() -> int:
                         help="the cameras' skip_loop_filter (none, noref, bidir, nokey, all; default: serve's)")
     parser.add_argument("--height", type=int, default=None,
                         help="transcode the videos to this height first (a temporary folder, deleted at the end)")
+    parser.add_argument("--continuous", action="store_true",
+                        help="make each video a forward-then-backward stream longer than a run first (a temporary "
+                             "folder, deleted at the end), so no pass ends with a break inside the run")
     parser.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE",
                         help="more pipeline settings of every camera (PipelineConfig fields: detect_every=6 "
                              "region_shrink=fast ...)")
@@ -359,6 +369,9 @@ def main() -> int:
         if args.height:
             args.video = [str(_transcode(video, args.height, Path(scaled))) for video in videos]
             videos = [Path(video) for video in args.video]
+        if args.continuous:
+            args.video = [str(_continuous(video, args.warmup + args.seconds + 5.0, Path(scaled))) for video in videos]
+            videos = [Path(video) for video in args.video]
         return _run_all(args, videos)
 
 
@@ -392,6 +405,31 @@ def _transcode(video: Path, height: int, folder: Path) -> Path:
     subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(video), "-vf", f"scale=-2:{height}:flags=area",
                     "-c:v", "libx264", "-preset", "medium", "-crf", "20", "-pix_fmt", "yuv420p", "-an", str(out)],
                    check=True)
+    return out
+
+
+def _continuous(video: Path, seconds: float, folder: Path) -> Path:
+    """``video`` played forwards then backwards, repeated to last at least ``seconds``, in ``folder``.
+
+    The turn points repeat a frame rather than jump, so a tracked face moves on without a break;
+    the repeats are stream copies of one encoded forward-backward leg (one key frame each).
+    """
+    import cv2
+
+    capture = cv2.VideoCapture(str(video))
+    rate, frames = capture.get(cv2.CAP_PROP_FPS) or 25.0, capture.get(cv2.CAP_PROP_FRAME_COUNT)
+    capture.release()
+    if frames <= 1:
+        raise SystemExit(f"--continuous: cannot read the frame count of {video}")
+    leg = folder / f"{video.stem}_pingpong.mp4"
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(video), "-filter_complex",
+                    "[0:v]split[f][b];[b]reverse[r];[f][r]concat=n=2:v=1[p]", "-map", "[p]",
+                    "-c:v", "libx264", "-preset", "medium", "-crf", "20", "-pix_fmt", "yuv420p", "-an", str(leg)],
+                   check=True)
+    repeats = max(1, int(seconds * rate / (2 * frames)) + 1)
+    out = folder / f"{video.stem}_continuous.mp4"
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-stream_loop", str(repeats - 1), "-i", str(leg), "-c", "copy",
+                    str(out)], check=True)
     return out
 
 
@@ -454,7 +492,9 @@ def _run_all(args, videos: list[Path]) -> int:
         Path(args.json).write_text("".join(json.dumps(r) + "\n" for r in rows))
     if args.plot:
         names = [Path(v).name for v in args.video]  # a transcode lives in a temporary folder: its name says enough
-        source = f"RTSP stream of {names[0]}" if args.rtsp else f"{', '.join(names)} looping at its frame rate"
+        source = (f"RTSP stream of {names[0]}" if args.rtsp else
+                  f"{', '.join(names)} {'played forwards and backwards (no break)' if args.continuous else 'looping'} "
+                  f"at its frame rate")
         _plot(rows, Path(args.plot), f"facesel serve capacity: {source},\n"
                                      f"{args.seconds:.0f} s after {args.warmup:.0f} s warm-up, scorer "
                                      f"{' / '.join(args.scorer)}, "
