@@ -71,6 +71,7 @@ VARIANTS = {
     "pick0": ({}, None, {"consensus_finalists": 0}),
     "lazy+skip+pick0": (_LAZY_SKIP, None, {"consensus_finalists": 0}),
     "lazy+skip+consensus": (_LAZY_SKIP, None, {"consensus_finalists": 32}),
+    "lazy+skip+consensus-reference": (_LAZY_SKIP, None, {"consensus_finalists": 32, "consensus_impl": "reference"}),
 }
 """``--variant`` names: (camera settings added to every camera, the process's GIL switch interval
 in seconds or None for Python's default 5 ms, pipeline settings added to every camera's).
@@ -85,7 +86,9 @@ skipped on non-reference frames, or exact decoding), both decoded by PyAV; ``pyr
 "python"``, :data:`PYTHON_REGIONS`), as before issue 27's session 11 moved it into the C++ core;
 ``pick0`` / ``lazy+skip+pick0`` turn the consensus pick off (``consensus_finalists = 0``, the pick
 by score, serve's default: :data:`facesel.serve.config.SERVE_PIPELINE_DEFAULTS`) and
-``lazy+skip+consensus`` on (``consensus_finalists = 32``, the Selector's default)."""
+``lazy+skip+consensus`` on (``consensus_finalists = 32``, the Selector's default);
+``lazy+skip+consensus-reference`` the same by session 11's code (``consensus_impl = "reference"``:
+face by face, the same picks; session 12 made the default cheaper)."""
 
 PYTHON_REGIONS = {"pyregions"}
 """Variants whose region search runs its work around YuNet in Python (the reference path)."""

@@ -1,9 +1,9 @@
 """Session 12's cheaper consensus pick (``consensus_impl = "batched"``) against session 11's code
 (``"reference"``): the same crops, signatures and picks, bit for bit.
 
-What is batched: the orientation bins of the histograms are looked up in a table of every integer
-gradient pair (facesel.scoring.consensus.hog_signatures), and a frame's landmark fits are one
-array operation (facesel.align.similarities_from_landmarks, align_faces). Each is checked here
+What changed: a frame's landmark fits are one array operation (facesel.align.similarities_from_landmarks,
+align_faces), and the orientation histograms are computed in place, with a third of the temporary
+arrays (facesel.scoring.consensus.hog_signatures). Each is checked here
 against the code it replaces on real faces and real video; the Selector's picks are compared on
 the arcade and selfie videos. How much cheaper: benchmarks/consensus_cost.py (docs/performance.md,
 session 12); no timing here.
@@ -18,7 +18,6 @@ from facesel import Selector
 from facesel.align import align_face, align_faces, similarities_from_landmarks, similarity_from_landmarks
 from facesel.detect import make_detector
 from facesel.eval.evidence import held_out_faces
-from facesel.scoring import consensus
 from facesel.scoring.consensus import hog_signatures, hog_signatures_reference
 from facesel.selector import default_scorer
 from facesel.video import open_source
@@ -26,20 +25,6 @@ from facesel.video import open_source
 
 def bits(a: np.ndarray) -> bytes:
     return np.ascontiguousarray(a).tobytes()
-
-
-def test_the_orientation_table_is_the_reference_bins_of_every_gradient_pair():
-    """Every (gx, gy) in [-1020, 1020]^2, laid out as the reference lays out its crops' gradients
-    ((M, 64, 64) float64, contiguous), gets the bin the table says."""
-    table = consensus._orientation_bins()
-    g = np.arange(-1020, 1021, dtype=np.float64)
-    gy, gx = (a.ravel() for a in np.meshgrid(g, g, indexing="ij"))
-    pad = -len(gx) % 4096
-    gx, gy = np.concatenate([gx, np.zeros(pad)]), np.concatenate([gy, np.zeros(pad)])
-    bins = consensus._bins_of(gx.reshape(-1, 64, 64), gy.reshape(-1, 64, 64)).ravel()[: len(table)]
-    assert table.shape == (2041 * 2041,)
-    assert np.array_equal(table, bins)
-    assert set(np.unique(table).tolist()) == set(range(9))
 
 
 @pytest.fixture(scope="module")
