@@ -83,12 +83,25 @@ def test_batched_landmark_fits_equal_each_face_alone(detected):
         similarities_from_landmarks(np.full((1, 5, 2), np.nan))
 
 
-def test_align_faces_equals_align_face_face_by_face_with_the_stages_fallbacks(detected):
-    for frame, dets in detected:
-        marks = dets.landmarks.reshape(-1, 5, 2).astype(np.float64).copy()
+def spoilt(marks: np.ndarray, how: str) -> np.ndarray:
+    """Landmarks as detected (``as is``) or with the first face's not finite and the second's all
+    on one point (``spoilt``), or the first face's alone on one point (``degenerate``)."""
+    marks = marks.reshape(-1, 5, 2).astype(np.float64).copy()
+    if how == "spoilt":
         marks[0, 2, 0] = np.nan  # not finite: the box alone, as the stage did
         if len(marks) > 1:
             marks[1] = marks[1, :1]  # all on one point: the box alone
+    elif how == "degenerate":
+        marks[0] = marks[0, :1]
+    return marks
+
+
+@pytest.mark.parametrize("how", ["as is", "spoilt", "degenerate"])
+def test_align_faces_equals_align_face_face_by_face_with_the_stages_fallbacks(detected, how):
+    """Frames of one face (the selfie: the face's own fit) and of many (arcade: one batch)."""
+    assert {len(d.boxes) == 1 for _, d in detected} == {True, False}
+    for frame, dets in detected:
+        marks = spoilt(dets.landmarks, how)
         greys, colours = align_faces(frame, dets.boxes, marks)
         assert greys.shape == (len(dets.boxes), 64, 64) and greys.dtype == np.uint8
         for k, box in enumerate(dets.boxes):

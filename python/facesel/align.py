@@ -368,7 +368,13 @@ def align_faces(frame: np.ndarray, boxes: np.ndarray, landmarks: np.ndarray | No
     if landmarks is not None and m:
         points = np.asarray(landmarks, np.float64).reshape(m, 5, 2)
         finite = np.isfinite(points).reshape(m, -1).all(axis=1)
-        if finite.any():
+        if finite.sum() == 1:  # one face: the batch's array calls cost more than the face's own fit
+            k = int(np.flatnonzero(finite)[0])
+            try:
+                matrices[k], fitted[k] = similarity_from_landmarks(points[k]), True
+            except ValueError:  # degenerate: the box alone
+                pass
+        elif finite.any():
             fits, ok = similarities_from_landmarks(points[finite])
             matrices[finite], fitted[finite] = fits, ok
     colour_source = _colour_source(frame)

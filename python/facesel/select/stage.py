@@ -112,9 +112,9 @@ class ScoreStage:
             else None
         # The consensus pick's signature of every crop aligned, a frame's crops in one batch
         # (facesel.scoring.consensus.hog_signatures: 2-3x cheaper a crop than one at a time).
-        # consensus_impl "batched" (session 12): the signatures' orientation bins looked up and a
-        # frame's landmark fits in one batch (facesel.align.align_faces); bit for bit the same crops
-        # and rows as "reference", face by face.
+        # consensus_impl "batched" (session 12): a frame's landmark fits in one batch
+        # (facesel.align.align_faces) and the histograms with fewer temporaries; bit for bit the
+        # same crops and rows as "reference", face by face (tests/test_consensus_cost.py).
         self.batched = config.consensus_impl == "batched"
         table = SIGNATURES if self.batched else REFERENCE_SIGNATURES
         self.signature = table[config.consensus_signature] if config.consensus_finalists > 0 else None
