@@ -83,6 +83,7 @@ VARIANTS = {
     "lazy+skip+syncseal": ({**_LAZY_SKIP, "seal_in_background": False}, None, {}),
     "lazy+skip+nostagger": ({**_LAZY_SKIP, "stagger_detection": False}, None, {}),
     "lazy+skip+flushbuf": ({**_LAZY_SKIP, "flush_buffer_frames": 12}, None, {}),
+    "lazy+skip+consensus-reference": (_LAZY_SKIP, None, {"consensus_finalists": 32, "consensus_impl": "reference"}),
 }
 """``--variant`` names: (camera settings added to every camera, the process's GIL switch interval
 in seconds or None for Python's default 5 ms, pipeline settings added to every camera's).
@@ -97,7 +98,9 @@ skipped on non-reference frames, or exact decoding), both decoded by PyAV; ``pyr
 "python"``, :data:`PYTHON_REGIONS`), as before issue 27's session 11 moved it into the C++ core;
 ``pick0`` / ``lazy+skip+pick0`` turn the consensus pick off (``consensus_finalists = 0``, the pick
 by score, serve's default: :data:`facesel.serve.config.SERVE_PIPELINE_DEFAULTS`) and
-``lazy+skip+consensus`` on (``consensus_finalists = 32``, the Selector's default); ``lazy+skip+s11``
+``lazy+skip+consensus`` on (``consensus_finalists = 32``, the Selector's default);
+``lazy+skip+consensus-reference`` the same by session 11's code (``consensus_impl = "reference"``:
+face by face, the same picks; session 12 made the default cheaper); ``lazy+skip+s11``
 is ``lazy+skip`` as before issue 27's session 12 (closed tracks sealed on the pipeline's thread,
 ``seal_in_background = false`` and every camera's full detections on the same frame numbers,
 ``stagger_detection = false``), ``lazy+skip+syncseal`` / ``lazy+skip+nostagger`` turn off one of

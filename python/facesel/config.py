@@ -122,6 +122,12 @@ class PipelineConfig:
                                    "'gradient' or 'band_ratio'; 'off': no gate). Consensus alone keeps blurred "
                                    "frames where blur is the norm (the selfie)", "scoring",
                                    choices=("gradient", "band_ratio", "off"))
+    consensus_impl: str = _setting("batched", "consensus pick: how its per-crop work is computed: 'batched' (a "
+                                   "frame's landmark fits in one batch, the histograms with fewer temporaries; "
+                                   "session 12; it also aligns the crops of a scorer that reads pixels) or "
+                                   "'reference' (face by face, session 11's code): the same crops, signatures and "
+                                   "picks bit for bit (tests/test_consensus_cost.py)", "scoring",
+                                   choices=("batched", "reference"))
     screen_every: int = _setting(1, "sparse mode: look at (screen or score) the crop of a track whose last value would "
                                  "not have made its finalists on one frame in N (others: every frame)",
                                  "scoring", low=1)

@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from facesel.align import CROP_SIZE, align_face, colour_crop
+from facesel.align import CROP_SIZE, align_face, align_faces, colour_crop
 from facesel.scoring.base import score_crops, screen_crops
-from facesel.scoring.consensus import SIGNATURES
+from facesel.scoring.consensus import REFERENCE_SIGNATURES, SIGNATURES
 from facesel.scoring.native_blur import native_sharpness
 from facesel.select.policy import ScoringPolicy
 from facesel.select.store import FLOOR, SelectionStore
@@ -112,7 +112,12 @@ class ScoreStage:
             else None
         # The consensus pick's signature of every crop aligned, a frame's crops in one batch
         # (facesel.scoring.consensus.hog_signatures: 2-3x cheaper a crop than one at a time).
-        self.signature = SIGNATURES[config.consensus_signature] if config.consensus_finalists > 0 else None
+        # consensus_impl "batched" (session 12): a frame's landmark fits in one batch
+        # (facesel.align.align_faces) and the histograms with fewer temporaries; bit for bit the
+        # same crops and rows as "reference", face by face (tests/test_consensus_cost.py).
+        self.batched = config.consensus_impl == "batched"
+        table = SIGNATURES if self.batched else REFERENCE_SIGNATURES
+        self.signature = table[config.consensus_signature] if config.consensus_finalists > 0 else None
         self.store = SelectionStore(config, self._full_score if self.deferred else None,
                                     rescore_reads_pixels=bool(getattr(scorer, "reads_pixels", True)))
         self.timer = timer
@@ -192,6 +197,11 @@ class ScoreStage:
             crops = {i: colour_crop(frame, dets.boxes[i], self.config.margin) for i in look.tolist()}
             self.policy.counts["aligned"] += len(crops)
             return None, crops
+        if self.batched:
+            greys, colours = align_faces(frame, dets.boxes[look], None if dets.landmarks is None else dets.landmarks[look],
+                                         margin=self.config.margin)
+            self.policy.counts["aligned"] += len(greys)
+            return greys, dict(zip(look.tolist(), colours))
         greys, crops = [], {}
         for i in look.tolist():
             landmarks = None if dets.landmarks is None else dets.landmarks[i]

@@ -15,7 +15,7 @@ import numpy as np
 
 from facesel.align import CROP_SIZE
 from facesel.core import BestCropStore
-from facesel.scoring.consensus import SIGNATURES, TrackConsensus
+from facesel.scoring.consensus import REFERENCE_SIGNATURES, SIGNATURES, TrackConsensus
 from facesel.scoring.native_blur import TrackSharpness
 from facesel.select.tracklog import DecimatedSeries, SelectedTrack, TrackLog
 from facesel.types import CropContext, Snapshot
@@ -89,6 +89,7 @@ class SelectionStore:
         self.consensus = config.consensus_finalists > 0
         self.consensus_signature = config.consensus_signature
         self.consensus_reference = config.consensus_reference
+        self._signature = (SIGNATURES if config.consensus_impl == "batched" else REFERENCE_SIGNATURES)[config.consensus_signature]
         self._sharpness: dict[int, TrackSharpness] = {}
         keep = config.top_k if rescore is None and not self.consensus else max(config.top_k, config.kept_finalists)
         self._store = BestCropStore(top_k=keep, clip_window=config.clip_window)
@@ -145,7 +146,7 @@ class SelectionStore:
             consensus = self._consensus.get(track_id)
             if consensus is None:
                 consensus = self._consensus[track_id] = TrackConsensus(self.consensus_signature, self.consensus_reference)
-            rows = SIGNATURES[self.consensus_signature](grey[None]) if signature is None else signature[None]
+            rows = self._signature(grey[None]) if signature is None else signature[None]
             consensus.add_signatures(rows)
             if handle in self._observations:  # still held: its row is compared with the reference on close
                 self._observations[handle].signature = _held(rows[0], grey)
@@ -220,7 +221,7 @@ class SelectionStore:
         """(M, D) float64 signatures of held crops (:func:`_held`): the rows widened back, the grey
         crops' computed now in one batch."""
         greys = [k for k, h in enumerate(held) if h.dtype == np.uint8]
-        made = dict(zip(greys, SIGNATURES[self.consensus_signature](np.stack([held[k] for k in greys])))) if greys else {}
+        made = dict(zip(greys, self._signature(np.stack([held[k] for k in greys])))) if greys else {}
         return np.stack([made[k] if k in made else h.astype(np.float64) for k, h in enumerate(held)])
 
     def _free(self, handles) -> None:
