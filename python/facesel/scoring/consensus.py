@@ -49,11 +49,7 @@ def edge_signatures(greys: np.ndarray) -> np.ndarray:
     -------
     (M, 4096) float32; a constant crop (no edges) gives a zero row.
     """
-    greys = np.asarray(greys)
-    if greys.ndim != 3 or greys.shape[1:] != (SIDE, SIDE):
-        raise ValueError(f"greys must have shape (M, {SIDE}, {SIDE}), got {greys.shape}")
-    if greys.dtype != np.uint8:
-        raise ValueError(f"greys must be uint8, got {greys.dtype}")
+    greys = _checked_greys(greys)
     out = np.empty((len(greys), SIDE * SIDE), np.float32)
     for k, grey in enumerate(greys):
         # Exact integer gradients, then float64 steps that are each correctly rounded: the signature
@@ -101,11 +97,7 @@ def hog_signatures_reference(greys: np.ndarray) -> np.ndarray:
     -------
     (M, 576) float64; a constant crop gives a zero row.
     """
-    greys = np.asarray(greys)
-    if greys.ndim != 3 or greys.shape[1:] != (SIDE, SIDE):
-        raise ValueError(f"greys must have shape (M, {SIDE}, {SIDE}), got {greys.shape}")
-    if greys.dtype != np.uint8:
-        raise ValueError(f"greys must be uint8, got {greys.dtype}")
+    greys = _checked_greys(greys)
     m, width = len(greys), _CELLS * HOG_BINS
     if m == 0:
         return np.zeros((0, width), np.float64)
@@ -120,15 +112,8 @@ def hog_signatures_reference(greys: np.ndarray) -> np.ndarray:
     bins += _CELL_INDEX
     bins += (np.arange(m, dtype=np.int64) * width)[:, None]
     # bincount adds each bin's pixels in pixel order, as for one crop alone
-    hist = np.bincount(bins.ravel(), weights=magnitude.ravel(), minlength=m * width).reshape(m * _CELLS, HOG_BINS)
-    hist /= np.maximum(np.sqrt(np.square(hist).sum(axis=1, keepdims=True)), 1e-6)
-    rows = hist.reshape(m, width)
-    rows -= rows.mean(axis=1, keepdims=True)
-    norms = np.sqrt(np.square(rows).sum(axis=1))
-    out = np.zeros((m, width), np.float64)
-    flat = norms > 0
-    out[flat] = rows[flat] / norms[flat, None]
-    return out
+    hist = np.bincount(bins.ravel(), weights=magnitude.ravel(), minlength=m * width)
+    return _signature_rows(hist, m)
 
 
 def hog_signatures(greys: np.ndarray) -> np.ndarray:
@@ -149,11 +134,7 @@ def hog_signatures(greys: np.ndarray) -> np.ndarray:
     -------
     (M, 576) float64; a constant crop gives a zero row.
     """
-    greys = np.asarray(greys)
-    if greys.ndim != 3 or greys.shape[1:] != (SIDE, SIDE):
-        raise ValueError(f"greys must have shape (M, {SIDE}, {SIDE}), got {greys.shape}")
-    if greys.dtype != np.uint8:
-        raise ValueError(f"greys must be uint8, got {greys.dtype}")
+    greys = _checked_greys(greys)
     m, width = len(greys), _CELLS * HOG_BINS
     if m == 0:
         return np.zeros((0, width), np.float64)
@@ -170,7 +151,26 @@ def hog_signatures(greys: np.ndarray) -> np.ndarray:
     gy *= gy
     gx += gy
     magnitude = np.sqrt(gx, out=gx)
-    hist = np.bincount(bins.ravel(), weights=magnitude.ravel(), minlength=m * width).reshape(m * _CELLS, HOG_BINS)
+    hist = np.bincount(bins.ravel(), weights=magnitude.ravel(), minlength=m * width)
+    return _signature_rows(hist, m)
+
+
+def _checked_greys(greys) -> np.ndarray:
+    """``greys`` as an (M, 64, 64) uint8 array, or a ValueError naming what is wrong."""
+    greys = np.asarray(greys)
+    if greys.ndim != 3 or greys.shape[1:] != (SIDE, SIDE):
+        raise ValueError(f"greys must have shape (M, {SIDE}, {SIDE}), got {greys.shape}")
+    if greys.dtype != np.uint8:
+        raise ValueError(f"greys must be uint8, got {greys.dtype}")
+    return greys
+
+
+def _signature_rows(hist: np.ndarray, m: int) -> np.ndarray:
+    """(M, 576) float64 signatures from the (M * 576,) float64 cell histograms of M crops: each
+    cell scaled to unit length, then each row centred and scaled to unit length (a zero row stays
+    zero). Modifies ``hist`` in place."""
+    width = _CELLS * HOG_BINS
+    hist = hist.reshape(m * _CELLS, HOG_BINS)
     hist /= np.maximum(np.sqrt(np.square(hist).sum(axis=1, keepdims=True)), 1e-6)
     rows = hist.reshape(m, width)
     rows -= rows.mean(axis=1, keepdims=True)
