@@ -20,6 +20,7 @@ import nacl.signing
 
 from facesel.vault import shamir
 from facesel.vault.errors import KeyMaterialError
+from facesel.vault.fields import MAX_DURATION, MAX_TIME
 from facesel.vault.fsutil import atomic_write, fsync_dir, shred_file
 from facesel.vault.keys import (
     FORMAT_KEYSTORE,
@@ -135,10 +136,18 @@ def create_authority(out_dir: str | os.PathLike, shares: int, threshold: int, ep
     AuthorityPublic
         The signed public file; its ``fingerprint`` is what cameras pin at enrolment.
     """
+    # Every check before anything is written: a keystore half made by a refused call would make
+    # the next, corrected call refuse the folder ("already holds key material").
     for name, value in (("epoch", epoch_seconds), ("retention", retention_seconds),
                         ("horizon", horizon_seconds)):
-        if not isinstance(value, (int, float)) or not value > 0:
-            raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= MAX_DURATION:
+            raise ValueError(f"{name} must be a positive number of seconds up to {MAX_DURATION:.0f} "
+                             f"(1000 years), got {value!r}")
+    if isinstance(start, bool) or not isinstance(start, (int, float)) or not 0 <= start <= MAX_TIME:
+        raise ValueError(f"start must be Unix seconds in [0, {MAX_TIME:.0f}], got {start!r}")
+    if start + horizon_seconds + epoch_seconds > MAX_TIME:
+        raise ValueError(f"start + horizon + epoch must end before Unix second {MAX_TIME:.0f}, got start {start!r}, "
+                         f"horizon {horizon_seconds!r}, epoch {epoch_seconds!r}")
     check_passphrases(passphrases, shares, allow_shared_passphrase)
     if passphrases is not None and any(p is not None for p in passphrases):
         check_kdf_level(kdf_level, insecure_kdf)  # before anything is written

@@ -1,0 +1,78 @@
+"""A careless operator's input to the command line (ux12's round): times and durations that are not
+numbers a clock can reach, a folder where a file belongs. Each ends in one clear line naming the
+flag and the value, exit status 1, and nothing written."""
+
+from __future__ import annotations
+
+import pytest
+from test_vault_common import DAY, T0, orl_faces, run_cli, sealed_vault
+
+NINES = "9" * 400  # float() of it is inf
+
+
+def _one_line_error(code, err, command, flag):
+    assert code == 1, err
+    assert err.count("\n") == 1 and err.startswith(f"facesel {command}: error:"), err
+    assert flag in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(("flag", "value"), [
+    ("--start", "nan"), ("--start", "inf"), ("--start", "1e30"), ("--start", "-1"),
+    ("--retention", f"{NINES}d"), ("--retention", "99999999999d"), ("--horizon", NINES), ("--epoch", NINES),
+])
+def test_authority_init_refuses_unreachable_times_and_writes_nothing(tmp_path, capsys, flag, value):
+    # Before: nan/inf said "cannot convert float NaN to integer", 1e30 made an authority whose first
+    # epoch starts in the year 3e22, and a duration over 1000 years left a half-written keystore that
+    # made the corrected command refuse the folder ("already holds key material").
+    out = tmp_path / "authority"
+    code, _, err = run_cli(capsys, "authority", "init", "--out", out, "--shares", 3, "--threshold", 2,
+                           "--no-passphrase", f"{flag}={value}")
+    _one_line_error(code, err, "authority", flag)
+    assert not out.exists()
+    code, _, err = run_cli(capsys, "authority", "init", "--out", out, "--shares", 3, "--threshold", 2,
+                           "--no-passphrase", "--horizon", "2d", "--start", T0)
+    assert code == 0, err
+
+
+def test_create_authority_checks_everything_before_writing(tmp_path):
+    from facesel.vault.authority import create_authority
+
+    out = tmp_path / "authority"
+    with pytest.raises(ValueError, match="retention"):
+        create_authority(out, shares=3, threshold=2, epoch_seconds=DAY, retention_seconds=1e20,
+                         horizon_seconds=2 * DAY, start=T0)
+    with pytest.raises(ValueError, match="start"):
+        create_authority(out, shares=3, threshold=2, epoch_seconds=DAY, retention_seconds=30 * DAY,
+                         horizon_seconds=2 * DAY, start=float("nan"))
+    assert not out.exists()
+
+
+@pytest.fixture(scope="module")
+def vault(shared_data, tmp_path_factory):
+    root = tmp_path_factory.mktemp("vault")
+    adir, vault_dir, ids = sealed_vault(root, orl_faces(shared_data, 2))
+    return adir, vault_dir, ids, root / "auth-cam-1"
+
+
+def _files(root):
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-5", NINES])
+def test_purge_refuses_a_now_that_is_not_a_time(vault, capsys, value):
+    # Before: --now nan compared false with every seal time: "purged 0 expired record(s)", exit 0.
+    _, vault_dir, _, camera = vault
+    before = _files(vault_dir)
+    code, _, err = run_cli(capsys, "purge", "--vault", vault_dir, "--camera", camera, f"--now={value}")
+    _one_line_error(code, err, "purge", "--now")
+    assert _files(vault_dir) == before
+
+
+@pytest.mark.parametrize("flag", ["--from", "--to"])
+def test_list_refuses_a_window_that_is_not_a_time(vault, capsys, flag):
+    # Before: --from nan listed 0 records, exit 0, as if the vault were empty.
+    adir, vault_dir, _, _ = vault
+    code, _, err = run_cli(capsys, "list", "--vault", vault_dir, "--authority", adir, flag, "nan")
+    _one_line_error(code, err, "list", flag)
+    code, out, err = run_cli(capsys, "list", "--vault", vault_dir, "--authority", adir, "--from", T0, "--to", T0 + DAY)
+    assert code == 0 and "2 record(s)" in out, out + err
