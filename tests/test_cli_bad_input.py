@@ -76,3 +76,15 @@ def test_list_refuses_a_window_that_is_not_a_time(vault, capsys, flag):
     _one_line_error(code, err, "list", flag)
     code, out, err = run_cli(capsys, "list", "--vault", vault_dir, "--authority", adir, "--from", T0, "--to", T0 + DAY)
     assert code == 0 and "2 record(s)" in out, out + err
+
+
+@pytest.mark.parametrize("argv", [
+    ["run", "clip.mp4", "--dry-run", "--config", "{folder}"],
+    ["serve", "--check", "--config", "{folder}"],
+])
+def test_a_folder_given_as_the_config_file_is_one_error_line(tmp_path, capsys, argv):
+    # Before: IsADirectoryError with a traceback (serve.config.load_config opens the path as a file).
+    argv = [a.format(folder=tmp_path) for a in argv]
+    code, _, err = run_cli(capsys, *argv)
+    assert code == 1 and err.count("\n") == 1 and "Traceback" not in err, err
+    assert err.startswith(f"facesel {argv[0]}: error:") and str(tmp_path) in err
