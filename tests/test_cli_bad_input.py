@@ -88,3 +88,15 @@ def test_a_folder_given_as_the_config_file_is_one_error_line(tmp_path, capsys, a
     code, _, err = run_cli(capsys, *argv)
     assert code == 1 and err.count("\n") == 1 and "Traceback" not in err, err
     assert err.startswith(f"facesel {argv[0]}: error:") and str(tmp_path) in err
+
+
+def test_run_on_a_folder_of_mixed_sizes_is_one_error_line(shared_data, tmp_path, capsys):
+    # Before: a cv2.error traceback from the detection schedule ("Sizes of input arguments do not match").
+    from test_video import _mixed_folder
+
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    odd = _mixed_folder(shared_data / "videos", folder)
+    code, _, err = run_cli(capsys, "run", folder, "--dry-run", "--no-progress", "--scorer", "laplacian")
+    assert code == 1 and "Traceback" not in err and "cv2.error" not in err, err
+    assert err.splitlines()[-1].startswith("facesel run: error: image folder") and odd in err
