@@ -100,3 +100,37 @@ def test_run_on_a_folder_of_mixed_sizes_is_one_error_line(shared_data, tmp_path,
     code, _, err = run_cli(capsys, "run", folder, "--dry-run", "--no-progress", "--scorer", "laplacian")
     assert code == 1 and "Traceback" not in err and "cv2.error" not in err, err
     assert err.splitlines()[-1].startswith("facesel run: error: image folder") and odd in err
+
+
+@pytest.mark.parametrize(("flag", "value", "says"), [
+    ("--min-hits", "0", "must be in [1, inf], got 0"),
+    ("--margin", "nan", "must be finite, got nan"),
+    ("--max-age", "20000", "must be in [0, 10000], got 20000"),
+    ("--min-iou", "2", "must be in (0.0, 1.0], got 2.0"),
+    ("--max-distance", "0", "must be in (0.0, inf], got 0.0"),
+    ("--fps", "nan", "must be a finite number > 0, got nan"),
+    ("--open-timeout", "0", "must be a finite number > 0, got 0"),
+])
+def test_run_flag_out_of_range_is_a_usage_error_naming_the_flag(tmp_path, capsys, flag, value, says):
+    # Before: exit 1 (the README's exit 2 is a usage error, as for --max-frames 0), the field's name
+    # (min_hits) instead of the flag, after the input was opened; --min-iou 2 and --max-age 20000
+    # passed PipelineConfig and failed only in the C++ tracker.
+    from facesel.cli import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(["run", str(tmp_path / "clip.mp4"), "--dry-run", f"{flag}={value}"])
+    err = capsys.readouterr().err
+    assert stop.value.code == 2
+    assert err.splitlines()[-1] == f"facesel run: error: argument {flag}: {says}"
+
+
+@pytest.mark.parametrize("setting", [{"min_iou": 2.0}, {"min_iou": 0.0}, {"max_distance": 0.0}, {"max_age": 20000},
+                                     {"margin": 10.0}, {"region_min_px": 40000}])
+def test_pipeline_config_refuses_what_the_stages_refuse(setting):
+    # Before: accepted by PipelineConfig (so by `facesel serve --check`), refused only when a camera's
+    # Selector was built (the C++ tracker, the crop store, the region search).
+    from facesel.config import PipelineConfig
+
+    name = next(iter(setting))
+    with pytest.raises(ValueError, match=rf"^{name} must be in "):
+        PipelineConfig(**setting)
