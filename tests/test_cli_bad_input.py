@@ -134,3 +134,28 @@ def test_pipeline_config_refuses_what_the_stages_refuse(setting):
     name = next(iter(setting))
     with pytest.raises(ValueError, match=rf"^{name} must be in "):
         PipelineConfig(**setting)
+
+
+def test_run_into_a_vault_that_is_a_file_names_it(shared_data, tmp_path, capsys):
+    # Before: "facesel run: error: [Errno 17] File exists: 'v.mp4'" (mkdir of the vault folder).
+    from test_vault_common import camera_dir, make_authority
+
+    adir = make_authority(tmp_path / "auth", camera_id="cam-1")[1]
+    not_a_folder = tmp_path / "v.mp4"
+    not_a_folder.write_text("hello")
+    clip = shared_data / "videos" / "intel_head_pose_female.gif"
+    code, _, err = run_cli(capsys, "run", clip, "--vault", not_a_folder, "--authority", adir / "authority.pub",
+                           "--camera", camera_dir(adir), "--max-frames", 2, "--no-progress", "--scorer", "laplacian")
+    assert code == 1 and err.splitlines()[-1] == f"facesel run: error: vault {not_a_folder} must be a folder, got a file"
+    assert not_a_folder.read_text() == "hello"
+
+
+def test_vault_refuses_a_nan_purge_interval(tmp_path):
+    from test_vault_common import camera_dir, make_authority
+
+    from facesel.vault import Vault
+
+    adir = make_authority(tmp_path / "auth", camera_id="cam-1")[1]
+    with pytest.raises(ValueError, match="purge_interval"):
+        Vault(tmp_path / "v", adir / "authority.pub", camera=camera_dir(adir), purge_interval=float("nan"))
+    assert not (tmp_path / "v").exists()
