@@ -159,3 +159,13 @@ def test_vault_refuses_a_nan_purge_interval(tmp_path):
     with pytest.raises(ValueError, match="purge_interval"):
         Vault(tmp_path / "v", adir / "authority.pub", camera=camera_dir(adir), purge_interval=float("nan"))
     assert not (tmp_path / "v").exists()
+
+
+def test_audit_head_out_a_folder_names_the_flag(vault, capsys, tmp_path):
+    # Before: "facesel audit: error: .witness.1a2b3c4d.tmp: Is a directory" (the temporary file's name).
+    _, vault_dir, _, _ = vault
+    folder = tmp_path / "witness"
+    folder.mkdir()
+    code, _, err = run_cli(capsys, "audit", "head", "--vault", vault_dir, "--out", folder)
+    _one_line_error(code, err, "audit", "--out")
+    assert f"{folder} is a folder" in err and list(folder.iterdir()) == []
