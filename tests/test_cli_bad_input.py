@@ -4,6 +4,8 @@ flag and the value, exit status 1, and nothing written."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from test_vault_common import DAY, T0, orl_faces, run_cli, sealed_vault
 
@@ -169,3 +171,30 @@ def test_audit_head_out_a_folder_names_the_flag(vault, capsys, tmp_path):
     code, _, err = run_cli(capsys, "audit", "head", "--vault", vault_dir, "--out", folder)
     _one_line_error(code, err, "audit", "--out")
     assert f"{folder} is a folder" in err and list(folder.iterdir()) == []
+
+
+def test_run_json_reader_gone_does_not_end_the_run(shared_data, tmp_path):
+    # Before: `facesel run --json ... | head -1` ended the run at the next event with "[Errno 32]
+    # Broken pipe", exit 1: the people after that frame were never kept (5 of 7 records sealed on a
+    # 40-frame arcade cut). The events are a side channel; the run now reads the input to its end.
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import facesel
+
+    env = {**os.environ, "PYTHONPATH": str(Path(facesel.__file__).resolve().parents[1]), "PYTHONUNBUFFERED": "1"}
+    clip = shared_data / "videos" / "intel_face_demographics_walking.gif"
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before the first event: the first write fails, every time
+    try:
+        done = subprocess.run([sys.executable, "-m", "facesel", "run", str(clip), "--dry-run", "--json",
+                               "--no-progress", "--scorer", "laplacian"], stdout=write, stderr=subprocess.PIPE,
+                              text=True, env=env, timeout=300)
+    finally:
+        os.close(write)
+    assert done.returncode == 0, done.stderr
+    assert "the --json event stream was closed by its reader" in done.stderr
+    assert re.search(r"^frames 35 ", done.stderr, re.M), done.stderr  # every frame of the clip was read
+    assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr

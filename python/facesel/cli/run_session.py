@@ -22,7 +22,9 @@ that its own code stays the pipeline's flags and wiring.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import signal
 import sys
 import threading
@@ -227,6 +229,20 @@ class RunSession:
             self._emit({"event": "track_sealed", "track_id": int(result.track_id)})
 
     def _emit(self, event: dict) -> None:
-        if self._events is not None:
+        if self._events is None:
+            return
+        try:
             self._events.write(json.dumps(event) + "\n")
             self._events.flush()
+        except BrokenPipeError:
+            # The reader of the events went away (`| head`, a crashed consumer). The events are a
+            # side channel: the run goes on sealing (before, the error ended the run and the people
+            # after that frame were never kept). Point the descriptor at /dev/null so that the
+            # interpreter's last flush of stdout does not fail on the same pipe.
+            stream, self._events = self._events, None
+            with contextlib.suppress(OSError, ValueError):
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, stream.fileno())
+                os.close(devnull)
+            print("facesel run: warning: the --json event stream was closed by its reader (broken pipe); "
+                  "no more events, the run goes on", file=sys.stderr)
