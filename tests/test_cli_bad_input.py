@@ -198,3 +198,35 @@ def test_run_json_reader_gone_does_not_end_the_run(shared_data, tmp_path):
     assert "the --json event stream was closed by its reader" in done.stderr
     assert re.search(r"^frames 35 ", done.stderr, re.M), done.stderr  # every frame of the clip was read
     assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr
+
+
+def test_run_console_reader_gone_keeps_every_snapshot(shared_data, tmp_path):
+    # Before: `facesel run ... 2>&1 | head -1` ended the run at the next progress-bar refresh with a
+    # broken pipe, exit 1: 0 of 7 records sealed on a 40-frame arcade cut. The console is lost now,
+    # not the snapshots: the run ends as it would with a reader.
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import facesel
+
+    env = {**os.environ, "PYTHONPATH": str(Path(facesel.__file__).resolve().parents[1])}
+    clip = shared_data / "videos" / "intel_face_demographics_walking.gif"
+
+    def run(out, **streams):
+        return subprocess.run([sys.executable, "-m", "facesel", "run", str(clip), "--plaintext-out", str(out),
+                               "--scorer", "laplacian"], env=env, timeout=300, **streams)
+
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        gone = run(tmp_path / "gone", stdout=write, stderr=write)
+    finally:
+        os.close(write)
+    kept = run(tmp_path / "kept", capture_output=True, text=True)
+    assert kept.returncode == 0, kept.stderr
+    assert gone.returncode == 0
+    records = (tmp_path / "kept" / "tracks.jsonl").read_text().splitlines()
+    assert len(records) >= 1
+    assert len((tmp_path / "gone" / "tracks.jsonl").read_text().splitlines()) == len(records)

@@ -29,6 +29,7 @@ import signal
 import sys
 import threading
 
+from facesel.cli.pipe_safe import PipeSafe
 from facesel.serve.pipeline_adapter import SETTING_NAMES, confirmed_tracks
 
 PREVIEW_HELP = (
@@ -109,12 +110,15 @@ class RunSession:
         self._sigints = 0
         self._previous: dict = {}
         self._opened: set[int] = set()
-        self._events = sys.stdout if args.json else None
+        self._events = sys.stdout if args.json else None  # the raw stream: _emit says when it breaks
         self._saved_stdout = None
         self._live = None
         self._frames = 0
         self._tracks = 0
         self.preview = None
+        # A reader of the console that goes away ends no run (the log handler below writes to it too).
+        self._streams = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = PipeSafe(sys.stdout), PipeSafe(sys.stderr)
         self._logging = configure_logging(args.log_level)
 
     # -- context -------------------------------------------------------------------------------
@@ -146,6 +150,7 @@ class RunSession:
                   f"{self.preview.path}", file=sys.stderr)
         self._emit({"event": "run_finished", "frames": self._frames, "tracks": self._tracks,
                     "reason": self.finish_reason or self.stop_reason or ("error" if exc[0] else "end of input")})
+        sys.stdout, sys.stderr = self._streams
 
     def _on_signal(self, signum, _frame) -> None:
         if signum == signal.SIGINT:
