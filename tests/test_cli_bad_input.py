@@ -230,3 +230,36 @@ def test_run_console_reader_gone_keeps_every_snapshot(shared_data, tmp_path):
     records = (tmp_path / "kept" / "tracks.jsonl").read_text().splitlines()
     assert len(records) >= 1
     assert len((tmp_path / "gone" / "tracks.jsonl").read_text().splitlines()) == len(records)
+
+
+@pytest.mark.parametrize("apart", [False, True])
+def test_authority_init_cut_short_leaves_nothing_and_can_be_rerun(tmp_path, monkeypatch, apart):
+    # Before: Ctrl-C during a share's Argon2id left keystore/ (371 files) and some shares without
+    # authority.pub or the passphrase files; `authority init` again refused: "already holds key
+    # material (keystore)". Now the cut-short call removes what it wrote (key files shredded).
+    from facesel.vault import authority
+
+    real = authority.write_share
+    calls = []
+
+    def interrupted(path, *args, **kwargs):
+        calls.append(path)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(path, *args, **kwargs)
+
+    out = tmp_path / "authority"
+    holders = [tmp_path / f"holder-{i}" for i in (1, 2, 3)] if apart else None
+    for folder in holders or []:
+        folder.mkdir()
+    settings = dict(shares=3, threshold=2, epoch_seconds=DAY, retention_seconds=30 * DAY, horizon_seconds=5 * DAY,
+                    start=T0, share_dirs=holders)
+    monkeypatch.setattr(authority, "write_share", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        authority.create_authority(out, **settings)
+    assert calls[0].exists() is False  # the share written before the interruption was removed
+    assert not out.exists()
+    assert all(list(folder.iterdir()) == [] for folder in holders or [])
+    monkeypatch.setattr(authority, "write_share", real)
+    pub = authority.create_authority(out, **settings)
+    assert pub.shares == 3 and (out / "authority.pub").is_file()

@@ -8,9 +8,11 @@ See :mod:`facesel.vault.keys` for the layout and the reasons behind it.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import secrets
+import shutil
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -164,6 +166,23 @@ def create_authority(out_dir: str | os.PathLike, shares: int, threshold: int, ep
     authority_id = secrets.token_hex(8)
     signing = nacl.signing.SigningKey.generate()
 
+    made_out = not out.exists()
+    try:
+        return _make_authority(out, ks_dir, shares_dir, pub_path, share_dirs, master, authority_id, signing,
+                               shares, threshold, epoch_seconds, retention_seconds, first, count, passphrases,
+                               kdf_level, insecure_kdf)
+    except BaseException:
+        # Ctrl-C during the Argon2id of a share, a full disk...: remove exactly what this call made, so
+        # that the same command can be run again (before, a half-made keystore without authority.pub
+        # made it refuse the folder: "already holds key material").
+        _remove_partial(out, made_out, ks_dir, shares_dir, pub_path, share_dirs, shares)
+        raise
+
+
+def _make_authority(out, ks_dir, shares_dir, pub_path, share_dirs, master, authority_id, signing, shares,
+                    threshold, epoch_seconds, retention_seconds, first, count, passphrases, kdf_level,
+                    insecure_kdf) -> AuthorityPublic:
+    """The writing half of :func:`create_authority`, once everything is checked."""
     out.mkdir(parents=True, exist_ok=True)
     ks_dir.mkdir(mode=0o700)
     if share_dirs is None:
@@ -183,6 +202,31 @@ def create_authority(out_dir: str | os.PathLike, shares: int, threshold: int, ep
     pub.save(pub_path)
     fsync_dir(out)
     return pub
+
+
+def _remove_partial(out: Path, made_out: bool, ks_dir: Path, shares_dir: Path, pub_path: Path,
+                    share_dirs: list[Path] | None, shares: int) -> None:
+    """Undo a :func:`create_authority` cut short: every one of these paths was checked absent
+    before the first write, so whatever is there now is this call's (key files are shredded)."""
+    def shred_tree(folder: Path) -> None:
+        if folder.is_dir() and not folder.is_symlink():
+            for path in folder.iterdir():
+                if path.is_file() and not path.is_symlink():
+                    with contextlib.suppress(OSError):
+                        shred_file(path)
+            shutil.rmtree(folder, ignore_errors=True)
+
+    shred_tree(ks_dir)
+    if share_dirs is None:
+        shred_tree(shares_dir)
+    else:
+        for index, folder in enumerate(share_dirs, 1):
+            with contextlib.suppress(OSError):
+                shred_file(folder / f"share-{index}-of-{shares}.json")
+    pub_path.unlink(missing_ok=True)
+    if made_out:
+        with contextlib.suppress(OSError):
+            out.rmdir()  # only when empty
 
 
 def _trusted_public(out: Path, keystore: Keystore) -> AuthorityPublic:
