@@ -263,3 +263,32 @@ def test_authority_init_cut_short_leaves_nothing_and_can_be_rerun(tmp_path, monk
     monkeypatch.setattr(authority, "write_share", real)
     pub = authority.create_authority(out, **settings)
     assert pub.shares == 3 and (out / "authority.pub").is_file()
+
+
+def test_dry_run_with_an_output_is_refused(tmp_path, capsys):
+    # Before: --dry-run ("keep nothing") was ignored: the snapshots were sealed into --vault and
+    # written in the clear into --plaintext-out all the same.
+    for flag in ("--vault", "--plaintext-out"):
+        out = tmp_path / flag.strip("-")
+        extra = ["--authority", tmp_path / "authority.pub", "--camera", tmp_path / "cam"] if flag == "--vault" else []
+        code, _, err = run_cli(capsys, "run", tmp_path / "clip.mp4", "--dry-run", flag, out, *extra)
+        assert code == 1 and err.splitlines()[-1] == (f"facesel run: error: --dry-run keeps nothing, but {flag} "
+                                                      "was given: leave out one of them")
+        assert not out.exists()
+
+
+def test_dry_run_with_a_config_leaves_its_vault_alone(shared_data, tmp_path, capsys):
+    # Before: `facesel run --config FILE --dry-run` sealed every snapshot into the camera's vault.
+    from test_vault_common import camera_dir, make_authority
+
+    import time
+
+    adir = make_authority(tmp_path / "auth", camera_id="cam-1", start=time.time() - DAY)[1]  # keys for now
+    vault = tmp_path / "vault"
+    config = tmp_path / "facesel.toml"
+    config.write_text(f'[cameras.door]\nsource = "{shared_data / "videos" / "intel_head_pose_female.gif"}"\n'
+                      f'vault = "{vault}"\nauthority = "{adir / "authority.pub"}"\ncamera_key = "{camera_dir(adir)}"\n')
+    code, out, err = run_cli(capsys, "run", "--config", config, "--dry-run", "--no-progress", "--scorer", "laplacian",
+                             "--max-frames", 8)
+    assert code == 0, err
+    assert "sealed" not in out and not vault.exists()

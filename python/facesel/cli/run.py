@@ -67,7 +67,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--camera", metavar="DIR", default=None,
                    help="the camera's signing key folder (facesel camera init); required with --vault")
     p.add_argument("--camera-id", default=None, help="expected camera id (must match the camera key)")
-    p.add_argument("--dry-run", action="store_true", help="run the pipeline but keep nothing (for measuring)")
+    p.add_argument("--dry-run", action="store_true",
+                   help="run the pipeline but keep nothing (for measuring; refused with --vault or "
+                   "--plaintext-out, and with --config the camera's vault is left alone)")
     p.add_argument("--max-frames", type=_positive_int, default=None, metavar="N", help="stop after N frames")
     p.add_argument("--every", type=_positive_int, default=1, metavar="N", help="process one frame in N")
     p.add_argument("--fps", type=_positive_seconds, default=None, help="frame rate of an image folder (default 25)")
@@ -81,6 +83,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _check_outputs(args: argparse.Namespace) -> None:
+    if args.dry_run and (args.vault is not None or args.plaintext_out is not None):
+        # before, --dry-run was ignored: the snapshots went to the vault or the folder all the same
+        given = "--vault" if args.vault is not None else "--plaintext-out"
+        raise ValueError(f"--dry-run keeps nothing, but {given} was given: leave out one of them")
     if (args.vault is None) != (args.authority is None):
         raise ValueError("--vault and --authority go together: give both or neither")
     if args.vault is not None and args.camera is None:

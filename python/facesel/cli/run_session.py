@@ -88,9 +88,10 @@ def apply_config(args: argparse.Namespace) -> None:
 
     if args.input is None:
         args.input = camera.source
-    fill("vault", str(camera.vault), "vault")
-    fill("authority", str(camera.authority), "authority")
-    fill("camera", str(camera.camera_key), "camera_key")
+    if not args.dry_run:  # a dry run keeps nothing: the camera's vault is not touched
+        fill("vault", str(camera.vault), "vault")
+        fill("authority", str(camera.authority), "authority")
+        fill("camera", str(camera.camera_key), "camera_key")
     fill("camera_id", camera.camera_id, "camera_id")
     for key, value in camera.settings.items():
         if key in SETTING_NAMES:
