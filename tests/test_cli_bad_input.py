@@ -292,3 +292,19 @@ def test_dry_run_with_a_config_leaves_its_vault_alone(shared_data, tmp_path, cap
                              "--max-frames", 8)
     assert code == 0, err
     assert "sealed" not in out and not vault.exists()
+
+
+@pytest.mark.parametrize("command", [["train", "--out", "{out}"], ["calibrate", "--model", "{model}"],
+                                     ["eval", "erc", "--out", "{out}"]])
+@pytest.mark.parametrize("kind", ["file", "missing"])
+def test_data_that_is_not_a_folder_says_what_it_is(tmp_path, capsys, command, kind):
+    # Before: "--data folder not found: faces.zip" for a file that is there.
+    from facesel.scoring.vae import shipped_model_dir
+
+    data = tmp_path / "faces.zip"
+    if kind == "file":
+        data.write_bytes(b"PK")
+    argv = [a.format(model=shipped_model_dir(), out=tmp_path / "out") for a in command]
+    code, _, err = run_cli(capsys, *argv, "--data", data)
+    expected = "a file" if kind == "file" else "not found"
+    assert code == 1 and err.splitlines()[-1].endswith(f"error: --data must be a folder of faces, got {data} ({expected})")
