@@ -308,3 +308,14 @@ def test_data_that_is_not_a_folder_says_what_it_is(tmp_path, capsys, command, ki
     code, _, err = run_cli(capsys, *argv, "--data", data)
     expected = "a file" if kind == "file" else "not found"
     assert code == 1 and err.splitlines()[-1].endswith(f"error: --data must be a folder of faces, got {data} ({expected})")
+
+
+def test_pid_file_that_is_a_folder_is_named_and_leaves_no_temporary(tmp_path):
+    # Before: "[Errno 21] Is a directory: '.run.1234.tmp' -> 'run'", and the .tmp file stayed beside it.
+    from facesel.serve.pidfile import PidFile
+
+    folder = tmp_path / "run"
+    folder.mkdir()
+    with pytest.raises(ValueError, match=r"--pid-file .*run is a folder"), PidFile(folder):
+        pass
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"] and list(folder.iterdir()) == []
