@@ -172,3 +172,11 @@ def test_score_missing_file_keeps_the_json_of_the_others(orl_images, tmp_path, c
     assert good["path"] == str(orl_images[0]) and np.isfinite(good["quality"]) and len(good["faces"]) >= 1
     assert bad == {"path": str(missing), "error": f"image not found: {missing}"}
     assert "image not found" in captured.err
+
+
+def test_score_a_folder_says_it_is_a_folder_not_missing(orl_images, tmp_path, capsys):
+    # Before: "image not found: DIR" for a folder that exists (ux12's round).
+    assert main(["score", "--json", str(orl_images[0]), str(tmp_path)]) == 1
+    captured = capsys.readouterr()
+    _, bad = json.loads(captured.out)["results"]
+    assert bad == {"path": str(tmp_path), "error": f"not an image file: {tmp_path} is a folder"}

@@ -98,3 +98,29 @@ def test_bad_settings(videos, settings):
 def test_bad_source_type():
     with pytest.raises(TypeError):
         open_source(3.5)
+
+
+def _mixed_folder(videos, folder):
+    """Three OTB frames (128x96), the third halved: a folder of photos of different sizes."""
+    files = sorted((videos / "otb_girl" / "img").glob("*.jpg"))[:3]
+    for file in files[:2]:
+        shutil.copy(file, folder / file.name)
+    image = cv2.imread(str(files[2]))
+    cv2.imwrite(str(folder / files[2].name), cv2.resize(image, (image.shape[1] // 2, image.shape[0] // 2)))
+    return files[2].name
+
+
+def test_image_folder_of_mixed_sizes_names_the_odd_image(videos, tmp_path):
+    # Before: the frames went through, and the detection schedule's cv2.absdiff failed on them.
+    odd = _mixed_folder(videos, tmp_path)
+    frames = iter(open_source(tmp_path))
+    next(frames), next(frames)
+    with pytest.raises(ValueError, match=rf"{odd} is 64x48 pixels but the first image, .* is 128x96"):
+        next(frames)
+
+
+@pytest.mark.parametrize("source", [""])
+def test_empty_source_is_refused_not_the_current_folder(source):
+    # Before: Path("") is ".", and "folder . holds no images" (or the current folder's images) followed.
+    with pytest.raises(ValueError, match="source must be a path"):
+        open_source(source)

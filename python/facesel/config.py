@@ -70,7 +70,8 @@ class PipelineConfig:
                                      "many pixels (the detector's cost follows the region's pixels)",
                                      "detection", low=16.0)
     region_min_px: int = _setting(128, "sparse mode: smallest region side given to the detector (small faces "
-                                  "need context to be found)", "detection", low=32)
+                                  "need context to be found)", "detection", low=32,
+                                  high=32768)  # the region search's own limit
     region_shrink: str = _setting("area", "sparse mode: how a region square is shrunk to the detector's size: 'area' "
                                   "(OpenCV's INTER_AREA, 0.26-0.77 ms a square from 1080p) or 'fast' (INTER_AREA "
                                   "by a whole factor, then bilinear: 0.04-0.35 ms, 1-4 grey levels apart)",
@@ -79,11 +80,13 @@ class PipelineConfig:
                                     "detection", low=0.0)
     # -- tracking (mirrors facesel.Tracker / the C++ TrackerConfig) ------------------------------
     min_hits: int = _setting(3, "detections before a track counts", "tracking", low=1)
-    max_age: int = _setting(10, "frames a track may go unseen before it closes", "tracking", low=0)
+    max_age: int = _setting(10, "frames a track may go unseen before it closes", "tracking", low=0,
+                            high=10000)  # the C++ tracker's own limit
     metric: str = _setting("euclidean", "track association rule", "tracking", choices=("euclidean", "iou"))
     max_distance: float = _setting(0.5, "euclidean association: largest centre distance, in box sizes",
-                                   "tracking", low=0.0)
-    min_iou: float = _setting(0.3, "iou association: smallest overlap", "tracking", low=0.0)
+                                   "tracking", low=0.0, low_open=True)
+    min_iou: float = _setting(0.3, "iou association: smallest overlap", "tracking", low=0.0,
+                              low_open=True, high=1.0)
     predict_motion: bool = _setting(False, "move unseen tracks by their velocity (off: the paper's rule)",
                                     "tracking")
     second_pass: bool = _setting(False, "keep a partly covered face on its track: the default detector also "
@@ -141,7 +144,8 @@ class PipelineConfig:
     top_k: int = _setting(1, "best observations kept per track", "selection", low=1)
     clip_window: int = _setting(0, "also keep the track's crops within +-W frames of the best (0: none)",
                                 "selection", low=0)
-    margin: float = _setting(0.25, "margin of the kept colour crop, in box sizes on each side", "selection", low=0.0)
+    margin: float = _setting(0.25, "margin of the kept colour crop, in box sizes on each side", "selection", low=0.0,
+                            high=10.0, high_open=True)
     series_capacity: int = _setting(1024, "most points kept of a track's quality series", "selection", low=2)
     thumbnails: int = _setting(0, "small crops kept per track for reports (0: none)", "selection", low=0)
     thumbnail_height: int = _setting(96, "rows of each thumbnail", "selection", low=8)
@@ -200,9 +204,15 @@ def _check(f, value) -> None:
         raise TypeError(f"{f.name} must be {'an integer' if kind is numbers.Integral else 'a number'}, got {value!r}")
     if not math.isfinite(value):
         raise ValueError(f"{f.name} must be finite, got {value!r}")
+    # The stages check these again (the C++ tracker, the region search, the crop store) but only once
+    # a Selector is built: here a bad value is refused by `facesel serve --check` and by the flags.
     low, high = meta.get("low"), meta.get("high")
-    if (low is not None and value < low) or (high is not None and value > high):
-        span = f"[{low if low is not None else '-inf'}, {high if high is not None else 'inf'}]"
+    low_open, high_open = meta.get("low_open", False), meta.get("high_open", False)
+    too_low = low is not None and (value <= low if low_open else value < low)
+    too_high = high is not None and (value >= high if high_open else value > high)
+    if too_low or too_high:
+        span = (f"{'(' if low_open else '['}{low if low is not None else '-inf'}, "
+                f"{high if high is not None else 'inf'}{')' if high_open else ']'}")
         raise ValueError(f"{f.name} must be in {span}, got {value!r}")
 
 
@@ -227,8 +237,29 @@ def add_arguments(parser: argparse.ArgumentParser, exclude: tuple[str, ...] = ()
         elif isinstance(f.default, str):
             group.add_argument(_flag(f.name), dest=f.name, default=f.default, choices=f.metadata["choices"], help=text)
         else:
-            group.add_argument(_flag(f.name), dest=f.name, type=type(f.default), default=f.default,
+            group.add_argument(_flag(f.name), dest=f.name, type=_checked_number(f), default=f.default,
                                metavar=f.name.upper(), help=text)
+
+
+def _checked_number(f):
+    """argparse ``type`` for a numeric field: converted and range-checked while the command line
+    is parsed, so that ``--min-hits 0`` is a usage error naming the flag (exit 2, like
+    ``--max-frames 0``), given before any model is loaded or input opened."""
+    kind = type(f.default)
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid {kind.__name__} value: {text!r}") from None
+        try:
+            _check(f, value)
+        except (TypeError, ValueError) as err:
+            raise argparse.ArgumentTypeError(str(err).removeprefix(f"{f.name} ")) from None
+        return value
+
+    parse.__name__ = kind.__name__
+    return parse
 
 
 def from_arguments(args: argparse.Namespace, exclude: tuple[str, ...] = ()) -> PipelineConfig:

@@ -34,11 +34,19 @@ class FaceSet:
         return len(self.paths)
 
 
+def require_folder(path, name: str) -> Path:
+    """``path`` as a Path when it is a folder; else FileNotFoundError naming ``name`` and saying what
+    is there instead (a file given as ``--data`` was reported "not found")."""
+    path = Path(path)
+    if not path.is_dir():
+        found = "a file" if path.exists() else "not found"
+        raise FileNotFoundError(f"{name} must be a folder of faces, got {path} ({found})")
+    return path
+
+
 def list_images(root: Path) -> list[tuple[str, Path]]:
     """(identity, path) for every image under ``root/<identity>/``, sorted for reproducibility."""
-    root = Path(root)
-    if not root.is_dir():
-        raise FileNotFoundError(f"face folder not found: {root}")
+    root = require_folder(root, "the face folder")
     items = []
     for ident_dir in sorted(p for p in root.iterdir() if p.is_dir()):
         for path in sorted(ident_dir.iterdir()):

@@ -67,6 +67,25 @@ def default_scorer(config: PipelineConfig | None = None):
     return scoring.LaplacianVarianceScorer()
 
 
+def _unpack(item) -> tuple:
+    """``(frame, timestamp, dropped)`` of one item of :meth:`Selector.run`'s ``frames``: a
+    ``(frame, timestamp)`` pair, or a triple with the frames dropped before it (a live buffer's).
+    Raises TypeError saying what was given: bare frames (``run(list_of_arrays)``, the likely slip)
+    ended in "_front() takes from 3 to 5 positional arguments but 65 were given"."""
+    if not isinstance(item, (tuple, list)) or not 2 <= len(item) <= 3:
+        given = (f"a {type(item).__name__} of shape {item.shape}" if isinstance(item, np.ndarray)
+                 else f"a {type(item).__name__} of {len(item)}" if isinstance(item, (tuple, list))
+                 else f"a {type(item).__name__}")
+        raise TypeError(f"frames must yield (frame, timestamp) pairs (a facesel.video source, or "
+                        f"zip(frames, timestamps) with None for timestamps from config.fps), got {given}")
+    frame, stamp, *rest = item
+    dropped = rest[0] if rest else 0
+    if isinstance(dropped, bool) or not isinstance(dropped, (int, np.integer)) or dropped < 0:
+        raise TypeError(f"the third value of a frames item (frames dropped before it) must be an int >= 0, "
+                        f"got {dropped!r}")
+    return frame, stamp, int(dropped)
+
+
 class Selector:
     """Video frames in, one best snapshot per person out.
 
@@ -209,7 +228,7 @@ class Selector:
         items = LatestFrames(frames, self.config.queue_size) if live and not keeps_newest else frames
         if self.config.threads == 1:
             for item in items:
-                yield self._back(self._front(*item))
+                yield self._back(self._front(*_unpack(item)))
             return
         # Full-frame detections need only the frame, so they start in a thread of their own as the
         # reader plans each frame; the tracking thread meanwhile searches the regions of the
@@ -221,9 +240,9 @@ class Selector:
             ahead = ThreadPoolExecutor(1, thread_name_prefix="facesel-detect-ahead")
 
         def plan(item):
-            frame, stamp, *rest = item
+            frame, stamp, dropped = _unpack(item)
             frame = check_frame(frame)
-            return frame, stamp, rest[0] if rest else 0, self._detect.plan(frame, ahead)
+            return frame, stamp, dropped, self._detect.plan(frame, ahead)
 
         try:
             yield from run_staged(items, self._front, self._back, self.config.queue_size, live=live, prepare=plan)

@@ -124,6 +124,8 @@ def open_source(
     if not isinstance(source, (str, Path)):
         raise TypeError(f"source must be a path, URL or camera index, got {type(source).__name__}")
     text = str(source)
+    if text == "":  # Path("") is the current folder: an empty --config source or "$UNSET" read it
+        raise ValueError(f"source must be a path, URL or camera index, got {text!r}")
     if isinstance(source, str) and text.isdigit():
         return _open_capture(int(text), text, "camera", every, max_frames)
     if isinstance(source, str) and _URL.match(text):
@@ -144,10 +146,19 @@ def _open_folder(path: Path, every: int, max_frames: int | None, fps: float | No
     chosen = files[::every][:max_frames]
 
     def frames() -> Iterator[tuple[np.ndarray, float]]:
+        first = None
         for k, file in enumerate(chosen):
             image = cv2.imread(str(file), cv2.IMREAD_COLOR)
             if image is None:
                 raise ValueError(f"cannot read image file {file}")
+            # The frames of one stream have one size (the detection schedule compares each frame
+            # with the last one it searched whole): a folder of mixed photos ended in a cv2.error.
+            if first is None:
+                first = (file, image.shape)
+            elif image.shape != first[1]:
+                raise ValueError(f"image folder {path}: {file.name} is {image.shape[1]}x{image.shape[0]} pixels but "
+                                 f"the first image, {first[0].name}, is {first[1][1]}x{first[1][0]}: the images of "
+                                 "a folder are frames of one video and must all have one size")
             yield image, (k * every) / rate
 
     return FrameSource(str(path), "folder", rate, len(chosen), frames)

@@ -57,7 +57,10 @@ def main(argv: list[str] | None = None) -> int:
               "for (it is not a terminal); give the passphrases with --passphrase-file FILE (one per line) "
               "or --passphrase-env VAR", file=sys.stderr)
         return 1
-    except (ValueError, FileNotFoundError, PermissionError, RuntimeError) as err:
-        # User-facing errors: one clear line and a non-zero exit, not a traceback.
+    except (ValueError, OSError, RuntimeError) as err:
+        # User-facing errors: one clear line and a non-zero exit, not a traceback. OSError as a
+        # whole, not only FileNotFoundError and PermissionError: a folder given where a file
+        # belongs (IsADirectoryError), a file where a folder belongs (NotADirectoryError), a full
+        # disk are the operator's to fix, and the message names the path.
         print(f"facesel {args.command}: error: {err}", file=sys.stderr)
         return 1

@@ -13,6 +13,7 @@ from pathlib import Path
 
 
 def _run(args) -> int:
+    from facesel.faceset import require_folder
     from facesel.scoring.stills import calibrate_photos
     from facesel.scoring.vae_methods import STATISTICS
     from facesel.training.calibrate import DOSE_STATISTICS, calibrate
@@ -24,9 +25,7 @@ def _run(args) -> int:
     for name in ("encoder.onnx", "decoder.onnx", "model_card.json"):
         if not (model / name).is_file():
             raise FileNotFoundError(f"--model {model}: {name} not found")
-    data = Path(args.data)
-    if not data.is_dir():
-        raise FileNotFoundError(f"--data folder not found: {data}")
+    data = require_folder(args.data, "--data")
     statistics = tuple(args.statistics.split(",")) if args.statistics else DOSE_STATISTICS
     unknown = [s for s in statistics if s not in STATISTICS]
     if unknown:

@@ -28,6 +28,17 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _positive_seconds(text: str) -> float:
+    """A finite number > 0 (``--fps``, ``--open-timeout``): nan or 0 is a usage error naming the flag."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid float value: {text!r}") from None
+    if not (value > 0 and value != float("inf")):
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
+    return value
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     from facesel.config import add_arguments
 
@@ -56,12 +67,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--camera", metavar="DIR", default=None,
                    help="the camera's signing key folder (facesel camera init); required with --vault")
     p.add_argument("--camera-id", default=None, help="expected camera id (must match the camera key)")
-    p.add_argument("--dry-run", action="store_true", help="run the pipeline but keep nothing (for measuring)")
+    p.add_argument("--dry-run", action="store_true",
+                   help="run the pipeline but keep nothing (for measuring; refused with --vault or "
+                   "--plaintext-out, and with --config the camera's vault is left alone)")
     p.add_argument("--max-frames", type=_positive_int, default=None, metavar="N", help="stop after N frames")
     p.add_argument("--every", type=_positive_int, default=1, metavar="N", help="process one frame in N")
-    p.add_argument("--fps", type=float, default=None, help="frame rate of an image folder (default 25)")
+    p.add_argument("--fps", type=_positive_seconds, default=None, help="frame rate of an image folder (default 25)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.add_argument("--open-timeout", type=float, default=15.0, metavar="SECONDS",
+    p.add_argument("--open-timeout", type=_positive_seconds, default=15.0, metavar="SECONDS",
                    help="a webcam or stream that gives no first frame within this time is an error "
                    "(default 15); later losses are retried without limit")
     add_arguments(p, exclude=NOT_FLAGS)
@@ -70,6 +83,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _check_outputs(args: argparse.Namespace) -> None:
+    if args.dry_run and (args.vault is not None or args.plaintext_out is not None):
+        # before, --dry-run was ignored: the snapshots went to the vault or the folder all the same
+        given = "--vault" if args.vault is not None else "--plaintext-out"
+        raise ValueError(f"--dry-run keeps nothing, but {given} was given: leave out one of them")
     if (args.vault is None) != (args.authority is None):
         raise ValueError("--vault and --authority go together: give both or neither")
     if args.vault is not None and args.camera is None:

@@ -22,11 +22,14 @@ that its own code stays the pipeline's flags and wiring.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import signal
 import sys
 import threading
 
+from facesel.cli.pipe_safe import PipeSafe
 from facesel.serve.pipeline_adapter import SETTING_NAMES, confirmed_tracks
 
 PREVIEW_HELP = (
@@ -85,9 +88,10 @@ def apply_config(args: argparse.Namespace) -> None:
 
     if args.input is None:
         args.input = camera.source
-    fill("vault", str(camera.vault), "vault")
-    fill("authority", str(camera.authority), "authority")
-    fill("camera", str(camera.camera_key), "camera_key")
+    if not args.dry_run:  # a dry run keeps nothing: the camera's vault is not touched
+        fill("vault", str(camera.vault), "vault")
+        fill("authority", str(camera.authority), "authority")
+        fill("camera", str(camera.camera_key), "camera_key")
     fill("camera_id", camera.camera_id, "camera_id")
     for key, value in camera.settings.items():
         if key in SETTING_NAMES:
@@ -107,12 +111,15 @@ class RunSession:
         self._sigints = 0
         self._previous: dict = {}
         self._opened: set[int] = set()
-        self._events = sys.stdout if args.json else None
+        self._events = sys.stdout if args.json else None  # the raw stream: _emit says when it breaks
         self._saved_stdout = None
         self._live = None
         self._frames = 0
         self._tracks = 0
         self.preview = None
+        # A reader of the console that goes away ends no run (the log handler below writes to it too).
+        self._streams = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = PipeSafe(sys.stdout), PipeSafe(sys.stderr)
         self._logging = configure_logging(args.log_level)
 
     # -- context -------------------------------------------------------------------------------
@@ -144,6 +151,7 @@ class RunSession:
                   f"{self.preview.path}", file=sys.stderr)
         self._emit({"event": "run_finished", "frames": self._frames, "tracks": self._tracks,
                     "reason": self.finish_reason or self.stop_reason or ("error" if exc[0] else "end of input")})
+        sys.stdout, sys.stderr = self._streams
 
     def _on_signal(self, signum, _frame) -> None:
         if signum == signal.SIGINT:
@@ -227,6 +235,20 @@ class RunSession:
             self._emit({"event": "track_sealed", "track_id": int(result.track_id)})
 
     def _emit(self, event: dict) -> None:
-        if self._events is not None:
+        if self._events is None:
+            return
+        try:
             self._events.write(json.dumps(event) + "\n")
             self._events.flush()
+        except BrokenPipeError:
+            # The reader of the events went away (`| head`, a crashed consumer). The events are a
+            # side channel: the run goes on sealing (before, the error ended the run and the people
+            # after that frame were never kept). Point the descriptor at /dev/null so that the
+            # interpreter's last flush of stdout does not fail on the same pipe.
+            stream, self._events = self._events, None
+            with contextlib.suppress(OSError, ValueError):
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, stream.fileno())
+                os.close(devnull)
+            print("facesel run: warning: the --json event stream was closed by its reader (broken pipe); "
+                  "no more events, the run goes on", file=sys.stderr)

@@ -98,7 +98,8 @@ def _run(args) -> int:
         row = {"path": str(path)}
         rows.append(row)
         if not path.is_file():
-            row["error"] = f"image not found: {path}"
+            # a folder (or a FIFO) exists: "not found" sent the user looking for a typo
+            row["error"] = f"not an image file: {path} is a folder" if path.is_dir() else f"image not found: {path}"
             continue
         try:
             faces = _faces(read_image(path), detector)

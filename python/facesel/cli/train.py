@@ -20,10 +20,10 @@ def _import_training():
 
 
 def _run(args) -> int:
+    from facesel.faceset import require_folder
+
     pipeline = _import_training()
-    data = Path(args.data)
-    if not data.is_dir():
-        raise FileNotFoundError(f"--data folder not found: {data}")
+    data = require_folder(args.data, "--data")
     card = pipeline.train_and_export(
         data_dir=data,
         out_dir=Path(args.out),

@@ -289,6 +289,9 @@ def _audit_head(args: argparse.Namespace) -> int:
     head = {**signed_head(vault_dir / "audit.log"), "vault_id": identity.vault_id, "camera_id": identity.camera_id}
     text = json.dumps(head, indent=1, sort_keys=True)
     if args.out:
+        if Path(args.out).is_dir():  # else os.replace's error, naming the temporary file
+            raise ValueError(f"--out {args.out} is a folder: give the head file's path, e.g. "
+                             f"{Path(args.out) / 'head.json'}")
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         atomic_write(Path(args.out), (text + "\n").encode("utf-8"), mode=0o644)
         print(f"signed head seq {head['seq']} written to {args.out}; keep a copy elsewhere, check later with "

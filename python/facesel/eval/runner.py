@@ -37,10 +37,9 @@ def run_erc(
     from facesel.detectors import YuNetDetector
     from facesel.eval.cache import EmbeddingCache
     from facesel.eval.matcher import DlibMatcher
+    from facesel.faceset import require_folder
 
-    data, out = Path(data), Path(out)
-    if not data.is_dir():
-        raise FileNotFoundError(f"--data folder not found: {data}")
+    data, out = require_folder(data, "--data"), Path(out)
     if train is not None and Path(train).resolve() == data.resolve():
         raise ValueError(f"--data and --train are the same folder ({data}): never evaluate on training faces")
     for name in methods:

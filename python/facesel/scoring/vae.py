@@ -53,6 +53,20 @@ def _check_int(name: str, value, minimum: int) -> int:
     return int(value)
 
 
+def _read_card(path: Path) -> dict:
+    """A model folder's ``model_card.json`` as a dict; a file that is not a JSON object (or whose
+    ``calibration`` is not one) is a ValueError naming it, not a JSONDecodeError or AttributeError
+    from deep inside the constructor."""
+    try:
+        card = json.loads(path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ValueError(f"model_dir's {path} is not a valid model card ({err})") from None
+    if not isinstance(card, dict) or not isinstance(card.get("calibration", {}), dict):
+        raise ValueError(f"model_dir's {path} is not a valid model card (a JSON object with a "
+                         "'calibration' object was expected)")
+    return card
+
+
 class VAEScorer:
     """Face quality from a VAE trained on good faces (Baert et al., AAAI-21), plus a correction.
 
@@ -97,7 +111,7 @@ class VAEScorer:
     ) -> None:
         self.model_dir = Path(model_dir) if model_dir is not None else shipped_model_dir()
         card_path = self.model_dir / "model_card.json"
-        self.card = json.loads(card_path.read_text()) if card_path.is_file() else {}
+        self.card = _read_card(card_path) if card_path.is_file() else {}
         if method is None:
             method = self.card.get("default_method", FALLBACK_METHOD)
         if method not in METHODS:

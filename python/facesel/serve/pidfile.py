@@ -43,10 +43,16 @@ class PidFile:
         other = running_pid(self.path)
         if other is not None:
             raise RuntimeError(f"--pid-file {self.path}: facesel serve already runs as pid {other}")
+        if self.path.is_dir():  # else os.replace's error names the temporary file, which stayed behind
+            raise ValueError(f"--pid-file {self.path} is a folder: give a file path, e.g. {self.path / 'facesel.pid'}")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        tmp.write_text(f"{os.getpid()}\n", encoding="ascii")
-        os.replace(tmp, self.path)
+        try:
+            tmp.write_text(f"{os.getpid()}\n", encoding="ascii")
+            os.replace(tmp, self.path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
         return self
 
     def __exit__(self, *exc) -> None:

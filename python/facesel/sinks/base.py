@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Protocol, runtime_checkable
 
 
@@ -42,6 +43,9 @@ class CallbackSink:
 
 def check_sinks(sinks) -> tuple:
     """A tuple of sinks, each checked to have write, tick and close (TypeError naming the one that has not)."""
+    if callable(getattr(sinks, "write", None)) or not isinstance(sinks, Iterable) or isinstance(sinks, (str, bytes)):
+        # One sink given bare (sinks=VaultSink(vault)) or None: say what is wanted, not "not iterable".
+        raise TypeError(f"sinks must be a list of sinks (e.g. sinks=[VaultSink(vault)]), got {type(sinks).__name__}")
     sinks = tuple(sinks)
     for k, sink in enumerate(sinks):
         for method in ("write", "tick", "close"):

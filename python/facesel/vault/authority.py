@@ -8,9 +8,11 @@ See :mod:`facesel.vault.keys` for the layout and the reasons behind it.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import secrets
+import shutil
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -20,6 +22,7 @@ import nacl.signing
 
 from facesel.vault import shamir
 from facesel.vault.errors import KeyMaterialError
+from facesel.vault.fields import MAX_DURATION, MAX_TIME
 from facesel.vault.fsutil import atomic_write, fsync_dir, shred_file
 from facesel.vault.keys import (
     FORMAT_KEYSTORE,
@@ -135,10 +138,18 @@ def create_authority(out_dir: str | os.PathLike, shares: int, threshold: int, ep
     AuthorityPublic
         The signed public file; its ``fingerprint`` is what cameras pin at enrolment.
     """
+    # Every check before anything is written: a keystore half made by a refused call would make
+    # the next, corrected call refuse the folder ("already holds key material").
     for name, value in (("epoch", epoch_seconds), ("retention", retention_seconds),
                         ("horizon", horizon_seconds)):
-        if not isinstance(value, (int, float)) or not value > 0:
-            raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= MAX_DURATION:
+            raise ValueError(f"{name} must be a positive number of seconds up to {MAX_DURATION:.0f} "
+                             f"(1000 years), got {value!r}")
+    if isinstance(start, bool) or not isinstance(start, (int, float)) or not 0 <= start <= MAX_TIME:
+        raise ValueError(f"start must be Unix seconds in [0, {MAX_TIME:.0f}], got {start!r}")
+    if start + horizon_seconds + epoch_seconds > MAX_TIME:
+        raise ValueError(f"start + horizon + epoch must end before Unix second {MAX_TIME:.0f}, got start {start!r}, "
+                         f"horizon {horizon_seconds!r}, epoch {epoch_seconds!r}")
     check_passphrases(passphrases, shares, allow_shared_passphrase)
     if passphrases is not None and any(p is not None for p in passphrases):
         check_kdf_level(kdf_level, insecure_kdf)  # before anything is written
@@ -155,6 +166,23 @@ def create_authority(out_dir: str | os.PathLike, shares: int, threshold: int, ep
     authority_id = secrets.token_hex(8)
     signing = nacl.signing.SigningKey.generate()
 
+    made_out = not out.exists()
+    try:
+        return _make_authority(out, ks_dir, shares_dir, pub_path, share_dirs, master, authority_id, signing,
+                               shares, threshold, epoch_seconds, retention_seconds, first, count, passphrases,
+                               kdf_level, insecure_kdf)
+    except BaseException:
+        # Ctrl-C during the Argon2id of a share, a full disk...: remove exactly what this call made, so
+        # that the same command can be run again (before, a half-made keystore without authority.pub
+        # made it refuse the folder: "already holds key material").
+        _remove_partial(out, made_out, ks_dir, shares_dir, pub_path, share_dirs, shares)
+        raise
+
+
+def _make_authority(out, ks_dir, shares_dir, pub_path, share_dirs, master, authority_id, signing, shares,
+                    threshold, epoch_seconds, retention_seconds, first, count, passphrases, kdf_level,
+                    insecure_kdf) -> AuthorityPublic:
+    """The writing half of :func:`create_authority`, once everything is checked."""
     out.mkdir(parents=True, exist_ok=True)
     ks_dir.mkdir(mode=0o700)
     if share_dirs is None:
@@ -174,6 +202,31 @@ def create_authority(out_dir: str | os.PathLike, shares: int, threshold: int, ep
     pub.save(pub_path)
     fsync_dir(out)
     return pub
+
+
+def _remove_partial(out: Path, made_out: bool, ks_dir: Path, shares_dir: Path, pub_path: Path,
+                    share_dirs: list[Path] | None, shares: int) -> None:
+    """Undo a :func:`create_authority` cut short: every one of these paths was checked absent
+    before the first write, so whatever is there now is this call's (key files are shredded)."""
+    def shred_tree(folder: Path) -> None:
+        if folder.is_dir() and not folder.is_symlink():
+            for path in folder.iterdir():
+                if path.is_file() and not path.is_symlink():
+                    with contextlib.suppress(OSError):
+                        shred_file(path)
+            shutil.rmtree(folder, ignore_errors=True)
+
+    shred_tree(ks_dir)
+    if share_dirs is None:
+        shred_tree(shares_dir)
+    else:
+        for index, folder in enumerate(share_dirs, 1):
+            with contextlib.suppress(OSError):
+                shred_file(folder / f"share-{index}-of-{shares}.json")
+    pub_path.unlink(missing_ok=True)
+    if made_out:
+        with contextlib.suppress(OSError):
+            out.rmdir()  # only when empty
 
 
 def _trusted_public(out: Path, keystore: Keystore) -> AuthorityPublic:

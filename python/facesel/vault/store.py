@@ -121,7 +121,7 @@ class Vault:
                  clip_format: str = "png", purge_at_start: bool = True) -> None:
         if not callable(clock):
             raise TypeError(f"clock must be callable, got {type(clock).__name__}")
-        if not isinstance(purge_interval, (int, float)) or purge_interval < 0:
+        if isinstance(purge_interval, bool) or not isinstance(purge_interval, (int, float)) or not purge_interval >= 0:
             raise ValueError(f"purge_interval must be a non-negative number, got {purge_interval!r}")
         if clip_format not in ("png", "jpg"):
             raise ValueError(f"clip_format must be 'png' or 'jpg', got {clip_format!r}")
@@ -134,6 +134,8 @@ class Vault:
         self.camera_id = self.camera.camera_id
         self.clock, self.purge_interval, self.clip_format = clock, float(purge_interval), clip_format
         self.path = Path(path)
+        if self.path.exists() and not self.path.is_dir():  # else mkdir's "[Errno 17] File exists"
+            raise ValueError(f"vault {self.path} must be a folder, got a file")
         self.records_dir = self.path / "records"
         given = load_authority_public(authority_public)
         given_error = None

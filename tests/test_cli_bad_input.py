@@ -1,0 +1,321 @@
+"""A careless operator's input to the command line (ux12's round): times and durations that are not
+numbers a clock can reach, a folder where a file belongs. Each ends in one clear line naming the
+flag and the value, exit status 1, and nothing written."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from test_vault_common import DAY, T0, orl_faces, run_cli, sealed_vault
+
+NINES = "9" * 400  # float() of it is inf
+
+
+def _one_line_error(code, err, command, flag):
+    assert code == 1, err
+    assert err.count("\n") == 1 and err.startswith(f"facesel {command}: error:"), err
+    assert flag in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(("flag", "value"), [
+    ("--start", "nan"), ("--start", "inf"), ("--start", "1e30"), ("--start", "-1"),
+    ("--retention", f"{NINES}d"), ("--retention", "99999999999d"), ("--horizon", NINES), ("--epoch", NINES),
+])
+def test_authority_init_refuses_unreachable_times_and_writes_nothing(tmp_path, capsys, flag, value):
+    # Before: nan/inf said "cannot convert float NaN to integer", 1e30 made an authority whose first
+    # epoch starts in the year 3e22, and a duration over 1000 years left a half-written keystore that
+    # made the corrected command refuse the folder ("already holds key material").
+    out = tmp_path / "authority"
+    code, _, err = run_cli(capsys, "authority", "init", "--out", out, "--shares", 3, "--threshold", 2,
+                           "--no-passphrase", f"{flag}={value}")
+    _one_line_error(code, err, "authority", flag)
+    assert not out.exists()
+    code, _, err = run_cli(capsys, "authority", "init", "--out", out, "--shares", 3, "--threshold", 2,
+                           "--no-passphrase", "--horizon", "2d", "--start", T0)
+    assert code == 0, err
+
+
+def test_create_authority_checks_everything_before_writing(tmp_path):
+    from facesel.vault.authority import create_authority
+
+    out = tmp_path / "authority"
+    with pytest.raises(ValueError, match="retention"):
+        create_authority(out, shares=3, threshold=2, epoch_seconds=DAY, retention_seconds=1e20,
+                         horizon_seconds=2 * DAY, start=T0)
+    with pytest.raises(ValueError, match="start"):
+        create_authority(out, shares=3, threshold=2, epoch_seconds=DAY, retention_seconds=30 * DAY,
+                         horizon_seconds=2 * DAY, start=float("nan"))
+    assert not out.exists()
+
+
+@pytest.fixture(scope="module")
+def vault(shared_data, tmp_path_factory):
+    root = tmp_path_factory.mktemp("vault")
+    adir, vault_dir, ids = sealed_vault(root, orl_faces(shared_data, 2))
+    return adir, vault_dir, ids, root / "auth-cam-1"
+
+
+def _files(root):
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-5", NINES])
+def test_purge_refuses_a_now_that_is_not_a_time(vault, capsys, value):
+    # Before: --now nan compared false with every seal time: "purged 0 expired record(s)", exit 0.
+    _, vault_dir, _, camera = vault
+    before = _files(vault_dir)
+    code, _, err = run_cli(capsys, "purge", "--vault", vault_dir, "--camera", camera, f"--now={value}")
+    _one_line_error(code, err, "purge", "--now")
+    assert _files(vault_dir) == before
+
+
+@pytest.mark.parametrize("flag", ["--from", "--to"])
+def test_list_refuses_a_window_that_is_not_a_time(vault, capsys, flag):
+    # Before: --from nan listed 0 records, exit 0, as if the vault were empty.
+    adir, vault_dir, _, _ = vault
+    code, _, err = run_cli(capsys, "list", "--vault", vault_dir, "--authority", adir, flag, "nan")
+    _one_line_error(code, err, "list", flag)
+    code, out, err = run_cli(capsys, "list", "--vault", vault_dir, "--authority", adir, "--from", T0, "--to", T0 + DAY)
+    assert code == 0 and "2 record(s)" in out, out + err
+
+
+@pytest.mark.parametrize("argv", [
+    ["run", "clip.mp4", "--dry-run", "--config", "{folder}"],
+    ["serve", "--check", "--config", "{folder}"],
+])
+def test_a_folder_given_as_the_config_file_is_one_error_line(tmp_path, capsys, argv):
+    # Before: IsADirectoryError with a traceback (serve.config.load_config opens the path as a file).
+    argv = [a.format(folder=tmp_path) for a in argv]
+    code, _, err = run_cli(capsys, *argv)
+    assert code == 1 and err.count("\n") == 1 and "Traceback" not in err, err
+    assert err.startswith(f"facesel {argv[0]}: error:") and str(tmp_path) in err
+
+
+def test_run_on_a_folder_of_mixed_sizes_is_one_error_line(shared_data, tmp_path, capsys):
+    # Before: a cv2.error traceback from the detection schedule ("Sizes of input arguments do not match").
+    from test_video import _mixed_folder
+
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    odd = _mixed_folder(shared_data / "videos", folder)
+    code, _, err = run_cli(capsys, "run", folder, "--dry-run", "--no-progress", "--scorer", "laplacian")
+    assert code == 1 and "Traceback" not in err and "cv2.error" not in err, err
+    assert err.splitlines()[-1].startswith("facesel run: error: image folder") and odd in err
+
+
+@pytest.mark.parametrize(("flag", "value", "says"), [
+    ("--min-hits", "0", "must be in [1, inf], got 0"),
+    ("--margin", "nan", "must be finite, got nan"),
+    ("--max-age", "20000", "must be in [0, 10000], got 20000"),
+    ("--min-iou", "2", "must be in (0.0, 1.0], got 2.0"),
+    ("--max-distance", "0", "must be in (0.0, inf], got 0.0"),
+    ("--fps", "nan", "must be a finite number > 0, got nan"),
+    ("--open-timeout", "0", "must be a finite number > 0, got 0"),
+])
+def test_run_flag_out_of_range_is_a_usage_error_naming_the_flag(tmp_path, capsys, flag, value, says):
+    # Before: exit 1 (the README's exit 2 is a usage error, as for --max-frames 0), the field's name
+    # (min_hits) instead of the flag, after the input was opened; --min-iou 2 and --max-age 20000
+    # passed PipelineConfig and failed only in the C++ tracker.
+    from facesel.cli import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(["run", str(tmp_path / "clip.mp4"), "--dry-run", f"{flag}={value}"])
+    err = capsys.readouterr().err
+    assert stop.value.code == 2
+    assert err.splitlines()[-1] == f"facesel run: error: argument {flag}: {says}"
+
+
+@pytest.mark.parametrize("setting", [{"min_iou": 2.0}, {"min_iou": 0.0}, {"max_distance": 0.0}, {"max_age": 20000},
+                                     {"margin": 10.0}, {"region_min_px": 40000}])
+def test_pipeline_config_refuses_what_the_stages_refuse(setting):
+    # Before: accepted by PipelineConfig (so by `facesel serve --check`), refused only when a camera's
+    # Selector was built (the C++ tracker, the crop store, the region search).
+    from facesel.config import PipelineConfig
+
+    name = next(iter(setting))
+    with pytest.raises(ValueError, match=rf"^{name} must be in "):
+        PipelineConfig(**setting)
+
+
+def test_run_into_a_vault_that_is_a_file_names_it(shared_data, tmp_path, capsys):
+    # Before: "facesel run: error: [Errno 17] File exists: 'v.mp4'" (mkdir of the vault folder).
+    from test_vault_common import camera_dir, make_authority
+
+    adir = make_authority(tmp_path / "auth", camera_id="cam-1")[1]
+    not_a_folder = tmp_path / "v.mp4"
+    not_a_folder.write_text("hello")
+    clip = shared_data / "videos" / "intel_head_pose_female.gif"
+    code, _, err = run_cli(capsys, "run", clip, "--vault", not_a_folder, "--authority", adir / "authority.pub",
+                           "--camera", camera_dir(adir), "--max-frames", 2, "--no-progress", "--scorer", "laplacian")
+    assert code == 1 and err.splitlines()[-1] == f"facesel run: error: vault {not_a_folder} must be a folder, got a file"
+    assert not_a_folder.read_text() == "hello"
+
+
+def test_vault_refuses_a_nan_purge_interval(tmp_path):
+    from test_vault_common import camera_dir, make_authority
+
+    from facesel.vault import Vault
+
+    adir = make_authority(tmp_path / "auth", camera_id="cam-1")[1]
+    with pytest.raises(ValueError, match="purge_interval"):
+        Vault(tmp_path / "v", adir / "authority.pub", camera=camera_dir(adir), purge_interval=float("nan"))
+    assert not (tmp_path / "v").exists()
+
+
+def test_audit_head_out_a_folder_names_the_flag(vault, capsys, tmp_path):
+    # Before: "facesel audit: error: .witness.1a2b3c4d.tmp: Is a directory" (the temporary file's name).
+    _, vault_dir, _, _ = vault
+    folder = tmp_path / "witness"
+    folder.mkdir()
+    code, _, err = run_cli(capsys, "audit", "head", "--vault", vault_dir, "--out", folder)
+    _one_line_error(code, err, "audit", "--out")
+    assert f"{folder} is a folder" in err and list(folder.iterdir()) == []
+
+
+def test_run_json_reader_gone_does_not_end_the_run(shared_data, tmp_path):
+    # Before: `facesel run --json ... | head -1` ended the run at the next event with "[Errno 32]
+    # Broken pipe", exit 1: the people after that frame were never kept (5 of 7 records sealed on a
+    # 40-frame arcade cut). The events are a side channel; the run now reads the input to its end.
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import facesel
+
+    env = {**os.environ, "PYTHONPATH": str(Path(facesel.__file__).resolve().parents[1]), "PYTHONUNBUFFERED": "1"}
+    clip = shared_data / "videos" / "intel_face_demographics_walking.gif"
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before the first event: the first write fails, every time
+    try:
+        done = subprocess.run([sys.executable, "-m", "facesel", "run", str(clip), "--dry-run", "--json",
+                               "--no-progress", "--scorer", "laplacian"], stdout=write, stderr=subprocess.PIPE,
+                              text=True, env=env, timeout=300)
+    finally:
+        os.close(write)
+    assert done.returncode == 0, done.stderr
+    assert "the --json event stream was closed by its reader" in done.stderr
+    assert re.search(r"^frames 35 ", done.stderr, re.M), done.stderr  # every frame of the clip was read
+    assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr
+
+
+def test_run_console_reader_gone_keeps_every_snapshot(shared_data, tmp_path):
+    # Before: `facesel run ... 2>&1 | head -1` ended the run at the next progress-bar refresh with a
+    # broken pipe, exit 1: 0 of 7 records sealed on a 40-frame arcade cut. The console is lost now,
+    # not the snapshots: the run ends as it would with a reader.
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import facesel
+
+    env = {**os.environ, "PYTHONPATH": str(Path(facesel.__file__).resolve().parents[1])}
+    clip = shared_data / "videos" / "intel_face_demographics_walking.gif"
+
+    def run(out, **streams):
+        return subprocess.run([sys.executable, "-m", "facesel", "run", str(clip), "--plaintext-out", str(out),
+                               "--scorer", "laplacian"], env=env, timeout=300, **streams)
+
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        gone = run(tmp_path / "gone", stdout=write, stderr=write)
+    finally:
+        os.close(write)
+    kept = run(tmp_path / "kept", capture_output=True, text=True)
+    assert kept.returncode == 0, kept.stderr
+    assert gone.returncode == 0
+    records = (tmp_path / "kept" / "tracks.jsonl").read_text().splitlines()
+    assert len(records) >= 1
+    assert len((tmp_path / "gone" / "tracks.jsonl").read_text().splitlines()) == len(records)
+
+
+@pytest.mark.parametrize("apart", [False, True])
+def test_authority_init_cut_short_leaves_nothing_and_can_be_rerun(tmp_path, monkeypatch, apart):
+    # Before: Ctrl-C during a share's Argon2id left keystore/ (371 files) and some shares without
+    # authority.pub or the passphrase files; `authority init` again refused: "already holds key
+    # material (keystore)". Now the cut-short call removes what it wrote (key files shredded).
+    from facesel.vault import authority
+
+    real = authority.write_share
+    calls = []
+
+    def interrupted(path, *args, **kwargs):
+        calls.append(path)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(path, *args, **kwargs)
+
+    out = tmp_path / "authority"
+    holders = [tmp_path / f"holder-{i}" for i in (1, 2, 3)] if apart else None
+    for folder in holders or []:
+        folder.mkdir()
+    settings = dict(shares=3, threshold=2, epoch_seconds=DAY, retention_seconds=30 * DAY, horizon_seconds=5 * DAY,
+                    start=T0, share_dirs=holders)
+    monkeypatch.setattr(authority, "write_share", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        authority.create_authority(out, **settings)
+    assert calls[0].exists() is False  # the share written before the interruption was removed
+    assert not out.exists()
+    assert all(list(folder.iterdir()) == [] for folder in holders or [])
+    monkeypatch.setattr(authority, "write_share", real)
+    pub = authority.create_authority(out, **settings)
+    assert pub.shares == 3 and (out / "authority.pub").is_file()
+
+
+def test_dry_run_with_an_output_is_refused(tmp_path, capsys):
+    # Before: --dry-run ("keep nothing") was ignored: the snapshots were sealed into --vault and
+    # written in the clear into --plaintext-out all the same.
+    for flag in ("--vault", "--plaintext-out"):
+        out = tmp_path / flag.strip("-")
+        extra = ["--authority", tmp_path / "authority.pub", "--camera", tmp_path / "cam"] if flag == "--vault" else []
+        code, _, err = run_cli(capsys, "run", tmp_path / "clip.mp4", "--dry-run", flag, out, *extra)
+        assert code == 1 and err.splitlines()[-1] == (f"facesel run: error: --dry-run keeps nothing, but {flag} "
+                                                      "was given: leave out one of them")
+        assert not out.exists()
+
+
+def test_dry_run_with_a_config_leaves_its_vault_alone(shared_data, tmp_path, capsys):
+    # Before: `facesel run --config FILE --dry-run` sealed every snapshot into the camera's vault.
+    from test_vault_common import camera_dir, make_authority
+
+    import time
+
+    adir = make_authority(tmp_path / "auth", camera_id="cam-1", start=time.time() - DAY)[1]  # keys for now
+    vault = tmp_path / "vault"
+    config = tmp_path / "facesel.toml"
+    config.write_text(f'[cameras.door]\nsource = "{shared_data / "videos" / "intel_head_pose_female.gif"}"\n'
+                      f'vault = "{vault}"\nauthority = "{adir / "authority.pub"}"\ncamera_key = "{camera_dir(adir)}"\n')
+    code, out, err = run_cli(capsys, "run", "--config", config, "--dry-run", "--no-progress", "--scorer", "laplacian",
+                             "--max-frames", 8)
+    assert code == 0, err
+    assert "sealed" not in out and not vault.exists()
+
+
+@pytest.mark.parametrize("command", [["train", "--out", "{out}"], ["calibrate", "--model", "{model}"],
+                                     ["eval", "erc", "--out", "{out}"]])
+@pytest.mark.parametrize("kind", ["file", "missing"])
+def test_data_that_is_not_a_folder_says_what_it_is(tmp_path, capsys, command, kind):
+    # Before: "--data folder not found: faces.zip" for a file that is there.
+    from facesel.scoring.vae import shipped_model_dir
+
+    data = tmp_path / "faces.zip"
+    if kind == "file":
+        data.write_bytes(b"PK")
+    argv = [a.format(model=shipped_model_dir(), out=tmp_path / "out") for a in command]
+    code, _, err = run_cli(capsys, *argv, "--data", data)
+    expected = "a file" if kind == "file" else "not found"
+    assert code == 1 and err.splitlines()[-1].endswith(f"error: --data must be a folder of faces, got {data} ({expected})")
+
+
+def test_pid_file_that_is_a_folder_is_named_and_leaves_no_temporary(tmp_path):
+    # Before: "[Errno 21] Is a directory: '.run.1234.tmp' -> 'run'", and the .tmp file stayed beside it.
+    from facesel.serve.pidfile import PidFile
+
+    folder = tmp_path / "run"
+    folder.mkdir()
+    with pytest.raises(ValueError, match=r"--pid-file .*run is a folder"), PidFile(folder):
+        pass
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"] and list(folder.iterdir()) == []
