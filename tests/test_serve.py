@@ -107,6 +107,8 @@ def metric_values(text):
     (lambda c: c["serve"].update(shutdown_timeot=3), "serve: unknown key 'shutdown_timeot'"),
     (lambda c: c["defaults"].update(authority="/no/authority.pub"), "cameras.door.authority:"),
     (lambda c: c.update(cameras={}), "no camera configured"),
+    (lambda c: c["cameras"]["door"].update(pipeline=5), "cameras.door.pipeline must be a table, got int 5"),
+    (lambda c: c["defaults"].update(pipeline=["x"]), "defaults.pipeline must be a table, got list"),
 ])
 def test_config_errors_name_the_camera_and_the_key(videos, authority, keys, tmp_path, change, message):
     data = config_dict(authority, {
@@ -131,6 +133,8 @@ def test_config_file_relative_paths_and_toml_errors(videos, authority, keys, tmp
     (tmp_path / "bad.toml").write_text("[cameras.door\n")
     with pytest.raises(ValueError, match="bad.toml: not valid TOML"):
         load_config(tmp_path / "bad.toml")
+    with pytest.raises(ValueError, match="config must be a TOML file, not a folder"):
+        load_config(tmp_path)
 
 
 # -- cameras in one process --------------------------------------------------------------------

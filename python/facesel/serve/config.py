@@ -189,6 +189,8 @@ def load_config(path) -> ServeConfig:
             data = tomllib.load(handle)
     except FileNotFoundError:
         raise FileNotFoundError(f"config file not found: {path}") from None
+    except IsADirectoryError:
+        raise ValueError(f"config must be a TOML file, not a folder: {path}") from None
     except tomllib.TOMLDecodeError as err:
         raise ValueError(f"{path}: not valid TOML: {err}") from None
     try:
@@ -296,7 +298,8 @@ def _camera(name: str, table: dict, defaults: dict, base: Path) -> CameraConfig:
         if key not in CAMERA_KEYS:
             raise ValueError(unknown_key_message(where, key, CAMERA_KEYS))
     merged = {**defaults, **table}
-    merged["pipeline"] = {**SERVE_PIPELINE_DEFAULTS, **defaults.get("pipeline", {}), **table.get("pipeline", {})}
+    merged["pipeline"] = {**SERVE_PIPELINE_DEFAULTS, **_table(defaults.get("pipeline", {}), "defaults.pipeline"),
+                          **_table(table.get("pipeline", {}), f"{where}.pipeline")}
     for key in ("source", "vault", "authority", "camera_key"):
         if key not in merged:
             raise ValueError(f"{where}.{key} is missing")
