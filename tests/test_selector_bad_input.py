@@ -45,3 +45,36 @@ def test_run_takes_pairs_and_none_timestamps(threads):
     assert [v.frame_index for v in views] == [0, 1, 2]
     views = list(selector.run([(frame, 10.0), [frame, 10.5]], live=False))
     assert [v.timestamp for v in views] == [10.0, 10.5]
+
+
+def test_a_frame_of_another_size_is_a_new_scene_not_an_error():
+    # Before: a live stream that reconnected at a new resolution ended the run with cv2.error
+    # ("Sizes of input arguments do not match") from the scene-change test's thumbnails.
+    from facesel.detect.schedule import DetectionSchedule
+
+    schedule = DetectionSchedule(every=8, scene_change=30.0)
+    rng = np.random.default_rng(0)
+    frame = rng.integers(0, 256, (360, 640, 3), np.uint8)
+    assert schedule.full_frame(frame) and not schedule.full_frame(frame)
+    assert schedule.full_frame(np.ascontiguousarray(frame[:, :480])), "a new frame shape is searched whole"
+    assert schedule.by_scene_change == 1
+    assert not schedule.full_frame(np.ascontiguousarray(frame[:, :480]))
+
+
+def test_selector_goes_on_when_the_frame_size_changes(shared_data):
+    import cv2
+
+    capture = cv2.VideoCapture(str(shared_data / "videos" / "arcade_walkers_1080p.mp4"))
+    selector = Selector(scorer=LaplacianVarianceScorer())
+    tracks, searched_whole = [], []
+    for index in range(24):
+        ok, frame = capture.read()
+        assert ok
+        if index >= 13:  # the camera comes back at 4:3 (the middle 1440 x 1080)
+            frame = np.ascontiguousarray(frame[:, 240:1680])
+        view = selector.feed(frame)
+        tracks.append(len(view.tracks))
+        searched_whole.append(view.full_detection)
+    capture.release()
+    assert searched_whole[13], "the first 4:3 frame is searched whole (a new scene)"
+    assert tracks[12] > 0 and tracks[-1] > 0, tracks

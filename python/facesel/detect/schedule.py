@@ -97,7 +97,8 @@ class DetectionSchedule:
             thumb = _thumbnail(frame)
         due = self._since is None or self._since + 1 >= (self._gap or self.every)
         if not due and thumb is not None and self._reference is not None:
-            if float(cv2.absdiff(thumb, self._reference).mean()) > self.scene_change:
+            # a frame of another shape (a stream that reconnected at a new resolution) is a new scene
+            if thumb.shape != self._reference.shape or float(cv2.absdiff(thumb, self._reference).mean()) > self.scene_change:
                 due = True
                 self.by_scene_change += 1
         self.moved_now = None
