@@ -78,3 +78,17 @@ def test_selector_goes_on_when_the_frame_size_changes(shared_data):
     capture.release()
     assert searched_whole[13], "the first 4:3 frame is searched whole (a new scene)"
     assert tracks[12] > 0 and tracks[-1] > 0, tracks
+
+
+def test_a_huge_frame_is_refused_before_it_is_copied():
+    # Before: check_frame copied any view, so a broadcast (40000, 40000, 3) view of one pixel
+    # asked for 4.8 GB before anything looked at its size.
+    from facesel.detect.base import MAX_FRAME_SIDE
+
+    huge = np.lib.stride_tricks.as_strided(np.zeros(3, np.uint8), shape=(40000, 40000, 3), strides=(0, 0, 1))
+    selector = Selector(scorer=LaplacianVarianceScorer())
+    with pytest.raises(ValueError, match=rf"frame sides must be at most {MAX_FRAME_SIDE} pixels, got shape \(40000, 40000, 3\)"):
+        selector.feed(huge)
+    tall = np.lib.stride_tricks.as_strided(np.zeros(3, np.uint8), shape=(MAX_FRAME_SIDE + 1, 8, 3), strides=(0, 0, 1))
+    with pytest.raises(ValueError, match="at most"):
+        selector.feed(tall)

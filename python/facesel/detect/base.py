@@ -32,7 +32,16 @@ def check_frame(frame, name: str = "frame") -> np.ndarray:
         raise ValueError(f"{name} must have shape (H, W, 3), got {frame.shape}")
     if frame.shape[0] < 1 or frame.shape[1] < 1:
         raise ValueError(f"{name} must not be empty, got shape {frame.shape}")
+    if max(frame.shape[:2]) > MAX_FRAME_SIDE:
+        # checked before the contiguous copy: a broadcast view of a huge shape costs nothing to
+        # make and gigabytes to copy, and OpenCV's resizing refuses such sides later anyway
+        raise ValueError(f"{name} sides must be at most {MAX_FRAME_SIDE} pixels, got shape {frame.shape}")
     return np.ascontiguousarray(frame)
+
+
+MAX_FRAME_SIDE = 16384
+"""The longest frame side taken (16K video is 15360 x 8640): a frame beyond it is refused by
+:func:`check_frame` before anything is copied."""
 
 
 def check_number(
