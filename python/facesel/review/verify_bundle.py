@@ -51,6 +51,7 @@ class BundleReport:
     caveats: list[str] = field(default_factory=list)
     case: str = ""
     records: list[str] = field(default_factory=list)
+    fingerprint: str = ""  # of the authority key that signed the manifest (pinned or taken from the bundle)
 
 
 def _check_sizes(path: Path, infos: list[zipfile.ZipInfo], size: int) -> None:
@@ -307,7 +308,7 @@ def verify_bundle(path: str | Path, pin: str | None = None) -> BundleReport:
     manifest, authority = _check_manifest(members, pin)
     if pack(list(members.items())) != Path(path).read_bytes():
         raise BundleError("the zip container was altered (bytes outside the members' content changed)")
-    report = BundleReport(case=str(manifest.get("case") or manifest.get("reason")))
+    report = BundleReport(case=str(manifest.get("case") or manifest.get("reason")), fingerprint=authority.fingerprint)
     if manifest.get("source") == "central":
         _verify_central(members, manifest, authority, report)
     elif manifest.get("source") == "vault":
