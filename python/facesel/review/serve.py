@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from facesel.review.state import DeskState
+from facesel.serve.http_pool import raise_descriptor_limit
 
 
 def check_host(host: str, allow_remote: bool) -> None:
@@ -26,7 +27,7 @@ def bind(host: str, port: int) -> socket.socket:
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
-    sock.listen(16)
+    sock.listen(16)  # uvicorn listens again with its backlog (ACCEPT_BATCH)
     sock.setblocking(False)
     return sock
 
@@ -41,6 +42,7 @@ def serve(vault_dir: Path | None, keystore_dir: Path, host: str = "127.0.0.1", p
     import uvicorn
 
     from facesel.review.app import build_app
+    from facesel.review.connections import ACCEPT_BATCH, BoundedH11Protocol
     from facesel.review.sources import CentralSource, VaultSource
     from facesel.vault.keys import Keystore
 
@@ -56,8 +58,9 @@ def serve(vault_dir: Path | None, keystore_dir: Path, host: str = "127.0.0.1", p
     hosts = {f"{shown}:{port}"} | ({f"127.0.0.1:{port}", f"localhost:{port}"} if host in ("127.0.0.1", "localhost")
                                    else set())
     app = build_app(state, hosts, {f"http://{h}" for h in hosts})
+    raise_descriptor_limit()
     config = uvicorn.Config(app, log_level="warning", access_log=False, server_header=False, date_header=False,
-                            lifespan="on")
+                            lifespan="on", http=BoundedH11Protocol, backlog=ACCEPT_BATCH)
     print(f"review: open http://{shown}:{port}/start?token={state.start_token}  (one-time link; the session ends "
           f"after {idle_seconds:.0f} s idle or on 'End session')", file=out, flush=True)
     asyncio.run(uvicorn.Server(config).serve(sockets=[sock]))
