@@ -16,8 +16,10 @@ Here, instead:
   also lifts the soft limit to the hard one where that is higher. When the limit is reached, the
   connection that has been idle longest is closed to make room; when none is idle, the new one is.
 - A fixed pool of ``workers`` threads serves requests, with a socket timeout on every read and
-  write (a client that trickles its request is dropped after ``timeout`` seconds of silence), and
-  a connection that sends nothing is closed after ``timeout`` seconds.
+  write, a connection that sends nothing is closed after ``timeout`` seconds, and a request must
+  arrive whole (line, headers, body) within ``timeout`` seconds of its first byte: a client that
+  trickles it, however often it sends a byte, is cut off. Once the answer has begun no deadline
+  applies (the live view streams).
 - An error accepting (e.g. the process is out of descriptors for another reason) pauses accepting
   briefly instead of spinning.
 """
@@ -53,6 +55,20 @@ def raise_descriptor_limit(wanted: int = 65536) -> int:
     return soft
 
 
+def _deadlined(handler_class, timeout: float):
+    """``handler_class`` with a socket timeout on every read and write, telling the server when its
+    answer begins (the end of the request's deadline: answers such as the live view may stream)."""
+
+    class Deadlined(handler_class):
+        def send_response(self, *args, **kwargs):
+            self.server.request_received(self.request)
+            super().send_response(*args, **kwargs)
+
+    Deadlined.timeout = timeout
+    Deadlined.__name__ = Deadlined.__qualname__ = handler_class.__name__
+    return Deadlined
+
+
 class BoundedHTTPServer:
     """Serves ``handler_class`` (a ``BaseHTTPRequestHandler``) on ``address``; see the module docstring.
 
@@ -79,7 +95,7 @@ class BoundedHTTPServer:
             raise ValueError(f"need workers >= 1 and max_connections >= workers, got {workers}, {max_connections}")
         if not timeout > 0:
             raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
-        self.handler_class = type(handler_class.__name__, (handler_class,), {"timeout": float(timeout)})
+        self.handler_class = _deadlined(handler_class, float(timeout))
         self.max_connections, self.timeout = max_connections, float(timeout)
         family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         self._listener = socket.create_server(address, family=family, backlog=128)
@@ -92,6 +108,7 @@ class BoundedHTTPServer:
         self._selector.register(self._listener, selectors.EVENT_READ, "listen")
         self._idle: OrderedDict[socket.socket, tuple[float, object]] = OrderedDict()  # oldest first
         self._busy = 0  # handed to the pool, not finished
+        self._receiving: dict[socket.socket, float] = {}  # handed to the pool, no answer begun: deadline
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._done = threading.Event()
@@ -113,6 +130,7 @@ class BoundedHTTPServer:
                     else:
                         self._dispatch(key.fileobj, key.data)
                 self._expire_idle()
+                self._cut_slow_requests()
                 self._resume_accepting()
         finally:
             self._done.set()
@@ -161,7 +179,28 @@ class BoundedHTTPServer:
         self._selector.unregister(conn)
         with self._lock:
             self._busy += 1
+            self._receiving[conn] = time.monotonic() + self.timeout
         self._pool.submit(self._serve, conn, peer)
+
+    def _cut_slow_requests(self) -> None:
+        # A per-read timeout alone lets a client keep a worker for ever by sending a byte now and
+        # then; the whole request (line, headers, body) must arrive within the timeout.
+        now = time.monotonic()
+        with self._lock:
+            late = [conn for conn, deadline in self._receiving.items() if deadline <= now]
+            for conn in late:
+                del self._receiving[conn]
+        for conn in late:
+            self.refused += 1
+            try:
+                conn.shutdown(socket.SHUT_RDWR)  # the worker's blocked read returns; it closes the socket
+            except OSError:
+                pass
+
+    def request_received(self, conn: socket.socket) -> None:
+        """The handler began its answer: from now on the request's deadline no longer applies."""
+        with self._lock:
+            self._receiving.pop(conn, None)
 
     def _expire_idle(self) -> None:
         deadline = time.monotonic() - self.timeout
@@ -199,6 +238,7 @@ class BoundedHTTPServer:
             conn.close()
             with self._lock:
                 self._busy -= 1
+                self._receiving.pop(conn, None)
 
     # -- life cycle -----------------------------------------------------------------------------
     def shutdown(self) -> None:
