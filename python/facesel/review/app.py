@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import math
 import re
 from pathlib import Path
 
@@ -61,6 +62,27 @@ def _page(name: str, state: DeskState, status: int = 200, **values) -> HTMLRespo
     return HTMLResponse(html, status_code=status)
 
 
+def _number(q, key: str, label: str) -> float | None:
+    if not q.get(key):
+        return None
+    try:
+        value = float(q[key])
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise ValueError(f"{label} must be a number, got {q[key]!r}")
+    return value
+
+
+def _filters(q) -> Filters:
+    """The find form's query values as checked :class:`Filters` (ValueError names the field)."""
+    filters = Filters(camera=q.get("camera") or None, start=parse_local(q.get("from", ""), "from"),
+                      end=parse_local(q.get("to", ""), "to"), min_quality=_number(q, "min_quality", "quality"),
+                      min_track_seconds=_number(q, "min_track", "track length"))
+    filters.check()
+    return filters
+
+
 def _refused(text: str, status: int = 403) -> Response:
     return Response(text, status_code=status, media_type="text/plain; charset=utf-8")
 
@@ -95,11 +117,7 @@ def build_app(state: DeskState, allowed_hosts: set[str], allowed_origins: set[st
         q = request.query_params
         error, result = None, None
         try:
-            filters = Filters(camera=q.get("camera") or None, start=parse_local(q.get("from", ""), "from"),
-                              end=parse_local(q.get("to", ""), "to"),
-                              min_quality=float(q["min_quality"]) if q.get("min_quality") else None,
-                              min_track_seconds=float(q["min_track"]) if q.get("min_track") else None)
-            result = await run_in_threadpool(source.search, filters)
+            result = await run_in_threadpool(source.search, _filters(q))
         except ValueError as err:
             error = str(err)
         return _page("find.html", state, q=q, result=result, error=error, local_text=local_text, utc_text=utc_text,
