@@ -216,3 +216,16 @@ def test_idle_and_trickling_connections_cannot_starve_the_desk(desk_vault):
     entries = AuditLog(vault / "audit.log").entries()
     assert [e["event"] for e in entries if e["event"] in ("open", "view")][-2:] == ["open", "view"]
     assert "Too many open files" not in served.output
+
+
+@pytest.mark.parametrize("option, value", [("--idle", "nan"), ("--idle", "-1"), ("--idle", "inf"),
+                                           ("--passphrase-delay", "0"), ("--passphrase-delay", "nan"),
+                                           ("--passphrase-delay", "-2")])
+def test_settings_that_switch_a_protection_off_are_refused(desk_vault, option, value):
+    """Review round 3: NaN compares false, so `--idle nan` never ended a session and
+    `--passphrase-delay 0`, `nan` or a negative value never slowed a guesser; each started silently."""
+    adir, vault, _ = desk_vault
+    done = subprocess.run([sys.executable, "-m", "facesel", "review", "--vault", str(vault), "--keystore",
+                           str(adir / "keystore"), option, value], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and option in done.stderr and "Traceback" not in done.stderr
+    assert "start?token=" not in done.stdout

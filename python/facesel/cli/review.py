@@ -60,9 +60,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="address to bind (default 127.0.0.1; any other needs --allow-remote)")
     p.add_argument("--port", type=int, default=0, help="port (default: a free one)")
     p.add_argument("--allow-remote", action="store_true", help="allow a non-loopback --host (put TLS in front)")
-    p.add_argument("--idle", type=float, default=600.0, help="seconds without a request before the session ends")
+    p.add_argument("--idle", type=float, default=600.0,
+                   help="seconds without a request before the session ends (5 to 86400)")
     p.add_argument("--passphrase-delay", type=float, default=2.0,
-                   help="seconds a holder waits after a wrong passphrase (doubled after each further one)")
+                   help="seconds a holder waits after a wrong passphrase (doubled after each further one; 0.5 to 3600)")
     p.set_defaults(func=_review)
 
     p = subparsers.add_parser("verify-bundle", help="check an evidence bundle offline: signatures, audit chain, "

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import ipaddress
+import math
 import socket
 import sys
 from pathlib import Path
 
 from facesel.review.state import DeskState
 from facesel.serve.http_pool import raise_descriptor_limit
+
+MIN_IDLE, MAX_IDLE = 5.0, 86400.0      # seconds without a request before the session ends
+MIN_DELAY, MAX_DELAY = 0.5, 3600.0     # seconds after the first wrong passphrase (then doubled)
 
 
 def check_host(host: str, allow_remote: bool) -> None:
@@ -20,6 +24,16 @@ def check_host(host: str, allow_remote: bool) -> None:
     if not loopback and not allow_remote:
         raise ValueError(f"--host {host} would serve faces beyond this computer; the desk binds to 127.0.0.1 only "
                          "(pass --allow-remote to override, behind your own TLS and access control)")
+
+
+def check_settings(idle_seconds: float, passphrase_delay: float) -> None:
+    """Refuse settings that would switch a protection off unnoticed: NaN compares false, so an idle
+    timeout of NaN never ends a session and a delay of NaN, 0 or less never slows a guesser."""
+    if not (math.isfinite(idle_seconds) and MIN_IDLE <= idle_seconds <= MAX_IDLE):
+        raise ValueError(f"--idle must be between {MIN_IDLE:.0f} and {MAX_IDLE:.0f} seconds, got {idle_seconds!r}")
+    if not (math.isfinite(passphrase_delay) and MIN_DELAY <= passphrase_delay <= MAX_DELAY):
+        raise ValueError(f"--passphrase-delay must be between {MIN_DELAY} and {MAX_DELAY:.0f} seconds (it is doubled "
+                         f"after each wrong passphrase), got {passphrase_delay!r}")
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -47,6 +61,7 @@ def serve(vault_dir: Path | None, keystore_dir: Path, host: str = "127.0.0.1", p
     from facesel.vault.keys import Keystore
 
     check_host(host, allow_remote)
+    check_settings(float(idle_seconds), float(passphrase_delay))
     if (vault_dir is None) == (central_dsn is None):
         raise ValueError("give exactly one of --vault DIR or --central DSN")
     keystore = Keystore(keystore_dir)
