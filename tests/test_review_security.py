@@ -229,3 +229,56 @@ def test_settings_that_switch_a_protection_off_are_refused(desk_vault, option, v
                            str(adir / "keystore"), option, value], capture_output=True, text=True, timeout=60)
     assert done.returncode == 1 and option in done.stderr and "Traceback" not in done.stderr
     assert "start?token=" not in done.stdout
+
+
+def test_a_rogue_cameras_metadata_cannot_break_the_view_of_other_records(tmp_path, shared_data):
+    """Review round 3: the sealed metadata is the camera's word, and a camera key holder can write
+    any JSON there. A record whose frame numbers are text (and whose box is not numbers) made the
+    whole view page answer 500, hiding every other record of the opening; the page must show the
+    others and say which record's metadata it could not read (nothing of it executed)."""
+    import json
+    import struct
+
+    import facesel.vault.store as store
+
+    adir = make_authority(tmp_path / "auth", passphrases=PHRASES)[1]
+    original = store.encode_snapshot
+
+    def rogue(result, record_id, clip_format="png"):  # what modified camera software could seal
+        payload = original(result, record_id, clip_format)
+        (size,) = struct.unpack_from(">I", payload)
+        meta = json.loads(payload[4:4 + size])
+        meta["best"]["frame_index"] = "<b>7</b>"
+        meta["best"]["box"] = ["x", {"a": 1}]
+        meta["track"]["frame_indices"] = ["<script>alert(1)</script>"] * len(meta["track"]["frame_indices"])
+        body = json.dumps(meta).encode()
+        return struct.pack(">I", len(body)) + body + payload[4 + size:]
+
+    clock = FakeClock(T0)
+    faces = orl_faces(shared_data, 2)
+    with vault_at(tmp_path / "vault", adir, clock=clock) as vault:
+        clock.advance(3600)
+        good = vault.seal(track_result(faces[0], track_id=0, clip=[faces[0]]))
+        store.encode_snapshot = rogue
+        try:
+            clock.advance(60)
+            bad = vault.seal(track_result(faces[1], track_id=1, clip=[faces[1]]))
+        finally:
+            store.encode_snapshot = original
+    with review_server(tmp_path / "vault", adir / "keystore") as served:
+        client = Client(served.url)
+        client.begin()
+        client.post("/open", {"record_id": [good, bad], "case": "C-3", "reason": "order 3", "opened_by": "me"})
+        for i in (0, 1):
+            share = share_paths(adir)[i]
+            response, _ = client.post("/open/holders", {"passphrase": PHRASES[i].decode()},
+                                      files={"share": (share.name, share.read_bytes())})
+        assert response.getheader("Location") == "/opening"
+        response, page = client.request("GET", "/opening")
+        text = page.decode()
+        assert response.status == 200, text[:300]
+        assert f"/opening/r/{good}/crop" in text and f'id="record-{bad}"' in text
+        assert "metadata" in text and "<script>alert" not in text and "<b>7</b>" not in text
+        response, crop = client.request("GET", f"/opening/r/{bad}/crop")  # its pixels are still the sealed ones
+        assert response.status == 200 and crop[:4] == b"\x89PNG"
+    assert "Traceback" not in served.output

@@ -40,6 +40,7 @@ from facesel.review.bundle import build_bundle
 from facesel.review.catalog import Filters
 from facesel.review.holders import MAX_SHARE_BYTES, TooManyAttempts
 from facesel.review.plots import quality_svg
+from facesel.review.record_view import MetadataError, shown_metadata
 from facesel.review.security import Refused, WallMiddleware, check_csrf, check_origin
 from facesel.review.state import DeskState, PendingOpening
 from facesel.review.times import duration_text, local_text, parse_local, utc_text
@@ -211,12 +212,16 @@ def build_app(state: DeskState, allowed_hosts: set[str], allowed_origins: set[st
             state.viewed.update(r.row.record_id for r in records)
         items = []
         for r in records:
-            meta, best = r.snapshot.meta, r.snapshot.meta["best"]
-            track = meta["track"]
-            items.append({"row": r.row, "best": best, "track": track,
-                          "clips": sorted(n for n in r.snapshot.blobs if n.startswith("clip/")),
-                          "plot": Markup(quality_svg(track["frame_indices"], track["qualities"],
-                                                     best["frame_index"], best["quality"]))})
+            item = {"row": r.row, "clips": sorted(n for n in r.snapshot.blobs if n.startswith("clip/")),
+                    "problem": None}
+            try:  # the camera's word: checked field by field, one bad record does not hide the others
+                best, track = shown_metadata(r.snapshot.meta)
+            except MetadataError as err:
+                item["problem"] = str(err)
+            else:
+                item.update(best=best, track=track, plot=Markup(quality_svg(
+                    track["frame_indices"], track["qualities"], best["frame_index"], best["quality"])))
+            items.append(item)
         return _page("view.html", state, items=items, local_text=local_text, utc_text=utc_text,
                      duration_text=duration_text)
 
