@@ -295,3 +295,46 @@ def test_clients_trickling_faster_than_the_timeout_cannot_hold_the_workers():
         server.shutdown()
         server.server_close()
     assert len(cut) == 2  # the server cut both tricklers off
+
+
+def test_a_request_already_sent_is_not_dropped_as_idle_by_a_burst_of_connections():
+    """Review round 3: under a flood, one accept burst could push out the oldest "idle" connection
+    before the selector had looked at it, although its request was already waiting in the socket:
+    the caller of /metrics got "connection reset" (seen in the flood test above on a loaded
+    machine). Made deterministic here: the request is sent and 12 connections are queued before the
+    server's loop starts, so the first burst meets them all at once."""
+    from http.server import BaseHTTPRequestHandler
+
+    from facesel.serve.http_pool import BoundedHTTPServer
+
+    class Hello(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+    server = BoundedHTTPServer(("127.0.0.1", 0), Hello, max_connections=4, workers=2, timeout=5.0)
+    port = server.server_address[1]
+    caller = socket.create_connection(("127.0.0.1", port))
+    caller.sendall(b"GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+    flood = [socket.create_connection(("127.0.0.1", port)) for _ in range(12)]  # queued behind it, silent
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        caller.settimeout(20)
+        answer = b""
+        while not answer.endswith(b"ok"):
+            chunk = caller.recv(4096)
+            if not chunk:
+                break
+            answer += chunk
+        assert answer.startswith(b"HTTP/1.0 200") and answer.endswith(b"ok"), answer
+    finally:
+        for sock in [caller, *flood]:
+            sock.close()
+        server.shutdown()
+        server.server_close()

@@ -39,6 +39,7 @@ _log = logging.getLogger("facesel.serve")
 
 _ACCEPT_PAUSE = 0.5   # seconds without accepting after an accept error
 _TICK = 0.5           # seconds between checks for idle connections and for shutdown
+_ACCEPT_BURST = 16    # connections accepted before the selector looks at the others again
 
 
 def raise_descriptor_limit(wanted: int = 65536) -> int:
@@ -136,7 +137,9 @@ class BoundedHTTPServer:
             self._done.set()
 
     def _accept(self) -> None:
-        while True:
+        # A bounded burst: the selector then dispatches the requests that arrived meanwhile, before a
+        # flood's next connections can push them out as "idle".
+        for _ in range(_ACCEPT_BURST):
             try:
                 conn, peer = self._listener.accept()
             except BlockingIOError:
@@ -157,12 +160,22 @@ class BoundedHTTPServer:
             self._selector.register(conn, selectors.EVENT_READ, peer)
 
     def _close_oldest_idle(self) -> bool:
-        if not self._idle:
-            return False
-        oldest = next(iter(self._idle))
-        self._forget(oldest)
-        self.refused += 1
-        return True
+        """Close the longest-idle connection that has sent nothing; one whose request is already
+        waiting in its socket is a client to serve, not an idle one (it is dispatched instead)."""
+        for conn in list(self._idle):
+            try:
+                waiting = conn.recv(1, socket.MSG_PEEK) != b""  # b"": the client hung up
+            except BlockingIOError:
+                waiting = False
+            except OSError:
+                waiting = False
+            if waiting:
+                self._dispatch(conn, self._idle[conn][1])
+                continue
+            self._forget(conn)
+            self.refused += 1
+            return True
+        return False
 
     def _forget(self, conn: socket.socket) -> None:
         self._idle.pop(conn, None)
