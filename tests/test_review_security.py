@@ -239,7 +239,7 @@ def test_a_rogue_cameras_metadata_cannot_break_the_view_of_other_records(tmp_pat
     import json
     import struct
 
-    import facesel.vault.store as store
+    from facesel.vault import store
 
     adir = make_authority(tmp_path / "auth", passphrases=PHRASES)[1]
     original = store.encode_snapshot

@@ -26,7 +26,7 @@ def status():
     def routes(method, path):
         return {("POST", "/reload"): reload}.get((method, path))
 
-    server = StatusServer(("127.0.0.1", 0), CollectorRegistry(), lambda: [], routes=routes).start()
+    server = StatusServer(("127.0.0.1", 0), CollectorRegistry(), list, routes=routes).start()
     try:
         yield server, calls
     finally:
