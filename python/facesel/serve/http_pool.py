@@ -110,6 +110,7 @@ class BoundedHTTPServer:
         self._idle: OrderedDict[socket.socket, tuple[float, object]] = OrderedDict()  # oldest first
         self._busy = 0  # handed to the pool, not finished
         self._receiving: dict[socket.socket, float] = {}  # handed to the pool, no answer begun: deadline
+        self._queued: set[socket.socket] = set()  # handed to the pool, not started (closed if cancelled)
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._done = threading.Event()
@@ -193,6 +194,7 @@ class BoundedHTTPServer:
         with self._lock:
             self._busy += 1
             self._receiving[conn] = time.monotonic() + self.timeout
+            self._queued.add(conn)
         self._pool.submit(self._serve, conn, peer)
 
     def _cut_slow_requests(self) -> None:
@@ -237,6 +239,8 @@ class BoundedHTTPServer:
 
     # -- the workers ----------------------------------------------------------------------------
     def _serve(self, conn: socket.socket, peer) -> None:
+        with self._lock:
+            self._queued.discard(conn)
         try:
             conn.setblocking(True)
             conn.settimeout(self.timeout)
@@ -268,6 +272,10 @@ class BoundedHTTPServer:
         for conn in list(self._idle):
             self._forget(conn)
         self._pool.shutdown(wait=True, cancel_futures=True)
+        with self._lock:
+            cancelled, self._queued = list(self._queued), set()
+        for conn in cancelled:  # requests that never reached a worker
+            conn.close()
         self._selector.close()
         for sock in (self._listener, self._wake_r, self._wake_w):
             sock.close()
