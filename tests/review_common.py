@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import resource
 import subprocess
 import sys
 from pathlib import Path
@@ -52,15 +53,19 @@ class Served:
 
 
 @contextlib.contextmanager
-def review_server(vault: Path | None, keystore: Path, *extra: str, tz: str | None = None, central: str | None = None):
+def review_server(vault: Path | None, keystore: Path, *extra: str, tz: str | None = None, central: str | None = None,
+                  fd_limit: int | None = None):
     """A real ``facesel review`` process on a free loopback port for ``vault`` (or the ``central``
-    store's DSN), in time zone ``tz`` when given; yields a :class:`Served`."""
+    store's DSN), in time zone ``tz`` when given, with at most ``fd_limit`` open files (soft and
+    hard) when given; yields a :class:`Served`."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(FACESEL_HOME), os.environ.get("PYTHONPATH", "")])}
     if tz:
         env["TZ"] = tz
     where = ["--central", central] if central else ["--vault", str(vault)]
+    limit = None if fd_limit is None else (lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (fd_limit, fd_limit)))
     process = subprocess.Popen([sys.executable, "-m", "facesel", "review", *where, "--keystore", str(keystore),
-                                *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+                                *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                               preexec_fn=limit)
     served = None
     try:
         line = process.stdout.readline()

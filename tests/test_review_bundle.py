@@ -140,3 +140,19 @@ def test_not_a_zip_is_refused_in_one_line(tmp_path, capsys):
     code, out, _ = run_cli(capsys, "verify-bundle", tmp_path / "notes.zip")
     assert code == 1 and "NOT VERIFIED: " in out and "not an intact zip file" in out
     assert len(out.strip().splitlines()) == 1
+
+
+def test_without_a_pin_a_bundle_under_anyones_key_is_never_called_verified(made, tmp_path, shared_data, capsys):
+    """Review round 3: a forger's bundle, made with a key of their own, is self-consistent; without a
+    fingerprint from a trusted channel the headline and the exit status must not say it is verified."""
+    other_adir, other_vault, _, _ = _vault(tmp_path / "forger", shared_data, faces=1)
+    forged = tmp_path / "forged.zip"
+    opened = _open_bundle(capsys, other_adir, other_vault, tmp_path / "forged-out", forged, "--all")
+    forger_pin = AuthorityPublic.load(other_adir / "authority.pub").fingerprint
+    assert f"--fingerprint {forger_pin}" in opened  # `open --bundle` tells the opener what to send along
+    code, out, _ = run_cli(capsys, "verify-bundle", forged)
+    headline = out.splitlines()[0]
+    assert code == 3 and ": VERIFIED" not in headline and "NOT VERIFIED AS THE AUTHORITY'S" in headline
+    assert forger_pin in headline and "--fingerprint" in headline
+    code, out, _ = run_cli(capsys, "verify-bundle", made[3])  # the genuine one, unpinned, is not "VERIFIED" either
+    assert code == 3 and ": VERIFIED" not in out.splitlines()[0]

@@ -87,3 +87,44 @@ def test_a_new_request_does_not_reset_the_wait(authority):
     assert second.wait_seconds() == pytest.approx(4.0)  # ...and still waits, longer each time
     with pytest.raises(TooManyAttempts, match="wait"):
         second.add(share, "s2", "third wrong guess")
+
+
+def test_concurrent_guesses_get_one_try_per_wait(authority, monkeypatch):
+    """Review round 3: the wait was checked before the (slow) passphrase check and set after it, so
+    guesses sent at the same moment (the page's thread pool runs 40 at once) were all tried. Only
+    one passphrase may be under check at a time; the others are refused without being tried."""
+    import threading
+    import time
+
+    from facesel.vault.shares import ShareFile
+
+    tried = []
+    original = ShareFile.secret
+
+    def slow_secret(self, passphrase):  # Argon2id at the moderate level takes about 1 s: widen the window
+        tried.append(passphrase)
+        time.sleep(0.3)
+        return original(self, passphrase)
+
+    monkeypatch.setattr(ShareFile, "secret", slow_secret)
+    collector = _collector(authority, FakeClock())
+    share = share_paths(authority)[1].read_bytes()
+    start = threading.Barrier(8)
+    outcomes = []
+
+    def guess(n):
+        start.wait()
+        try:
+            collector.add(share, "s2", f"concurrent wrong guess {n}")
+        except TooManyAttempts:
+            outcomes.append("refused untried")
+        except KeyMaterialError:
+            outcomes.append("tried")
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(tried) == 1 and outcomes.count("tried") == 1 and outcomes.count("refused untried") == 7
+    assert collector.failures == 1 and collector.wait_seconds() == 2.0

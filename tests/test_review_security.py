@@ -6,8 +6,10 @@ opening (logged) and the session."""
 from __future__ import annotations
 
 import http.client
+import os
 import re
 import secrets
+import socket
 import subprocess
 import sys
 import time
@@ -167,3 +169,116 @@ def test_idle_timeout_ends_the_opening_logged_and_the_session(desk_vault):
         assert client.request("GET", f"/opening/r/{ids[0]}/crop")[0].status == 401
     output = served.output
     assert not any(p.decode() in output for p in PHRASES)
+
+
+def _open_and_view(client, adir, ids):
+    """One investigator's whole opening over HTTP: request, two holders, the view and one picture."""
+    client.begin()
+    client.post("/open", {"record_id": ids[:1], "case": "C-9", "reason": "order 9", "opened_by": "me"})
+    client.request("GET", "/open/holders")
+    for i in (0, 1):
+        share = share_paths(adir)[i]
+        response, _ = client.post("/open/holders", {"passphrase": PHRASES[i].decode()},
+                                  files={"share": (share.name, share.read_bytes())})
+    assert response.getheader("Location") == "/opening"
+    assert client.request("GET", "/opening")[0].status == 200
+    response, crop = client.request("GET", f"/opening/r/{ids[0]}/crop")
+    assert response.status == 200 and crop[:4] == b"\x89PNG"
+
+
+def test_idle_and_trickling_connections_cannot_starve_the_desk(desk_vault):
+    """Review round 3: 400 connections that never finish a request (half of them trickling header
+    bytes, as slowloris does) against a desk limited to 256 open files. Before, uvicorn kept every
+    one: accept failed with EMFILE and the investigator's page never answered. Now they are capped
+    and closed when idle, and a whole opening (vault files, audit log, pictures) still works."""
+    adir, vault, ids = desk_vault
+    with review_server(vault, adir / "keystore", fd_limit=256) as served:
+        client = Client(served.url)
+        flood = []
+        for i in range(400):
+            sock = socket.create_connection((client.host, client.port), timeout=60)
+            if i % 2:
+                sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")  # headers started, never finished
+            flood.append(sock)
+        for sock in flood[1::2]:
+            sock.sendall(b"X-Slow: 1\r\n")  # a trickled byte must not keep a connection alive
+        _open_and_view(client, adir, ids)
+        fds = len(os.listdir(f"/proc/{served.process.pid}/fd"))
+        closed = 0
+        for sock in flood:  # every flooding socket is closed by the server (cap or idle deadline)
+            try:
+                closed += sock.recv(1) == b""
+            except ConnectionResetError:
+                closed += 1
+            sock.close()
+        assert closed == len(flood)
+        assert fds < 256 - 64, f"{fds} descriptors open in the desk after the flood"
+    entries = AuditLog(vault / "audit.log").entries()
+    assert [e["event"] for e in entries if e["event"] in ("open", "view")][-2:] == ["open", "view"]
+    assert "Too many open files" not in served.output
+
+
+@pytest.mark.parametrize("option, value", [("--idle", "nan"), ("--idle", "-1"), ("--idle", "inf"),
+                                           ("--passphrase-delay", "0"), ("--passphrase-delay", "nan"),
+                                           ("--passphrase-delay", "-2")])
+def test_settings_that_switch_a_protection_off_are_refused(desk_vault, option, value):
+    """Review round 3: NaN compares false, so `--idle nan` never ended a session and
+    `--passphrase-delay 0`, `nan` or a negative value never slowed a guesser; each started silently."""
+    adir, vault, _ = desk_vault
+    done = subprocess.run([sys.executable, "-m", "facesel", "review", "--vault", str(vault), "--keystore",
+                           str(adir / "keystore"), option, value], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and option in done.stderr and "Traceback" not in done.stderr
+    assert "start?token=" not in done.stdout
+
+
+def test_a_rogue_cameras_metadata_cannot_break_the_view_of_other_records(tmp_path, shared_data):
+    """Review round 3: the sealed metadata is the camera's word, and a camera key holder can write
+    any JSON there. A record whose frame numbers are text (and whose box is not numbers) made the
+    whole view page answer 500, hiding every other record of the opening; the page must show the
+    others and say which record's metadata it could not read (nothing of it executed)."""
+    import json
+    import struct
+
+    from facesel.vault import store
+
+    adir = make_authority(tmp_path / "auth", passphrases=PHRASES)[1]
+    original = store.encode_snapshot
+
+    def rogue(result, record_id, clip_format="png"):  # what modified camera software could seal
+        payload = original(result, record_id, clip_format)
+        (size,) = struct.unpack_from(">I", payload)
+        meta = json.loads(payload[4:4 + size])
+        meta["best"]["frame_index"] = "<b>7</b>"
+        meta["best"]["box"] = ["x", {"a": 1}]
+        meta["track"]["frame_indices"] = ["<script>alert(1)</script>"] * len(meta["track"]["frame_indices"])
+        body = json.dumps(meta).encode()
+        return struct.pack(">I", len(body)) + body + payload[4 + size:]
+
+    clock = FakeClock(T0)
+    faces = orl_faces(shared_data, 2)
+    with vault_at(tmp_path / "vault", adir, clock=clock) as vault:
+        clock.advance(3600)
+        good = vault.seal(track_result(faces[0], track_id=0, clip=[faces[0]]))
+        store.encode_snapshot = rogue
+        try:
+            clock.advance(60)
+            bad = vault.seal(track_result(faces[1], track_id=1, clip=[faces[1]]))
+        finally:
+            store.encode_snapshot = original
+    with review_server(tmp_path / "vault", adir / "keystore") as served:
+        client = Client(served.url)
+        client.begin()
+        client.post("/open", {"record_id": [good, bad], "case": "C-3", "reason": "order 3", "opened_by": "me"})
+        for i in (0, 1):
+            share = share_paths(adir)[i]
+            response, _ = client.post("/open/holders", {"passphrase": PHRASES[i].decode()},
+                                      files={"share": (share.name, share.read_bytes())})
+        assert response.getheader("Location") == "/opening"
+        response, page = client.request("GET", "/opening")
+        text = page.decode()
+        assert response.status == 200, text[:300]
+        assert f"/opening/r/{good}/crop" in text and f'id="record-{bad}"' in text
+        assert "metadata" in text and "<script>alert" not in text and "<b>7</b>" not in text
+        response, crop = client.request("GET", f"/opening/r/{bad}/crop")  # its pixels are still the sealed ones
+        assert response.status == 200 and crop[:4] == b"\x89PNG"
+    assert "Traceback" not in served.output

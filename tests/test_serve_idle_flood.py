@@ -241,3 +241,100 @@ def test_bounded_server_limits_sockets_drops_silent_and_trickling_clients():
         server.shutdown()
         server.server_close()
     assert 1 <= peak[0] <= 4
+
+
+def test_clients_trickling_faster_than_the_timeout_cannot_hold_the_workers():
+    """Review round 3 (session 12): the timeout was per read, so a client sending one byte of its
+    headers every half timeout kept a worker forever; as many such clients as workers (2 here, 4 in
+    `facesel serve`) and /metrics, /healthz and the control routes never answered again. A request
+    must now be received whole within the timeout; once the answer starts, no deadline applies
+    (the live view streams)."""
+    from http.server import BaseHTTPRequestHandler
+
+    from facesel.serve.http_pool import BoundedHTTPServer
+
+    class Hello(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            time.sleep(1.5)  # an answer that takes longer than the timeout to finish is not cut
+            self.wfile.write(b"ok")
+
+    server = BoundedHTTPServer(("127.0.0.1", 0), Hello, max_connections=8, workers=2, timeout=1.0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    stop = threading.Event()
+    cut = []
+
+    def trickle():
+        sock = socket.create_connection(("127.0.0.1", port))
+        try:
+            sock.sendall(b"GET / HTTP/1.1\r\nX-Slow: ")
+            while not stop.wait(0.3):  # one byte of one long header line, well inside the 1 s timeout
+                sock.sendall(b"a")
+        except OSError:
+            cut.append(True)
+        finally:
+            sock.close()
+
+    tricklers = [threading.Thread(target=trickle, daemon=True) for _ in range(2)]
+    try:
+        for t in tricklers:
+            t.start()
+        time.sleep(0.5)  # both workers are now reading a trickled request
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30) as reply:
+            assert reply.status == 200 and reply.read() == b"ok"
+    finally:
+        stop.set()
+        for t in tricklers:
+            t.join(10)
+        server.shutdown()
+        server.server_close()
+    assert len(cut) == 2  # the server cut both tricklers off
+
+
+def test_a_request_already_sent_is_not_dropped_as_idle_by_a_burst_of_connections():
+    """Review round 3: under a flood, one accept burst could push out the oldest "idle" connection
+    before the selector had looked at it, although its request was already waiting in the socket:
+    the caller of /metrics got "connection reset" (seen in the flood test above on a loaded
+    machine). Made deterministic here: the request is sent and 12 connections are queued before the
+    server's loop starts, so the first burst meets them all at once."""
+    from http.server import BaseHTTPRequestHandler
+
+    from facesel.serve.http_pool import BoundedHTTPServer
+
+    class Hello(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+    server = BoundedHTTPServer(("127.0.0.1", 0), Hello, max_connections=4, workers=2, timeout=5.0)
+    port = server.server_address[1]
+    caller = socket.create_connection(("127.0.0.1", port))
+    caller.sendall(b"GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+    flood = [socket.create_connection(("127.0.0.1", port)) for _ in range(12)]  # queued behind it, silent
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        caller.settimeout(20)
+        answer = b""
+        while not answer.endswith(b"ok"):
+            chunk = caller.recv(4096)
+            if not chunk:
+                break
+            answer += chunk
+        assert answer.startswith(b"HTTP/1.0 200") and answer.endswith(b"ok"), answer
+    finally:
+        for sock in [caller, *flood]:
+            sock.close()
+        server.shutdown()
+        server.server_close()

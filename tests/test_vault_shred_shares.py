@@ -110,3 +110,35 @@ def test_generated_passphrases_go_one_per_holder_apart_from_the_shares(tmp_path,
     code, _, err = run_cli(capsys, "authority", "init", "--out", tmp_path / "b", "--shares", 2, "--threshold", 1,
                         "--allow-single-share", "--no-passphrase", "--horizon", "2d")
     assert code == 0, err
+
+
+def test_shred_refuses_a_time_ahead_of_the_clock_or_not_a_number(tmp_path, capsys):
+    """Review round 3 (session 12): `purge --now` ahead of the clock was refused (round 1), but
+    `authority shred --now` was not: a mistyped year (2207 for 2027) destroyed the secret of every
+    epoch, today's and the ones cameras will seal to next, so that no record sealed so far or later
+    could ever be opened. The same rule now holds for every destructive "now" (and NaN or infinity
+    is never a time)."""
+    import time
+
+    now = time.time()
+    _, adir = make_authority(tmp_path / "auth", start=now - 2 * DAY, horizon=10 * DAY)
+    kept = Keystore(adir / "keystore").epoch_ids()
+    shares = [a for p in share_paths(adir)[:2] for a in ("--share", p)]
+    for when in ("2207-01-01", "nan", "inf", str(now + 365 * DAY)):
+        code, _, err = run_cli(capsys, "authority", "shred", "--dir", adir, *shares, "--now", when,
+                               "--new-no-passphrase")
+        assert code == 1 and ("ahead of the clock" in err or "finite" in err), (when, err)
+        assert Keystore(adir / "keystore").epoch_ids() == kept, when
+    with pytest.raises(ValueError, match="ahead of the clock"):
+        shred_expired(adir, now=now + 365 * DAY, master=master_of(adir))
+    assert Keystore(adir / "keystore").epoch_ids() == kept
+    # A dry run only reports, and a time in the past (or the clock's) is as before.
+    assert shred_expired(adir, now=now + 365 * DAY, dry_run=True) == kept
+    assert shred_expired(adir, master=master_of(adir)) == []
+    # The vault's and the central store's purge share the rule: NaN used to pass it (and purge nothing
+    # while recording NaN as the last purge time).
+    from facesel.vault.store import checked_purge_time
+
+    for bad in (float("nan"), float("inf"), float("-inf")):
+        with pytest.raises(ValueError, match="finite"):
+            checked_purge_time(bad, now, False, lambda *_: None)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from facesel.cli.vault_errors import clean_errors
 from facesel.vault.authority import create_authority, extend_authority, register_camera
+from facesel.vault.consistency import checked_purge_time
 from facesel.vault.fsutil import atomic_write
 from facesel.vault.keys import KDF_LEVELS, Keystore
 from facesel.vault.retention import shred_expired, shreddable_epochs
@@ -231,6 +232,8 @@ def _shred(args: argparse.Namespace) -> int:
     if not args.share:
         raise ValueError("shredding needs K shares (--share, repeated): the remaining epochs are re-wrapped "
                          "under a fresh master key and new shares are issued")
+    # Before any passphrase is asked for; shred_expired checks again and logs an allowed override.
+    checked_purge_time(now, time.time(), args.allow_future_now, lambda *_: None, what="shred epoch secrets")
     keystore = Keystore(directory / "keystore")
     master = _master(args, keystore)
     if not shreddable_epochs(keystore, now):
@@ -239,7 +242,8 @@ def _shred(args: argparse.Namespace) -> int:
     _check_apart(args, directory, prefix="new_")
     phrases = new_passphrases(args, int(keystore.meta["shares"]), prefix="new_")
     done = shred_expired(directory, now=now, master=master, passphrases=phrases, kdf_level=args.kdf_level,
-                         insecure_kdf=args.insecure_kdf_for_tests, allow_shared_passphrase=args.one_passphrase_for_all)
+                         insecure_kdf=args.insecure_kdf_for_tests, allow_shared_passphrase=args.one_passphrase_for_all,
+                         allow_future=args.allow_future_now)
     save_generated(args, phrases, prefix="new_")
     print(f"shredded {len(done)} epoch secret(s): {', '.join(map(str, done))}")
     print(f"  the other epochs are re-wrapped under a new master key; new shares in {directory / 'shares'}.")
@@ -315,6 +319,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--dir", required=True, help="the authority folder")
     p.add_argument("--now", help="current time (ISO 8601 or Unix seconds; default now)")
     p.add_argument("--dry-run", action="store_true", help="only list the epochs that would be shredded")
+    p.add_argument("--allow-future-now", action="store_true",
+                   help="accept a --now more than 5 minutes ahead of the clock (logged): it shreds epochs early")
     p.add_argument("--share", action="append", default=[], help="a share file (repeat K times)")
     _add_passphrase_sources(p)
     _add_new_passphrases(p, prefix="new-")

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from facesel.cli.vault_errors import clean_errors
 
+UNPINNED = 3  # verify-bundle's exit status for an intact bundle whose authority key was not pinned
+
 
 @clean_errors
 def _review(args: argparse.Namespace) -> int:
@@ -31,12 +33,19 @@ def _verify_bundle(args: argparse.Namespace) -> int:
     except BundleError as err:
         print(f"{args.bundle}: NOT VERIFIED: {err}")
         return 1
-    print(f"{args.bundle}: VERIFIED (case {report.case!r}, {len(report.records)} record(s)). It proves:")
+    if pin is None:
+        # Anyone can make a bundle that is consistent with a key of their own: without a fingerprint
+        # from outside the bundle, "intact" is all that was shown, and the verdict must say so first.
+        print(f"{args.bundle}: NOT VERIFIED AS THE AUTHORITY'S: intact and self-consistent, but signed by a key "
+              f"taken from the bundle itself (fingerprint {report.fingerprint}); anyone can make such a bundle. "
+              "Run again with --fingerprint FP from a trusted channel. What it would prove:")
+    else:
+        print(f"{args.bundle}: VERIFIED (case {report.case!r}, {len(report.records)} record(s)). It proves:")
     for line in report.proven:
         print(f"  - {line}")
     for line in report.caveats:
         print(f"  note: {line}")
-    return 0
+    return 0 if pin is not None else UNPINNED
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -51,13 +60,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="address to bind (default 127.0.0.1; any other needs --allow-remote)")
     p.add_argument("--port", type=int, default=0, help="port (default: a free one)")
     p.add_argument("--allow-remote", action="store_true", help="allow a non-loopback --host (put TLS in front)")
-    p.add_argument("--idle", type=float, default=600.0, help="seconds without a request before the session ends")
+    p.add_argument("--idle", type=float, default=600.0,
+                   help="seconds without a request before the session ends (5 to 86400)")
     p.add_argument("--passphrase-delay", type=float, default=2.0,
-                   help="seconds a holder waits after a wrong passphrase (doubled after each further one)")
+                   help="seconds a holder waits after a wrong passphrase (doubled after each further one; 0.5 to 3600)")
     p.set_defaults(func=_review)
 
     p = subparsers.add_parser("verify-bundle", help="check an evidence bundle offline: signatures, audit chain, "
                               "pictures against the sealed records; says what it proves")
     p.add_argument("bundle", help="the bundle zip (from facesel review or facesel open --bundle)")
-    p.add_argument("--fingerprint", metavar="FP", help="the authority fingerprint obtained from a trusted channel")
+    p.add_argument("--fingerprint", metavar="FP",
+                   help="the authority fingerprint obtained from a trusted channel; without it the bundle is only "
+                        "shown intact, not the authority's (exit status 3)")
     p.set_defaults(func=_verify_bundle)

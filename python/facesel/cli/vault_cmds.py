@@ -183,8 +183,19 @@ def _open(args: argparse.Namespace) -> int:
         if args.bundle:
             path = write_open_bundle(Path(args.vault), args.share, keystore, opened, Path(args.out),
                                      Path(args.bundle), passphrases)
-            print(f"evidence bundle: {path} (check it with: facesel verify-bundle {shlex.quote(str(path))})")
+            print(f"evidence bundle: {path} (check it with: facesel verify-bundle {shlex.quote(str(path))} "
+                  f"--fingerprint {_keystore_fingerprint(keystore)}; send the fingerprint by another channel "
+                  "than the bundle)")
     return 0
+
+
+def _keystore_fingerprint(keystore_dir: Path) -> str:
+    """The authority's fingerprint from its own keystore (never from the vault folder's copy)."""
+    from facesel.vault.encoding import unb64
+    from facesel.vault.keys import Keystore
+    from facesel.vault.signing import fingerprint
+
+    return fingerprint(unb64(Keystore(keystore_dir).meta["signing_public"], "signing public key", 32))
 
 
 def _report_unindexed(opened) -> None:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import math
 import re
 from pathlib import Path
 
@@ -39,6 +40,7 @@ from facesel.review.bundle import build_bundle
 from facesel.review.catalog import Filters
 from facesel.review.holders import MAX_SHARE_BYTES, TooManyAttempts
 from facesel.review.plots import quality_svg
+from facesel.review.record_view import MetadataError, shown_metadata
 from facesel.review.security import Refused, WallMiddleware, check_csrf, check_origin
 from facesel.review.state import DeskState, PendingOpening
 from facesel.review.times import duration_text, local_text, parse_local, utc_text
@@ -59,6 +61,27 @@ def _page(name: str, state: DeskState, status: int = 200, **values) -> HTMLRespo
         message, state.message = state.message, None
     html = _env.get_template(name).render(csrf=state.csrf or "", message=message, opening=state.opening, **values)
     return HTMLResponse(html, status_code=status)
+
+
+def _number(q, key: str, label: str) -> float | None:
+    if not q.get(key):
+        return None
+    try:
+        value = float(q[key])
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise ValueError(f"{label} must be a number, got {q[key]!r}")
+    return value
+
+
+def _filters(q) -> Filters:
+    """The find form's query values as checked :class:`Filters` (ValueError names the field)."""
+    filters = Filters(camera=q.get("camera") or None, start=parse_local(q.get("from", ""), "from"),
+                      end=parse_local(q.get("to", ""), "to"), min_quality=_number(q, "min_quality", "quality"),
+                      min_track_seconds=_number(q, "min_track", "track length"))
+    filters.check()
+    return filters
 
 
 def _refused(text: str, status: int = 403) -> Response:
@@ -95,11 +118,7 @@ def build_app(state: DeskState, allowed_hosts: set[str], allowed_origins: set[st
         q = request.query_params
         error, result = None, None
         try:
-            filters = Filters(camera=q.get("camera") or None, start=parse_local(q.get("from", ""), "from"),
-                              end=parse_local(q.get("to", ""), "to"),
-                              min_quality=float(q["min_quality"]) if q.get("min_quality") else None,
-                              min_track_seconds=float(q["min_track"]) if q.get("min_track") else None)
-            result = await run_in_threadpool(source.search, filters)
+            result = await run_in_threadpool(source.search, _filters(q))
         except ValueError as err:
             error = str(err)
         return _page("find.html", state, q=q, result=result, error=error, local_text=local_text, utc_text=utc_text,
@@ -193,12 +212,16 @@ def build_app(state: DeskState, allowed_hosts: set[str], allowed_origins: set[st
             state.viewed.update(r.row.record_id for r in records)
         items = []
         for r in records:
-            meta, best = r.snapshot.meta, r.snapshot.meta["best"]
-            track = meta["track"]
-            items.append({"row": r.row, "best": best, "track": track,
-                          "clips": sorted(n for n in r.snapshot.blobs if n.startswith("clip/")),
-                          "plot": Markup(quality_svg(track["frame_indices"], track["qualities"],
-                                                     best["frame_index"], best["quality"]))})
+            item = {"row": r.row, "clips": sorted(n for n in r.snapshot.blobs if n.startswith("clip/")),
+                    "problem": None}
+            try:  # the camera's word: checked field by field, one bad record does not hide the others
+                best, track = shown_metadata(r.snapshot.meta)
+            except MetadataError as err:
+                item["problem"] = str(err)
+            else:
+                item.update(best=best, track=track, plot=Markup(quality_svg(
+                    track["frame_indices"], track["qualities"], best["frame_index"], best["quality"])))
+            items.append(item)
         return _page("view.html", state, items=items, local_text=local_text, utc_text=utc_text,
                      duration_text=duration_text)
 

@@ -45,10 +45,11 @@ README = """facesel evidence bundle
 
 Check it offline, on any machine with facesel installed:
 
-    facesel verify-bundle {name} [--fingerprint AUTHORITY_FINGERPRINT]
+    facesel verify-bundle {name} --fingerprint AUTHORITY_FINGERPRINT
 
-Give the authority's fingerprint obtained from a trusted channel (not from this file) to prove
-that the keys in the bundle are the authority's. The check verifies the authority's and the
+Give the authority's fingerprint obtained from a trusted channel (not from this file): without it
+the check shows only that the bundle is intact, not that it is the authority's (anyone can make a
+self-consistent bundle under a key of their own). The check verifies the authority's and the
 camera's signatures, the audit chain and its signed head, decrypts each sealed record with its
 one-time key and compares it byte for byte with the pictures; it fails if any byte was altered.
 """

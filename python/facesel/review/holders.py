@@ -8,13 +8,15 @@ wrong passphrase).
 
 Passphrase guessing is slowed twice: Argon2id makes every try expensive, and failed tries are rate
 limited here: an :class:`AttemptLimiter` shared by every request of a session makes each try after
-a failure wait longer (doubling, never reset by starting a new request), and a request is
-cancelled after :data:`MAX_FAILURES` wrong passphrases, so a new one, with its reason, must be made.
+a failure wait longer (doubling, never reset by starting a new request), only one passphrase is
+under check at a time (a try sent meanwhile is refused untried), and a request is cancelled after
+:data:`MAX_FAILURES` wrong passphrases, so a new one, with its reason, must be made.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -63,6 +65,9 @@ class AttemptLimiter:
     clock: Callable[[], float] = time.monotonic
     failures: int = 0
     not_before: float = 0.0
+    # Held while one passphrase is under check: the wait is decided by that try's outcome, so a try
+    # that starts meanwhile would escape it (the page answers requests in a pool of threads).
+    checking: threading.Lock = field(default_factory=threading.Lock)
 
     def wait_seconds(self) -> float:
         return max(0.0, self.not_before - self.clock())
@@ -123,6 +128,14 @@ class HolderCollector:
         TooManyAttempts
             The holder must wait (:meth:`wait_seconds`), or the opening was cancelled.
         """
+        if not self.limiter.checking.acquire(blocking=False):
+            raise TooManyAttempts("another passphrase is being checked: try again when it is done")
+        try:
+            return self._add(data, name, passphrase)
+        finally:
+            self.limiter.checking.release()
+
+    def _add(self, data: bytes, name: str, passphrase: str) -> int:
         if self.cancelled:
             raise TooManyAttempts(f"{MAX_FAILURES} wrong passphrases: this opening request is cancelled; "
                                   "start a new one")

@@ -35,11 +35,11 @@ def parse_local(text: str, name: str) -> float | None:
         return None
     try:
         value = _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+        if value.tzinfo is None:
+            value = value.astimezone()  # naive: the machine's local time
+        return value.timestamp()
+    except (ValueError, OverflowError, OSError):  # also dates the local calendar cannot shift (year 1, 9999)
         raise ValueError(f"{name} must be a date and time like 2026-12-05T15:30, got {text!r}") from None
-    if value.tzinfo is None:
-        value = value.astimezone()  # naive: the machine's local time
-    return value.timestamp()
 
 
 def duration_text(seconds: float | None) -> str:

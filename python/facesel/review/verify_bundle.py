@@ -51,10 +51,29 @@ class BundleReport:
     caveats: list[str] = field(default_factory=list)
     case: str = ""
     records: list[str] = field(default_factory=list)
+    fingerprint: str = ""  # of the authority key that signed the manifest (pinned or taken from the bundle)
+
+
+def _check_sizes(path: Path, infos: list[zipfile.ZipInfo], size: int) -> None:
+    """Refuse, before reading any member, what the bundle writer never makes: a compressed member
+    (a small file could inflate to gigabytes) or declared sizes adding up to more than the file
+    holds (members overlapping the same bytes, or lying headers), so that reading costs at most
+    the file's own size."""
+    declared = 0
+    for info in infos:
+        if info.compress_type != zipfile.ZIP_STORED or info.compress_size != info.file_size:
+            raise BundleError(f"member {info.filename} is compressed; a bundle holds stored members only "
+                              "(refused unread: it could inflate far beyond the file)")
+        if info.file_size > MAX_MEMBER_BYTES:
+            raise BundleError(f"member {info.filename} is larger than {MAX_MEMBER_BYTES} bytes")
+        declared += info.file_size
+    if declared > size:
+        raise BundleError(f"{path}: its members declare {declared} bytes, more bytes than the file holds ({size})")
 
 
 def _read_members(path: Path) -> dict[str, bytes]:
-    if path.stat().st_size > MAX_BUNDLE_BYTES:
+    size = path.stat().st_size
+    if size > MAX_BUNDLE_BYTES:
         raise BundleError(f"{path} is larger than {MAX_BUNDLE_BYTES} bytes")
     try:
         with zipfile.ZipFile(path) as zf:
@@ -64,10 +83,9 @@ def _read_members(path: Path) -> dict[str, bytes]:
             names = [i.filename for i in infos]
             if len(set(names)) != len(names):
                 raise BundleError("the bundle holds two members of the same name")
+            _check_sizes(path, infos, size)
             members = {}
             for info in infos:
-                if info.file_size > MAX_MEMBER_BYTES:
-                    raise BundleError(f"member {info.filename} is larger than {MAX_MEMBER_BYTES} bytes")
                 members[info.filename] = zf.read(info)  # checks the CRC
             return members
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as err:
@@ -290,7 +308,7 @@ def verify_bundle(path: str | Path, pin: str | None = None) -> BundleReport:
     manifest, authority = _check_manifest(members, pin)
     if pack(list(members.items())) != Path(path).read_bytes():
         raise BundleError("the zip container was altered (bytes outside the members' content changed)")
-    report = BundleReport(case=str(manifest.get("case") or manifest.get("reason")))
+    report = BundleReport(case=str(manifest.get("case") or manifest.get("reason")), fingerprint=authority.fingerprint)
     if manifest.get("source") == "central":
         _verify_central(members, manifest, authority, report)
     elif manifest.get("source") == "vault":

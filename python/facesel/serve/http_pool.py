@@ -16,8 +16,10 @@ Here, instead:
   also lifts the soft limit to the hard one where that is higher. When the limit is reached, the
   connection that has been idle longest is closed to make room; when none is idle, the new one is.
 - A fixed pool of ``workers`` threads serves requests, with a socket timeout on every read and
-  write (a client that trickles its request is dropped after ``timeout`` seconds of silence), and
-  a connection that sends nothing is closed after ``timeout`` seconds.
+  write, a connection that sends nothing is closed after ``timeout`` seconds, and a request must
+  arrive whole (line, headers, body) within ``timeout`` seconds of its first byte: a client that
+  trickles it, however often it sends a byte, is cut off. Once the answer has begun no deadline
+  applies (the live view streams).
 - An error accepting (e.g. the process is out of descriptors for another reason) pauses accepting
   briefly instead of spinning.
 """
@@ -37,6 +39,7 @@ _log = logging.getLogger("facesel.serve")
 
 _ACCEPT_PAUSE = 0.5   # seconds without accepting after an accept error
 _TICK = 0.5           # seconds between checks for idle connections and for shutdown
+_ACCEPT_BURST = 16    # connections accepted before the selector looks at the others again
 
 
 def raise_descriptor_limit(wanted: int = 65536) -> int:
@@ -51,6 +54,20 @@ def raise_descriptor_limit(wanted: int = 65536) -> int:
         except (ValueError, OSError):
             pass
     return soft
+
+
+def _deadlined(handler_class, timeout: float):
+    """``handler_class`` with a socket timeout on every read and write, telling the server when its
+    answer begins (the end of the request's deadline: answers such as the live view may stream)."""
+
+    class Deadlined(handler_class):
+        def send_response(self, *args, **kwargs):
+            self.server.request_received(self.request)
+            super().send_response(*args, **kwargs)
+
+    Deadlined.timeout = timeout
+    Deadlined.__name__ = Deadlined.__qualname__ = handler_class.__name__
+    return Deadlined
 
 
 class BoundedHTTPServer:
@@ -79,7 +96,7 @@ class BoundedHTTPServer:
             raise ValueError(f"need workers >= 1 and max_connections >= workers, got {workers}, {max_connections}")
         if not timeout > 0:
             raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
-        self.handler_class = type(handler_class.__name__, (handler_class,), {"timeout": float(timeout)})
+        self.handler_class = _deadlined(handler_class, float(timeout))
         self.max_connections, self.timeout = max_connections, float(timeout)
         family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         self._listener = socket.create_server(address, family=family, backlog=128)
@@ -92,6 +109,8 @@ class BoundedHTTPServer:
         self._selector.register(self._listener, selectors.EVENT_READ, "listen")
         self._idle: OrderedDict[socket.socket, tuple[float, object]] = OrderedDict()  # oldest first
         self._busy = 0  # handed to the pool, not finished
+        self._receiving: dict[socket.socket, float] = {}  # handed to the pool, no answer begun: deadline
+        self._queued: set[socket.socket] = set()  # handed to the pool, not started (closed if cancelled)
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._done = threading.Event()
@@ -113,12 +132,15 @@ class BoundedHTTPServer:
                     else:
                         self._dispatch(key.fileobj, key.data)
                 self._expire_idle()
+                self._cut_slow_requests()
                 self._resume_accepting()
         finally:
             self._done.set()
 
     def _accept(self) -> None:
-        while True:
+        # A bounded burst: the selector then dispatches the requests that arrived meanwhile, before a
+        # flood's next connections can push them out as "idle".
+        for _ in range(_ACCEPT_BURST):
             try:
                 conn, peer = self._listener.accept()
             except BlockingIOError:
@@ -139,12 +161,22 @@ class BoundedHTTPServer:
             self._selector.register(conn, selectors.EVENT_READ, peer)
 
     def _close_oldest_idle(self) -> bool:
-        if not self._idle:
-            return False
-        oldest = next(iter(self._idle))
-        self._forget(oldest)
-        self.refused += 1
-        return True
+        """Close the longest-idle connection that has sent nothing; one whose request is already
+        waiting in its socket is a client to serve, not an idle one (it is dispatched instead)."""
+        for conn in list(self._idle):
+            try:
+                waiting = conn.recv(1, socket.MSG_PEEK) != b""  # b"": the client hung up
+            except BlockingIOError:
+                waiting = False
+            except OSError:
+                waiting = False
+            if waiting:
+                self._dispatch(conn, self._idle[conn][1])
+                continue
+            self._forget(conn)
+            self.refused += 1
+            return True
+        return False
 
     def _forget(self, conn: socket.socket) -> None:
         self._idle.pop(conn, None)
@@ -161,7 +193,29 @@ class BoundedHTTPServer:
         self._selector.unregister(conn)
         with self._lock:
             self._busy += 1
+            self._receiving[conn] = time.monotonic() + self.timeout
+            self._queued.add(conn)
         self._pool.submit(self._serve, conn, peer)
+
+    def _cut_slow_requests(self) -> None:
+        # A per-read timeout alone lets a client keep a worker for ever by sending a byte now and
+        # then; the whole request (line, headers, body) must arrive within the timeout.
+        now = time.monotonic()
+        with self._lock:
+            late = [conn for conn, deadline in self._receiving.items() if deadline <= now]
+            for conn in late:
+                del self._receiving[conn]
+        for conn in late:
+            self.refused += 1
+            try:
+                conn.shutdown(socket.SHUT_RDWR)  # the worker's blocked read returns; it closes the socket
+            except OSError:
+                pass
+
+    def request_received(self, conn: socket.socket) -> None:
+        """The handler began its answer: from now on the request's deadline no longer applies."""
+        with self._lock:
+            self._receiving.pop(conn, None)
 
     def _expire_idle(self) -> None:
         deadline = time.monotonic() - self.timeout
@@ -185,6 +239,8 @@ class BoundedHTTPServer:
 
     # -- the workers ----------------------------------------------------------------------------
     def _serve(self, conn: socket.socket, peer) -> None:
+        with self._lock:
+            self._queued.discard(conn)
         try:
             conn.setblocking(True)
             conn.settimeout(self.timeout)
@@ -199,6 +255,7 @@ class BoundedHTTPServer:
             conn.close()
             with self._lock:
                 self._busy -= 1
+                self._receiving.pop(conn, None)
 
     # -- life cycle -----------------------------------------------------------------------------
     def shutdown(self) -> None:
@@ -215,6 +272,10 @@ class BoundedHTTPServer:
         for conn in list(self._idle):
             self._forget(conn)
         self._pool.shutdown(wait=True, cancel_futures=True)
+        with self._lock:
+            cancelled, self._queued = list(self._queued), set()
+        for conn in cancelled:  # requests that never reached a worker
+            conn.close()
         self._selector.close()
         for sock in (self._listener, self._wake_r, self._wake_w):
             sock.close()

@@ -2,19 +2,63 @@
 
 ``/healthz`` answers 200 when every enabled camera is receiving and processing frames and 503
 otherwise; its JSON body names each camera with its state and, when down, why.
+
+Browsers are kept out of a loopback port (:func:`browser_refusal`): a hostile web page that the
+operator opens can neither read it by DNS rebinding (its own name pointed at 127.0.0.1 still
+arrives as the ``Host``) nor post to ``/reload`` across sites.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
+from urllib.parse import urlsplit
 
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
 from facesel.redaction import redact_url
 from facesel.serve.http_pool import BoundedHTTPServer, raise_descriptor_limit
+
+
+def _host_name(host_header: str) -> str:
+    """The name or address of a ``Host`` header, without its port (``[::1]:9108`` -> ``::1``)."""
+    host = host_header.strip().lower()
+    if host.startswith("["):
+        return host[1:host.find("]")] if "]" in host else host
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def _is_loopback(name: str) -> bool:
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return name == "localhost"
+
+
+def browser_refusal(bound_host: str, method: str, headers) -> str | None:
+    """Why a request must be refused (None when it may pass).
+
+    * On a loopback port the ``Host`` must be a loopback address or ``localhost``: a web page can
+      point a name of its own at 127.0.0.1 (DNS rebinding) and then read the port as its own
+      origin, but the browser still sends that name. A port bound elsewhere was exposed on
+      purpose (e.g. to a Prometheus server that uses the machine's name): no Host rule there.
+    * A POST must not come from a web page of another site: an ``Origin`` must name this very
+      host, and ``Sec-Fetch-Site`` (sent by browsers) must not say ``cross-site`` or ``same-site``.
+      Command-line clients (``facesel serve reload``, curl) send neither.
+    """
+    host = headers.get("Host") or ""
+    if _is_loopback(_host_name(bound_host)) and not _is_loopback(_host_name(host)):
+        return f"Host {host!r} refused: this port answers only under a loopback address"
+    if method == "POST":
+        origin = headers.get("Origin")
+        if origin is not None and urlsplit(origin).netloc.lower() != host.strip().lower():
+            return f"a POST from another origin ({origin}) was refused"
+        if (headers.get("Sec-Fetch-Site") or "").lower() in ("cross-site", "same-site"):
+            return "a POST from another site was refused"
+    return None
 
 
 def health_report(cameras: list) -> tuple[int, dict]:
@@ -37,6 +81,7 @@ class StatusServer:
                  max_connections: int = 64, workers: int = 4, timeout: float = 10.0):
         owner = self
         self.registry, self._cameras = registry, cameras
+        self.bound_host = str(address[0])
         # routes(method, path) -> handler(request) or None: the endpoints of other modules
         # (facesel.serve.control, facesel.serve.view), which write their answers themselves.
         self.routes = routes or (lambda method, path: None)
@@ -45,13 +90,23 @@ class StatusServer:
             def log_message(self, *args):  # access lines would drown the service's own log
                 pass
 
+            def _refused(self, method: str) -> bool:
+                why = browser_refusal(owner.bound_host, method, self.headers)
+                if why is not None:
+                    self._send(421 if why.startswith("Host") else 403, "text/plain", (why + "\n").encode())
+                return why is not None
+
             def do_POST(self):
+                if self._refused("POST"):
+                    return
                 extra = owner.routes("POST", self.path.split("?", 1)[0])
                 if extra is not None:
                     return extra(self)
                 self._send(404, "text/plain", b"not found\n")
 
             def do_GET(self):
+                if self._refused("GET"):
+                    return
                 path = self.path.split("?", 1)[0]
                 extra = owner.routes("GET", path)
                 if extra is not None:

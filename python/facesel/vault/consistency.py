@@ -14,8 +14,10 @@ vault's camera, minus every record logged as gone. The camera purges, and ``open
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import re
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +35,24 @@ PURGE_CLOCK_TOLERANCE = 300.0
 HANDOVER_REASONS = ("forwarded",)
 _RECORD_ID = re.compile(r"\A[0-9a-f]{32}\Z")
 _HEX64 = re.compile(r"\A[0-9a-f]{64}\Z")
+
+
+def checked_purge_time(now: float | None, clock_now: float, allow_future: bool, log_override,
+                       what: str = "delete records") -> float:
+    """The time to use for a destructive step (a purge, a shred): ``now`` (or the clock's), refused
+    when it is not a finite number or lies more than :data:`PURGE_CLOCK_TOLERANCE` seconds ahead of
+    the clock, since it would destroy evidence before its time; with ``allow_future`` it is
+    accepted and ``log_override(purge_time, clock_time)`` records the override in the audit log.
+    Shared by the file vault, the central store and ``authority shred`` (``what`` names the step)."""
+    now = clock_now if now is None else float(now)
+    if not math.isfinite(now):
+        raise ValueError(f"the time given is {now!r}: a finite time is needed to {what}")
+    if now > max(clock_now, time.time()) + PURGE_CLOCK_TOLERANCE:
+        if not allow_future:
+            raise ValueError(f"the time given is {now - clock_now:.0f} s ahead of the clock: refusing to {what} "
+                             "before their time (an explicit override, --allow-future-now, is logged)")
+        log_override(now, clock_now)
+    return now
 
 
 @dataclass(frozen=True)

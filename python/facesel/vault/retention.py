@@ -9,12 +9,14 @@ secret is destroyed: copies and backups of those records become undecryptable.
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from facesel.vault.audit import AuditLog
+from facesel.vault.consistency import checked_purge_time
 from facesel.vault.authority import rekey
 from facesel.vault.encoding import read_json
 from facesel.vault.keys import FORMAT_EPOCH, Keystore, epoch_from_file
@@ -46,7 +48,7 @@ def shreddable_epochs(keystore: Keystore, now: float) -> list[int]:
 def shred_expired(authority_dir: str | os.PathLike, now: float | None = None, dry_run: bool = False,
                   master: bytes | None = None, passphrases: Sequence[bytes | None] | None = None,
                   kdf_level: str | None = None, *, insecure_kdf: bool = False,
-                  allow_shared_passphrase: bool = False) -> list[int]:
+                  allow_shared_passphrase: bool = False, allow_future: bool = False) -> list[int]:
     """Destroy the wrapped secrets of expired epochs, re-key the rest, and log it.
 
     Parameters
@@ -57,6 +59,9 @@ def shred_expired(authority_dir: str | os.PathLike, now: float | None = None, dr
         Unix seconds (default: the current time).
     dry_run : bool
         Only report what would be shredded (needs no key).
+    allow_future : bool
+        Accept a ``now`` more than ``PURGE_CLOCK_TOLERANCE`` seconds ahead of the clock (logged as
+        ``shred-clock-override``); refused otherwise, as a non-finite ``now`` always is.
     master : bytes
         The master key (from K shares); required unless ``dry_run``. After the shred the
         remaining epochs are re-wrapped under a fresh master key and ``shares/`` holds a new
@@ -73,7 +78,10 @@ def shred_expired(authority_dir: str | os.PathLike, now: float | None = None, dr
     """
     authority_dir = Path(authority_dir)
     keystore = Keystore(authority_dir / "keystore")
-    now = time.time() if now is None else float(now)
+    clock_now = time.time()
+    now = clock_now if now is None else float(now)
+    if not math.isfinite(now):
+        raise ValueError(f"the time given is {now!r}: a finite time is needed to shred epoch secrets")
     doomed = shreddable_epochs(keystore, now)
     if dry_run:
         return doomed
@@ -81,6 +89,11 @@ def shred_expired(authority_dir: str | os.PathLike, now: float | None = None, dr
         raise ValueError("shredding needs K shares: the remaining epochs are re-wrapped under a fresh master key")
     keystore.check_master(master)
     log = AuditLog(authority_dir / "audit.log", clock=lambda: now, signer=keystore.signer(master))
+    # A time ahead of the clock (a mistyped year) would destroy the epochs cameras seal to today:
+    # refused as for purges, or logged when explicitly allowed.
+    checked_purge_time(now, clock_now, allow_future, lambda shred_time, clock_time: log.append(
+        "shred-clock-override", authority_id=keystore.authority_id, shred_time=shred_time, clock_time=clock_time),
+        what="shred epoch secrets")
     retention = float(keystore.meta["retention_seconds"])
     for epoch_id in doomed:
         not_after = _not_after(keystore, epoch_id)

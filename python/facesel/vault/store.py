@@ -40,7 +40,13 @@ from pathlib import Path
 
 from facesel.types import TrackResult
 from facesel.vault.audit import AuditLog, LogFollower
-from facesel.vault.consistency import PURGE_CLOCK_TOLERANCE, RECORD_SUFFIX, LoggedSeal, live_seals  # noqa: F401
+from facesel.vault.consistency import (  # noqa: F401
+    PURGE_CLOCK_TOLERANCE,
+    RECORD_SUFFIX,
+    LoggedSeal,
+    checked_purge_time,
+    live_seals,
+)
 from facesel.vault.errors import AuditError, KeyMaterialError, VaultLockedError, VaultWriteError
 from facesel.vault.fsutil import (
     FileTooBigError,
@@ -59,20 +65,6 @@ from facesel.vault.recovery import quarantine, recover
 from facesel.vault.signing import CameraKey, load_camera
 
 _log = logging.getLogger("facesel.vault")
-
-
-def checked_purge_time(now: float | None, clock_now: float, allow_future: bool, log_override) -> float:
-    """The purge time to use: ``now`` (or the clock's), refused when it lies more than
-    :data:`PURGE_CLOCK_TOLERANCE` seconds ahead of the clock, since it would delete records before
-    their time; with ``allow_future`` it is accepted and ``log_override(purge_time, clock_time)``
-    records the override in the audit log. Shared by the file vault and the central store."""
-    now = clock_now if now is None else float(now)
-    if now > max(clock_now, time.time()) + PURGE_CLOCK_TOLERANCE:
-        if not allow_future:
-            raise ValueError(f"the purge time is {now - clock_now:.0f} s ahead of the clock: refusing to delete "
-                             "records before their time (an explicit override, --allow-future-now, is logged)")
-        log_override(now, clock_now)
-    return now
 
 
 def record_path(vault_dir: Path, record_id: str) -> Path:

@@ -1,0 +1,80 @@
+"""Browsers kept out of the status port of `facesel serve` (review round 3, session 12).
+
+A hostile web page opened on the machine that runs the service could (1) read `/status`,
+`/healthz`, `/metrics` and the camera view by DNS rebinding (its own name resolved to 127.0.0.1:
+the browser then treats the port as that page's origin, but still sends the name as `Host`), and
+(2) post to `/reload` across sites with a plain form. A real `StatusServer` on loopback, over HTTP.
+"""
+
+from __future__ import annotations
+
+import http.client
+
+import pytest
+from facesel.serve.status_http import StatusServer, browser_refusal
+from prometheus_client import CollectorRegistry
+
+
+@pytest.fixture()
+def status():
+    calls = []
+
+    def reload(request):
+        calls.append("reload")
+        request._send(200, "application/json", b"{}")
+
+    def routes(method, path):
+        return {("POST", "/reload"): reload}.get((method, path))
+
+    server = StatusServer(("127.0.0.1", 0), CollectorRegistry(), list, routes=routes).start()
+    try:
+        yield server, calls
+    finally:
+        server.close()
+
+
+def _ask(port, method, path, headers):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.putrequest(method, path, skip_host=True)
+    for key, value in headers.items():
+        conn.putheader(key, value)
+    conn.endheaders()
+    reply = conn.getresponse()
+    body = reply.read()
+    conn.close()
+    return reply.status, body
+
+
+def test_a_rebound_name_reads_nothing(status):
+    server, _ = status
+    port = server.port
+    for path in ("/metrics", "/healthz", "/status", "/cameras/door/view.jpg"):
+        code, body = _ask(port, "GET", path, {"Host": f"attacker.example:{port}"})
+        assert code == 421 and b"loopback" in body, path
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}", "127.0.0.1", f"[::1]:{port}"):
+        code, _ = _ask(port, "GET", "/healthz", {"Host": host})
+        assert code == 200, host
+
+
+def test_a_cross_site_form_cannot_reload(status):
+    server, calls = status
+    port = server.port
+    local = {"Host": f"127.0.0.1:{port}", "Content-Length": "0"}
+    for extra in ({"Origin": "http://attacker.example"}, {"Origin": "null"},
+                  {"Sec-Fetch-Site": "cross-site"}, {"Origin": f"http://attacker.example:{port}"}):
+        code, _ = _ask(port, "POST", "/reload", {**local, **extra})
+        assert code == 403, extra
+    assert calls == []
+    code, _ = _ask(port, "POST", "/reload", local)  # what `facesel serve reload` sends
+    assert code == 200 and calls == ["reload"]
+    code, _ = _ask(port, "POST", "/reload", {**local, "Origin": f"http://127.0.0.1:{port}"})
+    assert code == 200
+
+
+def test_a_port_exposed_on_purpose_keeps_any_name():
+    """Bound to a non-loopback address the operator exposed the port (a Prometheus server may use
+    the machine's name): no Host rule, but still no cross-site POST."""
+    assert browser_refusal("0.0.0.0", "GET", {"Host": "camera-box.lan:9108"}) is None
+    assert browser_refusal("192.0.2.7", "GET", {"Host": "camera-box.lan:9108"}) is None
+    assert browser_refusal("0.0.0.0", "POST", {"Host": "camera-box.lan:9108", "Origin": "http://evil.example"})
+    assert browser_refusal("::1", "GET", {"Host": "evil.example"})
