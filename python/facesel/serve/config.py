@@ -286,8 +286,10 @@ cores it dropped 18-25 % of the frames against 3-4 % without it, at 21.6-22.2 ag
 CPU ms a processed frame and a median latency of 272-273 against 18-33 ms (two alternated pairs,
 quiet machine; ``python benchmarks/capacity.py --height 720 --cameras 4 --seconds 30 --warmup 8
 --variant lazy+skip+pick0 lazy+skip+consensus --repeats 2``), for a held-out gain in the pick of
-0.008 smoothed matcher distance (docs/model_card.md). A box with spare cores turns it on per
-camera with ``consensus_finalists = 32`` in the camera's pipeline table."""
+0.008 smoothed matcher distance (docs/model_card.md). Session 12, on a stream without a loop's
+breaks (``capacity.py --continuous``) and with the consensus 11-15 % cheaper: 16.7 % dropped
+against 0.17 % in the same quiet sitting. A box with spare cores turns it on per camera with
+``consensus_finalists = 32`` in the camera's pipeline table."""
 
 
 def _camera(name: str, table: dict, defaults: dict, base: Path) -> CameraConfig:
