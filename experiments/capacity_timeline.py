@@ -13,7 +13,11 @@ schedule, tracks sealed. Then it reports, over the last ``--seconds``:
 - drops in the 200 ms after a track was sealed against elsewhere (bursts of finaliser work);
 - each break's flush (every open track closed at once: each pass of a looping file): how long it
   held the camera's pipeline thread (wall and that thread's CPU, ``Selector.flush`` timed), and the
-  camera's drops in the second after the flush started against its drop rate elsewhere.
+  camera's drops in the second after the flush started against its drop rate elsewhere;
+- the load governor's steps (``ScheduleGovernor.changes``) in the window: coarsenings and
+  refinements, how many refinements were undone by a coarsening within ``--undo-frames`` frames,
+  how many coarsenings a gap (a drop) forced, and the window's drops split by the kind of step
+  that set the schedule in force when they happened (a refinement, a coarsening, none yet).
 
 Not a test: a diagnosis tool. Figures depend on the machine's load; compare only within one run.
 ``python experiments/capacity_timeline.py --video /tmp/arcade_720p.mp4 --cameras 4 --seconds 20``
@@ -144,6 +148,62 @@ def analyse(rows: np.ndarray, cameras: int, frame_s: float = 0.04) -> dict:
     return out
 
 
+def governor_figures(changes: list, observed0: int, dropped0: int, dropped1: int, undo_frames: int) -> dict:
+    """One camera's governor steps after frame ``observed0`` (``ScheduleGovernor.changes`` entries:
+    observed, sequence, every, dropped, gap) and its drops between ``dropped0`` and ``dropped1``
+    split by the step that set the schedule in force when they were seen (drops are counted at
+    the next step, or at the window's end)."""
+    steps = [c[:5] for c in changes if c[0] > observed0]
+    changes = [c[:5] for c in changes]
+    out = {"coarsened": 0, "refined": 0, "coarsened_by_gap": 0, "refined_then_coarsened_within": 0,
+           "drops_after_refinement": 0, "drops_after_coarsening": 0, "drops_before_any_step": 0,
+           "every_sequence": [c[2] for c in steps]}
+    before = [c for c in changes if c[0] <= observed0]
+    kind = ("refined" if len(before) > 1 and before[-1][2] < before[-2][2] else "coarsened") if before else None
+    last_drops = dropped0
+    for i, (observed, _, every, dropped, gap) in enumerate(steps):
+        previous = steps[i - 1][2] if i else (before[-1][2] if before else None)
+        finer = previous is not None and every < previous
+        bucket = {"refined": "drops_after_refinement", "coarsened": "drops_after_coarsening"}.get(kind, "drops_before_any_step")
+        out[bucket] += max(0, dropped - last_drops)
+        last_drops = max(last_drops, dropped)
+        if finer:
+            out["refined"] += 1
+            nxt = steps[i + 1] if i + 1 < len(steps) else None
+            if nxt is not None and nxt[2] > every and nxt[0] - observed <= undo_frames:
+                out["refined_then_coarsened_within"] += 1
+            kind = "refined"
+        else:
+            out["coarsened"] += 1
+            out["coarsened_by_gap"] += int(gap)
+            kind = "coarsened"
+    bucket = {"refined": "drops_after_refinement", "coarsened": "drops_after_coarsening"}.get(kind, "drops_before_any_step")
+    out[bucket] += max(0, dropped1 - last_drops)
+    out["dropped"] = dropped1 - dropped0
+    return out
+
+
+def drops_in_failed_refinements(changes: list, drop_times: np.ndarray, t0: float, t1: float, after: float = 1.0) -> dict:
+    """Drops (monotonic times) inside the spans from a refinement to ``after`` s past the coarsening
+    that undid it (or to the next step), against drops elsewhere in [t0, t1], per second."""
+    spans = []
+    for i in range(1, len(changes)):
+        if changes[i][2] < changes[i - 1][2]:  # a refinement
+            end = changes[i + 1][5] + after if i + 1 < len(changes) and changes[i + 1][2] > changes[i][2] else (
+                changes[i + 1][5] if i + 1 < len(changes) else t1)
+            spans.append((max(t0, changes[i][5]), min(t1, end)))
+    spans = [(a, b) for a, b in spans if b > a]
+    inside = np.zeros(len(drop_times), bool)
+    for a, b in spans:
+        inside |= (drop_times >= a) & (drop_times < b)
+    seconds_in = sum(b - a for a, b in spans)
+    seconds_out = (t1 - t0) - seconds_in
+    return {"seconds_in_refinement_spans": round(seconds_in, 2), "drops_in": int(inside.sum()),
+            "drops_out": int((~inside).sum()),
+            "drops_per_s_in": round(inside.sum() / seconds_in, 2) if seconds_in > 0 else None,
+            "drops_per_s_out": round((~inside).sum() / seconds_out, 2) if seconds_out > 0 else None}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--video", nargs="+", required=True)
@@ -152,6 +212,8 @@ def main() -> int:
     parser.add_argument("--warmup", type=float, default=6.0)
     parser.add_argument("--tick", type=float, default=0.01)
     parser.add_argument("--variant", default="base")
+    parser.add_argument("--undo-frames", type=int, default=150,
+                        help="a refinement undone by a coarsening within this many frames counts as failed")
     parser.add_argument("--raw", default=None, help="write the sampled counters here (.npy)")
     args = parser.parse_args()
     _time_flushes()
@@ -169,6 +231,8 @@ def main() -> int:
         try:
             time.sleep(args.warmup)
             cams = service.camera_list()
+            governed0 = {cam.config.name: (cam.governor.observed if cam.governor else 0,
+                                           cam.source.stats.frames_dropped if cam.source else 0) for cam in cams}
             rows: list = []
             stop = threading.Event()
             sampler = threading.Thread(target=_sample, args=(cams, stop, args.tick, rows), daemon=True)
@@ -178,13 +242,21 @@ def main() -> int:
             sampler.join()
             every = {cam.config.name: cam.adapter.selector.schedule.every for cam in cams}
             names = [cam.config.name for cam in cams]
+            governor = {cam.config.name: governor_figures(list(cam.governor.changes), *governed0[cam.config.name],
+                                                          cam.source.stats.frames_dropped, args.undo_frames)
+                        for cam in cams if cam.governor is not None and cam.source is not None}
+            spans_changes = {cam.config.name: list(cam.governor.changes) for cam in cams if cam.governor is not None}
         finally:
             service.stop(timeout=60)
     data = np.asarray(rows, float)
     if args.raw:
         np.save(args.raw, data)
+    for i, name in enumerate(names):
+        if name in governor:
+            governor[name].update(drops_in_failed_refinements(spans_changes[name], _events(data[:, 0], data[:, 1 + 4 * i]),
+                                                              data[0, 0], data[-1, 0]))
     print(json.dumps({"variant": args.variant, "detect_every_at_end": every, **analyse(data, args.cameras),
-                      **flush_figures(data, names)}))
+                      **flush_figures(data, names), "governor": governor}))
     return 0
 
 

@@ -59,3 +59,77 @@ def test_unknown_frame_rate_changes_nothing_and_bad_settings_are_refused():
         ScheduleGovernor(DetectionSchedule(4), base=4, cap=2)
     with pytest.raises(ValueError, match="base"):
         ScheduleGovernor(DetectionSchedule(4), base=0, cap=2)
+
+
+def simulate(governor, frames, cost, capacity=4, interval=0.04):
+    """A paced live source and a pipeline, in frame intervals, with no clock: frame ``i`` arrives at
+    time ``i``; the pipeline takes the oldest waiting frame when free and spends ``cost(i, full)``
+    intervals on it (``full``: a full-frame detection by the governor's schedule, every
+    ``governor.every`` frames taken); a frame that finds ``capacity`` frames waiting pushes the oldest
+    out (a drop, and a gap in the sequence). Returns (drops, frames taken at each ``every``)."""
+    from collections import Counter, deque
+
+    pending, dropped, arrived, taken, free = deque(), 0, 0, 0, 0.0
+    at_every = Counter()
+    while arrived < frames or pending:
+        while arrived < frames and (arrived <= free or not pending):
+            if len(pending) == capacity:
+                pending.popleft()
+                dropped += 1
+            pending.append(arrived)
+            arrived += 1
+        sequence = pending.popleft()
+        start = max(free, float(sequence))
+        governor.observe((start - sequence) * interval, interval, sequence, dropped)
+        at_every[governor.every] += 1
+        free = start + cost(sequence, taken % governor.every == 0)
+        taken += 1
+    return dropped, at_every
+
+
+def fits_only_at_8(i, full):
+    # 0.85 of an interval a frame plus 0.8 for a full detection: 1.05 a frame at every 4 (5 % too
+    # slow), 0.95 at every 8 (5 % slack), 0.9 at 16
+    return 0.85 + (0.8 if full else 0.0)
+
+
+def test_a_load_that_fits_only_at_8_settles_there_where_the_old_rule_oscillates():
+    new = ScheduleGovernor(DetectionSchedule(4), base=4, cap=16, capacity=4)  # refine_backoff = 2
+    old = ScheduleGovernor(DetectionSchedule(4), base=4, cap=16, capacity=4, refine_backoff=1)
+    new_drops, new_at = simulate(new, 6000, fits_only_at_8)
+    old_drops, old_at = simulate(old, 6000, fits_only_at_8)
+    old_changes, new_changes = old.coarsened + old.refined, new.coarsened + new.refined
+    # the old rule tries every 4 again after each 75 calm frames, and the load undoes it each time
+    # (overshooting to 16 on the way back: the failed schedule's backlog still waits)
+    assert old.undone >= 20 and old_changes >= 40
+    # the new one tries again after 150, 300, 600, 1200, 1200... calm frames
+    assert new_changes * 3 <= old_changes and new.undone <= 8
+    assert new.every == 8 and new.needed_calm == new.max_calm_frames == 1200
+    assert new_at[8] > 0.75 * sum(new_at.values())
+    assert new_at[4] * 2 < old_at[4] and new_at[16] * 2 < old_at[16]
+    assert new_drops <= old_drops
+
+
+def test_after_a_long_calm_the_schedule_returns_to_the_base_and_the_wait_resets():
+    governor = ScheduleGovernor(DetectionSchedule(4), base=4, cap=16, capacity=4)
+    before_easing = {}
+
+    def eases(i, full):  # the load of the test above for 4000 frames, then a lighter one
+        if i == 3999:
+            before_easing.update(every=governor.every, needed=governor.needed_calm, undone=governor.undone)
+        return fits_only_at_8(i, full) if i < 4000 else 0.5 + (0.8 if full else 0.0)
+
+    simulate(governor, 4000 + governor.max_calm_frames + 400, eases)
+    assert before_easing["every"] in (8, 16) and before_easing["needed"] >= 8 * governor.calm_frames
+    # within max_calm_frames of slack the schedule is back at the base, the refinement held
+    # (no more undone), and the next wait is calm_frames again
+    assert governor.every == 4 and governor.undone == before_easing["undone"]
+    assert governor.needed_calm == governor.calm_frames
+
+
+def test_refine_backoff_is_checked():
+    for bad in (0, 1.5, True):
+        with pytest.raises(ValueError, match="refine_backoff"):
+            ScheduleGovernor(DetectionSchedule(4), base=4, cap=16, refine_backoff=bad)
+    with pytest.raises(ValueError, match="max_calm_frames"):
+        ScheduleGovernor(DetectionSchedule(4), base=4, cap=16, calm_frames=75, max_calm_frames=10)

@@ -308,6 +308,27 @@ def test_serve_check_validates_the_file(videos, authority, keys, tmp_path, capsy
     assert not (tmp_path / "v").exists()  # checking creates nothing
 
 
+def test_refine_backoff_is_a_checked_camera_key_that_reaches_the_governor(videos, authority, keys, tmp_path, capsys):
+    from facesel.cli import main
+    from facesel.serve.config import load_config
+
+    base = (f'[cameras.door]\nsource = "{videos / "intel_head_pose_female.gif"}"\nvault = "v"\n'
+            f'authority = "{authority}"\ncamera_key = "{keys("door")}"\n')
+    old = tmp_path / "old.toml"
+    old.write_text(base + "refine_backoff = 1\n")
+    assert main(["serve", "--config", str(old), "--check"]) == 0
+    assert load_config(old).cameras["door"].refine_backoff == 1
+    default = tmp_path / "default.toml"
+    default.write_text(base)
+    assert load_config(default).cameras["door"].refine_backoff == 2
+    capsys.readouterr()
+    for bad in ("0", "1.5", "true"):
+        path = tmp_path / "bad.toml"
+        path.write_text(base + f"refine_backoff = {bad}\n")
+        assert main(["serve", "--config", str(path), "--check"]) == 1
+        assert "cameras.door.refine_backoff must be an integer >= 1" in capsys.readouterr().err
+
+
 def test_a_busy_port_is_one_clear_error(videos, authority, keys, tmp_path):
     import socket
 

@@ -286,7 +286,7 @@ class Camera:
             return None  # the exhaustive mode is the yardstick: it detects every frame, always
         base = int(settings["detect_every"])
         return ScheduleGovernor(adapter.selector.schedule, base=base, cap=max(base, self.config.max_detect_every),
-                                capacity=self.config.buffer_frames)
+                                capacity=self.config.buffer_frames, refine_backoff=self.config.refine_backoff)
 
     # -- hooks of the segments and the sink (see EpochSegments for the thread of each) ---------
     def _received(self, frame) -> bool:

@@ -20,6 +20,7 @@ Example::
     camera_id = "entrance"        # optional: checked against the key's id (default: the key's id)
     coarsen_detection = true      # sparse mode: detect less often while the camera cannot keep up
     max_detect_every = 16         # ... down to one full-frame detection in this many frames
+    refine_backoff = 2            # ... a finer step undone at once makes the next wait this times longer; 1: fixed
     buffer_frames = 4             # frames waiting for the pipeline; a full buffer drops its oldest
     flush_buffer_frames = 0       # ... while the open tracks close after a break (reconnection, loop); 0: as buffer_frames
     skip_loop_filter = "none"     # H.264 frames decoded without deblocking: none (exact), noref, bidir, nokey, all
@@ -121,6 +122,12 @@ class CameraConfig:
     """Sparse mode: detect on the full frame less often while the camera cannot keep up (before it drops)."""
     max_detect_every: int = 16
     """The coarsest schedule ``coarsen_detection`` may reach (frames between full detections)."""
+    refine_backoff: int = 2
+    """The load governor's caution after a failed refinement (:class:`facesel.serve.scheduler.ScheduleGovernor`):
+    a finer schedule undone by a coarsening within 150 frames multiplies the frames of slack needed
+    before the next refinement by this (75 at first, at most 1200); one that holds resets them to 75.
+    1: always 75, the rule before session 13, which oscillated where the load fits only a coarser
+    schedule (docs/performance.md, "Session 13")."""
     buffer_frames: int = 4
     """Frames the source queues for the pipeline (:class:`facesel.sources.StreamSource`): a burst of
     work shorter than this many frame intervals drops no frame; a live camera's full queue drops its
@@ -172,7 +179,7 @@ class ServeConfig:
 CAMERA_KEYS = {
     "source", "vault", "authority", "camera_key", "camera_id", "loop", "realtime", "live", "backend", "open_timeout",
     "read_timeout", "stall_timeout", "reconnect_max_delay", "enabled", "pipeline", "zones", "retention_hours",
-    "retention_reason", "coarsen_detection", "max_detect_every", "shrink_in_decoder", "buffer_frames",
+    "retention_reason", "coarsen_detection", "max_detect_every", "refine_backoff", "shrink_in_decoder", "buffer_frames",
     "skip_loop_filter", "convert_on_take", "skip_when_behind", "seal_in_background", "stagger_detection",
     "flush_buffer_frames",
 }
@@ -354,6 +361,11 @@ def _camera(name: str, table: dict, defaults: dict, base: Path) -> CameraConfig:
     if isinstance(cap, bool) or not isinstance(cap, int) or cap < 1:
         raise ValueError(f"{where}.max_detect_every must be an integer >= 1, got {cap!r}")
     flags["max_detect_every"] = cap
+    backoff = merged.get("refine_backoff", CameraConfig.refine_backoff)
+    if isinstance(backoff, bool) or not isinstance(backoff, int) or backoff < 1:
+        raise ValueError(f"{where}.refine_backoff must be an integer >= 1 (1: a fixed wait before each finer "
+                         f"step), got {backoff!r}")
+    flags["refine_backoff"] = backoff
     flags["buffer_frames"] = check_buffer_frames(merged.get("buffer_frames", CameraConfig.buffer_frames),
                                                  f"{where}.buffer_frames")
     wide = merged.get("flush_buffer_frames", CameraConfig.flush_buffer_frames)

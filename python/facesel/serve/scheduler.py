@@ -17,11 +17,25 @@ up drops anything, while a burst that the queue absorbs (shorter than half its s
 nothing. An overload that starts at once (a camera too slow from its first frame) drops frames
 before any wait can be seen: a drop seen (a gap in the frames' sequence numbers) coarsens the
 schedule at once, without waiting for the smoothed wait.
+
+A refinement the load cannot bear is undone within a few dozen frames, and meanwhile frames wait
+and some drop. Where the load fits only a coarser schedule than the configured one, a governor that
+tries again after every ``calm_frames`` of slack oscillates between the two (issue 27, session 13:
+most refinements of four continuous 720p cameras were undone within 150 frames). So a refinement
+undone by a coarsening within ``undo_frames`` frames multiplies the slack needed before the next
+refinement to the same ``detect_every`` by ``refine_backoff`` (up to ``max_calm_frames``); a
+refinement to it that holds for ``undo_frames`` frames (the load has eased) brings that back to
+``calm_frames``. The count is kept per schedule because an undone step overshoots (the backlog
+of the failed schedule still waits when the cooldown ends, so ``every`` goes two steps up) and
+the first step back down holds: one count for all steps would be reset by it. ``refine_backoff =
+1`` is the old rule: a fixed ``calm_frames``.
 """
 
 from __future__ import annotations
 
 import threading
+import time
+from collections import deque
 
 
 class ScheduleGovernor:
@@ -45,21 +59,42 @@ class ScheduleGovernor:
     capacity : int >= 1
         Frames the source's queue holds (its ``buffer_frames``): waits are measured against
         ``capacity`` frame intervals.
+    refine_backoff : int >= 1
+        Factor on the slack needed before the next refinement to a schedule after one to it was
+        undone within ``undo_frames`` frames (1: always ``calm_frames``, the rule before session 13).
+    undo_frames : int >= 1
+        A coarsening within this many frames of a refinement undoes it; a refinement that lasts
+        longer holds, and resets the slack needed for its schedule to ``calm_frames``.
+    max_calm_frames : int or None
+        The most slack ever needed (None: 16 times ``calm_frames``, 48 s at 25 frames/s by default).
 
     Attributes
     ----------
     coarsened, refined : int
         Steps taken each way (exported as ``facesel_schedule_changes_total``).
+    undone : int
+        Refinements undone by a coarsening within ``undo_frames`` frames.
+    needed_calm : int
+        Frames of slack needed now before the next refinement (property).
     dropped_before_first_coarsening : int or None
         The source's drop count when the schedule was first coarsened (None before).
     observed_before_first_coarsening : int or None
         Frames observed before the schedule was first coarsened (None before).
     observed_before_first_drop : int or None
         Frames observed before the first that came after a drop (None while none did).
+    changes : collections.deque of (int, int, int, int, bool, float)
+        The latest steps (at most ``CHANGES_KEPT``), oldest first, each ``(observed, sequence, every,
+        dropped, gap, when)``: frames observed when it was taken, the frame's sequence number, the
+        new ``detect_every``, the source's drop count then, whether a gap (frames dropped just
+        before) forced it, and ``time.monotonic()`` then (recorded only: no decision reads a clock).
+        For diagnosis (``experiments/capacity_timeline.py``).
     """
 
+    CHANGES_KEPT = 512
+
     def __init__(self, schedule, base: int, cap: int, high: float = 0.5, low: float = 0.15,
-                 smoothing: float = 0.25, calm_frames: int = 75, capacity: int = 1):
+                 smoothing: float = 0.25, calm_frames: int = 75, capacity: int = 1, refine_backoff: int = 2,
+                 undo_frames: int = 150, max_calm_frames: int | None = None):
         if isinstance(base, bool) or not isinstance(base, int) or base < 1:
             raise ValueError(f"base must be an integer >= 1, got {base!r}")
         if isinstance(cap, bool) or not isinstance(cap, int) or cap < base:
@@ -70,6 +105,17 @@ class ScheduleGovernor:
             raise ValueError(f"smoothing must be in (0, 1], got {smoothing!r}")
         if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 1:
             raise ValueError(f"capacity must be an integer >= 1, got {capacity!r}")
+        for name, value in (("calm_frames", calm_frames), ("refine_backoff", refine_backoff),
+                            ("undo_frames", undo_frames)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+        max_calm_frames = 16 * calm_frames if max_calm_frames is None else max_calm_frames
+        if isinstance(max_calm_frames, bool) or not isinstance(max_calm_frames, int) or max_calm_frames < calm_frames:
+            raise ValueError(f"max_calm_frames must be an integer >= calm_frames ({calm_frames}), got {max_calm_frames!r}")
+        self.refine_backoff, self.undo_frames, self.max_calm_frames = refine_backoff, undo_frames, max_calm_frames
+        self._needed: dict[int, int] = {}  # detect_every -> slack needed before refining to it, if not calm_frames
+        self.undone = 0
+        self._refined_at: int | None = None  # frames observed at the last refinement not yet judged
         self.schedule, self.base, self.cap, self.capacity = schedule, base, cap, capacity
         self.high, self.low, self.smoothing, self.calm_frames = float(high), float(low), float(smoothing), int(calm_frames)
         self.schedule.every = base
@@ -79,6 +125,7 @@ class ScheduleGovernor:
         self.observed_before_first_coarsening: int | None = None
         self.observed_before_first_drop: int | None = None
         self.observed = 0
+        self.changes: deque = deque(maxlen=self.CHANGES_KEPT)
         self.wait = 0.0
         self._calm = 0
         self._cooldown = 0
@@ -88,6 +135,10 @@ class ScheduleGovernor:
     @property
     def every(self) -> int:
         return self.schedule.every
+
+    @property
+    def needed_calm(self) -> int:
+        return self._needed.get(max(self.base, self.schedule.every // 2), self.calm_frames)
 
     def observe(self, waited: float, interval: float | None, sequence: int, dropped: int = 0) -> None:
         """One frame taken by the pipeline.
@@ -115,21 +166,33 @@ class ScheduleGovernor:
                     self.observed_before_first_drop = self.observed - 1
             self._last_sequence = sequence
             self.wait += self.smoothing * (fraction - self.wait)
+            if self._refined_at is not None and self.observed - self._refined_at > self.undo_frames:
+                self._refined_at = None  # the last refinement held: the load has eased
+                self._needed.pop(self.schedule.every, None)
             if self._cooldown > 0:  # the backlog of the old schedule is still draining
                 self._cooldown -= 1
                 return
             if self.wait > self.high or gap:
                 self._calm = 0
                 if self.schedule.every < self.cap:
+                    failed = self.schedule.every
                     self.schedule.every = min(self.cap, self.schedule.every * 2)
                     self.coarsened += 1
+                    if self._refined_at is not None:  # the last refinement was too much: wait longer next time
+                        self.undone += 1
+                        self._needed[failed] = min(self.max_calm_frames,
+                                                   self._needed.get(failed, self.calm_frames) * self.refine_backoff)
+                        self._refined_at = None
+                    self.changes.append((self.observed, sequence, self.schedule.every, int(dropped), bool(gap), time.monotonic()))
                     if self.dropped_before_first_coarsening is None:
                         self.dropped_before_first_coarsening = int(dropped)
                         self.observed_before_first_coarsening = self.observed - 1
                     self._cooldown = 4
                 return
             self._calm = self._calm + 1 if self.wait < self.low else 0
-            if self._calm >= self.calm_frames and self.schedule.every > self.base:
+            if self._calm >= self.needed_calm and self.schedule.every > self.base:
                 self.schedule.every = max(self.base, self.schedule.every // 2)
                 self.refined += 1
                 self._calm = 0
+                self._refined_at = self.observed
+                self.changes.append((self.observed, sequence, self.schedule.every, int(dropped), False, time.monotonic()))
