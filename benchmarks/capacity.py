@@ -84,6 +84,7 @@ VARIANTS = {
     "lazy+skip+nostagger": ({**_LAZY_SKIP, "stagger_detection": False}, None, {}),
     "lazy+skip+flushbuf": ({**_LAZY_SKIP, "flush_buffer_frames": 12}, None, {}),
     "lazy+skip+consensus-reference": (_LAZY_SKIP, None, {"consensus_finalists": 32, "consensus_impl": "reference"}),
+    "lazy+skip+oldgov": ({**_LAZY_SKIP, "refine_backoff": 1}, None, {}),
 }
 """``--variant`` names: (camera settings added to every camera, the process's GIL switch interval
 in seconds or None for Python's default 5 ms, pipeline settings added to every camera's).
@@ -105,7 +106,9 @@ is ``lazy+skip`` as before issue 27's session 12 (closed tracks sealed on the pi
 ``seal_in_background = false`` and every camera's full detections on the same frame numbers,
 ``stagger_detection = false``), ``lazy+skip+syncseal`` / ``lazy+skip+nostagger`` turn off one of
 them, and ``lazy+skip+flushbuf`` lets the source queue 12 frames while the tracks close at a break
-(``flush_buffer_frames = 12``; off by default)."""
+(``flush_buffer_frames = 12``; off by default); ``lazy+skip+oldgov`` is ``lazy+skip`` with the load
+governor as before session 13 (``refine_backoff = 1``: a finer schedule tried again after every 75
+calm frames, however often the load undid it)."""
 
 PYTHON_REGIONS = {"pyregions"}
 """Variants whose region search runs its work around YuNet in Python (the reference path)."""
@@ -219,6 +222,7 @@ def run_one(cameras: int, videos: list[Path], seconds: float, warmup: float, set
             outside = thread_cpu.outside_probe(seconds) if threads else None
             sampler = thread_cpu.ThreadSampler().start() if threads else None
             first, cpu0, t0 = _counters(cams), _cpu_seconds(), time.monotonic()
+            governed0 = {cam.config.name: cam.governor.observed for cam in cams if cam.governor}
             server0 = _process_cpu(server_pid)
             time.sleep(seconds)
             last, cpu1, t1 = _counters(cams), _cpu_seconds(), time.monotonic()
@@ -234,6 +238,21 @@ def run_one(cameras: int, videos: list[Path], seconds: float, warmup: float, set
                 latencies += recent[-taken:] if taken > 0 else []
             schedule = {cam.config.name: cam.adapter.selector.schedule.every if cam.adapter else None for cam in cams}
             coarsened = sum(cam.governor.coarsened for cam in cams if cam.governor)
+            # the governor's steps inside the measured window (its change log: observed frames at each)
+            # and the frames the pipeline took at each detect_every (where the schedule settled)
+            steps, at_every = {"coarsened": 0, "refined": 0}, {}
+            for cam in cams:
+                if cam.governor is not None:
+                    start = governed0.get(cam.config.name, 0)
+                    log = [c for c in cam.governor.changes if c[0] > start]
+                    before = [c for c in cam.governor.changes if c[0] <= start]
+                    previous = before[-1][2] if before else cam.governor.base
+                    for change in log:
+                        steps["refined" if change[2] < previous else "coarsened"] += 1
+                        at_every[previous] = at_every.get(previous, 0) + change[0] - start
+                        previous, start = change[2], change[0]
+                    at_every[previous] = at_every.get(previous, 0) + cam.governor.observed - start
+            undone = sum(cam.governor.undone for cam in cams if cam.governor)
             buffers = sorted({cam.config.buffer_frames for cam in cams})
             skipping = sorted({cam.config.skip_loop_filter for cam in cams})
             sealed = sum(cam.sealed for cam in cams)
@@ -270,7 +289,9 @@ def run_one(cameras: int, videos: list[Path], seconds: float, warmup: float, set
         "latency_p50_ms": round(float(np.percentile(lat, 50)) * 1000, 1) if lat.size else None,
         "latency_p99_ms": round(float(np.percentile(lat, 99)) * 1000, 1) if lat.size else None,
         "rss_mib": round(rss, 1), "peak_rss_mib": round(peak, 1), "rss_before_mib": round(rss_before, 1),
-        "detect_every": schedule, "schedule_coarsened": coarsened, "sealed": sealed, "late_at_stop": late, **models,
+        "detect_every": schedule, "schedule_coarsened": coarsened,
+        "schedule_steps_in_window": steps,
+        "frames_at_detect_every": {str(k): v for k, v in sorted(at_every.items())}, "refinements_undone_total": undone, "sealed": sealed, "late_at_stop": late, **models,
         **({"threads": by_role, "gil_probe": gil,
             # decoding (and converting) CPU a frame received, dropped ones included: what a dropped frame costs
             "source_cpu_ms_per_received_frame": round(1000 * by_role.get("source", {}).get("cores", 0.0) * elapsed
