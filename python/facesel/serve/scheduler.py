@@ -21,7 +21,8 @@ schedule at once, without waiting for the smoothed wait.
 A refinement the load cannot bear is undone within a few dozen frames, and meanwhile frames wait
 and some drop. Where the load fits only a coarser schedule than the configured one, a governor that
 tries again after every ``calm_frames`` of slack oscillates between the two (issue 27, session 13:
-most refinements of four continuous 720p cameras were undone within 150 frames). So a refinement
+7 of 10 refinements of two and three continuous 720p cameras on a loaded machine were undone
+within 150 frames). So a refinement
 undone by a coarsening within ``undo_frames`` frames multiplies the slack needed before the next
 refinement to the same ``detect_every`` by ``refine_backoff`` (up to ``max_calm_frames``); a
 refinement to it that holds for ``undo_frames`` frames (the load has eased) brings that back to
@@ -191,6 +192,8 @@ class ScheduleGovernor:
                 return
             self._calm = self._calm + 1 if self.wait < self.low else 0
             if self._calm >= self.needed_calm and self.schedule.every > self.base:
+                if self._refined_at is not None:  # the step before this one was not undone: it held
+                    self._needed.pop(self.schedule.every, None)
                 self.schedule.every = max(self.base, self.schedule.every // 2)
                 self.refined += 1
                 self._calm = 0
