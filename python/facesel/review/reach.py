@@ -35,6 +35,13 @@ def is_loopback(host: str) -> bool:
         return host.lower() == "localhost"
 
 
+def _is_wildcard(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_unspecified
+    except ValueError:
+        return False
+
+
 @dataclass(frozen=True)
 class PublicOrigin:
     """A checked ``--public-origin``: ``origin`` as a browser serialises it (``https://host[:port]``,
@@ -118,6 +125,9 @@ def check_reach(host: str, public: PublicOrigin | None, tls: bool) -> str | None
         raise ValueError(f"--allow-remote on --host {host} needs TLS: give --tls-cert/--tls-key, or put a "
                          "TLS-terminating proxy in front and give --public-origin https://NAME; otherwise "
                          "passphrases, share files and faces cross the network in clear")
+    if public is None and _is_wildcard(host):
+        raise ValueError(f"--host {host} listens on every address, and no browser sends it as Host: give "
+                         "--public-origin https://NAME:PORT, the address browsers use")
     if not tls:
         return (f"WARNING: the desk serves plain HTTP on {host}; the hop from the proxy serving "
                 f"{public.origin} to it is not encrypted. Keep that hop on a trusted network, or bind to "
