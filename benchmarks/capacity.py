@@ -86,6 +86,7 @@ VARIANTS = {
     "lazy+skip+consensus-reference": (_LAZY_SKIP, None, {"consensus_finalists": 32, "consensus_impl": "reference"}),
     "lazy+skip+miss1": (_LAZY_SKIP, None, {"region_miss_limit": 1}),
     "lazy+skip+miss2": (_LAZY_SKIP, None, {"region_miss_limit": 2}),
+    "lazy+skip+miss3": (_LAZY_SKIP, None, {"region_miss_limit": 3}),
     "lazy+skip+scale2": (_LAZY_SKIP, None, {"region_scale": 2.0}),
 }
 """``--variant`` names: (camera settings added to every camera, the process's GIL switch interval
@@ -108,8 +109,8 @@ is ``lazy+skip`` as before issue 27's session 12 (closed tracks sealed on the pi
 ``seal_in_background = false`` and every camera's full detections on the same frame numbers,
 ``stagger_detection = false``), ``lazy+skip+syncseal`` / ``lazy+skip+nostagger`` turn off one of
 them, and ``lazy+skip+flushbuf`` lets the source queue 12 frames while the tracks close at a break
-(``flush_buffer_frames = 12``; off by default); ``lazy+skip+miss1`` / ``lazy+skip+miss2`` leave out the
-region square of a track missed on its last 1 / 2 frames (``region_miss_limit``; off by default) and
+(``flush_buffer_frames = 12``; off by default); ``lazy+skip+miss1`` / ``miss2`` / ``miss3`` leave out the
+region square of a track missed on its last 1 / 2 / 3 frames (``region_miss_limit``; off by default) and
 ``lazy+skip+scale2`` searches squares of 2 face sides instead of 2.5 (``region_scale = 2``)."""
 
 PYTHON_REGIONS = {"pyregions"}
