@@ -61,6 +61,8 @@ PROFILES = {
     "serve-miss1": ("default", "opencv", {"consensus_finalists": 0, "region_miss_limit": 1}),
     "serve-miss2": ("default", "opencv", {"consensus_finalists": 0, "region_miss_limit": 2}),
     "serve-miss3": ("default", "opencv", {"consensus_finalists": 0, "region_miss_limit": 3}),
+    "serve-every8": ("default", "opencv", {"consensus_finalists": 0, "detect_every": 8}),
+    "serve-every8-miss3": ("default", "opencv", {"consensus_finalists": 0, "detect_every": 8, "region_miss_limit": 3}),
     "serve-scale2": ("default", "opencv", {"consensus_finalists": 0, "region_scale": 2.0}),
     "serve-miss1-scale2": ("default", "opencv", {"consensus_finalists": 0, "region_miss_limit": 1,
                                                  "region_scale": 2.0}),
