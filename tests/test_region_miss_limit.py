@@ -16,7 +16,7 @@ from facesel import Selector
 from facesel.config import PipelineConfig
 from facesel.scoring import LaplacianVarianceScorer
 from facesel.selector import default_detector
-from facesel.sources.backends import EndOfStream, FileConnection
+from video_frames import arcade_ceiling_and_face
 
 EVERY = 4
 PRESENT, GONE, BACK = 16, 14, 16  # frames of each part of the scene
@@ -25,18 +25,7 @@ PRESENT, GONE, BACK = 16, 14, 16  # frames of each part of the scene
 @pytest.fixture(scope="module")
 def clip(shared_data):
     """The scene's frames, (400, 800, 3) uint8 each, and the frame index where the face comes back."""
-    connection = FileConnection(shared_data / "videos" / "arcade_walkers_1080p.mp4")
-    frames = []
-    try:
-        while len(frames) <= 100:
-            try:
-                frames.append(connection.read()[0])
-            except EndOfStream:
-                break
-    finally:
-        connection.close()
-    background = frames[50][0:400, 600:1400]  # the vault's ceiling, no face found there
-    face = frames[100][630:840, 700:880]  # a walker's face, about 100 x 130 pixels, with its surround
+    background, face = arcade_ceiling_and_face(shared_data)
     rng = np.random.default_rng(0)
     out = []
     for present in [True] * PRESENT + [False] * GONE + [True] * BACK:
