@@ -84,6 +84,10 @@ VARIANTS = {
     "lazy+skip+nostagger": ({**_LAZY_SKIP, "stagger_detection": False}, None, {}),
     "lazy+skip+flushbuf": ({**_LAZY_SKIP, "flush_buffer_frames": 12}, None, {}),
     "lazy+skip+consensus-reference": (_LAZY_SKIP, None, {"consensus_finalists": 32, "consensus_impl": "reference"}),
+    "lazy+skip+miss1": (_LAZY_SKIP, None, {"region_miss_limit": 1}),
+    "lazy+skip+miss2": (_LAZY_SKIP, None, {"region_miss_limit": 2}),
+    "lazy+skip+miss3": (_LAZY_SKIP, None, {"region_miss_limit": 3}),
+    "lazy+skip+scale2": (_LAZY_SKIP, None, {"region_scale": 2.0}),
     "lazy+skip+oldgov": ({**_LAZY_SKIP, "refine_backoff": 1}, None, {}),
 }
 """``--variant`` names: (camera settings added to every camera, the process's GIL switch interval
@@ -106,9 +110,11 @@ is ``lazy+skip`` as before issue 27's session 12 (closed tracks sealed on the pi
 ``seal_in_background = false`` and every camera's full detections on the same frame numbers,
 ``stagger_detection = false``), ``lazy+skip+syncseal`` / ``lazy+skip+nostagger`` turn off one of
 them, and ``lazy+skip+flushbuf`` lets the source queue 12 frames while the tracks close at a break
-(``flush_buffer_frames = 12``; off by default); ``lazy+skip+oldgov`` is ``lazy+skip`` with the load
-governor as before session 13 (``refine_backoff = 1``: a finer schedule tried again after every 75
-calm frames, however often the load undid it)."""
+(``flush_buffer_frames = 12``; off by default); ``lazy+skip+miss1`` / ``miss2`` / ``miss3`` leave out the
+region square of a track missed on its last 1 / 2 / 3 frames (``region_miss_limit``; off by default),
+``lazy+skip+scale2`` searches squares of 2 face sides instead of 2.5 (``region_scale = 2``), and
+``lazy+skip+oldgov`` is ``lazy+skip`` with the load governor as before session 13 (``refine_backoff =
+1``: a finer schedule tried again after every 75 calm frames, however often the load undid it)."""
 
 PYTHON_REGIONS = {"pyregions"}
 """Variants whose region search runs its work around YuNet in Python (the reference path)."""

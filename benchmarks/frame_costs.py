@@ -94,6 +94,9 @@ def main(argv=None) -> int:
     parser.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE",
                         help="more pipeline settings of the camera (PipelineConfig fields: region_face_px=48 "
                              "region_shrink=fast ...)")
+    parser.add_argument("--alternate", nargs="+", default=[""], metavar="KEY=VALUE,...",
+                        help="setting sets profiled in turn on top of --set, each comma-separated ('' or 'none': "
+                             "none), for an A/B in one invocation: --alternate none region_scale=2 none region_scale=2")
     parser.add_argument("--yunet-decoding", nargs="+", default=["core"], choices=("core", "numpy"),
                         help="who decodes YuNet's outputs, each in turn (YuNetDetector.output_decoder: the C++ "
                              "core, or numpy + cv2.dnn.NMSBoxes, the reference)")
@@ -133,18 +136,21 @@ def main(argv=None) -> int:
             for decoder in args.decoder:
                 for decoding in args.yunet_decoding:
                     for region_search in args.region_search:
-                        yunet_module.YuNetDetector.output_decoder = decoding
-                        yunet_module.YuNetDetector.region_search = region_search
-                        print(f"YuNet output decoding: {decoding}; region search: {region_search}")
-                        totals.clear()
-                        calls.clear()
-                        profile(args, decoder, threads, video, charge, region_search)
+                        for alternate in args.alternate:
+                            yunet_module.YuNetDetector.output_decoder = decoding
+                            yunet_module.YuNetDetector.region_search = region_search
+                            print(f"YuNet output decoding: {decoding}; region search: {region_search}")
+                            totals.clear()
+                            calls.clear()
+                            profile(args, decoder, threads, video, charge, region_search,
+                                    [] if alternate in ("", "none") else alternate.split(","))
     return 0
 
 
-def profile(args, decoder: str, threads: int, video: Path, charge: Charged, region_search: str = "core") -> None:
-    """Run the camera's pipeline on ``video`` decoded by ``decoder``; print (and append to
-    ``--json``) the CPU ms a frame of each item."""
+def profile(args, decoder: str, threads: int, video: Path, charge: Charged, region_search: str = "core",
+            alternate: list[str] | None = None) -> None:
+    """Run the camera's pipeline on ``video`` decoded by ``decoder`` (``--set`` plus the
+    ``alternate`` KEY=VALUE settings); print (and append to ``--json``) the CPU ms a frame of each item."""
     from capacity import extra_settings, make_config
     from facesel.serve.pipeline_adapter import PipelineAdapter
     from facesel.serve.retention import open_camera_vault
@@ -153,7 +159,7 @@ def profile(args, decoder: str, threads: int, video: Path, charge: Charged, regi
 
     totals = charge.totals
     settings = {"scorer": args.scorer, "mode": args.mode, "detect_every": args.detect_every, "threads": threads,
-                **extra_settings(args.set)}
+                **extra_settings(args.set + list(alternate or []))}
     frames = 105 * args.passes
     decode = [0.0]
     with tempfile.TemporaryDirectory(prefix="facesel-frame-costs-") as folder:
@@ -201,7 +207,7 @@ def profile(args, decoder: str, threads: int, video: Path, charge: Charged, regi
         stages["selection"] + stages["sinks"] - totals["finaliser"] - totals["sealing"])
     items["the rest (Python between stages, queues, threads)"] = whole - sum(items.values())
     print(f"{args.video}: {frames} frames, mode {args.mode}, detect_every {args.detect_every}, scorer {args.scorer}, "
-          f"{threads} stage thread(s), {' '.join(args.set)}, {__import__('cv2').getNumThreads()} OpenCV thread(s), {'PyAV decoding, one-step shrink' if decoder == 'pyav' else 'OpenCV decoding and shrink'}"
+          f"{threads} stage thread(s), {' '.join(args.set + list(alternate or []))}, {__import__('cv2').getNumThreads()} OpenCV thread(s), {'PyAV decoding, one-step shrink' if decoder == 'pyav' else 'OpenCV decoding and shrink'}"
           f"; CPU ms a frame ({selector.work['full_detections']} full-frame detections, "
           f"{selector.work['regions']} regions searched, {selector.work.get('scored', '?')} crops scored)")
     for label, seconds in items.items():
@@ -210,7 +216,7 @@ def profile(args, decoder: str, threads: int, video: Path, charge: Charged, regi
     if args.json:
         with open(args.json, "a") as out:
             out.write(json.dumps({"frames": frames, "args": vars(args), "decoder": decoder, "threads": threads,
-                                  "region_search": region_search, "work": selector.work,
+                                  "region_search": region_search, "alternate": alternate or [], "work": selector.work,
                                   "ms_per_frame": {k: 1000 * v / frames for k, v in items.items()},
                                   "total_ms_per_frame": 1000 * whole / frames}) + "\n")
 

@@ -53,6 +53,19 @@ PROFILES = {
                                                             "region_min_px": 96, "region_shrink": "fast"}),
     "context-pyav-face48-fast-side960": ("context", "pyav", {"max_side": 960, "region_face_px": 48.0,
                                                              "region_min_px": 96, "region_shrink": "fast"}),
+    # issue 27, session 12: the region search's cost (serve's pick: consensus_finalists = 0)
+    "today-miss1": ("default", "opencv", {"region_miss_limit": 1}),
+    "today-miss2": ("default", "opencv", {"region_miss_limit": 2}),
+    "today-scale2": ("default", "opencv", {"region_scale": 2.0}),
+    "serve": ("default", "opencv", {"consensus_finalists": 0}),
+    "serve-miss1": ("default", "opencv", {"consensus_finalists": 0, "region_miss_limit": 1}),
+    "serve-miss2": ("default", "opencv", {"consensus_finalists": 0, "region_miss_limit": 2}),
+    "serve-miss3": ("default", "opencv", {"consensus_finalists": 0, "region_miss_limit": 3}),
+    "serve-every8": ("default", "opencv", {"consensus_finalists": 0, "detect_every": 8}),
+    "serve-every8-miss3": ("default", "opencv", {"consensus_finalists": 0, "detect_every": 8, "region_miss_limit": 3}),
+    "serve-scale2": ("default", "opencv", {"consensus_finalists": 0, "region_scale": 2.0}),
+    "serve-miss1-scale2": ("default", "opencv", {"consensus_finalists": 0, "region_miss_limit": 1,
+                                                 "region_scale": 2.0}),
 }
 """name -> (scorer setting, decoding path, PipelineConfig overrides)."""
 

@@ -17,7 +17,7 @@ from facesel import Selector
 from facesel.config import PipelineConfig
 from facesel.scoring import LaplacianVarianceScorer
 from facesel.selector import default_detector
-from facesel.sources.backends import EndOfStream, FileConnection
+from video_frames import arcade_ceiling_and_face
 
 EVERY, LONGEST, GATE = 4, 16, 10.0
 STILL = 40  # frames of the empty scene before the face
@@ -26,19 +26,7 @@ STILL = 40  # frames of the empty scene before the face
 @pytest.fixture(scope="module")
 def pieces(shared_data):
     """(background (400, 800, 3) uint8, face patch (210, 180, 3) uint8) from arcade frames 50 and 100."""
-    connection = FileConnection(shared_data / "videos" / "arcade_walkers_1080p.mp4")
-    frames = []
-    try:
-        while len(frames) <= 100:
-            try:
-                frames.append(connection.read()[0])
-            except EndOfStream:
-                break
-    finally:
-        connection.close()
-    background = frames[50][0:400, 600:1400].copy()  # the vault's ceiling and the crest over the door
-    face = frames[100][630:840, 700:880].copy()  # a walker's face, about 100 x 130 pixels, with its surround
-    return background, face
+    return arcade_ceiling_and_face(shared_data)
 
 
 @pytest.fixture(scope="module")

@@ -20,6 +20,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 from process_helpers import running
@@ -191,23 +192,24 @@ def _closed_by_server(sock: socket.socket) -> bool:
         return True
 
 
+class Hello(BaseHTTPRequestHandler):
+    """Answers every GET with "ok" and logs nothing: the smallest handler for the pool's tests."""
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+
 def test_bounded_server_limits_sockets_drops_silent_and_trickling_clients():
     """The machinery alone, in process: never more than max_connections sockets; a request still
     answered with every slot taken by idle clients; a silent client and one that stops half-way
     through its request are both dropped after the timeout, freeing their slot and worker."""
-    from http.server import BaseHTTPRequestHandler
-
     from facesel.serve.http_pool import BoundedHTTPServer
-
-    class Hello(BaseHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-        def do_GET(self):
-            self.send_response(200)
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"ok")
 
     server = BoundedHTTPServer(("127.0.0.1", 0), Hello, max_connections=4, workers=2, timeout=1.0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -249,14 +251,9 @@ def test_clients_trickling_faster_than_the_timeout_cannot_hold_the_workers():
     `facesel serve`) and /metrics, /healthz and the control routes never answered again. A request
     must now be received whole within the timeout; once the answer starts, no deadline applies
     (the live view streams)."""
-    from http.server import BaseHTTPRequestHandler
-
     from facesel.serve.http_pool import BoundedHTTPServer
 
-    class Hello(BaseHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
+    class SlowHello(Hello):
         def do_GET(self):
             self.send_response(200)
             self.send_header("Content-Length", "2")
@@ -264,7 +261,7 @@ def test_clients_trickling_faster_than_the_timeout_cannot_hold_the_workers():
             time.sleep(1.5)  # an answer that takes longer than the timeout to finish is not cut
             self.wfile.write(b"ok")
 
-    server = BoundedHTTPServer(("127.0.0.1", 0), Hello, max_connections=8, workers=2, timeout=1.0)
+    server = BoundedHTTPServer(("127.0.0.1", 0), SlowHello, max_connections=8, workers=2, timeout=1.0)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     port = server.server_address[1]
     stop = threading.Event()
@@ -303,19 +300,7 @@ def test_a_request_already_sent_is_not_dropped_as_idle_by_a_burst_of_connections
     the caller of /metrics got "connection reset" (seen in the flood test above on a loaded
     machine). Made deterministic here: the request is sent and 12 connections are queued before the
     server's loop starts, so the first burst meets them all at once."""
-    from http.server import BaseHTTPRequestHandler
-
     from facesel.serve.http_pool import BoundedHTTPServer
-
-    class Hello(BaseHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-        def do_GET(self):
-            self.send_response(200)
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"ok")
 
     server = BoundedHTTPServer(("127.0.0.1", 0), Hello, max_connections=4, workers=2, timeout=5.0)
     port = server.server_address[1]

@@ -25,3 +25,26 @@ def spread_frames(root: Path, name: str, count: int) -> list[np.ndarray]:
     capture.release()
     assert frames, f"{name} gave no frames"
     return frames
+
+
+def arcade_ceiling_and_face(root: Path) -> tuple[np.ndarray, np.ndarray]:
+    """A still scene and a real face to put into it, from the arcade video (frames 50 and 100).
+
+    Returns (background (400, 800, 3) uint8: the vault's ceiling and the crest over the door, where
+    no face is found; face (210, 180, 3) uint8: a walker's face, about 100 x 130 pixels, with its
+    surround), both copies.
+    """
+    from facesel.sources.backends import EndOfStream, FileConnection
+
+    connection = FileConnection(root / "videos" / "arcade_walkers_1080p.mp4")
+    frames = []
+    try:
+        while len(frames) <= 100:
+            try:
+                frames.append(connection.read()[0])
+            except EndOfStream:
+                break
+    finally:
+        connection.close()
+    assert len(frames) > 100, "the arcade video gave fewer than 101 frames"
+    return frames[50][0:400, 600:1400].copy(), frames[100][630:840, 700:880].copy()

@@ -64,6 +64,10 @@ class PipelineConfig:
                                        "frame in N between full-frame detections, and with motion_gate on only while "
                                        "nothing moved outside the tracks (1: every frame; on the others the "
                                        "tracker carries its box and no crop is taken)", "detection", low=1)
+    region_miss_limit: int = _setting(0, "sparse mode: stop searching the square of a track that was not found on "
+                                      "its last N frames (region searches or full-frame detections) until the next "
+                                      "full-frame detection finds it again (0: every open track's square on every "
+                                      "frame, up to max_age frames unseen)", "detection", low=0)
     region_scale: float = _setting(2.5, "sparse mode: side of the square searched around each track, in face-box "
                                    "sides", "detection", low=1.0)
     region_face_px: float = _setting(64.0, "sparse mode: regions are shrunk so that the face box is at most this "

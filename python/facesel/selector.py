@@ -181,10 +181,11 @@ class Selector:
     @property
     def work(self) -> dict:
         """Counts of the work done: full-frame detections (and those the motion gate put off), regions searched
-        (and still tracks' squares skipped), crops seen/gated/screened/aligned/scored."""
+        (still tracks' squares skipped, and lost tracks' squares left out by ``region_miss_limit``), crops seen/gated/screened/aligned/scored."""
         return {"full_detections": self._detect.schedule.full, "scene_changes": self._detect.schedule.by_scene_change,
                 "full_postponed": self._detect.schedule.postponed, "regions": self._detect.regions_searched,
-                "regions_skipped": self._detect.regions_skipped, "full_ahead": self._detect.full_ahead,
+                "regions_skipped": self._detect.regions_skipped, "regions_lost": self._detect.regions_lost,
+                "full_ahead": self._detect.full_ahead,
                 **self._score.policy.counts}
 
     # -- the pipeline --------------------------------------------------------------------------
@@ -276,7 +277,8 @@ class Selector:
         self._frame_index += 1
         self._front_timer.start()
         still = self._track.expected_still(STILL_SPEED) if self.config.still_region_every > 1 else None
-        dets, full = self._detect.detect(frame, self._track.expected_boxes(), planned, still)
+        unseen = self._track.expected_unseen() if self.config.region_miss_limit > 0 else None
+        dets, full = self._detect.detect(frame, self._track.expected_boxes(), planned, still, unseen)
         if self._detect.last_ahead_seconds is None:
             self._front_timer.lap("detection")
         else:  # waiting for the detection thread is not detection work: charge that thread's own time

@@ -196,6 +196,11 @@ class TrackStage:
         out = [box + velocity * (self._frame - seen) for seen, box, velocity, _ in self._last.values()]
         return np.stack(out).astype(np.float32)
 
+    def expected_unseen(self) -> np.ndarray:
+        """(T,) int64, in :meth:`expected_boxes`' order: frames from each track's last detection to
+        the next frame (1 for a track detected on the last frame, k + 1 after k frames missed)."""
+        return np.array([self._frame - seen for seen, _, _, _ in self._last.values()], np.int64)
+
     def expected_still(self, fraction: float) -> np.ndarray:
         """(T,) bool, in :meth:`expected_boxes`' order: the centre of the track's box moved at most
         ``fraction`` of its side a frame between its last two detections (a track seen once is not

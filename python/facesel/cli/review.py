@@ -18,7 +18,7 @@ def _review(args: argparse.Namespace) -> int:
         raise RuntimeError(f"facesel review needs the 'review' extra (pip install 'facesel[review]'): {err}") from None
     serve(Path(args.vault) if args.vault else None, Path(args.keystore), host=args.host, port=args.port,
           allow_remote=args.allow_remote, idle_seconds=args.idle, passphrase_delay=args.passphrase_delay,
-          central_dsn=args.central)
+          central_dsn=args.central, public_origin=args.public_origin, tls_cert=args.tls_cert, tls_key=args.tls_key)
     return 0
 
 
@@ -59,7 +59,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--host", default="127.0.0.1",
                    help="address to bind (default 127.0.0.1; any other needs --allow-remote)")
     p.add_argument("--port", type=int, default=0, help="port (default: a free one)")
-    p.add_argument("--allow-remote", action="store_true", help="allow a non-loopback --host (put TLS in front)")
+    p.add_argument("--allow-remote", action="store_true",
+                   help="allow a non-loopback --host (needs --tls-cert/--tls-key or an https --public-origin)")
+    p.add_argument("--public-origin", metavar="URL",
+                   help="the https://NAME[:PORT] browsers use through a TLS-terminating proxy: the only Host and "
+                        "Origin accepted then; marks the session cookie Secure")
+    p.add_argument("--tls-cert", metavar="PEM", help="serve TLS with this certificate chain (with --tls-key)")
+    p.add_argument("--tls-key", metavar="PEM", help="the certificate's unencrypted private key")
     p.add_argument("--idle", type=float, default=600.0,
                    help="seconds without a request before the session ends (5 to 86400)")
     p.add_argument("--passphrase-delay", type=float, default=2.0,

@@ -75,6 +75,7 @@ class DetectStage:
         self._tracked = np.zeros((0, 4), np.float32)
         self.regions_searched = 0
         self.regions_skipped = 0  # still tracks' squares left out on the frames still_region_every skips
+        self.regions_lost = 0  # squares of tracks missed on region_miss_limit frames in a row, left out
         self.full_ahead = 0
         self.last_ahead_seconds: float | None = None
 
@@ -99,7 +100,7 @@ class DetectStage:
         return Planned(full, still=still)
 
     def detect(self, frame: np.ndarray, expected: np.ndarray, planned: Planned | None = None,
-               still: np.ndarray | None = None) -> tuple[Detections, bool]:
+               still: np.ndarray | None = None, unseen: np.ndarray | None = None) -> tuple[Detections, bool]:
         """This frame's usable detections and whether the whole frame was searched.
 
         Parameters
@@ -113,6 +114,11 @@ class DetectStage:
         still : (T,) bool, optional
             Which of ``expected`` are still tracks (``TrackStage.expected_still``), whose squares
             are searched only on the frames ``still_region_every`` picks; None: all are searched.
+        unseen : (T,) int, optional
+            Frames from each of ``expected``'s last detection to this frame
+            (``TrackStage.expected_unseen``): with ``region_miss_limit`` N > 0 the squares of tracks
+            missed on their last N frames (``unseen > N``) are left out until a full-frame detection
+            finds them again; None: all are searched.
         """
         frame = check_frame(frame)
         self._tracked = np.asarray(expected, np.float32).reshape(-1, 4)
@@ -125,9 +131,20 @@ class DetectStage:
         else:
             c = self.config
             expected = np.asarray(expected, np.float32).reshape(-1, 4)
+            keep = np.ones(len(expected), bool)
             if not planned.still and still is not None and len(still) == len(expected):
                 self.regions_skipped += int(np.count_nonzero(still))
-                expected = expected[~np.asarray(still, bool)]
+                keep &= ~np.asarray(still, bool)
+            limit = 0 if c.mode == "exhaustive" else c.region_miss_limit
+            if limit > 0 and unseen is not None and len(unseen) == len(expected):
+                # A face missed in its square this many frames running has most often left the
+                # square (walked out of view, turned away, covered): searching it again every frame
+                # until max_age closes the track costs a square a frame for nothing; a face that
+                # comes back is found by the next full-frame detection (at most detect_every later).
+                lost = keep & (np.asarray(unseen).reshape(-1) > limit)
+                self.regions_lost += int(np.count_nonzero(lost))
+                keep &= ~lost
+            expected = expected[keep]
             self.regions_searched += len(expected)
             longer = max(frame.shape[:2])
             base = min(1.0, c.max_side / longer) if c.max_side else 1.0

@@ -48,6 +48,9 @@ from facesel.vault.errors import AuditError, EpochUnavailableError, KeyMaterialE
 from facesel.vault.record import RECORD_ID
 
 COOKIE = "facesel_review"
+# Over https: Secure, and the __Host- prefix, with which a browser keeps only a cookie set by this
+# exact host over TLS with path / (no sibling subdomain or plain-HTTP page can plant or replace it).
+SECURE_COOKIE = "__Host-facesel_review"
 HERE = Path(__file__).parent
 STATIC = {"review.css": "text/css; charset=utf-8", "review.js": "text/javascript; charset=utf-8"}
 MAX_BODY = 256 * 1024
@@ -88,13 +91,16 @@ def _refused(text: str, status: int = 403) -> Response:
     return Response(text, status_code=status, media_type="text/plain; charset=utf-8")
 
 
-def build_app(state: DeskState, allowed_hosts: set[str], allowed_origins: set[str]):
-    """The ASGI application for ``state`` (wrapped in :class:`WallMiddleware`)."""
+def build_app(state: DeskState, allowed_hosts: set[str], allowed_origins: set[str], secure_cookie: bool = False):
+    """The ASGI application for ``state`` (wrapped in :class:`WallMiddleware`); ``secure_cookie``
+    when browsers reach it over https (TLS here or at a proxy)."""
     keystore = state.keystore()
     source = state.source
+    cookie = SECURE_COOKIE if secure_cookie else COOKIE
+    cookie_flags = {"path": "/", "httponly": True, "samesite": "strict", "secure": secure_cookie}
 
     def authed(request: Request) -> bool:
-        return state.current(request.cookies.get(COOKIE))
+        return state.current(request.cookies.get(cookie))
 
     async def checked_form(request: Request, **limits):
         if not authed(request):
@@ -109,7 +115,7 @@ def build_app(state: DeskState, allowed_hosts: set[str], allowed_origins: set[st
         if session is None:
             return _refused("this start link is wrong or was used already; restart facesel review for a new one")
         response = RedirectResponse("/", status_code=303)
-        response.set_cookie(COOKIE, session, httponly=True, samesite="strict", path="/")
+        response.set_cookie(cookie, session, **cookie_flags)
         return response
 
     async def find(request: Request):
@@ -256,7 +262,7 @@ def build_app(state: DeskState, allowed_hosts: set[str], allowed_origins: set[st
         await checked_form(request, max_files=0, max_fields=4)
         await run_in_threadpool(state.end, "ended by the investigator")
         response = _page("ended.html", state)
-        response.delete_cookie(COOKIE, path="/")
+        response.delete_cookie(cookie, **cookie_flags)
         return response
 
     async def static(request: Request):

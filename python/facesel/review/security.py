@@ -1,7 +1,8 @@
 """The page's outer wall, as one ASGI middleware plus two checks the routes call.
 
-* Host header: only the addresses the server was bound to (defeats DNS rebinding: a hostile
-  page that points its own name at 127.0.0.1 still sends its own name as Host).
+* Host header: only the addresses the server was bound to, or only the ``--public-origin``'s
+  (:mod:`facesel.review.reach`) (defeats DNS rebinding: a hostile page that points its own name at
+  127.0.0.1 still sends its own name as Host).
 * Request bodies: refused past ``max_body`` bytes, counted as they arrive (a lying or absent
   Content-Length does not help), so an upload never spills to a temporary file.
 * Every response: a strict Content-Security-Policy (own files only, no inline script or style, no

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import math
 import socket
+import ssl
 import sys
 from pathlib import Path
 
@@ -48,20 +49,27 @@ def bind(host: str, port: int) -> socket.socket:
 
 def serve(vault_dir: Path | None, keystore_dir: Path, host: str = "127.0.0.1", port: int = 0,
           allow_remote: bool = False, idle_seconds: float = 600.0, passphrase_delay: float = 2.0,
-          central_dsn: str | None = None, out=sys.stdout) -> None:
+          central_dsn: str | None = None, public_origin: str | None = None, tls_cert: str | None = None,
+          tls_key: str | None = None, out=sys.stdout) -> None:
     """Serve the desk for one vault folder or the central store (exactly one) until interrupted;
-    prints ``review: open URL`` first."""
+    prints ``review: open URL`` first. ``public_origin`` (``https://NAME[:PORT]``, behind a
+    TLS-terminating proxy) and ``tls_cert``/``tls_key`` (TLS served here): see :mod:`facesel.review.reach`."""
     import asyncio
 
     import uvicorn
 
     from facesel.review.app import build_app
     from facesel.review.connections import ACCEPT_BATCH, BoundedH11Protocol
+    from facesel.review.reach import check_reach, check_tls_files, parse_public_origin, reach_for
     from facesel.review.sources import CentralSource, VaultSource
     from facesel.vault.keys import Keystore
 
     check_host(host, allow_remote)
     check_settings(float(idle_seconds), float(passphrase_delay))
+    public = None if public_origin is None else parse_public_origin(public_origin)
+    check_tls_files(tls_cert, tls_key)
+    tls = tls_cert is not None
+    warning = check_reach(host, public, tls)
     if (vault_dir is None) == (central_dsn is None):
         raise ValueError("give exactly one of --vault DIR or --central DSN")
     keystore = Keystore(keystore_dir)
@@ -69,13 +77,19 @@ def serve(vault_dir: Path | None, keystore_dir: Path, host: str = "127.0.0.1", p
     state = DeskState(source, Path(keystore_dir), idle_seconds=idle_seconds, passphrase_delay=passphrase_delay)
     sock = bind(host, port)
     port = sock.getsockname()[1]
-    shown = f"[{host}]" if ":" in host else host
-    hosts = {f"{shown}:{port}"} | ({f"127.0.0.1:{port}", f"localhost:{port}"} if host in ("127.0.0.1", "localhost")
-                                   else set())
-    app = build_app(state, hosts, {f"http://{h}" for h in hosts})
+    reach = reach_for(host, port, public, tls)
+    app = build_app(state, set(reach.hosts), set(reach.origins), secure_cookie=reach.secure)
     raise_descriptor_limit()
     config = uvicorn.Config(app, log_level="warning", access_log=False, server_header=False, date_header=False,
-                            lifespan="on", http=BoundedH11Protocol, backlog=ACCEPT_BATCH)
-    print(f"review: open http://{shown}:{port}/start?token={state.start_token}  (one-time link; the session ends "
-          f"after {idle_seconds:.0f} s idle or on 'End session')", file=out, flush=True)
+                            lifespan="on", http=BoundedH11Protocol, backlog=ACCEPT_BATCH,
+                            ssl_certfile=tls_cert, ssl_keyfile=tls_key)
+    config.load()
+    if config.ssl is not None:  # whatever the uvicorn version's default, never below TLS 1.2
+        config.ssl.minimum_version = max(config.ssl.minimum_version, ssl.TLSVersion.TLSv1_2)
+    shown = f"[{host}]" if ":" in host else host
+    behind = f"; listening on {shown}:{port}" if public is not None else ""
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
+    print(f"review: open {reach.base}/start?token={state.start_token}  (one-time link; the session ends "
+          f"after {idle_seconds:.0f} s idle or on 'End session'{behind})", file=out, flush=True)
     asyncio.run(uvicorn.Server(config).serve(sockets=[sock]))
