@@ -113,7 +113,7 @@ them, and ``lazy+skip+flushbuf`` lets the source queue 12 frames while the track
 (``flush_buffer_frames = 12``; off by default); ``lazy+skip+miss1`` / ``miss2`` / ``miss3`` leave out the
 region square of a track missed on its last 1 / 2 / 3 frames (``region_miss_limit``; off by default),
 ``lazy+skip+scale2`` searches squares of 2 face sides instead of 2.5 (``region_scale = 2``), and
-``lazy+skip+oldgov`` is ``lazy+skip`` with the load governor as before session 13 (``refine_backoff =
+``lazy+skip+oldgov`` is ``lazy+skip`` with the load governor as before session 12 (``refine_backoff =
 1``: a finer schedule tried again after every 75 calm frames, however often the load undid it)."""
 
 PYTHON_REGIONS = {"pyregions"}

@@ -126,7 +126,7 @@ class CameraConfig:
     """The load governor's caution after a failed refinement (:class:`facesel.serve.scheduler.ScheduleGovernor`):
     a finer schedule undone by a coarsening within 150 frames multiplies the frames of slack needed
     before the next refinement to it by this (75 at first, at most 1200); one that holds resets them
-    to 75. 1: always 75, the rule before session 13, which oscillated where the load fits only a
+    to 75. 1: always 75, the rule before session 12, which oscillated where the load fits only a
     coarser schedule (docs/performance.md, "The governor's oscillation" in the Session 12 section)."""
     buffer_frames: int = 4
     """Frames the source queues for the pipeline (:class:`facesel.sources.StreamSource`): a burst of

@@ -20,7 +20,7 @@ schedule at once, without waiting for the smoothed wait.
 
 A refinement the load cannot bear is undone within a few dozen frames, and meanwhile frames wait
 and some drop. Where the load fits only a coarser schedule than the configured one, a governor that
-tries again after every ``calm_frames`` of slack oscillates between the two (issue 27, session 13:
+tries again after every ``calm_frames`` of slack oscillates between the two (issue 27, session 12:
 7 of 10 refinements of two and three continuous 720p cameras on a loaded machine were undone
 within 150 frames). So a refinement
 undone by a coarsening within ``undo_frames`` frames multiplies the slack needed before the next
@@ -62,7 +62,7 @@ class ScheduleGovernor:
         ``capacity`` frame intervals.
     refine_backoff : int >= 1
         Factor on the slack needed before the next refinement to a schedule after one to it was
-        undone within ``undo_frames`` frames (1: always ``calm_frames``, the rule before session 13).
+        undone within ``undo_frames`` frames (1: always ``calm_frames``, the rule before session 12).
     undo_frames : int >= 1
         A coarsening within this many frames of a refinement undoes it; a refinement that lasts
         longer holds, and resets the slack needed for its schedule to ``calm_frames``.
