@@ -127,7 +127,10 @@ def test_shred_refuses_a_time_ahead_of_the_clock_or_not_a_number(tmp_path, capsy
     for when in ("2207-01-01", "nan", "inf", str(now + 365 * DAY)):
         code, _, err = run_cli(capsys, "authority", "shred", "--dir", adir, *shares, "--now", when,
                                "--new-no-passphrase")
-        assert code == 1 and ("ahead of the clock" in err or "finite" in err), (when, err)
+        # nan and inf are refused where --now is parsed (facesel.vault.timeparse), a future time by
+        # the shred's own check: either way nothing is destroyed
+        assert code == 1 and ("ahead of the clock" in err or "finite" in err
+                              or "--now must be a time from 1970" in err), (when, err)
         assert Keystore(adir / "keystore").epoch_ids() == kept, when
     with pytest.raises(ValueError, match="ahead of the clock"):
         shred_expired(adir, now=now + 365 * DAY, master=master_of(adir))
