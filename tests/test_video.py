@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import cv2
+import facesel
 import numpy as np
 import pytest
 from facesel.video import DEFAULT_FOLDER_FPS, open_source
@@ -124,3 +129,28 @@ def test_empty_source_is_refused_not_the_current_folder(source):
     # Before: Path("") is ".", and "folder . holds no images" (or the current folder's images) followed.
     with pytest.raises(ValueError, match="source must be a path"):
         open_source(source)
+
+
+@pytest.mark.parametrize("source", ["-1", "-2", "np.int64(-1)", "2**31", "'99999999999'"])
+def test_a_webcam_index_out_of_range_is_refused_not_a_crash(source):
+    # Before: open_source(-1) reached cv2.VideoCapture(-1), whose V4L2 backend took it as "any
+    # camera" and died with SIGSEGV on a machine without one; 2**31 was an OpenCV overload error.
+    # In a child process: the old code killed the interpreter.
+    code = f"import numpy as np\nfrom facesel.video import open_source\nopen_source({source})"
+    env = {**os.environ, "PYTHONPATH": str(Path(facesel.__file__).resolve().parents[1])}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 1, (done.returncode, done.stderr[-500:])
+    assert "ValueError: source: a webcam index must be in [0, 2147483647]" in done.stderr
+
+
+def test_a_digit_that_is_not_a_number_is_a_path_not_a_crash(tmp_path):
+    # "²".isdigit() is True but int("²") fails: it was "invalid literal for int()".
+    with pytest.raises(FileNotFoundError, match="input not found: ²"):
+        open_source("²")
+
+
+@pytest.mark.parametrize("fps", [float("inf"), float("nan"), 0.0])
+def test_a_folder_rate_must_be_finite(videos, fps):
+    # Before: fps=inf was taken, and every frame of a folder had timestamp 0.
+    with pytest.raises(ValueError, match="fps must be a finite positive number"):
+        open_source(videos / "otb_girl" / "img", fps=fps)

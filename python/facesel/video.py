@@ -30,6 +30,10 @@ DEFAULT_FOLDER_FPS = 25.0
 
 _URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 
+MAX_CAMERA_INDEX = 2**31 - 1
+"""Largest webcam index: OpenCV takes a C int. A negative index is refused too: OpenCV 4.14's V4L2
+backend reads it as "any camera" and crashes the process (SIGSEGV) when none is present."""
+
 
 @dataclass
 class FrameSource:
@@ -92,13 +96,13 @@ def open_source(
     Parameters
     ----------
     source : str, os.PathLike or int
-        A path to a video file or to a folder of images; a webcam index (int or a string of digits,
-        e.g. ``"0"``); or a URL such as ``rtsp://...`` or ``http://...`` (opened by OpenCV).
+        A path to a video file or to a folder of images; a webcam index (an int in [0, :data:`MAX_CAMERA_INDEX`]
+        or a string of ASCII digits, e.g. ``"0"``); or a URL such as ``rtsp://...`` or ``http://...`` (opened by OpenCV).
     every : int >= 1
         Keep one frame in ``every`` (the others are skipped, not decoded where the backend allows).
     max_frames : int >= 1, optional
         Stop after this many kept frames.
-    fps : float > 0, optional
+    fps : finite float > 0, optional
         Frame rate of an image folder (default :data:`DEFAULT_FOLDER_FPS`); for a video file it
         overrides the container's rate when the container's timestamps are missing.
 
@@ -111,23 +115,25 @@ def open_source(
     FileNotFoundError
         A path that does not exist.
     ValueError
-        A file or stream OpenCV cannot read, a folder without images, or a bad setting.
+        A file or stream OpenCV cannot read, a folder without images, a negative or too large
+        webcam index, or a bad setting.
     """
     every = _check_positive_int(every, "every")
     max_frames = _check_positive_int(max_frames, "max_frames", allow_none=True)
-    if fps is not None and (isinstance(fps, bool) or not isinstance(fps, (int, float)) or not fps > 0):
-        raise ValueError(f"fps must be a positive number or None, got {fps!r}")
+    if fps is not None and (isinstance(fps, bool) or not isinstance(fps, (int, float, np.floating, np.integer))
+                            or not 0 < fps < float("inf")):
+        raise ValueError(f"fps must be a finite positive number or None, got {fps!r}")
     if isinstance(source, bool):
         raise TypeError(f"source must be a path, URL or camera index, got {source!r}")
     if isinstance(source, (int, np.integer)):
-        return _open_capture(int(source), str(source), "camera", every, max_frames)
+        return _open_capture(_camera_index(int(source), source), str(source), "camera", every, max_frames)
     if not isinstance(source, (str, Path)):
         raise TypeError(f"source must be a path, URL or camera index, got {type(source).__name__}")
     text = str(source)
     if text == "":  # Path("") is the current folder: an empty --config source or "$UNSET" read it
         raise ValueError(f"source must be a path, URL or camera index, got {text!r}")
-    if isinstance(source, str) and text.isdigit():
-        return _open_capture(int(text), text, "camera", every, max_frames)
+    if isinstance(source, str) and text.isascii() and text.isdigit():  # not "²": isdigit but no int
+        return _open_capture(_camera_index(int(text), source), text, "camera", every, max_frames)
     if isinstance(source, str) and _URL.match(text):
         return _open_capture(text, text, "url", every, max_frames)
     path = Path(source).expanduser()
@@ -136,6 +142,12 @@ def open_source(
     if path.is_dir():
         return _open_folder(path, every, max_frames, fps)
     return _open_file(path, every, max_frames, fps)
+
+
+def _camera_index(index: int, given) -> int:
+    if not 0 <= index <= MAX_CAMERA_INDEX:
+        raise ValueError(f"source: a webcam index must be in [0, {MAX_CAMERA_INDEX}], got {given!r}")
+    return index
 
 
 def _open_folder(path: Path, every: int, max_frames: int | None, fps: float | None) -> FrameSource:
