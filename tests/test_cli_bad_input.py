@@ -319,3 +319,11 @@ def test_pid_file_that_is_a_folder_is_named_and_leaves_no_temporary(tmp_path):
     with pytest.raises(ValueError, match=r"--pid-file .*run is a folder"), PidFile(folder):
         pass
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"] and list(folder.iterdir()) == []
+
+
+def test_run_on_a_webcam_index_opencv_cannot_take_is_one_error_line(capsys):
+    # Before: OpenCV's "Overload resolution failed ... integer won't fit into a C int", retried until
+    # --open-timeout ran out, then printed as a seven-line error.
+    code, _, err = run_cli(capsys, "run", "99999999999", "--dry-run", "--no-progress")
+    _one_line_error(code, err, "run", "99999999999")
+    assert "a webcam index must be in [0, 2147483647]" in err

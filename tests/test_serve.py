@@ -109,6 +109,8 @@ def metric_values(text):
     (lambda c: c.update(cameras={}), "no camera configured"),
     (lambda c: c["cameras"]["door"].update(pipeline=5), "cameras.door.pipeline must be a table, got int 5"),
     (lambda c: c["defaults"].update(pipeline=["x"]), "defaults.pipeline must be a table, got list"),
+    (lambda c: c["cameras"]["hall"].update(source="99999999999"),  # was an OpenCV overload error, retried for ever
+     "cameras.hall.source: a webcam index must be in [0, 2147483647], got 99999999999"),
 ])
 def test_config_errors_name_the_camera_and_the_key(videos, authority, keys, tmp_path, change, message):
     data = config_dict(authority, {

@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 import pytest
-from facesel.sources import Backoff, make_source, redact
+from facesel.sources import Backoff, is_live_target, make_source, redact
 import rtsp_server
 from mjpeg_server import MJPEGServer, read_gif
 
@@ -212,3 +212,15 @@ def test_reader_survives_an_unexpected_decoder_error(walking_frames):
     assert epochs == [1, 1, 2, 2, 2, 2]
     assert source.stats.stream_errors == 1 and source.stats.last_error == "TypeError: a decoder bug"
     assert source.stats.reconnects == 1
+
+
+@pytest.mark.parametrize("target", ["99999999999", 2**31])
+def test_a_webcam_index_opencv_cannot_take_is_refused_at_once(target):
+    # Before: the reader retried OpenCV's "integer won't fit into a C int" overload error for ever.
+    with pytest.raises(ValueError, match=r"source: a webcam index must be in \[0, 2147483647\]"):
+        make_source(target)
+
+
+def test_a_digit_that_is_not_a_number_is_a_file_not_a_webcam():
+    # "²".isdigit() is True: it was a webcam, and int("²") raised "invalid literal for int()".
+    assert not is_live_target("²")

@@ -47,7 +47,7 @@ from pathlib import Path
 from facesel.serve.pipeline_adapter import check_pipeline_settings
 from facesel.serve.suggest import unknown_key_message
 from facesel.redaction import redact_url, remember_url_secrets
-from facesel.sources import BACKENDS, is_live_target
+from facesel.sources import BACKENDS, check_webcam_index, is_live_target
 from facesel.sources.backends import check_skip_loop_filter
 from facesel.sources.stream import check_buffer_frames
 
@@ -319,6 +319,7 @@ def _camera(name: str, table: dict, defaults: dict, base: Path) -> CameraConfig:
         raise ValueError(redact_url(f"{where}.source must be a URL, a webcam index or a video file path, "
                                     f"got {source!r}"))
     remember_url_secrets(source)  # masked in every message from here on
+    check_webcam_index(source, where=f"{where}.source")
     live_target = is_live_target(source)
     if not live_target:
         source_path = _path(source, f"{where}.source", base)

@@ -34,7 +34,7 @@ _URL = re.compile(r"^(rtsps?|https?|rtmp|udp|tcp)://", re.IGNORECASE)
 __all__ = [
     "BACKENDS", "SKIP_LOOP_FILTER", "Backoff", "EndOfStream", "EpochSegments", "FileConnection", "Frame", "Pacer",
     "PyAVFileConnection", "Segment", "SourceError", "SourceStats", "StallError", "StreamSource",
-    "is_live_target", "make_source", "redact",
+    "check_webcam_index", "is_live_target", "make_source", "redact",
 ]
 
 
@@ -44,10 +44,24 @@ def redact(target: str) -> str:
     return redact_url(target)
 
 
+def _is_webcam_index(text: str) -> bool:
+    return text.isascii() and text.isdigit()  # "²" is a digit to str.isdigit but no int
+
+
+def check_webcam_index(target, where: str = "source") -> None:
+    """ValueError naming ``target`` when it is a webcam index OpenCV cannot take: over
+    :data:`facesel.video.MAX_CAMERA_INDEX` (an OpenCV overload error, retried for ever)."""
+    from facesel.video import MAX_CAMERA_INDEX
+
+    text = str(target)
+    if _is_webcam_index(text) and int(text) > MAX_CAMERA_INDEX:
+        raise ValueError(f"{where}: a webcam index must be in [0, {MAX_CAMERA_INDEX}], got {text}")
+
+
 def is_live_target(target) -> bool:
     """True for a webcam index or a stream URL (not a file path)."""
     text = str(target)
-    return text.isdigit() or bool(_URL.match(text))
+    return _is_webcam_index(text) or bool(_URL.match(text))
 
 
 def make_source(target, *, loop: bool = False, live: bool | None = None, backend: str = "pyav",
@@ -108,7 +122,7 @@ def make_source(target, *, loop: bool = False, live: bool | None = None, backend
     ------
     ValueError
         An unknown backend or ``skip_loop_filter``, a bad timeout, ``loop`` or ``realtime`` with a
-        live source.
+        live source, a webcam index over 2**31 - 1.
     """
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
@@ -119,12 +133,13 @@ def make_source(target, *, loop: bool = False, live: bool | None = None, backend
             raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
     text = str(target)
     remember_url_secrets(text)  # whatever prints it later (FFmpeg, OpenCV, a log line) is masked
+    check_webcam_index(text)
     if is_live_target(text):
         if loop:
             raise ValueError(f"loop applies to video files only, not to {redact(text)!r}")
         if realtime:
             raise ValueError(f"realtime applies to video files only (a stream is paced by its sender), not to {redact(text)!r}")
-        if text.isdigit():
+        if _is_webcam_index(text):
             connect = partial(OpenCVConnection, int(text), open_timeout, read_timeout)
         elif backend == "opencv":
             connect = partial(OpenCVConnection, text, open_timeout, read_timeout)
