@@ -148,3 +148,21 @@ def test_init_never_overwrites_key_material(tmp_path):
     with pytest.raises(ValueError, match="refusing to overwrite"):
         make_authority(tmp_path / "auth")
     assert (tmp_path / "auth" / "authority.pub").read_bytes() == before
+
+
+@pytest.mark.parametrize("mistake", ["no passphrase", "wrong passphrase", "one share"])
+def test_enrol_camera_with_bad_shares_leaves_no_camera_folder(tmp_path, mistake):
+    # Before: the camera key was written first, so after the share error the corrected call was
+    # refused ("... already holds a camera key; refusing to overwrite it").
+    from facesel.vault import enrol_camera
+
+    words = [b"alpha one orbit", b"bravo two kites", b"charlie three maps"]
+    _, adir = make_authority(tmp_path / "auth", shares=3, threshold=2, passphrases=words)
+    paths, right = share_paths(adir), (lambda f: words[f.index - 1])
+    given = {"no passphrase": (paths[:2], None), "wrong passphrase": (paths[:2], lambda f: b"guess"),
+             "one share": (paths[:1], right)}[mistake]
+    with pytest.raises(KeyMaterialError):
+        enrol_camera(adir, tmp_path / "gate", "gate-9", *given)
+    assert not (tmp_path / "gate").exists()
+    camera = enrol_camera(adir, tmp_path / "gate", "gate-9", paths[:2], right)  # the corrected call
+    assert camera.camera_id == "gate-9" and "gate-9" in dict(AuthorityPublic.load(adir / "authority.pub").cameras)

@@ -346,7 +346,10 @@ def enrol_camera(authority_dir: str | os.PathLike, camera_dir: str | os.PathLike
     """
     out = Path(authority_dir)
     keystore = Keystore(out / "keystore")
-    camera = CameraKey.create(camera_dir, camera_id, _trusted_public(out, keystore).fingerprint)
+    trusted = _trusted_public(out, keystore)
+    # The shares first: a missing passphrase or too few shares must leave no camera folder behind
+    # (a rerun would be refused as "already holds a camera key").
     master, _ = reconstruct_master(share_paths, keystore, passphrase_for)
+    camera = CameraKey.create(camera_dir, camera_id, trusted.fingerprint)
     register_camera(out, master, camera.public)
     return camera
