@@ -327,3 +327,32 @@ def test_run_on_a_webcam_index_opencv_cannot_take_is_one_error_line(capsys):
     code, _, err = run_cli(capsys, "run", "99999999999", "--dry-run", "--no-progress")
     _one_line_error(code, err, "run", "99999999999")
     assert "a webcam index must be in [0, 2147483647]" in err
+
+
+@pytest.mark.parametrize("value", ["0", "-3"])
+def test_demo_max_frames_below_one_is_a_usage_error(tmp_path, capsys, value):
+    # Before: 0 was taken as "no limit" (the whole video ran, exit 0) and -3 failed at step 4, after
+    # the authority's key material was made in --workdir.
+    from facesel.cli import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(["demo", "--workdir", str(tmp_path / "demo"), "--max-frames", value])
+    assert stop.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == \
+        f"facesel demo: error: argument --max-frames: must be an integer >= 1, got '{value}'"
+    assert not (tmp_path / "demo").exists()
+
+
+def test_demo_with_a_missing_input_makes_nothing(tmp_path, capsys):
+    # Before: the authority and camera keys were made, then step 4 failed on the input, and the
+    # corrected command was refused until --replace was added.
+    code, _, err = run_cli(capsys, "demo", "--workdir", tmp_path / "demo", "--input", tmp_path / "nosuch.mp4")
+    _one_line_error(code, err, "demo", "--input")
+    assert not (tmp_path / "demo").exists()
+
+
+def test_demo_workdir_that_is_a_file_names_the_flag(tmp_path, capsys):
+    # Before: "facesel demo: error: [Errno 20] Not a directory: '...'".
+    (tmp_path / "file").write_text("x")
+    code, _, err = run_cli(capsys, "demo", "--workdir", tmp_path / "file")
+    _one_line_error(code, err, "demo", "--workdir")

@@ -24,6 +24,8 @@ import argparse
 import shlex
 from pathlib import Path
 
+from facesel.cli.central import positive_int
+
 DEFAULT_VIDEO = Path("videos") / "arcade_walkers_1080p.mp4"
 
 
@@ -73,8 +75,16 @@ def _prepare_workdir(work: Path, replace: bool) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    video = Path(args.input) if args.input else _default_input()
+    from facesel.sources import is_live_target
+
+    # Checked before anything is made: a mistyped --input used to fail at step 4, leaving key
+    # material in --workdir, and a file given as --workdir ended in "[Errno 20] Not a directory".
+    if args.input and not is_live_target(args.input) and not Path(args.input).expanduser().exists():
+        raise ValueError(f"--input {args.input} does not exist")
     work = Path(args.workdir)
+    if work.exists() and not work.is_dir():
+        raise ValueError(f"--workdir {work} is a file; give a new or empty folder")
+    video = Path(args.input) if args.input else _default_input()
     _prepare_workdir(work, args.replace)
     authority, vault, opened, report = work / "authority", work / "vault", work / "opened", work / "report"
     camera, passphrases, witness = work / "camera", work / "passphrases", work / "witness"
@@ -123,7 +133,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--input", default=None, help="video to use (default: the shared arcade video, else the clip shipped with facesel)")
     p.add_argument("--workdir", default="facesel-demo", help="new folder for everything (default ./facesel-demo)")
-    p.add_argument("--max-frames", type=int, default=None, help="stop the video after N frames")
+    p.add_argument("--max-frames", type=positive_int, default=None, metavar="N",
+                   help="stop the video after N frames (N >= 1)")
     p.add_argument("--replace", action="store_true",
                    help="delete an earlier demo in --workdir first (only a folder the demo made)")
     p.set_defaults(func=_run)
