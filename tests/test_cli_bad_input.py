@@ -356,3 +356,55 @@ def test_demo_workdir_that_is_a_file_names_the_flag(tmp_path, capsys):
     (tmp_path / "file").write_text("x")
     code, _, err = run_cli(capsys, "demo", "--workdir", tmp_path / "file")
     _one_line_error(code, err, "demo", "--workdir")
+
+
+@pytest.mark.parametrize(("argv", "flag", "minimum"), [
+    (["eval", "switches", "--frames", "0"], "--frames", 1),
+    (["eval", "switches", "--frames", "-5"], "--frames", 1),
+    (["eval", "switches", "--transition", "-1"], "--transition", 0),
+    (["eval", "switches", "--max-frames", "0"], "--max-frames", 1),
+    (["eval", "crowds", "--size", "0"], "--size", 1),
+    (["eval", "crowds", "--columns", "0"], "--columns", 1),
+    (["eval", "crowds", "--frames", "0"], "--frames", 1),
+    (["eval", "crowds", "--tile", "0"], "--tile", 16),
+])
+def test_eval_sizes_out_of_range_are_usage_errors(capsys, argv, flag, minimum):
+    # Before: switches with --frames 0/-5, --transition -1 or --max-frames 0 ran (minutes) and
+    # printed "caught 0/0" with exit 0; crowds --size 0 said "range() arg 3 must not be zero",
+    # --columns 0 and --tile 0 ended in a ZeroDivisionError / cv2.error traceback, --frames 0 in
+    # "nan/person" with exit 0.
+    from facesel.cli import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    assert stop.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == \
+        f"facesel eval {argv[1]}: error: argument {flag}: must be an integer >= {minimum}, got {argv[-1]}"
+
+
+@pytest.mark.parametrize(("flag", "value", "says"), [
+    ("--batch-size", "0", "batch_size must be an integer >= 1, got 0"),
+    ("--epochs", "0", "epochs must be an integer >= 1, got 0"),
+    ("--lr", "nan", "lr must be a finite number > 0, got nan"),
+    ("--threads", "0", "threads must be an integer >= 1, got 0"),
+    ("--method", "elbo", "method must be one of ('paper',), got 'elbo'"),
+])
+def test_train_settings_are_checked_before_any_face_is_loaded(tmp_path, capsys, flag, value, says):
+    # Before: every face of --data was aligned first (minutes on lfw/train); then --batch-size 0 was
+    # a ZeroDivisionError traceback and the others an error. Here --data is empty: loading it first
+    # gave a different error.
+    pytest.importorskip("torch")
+    (tmp_path / "faces").mkdir()
+    code, _, err = run_cli(capsys, "train", "--data", tmp_path / "faces", "--out", tmp_path / "model", "--quiet",
+                           flag, value)
+    _one_line_error(code, err, "train", says)
+    assert not (tmp_path / "model").exists()
+
+
+def test_train_out_that_is_a_file_is_named_before_any_face_is_loaded(tmp_path, capsys):
+    # Before: "[Errno 17] File exists" after aligning every face.
+    pytest.importorskip("torch")
+    (tmp_path / "faces").mkdir()
+    (tmp_path / "model").write_text("x")
+    code, _, err = run_cli(capsys, "train", "--data", tmp_path / "faces", "--out", tmp_path / "model", "--quiet")
+    _one_line_error(code, err, "train", f"the output folder {tmp_path / 'model'} is a file")

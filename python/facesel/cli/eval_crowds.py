@@ -8,6 +8,12 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
+from facesel.cli.argtypes import int_at_least
+
+MIN_TILE = 16
+"""Narrowest tile accepted (12 pixels high): a narrower one can hardly hold a face the detector finds;
+0 was a cv2.resize error, --columns 0 a ZeroDivisionError."""
+
 
 def _run(args: argparse.Namespace) -> int:
     import cv2
@@ -54,10 +60,11 @@ def register_crowds(sub: argparse._SubParsersAction) -> None:
         ),
     )
     s.add_argument("--data", type=Path, default=None, help="shared data folder (default FACESEL_DATA)")
-    s.add_argument("--size", type=int, default=6, help="clips per crowd (default 6)")
-    s.add_argument("--columns", type=int, default=3, help="tiles per row (default 3)")
-    s.add_argument("--frames", type=int, default=150, help="frames per crowd (default 150)")
-    s.add_argument("--tile", type=int, default=240, help="tile width in pixels (default 240; height 3/4 of it)")
+    s.add_argument("--size", type=int_at_least(1), default=6, help="clips per crowd (default 6)")
+    s.add_argument("--columns", type=int_at_least(1), default=3, help="tiles per row (default 3)")
+    s.add_argument("--frames", type=int_at_least(1), default=150, help="frames per crowd (default 150)")
+    s.add_argument("--tile", type=int_at_least(MIN_TILE), default=240,
+                   help=f"tile width in pixels (default 240, at least {MIN_TILE}; height 3/4 of it)")
     s.add_argument("--drop-static", action="store_true", help="keep the static rule on (default off here)")
     s.add_argument("--previous-link", action="store_true",
                    help="the re-link before issue 23's crowd work (last box against first, no re-join after a cue)")

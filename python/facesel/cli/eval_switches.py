@@ -7,6 +7,8 @@ import argparse
 import json
 from pathlib import Path
 
+from facesel.cli.argtypes import int_at_least
+
 
 def _run(args: argparse.Namespace) -> int:
     import cv2
@@ -79,9 +81,9 @@ def register_switches(sub: argparse._SubParsersAction) -> None:
         ),
     )
     s.add_argument("--data", type=Path, default=None, help="shared data folder (default FACESEL_DATA)")
-    s.add_argument("--frames", type=int, default=40, help="frames of each person in a splice (default 40)")
-    s.add_argument("--transition", type=int, default=5, help="frames of a fade or gap (default 5)")
-    s.add_argument("--max-frames", type=int, default=150, help="frames of each unspliced clip (default 150)")
+    s.add_argument("--frames", type=int_at_least(1), default=40, help="frames of each person in a splice (default 40)")
+    s.add_argument("--transition", type=int_at_least(0), default=5, help="frames of a fade or gap (default 5; 0: a cut)")
+    s.add_argument("--max-frames", type=int_at_least(1), default=150, help="frames of each unspliced clip (default 150)")
     s.add_argument("--splices-only", action="store_true", help="skip the unspliced clips and OTB Girl")
     s.add_argument("--no-heldout", action="store_true",
                    help="skip the leave-one-source-out choice of thresholds (27 rules; the default rule only)")

@@ -33,6 +33,18 @@ class TrainConfig:
     flip: bool = True  # horizontal flips: a mirrored face is as good a face
     threads: int = 2
 
+    def __post_init__(self) -> None:
+        """Refuses a setting training cannot use, naming it, before any face is loaded (a batch
+        size of 0 was a ZeroDivisionError after aligning the whole folder)."""
+        if self.method not in TRAIN_METHODS:
+            raise ValueError(f"method must be one of {TRAIN_METHODS}, got {self.method!r}")
+        for name in ("epochs", "batch_size", "base_channels", "latent", "threads"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+        if isinstance(self.lr, bool) or not isinstance(self.lr, (int, float)) or not 0 < self.lr < math.inf:
+            raise ValueError(f"lr must be a finite number > 0, got {self.lr!r}")
+
 
 @dataclass
 class History:

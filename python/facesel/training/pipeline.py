@@ -32,16 +32,19 @@ def train_and_export(
     progress: bool = True,
 ) -> dict:
     """Train on ``data_dir``, write ONNX files, ``model_card.json`` and ``loss_curve.png`` to ``out_dir``."""
+    # The settings and the output folder first: aligning a training folder takes minutes.
+    config = TrainConfig(
+        method=method, epochs=epochs, batch_size=batch_size, lr=lr, base_channels=base_channels, seed=seed, threads=threads
+    )
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ValueError(f"the output folder {out_dir} is a file")
     crops = load_training_crops(data_dir, cache=cache, progress=progress)
     if len(crops) < len(DOSE_STATISTICS) + 2:  # checked before training, not after it
         raise ValueError(
             f"{data_dir} has {len(crops)} face images; calibrating the default scoring rule needs at least "
             f"{len(DOSE_STATISTICS) + 2}"
         )
-    config = TrainConfig(
-        method=method, epochs=epochs, batch_size=batch_size, lr=lr, base_channels=base_channels, seed=seed, threads=threads
-    )
-    out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     model, history = train_vae(crops, config, progress=progress, checkpoint=str(out_dir / "checkpoint.pt"))
     export_onnx(model, out_dir)
