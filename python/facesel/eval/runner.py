@@ -14,6 +14,23 @@ from facesel.eval.protocol import build_eval_set
 from facesel.eval.report import write_report
 
 
+def check_vae_model(folder: Path) -> None:
+    """Refuses a ``--vae-model`` folder that holds no usable model, before any slow work: it made
+    every VAE method "not available" in the report (a corrupt ONNX file: a traceback), after the
+    whole evaluation set was aligned and embedded, with exit status 0."""
+    for name in ("encoder.onnx", "decoder.onnx", "model_card.json"):
+        if not (folder / name).is_file():
+            raise FileNotFoundError(f"--vae-model {folder}: {name} not found")
+    try:
+        from facesel.scoring import VAEScorer
+    except ImportError:  # no ONNX Runtime: the VAE methods say so in the report
+        return
+    try:
+        VAEScorer(folder)
+    except Exception as err:  # ONNX Runtime's own errors (InvalidProtobuf...) derive from no common base
+        raise ValueError(f"--vae-model {folder}: not a usable model ({type(err).__name__}: {err})") from None
+
+
 def run_erc(
     data: Path,
     out: Path,
@@ -44,6 +61,8 @@ def run_erc(
         raise ValueError(f"--data and --train are the same folder ({data}): never evaluate on training faces")
     for name in methods:
         get_method(name)  # unknown names fail before any slow work
+    if vae_model is not None:
+        check_vae_model(Path(vae_model))
     out.mkdir(parents=True, exist_ok=True)
     matcher = DlibMatcher()
     cache = None if cache_dir is None else EmbeddingCache(cache_dir, matcher.identity)
