@@ -408,3 +408,26 @@ def test_train_out_that_is_a_file_is_named_before_any_face_is_loaded(tmp_path, c
     (tmp_path / "model").write_text("x")
     code, _, err = run_cli(capsys, "train", "--data", tmp_path / "faces", "--out", tmp_path / "model", "--quiet")
     _one_line_error(code, err, "train", f"the output folder {tmp_path / 'model'} is a file")
+
+
+@pytest.mark.parametrize("value", ["inf", "1e300", "0", "nan"])
+def test_sync_watch_must_be_a_sleepable_interval(capsys, value):
+    # Before: inf and 1e300 were taken, and the first sleep after a sync was an OverflowError
+    # traceback ("timestamp out of range for platform time_t").
+    from facesel.cli import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(["sync", "--vault", "v", "--camera", "c", "--central", "host=127.0.0.1 port=1", "--watch", value])
+    assert stop.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == \
+        f"facesel sync: error: argument --watch: must be a number of seconds in (0, 86400], got '{value}'"
+
+
+def test_sync_of_a_missing_vault_does_not_say_its_records_stay_queued(tmp_path, capsys):
+    # Before: with the store down, "central store ... is unreachable ...; the records stay queued in
+    # <the mistyped folder>", as if a vault were there.
+    pytest.importorskip("psycopg")
+    code, _, err = run_cli(capsys, "sync", "--vault", tmp_path / "nosuch", "--camera", tmp_path / "camera",
+                           "--central", "host=127.0.0.1 port=1 dbname=x connect_timeout=2")
+    _one_line_error(code, err, "sync", f"no vault at {tmp_path / 'nosuch'} (vault.json is missing)")
+    assert "queued" not in err

@@ -261,6 +261,8 @@ def _sync(args: argparse.Namespace) -> int:
                 print(f"  {record_id}: {why}", file=sys.stderr)
             delay = args.watch
         except CentralUnavailableError as err:
+            if not (Path(args.vault) / "vault.json").is_file():  # was "the records stay queued in nosuch"
+                raise FileNotFoundError(f"no vault at {args.vault} (vault.json is missing)") from None
             if args.watch is None:
                 raise RuntimeError(f"{err}; the records stay queued in {args.vault}") from None
             delay = min(2 * delay, 10 * args.watch, 300.0)  # back off while the store is down
@@ -270,10 +272,14 @@ def _sync(args: argparse.Namespace) -> int:
         time.sleep(delay)
 
 
-def _positive_float(text: str) -> float:
+MAX_WATCH_SECONDS = 86400.0
+"""Longest ``sync --watch`` interval: a day (inf or 1e300 slept into an OverflowError traceback)."""
+
+
+def _watch_seconds(text: str) -> float:
     value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text!r}")
+    if not 0 < value <= MAX_WATCH_SECONDS:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds in (0, {MAX_WATCH_SECONDS:.0f}], got {text!r}")
     return value
 
 
@@ -378,7 +384,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="the camera's key folder (facesel camera init): it signs the local log entries")
     add_central_argument(p)
     p.add_argument("--batch", type=positive_int, default=32, help="records per central transaction (default 32)")
-    p.add_argument("--watch", type=_positive_float, metavar="SECONDS",
-                   help="keep running: sync every SECONDS, backing off (up to 10 x SECONDS, at most 5 min) "
+    p.add_argument("--watch", type=_watch_seconds, metavar="SECONDS",
+                   help="keep running: sync every SECONDS (at most a day), backing off (up to 10 x SECONDS, at most 5 min) "
                         "while the store is unreachable")
     p.set_defaults(func=_sync)
