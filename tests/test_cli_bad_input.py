@@ -431,3 +431,16 @@ def test_sync_of_a_missing_vault_does_not_say_its_records_stay_queued(tmp_path, 
                            "--central", "host=127.0.0.1 port=1 dbname=x connect_timeout=2")
     _one_line_error(code, err, "sync", f"no vault at {tmp_path / 'nosuch'} (vault.json is missing)")
     assert "queued" not in err
+
+
+@pytest.mark.parametrize("value", ["99999", "-1", "65536"])
+def test_review_port_out_of_range_is_a_usage_error(tmp_path, capsys, value):
+    # Before: an OverflowError traceback from socket.bind ("port must be 0-65535"), after the vault
+    # and keystore were opened.
+    from facesel.cli import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(["review", "--vault", str(tmp_path / "v"), "--keystore", str(tmp_path / "k"), "--port", value])
+    assert stop.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == \
+        f"facesel review: error: argument --port: must be a port number in [0, 65535], got {value}"

@@ -20,3 +20,15 @@ def int_at_least(minimum: int):
 
     parse.__name__ = f"integer >= {minimum}"  # what argparse names in its own messages
     return parse
+
+
+def port_number(text: str) -> int:
+    """An argparse type: a TCP port in [0, 65535] (0: a free one). Out of range was an
+    OverflowError traceback from ``socket.bind``."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a port number in [0, 65535], got {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a port number in [0, 65535], got {text}")
+    return value

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from facesel.cli.argtypes import port_number
 from facesel.cli.vault_errors import clean_errors
 
 UNPINNED = 3  # verify-bundle's exit status for an intact bundle whose authority key was not pinned
@@ -58,7 +59,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="the authority's keystore folder (the shares stay with their holders)")
     p.add_argument("--host", default="127.0.0.1",
                    help="address to bind (default 127.0.0.1; any other needs --allow-remote)")
-    p.add_argument("--port", type=int, default=0, help="port (default: a free one)")
+    p.add_argument("--port", type=port_number, default=0, help="port (default: a free one)")
     p.add_argument("--allow-remote", action="store_true",
                    help="allow a non-loopback --host (needs --tls-cert/--tls-key or an https --public-origin)")
     p.add_argument("--public-origin", metavar="URL",
