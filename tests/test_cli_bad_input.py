@@ -444,3 +444,12 @@ def test_review_port_out_of_range_is_a_usage_error(tmp_path, capsys, value):
     assert stop.value.code == 2
     assert capsys.readouterr().err.splitlines()[-1] == \
         f"facesel review: error: argument --port: must be a port number in [0, 65535], got {value}"
+
+
+def test_eval_tracks_on_a_folder_without_videos_is_one_error_line(tmp_path, capsys):
+    # Before: a report of no clip at all (tracks.md, tracks.json) and exit status 0.
+    (tmp_path / "clips").mkdir()
+    (tmp_path / "clips" / "notes.txt").write_text("x")
+    code, _, err = run_cli(capsys, "eval", "tracks", "--out", tmp_path / "out", "--no-progress", tmp_path / "clips")
+    _one_line_error(code, err, "eval", f"folder {tmp_path / 'clips'} holds no videos")
+    assert not (tmp_path / "out").exists()

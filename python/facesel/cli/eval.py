@@ -114,10 +114,15 @@ def _expand_videos(paths: list[Path]) -> list[Path]:
     """A folder that holds videos (not frames) stands for the videos in it, in name order."""
     from facesel.video import IMAGE_SUFFIXES
 
+    suffixes = (".mp4", ".mkv", ".avi", ".mov", ".gif", ".webm")
     out = []
     for p in paths:
         if p.is_dir() and not any(c.suffix.lower() in IMAGE_SUFFIXES for c in p.iterdir()):
-            out += sorted(c for c in p.iterdir() if c.is_file() and c.suffix.lower() in (".mp4", ".mkv", ".avi", ".mov", ".gif", ".webm"))
+            videos = sorted(c for c in p.iterdir() if c.is_file() and c.suffix.lower() in suffixes)
+            if not videos:  # was a report of nothing with exit status 0
+                raise ValueError(f"folder {p} holds no videos ({', '.join(suffixes)}) and no frames "
+                                 f"({', '.join(sorted(IMAGE_SUFFIXES))})")
+            out += videos
         else:
             out.append(p)
     return out
