@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from facesel.cli.argtypes import int_at_least
@@ -21,7 +22,8 @@ def _run(args: argparse.Namespace) -> int:
     if root is None or not Path(root).is_dir():
         raise ValueError("no shared data: give --data or set FACESEL_DATA")
     out = evaluate(Path(root), frames=args.frames, transition=args.transition, max_frames=args.max_frames,
-                   unspliced=not args.splices_only, heldout=not args.no_heldout, second_pass=args.second_pass)
+                   unspliced=not args.splices_only, heldout=not args.no_heldout, second_pass=args.second_pass,
+                   log=lambda line: print(line, file=sys.stderr, flush=True))  # minutes: say where it is
     total = {"splices": 0, "made": 0, "caught_of_made": 0, "genuine": 0, "split": 0}
     for source, s in out["by_source"].items():
         print(f"{source}: {s['splices']} splices, switch made by the tracker alone in {s['made']}, caught "

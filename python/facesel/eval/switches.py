@@ -248,11 +248,15 @@ def run_splices(sources, detector, config, rule, frames, transition) -> list[Spl
     return run_splices_grid(sources, detector, config, [rule], frames, transition)[0]
 
 
-def run_splices_grid(sources, detector, config, rules, frames, transition) -> list[list[SpliceResult]]:
+def run_splices_grid(sources, detector, config, rules, frames, transition, log=None) -> list[list[SpliceResult]]:
     """Every splice judged under each rule of ``rules`` (the splice and its detections made once):
-    one list of :class:`SpliceResult` per rule, in the same order."""
+    one list of :class:`SpliceResult` per rule, in the same order. ``log``: called with a line
+    after each source (progress)."""
     out = [[] for _ in rules]
+    start = time.perf_counter()
     for source, clips in sources.items():
+        if log is not None and out[0]:
+            log(f"switches: {len(out[0])} splices judged under {len(rules)} rule(s) ({time.perf_counter() - start:.0f} s)")
         for a, b in pairs_of(clips):
             for kind in KINDS:
                 seq, dets, owner = splice(a, b, kind, frames, transition, detector)
@@ -277,10 +281,13 @@ def run_unspliced(paths, detector, config, rule, max_frames) -> list[dict]:
     return run_unspliced_grid(paths, detector, config, [rule], max_frames)[0]
 
 
-def run_unspliced_grid(paths, detector, config, rules, max_frames) -> list[list[dict]]:
-    """:func:`run_unspliced` under each rule of ``rules`` (each clip read and detected once)."""
+def run_unspliced_grid(paths, detector, config, rules, max_frames, log=None) -> list[list[dict]]:
+    """:func:`run_unspliced` under each rule of ``rules`` (each clip read and detected once);
+    ``log``: called with a line before each clip (progress)."""
     out = [[] for _ in rules]
-    for path in paths:
+    for k, path in enumerate(paths):
+        if log is not None:
+            log(f"switches: unspliced clip {k + 1}/{len(paths)}: {Path(path).name}")
         f = read_frames(str(path), max_frames)
         if not f:
             continue
@@ -379,22 +386,29 @@ def _by_source(splices) -> dict:
 
 def evaluate(root: Path, *, frames: int = 40, transition: int = 5, max_frames: int = 150,
              rule: SwitchRule | None = None, detector=None, unspliced: bool = True, heldout: bool = True,
-             second_pass: bool = False) -> dict:
+             second_pass: bool = False, log=None) -> dict:
     """Every figure of ``facesel eval switches`` (see the module docstring): at ``rule`` (default
     the shipped :class:`SwitchRule`), and with ``heldout`` the thresholds chosen
     leave-one-source-out (:mod:`facesel.eval.switches_heldout`) with their held-out figures; the
     unspliced clips and OTB Girl are judged at ``rule`` and at each fold's chosen rule. ``second_pass``:
-    track with the low-confidence second pass (``PipelineConfig.second_pass``; YuNet at 0.3)."""
+    track with the low-confidence second pass (``PipelineConfig.second_pass``; YuNet at 0.3).
+    ``log``: called with a progress line at each stage (``facesel eval switches`` prints them on
+    stderr: the whole run takes minutes)."""
     from facesel.eval.switches_heldout import leave_one_source_out, rule_grid
     from facesel.selector import default_detector
 
     config = PipelineConfig(mode="exhaustive", second_pass=second_pass)
     rule = SwitchRule() if rule is None else rule
     detector = default_detector(config) if detector is None else detector
+    say = log if log is not None else (lambda line: None)
     start = time.perf_counter()
+    say("switches: reading and detecting the signers and talking heads")
     sources = load_sources(root, detector, frames, transition)
     rules = [rule] + [r for r in rule_grid(rule) if r != rule] if heldout else [rule]
-    grid = run_splices_grid(sources, detector, config, rules, frames, transition)
+    say(f"switches: {sum(len(c) for c in sources.values())} clips ready ({time.perf_counter() - start:.0f} s); "
+        f"splicing them and tracking under {len(rules)} rule(s)")
+    grid = run_splices_grid(sources, detector, config, rules, frames, transition, log=log)
+    say(f"switches: {len(grid[0])} splices judged ({time.perf_counter() - start:.0f} s)")
     splices = grid[0]
     out = {"rule": rule.__dict__, "frames": frames, "transition": transition, "by_source": _by_source(splices),
            "splices": [r.__dict__ for r in splices]}
@@ -406,8 +420,9 @@ def evaluate(root: Path, *, frames: int = 40, transition: int = 5, max_frames: i
             if rules[fold["rule_index"]] not in judged:
                 judged.append(rules[fold["rule_index"]])
     if unspliced:
-        per_rule = run_unspliced_grid(unspliced_videos(root), detector, config, judged, max_frames)
+        per_rule = run_unspliced_grid(unspliced_videos(root), detector, config, judged, max_frames, log=log)
         out["unspliced"] = per_rule[0]
+        say("switches: OTB Girl against its ground truth")
         girls = run_girl_grid(root, detector, config, judged)
         out["girl"] = girls[0] if girls else None
         if heldout:
