@@ -338,3 +338,15 @@ def test_region_merge_fuzz(which, bad, k):
         assert "faces[0]" in str(err), str(err)
     else:
         assert out[0].shape[1:] == (4,) and out[2].shape[1:] == (5, 2) and len(out[0]) <= 1
+
+
+def test_region_batches_refuses_batches_beyond_two_gib_before_allocating():
+    # Before: three broadcast views of one pixel as 32768 x 32768 squares (every side within the
+    # per-image limit) asked for 9.7 GB, allocated and zeroed it: the OOM killer's to end on a
+    # smaller machine. Now refused naming regions, before any allocation.
+    big = np.broadcast_to(np.zeros((1, 1, 3), np.uint8), (32768, 32768, 3))
+    with pytest.raises(ValueError, match=r"regions: the padded batches of these 3 images would take more than "
+                                         r"2147483648 bytes"):
+        _core.region_batches([big] * 3, 32)
+    # A frame's worth of real squares stays far below the limit.
+    assert len(_core.region_batches([np.zeros((640, 640, 3), np.uint8)] * 8, 32)) == 1

@@ -23,6 +23,11 @@ namespace {
 // sides far inside int64 and float32's exact integers.
 constexpr std::int64_t kMaxSide = 1 << 15;
 
+// The padded batches region_batches may allocate: 2 GiB, beyond any frame's squares (a frame side
+// is at most 16384, whole: 805 MB) and below what a machine's overcommit lets through before the
+// kernel's OOM killer ends the process (three 32768^2 views of one pixel asked for 9.7 GB).
+constexpr std::int64_t kMaxBatchBytes = std::int64_t{1} << 31;
+
 /// The squares of one frame's region search, with the boxes they were planned for (kept for
 /// region_merge, which needs each square's searched box).
 struct RegionPlan {
@@ -144,6 +149,14 @@ py::list region_batches_py(const py::object& regions_obj, const py::object& pad_
       members.push_back({static_cast<std::int64_t>(i)});
     } else {
       members[found->second].push_back(static_cast<std::int64_t>(i));
+    }
+  }
+  std::int64_t total_bytes = 0;  // a term is count * H * W * 3 <= count * 3.3e9: far below int64 for any list in memory
+  for (std::size_t g = 0; g < sizes.size(); ++g) {
+    total_bytes += static_cast<std::int64_t>(members[g].size()) * sizes[g].first * sizes[g].second * 3;
+    if (total_bytes > kMaxBatchBytes) {
+      throw py::value_error("regions: the padded batches of these " + std::to_string(images.size()) +
+                            " images would take more than " + std::to_string(kMaxBatchBytes) + " bytes");
     }
   }
   std::vector<py::array_t<std::uint8_t>> batches;
