@@ -13,7 +13,7 @@ def _run(args: argparse.Namespace) -> int:
         raise ValueError(f"--every must be >= 1, got {args.every}")
     out = audit_run(args.video, args.run, every=args.every, max_frames=args.max_frames, fps=args.fps,
                     threshold=args.threshold, min_frames=args.min_frames,
-                    sheet=False if args.no_sheet else args.sheet)
+                    sheet=False if args.no_sheet else args.sheet, progress=not args.no_progress)
     print(f"recognisable people: {out['recognisable_people']} (matcher clusters seen in >= {args.min_frames} frames)")
     print(f"snapshots: {out['snapshots']}  matched: {out['matched']}  recall: {out['recall']:.2f} "
           f"(by a matching snapshot: {out['match_recall']:.2f})  "
@@ -63,4 +63,5 @@ def register_snapshots(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--min-frames", type=int, default=3, help="frames a person must be recognisable in (default 3)")
     s.add_argument("--sheet", type=Path, default=None, help="contact sheet path (default RUN/contact_sheet.png; face pixels)")
     s.add_argument("--no-sheet", action="store_true", help="draw no contact sheet")
+    s.add_argument("--no-progress", action="store_true", help="no progress bar")
     s.set_defaults(func=_run)

@@ -86,7 +86,7 @@ class UnlinkedChecks:
 
 def audit_run(video, run, *, detector=None, matcher=None, face_check=None, profile_check=None, head_check=None,
               every: int = 1, max_frames=None, fps=None, threshold: float = MATCH_THRESHOLD, min_frames: int = 3,
-              sheet=None, write: bool = True) -> dict:
+              sheet=None, write: bool = True, progress: bool = False) -> dict:
     """Audit one run.
 
     Parameters
@@ -103,6 +103,9 @@ def audit_run(video, run, *, detector=None, matcher=None, face_check=None, profi
     threshold, min_frames : see :mod:`facesel.eval.snapshots`
     sheet : path of the contact sheet (default ``RUN/contact_sheet.png``); False for none
     write : write ``RUN/snapshot_audit.json``
+    progress : a progress bar on stderr over the video's frames (the census detects and embeds the
+        faces of every frame: 150 arcade frames, 1080p, took 44 CPU s and 93 s on the loaded
+        development machine)
 
     Returns
     -------
@@ -132,10 +135,16 @@ def audit_run(video, run, *, detector=None, matcher=None, face_check=None, profi
     kept: dict[int, np.ndarray] = {}
 
     def frames():
-        for index, (frame, _) in enumerate(open_source(video, every=every, max_frames=max_frames, fps=fps)):
-            if index in needed:
-                kept[index] = frame
-            yield frame
+        from tqdm import tqdm
+
+        source = open_source(video, every=every, max_frames=max_frames, fps=fps)
+        with tqdm(total=source.frame_count, desc="census: faces of every frame", unit="frame",
+                  disable=not progress) as bar:
+            for index, (frame, _) in enumerate(source):
+                if index in needed:
+                    kept[index] = frame
+                yield frame
+                bar.update(1)
 
     chipper = RecognisableChip()
     people = census(frames(), detector, matcher, chipper=chipper)
