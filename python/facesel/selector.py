@@ -197,7 +197,10 @@ class Selector:
         frame : (H, W, 3) uint8 BGR (or (H, W) uint8 grey)
         timestamp : float, optional
             Seconds since the start of the stream; without it, ``frame_index / config.fps``
-            (or, with ``fps`` 0, the monotonic clock since the first frame).
+            (or, with ``fps`` 0, the monotonic clock since the first frame). Give timestamps that
+            never decrease: a closed track is held for its grace period of stream time before it
+            is delivered, so after a step back (a camera clock reset) the held tracks wait until
+            time passes their hold again, or until :meth:`flush`.
 
         Returns
         -------
