@@ -199,11 +199,60 @@ def test_central_store_down_while_cameras_seal(pg_server, central_dsn, authority
         while list((tmp_path / "cam-b" / "records").glob("*.fsr")) and time.monotonic() < deadline:
             time.sleep(0.5)
     finally:
-        watcher.send_signal(signal.SIGINT)
-        _, err = watcher.communicate(timeout=30)
-    assert "retrying" in err
+        err = _stop(watcher, signal.SIGINT)
+    assert "retrying" in err and "stopped by a signal" in err
+    assert watcher.returncode == 0  # a forwarder has no end of its own: a signal is its normal stop
     assert _sync_cli(cameras, tmp_path / "cam-a", central_dsn).returncode == 0
     check_delivered(central_dsn, [tmp_path / "cam-a", tmp_path / "cam-b"], expected)
+
+
+def _stop(proc: subprocess.Popen, sig: int) -> str:
+    """Send ``sig``; the process's standard error. Killed (and the test failed) if it does not end."""
+    proc.send_signal(sig)
+    try:
+        _, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        pytest.fail(f"facesel sync --watch did not end within 60 s of signal {sig}")
+    return err
+
+
+def test_sync_stops_between_batches_when_asked(central_dsn, authority, cameras, tmp_path, shared_data):
+    pub, _ = authority
+    store = _central(central_dsn, pub, cameras, "cam-a")
+    folder = tmp_path / "cam-a"
+    with Vault(folder, cameras.pub_path, camera=cameras("cam-a")) as vault:
+        sealed = {vault.seal(track_result(f, track_id=i)) for i, f in enumerate(orl_faces(shared_data, 3))}
+    asked = []
+    report = sync_vault(folder, store, cameras("cam-a"), batch_size=1,
+                        should_stop=lambda: asked.append(1) or len(asked) > 1)  # stop before the second batch
+    assert (report.stored, report.deleted) == (1, 1)
+    assert len(list((folder / "records").glob("*.fsr"))) == 2  # the rest stays queued, untouched
+    report = sync_vault(folder, store, cameras("cam-a"), batch_size=1)
+    assert (report.stored, report.deleted, report.skipped) == (2, 2, [])
+    store.close()
+    check_delivered(central_dsn, [folder], sealed)
+
+
+def test_a_watching_forwarder_stops_cleanly_on_sigterm(central_dsn, authority, cameras, tmp_path, shared_data):
+    pub, _ = authority
+    _central(central_dsn, pub, cameras, "cam-a").close()
+    folder = tmp_path / "cam-a"
+    with Vault(folder, cameras.pub_path, camera=cameras("cam-a")) as vault:
+        first = vault.seal(track_result(orl_faces(shared_data, 1)[0]))
+    watcher = subprocess.Popen([sys.executable, "-m", "facesel", "sync", "--vault", str(folder),
+                                "--camera", str(cameras.key_dir("cam-a")), "--central", central_dsn,
+                                "--watch", "0.3"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while list((folder / "records").glob("*.fsr")) and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        err = _stop(watcher, signal.SIGTERM)
+    assert watcher.returncode == 0, err
+    assert "stopped by a signal" in err
+    check_delivered(central_dsn, [folder], {first})
 
 
 def _rewrite_central_log_from(dsn: str, seq: int) -> None:

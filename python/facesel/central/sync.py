@@ -110,7 +110,8 @@ class _LocalVault:
 
 
 def sync_vault(vault_dir: str | os.PathLike, central: PostgresVault, camera: CameraKey | str | os.PathLike,
-               batch_size: int = 32, clock: Callable[[], float] = time.time) -> SyncReport:
+               batch_size: int = 32, clock: Callable[[], float] = time.time,
+               should_stop: Callable[[], bool] | None = None) -> SyncReport:
     """Deliver every complete record of ``vault_dir`` to ``central``; delete each once committed.
 
     Parameters
@@ -125,6 +126,10 @@ def sync_vault(vault_dir: str | os.PathLike, central: PostgresVault, camera: Cam
         Records per central transaction.
     clock : callable
         Unix seconds, for the local log entries.
+    should_stop : callable or None
+        Asked before each batch; when it returns True the pass ends there. A stop requested by a
+        signal therefore never lands between a central commit and the local log entry and
+        deletion that follow it (``sync --watch``'s SIGINT / SIGTERM).
 
     Raises
     ------
@@ -150,13 +155,13 @@ def sync_vault(vault_dir: str | os.PathLike, central: PostgresVault, camera: Cam
         os.close(lock_fd)
         raise RuntimeError(f"another facesel sync is forwarding {vault_dir}; try again when it is done") from None
     try:
-        return _sync_locked(vault_dir, central, camera, batch_size, clock)
+        return _sync_locked(vault_dir, central, camera, batch_size, clock, should_stop)
     finally:
         os.close(lock_fd)  # releases the flock
 
 
 def _sync_locked(vault_dir: Path, central: PostgresVault, camera: CameraKey, batch_size: int,
-                 clock) -> SyncReport:
+                 clock, should_stop: Callable[[], bool] | None) -> SyncReport:
     local = _LocalVault(vault_dir, camera, clock)
     report = SyncReport()
     try:
@@ -166,6 +171,8 @@ def _sync_locked(vault_dir: Path, central: PostgresVault, camera: CameraKey, bat
         sealed, forwarded = local.log_state()
         rows = local.index.rows()
         for start in range(0, len(rows), batch_size):
+            if should_stop is not None and should_stop():
+                break
             _ship(local, central, rows[start:start + batch_size], sealed, forwarded, report)
         fsync_dir(local.path / "records")  # make the deletions durable
     finally:
