@@ -1,0 +1,261 @@
+"""The documents name only options and defaults the code has.
+
+Two mechanical checks, both in-process (no subprocess, no network):
+
+* every ``facesel SUBCOMMAND --option`` written in README.md or docs/*.md, in a code block or an
+  inline code span, is an option of that subcommand's argparse parser (``facesel.cli.build_parser``),
+  and every shell line of a code block that starts with ``facesel`` names a real subcommand;
+* every key in docs/serve.md's settings tables ("| key | default | what |") is a key the config
+  accepts, and the default the table states is what ``facesel.serve.config.parse_config`` gives a
+  camera (or ``[serve]``) that leaves the key out.
+
+The extractor is tested on a made-up document too, so that a wrong option is shown to fail.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+from facesel.cli import build_parser
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+
+FENCE = re.compile(r"^```[^\n]*\n(.*?)^```", re.S | re.M)
+INLINE = re.compile(r"`([^`]+)`")  # a span may wrap onto the next line of its paragraph
+# Where a command ends on its line: a pipe, a chain, a comment, a redirection.
+COMMAND_END = re.compile(r"\s(?:\||&&|;|#|>|2>)\s|\s#")
+OPTION = re.compile(r"^(--?[A-Za-z][A-Za-z0-9-]*)")
+
+
+def parser_options(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()) -> dict[tuple[str, ...], set[str]]:
+    """Every (sub)command path, e.g. ``("eval", "tracks")``, mapped to its option strings."""
+    table = {path: set()}
+    for action in parser._actions:
+        table[path].update(action.option_strings)
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                table.update(parser_options(sub, path + (name,)))
+    return table
+
+
+def logical_lines(block: str) -> list[str]:
+    """A code block's lines with shell continuations (a trailing backslash) joined."""
+    return block.replace("\\\n", " ").splitlines()
+
+
+def command_mentions(text: str) -> list[tuple[str, bool]]:
+    """The texts in which a ``facesel`` command may be written: each logical line of a code block
+    (True: a shell line, where ``facesel`` at its start must be a command) and each inline code span
+    outside code blocks (False)."""
+    found = [(re.split(r"(?:^|\s)#", line, maxsplit=1)[0], True)  # a shell comment is no command
+             for block in FENCE.findall(text) for line in logical_lines(block)]
+    prose = FENCE.sub("", text)
+    found += [(" ".join(span.split()), False) for span in INLINE.findall(prose) if "\n\n" not in span]
+    return found
+
+
+def words_after_facesel(line: str) -> list[list[str]]:
+    """The tokens after each ``facesel`` (or ``python -m facesel``) on the line, up to where its
+    command ends. ``facesel`` must be a word of its own (not ``facesel.toml``, ``user=facesel``)."""
+    commands = []
+    for match in re.finditer(r"(?:^|(?<=[\s($`]))facesel(?=\s)", line):
+        rest = COMMAND_END.split(line[match.end():], maxsplit=1)[0]
+        try:
+            tokens = shlex.split(rest, comments=False)
+        except ValueError:  # an unbalanced quote in prose: fall back to plain words
+            tokens = rest.split()
+        commands.append(tokens)
+    return commands
+
+
+def check_text(text: str, options: dict[tuple[str, ...], set[str]]) -> list[str]:
+    """Problems with the ``facesel`` commands written in ``text`` (empty: none)."""
+    problems = []
+    for line, shell in command_mentions(text):
+        for tokens in words_after_facesel(line):
+            path = ()
+            while tokens and path + (tokens[0],) in options:
+                path += (tokens.pop(0),)
+            at_start = line.lstrip().lstrip("$ ").startswith("facesel")
+            if not path and tokens and not tokens[0].startswith("-"):
+                if shell and at_start:
+                    problems.append(f"no subcommand {tokens[0]!r}: {line.strip()}")
+                continue  # prose such as "facesel keeps one ...": no command
+            for token in tokens:
+                option = OPTION.match(token)
+                if option and option.group(1) not in options[path]:
+                    name = " ".join(("facesel",) + path)
+                    problems.append(f"{name} has no option {option.group(1)}: {line.strip()}")
+    return problems
+
+
+SCRIPT = re.compile(r"(?:^|(?<=[\s($`]))python3? ((?:[\w./-]+/)?[\w-]+\.py)(?=\s|$)")
+
+
+def check_scripts(text: str, root: Path = ROOT) -> list[str]:
+    """Problems with the ``python SCRIPT.py --option`` commands written in ``text``: the script
+    must exist (from the repository root, or under benchmarks/ or experiments/ when named bare) and
+    define each long option it is given (as a quoted string: its argparse ``add_argument``)."""
+    problems = []
+    for line, _ in command_mentions(text):
+        for match in SCRIPT.finditer(line):
+            name = match.group(1)
+            script = next((path for path in (root / name, root / "benchmarks" / name, root / "experiments" / name)
+                           if path.is_file()), None)
+            if script is None:
+                problems.append(f"no script {name}: {line.strip()}")
+                continue
+            source = script.read_text(encoding="utf-8")
+            for token in COMMAND_END.split(line[match.end():], maxsplit=1)[0].split():
+                option = OPTION.match(token)
+                if option and option.group(1).startswith("--") and \
+                        f'"{option.group(1)}"' not in source and f"'{option.group(1)}'" not in source:
+                    problems.append(f"{name} has no option {option.group(1)}: {line.strip()}")
+    return problems
+
+
+@pytest.fixture(scope="module")
+def options():
+    return parser_options(build_parser())
+
+
+def test_the_extractor_finds_a_wrong_option_and_a_wrong_subcommand(options):
+    text = ("Run `facesel run clip.mp4 --no-finalise` or `facesel run --no-such-option`.\n\n"
+            "```bash\nfacesel eval tracks --window 4s \\\n    --made-up 3   # a comment --not-an-option\n"
+            "facesel evl tracks\nexport FACESEL_CENTRAL=\"user=facesel sslmode=verify-full\"\n```\n"
+            "facesel keeps one snapshot; `facesel serve status --config x.toml --json`\n")
+    assert check_text(text, options) == [
+        "facesel eval tracks has no option --made-up: facesel eval tracks --window 4s      --made-up 3",
+        "no subcommand 'evl': facesel evl tracks",
+        "facesel run has no option --no-such-option: facesel run --no-such-option",
+    ]
+
+
+def test_the_script_check_finds_a_missing_script_and_option():
+    text = ("`python benchmarks/capacity.py --cameras 2\n  --no-such-flag` and `python experiments/not_there.py --x`"
+            "\n\n```bash\nnice -n 5 python benchmarks/capacity.py --seconds 20 --warmup 5 | tee --y\n```\n")
+    assert check_scripts(text) == [
+        "benchmarks/capacity.py has no option --no-such-flag: python benchmarks/capacity.py --cameras 2 --no-such-flag",
+        "no script experiments/not_there.py: python experiments/not_there.py --x",
+    ]
+
+
+@pytest.mark.parametrize("document", DOCUMENTS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_documented_option_exists(document, options):
+    text = document.read_text(encoding="utf-8")
+    assert check_text(text, options) == []
+    assert check_scripts(text) == []
+
+
+# --- docs/serve.md's settings tables -------------------------------------------------------------
+
+TABLE_ROW = re.compile(r"^\| (`[^|]+`) \| ([^|]+) \| [^|]*\|?.*$", re.M)
+
+
+def settings_rows(text: str) -> list[tuple[str, list[str], str]]:
+    """(section, keys, default cell) of each row of a "| key | default | what |" table."""
+    rows = []
+    for table in re.finditer(r"^\| key \| default \| what \|\n\|---\|---\|---\|\n((?:\|.*\n)+)", text, re.M):
+        section = text[:table.start()].rstrip().rsplit("\n", 1)[-1]
+        for keys, default in TABLE_ROW.findall(table.group(1)):
+            rows.append((section, re.findall(r"`([a-z_]+)`", keys), default.strip()))
+    return rows
+
+
+def literal_values(cell: str) -> list | None:
+    """A default cell's values when it is literal (``true``, ``16``, ``10 s``, ``"pyav"``, ``none``;
+    several separated by commas); None when it is prose ("the key's id", "(required)")."""
+    values = []
+    for part in cell.split(", "):
+        part = part.strip().strip("`")
+        if part in ("true", "false"):
+            values.append(part == "true")
+        elif part == "none":
+            values.append(())
+        elif re.fullmatch(r'"[^"]*"', part):
+            values.append(part[1:-1])
+        elif re.fullmatch(r"\d+(\.\d+)?( s)?", part):
+            number = float(part.removesuffix(" s"))
+            values.append(int(number) if number.is_integer() and not part.endswith(" s") else number)
+        else:
+            return None
+    return values
+
+
+@pytest.fixture(scope="module")
+def parsed_defaults(tmp_path_factory):
+    """What parse_config gives a file camera, an RTSP camera and ``[serve]`` that set nothing optional."""
+    from facesel.serve.config import parse_config
+    from test_vault_common import camera_dir, make_authority
+
+    folder = tmp_path_factory.mktemp("docs_truth")
+    make_authority(folder / "authority", camera_id="file-cam")
+    from test_vault_common import add_camera
+
+    add_camera(folder / "authority", "rtsp-cam")
+    clip = ROOT / "python" / "facesel" / "demo_data" / "intel_face_demographics_walking.gif"
+    common = {"authority": str(folder / "authority" / "authority.pub")}
+    cameras = {
+        "file-cam": {"source": str(clip), "vault": str(folder / "v1"), "camera_key": str(camera_dir(folder / "authority", "file-cam"))},
+        "rtsp-cam": {"source": "rtsp://127.0.0.1:1/none", "vault": str(folder / "v2"),
+                     "camera_key": str(camera_dir(folder / "authority", "rtsp-cam"))},
+    }
+    return parse_config({"defaults": common, "cameras": cameras})
+
+
+def serve_value(config, key):
+    if key == "listen":
+        return "%s:%d" % config.listen
+    return getattr(config, key)
+
+
+def test_serve_settings_tables_state_the_parsed_defaults(parsed_defaults):
+    from facesel.serve.config import CAMERA_KEYS, SERVE_KEYS
+
+    rows = settings_rows((ROOT / "docs" / "serve.md").read_text(encoding="utf-8"))
+    sections = {section for section, _, _ in rows}
+    assert len(sections) == 2, sections  # the [serve] table and the camera table
+    checked = 0
+    for section, keys, cell in rows:
+        serve_table = "[serve]" in section
+        assert set(keys) <= (SERVE_KEYS if serve_table else CAMERA_KEYS | {"retention_hours"}), (section, keys)
+        values = literal_values(cell)
+        if values is None:
+            continue
+        if len(values) == 1:
+            values = values * len(keys)  # "`mqtt`, `webhook` | none": one default for each
+        assert len(values) == len(keys), (keys, cell)
+        for key, documented in zip(keys, values):
+            if serve_table:
+                actual = serve_value(parsed_defaults, key)
+                assert actual == documented, f"[serve] {key}: docs say {documented!r}, parse_config gives {actual!r}"
+            else:
+                for camera in parsed_defaults.cameras.values():
+                    actual = getattr(camera, key)
+                    assert actual == documented, \
+                        f"camera {camera.name} {key}: docs say {documented!r}, parse_config gives {actual!r}"
+            checked += 1
+    assert checked >= 20  # the tables were found and read, not skipped
+
+
+def test_serve_settings_that_depend_on_the_source(parsed_defaults):
+    """The rows whose default is prose: as docs/serve.md words them."""
+    cams = parsed_defaults.cameras
+    text = (ROOT / "docs" / "serve.md").read_text(encoding="utf-8")
+    assert "| `realtime` | true for files |" in text and cams["file-cam"].realtime is True
+    assert "| `live` | true for streams and webcams, false for files |" in text
+    from facesel.sources import make_source
+
+    for camera, live in ((cams["file-cam"], False), (cams["rtsp-cam"], True)):  # live=None: make_source decides
+        assert camera.live is None and make_source(camera.source, live=camera.live).live is live
+    assert "| `camera_id` | the key's id |" in text and cams["file-cam"].camera_id == "file-cam"
+    # convert_on_take / skip_when_behind: on where the camera decodes with PyAV anyway (an RTSP stream
+    # with the default backend), off for a file decoded by OpenCV.
+    assert (cams["rtsp-cam"].convert_on_take, cams["rtsp-cam"].skip_when_behind) == (True, True)
+    assert (cams["file-cam"].convert_on_take, cams["file-cam"].skip_when_behind) == (False, False)
+    assert "| `pipeline` | `facesel.config.PipelineConfig`'s defaults |" in text
