@@ -55,6 +55,8 @@ def command_mentions(text: str) -> list[tuple[str, bool]]:
     found = [(re.split(r"(?:^|\s)#", line, maxsplit=1)[0], True)  # a shell comment is no command
              for block in FENCE.findall(text) for line in logical_lines(block)]
     prose = FENCE.sub("", text)
+    # An indented code block (four spaces) of commands, as the model card's "Reproduce" section.
+    found += [(line, True) for line in logical_lines(prose) if re.match(r" {4}(?:facesel|python3?) ", line)]
     found += [(" ".join(span.split()), False) for span in INLINE.findall(prose) if "\n\n" not in span]
     return found
 
@@ -87,7 +89,7 @@ def check_text(text: str, options: dict[tuple[str, ...], set[str]]) -> list[str]
                     problems.append(f"no subcommand {tokens[0]!r}: {line.strip()}")
                 continue  # prose such as "facesel keeps one ...": no command
             for token in tokens:
-                option = OPTION.match(token)
+                option = OPTION.match(token.lstrip("[("))  # "[--degrade 1]": an optional part
                 if option and option.group(1) not in options[path]:
                     name = " ".join(("facesel",) + path)
                     problems.append(f"{name} has no option {option.group(1)}: {line.strip()}")
@@ -112,7 +114,7 @@ def check_scripts(text: str, root: Path = ROOT) -> list[str]:
                 continue
             source = script.read_text(encoding="utf-8")
             for token in COMMAND_END.split(line[match.end():], maxsplit=1)[0].split():
-                option = OPTION.match(token)
+                option = OPTION.match(token.lstrip("[("))
                 if option and option.group(1).startswith("--") and \
                         f'"{option.group(1)}"' not in source and f"'{option.group(1)}'" not in source:
                     problems.append(f"{name} has no option {option.group(1)}: {line.strip()}")
@@ -126,12 +128,14 @@ def options():
 
 def test_the_extractor_finds_a_wrong_option_and_a_wrong_subcommand(options):
     text = ("Run `facesel run clip.mp4 --no-finalise` or `facesel run --no-such-option`.\n\n"
+            "    facesel train --data d --out m \\\n        [--cachee x.npz]\n\n"
             "```bash\nfacesel eval tracks --window 4s \\\n    --made-up 3   # a comment --not-an-option\n"
             "facesel evl tracks\nexport FACESEL_CENTRAL=\"user=facesel sslmode=verify-full\"\n```\n"
             "facesel keeps one snapshot; `facesel serve status --config x.toml --json`\n")
     assert check_text(text, options) == [
         "facesel eval tracks has no option --made-up: facesel eval tracks --window 4s      --made-up 3",
         "no subcommand 'evl': facesel evl tracks",
+        "facesel train has no option --cachee: facesel train --data d --out m          [--cachee x.npz]",
         "facesel run has no option --no-such-option: facesel run --no-such-option",
     ]
 
