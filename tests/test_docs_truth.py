@@ -1,15 +1,17 @@
-"""The documents name only options and defaults the code has.
+"""The documents name only options and defaults the code has, and their links land on headings.
 
-Two mechanical checks, both in-process (no subprocess, no network):
+Mechanical checks, all in-process (no subprocess, no network):
 
 * every ``facesel SUBCOMMAND --option`` written in README.md or docs/*.md, in a code block or an
   inline code span, is an option of that subcommand's argparse parser (``facesel.cli.build_parser``),
   and every shell line of a code block that starts with ``facesel`` names a real subcommand;
 * every key in docs/serve.md's settings tables ("| key | default | what |") is a key the config
   accepts, and the default the table states is what ``facesel.serve.config.parse_config`` gives a
-  camera (or ``[serve]``) that leaves the key out.
+  camera (or ``[serve]``) that leaves the key out;
+* every ``python SCRIPT.py --option`` names a script that exists and defines that option;
+* every link to ``#anchor`` (or ``other.md#anchor``) resolves to a heading there.
 
-The extractor is tested on a made-up document too, so that a wrong option is shown to fail.
+Each checker is also run on a made-up document, so that a wrong option or link is shown to fail.
 """
 
 from __future__ import annotations
@@ -263,3 +265,40 @@ def test_serve_settings_that_depend_on_the_source(parsed_defaults):
     assert (cams["rtsp-cam"].convert_on_take, cams["rtsp-cam"].skip_when_behind) == (True, True)
     assert (cams["file-cam"].convert_on_take, cams["file-cam"].skip_when_behind) == (False, False)
     assert "| `pipeline` | `facesel.config.PipelineConfig`'s defaults |" in text
+
+
+# --- links to headings ---------------------------------------------------------------------------
+
+def heading_anchors(text: str) -> set[str]:
+    """The anchors a renderer gives the headings (GitHub's rule: lower case, punctuation other than
+    '-' and '_' dropped, spaces to '-', a repeated anchor suffixed -1, -2, ...); code blocks skipped."""
+    anchors, seen = set(), {}
+    for heading in re.findall(r"^#{1,6} (.+)$", FENCE.sub("", text), re.M):
+        slug = re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+        anchors.add(slug if slug not in seen else f"{slug}-{seen[slug]}")
+        seen[slug] = seen.get(slug, 0) + 1
+    return anchors
+
+
+def broken_anchors(document: Path) -> list[str]:
+    """Links ``[..](#anchor)`` or ``[..](other.md#anchor)`` whose anchor is no heading there."""
+    text = document.read_text(encoding="utf-8")
+    problems = []
+    for target, anchor in re.findall(r"\]\(([^)#\s]*)#([^)\s]+)\)", FENCE.sub("", text)):
+        path = document.parent / target if target else document
+        if not path.is_file() or anchor not in heading_anchors(path.read_text(encoding="utf-8")):
+            problems.append(f"{target}#{anchor}")
+    return problems
+
+
+def test_the_anchor_check_finds_a_link_to_no_heading(tmp_path):
+    (tmp_path / "other.md").write_text("# Other\n## Decoder options, second look: `skip_idct` (2026-12-06)\n")
+    page = tmp_path / "page.md"
+    page.write_text("# Page\n## Page\n[a](#page-1) [b](#page-2) [c](other.md#decoder-options-second-look-skip_idct-2026-12-06)"
+                    " [d](other.md#decoder-options) [e](gone.md#x)\n```\n# not a heading\n```\n[f](#not-a-heading)\n")
+    assert broken_anchors(page) == ["#page-2", "other.md#decoder-options", "gone.md#x", "#not-a-heading"]
+
+
+@pytest.mark.parametrize("document", DOCUMENTS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_link_to_a_heading_resolves(document):
+    assert broken_anchors(document) == []
