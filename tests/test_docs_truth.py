@@ -302,3 +302,26 @@ def test_the_anchor_check_finds_a_link_to_no_heading(tmp_path):
 @pytest.mark.parametrize("document", DOCUMENTS, ids=lambda p: str(p.relative_to(ROOT)))
 def test_every_link_to_a_heading_resolves(document):
     assert broken_anchors(document) == []
+
+
+def test_the_readme_config_example_is_accepted_as_written(tmp_path):
+    """README.md's ``facesel.toml`` passes ``parse_config`` with only its absolute paths moved into
+    a temporary folder (an authority and a camera key of id ``entrance`` made there)."""
+    import tomllib
+
+    from facesel.serve.config import parse_config
+    from test_vault_common import camera_dir, make_authority
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    example = re.search(r"```toml\n(.*?)```", text, re.S).group(1)
+    make_authority(tmp_path / "authority", camera_id="entrance")
+    moved = {"/etc/facesel/authority.pub": tmp_path / "authority" / "authority.pub",
+             "/etc/facesel/cameras/entrance": camera_dir(tmp_path / "authority", "entrance"),
+             "/var/lib/facesel/entrance": tmp_path / "vault"}
+    for path, here in moved.items():
+        assert f'"{path}"' in example, path  # the example still names it: the test reads what the README says
+        example = example.replace(f'"{path}"', f'"{here}"')
+    config = parse_config(tomllib.loads(example))
+    camera = config.cameras["entrance"]
+    assert camera.camera_id == "entrance" and camera.settings["min_hits"] == 3
+    assert config.log_format == "json" and config.listen == ("127.0.0.1", 9108)
