@@ -10,6 +10,7 @@ Mechanical checks, all in-process (no subprocess, no network):
   camera (or ``[serve]``) that leaves the key out;
 * every ``python SCRIPT.py --option`` names a script that exists and defines that option;
 * every link to ``#anchor`` (or ``other.md#anchor``) resolves to a heading there.
+* every repository file named in a code span (``benchmarks/...``, ``facesel/serve/...py``) exists.
 
 Each checker is also run on a made-up document, so that a wrong option or link is shown to fail.
 """
@@ -325,3 +326,31 @@ def test_the_readme_config_example_is_accepted_as_written(tmp_path):
     camera = config.cameras["entrance"]
     assert camera.camera_id == "entrance" and camera.settings["min_hits"] == 3
     assert config.log_format == "json" and config.listen == ("127.0.0.1", 9108)
+
+
+# --- files the documents name --------------------------------------------------------------------
+
+NAMED_PATH = re.compile(r"`((?:python/facesel|benchmarks|experiments|docs|deploy|tests|examples|cpp|cuda|\.ci)/[\w./*-]*"
+                        r"|facesel/[\w./-]*\.(?:py|json|onnx|toml))`")
+
+
+def missing_paths(text: str, root: Path = ROOT) -> list[str]:
+    """Repository paths written in code spans (``python/facesel/...``, ``benchmarks/...``, a module
+    as ``facesel/...py`` under python/, a glob as ``tests/test_vault_*.py``) that match no file."""
+    missing = []
+    for name in NAMED_PATH.findall(FENCE.sub("", text)):
+        name = name.rstrip(".")
+        where = root / "python" if name.startswith("facesel/") else root
+        if not (list(where.glob(name)) if "*" in name else (where / name).exists()):
+            missing.append(name)
+    return missing
+
+
+def test_the_path_check_finds_a_missing_file():
+    text = "`benchmarks/capacity.py`, `facesel/serve/sealer.py`, `tests/test_vault_*.py`, `docs/eval/tracks.md`, `facesel/nope.py`."
+    assert missing_paths(text) == ["docs/eval/tracks.md", "facesel/nope.py"]
+
+
+@pytest.mark.parametrize("document", DOCUMENTS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_named_file_exists(document):
+    assert missing_paths(document.read_text(encoding="utf-8")) == []
