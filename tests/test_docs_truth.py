@@ -305,26 +305,38 @@ def test_every_link_to_a_heading_resolves(document):
     assert broken_anchors(document) == []
 
 
-def test_the_readme_config_example_is_accepted_as_written(tmp_path):
-    """README.md's ``facesel.toml`` passes ``parse_config`` with only its absolute paths moved into
-    a temporary folder (an authority and a camera key of id ``entrance`` made there)."""
+def example_configs() -> dict[str, str]:
+    """The configs the documents show: README.md's ``facesel.toml`` block and deploy/facesel.toml."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    return {"README.md": re.search(r"```toml\n(.*?)```", readme, re.S).group(1),
+            "deploy/facesel.toml": (ROOT / "deploy" / "facesel.toml").read_text(encoding="utf-8")}
+
+
+@pytest.mark.parametrize("where", ["README.md", "deploy/facesel.toml"])
+def test_the_example_configs_are_accepted_as_written(where, tmp_path):
+    """The example passes ``parse_config`` with only its absolute paths moved into a temporary folder
+    (an authority, and a key for each camera it names, made there)."""
     import tomllib
 
     from facesel.serve.config import parse_config
-    from test_vault_common import camera_dir, make_authority
+    from test_vault_common import add_camera, camera_dir, make_authority
 
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    example = re.search(r"```toml\n(.*?)```", text, re.S).group(1)
-    make_authority(tmp_path / "authority", camera_id="entrance")
-    moved = {"/etc/facesel/authority.pub": tmp_path / "authority" / "authority.pub",
-             "/etc/facesel/cameras/entrance": camera_dir(tmp_path / "authority", "entrance"),
-             "/var/lib/facesel/entrance": tmp_path / "vault"}
+    example = example_configs()[where]
+    cameras = re.findall(r"^\[cameras\.([\w-]+)\]$", example, re.M)
+    make_authority(tmp_path / "authority", camera_id=cameras[0])
+    for name in cameras[1:]:
+        add_camera(tmp_path / "authority", name)
+    moved = {"/etc/facesel/authority.pub": tmp_path / "authority" / "authority.pub"}
+    for name in cameras:
+        moved[f"/etc/facesel/cameras/{name}"] = camera_dir(tmp_path / "authority", name)
+        moved[f"/var/lib/facesel/{name}"] = tmp_path / "vaults" / name
     for path, here in moved.items():
-        assert f'"{path}"' in example, path  # the example still names it: the test reads what the README says
+        assert f'"{path}"' in example, path  # the example still names it: the test reads what it says
         example = example.replace(f'"{path}"', f'"{here}"')
     config = parse_config(tomllib.loads(example))
-    camera = config.cameras["entrance"]
-    assert camera.camera_id == "entrance" and camera.settings["min_hits"] == 3
+    assert sorted(config.cameras) == sorted(cameras)
+    entrance = config.cameras["entrance"]
+    assert entrance.camera_id == "entrance" and entrance.settings["min_hits"] == 3
     assert config.log_format == "json" and config.listen == ("127.0.0.1", 9108)
 
 
