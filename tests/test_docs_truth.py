@@ -11,6 +11,7 @@ Mechanical checks, all in-process (no subprocess, no network):
 * every ``python SCRIPT.py --option`` names a script that exists and defines that option;
 * every link to ``#anchor`` (or ``other.md#anchor``) resolves to a heading there.
 * every repository file named in a code span (``benchmarks/...``, ``facesel/serve/...py``) exists.
+* every dotted ``facesel.x.y`` name in a code span imports (module, then attributes).
 
 Each checker is also run on a made-up document, so that a wrong option or link is shown to fail.
 """
@@ -366,3 +367,43 @@ def test_the_path_check_finds_a_missing_file():
 @pytest.mark.parametrize("document", DOCUMENTS, ids=lambda p: str(p.relative_to(ROOT)))
 def test_every_named_file_exists(document):
     assert missing_paths(document.read_text(encoding="utf-8")) == []
+
+
+# --- Python names the documents give -------------------------------------------------------------
+
+DOTTED = re.compile(r"`(facesel(?:\.[A-Za-z_]\w*)+)(?:\(\))?`")
+
+
+def unresolved_names(text: str) -> list[str]:
+    """Dotted names in code spans (``facesel.serve.config.SERVE_PIPELINE_DEFAULTS``,
+    ``facesel.select.finalise.Finaliser.for_config``) that do not import: the longest importable
+    module prefix, then attributes. File names such as ``facesel.toml`` are not names."""
+    import importlib
+
+    missing = []
+    for name in DOTTED.findall(FENCE.sub("", text)):
+        if name.rsplit(".", 1)[-1] in ("toml", "py", "json", "service"):
+            continue
+        parts = name.split(".")
+        for cut in range(len(parts), 0, -1):
+            try:
+                found = importlib.import_module(".".join(parts[:cut]))
+            except ImportError:
+                continue
+            for attribute in parts[cut:]:
+                found = getattr(found, attribute, None)
+            break
+        if found is None:
+            missing.append(name)
+    return missing
+
+
+def test_the_name_check_finds_a_missing_name():
+    text = ("`facesel.serve.config.SERVE_PIPELINE_DEFAULTS`, `facesel.select.finalise.Finaliser.for_config`, "
+            "`facesel.toml`, `facesel.scoring.default_scorer()`, `facesel.select.finalise.Finalizer`, `facesel.nope.x`")
+    assert unresolved_names(text) == ["facesel.select.finalise.Finalizer", "facesel.nope.x"]
+
+
+@pytest.mark.parametrize("document", DOCUMENTS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_python_name_resolves(document):
+    assert unresolved_names(document.read_text(encoding="utf-8")) == []
