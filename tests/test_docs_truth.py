@@ -9,6 +9,8 @@ Mechanical checks, all in-process (no subprocess, no network):
   accepts, and the default the table states is what ``facesel.serve.config.parse_config`` gives a
   camera (or ``[serve]``) that leaves the key out;
 * every ``python SCRIPT.py --option`` names a script that exists and defines that option;
+* every ``name = value`` span of README.md and docs/serve.md is a config key the config accepts
+  with that value;
 * every link to ``#anchor`` (or ``other.md#anchor``) resolves to a heading there.
 * every repository file named in a code span (``benchmarks/...``, ``facesel/serve/...py``) exists.
 * every dotted ``facesel.x.y`` name in a code span imports (module, then attributes).
@@ -339,6 +341,52 @@ def test_the_example_configs_are_accepted_as_written(where, tmp_path):
     entrance = config.cameras["entrance"]
     assert entrance.camera_id == "entrance" and entrance.settings["min_hits"] == 3
     assert config.log_format == "json" and config.listen == ("127.0.0.1", 9108)
+
+
+# Names in `name = value` spans that are not config keys: FFmpeg's own option.
+NOT_CONFIG_KEYS = {"skip_frame"}
+
+
+def documented_settings(text: str) -> list[tuple[str, str]]:
+    """Every ``name = value`` code span (a TOML setting as the docs write it), outside code blocks."""
+    return re.findall(r"`((?:serve\.)?[a-z_]+) = ([^`]+)`", FENCE.sub("", text))
+
+
+@pytest.mark.parametrize("document", ["README.md", "docs/serve.md"])
+def test_every_documented_setting_is_accepted_by_the_config(document, parsed_defaults, tmp_path):
+    """Each ``name = value`` the document writes, put where it belongs ([serve], the camera's table,
+    its pipeline table, a zone), passes ``parse_config`` on a real file camera: the key exists and
+    the value is one the config takes."""
+    import tomllib
+
+    from dataclasses import fields
+
+    from facesel.config import PipelineConfig
+    from facesel.serve.config import CAMERA_KEYS, SERVE_KEYS, parse_config
+
+    camera = parsed_defaults.cameras["file-cam"]
+    base = {"source": camera.source, "vault": str(tmp_path / "vault"), "camera_key": str(camera.camera_key),
+            "authority": str(camera.authority)}
+    pipeline_keys = {f.name for f in fields(PipelineConfig)} | {"scorer"}
+    settings = documented_settings((ROOT / document).read_text(encoding="utf-8"))
+    assert len(settings) >= 10  # the spans were found
+    for name, value in settings:
+        if name in NOT_CONFIG_KEYS:
+            continue
+        parsed = tomllib.loads(f"v = {value}")["v"]
+        table = {"defaults": {}, "cameras": {"cam": dict(base)}}
+        key = name.removeprefix("serve.")
+        if key in SERVE_KEYS:
+            table["serve"] = {key: parsed}
+        elif key in CAMERA_KEYS:
+            table["cameras"]["cam"][key] = parsed
+        elif key in pipeline_keys:
+            table["cameras"]["cam"]["pipeline"] = {key: parsed}
+        elif key == "kind":  # a zone's kind
+            table["cameras"]["cam"]["zones"] = [{"kind": parsed, "points": [[0, 0], [10, 0], [10, 10]]}]
+        else:
+            raise AssertionError(f"{document}: `{name} = {value}` names no config key")
+        parse_config(table)  # raises, naming the key, on a value the config refuses
 
 
 # --- files the documents name --------------------------------------------------------------------
