@@ -11,8 +11,8 @@ Mechanical checks, all in-process (no subprocess, no network):
 * every ``python SCRIPT.py --option`` names a script that exists and defines that option;
 * every ``name = value`` span of README.md and docs/serve.md is a config key the config accepts
   with that value;
-* every link to ``#anchor`` (or ``other.md#anchor``) resolves to a heading there.
-* every repository file named in a code span (``benchmarks/...``, ``facesel/serve/...py``) exists.
+* every link to ``#anchor`` (or ``other.md#anchor``) resolves to a heading there;
+* every repository file named in a code span (``benchmarks/...``, ``facesel/serve/...py``) exists;
 * every dotted ``facesel.x.y`` name in a code span imports (module, then attributes).
 
 Each checker is also run on a made-up document, so that a wrong option or link is shown to fail.
@@ -31,7 +31,7 @@ from facesel.cli import build_parser
 ROOT = Path(__file__).resolve().parents[1]
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 
-FENCE = re.compile(r"^```[^\n]*\n(.*?)^```", re.S | re.M)
+FENCE = re.compile(r"^```[^\n]*\n(.*?)^```", re.DOTALL | re.MULTILINE)
 INLINE = re.compile(r"`([^`]+)`")  # a span may wrap onto the next line of its paragraph
 # Where a command ends on its line: a pipe, a chain, a comment, a redirection.
 COMMAND_END = re.compile(r"\s(?:\||&&|;|#|>|2>)\s|\s#")
@@ -164,13 +164,13 @@ def test_every_documented_option_exists(document, options):
 
 # --- docs/serve.md's settings tables -------------------------------------------------------------
 
-TABLE_ROW = re.compile(r"^\| (`[^|]+`) \| ([^|]+) \| [^|]*\|?.*$", re.M)
+TABLE_ROW = re.compile(r"^\| (`[^|]+`) \| ([^|]+) \| [^|]*\|?.*$", re.MULTILINE)
 
 
 def settings_rows(text: str) -> list[tuple[str, list[str], str]]:
     """(section, keys, default cell) of each row of a "| key | default | what |" table."""
     rows = []
-    for table in re.finditer(r"^\| key \| default \| what \|\n\|---\|---\|---\|\n((?:\|.*\n)+)", text, re.M):
+    for table in re.finditer(r"^\| key \| default \| what \|\n\|---\|---\|---\|\n((?:\|.*\n)+)", text, re.MULTILINE):
         section = text[:table.start()].rstrip().rsplit("\n", 1)[-1]
         for keys, default in TABLE_ROW.findall(table.group(1)):
             rows.append((section, re.findall(r"`([a-z_]+)`", keys), default.strip()))
@@ -220,7 +220,7 @@ def parsed_defaults(tmp_path_factory):
 
 def serve_value(config, key):
     if key == "listen":
-        return "%s:%d" % config.listen
+        return f"{config.listen[0]}:{config.listen[1]}"
     return getattr(config, key)
 
 
@@ -277,7 +277,7 @@ def heading_anchors(text: str) -> set[str]:
     """The anchors a renderer gives the headings (GitHub's rule: lower case, punctuation other than
     '-' and '_' dropped, spaces to '-', a repeated anchor suffixed -1, -2, ...); code blocks skipped."""
     anchors, seen = set(), {}
-    for heading in re.findall(r"^#{1,6} (.+)$", FENCE.sub("", text), re.M):
+    for heading in re.findall(r"^#{1,6} (.+)$", FENCE.sub("", text), re.MULTILINE):
         slug = re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
         anchors.add(slug if slug not in seen else f"{slug}-{seen[slug]}")
         seen[slug] = seen.get(slug, 0) + 1
@@ -311,7 +311,7 @@ def test_every_link_to_a_heading_resolves(document):
 def example_configs() -> dict[str, str]:
     """The configs the documents show: README.md's ``facesel.toml`` block and deploy/facesel.toml."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    return {"README.md": re.search(r"```toml\n(.*?)```", readme, re.S).group(1),
+    return {"README.md": re.search(r"```toml\n(.*?)```", readme, re.DOTALL).group(1),
             "deploy/facesel.toml": (ROOT / "deploy" / "facesel.toml").read_text(encoding="utf-8")}
 
 
@@ -320,12 +320,11 @@ def test_the_example_configs_are_accepted_as_written(where, tmp_path):
     """The example passes ``parse_config`` with only its absolute paths moved into a temporary folder
     (an authority, and a key for each camera it names, made there)."""
     import tomllib
-
     from facesel.serve.config import parse_config
     from test_vault_common import add_camera, camera_dir, make_authority
 
     example = example_configs()[where]
-    cameras = re.findall(r"^\[cameras\.([\w-]+)\]$", example, re.M)
+    cameras = re.findall(r"^\[cameras\.([\w-]+)\]$", example, re.MULTILINE)
     make_authority(tmp_path / "authority", camera_id=cameras[0])
     for name in cameras[1:]:
         add_camera(tmp_path / "authority", name)
@@ -357,10 +356,9 @@ def test_every_documented_setting_is_accepted_by_the_config(document, parsed_def
     """Each ``name = value`` the document writes, put where it belongs ([serve], the camera's table,
     its pipeline table, a zone), passes ``parse_config`` on a real file camera: the key exists and
     the value is one the config takes."""
-    import tomllib
-
     from dataclasses import fields
 
+    import tomllib
     from facesel.config import PipelineConfig
     from facesel.serve.config import CAMERA_KEYS, SERVE_KEYS, parse_config
 
