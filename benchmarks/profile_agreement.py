@@ -115,7 +115,6 @@ def first_found(kept, reference, min_iou: float = 0.3) -> list[int | None]:
     result shares one). The exhaustive mode searches every frame whole, so this is how late the
     run found each face."""
     import numpy as np
-
     from facesel.boxes import pairwise_iou
 
     late = []

@@ -244,7 +244,7 @@ def network_pixels(shape, max_side: int | None) -> int:
     if not max_side or max(h, w) <= max_side:
         return int(h) * int(w)
     factor = max_side / float(max(h, w))
-    return max(1, int(round(w * factor))) * max(1, int(round(h * factor)))
+    return max(1, round(w * factor)) * max(1, round(h * factor))
 
 
 def with_new_faces(tracked: Detections, coarse: Detections) -> Detections:
