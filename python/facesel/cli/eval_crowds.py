@@ -27,12 +27,16 @@ def _run(args: argparse.Namespace) -> int:
         link = LinkRule(long_gap_seconds=None, colour_sample=args.colour_sample, chain_through=None)
     elif args.colour_sample != "either":
         link = LinkRule(colour_sample=args.colour_sample)
+    if args.covered_link is not None:  # a nearer person passed in front (issue 23, crossing crowds)
+        from dataclasses import replace
+
+        link = replace(link or LinkRule(), covered_gap_seconds=args.covered_link)
     settings = {"keep_static": not args.drop_static, "second_pass": args.second_pass}
     if args.crossing:  # people walking across the frame, passing in front of each other
         from facesel.eval.crowds_crossing import evaluate_crossing
 
         results = evaluate_crossing(Path(root), size=args.size, frames=args.frames or 200,
-                                    settings=settings, link=link)
+                                    settings=settings, link=link, layouts=args.layouts)
     else:
         results = evaluate(Path(root), size=args.size, columns=args.columns, frames=args.frames or 150, tile=args.tile,
                            settings=settings, link=link)
@@ -78,5 +82,9 @@ def register_crowds(sub: argparse._SubParsersAction) -> None:
                    help="crossing crowds instead: the same clips walk across a 640x360 frame at different depths and "
                         "speeds, nearer people passing in front of farther ones (facesel.eval.crowds_crossing; 200 "
                         "frames unless --frames)")
+    s.add_argument("--layouts", type=int, default=3,
+                   help="with --crossing: walks per group of clips (other depths, speeds, directions; default 3)")
+    s.add_argument("--covered-link", type=float, default=None, metavar="SECONDS",
+                   help="re-link with covered links up to this gap (LinkRule.covered_gap_seconds; off by default)")
     s.add_argument("--json", type=Path, default=None, help="write every figure to this JSON file")
     s.set_defaults(func=_run)

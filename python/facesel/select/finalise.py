@@ -118,7 +118,8 @@ class Finaliser:
         self.interleave = interleave
         self.faceness = faceness
         self._residuals = faceness is None or faceness.min_quality is None  # the landmark vote is used
-        self.evidence = EvidenceBook(self._residuals)
+        self._covers = link is not None and link.covered_gap_seconds is not None  # who was in front, for covered links
+        self.evidence = EvidenceBook(self._residuals, covers=self._covers)
         self.stats = FinaliserStats()
         self.drops: list[tuple[int, str]] = []  # (track id, reason) of the last drops, for reports
         self.links: list[tuple[int, int]] = []  # (earlier id, later id) of the last re-links, for reports
@@ -212,8 +213,12 @@ class Finaliser:
     def _may_wait_long(self, held: _Held) -> bool:
         """Whether a long link could still continue ``held`` (see ``grace_seconds``)."""
         rule = self.link
-        return (rule is not None and rule.long_gap_seconds is not None and not held.long_wait
-                and rule.longest_gap > self.grace_seconds and getattr(held.evidence, "ended_by", None) is None
+        if rule is None or held.long_wait or rule.longest_gap <= self.grace_seconds:
+            return False
+        if rule.covered_gap_seconds is not None and getattr(held.evidence, "ended_by", None) != "cut" \
+                and held.evidence.covered_at_end() is not None:
+            return True  # a nearer track was in front as it ended: a covered link may still come
+        return (rule.long_gap_seconds is not None and getattr(held.evidence, "ended_by", None) is None
                 and held.evidence.last_colours is not None)
 
     def flush(self) -> list:
@@ -227,7 +232,7 @@ class Finaliser:
             if not self._continue(held, open_ok=False):
                 self._retire(held)
                 judged.append(held)
-        self.evidence = EvidenceBook(self._residuals)  # every track has ended; tentative ones leave no evidence behind
+        self.evidence = EvidenceBook(self._residuals, covers=self._covers)  # every track has ended; tentative ones leave no evidence behind
         return self._judge_all(judged)
 
     # -- as a post-close stage of the Selector (facesel.select.post_close) -------------------------
