@@ -105,7 +105,7 @@ def test_recorded_covers_are_the_nearest_larger_box_of_another_track():
     plain = EvidenceBook()  # the default: not recorded (only a rule with covered links asks)
     plain.observe_frame([1, 2, 3], dets, 0.0, 0)
     assert plain.get(1).cover_tail is None
-    assert Finaliser(link=LinkRule(covered_gap_seconds=3.0)).evidence.covers and not Finaliser(link=LinkRule()).evidence.covers
+    assert Finaliser(link=LinkRule(covered_gap_seconds=3.0)).records_covers and not Finaliser(link=LinkRule()).records_covers
 
 
 def test_the_finaliser_holds_a_covered_fragment_for_the_covered_gap():

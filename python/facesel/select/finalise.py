@@ -118,8 +118,7 @@ class Finaliser:
         self.interleave = interleave
         self.faceness = faceness
         self._residuals = faceness is None or faceness.min_quality is None  # the landmark vote is used
-        self._covers = link is not None and link.covered_gap_seconds is not None  # who was in front, for covered links
-        self.evidence = EvidenceBook(self._residuals, covers=self._covers)
+        self.evidence = EvidenceBook(self._residuals)
         self.stats = FinaliserStats()
         self.drops: list[tuple[int, str]] = []  # (track id, reason) of the last drops, for reports
         self.links: list[tuple[int, int]] = []  # (earlier id, later id) of the last re-links, for reports
@@ -232,8 +231,14 @@ class Finaliser:
             if not self._continue(held, open_ok=False):
                 self._retire(held)
                 judged.append(held)
-        self.evidence = EvidenceBook(self._residuals, covers=self._covers)  # every track has ended; tentative ones leave no evidence behind
+        self.evidence = EvidenceBook(self._residuals)  # every track has ended; tentative ones leave no evidence behind
         return self._judge_all(judged)
+
+    @property
+    def records_covers(self) -> bool:
+        """Whether the evidence records who was in front of each detection (only a re-link with
+        covered links, :attr:`LinkRule.covered_gap_seconds`, reads it)."""
+        return self.link is not None and self.link.covered_gap_seconds is not None
 
     # -- as a post-close stage of the Selector (facesel.select.post_close) -------------------------
     def observe(self, packet) -> None:
@@ -241,6 +246,7 @@ class Finaliser:
         :class:`facesel.select.stage.Packet`) go into the evidence book; tracks that died
         tentative leave it."""
         update = packet.update
+        self.evidence.covers = self.records_covers  # who was in front of whom: only for covered links
         self.evidence.observe_frame(update.track_ids, packet.detections, packet.stamp, packet.index,
                                     getattr(packet, "appearances", None), getattr(packet, "still", None),
                                     getattr(packet, "change", None))
