@@ -109,7 +109,7 @@ def test_recorded_covers_are_the_nearest_larger_box_of_another_track():
 
 
 def test_the_finaliser_holds_a_covered_fragment_for_the_covered_gap():
-    earlier, later = _pair()
+    earlier, _ = _pair()
     rule = LinkRule(covered_gap_seconds=3.0)
     assert rule.longest_gap == 3.0
     fin = Finaliser(link=rule)

@@ -15,7 +15,13 @@ import numpy as np
 import pytest
 from facesel.detect import make_detector
 from facesel.eval import crowds
-from facesel.eval.crowds_crossing import Walker, compose_crossing, crossings, layout_seed, walkers_for
+from facesel.eval.crowds_crossing import (
+    Walker,
+    compose_crossing,
+    crossings,
+    layout_seed,
+    walkers_for,
+)
 from facesel.eval.crowds_replay import crowd_figures, record, replay
 from facesel.select.faceness import FacenessRule
 from facesel.select.finalise import DOSE_FACE_FLOOR, Finaliser
@@ -59,7 +65,7 @@ def test_ground_truth_of_a_real_crossing(two_walkers, detector):
         found = {truth.person_at(box, t) for box in detector.detect(frames[t]).boxes}
         assert found == expected, (t, found)
     # a box reaching well past a walker's edge belongs to nobody (strictly), else to the walker under its centre
-    x1, y1, x2, y2 = truth.rects[0, 0]
+    _, y1, x2, _ = truth.rects[0, 0]
     straddling = np.array([x2 - 48, y1 + 20, x2 + 32, y1 + 100], np.float32)  # 60 % inside
     assert truth.person_at(straddling, 0) is None and truth.person_at(straddling, 0, strict=False) == 0
 

@@ -1,5 +1,7 @@
 """``facesel eval crowds``: snapshots per person in crowds tiled from the shared clips, with and
-without occluders, and re-links that joined two tiles (:mod:`facesel.eval.crowds`)."""
+without occluders, and re-links that joined two tiles (:mod:`facesel.eval.crowds`); with
+``--crossing``, crowds whose people walk across the frame and pass in front of each other
+(:mod:`facesel.eval.crowds_crossing`)."""
 
 from __future__ import annotations
 

@@ -16,7 +16,9 @@ two different tiles (:attr:`facesel.select.finalise.Finaliser.links`), or whose 
 in two tiles (a tracker-level join).
 
 Crowds are grouped by **source family** (signers, LivePortrait, video-retalking, other): for
-leave-one-source-out figures each crowd is made of one family's clips only.
+leave-one-source-out figures each crowd is made of one family's clips only. The same groups of
+clips also make **crossing crowds**, whose people walk across the frame and pass in front of each
+other (:mod:`facesel.eval.crowds_crossing`; :func:`run_crowd` then places boxes by its ground truth).
 """
 
 from __future__ import annotations
@@ -175,22 +177,23 @@ def run_crowd(frames: list[np.ndarray], tile_shape: tuple[int, int], columns: in
     (crossing crowds: a "tile" is then a walker)."""
     from facesel import Selector
 
-    tile_of, inside = tile_locator(tile_shape, columns)
-    if truth is not None:
-        def inside(box, t):  # noqa: F811 - the walker drawn there at frame t
+    # inside(box, frame): the person a confirmed track box shows (None: astride two);
+    # tile_of(box, frame): the person a delivered snapshot's best box shows
+    if truth is not None:  # crossing crowds: the walker drawn there at that frame
+        def inside(box, t):
             return truth.person_at(box, t)
 
-        def tile_of(box, t):  # noqa: F811
+        def tile_of(box, t):
             k = truth.person_at(box, t, strict=False)
             return -1 if k is None else k
-    else:
-        inside_fixed, tile_fixed = inside, tile_of
+    else:  # tiles stay in place
+        fixed_tile_of, fixed_inside = tile_locator(tile_shape, columns)
 
-        def inside(box, t):  # noqa: F811
-            return inside_fixed(box)
+        def inside(box, t):
+            return fixed_inside(box)
 
-        def tile_of(box, t):  # noqa: F811
-            return tile_fixed(box)
+        def tile_of(box, t):
+            return fixed_tile_of(box)
 
     if link is not None:  # the default finaliser with another re-link rule
         from facesel.config import PipelineConfig
