@@ -124,7 +124,9 @@ def test_eight_cameras_seal_and_sync_at_once(central_dsn, authority, cameras, tm
     assert per_camera == dict.fromkeys(camera_ids, 6)
 
 
-@pytest.mark.parametrize("step", ["in-transaction", "after-commit", "after-local-log"])
+# "after-row-deleted" (review 4): the file of a logged forwarding outlived its index row and stayed
+# until the camera's next start, since passes went by index rows only.
+@pytest.mark.parametrize("step", ["in-transaction", "after-commit", "after-local-log", "after-row-deleted"])
 def test_sigkill_of_sync_at_each_step_then_restart(central_dsn, authority, cameras, tmp_path, shared_data, step):
     pub, _ = authority
     _central(central_dsn, pub, cameras, "cam-a").close()
