@@ -78,7 +78,7 @@ def test_the_desk_opens_nothing_from_a_forged_seal_line(resurrected):
 
 
 def test_the_desk_lists_nothing_as_genuine_from_a_log_that_does_not_verify(resurrected):
-    _, vault_dir, ids, identity = resurrected
+    _, vault_dir, _, identity = resurrected
     found = search(vault_dir, identity, Filters())
     assert found.records == []
     assert len(found.problems) == 1 and "does not verify" in found.problems[0]

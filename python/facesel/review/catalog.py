@@ -116,8 +116,9 @@ def search(vault_dir: Path, identity: VaultIdentity, filters: Filters) -> Search
     try:
         live = logged_records(vault_dir, identity)
     except AuditError as err:
-        return SearchResult([], [], [], [f"the vault's audit log does not verify, so no record can be shown as "
-                                         f"genuine: {err}; check it with `facesel audit verify`"])
+        problem = (f"the vault's audit log does not verify, so no record can be shown as genuine: {err}; check it "
+                   "with `facesel audit verify`")
+        return SearchResult([], [], [], [problem])
     logged = {rid: seal.sha256 for rid, seal in live.items()}
     result = filter_rows(rows, lambda row: verified_record(identity, vault_dir, row, logged), filters)
     # The signed log, not the index, says what exists (review 2, finding 2): a record whose index

@@ -38,7 +38,7 @@ from pathlib import Path
 
 from facesel.vault.audit import AuditLog, read_verified
 from facesel.vault.errors import AuditError, EpochUnavailableError, KeyMaterialError, RecordError, VaultWriteError
-from facesel.vault.consistency import GONE_EVENTS, LoggedSeal, gone_record, live_seals
+from facesel.vault.consistency import GONE_EVENTS, LoggedSeal, live_seals
 from facesel.vault.fsutil import TMP_SUFFIX, atomic_write, fsync_dir
 from facesel.vault.identity import VaultIdentity, check_record, load_identity, read_record_file
 from facesel.vault.index import COLUMNS, Index, IndexRow

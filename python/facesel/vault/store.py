@@ -173,7 +173,7 @@ class Vault:
             self._boot_entries = None  # only needed while starting; a long log would hold memory
             self._last_purge = float("-inf")
             if purge_at_start:
-                self.purge()
+                self._purge_keeping_evidence(float(self.clock()))
         except BaseException:
             self.close()
             if fresh:
@@ -327,12 +327,8 @@ class Vault:
         self._check_open()
         now = float(self.clock())
         epoch = self.authority.epoch_for(now)  # refuse before doing anything
-        try:
-            self.maybe_purge(now)
-        except AuditError as err:
-            # Keeping evidence beats deleting it: the snapshot is sealed all the same, and every
-            # purge waits until the log verifies again ('facesel audit verify' names the damage).
-            _log.error("vault %s: no purge: %s", self.path, err)
+        if now - self._last_purge >= self.purge_interval:
+            self._purge_keeping_evidence(now)
         record_id = new_record_id()
         best = track_result.best if isinstance(track_result, TrackResult) else None
         payload = encode_snapshot(track_result, record_id, self.clip_format)
@@ -363,6 +359,23 @@ class Vault:
                                   f"{err.strerror or err}; the next start completes it") from err
         return record_id
 
+    def _purge_keeping_evidence(self, now: float) -> int:
+        """Purge as housekeeping (at start, before a seal): a purge that fails is logged and tried
+        again after ``purge_interval``, never allowed to stop the camera from starting or sealing.
+
+        Keeping evidence beats deleting it: a log that does not verify, an index locked by another
+        process, a file system that refuses a quarantine or an unlink (review 4, finding 3: each
+        made ``seal`` raise, so the snapshot was lost, or the camera did not start at all). A purge
+        interrupted half-way is finished by the next purge or the next start (:mod:`recovery`).
+        """
+        try:
+            return self.purge(now)
+        except (AuditError, VaultWriteError) as err:
+            self._last_purge = now
+            _log.error("vault %s: no purge: %s; sealing goes on, the purge is tried again in %.0f s", self.path,
+                       err, self.purge_interval)
+            return 0
+
     def _undo_seal(self, record_id: str, tmp: Path | None, indexed: bool | None) -> None:
         if indexed:
             try:
@@ -381,10 +394,12 @@ class Vault:
     def maybe_purge(self, now: float | None = None) -> int:
         """Purge if ``purge_interval`` seconds of clock time have passed since the last purge.
 
-        Cheap enough to call once per frame, so that expiry also happens while nobody passes.
+        Cheap enough to call once per frame, so that expiry also happens while nobody passes. A
+        purge that fails is logged and tried again later, never raised: this is housekeeping, and
+        the pipeline calling it must go on sealing (:meth:`purge` raises).
         """
         now = float(self.clock() if now is None else now)
-        return self.purge(now) if now - self._last_purge >= self.purge_interval else 0
+        return self._purge_keeping_evidence(now) if now - self._last_purge >= self.purge_interval else 0
 
     def purge(self, now: float | None = None, allow_future: bool = False) -> int:
         """Delete every record whose *logged* seal time lies more than the retention period before
