@@ -17,7 +17,7 @@ from pathlib import Path
 from facesel.central.backend import Camera, Selection, VaultBackend
 from facesel.vault.audit import AuditLog, VerifyResult, verify
 from facesel.vault.errors import RecordError
-from facesel.vault.identity import load_identity
+from facesel.vault.identity import load_identity, read_record_file
 from facesel.vault.index import IndexRow
 from facesel.vault.keys import AuthorityPublic
 from facesel.vault.opening import logged_records, open_index
@@ -74,9 +74,11 @@ class FileVaultBackend(VaultBackend):
             raise RecordError(f"record {record_id}: the vault's signed log does not hold it (never sealed, or "
                               "removed since); a file under its name is not read")
         try:
-            return path.read_bytes()
+            return read_record_file(path)  # regular files only, never waits on a FIFO, size checked first
         except FileNotFoundError:
             raise RecordError(f"record {record_id}: file {path} is missing") from None
+        except RecordError as err:
+            raise RecordError(f"record {record_id}: {err}") from None
 
     def logged_digests(self, record_ids: list[str]) -> dict[str, str]:
         # From the log verified in this read (signatures, chain, head), seals minus removals:

@@ -44,7 +44,8 @@ from facesel.central.pg_backend import Arrival, PostgresVault
 from facesel.vault.audit import AuditLog, read_verified
 from facesel.vault.consistency import file_sha256
 from facesel.vault.fsutil import fsync_dir
-from facesel.vault.identity import load_identity
+from facesel.vault.errors import RecordError
+from facesel.vault.identity import load_identity, read_record_file
 from facesel.vault.index import IndexRow
 from facesel.vault.opening import open_index
 from facesel.vault.record import MAX_RECORD
@@ -214,9 +215,14 @@ def _ship(local: _LocalVault, central: PostgresVault, rows: list[IndexRow], seal
         if row.record_id not in sealed:
             continue  # still being sealed (row written, log entry not yet): the next pass takes it
         try:
-            data = record_path(local.path, row.record_id).read_bytes()
+            # A regular file only, not followed if a link, its size checked first: a FIFO in its
+            # place would block the forwarder for ever, a huge sparse file exhaust its memory.
+            data = read_record_file(record_path(local.path, row.record_id))
         except FileNotFoundError:
             continue  # purged by the camera meanwhile
+        except RecordError as err:
+            report.skipped.append((row.record_id, f"{err}; left in place"))
+            continue
         digest = hashlib.sha256(data).hexdigest()
         if digest != row.sha256 or digest != sealed[row.record_id]:
             report.skipped.append((row.record_id, "local file differs from the one sealed (tampered or damaged); "
