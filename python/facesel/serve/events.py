@@ -40,6 +40,9 @@ import threading
 import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlsplit
+
+from facesel.redaction import remember_url_secrets
 
 _log = logging.getLogger("facesel.serve")
 
@@ -102,7 +105,13 @@ def check_webhook(table, where: str) -> tuple:
             raise ValueError(unknown_key_message(where, key, WEBHOOK_KEYS))
     url = table.get("url")
     if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-        raise ValueError(f"{where}.url must be an http:// or https:// URL, got {url!r}")
+        shown = endpoint(url) if isinstance(url, str) else repr(url)
+        raise ValueError(f"{where}.url must be an http:// or https:// URL, got {shown}")
+    if any(c.isspace() or not c.isprintable() for c in url) or not urlsplit(url).hostname:
+        # refused here, not at the first POST (whose error would quote the URL, secret path and all)
+        raise ValueError(f"{where}.url must be a URL with a host and without spaces or control characters, got "
+                         f"{endpoint(url)}")
+    remember_url_secrets(url)  # a password or ?token= in it is masked in every log line from here on
     timeout = table.get("timeout", 5.0)
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
         raise ValueError(f"{where}.timeout must be a positive number of seconds, got {timeout!r}")
@@ -167,12 +176,27 @@ class EventBus:
             outlet.close()
 
 
+def endpoint(url: str) -> str:
+    """``url`` as logs and errors may show it: scheme, host and port only. Webhook services put
+    their secret in the path (``/services/T0/B0/SECRET``, ``/api/webhooks/ID/TOKEN``), which the
+    log's redaction cannot tell from an ordinary path, so no path, query or user part is shown."""
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return "(a malformed URL)"
+    if not parts.scheme or not host:
+        return "(a URL without a scheme or host)"
+    shown = f"{parts.scheme}://{'[' + host + ']' if ':' in host else host}{'' if port is None else f':{port}'}"
+    return shown + ("/..." if parts.path not in ("", "/") or parts.query or parts.fragment else "/")
+
+
 class WebhookOutlet:
     """One HTTP POST of the event's JSON per event."""
 
     def __init__(self, url: str, timeout: float = 5.0):
         self.url, self.timeout = url, float(timeout)
-        self.name = f"webhook {url}"
+        self.name = f"webhook {endpoint(url)}"  # logged on failures: never the URL's path (its secret)
 
     def send(self, event: dict) -> None:
         body = json.dumps(event).encode()
