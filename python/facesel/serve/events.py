@@ -43,6 +43,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from facesel.redaction import remember_url_secrets
+from facesel.vault.fsutil import read_regular
 
 _log = logging.getLogger("facesel.serve")
 
@@ -88,8 +89,23 @@ def check_mqtt(table, where: str, base: Path) -> tuple:
         path = path if path.is_absolute() else base / path
         if not path.is_file():
             raise ValueError(f"{where}.password_file: no file at {path}")
+        read_password(path, f"{where}.password_file")  # refused now, not when the service starts
         checked["password_file"] = str(path)
     return tuple(sorted(checked.items()))
+
+
+def read_password(path: str | Path, what: str) -> str:
+    """The first line of a password file: a regular file that only its owner may read or write
+    (ValueError naming ``what`` and the ``chmod`` otherwise)."""
+    try:
+        text = read_regular(Path(path), 64 * 1024, private=True).decode("utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        detail = err.strerror if isinstance(err, OSError) and err.strerror else "not UTF-8 text"
+        raise ValueError(f"{what}: {path}: {detail}") from None
+    lines = text.splitlines()
+    if not lines or not lines[0]:
+        raise ValueError(f"{what}: {path} is empty (the first line is the password)")
+    return lines[0]
 
 
 def check_webhook(table, where: str) -> tuple:
@@ -225,7 +241,7 @@ class MqttOutlet:
         self.name = f"MQTT {host}:{port}"
         self._client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id or "")
         if username is not None:
-            password = Path(password_file).read_text(encoding="utf-8").splitlines()[0] if password_file else None
+            password = read_password(password_file, "serve.mqtt.password_file") if password_file else None
             self._client.username_pw_set(username, password)
         self._client.will_set(f"{topic}/status", "offline", qos=1, retain=True)
         self._client.reconnect_delay_set(1, 30)
