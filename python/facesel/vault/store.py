@@ -46,6 +46,7 @@ from facesel.vault.consistency import (  # noqa: F401
     LoggedSeal,
     checked_purge_time,
     live_seals,
+    logged_seal,
 )
 from facesel.vault.errors import AuditError, KeyMaterialError, VaultLockedError, VaultWriteError
 from facesel.vault.fsutil import (
@@ -170,6 +171,11 @@ class Vault:
             # seals minus removals, kept up to date from the entries appended since (by this
             # process, a forwarder, an authority), each verified as it is read.
             self._live: dict[str, LoggedSeal] = live_seals(self.logged_entries(), self.camera_id)
+            # The latest seal time this camera has logged: no record is dated before it (see
+            # _seal_time). Its own seals only: other signers' clocks (an authority's) date nothing here.
+            own_seals = (logged_seal(entry, self.camera_id) for entry in self.logged_entries())
+            self._time_floor = max((seal.sealed_at for seal in own_seals if seal is not None), default=float("-inf"))
+            self._warned_clock = False
             self._boot_entries = None  # only needed while starting; a long log would hold memory
             self._last_purge = float("-inf")
             if purge_at_start:
@@ -325,7 +331,7 @@ class Vault:
             When the disk refuses the write (e.g. full); nothing is left behind.
         """
         self._check_open()
-        now = float(self.clock())
+        now, raw = self._seal_time()
         epoch = self.authority.epoch_for(now)  # refuse before doing anything
         if now - self._last_purge >= self.purge_interval:
             self._purge_keeping_evidence(now)
@@ -344,8 +350,10 @@ class Vault:
             tmp = write_temporary(final, data)
             self.index.insert(row)
             indexed = True
+            behind = {} if raw >= now else {"camera_clock": raw}  # the clock's own reading, when it was set back
             self.audit.append("seal", record_id=record_id, epoch_id=epoch.epoch_id, camera_id=self.camera_id,
-                              sealed_at=now, size=row.size, sha256=row.sha256)
+                              sealed_at=now, size=row.size, sha256=row.sha256, **behind)
+            self._time_floor = max(self._time_floor, now)
         except (OSError, sqlite3.Error, AuditError) as err:
             self._undo_seal(record_id, tmp, indexed)
             raise VaultWriteError(f"could not store record {record_id} in {self.path}: "
@@ -358,6 +366,26 @@ class Vault:
             raise VaultWriteError(f"record {record_id} was logged but not yet renamed into place in {self.path}: "
                                   f"{err.strerror or err}; the next start completes it") from err
         return record_id
+
+    def _seal_time(self) -> tuple[float, float]:
+        """(the time a record is dated and sealed to, the clock's reading).
+
+        The clock's reading, but never earlier than the latest seal time this camera logged. A
+        clock set back (a real-time clock reset to its firmware's date after a power loss, a wrong
+        NTP answer) dated records in the past: sealed to an old epoch, perhaps shredded already,
+        and expired at once by the first purge after the clock was set right (review 4, finding 8:
+        fresh evidence logged as purged for retention). Seal times now only move forward, as the
+        log's times do; the clock's reading is kept in the seal entry (``camera_clock``).
+        """
+        raw = float(self.clock())
+        now = max(raw, self._time_floor)
+        if raw < now - PURGE_CLOCK_TOLERANCE and not self._warned_clock:
+            self._warned_clock = True
+            _log.warning("vault %s: the clock reads %.0f s before the last seal time logged; records are dated "
+                         "from that time until the clock catches up (set the clock right)", self.path, now - raw)
+        elif raw >= now:
+            self._warned_clock = False
+        return now, raw
 
     def _purge_keeping_evidence(self, now: float) -> int:
         """Purge as housekeeping (at start, before a seal): a purge that fails is logged and tried
