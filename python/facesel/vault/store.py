@@ -348,6 +348,10 @@ class Vault:
         tmp = indexed = None
         try:
             tmp = write_temporary(final, data)
+            # The temporary's name must be durable before the log says "sealed": the log entry is
+            # fsynced, and after a power cut a logged seal whose file never reached the folder
+            # would be a record lost (recovery can only finish a seal whose temporary it finds).
+            fsync_dir(self.records_dir)
             self.index.insert(row)
             indexed = True
             behind = {} if raw >= now else {"camera_clock": raw}  # the clock's own reading, when it was set back
