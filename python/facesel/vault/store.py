@@ -10,12 +10,18 @@ Folder layout::
     VAULT/quarantine/      record files found in records/ that the log does not know (never adopted)
     VAULT/.lock            held (flock) by the one process that writes
 
-Crash safety: a record is written to a temporary file in ``records/`` and fsynced, indexed, its
-``seal`` entry (with the file's SHA-256) is logged, then it is renamed into place. A reader
+Crash safety: a record is written to a temporary file in ``records/`` and fsynced (file and
+folder), indexed, its ``seal`` entry (with the file's SHA-256) is logged, then it is renamed into
+place. A reader
 sees complete records only; the next :class:`Vault` brings files, index and log back into
 agreement (:mod:`facesel.vault.recovery`) before it seals anything: it finishes a logged seal
 whose temporary file is complete, and moves any record file the log does not know into
 ``quarantine/``. Nothing is ever adopted on the strength of a file alone.
+
+Time: a record is dated by the clock, but never before the latest seal time logged (a clock set
+back would seal to an old epoch and expire fresh evidence at once). Purges that run as
+housekeeping (at start, inside :meth:`Vault.seal`, :meth:`Vault.maybe_purge`) log a failure and
+retry later; they never stop the camera from starting or sealing.
 
 Retention: :meth:`Vault.purge` deletes only records the signed log holds (sealed by this camera,
 not logged as gone since), by the seal time *logged* when they were sealed, and only the file
