@@ -11,6 +11,8 @@ checked on the open descriptor (a link's target is what counts).
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from facesel.serve.events import check_mqtt
 from facesel.vault.errors import KeyMaterialError
@@ -67,3 +69,29 @@ def test_a_passphrase_file_others_may_read_is_refused(tmp_path, capsys, monkeypa
     words.chmod(0o600)
     code, _, err = run_cli(capsys, *argv)
     assert code == 0, err
+
+
+def test_a_serve_config_holding_credentials_is_owner_only(tmp_path, authority_dir):
+    """The serve config names camera URLs with passwords and the webhook URL: refused when others
+    may read it, like the key and password files it names; a config without secrets may be 0644."""
+    from facesel.serve.config import load_config
+
+    camera_key = camera_dir(authority_dir)
+    base = f'[defaults]\nauthority = "{authority_dir / "authority.pub"}"\n[cameras.door]\nvault = "v"\n' \
+           f'camera_key = "{camera_key}"\n'
+    config = tmp_path / "serve.toml"
+    cases = {'source = "rtsp://admin:pw@10.0.0.5:554/s1"\n': "the credentials of camera(s) door",
+             'source = "rtsp://10.0.0.5:554/s1?token=abcdef"\n': "the credentials of camera(s) door",
+             'source = "rtsp://10.0.0.5:554/s1"\n[serve.webhook]\nurl = "https://hooks.example.org/services/T0/X"\n':
+                 "the webhook's URL"}
+    for extra, holds in cases.items():
+        config.write_text(base + extra)
+        config.chmod(0o644)
+        with pytest.raises(ValueError, match=rf"holds {re.escape(holds)}, but other users may read.*chmod 600 "
+                                             rf"{re.escape(str(config))}"):
+            load_config(config)
+        config.chmod(0o600)
+        assert list(load_config(config).cameras) == ["door"]
+    config.write_text(base + 'source = "rtsp://10.0.0.5:554/s1"\n')
+    config.chmod(0o644)
+    assert list(load_config(config).cameras) == ["door"]
