@@ -19,8 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
-import facesel.vault.store as store
 from facesel.data import data_root_or_exit
+from facesel.vault import store
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from test_vault_common import T0, FakeClock, make_authority, orl_faces, track_result, vault_at  # noqa: E402

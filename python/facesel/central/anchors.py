@@ -15,7 +15,7 @@ from pathlib import Path
 
 from facesel.central.pg_backend import PostgresVault
 from facesel.central.sync import FORWARDED
-from facesel.vault.audit import AuditLog, read_verified, verify
+from facesel.vault.audit import read_verified
 from facesel.vault.errors import AuditError, KeyMaterialError
 from facesel.vault.identity import load_identity
 from facesel.vault.keys import AuthorityPublic
@@ -70,10 +70,11 @@ def authority_problems(store: PostgresVault, trusted: AuthorityPublic, authority
     if authority_log is None or not authority_log.is_file():
         return 0, problems
     keys = {f"authority:{trusted.authority_id}": trusted.signing_key}
-    result = verify(authority_log, keys=keys)
-    if not result.ok:
-        return 0, problems + [f"the authority's log {authority_log} is BROKEN ({result.kind}) {result.message}"]
-    named = [e for e in AuditLog(authority_log).entries()
+    try:  # verified and read in one read: not checked once and read again (it could change between)
+        entries = read_verified(authority_log, keys)
+    except AuditError as err:
+        return 0, problems + [f"the authority's log {authority_log} is BROKEN: {err}"]
+    named = [e for e in entries
              if e.get("central_store") == store.store_id and isinstance(e.get("central_seq"), int)]
     found = store.audit_hashes([e["central_seq"] for e in named])
     for entry in named:
