@@ -217,7 +217,7 @@ def _audit(args: argparse.Namespace) -> int:
                   "(the authority folder) to check them against the authority's key and its own log",
                   file=sys.stderr)
         for vault_dir in args.vault or []:
-            checked, problems = anchor_problems(store, vault_dir)
+            checked, problems = anchor_problems(store, vault_dir, trusted)
             for line in problems:
                 print(f"{vault_dir}: ANCHOR {line}")
             broken |= bool(problems)

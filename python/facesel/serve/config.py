@@ -40,6 +40,8 @@ must belong to ``camera_id`` when one is given; two cameras may not share a key 
 from __future__ import annotations
 
 import math
+import os
+import stat
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -189,11 +191,17 @@ PER_CAMERA_ONLY = {"source", "vault", "camera_key", "camera_id", "zones"}
 
 
 def load_config(path) -> ServeConfig:
-    """Read and check a config file. ValueError names the file, the camera and the key."""
+    """Read and check a config file. ValueError names the file, the camera and the key.
+
+    A config that holds credentials (a camera URL's password or ``?token=``, a webhook URL, whose
+    path is often its secret) must be readable by its owner only, as the key and password files it
+    names are: refused otherwise, with the ``chmod`` that fixes it.
+    """
     path = Path(path)
     try:
         with path.open("rb") as handle:
             data = tomllib.load(handle)
+            mode = stat.S_IMODE(os.fstat(handle.fileno()).st_mode)
     except FileNotFoundError:
         raise FileNotFoundError(f"config file not found: {path}") from None
     except IsADirectoryError:
@@ -201,9 +209,17 @@ def load_config(path) -> ServeConfig:
     except tomllib.TOMLDecodeError as err:
         raise ValueError(f"{path}: not valid TOML: {err}") from None
     try:
-        return parse_config(data, base=path.parent, path=path)
+        config = parse_config(data, base=path.parent, path=path)
     except ValueError as err:
         raise ValueError(f"{path}: {err}") from None
+    # redaction changes a URL exactly where it holds a user, password or secret query value
+    secret = sorted(name for name, camera in config.cameras.items() if redact_url(camera.source) != camera.source)
+    if (secret or config.webhook) and mode & 0o077:
+        holds = (f"the credentials of camera(s) {', '.join(secret)}" if secret else "") + \
+            (" and " if secret and config.webhook else "") + ("the webhook's URL" if config.webhook else "")
+        raise ValueError(f"{path} holds {holds}, but other users may read or change it (mode {mode:04o}); only its "
+                         f"owner may: chmod 600 {path}")
+    return config
 
 
 def parse_config(data: dict, base: Path = Path("."), path: Path | None = None) -> ServeConfig:
