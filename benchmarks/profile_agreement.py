@@ -71,6 +71,14 @@ PROFILES = {
     "serve-tier640x2": ("default", "opencv", {"consensus_finalists": 0, "coarse_max_side": 640, "fine_every": 2}),
     "today-tier640x4": ("default", "opencv", {"coarse_max_side": 640, "fine_every": 4}),
     "today-tier640x2": ("default", "opencv", {"coarse_max_side": 640, "fine_every": 2}),
+    # the load governor's steps with coarsen_with_tiers (session 13): (8, two tiers), and its cap with and without
+    "serve-every8-tier640x4": ("default", "opencv", {"consensus_finalists": 0, "detect_every": 8,
+                                                     "coarse_max_side": 640, "fine_every": 4}),
+    "serve-every8-tier640x2": ("default", "opencv", {"consensus_finalists": 0, "detect_every": 8,
+                                                     "coarse_max_side": 640, "fine_every": 2}),
+    "serve-every16": ("default", "opencv", {"consensus_finalists": 0, "detect_every": 16}),
+    "serve-every16-tier640x4": ("default", "opencv", {"consensus_finalists": 0, "detect_every": 16,
+                                                      "coarse_max_side": 640, "fine_every": 4}),
 }
 """name -> (scorer setting, decoding path, PipelineConfig overrides)."""
 

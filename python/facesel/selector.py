@@ -179,6 +179,13 @@ class Selector:
         return self._detect.schedule
 
     @property
+    def detect_stage(self):
+        """The :class:`facesel.detect.stage.DetectStage`; its two-tier detection may be switched while
+        the pipeline runs (:meth:`~facesel.detect.stage.DetectStage.set_tiers`: ``facesel serve``'s
+        first step under load)."""
+        return self._detect
+
+    @property
     def work(self) -> dict:
         """Counts of the work done: full-frame detections (and those the motion gate put off; of them, at
         ``max_side`` and, with two-tier detection, at ``coarse_max_side``), regions searched

@@ -46,12 +46,16 @@ class Planned:
     coarse : bool
         When ``full``: the whole frame is searched at ``coarse_max_side`` and the tracked faces in
         their squares (two-tier detection); False: at ``max_side`` (the fine pass, today's).
+    coarse_side : int
+        When ``coarse``: the longer side the frame is shrunk to (the tier setting read when the
+        frame was planned, whatever :meth:`DetectStage.set_tiers` did since).
     """
 
     full: bool
     ahead: Future | None = None
     still: bool = True
     coarse: bool = False
+    coarse_side: int = 0
 
 
 COARSE_OVERLAP = 0.3
@@ -103,7 +107,11 @@ class DetectStage:
         self.last_ahead_seconds: float | None = None
         # two-tier detection (coarse_max_side): the full-frame detections of each tier, and the
         # pixels each handed to the network (the image after shrinking, before YuNet's padding)
-        self.coarse_side = config.coarse_max_side if sparse and config.coarse_max_side > 0 else 0
+        # (coarse side, fine_every) in one tuple, replaced whole by set_tiers (the load governor of
+        # facesel serve, from the thread reading the source) and read once a frame by plan: a frame
+        # never sees one tier setting's side with the other's fine_every, and no lock is taken
+        self.tiers = (config.coarse_max_side if sparse and config.coarse_max_side > 0 else 0, config.fine_every)
+        self._sparse = sparse
         self.full_fine = 0
         self.full_coarse = 0
         self.network_pixels = {"fine": 0, "coarse": 0}
@@ -115,32 +123,54 @@ class DetectStage:
         With ``executor``, a full-frame detection is started on it at once (:attr:`Planned.ahead`).
         """
         frame = check_frame(frame)
+        tiers = self.tiers  # read once: set_tiers may replace it from another thread meanwhile
         scene_changes = self.schedule.by_scene_change
         full = self.schedule.full_frame(frame, self._tracked)
         if not full:  # the one-step shrink's decoded picture is not needed: let it go at once
             forget_picture(frame)
-        coarse = full and self._coarse_now(self.schedule.by_scene_change > scene_changes, frame.shape)
+        coarse = full and self._coarse_now(self.schedule.by_scene_change > scene_changes, frame.shape, tiers)
+        coarse_side = tiers[0] if coarse else 0
         if full:
-            side = self.coarse_side if coarse else getattr(self.detector, "max_side", self.config.max_side)
+            side = coarse_side if coarse else getattr(self.detector, "max_side", self.config.max_side)
             self.network_pixels["coarse" if coarse else "fine"] += network_pixels(frame.shape, side)
         if full and executor is not None:
             self.full_ahead += 1
-            return Planned(True, executor.submit(self._timed_full, frame, coarse), coarse=coarse)
+            return Planned(True, executor.submit(self._timed_full, frame, coarse_side), coarse=coarse,
+                           coarse_side=coarse_side)
         # Still tracks' squares are left out on the frames still_region_every skips, but not when
         # the motion gate saw something move outside the tracks on this frame: a face whose box
         # hardly moves over a moving body or scene (a walker coming straight at the camera) is not
         # a still face (issue 27: on the arcade video, box speed alone moved the choice).
         every = 1 if self.config.mode == "exhaustive" else self.config.still_region_every
         still = full or self.schedule.since % every == 0 or self.schedule.moved_now is True
-        return Planned(full, still=still, coarse=coarse)
+        return Planned(full, still=still, coarse=coarse, coarse_side=coarse_side)
 
-    def _coarse_now(self, scene_change: bool, shape) -> bool:
+    @property
+    def coarse_side(self) -> int:
+        """The coarse tier's longer side now (0: one tier, every full-frame detection at ``max_side``)."""
+        return self.tiers[0]
+
+    def set_tiers(self, coarse_side: int, fine_every: int) -> None:
+        """Turn two-tier detection on (``coarse_side`` > 0) or off (0) from the next planned frame,
+        as ``coarse_max_side`` and ``fine_every`` would (facesel serve's load governor:
+        :class:`facesel.serve.scheduler.ScheduleGovernor`). Safe from another thread than the one
+        planning frames: the setting is one tuple, replaced whole. Ignored in the exhaustive mode
+        (the yardstick searches every frame whole at ``max_side``)."""
+        for name, value, low in (("coarse_side", coarse_side, 0), ("fine_every", fine_every, 1)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+        if 0 < coarse_side < 32:
+            raise ValueError(f"coarse_side must be 0 (off) or at least 32, got {coarse_side!r}")
+        self.tiers = (coarse_side if self._sparse else 0, fine_every)
+
+    def _coarse_now(self, scene_change: bool, shape, tiers: tuple[int, int]) -> bool:
         """Whether the full-frame detection of this frame is a coarse one (counts it either way).
         Fine: with two tiers off, the first, one in ``fine_every``, one a scene change forced
         (everything in a new scene is new, small faces too), and any of a frame no larger than
-        ``coarse_max_side`` (the coarse pass would search it at the same size)."""
-        every = max(1, self.config.fine_every)
-        fine = (not self.coarse_side or max(shape[:2]) <= self.coarse_side or self._fulls_since_fine is None
+        ``coarse_max_side`` (the coarse pass would search it at the same size). ``tiers``:
+        :attr:`tiers` as read once for this frame."""
+        side, every = tiers[0], max(1, tiers[1])
+        fine = (not side or max(shape[:2]) <= side or self._fulls_since_fine is None
                 or scene_change or self._fulls_since_fine + 1 >= every)
         if fine:
             self._fulls_since_fine = 0
@@ -178,7 +208,7 @@ class DetectStage:
         if planned.ahead is not None:
             dets, self.last_ahead_seconds = planned.ahead.result()
         elif planned.full:
-            dets = self._full(frame, planned.coarse)
+            dets = self._full(frame, planned.coarse_side if planned.coarse else 0)
         else:
             dets = self._regions(frame, expected, planned, still, unseen)
         if planned.full and planned.coarse:
@@ -214,11 +244,14 @@ class DetectStage:
                               face_px=c.region_face_px, min_px=c.region_min_px, base_shrink=base,
                               fast=c.region_shrink == "fast")
 
-    def _full(self, frame: np.ndarray, coarse: bool = False) -> Detections:
+    def _full(self, frame: np.ndarray, coarse_side: int = 0) -> Detections:
+        """The whole frame searched at the detector's ``max_side`` (``coarse_side`` 0: the fine
+        pass) or shrunk to ``coarse_side`` (the coarse pass)."""
+        coarse = coarse_side > 0
         if coarse:
             # shrunk here (from the decoded picture in one step where it is remembered), so that the
             # detector, whose own max_side is the fine one, gets an image it does not shrink again
-            image, back = shrink(frame, self.coarse_side)
+            image, back = shrink(frame, coarse_side)
             dets = self.detector.detect(image)
         else:
             dets = self.detector.detect(frame)
@@ -230,9 +263,9 @@ class DetectStage:
             dets = Detections(dets.boxes * np.tile(back, 2), dets.scores, marks)
         return dets
 
-    def _timed_full(self, frame: np.ndarray, coarse: bool = False) -> tuple[Detections, float]:
+    def _timed_full(self, frame: np.ndarray, coarse_side: int = 0) -> tuple[Detections, float]:
         start = self.clock()
-        dets = self._full(frame, coarse)
+        dets = self._full(frame, coarse_side)
         return dets, self.clock() - start
 
 
