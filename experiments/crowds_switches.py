@@ -5,7 +5,8 @@ Laplacian scorer for speed), with the re-link before long links (``short``:
 (``ends``: ``LinkRule(colour_sample="ends")``; both without ``chain_through``), with the default
 one (a skipped short fragment absorbed into the chain: ``chain_through="place"``), without that
 (``chain_off``) and with the other ways of absorbing it (``chain``, ``chain_both``:
-``chain_through="later"`` / ``"both"``), in one run
+``chain_through="later"`` / ``"both"``) and with the edge return (``edge``:
+``edge_colour_distance=0.15``, ``edge30``: 0.3, both ``edge_margin=0.15``), in one run
 (docs/persons.md, "Fragments in crowds", "Occluded crowds").
 
     python experiments/crowds_switches.py
@@ -38,7 +39,10 @@ def main() -> int:
     rules = {"short": LinkRule(long_gap_seconds=None, chain_through=None),
              "ends": LinkRule(colour_sample="ends", chain_through=None), "after": LinkRule(),
              "chain_off": LinkRule(chain_through=None), "chain": LinkRule(chain_through="later"),
-             "chain_both": LinkRule(chain_through="both")}
+             "chain_both": LinkRule(chain_through="both"),
+             # the edge return (docs/persons.md, "Leaving by the frame's edge and coming back")
+             "edge": LinkRule(edge_colour_distance=0.15, edge_margin=0.15),
+             "edge30": LinkRule(edge_colour_distance=0.3, edge_margin=0.15)}
     totals = {name: [0, 0, 0, 0] for name in rules}  # snapshots, spanning both, people, links
     for clips in sources.values():
         for a, b in sw.pairs_of(clips):

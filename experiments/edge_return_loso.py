@@ -36,7 +36,7 @@ import cv2
 import numpy as np
 
 GAPS = (5, 20, 45)
-GRID = {"edge_colour_distance": (None, 0.25, 0.3, 0.4, 0.5), "edge_region": ("both", "face"), "edge_margin": (0.05, 0.15)}
+GRID = {"edge_colour_distance": (None, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4), "edge_region": ("both", "face"), "edge_margin": (0.05, 0.15)}
 DEFAULT = {"edge_colour_distance": None, "edge_region": "both", "edge_margin": 0.05}
 FPS = 25.0
 

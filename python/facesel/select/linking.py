@@ -407,16 +407,12 @@ class LinkRule:
             edges_crossed(later, "head", self.window, self.edge_margin)
         if not common:
             return None
-        a, b = np.asarray(earlier.last_box, np.float64), np.asarray(later.first_box, np.float64)
         best = None
         for edge in common:
-            k = 1 if edge in ("left", "right") else 0  # the axis along the edge
-            ea, eb = a[k + 2] - a[k], b[k + 2] - b[k]
-            if min(ea, eb) <= 0 or max(ea, eb) / min(ea, eb) > self.max_size_ratio:
-                continue
-            along = abs((a[k] + a[k + 2]) - (b[k] + b[k + 2])) / 2 / ((ea + eb) / 2)
-            if along <= self.still_distance and (best is None or along < best):
-                best = along
+            along = along_edge(earlier, later, edge, self.window)
+            ok = (along[0] <= self.max_size_ratio) & (along[1] <= self.still_distance)
+            if ok.any() and (best is None or along[1][ok].min() < best):
+                best = float(along[1][ok].min())
         if best is None:
             return None
         tail = _measured(earlier, "tail", self.window) or ([earlier.last_colours] if earlier.last_colours is not None else [])
@@ -431,6 +427,22 @@ class LinkRule:
         if crowding(earlier, later, others, self.crowd_radius):
             return None  # only a person alone at the edge
         return LONG_LINK_OFFSET + float(best)
+
+
+def along_edge(earlier, later, edge: str, window: int) -> tuple[np.ndarray, np.ndarray]:
+    """(size ratios (K,), distances (K,)) of ``earlier``'s last box and each of ``later``'s first
+    ``window`` boxes, measured along ``edge`` (the frame cuts a box across the edge it crosses, not
+    along it): the ratio of their extents along the edge (heights for the left and right edges,
+    widths for the top and bottom; larger over smaller) and their centres' distance along it, in
+    the mean of those extents."""
+    k = 1 if edge in ("left", "right") else 0  # the axis along the edge
+    a = np.asarray(earlier.last_box, np.float64)
+    head = list(getattr(later, "head", ()))[:window] or [(later.first_time, later.first_box, None)]
+    b = np.array([np.asarray(box, np.float64) for _, box, _ in head]).reshape(-1, 4)
+    ea, eb = max(a[k + 2] - a[k], 1e-9), np.maximum(b[:, k + 2] - b[:, k], 1e-9)
+    ratio = np.maximum(ea, eb) / np.minimum(ea, eb)
+    distance = np.abs((a[k] + a[k + 2]) - (b[:, k] + b[:, k + 2])) / 2 / ((ea + eb) / 2)
+    return ratio, distance
 
 
 def edges_touched(box, frame_shape, margin: float) -> set:
