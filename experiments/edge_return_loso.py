@@ -132,6 +132,28 @@ def totals(rows, key: str) -> dict:
             "wrong": sum(r["rules"][key]["wrong"] for _, r in rows)}
 
 
+def edge_colours(material) -> dict:
+    """Per family ([one person's colour distances], [two people's]) of the consecutive fragments
+    1-3 s apart that pass the edge return's gates but colours (``edge_margin`` 0.15)."""
+    from facesel.select.link_explain import explain_long
+    from facesel.select.linking import LinkRule
+
+    rule, out = LinkRule(edge_margin=0.15), {}
+    for family, rows in material.items():
+        one, two = out.setdefault(family, ([], []))
+        for _, r in rows:
+            frags = r["fragments"]
+            evidence = [e for e, _ in frags]
+            for (a, pa), (b, pb) in itertools.pairwise(frags):
+                if not rule.max_gap_seconds < b.first_time - a.last_time <= rule.long_gap_seconds:
+                    continue
+                edge = explain_long(rule, a, b, evidence)["edge"]
+                fits = any(v["size"] <= rule.max_size_ratio and v["along"] <= rule.still_distance for v in edge["shared"].values())
+                if fits and edge["colour"] is not None:
+                    (one if pa == pb else two).append(round(edge["colour"], 2))
+    return out
+
+
 def _frame_shape(source: str, name: str) -> tuple[int, int] | None:
     """The frame size of a run of relink_lone_loso's material, from how it was made."""
     small = name.startswith("small ")
@@ -207,6 +229,11 @@ def main(argv=None) -> int:
                 if pa != pb and name.startswith("next") and why["colour"] is not None:
                     colours.append(f"next {why['colour']:.2f}")
         print(f"  {family}: {refused}; colours {colours}")
+    print("\nthe edge cue's colours (face and band, end observations) of consecutive fragments 1-3 s apart that")
+    print("left and came back by one edge within the size and place gates along it (edge_margin 0.15)")
+    for family, (one, two) in edge_colours(material).items():
+        print(f"  {family}: one person {len(one)} pairs {min(one, default=None)}-{max(one, default=None)}, "
+              f"median {np.median(one) if one else None}; two people {len(two)} pairs, from {min(two, default=None)}")
     table = {key: {family: totals(rows, key) for family, rows in material.items()} for key in rules}
     print("\nevery candidate, per family: return snapshots / returns (returns in one snapshot), next persons joined / nexts, wrong joins")
     for key, row in table.items():
