@@ -173,9 +173,8 @@ def guards(path: Path, keys: list[str]) -> dict:
     import sys
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from relink_lone_loso import count_links
-
     from facesel.select.linking import LinkRule
+    from relink_lone_loso import count_links
 
     material = pickle.loads(path.read_bytes())
     for source, runs in material.items():

@@ -34,7 +34,8 @@ SHAPE = (480, 640)
 EDGE = LinkRule(edge_colour_distance=0.35)  # a loose edge gate, to check what it needs besides colours
 
 
-def _fragment(boxes, start, colours=_colours(0.0), shape=SHAPE):
+def _fragment(boxes, start, colours=None, shape=SHAPE):
+    colours = _colours(0.0) if colours is None else colours
     e = make_evidence(boxes, [start + i / 25 for i in range(len(boxes))], [colours] * len(boxes))
     e.frame_shape = shape
     return e

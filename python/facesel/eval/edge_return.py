@@ -131,7 +131,7 @@ def edge_clip(first: list, first_box: np.ndarray, edge: str, gap: int, second: l
         owner[t] = 0 if second is None or t < switch else 1
         frame = clip[t if clip is first else t - switch]
         padded = cv2.copyMakeBorder(frame, 0, 0, width, width, cv2.BORDER_REPLICATE)
-        x0 = int(round(x))
+        x0 = round(x)
         crop = padded[top:top + height, x0:x0 + width]
         frames.append(cv2.resize(crop, (out_width, out_width * 3 // 4), interpolation=cv2.INTER_AREA))
     return EdgeClip(frames, owner, edge, gap, "return" if second is None else "next")
