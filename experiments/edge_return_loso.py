@@ -132,9 +132,10 @@ def totals(rows, key: str) -> dict:
             "wrong": sum(r["rules"][key]["wrong"] for _, r in rows)}
 
 
-def edge_colours(material) -> dict:
+def edge_colours(material, short: bool = False) -> dict:
     """Per family ([one person's colour distances], [two people's]) of the consecutive fragments
-    1-3 s apart that pass the edge return's gates but colours (``edge_margin`` 0.15)."""
+    1-3 s apart (``short``: 0.5-1 s, the short link's) that left and came back by one edge within
+    the size and place gates along it (``edge_margin`` 0.15)."""
     from facesel.select.link_explain import explain_long
     from facesel.select.linking import LinkRule
 
@@ -145,7 +146,8 @@ def edge_colours(material) -> dict:
             frags = r["fragments"]
             evidence = [e for e, _ in frags]
             for (a, pa), (b, pb) in itertools.pairwise(frags):
-                if not rule.max_gap_seconds < b.first_time - a.last_time <= rule.long_gap_seconds:
+                lo, hi = (0.5, rule.max_gap_seconds) if short else (rule.max_gap_seconds, rule.long_gap_seconds)
+                if not lo < b.first_time - a.last_time <= hi:
                     continue
                 edge = explain_long(rule, a, b, evidence)["edge"]
                 fits = any(v["size"] <= rule.max_size_ratio and v["along"] <= rule.still_distance for v in edge["shared"].values())
@@ -233,6 +235,9 @@ def main(argv=None) -> int:
     for family, (one, two) in edge_colours(material).items():
         print(f"  {family}: one person {len(one)} pairs {min(one, default=None)}-{max(one, default=None)}, "
               f"median {np.median(one) if one else None}; two people {len(two)} pairs, from {min(two, default=None)}")
+    print("the same for fragments 0.5-1 s apart (the short link's, colour limit 0.5; the 5-frame gap)")
+    for family, (one, two) in edge_colours(material, short=True).items():
+        print(f"  {family}: one person {sorted(one)}; two people {sorted(two)}")
     table = {key: {family: totals(rows, key) for family, rows in material.items()} for key in rules}
     print("\nevery candidate, per family: return snapshots / returns (returns in one snapshot), next persons joined / nexts, wrong joins")
     for key, row in table.items():
