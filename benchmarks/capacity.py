@@ -89,6 +89,8 @@ VARIANTS = {
     "lazy+skip+miss3": (_LAZY_SKIP, None, {"region_miss_limit": 3}),
     "lazy+skip+scale2": (_LAZY_SKIP, None, {"region_scale": 2.0}),
     "lazy+skip+oldgov": ({**_LAZY_SKIP, "refine_backoff": 1}, None, {}),
+    # session 13: two-tier full-frame detection (docs/performance.md)
+    "lazy+skip+tier640x4": (_LAZY_SKIP, None, {"coarse_max_side": 640, "fine_every": 4}),
 }
 """``--variant`` names: (camera settings added to every camera, the process's GIL switch interval
 in seconds or None for Python's default 5 ms, pipeline settings added to every camera's).

@@ -153,6 +153,27 @@ class LinkRule:
         Which colours the edge return compares: the face region and the band below it (the
         larger distance, as every other link) or the face region only (the band is what the frame
         cuts most).
+    covered_gap_seconds : float or None
+        A **covered link** (issue 23, crossing crowds: a nearer person passes in front of a
+        farther one, whose track ends under them and comes back on the other side): beyond
+        ``max_gap_seconds`` and up to this gap, a fragment continues one when the **same other
+        track** was the nearest larger box near the earlier fragment on one of its last
+        observations and near the later one on one of its first (who was in front:
+        :attr:`facesel.select.evidence.TrackEvidence.cover_tail` / ``cover_head``), at least
+        ``cover_size_ratio`` times larger and within ``cover_reach`` of its own sides, and the
+        short link's other gates pass with the gap allowed (colours within
+        ``max_colour_distance`` when both ends have them, the re-join's after a cue, size, and the
+        position where the earlier fragment was heading, whose allowance grows with the gap). It
+        costs :data:`COVERED_LINK_OFFSET` more than a short link. None: no covered link (the
+        rule before, kept as a setting).
+    cover_reach : float
+        The cover's centre within this many of its own box sides of the face's centre.
+    cover_size_ratio : float >= 1
+        The cover's side over the face's side (a nearer person's face is larger).
+    cover_same : bool
+        True: the cover at both ends must be the same track. False: any larger track near at
+        each end (the track in front is itself often broken while it passes, its fragment ids
+        then differ).
     """
 
     max_gap_seconds: float = 1.0
@@ -176,6 +197,10 @@ class LinkRule:
     edge_colour_distance: float | None = None
     edge_margin: float = 0.05
     edge_region: str = "both"
+    covered_gap_seconds: float | None = None
+    cover_reach: float = 2.0
+    cover_size_ratio: float = 1.2
+    cover_same: bool = True
 
     def __post_init__(self) -> None:
         if self.chain_through not in CHAIN_THROUGH:
@@ -210,12 +235,36 @@ class LinkRule:
             raise ValueError(f"small_long must be True or False, got {self.small_long!r}")
         if isinstance(self.max_size_ratio, bool) or not isinstance(self.max_size_ratio, (int, float)) or not self.max_size_ratio >= 1:
             raise ValueError(f"max_size_ratio must be a number >= 1, got {self.max_size_ratio!r}")
+        c = self.covered_gap_seconds
+        if c is not None and (isinstance(c, bool) or not isinstance(c, (int, float)) or not np.isfinite(c) or c < 0):
+            raise ValueError(f"covered_gap_seconds must be a finite number >= 0 or None, got {c!r}")
+        if isinstance(self.cover_reach, bool) or not isinstance(self.cover_reach, (int, float)) \
+                or not np.isfinite(self.cover_reach) or self.cover_reach < 0:
+            raise ValueError(f"cover_reach must be a finite number >= 0, got {self.cover_reach!r}")
+        k = self.cover_size_ratio
+        if isinstance(k, bool) or not isinstance(k, (int, float)) or not np.isfinite(k) or k < 1:
+            raise ValueError(f"cover_size_ratio must be a finite number >= 1, got {k!r}")
+        if not isinstance(self.cover_same, bool):
+            raise ValueError(f"cover_same must be True or False, got {self.cover_same!r}")
 
     @property
     def longest_gap(self) -> float:
         """The longest gap any link of this rule may bridge (seconds): a closed fragment must be
         held at least this long, so that every fragment that may continue it has started."""
-        return max(self.max_gap_seconds, self.long_gap_seconds or 0.0)
+        return max(self.max_gap_seconds, self.long_gap_seconds or 0.0, self.covered_gap_seconds or 0.0)
+
+    def cover_of(self, earlier, later) -> int | None:
+        """The track that was in front of ``earlier`` as it ended (and, with ``cover_same``, of
+        ``later`` as it began; without, a track was in front of ``later`` too) (see
+        :attr:`covered_gap_seconds`), or None."""
+        tail = earlier.covered_at_end() if hasattr(earlier, "covered_at_end") else None
+        head = getattr(later, "cover_head", None)
+        if tail is None or head is None or (self.cover_same and tail[0] != head[0]):
+            return None
+        for _, reach, ratio, *_ in (tail, head):
+            if reach > self.cover_reach or ratio < self.cover_size_ratio:
+                return None
+        return int(tail[0])
 
     def cost(self, earlier, later, others=()) -> float | None:
         """How well ``later`` continues ``earlier`` (lower is better), or None when it cannot.
@@ -255,6 +304,14 @@ class LinkRule:
         if gap < -self.max_overlap_seconds:
             return None
         if gap > self.max_gap_seconds:
+            if self.covered_gap_seconds is not None and gap <= self.covered_gap_seconds \
+                    and self.cover_of(earlier, later) is not None:
+                # the short link's gates with the longer gap (the allowance grows with it)
+                short = replace(self, max_gap_seconds=self.covered_gap_seconds, covered_gap_seconds=None,
+                                long_gap_seconds=None)
+                cost = short.cost(earlier, later, others)
+                if cost is not None:
+                    return COVERED_LINK_OFFSET + cost
             return self._long_cost(earlier, later, gap, others)
         if later.first_frame <= earlier.first_frame:
             return None  # not later at all
@@ -490,6 +547,10 @@ def edges_crossed(evidence, which: str, window: int, margin: float) -> set:
 LONG_LINK_OFFSET = 1000.0
 """Added to a long link's cost: any link within ``max_gap_seconds`` is preferred to one over a
 longer gap (a fragment is continued by the nearest in time first)."""
+
+COVERED_LINK_OFFSET = 500.0
+"""Added to a covered link's cost (:attr:`LinkRule.covered_gap_seconds`): after any short link,
+before any long link (the track in front was seen at both ends)."""
 
 
 def crowding(earlier, later, others, radius: float) -> int:

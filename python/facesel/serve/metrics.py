@@ -19,7 +19,8 @@ PREFIX = "facesel"
 WORK_KINDS = {"full_detections": "full_frame_detections", "scene_changes": "scene_changes",
               "full_postponed": "full_frame_detections_postponed",
               "regions": "squares_searched", "regions_skipped": "squares_skipped",
-              "regions_lost": "squares_lost", "full_ahead": "full_frame_detections_ahead", "seen": "crops_seen",
+              "regions_lost": "squares_lost", "full_ahead": "full_frame_detections_ahead",
+              "full_fine": "full_frame_detections_fine", "full_coarse": "full_frame_detections_coarse", "seen": "crops_seen",
               "gated": "crops_gated", "screened": "crops_screened", "aligned": "crops_aligned",
               "scored": "crops_fully_scored"}
 """``facesel_pipeline_work_total``'s ``kind`` label for each key of :attr:`facesel.Selector.work`."""
