@@ -5,9 +5,10 @@ Laplacian scorer for speed), with the re-link before long links (``short``:
 (``ends``: ``LinkRule(colour_sample="ends")``; both without ``chain_through``), with the default
 one (a skipped short fragment absorbed into the chain: ``chain_through="place"``), without that
 (``chain_off``) and with the other ways of absorbing it (``chain``, ``chain_both``:
-``chain_through="later"`` / ``"both"``), and with covered links (``covered``:
+``chain_through="later"`` / ``"both"``), with covered links (``covered``:
 ``LinkRule(covered_gap_seconds=3.0)``; ``covered_any``: the loosest measured, any larger track
-near at each end within 4 of its sides), in one run
+near at each end within 4 of its sides) and with the edge return (``edge``:
+``edge_colour_distance=0.15``, ``edge30``: 0.3, both ``edge_margin=0.15``), in one run
 (docs/persons.md, "Fragments in crowds", "Occluded crowds").
 
     python experiments/crowds_switches.py [--only after covered covered_any]
@@ -45,7 +46,11 @@ def main(argv=None) -> int:
     rules = {"short": LinkRule(long_gap_seconds=None, chain_through=None),
              "ends": LinkRule(colour_sample="ends", chain_through=None), "after": LinkRule(),
              "chain_off": LinkRule(chain_through=None), "chain": LinkRule(chain_through="later"),
-             "chain_both": LinkRule(chain_through="both"), "covered": LinkRule(covered_gap_seconds=3.0),
+             "chain_both": LinkRule(chain_through="both"),
+             # the edge return (docs/persons.md, "Leaving by the frame's edge and coming back")
+             "edge": LinkRule(edge_colour_distance=0.15, edge_margin=0.15),
+             "edge30": LinkRule(edge_colour_distance=0.3, edge_margin=0.15),
+             "covered": LinkRule(covered_gap_seconds=3.0),
              "covered_any": LinkRule(covered_gap_seconds=3.0, cover_same=False, cover_reach=4.0)}
     if only:
         rules = {k: v for k, v in rules.items() if k in only}

@@ -86,6 +86,9 @@ class TrackEvidence:
         (:mod:`facesel.select.link_colours`).
     last_score : float
         Detector confidence of the last observation.
+    frame_shape : (H, W) or None
+        The frame's size in pixels, when the book was told it (:attr:`EvidenceBook.frame_shape`):
+        whether a box touches the frame's edge (the edge-return long link, issue 23).
     cover_head, cover_tail : tuple or None
         The nearest larger box of another track on the same frame (issue 23, crossing crowds:
         who was in front): ``(track id, centre distance in that box's sides, its side over this
@@ -123,6 +126,7 @@ class TrackEvidence:
     seen_head: list = field(default_factory=list)
     seen_tail: deque = field(default_factory=lambda: deque(maxlen=_SEEN_WINDOW))
     last_score: float = 0.0
+    frame_shape: tuple | None = None
     cover_head: tuple | None = None
     cover_tail: tuple | None = None
 
@@ -232,6 +236,7 @@ class TrackEvidence:
             measured=self.measured + later.measured, lively=self.lively + later.lively,
             first_colours=self.first_colours if self.first_colours is not None else later.first_colours,
             last_colours=later.last_colours if later.last_colours is not None else self.last_colours,
+            frame_shape=later.frame_shape if later.frame_shape is not None else self.frame_shape,
         )
         merged.recent.extend(later.recent)
         merged.head = (list(self.head) + list(later.head))[:_ENDS_WINDOW]  # the first of the two, then the later's
@@ -379,6 +384,8 @@ class EvidenceBook:
         # The landmark geometry (a Procrustes fit per detection) is the second vote only of a
         # rule without a quality vote; the default finaliser has one and skips it.
         self.landmark_residuals = bool(landmark_residuals)
+        # (H, W) of the frames, when known (Finaliser.observe): stamped on each new track's evidence
+        self.frame_shape: tuple | None = None
 
     def observe_frame(self, track_ids, detections, timestamp: float, frame_index: int, colours=None,
                       still=None, change=None) -> None:
@@ -422,7 +429,7 @@ class EvidenceBook:
         for i, (track_id, (x1, y1, x2, y2)) in enumerate(zip(ids, rows)):
             evidence = self._tracks.get(track_id)
             if evidence is None:
-                evidence = self._tracks[track_id] = TrackEvidence()
+                evidence = self._tracks[track_id] = TrackEvidence(frame_shape=self.frame_shape)
             landmarks = detections.landmarks[i] if with_landmarks else None
             # the centre and the shorter side in float64 as numpy computes them (np.minimum's
             # nan: the width's or the height's)

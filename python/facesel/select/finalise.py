@@ -246,6 +246,11 @@ class Finaliser:
         :class:`facesel.select.stage.Packet`) go into the evidence book; tracks that died
         tentative leave it."""
         update = packet.update
+        shape = getattr(packet, "frame_shape", None)
+        if shape is None and getattr(packet, "frame", None) is not None:
+            shape = packet.frame.shape[:2]
+        if shape is not None:
+            self.evidence.frame_shape = (int(shape[0]), int(shape[1]))
         self.evidence.covers = self.records_covers  # who was in front of whom: only for covered links
         self.evidence.observe_frame(update.track_ids, packet.detections, packet.stamp, packet.index,
                                     getattr(packet, "appearances", None), getattr(packet, "still", None),
