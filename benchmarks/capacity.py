@@ -89,6 +89,10 @@ VARIANTS = {
     "lazy+skip+miss3": (_LAZY_SKIP, None, {"region_miss_limit": 3}),
     "lazy+skip+scale2": (_LAZY_SKIP, None, {"region_scale": 2.0}),
     "lazy+skip+oldgov": ({**_LAZY_SKIP, "refine_backoff": 1}, None, {}),
+    # session 13: two-tier full-frame detection (docs/performance.md)
+    "lazy+skip+tier640x4": (_LAZY_SKIP, None, {"coarse_max_side": 640, "fine_every": 4}),
+    # session 13: the governor's first step two tiers on (coarsen_with_tiers, the default) or not
+    "lazy+skip+notiergov": ({**_LAZY_SKIP, "coarsen_with_tiers": False}, None, {}),
 }
 """``--variant`` names: (camera settings added to every camera, the process's GIL switch interval
 in seconds or None for Python's default 5 ms, pipeline settings added to every camera's).
@@ -114,10 +118,17 @@ them, and ``lazy+skip+flushbuf`` lets the source queue 12 frames while the track
 region square of a track missed on its last 1 / 2 / 3 frames (``region_miss_limit``; off by default),
 ``lazy+skip+scale2`` searches squares of 2 face sides instead of 2.5 (``region_scale = 2``), and
 ``lazy+skip+oldgov`` is ``lazy+skip`` with the load governor as before session 12 (``refine_backoff =
-1``: a finer schedule tried again after every 75 calm frames, however often the load undid it)."""
+1``: a finer schedule tried again after every 75 calm frames, however often the load undid it);
+``lazy+skip+notiergov`` is ``lazy+skip`` with the governor as before session 13 (``coarsen_with_tiers =
+false``: its first step doubles ``detect_every`` instead of turning two-tier detection on)."""
 
 PYTHON_REGIONS = {"pyregions"}
 """Variants whose region search runs its work around YuNet in Python (the reference path)."""
+
+
+def _schedule_key(level: tuple[int, bool]) -> str:
+    """A governor schedule ``(detect_every, two tiers on)`` as a key of ``at_every``: "8", "8+tiers"."""
+    return f"{level[0]}+tiers" if level[1] else str(level[0])
 
 
 def _rss_mib(field: str = "VmRSS") -> float:
@@ -243,6 +254,11 @@ def run_one(cameras: int, videos: list[Path], seconds: float, warmup: float, set
                 taken = cam.processed - first[cam.config.name]["processed"]
                 latencies += recent[-taken:] if taken > 0 else []
             schedule = {cam.config.name: cam.adapter.selector.schedule.every if cam.adapter else None for cam in cams}
+            # two-tier detection: on now per camera, and the full-frame detections of each tier (whole run)
+            tiers = {cam.config.name: bool(cam.adapter.selector.detect_stage.coarse_side) if cam.adapter else None
+                     for cam in cams}
+            tier_work = {kind: sum(int(cam.counters().get(f"work:{kind}", 0)) for cam in cams)
+                         for kind in ("full_fine", "full_coarse")}
             coarsened = sum(cam.governor.coarsened for cam in cams if cam.governor)
             # the governor's steps inside the measured window (its change log: observed frames at each)
             # and the frames the pipeline took at each detect_every (where the schedule settled)
@@ -252,12 +268,15 @@ def run_one(cameras: int, videos: list[Path], seconds: float, warmup: float, set
                     start = governed0.get(cam.config.name, 0)
                     log = [c for c in cam.governor.changes if c[0] > start]
                     before = [c for c in cam.governor.changes if c[0] <= start]
-                    previous = before[-1][2] if before else cam.governor.base
+                    # a schedule is (detect_every, two tiers on by the governor): "8" or "8+tiers"
+                    previous = (before[-1][2], before[-1][6]) if before else (cam.governor.base, False)
                     for change in log:
-                        steps["refined" if change[2] < previous else "coarsened"] += 1
-                        at_every[previous] = at_every.get(previous, 0) + change[0] - start
-                        previous, start = change[2], change[0]
-                    at_every[previous] = at_every.get(previous, 0) + cam.governor.observed - start
+                        steps["refined" if (change[2], change[6]) < previous else "coarsened"] += 1
+                        key = _schedule_key(previous)
+                        at_every[key] = at_every.get(key, 0) + change[0] - start
+                        previous, start = (change[2], change[6]), change[0]
+                    key = _schedule_key(previous)
+                    at_every[key] = at_every.get(key, 0) + cam.governor.observed - start
             undone = sum(cam.governor.undone for cam in cams if cam.governor)
             buffers = sorted({cam.config.buffer_frames for cam in cams})
             skipping = sorted({cam.config.skip_loop_filter for cam in cams})
@@ -295,7 +314,7 @@ def run_one(cameras: int, videos: list[Path], seconds: float, warmup: float, set
         "latency_p50_ms": round(float(np.percentile(lat, 50)) * 1000, 1) if lat.size else None,
         "latency_p99_ms": round(float(np.percentile(lat, 99)) * 1000, 1) if lat.size else None,
         "rss_mib": round(rss, 1), "peak_rss_mib": round(peak, 1), "rss_before_mib": round(rss_before, 1),
-        "detect_every": schedule, "schedule_coarsened": coarsened,
+        "detect_every": schedule, "two_tiers": tiers, **tier_work, "schedule_coarsened": coarsened,
         "schedule_steps_in_window": steps,
         "frames_at_detect_every": {str(k): v for k, v in sorted(at_every.items())}, "refinements_undone_total": undone, "sealed": sealed, "late_at_stop": late, **models,
         **({"threads": by_role, "gil_probe": gil,
@@ -417,7 +436,7 @@ def _print_ratios(rows: list[dict], variants: list[str]) -> None:
         for variant in variants:
             mine = [r for r in rows if r["cameras"] == n and r["variant"] == variant]
             keys = ["processed", "drop_fraction", "received_of_due", "cpu_ms_per_processed_frame", "cpu_total",
-                    "source_cpu_ms_per_received_frame", "latency_p50_ms", "rss_mib"]
+                    "source_cpu_ms_per_received_frame", "latency_p50_ms", "rss_mib", "full_coarse", "schedule_coarsened"]
             medians[variant] = {key: round(statistics.median(r.get(key) or 0 for r in mine), 3) for key in keys}
             if all("gil_probe" in r for r in mine):
                 medians[variant]["gil_late_mean_ms"] = statistics.median(r["gil_probe"]["late_mean_ms"] or 0 for r in mine)

@@ -71,6 +71,15 @@ class Charged:
         setattr(owner, name, timed)
 
 
+def _network_label(detector, batch) -> str:
+    """The item a YuNet network call ((N, H, W, 3) batch) is charged to."""
+    if batch.shape[0] == 1 and min(batch.shape[1:3]) >= 640:
+        return "YuNet network, full frames"
+    if batch.shape[0] == 1 and max(batch.shape[1:3]) >= 600:
+        return "YuNet network, coarse full frames"
+    return "YuNet network, region squares"
+
+
 def main(argv=None) -> int:
     import cv2
     from facesel.data import data_root_or_exit
@@ -114,11 +123,14 @@ def main(argv=None) -> int:
 
     totals, calls = defaultdict(float), defaultdict(int)
     charge = Charged(totals, calls)
+    import facesel.detect.stage as stage_module
+
     charge.wrap(yunet_module, "shrink", "full-frame shrink")
+    charge.wrap(stage_module, "shrink", "full-frame shrink")  # two-tier detection's coarse copies
     # the network's calls on whole frames (one image of at least 640 pixels a side) apart from the regions'
-    charge.wrap(yunet_module.YuNetDetector, "_run_onnx",
-                lambda detector, batch: "YuNet network, full frames" if batch.shape[0] == 1 and min(batch.shape[1:3]) >= 640
-                else "YuNet network, region squares")
+    # (squares of at most region_face_px * region_scale, 160 pixels by default); a two-tier coarse pass
+    # (coarse_max_side 600-639+: one image with a side of 600 or more, the other under 640) apart
+    charge.wrap(yunet_module.YuNetDetector, "_run_onnx", _network_label)
     charge.wrap(yunet_module.YuNetDetector, "_decode_outputs", "YuNet output decoding")
     charge.wrap(yunet_module.YuNetDetector, "_as_detections", "YuNet output decoding")
     charge.wrap(yunet_module, "_padded", "YuNet padding")
@@ -193,7 +205,7 @@ def profile(args, decoder: str, threads: int, video: Path, charge: Charged, regi
     items = {"decode (+ YUV -> BGR)": decode[0]}
     detection = stages["detection"]
     for label in ("full-frame shrink", "region cut + shrink", "YuNet padding", "YuNet network, full frames",
-                  "YuNet network, region squares", "YuNet output decoding"):
+                  "YuNet network, coarse full frames", "YuNet network, region squares", "YuNet output decoding"):
         items[label] = totals[label]
         detection -= totals[label]
     items["detection: the rest (region planning, NMS, mapping back)"] = detection
@@ -208,7 +220,8 @@ def profile(args, decoder: str, threads: int, video: Path, charge: Charged, regi
     items["the rest (Python between stages, queues, threads)"] = whole - sum(items.values())
     print(f"{args.video}: {frames} frames, mode {args.mode}, detect_every {args.detect_every}, scorer {args.scorer}, "
           f"{threads} stage thread(s), {' '.join(args.set + list(alternate or []))}, {__import__('cv2').getNumThreads()} OpenCV thread(s), {'PyAV decoding, one-step shrink' if decoder == 'pyav' else 'OpenCV decoding and shrink'}"
-          f"; CPU ms a frame ({selector.work['full_detections']} full-frame detections, "
+          f"; CPU ms a frame ({selector.work['full_detections']} full-frame detections "
+          f"({selector.work['full_coarse']} of them coarse), "
           f"{selector.work['regions']} regions searched, {selector.work.get('scored', '?')} crops scored)")
     for label, seconds in items.items():
         print(f"  {label:60s} {1000 * seconds / frames:7.2f}  {100 * seconds / whole:5.1f} %")

@@ -66,6 +66,19 @@ PROFILES = {
     "serve-scale2": ("default", "opencv", {"consensus_finalists": 0, "region_scale": 2.0}),
     "serve-miss1-scale2": ("default", "opencv", {"consensus_finalists": 0, "region_miss_limit": 1,
                                                  "region_scale": 2.0}),
+    # issue 27, session 13: two-tier full-frame detection (values chosen before any agreement run)
+    "serve-tier640x4": ("default", "opencv", {"consensus_finalists": 0, "coarse_max_side": 640, "fine_every": 4}),
+    "serve-tier640x2": ("default", "opencv", {"consensus_finalists": 0, "coarse_max_side": 640, "fine_every": 2}),
+    "today-tier640x4": ("default", "opencv", {"coarse_max_side": 640, "fine_every": 4}),
+    "today-tier640x2": ("default", "opencv", {"coarse_max_side": 640, "fine_every": 2}),
+    # the load governor's steps with coarsen_with_tiers (session 13): (8, two tiers), and its cap with and without
+    "serve-every8-tier640x4": ("default", "opencv", {"consensus_finalists": 0, "detect_every": 8,
+                                                     "coarse_max_side": 640, "fine_every": 4}),
+    "serve-every8-tier640x2": ("default", "opencv", {"consensus_finalists": 0, "detect_every": 8,
+                                                     "coarse_max_side": 640, "fine_every": 2}),
+    "serve-every16": ("default", "opencv", {"consensus_finalists": 0, "detect_every": 16}),
+    "serve-every16-tier640x4": ("default", "opencv", {"consensus_finalists": 0, "detect_every": 16,
+                                                      "coarse_max_side": 640, "fine_every": 4}),
 }
 """name -> (scorer setting, decoding path, PipelineConfig overrides)."""
 
@@ -104,22 +117,50 @@ def choice(video, path: str, scorer_name: str, overrides: dict) -> tuple[list, f
     return kept, time.process_time() - start, count
 
 
+def first_found(kept, reference, min_iou: float = 0.3) -> list[int | None]:
+    """For each exhaustive track, how many frames after its first frame the run's track of the
+    same face starts (the result sharing the most frames with it at IoU >= ``min_iou``; None: no
+    result shares one). The exhaustive mode searches every frame whole, so this is how late the
+    run found each face."""
+    import numpy as np
+    from facesel.boxes import pairwise_iou
+
+    late = []
+    for ref in reference:
+        ref_frames = {int(f): j for j, f in enumerate(np.asarray(ref.frame_indices).tolist())}
+        best, best_shared = None, 0
+        for result in kept:
+            pairs = [(k, ref_frames[int(f)]) for k, f in enumerate(np.asarray(result.frame_indices).tolist())
+                     if int(f) in ref_frames]
+            if not pairs:
+                continue
+            mine, theirs = zip(*pairs)
+            iou = np.diag(pairwise_iou(np.asarray(result.boxes)[list(mine)], np.asarray(ref.boxes)[list(theirs)]))
+            shared = int((iou >= min_iou).sum())
+            if shared > best_shared:
+                best, best_shared = result, shared
+        late.append(None if best is None else int(min(best.frame_indices)) - int(min(ref.frame_indices)))
+    return late
+
+
 def main(argv=None) -> int:
     import cv2
     from facesel.data import data_root_or_exit
     from facesel.select.agreement import agreement
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--videos", nargs="+", default=list(VIDEOS), help="under the shared data's videos/")
+    parser.add_argument("--videos", nargs="+", default=list(VIDEOS),
+                        help="under the shared data's videos/, or an absolute path (a 720p transcode in /tmp)")
     parser.add_argument("--profiles", nargs="+", default=list(PROFILES), choices=list(PROFILES))
     args = parser.parse_args(argv)
     cv2.setNumThreads(1)
     root = data_root_or_exit()
     print("| video | profile | results / exhaustive | kept in top 10 % (own exhaustive / VAE exhaustive, kept frame) "
-          "| CPU ms a frame |")
-    print("|---|---|---|---|---|")
+          "| CPU ms a frame | faces (observations) | first found after the exhaustive run: frames, each track "
+          "(-: not found) |")
+    print("|---|---|---|---|---|---|---|")
     for name in args.videos:
-        video = root / "videos" / name
+        video = root / "videos" / name  # an absolute name stays itself
         references: dict[str, list] = {}  # scorer -> its exhaustive run's choice on this video
         for profile in args.profiles:
             scorer_name, path, overrides = PROFILES[profile]
@@ -128,9 +169,12 @@ def main(argv=None) -> int:
             kept, cpu, count = choice(video, path, scorer_name, overrides)
             own = agreement(kept, references[scorer_name])
             vae = agreement(kept, references["default"], by="frame")
+            late = first_found(kept, references[scorer_name])
+            faces = sum(len(result.frame_indices) for result in kept)
             print(f"| {name} | {profile} | {own.tracks} / {own.reference_tracks} | "
                   f"{100.0 * own.share_within(0.1):.0f} % / {100.0 * vae.share_within(0.1):.0f} % | "
-                  f"{1000.0 * cpu / max(1, count):.1f} |", flush=True)
+                  f"{1000.0 * cpu / max(1, count):.1f} | {faces} | "
+                  f"{' '.join('-' if d is None else str(d) for d in late)} |", flush=True)
     return 0
 
 

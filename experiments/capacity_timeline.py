@@ -148,29 +148,35 @@ def analyse(rows: np.ndarray, cameras: int, frame_s: float = 0.04) -> dict:
     return out
 
 
+def _level(change: tuple) -> tuple[int, bool]:
+    """A change entry's schedule: (detect_every, two tiers on)."""
+    return change[2], change[5]
+
+
 def governor_figures(changes: list, observed0: int, dropped0: int, dropped1: int, undo_frames: int) -> dict:
     """One camera's governor steps after frame ``observed0`` (``ScheduleGovernor.changes`` entries:
     observed, sequence, every, dropped, gap) and its drops between ``dropped0`` and ``dropped1``
     split by the step that set the schedule in force when they were seen (drops are counted at
     the next step, or at the window's end)."""
-    steps = [c[:5] for c in changes if c[0] > observed0]
-    changes = [c[:5] for c in changes]
+    # a schedule is (every, two tiers on): a tier step keeps every (entries before session 13 have no 7th field)
+    steps = [(*c[:5], c[6] if len(c) > 6 else False) for c in changes if c[0] > observed0]
+    changes = [(*c[:5], c[6] if len(c) > 6 else False) for c in changes]
     out = {"coarsened": 0, "refined": 0, "coarsened_by_gap": 0, "refined_then_coarsened_within": 0,
            "drops_after_refinement": 0, "drops_after_coarsening": 0, "drops_before_any_step": 0,
            "every_sequence": [c[2] for c in steps]}
     before = [c for c in changes if c[0] <= observed0]
-    kind = ("refined" if len(before) > 1 and before[-1][2] < before[-2][2] else "coarsened") if before else None
+    kind = ("refined" if len(before) > 1 and _level(before[-1]) < _level(before[-2]) else "coarsened") if before else None
     last_drops = dropped0
-    for i, (observed, _, every, dropped, gap) in enumerate(steps):
-        previous = steps[i - 1][2] if i else (before[-1][2] if before else None)
-        finer = previous is not None and every < previous
+    for i, (observed, _, every, dropped, gap, _tiers) in enumerate(steps):
+        previous = _level(steps[i - 1]) if i else (_level(before[-1]) if before else None)
+        finer = previous is not None and _level(steps[i]) < previous
         bucket = {"refined": "drops_after_refinement", "coarsened": "drops_after_coarsening"}.get(kind, "drops_before_any_step")
         out[bucket] += max(0, dropped - last_drops)
         last_drops = max(last_drops, dropped)
         if finer:
             out["refined"] += 1
             nxt = steps[i + 1] if i + 1 < len(steps) else None
-            if nxt is not None and nxt[2] > every and nxt[0] - observed <= undo_frames:
+            if nxt is not None and _level(nxt) > _level(steps[i]) and nxt[0] - observed <= undo_frames:
                 out["refined_then_coarsened_within"] += 1
             kind = "refined"
         else:

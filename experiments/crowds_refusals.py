@@ -1,6 +1,6 @@
 """Which re-link gate refused: every person of the occluded tiled crowds who got more than one snapshot.
 
-    python experiments/crowds_refusals.py [--clear] [--rule default|ends|short|chain_off|chain] [--families F ...]
+    python experiments/crowds_refusals.py [--clear | --crossing] [--rule default|ends|short|chain_off|chain] [--families F ...]
 
 Each crowd of :mod:`facesel.eval.crowds` (occluded unless ``--clear``; the default Selector, the
 Laplacian scorer, ``keep_static`` as ``facesel eval crowds`` runs them) is recorded once
@@ -10,6 +10,9 @@ that moment. Then, per tile with more than one snapshot, for each pair of consec
 (the earlier one's last fragment, the later one's first), :func:`facesel.select.link_explain.explain`
 says which gates refused at the moment of the decision (or that the later fragment had not started
 yet, or was taken by another fragment). Printed as a table (docs/persons.md, "Occluded crowds").
+``--crossing``: the crossing crowds of :mod:`facesel.eval.crowds_crossing` instead (a "tile" is a
+walker, placed per frame by its ground truth); every re-link that joined two walkers is printed too,
+with the gates it passed.
 """
 
 from __future__ import annotations
@@ -22,11 +25,17 @@ from collections import Counter
 import cv2
 
 
+def _cover(cover) -> str:
+    """A recorded cover (track id, distance in its sides, size ratio, observation) in words."""
+    return "nobody" if cover is None else f"track {cover[0]} ({cover[1]:.2f} sides, x{cover[2]:.2f}, obs {cover[3]})"
+
+
 def main(argv=None) -> int:
     from facesel.data import data_root
     from facesel.detect import make_detector
     from facesel.eval import crowds
     from facesel.eval.crowds import tile_locator
+    from facesel.eval.crowds_crossing import crossing_crowd
     from facesel.eval.crowds_replay import crowd_figures, record, replay
     from facesel.scoring import LaplacianVarianceScorer
     from facesel.select.faceness import FacenessRule
@@ -36,10 +45,14 @@ def main(argv=None) -> int:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clear", action="store_true", help="the crowds without occluders")
+    parser.add_argument("--crossing", action="store_true", help="the crossing crowds (people passing in front of each other)")
+    parser.add_argument("--layouts", type=int, default=1, help="crossing crowds: walks per group of clips")
     parser.add_argument("--families", nargs="*", default=None)
-    parser.add_argument("--rule", default="default", choices=("default", "ends", "short", "chain_off", "chain"),
+    parser.add_argument("--rule", default="default", choices=("default", "ends", "short", "chain_off", "chain", "covered", "covered_any"),
                         help="default: LinkRule(); ends: the colour sample before (colour_sample='ends'); short: no long links; "
-                             "chain_off: the default without absorbing a skipped short fragment; chain: chain_through=later")
+                             "chain_off: the default without absorbing a skipped short fragment; chain: chain_through=later; "
+                             "covered: the default with covered links (covered_gap_seconds=3); covered_any: the same, cover_reach 2.5, "
+                             "any track in front at each end")
     parser.add_argument("--scorer", default="default", choices=("default", "laplacian"),
                         help="the pipeline's default scorer (as `facesel eval crowds`) or the Laplacian (as crowds_loso.py)")
     parser.add_argument("--verbose", action="store_true", help="also every fragment of each snapshot")
@@ -51,7 +64,9 @@ def main(argv=None) -> int:
     scorer = LaplacianVarianceScorer() if args.scorer == "laplacian" else default_scorer()
     rule = {"default": LinkRule(), "ends": LinkRule(colour_sample="ends", chain_through=None),
             "short": LinkRule(long_gap_seconds=None, chain_through=None),
-            "chain_off": LinkRule(chain_through=None), "chain": LinkRule(chain_through="later")}[args.rule]
+            "chain_off": LinkRule(chain_through=None), "chain": LinkRule(chain_through="later"),
+            "covered": LinkRule(covered_gap_seconds=3.0),
+            "covered_any": LinkRule(covered_gap_seconds=3.0, cover_reach=2.5, cover_same=False)}[args.rule]
     fams = crowds.families(data_root())
     if args.families:
         fams = {k: v for k, v in fams.items() if k in args.families}
@@ -59,10 +74,18 @@ def main(argv=None) -> int:
     tile_of, inside = tile_locator((tile * 3 // 4, tile), columns)
     reasons = Counter()
     total_persons = total_snaps = 0
-    for family, clips in crowds.crowds_of(fams, 6):
-        tiles = [crowds.read_tile(p, frames, skip=10) for p in clips]
-        crowd = crowds.compose(tiles, columns, tile, not args.clear, 40, 1.5)
-        rec = record(crowd, detector, scorer, 25.0, inside, keep_static=True)
+    groups = crowds.crowds_of(fams, 6)
+    layouts = range(args.layouts) if args.crossing else [None]
+    groups = [(f, c, lay) for lay in layouts for f, c in groups]
+    for family, clips, seed in groups:
+        truth = None
+        if args.crossing:
+            crowd, truth = crossing_crowd(clips, 200, layout=seed)
+            rec = record(crowd, detector, scorer, 25.0, locate=truth.person_at, keep_static=True)
+        else:
+            tiles = [crowds.read_tile(p, frames, skip=10) for p in clips]
+            crowd = crowds.compose(tiles, columns, tile, not args.clear, 40, 1.5)
+            rec = record(crowd, detector, scorer, 25.0, inside, keep_static=True)
         fin = Finaliser.for_scorer(scorer, 0.25, faceness=FacenessRule(min_quality=DOSE_FACE_FLOOR, suppress_static=False),
                                    link=rule)
         asked = {}  # (chain id, last frame of its last fragment) -> what the finaliser knew when it asked
@@ -89,17 +112,45 @@ def main(argv=None) -> int:
 
         fin.evidence.pop = keep
         delivered = replay(rec, fin)
-        figs = crowd_figures(rec, delivered, fin.links, tile_of)
+        figs = crowd_figures(rec, delivered, fin.links, tile_of, truth=truth)
+
+        def place(result, truth=truth):
+            if truth is None:
+                return tile_of(result.best.box)
+            k = truth.person_at(result.best.box, result.best.frame_index, strict=False)
+            return -1 if k is None else k
+
         chains = crowds._chains(fin.links)
         persons = len(figs["tracked_tiles"])
         total_persons += persons
         total_snaps += figs["snapshots"]
-        print(f"\n== {family} {'clear' if args.clear else 'occluded'}: {figs['snapshots']} snapshots / {persons} "
+        mode = "crossing" if args.crossing else "clear" if args.clear else "occluded"
+        print(f"\n== {family} {mode} (walk {seed}): {figs['snapshots']} snapshots / {persons} "
               f"persons, wrong joins {figs['wrong_joins']}, per tile {[figs['per_tile'].get(k, 0) for k in range(len(clips))]}")
         root_of = {m: int(r.track_id) for r in delivered for m in chains.get(int(r.track_id), {int(r.track_id)})}
         by_tile: dict[int, list] = {}
         for r in delivered:
-            by_tile.setdefault(tile_of(r.best.box), []).append(r)
+            by_tile.setdefault(place(r), []).append(r)
+        for m, ks in sorted(rec.tiles_of.items()):  # one fragment on two people: the tracker's (or a cue's) doing
+            if len(ks) > 1:
+                reasons["WRONG fragment (the tracker: two people in one track)"] += 1
+                f = fragments.get(int(m))
+                print(f"  WRONG fragment {m} ({'?' if f is None else f'{f.first_frame}-{f.last_frame}'}) on walkers {sorted(ks)}")
+        for a, b in fin.links:  # re-links that joined two people
+            ta, tb = rec.tiles_of.get(int(a), set()), rec.tiles_of.get(int(b), set())
+            if ta and tb and ta != tb:
+                reasons["WRONG link (two people)"] += 1
+                info = next((v for (root, _), v in asked.items() if v[3] == b), None)
+                detail = ""
+                if info is not None and b in info[1]:
+                    e = explain(rule, info[0], info[1][b])
+                    colour = "-" if e["colour"] is None else f"{e['colour']:.2f}"
+                    detail = (f"gap {e['gap']:.2f} s, colour {colour}, size {e['size']:.2f}, position {e['position']:.2f} "
+                              f"/ allowance {e['allowance']:.2f}, ended_by {e['ended_by']}")
+                fa, fb = fragments.get(int(a)), fragments.get(int(b))
+                span = (f"{a} ({fa.first_frame}-{fa.last_frame}) walkers {sorted(ta)} -> {b} ({fb.first_frame}-{fb.last_frame}) "
+                        f"walkers {sorted(tb)}") if fa is not None and fb is not None else f"{a} -> {b}"
+                print(f"  WRONG link {span}: {detail}")
         for k, items in sorted(by_tile.items()):
             if len(items) < 2:
                 continue
@@ -138,13 +189,16 @@ def main(argv=None) -> int:
                     elif b not in cands:
                         why, detail = ("B not started when A was asked (gap)" if fb.first_time > ev_a.last_time
                                        else "B no longer a candidate"), f"gap {fb.first_time - fa.last_time:.2f} s"
+                        detail += (f"; in front: {_cover(ev_a.cover_tail)} at the end (count {ev_a.count}), "
+                                   f"{_cover(fb.cover_head)} at the start")
                     else:
                         e = explain(rule, ev_a, cands[b])
                         why = "+".join(e["refused"]) or f"passes: a cheaper link won ({chosen})"
                         colour = "-" if e["colour"] is None else f"{e['colour']:.2f}"
                         detail = (f"gap {e['gap']:.2f} s, ended_by {e['ended_by']}, colour {colour}, size {e['size']:.2f}, "
                                   f"position {e['position']:.2f} (pred {e['predicted']:.2f}, stayed {e['stayed']:.2f}) "
-                                  f"/ allowance {e['allowance']:.2f}")
+                                  f"/ allowance {e['allowance']:.2f}; in front: {_cover(ev_a.cover_tail)} at the end, "
+                                  f"{_cover(cands[b].cover_head)} at the start")
                 reasons[why] += 1
                 print(f"    {span}: {why}; {detail}")
     print(f"\nall: {total_snaps} snapshots / {total_persons} persons = {total_snaps / max(1, total_persons):.2f}")

@@ -13,7 +13,9 @@ with long links and a short fragment a link skips absorbed into the chain, ``cha
 the three rules before it have ``chain_through=None``), ``chain_off`` (the default without that),
 ``chain`` and ``chain_both`` (``chain_through="later"`` / ``"both"``), ``lone``
 (``lone_colour_distance=0.4``) and ``small`` (``small_position_scale=1.25, small_long=True``): the
-looser gates measured unsafe; the grace period is each rule's ``max_gap_seconds`` (the finaliser holds a
+looser gates measured unsafe; ``covered`` (``covered_gap_seconds=2.0, cover_reach=2.5``: covered links);
+``edge`` and ``edge30`` (``edge_colour_distance`` 0.15 / 0.3, ``edge_margin=0.15``): the edge return;
+the grace period is each rule's ``max_gap_seconds`` (the finaliser holds a
 track past it only for a long link). Printed per video: snapshots and re-links
 of each. The clips of ``videos/more`` show one person each by their manifest (``people_est``
 1; two for the mmaction2 demo and the children on the bed), so there snapshots per person is
@@ -62,7 +64,12 @@ def rules():
             "chain_off": LinkRule(chain_through=None), "chain": LinkRule(chain_through="later"),
             "chain_both": LinkRule(chain_through="both"),
             # the looser gates measured unsafe (docs/persons.md, "Why the selfie, OTB Girl and the bed ...")
-            "lone": LinkRule(lone_colour_distance=0.4), "small": LinkRule(small_position_scale=1.25, small_long=True)}
+            "lone": LinkRule(lone_colour_distance=0.4), "small": LinkRule(small_position_scale=1.25, small_long=True),
+            # the edge return (docs/persons.md, "Leaving by the frame's edge and coming back")
+            "edge": LinkRule(edge_colour_distance=0.15, edge_margin=0.15),
+            "edge30": LinkRule(edge_colour_distance=0.3, edge_margin=0.15),
+            # covered links (docs/persons.md, "Crossing crowds"): the setting chosen leave-one-source-out
+            "covered": LinkRule(covered_gap_seconds=2.0, cover_reach=2.5)}
 
 
 def run_one(frames, fps: float, detector, scorer, link, folder: Path | None, min_face_size: float,

@@ -5,10 +5,13 @@ Laplacian scorer for speed), with the re-link before long links (``short``:
 (``ends``: ``LinkRule(colour_sample="ends")``; both without ``chain_through``), with the default
 one (a skipped short fragment absorbed into the chain: ``chain_through="place"``), without that
 (``chain_off``) and with the other ways of absorbing it (``chain``, ``chain_both``:
-``chain_through="later"`` / ``"both"``), in one run
+``chain_through="later"`` / ``"both"``), with covered links (``covered``:
+``LinkRule(covered_gap_seconds=3.0)``; ``covered_any``: the loosest measured, any larger track
+near at each end within 4 of its sides) and with the edge return (``edge``:
+``edge_colour_distance=0.15``, ``edge30``: 0.3, both ``edge_margin=0.15``), in one run
 (docs/persons.md, "Fragments in crowds", "Occluded crowds").
 
-    python experiments/crowds_switches.py
+    python experiments/crowds_switches.py [--only after covered covered_any]
 
 Each splice is run once through the Selector with a recorder as its post-close stage and replayed
 through each rule's finaliser (:mod:`facesel.eval.crowds_replay`: the finaliser does not change
@@ -23,7 +26,12 @@ from __future__ import annotations
 import cv2
 
 
-def main() -> int:
+def main(argv=None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="*", default=None, help="only these rules (names as printed)")
+    only = parser.parse_args(argv).only
     from facesel.data import data_root
     from facesel.detect import make_detector
     from facesel.eval import switches as sw
@@ -38,7 +46,14 @@ def main() -> int:
     rules = {"short": LinkRule(long_gap_seconds=None, chain_through=None),
              "ends": LinkRule(colour_sample="ends", chain_through=None), "after": LinkRule(),
              "chain_off": LinkRule(chain_through=None), "chain": LinkRule(chain_through="later"),
-             "chain_both": LinkRule(chain_through="both")}
+             "chain_both": LinkRule(chain_through="both"),
+             # the edge return (docs/persons.md, "Leaving by the frame's edge and coming back")
+             "edge": LinkRule(edge_colour_distance=0.15, edge_margin=0.15),
+             "edge30": LinkRule(edge_colour_distance=0.3, edge_margin=0.15),
+             "covered": LinkRule(covered_gap_seconds=3.0),
+             "covered_any": LinkRule(covered_gap_seconds=3.0, cover_same=False, cover_reach=4.0)}
+    if only:
+        rules = {k: v for k, v in rules.items() if k in only}
     totals = {name: [0, 0, 0, 0] for name in rules}  # snapshots, spanning both, people, links
     for clips in sources.values():
         for a, b in sw.pairs_of(clips):

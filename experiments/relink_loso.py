@@ -30,7 +30,8 @@ the pause material (``--pauses``, default 40 frames) through the default Selecto
 before long links, the colour sample before the occluded-crowds work (``ends``), the default
 rule (a skipped short fragment absorbed: ``chain_through="place"``; the two before without it),
 the default without that (``chain_off``), with ``chain_through="later"`` (``chain``) and with the
-looser colour limit for a person alone (``lone``: ``lone_colour_distance=0.4``), in one run (each material recorded once and replayed per rule): snapshots of the paused person (1 is
+looser colour limit for a person alone (``lone``: ``lone_colour_distance=0.4``) and the edge return
+(``edge``: ``edge_colour_distance=0.15``, ``edge30``: 0.3, both ``edge_margin=0.15``), in one run (each material recorded once and replayed per rule): snapshots of the paused person (1 is
 right) and next-person pairs joined into one snapshot (0 is right).
 """
 
@@ -194,7 +195,10 @@ def end_to_end(root: Path, pauses) -> None:
     rules = {"short": LinkRule(long_gap_seconds=None, chain_through=None),
              "ends": LinkRule(colour_sample="ends", chain_through=None), "default": LinkRule(),
              "chain_off": LinkRule(chain_through=None), "chain": LinkRule(chain_through="later"),
-             "lone": LinkRule(lone_colour_distance=0.4)}  # measured unsafe: docs/persons.md, "Why the selfie ..."
+             "lone": LinkRule(lone_colour_distance=0.4),  # measured unsafe: docs/persons.md, "Why the selfie ..."
+             # the edge return (docs/persons.md, "Leaving by the frame's edge and coming back")
+             "edge": LinkRule(edge_colour_distance=0.15, edge_margin=0.15),
+             "edge30": LinkRule(edge_colour_distance=0.3, edge_margin=0.15)}
     recorded = {}
 
     def run(frames, link):

@@ -32,6 +32,21 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _signal_group(pgid: int, sig: int) -> None:
+    try:
+        os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass  # the group is gone
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
+
+
 class RayCluster:
     """``start()`` a head node and ``workers`` worker nodes of ``cpus`` CPUs each; ``stop()``."""
 
@@ -64,14 +79,22 @@ class RayCluster:
         return process
 
     def start(self, timeout: float = 120.0) -> RayCluster:
+        """Start the nodes and wait until all have joined. A start that fails stops whatever it had
+        started before raising (a loaded machine can time a worker node out: its daemons and the
+        head's stayed behind, and no caller held the object to stop them)."""
         # No dashboard, no usage reporting; the head holds head_cpus CPUs (0: it schedules no task).
         self.env.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-        self._ray("--head", f"--port={self.port}", "--node-ip-address=127.0.0.1", f"--num-cpus={self.head_cpus}",
-                  "--include-dashboard=false", f"--temp-dir={self.folder / 'tmp'}", "--disable-usage-stats")
-        self._wait_port(timeout)
-        for _ in range(self.workers):
-            self._ray(f"--address={self.address}", "--node-ip-address=127.0.0.1", f"--num-cpus={self.cpus}")
-        self._wait_nodes(1 + self.workers, timeout)
+        try:
+            self._ray("--head", f"--port={self.port}", "--node-ip-address=127.0.0.1",
+                      f"--num-cpus={self.head_cpus}", "--include-dashboard=false", f"--temp-dir={self.folder / 'tmp'}",
+                      "--disable-usage-stats")
+            self._wait_port(timeout)
+            for _ in range(self.workers):
+                self._ray(f"--address={self.address}", "--node-ip-address=127.0.0.1", f"--num-cpus={self.cpus}")
+            self._wait_nodes(1 + self.workers, timeout)
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def _wait_port(self, timeout: float) -> None:
@@ -101,18 +124,24 @@ class RayCluster:
         return "\n".join(p.read_text()[-1500:] for p in sorted(self.folder.glob("node*.log")))
 
     def stop(self) -> None:
+        """SIGTERM every node's process group, then SIGKILL what is left of each after 60 s. A group
+        is signalled even when its ``ray start`` has already exited: the daemons it started (a
+        raylet, its agents) live on in the group."""
         for process in reversed(self.processes):
-            if process.poll() is None:
-                try:
-                    os.killpg(process.pid, signal.SIGTERM)  # the group this process leads: its own Ray daemons
-                except ProcessLookupError:
-                    pass
+            _signal_group(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 60
         for process in reversed(self.processes):
             try:
-                process.wait(60)
+                process.wait(max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
+                pass
+            while _group_alive(process.pid) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            _signal_group(process.pid, signal.SIGKILL)
+            try:
                 process.wait(10)
+            except subprocess.TimeoutExpired:
+                pass
         shutil.rmtree(self.folder, ignore_errors=True)
 
     def __enter__(self) -> RayCluster:

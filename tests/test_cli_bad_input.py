@@ -412,8 +412,9 @@ def test_train_out_that_is_a_file_is_named_before_any_face_is_loaded(tmp_path, c
 
 @pytest.mark.parametrize("value", ["inf", "1e300", "0", "nan"])
 def test_sync_watch_must_be_a_sleepable_interval(capsys, value):
-    # Before: inf and 1e300 were taken, and the first sleep after a sync was an OverflowError
-    # traceback ("timestamp out of range for platform time_t").
+    # Before: inf and 1e300 were taken: the first sleep after a sync was an OverflowError traceback
+    # ("timestamp out of range for platform time_t"); with the interruptible wait since, a forwarder
+    # that synced once and never again.
     from facesel.cli import main
 
     with pytest.raises(SystemExit) as stop:

@@ -133,3 +133,97 @@ def test_refine_backoff_is_checked():
             ScheduleGovernor(DetectionSchedule(4), base=4, cap=16, refine_backoff=bad)
     with pytest.raises(ValueError, match="max_calm_frames"):
         ScheduleGovernor(DetectionSchedule(4), base=4, cap=16, calm_frames=75, max_calm_frames=10)
+
+
+# -- two tiers as the first step (issue 27, session 13) ------------------------------------------
+
+
+class _NoDetector:
+    """A detection stage's detector that is never called: these tests plan no frame."""
+
+    def detect(self, frame):
+        raise AssertionError("no frame is detected here")
+
+
+def tiered_governor(**kwargs):
+    """A governor that owns a real detection stage's two tiers (sparse mode, tiers off, fine_every 4)."""
+    from facesel.config import PipelineConfig
+    from facesel.detect.stage import DetectStage
+
+    stage = DetectStage(_NoDetector(), PipelineConfig(detect_every=4))
+    return ScheduleGovernor(stage.schedule, base=4, cap=16, stage=stage, **kwargs), stage
+
+
+def levels(governor):
+    return [(every, tiered) for _, _, every, _, _, _, tiered in governor.changes]
+
+
+def test_the_first_step_turns_two_tiers_on_and_the_last_one_back_turns_them_off():
+    governor, stage = tiered_governor(calm_frames=10)
+    assert stage.tiers == (0, 4) and not governor.tiered
+    sequence = feed(governor, [1.5] * 40)  # overloaded: every step up to the cap
+    assert levels(governor) == [(4, True), (8, True), (16, True)]
+    assert stage.tiers == (640, 4) and governor.tiers_on == 1 and governor.coarsened == 3
+    feed(governor, [0.0] * 400, start=sequence)  # slack: back down in reverse
+    assert levels(governor)[3:] == [(8, True), (4, True), (4, False)]
+    assert stage.tiers == (0, 4) and stage.schedule.every == 4
+    assert governor.tiers_off == 1 and governor.refined == 3
+
+
+def test_without_a_stage_the_steps_are_the_old_ones():
+    old = ScheduleGovernor(DetectionSchedule(4), base=4, cap=16, calm_frames=10)
+    sequence = feed(old, [1.5] * 40)
+    feed(old, [0.0] * 400, start=sequence)
+    assert levels(old) == [(8, False), (16, False), (8, False), (4, False)]
+    assert old.tiers_on == old.tiers_off == 0
+
+
+def test_a_cap_at_the_base_leaves_the_tier_step_only():
+    from facesel.config import PipelineConfig
+    from facesel.detect.stage import DetectStage
+
+    stage = DetectStage(_NoDetector(), PipelineConfig(detect_every=4))
+    governor = ScheduleGovernor(stage.schedule, base=4, cap=4, stage=stage, calm_frames=10)
+    feed(governor, [1.5] * 40)
+    assert levels(governor) == [(4, True)] and stage.schedule.every == 4
+
+
+def test_the_governor_refuses_a_stage_whose_tiers_are_on_and_bad_tier_settings():
+    from facesel.config import PipelineConfig
+    from facesel.detect.stage import DetectStage
+
+    stage = DetectStage(_NoDetector(), PipelineConfig(detect_every=4, coarse_max_side=640))
+    with pytest.raises(ValueError, match="already on"):
+        ScheduleGovernor(stage.schedule, base=4, cap=16, stage=stage)
+    off = DetectStage(_NoDetector(), PipelineConfig(detect_every=4))
+    with pytest.raises(ValueError, match="coarse_side"):
+        ScheduleGovernor(off.schedule, base=4, cap=16, stage=off, coarse_side=8)
+    with pytest.raises(ValueError, match="fine_every"):
+        ScheduleGovernor(off.schedule, base=4, cap=16, stage=off, fine_every=0)
+    assert off.tiers == (0, 4)  # a refused governor left the stage as it was
+    with pytest.raises(TypeError, match="set_tiers"):
+        ScheduleGovernor(off.schedule, base=4, cap=16, stage=object())
+
+
+def fits_only_with_tiers(governor):
+    """0.85 of an interval a frame plus a full detection's share: 0.8 a fine one, 0.8 on average with
+    two tiers on at fine_every 4 (one fine, three coarse at a quarter: (0.8 + 3 * 0.2) / 4 = 0.35).
+    At detect_every 4: 1.05 a frame with one tier (5 % too slow), 0.94 with two (6 % slack)."""
+    def cost(i, full):
+        return 0.85 + ((0.35 if governor.tiered else 0.8) if full else 0.0)
+    return cost
+
+
+def test_refine_backoff_works_across_the_tier_step():
+    # the load fits with two tiers at the base schedule, not with one: the governor settles with
+    # two tiers on at 4, and tries to turn them off ever more rarely (the old rule: every 75 frames)
+    new, _ = tiered_governor(capacity=4)
+    old, _ = tiered_governor(capacity=4, refine_backoff=1)
+    new_drops, new_at = simulate(new, 6000, fits_only_with_tiers(new))
+    old_drops, old_at = simulate(old, 6000, fits_only_with_tiers(old))
+    assert old.undone >= 20 and old.tiers_off >= 20  # each try at one tier undone
+    assert new.undone <= 8 and (new.coarsened + new.refined) * 3 <= old.coarsened + old.refined
+    assert new.level == (4, True) and new.needed_calm == new.max_calm_frames
+    # each undone try overshoots to 8 (the backlog of one tier still waits): fewer tries, less time there
+    assert new_at[8] * 2 < old_at[8] and new_at[4] > 0.8 * sum(new_at.values())
+    assert new_drops <= old_drops

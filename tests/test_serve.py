@@ -169,6 +169,9 @@ def test_two_cameras_one_broken_metrics_and_health(videos, authority, keys, tmp_
         assert values[("facesel_camera_up", "walk")] == 1 and values[("facesel_camera_up", "broken")] == 0
         assert values[("facesel_faces_detected_total", "walk")] > 0
         assert ("facesel_stage_seconds_total", "walk") in values
+        # the governor's state and steps, tier steps included (0 or 1; counts of this run's load)
+        assert values[("facesel_two_tier_detection", "walk")] in (0, 1)
+        assert ("facesel_schedule_tier_changes_total", "walk") in values
         work = {sample.labels["kind"]: sample.value for family in text_string_to_metric_families(text)
                 for sample in family.samples
                 if sample.name == "facesel_pipeline_work_total" and sample.labels["camera"] == "walk"}
@@ -329,6 +332,44 @@ def test_refine_backoff_is_a_checked_camera_key_that_reaches_the_governor(videos
         path.write_text(base + f"refine_backoff = {bad}\n")
         assert main(["serve", "--config", str(path), "--check"]) == 1
         assert "cameras.door.refine_backoff must be an integer >= 1" in capsys.readouterr().err
+
+
+def test_coarsen_with_tiers_is_a_checked_camera_key_that_reaches_the_governor(videos, authority, keys, tmp_path,
+                                                                              capsys):
+    """On by default: the governor owns the detection stage's two tiers; off, or where the pipeline
+    has two tiers always (coarse_max_side) or a max_side the coarse tier would not shrink, it steps
+    detect_every only."""
+    from facesel.cli import main
+    from facesel.scoring import LaplacianVarianceScorer
+    from facesel.serve.camera import Camera
+    from facesel.serve.pipeline_adapter import PipelineAdapter
+
+    base = (f'[cameras.door]\nsource = "{videos / "intel_head_pose_female.gif"}"\nvault = "v"\n'
+            f'authority = "{authority}"\ncamera_key = "{keys("door")}"\n')
+
+    def governor_of(extra: str):
+        path = tmp_path / "c.toml"
+        path.write_text(base + extra)
+        config = load_config(path).cameras["door"]
+        adapter = PipelineAdapter(config.settings, scorer=LaplacianVarianceScorer())
+        return config, adapter, Camera(config)._make_governor(adapter)
+
+    config, adapter, governor = governor_of("")
+    assert config.coarsen_with_tiers is True and governor.stage is adapter.selector.detect_stage
+    assert (governor.coarse_side, governor.fine_every) == (640, 4)
+    _, adapter, governor = governor_of("[cameras.door.pipeline]\nfine_every = 3\n")
+    assert governor.fine_every == 3  # the camera's own fine_every
+    config, _, governor = governor_of("coarsen_with_tiers = false\n")
+    assert config.coarsen_with_tiers is False and governor.stage is None
+    _, adapter, governor = governor_of("[cameras.door.pipeline]\ncoarse_max_side = 480\n")
+    assert governor.stage is None and adapter.selector.detect_stage.coarse_side == 480  # always two tiers
+    _, _, governor = governor_of("[cameras.door.pipeline]\nmax_side = 640\n")
+    assert governor.stage is None
+    capsys.readouterr()
+    path = tmp_path / "bad.toml"
+    path.write_text(base + 'coarsen_with_tiers = "yes"\n')
+    assert main(["serve", "--config", str(path), "--check"]) == 1
+    assert "cameras.door.coarsen_with_tiers must be true or false" in capsys.readouterr().err
 
 
 def test_a_busy_port_is_one_clear_error(videos, authority, keys, tmp_path):

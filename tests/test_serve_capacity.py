@@ -197,6 +197,11 @@ def test_a_camera_that_cannot_keep_up_coarsens_its_schedule_and_drops_less_than_
     assert samples[("facesel_detect_every", "governed", None)] > 1 == samples[("facesel_detect_every", "fixed", None)]
     assert buffered_drops == 0 and source_drops > 0
     assert every > 1 and gov.coarsened >= 2
+    # its first step turned two tiers on (coarsen_with_tiers, the default), before detect_every doubled
+    assert gov.tiers_on == 1 and gov.changes[0][2] == 1 and gov.changes[0][6] is True
+    assert samples[("facesel_two_tier_detection", "governed", None)] == 1
+    assert samples[("facesel_schedule_tier_changes_total", "governed", "on")] == 1
+    assert samples[("facesel_two_tier_detection", "fixed", None)] == 0
     delta = {name: [a - b for a, b in zip(after[name], before[name])] for name in after}
     print("received, dropped, processed:", delta, "every", every, "dropped before the first coarsening",
           gov.dropped_before_first_coarsening, "of", after["governed"][0], "frames observed before it",

@@ -77,6 +77,7 @@ def test_credentials_do_not_leak_from_a_running_service(shared_data, authority, 
         text += (f'[cameras.{name}]\nsource = "{url}"\nbackend = "{backend}"\nvault = "{name}"\n'
                  f'camera_key = "{_key(authority, tmp_path / "keys", f"{name}-{log_format}")}"\n')
     config.write_text(text)
+    config.chmod(0o600)  # it holds camera passwords: only its owner may read it (others' are refused)
     check = subprocess.run([sys.executable, "-m", "facesel", "serve", "--config", str(config), "--check"],
                            capture_output=True, text=True, timeout=120)
     assert check.returncode == 0 and not _leaks(check.stdout + check.stderr), check.stdout + check.stderr

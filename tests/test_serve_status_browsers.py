@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import http.client
 
+import cv2
+import numpy as np
 import pytest
 from facesel.serve.status_http import StatusServer, browser_refusal
 from prometheus_client import CollectorRegistry
@@ -78,3 +80,37 @@ def test_a_port_exposed_on_purpose_keeps_any_name():
     assert browser_refusal("192.0.2.7", "GET", {"Host": "camera-box.lan:9108"}) is None
     assert browser_refusal("0.0.0.0", "POST", {"Host": "camera-box.lan:9108", "Origin": "http://evil.example"})
     assert browser_refusal("::1", "GET", {"Host": "evil.example"})
+
+
+def test_no_answer_of_the_status_port_is_cached():
+    """Review 4, finding 7 (low): the view's still picture (the scene, faces hidden) and every
+    other answer of the status port went out without ``Cache-Control``, so a browser that showed
+    the view once could keep it in its disk cache. Every answer now says ``no-store``, whoever
+    writes it: ``_send`` (as ``view.jpg`` does), or a route's own headers (as ``view.mjpg`` does)."""
+    frame = cv2.imencode(".jpg", np.full((48, 64, 3), 128, np.uint8))[1].tobytes()
+
+    def still(request):
+        request._send(200, "image/jpeg", frame)
+
+    def own_headers(request):
+        request.send_response(200)
+        request.send_header("Content-Type", "multipart/x-mixed-replace; boundary=frame")
+        request.send_header("Cache-Control", "no-store")
+        request.end_headers()
+
+    def routes(method, path):
+        return {("GET", "/cameras/door/view.jpg"): still, ("GET", "/stream"): own_headers}.get((method, path))
+
+    server = StatusServer(("127.0.0.1", 0), CollectorRegistry(), list, routes=routes).start()
+    try:
+        for path in ("/cameras/door/view.jpg", "/healthz", "/metrics", "/nowhere", "/stream"):
+            conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+            conn.request("GET", path)
+            reply = conn.getresponse()
+            reply.read()
+            conn.close()
+            assert reply.headers.get_all("Cache-Control") == ["no-store"], path
+            assert reply.headers["X-Content-Type-Options"] == "nosniff", path
+        assert reply.status == 200
+    finally:
+        server.close()

@@ -189,6 +189,7 @@ def test_init_with_passphrase_file_and_no_prompt(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("FACESEL_KDF_LEVEL", "min")
     words = tmp_path / "words.txt"
     words.write_text("one quiet harbour\ntwo silver kites\nthree paper maps\n")
+    words.chmod(0o600)  # a passphrase file only its owner may read (others' are refused)
     code, _, err = run_cli(capsys, "authority", "init", "--out", tmp_path / "a", "--shares", 3, "--threshold", 2,
                         "--horizon", "2d", "--passphrase-file", words, "--insecure-kdf-for-tests")
     assert code == 0, err

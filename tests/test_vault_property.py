@@ -55,7 +55,7 @@ def _accepted(vault_dir: Path, adir: Path) -> list[str] | None:
             rows, indexed = index.rows(), index.ids()
         finally:
             index.close()
-        logged = sealed_digests(vault_dir)
+        logged = sealed_digests(vault_dir, identity)
         for row in rows:
             verified_record(identity, vault_dir, row, logged)
         if {p.name[:-len(RECORD_SUFFIX)] for p in (vault_dir / "records").glob(f"*{RECORD_SUFFIX}")} != indexed:

@@ -21,6 +21,7 @@ def _init(capsys, out, *extra):
 def _three(tmp_path, lines=("one quiet harbour", "two silver kites", "three paper maps")):
     words = tmp_path / "words.txt"
     words.write_text("\n".join(lines) + "\n")
+    words.chmod(0o600)  # a passphrase file only its owner may read (others' are refused)
     return words
 
 

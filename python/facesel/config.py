@@ -68,6 +68,16 @@ class PipelineConfig:
                                       "its last N frames (region searches or full-frame detections) until the next "
                                       "full-frame detection finds it again (0: every open track's square on every "
                                       "frame, up to max_age frames unseen)", "detection", low=0)
+    coarse_max_side: int = _setting(0, "sparse mode, two-tier full-frame detection: when > 0, full-frame detections "
+                                    "search the frame shrunk to at most this many pixels on its longer side (640: a "
+                                    "quarter of the network's pixels at max_side 1280), except one in fine_every, the "
+                                    "first and those a scene change forces, which search it at max_side; on the coarse "
+                                    "ones the tracked faces are searched in their region squares as between full "
+                                    "detections, so only new faces are found coarsely (0 = off: every full-frame "
+                                    "detection at max_side)", "detection", low=0)
+    fine_every: int = _setting(4, "sparse mode with coarse_max_side: one full-frame detection in N searches the whole "
+                               "frame at max_side (a new face too small for the coarse pass is found at most "
+                               "N * detect_every frames late)", "detection", low=1)
     region_scale: float = _setting(2.5, "sparse mode: side of the square searched around each track, in face-box "
                                    "sides", "detection", low=1.0)
     region_face_px: float = _setting(64.0, "sparse mode: regions are shrunk so that the face box is at most this "
@@ -175,6 +185,11 @@ class PipelineConfig:
     def __post_init__(self) -> None:
         for f in fields(self):
             _check(f, getattr(self, f.name))
+        if 0 < self.coarse_max_side < 32:
+            raise ValueError(f"coarse_max_side must be 0 (off) or at least 32, got {self.coarse_max_side!r}")
+        if self.coarse_max_side and self.max_side and self.coarse_max_side >= self.max_side:
+            # a coarse pass at max_side or above would cost what the fine one does and find no more
+            raise ValueError(f"coarse_max_side must be below max_side ({self.max_side}), got {self.coarse_max_side!r}")
 
     @property
     def kept_finalists(self) -> int:

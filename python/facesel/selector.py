@@ -179,13 +179,22 @@ class Selector:
         return self._detect.schedule
 
     @property
+    def detect_stage(self):
+        """The :class:`facesel.detect.stage.DetectStage`; its two-tier detection may be switched while
+        the pipeline runs (:meth:`~facesel.detect.stage.DetectStage.set_tiers`: ``facesel serve``'s
+        first step under load)."""
+        return self._detect
+
+    @property
     def work(self) -> dict:
-        """Counts of the work done: full-frame detections (and those the motion gate put off), regions searched
+        """Counts of the work done: full-frame detections (and those the motion gate put off; of them, at
+        ``max_side`` and, with two-tier detection, at ``coarse_max_side``), regions searched
         (still tracks' squares skipped, and lost tracks' squares left out by ``region_miss_limit``), crops seen/gated/screened/aligned/scored."""
         return {"full_detections": self._detect.schedule.full, "scene_changes": self._detect.schedule.by_scene_change,
                 "full_postponed": self._detect.schedule.postponed, "regions": self._detect.regions_searched,
                 "regions_skipped": self._detect.regions_skipped, "regions_lost": self._detect.regions_lost,
-                "full_ahead": self._detect.full_ahead,
+                "full_ahead": self._detect.full_ahead, "full_fine": self._detect.full_fine,
+                "full_coarse": self._detect.full_coarse,
                 **self._score.policy.counts}
 
     # -- the pipeline --------------------------------------------------------------------------

@@ -8,7 +8,8 @@ With SYNC_EVERY > 0 it also forwards the vault to DSN after every SYNC_EVERY sea
 end (an unreachable store is reported and skipped: the records wait). CRASH_IN_SYNC=<step> makes
 it SIGKILL itself at one step of the first forwarding: "in-transaction" (inside the central
 transaction, before commit), "after-commit" (committed centrally, nothing logged locally),
-"after-local-log" (logged locally, file not yet deleted).
+"after-local-log" (logged locally, file not yet deleted), "after-row-deleted" (logged, index row
+deleted, file not yet).
 """
 
 from __future__ import annotations
@@ -47,8 +48,11 @@ def _arm(step: str) -> None:
         sync._LocalVault.forget = _die
     elif step == "after-local-log":
         Index.delete = _die
+    elif step == "after-row-deleted":
+        Path.unlink = _die  # the forwarder's next step after the row: the file's deletion
     elif step:
-        raise ValueError(f"CRASH_IN_SYNC must be in-transaction, after-commit or after-local-log, got {step!r}")
+        raise ValueError("CRASH_IN_SYNC must be in-transaction, after-commit, after-local-log or after-row-deleted, "
+                         f"got {step!r}")
 
 
 def _forward(vault_dir: str, dsn: str, camera_key: str) -> None:

@@ -15,18 +15,31 @@ from pathlib import Path
 
 from facesel.central.pg_backend import PostgresVault
 from facesel.central.sync import FORWARDED
-from facesel.vault.audit import AuditLog, verify
+from facesel.vault.audit import read_verified
+from facesel.vault.errors import AuditError, KeyMaterialError
+from facesel.vault.identity import load_identity
 from facesel.vault.keys import AuthorityPublic
 from facesel.vault.timeparse import format_time
 
 
-def anchor_problems(store: PostgresVault, vault_dir: str | os.PathLike) -> tuple[int, list[str]]:
+def anchor_problems(store: PostgresVault, vault_dir: str | os.PathLike,
+                    authority: AuthorityPublic | None = None) -> tuple[int, list[str]]:
     """(anchors checked, one line per anchor of ``vault_dir`` that the central log contradicts).
 
     Only entries naming this store (``central_store``) are checked: a camera may have forwarded
-    to another store before.
+    to another store before. The anchors are taken from the camera's log *verified* in the same
+    read (chain, signatures, signed head; the vault's identity checked against ``authority``, the
+    trusted authority.pub, when given): whoever rewrote the central log and could write the
+    camera's folder would otherwise delete the anchors that contradict the rewrite, and the rest
+    would "agree" (review 4, finding 1's class). A log that does not verify is reported as a
+    problem, its anchors as proving nothing.
     """
-    anchors = [e for e in AuditLog(Path(vault_dir) / "audit.log").entries()
+    try:
+        identity = load_identity(Path(vault_dir), anchor=authority)
+        entries = read_verified(Path(vault_dir) / "audit.log", identity.audit_keys())
+    except (AuditError, KeyMaterialError, FileNotFoundError) as err:
+        return 0, [f"the camera's log does not verify, so its anchors prove nothing: {err}"]
+    anchors = [e for e in entries
                if e.get("event") == "purge" and e.get("reason") == FORWARDED
                and e.get("central_store") == store.store_id and isinstance(e.get("central_seq"), int)]
     found = store.audit_hashes([e["central_seq"] for e in anchors])
@@ -57,10 +70,11 @@ def authority_problems(store: PostgresVault, trusted: AuthorityPublic, authority
     if authority_log is None or not authority_log.is_file():
         return 0, problems
     keys = {f"authority:{trusted.authority_id}": trusted.signing_key}
-    result = verify(authority_log, keys=keys)
-    if not result.ok:
-        return 0, problems + [f"the authority's log {authority_log} is BROKEN ({result.kind}) {result.message}"]
-    named = [e for e in AuditLog(authority_log).entries()
+    try:  # verified and read in one read: not checked once and read again (it could change between)
+        entries = read_verified(authority_log, keys)
+    except AuditError as err:
+        return 0, problems + [f"the authority's log {authority_log} is BROKEN: {err}"]
+    named = [e for e in entries
              if e.get("central_store") == store.store_id and isinstance(e.get("central_seq"), int)]
     found = store.audit_hashes([e["central_seq"] for e in named])
     for entry in named:

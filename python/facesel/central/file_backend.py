@@ -17,10 +17,10 @@ from pathlib import Path
 from facesel.central.backend import Camera, Selection, VaultBackend
 from facesel.vault.audit import AuditLog, VerifyResult, verify
 from facesel.vault.errors import RecordError
-from facesel.vault.identity import load_identity
+from facesel.vault.identity import load_identity, read_record_file
 from facesel.vault.index import IndexRow
 from facesel.vault.keys import AuthorityPublic
-from facesel.vault.opening import open_index
+from facesel.vault.opening import logged_records, open_index
 from facesel.vault.signing import CameraKey, Signer, load_camera
 from facesel.vault.store import Vault, record_path
 
@@ -69,17 +69,23 @@ class FileVaultBackend(VaultBackend):
 
     def read(self, record_id: str) -> bytes:
         path = record_path(self.path, record_id)
+        if record_id not in self.logged_digests([record_id]):
+            # A file (and row) put back for a purged record, or planted: the signed log decides.
+            raise RecordError(f"record {record_id}: the vault's signed log does not hold it (never sealed, or "
+                              "removed since); a file under its name is not read")
         try:
-            return path.read_bytes()
+            return read_record_file(path)  # regular files only, never waits on a FIFO, size checked first
         except FileNotFoundError:
             raise RecordError(f"record {record_id}: file {path} is missing") from None
+        except RecordError as err:
+            raise RecordError(f"record {record_id}: {err}") from None
 
     def logged_digests(self, record_ids: list[str]) -> dict[str, str]:
+        # From the log verified in this read (signatures, chain, head), seals minus removals:
+        # an unsigned line appended to the file, or a seal logged as purged since, counts for
+        # nothing (review 4, finding 1). AuditError when the log does not verify.
         wanted = set(record_ids)
-        own = f"camera:{self.identity.camera_id}"
-        return {e["record_id"]: e["sha256"] for e in self.log.entries()
-                if e.get("event") in SEAL_EVENTS and e.get("signer") == own and e.get("record_id") in wanted
-                and "sha256" in e}
+        return {rid: seal.sha256 for rid, seal in logged_records(self.path, self.identity).items() if rid in wanted}
 
     def camera(self, camera_id: str) -> Camera | None:
         # A vault folder belongs to one camera: records naming any other are not its records.

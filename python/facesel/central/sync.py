@@ -23,7 +23,8 @@ the central store checks each record's camera signature again on arrival.
 
 A crash between 2 and 3 leaves a record local that is also central: the next run delivers it
 again (a "duplicate" arrival) and finishes step 3. A crash inside 3 leaves a logged but present
-file: the next run sees the entry and only deletes. The vault folder need not be idle: a camera
+file, with or without its index row: the next run first finishes every logged forwarding (row and
+file, the file only when it is the one logged as sealed). The vault folder need not be idle: a camera
 may keep sealing into it meanwhile (SQLite and the audit log are safe across processes).
 """
 
@@ -40,11 +41,14 @@ from pathlib import Path
 
 from facesel.central.file_backend import SEAL_EVENTS
 from facesel.central.pg_backend import Arrival, PostgresVault
-from facesel.vault.audit import AuditLog
+from facesel.vault.audit import AuditLog, read_verified
+from facesel.vault.consistency import file_sha256
 from facesel.vault.fsutil import fsync_dir
-from facesel.vault.identity import load_identity
+from facesel.vault.errors import RecordError
+from facesel.vault.identity import load_identity, read_record_file
 from facesel.vault.index import IndexRow
 from facesel.vault.opening import open_index
+from facesel.vault.record import MAX_RECORD
 from facesel.vault.signing import CameraKey, load_camera
 from facesel.vault.store import record_path
 
@@ -75,7 +79,7 @@ class _LocalVault:
 
     def __init__(self, vault_dir: Path, camera: CameraKey, clock: Callable[[], float]) -> None:
         self.path = vault_dir
-        identity = load_identity(vault_dir)
+        identity = self.identity = load_identity(vault_dir)
         if camera.camera_id != identity.camera_id or camera.public.public_key != identity.camera_key:
             raise ValueError(f"the camera key of {camera.camera_id!r} is not the key of vault {vault_dir}, which "
                              f"belongs to camera {identity.camera_id!r}")
@@ -85,9 +89,13 @@ class _LocalVault:
         self.log = AuditLog(vault_dir / "audit.log", clock, camera.signer)
 
     def log_state(self) -> tuple[dict[str, str], set[str]]:
-        """(record id -> digest logged at sealing by this camera, ids already logged as forwarded)."""
+        """(record id -> digest logged at sealing by this camera, ids already logged as forwarded),
+        from the log verified in this read: an unsigned line (a forged ``seal``, or a ``purge`` that
+        would make the forwarder delete a file without logging it) counts for nothing.
+
+        Raises AuditError when the log does not verify (nothing is forwarded or deleted)."""
         sealed, forwarded = {}, set()
-        for entry in self.log.entries():
+        for entry in read_verified(self.log.path, self.identity.audit_keys()):
             rid = entry.get("record_id")
             if entry.get("event") in SEAL_EVENTS and "sha256" in entry and entry.get("signer") == self.signer_id:
                 sealed[rid] = entry["sha256"]
@@ -110,7 +118,8 @@ class _LocalVault:
 
 
 def sync_vault(vault_dir: str | os.PathLike, central: PostgresVault, camera: CameraKey | str | os.PathLike,
-               batch_size: int = 32, clock: Callable[[], float] = time.time) -> SyncReport:
+               batch_size: int = 32, clock: Callable[[], float] = time.time,
+               should_stop: Callable[[], bool] | None = None) -> SyncReport:
     """Deliver every complete record of ``vault_dir`` to ``central``; delete each once committed.
 
     Parameters
@@ -125,6 +134,10 @@ def sync_vault(vault_dir: str | os.PathLike, central: PostgresVault, camera: Cam
         Records per central transaction.
     clock : callable
         Unix seconds, for the local log entries.
+    should_stop : callable or None
+        Asked before each batch; when it returns True the pass ends there. A stop requested by a
+        signal therefore never lands between a central commit and the local log entry and
+        deletion that follow it (``sync --watch``'s SIGINT / SIGTERM).
 
     Raises
     ------
@@ -137,6 +150,8 @@ def sync_vault(vault_dir: str | os.PathLike, central: PostgresVault, camera: Cam
         not the vault's camera.
     KeyMaterialError
         When the vault's identity or authority file does not verify.
+    AuditError
+        When the vault's audit log does not verify: nothing is forwarded or deleted.
     """
     _check_positive(batch_size, "batch_size")
     camera = load_camera(camera)
@@ -150,13 +165,13 @@ def sync_vault(vault_dir: str | os.PathLike, central: PostgresVault, camera: Cam
         os.close(lock_fd)
         raise RuntimeError(f"another facesel sync is forwarding {vault_dir}; try again when it is done") from None
     try:
-        return _sync_locked(vault_dir, central, camera, batch_size, clock)
+        return _sync_locked(vault_dir, central, camera, batch_size, clock, should_stop)
     finally:
         os.close(lock_fd)  # releases the flock
 
 
 def _sync_locked(vault_dir: Path, central: PostgresVault, camera: CameraKey, batch_size: int,
-                 clock) -> SyncReport:
+                 clock, should_stop: Callable[[], bool] | None) -> SyncReport:
     local = _LocalVault(vault_dir, camera, clock)
     report = SyncReport()
     try:
@@ -164,13 +179,40 @@ def _sync_locked(vault_dir: Path, central: PostgresVault, camera: CameraKey, bat
             raise ValueError(f"vault {vault_dir} belongs to authority {local.authority.authority_id}, central store "
                              f"{central.location} to authority {central.authority.authority_id}")
         sealed, forwarded = local.log_state()
+        report.deleted += _finish_forwarded(local, sealed, forwarded)
         rows = local.index.rows()
         for start in range(0, len(rows), batch_size):
+            if should_stop is not None and should_stop():
+                break
             _ship(local, central, rows[start:start + batch_size], sealed, forwarded, report)
         fsync_dir(local.path / "records")  # make the deletions durable
     finally:
         local.close()
     return report
+
+
+def _finish_forwarded(local: _LocalVault, sealed: dict[str, str], forwarded: set[str]) -> int:
+    """Complete the deletions a killed forwarder logged but did not finish (returns files deleted).
+
+    A kill after the ``purge`` entry and the index row's deletion, before the file's, left a file
+    that no later pass saw (passes go by index rows) until the camera's next start. Now every pass
+    first removes what the signed log says was forwarded: the row, and the file when it is the
+    one logged as sealed (any other file is left for the camera's recovery to quarantine).
+    """
+    deleted = 0
+    indexed = local.index.ids()
+    for record_id in sorted(forwarded):
+        if record_id in indexed:
+            local.index.delete(record_id)
+        path = record_path(local.path, record_id)
+        try:
+            digest = file_sha256(path, MAX_RECORD)
+        except FileNotFoundError:
+            continue  # finished already
+        if digest is not None and digest == sealed.get(record_id):
+            path.unlink(missing_ok=True)
+            deleted += 1
+    return deleted
 
 
 def _ship(local: _LocalVault, central: PostgresVault, rows: list[IndexRow], sealed: dict[str, str],
@@ -180,9 +222,14 @@ def _ship(local: _LocalVault, central: PostgresVault, rows: list[IndexRow], seal
         if row.record_id not in sealed:
             continue  # still being sealed (row written, log entry not yet): the next pass takes it
         try:
-            data = record_path(local.path, row.record_id).read_bytes()
+            # A regular file only, not followed if a link, its size checked first: a FIFO in its
+            # place would block the forwarder for ever, a huge sparse file exhaust its memory.
+            data = read_record_file(record_path(local.path, row.record_id))
         except FileNotFoundError:
             continue  # purged by the camera meanwhile
+        except RecordError as err:
+            report.skipped.append((row.record_id, f"{err}; left in place"))
+            continue
         digest = hashlib.sha256(data).hexdigest()
         if digest != row.sha256 or digest != sealed[row.record_id]:
             report.skipped.append((row.record_id, "local file differs from the one sealed (tampered or damaged); "

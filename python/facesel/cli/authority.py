@@ -13,7 +13,7 @@ from pathlib import Path
 from facesel.cli.vault_errors import clean_errors
 from facesel.vault.authority import create_authority, extend_authority, register_camera
 from facesel.vault.consistency import checked_purge_time
-from facesel.vault.fsutil import atomic_write
+from facesel.vault.fsutil import atomic_write, read_regular
 from facesel.vault.keys import KDF_LEVELS, Keystore
 from facesel.vault.retention import shred_expired, shreddable_epochs
 from facesel.vault.shares import ShareFile, check_passphrase, generate_passphrase, reconstruct_master
@@ -37,7 +37,7 @@ def new_passphrases(args: argparse.Namespace, n: int, prefix: str = "") -> list[
                          f"FILE, {flag('passphrase_env')} VAR or {flag('generate_passphrases')} DIR "
                          f"({flag('no_passphrase')} only for tests)")
     if get("passphrase_file"):
-        lines = [ln for ln in Path(get("passphrase_file")).read_text(encoding="utf-8").splitlines() if ln]
+        lines = passphrase_lines(get("passphrase_file"), flag("passphrase_file"))
         if len(lines) != n:
             raise ValueError(f"{flag('passphrase_file')} must have one passphrase per share ({n} non-empty lines), "
                              f"got {len(lines)}")
@@ -122,6 +122,19 @@ def _check_apart(args: argparse.Namespace, authority_dir: Path, prefix: str = ""
                          f"folder {authority_dir}: keep the passphrases apart from the shares")
 
 
+def passphrase_lines(path: str | os.PathLike, flag: str) -> list[str]:
+    """The non-empty lines of a passphrase file, which only its owner may read or write (as
+    ``--generate-passphrases`` writes them); ValueError naming ``flag`` and the fix otherwise."""
+    try:
+        text = read_regular(Path(path), 1 << 20, private=True).decode("utf-8")
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{flag}: {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as err:
+        detail = err.strerror if isinstance(err, OSError) and err.strerror else "not UTF-8 text"
+        raise ValueError(f"{flag}: {path}: {detail}") from None
+    return [ln for ln in text.splitlines() if ln]
+
+
 def share_passphrase_source(args: argparse.Namespace, share_paths: list[str]):
     """A ``passphrase_for(ShareFile)`` callable for opening: ``--passphrase-file`` once (one line
     per share, in ``--share`` order, or one line for all) or once per share (each holder's own
@@ -130,7 +143,7 @@ def share_passphrase_source(args: argparse.Namespace, share_paths: list[str]):
     files = getattr(args, "passphrase_file", None) or []
     files = [files] if isinstance(files, str) else list(files)
     if files:
-        texts = [[ln for ln in Path(f).read_text(encoding="utf-8").splitlines() if ln] for f in files]
+        texts = [passphrase_lines(f, "--passphrase-file") for f in files]
         if len(files) == len(share_paths) and len(files) > 1:
             if any(not t for t in texts):
                 raise ValueError("--passphrase-file: a holder's passphrase file is empty")

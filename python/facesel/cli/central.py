@@ -217,7 +217,7 @@ def _audit(args: argparse.Namespace) -> int:
                   "(the authority folder) to check them against the authority's key and its own log",
                   file=sys.stderr)
         for vault_dir in args.vault or []:
-            checked, problems = anchor_problems(store, vault_dir)
+            checked, problems = anchor_problems(store, vault_dir, trusted)
             for line in problems:
                 print(f"{vault_dir}: ANCHOR {line}")
             broken |= bool(problems)
@@ -246,34 +246,91 @@ def _head(args: argparse.Namespace) -> int:
 
 @needs_central_extra
 def _sync(args: argparse.Namespace) -> int:
-    from facesel.central.pg_backend import CentralUnavailableError
+    if args.watch is None:
+        return _sync_once(args)
+    return _sync_watch(args)
+
+
+def _sync_pass(args: argparse.Namespace, should_stop=None):
+    """One store-and-forward pass; prints its summary and returns the report."""
     from facesel.central.sync import sync_vault
 
-    delay = args.watch
-    while True:
-        try:
-            with _store(args) as store:
-                report = sync_vault(args.vault, store, args.camera, batch_size=args.batch)
-            print(f"{args.vault}: {report.stored} record(s) stored centrally, {report.duplicates} already there, "
-                  f"{report.deleted} local copies deleted, {report.expired} past retention (left to the local "
-                  f"purge), {len(report.skipped)} refused", flush=True)
-            for record_id, why in report.skipped:
-                print(f"  {record_id}: {why}", file=sys.stderr)
-            delay = args.watch
-        except CentralUnavailableError as err:
-            if not (Path(args.vault) / "vault.json").is_file():  # was "the records stay queued in nosuch"
-                raise FileNotFoundError(f"no vault at {args.vault} (vault.json is missing)") from None
-            if args.watch is None:
-                raise RuntimeError(f"{err}; the records stay queued in {args.vault}") from None
-            delay = min(2 * delay, 10 * args.watch, 300.0)  # back off while the store is down
-            print(f"{err}; records stay queued; retrying in {delay:.0f} s", file=sys.stderr, flush=True)
-        if args.watch is None:
-            return 1 if report.skipped else 0
-        time.sleep(delay)
+    with _store(args) as store:
+        report = sync_vault(args.vault, store, args.camera, batch_size=args.batch, should_stop=should_stop)
+    print(f"{args.vault}: {report.stored} record(s) stored centrally, {report.duplicates} already there, "
+          f"{report.deleted} local copies deleted, {report.expired} past retention (left to the local "
+          f"purge), {len(report.skipped)} refused", flush=True)
+    for record_id, why in report.skipped:
+        print(f"  {record_id}: {why}", file=sys.stderr)
+    return report
+
+
+def _require_vault(vault) -> None:
+    """While the store is down: a mistyped --vault was reported as "the records stay queued in
+    nosuch" (for ever under --watch), as if a vault were there."""
+    if not (Path(vault) / "vault.json").is_file():
+        raise FileNotFoundError(f"no vault at {vault} (vault.json is missing)")
+
+
+def _sync_once(args: argparse.Namespace) -> int:
+    from facesel.central.pg_backend import CentralUnavailableError
+
+    try:
+        report = _sync_pass(args)
+    except CentralUnavailableError as err:
+        _require_vault(args.vault)
+        raise RuntimeError(f"{err}; the records stay queued in {args.vault}") from None
+    return 1 if report.skipped else 0
+
+
+def _sync_watch(args: argparse.Namespace) -> int:
+    """``sync --watch``: a forwarder that runs until SIGTERM or SIGINT, then exits 0.
+
+    The signals only set a flag, read between batches and while waiting: a stop never cuts a batch
+    between the central commit and the local log entry and deletion that follow it. A second
+    SIGINT while a batch is still being shipped interrupts at once (exit 130, as any Ctrl-C; the
+    records not yet logged locally are shipped again, as duplicates, by the next pass).
+    """
+    import signal
+
+    from facesel.central.pg_backend import CentralUnavailableError
+
+    # A plain flag, not a threading.Event: Event.set() from a handler that interrupted the same
+    # thread inside Event.wait() can deadlock on the event's own lock.
+    stopping = []
+
+    def on_signal(signum, _frame):
+        if stopping and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        stopping.append(signum)
+
+    def wait(seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while not stopping and time.monotonic() < end:
+            time.sleep(min(0.1, max(0.0, end - time.monotonic())))
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        delay = args.watch
+        while not stopping:
+            try:
+                _sync_pass(args, should_stop=lambda: bool(stopping))
+                delay = args.watch
+            except CentralUnavailableError as err:
+                _require_vault(args.vault)
+                delay = min(2 * delay, 10 * args.watch, 300.0)  # back off while the store is down
+                print(f"{err}; records stay queued; retrying in {delay:.0f} s", file=sys.stderr, flush=True)
+            wait(delay)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    print(f"{args.vault}: forwarder stopped by a signal; records not yet shipped stay queued", file=sys.stderr)
+    return 0
 
 
 MAX_WATCH_SECONDS = 86400.0
-"""Longest ``sync --watch`` interval: a day (inf or 1e300 slept into an OverflowError traceback)."""
+"""Longest ``sync --watch`` interval: a day (inf synced once and then never again; before the
+interruptible wait, inf or 1e300 slept into an OverflowError traceback)."""
 
 
 def _watch_seconds(text: str) -> float:
@@ -386,5 +443,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--batch", type=positive_int, default=32, help="records per central transaction (default 32)")
     p.add_argument("--watch", type=_watch_seconds, metavar="SECONDS",
                    help="keep running: sync every SECONDS (at most a day), backing off (up to 10 x SECONDS, at most 5 min) "
-                        "while the store is unreachable")
+                        "while the store is unreachable; SIGTERM or SIGINT ends it after the current batch "
+                        "(exit 0)")
     p.set_defaults(func=_sync)

@@ -1,5 +1,7 @@
 """``facesel eval crowds``: snapshots per person in crowds tiled from the shared clips, with and
-without occluders, and re-links that joined two tiles (:mod:`facesel.eval.crowds`)."""
+without occluders, and re-links that joined two tiles (:mod:`facesel.eval.crowds`); with
+``--crossing``, crowds whose people walk across the frame and pass in front of each other
+(:mod:`facesel.eval.crowds_crossing`)."""
 
 from __future__ import annotations
 
@@ -33,9 +35,19 @@ def _run(args: argparse.Namespace) -> int:
         link = LinkRule(long_gap_seconds=None, colour_sample=args.colour_sample, chain_through=None)
     elif args.colour_sample != "either":
         link = LinkRule(colour_sample=args.colour_sample)
-    results = evaluate(Path(root), size=args.size, columns=args.columns, frames=args.frames, tile=args.tile,
-                       settings={"keep_static": not args.drop_static, "second_pass": args.second_pass},
-                       link=link)
+    if args.covered_link is not None:  # a nearer person passed in front (issue 23, crossing crowds)
+        from dataclasses import replace
+
+        link = replace(link or LinkRule(), covered_gap_seconds=args.covered_link)
+    settings = {"keep_static": not args.drop_static, "second_pass": args.second_pass}
+    if args.crossing:  # people walking across the frame, passing in front of each other
+        from facesel.eval.crowds_crossing import evaluate_crossing
+
+        results = evaluate_crossing(Path(root), size=args.size, frames=args.frames or 200,
+                                    settings=settings, link=link, layouts=args.layouts)
+    else:
+        results = evaluate(Path(root), size=args.size, columns=args.columns, frames=args.frames or 150, tile=args.tile,
+                           settings=settings, link=link)
     for key, row in summary(results).items():
         print(f"{key}: {row['snapshots']} snapshots for {row['persons']} tile persons = {row['per_person']:.2f} per "
               f"person; wrong joins {row['wrong_joins']} ({row['crowds']} crowds)")
@@ -62,7 +74,8 @@ def register_crowds(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--data", type=Path, default=None, help="shared data folder (default FACESEL_DATA)")
     s.add_argument("--size", type=int_at_least(1), default=6, help="clips per crowd (default 6)")
     s.add_argument("--columns", type=int_at_least(1), default=3, help="tiles per row (default 3)")
-    s.add_argument("--frames", type=int_at_least(1), default=150, help="frames per crowd (default 150)")
+    s.add_argument("--frames", type=int_at_least(1), default=None,
+                   help="frames per crowd (default 150; 200 with --crossing)")
     s.add_argument("--tile", type=int_at_least(MIN_TILE), default=240,
                    help=f"tile width in pixels (default 240, at least {MIN_TILE}; height 3/4 of it)")
     s.add_argument("--drop-static", action="store_true", help="keep the static rule on (default off here)")
@@ -75,5 +88,13 @@ def register_crowds(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--colour-sample", choices=("either", "fresh", "recent", "seen", "ends"), default="either",
                    help="the re-link's colour sample (LinkRule.colour_sample; default either; ends: the sample "
                         "before the occluded-crowds work)")
+    s.add_argument("--crossing", action="store_true",
+                   help="crossing crowds instead: the same clips walk across a 640x360 frame at different depths and "
+                        "speeds, nearer people passing in front of farther ones (facesel.eval.crowds_crossing; 200 "
+                        "frames unless --frames)")
+    s.add_argument("--layouts", type=int, default=3,
+                   help="with --crossing: walks per group of clips (other depths, speeds, directions; default 3)")
+    s.add_argument("--covered-link", type=float, default=None, metavar="SECONDS",
+                   help="re-link with covered links up to this gap (LinkRule.covered_gap_seconds; off by default)")
     s.add_argument("--json", type=Path, default=None, help="write every figure to this JSON file")
     s.set_defaults(func=_run)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from facesel.cli.argtypes import port_number
 from facesel.cli.vault_errors import clean_errors
+
+ENV_DSN = "FACESEL_CENTRAL"  # as facesel central and sync read it
 
 UNPINNED = 3  # verify-bundle's exit status for an intact bundle whose authority key was not pinned
 
@@ -17,9 +20,14 @@ def _review(args: argparse.Namespace) -> int:
         from facesel.review.serve import serve
     except ImportError as err:
         raise RuntimeError(f"facesel review needs the 'review' extra (pip install 'facesel[review]'): {err}") from None
+    central = args.central
+    if central == "":  # --central without a value: the DSN (and its password) from the environment
+        central = os.environ.get(ENV_DSN)
+        if not central:
+            raise ValueError(f"--central without a DSN reads it from ${ENV_DSN}, which is empty or unset")
     serve(Path(args.vault) if args.vault else None, Path(args.keystore), host=args.host, port=args.port,
           allow_remote=args.allow_remote, idle_seconds=args.idle, passphrase_delay=args.passphrase_delay,
-          central_dsn=args.central, public_origin=args.public_origin, tls_cert=args.tls_cert, tls_key=args.tls_key)
+          central_dsn=central, public_origin=args.public_origin, tls_cert=args.tls_cert, tls_key=args.tls_key)
     return 0
 
 
@@ -54,7 +62,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                               "export evidence in a local browser page")
     where = p.add_mutually_exclusive_group(required=True)
     where.add_argument("--vault", help="a camera's vault folder")
-    where.add_argument("--central", metavar="DSN", help="the central store (PostgreSQL connection string)")
+    where.add_argument("--central", metavar="DSN", nargs="?", const="",
+                       help=f"the central store (PostgreSQL connection string); without a value, from ${ENV_DSN}, so "
+                            "that its password is not on the command line (any local user can read those)")
     p.add_argument("--keystore", required=True,
                    help="the authority's keystore folder (the shares stay with their holders)")
     p.add_argument("--host", default="127.0.0.1",

@@ -68,7 +68,7 @@ def _purge(args: argparse.Namespace) -> int:
 
 def _checked_rows(vault_dir: Path, identity, rows) -> tuple[list[IndexRow], list[str]]:
     """Rows rebuilt from each record's authenticated header, and one line per record that fails."""
-    logged = sealed_digests(vault_dir)
+    logged = sealed_digests(vault_dir, identity)
     good, problems = [], []
     for row in rows:
         try:

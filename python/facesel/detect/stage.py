@@ -1,5 +1,17 @@
 """The detection stage: full-frame detection on the schedule (optionally started ahead, in a thread
-of its own), region search around tracks between."""
+of its own), region search around tracks between.
+
+Two-tier full-frame detection (``coarse_max_side`` > 0, issue 27, session 13): a full-frame
+detection's job in the sparse mode is finding faces new to the scene, since the tracked ones are
+followed in their region squares. Large (near) faces move fast and soon become recognisable; small
+(far) ones move slowly in the image. So most full-frame detections search a coarse copy of the
+frame (``coarse_max_side``: 640 is a quarter of the network's pixels at 1280) and find the large
+new faces, while one in ``fine_every`` (and the first, and any a scene change forces) searches it
+at ``max_side`` as today and finds the small ones. On a coarse frame the tracked faces are searched
+in their squares as on the frames between, so a track's boxes, landmarks and crops come from the
+full-resolution squares or the fine pass, never from the coarse image; the coarse pass adds only
+the faces no square found.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from facesel.detect.base import check_frame
+from facesel.boxes import pairwise_iou
+from facesel.detect.base import check_frame, shrink
 from facesel.detect.schedule import DetectionSchedule, search_regions
 from facesel.sources.decoded import forget_picture
 from facesel.types import Detections
@@ -30,12 +43,26 @@ class Planned:
         When not ``full``: whether the squares of still tracks are searched on this frame
         (``still_region_every``, and with the motion gate on, also whenever something moved
         outside the tracks); the other tracks' squares are searched on every frame.
+    coarse : bool
+        When ``full``: the whole frame is searched at ``coarse_max_side`` and the tracked faces in
+        their squares (two-tier detection); False: at ``max_side`` (the fine pass, today's).
+    coarse_side : int
+        When ``coarse``: the longer side the frame is shrunk to (the tier setting read when the
+        frame was planned, whatever :meth:`DetectStage.set_tiers` did since).
     """
 
     full: bool
     ahead: Future | None = None
     still: bool = True
+    coarse: bool = False
+    coarse_side: int = 0
 
+
+COARSE_OVERLAP = 0.3
+"""On a coarse frame, a face of the coarse pass overlapping a face found in a tracked square by more
+than this IoU is that tracked face, found again (the square's detection is kept: full resolution);
+below it, a face the squares did not find. The tracker's own ``min_iou`` default: a box that would
+not continue a track under the IoU rule counts as another face."""
 
 class DetectStage:
     """Detections of one frame, found the way the configuration says.
@@ -78,6 +105,17 @@ class DetectStage:
         self.regions_lost = 0  # squares of tracks missed on region_miss_limit frames in a row, left out
         self.full_ahead = 0
         self.last_ahead_seconds: float | None = None
+        # two-tier detection (coarse_max_side): the full-frame detections of each tier, and the
+        # pixels each handed to the network (the image after shrinking, before YuNet's padding)
+        # (coarse side, fine_every) in one tuple, replaced whole by set_tiers (the load governor of
+        # facesel serve, from the thread reading the source) and read once a frame by plan: a frame
+        # never sees one tier setting's side with the other's fine_every, and no lock is taken
+        self.tiers = (config.coarse_max_side if sparse and config.coarse_max_side > 0 else 0, config.fine_every)
+        self._sparse = sparse
+        self.full_fine = 0
+        self.full_coarse = 0
+        self.network_pixels = {"fine": 0, "coarse": 0}
+        self._fulls_since_fine: int | None = None  # full detections since the last fine one
 
     def plan(self, frame: np.ndarray, executor: Executor | None = None) -> Planned:
         """Decide whether ``frame`` is searched whole; call once per frame, in stream order.
@@ -85,19 +123,62 @@ class DetectStage:
         With ``executor``, a full-frame detection is started on it at once (:attr:`Planned.ahead`).
         """
         frame = check_frame(frame)
+        tiers = self.tiers  # read once: set_tiers may replace it from another thread meanwhile
+        scene_changes = self.schedule.by_scene_change
         full = self.schedule.full_frame(frame, self._tracked)
         if not full:  # the one-step shrink's decoded picture is not needed: let it go at once
             forget_picture(frame)
+        coarse = full and self._coarse_now(self.schedule.by_scene_change > scene_changes, frame.shape, tiers)
+        coarse_side = tiers[0] if coarse else 0
+        if full:
+            side = coarse_side if coarse else getattr(self.detector, "max_side", self.config.max_side)
+            self.network_pixels["coarse" if coarse else "fine"] += network_pixels(frame.shape, side)
         if full and executor is not None:
             self.full_ahead += 1
-            return Planned(True, executor.submit(self._timed_full, frame))
+            return Planned(True, executor.submit(self._timed_full, frame, coarse_side), coarse=coarse,
+                           coarse_side=coarse_side)
         # Still tracks' squares are left out on the frames still_region_every skips, but not when
         # the motion gate saw something move outside the tracks on this frame: a face whose box
         # hardly moves over a moving body or scene (a walker coming straight at the camera) is not
         # a still face (issue 27: on the arcade video, box speed alone moved the choice).
         every = 1 if self.config.mode == "exhaustive" else self.config.still_region_every
         still = full or self.schedule.since % every == 0 or self.schedule.moved_now is True
-        return Planned(full, still=still)
+        return Planned(full, still=still, coarse=coarse, coarse_side=coarse_side)
+
+    @property
+    def coarse_side(self) -> int:
+        """The coarse tier's longer side now (0: one tier, every full-frame detection at ``max_side``)."""
+        return self.tiers[0]
+
+    def set_tiers(self, coarse_side: int, fine_every: int) -> None:
+        """Turn two-tier detection on (``coarse_side`` > 0) or off (0) from the next planned frame,
+        as ``coarse_max_side`` and ``fine_every`` would (facesel serve's load governor:
+        :class:`facesel.serve.scheduler.ScheduleGovernor`). Safe from another thread than the one
+        planning frames: the setting is one tuple, replaced whole. Ignored in the exhaustive mode
+        (the yardstick searches every frame whole at ``max_side``)."""
+        for name, value, low in (("coarse_side", coarse_side, 0), ("fine_every", fine_every, 1)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+        if 0 < coarse_side < 32:
+            raise ValueError(f"coarse_side must be 0 (off) or at least 32, got {coarse_side!r}")
+        self.tiers = (coarse_side if self._sparse else 0, fine_every)
+
+    def _coarse_now(self, scene_change: bool, shape, tiers: tuple[int, int]) -> bool:
+        """Whether the full-frame detection of this frame is a coarse one (counts it either way).
+        Fine: with two tiers off, the first, one in ``fine_every``, one a scene change forced
+        (everything in a new scene is new, small faces too), and any of a frame no larger than
+        ``coarse_max_side`` (the coarse pass would search it at the same size). ``tiers``:
+        :attr:`tiers` as read once for this frame."""
+        side, every = tiers[0], max(1, tiers[1])
+        fine = (not side or max(shape[:2]) <= side or self._fulls_since_fine is None
+                or scene_change or self._fulls_since_fine + 1 >= every)
+        if fine:
+            self._fulls_since_fine = 0
+            self.full_fine += 1
+        else:
+            self._fulls_since_fine += 1
+            self.full_coarse += 1
+        return not fine
 
     def detect(self, frame: np.ndarray, expected: np.ndarray, planned: Planned | None = None,
                still: np.ndarray | None = None, unseen: np.ndarray | None = None) -> tuple[Detections, bool]:
@@ -127,43 +208,95 @@ class DetectStage:
         if planned.ahead is not None:
             dets, self.last_ahead_seconds = planned.ahead.result()
         elif planned.full:
-            dets = self._full(frame)
+            dets = self._full(frame, planned.coarse_side if planned.coarse else 0)
         else:
-            c = self.config
-            expected = np.asarray(expected, np.float32).reshape(-1, 4)
-            keep = np.ones(len(expected), bool)
-            if not planned.still and still is not None and len(still) == len(expected):
-                self.regions_skipped += int(np.count_nonzero(still))
-                keep &= ~np.asarray(still, bool)
-            limit = 0 if c.mode == "exhaustive" else c.region_miss_limit
-            if limit > 0 and unseen is not None and len(unseen) == len(expected):
-                # A face missed in its square this many frames running has most often left the
-                # square (walked out of view, turned away, covered): searching it again every frame
-                # until max_age closes the track costs a square a frame for nothing; a face that
-                # comes back is found by the next full-frame detection (at most detect_every later).
-                lost = keep & (np.asarray(unseen).reshape(-1) > limit)
-                self.regions_lost += int(np.count_nonzero(lost))
-                keep &= ~lost
-            expected = expected[keep]
-            self.regions_searched += len(expected)
-            longer = max(frame.shape[:2])
-            base = min(1.0, c.max_side / longer) if c.max_side else 1.0
-            dets = search_regions(self.detector, frame, expected, scale=c.region_scale,
-                                  face_px=c.region_face_px, min_px=c.region_min_px, base_shrink=base,
-                                  fast=c.region_shrink == "fast")
+            dets = self._regions(frame, expected, planned, still, unseen)
+        if planned.full and planned.coarse:
+            # the tracked faces from their full-resolution squares; the coarse pass adds new faces only
+            tracked = self._regions(frame, expected, planned, still, unseen)
+            dets = with_new_faces(tracked, dets)
         return usable(dets, frame.shape, self.config.min_face_size), planned.full
 
-    def _full(self, frame: np.ndarray) -> Detections:
-        dets = self.detector.detect(frame)
+    def _regions(self, frame: np.ndarray, expected: np.ndarray, planned: Planned, still: np.ndarray | None,
+                 unseen: np.ndarray | None) -> Detections:
+        """The tracked faces found again in their squares (the frames between full detections, and
+        coarse full frames)."""
+        c = self.config
+        expected = np.asarray(expected, np.float32).reshape(-1, 4)
+        keep = np.ones(len(expected), bool)
+        if not planned.still and still is not None and len(still) == len(expected):
+            self.regions_skipped += int(np.count_nonzero(still))
+            keep &= ~np.asarray(still, bool)
+        limit = 0 if c.mode == "exhaustive" else c.region_miss_limit
+        if limit > 0 and unseen is not None and len(unseen) == len(expected):
+            # A face missed in its square this many frames running has most often left the
+            # square (walked out of view, turned away, covered): searching it again every frame
+            # until max_age closes the track costs a square a frame for nothing; a face that
+            # comes back is found by the next full-frame detection (at most detect_every later).
+            lost = keep & (np.asarray(unseen).reshape(-1) > limit)
+            self.regions_lost += int(np.count_nonzero(lost))
+            keep &= ~lost
+        expected = expected[keep]
+        self.regions_searched += len(expected)
+        longer = max(frame.shape[:2])
+        base = min(1.0, c.max_side / longer) if c.max_side else 1.0
+        return search_regions(self.detector, frame, expected, scale=c.region_scale,
+                              face_px=c.region_face_px, min_px=c.region_min_px, base_shrink=base,
+                              fast=c.region_shrink == "fast")
+
+    def _full(self, frame: np.ndarray, coarse_side: int = 0) -> Detections:
+        """The whole frame searched at the detector's ``max_side`` (``coarse_side`` 0: the fine
+        pass) or shrunk to ``coarse_side`` (the coarse pass)."""
+        coarse = coarse_side > 0
+        if coarse:
+            # shrunk here (from the decoded picture in one step where it is remembered), so that the
+            # detector, whose own max_side is the fine one, gets an image it does not shrink again
+            image, back = shrink(frame, coarse_side)
+            dets = self.detector.detect(image)
+        else:
+            dets = self.detector.detect(frame)
         forget_picture(frame)
         if not isinstance(dets, Detections):
             raise TypeError(f"detector.detect must return Detections, got {type(dets).__name__}")
+        if coarse and len(dets) and not np.array_equal(back, np.ones(2, np.float32)):
+            marks = None if dets.landmarks is None else dets.landmarks * back
+            dets = Detections(dets.boxes * np.tile(back, 2), dets.scores, marks)
         return dets
 
-    def _timed_full(self, frame: np.ndarray) -> tuple[Detections, float]:
+    def _timed_full(self, frame: np.ndarray, coarse_side: int = 0) -> tuple[Detections, float]:
         start = self.clock()
-        dets = self._full(frame)
+        dets = self._full(frame, coarse_side)
         return dets, self.clock() - start
+
+
+def network_pixels(shape, max_side: int | None) -> int:
+    """Pixels of the image a full-frame detection hands to the network for a frame of ``shape``
+    shrunk to at most ``max_side`` on its longer side (:func:`facesel.detect.base.shrink`'s size;
+    0 or None: the frame's own). YuNet's padding to a multiple of 32 is not counted."""
+    h, w = shape[:2]
+    if not max_side or max(h, w) <= max_side:
+        return int(h) * int(w)
+    factor = max_side / float(max(h, w))
+    return max(1, round(w * factor)) * max(1, round(h * factor))
+
+
+def with_new_faces(tracked: Detections, coarse: Detections) -> Detections:
+    """``tracked`` (the squares' detections) and those of ``coarse`` (the coarse full-frame pass,
+    in frame pixels) that overlap none of them by more than :data:`COARSE_OVERLAP`: the faces new
+    to the tracker. Landmarks are kept only when both have them."""
+    if len(coarse) == 0:
+        return tracked
+    if len(tracked):
+        new = coarse[~(pairwise_iou(coarse.boxes, tracked.boxes) > COARSE_OVERLAP).any(axis=1)]
+    else:
+        new = coarse
+    if len(new) == 0:
+        return tracked
+    if len(tracked) == 0:
+        return new
+    marks = (np.concatenate([tracked.landmarks, new.landmarks])
+             if tracked.landmarks is not None and new.landmarks is not None else None)
+    return Detections(np.concatenate([tracked.boxes, new.boxes]), np.concatenate([tracked.scores, new.scores]), marks)
 
 
 def usable(dets: Detections, shape, min_face_size: float) -> Detections:

@@ -16,7 +16,9 @@ two different tiles (:attr:`facesel.select.finalise.Finaliser.links`), or whose 
 in two tiles (a tracker-level join).
 
 Crowds are grouped by **source family** (signers, LivePortrait, video-retalking, other): for
-leave-one-source-out figures each crowd is made of one family's clips only.
+leave-one-source-out figures each crowd is made of one family's clips only. The same groups of
+clips also make **crossing crowds**, whose people walk across the frame and pass in front of each
+other (:mod:`facesel.eval.crowds_crossing`; :func:`run_crowd` then places boxes by its ground truth).
 """
 
 from __future__ import annotations
@@ -168,12 +170,30 @@ def tile_locator(tile_shape: tuple[int, int], columns: int):
 
 
 def run_crowd(frames: list[np.ndarray], tile_shape: tuple[int, int], columns: int, fps: float,
-              detector, scorer, link=None, **settings) -> dict:
+              detector, scorer, link=None, truth=None, **settings) -> dict:
     """Run a default :class:`facesel.Selector` (``settings`` changed) over ``frames``; snapshots
-    per tile and wrong joins (see the module docstring)."""
+    per tile and wrong joins (see the module docstring). ``truth`` (a
+    :class:`facesel.eval.crowds_crossing.Truth`) places boxes by frame instead of by fixed tiles
+    (crossing crowds: a "tile" is then a walker)."""
     from facesel import Selector
 
-    tile_of, inside = tile_locator(tile_shape, columns)
+    # inside(box, frame): the person a confirmed track box shows (None: astride two);
+    # tile_of(box, frame): the person a delivered snapshot's best box shows
+    if truth is not None:  # crossing crowds: the walker drawn there at that frame
+        def inside(box, t):
+            return truth.person_at(box, t)
+
+        def tile_of(box, t):
+            k = truth.person_at(box, t, strict=False)
+            return -1 if k is None else k
+    else:  # tiles stay in place
+        fixed_tile_of, fixed_inside = tile_locator(tile_shape, columns)
+
+        def inside(box, t):
+            return fixed_inside(box)
+
+        def tile_of(box, t):
+            return fixed_tile_of(box)
 
     if link is not None:  # the default finaliser with another re-link rule
         from facesel.config import PipelineConfig
@@ -187,10 +207,10 @@ def run_crowd(frames: list[np.ndarray], tile_shape: tuple[int, int], columns: in
     tiles_of: dict[int, set] = {}
     delivered = []
     start = time.process_time()
-    for frame in frames:
+    for t, frame in enumerate(frames):
         view = selector.feed(frame)
         for tv in view.tracks:
-            k = inside(tv.box) if tv.confirmed else None
+            k = inside(tv.box, t) if tv.confirmed else None
             if k is not None:
                 tiles_of.setdefault(int(tv.track_id), set()).add(k)
         delivered += view.closed
@@ -208,7 +228,7 @@ def run_crowd(frames: list[np.ndarray], tile_shape: tuple[int, int], columns: in
         if len(touched) > 1:
             wrong += 1
             joins.append({m: sorted(tiles_of.get(m, set())) for m in sorted(members)})
-        k = tile_of(result.best.box)
+        k = tile_of(result.best.box, result.best.frame_index)
         per_tile[k] = per_tile.get(k, 0) + 1
     seen_tiles = {k for s in tiles_of.values() for k in s}
     stats = finaliser.stats.as_dict() if finaliser is not None else {}
@@ -285,12 +305,15 @@ def evaluate(root: Path, *, size: int = 6, columns: int = 3, frames: int = 150, 
 def summary(results: list[CrowdResult]) -> dict:
     """Snapshots per person by family and occlusion, and over all."""
     out = {}
-    for key in sorted({(r.family, r.occlusion) for r in results}) + [("all", False), ("all", True)]:
+    modes = sorted({r.occlusion for r in results}, key=str)  # False, True, or "crossing" (crowds_crossing)
+    keys = sorted({(r.family, r.occlusion) for r in results}, key=str) + [("all", m) for m in modes]
+    for key in keys:
         rows = [r for r in results if (key[0] == "all" or r.family == key[0]) and r.occlusion == key[1]]
         persons = sum(r.persons for r in rows)
         if not persons:
             continue
-        out[f"{key[0]}/{'occluded' if key[1] else 'clear'}"] = {
+        label = key[1] if isinstance(key[1], str) else ("occluded" if key[1] else "clear")
+        out[f"{key[0]}/{label}"] = {
             "crowds": len(rows), "persons": persons, "snapshots": sum(r.snapshots for r in rows),
             "per_person": sum(r.snapshots for r in rows) / persons,
             "wrong_joins": sum(r.wrong_joins for r in rows)}

@@ -49,7 +49,8 @@ class Recorder:
         self._packet = SimpleNamespace(
             update=packet.update, detections=packet.detections, stamp=packet.stamp, index=packet.index,
             appearances=list(getattr(packet, "appearances", []) or []), still=list(getattr(packet, "still", []) or []),
-            change=list(getattr(packet, "change", []) or []), switches=dict(getattr(packet, "switches", {}) or {}))
+            change=list(getattr(packet, "change", []) or []), switches=dict(getattr(packet, "switches", {}) or {}),
+            frame_shape=None if getattr(packet, "frame", None) is None else tuple(packet.frame.shape[:2]))
 
     def process(self, closed: list, now: float) -> list:
         self.recording.steps.append((self._packet, list(closed), float(now)))
@@ -60,20 +61,24 @@ class Recorder:
         return []
 
 
-def record(frames, detector, scorer, fps: float, tile_of=None, **settings) -> Recording:
+def record(frames, detector, scorer, fps: float, tile_of=None, locate=None, **settings) -> Recording:
     """Run a Selector (``settings``: PipelineConfig changes) over ``frames`` with a
     :class:`Recorder` as its only post-close stage. ``tile_of(box) -> int or None`` labels each
-    confirmed track box (crowds: the tile wholly holding it)."""
+    confirmed track box (crowds: the tile wholly holding it); ``locate(box, frame) -> int or
+    None`` instead, where people move (crossing crowds: :meth:`facesel.eval.crowds_crossing.Truth.person_at`)."""
     from facesel import Selector
 
     recorder = Recorder()
     selector = Selector(detector, scorer, threads=1, fps=fps, post_close=[recorder], **settings)
     tiles = recorder.recording.tiles_of
-    for frame in frames:
+    if locate is None and tile_of is not None:
+        def locate(box, t):
+            return tile_of(box)
+    for t, frame in enumerate(frames):
         view = selector.feed(frame)
-        if tile_of is not None:
+        if locate is not None:
             for tv in view.tracks:
-                k = tile_of(tv.box) if tv.confirmed else None
+                k = locate(tv.box, t) if tv.confirmed else None
                 if k is not None:
                     tiles.setdefault(int(tv.track_id), set()).add(k)
     selector.flush()
@@ -92,10 +97,11 @@ def replay(recording: Recording, finaliser) -> list:
     return out
 
 
-def crowd_figures(recording: Recording, delivered: list, links: list, tile_of) -> dict:
+def crowd_figures(recording: Recording, delivered: list, links: list, tile_of, truth=None) -> dict:
     """Snapshots per tile and wrong joins of a replayed crowd, as :func:`facesel.eval.crowds.run_crowd`
     counts them: a delivered snapshot whose fragments (re-linked or not) lay in two tiles is a
-    wrong join; a snapshot counts for the tile of its best box."""
+    wrong join; a snapshot counts for the tile of its best box (``truth``: the walker there at
+    the best box's frame, crossing crowds)."""
     from facesel.eval.crowds import _chains
 
     chains = _chains(links)
@@ -106,7 +112,11 @@ def crowd_figures(recording: Recording, delivered: list, links: list, tile_of) -
         members = chains.get(track_id, {track_id})
         touched = set().union(*(recording.tiles_of.get(m, set()) for m in members))
         wrong += len(touched) > 1
-        k = tile_of(result.best.box)
+        if truth is not None:
+            k = truth.person_at(result.best.box, result.best.frame_index, strict=False)
+            k = -1 if k is None else k
+        else:
+            k = tile_of(result.best.box)
         per_tile[k] = per_tile.get(k, 0) + 1
     tracked = {k for s in recording.tiles_of.values() for k in s}
     return {"per_tile": per_tile, "wrong_joins": int(wrong), "snapshots": len(delivered), "tracked_tiles": tracked,

@@ -35,6 +35,7 @@ from facesel.review.times import utc_text
 from facesel.vault.audit import AuditLog, signed_head
 from facesel.vault.encoding import b64, canonical
 from facesel.vault.errors import AuditError
+from facesel.vault.fsutil import read_regular
 from facesel.vault.payload import BLOB_NAME
 
 FORMAT_BUNDLE = "facesel-evidence-bundle"
@@ -101,7 +102,8 @@ def build_bundle(opening: Opening, created: float | None = None) -> bytes:
         source = {"source": "vault", "vault_id": opening.identity.vault_id, "camera_id": opening.identity.camera_id}
         entries, head = log_slice(opening.vault_dir, [r.row.record_id for r in opening.records])
         files.update({
-            "vault.json": (opening.vault_dir / "vault.json").read_bytes(),
+            # regular file only, never followed, size capped: a FIFO put there cannot hang the export
+            "vault.json": read_regular(opening.vault_dir / "vault.json", 1 << 20, follow=False),
             "audit/vault-log.jsonl": b"".join(canonical(e) + b"\n" for e in entries),
             "audit/vault-head.json": json.dumps(head, indent=1, sort_keys=True).encode("utf-8")})
     else:  # the central store: its log is hash-chained, not signed; the authority's entry names it

@@ -17,7 +17,7 @@ from facesel.review.times import local_day, local_text, utc_text
 from facesel.vault.errors import AuditError, RecordError
 from facesel.vault.identity import VaultIdentity
 from facesel.vault.index import IndexRow
-from facesel.vault.opening import RecordNotHere, logged_records, open_index, sealed_digests, verified_record
+from facesel.vault.opening import RecordNotHere, logged_records, open_index, verified_record
 
 
 @dataclass(frozen=True)
@@ -111,15 +111,18 @@ def search(vault_dir: Path, identity: VaultIdentity, filters: Filters) -> Search
         indexed = {row.record_id for row in index.rows()}
     finally:
         index.close()
-    logged = sealed_digests(vault_dir)
-    result = filter_rows(rows, lambda row: verified_record(identity, vault_dir, row, logged), filters)
-    # The signed log, not the index, says what exists (review 2, finding 2): a record whose index
-    # row was deleted is named here loudly instead of silently missing from the page.
+    # What exists, and which file is genuine, comes from the signed log verified in this read
+    # (review 4, finding 1): with a log that does not verify nothing is shown as genuine.
     try:
         live = logged_records(vault_dir, identity)
     except AuditError as err:
-        result.problems.append(f"the vault's audit log does not verify, so this list may be incomplete: {err}")
-        return result
+        problem = (f"the vault's audit log does not verify, so no record can be shown as genuine: {err}; check it "
+                   "with `facesel audit verify`")
+        return SearchResult([], [], [], [problem])
+    logged = {rid: seal.sha256 for rid, seal in live.items()}
+    result = filter_rows(rows, lambda row: verified_record(identity, vault_dir, row, logged), filters)
+    # The signed log, not the index, says what exists (review 2, finding 2): a record whose index
+    # row was deleted is named here loudly instead of silently missing from the page.
     for record_id in sorted(set(live) - indexed):
         result.problems.append(f"record {record_id} is sealed in the signed log but missing from the index "
                                f"(a deleted index row?): `facesel open --vault {vault_dir} {record_id}` opens it from "

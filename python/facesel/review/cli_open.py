@@ -61,7 +61,7 @@ def write_open_bundle(vault_dir: Path, share_paths: Sequence[str], keystore_dir:
                             if e.get("event") == "open" and e.get("vault_entry") == entry["hash"]), None)
     if authority_entry is None:
         raise AuditError(f"the authority's log {authority_log} has no entry of this opening")
-    logged = sealed_digests(vault_dir)
+    logged = sealed_digests(vault_dir, identity)
     sealed, keys = {}, {}
     for item in opened:
         parsed = verified_record(identity, vault_dir, item.row, logged)

@@ -130,7 +130,7 @@ def open_in_memory(vault_dir: str | Path, keystore: Keystore, master: bytes, sha
         rows = select_rows(index, record_ids=list(record_ids))
     finally:
         index.close()
-    logged = sealed_digests(vault_dir)
+    logged = sealed_digests(vault_dir, identity)  # the signed log, verified: a forged line opens nothing
     checked = [(row, verified_record(identity, vault_dir, row, logged)) for row in rows]  # all, before any decrypt
     secrets = EpochSecrets(keystore, master)
     records, sealed, keys = [], {}, {}

@@ -1,6 +1,7 @@
 """The scorer facesel uses when none is given: PickScorer's context rule within a track (pose,
-detector confidence, size: no VAE pass per crop), the VAE's dose rule for a photograph without a
-video's context, and the earlier rules kept as settings."""
+detector confidence, size: no VAE pass per crop), the VAE's stills rule (``dose_flat``, the model
+card's default method) for a photograph without a video's context, and the earlier rules kept as
+settings."""
 
 from __future__ import annotations
 
@@ -44,7 +45,8 @@ def default_scorer(rule: str = "context", **settings):
     better (smoothed regret ``pick - context`` +0.005 [-0.001, +0.013], clip-grouped; +0.006
     [-0.001, +0.016] on the 35 clips never used to fit the weights) while costing about 2,700x
     the context terms' CPU per crop. The VAE stays where it is measured to earn: the not-a-face vote
-    of :class:`facesel.select.face_vote.DoseFaceVote` and photographs (no context: ``dose``).
+    of :class:`facesel.select.face_vote.DoseFaceVote` and photographs (no context: the stills rule,
+    ``dose_flat``).
 
     Parameters
     ----------

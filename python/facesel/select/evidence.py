@@ -28,6 +28,14 @@ _ENDS_WINDOW = 8
 _SEEN_WINDOW = 16
 # Overlap (of the smaller box's area) at which two boxes of one frame are taken as one head.
 _SHADOW_OVERLAP = 0.1
+# A box of another track is a possible **cover** of a face (issue 23, crossing crowds: a nearer
+# person passing in front) when it is at least this much larger (shorter sides) ...
+COVER_MIN_RATIO = 1.1
+# ... and its centre lies within this many of its own sides of the face's centre (a nearer
+# person's head and shoulders reach about 1.5 face widths either side of their face, arms held
+# out more). The re-link applies its own limits (LinkRule.cover_reach, cover_size_ratio); these
+# only bound what is recorded.
+COVER_MAX_REACH = 5.0
 
 
 @dataclass
@@ -78,6 +86,17 @@ class TrackEvidence:
         (:mod:`facesel.select.link_colours`).
     last_score : float
         Detector confidence of the last observation.
+    frame_shape : (H, W) or None
+        The frame's size in pixels, when the book was told it (:attr:`EvidenceBook.frame_shape`):
+        whether a box touches the frame's edge (the edge-return long link, issue 23).
+    cover_head, cover_tail : tuple or None
+        The nearest larger box of another track on the same frame (issue 23, crossing crowds:
+        who was in front): ``(track id, centre distance in that box's sides, its side over this
+        box's side, observation number)``, of the first observation among the first
+        :data:`_ENDS_WINDOW` that had one (``cover_head``) and of the last observation that had
+        one (``cover_tail``; the re-link asks whether it is among the last :data:`_ENDS_WINDOW`).
+        Larger: at least :data:`COVER_MIN_RATIO`; near: within :data:`COVER_MAX_REACH` sides.
+        None: no such box.
     """
 
     count: int = 0
@@ -107,6 +126,9 @@ class TrackEvidence:
     seen_head: list = field(default_factory=list)
     seen_tail: deque = field(default_factory=lambda: deque(maxlen=_SEEN_WINDOW))
     last_score: float = 0.0
+    frame_shape: tuple | None = None
+    cover_head: tuple | None = None
+    cover_tail: tuple | None = None
 
     def add(self, box, score: float, landmarks, timestamp: float, frame_index: int, shadowed: bool,
             centre=None, side: float | None = None) -> None:
@@ -214,6 +236,7 @@ class TrackEvidence:
             measured=self.measured + later.measured, lively=self.lively + later.lively,
             first_colours=self.first_colours if self.first_colours is not None else later.first_colours,
             last_colours=later.last_colours if later.last_colours is not None else self.last_colours,
+            frame_shape=later.frame_shape if later.frame_shape is not None else self.frame_shape,
         )
         merged.recent.extend(later.recent)
         merged.head = (list(self.head) + list(later.head))[:_ENDS_WINDOW]  # the first of the two, then the later's
@@ -225,7 +248,26 @@ class TrackEvidence:
         merged.seen_tail.extend(self.seen_tail)
         merged.seen_tail.extend((s, c, n + self.count) for s, c, n in later.seen_tail)
         merged.last_score = later.last_score
+        merged.cover_head = self.cover_head
+        if merged.cover_head is None and later.cover_head is not None and self.count + later.cover_head[3] <= _ENDS_WINDOW:
+            merged.cover_head = later.cover_head[:3] + (later.cover_head[3] + self.count,)
+        merged.cover_tail = (later.cover_tail[:3] + (later.cover_tail[3] + self.count,)
+                             if later.cover_tail is not None else self.cover_tail)
         return merged
+
+    def covered_at_end(self) -> tuple | None:
+        """:attr:`cover_tail` when it is among the last :data:`_ENDS_WINDOW` observations, else None."""
+        c = self.cover_tail
+        return c if c is not None and self.count - c[3] < _ENDS_WINDOW else None
+
+    def _cover(self, cover: tuple | None) -> None:
+        """The cover ``(track id, distance, ratio)`` of the observation just added, or None."""
+        if cover is None:
+            return
+        entry = tuple(cover) + (self.count,)
+        if self.cover_head is None and self.count <= _ENDS_WINDOW:
+            self.cover_head = entry
+        self.cover_tail = entry
 
 
 def shadowed_mask(boxes: np.ndarray, scores: np.ndarray) -> np.ndarray:
@@ -302,14 +344,48 @@ def _shadowed_pairs(boxes: list, scores: list) -> list:
     return out
 
 
+def covers(boxes: list, track_ids: list) -> list:
+    """Per box of one frame, the nearest larger box of another track (see
+    :attr:`TrackEvidence.cover_tail`): ``(track id, centre distance in that box's shorter sides,
+    its side over this box's side)`` or None.
+
+    Parameters
+    ----------
+    boxes : list of (x1, y1, x2, y2) floats
+    track_ids : list of int (negative: no track; such a box covers nothing)
+    """
+    sides = [min(x2 - x1, y2 - y1) for x1, y1, x2, y2 in boxes]
+    centres = [((x1 + x2) / 2, (y1 + y2) / 2) for x1, y1, x2, y2 in boxes]
+    out = [None] * len(boxes)
+    for i, (cx, cy) in enumerate(centres):
+        side = sides[i]
+        if not side > 0:
+            continue
+        best = None
+        for j, (ox, oy) in enumerate(centres):
+            other = sides[j]
+            if j == i or track_ids[j] < 0 or track_ids[j] == track_ids[i] or not other >= COVER_MIN_RATIO * side:
+                continue
+            reach = math.hypot(ox - cx, oy - cy) / other
+            if reach <= COVER_MAX_REACH and (best is None or reach < best[1]):
+                best = (int(track_ids[j]), reach, other / side)
+        out[i] = best
+    return out
+
+
 class EvidenceBook:
     """The :class:`TrackEvidence` of every track the tracker has (open, tentative or just closed)."""
 
-    def __init__(self, landmark_residuals: bool = True) -> None:
+    def __init__(self, landmark_residuals: bool = True, covers: bool = False) -> None:
         self._tracks: dict[int, TrackEvidence] = {}
+        # Who was in front of whom (TrackEvidence.cover_head / cover_tail): recorded only for a
+        # re-link that asks (LinkRule.covered_gap_seconds), so it costs nothing otherwise.
+        self.covers = bool(covers)
         # The landmark geometry (a Procrustes fit per detection) is the second vote only of a
         # rule without a quality vote; the default finaliser has one and skips it.
         self.landmark_residuals = bool(landmark_residuals)
+        # (H, W) of the frames, when known (Finaliser.observe): stamped on each new track's evidence
+        self.frame_shape: tuple | None = None
 
     def observe_frame(self, track_ids, detections, timestamp: float, frame_index: int, colours=None,
                       still=None, change=None) -> None:
@@ -348,10 +424,12 @@ class EvidenceBook:
         # converted once for the frame, not once per box (TrackEvidence._add takes them as they are)
         timestamp, frame_index = float(timestamp), int(frame_index)
         box_rows = list(boxes)
+        # who may be in front of whom (only with two boxes or more)
+        cover = covers(rows, ids) if self.covers and len(rows) > 1 else None
         for i, (track_id, (x1, y1, x2, y2)) in enumerate(zip(ids, rows)):
             evidence = self._tracks.get(track_id)
             if evidence is None:
-                evidence = self._tracks[track_id] = TrackEvidence()
+                evidence = self._tracks[track_id] = TrackEvidence(frame_shape=self.frame_shape)
             landmarks = detections.landmarks[i] if with_landmarks else None
             # the centre and the shorter side in float64 as numpy computes them (np.minimum's
             # nan: the width's or the height's)
@@ -359,6 +437,8 @@ class EvidenceBook:
             side = w if w <= h or w != w else h
             evidence._add(box_rows[i], scores[i], landmarks, timestamp, frame_index, shadow[i],
                           (x1 + x2) / 2, (y1 + y2) / 2, side)
+            if cover is not None:
+                evidence._cover(cover[i])
             if colours is not None and i < len(colours) and colours[i] is not None:
                 evidence.colour_last(colours[i])
             if still is not None and i < len(still) and still[i]:

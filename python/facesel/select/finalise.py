@@ -212,8 +212,12 @@ class Finaliser:
     def _may_wait_long(self, held: _Held) -> bool:
         """Whether a long link could still continue ``held`` (see ``grace_seconds``)."""
         rule = self.link
-        return (rule is not None and rule.long_gap_seconds is not None and not held.long_wait
-                and rule.longest_gap > self.grace_seconds and getattr(held.evidence, "ended_by", None) is None
+        if rule is None or held.long_wait or rule.longest_gap <= self.grace_seconds:
+            return False
+        if rule.covered_gap_seconds is not None and getattr(held.evidence, "ended_by", None) != "cut" \
+                and held.evidence.covered_at_end() is not None:
+            return True  # a nearer track was in front as it ended: a covered link may still come
+        return (rule.long_gap_seconds is not None and getattr(held.evidence, "ended_by", None) is None
                 and held.evidence.last_colours is not None)
 
     def flush(self) -> list:
@@ -230,12 +234,24 @@ class Finaliser:
         self.evidence = EvidenceBook(self._residuals)  # every track has ended; tentative ones leave no evidence behind
         return self._judge_all(judged)
 
+    @property
+    def records_covers(self) -> bool:
+        """Whether the evidence records who was in front of each detection (only a re-link with
+        covered links, :attr:`LinkRule.covered_gap_seconds`, reads it)."""
+        return self.link is not None and self.link.covered_gap_seconds is not None
+
     # -- as a post-close stage of the Selector (facesel.select.post_close) -------------------------
     def observe(self, packet) -> None:
         """Every frame, before :meth:`process`: the frame's tracked detections (a
         :class:`facesel.select.stage.Packet`) go into the evidence book; tracks that died
         tentative leave it."""
         update = packet.update
+        shape = getattr(packet, "frame_shape", None)
+        if shape is None and getattr(packet, "frame", None) is not None:
+            shape = packet.frame.shape[:2]
+        if shape is not None:
+            self.evidence.frame_shape = (int(shape[0]), int(shape[1]))
+        self.evidence.covers = self.records_covers  # who was in front of whom: only for covered links
         self.evidence.observe_frame(update.track_ids, packet.detections, packet.stamp, packet.index,
                                     getattr(packet, "appearances", None), getattr(packet, "still", None),
                                     getattr(packet, "change", None))

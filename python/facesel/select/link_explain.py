@@ -87,7 +87,8 @@ def explain_long(rule, earlier, later, others=()) -> dict:
         two ends, the long link's ``"ends"`` sample; None when either has none), ``near`` (other
         tracks near the place during the gap: :func:`facesel.select.linking.crowding`), ``allowed``
         (the longest gap allowed with that many near), and ``refused``: "cue", "no colours",
-        "gap", "size", "still", "long colour", "crowd" (in the rule's order), or the empty list.
+        "gap", "size", "still", "long colour", "crowd" (in the rule's order), or the empty list;
+        ``edge``: the edge-return cues (:func:`_edge`).
     """
     from facesel.select.linking import _centre, _side, _typical, crowding
     from facesel.track_cues import distance as colour_distance
@@ -121,4 +122,31 @@ def explain_long(rule, earlier, later, others=()) -> dict:
     if "gap" not in refused and gap > out["allowed"]:
         refused.append("crowd")
     out["refused"] = refused
+    out["edge"] = _edge(rule, earlier, later)
+    return out
+
+
+def _edge(rule, earlier, later) -> dict:
+    """The edge-return cues (:attr:`LinkRule.edge_colour_distance`, measured whether it is on or
+    not): ``left`` and ``back`` (the frame's edges the earlier fragment left by and the later came
+    in by, :func:`facesel.select.linking.edges_crossed`), and for each edge they share its
+    ``size`` (the smallest ratio of the boxes' extents along it) and ``along`` (the smallest
+    distance of their centres along it, in those extents, of the pairs within the size gate;
+    :func:`facesel.select.linking.along_edge`) and the colours of both regions (``colour``) and of the face region only
+    (``face_colour``) of the end observations (None: an end without colours)."""
+    from facesel.select.linking import _measured, _typical, along_edge, edges_crossed
+    from facesel.track_cues import distance as colour_distance
+
+    left = edges_crossed(earlier, "tail", rule.window, rule.edge_margin)
+    back = edges_crossed(later, "head", rule.window, rule.edge_margin)
+    out: dict = {"left": sorted(left), "back": sorted(back), "shared": {}}
+    tail, head = _measured(earlier, "tail", rule.window), _measured(later, "head", rule.window)
+    ca = _typical(tail) if tail else None
+    cb = _typical(head) if head else None
+    for edge in sorted(left & back):
+        ratio, along = along_edge(earlier, later, edge, rule.window)
+        sized = ratio <= rule.max_size_ratio
+        out["shared"][edge] = {"size": float(ratio.min()), "along": float(along[sized].min() if sized.any() else along.min())}
+    out["colour"] = None if ca is None or cb is None else colour_distance(ca, cb)
+    out["face_colour"] = None if ca is None or cb is None else colour_distance(ca[:1], cb[:1])
     return out

@@ -22,6 +22,12 @@ COLOUR_SAMPLES = ("either", "fresh", "recent", "seen", "ends")
 CHAIN_THROUGH = (None, "later", "both", "place")
 """The values of :attr:`LinkRule.chain_through`."""
 
+EDGE_REGIONS = ("both", "face")
+"""The values of :attr:`LinkRule.edge_region`."""
+
+EDGES = ("left", "top", "right", "bottom")
+"""The frame's edges, as :func:`edges_touched` names them."""
+
 
 @dataclass(frozen=True)
 class LinkRule:
@@ -129,6 +135,45 @@ class LinkRule:
         sides of where the earlier was last seen and nobody else was near. False (default): a
         long link needs colours. (Measured at the pair level only: the finaliser holds a track past
         its grace period for a long link only when it has colours, ``Finaliser._may_wait_long``.)
+    edge_colour_distance : float or None
+        A looser long-link colour gate for an **edge return** (issue 23, the selfie: a person who
+        left the frame by its edge and came back there): when the earlier fragment's last box
+        touches or crosses an edge of the frame (within ``edge_margin`` of its side), the later
+        fragment's first box touches the **same** edge, nobody else was near the place during the
+        gap (:func:`crowding` 0) and the position and size gates of a long link pass, the typical
+        colours (of ``edge_region``) may be this far apart instead of ``long_colour_distance``
+        (at the edge the box and the band below it are cut by the frame, and what is left of
+        them changes as the person crosses it). Needs the frame's size
+        (:attr:`facesel.select.evidence.TrackEvidence.frame_shape`); None: no such gate (the
+        default; docs/persons.md "Leaving by the frame's edge and coming back").
+    edge_margin : float
+        Box sides (see ``edge_colour_distance``): a box whose side lies within this share of its
+        own side of the frame's border (or beyond it) touches that edge.
+    edge_region : "both" or "face"
+        Which colours the edge return compares: the face region and the band below it (the
+        larger distance, as every other link) or the face region only (the band is what the frame
+        cuts most).
+    covered_gap_seconds : float or None
+        A **covered link** (issue 23, crossing crowds: a nearer person passes in front of a
+        farther one, whose track ends under them and comes back on the other side): beyond
+        ``max_gap_seconds`` and up to this gap, a fragment continues one when the **same other
+        track** was the nearest larger box near the earlier fragment on one of its last
+        observations and near the later one on one of its first (who was in front:
+        :attr:`facesel.select.evidence.TrackEvidence.cover_tail` / ``cover_head``), at least
+        ``cover_size_ratio`` times larger and within ``cover_reach`` of its own sides, and the
+        short link's other gates pass with the gap allowed (colours within
+        ``max_colour_distance`` when both ends have them, the re-join's after a cue, size, and the
+        position where the earlier fragment was heading, whose allowance grows with the gap). It
+        costs :data:`COVERED_LINK_OFFSET` more than a short link. None: no covered link (the
+        rule before, kept as a setting).
+    cover_reach : float
+        The cover's centre within this many of its own box sides of the face's centre.
+    cover_size_ratio : float >= 1
+        The cover's side over the face's side (a nearer person's face is larger).
+    cover_same : bool
+        True: the cover at both ends must be the same track. False: any larger track near at
+        each end (the track in front is itself often broken while it passes, its fragment ids
+        then differ).
     """
 
     max_gap_seconds: float = 1.0
@@ -149,14 +194,23 @@ class LinkRule:
     lone_still_distance: float = 0.25
     small_position_scale: float = 1.0
     small_long: bool = False
+    edge_colour_distance: float | None = None
+    edge_margin: float = 0.05
+    edge_region: str = "both"
+    covered_gap_seconds: float | None = None
+    cover_reach: float = 2.0
+    cover_size_ratio: float = 1.2
+    cover_same: bool = True
 
     def __post_init__(self) -> None:
         if self.chain_through not in CHAIN_THROUGH:
             raise ValueError(f"chain_through must be one of {CHAIN_THROUGH}, got {self.chain_through!r}")
+        if self.edge_region not in EDGE_REGIONS:
+            raise ValueError(f"edge_region must be one of {EDGE_REGIONS}, got {self.edge_region!r}")
         if self.colour_sample not in COLOUR_SAMPLES:
             raise ValueError(f"colour_sample must be one of {COLOUR_SAMPLES}, got {self.colour_sample!r}")
         for name in ("max_gap_seconds", "max_overlap_seconds", "max_distance", "distance_per_second", "max_colour_distance",
-                     "still_distance", "long_colour_distance", "crowd_radius", "lone_still_distance"):
+                     "still_distance", "long_colour_distance", "crowd_radius", "lone_still_distance", "edge_margin"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value) or value < 0:
                 raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
@@ -171,6 +225,9 @@ class LinkRule:
         lone = self.lone_colour_distance
         if lone is not None and (isinstance(lone, bool) or not isinstance(lone, (int, float)) or not np.isfinite(lone) or lone < 0):
             raise ValueError(f"lone_colour_distance must be a finite number >= 0 or None, got {lone!r}")
+        edge = self.edge_colour_distance
+        if edge is not None and (isinstance(edge, bool) or not isinstance(edge, (int, float)) or not np.isfinite(edge) or edge < 0):
+            raise ValueError(f"edge_colour_distance must be a finite number >= 0 or None, got {edge!r}")
         k = self.small_position_scale
         if isinstance(k, bool) or not isinstance(k, (int, float)) or not np.isfinite(k) or k < 1:
             raise ValueError(f"small_position_scale must be a finite number >= 1, got {k!r}")
@@ -178,12 +235,36 @@ class LinkRule:
             raise ValueError(f"small_long must be True or False, got {self.small_long!r}")
         if isinstance(self.max_size_ratio, bool) or not isinstance(self.max_size_ratio, (int, float)) or not self.max_size_ratio >= 1:
             raise ValueError(f"max_size_ratio must be a number >= 1, got {self.max_size_ratio!r}")
+        c = self.covered_gap_seconds
+        if c is not None and (isinstance(c, bool) or not isinstance(c, (int, float)) or not np.isfinite(c) or c < 0):
+            raise ValueError(f"covered_gap_seconds must be a finite number >= 0 or None, got {c!r}")
+        if isinstance(self.cover_reach, bool) or not isinstance(self.cover_reach, (int, float)) \
+                or not np.isfinite(self.cover_reach) or self.cover_reach < 0:
+            raise ValueError(f"cover_reach must be a finite number >= 0, got {self.cover_reach!r}")
+        k = self.cover_size_ratio
+        if isinstance(k, bool) or not isinstance(k, (int, float)) or not np.isfinite(k) or k < 1:
+            raise ValueError(f"cover_size_ratio must be a finite number >= 1, got {k!r}")
+        if not isinstance(self.cover_same, bool):
+            raise ValueError(f"cover_same must be True or False, got {self.cover_same!r}")
 
     @property
     def longest_gap(self) -> float:
         """The longest gap any link of this rule may bridge (seconds): a closed fragment must be
         held at least this long, so that every fragment that may continue it has started."""
-        return max(self.max_gap_seconds, self.long_gap_seconds or 0.0)
+        return max(self.max_gap_seconds, self.long_gap_seconds or 0.0, self.covered_gap_seconds or 0.0)
+
+    def cover_of(self, earlier, later) -> int | None:
+        """The track that was in front of ``earlier`` as it ended (and, with ``cover_same``, of
+        ``later`` as it began; without, a track was in front of ``later`` too) (see
+        :attr:`covered_gap_seconds`), or None."""
+        tail = earlier.covered_at_end() if hasattr(earlier, "covered_at_end") else None
+        head = getattr(later, "cover_head", None)
+        if tail is None or head is None or (self.cover_same and tail[0] != head[0]):
+            return None
+        for _, reach, ratio, *_ in (tail, head):
+            if reach > self.cover_reach or ratio < self.cover_size_ratio:
+                return None
+        return int(tail[0])
 
     def cost(self, earlier, later, others=()) -> float | None:
         """How well ``later`` continues ``earlier`` (lower is better), or None when it cannot.
@@ -223,6 +304,14 @@ class LinkRule:
         if gap < -self.max_overlap_seconds:
             return None
         if gap > self.max_gap_seconds:
+            if self.covered_gap_seconds is not None and gap <= self.covered_gap_seconds \
+                    and self.cover_of(earlier, later) is not None:
+                # the short link's gates with the longer gap (the allowance grows with it)
+                short = replace(self, max_gap_seconds=self.covered_gap_seconds, covered_gap_seconds=None,
+                                long_gap_seconds=None)
+                cost = short.cost(earlier, later, others)
+                if cost is not None:
+                    return COVERED_LINK_OFFSET + cost
             return self._long_cost(earlier, later, gap, others)
         if later.first_frame <= earlier.first_frame:
             return None  # not later at all
@@ -317,8 +406,17 @@ class LinkRule:
         return None if a is None or b is None else colour_distance(a, b)
 
     def _long_cost(self, earlier, later, gap: float, others) -> float | None:
-        """The cost of a long link (``gap`` > ``max_gap_seconds``; see :attr:`long_gap_seconds`).
-        The cheap checks come first: most pairs a finaliser asks about fail on time or place."""
+        """The cost of a long link (``gap`` > ``max_gap_seconds``; see :attr:`long_gap_seconds`),
+        or of an edge return (:attr:`edge_colour_distance`) when that is on and the long link
+        refuses."""
+        cost = self._still_cost(earlier, later, gap, others)
+        if cost is None and self.edge_colour_distance is not None:
+            cost = self._edge_cost(earlier, later, gap, others)
+        return cost
+
+    def _still_cost(self, earlier, later, gap: float, others) -> float | None:
+        """The cost of a long link of a person back where last seen. The cheap checks come first:
+        most pairs a finaliser asks about fail on time or place."""
         if self.long_gap_seconds is None or gap > self.long_gap_seconds or getattr(earlier, "ended_by", None) is not None:
             return None  # a fragment a cue ended waits for no one over a long gap
         head = _ends(later, "head", self.window, later.first_time, later.first_box, later.first_colours)
@@ -355,9 +453,104 @@ class LinkRule:
         return LONG_LINK_OFFSET + float(distance[ok].min())
 
 
+    def _edge_cost(self, earlier, later, gap: float, others) -> float | None:
+        """The cost of an edge return (see :attr:`edge_colour_distance`), or None. At the edge the
+        frame cuts the box across it, so the size and place are compared **along** the edge the
+        person left and came back by (the box's height and its centre's height for the left and
+        right edges; width and horizontal centre for the top and bottom)."""
+        if self.long_gap_seconds is None or gap > self.long_gap_seconds or getattr(earlier, "ended_by", None) is not None:
+            return None
+        common = edges_crossed(earlier, "tail", self.window, self.edge_margin) & \
+            edges_crossed(later, "head", self.window, self.edge_margin)
+        if not common:
+            return None
+        best = None
+        for edge in common:
+            along = along_edge(earlier, later, edge, self.window)
+            ok = (along[0] <= self.max_size_ratio) & (along[1] <= self.still_distance)
+            if ok.any() and (best is None or along[1][ok].min() < best):
+                best = float(along[1][ok].min())
+        if best is None:
+            return None
+        tail = _measured(earlier, "tail", self.window) or ([earlier.last_colours] if earlier.last_colours is not None else [])
+        head = _measured(later, "head", self.window) or ([later.first_colours] if later.first_colours is not None else [])
+        if not tail or not head:
+            return None  # without colours nothing tells the same person from the next one at the edge
+        ca, cb = _typical(tail), _typical(head)
+        if self.edge_region == "face":
+            ca, cb = ca[:1], cb[:1]
+        if colour_distance(ca, cb) > self.edge_colour_distance:
+            return None
+        if crowding(earlier, later, others, self.crowd_radius):
+            return None  # only a person alone at the edge
+        return LONG_LINK_OFFSET + float(best)
+
+
+def along_edge(earlier, later, edge: str, window: int) -> tuple[np.ndarray, np.ndarray]:
+    """(size ratios (K,), distances (K,)) of ``earlier``'s last box and each of ``later``'s first
+    ``window`` boxes, measured along ``edge`` (the frame cuts a box across the edge it crosses, not
+    along it): the ratio of their extents along the edge (heights for the left and right edges,
+    widths for the top and bottom; larger over smaller) and their centres' distance along it, in
+    the mean of those extents."""
+    k = 1 if edge in ("left", "right") else 0  # the axis along the edge
+    a = np.asarray(earlier.last_box, np.float64)
+    head = list(getattr(later, "head", ()))[:window] or [(later.first_time, later.first_box, None)]
+    b = np.array([np.asarray(box, np.float64) for _, box, _ in head]).reshape(-1, 4)
+    ea, eb = max(a[k + 2] - a[k], 1e-9), np.maximum(b[:, k + 2] - b[:, k], 1e-9)
+    ratio = np.maximum(ea, eb) / np.minimum(ea, eb)
+    distance = np.abs((a[k] + a[k + 2]) - (b[:, k] + b[:, k + 2])) / 2 / ((ea + eb) / 2)
+    return ratio, distance
+
+
+def edges_touched(box, frame_shape, margin: float) -> set:
+    """The frame's edges (:data:`EDGES`) that ``box`` touches or crosses: its side lies within
+    ``margin`` times its shorter side of the frame's border, or beyond it. Empty when the frame's
+    size is unknown (``frame_shape`` None).
+
+    Parameters
+    ----------
+    box : (4,) x1, y1, x2, y2 in pixels
+    frame_shape : (H, W) or None
+    margin : float, box sides
+    """
+    if frame_shape is None:
+        return set()
+    x1, y1, x2, y2 = (float(v) for v in np.asarray(box, np.float64).reshape(4))
+    h, w = float(frame_shape[0]), float(frame_shape[1])
+    reach = margin * max(min(x2 - x1, y2 - y1), 0.0)
+    touched = (x1 <= reach, y1 <= reach, x2 >= w - reach, y2 >= h - reach)
+    return {edge for edge, hit in zip(EDGES, touched) if hit}
+
+
+def edges_crossed(evidence, which: str, window: int, margin: float) -> set:
+    """The frame's edges a fragment left by (``which`` ``"tail"``: its last box touches the edge,
+    :func:`edges_touched`, and its centre moved towards that edge over its last ``window``
+    observations) or came in by (``"head"``: its first box touches it and its centre moved away
+    from it over its first ``window``): a face cut by the frame's edge while it stays put (a
+    large face touching the bottom all along) neither leaves nor enters by it."""
+    ends = list(getattr(evidence, which, ()))
+    ends = ends[:window] if which == "head" else ends[-window:]
+    box = evidence.last_box if which == "tail" else evidence.first_box
+    touched = edges_touched(box, getattr(evidence, "frame_shape", None), margin)
+    if not touched or len(ends) < 2:
+        return set()
+    boxes = np.array([np.asarray(b, np.float64) for _, b, _ in ends]).reshape(-1, 4)
+    centres = (boxes[:, :2] + boxes[:, 2:]) / 2
+    dx, dy = centres[-1] - centres[0]
+    if which == "head":
+        dx, dy = -dx, -dy  # coming in: moving away from the edge is moving towards it backwards
+    towards = {"left": -dx, "top": -dy, "right": dx, "bottom": dy}
+    step = margin * max(_side(box), 0.0)
+    return {edge for edge in touched if towards[edge] > step}
+
+
 LONG_LINK_OFFSET = 1000.0
 """Added to a long link's cost: any link within ``max_gap_seconds`` is preferred to one over a
 longer gap (a fragment is continued by the nearest in time first)."""
+
+COVERED_LINK_OFFSET = 500.0
+"""Added to a covered link's cost (:attr:`LinkRule.covered_gap_seconds`): after any short link,
+before any long link (the track in front was seen at both ends)."""
 
 
 def crowding(earlier, later, others, radius: float) -> int:

@@ -25,7 +25,7 @@ from collections import deque
 from facesel.redaction import redact_url
 from facesel.serve.config import CameraConfig
 from facesel.serve.pipeline_adapter import PipelineAdapter
-from facesel.serve.scheduler import ScheduleGovernor
+from facesel.serve.scheduler import TIER_COARSE_SIDE, ScheduleGovernor
 from facesel.serve.sealer import BackgroundSealer
 from facesel.serve.zones import masked_segments
 from facesel.sinks import VaultSink
@@ -285,8 +285,16 @@ class Camera:
         if not self.config.coarsen_detection or settings.get("mode") != "sparse":
             return None  # the exhaustive mode is the yardstick: it detects every frame, always
         base = int(settings["detect_every"])
+        # two tiers as the first step: only where the pipeline has them off (on, they stay on and the
+        # governor steps detect_every only) and where a frame shrunk to TIER_COARSE_SIDE is smaller
+        # than the fine pass's (max_side 0: the frame's own size, checked frame by frame by the stage)
+        max_side = int(settings.get("max_side", 0))
+        tiers = (self.config.coarsen_with_tiers and not settings.get("coarse_max_side")
+                 and (max_side == 0 or max_side > TIER_COARSE_SIDE))
         return ScheduleGovernor(adapter.selector.schedule, base=base, cap=max(base, self.config.max_detect_every),
-                                capacity=self.config.buffer_frames, refine_backoff=self.config.refine_backoff)
+                                capacity=self.config.buffer_frames, refine_backoff=self.config.refine_backoff,
+                                stage=adapter.selector.detect_stage if tiers else None,
+                                coarse_side=TIER_COARSE_SIDE, fine_every=int(settings.get("fine_every", 4)))
 
     # -- hooks of the segments and the sink (see EpochSegments for the thread of each) ---------
     def _received(self, frame) -> bool:
@@ -392,7 +400,8 @@ class Camera:
 def _live_counters(source, adapter, governor=None) -> dict[str, float]:
     counts: dict[str, float] = {}
     if governor is not None:
-        counts.update({"schedule:coarser": governor.coarsened, "schedule:finer": governor.refined})
+        counts.update({"schedule:coarser": governor.coarsened, "schedule:finer": governor.refined,
+                       "schedule:tiers_on": governor.tiers_on, "schedule:tiers_off": governor.tiers_off})
     if source is not None:
         stats = source.stats
         counts.update(frames_received=stats.frames_received, frames_dropped=stats.frames_dropped,

@@ -19,6 +19,7 @@ Example::
     camera_key = "/etc/facesel/cameras/entrance"   # the camera's signing key (facesel camera init)
     camera_id = "entrance"        # optional: checked against the key's id (default: the key's id)
     coarsen_detection = true      # sparse mode: detect less often while the camera cannot keep up
+    coarsen_with_tiers = true     # ... the first step: two-tier full-frame detection (640 px, 1 in fine_every fine)
     max_detect_every = 16         # ... down to one full-frame detection in this many frames
     refine_backoff = 2            # ... a finer step undone at once makes the next wait this times longer; 1: fixed
     buffer_frames = 4             # frames waiting for the pipeline; a full buffer drops its oldest
@@ -40,6 +41,8 @@ must belong to ``camera_id`` when one is given; two cameras may not share a key 
 from __future__ import annotations
 
 import math
+import os
+import stat
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -120,6 +123,14 @@ class CameraConfig:
     all on the same frame numbers; false: every camera's schedule starts on its first frame."""
     coarsen_detection: bool = True
     """Sparse mode: detect on the full frame less often while the camera cannot keep up (before it drops)."""
+    coarsen_with_tiers: bool = True
+    """With ``coarsen_detection``: the governor's first step under load turns two-tier full-frame
+    detection on (most full-frame detections on the frame shrunk to 640 pixels, one in the pipeline's
+    ``fine_every`` at ``max_side``: :mod:`facesel.detect.stage`) before it doubles ``detect_every``,
+    and its last step back turns it off. At 720p it cost about the CPU of ``detect_every`` 8 and
+    agreed better with the exhaustive mode (docs/performance.md, "Session 13"). No effect where the
+    pipeline has ``coarse_max_side`` on already (two tiers always) or ``max_side`` at most 640.
+    False: ``detect_every`` steps only, as before session 13."""
     max_detect_every: int = 16
     """The coarsest schedule ``coarsen_detection`` may reach (frames between full detections)."""
     refine_backoff: int = 2
@@ -181,7 +192,7 @@ CAMERA_KEYS = {
     "read_timeout", "stall_timeout", "reconnect_max_delay", "enabled", "pipeline", "zones", "retention_hours",
     "retention_reason", "coarsen_detection", "max_detect_every", "refine_backoff", "shrink_in_decoder", "buffer_frames",
     "skip_loop_filter", "convert_on_take", "skip_when_behind", "seal_in_background", "stagger_detection",
-    "flush_buffer_frames",
+    "flush_buffer_frames", "coarsen_with_tiers",
 }
 
 PER_CAMERA_ONLY = {"source", "vault", "camera_key", "camera_id", "zones"}
@@ -189,11 +200,17 @@ PER_CAMERA_ONLY = {"source", "vault", "camera_key", "camera_id", "zones"}
 
 
 def load_config(path) -> ServeConfig:
-    """Read and check a config file. ValueError names the file, the camera and the key."""
+    """Read and check a config file. ValueError names the file, the camera and the key.
+
+    A config that holds credentials (a camera URL's password or ``?token=``, a webhook URL, whose
+    path is often its secret) must be readable by its owner only, as the key and password files it
+    names are: refused otherwise, with the ``chmod`` that fixes it.
+    """
     path = Path(path)
     try:
         with path.open("rb") as handle:
             data = tomllib.load(handle)
+            mode = stat.S_IMODE(os.fstat(handle.fileno()).st_mode)
     except FileNotFoundError:
         raise FileNotFoundError(f"config file not found: {path}") from None
     except IsADirectoryError:
@@ -201,9 +218,17 @@ def load_config(path) -> ServeConfig:
     except tomllib.TOMLDecodeError as err:
         raise ValueError(f"{path}: not valid TOML: {err}") from None
     try:
-        return parse_config(data, base=path.parent, path=path)
+        config = parse_config(data, base=path.parent, path=path)
     except ValueError as err:
         raise ValueError(f"{path}: {err}") from None
+    # redaction changes a URL exactly where it holds a user, password or secret query value
+    secret = sorted(name for name, camera in config.cameras.items() if redact_url(camera.source) != camera.source)
+    if (secret or config.webhook) and mode & 0o077:
+        holds = (f"the credentials of camera(s) {', '.join(secret)}" if secret else "") + \
+            (" and " if secret and config.webhook else "") + ("the webhook's URL" if config.webhook else "")
+        raise ValueError(f"{path} holds {holds}, but other users may read or change it (mode {mode:04o}); only its "
+                         f"owner may: chmod 600 {path}")
+    return config
 
 
 def parse_config(data: dict, base: Path = Path("."), path: Path | None = None) -> ServeConfig:
@@ -332,7 +357,7 @@ def _camera(name: str, table: dict, defaults: dict, base: Path) -> CameraConfig:
     camera_key, camera_id = _camera_key(merged, where, base)
     flags = {}
     for key in ("loop", "enabled", "coarsen_detection", "shrink_in_decoder", "convert_on_take", "skip_when_behind",
-                "seal_in_background", "stagger_detection"):
+                "seal_in_background", "stagger_detection", "coarsen_with_tiers"):
         value = merged.get(key, getattr(CameraConfig, key, True))
         if value is None:  # convert_on_take, skip_when_behind: on where the camera decodes with PyAV anyway
             value = _decodes_with_pyav(source, live_target, merged)

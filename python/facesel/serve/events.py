@@ -40,6 +40,10 @@ import threading
 import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlsplit
+
+from facesel.redaction import remember_url_secrets
+from facesel.vault.fsutil import read_regular
 
 _log = logging.getLogger("facesel.serve")
 
@@ -85,8 +89,23 @@ def check_mqtt(table, where: str, base: Path) -> tuple:
         path = path if path.is_absolute() else base / path
         if not path.is_file():
             raise ValueError(f"{where}.password_file: no file at {path}")
+        read_password(path, f"{where}.password_file")  # refused now, not when the service starts
         checked["password_file"] = str(path)
     return tuple(sorted(checked.items()))
+
+
+def read_password(path: str | Path, what: str) -> str:
+    """The first line of a password file: a regular file that only its owner may read or write
+    (ValueError naming ``what`` and the ``chmod`` otherwise)."""
+    try:
+        text = read_regular(Path(path), 64 * 1024, private=True).decode("utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        detail = err.strerror if isinstance(err, OSError) and err.strerror else "not UTF-8 text"
+        raise ValueError(f"{what}: {path}: {detail}") from None
+    lines = text.splitlines()
+    if not lines or not lines[0]:
+        raise ValueError(f"{what}: {path} is empty (the first line is the password)")
+    return lines[0]
 
 
 def check_webhook(table, where: str) -> tuple:
@@ -102,7 +121,13 @@ def check_webhook(table, where: str) -> tuple:
             raise ValueError(unknown_key_message(where, key, WEBHOOK_KEYS))
     url = table.get("url")
     if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-        raise ValueError(f"{where}.url must be an http:// or https:// URL, got {url!r}")
+        shown = endpoint(url) if isinstance(url, str) else repr(url)
+        raise ValueError(f"{where}.url must be an http:// or https:// URL, got {shown}")
+    if any(c.isspace() or not c.isprintable() for c in url) or not urlsplit(url).hostname:
+        # refused here, not at the first POST (whose error would quote the URL, secret path and all)
+        raise ValueError(f"{where}.url must be a URL with a host and without spaces or control characters, got "
+                         f"{endpoint(url)}")
+    remember_url_secrets(url)  # a password or ?token= in it is masked in every log line from here on
     timeout = table.get("timeout", 5.0)
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
         raise ValueError(f"{where}.timeout must be a positive number of seconds, got {timeout!r}")
@@ -167,12 +192,27 @@ class EventBus:
             outlet.close()
 
 
+def endpoint(url: str) -> str:
+    """``url`` as logs and errors may show it: scheme, host and port only. Webhook services put
+    their secret in the path (``/services/T0/B0/SECRET``, ``/api/webhooks/ID/TOKEN``), which the
+    log's redaction cannot tell from an ordinary path, so no path, query or user part is shown."""
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return "(a malformed URL)"
+    if not parts.scheme or not host:
+        return "(a URL without a scheme or host)"
+    shown = f"{parts.scheme}://{'[' + host + ']' if ':' in host else host}{'' if port is None else f':{port}'}"
+    return shown + ("/..." if parts.path not in ("", "/") or parts.query or parts.fragment else "/")
+
+
 class WebhookOutlet:
     """One HTTP POST of the event's JSON per event."""
 
     def __init__(self, url: str, timeout: float = 5.0):
         self.url, self.timeout = url, float(timeout)
-        self.name = f"webhook {url}"
+        self.name = f"webhook {endpoint(url)}"  # logged on failures: never the URL's path (its secret)
 
     def send(self, event: dict) -> None:
         body = json.dumps(event).encode()
@@ -201,7 +241,7 @@ class MqttOutlet:
         self.name = f"MQTT {host}:{port}"
         self._client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id or "")
         if username is not None:
-            password = Path(password_file).read_text(encoding="utf-8").splitlines()[0] if password_file else None
+            password = read_password(password_file, "serve.mqtt.password_file") if password_file else None
             self._client.username_pw_set(username, password)
         self._client.will_set(f"{topic}/status", "offline", qos=1, retain=True)
         self._client.reconnect_delay_set(1, 30)

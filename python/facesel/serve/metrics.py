@@ -19,7 +19,8 @@ PREFIX = "facesel"
 WORK_KINDS = {"full_detections": "full_frame_detections", "scene_changes": "scene_changes",
               "full_postponed": "full_frame_detections_postponed",
               "regions": "squares_searched", "regions_skipped": "squares_skipped",
-              "regions_lost": "squares_lost", "full_ahead": "full_frame_detections_ahead", "seen": "crops_seen",
+              "regions_lost": "squares_lost", "full_ahead": "full_frame_detections_ahead",
+              "full_fine": "full_frame_detections_fine", "full_coarse": "full_frame_detections_coarse", "seen": "crops_seen",
               "gated": "crops_gated", "screened": "crops_screened", "aligned": "crops_aligned",
               "scored": "crops_fully_scored"}
 """``facesel_pipeline_work_total``'s ``kind`` label for each key of :attr:`facesel.Selector.work`."""
@@ -71,6 +72,10 @@ class CameraCollector:
         every = family(GaugeMetricFamily, "detect_every", "Frames between full-frame detections now")
         changes = family(CounterMetricFamily, "schedule_changes", "Detection schedule made coarser or finer under load",
                          ["direction"])
+        tiers = family(GaugeMetricFamily, "two_tier_detection",
+                       "1 while full-frame detections run in two tiers (coarse_max_side, or the governor's first step)")
+        tier_changes = family(CounterMetricFamily, "schedule_tier_changes",
+                              "Of the schedule changes, those that turned two-tier detection on or off", ["direction"])
         for cam in cams:
             name = [cam.config.name]
             counts = cam.counters()  # since the service started: across restarts and reloads
@@ -101,11 +106,15 @@ class CameraCollector:
             latency.add_metric(name, counts["processed"], counts["frame_seconds_sum"])
             if adapter is not None:
                 every.add_metric(name, adapter.selector.schedule.every)
+                tiers.add_metric(name, 1.0 if adapter.selector.detect_stage.coarse_side else 0.0)
             # from counters(): the steps of earlier pipelines (restarts, reloads) are in them
             changes.add_metric(name + ["coarser"], counts.get("schedule:coarser", 0))
             changes.add_metric(name + ["finer"], counts.get("schedule:finer", 0))
+            tier_changes.add_metric(name + ["on"], counts.get("schedule:tiers_on", 0))
+            tier_changes.add_metric(name + ["off"], counts.get("schedule:tiers_off", 0))
         yield from (received, processed, dropped, skipped, faces, sealed, reconnects, failures, stalls, restarts,
-                    gap_closed, stage, work, fps, open_tracks, queue, age, up, latency, every, changes)
+                    gap_closed, stage, work, fps, open_tracks, queue, age, up, latency, every, changes, tiers,
+                    tier_changes)
 
 
 def make_registry(cameras: Callable[[], list]) -> CollectorRegistry:

@@ -30,6 +30,15 @@ refinement to it that holds for ``undo_frames`` frames (the load has eased) brin
 of the failed schedule still waits when the cooldown ends, so ``every`` goes two steps up) and
 the first step back down holds: one count for all steps would be reset by it. ``refine_backoff =
 1`` is the old rule: a fixed ``calm_frames``.
+
+Two tiers first (issue 27, session 13): with ``stage`` given (a camera whose pipeline has
+two-tier detection off), the first coarsening turns two-tier full-frame detection on
+(:mod:`facesel.detect.stage`: most full-frame detections on the frame shrunk to ``coarse_side``,
+one in ``fine_every`` at ``max_side``) at the configured ``detect_every``, and only the next ones
+double ``detect_every``; the last refinement turns it off again. At 720p it saved about as much CPU
+as doubling ``detect_every`` from 4 to 8 while agreeing better with the exhaustive mode
+(docs/performance.md, "Session 13"), so it is the gentler first step. A schedule is then the pair
+(``detect_every``, two tiers on): the steps are (4, off), (4, on), (8, on), (16, on) by default.
 """
 
 from __future__ import annotations
@@ -37,6 +46,12 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+
+
+TIER_COARSE_SIDE = 640
+"""The coarse tier's longer side when the governor turns two tiers on for a pipeline that has them
+off (``coarse_max_side``'s measured setting: a quarter of the network's pixels at ``max_side`` 1280;
+docs/performance.md, "Session 13")."""
 
 
 class ScheduleGovernor:
@@ -68,11 +83,20 @@ class ScheduleGovernor:
         longer holds, and resets the slack needed for its schedule to ``calm_frames``.
     max_calm_frames : int or None
         The most slack ever needed (None: 16 times ``calm_frames``, 48 s at 25 frames/s by default).
+    stage : facesel.detect.stage.DetectStage or None
+        The camera's detection stage, whose two-tier detection the first coarsening turns on
+        (:meth:`~facesel.detect.stage.DetectStage.set_tiers`, read by the pipeline's reading
+        thread) and the last refinement off; None: ``detect_every`` steps only (the rule before
+        session 13). Its tiers must be off when given (the governor owns them from then on).
+    coarse_side, fine_every : int
+        The two tiers' setting when on (the pipeline's ``coarse_max_side`` and ``fine_every``).
 
     Attributes
     ----------
     coarsened, refined : int
-        Steps taken each way (exported as ``facesel_schedule_changes_total``).
+        Steps taken each way (exported as ``facesel_schedule_changes_total``), tier steps included.
+    tiers_on, tiers_off : int
+        Of those, the steps that turned two tiers on / off (``facesel_schedule_tier_changes_total``).
     undone : int
         Refinements undone by a coarsening within ``undo_frames`` frames.
     needed_calm : int
@@ -83,19 +107,23 @@ class ScheduleGovernor:
         Frames observed before the schedule was first coarsened (None before).
     observed_before_first_drop : int or None
         Frames observed before the first that came after a drop (None while none did).
-    changes : collections.deque of (int, int, int, int, bool, float)
+    tiered : bool
+        Two-tier detection turned on by the governor now (property).
+    changes : collections.deque of (int, int, int, int, bool, float, bool)
         The latest steps (at most ``CHANGES_KEPT``), oldest first, each ``(observed, sequence, every,
-        dropped, gap, when)``: frames observed when it was taken, the frame's sequence number, the
-        new ``detect_every``, the source's drop count then, whether a gap (frames dropped just
-        before) forced it, and ``time.monotonic()`` then (recorded only: no decision reads a clock).
-        For diagnosis (``experiments/capacity_timeline.py``).
+        dropped, gap, when, tiered)``: frames observed when it was taken, the frame's sequence number,
+        the new ``detect_every``, the source's drop count then, whether a gap (frames dropped just
+        before) forced it, ``time.monotonic()`` then (recorded only: no decision reads a clock), and
+        whether two tiers are on after it (a tier step keeps ``every``). For diagnosis
+        (``experiments/capacity_timeline.py``, ``benchmarks/capacity.py``).
     """
 
     CHANGES_KEPT = 512
 
     def __init__(self, schedule, base: int, cap: int, high: float = 0.5, low: float = 0.15,
                  smoothing: float = 0.25, calm_frames: int = 75, capacity: int = 1, refine_backoff: int = 2,
-                 undo_frames: int = 150, max_calm_frames: int | None = None):
+                 undo_frames: int = 150, max_calm_frames: int | None = None, stage=None, coarse_side: int = 640,
+                 fine_every: int = 4):
         if isinstance(base, bool) or not isinstance(base, int) or base < 1:
             raise ValueError(f"base must be an integer >= 1, got {base!r}")
         if isinstance(cap, bool) or not isinstance(cap, int) or cap < base:
@@ -113,8 +141,20 @@ class ScheduleGovernor:
         max_calm_frames = 16 * calm_frames if max_calm_frames is None else max_calm_frames
         if isinstance(max_calm_frames, bool) or not isinstance(max_calm_frames, int) or max_calm_frames < calm_frames:
             raise ValueError(f"max_calm_frames must be an integer >= calm_frames ({calm_frames}), got {max_calm_frames!r}")
+        if stage is not None:
+            if not callable(getattr(stage, "set_tiers", None)):
+                raise TypeError(f"stage must be a detection stage with set_tiers(), got {type(stage).__name__}")
+            if stage.tiers[0]:
+                raise ValueError("stage: its two-tier detection is already on (the pipeline's "
+                                 "coarse_max_side); the governor can only turn it on from off")
+            stage.set_tiers(coarse_side, fine_every)  # checks both ...
+            stage.set_tiers(0, fine_every)  # ... and leaves it off
+        self.stage, self.coarse_side, self.fine_every = stage, coarse_side, fine_every
+        self._tiered = False
+        self.tiers_on = self.tiers_off = 0
         self.refine_backoff, self.undo_frames, self.max_calm_frames = refine_backoff, undo_frames, max_calm_frames
-        self._needed: dict[int, int] = {}  # detect_every -> slack needed before refining to it, if not calm_frames
+        # (detect_every, two tiers on) -> slack needed before refining to it, if not calm_frames
+        self._needed: dict[tuple[int, bool], int] = {}
         self.undone = 0
         self._refined_at: int | None = None  # frames observed at the last refinement not yet judged
         self.schedule, self.base, self.cap, self.capacity = schedule, base, cap, capacity
@@ -138,8 +178,43 @@ class ScheduleGovernor:
         return self.schedule.every
 
     @property
+    def tiered(self) -> bool:
+        return self._tiered
+
+    @property
+    def level(self) -> tuple[int, bool]:
+        """The schedule now: (``detect_every``, two tiers on by the governor)."""
+        return self.schedule.every, self._tiered
+
+    def _coarser(self) -> tuple[int, bool] | None:
+        """The next schedule up (None at the cap): two tiers on first, then ``every`` doubled."""
+        every, tiered = self.level
+        if self.stage is not None and not tiered:
+            return every, True
+        return (min(self.cap, every * 2), tiered) if every < self.cap else None
+
+    def _finer(self) -> tuple[int, bool] | None:
+        """The next schedule down (None at the base): ``every`` halved, then two tiers off."""
+        every, tiered = self.level
+        if every > self.base:
+            return max(self.base, every // 2), tiered
+        return (every, False) if tiered else None
+
+    def _set(self, level: tuple[int, bool]) -> None:
+        every, tiered = level
+        if tiered != self._tiered:
+            self.stage.set_tiers(self.coarse_side if tiered else 0, self.fine_every)
+            self._tiered = tiered
+            if tiered:
+                self.tiers_on += 1
+            else:
+                self.tiers_off += 1
+        self.schedule.every = every
+
+    @property
     def needed_calm(self) -> int:
-        return self._needed.get(max(self.base, self.schedule.every // 2), self.calm_frames)
+        finer = self._finer()
+        return self.calm_frames if finer is None else self._needed.get(finer, self.calm_frames)
 
     def observe(self, waited: float, interval: float | None, sequence: int, dropped: int = 0) -> None:
         """One frame taken by the pipeline.
@@ -169,33 +244,37 @@ class ScheduleGovernor:
             self.wait += self.smoothing * (fraction - self.wait)
             if self._refined_at is not None and self.observed - self._refined_at > self.undo_frames:
                 self._refined_at = None  # the last refinement held: the load has eased
-                self._needed.pop(self.schedule.every, None)
+                self._needed.pop(self.level, None)
             if self._cooldown > 0:  # the backlog of the old schedule is still draining
                 self._cooldown -= 1
                 return
             if self.wait > self.high or gap:
                 self._calm = 0
-                if self.schedule.every < self.cap:
-                    failed = self.schedule.every
-                    self.schedule.every = min(self.cap, self.schedule.every * 2)
+                coarser = self._coarser()
+                if coarser is not None:
+                    failed = self.level
+                    self._set(coarser)
                     self.coarsened += 1
                     if self._refined_at is not None:  # the last refinement was too much: wait longer next time
                         self.undone += 1
                         self._needed[failed] = min(self.max_calm_frames,
                                                    self._needed.get(failed, self.calm_frames) * self.refine_backoff)
                         self._refined_at = None
-                    self.changes.append((self.observed, sequence, self.schedule.every, int(dropped), bool(gap), time.monotonic()))
+                    self.changes.append((self.observed, sequence, self.schedule.every, int(dropped), bool(gap),
+                                         time.monotonic(), self._tiered))
                     if self.dropped_before_first_coarsening is None:
                         self.dropped_before_first_coarsening = int(dropped)
                         self.observed_before_first_coarsening = self.observed - 1
                     self._cooldown = 4
                 return
             self._calm = self._calm + 1 if self.wait < self.low else 0
-            if self._calm >= self.needed_calm and self.schedule.every > self.base:
+            finer = self._finer()
+            if finer is not None and self._calm >= self.needed_calm:
                 if self._refined_at is not None:  # the step before this one was not undone: it held
-                    self._needed.pop(self.schedule.every, None)
-                self.schedule.every = max(self.base, self.schedule.every // 2)
+                    self._needed.pop(self.level, None)
+                self._set(finer)
                 self.refined += 1
                 self._calm = 0
                 self._refined_at = self.observed
-                self.changes.append((self.observed, sequence, self.schedule.every, int(dropped), False, time.monotonic()))
+                self.changes.append((self.observed, sequence, self.schedule.every, int(dropped), False, time.monotonic(),
+                                     self._tiered))

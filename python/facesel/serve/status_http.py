@@ -90,6 +90,24 @@ class StatusServer:
             def log_message(self, *args):  # access lines would drown the service's own log
                 pass
 
+            # Every answer, whoever writes it (the view's pictures of the scene, the status JSON,
+            # a route's own headers), is kept out of browser and proxy caches: a camera's view
+            # must not land on some disk because a browser opened it once.
+            def send_response(self, code, message=None):
+                self._cache_header_sent = False
+                super().send_response(code, message)
+
+            def send_header(self, keyword, value):
+                if keyword.lower() == "cache-control":
+                    self._cache_header_sent = True
+                super().send_header(keyword, value)
+
+            def end_headers(self):
+                if not getattr(self, "_cache_header_sent", False):
+                    super().send_header("Cache-Control", "no-store")
+                super().send_header("X-Content-Type-Options", "nosniff")
+                super().end_headers()
+
             def _refused(self, method: str) -> bool:
                 why = browser_refusal(owner.bound_host, method, self.headers)
                 if why is not None:

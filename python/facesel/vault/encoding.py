@@ -9,7 +9,7 @@ from pathlib import Path
 
 from facesel.vault.errors import KeyMaterialError
 from facesel.vault.fields import describe
-from facesel.vault.fsutil import FileTooBigError, NotRegularFileError, read_regular
+from facesel.vault.fsutil import ExposedSecretError, FileTooBigError, NotRegularFileError, read_regular
 
 VERSION = 1
 MAX_KEY_FILE = 64 << 20  # no key file is near this; a bigger one is refused before it is read
@@ -36,17 +36,20 @@ def canonical(obj: dict) -> bytes:
     return json.dumps(obj, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 
-def read_json(path: Path, expected_format: str) -> dict:
+def read_json(path: Path, expected_format: str, private: bool = False) -> dict:
     """A JSON key file of ``expected_format`` and version :data:`VERSION`.
 
     Only a regular file is read (a FIFO, device or folder in its place is refused at once, never
-    waited on), and only up to :data:`MAX_KEY_FILE` bytes.
+    waited on), and only up to :data:`MAX_KEY_FILE` bytes. ``private``: a secret key file, refused
+    when group or others may read or write it.
     """
     path = Path(path)
     try:
-        data = json.loads(read_regular(path, MAX_KEY_FILE).decode("utf-8"))
+        data = json.loads(read_regular(path, MAX_KEY_FILE, private=private).decode("utf-8"))
     except FileNotFoundError:
         raise FileNotFoundError(f"{path} does not exist") from None
+    except ExposedSecretError as err:
+        raise KeyMaterialError(f"{path} is a secret {expected_format} file, but {err.strerror}") from None
     except FileTooBigError:
         raise KeyMaterialError(f"{path}: far too big for a {expected_format} file") from None
     except NotRegularFileError as err:

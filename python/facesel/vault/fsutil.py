@@ -65,12 +65,25 @@ def open_regular(path: Path, flags: int = os.O_RDONLY, mode: int = 0o600, follow
     return fd
 
 
-def read_regular(path: Path, max_bytes: int, follow: bool = True) -> bytes:
+class ExposedSecretError(OSError):
+    """A secret file (a signing key, a password, a passphrase) that users other than its owner may
+    read or write: refused as ssh refuses such a private key, with the ``chmod`` that fixes it."""
+
+
+def read_regular(path: Path, max_bytes: int, follow: bool = True, private: bool = False) -> bytes:
     """The bytes of regular file ``path``, refused (NotRegularFileError / ValueError) when it is
-    anything else or larger than ``max_bytes``; the size is checked on the open descriptor."""
+    anything else or larger than ``max_bytes``; the size is checked on the open descriptor.
+
+    ``private``: the file holds a secret, and is refused (:class:`ExposedSecretError`) when its
+    mode lets group or others read or write it (checked on the open descriptor: a link's target)."""
     fd = open_regular(Path(path), os.O_RDONLY, follow=follow)
     try:
-        size = os.fstat(fd).st_size
+        info = os.fstat(fd)
+        if private and stat.S_IMODE(info.st_mode) & 0o077:
+            raise ExposedSecretError(errno.EACCES, f"other users may read or change it (mode "
+                                                   f"{stat.S_IMODE(info.st_mode):04o}); only its owner may: "
+                                                   f"chmod 600 {path}", str(path))
+        size = info.st_size
         if size > max_bytes:
             raise FileTooBigError(errno.EFBIG, f"{size} bytes, more than the {max_bytes} allowed", str(path))
         chunks, total = [], 0

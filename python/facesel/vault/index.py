@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,6 +78,7 @@ class Index:
             if readonly:
                 self._connect_readonly()
                 return
+            _owner_only(self.path)
             # isolation_level=None: we commit explicitly, so a failed insert never lingers in a
             # half-open transaction. timeout: wait for another process's short write lock.
             self.db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
@@ -145,6 +147,28 @@ class Index:
             sql += " AND sealed_at < ?"
             args.append(expired_before)
         return [IndexRow(*r) for r in self.db.execute(sql + " ORDER BY sealed_at, record_id", args)]
+
+
+def _owner_only(path: Path) -> None:
+    """Make the index and its journal files readable by their owner only, before SQLite opens them.
+
+    The rows are no pictures, but they say when people passed which camera. SQLite creates the
+    database with the process's umask (0644 usually) and its ``-wal``/``-shm`` files with the
+    database's mode, so a vault in a folder others may enter (one an installer made, 0755) leaked
+    them: the database is created here, owner-only, and an existing one of ours is narrowed.
+    """
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600))
+    except FileExistsError:
+        pass
+    for name in (path.name, path.name + "-wal", path.name + "-shm", path.name + "-journal"):
+        candidate = path.with_name(name)
+        try:
+            info = os.lstat(candidate)
+        except FileNotFoundError:
+            continue
+        if stat.S_ISREG(info.st_mode) and info.st_uid == os.geteuid() and stat.S_IMODE(info.st_mode) & 0o077:
+            os.chmod(candidate, stat.S_IMODE(info.st_mode) & 0o700)
 
 
 class _Tx:

@@ -38,7 +38,7 @@ from pathlib import Path
 
 from facesel.vault.audit import AuditLog, read_verified
 from facesel.vault.errors import AuditError, EpochUnavailableError, KeyMaterialError, RecordError, VaultWriteError
-from facesel.vault.consistency import GONE_EVENTS, LoggedSeal, gone_record, live_seals
+from facesel.vault.consistency import GONE_EVENTS, LoggedSeal, live_seals
 from facesel.vault.fsutil import TMP_SUFFIX, atomic_write, fsync_dir
 from facesel.vault.identity import VaultIdentity, check_record, load_identity, read_record_file
 from facesel.vault.index import COLUMNS, Index, IndexRow
@@ -140,19 +140,21 @@ class OpenedRecord:
     indexed: bool = True
 
 
-def sealed_digests(vault_dir: Path) -> dict[str, str]:
-    """SHA-256 of each record as logged when it was sealed, for the records the log still holds
-    (a record logged as purged, missing or quarantined since has none: a file and row put back
-    for it are refused by :func:`verified_record`). Entries are read, not verified: for a decision
-    use :func:`logged_records`."""
-    digests = {}
-    for entry in AuditLog(Path(vault_dir) / "audit.log").entries():
-        rid = entry.get("record_id")
-        if entry.get("event") == "seal" and isinstance(entry.get("sha256"), str) and isinstance(rid, str):
-            digests[rid] = entry["sha256"]
-        elif gone_record(entry) is not None:
-            digests.pop(rid, None)
-    return digests
+def sealed_digests(vault_dir: Path, identity: VaultIdentity, now: float | None = None) -> dict[str, str]:
+    """SHA-256 of each record as logged when it was sealed, for the records the signed log still
+    holds (a record logged as purged, missing or quarantined since has none: a file and row put
+    back for it are refused by :func:`verified_record`).
+
+    The log is verified in the same read (chain, signatures by the vault's camera and authority,
+    times, head; :func:`logged_records`): a ``seal`` line appended by anyone without the camera's
+    key counts for nothing (review 4, finding 1: it used to bring a purged record back).
+
+    Raises
+    ------
+    AuditError
+        When the log does not verify: then no record can be shown or opened as genuine.
+    """
+    return {rid: seal.sha256 for rid, seal in logged_records(vault_dir, identity, now).items()}
 
 
 class RecordNotHere(RecordError):

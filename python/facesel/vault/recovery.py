@@ -2,12 +2,16 @@
 
 The signed audit log decides what is genuine; a file alone never is:
 
-* a temporary file whose SHA-256 matches a logged ``seal`` whose record is missing is the end of
-  an interrupted seal: it is renamed into place. Any other temporary is deleted (or, when it is
-  not a regular file, quarantined).
+* a temporary file whose SHA-256 matches a logged ``seal`` whose record is not in place is the
+  end of an interrupted seal: it is renamed into place (a different file under the record's name
+  is quarantined first: the logged seal's own bytes are never deleted). Any other temporary is
+  deleted (or, when it is not a regular file, quarantined).
 * a record file the log does not know (or logs as gone), with a bad name, a bad signature,
-  content other than what was logged, or a seal time outside its epoch or in the future, is moved to ``VAULT/quarantine/`` and a ``quarantined``
-  entry says why. It is never indexed or listed.
+  content other than what was logged, a seal time outside its epoch or ahead of the time its seal
+  entry was logged, is moved to ``VAULT/quarantine/`` and a ``quarantined`` entry says why. It is
+  never indexed or listed. Only the file's own faults count: not the clock at restart (a record
+  sealed while the clock ran ahead is genuine), nor a read that failed (the file is left in place,
+  unindexed, and tried again at the next start).
 * index rows follow the authenticated headers of the accepted files (a row that disagrees is
   corrected and the correction logged; a row without a file is dropped).
 * a file whose ``purge`` is logged is deleted (a purge is logged first, then carried out) when it
@@ -19,6 +23,7 @@ The signed audit log decides what is genuine; a file alone never is:
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import secrets
 from pathlib import Path
@@ -27,12 +32,15 @@ from typing import TYPE_CHECKING
 from facesel.vault.consistency import RECORD_SUFFIX, LoggedSeal, file_sha256, gone_record, logged_seal
 from facesel.vault.errors import RecordError
 from facesel.vault.fsutil import TMP_SUFFIX, fsync_dir, is_regular, remove_stale_temporaries
-from facesel.vault.identity import check_record, read_record_file
+from facesel.vault.identity import SEAL_TIME_TOLERANCE, check_record, read_record_file
 from facesel.vault.index import IndexRow
 from facesel.vault.record import MAX_RECORD, RECORD_ID
+from facesel.vault.timeparse import format_time
 
 if TYPE_CHECKING:
     from facesel.vault.store import Vault
+
+_log = logging.getLogger("facesel.vault")
 
 
 def quarantine(vault: Vault, path: Path, reason: str, record_id: str | None) -> None:
@@ -74,8 +82,19 @@ def _finish_temporaries(vault: Vault, sealed: dict[str, LoggedSeal], gone: dict[
         record_id = tmp.name[1:].split(".", 1)[0]
         final = vault.records_dir / f"{record_id}{RECORD_SUFFIX}"
         seal = sealed.get(record_id)
-        if seal is not None and record_id not in gone and not final.exists() and not final.is_symlink() \
-                and file_sha256(tmp, MAX_RECORD) == seal.sha256:
+        if seal is not None and record_id not in gone and file_sha256(tmp, MAX_RECORD) == seal.sha256:
+            # The logged seal's own file: it is never deleted. Whatever else holds the record's
+            # name (a planted or damaged file; never ours, as the rename is the seal's last step)
+            # is quarantined first.
+            if (final.exists() or final.is_symlink()) and file_sha256(final, MAX_RECORD) == seal.sha256:
+                tmp.unlink()  # the rename happened (a copy of it left behind): nothing to finish
+                stats["temporaries_removed"] += 1
+                continue
+            if final.exists() or final.is_symlink():
+                # Logged without the record id: the record is not gone, only this other file is.
+                quarantine(vault, final, f"a file under the name of record {record_id}, whose logged seal was still "
+                                         "being finished, and not the file logged as sealed", None)
+                stats["quarantined"] += 1
             os.replace(tmp, final)
             stats["completed"] += 1
         else:
@@ -88,7 +107,6 @@ def _finish_temporaries(vault: Vault, sealed: dict[str, LoggedSeal], gone: dict[
 def _accepted_files(vault: Vault, sealed: dict[str, LoggedSeal], gone: dict[str, str],
                     stats: dict) -> dict[str, IndexRow]:
     accepted = {}
-    now = vault._verify_clock()
     for path in sorted(vault.records_dir.iterdir()):
         if path.name.startswith(".") and path.name.endswith(TMP_SUFFIX):
             continue
@@ -111,26 +129,63 @@ def _accepted_files(vault: Vault, sealed: dict[str, LoggedSeal], gone: dict[str,
         else:
             try:
                 data = read_record_file(path)
-                digest = hashlib.sha256(data).hexdigest()
-                seal = sealed[known]
-                if digest != seal.sha256:
-                    raise RecordError("the file differs from the one logged as sealed (replaced)")
-                parsed = check_record(vault.identity, data, known, now=now)
-                if parsed.header["sealed_at"] != seal.sealed_at or parsed.header["epoch_id"] != seal.epoch_id:
-                    raise RecordError("the record's seal time or epoch differs from its logged seal")
-                accepted[known] = IndexRow.from_header(parsed.header, len(data), digest)
-            except (RecordError, OSError) as err:
+            except RecordError as err:  # not a regular file, or too big to be a record
                 reason = str(err)
+            except FileNotFoundError:
+                continue  # gone since the listing: logged below as missing
+            except OSError as err:
+                # A read that failed (I/O error, permissions, descriptors) says nothing about the
+                # file: quarantining it would log a genuine record as gone for good. Left in place,
+                # unindexed and live in the log; the next start tries again.
+                _log.error("vault %s: record %s could not be read (%s); left in place, not indexed, checked "
+                           "again at the next start", vault.path, known, err.strerror or err)
+                stats["unreadable"].append(known)
+                continue
+            else:
+                try:
+                    accepted[known] = _checked_row(vault, known, data, sealed[known])
+                except RecordError as err:
+                    reason = str(err)
         if reason is not None:
-            quarantine(vault, path, reason, known)
+            try:
+                quarantine(vault, path, reason, known)
+            except OSError as err:
+                # The file system refused the move: the file stays where it is, unindexed, and a
+                # record the log holds stays live (the next start tries again). The camera starts.
+                _log.error("vault %s: %s could not be quarantined (%s: %s); left in place, not indexed", vault.path,
+                           path.name, reason, err.strerror or err)
+                if known is not None and known in sealed:
+                    stats["unreadable"].append(known)
+                continue
             stats["quarantined"] += 1
     return accepted
+
+
+def _checked_row(vault: Vault, record_id: str, data: bytes, seal: LoggedSeal) -> IndexRow:
+    """The index row of a record file the log sealed, or RecordError when the file is not genuine.
+
+    Every reason here is about the file itself (its bytes, signature, header), never about the
+    clock now: a record sealed while the camera's clock ran ahead (a real-time clock kept in local
+    time, an NTP step back) is as genuine after the clock is set right. Its seal time is held to the
+    time its ``seal`` entry was logged instead, which the log's own checks bound (a seal dated
+    ahead of its entry is what a rogue key holder would make to outlive the retention).
+    """
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != seal.sha256:
+        raise RecordError("the file differs from the one logged as sealed (replaced)")
+    parsed = check_record(vault.identity, data, record_id)
+    if parsed.header["sealed_at"] != seal.sealed_at or parsed.header["epoch_id"] != seal.epoch_id:
+        raise RecordError("the record's seal time or epoch differs from its logged seal")
+    if seal.sealed_at > seal.logged_at + SEAL_TIME_TOLERANCE:
+        raise RecordError(f"sealed at {format_time(seal.sealed_at)}, more than {SEAL_TIME_TOLERANCE:.0f} s after its "
+                          f"seal entry was logged ({format_time(seal.logged_at)}; it would outlive its retention)")
+    return IndexRow.from_header(parsed.header, len(data), digest)
 
 
 def recover(vault: Vault) -> dict:
     """Run every repair above; returns counts of each action (also logged, entry by entry)."""
     stats = {"temporaries_removed": 0, "completed": 0, "indexed": 0, "rows_dropped": 0, "rows_corrected": 0,
-             "logged": 0, "quarantined": 0, "purges_finished": 0}
+             "logged": 0, "quarantined": 0, "purges_finished": 0, "unreadable": []}
     sealed, gone = _logged(vault)
     _finish_temporaries(vault, sealed, gone, stats)
     accepted = _accepted_files(vault, sealed, gone, stats)
@@ -151,7 +206,7 @@ def recover(vault: Vault) -> dict:
     _, gone = _logged(vault)  # quarantines just logged count as gone
     cutoff = float(vault.clock()) - vault.retention_seconds
     for record_id, seal in sealed.items():
-        if record_id in gone or record_id in accepted:
+        if record_id in gone or record_id in accepted or record_id in stats["unreadable"]:
             continue
         expired = seal.sealed_at < cutoff
         # Every purge is logged before its file is deleted, so a sealed record whose file is gone

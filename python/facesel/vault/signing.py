@@ -82,19 +82,20 @@ class Signer:
         return bytes(self.key.sign(bytes(message)).signature)
 
 
-def _read(path: Path, fmt: str, what: str) -> dict:
+def _read(path: Path, fmt: str, what: str, private: bool = False) -> dict:
     try:
-        return read_json(path, fmt)
+        return read_json(path, fmt, private=private)
     except FileNotFoundError:
         raise FileNotFoundError(f"{what} not found: {path} does not exist") from None
 
 
-def _camera_doc(path: str | os.PathLike, file_name: str, fmt: str, what: str) -> tuple[Path, dict, str]:
+def _camera_doc(path: str | os.PathLike, file_name: str, fmt: str, what: str,
+                private: bool = False) -> tuple[Path, dict, str]:
     """Read a camera file (or ``file_name`` in the folder given): its path, contents and camera id."""
     path = Path(path)
     if path.is_dir():
         path = path / file_name
-    doc = _read(path, fmt, what)
+    doc = _read(path, fmt, what, private)
     try:
         return path, doc, check_camera_id(doc.get("camera_id"))
     except ValueError as err:
@@ -152,7 +153,8 @@ class CameraKey:
     @classmethod
     def load(cls, path: str | os.PathLike) -> CameraKey:
         """Read ``camera.key`` (or the folder holding it)."""
-        path, doc, camera_id = _camera_doc(path, "camera.key", FORMAT_CAMERA_KEY, "camera key file")
+        # Whoever reads it signs seals and purges as this camera: refused when others may read it.
+        path, doc, camera_id = _camera_doc(path, "camera.key", FORMAT_CAMERA_KEY, "camera key file", private=True)
         try:
             pin = check_fingerprint(doc.get("authority_fingerprint"))
         except ValueError as err:

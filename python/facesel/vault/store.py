@@ -10,12 +10,18 @@ Folder layout::
     VAULT/quarantine/      record files found in records/ that the log does not know (never adopted)
     VAULT/.lock            held (flock) by the one process that writes
 
-Crash safety: a record is written to a temporary file in ``records/`` and fsynced, indexed, its
-``seal`` entry (with the file's SHA-256) is logged, then it is renamed into place. A reader
+Crash safety: a record is written to a temporary file in ``records/`` and fsynced (file and
+folder), indexed, its ``seal`` entry (with the file's SHA-256) is logged, then it is renamed into
+place. A reader
 sees complete records only; the next :class:`Vault` brings files, index and log back into
 agreement (:mod:`facesel.vault.recovery`) before it seals anything: it finishes a logged seal
 whose temporary file is complete, and moves any record file the log does not know into
 ``quarantine/``. Nothing is ever adopted on the strength of a file alone.
+
+Time: a record is dated by the clock, but never before the latest seal time logged (a clock set
+back would seal to an old epoch and expire fresh evidence at once). Purges that run as
+housekeeping (at start, inside :meth:`Vault.seal`, :meth:`Vault.maybe_purge`) log a failure and
+retry later; they never stop the camera from starting or sealing.
 
 Retention: :meth:`Vault.purge` deletes only records the signed log holds (sealed by this camera,
 not logged as gone since), by the seal time *logged* when they were sealed, and only the file
@@ -46,6 +52,7 @@ from facesel.vault.consistency import (  # noqa: F401
     LoggedSeal,
     checked_purge_time,
     live_seals,
+    logged_seal,
 )
 from facesel.vault.errors import AuditError, KeyMaterialError, VaultLockedError, VaultWriteError
 from facesel.vault.fsutil import (
@@ -170,10 +177,15 @@ class Vault:
             # seals minus removals, kept up to date from the entries appended since (by this
             # process, a forwarder, an authority), each verified as it is read.
             self._live: dict[str, LoggedSeal] = live_seals(self.logged_entries(), self.camera_id)
+            # The latest seal time this camera has logged: no record is dated before it (see
+            # _seal_time). Its own seals only: other signers' clocks (an authority's) date nothing here.
+            own_seals = (logged_seal(entry, self.camera_id) for entry in self.logged_entries())
+            self._time_floor = max((seal.sealed_at for seal in own_seals if seal is not None), default=float("-inf"))
+            self._warned_clock = False
             self._boot_entries = None  # only needed while starting; a long log would hold memory
             self._last_purge = float("-inf")
             if purge_at_start:
-                self.purge()
+                self._purge_keeping_evidence(float(self.clock()))
         except BaseException:
             self.close()
             if fresh:
@@ -325,14 +337,10 @@ class Vault:
             When the disk refuses the write (e.g. full); nothing is left behind.
         """
         self._check_open()
-        now = float(self.clock())
+        now, raw = self._seal_time()
         epoch = self.authority.epoch_for(now)  # refuse before doing anything
-        try:
-            self.maybe_purge(now)
-        except AuditError as err:
-            # Keeping evidence beats deleting it: the snapshot is sealed all the same, and every
-            # purge waits until the log verifies again ('facesel audit verify' names the damage).
-            _log.error("vault %s: no purge: %s", self.path, err)
+        if now - self._last_purge >= self.purge_interval:
+            self._purge_keeping_evidence(now)
         record_id = new_record_id()
         best = track_result.best if isinstance(track_result, TrackResult) else None
         payload = encode_snapshot(track_result, record_id, self.clip_format)
@@ -346,22 +354,67 @@ class Vault:
         tmp = indexed = None
         try:
             tmp = write_temporary(final, data)
+            # The temporary's name must be durable before the log says "sealed": the log entry is
+            # fsynced, and after a power cut a logged seal whose file never reached the folder
+            # would be a record lost (recovery can only finish a seal whose temporary it finds).
+            fsync_dir(self.records_dir)
             self.index.insert(row)
             indexed = True
+            behind = {} if raw >= now else {"camera_clock": raw}  # the clock's own reading, when it was set back
             self.audit.append("seal", record_id=record_id, epoch_id=epoch.epoch_id, camera_id=self.camera_id,
-                              sealed_at=now, size=row.size, sha256=row.sha256)
+                              sealed_at=now, size=row.size, sha256=row.sha256, **behind)
+            self._time_floor = max(self._time_floor, now)
         except (OSError, sqlite3.Error, AuditError) as err:
             self._undo_seal(record_id, tmp, indexed)
             raise VaultWriteError(f"could not store record {record_id} in {self.path}: "
                                   f"{getattr(err, 'strerror', None) or err}; nothing was stored") from err
         try:
+            # Not fsynced again: a rename a power cut undoes leaves the logged, complete temporary,
+            # which the next start renames (the folder fsync before the log entry is the one that
+            # counts; one flush a seal either way, measured 2.8x the seal time when both were made).
             os.replace(tmp, final)
-            fsync_dir(self.records_dir)
         except OSError as err:
             # The seal is logged: the next start finishes it from the complete temporary file.
             raise VaultWriteError(f"record {record_id} was logged but not yet renamed into place in {self.path}: "
                                   f"{err.strerror or err}; the next start completes it") from err
         return record_id
+
+    def _seal_time(self) -> tuple[float, float]:
+        """(the time a record is dated and sealed to, the clock's reading).
+
+        The clock's reading, but never earlier than the latest seal time this camera logged. A
+        clock set back (a real-time clock reset to its firmware's date after a power loss, a wrong
+        NTP answer) dated records in the past: sealed to an old epoch, perhaps shredded already,
+        and expired at once by the first purge after the clock was set right (review 4, finding 8:
+        fresh evidence logged as purged for retention). Seal times now only move forward, as the
+        log's times do; the clock's reading is kept in the seal entry (``camera_clock``).
+        """
+        raw = float(self.clock())
+        now = max(raw, self._time_floor)
+        if raw < now - PURGE_CLOCK_TOLERANCE and not self._warned_clock:
+            self._warned_clock = True
+            _log.warning("vault %s: the clock reads %.0f s before the last seal time logged; records are dated "
+                         "from that time until the clock catches up (set the clock right)", self.path, now - raw)
+        elif raw >= now:
+            self._warned_clock = False
+        return now, raw
+
+    def _purge_keeping_evidence(self, now: float) -> int:
+        """Purge as housekeeping (at start, before a seal): a purge that fails is logged and tried
+        again after ``purge_interval``, never allowed to stop the camera from starting or sealing.
+
+        Keeping evidence beats deleting it: a log that does not verify, an index locked by another
+        process, a file system that refuses a quarantine or an unlink (review 4, finding 3: each
+        made ``seal`` raise, so the snapshot was lost, or the camera did not start at all). A purge
+        interrupted half-way is finished by the next purge or the next start (:mod:`recovery`).
+        """
+        try:
+            return self.purge(now)
+        except (AuditError, VaultWriteError) as err:
+            self._last_purge = now
+            _log.error("vault %s: no purge: %s; sealing goes on, the purge is tried again in %.0f s", self.path,
+                       err, self.purge_interval)
+            return 0
 
     def _undo_seal(self, record_id: str, tmp: Path | None, indexed: bool | None) -> None:
         if indexed:
@@ -381,10 +434,12 @@ class Vault:
     def maybe_purge(self, now: float | None = None) -> int:
         """Purge if ``purge_interval`` seconds of clock time have passed since the last purge.
 
-        Cheap enough to call once per frame, so that expiry also happens while nobody passes.
+        Cheap enough to call once per frame, so that expiry also happens while nobody passes. A
+        purge that fails is logged and tried again later, never raised: this is housekeeping, and
+        the pipeline calling it must go on sealing (:meth:`purge` raises).
         """
         now = float(self.clock() if now is None else now)
-        return self.purge(now) if now - self._last_purge >= self.purge_interval else 0
+        return self._purge_keeping_evidence(now) if now - self._last_purge >= self.purge_interval else 0
 
     def purge(self, now: float | None = None, allow_future: bool = False) -> int:
         """Delete every record whose *logged* seal time lies more than the retention period before

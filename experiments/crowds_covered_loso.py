@@ -1,0 +1,129 @@
+"""Covered links (a nearer person passed in front), chosen leave-one-source-out (docs/persons.md, "Crossing crowds").
+
+    python experiments/crowds_covered_loso.py [--layouts 3] [--json PATH]
+
+Material (made in memory, never written), per source family of :mod:`facesel.eval.crowds`
+(signers, LivePortrait, video-retalking, other):
+
+- the family's **crossing crowds** (:mod:`facesel.eval.crowds_crossing`: the clips walk across a
+  640 x 360 frame, nearer ones in front), each group of clips walked ``--layouts`` times (other
+  depths, speeds and directions: seeds);
+- its **occluded tiled crowds** (:func:`facesel.eval.crowds.compose`, the grey bar);
+- its **same-place replacements** (:func:`facesel.eval.crowds.replacement`).
+
+Each is run once through the default Selector (``keep_static`` on, the default scorer) with a
+recorder as its post-close stage, then replayed through a default finaliser per candidate
+:class:`LinkRule` (:mod:`facesel.eval.crowds_replay`). Per held-out family: the candidate with the
+fewest wrong joins (crowd snapshots whose fragments lie on two people, plus replacement pairs
+joined) on the other three families, then the fewest snapshots per person on their crossing
+crowds, then the first listed (the default: no covered link).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+from pathlib import Path
+
+import cv2
+
+CANDIDATES = {"off (default before)": {}}
+for _gap, _reach, _same in itertools.product((2.0, 3.0), (1.5, 2.5, 4.0), (True, False)):
+    CANDIDATES[f"covered {_gap:g} s, reach {_reach:g}, {'same' if _same else 'any'} track"] = {
+        "covered_gap_seconds": _gap, "cover_reach": _reach, "cover_same": _same}
+
+
+def main(argv=None) -> int:
+    from facesel.data import data_root
+    from facesel.detect import make_detector
+    from facesel.eval import crowds
+    from facesel.eval.crowds_crossing import crossing_crowd
+    from facesel.eval.crowds_replay import crowd_figures, record, replay, spans
+    from facesel.select.faceness import FacenessRule
+    from facesel.select.finalise import DOSE_FACE_FLOOR, Finaliser
+    from facesel.select.linking import LinkRule
+    from facesel.selector import default_scorer
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--layouts", type=int, default=3, help="walks per group of clips in the crossing crowds")
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args(argv)
+    cv2.setNumThreads(1)
+    detector = make_detector(max_side=1280)
+    scorer = default_scorer()
+    tile, columns, frames, first, second = 240, 3, 150, 45, 60
+    tile_of, inside = crowds.tile_locator((tile * 3 // 4, tile), columns)
+    fams = crowds.families(data_root())
+    groups = crowds.crowds_of(fams, 6)
+
+    def finaliser(settings):
+        faceness = FacenessRule(min_quality=DOSE_FACE_FLOOR, suppress_static=False)
+        return Finaliser.for_scorer(scorer, 0.25, faceness=faceness, link=LinkRule(**settings))
+
+    table: dict = {}  # (rule, family) -> {kind: [persons, snapshots, wrong]} and replacements [pairs, joined]
+    for family in fams:
+        recordings = []  # (kind, recording, truth)
+        for fam, group in groups:
+            if fam != family:
+                continue
+            for layout in range(args.layouts):
+                crowd, truth = crossing_crowd(group, 200, layout=layout)
+                recordings.append(("crossing", record(crowd, detector, scorer, 25.0, locate=truth.person_at,
+                                                      keep_static=True), truth))
+            tiles = [crowds.read_tile(p, frames, skip=10) for p in group]
+            crowd = crowds.compose(tiles, columns, tile, True, 40, 1.5)
+            recordings.append(("occluded", record(crowd, detector, scorer, 25.0, inside, keep_static=True), None))
+        for a, b in itertools.pairwise(fams[family]):
+            fa, fb = crowds.read_tile(a, first, skip=10), crowds.read_tile(b, second, skip=10)
+            pair = crowds.replacement([cv2.resize(f, (640, 480)) for f in fa], [cv2.resize(f, (640, 480)) for f in fb], detector)
+            recordings.append(("replacement", record(pair, detector, scorer, 25.0, None, keep_static=True), None))
+        for name, settings in CANDIDATES.items():
+            row = table.setdefault((name, family), {"crossing": [0, 0, 0], "occluded": [0, 0, 0], "replacements": [0, 0]})
+            for kind, rec, truth in recordings:
+                fin = finaliser(settings)
+                delivered = replay(rec, fin)
+                if kind == "replacement":
+                    row["replacements"][0] += 1
+                    row["replacements"][1] += spans(delivered, first)
+                    continue
+                figs = crowd_figures(rec, delivered, fin.links, tile_of, truth=truth)
+                cell = row[kind]
+                cell[0] += len(figs["tracked_tiles"])
+                cell[1] += figs["snapshots"]
+                cell[2] += figs["wrong_joins"]
+            print(json.dumps({"rule": name, "family": family, **row}), flush=True)
+    families = list(fams)
+    held = {}
+    for out in families:
+        def score(name, out=out):
+            rows = [table[(name, f)] for f in families if f != out]
+            wrong = sum(r["crossing"][2] + r["occluded"][2] + r["replacements"][1] for r in rows)
+            return (wrong, sum(r["crossing"][1] for r in rows) / max(1, sum(r["crossing"][0] for r in rows)))
+        best = min(CANDIDATES, key=score)
+        held[out] = {"chosen": best, **table[(best, out)]}
+        r, d = table[(best, out)], table[(next(iter(CANDIDATES)), out)]
+        print(f"held out {out:12s}: chose '{best}': crossing {r['crossing'][1]} / {r['crossing'][0]} (off: "
+              f"{d['crossing'][1]}), wrong {r['crossing'][2]} (off: {d['crossing'][2]}); occluded {r['occluded'][1]} / "
+              f"{r['occluded'][0]}, wrong {r['occluded'][2]}; replacements joined {r['replacements'][1]}/{r['replacements'][0]}")
+    for key in ("crossing", "occluded"):
+        p = sum(h[key][0] for h in held.values())
+        s = sum(h[key][1] for h in held.values())
+        w = sum(h[key][2] for h in held.values())
+        print(f"held out, all families, {key}: {s} / {p} = {s / max(1, p):.2f}, wrong joins {w}")
+    print(f"held out, replacements joined: {sum(h['replacements'][1] for h in held.values())}/"
+          f"{sum(h['replacements'][0] for h in held.values())}")
+    for name in CANDIDATES:
+        tot = {k: [sum(table[(name, f)][k][i] for f in families) for i in range(len(table[(name, families[0])][k]))]
+               for k in ("crossing", "occluded", "replacements")}
+        print(f"all families, {name}: crossing {tot['crossing'][1]}/{tot['crossing'][0]} wrong {tot['crossing'][2]}; "
+              f"occluded {tot['occluded'][1]}/{tot['occluded'][0]} wrong {tot['occluded'][2]}; replacements "
+              f"{tot['replacements'][1]}/{tot['replacements'][0]}")
+    if args.json is not None:
+        args.json.write_text(json.dumps({"table": {f"{k[0]}|{k[1]}": v for k, v in table.items()}, "held_out": held},
+                                        indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
