@@ -132,3 +132,25 @@ def test_batches_of_changing_size_and_several_staging_chunks(device):
         x, mu, log_sigma = make_inputs(n, samples, d, seed=n + d)
         got = facesel.gaussian_log_rp(x, mu, log_sigma, device=device)
         np.testing.assert_allclose(got, reference_log_rp(x, mu, log_sigma), rtol=1e-6)
+
+
+class _TorchLikeStream:
+    cuda_stream = -5  # what a broken wrapper could hand over
+
+
+@pytest.mark.parametrize("stream, error, words", [
+    (-1, ValueError, "stream must be a CUDA stream handle in [0, 2**64), got -1"),
+    (2 ** 64, ValueError, "stream must be a CUDA stream handle"),
+    (1.5, TypeError, "stream must be a CUDA stream handle (an int)"),
+    (True, TypeError, "stream must be a CUDA stream handle (an int)"),
+    ("0", TypeError, "stream must be a CUDA stream handle (an int)"),
+    (_TorchLikeStream(), ValueError, "got -5"),
+])
+def test_a_stream_that_is_not_a_handle_is_refused_before_any_cuda_call(stream, error, words):
+    """A raw stream handle is reinterpreted as an address in the CUDA binding: a negative, too
+    wide or non-integer value is refused in Python first, with or without a GPU."""
+    x = np.zeros((1, 4), np.float32)
+    mu = np.zeros((1, 2, 4), np.float32)
+    with pytest.raises(error) as caught:
+        facesel.gaussian_log_rp(x, mu, mu, device="cuda", stream=stream)
+    assert words in str(caught.value)

@@ -37,9 +37,12 @@ def gaussian_log_rp(
     threads : int in [1, 256]
         CPU threads (rows are split between them; the result does not depend on it). Default 1:
         on a busy machine more threads can be slower. Not used on the GPU.
-    stream : int, optional
-        A ``cudaStream_t`` as an integer (e.g. ``torch.cuda.current_stream().cuda_stream``) to
-        order the GPU work after the caller's; default: facesel's own stream. GPU only.
+    stream : int or stream object, optional
+        A ``cudaStream_t`` as an integer in [0, 2**64) (e.g. ``torch.cuda.current_stream().cuda_stream``),
+        or an object carrying one (a ``torch.cuda.Stream``'s ``cuda_stream``, a CuPy stream's
+        ``ptr``), to order the GPU work after the caller's; 0 or None: facesel's own stream. GPU
+        only. A raw handle cannot be checked: it must be a live stream on the chosen device, as
+        with any CUDA library that takes one.
 
     x, mu and log_sigma may also be CUDA device arrays (anything with ``__cuda_array_interface__``:
     CuPy arrays, PyTorch CUDA tensors), all three float32, C-contiguous, on the chosen GPU: they
@@ -66,6 +69,7 @@ def gaussian_log_rp(
         raise ValueError(f"threads must be in [1, 256], got {threads}")
     if stream is not None and kind == "cpu":
         raise ValueError(f"stream is for the GPU only, got stream={stream!r} with device='cpu'")
+    stream = _stream_handle(stream)
     if any(_device_arrays.is_device_array(a) for a in (x, mu, log_sigma)):
         return _log_rp_of_device_arrays(x, mu, log_sigma, kind, index, stream)
     if kind == "cuda":
@@ -79,6 +83,25 @@ def gaussian_log_rp(
                 _backend.mark_failed(index, str(err))
         _backend.warn_fallback_once(index)
     return _core.gaussian_log_rp(x, mu, log_sigma, threads)
+
+
+def _stream_handle(stream) -> int | None:
+    """``stream`` as the integer handle the CUDA binding takes (None: facesel's own stream).
+
+    Raises TypeError / ValueError naming ``stream`` for anything that is not a handle: a bool, a
+    float, a negative number or one wider than a pointer would be reinterpreted as an address."""
+    if stream is None:
+        return None
+    for attribute in ("cuda_stream", "ptr"):  # torch.cuda.Stream, cupy.cuda.Stream
+        if not isinstance(stream, numbers.Integral) and hasattr(stream, attribute):
+            stream = getattr(stream, attribute)
+            break
+    if isinstance(stream, bool) or not isinstance(stream, numbers.Integral):
+        raise TypeError(f"stream must be a CUDA stream handle (an int) or a stream object, got {stream!r} "
+                        f"of type {type(stream).__name__}")
+    if not 0 <= int(stream) < 2 ** 64:
+        raise ValueError(f"stream must be a CUDA stream handle in [0, 2**64), got {int(stream)}")
+    return int(stream)
 
 
 def _log_rp_of_device_arrays(x, mu, log_sigma, kind: str, index: int, stream) -> np.ndarray:
