@@ -206,6 +206,13 @@ def test_authority_extend_with_k_shares(setup, capsys):
     after = json.loads((adir / "authority.pub").read_text())["epochs"]
     assert after[: len(before)] == before
     assert [e["id"] for e in after[len(before):]] == list(range(before[-1]["id"] + 1, int((T0 + 20 * DAY) // DAY) + 1))
+    # Asking again for a time the keys already reach changes nothing, and says so.
+    text = (adir / "authority.pub").read_bytes()
+    code, out, err = run_cli(capsys, "authority", "extend", "--dir", adir, "--share", share_paths(adir)[0],
+                             "--share", share_paths(adir)[2], "--until", T0 + 3 * DAY, "--passphrase-env", "SHARE_PW")
+    assert code == 0, err
+    assert "nothing changed" in out and "give cameras" not in out
+    assert (adir / "authority.pub").read_bytes() == text
 
 
 def test_open_onto_a_full_disk_leaves_no_plaintext(setup, tmp_path, capsys):

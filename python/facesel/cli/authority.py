@@ -228,7 +228,13 @@ def _register(args: argparse.Namespace) -> int:
 def _extend(args: argparse.Namespace) -> int:
     directory = Path(args.dir)
     until = parse_time(args.until, "--until")
+    before = (directory / "authority.pub").read_bytes() if (directory / "authority.pub").is_file() else None
     pub = extend_authority(directory, _master(args, Keystore(directory / "keystore")), until)
+    if before is not None and (directory / "authority.pub").read_bytes() == before:
+        # Idempotent, like register-camera: every epoch up to --until exists; the file is unchanged.
+        print(f"authority {pub.authority_id}: epoch keys already reach {format_time(pub.epochs[-1].not_after)}, "
+              f"past --until {format_time(until)}; nothing changed")
+        return 0
     print(f"authority {pub.authority_id}: epoch keys now end at {format_time(pub.epochs[-1].not_after)}; "
           f"give cameras the new {directory / 'authority.pub'}")
     return 0
