@@ -49,7 +49,8 @@ class Recorder:
         self._packet = SimpleNamespace(
             update=packet.update, detections=packet.detections, stamp=packet.stamp, index=packet.index,
             appearances=list(getattr(packet, "appearances", []) or []), still=list(getattr(packet, "still", []) or []),
-            change=list(getattr(packet, "change", []) or []), switches=dict(getattr(packet, "switches", {}) or {}))
+            change=list(getattr(packet, "change", []) or []), switches=dict(getattr(packet, "switches", {}) or {}),
+            frame_size=tuple(packet.frame.shape[:2]) if getattr(packet, "frame", None) is not None else None)
 
     def process(self, closed: list, now: float) -> list:
         self.recording.steps.append((self._packet, list(closed), float(now)))

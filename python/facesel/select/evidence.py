@@ -94,6 +94,9 @@ class TrackEvidence:
         one (``cover_tail``; the re-link asks whether it is among the last :data:`_ENDS_WINDOW`).
         Larger: at least :data:`COVER_MIN_RATIO`; near: within :data:`COVER_MAX_REACH` sides.
         None: no such box.
+    frame_size : (height, width) or None
+        Pixels of the frames the track was seen on (issue 23, the link veto: whether a fragment
+        left by the frame's edge, :attr:`facesel.select.linking.LinkRule.veto`); None: not known.
     """
 
     count: int = 0
@@ -125,6 +128,7 @@ class TrackEvidence:
     last_score: float = 0.0
     cover_head: tuple | None = None
     cover_tail: tuple | None = None
+    frame_size: tuple | None = None
 
     def add(self, box, score: float, landmarks, timestamp: float, frame_index: int, shadowed: bool,
             centre=None, side: float | None = None) -> None:
@@ -232,6 +236,7 @@ class TrackEvidence:
             measured=self.measured + later.measured, lively=self.lively + later.lively,
             first_colours=self.first_colours if self.first_colours is not None else later.first_colours,
             last_colours=later.last_colours if later.last_colours is not None else self.last_colours,
+            frame_size=later.frame_size if later.frame_size is not None else self.frame_size,
         )
         merged.recent.extend(later.recent)
         merged.head = (list(self.head) + list(later.head))[:_ENDS_WINDOW]  # the first of the two, then the later's
@@ -381,7 +386,7 @@ class EvidenceBook:
         self.landmark_residuals = bool(landmark_residuals)
 
     def observe_frame(self, track_ids, detections, timestamp: float, frame_index: int, colours=None,
-                      still=None, change=None) -> None:
+                      still=None, change=None, frame_size=None) -> None:
         """Record one frame's detections under the track each was assigned to.
 
         Parameters
@@ -396,6 +401,8 @@ class EvidenceBook:
             Per detection, whether the pixels under its track's previous box stayed the same.
         change : sequence of float, optional
             Per detection, how much they changed (nan: not measured).
+        frame_size : (height, width), optional
+            The frame's size in pixels (:attr:`TrackEvidence.frame_size`).
         """
         track_ids = np.asarray(track_ids, dtype=np.int64).reshape(-1)
         if len(track_ids) != len(detections):
@@ -432,6 +439,8 @@ class EvidenceBook:
                           (x1 + x2) / 2, (y1 + y2) / 2, side)
             if cover is not None:
                 evidence._cover(cover[i])
+            if frame_size is not None and evidence.frame_size is None:
+                evidence.frame_size = frame_size
             if colours is not None and i < len(colours) and colours[i] is not None:
                 evidence.colour_last(colours[i])
             if still is not None and i < len(still) and still[i]:

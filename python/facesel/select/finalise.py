@@ -237,8 +237,8 @@ class Finaliser:
     @property
     def records_covers(self) -> bool:
         """Whether the evidence records who was in front of each detection (only a re-link with
-        covered links, :attr:`LinkRule.covered_gap_seconds`, reads it)."""
-        return self.link is not None and self.link.covered_gap_seconds is not None
+        covered links, :attr:`LinkRule.covered_gap_seconds`, or a cover veto, :attr:`LinkRule.veto`, reads it)."""
+        return self.link is not None and self.link.reads_covers
 
     # -- as a post-close stage of the Selector (facesel.select.post_close) -------------------------
     def observe(self, packet) -> None:
@@ -249,7 +249,7 @@ class Finaliser:
         self.evidence.covers = self.records_covers  # who was in front of whom: only for covered links
         self.evidence.observe_frame(update.track_ids, packet.detections, packet.stamp, packet.index,
                                     getattr(packet, "appearances", None), getattr(packet, "still", None),
-                                    getattr(packet, "change", None))
+                                    getattr(packet, "change", None), _frame_size(packet))
         for track_id, reason in getattr(packet, "switches", {}).items():
             evidence = self._evidence_of(track_id)
             if evidence is not None:
@@ -426,3 +426,12 @@ class _Others:
 
     def __iter__(self):
         return self._finaliser.others()
+
+
+def _frame_size(packet) -> tuple | None:
+    """(height, width) of a packet's frame (a recorded packet keeps ``frame_size`` instead), or None."""
+    frame = getattr(packet, "frame", None)
+    if frame is not None:
+        return (int(frame.shape[0]), int(frame.shape[1]))
+    size = getattr(packet, "frame_size", None)
+    return None if size is None else (int(size[0]), int(size[1]))

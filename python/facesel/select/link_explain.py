@@ -26,7 +26,8 @@ def explain(rule, earlier, later) -> dict:
         place over the pairs whose sizes pass; over all pairs when none does), ``predicted`` and
         ``stayed`` (the same with one of the two places only), ``allowance`` (the position gate
         at this gap), and ``refused``: the names of the gates that refuse, in the rule's order
-        ("cut", "overlap", "not later", "gap", "colour", "rejoin colour", "rejoin without colours",
+        ("cut", "overlap", "not later", "gap", "veto NAME" (:meth:`LinkRule.vetoed`; also ``veto``, the
+        name or None), "colour", "rejoin colour", "rejoin without colours",
         "size", "position").
     """
     out: dict = {"gap": float(later.first_time - earlier.last_time), "ended_by": getattr(earlier, "ended_by", None)}
@@ -40,6 +41,9 @@ def explain(rule, earlier, later) -> dict:
         refused.append("not later")
     if gap > rule.max_gap_seconds:
         refused.append("gap")
+    out["veto"] = rule.vetoed(earlier, later) if getattr(rule, "veto", ()) else None
+    if out["veto"] is not None:
+        refused.append("veto " + out["veto"])
     tail = _ends(earlier, "tail", rule.window, earlier.last_time, earlier.last_box, earlier.last_colours)
     head = _ends(later, "head", rule.window, later.first_time, later.first_box, later.first_colours)
     out["colour"] = rule._colours_apart(earlier, later, tail[2], head[2]) if tail[2] and head[2] else None
