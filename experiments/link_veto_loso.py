@@ -39,7 +39,13 @@ def main(argv=None) -> int:
     from facesel.eval.crowds_replay import crowd_figures, record, replay
     from facesel.select.faceness import FacenessRule
     from facesel.select.finalise import DOSE_FACE_FLOOR, Finaliser
-    from facesel.select.linking import LinkRule, entered_by_edge, head_velocity, left_by_edge, reversed_direction
+    from facesel.select.linking import (
+        LinkRule,
+        entered_by_edge,
+        head_velocity,
+        left_by_edge,
+        reversed_direction,
+    )
     from facesel.selector import default_scorer
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from evidence_helpers import make_evidence
-from facesel.select.link_explain import explain
+from facesel.select.link_explain import explain, explain_long
 from facesel.select.linking import LinkRule, left_by_edge
 
 _GREY = np.full((2, 64), 1 / 64, np.float32)
@@ -106,6 +106,8 @@ def test_the_veto_refuses_long_links_too():
     rule = LinkRule(veto=("edge",))
     assert rule.vetoed(earlier, later) == "edge"
     assert rule.cost(earlier, later) is None
+    assert "veto edge" in explain_long(rule, earlier, later)["refused"]
+    assert explain_long(LinkRule(), earlier, later)["refused"] == []
 
 
 def test_reversed_direction_refuses_a_walker_coming_the_other_way():
@@ -135,7 +137,7 @@ def test_real_crossing_crowd_the_veto_removes_the_wrong_join(shared_data):
     from facesel.selector import default_scorer
 
     cv2.setNumThreads(1)
-    clips = [g for f, g in crowds.crowds_of(crowds.families(shared_data), 6) if f == "liveportrait"][0]
+    clips = next(g for f, g in crowds.crowds_of(crowds.families(shared_data), 6) if f == "liveportrait")
     frames, truth = crossing_crowd(clips, 200, layout=0)
     scorer = default_scorer()
     recording = record(frames, make_detector(max_side=1280), scorer, 25.0, locate=truth.person_at, keep_static=True)

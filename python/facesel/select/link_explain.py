@@ -90,8 +90,8 @@ def explain_long(rule, earlier, later, others=()) -> dict:
         ``earlier``'s last centre), ``size`` (smallest side ratio), ``colour`` (typical colours of the
         two ends, the long link's ``"ends"`` sample; None when either has none), ``near`` (other
         tracks near the place during the gap: :func:`facesel.select.linking.crowding`), ``allowed``
-        (the longest gap allowed with that many near), and ``refused``: "cue", "no colours",
-        "gap", "size", "still", "long colour", "crowd" (in the rule's order), or the empty list.
+        (the longest gap allowed with that many near), ``veto`` (:meth:`LinkRule.vetoed`, or None),
+        and ``refused``: "cue", "no colours", "gap", "veto NAME", "size", "still", "long colour", "crowd" (in the rule's order), or the empty list.
     """
     from facesel.select.linking import _centre, _side, _typical, crowding
     from facesel.track_cues import distance as colour_distance
@@ -105,6 +105,9 @@ def explain_long(rule, earlier, later, others=()) -> dict:
         refused.append("no colours")
     if rule.long_gap_seconds is None or gap > rule.long_gap_seconds or gap <= rule.max_gap_seconds:
         refused.append("gap")
+    out["veto"] = rule.vetoed(earlier, later) if getattr(rule, "veto", ()) else None
+    if out["veto"] is not None:
+        refused.append("veto " + out["veto"])
     head = _ends(later, "head", rule.window, later.first_time, later.first_box, later.first_colours)
     tail = _ends(earlier, "tail", rule.window, earlier.last_time, earlier.last_box, earlier.last_colours)
     side_last = max(_side(earlier.last_box), 1e-9)
