@@ -105,6 +105,9 @@ def main(argv=None) -> int:
                            if rec.tiles_of.get(int(a)) and rec.tiles_of.get(int(a)) == rec.tiles_of.get(int(b))}
                 if base_links is None:
                     base_links = genuine
+                    for m, ks in sorted(rec.tiles_of.items()):  # one fragment on two people: the tracker's doing
+                        if len(ks) > 1:
+                            print(f"  [{family} {kind} {label}] WRONG fragment {m} on {sorted(ks)} (the tracker's)", flush=True)
                     last = {}  # chain id -> its latest fragment (fin.links names chains by their first id)
                     for root, b in fin.links:
                         a = last.get(int(root), int(root))
