@@ -15,7 +15,9 @@ the three rules before it have ``chain_through=None``), ``chain_off`` (the defau
 (``lone_colour_distance=0.4``) and ``small`` (``small_position_scale=1.25, small_long=True``): the
 looser gates measured unsafe; ``covered`` (``covered_gap_seconds=2.0, cover_reach=2.5``: covered links);
 ``edge`` and ``edge30`` (``edge_colour_distance`` 0.15 / 0.3, ``edge_margin=0.15``): the edge return;
-the grace period is each rule's ``max_gap_seconds`` (the finaliser holds a
+``veto_edge``, ``veto_entered``, ``veto_reversed``, ``veto_cover_other`` (``veto=(name,)``: each link
+veto alone) and ``veto_edge_entered`` / ``veto_all`` (``veto=("edge", "entered")`` / ``("edge", "entered",
+"reversed")``); the grace period is each rule's ``max_gap_seconds`` (the finaliser holds a
 track past it only for a long link). Printed per video: snapshots and re-links
 of each. The clips of ``videos/more`` show one person each by their manifest (``people_est``
 1; two for the mmaction2 demo and the children on the bed), so there snapshots per person is
@@ -69,7 +71,10 @@ def rules():
             "edge": LinkRule(edge_colour_distance=0.15, edge_margin=0.15),
             "edge30": LinkRule(edge_colour_distance=0.3, edge_margin=0.15),
             # covered links (docs/persons.md, "Crossing crowds"): the setting chosen leave-one-source-out
-            "covered": LinkRule(covered_gap_seconds=2.0, cover_reach=2.5)}
+            "covered": LinkRule(covered_gap_seconds=2.0, cover_reach=2.5),
+            # the link veto (docs/persons.md, "The link veto"): left by the edge; and from behind another track
+            **{f"veto_{v}": LinkRule(veto=(v,)) for v in ("edge", "entered", "reversed", "cover_other")},
+            "veto_edge_entered": LinkRule(veto=("edge", "entered")), "veto_all": LinkRule(veto=("edge", "entered", "reversed"))}
 
 
 def run_one(frames, fps: float, detector, scorer, link, folder: Path | None, min_face_size: float,

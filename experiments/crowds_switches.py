@@ -7,8 +7,9 @@ one (a skipped short fragment absorbed into the chain: ``chain_through="place"``
 (``chain_off``) and with the other ways of absorbing it (``chain``, ``chain_both``:
 ``chain_through="later"`` / ``"both"``), with covered links (``covered``:
 ``LinkRule(covered_gap_seconds=3.0)``; ``covered_any``: the loosest measured, any larger track
-near at each end within 4 of its sides) and with the edge return (``edge``:
-``edge_colour_distance=0.15``, ``edge30``: 0.3, both ``edge_margin=0.15``), in one run
+near at each end within 4 of its sides), with the edge return (``edge``:
+``edge_colour_distance=0.15``, ``edge30``: 0.3, both ``edge_margin=0.15``) and with each link veto
+alone (``veto_edge``, ``veto_entered``, ``veto_reversed``, ``veto_cover_other``: ``LinkRule(veto=(name,))``), in one run
 (docs/persons.md, "Fragments in crowds", "Occluded crowds").
 
     python experiments/crowds_switches.py [--only after covered covered_any]
@@ -51,7 +52,8 @@ def main(argv=None) -> int:
              "edge": LinkRule(edge_colour_distance=0.15, edge_margin=0.15),
              "edge30": LinkRule(edge_colour_distance=0.3, edge_margin=0.15),
              "covered": LinkRule(covered_gap_seconds=3.0),
-             "covered_any": LinkRule(covered_gap_seconds=3.0, cover_same=False, cover_reach=4.0)}
+             "covered_any": LinkRule(covered_gap_seconds=3.0, cover_same=False, cover_reach=4.0),
+             **{f"veto_{v}": LinkRule(veto=(v,)) for v in ("edge", "entered", "reversed", "cover_other")}}
     if only:
         rules = {k: v for k, v in rules.items() if k in only}
     totals = {name: [0, 0, 0, 0] for name in rules}  # snapshots, spanning both, people, links

@@ -88,7 +88,7 @@ class TrackEvidence:
         Detector confidence of the last observation.
     frame_shape : (H, W) or None
         The frame's size in pixels, when the book was told it (:attr:`EvidenceBook.frame_shape`):
-        whether a box touches the frame's edge (the edge-return long link, issue 23).
+        whether a box touches the frame's edge (the edge-return long link and the link veto, issue 23).
     cover_head, cover_tail : tuple or None
         The nearest larger box of another track on the same frame (issue 23, crossing crowds:
         who was in front): ``(track id, centre distance in that box's sides, its side over this

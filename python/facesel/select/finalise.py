@@ -237,8 +237,8 @@ class Finaliser:
     @property
     def records_covers(self) -> bool:
         """Whether the evidence records who was in front of each detection (only a re-link with
-        covered links, :attr:`LinkRule.covered_gap_seconds`, reads it)."""
-        return self.link is not None and self.link.covered_gap_seconds is not None
+        covered links, :attr:`LinkRule.covered_gap_seconds`, or a cover veto, :attr:`LinkRule.veto`, reads it)."""
+        return self.link is not None and self.link.reads_covers
 
     # -- as a post-close stage of the Selector (facesel.select.post_close) -------------------------
     def observe(self, packet) -> None:

@@ -26,7 +26,8 @@ def explain(rule, earlier, later) -> dict:
         place over the pairs whose sizes pass; over all pairs when none does), ``predicted`` and
         ``stayed`` (the same with one of the two places only), ``allowance`` (the position gate
         at this gap), and ``refused``: the names of the gates that refuse, in the rule's order
-        ("cut", "overlap", "not later", "gap", "colour", "rejoin colour", "rejoin without colours",
+        ("cut", "overlap", "not later", "gap", "veto NAME" (:meth:`LinkRule.vetoed`; also ``veto``, the
+        name or None), "colour", "rejoin colour", "rejoin without colours",
         "size", "position").
     """
     out: dict = {"gap": float(later.first_time - earlier.last_time), "ended_by": getattr(earlier, "ended_by", None)}
@@ -40,6 +41,9 @@ def explain(rule, earlier, later) -> dict:
         refused.append("not later")
     if gap > rule.max_gap_seconds:
         refused.append("gap")
+    out["veto"] = rule.vetoed(earlier, later) if getattr(rule, "veto", ()) else None
+    if out["veto"] is not None:
+        refused.append("veto " + out["veto"])
     tail = _ends(earlier, "tail", rule.window, earlier.last_time, earlier.last_box, earlier.last_colours)
     head = _ends(later, "head", rule.window, later.first_time, later.first_box, later.first_colours)
     out["colour"] = rule._colours_apart(earlier, later, tail[2], head[2]) if tail[2] and head[2] else None
@@ -86,9 +90,9 @@ def explain_long(rule, earlier, later, others=()) -> dict:
         ``earlier``'s last centre), ``size`` (smallest side ratio), ``colour`` (typical colours of the
         two ends, the long link's ``"ends"`` sample; None when either has none), ``near`` (other
         tracks near the place during the gap: :func:`facesel.select.linking.crowding`), ``allowed``
-        (the longest gap allowed with that many near), and ``refused``: "cue", "no colours",
-        "gap", "size", "still", "long colour", "crowd" (in the rule's order), or the empty list;
-        ``edge``: the edge-return cues (:func:`_edge`).
+        (the longest gap allowed with that many near), ``veto`` (:meth:`LinkRule.vetoed`, or None),
+        and ``refused``: "cue", "no colours", "gap", "veto NAME", "size", "still", "long colour", "crowd"
+        (in the rule's order), or the empty list; ``edge``: the edge-return cues (:func:`_edge`).
     """
     from facesel.select.linking import _centre, _side, _typical, crowding
     from facesel.track_cues import distance as colour_distance
@@ -102,6 +106,9 @@ def explain_long(rule, earlier, later, others=()) -> dict:
         refused.append("no colours")
     if rule.long_gap_seconds is None or gap > rule.long_gap_seconds or gap <= rule.max_gap_seconds:
         refused.append("gap")
+    out["veto"] = rule.vetoed(earlier, later) if getattr(rule, "veto", ()) else None
+    if out["veto"] is not None:
+        refused.append("veto " + out["veto"])
     head = _ends(later, "head", rule.window, later.first_time, later.first_box, later.first_colours)
     tail = _ends(earlier, "tail", rule.window, earlier.last_time, earlier.last_box, earlier.last_colours)
     side_last = max(_side(earlier.last_box), 1e-9)

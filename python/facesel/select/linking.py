@@ -27,6 +27,8 @@ EDGE_REGIONS = ("both", "face")
 
 EDGES = ("left", "top", "right", "bottom")
 """The frame's edges, as :func:`edges_touched` names them."""
+VETOES = ("edge", "entered", "reversed", "cover_other", "cover_none")
+"""The names :attr:`LinkRule.veto` may hold."""
 
 
 @dataclass(frozen=True)
@@ -174,6 +176,32 @@ class LinkRule:
         True: the cover at both ends must be the same track. False: any larger track near at
         each end (the track in front is itself often broken while it passes, its fragment ids
         then differ).
+    veto : tuple of str
+        Facts that refuse any link (short, covered or long) whatever its cost (issue 23, crossing
+        crowds: the short link joined two walkers 12 times in 124; docs/persons.md "The link
+        veto"). Each from where boxes are, never who is in them (:data:`VETOES`):
+        ``"edge"``: the earlier fragment **left the frame**: its last box touches a border of the
+        frame (within ``edge_margin`` of the frame's width or height, at least 1 px) and its
+        velocity points out through that border, and none of the later fragment's first
+        ``window`` boxes touches that border (whoever appears elsewhere is someone else).
+        ``"entered"``: the later fragment **came in by the frame's edge**: its first box touches
+        a border, its first ``window`` boxes move into the frame, and none of the earlier
+        fragment's last ``window`` boxes touched that border (whoever went out of sight inside
+        the frame does not walk in from outside it).
+        ``"reversed"``: both fragments move (at least ``reverse_speed`` of their box sides per
+        second: the earlier over its last observations, the later over its first ``window``) and
+        in opposite directions (their velocities' dot product negative).
+        ``"cover_other"``: the earlier fragment ended behind a larger track A
+        (:meth:`facesel.select.evidence.TrackEvidence.covered_at_end`, within ``cover_reach`` and
+        at least ``cover_size_ratio``) and the later one starts with no larger track in front
+        or with another one (:attr:`~facesel.select.evidence.TrackEvidence.cover_head`).
+        ``"cover_none"``: the same, but only a later fragment with no larger track in front at
+        its start is refused. Empty: no veto (the rule before).
+    veto_edge_margin : float
+        Share of the frame's width (left, right) or height (top, bottom) within which a box
+        touches a border (see ``veto``; the edge return's own margin is ``edge_margin``).
+    reverse_speed : float
+        Box sides per second (see ``veto`` ``"reversed"``).
     """
 
     max_gap_seconds: float = 1.0
@@ -201,8 +229,19 @@ class LinkRule:
     cover_reach: float = 2.0
     cover_size_ratio: float = 1.2
     cover_same: bool = True
+    veto: tuple = ()
+    veto_edge_margin: float = 0.02
+    reverse_speed: float = 0.5
 
     def __post_init__(self) -> None:
+        if not isinstance(self.veto, tuple) or any(v not in VETOES for v in self.veto):
+            raise ValueError(f"veto must be a tuple of names from {VETOES}, got {self.veto!r}")
+        m = self.veto_edge_margin
+        if isinstance(m, bool) or not isinstance(m, (int, float)) or not np.isfinite(m) or not 0 <= m < 0.5:
+            raise ValueError(f"veto_edge_margin must be a finite number in [0, 0.5), got {m!r}")
+        r = self.reverse_speed
+        if isinstance(r, bool) or not isinstance(r, (int, float)) or not np.isfinite(r) or r < 0:
+            raise ValueError(f"reverse_speed must be a finite number >= 0, got {r!r}")
         if self.chain_through not in CHAIN_THROUGH:
             raise ValueError(f"chain_through must be one of {CHAIN_THROUGH}, got {self.chain_through!r}")
         if self.edge_region not in EDGE_REGIONS:
@@ -266,6 +305,35 @@ class LinkRule:
                 return None
         return int(tail[0])
 
+    @property
+    def reads_covers(self) -> bool:
+        """Whether this rule reads who was in front (covered links or a cover veto)."""
+        return self.covered_gap_seconds is not None or any(v.startswith("cover") for v in self.veto)
+
+    def vetoed(self, earlier, later) -> str | None:
+        """The first name of :attr:`veto` whose fact refuses ``later`` as ``earlier``'s
+        continuation, or None (no veto, or none applies)."""
+        for name in self.veto:
+            if name == "edge":
+                if left_by_edge(earlier, later, self.veto_edge_margin, self.window):
+                    return name
+            elif name == "entered":
+                if entered_by_edge(earlier, later, self.veto_edge_margin, self.window):
+                    return name
+            elif name == "reversed":
+                if reversed_direction(earlier, later, self.reverse_speed, self.window):
+                    return name
+            else:
+                tail = earlier.covered_at_end() if hasattr(earlier, "covered_at_end") else None
+                if tail is None or tail[1] > self.cover_reach or tail[2] < self.cover_size_ratio:
+                    continue
+                head = getattr(later, "cover_head", None)
+                if head is not None and (head[1] > self.cover_reach or head[2] < self.cover_size_ratio):
+                    head = None
+                if head is None or (name == "cover_other" and head[0] != tail[0]):
+                    return name
+        return None
+
     def cost(self, earlier, later, others=()) -> float | None:
         """How well ``later`` continues ``earlier`` (lower is better), or None when it cannot.
 
@@ -302,6 +370,8 @@ class LinkRule:
             return None  # a cut: what follows at its place is someone else
         gap = later.first_time - earlier.last_time
         if gap < -self.max_overlap_seconds:
+            return None
+        if self.veto and gap <= self.longest_gap and self.vetoed(earlier, later) is not None:
             return None
         if gap > self.max_gap_seconds:
             if self.covered_gap_seconds is not None and gap <= self.covered_gap_seconds \
@@ -551,6 +621,86 @@ longer gap (a fragment is continued by the nearest in time first)."""
 COVERED_LINK_OFFSET = 500.0
 """Added to a covered link's cost (:attr:`LinkRule.covered_gap_seconds`): after any short link,
 before any long link (the track in front was seen at both ends)."""
+
+
+def left_by_edge(earlier, later, margin: float, window: int = 8) -> str | None:
+    """The border (``"left"``, ``"right"``, ``"top"``, ``"bottom"``) by which ``earlier`` left the
+    frame while ``later`` does not start at it, or None (see :attr:`LinkRule.veto` ``"edge"``).
+
+    Left: ``earlier``'s last box lies within ``margin`` of the frame's width (height) of that
+    border, at least 1 px, and its velocity points out through it. Starts at it: one of
+    ``later``'s first ``window`` boxes lies as near that border. Needs the frame size
+    (:attr:`facesel.select.evidence.TrackEvidence.frame_shape`); without it, None.
+    """
+    size = getattr(earlier, "frame_shape", None)
+    if size is None or earlier.count == 0 or later.count == 0:
+        return None
+    height, width = float(size[0]), float(size[1])
+    mx, my = max(1.0, margin * width), max(1.0, margin * height)
+    x1, y1, x2, y2 = np.asarray(earlier.last_box, np.float64).tolist()
+    vx, vy = earlier.velocity().tolist()
+    starts = [np.asarray(b, np.float64) for _, b, _ in list(getattr(later, "head", ()))[:window]] or [
+        np.asarray(later.first_box, np.float64)]
+    for border, out, near in (("left", x1 <= mx and vx < 0, lambda b: b[0] <= mx),
+                              ("right", x2 >= width - mx and vx > 0, lambda b: b[2] >= width - mx),
+                              ("top", y1 <= my and vy < 0, lambda b: b[1] <= my),
+                              ("bottom", y2 >= height - my and vy > 0, lambda b: b[3] >= height - my)):
+        if out and not any(near(b) for b in starts):
+            return border
+    return None
+
+
+def _touches(box, border: str, height: float, width: float, margin: float) -> bool:
+    """Whether ``box`` (x1, y1, x2, y2) lies within ``margin`` of the frame's width (height), at
+    least 1 px, of ``border``."""
+    mx, my = max(1.0, margin * width), max(1.0, margin * height)
+    return {"left": box[0] <= mx, "right": box[2] >= width - mx, "top": box[1] <= my, "bottom": box[3] >= height - my}[border]
+
+
+_OUTWARD = {"left": (-1.0, 0.0), "right": (1.0, 0.0), "top": (0.0, -1.0), "bottom": (0.0, 1.0)}
+"""Per border, the direction out of the frame through it."""
+
+
+def head_velocity(evidence, window: int = 8) -> np.ndarray | None:
+    """(2,) float64 pixels per second of the box centre over the first ``window`` observations, or
+    None (fewer than two, or no time between them)."""
+    head = list(getattr(evidence, "head", ()))[:window]
+    if len(head) < 2 or head[-1][0] - head[0][0] <= 0:
+        return None
+    (t0, b0, _), (t1, b1, _) = head[0], head[-1]
+    b0, b1 = np.asarray(b0, np.float64), np.asarray(b1, np.float64)
+    return ((b1[:2] + b1[2:]) - (b0[:2] + b0[2:])) / 2 / (t1 - t0)
+
+
+def entered_by_edge(earlier, later, margin: float, window: int = 8) -> str | None:
+    """The border by which ``later`` came into the frame while none of ``earlier``'s last
+    ``window`` boxes touched it, or None (see :attr:`LinkRule.veto` ``"entered"``)."""
+    size = getattr(later, "frame_shape", None) or getattr(earlier, "frame_shape", None)
+    v = head_velocity(later, window)
+    if size is None or v is None or earlier.count == 0:
+        return None
+    height, width = float(size[0]), float(size[1])
+    first = np.asarray(later.first_box, np.float64).tolist()
+    ends = [np.asarray(b, np.float64).tolist() for _, b, _ in list(getattr(earlier, "tail", ()))[-window:]] or [
+        np.asarray(earlier.last_box, np.float64).tolist()]
+    for border, out in _OUTWARD.items():
+        if _touches(first, border, height, width, margin) and float(np.dot(v, out)) < 0 \
+                and not any(_touches(b, border, height, width, margin) for b in ends):
+            return border
+    return None
+
+
+def reversed_direction(earlier, later, speed: float, window: int = 8) -> bool:
+    """Whether both fragments move at least ``speed`` box sides per second, in opposite directions
+    (see :attr:`LinkRule.veto` ``"reversed"``): the earlier by :meth:`TrackEvidence.velocity`,
+    the later over its first ``window`` observations."""
+    va, vb = earlier.velocity(), head_velocity(later, window)
+    if vb is None:
+        return False
+    sa, sb = _side(earlier.last_box), _side(later.first_box)
+    if not (sa > 0 and sb > 0):
+        return False
+    return bool(np.linalg.norm(va) >= speed * sa and np.linalg.norm(vb) >= speed * sb and float(np.dot(va, vb)) < 0)
 
 
 def crowding(earlier, later, others, radius: float) -> int:
