@@ -27,6 +27,7 @@ import json
 from pathlib import Path
 
 import cv2
+from loso_print import print_all_families, print_held_out_totals, write_json
 
 CANDIDATES = {"off (default before)": {}}
 for _gap, _reach, _same in itertools.product((2.0, 3.0), (1.5, 2.5, 4.0), (True, False)):
@@ -106,22 +107,9 @@ def main(argv=None) -> int:
         print(f"held out {out:12s}: chose '{best}': crossing {r['crossing'][1]} / {r['crossing'][0]} (off: "
               f"{d['crossing'][1]}), wrong {r['crossing'][2]} (off: {d['crossing'][2]}); occluded {r['occluded'][1]} / "
               f"{r['occluded'][0]}, wrong {r['occluded'][2]}; replacements joined {r['replacements'][1]}/{r['replacements'][0]}")
-    for key in ("crossing", "occluded"):
-        p = sum(h[key][0] for h in held.values())
-        s = sum(h[key][1] for h in held.values())
-        w = sum(h[key][2] for h in held.values())
-        print(f"held out, all families, {key}: {s} / {p} = {s / max(1, p):.2f}, wrong joins {w}")
-    print(f"held out, replacements joined: {sum(h['replacements'][1] for h in held.values())}/"
-          f"{sum(h['replacements'][0] for h in held.values())}")
-    for name in CANDIDATES:
-        tot = {k: [sum(table[(name, f)][k][i] for f in families) for i in range(len(table[(name, families[0])][k]))]
-               for k in ("crossing", "occluded", "replacements")}
-        print(f"all families, {name}: crossing {tot['crossing'][1]}/{tot['crossing'][0]} wrong {tot['crossing'][2]}; "
-              f"occluded {tot['occluded'][1]}/{tot['occluded'][0]} wrong {tot['occluded'][2]}; replacements "
-              f"{tot['replacements'][1]}/{tot['replacements'][0]}")
-    if args.json is not None:
-        args.json.write_text(json.dumps({"table": {f"{k[0]}|{k[1]}": v for k, v in table.items()}, "held_out": held},
-                                        indent=1))
+    print_held_out_totals(held, ('crossing', 'occluded'))
+    print_all_families(table, CANDIDATES, families, ('crossing', 'occluded'))
+    write_json(args.json, table, held)
     return 0
 
 

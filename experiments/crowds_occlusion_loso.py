@@ -35,6 +35,7 @@ import json
 from pathlib import Path
 
 import cv2
+from loso_print import print_all_families, print_held_out_totals, write_json
 
 CANDIDATES = {  # the default first: ties go to the first listed
     "either (default), colours 0.5, re-join 0.4": {"colour_sample": "either"},  # chain through: place
@@ -132,22 +133,9 @@ def main(argv=None) -> int:
         print(f"held out {out:12s}: chose '{best}': occluded {r['occluded'][1]} / {r['occluded'][0]}, wrong "
               f"{r['occluded'][2]}; clear {r['clear'][1]} / {r['clear'][0]}, wrong {r['clear'][2]}; replacements "
               f"joined {r['replacements'][1]}/{r['replacements'][0]}")
-    for key in ("occluded", "clear"):
-        p = sum(h[key][0] for h in held.values())
-        s = sum(h[key][1] for h in held.values())
-        w = sum(h[key][2] for h in held.values())
-        print(f"held out, all families, {key}: {s} / {p} = {s / max(1, p):.2f}, wrong joins {w}")
-    print(f"held out, replacements joined: {sum(h['replacements'][1] for h in held.values())}/"
-          f"{sum(h['replacements'][0] for h in held.values())}")
-    for name in candidates:
-        tot = {k: [sum(table[(name, f)][k][i] for f in families) for i in range(len(table[(name, families[0])][k]))]
-               for k in ("occluded", "clear", "replacements")}
-        print(f"all families, {name}: occluded {tot['occluded'][1]}/{tot['occluded'][0]} wrong {tot['occluded'][2]}; "
-              f"clear {tot['clear'][1]}/{tot['clear'][0]} wrong {tot['clear'][2]}; replacements {tot['replacements'][1]}/"
-              f"{tot['replacements'][0]}")
-    if args.json is not None:
-        args.json.write_text(json.dumps({"table": {f"{k[0]}|{k[1]}": v for k, v in table.items()}, "held_out": held},
-                                        indent=1))
+    print_held_out_totals(held, ('occluded', 'clear'))
+    print_all_families(table, candidates, families, ('occluded', 'clear'))
+    write_json(args.json, table, held)
     return 0
 
 

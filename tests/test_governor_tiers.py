@@ -13,7 +13,6 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-import cv2
 import numpy as np
 import pytest
 from facesel import Selector
@@ -21,7 +20,7 @@ from facesel.config import PipelineConfig
 from facesel.scoring import LaplacianVarianceScorer
 from facesel.selector import default_detector
 from facesel.serve.scheduler import TIER_COARSE_SIDE, ScheduleGovernor
-from facesel.video import open_source
+from video_frames import first_frames
 
 FRAMES = 60  # 20 with one tier, 20 with two, 20 with one again; a full detection every 4
 
@@ -44,13 +43,7 @@ class RecordingDetector:
 
 @pytest.fixture(scope="module")
 def frames(shared_data):
-    cv2.setNumThreads(1)
-    out = []
-    for frame, _ in open_source(shared_data / "videos" / "arcade_walkers_1080p.mp4"):
-        out.append(frame)
-        if len(out) == FRAMES:
-            break
-    return out
+    return first_frames(shared_data / "videos" / "arcade_walkers_1080p.mp4", FRAMES)
 
 
 def overload(governor, start):

@@ -10,7 +10,6 @@ fine pass finds is followed by its square on the coarse frames after it.
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 import pytest
 from facesel import Selector
@@ -21,7 +20,7 @@ from facesel.scoring import LaplacianVarianceScorer
 from facesel.selector import default_detector
 from facesel.serve.pipeline_adapter import check_pipeline_settings
 from facesel.types import Detections
-from facesel.video import open_source
+from video_frames import first_frames
 
 FRAMES = 48  # frames 0-47: full detections on 0, 4, ..., 44; fine ones on 0, 16, 32 (fine_every 4)
 TWO_TIER = {"coarse_max_side": 640, "fine_every": 4}
@@ -46,13 +45,7 @@ class RecordingDetector:
 
 @pytest.fixture(scope="module")
 def frames(shared_data):
-    cv2.setNumThreads(1)
-    out = []
-    for frame, _ in open_source(shared_data / "videos" / "arcade_walkers_1080p.mp4"):
-        out.append(frame)
-        if len(out) == FRAMES:
-            break
-    return out
+    return first_frames(shared_data / "videos" / "arcade_walkers_1080p.mp4", FRAMES)
 
 
 @pytest.fixture(scope="module")
