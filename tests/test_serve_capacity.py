@@ -176,17 +176,20 @@ def test_a_camera_that_cannot_keep_up_coarsens_its_schedule_and_drops_less_than_
         def counts():
             return {name: (cam.source.stats.frames_received, cam.source.stats.frames_dropped, cam.processed)
                     for name, cam in by_name.items()}
-        before = counts()
+        before, window_start = counts(), time.monotonic()
         time.sleep(8.0)  # a stretch of the steady state, the same for both cameras
-        after = counts()
+        after, window_end = counts(), time.monotonic()
         gov = governed.governor
-        every = governed.adapter.selector.schedule.every
         fixed_every, fixed_governor = fixed.adapter.selector.schedule.every, fixed.governor
-        # ... and /metrics says so (facesel_schedule_changes_total, facesel_detect_every)
+        # ... and /metrics says so (facesel_schedule_changes_total, facesel_detect_every); the
+        # governor's state is read on both sides of the collection, which may fall between two steps
         from facesel.serve.metrics import CameraCollector
 
+        level_before, tiers_on_before = gov.level, gov.tiers_on
         samples = {(sample.name, sample.labels.get("camera"), sample.labels.get("direction")): sample.value
                    for family in CameraCollector(service.camera_list).collect() for sample in family.samples}
+        level_after, tiers_on_after = gov.level, gov.tiers_on
+        steps = list(gov.changes)
         # Frames wait and are dropped in the source's slot only (counted there), not in a second buffer.
         buffered_drops, source_drops = fixed.adapter.selector.dropped, fixed.source.stats.frames_dropped
     finally:
@@ -194,16 +197,31 @@ def test_a_camera_that_cannot_keep_up_coarsens_its_schedule_and_drops_less_than_
     assert fixed_governor is None and fixed_every == 1
     assert samples[("facesel_schedule_changes_total", "governed", "coarser")] >= 2
     assert samples[("facesel_schedule_changes_total", "fixed", "coarser")] == 0
-    assert samples[("facesel_detect_every", "governed", None)] > 1 == samples[("facesel_detect_every", "fixed", None)]
-    assert buffered_drops == 0 and source_drops > 0
-    assert every > 1 and gov.coarsened >= 2
-    # its first step turned two tiers on (coarsen_with_tiers, the default), before detect_every doubled
-    assert gov.tiers_on == 1 and gov.changes[0][2] == 1 and gov.changes[0][6] is True
-    assert samples[("facesel_two_tier_detection", "governed", None)] == 1
-    assert samples[("facesel_schedule_tier_changes_total", "governed", "on")] == 1
+    sampled = (int(samples[("facesel_detect_every", "governed", None)]),
+               samples[("facesel_two_tier_detection", "governed", None)] == 1)
+    assert sampled in (level_before, level_after)
+    assert samples[("facesel_detect_every", "fixed", None)] == 1
     assert samples[("facesel_two_tier_detection", "fixed", None)] == 0
+    assert tiers_on_before <= samples[("facesel_schedule_tier_changes_total", "governed", "on")] <= tiers_on_after
+    assert buffered_drops == 0 and source_drops > 0
+    assert gov.coarsened >= 2
+    # its first step turned two tiers on (coarsen_with_tiers, the default), its second doubled detect_every
+    assert steps[0][2] == 1 and steps[0][6] is True and steps[1][2] == 2 and steps[1][6] is True
+    # Through the steady stretch the governed camera ran coarser than its configured schedule (1, one
+    # tier) most of the time. Not all of it: where two tiers alone nearly keep up (a quiet machine),
+    # the governor may try the finer schedule again after calm_frames of slack and be pushed back
+    # (CI, session 13: it sat at (1, two tiers) when sampled, a step above the base).
+    level, at_base, last = (1, False), 0.0, window_start
+    for step in steps:
+        when = step[5]
+        if when > window_start:
+            at_base += (min(when, window_end) - last) * (level == (1, False))
+            last = min(when, window_end)
+        level = (step[2], step[6])
+    at_base += (window_end - last) * (level == (1, False))
+    assert at_base < 0.5 * (window_end - window_start)
     delta = {name: [a - b for a, b in zip(after[name], before[name])] for name in after}
-    print("received, dropped, processed:", delta, "every", every, "dropped before the first coarsening",
+    print("received, dropped, processed:", delta, "schedule", level_after, "dropped before the first coarsening",
           gov.dropped_before_first_coarsening, "of", after["governed"][0], "frames observed before it",
           gov.observed_before_first_coarsening, "before the first frame after a drop", gov.observed_before_first_drop)
     (g_received, g_dropped, g_processed), (f_received, f_dropped, f_processed) = delta["governed"], delta["fixed"]
