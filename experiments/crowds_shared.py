@@ -74,7 +74,10 @@ def rules():
             "covered": LinkRule(covered_gap_seconds=2.0, cover_reach=2.5),
             # the link veto (docs/persons.md, "The link veto"): left by the edge; and from behind another track
             **{f"veto_{v}": LinkRule(veto=(v,)) for v in ("edge", "entered", "reversed", "cover_other")},
-            "veto_edge_entered": LinkRule(veto=("edge", "entered")), "veto_all": LinkRule(veto=("edge", "entered", "reversed"))}
+            "veto_edge_entered": LinkRule(veto=("edge", "entered")), "veto_all": LinkRule(veto=("edge", "entered", "reversed")),
+            # the short link's gates (docs/persons.md, "The short link's wrong joins")
+            "behind": LinkRule(behind_distance=0.5), "edge_short": LinkRule(edge_short_colour_distance=0.3),
+            "short_both": LinkRule(behind_distance=0.5, edge_short_colour_distance=0.3)}
 
 
 def run_one(frames, fps: float, detector, scorer, link, folder: Path | None, min_face_size: float,

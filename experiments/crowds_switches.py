@@ -53,7 +53,10 @@ def main(argv=None) -> int:
              "edge30": LinkRule(edge_colour_distance=0.3, edge_margin=0.15),
              "covered": LinkRule(covered_gap_seconds=3.0),
              "covered_any": LinkRule(covered_gap_seconds=3.0, cover_same=False, cover_reach=4.0),
-             **{f"veto_{v}": LinkRule(veto=(v,)) for v in ("edge", "entered", "reversed", "cover_other")}}
+             **{f"veto_{v}": LinkRule(veto=(v,)) for v in ("edge", "entered", "reversed", "cover_other")},
+            # the short link's gates (docs/persons.md, "The short link's wrong joins")
+            "behind": LinkRule(behind_distance=0.5), "edge_short": LinkRule(edge_short_colour_distance=0.3),
+            "short_both": LinkRule(behind_distance=0.5, edge_short_colour_distance=0.3)}
     if only:
         rules = {k: v for k, v in rules.items() if k in only}
     totals = {name: [0, 0, 0, 0] for name in rules}  # snapshots, spanning both, people, links

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from facesel.select.link_colours import SEEN_WINDOW, seen_colours
+from facesel.select.short_gates import at_edge, behind
 from facesel.track_cues import distance as colour_distance
 
 COLOUR_SAMPLES = ("either", "fresh", "recent", "seen", "ends")
@@ -201,7 +202,19 @@ class LinkRule:
         Share of the frame's width (left, right) or height (top, bottom) within which a box
         touches a border (see ``veto``; the edge return's own margin is ``edge_margin``).
     reverse_speed : float
-        Box sides per second (see ``veto`` ``"reversed"``).
+        Box sides per second (see ``veto`` ``"reversed"``; also the least speed of
+        ``behind_distance``).
+    behind_distance : float or None
+        A short link is refused when the earlier fragment was moving (at least ``reverse_speed``
+        of its box sides a second) and the later one's first box centre lies more than this many
+        box sides **behind** the earlier one's last centre along that motion
+        (:func:`facesel.select.short_gates.behind`; issue 23, crossing crowds). None: no such
+        gate (the default; docs/persons.md "The short link's wrong joins").
+    edge_short_colour_distance : float or None
+        A short link whose earlier fragment left the frame by an edge, or whose later one came in
+        by one (:func:`facesel.select.short_gates.at_edge`, ``edge_margin``), needs colours at
+        most this far apart when both ends have them, instead of ``max_colour_distance`` (issue
+        23: the next person entering where the last one left). None: no such gate (the default).
     """
 
     max_gap_seconds: float = 1.0
@@ -232,8 +245,15 @@ class LinkRule:
     veto: tuple = ()
     veto_edge_margin: float = 0.02
     reverse_speed: float = 0.5
+    behind_distance: float | None = None
+    edge_short_colour_distance: float | None = None
 
     def __post_init__(self) -> None:
+        for name in ("behind_distance", "edge_short_colour_distance"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                      or not np.isfinite(value) or value < 0):
+                raise ValueError(f"{name} must be a finite number >= 0 or None, got {value!r}")
         if not isinstance(self.veto, tuple) or any(v not in VETOES for v in self.veto):
             raise ValueError(f"veto must be a tuple of names from {VETOES}, got {self.veto!r}")
         m = self.veto_edge_margin
@@ -392,6 +412,13 @@ class LinkRule:
             closest = self._colours_apart(earlier, later, tail[2], head[2])
         if closest is not None and closest > self.max_colour_distance:
             return None
+        if self.edge_short_colour_distance is not None and closest is not None \
+                and closest > self.edge_short_colour_distance and at_edge(earlier, later, self.window, self.edge_margin):
+            return None
+        if self.behind_distance is not None:
+            back = behind(earlier, later, self.reverse_speed)
+            if back is not None and back > self.behind_distance:
+                return None
         if ended_by is not None:
             # A switch cue ended it (ended_by: "size", "aspect", "appearance", "pending"): only
             # a fragment whose colours are close to those it had before the cue fired takes it
