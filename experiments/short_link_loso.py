@@ -186,6 +186,32 @@ def edge_table(path: Path, fams, table: dict) -> None:
               flush=True)
 
 
+def edge_end_to_end(cache: Path, fams) -> None:
+    """The edge material's 5-frame gaps (the short link's: 0.76-1.0 s) end to end: each clip recorded
+    once through the default Selector and replayed per candidate (``edge_return_loso.record_material``;
+    ``cache`` keeps summaries and counts, never pixels)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import edge_return_loso as erl
+    from facesel.data import data_root
+    from facesel.detect import make_detector
+    from facesel.scoring import LaplacianVarianceScorer
+    from facesel.select.linking import LinkRule
+
+    rules = {k: LinkRule(**v) for k, v in {**CANDIDATES, **REFERENCE}.items()}
+    if cache.is_file():
+        material = pickle.loads(cache.read_bytes())
+    else:
+        erl.GAPS = (5,)
+        material = erl.record_material(data_root(), make_detector(max_side=1280), LaplacianVarianceScorer(), rules, cache,
+                                       list(fams))
+        cache.write_bytes(pickle.dumps(material))
+    print("\nedge material, 5-frame gaps, end to end: return snapshots / returns (returns in one), next persons joined / nexts, wrong joins")
+    for key in rules:
+        print(f"  {key:18s} " + "  ".join(
+            f"{f}: {t['return_snapshots']}/{t['returns']} ({t['returns_one']}), {t['next_joined']}/{t['nexts']}, {t['wrong']}"
+            for f, t in ((f, erl.totals(rows, key)) for f, rows in material.items())), flush=True)
+
+
 def guards(path: Path) -> None:
     """Pair level on relink_lone_loso's cache: the default's short links each candidate refuses."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -230,6 +256,7 @@ def main(argv=None) -> int:
     parser.add_argument("--families", nargs="*", default=None)
     parser.add_argument("--edge", type=Path, default=None, help="edge_return_loso.py's cache")
     parser.add_argument("--guards", type=Path, default=None, help="relink_lone_loso.py's cache")
+    parser.add_argument("--edge-e2e", type=Path, default=None, help="record (or read) the edge material's 5-frame gaps end to end here")
     parser.add_argument("--no-crowds", action="store_true", help="the cached material only")
     args = parser.parse_args(argv)
     cv2.setNumThreads(1)
@@ -241,6 +268,8 @@ def main(argv=None) -> int:
         edge_table(args.edge, fams, table)
     if args.guards is not None:
         guards(args.guards)
+    if args.edge_e2e is not None:
+        edge_end_to_end(args.edge_e2e, fams)
     if not args.no_crowds:
         crowd_table(fams, args.layouts, table)
     families = list(fams)
