@@ -17,7 +17,9 @@ looser gates measured unsafe; ``covered`` (``covered_gap_seconds=2.0, cover_reac
 ``edge`` and ``edge30`` (``edge_colour_distance`` 0.15 / 0.3, ``edge_margin=0.15``): the edge return;
 ``veto_edge``, ``veto_entered``, ``veto_reversed``, ``veto_cover_other`` (``veto=(name,)``: each link
 veto alone) and ``veto_edge_entered`` / ``veto_all`` (``veto=("edge", "entered")`` / ``("edge", "entered",
-"reversed")``); the grace period is each rule's ``max_gap_seconds`` (the finaliser holds a
+"reversed")``); ``behind``, ``edge_short`` and ``short_both`` (``behind_distance=0.5``,
+``edge_short_colour_distance=0.3``, both: the short link's gates, docs/persons.md "The short link's
+wrong joins"); the grace period is each rule's ``max_gap_seconds`` (the finaliser holds a
 track past it only for a long link). Printed per video: snapshots and re-links
 of each. The clips of ``videos/more`` show one person each by their manifest (``people_est``
 1; two for the mmaction2 demo and the children on the bed), so there snapshots per person is

@@ -9,7 +9,8 @@ one (a skipped short fragment absorbed into the chain: ``chain_through="place"``
 ``LinkRule(covered_gap_seconds=3.0)``; ``covered_any``: the loosest measured, any larger track
 near at each end within 4 of its sides), with the edge return (``edge``:
 ``edge_colour_distance=0.15``, ``edge30``: 0.3, both ``edge_margin=0.15``) and with each link veto
-alone (``veto_edge``, ``veto_entered``, ``veto_reversed``, ``veto_cover_other``: ``LinkRule(veto=(name,))``), in one run
+alone (``veto_edge``, ``veto_entered``, ``veto_reversed``, ``veto_cover_other``: ``LinkRule(veto=(name,))``) and with the short link's gates (``behind``, ``edge_short``,
+``short_both``: ``behind_distance=0.5``, ``edge_short_colour_distance=0.3``, both), in one run
 (docs/persons.md, "Fragments in crowds", "Occluded crowds").
 
     python experiments/crowds_switches.py [--only after covered covered_any]
