@@ -125,11 +125,12 @@ def crop_properties(video, signals: dict, feats: dict, idx: np.ndarray) -> dict:
     }
 
 
-def load(cache_dir: Path, videos: list[str], window: float):
-    """(observations, tracks {(clip, track id): properties}, positions of each window's crops in its track)."""
+def load(cache_dir: Path, videos: list[str], window: float, with_landmarks: bool = False):
+    """(observations, tracks {(clip, track id): properties}, positions of each window's crops in its track);
+    with ``with_landmarks`` also {(clip, track id): (n, 5, 2) landmarks} and the benchmark's views."""
     paths = _expand_videos([data_root() / "videos" / v for v in videos])
     bench = load_benchmark(paths, {}, cache_dir=cache_dir, window=window)
-    tracks, row_of = {}, {}
+    tracks, row_of, lms_of = {}, {}, {}
     for path in paths:
         video = collect_tracks(path, cache_dir=cache_dir, with_crops=False)
         signals = video_signals(video, video.key, cache_dir)
@@ -137,9 +138,12 @@ def load(cache_dir: Path, videos: list[str], window: float):
         for idx in video.track_slices():
             key = (video.name, int(video.context.track_ids[idx[0]]))
             tracks[key] = crop_properties(video, signals, feats, idx)
+            lms_of[key] = np.asarray(video.context.landmarks[idx], np.float64)
             row_of[key] = {int(r): p for p, r in enumerate(idx.tolist())}
     obs = bench.observations
     pos = [np.array([row_of[(o.clip, o.track_id)][int(r)] for r in o.rows]) for o in obs]
+    if with_landmarks:
+        return obs, tracks, pos, lms_of, bench.views
     return obs, tracks, pos
 
 
