@@ -98,21 +98,16 @@ def candidate_scores(c: tuple, sig: dict) -> np.ndarray:
     return sig[c[0]]
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--cache-dir", type=Path, required=True)
-    ap.add_argument("--window", type=float, default=4.0)
-    ap.add_argument("--videos", nargs="*", default=VIDEOS)
-    args = ap.parse_args()
-    obs, tracks, pos, lms_of, views = load(args.cache_dir, args.videos, args.window, with_landmarks=True)
-    for key, t in tracks.items():
-        t.update(shape_signals(lms_of[key], t["ctx"]))
+def report(obs, tracks: dict, pos: list, views: list, candidates: tuple, window: float) -> None:
+    """Print every fixed candidate's row and the leave-one-source-out choice among ``candidates``
+    (their signals already in ``tracks``; candidate 0 is the default ``("A",)``)."""
     n = len(obs)
     clips = np.array([o.clip for o in obs])
     sources = np.array([o.source for o in obs])
     smoothed = [tm.smooth(o.distances) for o in obs]
     rand = np.array([s.mean() - s.min() for s in smoothed])
     raw_rand = np.array([o.distances.mean() - o.distances.min() for o in obs])
+    names = sorted({name for c in candidates for name in c[1:] if c[0] in ("rank", "gate")} | {"A"} | {c[0] for c in candidates if c[0] not in ("rank", "gate")})
 
     def metrics(score_of):
         """(T,) smoothed regret - random, (T,) matchable, (T,) unsmoothed regret - random."""
@@ -127,16 +122,16 @@ def main() -> None:
         t, p = tracks[(obs[i].clip, obs[i].track_id)], pos[i]
         keep = finalists(t, p)[1]
         out = np.full(len(p), -np.inf)
-        out[keep] = candidate_scores(c, {name: t[name][p][keep] for name in ("A", "G", "Gm")})
+        out[keep] = candidate_scores(c, {name: t[name][p][keep] for name in names})
         return out
 
     context = metrics(lambda i: tracks[(obs[i].clip, obs[i].track_id)]["ctx"][pos[i]])[0]
-    print(f"{n} windows of {args.window:g} s, {len(set(clips))} clips, {len(set(sources))} sources; "
+    print(f"{n} windows of {window:g} s, {len(set(clips))} clips, {len(set(sources))} sources; "
           "smoothed regret - random [95 % clip-grouped interval]")
     print(show("context rule (consensus off)", context))
     print("columns: candidate (a fixed rule) | - random | - default consensus (paired) | matchable")
     gains, matches, raws = [], [], []
-    for c in CANDIDATES:
+    for c in candidates:
         g, m, r = metrics(lambda i, c=c: finalist_scores(i, c))
         gains.append(g)
         matches.append(m)
@@ -145,7 +140,7 @@ def main() -> None:
     gains, matches, raws = np.array(gains), np.array(matches), np.array(raws)
     chosen, per_fold = held_out_choice(gains, sources)
     held = gains[chosen, np.arange(n)]
-    print(f"\nchosen leave-one-source-out among the {len(CANDIDATES)} candidates:")
+    print(f"\nchosen leave-one-source-out among the {len(candidates)} candidates:")
     print("  " + show("held out - random", held) + f"  matchable {matches[chosen, np.arange(n)].mean():.3f}")
     print("  " + show("held out - default consensus (paired)", held - gains[0]))
     print("  " + show("held out - context rule (paired)", held - context))
@@ -159,7 +154,19 @@ def main() -> None:
     for source in sorted(set(sources)):
         rows = sources == source
         print(f"    {source:<28} {rows.sum():3d} windows  held out {np.mean(held[rows]):+.4f}  "
-              f"- default consensus {np.mean((held - gains[0])[rows]):+.4f}  ({describe(CANDIDATES[per_fold[source]])})")
+              f"- default consensus {np.mean((held - gains[0])[rows]):+.4f}  ({describe(candidates[per_fold[source]])})")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--cache-dir", type=Path, required=True)
+    ap.add_argument("--window", type=float, default=4.0)
+    ap.add_argument("--videos", nargs="*", default=VIDEOS)
+    args = ap.parse_args()
+    obs, tracks, pos, lms_of, views = load(args.cache_dir, args.videos, args.window, with_landmarks=True)
+    for key, t in tracks.items():
+        t.update(shape_signals(lms_of[key], t["ctx"]))
+    report(obs, tracks, pos, views, CANDIDATES, args.window)
 
 
 if __name__ == "__main__":
