@@ -29,7 +29,9 @@ native frame's sharpness; none needs a recognition model):
   talking mouth widens it, a hand over the mouth moves the corners);
 * ``lm jitter``: distance of the crop's shape from the mean shape of its 2 neighbours on each side
   in the track (landmarks that jump between frames: occlusion, blur, a detector unsure of the face);
-* ``from ends``: seconds from the track's nearer end.
+* ``from ends``: seconds from the track's nearer end;
+* ``VAE eyes``, ``VAE eyes rel``, ``dose``: the VAE's eye-band pixel log-likelihood (alone and
+  minus the whole crop's) and the dose score, from the cached signal table (they need the VAE).
 
 Run: ``nice -n 5 python experiments/pick_loss_diagnosis.py --cache-dir /tmp/pick-cache/tracks``
 (about a minute; ``--videos ...`` a subset). Output kept in docs/eval/tracks/pick_loss_diagnosis.txt.
@@ -122,6 +124,12 @@ def crop_properties(video, signals: dict, feats: dict, idx: np.ndarray) -> dict:
         "mouth w": mouth_w - np.nanmedian(mouth_w),
         "lm jitter": np.linalg.norm(shape - neighbour_mean_rows(shape, 2), axis=1),
         "from ends": np.minimum(seconds - seconds[0], seconds[-1] - seconds),
+        # the VAE's per-crop terms already cached by ``facesel eval tracks`` (the eye band's pixel
+        # log-likelihood, the same relative to the whole crop's, the dose): the brief's "VAE
+        # restricted to the eyes", looked at, not a candidate
+        "VAE eyes": np.asarray(signals["eyes"][idx], np.float64),
+        "VAE eyes rel": np.asarray(signals["eyes_relative"][idx], np.float64),
+        "dose": np.asarray(signals["dose"][idx], np.float64),
     }
 
 
