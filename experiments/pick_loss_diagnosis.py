@@ -13,7 +13,8 @@ the gated finalists (so how much is lost by the screen, by the gate, by the orde
 concentrated the regret is (which windows, which sources); (3) for the worst windows, the pick's
 and the oracle's per-crop properties side by side; (4) for each property, the within-window
 Spearman correlation with the smoothed distance among the gated finalists (where a new signal would
-act) and over all crops, clip-grouped means with 95 % intervals.
+act) and over all crops, clip-grouped means with 95 % intervals; (5) each property's within-window
+Spearman correlation with ``A`` (is it new information or ``A`` again).
 
 Properties of a crop (all from what the Selector has: box, 5 landmarks, detector score, the
 native frame's sharpness; none needs a recognition model):
@@ -253,6 +254,23 @@ def main() -> None:
                 ok = np.isfinite(v)
                 if ok.sum() >= 3 and np.ptp(v[ok]) > 0 and np.ptp(s[ok]) > 0:
                     rho[i] = spearmanr(v[ok], s[ok])[0]
+            ok = np.isfinite(rho)
+            m, lo, hi = grouped_bootstrap_mean(rho[ok], clips[ok])
+            cells.append(f"{m:+.3f} [{lo:+.3f}, {hi:+.3f}] ({ok.sum():3d})")
+        print(f"  {c:<10} {cells[0]:>34}   {cells[1]:>34}")
+
+    print("\n(5) how tied each property is to A: within-window Spearman with A (among gated finalists, all crops)")
+    for c in names[1:]:
+        cells = []
+        for subset in ("gated", "all"):
+            rho = np.full(n, np.nan)
+            for i, o in enumerate(obs):
+                t, p = tracks[(o.clip, o.track_id)], pos[i]
+                sel = finalists(t, p)[1] if subset == "gated" else np.arange(len(p))
+                v, a = t[c][p][sel], t["A"][p][sel]
+                ok = np.isfinite(v)
+                if ok.sum() >= 3 and np.ptp(v[ok]) > 0 and np.ptp(a[ok]) > 0:
+                    rho[i] = spearmanr(v[ok], a[ok])[0]
             ok = np.isfinite(rho)
             m, lo, hi = grouped_bootstrap_mean(rho[ok], clips[ok])
             cells.append(f"{m:+.3f} [{lo:+.3f}, {hi:+.3f}] ({ok.sum():3d})")
