@@ -101,8 +101,19 @@ def lbp_signatures(greys: np.ndarray) -> np.ndarray:
     return (sig / np.maximum(np.linalg.norm(sig, axis=1, keepdims=True), 1e-12)).astype(np.float32)
 
 
-def video_lbp(video_path: Path, cache_dir: Path, lbp_cache: Path) -> np.ndarray:
-    """(N, 944) LBP signatures of every crop of ``video_path``'s tracks in VideoTracks order (cached)."""
+def photometry(greys: np.ndarray) -> np.ndarray:
+    """(N, 64, 64) uint8 aligned grey crops -> (N, 3) float64: mean brightness, contrast (standard
+    deviation) and the left half's mean minus the right half's over the mean (the light's side).
+    For the loss diagnosis only (``pick_loss_diagnosis.py --lbp-cache``), not a candidate."""
+    g = np.asarray(greys, np.float64)
+    mean = g.mean(axis=(1, 2))
+    side = (g[:, :, :32].mean(axis=(1, 2)) - g[:, :, 32:].mean(axis=(1, 2))) / np.maximum(mean, 1.0)
+    return np.stack([mean, g.std(axis=(1, 2)), side], axis=1)
+
+
+def video_lbp(video_path: Path, cache_dir: Path, lbp_cache: Path, what: str = "lbp") -> np.ndarray:
+    """(N, 944) LBP signatures (``what="lbp"``) or (N, 3) :func:`photometry` (``"photo"``) of every
+    crop of ``video_path``'s tracks in VideoTracks order (both cached by the first call)."""
     from facesel.eval.track_data import _align
     from facesel.video import open_source
 
@@ -110,7 +121,9 @@ def video_lbp(video_path: Path, cache_dir: Path, lbp_cache: Path) -> np.ndarray:
     lbp_cache.mkdir(parents=True, exist_ok=True, mode=0o700)
     out_file = lbp_cache / f"lbp-{video.key}.npz"
     if out_file.is_file():
-        return np.load(out_file)["lbp"]
+        z = np.load(out_file)
+        if what in z.files:
+            return z[what]
     z = np.load(Path(cache_dir) / f"tracks-{video.key}.npz", allow_pickle=False)
     frames, boxes, lms, ids = z["frames"], z["boxes"], z["landmarks"], z["track_ids"]
     order = np.lexsort((frames, ids))
@@ -121,12 +134,12 @@ def video_lbp(video_path: Path, cache_dir: Path, lbp_cache: Path) -> np.ndarray:
     for index, (frame, _stamp) in enumerate(open_source(Path(video_path))):
         for row in wanted.get(index, []):
             greys[row] = _align(frame, boxes[row], None if np.isnan(lms[row]).all() else lms[row])
-    sig = lbp_signatures(greys)[order]
+    out = {"lbp": lbp_signatures(greys)[order], "photo": photometry(greys)[order]}
     del greys
     tmp = out_file.with_suffix(f".{os.getpid()}.tmp.npz")
-    np.savez(tmp, lbp=sig)
+    np.savez(tmp, **out)
     os.replace(tmp, out_file)
-    return sig
+    return out[what]
 
 
 def main() -> None:

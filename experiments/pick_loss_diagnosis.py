@@ -32,10 +32,13 @@ native frame's sharpness; none needs a recognition model):
   in the track (landmarks that jump between frames: occlusion, blur, a detector unsure of the face);
 * ``from ends``: seconds from the track's nearer end;
 * ``VAE eyes``, ``VAE eyes rel``, ``dose``: the VAE's eye-band pixel log-likelihood (alone and
-  minus the whole crop's) and the dose score, from the cached signal table (they need the VAE).
+  minus the whole crop's) and the dose score, from the cached signal table (they need the VAE);
+* with ``--lbp-cache``: ``bright``, ``contrast`` (log of the aligned crop's mean and standard
+  deviation over the track's median) and ``light side`` (how far the left-right brightness
+  difference lies from the track's median: light from another side).
 
 Run: ``nice -n 5 python experiments/pick_loss_diagnosis.py --cache-dir /tmp/pick-cache/tracks``
-(about a minute; ``--videos ...`` a subset). Output kept in docs/eval/tracks/pick_loss_diagnosis.txt.
+(about a minute; ``--videos ...`` a subset; ``--lbp-cache /tmp/pick22b/lbp`` adds the photometry). Output kept in docs/eval/tracks/pick_loss_diagnosis.txt.
 """
 
 from __future__ import annotations
@@ -156,6 +159,22 @@ def load(cache_dir: Path, videos: list[str], window: float, with_landmarks: bool
     return obs, tracks, pos
 
 
+def add_photometry(tracks: dict, cache_dir: Path, videos: list[str], lbp_cache: Path) -> None:
+    """Add ``bright``, ``contrast`` (log ratios to the track's median) and ``light side`` (the
+    left-right brightness difference's distance from the track's median) to every track."""
+    from pick_lbp_consensus import video_lbp
+
+    for path in _expand_videos([data_root() / "videos" / v for v in videos]):
+        video = collect_tracks(path, cache_dir=cache_dir, with_crops=False)
+        photo = video_lbp(path, cache_dir, lbp_cache, what="photo")
+        for idx in video.track_slices():
+            t = tracks[(video.name, int(video.context.track_ids[idx[0]]))]
+            ph = photo[idx]
+            t["bright"] = np.log(np.maximum(ph[:, 0], 1.0) / max(float(np.median(ph[:, 0])), 1.0))
+            t["contrast"] = np.log(np.maximum(ph[:, 1], 1e-3) / max(float(np.median(ph[:, 1])), 1e-3))
+            t["light side"] = np.abs(ph[:, 2] - np.median(ph[:, 2]))
+
+
 def finalists(t: dict, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(window positions of the 32 finalists, of the gated finalists) as the default picks them."""
     top = np.argsort(-t["ctx"][p], kind="stable")[:K]
@@ -170,8 +189,13 @@ def main() -> None:
     ap.add_argument("--window", type=float, default=4.0)
     ap.add_argument("--videos", nargs="*", default=VIDEOS)
     ap.add_argument("--worst", type=int, default=20, help="how many of the worst windows to list")
+    ap.add_argument("--lbp-cache", type=Path, default=None,
+                    help="also the aligned crop's brightness, contrast and light side against the track's median "
+                         "(pick_lbp_consensus.py's cache; decodes every clip once when empty)")
     args = ap.parse_args()
     obs, tracks, pos = load(args.cache_dir, args.videos, args.window)
+    if args.lbp_cache is not None:
+        add_photometry(tracks, args.cache_dir, args.videos, args.lbp_cache)
     n = len(obs)
     clips = np.array([o.clip for o in obs])
     sources = np.array([o.source for o in obs])
