@@ -71,6 +71,10 @@ class Charged:
         setattr(owner, name, timed)
 
 
+_DECODERS = {"pyav": "PyAV decoding, one-step shrink", "opencv": "OpenCV decoding and shrink",
+             "pyav-lazy": "PyAV decoding, converted on take, OpenCV's shrink"}
+
+
 def _network_label(detector, batch) -> str:
     """The item a YuNet network call ((N, H, W, 3) batch) is charged to."""
     if batch.shape[0] == 1 and min(batch.shape[1:3]) >= 640:
@@ -91,8 +95,9 @@ def main(argv=None) -> int:
     parser.add_argument("--detect-every", type=int, default=8, help="8: where one paced camera's governor ends")
     parser.add_argument("--mode", default="sparse", choices=("sparse", "exhaustive"))
     parser.add_argument("--scorer", default="default", help="the camera's scorer setting (default, context, laplacian)")
-    parser.add_argument("--decoder", nargs="+", default=["opencv"], choices=("opencv", "pyav"),
-                        help="file decoders to profile in turn (pyav: the one-step shrink)")
+    parser.add_argument("--decoder", nargs="+", default=["opencv"], choices=("opencv", "pyav", "pyav-lazy"),
+                        help="file decoders to profile in turn (pyav: the one-step shrink; pyav-lazy: serve's "
+                             "PyAV path, convert_on_take without a kept picture, the BGR conversion its own item)")
     parser.add_argument("--threads", type=int, nargs="+", default=[1], choices=(1, 2),
                         help="the Selector's stage threads, each in turn (a camera runs 2 by default; 1 charges "
                              "everything to one thread)")
@@ -168,12 +173,13 @@ def profile(args, decoder: str, threads: int, video: Path, charge: Charged, regi
     from facesel.serve.retention import open_camera_vault
     from facesel.sinks import VaultSink
     from facesel.sources import backends
+    from facesel.sources.decoded import Unconverted
 
     totals = charge.totals
     settings = {"scorer": args.scorer, "mode": args.mode, "detect_every": args.detect_every, "threads": threads,
                 **extra_settings(args.set + list(alternate or []))}
     frames = 105 * args.passes
-    decode = [0.0]
+    decode, convert = [0.0], [0.0]
     with tempfile.TemporaryDirectory(prefix="facesel-frame-costs-") as folder:
         config = make_config(Path(folder), [video], 1, settings, coarsen=False, shrink_in_decoder=decoder == "pyav")
         camera = next(iter(config.cameras.values()))
@@ -184,15 +190,22 @@ def profile(args, decoder: str, threads: int, video: Path, charge: Charged, regi
         # the stage timers on the CPU clock of the thread that runs each stage
         selector._front_timer.clock = selector._back_timer.clock = time.thread_time
         selector._detect.clock = time.thread_time
-        kind = backends.PyAVFileConnection if decoder == "pyav" else backends.FileConnection
-        connection = kind(video, loop=True)
+        if decoder == "pyav-lazy":  # serve's lazy+skip path: the frame waits decoded, converted when taken
+            connection = backends.PyAVFileConnection(video, loop=True, keep_picture=False, convert_on_take=True)
+        else:
+            kind = backends.PyAVFileConnection if decoder == "pyav" else backends.FileConnection
+            connection = kind(video, loop=True)
 
         def decoded():
             for _ in range(frames):
                 start = time.thread_time()
-                item = connection.read()
+                pixels, stamp = connection.read()
                 decode[0] += time.thread_time() - start
-                yield item
+                if isinstance(pixels, Unconverted):
+                    start = time.thread_time()
+                    pixels = pixels.convert()
+                    convert[0] += time.thread_time() - start
+                yield pixels, stamp
 
         start_all = time.process_time()
         for _ in selector.run(decoded(), live=False):
@@ -202,7 +215,9 @@ def profile(args, decoder: str, threads: int, video: Path, charge: Charged, regi
         connection.close()
         vault.close()
     stages = selector.timings
-    items = {"decode (+ YUV -> BGR)": decode[0]}
+    items = {"decode (+ YUV -> BGR)" if decoder != "pyav-lazy" else "decode (H.264 only)": decode[0]}
+    if decoder == "pyav-lazy":
+        items["YUV -> BGR conversion (on take)"] = convert[0]
     detection = stages["detection"]
     for label in ("full-frame shrink", "region cut + shrink", "YuNet padding", "YuNet network, full frames",
                   "YuNet network, coarse full frames", "YuNet network, region squares", "YuNet output decoding"):
@@ -219,7 +234,7 @@ def profile(args, decoder: str, threads: int, video: Path, charge: Charged, regi
         stages["selection"] + stages["sinks"] - totals["finaliser"] - totals["sealing"])
     items["the rest (Python between stages, queues, threads)"] = whole - sum(items.values())
     print(f"{args.video}: {frames} frames, mode {args.mode}, detect_every {args.detect_every}, scorer {args.scorer}, "
-          f"{threads} stage thread(s), {' '.join(args.set + list(alternate or []))}, {__import__('cv2').getNumThreads()} OpenCV thread(s), {'PyAV decoding, one-step shrink' if decoder == 'pyav' else 'OpenCV decoding and shrink'}"
+          f"{threads} stage thread(s), {' '.join(args.set + list(alternate or []))}, {__import__('cv2').getNumThreads()} OpenCV thread(s), {_DECODERS[decoder]}"
           f"; CPU ms a frame ({selector.work['full_detections']} full-frame detections "
           f"({selector.work['full_coarse']} of them coarse), "
           f"{selector.work['regions']} regions searched, {selector.work.get('scored', '?')} crops scored)")

@@ -156,9 +156,35 @@ def _thumbnail(frame: np.ndarray) -> np.ndarray:
     """
     h, w = frame.shape[:2]
     step = max(1, w // (4 * _THUMB_WIDTH))
-    sparse = frame[::step, ::step]
+    sparse = sampled(frame, step)
     size = (_THUMB_WIDTH, max(1, round(h * _THUMB_WIDTH / w)))
     return cv2.cvtColor(cv2.resize(sparse, size, interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2GRAY)
+
+
+def sampled(frame: np.ndarray, step: int) -> np.ndarray:
+    """``frame[::step, ::step]`` as a C-contiguous array: the same pixels, copied cheaply.
+
+    numpy copies a strided (H, W, 3) uint8 view element by element, 3 bytes at a time, and OpenCV
+    needs a contiguous image anyway: 0.39-0.46 CPU ms for the scene-change thumbnail's 216 x 384
+    samples of a 1080p frame, which every frame pays (issue 27, session 14). Seen as one 3-byte
+    item a pixel (a void dtype) the same copy moves whole pixels: about 0.18 ms. Any other layout
+    (a grey frame, a view whose pixels are not 3 adjacent bytes) is copied the plain way.
+
+    Parameters
+    ----------
+    frame : (H, W, C) or (H, W) uint8
+    step : int >= 1
+
+    Returns
+    -------
+    (ceil(H / step), ceil(W / step)[, C]) uint8, C-contiguous, equal to ``frame[::step, ::step]``
+    """
+    if (frame.ndim == 3 and frame.dtype == np.uint8 and frame.shape[2] > 0 and frame.strides[2] == 1
+            and frame.strides[1] == frame.shape[2]):
+        pixels = frame.view(np.dtype((np.void, frame.shape[2])))[:, :, 0]  # (H, W): one item a pixel
+        picked = np.ascontiguousarray(pixels[::step, ::step])
+        return picked.view(np.uint8).reshape(*picked.shape, frame.shape[2])
+    return np.ascontiguousarray(frame[::step, ::step])
 
 
 def _motion_thumbnail(frame: np.ndarray) -> np.ndarray:
@@ -172,7 +198,7 @@ def _motion_thumbnail(frame: np.ndarray) -> np.ndarray:
     """
     w = frame.shape[1]
     step = max(1, w // (2 * _MOTION_WIDTH))
-    grey = cv2.cvtColor(np.ascontiguousarray(frame[::step, ::step]), cv2.COLOR_BGR2GRAY)
+    grey = cv2.cvtColor(sampled(frame, step), cv2.COLOR_BGR2GRAY)
     return cv2.resize(grey, (max(1, grey.shape[1] // 2), max(1, grey.shape[0] // 2)), interpolation=cv2.INTER_AREA)
 
 
