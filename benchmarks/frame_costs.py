@@ -75,6 +75,23 @@ _DECODERS = {"pyav": "PyAV decoding, one-step shrink", "opencv": "OpenCV decodin
              "pyav-lazy": "PyAV decoding, converted on take, OpenCV's shrink"}
 
 
+def _plain_sample(frame, step: int):
+    """``frame[::step, ::step]`` copied by numpy element by element (the thumbnail's sampling before session 14)."""
+    import numpy as np
+
+    return np.ascontiguousarray(frame[::step, ::step])
+
+
+def _rounds(*lists: list[str]) -> list[tuple[str, ...]]:
+    """(setting set, thumbnail sampling, area path) of each profiled run: the lists that name several
+    runs side by side (they must name as many: ``--alternate a b a b --thumbnail plain sampled plain
+    sampled``), each combined with the single value of the others."""
+    runs = max(len(values) for values in lists)
+    if any(1 < len(values) != runs for values in lists):
+        raise SystemExit("--alternate, --thumbnail and --area-path must name as many runs when several name more than one")
+    return [tuple(values[i] if len(values) > 1 else values[0] for values in lists) for i in range(runs)]
+
+
 def _network_label(detector, batch) -> str:
     """The item a YuNet network call ((N, H, W, 3) batch) is charged to."""
     if batch.shape[0] == 1 and min(batch.shape[1:3]) >= 640:
@@ -117,6 +134,14 @@ def main(argv=None) -> int:
     parser.add_argument("--region-search", nargs="+", default=["core"], choices=("core", "python"),
                         help="who does the region search's work around YuNet, each in turn (YuNetDetector.region_search: "
                              "the C++ core, or the Python reference); alternate them for an A/B: core python core python")
+    parser.add_argument("--thumbnail", nargs="+", default=["sampled"], choices=("sampled", "plain"),
+                        help="how the scene-change thumbnail samples the frame, each in turn: whole pixels at a time "
+                             "(facesel.detect.schedule.sampled, today) or numpy's plain strided copy (before session "
+                             "14); the same pixels either way, for an A/B of its CPU: --thumbnail plain sampled plain sampled")
+    parser.add_argument("--area-path", nargs="+", default=["float"], choices=("float", "uint8"),
+                        help="how region squares are area-shrunk, each in turn (facesel.detect.schedule.AREA_PATH: "
+                             "through float32, today, or on the uint8 pixels, before session 14; the same pixels): "
+                             "--area-path uint8 float uint8 float")
     parser.add_argument("--json", default=None, help="append the breakdown here (JSON lines)")
     args = parser.parse_args(argv)
     root = data_root_or_exit()
@@ -124,6 +149,7 @@ def main(argv=None) -> int:
 
     import facesel.detect.schedule as schedule_module
     import facesel.detect.yunet as yunet_module
+    from facesel.detect.schedule import sampled
     from facesel.select.finalise import Finaliser
 
     totals, calls = defaultdict(float), defaultdict(int)
@@ -153,7 +179,10 @@ def main(argv=None) -> int:
             for decoder in args.decoder:
                 for decoding in args.yunet_decoding:
                     for region_search in args.region_search:
-                        for alternate in args.alternate:
+                        for alternate, thumbnail, area in _rounds(args.alternate, args.thumbnail, args.area_path):
+                            schedule_module.sampled = sampled if thumbnail == "sampled" else _plain_sample
+                            schedule_module.AREA_PATH = area
+                            print(f"scene-change thumbnail: {thumbnail} sampling; region squares' area shrink: {area}")
                             yunet_module.YuNetDetector.output_decoder = decoding
                             yunet_module.YuNetDetector.region_search = region_search
                             print(f"YuNet output decoding: {decoding}; region search: {region_search}")
@@ -168,6 +197,7 @@ def profile(args, decoder: str, threads: int, video: Path, charge: Charged, regi
             alternate: list[str] | None = None) -> None:
     """Run the camera's pipeline on ``video`` decoded by ``decoder`` (``--set`` plus the
     ``alternate`` KEY=VALUE settings); print (and append to ``--json``) the CPU ms a frame of each item."""
+    import facesel.detect.schedule as schedule_module
     from capacity import extra_settings, make_config
     from facesel.serve.pipeline_adapter import PipelineAdapter
     from facesel.serve.retention import open_camera_vault
@@ -244,7 +274,9 @@ def profile(args, decoder: str, threads: int, video: Path, charge: Charged, regi
     if args.json:
         with open(args.json, "a") as out:
             out.write(json.dumps({"frames": frames, "args": vars(args), "decoder": decoder, "threads": threads,
-                                  "region_search": region_search, "alternate": alternate or [], "work": selector.work,
+                                  "region_search": region_search, "alternate": alternate or [],
+                                  "thumbnail": "plain" if schedule_module.sampled is _plain_sample else "sampled",
+                                  "area_path": schedule_module.AREA_PATH, "work": selector.work,
                                   "ms_per_frame": {k: 1000 * v / frames for k, v in items.items()},
                                   "total_ms_per_frame": 1000 * whole / frames}) + "\n")
 
