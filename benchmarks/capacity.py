@@ -93,6 +93,8 @@ VARIANTS = {
     "lazy+skip+tier640x4": (_LAZY_SKIP, None, {"coarse_max_side": 640, "fine_every": 4}),
     # session 13: the governor's first step two tiers on (coarsen_with_tiers, the default) or not
     "lazy+skip+notiergov": ({**_LAZY_SKIP, "coarsen_with_tiers": False}, None, {}),
+    # session 14: region squares area-shrunk on uint8 and the thumbnail sampled byte by byte, as before
+    "lazy+skip+s13squares": (_LAZY_SKIP, None, {}),
 }
 """``--variant`` names: (camera settings added to every camera, the process's GIL switch interval
 in seconds or None for Python's default 5 ms, pipeline settings added to every camera's).
@@ -120,10 +122,16 @@ region square of a track missed on its last 1 / 2 / 3 frames (``region_miss_limi
 ``lazy+skip+oldgov`` is ``lazy+skip`` with the load governor as before session 12 (``refine_backoff =
 1``: a finer schedule tried again after every 75 calm frames, however often the load undid it);
 ``lazy+skip+notiergov`` is ``lazy+skip`` with the governor as before session 13 (``coarsen_with_tiers =
-false``: its first step doubles ``detect_every`` instead of turning two-tier detection on)."""
+false``: its first step doubles ``detect_every`` instead of turning two-tier detection on);
+``lazy+skip+s13squares`` is ``lazy+skip`` with region squares and the scene thumbnail made as before
+session 14 (:data:`S13_SQUARES`: the same pixels, more CPU)."""
 
 PYTHON_REGIONS = {"pyregions"}
 """Variants whose region search runs its work around YuNet in Python (the reference path)."""
+
+S13_SQUARES = {"lazy+skip+s13squares"}
+"""Variants that cut region squares and sample the scene thumbnail as before session 14 (the same
+pixels, more CPU: ``facesel.detect.schedule.AREA_PATH = "uint8"`` and numpy's strided copy)."""
 
 
 def _schedule_key(level: tuple[int, bool]) -> str:
@@ -224,6 +232,11 @@ def run_one(cameras: int, videos: list[Path], seconds: float, warmup: float, set
     from facesel.detect.yunet import YuNetDetector
 
     YuNetDetector.region_search = "python" if variant in PYTHON_REGIONS else "core"
+    if variant in S13_SQUARES:
+        from facesel.detect import schedule
+
+        schedule.AREA_PATH = "uint8"
+        schedule.sampled = lambda frame, step: np.ascontiguousarray(frame[::step, ::step])
     if switch_interval is not None:
         sys.setswitchinterval(switch_interval)
 

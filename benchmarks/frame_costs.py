@@ -71,6 +71,27 @@ class Charged:
         setattr(owner, name, timed)
 
 
+_DECODERS = {"pyav": "PyAV decoding, one-step shrink", "opencv": "OpenCV decoding and shrink",
+             "pyav-lazy": "PyAV decoding, converted on take, OpenCV's shrink"}
+
+
+def _plain_sample(frame, step: int):
+    """``frame[::step, ::step]`` copied by numpy element by element (the thumbnail's sampling before session 14)."""
+    import numpy as np
+
+    return np.ascontiguousarray(frame[::step, ::step])
+
+
+def _rounds(*lists: list[str]) -> list[tuple[str, ...]]:
+    """(setting set, thumbnail sampling, area path) of each profiled run: the lists that name several
+    runs side by side (they must name as many: ``--alternate a b a b --thumbnail plain sampled plain
+    sampled``), each combined with the single value of the others."""
+    runs = max(len(values) for values in lists)
+    if any(1 < len(values) != runs for values in lists):
+        raise SystemExit("--alternate, --thumbnail and --area-path must name as many runs when several name more than one")
+    return [tuple(values[i] if len(values) > 1 else values[0] for values in lists) for i in range(runs)]
+
+
 def _network_label(detector, batch) -> str:
     """The item a YuNet network call ((N, H, W, 3) batch) is charged to."""
     if batch.shape[0] == 1 and min(batch.shape[1:3]) >= 640:
@@ -91,8 +112,9 @@ def main(argv=None) -> int:
     parser.add_argument("--detect-every", type=int, default=8, help="8: where one paced camera's governor ends")
     parser.add_argument("--mode", default="sparse", choices=("sparse", "exhaustive"))
     parser.add_argument("--scorer", default="default", help="the camera's scorer setting (default, context, laplacian)")
-    parser.add_argument("--decoder", nargs="+", default=["opencv"], choices=("opencv", "pyav"),
-                        help="file decoders to profile in turn (pyav: the one-step shrink)")
+    parser.add_argument("--decoder", nargs="+", default=["opencv"], choices=("opencv", "pyav", "pyav-lazy"),
+                        help="file decoders to profile in turn (pyav: the one-step shrink; pyav-lazy: serve's "
+                             "PyAV path, convert_on_take without a kept picture, the BGR conversion its own item)")
     parser.add_argument("--threads", type=int, nargs="+", default=[1], choices=(1, 2),
                         help="the Selector's stage threads, each in turn (a camera runs 2 by default; 1 charges "
                              "everything to one thread)")
@@ -112,6 +134,14 @@ def main(argv=None) -> int:
     parser.add_argument("--region-search", nargs="+", default=["core"], choices=("core", "python"),
                         help="who does the region search's work around YuNet, each in turn (YuNetDetector.region_search: "
                              "the C++ core, or the Python reference); alternate them for an A/B: core python core python")
+    parser.add_argument("--thumbnail", nargs="+", default=["sampled"], choices=("sampled", "plain"),
+                        help="how the scene-change thumbnail samples the frame, each in turn: whole pixels at a time "
+                             "(facesel.detect.schedule.sampled, today) or numpy's plain strided copy (before session "
+                             "14); the same pixels either way, for an A/B of its CPU: --thumbnail plain sampled plain sampled")
+    parser.add_argument("--area-path", nargs="+", default=["float"], choices=("float", "uint8"),
+                        help="how region squares are area-shrunk, each in turn (facesel.detect.schedule.AREA_PATH: "
+                             "through float32, today, or on the uint8 pixels, before session 14; the same pixels): "
+                             "--area-path uint8 float uint8 float")
     parser.add_argument("--json", default=None, help="append the breakdown here (JSON lines)")
     args = parser.parse_args(argv)
     root = data_root_or_exit()
@@ -119,6 +149,7 @@ def main(argv=None) -> int:
 
     import facesel.detect.schedule as schedule_module
     import facesel.detect.yunet as yunet_module
+    from facesel.detect.schedule import sampled
     from facesel.select.finalise import Finaliser
 
     totals, calls = defaultdict(float), defaultdict(int)
@@ -148,7 +179,10 @@ def main(argv=None) -> int:
             for decoder in args.decoder:
                 for decoding in args.yunet_decoding:
                     for region_search in args.region_search:
-                        for alternate in args.alternate:
+                        for alternate, thumbnail, area in _rounds(args.alternate, args.thumbnail, args.area_path):
+                            schedule_module.sampled = sampled if thumbnail == "sampled" else _plain_sample
+                            schedule_module.AREA_PATH = area
+                            print(f"scene-change thumbnail: {thumbnail} sampling; region squares' area shrink: {area}")
                             yunet_module.YuNetDetector.output_decoder = decoding
                             yunet_module.YuNetDetector.region_search = region_search
                             print(f"YuNet output decoding: {decoding}; region search: {region_search}")
@@ -163,17 +197,19 @@ def profile(args, decoder: str, threads: int, video: Path, charge: Charged, regi
             alternate: list[str] | None = None) -> None:
     """Run the camera's pipeline on ``video`` decoded by ``decoder`` (``--set`` plus the
     ``alternate`` KEY=VALUE settings); print (and append to ``--json``) the CPU ms a frame of each item."""
+    import facesel.detect.schedule as schedule_module
     from capacity import extra_settings, make_config
     from facesel.serve.pipeline_adapter import PipelineAdapter
     from facesel.serve.retention import open_camera_vault
     from facesel.sinks import VaultSink
     from facesel.sources import backends
+    from facesel.sources.decoded import Unconverted
 
     totals = charge.totals
     settings = {"scorer": args.scorer, "mode": args.mode, "detect_every": args.detect_every, "threads": threads,
                 **extra_settings(args.set + list(alternate or []))}
     frames = 105 * args.passes
-    decode = [0.0]
+    decode, convert = [0.0], [0.0]
     with tempfile.TemporaryDirectory(prefix="facesel-frame-costs-") as folder:
         config = make_config(Path(folder), [video], 1, settings, coarsen=False, shrink_in_decoder=decoder == "pyav")
         camera = next(iter(config.cameras.values()))
@@ -184,15 +220,22 @@ def profile(args, decoder: str, threads: int, video: Path, charge: Charged, regi
         # the stage timers on the CPU clock of the thread that runs each stage
         selector._front_timer.clock = selector._back_timer.clock = time.thread_time
         selector._detect.clock = time.thread_time
-        kind = backends.PyAVFileConnection if decoder == "pyav" else backends.FileConnection
-        connection = kind(video, loop=True)
+        if decoder == "pyav-lazy":  # serve's lazy+skip path: the frame waits decoded, converted when taken
+            connection = backends.PyAVFileConnection(video, loop=True, keep_picture=False, convert_on_take=True)
+        else:
+            kind = backends.PyAVFileConnection if decoder == "pyav" else backends.FileConnection
+            connection = kind(video, loop=True)
 
         def decoded():
             for _ in range(frames):
                 start = time.thread_time()
-                item = connection.read()
+                pixels, stamp = connection.read()
                 decode[0] += time.thread_time() - start
-                yield item
+                if isinstance(pixels, Unconverted):
+                    start = time.thread_time()
+                    pixels = pixels.convert()
+                    convert[0] += time.thread_time() - start
+                yield pixels, stamp
 
         start_all = time.process_time()
         for _ in selector.run(decoded(), live=False):
@@ -202,7 +245,9 @@ def profile(args, decoder: str, threads: int, video: Path, charge: Charged, regi
         connection.close()
         vault.close()
     stages = selector.timings
-    items = {"decode (+ YUV -> BGR)": decode[0]}
+    items = {"decode (+ YUV -> BGR)" if decoder != "pyav-lazy" else "decode (H.264 only)": decode[0]}
+    if decoder == "pyav-lazy":
+        items["YUV -> BGR conversion (on take)"] = convert[0]
     detection = stages["detection"]
     for label in ("full-frame shrink", "region cut + shrink", "YuNet padding", "YuNet network, full frames",
                   "YuNet network, coarse full frames", "YuNet network, region squares", "YuNet output decoding"):
@@ -219,7 +264,7 @@ def profile(args, decoder: str, threads: int, video: Path, charge: Charged, regi
         stages["selection"] + stages["sinks"] - totals["finaliser"] - totals["sealing"])
     items["the rest (Python between stages, queues, threads)"] = whole - sum(items.values())
     print(f"{args.video}: {frames} frames, mode {args.mode}, detect_every {args.detect_every}, scorer {args.scorer}, "
-          f"{threads} stage thread(s), {' '.join(args.set + list(alternate or []))}, {__import__('cv2').getNumThreads()} OpenCV thread(s), {'PyAV decoding, one-step shrink' if decoder == 'pyav' else 'OpenCV decoding and shrink'}"
+          f"{threads} stage thread(s), {' '.join(args.set + list(alternate or []))}, {__import__('cv2').getNumThreads()} OpenCV thread(s), {_DECODERS[decoder]}"
           f"; CPU ms a frame ({selector.work['full_detections']} full-frame detections "
           f"({selector.work['full_coarse']} of them coarse), "
           f"{selector.work['regions']} regions searched, {selector.work.get('scored', '?')} crops scored)")
@@ -229,7 +274,9 @@ def profile(args, decoder: str, threads: int, video: Path, charge: Charged, regi
     if args.json:
         with open(args.json, "a") as out:
             out.write(json.dumps({"frames": frames, "args": vars(args), "decoder": decoder, "threads": threads,
-                                  "region_search": region_search, "alternate": alternate or [], "work": selector.work,
+                                  "region_search": region_search, "alternate": alternate or [],
+                                  "thumbnail": "plain" if schedule_module.sampled is _plain_sample else "sampled",
+                                  "area_path": schedule_module.AREA_PATH, "work": selector.work,
                                   "ms_per_frame": {k: 1000 * v / frames for k, v in items.items()},
                                   "total_ms_per_frame": 1000 * whole / frames}) + "\n")
 

@@ -79,6 +79,18 @@ PROFILES = {
     "serve-every16": ("default", "opencv", {"consensus_finalists": 0, "detect_every": 16}),
     "serve-every16-tier640x4": ("default", "opencv", {"consensus_finalists": 0, "detect_every": 16,
                                                       "coarse_max_side": 640, "fine_every": 4}),
+    # issue 27, session 14: the governor's cap (16 + two tiers) with region_miss_limit 3 (session 12's value)
+    "serve-every16-tier640x4-miss3": ("default", "opencv", {"consensus_finalists": 0, "detect_every": 16,
+                                                            "coarse_max_side": 640, "fine_every": 4,
+                                                            "region_miss_limit": 3}),
+    "serve-every16-tier640x4-fast": ("default", "opencv", {"consensus_finalists": 0, "detect_every": 16,
+                                                           "coarse_max_side": 640, "fine_every": 4,
+                                                           "region_shrink": "fast"}),
+    "serve-every16-tier640x4-miss3-fast": ("default", "opencv", {"consensus_finalists": 0, "detect_every": 16,
+                                                                 "coarse_max_side": 640, "fine_every": 4,
+                                                                 "region_miss_limit": 3, "region_shrink": "fast"}),
+    "serve-every16-tier640x4-pyav": ("default", "pyav", {"consensus_finalists": 0, "detect_every": 16,
+                                                         "coarse_max_side": 640, "fine_every": 4}),
 }
 """name -> (scorer setting, decoding path, PipelineConfig overrides)."""
 

@@ -156,9 +156,35 @@ def _thumbnail(frame: np.ndarray) -> np.ndarray:
     """
     h, w = frame.shape[:2]
     step = max(1, w // (4 * _THUMB_WIDTH))
-    sparse = frame[::step, ::step]
+    sparse = sampled(frame, step)
     size = (_THUMB_WIDTH, max(1, round(h * _THUMB_WIDTH / w)))
     return cv2.cvtColor(cv2.resize(sparse, size, interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2GRAY)
+
+
+def sampled(frame: np.ndarray, step: int) -> np.ndarray:
+    """``frame[::step, ::step]`` as a C-contiguous array: the same pixels, copied cheaply.
+
+    numpy copies a strided (H, W, 3) uint8 view element by element, 3 bytes at a time, and OpenCV
+    needs a contiguous image anyway: 0.39-0.46 CPU ms for the scene-change thumbnail's 216 x 384
+    samples of a 1080p frame, which every frame pays (issue 27, session 14). Seen as one 3-byte
+    item a pixel (a void dtype) the same copy moves whole pixels: about 0.18 ms. Any other layout
+    (a grey frame, a view whose pixels are not 3 adjacent bytes) is copied the plain way.
+
+    Parameters
+    ----------
+    frame : (H, W, C) or (H, W) uint8
+    step : int >= 1
+
+    Returns
+    -------
+    (ceil(H / step), ceil(W / step)[, C]) uint8, C-contiguous, equal to ``frame[::step, ::step]``
+    """
+    if (frame.ndim == 3 and frame.dtype == np.uint8 and frame.shape[2] > 0 and frame.strides[2] == 1
+            and frame.strides[1] == frame.shape[2]):
+        pixels = frame.view(np.dtype((np.void, frame.shape[2])))[:, :, 0]  # (H, W): one item a pixel
+        picked = np.ascontiguousarray(pixels[::step, ::step])
+        return picked.view(np.uint8).reshape(*picked.shape, frame.shape[2])
+    return np.ascontiguousarray(frame[::step, ::step])
 
 
 def _motion_thumbnail(frame: np.ndarray) -> np.ndarray:
@@ -172,8 +198,45 @@ def _motion_thumbnail(frame: np.ndarray) -> np.ndarray:
     """
     w = frame.shape[1]
     step = max(1, w // (2 * _MOTION_WIDTH))
-    grey = cv2.cvtColor(np.ascontiguousarray(frame[::step, ::step]), cv2.COLOR_BGR2GRAY)
+    grey = cv2.cvtColor(sampled(frame, step), cv2.COLOR_BGR2GRAY)
     return cv2.resize(grey, (max(1, grey.shape[1] // 2), max(1, grey.shape[0] // 2)), interpolation=cv2.INTER_AREA)
+
+
+AREA_PATHS = ("float", "uint8")
+AREA_PATH = "float"
+"""How :func:`area_shrink` has OpenCV average a region square by a fractional factor: through a
+float32 copy (the default; about 0.7x the CPU, the same pixels bit for bit) or on the uint8 pixels
+as before issue 27's session 14. A switch for A/B runs (``benchmarks/frame_costs.py --area-path``)."""
+
+
+def area_shrink(region: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``cv2.resize(region, size, interpolation=cv2.INTER_AREA)``, the same pixels, cheaper.
+
+    OpenCV averages by a fractional factor (a 192-pixel square to 128, 1080p's region squares) on
+    its general path, which accumulates in float32 whatever the input and rounds once at the end;
+    for uint8 input that path is not vectorised, for float32 it is. So the square is averaged as
+    float32 and rounded back by ``convertScaleAbs`` (the same rounding, ``saturate_cast``): 0.13
+    against 0.18 CPU ms a 192 -> 128 square, 0.43 against 0.56 for 400 -> 160 (one thread, issue 27
+    session 14), equal bit for bit on every square of ``tests/test_area_shrink.py``. A shrink by a
+    whole factor on both axes (OpenCV's integer fast path, which rounds its own way), an enlargement
+    or a non-uint8 image go to OpenCV as they are.
+
+    Parameters
+    ----------
+    region : (h, w, C) or (h, w) uint8, any strides
+    size : (width, height) of the result
+
+    Returns
+    -------
+    (height, width[, C]) uint8
+    """
+    w, h = int(size[0]), int(size[1])
+    src_h, src_w = region.shape[:2]
+    fractional = (src_w >= w and src_h >= h and (src_w, src_h) != (w, h)
+                  and not (src_w % w == 0 and src_h % h == 0))
+    if AREA_PATH == "float" and fractional and region.dtype == np.uint8:
+        return cv2.convertScaleAbs(cv2.resize(region.astype(np.float32), (w, h), interpolation=cv2.INTER_AREA))
+    return cv2.resize(region, (w, h), interpolation=cv2.INTER_AREA)
 
 
 REGION_PATHS = ("core", "python")
@@ -309,14 +372,14 @@ def shrink_squares(frame: np.ndarray, cuts: np.ndarray, fast: bool = False) -> l
     -------
     list of (height, width, 3) uint8 (views of ``frame`` where no resize was needed)
     """
-    last = cv2.INTER_LINEAR if fast else cv2.INTER_AREA
     regions = []
     for x1, y1, x2, y2, step, width, height in cuts.tolist():
         region = frame[y1:y2, x1:x2]
         if step >= 2:
             region = cv2.resize(region, ((x2 - x1) // step, (y2 - y1) // step), interpolation=cv2.INTER_AREA)
         if region.shape[1] != width or region.shape[0] != height:
-            region = cv2.resize(region, (width, height), interpolation=last)
+            region = (cv2.resize(region, (width, height), interpolation=cv2.INTER_LINEAR) if fast
+                      else area_shrink(region, (width, height)))
         regions.append(region)
     return regions
 
@@ -356,7 +419,7 @@ def cut_square(frame: np.ndarray, x1: int, y1: int, x2: int, y2: int, shrink: fl
     region = frame[y1:y2, x1:x2]
     if shrink < 1.0:
         size = (max(8, round((x2 - x1) * shrink)), max(8, round((y2 - y1) * shrink)))
-        region = cv2.resize(region, size, interpolation=cv2.INTER_AREA)
+        region = area_shrink(region, size)
     back = np.array([(x2 - x1) / region.shape[1], (y2 - y1) / region.shape[0]], np.float32)
     return np.ascontiguousarray(region), np.array([x1, y1], np.float32), back
 
