@@ -21,7 +21,9 @@ whose temporary file is complete, and moves any record file the log does not kno
 Time: a record is dated by the clock, but never before the latest seal time logged (a clock set
 back would seal to an old epoch and expire fresh evidence at once). Purges that run as
 housekeeping (at start, inside :meth:`Vault.seal`, :meth:`Vault.maybe_purge`) log a failure and
-retry later; they never stop the camera from starting or sealing.
+retry later; they never stop the camera from starting or sealing. While the vault is open they
+never expire records further than the clock's reading at start plus the time that really passed
+(``time.monotonic``): a clock stepped forward would make every fresh record look expired.
 
 Retention: :meth:`Vault.purge` deletes only records the signed log holds (sealed by this camera,
 not logged as gone since), by the seal time *logged* when they were sealed, and only the file
@@ -102,6 +104,12 @@ class Vault:
         Encoding of clip frames inside the sealed payload.
     purge_at_start : bool
         Purge expired records as the vault opens (default True).
+    elapsed : callable
+        Returns seconds from a clock nobody can set (``time.monotonic``): how much time really
+        passed since the vault opened. Purges run as housekeeping never go further than the
+        clock's reading at start plus that (review 5, finding 1: a wall clock stepped forward by a
+        wrong NTP answer deleted every fresh record as expired). A test that drives ``clock`` by
+        hand passes the same fake clock here.
 
     Raises
     ------
@@ -117,9 +125,12 @@ class Vault:
     def __init__(self, path: str | os.PathLike, authority_public: AuthorityPublic | str | os.PathLike,
                  camera: CameraKey | str | os.PathLike | None = None, camera_id: str | None = None,
                  clock: Callable[[], float] = time.time, purge_interval: float = 60.0,
-                 clip_format: str = "png", purge_at_start: bool = True) -> None:
-        if not callable(clock):
-            raise TypeError(f"clock must be callable, got {type(clock).__name__}")
+                 clip_format: str = "png", purge_at_start: bool = True,
+                 elapsed: Callable[[], float] = time.monotonic) -> None:
+        if not callable(clock) or not callable(elapsed):
+            raise TypeError(f"clock and elapsed must be callable, got {type(clock).__name__} and "
+                            f"{type(elapsed).__name__}")
+        self.elapsed = elapsed
         if isinstance(purge_interval, bool) or not isinstance(purge_interval, (int, float)) or not purge_interval >= 0:
             raise ValueError(f"purge_interval must be a non-negative number, got {purge_interval!r}")
         if clip_format not in ("png", "jpg"):
@@ -184,6 +195,10 @@ class Vault:
             self._warned_clock = False
             self._boot_entries = None  # only needed while starting; a long log would hold memory
             self._last_purge = float("-inf")
+            # What the clock read at start, and the unsettable clock then: the bound of every
+            # housekeeping purge from now on (see _housekeeping_time).
+            self._anchor = (float(self.clock()), float(self.elapsed()))
+            self._clock_held = False
             if purge_at_start:
                 self._purge_keeping_evidence(float(self.clock()))
         except BaseException:
@@ -409,12 +424,43 @@ class Vault:
         interrupted half-way is finished by the next purge or the next start (:mod:`recovery`).
         """
         try:
-            return self.purge(now)
+            return self.purge(self._housekeeping_time(now))
         except (AuditError, VaultWriteError) as err:
-            self._last_purge = now
             _log.error("vault %s: no purge: %s; sealing goes on, the purge is tried again in %.0f s", self.path,
                        err, self.purge_interval)
             return 0
+        finally:
+            self._last_purge = now  # in the clock's terms, as the interval is measured
+
+    def _housekeeping_time(self, now: float) -> float:
+        """The time a housekeeping purge may expire records at: ``now`` (the clock), but never more
+        than :data:`PURGE_CLOCK_TOLERANCE` seconds past the clock's reading at start plus the time
+        that really passed since (``elapsed``, a clock nobody sets).
+
+        A wall clock stepped forward while the camera runs (a wrong or forged NTP answer, a GPS
+        week rollover, a real-time clock glitch) made every record look older by the step: the
+        next purge deleted all of them as expired, with signed ``purge`` entries that ``audit
+        verify`` found in order (review 5, finding 1). The purge now expires what the elapsed time
+        supports; the step is logged once per episode (``purge-clock-held``). A clock corrected
+        forward for real expires the rest at the next start, which takes the clock as it finds it.
+        """
+        wall, ticks = self._anchor
+        bound = wall + (float(self.elapsed()) - ticks) + PURGE_CLOCK_TOLERANCE
+        if now <= bound:
+            self._clock_held = False
+            return now
+        if not self._clock_held:
+            self._clock_held = True
+            _log.warning("vault %s: the clock reads %.0f s more than the time passed since the vault opened; "
+                         "housekeeping purges go by the time passed (a clock set forward must not expire "
+                         "fresh records; restart the camera once the clock is known to be right)", self.path,
+                         now - bound + PURGE_CLOCK_TOLERANCE)
+            try:
+                self.audit.append("purge-clock-held", clock_time=now, purge_time=bound,
+                                  reason="the clock ran ahead of the time passed since the vault opened")
+            except (OSError, AuditError) as err:
+                _log.error("vault %s: could not log the held purge time: %s", self.path, err)
+        return bound
 
     def _undo_seal(self, record_id: str, tmp: Path | None, indexed: bool | None) -> None:
         if indexed:
