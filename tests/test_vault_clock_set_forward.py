@@ -5,8 +5,10 @@ record look expired, and the camera's own housekeeping purge deleted them all, e
 A wrong or forged NTP answer (NTP is unauthenticated on most networks: anyone on the path can
 answer), a GPS week rollover or a real-time clock glitch steps the clock by years. The purge's
 own guard (a purge time more than 300 s ahead of the clock is refused) compared the time with
-the same clock. Housekeeping purges are now bounded by the clock's reading at start plus the time
-that really passed (``time.monotonic``, which nobody sets), and the step is logged once.
+the same clock. Entries dated by the stepped clock also made the log "dated in the future" once
+the clock was set right: the camera refused to start. The vault's time (seals, log, purges) is
+now bounded by the clock's reading at start plus the time that really passed (``time.monotonic``,
+which nobody sets); the step is logged once (``clock-ahead``) and kept in the seal entries.
 """
 
 from __future__ import annotations
@@ -49,8 +51,10 @@ def test_a_clock_stepped_forward_does_not_expire_fresh_evidence(tmp_path, faces,
         third = vault.seal(track_result(faces[2]))  # a seal runs the housekeeping purge too
         assert sorted(r.record_id for r in vault.rows()) == sorted([*sealed, third])
     assert "more than the time passed since the vault opened" in caplog.text
+    seals = [e for e in AuditLog(vault_dir / "audit.log").entries() if e["event"] == "seal"]
+    assert seals[-1]["sealed_at"] < T0 + DAY + 3600 < T0 + 4 * DAY <= seals[-1]["camera_clock"]
     events = [e["event"] for e in AuditLog(vault_dir / "audit.log").entries()]
-    assert "purge" not in events and events.count("purge-clock-held") == 1  # once per episode
+    assert "purge" not in events and events.count("clock-ahead") == 1  # once per episode
     code, out, _ = run_cli(capsys, "audit", "verify", "--vault", vault_dir, "--authority", adir)
     assert code == 0, out
     assert len(open_all(vault_dir, adir, tmp_path / "out")) == 3
@@ -87,3 +91,26 @@ def test_only_what_the_elapsed_time_supports_is_purged_while_the_clock_is_ahead(
         assert vault.maybe_purge() == 0
         assert [r.record_id for r in vault.rows()] == [second]
     assert first != second
+
+
+def test_a_step_forward_and_back_leaves_no_log_dated_in_the_future(tmp_path, faces, capsys):
+    """Entries logged while the clock was ahead were dated by it; once NTP set it right, the log held
+    entries days in the future, which every verifier refuses: the camera did not start again (its
+    own log check), and nothing in the vault could be opened, until real time caught up."""
+    start = time.time()  # on the real timeline: verifiers refuse entries dated ahead of the real clock
+    _, adir = make_authority(tmp_path / "auth", start=start - 2 * DAY, retention=30 * DAY, horizon=8 * DAY)
+    vault_dir = tmp_path / "v"
+    clock = SteppedClock(start)
+    with Vault(vault_dir, adir / "authority.pub", camera=camera_dir(adir), clock=clock) as vault:
+        first = vault.seal(track_result(faces[0]))
+        clock.offset += 3 * DAY  # a wrong NTP answer...
+        second = vault.seal(track_result(faces[1]))
+        clock.offset -= 3 * DAY  # ...set right a minute later
+    with Vault(vault_dir, adir / "authority.pub", camera=camera_dir(adir), clock=clock) as vault:  # before: AuditError
+        third = vault.seal(track_result(faces[2]))
+    seal = next(e for e in AuditLog(vault_dir / "audit.log").entries() if e.get("record_id") == second)
+    assert seal["sealed_at"] < start + 3600 and seal["camera_clock"] >= start + 3 * DAY  # the step, kept
+    assert max(e["time"] for e in AuditLog(vault_dir / "audit.log").entries()) < start + 3600
+    code, out, _ = run_cli(capsys, "audit", "verify", "--vault", vault_dir, "--authority", adir)
+    assert code == 0, out
+    assert len({first, second, third}) == 3

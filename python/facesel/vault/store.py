@@ -21,9 +21,10 @@ whose temporary file is complete, and moves any record file the log does not kno
 Time: a record is dated by the clock, but never before the latest seal time logged (a clock set
 back would seal to an old epoch and expire fresh evidence at once). Purges that run as
 housekeeping (at start, inside :meth:`Vault.seal`, :meth:`Vault.maybe_purge`) log a failure and
-retry later; they never stop the camera from starting or sealing. While the vault is open they
-never expire records further than the clock's reading at start plus the time that really passed
-(``time.monotonic``): a clock stepped forward would make every fresh record look expired.
+retry later; they never stop the camera from starting or sealing. While the vault is open, its
+time (seal times, log times, purges) never runs further ahead than the clock's reading at start
+plus the time that really passed (``time.monotonic``): a clock stepped forward would make every
+fresh record look expired, and date the log in the future.
 
 Retention: :meth:`Vault.purge` deletes only records the signed log holds (sealed by this camera,
 not logged as gone since), by the seal time *logged* when they were sealed, and only the file
@@ -106,10 +107,10 @@ class Vault:
         Purge expired records as the vault opens (default True).
     elapsed : callable
         Returns seconds from a clock nobody can set (``time.monotonic``): how much time really
-        passed since the vault opened. Purges run as housekeeping never go further than the
-        clock's reading at start plus that (review 5, finding 1: a wall clock stepped forward by a
-        wrong NTP answer deleted every fresh record as expired). A test that drives ``clock`` by
-        hand passes the same fake clock here.
+        passed since the vault opened. The vault's time (seal times, log times, purges) never runs
+        further ahead than the clock's reading at start plus that (review 5, finding 1: a wall
+        clock stepped forward by a wrong NTP answer deleted every fresh record as expired). A test
+        that drives ``clock`` by hand passes the same fake clock here.
 
     Raises
     ------
@@ -131,6 +132,11 @@ class Vault:
             raise TypeError(f"clock and elapsed must be callable, got {type(clock).__name__} and "
                             f"{type(elapsed).__name__}")
         self.elapsed = elapsed
+        # What the clock read at start, and the unsettable clock then: the vault's time from now on
+        # never runs ahead of them by more than the tolerance (see _time_now).
+        self._anchor = (float(clock()), float(elapsed()))
+        self._clock_ahead: tuple[float, float] | None = None  # (clock, time used) while it runs ahead
+        self._clock_ahead_logged = False
         if isinstance(purge_interval, bool) or not isinstance(purge_interval, (int, float)) or not purge_interval >= 0:
             raise ValueError(f"purge_interval must be a non-negative number, got {purge_interval!r}")
         if clip_format not in ("png", "jpg"):
@@ -195,12 +201,8 @@ class Vault:
             self._warned_clock = False
             self._boot_entries = None  # only needed while starting; a long log would hold memory
             self._last_purge = float("-inf")
-            # What the clock read at start, and the unsettable clock then: the bound of every
-            # housekeeping purge from now on (see _housekeeping_time).
-            self._anchor = (float(self.clock()), float(self.elapsed()))
-            self._clock_held = False
             if purge_at_start:
-                self._purge_keeping_evidence(float(self.clock()))
+                self._purge_keeping_evidence(self._time_now()[0])
         except BaseException:
             self.close()
             if fresh:
@@ -249,7 +251,49 @@ class Vault:
             raise VaultLockedError(f"vault {self.path} is open for writing by another process") from None
 
     def _log_clock(self) -> float:
-        return float(self.clock())
+        return self._time_now()[0]
+
+    def _time_now(self) -> tuple[float, float]:
+        """(the time the vault goes by, the clock's reading).
+
+        The clock's reading, but never more than :data:`PURGE_CLOCK_TOLERANCE` seconds past its
+        reading at start plus the time that really passed since (``elapsed``, a clock nobody
+        sets). A wall clock stepped forward while the camera runs (a wrong or forged NTP answer, a
+        GPS week rollover, a real-time clock glitch) made every record look older by the step, so
+        that the next purge deleted them all as expired with signed ``purge`` entries; it also
+        dated seals and log entries ahead, and once the clock was set right every verifier refused
+        the log as "dated in the future": the camera did not start again and nothing could be
+        opened until real time caught up (review 5, finding 1). Seal times, log times and purges
+        now follow the elapsed time while the clock runs ahead; the reading is kept in the seal
+        entries (``camera_clock``) and a ``clock-ahead`` entry, once per episode. A clock corrected
+        forward for real is taken as it is at the next start.
+        """
+        raw = float(self.clock())
+        wall, ticks = self._anchor
+        bound = wall + (float(self.elapsed()) - ticks) + PURGE_CLOCK_TOLERANCE
+        if raw <= bound:
+            self._clock_ahead, self._clock_ahead_logged = None, False
+            return raw, raw
+        if self._clock_ahead is None:
+            _log.warning("vault %s: the clock reads %.0f s more than the time passed since the vault opened; the "
+                         "vault goes by the time passed (records dated, logged and expired by it) until the clock "
+                         "agrees again; restart the camera once the clock is known to be right", self.path,
+                         raw - bound + PURGE_CLOCK_TOLERANCE)
+        self._clock_ahead = (raw, bound)
+        return bound, raw
+
+    def _log_clock_ahead(self) -> None:
+        """Log (once per episode) that the clock runs ahead of the elapsed time. Never from inside
+        an append: the log's own clock calls :meth:`_time_now` with the log locked."""
+        if self._clock_ahead is None or self._clock_ahead_logged:
+            return
+        self._clock_ahead_logged = True
+        raw, used = self._clock_ahead
+        try:
+            self.audit.append("clock-ahead", clock_time=raw, time_used=used,
+                              reason="the clock ran ahead of the time passed since the vault opened")
+        except (OSError, AuditError) as err:
+            _log.error("vault %s: could not log that the clock runs ahead: %s", self.path, err)
 
     def _verify_clock(self) -> float:
         # Log entries may be dated up to the later of the camera's clock and the real time.
@@ -353,6 +397,7 @@ class Vault:
         """
         self._check_open()
         now, raw = self._seal_time()
+        self._log_clock_ahead()
         epoch = self.authority.epoch_for(now)  # refuse before doing anything
         if now - self._last_purge >= self.purge_interval:
             self._purge_keeping_evidence(now)
@@ -375,7 +420,8 @@ class Vault:
             fsync_dir(self.records_dir)
             self.index.insert(row)
             indexed = True
-            behind = {} if raw >= now else {"camera_clock": raw}  # the clock's own reading, when it was set back
+            # The clock's own reading, when it was set back or ran ahead of the elapsed time.
+            behind = {} if raw == now else {"camera_clock": raw}
             self.audit.append("seal", record_id=record_id, epoch_id=epoch.epoch_id, camera_id=self.camera_id,
                               sealed_at=now, size=row.size, sha256=row.sha256, **behind)
             self._time_floor = max(self._time_floor, now)
@@ -402,15 +448,16 @@ class Vault:
         NTP answer) dated records in the past: sealed to an old epoch, perhaps shredded already,
         and expired at once by the first purge after the clock was set right (review 4, finding 8:
         fresh evidence logged as purged for retention). Seal times now only move forward, as the
-        log's times do; the clock's reading is kept in the seal entry (``camera_clock``).
+        log's times do; the clock's reading is kept in the seal entry (``camera_clock``). Nor
+        further ahead than the time passed since the start allows (:meth:`_time_now`).
         """
-        raw = float(self.clock())
-        now = max(raw, self._time_floor)
+        held, raw = self._time_now()
+        now = max(held, self._time_floor)
         if raw < now - PURGE_CLOCK_TOLERANCE and not self._warned_clock:
             self._warned_clock = True
             _log.warning("vault %s: the clock reads %.0f s before the last seal time logged; records are dated "
                          "from that time until the clock catches up (set the clock right)", self.path, now - raw)
-        elif raw >= now:
+        elif held >= now:
             self._warned_clock = False
         return now, raw
 
@@ -423,44 +470,15 @@ class Vault:
         made ``seal`` raise, so the snapshot was lost, or the camera did not start at all). A purge
         interrupted half-way is finished by the next purge or the next start (:mod:`recovery`).
         """
+        self._log_clock_ahead()
         try:
-            return self.purge(self._housekeeping_time(now))
+            return self.purge(min(now, self._time_now()[0]))
         except (AuditError, VaultWriteError) as err:
             _log.error("vault %s: no purge: %s; sealing goes on, the purge is tried again in %.0f s", self.path,
                        err, self.purge_interval)
             return 0
         finally:
             self._last_purge = now  # in the clock's terms, as the interval is measured
-
-    def _housekeeping_time(self, now: float) -> float:
-        """The time a housekeeping purge may expire records at: ``now`` (the clock), but never more
-        than :data:`PURGE_CLOCK_TOLERANCE` seconds past the clock's reading at start plus the time
-        that really passed since (``elapsed``, a clock nobody sets).
-
-        A wall clock stepped forward while the camera runs (a wrong or forged NTP answer, a GPS
-        week rollover, a real-time clock glitch) made every record look older by the step: the
-        next purge deleted all of them as expired, with signed ``purge`` entries that ``audit
-        verify`` found in order (review 5, finding 1). The purge now expires what the elapsed time
-        supports; the step is logged once per episode (``purge-clock-held``). A clock corrected
-        forward for real expires the rest at the next start, which takes the clock as it finds it.
-        """
-        wall, ticks = self._anchor
-        bound = wall + (float(self.elapsed()) - ticks) + PURGE_CLOCK_TOLERANCE
-        if now <= bound:
-            self._clock_held = False
-            return now
-        if not self._clock_held:
-            self._clock_held = True
-            _log.warning("vault %s: the clock reads %.0f s more than the time passed since the vault opened; "
-                         "housekeeping purges go by the time passed (a clock set forward must not expire "
-                         "fresh records; restart the camera once the clock is known to be right)", self.path,
-                         now - bound + PURGE_CLOCK_TOLERANCE)
-            try:
-                self.audit.append("purge-clock-held", clock_time=now, purge_time=bound,
-                                  reason="the clock ran ahead of the time passed since the vault opened")
-            except (OSError, AuditError) as err:
-                _log.error("vault %s: could not log the held purge time: %s", self.path, err)
-        return bound
 
     def _undo_seal(self, record_id: str, tmp: Path | None, indexed: bool | None) -> None:
         if indexed:
@@ -484,7 +502,7 @@ class Vault:
         purge that fails is logged and tried again later, never raised: this is housekeeping, and
         the pipeline calling it must go on sealing (:meth:`purge` raises).
         """
-        now = float(self.clock() if now is None else now)
+        now = self._time_now()[0] if now is None else float(now)
         return self._purge_keeping_evidence(now) if now - self._last_purge >= self.purge_interval else 0
 
     def purge(self, now: float | None = None, allow_future: bool = False) -> int:
@@ -520,7 +538,7 @@ class Vault:
             When the file system or the index fails half-way (the next start completes it).
         """
         self._check_open()
-        now = checked_purge_time(now, float(self.clock()), allow_future, lambda purge_time, clock_time:
+        now = checked_purge_time(now, self._time_now()[0], allow_future, lambda purge_time, clock_time:
                                  self.audit.append("purge-clock-override", purge_time=purge_time, clock_time=clock_time))
         self._last_purge = now
         live_seals(self._follower.poll(), self.camera_id, self._live)
