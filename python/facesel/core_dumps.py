@@ -10,11 +10,11 @@ desk aborted after an opening left a core file holding the decrypted crop).
 
 :func:`forbid_core_dumps` sets the soft core size limit to 0 (children inherit it; the hard
 limit is left as it is, so that a developer's debugger session may raise it on purpose); a pipe
-collector is handed that limit and ``systemd-coredump`` then stores nothing. Not done: ``prctl(PR_SET_DUMPABLE, 0)``, which would
-also stop collectors that ignore the limit and same-user ``ptrace``, but hands ``/proc/PID/fd``
-and the like to root, so that an operator's own monitoring (and the descriptor checks of the
-tests, run as an ordinary user) could no longer read them; ``kernel.yama.ptrace_scope`` is the
-system's guard against same-user readers.
+collector is handed that limit and ``systemd-coredump`` then stores nothing. Not done:
+``prctl(PR_SET_DUMPABLE, 0)``, which would also stop collectors that ignore the limit and
+same-user ``ptrace``, but hands ``/proc/PID/fd`` and the like to root, so that an operator's own
+monitoring (and the descriptor checks of the tests, run as an ordinary user) could no longer read
+them; ``kernel.yama.ptrace_scope`` is the system's guard against same-user readers.
 """
 
 from __future__ import annotations
