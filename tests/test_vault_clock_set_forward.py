@@ -7,7 +7,7 @@ answer), a GPS week rollover or a real-time clock glitch steps the clock by year
 own guard (a purge time more than 300 s ahead of the clock is refused) compared the time with
 the same clock. Entries dated by the stepped clock also made the log "dated in the future" once
 the clock was set right: the camera refused to start. The vault's time (seals, log, purges) is
-now bounded by the clock's reading at start plus the time that really passed (``time.monotonic``,
+now bounded by the clock's reading at start plus the time that really passed (``CLOCK_BOOTTIME``,
 which nobody sets); the step is logged once (``clock-ahead``) and kept in the seal entries.
 """
 
@@ -42,7 +42,7 @@ def test_a_clock_stepped_forward_does_not_expire_fresh_evidence(tmp_path, faces,
     _, adir = make_authority(tmp_path / "auth", retention=DAY, horizon=8 * DAY)
     vault_dir = tmp_path / "v"
     clock = SteppedClock(T0 + DAY)
-    # As the camera runs it: the clock is the only argument; elapsed time comes from time.monotonic.
+    # As the camera runs it: the clock is the only argument; elapsed time comes from CLOCK_BOOTTIME.
     with caplog.at_level(logging.WARNING, logger="facesel.vault"), \
             Vault(vault_dir, adir / "authority.pub", camera=camera_dir(adir), clock=clock, purge_interval=0) as vault:
         sealed = [vault.seal(track_result(face)) for face in faces[:2]]

@@ -23,7 +23,7 @@ back would seal to an old epoch and expire fresh evidence at once). Purges that 
 housekeeping (at start, inside :meth:`Vault.seal`, :meth:`Vault.maybe_purge`) log a failure and
 retry later; they never stop the camera from starting or sealing. While the vault is open, its
 time (seal times, log times, purges) never runs further ahead than the clock's reading at start
-plus the time that really passed (``time.monotonic``): a clock stepped forward would make every
+plus the time that really passed (``CLOCK_BOOTTIME``): a clock stepped forward would make every
 fresh record look expired, and date the log in the future.
 
 Retention: :meth:`Vault.purge` deletes only records the signed log holds (sealed by this camera,
@@ -77,6 +77,13 @@ from facesel.vault.signing import CameraKey, load_camera
 _log = logging.getLogger("facesel.vault")
 
 
+def time_since_boot() -> float:
+    """Seconds from a clock nobody can set that keeps counting while the machine sleeps
+    (``CLOCK_BOOTTIME`` on Linux; ``time.monotonic`` elsewhere, which may pause in a suspend)."""
+    boot = getattr(time, "CLOCK_BOOTTIME", None)
+    return time.clock_gettime(boot) if boot is not None else time.monotonic()
+
+
 def record_path(vault_dir: Path, record_id: str) -> Path:
     if not isinstance(record_id, str) or not RECORD_ID.match(record_id):
         raise ValueError(f"record id must be 32 lowercase hex characters, got {record_id!r}")
@@ -106,7 +113,7 @@ class Vault:
     purge_at_start : bool
         Purge expired records as the vault opens (default True).
     elapsed : callable
-        Returns seconds from a clock nobody can set (``time.monotonic``): how much time really
+        Returns seconds from a clock nobody can set (:func:`time_since_boot`): how much time really
         passed since the vault opened. The vault's time (seal times, log times, purges) never runs
         further ahead than the clock's reading at start plus that (review 5, finding 1: a wall
         clock stepped forward by a wrong NTP answer deleted every fresh record as expired). A test
@@ -127,7 +134,7 @@ class Vault:
                  camera: CameraKey | str | os.PathLike | None = None, camera_id: str | None = None,
                  clock: Callable[[], float] = time.time, purge_interval: float = 60.0,
                  clip_format: str = "png", purge_at_start: bool = True,
-                 elapsed: Callable[[], float] = time.monotonic) -> None:
+                 elapsed: Callable[[], float] = time_since_boot) -> None:
         if not callable(clock) or not callable(elapsed):
             raise TypeError(f"clock and elapsed must be callable, got {type(clock).__name__} and "
                             f"{type(elapsed).__name__}")
@@ -258,7 +265,7 @@ class Vault:
 
         The clock's reading, but never more than :data:`PURGE_CLOCK_TOLERANCE` seconds past its
         reading at start plus the time that really passed since (``elapsed``, a clock nobody
-        sets). A wall clock stepped forward while the camera runs (a wrong or forged NTP answer, a
+        sets, that counts on while the machine sleeps). A wall clock stepped forward while the camera runs (a wrong or forged NTP answer, a
         GPS week rollover, a real-time clock glitch) made every record look older by the step, so
         that the next purge deleted them all as expired with signed ``purge`` entries; it also
         dated seals and log entries ahead, and once the clock was set right every verifier refused
