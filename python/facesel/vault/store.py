@@ -41,6 +41,7 @@ import fcntl
 import hashlib
 import logging
 import os
+import secrets
 import shutil
 import sqlite3
 import time
@@ -57,7 +58,7 @@ from facesel.vault.consistency import (  # noqa: F401
     live_seals,
     logged_seal,
 )
-from facesel.vault.errors import AuditError, KeyMaterialError, VaultLockedError, VaultWriteError
+from facesel.vault.errors import AuditError, IndexDamagedError, KeyMaterialError, VaultLockedError, VaultWriteError
 from facesel.vault.fsutil import (
     FileTooBigError,
     NotRegularFileError,
@@ -192,7 +193,7 @@ class Vault:
             if self.identity.camera_id != self.camera_id:
                 raise KeyMaterialError(f"vault {self.path} belongs to camera {self.identity.camera_id!r}, not to "
                                        f"{self.camera_id!r}")
-            self.index = Index(self.path / "index.sqlite")
+            self.index = self._open_index()
             if self._follower is None:  # a new vault: its log was written by this process just now
                 self._follower = LogFollower(self.audit.path, self.identity.audit_keys(), self._verify_clock)
                 self._boot_entries = self._follower.poll(check_head=True)
@@ -372,6 +373,38 @@ class Vault:
             raise AuditError(f"vault {self.path}: the audit log does not verify ({err}); nothing was "
                              "written; preserve the vault and investigate") from None
         self._follower = follower
+
+    def _open_index(self) -> Index:
+        """The index, or a new one when the one here cannot be used: moved into ``quarantine/``
+        (kept for investigation), logged, and rebuilt from the records by recovery.
+
+        The index is a cache of the records' headers. Whoever can write the vault folder could stop
+        the camera from starting (garbage under its name) or make every seal hang (a database of
+        their own with a trigger on ``records``; review 5, finding 6); neither may keep the camera
+        from sealing. Readers (``list``, the desk) change nothing and refuse such an index.
+        """
+        path = self.path / "index.sqlite"
+        try:
+            return Index(path)
+        except IndexDamagedError as err:
+            why = err
+        folder = self.path / "quarantine"
+        tag = secrets.token_hex(4)
+        moved = []
+        try:
+            folder.mkdir(exist_ok=True, mode=0o700)
+            for name in (path.name, path.name + "-wal", path.name + "-shm", path.name + "-journal"):
+                source = path.with_name(name)
+                if source.exists() or source.is_symlink():
+                    os.rename(source, folder / f"{name}.{tag}")
+                    moved.append(f"quarantine/{name}.{tag}")
+            fsync_dir(folder)
+            fsync_dir(self.path)
+        except OSError:
+            raise why from None  # could not move it: the camera stops with the reason, as before
+        _log.error("vault %s: %s; moved to %s and rebuilt from the records", self.path, why, ", ".join(moved))
+        self.audit.append("index-replaced", moved_to=moved, reason=str(why)[:300])
+        return Index(path)
 
     def logged_entries(self) -> list[dict]:
         """While starting: every verified log entry so far, including those appended since the last call."""
