@@ -146,7 +146,7 @@ def _check_log(members: dict[str, bytes], keys: dict[str, bytes]) -> list[dict]:
             seq, digest = int(entry["seq"]), str(entry["hash"])
         except (UnicodeDecodeError, ValueError, KeyError, TypeError, RecursionError):
             raise BundleError(f"audit/vault-log.jsonl line {number} is not an audit entry") from None
-        if _entry_hash(entry) != digest:
+        if _entry_hash(entry) != digest or canonical(entry) != line:  # the bytes signed, not only the content
             raise BundleError(f"audit entry seq {seq} was edited (its content does not match its hash)")
         if prev is not None and (seq != prev["seq"] + 1 or entry.get("prev") != prev["hash"]):
             raise BundleError(f"audit entry seq {seq} does not follow seq {prev['seq']} in the chain")
