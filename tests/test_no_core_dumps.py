@@ -22,7 +22,14 @@ from pathlib import Path
 import pytest
 from review_common import FACESEL_HOME, review_server
 from test_review_security import PHRASES, Client, _open_and_view
-from test_vault_common import T0, FakeClock, make_authority, orl_faces, track_result, vault_at
+from test_vault_common import (
+    T0,
+    FakeClock,
+    make_authority,
+    orl_faces,
+    track_result,
+    vault_at,
+)
 
 
 def _cores(folder: Path) -> list[Path]:

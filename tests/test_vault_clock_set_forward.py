@@ -19,8 +19,18 @@ import time
 import pytest
 from facesel.vault import Vault
 from facesel.vault.audit import AuditLog
-from test_vault_common import DAY, T0, FakeClock, camera_dir, make_authority, open_all, orl_faces, run_cli, \
-    track_result, vault_at
+from test_vault_common import (
+    DAY,
+    T0,
+    FakeClock,
+    camera_dir,
+    make_authority,
+    open_all,
+    orl_faces,
+    run_cli,
+    track_result,
+    vault_at,
+)
 
 
 @pytest.fixture(scope="module")

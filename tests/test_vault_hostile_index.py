@@ -24,7 +24,16 @@ from pathlib import Path
 import facesel
 import pytest
 from facesel.vault.audit import AuditLog
-from test_vault_common import T0, FakeClock, camera_dir, make_authority, orl_faces, run_cli, track_result, vault_at
+from test_vault_common import (
+    T0,
+    FakeClock,
+    camera_dir,
+    make_authority,
+    orl_faces,
+    run_cli,
+    track_result,
+    vault_at,
+)
 
 HOME = str(Path(facesel.__file__).resolve().parents[1])
 TESTS = str(Path(__file__).resolve().parent)
@@ -72,7 +81,7 @@ def _tamper(vault_dir, *statements):
 
 @pytest.mark.parametrize("how", ["trigger", "view", "garbage"])
 def test_a_foreign_index_never_stops_the_camera_sealing(sealed, capsys, how):
-    adir, vault_dir, ids, face = sealed
+    adir, vault_dir, _, face = sealed
     if how == "trigger":  # every insert runs a query that never ends
         _tamper(vault_dir, "DELETE FROM records",
                 f"CREATE TRIGGER slow AFTER INSERT ON records BEGIN SELECT ({ENDLESS}); END")
@@ -97,7 +106,7 @@ def test_a_foreign_index_never_stops_the_camera_sealing(sealed, capsys, how):
 
 
 def test_a_reader_refuses_a_foreign_index_in_one_line(sealed):
-    adir, vault_dir, ids, _ = sealed
+    _, vault_dir, _, _ = sealed
     _tamper(vault_dir, "ALTER TABLE records RENAME TO records_real",
             f"CREATE VIEW records AS SELECT * FROM records_real WHERE ({ENDLESS}) > 0")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([HOME, os.environ.get("PYTHONPATH", "")])}

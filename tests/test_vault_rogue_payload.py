@@ -18,7 +18,16 @@ import pytest
 from facesel.vault import store
 from facesel.vault.errors import RecordError
 from facesel.vault.payload import decode_snapshot
-from test_vault_common import T0, FakeClock, make_authority, orl_faces, run_cli, share_paths, track_result, vault_at
+from test_vault_common import (
+    T0,
+    FakeClock,
+    make_authority,
+    orl_faces,
+    run_cli,
+    share_paths,
+    track_result,
+    vault_at,
+)
 
 RID = "0" * 32
 

@@ -7,8 +7,8 @@ import importlib
 import sys
 
 from facesel import __version__
-from facesel.core_dumps import forbid_core_dumps
 from facesel.cli.suggest_parser import SuggestingArgumentParser
+from facesel.core_dumps import forbid_core_dumps
 
 # One module per area; each exposes ``register(subparsers)`` and sets ``func`` on its parsers.
 _SUBCOMMAND_MODULES = [
