@@ -54,18 +54,27 @@ class Served:
 
 @contextlib.contextmanager
 def review_server(vault: Path | None, keystore: Path, *extra: str, tz: str | None = None, central: str | None = None,
-                  fd_limit: int | None = None):
+                  fd_limit: int | None = None, core_dir: Path | None = None):
     """A real ``facesel review`` process on a free loopback port for ``vault`` (or the ``central``
     store's DSN), in time zone ``tz`` when given, with at most ``fd_limit`` open files (soft and
-    hard) when given; yields a :class:`Served`."""
+    hard) when given, started in ``core_dir`` with core dumps allowed (as a service manager may
+    start it) when given; yields a :class:`Served`."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(FACESEL_HOME), os.environ.get("PYTHONPATH", "")])}
     if tz:
         env["TZ"] = tz
     where = ["--central", central] if central else ["--vault", str(vault)]
-    limit = None if fd_limit is None else (lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (fd_limit, fd_limit)))
+
+    def limit():
+        if fd_limit is not None:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (fd_limit, fd_limit))
+        if core_dir is not None:
+            hard = resource.getrlimit(resource.RLIMIT_CORE)[1]
+            resource.setrlimit(resource.RLIMIT_CORE, (hard, hard))
+
     process = subprocess.Popen([sys.executable, "-m", "facesel", "review", *where, "--keystore", str(keystore),
                                 *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-                               preexec_fn=limit)
+                               preexec_fn=limit if fd_limit is not None or core_dir is not None else None,
+                               cwd=core_dir)
     served = None
     try:
         line = process.stdout.readline()

@@ -46,7 +46,8 @@ def setup(tmp_path, shared_data, capsys, monkeypatch):
     faces = orl_faces(shared_data, 3)
     clock = FakeClock(T0)
     ids = []
-    with Vault(tmp_path / "v", adir / "authority.pub", camera=tmp_path / "cam", clock=clock) as vault:
+    # The fake clock's hours pass for the vault too (elapsed): not a clock stepped ahead.
+    with Vault(tmp_path / "v", adir / "authority.pub", camera=tmp_path / "cam", clock=clock, elapsed=clock) as vault:
         for i, face in enumerate(faces):
             clock.advance(3600)
             ids.append(vault.seal(track_result(face, track_id=i)))

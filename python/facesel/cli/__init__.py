@@ -8,6 +8,7 @@ import sys
 
 from facesel import __version__
 from facesel.cli.suggest_parser import SuggestingArgumentParser
+from facesel.core_dumps import forbid_core_dumps
 
 # One module per area; each exposes ``register(subparsers)`` and sets ``func`` on its parsers.
 _SUBCOMMAND_MODULES = [
@@ -41,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Frames, crops, passphrases, keys and opened snapshots live in this process: a crash must not
+    # write them to a core file (review 5, finding 2). First, before any of them is read.
+    forbid_core_dumps()
     parser = build_parser()
     args = parser.parse_args(argv)
     if not hasattr(args, "func"):

@@ -146,7 +146,7 @@ def _check_log(members: dict[str, bytes], keys: dict[str, bytes]) -> list[dict]:
             seq, digest = int(entry["seq"]), str(entry["hash"])
         except (UnicodeDecodeError, ValueError, KeyError, TypeError, RecursionError):
             raise BundleError(f"audit/vault-log.jsonl line {number} is not an audit entry") from None
-        if _entry_hash(entry) != digest:
+        if _entry_hash(entry) != digest or canonical(entry) != line:  # the bytes signed, not only the content
             raise BundleError(f"audit entry seq {seq} was edited (its content does not match its hash)")
         if prev is not None and (seq != prev["seq"] + 1 or entry.get("prev") != prev["hash"]):
             raise BundleError(f"audit entry seq {seq} does not follow seq {prev['seq']} in the chain")
@@ -305,6 +305,18 @@ def verify_bundle(path: str | Path, pin: str | None = None) -> BundleReport:
         Naming the first thing that is not genuine or not intact.
     """
     members = _read_members(Path(path))
+    try:
+        return _verify_members(Path(path), members, pin)
+    except BundleError:
+        raise
+    except (TypeError, AttributeError, KeyError, IndexError, ValueError, OverflowError, RecursionError) as err:
+        # A field of the wrong type in a signed manifest, log or entry (a forger signs with a key of
+        # their own; review 5, finding 5): a refusal, never a crash of the court's check.
+        raise BundleError(f"the bundle is malformed ({type(err).__name__}: {str(err)[:120]!r}); nothing in it "
+                          "is verified") from None
+
+
+def _verify_members(path: Path, members: dict[str, bytes], pin: str | None) -> BundleReport:
     manifest, authority = _check_manifest(members, pin)
     if pack(list(members.items())) != Path(path).read_bytes():
         raise BundleError("the zip container was altered (bytes outside the members' content changed)")

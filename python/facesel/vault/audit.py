@@ -298,13 +298,17 @@ def _fail(count: int, line: int, kind: str, message: str) -> VerifyResult:
 
 
 def _parse_lines(lines: list[bytes]) -> list[dict | None]:
+    """Each line as an entry, or None when it is not one. A line must be the exact canonical JSON
+    of its entry (as :meth:`AuditLog._write` writes it): the hash and signature cover the parsed
+    content, so other spacing, key order or a duplicate key (Python keeps the last one, other
+    readers the first) would leave the signed bytes changed unnoticed (review 5, finding 7)."""
     parsed: list[dict | None] = []
     for chunk in lines:
         try:
             entry = json.loads(chunk.decode("utf-8"))
             ok = (isinstance(entry, dict) and _good_seq(entry.get("seq")) and isinstance(entry.get("event"), str)
                   and isinstance(entry.get("hash"), str) and isinstance(entry.get("prev"), str)
-                  and _good_time(entry.get("time")))
+                  and _good_time(entry.get("time")) and _canonical(entry) == chunk)
             parsed.append(entry if ok else None)
         except (UnicodeDecodeError, ValueError, RecursionError):
             parsed.append(None)

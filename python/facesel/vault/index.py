@@ -35,6 +35,12 @@ CREATE INDEX IF NOT EXISTS records_sealed_at ON records (sealed_at);
 
 COLUMNS = ("record_id", "camera_id", "epoch_id", "sealed_at", "first_timestamp", "last_timestamp",
            "quality", "track_id", "size", "sha256")
+# Everything the schema of an index of ours holds: (type, name, table). Whoever can write the vault
+# folder can leave a database of their own under the index's name; a trigger on ``records`` or a
+# view in its place runs SQL of theirs inside every insert or query (review 5, finding 6: a
+# recursive trigger made every seal hang for ever). Nothing else is accepted.
+_OBJECTS = {("table", "records", "records"), ("index", "sqlite_autoindex_records_1", "records"),
+            ("index", "records_sealed_at", "records")}
 
 
 @dataclass(frozen=True)
@@ -82,9 +88,11 @@ class Index:
             # isolation_level=None: we commit explicitly, so a failed insert never lingers in a
             # half-open transaction. timeout: wait for another process's short write lock.
             self.db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+            self.db.execute("PRAGMA trusted_schema=OFF")
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=FULL")
             self.db.executescript(_SCHEMA)
+            _check_schema(self.db)
         except sqlite3.Error as err:
             if self.db is not None:
                 self.db.close()
@@ -106,6 +114,8 @@ class Index:
     def _open_checked(self, uri: str) -> None:
         self.db = sqlite3.connect(uri, uri=True, timeout=30.0, isolation_level=None)
         try:
+            self.db.execute("PRAGMA trusted_schema=OFF")
+            _check_schema(self.db)
             self.db.execute("SELECT 1 FROM records LIMIT 1").fetchall()
         except sqlite3.Error:
             self.db.close()
@@ -147,6 +157,20 @@ class Index:
             sql += " AND sealed_at < ?"
             args.append(expired_before)
         return [IndexRow(*r) for r in self.db.execute(sql + " ORDER BY sealed_at, record_id", args)]
+
+
+def _check_schema(db: sqlite3.Connection) -> None:
+    """sqlite3.DatabaseError unless the database holds our ``records`` table, its two indexes and
+    nothing else (no trigger, view or other table), with our columns: checked before any query of
+    the table runs SQL that someone else wrote."""
+    objects = set(db.execute("SELECT type, name, tbl_name FROM sqlite_schema"))
+    if objects != _OBJECTS:
+        strange = sorted(f"{kind} {name}" for kind, name, _ in objects - _OBJECTS)
+        raise sqlite3.DatabaseError(f"its schema is not a vault index's (unexpected: {', '.join(strange)[:200]})"
+                                    if strange else "its schema is not a vault index's (objects missing)")
+    columns = tuple(row[1] for row in db.execute("PRAGMA table_info(records)"))
+    if columns != COLUMNS:
+        raise sqlite3.DatabaseError(f"its records table has other columns ({', '.join(map(str, columns))[:200]})")
 
 
 def _owner_only(path: Path) -> None:

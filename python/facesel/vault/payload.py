@@ -113,24 +113,50 @@ def _decode(data: bytes, name: str) -> np.ndarray:
 
 
 def decode_snapshot(payload: bytes, record_id: str) -> OpenedSnapshot:
-    """Parse payload bytes from an authenticated record (see :func:`encode_snapshot`)."""
+    """Parse payload bytes from an authenticated record (see :func:`encode_snapshot`).
+
+    Authenticated means only that the camera's key sealed it: whoever holds that key writes any
+    bytes here. Every way the payload can be malformed is a RecordError naming the record; no other
+    exception escapes (review 5, finding 3: a length of ``1e999`` raised OverflowError, metadata
+    nested 100,000 deep RecursionError, each a traceback in every reader).
+
+    Raises
+    ------
+    RecordError
+        When the payload is not a well-formed ``snapshot-v1`` payload of ``record_id``.
+    """
     try:
-        (meta_len,) = _LEN.unpack_from(payload)
-        meta = json.loads(payload[_LEN.size:_LEN.size + meta_len].decode("utf-8"))
-        offset = _LEN.size + meta_len
-        blobs = {}
-        for entry in meta["blobs"]:
-            length, name = int(entry["length"]), entry["name"]
-            if not isinstance(name, str) or not BLOB_NAME.match(name) or name in blobs:
-                raise ValueError(f"blob name {name!r} is not allowed (only crop and clip/NNNN, once each)")
-            if length < 0:
-                raise ValueError(f"blob {name!r} has a negative length")
-            blobs[name] = payload[offset:offset + length]
-            offset += length
-    except (struct.error, UnicodeDecodeError, ValueError, KeyError, TypeError) as err:
-        raise RecordError(f"record {record_id}: malformed payload ({err})") from None
-    if offset != len(payload) or meta.get("kind") != PAYLOAD_KIND:
-        raise RecordError(f"record {record_id}: malformed payload (size or kind mismatch)")
+        meta, blobs = _parse(payload)
+    except RecordError:
+        raise
+    except (struct.error, UnicodeDecodeError, ValueError, KeyError, TypeError, OverflowError, RecursionError,
+            MemoryError) as err:
+        raise RecordError(f"record {record_id}: malformed payload ({type(err).__name__}: {str(err)[:200]})") from None
+    if meta.get("kind") != PAYLOAD_KIND:
+        raise RecordError(f"record {record_id}: malformed payload (kind {str(meta.get('kind'))[:40]!r})")
     if meta.get("record_id") != record_id:
-        raise RecordError(f"record {record_id}: payload belongs to record {meta.get('record_id')!r}")
+        raise RecordError(f"record {record_id}: payload belongs to record {str(meta.get('record_id'))[:40]!r}")
     return OpenedSnapshot(meta, blobs)
+
+
+def _parse(payload: bytes) -> tuple[dict, dict[str, bytes]]:
+    """(metadata, blob name -> bytes); ValueError (or a parser's own error) when malformed."""
+    (meta_len,) = _LEN.unpack_from(payload)
+    meta = json.loads(payload[_LEN.size:_LEN.size + meta_len].decode("utf-8"))
+    if not isinstance(meta, dict) or not isinstance(meta.get("blobs"), list):
+        raise ValueError("the metadata is not an object with a list of blobs")
+    offset = _LEN.size + meta_len
+    blobs = {}
+    for entry in meta["blobs"]:
+        if not isinstance(entry, dict):
+            raise ValueError("a blob entry is not an object")
+        length, name = entry.get("length"), entry.get("name")
+        if not isinstance(name, str) or not BLOB_NAME.match(name) or name in blobs:
+            raise ValueError(f"blob name {str(name)[:40]!r} is not allowed (only crop and clip/NNNN, once each)")
+        if isinstance(length, bool) or not isinstance(length, int) or not 0 <= length <= len(payload) - offset:
+            raise ValueError(f"blob {name!r} has the length {str(length)[:40]}, not a count of the bytes left")
+        blobs[name] = payload[offset:offset + length]
+        offset += length
+    if offset != len(payload):
+        raise ValueError(f"{len(payload) - offset} bytes follow the last blob")
+    return meta, blobs

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from Crypto.Protocol.SecretSharing import Shamir
 
+from facesel.core_dumps import forbid_core_dumps
+
 SECRET_BYTES = 32
 _HALF = 16
 MAX_SHARES = 255
@@ -45,6 +47,7 @@ def split(secret: bytes, threshold: int, shares: int) -> list[tuple[int, bytes]]
         raise ValueError(f"shares must be an integer in [1, {MAX_SHARES}], got {shares!r}")
     if not isinstance(threshold, int) or not 1 <= threshold <= shares:
         raise ValueError(f"threshold must be an integer in [1, shares={shares}], got {threshold!r}")
+    forbid_core_dumps()  # the master key is in this process from now on: never in a core file
     low = Shamir.split(threshold, shares, bytes(secret[:_HALF]))
     high = Shamir.split(threshold, shares, bytes(secret[_HALF:]))
     out = []
@@ -77,6 +80,7 @@ def combine(shares: list[tuple[int, bytes]]) -> bytes:
         seen.add(index)
         if not isinstance(share, (bytes, bytearray)) or len(share) != SECRET_BYTES:
             raise ValueError(f"share {index} must be {SECRET_BYTES} bytes, got length {len(share)}")
+    forbid_core_dumps()  # the master key (and the snapshots it opens) must never reach a core file
     low = Shamir.combine([(i, bytes(s[:_HALF])) for i, s in shares])
     high = Shamir.combine([(i, bytes(s[_HALF:])) for i, s in shares])
     return low + high

@@ -21,7 +21,10 @@ whose temporary file is complete, and moves any record file the log does not kno
 Time: a record is dated by the clock, but never before the latest seal time logged (a clock set
 back would seal to an old epoch and expire fresh evidence at once). Purges that run as
 housekeeping (at start, inside :meth:`Vault.seal`, :meth:`Vault.maybe_purge`) log a failure and
-retry later; they never stop the camera from starting or sealing.
+retry later; they never stop the camera from starting or sealing. While the vault is open, its
+time (seal times, log times, purges) never runs further ahead than the clock's reading at start
+plus the time that really passed (``CLOCK_BOOTTIME``): a clock stepped forward would make every
+fresh record look expired, and date the log in the future.
 
 Retention: :meth:`Vault.purge` deletes only records the signed log holds (sealed by this camera,
 not logged as gone since), by the seal time *logged* when they were sealed, and only the file
@@ -38,6 +41,7 @@ import fcntl
 import hashlib
 import logging
 import os
+import secrets
 import shutil
 import sqlite3
 import time
@@ -54,7 +58,7 @@ from facesel.vault.consistency import (  # noqa: F401
     live_seals,
     logged_seal,
 )
-from facesel.vault.errors import AuditError, KeyMaterialError, VaultLockedError, VaultWriteError
+from facesel.vault.errors import AuditError, IndexDamagedError, KeyMaterialError, VaultLockedError, VaultWriteError
 from facesel.vault.fsutil import (
     FileTooBigError,
     NotRegularFileError,
@@ -72,6 +76,13 @@ from facesel.vault.recovery import quarantine, recover
 from facesel.vault.signing import CameraKey, load_camera
 
 _log = logging.getLogger("facesel.vault")
+
+
+def time_since_boot() -> float:
+    """Seconds from a clock nobody can set that keeps counting while the machine sleeps
+    (``CLOCK_BOOTTIME`` on Linux; ``time.monotonic`` elsewhere, which may pause in a suspend)."""
+    boot = getattr(time, "CLOCK_BOOTTIME", None)
+    return time.clock_gettime(boot) if boot is not None else time.monotonic()
 
 
 def record_path(vault_dir: Path, record_id: str) -> Path:
@@ -102,6 +113,12 @@ class Vault:
         Encoding of clip frames inside the sealed payload.
     purge_at_start : bool
         Purge expired records as the vault opens (default True).
+    elapsed : callable
+        Returns seconds from a clock nobody can set (:func:`time_since_boot`): how much time really
+        passed since the vault opened. The vault's time (seal times, log times, purges) never runs
+        further ahead than the clock's reading at start plus that (review 5, finding 1: a wall
+        clock stepped forward by a wrong NTP answer deleted every fresh record as expired). A test
+        that drives ``clock`` by hand passes the same fake clock here.
 
     Raises
     ------
@@ -117,9 +134,17 @@ class Vault:
     def __init__(self, path: str | os.PathLike, authority_public: AuthorityPublic | str | os.PathLike,
                  camera: CameraKey | str | os.PathLike | None = None, camera_id: str | None = None,
                  clock: Callable[[], float] = time.time, purge_interval: float = 60.0,
-                 clip_format: str = "png", purge_at_start: bool = True) -> None:
-        if not callable(clock):
-            raise TypeError(f"clock must be callable, got {type(clock).__name__}")
+                 clip_format: str = "png", purge_at_start: bool = True,
+                 elapsed: Callable[[], float] = time_since_boot) -> None:
+        if not callable(clock) or not callable(elapsed):
+            raise TypeError(f"clock and elapsed must be callable, got {type(clock).__name__} and "
+                            f"{type(elapsed).__name__}")
+        self.elapsed = elapsed
+        # What the clock read at start, and the unsettable clock then: the vault's time from now on
+        # never runs ahead of them by more than the tolerance (see _time_now).
+        self._anchor = (float(clock()), float(elapsed()))
+        self._clock_ahead: tuple[float, float] | None = None  # (clock, time used) while it runs ahead
+        self._clock_ahead_logged = False
         if isinstance(purge_interval, bool) or not isinstance(purge_interval, (int, float)) or not purge_interval >= 0:
             raise ValueError(f"purge_interval must be a non-negative number, got {purge_interval!r}")
         if clip_format not in ("png", "jpg"):
@@ -168,7 +193,7 @@ class Vault:
             if self.identity.camera_id != self.camera_id:
                 raise KeyMaterialError(f"vault {self.path} belongs to camera {self.identity.camera_id!r}, not to "
                                        f"{self.camera_id!r}")
-            self.index = Index(self.path / "index.sqlite")
+            self.index = self._open_index()
             if self._follower is None:  # a new vault: its log was written by this process just now
                 self._follower = LogFollower(self.audit.path, self.identity.audit_keys(), self._verify_clock)
                 self._boot_entries = self._follower.poll(check_head=True)
@@ -185,7 +210,7 @@ class Vault:
             self._boot_entries = None  # only needed while starting; a long log would hold memory
             self._last_purge = float("-inf")
             if purge_at_start:
-                self._purge_keeping_evidence(float(self.clock()))
+                self._purge_keeping_evidence(self._time_now()[0])
         except BaseException:
             self.close()
             if fresh:
@@ -234,7 +259,49 @@ class Vault:
             raise VaultLockedError(f"vault {self.path} is open for writing by another process") from None
 
     def _log_clock(self) -> float:
-        return float(self.clock())
+        return self._time_now()[0]
+
+    def _time_now(self) -> tuple[float, float]:
+        """(the time the vault goes by, the clock's reading).
+
+        The clock's reading, but never more than :data:`PURGE_CLOCK_TOLERANCE` seconds past its
+        reading at start plus the time that really passed since (``elapsed``, a clock nobody
+        sets, that counts on while the machine sleeps). A wall clock stepped forward while the camera runs (a wrong or forged NTP answer, a
+        GPS week rollover, a real-time clock glitch) made every record look older by the step, so
+        that the next purge deleted them all as expired with signed ``purge`` entries; it also
+        dated seals and log entries ahead, and once the clock was set right every verifier refused
+        the log as "dated in the future": the camera did not start again and nothing could be
+        opened until real time caught up (review 5, finding 1). Seal times, log times and purges
+        now follow the elapsed time while the clock runs ahead; the reading is kept in the seal
+        entries (``camera_clock``) and a ``clock-ahead`` entry, once per episode. A clock corrected
+        forward for real is taken as it is at the next start.
+        """
+        raw = float(self.clock())
+        wall, ticks = self._anchor
+        bound = wall + (float(self.elapsed()) - ticks) + PURGE_CLOCK_TOLERANCE
+        if raw <= bound:
+            self._clock_ahead, self._clock_ahead_logged = None, False
+            return raw, raw
+        if self._clock_ahead is None:
+            _log.warning("vault %s: the clock reads %.0f s more than the time passed since the vault opened; the "
+                         "vault goes by the time passed (records dated, logged and expired by it) until the clock "
+                         "agrees again; restart the camera once the clock is known to be right", self.path,
+                         raw - bound + PURGE_CLOCK_TOLERANCE)
+        self._clock_ahead = (raw, bound)
+        return bound, raw
+
+    def _log_clock_ahead(self) -> None:
+        """Log (once per episode) that the clock runs ahead of the elapsed time. Never from inside
+        an append: the log's own clock calls :meth:`_time_now` with the log locked."""
+        if self._clock_ahead is None or self._clock_ahead_logged:
+            return
+        self._clock_ahead_logged = True
+        raw, used = self._clock_ahead
+        try:
+            self.audit.append("clock-ahead", clock_time=raw, time_used=used,
+                              reason="the clock ran ahead of the time passed since the vault opened")
+        except (OSError, AuditError) as err:
+            _log.error("vault %s: could not log that the clock runs ahead: %s", self.path, err)
 
     def _verify_clock(self) -> float:
         # Log entries may be dated up to the later of the camera's clock and the real time.
@@ -307,6 +374,38 @@ class Vault:
                              "written; preserve the vault and investigate") from None
         self._follower = follower
 
+    def _open_index(self) -> Index:
+        """The index, or a new one when the one here cannot be used: moved into ``quarantine/``
+        (kept for investigation), logged, and rebuilt from the records by recovery.
+
+        The index is a cache of the records' headers. Whoever can write the vault folder could stop
+        the camera from starting (garbage under its name) or make every seal hang (a database of
+        their own with a trigger on ``records``; review 5, finding 6); neither may keep the camera
+        from sealing. Readers (``list``, the desk) change nothing and refuse such an index.
+        """
+        path = self.path / "index.sqlite"
+        try:
+            return Index(path)
+        except IndexDamagedError as err:
+            why = err
+        folder = self.path / "quarantine"
+        tag = secrets.token_hex(4)
+        moved = []
+        try:
+            folder.mkdir(exist_ok=True, mode=0o700)
+            for name in (path.name, path.name + "-wal", path.name + "-shm", path.name + "-journal"):
+                source = path.with_name(name)
+                if source.exists() or source.is_symlink():
+                    os.rename(source, folder / f"{name}.{tag}")
+                    moved.append(f"quarantine/{name}.{tag}")
+            fsync_dir(folder)
+            fsync_dir(self.path)
+        except OSError:
+            raise why from None  # could not move it: the camera stops with the reason, as before
+        _log.error("vault %s: %s; moved to %s and rebuilt from the records", self.path, why, ", ".join(moved))
+        self.audit.append("index-replaced", moved_to=moved, reason=str(why)[:300])
+        return Index(path)
+
     def logged_entries(self) -> list[dict]:
         """While starting: every verified log entry so far, including those appended since the last call."""
         if self._boot_entries is None:
@@ -338,6 +437,7 @@ class Vault:
         """
         self._check_open()
         now, raw = self._seal_time()
+        self._log_clock_ahead()
         epoch = self.authority.epoch_for(now)  # refuse before doing anything
         if now - self._last_purge >= self.purge_interval:
             self._purge_keeping_evidence(now)
@@ -360,7 +460,8 @@ class Vault:
             fsync_dir(self.records_dir)
             self.index.insert(row)
             indexed = True
-            behind = {} if raw >= now else {"camera_clock": raw}  # the clock's own reading, when it was set back
+            # The clock's own reading, when it was set back or ran ahead of the elapsed time.
+            behind = {} if raw == now else {"camera_clock": raw}
             self.audit.append("seal", record_id=record_id, epoch_id=epoch.epoch_id, camera_id=self.camera_id,
                               sealed_at=now, size=row.size, sha256=row.sha256, **behind)
             self._time_floor = max(self._time_floor, now)
@@ -387,15 +488,16 @@ class Vault:
         NTP answer) dated records in the past: sealed to an old epoch, perhaps shredded already,
         and expired at once by the first purge after the clock was set right (review 4, finding 8:
         fresh evidence logged as purged for retention). Seal times now only move forward, as the
-        log's times do; the clock's reading is kept in the seal entry (``camera_clock``).
+        log's times do; the clock's reading is kept in the seal entry (``camera_clock``). Nor
+        further ahead than the time passed since the start allows (:meth:`_time_now`).
         """
-        raw = float(self.clock())
-        now = max(raw, self._time_floor)
+        held, raw = self._time_now()
+        now = max(held, self._time_floor)
         if raw < now - PURGE_CLOCK_TOLERANCE and not self._warned_clock:
             self._warned_clock = True
             _log.warning("vault %s: the clock reads %.0f s before the last seal time logged; records are dated "
                          "from that time until the clock catches up (set the clock right)", self.path, now - raw)
-        elif raw >= now:
+        elif held >= now:
             self._warned_clock = False
         return now, raw
 
@@ -408,13 +510,15 @@ class Vault:
         made ``seal`` raise, so the snapshot was lost, or the camera did not start at all). A purge
         interrupted half-way is finished by the next purge or the next start (:mod:`recovery`).
         """
+        self._log_clock_ahead()
         try:
-            return self.purge(now)
+            return self.purge(min(now, self._time_now()[0]))
         except (AuditError, VaultWriteError) as err:
-            self._last_purge = now
             _log.error("vault %s: no purge: %s; sealing goes on, the purge is tried again in %.0f s", self.path,
                        err, self.purge_interval)
             return 0
+        finally:
+            self._last_purge = now  # in the clock's terms, as the interval is measured
 
     def _undo_seal(self, record_id: str, tmp: Path | None, indexed: bool | None) -> None:
         if indexed:
@@ -438,7 +542,7 @@ class Vault:
         purge that fails is logged and tried again later, never raised: this is housekeeping, and
         the pipeline calling it must go on sealing (:meth:`purge` raises).
         """
-        now = float(self.clock() if now is None else now)
+        now = self._time_now()[0] if now is None else float(now)
         return self._purge_keeping_evidence(now) if now - self._last_purge >= self.purge_interval else 0
 
     def purge(self, now: float | None = None, allow_future: bool = False) -> int:
@@ -474,7 +578,7 @@ class Vault:
             When the file system or the index fails half-way (the next start completes it).
         """
         self._check_open()
-        now = checked_purge_time(now, float(self.clock()), allow_future, lambda purge_time, clock_time:
+        now = checked_purge_time(now, self._time_now()[0], allow_future, lambda purge_time, clock_time:
                                  self.audit.append("purge-clock-override", purge_time=purge_time, clock_time=clock_time))
         self._last_purge = now
         live_seals(self._follower.poll(), self.camera_id, self._live)
