@@ -39,7 +39,6 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-
 from crowds_shared import videos
 
 
@@ -126,8 +125,7 @@ def audit_video(path: Path, name: str, max_frames: int, detector, scorer, audit_
     start = time.process_time()
     with tempfile.TemporaryDirectory() as folder:  # numbers only: frame indices and boxes
         with open(Path(folder) / "tracks.jsonl", "w", encoding="utf-8") as f:
-            for record in records:
-                f.write(json.dumps(record) + "\n")
+            f.writelines(json.dumps(record) + "\n" for record in records)
         detector_census, matcher, face_check, profile_check, head_check = audit_tools
         audit = audit_run(path, folder, detector=detector_census, matcher=matcher, face_check=face_check,
                           profile_check=profile_check, head_check=head_check, max_frames=max_frames,

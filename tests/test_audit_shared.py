@@ -77,7 +77,7 @@ def test_source_grouping_covers_every_shared_video(shared_data, scripts):
 
 def test_pixel_facts_tell_a_pinned_box_from_a_moving_face(shared_data, scripts):
     """The same box on the same frame twice changes by exactly 0; the signer's sealed track, over
-    its life, changes; an all-black box is dark and flat."""
+    its life, changes and shows a face's landmark layout; an all-black box is dark and flat."""
     from facesel.detect import make_detector
     from facesel.eval.head_checks import PersonBelowCheck
     from facesel.plaintext_out import track_record
@@ -90,11 +90,16 @@ def test_pixel_facts_tell_a_pinned_box_from_a_moving_face(shared_data, scripts):
     (record,) = [track_record(r) for r in results]
     mtcnn, person = make_detector("mtcnn"), PersonBelowCheck(8)
     h, w = frames[0].shape[:2]
-    moving = suspects.facts_of_track(frames, record, mtcnn, person, w, h)
+    detector = default_detector()
+    moving = suspects.facts_of_track(frames, record, mtcnn, person, w, h, detector)
     box = record["boxes"][0]
     pinned = suspects.facts_of_track([frames[0]] * 2, {"frame_indices": [0, 1], "boxes": [box, box]}, mtcnn, person, w, h)
     assert pinned["pixel_change"] == 0.0 < moving["pixel_change"]
     black = [np.zeros_like(frames[0])] * 2
-    dark = suspects.facts_of_track(black, {"frame_indices": [0, 1], "boxes": [box, box]}, mtcnn, person, w, h)
+    dark = suspects.facts_of_track(black, {"frame_indices": [0, 1], "boxes": [box, box]}, mtcnn, person, w, h, detector)
     assert dark["grey_mean"] == 0.0 and dark["grey_std"] == 0.0 and dark["skin"] == 0.0 and dark["mtcnn_best"] == 0.0
     assert moving["grey_std"] > 13.4  # a face is not flat (junk_flatness's 0.5th percentile of held-out faces)
+    # The signer's frontal face: five landmarks in a face's layout (the landmark vote doubts above
+    # 0.5), and an independent detector sure of it; on the black frame no detection, no layout.
+    assert moving["landmark_layout"] < 0.5 and moving["mtcnn_best"] >= 0.9
+    assert dark["landmark_layout"] is None
