@@ -25,7 +25,8 @@ face found), or a static track (the audit's ``is_static`` or travel < 0.25 box s
 
 Rows are appended to ``--rows`` as each video finishes (a video already there is skipped, so an
 interrupted run resumes); ``--table`` writes the per-video table (no per-snapshot pixels, numbers
-only) from those rows.
+only) from those rows; ``--contained N ...`` prints what a candidate rule for the junk found
+(:func:`contained_doubted`, not built into the finaliser) would drop at each N.
 """
 
 from __future__ import annotations
@@ -169,6 +170,25 @@ def table(rows: list[dict]) -> list[dict]:
     return out
 
 
+def contained_doubted(rows: list[dict], max_count: int, sure: float = 0.8) -> list[tuple[str, int]]:
+    """The sealed snapshots a candidate rule (not built) would drop: a track the detector doubts
+    (best confidence < ``sure``) of at most ``max_count`` observations whose whole life
+    (first to last frame) lies within that of another sealed track the detector is sure of.
+    ``rows``: this script's rows; returns (video, track id) pairs. Measured on the final sealed
+    tracks, not on what the finaliser knew when it judged."""
+    out = []
+    for row in rows:
+        facts = row["snapshot_facts"]
+        for x in facts:
+            if x["det_max"] >= sure or x["count"] > max_count:
+                continue
+            first, last = x["frames"]
+            if any(y is not x and y["det_max"] >= sure and y["frames"][0] <= first and y["frames"][1] >= last
+                   for y in facts):
+                out.append((row["video"], int(x["track_id"])))
+    return out
+
+
 def main(argv=None) -> int:
     from facesel.data import data_root
     from facesel.detect import make_detector
@@ -182,8 +202,16 @@ def main(argv=None) -> int:
     parser.add_argument("--only", nargs="*", default=None, help="video names to run (default all)")
     parser.add_argument("--max-frames", type=int, default=600, help="frames read of each video (default 600)")
     parser.add_argument("--table", type=Path, default=None, help="write the per-video table here (from --rows) and stop")
+    parser.add_argument("--contained", type=int, nargs="*", default=None,
+                        help="print what contained_doubted drops at each of these max counts (from --rows) and stop")
     args = parser.parse_args(argv)
     done = [json.loads(line) for line in args.rows.read_text().splitlines() if line.strip()] if args.rows.is_file() else []
+    if args.contained is not None:
+        by_video = {row["video"]: {x["track_id"]: x for x in row["snapshot_facts"]} for row in done}
+        for n in args.contained:
+            dropped = contained_doubted(done, n)
+            print(f"max {n} observations: {[(v, t, by_video[v][t]['category'], by_video[v][t]['count']) for v, t in dropped]}")
+        return 0
     if args.table is not None:
         args.table.write_text(json.dumps(table(done), indent=1) + "\n")
         return 0

@@ -103,3 +103,22 @@ def test_pixel_facts_tell_a_pinned_box_from_a_moving_face(shared_data, scripts):
     # 0.5), and an independent detector sure of it; on the black frame no detection, no layout.
     assert moving["landmark_layout"] < 0.5 and moving["mtcnn_best"] >= 0.9
     assert dark["landmark_layout"] is None
+
+
+def test_contained_doubted_picks_only_a_short_doubted_track_inside_a_sure_ones_life(scripts):
+    """The candidate rule of the junk audit, on hand-made rows: a short doubted track while a
+    sure track lives is picked; a long one, a sure one, or one outliving the sure track is not."""
+    audit_shared, _ = scripts
+
+    def snap(tid, frames, det, count):
+        return {"track_id": tid, "frames": frames, "det_max": det, "count": count}
+
+    rows = [{"video": "v", "snapshot_facts": [snap(1, [0, 46], 0.94, 47),   # the sure face
+                                              snap(2, [20, 26], 0.78, 6),   # doubted, inside: picked
+                                              snap(3, [10, 40], 0.70, 29),  # doubted, inside, too long
+                                              snap(4, [30, 50], 0.70, 5),   # doubted, outlives the sure one
+                                              snap(5, [5, 9], 0.85, 4)]},   # sure itself
+            {"video": "alone", "snapshot_facts": [snap(1, [0, 5], 0.6, 3)]}]  # nothing sure beside it
+    assert audit_shared.contained_doubted(rows, 20) == [("v", 2)]
+    assert audit_shared.contained_doubted(rows, 29) == [("v", 2), ("v", 3)]
+    assert audit_shared.contained_doubted(rows, 5) == []
