@@ -89,7 +89,7 @@ UpdateTuple update_py(PyTracker& self, const py::object& boxes_obj, const py::ob
   if (!scores_obj.is_none()) {
     scores = as_array<float>(scores_obj, "scores", 1, "float32");
     if (scores.shape(0) != boxes.shape(0)) {
-      throw py::value_error("scores must have one entry per box (" + std::to_string(boxes.shape(0)) + "), got shape " +
+      throw py::value_error("scores must have one entry per box (the " + std::to_string(boxes.shape(0)) + " rows of boxes), got shape " +
                             shape_str(scores));
     }
     require_finite(scores, "scores");
