@@ -6,9 +6,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
+import facesel
 import pytest
 from test_vault_common import orl_faces, run_cli, sealed_vault
 
@@ -104,3 +108,27 @@ def test_the_sealed_vault_still_lists(vault, capsys):
     code, out, err = run_cli(capsys, "list", "--vault", vault)
     assert code == 0, err
     assert "1 record(s)" in out
+
+
+def test_ctrl_c_during_the_demo_exits_130_not_1(shared_data, tmp_path):
+    # Before: the demo reported the interrupted step as a failure: "step failed with exit code
+    # 130", exit 1, as if something had gone wrong rather than the user stopping it.
+    env = {**os.environ, "PYTHONPATH": str(Path(facesel.__file__).resolve().parents[1]),
+           "FACESEL_DATA": str(shared_data)}
+    proc = subprocess.Popen([sys.executable, "-m", "facesel", "demo", "--workdir", str(tmp_path / "demo")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        seen = []
+        for line in proc.stderr:  # inside the run step (its first line): where a user is most likely to stop it
+            seen.append(line)
+            if line.startswith("input "):
+                proc.send_signal(signal.SIGINT)
+                break
+        _, err = proc.communicate(timeout=120)
+        err = "".join(seen) + err
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert "facesel demo: stopped by Ctrl-C (SIGINT) during: facesel run" in err
+    assert "run the demo again with --replace" in err and "step failed" not in err
