@@ -9,7 +9,7 @@ A bad call replaces one argument of the valid call with one bad value: for an ar
 ranks, empty, non-contiguous, read-only, NaN/inf/negative/huge values and a huge broadcast view;
 for a scalar, None, strings, NaN/inf, negative, out-of-range and bool; for a list, None, empty,
 a None item, and each bad value of its first item. A new binding needs only its valid call in
-CALLS: its bad calls follow.
+calls(): its bad calls follow.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@ replaced by bad values (tests/binding_calls.py), in a child process per callable
 
 Each bad call either succeeds or raises ValueError/TypeError whose message names the argument; a
 right-dtype array of an impossible size (a huge broadcast view) is a ValueError raised before any
-copy is allocated. A callable the extensions export without an entry in binding_calls.CALLS fails
+copy is allocated. A callable the extensions export without an entry in binding_calls.calls() fails
 test_every_export_has_a_call, so a new binding cannot skip this check.
 """
 
