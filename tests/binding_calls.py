@@ -8,12 +8,13 @@ call a crash happened in.
 A bad call replaces one argument of the valid call with one bad value: for an array, other dtypes,
 ranks, empty, non-contiguous, read-only, NaN/inf/negative/huge values and a huge broadcast view;
 for a scalar, None, strings, NaN/inf, negative, out-of-range and bool; for a list, None, empty,
-a None item, and each bad value of its first item. A new binding needs only its valid call in
+a None item, and each bad value of its first item; for a method, an object whose __init__ never ran. A new binding needs only its valid call in
 calls(): its bad calls follow.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import resource
 import sys
@@ -234,6 +235,7 @@ def variants(value) -> Iterator[tuple[str, object]]:
         yield from ((repr(bad), bad) for bad in SCALAR_BADS)
     else:  # an object of ours (a RegionPlan)
         yield from (("None", None), ("int", 3), ("str", "plan"))
+        yield f"uninitialised {type(value).__name__}", type(value).__new__(type(value))
 
 
 def _outcome(call: Callable[[], object]) -> dict:
@@ -251,12 +253,30 @@ def run(module: str, name: str) -> None:
     cases = [("valid", None, None)]
     for arg, value in call.args().items():
         cases += [(f"{arg}: {label}", arg, index) for index, (label, _) in enumerate(variants(value))]
+    owner, _, attr = name.partition(".")
+    if attr:  # the method on an object made by Class.__new__(Class), its __init__ never run
+        cases.append((f"uninitialised {owner}", owner, None))
     for case, arg, index in cases:
         print(json.dumps({"case": case, "arg": arg}), flush=True)
         args = call.args()
-        if arg is not None:
+        target = call.target
+        if index is not None:
             args[arg] = list(variants(args[arg]))[index][1]
-        print(json.dumps({"case": case, "arg": arg, **_outcome(lambda: call.target()(**args))}), flush=True)
+        elif arg is not None:
+            target = functools.partial(_uninitialised_attribute, getattr(_module(module), owner), attr)
+        print(json.dumps({"case": case, "arg": arg, **_outcome(lambda: target()(**args))}), flush=True)
+
+
+def _module(module: str):
+    return _core() if module == "_core" else _cuda()
+
+
+def _uninitialised_attribute(cls, attr: str):
+    """``attr`` of a ``cls`` whose __init__ never ran, as a callable (a property is read when called)."""
+    obj = cls.__new__(cls)
+    if isinstance(vars(cls)[attr], property):
+        return lambda: getattr(obj, attr)
+    return getattr(obj, attr)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@
 #include <sstream>
 #include <string>
 #include <type_traits>
+#include <typeinfo>
 #include <vector>
 
 namespace facesel {
@@ -88,6 +89,24 @@ inline std::string repr_str(const py::handle& obj) { return py::repr(obj).cast<s
 
 inline bool is_numpy_scalar_of(const py::handle& obj, const char* abstract_type) {
   return py::isinstance(obj, py::module_::import("numpy").attr(abstract_type));
+}
+
+/// The C++ object of a bound class behind a method's `self` (taken as a handle). pybind11 hands a
+/// method freshly allocated, unconstructed memory when the object was made by cls.__new__(cls)
+/// without __init__: a Tracker then hung on its mutex, a RegionPlan reported 1.4e19 squares. A
+/// TypeError names the class instead.
+template <typename T>
+T& initialised(const py::handle& self, const char* cls_name, const char* made_by) {
+  const py::detail::type_info* info = py::detail::get_type_info(typeid(T));
+  if (info == nullptr || !PyObject_TypeCheck(self.ptr(), info->type)) {
+    throw py::type_error(std::string("self must be a ") + cls_name + ", got " + repr_str(self));
+  }
+  py::detail::value_and_holder v_h = reinterpret_cast<py::detail::instance*>(self.ptr())->get_value_and_holder(info);
+  if (!v_h || !v_h.holder_constructed()) {
+    throw py::type_error(std::string(cls_name) + " object was never initialised (made by " + cls_name +
+                         ".__new__ without __init__): make one with " + made_by);
+  }
+  return *v_h.value_ptr<T>();
 }
 
 /// A Python int or NumPy integer (never bool, float or str) that fits in int64; TypeError or
