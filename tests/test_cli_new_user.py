@@ -132,3 +132,13 @@ def test_ctrl_c_during_the_demo_exits_130_not_1(shared_data, tmp_path):
     assert proc.returncode == 130, err
     assert "facesel demo: stopped by Ctrl-C (SIGINT) during: facesel run" in err
     assert "run the demo again with --replace" in err and "step failed" not in err
+
+
+@pytest.mark.parametrize("kind", ["missing", "file"])
+def test_calibrate_model_that_is_no_folder_says_so(shared_data, tmp_path, capsys, kind):
+    model = tmp_path / "model.onnx"
+    if kind == "file":
+        model.write_bytes(b"onnx?")
+    code, _, err = run_cli(capsys, "calibrate", "--model", model, "--data", shared_data / "faces" / "orl")
+    line = _one_line_error(code, err, "calibrate")
+    assert f"--model {model}: " + ("a file, not a folder" if kind == "file" else "no such folder") in line

@@ -115,3 +115,22 @@ def test_resume_without_a_checkpoint_says_so(shared_data, tmp_path, capsys):
     code = main(["train", "--data", str(data), "--out", str(tmp_path / "model"), "--resume", "--quiet"])
     assert code == 1
     assert "nothing to resume" in capsys.readouterr().err
+
+
+def test_an_interruption_while_calibrating_keeps_the_epochs(shared_data, tmp_path, monkeypatch):
+    # The checkpoint was removed before the export and the calibration (minutes on lfw/train): a
+    # Ctrl-C there lost every epoch. Now it goes only once the model card is written.
+    import facesel.training.pipeline as pipeline
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    data, out = _faces_folder(shared_data, tmp_path), tmp_path / "model"
+    settings = dict(epochs=1, batch_size=4, base_channels=4, threads=1, progress=False)
+    monkeypatch.setattr(pipeline, "finalise_card", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        pipeline.train_and_export(data, out, **settings)
+    assert torch.load(out / "checkpoint.pt", weights_only=True)["epoch"] == 1
+    monkeypatch.undo()
+    card = pipeline.train_and_export(data, out, resume=True, **settings)
+    assert len(card["losses"]["loss"]) == 1 and not (out / "checkpoint.pt").exists()

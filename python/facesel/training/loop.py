@@ -86,8 +86,13 @@ def _resume_settings(config: TrainConfig) -> dict:
 def _save_checkpoint(state: dict, path: str) -> None:
     # Written beside, then renamed: an interruption while saving leaves the previous epoch's file.
     tmp = f"{path}.tmp"
-    torch.save(state, tmp)
-    os.replace(tmp, path)
+    try:
+        torch.save(state, tmp)
+        os.replace(tmp, path)
+    except BaseException:  # Ctrl-C while saving: the previous epoch's file stays, no half file beside it
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
 
 
 def _load_checkpoint(path: str, config: TrainConfig, n_crops: int) -> dict:

@@ -60,9 +60,12 @@ def train_and_export(
     out_dir.mkdir(parents=True, exist_ok=True)
     model, history = train_vae(crops, config, progress=progress, checkpoint=str(checkpoint), resume=resume)
     export_onnx(model, out_dir)
-    checkpoint.unlink(missing_ok=True)  # kept only while an interrupted run may be resumed
     write_loss_plot(history, out_dir / "loss_curve.png")
-    return finalise_card(out_dir, crops, config=config, history=history, data_dir=data_dir, n_params=parameter_count(model))
+    card = finalise_card(out_dir, crops, config=config, history=history, data_dir=data_dir, n_params=parameter_count(model))
+    # Removed last: an interruption during the export or the calibration (minutes on a large
+    # folder) is resumed from the finished epochs, not trained again.
+    checkpoint.unlink(missing_ok=True)
+    return card
 
 
 def finalise_card(out_dir: Path, crops, *, config, history, data_dir: Path, n_params: int) -> dict:
