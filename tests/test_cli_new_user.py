@@ -142,3 +142,35 @@ def test_calibrate_model_that_is_no_folder_says_so(shared_data, tmp_path, capsys
     code, _, err = run_cli(capsys, "calibrate", "--model", model, "--data", shared_data / "faces" / "orl")
     line = _one_line_error(code, err, "calibrate")
     assert f"--model {model}: " + ("a file, not a folder" if kind == "file" else "no such folder") in line
+
+
+@pytest.mark.parametrize("make", ["flag", "config", "yunet", "mtcnn", "vae"])
+def test_onnx_threads_beyond_the_cap_are_refused_before_any_session(make, tmp_path, capsys):
+    # Before: --onnx-threads 100000 ended facesel run in a SIGSEGV inside ONNX Runtime, and 2000
+    # hung it past SIGTERM while the threads were made.
+    from facesel.detect.base import MAX_ONNX_THREADS
+
+    too_many = MAX_ONNX_THREADS + 1
+    if make == "flag":
+        with pytest.raises(SystemExit) as usage:
+            run_cli(capsys, "run", "--dry-run", "--onnx-threads", too_many, tmp_path)
+        assert usage.value.code == 2
+        assert f"argument --onnx-threads: must be in [1, {MAX_ONNX_THREADS}], got {too_many}" in capsys.readouterr().err
+        return
+    if make == "config":
+        from facesel.config import PipelineConfig
+
+        call = lambda threads: PipelineConfig(onnx_threads=threads)  # noqa: E731
+    elif make == "vae":
+        from facesel.scoring.vae import VAEScorer
+
+        call = lambda threads: VAEScorer(threads=threads)  # noqa: E731
+    else:
+        from facesel.detect.mtcnn import MTCNNDetector
+        from facesel.detect.yunet import YuNetDetector
+
+        call = {"yunet": YuNetDetector, "mtcnn": MTCNNDetector}[make]
+        call = (lambda cls: lambda threads: cls(threads=threads))(call)
+    with pytest.raises(ValueError, match=f"threads must be .*{MAX_ONNX_THREADS}.*got {too_many}"):
+        call(too_many)
+    assert call(MAX_ONNX_THREADS) is not None  # the cap itself is a valid setting
