@@ -174,3 +174,15 @@ def test_onnx_threads_beyond_the_cap_are_refused_before_any_session(make, tmp_pa
     with pytest.raises(ValueError, match=f"threads must be .*{MAX_ONNX_THREADS}.*got {too_many}"):
         call(too_many)
     assert call(MAX_ONNX_THREADS) is not None  # the cap itself is a valid setting
+
+
+def test_train_threads_beyond_the_cap_are_refused_before_any_face_is_loaded(tmp_path, capsys):
+    if not os.environ.get("CI"):  # torch is the [train] extra; CI installs it, so never skip there
+        pytest.importorskip("torch", reason="facesel train needs torch (the [train] extra)")
+    from facesel.training.loop import MAX_TRAIN_THREADS
+
+    code, _, err = run_cli(capsys, "train", "--data", tmp_path, "--out", tmp_path / "model",
+                           "--threads", MAX_TRAIN_THREADS + 1, "--quiet")
+    line = _one_line_error(code, err, "train")
+    assert f"threads must be <= {MAX_TRAIN_THREADS}, got {MAX_TRAIN_THREADS + 1}" in line
+    assert not (tmp_path / "model").exists()

@@ -15,6 +15,9 @@ from facesel.training.model import VAE
 
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 
+MAX_TRAIN_THREADS = 256
+"""Most torch CPU threads (the C++ core's and ONNX Runtime's cap too)."""
+
 TRAIN_METHODS = ("paper",)
 """Training objectives this loop knows. 'paper': the plain ELBO on clean faces."""
 
@@ -43,6 +46,8 @@ class TrainConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+        if self.threads > MAX_TRAIN_THREADS:  # torch would start them all at its first parallel step
+            raise ValueError(f"threads must be <= {MAX_TRAIN_THREADS}, got {self.threads!r}")
         if isinstance(self.lr, bool) or not isinstance(self.lr, (int, float)) or not 0 < self.lr < math.inf:
             raise ValueError(f"lr must be a finite number > 0, got {self.lr!r}")
 
