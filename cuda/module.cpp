@@ -97,7 +97,7 @@ PYBIND11_MODULE(_cuda, m) {
                                 std::to_string(d) + ") is out of range (n >= 0, l >= 1, d >= 1)");
         }
         const float* ptrs[3];
-        const char* names[3] = {"x", "mu", "log_sigma"};
+        const char* names[3] = {"x_ptr", "mu_ptr", "log_sigma_ptr"};
         const py::object* objs[3] = {&x_ptr, &mu_ptr, &log_sigma_ptr};
         for (int k = 0; k < 3; ++k) {
           const std::int64_t p = as_int64(*objs[k], names[k]);

@@ -288,7 +288,7 @@ def test_device_arrays_refuse_the_cpu(fake_cuda):
 @pytest.mark.skipif(not _backend.cuda_compiled or facesel.HAS_CUDA, reason="needs the CUDA module without a device")
 def test_real_device_entry_validates_then_reports_no_device():
     real = _backend._cuda
-    with pytest.raises(ValueError, match="x must be a non-null, 4-byte aligned device pointer, got 0"):
+    with pytest.raises(ValueError, match="x_ptr must be a non-null, 4-byte aligned device pointer, got 0"):
         real.gaussian_log_rp_device(0, 16, 32, 1, 1, 4)
     with pytest.raises(ValueError, match=r"shape \(n, l, d\) = \(1, 0, 4\) is out of range"):
         real.gaussian_log_rp_device(16, 16, 32, 1, 0, 4)

@@ -126,6 +126,9 @@ def test_calibrate_rejects_bad_settings(small_face_folder, model_copy, capsys, e
 
 def test_calibrate_needs_a_model_folder(small_face_folder, tmp_path, capsys):
     assert main(["calibrate", "--model", str(tmp_path / "nowhere"), "--data", str(small_face_folder)]) == 1
+    assert "nowhere: no such folder; give the model folder" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    assert main(["calibrate", "--model", str(tmp_path / "empty"), "--data", str(small_face_folder)]) == 1
     assert "encoder.onnx not found" in capsys.readouterr().err
 
 

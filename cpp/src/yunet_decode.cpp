@@ -100,7 +100,7 @@ YunetCandidates yunet_candidates(const std::vector<YunetLevel>& levels, float mi
       const float log_w = level.box[2 * cells + cell], log_h = level.box[3 * cells + cell];
       // exp above 88 overflows float32 (numpy would warn and give inf); NaN fails the test too
       if (!(log_w <= kMaxLogSide && log_h <= kMaxLogSide)) {
-        not_finite("box", level, cell, "has a log side above 88 or not finite: exp would overflow float32");
+        not_finite("boxes: box", level, cell, "has a log side above 88 or not finite: exp would overflow float32");
       }
       c.log_w.push_back(log_w);
       c.log_h.push_back(log_h);
@@ -130,12 +130,12 @@ YunetFaces yunet_faces(const std::vector<YunetLevel>& levels, const YunetCandida
     b[2] = static_cast<float>(cx + half_w);
     b[3] = static_cast<float>(cy + half_h);
     for (int k = 0; k < 4; ++k) {
-      if (!std::isfinite(b[k])) not_finite("box", level, cell, "gives a non-finite box (deltas not finite or exp overflows)");
+      if (!std::isfinite(b[k])) not_finite("boxes: box", level, cell, "gives a non-finite box (deltas not finite or exp overflows)");
     }
     for (int k = 0; k < 10; ++k) {
       const double base = (k % 2 == 0) ? col : row;
       const float v = static_cast<float>((base + static_cast<double>(level.marks[k * cells + cell])) * stride);
-      if (!std::isfinite(v)) not_finite("marks", level, cell, "holds a non-finite landmark");
+      if (!std::isfinite(v)) not_finite("marks: marks", level, cell, "holds a non-finite landmark");
       marks[10 * i + k] = v;
     }
   }

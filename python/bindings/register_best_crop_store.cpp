@@ -43,6 +43,10 @@ auto locked(PyStore& self, F&& f) {
   return f(self.store);
 }
 
+PyStore& store_of(const py::handle& self) {
+  return initialised<PyStore>(self, "BestCropStore", "BestCropStore(top_k, clip_window)");
+}
+
 }  // namespace
 
 void register_best_crop_store(py::module_& m) {
@@ -53,8 +57,9 @@ void register_best_crop_store(py::module_& m) {
            py::arg("top_k"), py::arg("clip_window"))
       .def(
           "push",
-          [](PyStore& self, const py::object& track_id, const py::object& frame_index, const py::object& quality,
+          [](const py::handle& self_obj, const py::object& track_id, const py::object& frame_index, const py::object& quality,
              const py::object& handle) {
+            PyStore& self = store_of(self_obj);
             const std::int64_t t = as_int64(track_id, "track_id");
             const std::int64_t f = as_int64(frame_index, "frame_index");
             const double q = as_finite_double(quality, "quality");
@@ -64,7 +69,8 @@ void register_best_crop_store(py::module_& m) {
           py::arg("track_id"), py::arg("frame_index"), py::arg("quality"), py::arg("handle"))
       .def(
           "close",
-          [](PyStore& self, const py::object& track_id) {
+          [](const py::handle& self_obj, const py::object& track_id) {
+            PyStore& self = store_of(self_obj);
             const std::int64_t t = as_int64(track_id, "track_id");
             ClosedTrack c;
             {
@@ -76,7 +82,8 @@ void register_best_crop_store(py::module_& m) {
           py::arg("track_id"))
       .def(
           "discard",
-          [](PyStore& self, const py::object& track_id) {
+          [](const py::handle& self_obj, const py::object& track_id) {
+            PyStore& self = store_of(self_obj);
             const std::int64_t t = as_int64(track_id, "track_id");
             std::vector<std::int64_t> released;
             {
@@ -88,31 +95,36 @@ void register_best_crop_store(py::module_& m) {
           py::arg("track_id"))
       .def(
           "best",
-          [](PyStore& self, const py::object& track_id) {
+          [](const py::handle& self_obj, const py::object& track_id) {
+            PyStore& self = store_of(self_obj);
             const std::int64_t t = as_int64(track_id, "track_id");
             return to_tuple(locked(self, [&](BestCropStore& s) { return s.best(t); }));
           },
           py::arg("track_id"))
       .def(
           "admits",
-          [](PyStore& self, const py::object& track_id, const py::object& quality) {
+          [](const py::handle& self_obj, const py::object& track_id, const py::object& quality) {
+            PyStore& self = store_of(self_obj);
             const std::int64_t t = as_int64(track_id, "track_id");
             const double q = as_finite_double(quality, "quality");
             return locked(self, [&](BestCropStore& s) { return s.admits(t, q); });
           },
           py::arg("track_id"), py::arg("quality"))
       .def("__contains__",
-           [](PyStore& self, const py::object& track_id) {
+           [](const py::handle& self_obj, const py::object& track_id) {
+             PyStore& self = store_of(self_obj);
              const std::int64_t t = as_int64(track_id, "track_id");
              return locked(self, [&](BestCropStore& s) { return s.contains(t); });
            })
-      .def("__len__", [](PyStore& self) { return locked(self, [](BestCropStore& s) { return s.size(); }); })
-      .def_property_readonly("held_handles",
-                             [](PyStore& self) { return locked(self, [](BestCropStore& s) { return s.held_handles(); }); })
-      .def_property_readonly("track_ids",
-                             [](PyStore& self) { return to_numpy(locked(self, [](BestCropStore& s) { return s.track_ids(); })); })
-      .def_property_readonly("top_k", [](PyStore& self) { return self.store.top_k(); })
-      .def_property_readonly("clip_window", [](PyStore& self) { return self.store.clip_window(); });
+      .def("__len__", [](const py::handle& self) { return locked(store_of(self), [](BestCropStore& s) { return s.size(); }); })
+      .def_property_readonly("held_handles", [](const py::handle& self) {
+        return locked(store_of(self), [](BestCropStore& s) { return s.held_handles(); });
+      })
+      .def_property_readonly("track_ids", [](const py::handle& self) {
+        return to_numpy(locked(store_of(self), [](BestCropStore& s) { return s.track_ids(); }));
+      })
+      .def_property_readonly("top_k", [](const py::handle& self) { return store_of(self).store.top_k(); })
+      .def_property_readonly("clip_window", [](const py::handle& self) { return store_of(self).store.clip_window(); });
 }
 
 }  // namespace bindings

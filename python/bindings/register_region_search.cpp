@@ -35,6 +35,10 @@ struct RegionPlan {
   std::vector<float> boxes;
 };
 
+const RegionPlan& plan_of(const py::handle& self) {
+  return initialised<RegionPlan>(self, "RegionPlan", "region_plan(...)");
+}
+
 std::string type_name(const py::handle& obj) { return py::str(py::type::of(obj)).cast<std::string>(); }
 
 double positive(const py::object& obj, const char* name) {
@@ -202,7 +206,11 @@ py::array faces_array(const py::handle& obj, const std::string& label, py::ssize
   return a;
 }
 
-py::tuple region_merge_py(const RegionPlan& plan, const py::object& faces_obj, const py::object& nms_obj) {
+py::tuple region_merge_py(const py::handle& plan_obj, const py::object& faces_obj, const py::object& nms_obj) {
+  if (!py::isinstance<RegionPlan>(plan_obj)) {
+    throw py::type_error("plan must be a RegionPlan (from region_plan), got " + type_name(plan_obj));
+  }
+  const RegionPlan& plan = plan_of(plan_obj);
   const double nms_iou = as_finite_double(nms_obj, "nms_iou");
   if (!(nms_iou >= 0.0 && nms_iou <= 1.0)) throw py::value_error("nms_iou must be in [0, 1], got " + repr_str(nms_obj));
   if (!py::isinstance<py::list>(faces_obj) && !py::isinstance<py::tuple>(faces_obj)) {
@@ -245,18 +253,19 @@ py::tuple region_merge_py(const RegionPlan& plan, const py::object& faces_obj, c
 void register_region_search(py::module_& m) {
   py::class_<RegionPlan>(m, "RegionPlan",
                          "The squares of one frame's region search (facesel.detect.schedule.search_regions, path 'core').")
-      .def("__len__", [](const RegionPlan& p) { return p.squares.size(); })
-      .def_property_readonly("cuts", &plan_cuts,
+      .def("__len__", [](const py::handle& self) { return plan_of(self).squares.size(); })
+      .def_property_readonly("cuts", [](const py::handle& self) { return plan_cuts(plan_of(self)); },
                              "(S, 7) int64: x1, y1, x2, y2, step, width, height of each square: frame[y1:y2, x1:x2], "
                              "area-averaged by step when step >= 2, then resized to width x height")
-      .def_property_readonly("index", [](const RegionPlan& p) {
+      .def_property_readonly("index", [](const py::handle& self_obj) {
+        const RegionPlan& p = plan_of(self_obj);
         std::vector<std::int64_t> index;
         for (const RegionSquare& s : p.squares) index.push_back(s.index);
         return to_numpy(index);
       }, "(S,) int64: the searched box of each square")
-      .def_property_readonly("corners", [](const RegionPlan& p) { return plan_pairs(p, true); },
+      .def_property_readonly("corners", [](const py::handle& self) { return plan_pairs(plan_of(self), true); },
                              "(S, 2) float32: (x1, y1) of each square")
-      .def_property_readonly("backs", [](const RegionPlan& p) { return plan_pairs(p, false); },
+      .def_property_readonly("backs", [](const py::handle& self) { return plan_pairs(plan_of(self), false); },
                              "(S, 2) float32: per-axis factors from square pixels back to frame pixels");
   m.def("region_plan", &region_plan_py, py::arg("boxes"), py::arg("frame_shape"), py::arg("scale"), py::arg("face_px"),
         py::arg("min_px"), py::arg("base_shrink"), py::arg("fast"),

@@ -30,6 +30,8 @@ struct PyTracker {
   explicit PyTracker(const TrackerConfig& c) : tracker(c) {}
 };
 
+PyTracker& tracker_of(const py::handle& self) { return initialised<PyTracker>(self, "Tracker", "Tracker(...)"); }
+
 using UpdateTuple = std::tuple<py::array_t<std::int64_t>, py::array_t<bool>, py::array_t<std::int64_t>,
                                py::array_t<std::int64_t>, py::array_t<std::int64_t>>;
 
@@ -78,7 +80,8 @@ std::unique_ptr<PyTracker> make_tracker(const py::object& metric, const py::obje
   return std::make_unique<PyTracker>(c);  // the constructor validates the ranges
 }
 
-UpdateTuple update_py(PyTracker& self, const py::object& boxes_obj, const py::object& scores_obj) {
+UpdateTuple update_py(const py::handle& self_obj, const py::object& boxes_obj, const py::object& scores_obj) {
+  PyTracker& self = tracker_of(self_obj);
   auto boxes = as_array<float>(boxes_obj, "boxes", 2, "float32");
   if (boxes.shape(1) != 4) {
     throw py::value_error("boxes must have shape (N, 4) (x1, y1, x2, y2), got " + shape_str(boxes));
@@ -89,7 +92,7 @@ UpdateTuple update_py(PyTracker& self, const py::object& boxes_obj, const py::ob
   if (!scores_obj.is_none()) {
     scores = as_array<float>(scores_obj, "scores", 1, "float32");
     if (scores.shape(0) != boxes.shape(0)) {
-      throw py::value_error("scores must have one entry per box (" + std::to_string(boxes.shape(0)) + "), got shape " +
+      throw py::value_error("scores must have one entry per box (the " + std::to_string(boxes.shape(0)) + " rows of boxes), got shape " +
                             shape_str(scores));
     }
     require_finite(scores, "scores");
@@ -152,7 +155,8 @@ void register_tracker(py::module_& m) {
            "boxes (N, 4) float32 xyxy, scores (N,) float32 or None -> (track_ids (N,) int64 (-1: a low box no "
            "track took), confirmed (N,) bool, closed, dropped, evicted)")
       .def("flush",
-           [](PyTracker& self) {
+           [](const py::handle& self_obj) {
+             PyTracker& self = tracker_of(self_obj);
              TrackerUpdate u;
              {
                py::gil_scoped_release release;
@@ -162,11 +166,13 @@ void register_tracker(py::module_& m) {
              return to_python(u);
            })
       .def_property_readonly("open_track_ids",
-                             [](PyTracker& self) {
+                             [](const py::handle& self_obj) {
+             PyTracker& self = tracker_of(self_obj);
                                std::lock_guard<std::mutex> guard(self.lock);
                                return to_numpy(self.tracker.open_track_ids());
                              })
-      .def("__len__", [](PyTracker& self) {
+      .def("__len__", [](const py::handle& self_obj) {
+             PyTracker& self = tracker_of(self_obj);
         std::lock_guard<std::mutex> guard(self.lock);
         return self.tracker.size();
       });

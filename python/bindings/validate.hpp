@@ -11,6 +11,7 @@
 #include <sstream>
 #include <string>
 #include <type_traits>
+#include <typeinfo>
 #include <vector>
 
 namespace facesel {
@@ -28,6 +29,10 @@ inline std::string shape_str(const py::array& a) {
 }
 
 inline std::string dtype_str(const py::array& a) { return py::str(a.dtype()).cast<std::string>(); }
+
+/// The largest copy as_array makes of an argument (2 GiB, as region_batches' padded batches): a
+/// non-float32 or non-contiguous array beyond it is refused instead of copied.
+constexpr py::ssize_t kMaxCopyBytes = py::ssize_t{1} << 31;
 
 /// The array type every binding works on: C-contiguous, converted to T when needed.
 template <typename T>
@@ -53,14 +58,25 @@ CArray<T> as_array(const py::handle& obj, const char* name, int ndim,
     throw py::value_error(std::string(name) + " must have " + std::to_string(ndim) + " dimensions, got shape " +
                           shape_str(a));
   }
-  // forcecast: float64 or int64 input is converted (NumPy's default dtypes); without it NumPy
-  // refuses the "unsafe" cast and ensure() returns an empty handle.
-  auto result = CArray<T>::ensure(a);
-  if (!result) {
-    throw py::type_error(std::string(name) + " could not be converted to " + dtype_name + " (dtype " +
-                         dtype_str(a) + ", shape " + shape_str(a) + ")");
+  const bool copies = !a.dtype().is(py::dtype::of<T>()) || !(a.flags() & py::array::c_style);
+  if (copies && a.size() > kMaxCopyBytes / static_cast<py::ssize_t>(sizeof(T))) {
+    // A broadcast or strided view can describe far more elements than it holds: its copy would
+    // be allocated, then filled page by page until the kernel's OOM killer ends the process.
+    throw py::value_error(std::string(name) + " would need a copy of " + std::to_string(a.size()) + " elements (dtype " +
+                          dtype_str(a) + ", shape " + shape_str(a) + "), over " + std::to_string(kMaxCopyBytes) +
+                          " bytes: pass a C-contiguous " + dtype_name + " array");
   }
-  return result;
+  // forcecast: float64 or int64 input is converted (NumPy's default dtypes); without it NumPy
+  // refuses the "unsafe" cast. The only failure left is an allocation: say which argument.
+  try {
+    return CArray<T>(py::reinterpret_borrow<py::object>(a));
+  } catch (py::error_already_set& err) {
+    if (!err.matches(PyExc_MemoryError)) throw;
+    PyErr_SetString(PyExc_MemoryError, (std::string(name) + ": no memory for a C-contiguous " + dtype_name +
+                                        " copy (dtype " + dtype_str(a) + ", shape " + shape_str(a) + ")")
+                                           .c_str());
+    throw py::error_already_set();
+  }
 }
 
 /// Builds a 1-D NumPy array (a copy) from a std::vector.
@@ -73,6 +89,24 @@ inline std::string repr_str(const py::handle& obj) { return py::repr(obj).cast<s
 
 inline bool is_numpy_scalar_of(const py::handle& obj, const char* abstract_type) {
   return py::isinstance(obj, py::module_::import("numpy").attr(abstract_type));
+}
+
+/// The C++ object of a bound class behind a method's `self` (taken as a handle). pybind11 hands a
+/// method freshly allocated, unconstructed memory when the object was made by cls.__new__(cls)
+/// without __init__: a Tracker then hung on its mutex, a RegionPlan reported 1.4e19 squares. A
+/// TypeError names the class instead.
+template <typename T>
+T& initialised(const py::handle& self, const char* cls_name, const char* made_by) {
+  const py::detail::type_info* info = py::detail::get_type_info(typeid(T));
+  if (info == nullptr || !PyObject_TypeCheck(self.ptr(), info->type)) {
+    throw py::type_error(std::string("self must be a ") + cls_name + ", got " + repr_str(self));
+  }
+  py::detail::value_and_holder v_h = reinterpret_cast<py::detail::instance*>(self.ptr())->get_value_and_holder(info);
+  if (!v_h || !v_h.holder_constructed()) {
+    throw py::type_error(std::string(cls_name) + " object was never initialised (made by " + cls_name +
+                         ".__new__ without __init__): make one with " + made_by);
+  }
+  return *v_h.value_ptr<T>();
 }
 
 /// A Python int or NumPy integer (never bool, float or str) that fits in int64; TypeError or

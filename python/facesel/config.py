@@ -179,7 +179,7 @@ class PipelineConfig:
                                   "(off: in the tracking thread)",
                                   "threads")
     onnx_threads: int = _setting(1, "ONNX Runtime intra-op threads of the scorer (spinning is off)", "threads",
-                                 low=1)
+                                 low=1, high=256)  # facesel.detect.base.MAX_ONNX_THREADS
     queue_size: int = _setting(4, "frames each queue between stages may hold (bounds memory)", "threads", low=1)
 
     def __post_init__(self) -> None:

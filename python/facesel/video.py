@@ -137,7 +137,11 @@ def open_source(
     if isinstance(source, str) and _URL.match(text):
         return _open_capture(text, text, "url", every, max_frames)
     path = Path(source).expanduser()
-    if not path.exists():
+    try:
+        found = path.exists()
+    except PermissionError:  # pathlib lets EACCES through: a folder on the way cannot be entered
+        raise PermissionError(f"cannot read {path}: permission denied on a folder that holds it") from None
+    if not found:
         raise FileNotFoundError(f"input not found: {path}")
     if path.is_dir():
         return _open_folder(path, every, max_frames, fps)
@@ -180,7 +184,7 @@ def _open_file(path: Path, every: int, max_frames: int | None, fps: float | None
     probe = cv2.VideoCapture(str(path))
     try:
         if not probe.isOpened():
-            raise ValueError(f"cannot read video file {path}: OpenCV could not open it")
+            raise ValueError(f"cannot read video file {path}: {_why_unopened(path)}")
         ok, _ = probe.read()
         if not ok:
             raise ValueError(f"cannot read video file {path}: no frame could be decoded")
@@ -193,6 +197,18 @@ def _open_file(path: Path, every: int, max_frames: int | None, fps: float | None
     return FrameSource(
         str(path), "file", rate, count, lambda: _capture_frames(str(path), str(path), every, max_frames, rate, True)
     )
+
+
+def _why_unopened(path: Path) -> str:
+    """What a user can act on when OpenCV refuses a file: it says nothing of why."""
+    try:
+        with path.open("rb") as file:
+            first = file.read(1)
+    except OSError as err:  # permission denied, a folder-like special file, an I/O error
+        return f"{err.strerror or err}"
+    if not first:
+        return "the file is empty (0 bytes)"
+    return "OpenCV could not open it (not a video format it can decode, or the file is damaged or cut short)"
 
 
 def _open_capture(target, name: str, kind: str, every: int, max_frames: int | None) -> FrameSource:

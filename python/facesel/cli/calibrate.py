@@ -22,6 +22,10 @@ def _run(args) -> int:
 
     model = Path(args.model)
     card_path = model / "model_card.json"
+    if not model.is_dir():  # was "--model X: encoder.onnx not found" for a file or a typo
+        what = "a file, not a folder" if model.exists() else "no such folder"
+        raise FileNotFoundError(f"--model {model}: {what}; give the model folder (encoder.onnx, decoder.onnx, "
+                                "model_card.json: what facesel train --out wrote)")
     for name in ("encoder.onnx", "decoder.onnx", "model_card.json"):
         if not (model / name).is_file():
             raise FileNotFoundError(f"--model {model}: {name} not found")

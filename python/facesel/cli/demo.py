@@ -48,8 +48,22 @@ def _step(title: str, argv: list[str]) -> None:
     command = f"facesel {shlex.join(argv)}"  # quoted: the echoed line can be pasted into a shell
     print(f"\n== {title}\n$ {command}", flush=True)
     code = main(argv)
+    if code in _SIGNAL_CODES:
+        raise _Stopped(code, f"facesel demo: stopped by {_SIGNAL_CODES[code]} during: {command}; run the demo "
+                             "again with --replace")
     if code != 0:
         raise RuntimeError(f"step failed with exit code {code}: {command}")
+
+
+# A step that a signal stopped reports it as its exit code (facesel run: 130 for Ctrl-C, 143 for
+# SIGTERM); the demo ends with the same code, not with 1 as for a failed step.
+_SIGNAL_CODES = {130: "Ctrl-C (SIGINT)", 143: "SIGTERM"}
+
+
+class _Stopped(Exception):
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 DEMO_MARKER = ".facesel-demo"
@@ -75,6 +89,16 @@ def _prepare_workdir(work: Path, replace: bool) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    import sys
+
+    try:
+        return _run_steps(args)
+    except _Stopped as stop:
+        print(stop, file=sys.stderr)
+        return stop.code
+
+
+def _run_steps(args: argparse.Namespace) -> int:
     from facesel.sources import is_live_target
 
     # Checked before anything is made: a mistyped --input used to fail at step 4, leaving key

@@ -5,6 +5,7 @@ Needs the ``[train]`` extra (PyTorch); the code lives in :mod:`facesel.training`
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 
@@ -24,7 +25,20 @@ def _run(args) -> int:
 
     pipeline = _import_training()
     data = require_folder(args.data, "--data")
-    card = pipeline.train_and_export(
+    try:
+        card = _train(pipeline, data, args)
+    except KeyboardInterrupt:
+        checkpoint = Path(args.out) / "checkpoint.pt"
+        if checkpoint.is_file():
+            print(f"facesel train: interrupted; the finished epochs are saved in {checkpoint}: run the same command "
+                  "with --resume to continue", file=sys.stderr)
+        raise
+    print(f"wrote {args.out}: method={card['method']} parameters={card['parameters']} final loss={card['losses']['loss'][-1]:.1f}")
+    return 0
+
+
+def _train(pipeline, data: Path, args) -> dict:
+    return pipeline.train_and_export(
         data_dir=data,
         out_dir=Path(args.out),
         method=args.method,
@@ -36,9 +50,8 @@ def _run(args) -> int:
         threads=args.threads,
         cache=Path(args.cache) if args.cache else None,
         progress=not args.quiet,
+        resume=args.resume,
     )
-    print(f"wrote {args.out}: method={card['method']} parameters={card['parameters']} final loss={card['losses']['loss'][-1]:.1f}")
-    return 0
 
 
 def register(subparsers) -> None:
@@ -46,12 +59,15 @@ def register(subparsers) -> None:
     p.add_argument("--data", required=True, help="face folder laid out as <identity>/<image> (e.g. lfw/train)")
     p.add_argument("--out", required=True, help="output folder for encoder.onnx, decoder.onnx, model_card.json")
     p.add_argument("--method", default="paper", help="training objective: 'paper' (the ELBO on clean faces); the corrected default scoring rule needs no other")
-    p.add_argument("--epochs", type=int, default=10)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--batch-size", type=int, default=144)
+    p.add_argument("--epochs", type=int, default=10, help="passes over the faces (default 10, the paper's)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the initial weights, order, flips and noise (default 0)")
+    p.add_argument("--batch-size", type=int, default=144, help="faces per step (default 144, the paper's)")
     p.add_argument("--lr", type=float, default=0.001, help="Adam learning rate (the paper: 0.005, which diverged here)")
     p.add_argument("--base-channels", type=int, default=32, help="32 gives the paper's 6.4M-parameter shape")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     p.add_argument("--cache", default=None, help="optional .npz cache of the aligned crops (keep it outside the repo)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--resume", action="store_true",
+                   help="continue an interrupted run from OUT/checkpoint.pt (saved after every epoch): same --data and "
+                        "settings, --epochs may be raised; the result equals an uninterrupted run's")
     p.set_defaults(func=_run)

@@ -39,6 +39,10 @@ def check_frame(frame, name: str = "frame") -> np.ndarray:
     return np.ascontiguousarray(frame)
 
 
+MAX_ONNX_THREADS = 256
+"""Most ONNX Runtime intra-op threads a session is given (the C++ core's thread cap too): 2000 made
+``facesel run`` hang past SIGTERM while the threads were made, 100000 crashed it (SIGSEGV)."""
+
 MAX_FRAME_SIDE = 16384
 """The longest frame side taken (16K video is 15360 x 8640): a frame beyond it is refused by
 :func:`check_frame` before anything is copied."""

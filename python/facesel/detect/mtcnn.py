@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from facesel.detect import mtcnn_steps as steps
-from facesel.detect.base import check_frame, check_max_side, check_number, shrink
+from facesel.detect.base import MAX_ONNX_THREADS, check_frame, check_max_side, check_number, shrink
 from facesel.detect.mtcnn_graphs import graph_bytes
 from facesel.types import Detections
 
@@ -68,7 +68,7 @@ class MTCNNDetector:
         self.thresholds = tuple(check_number(t, "thresholds", 0.0, 1.0) for t in thresholds)
         self.min_confidence = check_number(min_confidence, "min_confidence", 0.0, 1.0)
         self.max_side = check_max_side(max_side)
-        self.threads = check_number(threads, "threads", low=1, integer=True)
+        self.threads = check_number(threads, "threads", low=1, high=MAX_ONNX_THREADS, integer=True)
         self._sessions = None
 
     # ------------------------------------------------------------------ networks

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from facesel.detect import heap
-from facesel.detect.base import check_frame, check_max_side, check_number, shrink
+from facesel.detect.base import MAX_ONNX_THREADS, check_frame, check_max_side, check_number, shrink
 from facesel.types import Detections
 
 
@@ -62,7 +62,7 @@ class YuNetDetector:
                  keep_freed_memory: bool = True, engine: str = "onnxruntime"):
         self.min_confidence = check_number(min_confidence, "min_confidence", 0.0, 1.0)
         self.max_side = check_max_side(max_side)
-        self.threads = check_number(threads, "threads", low=1, integer=True)
+        self.threads = check_number(threads, "threads", low=1, high=MAX_ONNX_THREADS, integer=True)
         if not isinstance(keep_freed_memory, bool):
             raise TypeError(f"keep_freed_memory must be True or False, got {keep_freed_memory!r}")
         if engine not in ENGINES:

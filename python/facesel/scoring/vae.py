@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from facesel import _backend
+from facesel.detect.base import MAX_ONNX_THREADS
 from facesel.scoring.base import as_grey_batch
 from facesel.scoring.vae_methods import METHODS
 from facesel.scoring.vae_runtime import shared_runner
@@ -123,6 +124,8 @@ class VAEScorer:
             raise ValueError(f"use_mean=True decodes z = mu_z once, so samples must be 1, got {samples}")
         self.seed = _check_int("seed", seed, 0)
         self.threads = _check_int("threads", threads, 1)
+        if self.threads > MAX_ONNX_THREADS:
+            raise ValueError(f"threads must be <= {MAX_ONNX_THREADS}, got {self.threads}")
         self.batch_size = _check_int("batch_size", batch_size, 1)
         kind, index = _backend.parse_device(device)
         if kind == "cuda":

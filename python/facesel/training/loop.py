@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import time
 from dataclasses import dataclass, field
 
@@ -13,6 +14,9 @@ from facesel.training.data import to_tensor_batch
 from facesel.training.model import VAE
 
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
+
+MAX_TRAIN_THREADS = 256
+"""Most torch CPU threads (the C++ core's and ONNX Runtime's cap too)."""
 
 TRAIN_METHODS = ("paper",)
 """Training objectives this loop knows. 'paper': the plain ELBO on clean faces."""
@@ -42,6 +46,8 @@ class TrainConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+        if self.threads > MAX_TRAIN_THREADS:  # torch would start them all at its first parallel step
+            raise ValueError(f"threads must be <= {MAX_TRAIN_THREADS}, got {self.threads!r}")
         if isinstance(self.lr, bool) or not isinstance(self.lr, (int, float)) or not 0 < self.lr < math.inf:
             raise ValueError(f"lr must be a finite number > 0, got {self.lr!r}")
 
@@ -67,12 +73,61 @@ def kl_standard_normal(mu_z: torch.Tensor, log_sigma_z: torch.Tensor) -> torch.T
     return 0.5 * (mu_z**2 + torch.exp(2 * log_sigma_z) - 1.0 - 2 * log_sigma_z).sum(1)
 
 
+def _checkpoint_state(model, opt, rng, history: History, config: TrainConfig, n_crops: int) -> dict:
+    # Everything the next epoch depends on, so that a resumed run equals an uninterrupted one bit
+    # for bit; plain types and tensors only (read back with torch.load(weights_only=True)).
+    return {"state_dict": model.state_dict(), "optimizer": opt.state_dict(), "numpy_rng": rng.bit_generator.state,
+            "torch_rng": torch.get_rng_state(), "epoch": len(history.loss), "crops": n_crops,
+            "settings": _resume_settings(config),
+            "history": {"loss": history.loss, "nll": history.nll, "kl": history.kl, "seconds": history.seconds}}
+
+
+def _resume_settings(config: TrainConfig) -> dict:
+    """The settings a resumed run must share with the interrupted one (epochs may grow; threads
+    change no result at one thread per op order)."""
+    return {k: getattr(config, k) for k in ("method", "batch_size", "lr", "base_channels", "latent", "seed", "flip")}
+
+
+def _save_checkpoint(state: dict, path: str) -> None:
+    # Written beside, then renamed: an interruption while saving leaves the previous epoch's file.
+    tmp = f"{path}.tmp"
+    try:
+        torch.save(state, tmp)
+        os.replace(tmp, path)
+    except BaseException:  # Ctrl-C while saving: the previous epoch's file stays, no half file beside it
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _load_checkpoint(path: str, config: TrainConfig, n_crops: int) -> dict:
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"nothing to resume: {path} does not exist") from None
+    except Exception as err:  # a damaged or foreign file: torch raises many kinds
+        raise ValueError(f"cannot resume from {path}: not a readable facesel training checkpoint ({err})") from None
+    if not isinstance(state, dict) or "settings" not in state or "optimizer" not in state:
+        raise ValueError(f"cannot resume from {path}: written by an older facesel that saved the weights only")
+    changed = {k: (v, state["settings"].get(k)) for k, v in _resume_settings(config).items() if state["settings"].get(k) != v}
+    if changed:
+        said = ", ".join(f"{k} {old!r} then, {new!r} now" for k, (new, old) in changed.items())
+        raise ValueError(f"cannot resume from {path}: the run was started with other settings ({said})")
+    if state["crops"] != n_crops:
+        raise ValueError(f"cannot resume from {path}: the run was started on {state['crops']} face images, "
+                         f"this one has {n_crops} (same --data and --cache needed)")
+    return state
+
+
 def train_vae(
-    crops: np.ndarray, config: TrainConfig, progress: bool = True, checkpoint: str | None = None
+    crops: np.ndarray, config: TrainConfig, progress: bool = True, checkpoint: str | None = None,
+    resume: bool = False,
 ) -> tuple[VAE, History]:
     """Train a VAE on (N, 64, 64) uint8 crops; returns the model (in eval mode) and its history.
 
-    ``checkpoint``: optional file where the state dict is saved after every epoch (for long runs).
+    ``checkpoint``: optional file where the model, the optimiser and the random states are saved
+    after every epoch (atomically). ``resume``: continue from that file (same crops and settings;
+    ``config.epochs`` may be larger): the result equals an uninterrupted run's.
     """
     if config.method not in TRAIN_METHODS:
         raise ValueError(f"method must be one of {TRAIN_METHODS}, got {config.method!r}")
@@ -86,15 +141,26 @@ def train_vae(
     model = VAE(config.base_channels, config.latent)
     opt = torch.optim.Adam(model.parameters(), lr=config.lr)
     history = History()
+    if resume:
+        if checkpoint is None:
+            raise ValueError("resume needs the checkpoint file to resume from")
+        state = _load_checkpoint(checkpoint, config, len(crops))
+        model.load_state_dict(state["state_dict"])
+        opt.load_state_dict(state["optimizer"])
+        rng.bit_generator.state = state["numpy_rng"]
+        torch.set_rng_state(state["torch_rng"])
+        history = History(**state["history"])
+    done = len(history.loss)
     steps = math.ceil(len(crops) / config.batch_size)
     bar = None
     if progress:
         from tqdm import tqdm
 
-        bar = tqdm(total=config.epochs * steps, desc=f"training ({config.method})", unit="batch")
-    start = time.perf_counter()
+        bar = tqdm(total=config.epochs * steps, initial=min(done, config.epochs) * steps,
+                   desc=f"training ({config.method})", unit="batch")
+    start = time.perf_counter() - history.seconds
     model.train()
-    for _ in range(config.epochs):
+    for _ in range(done, config.epochs):
         order = rng.permutation(len(crops))
         sums = np.zeros(3)
         for b in range(steps):
@@ -120,7 +186,8 @@ def train_vae(
         history.nll.append(float(means[1]))
         history.kl.append(float(means[2]))
         if checkpoint is not None:
-            torch.save({"state_dict": model.state_dict(), "config": config, "epoch": len(history.loss)}, checkpoint)
+            history.seconds = time.perf_counter() - start
+            _save_checkpoint(_checkpoint_state(model, opt, rng, history, config, len(crops)), checkpoint)
     if bar is not None:
         bar.close()
     history.seconds = time.perf_counter() - start

@@ -30,8 +30,14 @@ def train_and_export(
     threads: int = 1,
     cache: Path | None = None,
     progress: bool = True,
+    resume: bool = False,
 ) -> dict:
-    """Train on ``data_dir``, write ONNX files, ``model_card.json`` and ``loss_curve.png`` to ``out_dir``."""
+    """Train on ``data_dir``, write ONNX files, ``model_card.json`` and ``loss_curve.png`` to ``out_dir``.
+
+    Each epoch is saved to ``out_dir/checkpoint.pt`` (removed at the end); ``resume=True`` continues
+    an interrupted run from it, with the same data and settings (``epochs`` may be raised). Without
+    ``resume`` a checkpoint left there is refused rather than overwritten.
+    """
     # The settings and the output folder first: aligning a training folder takes minutes.
     config = TrainConfig(
         method=method, epochs=epochs, batch_size=batch_size, lr=lr, base_channels=base_channels, seed=seed, threads=threads
@@ -39,6 +45,12 @@ def train_and_export(
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise ValueError(f"the output folder {out_dir} is a file")
+    checkpoint = out_dir / "checkpoint.pt"
+    if resume and not checkpoint.is_file():
+        raise FileNotFoundError(f"nothing to resume: {checkpoint} does not exist (run without --resume)")
+    if not resume and checkpoint.exists():
+        raise ValueError(f"{checkpoint} holds an interrupted run's epochs: add --resume to continue it, or "
+                         "delete the file to start again")
     crops = load_training_crops(data_dir, cache=cache, progress=progress)
     if len(crops) < len(DOSE_STATISTICS) + 2:  # checked before training, not after it
         raise ValueError(
@@ -46,11 +58,14 @@ def train_and_export(
             f"{len(DOSE_STATISTICS) + 2}"
         )
     out_dir.mkdir(parents=True, exist_ok=True)
-    model, history = train_vae(crops, config, progress=progress, checkpoint=str(out_dir / "checkpoint.pt"))
+    model, history = train_vae(crops, config, progress=progress, checkpoint=str(checkpoint), resume=resume)
     export_onnx(model, out_dir)
-    (out_dir / "checkpoint.pt").unlink(missing_ok=True)  # only kept to survive an interrupted run
     write_loss_plot(history, out_dir / "loss_curve.png")
-    return finalise_card(out_dir, crops, config=config, history=history, data_dir=data_dir, n_params=parameter_count(model))
+    card = finalise_card(out_dir, crops, config=config, history=history, data_dir=data_dir, n_params=parameter_count(model))
+    # Removed last: an interruption during the export or the calibration (minutes on a large
+    # folder) is resumed from the finished epochs, not trained again.
+    checkpoint.unlink(missing_ok=True)
+    return card
 
 
 def finalise_card(out_dir: Path, crops, *, config, history, data_dir: Path, n_params: int) -> dict:

@@ -96,6 +96,18 @@ def vault_owner(vault_dir: str | os.PathLike) -> str:
     return str(_read_vault_json(Path(vault_dir) / "vault.json").get("camera_id"))
 
 
+def _require_vault_folder(vault_dir: Path) -> None:
+    # A mistyped --vault said "X/authority.pub does not exist" (or "Not a directory" for a file):
+    # name the folder instead. A folder holding one of the two files is a vault missing the other,
+    # which the checks below report as the damage it is.
+    if not vault_dir.is_dir():
+        what = "it is a file, not a folder" if vault_dir.exists() else "no such folder"
+        raise FileNotFoundError(f"no vault at {vault_dir} ({what}): give the folder that facesel run --vault wrote")
+    if not (vault_dir / "authority.pub").exists() and not (vault_dir / "vault.json").exists():
+        raise FileNotFoundError(f"no vault at {vault_dir} (it holds neither vault.json nor authority.pub): give the "
+                                "folder that facesel run --vault wrote")
+
+
 def load_identity(vault_dir: str | os.PathLike, anchor: AuthorityPublic | None = None,
                   pin: str | None = None) -> VaultIdentity:
     """Verify and return a vault's identity.
@@ -115,6 +127,7 @@ def load_identity(vault_dir: str | os.PathLike, anchor: AuthorityPublic | None =
         When the vault's authority file or ``vault.json`` is forged, edited, or not the trusted one.
     """
     vault_dir = Path(vault_dir)
+    _require_vault_folder(vault_dir)
     local = AuthorityPublic.load(vault_dir / "authority.pub")
     authority = local
     if anchor is not None:
