@@ -39,12 +39,16 @@ def s3_endpoint():
         import boto3
 
         client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
-        for _ in range(100):  # the server takes a moment to listen
+        # The server takes a moment to listen: about 2 s on a quiet machine, several times that on
+        # a loaded one (a fixed 10 s was once too short); wait for it, up to a bound.
+        deadline, made = time.monotonic() + 120, False
+        while not made and server.poll() is None and time.monotonic() < deadline:
             try:
                 client.create_bucket(Bucket=BUCKET)
-                break
+                made = True
             except Exception:  # noqa: BLE001 - any connection error until it is up
                 time.sleep(0.1)
+        assert made, f"the S3 test server did not come up (exit code {server.poll()})"
         yield endpoint, client
     finally:
         server.terminate()
