@@ -55,7 +55,8 @@ def _scan(roots: list[Path], needles: list[bytes], since: float, skip: list[Path
 
 
 # Seconds a holder waits after a wrong passphrase. The test's next try must come within it to be
-# refused: 1.5 s was once too short for the browser round trip on a loaded machine.
+# refused: 1.5 s left the browser round trip (page load, file upload, typing) little room on a
+# loaded machine.
 PASSPHRASE_DELAY = 6.0
 
 

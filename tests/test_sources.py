@@ -98,8 +98,8 @@ def test_live_source_hands_over_the_newest_frame_and_counts_drops(walking_frames
     """A consumer slower than the stream gets fresh frames; what it missed is counted as dropped.
 
     The consumer is slower by a count of frames, not by a sleep: a fixed 0.25 s per take meant
-    about 6 frames on a quiet machine but could be 1 or 2 on a loaded one, where the server's
-    thread is slowed too, and then fewer frames were dropped than taken."""
+    about 6 frames on a quiet machine but fewer on a loaded one, where the server's thread is
+    slowed too, and the drops counted were then compared with a number of takes that had not changed."""
     server = MJPEGServer(walking_frames, fps=25).start()
     try:
         with make_source(server.url, read_timeout=2) as source:
