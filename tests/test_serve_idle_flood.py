@@ -284,9 +284,12 @@ def test_clients_trickling_faster_than_the_timeout_cannot_hold_the_workers():
     try:
         for t in tricklers:
             t.start()
-        time.sleep(0.5)  # both workers are now reading a trickled request
+        # both workers are now reading a trickled request (waited for: on a loaded machine the
+        # tricklers may not have sent their first bytes within a fixed half second)
+        assert wait_for(lambda: server._busy == 2)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30) as reply:
             assert reply.status == 200 and reply.read() == b"ok"
+        assert wait_for(lambda: len(cut) == 2)  # each trickler sees its cut at its next byte
     finally:
         stop.set()
         for t in tricklers:
@@ -424,6 +427,52 @@ def test_a_request_arriving_while_every_slot_is_serving_waits_for_one():
         callers.append(socket.create_connection(("127.0.0.1", port)))
         callers[-1].sendall(b"GET / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
         assert wait_for(lambda: not server.accepting)  # the accepting thread saw it and left it queued
+        release.set()
+        answers = [_answer(sock) for sock in callers]
+    finally:
+        release.set()
+        for sock in callers:
+            sock.close()
+        server.shutdown()
+        server.server_close()
+    assert all(a.startswith(b"HTTP/1.0 200") and a.endswith(b"ok") for a in answers), answers
+    assert server.refused == 0
+
+
+def test_a_request_waiting_for_a_worker_is_not_cut_by_the_request_deadline():
+    """Found making the trickle test above wait for its condition instead of half a second (session
+    14): the deadline for a whole request ran from its hand-over to the pool, so a request queued
+    behind busy workers was cut while it waited for the server's own worker, though it had sent
+    everything ("Remote end closed connection without response"). The deadline now runs from the
+    moment a worker starts reading the request."""
+    from facesel.serve.http_pool import _TICK, BoundedHTTPServer
+
+    release = threading.Event()
+
+    class Streaming(Hello):
+        def do_GET(self):
+            self.send_response(200)  # the answer has begun (as the live view's): no deadline from here
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            release.wait(30)
+            self.wfile.write(b"ok")
+
+    timeout = 0.5
+    server = BoundedHTTPServer(("127.0.0.1", 0), Streaming, max_connections=8, workers=2, timeout=timeout)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    callers = []
+    try:
+        for _ in range(2):
+            callers.append(socket.create_connection(("127.0.0.1", port)))
+            callers[-1].sendall(b"GET / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+        assert wait_for(lambda: server._busy == 2 and not server._receiving)  # both workers answering
+        callers.append(socket.create_connection(("127.0.0.1", port)))
+        callers[-1].sendall(b"GET / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+        assert wait_for(lambda: server._busy == 3)  # handed to the pool, waiting for a worker
+        # Past the deadline it had if that ran from the hand-over, and two of the server's checks of
+        # it: the time the fault needs to show, a lower bound (a slower machine only waits longer).
+        time.sleep(timeout + 2 * _TICK + 0.2)
         release.set()
         answers = [_answer(sock) for sock in callers]
     finally:
