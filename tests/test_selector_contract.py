@@ -442,7 +442,12 @@ def test_a_live_source_drops_its_oldest_frames_instead_of_lagging(threads):
             for view in sel.run(camera, live=None if live else False):
                 lag.append(camera.made - 1 - int(view.timestamp))
                 views.append(view)
-                time.sleep(0.01)  # a slow back half: 5 camera frames go by per processed frame
+                # A slow back half: 5 camera frames go by per processed frame. Counted, not slept: a
+                # fixed 10 ms against the camera's 2 ms holds on a quiet machine, but on a loaded one
+                # the camera's thread may be starved until it is no faster than the pipeline.
+                made = camera.made
+                while camera.made < made + 5 and not camera.done.is_set():
+                    time.sleep(0.001)
         lags[live] = float(np.median(lag))  # the typical lag (a loaded machine may stall a thread once)
         outcome[live] = (len(views), sum(v.dropped for v in views), sel.dropped, sel.timings["dropped"], views)
     processed, dropped_views, dropped, dropped_timing, views = outcome[True]

@@ -89,6 +89,9 @@ def test_pid_file_status_reload_and_a_summary_that_counts_every_record(videos, a
         for name in ("facesel_records_sealed_total", "facesel_frames_processed_total", "facesel_faces_detected_total",
                      "facesel_frames_received_total"):
             assert after[(name, "walk")] >= before[(name, "walk")] > 0, name  # no reset at the reload
+        # The restarted camera is up once its first frame came (a moment that depends on the machine's
+        # speed and load: waited for); from then on the refused reload below must leave it up.
+        assert wait_for(lambda: status()["cameras"]["walk"]["up"], timeout=60)
 
         config_path.write_text(head + "min_hits = 0\n")
         refused = facesel("serve", "reload", "--config", config_path)

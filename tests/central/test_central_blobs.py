@@ -37,14 +37,20 @@ def s3_endpoint():
     os.environ.update(AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test")
     try:
         import boto3
+        from botocore.exceptions import EndpointConnectionError
 
         client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
-        for _ in range(100):  # the server takes a moment to listen
+        # The server takes a moment to listen (it imports Flask and boto: 1.75 s at load 5 on the
+        # shared 2-core machine), longer on a loaded machine: wait for it, up to a bound, not for a
+        # fixed 10 s. Only "nobody listens yet" is retried; any other error is the test's.
+        deadline, made = time.monotonic() + 120, False
+        while not made and server.poll() is None and time.monotonic() < deadline:
             try:
                 client.create_bucket(Bucket=BUCKET)
-                break
-            except Exception:  # noqa: BLE001 - any connection error until it is up
+                made = True
+            except EndpointConnectionError:
                 time.sleep(0.1)
+        assert made, f"the S3 test server did not come up (exit code {server.poll()})"
         yield endpoint, client
     finally:
         server.terminate()

@@ -188,12 +188,18 @@ def test_central_store_down_while_cameras_seal(pg_server, central_dsn, authority
         assert failed.returncode == 1 and "unreachable" in failed.stderr and "stay queued" in failed.stderr
         with pytest.raises(CentralUnavailableError):
             PostgresVault(central_dsn, connect_timeout=2)
-        # A long-running forwarder started during the outage delivers once the store is back.
-        watcher = subprocess.Popen([sys.executable, "-m", "facesel", "sync", "--vault", str(tmp_path / "cam-b"),
-                                    "--camera", str(cameras.key_dir("cam-b")),
-                                    "--central", central_dsn, "--watch", "0.5"],
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        time.sleep(2.0)
+        # A long-running forwarder started during the outage delivers once the store is back. The
+        # store comes back once the forwarder has found it down (not after a fixed 2 s: on a loaded
+        # machine its start-up alone took longer, and it never saw the outage).
+        watcher_err = tmp_path / "watcher.err"
+        with open(watcher_err, "w") as err_file:
+            watcher = subprocess.Popen([sys.executable, "-m", "facesel", "sync", "--vault", str(tmp_path / "cam-b"),
+                                        "--camera", str(cameras.key_dir("cam-b")),
+                                        "--central", central_dsn, "--watch", "0.5"],
+                                       stdout=subprocess.DEVNULL, stderr=err_file, text=True)
+        deadline = time.monotonic() + 120
+        while "retrying" not in watcher_err.read_text() and watcher.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
     finally:
         pg_server.start()
     try:
@@ -201,15 +207,17 @@ def test_central_store_down_while_cameras_seal(pg_server, central_dsn, authority
         while list((tmp_path / "cam-b" / "records").glob("*.fsr")) and time.monotonic() < deadline:
             time.sleep(0.5)
     finally:
-        err = _stop(watcher, signal.SIGINT)
+        _stop(watcher, signal.SIGINT)
+    err = watcher_err.read_text()
     assert "retrying" in err and "stopped by a signal" in err
     assert watcher.returncode == 0  # a forwarder has no end of its own: a signal is its normal stop
     assert _sync_cli(cameras, tmp_path / "cam-a", central_dsn).returncode == 0
     check_delivered(central_dsn, [tmp_path / "cam-a", tmp_path / "cam-b"], expected)
 
 
-def _stop(proc: subprocess.Popen, sig: int) -> str:
-    """Send ``sig``; the process's standard error. Killed (and the test failed) if it does not end."""
+def _stop(proc: subprocess.Popen, sig: int) -> str | None:
+    """Send ``sig``; the process's standard error (None where it went to a file). Killed (and the
+    test failed) if it does not end."""
     proc.send_signal(sig)
     try:
         _, err = proc.communicate(timeout=60)

@@ -85,7 +85,7 @@ def test_desk_opens_two_of_three_from_the_central_store(tmp_path, authority, cam
                     image = cv2.imdecode(np.frombuffer(response.read(), np.uint8), cv2.IMREAD_UNCHANGED)
                 np.testing.assert_array_equal(image, crops[rid][1])
             driver.find_element(By.ID, "export").click()
-            deadline = time.time() + 30
+            deadline = time.time() + 120
             while time.time() < deadline and not list(downloads.glob("*.zip")):
                 time.sleep(0.2)
             bundle = next(downloads.glob("*.zip"))
