@@ -213,6 +213,40 @@ def candidate_scores(c: tuple, sig: dict) -> np.ndarray:
     return sig[c[0]]
 
 
+def candidate_table(candidates, score_of, metrics, show, describe):
+    """Print one row per fixed candidate (its figure against random, against candidate 0 paired,
+    matchable) and return (C, T) arrays: gains against random, matchable, unsmoothed gains.
+
+    ``score_of(i, c)`` gives window ``i``'s crops' scores under candidate ``c``; ``metrics`` and
+    ``show`` are the caller's (smoothed regret - random per window; a clip-grouped interval)."""
+    gains, matches, raws = [], [], []
+    for c in candidates:
+        g, m, r = metrics(lambda i, c=c: score_of(i, c))
+        gains.append(g)
+        matches.append(m)
+        raws.append(r)
+        print(f"{show(describe(c), g)} | {show('', g - gains[0], 0)} | {m.mean():.3f}", flush=True)
+    return np.array(gains), np.array(matches), np.array(raws)
+
+
+def held_out_rows(gains, matches, raws, sources, context, show, what: str):
+    """The leave-one-source-out choice among the rows of ``gains`` (C, T), printed against random,
+    the default (row 0, paired) and the context rule; returns (held (T,), per_fold: source -> row)."""
+    n = gains.shape[1]
+    chosen, per_fold = held_out_choice(gains, sources)
+    held = gains[chosen, np.arange(n)]
+    print(f"\nchosen leave-one-source-out among the {what}:")
+    print("  " + show("held out - random", held) + f"  matchable {matches[chosen, np.arange(n)].mean():.3f}")
+    print("  " + show("held out - default consensus (paired)", held - gains[0]))
+    print("  " + show("held out - context rule (paired)", held - context))
+    # the metric's own smoothing (5 consecutive crops) and A±2's are alike: the same picks judged
+    # on the plain distance, so that a gain is not only the metric rewarding its own smoothing
+    held_raw = raws[chosen, np.arange(n)]
+    print("  " + show("unsmoothed regret: held out - random", held_raw))
+    print("  " + show("unsmoothed regret: - default consensus", held_raw - raws[0]))
+    return held, per_fold
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cache-dir", type=Path, required=True)
@@ -295,31 +329,16 @@ def main() -> None:
           "smoothed regret - random [95 % clip-grouped interval]")
     print(show("context rule (consensus off)", context))
     print("columns: candidate (a fixed rule) | - random | - default consensus (paired) | matchable")
-    gains, matches, raws = [], [], []
+
     def finalist_scores(i, c):
         t, p, keep = gated_finalists(i)
         out = np.full(len(p), -np.inf)
         out[keep] = candidate_scores(c, {name: t[name][p][keep] for name in t if name not in ("ctx", "gradient")})
         return out
 
-    for c in family:
-        g, m, r = metrics(lambda i, c=c: finalist_scores(i, c))
-        gains.append(g)
-        matches.append(m)
-        raws.append(r)
-        print(f"{show(describe(c), g)} | {show('', g - gains[0], 0)} | {m.mean():.3f}", flush=True)
-    gains, matches, raws = np.array(gains), np.array(matches), np.array(raws)
-    chosen, per_fold = held_out_choice(gains, sources)
-    held = gains[chosen, np.arange(n)]
-    print(f"\nchosen leave-one-source-out among the {len(family)} candidates ({args.family}):")
-    print("  " + show("held out - random", held) + f"  matchable {matches[chosen, np.arange(n)].mean():.3f}")
-    print("  " + show("held out - default consensus (paired)", held - gains[0]))
-    print("  " + show("held out - context rule (paired)", held - context))
-    # the metric's own smoothing (5 consecutive crops) and A±2's are alike: the same picks judged
-    # on the plain distance, so that a gain is not only the metric rewarding its own smoothing
-    held_raw = raws[chosen, np.arange(n)]
-    print("  " + show("unsmoothed regret: held out - random", held_raw))
-    print("  " + show("unsmoothed regret: - default consensus", held_raw - raws[0]))
+    gains, matches, raws = candidate_table(family, finalist_scores, metrics, show, describe)
+    held, per_fold = held_out_rows(gains, matches, raws, sources, context, show,
+                                   f"{len(family)} candidates ({args.family})")
     for single, values in singles.items():
         print("  " + show(f"held out - {single} (paired)", held - values))
     # Added after the family was run (not a candidate, not chosen): the family's choice (A±2) as

@@ -56,13 +56,14 @@ import numpy as np
 from scipy.stats import rankdata
 
 from facesel.eval import track_metrics as tm
-from facesel.eval.track_heldout import fast_metrics, held_out_choice
+from facesel.eval.track_heldout import fast_metrics
 from facesel.eval.track_metrics import grouped_bootstrap_mean
 from facesel.eval.track_rules import build_rule
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from pick_consensus_native import admitted_mask  # noqa: E402
 from pick_consensus_robust import VIDEOS  # noqa: E402
+from pick_consensus_within import candidate_table, held_out_rows  # noqa: E402
 from pick_loss_diagnosis import K, finalists, landmark_shapes, load  # noqa: E402
 
 CANDIDATES = (("A",), ("rank", "A", "G"), ("gate", "G"), ("rank", "A", "Gm"))
@@ -130,23 +131,8 @@ def report(obs, tracks: dict, pos: list, views: list, candidates: tuple, window:
           "smoothed regret - random [95 % clip-grouped interval]")
     print(show("context rule (consensus off)", context))
     print("columns: candidate (a fixed rule) | - random | - default consensus (paired) | matchable")
-    gains, matches, raws = [], [], []
-    for c in candidates:
-        g, m, r = metrics(lambda i, c=c: finalist_scores(i, c))
-        gains.append(g)
-        matches.append(m)
-        raws.append(r)
-        print(f"{show(describe(c), g)} | {show('', g - gains[0], 0)} | {m.mean():.3f}", flush=True)
-    gains, matches, raws = np.array(gains), np.array(matches), np.array(raws)
-    chosen, per_fold = held_out_choice(gains, sources)
-    held = gains[chosen, np.arange(n)]
-    print(f"\nchosen leave-one-source-out among the {len(candidates)} candidates:")
-    print("  " + show("held out - random", held) + f"  matchable {matches[chosen, np.arange(n)].mean():.3f}")
-    print("  " + show("held out - default consensus (paired)", held - gains[0]))
-    print("  " + show("held out - context rule (paired)", held - context))
-    held_raw = raws[chosen, np.arange(n)]
-    print("  " + show("unsmoothed regret: held out - random", held_raw))
-    print("  " + show("unsmoothed regret: - default consensus", held_raw - raws[0]))
+    gains, matches, raws = candidate_table(candidates, finalist_scores, metrics, show, describe)
+    held, per_fold = held_out_rows(gains, matches, raws, sources, context, show, f"{len(candidates)} candidates")
     for single in ("detector", "sharpness", "face-size", "frontal"):
         rule = build_rule(single)
         values = metrics(lambda i, rule=rule: np.nan_to_num(rule(views[i]), nan=-1e9))[0]
