@@ -89,9 +89,12 @@ class RayCluster:
                       f"--num-cpus={self.head_cpus}", "--include-dashboard=false", f"--temp-dir={self.folder / 'tmp'}",
                       "--disable-usage-stats")
             self._wait_port(timeout)
-            for _ in range(self.workers):
+            # One worker node at a time, each joined before the next starts: two `ray start`s on one
+            # host at once race for its node's files and ports, and one times out in its start-up
+            # ("The current node timed out during startup"; seen on a quiet machine, session 14).
+            for joined in range(self.workers):
                 self._ray(f"--address={self.address}", "--node-ip-address=127.0.0.1", f"--num-cpus={self.cpus}")
-            self._wait_nodes(1 + self.workers, timeout)
+                self._wait_nodes(2 + joined, timeout)
         except BaseException:
             self.stop()
             raise
