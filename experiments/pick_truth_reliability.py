@@ -36,7 +36,7 @@ from facesel.data import data_root
 from facesel.eval import track_metrics as tm
 from facesel.eval.track_data import collect_tracks
 from facesel.eval.track_metrics import grouped_bootstrap_mean
-from facesel.eval.track_persons import _EXCLUDE, _reference_sets, group_tracks
+from facesel.eval.track_persons import PersonReferences
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from pick_consensus_robust import VIDEOS  # noqa: E402
@@ -47,29 +47,15 @@ def half_distances(video, split: str = "time") -> tuple[np.ndarray, np.ndarray]:
     """(N,), (N,): each crop's distance to one and to the other half of its person's reference
     crops, as :func:`crop_distances` computes it from the whole reference; ``split`` "time": the
     earlier and the later half, "alternate": every other reference crop."""
-    tracks = video.track_slices()
-    emb = video.embeddings.astype(np.float64)
-    refs = _reference_sets(tracks, video.context)
-    means = np.stack([emb[r].mean(0) for r in refs]) if tracks else np.zeros((0, emb.shape[1]))
-    frame_sets = [set(video.frame_indices[idx].tolist()) for idx in tracks]
-    apart = np.array([[bool(a & b) for b in frame_sets] for a in frame_sets]).reshape(len(tracks), len(tracks))
-    labels = group_tracks(means, apart=apart)
-    out = (np.full(len(emb), np.nan), np.full(len(emb), np.nan))
-    position, track_of = np.zeros(len(emb), np.int64), np.zeros(len(emb), np.int64)
-    for t, idx in enumerate(tracks):
-        position[idx] = np.arange(len(idx))
-        track_of[idx] = t
-    for label in np.unique(labels):
-        ref = np.concatenate([refs[t] for t in np.flatnonzero(labels == label)])
+    people = PersonReferences(video)
+    out = (np.full(len(people.embeddings), np.nan), np.full(len(people.embeddings), np.nan))
+    for _label, members, ref in people.persons():
         halves = (ref[: len(ref) // 2], ref[len(ref) // 2:]) if split == "time" else (ref[0::2], ref[1::2])
-        for t in np.flatnonzero(labels == label):
-            for i in tracks[t]:
+        for t in members:
+            for i in people.tracks[t]:
                 for h, half in enumerate(halves):
-                    if len(half) == 0:
-                        continue
-                    near = (track_of[half] == t) & (np.abs(position[half] - position[i]) <= _EXCLUDE)
-                    use = half[~near] if (~near).sum() >= 1 else half
-                    out[h][i] = np.linalg.norm(emb[use] - emb[i], axis=1).mean()
+                    if len(half):
+                        out[h][i] = people.distance(i, half)
     return out
 
 

@@ -80,6 +80,48 @@ def group_tracks(means: np.ndarray, threshold: float = SAME_PERSON, apart=None) 
     return labels
 
 
+class PersonReferences:
+    """A video's tracks grouped into persons, with each person's reference crops.
+
+    Attributes
+    ----------
+    tracks : list of (n_t,) int64 arrays, each track's crop indices
+    embeddings : (N, D) float64, the matcher's embedding of each crop
+    references : list of (r_t,) int64 arrays, each track's reference crops
+    labels : (T,) int64, each track's person
+    position, track_of : (N,) int64, each crop's place within its track and its track
+    """
+
+    def __init__(self, video):
+        self.tracks = video.track_slices()
+        emb = self.embeddings = video.embeddings.astype(np.float64)
+        refs = self.references = _reference_sets(self.tracks, video.context)
+        n = len(self.tracks)
+        means = np.stack([emb[r].mean(0) for r in refs]) if n else np.zeros((0, emb.shape[1]))
+        frame_sets = [set(video.frame_indices[idx].tolist()) for idx in self.tracks]
+        apart = np.array([[bool(a & b) for b in frame_sets] for a in frame_sets]).reshape(n, n)
+        self.labels = group_tracks(means, apart=apart)
+        self.position = np.zeros(len(emb), np.int64)
+        self.track_of = np.zeros(len(emb), np.int64)
+        for t, idx in enumerate(self.tracks):
+            self.position[idx] = np.arange(len(idx))
+            self.track_of[idx] = t
+
+    def persons(self):
+        """Yield (label, (T_p,) member tracks, (R,) their reference crops concatenated), one per person."""
+        for label in np.unique(self.labels):
+            members = np.flatnonzero(self.labels == label)
+            yield label, members, np.concatenate([self.references[t] for t in members])
+
+    def distance(self, i: int, ref: np.ndarray) -> float:
+        """Crop ``i``'s mean embedding distance to ``ref`` (crop indices), leaving out the crops of its
+        own track within ``_EXCLUDE`` places of it (near-copies of it) while any other is left."""
+        t = self.track_of[i]
+        near = (self.track_of[ref] == t) & (np.abs(self.position[ref] - self.position[i]) <= _EXCLUDE)
+        use = ref[~near] if (~near).sum() >= 1 else ref
+        return float(np.linalg.norm(self.embeddings[use] - self.embeddings[i], axis=1).mean())
+
+
 def crop_distances(video) -> tuple[np.ndarray, np.ndarray]:
     """Each crop's distance to its track's person.
 
@@ -92,27 +134,13 @@ def crop_distances(video) -> tuple[np.ndarray, np.ndarray]:
     distances : (N,) float64
     persons : (N,) int64, the person label of each crop's track
     """
-    tracks = video.track_slices()
-    emb = video.embeddings.astype(np.float64)
-    refs = _reference_sets(tracks, video.context)
-    means = np.stack([emb[r].mean(0) for r in refs]) if tracks else np.zeros((0, emb.shape[1]))
-    frame_sets = [set(video.frame_indices[idx].tolist()) for idx in tracks]
-    apart = np.array([[bool(a & b) for b in frame_sets] for a in frame_sets]).reshape(len(tracks), len(tracks))
-    labels = group_tracks(means, apart=apart)
-    dist = np.full(len(emb), np.nan)
-    persons = np.zeros(len(emb), np.int64)
-    position = np.zeros(len(emb), np.int64)  # place of each crop within its track
-    track_of = np.zeros(len(emb), np.int64)
-    for t, idx in enumerate(tracks):
-        position[idx] = np.arange(len(idx))
-        track_of[idx] = t
-    for label in np.unique(labels):
-        members = np.flatnonzero(labels == label)
-        ref = np.concatenate([refs[t] for t in members])
+    people = PersonReferences(video)
+    n = len(people.embeddings)
+    dist = np.full(n, np.nan)
+    persons = np.zeros(n, np.int64)
+    for label, members, ref in people.persons():
         for t in members:
-            for i in tracks[t]:
-                near = (track_of[ref] == t) & (np.abs(position[ref] - position[i]) <= _EXCLUDE)
-                use = ref[~near] if (~near).sum() >= 1 else ref
-                dist[i] = np.linalg.norm(emb[use] - emb[i], axis=1).mean()
-            persons[tracks[t]] = label
+            for i in people.tracks[t]:
+                dist[i] = people.distance(i, ref)
+            persons[people.tracks[t]] = label
     return dist, persons
