@@ -152,14 +152,18 @@ def take_cost(cam: Camera, costs: Costs, place: int, every: int, fine_every: int
     return cost
 
 
-def simulate(costs: Costs, cameras: int = 4, cores: int = 2, buffer: int = 4, fps: float = 25.0, seconds: float = 120.0,
+def simulate(costs: Costs, cameras: int = 4, cores: float = 2.0, buffer: int = 4, fps: float = 25.0, seconds: float = 120.0,
              warmup: float = 10.0, every: int = 16, fine_every: int = 4, stagger: str = "serve", spread: int = 1,
-             seed: int = 0) -> dict:
-    """Drops and latency of ``cameras`` cameras over ``seconds`` after ``warmup`` (model seconds)."""
+             seed: int = 0, same_place: bool = False) -> dict:
+    """Drops and latency of ``cameras`` cameras over ``seconds`` after ``warmup`` (model seconds).
+    ``same_place``: every camera starts at the same place of the video (capacity.py's cameras, one
+    file started together: their busy moments coincide); otherwise each at a random place."""
     rng = random.Random(seed)
     interval = 1.0 / fps
-    cams = [Camera(offset=rng.uniform(0, interval), place=rng.randrange(len(costs.ordinary)), phase=p, fine_offset=f)
-            for p, f in phases(stagger, cameras, every, fine_every, rng)]
+    start = rng.randrange(len(costs.ordinary))
+    cams = [Camera(offset=rng.uniform(0, interval), place=start if same_place else rng.randrange(len(costs.ordinary)),
+                   phase=p, fine_offset=f)
+            for p, f in phases(stagger, cameras, every, fine_every, random.Random(seed + 1000))]
     end = warmup + seconds
     t = 0.0
     next_arrival = [c.offset for c in cams]
@@ -228,7 +232,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--costs", required=True, help="burst_costs.py --json output")
     parser.add_argument("--cameras", type=int, default=4)
-    parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument("--cores", type=float, default=2.0, help="cores the process gets (may be fractional)")
     parser.add_argument("--fps", type=float, default=25.0)
     parser.add_argument("--buffer", type=int, nargs="+", default=[1, 2, 4, 8, 16, 32])
     parser.add_argument("--stagger", nargs="+", default=["aligned", "serve", "random", "spread"])
@@ -239,6 +243,8 @@ def main(argv=None) -> int:
     parser.add_argument("--fine-every", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=120.0)
     parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--places", nargs="+", default=["random"], choices=("random", "same"),
+                        help="where in the video each camera starts: random, or the same place for all (capacity.py)")
     parser.add_argument("--json", default=None, help="append the rows here (JSON lines)")
     args = parser.parse_args(argv)
     frames = json.loads(open(args.costs).read())["frames"]
@@ -250,20 +256,22 @@ def main(argv=None) -> int:
             mean = mean_frame_ms(costs, args.every, args.fine_every)
             print(f"scale {scale}{' flat' if flat else ''}: mean CPU {mean:.2f} ms a frame at every {args.every} "
                   f"(budget {budget:.1f} ms: {args.cores} cores / {args.cameras} x {args.fps:g} frames/s)")
-            for stagger in (["aligned"] if flat else args.stagger):
-                for spread in ([1] if flat else args.spread):
-                    for buffer in args.buffer:
+            for places, stagger, spread, buffer in [(p, st, sp, b) for p in args.places
+                                                    for st in (["aligned"] if flat else args.stagger)
+                                                    for sp in ([1] if flat else args.spread) for b in args.buffer]:
                         runs = [simulate(costs, args.cameras, args.cores, buffer, args.fps, args.seconds, 10.0,
-                                         args.every, args.fine_every, stagger, spread, seed) for seed in range(args.seeds)]
+                                         args.every, args.fine_every, stagger, spread, seed, places == "same")
+                                for seed in range(args.seeds)]
                         drop = sum(r["dropped"] for r in runs) / sum(r["arrived"] for r in runs)
                         p50 = sorted(r["latency_p50_ms"] for r in runs)[len(runs) // 2]
                         p99 = max(r["latency_p99_ms"] for r in runs)
-                        row = {"scale": scale, "flat": flat, "mean_frame_ms": round(mean, 2), "stagger": stagger,
+                        row = {"scale": scale, "flat": flat, "mean_frame_ms": round(mean, 2), "places": places,
+                               "stagger": stagger,
                                "spread": spread, "buffer": buffer, "drop_fraction": round(drop, 4),
                                "drop_by_seed": [round(r["drop_fraction"], 4) for r in runs],
                                "latency_p50_ms": round(p50, 1), "latency_p99_ms": round(p99, 1)}
                         rows.append(row)
-                        print(f"  {'flat' if flat else stagger:8s} spread {spread}  buffer {buffer:3d}: dropped "
+                        print(f"  {places:6s} {'flat' if flat else stagger:8s} spread {spread}  buffer {buffer:3d}: dropped "
                               f"{100 * drop:6.2f} % (seeds {min(row['drop_by_seed']) * 100:.2f}-"
                               f"{max(row['drop_by_seed']) * 100:.2f}), latency p50 {p50:6.1f} / p99 {p99:7.1f} ms",
                               flush=True)
