@@ -2,6 +2,8 @@
 
     python benchmarks/burst_costs.py [--frames 1260] [--detect-every 16] [--set coarse_max_side=640 fine_every=4]
         [--json /tmp/cap15-costs.json]
+    python benchmarks/burst_costs.py --serve 4 --set detect_every=16 coarse_max_side=640 fine_every=4 threads=1 \
+        [--seconds 30] [--warmup 8] [--json /tmp/serve4.json]
 
 Not a test (not in CI). Are a camera's dropped frames at the load governor's cap due to the mean
 cost of a frame or to the bursts of its full-frame detections? This measures the distribution that
@@ -22,6 +24,9 @@ and the frame's kind by the Selector's own counts: ``fine`` (a full-frame detect
 ``max_side``), ``coarse`` (a two-tier coarse pass, plus the region squares) or ``ordinary`` (the
 region squares only). The summary gives mean, p50, p90, p99 and max of each kind; ``--json`` keeps
 the frames (list of ``{"index", "kind", "decode_ms", "take_ms"}``) for ``benchmarks/burst_model.py``.
+
+``--serve N`` measures the same inside ``facesel serve``'s code with N paced cameras in one process
+(:func:`measure_in_serve`): what four cameras together cost a frame against one alone.
 """
 
 from __future__ import annotations
