@@ -2,7 +2,7 @@
 
     python benchmarks/burst_costs.py [--frames 1260] [--detect-every 16] [--set coarse_max_side=640 fine_every=4]
         [--json /tmp/cap15-costs.json]
-    python benchmarks/burst_costs.py --serve 4 --set detect_every=16 coarse_max_side=640 fine_every=4 threads=1 \
+    python benchmarks/burst_costs.py --serve 4 --set detect_every=16 coarse_max_side=640 fine_every=4 threads=1
         [--seconds 30] [--warmup 8] [--json /tmp/serve4.json]
 
 Not a test (not in CI). Are a camera's dropped frames at the load governor's cap due to the mean
