@@ -1,0 +1,174 @@
+"""Motion through the gap (issue 23, session 15): does the later fragment of a short link go on the
+way the earlier one was going? Pre-registered candidates chosen leave-one-family-out on the
+short link's material (docs/persons.md "Motion through the gap").
+
+    python experiments/motion_gap_loso.py --families other --table /tmp/cross15-table-other.pkl \
+        --edge-e2e /tmp/cross15-edge-other.pkl        # one family at a time (a cache per family)
+    python experiments/motion_gap_loso.py --combine /tmp/cross15-table-*.pkl   # totals, held-out choice
+
+Candidates (:data:`CANDIDATES`, written down before any figure of them was seen;
+:class:`facesel.select.linking.LinkRule` settings, every other gate the default's;
+:func:`facesel.select.motion_gate.motion_kept` is the share of the earlier fragment's motion,
+in box sides a second, that the later one keeps along its direction):
+
+- ``motion``: ``motion_keep`` 0.5, ``motion_speed`` 1.0, not at the frame's edge;
+- ``motion_back``: ``motion_keep`` 0.0 (only a later face standing, crossing or walking back);
+- ``motion_slow``: ``motion_keep`` 0.5 from ``motion_speed`` 0.5 (a slower earlier walker judged too);
+- ``motion_pace``: ``motion_keep`` 0.5 and ``motion_most`` 2.0 (another pace either way);
+- ``motion_all``: ``motion``, also across the frame's edge (``motion_at_edge``: edge exits and
+  occlusions judged apart: this is the edge's figure).
+
+Reference, never chosen: ``edge_short`` (session 14) and ``motion + edge_short``.
+
+The harness is ``experiments/short_link_loso.py``'s (its crossing and occluded tiled crowds per
+family, recorded once through the default Selector and replayed per candidate; the edge material's
+5-frame gaps end to end, ``--edge-e2e``; both print every wrong link of the default with its facts,
+here with the motion kept). Selection, per held-out family: the fewest wrong joins on the other
+three (crossing, tiled, edge next persons joined end to end), then the fewest genuine links refused
+(crossing and tiled) and return snapshots over one per return (edge), then the fewest snapshots per
+person on their crossing crowds; ties to ``off``. The cache keeps counts and summaries, never pixels.
+"""
+
+from __future__ import annotations
+
+import argparse
+import pickle
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import short_link_loso as sll  # noqa: E402
+
+CANDIDATES = {
+    "off": {},
+    "motion": {"motion_keep": 0.5, "motion_speed": 1.0},
+    "motion_back": {"motion_keep": 0.0, "motion_speed": 1.0},
+    "motion_slow": {"motion_keep": 0.5, "motion_speed": 0.5},
+    "motion_pace": {"motion_keep": 0.5, "motion_speed": 1.0, "motion_most": 2.0},
+    "motion_all": {"motion_keep": 0.5, "motion_speed": 1.0, "motion_at_edge": True},
+}
+REFERENCE = {"edge_short": {"edge_short_colour_distance": 0.3},
+             "motion+edge_short": {"motion_keep": 0.5, "motion_speed": 1.0, "edge_short_colour_distance": 0.3}}
+KINDS = ("crossing", "occluded", "edge")
+_facts = sll.facts
+
+
+def facts(rule, a, b) -> str:
+    """short_link_loso's facts with the motion kept through the gap and whether at the edge."""
+    from facesel.select.motion_gate import head_motion, motion_kept, tail_motion
+    from facesel.select.short_gates import at_edge
+
+    kept = motion_kept(a, b, 0.0, rule.window)
+    ua, ub = tail_motion(a), head_motion(b, rule.window)
+    fmt = (lambda v: None if v is None else [round(float(x), 2) for x in v])
+    return (_facts(rule, a, b) + f"; motion {fmt(ua)} -> {fmt(ub)} sides/s, kept "
+            f"{'-' if kept is None else f'{kept:.2f}'}, at edge {at_edge(a, b, rule.window, rule.edge_margin)}")
+
+
+def edge_cells(cache: Path, fams, table: dict) -> None:
+    """The edge material's end-to-end figures into ``table`` as [returns + nexts, return snapshots
+    over one per return, next persons joined, 0] per (candidate, family, "edge")."""
+    import edge_return_loso as erl
+
+    material = pickle.loads(cache.read_bytes())
+    for family, rows in material.items():
+        if family not in fams:
+            continue
+        for key in {**CANDIDATES, **REFERENCE}:
+            t = erl.totals(rows, key)
+            table[(key, family, "edge")] = [t["returns"] + t["nexts"], t["return_snapshots"] - t["returns"],
+                                            t["next_joined"], 0]
+        # pair level: the default's short links between one person's fragments the candidate refuses
+        from facesel.select.linking import LinkRule
+        import itertools
+        default = LinkRule()
+        for name, r in rows:
+            frags = r["fragments"]
+            for e, _ in frags:
+                e.frame_shape = sll.EDGE_FRAME
+            pairs = [(a, pa, b, pb) for (a, pa), (b, pb) in itertools.pairwise(sorted(frags, key=lambda f: f[0].first_time))
+                     if -default.max_overlap_seconds <= b.first_time - a.last_time <= default.max_gap_seconds and pa >= 0 and pb >= 0]
+            for a, pa, b, pb in pairs:
+                if default.cost(a, b) is None:
+                    continue
+                refused = [k for k, v in {**CANDIDATES, **REFERENCE}.items() if LinkRule(**v).cost(a, b) is None]
+                print(f"  [{family} edge {name}] {'GENUINE' if pa == pb else 'WRONG'} short link: {facts(default, a, b)}; "
+                      f"refused by {refused}", flush=True)
+
+
+def combine(paths, table: dict) -> list:
+    fams = []
+    for p in paths:
+        part = pickle.loads(Path(p).read_bytes())
+        table.update(part["table"])
+        fams += [f for f in part["families"] if f not in fams]
+    return fams
+
+
+def report(table: dict, families: list) -> None:
+    def cell(name, fam, kind):
+        return table.get((name, fam, kind), [0, 0, 0, 0])
+
+    print("\nper family [crossing/tiled: persons, snapshots, wrong joins, genuine links refused; "
+          "edge: runs, return snapshots over one each, next persons joined, 0]:")
+    for fam in families:
+        for name in {**CANDIDATES, **REFERENCE}:
+            print(f"  {fam:16s} {name:18s} " + "  ".join(f"{k} {cell(name, fam, k)}" for k in KINDS))
+    print("\ncandidate totals:")
+    for name in {**CANDIDATES, **REFERENCE}:
+        print(f"  {name:18s} " + "  ".join(f"{k} {[sum(cell(name, f, k)[i] for f in families) for i in range(4)]}" for k in KINDS))
+    print("\nheld out (chosen among " + ", ".join(CANDIDATES) + "):")
+    sums = {k: [0, 0, 0, 0] for k in KINDS}
+    for out in families:
+        rest = [f for f in families if f != out]
+
+        def score(name, rest=rest):
+            wrong = sum(cell(name, f, k)[2] for f in rest for k in KINDS)
+            split = sum(cell(name, f, k)[3] for f in rest for k in ("crossing", "occluded")) + sum(
+                cell(name, f, "edge")[1] - cell("off", f, "edge")[1] for f in rest)
+            per = sum(cell(name, f, "crossing")[1] for f in rest) / max(1, sum(cell(name, f, "crossing")[0] for f in rest))
+            return wrong, split, per
+
+        best = min(CANDIDATES, key=score)
+        for k in KINDS:
+            sums[k] = [a + b for a, b in zip(sums[k], cell(best, out, k))]
+        print(f"  {out:16s} chose {best:12s}: " + "; ".join(f"{k} {cell(best, out, k)} (off {cell('off', out, k)})" for k in KINDS))
+    for k, v in sums.items():
+        print(f"  held out, all, {k}: {v}")
+
+
+def main(argv=None) -> int:
+    import cv2
+    from facesel.data import data_root
+    from facesel.eval import crowds
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--layouts", type=int, default=6)
+    parser.add_argument("--families", nargs="*", default=None)
+    parser.add_argument("--edge-e2e", type=Path, default=None, help="record (or read) the edge material's 5-frame gaps here")
+    parser.add_argument("--no-crowds", action="store_true")
+    parser.add_argument("--table", type=Path, default=None, help="write this run's counts here (pickle)")
+    parser.add_argument("--combine", nargs="*", default=None, help="tables of earlier runs: report them together")
+    args = parser.parse_args(argv)
+    sll.CANDIDATES, sll.REFERENCE, sll.facts = CANDIDATES, REFERENCE, facts
+    table: dict = {}
+    if args.combine:
+        report(table, combine(args.combine, table))
+        return 0
+    cv2.setNumThreads(1)
+    fams = crowds.families(data_root())
+    if args.families:
+        fams = {k: v for k, v in fams.items() if k in args.families}
+    if args.edge_e2e is not None:
+        sll.edge_end_to_end(args.edge_e2e, fams)
+        edge_cells(args.edge_e2e, fams, table)
+    if not args.no_crowds:
+        sll.crowd_table(fams, args.layouts, table)
+    if args.table is not None:
+        args.table.write_bytes(pickle.dumps({"table": table, "families": list(fams)}))
+    report(table, list(fams))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
