@@ -65,6 +65,35 @@ def facts(rule, a, b) -> str:
             f"{'-' if kept is None else f'{kept:.2f}'}, at edge {at_edge(a, b, rule.window, rule.edge_margin)}")
 
 
+class Probe:
+    """The default rule, printing the motion facts of each pair it would link that a candidate refuses
+    (a pair may be asked more than once: the finaliser asks again as fragments grow)."""
+
+    def __init__(self, rule, rules: dict, video: str) -> None:
+        self._rule, self._rules, self._video = rule, rules, video
+
+    def __getattr__(self, name):
+        return getattr(self._rule, name)
+
+    def cost(self, earlier, later, others=()):
+        from facesel.select.motion_gate import head_motion, motion_kept, tail_motion
+        from facesel.select.short_gates import at_edge
+
+        cost = self._rule.cost(earlier, later, others)
+        if cost is not None:
+            refused = [k for k, r in self._rules.items() if r.cost(earlier, later, others) is None]
+            if refused:
+                kept = motion_kept(earlier, later, 0.0, self._rule.window)
+                ua, ub = tail_motion(earlier), head_motion(later, self._rule.window)
+                print(f"  [{self._video}] default links frames {earlier.first_frame}-{earlier.last_frame} -> "
+                      f"{later.first_frame}-{later.last_frame} (gap {later.first_time - earlier.last_time:.2f} s, "
+                      f"side {min(earlier.last_box[2] - earlier.last_box[0], earlier.last_box[3] - earlier.last_box[1]):.0f} px): "
+                      f"motion {None if ua is None else ua.round(2).tolist()} -> {None if ub is None else ub.round(2).tolist()} "
+                      f"sides/s, kept {None if kept is None else round(kept, 2)}, at edge "
+                      f"{at_edge(earlier, later, self._rule.window, self._rule.edge_margin)}; refused by {refused}", flush=True)
+        return cost
+
+
 def edge_cells(cache: Path, fams, table: dict) -> None:
     """The edge material's end-to-end figures into ``table`` as [returns + nexts, return snapshots
     over one per return, next persons joined, 0] per (candidate, family, "edge")."""
@@ -137,6 +166,30 @@ def report(table: dict, families: list) -> None:
         print(f"  held out, all, {k}: {v}")
 
 
+def why_tiled(fams) -> None:
+    """The occluded tiled crowds replayed under a :class:`Probe` of the default: the motion facts of
+    each link it makes that a candidate refuses (whether between one person's fragments or two,
+    from the tiles the fragments lay in)."""
+    from facesel.detect import make_detector
+    from facesel.eval import crowds
+    from facesel.eval.crowds_replay import record, replay
+    from facesel.select.faceness import FacenessRule
+    from facesel.select.finalise import DOSE_FACE_FLOOR, Finaliser
+    from facesel.select.linking import LinkRule
+    from facesel.selector import default_scorer
+
+    detector, scorer = make_detector(max_side=1280), default_scorer()
+    tile, columns, frames = 240, 3, 150
+    _, inside = crowds.tile_locator((tile * 3 // 4, tile), columns)
+    rules = {k: LinkRule(**v) for k, v in {**CANDIDATES, **REFERENCE}.items() if k != "off"}
+    for fam, group in crowds.crowds_of(fams, 6):
+        tiles = [crowds.read_tile(p, frames, skip=10) for p in group]
+        rec = record(crowds.compose(tiles, columns, tile, True, 40, 1.5), detector, scorer, 25.0, inside, keep_static=True)
+        fin = Finaliser.for_scorer(scorer, 0.25, faceness=FacenessRule(min_quality=DOSE_FACE_FLOOR, suppress_static=False))
+        fin.link = Probe(fin.link, rules, f"{fam} tiled")  # after construction: the finaliser checks the type
+        replay(rec, fin)
+
+
 def main(argv=None) -> int:
     import cv2
     from facesel.data import data_root
@@ -149,6 +202,7 @@ def main(argv=None) -> int:
     parser.add_argument("--no-crowds", action="store_true")
     parser.add_argument("--table", type=Path, default=None, help="write this run's counts here (pickle)")
     parser.add_argument("--combine", nargs="*", default=None, help="tables of earlier runs: report them together")
+    parser.add_argument("--why-tiled", action="store_true", help="only the motion facts of the tiled crowds' links refused")
     args = parser.parse_args(argv)
     sll.CANDIDATES, sll.REFERENCE, sll.facts = CANDIDATES, REFERENCE, facts
     table: dict = {}
@@ -159,6 +213,9 @@ def main(argv=None) -> int:
     fams = crowds.families(data_root())
     if args.families:
         fams = {k: v for k, v in fams.items() if k in args.families}
+    if args.why_tiled:
+        why_tiled(fams)
+        return 0
     if args.edge_e2e is not None:
         sll.edge_end_to_end(args.edge_e2e, fams)
         edge_cells(args.edge_e2e, fams, table)
