@@ -32,6 +32,7 @@ person on their crossing crowds; ties to ``off``. The cache keeps counts and sum
 from __future__ import annotations
 
 import argparse
+import itertools
 import pickle
 import sys
 from pathlib import Path
@@ -96,9 +97,12 @@ class Probe:
 
 def edge_cells(cache: Path, fams, table: dict) -> None:
     """The edge material's end-to-end figures into ``table`` as [returns + nexts, return snapshots
-    over one per return, next persons joined, 0] per (candidate, family, "edge")."""
+    over one per return, next persons joined, 0] per (candidate, family, "edge"); printed, pair
+    level, each short link of the default with its motion facts and the candidates refusing it."""
     import edge_return_loso as erl
+    from facesel.select.linking import LinkRule
 
+    default = LinkRule()
     material = pickle.loads(cache.read_bytes())
     for family, rows in material.items():
         if family not in fams:
@@ -107,10 +111,6 @@ def edge_cells(cache: Path, fams, table: dict) -> None:
             t = erl.totals(rows, key)
             table[(key, family, "edge")] = [t["returns"] + t["nexts"], t["return_snapshots"] - t["returns"],
                                             t["next_joined"], 0]
-        # pair level: the default's short links between one person's fragments the candidate refuses
-        from facesel.select.linking import LinkRule
-        import itertools
-        default = LinkRule()
         for name, r in rows:
             frags = r["fragments"]
             for e, _ in frags:
@@ -143,28 +143,17 @@ def report(table: dict, families: list) -> None:
     for fam in families:
         for name in {**CANDIDATES, **REFERENCE}:
             print(f"  {fam:16s} {name:18s} " + "  ".join(f"{k} {cell(name, fam, k)}" for k in KINDS))
-    print("\ncandidate totals:")
-    for name in {**CANDIDATES, **REFERENCE}:
-        print(f"  {name:18s} " + "  ".join(f"{k} {[sum(cell(name, f, k)[i] for f in families) for i in range(4)]}" for k in KINDS))
-    print("\nheld out (chosen among " + ", ".join(CANDIDATES) + "):")
-    sums = {k: [0, 0, 0, 0] for k in KINDS}
-    for out in families:
-        rest = [f for f in families if f != out]
 
-        def score(name, rest=rest):
-            wrong = sum(cell(name, f, k)[2] for f in rest for k in KINDS)
-            split = sum(cell(name, f, k)[3] for f in rest for k in ("crossing", "occluded")) + sum(
-                cell(name, f, "edge")[1] - cell("off", f, "edge")[1] for f in rest)
-            per = sum(cell(name, f, "crossing")[1] for f in rest) / max(1, sum(cell(name, f, "crossing")[0] for f in rest))
-            return wrong, split, per
+    def score(name, rest):
+        """Wrong joins; then genuine links refused plus edge return snapshots over the default's;
+        then snapshots per person on the crossing crowds."""
+        wrong = sum(cell(name, f, k)[2] for f in rest for k in KINDS)
+        split = sum(cell(name, f, k)[3] for f in rest for k in ("crossing", "occluded")) + sum(
+            cell(name, f, "edge")[1] - cell("off", f, "edge")[1] for f in rest)
+        per = sum(cell(name, f, "crossing")[1] for f in rest) / max(1, sum(cell(name, f, "crossing")[0] for f in rest))
+        return wrong, split, per
 
-        best = min(CANDIDATES, key=score)
-        for k in KINDS:
-            sums[k] = [a + b for a, b in zip(sums[k], cell(best, out, k))]
-        print(f"  {out:16s} chose {best:12s}: " + "; ".join(f"{k} {cell(best, out, k)} (off {cell('off', out, k)})" for k in KINDS))
-    for k, v in sums.items():
-        print(f"  held out, all, {k}: {v}")
-
+    sll.held_out(table, families, CANDIDATES, REFERENCE, KINDS, score)
 
 def why_tiled(fams) -> None:
     """The occluded tiled crowds replayed under a :class:`Probe` of the default: the motion facts of

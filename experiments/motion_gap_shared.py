@@ -20,7 +20,7 @@ from pathlib import Path
 import cv2
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from crowds_shared import videos  # noqa: E402
+from crowds_shared import fps_of, videos  # noqa: E402
 from motion_gap_loso import CANDIDATES, REFERENCE, Probe  # noqa: E402
 
 
@@ -48,10 +48,7 @@ def main(argv=None) -> int:
     for path, people in videos(data_root()):
         if args.only and path.name not in args.only:
             continue
-        capture = cv2.VideoCapture(str(path)) if path.is_file() else None
-        fps = (capture.get(cv2.CAP_PROP_FPS) if capture is not None else 0.0) or 25.0
-        if capture is not None:
-            capture.release()
+        fps = fps_of(path)
         config = PipelineConfig(min_face_size=8.0 if path.name == "img" else 16.0, second_pass=False)
         recorder = Recorder()
         selector = Selector(detector, scorer, config=config, threads=1, fps=fps, post_close=[recorder])
@@ -68,11 +65,11 @@ def main(argv=None) -> int:
             row[name] = len(replay(recorder.recording, finaliser))
             row[f"{name}_links"] = [list(p) for p in finaliser.links]
         changed = [n for n in rules if row[n] != row["off"] or row[f"{n}_links"] != row["off_links"]]
+        rows.append(row)
         print(json.dumps({"video": row["video"], "off": row["off"], "links": len(row["off_links"]),
                           **{n: row[n] for n in changed}}), flush=True)
-        rows.append(row)
     if args.json is not None:
-        args.json.write_text(json.dumps(rows, indent=1))
+        args.json.write_text(json.dumps(rows))  # counts and track ids only
     return 0
 
 
