@@ -12,7 +12,8 @@ Candidates (:data:`CANDIDATES`, written down before any figure of them was seen;
 in box sides a second, that the later one keeps along its direction):
 
 - ``motion``: ``motion_keep`` 0.5, ``motion_speed`` 1.0, not at the frame's edge;
-- ``motion_back``: ``motion_keep`` 0.0 (only a later face standing, crossing or walking back);
+- ``motion_back``: ``motion_keep`` 0.0 (a later face walking back; one standing or crossing keeps
+  about 0, on the limit);
 - ``motion_slow``: ``motion_keep`` 0.5 from ``motion_speed`` 0.5 (a slower earlier walker judged too);
 - ``motion_pace``: ``motion_keep`` 0.5 and ``motion_most`` 2.0 (another pace either way);
 - ``motion_all``: ``motion``, also across the frame's edge (``motion_at_edge``: edge exits and

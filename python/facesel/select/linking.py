@@ -222,7 +222,7 @@ class LinkRule:
         its last observations) and the later one, over its first ``window`` observations (at
         least :data:`facesel.select.motion_gate.MIN_HEAD_OBSERVATIONS`), keeps less than this
         share of that motion along its direction (:func:`facesel.select.motion_gate.motion_kept`:
-        0 refuses only a later face standing still, moving across or the other way). None: no
+        0 refuses only a later face going back the way the earlier came). None: no
         such gate (the default; docs/persons.md "Motion through the gap").
     motion_speed : float
         Box sides per second (see ``motion_keep``): a slower earlier fragment is not judged.
