@@ -54,12 +54,13 @@ def test_a_walker_coming_out_the_other_way_is_refused_and_one_walking_on_is_link
     start = walker.last_time + 0.4
     on = _right(296, 8, start)  # where it was heading, the same pace
     back = _walk([296 - 4 * i for i in range(8)], start)  # the same place, walking left
-    standing = _walk([296 + (i % 2) for i in range(8)], start)
+    standing = _walk([296 + (i % 2) for i in range(8)], start)  # jitters, a pixel on over its 8 boxes
     assert LinkRule().cost(walker, back) is not None  # the default joins the two
     assert MOTION.cost(walker, on) is not None
     assert MOTION.cost(walker, back) is None
-    assert MOTION.cost(walker, standing) is None  # keeps nothing of the motion
-    assert LinkRule(motion_keep=0.0).cost(walker, standing) is not None  # keep 0 refuses only the other way
+    assert motion_kept(walker, standing, 1.0) == pytest.approx(25 / 7 / 40 / 2.5)  # 0.04 of the motion
+    assert MOTION.cost(walker, standing) is None
+    assert LinkRule(motion_keep=0.0).cost(walker, standing) is not None  # keep 0: only the other way
     assert LinkRule(motion_keep=0.0).cost(walker, back) is None
 
 
