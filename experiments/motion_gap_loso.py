@@ -8,7 +8,7 @@ short link's material (docs/persons.md "Motion through the gap").
 
 Candidates (:data:`CANDIDATES`, written down before any figure of them was seen;
 :class:`facesel.select.linking.LinkRule` settings, every other gate the default's;
-:func:`facesel.select.motion_gate.motion_kept` is the share of the earlier fragment's motion,
+:func:`facesel.select.gap_motion.motion_kept` is the share of the earlier fragment's motion,
 in box sides a second, that the later one keeps along its direction):
 
 - ``motion``: ``motion_keep`` 0.5, ``motion_speed`` 1.0, not at the frame's edge;
@@ -57,7 +57,7 @@ _facts = sll.facts
 
 def facts(rule, a, b) -> str:
     """short_link_loso's facts with the motion kept through the gap and whether at the edge."""
-    from facesel.select.motion_gate import head_motion, motion_kept, tail_motion
+    from facesel.select.gap_motion import head_motion, motion_kept, tail_motion
     from facesel.select.short_gates import at_edge
 
     kept = motion_kept(a, b, 0.0, rule.window)
@@ -78,7 +78,7 @@ class Probe:
         return getattr(self._rule, name)
 
     def cost(self, earlier, later, others=()):
-        from facesel.select.motion_gate import head_motion, motion_kept, tail_motion
+        from facesel.select.gap_motion import head_motion, motion_kept, tail_motion
         from facesel.select.short_gates import at_edge
 
         cost = self._rule.cost(earlier, later, others)

@@ -13,8 +13,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from facesel.select.gap_motion import motion_kept
 from facesel.select.link_colours import SEEN_WINDOW, seen_colours
-from facesel.select.motion_gate import motion_kept
 from facesel.select.short_gates import at_edge, behind
 from facesel.track_cues import distance as colour_distance
 
@@ -220,8 +220,8 @@ class LinkRule:
         **Motion through the gap** (issue 23, crossing crowds): a short link is refused when the
         earlier fragment was walking (at least ``motion_speed`` of its box sides a second over
         its last observations) and the later one, over its first ``window`` observations (at
-        least :data:`facesel.select.motion_gate.MIN_HEAD_OBSERVATIONS`), keeps less than this
-        share of that motion along its direction (:func:`facesel.select.motion_gate.motion_kept`:
+        least :data:`facesel.select.gap_motion.MIN_HEAD_OBSERVATIONS`), keeps less than this
+        share of that motion along its direction (:func:`facesel.select.gap_motion.motion_kept`:
         0 refuses only a later face going back the way the earlier came). None: no
         such gate (the default; docs/persons.md "Motion through the gap").
     motion_speed : float
