@@ -59,6 +59,15 @@ def videos(root: Path) -> list[tuple[Path, int]]:
     return out
 
 
+def fps_of(path: Path) -> float:
+    """The video file's frame rate, or 25 (a folder of images, or none in the file)."""
+    capture = cv2.VideoCapture(str(path)) if path.is_file() else None
+    fps = (capture.get(cv2.CAP_PROP_FPS) if capture is not None else 0.0) or 25.0
+    if capture is not None:
+        capture.release()
+    return fps
+
+
 def rules():
     from facesel.select.linking import LinkRule
 
@@ -137,10 +146,7 @@ def main(argv=None) -> int:
     for path, people in videos(data_root()):
         if args.only and path.name not in args.only:
             continue
-        capture = cv2.VideoCapture(str(path)) if path.is_file() else None
-        fps = (capture.get(cv2.CAP_PROP_FPS) if capture is not None else 0.0) or 25.0
-        if capture is not None:
-            capture.release()
+        fps = fps_of(path)
         frames = []
         for frame, _ in open_source(path):
             frames.append(frame)

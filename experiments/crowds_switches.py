@@ -10,7 +10,9 @@ one (a skipped short fragment absorbed into the chain: ``chain_through="place"``
 near at each end within 4 of its sides), with the edge return (``edge``:
 ``edge_colour_distance=0.15``, ``edge30``: 0.3, both ``edge_margin=0.15``) and with each link veto
 alone (``veto_edge``, ``veto_entered``, ``veto_reversed``, ``veto_cover_other``: ``LinkRule(veto=(name,))``) and with the short link's gates (``behind``, ``edge_short``,
-``short_both``: ``behind_distance=0.5``, ``edge_short_colour_distance=0.3``, both), in one run
+``short_both``: ``behind_distance=0.5``, ``edge_short_colour_distance=0.3``, both), and the motion
+gate's candidates (``motion``, ``motion_back``, ``motion_slow``, ``motion_pace``, ``motion_all``:
+``experiments/motion_gap_loso.py``), in one run
 (docs/persons.md, "Fragments in crowds", "Occluded crowds").
 
     python experiments/crowds_switches.py [--only after covered covered_any]
@@ -41,6 +43,7 @@ def main(argv=None) -> int:
     from facesel.scoring import LaplacianVarianceScorer
     from facesel.select.finalise import Finaliser
     from facesel.select.linking import LinkRule
+    from motion_gap_loso import CANDIDATES as MOTION_CANDIDATES  # this folder: the script's own
 
     cv2.setNumThreads(1)
     detector = make_detector(max_side=1280)
@@ -57,7 +60,9 @@ def main(argv=None) -> int:
              **{f"veto_{v}": LinkRule(veto=(v,)) for v in ("edge", "entered", "reversed", "cover_other")},
             # the short link's gates (docs/persons.md, "The short link's wrong joins")
             "behind": LinkRule(behind_distance=0.5), "edge_short": LinkRule(edge_short_colour_distance=0.3),
-            "short_both": LinkRule(behind_distance=0.5, edge_short_colour_distance=0.3)}
+            "short_both": LinkRule(behind_distance=0.5, edge_short_colour_distance=0.3),
+            # motion through the gap (docs/persons.md "Motion through the gap"; experiments/motion_gap_loso.py)
+            **{name: LinkRule(**settings) for name, settings in MOTION_CANDIDATES.items() if name != "off"}}
     if only:
         rules = {k: v for k, v in rules.items() if k in only}
     totals = {name: [0, 0, 0, 0] for name in rules}  # snapshots, spanning both, people, links

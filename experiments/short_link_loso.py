@@ -247,6 +247,39 @@ def guards(path: Path) -> None:
             print(f"  {source:14s} {k:18s} one person {c[0]} of {c[1]} refused; two people {c[2]} of {c[3]} refused")
 
 
+def held_out(table: dict, families: list, candidates: dict, reference: dict, kinds, score=None) -> None:
+    """Print per candidate the totals over ``families`` of ``table`` ((name, family, kind) -> [persons
+    or runs, snapshots, wrong joins, genuine links refused]) and, per held-out family, the candidate
+    of ``candidates`` that ``score(name, rest)`` (smaller is better; default: wrong joins, then
+    genuine links refused, then snapshots per person on the crossing crowds of the other families)
+    chooses, with its figures on the family held out; ties to the first listed."""
+
+    def cell(name, fam, kind):
+        return table.get((name, fam, kind), [0, 0, 0, 0])
+
+    def default_score(name, rest):
+        wrong = sum(cell(name, f, k)[2] for f in rest for k in kinds)
+        refused = sum(cell(name, f, k)[3] for f in rest for k in kinds)
+        per = sum(cell(name, f, "crossing")[1] for f in rest) / max(1, sum(cell(name, f, "crossing")[0] for f in rest))
+        return wrong, refused, per
+
+    score = default_score if score is None else score
+    print("\ncandidate totals [persons or runs, snapshots, wrong joins, genuine links refused]:")
+    for name in {**candidates, **reference}:
+        print(f"  {name:18s} " + "  ".join(f"{k} {[sum(cell(name, f, k)[i] for f in families) for i in range(4)]}" for k in kinds))
+    print("\nheld out (chosen among " + ", ".join(candidates) + "):")
+    sums = {k: [0, 0, 0, 0] for k in kinds}
+    for out in families:
+        rest = [f for f in families if f != out]
+        best = min(candidates, key=lambda name, rest=rest: score(name, rest))
+        for k in kinds:
+            sums[k] = [a + b for a, b in zip(sums[k], cell(best, out, k))]
+        print(f"  {out:12s} chose {best:12s}: " + "; ".join(
+            f"{k} {cell(best, out, k)} (off {cell('off', out, k)})" for k in kinds))
+    for k, v in sums.items():
+        print(f"  held out, all, {k}: {v}")
+
+
 def main(argv=None) -> int:
     from facesel.data import data_root
     from facesel.eval import crowds
@@ -272,32 +305,7 @@ def main(argv=None) -> int:
         edge_end_to_end(args.edge_e2e, fams)
     if not args.no_crowds:
         crowd_table(fams, args.layouts, table)
-    families = list(fams)
-
-    def cell(name, fam, kind):
-        return table.get((name, fam, kind), [0, 0, 0, 0])
-
-    print("\ncandidate totals [persons or runs, snapshots, wrong joins, genuine links refused]:")
-    for name in {**CANDIDATES, **REFERENCE}:
-        print(f"  {name:18s} " + "  ".join(f"{k} {[sum(cell(name, f, k)[i] for f in families) for i in range(4)]}" for k in KINDS))
-    print("\nheld out (chosen among " + ", ".join(CANDIDATES) + "):")
-    sums = {k: [0, 0, 0, 0] for k in KINDS}
-    for out in families:
-        rest = [f for f in families if f != out]
-
-        def score(name, rest=rest):
-            wrong = sum(cell(name, f, k)[2] for f in rest for k in KINDS)
-            refused = sum(cell(name, f, k)[3] for f in rest for k in KINDS)
-            per = sum(cell(name, f, "crossing")[1] for f in rest) / max(1, sum(cell(name, f, "crossing")[0] for f in rest))
-            return wrong, refused, per
-
-        best = min(CANDIDATES, key=score)
-        for k in KINDS:
-            sums[k] = [a + b for a, b in zip(sums[k], cell(best, out, k))]
-        print(f"  {out:12s} chose {best:12s}: " + "; ".join(
-            f"{k} {cell(best, out, k)} (off {cell('off', out, k)})" for k in KINDS))
-    for k, v in sums.items():
-        print(f"  held out, all, {k}: {v}")
+    held_out(table, list(fams), CANDIDATES, REFERENCE, KINDS)
     return 0
 
 

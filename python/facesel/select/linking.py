@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from facesel.select.gap_motion import motion_kept
 from facesel.select.link_colours import SEEN_WINDOW, seen_colours
 from facesel.select.short_gates import at_edge, behind
 from facesel.track_cues import distance as colour_distance
@@ -215,6 +216,23 @@ class LinkRule:
         by one (:func:`facesel.select.short_gates.at_edge`, ``edge_margin``), needs colours at
         most this far apart when both ends have them, instead of ``max_colour_distance`` (issue
         23: the next person entering where the last one left). None: no such gate (the default).
+    motion_keep : float or None
+        **Motion through the gap** (issue 23, crossing crowds): a short link is refused when the
+        earlier fragment was walking (at least ``motion_speed`` of its box sides a second over
+        its last observations) and the later one, over its first ``window`` observations (at
+        least :data:`facesel.select.gap_motion.MIN_HEAD_OBSERVATIONS`), keeps less than this
+        share of that motion along its direction (:func:`facesel.select.gap_motion.motion_kept`:
+        0 refuses only a later face going back the way the earlier came). None: no
+        such gate (the default; docs/persons.md "Motion through the gap").
+    motion_speed : float
+        Box sides per second (see ``motion_keep``): a slower earlier fragment is not judged.
+    motion_most : float or None
+        With ``motion_keep``, a later fragment keeping more than this share (much faster the same
+        way) is refused too. None: no upper bound.
+    motion_at_edge : bool
+        Whether the motion gate also judges a link whose earlier fragment left the frame by an
+        edge or whose later one came in by one (:func:`facesel.select.short_gates.at_edge`,
+        ``edge_margin``). False (the gate's setting): a person turning back at the edge reverses.
     """
 
     max_gap_seconds: float = 1.0
@@ -247,8 +265,22 @@ class LinkRule:
     reverse_speed: float = 0.5
     behind_distance: float | None = None
     edge_short_colour_distance: float | None = None
+    motion_keep: float | None = None
+    motion_speed: float = 1.0
+    motion_most: float | None = None
+    motion_at_edge: bool = False
 
     def __post_init__(self) -> None:
+        for name in ("motion_keep", "motion_most"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                      or not np.isfinite(value)):
+                raise ValueError(f"{name} must be a finite number or None, got {value!r}")
+        v = self.motion_speed
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v) or v <= 0:
+            raise ValueError(f"motion_speed must be a finite number > 0, got {v!r}")
+        if not isinstance(self.motion_at_edge, bool):
+            raise ValueError(f"motion_at_edge must be True or False, got {self.motion_at_edge!r}")
         for name in ("behind_distance", "edge_short_colour_distance"):
             value = getattr(self, name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
@@ -419,6 +451,8 @@ class LinkRule:
             back = behind(earlier, later, self.reverse_speed)
             if back is not None and back > self.behind_distance:
                 return None
+        if self.motion_keep is not None and not self._motion_continues(earlier, later):
+            return None
         if ended_by is not None:
             # A switch cue ended it (ended_by: "size", "aspect", "appearance", "pending"): only
             # a fragment whose colours are close to those it had before the cue fired takes it
@@ -448,6 +482,15 @@ class LinkRule:
             return None
         return float(distance[ok].min())
 
+
+    def _motion_continues(self, earlier, later) -> bool:
+        """Whether the motion gate (``motion_keep``) lets ``later`` continue ``earlier``."""
+        if not self.motion_at_edge and at_edge(earlier, later, self.window, self.edge_margin):
+            return True
+        kept = motion_kept(earlier, later, self.motion_speed, self.window)
+        if kept is None:
+            return True
+        return kept >= self.motion_keep and (self.motion_most is None or kept <= self.motion_most)
 
     def absorbs(self, earlier, skipped, later, others=()) -> bool:
         """Whether a link from ``earlier`` to ``later`` takes ``skipped`` along (see

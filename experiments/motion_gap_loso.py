@@ -1,0 +1,221 @@
+"""Motion through the gap (issue 23, session 15): does the later fragment of a short link go on the
+way the earlier one was going? Pre-registered candidates chosen leave-one-family-out on the
+short link's material (docs/persons.md "Motion through the gap").
+
+    python experiments/motion_gap_loso.py --families other --table /tmp/cross15-table-other.pkl \
+        --edge-e2e /tmp/cross15-edge-other.pkl        # one family at a time (a cache per family)
+    python experiments/motion_gap_loso.py --combine /tmp/cross15-table-*.pkl   # totals, held-out choice
+
+Candidates (:data:`CANDIDATES`, written down before any figure of them was seen;
+:class:`facesel.select.linking.LinkRule` settings, every other gate the default's;
+:func:`facesel.select.gap_motion.motion_kept` is the share of the earlier fragment's motion,
+in box sides a second, that the later one keeps along its direction):
+
+- ``motion``: ``motion_keep`` 0.5, ``motion_speed`` 1.0, not at the frame's edge;
+- ``motion_back``: ``motion_keep`` 0.0 (a later face walking back; one standing or crossing keeps
+  about 0, on the limit);
+- ``motion_slow``: ``motion_keep`` 0.5 from ``motion_speed`` 0.5 (a slower earlier walker judged too);
+- ``motion_pace``: ``motion_keep`` 0.5 and ``motion_most`` 2.0 (another pace either way);
+- ``motion_all``: ``motion``, also across the frame's edge (``motion_at_edge``: edge exits and
+  occlusions judged apart: this is the edge's figure).
+
+Reference, never chosen: ``edge_short`` (session 14) and ``motion + edge_short``.
+
+The harness is ``experiments/short_link_loso.py``'s (its crossing and occluded tiled crowds per
+family, recorded once through the default Selector and replayed per candidate; the edge material's
+5-frame gaps end to end, ``--edge-e2e``; both print every wrong link of the default with its facts,
+here with the motion kept). Selection, per held-out family: the fewest wrong joins on the other
+three (crossing, tiled, edge next persons joined end to end), then the fewest genuine links refused
+(crossing and tiled) and return snapshots over one per return (edge), then the fewest snapshots per
+person on their crossing crowds; ties to ``off``. The cache keeps counts and summaries, never pixels.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import pickle
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import short_link_loso as sll  # noqa: E402
+
+CANDIDATES = {
+    "off": {},
+    "motion": {"motion_keep": 0.5, "motion_speed": 1.0},
+    "motion_back": {"motion_keep": 0.0, "motion_speed": 1.0},
+    "motion_slow": {"motion_keep": 0.5, "motion_speed": 0.5},
+    "motion_pace": {"motion_keep": 0.5, "motion_speed": 1.0, "motion_most": 2.0},
+    "motion_all": {"motion_keep": 0.5, "motion_speed": 1.0, "motion_at_edge": True},
+}
+REFERENCE = {"edge_short": {"edge_short_colour_distance": 0.3},
+             "motion+edge_short": {"motion_keep": 0.5, "motion_speed": 1.0, "edge_short_colour_distance": 0.3}}
+KINDS = ("crossing", "occluded", "edge")
+_facts = sll.facts
+
+
+def facts(rule, a, b) -> str:
+    """short_link_loso's facts with the motion kept through the gap and whether at the edge."""
+    from facesel.select.gap_motion import head_motion, motion_kept, tail_motion
+    from facesel.select.short_gates import at_edge
+
+    kept = motion_kept(a, b, 0.0, rule.window)
+    ua, ub = tail_motion(a), head_motion(b, rule.window)
+    fmt = (lambda v: None if v is None else [round(float(x), 2) for x in v])
+    return (_facts(rule, a, b) + f"; motion {fmt(ua)} -> {fmt(ub)} sides/s, kept "
+            f"{'-' if kept is None else f'{kept:.2f}'}, at edge {at_edge(a, b, rule.window, rule.edge_margin)}")
+
+
+class Probe:
+    """The default rule, printing the motion facts of each pair it would link that a candidate refuses
+    (a pair may be asked more than once: the finaliser asks again as fragments grow)."""
+
+    def __init__(self, rule, rules: dict, video: str) -> None:
+        self._rule, self._rules, self._video = rule, rules, video
+
+    def __getattr__(self, name):
+        return getattr(self._rule, name)
+
+    def cost(self, earlier, later, others=()):
+        from facesel.select.gap_motion import head_motion, motion_kept, tail_motion
+        from facesel.select.short_gates import at_edge
+
+        cost = self._rule.cost(earlier, later, others)
+        if cost is not None:
+            refused = [k for k, r in self._rules.items() if r.cost(earlier, later, others) is None]
+            if refused:
+                kept = motion_kept(earlier, later, 0.0, self._rule.window)
+                ua, ub = tail_motion(earlier), head_motion(later, self._rule.window)
+                print(f"  [{self._video}] default links frames {earlier.first_frame}-{earlier.last_frame} -> "
+                      f"{later.first_frame}-{later.last_frame} (gap {later.first_time - earlier.last_time:.2f} s, "
+                      f"side {min(earlier.last_box[2] - earlier.last_box[0], earlier.last_box[3] - earlier.last_box[1]):.0f} px): "
+                      f"motion {None if ua is None else ua.round(2).tolist()} -> {None if ub is None else ub.round(2).tolist()} "
+                      f"sides/s, kept {None if kept is None else round(kept, 2)}, at edge "
+                      f"{at_edge(earlier, later, self._rule.window, self._rule.edge_margin)}; refused by {refused}", flush=True)
+        return cost
+
+
+def edge_cells(cache: Path, fams, table: dict) -> None:
+    """The edge material's end-to-end figures into ``table`` as [returns + nexts, return snapshots
+    over one per return, next persons joined, 0] per (candidate, family, "edge"); printed, pair
+    level, each short link of the default with its motion facts and the candidates refusing it."""
+    import edge_return_loso as erl
+    from facesel.select.linking import LinkRule
+
+    default = LinkRule()
+    material = pickle.loads(cache.read_bytes())
+    for family, rows in material.items():
+        if family not in fams:
+            continue
+        for key in {**CANDIDATES, **REFERENCE}:
+            t = erl.totals(rows, key)
+            table[(key, family, "edge")] = [t["returns"] + t["nexts"], t["return_snapshots"] - t["returns"],
+                                            t["next_joined"], 0]
+        for name, r in rows:
+            frags = r["fragments"]
+            for e, _ in frags:
+                e.frame_shape = sll.EDGE_FRAME
+            pairs = [(a, pa, b, pb) for (a, pa), (b, pb) in itertools.pairwise(sorted(frags, key=lambda f: f[0].first_time))
+                     if -default.max_overlap_seconds <= b.first_time - a.last_time <= default.max_gap_seconds and pa >= 0 and pb >= 0]
+            for a, pa, b, pb in pairs:
+                if default.cost(a, b) is None:
+                    continue
+                refused = [k for k, v in {**CANDIDATES, **REFERENCE}.items() if LinkRule(**v).cost(a, b) is None]
+                print(f"  [{family} edge {name}] {'GENUINE' if pa == pb else 'WRONG'} short link: {facts(default, a, b)}; "
+                      f"refused by {refused}", flush=True)
+
+
+def combine(paths, table: dict) -> list:
+    fams = []
+    for p in paths:
+        part = pickle.loads(Path(p).read_bytes())
+        table.update(part["table"])
+        fams += [f for f in part["families"] if f not in fams]
+    return fams
+
+
+def report(table: dict, families: list) -> None:
+    def cell(name, fam, kind):
+        return table.get((name, fam, kind), [0, 0, 0, 0])
+
+    print("\nper family [crossing/tiled: persons, snapshots, wrong joins, genuine links refused; "
+          "edge: runs, return snapshots over one each, next persons joined, 0]:")
+    for fam in families:
+        for name in {**CANDIDATES, **REFERENCE}:
+            print(f"  {fam:16s} {name:18s} " + "  ".join(f"{k} {cell(name, fam, k)}" for k in KINDS))
+
+    def score(name, rest):
+        """Wrong joins; then genuine links refused plus edge return snapshots over the default's;
+        then snapshots per person on the crossing crowds."""
+        wrong = sum(cell(name, f, k)[2] for f in rest for k in KINDS)
+        split = sum(cell(name, f, k)[3] for f in rest for k in ("crossing", "occluded")) + sum(
+            cell(name, f, "edge")[1] - cell("off", f, "edge")[1] for f in rest)
+        per = sum(cell(name, f, "crossing")[1] for f in rest) / max(1, sum(cell(name, f, "crossing")[0] for f in rest))
+        return wrong, split, per
+
+    sll.held_out(table, families, CANDIDATES, REFERENCE, KINDS, score)
+
+def why_tiled(fams) -> None:
+    """The occluded tiled crowds replayed under a :class:`Probe` of the default: the motion facts of
+    each link it makes that a candidate refuses (whether between one person's fragments or two,
+    from the tiles the fragments lay in)."""
+    from facesel.detect import make_detector
+    from facesel.eval import crowds
+    from facesel.eval.crowds_replay import record, replay
+    from facesel.select.faceness import FacenessRule
+    from facesel.select.finalise import DOSE_FACE_FLOOR, Finaliser
+    from facesel.select.linking import LinkRule
+    from facesel.selector import default_scorer
+
+    detector, scorer = make_detector(max_side=1280), default_scorer()
+    tile, columns, frames = 240, 3, 150
+    _, inside = crowds.tile_locator((tile * 3 // 4, tile), columns)
+    rules = {k: LinkRule(**v) for k, v in {**CANDIDATES, **REFERENCE}.items() if k != "off"}
+    for fam, group in crowds.crowds_of(fams, 6):
+        tiles = [crowds.read_tile(p, frames, skip=10) for p in group]
+        rec = record(crowds.compose(tiles, columns, tile, True, 40, 1.5), detector, scorer, 25.0, inside, keep_static=True)
+        fin = Finaliser.for_scorer(scorer, 0.25, faceness=FacenessRule(min_quality=DOSE_FACE_FLOOR, suppress_static=False))
+        fin.link = Probe(fin.link, rules, f"{fam} tiled")  # after construction: the finaliser checks the type
+        replay(rec, fin)
+
+
+def main(argv=None) -> int:
+    import cv2
+    from facesel.data import data_root
+    from facesel.eval import crowds
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--layouts", type=int, default=6)
+    parser.add_argument("--families", nargs="*", default=None)
+    parser.add_argument("--edge-e2e", type=Path, default=None, help="record (or read) the edge material's 5-frame gaps here")
+    parser.add_argument("--no-crowds", action="store_true")
+    parser.add_argument("--table", type=Path, default=None, help="write this run's counts here (pickle)")
+    parser.add_argument("--combine", nargs="*", default=None, help="tables of earlier runs: report them together")
+    parser.add_argument("--why-tiled", action="store_true", help="only the motion facts of the tiled crowds' links refused")
+    args = parser.parse_args(argv)
+    sll.CANDIDATES, sll.REFERENCE, sll.facts = CANDIDATES, REFERENCE, facts
+    table: dict = {}
+    if args.combine:
+        report(table, combine(args.combine, table))
+        return 0
+    cv2.setNumThreads(1)
+    fams = crowds.families(data_root())
+    if args.families:
+        fams = {k: v for k, v in fams.items() if k in args.families}
+    if args.why_tiled:
+        why_tiled(fams)
+        return 0
+    if args.edge_e2e is not None:
+        sll.edge_end_to_end(args.edge_e2e, fams)
+        edge_cells(args.edge_e2e, fams, table)
+    if not args.no_crowds:
+        sll.crowd_table(fams, args.layouts, table)
+    if args.table is not None:
+        args.table.write_bytes(pickle.dumps({"table": table, "families": list(fams)}))
+    report(table, list(fams))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
