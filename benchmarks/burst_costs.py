@@ -199,11 +199,13 @@ def measure_in_serve(video: Path, cameras: int, settings: dict, seconds: float, 
             try:
                 time.sleep(warmup)
                 recording.set()
-                cpu0, faults0 = time.process_time(), resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+                cpu0, usage0 = time.process_time(), resource.getrusage(resource.RUSAGE_SELF)
                 time.sleep(seconds)
                 recording.clear()
-                process = {"cpu_ms": 1000 * (time.process_time() - cpu0),
-                           "faults": resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults0}
+                usage1 = resource.getrusage(resource.RUSAGE_SELF)
+                process = {"cpu_ms": 1000 * (time.process_time() - cpu0), "faults": usage1.ru_minflt - usage0.ru_minflt,
+                           "waits": usage1.ru_nvcsw - usage0.ru_nvcsw, "preempted": usage1.ru_nivcsw - usage0.ru_nivcsw,
+                           "sys_ms": 1000 * (usage1.ru_stime - usage0.ru_stime)}
             finally:
                 service.stop(timeout=60)
     finally:
@@ -272,18 +274,29 @@ def _report_serve(args, video: Path, settings: dict, load_before) -> int:
               "taken_per_camera": {name: len(cam["frames"]) for name, cam in measured.items()},
               "decode": percentiles(decode), "summary": summary(frames), "frames": frames,
               "process_cpu_ms_per_taken_frame": round(process["cpu_ms"] / max(1, len(frames)), 2),
-              "process_faults_per_taken_frame": round(process["faults"] / max(1, len(frames)), 1),
+              **{f"process_{key}_per_taken_frame": round(process[key] / max(1, len(frames)), 2)
+                 for key in ("faults", "waits", "preempted", "sys_ms")},
               "decoded_per_taken_frame": round(len(decode) / max(1, len(frames)), 3)}
     print(f"{args.video}: {args.serve} cameras in serve's code, {args.seconds:g} s, {settings}; load average "
           f"{result['load_average_before'][0]} -> {result['load_average_after'][0]}; frames taken "
-          f"{result['taken_per_camera']} of about {args.seconds * 25:.0f} each; decode of every received frame: "
+          f"{result['taken_per_camera']} of about {args.seconds * _frame_rate(video):.0f} each; decode of every received frame: "
           f"{result['decode']}; per taken frame: process CPU {result['process_cpu_ms_per_taken_frame']} ms, "
-          f"minor faults {result['process_faults_per_taken_frame']}, frames decoded {result['decoded_per_taken_frame']}")
+          f"minor faults {result['process_faults_per_taken_frame']}, context switches (waits / preempted) "
+          f"{result['process_waits_per_taken_frame']} / {result['process_preempted_per_taken_frame']}, system CPU "
+          f"{result['process_sys_ms_per_taken_frame']} ms, frames decoded {result['decoded_per_taken_frame']}")
     print("  (decode below: the cameras' decode samples in turn, not each frame's own)")
     _print_summary(result["summary"])
     if args.json:
         Path(args.json).write_text(json.dumps(result))
     return 0
+
+
+def _frame_rate(video: Path) -> float:
+    """The video's frames a second (what a paced camera receives)."""
+    import av
+
+    with av.open(str(video)) as container:
+        return float(container.streams.video[0].average_rate or 25)
 
 
 def _print_summary(summary_by_kind: dict) -> None:
