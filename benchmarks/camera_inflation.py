@@ -1,6 +1,7 @@
 """Why four cameras in one process cost more a frame than one alone (issue 27, session 15).
 
-    python benchmarks/camera_inflation.py [--phases 1 4 1] [--frames 315] [--cv-threads N] [--mallopt]
+    python benchmarks/camera_inflation.py [--phases 1 4 1] [--frames 315] [--cv-threads N] [--mallopt BYTES]
+        [--video A.mp4 B.mp4] [--drop 0 0.15]
     MALLOC_MMAP_THRESHOLD_=16777216 python benchmarks/camera_inflation.py ...   (glibc tunables: from the environment)
 
 Not a test (not in CI). Each phase runs K cameras' pipelines at once in K threads of this one
@@ -12,7 +13,9 @@ taken frames are further apart and cost more). Per phase, a frame's cost from th
 own counters (robust to the machine's load): thread CPU ms (decode + take) and minor page faults
 (``RUSAGE_THREAD``); and the process's CPU and faults over the phase divided by the frames (every
 thread: OpenCV's pool, the FFmpeg and sealing threads), whose difference to the camera threads' is
-what other threads spent. Phases ``1 4 1`` give the ratio within one run.
+what other threads spent. Phases ``1 4 1`` give the ratio within one run. ``--drop``: each decoded
+frame passed over unseen with that chance (a camera behind), the cost a taken frame then holds the
+dropped frames' decoding. Results: docs/performance.md, "Session 15: why four cameras cost more than one".
 """
 
 from __future__ import annotations
