@@ -74,9 +74,28 @@ def summary(frames: list[dict]) -> dict:
     return out
 
 
-def measure(video: Path, frames: int, settings: dict) -> tuple[list[dict], float]:
+def thread_counts() -> tuple[int, int, int, float]:
+    """The calling thread's minor page faults, voluntary and involuntary context switches and system
+    CPU seconds so far (Linux ``RUSAGE_THREAD``). The faults do not depend on the machine's load; a
+    voluntary switch is a wait (a lock such as the GIL, a queue, I/O), an involuntary one preemption."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_THREAD)
+    return usage.ru_minflt, usage.ru_nvcsw, usage.ru_nivcsw, usage.ru_stime
+
+
+def measure(video: Path, frames: int, settings: dict, start=None, drop: float = 0.0,
+            seed: int = 0) -> tuple[list[dict], float]:
     """Run one camera's pipeline over ``frames`` frames of ``video`` (looping); the per-frame costs
-    and the process's CPU ms over the same frames (all threads)."""
+    (and the thread's minor page faults, context switches and system CPU: :func:`thread_counts`) and the process's CPU ms over the same frames
+    (all threads). ``start``: a ``threading.Barrier`` waited on before the first frame (several
+    cameras measured together, ``benchmarks/camera_inflation.py``). ``drop``: each decoded frame
+    is passed over unseen with this probability (random, ``seed``), as a live camera that is behind
+    drops frames: ``frames`` counts the frames taken, a taken frame's ``decode_ms`` holds the decoding
+    of the frames dropped just before it too, and ``decoded`` says how many that was."""
+    import random
+
+    chance = random.Random(seed)
     from capacity import make_config
     from facesel.serve.pipeline_adapter import PipelineAdapter
     from facesel.serve.retention import open_camera_vault
@@ -94,25 +113,35 @@ def measure(video: Path, frames: int, settings: dict) -> tuple[list[dict], float
         selector = adapter.selector
         connection = backends.PyAVFileConnection(video, loop=True, keep_picture=False, convert_on_take=True)
 
+        decoded_of: list[int] = []
+
         def decoded():
             for _ in range(frames):
-                start = time.thread_time()
+                start, count = time.thread_time(), 1
                 pixels, stamp = connection.read()
+                while drop and chance.random() < drop:  # passed over unseen, never converted
+                    pixels, stamp = connection.read()
+                    count += 1
                 decode_of.append(time.thread_time() - start)
+                decoded_of.append(count)
                 if isinstance(pixels, Unconverted):  # converted on take: in the frame's "take" time, as in serve
                     pixels = pixels.convert()
                 yield pixels, stamp
 
+        if start is not None:
+            start.wait()
         work = dict(selector.work)
         process0 = time.process_time()
-        last = time.thread_time()
+        last, counts = time.thread_time(), thread_counts()
         for index, _ in enumerate(selector.run(decoded(), live=False)):
-            now = time.thread_time()
+            now, counts_now = time.thread_time(), thread_counts()
             after = dict(selector.work)
             # the interval holds this frame's decode (read at the start of the iteration) and its work
             out.append({"index": index, "kind": kind_of(work, after), "decode_ms": round(1000 * decode_of[index], 3),
-                        "take_ms": round(1000 * (now - last - decode_of[index]), 3)})
-            work, last = after, now
+                        "take_ms": round(1000 * (now - last - decode_of[index]), 3), "decoded": decoded_of[index],
+                        "faults": counts_now[0] - counts[0], "waits": counts_now[1] - counts[1],
+                        "preempted": counts_now[2] - counts[2], "sys_ms": round(1000 * (counts_now[3] - counts[3]), 3)})
+            work, last, counts = after, now, counts_now
         process_ms = 1000 * (time.process_time() - process0)
         selector.flush()
         connection.close()
@@ -120,7 +149,8 @@ def measure(video: Path, frames: int, settings: dict) -> tuple[list[dict], float
     return out, process_ms
 
 
-def measure_in_serve(video: Path, cameras: int, settings: dict, seconds: float, warmup: float) -> dict:
+def measure_in_serve(video: Path, cameras: int, settings: dict, seconds: float, warmup: float,
+                     paced: bool = True) -> dict:
     """The same per-frame costs inside ``facesel serve``'s own code with ``cameras`` paced cameras in
     one process (:class:`facesel.serve.service.Service`, ``capacity.py``'s cameras: looping, live,
     serve's PyAV path), each camera's Selector on one thread (``threads = 1``: the camera's thread
@@ -128,7 +158,11 @@ def measure_in_serve(video: Path, cameras: int, settings: dict, seconds: float, 
     schedule stays where ``settings`` put it). ``{camera: {"frames": [...], "decode_ms": [...]}}``
     over ``seconds`` after ``warmup``: a taken frame's take is the camera thread's CPU from its
     hand-over to the next one's (the conversion on take included); decode is each
-    ``PyAVFileConnection.read`` call's thread CPU in the sources' threads, dropped frames' included."""
+    ``PyAVFileConnection.read`` call's thread CPU in the sources' threads, dropped frames' included.
+    ``paced=False``: the files are read as fast as the cameras take them (none dropped, every frame
+    taken: the same frames whether one camera runs or four). ``"process"``: the process's CPU ms and
+    minor page faults over the measured seconds (every thread), their sums."""
+    import resource
     import threading
 
     from capacity import _LAZY_SKIP, make_config
@@ -159,13 +193,19 @@ def measure_in_serve(video: Path, cameras: int, settings: dict, seconds: float, 
     Camera._received, backends.PyAVFileConnection.read = timed_received, timed_read
     try:
         with tempfile.TemporaryDirectory(prefix="facesel-burst-serve-") as folder:
-            config = make_config(Path(folder), [video], cameras, settings, coarsen=False, camera_settings=_LAZY_SKIP)
+            config = make_config(Path(folder), [video], cameras, settings, coarsen=False, camera_settings=_LAZY_SKIP,
+                                 paced=paced)
             service = Service(config).start()
             try:
                 time.sleep(warmup)
                 recording.set()
+                cpu0, usage0 = time.process_time(), resource.getrusage(resource.RUSAGE_SELF)
                 time.sleep(seconds)
                 recording.clear()
+                usage1 = resource.getrusage(resource.RUSAGE_SELF)
+                process = {"cpu_ms": 1000 * (time.process_time() - cpu0), "faults": usage1.ru_minflt - usage0.ru_minflt,
+                           "waits": usage1.ru_nvcsw - usage0.ru_nvcsw, "preempted": usage1.ru_nivcsw - usage0.ru_nivcsw,
+                           "sys_ms": 1000 * (usage1.ru_stime - usage0.ru_stime)}
             finally:
                 service.stop(timeout=60)
     finally:
@@ -176,6 +216,7 @@ def measure_in_serve(video: Path, cameras: int, settings: dict, seconds: float, 
                   for i, ((t0, w0), (t1, w1)) in enumerate(zip(seen, seen[1:]))]
         out[name] = {"frames": frames}
     out["decode_ms"] = [round(1000 * x, 3) for reads in decodes.values() for x in reads]
+    out["process"] = process
     return out
 
 
@@ -194,6 +235,8 @@ def main(argv=None) -> int:
                         help="measure inside facesel serve's code with N paced cameras in one process instead")
     parser.add_argument("--seconds", type=float, default=30.0, help="with --serve: seconds measured")
     parser.add_argument("--warmup", type=float, default=8.0, help="with --serve: seconds before")
+    parser.add_argument("--unpaced", action="store_true",
+                        help="with --serve: files read as fast as taken, no frame dropped (costs a frame, 1 vs N)")
     parser.add_argument("--json", default=None, help="write the frames and the summary here")
     args = parser.parse_args(argv)
     root = data_root_or_exit()
@@ -220,24 +263,40 @@ def main(argv=None) -> int:
 
 def _report_serve(args, video: Path, settings: dict, load_before) -> int:
     """--serve: measure in serve's code, print each camera's take distribution and the decode's."""
-    measured = measure_in_serve(video, args.serve, settings, args.seconds, args.warmup)
+    measured = measure_in_serve(video, args.serve, settings, args.seconds, args.warmup, paced=not args.unpaced)
     decode = measured.pop("decode_ms")
+    process = measured.pop("process")
     frames = [dict(f, camera=name, decode_ms=decode[i % len(decode)] if decode else 0.0)
               for name, cam in measured.items() for i, f in enumerate(cam["frames"])]
     result = {"video": args.video, "settings": settings, "serve_cameras": args.serve, "seconds": args.seconds,
               "load_average_before": [round(x, 2) for x in load_before],
               "load_average_after": [round(x, 2) for x in os.getloadavg()],
               "taken_per_camera": {name: len(cam["frames"]) for name, cam in measured.items()},
-              "decode": percentiles(decode), "summary": summary(frames), "frames": frames}
+              "decode": percentiles(decode), "summary": summary(frames), "frames": frames,
+              "process_cpu_ms_per_taken_frame": round(process["cpu_ms"] / max(1, len(frames)), 2),
+              **{f"process_{key}_per_taken_frame": round(process[key] / max(1, len(frames)), 2)
+                 for key in ("faults", "waits", "preempted", "sys_ms")},
+              "decoded_per_taken_frame": round(len(decode) / max(1, len(frames)), 3)}
     print(f"{args.video}: {args.serve} cameras in serve's code, {args.seconds:g} s, {settings}; load average "
           f"{result['load_average_before'][0]} -> {result['load_average_after'][0]}; frames taken "
-          f"{result['taken_per_camera']} of about {args.seconds * 25:.0f} each; decode of every received frame: "
-          f"{result['decode']}")
+          f"{result['taken_per_camera']} of about {args.seconds * _frame_rate(video):.0f} each; decode of every received frame: "
+          f"{result['decode']}; per taken frame: process CPU {result['process_cpu_ms_per_taken_frame']} ms, "
+          f"minor faults {result['process_faults_per_taken_frame']}, context switches (waits / preempted) "
+          f"{result['process_waits_per_taken_frame']} / {result['process_preempted_per_taken_frame']}, system CPU "
+          f"{result['process_sys_ms_per_taken_frame']} ms, frames decoded {result['decoded_per_taken_frame']}")
     print("  (decode below: the cameras' decode samples in turn, not each frame's own)")
     _print_summary(result["summary"])
     if args.json:
         Path(args.json).write_text(json.dumps(result))
     return 0
+
+
+def _frame_rate(video: Path) -> float:
+    """The video's frames a second (what a paced camera receives)."""
+    import av
+
+    with av.open(str(video)) as container:
+        return float(container.streams.video[0].average_rate or 25)
 
 
 def _print_summary(summary_by_kind: dict) -> None:

@@ -181,11 +181,12 @@ def extra_settings(pairs: list[str]) -> dict:
 
 def make_config(work: Path, videos: list[Path], cameras: int, settings: dict, coarsen: bool, url: str | None = None,
                 shrink_in_decoder: bool = False, buffer_frames: int | None = None,
-                skip_loop_filter: str | None = None, camera_settings: dict | None = None):
+                skip_loop_filter: str | None = None, camera_settings: dict | None = None, paced: bool = True):
     """A checked ServeConfig of ``cameras`` paced, looping, live file cameras, or of ``cameras``
     clients of the RTSP stream ``url`` (keys and authority made here); ``shrink_in_decoder``: the
     one-step shrink of full-frame detections (PyAV decoding); ``buffer_frames``: each camera's
-    frame queue (None: serve's default)."""
+    frame queue (None: serve's default); ``paced=False``: files read as fast as the camera takes
+    them, none dropped (``realtime`` and ``live`` off: every frame taken, for costs a frame)."""
     from facesel.serve.config import parse_config
     from facesel.vault import create_authority, enrol_camera
 
@@ -207,7 +208,7 @@ def make_config(work: Path, videos: list[Path], cameras: int, settings: dict, co
         if url:
             tables[name]["source"] = url
         else:
-            tables[name].update(source=str(videos[i % len(videos)]), loop=True, realtime=True, live=True)
+            tables[name].update(source=str(videos[i % len(videos)]), loop=True, realtime=paced, live=paced)
     data = {"serve": {"listen": "", "log_level": "warning"},
             "defaults": {"authority": str(work / "authority" / "authority.pub")}, "cameras": tables}
     return parse_config(data, base=work)
