@@ -30,63 +30,13 @@ import threading
 
 import pytest
 from central_common import facesel
+from network_attacker import Listener, outside_address, recv_exact
 from facesel.central.pg_backend import PostgresVault
 from facesel.vault import Vault
 from facesel.vault.store import record_path
 from test_vault_common import orl_faces, track_result
 
 SECRET = "Hunter2Sesame"
-
-
-def _outside_address() -> str:
-    """An address of this machine that is not loopback (what a remote store's address looks like)."""
-    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        probe.connect(("192.0.2.1", 9))  # UDP: nothing is sent, the kernel only picks a source address
-        address = probe.getsockname()[0]
-    except OSError:
-        address = ""
-    finally:
-        probe.close()
-    if not address or address.startswith("127."):
-        pytest.skip("this machine has no non-loopback IPv4 address to stage a remote store on")
-    return address
-
-
-class _Listener:
-    """A TCP listener on ``address`` running ``serve(conn)`` for each connection, in threads."""
-
-    def __init__(self, address: str, serve) -> None:
-        self.sock = socket.create_server((address, 0))
-        self.sock.settimeout(0.5)
-        self.port = self.sock.getsockname()[1]
-        self.serve, self.connections, self.stop = serve, 0, threading.Event()
-        self.thread = threading.Thread(target=self._accept, daemon=True)
-        self.thread.start()
-
-    def _accept(self) -> None:
-        while not self.stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                continue
-            self.connections += 1
-            threading.Thread(target=self.serve, args=(conn,), daemon=True).start()
-
-    def close(self) -> None:
-        self.stop.set()
-        self.thread.join(timeout=5)
-        self.sock.close()
-
-
-def _recv_exact(conn: socket.socket, count: int) -> bytes:
-    data = b""
-    while len(data) < count:
-        chunk = conn.recv(count - len(data))
-        if not chunk:
-            raise ConnectionError("closed")
-        data += chunk
-    return data
 
 
 def _ask_password_in_clear(captured: list):
@@ -96,20 +46,18 @@ def _ask_password_in_clear(captured: list):
         conn.settimeout(10)
         try:
             while True:
-                length, code = struct.unpack("!ii", _recv_exact(conn, 8))
-                body = _recv_exact(conn, length - 8)
+                length, code = struct.unpack("!ii", recv_exact(conn, 8))
+                body = recv_exact(conn, length - 8)
                 if code in (80877103, 80877104):  # SSLRequest, GSSENCRequest: "no"
                     conn.sendall(b"N")
                     continue
                 break  # the startup message
             conn.sendall(b"R" + struct.pack("!ii", 8, 3))  # AuthenticationCleartextPassword
-            kind, length = conn.recv(1), struct.unpack("!i", _recv_exact(conn, 4))[0]
+            kind, length = conn.recv(1), struct.unpack("!i", recv_exact(conn, 4))[0]
             if kind == b"p":
-                captured.append(_recv_exact(conn, length - 4).rstrip(b"\0").decode("utf-8", "replace"))
+                captured.append(recv_exact(conn, length - 4).rstrip(b"\0").decode("utf-8", "replace"))
         except (OSError, ConnectionError, struct.error):
             pass
-        finally:
-            conn.close()
 
     return serve
 
@@ -131,7 +79,7 @@ def _relay_to(port: int):
                     pass
 
     def serve(conn: socket.socket) -> None:
-        with conn, socket.create_connection(("127.0.0.1", port)) as upstream:
+        with socket.create_connection(("127.0.0.1", port)) as upstream:
             back = threading.Thread(target=pump, args=(upstream, conn), daemon=True)
             back.start()
             pump(conn, upstream)
@@ -143,8 +91,8 @@ def _relay_to(port: int):
 @pytest.mark.parametrize("command", ["central", "sync"])
 def test_a_password_is_never_sent_to_an_unverified_remote_store(tmp_path, command):
     captured: list[str] = []
-    fake = _Listener(_outside_address(), _ask_password_in_clear(captured))
-    dsn = f"host={fake.sock.getsockname()[0]} port={fake.port} dbname=evidence user=cam password={SECRET}"
+    fake = Listener(outside_address(), _ask_password_in_clear(captured))
+    dsn = f"host={fake.address} port={fake.port} dbname=evidence user=cam password={SECRET}"
     args = ["central", "list"] if command == "central" else ["sync", "--vault", str(tmp_path), "--camera", "c"]
     env = {k: v for k, v in os.environ.items() if not k.startswith("PGSSL")}
     env.update(FACESEL_CENTRAL=dsn)
@@ -176,8 +124,8 @@ def test_sync_never_deletes_records_on_the_word_of_an_unverified_store(pg_server
     with PostgresVault.create(central_dsn, pub) as attackers:
         cameras.register(attackers, "cam-a")
     folder, ids = _two_sealed(tmp_path, cameras, shared_data)
-    relay = _Listener(_outside_address(), _relay_to(pg_server.port))
-    outside = f"{central_dsn.replace('host=127.0.0.1', f'host={relay.sock.getsockname()[0]}')}"
+    relay = Listener(outside_address(), _relay_to(pg_server.port))
+    outside = f"{central_dsn.replace('host=127.0.0.1', f'host={relay.address}')}"
     outside = outside.replace(f"port={pg_server.port}", f"port={relay.port}")
     assert f"port={relay.port}" in outside and "127.0.0.1" not in outside, outside
     try:
