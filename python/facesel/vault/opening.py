@@ -361,15 +361,19 @@ def open_records(vault_dir: str | os.PathLike, share_paths: Sequence[str | os.Pa
             out_dir.rmdir()  # empty (checked above)
         os.rename(staging, out_dir)
         fsync_dir(out_dir.parent)
-    except (OSError, RecordError) as err:
-        # Leave no partial plaintext behind (e.g. disk full half-way).
+    except BaseException as err:
+        # Leave no partial plaintext behind: a disk full half-way, and also Ctrl-C or SIGTERM
+        # (``facesel open`` turns it into SystemExit), which left decrypted pictures in the
+        # hidden staging folder (review 6, finding 3).
         shutil.rmtree(staging, ignore_errors=True)
-        detail = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+        detail = err.strerror if isinstance(err, OSError) and err.strerror else str(err) or type(err).__name__
         for log in (vault_log, authority_log):
             try:
                 log.append("open-aborted", vault_entry=entry["hash"], reason=f"writing the output failed: {detail}")
             except (OSError, AuditError):
                 pass
+        if not isinstance(err, (OSError, RecordError)):
+            raise  # an interruption stays one
         raise VaultWriteError(f"could not write the opened snapshots to {out_dir}: {detail}; "
                               "nothing was left there") from err
     return opened
