@@ -29,10 +29,10 @@ from test_sources import wait_for
 DEMO = Path(facesel.__file__).parent / "demo_data" / "intel_face_demographics_walking.gif"
 
 
-def _open_stream(port: int) -> tuple[socket.socket, bytes]:
+def _open_stream(port: int, name: str = "walk") -> tuple[socket.socket, bytes]:
     """A client that asks for the stream, reads the status line, then just stays connected."""
     sock = socket.create_connection(("127.0.0.1", port), timeout=30)
-    sock.sendall(b"GET /cameras/walk/view.mjpg HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    sock.sendall(f"GET /cameras/{name}/view.mjpg HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
     head = b""
     while b"\r\n" not in head:
         chunk = sock.recv(1024)
@@ -77,10 +77,31 @@ def _status(port: int, path: str) -> int:
         return err.code
 
 
-def _try_stream(port: int, streams: list) -> bool:
-    sock, status = _open_stream(port)
+def _try_stream(port: int, streams: list, name: str = "walk") -> bool:
+    sock, status = _open_stream(port, name)
     if status == b"HTTP/1.0 200 OK":
         streams.append((sock, status))
         return True
     sock.close()
     return False
+
+
+def test_a_stream_of_a_camera_without_frames_gives_its_place_back_when_its_client_leaves(authority, keys, tmp_path):
+    """A stream learnt that its client had left only from a failed write: on a camera with no
+    frame (down, reconnecting) it never wrote, so two clients that came and went kept both places
+    until the service stopped, and the view stayed refused to the operator."""
+    config = parse_config(config_dict(authority, {"gone": camera("rtsp://127.0.0.1:9/none", tmp_path / "gone",
+                                                                 keys("gone"))}, view=True))
+    service = Service(config).start()
+    streams = []
+    try:
+        port = service.status.port
+        for _ in range(MAX_STREAMS):
+            sock, status = _open_stream(port, "gone")
+            assert status == b"HTTP/1.0 200 OK", status
+            sock.close()  # the client leaves at once
+        assert wait_for(lambda: _try_stream(port, streams, "gone"), timeout=30)
+    finally:
+        for sock, _ in streams:
+            sock.close()
+        service.stop()

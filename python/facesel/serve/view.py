@@ -30,6 +30,8 @@ The frame is never written to disk; the JPEG goes to the client and is dropped.
 from __future__ import annotations
 
 import logging
+import select
+import socket
 import threading
 import time
 
@@ -150,6 +152,15 @@ def _same_camera(view: ViewRenderer, current: ViewRenderer | None) -> bool:
     return current is not None and current.camera is view.camera
 
 
+def _client_left(sock) -> bool:
+    """True when the stream's client closed its end (readable with nothing to read)."""
+    try:
+        readable, _, _ = select.select([sock], [], [], 0)
+        return bool(readable) and sock.recv(1, socket.MSG_PEEK) == b""
+    except (OSError, ValueError):
+        return True
+
+
 def routes(service):
     """``routes(method, path)`` for the view endpoints; None for any path when ``serve.view`` is
     off (the status server then answers 404, as for any unknown path)."""
@@ -204,6 +215,8 @@ def routes(service):
                 while not service.stopping and _same_camera(view, renderer(name)):
                     tick = time.monotonic()
                     jpeg = view.render()
+                    if jpeg is None and _client_left(request.connection):
+                        break  # nothing to write, so no failed write would tell: ask the socket
                     if jpeg is not None:
                         request.wfile.write(b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: "
                                             + str(len(jpeg)).encode() + b"\r\n\r\n" + jpeg + b"\r\n")
