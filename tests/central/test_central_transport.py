@@ -153,3 +153,35 @@ def test_a_store_on_this_machine_needs_no_tls(central_dsn, authority):
     pub, _ = authority
     with PostgresVault.create(central_dsn, pub) as store:
         assert store.rows() == []
+
+
+@pytest.mark.parametrize("dsn, remote", [
+    ("host=127.0.0.1 dbname=x", []), ("host=localhost", []), ("host=/run/postgresql", []), ("host=::1", []),
+    ("postgresql:///evidence", []),  # a Unix socket
+    ("host=db.example dbname=x", ["db.example"]), ("host=192.0.2.7", ["192.0.2.7"]),
+    ("host=db.example hostaddr=127.0.0.1", []),  # hostaddr is what is connected to
+    ("host=localhost,db.example hostaddr=127.0.0.1,", ["db.example"]),  # an empty hostaddr entry: host's
+    ("postgresql://u@127.0.0.1:5,db.example/x", ["db.example"]),
+])
+def test_which_stores_count_as_on_another_machine(dsn, remote):
+    from facesel.central.transport import _remote_hosts
+    from psycopg.conninfo import conninfo_to_dict
+
+    assert _remote_hosts({k: str(v) for k, v in conninfo_to_dict(dsn).items()}) == remote
+
+
+def test_a_verified_connection_string_passes_the_check_before_connecting(monkeypatch):
+    from facesel.central.transport import UnverifiedStoreError, check_before_connect
+
+    for name in ("PGSSLMODE", "PGGSSENCMODE", "PGHOST", "PGHOSTADDR", "FACESEL_CENTRAL_ALLOW_UNVERIFIED"):
+        monkeypatch.delenv(name, raising=False)
+    check_before_connect("host=db.example sslmode=verify-full", "x")
+    check_before_connect("host=db.example gssencmode=require", "x")
+    with pytest.raises(UnverifiedStoreError, match="sslmode=verify-full"):
+        check_before_connect("host=db.example sslmode=require", "x")  # TLS, but anyone's certificate
+    monkeypatch.setenv("PGSSLMODE", "verify-full")
+    check_before_connect("host=db.example", "x")  # libpq's environment counts
+    monkeypatch.setenv("PGSSLMODE", "prefer")
+    monkeypatch.setenv("PGHOST", "db.example")
+    with pytest.raises(UnverifiedStoreError):
+        check_before_connect("dbname=x", "x")  # the host from the environment

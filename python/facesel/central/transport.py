@@ -51,22 +51,28 @@ def _defaults() -> dict[str, str]:
 
 
 def _remote_hosts(params: dict[str, str]) -> list[str]:
-    """The hosts libpq would connect to that are not on this machine (``hostaddr`` wins over ``host``)."""
-    targets = params.get("hostaddr") or params.get("host") or ""
-    return [h for h in targets.split(",") if not _is_local(h)]
+    """The hosts libpq would connect to that are not on this machine. ``host`` and ``hostaddr``
+    are parallel comma-separated lists; where an entry of ``hostaddr`` is given it is the address
+    connected to, else the ``host`` entry is."""
+    hosts = (params.get("host") or "").split(",")
+    addrs = (params.get("hostaddr") or "").split(",")
+    count = max(len(hosts), len(addrs))
+    hosts, addrs = hosts + [""] * (count - len(hosts)), addrs + [""] * (count - len(addrs))
+    return [addr or host for host, addr in zip(hosts, addrs) if not _is_local(addr or host)]
 
 
 def _verifies(params: dict[str, str]) -> bool:
     return params.get("sslmode", "prefer") in VERIFYING_SSL or params.get("gssencmode") == "require"
 
 
-def _refuse(location: str, hosts: list[str]) -> None:
+def _refuse(location: str, hosts: list[str], warn: bool = True) -> None:
     why = (f"the central store {location} is on another machine ({', '.join(hosts)}) and its connection does not "
            "authenticate the server: anyone on the path could answer as the store, take the password and tell "
            "'facesel sync' that records were stored. Add sslmode=verify-full (with sslrootcert=CA.pem when the "
            "server's certificate is not signed by a CA in the system's store), or gssencmode=require")
     if os.environ.get(ALLOW_ENV) == "1":
-        log.warning("%s; going on because %s=1 (connection not verified)", why, ALLOW_ENV)
+        if warn:
+            log.warning("%s; going on because %s=1 (connection not verified)", why, ALLOW_ENV)
         return
     raise UnverifiedStoreError(f"{why}; or set {ALLOW_ENV}=1 on a network you trust")
 
@@ -98,7 +104,7 @@ def check_connected(conn, location: str) -> None:
     authenticated = _verifies(used) and (conn.pgconn.ssl_in_use or used.get("gssencmode") == "require")
     if not authenticated:
         try:
-            _refuse(location, [host])
+            _refuse(location, [host], warn=False)  # the check before connecting warned already
         except UnverifiedStoreError:
             conn.close()
             raise
