@@ -138,3 +138,26 @@ def test_sigterm_inside_an_opening_unwinds_like_an_exception(tmp_path):
     with sigterm_as_exit():
         assert signal.getsignal(signal.SIGTERM) is not before
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_pictures_a_killed_opening_left_are_removed_by_the_next_one(tmp_path, faces, caplog):
+    """Round 6, finding 3's remainder: SIGKILL or a power cut while ``open`` writes leaves its
+    hidden staging folder (no process can clean up after SIGKILL). The next ``open`` to the same
+    output removes such leftovers of an opening to that name (ours, folders, not links) and says
+    so; anything else beside it is left alone."""
+    adir, vault_dir, ids = sealed_vault(tmp_path, faces)
+    out = tmp_path / "out"
+    left = tmp_path / ".out.partial-0badf00d"
+    (left / ids[0]).mkdir(parents=True)
+    (left / ids[0] / "crop.png").write_bytes(b"\x89PNG decrypted face")
+    other = tmp_path / ".other.partial-0badf00d"  # another output's: not this opening's business
+    other.mkdir()
+    planted = tmp_path / ".out.partial-1badf00d"  # a link planted under the name: never followed
+    keep = tmp_path / "keep"
+    keep.mkdir()
+    (keep / "file").write_text("x")
+    planted.symlink_to(keep)
+    opened = open_all(vault_dir, adir, out)
+    assert [o.row.record_id for o in opened] == ids
+    assert not left.exists() and other.is_dir() and planted.is_symlink() and (keep / "file").exists()
+    assert any(r.getMessage().startswith(f"removed {left}") for r in caplog.records)
