@@ -25,7 +25,7 @@ from pathlib import Path
 from facesel.central.backend import Selection, VaultBackend
 from facesel.central.verify import verify_record
 from facesel.vault.audit import AuditLog
-from facesel.vault.errors import AuditError, VaultWriteError
+from facesel.vault.errors import VaultWriteError
 from facesel.vault.fsutil import atomic_write
 from facesel.vault.index import IndexRow
 from facesel.vault.keys import Keystore
