@@ -85,3 +85,79 @@ def test_a_failure_half_way_leaves_no_output_and_logs_the_abort(tmp_path, faces,
     opened = open_all(vault_dir, adir, out)  # and it works once the disk is fine
     assert [o.row.record_id for o in opened] == ids
     assert np.array_equal(cv2.imread(str(out / ids[0] / "crop.png"), cv2.IMREAD_UNCHANGED), faces[0])
+
+
+@pytest.mark.parametrize("interruption", [KeyboardInterrupt, SystemExit])
+def test_an_interrupted_opening_leaves_no_plaintext_behind(tmp_path, faces, monkeypatch, interruption):
+    """Review 6, finding 3: Ctrl-C (KeyboardInterrupt) or SIGTERM (``facesel open`` makes it a
+    SystemExit) while the opened pictures were being written left them in the hidden staging
+    folder ``.out.partial-XXXXXXXX`` beside the output, decrypted faces that nobody knew were
+    there, and no ``open-aborted`` entry: the cleanup caught only OSError and RecordError."""
+    adir, vault_dir, ids = sealed_vault(tmp_path, faces)
+    calls = {"n": 0}
+    from facesel.vault import opening
+    real = opening.atomic_write
+
+    def interrupted_later(path, data, mode=0o600):
+        calls["n"] += 1
+        if calls["n"] == 4:  # the second record's files: the first record's crop is on disk
+            raise interruption()
+        return real(path, data, mode)
+
+    monkeypatch.setattr(opening, "atomic_write", interrupted_later)
+    out = tmp_path / "out"
+    with pytest.raises(interruption):
+        open_all(vault_dir, adir, out)
+    left = [p for p in tmp_path.rglob("*.png")] + [p for p in tmp_path.iterdir() if ".partial-" in p.name]
+    assert left == [], f"decrypted pictures left on disk after the interruption: {left}"
+    assert not out.exists()
+    for log in (vault_dir / "audit.log", adir / "audit.log"):
+        assert [e["event"] for e in AuditLog(log).entries()][-2:] == ["open", "open-aborted"]
+
+
+def test_sigterm_inside_an_opening_unwinds_like_an_exception(tmp_path):
+    """The CLI's half of finding 3: a real SIGTERM inside ``sigterm_as_exit`` runs the ``finally``
+    blocks (by default Python dies on the spot) and exits 143; the old handler is back after."""
+    import signal
+    import subprocess
+    import sys
+
+    marker = tmp_path / "cleaned"
+    child = ("import os, signal, sys\n"
+             "from facesel.cli.terminate import sigterm_as_exit\n"
+             "with sigterm_as_exit():\n"
+             "    try:\n"
+             "        os.kill(os.getpid(), signal.SIGTERM)\n"
+             "        signal.pause()\n"
+             "    finally:\n"
+             f"        open({str(marker)!r}, 'w').close()\n")
+    done = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 143 and marker.exists(), (done.returncode, done.stderr)
+    from facesel.cli.terminate import sigterm_as_exit
+    before = signal.getsignal(signal.SIGTERM)
+    with sigterm_as_exit():
+        assert signal.getsignal(signal.SIGTERM) is not before
+    assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_pictures_a_killed_opening_left_are_removed_by_the_next_one(tmp_path, faces, caplog):
+    """Round 6, finding 3's remainder: SIGKILL or a power cut while ``open`` writes leaves its
+    hidden staging folder (no process can clean up after SIGKILL). The next ``open`` to the same
+    output removes such leftovers of an opening to that name (ours, folders, not links) and says
+    so; anything else beside it is left alone."""
+    adir, vault_dir, ids = sealed_vault(tmp_path, faces)
+    out = tmp_path / "out"
+    left = tmp_path / ".out.partial-0badf00d"
+    (left / ids[0]).mkdir(parents=True)
+    (left / ids[0] / "crop.png").write_bytes(b"\x89PNG decrypted face")
+    other = tmp_path / ".other.partial-0badf00d"  # another output's: not this opening's business
+    other.mkdir()
+    planted = tmp_path / ".out.partial-1badf00d"  # a link planted under the name: never followed
+    keep = tmp_path / "keep"
+    keep.mkdir()
+    (keep / "file").write_text("x")
+    planted.symlink_to(keep)
+    opened = open_all(vault_dir, adir, out)
+    assert [o.row.record_id for o in opened] == ids
+    assert not left.exists() and other.is_dir() and planted.is_symlink() and (keep / "file").exists()
+    assert any(r.getMessage().startswith(f"removed {left}") for r in caplog.records)

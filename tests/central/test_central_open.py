@@ -176,3 +176,29 @@ def test_retention_through_the_interface_on_both_backends(backend, authority):
     assert store.purge(last + pub.retention_seconds + 60, allow_future=True) == len(crops)
     assert store.rows() == []
     assert store.verify_audit().ok
+
+
+def test_an_interrupted_opening_leaves_no_plaintext_behind(backend, authority, tmp_path, monkeypatch):
+    """Review 6, finding 3, central side: Ctrl-C (or SIGTERM, a SystemExit in the CLI) while the
+    pictures were being written left the first records' decrypted crops in ``--out`` and logged no
+    ``open-aborted``; an OSError did both (the cleanup caught only OSError)."""
+    store, crops = backend
+    from facesel.central import opening
+    real, calls = opening.atomic_write, {"n": 0}
+
+    def interrupted_later(path, data, mode=0o600):
+        calls["n"] += 1
+        if calls["n"] == 3:  # the first record's crop and meta.json are on disk
+            raise KeyboardInterrupt
+        return real(path, data, mode)
+
+    monkeypatch.setattr(opening, "atomic_write", interrupted_later)
+    out = tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt):
+        _open(store, authority, out, all_records=True)
+    assert not out.exists() or list(out.rglob("*")) == [], list(out.rglob("*"))
+    if isinstance(store, FileVaultBackend):
+        events = [e["event"] for e in store.log.entries()]
+    else:
+        events = [json.loads(line)["event"] for line in store.audit_lines()]
+    assert events[-2:] == ["open", "open-aborted"]

@@ -25,7 +25,7 @@ from pathlib import Path
 from facesel.central.backend import Selection, VaultBackend
 from facesel.central.verify import verify_record
 from facesel.vault.audit import AuditLog
-from facesel.vault.errors import AuditError, VaultWriteError
+from facesel.vault.errors import VaultWriteError
 from facesel.vault.fsutil import atomic_write
 from facesel.vault.index import IndexRow
 from facesel.vault.keys import Keystore
@@ -125,18 +125,23 @@ def open_from(backend: VaultBackend, share_paths: Sequence[str | os.PathLike], k
     try:
         out_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         _write(out_dir, opened)
-    except OSError as err:
+    except BaseException as err:
+        # Nothing decrypted stays behind: a disk full half-way, and also Ctrl-C or SIGTERM (a
+        # SystemExit in the CLI), which left the first records' pictures (review 6, finding 3).
         if out_existed:
             for child in list(out_dir.iterdir()):
                 shutil.rmtree(child, ignore_errors=True)
         else:
             shutil.rmtree(out_dir, ignore_errors=True)
-        why = f"writing the output failed: {err.strerror or err}"
-        aborted = backend.append_audit("open-aborted", signer=signer, opened_entry=entry["hash"], reason=why)
+        detail = (err.strerror or str(err)) if isinstance(err, OSError) else str(err) or type(err).__name__
+        why = f"writing the output failed: {detail}"
         try:
+            aborted = backend.append_audit("open-aborted", signer=signer, opened_entry=entry["hash"], reason=why)
             authority_log.append("open-aborted", **backend.witness(aborted), reason=why)
-        except (OSError, AuditError):
-            pass  # the store's log has it; the error below is what the operator must see
-        raise VaultWriteError(f"could not write the opened snapshots to {out_dir}: {err.strerror or err}; "
+        except Exception:  # noqa: BLE001 - whatever the logs do, the error below is what the operator must see
+            pass
+        if not isinstance(err, OSError):
+            raise  # an interruption stays one
+        raise VaultWriteError(f"could not write the opened snapshots to {out_dir}: {detail}; "
                               "nothing was left there") from err
     return opened

@@ -28,6 +28,7 @@ from psycopg.conninfo import conninfo_to_dict
 from facesel.central import pg_audit
 from facesel.central.backend import Camera, Selection, VaultBackend
 from facesel.central.pg_schema import AUDIT_LOCK, LATEST, applied_versions, migrate
+from facesel.central.transport import check_before_connect, check_connected
 from facesel.central.verify import seal_time_problem, verify_record
 from facesel.redaction import redact_url
 from facesel.vault.audit import VerifyResult
@@ -116,7 +117,10 @@ def _reachable(location: str, dsn: str = "") -> Iterator[None]:
 def _connect(dsn: str, location: str, connect_timeout: float) -> psycopg.Connection:
     with _reachable(location, dsn):
         try:
-            return psycopg.connect(dsn, autocommit=True, connect_timeout=max(1, int(connect_timeout)))
+            check_before_connect(dsn, location)  # a remote store must be authenticated (review 6, finding 1)
+            conn = psycopg.connect(dsn, autocommit=True, connect_timeout=max(1, int(connect_timeout)))
+            check_connected(conn, location)
+            return conn
         except psycopg.ProgrammingError as err:  # libpq could not parse it: a user error, not a crash
             raise ValueError(f"the central store's connection string is malformed ({_first_line(err, dsn)}); "
                              "give it as "

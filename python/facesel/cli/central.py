@@ -112,9 +112,10 @@ def _list(args: argparse.Namespace) -> int:
 def _open(args: argparse.Namespace) -> int:
     from facesel.central.opening import open_from
     from facesel.cli.authority import share_passphrase_source
+    from facesel.cli.terminate import sigterm_as_exit
     from facesel.cli.vault_cmds import _find_keystore
 
-    with _store(args) as store:
+    with _store(args) as store, sigterm_as_exit():  # SIGTERM cleans up what was decrypted (review 6, finding 3)
         opened = open_from(store, args.share, _find_keystore(args), args.reason, args.out,
                            selection=_selection(args, args.record_ids), all_records=args.all, opened_by=args.by,
                            passphrase_for=share_passphrase_source(args, args.share))

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from facesel.cli.authority import share_passphrase_source
+from facesel.cli.terminate import sigterm_as_exit
 from facesel.cli.vault_errors import clean_errors
 from facesel.vault.audit import AuditLog, signed_head, verify
 from facesel.vault.consistency import RECORD_SUFFIX, custody_problems
@@ -167,13 +168,14 @@ def _open(args: argparse.Namespace) -> int:
         raise ValueError(f"--bundle {args.bundle} exists already; choose a new file")
     passphrases = remembering(share_passphrase_source(args, args.share))  # asked once, also for --bundle
     keystore = _find_keystore(args)
-    opened = open_records(
-        args.vault, args.share, keystore, args.reason, args.out,
-        record_ids=args.record_ids or None,
-        start=None if args.from_ is None else parse_time(args.from_, "--from"),
-        end=None if args.to is None else parse_time(args.to, "--to"),
-        all_records=args.all, opened_by=args.by,
-        passphrase_for=passphrases)
+    with sigterm_as_exit():  # a SIGTERM while writing cleans up what was decrypted (review 6, finding 3)
+        opened = open_records(
+            args.vault, args.share, keystore, args.reason, args.out,
+            record_ids=args.record_ids or None,
+            start=None if args.from_ is None else parse_time(args.from_, "--from"),
+            end=None if args.to is None else parse_time(args.to, "--to"),
+            all_records=args.all, opened_by=args.by,
+            passphrase_for=passphrases)
     print(f"opened {len(opened)} record(s) into {args.out}; logged in {Path(args.vault) / 'audit.log'} and in the "
           "authority's own audit.log")
     _report_unindexed(opened)

@@ -25,6 +25,8 @@ Config::
     client_id = "facesel-gate"   # optional
     username = "facesel"         # optional, with password_file (first line: the password)
     password_file = "/etc/facesel/mqtt.pass"
+    tls = true                   # TLS, the broker's certificate and name checked (needed for credentials
+    ca_file = "/etc/facesel/broker-ca.pem"   # to a broker on another machine); ca_file: else the system's CAs
 
     [serve.webhook]
     url = "http://127.0.0.1:8080/facesel"   # one POST per event, Content-Type application/json
@@ -33,6 +35,7 @@ Config::
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import queue
@@ -47,7 +50,7 @@ from facesel.vault.fsutil import read_regular
 
 _log = logging.getLogger("facesel.serve")
 
-MQTT_KEYS = {"host", "port", "topic", "qos", "client_id", "username", "password_file"}
+MQTT_KEYS = {"host", "port", "topic", "qos", "client_id", "username", "password_file", "tls", "ca_file"}
 WEBHOOK_KEYS = {"url", "timeout"}
 QUEUE_SIZE = 1000
 FAILURE_LOG_INTERVAL = 60.0
@@ -77,6 +80,7 @@ def check_mqtt(table, where: str, base: Path) -> tuple:
     if qos not in (0, 1, 2) or isinstance(qos, bool):
         raise ValueError(f"{where}.qos must be 0, 1 or 2, got {qos!r}")
     checked = {"host": host, "port": port, "topic": topic, "qos": qos}
+    checked.update(_check_tls(table, where, base))
     for key in ("client_id", "username"):
         if key in table:
             if not isinstance(table[key], str) or not table[key]:
@@ -91,7 +95,39 @@ def check_mqtt(table, where: str, base: Path) -> tuple:
             raise ValueError(f"{where}.password_file: no file at {path}")
         read_password(path, f"{where}.password_file")  # refused now, not when the service starts
         checked["password_file"] = str(path)
+    if "username" in checked and not checked.get("tls") and not _on_this_machine(host):
+        # MQTT's CONNECT carries the password as it is: anyone on the path would read it (review 6, finding 2)
+        raise ValueError(f"{where}: the broker {host} is on another machine and the username and password would "
+                         f"cross the network in clear; set {where}.tls = true (and {where}.ca_file when the broker's "
+                         "certificate is not signed by a CA the system trusts)")
     return tuple(sorted(checked.items()))
+
+
+def _on_this_machine(host: str) -> bool:
+    """``localhost`` or a loopback address (a host name counts as another machine: DNS can lie)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_tls(table: dict, where: str, base: Path) -> dict:
+    """``tls`` (bool) and ``ca_file`` (a readable PEM file; needs ``tls``) as checked settings."""
+    tls = table.get("tls", False)
+    if not isinstance(tls, bool):
+        raise ValueError(f"{where}.tls must be true or false, got {tls!r}")
+    checked = {"tls": True} if tls else {}
+    if "ca_file" in table:
+        if not tls:
+            raise ValueError(f"{where}.ca_file needs {where}.tls = true")
+        path = Path(str(table["ca_file"])).expanduser()
+        path = path if path.is_absolute() else base / path
+        if not path.is_file():
+            raise ValueError(f"{where}.ca_file: no file at {path}")
+        checked["ca_file"] = str(path)
+    return checked
 
 
 def read_password(path: str | Path, what: str) -> str:
@@ -232,7 +268,8 @@ class MqttOutlet:
     process dies). paho's network thread reconnects by itself."""
 
     def __init__(self, host: str, port: int = 1883, topic: str = "facesel", qos: int = 1, client_id: str = "",
-                 username: str | None = None, password_file: str | None = None):
+                 username: str | None = None, password_file: str | None = None, tls: bool = False,
+                 ca_file: str | None = None):
         try:
             import paho.mqtt.client as mqtt
         except ImportError as err:
@@ -240,6 +277,9 @@ class MqttOutlet:
         self.topic, self.qos = topic, int(qos)
         self.name = f"MQTT {host}:{port}"
         self._client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id or "")
+        if tls:  # certificate and host name checked (paho's default context); nothing is sent before that
+            self._client.tls_set(ca_certs=ca_file)
+            self.name = f"MQTT over TLS {host}:{port}"
         if username is not None:
             password = read_password(password_file, "serve.mqtt.password_file") if password_file else None
             self._client.username_pw_set(username, password)

@@ -11,11 +11,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from facesel.vault.fsutil import read_regular, write_temporary
+
 
 def running_pid(path: Path) -> int | None:
     """The pid in ``path`` when that process runs and is a facesel (not a reused pid); else None."""
-    try:
-        pid = int(path.read_text(encoding="ascii").strip())
+    try:  # a small regular file only: a FIFO or device planted there must not hang the start
+        pid = int(read_regular(path, 64, follow=False).decode("ascii").strip())
     except (OSError, ValueError):
         return None
     if pid <= 0 or pid == os.getpid():
@@ -46,9 +48,10 @@ class PidFile:
         if self.path.is_dir():  # else os.replace's error names the temporary file, which stayed behind
             raise ValueError(f"--pid-file {self.path} is a folder: give a file path, e.g. {self.path / 'facesel.pid'}")
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        # A new file under a random name (O_EXCL: a link planted at a guessable name is never
+        # written through; review 6, finding 5), readable by monitoring tools as pid files are.
+        tmp = write_temporary(self.path, f"{os.getpid()}\n".encode("ascii"), mode=0o644)
         try:
-            tmp.write_text(f"{os.getpid()}\n", encoding="ascii")
             os.replace(tmp, self.path)
         except BaseException:
             tmp.unlink(missing_ok=True)
@@ -57,7 +60,7 @@ class PidFile:
 
     def __exit__(self, *exc) -> None:
         try:
-            if int(self.path.read_text(encoding="ascii").strip()) == os.getpid():
+            if int(read_regular(self.path, 64, follow=False).decode("ascii").strip()) == os.getpid():
                 self.path.unlink()
         except (OSError, ValueError):
             pass

@@ -117,6 +117,7 @@ class Service:
     def stop(self, timeout: float | None = None) -> list[str]:
         """Stop every camera (in parallel); the names of those still busy after ``timeout``."""
         timeout = self.config.shutdown_timeout if timeout is None else timeout
+        self._stop.set()  # also ends the view's streams, whose workers the status port waits for on close
         cameras = self.camera_list()
         for camera in cameras:
             camera.request_stop()

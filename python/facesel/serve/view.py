@@ -30,6 +30,8 @@ The frame is never written to disk; the JPEG goes to the client and is dropped.
 from __future__ import annotations
 
 import logging
+import select
+import socket
 import threading
 import time
 
@@ -43,6 +45,10 @@ VIEW_MIN_CONFIDENCE = 0.3
 MARGIN = 0.3
 MOSAIC_CELLS = 4
 STREAM_FPS = 2.0
+#: Live streams at once, over all cameras. The status port has 4 workers and a stream keeps one
+#: for as long as its client reads: four streams left /metrics, /healthz, /status and /reload
+#: without an answer (review 6, finding 4). Two always stay free for them.
+MAX_STREAMS = 2
 JPEG_QUALITY = 80
 
 
@@ -146,11 +152,21 @@ def _same_camera(view: ViewRenderer, current: ViewRenderer | None) -> bool:
     return current is not None and current.camera is view.camera
 
 
+def _client_left(sock) -> bool:
+    """True when the stream's client closed its end (readable with nothing to read)."""
+    try:
+        readable, _, _ = select.select([sock], [], [], 0)
+        return bool(readable) and sock.recv(1, socket.MSG_PEEK) == b""
+    except (OSError, ValueError):
+        return True
+
+
 def routes(service):
     """``routes(method, path)`` for the view endpoints; None for any path when ``serve.view`` is
     off (the status server then answers 404, as for any unknown path)."""
     renderers: dict[str, ViewRenderer] = {}
     lock = threading.Lock()
+    stream_slots = threading.BoundedSemaphore(MAX_STREAMS)
 
     def renderer(name):
         camera = next((c for c in service.camera_list() if c.config.name == name), None)
@@ -184,16 +200,23 @@ def routes(service):
                 request._send(404, "text/plain", f"no camera {name!r}\n".encode())
                 return
             client = request.client_address[0]
+            if not stream_slots.acquire(blocking=False):
+                _log.warning("view stream of camera %s refused to %s: %d streams run already", name, client,
+                             MAX_STREAMS, extra={"camera": name, "event": "view"})
+                request._send(503, "text/plain", f"{MAX_STREAMS} view streams run already; try later\n".encode())
+                return
             _log.info("view stream of camera %s opened by %s", name, client, extra={"camera": name, "event": "view"})
-            request.send_response(200)
-            request.send_header("Content-Type", "multipart/x-mixed-replace; boundary=frame")
-            request.send_header("Cache-Control", "no-store")
-            request.end_headers()
             sent, started = 0, time.monotonic()
             try:
+                request.send_response(200)
+                request.send_header("Content-Type", "multipart/x-mixed-replace; boundary=frame")
+                request.send_header("Cache-Control", "no-store")
+                request.end_headers()
                 while not service.stopping and _same_camera(view, renderer(name)):
                     tick = time.monotonic()
                     jpeg = view.render()
+                    if jpeg is None and _client_left(request.connection):
+                        break  # nothing to write, so no failed write would tell: ask the socket
                     if jpeg is not None:
                         request.wfile.write(b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: "
                                             + str(len(jpeg)).encode() + b"\r\n\r\n" + jpeg + b"\r\n")
@@ -203,6 +226,7 @@ def routes(service):
             except (BrokenPipeError, ConnectionResetError, OSError):
                 pass  # the client went away
             finally:
+                stream_slots.release()
                 _log.info("view stream of camera %s closed for %s after %.0f s, %d frames", name, client,
                           time.monotonic() - started, sent, extra={"camera": name, "event": "view"})
         return answer

@@ -28,9 +28,12 @@ from __future__ import annotations
 import getpass
 import hashlib
 import json
+import logging
 import os
+import re
 import secrets
 import shutil
+import stat
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -48,6 +51,8 @@ from facesel.vault.record import open_record
 from facesel.vault.shares import ShareFile, reconstruct_master
 from facesel.vault.store import record_path
 from facesel.vault.timeparse import format_time
+
+_log = logging.getLogger("facesel.vault")
 
 
 def open_index(vault_dir: str | os.PathLike, readonly: bool = True) -> Index:
@@ -353,6 +358,7 @@ def open_records(vault_dir: str | os.PathLike, share_paths: Sequence[str | os.Pa
     entry = vault_log.append("open", **fields)
     authority_log.append("open", vault_id=identity.vault_id, camera_id=identity.camera_id,
                          vault_seq=entry["seq"], vault_entry=entry["hash"], **fields)
+    remove_stale_staging(out_dir)
     staging = out_dir.parent / f".{out_dir.name}.partial-{secrets.token_hex(4)}"
     try:
         staging.mkdir(mode=0o700)
@@ -361,18 +367,41 @@ def open_records(vault_dir: str | os.PathLike, share_paths: Sequence[str | os.Pa
             out_dir.rmdir()  # empty (checked above)
         os.rename(staging, out_dir)
         fsync_dir(out_dir.parent)
-    except (OSError, RecordError) as err:
-        # Leave no partial plaintext behind (e.g. disk full half-way).
+    except BaseException as err:
+        # Leave no partial plaintext behind: a disk full half-way, and also Ctrl-C or SIGTERM
+        # (``facesel open`` turns it into SystemExit), which left decrypted pictures in the
+        # hidden staging folder (review 6, finding 3).
         shutil.rmtree(staging, ignore_errors=True)
-        detail = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+        detail = err.strerror if isinstance(err, OSError) and err.strerror else str(err) or type(err).__name__
         for log in (vault_log, authority_log):
             try:
                 log.append("open-aborted", vault_entry=entry["hash"], reason=f"writing the output failed: {detail}")
             except (OSError, AuditError):
                 pass
+        if not isinstance(err, (OSError, RecordError)):
+            raise  # an interruption stays one
         raise VaultWriteError(f"could not write the opened snapshots to {out_dir}: {detail}; "
                               "nothing was left there") from err
     return opened
+
+
+def remove_stale_staging(out_dir: Path) -> list[Path]:
+    """Delete the staging folders (``.NAME.partial-XXXXXXXX`` beside ``out_dir``) that an opening
+    to the same output left when it was killed (SIGKILL, a power cut: no cleanup can run then),
+    with the decrypted pictures it had written (review 6, finding 3). Only folders of this user
+    under exactly that name; a link is never followed. Returns what was removed (logged)."""
+    pattern = re.compile(rf"\A\.{re.escape(out_dir.name)}\.partial-[0-9a-f]{{8}}\Z")
+    removed = []
+    for candidate in out_dir.parent.iterdir():
+        if not pattern.match(candidate.name):
+            continue
+        info = candidate.lstat()
+        if stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid():
+            shutil.rmtree(candidate)
+            removed.append(candidate)
+            _log.warning("removed %s, the pictures of an opening to %s that was killed before it finished",
+                         candidate, out_dir)
+    return removed
 
 
 def current_user() -> str:

@@ -1,0 +1,107 @@
+"""Review 6, finding 4 (low-medium): with ``serve.view = true``, four live-view streams took the
+status port away from everyone else.
+
+The status port answers with 4 worker threads, and an MJPEG stream keeps its worker for as long
+as its client reads (round 3 made a request wait for a worker rather than be cut, so it waits for
+ever). Any client that can reach the port, no login needed, opened four
+``/cameras/NAME/view.mjpg`` streams: ``/metrics``, ``/healthz``, ``/status`` and ``/reload`` got
+no answer again (monitoring sees a dead service; ``facesel serve reload`` fails), and each stream
+ran the view's face detection twice per frame at 2 frames/s, beside the cameras. Now at most
+:data:`facesel.serve.view.MAX_STREAMS` streams run at once; another is answered 503 at once.
+A real service on the demo clip (looping), real sockets.
+"""
+
+from __future__ import annotations
+
+import socket
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import facesel
+from facesel.serve.config import parse_config
+from facesel.serve.service import Service
+from facesel.serve.view import MAX_STREAMS
+
+from test_serve import authority, camera, config_dict, fetch, keys  # noqa: F401
+from test_sources import wait_for
+
+DEMO = Path(facesel.__file__).parent / "demo_data" / "intel_face_demographics_walking.gif"
+
+
+def _open_stream(port: int, name: str = "walk") -> tuple[socket.socket, bytes]:
+    """A client that asks for the stream, reads the status line, then just stays connected."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+    sock.sendall(f"GET /cameras/{name}/view.mjpg HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+    head = b""
+    while b"\r\n" not in head:
+        chunk = sock.recv(1024)
+        if not chunk:
+            break
+        head += chunk
+    return sock, head.split(b"\r\n", 1)[0]
+
+
+def test_streams_of_the_view_cannot_take_every_worker_of_the_status_port(authority, keys, tmp_path):
+    config = parse_config(config_dict(authority, {"walk": camera(DEMO, tmp_path / "walk", keys("walk"), loop=True)},
+                                      view=True))
+    service = Service(config).start()
+    streams = []
+    try:
+        port = service.status.port
+        assert wait_for(lambda: _status(port, "/cameras/walk/view.jpg") == 200, timeout=120)
+        for _ in range(4):  # as many as the status port has workers
+            streams.append(_open_stream(port))
+        answered = [status for _, status in streams]
+        assert answered[:MAX_STREAMS] == [b"HTTP/1.0 200 OK"] * MAX_STREAMS, answered
+        assert all(status.startswith(b"HTTP/1.0 503") for status in answered[MAX_STREAMS:]), answered
+        # while the streams run, the monitoring routes still answer
+        code, body = fetch(port, "/metrics")
+        assert code == 200 and "facesel_frames_received_total" in body
+        assert fetch(port, "/healthz")[0] in (200, 503)
+        # a stream that ends gives its place back
+        streams.pop(0)[0].close()
+        assert wait_for(lambda: _try_stream(port, streams), timeout=30)
+    finally:
+        for sock, _ in streams:
+            sock.close()
+        service.stop()
+
+
+def _status(port: int, path: str) -> int:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=30) as reply:
+            reply.read()
+            return reply.status
+    except urllib.error.HTTPError as err:
+        return err.code
+
+
+def _try_stream(port: int, streams: list, name: str = "walk") -> bool:
+    sock, status = _open_stream(port, name)
+    if status == b"HTTP/1.0 200 OK":
+        streams.append((sock, status))
+        return True
+    sock.close()
+    return False
+
+
+def test_a_stream_of_a_camera_without_frames_gives_its_place_back_when_its_client_leaves(authority, keys, tmp_path):
+    """A stream learnt that its client had left only from a failed write: on a camera with no
+    frame (down, reconnecting) it never wrote, so two clients that came and went kept both places
+    until the service stopped, and the view stayed refused to the operator."""
+    config = parse_config(config_dict(authority, {"gone": camera("rtsp://127.0.0.1:9/none", tmp_path / "gone",
+                                                                 keys("gone"))}, view=True))
+    service = Service(config).start()
+    streams = []
+    try:
+        port = service.status.port
+        for _ in range(MAX_STREAMS):
+            sock, status = _open_stream(port, "gone")
+            assert status == b"HTTP/1.0 200 OK", status
+            sock.close()  # the client leaves at once
+        assert wait_for(lambda: _try_stream(port, streams, "gone"), timeout=30)
+    finally:
+        for sock, _ in streams:
+            sock.close()
+        service.stop()
