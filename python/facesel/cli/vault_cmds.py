@@ -10,6 +10,7 @@ from pathlib import Path
 
 from facesel.cli.authority import share_passphrase_source
 from facesel.cli.vault_errors import clean_errors
+from facesel.cli.writable import refuse_unwritable_file, refuse_unwritable_folder
 from facesel.vault.audit import AuditLog, signed_head, verify
 from facesel.vault.consistency import RECORD_SUFFIX, custody_problems
 from facesel.vault.errors import AuditError, RecordError, VaultLockedError
@@ -36,6 +37,8 @@ def _anchor(args: argparse.Namespace) -> tuple[AuthorityPublic | None, str | Non
     anchor = None
     if getattr(args, "authority", None):
         path = Path(args.authority)
+        if not path.exists():  # else "X does not exist", naming no flag
+            raise FileNotFoundError(f"--authority {path}: no such file or folder (authority.pub, or the authority's folder)")
         anchor = AuthorityPublic.load(path / "authority.pub" if path.is_dir() else path)
     pin = check_fingerprint(args.fingerprint, "--fingerprint") if getattr(args, "fingerprint", None) else None
     return anchor, pin
@@ -148,6 +151,11 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _find_keystore(args: argparse.Namespace) -> Path:
+    for share in args.share:  # else a mistyped share said "no keystore found next to the share files"
+        if not Path(share).exists():
+            raise FileNotFoundError(f"--share {share}: no such file")
+        if Path(share).is_dir():
+            raise ValueError(f"--share {share}: a folder, not a share file (share-I-of-N.json)")
     if args.keystore:
         return Path(args.keystore)
     # Default layout of `facesel authority init`: DIR/shares/share-*.json next to DIR/keystore.
@@ -165,6 +173,11 @@ def _open(args: argparse.Namespace) -> int:
 
     if args.bundle and Path(args.bundle).exists():
         raise ValueError(f"--bundle {args.bundle} exists already; choose a new file")
+    # Before any share is read: an --out that cannot be written used to cost the holders their
+    # passphrases and leave an "open" and an "open-aborted" entry in both audit logs.
+    refuse_unwritable_folder("--out", args.out)
+    if args.bundle:
+        refuse_unwritable_file("--bundle", args.bundle)
     passphrases = remembering(share_passphrase_source(args, args.share))  # asked once, also for --bundle
     keystore = _find_keystore(args)
     opened = open_records(
@@ -303,6 +316,7 @@ def _audit_head(args: argparse.Namespace) -> int:
         if Path(args.out).is_dir():  # else os.replace's error, naming the temporary file
             raise ValueError(f"--out {args.out} is a folder: give the head file's path, e.g. "
                              f"{Path(args.out) / 'head.json'}")
+        refuse_unwritable_file("--out", args.out)  # else "permission denied: DIR/.head.json.1a2b.tmp"
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         atomic_write(Path(args.out), (text + "\n").encode("utf-8"), mode=0o644)
         print(f"signed head seq {head['seq']} written to {args.out}; keep a copy elsewhere, check later with "
