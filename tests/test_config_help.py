@@ -15,3 +15,25 @@ def test_every_setting_renders_in_the_help():
     text = parser.format_help()
     for f in fields(PipelineConfig):
         assert "--" + f.name.replace("_", "-") in text
+
+
+def _options_with_a_default(parser: argparse.ArgumentParser, path: str):
+    """(command, option, default, help) of every option, in every subcommand, whose default is a value."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from _options_with_a_default(sub, f"{path} {name}")
+        elif action.option_strings and action.default not in (None, False, True, [], argparse.SUPPRESS):
+            yield path, action.option_strings[-1], action.default, action.help or ""
+
+
+def test_every_option_with_a_default_states_it_in_its_help():
+    # ux15: `facesel train -h` showed --lr and --base-channels, and `facesel review -h` --idle and
+    # --passphrase-delay, without the value used when they are left out.
+    from facesel.cli import build_parser
+
+    found = list(_options_with_a_default(build_parser(), "facesel"))
+    assert len(found) > 50  # the walk reached the subcommands
+    silent = [f"{command} {option} (default {default!r})" for command, option, default, text in found
+              if "default" not in text.lower()]
+    assert silent == []

@@ -4,6 +4,7 @@ naming the flag, before any work starts."""
 from __future__ import annotations
 
 import argparse
+import math
 
 
 def int_at_least(minimum: int):
@@ -32,3 +33,22 @@ def port_number(text: str) -> int:
     if not 0 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"must be a port number in [0, 65535], got {text}")
     return value
+
+
+def finite_number(minimum: float, *, inclusive: bool):
+    """An argparse type: a finite float ``>= minimum`` (``inclusive``) or ``> minimum``. A bare
+    ``type=float`` takes ``nan``, ``inf`` and negative numbers, which a setting then refused
+    later (exit 1, under its Python name) or not at all."""
+    relation = ">=" if inclusive else ">"
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+        if not (math.isfinite(value) and (value >= minimum if inclusive else value > minimum)):
+            raise argparse.ArgumentTypeError(f"must be a finite number {relation} {minimum:g}, got {text}")
+        return value
+
+    parse.__name__ = f"number {relation} {minimum:g}"
+    return parse

@@ -10,7 +10,7 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-from facesel.cli.argtypes import int_at_least
+from facesel.cli.argtypes import finite_number, int_at_least
 
 MIN_TILE = 16
 """Narrowest tile accepted (12 pixels high): a narrower one can hardly hold a face the detector finds;
@@ -92,9 +92,9 @@ def register_crowds(sub: argparse._SubParsersAction) -> None:
                    help="crossing crowds instead: the same clips walk across a 640x360 frame at different depths and "
                         "speeds, nearer people passing in front of farther ones (facesel.eval.crowds_crossing; 200 "
                         "frames unless --frames)")
-    s.add_argument("--layouts", type=int, default=3,
+    s.add_argument("--layouts", type=int_at_least(1), default=3,
                    help="with --crossing: walks per group of clips (other depths, speeds, directions; default 3)")
-    s.add_argument("--covered-link", type=float, default=None, metavar="SECONDS",
+    s.add_argument("--covered-link", type=finite_number(0, inclusive=True), default=None, metavar="SECONDS",
                    help="re-link with covered links up to this gap (LinkRule.covered_gap_seconds; off by default)")
     s.add_argument("--json", type=Path, default=None, help="write every figure to this JSON file")
     s.set_defaults(func=_run)
