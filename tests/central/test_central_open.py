@@ -176,3 +176,26 @@ def test_retention_through_the_interface_on_both_backends(backend, authority):
     assert store.purge(last + pub.retention_seconds + 60, allow_future=True) == len(crops)
     assert store.rows() == []
     assert store.verify_audit().ok
+
+
+def test_ctrl_c_while_writing_leaves_no_plaintext_and_logs_the_abort(backend, authority, tmp_path, monkeypatch):
+    # ux15: a KeyboardInterrupt (Ctrl-C) while the snapshots were written left the
+    # decrypted faces written so far in --out: only an OSError was cleaned up.
+    import facesel.central.opening as opening
+
+    store, _ = backend
+    write = opening._write
+
+    def write_then_interrupt(out_dir, opened):
+        write(out_dir, opened)  # every plaintext file is on disk when the user presses Ctrl-C
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(opening, "_write", write_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        _open(store, authority, tmp_path / "out", all_records=True)
+    assert not (tmp_path / "out").exists()
+    if isinstance(store, FileVaultBackend):
+        entries = store.log.entries()
+    else:
+        entries = [json.loads(line) for line in store.audit_lines()]
+    assert entries[-1]["event"] == "open-aborted" and "interrupted (KeyboardInterrupt)" in entries[-1]["reason"]

@@ -30,7 +30,7 @@ from facesel.vault.fsutil import atomic_write
 from facesel.vault.index import IndexRow
 from facesel.vault.keys import Keystore
 from facesel.vault.payload import OpenedSnapshot, decode_snapshot
-from facesel.vault.opening import EpochSecrets, current_user
+from facesel.vault.opening import EpochSecrets, current_user, stopped_by
 from facesel.vault.record import open_record
 from facesel.vault.shares import ShareFile, reconstruct_master
 
@@ -125,12 +125,21 @@ def open_from(backend: VaultBackend, share_paths: Sequence[str | os.PathLike], k
     try:
         out_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         _write(out_dir, opened)
-    except OSError as err:
+    except BaseException as err:
+        # No partial plaintext left behind: a full disk, and Ctrl-C (KeyboardInterrupt) half-way too.
         if out_existed:
             for child in list(out_dir.iterdir()):
                 shutil.rmtree(child, ignore_errors=True)
         else:
             shutil.rmtree(out_dir, ignore_errors=True)
+        if not isinstance(err, OSError):
+            why = f"writing the output failed: {stopped_by(err)}"
+            try:
+                aborted = backend.append_audit("open-aborted", signer=signer, opened_entry=entry["hash"], reason=why)
+                authority_log.append("open-aborted", **backend.witness(aborted), reason=why)
+            except Exception:  # noqa: BLE001 - the interruption is what the operator must see
+                pass
+            raise
         why = f"writing the output failed: {err.strerror or err}"
         aborted = backend.append_audit("open-aborted", signer=signer, opened_entry=entry["hash"], reason=why)
         try:

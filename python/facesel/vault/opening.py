@@ -361,18 +361,28 @@ def open_records(vault_dir: str | os.PathLike, share_paths: Sequence[str | os.Pa
             out_dir.rmdir()  # empty (checked above)
         os.rename(staging, out_dir)
         fsync_dir(out_dir.parent)
-    except (OSError, RecordError) as err:
-        # Leave no partial plaintext behind (e.g. disk full half-way).
+    except BaseException as err:
+        # Leave no partial plaintext behind: a disk full half-way, and Ctrl-C (KeyboardInterrupt)
+        # or any other error, which before left the faces decrypted so far in .OUT.partial-XXXX.
         shutil.rmtree(staging, ignore_errors=True)
-        detail = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+        write_failed = isinstance(err, (OSError, RecordError))
+        detail = (err.strerror if isinstance(err, OSError) and err.strerror else str(err)) if write_failed else \
+            stopped_by(err)
         for log in (vault_log, authority_log):
             try:
                 log.append("open-aborted", vault_entry=entry["hash"], reason=f"writing the output failed: {detail}")
             except (OSError, AuditError):
                 pass
+        if not write_failed:
+            raise
         raise VaultWriteError(f"could not write the opened snapshots to {out_dir}: {detail}; "
                               "nothing was left there") from err
     return opened
+
+
+def stopped_by(err: BaseException) -> str:
+    """What an ``open-aborted`` entry says of an opening stopped by something other than a write error."""
+    return "interrupted (KeyboardInterrupt)" if isinstance(err, KeyboardInterrupt) else f"{type(err).__name__}: {err}"
 
 
 def current_user() -> str:
