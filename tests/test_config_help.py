@@ -37,3 +37,18 @@ def test_every_option_with_a_default_states_it_in_its_help():
     silent = [f"{command} {option} (default {default!r})" for command, option, default, text in found
               if "default" not in text.lower()]
     assert silent == []
+
+
+def test_the_top_level_help_states_the_exit_codes_the_readme_gives():
+    # ux15: the exit codes were written only in README.md, not where a user of the command looks.
+    import re
+    from pathlib import Path
+
+    from facesel.cli import build_parser
+
+    text = " ".join(build_parser().format_help().split())
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    paragraph = readme[readme.index("**Exit codes.**"):].split("\n\n", 1)[0]
+    for code in sorted(set(re.findall(r"\b(0|1|2|3|130|143)\b", paragraph)), key=int):
+        assert re.search(rf"\b{code} ", text), code
+    assert "Exit status" in text and "one line on stderr" in text and "usage error" in text
