@@ -164,3 +164,30 @@ def test_verify_bundle_on_a_folder_says_it_is_a_folder(tmp_path, capsys):
     code, out, err = run_cli(capsys, "verify-bundle", tmp_path)
     assert code == 1 and "Errno" not in out + err
     assert f"{tmp_path} is a folder, not a bundle file" in out + err
+
+
+@pytest.mark.parametrize("kind", ["file", "below a file", "unwritable"])
+def test_serve_check_refuses_a_vault_the_camera_cannot_use(home, kind):
+    # ux15: `facesel serve --check` said "1 camera(s) OK" for a vault path that is a file (or lies
+    # below one) or that the service's user may not make; the camera failed only once started.
+    from facesel.serve.config import parse_config
+    from test_vault_common import camera_dir, make_authority
+
+    make_authority(home / "auth", camera_id="door")
+    if os.geteuid() == 0:  # the other user reads the camera's key; only the vault's folder is shut
+        for path in [*home.glob("auth*"), *(p for folder in home.glob("auth*") for p in folder.rglob("*"))]:
+            os.chown(path, OTHER_USER, OTHER_USER, follow_symlinks=False)
+    (home / "notes.txt").write_text("a file")
+    vault = {"file": home / "notes.txt", "below a file": home / "notes.txt" / "v",
+             "unwritable": home / "shut" / "v"}[kind]
+    table = {"defaults": {"authority": str(home / "auth" / "authority.pub")},
+             "cameras": {"door": {"source": str(CLIP), "vault": str(vault),
+                                  "camera_key": str(camera_dir(home / "auth", "door"))}}}
+    said = {"file": f"cameras.door.vault: {vault} is a file, not a folder",
+            "below a file": f"cameras.door.vault {vault}: cannot be made: {home / 'notes.txt'} is a file, not a folder",
+            "unwritable": f"cameras.door.vault {vault}: cannot be made: permission denied on {home / 'shut'}"}[kind]
+    with pytest.raises(ValueError) as refused:
+        _as_other_user(lambda: parse_config(table)) if kind == "unwritable" else parse_config(table)
+    assert str(refused.value) == said
+    table["cameras"]["door"]["vault"] = str(home / "vault")
+    assert parse_config(table).cameras["door"].vault == home / "vault"

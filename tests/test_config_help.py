@@ -52,3 +52,22 @@ def test_the_top_level_help_states_the_exit_codes_the_readme_gives():
     for code in sorted(set(re.findall(r"\b(0|1|2|3|130|143)\b", paragraph)), key=int):
         assert re.search(rf"\b{code} ", text), code
     assert "Exit status" in text and "one line on stderr" in text and "usage error" in text
+
+
+def test_no_help_shows_a_python_name_as_a_placeholder():
+    # ux15: `facesel list -h`, `open -h` and `central list/open -h` showed "--from FROM_" (the
+    # argparse dest, renamed to dodge Python's keyword) where "--from TIME" was meant.
+    import re
+
+    from facesel.cli import build_parser
+
+    def helps(parser):
+        yield parser.format_help()
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub in action.choices.values():
+                    yield from helps(sub)
+
+    texts = list(helps(build_parser()))
+    assert len(texts) > 30
+    assert [m for text in texts for m in re.findall(r"--[a-z-]+ [A-Z_]+_\b", text)] == []

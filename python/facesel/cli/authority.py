@@ -336,7 +336,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("shred", help="destroy epoch secrets whose retention has passed, then re-key (K shares)")
     p.add_argument("--dir", required=True, help="the authority folder")
-    p.add_argument("--now", help="current time (ISO 8601 or Unix seconds; default now)")
+    p.add_argument("--now", metavar="TIME", help="current time (ISO 8601 or Unix seconds; default now)")
     p.add_argument("--dry-run", action="store_true", help="only list the epochs that would be shredded")
     p.add_argument("--allow-future-now", action="store_true",
                    help="accept a --now more than 5 minutes ahead of the clock (logged): it shreds epochs early")

@@ -25,7 +25,7 @@ import shlex
 from pathlib import Path
 
 from facesel.cli.central import positive_int
-from facesel.cli.writable import refuse_unwritable_folder
+from facesel.writable import refuse_unwritable_folder
 
 DEFAULT_VIDEO = Path("videos") / "arcade_walkers_1080p.mp4"
 

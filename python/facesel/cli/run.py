@@ -9,7 +9,7 @@ from pathlib import Path
 
 from facesel.cli import run_session
 from facesel.cli.run_outcome import judge
-from facesel.cli.writable import refuse_unwritable_file, refuse_unwritable_folder
+from facesel.writable import refuse_unwritable_file, refuse_unwritable_folder
 from facesel.serve.pipeline_adapter import NOT_IN_CONFIG, SCORERS, make_scorer, views_by_segment
 
 PLAINTEXT_HELP = (

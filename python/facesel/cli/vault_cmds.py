@@ -10,7 +10,7 @@ from pathlib import Path
 
 from facesel.cli.authority import share_passphrase_source
 from facesel.cli.vault_errors import clean_errors
-from facesel.cli.writable import refuse_unwritable_file, refuse_unwritable_folder
+from facesel.writable import refuse_unwritable_file, refuse_unwritable_folder
 from facesel.vault.audit import AuditLog, signed_head, verify
 from facesel.vault.consistency import RECORD_SUFFIX, custody_problems
 from facesel.vault.errors import AuditError, RecordError, VaultLockedError
@@ -331,7 +331,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--vault", required=True, help="vault folder")
     p.add_argument("--camera", required=True, help="the camera's key folder (purges are logged and signed)")
     p.add_argument("--authority", help="authority.pub to use (default: the vault's pinned copy)")
-    p.add_argument("--now", help="purge as of this time (ISO 8601 or Unix seconds; default now; not in the future)")
+    p.add_argument("--now", metavar="TIME", help="purge as of this time (ISO 8601 or Unix seconds; default now; not in the future)")
     p.add_argument("--allow-future-now", action="store_true",
                    help="accept a --now in the future (deletes records early; logged as an override)")
     p.set_defaults(func=_purge)
@@ -339,8 +339,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("list", help="list stored records (metadata only; no keys needed)")
     p.add_argument("--vault", required=True, help="vault folder")
     _add_anchor(p)
-    p.add_argument("--from", dest="from_", help="sealed at or after (ISO 8601 or Unix seconds)")
-    p.add_argument("--to", help="sealed at or before")
+    p.add_argument("--from", dest="from_", metavar="TIME", help="sealed at or after (ISO 8601 or Unix seconds)")
+    p.add_argument("--to", metavar="TIME", help="sealed at or before")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=_list)
 
@@ -349,8 +349,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--vault", required=True, help="vault folder")
     p.add_argument("--share", action="append", required=True, help="a share file (repeat, K times at least)")
     p.add_argument("--reason", required=True, help="case reference: why the records are opened")
-    p.add_argument("--from", dest="from_", help="open records sealed at or after this time")
-    p.add_argument("--to", help="open records sealed at or before this time")
+    p.add_argument("--from", dest="from_", metavar="TIME", help="open records sealed at or after this time")
+    p.add_argument("--to", metavar="TIME", help="open records sealed at or before this time")
     p.add_argument("--all", action="store_true", help="open every record")
     p.add_argument("--out", required=True, help="new or empty folder for the decrypted snapshots")
     p.add_argument("--keystore", help="authority keystore folder (default: beside the share files)")

@@ -1,4 +1,5 @@
-"""Refuse, before any work starts, an output path that facesel could not write.
+"""Refuse, before any work starts, an output path that facesel could not write (the command
+line's output flags, and each camera's ``vault`` in a ``serve`` config).
 
 Without this check an unwritable ``--plaintext-out``, ``--report``, ``--vault``, ``--preview``,
 ``--workdir`` or ``--out`` failed only when the first file was written: after the models had
