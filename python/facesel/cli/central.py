@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+from facesel.cli.authority import add_passphrase_sources
 from facesel.cli.vault_cmds import print_record_table
 from facesel.vault.timeparse import parse_time
 
@@ -400,8 +401,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="new or empty folder for the decrypted snapshots")
     p.add_argument("--keystore", help="authority keystore folder (default: beside the share files)")
     p.add_argument("--by", help="who opens (default: the OS user name)")
-    p.add_argument("--passphrase-file", help="passphrases of protected shares, one per line in --share order")
-    p.add_argument("--passphrase-env", metavar="VAR", help="environment variable with the passphrase of all shares")
+    add_passphrase_sources(p)  # as `facesel open`: one file, or one per --share (repeat)
     p.set_defaults(func=_open)
 
     p = sub.add_parser("purge", help="drop the ciphertext of records older than the retention period")
@@ -431,8 +431,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--out", metavar="FILE", help="also write it to FILE (for 'facesel central audit --expect FILE')")
     p.add_argument("--share", action="append", help="a share file (K times): the authority signs the head")
     p.add_argument("--keystore", help="authority keystore folder (default: beside the share files)")
-    p.add_argument("--passphrase-file", help="passphrases of protected shares, one per line in --share order")
-    p.add_argument("--passphrase-env", metavar="VAR", help="environment variable with the passphrase of all shares")
+    add_passphrase_sources(p)  # as `facesel open`: one file, or one per --share (repeat)
     p.set_defaults(func=_head)
 
     p = subparsers.add_parser("sync", help="ship a camera vault's records to the central store (store-and-forward)")
