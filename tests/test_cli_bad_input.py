@@ -478,3 +478,31 @@ def test_eval_numbers_out_of_range_are_usage_errors_naming_the_flag(tmp_path, ca
         run_cli(capsys, *argv, f"{flag}={value}")
     assert usage.value.code == 2
     assert f"argument {flag}: {says}, got {value}" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["crowds", "switches"])
+@pytest.mark.parametrize("kind", ["missing", "file"])
+def test_eval_data_that_is_no_folder_is_named(tmp_path, capsys, command, kind):
+    # ux15: a mistyped --data was told "no shared data: give --data or set FACESEL_DATA".
+    data = tmp_path / "data"
+    if kind == "file":
+        data.write_text("not a folder")
+    code, _, err = run_cli(capsys, "eval", command, "--data", data)
+    said = "no such folder" if kind == "missing" else "a file, not a folder"
+    assert code == 1 and err.strip() == f"facesel eval: error: --data {data}: {said}" + \
+        ("" if kind == "missing" else " (the shared data folder)"), err
+
+
+def test_eval_tracks_on_a_damaged_video_is_one_line_without_ffmpeg_noise(shared_data, tmp_path):
+    # ux15: FFmpeg's own "[mov,mp4,...] moov atom not found" came before facesel's error line
+    # (`facesel run` had kept it off stderr since session 13; `eval tracks` had not).
+    import subprocess
+    import sys
+
+    clip = tmp_path / "cut.mp4"
+    clip.write_bytes((shared_data / "videos" / "arcade_walkers_1080p.mp4").read_bytes()[:65536])
+    done = subprocess.run([sys.executable, "-m", "facesel", "eval", "tracks", str(clip), "--out", str(tmp_path / "o"),
+                           "--no-progress"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1, done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("facesel eval: error: cannot read video file"), done.stderr

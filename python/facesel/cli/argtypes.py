@@ -52,3 +52,24 @@ def finite_number(minimum: float, *, inclusive: bool):
 
     parse.__name__ = f"number {relation} {minimum:g}"
     return parse
+
+
+def shared_data_folder(given):
+    """The shared data folder of ``--data`` (when given) or ``FACESEL_DATA`` / ``../shared/data``.
+    A ``--data`` that is missing or a file is named as such: before, it was told "no shared data:
+    give --data or set FACESEL_DATA", as if no --data had been given."""
+    from pathlib import Path
+
+    from facesel.data import data_root
+
+    if given is not None:
+        path = Path(given)
+        if not path.exists():
+            raise ValueError(f"--data {given}: no such folder")
+        if not path.is_dir():
+            raise ValueError(f"--data {given}: a file, not a folder (the shared data folder)")
+        return path
+    root = data_root()
+    if root is None or not Path(root).is_dir():
+        raise ValueError("no shared data: give --data DIR or set FACESEL_DATA")
+    return Path(root)

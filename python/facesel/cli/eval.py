@@ -77,6 +77,9 @@ def _run_tracks(args: argparse.Namespace) -> int:
 
     from facesel.eval.track_bench import run_tracks
     from facesel.eval.track_rules import rule_names
+    from facesel.serve.quiet_media import quiet_media_libraries
+
+    quiet_media_libraries()  # as `facesel run`: FFmpeg's own lines ("moov atom not found") off stderr
 
     cv2.setNumThreads(1)
     names = []

@@ -10,7 +10,7 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-from facesel.cli.argtypes import finite_number, int_at_least
+from facesel.cli.argtypes import finite_number, int_at_least, shared_data_folder
 
 MIN_TILE = 16
 """Narrowest tile accepted (12 pixels high): a narrower one can hardly hold a face the detector finds;
@@ -20,14 +20,11 @@ MIN_TILE = 16
 def _run(args: argparse.Namespace) -> int:
     import cv2
 
-    from facesel.data import data_root
     from facesel.eval.crowds import evaluate, summary
     from facesel.select.linking import LinkRule
 
     cv2.setNumThreads(1)
-    root = args.data or data_root()
-    if root is None or not Path(root).is_dir():
-        raise ValueError("no shared data: give --data or set FACESEL_DATA")
+    root = shared_data_folder(args.data)
     link = None  # the default rule
     if args.previous_link:
         link = LinkRule(window=1, rejoin_colour_distance=None, long_gap_seconds=None, chain_through=None)

@@ -10,7 +10,9 @@ from facesel.cli.argtypes import finite_number, int_at_least
 
 def _run(args: argparse.Namespace) -> int:
     from facesel.eval.snapshot_audit import audit_run
+    from facesel.serve.quiet_media import quiet_media_libraries
 
+    quiet_media_libraries()  # as `facesel run`: FFmpeg's own lines off stderr
     out = audit_run(args.video, args.run, every=args.every, max_frames=args.max_frames, fps=args.fps,
                     threshold=args.threshold, min_frames=args.min_frames,
                     sheet=False if args.no_sheet else args.sheet, progress=not args.no_progress)
