@@ -454,3 +454,55 @@ def test_eval_tracks_on_a_folder_without_videos_is_one_error_line(tmp_path, caps
     code, _, err = run_cli(capsys, "eval", "tracks", "--out", tmp_path / "out", "--no-progress", tmp_path / "clips")
     _one_line_error(code, err, "eval", f"folder {tmp_path / 'clips'} holds no videos")
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(("argv", "flag", "value", "says"), [
+    (["eval", "erc", "--data", "D", "--out", "O"], "--limit-identities", "-1", "must be an integer >= 2"),
+    (["eval", "erc", "--data", "D", "--out", "O"], "--train-limit", "-1", "must be an integer >= 1"),
+    (["eval", "erc", "--data", "D", "--out", "O"], "--random-seeds", "-1", "must be an integer >= 1"),
+    (["eval", "erc", "--data", "D", "--out", "O"], "--threads", "0", "must be an integer >= 1"),
+    (["eval", "crowds"], "--layouts", "-1", "must be an integer >= 1"),
+    (["eval", "crowds"], "--covered-link", "nan", "must be a finite number >= 0"),
+    (["eval", "snapshots", "V", "R"], "--every", "0", "must be an integer >= 1"),
+    (["eval", "snapshots", "V", "R"], "--max-frames", "-1", "must be an integer >= 1"),
+    (["eval", "snapshots", "V", "R"], "--fps", "nan", "must be a finite number > 0"),
+    (["eval", "snapshots", "V", "R"], "--threshold", "-1", "must be a finite number > 0"),
+    (["eval", "snapshots", "V", "R"], "--min-frames", "-1", "must be an integer >= 1"),
+])
+def test_eval_numbers_out_of_range_are_usage_errors_naming_the_flag(tmp_path, capsys, argv, flag, value, says):
+    # ux15: --train-limit -1 and --random-seeds -1 started a 6-minute evaluation (a slice [:-1], a
+    # loop run no times), --layouts -1 was taken, and the others ended later in exit 1 under the
+    # setting's Python name ("max_frames must be ...", "covered_gap_seconds must be ...").
+    argv = [str(tmp_path / a) if a in ("D", "O", "V", "R") else a for a in argv]
+    with pytest.raises(SystemExit) as usage:
+        run_cli(capsys, *argv, f"{flag}={value}")
+    assert usage.value.code == 2
+    assert f"argument {flag}: {says}, got {value}" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["crowds", "switches"])
+@pytest.mark.parametrize("kind", ["missing", "file"])
+def test_eval_data_that_is_no_folder_is_named(tmp_path, capsys, command, kind):
+    # ux15: a mistyped --data was told "no shared data: give --data or set FACESEL_DATA".
+    data = tmp_path / "data"
+    if kind == "file":
+        data.write_text("not a folder")
+    code, _, err = run_cli(capsys, "eval", command, "--data", data)
+    said = "no such folder" if kind == "missing" else "a file, not a folder"
+    assert code == 1 and err.strip() == f"facesel eval: error: --data {data}: {said}" + \
+        ("" if kind == "missing" else " (the shared data folder)"), err
+
+
+def test_eval_tracks_on_a_damaged_video_is_one_line_without_ffmpeg_noise(shared_data, tmp_path):
+    # ux15: FFmpeg's own "[mov,mp4,...] moov atom not found" came before facesel's error line
+    # (`facesel run` had kept it off stderr since session 13; `eval tracks` had not).
+    import subprocess
+    import sys
+
+    clip = tmp_path / "cut.mp4"
+    clip.write_bytes((shared_data / "videos" / "arcade_walkers_1080p.mp4").read_bytes()[:65536])
+    done = subprocess.run([sys.executable, "-m", "facesel", "eval", "tracks", str(clip), "--out", str(tmp_path / "o"),
+                           "--no-progress"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1, done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("facesel eval: error: cannot read video file"), done.stderr

@@ -253,6 +253,21 @@ def test_serve_settings_tables_state_the_parsed_defaults(parsed_defaults):
     assert checked >= 20  # the tables were found and read, not skipped
 
 
+def test_every_serve_key_of_the_code_has_a_row_in_docs_serve_md():
+    """The other direction of the tables' check (ux15): a key the config accepts but docs/serve.md
+    leaves out would be a setting an operator can only find by reading config.py. The keys of the
+    nested tables ([serve.mqtt], [serve.webhook], [[cameras.NAME.zones]]) are named in code spans."""
+    from facesel.serve.config import CAMERA_KEYS, SERVE_KEYS
+    from facesel.serve.events import MQTT_KEYS, WEBHOOK_KEYS
+    from facesel.serve.zones import ZONE_KEYS
+
+    text = (ROOT / "docs" / "serve.md").read_text(encoding="utf-8")
+    in_tables = {key for _, keys, _ in settings_rows(text) for key in keys}
+    assert sorted((SERVE_KEYS | CAMERA_KEYS) - in_tables) == []
+    spans = set(re.findall(r"`([a-z_]+)(?: = [^`]*)?`", FENCE.sub("", text)))
+    assert sorted((MQTT_KEYS | WEBHOOK_KEYS | ZONE_KEYS) - spans) == []
+
+
 def test_serve_settings_that_depend_on_the_source(parsed_defaults):
     """The rows whose default is prose: as docs/serve.md words them."""
     cams = parsed_defaults.cameras

@@ -95,3 +95,19 @@ def test_a_serve_config_holding_credentials_is_owner_only(tmp_path, authority_di
     config.write_text(base + 'source = "rtsp://10.0.0.5:554/s1"\n')
     config.chmod(0o644)
     assert list(load_config(config).cameras) == ["door"]
+
+
+def test_a_public_key_given_for_the_camera_key_is_named_not_chmodded(tmp_path, authority_dir, capsys):
+    # ux15: `--camera DIR/camera.pub` (the public file beside the key, a likely slip) was called
+    # "a secret facesel-camera-key file" and the user told to `chmod 600` the public key.
+    public = camera_dir(authority_dir) / "camera.pub"
+    assert public.stat().st_mode & 0o044  # readable by others, as a public key is
+    with pytest.raises(KeyMaterialError, match=re.escape(f"{public}: not a facesel-camera-key file "
+                                                         "(it is a facesel-camera-public file)")):
+        CameraKey.load(public)
+    code, _, err = run_cli(capsys, "list", "--vault", tmp_path, "--authority", public)
+    assert code == 1 and "not a facesel-authority-public file (it is a facesel-camera-public file)" in err
+    key = camera_dir(authority_dir) / "camera.key"
+    key.chmod(0o644)  # the secret itself, exposed: still refused with the chmod that fixes it
+    with pytest.raises(KeyMaterialError, match="chmod 600"):
+        CameraKey.load(key)

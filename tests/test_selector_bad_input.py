@@ -92,3 +92,16 @@ def test_a_huge_frame_is_refused_before_it_is_copied():
     tall = np.lib.stride_tricks.as_strided(np.zeros(3, np.uint8), shape=(MAX_FRAME_SIDE + 1, 8, 3), strides=(0, 0, 1))
     with pytest.raises(ValueError, match="at most"):
         selector.feed(tall)
+
+
+@pytest.mark.parametrize(("frames", "given"), [
+    (5, "got int"),
+    (None, "got NoneType"),
+    (np.zeros((64, 64, 3), np.uint8), r"got one ndarray of shape \(64, 64, 3\): Selector.feed\(frame\) takes a single frame"),
+])
+def test_run_names_frames_that_are_not_an_iterable_of_pairs(frames, given):
+    # ux15: run(5) raised Python's "'int' object is not iterable", and run(frame) iterated the
+    # frame's rows, each called "a ndarray of shape (64, 3)".
+    selector = Selector(scorer=LaplacianVarianceScorer())
+    with pytest.raises(TypeError, match=rf"frames must be an iterable of \(frame, timestamp\) pairs .*{given}"):
+        next(selector.run(frames, live=False))

@@ -191,3 +191,19 @@ def test_demo_echoes_commands_that_paste_back_into_a_shell(monkeypatch, capsys):
     _step("title", argv)
     echoed = [line for line in capsys.readouterr().out.splitlines() if line.startswith("$ ")][0]
     assert shlex.split(echoed[2:]) == ["facesel", *argv] and seen == [argv]
+
+
+@pytest.mark.parametrize("as_path", [False, True])
+def test_one_share_path_given_bare_is_named_not_iterated(tmp_path, as_path):
+    # ux15: enrol_camera(..., "authority/shares/share-1-of-3.json") iterated the string and said
+    # "share file not found: a"; open_records did the same.
+    from facesel.vault import enrol_camera
+    from test_vault_common import make_authority, share_paths
+
+    _, adir = make_authority(tmp_path / "auth")
+    share = share_paths(adir)[0] if as_path else str(share_paths(adir)[0])
+    kind = type(share).__name__
+    with pytest.raises(TypeError, match=rf"share_paths must be a list of share files, got one {kind} .*put it in a list"):
+        enrol_camera(adir, tmp_path / "cam", "gate-9", share)
+    assert not (tmp_path / "cam").exists()
+    assert enrol_camera(adir, tmp_path / "cam", "gate-9", share_paths(adir)[:2]).camera_id == "gate-9"

@@ -67,6 +67,17 @@ def default_scorer(config: PipelineConfig | None = None):
     return scoring.LaplacianVarianceScorer()
 
 
+def _check_frames(frames) -> None:
+    """Refuse what :meth:`Selector.run` cannot iterate as frames: a number (Python's "'int' object
+    is not iterable") or one frame (iterated by rows, each then called "a ndarray of shape (W, 3)")."""
+    hint = "(a facesel.video source, or zip(frames, timestamps) with None for timestamps from config.fps)"
+    if isinstance(frames, np.ndarray):
+        raise TypeError(f"frames must be an iterable of (frame, timestamp) pairs {hint}, got one ndarray of "
+                        f"shape {frames.shape}: Selector.feed(frame) takes a single frame")
+    if not hasattr(frames, "__iter__"):
+        raise TypeError(f"frames must be an iterable of (frame, timestamp) pairs {hint}, got {type(frames).__name__}")
+
+
 def _unpack(item) -> tuple:
     """``(frame, timestamp, dropped)`` of one item of :meth:`Selector.run`'s ``frames``: a
     ``(frame, timestamp)`` pair, or a triple with the frames dropped before it (a live buffer's).
@@ -230,6 +241,7 @@ class Selector:
         are counted in :attr:`dropped`, ``timings["dropped"]`` and each ``FrameView.dropped``.
         A file is read without dropping (it waits for the pipeline). ``frames`` with
         ``keeps_newest = True`` drop (and count) by themselves: no buffer is added."""
+        _check_frames(frames)
         if live is None:
             live = is_live(frames)
         # A source that keeps only its newest frame itself (``keeps_newest``: a segment of a live

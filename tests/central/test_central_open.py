@@ -202,3 +202,26 @@ def test_an_interrupted_opening_leaves_no_plaintext_behind(backend, authority, t
     else:
         events = [json.loads(line)["event"] for line in store.audit_lines()]
     assert events[-2:] == ["open", "open-aborted"]
+
+
+def test_ctrl_c_while_writing_leaves_no_plaintext_and_logs_the_abort(backend, authority, tmp_path, monkeypatch):
+    # ux15: a KeyboardInterrupt (Ctrl-C) while the snapshots were written left the
+    # decrypted faces written so far in --out: only an OSError was cleaned up.
+    import facesel.central.opening as opening
+
+    store, _ = backend
+    write = opening._write
+
+    def write_then_interrupt(out_dir, opened):
+        write(out_dir, opened)  # every plaintext file is on disk when the user presses Ctrl-C
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(opening, "_write", write_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        _open(store, authority, tmp_path / "out", all_records=True)
+    assert not (tmp_path / "out").exists()
+    if isinstance(store, FileVaultBackend):
+        entries = store.log.entries()
+    else:
+        entries = [json.loads(line) for line in store.audit_lines()]
+    assert entries[-1]["event"] == "open-aborted" and "interrupted (KeyboardInterrupt)" in entries[-1]["reason"]

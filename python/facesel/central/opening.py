@@ -30,7 +30,7 @@ from facesel.vault.fsutil import atomic_write
 from facesel.vault.index import IndexRow
 from facesel.vault.keys import Keystore
 from facesel.vault.payload import OpenedSnapshot, decode_snapshot
-from facesel.vault.opening import EpochSecrets, current_user
+from facesel.vault.opening import EpochSecrets, current_user, stopped_by
 from facesel.vault.record import open_record
 from facesel.vault.shares import ShareFile, reconstruct_master
 
@@ -133,8 +133,8 @@ def open_from(backend: VaultBackend, share_paths: Sequence[str | os.PathLike], k
                 shutil.rmtree(child, ignore_errors=True)
         else:
             shutil.rmtree(out_dir, ignore_errors=True)
-        detail = (err.strerror or str(err)) if isinstance(err, OSError) else str(err) or type(err).__name__
-        why = f"writing the output failed: {detail}"
+        detail = (err.strerror or str(err)) if isinstance(err, OSError) else stopped_by(err)
+        why = f"writing the output failed: {detail}" if isinstance(err, OSError) else f"stopped: {detail}"
         try:
             aborted = backend.append_audit("open-aborted", signer=signer, opened_entry=entry["hash"], reason=why)
             authority_log.append("open-aborted", **backend.witness(aborted), reason=why)

@@ -29,10 +29,19 @@ _SUBCOMMAND_MODULES = [
 ]
 
 
+EXIT_CODES = (
+    "Exit status (README.md, 'Exit codes'): 0 done; 1 an error, said in one line on stderr; 2 a usage error "
+    "(a mistyped flag, a value out of range); 3 'run': the input ended early, 'serve status': a camera is "
+    "down, 'verify-bundle': intact but not checked against --fingerprint; 130 stopped by Ctrl-C; 143 'run' "
+    "stopped by SIGTERM before the end of a file. 'facesel COMMAND -h' for a command's options."
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = SuggestingArgumentParser(
         prog="facesel",
         description="Keep one encrypted, high-quality face snapshot per passer-by; recognise nobody.",
+        epilog=EXIT_CODES,
     )
     parser.add_argument("--version", action="version", version=f"facesel {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")

@@ -4,6 +4,7 @@ naming the flag, before any work starts."""
 from __future__ import annotations
 
 import argparse
+import math
 
 
 def int_at_least(minimum: int):
@@ -32,3 +33,43 @@ def port_number(text: str) -> int:
     if not 0 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"must be a port number in [0, 65535], got {text}")
     return value
+
+
+def finite_number(minimum: float, *, inclusive: bool):
+    """An argparse type: a finite float ``>= minimum`` (``inclusive``) or ``> minimum``. A bare
+    ``type=float`` takes ``nan``, ``inf`` and negative numbers, which a setting then refused
+    later (exit 1, under its Python name) or not at all."""
+    relation = ">=" if inclusive else ">"
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+        if not (math.isfinite(value) and (value >= minimum if inclusive else value > minimum)):
+            raise argparse.ArgumentTypeError(f"must be a finite number {relation} {minimum:g}, got {text}")
+        return value
+
+    parse.__name__ = f"number {relation} {minimum:g}"
+    return parse
+
+
+def shared_data_folder(given):
+    """The shared data folder of ``--data`` (when given) or ``FACESEL_DATA`` / ``../shared/data``.
+    A ``--data`` that is missing or a file is named as such: before, it was told "no shared data:
+    give --data or set FACESEL_DATA", as if no --data had been given."""
+    from pathlib import Path
+
+    from facesel.data import data_root
+
+    if given is not None:
+        path = Path(given)
+        if not path.exists():
+            raise ValueError(f"--data {given}: no such folder")
+        if not path.is_dir():
+            raise ValueError(f"--data {given}: a file, not a folder (the shared data folder)")
+        return path
+    root = data_root()
+    if root is None or not Path(root).is_dir():
+        raise ValueError("no shared data: give --data DIR or set FACESEL_DATA")
+    return Path(root)

@@ -272,7 +272,7 @@ def _shred(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_passphrase_sources(p: argparse.ArgumentParser) -> None:
+def add_passphrase_sources(p: argparse.ArgumentParser) -> None:
     p.add_argument("--passphrase-file", action="append", metavar="FILE",
                    help="passphrases of protected shares: one file with one per line in --share order, or one "
                         "file per --share (repeat, in --share order)")
@@ -324,23 +324,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--dir", required=True, help="the authority folder")
     p.add_argument("--camera", required=True, help="the camera's camera.pub (or its folder)")
     p.add_argument("--share", action="append", required=True, help="a share file (repeat K times)")
-    _add_passphrase_sources(p)
+    add_passphrase_sources(p)
     p.set_defaults(func=_register)
 
     p = sub.add_parser("extend", help="make epoch keys further ahead (needs K shares)")
     p.add_argument("--dir", required=True, help="the authority folder")
     p.add_argument("--share", action="append", required=True, help="a share file (repeat K times)")
     p.add_argument("--until", required=True, help="make keys up to this time")
-    _add_passphrase_sources(p)
+    add_passphrase_sources(p)
     p.set_defaults(func=_extend)
 
     p = sub.add_parser("shred", help="destroy epoch secrets whose retention has passed, then re-key (K shares)")
     p.add_argument("--dir", required=True, help="the authority folder")
-    p.add_argument("--now", help="current time (ISO 8601 or Unix seconds; default now)")
+    p.add_argument("--now", metavar="TIME", help="current time (ISO 8601 or Unix seconds; default now)")
     p.add_argument("--dry-run", action="store_true", help="only list the epochs that would be shredded")
     p.add_argument("--allow-future-now", action="store_true",
                    help="accept a --now more than 5 minutes ahead of the clock (logged): it shreds epochs early")
     p.add_argument("--share", action="append", default=[], help="a share file (repeat K times)")
-    _add_passphrase_sources(p)
+    add_passphrase_sources(p)
     _add_new_passphrases(p, prefix="new-")
     p.set_defaults(func=_shred)

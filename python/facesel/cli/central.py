@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+from facesel.cli.authority import add_passphrase_sources
 from facesel.cli.vault_cmds import print_record_table
 from facesel.vault.timeparse import parse_time
 
@@ -355,8 +356,8 @@ def add_central_argument(p: argparse.ArgumentParser) -> None:
 
 def _selection_arguments(p: argparse.ArgumentParser, verb: str) -> None:
     p.add_argument("--camera", action="append", help=f"{verb} records of this camera only (repeatable)")
-    p.add_argument("--from", dest="from_", help="sealed at or after (ISO 8601 or Unix seconds)")
-    p.add_argument("--to", help="sealed at or before")
+    p.add_argument("--from", dest="from_", metavar="TIME", help="sealed at or after (ISO 8601 or Unix seconds)")
+    p.add_argument("--to", metavar="TIME", help="sealed at or before")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -401,13 +402,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="new or empty folder for the decrypted snapshots")
     p.add_argument("--keystore", help="authority keystore folder (default: beside the share files)")
     p.add_argument("--by", help="who opens (default: the OS user name)")
-    p.add_argument("--passphrase-file", help="passphrases of protected shares, one per line in --share order")
-    p.add_argument("--passphrase-env", metavar="VAR", help="environment variable with the passphrase of all shares")
+    add_passphrase_sources(p)  # as `facesel open`: one file, or one per --share (repeat)
     p.set_defaults(func=_open)
 
     p = sub.add_parser("purge", help="drop the ciphertext of records older than the retention period")
     add_central_argument(p)
-    p.add_argument("--now", help="current time (ISO 8601 or Unix seconds; default now; not in the future)")
+    p.add_argument("--now", metavar="TIME", help="current time (ISO 8601 or Unix seconds; default now; not in the future)")
     p.add_argument("--allow-future-now", action="store_true",
                    help="accept a --now ahead of the clock (deletes records early; logged)")
     p.set_defaults(func=_purge)
@@ -432,8 +432,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--out", metavar="FILE", help="also write it to FILE (for 'facesel central audit --expect FILE')")
     p.add_argument("--share", action="append", help="a share file (K times): the authority signs the head")
     p.add_argument("--keystore", help="authority keystore folder (default: beside the share files)")
-    p.add_argument("--passphrase-file", help="passphrases of protected shares, one per line in --share order")
-    p.add_argument("--passphrase-env", metavar="VAR", help="environment variable with the passphrase of all shares")
+    add_passphrase_sources(p)  # as `facesel open`: one file, or one per --share (repeat)
     p.set_defaults(func=_head)
 
     p = subparsers.add_parser("sync", help="ship a camera vault's records to the central store (store-and-forward)")

@@ -25,6 +25,7 @@ import shlex
 from pathlib import Path
 
 from facesel.cli.central import positive_int
+from facesel.writable import refuse_unwritable_folder
 
 DEFAULT_VIDEO = Path("videos") / "arcade_walkers_1080p.mp4"
 
@@ -108,6 +109,7 @@ def _run_steps(args: argparse.Namespace) -> int:
     work = Path(args.workdir)
     if work.exists() and not work.is_dir():
         raise ValueError(f"--workdir {work} is a file; give a new or empty folder")
+    refuse_unwritable_folder("--workdir", work)
     video = Path(args.input) if args.input else _default_input()
     _prepare_workdir(work, args.replace)
     authority, vault, opened, report = work / "authority", work / "vault", work / "opened", work / "report"

@@ -8,6 +8,8 @@ import shlex
 import sys
 from pathlib import Path
 
+from facesel.cli.argtypes import int_at_least
+
 
 def _positive_int(text: str) -> int:
     value = int(text)
@@ -19,8 +21,6 @@ def _positive_int(text: str) -> int:
 def _run_erc(args: argparse.Namespace) -> int:
     import cv2
 
-    if args.threads < 1:
-        raise ValueError(f"--threads must be >= 1, got {args.threads}")
     cv2.setNumThreads(args.threads)  # a shared machine: one thread unless asked
     try:
         # OpenBLAS threads spin on a busy machine: a 1,200 x 4,096 PCA took 17 s with its default
@@ -77,6 +77,9 @@ def _run_tracks(args: argparse.Namespace) -> int:
 
     from facesel.eval.track_bench import run_tracks
     from facesel.eval.track_rules import rule_names
+    from facesel.serve.quiet_media import quiet_media_libraries
+
+    quiet_media_libraries()  # as `facesel run`: FFmpeg's own lines ("moov atom not found") off stderr
 
     cv2.setNumThreads(1)
     names = []
@@ -185,16 +188,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--methods", nargs="+", metavar="NAME", help=f"quality methods (space or comma separated, default all): {', '.join(method_names())}"
     )
     e.add_argument("--degrade", type=_positive_int, metavar="SEED", help="degrade every probe (in memory), seeded")
-    e.add_argument("--limit-identities", type=int, metavar="N", help="only the first N subjects with 2+ images")
+    e.add_argument("--limit-identities", type=int_at_least(2), metavar="N", help="only the first N subjects with 2+ images")
     e.add_argument("--train", type=Path, help="training faces for the PCA and supervised baselines (default: <data root>/faces/lfw/train)")
     e.add_argument("--vae-model", type=Path, help="VAE model folder (encoder.onnx, decoder.onnx, model_card.json); default: the shipped one")
-    e.add_argument("--train-limit", type=int, metavar="N", help="only the first N training images (quick runs)")
+    e.add_argument("--train-limit", type=int_at_least(1), metavar="N", help="only the first N training images (quick runs)")
     e.add_argument("--cache-dir", type=Path, help="embedding cache folder (default: OUT/embedding-cache; sensitive)")
     e.add_argument("--no-cache", action="store_true", help="do not cache embeddings")
     e.add_argument("--bootstrap", type=_positive_int, default=500, help="bootstrap resamples over subjects (default 500)")
-    e.add_argument("--random-seeds", type=int, default=100, help="seeds averaged for random rejection (default 100)")
+    e.add_argument("--random-seeds", type=int_at_least(1), default=100, help="seeds averaged for random rejection (default 100)")
     e.add_argument("--seed", type=_positive_int, default=0, help="seed of the bootstrap and random rejection")
-    e.add_argument("--threads", type=int, default=int(os.environ.get("FACESEL_THREADS", "1")), help="OpenCV and BLAS threads (default 1, or FACESEL_THREADS)")
+    e.add_argument("--threads", type=int_at_least(1), default=int(os.environ.get("FACESEL_THREADS", "1")), help="OpenCV and BLAS threads (default 1, or FACESEL_THREADS)")
     e.add_argument("--no-progress", action="store_true", help="no progress bars")
     e.set_defaults(func=_run_erc)
     _register_tracks(sub)

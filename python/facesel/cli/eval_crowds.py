@@ -10,7 +10,7 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-from facesel.cli.argtypes import int_at_least
+from facesel.cli.argtypes import finite_number, int_at_least, shared_data_folder
 
 MIN_TILE = 16
 """Narrowest tile accepted (12 pixels high): a narrower one can hardly hold a face the detector finds;
@@ -20,14 +20,11 @@ MIN_TILE = 16
 def _run(args: argparse.Namespace) -> int:
     import cv2
 
-    from facesel.data import data_root
     from facesel.eval.crowds import evaluate, summary
     from facesel.select.linking import LinkRule
 
     cv2.setNumThreads(1)
-    root = args.data or data_root()
-    if root is None or not Path(root).is_dir():
-        raise ValueError("no shared data: give --data or set FACESEL_DATA")
+    root = shared_data_folder(args.data)
     link = None  # the default rule
     if args.previous_link:
         link = LinkRule(window=1, rejoin_colour_distance=None, long_gap_seconds=None, chain_through=None)
@@ -92,9 +89,9 @@ def register_crowds(sub: argparse._SubParsersAction) -> None:
                    help="crossing crowds instead: the same clips walk across a 640x360 frame at different depths and "
                         "speeds, nearer people passing in front of farther ones (facesel.eval.crowds_crossing; 200 "
                         "frames unless --frames)")
-    s.add_argument("--layouts", type=int, default=3,
+    s.add_argument("--layouts", type=int_at_least(1), default=3,
                    help="with --crossing: walks per group of clips (other depths, speeds, directions; default 3)")
-    s.add_argument("--covered-link", type=float, default=None, metavar="SECONDS",
+    s.add_argument("--covered-link", type=finite_number(0, inclusive=True), default=None, metavar="SECONDS",
                    help="re-link with covered links up to this gap (LinkRule.covered_gap_seconds; off by default)")
     s.add_argument("--json", type=Path, default=None, help="write every figure to this JSON file")
     s.set_defaults(func=_run)

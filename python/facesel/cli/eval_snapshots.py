@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from facesel.cli.argtypes import finite_number, int_at_least
+
 
 def _run(args: argparse.Namespace) -> int:
     from facesel.eval.snapshot_audit import audit_run
+    from facesel.serve.quiet_media import quiet_media_libraries
 
-    if args.every < 1:
-        raise ValueError(f"--every must be >= 1, got {args.every}")
+    quiet_media_libraries()  # as `facesel run`: FFmpeg's own lines off stderr
     out = audit_run(args.video, args.run, every=args.every, max_frames=args.max_frames, fps=args.fps,
                     threshold=args.threshold, min_frames=args.min_frames,
                     sheet=False if args.no_sheet else args.sheet, progress=not args.no_progress)
@@ -56,11 +58,11 @@ def register_snapshots(sub: argparse._SubParsersAction) -> None:
     )
     s.add_argument("video", metavar="VIDEO", help="the run's INPUT (video file or image folder)")
     s.add_argument("run", metavar="RUN", type=Path, help="the run's --plaintext-out folder")
-    s.add_argument("--every", type=int, default=1, help="as given to facesel run (default 1)")
-    s.add_argument("--max-frames", type=int, default=None, help="as given to facesel run")
-    s.add_argument("--fps", type=float, default=None, help="as given to facesel run")
-    s.add_argument("--threshold", type=float, default=0.6, help="matcher distance threshold (default 0.6, dlib's)")
-    s.add_argument("--min-frames", type=int, default=3, help="frames a person must be recognisable in (default 3)")
+    s.add_argument("--every", type=int_at_least(1), default=1, help="as given to facesel run (default 1)")
+    s.add_argument("--max-frames", type=int_at_least(1), default=None, help="as given to facesel run")
+    s.add_argument("--fps", type=finite_number(0, inclusive=False), default=None, help="as given to facesel run")
+    s.add_argument("--threshold", type=finite_number(0, inclusive=False), default=0.6, help="matcher distance threshold (default 0.6, dlib's)")
+    s.add_argument("--min-frames", type=int_at_least(1), default=3, help="frames a person must be recognisable in (default 3)")
     s.add_argument("--sheet", type=Path, default=None, help="contact sheet path (default RUN/contact_sheet.png; face pixels)")
     s.add_argument("--no-sheet", action="store_true", help="draw no contact sheet")
     s.add_argument("--no-progress", action="store_true", help="no progress bar")

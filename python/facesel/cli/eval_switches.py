@@ -8,19 +8,16 @@ import json
 import sys
 from pathlib import Path
 
-from facesel.cli.argtypes import int_at_least
+from facesel.cli.argtypes import int_at_least, shared_data_folder
 
 
 def _run(args: argparse.Namespace) -> int:
     import cv2
 
-    from facesel.data import data_root
     from facesel.eval.switches import evaluate
 
     cv2.setNumThreads(1)
-    root = args.data or data_root()
-    if root is None or not Path(root).is_dir():
-        raise ValueError("no shared data: give --data or set FACESEL_DATA")
+    root = shared_data_folder(args.data)
     out = evaluate(Path(root), frames=args.frames, transition=args.transition, max_frames=args.max_frames,
                    unspliced=not args.splices_only, heldout=not args.no_heldout, second_pass=args.second_pass,
                    log=lambda line: print(line, file=sys.stderr, flush=True))  # minutes: say where it is

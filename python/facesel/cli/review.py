@@ -78,9 +78,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--tls-cert", metavar="PEM", help="serve TLS with this certificate chain (with --tls-key)")
     p.add_argument("--tls-key", metavar="PEM", help="the certificate's unencrypted private key")
     p.add_argument("--idle", type=float, default=600.0,
-                   help="seconds without a request before the session ends (5 to 86400)")
+                   help="seconds without a request before the session ends (5 to 86400; default 600)")
     p.add_argument("--passphrase-delay", type=float, default=2.0,
-                   help="seconds a holder waits after a wrong passphrase (doubled after each further one; 0.5 to 3600)")
+                   help="seconds a holder waits after a wrong passphrase (doubled after each further one; 0.5 to 3600; default 2)")
     p.set_defaults(func=_review)
 
     p = subparsers.add_parser("verify-bundle", help="check an evidence bundle offline: signatures, audit chain, "

@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
 from facesel.cli import run_session
 from facesel.cli.run_outcome import judge
+from facesel.writable import refuse_unwritable_file, refuse_unwritable_folder
 from facesel.serve.pipeline_adapter import NOT_IN_CONFIG, SCORERS, make_scorer, views_by_segment
 
 PLAINTEXT_HELP = (
@@ -89,6 +91,13 @@ def _check_outputs(args: argparse.Namespace) -> None:
         raise ValueError(f"--dry-run keeps nothing, but {given} was given: leave out one of them")
     if (args.vault is None) != (args.authority is None):
         raise ValueError("--vault and --authority go together: give both or neither")
+    if args.authority is not None:  # else, after the models loaded, "X does not exist", naming no flag
+        authority = Path(args.authority).expanduser()
+        if not authority.exists():
+            raise ValueError(f"--authority {args.authority}: no such file (the authority's public key, authority.pub)")
+        if authority.is_dir():
+            raise ValueError(f"--authority {args.authority} is a folder: give its public key file, "
+                             f"{authority / 'authority.pub'}")
     if args.vault is not None and args.camera is None:
         raise ValueError("--vault needs --camera DIR (the camera's signing key; make one with 'facesel camera init')")
     if args.plaintext_out is None and args.vault is None and not args.dry_run:
@@ -96,6 +105,13 @@ def _check_outputs(args: argparse.Namespace) -> None:
             "nothing would be kept: give --vault DIR --authority FILE, or --plaintext-out DIR (testing), "
             "or --dry-run to run without output"
         )
+    # Before the models load and the input is opened: an unwritable folder failed at the first
+    # snapshot with "[Errno 13] Permission denied: 'x'", naming no flag.
+    for flag, folder in (("--plaintext-out", args.plaintext_out), ("--report", args.report), ("--vault", args.vault)):
+        if folder is not None:
+            refuse_unwritable_folder(flag, folder)
+    if args.preview:
+        refuse_unwritable_file("--preview", args.preview)
 
 
 def _open_vault(args: argparse.Namespace):

@@ -11,6 +11,7 @@ from pathlib import Path
 from facesel.cli.authority import share_passphrase_source
 from facesel.cli.terminate import sigterm_as_exit
 from facesel.cli.vault_errors import clean_errors
+from facesel.writable import refuse_unwritable_file, refuse_unwritable_folder
 from facesel.vault.audit import AuditLog, signed_head, verify
 from facesel.vault.consistency import RECORD_SUFFIX, custody_problems
 from facesel.vault.errors import AuditError, RecordError, VaultLockedError
@@ -37,6 +38,8 @@ def _anchor(args: argparse.Namespace) -> tuple[AuthorityPublic | None, str | Non
     anchor = None
     if getattr(args, "authority", None):
         path = Path(args.authority)
+        if not path.exists():  # else "X does not exist", naming no flag
+            raise FileNotFoundError(f"--authority {path}: no such file or folder (authority.pub, or the authority's folder)")
         anchor = AuthorityPublic.load(path / "authority.pub" if path.is_dir() else path)
     pin = check_fingerprint(args.fingerprint, "--fingerprint") if getattr(args, "fingerprint", None) else None
     return anchor, pin
@@ -149,6 +152,11 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _find_keystore(args: argparse.Namespace) -> Path:
+    for share in args.share:  # else a mistyped share said "no keystore found next to the share files"
+        if not Path(share).exists():
+            raise FileNotFoundError(f"--share {share}: no such file")
+        if Path(share).is_dir():
+            raise ValueError(f"--share {share}: a folder, not a share file (share-I-of-N.json)")
     if args.keystore:
         return Path(args.keystore)
     # Default layout of `facesel authority init`: DIR/shares/share-*.json next to DIR/keystore.
@@ -166,6 +174,11 @@ def _open(args: argparse.Namespace) -> int:
 
     if args.bundle and Path(args.bundle).exists():
         raise ValueError(f"--bundle {args.bundle} exists already; choose a new file")
+    # Before any share is read: an --out that cannot be written used to cost the holders their
+    # passphrases and leave an "open" and an "open-aborted" entry in both audit logs.
+    refuse_unwritable_folder("--out", args.out)
+    if args.bundle:
+        refuse_unwritable_file("--bundle", args.bundle)
     passphrases = remembering(share_passphrase_source(args, args.share))  # asked once, also for --bundle
     keystore = _find_keystore(args)
     with sigterm_as_exit():  # a SIGTERM while writing cleans up what was decrypted (review 6, finding 3)
@@ -305,6 +318,7 @@ def _audit_head(args: argparse.Namespace) -> int:
         if Path(args.out).is_dir():  # else os.replace's error, naming the temporary file
             raise ValueError(f"--out {args.out} is a folder: give the head file's path, e.g. "
                              f"{Path(args.out) / 'head.json'}")
+        refuse_unwritable_file("--out", args.out)  # else "permission denied: DIR/.head.json.1a2b.tmp"
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         atomic_write(Path(args.out), (text + "\n").encode("utf-8"), mode=0o644)
         print(f"signed head seq {head['seq']} written to {args.out}; keep a copy elsewhere, check later with "
@@ -319,7 +333,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--vault", required=True, help="vault folder")
     p.add_argument("--camera", required=True, help="the camera's key folder (purges are logged and signed)")
     p.add_argument("--authority", help="authority.pub to use (default: the vault's pinned copy)")
-    p.add_argument("--now", help="purge as of this time (ISO 8601 or Unix seconds; default now; not in the future)")
+    p.add_argument("--now", metavar="TIME", help="purge as of this time (ISO 8601 or Unix seconds; default now; not in the future)")
     p.add_argument("--allow-future-now", action="store_true",
                    help="accept a --now in the future (deletes records early; logged as an override)")
     p.set_defaults(func=_purge)
@@ -327,8 +341,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("list", help="list stored records (metadata only; no keys needed)")
     p.add_argument("--vault", required=True, help="vault folder")
     _add_anchor(p)
-    p.add_argument("--from", dest="from_", help="sealed at or after (ISO 8601 or Unix seconds)")
-    p.add_argument("--to", help="sealed at or before")
+    p.add_argument("--from", dest="from_", metavar="TIME", help="sealed at or after (ISO 8601 or Unix seconds)")
+    p.add_argument("--to", metavar="TIME", help="sealed at or before")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=_list)
 
@@ -337,8 +351,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--vault", required=True, help="vault folder")
     p.add_argument("--share", action="append", required=True, help="a share file (repeat, K times at least)")
     p.add_argument("--reason", required=True, help="case reference: why the records are opened")
-    p.add_argument("--from", dest="from_", help="open records sealed at or after this time")
-    p.add_argument("--to", help="open records sealed at or before this time")
+    p.add_argument("--from", dest="from_", metavar="TIME", help="open records sealed at or after this time")
+    p.add_argument("--to", metavar="TIME", help="open records sealed at or before this time")
     p.add_argument("--all", action="store_true", help="open every record")
     p.add_argument("--out", required=True, help="new or empty folder for the decrypted snapshots")
     p.add_argument("--keystore", help="authority keystore folder (default: beside the share files)")

@@ -72,6 +72,9 @@ def _check_sizes(path: Path, infos: list[zipfile.ZipInfo], size: int) -> None:
 
 
 def _read_members(path: Path) -> dict[str, bytes]:
+    if path.is_dir():  # else "not an intact zip file ([Errno 21] Is a directory: ...)"
+        raise BundleError(f"{path} is a folder, not a bundle file (the .zip that 'facesel open --bundle' "
+                          "or the desk's export wrote)")
     size = path.stat().st_size
     if size > MAX_BUNDLE_BYTES:
         raise BundleError(f"{path} is larger than {MAX_BUNDLE_BYTES} bytes")

@@ -51,6 +51,7 @@ from pathlib import Path
 from facesel.serve.pipeline_adapter import check_pipeline_settings
 from facesel.serve.suggest import unknown_key_message
 from facesel.redaction import redact_url, remember_url_secrets
+from facesel.writable import refuse_unwritable_folder
 from facesel.sources import BACKENDS, check_webcam_index, is_live_target
 from facesel.sources.backends import check_skip_loop_filter
 from facesel.sources.stream import check_buffer_frames
@@ -276,6 +277,11 @@ def parse_config(data: dict, base: Path = Path("."), path: Path | None = None) -
             # One writer per vault (it is locked): two cameras on one folder would fight.
             raise ValueError(f"cameras.{camera.name}.vault: {camera.vault} is also the vault of camera {vaults[key]!r}")
         vaults[key] = camera.name
+        # What `serve --check` must catch before the service starts: a file where the vault
+        # belongs, or a folder the service's user cannot make or write (ux15: both said "OK").
+        if camera.vault.exists() and not camera.vault.is_dir():
+            raise ValueError(f"cameras.{camera.name}.vault: {camera.vault} is a file, not a folder")
+        refuse_unwritable_folder(f"cameras.{camera.name}.vault", camera.vault)
     level = serve.get("log_level", "info")
     if level not in LOG_LEVELS:
         raise ValueError(f"serve.log_level must be one of {', '.join(LOG_LEVELS)}, got {level!r}")

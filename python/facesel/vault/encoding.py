@@ -36,6 +36,22 @@ def canonical(obj: dict) -> bytes:
     return json.dumps(obj, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 
+def _format_of(data) -> str | None:
+    """The ``format`` a facesel key file names (``facesel-camera-public``...), or None."""
+    found = data.get("format") if isinstance(data, dict) else None
+    return found if isinstance(found, str) and found.startswith("facesel-") and len(found) <= 64 else None
+
+
+def _other_format(path: Path, expected_format: str) -> str | None:
+    """The facesel format of a file that is readable by others, when it is another format than the
+    secret one expected (a public key given in its place); None when it is that format or unknown."""
+    try:
+        found = _format_of(json.loads(read_regular(path, MAX_KEY_FILE).decode("utf-8")))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    return found if found != expected_format else None
+
+
 def read_json(path: Path, expected_format: str, private: bool = False) -> dict:
     """A JSON key file of ``expected_format`` and version :data:`VERSION`.
 
@@ -49,6 +65,9 @@ def read_json(path: Path, expected_format: str, private: bool = False) -> dict:
     except FileNotFoundError:
         raise FileNotFoundError(f"{path} does not exist") from None
     except ExposedSecretError as err:
+        other = _other_format(path, expected_format)
+        if other is not None:  # e.g. camera.pub given for camera.key: "chmod 600 camera.pub" would be wrong advice
+            raise KeyMaterialError(f"{path}: not a {expected_format} file (it is a {other} file)") from None
         raise KeyMaterialError(f"{path} is a secret {expected_format} file, but {err.strerror}") from None
     except FileTooBigError:
         raise KeyMaterialError(f"{path}: far too big for a {expected_format} file") from None
@@ -58,7 +77,8 @@ def read_json(path: Path, expected_format: str, private: bool = False) -> dict:
         detail = err.strerror if isinstance(err, OSError) and err.strerror else type(err).__name__
         raise KeyMaterialError(f"{path}: not a readable {expected_format} file ({detail})") from None
     if not isinstance(data, dict) or data.get("format") != expected_format:
-        raise KeyMaterialError(f"{path}: not a {expected_format} file")
+        other = _format_of(data)
+        raise KeyMaterialError(f"{path}: not a {expected_format} file" + (f" (it is a {other} file)" if other else ""))
     version = data.get("version")
     if isinstance(version, bool) or version != VERSION:
         raise KeyMaterialError(f"{path}: unsupported {expected_format} version {describe(version)}")

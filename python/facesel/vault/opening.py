@@ -372,13 +372,16 @@ def open_records(vault_dir: str | os.PathLike, share_paths: Sequence[str | os.Pa
         # (``facesel open`` turns it into SystemExit), which left decrypted pictures in the
         # hidden staging folder (review 6, finding 3).
         shutil.rmtree(staging, ignore_errors=True)
-        detail = err.strerror if isinstance(err, OSError) and err.strerror else str(err) or type(err).__name__
+        write_failed = isinstance(err, (OSError, RecordError))
+        detail = (err.strerror if isinstance(err, OSError) and err.strerror else str(err)) if write_failed else \
+            stopped_by(err)
         for log in (vault_log, authority_log):
             try:
-                log.append("open-aborted", vault_entry=entry["hash"], reason=f"writing the output failed: {detail}")
+                log.append("open-aborted", vault_entry=entry["hash"],
+                           reason=f"writing the output failed: {detail}" if write_failed else f"stopped: {detail}")
             except (OSError, AuditError):
                 pass
-        if not isinstance(err, (OSError, RecordError)):
+        if not write_failed:
             raise  # an interruption stays one
         raise VaultWriteError(f"could not write the opened snapshots to {out_dir}: {detail}; "
                               "nothing was left there") from err
@@ -402,6 +405,11 @@ def remove_stale_staging(out_dir: Path) -> list[Path]:
             _log.warning("removed %s, the pictures of an opening to %s that was killed before it finished",
                          candidate, out_dir)
     return removed
+
+
+def stopped_by(err: BaseException) -> str:
+    """What an ``open-aborted`` entry says of an opening stopped by something other than a write error."""
+    return "interrupted (KeyboardInterrupt)" if isinstance(err, KeyboardInterrupt) else f"{type(err).__name__}: {err}"
 
 
 def current_user() -> str:

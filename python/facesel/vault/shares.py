@@ -197,6 +197,10 @@ def reconstruct_master(share_paths: Sequence[str | os.PathLike], keystore: Keyst
     (bytes, list of int)
         The 32-byte master key and the share indices used.
     """
+    if isinstance(share_paths, (str, bytes, os.PathLike)):
+        # One path is iterated by characters: "share file not found: a" for "authority/shares/...".
+        raise TypeError(f"share_paths must be a list of share files, got one {type(share_paths).__name__} "
+                        f"({share_paths!r}): put it in a list, with the other holders' shares")
     files = [ShareFile.load(p) for p in share_paths]
     threshold = int(keystore.meta["threshold"])
     by_index: dict[int, ShareFile] = {}

@@ -1,0 +1,62 @@
+"""Refuse, before any work starts, an output path that facesel could not write (the command
+line's output flags, and each camera's ``vault`` in a ``serve`` config).
+
+Without this check an unwritable ``--plaintext-out``, ``--report``, ``--vault``, ``--preview``,
+``--workdir`` or ``--out`` failed only when the first file was written: after the models had
+loaded and (for ``run``) after the first line said the input was being read, with Python's
+``[Errno 13] Permission denied: 'x'``, which names neither the flag nor the folder at fault.
+Here the error names the flag, the value and the folder that refuses, e.g.
+``--plaintext-out /srv/out/run1: cannot be made: permission denied on /srv/out``.
+
+``os.access`` is asked for the effective user id, which is what the later ``open``/``mkdir`` use;
+a check and a later write can still race, which only moves the error back to the write itself:
+the same one-line error as before this module.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def _nearest_existing(path: Path) -> Path:
+    """``path`` itself or its closest ancestor that exists (``Path('.')`` at the worst)."""
+    for candidate in (path, *path.parents):
+        if candidate.exists():
+            return candidate
+    return Path(".")
+
+
+def _writable_folder(folder: Path) -> bool:
+    # The effective user, as open() and mkdir() use (the same as the real one unless set-uid).
+    effective = os.access in os.supports_effective_ids
+    return os.access(folder, os.W_OK | os.X_OK, effective_ids=effective)
+
+
+def refuse_unwritable_folder(flag: str, value: str | os.PathLike) -> None:
+    """Raise ``ValueError`` naming ``flag`` when the folder ``value`` can
+    neither be written into (it exists) nor be made (it does not). A file where the folder belongs
+    is left to the caller's own, more specific, message."""
+    path = Path(value).expanduser()
+    existing = _nearest_existing(path)
+    if existing == path:
+        if path.is_dir() and not _writable_folder(path):
+            raise ValueError(f"{flag} {value}: cannot write into it: permission denied")
+        return
+    if not existing.is_dir():
+        raise ValueError(f"{flag} {value}: cannot be made: {existing} is a file, not a folder")
+    if not _writable_folder(existing):
+        raise ValueError(f"{flag} {value}: cannot be made: permission denied on {existing}")
+
+
+def refuse_unwritable_file(flag: str, value: str | os.PathLike) -> None:
+    """As :func:`refuse_unwritable_folder`, for a file ``value``: its folder (made when missing)
+    must take new files, since facesel writes beside the file and renames (atomic replace)."""
+    path = Path(value).expanduser()
+    if path.is_dir():
+        return  # the caller says "a folder, not a file" in its own words
+    folder = _nearest_existing(path.parent)
+    if not folder.is_dir():
+        raise ValueError(f"{flag} {value}: cannot be made: {folder} is a file, not a folder")
+    if not _writable_folder(folder):
+        raise ValueError(f"{flag} {value}: cannot be written: permission denied on {folder}")
