@@ -93,6 +93,17 @@ def describe_default(obs, tracks: dict, pos: list) -> None:
     picked, rho = np.array(picked), np.array(rho)
     for f in (0.75, 0.9):
         print(f"default pick with O < {f}: {int((picked < f).sum())} of {len(picked)} windows")
+    print("windows where the gate O >= 0.75 changes the default's pick (added after the first run, descriptive):")
+    for i, o in enumerate(obs):
+        t, p = tracks[(o.clip, o.track_id)], pos[i]
+        gated = finalists(t, p)[1]
+        a, v = t["A"][p][gated], t["O"][p][gated]
+        d = gated[np.argmax(a)]
+        e = gated[np.argmax(np.where(v >= 0.75, a, -np.inf))] if (v >= 0.75).any() else d
+        if e != d:
+            s = tm.smooth(o.distances)
+            print(f"  {o.clip:<46} track {o.track_id} crop {int(p[d])}: O {t['O'][p][d]:.2f} -> "
+                  f"{t['O'][p][e]:.2f}  smoothed distance {s[e] - s[d]:+.4f} (the default's regret {s[d] - s.min():.4f})")
     keep = np.isfinite(rho)
     m, lo, hi = grouped_bootstrap_mean(rho[keep], clips[keep])
     print(f"within-window Spearman of O with the smoothed distance, gated finalists ({keep.sum()} windows): "
