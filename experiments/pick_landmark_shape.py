@@ -74,7 +74,7 @@ def describe(c: tuple) -> str:
     if c[0] == "rank":
         return "rank " + " + rank ".join(c[1:])
     if c[0] == "gate":
-        return f"gate {c[1]}, then A"
+        return f"gate {c[1]}, then A" if len(c) == 2 else f"gate {c[1]} >= {c[2]:g}, then A"
     return c[0]
 
 
@@ -93,9 +93,10 @@ def candidate_scores(c: tuple, sig: dict) -> np.ndarray:
     a = sig["A"]
     if c[0] == "rank":
         return sum(rankdata(sig[name]) for name in c[1:]) + 1e-9 * rankdata(a)
-    if c[0] == "gate":
+    if c[0] == "gate":  # ("gate", name): at least the median; ("gate", name, f): at least f (all when none is)
         v = sig[c[1]]
-        return np.where(v >= np.median(v), a, -np.inf)
+        passing = v >= (np.median(v) if len(c) == 2 else c[2])
+        return np.where(passing if passing.any() else True, a, -np.inf)
     return sig[c[0]]
 
 
@@ -108,7 +109,7 @@ def report(obs, tracks: dict, pos: list, views: list, candidates: tuple, window:
     smoothed = [tm.smooth(o.distances) for o in obs]
     rand = np.array([s.mean() - s.min() for s in smoothed])
     raw_rand = np.array([o.distances.mean() - o.distances.min() for o in obs])
-    names = sorted({name for c in candidates for name in c[1:] if c[0] in ("rank", "gate")} | {"A"} | {c[0] for c in candidates if c[0] not in ("rank", "gate")})
+    names = sorted({name for c in candidates for name in c[1:] if c[0] in ("rank", "gate") and isinstance(name, str)} | {"A"} | {c[0] for c in candidates if c[0] not in ("rank", "gate")})
 
     def metrics(score_of):
         """(T,) smoothed regret - random, (T,) matchable, (T,) unsmoothed regret - random."""
