@@ -160,7 +160,7 @@ def mosquitto(tmp_path):
             with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
                 return True
             return False
-        assert wait_for(accepts, timeout=20)
+        assert wait_for(accepts, timeout=60)
         yield port
         broker.terminate()
         broker.wait(10)
@@ -212,7 +212,7 @@ def test_events_to_mqtt_and_a_webhook_are_metadata_only_and_match_the_vault(vide
     with mosquitto(tmp_path) as port:
         subscriber, hook = Subscriber(port, "facesel/#"), Webhook()
         try:
-            assert wait_for(lambda: subscriber.client.is_connected(), timeout=20)
+            assert wait_for(lambda: subscriber.client.is_connected(), timeout=60)
             config = parse_config(config_dict(
                 authority, {"walk": camera(videos / "intel_face_demographics_walking.gif", tmp_path / "walk",
                                            keys("walk"))},
@@ -223,7 +223,7 @@ def test_events_to_mqtt_and_a_webhook_are_metadata_only_and_match_the_vault(vide
                 assert wait_for(lambda: walk.state == "ended", timeout=120)  # a file camera ends with its file
             finally:
                 assert service.stop() == []
-            assert wait_for(lambda: ("facesel/status", b"offline", False) in subscriber.messages, timeout=20)
+            assert wait_for(lambda: ("facesel/status", b"offline", False) in subscriber.messages, timeout=60)
         finally:
             subscriber.close()
             hook.close()

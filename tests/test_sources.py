@@ -23,8 +23,9 @@ def walking_frames(walking):
     return read_gif(walking)
 
 
-def wait_for(condition, timeout=20.0, step=0.02):
-    """Poll ``condition`` until it is true; False after ``timeout`` s (a bound, not a measurement)."""
+def wait_for(condition, timeout=60.0, step=0.02):
+    """Poll ``condition`` until it is true; False after ``timeout`` s (a bound, not a measurement:
+    generous, since a loaded CI machine may stall a thread for seconds; a condition met returns at once)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
