@@ -67,7 +67,7 @@ def test_pid_file_status_reload_and_a_summary_that_counts_every_record(videos, a
                                text=True, env=ENV)
     logs = LogReader(process.stderr)
     with running(process), contextlib.closing(logs):
-        assert wait_for(lambda: pid_path.is_file() and pid_path.read_text().strip() == str(process.pid), timeout=60)
+        assert wait_for(lambda: pid_path.is_file() and pid_path.read_text().strip() == str(process.pid), timeout=180)
         # a second service with the same pid file stops before starting anything
         other = tmp_path / "other.toml"
         other.write_text(head.replace(f"127.0.0.1:{port}", "127.0.0.1:0").replace('vault = "walk"', 'vault = "w2"'))
@@ -91,7 +91,7 @@ def test_pid_file_status_reload_and_a_summary_that_counts_every_record(videos, a
             assert after[(name, "walk")] >= before[(name, "walk")] > 0, name  # no reset at the reload
         # The restarted camera is up once its first frame came (a moment that depends on the machine's
         # speed and load: waited for); from then on the refused reload below must leave it up.
-        assert wait_for(lambda: status()["cameras"]["walk"]["up"], timeout=60)
+        assert wait_for(lambda: status()["cameras"]["walk"]["up"], timeout=180)
 
         config_path.write_text(head + "min_hits = 0\n")
         refused = facesel("serve", "reload", "--config", config_path)
@@ -138,7 +138,7 @@ def test_a_camera_retention_purges_before_the_authority_would(videos, authority,
     try:
         short = service.cameras["short"]
         assert wait_for(lambda: short.sealed >= 2, timeout=120)
-        assert wait_for(lambda: len(records(tmp_path / "short")) < short.sealed, timeout=60)
+        assert wait_for(lambda: len(records(tmp_path / "short")) < short.sealed, timeout=180)
     finally:
         service.stop()
 
