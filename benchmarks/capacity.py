@@ -95,6 +95,9 @@ VARIANTS = {
     "lazy+skip+notiergov": ({**_LAZY_SKIP, "coarsen_with_tiers": False}, None, {}),
     # session 14: region squares area-shrunk on uint8 and the thumbnail sampled byte by byte, as before
     "lazy+skip+s13squares": (_LAZY_SKIP, None, {}),
+    # session 15: a 16-frame queue while the governor is at its cap (cap_buffer_frames)
+    "lazy+skip+capbuf8": ({**_LAZY_SKIP, "cap_buffer_frames": 8}, None, {}),
+    "lazy+skip+capbuf16": ({**_LAZY_SKIP, "cap_buffer_frames": 16}, None, {}),
 }
 """``--variant`` names: (camera settings added to every camera, the process's GIL switch interval
 in seconds or None for Python's default 5 ms, pipeline settings added to every camera's).
@@ -124,7 +127,8 @@ region square of a track missed on its last 1 / 2 / 3 frames (``region_miss_limi
 ``lazy+skip+notiergov`` is ``lazy+skip`` with the governor as before session 13 (``coarsen_with_tiers =
 false``: its first step doubles ``detect_every`` instead of turning two-tier detection on);
 ``lazy+skip+s13squares`` is ``lazy+skip`` with region squares and the scene thumbnail made as before
-session 14 (:data:`S13_SQUARES`: the same pixels, more CPU)."""
+session 14 (:data:`S13_SQUARES`: the same pixels, more CPU); ``lazy+skip+capbuf8`` / ``capbuf16`` are ``lazy+skip`` with
+``cap_buffer_frames = 8`` / ``16`` (the source queues that many frames while the governor is at its cap)."""
 
 PYTHON_REGIONS = {"pyregions"}
 """Variants whose region search runs its work around YuNet in Python (the reference path)."""

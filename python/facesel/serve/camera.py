@@ -106,6 +106,7 @@ class Camera:
         self._finished = threading.Event()
         self.buffer_widened = 0  # breaks at which the source's queue was widened (flush_buffer_frames)
         self._widened_for: int | None = None  # frames still to take before the queue is narrowed back
+        self.buffer_deepened = 0  # times the source's queue was deepened at the governor's cap (cap_buffer_frames)
 
     # -- control -------------------------------------------------------------------------------
     def start(self) -> Camera:
@@ -313,16 +314,32 @@ class Camera:
         if governor is not None and source is not None:
             fps = source.stats.fps
             governor.observe(now - arrived, 1.0 / fps if fps else None, frame.sequence, source.stats.frames_dropped)
+            if self._widened_for is None and self.config.cap_buffer_frames > self.config.buffer_frames:
+                self._deepen_at_cap(source, governor)
         if self.events is not None:
             self._report_drops()
         return True
+
+    def _deepen_at_cap(self, source, governor) -> None:
+        # The thread reading the segment, after the governor saw this frame. At the cap the governor
+        # has no coarser step: a burst the queue cannot hold is a drop, so the queue deepens to
+        # cap_buffer_frames (issue 27, session 15). The governor's span stays buffer_frames: its
+        # steps judge the load as before. Back once it stepped finer and the backlog is under
+        # buffer_frames, so that narrowing drops nothing.
+        deep, base = self.config.cap_buffer_frames, self.config.buffer_frames
+        if governor.at_cap:
+            if source.buffer_frames < deep:
+                source.buffer_frames = deep
+                self.buffer_deepened += 1
+        elif source.buffer_frames > base and source.pending < base:
+            source.buffer_frames = base
 
     def _widen_buffer(self) -> None:
         # The camera's thread, after a segment that ended in a break, before its open tracks are
         # closed all at once: the frames of the new epoch wait for the flush instead of pushing
         # each other out (the queue reads buffer_frames on every hand-over).
         source, wide = self.source, self.config.flush_buffer_frames
-        if source is not None and wide > self.config.buffer_frames:
+        if source is not None and wide > max(self.config.buffer_frames, source.buffer_frames):
             source.buffer_frames = wide
             self._widened_for = wide
             self.buffer_widened += 1

@@ -24,6 +24,7 @@ Example::
     refine_backoff = 2            # ... a finer step undone at once makes the next wait this times longer; 1: fixed
     buffer_frames = 4             # frames waiting for the pipeline; a full buffer drops its oldest
     flush_buffer_frames = 0       # ... while the open tracks close after a break (reconnection, loop); 0: as buffer_frames
+    cap_buffer_frames = 0         # ... while the load governor is at its cap (max_detect_every); 0: as buffer_frames
     skip_loop_filter = "none"     # H.264 frames decoded without deblocking: none (exact), noref, bidir, nokey, all
     convert_on_take = true        # frames wait decoded, converted to BGR when the pipeline takes one (default: on for PyAV streams)
     skip_when_behind = true       # while behind, the decoder skips non-reference frames, counted (default: as convert_on_take)
@@ -157,6 +158,20 @@ class CameraConfig:
     extra decoded frames' memory: 12 cost about 70 MiB more a 1080p camera in
     tests/test_serve_capacity.py's memory run (215 against 145 MiB an extra camera), so it is off
     unless asked for."""
+    cap_buffer_frames: int = 0
+    """Frames the source may queue while the load governor holds the camera at its coarsest schedule
+    (``max_detect_every``, two tiers on where the governor uses them): a deeper jitter buffer only
+    where the governor has no coarser step left, so that bursts of work (several cameras' busy frames
+    at once) wait instead of being dropped. Back to ``buffer_frames`` once the governor has stepped
+    finer and fewer than ``buffer_frames`` frames wait (narrowing then drops nothing). The governor
+    keeps judging the load against ``buffer_frames`` intervals, so its steps are as without this.
+    Latency rises by up to this many frame intervals at the cap (0.64 s for 16 at 25 frames/s); a
+    track's snapshot is chosen when the track closes, seconds later, so that delay moves no choice.
+    It absorbs bursts only: a camera whose mean CPU a frame exceeds its share of the cores drops
+    anyway (docs/performance.md, "Session 15"). 0 (or any value ``<= buffer_frames``, the default):
+    never deepened. Memory: up to this many decoded frames a camera at the cap, about 3 MB each at
+    1080p waiting as YUV (``convert_on_take``), 6 MB as BGR: four 1080p cameras at 16 may hold
+    200-400 MB more, against the 1.2 GB budget of issue 27."""
     enabled: bool = True
     pipeline: tuple = ()
     """Sorted ``(key, value)`` pairs of the checked pipeline settings (hashable, comparable)."""
@@ -192,7 +207,7 @@ CAMERA_KEYS = {
     "read_timeout", "stall_timeout", "reconnect_max_delay", "enabled", "pipeline", "zones", "retention_hours",
     "retention_reason", "coarsen_detection", "max_detect_every", "refine_backoff", "shrink_in_decoder", "buffer_frames",
     "skip_loop_filter", "convert_on_take", "skip_when_behind", "seal_in_background", "stagger_detection",
-    "flush_buffer_frames", "coarsen_with_tiers",
+    "flush_buffer_frames", "coarsen_with_tiers", "cap_buffer_frames",
 }
 
 PER_CAMERA_ONLY = {"source", "vault", "camera_key", "camera_id", "zones"}
@@ -398,6 +413,10 @@ def _camera(name: str, table: dict, defaults: dict, base: Path) -> CameraConfig:
     if isinstance(wide, bool) or not isinstance(wide, int) or wide < 0:
         raise ValueError(f"{where}.flush_buffer_frames must be an integer >= 0 (frames; 0: never widened), got {wide!r}")
     flags["flush_buffer_frames"] = wide
+    deep = merged.get("cap_buffer_frames", CameraConfig.cap_buffer_frames)
+    if isinstance(deep, bool) or not isinstance(deep, int) or deep < 0:
+        raise ValueError(f"{where}.cap_buffer_frames must be an integer >= 0 (frames; 0: never deepened), got {deep!r}")
+    flags["cap_buffer_frames"] = deep
     flags["skip_loop_filter"] = check_skip_loop_filter(merged.get("skip_loop_filter", CameraConfig.skip_loop_filter),
                                                        f"{where}.skip_loop_filter")
     from facesel.serve.retention import camera_retention

@@ -182,6 +182,11 @@ class ScheduleGovernor:
         return self._tiered
 
     @property
+    def at_cap(self) -> bool:
+        """No coarser schedule is left (``cap`` reached, two tiers on where the governor uses them)."""
+        return self._coarser() is None
+
+    @property
     def level(self) -> tuple[int, bool]:
         """The schedule now: (``detect_every``, two tiers on by the governor)."""
         return self.schedule.every, self._tiered
