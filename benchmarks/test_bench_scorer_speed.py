@@ -124,7 +124,10 @@ def time_split(scorer: VAEScorer, crops: np.ndarray, repeats: int = 3) -> dict:
 
 def test_time_split_and_parameter_count(crops):
     scorer = VAEScorer.default(samples=10, threads=1, batch_size=32)
-    split = time_split(scorer, crops, repeats=1)
+    # best of three single passes per stage: one pass each let a moment of a loaded machine's
+    # preemption during the reduction decide the comparison below
+    splits = [time_split(scorer, crops, repeats=1) for _ in range(3)]
+    split = {key: min(s[key] for s in splits) for key in splits[0]}
     assert all(v >= 0 for v in split.values())
     assert split["decoder"] > split["reduction"]  # the decoder, not the reduction, is the cost (DESIGN.md)
     params = scorer.card.get("parameters")

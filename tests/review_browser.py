@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import os
+import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -50,6 +52,19 @@ class Shots:
         if self.folder:
             Path(self.folder).mkdir(parents=True, exist_ok=True)
             self.driver.save_screenshot(str(Path(self.folder) / f"review-{name}.png"))
+
+
+def downloaded_zip(folder: Path, timeout: float = 120.0) -> Path:
+    """The one ``*.zip`` Chromium downloaded into ``folder``, once whole: no ``.crdownload`` left
+    and a readable zip (Chromium may show the final name before the last bytes are in). Polled
+    up to ``timeout`` s, a bound and not a measurement; AssertionError past it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        zips = sorted(folder.glob("*.zip"))
+        if len(zips) == 1 and not list(folder.glob("*.crdownload")) and zipfile.is_zipfile(zips[0]):
+            return zips[0]
+        time.sleep(0.2)
+    raise AssertionError(f"no whole zip downloaded into {folder} in {timeout} s: {sorted(os.listdir(folder))}")
 
 
 def click(driver, element_id: str) -> None:

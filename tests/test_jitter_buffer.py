@@ -77,7 +77,7 @@ def scripted():
                 if clock is not None:
                     clock.now += INTERVAL
                 cam._due.release()
-                assert wait_for(lambda: source.stats.frames_received >= expected, timeout=10)
+                assert wait_for(lambda: source.stats.frames_received >= expected)
         arrive.camera = cam
         return source, arrive
     yield build
@@ -131,10 +131,10 @@ def test_not_live_the_reader_waits_when_the_buffer_is_full(scripted):
     arrive(3)
     cam = arrive.camera
     cam._due.release()  # a 4th frame is decoded but has no room: the reader waits
-    assert wait_for(lambda: cam.reads == 4, timeout=10)
+    assert wait_for(lambda: cam.reads == 4)
     assert cam_source.stats.frames_received == 3 and cam_source.pending == 3
     assert cam_source.read(0).sequence == 0
-    assert wait_for(lambda: cam_source.stats.frames_received == 4, timeout=10)
+    assert wait_for(lambda: cam_source.stats.frames_received == 4)
     assert drain(cam_source) == [1, 2, 3] and cam_source.stats.frames_dropped == 0
 
 

@@ -83,9 +83,10 @@ def test_realtime_is_for_files_only():
 
 
 def _deliveries(path, realtime, seconds):
-    """(frames taken, stream seconds they span, elapsed seconds) over ``seconds`` of a looping file."""
+    """(frames taken, stream seconds they span, elapsed seconds, fps, seconds the pacer waited or
+    None unpaced) over ``seconds`` of a looping file."""
     with make_source(path, loop=True, realtime=realtime) as source:
-        first = source.read(10.0)
+        first = source.read(60.0)
         assert first is not None
         start, count, last = time.monotonic(), 0, first
         while time.monotonic() - start < seconds:
@@ -94,19 +95,24 @@ def _deliveries(path, realtime, seconds):
                 count, last = count + 1, frame
         elapsed = time.monotonic() - start
         fps = source.stats.fps
-    return count, last.timestamp - first.timestamp, elapsed, fps
+        waited = None if source.pacer is None else source.pacer.waited
+    return count, last.timestamp - first.timestamp, elapsed, fps, waited
 
 
 def test_a_paced_looping_file_delivers_its_frame_rate(shared_data):
     path = shared_data / "videos" / "intel_face_demographics_walking.gif"  # 35 frames at 12.5 fps
-    paced, span, elapsed, fps = _deliveries(path, True, 4.0)
+    paced, span, elapsed, fps, waited = _deliveries(path, True, 4.0)
     expected = fps * elapsed
     # Never ahead of the stream: frame k is due k / fps after the first (+1 for the frame in hand).
     assert paced <= expected + 1
-    # And not far behind it (a generous bound: the machine is shared; a 480x270 GIF decodes in ~1 ms).
-    assert paced >= 0.6 * expected
+    # And never held back longer than its schedule asks: all the pacer's waits together are no more
+    # than the stream time it handed over (what was taken, plus the frame in the queue and the one
+    # the reader waits to hand over). It used to be "at least 0.6 of the frames the clock allows",
+    # which is the decoder's and the scheduler's speed too, not only the pacer's: a bound a loaded
+    # machine may break; this one holds at any speed, and still fails a pacer that waits too long.
+    assert 0 < waited <= span + 2.0 / fps + 1e-6
     # Stream time advances with the clock, across the loop's restarts (4 s is more than one pass).
     assert span <= elapsed + 1.0 / fps
-    unpaced, _, unpaced_elapsed, _ = _deliveries(path, False, 1.0)
+    unpaced, _, unpaced_elapsed, _, _ = _deliveries(path, False, 1.0)
     # The same file unpaced runs far faster than its frame rate: what the pacing is for.
     assert unpaced / unpaced_elapsed > 3 * paced / elapsed

@@ -22,6 +22,7 @@ import pytest
 from facesel.serve.config import parse_config
 from facesel.serve.service import Service
 
+from slow_detection import slow_full_detection
 from test_serve import authority, keys, videos  # noqa: F401 - module fixtures
 from test_sources import wait_for
 
@@ -160,10 +161,14 @@ def test_an_extra_camera_costs_much_less_memory_than_the_first(videos, authority
     assert extra < 0.5 * first + in_flight_mib
 
 
-def test_a_camera_that_cannot_keep_up_coarsens_its_schedule_and_drops_less_than_its_twin(videos, authority, keys, tmp_path):
-    # Full-frame YuNet on every 1080p frame (detect_every = 1, no shrinking) costs more than the
-    # 40 ms between frames on this machine. Twin cameras on the same video, under the same load:
-    # the governed one doubles detect_every until it keeps up, the other one drops frames.
+def test_a_camera_that_cannot_keep_up_coarsens_its_schedule_and_drops_less_than_its_twin(videos, authority, keys,
+                                                                                         tmp_path, monkeypatch):
+    # Full-frame YuNet on every 1080p frame (detect_every = 1, no shrinking), each detection held
+    # BEHIND_FLOOR (60 ms) longer than it takes: more than the 40 ms between frames on any machine
+    # (the real cost alone was, on the loaded 2-core box, but not on a quiet one). Twin cameras on
+    # the same video, under the same load: the governed one doubles detect_every until it keeps
+    # up, the other one drops frames.
+    slow_full_detection(monkeypatch)
     heavy = {"detect_every": 1, "max_side": 0, "scorer": "laplacian"}
     cams = {"governed": arcade_camera(videos, tmp_path / "g", keys("governed"), heavy, max_detect_every=32),
             "fixed": arcade_camera(videos, tmp_path / "f", keys("fixed"), heavy, coarsen_detection=False)}

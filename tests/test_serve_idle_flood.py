@@ -172,7 +172,7 @@ def test_idle_connections_do_not_stop_sealing_or_metrics(shared_data, authority,
                                    stdout=subprocess.DEVNULL, stderr=stderr, preexec_fn=_limit_descriptors,
                                    env={**os.environ, "PYTHONUNBUFFERED": "1"})
         with running(process):
-            assert wait_for(lambda: "metrics and health on" in stderr_path.read_text(), timeout=60)
+            assert wait_for(lambda: "metrics and health on" in stderr_path.read_text(), timeout=180)
             port = int(stderr_path.read_text().split("metrics and health on http://127.0.0.1:")[1].split("/")[0])
             assert wait_for(lambda: sealed() >= 1, timeout=120), stderr_path.read_text()[-2000:]
             baseline_fds = len(os.listdir(f"/proc/{process.pid}/fd"))

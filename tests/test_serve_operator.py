@@ -67,7 +67,7 @@ def test_pid_file_status_reload_and_a_summary_that_counts_every_record(videos, a
                                text=True, env=ENV)
     logs = LogReader(process.stderr)
     with running(process), contextlib.closing(logs):
-        assert wait_for(lambda: pid_path.is_file() and pid_path.read_text().strip() == str(process.pid), timeout=60)
+        assert wait_for(lambda: pid_path.is_file() and pid_path.read_text().strip() == str(process.pid), timeout=180)
         # a second service with the same pid file stops before starting anything
         other = tmp_path / "other.toml"
         other.write_text(head.replace(f"127.0.0.1:{port}", "127.0.0.1:0").replace('vault = "walk"', 'vault = "w2"'))
@@ -91,7 +91,7 @@ def test_pid_file_status_reload_and_a_summary_that_counts_every_record(videos, a
             assert after[(name, "walk")] >= before[(name, "walk")] > 0, name  # no reset at the reload
         # The restarted camera is up once its first frame came (a moment that depends on the machine's
         # speed and load: waited for); from then on the refused reload below must leave it up.
-        assert wait_for(lambda: status()["cameras"]["walk"]["up"], timeout=60)
+        assert wait_for(lambda: status()["cameras"]["walk"]["up"], timeout=180)
 
         config_path.write_text(head + "min_hits = 0\n")
         refused = facesel("serve", "reload", "--config", config_path)
@@ -138,7 +138,7 @@ def test_a_camera_retention_purges_before_the_authority_would(videos, authority,
     try:
         short = service.cameras["short"]
         assert wait_for(lambda: short.sealed >= 2, timeout=120)
-        assert wait_for(lambda: len(records(tmp_path / "short")) < short.sealed, timeout=60)
+        assert wait_for(lambda: len(records(tmp_path / "short")) < short.sealed, timeout=180)
     finally:
         service.stop()
 
@@ -160,7 +160,7 @@ def mosquitto(tmp_path):
             with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
                 return True
             return False
-        assert wait_for(accepts, timeout=20)
+        assert wait_for(accepts, timeout=60)
         yield port
         broker.terminate()
         broker.wait(10)
@@ -212,7 +212,7 @@ def test_events_to_mqtt_and_a_webhook_are_metadata_only_and_match_the_vault(vide
     with mosquitto(tmp_path) as port:
         subscriber, hook = Subscriber(port, "facesel/#"), Webhook()
         try:
-            assert wait_for(lambda: subscriber.client.is_connected(), timeout=20)
+            assert wait_for(lambda: subscriber.client.is_connected(), timeout=60)
             config = parse_config(config_dict(
                 authority, {"walk": camera(videos / "intel_face_demographics_walking.gif", tmp_path / "walk",
                                            keys("walk"))},
@@ -223,7 +223,7 @@ def test_events_to_mqtt_and_a_webhook_are_metadata_only_and_match_the_vault(vide
                 assert wait_for(lambda: walk.state == "ended", timeout=120)  # a file camera ends with its file
             finally:
                 assert service.stop() == []
-            assert wait_for(lambda: ("facesel/status", b"offline", False) in subscriber.messages, timeout=20)
+            assert wait_for(lambda: ("facesel/status", b"offline", False) in subscriber.messages, timeout=60)
         finally:
             subscriber.close()
             hook.close()
@@ -432,16 +432,22 @@ def test_zone_errors_name_the_camera_and_the_zone(videos, authority, keys, tmp_p
 
 
 @pytest.mark.slow
-def test_a_live_camera_that_drops_frames_says_so_in_an_event(arcade_frames, authority, keys, tmp_path):
-    """A live MJPEG stream of 1080p arcade frames at 100 frames/s is faster than the pipeline on
-    this machine: the newest-frame rule drops frames, and a frames_dropped event counts them."""
+def test_a_live_camera_that_drops_frames_says_so_in_an_event(arcade_frames, authority, keys, tmp_path, monkeypatch):
+    """A live MJPEG stream of 1080p arcade frames at 100 frames/s is faster than the pipeline: the
+    newest-frame rule drops frames, and a frames_dropped event counts them. Faster on any machine:
+    every frame gets a full-frame detection held 60 ms longer than it takes (at most 16 frames/s
+    against 100), and no governor steps the schedule coarser (it used to rest on the machine alone
+    being slower than 100 frames/s of 1080p, true on the loaded 2-core box only)."""
     from mjpeg_server import MJPEGServer
+    from slow_detection import slow_full_detection
 
+    slow_full_detection(monkeypatch)
     hook = Webhook()
     try:
         with MJPEGServer(arcade_frames[:40], fps=100) as server:
-            config = parse_config(config_dict(authority, {"live": camera(server.url, tmp_path / "live", keys("live"))},
-                                              webhook={"url": hook.url}))
+            live = camera(server.url, tmp_path / "live", keys("live"), coarsen_detection=False,
+                          pipeline={"scorer": "laplacian", "detect_every": 1})
+            config = parse_config(config_dict(authority, {"live": live}, webhook={"url": hook.url}))
             service = Service(config).start()
             try:
                 assert wait_for(lambda: any(body["event"] == "frames_dropped" for _, _, body in hook.received),

@@ -7,7 +7,6 @@ and the authority's log hold the opening before the view.
 from __future__ import annotations
 
 import json
-import time
 import urllib.request
 import zipfile
 
@@ -21,7 +20,7 @@ from facesel.review.bundle import pack
 from facesel.review.verify_bundle import BundleError, verify_bundle
 from facesel.vault import Vault
 from facesel.vault.audit import AuditLog
-from review_browser import add_share, click, driver_for, need_browser, progress
+from review_browser import add_share, click, downloaded_zip, driver_for, need_browser, progress
 from review_common import review_server
 from test_vault_common import orl_faces, share_paths, track_result
 
@@ -85,11 +84,7 @@ def test_desk_opens_two_of_three_from_the_central_store(tmp_path, authority, cam
                     image = cv2.imdecode(np.frombuffer(response.read(), np.uint8), cv2.IMREAD_UNCHANGED)
                 np.testing.assert_array_equal(image, crops[rid][1])
             driver.find_element(By.ID, "export").click()
-            deadline = time.time() + 120
-            while time.time() < deadline and not list(downloads.glob("*.zip")):
-                time.sleep(0.2)
-            bundle = next(downloads.glob("*.zip"))
-            time.sleep(0.5)
+            bundle = downloaded_zip(downloads)
             click(driver, "end-session")
         finally:
             driver.quit()

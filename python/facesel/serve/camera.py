@@ -420,7 +420,9 @@ def _live_counters(source, adapter, governor=None) -> dict[str, float]:
         counts.update({"schedule:coarser": governor.coarsened, "schedule:finer": governor.refined,
                        "schedule:tiers_on": governor.tiers_on, "schedule:tiers_off": governor.tiers_off})
     if source is not None:
-        stats = source.stats
+        # One snapshot under the source's lock: read field by field while the reader thread hands
+        # over a frame, frames_dropped could already count a frame that frames_received does not.
+        stats = source.snapshot()
         counts.update(frames_received=stats.frames_received, frames_dropped=stats.frames_dropped,
                       frames_skipped=stats.frames_skipped, reconnects=stats.reconnects, connect_failures=stats.connect_failures, stalls=stats.stalls)
     if adapter is not None:

@@ -38,7 +38,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -91,10 +91,20 @@ class Frame:
 
 @dataclass
 class SourceStats:
-    """Counters of one source (read them any time; the reader thread updates them)."""
+    """Counters of one source. The reader thread and :meth:`StreamSource.read` update them under
+    the source's lock; one field read alone is always a value it had, but two fields read one
+    after the other may come from different moments. Read several together with
+    :meth:`StreamSource.snapshot`, where at any moment
+
+        frames_received == frames_taken + frames_dropped + frames_waiting
+    """
 
     frames_received: int = 0
     frames_dropped: int = 0
+    frames_taken: int = 0
+    """Frames the consumer took (:meth:`StreamSource.read`)."""
+    frames_waiting: int = 0
+    """Frames in the queue, not yet taken (:attr:`StreamSource.pending`)."""
     connects: int = 0
     connect_failures: int = 0
     stream_errors: int = 0
@@ -188,9 +198,20 @@ class StreamSource:
         with self._cond:
             if not self._queue and not self.stats.ended:
                 self._cond.wait(timeout)
-            frame = self._queue.popleft() if self._queue else None
+            frame = None
+            if self._queue:
+                frame = self._queue.popleft()
+                self.stats.frames_taken += 1
+                self.stats.frames_waiting = len(self._queue)
             self._cond.notify_all()
             return frame
+
+    def snapshot(self) -> SourceStats:
+        """A copy of :attr:`stats` taken under the source's lock: its counters are of one moment
+        (``frames_received == frames_taken + frames_dropped + frames_waiting``), which reading
+        ``stats`` field by field while the reader thread runs does not promise."""
+        with self._cond:
+            return replace(self.stats)
 
     @property
     def ended(self) -> bool:
@@ -250,17 +271,19 @@ class StreamSource:
         try:
             connection = self._connect()
         except Exception as err:  # noqa: BLE001 - any decoder error: count it and try again later
-            self.stats.connect_failures += 1
-            self.stats.last_error = _describe(err)
+            with self._cond:
+                self.stats.connect_failures += 1
+                self.stats.last_error = _describe(err)
             _log.warning("source %s: cannot connect (%s)", self.name, self.stats.last_error)
             if not self.reconnect:
                 self._stop.set()
             else:
                 self._wait(self.backoff.next_delay())
             return None
-        self.stats.connects += 1
-        self.stats.connected = True
-        self.stats.fps = getattr(connection, "fps", None)
+        with self._cond:
+            self.stats.connects += 1
+            self.stats.connected = True
+            self.stats.fps = getattr(connection, "fps", None)
         self._epoch += 1
         if self.stats.connects > 1:
             _log.info("source %s: reconnected (reconnect %d)", self.name, self.stats.reconnects)
@@ -287,17 +310,14 @@ class StreamSource:
                     # by its server (restarted, say) and is reopened.
                     if getattr(connection, "finite", False) or not self.reconnect:
                         return True
-                    self.stats.stream_errors += 1
-                    self.stats.last_error = "the server ended the stream"
+                    self._count_failure("stream_errors", "the server ended the stream")
                     return False
                 except StallError as err:
-                    self.stats.stalls += 1
-                    self.stats.last_error = _describe(err)
+                    self._count_failure("stalls", _describe(err))
                     _log.warning("source %s: %s", self.name, self.stats.last_error)
                     return False
                 except Exception as err:  # noqa: BLE001 - a decoder error must not end a camera
-                    self.stats.stream_errors += 1
-                    self.stats.last_error = _describe(err)
+                    self._count_failure("stream_errors", _describe(err))
                     _log.warning("source %s: %s", self.name, self.stats.last_error)
                     return False
                 if set_behind is not None and connection.skipped != skipped:
@@ -315,7 +335,8 @@ class StreamSource:
             return True
         finally:
             connection.close()
-            self.stats.connected = False
+            with self._cond:
+                self.stats.connected = False
 
     def _behind(self) -> bool:
         """A live source is behind when its last frame pushed a waiting one out and the queue is
@@ -324,6 +345,12 @@ class StreamSource:
         fills it for a moment, and a paced file decodes each frame ahead of its time, so the
         pipeline may yet take one before the frame is due."""
         return self.live and self._pushed_out and len(self._queue) >= self.buffer_frames
+
+    def _count_failure(self, counter: str, error: str) -> None:
+        """One more of ``counter`` (``stalls``, ``stream_errors``) and its ``last_error``, together."""
+        with self._cond:
+            setattr(self.stats, counter, getattr(self.stats, counter) + 1)
+            self.stats.last_error = error
 
     def _count_skipped(self, count: int) -> None:
         """Frames the decoder skipped: received and dropped (their sequence numbers are used up,
@@ -340,14 +367,18 @@ class StreamSource:
             if not self.live:
                 while len(self._queue) >= self.buffer_frames and not self._stop.is_set():
                     self._cond.wait(0.5)
+                if len(self._queue) >= self.buffer_frames:
+                    # stopped while waiting for room: the frames waiting are still the consumer's,
+                    # in order; this one is never handed over (nor counted as received)
+                    return
             self._pushed_out = False
-            while len(self._queue) >= self.buffer_frames:  # the oldest waiting frame goes
+            while len(self._queue) >= self.buffer_frames:  # live: the oldest waiting frame goes
                 self._queue.popleft()
-                if self.live:  # (not live, only when stopped while waiting: as the slot did, uncounted)
-                    self.stats.frames_dropped += 1
-                    self._pushed_out = True
+                self.stats.frames_dropped += 1
+                self._pushed_out = True
             self._queue.append(Frame(image, timestamp, self._epoch, self.stats.frames_received, now))
             self.stats.frames_received += 1
+            self.stats.frames_waiting = len(self._queue)
             self.stats.last_frame_monotonic = now
             self._cond.notify_all()
 
