@@ -18,11 +18,11 @@ become the default only if it adds no wrong join in any family.
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 from pathlib import Path
 
 import cv2
+from crowd_material import family_recordings, replay_figures
 
 SETTINGS = {"off": False, "on": True}
 
@@ -42,40 +42,15 @@ def crowd_rows(layouts: int, detector, scorer) -> list[dict]:
     """One row per (family, setting): {kind: [persons, snapshots, wrong joins]}, replacements [pairs, joined]."""
     from facesel.data import data_root
     from facesel.eval import crowds
-    from facesel.eval.crowds_crossing import crossing_crowd
-    from facesel.eval.crowds_replay import crowd_figures, record, replay, spans
 
-    tile, columns, frames, first, second = 240, 3, 150, 45, 60
-    tile_of, inside = crowds.tile_locator((tile * 3 // 4, tile), columns)
     fams = crowds.families(data_root())
     groups = crowds.crowds_of(fams, 6)
     rows = []
     for family in fams:
-        recordings = []  # (kind, recording, truth)
-        for group in (g for f, g in groups if f == family):
-            for layout in range(layouts):
-                crowd, truth = crossing_crowd(group, 200, layout=layout)
-                recordings.append(("crossing", record(crowd, detector, scorer, 25.0, locate=truth.person_at,
-                                                      keep_static=True), truth))
-            tiles = [crowds.read_tile(p, frames, skip=10) for p in group]
-            crowd = crowds.compose(tiles, columns, tile, True, 40, 1.5)
-            recordings.append(("occluded", record(crowd, detector, scorer, 25.0, inside, keep_static=True), None))
-        for a, b in itertools.pairwise(fams[family]):
-            fa, fb = crowds.read_tile(a, first, skip=10), crowds.read_tile(b, second, skip=10)
-            pair = crowds.replacement([cv2.resize(f, (640, 480)) for f in fa], [cv2.resize(f, (640, 480)) for f in fb], detector)
-            recordings.append(("replacement", record(pair, detector, scorer, 25.0, None, keep_static=True), None))
+        recordings = family_recordings(family, fams, groups, layouts, detector, scorer)
         for name, waiting in SETTINGS.items():
-            row = {"family": family, "setting": name, "crossing": [0, 0, 0], "occluded": [0, 0, 0], "replacements": [0, 0]}
-            for kind, rec, truth in recordings:
-                fin = finaliser(scorer, waiting, crowd=True)
-                delivered = replay(rec, fin)
-                if kind == "replacement":
-                    row["replacements"][0] += 1
-                    row["replacements"][1] += spans(delivered, first)
-                    continue
-                figs = crowd_figures(rec, delivered, fin.links, tile_of, truth=truth)
-                row[kind] = [a + b for a, b in zip(row[kind], (len(figs["tracked_tiles"]), figs["snapshots"],
-                                                                figs["wrong_joins"]))]
+            row = {"family": family, "setting": name,
+                   **replay_figures(recordings, lambda waiting=waiting: finaliser(scorer, waiting, crowd=True))}
             print(json.dumps(row), flush=True)
             rows.append(row)
     return rows
