@@ -1,7 +1,7 @@
 """The snapshot audit on every shared video, one row per video, and the facts of every sealed
 snapshot that could be junk (docs/persons.md, "All 40 shared videos: per-video audit and junk").
 
-    nice -n 5 python experiments/audit_shared.py --rows /tmp/audit40.jsonl [--only NAME ...] [--max-frames 600]
+    nice -n 5 python experiments/audit_shared.py --rows /tmp/audit40.jsonl [--only NAME ...] [--max-frames 600] [--no-interleave]
     python experiments/audit_shared.py --rows /tmp/audit40.jsonl --table docs/persons_audit40.json
 
 Each video (``experiments/crowds_shared.py``'s list: the five older videos and the 35 of
@@ -79,14 +79,18 @@ def _evidence_facts(evidence) -> dict:
             "lively_fraction": None if math.isnan(lively) else round(float(lively), 3)}
 
 
-def run_video(frames, fps: float, min_face_size: float, detector, scorer):
-    """The default Selector over ``frames``: (sealed results, finaliser, {track id: evidence facts at judgement})."""
+def run_video(frames, fps: float, min_face_size: float, detector, scorer, interleave: bool = True):
+    """The default Selector over ``frames``: (sealed results, finaliser, {track id: evidence facts at judgement}).
+    ``interleave=False``: the finaliser without the interleave merge (the default before it, for the
+    bed's figures before and after it, docs/persons.md "All 40 shared videos")."""
     from facesel import Selector
     from facesel.config import PipelineConfig
     from facesel.select.finalise import Finaliser
 
     config = PipelineConfig(min_face_size=min_face_size)
     finaliser = Finaliser.for_config(config, scorer)
+    if not interleave:
+        finaliser.interleave = None
     facts = {}
     judge = finaliser._judge
 
@@ -103,7 +107,7 @@ def run_video(frames, fps: float, min_face_size: float, detector, scorer):
     return sink.results, finaliser, facts
 
 
-def audit_video(path: Path, name: str, max_frames: int, detector, scorer, audit_tools) -> dict:
+def audit_video(path: Path, name: str, max_frames: int, detector, scorer, audit_tools, interleave: bool = True) -> dict:
     from facesel.eval.snapshot_audit import audit_run
     from facesel.eval.snapshots import is_static
     from facesel.plaintext_out import track_record
@@ -117,7 +121,7 @@ def audit_video(path: Path, name: str, max_frames: int, detector, scorer, audit_
     height, width = frames[0].shape[:2]
     min_face = 8.0 if name == "otb_girl" else 16.0
     start = time.process_time()
-    results, finaliser, facts = run_video(frames, fps, min_face, detector, scorer)
+    results, finaliser, facts = run_video(frames, fps, min_face, detector, scorer, interleave)
     pipeline_cpu = time.process_time() - start
     records = [track_record(r) for r in results]
     votes = {}
@@ -204,6 +208,8 @@ def main(argv=None) -> int:
     parser.add_argument("--table", type=Path, default=None, help="write the per-video table here (from --rows) and stop")
     parser.add_argument("--contained", type=int, nargs="*", default=None,
                         help="print what contained_doubted drops at each of these max counts (from --rows) and stop")
+    parser.add_argument("--no-interleave", action="store_true",
+                        help="the finaliser without the interleave merge (its default before session 14)")
     args = parser.parse_args(argv)
     done = [json.loads(line) for line in args.rows.read_text().splitlines() if line.strip()] if args.rows.is_file() else []
     if args.contained is not None:
@@ -225,7 +231,7 @@ def main(argv=None) -> int:
         name = path.name if path.name != "img" else "otb_girl"
         if name in seen or (args.only and name not in args.only and path.name not in args.only):
             continue
-        row = audit_video(path, name, args.max_frames, detector, scorer, audit_tools)
+        row = audit_video(path, name, args.max_frames, detector, scorer, audit_tools, not args.no_interleave)
         with open(args.rows, "a", encoding="utf-8") as f:
             f.write(json.dumps(row) + "\n")
         print(f"{name}: {row['snapshots']} snapshots, {row['recognisable_people']} people, recall {row['recall']}, "

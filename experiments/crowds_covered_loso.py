@@ -27,6 +27,7 @@ import json
 from pathlib import Path
 
 import cv2
+from crowd_material import family_recordings, replay_figures
 from loso_print import print_all_families, print_held_out_totals, write_json
 
 CANDIDATES = {"off (default before)": {}}
@@ -39,8 +40,6 @@ def main(argv=None) -> int:
     from facesel.data import data_root
     from facesel.detect import make_detector
     from facesel.eval import crowds
-    from facesel.eval.crowds_crossing import crossing_crowd
-    from facesel.eval.crowds_replay import crowd_figures, record, replay, spans
     from facesel.select.faceness import FacenessRule
     from facesel.select.finalise import DOSE_FACE_FLOOR, Finaliser
     from facesel.select.linking import LinkRule
@@ -53,8 +52,6 @@ def main(argv=None) -> int:
     cv2.setNumThreads(1)
     detector = make_detector(max_side=1280)
     scorer = default_scorer()
-    tile, columns, frames, first, second = 240, 3, 150, 45, 60
-    tile_of, inside = crowds.tile_locator((tile * 3 // 4, tile), columns)
     fams = crowds.families(data_root())
     groups = crowds.crowds_of(fams, 6)
 
@@ -64,35 +61,9 @@ def main(argv=None) -> int:
 
     table: dict = {}  # (rule, family) -> {kind: [persons, snapshots, wrong]} and replacements [pairs, joined]
     for family in fams:
-        recordings = []  # (kind, recording, truth)
-        for fam, group in groups:
-            if fam != family:
-                continue
-            for layout in range(args.layouts):
-                crowd, truth = crossing_crowd(group, 200, layout=layout)
-                recordings.append(("crossing", record(crowd, detector, scorer, 25.0, locate=truth.person_at,
-                                                      keep_static=True), truth))
-            tiles = [crowds.read_tile(p, frames, skip=10) for p in group]
-            crowd = crowds.compose(tiles, columns, tile, True, 40, 1.5)
-            recordings.append(("occluded", record(crowd, detector, scorer, 25.0, inside, keep_static=True), None))
-        for a, b in itertools.pairwise(fams[family]):
-            fa, fb = crowds.read_tile(a, first, skip=10), crowds.read_tile(b, second, skip=10)
-            pair = crowds.replacement([cv2.resize(f, (640, 480)) for f in fa], [cv2.resize(f, (640, 480)) for f in fb], detector)
-            recordings.append(("replacement", record(pair, detector, scorer, 25.0, None, keep_static=True), None))
+        recordings = family_recordings(family, fams, groups, args.layouts, detector, scorer)
         for name, settings in CANDIDATES.items():
-            row = table.setdefault((name, family), {"crossing": [0, 0, 0], "occluded": [0, 0, 0], "replacements": [0, 0]})
-            for kind, rec, truth in recordings:
-                fin = finaliser(settings)
-                delivered = replay(rec, fin)
-                if kind == "replacement":
-                    row["replacements"][0] += 1
-                    row["replacements"][1] += spans(delivered, first)
-                    continue
-                figs = crowd_figures(rec, delivered, fin.links, tile_of, truth=truth)
-                cell = row[kind]
-                cell[0] += len(figs["tracked_tiles"])
-                cell[1] += figs["snapshots"]
-                cell[2] += figs["wrong_joins"]
+            row = table[(name, family)] = replay_figures(recordings, lambda settings=settings: finaliser(settings))
             print(json.dumps({"rule": name, "family": family, **row}), flush=True)
     families = list(fams)
     held = {}

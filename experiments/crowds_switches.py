@@ -12,7 +12,8 @@ near at each end within 4 of its sides), with the edge return (``edge``:
 alone (``veto_edge``, ``veto_entered``, ``veto_reversed``, ``veto_cover_other``: ``LinkRule(veto=(name,))``) and with the short link's gates (``behind``, ``edge_short``,
 ``short_both``: ``behind_distance=0.5``, ``edge_short_colour_distance=0.3``, both), and the motion
 gate's candidates (``motion``, ``motion_back``, ``motion_slow``, ``motion_pace``, ``motion_all``:
-``experiments/motion_gap_loso.py``), in one run
+``experiments/motion_gap_loso.py``), and the default re-link with the finaliser's chain-level
+interleave merge (``interleave_waiting``: ``Finaliser(interleave_waiting=True)``), in one run
 (docs/persons.md, "Fragments in crowds", "Occluded crowds").
 
     python experiments/crowds_switches.py [--only after covered covered_any]
@@ -62,7 +63,10 @@ def main(argv=None) -> int:
             "behind": LinkRule(behind_distance=0.5), "edge_short": LinkRule(edge_short_colour_distance=0.3),
             "short_both": LinkRule(behind_distance=0.5, edge_short_colour_distance=0.3),
             # motion through the gap (docs/persons.md "Motion through the gap"; experiments/motion_gap_loso.py)
-            **{name: LinkRule(**settings) for name, settings in MOTION_CANDIDATES.items() if name != "off"}}
+            **{name: LinkRule(**settings) for name, settings in MOTION_CANDIDATES.items() if name != "off"},
+            # the chain-level interleave merge (docs/persons.md "Two tracks on one person at once"): a finaliser setting
+            "interleave_waiting": LinkRule()}
+    finaliser_settings = {"interleave_waiting": {"interleave_waiting": True}}
     if only:
         rules = {k: v for k, v in rules.items() if k in only}
     totals = {name: [0, 0, 0, 0] for name in rules}  # snapshots, spanning both, people, links
@@ -73,7 +77,7 @@ def main(argv=None) -> int:
                 scorer = LaplacianVarianceScorer()
                 recording = record(frames, detector, scorer, 30.0)
                 for name, link in rules.items():
-                    finaliser = Finaliser.for_scorer(scorer, link=link)
+                    finaliser = Finaliser.for_scorer(scorer, link=link, **finaliser_settings.get(name, {}))
                     results = replay(recording, finaliser)
                     spanning = sum(1 for r in results if {owner[int(f)] for f in r.frame_indices} >= {0, 1})
                     if spanning:

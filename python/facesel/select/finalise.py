@@ -98,10 +98,17 @@ class Finaliser:
         to each other close by (two tracks the tracker ran on one person at once) are merged
         into one result (:mod:`facesel.select.interleave`); None: never (the behaviour before,
         kept as a setting). Only with re-linking on.
+    interleave_waiting : bool
+        Also merge a held result into a chain that waits for an open successor (linked to a track
+        still alive) when the two are interleaved by :attr:`interleave`, tested on the chain's
+        closed fragments; only when the held result ended before that successor started (its
+        frames are not kept, so a shared frame with it could not be ruled out). Off by default
+        (docs/persons.md, "Two tracks on one person at once": the chain-level merge).
     """
 
     def __init__(self, grace_seconds: float = 1.0, link: LinkRule | None = None,
-                 faceness: FacenessRule | None = None, face_vote=None, interleave: InterleaveRule | None = None):
+                 faceness: FacenessRule | None = None, face_vote=None, interleave: InterleaveRule | None = None,
+                 interleave_waiting: bool = False):
         if face_vote is not None and not callable(face_vote):
             raise TypeError(f"face_vote must be callable or None, got {type(face_vote).__name__}")
         self.face_vote = face_vote
@@ -113,9 +120,12 @@ class Finaliser:
             raise TypeError(f"faceness must be a FacenessRule or None, got {type(faceness).__name__}")
         if interleave is not None and not isinstance(interleave, InterleaveRule):
             raise TypeError(f"interleave must be an InterleaveRule or None, got {type(interleave).__name__}")
+        if not isinstance(interleave_waiting, bool):
+            raise TypeError(f"interleave_waiting must be a bool, got {type(interleave_waiting).__name__}")
         self.grace_seconds = float(grace_seconds)
         self.link = link
         self.interleave = interleave
+        self.interleave_waiting = interleave_waiting
         self.faceness = faceness
         self._residuals = faceness is None or faceness.min_quality is None  # the landmark vote is used
         self.evidence = EvidenceBook(self._residuals)
@@ -313,12 +323,31 @@ class Finaliser:
             if self.interleave.joins(held.result, other.result, held.evidence.last_colours, other.evidence.last_colours):
                 break
         else:
-            return False
+            return self.interleave_waiting and self._join_waiting(held)
         other = self._held.pop(track_id)
         first, second = sorted((held, other), key=lambda h: h.evidence.first_frame)
         merged = _Held(merge_results(first.result, second.result), merged_evidence(held.evidence, other.evidence),
                        max(held.closed_at, other.closed_at))
         self._held[int(first.result.track_id)] = merged
+        self.links = (self.links + [(int(first.result.track_id), int(second.result.track_id))])[-1000:]
+        self.stats.merged += 1
+        return True
+
+    def _join_waiting(self, held: _Held) -> bool:
+        """Fold ``held`` into a chain waiting for an open successor when the two are interleaved
+        (:attr:`interleave_waiting`); the chain keeps waiting, under the earlier-starting id.
+        True when folded."""
+        for open_id, chain in self._waiting.items():
+            successor = self.evidence.get(open_id)
+            if successor is not None and held.evidence.last_frame >= successor.first_frame:
+                continue  # alive together with the open successor, whose frames are not kept
+            if self.interleave.joins(held.result, chain.result, held.evidence.last_colours, chain.evidence.last_colours):
+                break
+        else:
+            return False
+        first, second = sorted((held, chain), key=lambda h: h.evidence.first_frame)
+        self._waiting[open_id] = _Held(merge_results(first.result, second.result),
+                                       merged_evidence(held.evidence, chain.evidence), chain.closed_at)
         self.links = (self.links + [(int(first.result.track_id), int(second.result.track_id))])[-1000:]
         self.stats.merged += 1
         return True

@@ -1,0 +1,61 @@
+"""The crowd material of one source family, recorded once (docs/persons.md, "Crossing crowds"):
+its crossing crowds, its occluded tiled crowds and its same-place replacements, made in memory
+(never written) and run through the Selector with a recorder (:mod:`facesel.eval.crowds_replay`).
+Shared by ``crowds_covered_loso.py`` and ``interleave_waiting.py``."""
+
+from __future__ import annotations
+
+import itertools
+
+import cv2
+
+TILE, COLUMNS, FRAMES, FIRST, SECOND = 240, 3, 150, 45, 60  # tiled crowds; replacements' two parts (frames)
+
+
+def family_recordings(family: str, fams: dict, groups: list, layouts: int, detector, scorer) -> list:
+    """[(kind, recording, truth)] of ``family``: kind ``"crossing"`` (``layouts`` walks of each group
+    of its clips, truth the walkers' :class:`facesel.eval.crowds_crossing.Truth`), ``"occluded"``
+    (the grey bar, truth None) and ``"replacement"`` (each pair of consecutive clips, truth None).
+    ``fams``: :func:`facesel.eval.crowds.families`; ``groups``: :func:`facesel.eval.crowds.crowds_of`."""
+    from facesel.eval import crowds
+    from facesel.eval.crowds_crossing import crossing_crowd
+    from facesel.eval.crowds_replay import record
+
+    _, inside = crowds.tile_locator((TILE * 3 // 4, TILE), COLUMNS)
+    recordings = []
+    for fam, group in groups:
+        if fam != family:
+            continue
+        for layout in range(layouts):
+            crowd, truth = crossing_crowd(group, 200, layout=layout)
+            recordings.append(("crossing", record(crowd, detector, scorer, 25.0, locate=truth.person_at,
+                                                  keep_static=True), truth))
+        tiles = [crowds.read_tile(p, FRAMES, skip=10) for p in group]
+        crowd = crowds.compose(tiles, COLUMNS, TILE, True, 40, 1.5)
+        recordings.append(("occluded", record(crowd, detector, scorer, 25.0, inside, keep_static=True), None))
+    for a, b in itertools.pairwise(fams[family]):
+        fa, fb = crowds.read_tile(a, FIRST, skip=10), crowds.read_tile(b, SECOND, skip=10)
+        pair = crowds.replacement([cv2.resize(f, (640, 480)) for f in fa], [cv2.resize(f, (640, 480)) for f in fb], detector)
+        recordings.append(("replacement", record(pair, detector, scorer, 25.0, None, keep_static=True), None))
+    return recordings
+
+
+def replay_figures(recordings: list, make_finaliser) -> dict:
+    """Each of ``recordings`` (:func:`family_recordings`) replayed through a fresh
+    ``make_finaliser()``: {"crossing" / "occluded": [persons, snapshots, wrong joins],
+    "replacements": [pairs, pairs joined]} summed over them."""
+    from facesel.eval import crowds
+    from facesel.eval.crowds_replay import crowd_figures, replay, spans
+
+    tile_of, _ = crowds.tile_locator((TILE * 3 // 4, TILE), COLUMNS)
+    row = {"crossing": [0, 0, 0], "occluded": [0, 0, 0], "replacements": [0, 0]}
+    for kind, rec, truth in recordings:
+        fin = make_finaliser()
+        delivered = replay(rec, fin)
+        if kind == "replacement":
+            row["replacements"][0] += 1
+            row["replacements"][1] += spans(delivered, FIRST)
+            continue
+        figs = crowd_figures(rec, delivered, fin.links, tile_of, truth=truth)
+        row[kind] = [a + b for a, b in zip(row[kind], (len(figs["tracked_tiles"]), figs["snapshots"], figs["wrong_joins"]))]
+    return row
