@@ -376,7 +376,7 @@ def test_every_documented_setting_is_accepted_by_the_config(document, parsed_def
     import tomllib
     from facesel.config import PipelineConfig
     from facesel.serve.config import CAMERA_KEYS, SERVE_KEYS, parse_config
-    from facesel.serve.events import MQTT_KEYS
+    from facesel.serve.events import MQTT_KEYS, WEBHOOK_KEYS
 
     camera = parsed_defaults.cameras["file-cam"]
     base = {"source": camera.source, "vault": str(tmp_path / "vault"), "camera_key": str(camera.camera_key),
@@ -402,6 +402,8 @@ def test_every_documented_setting_is_accepted_by_the_config(document, parsed_def
             table["serve"] = {"mqtt": {"host": "127.0.0.1", key: parsed}}
             if key == "ca_file":
                 continue  # a path the document names as an example: its existence is the operator's
+        elif key in WEBHOOK_KEYS:  # [serve.webhook]'s own keys (allow_plain_http, ...), to this machine
+            table["serve"] = {"webhook": {"url": "http://127.0.0.1:8080/hook", key: parsed}}
         else:
             raise AssertionError(f"{document}: `{name} = {value}` names no config key")
         parse_config(table)  # raises, naming the key, on a value the config refuses

@@ -47,6 +47,8 @@ def _ask(args: argparse.Namespace) -> int:
     listen = listen_of(args.config)
     if args.action == "reload":
         code, body = call(listen, "POST", "/reload")
+        if code == 403:  # not a peer on this machine (serve/control.py)
+            raise ValueError(f"reload refused: {body.get('error', body)}")
         if code != 200:
             raise ValueError(f"config refused, the cameras go on unchanged: {body.get('error', body)}")
         print("reloaded: " + ", ".join(f"{what} {', '.join(body[what]) or 'none'}"

@@ -8,17 +8,23 @@
 
 ``facesel serve status --config FILE`` and ``facesel serve reload --config FILE`` find the port
 in the file's ``serve.listen`` and call these; no process id or ``pidof`` needed, and on a
-host with several services each config names its own. The port is the loopback's by default:
-whoever can reach it can ask for a reload of the file the service was started with, nothing more.
+host with several services each config names its own. The port is the loopback's by default.
+On a port bound beyond loopback (for a scraper) ``POST /reload`` is still answered only to a
+peer on this machine (a loopback source address): anyone else gets 403 and a log line
+(review 6, finding 7), so a client of the network cannot apply an operator's half-finished
+edit. :func:`call` connects from 127.0.0.1 to such an address, so ``serve reload`` works there.
 """
 
 from __future__ import annotations
 
+import http.client
+import ipaddress
 import json
+import logging
 import os
 import time
-import urllib.error
-import urllib.request
+
+_log = logging.getLogger("facesel.serve")
 
 STATUS_COUNTERS = ("frames_received", "processed", "frames_dropped", "faces", "sealed", "reconnects",
                    "pipeline_restarts", "flushed_on_gap")
@@ -50,6 +56,12 @@ def routes(service):
         _send_json(request, 200, status_report(service))
 
     def reload(request) -> None:
+        peer = request.client_address[0]
+        if not is_loopback_peer(peer):
+            _log.warning("POST /reload from %s refused: only a client on this machine may reload", peer)
+            _send_json(request, 403, {"error": "reload is answered only to a client on this machine "
+                                               "(a loopback address): run 'facesel serve reload' there"})
+            return
         try:
             changes = service.reload_from_file()
         except (ValueError, FileNotFoundError, RuntimeError) as err:
@@ -59,6 +71,20 @@ def routes(service):
 
     table = {("GET", "/status"): status, ("POST", "/reload"): reload}
     return lambda method, path: table.get((method, path))
+
+
+def is_loopback_peer(address: str) -> bool:
+    """Whether a TCP peer's address is loopback (127/8, ``::1``, or 127/8 mapped into IPv6 on a
+    dual-stack socket). Linux drops packets from another machine that claim a loopback source, so
+    only a process on this machine has one; a peer from this machine's own network address does
+    not count (it cannot be told from another machine's without a list of this machine's
+    addresses, and :func:`call` needs none)."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return False
+    mapped = getattr(ip, "ipv4_mapped", None)
+    return (mapped or ip).is_loopback
 
 
 def _send_json(request, code: int, body: dict) -> None:
@@ -96,13 +122,24 @@ def call(listen: tuple[str, int], method: str, path: str, timeout: float = 60.0)
         Nothing answers there (the service is not running, or listens elsewhere).
     """
     host, port = listen
-    host = f"[{host}]" if ":" in host else host
-    request = urllib.request.Request(f"http://{host}:{port}{path}", method=method, data=b"" if method == "POST" else None)
+    # from 127.0.0.1 to an IPv4 address of this machine bound beyond loopback: the service
+    # answers POST /reload only to a loopback peer (0.0.0.0 is reached from 127.0.0.1 anyway)
+    source = ("127.0.0.1", 0) if _is_outside_ipv4(host) else None
+    shown = f"[{host}]" if ":" in host else host
+    connection = http.client.HTTPConnection(host, port, timeout=timeout, source_address=source)
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as answer:
-            return answer.status, json.loads(answer.read())
-    except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read() or b"{}")
-    except (urllib.error.URLError, OSError) as err:
-        reason = getattr(err, "reason", err)
-        raise RuntimeError(f"no facesel serve answers on {host}:{port} (serve.listen of the config): {reason}") from None
+        connection.request(method, path, body=b"" if method == "POST" else None)
+        answer = connection.getresponse()
+        return answer.status, json.loads(answer.read() or b"{}")
+    except (OSError, http.client.HTTPException) as err:
+        raise RuntimeError(f"no facesel serve answers on {shown}:{port} (serve.listen of the config): {err}") from None
+    finally:
+        connection.close()
+
+
+def _is_outside_ipv4(host: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return ip.version == 4 and not ip.is_loopback and not ip.is_unspecified

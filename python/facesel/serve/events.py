@@ -31,6 +31,7 @@ Config::
     [serve.webhook]
     url = "http://127.0.0.1:8080/facesel"   # one POST per event, Content-Type application/json
     timeout = 5
+    allow_plain_http = false     # true: accept http:// to another machine (events and URL in clear)
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ from facesel.vault.fsutil import read_regular
 _log = logging.getLogger("facesel.serve")
 
 MQTT_KEYS = {"host", "port", "topic", "qos", "client_id", "username", "password_file", "tls", "ca_file"}
-WEBHOOK_KEYS = {"url", "timeout"}
+WEBHOOK_KEYS = {"url", "timeout", "allow_plain_http"}
 QUEUE_SIZE = 1000
 FAILURE_LOG_INTERVAL = 60.0
 
@@ -167,7 +168,17 @@ def check_webhook(table, where: str) -> tuple:
     timeout = table.get("timeout", 5.0)
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
         raise ValueError(f"{where}.timeout must be a positive number of seconds, got {timeout!r}")
-    return (("timeout", float(timeout)), ("url", url))
+    allow_plain = table.get("allow_plain_http", False)
+    if not isinstance(allow_plain, bool):
+        raise ValueError(f"{where}.allow_plain_http must be true or false, got {allow_plain!r}")
+    host = urlsplit(url).hostname
+    if url.startswith("http://") and not allow_plain and not _on_this_machine(host):
+        # the events, and any secret in the URL (a token in its path or query), would cross the
+        # network in clear: finding 2's rule for MQTT credentials, applied to the webhook (review 6, finding 6)
+        raise ValueError(f"{where}.url: {endpoint(url)} is plain http:// to another machine ({host}), so the events "
+                         "and any secret in the URL would cross the network in clear; use an https:// URL, or set "
+                         f"{where}.allow_plain_http = true if that network is trusted")
+    return (("timeout", float(timeout)), ("url", url))  # allow_plain_http is a check only, not an outlet setting
 
 
 class EventBus:
