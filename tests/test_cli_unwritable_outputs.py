@@ -10,7 +10,9 @@ one line naming the flag, the value and the folder that refuses, exit status 1, 
 
 from __future__ import annotations
 
+import importlib
 import os
+import pkgutil
 import shutil
 import tempfile
 from pathlib import Path
@@ -39,7 +41,14 @@ def _as_other_user(call):
 def home(capsys):
     """A folder every user may enter (pytest's own are 0700), holding ``shut/``, which no one but
     its owner (root, or the user running the tests with its write bit off) may write into."""
-    run_cli(capsys, "run", "--dry-run", "--no-progress", "--json", "no-such-input.mp4")  # lazy imports, as root
+    # The commands import some modules lazily, and the other user may not read them where the clone
+    # sits below a folder only its owner may enter (a CI's mkdtemp): import them now, as root.
+    # Every module of the package, then (2 s): which ones a command needs is not this test's concern.
+    import facesel
+
+    for module in pkgutil.walk_packages(facesel.__path__, "facesel."):
+        if not module.name.endswith("__main__"):
+            importlib.import_module(module.name)
     folder = Path(tempfile.mkdtemp(prefix="facesel-ux15-"))
     folder.chmod(0o755)
     (folder / "shut").mkdir()
@@ -178,10 +187,15 @@ def test_serve_check_refuses_a_vault_the_camera_cannot_use(home, kind):
         for path in [*home.glob("auth*"), *(p for folder in home.glob("auth*") for p in folder.rglob("*"))]:
             os.chown(path, OTHER_USER, OTHER_USER, follow_symlinks=False)
     (home / "notes.txt").write_text("a file")
+    # The camera's source where the other user may read it: the clone itself may sit below a
+    # folder only its owner may enter (a CI's mkdtemp), which is not what this test is about.
+    source = home / CLIP.name
+    shutil.copyfile(CLIP, source)
+    source.chmod(0o644)
     vault = {"file": home / "notes.txt", "below a file": home / "notes.txt" / "v",
              "unwritable": home / "shut" / "v"}[kind]
     table = {"defaults": {"authority": str(home / "auth" / "authority.pub")},
-             "cameras": {"door": {"source": str(CLIP), "vault": str(vault),
+             "cameras": {"door": {"source": str(source), "vault": str(vault),
                                   "camera_key": str(camera_dir(home / "auth", "door"))}}}
     said = {"file": f"cameras.door.vault: {vault} is a file, not a folder",
             "below a file": f"cameras.door.vault {vault}: cannot be made: {home / 'notes.txt'} is a file, not a folder",
