@@ -28,6 +28,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from facesel.setting_checks import check_at_least
+
 GRID = 12
 """Pixels sampled per side of each region (GRID x GRID per region)."""
 BINS = 4
@@ -126,18 +128,8 @@ class SwitchRule:
     min_side: float = 40.0
 
     def __post_init__(self) -> None:
-        for name in ("cut", "fade", "cut_appearance", "appearance", "confirm_appearance", "min_side"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value) or value < 0:
-                raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-        for name in ("max_size_jump", "max_aspect_jump"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 1:
-                raise ValueError(f"{name} must be a number >= 1, got {value!r}")
-        for name in ("cut_ratio", "fade_ratio"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 1:
-                raise ValueError(f"{name} must be a number >= 1, got {value!r}")
+        check_at_least(self, ("cut", "fade", "cut_appearance", "appearance", "confirm_appearance", "min_side"), 0)
+        check_at_least(self, ("max_size_jump", "max_aspect_jump", "cut_ratio", "fade_ratio"), 1, finite=False)
         for name in ("history", "confirm", "cut_window", "fade_span"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:

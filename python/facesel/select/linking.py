@@ -16,6 +16,7 @@ import numpy as np
 from facesel.select.gap_motion import motion_kept
 from facesel.select.link_colours import SEEN_WINDOW, seen_colours
 from facesel.select.short_gates import at_edge, behind
+from facesel.setting_checks import check_at_least
 from facesel.track_cues import distance as colour_distance
 
 COLOUR_SAMPLES = ("either", "fresh", "recent", "seen", "ends")
@@ -281,60 +282,33 @@ class LinkRule:
             raise ValueError(f"motion_speed must be a finite number > 0, got {v!r}")
         if not isinstance(self.motion_at_edge, bool):
             raise ValueError(f"motion_at_edge must be True or False, got {self.motion_at_edge!r}")
-        for name in ("behind_distance", "edge_short_colour_distance"):
-            value = getattr(self, name)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
-                                      or not np.isfinite(value) or value < 0):
-                raise ValueError(f"{name} must be a finite number >= 0 or None, got {value!r}")
+        check_at_least(self, ("behind_distance", "edge_short_colour_distance"), 0, or_none=True)
         if not isinstance(self.veto, tuple) or any(v not in VETOES for v in self.veto):
             raise ValueError(f"veto must be a tuple of names from {VETOES}, got {self.veto!r}")
         m = self.veto_edge_margin
         if isinstance(m, bool) or not isinstance(m, (int, float)) or not np.isfinite(m) or not 0 <= m < 0.5:
             raise ValueError(f"veto_edge_margin must be a finite number in [0, 0.5), got {m!r}")
-        r = self.reverse_speed
-        if isinstance(r, bool) or not isinstance(r, (int, float)) or not np.isfinite(r) or r < 0:
-            raise ValueError(f"reverse_speed must be a finite number >= 0, got {r!r}")
+        check_at_least(self, ("reverse_speed",), 0)
         if self.chain_through not in CHAIN_THROUGH:
             raise ValueError(f"chain_through must be one of {CHAIN_THROUGH}, got {self.chain_through!r}")
         if self.edge_region not in EDGE_REGIONS:
             raise ValueError(f"edge_region must be one of {EDGE_REGIONS}, got {self.edge_region!r}")
         if self.colour_sample not in COLOUR_SAMPLES:
             raise ValueError(f"colour_sample must be one of {COLOUR_SAMPLES}, got {self.colour_sample!r}")
-        for name in ("max_gap_seconds", "max_overlap_seconds", "max_distance", "distance_per_second", "max_colour_distance",
-                     "still_distance", "long_colour_distance", "crowd_radius", "lone_still_distance", "edge_margin"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value) or value < 0:
-                raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+        check_at_least(self, ("max_gap_seconds", "max_overlap_seconds", "max_distance", "distance_per_second",
+                              "max_colour_distance", "still_distance", "long_colour_distance", "crowd_radius",
+                              "lone_still_distance", "edge_margin"), 0)
         if isinstance(self.window, bool) or not isinstance(self.window, int) or self.window < 1:
             raise ValueError(f"window must be an integer >= 1, got {self.window!r}")
-        r = self.rejoin_colour_distance
-        if r is not None and (isinstance(r, bool) or not isinstance(r, (int, float)) or not np.isfinite(r) or r < 0):
-            raise ValueError(f"rejoin_colour_distance must be a finite number >= 0 or None, got {r!r}")
-        g = self.long_gap_seconds
-        if g is not None and (isinstance(g, bool) or not isinstance(g, (int, float)) or not np.isfinite(g) or g < 0):
-            raise ValueError(f"long_gap_seconds must be a finite number >= 0 or None, got {g!r}")
-        lone = self.lone_colour_distance
-        if lone is not None and (isinstance(lone, bool) or not isinstance(lone, (int, float)) or not np.isfinite(lone) or lone < 0):
-            raise ValueError(f"lone_colour_distance must be a finite number >= 0 or None, got {lone!r}")
-        edge = self.edge_colour_distance
-        if edge is not None and (isinstance(edge, bool) or not isinstance(edge, (int, float)) or not np.isfinite(edge) or edge < 0):
-            raise ValueError(f"edge_colour_distance must be a finite number >= 0 or None, got {edge!r}")
-        k = self.small_position_scale
-        if isinstance(k, bool) or not isinstance(k, (int, float)) or not np.isfinite(k) or k < 1:
-            raise ValueError(f"small_position_scale must be a finite number >= 1, got {k!r}")
+        check_at_least(self, ("rejoin_colour_distance", "long_gap_seconds", "lone_colour_distance",
+                              "edge_colour_distance"), 0, or_none=True)
+        check_at_least(self, ("small_position_scale",), 1)
         if not isinstance(self.small_long, bool):
             raise ValueError(f"small_long must be True or False, got {self.small_long!r}")
-        if isinstance(self.max_size_ratio, bool) or not isinstance(self.max_size_ratio, (int, float)) or not self.max_size_ratio >= 1:
-            raise ValueError(f"max_size_ratio must be a number >= 1, got {self.max_size_ratio!r}")
-        c = self.covered_gap_seconds
-        if c is not None and (isinstance(c, bool) or not isinstance(c, (int, float)) or not np.isfinite(c) or c < 0):
-            raise ValueError(f"covered_gap_seconds must be a finite number >= 0 or None, got {c!r}")
-        if isinstance(self.cover_reach, bool) or not isinstance(self.cover_reach, (int, float)) \
-                or not np.isfinite(self.cover_reach) or self.cover_reach < 0:
-            raise ValueError(f"cover_reach must be a finite number >= 0, got {self.cover_reach!r}")
-        k = self.cover_size_ratio
-        if isinstance(k, bool) or not isinstance(k, (int, float)) or not np.isfinite(k) or k < 1:
-            raise ValueError(f"cover_size_ratio must be a finite number >= 1, got {k!r}")
+        check_at_least(self, ("max_size_ratio",), 1, finite=False)
+        check_at_least(self, ("covered_gap_seconds",), 0, or_none=True)
+        check_at_least(self, ("cover_reach",), 0)
+        check_at_least(self, ("cover_size_ratio",), 1)
         if not isinstance(self.cover_same, bool):
             raise ValueError(f"cover_same must be True or False, got {self.cover_same!r}")
 
