@@ -456,7 +456,6 @@ class LinkRule:
             return None
         return float(distance[ok].min())
 
-
     def _motion_continues(self, earlier, later) -> bool:
         """Whether the motion gate (``motion_keep``) lets ``later`` continue ``earlier``."""
         if not self.motion_at_edge and at_edge(earlier, later, self.window, self.edge_margin):
@@ -566,7 +565,6 @@ class LinkRule:
             return None
         return LONG_LINK_OFFSET + float(distance[ok].min())
 
-
     def _edge_cost(self, earlier, later, gap: float, others) -> float | None:
         """The cost of an edge return (see :attr:`edge_colour_distance`), or None. At the edge the
         frame cuts the box across it, so the size and place are compared **along** the edge the
@@ -642,8 +640,7 @@ def edges_crossed(evidence, which: str, window: int, margin: float) -> set:
     observations) or came in by (``"head"``: its first box touches it and its centre moved away
     from it over its first ``window``): a face cut by the frame's edge while it stays put (a
     large face touching the bottom all along) neither leaves nor enters by it."""
-    ends = list(getattr(evidence, which, ()))
-    ends = ends[:window] if which == "head" else ends[-window:]
+    ends = _end_observations(evidence, which, window)
     box = evidence.last_box if which == "tail" else evidence.first_box
     touched = edges_touched(box, getattr(evidence, "frame_shape", None), margin)
     if not touched or len(ends) < 2:
@@ -680,16 +677,14 @@ def left_by_edge(earlier, later, margin: float, window: int = 8) -> str | None:
     if size is None or earlier.count == 0 or later.count == 0:
         return None
     height, width = float(size[0]), float(size[1])
-    mx, my = max(1.0, margin * width), max(1.0, margin * height)
-    x1, y1, x2, y2 = np.asarray(earlier.last_box, np.float64).tolist()
+    last = np.asarray(earlier.last_box, np.float64).tolist()
     vx, vy = earlier.velocity().tolist()
+    moving_out = {"left": vx < 0, "right": vx > 0, "top": vy < 0, "bottom": vy > 0}
     starts = [np.asarray(b, np.float64) for _, b, _ in list(getattr(later, "head", ()))[:window]] or [
         np.asarray(later.first_box, np.float64)]
-    for border, out, near in (("left", x1 <= mx and vx < 0, lambda b: b[0] <= mx),
-                              ("right", x2 >= width - mx and vx > 0, lambda b: b[2] >= width - mx),
-                              ("top", y1 <= my and vy < 0, lambda b: b[1] <= my),
-                              ("bottom", y2 >= height - my and vy > 0, lambda b: b[3] >= height - my)):
-        if out and not any(near(b) for b in starts):
+    for border, out in moving_out.items():
+        if out and _touches(last, border, height, width, margin) \
+                and not any(_touches(b, border, height, width, margin) for b in starts):
             return border
     return None
 
@@ -799,11 +794,17 @@ def _typical(colours: list) -> np.ndarray:
     return np.where(total > 0, median / np.maximum(total, 1e-12), 0.0).astype(np.float32)
 
 
+def _end_observations(evidence, which: str, window: int) -> list:
+    """The first (``which`` ``"head"``) or last (``"tail"``) ``window`` of the (time, box, colours)
+    observations ``evidence`` keeps at that end, in time order (an empty list: it keeps none)."""
+    ends = list(getattr(evidence, which, ()))
+    return ends[:window] if which == "head" else ends[-window:]
+
+
 def _measured(evidence, which: str, window: int) -> list:
     """The colours measured on the first (``head``) or last (``tail``) ``window`` observations of
     ``evidence`` (none: an empty list; no older colours stand in)."""
-    ends = list(getattr(evidence, which, ()))
-    ends = ends[:window] if which == "head" else ends[-window:]
+    ends = _end_observations(evidence, which, window)
     return [c for _, _, c in ends if c is not None]
 
 
@@ -811,8 +812,7 @@ def _ends(evidence, which: str, window: int, time, box, colours):
     """(times (K,), centres (K, 2), colours list, sides (K,)) of the first (``head``) or last
     (``tail``) ``window`` observations of ``evidence``; the single first/last observation
     (``time``, ``box``, ``colours``) when it keeps none."""
-    ends = list(getattr(evidence, which, ()))
-    ends = ends[:window] if which == "head" else ends[-window:]
+    ends = _end_observations(evidence, which, window)
     if not ends:
         ends = [(time, box, colours)]
     boxes = np.array([np.asarray(b, np.float64) for _, b, _ in ends]).reshape(-1, 4)
@@ -826,10 +826,12 @@ def _ends(evidence, which: str, window: int, time, box, colours):
 
 
 def _side(box) -> float:
+    """The shorter side of ``box`` ((4,) x1, y1, x2, y2) in pixels."""
     box = np.asarray(box, dtype=np.float64)
     return float(min(box[2] - box[0], box[3] - box[1]))
 
 
 def _centre(box) -> np.ndarray:
+    """(2,) float64: the centre (x, y) of ``box`` ((4,) x1, y1, x2, y2)."""
     box = np.asarray(box, dtype=np.float64)
     return (box[:2] + box[2:]) / 2
