@@ -35,6 +35,7 @@ GRID = 12
 BINS = 4
 """Levels per colour channel of the histogram (BINS ** 3 bins)."""
 _THUMB = (48, 27)
+"""(width, height) of the scene-change cues' grey thumbnail (:func:`thumbnail`)."""
 MOVE_REACH = 3
 """Thumbnail cells (of 48 x 27: about 6 % of the frame) a camera may move between the frames a
 scene change compares without it counting as a change."""
@@ -55,7 +56,7 @@ before a webcam or a plain wall changed by 1 or more on 26-85 % of them (blinks,
 SCENE_MOVES = 1.0
 """... counted only on frames whose thumbnail changed by at least this (mean absolute grey
 difference) and by 4 times the box's change: a still box in a still scene (a calm speaker before
-a plain wall: box 0.5-1.1, frame 0.2-0.7 on LivePortrait's clips) says nothing."""  # (width, height) of the cut detector's grey thumbnail
+a plain wall: box 0.5-1.1, frame 0.2-0.7 on LivePortrait's clips) says nothing."""
 
 
 @dataclass(frozen=True)
@@ -222,6 +223,8 @@ class SceneChange:
         """Mean absolute grey difference of the last frame's thumbnail to the one before."""
 
     def reset(self) -> None:
+        """Forget the frames seen and the baselines (at the end of a source, or when a frame of
+        another size arrives)."""
         self._thumbs.clear()
         self._diffs.clear()
         self._spans.clear()
