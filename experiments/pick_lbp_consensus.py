@@ -113,7 +113,7 @@ def video_lbp(video_path: Path, cache_dir: Path, lbp_cache: Path, what: str = "l
     """(N, 944) LBP signatures (``what="lbp"``) or (N, 3) :func:`photometry` (``"photo"``) of every
     crop of ``video_path``'s tracks in VideoTracks order (both cached by the first call)."""
     from facesel.eval.track_data import _align
-    from facesel.video import open_source
+    from facesel.eval.track_native import decoded_crop_rows
 
     video = collect_tracks(video_path, cache_dir=cache_dir, with_crops=False)
     lbp_cache.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -125,13 +125,9 @@ def video_lbp(video_path: Path, cache_dir: Path, lbp_cache: Path, what: str = "l
     z = np.load(Path(cache_dir) / f"tracks-{video.key}.npz", allow_pickle=False)
     frames, boxes, lms, ids = z["frames"], z["boxes"], z["landmarks"], z["track_ids"]
     order = np.lexsort((frames, ids))
-    wanted: dict[int, list[int]] = {}
-    for row, f in enumerate(frames.tolist()):
-        wanted.setdefault(f, []).append(row)
     greys = np.zeros((len(frames), 64, 64), np.uint8)
-    for index, (frame, _stamp) in enumerate(open_source(Path(video_path))):
-        for row in wanted.get(index, []):
-            greys[row] = _align(frame, boxes[row], None if np.isnan(lms[row]).all() else lms[row])
+    for frame, row in decoded_crop_rows(video_path, frames):
+        greys[row] = _align(frame, boxes[row], None if np.isnan(lms[row]).all() else lms[row])
     out = {"lbp": lbp_signatures(greys)[order], "photo": photometry(greys)[order]}
     del greys
     tmp = out_file.with_suffix(f".{os.getpid()}.tmp.npz")
