@@ -322,14 +322,26 @@ class LinkRule:
         """The track that was in front of ``earlier`` as it ended (and, with ``cover_same``, of
         ``later`` as it began; without, a track was in front of ``later`` too) (see
         :attr:`covered_gap_seconds`), or None."""
-        tail = earlier.covered_at_end() if hasattr(earlier, "covered_at_end") else None
-        head = getattr(later, "cover_head", None)
+        tail, head = self._close_cover_at_end(earlier), self._close_cover_at_head(later)
         if tail is None or head is None or (self.cover_same and tail[0] != head[0]):
             return None
-        for _, reach, ratio, *_ in (tail, head):
-            if reach > self.cover_reach or ratio < self.cover_size_ratio:
-                return None
         return int(tail[0])
+
+    def _close_cover(self, cover):
+        """``cover`` (a fragment end's (track in front, reach, size ratio, ...) or None) when that
+        track was close and large enough to hide the face (``cover_reach``, ``cover_size_ratio``),
+        else None."""
+        if cover is None or cover[1] > self.cover_reach or cover[2] < self.cover_size_ratio:
+            return None
+        return cover
+
+    def _close_cover_at_end(self, earlier):
+        """:meth:`_close_cover` of the track in front of ``earlier`` as it ended."""
+        return self._close_cover(earlier.covered_at_end() if hasattr(earlier, "covered_at_end") else None)
+
+    def _close_cover_at_head(self, later):
+        """:meth:`_close_cover` of the track in front of ``later`` as it began."""
+        return self._close_cover(getattr(later, "cover_head", None))
 
     @property
     def reads_covers(self) -> bool:
@@ -350,12 +362,10 @@ class LinkRule:
                 if reversed_direction(earlier, later, self.reverse_speed, self.window):
                     return name
             else:
-                tail = earlier.covered_at_end() if hasattr(earlier, "covered_at_end") else None
-                if tail is None or tail[1] > self.cover_reach or tail[2] < self.cover_size_ratio:
+                tail = self._close_cover_at_end(earlier)
+                if tail is None:
                     continue
-                head = getattr(later, "cover_head", None)
-                if head is not None and (head[1] > self.cover_reach or head[2] < self.cover_size_ratio):
-                    head = None
+                head = self._close_cover_at_head(later)
                 if head is None or (name == "cover_other" and head[0] != tail[0]):
                     return name
         return None
