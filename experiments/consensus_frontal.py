@@ -178,14 +178,14 @@ def run_frontal_family(d, selfie: list) -> None:
         st["cost"] = pose_cost(pose[:, 0], pose[:, 1], pose[:, 2])
     print("columns: candidate | - random | - default consensus (paired) | matchable | "
           "selfie (test's measure: pick / track median)")
-    gains, matches, selfie_ok = [], [], []
+    gains, matches, selfie_ok, scorers = [], [], [], []
     for pool, subset, how in CANDIDATES:
         agree = {}
         for key, t in tracks.items():
             members = admitted[key] if pool == "admitted" else np.ones(len(t["ctx"]), bool)
             agree[key] = agreements(t["hog"], reference_rows(members, subset, t["ctx"], t["frontal"], cost[key]), how)
 
-        def score_of(i):
+        def score_of(i, agree=agree):
             key = (obs[i].clip, obs[i].track_id)
             t, p = tracks[key], pos[i]
             top = np.argsort(-d.context[i], kind="stable")[:K]
@@ -194,6 +194,7 @@ def run_frontal_family(d, selfie: list) -> None:
             return out
 
         g, m = d.metrics(score_of)
+        scorers.append(score_of)
         gains.append(g)
         matches.append(m)
         check = []
@@ -226,6 +227,12 @@ def run_frontal_family(d, selfie: list) -> None:
         top = int(np.argmax(counts))
         print(f"  chosen most often: {describe(CANDIDATES[top])} ({counts[top]} of {len(per_fold)} folds; "
               f"selfie {'passes' if selfie and selfie_ok[top] else 'FAILS or not run'})")
+        # descriptive, added after the first run (not part of the choice): the ground truth's reference
+        # photos are the crops ``frontal_mask`` calls frontal; how often is the pick itself one of them?
+        for c in sorted({0, top}):
+            picked = [tracks[(obs[i].clip, obs[i].track_id)]["frontal"][pos[i]][int(np.argmax(scorers[c](i)))]
+                      for i in range(n)]
+            print(f"  share of picks the benchmark calls frontal, {describe(CANDIDATES[c])}: {np.mean(picked):.3f}")
         for source in sorted(set(d.sources)):
             rows = d.sources == source
             j = members[per_fold[source]]
