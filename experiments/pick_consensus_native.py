@@ -240,7 +240,8 @@ def run_variants(d: SimpleNamespace, selfie: list, finalists: list) -> None:
         print(f"\nchosen leave-one-source-out among {label} ({len(members)} candidates):")
         print("  " + show("held out - random", held) + f"  matchable {held_match.mean():.3f}")
         print("  " + show("held out - default (paired)", held - default))
-        print("  " + show("held out - session 9's consensus (paired)", held - gains[names.index(OLD)]))
+        if OLD in names:  # not when --finalists leaves out K = 16
+            print("  " + show("held out - session 9's consensus (paired)", held - gains[names.index(OLD)]))
         for single, values in d.singles.items():
             print("  " + show(f"held out - {single} (paired)", held - values))
         for source in sorted(set(sources)):
