@@ -171,6 +171,13 @@ def run_frontal_family(d, selfie: list) -> None:
     print(f"item (d)'s price: the sparse mode aligns {aligned} of the {crops} crops of these tracks for the reference "
           f"({aligned / crops:.1%}); the 'all' pool needs every one aligned (x{crops / aligned:.2f} grey alignments "
           "and histograms)")
+    # the frontal subset of every crop needs only the crops that can enter it aligned: each crop the
+    # benchmark calls frontal (known from its landmarks and detector score when it comes) and, for the
+    # fallback (fewer than 3 frontal), each crop that joined the track's 3 most frontal when it came
+    needed = sum(int((admitted[key] | t["frontal"] | admitted_mask(-cost[key], MIN_REFERENCE)).sum())
+                 for key, t in tracks.items())
+    print(f"the 'all, frontal' reference, aligning only the crops that can enter it (admitted, frontal, or among "
+          f"the 3 most frontal so far): {needed} of {crops} ({needed / crops:.1%}; x{needed / aligned:.2f} of today's)")
     for st in selfie:
         pose = landmark_pose(st["landmarks"])
         st["hog"] = hog_signatures(st["greys"]).astype(np.float64)
