@@ -25,14 +25,14 @@ from facesel.central.backend import Selection, VaultBackend
 from facesel.central.verify import verify_record
 from facesel.vault.audit import AuditLog
 from facesel.vault.errors import VaultWriteError
-from facesel.vault.fsutil import atomic_write, fsync_dir
+from facesel.vault.fsutil import atomic_write
 from facesel.vault.index import IndexRow
 from facesel.vault.keys import Keystore
 from facesel.vault.payload import OpenedSnapshot, decode_snapshot
 from facesel.vault.opening import EpochSecrets, current_user, stopped_by
 from facesel.vault.record import open_record
 from facesel.vault.shares import ShareFile, reconstruct_master
-from facesel.vault.staging import staging_folder
+from facesel.vault.staging import write_staged
 
 
 @dataclass
@@ -127,12 +127,7 @@ def open_from(backend: VaultBackend, share_paths: Sequence[str | os.PathLike], k
         # decrypted stays behind on a disk full half-way, Ctrl-C or SIGTERM (a SystemExit in the
         # CLI; review 6, finding 3), and the next opening removes what a SIGKILL left (review 7,
         # finding 1; the pictures were written into out_dir itself before).
-        with staging_folder(out_dir) as staging:
-            _write(staging, opened)
-            if out_dir.exists():
-                out_dir.rmdir()  # empty (checked above)
-            os.rename(staging, out_dir)
-            fsync_dir(out_dir.parent)
+        write_staged(out_dir, lambda staging: _write(staging, opened))
     except BaseException as err:
         detail = (err.strerror or str(err)) if isinstance(err, OSError) else stopped_by(err)
         why = f"writing the output failed: {detail}" if isinstance(err, OSError) else f"stopped: {detail}"

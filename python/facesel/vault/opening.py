@@ -43,14 +43,14 @@ from pathlib import Path
 from facesel.vault.audit import AuditLog, read_verified
 from facesel.vault.errors import AuditError, EpochUnavailableError, KeyMaterialError, RecordError, VaultWriteError
 from facesel.vault.consistency import GONE_EVENTS, LoggedSeal, live_seals
-from facesel.vault.fsutil import TMP_SUFFIX, atomic_write, fsync_dir
+from facesel.vault.fsutil import TMP_SUFFIX, atomic_write
 from facesel.vault.identity import VaultIdentity, check_record, load_identity, read_record_file
 from facesel.vault.index import COLUMNS, Index, IndexRow
 from facesel.vault.keys import AuthorityPublic, Keystore
 from facesel.vault.payload import BLOB_NAME, OpenedSnapshot, decode_snapshot
 from facesel.vault.record import open_record
 from facesel.vault.shares import ShareFile, reconstruct_master
-from facesel.vault.staging import staging_folder
+from facesel.vault.staging import write_staged
 from facesel.vault.store import record_path
 from facesel.vault.timeparse import format_time
 
@@ -365,12 +365,7 @@ def open_records(vault_dir: str | os.PathLike, share_paths: Sequence[str | os.Pa
         # Registered, so that a SIGKILL's leftovers are found by the next opening to any output
         # (review 7, finding 1); removed by the context on any exception, Ctrl-C and SIGTERM
         # (``facesel open`` turns it into SystemExit) included (review 6, finding 3).
-        with staging_folder(out_dir) as staging:
-            _write_outputs(staging, opened)
-            if out_dir.exists():
-                out_dir.rmdir()  # empty (checked above)
-            os.rename(staging, out_dir)
-            fsync_dir(out_dir.parent)
+        write_staged(out_dir, lambda staging: _write_outputs(staging, opened))
     except BaseException as err:
         write_failed = isinstance(err, (OSError, RecordError))
         detail = (err.strerror if isinstance(err, OSError) and err.strerror else str(err)) if write_failed else \

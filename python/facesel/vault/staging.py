@@ -31,9 +31,11 @@ import re
 import secrets
 import shutil
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from facesel.vault.fsutil import fsync_dir
 
 _log = logging.getLogger("facesel.vault")
 
@@ -150,6 +152,18 @@ def staging_folder(out_dir: Path) -> Iterator[Path]:
     finally:
         if marker_fd is not None:
             _unregister(*marker_fd)
+
+
+def write_staged(out_dir: Path, write: Callable[[Path], None]) -> None:
+    """Have ``write(folder)`` fill a registered staging folder, then put it in place as ``out_dir``
+    (which must be absent or empty); on any exception the staging folder is removed and the
+    exception goes on."""
+    with staging_folder(out_dir) as staging:
+        write(staging)
+        if out_dir.exists():
+            out_dir.rmdir()  # empty (the caller checked)
+        os.rename(staging, out_dir)
+        fsync_dir(out_dir.parent)
 
 
 def _register(staging: Path, out_dir: Path) -> tuple[int, Path] | None:

@@ -201,8 +201,10 @@ class Vault:
             # A log put back to an older copy is consistent in itself: only the camera's own memory
             # of the entry it saw last, kept beside its key, tells (review 7, finding 3).
             self._log_anchor = LogAnchor(self.camera.path, self.identity.vault_id)
-            self._log_anchor.check(self.logged_entries())
-            self._log_anchor.remember(self.logged_entries()[-1])
+            entries = self.logged_entries()
+            self._log_anchor.check(entries)
+            if entries:
+                self._log_anchor.remember(entries[-1])
             self.audit.after_append = self._log_anchor.remember
             self.recovery = recover(self)
             # What the camera may purge comes from the signed log only, never from a file's header:
