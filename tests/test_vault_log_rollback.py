@@ -88,3 +88,25 @@ def test_ordinary_restarts_and_a_torn_anchor_keep_the_camera_running(tmp_path, f
             assert fresh in vault.index.ids() and ids[0] in vault.index.ids()
     assert any("unreadable" in r.getMessage() for r in caplog.records)
     assert json.loads(anchor.read_text())["seq"] >= last["seq"]
+
+
+def test_a_log_put_back_under_the_running_camera_is_reported_and_stops_the_next_start(tmp_path, faces, caplog):
+    """Put back while the camera runs, the older copy is continued by the camera's next seal (the
+    seal goes on: keeping beats deleting); that append is reported at once as an error, and the
+    anchor keeps the later entry, so the next start is refused."""
+    adir, vault_dir, _ = sealed_vault(tmp_path, faces[:1])
+    saved = _copy_of_log(vault_dir)
+    clock = FakeClock(T0 + 3 * 3600)
+    with caplog.at_level(logging.WARNING, logger="facesel.vault"):
+        with vault_at(vault_dir, adir, clock=clock) as vault:
+            clock.advance(60)
+            vault.seal(track_result(faces[1], track_id=7))
+            _put_back(vault_dir, saved)
+            clock.advance(60)
+            kept = vault.seal(track_result(faces[0], track_id=8))
+    assert record_path(vault_dir, kept).is_file()
+    assert [r for r in caplog.records if r.levelno == logging.ERROR and "put back under the running camera"
+            in r.getMessage()]
+    with pytest.raises(AuditError, match="another entry at seq"):
+        with vault_at(vault_dir, adir, clock=FakeClock(T0 + 4 * 3600)):
+            pass

@@ -21,10 +21,14 @@ import time
 from pathlib import Path
 
 import pytest
-from facesel.vault.staging import registry_dir
 from test_vault_common import open_all, orl_faces, sealed_vault
 
 TESTS = Path(__file__).resolve().parent
+
+
+def registry_dir() -> Path:
+    """Where the openings register (``$XDG_STATE_HOME/facesel/openings``; each test sets the variable)."""
+    return Path(os.environ["XDG_STATE_HOME"]) / "facesel" / "openings"
 
 _STALLED_OPENING = """
 import signal, sys

@@ -48,8 +48,10 @@ class LogAnchor:
         usable = key_path is not None and isinstance(vault_id, str) and _VAULT_ID.match(vault_id)
         self.path = Path(key_path).parent / "log-anchors" / f"{vault_id}.json" if usable else None
         self.vault_id = vault_id
-        self._seq: int | None = None
+        self._seq: int | None = None  # the entry anchored by this process (seq, hash)
+        self._hash: str | None = None
         self._warned = False
+        self._rolled_back = False
 
     def check(self, entries: list[dict]) -> None:
         """Refuse a log that no longer holds the entry last anchored (AuditError)."""
@@ -74,7 +76,19 @@ class LogAnchor:
         if self.path is None:
             return
         seq = entry.get("seq")
-        if not isinstance(seq, int) or (self._seq is not None and seq <= self._seq):
+        if not isinstance(seq, int):
+            return
+        if self._seq is not None and seq <= self._seq:
+            if seq == self._seq and entry.get("hash") == self._hash:
+                return  # the same entry seen again
+            # An entry at or before the anchored seq: the log went back under the running camera.
+            # The entry is written already; the anchor keeps the later one, so the next start is
+            # refused, and this says so now (a seal must not fail: keeping beats deleting).
+            if not self._rolled_back:
+                self._rolled_back = True
+                _log.error("the vault's audit log was put back under the running camera: an entry was appended "
+                           "at seq %d, but this camera saw seq %d already (anchor %s); preserve the vault and "
+                           "investigate: the camera will refuse to start on this log", seq, self._seq, self.path)
             return
         body = json.dumps({"format": FORMAT_ANCHOR, "vault_id": self.vault_id, "seq": seq,
                            "hash": entry.get("hash")}, sort_keys=True).encode("utf-8")
@@ -97,7 +111,7 @@ class LogAnchor:
                 _log.warning("cannot keep the anchor of the vault's audit log in %s (%s): a log put back to an older "
                              "copy would not be noticed at the next start", self.path, err.strerror or err)
             return
-        self._seq = seq
+        self._seq, self._hash = seq, entry.get("hash")
 
     def _read(self) -> tuple[int, str] | None:
         """(seq, hash) anchored, or None when there is none (or only a torn one, with a warning)."""
