@@ -109,3 +109,36 @@ def test_facesel_open_keeps_its_memory_private_while_it_writes_the_faces(tmp_pat
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "out" / ids[0] / "crop.png").is_file()
     assert note.read_text() == "0", "the opening's memory was readable by the user's other processes"
+
+
+_CLI_EXTEND = """
+import ctypes, sys
+from pathlib import Path
+import facesel.cli.authority as authority
+from facesel.cli import main
+
+extend = authority.extend_authority
+
+def extend_and_note(directory, master, until):
+    Path({note!r}).write_text(str(ctypes.CDLL(None).prctl({get}, 0, 0, 0, 0)))
+    return extend(directory, master, until)
+
+authority.extend_authority = extend_and_note
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl is Linux's")
+def test_authority_commands_keep_the_rebuilt_master_key_private(tmp_path):
+    """``authority register``, ``extend`` and ``shred`` rebuild the master key from K shares the
+    same way (one function); ``extend`` stands for them."""
+    from test_vault_common import DAY, T0, make_authority
+
+    _, authority = make_authority(tmp_path / "auth")
+    note = tmp_path / "dumpable"
+    argv = ["authority", "extend", "--dir", authority, "--until", str(T0 + 12 * DAY)]
+    for share in share_paths(authority)[:2]:
+        argv += ["--share", share]
+    done = subprocess.run([sys.executable, "-c", _CLI_EXTEND.format(note=str(note), get=PR_GET_DUMPABLE),
+                           *map(str, argv)], capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+    assert note.read_text() == "0", (done.returncode, done.stderr)

@@ -16,8 +16,9 @@ same-user ``ptrace``, but hands ``/proc/PID/fd`` and the like to root, so that a
 monitoring (and the descriptor checks of the tests, run as an ordinary user) could no longer read
 them; ``kernel.yama.ptrace_scope`` is the system's guard against same-user readers.
 
-:func:`keep_memory_private` is for the short commands that write decrypted pictures and end
-(``facesel open``, ``central open``; review 7, finding 2): there nobody monitors descriptors, and
+:func:`keep_memory_private` is for the short commands that hold passphrases, the master key or
+decrypted pictures and end (``facesel open``, ``central open``, ``authority init/register/extend/
+shred``; review 7, finding 2): there nobody monitors descriptors, and
 ``prctl(PR_SET_DUMPABLE, 0)`` is worth it. It stops another process of the same user from
 reading the opening's memory (``/proc/PID/mem``, ``ptrace``, ``process_vm_readv``: the
 passphrases, the master key, the decrypted crops) where ``kernel.yama.ptrace_scope`` is 0 or
