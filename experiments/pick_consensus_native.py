@@ -32,6 +32,12 @@ of matchable picks.
 Run (after ``facesel eval tracks`` filled the cache; the first run decodes each clip once, about
 a minute, then reads ``native-*.npz`` beside the track cache):
     python experiments/pick_consensus_native.py --cache-dir /tmp/pick-cache/tracks
+
+``--family frontal`` (session 16) runs instead the pre-registered family of
+``experiments/consensus_frontal.py``: the default's finalists and gate, with the reference built
+from the track's upright, frontal crops only (by the screen or by the landmarks), compared by the
+median or a medoid, from the admitted or from every crop (20 candidates, chosen leave-one-source-out):
+    nice -n 5 python experiments/pick_consensus_native.py --cache-dir /tmp/pick-cache/tracks --family frontal [--window 2]
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 from scipy.stats import rankdata
@@ -51,6 +58,7 @@ from facesel.eval.track_data import collect_tracks
 from facesel.eval.track_heldout import fast_metrics, held_out_choice
 from facesel.eval.track_metrics import grouped_bootstrap_mean
 from facesel.eval.track_native import native_features
+from facesel.eval.track_persons import frontal_mask
 from facesel.eval.track_rules import build_rule
 from facesel.eval.track_signals import video_signals
 from facesel.scoring.native_blur import MEASURES
@@ -105,15 +113,9 @@ def pick_scores(comb: str, agreement: np.ndarray, sharp: np.ndarray, track_media
     return np.where(passing, agreement, -np.inf)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--cache-dir", type=Path, required=True)
-    ap.add_argument("--window", type=float, default=4.0)
-    ap.add_argument("--videos", nargs="*", default=VIDEOS, help="under the shared videos folder")
-    ap.add_argument("--no-selfie", action="store_true", help="skip the selfie check (faster)")
-    ap.add_argument("--finalists", nargs="+", type=int, default=list(FINALISTS),
-                    help="K values (a K above every track's length: the choice among the whole window)")
-    args = ap.parse_args()
+def load(args) -> SimpleNamespace:
+    """The benchmark's windows and, per track, every crop's signals in frame order, with the
+    per-window metric and its printing shared by both families."""
     videos = _expand_videos([data_root() / "videos" / v for v in args.videos])
     bench = load_benchmark(videos, {}, cache_dir=args.cache_dir, window=args.window)
     obs, views = bench.observations, bench.views
@@ -124,9 +126,12 @@ def main() -> None:
         video = collect_tracks(path, cache_dir=args.cache_dir, with_crops=False)
         signals = video_signals(video, video.key, args.cache_dir)
         feats = native_features(path, args.cache_dir)
+        frontal = frontal_mask(video.context)
         for idx in video.track_slices():
             key = (video.name, int(video.context.track_ids[idx[0]]))
             tracks[key] = {"ctx": np.nan_to_num(signals["default_context"][idx], nan=-1e9),
+                           "frontal": frontal[idx],
+                           **{name: np.asarray(signals[name][idx], np.float64) for name in ("yaw", "roll", "pitch")},
                            **{name: feats[name][idx].astype(np.float64) for name in feats}}
             row_of[key] = {int(r): p for p, r in enumerate(idx.tolist())}
     smoothed = [tm.smooth(o.distances) for o in obs]
@@ -137,6 +142,7 @@ def main() -> None:
     context = [tracks[(o.clip, o.track_id)]["ctx"][p] for o, p in zip(obs, pos)]
 
     def metrics(score_of):
+        """(T,) smoothed regret - random and (T,) matchable of the picks of ``score_of(i)``."""
         m = np.array([fast_metrics(score_of(i), obs[i].distances, smoothed[i]) for i in range(n)])
         return m[:, 0] - rand, m[:, 2]
 
@@ -148,17 +154,45 @@ def main() -> None:
     singles = {}
     for single in ("detector", "sharpness", "face-size", "frontal"):
         rule = build_rule(single)
-        singles[single] = metrics(lambda i: np.nan_to_num(rule(views[i]), nan=-1e9))[0]
-    selfie = [] if args.no_selfie else selfie_tracks()
-
+        singles[single] = metrics(lambda i, rule=rule: np.nan_to_num(rule(views[i]), nan=-1e9))[0]
     print(f"{n} windows, {len(set(clips))} clips, {len(set(sources))} sources, {len(tracks)} tracks; "
           "smoothed regret - random [95 % clip-grouped interval]")
     print(show("default (context rule)", default) + f"  matchable {default_match.mean():.3f}")
+    return SimpleNamespace(obs=obs, n=n, tracks=tracks, pos=pos, clips=clips, sources=sources, context=context,
+                           metrics=metrics, show=show, default=default, singles=singles)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--cache-dir", type=Path, required=True)
+    ap.add_argument("--window", type=float, default=4.0)
+    ap.add_argument("--videos", nargs="*", default=VIDEOS, help="under the shared videos folder")
+    ap.add_argument("--no-selfie", action="store_true", help="skip the selfie check (faster)")
+    ap.add_argument("--finalists", nargs="+", type=int, default=list(FINALISTS),
+                    help="K values (a K above every track's length: the choice among the whole window)")
+    ap.add_argument("--family", choices=("variants", "frontal"), default="variants",
+                    help="variants: session 11's 112; frontal: session 16's references from the frontal crops "
+                    "(experiments/consensus_frontal.py; K = 32 and the gradient gate, --finalists ignored)")
+    args = ap.parse_args()
+    d = load(args)
+    selfie = [] if args.no_selfie else selfie_tracks()
+    if args.family == "frontal":
+        from consensus_frontal import run_frontal_family
+
+        run_frontal_family(d, selfie)
+    else:
+        run_variants(d, selfie, args.finalists)
+
+
+def run_variants(d: SimpleNamespace, selfie: list, finalists: list) -> None:
+    """Session 11's 112 variants (signature x reference x K x combination) and their held-out choices."""
+    obs, n, tracks, pos, context, metrics, show = d.obs, d.n, d.tracks, d.pos, d.context, d.metrics, d.show
+    default, sources = d.default, d.sources
     print("columns: variant | - random | - default (paired) | matchable | selfie (test's measure: pick / track median)")
     names, gains, matches, selfie_ok = [], [], [], []
     for sig in SIGNATURES:
         for ref in REFERENCES:
-            for k in args.finalists:
+            for k in finalists:
                 refs = {key: track_reference(t[sig], admitted_mask(t["ctx"], k), ref) for key, t in tracks.items()}
                 agree = {key: t[sig] @ refs[key] for key, t in tracks.items()}
                 for comb in COMBINATIONS:
@@ -206,8 +240,9 @@ def main() -> None:
         print(f"\nchosen leave-one-source-out among {label} ({len(members)} candidates):")
         print("  " + show("held out - random", held) + f"  matchable {held_match.mean():.3f}")
         print("  " + show("held out - default (paired)", held - default))
-        print("  " + show("held out - session 9's consensus (paired)", held - gains[names.index(OLD)]))
-        for single, values in singles.items():
+        if OLD in names:  # not when --finalists leaves out K = 16
+            print("  " + show("held out - session 9's consensus (paired)", held - gains[names.index(OLD)]))
+        for single, values in d.singles.items():
             print("  " + show(f"held out - {single} (paired)", held - values))
         for source in sorted(set(sources)):
             rows = sources == source

@@ -175,7 +175,7 @@ def native_sharpness(frame: np.ndarray, box: np.ndarray) -> float:
 def selfie_tracks() -> list[dict]:
     """The selfie video as ``test_selfie_consensus_pick_is_sharper_than_the_track_median`` runs it
     (one frame in two, YuNet at 640 pixels, the default scorer, exhaustive mode): per track of 10
-    or more crops, its aligned grey crops, full scores, detector confidences, 64x64 sharpness and
+    or more crops, its aligned grey crops, full scores, detector confidences, landmarks (5, 2), 64x64 sharpness and
     the native sharpness of every crop. The Selector with ``consensus_finalists=16`` keeps, of the
     16 best by the full score, the one the consensus prefers: replayed here for every variant."""
     source = open_source(data_root() / "videos" / f"{SELFIE}", every=2)
@@ -197,14 +197,16 @@ def selfie_tracks() -> list[dict]:
     for r in results:
         if len(r.frame_indices) < 10:
             continue
-        greys, det = [], []
+        greys, det, marks = [], [], []
         for f, box in zip(r.frame_indices, r.boxes):
             d = found[f]
             j = int(np.argmin(np.abs(d.boxes[:, :4] - box[None]).sum(axis=1)))  # the detection it came from
             greys.append(align_face(frames[f], d.boxes[j], d.landmarks[j]).grey)
             det.append(float(d.scores[j]))
+            marks.append(d.landmarks[j])
         greys = np.stack(greys)
-        out.append({"greys": greys, "det": np.array(det), "quality": np.asarray(r.qualities, np.float64),
+        out.append({"greys": greys, "det": np.array(det), "landmarks": np.stack(marks).astype(np.float64),
+                    "quality": np.asarray(r.qualities, np.float64),
                     "frames": np.asarray(r.frame_indices), "sharp": LaplacianVarianceScorer().score(greys),
                     "native": np.array([native_sharpness(frames[f], b) for f, b in zip(r.frame_indices, r.boxes)]),
                     # the Selector's own native-frame measures (experiments/pick_consensus_native.py)
