@@ -124,7 +124,7 @@ def video_eye_measures(video_path: Path, cache_dir: Path, eye_cache: Path) -> np
     (track by track, frame order within a track, as ``collect_tracks`` returns them), cached in
     ``eye_cache`` (numbers only) by the first call."""
     from facesel.eval.track_data import collect_tracks
-    from facesel.video import open_source
+    from facesel.eval.track_native import decoded_crop_rows
 
     video = collect_tracks(video_path, cache_dir=cache_dir, with_crops=False)
     eye_cache.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -134,16 +134,9 @@ def video_eye_measures(video_path: Path, cache_dir: Path, eye_cache: Path) -> np
     z = np.load(Path(cache_dir) / f"tracks-{video.key}.npz", allow_pickle=False)
     frames, lms, ids = z["frames"], z["landmarks"], z["track_ids"]
     order = np.lexsort((frames, ids))
-    wanted: dict[int, list[int]] = {}
-    for row, f in enumerate(frames.tolist()):
-        wanted.setdefault(f, []).append(row)
     out = np.full((len(frames), len(MEASURES)), np.nan)
-    last = max(wanted) if wanted else -1
-    for index, (frame, _stamp) in enumerate(open_source(Path(video_path))):
-        for row in wanted.get(index, []):
-            out[row] = eye_measures(eye_strip(frame, lms[row][:2]))
-        if index >= last:
-            break
+    for frame, row in decoded_crop_rows(video_path, frames):
+        out[row] = eye_measures(eye_strip(frame, lms[row][:2]))
     out = out[order]
     tmp = out_file.with_suffix(f".{os.getpid()}.tmp.npy")
     np.save(tmp, out)

@@ -53,10 +53,7 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import spearmanr
 
-from facesel.cli.eval import _expand_videos
-from facesel.data import data_root
 from facesel.eval import track_metrics as tm
-from facesel.eval.track_data import collect_tracks
 from facesel.eval.track_metrics import grouped_bootstrap_mean
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -64,7 +61,7 @@ from eye_openness import MEASURES, relative_to_track, video_eye_measures  # noqa
 from pick_consensus_native import admitted_mask  # noqa: E402
 from pick_consensus_robust import VIDEOS  # noqa: E402
 from pick_landmark_shape import report  # noqa: E402
-from pick_loss_diagnosis import K, finalists, load  # noqa: E402
+from pick_loss_diagnosis import K, finalists, load, per_track_rows  # noqa: E402
 
 GATES = (0.6, 0.75, 0.9)
 CANDIDATES = (("A",),) + tuple(("gate", "O", f) for f in GATES) + (("rank", "A", "O"),)
@@ -118,12 +115,12 @@ def main() -> None:
     ap.add_argument("--videos", nargs="*", default=VIDEOS)
     args = ap.parse_args()
     obs, tracks, pos, _lms, views = load(args.cache_dir, args.videos, args.window, with_landmarks=True)
-    for path in _expand_videos([data_root() / "videos" / v for v in args.videos]):
-        video = collect_tracks(path, cache_dir=args.cache_dir, with_crops=False)
-        vedge = video_eye_measures(path, args.cache_dir, args.eye_cache)[:, VEDGE]
-        for idx in video.track_slices():
-            t = tracks[(video.name, int(video.context.track_ids[idx[0]]))]
-            t["O"] = openness(vedge[idx], t["ctx"])
+
+    def vedge_of(path: Path) -> np.ndarray:
+        return video_eye_measures(path, args.cache_dir, args.eye_cache)[:, VEDGE]
+
+    for key, vedge in per_track_rows(args.cache_dir, args.videos, vedge_of):
+        tracks[key]["O"] = openness(vedge, tracks[key]["ctx"])
     print("== the eye-openness family (5) ==")
     report(obs, tracks, pos, views, CANDIDATES, args.window)
     print("\n== descriptive ==")

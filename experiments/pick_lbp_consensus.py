@@ -50,15 +50,13 @@ from pathlib import Path
 
 import numpy as np
 
-from facesel.cli.eval import _expand_videos
-from facesel.data import data_root
 from facesel.eval.track_data import collect_tracks
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from pick_consensus_native import admitted_mask, unit  # noqa: E402
 from pick_consensus_robust import VIDEOS  # noqa: E402
 from pick_landmark_shape import CANDIDATES as SHAPE_CANDIDATES, report, shape_signals  # noqa: E402
-from pick_loss_diagnosis import K, load  # noqa: E402
+from pick_loss_diagnosis import K, load, per_track_rows  # noqa: E402
 
 CANDIDATES = (("A",), ("L",), ("rank", "A", "L"))
 UNION = SHAPE_CANDIDATES + CANDIDATES[1:]
@@ -115,7 +113,7 @@ def video_lbp(video_path: Path, cache_dir: Path, lbp_cache: Path, what: str = "l
     """(N, 944) LBP signatures (``what="lbp"``) or (N, 3) :func:`photometry` (``"photo"``) of every
     crop of ``video_path``'s tracks in VideoTracks order (both cached by the first call)."""
     from facesel.eval.track_data import _align
-    from facesel.video import open_source
+    from facesel.eval.track_native import decoded_crop_rows
 
     video = collect_tracks(video_path, cache_dir=cache_dir, with_crops=False)
     lbp_cache.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -127,13 +125,9 @@ def video_lbp(video_path: Path, cache_dir: Path, lbp_cache: Path, what: str = "l
     z = np.load(Path(cache_dir) / f"tracks-{video.key}.npz", allow_pickle=False)
     frames, boxes, lms, ids = z["frames"], z["boxes"], z["landmarks"], z["track_ids"]
     order = np.lexsort((frames, ids))
-    wanted: dict[int, list[int]] = {}
-    for row, f in enumerate(frames.tolist()):
-        wanted.setdefault(f, []).append(row)
     greys = np.zeros((len(frames), 64, 64), np.uint8)
-    for index, (frame, _stamp) in enumerate(open_source(Path(video_path))):
-        for row in wanted.get(index, []):
-            greys[row] = _align(frame, boxes[row], None if np.isnan(lms[row]).all() else lms[row])
+    for frame, row in decoded_crop_rows(video_path, frames):
+        greys[row] = _align(frame, boxes[row], None if np.isnan(lms[row]).all() else lms[row])
     out = {"lbp": lbp_signatures(greys)[order], "photo": photometry(greys)[order]}
     del greys
     tmp = out_file.with_suffix(f".{os.getpid()}.tmp.npz")
@@ -150,16 +144,15 @@ def main() -> None:
     ap.add_argument("--videos", nargs="*", default=VIDEOS)
     args = ap.parse_args()
     obs, tracks, pos, lms_of, views = load(args.cache_dir, args.videos, args.window, with_landmarks=True)
-    for path in _expand_videos([data_root() / "videos" / v for v in args.videos]):
-        video = collect_tracks(path, cache_dir=args.cache_dir, with_crops=False)
-        sig = video_lbp(path, args.cache_dir, args.lbp_cache).astype(np.float64)
-        for idx in video.track_slices():
-            key = (video.name, int(video.context.track_ids[idx[0]]))
-            t = tracks[key]
-            s = sig[idx]
-            ref = unit(np.median(s[admitted_mask(t["ctx"], K)], axis=0))
-            t["L"] = s @ ref
-            t.update(shape_signals(lms_of[key], t["ctx"]))
+
+    def signatures_of(path: Path) -> np.ndarray:
+        return video_lbp(path, args.cache_dir, args.lbp_cache).astype(np.float64)
+
+    for key, s in per_track_rows(args.cache_dir, args.videos, signatures_of):
+        t = tracks[key]
+        ref = unit(np.median(s[admitted_mask(t["ctx"], K)], axis=0))
+        t["L"] = s @ ref
+        t.update(shape_signals(lms_of[key], t["ctx"]))
     print("== the LBP family (3) ==")
     report(obs, tracks, pos, views, CANDIDATES, args.window)
     print("\n== the union with the landmark-shape family (6) ==")

@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -159,20 +160,30 @@ def load(cache_dir: Path, videos: list[str], window: float, with_landmarks: bool
     return obs, tracks, pos
 
 
+def per_track_rows(cache_dir: Path, videos: list[str], video_rows: Callable[[Path], np.ndarray]
+                   ) -> Iterator[tuple[tuple[str, int], np.ndarray]]:
+    """Split a per-crop measure of each video into its tracks, to attach it to :func:`load`'s tracks.
+
+    ``video_rows(path)`` gives one row per crop of the video's cached tracks, in VideoTracks order
+    (an (N,) or (N, D) array, any dtype). Yields ``((clip, track id), rows)`` for every track, the
+    rows (n,) or (n, D) in the track's frame order, the order of the track's other signals."""
+    for path in _expand_videos([data_root() / "videos" / v for v in videos]):
+        video = collect_tracks(path, cache_dir=cache_dir, with_crops=False)
+        values = video_rows(path)
+        for idx in video.track_slices():
+            yield (video.name, int(video.context.track_ids[idx[0]])), values[idx]
+
+
 def add_photometry(tracks: dict, cache_dir: Path, videos: list[str], lbp_cache: Path) -> None:
     """Add ``bright``, ``contrast`` (log ratios to the track's median) and ``light side`` (the
     left-right brightness difference's distance from the track's median) to every track."""
     from pick_lbp_consensus import video_lbp
 
-    for path in _expand_videos([data_root() / "videos" / v for v in videos]):
-        video = collect_tracks(path, cache_dir=cache_dir, with_crops=False)
-        photo = video_lbp(path, cache_dir, lbp_cache, what="photo")
-        for idx in video.track_slices():
-            t = tracks[(video.name, int(video.context.track_ids[idx[0]]))]
-            ph = photo[idx]
-            t["bright"] = np.log(np.maximum(ph[:, 0], 1.0) / max(float(np.median(ph[:, 0])), 1.0))
-            t["contrast"] = np.log(np.maximum(ph[:, 1], 1e-3) / max(float(np.median(ph[:, 1])), 1e-3))
-            t["light side"] = np.abs(ph[:, 2] - np.median(ph[:, 2]))
+    for key, ph in per_track_rows(cache_dir, videos, lambda path: video_lbp(path, cache_dir, lbp_cache, what="photo")):
+        t = tracks[key]
+        t["bright"] = np.log(np.maximum(ph[:, 0], 1.0) / max(float(np.median(ph[:, 0])), 1.0))
+        t["contrast"] = np.log(np.maximum(ph[:, 1], 1e-3) / max(float(np.median(ph[:, 1])), 1e-3))
+        t["light side"] = np.abs(ph[:, 2] - np.median(ph[:, 2]))
 
 
 def finalists(t: dict, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

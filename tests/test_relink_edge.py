@@ -13,8 +13,6 @@ made in memory, never written); the gates on hand-made track summaries.
 
 from __future__ import annotations
 
-import itertools
-
 import cv2
 import numpy as np
 import pytest
@@ -27,8 +25,7 @@ from facesel.scoring import LaplacianVarianceScorer
 from facesel.select.finalise import Finaliser
 from facesel.select.link_explain import explain_long
 from facesel.select.linking import LinkRule, edges_crossed
-from facesel.video import open_source
-from test_relink_lone import _colours, _evidence_of
+from test_relink_lone import _colours, _selfie_split_in_two
 
 SHAPE = (480, 640)
 EDGE = LinkRule(edge_colour_distance=0.35)  # a loose edge gate, to check what it needs besides colours
@@ -125,19 +122,8 @@ def test_the_virtual_camera_takes_the_face_out_by_the_edge_and_brings_the_right_
 
 
 def test_the_selfie_leaves_and_comes_back_by_the_left_edge_and_stays_two_snapshots_by_default(shared_data):
-    path = shared_data / "videos" / "selfie_motion_blur_portrait.mp4"
-    capture = cv2.VideoCapture(str(path))
-    fps = capture.get(cv2.CAP_PROP_FPS) or 25.0
-    capture.release()
-    frames = [f for f, _ in itertools.islice(open_source(path), 600)]
-    scorer = LaplacianVarianceScorer()
-    recording = record(frames, make_detector(max_side=1280), scorer, fps, None)
-    finaliser = Finaliser.for_scorer(scorer, link=LinkRule())
-    default = replay(recording, finaliser)
-    assert len(default) == 2 and finaliser.links == []
-    first, second = sorted(default, key=lambda r: r.first_frame)
-    earlier, later = _evidence_of(recording, first.track_id), _evidence_of(recording, second.track_id)
-    earlier.frame_shape = later.frame_shape = frames[0].shape[:2]
+    recording, scorer, shape, earlier, later = _selfie_split_in_two(shared_data)
+    earlier.frame_shape = later.frame_shape = shape
     why = explain_long(LinkRule(), earlier, later, [earlier, later])
     # he left by the left edge and came back by it, at his height, nobody near; the colours of
     # the cut box and band are 0.36 apart, further than any edge gate that keeps the next

@@ -92,7 +92,11 @@ def _replayed(recording, scorer, rule):
     return replay(recording, finaliser), finaliser
 
 
-def test_the_selfie_is_one_snapshot_only_under_the_lone_gate_which_the_default_refuses_on_colours(shared_data):
+def _selfie_split_in_two(shared_data):
+    """The selfie's first 600 frames recorded once (YuNet at max_side 1280, the Laplacian scorer)
+    and replayed through the default rule, which must give its man two snapshots (else the tests
+    that use it check nothing). Returns (recording, scorer, frame shape (H, W), earlier fragment's
+    evidence, later fragment's evidence)."""
     path = shared_data / "videos" / "selfie_motion_blur_portrait.mp4"
     capture = cv2.VideoCapture(str(path))
     fps = capture.get(cv2.CAP_PROP_FPS) or 25.0
@@ -102,10 +106,14 @@ def test_the_selfie_is_one_snapshot_only_under_the_lone_gate_which_the_default_r
     recording = record(frames, make_detector(max_side=1280), scorer, fps, None)
     default, finaliser = _replayed(recording, scorer, LinkRule())
     assert len(default) == 2 and finaliser.links == [], "the selfie's man must be split in two (else this checks nothing)"
-    # the gate that refuses: the long link's colours, with nobody near and the man back where he left
     first, second = sorted(default, key=lambda r: r.first_frame)
-    earlier = _evidence_of(recording, first.track_id)
-    later = _evidence_of(recording, second.track_id)
+    earlier, later = _evidence_of(recording, first.track_id), _evidence_of(recording, second.track_id)
+    return recording, scorer, frames[0].shape[:2], earlier, later
+
+
+def test_the_selfie_is_one_snapshot_only_under_the_lone_gate_which_the_default_refuses_on_colours(shared_data):
+    recording, scorer, _shape, earlier, later = _selfie_split_in_two(shared_data)
+    # the gate that refuses: the long link's colours, with nobody near and the man back where he left
     why = explain_long(LinkRule(), earlier, later, [earlier, later])
     assert why["refused"] == ["long colour"] and 0.15 < why["colour"] < 0.4
     assert why["near"] == 0 and why["still"] < 0.25 and 1.0 < why["gap"] < 3.0

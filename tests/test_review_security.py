@@ -146,19 +146,7 @@ def test_idle_timeout_ends_the_opening_logged_and_the_session(desk_vault):
     # requests, short enough to wait for.
     with review_server(vault, adir / "keystore", "--idle", "10") as served:
         client = Client(served.url)
-        client.begin()
-        client.post("/open", {"record_id": ids[:1], "case": "C-7", "reason": "order 7", "opened_by": "me"})
-        client.request("GET", "/open/holders")
-        for i in (0, 1):
-            share = share_paths(adir)[i]
-            response, _ = client.post("/open/holders", {"passphrase": PHRASES[i].decode()},
-                                      files={"share": (share.name, share.read_bytes())})
-            assert response.status == 303
-        assert response.getheader("Location") == "/opening"
-        response, page = client.request("GET", "/opening")
-        assert response.status == 200 and b"Faces are on screen" in page
-        response, crop = client.request("GET", f"/opening/r/{ids[0]}/crop")
-        assert response.status == 200 and crop[:4] == b"\x89PNG"
+        assert b"Faces are on screen" in _open_and_view(client, adir, ids)
         assert client.request("GET", f"/opening/r/{ids[1]}/crop")[0].status == 404  # not opened
         deadline = time.time() + 60
         while time.time() < deadline and AuditLog(vault / "audit.log").entries()[-1]["event"] != "review-end":
@@ -171,8 +159,9 @@ def test_idle_timeout_ends_the_opening_logged_and_the_session(desk_vault):
     assert not any(p.decode() in output for p in PHRASES)
 
 
-def _open_and_view(client, adir, ids):
-    """One investigator's whole opening over HTTP: request, two holders, the view and one picture."""
+def _open_and_view(client, adir, ids) -> bytes:
+    """One investigator's whole opening of the first record over HTTP: request, two holders (each
+    answered by a redirect), the view and one picture. Returns the view page's HTML."""
     client.begin()
     client.post("/open", {"record_id": ids[:1], "case": "C-9", "reason": "order 9", "opened_by": "me"})
     client.request("GET", "/open/holders")
@@ -180,10 +169,13 @@ def _open_and_view(client, adir, ids):
         share = share_paths(adir)[i]
         response, _ = client.post("/open/holders", {"passphrase": PHRASES[i].decode()},
                                   files={"share": (share.name, share.read_bytes())})
+        assert response.status == 303
     assert response.getheader("Location") == "/opening"
-    assert client.request("GET", "/opening")[0].status == 200
+    response, page = client.request("GET", "/opening")
+    assert response.status == 200
     response, crop = client.request("GET", f"/opening/r/{ids[0]}/crop")
     assert response.status == 200 and crop[:4] == b"\x89PNG"
+    return page
 
 
 def test_idle_and_trickling_connections_cannot_starve_the_desk(desk_vault):

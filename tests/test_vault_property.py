@@ -32,13 +32,21 @@ from test_vault_common import DAY, T0, camera_dir, make_authority, open_all, orl
 _VAULT_ERRORS = (ValueError, RuntimeError, OSError, sqlite3.Error)
 
 
-@pytest.fixture(scope="module")
-def base(tmp_path_factory, shared_data):
-    """A vault of two small real faces, opened once (so both signers wrote to its log)."""
-    root = tmp_path_factory.mktemp("base")
+def _two_faces_opened_once(root: Path, shared_data: Path):
+    """Two small real faces sealed in a vault below ``root`` and opened once, so that both the
+    camera and the authority wrote to its log. Returns (authority folder, vault folder, record ids,
+    faces: two (28, 24, 3) uint8 BGR crops)."""
     faces = orl_faces(shared_data, 2, size=(24, 28))
     adir, vault_dir, ids = sealed_vault(root, faces)
     open_all(vault_dir, adir, root / "first-open")
+    shutil.rmtree(root / "first-open")  # plaintext of the test faces: not left lying around
+    return adir, vault_dir, ids, faces
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory, shared_data):
+    """A vault of two small real faces, opened once (so both signers wrote to its log)."""
+    adir, vault_dir, ids, faces = _two_faces_opened_once(tmp_path_factory.mktemp("base"), shared_data)
     files = sorted(str(p.relative_to(vault_dir)) for p in vault_dir.rglob("*")
                    if p.is_file() and p.name != ".lock" and p.stat().st_size > 0)
     return adir, vault_dir, ids, faces, files
@@ -158,10 +166,7 @@ NASTY = [10 ** 400, -(10 ** 400), 2 ** 64, -1, 0, 1e308, -1e308, float("nan"), f
 def world(tmp_path_factory, shared_data):
     """Authority, camera and vault side by side: two sealed records, opened once (so both logs exist)."""
     root = tmp_path_factory.mktemp("world")
-    faces = orl_faces(shared_data, 2, size=(24, 28))
-    adir, vault_dir, ids = sealed_vault(root, faces)
-    open_all(vault_dir, adir, root / "first-open")
-    shutil.rmtree(root / "first-open")  # plaintext of the test faces: not left lying around
+    adir, vault_dir, ids, faces = _two_faces_opened_once(root, shared_data)
     epoch = AuthorityPublic.load(adir / "authority.pub").epoch_for(T0 + 3600).epoch_id
     files = ["v-cam-1/vault.json", "v-cam-1/authority.pub", "v-cam-1/audit.log", "v-cam-1/audit.log.head",
              "v-cam-1/index.sqlite", f"v-cam-1/records/{ids[0]}.fsr", "auth/authority.pub",

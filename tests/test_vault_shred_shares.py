@@ -140,7 +140,7 @@ def test_shred_refuses_a_time_ahead_of_the_clock_or_not_a_number(tmp_path, capsy
     assert shred_expired(adir, master=master_of(adir)) == []
     # The vault's and the central store's purge share the rule: NaN used to pass it (and purge nothing
     # while recording NaN as the last purge time).
-    from facesel.vault.store import checked_purge_time
+    from facesel.vault.consistency import checked_purge_time
 
     for bad in (float("nan"), float("inf"), float("-inf")):
         with pytest.raises(ValueError, match="finite"):

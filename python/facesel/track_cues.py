@@ -28,11 +28,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from facesel.setting_checks import check_at_least
+
 GRID = 12
 """Pixels sampled per side of each region (GRID x GRID per region)."""
 BINS = 4
 """Levels per colour channel of the histogram (BINS ** 3 bins)."""
 _THUMB = (48, 27)
+"""(width, height) of the scene-change cues' grey thumbnail (:func:`thumbnail`)."""
 MOVE_REACH = 3
 """Thumbnail cells (of 48 x 27: about 6 % of the frame) a camera may move between the frames a
 scene change compares without it counting as a change."""
@@ -53,7 +56,7 @@ before a webcam or a plain wall changed by 1 or more on 26-85 % of them (blinks,
 SCENE_MOVES = 1.0
 """... counted only on frames whose thumbnail changed by at least this (mean absolute grey
 difference) and by 4 times the box's change: a still box in a still scene (a calm speaker before
-a plain wall: box 0.5-1.1, frame 0.2-0.7 on LivePortrait's clips) says nothing."""  # (width, height) of the cut detector's grey thumbnail
+a plain wall: box 0.5-1.1, frame 0.2-0.7 on LivePortrait's clips) says nothing."""
 
 
 @dataclass(frozen=True)
@@ -126,18 +129,8 @@ class SwitchRule:
     min_side: float = 40.0
 
     def __post_init__(self) -> None:
-        for name in ("cut", "fade", "cut_appearance", "appearance", "confirm_appearance", "min_side"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value) or value < 0:
-                raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-        for name in ("max_size_jump", "max_aspect_jump"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 1:
-                raise ValueError(f"{name} must be a number >= 1, got {value!r}")
-        for name in ("cut_ratio", "fade_ratio"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 1:
-                raise ValueError(f"{name} must be a number >= 1, got {value!r}")
+        check_at_least(self, ("cut", "fade", "cut_appearance", "appearance", "confirm_appearance", "min_side"), 0)
+        check_at_least(self, ("max_size_jump", "max_aspect_jump", "cut_ratio", "fade_ratio"), 1, finite=False)
         for name in ("history", "confirm", "cut_window", "fade_span"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -230,6 +223,8 @@ class SceneChange:
         """Mean absolute grey difference of the last frame's thumbnail to the one before."""
 
     def reset(self) -> None:
+        """Forget the frames seen and the baselines (at the end of a source, or when a frame of
+        another size arrives)."""
         self._thumbs.clear()
         self._diffs.clear()
         self._spans.clear()

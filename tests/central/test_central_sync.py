@@ -279,15 +279,22 @@ def _rewrite_central_log_from(dsn: str, seq: int) -> None:
                          (json.dumps(entry, sort_keys=True, separators=(",", ":")), entry["hash"], entry["seq"]))
 
 
-def test_a_rewritten_central_log_is_caught_by_the_cameras_anchors(central_dsn, authority, cameras, tmp_path,
-                                                                  shared_data):
+def _three_sealed_and_forwarded(central_dsn, authority, cameras, folder, shared_data):
+    """Camera cam-a enrolled in the central store, three real faces sealed in its vault ``folder``
+    and forwarded (central seq 0 created, 1 registered, 2.. received); returns the store."""
     pub, _ = authority
     store = _central(central_dsn, pub, cameras, "cam-a")
-    folder = tmp_path / "cam-a"
     with Vault(folder, cameras.pub_path, camera=cameras("cam-a")) as vault:
         for face in orl_faces(shared_data, 3):
             vault.seal(track_result(face))
     sync_vault(folder, store, cameras("cam-a"))
+    return store
+
+
+def test_a_rewritten_central_log_is_caught_by_the_cameras_anchors(central_dsn, authority, cameras, tmp_path,
+                                                                  shared_data):
+    folder = tmp_path / "cam-a"
+    store = _three_sealed_and_forwarded(central_dsn, authority, cameras, folder, shared_data)
     assert anchor_problems(store, folder) == (3, [])
     _rewrite_central_log_from(central_dsn, 3)  # seq 0 created, 1 registered, 2.. received
     assert store.verify_audit().ok  # the chain alone cannot tell
@@ -304,13 +311,8 @@ def test_anchors_deleted_from_the_cameras_log_do_not_hide_a_rewrite(central_dsn,
     the camera's log without verifying it, so whoever rewrote the central log and could write the
     camera's folder deleted the two anchors that contradicted the rewrite: the third "agreed" and
     ``central audit`` exited 0. The camera's log is verified first now."""
-    pub, _ = authority
-    store = _central(central_dsn, pub, cameras, "cam-a")
     folder = tmp_path / "cam-a"
-    with Vault(folder, cameras.pub_path, camera=cameras("cam-a")) as vault:
-        for face in orl_faces(shared_data, 3):
-            vault.seal(track_result(face))
-    sync_vault(folder, store, cameras("cam-a"))
+    store = _three_sealed_and_forwarded(central_dsn, authority, cameras, folder, shared_data)
     _rewrite_central_log_from(central_dsn, 3)
     log = folder / "audit.log"
     lines = log.read_bytes().splitlines(keepends=True)

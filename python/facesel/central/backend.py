@@ -101,7 +101,7 @@ class VaultBackend(ABC):
         """Delete every record sealed more than the retention period before ``now``; return the count.
 
         A ``now`` ahead of the store's clock (and the real time) by more than
-        :data:`facesel.vault.store.PURGE_CLOCK_TOLERANCE` is refused (ValueError) unless
+        :data:`facesel.vault.consistency.PURGE_CLOCK_TOLERANCE` is refused (ValueError) unless
         ``allow_future``, which is logged.
         """
 

@@ -36,7 +36,7 @@ from facesel.vault.errors import RecordError
 from facesel.vault.index import COLUMNS, IndexRow
 from facesel.vault.keys import AuthorityPublic
 from facesel.vault.signing import Signer, check_camera_id
-from facesel.vault.store import checked_purge_time
+from facesel.vault.consistency import checked_purge_time
 
 _PURGE_CHUNK = 500
 

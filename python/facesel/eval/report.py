@@ -46,6 +46,17 @@ def _cell(row: dict, key: str) -> str:
     return text
 
 
+def _per_kind_table(heading: str, intro: str, values: dict, fmt) -> list[str]:
+    """A markdown section: ``heading``, ``intro``, then a table of one row per degradation kind
+    (sorted) and one column per method, in ``values``' order ({method: {kind: float}}; a kind a
+    method lacks is NaN), each cell ``fmt(value)``; a blank line after."""
+    names = list(values)
+    lines = [heading, "", intro, "", "| kind | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+    for k in sorted({k for v in values.values() for k in v}):
+        lines.append(f"| {k} | " + " | ".join(fmt(values[n].get(k, float("nan"))) for n in names) + " |")
+    return lines + [""]
+
+
 def write_report(out: Path, meta: dict, results: dict, families: dict, unavailable: dict, kinds: dict | None, notes: list,
                  kind_rho: dict | None = None) -> tuple[Path, Path]:
     """Write ``report.md`` and ``results.json`` into ``out``; returns their paths."""
@@ -113,37 +124,18 @@ def write_report(out: Path, meta: dict, results: dict, families: dict, unavailab
                 lines.append(f"| {a} | " + " | ".join(cells) + " |")
             lines.append("")
     if kinds:
-        names = list(kinds)
-        all_kinds = sorted({k for v in kinds.values() for k in v})
-        lines += [
+        lines += _per_kind_table(
             "## Which degradations each method notices",
-            "",
             "Mean percentile rank of the probes of each kind among all probes (0.5 = not noticed; lower = "
             "scored as worse). The `ideal` column ranks by the true distance: it shows which kinds hurt the matcher.",
-            "",
-            "| kind | " + " | ".join(names) + " |",
-            "|---|" + "---|" * len(names),
-        ]
-        for k in all_kinds:
-            lines.append(f"| {k} | " + " | ".join(_fmt(kinds[n].get(k, float('nan'))) for n in names) + " |")
-        lines.append("")
+            kinds, _fmt)
     if kind_rho:
-        names = list(kind_rho)
-        all_kinds = sorted({k for v in kind_rho.values() for k in v})
-        lines += [
+        lines += _per_kind_table(
             "## Does each method fall with each degradation's severity?",
-            "",
             "Spearman(severity, quality) over the probes of each kind (each probe one face at its own severity, "
             "pooled over faces; -1 = the quality falls as the degradation grows, 0 = unrelated). The `ideal` column "
             "uses minus the true distance: how much each kind's severity hurts the matcher. n/a: the quality is constant within the kind.",
-            "",
-            "| kind | " + " | ".join(names) + " |",
-            "|---|" + "---|" * len(names),
-        ]
-        for k in all_kinds:
-            cells = (kind_rho[n].get(k, float("nan")) for n in names)
-            lines.append(f"| {k} | " + " | ".join("n/a" if np.isnan(v) else f"{v:+.2f}" for v in cells) + " |")
-        lines.append("")
+            kind_rho, lambda v: "n/a" if np.isnan(v) else f"{v:+.2f}")
     if notes:
         lines += ["## Notes", ""] + [f"- {n}" for n in notes] + [""]
     md = out / "report.md"

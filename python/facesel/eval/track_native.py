@@ -14,6 +14,7 @@ track cache (:data:`facesel.eval.cache.CACHE_WARNING`).
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
@@ -36,11 +37,29 @@ def laplacian_128(frame: np.ndarray, box) -> float:
     return float(cv2.Laplacian(face, cv2.CV_64F).var())
 
 
+def decoded_crop_rows(video_path, frames: np.ndarray) -> Iterator[tuple[np.ndarray, int]]:
+    """Decode ``video_path`` once and yield ``(frame, row)`` for each cached crop: ``frames`` (N,)
+    int holds the frame index of each row of a track cache (``tracks-<key>.npz``). Frames come in
+    decoding order, a frame's rows in row order; the frame is (H, W, 3) uint8 BGR as
+    :func:`facesel.video.open_source` gives it, shared by its rows (do not keep it). Decoding stops
+    after the last frame a row needs."""
+    from facesel.video import open_source
+
+    wanted: dict[int, list[int]] = {}
+    for row, f in enumerate(np.asarray(frames).tolist()):
+        wanted.setdefault(f, []).append(row)
+    last = max(wanted) if wanted else -1
+    for index, (frame, _stamp) in enumerate(open_source(Path(video_path))):
+        for row in wanted.get(index, []):
+            yield frame, row
+        if index >= last:
+            break
+
+
 def native_features(video_path, cache_dir) -> dict:
     """{field: (N,) or (N, D) array} for every crop of ``video_path``'s confirmed tracks, in
     :class:`VideoTracks` order (cached; the first call decodes the video once)."""
     from facesel.eval.track_data import _align, collect_tracks
-    from facesel.video import open_source
 
     video = collect_tracks(video_path, cache_dir=cache_dir, with_crops=False)
     cache = Path(cache_dir) / f"native-{video.key}.npz"
@@ -51,20 +70,16 @@ def native_features(video_path, cache_dir) -> dict:
     z = np.load(Path(cache_dir) / f"tracks-{video.key}.npz", allow_pickle=False)
     frames, boxes, lms, ids = z["frames"], z["boxes"], z["landmarks"], z["track_ids"]
     order = np.lexsort((frames, ids))
-    wanted: dict[int, list[int]] = {}
-    for row, f in enumerate(frames.tolist()):
-        wanted.setdefault(f, []).append(row)
     n = len(frames)
     greys = np.zeros((n, 64, 64), np.uint8)
     values = {k: np.full(n, np.nan) for k in ("laplacian_128", *MEASURES)}
-    for index, (frame, _stamp) in enumerate(open_source(Path(video_path))):
-        for row in wanted.get(index, []):
-            lm = None if np.isnan(lms[row]).all() else lms[row]
-            greys[row] = _align(frame, boxes[row], lm)
-            face = face_box_grey(frame, boxes[row])
-            for name, measure in MEASURES.items():
-                values[name][row] = measure(face)
-            values["laplacian_128"][row] = laplacian_128(frame, boxes[row])
+    for frame, row in decoded_crop_rows(video_path, frames):
+        lm = None if np.isnan(lms[row]).all() else lms[row]
+        greys[row] = _align(frame, boxes[row], lm)
+        face = face_box_grey(frame, boxes[row])
+        for name, measure in MEASURES.items():
+            values[name][row] = measure(face)
+        values["laplacian_128"][row] = laplacian_128(frame, boxes[row])
     out = {"hog": hog_signatures(greys).astype(np.float16), "edges": edge_signatures(greys).astype(np.float16),
            "sharp64": np.array([np.log1p(cv2.Laplacian(g, cv2.CV_64F).var()) for g in greys])}
     out.update(values)

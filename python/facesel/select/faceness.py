@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from facesel.align import TEMPLATE
+from facesel.setting_checks import check_at_least
 
 KEPT = "face"
 POOR = "poor_face"
@@ -119,10 +120,8 @@ class FacenessRule:
     pinned_fraction: float = 0.6
 
     def __post_init__(self) -> None:
-        for name in ("min_det_score", "max_landmark_residual", "static_travel", "min_static_seconds", "max_shadowed"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value) or value < 0:
-                raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+        check_at_least(self, ("min_det_score", "max_landmark_residual", "static_travel", "min_static_seconds",
+                              "max_shadowed"), 0)
         if self.min_quality is not None and (isinstance(self.min_quality, bool) or not np.isfinite(self.min_quality)):
             raise ValueError(f"min_quality must be a finite number or None, got {self.min_quality!r}")
         if not isinstance(self.static_size_change, (int, float)) or not self.static_size_change >= 1:

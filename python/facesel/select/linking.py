@@ -16,6 +16,7 @@ import numpy as np
 from facesel.select.gap_motion import motion_kept
 from facesel.select.link_colours import SEEN_WINDOW, seen_colours
 from facesel.select.short_gates import at_edge, behind
+from facesel.setting_checks import check_at_least
 from facesel.track_cues import distance as colour_distance
 
 COLOUR_SAMPLES = ("either", "fresh", "recent", "seen", "ends")
@@ -281,60 +282,33 @@ class LinkRule:
             raise ValueError(f"motion_speed must be a finite number > 0, got {v!r}")
         if not isinstance(self.motion_at_edge, bool):
             raise ValueError(f"motion_at_edge must be True or False, got {self.motion_at_edge!r}")
-        for name in ("behind_distance", "edge_short_colour_distance"):
-            value = getattr(self, name)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
-                                      or not np.isfinite(value) or value < 0):
-                raise ValueError(f"{name} must be a finite number >= 0 or None, got {value!r}")
+        check_at_least(self, ("behind_distance", "edge_short_colour_distance"), 0, or_none=True)
         if not isinstance(self.veto, tuple) or any(v not in VETOES for v in self.veto):
             raise ValueError(f"veto must be a tuple of names from {VETOES}, got {self.veto!r}")
         m = self.veto_edge_margin
         if isinstance(m, bool) or not isinstance(m, (int, float)) or not np.isfinite(m) or not 0 <= m < 0.5:
             raise ValueError(f"veto_edge_margin must be a finite number in [0, 0.5), got {m!r}")
-        r = self.reverse_speed
-        if isinstance(r, bool) or not isinstance(r, (int, float)) or not np.isfinite(r) or r < 0:
-            raise ValueError(f"reverse_speed must be a finite number >= 0, got {r!r}")
+        check_at_least(self, ("reverse_speed",), 0)
         if self.chain_through not in CHAIN_THROUGH:
             raise ValueError(f"chain_through must be one of {CHAIN_THROUGH}, got {self.chain_through!r}")
         if self.edge_region not in EDGE_REGIONS:
             raise ValueError(f"edge_region must be one of {EDGE_REGIONS}, got {self.edge_region!r}")
         if self.colour_sample not in COLOUR_SAMPLES:
             raise ValueError(f"colour_sample must be one of {COLOUR_SAMPLES}, got {self.colour_sample!r}")
-        for name in ("max_gap_seconds", "max_overlap_seconds", "max_distance", "distance_per_second", "max_colour_distance",
-                     "still_distance", "long_colour_distance", "crowd_radius", "lone_still_distance", "edge_margin"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value) or value < 0:
-                raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+        check_at_least(self, ("max_gap_seconds", "max_overlap_seconds", "max_distance", "distance_per_second",
+                              "max_colour_distance", "still_distance", "long_colour_distance", "crowd_radius",
+                              "lone_still_distance", "edge_margin"), 0)
         if isinstance(self.window, bool) or not isinstance(self.window, int) or self.window < 1:
             raise ValueError(f"window must be an integer >= 1, got {self.window!r}")
-        r = self.rejoin_colour_distance
-        if r is not None and (isinstance(r, bool) or not isinstance(r, (int, float)) or not np.isfinite(r) or r < 0):
-            raise ValueError(f"rejoin_colour_distance must be a finite number >= 0 or None, got {r!r}")
-        g = self.long_gap_seconds
-        if g is not None and (isinstance(g, bool) or not isinstance(g, (int, float)) or not np.isfinite(g) or g < 0):
-            raise ValueError(f"long_gap_seconds must be a finite number >= 0 or None, got {g!r}")
-        lone = self.lone_colour_distance
-        if lone is not None and (isinstance(lone, bool) or not isinstance(lone, (int, float)) or not np.isfinite(lone) or lone < 0):
-            raise ValueError(f"lone_colour_distance must be a finite number >= 0 or None, got {lone!r}")
-        edge = self.edge_colour_distance
-        if edge is not None and (isinstance(edge, bool) or not isinstance(edge, (int, float)) or not np.isfinite(edge) or edge < 0):
-            raise ValueError(f"edge_colour_distance must be a finite number >= 0 or None, got {edge!r}")
-        k = self.small_position_scale
-        if isinstance(k, bool) or not isinstance(k, (int, float)) or not np.isfinite(k) or k < 1:
-            raise ValueError(f"small_position_scale must be a finite number >= 1, got {k!r}")
+        check_at_least(self, ("rejoin_colour_distance", "long_gap_seconds", "lone_colour_distance",
+                              "edge_colour_distance"), 0, or_none=True)
+        check_at_least(self, ("small_position_scale",), 1)
         if not isinstance(self.small_long, bool):
             raise ValueError(f"small_long must be True or False, got {self.small_long!r}")
-        if isinstance(self.max_size_ratio, bool) or not isinstance(self.max_size_ratio, (int, float)) or not self.max_size_ratio >= 1:
-            raise ValueError(f"max_size_ratio must be a number >= 1, got {self.max_size_ratio!r}")
-        c = self.covered_gap_seconds
-        if c is not None and (isinstance(c, bool) or not isinstance(c, (int, float)) or not np.isfinite(c) or c < 0):
-            raise ValueError(f"covered_gap_seconds must be a finite number >= 0 or None, got {c!r}")
-        if isinstance(self.cover_reach, bool) or not isinstance(self.cover_reach, (int, float)) \
-                or not np.isfinite(self.cover_reach) or self.cover_reach < 0:
-            raise ValueError(f"cover_reach must be a finite number >= 0, got {self.cover_reach!r}")
-        k = self.cover_size_ratio
-        if isinstance(k, bool) or not isinstance(k, (int, float)) or not np.isfinite(k) or k < 1:
-            raise ValueError(f"cover_size_ratio must be a finite number >= 1, got {k!r}")
+        check_at_least(self, ("max_size_ratio",), 1, finite=False)
+        check_at_least(self, ("covered_gap_seconds",), 0, or_none=True)
+        check_at_least(self, ("cover_reach",), 0)
+        check_at_least(self, ("cover_size_ratio",), 1)
         if not isinstance(self.cover_same, bool):
             raise ValueError(f"cover_same must be True or False, got {self.cover_same!r}")
 
@@ -348,14 +322,26 @@ class LinkRule:
         """The track that was in front of ``earlier`` as it ended (and, with ``cover_same``, of
         ``later`` as it began; without, a track was in front of ``later`` too) (see
         :attr:`covered_gap_seconds`), or None."""
-        tail = earlier.covered_at_end() if hasattr(earlier, "covered_at_end") else None
-        head = getattr(later, "cover_head", None)
+        tail, head = self._close_cover_at_end(earlier), self._close_cover_at_head(later)
         if tail is None or head is None or (self.cover_same and tail[0] != head[0]):
             return None
-        for _, reach, ratio, *_ in (tail, head):
-            if reach > self.cover_reach or ratio < self.cover_size_ratio:
-                return None
         return int(tail[0])
+
+    def _close_cover(self, cover):
+        """``cover`` (a fragment end's (track in front, reach, size ratio, ...) or None) when that
+        track was close and large enough to hide the face (``cover_reach``, ``cover_size_ratio``),
+        else None."""
+        if cover is None or cover[1] > self.cover_reach or cover[2] < self.cover_size_ratio:
+            return None
+        return cover
+
+    def _close_cover_at_end(self, earlier):
+        """:meth:`_close_cover` of the track in front of ``earlier`` as it ended."""
+        return self._close_cover(earlier.covered_at_end() if hasattr(earlier, "covered_at_end") else None)
+
+    def _close_cover_at_head(self, later):
+        """:meth:`_close_cover` of the track in front of ``later`` as it began."""
+        return self._close_cover(getattr(later, "cover_head", None))
 
     @property
     def reads_covers(self) -> bool:
@@ -376,12 +362,10 @@ class LinkRule:
                 if reversed_direction(earlier, later, self.reverse_speed, self.window):
                     return name
             else:
-                tail = earlier.covered_at_end() if hasattr(earlier, "covered_at_end") else None
-                if tail is None or tail[1] > self.cover_reach or tail[2] < self.cover_size_ratio:
+                tail = self._close_cover_at_end(earlier)
+                if tail is None:
                     continue
-                head = getattr(later, "cover_head", None)
-                if head is not None and (head[1] > self.cover_reach or head[2] < self.cover_size_ratio):
-                    head = None
+                head = self._close_cover_at_head(later)
                 if head is None or (name == "cover_other" and head[0] != tail[0]):
                     return name
         return None
@@ -481,7 +465,6 @@ class LinkRule:
         if not ok.any():
             return None
         return float(distance[ok].min())
-
 
     def _motion_continues(self, earlier, later) -> bool:
         """Whether the motion gate (``motion_keep``) lets ``later`` continue ``earlier``."""
@@ -592,7 +575,6 @@ class LinkRule:
             return None
         return LONG_LINK_OFFSET + float(distance[ok].min())
 
-
     def _edge_cost(self, earlier, later, gap: float, others) -> float | None:
         """The cost of an edge return (see :attr:`edge_colour_distance`), or None. At the edge the
         frame cuts the box across it, so the size and place are compared **along** the edge the
@@ -668,8 +650,7 @@ def edges_crossed(evidence, which: str, window: int, margin: float) -> set:
     observations) or came in by (``"head"``: its first box touches it and its centre moved away
     from it over its first ``window``): a face cut by the frame's edge while it stays put (a
     large face touching the bottom all along) neither leaves nor enters by it."""
-    ends = list(getattr(evidence, which, ()))
-    ends = ends[:window] if which == "head" else ends[-window:]
+    ends = _end_observations(evidence, which, window)
     box = evidence.last_box if which == "tail" else evidence.first_box
     touched = edges_touched(box, getattr(evidence, "frame_shape", None), margin)
     if not touched or len(ends) < 2:
@@ -706,16 +687,14 @@ def left_by_edge(earlier, later, margin: float, window: int = 8) -> str | None:
     if size is None or earlier.count == 0 or later.count == 0:
         return None
     height, width = float(size[0]), float(size[1])
-    mx, my = max(1.0, margin * width), max(1.0, margin * height)
-    x1, y1, x2, y2 = np.asarray(earlier.last_box, np.float64).tolist()
+    last = np.asarray(earlier.last_box, np.float64).tolist()
     vx, vy = earlier.velocity().tolist()
+    moving_out = {"left": vx < 0, "right": vx > 0, "top": vy < 0, "bottom": vy > 0}
     starts = [np.asarray(b, np.float64) for _, b, _ in list(getattr(later, "head", ()))[:window]] or [
         np.asarray(later.first_box, np.float64)]
-    for border, out, near in (("left", x1 <= mx and vx < 0, lambda b: b[0] <= mx),
-                              ("right", x2 >= width - mx and vx > 0, lambda b: b[2] >= width - mx),
-                              ("top", y1 <= my and vy < 0, lambda b: b[1] <= my),
-                              ("bottom", y2 >= height - my and vy > 0, lambda b: b[3] >= height - my)):
-        if out and not any(near(b) for b in starts):
+    for border, out in moving_out.items():
+        if out and _touches(last, border, height, width, margin) \
+                and not any(_touches(b, border, height, width, margin) for b in starts):
             return border
     return None
 
@@ -825,11 +804,17 @@ def _typical(colours: list) -> np.ndarray:
     return np.where(total > 0, median / np.maximum(total, 1e-12), 0.0).astype(np.float32)
 
 
+def _end_observations(evidence, which: str, window: int) -> list:
+    """The first (``which`` ``"head"``) or last (``"tail"``) ``window`` of the (time, box, colours)
+    observations ``evidence`` keeps at that end, in time order (an empty list: it keeps none)."""
+    ends = list(getattr(evidence, which, ()))
+    return ends[:window] if which == "head" else ends[-window:]
+
+
 def _measured(evidence, which: str, window: int) -> list:
     """The colours measured on the first (``head``) or last (``tail``) ``window`` observations of
     ``evidence`` (none: an empty list; no older colours stand in)."""
-    ends = list(getattr(evidence, which, ()))
-    ends = ends[:window] if which == "head" else ends[-window:]
+    ends = _end_observations(evidence, which, window)
     return [c for _, _, c in ends if c is not None]
 
 
@@ -837,8 +822,7 @@ def _ends(evidence, which: str, window: int, time, box, colours):
     """(times (K,), centres (K, 2), colours list, sides (K,)) of the first (``head``) or last
     (``tail``) ``window`` observations of ``evidence``; the single first/last observation
     (``time``, ``box``, ``colours``) when it keeps none."""
-    ends = list(getattr(evidence, which, ()))
-    ends = ends[:window] if which == "head" else ends[-window:]
+    ends = _end_observations(evidence, which, window)
     if not ends:
         ends = [(time, box, colours)]
     boxes = np.array([np.asarray(b, np.float64) for _, b, _ in ends]).reshape(-1, 4)
@@ -852,10 +836,12 @@ def _ends(evidence, which: str, window: int, time, box, colours):
 
 
 def _side(box) -> float:
+    """The shorter side of ``box`` ((4,) x1, y1, x2, y2) in pixels."""
     box = np.asarray(box, dtype=np.float64)
     return float(min(box[2] - box[0], box[3] - box[1]))
 
 
 def _centre(box) -> np.ndarray:
+    """(2,) float64: the centre (x, y) of ``box`` ((4,) x1, y1, x2, y2)."""
     box = np.asarray(box, dtype=np.float64)
     return (box[:2] + box[2:]) / 2

@@ -49,7 +49,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from facesel.serve.pipeline_adapter import check_pipeline_settings
-from facesel.serve.suggest import unknown_key_message
+from facesel.serve.suggest import check_known_keys
 from facesel.redaction import redact_url, remember_url_secrets
 from facesel.writable import refuse_unwritable_folder
 from facesel.sources import BACKENDS, check_webcam_index, is_live_target
@@ -249,17 +249,11 @@ def load_config(path) -> ServeConfig:
 
 def parse_config(data: dict, base: Path = Path("."), path: Path | None = None) -> ServeConfig:
     """Check a config already read from TOML (see the module docstring)."""
-    for key in data:
-        if key not in ("serve", "defaults", "cameras"):
-            raise ValueError(unknown_key_message("the top level", key, ("serve", "defaults", "cameras")))
+    check_known_keys(data, "the top level", ("serve", "defaults", "cameras"))
     serve = _table(data.get("serve", {}), "serve")
-    for key in serve:
-        if key not in SERVE_KEYS:
-            raise ValueError(unknown_key_message("serve", key, SERVE_KEYS))
+    check_known_keys(serve, "serve", SERVE_KEYS)
     defaults = _table(data.get("defaults", {}), "defaults")
-    for key in defaults:
-        if key not in CAMERA_KEYS - PER_CAMERA_ONLY:
-            raise ValueError(unknown_key_message("defaults", key, CAMERA_KEYS - PER_CAMERA_ONLY))
+    check_known_keys(defaults, "defaults", CAMERA_KEYS - PER_CAMERA_ONLY)
     cameras = _table(data.get("cameras", {}), "cameras")
     if not cameras:
         raise ValueError("cameras: no camera configured (add a [cameras.NAME] table)")
@@ -349,9 +343,7 @@ def _camera(name: str, table: dict, defaults: dict, base: Path) -> CameraConfig:
     where = f"cameras.{name}"
     if not name.replace("-", "").replace("_", "").isalnum():
         raise ValueError(f"{where}: camera names may hold letters, digits, '-' and '_' only")
-    for key in table:
-        if key not in CAMERA_KEYS:
-            raise ValueError(unknown_key_message(where, key, CAMERA_KEYS))
+    check_known_keys(table, where, CAMERA_KEYS)
     merged = {**defaults, **table}
     merged["pipeline"] = {**SERVE_PIPELINE_DEFAULTS, **_table(defaults.get("pipeline", {}), "defaults.pipeline"),
                           **_table(table.get("pipeline", {}), f"{where}.pipeline")}

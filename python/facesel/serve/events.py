@@ -59,15 +59,13 @@ FAILURE_LOG_INTERVAL = 60.0
 
 def check_mqtt(table, where: str, base: Path) -> tuple:
     """``[serve.mqtt]`` checked: sorted ``(key, value)`` pairs with defaults, () when absent."""
-    from facesel.serve.suggest import unknown_key_message
+    from facesel.serve.suggest import check_known_keys
 
     if table is None:
         return ()
     if not isinstance(table, dict):
         raise ValueError(f"{where} must be a table, got {table!r}")
-    for key in table:
-        if key not in MQTT_KEYS:
-            raise ValueError(unknown_key_message(where, key, MQTT_KEYS))
+    check_known_keys(table, where, MQTT_KEYS)
     host = table.get("host", "127.0.0.1")
     port = table.get("port", 1883)
     topic = table.get("topic", "facesel")
@@ -147,15 +145,13 @@ def read_password(path: str | Path, what: str) -> str:
 
 def check_webhook(table, where: str) -> tuple:
     """``[serve.webhook]`` checked: sorted ``(key, value)`` pairs with defaults, () when absent."""
-    from facesel.serve.suggest import unknown_key_message
+    from facesel.serve.suggest import check_known_keys
 
     if table is None:
         return ()
     if not isinstance(table, dict):
         raise ValueError(f"{where} must be a table, got {table!r}")
-    for key in table:
-        if key not in WEBHOOK_KEYS:
-            raise ValueError(unknown_key_message(where, key, WEBHOOK_KEYS))
+    check_known_keys(table, where, WEBHOOK_KEYS)
     url = table.get("url")
     if not isinstance(url, str) or not url.startswith(("http://", "https://")):
         shown = endpoint(url) if isinstance(url, str) else repr(url)

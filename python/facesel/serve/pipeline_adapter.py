@@ -47,13 +47,11 @@ def check_pipeline_settings(settings: dict, where: str) -> dict:
     where : str
         Prefix of error messages, e.g. ``"cameras.entrance.pipeline"``.
     """
-    from facesel.serve.suggest import unknown_key_message
+    from facesel.serve.suggest import check_known_keys
 
     if not isinstance(settings, dict):
         raise ValueError(f"{where} must be a table, got {type(settings).__name__}")
-    for key in settings:
-        if key not in SETTING_NAMES:
-            raise ValueError(unknown_key_message(where, key, SETTING_NAMES))
+    check_known_keys(settings, where, SETTING_NAMES)
     scorer = settings.get("scorer", "default")
     if scorer not in SCORERS:
         raise ValueError(f"{where}.scorer must be one of {', '.join(SCORERS)}, got {scorer!r}")

@@ -19,5 +19,15 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
 
 
 def unknown_key_message(where: str, key: str, known: Iterable[str]) -> str:
+    """The error for a config key ``key`` that ``where`` does not take: the nearest known key, then
+    all of them."""
     known = sorted(known)
     return f"{where}: unknown key {key!r}{did_you_mean(key, known)}; known keys: {', '.join(known)}"
+
+
+def check_known_keys(table: dict, where: str, known: Iterable[str]) -> None:
+    """ValueError (:func:`unknown_key_message`) for the first key of ``table`` not in ``known``."""
+    known = set(known)
+    for key in table:
+        if key not in known:
+            raise ValueError(unknown_key_message(where, key, known))

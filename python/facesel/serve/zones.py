@@ -41,7 +41,7 @@ class Zone:
 
 def parse_zones(value, where: str) -> tuple[Zone, ...]:
     """The ``zones`` array of tables of one camera; ValueError naming ``where`` and the zone."""
-    from facesel.serve.suggest import unknown_key_message
+    from facesel.serve.suggest import check_known_keys
 
     if not isinstance(value, list):
         raise ValueError(f"{where} must be an array of tables ([[{where}]]), got {type(value).__name__}")
@@ -50,9 +50,7 @@ def parse_zones(value, where: str) -> tuple[Zone, ...]:
         at = f"{where}[{k}]"
         if not isinstance(table, dict):
             raise ValueError(f"{at} must be a table, got {table!r}")
-        for key in table:
-            if key not in ZONE_KEYS:
-                raise ValueError(unknown_key_message(at, key, ZONE_KEYS))
+        check_known_keys(table, at, ZONE_KEYS)
         kind = table.get("kind")
         if kind not in ZONE_KINDS:
             raise ValueError(f"{at}.kind must be one of {', '.join(ZONE_KINDS)}, got {kind!r}")

@@ -39,26 +39,34 @@ from facesel.vault.fsutil import NotRegularFileError, atomic_write, open_regular
 from facesel.vault.signing import Signer, verify_signature
 
 GENESIS = "0" * 64
+"""The ``prev`` of the first entry."""
 FORMAT_HEAD = "facesel-audit-head"
 _RESERVED = {"seq", "time", "event", "prev", "hash", "signer", "sig", "clock"}
+"""The fields the log itself writes: an event's own fields may not take these names."""
 MAX_LOG_BYTES = 1 << 30
+"""A log larger than this (1 GiB) is refused rather than read into memory."""
 # A log entry dated further ahead of the verifier's clock than this is refused (clock skew allowance).
 FUTURE_TOLERANCE = 86400.0
 
 
 def _canonical(obj: dict) -> bytes:
+    """The one byte form of ``obj`` that is hashed, signed and written (sorted keys, no spaces)."""
     return json.dumps(obj, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 
 def _entry_hash(entry: dict) -> str:
+    """The hex SHA-256 of an entry's canonical form without its ``hash`` and ``sig``."""
     return hashlib.sha256(_canonical({k: v for k, v in entry.items() if k not in ("hash", "sig")})).hexdigest()
 
 
 def _head_body(seq: int, digest: str, when: float, signer: str) -> bytes:
+    """The bytes the signed head's ``sig`` signs."""
     return _canonical({"format": FORMAT_HEAD, "seq": seq, "hash": digest, "time": when, "signer": signer})
 
 
 def _sig_ok(keys: Mapping[str, bytes], signer: object, message: bytes, sig: object) -> bool:
+    """Whether ``sig`` (base64 text) is ``signer``'s Ed25519 signature of ``message`` by its key in
+    ``keys``; False for an unknown signer or anything malformed (the fields come from the file)."""
     if not isinstance(signer, str) or signer not in keys or not isinstance(sig, str):
         return False
     try:
@@ -78,6 +86,7 @@ def _good_time(value: object) -> bool:
 
 
 def _good_seq(value: object) -> bool:
+    """An int (not a bool) within [0, MAX_INDEX]."""
     return not isinstance(value, bool) and isinstance(value, int) and 0 <= value <= fields.MAX_INDEX
 
 
@@ -96,6 +105,11 @@ def _read_head(path: Path) -> dict | None:
             and _HEX64.match(head["hash"]) and _good_time(head.get("time"))):
         raise AuditError(f"{path}: the signed head is unreadable or malformed")
     return head
+
+
+def _head_path(log: Path) -> Path:
+    """Where the signed head of the log ``log`` lives: ``<log>.head`` beside it."""
+    return log.with_name(log.name + ".head")
 
 
 def _open_log(path: Path, flags: int) -> int:
@@ -124,7 +138,7 @@ class AuditLog:
     def __init__(self, path: str | os.PathLike, clock: Callable[[], float] = time.time,
                  signer: Signer | None = None) -> None:
         self.path = Path(path)
-        self.head_path = self.path.with_name(self.path.name + ".head")
+        self.head_path = _head_path(self.path)
         self.clock = clock
         self.signer = signer
         # Called with each entry this object appended (the camera anchors its log: log_anchor.py).
@@ -175,6 +189,8 @@ class AuditLog:
             os.close(fd)
 
     def _write(self, fd: int, seq: int, prev: str, last_time: float, event: str, fields: dict) -> dict:
+        """Sign and append entry ``seq`` (chained to ``prev``, dated no earlier than ``last_time``)
+        to the locked log ``fd``, then rewrite the signed head; returns the entry."""
         now = float(self.clock())
         entry = {"seq": seq, "time": max(now, last_time), "event": event, **fields, "prev": prev,
                  "signer": self.signer.signer_id}
@@ -182,7 +198,7 @@ class AuditLog:
             entry["clock"] = now  # the clock ran backwards: keep its reading, never the order
         entry["hash"] = _entry_hash(entry)
         entry["sig"] = base64.b64encode(self.signer.sign(bytes.fromhex(entry["hash"]))).decode()
-        line = (json.dumps(entry, sort_keys=True, separators=(",", ":")) + "\n").encode("utf-8")
+        line = _canonical(entry) + b"\n"  # the canonical form: the verifier accepts no other
         size = os.fstat(fd).st_size
         try:
             written = os.write(fd, line)  # one write with O_APPEND: never interleaved with another
@@ -248,6 +264,8 @@ class AuditLog:
         return last_seq + 1, prev, last_time
 
     def _parse_last(self, lines: list[bytes]) -> dict | None:
+        """The last of ``lines`` as an entry to chain onto (None when there are none); AuditError
+        when it is damaged."""
         if not lines:
             return None
         try:
@@ -299,6 +317,7 @@ class VerifyResult:
 
 
 def _fail(count: int, line: int, kind: str, message: str) -> VerifyResult:
+    """A failed :class:`VerifyResult`: ``kind`` of problem at 1-based ``line`` of ``count``."""
     return VerifyResult(False, count, None, None, line, kind, message)
 
 
@@ -322,6 +341,10 @@ def _parse_lines(lines: list[bytes]) -> list[dict | None]:
 
 def _check_entry(entry: dict, line: int, count: int, prev: str, expected: int, last_time: float, now: float,
                  keys: Mapping[str, bytes] | None, seen: set, all_seqs: dict) -> VerifyResult | None:
+    """The problem with parsed ``entry`` at 1-based ``line`` (of ``count``), or None: its hash, its
+    seq (``expected``; ``seen`` and ``all_seqs`` {seq: 0-based line} tell a deletion from a
+    reordering or an insertion), its chain to ``prev``, its signature (when ``keys``) and its time
+    (not before ``last_time``, not after ``now`` + :data:`FUTURE_TOLERANCE`)."""
     seq = entry["seq"]
     if _entry_hash(entry) != entry["hash"]:
         return _fail(count, line, "edited", f"line {line}: entry seq {seq} was edited (its content no longer "
@@ -394,7 +417,7 @@ def _verify(path: Path, expect, keys, now, allow_torn: bool) -> tuple[VerifyResu
     try:
         # The head first: it is rewritten after each append, so read before the lines it can only
         # lag behind them, never run ahead (a camera may be appending while we read).
-        head = _read_head(path.with_name(path.name + ".head"))
+        head = _read_head(_head_path(path))
         head_error = None
     except AuditError as err:
         head, head_error = None, err
@@ -439,8 +462,10 @@ def _verify(path: Path, expect, keys, now, allow_torn: bool) -> tuple[VerifyResu
 
 
 def _check_head(path: Path, head: dict | None, parsed: list[dict], head_seq: int | None, keys) -> VerifyResult | None:
+    """The problem with the signed ``head`` against the verified entries ``parsed`` (the last one
+    ``head_seq``), or None; a missing head is one only when the log holds two or more entries."""
     count = len(parsed)
-    anchor = path.with_name(path.name + ".head")
+    anchor = _head_path(path)
     if head is None:
         if count >= 2:
             return _fail(count, count, "anchor", f"{anchor.name} (the signed head) is missing")
@@ -457,11 +482,14 @@ def _check_head(path: Path, head: dict | None, parsed: list[dict], head_seq: int
 
 
 def _head_signed(head: dict, keys: Mapping[str, bytes]) -> bool:
+    """Whether a signed head (its fields already checked) carries a valid signature by ``keys``."""
     body = _head_body(head["seq"], head["hash"], head["time"], str(head.get("signer")))
     return _sig_ok(keys, head.get("signer"), body, head.get("sig"))
 
 
 def _check_expect(parsed: list[dict], head_seq: int | None, expect, keys, count: int) -> VerifyResult | None:
+    """The problem with a witnessed head ``expect`` ((seq, hash) or a signed head dict) against
+    the verified entries, or None: the entry it names must still be there with its hash."""
     if isinstance(expect, dict):
         if not (_good_seq(expect.get("seq")) and isinstance(expect.get("hash"), str)
                 and _good_time(expect.get("time"))):
@@ -506,7 +534,7 @@ class LogFollower:
         AuditError
             When the log shrank, is not a regular file, or a new entry (or the head) does not verify.
         """
-        head = _read_head(self.path.with_name(self.path.name + ".head")) if check_head else None
+        head = _read_head(_head_path(self.path)) if check_head else None
         fd = _open_log(self.path, os.O_RDONLY)
         try:
             size = os.fstat(fd).st_size
@@ -552,7 +580,7 @@ class LogFollower:
 
 def signed_head(path: str | os.PathLike) -> dict:
     """The current signed head of a log (what ``facesel audit head`` prints)."""
-    head = _read_head(Path(path).with_name(Path(path).name + ".head"))
+    head = _read_head(_head_path(Path(path)))
     if head is None:
         raise FileNotFoundError(f"{path}.head does not exist: the log has no signed head yet")
     return head

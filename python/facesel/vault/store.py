@@ -50,7 +50,7 @@ from pathlib import Path
 
 from facesel.types import TrackResult
 from facesel.vault.audit import AuditLog, LogFollower
-from facesel.vault.consistency import (  # noqa: F401
+from facesel.vault.consistency import (
     PURGE_CLOCK_TOLERANCE,
     RECORD_SUFFIX,
     LoggedSeal,
@@ -87,6 +87,8 @@ def time_since_boot() -> float:
 
 
 def record_path(vault_dir: Path, record_id: str) -> Path:
+    """Where record ``record_id`` lives in ``vault_dir`` (``records/<id>.fsr``); ValueError for an
+    id that is not 32 lowercase hex characters (it becomes a file name)."""
     if not isinstance(record_id, str) or not RECORD_ID.match(record_id):
         raise ValueError(f"record id must be 32 lowercase hex characters, got {record_id!r}")
     return Path(vault_dir) / "records" / f"{record_id}{RECORD_SUFFIX}"
@@ -256,6 +258,7 @@ class Vault:
                 target.unlink(missing_ok=True)
 
     def _lock(self) -> None:
+        """Take the vault's write lock (``.lock``, flock) without waiting: one writer a vault."""
         try:
             self._lock_fd = open_regular(self.path / ".lock", os.O_RDWR | os.O_CREAT, 0o600, follow=False)
         except OSError as err:
@@ -268,6 +271,7 @@ class Vault:
             raise VaultLockedError(f"vault {self.path} is open for writing by another process") from None
 
     def _log_clock(self) -> float:
+        """The audit log's clock: the vault's time (:meth:`_time_now`)."""
         return self._time_now()[0]
 
     def _time_now(self) -> tuple[float, float]:
@@ -313,20 +317,27 @@ class Vault:
             _log.error("vault %s: could not log that the clock runs ahead: %s", self.path, err)
 
     def _verify_clock(self) -> float:
-        # Log entries may be dated up to the later of the camera's clock and the real time.
+        """The verifier's "now": log entries may be dated up to the later of the camera's clock and
+        the real time."""
         return max(float(self.clock()), time.time())
 
     def _check_authority(self, given: AuthorityPublic, source: str = "the given authority.pub") -> None:
+        """KeyMaterialError unless ``given`` is signed by the pinned authority key and registers this
+        camera's key (``source`` names the file in the error)."""
         given.check_signature(self.camera.pinned_authority, source)
         if given.camera_key(self.camera_id) != bytes(self.camera.key.verify_key):
             raise KeyMaterialError(f"camera {self.camera_id!r} is not registered in {source} of authority "
                                    f"{given.authority_id} (run 'facesel authority register')")
 
     def _refuse(self, given: AuthorityPublic, err: Exception) -> None:
+        """Log an ``authority-rejected`` entry for ``given``, then raise KeyMaterialError."""
         self.audit.append("authority-rejected", authority_id=given.authority_id, reason=str(err))
         raise KeyMaterialError(f"vault {self.path}: {err}; the attempt was logged") from None
 
     def _bind_authority(self, given: AuthorityPublic) -> AuthorityPublic:
+        """The authority file the vault goes by. A new vault saves ``given`` and logs its creation;
+        an existing one verifies its log, then keeps its own copy when ``given`` is older, or takes
+        ``given`` when it extends that copy (logged), refusing anything else (logged)."""
         copy = self.path / "authority.pub"
         identity = self.path / "vault.json"
         log_exists = self.audit.path.exists() or self.audit.path.is_symlink()
@@ -530,6 +541,7 @@ class Vault:
             self._last_purge = now  # in the clock's terms, as the interval is measured
 
     def _undo_seal(self, record_id: str, tmp: Path | None, indexed: bool | None) -> None:
+        """Take back a seal that failed before its log entry: its index row and temporary file."""
         if indexed:
             try:
                 self.index.delete(record_id)
@@ -542,6 +554,7 @@ class Vault:
 
     @property
     def retention_seconds(self) -> float:
+        """How long a record is kept after its seal (the authority file's setting)."""
         return self.authority.retention_seconds
 
     def maybe_purge(self, now: float | None = None) -> int:
@@ -637,6 +650,7 @@ class Vault:
         return 1
 
     def _check_open(self) -> None:
+        """RuntimeError once the vault is closed."""
         if self.index is None:
             raise RuntimeError(f"vault {self.path} is closed")
 

@@ -1,0 +1,29 @@
+"""The lower-bound check that the rule dataclasses' ``__post_init__`` share.
+
+:class:`facesel.select.linking.LinkRule`, :class:`facesel.select.faceness.FacenessRule` and
+:class:`facesel.track_cues.SwitchRule` each refuse a setting that is not a number at or above a
+bound, with an error that names the setting and its value (a rule is built from a settings file or
+a command line, so the error is what its author reads).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def check_at_least(rule, names: tuple[str, ...], low: float, *, finite: bool = True, or_none: bool = False) -> None:
+    """Raise ValueError unless each attribute ``names`` of ``rule`` is a number >= ``low``.
+
+    A number is an int or a float (numpy's float64 included), never a bool; with ``finite`` it must
+    also be finite (without it, infinity passes and NaN fails the comparison); with ``or_none`` None
+    passes too. The message reads ``"<name> must be a finite number >= <low> or None, got <value>"``
+    ("a number" when not ``finite``, no "or None" when not ``or_none``).
+    """
+    for name in names:
+        value = getattr(rule, name)
+        if or_none and value is None:
+            continue
+        if (isinstance(value, bool) or not isinstance(value, (int, float))
+                or (finite and not np.isfinite(value)) or not value >= low):
+            kind = "a finite number" if finite else "a number"
+            raise ValueError(f"{name} must be {kind} >= {low}{' or None' if or_none else ''}, got {value!r}")
