@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +32,7 @@ from facesel.vault.payload import OpenedSnapshot, decode_snapshot
 from facesel.vault.opening import EpochSecrets, current_user, stopped_by
 from facesel.vault.record import open_record
 from facesel.vault.shares import ShareFile, reconstruct_master
+from facesel.vault.staging import write_staged
 
 
 @dataclass
@@ -121,18 +121,14 @@ def open_from(backend: VaultBackend, share_paths: Sequence[str | os.PathLike], k
     # The authority's own log: a copy the store's owner cannot reach, naming the store's entry.
     authority_log = AuditLog(keystore.path.parent / "audit.log", signer=signer)
     authority_log.append("open", **backend.witness(entry), **fields)
-    out_existed = out_dir.exists()
     try:
-        out_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        _write(out_dir, opened)
+        out_dir.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # Written into a registered staging folder beside out_dir and renamed at the end: nothing
+        # decrypted stays behind on a disk full half-way, Ctrl-C or SIGTERM (a SystemExit in the
+        # CLI; review 6, finding 3), and the next opening removes what a SIGKILL left (review 7,
+        # finding 1; the pictures were written into out_dir itself before).
+        write_staged(out_dir, lambda staging: _write(staging, opened))
     except BaseException as err:
-        # Nothing decrypted stays behind: a disk full half-way, and also Ctrl-C or SIGTERM (a
-        # SystemExit in the CLI), which left the first records' pictures (review 6, finding 3).
-        if out_existed:
-            for child in list(out_dir.iterdir()):
-                shutil.rmtree(child, ignore_errors=True)
-        else:
-            shutil.rmtree(out_dir, ignore_errors=True)
         detail = (err.strerror or str(err)) if isinstance(err, OSError) else stopped_by(err)
         why = f"writing the output failed: {detail}" if isinstance(err, OSError) else f"stopped: {detail}"
         try:

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from facesel.cli.vault_errors import clean_errors
+from facesel.core_dumps import keep_memory_private
 from facesel.vault.authority import create_authority, extend_authority, register_camera
 from facesel.vault.consistency import checked_purge_time
 from facesel.vault.fsutil import atomic_write, read_regular
@@ -25,6 +26,7 @@ def new_passphrases(args: argparse.Namespace, n: int, prefix: str = "") -> list[
     """One passphrase per new share: from a file (one line each), an environment variable (the
     same for all), prompts, or generated and written one file per holder; None only with
     ``--no-passphrase``. Passphrases are the default: shares never lie unprotected by accident."""
+    keep_memory_private()  # new passphrases, and the master key made with them (review 7, finding 2)
     get = lambda name: getattr(args, prefix + name, None)  # noqa: E731 -- init and shred share the flags
     chosen = [name for name in ("passphrase_file", "passphrase_env", "generate_passphrases") if get(name)]
     chosen += ["passphrase"] if get("passphrase") else []
@@ -172,6 +174,7 @@ def share_passphrase_source(args: argparse.Namespace, share_paths: list[str]):
 
 
 def _master(args: argparse.Namespace, keystore: Keystore) -> bytes:
+    keep_memory_private()  # passphrases and the master key closed to same-user readers (review 7, finding 2)
     master, _ = reconstruct_master(args.share, keystore, share_passphrase_source(args, args.share))
     return master
 

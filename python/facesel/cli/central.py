@@ -115,7 +115,9 @@ def _open(args: argparse.Namespace) -> int:
     from facesel.cli.authority import share_passphrase_source
     from facesel.cli.terminate import sigterm_as_exit
     from facesel.cli.vault_cmds import _find_keystore
+    from facesel.core_dumps import keep_memory_private
 
+    keep_memory_private()  # passphrases, master key and faces closed to same-user readers (review 7, finding 2)
     with _store(args) as store, sigterm_as_exit():  # SIGTERM cleans up what was decrypted (review 6, finding 3)
         opened = open_from(store, args.share, _find_keystore(args), args.reason, args.out,
                            selection=_selection(args, args.record_ids), all_records=args.all, opened_by=args.by,

@@ -169,6 +169,7 @@ def _find_keystore(args: argparse.Namespace) -> Path:
 
 @clean_errors
 def _open(args: argparse.Namespace) -> int:
+    from facesel.core_dumps import keep_memory_private
     from facesel.review.cli_open import open_entry, remembering, write_open_bundle
     from facesel.review.index_page import write_index
 
@@ -179,6 +180,7 @@ def _open(args: argparse.Namespace) -> int:
     refuse_unwritable_folder("--out", args.out)
     if args.bundle:
         refuse_unwritable_file("--bundle", args.bundle)
+    keep_memory_private()  # passphrases, master key and faces closed to same-user readers (review 7, finding 2)
     passphrases = remembering(share_passphrase_source(args, args.share))  # asked once, also for --bundle
     keystore = _find_keystore(args)
     with sigterm_as_exit():  # a SIGTERM while writing cleans up what was decrypted (review 6, finding 3)

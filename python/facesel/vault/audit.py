@@ -127,6 +127,8 @@ class AuditLog:
         self.head_path = self.path.with_name(self.path.name + ".head")
         self.clock = clock
         self.signer = signer
+        # Called with each entry this object appended (the camera anchors its log: log_anchor.py).
+        self.after_append: Callable[[dict], None] | None = None
 
     def append(self, event: str, **fields) -> dict:
         """Append one signed entry and return it.
@@ -151,9 +153,12 @@ class AuditLog:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             seq, prev, last_time = self._tail(fd)
-            return self._write(fd, seq, prev, last_time, event, fields)
+            entry = self._write(fd, seq, prev, last_time, event, fields)
         finally:
             os.close(fd)  # also releases the flock
+        if self.after_append is not None:
+            self.after_append(entry)
+        return entry
 
     def repair(self) -> None:
         """Cut a torn last line (a crash mid-append) and record it now, not at the next append.

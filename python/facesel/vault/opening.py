@@ -13,8 +13,10 @@ Order of events, so that no disclosure escapes the log and no failure leaves par
    the vault's audit log, and the same to the authority's own log (with the vault's id and the
    vault entry's hash): opening a *copy* of a vault still leaves a trace the original can be
    checked against.
-4. Only then write the snapshots, into a temporary folder beside ``out`` that is renamed to
-   ``out`` at the end; any failure removes it and logs ``open-aborted`` in both logs.
+4. Only then write the snapshots, into a staging folder beside ``out`` that is renamed to
+   ``out`` at the end; any failure removes it and logs ``open-aborted`` in both logs. The staging
+   folder is registered in the user's own state folder (``facesel.vault.staging``), so that the
+   pictures of an opening killed by SIGKILL are removed by the next opening to any output.
 
 Every record must be signed by the vault's registered camera, be the file logged as sealed (hash,
 seal time and epoch), lie inside its epoch's window and not in the future, and match its index
@@ -31,7 +33,6 @@ import json
 import logging
 import os
 import re
-import secrets
 import shutil
 import stat
 import time
@@ -42,13 +43,14 @@ from pathlib import Path
 from facesel.vault.audit import AuditLog, read_verified
 from facesel.vault.errors import AuditError, EpochUnavailableError, KeyMaterialError, RecordError, VaultWriteError
 from facesel.vault.consistency import GONE_EVENTS, LoggedSeal, live_seals
-from facesel.vault.fsutil import TMP_SUFFIX, atomic_write, fsync_dir
+from facesel.vault.fsutil import TMP_SUFFIX, atomic_write
 from facesel.vault.identity import VaultIdentity, check_record, load_identity, read_record_file
 from facesel.vault.index import COLUMNS, Index, IndexRow
 from facesel.vault.keys import AuthorityPublic, Keystore
 from facesel.vault.payload import BLOB_NAME, OpenedSnapshot, decode_snapshot
 from facesel.vault.record import open_record
 from facesel.vault.shares import ShareFile, reconstruct_master
+from facesel.vault.staging import write_staged
 from facesel.vault.store import record_path
 from facesel.vault.timeparse import format_time
 
@@ -359,19 +361,12 @@ def open_records(vault_dir: str | os.PathLike, share_paths: Sequence[str | os.Pa
     authority_log.append("open", vault_id=identity.vault_id, camera_id=identity.camera_id,
                          vault_seq=entry["seq"], vault_entry=entry["hash"], **fields)
     remove_stale_staging(out_dir)
-    staging = out_dir.parent / f".{out_dir.name}.partial-{secrets.token_hex(4)}"
     try:
-        staging.mkdir(mode=0o700)
-        _write_outputs(staging, opened)
-        if out_dir.exists():
-            out_dir.rmdir()  # empty (checked above)
-        os.rename(staging, out_dir)
-        fsync_dir(out_dir.parent)
+        # Registered, so that a SIGKILL's leftovers are found by the next opening to any output
+        # (review 7, finding 1); removed by the context on any exception, Ctrl-C and SIGTERM
+        # (``facesel open`` turns it into SystemExit) included (review 6, finding 3).
+        write_staged(out_dir, lambda staging: _write_outputs(staging, opened))
     except BaseException as err:
-        # Leave no partial plaintext behind: a disk full half-way, and also Ctrl-C or SIGTERM
-        # (``facesel open`` turns it into SystemExit), which left decrypted pictures in the
-        # hidden staging folder (review 6, finding 3).
-        shutil.rmtree(staging, ignore_errors=True)
         write_failed = isinstance(err, (OSError, RecordError))
         detail = (err.strerror if isinstance(err, OSError) and err.strerror else str(err)) if write_failed else \
             stopped_by(err)
@@ -391,7 +386,8 @@ def open_records(vault_dir: str | os.PathLike, share_paths: Sequence[str | os.Pa
 def remove_stale_staging(out_dir: Path) -> list[Path]:
     """Delete the staging folders (``.NAME.partial-XXXXXXXX`` beside ``out_dir``) that an opening
     to the same output left when it was killed (SIGKILL, a power cut: no cleanup can run then),
-    with the decrypted pictures it had written (review 6, finding 3). Only folders of this user
+    with the decrypted pictures it had written (review 6, finding 3): those an opening made before
+    staging folders were registered, or without a usable registry. Only folders of this user
     under exactly that name; a link is never followed. Returns what was removed (logged)."""
     pattern = re.compile(rf"\A\.{re.escape(out_dir.name)}\.partial-[0-9a-f]{{8}}\Z")
     removed = []

@@ -70,6 +70,7 @@ from facesel.vault.fsutil import (
 from facesel.vault.identity import load_identity, vault_owner, write_identity
 from facesel.vault.index import Index, IndexRow
 from facesel.vault.keys import AuthorityPublic, check_extension, load_authority_public
+from facesel.vault.log_anchor import LogAnchor
 from facesel.vault.payload import PAYLOAD_KIND, encode_snapshot
 from facesel.vault.record import MAX_RECORD, RECORD_ID, make_header, new_record_id, seal_record
 from facesel.vault.recovery import quarantine, recover
@@ -197,6 +198,14 @@ class Vault:
             if self._follower is None:  # a new vault: its log was written by this process just now
                 self._follower = LogFollower(self.audit.path, self.identity.audit_keys(), self._verify_clock)
                 self._boot_entries = self._follower.poll(check_head=True)
+            # A log put back to an older copy is consistent in itself: only the camera's own memory
+            # of the entry it saw last, kept beside its key, tells (review 7, finding 3).
+            self._log_anchor = LogAnchor(self.camera.path, self.identity.vault_id)
+            entries = self.logged_entries()
+            self._log_anchor.check(entries)
+            if entries:
+                self._log_anchor.remember(entries[-1])
+            self.audit.after_append = self._log_anchor.remember
             self.recovery = recover(self)
             # What the camera may purge comes from the signed log only, never from a file's header:
             # seals minus removals, kept up to date from the entries appended since (by this
@@ -581,7 +590,10 @@ class Vault:
         now = checked_purge_time(now, self._time_now()[0], allow_future, lambda purge_time, clock_time:
                                  self.audit.append("purge-clock-override", purge_time=purge_time, clock_time=clock_time))
         self._last_purge = now
-        live_seals(self._follower.poll(), self.camera_id, self._live)
+        appended = self._follower.poll()
+        if appended:
+            self._log_anchor.remember(appended[-1])  # others' entries too (an opening's)
+        live_seals(appended, self.camera_id, self._live)
         cutoff = now - self.retention_seconds
         expired = sorted((seal for seal in self._live.values() if seal.sealed_at < cutoff),
                          key=lambda seal: (seal.sealed_at, seal.record_id))
