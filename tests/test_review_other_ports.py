@@ -60,14 +60,14 @@ def test_a_page_on_another_loopback_port_gets_no_usable_session(tmp_path, desk_v
             driver.get(served.url)  # the investigator starts the session: lands on the find page
             assert ids[0] in driver.page_source  # the session works in the browser
             driver.get(f"http://127.0.0.1:{listener.server_address[1]}/")  # then opens another local page
-            assert len(_Recorder.cookies) == 1
-            stolen = _Recorder.cookies[0]
-            # Whatever that program received, it opens no page of the desk: not the find page at
-            # the root (where the desk's pages were before), nor any path it could learn.
-            for path in ("/", "/opening", "/open/holders"):
-                status, page = _desk_get(desk_port, path, stolen)
-                assert status != 200 and ids[0].encode() not in page, (path, status, stolen)
-            assert "facesel_review" not in stolen  # the cookie itself never reached the other port
+            assert _Recorder.cookies  # the page was asked for (a favicon request may follow)
+            for stolen in _Recorder.cookies:
+                # Whatever that program received, it opens no page of the desk: not the find page
+                # at the root (where the desk's pages were before), nor any path it could learn.
+                for path in ("/", "/opening", "/open/holders"):
+                    status, page = _desk_get(desk_port, path, stolen)
+                    assert status != 200 and ids[0].encode() not in page, (path, status, stolen)
+                assert "facesel_review" not in stolen  # the cookie itself never reached the other port
     finally:
         driver.quit()
         listener.shutdown()
