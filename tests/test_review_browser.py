@@ -82,12 +82,12 @@ def test_desk_finds_opens_two_of_three_views_exports_and_leaves_no_plaintext(tmp
     with review_server(vault, built["keystore"], "--passphrase-delay", str(PASSPHRASE_DELAY),
                        tz="Europe/Amsterdam") as served:
         url = served.url
-        base = url.split("/start")[0]
         driver = driver_for(profile, exports)
         shot = Shots(driver)
         try:
             # Find: metadata only, counts per camera and day, human times (local and UTC).
             driver.get(url)
+            base = driver.current_url.rstrip("/")  # the session's pages lie under its secret path
             rows = driver.find_elements(By.CSS_SELECTOR, "#records tbody tr")
             assert len(rows) == record_count
             cells = [c.text for c in rows[0].find_elements(By.TAG_NAME, "td")]

@@ -72,22 +72,24 @@ def _request(port, method, path, host, headers=None, body=b"", context=None):
 
 
 def _session(port, start_path, host, cookie_name, context=None):
-    """Exchange the start link for the cookie; returns (the Set-Cookie header, cookie header, CSRF token)."""
+    """Exchange the start link for the cookie; returns (the Set-Cookie header, cookie header, CSRF token,
+    the session's secret path that the start link redirects to)."""
     response, _ = _request(port, "GET", start_path, host, context=context)
     assert response.status == 303
+    base = response.getheader("Location").rstrip("/")
     set_cookie = response.getheader("Set-Cookie")
     value = re.match(rf"{re.escape(cookie_name)}=([^;]+)", set_cookie).group(1)
     cookie = {"Cookie": f"{cookie_name}={value}"}
-    response, page = _request(port, "GET", "/", host, cookie, context=context)
+    response, page = _request(port, "GET", base + "/", host, cookie, context=context)
     assert response.status == 200
-    return set_cookie, cookie, re.search(r'name="csrf" value="([^"]+)"', page.decode()).group(1)
+    return set_cookie, cookie, re.search(r'name="csrf" value="([^"]+)"', page.decode()).group(1), base
 
 
-def _post_open(port, host, cookie, csrf, origin, context=None):
+def _post_open(port, host, cookie, csrf, origin, base, context=None):
     body = urllib.parse.urlencode({"record_id": RECORD, "case": "C-1", "reason": "order", "opened_by": "me",
                                    "csrf": csrf}).encode()
     headers = {**cookie, "Origin": origin, "Content-Type": "application/x-www-form-urlencoded"}
-    return _request(port, "POST", "/open", host, headers, body, context)[0].status
+    return _request(port, "POST", base + "/open", host, headers, body, context)[0].status
 
 
 def _free_port() -> int:
@@ -104,15 +106,15 @@ def test_behind_a_proxy_only_the_public_origin_is_accepted_and_the_cookie_is_sec
         # What the proxy forwards is accepted; the bound address and any other name are not (DNS rebinding).
         for host in (f"127.0.0.1:{port}", f"localhost:{port}", "evil.example", "desk.example.org:8443"):
             assert _request(port, "GET", start, host)[0].status == 421, host
-        set_cookie, cookie, csrf = _session(port, start, "desk.example.org", "__Host-facesel_review")
+        set_cookie, cookie, csrf, base = _session(port, start, "desk.example.org", "__Host-facesel_review")
         flags = {f.strip().lower() for f in set_cookie.split(";")[1:]}
         assert {"secure", "httponly", "samesite=strict", "path=/"} <= flags and not any(
             f.startswith("domain") for f in flags)
-        assert _request(port, "GET", "/", f"127.0.0.1:{port}", cookie)[0].status == 421  # the cookie does not help
+        assert _request(port, "GET", base + "/", f"127.0.0.1:{port}", cookie)[0].status == 421  # the cookie does not help
         for origin in (f"http://127.0.0.1:{port}", "http://desk.example.org", "https://desk.example.org:8443",
                        "https://evil.example", "null"):
-            assert _post_open(port, "desk.example.org", cookie, csrf, origin) == 403, origin
-        assert _post_open(port, "desk.example.org", cookie, csrf, PUBLIC) == 303
+            assert _post_open(port, "desk.example.org", cookie, csrf, origin, base) == 403, origin
+        assert _post_open(port, "desk.example.org", cookie, csrf, PUBLIC, base) == 303
 
 
 @pytest.mark.parametrize("value", ["http://desk.example.org", "https://desk.example.org/review",
@@ -203,11 +205,11 @@ def test_the_desk_serving_tls_itself(empty_vault, tmp_path):
         start, host = url[len(f"https://127.0.0.1:{port}"):], f"127.0.0.1:{port}"
         with pytest.raises((http.client.HTTPException, ConnectionError, OSError)):
             _request(port, "GET", "/", host)  # plain HTTP on the TLS port gets no page
-        set_cookie, cookie, csrf = _session(port, start, host, "__Host-facesel_review", context=trusting)
+        set_cookie, cookie, csrf, base = _session(port, start, host, "__Host-facesel_review", context=trusting)
         assert "secure" in set_cookie.lower() and "httponly" in set_cookie.lower()
-        assert _post_open(port, host, cookie, csrf, f"http://{host}", trusting) == 403  # the https origin only
-        assert _post_open(port, host, cookie, csrf, f"https://{host}", trusting) == 303
-        response, _ = _request(port, "GET", "/open/holders", host, cookie, context=trusting)
+        assert _post_open(port, host, cookie, csrf, f"http://{host}", base, trusting) == 403  # the https origin only
+        assert _post_open(port, host, cookie, csrf, f"https://{host}", base, trusting) == 303
+        response, _ = _request(port, "GET", base + "/open/holders", host, cookie, context=trusting)
         assert response.status == 200
 
 

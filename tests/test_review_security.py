@@ -45,8 +45,12 @@ class Client:
         parts = urllib.parse.urlsplit(url)
         self.host, self.port, self.start = parts.hostname, parts.port, f"{parts.path}?{parts.query}"
         self.origin, self.cookie, self.csrf = f"http://{parts.netloc}", None, None
+        self.base = ""  # the session's secret path, learnt from the start link's redirect
 
     def request(self, method, path, body=b"", headers=None, host=None):
+        """``path`` as the page names it (``/opening``): sent under the session's path, as a browser does."""
+        if not path.startswith(("/start", "/static/")):
+            path = self.base + path
         conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
         sent = {"Host": host or f"{self.host}:{self.port}"}
         if self.cookie:
@@ -65,6 +69,7 @@ class Client:
         response, _ = self.request("GET", self.start)
         assert response.status == 303
         self.cookie = re.search(r"facesel_review=([^;]+)", response.getheader("Set-Cookie")).group(1)
+        self.base = response.getheader("Location").rstrip("/")
         self.request("GET", "/")
 
     def post(self, path, fields, origin="same", csrf=True, files=None):
@@ -105,7 +110,7 @@ def test_wall_refuses_what_a_hostile_page_or_client_would_try(desk_vault):
     with review_server(vault, adir / "keystore") as served:
         client = Client(served.url)
         response, _ = client.request("GET", "/")
-        assert response.status == 401  # no session yet
+        assert response.status == 404  # no session yet: no page outside the session's secret path
         response, _ = client.request("GET", client.start, host="evil.example:80")
         assert response.status == 421  # DNS rebinding: another Host is refused before anything else
         client.begin()
@@ -134,7 +139,7 @@ def test_wall_refuses_what_a_hostile_page_or_client_would_try(desk_vault):
         # No picture before an opening, whatever id is asked for.
         assert client.request("GET", f"/opening/r/{ids[0]}/crop")[0].status == 404
         response, _ = client.post("/open", request)
-        assert response.status == 303 and response.getheader("Location") == "/open/holders"
+        assert response.status == 303 and response.getheader("Location") == client.base + "/open/holders"
         assert not [e for e in AuditLog(vault / "audit.log").entries() if e["event"] == "open"]
     output = served.output
     assert "Traceback" not in output
@@ -170,7 +175,7 @@ def _open_and_view(client, adir, ids) -> bytes:
         response, _ = client.post("/open/holders", {"passphrase": PHRASES[i].decode()},
                                   files={"share": (share.name, share.read_bytes())})
         assert response.status == 303
-    assert response.getheader("Location") == "/opening"
+    assert response.getheader("Location") == client.base + "/opening"
     response, page = client.request("GET", "/opening")
     assert response.status == 200
     response, crop = client.request("GET", f"/opening/r/{ids[0]}/crop")
@@ -265,7 +270,7 @@ def test_a_rogue_cameras_metadata_cannot_break_the_view_of_other_records(tmp_pat
             share = share_paths(adir)[i]
             response, _ = client.post("/open/holders", {"passphrase": PHRASES[i].decode()},
                                       files={"share": (share.name, share.read_bytes())})
-        assert response.getheader("Location") == "/opening"
+        assert response.getheader("Location") == client.base + "/opening"
         response, page = client.request("GET", "/opening")
         text = page.decode()
         assert response.status == 200, text[:300]

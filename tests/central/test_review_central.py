@@ -55,6 +55,7 @@ def test_desk_opens_two_of_three_from_the_central_store(tmp_path, authority, cam
         driver = driver_for(tmp_path / "profile", downloads)
         try:
             driver.get(served.url)
+            base = driver.current_url.rstrip("/")  # the session's pages lie under its secret path
             assert "Central store" in driver.find_element(By.CSS_SELECTOR, "p.hint").text
             assert len(driver.find_elements(By.CSS_SELECTOR, "#records tbody tr")) == 4
             counts = [r.text for r in driver.find_elements(By.CSS_SELECTOR, "#counts tbody tr")]
@@ -76,7 +77,6 @@ def test_desk_opens_two_of_three_from_the_central_store(tmp_path, authority, cam
             assert driver.find_element(By.ID, "faces-banner").is_displayed()
             assert len(driver.find_elements(By.CSS_SELECTOR, "img.snapshot")) == 2
             cookie = driver.get_cookie("facesel_review")["value"]
-            base = served.url.split("/start")[0]
             for rid in cam_b:  # the exact pixels the camera sealed
                 request = urllib.request.Request(f"{base}/opening/r/{rid}/crop",
                                                  headers={"Cookie": f"facesel_review={cookie}"})

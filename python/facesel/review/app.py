@@ -1,7 +1,8 @@
 """``facesel review``: the Starlette application (routes only; the checks live in their modules).
 
-Routes (all but ``/start`` and ``/static/*`` need the session cookie; every POST needs the same
-origin and the session's CSRF token):
+Routes (all but ``/start`` and ``/static/*`` need the session cookie and lie under the session's
+secret path ``/s/SECRET`` (``DeskState.url_base``; :class:`SessionPath`), which the start link
+leads to; every POST needs the same origin and the session's CSRF token):
 
 =======================  ==========================================================================
 GET  /start?token=T      exchange the one-time start token for the session cookie
@@ -41,7 +42,7 @@ from facesel.review.catalog import Filters
 from facesel.review.holders import MAX_SHARE_BYTES, TooManyAttempts
 from facesel.review.plots import quality_svg
 from facesel.review.record_view import MetadataError, shown_metadata
-from facesel.review.security import Refused, WallMiddleware, check_csrf, check_origin
+from facesel.review.security import Refused, WallMiddleware, plain_answer, check_csrf, check_origin
 from facesel.review.state import DeskState, PendingOpening
 from facesel.review.times import duration_text, local_text, parse_local, utc_text
 from facesel.vault.errors import AuditError, EpochUnavailableError, KeyMaterialError, RecordError
@@ -62,8 +63,43 @@ _env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), au
 def _page(name: str, state: DeskState, status: int = 200, **values) -> HTMLResponse:
     with state.lock:
         message, state.message = state.message, None
-    html = _env.get_template(name).render(csrf=state.csrf or "", message=message, opening=state.opening, **values)
+    html = _env.get_template(name).render(csrf=state.csrf or "", message=message, opening=state.opening,
+                                          base=state.url_base, **values)
     return HTMLResponse(html, status_code=status)
+
+
+class SessionPath:
+    """Serve the pages only under ``base`` (``/s/SECRET``); ``/start`` and ``/static/*`` as they are.
+
+    Why (review 7b, finding 1): browsers do not separate cookies by port, so the session cookie of
+    ``http://127.0.0.1:DESK`` also goes to any program another account runs on a loopback port,
+    once the investigator's browser loads a page from it. Over http the cookie's ``Path`` is
+    ``base``, so it is not sent there at all; and whatever cookie a program holds, a page needs
+    ``base`` too, which the browser sends to this origin only (``Referrer-Policy: same-origin``).
+    The routes themselves stay ``/``, ``/opening``, ...: the prefix is stripped here and added to
+    the ``Location`` of every redirect.
+    """
+
+    def __init__(self, app, base: str) -> None:
+        self.app, self.base = app, base
+
+    async def __call__(self, scope, receive, send):
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if scope["type"] != "http" or path == "/start" or path.startswith("/static/"):
+            return await self.app(scope, receive, send)
+        if not path.startswith(self.base + "/"):
+            return await plain_answer(send, 404, "not found: the desk's pages are at the address its start link leads to")
+        inner = path[len(self.base):]
+        scope = {**scope, "path": inner, "raw_path": inner.encode("latin-1")}
+
+        async def prefixed_send(message):
+            if message["type"] == "http.response.start":
+                headers = [(k, self.base.encode() + v if k.lower() == b"location" and v.startswith(b"/")
+                            and not v.startswith(b"//") else v) for k, v in message.get("headers", [])]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        return await self.app(scope, receive, prefixed_send)
 
 
 def _number(q, key: str, label: str) -> float | None:
@@ -97,7 +133,10 @@ def build_app(state: DeskState, allowed_hosts: set[str], allowed_origins: set[st
     keystore = state.keystore()
     source = state.source
     cookie = SECURE_COOKIE if secure_cookie else COOKIE
-    cookie_flags = {"path": "/", "httponly": True, "samesite": "strict", "secure": secure_cookie}
+    # The __Host- prefix needs path /; over plain http the cookie is kept to the session's path,
+    # so another loopback port never receives it (SessionPath).
+    cookie_flags = {"path": "/" if secure_cookie else state.url_base, "httponly": True, "samesite": "strict",
+                    "secure": secure_cookie}
 
     def authed(request: Request) -> bool:
         return state.current(request.cookies.get(cookie))
@@ -114,7 +153,7 @@ def build_app(state: DeskState, allowed_hosts: set[str], allowed_origins: set[st
         session = state.begin(request.query_params.get("token", ""))
         if session is None:
             return _refused("this start link is wrong or was used already; restart facesel review for a new one")
-        response = RedirectResponse("/", status_code=303)
+        response = RedirectResponse(state.url_base + "/", status_code=303)
         response.set_cookie(cookie, session, **cookie_flags)
         return response
 
@@ -296,4 +335,4 @@ def build_app(state: DeskState, allowed_hosts: set[str], allowed_origins: set[st
               Route("/opening/export", export, methods=["POST"]), Route("/end", end, methods=["POST"]),
               Route("/static/{name}", static)]
     app = Starlette(routes=routes, exception_handlers={Refused: refused_handler}, lifespan=lifespan)
-    return WallMiddleware(app, allowed_hosts, MAX_BODY)
+    return WallMiddleware(SessionPath(app, state.url_base), allowed_hosts, MAX_BODY)

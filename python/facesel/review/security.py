@@ -33,7 +33,7 @@ class Refused(Exception):
     """A request that fails a security check (answered 403, with the reason)."""
 
 
-async def _plain(send, status: int, text: str) -> None:
+async def plain_answer(send, status: int, text: str) -> None:
     body = text.encode("utf-8")
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"text/plain; charset=utf-8"),
@@ -53,10 +53,10 @@ class WallMiddleware:
         headers = dict(scope.get("headers") or [])
         host = headers.get(b"host", b"").decode("latin-1").lower()
         if host not in self.allowed_hosts:
-            return await _plain(send, 421, "this page is only served under the address it was started on")
+            return await plain_answer(send, 421, "this page is only served under the address it was started on")
         declared = headers.get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_body):
-            return await _plain(send, 413, f"request larger than {self.max_body} bytes refused")
+            return await plain_answer(send, 413, f"request larger than {self.max_body} bytes refused")
         received = 0
 
         async def limited_receive():
@@ -85,7 +85,7 @@ class WallMiddleware:
             await self.app(scope, limited_receive, tracking_send)
         except Refused as err:
             if not started:
-                await _plain(send, 413, str(err))
+                await plain_answer(send, 413, str(err))
 
 
 def check_origin(headers, allowed_origins: set[str]) -> None:

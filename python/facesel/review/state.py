@@ -39,6 +39,9 @@ class DeskState:
     passphrase_delay: float = 2.0
     clock: Callable[[], float] = time.monotonic
     start_token: str | None = field(default_factory=lambda: secrets.token_urlsafe(24))
+    # Every page of the session lives under this secret path (review 7b, finding 1): browsers send
+    # a loopback cookie to every port of 127.0.0.1, so the cookie alone must not open the desk.
+    url_base: str = field(default_factory=lambda: "/s/" + secrets.token_urlsafe(18))
     session_id: str | None = None
     csrf: str | None = None
     last_seen: float = 0.0

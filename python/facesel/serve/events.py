@@ -42,6 +42,7 @@ import logging
 import queue
 import threading
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -250,19 +251,30 @@ def endpoint(url: str) -> str:
     return shown + ("/..." if parts.path not in ("", "/") or parts.query or parts.fragment else "/")
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is answered as the failure it is: urllib's default follows a 301/302/303 with a GET
+    to whatever URL the answer names (``http://`` to another machine past :func:`check_webhook`, or a
+    service on the camera's own network; review 7b, finding 2). The operator fixes the URL instead."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        raise urllib.error.HTTPError(req.full_url, code, f"webhook answered a redirect ({code}), not followed",
+                                     headers, fp)
+
+
 class WebhookOutlet:
-    """One HTTP POST of the event's JSON per event."""
+    """One HTTP POST of the event's JSON per event; a redirect is a failed delivery, never followed."""
 
     def __init__(self, url: str, timeout: float = 5.0):
         self.url, self.timeout = url, float(timeout)
         self.name = f"webhook {endpoint(url)}"  # logged on failures: never the URL's path (its secret)
+        self._opener = urllib.request.build_opener(_NoRedirects)
 
     def send(self, event: dict) -> None:
         body = json.dumps(event).encode()
         request = urllib.request.Request(self.url, data=body, method="POST",
                                          headers={"Content-Type": "application/json",
                                                   "User-Agent": "facesel-serve", "X-Facesel-Event": event["event"]})
-        with urllib.request.urlopen(request, timeout=self.timeout) as answer:
+        with self._opener.open(request, timeout=self.timeout) as answer:
             answer.read()
 
     def close(self) -> None:
