@@ -4,7 +4,7 @@ video's first ``--max-frames`` frames run once through the default Selector (as
 inputs recorded (:mod:`facesel.eval.crowds_replay`, in memory), then replayed under the default
 re-link rule and each of ``motion_gap_loso.CANDIDATES``: snapshots and links per rule.
 
-    python experiments/motion_gap_shared.py [--only NAME ...] [--json /tmp/cross15-shared.json]
+    python experiments/motion_gap_shared.py [--set motion|reach] [--only NAME ...] [--json /tmp/cross15-shared.json]
 
 The gate only refuses links, so a video where the default links nothing cannot change; every
 video is run anyway. No pixel is written (the JSON holds counts and track ids).
@@ -21,7 +21,8 @@ import cv2
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from crowds_shared import fps_of, videos  # noqa: E402
-from motion_gap_loso import CANDIDATES, REFERENCE, Probe  # noqa: E402
+import motion_gap_loso as mgl  # noqa: E402
+from motion_gap_loso import Probe  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -40,10 +41,12 @@ def main(argv=None) -> int:
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--why", action="store_true", help="print the motion facts of every link the default makes that "
                                                           "a candidate refuses")
+    parser.add_argument("--set", choices=list(mgl.SETS), default="motion", help="which candidate family")
     args = parser.parse_args(argv)
+    mgl.use(args.set)
     cv2.setNumThreads(1)
     scorer, detector = default_scorer(), default_detector()
-    rules = {k: LinkRule(**v) for k, v in {**CANDIDATES, **REFERENCE}.items()}
+    rules = {k: LinkRule(**v) for k, v in {**mgl.CANDIDATES, **mgl.REFERENCE}.items()}
     rows = []
     for path, people in videos(data_root()):
         if args.only and path.name not in args.only:
