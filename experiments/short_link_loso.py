@@ -80,6 +80,22 @@ def facts(rule, a, b) -> str:
             f"(veto edge {left_by_edge(a, b, 0.02)}, entered {entered_by_edge(a, b, 0.02)}); {verdicts}")
 
 
+def wrong_links(where: str, rec, links, fragments, facts, skip=frozenset()) -> None:
+    """Print each link of ``links`` (chain root, later fragment) between two people's fragments
+    (their tiles differ), with ``facts`` of the default rule; links in ``skip`` are left out."""
+    from facesel.select.linking import LinkRule
+
+    last = {}  # chain id -> its latest fragment (fin.links names chains by their first id)
+    for root, b in links:
+        a = last.get(int(root), int(root))
+        last[int(root)] = int(b)
+        ta, tb = rec.tiles_of.get(a, set()), rec.tiles_of.get(int(b), set())
+        if (int(root), int(b)) not in skip and ta and tb and ta != tb and a in fragments and int(b) in fragments:
+            fa, fb = fragments[a], fragments[int(b)]
+            print(f"  [{where}] WRONG link {a} ({fa.first_frame}-{fa.last_frame}) {sorted(ta)} -> {b} "
+                  f"({fb.first_frame}-{fb.last_frame}) {sorted(tb)}: {facts(LinkRule(), fa, fb)}", flush=True)
+
+
 def crowd_table(fams, layouts: int, table: dict) -> None:
     """Record and replay the crossing and occluded tiled crowds; fill ``table``."""
     from facesel.detect import make_detector
@@ -130,20 +146,13 @@ def crowd_table(fams, layouts: int, table: dict) -> None:
                     genuine = {(a, b) for a, b in fin.links
                                if rec.tiles_of.get(int(a)) and rec.tiles_of.get(int(a)) == rec.tiles_of.get(int(b))}
                     if base is None:
-                        base = genuine
-                        last = {}  # chain id -> its latest fragment (fin.links names chains by their first id)
-                        for root, b in fin.links:
-                            a = last.get(int(root), int(root))
-                            last[int(root)] = int(b)
-                            ta, tb = rec.tiles_of.get(a, set()), rec.tiles_of.get(int(b), set())
-                            if ta and tb and ta != tb and a in fragments and int(b) in fragments:
-                                fa, fb = fragments[a], fragments[int(b)]
-                                print(f"  [{family} {kind} {label}] WRONG link {a} ({fa.first_frame}-{fa.last_frame}) "
-                                      f"{sorted(ta)} -> {b} ({fb.first_frame}-{fb.last_frame}) {sorted(tb)}: "
-                                      f"{facts(LinkRule(), fa, fb)}", flush=True)
+                        base, base_links = genuine, {(int(a), int(b)) for a, b in fin.links}
+                        wrong_links(f"{family} {kind} {label}", rec, fin.links, fragments, facts)
                         for m, ks in sorted(rec.tiles_of.items()):
                             if len(ks) > 1:
                                 print(f"  [{family} {kind} {label}] WRONG fragment {m} on {sorted(ks)} (the tracker's)", flush=True)
+                    else:  # a candidate's own wrong links (those the default does not make)
+                        wrong_links(f"{family} {kind} {label} {name}", rec, fin.links, fragments, facts, skip=base_links)
                     cell = table.setdefault((name, family, kind), [0, 0, 0, 0])
                     cell[0] += len(figs["tracked_tiles"])
                     cell[1] += figs["snapshots"]
