@@ -68,8 +68,10 @@ def main(argv=None) -> int:
             # a bouncing child's reach (docs/persons.md "A bouncing child's reach")
             **{name: LinkRule(**settings) for name, settings in REACH_CANDIDATES.items() if name != "off"},
             # the chain-level interleave merge (docs/persons.md "Two tracks on one person at once"): a finaliser setting
-            "interleave_waiting": LinkRule()}
-    finaliser_settings = {"interleave_waiting": {"interleave_waiting": True}}
+            "interleave_waiting": LinkRule(),
+            # the order of release (docs/persons.md "A bouncing child's reach"): a finaliser setting
+            "await_predecessor": LinkRule()}
+    finaliser_settings = {"interleave_waiting": {"interleave_waiting": True}, "await_predecessor": {"await_predecessor": True}}
     if only:
         rules = {k: v for k, v in rules.items() if k in only}
     totals = {name: [0, 0, 0, 0] for name in rules}  # snapshots, spanning both, people, links
