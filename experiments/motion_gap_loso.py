@@ -75,7 +75,9 @@ REACH_CANDIDATES = {
     "reach_slow": {"reach_per_speed": 1.0, "reach_speed": 1.5},
     "reach_all": {"reach_per_speed": 1.0, "reach_speed": 0.0},
 }
-SETS = {"motion": (CANDIDATES, REFERENCE), "reach": (REACH_CANDIDATES, {})}
+ORDER_CANDIDATES = {"off": {}, "await_predecessor": {"await_predecessor": True}}
+"""The order of release (session 16; a Finaliser setting, docs/persons.md "A bouncing child's reach")."""
+SETS = {"motion": (CANDIDATES, REFERENCE), "reach": (REACH_CANDIDATES, {}), "order": (ORDER_CANDIDATES, {})}
 """Candidate families (``--set``): each its candidates and references, judged by the same protocol."""
 KINDS = ("crossing", "occluded", "edge")
 
@@ -154,7 +156,7 @@ def edge_cells(cache: Path, fams, table: dict) -> None:
             for a, pa, b, pb in pairs:
                 if default.cost(a, b) is None:
                     continue
-                refused = [k for k, v in {**CANDIDATES, **REFERENCE}.items() if LinkRule(**v).cost(a, b) is None]
+                refused = [k for k, v in {**CANDIDATES, **REFERENCE}.items() if sll.link_of(v).cost(a, b) is None]
                 print(f"  [{family} edge {name}] {'GENUINE' if pa == pb else 'WRONG'} short link: {facts(default, a, b)}; "
                       f"refused by {refused}", flush=True)
 
@@ -198,13 +200,12 @@ def why_tiled(fams) -> None:
     from facesel.eval.crowds_replay import record, replay
     from facesel.select.faceness import FacenessRule
     from facesel.select.finalise import DOSE_FACE_FLOOR, Finaliser
-    from facesel.select.linking import LinkRule
     from facesel.selector import default_scorer
 
     detector, scorer = make_detector(max_side=1280), default_scorer()
     tile, columns, frames = 240, 3, 150
     _, inside = crowds.tile_locator((tile * 3 // 4, tile), columns)
-    rules = {k: LinkRule(**v) for k, v in {**CANDIDATES, **REFERENCE}.items() if k != "off"}
+    rules = {k: sll.link_of(v) for k, v in {**CANDIDATES, **REFERENCE}.items() if k != "off"}
     for fam, group in crowds.crowds_of(fams, 6):
         tiles = [crowds.read_tile(p, frames, skip=10) for p in group]
         rec = record(crowds.compose(tiles, columns, tile, True, 40, 1.5), detector, scorer, 25.0, inside, keep_static=True)
