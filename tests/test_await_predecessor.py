@@ -5,7 +5,8 @@ One person: track P (frames 0-40) coasts after its last detection and its close 
 (frame 70); the next fragment Q (frames 42-45, at the same place) closes at once (frame 46: a
 switch cue ended it). Q's grace period ends first (frame 71): nothing continues it, so by default
 it is released, and when P is asked (frame 95) Q is gone: two snapshots of one person. With the
-setting Q is held on until P has been asked, and P takes it.
+setting Q is held on until P has been asked, and P takes it. The setting is off in the
+constructor and on in :meth:`Finaliser.for_scorer` (the pipeline's finaliser).
 """
 
 from __future__ import annotations
@@ -75,7 +76,13 @@ def test_a_fragment_elsewhere_does_not_wait():
     assert released[2] < released[1] and links == []
 
 
-def test_the_setting_is_validated_and_off_by_default():
+def test_the_setting_is_validated_off_in_the_constructor_and_on_in_the_pipelines_finaliser():
+    from facesel.scoring import LaplacianVarianceScorer
+
     with pytest.raises(TypeError, match="await_predecessor"):
         Finaliser(await_predecessor="yes")
     assert Finaliser().await_predecessor is False
+    scorer = LaplacianVarianceScorer()
+    assert Finaliser.for_scorer(scorer, face_vote=lambda *a, **k: 0.0).await_predecessor is True
+    assert Finaliser.for_scorer(scorer, face_vote=lambda *a, **k: 0.0, await_predecessor=False).await_predecessor is False
+    assert Finaliser.for_scorer(scorer, link=None, face_vote=lambda *a, **k: 0.0).await_predecessor is False  # nothing to await

@@ -112,7 +112,8 @@ class Finaliser:
         asked (issue 23, session 16: on the bed a fragment ended by a switch cue closed at once
         and was released before the chain it continues, whose last track coasted, was asked).
         No gate is loosened; a result waits at most the predecessor's remaining hold. Off by
-        default (docs/persons.md, "A bouncing child's reach": the order of release).
+        default here; on in :meth:`for_scorer`, the pipeline's finaliser (docs/persons.md, "A
+        bouncing child's reach": the order of release, pre-registered and measured).
     """
 
     def __init__(self, grace_seconds: float = 1.0, link: LinkRule | None = None,
@@ -154,7 +155,7 @@ class Finaliser:
     @classmethod
     def for_scorer(cls, scorer, margin: float = 0.25, **settings) -> Finaliser:
         """The default finaliser of a pipeline with this scorer and crop margin: re-linking on (with
-        the merge of interleaved fragments, :class:`InterleaveRule`), and the faceness verdict
+        the merge of interleaved fragments, :class:`InterleaveRule`, and ``await_predecessor``), and the faceness verdict
         with the shipped VAE's ``dose`` vote (the best crop's quality itself when the scorer is
         that rule; else scored once per closed track by :class:`DoseFaceVote`, which reads the
         scores the pick rule's dose term computed already)."""
@@ -163,6 +164,9 @@ class Finaliser:
         if link is not None:  # every fragment that may continue a result must have started before its release
             settings.setdefault("grace_seconds", max(1.0, link.max_gap_seconds))
             settings.setdefault("interleave", InterleaveRule())  # two tracks on one person at once
+            # a fragment nothing continues waits for a predecessor not yet asked (session 16: no
+            # wrong join added on any material, the bed's boy one snapshot fewer; docs/persons.md)
+            settings.setdefault("await_predecessor", True)
         faceness = settings.setdefault("faceness", FacenessRule(min_quality=DOSE_FACE_FLOOR))
         enough = faceness.min_quality if faceness is not None else None
         if "face_vote" not in settings and not same_rule:
