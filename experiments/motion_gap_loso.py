@@ -75,8 +75,9 @@ REACH_CANDIDATES = {
     "reach_slow": {"reach_per_speed": 1.0, "reach_speed": 1.5},
     "reach_all": {"reach_per_speed": 1.0, "reach_speed": 0.0},
 }
-ORDER_CANDIDATES = {"off": {}, "await_predecessor": {"await_predecessor": True}}
-"""The order of release (session 16; a Finaliser setting, docs/persons.md "A bouncing child's reach")."""
+ORDER_CANDIDATES = {"off": {"await_predecessor": False}, "await_predecessor": {"await_predecessor": True}}
+"""The order of release (session 16; a Finaliser setting, docs/persons.md "A bouncing child's reach");
+named explicitly both ways, the pipeline's finaliser having it on since."""
 SETS = {"motion": (CANDIDATES, REFERENCE), "reach": (REACH_CANDIDATES, {}), "order": (ORDER_CANDIDATES, {})}
 """Candidate families (``--set``): each its candidates and references, judged by the same protocol."""
 KINDS = ("crossing", "occluded", "edge")

@@ -31,7 +31,6 @@ def main(argv=None) -> int:
     from facesel.data import data_root
     from facesel.eval.crowds_replay import Recorder, replay
     from facesel.select.finalise import Finaliser
-    from facesel.select.linking import LinkRule
     from facesel.selector import default_detector, default_scorer
     from facesel.video import open_source
 
@@ -46,7 +45,8 @@ def main(argv=None) -> int:
     mgl.use(args.set)
     cv2.setNumThreads(1)
     scorer, detector = default_scorer(), default_detector()
-    rules = {k: LinkRule(**v) for k, v in {**mgl.CANDIDATES, **mgl.REFERENCE}.items()}
+    settings = {**mgl.CANDIDATES, **mgl.REFERENCE}
+    rules = {k: mgl.sll.link_of(v) for k, v in settings.items()}
     rows = []
     for path, people in videos(data_root()):
         if args.only and path.name not in args.only:
@@ -65,6 +65,8 @@ def main(argv=None) -> int:
             finaliser = Finaliser.for_config(config, scorer)
             finaliser.link = Probe(rule, rules, row["video"]) if args.why and name == "off" else rule
             finaliser.grace_seconds = max(1.0, rule.max_gap_seconds)
+            for key, value in mgl.sll.finaliser_of(settings[name]).items():  # boolean Finaliser settings
+                setattr(finaliser, key, value)
             row[name] = len(replay(recorder.recording, finaliser))
             row[f"{name}_links"] = [list(p) for p in finaliser.links]
         changed = [n for n in rules if row[n] != row["off"] or row[f"{n}_links"] != row["off_links"]]
