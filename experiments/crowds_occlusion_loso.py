@@ -1,6 +1,6 @@
 """The re-link's colour sample under occlusion, chosen leave-one-source-out (docs/persons.md, "Occluded crowds").
 
-    python experiments/crowds_occlusion_loso.py [--json PATH] [--scorer default|laplacian] [--only chain]
+    python experiments/crowds_occlusion_loso.py [--json PATH] [--scorer default|laplacian] [--only chain] [--reach]
 
 Material (made in memory, never written), per source family of :mod:`facesel.eval.crowds`
 (signers, LivePortrait, video-retalking, other): the family's tiled crowds with occluders (and
@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import sys
 from pathlib import Path
 
 import cv2
@@ -79,8 +80,16 @@ def main(argv=None) -> int:
     parser.add_argument("--scorer", default="default", choices=("default", "laplacian"))
     parser.add_argument("--only", default=None,
                         help="run the default and only the candidates whose name contains this (e.g. 'chain')")
+    parser.add_argument("--reach", action="store_true", help="the default and motion_gap_loso's REACH_CANDIDATES only "
+                        "(docs/persons.md \"A bouncing child's reach\")")
     args = parser.parse_args(argv)
     candidates = {k: v for i, (k, v) in enumerate(CANDIDATES.items()) if i == 0 or args.only is None or args.only in k}
+    if args.reach:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from motion_gap_loso import REACH_CANDIDATES
+
+        first = next(iter(CANDIDATES.items()))
+        candidates = dict([first], **{k: v for k, v in REACH_CANDIDATES.items() if k != "off"})
     cv2.setNumThreads(1)
     detector = make_detector(max_side=1280)
     scorer = LaplacianVarianceScorer() if args.scorer == "laplacian" else default_scorer()

@@ -45,6 +45,7 @@ def main(argv=None) -> int:
     from facesel.select.finalise import Finaliser
     from facesel.select.linking import LinkRule
     from motion_gap_loso import CANDIDATES as MOTION_CANDIDATES  # this folder: the script's own
+    from motion_gap_loso import REACH_CANDIDATES
 
     cv2.setNumThreads(1)
     detector = make_detector(max_side=1280)
@@ -64,9 +65,13 @@ def main(argv=None) -> int:
             "short_both": LinkRule(behind_distance=0.5, edge_short_colour_distance=0.3),
             # motion through the gap (docs/persons.md "Motion through the gap"; experiments/motion_gap_loso.py)
             **{name: LinkRule(**settings) for name, settings in MOTION_CANDIDATES.items() if name != "off"},
+            # a bouncing child's reach (docs/persons.md "A bouncing child's reach")
+            **{name: LinkRule(**settings) for name, settings in REACH_CANDIDATES.items() if name != "off"},
             # the chain-level interleave merge (docs/persons.md "Two tracks on one person at once"): a finaliser setting
-            "interleave_waiting": LinkRule()}
-    finaliser_settings = {"interleave_waiting": {"interleave_waiting": True}}
+            "interleave_waiting": LinkRule(),
+            # the order of release (docs/persons.md "A bouncing child's reach"): a finaliser setting
+            "await_predecessor": LinkRule()}
+    finaliser_settings = {"interleave_waiting": {"interleave_waiting": True}, "await_predecessor": {"await_predecessor": True}}
     if only:
         rules = {k: v for k, v in rules.items() if k in only}
     totals = {name: [0, 0, 0, 0] for name in rules}  # snapshots, spanning both, people, links

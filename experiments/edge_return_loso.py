@@ -59,8 +59,8 @@ def _owner_of(owner):
 
 def run_material(frames, owner, detector, scorer, rules: dict) -> dict:
     """One clip: fragments (evidence, owner) with re-linking off, the default's explain_long of
-    every pair of consecutive fragments more than 1 s apart, and per rule the snapshots of each
-    person and the wrong joins."""
+    every pair of consecutive fragments more than 1 s apart, and per rule (a LinkRule, or a
+    (LinkRule, Finaliser settings) pair) the snapshots of each person and the wrong joins."""
     from facesel.eval.crowds_replay import record, replay
     from facesel.select.finalise import Finaliser
     from facesel.select.link_explain import explain_long
@@ -83,7 +83,8 @@ def run_material(frames, owner, detector, scorer, rules: dict) -> dict:
             explained.append((pa, pb, explain_long(LinkRule(), a, b, evidence)))
     out = {"fragments": frags, "explained": explained, "rules": {}}
     for key, rule in rules.items():
-        delivered = replay(recording, Finaliser.for_scorer(scorer, link=rule))
+        rule, extra = rule if isinstance(rule, tuple) else (rule, {})  # (LinkRule, Finaliser settings)
+        delivered = replay(recording, Finaliser.for_scorer(scorer, link=rule, **extra))
         people = [set(owner[np.asarray(r.frame_indices, np.int64)].tolist()) for r in delivered]
         out["rules"][key] = {"snapshots": [sum(1 for p in people if k in p) for k in (0, 1)],
                              "wrong": sum(1 for p in people if len(p) > 1), "delivered": len(delivered)}

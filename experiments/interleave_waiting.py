@@ -1,8 +1,10 @@
 """The chain-level interleave merge (``Finaliser(interleave_waiting=True)``) against the default,
-per source family (docs/persons.md, "Two tracks on one person at once").
+per source family (docs/persons.md, "Two tracks on one person at once"); with ``--setting
+await_predecessor`` the order of release (``Finaliser(await_predecessor=True)``, session 16,
+docs/persons.md "A bouncing child's reach"), judged the same way.
 
-    nice -n 5 python experiments/interleave_waiting.py --crowds [--layouts 1] [--json PATH]
-    nice -n 5 python experiments/interleave_waiting.py --shared [--max-frames 600] [--json PATH]
+    nice -n 5 python experiments/interleave_waiting.py --crowds [--layouts 1] [--json PATH] [--setting NAME]
+    nice -n 5 python experiments/interleave_waiting.py --shared [--max-frames 600] [--json PATH] [--setting NAME]
 
 ``--crowds``: per family of :mod:`facesel.eval.crowds`, its crossing crowds (``--layouts`` walks per
 group), its occluded tiled crowds and its same-place replacements, made in memory as
@@ -25,17 +27,21 @@ import cv2
 from crowd_material import family_recordings, replay_figures
 
 SETTINGS = {"off": False, "on": True}
+SETTING_NAMES = ("interleave_waiting", "await_predecessor")
+"""The boolean :class:`facesel.select.finalise.Finaliser` settings this script judges (``--setting``)."""
+SETTING = "interleave_waiting"
 
 
 def finaliser(scorer, waiting: bool, crowd: bool):
-    """The default finaliser with the setting; on the crowds as ``crowds_covered_loso.py`` (no static drop)."""
+    """The default finaliser with the setting (:data:`SETTING`) off or on; on the crowds as
+    ``crowds_covered_loso.py`` (no static drop)."""
     from facesel.select.faceness import FacenessRule
     from facesel.select.finalise import DOSE_FACE_FLOOR, Finaliser
 
     if crowd:
         faceness = FacenessRule(min_quality=DOSE_FACE_FLOOR, suppress_static=False)
-        return Finaliser.for_scorer(scorer, 0.25, faceness=faceness, interleave_waiting=waiting)
-    return Finaliser.for_scorer(scorer, interleave_waiting=waiting)
+        return Finaliser.for_scorer(scorer, 0.25, faceness=faceness, **{SETTING: waiting})
+    return Finaliser.for_scorer(scorer, **{SETTING: waiting})
 
 
 def crowd_rows(layouts: int, detector, scorer) -> list[dict]:
@@ -88,7 +94,10 @@ def main(argv=None) -> int:
     parser.add_argument("--layouts", type=int, default=1, help="walks per group of clips in the crossing crowds")
     parser.add_argument("--max-frames", type=int, default=600)
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--setting", choices=SETTING_NAMES, default="interleave_waiting")
     args = parser.parse_args(argv)
+    global SETTING
+    SETTING = args.setting
     cv2.setNumThreads(1)
     detector, scorer = make_detector(max_side=1280), LaplacianVarianceScorer()
     rows = []

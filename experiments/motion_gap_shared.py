@@ -4,7 +4,7 @@ video's first ``--max-frames`` frames run once through the default Selector (as
 inputs recorded (:mod:`facesel.eval.crowds_replay`, in memory), then replayed under the default
 re-link rule and each of ``motion_gap_loso.CANDIDATES``: snapshots and links per rule.
 
-    python experiments/motion_gap_shared.py [--only NAME ...] [--json /tmp/cross15-shared.json]
+    python experiments/motion_gap_shared.py [--set motion|reach] [--only NAME ...] [--json /tmp/cross15-shared.json]
 
 The gate only refuses links, so a video where the default links nothing cannot change; every
 video is run anyway. No pixel is written (the JSON holds counts and track ids).
@@ -21,7 +21,8 @@ import cv2
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from crowds_shared import fps_of, videos  # noqa: E402
-from motion_gap_loso import CANDIDATES, REFERENCE, Probe  # noqa: E402
+import motion_gap_loso as mgl  # noqa: E402
+from motion_gap_loso import Probe  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -30,7 +31,6 @@ def main(argv=None) -> int:
     from facesel.data import data_root
     from facesel.eval.crowds_replay import Recorder, replay
     from facesel.select.finalise import Finaliser
-    from facesel.select.linking import LinkRule
     from facesel.selector import default_detector, default_scorer
     from facesel.video import open_source
 
@@ -40,10 +40,13 @@ def main(argv=None) -> int:
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--why", action="store_true", help="print the motion facts of every link the default makes that "
                                                           "a candidate refuses")
+    parser.add_argument("--set", choices=list(mgl.SETS), default="motion", help="which candidate family")
     args = parser.parse_args(argv)
+    mgl.use(args.set)
     cv2.setNumThreads(1)
     scorer, detector = default_scorer(), default_detector()
-    rules = {k: LinkRule(**v) for k, v in {**CANDIDATES, **REFERENCE}.items()}
+    settings = {**mgl.CANDIDATES, **mgl.REFERENCE}
+    rules = {k: mgl.sll.link_of(v) for k, v in settings.items()}
     rows = []
     for path, people in videos(data_root()):
         if args.only and path.name not in args.only:
@@ -62,6 +65,8 @@ def main(argv=None) -> int:
             finaliser = Finaliser.for_config(config, scorer)
             finaliser.link = Probe(rule, rules, row["video"]) if args.why and name == "off" else rule
             finaliser.grace_seconds = max(1.0, rule.max_gap_seconds)
+            for key, value in mgl.sll.finaliser_of(settings[name]).items():  # boolean Finaliser settings
+                setattr(finaliser, key, value)
             row[name] = len(replay(recorder.recording, finaliser))
             row[f"{name}_links"] = [list(p) for p in finaliser.links]
         changed = [n for n in rules if row[n] != row["off"] or row[f"{n}_links"] != row["off_links"]]

@@ -57,7 +57,6 @@ def facts(rule, a, b) -> str:
     """One line: the gates of the default between ``a`` and ``b`` and the candidates' facts."""
     from facesel.select.link_explain import explain
     from facesel.select.linking import (
-        LinkRule,
         edges_crossed,
         entered_by_edge,
         head_velocity,
@@ -68,7 +67,7 @@ def facts(rule, a, b) -> str:
     x = explain(rule, a, b)
     vb = head_velocity(b)
     back = behind(a, b, rule.reverse_speed)
-    verdicts = " ".join(f"{k}:{'link' if LinkRule(**v).cost(a, b) is not None else 'REFUSE'}"
+    verdicts = " ".join(f"{k}:{'link' if link_of(v).cost(a, b) is not None else 'REFUSE'}"
                         for k, v in {**CANDIDATES, **REFERENCE}.items() if k != "off")
     col = "none" if x["colour"] is None else f"{x['colour']:.2f}"
     return (f"gap {x['gap']:.2f} s, colour {col}, size x{x['size']:.2f}, position {x['position']:.2f} "
@@ -80,6 +79,46 @@ def facts(rule, a, b) -> str:
             f"(veto edge {left_by_edge(a, b, 0.02)}, entered {entered_by_edge(a, b, 0.02)}); {verdicts}")
 
 
+FINALISER_KEYS = ("interleave_waiting", "await_predecessor")
+"""Candidate settings that belong to the :class:`~facesel.select.finalise.Finaliser`, not the
+:class:`~facesel.select.linking.LinkRule` (a candidate family may mix them: motion_gap_loso ``--set order``)."""
+
+
+def link_of(settings: dict):
+    """The :class:`LinkRule` of a candidate's ``settings`` (its finaliser settings left out)."""
+    from facesel.select.linking import LinkRule
+
+    return LinkRule(**{k: v for k, v in settings.items() if k not in FINALISER_KEYS})
+
+
+def finaliser_of(settings: dict) -> dict:
+    """The :class:`~facesel.select.finalise.Finaliser` settings of a candidate's ``settings``."""
+    return {k: v for k, v in settings.items() if k in FINALISER_KEYS}
+
+
+def rule_of(settings: dict):
+    """What ``edge_return_loso.run_material`` replays a candidate with: its LinkRule, or
+    (LinkRule, finaliser settings) when it has some."""
+    extra = finaliser_of(settings)
+    return (link_of(settings), extra) if extra else link_of(settings)
+
+
+def wrong_links(where: str, rec, links, fragments, facts, skip=frozenset()) -> None:
+    """Print each link of ``links`` (chain root, later fragment) between two people's fragments
+    (their tiles differ), with ``facts`` of the default rule; links in ``skip`` are left out."""
+    from facesel.select.linking import LinkRule
+
+    last = {}  # chain id -> its latest fragment (fin.links names chains by their first id)
+    for root, b in links:
+        a = last.get(int(root), int(root))
+        last[int(root)] = int(b)
+        ta, tb = rec.tiles_of.get(a, set()), rec.tiles_of.get(int(b), set())
+        if (int(root), int(b)) not in skip and ta and tb and ta != tb and a in fragments and int(b) in fragments:
+            fa, fb = fragments[a], fragments[int(b)]
+            print(f"  [{where}] WRONG link {a} ({fa.first_frame}-{fa.last_frame}) {sorted(ta)} -> {b} "
+                  f"({fb.first_frame}-{fb.last_frame}) {sorted(tb)}: {facts(LinkRule(), fa, fb)}", flush=True)
+
+
 def crowd_table(fams, layouts: int, table: dict) -> None:
     """Record and replay the crossing and occluded tiled crowds; fill ``table``."""
     from facesel.detect import make_detector
@@ -88,7 +127,6 @@ def crowd_table(fams, layouts: int, table: dict) -> None:
     from facesel.eval.crowds_replay import crowd_figures, record, replay
     from facesel.select.faceness import FacenessRule
     from facesel.select.finalise import DOSE_FACE_FLOOR, Finaliser
-    from facesel.select.linking import LinkRule
     from facesel.selector import default_scorer
 
     detector = make_detector(max_side=1280)
@@ -99,7 +137,7 @@ def crowd_table(fams, layouts: int, table: dict) -> None:
 
     def run(rec, truth, settings):
         fin = Finaliser.for_scorer(scorer, 0.25, faceness=FacenessRule(min_quality=DOSE_FACE_FLOOR, suppress_static=False),
-                                   link=LinkRule(**settings))
+                                   link=link_of(settings), **finaliser_of(settings))
         fragments, pop = {}, fin.evidence.pop
 
         def keep(track_id, pop=pop, fragments=fragments):
@@ -130,20 +168,13 @@ def crowd_table(fams, layouts: int, table: dict) -> None:
                     genuine = {(a, b) for a, b in fin.links
                                if rec.tiles_of.get(int(a)) and rec.tiles_of.get(int(a)) == rec.tiles_of.get(int(b))}
                     if base is None:
-                        base = genuine
-                        last = {}  # chain id -> its latest fragment (fin.links names chains by their first id)
-                        for root, b in fin.links:
-                            a = last.get(int(root), int(root))
-                            last[int(root)] = int(b)
-                            ta, tb = rec.tiles_of.get(a, set()), rec.tiles_of.get(int(b), set())
-                            if ta and tb and ta != tb and a in fragments and int(b) in fragments:
-                                fa, fb = fragments[a], fragments[int(b)]
-                                print(f"  [{family} {kind} {label}] WRONG link {a} ({fa.first_frame}-{fa.last_frame}) "
-                                      f"{sorted(ta)} -> {b} ({fb.first_frame}-{fb.last_frame}) {sorted(tb)}: "
-                                      f"{facts(LinkRule(), fa, fb)}", flush=True)
+                        base, base_links = genuine, {(int(a), int(b)) for a, b in fin.links}
+                        wrong_links(f"{family} {kind} {label}", rec, fin.links, fragments, facts)
                         for m, ks in sorted(rec.tiles_of.items()):
                             if len(ks) > 1:
                                 print(f"  [{family} {kind} {label}] WRONG fragment {m} on {sorted(ks)} (the tracker's)", flush=True)
+                    else:  # a candidate's own wrong links (those the default does not make)
+                        wrong_links(f"{family} {kind} {label} {name}", rec, fin.links, fragments, facts, skip=base_links)
                     cell = table.setdefault((name, family, kind), [0, 0, 0, 0])
                     cell[0] += len(figs["tracked_tiles"])
                     cell[1] += figs["snapshots"]
@@ -171,7 +202,7 @@ def edge_table(path: Path, fams, table: dict) -> None:
             pairs = [(a, pa, b, pb) for (a, pa), (b, pb) in itertools.pairwise(sorted(frags, key=lambda f: f[0].first_time))
                      if -default.max_overlap_seconds <= b.first_time - a.last_time <= default.max_gap_seconds and pa >= 0 and pb >= 0]
             for cand, settings in {**CANDIDATES, **REFERENCE}.items():
-                rule = LinkRule(**settings)
+                rule = link_of(settings)
                 cell = table.setdefault((cand, family, "edge"), [0, 0, 0, 0])
                 cell[0] += 1
                 joined = any(pa != pb and rule.cost(a, b) is not None for a, pa, b, pb in pairs)
@@ -195,9 +226,8 @@ def edge_end_to_end(cache: Path, fams) -> None:
     from facesel.data import data_root
     from facesel.detect import make_detector
     from facesel.scoring import LaplacianVarianceScorer
-    from facesel.select.linking import LinkRule
 
-    rules = {k: LinkRule(**v) for k, v in {**CANDIDATES, **REFERENCE}.items()}
+    rules = {k: rule_of(v) for k, v in {**CANDIDATES, **REFERENCE}.items()}
     if cache.is_file():
         material = pickle.loads(cache.read_bytes())
     else:
@@ -235,7 +265,7 @@ def guards(path: Path) -> None:
                 if default.cost(a, b) is None:
                     continue
                 for k, settings in {**CANDIDATES, **REFERENCE}.items():
-                    refused = LinkRule(**settings).cost(a, b) is None
+                    refused = link_of(settings).cost(a, b) is None
                     c = counts[k]
                     if pa == pb:
                         c[0] += refused

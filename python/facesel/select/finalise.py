@@ -71,6 +71,7 @@ class _Held:
     closed_at: float
     long_wait: bool = False  # held on after the grace period for a long link (linking.LinkRule.long_gap_seconds)
     vote: float | None = None  # its not-a-face vote, once scored with the others judged at once (Finaliser._judge_all)
+    awaits_until: float | None = None  # held on for a predecessor not yet asked (Finaliser.await_predecessor)
 
 
 class Finaliser:
@@ -104,11 +105,20 @@ class Finaliser:
         closed fragments; only when the held result ended before that successor started (its
         frames are not kept, so a shared frame with it could not be ruled out). Off by default
         (docs/persons.md, "Two tracks on one person at once": the chain-level merge).
+    await_predecessor : bool
+        A held result whose grace period is over and that no fragment continues is not released
+        while another held result that it would continue (the re-link's gates pass between the
+        two) has not yet been asked for its successor: it is held on, once, until that one is
+        asked (issue 23, session 16: on the bed a fragment ended by a switch cue closed at once
+        and was released before the chain it continues, whose last track coasted, was asked).
+        No gate is loosened; a result waits at most the predecessor's remaining hold. Off by
+        default here; on in :meth:`for_scorer`, the pipeline's finaliser (docs/persons.md, "A
+        bouncing child's reach": the order of release, pre-registered and measured).
     """
 
     def __init__(self, grace_seconds: float = 1.0, link: LinkRule | None = None,
                  faceness: FacenessRule | None = None, face_vote=None, interleave: InterleaveRule | None = None,
-                 interleave_waiting: bool = False):
+                 interleave_waiting: bool = False, await_predecessor: bool = False):
         if face_vote is not None and not callable(face_vote):
             raise TypeError(f"face_vote must be callable or None, got {type(face_vote).__name__}")
         self.face_vote = face_vote
@@ -126,6 +136,9 @@ class Finaliser:
         self.link = link
         self.interleave = interleave
         self.interleave_waiting = interleave_waiting
+        if not isinstance(await_predecessor, bool):
+            raise TypeError(f"await_predecessor must be a bool, got {type(await_predecessor).__name__}")
+        self.await_predecessor = await_predecessor
         self.faceness = faceness
         self._residuals = faceness is None or faceness.min_quality is None  # the landmark vote is used
         self.evidence = EvidenceBook(self._residuals)
@@ -142,7 +155,7 @@ class Finaliser:
     @classmethod
     def for_scorer(cls, scorer, margin: float = 0.25, **settings) -> Finaliser:
         """The default finaliser of a pipeline with this scorer and crop margin: re-linking on (with
-        the merge of interleaved fragments, :class:`InterleaveRule`), and the faceness verdict
+        the merge of interleaved fragments, :class:`InterleaveRule`, and ``await_predecessor``), and the faceness verdict
         with the shipped VAE's ``dose`` vote (the best crop's quality itself when the scorer is
         that rule; else scored once per closed track by :class:`DoseFaceVote`, which reads the
         scores the pick rule's dose term computed already)."""
@@ -151,6 +164,9 @@ class Finaliser:
         if link is not None:  # every fragment that may continue a result must have started before its release
             settings.setdefault("grace_seconds", max(1.0, link.max_gap_seconds))
             settings.setdefault("interleave", InterleaveRule())  # two tracks on one person at once
+            # a fragment nothing continues waits for a predecessor not yet asked (session 16: no
+            # wrong join added on any material, the bed's boy one snapshot fewer; docs/persons.md)
+            settings.setdefault("await_predecessor", True)
         faceness = settings.setdefault("faceness", FacenessRule(min_quality=DOSE_FACE_FLOOR))
         enough = faceness.min_quality if faceness is not None else None
         if "face_vote" not in settings and not same_rule:
@@ -198,7 +214,8 @@ class Finaliser:
         """Results whose grace period is over, judged; the faces among them, in closing order."""
         judged = []
         while True:
-            expired = [t for t, h in self._held.items() if now - h.closed_at >= self._hold(h)]
+            expired = [t for t, h in self._held.items() if now - h.closed_at >= self._hold(h)
+                       and (h.awaits_until is None or now >= h.awaits_until)]
             if not expired:
                 break
             held = self._held.pop(min(expired, key=lambda t: self._held[t].evidence.last_time))
@@ -208,6 +225,9 @@ class Finaliser:
                 continue
             if self._may_wait_long(held):
                 held.long_wait = True
+                self._held[int(held.result.track_id)] = held
+                continue
+            if self._awaits_predecessor(held, now):
                 self._held[int(held.result.track_id)] = held
                 continue
             self._retire(held)
@@ -229,6 +249,20 @@ class Finaliser:
             return True  # a nearer track was in front as it ended: a covered link may still come
         return (rule.long_gap_seconds is not None and getattr(held.evidence, "ended_by", None) is None
                 and held.evidence.last_colours is not None)
+
+    def _awaits_predecessor(self, held: _Held, now: float) -> bool:
+        """Whether ``held`` is held on for a predecessor not yet asked (:attr:`await_predecessor`):
+        another held result, still in its own hold, that ``held`` would continue. Once only: its
+        ``awaits_until`` is set to the latest such predecessor's time of asking."""
+        if not self.await_predecessor or self.link is None or held.awaits_until is not None:
+            return False
+        others = _Others(self)
+        until = [h.closed_at + self._hold(h) for h in self._held.values()
+                 if h.closed_at + self._hold(h) > now and self.link.cost(h.evidence, held.evidence, others) is not None]
+        if not until:
+            return False
+        held.awaits_until = max(until)
+        return True
 
     def flush(self) -> list:
         """End of stream: re-link what still can be, then judge and release everything held."""

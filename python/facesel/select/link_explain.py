@@ -70,7 +70,7 @@ def explain(rule, earlier, later) -> dict:
     out["predicted"] = float(moved[pool].min())
     out["stayed"] = float(stayed[pool].min())
     out["position"] = float(np.minimum(moved, stayed)[pool].min())
-    out["allowance"] = float(rule.max_distance + rule.distance_per_second * max(gap, 0.0))
+    out["allowance"] = float(rule.short_allowance(earlier, gap, tail, head))
     if not sized.any():
         refused.append("size")
     if out["position"] > out["allowance"]:

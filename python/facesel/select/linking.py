@@ -15,6 +15,7 @@ import numpy as np
 
 from facesel.select.gap_motion import motion_kept
 from facesel.select.link_colours import SEEN_WINDOW, seen_colours
+from facesel.select.motion_reach import reach
 from facesel.select.short_gates import at_edge, behind
 from facesel.setting_checks import check_at_least
 from facesel.track_cues import distance as colour_distance
@@ -234,6 +235,18 @@ class LinkRule:
         Whether the motion gate also judges a link whose earlier fragment left the frame by an
         edge or whose later one came in by one (:func:`facesel.select.short_gates.at_edge`,
         ``edge_margin``). False (the gate's setting): a person turning back at the edge reverses.
+    reach_per_speed : float or None
+        **A bouncing child's reach** (issue 23, the children on the bed): the short link's
+        position allowance grows by this many box sides per box side a second of the earlier
+        fragment's own **path speed** (:func:`facesel.select.motion_reach.path_speed`: the length
+        of its centre's path over its last ``window`` observations, in its box sides a second)
+        per second of gap; a face that moved that fast may be that much further away, any way.
+        None: no such growth (the default; docs/persons.md "A bouncing child's reach").
+    reach_speed : float
+        Box sides a second (see ``reach_per_speed``): a slower earlier fragment (a walker, a
+        swaying head) gets no extra reach.
+    reach_most : float or None
+        Box sides (see ``reach_per_speed``): the most the reach may add. None: no cap.
     """
 
     max_gap_seconds: float = 1.0
@@ -270,8 +283,13 @@ class LinkRule:
     motion_speed: float = 1.0
     motion_most: float | None = None
     motion_at_edge: bool = False
+    reach_per_speed: float | None = None
+    reach_speed: float = 3.0
+    reach_most: float | None = None
 
     def __post_init__(self) -> None:
+        check_at_least(self, ("reach_per_speed", "reach_most"), 0, or_none=True)
+        check_at_least(self, ("reach_speed",), 0)
         for name in ("motion_keep", "motion_most"):
             value = getattr(self, name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
@@ -458,13 +476,25 @@ class LinkRule:
         distance = np.minimum(moved, stayed) / ((sa[:, None] + sb[None, :]) / 2)
         # The allowance grows with the gap between the fragments only: pairs reaching further
         # into either fragment are predicted over their own time, not given more slack.
-        allowance = self.max_distance + self.distance_per_second * max(gap, 0.0)
-        if self.small_position_scale != 1.0 and _small_without_colours(tail, head):
-            allowance *= self.small_position_scale
+        allowance = self.short_allowance(earlier, gap, tail, head)
         ok = (ratio <= self.max_size_ratio) & (distance <= allowance)
         if not ok.any():
             return None
         return float(distance[ok].min())
+
+
+    def short_allowance(self, earlier, gap: float, tail, head) -> float:
+        """The short link's position allowance in box sides at ``gap`` seconds: ``max_distance``
+        plus ``distance_per_second`` per second of gap, times ``small_position_scale`` for two
+        small faces without colours, plus the earlier fragment's reach when ``reach_per_speed``
+        is set (:func:`facesel.select.motion_reach.reach`). ``tail`` and ``head``: the two ends
+        as :func:`_ends` gives them."""
+        allowance = self.max_distance + self.distance_per_second * max(gap, 0.0)
+        if self.small_position_scale != 1.0 and _small_without_colours(tail, head):
+            allowance *= self.small_position_scale
+        if self.reach_per_speed is not None:
+            allowance += reach(earlier, gap, self.reach_per_speed, self.reach_speed, self.reach_most, self.window)
+        return allowance
 
     def _motion_continues(self, earlier, later) -> bool:
         """Whether the motion gate (``motion_keep``) lets ``later`` continue ``earlier``."""
