@@ -97,6 +97,7 @@ class Cam:
     dropped: int = 0  # all, warm-up included (the governor's count)
     drops: list = field(default_factory=list)  # (sequence of the frame pushed out, schedule then) after warm-up
     at_level: Counter = field(default_factory=Counter)  # frames taken after warm-up, by schedule
+    taken_log: list = field(default_factory=list)  # (sequence, every, two tiers on) of every frame taken
 
 
 def level_key(every: int, tiered: bool) -> str:
@@ -145,6 +146,7 @@ def simulate(costs: Costs, rule: dict, cameras: int = 4, cores: float = 2.0, buf
         if cam.working is None and cam.queue:
             queued, place, sequence = cam.queue.popleft()
             cam.governor.observe(t - queued, interval, sequence, cam.dropped)
+            cam.taken_log.append((sequence, *cam.governor.level))
             if t >= warmup:
                 cam.at_level[level_key(*cam.governor.level)] += 1
             cam.working = [take_cost(cam, costs, place)]
@@ -186,7 +188,11 @@ def simulate(costs: Costs, rule: dict, cameras: int = 4, cores: float = 2.0, buf
                 cam.arrived += next_arrival[i] >= warmup
                 next_arrival[i] += interval
                 start_decode(cam)
-    return figures(cams, warm, fps)
+    out = figures(cams, warm, fps)
+    # what experiments/governed_agreement.py replays: each camera's frames taken and their schedule
+    out["trace"] = {f"cam{i}": {"phase": cam.schedule.phase, "dropped": cam.dropped, "frames": cam.taken_log}
+                    for i, cam in enumerate(cams)}
+    return out
 
 
 AGE_EDGES = (25, 75)
@@ -198,7 +204,7 @@ def figures(cams: list, warm: dict, fps: float) -> dict:
     arrived = sum(c.arrived for c in cams)
     dropped = sum(len(c.drops) for c in cams)
     steps = Counter()
-    by_level, by_step = Counter(), Counter()
+    by_level, by_step, frames_by_step = Counter(), Counter(), Counter()
     at_level = Counter()
     for k, cam in enumerate(cams):
         at_level.update(cam.at_level)
@@ -214,18 +220,26 @@ def figures(cams: list, warm: dict, fps: float) -> dict:
             steps[kind] += counted
         for sequence, level in cam.drops:
             by_level[level] += 1
-            before = [entry for entry in log if entry[0] <= sequence]
-            if not before:
-                by_step["no step yet"] += 1
-                continue
-            age = sequence - before[-1][0]
-            cut = next((f"<{edge} frames" for edge in AGE_EDGES if age < edge), f">={AGE_EDGES[-1]} frames")
-            by_step[f"{before[-1][1]} {cut}"] += 1
+            by_step[_since_step(log, sequence)] += 1
+        for sequence, *_ in cam.taken_log[warm[k]:]:
+            frames_by_step[_since_step(log, sequence)] += 1
     taken = sum(at_level.values())
     return {"arrived": arrived, "dropped": dropped, "drop_fraction": round(dropped / arrived, 5) if arrived else None,
             "steps": dict(steps), "undone": sum(c.governor.undone for c in cams),
             "share_at": {key: round(n / taken, 3) for key, n in sorted(at_level.items())} if taken else {},
-            "drops_by_schedule": dict(by_level), "drops_by_last_step": dict(sorted(by_step.items()))}
+            "drops_by_schedule": dict(by_level), "drops_by_last_step": dict(sorted(by_step.items())),
+            "frames_by_last_step": dict(sorted(frames_by_step.items()))}
+
+
+def _since_step(log: list, sequence: int) -> str:
+    """The governor's last step at or before frame ``sequence`` (``log``: (sequence, kind, counted))
+    and how many frames before it, cut at :data:`AGE_EDGES`."""
+    before = [entry for entry in log if entry[0] <= sequence]
+    if not before:
+        return "no step yet"
+    age = sequence - before[-1][0]
+    cut = next((f"<{edge} frames" for edge in AGE_EDGES if age < edge), f">={AGE_EDGES[-1]} frames")
+    return f"{before[-1][1]} {cut}"
 
 
 def main(argv=None) -> int:
@@ -244,6 +258,9 @@ def main(argv=None) -> int:
     parser.add_argument("--places", choices=("same", "random"), default="same",
                         help="cameras start at the same place of the video (capacity.py's) or at random places")
     parser.add_argument("--json", default=None, help="append every run's figures here (JSON lines)")
+    parser.add_argument("--trace", default=None,
+                        help="write the first scale's, first rule's, first seed's frames taken by each camera and "
+                             "their schedule here (JSON; experiments/governed_agreement.py replay --trace)")
     args = parser.parse_args(argv)
     frames = json.loads(Path(args.costs).read_text())["frames"]
     for scale in args.scale:
@@ -251,6 +268,12 @@ def main(argv=None) -> int:
         for rule in args.rule:
             runs = [simulate(costs, RULES[rule], args.cameras, args.cores, args.buffer, seconds=args.seconds,
                              warmup=args.warmup, seed=seed, same_place=args.places == "same", judged=args.judged) for seed in range(args.seeds)]
+            if args.trace and scale == args.scale[0] and rule == args.rule[0]:
+                Path(args.trace).write_text(json.dumps({"model": {"scale": scale, "rule": rule, "seed": 0,
+                                                                  "seconds": args.warmup + args.seconds},
+                                                        "cameras": runs[0]["trace"]}))
+            for r in runs:
+                r.pop("trace")
             row = {"scale": scale, "rule": rule, "buffer": args.buffer, "judged": args.judged or args.buffer,
                    "places": args.places, "runs": runs}
             total = {key: sum(r[key] for r in runs) for key in ("arrived", "dropped")}

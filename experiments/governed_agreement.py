@@ -2,7 +2,7 @@
 
     python experiments/governed_agreement.py record --video CONTINUOUS.mp4 --cameras 4 --seconds 40 \\
         --warmup 10 --variant lazy+skip --trace /tmp/live27-trace.json
-    python experiments/governed_agreement.py replay --video CONTINUOUS.mp4 --trace /tmp/live27-trace.json
+    python experiments/governed_agreement.py replay --video CONTINUOUS.mp4 --trace /tmp/live27-trace.json [...]
 
 Not a test. ``record`` runs ``--cameras`` paced live cameras through ``facesel serve``'s own code
 (``benchmarks/capacity.py``'s configuration and ``--variant``) and writes, for each camera, every
@@ -136,16 +136,17 @@ def replay(args) -> int:
 
     cv2.setNumThreads(1)
     video = Path(args.video)
-    trace = json.loads(Path(args.trace).read_text())
-    last = max(f[0] for cam in trace["cameras"].values() for f in cam["frames"])
+    traces = {name: json.loads(Path(name).read_text()) for name in args.trace}
+    last = max(f[0] for trace in traces.values() for cam in trace["cameras"].values() for f in cam["frames"])
     base = dict(SERVE_PIPELINE_DEFAULTS)
     reference = run(video, last, {**base, "mode": "exhaustive"})
     print(f"file frames 0-{last}; the exhaustive run kept {len(reference)} results")
     print("| camera | run | frames fed | schedule shares | results / exhaustive | kept in top 10 % (own / frame by frame) |")
     print("|---|---|---|---|---|---|")
     every_frame = range(last + 1)
-    plans = [(name, "governed", {f[0]: (f[1], f[2]) for f in cam["frames"]}, cam["phase"])
-             for name, cam in sorted(trace["cameras"].items()) if "governed" in args.runs]
+    plans = [(f"{Path(path).stem} {name}", "governed", {f[0]: (f[1], f[2]) for f in cam["frames"]}, cam["phase"])
+             for path, trace in traces.items() for name, cam in sorted(trace["cameras"].items())
+             if "governed" in args.runs]
     # the fixed schedules once, at phase 0 (a camera's phase shifts its full frames by 0-3 of 4)
     plans += [("any", label, {i: level for i in every_frame}, 0)
               for label, level in (("configured", (4, False)), ("cap", (16, True))) if label in args.runs]
@@ -163,7 +164,7 @@ def replay(args) -> int:
               f"{100 * own.share_within(0.1):.0f} % / {100 * by_frame.share_within(0.1):.0f} % |", flush=True)
     if args.json:
         with open(args.json, "a") as f:
-            f.write(json.dumps({"trace": args.trace, "variant": trace.get("variant"), "rows": rows}) + "\n")
+            f.write(json.dumps({"traces": args.trace, "last_frame": last, "rows": rows}) + "\n")
     return 0
 
 
@@ -179,7 +180,9 @@ def main(argv=None) -> int:
     rec.add_argument("--trace", required=True)
     rep = sub.add_parser("replay", help="the recorded cameras' choices against the exhaustive run's")
     rep.add_argument("--video", required=True)
-    rep.add_argument("--trace", required=True)
+    rep.add_argument("--trace", nargs="+", required=True,
+                     help="traces of `record` (or of benchmarks/governor_model.py --trace); the exhaustive run is "
+                          "made once over the frames the longest spans")
     rep.add_argument("--runs", nargs="+", default=["governed", "configured", "cap"],
                      choices=("governed", "configured", "cap"))
     rep.add_argument("--json", default=None, help="append the rows here (JSON lines)")
