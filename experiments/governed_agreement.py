@@ -1,8 +1,8 @@
 """Does a live, governed camera's choice agree with its exhaustive run as today? (issue 27, session 16)
 
-    python experiments/governed_agreement.py record --video CONTINUOUS.mp4 --cameras 4 --seconds 40 \\
-        --warmup 10 --variant lazy+skip --trace /tmp/live27-trace.json
-    python experiments/governed_agreement.py replay --video CONTINUOUS.mp4 --trace /tmp/live27-trace.json [...]
+    python experiments/governed_agreement.py record --continuous-into /tmp/s16-video --cameras 4 \\
+        --seconds 40 --warmup 10 --variant lazy+skip --trace /tmp/s16-trace.json
+    python experiments/governed_agreement.py replay --continuous-into /tmp/s16-video --trace /tmp/s16-trace.json [...]
 
 Not a test. ``record`` runs ``--cameras`` paced live cameras through ``facesel serve``'s own code
 (``benchmarks/capacity.py``'s configuration and ``--variant``) and writes, for each camera, every
@@ -39,6 +39,24 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 
+def continuous_video(args) -> Path:
+    """``--video``, or with ``--continuous-into DIR`` the arcade video made into ``capacity.py
+    --continuous``'s ping-pong stream in DIR (made once, kept for the replay; never in the repo)."""
+    if not args.continuous_into:
+        if not args.video:
+            raise SystemExit("give --video or --continuous-into")
+        return Path(args.video)
+    import capacity
+    from facesel.data import data_root_or_exit
+
+    folder = Path(args.continuous_into)
+    made = folder / "arcade_walkers_1080p_continuous.mp4"
+    if not made.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        capacity._continuous(data_root_or_exit() / "videos" / "arcade_walkers_1080p.mp4", 80.0, folder)
+    return made
+
+
 def record(args) -> int:
     import capacity
     from facesel.serve.scheduler import ScheduleGovernor
@@ -56,13 +74,13 @@ def record(args) -> int:
     if switch is not None:
         sys.setswitchinterval(switch)
     with tempfile.TemporaryDirectory(prefix="facesel-governed-") as folder:
-        config = capacity.make_config(Path(folder), [Path(args.video)], args.cameras,
+        config = capacity.make_config(Path(folder), [continuous_video(args)], args.cameras,
                                       {"scorer": "default", **pipeline_settings}, True, camera_settings=camera_settings)
         service = Service(config).start()
         try:
             time.sleep(args.warmup + args.seconds)
             cams = service.camera_list()
-            out = {"video": str(args.video), "variant": args.variant, "seconds": args.warmup + args.seconds,
+            out = {"video": str(continuous_video(args)), "variant": args.variant, "seconds": args.warmup + args.seconds,
                    "cameras": {cam.config.name: {"phase": cam.adapter.selector.schedule.phase,
                                                  "dropped": cam.source.stats.frames_dropped,
                                                  "frames": list(taken.get(id(cam.governor), []))}
@@ -135,7 +153,7 @@ def replay(args) -> int:
     from facesel.serve.config import SERVE_PIPELINE_DEFAULTS
 
     cv2.setNumThreads(1)
-    video = Path(args.video)
+    video = continuous_video(args)
     traces = {name: json.loads(Path(name).read_text()) for name in args.trace}
     last = max(f[0] for trace in traces.values() for cam in trace["cameras"].values() for f in cam["frames"])
     base = dict(SERVE_PIPELINE_DEFAULTS)
@@ -172,14 +190,17 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     rec = sub.add_parser("record", help="run paced cameras through serve and write what each took, at which schedule")
-    rec.add_argument("--video", required=True, help="a file (capacity.py --continuous makes one; /tmp, never the repo)")
     rec.add_argument("--cameras", type=int, default=4)
     rec.add_argument("--seconds", type=float, default=40.0)
     rec.add_argument("--warmup", type=float, default=10.0)
     rec.add_argument("--variant", default="lazy+skip")
     rec.add_argument("--trace", required=True)
     rep = sub.add_parser("replay", help="the recorded cameras' choices against the exhaustive run's")
-    rep.add_argument("--video", required=True)
+    for command in (rec, rep):
+        command.add_argument("--video", default=None, help="a file (the one the trace was recorded on)")
+        command.add_argument("--continuous-into", default=None, metavar="DIR",
+                             help="instead of --video: the arcade video as capacity.py --continuous's stream, "
+                                  "made in DIR if not there yet (/tmp, never the repo)")
     rep.add_argument("--trace", nargs="+", required=True,
                      help="traces of `record` (or of benchmarks/governor_model.py --trace); the exhaustive run is "
                           "made once over the frames the longest spans")
