@@ -165,8 +165,10 @@ def replay(args) -> int:
     plans = [(f"{Path(path).stem} {name}", "governed", {f[0]: (f[1], f[2]) for f in cam["frames"]}, cam["phase"])
              for path, trace in traces.items() for name, cam in sorted(trace["cameras"].items())
              if "governed" in args.runs]
-    # the fixed schedules once, at phase 0 (a camera's phase shifts its full frames by 0-3 of 4)
-    plans += [("any", label, {i: level for i in every_frame}, 0)
+    # the fixed schedules once for each phase the cameras had (a camera's phase shifts its full
+    # frames by 0-3 of 4, and moves which frames are searched whole: compare like with like)
+    phases = sorted({cam["phase"] for trace in traces.values() for cam in trace["cameras"].values()})
+    plans += [(f"phase {phase}", label, {i: level for i in every_frame}, phase) for phase in phases
               for label, level in (("configured", (4, False)), ("cap", (16, True))) if label in args.runs]
     rows = []
     for name, label, plan, phase in plans:
