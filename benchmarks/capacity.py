@@ -11,7 +11,10 @@ frames full pushes the oldest waiting one out, counted as dropped), each sealing
 - CPU seconds per second of the whole process, per camera (user + system, ``getrusage``);
 - p50 / p99 latency from the source's hand-over of a frame to its decision (waiting included);
 - resident memory at the end (VmRSS) and its peak (VmHWM);
-- the detection schedule each camera ended on (``detect_every``, coarsened under load).
+- the detection schedule each camera ended on (``detect_every``, coarsened under load), the
+  governor's steps in the window and the frames taken at each schedule, and the window's drops by
+  the schedule in force and by the kind of step that began its stretch (``drops_at_detect_every``,
+  ``drops_after_step``: read off the governor's change log, session 16).
 
 The largest N with no drop in the steady state is reported, and a plot of drops and CPU against
 N is written. Absolute figures depend on the machine and on what else runs on it: measure on a
