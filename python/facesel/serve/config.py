@@ -148,8 +148,9 @@ class CameraConfig:
     schedule is coarser) or on a drop; a wait that falls is the old schedule's backlog draining. False
     (the default, the rule before session 16): another step as soon as 4 frames have passed and the
     wait is still over half the queue, so one burst's backlog climbs to ``max_detect_every``. On a
-    model of four 1080p cameras fed by measured costs it took a quarter to a third fewer steps and
-    kept the cameras off the cap, with the same drops (docs/performance.md, "Session 16")."""
+    model of four 1080p cameras fed by measured costs near the budget it took a quarter to a third
+    fewer steps and kept the cameras off the cap, with the same drops and the same agreement with the
+    exhaustive run (docs/performance.md, "Session 16")."""
     buffer_frames: int = 4
     """Frames the source queues for the pipeline (:class:`facesel.sources.StreamSource`): a burst of
     work shorter than this many frame intervals drops no frame; a live camera's full queue drops its
