@@ -253,15 +253,15 @@ def fits_only_at_16(i, full):
 
 def test_settle_still_climbs_while_the_backlog_grows():
     # Where the first coarser step is not enough the queue keeps growing: the settling governor
-    # steps on within SETTLE_SPANS queue spans of its first step (or at the first drop) and then
-    # holds the cap. What it costs against the old rule is counted: at most one frame here.
+    # steps on within its cooldown and SETTLE_SPANS queue spans of its first step (or at the first
+    # drop) and then holds the cap. What it costs against the old rule is counted: at most one frame.
     today = ScheduleGovernor(DetectionSchedule(4), base=4, cap=16, capacity=4)
     settle = ScheduleGovernor(DetectionSchedule(4), base=4, cap=16, capacity=4, settle_coarsening=True)
     today_drops, _ = simulate(today, 3000, fits_only_at_16)
     settle_drops, settle_at = simulate(settle, 3000, fits_only_at_16)
     assert today.every == settle.every == 16 and settle.coarsened == today.coarsened == 2
     first, second = (change[0] for change in list(settle.changes)[:2])
-    assert second - first <= ScheduleGovernor.SETTLE_SPANS * settle.capacity + 1
+    assert second - first <= 4 + ScheduleGovernor.SETTLE_SPANS * settle.capacity + 1
     assert settle_at[4] + settle_at[8] <= 40  # the cap from about the 30th frame on
     assert settle_drops <= today_drops + 1
 

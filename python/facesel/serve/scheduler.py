@@ -94,7 +94,7 @@ class ScheduleGovernor:
         After a coarsening, coarsen again by the wait only once the smoothed wait passes the backlog
         at that step (the larger of the smoothed wait and the frame's own then: the queue grows
         although the schedule is coarser), on a gap (a drop), or ``SETTLE_SPANS * capacity`` frames
-        after it with the wait still over ``high``; meanwhile a wait that stays under that backlog is
+        after its cooldown with the wait still over ``high``; meanwhile a wait that stays under that backlog is
         the old schedule's backlog draining, and no further step is taken.
         False: the rule before session 16 (another step as soon as the 4-frame cooldown ends and
         the wait is still over ``high``, which climbs to the cap on one burst's backlog).
@@ -129,10 +129,10 @@ class ScheduleGovernor:
     CHANGES_KEPT = 512
 
     SETTLE_SPANS = 4
-    """With ``settle_coarsening``: frames after a coarsening (this many queue spans, counting its
-    cooldown) within which a falling wait holds the next step. A schedule that drains half the queue
-    (the backlog at ``high``) in that time has at least 1 / (2 * SETTLE_SPANS) = 1/8 slack a frame;
-    one with less is stepped past as before."""
+    """With ``settle_coarsening``: frames after a coarsening's 4-frame cooldown (this many queue
+    spans) within which a wait under the step's backlog holds the next step. A schedule that drains
+    half the queue (the backlog at ``high``) in that time has at least 1 / (2 * SETTLE_SPANS) = 1/8
+    slack a frame; one with less is stepped past as before."""
 
     def __init__(self, schedule, base: int, cap: int, high: float = 0.5, low: float = 0.15,
                  smoothing: float = 0.25, calm_frames: int = 75, capacity: int = 1, refine_backoff: int = 2,
