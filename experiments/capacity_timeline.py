@@ -17,7 +17,11 @@ schedule, tracks sealed. Then it reports, over the last ``--seconds``:
 - the load governor's steps (``ScheduleGovernor.changes``) in the window: coarsenings and
   refinements, how many refinements were undone by a coarsening within ``--undo-frames`` frames,
   how many coarsenings a gap (a drop) forced, and the window's drops split by the kind of step
-  that set the schedule in force when they happened (a refinement, a coarsening, none yet).
+  that set the schedule in force when they happened (a refinement, a coarsening, none yet);
+- each camera's schedule and queue depth sampled every ``--tick`` (session 16): its time and drops
+  split by the schedule in force and by the governor's last step (kind, and under 1 s / 1-3 s / more
+  since it), with the mean frames waiting in each (``by_schedule``, ``by_last_step``), and with
+  ``--segments`` its timeline: the stretches of one schedule, their drops and deepest queue.
 
 Not a test: a diagnosis tool. Figures depend on the machine's load; compare only within one run.
 ``python experiments/capacity_timeline.py --video /tmp/arcade_720p.mp4 --cameras 4 --seconds 20``
