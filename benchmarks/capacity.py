@@ -11,7 +11,10 @@ frames full pushes the oldest waiting one out, counted as dropped), each sealing
 - CPU seconds per second of the whole process, per camera (user + system, ``getrusage``);
 - p50 / p99 latency from the source's hand-over of a frame to its decision (waiting included);
 - resident memory at the end (VmRSS) and its peak (VmHWM);
-- the detection schedule each camera ended on (``detect_every``, coarsened under load).
+- the detection schedule each camera ended on (``detect_every``, coarsened under load), the
+  governor's steps in the window and the frames taken at each schedule, and the window's drops by
+  the schedule in force and by the kind of step that began its stretch (``drops_at_detect_every``,
+  ``drops_after_step``: read off the governor's change log, session 16).
 
 The largest N with no drop in the steady state is reported, and a plot of drops and CPU against
 N is written. Absolute figures depend on the machine and on what else runs on it: measure on a
@@ -98,6 +101,10 @@ VARIANTS = {
     # session 15: a 16-frame queue while the governor is at its cap (cap_buffer_frames)
     "lazy+skip+capbuf8": ({**_LAZY_SKIP, "cap_buffer_frames": 8}, None, {}),
     "lazy+skip+capbuf16": ({**_LAZY_SKIP, "cap_buffer_frames": 16}, None, {}),
+    # session 16: the governor's settle_coarsening, and an 8-frame queue at every schedule
+    "lazy+skip+settle": ({**_LAZY_SKIP, "settle_coarsening": True}, None, {}),
+    "lazy+skip+buf8": ({**_LAZY_SKIP, "buffer_frames": 8}, None, {}),
+    "lazy+skip+buf8+settle": ({**_LAZY_SKIP, "buffer_frames": 8, "settle_coarsening": True}, None, {}),
 }
 """``--variant`` names: (camera settings added to every camera, the process's GIL switch interval
 in seconds or None for Python's default 5 ms, pipeline settings added to every camera's).
@@ -128,7 +135,10 @@ region square of a track missed on its last 1 / 2 / 3 frames (``region_miss_limi
 false``: its first step doubles ``detect_every`` instead of turning two-tier detection on);
 ``lazy+skip+s13squares`` is ``lazy+skip`` with region squares and the scene thumbnail made as before
 session 14 (:data:`S13_SQUARES`: the same pixels, more CPU); ``lazy+skip+capbuf8`` / ``capbuf16`` are ``lazy+skip`` with
-``cap_buffer_frames = 8`` / ``16`` (the source queues that many frames while the governor is at its cap)."""
+``cap_buffer_frames = 8`` / ``16`` (the source queues that many frames while the governor is at its cap);
+``lazy+skip+settle`` turns the governor's ``settle_coarsening`` on (no further coarser step while the
+last one's backlog drains), ``lazy+skip+buf8`` sets ``buffer_frames = 8`` (the queue, and the span the
+governor judges waits against, at every schedule), ``lazy+skip+buf8+settle`` both (session 16)."""
 
 PYTHON_REGIONS = {"pyregions"}
 """Variants whose region search runs its work around YuNet in Python (the reference path)."""
@@ -281,6 +291,11 @@ def run_one(cameras: int, videos: list[Path], seconds: float, warmup: float, set
             # the governor's steps inside the measured window (its change log: observed frames at each)
             # and the frames the pipeline took at each detect_every (where the schedule settled)
             steps, at_every = {"coarsened": 0, "refined": 0}, {}
+            # the window's drops by the stretch of one schedule they fell in (session 16): drops are
+            # read off the change log (the source's drop count at each step; a drop forces a step at
+            # the next frame taken), by that stretch's schedule and by the step that began it
+            drops_at, drops_after = {}, {"refined": 0, "coarsened": 0, "none in the window": 0,
+                                         "refined, undone within 150 frames": 0}
             for cam in cams:
                 if cam.governor is not None:
                     start = governed0.get(cam.config.name, 0)
@@ -288,13 +303,23 @@ def run_one(cameras: int, videos: list[Path], seconds: float, warmup: float, set
                     before = [c for c in cam.governor.changes if c[0] <= start]
                     # a schedule is (detect_every, two tiers on by the governor): "8" or "8+tiers"
                     previous = (before[-1][2], before[-1][6]) if before else (cam.governor.base, False)
+                    dropped_then, began = first[cam.config.name]["dropped"], "none in the window"
                     for change in log:
-                        steps["refined" if (change[2], change[6]) < previous else "coarsened"] += 1
+                        kind = "refined" if (change[2], change[6]) < previous else "coarsened"
+                        steps[kind] += 1
                         key = _schedule_key(previous)
                         at_every[key] = at_every.get(key, 0) + change[0] - start
-                        previous, start = (change[2], change[6]), change[0]
+                        n = max(0, change[3] - dropped_then)
+                        drops_at[key] = drops_at.get(key, 0) + n
+                        drops_after[began] += n
+                        if began == "refined" and kind == "coarsened" and change[0] - start <= 150:
+                            drops_after["refined, undone within 150 frames"] += n
+                        previous, start, dropped_then, began = (change[2], change[6]), change[0], max(dropped_then, change[3]), kind
                     key = _schedule_key(previous)
                     at_every[key] = at_every.get(key, 0) + cam.governor.observed - start
+                    n = max(0, last[cam.config.name]["dropped"] - dropped_then)
+                    drops_at[key] = drops_at.get(key, 0) + n
+                    drops_after[began] += n
             undone = sum(cam.governor.undone for cam in cams if cam.governor)
             buffers = sorted({cam.config.buffer_frames for cam in cams})
             skipping = sorted({cam.config.skip_loop_filter for cam in cams})
@@ -334,7 +359,9 @@ def run_one(cameras: int, videos: list[Path], seconds: float, warmup: float, set
         "rss_mib": round(rss, 1), "peak_rss_mib": round(peak, 1), "rss_before_mib": round(rss_before, 1),
         "detect_every": schedule, "two_tiers": tiers, **tier_work, "schedule_coarsened": coarsened,
         "schedule_steps_in_window": steps,
-        "frames_at_detect_every": {str(k): v for k, v in sorted(at_every.items())}, "refinements_undone_total": undone, "sealed": sealed, "late_at_stop": late, **models,
+        "frames_at_detect_every": {str(k): v for k, v in sorted(at_every.items())}, "refinements_undone_total": undone,
+        "drops_at_detect_every": {k: v for k, v in sorted(drops_at.items()) if v},
+        "drops_after_step": drops_after, "sealed": sealed, "late_at_stop": late, **models,
         **({"threads": by_role, "gil_probe": gil,
             # decoding (and converting) CPU a frame received, dropped ones included: what a dropped frame costs
             "source_cpu_ms_per_received_frame": round(1000 * by_role.get("source", {}).get("cores", 0.0) * elapsed

@@ -17,7 +17,11 @@ schedule, tracks sealed. Then it reports, over the last ``--seconds``:
 - the load governor's steps (``ScheduleGovernor.changes``) in the window: coarsenings and
   refinements, how many refinements were undone by a coarsening within ``--undo-frames`` frames,
   how many coarsenings a gap (a drop) forced, and the window's drops split by the kind of step
-  that set the schedule in force when they happened (a refinement, a coarsening, none yet).
+  that set the schedule in force when they happened (a refinement, a coarsening, none yet);
+- each camera's schedule and queue depth sampled every ``--tick`` (session 16): its time and drops
+  split by the schedule in force and by the governor's last step (kind, and under 1 s / 1-3 s / more
+  since it), with the mean frames waiting in each (``by_schedule``, ``by_last_step``), and with
+  ``--segments`` its timeline: the stretches of one schedule, their drops and deepest queue.
 
 Not a test: a diagnosis tool. Figures depend on the machine's load; compare only within one run.
 ``python experiments/capacity_timeline.py --video /tmp/arcade_720p.mp4 --cameras 4 --seconds 20``
@@ -82,15 +86,20 @@ def flush_figures(rows: np.ndarray, names: list[str], window: float = 1.0) -> di
             "excess_drops_per_break": round(float(np.mean(excess)), 2) if excess else None}
 
 
-def _sample(cams, stop: threading.Event, tick: float, rows: list) -> None:
+def _sample(cams, stop: threading.Event, tick: float, rows: list, states: list) -> None:
+    """Every ``tick`` s: the counters of each camera into ``rows`` (4 a camera) and its state into
+    ``states`` (3 a camera: ``detect_every``, two tiers on by the governor, frames waiting)."""
     while not stop.is_set():
         now = time.monotonic()
-        row = [now]
+        row, state = [now], [now]
         for cam in cams:
-            source, adapter = cam.source, cam.adapter
+            source, adapter, governor = cam.source, cam.adapter, cam.governor
             row += [source.stats.frames_dropped if source else 0,
                     adapter.selector.schedule.full if adapter else 0, cam.sealed, cam.processed]
+            state += [adapter.selector.schedule.every if adapter else 0,
+                      bool(governor.tiered) if governor else False, source.pending if source else 0]
         rows.append(row)
+        states.append(state)
         stop.wait(tick)
 
 
@@ -210,6 +219,74 @@ def drops_in_failed_refinements(changes: list, drop_times: np.ndarray, t0: float
             "drops_per_s_out": round((~inside).sum() / seconds_out, 2) if seconds_out > 0 else None}
 
 
+SINCE_EDGES = (1.0, 3.0)
+"""Seconds since the governor's last step that split a camera's time into "just after", "after" and "settled"."""
+
+
+def _last_step(changes: list, t: float) -> tuple | None:
+    """The governor's last step at or before monotonic time ``t``: (kind, time, level), kind
+    "refined" or "coarsened" (a step to a finer or coarser schedule than the one before it)."""
+    last, previous = None, None
+    for c in changes:
+        level = (c[2], bool(c[6]) if len(c) > 6 else False)
+        if c[5] > t:
+            break
+        kind = "refined" if previous is not None and level < previous else "coarsened"
+        last, previous = (kind, c[5], level), level
+    return last
+
+
+def _key(every: float, tiered: float) -> str:
+    return f"{int(every)}+tiers" if tiered else str(int(every))
+
+
+def drops_by_state(times: np.ndarray, dropped: np.ndarray, every: np.ndarray, tiered: np.ndarray,
+                   pending: np.ndarray, changes: list) -> dict:
+    """One camera's sampled time and drops split two ways: by the schedule in force (``detect_every``
+    and tiers), and by the governor's last step (its kind and the seconds since it, cut at
+    :data:`SINCE_EDGES`). For each part: seconds spent, drops, drops a minute, mean frames waiting.
+
+    ``times`` (float64, monotonic s), ``dropped`` (the source's cumulative drop count), ``every``,
+    ``tiered``, ``pending``: one value a sample, shape (samples,)."""
+    grew = np.maximum(np.diff(dropped, prepend=dropped[0]), 0)
+    dt = np.diff(times, append=times[-1])
+    by_level, by_step = {}, {}
+    for i in range(len(times)):
+        level = _key(every[i], tiered[i])
+        step = _last_step(changes, times[i])
+        if step is None:
+            since = "no step yet"
+        else:
+            age = times[i] - step[1]
+            cut = next((f"<{edge:g} s" for edge in SINCE_EDGES if age < edge), f">={SINCE_EDGES[-1]:g} s")
+            since = f"{step[0]} {cut}"
+        for table, key in ((by_level, level), (by_step, since)):
+            part = table.setdefault(key, [0.0, 0, 0.0])
+            part[0] += dt[i]
+            part[1] += int(grew[i])
+            part[2] += pending[i] * dt[i]
+    def summary(table):
+        return {key: {"seconds": round(sec, 1), "drops": n, "drops_per_min": round(60 * n / sec, 2) if sec else None,
+                      "mean_waiting": round(w / sec, 2) if sec else None} for key, (sec, n, w) in sorted(table.items())}
+    return {"by_schedule": summary(by_level), "by_last_step": summary(by_step)}
+
+
+def segments(times: np.ndarray, dropped: np.ndarray, every: np.ndarray, tiered: np.ndarray,
+             pending: np.ndarray) -> list:
+    """One camera's run as stretches of one schedule: [start s (from the first sample), schedule,
+    seconds, drops, most frames waiting], in order (the timeline, printed with ``--segments``)."""
+    out, start = [], 0
+    grew = np.maximum(np.diff(dropped, prepend=dropped[0]), 0)
+    keys = [_key(e, t) for e, t in zip(every, tiered)]
+    for i in range(1, len(times) + 1):
+        if i == len(times) or keys[i] != keys[start]:
+            end = min(i, len(times) - 1)
+            out.append([round(float(times[start] - times[0]), 2), keys[start], round(float(times[end] - times[start]), 2),
+                        int(grew[start:i].sum()), int(pending[start:i].max())])
+            start = i
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--video", nargs="+", required=True)
@@ -221,6 +298,9 @@ def main() -> int:
     parser.add_argument("--undo-frames", type=int, default=150,
                         help="a refinement undone by a coarsening within this many frames counts as failed")
     parser.add_argument("--raw", default=None, help="write the sampled counters here (.npy)")
+    parser.add_argument("--segments", action="store_true",
+                        help="also print each camera's timeline: stretches of one schedule with their drops")
+    parser.add_argument("--json", default=None, help="append the run's figures here (JSON lines)")
     args = parser.parse_args()
     _time_flushes()
     import capacity
@@ -240,8 +320,9 @@ def main() -> int:
             governed0 = {cam.config.name: (cam.governor.observed if cam.governor else 0,
                                            cam.source.stats.frames_dropped if cam.source else 0) for cam in cams}
             rows: list = []
+            states: list = []
             stop = threading.Event()
-            sampler = threading.Thread(target=_sample, args=(cams, stop, args.tick, rows), daemon=True)
+            sampler = threading.Thread(target=_sample, args=(cams, stop, args.tick, rows, states), daemon=True)
             sampler.start()
             time.sleep(args.seconds)
             stop.set()
@@ -255,14 +336,26 @@ def main() -> int:
         finally:
             service.stop(timeout=60)
     data = np.asarray(rows, float)
+    state = np.asarray(states, float)
     if args.raw:
         np.save(args.raw, data)
+    timeline = {}
     for i, name in enumerate(names):
         if name in governor:
             governor[name].update(drops_in_failed_refinements(spans_changes[name], _events(data[:, 0], data[:, 1 + 4 * i]),
                                                               data[0, 0], data[-1, 0]))
-    print(json.dumps({"variant": args.variant, "detect_every_at_end": every, **analyse(data, args.cameras),
-                      **flush_figures(data, names), "governor": governor}))
+            columns = (data[:, 0], data[:, 1 + 4 * i], state[:, 1 + 3 * i], state[:, 2 + 3 * i], state[:, 3 + 3 * i])
+            governor[name].update(drops_by_state(*columns, spans_changes[name]))
+            timeline[name] = segments(*columns)
+    out = {"variant": args.variant, "detect_every_at_end": every, **analyse(data, args.cameras),
+           **flush_figures(data, names), "governor": governor}
+    print(json.dumps(out))
+    if args.segments:
+        for name, stretches in timeline.items():
+            print(f"{name}: [start s, schedule, seconds, drops, most waiting] " + json.dumps(stretches))
+    if args.json:
+        with open(args.json, "a") as f:
+            f.write(json.dumps({**out, "timeline": timeline}) + "\n")
     return 0
 
 

@@ -227,3 +227,46 @@ def test_refine_backoff_works_across_the_tier_step():
     # each undone try overshoots to 8 (the backlog of one tier still waits): fewer tries, less time there
     assert new_at[8] * 2 < old_at[8] and new_at[4] > 0.8 * sum(new_at.values())
     assert new_drops <= old_drops
+
+
+# -- settle_coarsening: no further coarser step while the last one's backlog drains (session 16) --
+
+
+def test_settle_stops_the_climb_at_the_step_that_drains_the_backlog():
+    # The load fits with two tiers at the base schedule, not with one (fits_only_with_tiers). Each
+    # try at one tier builds a backlog; the step back to two tiers drains it, but the old rule sees
+    # the wait still over half the queue when its 4-frame cooldown ends and steps on to 8.
+    today, _ = tiered_governor(capacity=4)
+    settle, _ = tiered_governor(capacity=4, settle_coarsening=True)
+    today_drops, today_at = simulate(today, 6000, fits_only_with_tiers(today))
+    settle_drops, settle_at = simulate(settle, 6000, fits_only_with_tiers(settle))
+    assert today_at[8] > 0 and max(level[0] for level in levels(today)) == 8  # the overshoot
+    assert settle_at[8] == 0 and all(level == (4, True) or level == (4, False) for level in levels(settle))
+    assert (settle.coarsened + settle.refined) * 3 <= (today.coarsened + today.refined) * 2
+    assert settle.level == (4, True) and settle_drops <= today_drops
+
+
+def fits_only_at_16(i, full):
+    # 0.85 of an interval a frame plus 1.6 for a full detection: 1.25 at every 4, 1.05 at 8, 0.95 at 16
+    return 0.85 + (1.6 if full else 0.0)
+
+
+def test_settle_still_climbs_while_the_backlog_grows():
+    # Where the first coarser step is not enough the queue keeps growing: the settling governor
+    # steps on within its cooldown and SETTLE_SPANS queue spans of its first step (or at the first
+    # drop) and then holds the cap. What it costs against the old rule is counted: at most one frame.
+    today = ScheduleGovernor(DetectionSchedule(4), base=4, cap=16, capacity=4)
+    settle = ScheduleGovernor(DetectionSchedule(4), base=4, cap=16, capacity=4, settle_coarsening=True)
+    today_drops, _ = simulate(today, 3000, fits_only_at_16)
+    settle_drops, settle_at = simulate(settle, 3000, fits_only_at_16)
+    assert today.every == settle.every == 16 and settle.coarsened == today.coarsened == 2
+    first, second = (change[0] for change in list(settle.changes)[:2])
+    assert second - first <= 4 + ScheduleGovernor.SETTLE_SPANS * settle.capacity + 1
+    assert settle_at[4] + settle_at[8] <= 40  # the cap from about the 30th frame on
+    assert settle_drops <= today_drops + 1
+
+
+def test_settle_coarsening_is_checked():
+    for bad in (1, "yes", None):
+        with pytest.raises(ValueError, match="settle_coarsening"):
+            ScheduleGovernor(DetectionSchedule(4), base=4, cap=16, settle_coarsening=bad)

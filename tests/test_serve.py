@@ -372,6 +372,31 @@ def test_coarsen_with_tiers_is_a_checked_camera_key_that_reaches_the_governor(vi
     assert "cameras.door.coarsen_with_tiers must be true or false" in capsys.readouterr().err
 
 
+def test_settle_coarsening_is_a_checked_camera_key_that_reaches_the_governor(videos, authority, keys, tmp_path,
+                                                                             capsys):
+    """Off by default (the rule before session 16); true reaches the camera's governor; anything
+    but a boolean is refused naming the key and the value."""
+    from facesel.cli import main
+    from facesel.scoring import LaplacianVarianceScorer
+    from facesel.serve.camera import Camera
+    from facesel.serve.config import load_config
+    from facesel.serve.pipeline_adapter import PipelineAdapter
+
+    base = (f'[cameras.door]\nsource = "{videos / "intel_head_pose_female.gif"}"\nvault = "v"\n'
+            f'authority = "{authority}"\ncamera_key = "{keys("door")}"\n')
+    path = tmp_path / "c.toml"
+    for extra, expected in (("", False), ("settle_coarsening = true\n", True), ("settle_coarsening = false\n", False)):
+        path.write_text(base + extra)
+        config = load_config(path).cameras["door"]
+        governor = Camera(config)._make_governor(PipelineAdapter(config.settings, scorer=LaplacianVarianceScorer()))
+        assert config.settle_coarsening is expected and governor.settle_coarsening is expected
+    capsys.readouterr()
+    for bad, shown in (('"yes"', "'yes'"), ("1", "1")):
+        path.write_text(base + f"settle_coarsening = {bad}\n")
+        assert main(["serve", "--config", str(path), "--check"]) == 1
+        assert f"cameras.door.settle_coarsening must be true or false, got {shown}" in capsys.readouterr().err
+
+
 def test_a_busy_port_is_one_clear_error(videos, authority, keys, tmp_path):
     import socket
 

@@ -243,6 +243,31 @@ def test_a_camera_that_cannot_keep_up_coarsens_its_schedule_and_drops_less_than_
     assert g_dropped / g_received < f_dropped / f_received
 
 
+def test_a_settling_governor_still_coarsens_a_camera_that_cannot_keep_up(videos, authority, keys, tmp_path,
+                                                                        monkeypatch):
+    # settle_coarsening holds a further step only while the wait falls under the last step's
+    # backlog: a camera too slow at every schedule but the coarsest (full-frame YuNet on every 1080p
+    # frame, each held BEHIND_FLOOR longer) must still climb, step after step, and coarsen no later
+    # than the first frame it takes after a drop.
+    slow_full_detection(monkeypatch)
+    heavy = {"detect_every": 1, "max_side": 0, "scorer": "laplacian"}
+    cams = {"settling": arcade_camera(videos, tmp_path / "s", keys("settling"), heavy, max_detect_every=32,
+                                      settle_coarsening=True)}
+    service = Service(serve_config(authority, cams)).start()
+    try:
+        cam = service.camera_list()[0]
+        assert wait_for(lambda: cam.governor is not None and cam.governor.coarsened >= 3, timeout=120)
+        gov = cam.governor
+        steps = [(change[2], change[6]) for change in list(gov.changes)[:3]]
+    finally:
+        assert service.stop(timeout=60) == []
+    assert gov.settle_coarsening is True
+    assert steps == [(1, True), (2, True), (4, True)]  # two tiers first, then detect_every doubled, twice
+    assert gov.observed_before_first_coarsening is not None
+    if gov.observed_before_first_drop is not None:
+        assert gov.observed_before_first_coarsening <= gov.observed_before_first_drop
+
+
 def test_serve_cameras_keep_the_score_pick_unless_their_table_asks_for_the_consensus(videos, authority, keys,
                                                                                      tmp_path):
     # The Selector's default is the consensus pick; a live camera's is the score pick, for capacity

@@ -294,6 +294,7 @@ class Camera:
                  and (max_side == 0 or max_side > TIER_COARSE_SIDE))
         return ScheduleGovernor(adapter.selector.schedule, base=base, cap=max(base, self.config.max_detect_every),
                                 capacity=self.config.buffer_frames, refine_backoff=self.config.refine_backoff,
+                                settle_coarsening=self.config.settle_coarsening,
                                 stage=adapter.selector.detect_stage if tiers else None,
                                 coarse_side=TIER_COARSE_SIDE, fine_every=int(settings.get("fine_every", 4)))
 

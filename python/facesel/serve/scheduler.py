@@ -90,6 +90,14 @@ class ScheduleGovernor:
         session 13). Its tiers must be off when given (the governor owns them from then on).
     coarse_side, fine_every : int
         The two tiers' setting when on (the pipeline's ``coarse_max_side`` and ``fine_every``).
+    settle_coarsening : bool
+        After a coarsening, coarsen again by the wait only once the smoothed wait passes the backlog
+        at that step (the larger of the smoothed wait and the frame's own then: the queue grows
+        although the schedule is coarser), on a gap (a drop), or ``SETTLE_SPANS * capacity`` frames
+        after its cooldown with the wait still over ``high``; meanwhile a wait that stays under that backlog is
+        the old schedule's backlog draining, and no further step is taken.
+        False: the rule before session 16 (another step as soon as the 4-frame cooldown ends and
+        the wait is still over ``high``, which climbs to the cap on one burst's backlog).
 
     Attributes
     ----------
@@ -120,10 +128,16 @@ class ScheduleGovernor:
 
     CHANGES_KEPT = 512
 
+    SETTLE_SPANS = 4
+    """With ``settle_coarsening``: frames after a coarsening's 4-frame cooldown (this many queue
+    spans) within which a wait under the step's backlog holds the next step. A schedule that drains
+    half the queue (the backlog at ``high``) in that time has at least 1 / (2 * SETTLE_SPANS) = 1/8
+    slack a frame; one with less is stepped past as before."""
+
     def __init__(self, schedule, base: int, cap: int, high: float = 0.5, low: float = 0.15,
                  smoothing: float = 0.25, calm_frames: int = 75, capacity: int = 1, refine_backoff: int = 2,
                  undo_frames: int = 150, max_calm_frames: int | None = None, stage=None, coarse_side: int = 640,
-                 fine_every: int = 4):
+                 fine_every: int = 4, settle_coarsening: bool = False):
         if isinstance(base, bool) or not isinstance(base, int) or base < 1:
             raise ValueError(f"base must be an integer >= 1, got {base!r}")
         if isinstance(cap, bool) or not isinstance(cap, int) or cap < base:
@@ -149,6 +163,11 @@ class ScheduleGovernor:
                                  "coarse_max_side); the governor can only turn it on from off")
             stage.set_tiers(coarse_side, fine_every)  # checks both ...
             stage.set_tiers(0, fine_every)  # ... and leaves it off
+        if not isinstance(settle_coarsening, bool):
+            raise ValueError(f"settle_coarsening must be true or false, got {settle_coarsening!r}")
+        self.settle_coarsening = settle_coarsening
+        self._settling: float | None = None  # the backlog at the last coarsening, while it drains
+        self._settle_left = 0  # frames left before that step is judged anyway
         self.stage, self.coarse_side, self.fine_every = stage, coarse_side, fine_every
         self._tiered = False
         self.tiers_on = self.tiers_off = 0
@@ -253,6 +272,13 @@ class ScheduleGovernor:
             if self._cooldown > 0:  # the backlog of the old schedule is still draining
                 self._cooldown -= 1
                 return
+            if self._settling is not None:
+                self._settle_left -= 1
+                if self.wait < self.high or self.wait > self._settling or self._settle_left <= 0:
+                    self._settling = None  # drained, growing again, or given its time: the step is judged
+            if self.wait > self.high and self._settling is not None and not gap:
+                self._calm = 0  # the last coarsening's backlog is still draining (settle_coarsening)
+                return
             if self.wait > self.high or gap:
                 self._calm = 0
                 coarser = self._coarser()
@@ -271,6 +297,9 @@ class ScheduleGovernor:
                         self.dropped_before_first_coarsening = int(dropped)
                         self.observed_before_first_coarsening = self.observed - 1
                     self._cooldown = 4
+                    if self.settle_coarsening:  # the backlog now: the smoothed wait lags a rising one
+                        self._settling = max(self.wait, fraction)
+                        self._settle_left = self.SETTLE_SPANS * self.capacity
                 return
             self._calm = self._calm + 1 if self.wait < self.low else 0
             finer = self._finer()
