@@ -28,10 +28,26 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from facesel import _core
+
+
+def _native(frame: np.ndarray, ranks: tuple) -> bool:
+    """Whether the core samples ``frame`` as it is: C-contiguous uint8, of a rank in ``ranks``
+    (2: (H, W); 3: (H, W, 3)); the core never copies a frame."""
+    return (frame.dtype == np.uint8 and frame.flags.c_contiguous and frame.ndim in ranks
+            and (frame.ndim == 2 or frame.shape[2] == 3))
+
+
 GRID = 12
 """Pixels sampled per side of each region (GRID x GRID per region)."""
 BINS = 4
 """Levels per colour channel of the histogram (BINS ** 3 bins)."""
+
+# The C++ core's samplers (cpp/src/cue_samples.cpp), used when its grid and bins are these; None
+# in a core built before them, whose callers then take the numpy definitions (the same values).
+_SAME_GRID = (getattr(_core, "CUE_GRID", None), getattr(_core, "CUE_BINS", None)) == (GRID, BINS)
+_CORE_HISTOGRAMS = getattr(_core, "colour_histograms", None) if _SAME_GRID else None
+_CORE_GREY = getattr(_core, "grey_samples", None) if _SAME_GRID else None
 _THUMB = (48, 27)
 MOVE_REACH = 3
 """Thumbnail cells (of 48 x 27: about 6 % of the frame) a camera may move between the frames a
@@ -391,8 +407,19 @@ def _clip_regions(regions: np.ndarray, shape) -> tuple[np.ndarray, np.ndarray]:
 def grey_samples_many(frame: np.ndarray, regions: np.ndarray) -> np.ndarray:
     """:func:`grey_samples` of many regions at once, with no Python per region: (K, 4) int
     regions (x1, y1, x2, y2) -> (K, GRID * GRID) float32, row k equal to ``grey_samples(frame,
-    regions[k])`` (the same clipping and grid, integer arithmetic)."""
+    regions[k])`` (the same clipping and grid, integer arithmetic). A C-contiguous uint8 frame
+    (H, W) or (H, W, 3) is sampled by the C++ core (``_core.grey_samples``: one pass, no numpy
+    call; the same values), any other by :func:`grey_samples_numpy`."""
     regions = np.asarray(regions, np.intp).reshape(-1, 4)
+    if _CORE_GREY is not None and _native(frame, (2, 3)):
+        return _CORE_GREY(frame, regions)
+    return grey_samples_numpy(frame, regions)
+
+
+def grey_samples_numpy(frame: np.ndarray, regions: np.ndarray) -> np.ndarray:
+    """:func:`grey_samples_many` in numpy ((K, 4) intp regions): the definition the C++ core's
+    samples are checked against (``tests/test_cue_samples_core.py``), and the path of frames the
+    core does not take (a view with strides, another dtype)."""
     lo, hi = _clip_regions(regions, frame.shape)
     axes = _grids(lo, hi)  # (K, 2, GRID): the columns, then the rows
     samples = _gather(frame, axes[:, 1, :, None], axes[:, 0, None, :], 1 if frame.ndim == 3 else None)
@@ -477,6 +504,18 @@ def appearances(frame: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     n = len(boxes)
     if frame.ndim != 3 or n == 0:
         return np.stack([appearance(frame, b) for b in boxes]) if n else np.zeros((0, 2, BINS ** 3), np.float32)
+    if _CORE_HISTOGRAMS is not None and _native(frame, (3,)):
+        # one pass in C++ (``_core.colour_histograms``): inside the pipeline the numpy calls below
+        # cost several times their arithmetic (docs/persons.md, speed); the same values
+        return _CORE_HISTOGRAMS(frame, boxes)
+    return appearances_numpy(frame, boxes)
+
+
+def appearances_numpy(frame: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """:func:`appearances` in numpy ((H, W, 3) frame, (N, 4) float64 boxes, N >= 1): the
+    definition the C++ core's histograms are checked against (``tests/test_cue_samples_core.py``),
+    and the path of frames the core does not take (a view with strides, another dtype)."""
+    n = len(boxes)
     # (N, 2, 4): the face (the box), then the band below it, placed and clipped as regions() does
     band = boxes[:, _BAND_FROM] + _twice(boxes[:, 2:] - boxes[:, :2]) * _BAND_SCALE
     lo, hi = _clip_regions(np.concatenate([boxes, band], axis=1).reshape(n, 2, 4), frame.shape)

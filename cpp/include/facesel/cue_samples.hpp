@@ -1,0 +1,42 @@
+// The switch cues' pixel samples (facesel.track_cues): the coarse colour histograms of a frame's
+// boxes and the grey samples under them, each a fixed 12 x 12 grid of single pixels read straight
+// from the frame. In Python these were a handful of numpy calls a frame on a few hundred pixels;
+// here one pass, with the same integer grid and the same float64 / float32 operations, so every
+// value equals the numpy definition bit for bit (tests/test_cue_samples_core.py).
+#pragma once
+#include <cstdint>
+
+namespace facesel {
+
+/// Pixels sampled per side of a region (facesel.track_cues.GRID).
+constexpr std::int64_t kCueGrid = 12;
+/// Levels per colour channel of a histogram (facesel.track_cues.BINS): kCueBins^3 bins.
+constexpr std::int64_t kCueBins = 4;
+
+/// The colour histograms of the face region (the box) and of the band below it of each box,
+/// as facesel.track_cues.appearances computes them.
+///
+/// frame  (h, w, 3) uint8, row-major (BGR)
+/// boxes  (n, 4) float64 x1, y1, x2, y2, finite
+/// out    (n, 2, kCueBins^3) float32: per box the face's histogram, then the band's, each
+///        summing to 1 (kCueGrid^2 samples)
+///
+/// The band is x1 - w/4, y2 + h/10, x2 + w/4, y2 + 1.1 h (w, h the box's sides); each region is
+/// clipped to the frame (at least one pixel, truncated towards zero), sampled on a kCueGrid grid
+/// (lo + s * (hi - 1 - lo) / (kCueGrid - 1), integers), gain-normalised (2.5 / max(1, mean byte)),
+/// and each sample's channels quantised to kCueBins levels. The caller guarantees the sizes
+/// (h, w >= 1, n >= 0) and finite boxes; the Python binding checks them.
+void colour_histograms(const std::uint8_t* frame, std::int64_t h, std::int64_t w, const double* boxes,
+                       std::int64_t n, float* out);
+
+/// Grey levels on a kCueGrid x kCueGrid grid over each region, as
+/// facesel.track_cues.grey_samples_many takes them (channel 1 of a 3-channel frame: its green,
+/// near enough to grey; the frame itself when it has one channel).
+///
+/// frame    (h, w, channels) uint8, row-major; channels 1 or 3
+/// regions  (k, 4) int64 x1, y1, x2, y2, clipped here to the frame (at least one pixel)
+/// out      (k, kCueGrid * kCueGrid) float32, row by row of the grid
+void grey_samples(const std::uint8_t* frame, std::int64_t h, std::int64_t w, std::int64_t channels,
+                  const std::int64_t* regions, std::int64_t k, float* out);
+
+}  // namespace facesel

@@ -1,0 +1,100 @@
+// See cue_samples.hpp. Compiled with -ffp-contract=off: the band's corners and the gains must be
+// the separate float64 multiplies and adds numpy makes (a fused multiply-add rounds once).
+#include "facesel/cue_samples.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+
+namespace facesel {
+
+namespace {
+
+constexpr std::int64_t kSamples = kCueGrid * kCueGrid;
+constexpr std::int64_t kBinCount = kCueBins * kCueBins * kCueBins;
+
+using Grid = std::array<std::int64_t, kCueGrid>;
+
+/// kCueGrid indices spread evenly over [lo, hi - 1] (facesel.track_cues._grid).
+Grid grid(std::int64_t lo, std::int64_t hi) {
+  Grid g{};
+  const std::int64_t span = std::max<std::int64_t>(0, hi - 1 - lo);
+  for (std::int64_t s = 0; s < kCueGrid; ++s) g[s] = lo + (s * span) / (kCueGrid - 1);
+  return g;
+}
+
+/// One side of a float region clipped as facesel.track_cues._clip_regions does: lo in
+/// [0, size - 1], hi in [lo + 1, size], both truncated towards zero after clipping.
+void clip(double lo_value, double hi_value, std::int64_t size, std::int64_t* lo, std::int64_t* hi) {
+  *lo = static_cast<std::int64_t>(std::max(0.0, std::min(static_cast<double>(size - 1), lo_value)));
+  *hi = static_cast<std::int64_t>(std::max(static_cast<double>(*lo + 1), std::min(static_cast<double>(size), hi_value)));
+}
+
+/// The histogram of one region x1, y1, x2, y2 (float) of a (h, w, 3) frame into out[kBinCount].
+void region_histogram(const std::uint8_t* frame, std::int64_t h, std::int64_t w, const double* region, float* out) {
+  std::int64_t x1, x2, y1, y2;
+  clip(region[0], region[2], w, &x1, &x2);
+  clip(region[1], region[3], h, &y1, &y2);
+  const Grid cols = grid(x1, x2), rows = grid(y1, y2);
+  std::array<std::uint8_t, kSamples * 3> pixels{};
+  std::uint64_t sum = 0;
+  std::uint8_t* p = pixels.data();
+  for (std::int64_t r = 0; r < kCueGrid; ++r) {
+    const std::uint8_t* row = frame + rows[r] * w * 3;
+    for (std::int64_t c = 0; c < kCueGrid; ++c, p += 3) {
+      const std::uint8_t* px = row + cols[c] * 3;
+      p[0] = px[0];
+      p[1] = px[1];
+      p[2] = px[2];
+      sum += static_cast<std::uint64_t>(px[0]) + px[1] + px[2];
+    }
+  }
+  // numpy: the integer sum divided by the count of bytes, then 2.5 / max(1, mean) in float64
+  const double mean = static_cast<double>(sum) / static_cast<double>(kSamples * 3);
+  const double gain = (160.0 * static_cast<double>(kCueBins) / 256.0) / std::max(1.0, mean);
+  std::array<std::int64_t, kBinCount> counts{};
+  for (std::int64_t s = 0; s < kSamples; ++s) {
+    std::int64_t code = 0;
+    for (std::int64_t ch = 0; ch < 3; ++ch) {
+      const std::int64_t q = static_cast<std::int64_t>(static_cast<double>(pixels[s * 3 + ch]) * gain);
+      code = code * kCueBins + std::min<std::int64_t>(q, kCueBins - 1);
+    }
+    ++counts[code];
+  }
+  for (std::int64_t b = 0; b < kBinCount; ++b) {
+    out[b] = static_cast<float>(counts[b]) / static_cast<float>(kSamples);
+  }
+}
+
+}  // namespace
+
+void colour_histograms(const std::uint8_t* frame, std::int64_t h, std::int64_t w, const double* boxes,
+                       std::int64_t n, float* out) {
+  for (std::int64_t i = 0; i < n; ++i) {
+    const double* b = boxes + 4 * i;
+    const double bw = b[2] - b[0], bh = b[3] - b[1];
+    // the band below the face, each corner as numpy adds it: corner + side * scale
+    const double band[4] = {b[0] + bw * -0.25, b[3] + bh * 0.1, b[2] + bw * 0.25, b[3] + bh * 1.1};
+    region_histogram(frame, h, w, b, out + (2 * i) * kBinCount);
+    region_histogram(frame, h, w, band, out + (2 * i + 1) * kBinCount);
+  }
+}
+
+void grey_samples(const std::uint8_t* frame, std::int64_t h, std::int64_t w, std::int64_t channels,
+                  const std::int64_t* regions, std::int64_t k, float* out) {
+  const std::int64_t offset = channels > 1 ? 1 : 0;
+  for (std::int64_t i = 0; i < k; ++i, out += kSamples) {
+    const std::int64_t* r = regions + 4 * i;
+    const std::int64_t x1 = std::max<std::int64_t>(0, std::min(w - 1, r[0]));
+    const std::int64_t y1 = std::max<std::int64_t>(0, std::min(h - 1, r[1]));
+    const std::int64_t x2 = std::max(x1 + 1, std::min(w, r[2]));
+    const std::int64_t y2 = std::max(y1 + 1, std::min(h, r[3]));
+    const Grid cols = grid(x1, x2), rows = grid(y1, y2);
+    for (std::int64_t rr = 0; rr < kCueGrid; ++rr) {
+      const std::uint8_t* row = frame + rows[rr] * w * channels + offset;
+      for (std::int64_t c = 0; c < kCueGrid; ++c) out[rr * kCueGrid + c] = static_cast<float>(row[cols[c] * channels]);
+    }
+  }
+}
+
+}  // namespace facesel
