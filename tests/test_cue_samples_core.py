@@ -16,7 +16,7 @@ import pytest
 
 import facesel.track_cues as cues
 from facesel import _core
-from facesel.track_cues import appearances_numpy, grey_samples_numpy
+from facesel.track_cues import appearances_numpy, box_jumps_numpy, grey_samples_numpy, pinned_patches_numpy
 
 
 def _same(a, b) -> bool:
@@ -53,6 +53,36 @@ def test_core_histograms_and_samples_equal_numpy_on_made_frames(shape):
         assert _same(_core.grey_samples(frame, regions), grey_samples_numpy(frame, regions))
         grey = np.ascontiguousarray(frame[..., 0])
         assert _same(_core.grey_samples(grey, regions), grey_samples_numpy(grey, regions))
+
+
+@pytest.mark.parametrize("shape", [(1080, 1920, 3), (97, 131, 3), (1, 1, 3), (360, 640)])
+def test_core_pinned_patches_equal_numpy(shape):
+    rng = np.random.default_rng(sum(shape) + 1)
+    frame = rng.integers(0, 256, shape, dtype=np.uint8)
+    for k in (0, 1, 7):
+        boxes = _boxes(rng, shape, 30).astype(np.float32)
+        previous_regions = _boxes(rng, shape, k).astype(np.intp)
+        previous = rng.integers(0, 256, (k, cues.GRID * cues.GRID)).astype(np.float32)
+        core = _core.pinned_patches(frame, boxes, previous_regions, previous)
+        reference = pinned_patches_numpy(frame, boxes, previous_regions, previous)
+        assert len(core) == len(reference) == 3
+        for a, b in zip(core, reference):
+            assert _same(a, b)
+
+
+def test_core_box_jumps_equal_numpy():
+    rng = np.random.default_rng(9)
+    previous = _boxes(rng, (1080, 1920), 300).astype(np.float32)
+    boxes = (previous + rng.uniform(-40, 40, previous.shape)).astype(np.float32)
+    boxes[:20] = previous[:20]  # no jump at all
+    boxes[20:40, 2:] = boxes[20:40, :2]  # no area: the floor
+    with np.errstate(invalid="ignore"):
+        core, reference = _core.box_jumps(previous, boxes), box_jumps_numpy(previous, boxes)
+    assert [list(map(repr, c)) for c in core] == [list(map(repr, r)) for r in reference]
+    odd = np.array([[np.nan, 0, 1, 1], [0, 0, np.inf, 1], [0, 0, 1e30, 1e30]], np.float32)
+    with np.errstate(invalid="ignore", over="ignore"):
+        core, reference = _core.box_jumps(odd, odd[::-1].copy()), box_jumps_numpy(odd, odd[::-1].copy())
+    assert [list(map(repr, c)) for c in core] == [list(map(repr, r)) for r in reference]
 
 
 def test_the_public_functions_take_the_core_only_where_it_applies(monkeypatch):
@@ -92,6 +122,16 @@ def test_bad_input_is_refused_naming_the_argument():
         _core.grey_samples(frame, np.zeros((1, 4)))
     with pytest.raises(ValueError, match="regions must have 2 dimensions"):
         _core.grey_samples(frame, np.zeros(4, np.int64))
+    with pytest.raises(TypeError, match="boxes must be float32, got dtype float64"):
+        _core.pinned_patches(frame, box, np.zeros((0, 4), np.int64), np.zeros((0, 144), np.float32))
+    with pytest.raises(ValueError, match=r"previous_patches must have shape \(1, 144\)"):
+        _core.pinned_patches(frame, box.astype(np.float32), np.zeros((1, 4), np.int64), np.zeros((2, 144), np.float32))
+    with pytest.raises(ValueError, match="previous_patches must hold whole grey levels in \\[0, 255\\], found 0.5"):
+        _core.pinned_patches(frame, box.astype(np.float32), np.zeros((1, 4), np.int64), np.full((1, 144), 0.5, np.float32))
+    with pytest.raises(TypeError, match="previous must be float32"):
+        _core.box_jumps(box, box.astype(np.float32))
+    with pytest.raises(ValueError, match="same number of rows"):
+        _core.box_jumps(np.zeros((2, 4), np.float32), np.zeros((1, 4), np.float32))
     assert _core.colour_histograms(frame, np.zeros((0, 4))).shape == (0, 2, 64)
     assert _core.grey_samples(frame, np.zeros((0, 4), np.int64)).shape == (0, 144)
 
@@ -122,6 +162,8 @@ def test_the_trackers_cues_on_a_real_video_are_the_same_on_either_path(shared_da
     core = _track_run(frames, detections)
     monkeypatch.setattr(cues, "_CORE_HISTOGRAMS", None)
     monkeypatch.setattr(cues, "_CORE_GREY", None)
+    monkeypatch.setattr(cues, "_CORE_PINNED", None)
+    monkeypatch.setattr(cues, "_CORE_JUMPS", None)
     numpy_path = _track_run(frames, detections)
     assert sum(h is not None for seen in core[0] for h in seen[0]) > 50  # colours were sampled
     assert core == numpy_path

@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstring>
+#include <limits>
 
 namespace facesel {
 
@@ -66,6 +68,19 @@ void region_histogram(const std::uint8_t* frame, std::int64_t h, std::int64_t w,
   }
 }
 
+/// numpy's maximum and minimum: NaN when either is NaN (std::max would return its first argument).
+double nan_max(double a, double b) { return (a != a || b != b) ? std::numeric_limits<double>::quiet_NaN() : (a < b ? b : a); }
+double nan_min(double a, double b) { return (a != a || b != b) ? std::numeric_limits<double>::quiet_NaN() : (b < a ? b : a); }
+
+/// facesel.track_cues._size_aspect of one float32 box: its size and its width-to-height ratio.
+void size_aspect(const float* b, double* size, double* aspect) {
+  const float bw = b[2] - b[0], bh = b[3] - b[1];
+  const float area = bw * bh;
+  // numpy compares the float32 area with 1e-9 in float32 (a Python float is a weak scalar)
+  *size = area > static_cast<float>(1e-9) ? static_cast<double>(std::sqrt(area)) : std::sqrt(1e-9);
+  *aspect = nan_max(1e-9, static_cast<double>(bw)) / nan_max(1e-9, static_cast<double>(bh));
+}
+
 }  // namespace
 
 void colour_histograms(const std::uint8_t* frame, std::int64_t h, std::int64_t w, const double* boxes,
@@ -77,6 +92,41 @@ void colour_histograms(const std::uint8_t* frame, std::int64_t h, std::int64_t w
     const double band[4] = {b[0] + bw * -0.25, b[3] + bh * 0.1, b[2] + bw * 0.25, b[3] + bh * 1.1};
     region_histogram(frame, h, w, b, out + (2 * i) * kBinCount);
     region_histogram(frame, h, w, band, out + (2 * i + 1) * kBinCount);
+  }
+}
+
+void box_jumps(const float* previous, const float* boxes, std::int64_t n, double* size, double* aspect) {
+  for (std::int64_t i = 0; i < n; ++i) {
+    double size_a, aspect_a, size_b, aspect_b;
+    size_aspect(previous + 4 * i, &size_a, &aspect_a);
+    size_aspect(boxes + 4 * i, &size_b, &aspect_b);
+    size[i] = nan_max(size_a, size_b) / nan_min(size_a, size_b);
+    aspect[i] = nan_max(aspect_a, aspect_b) / nan_min(aspect_a, aspect_b);
+  }
+}
+
+void pinned_patches(const std::uint8_t* frame, std::int64_t h, std::int64_t w, std::int64_t channels,
+                    const float* boxes, std::int64_t n, const std::int64_t* previous_regions,
+                    const float* previous_patches, std::int64_t k, std::int64_t* regions, float* patches,
+                    float* under) {
+  for (std::int64_t i = 0; i < n; ++i) {
+    const double x1 = boxes[4 * i], y1 = boxes[4 * i + 1], x2 = boxes[4 * i + 2], y2 = boxes[4 * i + 3];
+    // facesel.track_cues.middle_regions: each corner plus (or minus) a fifth of its side, in float64
+    const double dx = 0.2 * (x2 - x1), dy = 0.2 * (y2 - y1);
+    std::int64_t* r = regions + 4 * i;
+    r[0] = static_cast<std::int64_t>(x1 + dx);
+    r[1] = static_cast<std::int64_t>(y1 + dy);
+    r[2] = static_cast<std::int64_t>(x2 - dx);
+    r[3] = static_cast<std::int64_t>(y2 - dy);
+  }
+  grey_samples(frame, h, w, channels, regions, n, patches);
+  std::array<float, kSamples> now{};
+  for (std::int64_t j = 0; j < k; ++j) {
+    grey_samples(frame, h, w, channels, previous_regions + 4 * j, 1, now.data());
+    // whole grey levels: every difference and the sum are exact in float32, in any order
+    float total = 0.0f;
+    for (std::int64_t s = 0; s < kSamples; ++s) total += std::fabs(now[s] - previous_patches[j * kSamples + s]);
+    under[j] = total / static_cast<float>(kSamples);
   }
 }
 

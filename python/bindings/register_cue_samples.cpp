@@ -6,6 +6,7 @@
 
 #include <string>
 #include <type_traits>
+#include <vector>
 
 #include "facesel/cue_samples.hpp"
 #include "register.hpp"
@@ -40,13 +41,18 @@ py::array frame_of(const py::object& obj, bool colour) {
   return a;
 }
 
+/// An (N, 4) array as a C-contiguous T array. `exact`: its dtype must already be T (a float64
+/// box cast to float32 would not be the box numpy computes with); integer T takes integers only.
 template <typename T>
-CArray<T> rows_of_four(const py::object& obj, const char* name, const char* dtype_name) {
+CArray<T> rows_of_four(const py::object& obj, const char* name, const char* dtype_name, bool exact = false) {
   if (py::isinstance<py::array>(obj)) {
-    const char kind = py::reinterpret_borrow<py::array>(obj).dtype().kind();
+    const py::array a = py::reinterpret_borrow<py::array>(obj);
+    const char kind = a.dtype().kind();
     if (std::is_integral<T>::value && kind != 'i' && kind != 'u') {
-      throw py::type_error(std::string(name) + " must be an integer array (int64), got dtype " +
-                           dtype_str(py::reinterpret_borrow<py::array>(obj)));
+      throw py::type_error(std::string(name) + " must be an integer array (int64), got dtype " + dtype_str(a));
+    }
+    if (exact && !a.dtype().is(py::dtype::of<T>())) {
+      throw py::type_error(std::string(name) + " must be " + dtype_name + ", got dtype " + dtype_str(a));
     }
   }
   CArray<T> a = as_array<T>(obj, name, 2, dtype_name);
@@ -75,6 +81,54 @@ py::array_t<float> grey_samples_py(const py::object& frame_obj, const py::object
   return out;
 }
 
+py::tuple pinned_patches_py(const py::object& frame_obj, const py::object& boxes_obj,
+                            const py::object& regions_obj, const py::object& patches_obj) {
+  const py::array frame = frame_of(frame_obj, false);
+  const CArray<float> boxes = rows_of_four<float>(boxes_obj, "boxes", "float32", true);
+  require_finite(boxes, "boxes");
+  const CArray<std::int64_t> previous = rows_of_four<std::int64_t>(regions_obj, "previous_regions", "int64");
+  const CArray<float> patches = as_array<float>(patches_obj, "previous_patches", 2, "float32");
+  const py::ssize_t samples = kCueGrid * kCueGrid;
+  if (patches.shape(0) != previous.shape(0) || patches.shape(1) != samples) {
+    throw py::value_error("previous_patches must have shape (" + std::to_string(previous.shape(0)) + ", " +
+                          std::to_string(samples) + ") (one patch per previous region), got " + shape_str(patches));
+  }
+  const float* p = patches.data();
+  for (py::ssize_t i = 0; i < patches.size(); ++i) {
+    // whole grey levels (as grey_samples gives them): the sums below are then exact in any order
+    if (!(p[i] >= 0.0f && p[i] <= 255.0f && p[i] == static_cast<float>(static_cast<int>(p[i])))) {
+      throw py::value_error("previous_patches must hold whole grey levels in [0, 255], found " +
+                            std::to_string(p[i]) + " at flat index " + std::to_string(i));
+    }
+  }
+  const py::ssize_t n = boxes.shape(0), k = previous.shape(0);
+  py::array_t<std::int64_t> regions({n, py::ssize_t{4}});
+  py::array_t<float> out_patches({n, samples});
+  py::array_t<float> under(k);
+  pinned_patches(static_cast<const std::uint8_t*>(frame.data()), frame.shape(0), frame.shape(1),
+                 frame.ndim() == 3 ? frame.shape(2) : 1, boxes.data(), n, previous.data(), p, k,
+                 regions.mutable_data(), out_patches.mutable_data(), under.mutable_data());
+  return py::make_tuple(regions, out_patches, under);
+}
+
+py::tuple box_jumps_py(const py::object& previous_obj, const py::object& boxes_obj) {
+  const CArray<float> previous = rows_of_four<float>(previous_obj, "previous", "float32", true);
+  const CArray<float> boxes = rows_of_four<float>(boxes_obj, "boxes", "float32", true);
+  if (previous.shape(0) != boxes.shape(0)) {
+    throw py::value_error("previous and boxes must have the same number of rows, got " + shape_str(previous) + " and " +
+                          shape_str(boxes));
+  }
+  const py::ssize_t n = boxes.shape(0);
+  std::vector<double> size(static_cast<std::size_t>(n)), aspect(static_cast<std::size_t>(n));
+  facesel::box_jumps(previous.data(), boxes.data(), n, size.data(), aspect.data());
+  py::list sizes(n), aspects(n);
+  for (py::ssize_t i = 0; i < n; ++i) {
+    sizes[i] = py::float_(size[static_cast<std::size_t>(i)]);
+    aspects[i] = py::float_(aspect[static_cast<std::size_t>(i)]);
+  }
+  return py::make_tuple(sizes, aspects);
+}
+
 }  // namespace
 
 void register_cue_samples(py::module_& m) {
@@ -88,6 +142,14 @@ void register_cue_samples(py::module_& m) {
         "Grey levels (channel 1 of a colour frame) on a 12 x 12 grid over each region.\n\n"
         "frame (H, W) or (H, W, 3) uint8 C-contiguous, regions (K, 4) int64 x1, y1, x2, y2 -> (K, 144)\n"
         "float32 (facesel.track_cues.grey_samples_many, bit for bit).");
+  m.def("pinned_patches", &pinned_patches_py, py::arg("frame"), py::arg("boxes"), py::arg("previous_regions"),
+        py::arg("previous_patches"),
+        "The pinned-logo cue's samples of one frame: (regions (N, 4) int64, patches (N, 144) float32,\n"
+        "under (K,) float32) from boxes (N, 4) float32 and the previous regions (K, 4) int64 and patches\n"
+        "(K, 144) float32 (facesel.track_cues.pinned_patches, bit for bit).");
+  m.def("box_jumps", &box_jumps_py, py::arg("previous"), py::arg("boxes"),
+        "The size and aspect jumps of pairs of float32 boxes (N, 4): two lists of N floats\n"
+        "(facesel.track_cues.box_jumps, bit for bit).");
 }
 
 }  // namespace bindings

@@ -48,6 +48,8 @@ BINS = 4
 _SAME_GRID = (getattr(_core, "CUE_GRID", None), getattr(_core, "CUE_BINS", None)) == (GRID, BINS)
 _CORE_HISTOGRAMS = getattr(_core, "colour_histograms", None) if _SAME_GRID else None
 _CORE_GREY = getattr(_core, "grey_samples", None) if _SAME_GRID else None
+_CORE_PINNED = getattr(_core, "pinned_patches", None) if _SAME_GRID else None
+_CORE_JUMPS = getattr(_core, "box_jumps", None)
 _THUMB = (48, 27)
 MOVE_REACH = 3
 """Thumbnail cells (of 48 x 27: about 6 % of the frame) a camera may move between the frames a
@@ -435,6 +437,47 @@ def middle_regions(boxes: np.ndarray) -> np.ndarray:
     return (b + inset * _INWARD).astype(np.intp)
 
 
+def pinned_patches(frame: np.ndarray, boxes: np.ndarray, previous_regions: np.ndarray,
+                   previous_patches: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pinned-logo cue's samples of one frame, in one pass: (regions, patches, under).
+
+    Parameters
+    ----------
+    frame : (H, W[, 3]) uint8
+    boxes : (N, 4) float32, this frame's boxes
+    previous_regions : (K, 4) intp, regions sampled on an earlier frame
+    previous_patches : (K, GRID * GRID) float32, their samples then (whole grey levels)
+
+    Returns
+    -------
+    regions : (N, 4) intp, :func:`middle_regions` of ``boxes``
+    patches : (N, GRID * GRID) float32, their :func:`grey_samples_many`
+    under : (K,) float32, the mean absolute difference of each previous region's samples on this
+        frame to its patch (the sum of whole grey levels is exact, so each row's mean is the one
+        of that row alone)
+
+    A C-contiguous uint8 frame and finite float32 boxes go to the C++ core
+    (``_core.pinned_patches``; the same values), others to :func:`pinned_patches_numpy`.
+    """
+    if _CORE_PINNED is not None and boxes.dtype == np.float32 and _native(frame, (2, 3)):
+        try:
+            return _CORE_PINNED(frame, boxes, previous_regions, previous_patches)
+        except ValueError:  # a non-finite box: numpy's own (nan -> integer) rules apply
+            pass
+    return pinned_patches_numpy(frame, boxes, previous_regions, previous_patches)
+
+
+def pinned_patches_numpy(frame, boxes, previous_regions, previous_patches):
+    """:func:`pinned_patches` in numpy: the definition the C++ core's are checked against."""
+    regions = middle_regions(boxes)
+    k = len(previous_regions)
+    if not k:
+        return regions, grey_samples_many(frame, regions), np.zeros(0, np.float32)
+    samples = grey_samples_many(frame, np.concatenate([np.asarray(previous_regions, np.intp).reshape(-1), regions.reshape(-1)]))
+    under = np.abs(samples[:k] - previous_patches).sum(axis=1) / np.float32(previous_patches.shape[1])
+    return regions, samples[k:], under
+
+
 _INWARD = np.array([1.0, 1.0, -1.0, -1.0])
 # the band below the face (regions()): x1 - bw / 4, y2 + bh / 10, x2 + bw / 4, y2 + 1.1 bh
 _BAND_FROM = np.array([0, 3, 2, 3])
@@ -554,7 +597,18 @@ def box_jumps(previous: np.ndarray, boxes: np.ndarray) -> tuple[list, list]:
     """:func:`size_jump` and :func:`aspect_jump` of many pairs at once: (N, 4) float32 previous
     boxes and boxes -> two lists of N floats, each equal to the function's value for that pair
     (the same float32 areas and float64 ratios; both sets of boxes in one pass when they share a
-    dtype, as the tracker's do)."""
+    dtype, as the tracker's do). Two C-contiguous float32 arrays (the tracker's) go to the C++
+    core (``_core.box_jumps``: the same operations, no numpy call), others to
+    :func:`box_jumps_numpy`."""
+    if (_CORE_JUMPS is not None and previous.dtype == boxes.dtype == np.float32 and previous.flags.c_contiguous
+            and boxes.flags.c_contiguous):
+        return _CORE_JUMPS(previous, boxes)
+    return box_jumps_numpy(previous, boxes)
+
+
+def box_jumps_numpy(previous: np.ndarray, boxes: np.ndarray) -> tuple[list, list]:
+    """:func:`box_jumps` in numpy: the definition the C++ core's jumps are checked against
+    (``tests/test_cue_samples_core.py``)."""
     n = len(previous)
     if previous.dtype == boxes.dtype:
         ratios = _size_aspect(np.concatenate([previous, boxes]))  # (2, 2N): sizes, aspects

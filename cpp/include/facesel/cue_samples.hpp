@@ -39,4 +39,25 @@ void colour_histograms(const std::uint8_t* frame, std::int64_t h, std::int64_t w
 void grey_samples(const std::uint8_t* frame, std::int64_t h, std::int64_t w, std::int64_t channels,
                   const std::int64_t* regions, std::int64_t k, float* out);
 
+/// The pinned-logo cue's samples of one frame (facesel.track_cues.pinned_patches): the middle of
+/// each box (a fifth in from each side, truncated towards zero), its grey samples, and how much
+/// the grey samples under each previous region changed against that region's stored patch.
+///
+/// boxes             (n, 4) float32 x1, y1, x2, y2, finite
+/// previous_regions  (k, 4) int64; previous_patches (k, kCueGrid^2) float32 whole grey levels
+/// regions           (n, 4) int64 out: the middles
+/// patches           (n, kCueGrid^2) float32 out: their samples (grey_samples)
+/// under             (k) float32 out: mean absolute difference of each previous region's samples
+///                   on this frame to its patch (an exact integer sum divided by kCueGrid^2)
+void pinned_patches(const std::uint8_t* frame, std::int64_t h, std::int64_t w, std::int64_t channels,
+                    const float* boxes, std::int64_t n, const std::int64_t* previous_regions,
+                    const float* previous_patches, std::int64_t k, std::int64_t* regions, float* patches,
+                    float* under);
+
+/// The size and aspect jumps of n pairs of float32 boxes (facesel.track_cues.box_jumps): per pair
+/// the ratio (>= 1, larger over smaller) of the sizes sqrt(w * h) (the area in float32; 1e-9 where
+/// it is not above float32(1e-9)), then of the width-to-height ratios (float64, sides floored at
+/// 1e-9). NaN propagates as numpy's maximum and minimum propagate it.
+void box_jumps(const float* previous, const float* boxes, std::int64_t n, double* size, double* aspect);
+
 }  // namespace facesel
