@@ -85,6 +85,20 @@ def test_core_box_jumps_equal_numpy():
     assert [list(map(repr, c)) for c in core] == [list(map(repr, r)) for r in reference]
 
 
+@pytest.mark.parametrize("shape", [(1080, 1920, 3), (27, 48, 3), (360, 640), (1, 1)])
+def test_core_thumbnail_and_its_differences_equal_numpy(shape, monkeypatch):
+    rng = np.random.default_rng(sum(shape) + 2)
+    frames = [rng.integers(0, 256, shape, dtype=np.uint8) for _ in range(3)] + [np.zeros(shape, np.uint8),
+                                                                               np.full(shape, 255, np.uint8)]
+    core = [cues.thumbnail(f) for f in frames]
+    core_levels = [cues._mean_level(a, b) for a in core for b in core]
+    monkeypatch.setattr(cues, "_CORE_TAKE", None)
+    reference = [cues.thumbnail(f) for f in frames]
+    assert all(_same(a, b) for a, b in zip(core, reference))
+    assert [repr(v) for v in core_levels] == [repr(cues._mean_level_numpy(a, b)) for a in reference for b in reference]
+    assert max(core_levels) == 255.0  # the largest sum: every level 255 apart
+
+
 def test_the_public_functions_take_the_core_only_where_it_applies(monkeypatch):
     rng = np.random.default_rng(3)
     frame = rng.integers(0, 256, (120, 160, 3), dtype=np.uint8)
@@ -132,6 +146,16 @@ def test_bad_input_is_refused_naming_the_argument():
         _core.box_jumps(box, box.astype(np.float32))
     with pytest.raises(ValueError, match="same number of rows"):
         _core.box_jumps(np.zeros((2, 4), np.float32), np.zeros((1, 4), np.float32))
+    with pytest.raises(ValueError, match="index must lie in \\[0, 300\\)"):
+        _core.take_levels(frame, np.array([0, 300]))
+    with pytest.raises(TypeError, match="index must be an integer numpy array"):
+        _core.take_levels(frame, np.array([0.0]))
+    with pytest.raises(ValueError, match="b must hold whole grey levels in \\[0, 255\\], found 256"):
+        _core.mean_level(np.zeros(4, np.float32), np.full(4, 256, np.float32))
+    with pytest.raises(TypeError, match="a must be a float32 numpy array"):
+        _core.mean_level(np.zeros(4), np.zeros(4, np.float32))
+    with pytest.raises(ValueError, match="the same number of levels"):
+        _core.mean_level(np.zeros(4, np.float32), np.zeros(3, np.float32))
     assert _core.colour_histograms(frame, np.zeros((0, 4))).shape == (0, 2, 64)
     assert _core.grey_samples(frame, np.zeros((0, 4), np.int64)).shape == (0, 144)
 
@@ -164,6 +188,8 @@ def test_the_trackers_cues_on_a_real_video_are_the_same_on_either_path(shared_da
     monkeypatch.setattr(cues, "_CORE_GREY", None)
     monkeypatch.setattr(cues, "_CORE_PINNED", None)
     monkeypatch.setattr(cues, "_CORE_JUMPS", None)
+    monkeypatch.setattr(cues, "_CORE_TAKE", None)
+    monkeypatch.setattr(cues, "_CORE_MEAN_LEVEL", None)
     numpy_path = _track_run(frames, detections)
     assert sum(h is not None for seen in core[0] for h in seen[0]) > 50  # colours were sampled
     assert core == numpy_path

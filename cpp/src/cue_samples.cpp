@@ -130,6 +130,16 @@ void pinned_patches(const std::uint8_t* frame, std::int64_t h, std::int64_t w, s
   }
 }
 
+void take_levels(const std::uint8_t* frame, const std::int64_t* index, std::int64_t k, float* out) {
+  for (std::int64_t i = 0; i < k; ++i) out[i] = static_cast<float>(frame[index[i]]);
+}
+
+float mean_level(const float* a, const float* b, std::int64_t k) {
+  float total = 0.0f;
+  for (std::int64_t i = 0; i < k; ++i) total += std::fabs(a[i] - b[i]);
+  return total / static_cast<float>(k);
+}
+
 void grey_samples(const std::uint8_t* frame, std::int64_t h, std::int64_t w, std::int64_t channels,
                   const std::int64_t* regions, std::int64_t k, float* out) {
   const std::int64_t offset = channels > 1 ? 1 : 0;

@@ -129,6 +129,65 @@ py::tuple box_jumps_py(const py::object& previous_obj, const py::object& boxes_o
   return py::make_tuple(sizes, aspects);
 }
 
+// Whole grey levels of a thumbnail: the float32 sum of up to kMaxLevels of them is exact in any
+// order, so mean_level equals numpy's reduction bit for bit.
+constexpr py::ssize_t kMaxLevels = (py::ssize_t{1} << 24) / 255;
+
+CArray<float> whole_levels(const py::object& obj, const char* name) {
+  if (!py::isinstance<py::array>(obj) || !py::reinterpret_borrow<py::array>(obj).dtype().is(py::dtype::of<float>())) {
+    throw py::type_error(std::string(name) + " must be a float32 numpy array, got " + repr_str(py::type::of(obj)));
+  }
+  const py::array a = py::reinterpret_borrow<py::array>(obj);
+  if (!(a.flags() & py::array::c_style)) throw py::value_error(std::string(name) + " must be C-contiguous");
+  if (a.size() > kMaxLevels) {
+    throw py::value_error(std::string(name) + " must hold at most " + std::to_string(kMaxLevels) + " levels, got " +
+                          std::to_string(a.size()));
+  }
+  CArray<float> c = py::reinterpret_borrow<CArray<float>>(a);
+  const float* p = c.data();
+  for (py::ssize_t i = 0; i < c.size(); ++i) {
+    if (!(p[i] >= 0.0f && p[i] <= 255.0f && p[i] == static_cast<float>(static_cast<int>(p[i])))) {
+      throw py::value_error(std::string(name) + " must hold whole grey levels in [0, 255], found " + std::to_string(p[i]) +
+                            " at flat index " + std::to_string(i));
+    }
+  }
+  return c;
+}
+
+py::array_t<float> take_levels_py(const py::object& frame_obj, const py::object& index_obj) {
+  if (!py::isinstance<py::array>(frame_obj)) {
+    throw py::type_error("frame must be a numpy.ndarray of uint8, got " + repr_str(py::type::of(frame_obj)));
+  }
+  const py::array frame = py::reinterpret_borrow<py::array>(frame_obj);
+  if (!frame.dtype().is(py::dtype::of<std::uint8_t>())) throw py::type_error("frame must be uint8, got dtype " + dtype_str(frame));
+  if (!(frame.flags() & py::array::c_style)) throw py::value_error("frame must be C-contiguous (it is not copied)");
+  if (!py::isinstance<py::array>(index_obj) || py::reinterpret_borrow<py::array>(index_obj).dtype().kind() != 'i') {
+    throw py::type_error("index must be an integer numpy array (int64)");
+  }
+  const CArray<std::int64_t> index = as_array<std::int64_t>(index_obj, "index", py::reinterpret_borrow<py::array>(index_obj).ndim(), "int64");
+  const std::int64_t* ix = index.data();
+  const py::ssize_t size = frame.size();
+  for (py::ssize_t i = 0; i < index.size(); ++i) {
+    if (ix[i] < 0 || ix[i] >= size) {
+      throw py::value_error("index must lie in [0, " + std::to_string(size) + ") (the frame's bytes), found " +
+                            std::to_string(ix[i]) + " at flat index " + std::to_string(i));
+    }
+  }
+  std::vector<py::ssize_t> shape(index.shape(), index.shape() + index.ndim());
+  py::array_t<float> out(shape);
+  take_levels(static_cast<const std::uint8_t*>(frame.data()), ix, index.size(), out.mutable_data());
+  return out;
+}
+
+double mean_level_py(const py::object& a_obj, const py::object& b_obj) {
+  const CArray<float> a = whole_levels(a_obj, "a"), b = whole_levels(b_obj, "b");
+  if (a.size() != b.size() || a.size() == 0) {
+    throw py::value_error("a and b must hold the same number of levels (at least one), got " + std::to_string(a.size()) +
+                          " and " + std::to_string(b.size()));
+  }
+  return static_cast<double>(mean_level(a.data(), b.data(), a.size()));
+}
+
 }  // namespace
 
 void register_cue_samples(py::module_& m) {
@@ -147,6 +206,12 @@ void register_cue_samples(py::module_& m) {
         "The pinned-logo cue's samples of one frame: (regions (N, 4) int64, patches (N, 144) float32,\n"
         "under (K,) float32) from boxes (N, 4) float32 and the previous regions (K, 4) int64 and patches\n"
         "(K, 144) float32 (facesel.track_cues.pinned_patches, bit for bit).");
+  m.def("take_levels", &take_levels_py, py::arg("frame"), py::arg("index"),
+        "The bytes of a C-contiguous uint8 frame at flat indices (int64, any shape) as float32 grey levels\n"
+        "(facesel.track_cues.thumbnail).");
+  m.def("mean_level", &mean_level_py, py::arg("a"), py::arg("b"),
+        "Mean absolute difference of two float32 arrays of whole grey levels, summed and divided in float32\n"
+        "(facesel.track_cues._mean_level, bit for bit).");
   m.def("box_jumps", &box_jumps_py, py::arg("previous"), py::arg("boxes"),
         "The size and aspect jumps of pairs of float32 boxes (N, 4): two lists of N floats\n"
         "(facesel.track_cues.box_jumps, bit for bit).");

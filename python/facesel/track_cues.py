@@ -50,6 +50,8 @@ _CORE_HISTOGRAMS = getattr(_core, "colour_histograms", None) if _SAME_GRID else 
 _CORE_GREY = getattr(_core, "grey_samples", None) if _SAME_GRID else None
 _CORE_PINNED = getattr(_core, "pinned_patches", None) if _SAME_GRID else None
 _CORE_JUMPS = getattr(_core, "box_jumps", None)
+_CORE_TAKE = getattr(_core, "take_levels", None)
+_CORE_MEAN_LEVEL = getattr(_core, "mean_level", None)
 _THUMB = (48, 27)
 MOVE_REACH = 3
 """Thumbnail cells (of 48 x 27: about 6 % of the frame) a camera may move between the frames a
@@ -303,7 +305,16 @@ _sum, _max = np.add.reduce, np.maximum.reduce
 def _mean_level(a: np.ndarray, b: np.ndarray) -> float:
     """``float(np.abs(a - b).mean())`` of two float32 thumbnails of whole grey levels: their sum
     is exact in float32 (at most 1,296 x 255), so dividing it by the count as ``mean`` does gives
-    the same value, without ``mean``'s Python."""
+    the same value, without ``mean``'s Python (in the C++ core, ``_core.mean_level``, when the
+    thumbnails are C-contiguous float32: one call instead of four; :func:`_mean_level_numpy`)."""
+    if _CORE_MEAN_LEVEL is not None and a.dtype == b.dtype == np.float32 and a.shape == b.shape \
+            and a.flags.c_contiguous and b.flags.c_contiguous:
+        return _CORE_MEAN_LEVEL(a, b)
+    return _mean_level_numpy(a, b)
+
+
+def _mean_level_numpy(a: np.ndarray, b: np.ndarray) -> float:
+    """:func:`_mean_level` in numpy: the definition the core's is checked against."""
     return float(_sum(np.abs(a - b), None) / np.float32(a.size))
 
 
@@ -340,6 +351,8 @@ def thumbnail(frame: np.ndarray) -> np.ndarray:
     rows, cols, colour_bytes, grey_bytes = index
     if not frame.flags.c_contiguous or (frame.ndim == 3 and frame.shape[2] != 3):
         return _gather(frame, rows, cols, 1 if frame.ndim == 3 else None).astype(np.float32)
+    if _CORE_TAKE is not None and frame.dtype == np.uint8:  # one call instead of a take and a cast
+        return _CORE_TAKE(frame, colour_bytes if frame.ndim == 3 else grey_bytes)
     return frame.reshape(-1).take(colour_bytes if frame.ndim == 3 else grey_bytes).astype(np.float32)
 
 

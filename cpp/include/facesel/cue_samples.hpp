@@ -60,4 +60,13 @@ void pinned_patches(const std::uint8_t* frame, std::int64_t h, std::int64_t w, s
 /// 1e-9). NaN propagates as numpy's maximum and minimum propagate it.
 void box_jumps(const float* previous, const float* boxes, std::int64_t n, double* size, double* aspect);
 
+/// The scene-change cue's thumbnail (facesel.track_cues.thumbnail): the bytes of a frame at k
+/// flat indices (each in [0, size), the caller's), as float32 grey levels.
+void take_levels(const std::uint8_t* frame, const std::int64_t* index, std::int64_t k, float* out);
+
+/// Mean absolute difference of two thumbnails of k whole grey levels (0-255) each, as
+/// facesel.track_cues._mean_level computes it: the sum (exact in float32 up to 2^24 / 255 levels,
+/// in any order) divided by k in float32.
+float mean_level(const float* a, const float* b, std::int64_t k);
+
 }  // namespace facesel
