@@ -99,6 +99,19 @@ def test_core_thumbnail_and_its_differences_equal_numpy(shape, monkeypatch):
     assert max(core_levels) == 255.0  # the largest sum: every level 255 apart
 
 
+def test_core_crowding_equals_numpy_on_many_boxes():
+    rng = np.random.default_rng(4)
+    for n in (2, 17, 60):  # beyond the Python pairs' 16 boxes too
+        for _ in range(30):
+            boxes = _boxes(rng, (360, 640), n) * 0.3
+            assert _same(_core.crowded(boxes), cues.crowded_numpy(boxes))
+    odd = np.array([[0, 0, np.inf, 10], [5, 5, 20, 20], [np.nan, 0, 10, 10], [0, -np.inf, 10, 10], [1, 1, 9, 9.0]])
+    with np.errstate(invalid="ignore"):
+        assert _same(_core.crowded(odd), cues.crowded_numpy(odd))
+        wide = np.concatenate([odd] * 5)  # 25 boxes: numpy's pairs
+        assert _same(_core.crowded(wide), cues.crowded_numpy(wide))
+
+
 def test_the_public_functions_take_the_core_only_where_it_applies(monkeypatch):
     rng = np.random.default_rng(3)
     frame = rng.integers(0, 256, (120, 160, 3), dtype=np.uint8)
@@ -190,6 +203,7 @@ def test_the_trackers_cues_on_a_real_video_are_the_same_on_either_path(shared_da
     monkeypatch.setattr(cues, "_CORE_JUMPS", None)
     monkeypatch.setattr(cues, "_CORE_TAKE", None)
     monkeypatch.setattr(cues, "_CORE_MEAN_LEVEL", None)
+    monkeypatch.setattr(cues, "_CORE_CROWDED", None)
     numpy_path = _track_run(frames, detections)
     assert sum(h is not None for seen in core[0] for h in seen[0]) > 50  # colours were sampled
     assert core == numpy_path

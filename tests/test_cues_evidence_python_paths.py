@@ -43,13 +43,15 @@ def test_crowding_in_python_equals_the_numpy_pairs(grid, monkeypatch):
         if k % 4 == 0 and len(boxes):
             boxes[rng.integers(len(boxes)), rng.integers(4)] = rng.choice([np.nan, np.inf, -np.inf, -0.0])
         cases.append(boxes)
-    with np.errstate(invalid="ignore"):
-        fast = [crowded(b) for b in cases]
+    with np.errstate(invalid="ignore", over="ignore"):
+        core = [crowded(b) for b in cases]  # the C++ core's pairs (_core.crowded)
+        monkeypatch.setattr(cues_module, "_CORE_CROWDED", None)
+        fast = [crowded(b) for b in cases]  # Python's pairs
         _numpy_path(cues_module, monkeypatch)
         slow = [crowded(b) for b in cases]
     assert sum(s.any() for s in slow) > 100  # crowds, not only lone boxes
-    for a, b in zip(fast, slow):
-        assert a.dtype == b.dtype == bool and a.tobytes() == b.tobytes()
+    for a, b, c in zip(fast, slow, core):
+        assert a.dtype == b.dtype == c.dtype == bool and a.tobytes() == b.tobytes() == c.tobytes()
 
 
 @pytest.mark.parametrize("grid", [False, True])

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <vector>
 
 namespace facesel {
 
@@ -127,6 +128,28 @@ void pinned_patches(const std::uint8_t* frame, std::int64_t h, std::int64_t w, s
     float total = 0.0f;
     for (std::int64_t s = 0; s < kSamples; ++s) total += std::fabs(now[s] - previous_patches[j * kSamples + s]);
     under[j] = total / static_cast<float>(kSamples);
+  }
+}
+
+void crowded(const double* boxes, std::int64_t n, std::uint8_t* out) {
+  std::vector<std::array<double, 4>> r(static_cast<std::size_t>(n));
+  std::vector<bool> wide(static_cast<std::size_t>(n));
+  for (std::int64_t i = 0; i < n; ++i) {
+    const double x1 = boxes[4 * i], y1 = boxes[4 * i + 1], x2 = boxes[4 * i + 2], y2 = boxes[4 * i + 3];
+    // each corner plus its side times the scale, as numpy adds them (y1 + h * 0.0 keeps a NaN
+    // or an infinite side's NaN: never simplified, no -ffast-math)
+    auto& a = r[static_cast<std::size_t>(i)];
+    a = {x1 + (x2 - x1) * -0.25, y1 + (y2 - y1) * 0.0, x2 + (x2 - x1) * 0.25, y2 + (y2 - y1) * 1.1};
+    wide[static_cast<std::size_t>(i)] = a[2] > a[0] && a[3] > a[1];
+    out[i] = 0;
+  }
+  for (std::int64_t i = 0; i < n; ++i) {
+    if (!wide[static_cast<std::size_t>(i)]) continue;
+    const auto& a = r[static_cast<std::size_t>(i)];
+    for (std::int64_t j = i + 1; j < n; ++j) {
+      const auto& b = r[static_cast<std::size_t>(j)];
+      if (wide[static_cast<std::size_t>(j)] && a[2] > b[0] && b[2] > a[0] && a[3] > b[1] && b[3] > a[1]) out[i] = out[j] = 1;
+    }
   }
 }
 

@@ -179,6 +179,15 @@ py::array_t<float> take_levels_py(const py::object& frame_obj, const py::object&
   return out;
 }
 
+py::array_t<bool> crowded_py(const py::object& boxes_obj) {
+  const CArray<double> boxes = rows_of_four<double>(boxes_obj, "boxes", "float64");
+  const py::ssize_t n = boxes.shape(0);
+  py::array_t<bool> out(n);
+  static_assert(sizeof(bool) == 1, "numpy bool is one byte");
+  crowded(boxes.data(), n, reinterpret_cast<std::uint8_t*>(out.mutable_data()));
+  return out;
+}
+
 double mean_level_py(const py::object& a_obj, const py::object& b_obj) {
   const CArray<float> a = whole_levels(a_obj, "a"), b = whole_levels(b_obj, "b");
   if (a.size() != b.size() || a.size() == 0) {
@@ -206,6 +215,9 @@ void register_cue_samples(py::module_& m) {
         "The pinned-logo cue's samples of one frame: (regions (N, 4) int64, patches (N, 144) float32,\n"
         "under (K,) float32) from boxes (N, 4) float32 and the previous regions (K, 4) int64 and patches\n"
         "(K, 144) float32 (facesel.track_cues.pinned_patches, bit for bit).");
+  m.def("crowded", &crowded_py, py::arg("boxes"),
+        "Per box (N, 4) float64, whether its face-and-band region meets another's: (N,) bool\n"
+        "(facesel.track_cues.crowded, the same for every float, NaN and infinities included).");
   m.def("take_levels", &take_levels_py, py::arg("frame"), py::arg("index"),
         "The bytes of a C-contiguous uint8 frame at flat indices (int64, any shape) as float32 grey levels\n"
         "(facesel.track_cues.thumbnail).");

@@ -51,6 +51,7 @@ _CORE_GREY = getattr(_core, "grey_samples", None) if _SAME_GRID else None
 _CORE_PINNED = getattr(_core, "pinned_patches", None) if _SAME_GRID else None
 _CORE_JUMPS = getattr(_core, "box_jumps", None)
 _CORE_TAKE = getattr(_core, "take_levels", None)
+_CORE_CROWDED = getattr(_core, "crowded", None)
 _CORE_MEAN_LEVEL = getattr(_core, "mean_level", None)
 _THUMB = (48, 27)
 MOVE_REACH = 3
@@ -192,6 +193,15 @@ def crowded(boxes: np.ndarray) -> np.ndarray:
     n = len(boxes)
     if n < 2:
         return np.zeros(n, bool)
+    if _CORE_CROWDED is not None:  # _touching's test in C++ (``_core.crowded``): one call, any n
+        return _CORE_CROWDED(boxes)
+    return crowded_numpy(boxes)
+
+
+def crowded_numpy(boxes: np.ndarray) -> np.ndarray:
+    """:func:`crowded` without the C++ core ((N, 4) float64, N >= 2): pair by pair in Python up
+    to ``_FEW`` boxes, else in numpy; the definitions the core's test is checked against."""
+    n = len(boxes)
     if n <= _FEW:  # the regions below, value for value (the same float64 operations)
         return np.array(_touching([(x1 + (x2 - x1) * -0.25, y1 + (y2 - y1) * 0.0, x2 + (x2 - x1) * 0.25,
                                     y2 + (y2 - y1) * 1.1) for x1, y1, x2, y2 in boxes.tolist()]), bool)

@@ -60,6 +60,14 @@ void pinned_patches(const std::uint8_t* frame, std::int64_t h, std::int64_t w, s
 /// 1e-9). NaN propagates as numpy's maximum and minimum propagate it.
 void box_jumps(const float* previous, const float* boxes, std::int64_t n, double* size, double* aspect);
 
+/// The crowding test (facesel.track_cues.crowded): per box, whether its face-and-band region
+/// (x1 - w/4, y1, x2 + w/4, y2 + 1.1 h, in float64 as numpy computes it) meets another box's:
+/// both regions wide (x2 > x1, y2 > y1) and each side strictly over the other's (a NaN meets
+/// nothing, as numpy's comparisons with it are false).
+///
+/// boxes (n, 4) float64; out (n) bool as bytes (0 / 1)
+void crowded(const double* boxes, std::int64_t n, std::uint8_t* out);
+
 /// The scene-change cue's thumbnail (facesel.track_cues.thumbnail): the bytes of a frame at k
 /// flat indices (each in [0, size), the caller's), as float32 grey levels.
 void take_levels(const std::uint8_t* frame, const std::int64_t* index, std::int64_t k, float* out);
