@@ -153,6 +153,34 @@ void crowded(const double* boxes, std::int64_t n, std::uint8_t* out) {
   }
 }
 
+void shadowed_pairs(const double* boxes, const double* scores, std::int64_t n, double overlap, std::uint8_t* out) {
+  std::vector<double> areas(static_cast<std::size_t>(n));
+  for (std::int64_t i = 0; i < n; ++i) {
+    const double* b = boxes + 4 * i;
+    areas[static_cast<std::size_t>(i)] = (b[2] - b[0]) * (b[3] - b[1]);
+    out[i] = 0;
+  }
+  for (std::int64_t i = 0; i < n; ++i) {
+    const double* a = boxes + 4 * i;
+    for (std::int64_t j = i + 1; j < n; ++j) {
+      const double* b = boxes + 4 * j;
+      if (scores[i] == scores[j] || a[2] <= b[0] || b[2] <= a[0] || a[3] <= b[1] || b[3] <= a[1]) continue;
+      const double w = (a[2] < b[2] ? a[2] : b[2]) - (a[0] > b[0] ? a[0] : b[0]);
+      const double h = (a[3] < b[3] ? a[3] : b[3]) - (a[1] > b[1] ? a[1] : b[1]);
+      if (w <= 0.0 || h <= 0.0) continue;
+      const double ai = areas[static_cast<std::size_t>(i)], aj = areas[static_cast<std::size_t>(j)];
+      const double smaller = ai < aj ? ai : aj;
+      if (w * h >= overlap * (smaller > 1e-9 ? smaller : 1e-9)) {
+        if (scores[j] > scores[i]) {
+          out[i] = 1;
+        } else {
+          out[j] = 1;
+        }
+      }
+    }
+  }
+}
+
 void take_levels(const std::uint8_t* frame, const std::int64_t* index, std::int64_t k, float* out) {
   for (std::int64_t i = 0; i < k; ++i) out[i] = static_cast<float>(frame[index[i]]);
 }

@@ -4,6 +4,7 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <cmath>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -188,6 +189,45 @@ py::array_t<bool> crowded_py(const py::object& boxes_obj) {
   return out;
 }
 
+py::object shadowed_pairs_py(const py::object& boxes_obj, const py::object& scores_obj, const py::object& overlap_obj) {
+  const CArray<double> boxes = rows_of_four<double>(boxes_obj, "boxes", "float64");
+  const double overlap = as_finite_double(overlap_obj, "overlap");
+  if (!py::isinstance<py::list>(scores_obj)) {
+    throw py::type_error("scores must be a list of floats, got " + repr_str(py::type::of(scores_obj)));
+  }
+  const py::list scores_list = py::reinterpret_borrow<py::list>(scores_obj);
+  const py::ssize_t n = boxes.shape(0);
+  if (static_cast<py::ssize_t>(scores_list.size()) != n) {
+    throw py::value_error("scores must have one entry per box (" + std::to_string(n) + "), got " +
+                          std::to_string(scores_list.size()));
+  }
+  std::vector<double> scores(static_cast<std::size_t>(n));
+  for (py::ssize_t i = 0; i < n; ++i) {
+    const double value = PyFloat_AsDouble(scores_list[static_cast<std::size_t>(i)].ptr());
+    if (value == -1.0 && PyErr_Occurred()) {
+      PyErr_Clear();
+      throw py::type_error("scores must hold floats, got " + repr_str(scores_list[static_cast<std::size_t>(i)]) +
+                           " at index " + std::to_string(i));
+    }
+    scores[static_cast<std::size_t>(i)] = value;
+  }
+  // Only where the Python pairs ran: when the sum Python's _shadowed_few takes is finite (every
+  // value finite and no overflow), summed in its order; else None (numpy's nan and inf rules apply)
+  double score_sum = 0.0, box_sum = 0.0;
+  for (py::ssize_t i = 0; i < n; ++i) score_sum += scores[static_cast<std::size_t>(i)];
+  for (py::ssize_t i = 0; i < n; ++i) {
+    double row = 0.0;
+    for (int c = 0; c < 4; ++c) row += boxes.data()[4 * i + c];
+    box_sum += row;
+  }
+  if (!std::isfinite(score_sum + box_sum)) return py::none();
+  std::vector<std::uint8_t> out(static_cast<std::size_t>(n));
+  shadowed_pairs(boxes.data(), scores.data(), n, overlap, out.data());
+  py::list result(n);
+  for (py::ssize_t i = 0; i < n; ++i) result[static_cast<std::size_t>(i)] = py::bool_(out[static_cast<std::size_t>(i)] != 0);
+  return std::move(result);
+}
+
 double mean_level_py(const py::object& a_obj, const py::object& b_obj) {
   const CArray<float> a = whole_levels(a_obj, "a"), b = whole_levels(b_obj, "b");
   if (a.size() != b.size() || a.size() == 0) {
@@ -218,6 +258,10 @@ void register_cue_samples(py::module_& m) {
   m.def("crowded", &crowded_py, py::arg("boxes"),
         "Per box (N, 4) float64, whether its face-and-band region meets another's: (N,) bool\n"
         "(facesel.track_cues.crowded, the same for every float, NaN and infinities included).");
+  m.def("shadowed_pairs", &shadowed_pairs_py, py::arg("boxes"), py::arg("scores"), py::arg("overlap"),
+        "Per box (N, 4) float64 with scores (a list of N floats), whether a box of higher score covers at\n"
+        "least `overlap` of the smaller one's area: a list of N bools, or None when a value is not finite\n"
+        "(facesel.select.evidence._shadowed_pairs, the same float64 operations).");
   m.def("take_levels", &take_levels_py, py::arg("frame"), py::arg("index"),
         "The bytes of a C-contiguous uint8 frame at flat indices (int64, any shape) as float32 grey levels\n"
         "(facesel.track_cues.thumbnail).");

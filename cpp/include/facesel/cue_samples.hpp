@@ -68,6 +68,13 @@ void box_jumps(const float* previous, const float* boxes, std::int64_t n, double
 /// boxes (n, 4) float64; out (n) bool as bytes (0 / 1)
 void crowded(const double* boxes, std::int64_t n, std::uint8_t* out);
 
+/// The finaliser's shadowing test (facesel.select.evidence._shadowed_pairs) of n finite boxes:
+/// a box is shadowed when a box of a higher score covers at least `overlap` of the smaller one's
+/// area (floored at 1e-9); equal scores shadow neither. float64 as the Python pairs compute it.
+///
+/// boxes (n, 4) float64, scores (n) float64, all finite (the caller's check); out (n) 0 / 1
+void shadowed_pairs(const double* boxes, const double* scores, std::int64_t n, double overlap, std::uint8_t* out);
+
 /// The scene-change cue's thumbnail (facesel.track_cues.thumbnail): the bytes of a frame at k
 /// flat indices (each in [0, size), the caller's), as float32 grey levels.
 void take_levels(const std::uint8_t* frame, const std::int64_t* index, std::int64_t k, float* out);
