@@ -175,7 +175,7 @@ def test_shadowing_in_the_core_equals_the_python_pairs(grid):
         deferred += python is None
         shadowed += bool(python) and any(python)
     assert deferred > 20 and shadowed > 100
-    with pytest.raises(ValueError, match=r"scores must have one entry per box \(2\), got 1"):
+    with pytest.raises(ValueError, match=r"scores must have one entry per row of boxes \(2\), got 1"):
         _core.shadowed_pairs(np.zeros((2, 4)), [0.5], 0.1)
     with pytest.raises(TypeError, match="scores must be a list"):
         _core.shadowed_pairs(np.zeros((2, 4)), np.zeros(2), 0.1)

@@ -82,6 +82,14 @@ void size_aspect(const float* b, double* size, double* aspect) {
   *aspect = nan_max(1e-9, static_cast<double>(bw)) / nan_max(1e-9, static_cast<double>(bh));
 }
 
+/// A float64 truncated towards zero to int64, as numpy's cast gives it on x86-64: a value beyond
+/// int64's range (or NaN) is INT64_MIN (the "integer indefinite"), never undefined behaviour.
+std::int64_t to_int64(double v) {
+  constexpr double kLimit = 9223372036854775808.0;  // 2^63
+  if (!(v > -kLimit && v < kLimit)) return std::numeric_limits<std::int64_t>::min();
+  return static_cast<std::int64_t>(v);
+}
+
 }  // namespace
 
 void colour_histograms(const std::uint8_t* frame, std::int64_t h, std::int64_t w, const double* boxes,
@@ -115,10 +123,10 @@ void pinned_patches(const std::uint8_t* frame, std::int64_t h, std::int64_t w, s
     // facesel.track_cues.middle_regions: each corner plus (or minus) a fifth of its side, in float64
     const double dx = 0.2 * (x2 - x1), dy = 0.2 * (y2 - y1);
     std::int64_t* r = regions + 4 * i;
-    r[0] = static_cast<std::int64_t>(x1 + dx);
-    r[1] = static_cast<std::int64_t>(y1 + dy);
-    r[2] = static_cast<std::int64_t>(x2 - dx);
-    r[3] = static_cast<std::int64_t>(y2 - dy);
+    r[0] = to_int64(x1 + dx);
+    r[1] = to_int64(y1 + dy);
+    r[2] = to_int64(x2 - dx);
+    r[3] = to_int64(y2 - dy);
   }
   grey_samples(frame, h, w, channels, regions, n, patches);
   std::array<float, kSamples> now{};

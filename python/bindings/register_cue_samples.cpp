@@ -92,7 +92,7 @@ py::tuple pinned_patches_py(const py::object& frame_obj, const py::object& boxes
   const py::ssize_t samples = kCueGrid * kCueGrid;
   if (patches.shape(0) != previous.shape(0) || patches.shape(1) != samples) {
     throw py::value_error("previous_patches must have shape (" + std::to_string(previous.shape(0)) + ", " +
-                          std::to_string(samples) + ") (one patch per previous region), got " + shape_str(patches));
+                          std::to_string(samples) + ") (one patch per row of previous_regions), got " + shape_str(patches));
   }
   const float* p = patches.data();
   for (py::ssize_t i = 0; i < patches.size(); ++i) {
@@ -198,7 +198,7 @@ py::object shadowed_pairs_py(const py::object& boxes_obj, const py::object& scor
   const py::list scores_list = py::reinterpret_borrow<py::list>(scores_obj);
   const py::ssize_t n = boxes.shape(0);
   if (static_cast<py::ssize_t>(scores_list.size()) != n) {
-    throw py::value_error("scores must have one entry per box (" + std::to_string(n) + "), got " +
+    throw py::value_error("scores must have one entry per row of boxes (" + std::to_string(n) + "), got " +
                           std::to_string(scores_list.size()));
   }
   std::vector<double> scores(static_cast<std::size_t>(n));
