@@ -25,7 +25,9 @@ constexpr std::int64_t kCueBins = 4;
 /// clipped to the frame (at least one pixel, truncated towards zero), sampled on a kCueGrid grid
 /// (lo + s * (hi - 1 - lo) / (kCueGrid - 1), integers), gain-normalised (2.5 / max(1, mean byte)),
 /// and each sample's channels quantised to kCueBins levels. The caller guarantees the sizes
-/// (h, w >= 1, n >= 0) and finite boxes; the Python binding checks them.
+/// (h, w >= 1, n >= 0) and finite boxes; the Python binding checks them. A band whose corners
+/// overflow float64 (coordinates near 1e308) is clipped to the frame's edge here, where numpy's
+/// cast of its NaN would fail: the only inputs on which the two differ.
 void colour_histograms(const std::uint8_t* frame, std::int64_t h, std::int64_t w, const double* boxes,
                        std::int64_t n, float* out);
 
