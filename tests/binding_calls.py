@@ -96,6 +96,11 @@ def _yunet_maps():
     }
 
 
+def _frame():
+    """A (100, 120, 3) uint8 colour frame (the cues' samplers read it; C-contiguous)."""
+    return (np.arange(100 * 120 * 3) % 251).astype(np.uint8).reshape(100, 120, 3)
+
+
 def _one_face(k=1):
     return (np.array([[1, 1, 20, 20]] * k, np.float32), np.full(k, 0.9, np.float32), np.ones((k, 5, 2), np.float32))
 
@@ -145,6 +150,24 @@ def _core_calls() -> dict[str, Call]:
             "plan": _plan(), "faces": [_one_face() for _ in range(plan_len)], "nms_iou": 0.4}),
         "yunet_decode": Call(lambda: c.yunet_decode,
                              lambda: {**_yunet_maps(), "strides": [8, 16, 32], "min_score": 0.5, "nms_iou": 0.45}),
+        # the switch cues' samplers (cpp/src/cue_samples.cpp)
+        "colour_histograms": Call(lambda: c.colour_histograms, lambda: {
+            "frame": _frame(), "boxes": np.array([[10.0, 12.0, 40.0, 50.0], [-5.0, 30.0, 90.0, 99.0]])}),
+        "grey_samples": Call(lambda: c.grey_samples, lambda: {
+            "frame": _frame(), "regions": np.array([[10, 12, 40, 50], [-5, 30, 90, 99]], np.int64)}),
+        "pinned_patches": Call(lambda: c.pinned_patches, lambda: {
+            "frame": _frame(), "boxes": np.array([[10.0, 12.0, 40.0, 50.0], [20.0, 30.0, 90.0, 99.0]], np.float32),
+            "previous_regions": np.array([[16, 19, 34, 42]], np.int64),
+            "previous_patches": np.arange(144, dtype=np.float32).reshape(1, 144)}),
+        "box_jumps": Call(lambda: c.box_jumps, lambda: {
+            "previous": np.array([[10.0, 12.0, 40.0, 50.0]], np.float32),
+            "boxes": np.array([[11.0, 12.0, 45.0, 52.0]], np.float32)}),
+        "crowded": Call(lambda: c.crowded, lambda: {"boxes": np.array([[10.0, 12.0, 40.0, 50.0], [20.0, 30.0, 90.0, 99.0]])}),
+        "shadowed_pairs": Call(lambda: c.shadowed_pairs, lambda: {
+            "boxes": np.array([[10.0, 12.0, 40.0, 50.0], [20.0, 30.0, 90.0, 99.0]]), "scores": [0.6, 0.9], "overlap": 0.1}),
+        "take_levels": Call(lambda: c.take_levels, lambda: {"frame": _frame(), "index": np.array([0, 7, 299], np.int64)}),
+        "mean_level": Call(lambda: c.mean_level, lambda: {
+            "a": np.arange(12, dtype=np.float32), "b": np.full(12, 3.0, np.float32)}),
     }
 
 
@@ -169,11 +192,11 @@ def calls(module: str) -> dict[str, Call]:
 def exported(module) -> list[str]:
     """Every public callable of an extension module: functions, classes (their constructor) and
     the methods and properties of each class (with __len__ and __contains__); exception types
-    and pybind11's own attributes are not calls of ours."""
+    and pybind11's own attributes are not calls of ours, nor are constants (``CUE_GRID``)."""
     names = []
     for name in dir(module):
         obj = getattr(module, name)
-        if name.startswith("__") or (isinstance(obj, type) and issubclass(obj, BaseException)):
+        if name.startswith("__") or (isinstance(obj, type) and issubclass(obj, BaseException)) or not callable(obj):
             continue
         names.append(name)
         if isinstance(obj, type):

@@ -43,13 +43,15 @@ def test_crowding_in_python_equals_the_numpy_pairs(grid, monkeypatch):
         if k % 4 == 0 and len(boxes):
             boxes[rng.integers(len(boxes)), rng.integers(4)] = rng.choice([np.nan, np.inf, -np.inf, -0.0])
         cases.append(boxes)
-    with np.errstate(invalid="ignore"):
-        fast = [crowded(b) for b in cases]
+    with np.errstate(invalid="ignore", over="ignore"):
+        core = [crowded(b) for b in cases]  # the C++ core's pairs (_core.crowded)
+        monkeypatch.setattr(cues_module, "_CORE_CROWDED", None)
+        fast = [crowded(b) for b in cases]  # Python's pairs
         _numpy_path(cues_module, monkeypatch)
         slow = [crowded(b) for b in cases]
     assert sum(s.any() for s in slow) > 100  # crowds, not only lone boxes
-    for a, b in zip(fast, slow):
-        assert a.dtype == b.dtype == bool and a.tobytes() == b.tobytes()
+    for a, b, c in zip(fast, slow, core):
+        assert a.dtype == b.dtype == c.dtype == bool and a.tobytes() == b.tobytes() == c.tobytes()
 
 
 @pytest.mark.parametrize("grid", [False, True])
@@ -148,3 +150,34 @@ def test_a_frame_at_once_equals_each_box_added_on_its_own():
     for track_id, e in expected.items():
         assert _state(book.get(track_id)) == _state(e)
     assert 0 < sum(e.shadowed for e in expected.values()) < sum(e.count for e in expected.values())
+
+
+@pytest.mark.parametrize("grid", [False, True])
+def test_shadowing_in_the_core_equals_the_python_pairs(grid):
+    """``_core.shadowed_pairs`` (what EvidenceBook.observe_frame asks on up to ``_FEW`` boxes)
+    gives the Python pairs' list, and None exactly where they defer to numpy (a value that is not
+    finite, or a sum that overflows)."""
+    from facesel import _core
+
+    rng = np.random.default_rng(13 + grid)
+    deferred = shadowed = 0
+    for k in range(600):
+        n = int(rng.integers(0, evidence_module._FEW + 1))
+        boxes = _boxes(rng, n, grid)
+        scores = [float(s) for s in (rng.choice([0.5, 0.7, 0.9], n) if k % 2 else rng.uniform(0, 1, n))]
+        if n > 2:
+            boxes[1] = boxes[0]
+        if n and k % 6 == 0:
+            boxes[rng.integers(n), rng.integers(4)] = rng.choice([np.nan, np.inf, -np.inf, 1e308])
+        core = _core.shadowed_pairs(boxes, scores, evidence_module._SHADOW_OVERLAP)
+        python = evidence_module._shadowed_few(boxes.tolist(), scores)
+        assert core == python
+        deferred += python is None
+        shadowed += bool(python) and any(python)
+    assert deferred > 20 and shadowed > 100
+    with pytest.raises(ValueError, match=r"scores must have one entry per row of boxes \(2\), got 1"):
+        _core.shadowed_pairs(np.zeros((2, 4)), [0.5], 0.1)
+    with pytest.raises(TypeError, match="scores must be a list"):
+        _core.shadowed_pairs(np.zeros((2, 4)), np.zeros(2), 0.1)
+    with pytest.raises(ValueError, match="overlap must be finite"):
+        _core.shadowed_pairs(np.zeros((2, 4)), [0.5, 0.6], float("nan"))

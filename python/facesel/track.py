@@ -20,8 +20,8 @@ from collections import deque
 import numpy as np
 
 from facesel.core import Tracker, TrackerUpdate
-from facesel.track_cues import (SCENE_MOVES, STILL_GREY, SceneChange, SwitchRule, appearances, aspect_jump, box_jumps, crowded,
-                                distance_whole, grey_samples_many, middle_regions, size_jump)
+from facesel.track_cues import (GRID, SCENE_MOVES, STILL_GREY, SceneChange, SwitchRule, appearances, aspect_jump, box_jumps,
+                                crowded, distance_whole, pinned_patches, size_jump)
 from facesel.types import Detections
 
 
@@ -298,17 +298,14 @@ class TrackStage:
         into :attr:`still`, that difference (nan on the segment's first observation) into
         :attr:`change`; remembers each box's samples. One gather for the frame."""
         # The box's middle (a fifth in from each side): a box larger than the logo it sits on
-        # shows the moving scene at its edges.
-        regions = middle_regions(boxes)
+        # shows the moving scene at its edges (track_cues.pinned_patches: one pass for the frame).
         before = [i for i, segment in enumerate(segments) if segment.patch is not None]
         if before:
-            samples = grey_samples_many(frame, np.concatenate([segments[i].patch[0] for i in before] + [regions.reshape(-1)]))
-            # Integer grey levels: the sums are exact, so each row's mean is the one of that row alone.
+            previous_regions = np.concatenate([segments[i].patch[0] for i in before]).reshape(-1, 4)
             previous = np.concatenate([segments[i].patch[1] for i in before]).reshape(len(before), -1)
-            under = np.abs(samples[:len(before)] - previous).sum(axis=1) / np.float32(previous.shape[1])
-            patches = samples[len(before):]
         else:
-            under, patches = (), grey_samples_many(frame, regions)
+            previous_regions, previous = np.zeros((0, 4), np.intp), np.zeros((0, GRID * GRID), np.float32)
+        regions, patches, under = pinned_patches(frame, boxes, previous_regions, previous)
         stills = []
         for i, value in zip(before, under.tolist() if len(before) else ()):
             # unchanged while the frame around it changed (4 times less than the frame, at most)

@@ -28,12 +28,32 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from facesel import _core
 from facesel.setting_checks import check_at_least
+
+
+def _native(frame: np.ndarray, ranks: tuple) -> bool:
+    """Whether the core samples ``frame`` as it is: C-contiguous uint8, of a rank in ``ranks``
+    (2: (H, W); 3: (H, W, 3)); the core never copies a frame."""
+    return (frame.dtype == np.uint8 and frame.flags.c_contiguous and frame.ndim in ranks
+            and (frame.ndim == 2 or frame.shape[2] == 3))
+
 
 GRID = 12
 """Pixels sampled per side of each region (GRID x GRID per region)."""
 BINS = 4
 """Levels per colour channel of the histogram (BINS ** 3 bins)."""
+
+# The C++ core's samplers (cpp/src/cue_samples.cpp), used when its grid and bins are these; None
+# in a core built before them, whose callers then take the numpy definitions (the same values).
+_SAME_GRID = (getattr(_core, "CUE_GRID", None), getattr(_core, "CUE_BINS", None)) == (GRID, BINS)
+_CORE_HISTOGRAMS = getattr(_core, "colour_histograms", None) if _SAME_GRID else None
+_CORE_GREY = getattr(_core, "grey_samples", None) if _SAME_GRID else None
+_CORE_PINNED = getattr(_core, "pinned_patches", None) if _SAME_GRID else None
+_CORE_JUMPS = getattr(_core, "box_jumps", None)
+_CORE_TAKE = getattr(_core, "take_levels", None)
+_CORE_CROWDED = getattr(_core, "crowded", None)
+_CORE_MEAN_LEVEL = getattr(_core, "mean_level", None)
 _THUMB = (48, 27)
 """(width, height) of the scene-change cues' grey thumbnail (:func:`thumbnail`)."""
 MOVE_REACH = 3
@@ -165,6 +185,15 @@ def crowded(boxes: np.ndarray) -> np.ndarray:
     n = len(boxes)
     if n < 2:
         return np.zeros(n, bool)
+    if _CORE_CROWDED is not None:  # _touching's test in C++ (``_core.crowded``): one call, any n
+        return _CORE_CROWDED(boxes)
+    return crowded_numpy(boxes)
+
+
+def crowded_numpy(boxes: np.ndarray) -> np.ndarray:
+    """:func:`crowded` without the C++ core ((N, 4) float64, N >= 2): pair by pair in Python up
+    to ``_FEW`` boxes, else in numpy; the definitions the core's test is checked against."""
+    n = len(boxes)
     if n <= _FEW:  # the regions below, value for value (the same float64 operations)
         return np.array(_touching([(x1 + (x2 - x1) * -0.25, y1 + (y2 - y1) * 0.0, x2 + (x2 - x1) * 0.25,
                                     y2 + (y2 - y1) * 1.1) for x1, y1, x2, y2 in boxes.tolist()]), bool)
@@ -280,7 +309,16 @@ _sum, _max = np.add.reduce, np.maximum.reduce
 def _mean_level(a: np.ndarray, b: np.ndarray) -> float:
     """``float(np.abs(a - b).mean())`` of two float32 thumbnails of whole grey levels: their sum
     is exact in float32 (at most 1,296 x 255), so dividing it by the count as ``mean`` does gives
-    the same value, without ``mean``'s Python."""
+    the same value, without ``mean``'s Python (in the C++ core, ``_core.mean_level``, when the
+    thumbnails are C-contiguous float32: one call instead of four; :func:`_mean_level_numpy`)."""
+    if _CORE_MEAN_LEVEL is not None and a.dtype == b.dtype == np.float32 and a.shape == b.shape \
+            and a.flags.c_contiguous and b.flags.c_contiguous:
+        return _CORE_MEAN_LEVEL(a, b)
+    return _mean_level_numpy(a, b)
+
+
+def _mean_level_numpy(a: np.ndarray, b: np.ndarray) -> float:
+    """:func:`_mean_level` in numpy: the definition the core's is checked against."""
     return float(_sum(np.abs(a - b), None) / np.float32(a.size))
 
 
@@ -317,6 +355,8 @@ def thumbnail(frame: np.ndarray) -> np.ndarray:
     rows, cols, colour_bytes, grey_bytes = index
     if not frame.flags.c_contiguous or (frame.ndim == 3 and frame.shape[2] != 3):
         return _gather(frame, rows, cols, 1 if frame.ndim == 3 else None).astype(np.float32)
+    if _CORE_TAKE is not None and frame.dtype == np.uint8:  # one call instead of a take and a cast
+        return _CORE_TAKE(frame, colour_bytes if frame.ndim == 3 else grey_bytes)
     return frame.reshape(-1).take(colour_bytes if frame.ndim == 3 else grey_bytes).astype(np.float32)
 
 
@@ -386,8 +426,19 @@ def _clip_regions(regions: np.ndarray, shape) -> tuple[np.ndarray, np.ndarray]:
 def grey_samples_many(frame: np.ndarray, regions: np.ndarray) -> np.ndarray:
     """:func:`grey_samples` of many regions at once, with no Python per region: (K, 4) int
     regions (x1, y1, x2, y2) -> (K, GRID * GRID) float32, row k equal to ``grey_samples(frame,
-    regions[k])`` (the same clipping and grid, integer arithmetic)."""
+    regions[k])`` (the same clipping and grid, integer arithmetic). A C-contiguous uint8 frame
+    (H, W) or (H, W, 3) is sampled by the C++ core (``_core.grey_samples``: one pass, no numpy
+    call; the same values), any other by :func:`grey_samples_numpy`."""
     regions = np.asarray(regions, np.intp).reshape(-1, 4)
+    if _CORE_GREY is not None and _native(frame, (2, 3)):
+        return _CORE_GREY(frame, regions)
+    return grey_samples_numpy(frame, regions)
+
+
+def grey_samples_numpy(frame: np.ndarray, regions: np.ndarray) -> np.ndarray:
+    """:func:`grey_samples_many` in numpy ((K, 4) intp regions): the definition the C++ core's
+    samples are checked against (``tests/test_cue_samples_core.py``), and the path of frames the
+    core does not take (a view with strides, another dtype)."""
     lo, hi = _clip_regions(regions, frame.shape)
     axes = _grids(lo, hi)  # (K, 2, GRID): the columns, then the rows
     samples = _gather(frame, axes[:, 1, :, None], axes[:, 0, None, :], 1 if frame.ndim == 3 else None)
@@ -401,6 +452,47 @@ def middle_regions(boxes: np.ndarray) -> np.ndarray:
     b = np.asarray(boxes, np.float64).reshape(-1, 4)
     inset = _twice(0.2 * (b[:, 2:] - b[:, :2]))  # dx, dy, dx, dy
     return (b + inset * _INWARD).astype(np.intp)
+
+
+def pinned_patches(frame: np.ndarray, boxes: np.ndarray, previous_regions: np.ndarray,
+                   previous_patches: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pinned-logo cue's samples of one frame, in one pass: (regions, patches, under).
+
+    Parameters
+    ----------
+    frame : (H, W[, 3]) uint8
+    boxes : (N, 4) float32, this frame's boxes
+    previous_regions : (K, 4) intp, regions sampled on an earlier frame
+    previous_patches : (K, GRID * GRID) float32, their samples then (whole grey levels)
+
+    Returns
+    -------
+    regions : (N, 4) intp, :func:`middle_regions` of ``boxes``
+    patches : (N, GRID * GRID) float32, their :func:`grey_samples_many`
+    under : (K,) float32, the mean absolute difference of each previous region's samples on this
+        frame to its patch (the sum of whole grey levels is exact, so each row's mean is the one
+        of that row alone)
+
+    A C-contiguous uint8 frame and finite float32 boxes go to the C++ core
+    (``_core.pinned_patches``; the same values), others to :func:`pinned_patches_numpy`.
+    """
+    if _CORE_PINNED is not None and boxes.dtype == np.float32 and _native(frame, (2, 3)):
+        try:
+            return _CORE_PINNED(frame, boxes, previous_regions, previous_patches)
+        except ValueError:  # a non-finite box: numpy's own (nan -> integer) rules apply
+            pass
+    return pinned_patches_numpy(frame, boxes, previous_regions, previous_patches)
+
+
+def pinned_patches_numpy(frame, boxes, previous_regions, previous_patches):
+    """:func:`pinned_patches` in numpy: the definition the C++ core's are checked against."""
+    regions = middle_regions(boxes)
+    k = len(previous_regions)
+    if not k:
+        return regions, grey_samples_many(frame, regions), np.zeros(0, np.float32)
+    samples = grey_samples_many(frame, np.concatenate([np.asarray(previous_regions, np.intp).reshape(-1), regions.reshape(-1)]))
+    under = np.abs(samples[:k] - previous_patches).sum(axis=1) / np.float32(previous_patches.shape[1])
+    return regions, samples[k:], under
 
 
 _INWARD = np.array([1.0, 1.0, -1.0, -1.0])
@@ -472,6 +564,18 @@ def appearances(frame: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     n = len(boxes)
     if frame.ndim != 3 or n == 0:
         return np.stack([appearance(frame, b) for b in boxes]) if n else np.zeros((0, 2, BINS ** 3), np.float32)
+    if _CORE_HISTOGRAMS is not None and _native(frame, (3,)):
+        # one pass in C++ (``_core.colour_histograms``): inside the pipeline the numpy calls below
+        # cost several times their arithmetic (docs/persons.md, speed); the same values
+        return _CORE_HISTOGRAMS(frame, boxes)
+    return appearances_numpy(frame, boxes)
+
+
+def appearances_numpy(frame: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """:func:`appearances` in numpy ((H, W, 3) frame, (N, 4) float64 boxes, N >= 1): the
+    definition the C++ core's histograms are checked against (``tests/test_cue_samples_core.py``),
+    and the path of frames the core does not take (a view with strides, another dtype)."""
+    n = len(boxes)
     # (N, 2, 4): the face (the box), then the band below it, placed and clipped as regions() does
     band = boxes[:, _BAND_FROM] + _twice(boxes[:, 2:] - boxes[:, :2]) * _BAND_SCALE
     lo, hi = _clip_regions(np.concatenate([boxes, band], axis=1).reshape(n, 2, 4), frame.shape)
@@ -510,7 +614,18 @@ def box_jumps(previous: np.ndarray, boxes: np.ndarray) -> tuple[list, list]:
     """:func:`size_jump` and :func:`aspect_jump` of many pairs at once: (N, 4) float32 previous
     boxes and boxes -> two lists of N floats, each equal to the function's value for that pair
     (the same float32 areas and float64 ratios; both sets of boxes in one pass when they share a
-    dtype, as the tracker's do)."""
+    dtype, as the tracker's do). Two C-contiguous float32 arrays (the tracker's) go to the C++
+    core (``_core.box_jumps``: the same operations, no numpy call), others to
+    :func:`box_jumps_numpy`."""
+    if (_CORE_JUMPS is not None and previous.dtype == boxes.dtype == np.float32 and previous.flags.c_contiguous
+            and boxes.flags.c_contiguous):
+        return _CORE_JUMPS(previous, boxes)
+    return box_jumps_numpy(previous, boxes)
+
+
+def box_jumps_numpy(previous: np.ndarray, boxes: np.ndarray) -> tuple[list, list]:
+    """:func:`box_jumps` in numpy: the definition the C++ core's jumps are checked against
+    (``tests/test_cue_samples_core.py``)."""
     n = len(previous)
     if previous.dtype == boxes.dtype:
         ratios = _size_aspect(np.concatenate([previous, boxes]))  # (2, 2N): sizes, aspects

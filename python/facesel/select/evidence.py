@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from facesel import _core
 from facesel.select.faceness import landmark_residual
 from facesel.track_cues import LIVE_GREY
 
@@ -308,6 +309,11 @@ pairs that costs less than its dozen numpy calls, most of all right after the de
 filled the caches (docs/persons.md, speed)."""
 
 
+_CORE_SHADOWED = getattr(_core, "shadowed_pairs", None)
+"""The C++ core's :func:`_shadowed_few` (``_core.shadowed_pairs``: the same sum's finiteness check
+and float64 pairs, one call for the frame); None in a core built before it."""
+
+
 def _shadowed_few(boxes: list, scores: list) -> list | None:
     """:func:`_shadowed_pairs` of boxes and scores that are all finite; None otherwise (numpy's
     nan and inf rules then apply: :func:`shadowed_mask`'s numpy path). A sum is finite only when
@@ -417,7 +423,9 @@ class EvidenceBook:
         # the frame's boxes at once (the same values as box by box)
         boxes = np.asarray(detections.boxes, np.float64).reshape(-1, 4)
         rows = boxes.tolist()
-        shadow = _shadowed_few(rows, surety) if len(rows) <= _FEW else None  # shadowed_mask's Python path
+        shadow = None
+        if len(rows) <= _FEW:  # shadowed_mask's Python path: the pairs in the C++ core when it has them
+            shadow = _CORE_SHADOWED(boxes, surety, _SHADOW_OVERLAP) if _CORE_SHADOWED is not None else _shadowed_few(rows, surety)
         if shadow is None:
             shadow = shadowed_mask(boxes, np.array(surety)).tolist()
         with_landmarks = detections.landmarks is not None and self.landmark_residuals
