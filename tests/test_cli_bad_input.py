@@ -506,3 +506,42 @@ def test_eval_tracks_on_a_damaged_video_is_one_line_without_ffmpeg_noise(shared_
     assert done.returncode == 1, done.stderr
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("facesel eval: error: cannot read video file"), done.stderr
+
+
+@pytest.mark.parametrize(("argv", "flag", "module"), [
+    (["eval", "switches", "--json", "{file}/table.json"], "--json", "facesel.eval.switches"),
+    (["eval", "crowds", "--json", "{file}/table.json"], "--json", "facesel.eval.crowds"),
+    (["eval", "switches", "--json", "{folder}"], "--json", "facesel.eval.switches"),
+    (["eval", "tracks", "{video}", "--out", "{file}"], "--out", "facesel.eval.track_bench"),
+    (["eval", "tracks", "{video}", "--out", "{folder}/o", "--cache-dir", "{file}/cache"], "--cache-dir",
+     "facesel.eval.track_bench"),
+    (["eval", "erc", "--data", "{folder}", "--out", "{file}/o"], "--out", "facesel.eval.runner"),
+    (["eval", "snapshots", "{video}", "{folder}", "--sheet", "{file}/sheet.png"], "--sheet",
+     "facesel.eval.snapshot_audit"),
+])
+def test_eval_outputs_that_cannot_be_written_are_refused_before_the_evaluation(tmp_path, capsys, monkeypatch,
+                                                                                argv, flag, module):
+    # ux16: `eval switches/crowds --json` wrote the table only after minutes of evaluation, and a
+    # path below a file (or a folder) then failed with "[Errno 2] No such file or directory",
+    # naming no flag, the figures lost; --out and --cache-dir likewise. The evaluation here is a
+    # stand-in that fails if it is ever reached.
+    import importlib
+
+    from facesel.demo_data import demo_clip
+
+    target = importlib.import_module(module)
+    entry = {"facesel.eval.switches": "evaluate", "facesel.eval.crowds": "evaluate",
+             "facesel.eval.track_bench": "run_tracks", "facesel.eval.runner": "run_erc",
+             "facesel.eval.snapshot_audit": "audit_run"}[module]
+
+    def reached(*args, **kwargs):
+        raise AssertionError("the evaluation started before its output was checked")
+
+    monkeypatch.setattr(target, entry, reached)
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x")
+    values = {"file": a_file, "folder": tmp_path, "video": demo_clip()}
+    code, _, err = run_cli(capsys, *[part.format(**values) for part in argv], "--data", tmp_path) \
+        if argv[1] in ("switches", "crowds") else run_cli(capsys, *[part.format(**values) for part in argv])
+    _one_line_error(code, err, "eval", flag)
+    assert "file, not a folder" in err or "a folder, not a file" in err, err
