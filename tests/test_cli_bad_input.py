@@ -545,3 +545,28 @@ def test_eval_outputs_that_cannot_be_written_are_refused_before_the_evaluation(t
         if argv[1] in ("switches", "crowds") else run_cli(capsys, *[part.format(**values) for part in argv])
     _one_line_error(code, err, "eval", flag)
     assert "file, not a folder" in err or "a folder, not a file" in err, err
+
+
+@pytest.mark.parametrize("command", ["review", "open"])
+@pytest.mark.parametrize(("given", "says"), [
+    ("authority", "the authority folder, not its keystore: give {authority}/keystore"),
+    ("authority/authority.pub", "a file, not the keystore folder (authority init's DIR/keystore)"),
+    ("typo", "no such folder"),
+])
+def test_a_keystore_flag_that_is_no_keystore_points_to_the_right_folder(tmp_path, capsys, command, given, says):
+    # ux16: `--keystore authority` (the folder `authority register --dir` takes) was told only
+    # "keystore not found: authority/authority.json does not exist", naming no flag; the public
+    # file said ".../authority.pub/authority.json does not exist". Only the layout matters here:
+    # `authority init --out authority` makes authority/keystore/authority.json and authority.pub.
+    authority = tmp_path / "authority"
+    (authority / "keystore").mkdir(parents=True)
+    (authority / "keystore" / "authority.json").write_text("{}")
+    (authority / "authority.pub").write_text("{}")
+    share = authority / "share-1-of-3.json"
+    share.write_text("{}")
+    value = tmp_path / given
+    argv = (["review", "--vault", tmp_path / "vault", "--keystore", value] if command == "review" else
+            ["open", "--vault", tmp_path / "vault", "--share", share, "--keystore", value, "--reason", "case 1",
+             "--all", "--out", tmp_path / "opened"])
+    code, _, err = run_cli(capsys, *argv)
+    _one_line_error(code, err, command, f"--keystore {value}: " + says.format(authority=authority))

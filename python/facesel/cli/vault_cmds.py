@@ -158,6 +158,11 @@ def _find_keystore(args: argparse.Namespace) -> Path:
         if Path(share).is_dir():
             raise ValueError(f"--share {share}: a folder, not a share file (share-I-of-N.json)")
     if args.keystore:
+        from facesel.vault.keys import keystore_problem
+
+        problem = keystore_problem(args.keystore)
+        if problem is not None:
+            raise FileNotFoundError(f"--keystore {args.keystore}: {problem}")
         return Path(args.keystore)
     # Default layout of `facesel authority init`: DIR/shares/share-*.json next to DIR/keystore.
     first = Path(args.share[0]).resolve()
