@@ -570,3 +570,32 @@ def test_a_keystore_flag_that_is_no_keystore_points_to_the_right_folder(tmp_path
              "--all", "--out", tmp_path / "opened"])
     code, _, err = run_cli(capsys, *argv)
     _one_line_error(code, err, command, f"--keystore {value}: " + says.format(authority=authority))
+
+
+@pytest.mark.parametrize(("argv", "flag"), [
+    (["train", "--data", "{folder}", "--out", "{file}/model"], "--out"),
+    (["train", "--data", "{folder}", "--out", "{file}"], "--out"),
+    (["train", "--data", "{folder}", "--out", "{folder}/model", "--cache", "{file}/crops.npz"], "--cache"),
+    (["calibrate", "--model", "{model}", "--data", "{folder}", "--cache", "{folder}"], "--cache"),
+])
+def test_train_and_calibrate_outputs_are_refused_before_the_faces_are_aligned(tmp_path, capsys, monkeypatch, argv,
+                                                                               flag):
+    # ux16: `train --out FILE/model` aligned the whole training folder (minutes on LFW) and then
+    # failed with "[Errno 20] Not a directory: 'FILE/model'"; `--cache` (train and calibrate) the
+    # same after the alignment. The alignment here is a stand-in that fails if it is reached.
+    pytest.importorskip("torch")
+    import facesel.training.data
+    import facesel.training.pipeline
+    from facesel.scoring.vae import shipped_model_dir
+
+    def reached(*args, **kwargs):
+        raise AssertionError("the faces were aligned before the output was checked")
+
+    monkeypatch.setattr(facesel.training.pipeline, "load_training_crops", reached)
+    monkeypatch.setattr(facesel.training.data, "load_training_crops", reached)
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x")
+    values = {"file": a_file, "folder": tmp_path, "model": shipped_model_dir()}
+    code, _, err = run_cli(capsys, *[part.format(**values) for part in argv])
+    _one_line_error(code, err, argv[0], flag)
+    assert "file, not a folder" in err or "a folder, not a file" in err, err

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from facesel.cli.argtypes import int_at_least
-from facesel.cli.eval_outputs import refuse_unwritable_outputs
+from facesel.cli.output_flags import refuse_unwritable_outputs
 
 
 def _positive_int(text: str) -> int:

@@ -11,7 +11,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from facesel.cli.argtypes import finite_number, int_at_least, shared_data_folder
-from facesel.cli.eval_outputs import refuse_unwritable_outputs
+from facesel.cli.output_flags import refuse_unwritable_outputs
 
 MIN_TILE = 16
 """Narrowest tile accepted (12 pixels high): a narrower one can hardly hold a face the detector finds;

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from facesel.cli.argtypes import finite_number, int_at_least
-from facesel.cli.eval_outputs import refuse_unwritable_outputs
+from facesel.cli.output_flags import refuse_unwritable_outputs
 
 
 def _run(args: argparse.Namespace) -> int:

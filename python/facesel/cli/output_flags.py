@@ -1,9 +1,10 @@
-"""The ``eval`` subcommands' output paths, checked before the evaluation starts.
+"""The output paths of ``eval``, ``train`` and ``calibrate``, checked before their work starts.
 
 ``eval switches --json`` and ``eval crowds --json`` wrote their table only after minutes of work,
 and a path that could not be written then failed with ``[Errno 2] No such file or directory``,
-naming no flag, the figures lost; ``eval tracks/erc --out`` and ``--cache-dir`` said the same.
-Each flag is checked as ``run``'s output flags are (:mod:`facesel.writable`).
+naming no flag, the figures lost; ``eval tracks/erc --out`` and ``--cache-dir`` said the same, and
+``train --out``/``--cache`` failed after the training folder had been aligned (minutes). Each flag
+is checked as ``run``'s output flags are (:mod:`facesel.writable`).
 """
 
 from __future__ import annotations
@@ -14,13 +15,13 @@ from pathlib import Path
 from facesel.writable import refuse_unwritable_file, refuse_unwritable_folder
 
 FOLDER_FLAGS = ("out", "cache_dir")
-FILE_FLAGS = ("json", "sheet")
+FILE_FLAGS = ("json", "sheet", "cache")
 
 
 def refuse_unwritable_outputs(args: argparse.Namespace) -> None:
     """Raise ValueError naming the flag of the first output in ``args`` that cannot be written:
     folders (``--out``, ``--cache-dir``) must be writable or makeable, files (``--json``,
-    ``--sheet``) must not be folders and their folder must take new files."""
+    ``--sheet``, ``--cache``) must not be folders and their folder must take new files."""
     for name in FOLDER_FLAGS:
         value = getattr(args, name, None)
         if value is not None:
