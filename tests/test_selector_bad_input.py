@@ -149,3 +149,16 @@ def test_feed_inside_a_run_loop_is_refused_and_the_with_block_still_flushes(thre
                 selector.feed(frame, 0.05)
     views = list(selector.run([(frame, 1.0)], live=False))
     assert len(views) == 1 and selector.flush() == []
+
+
+def test_a_mistyped_setting_gets_did_you_mean_and_a_positional_config_is_named():
+    # ux16: Selector(min_hit=3) said "PipelineConfig has no setting min_hit" (the command line says
+    # "did you mean"); Selector(PipelineConfig(...)) said "detector must have a detect() method,
+    # got PipelineConfig".
+    from facesel.config import PipelineConfig
+
+    with pytest.raises(TypeError, match=r"no setting min_hit \(did you mean min_hits\?\), zzz$"):
+        Selector(scorer=LaplacianVarianceScorer(), min_hit=3, zzz=1)
+    with pytest.raises(TypeError, match=r"keyword argument: Selector\(config=PipelineConfig\(\.\.\.\)\)"):
+        Selector(PipelineConfig(min_hits=2))
+    assert Selector(scorer=LaplacianVarianceScorer(), config=PipelineConfig(min_hits=2)).config.min_hits == 2

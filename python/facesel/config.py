@@ -11,6 +11,7 @@ The measured reasons behind the defaults are in ``docs/architecture.md``.
 from __future__ import annotations
 
 import argparse
+import difflib
 import math
 import numbers
 from dataclasses import MISSING, asdict, dataclass, field, fields, replace
@@ -199,9 +200,13 @@ class PipelineConfig:
 
     def replace(self, **changes) -> PipelineConfig:
         """A copy with ``changes`` (unknown names raise TypeError naming them)."""
-        unknown = sorted(set(changes) - {f.name for f in fields(self)})
+        known = [f.name for f in fields(self)]
+        unknown = sorted(set(changes) - set(known))
         if unknown:
-            raise TypeError(f"PipelineConfig has no setting {', '.join(unknown)}")
+            # as the command line's "did you mean": Selector(min_hit=3) named the typo only (ux16)
+            hints = [f"{name} (did you mean {close[0]}?)" if (close := difflib.get_close_matches(name, known, 1)) else name
+                     for name in unknown]
+            raise TypeError(f"PipelineConfig has no setting {', '.join(hints)}")
         return replace(self, **changes)
 
     def as_dict(self) -> dict:

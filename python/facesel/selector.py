@@ -129,6 +129,10 @@ class Selector:
 
     def __init__(self, detector=None, scorer=None, *, config: PipelineConfig | None = None, sinks=(),
                  post_close=None, clock=time.perf_counter, **settings):
+        if isinstance(detector, PipelineConfig) or isinstance(scorer, PipelineConfig):
+            # Selector(PipelineConfig(...)) was told "detector must have a detect() method, got PipelineConfig"
+            raise TypeError("the settings are a keyword argument: Selector(config=PipelineConfig(...)); the "
+                            "positional arguments are the detector and the scorer")
         config = PipelineConfig() if config is None else config
         if not isinstance(config, PipelineConfig):
             raise TypeError(f"config must be a PipelineConfig, got {type(config).__name__}")
