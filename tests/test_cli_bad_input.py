@@ -599,3 +599,21 @@ def test_train_and_calibrate_outputs_are_refused_before_the_faces_are_aligned(tm
     code, _, err = run_cli(capsys, *[part.format(**values) for part in argv])
     _one_line_error(code, err, argv[0], flag)
     assert "file, not a folder" in err or "a folder, not a file" in err, err
+
+
+@pytest.mark.parametrize("kind", ["missing", "file"])
+def test_a_facesel_data_that_names_no_folder_is_said_not_asked_for(tmp_path, capsys, monkeypatch, kind):
+    # ux16: with FACESEL_DATA mistyped, `eval crowds/switches` said "no shared data: give --data DIR
+    # or set FACESEL_DATA" (it was set), and `facesel demo` took the shipped clip without a word.
+    from facesel.cli.demo import _default_input
+
+    data = tmp_path / "data"
+    if kind == "file":
+        data.write_text("x")
+    said = "no such folder" if kind == "missing" else "a file, not a folder"
+    monkeypatch.setenv("FACESEL_DATA", str(data))
+    code, _, err = run_cli(capsys, "eval", "crowds")
+    assert code == 1 and err.strip() == f"facesel eval: error: no shared data: FACESEL_DATA={data}: {said}; " \
+                                        "give --data DIR", err
+    _default_input()
+    assert f"using the demo clip shipped with facesel (FACESEL_DATA={data}: {said})" in capsys.readouterr().out
