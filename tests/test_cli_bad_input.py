@@ -617,3 +617,19 @@ def test_a_facesel_data_that_names_no_folder_is_said_not_asked_for(tmp_path, cap
                                         "give --data DIR", err
     _default_input()
     assert f"using the demo clip shipped with facesel (FACESEL_DATA={data}: {said})" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("flag", "value"), [("--max-side", "10"), ("--coarse-max-side", "31")])
+def test_a_detection_side_below_32_is_a_usage_error_naming_the_flag(tmp_path, capsys, flag, value):
+    # ux16: `run --max-side 10` passed the flags (low=0: 0 turns shrinking off) and ended, after
+    # the models loaded, in exit 1 under the setting's Python name: "max_side must be in [32, inf],
+    # got 10" (README: out-of-range numbers are usage errors naming the flag).
+    from facesel.config import PipelineConfig
+
+    with pytest.raises(SystemExit) as usage:
+        run_cli(capsys, "run", tmp_path / "clip.mp4", "--dry-run", f"{flag}={value}")
+    assert usage.value.code == 2
+    assert f"argument {flag}: must be 0 (off) or at least 32, got {value}" in capsys.readouterr().err
+    with pytest.raises(ValueError, match=r"max_side must be 0 \(off\) or at least 32, got 10"):
+        PipelineConfig(max_side=10)
+    assert PipelineConfig(max_side=0, coarse_max_side=0).max_side == 0
