@@ -249,6 +249,10 @@ class AuthorityPublic:
     @classmethod
     def load(cls, path: Path) -> AuthorityPublic:
         path = Path(path)
+        if path.is_dir() and (path / "authority.pub").is_file():
+            # Vault("vault/", "authority/") said "authority is a folder, not a regular file: not a
+            # facesel-authority-public file" (ux16); the command line's flags point to the file too.
+            raise KeyMaterialError(f"{path} is the authority's folder, not its public file: give {path / 'authority.pub'}")
         return cls.from_dict(_read_json(path, FORMAT_PUBLIC), str(path))
 
 
