@@ -407,7 +407,7 @@ def test_train_out_that_is_a_file_is_named_before_any_face_is_loaded(tmp_path, c
     (tmp_path / "faces").mkdir()
     (tmp_path / "model").write_text("x")
     code, _, err = run_cli(capsys, "train", "--data", tmp_path / "faces", "--out", tmp_path / "model", "--quiet")
-    _one_line_error(code, err, "train", f"the output folder {tmp_path / 'model'} is a file")
+    _one_line_error(code, err, "train", f"--out {tmp_path / 'model'}: a file, not a folder")  # ux16: the flag named
 
 
 @pytest.mark.parametrize("value", ["inf", "1e300", "0", "nan"])
