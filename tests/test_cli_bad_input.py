@@ -633,3 +633,24 @@ def test_a_detection_side_below_32_is_a_usage_error_naming_the_flag(tmp_path, ca
     with pytest.raises(ValueError, match=r"max_side must be 0 \(off\) or at least 32, got 10"):
         PipelineConfig(max_side=10)
     assert PipelineConfig(max_side=0, coarse_max_side=0).max_side == 0
+
+
+@pytest.mark.parametrize(("argv", "says"), [
+    (["central", "open", "--share", "{share}", "--reason", "r", "--all", "--out", "{file}/opened"],
+     "--out {file}/opened: cannot be made: {file} is a file, not a folder"),
+    (["central", "open", "--share", "{folder}/typo.json", "--reason", "r", "--all", "--out", "{folder}/opened"],
+     "--share {folder}/typo.json: no such file"),
+    (["central", "init", "--authority", "{folder}/typo.pub"], "--authority {folder}/typo.pub: no such file"),
+])
+def test_central_commands_name_a_bad_flag_before_asking_the_store(tmp_path, capsys, argv, says):
+    # ux16: `central open` with an --out below a file or a mistyped --share, and `central init` with
+    # a mistyped --authority, were first told the store's state ("central store x@127.0.0.1:1 is
+    # unreachable", or "typo.pub does not exist" naming no flag); `facesel open` checks them first.
+    pytest.importorskip("psycopg")
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x")
+    share = tmp_path / "share-1-of-3.json"
+    share.write_text("{}")
+    values = {"file": a_file, "folder": tmp_path, "share": share}
+    code, _, err = run_cli(capsys, *[part.format(**values) for part in argv], "--central", "host=127.0.0.1 port=1")
+    _one_line_error(code, err, "central", says.format(**values))
