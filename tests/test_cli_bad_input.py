@@ -654,3 +654,27 @@ def test_central_commands_name_a_bad_flag_before_asking_the_store(tmp_path, caps
     values = {"file": a_file, "folder": tmp_path, "share": share}
     code, _, err = run_cli(capsys, *[part.format(**values) for part in argv], "--central", "host=127.0.0.1 port=1")
     _one_line_error(code, err, "central", says.format(**values))
+
+
+@pytest.mark.parametrize("action", [["register", "--camera", "{folder}/camera.pub"], ["extend", "--until", "2099-01-01"],
+                                    ["shred", "--dry-run"]])
+@pytest.mark.parametrize(("given", "says"), [
+    ("authority/keystore", "the authority's keystore, not its folder: give {authority}"),
+    ("authority/authority.pub", "a file, not the authority folder (authority init's --out DIR)"),
+    ("typo", "no such folder"),
+])
+def test_an_authority_dir_that_is_no_authority_folder_points_to_the_right_one(tmp_path, capsys, action, given, says):
+    # ux16, the mirror of the --keystore row: `authority extend --dir authority/keystore` said
+    # "keystore not found: authority/keystore/keystore: no such folder", and a mistyped --dir named
+    # no flag. Only the layout matters: checked before any share is read.
+    authority = tmp_path / "authority"
+    (authority / "keystore").mkdir(parents=True)
+    (authority / "keystore" / "authority.json").write_text("{}")
+    (authority / "authority.pub").write_text("{}")
+    share = tmp_path / "share-1-of-3.json"
+    share.write_text("{}")
+    argv = ["authority", action[0], "--dir", tmp_path / given, *[a.format(folder=tmp_path) for a in action[1:]]]
+    if action[0] != "shred":
+        argv += ["--share", share]
+    code, _, err = run_cli(capsys, *argv)
+    _one_line_error(code, err, "authority", f"--dir {tmp_path / given}: " + says.format(authority=authority))

@@ -337,6 +337,21 @@ def keystore_problem(path: str | os.PathLike) -> str | None:
     return f"not a keystore folder ({meta_path} does not exist)"
 
 
+def authority_dir_problem(path: str | os.PathLike) -> str | None:
+    """Why ``path`` is not an authority folder (``authority init --out DIR``: ``DIR/keystore``,
+    ``DIR/authority.pub``), pointing to the right one; None when ``DIR/keystore`` is a keystore.
+    The keystore given for ``--dir`` was told "keystore not found: authority/keystore/keystore" (ux16)."""
+    path = Path(path)
+    if not path.exists():
+        return "no such folder"
+    if not path.is_dir():
+        return "a file, not the authority folder (authority init's --out DIR)"
+    if (path / "authority.json").exists():
+        return f"the authority's keystore, not its folder: give {path.parent}"
+    inner = keystore_problem(path / "keystore")
+    return None if inner is None else f"not an authority folder ({path / 'keystore'}: {inner})"
+
+
 class Keystore:
     """The authority's private folder of wrapped epoch secrets (useless without K shares)."""
 
