@@ -678,3 +678,19 @@ def test_an_authority_dir_that_is_no_authority_folder_points_to_the_right_one(tm
         argv += ["--share", share]
     code, _, err = run_cli(capsys, *argv)
     _one_line_error(code, err, "authority", f"--dir {tmp_path / given}: " + says.format(authority=authority))
+
+
+@pytest.mark.parametrize("command", [["list"], ["audit", "verify"]])
+@pytest.mark.parametrize(("given", "says"), [
+    ("authority/keystore", "the authority's keystore: give {authority}/authority.pub"),
+    ("empty", "a folder without an authority.pub"),
+])
+def test_an_authority_folder_without_its_public_file_is_named_by_the_flag(tmp_path, capsys, command, given, says):
+    # ux16: `list/audit verify --authority authority/keystore` said "authority/keystore/authority.pub
+    # does not exist", naming no flag and not where the file is.
+    authority = tmp_path / "authority"
+    (authority / "keystore").mkdir(parents=True)
+    (authority / "keystore" / "authority.json").write_text("{}")
+    (tmp_path / "empty").mkdir()
+    code, _, err = run_cli(capsys, *command, "--vault", tmp_path / "vault", "--authority", tmp_path / given)
+    _one_line_error(code, err, command[0], f"--authority {tmp_path / given}: " + says.format(authority=authority))

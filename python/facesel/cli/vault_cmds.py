@@ -40,6 +40,10 @@ def _anchor(args: argparse.Namespace) -> tuple[AuthorityPublic | None, str | Non
         path = Path(args.authority)
         if not path.exists():  # else "X does not exist", naming no flag
             raise FileNotFoundError(f"--authority {path}: no such file or folder (authority.pub, or the authority's folder)")
+        if path.is_dir() and not (path / "authority.pub").exists():  # else "X/authority.pub does not exist" (ux16)
+            hint = (f"the authority's keystore: give {path.parent / 'authority.pub'}"
+                    if (path / "authority.json").exists() else "a folder without an authority.pub")
+            raise FileNotFoundError(f"--authority {path}: {hint}")
         anchor = AuthorityPublic.load(path / "authority.pub" if path.is_dir() else path)
     pin = check_fingerprint(args.fingerprint, "--fingerprint") if getattr(args, "fingerprint", None) else None
     return anchor, pin
