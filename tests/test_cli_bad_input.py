@@ -547,6 +547,19 @@ def test_eval_outputs_that_cannot_be_written_are_refused_before_the_evaluation(t
     assert "file, not a folder" in err or "a folder, not a file" in err, err
 
 
+def _authority_layout(root):
+    """The files of ``authority init --out ROOT/authority`` that the flag checks look at (contents
+    unread): ROOT/authority/keystore/authority.json, ROOT/authority/authority.pub, and a share
+    file ROOT/share-1-of-3.json. Returns (authority folder, share)."""
+    authority = root / "authority"
+    (authority / "keystore").mkdir(parents=True)
+    (authority / "keystore" / "authority.json").write_text("{}")
+    (authority / "authority.pub").write_text("{}")
+    share = root / "share-1-of-3.json"
+    share.write_text("{}")
+    return authority, share
+
+
 @pytest.mark.parametrize("command", ["review", "open"])
 @pytest.mark.parametrize(("given", "says"), [
     ("authority", "the authority folder, not its keystore: give {authority}/keystore"),
@@ -558,12 +571,7 @@ def test_a_keystore_flag_that_is_no_keystore_points_to_the_right_folder(tmp_path
     # "keystore not found: authority/authority.json does not exist", naming no flag; the public
     # file said ".../authority.pub/authority.json does not exist". Only the layout matters here:
     # `authority init --out authority` makes authority/keystore/authority.json and authority.pub.
-    authority = tmp_path / "authority"
-    (authority / "keystore").mkdir(parents=True)
-    (authority / "keystore" / "authority.json").write_text("{}")
-    (authority / "authority.pub").write_text("{}")
-    share = authority / "share-1-of-3.json"
-    share.write_text("{}")
+    authority, share = _authority_layout(tmp_path)
     value = tmp_path / given
     argv = (["review", "--vault", tmp_path / "vault", "--keystore", value] if command == "review" else
             ["open", "--vault", tmp_path / "vault", "--share", share, "--keystore", value, "--reason", "case 1",
@@ -667,12 +675,7 @@ def test_an_authority_dir_that_is_no_authority_folder_points_to_the_right_one(tm
     # ux16, the mirror of the --keystore row: `authority extend --dir authority/keystore` said
     # "keystore not found: authority/keystore/keystore: no such folder", and a mistyped --dir named
     # no flag. Only the layout matters: checked before any share is read.
-    authority = tmp_path / "authority"
-    (authority / "keystore").mkdir(parents=True)
-    (authority / "keystore" / "authority.json").write_text("{}")
-    (authority / "authority.pub").write_text("{}")
-    share = tmp_path / "share-1-of-3.json"
-    share.write_text("{}")
+    authority, share = _authority_layout(tmp_path)
     argv = ["authority", action[0], "--dir", tmp_path / given, *[a.format(folder=tmp_path) for a in action[1:]]]
     if action[0] != "shred":
         argv += ["--share", share]
@@ -688,9 +691,7 @@ def test_an_authority_dir_that_is_no_authority_folder_points_to_the_right_one(tm
 def test_an_authority_folder_without_its_public_file_is_named_by_the_flag(tmp_path, capsys, command, given, says):
     # ux16: `list/audit verify --authority authority/keystore` said "authority/keystore/authority.pub
     # does not exist", naming no flag and not where the file is.
-    authority = tmp_path / "authority"
-    (authority / "keystore").mkdir(parents=True)
-    (authority / "keystore" / "authority.json").write_text("{}")
+    authority, _ = _authority_layout(tmp_path)
     (tmp_path / "empty").mkdir()
     code, _, err = run_cli(capsys, *command, "--vault", tmp_path / "vault", "--authority", tmp_path / given)
     _one_line_error(code, err, command[0], f"--authority {tmp_path / given}: " + says.format(authority=authority))
