@@ -407,7 +407,7 @@ def test_train_out_that_is_a_file_is_named_before_any_face_is_loaded(tmp_path, c
     (tmp_path / "faces").mkdir()
     (tmp_path / "model").write_text("x")
     code, _, err = run_cli(capsys, "train", "--data", tmp_path / "faces", "--out", tmp_path / "model", "--quiet")
-    _one_line_error(code, err, "train", f"the output folder {tmp_path / 'model'} is a file")
+    _one_line_error(code, err, "train", f"--out {tmp_path / 'model'}: a file, not a folder")  # ux16: the flag named
 
 
 @pytest.mark.parametrize("value", ["inf", "1e300", "0", "nan"])
@@ -506,3 +506,192 @@ def test_eval_tracks_on_a_damaged_video_is_one_line_without_ffmpeg_noise(shared_
     assert done.returncode == 1, done.stderr
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("facesel eval: error: cannot read video file"), done.stderr
+
+
+@pytest.mark.parametrize(("argv", "flag", "module"), [
+    (["eval", "switches", "--json", "{file}/table.json"], "--json", "facesel.eval.switches"),
+    (["eval", "crowds", "--json", "{file}/table.json"], "--json", "facesel.eval.crowds"),
+    (["eval", "switches", "--json", "{folder}"], "--json", "facesel.eval.switches"),
+    (["eval", "tracks", "{video}", "--out", "{file}"], "--out", "facesel.eval.track_bench"),
+    (["eval", "tracks", "{video}", "--out", "{folder}/o", "--cache-dir", "{file}/cache"], "--cache-dir",
+     "facesel.eval.track_bench"),
+    (["eval", "erc", "--data", "{folder}", "--out", "{file}/o"], "--out", "facesel.eval.runner"),
+    (["eval", "snapshots", "{video}", "{folder}", "--sheet", "{file}/sheet.png"], "--sheet",
+     "facesel.eval.snapshot_audit"),
+])
+def test_eval_outputs_that_cannot_be_written_are_refused_before_the_evaluation(tmp_path, capsys, monkeypatch,
+                                                                                argv, flag, module):
+    # ux16: `eval switches/crowds --json` wrote the table only after minutes of evaluation, and a
+    # path below a file (or a folder) then failed with "[Errno 2] No such file or directory",
+    # naming no flag, the figures lost; --out and --cache-dir likewise. The evaluation here is a
+    # stand-in that fails if it is ever reached.
+    import importlib
+
+    from facesel.demo_data import demo_clip
+
+    target = importlib.import_module(module)
+    entry = {"facesel.eval.switches": "evaluate", "facesel.eval.crowds": "evaluate",
+             "facesel.eval.track_bench": "run_tracks", "facesel.eval.runner": "run_erc",
+             "facesel.eval.snapshot_audit": "audit_run"}[module]
+
+    def reached(*args, **kwargs):
+        raise AssertionError("the evaluation started before its output was checked")
+
+    monkeypatch.setattr(target, entry, reached)
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x")
+    values = {"file": a_file, "folder": tmp_path, "video": demo_clip()}
+    code, _, err = run_cli(capsys, *[part.format(**values) for part in argv], "--data", tmp_path) \
+        if argv[1] in ("switches", "crowds") else run_cli(capsys, *[part.format(**values) for part in argv])
+    _one_line_error(code, err, "eval", flag)
+    assert "file, not a folder" in err or "a folder, not a file" in err, err
+
+
+def _authority_layout(root):
+    """The files of ``authority init --out ROOT/authority`` that the flag checks look at (contents
+    unread): ROOT/authority/keystore/authority.json, ROOT/authority/authority.pub, and a share
+    file ROOT/share-1-of-3.json. Returns (authority folder, share)."""
+    authority = root / "authority"
+    (authority / "keystore").mkdir(parents=True)
+    (authority / "keystore" / "authority.json").write_text("{}")
+    (authority / "authority.pub").write_text("{}")
+    share = root / "share-1-of-3.json"
+    share.write_text("{}")
+    return authority, share
+
+
+@pytest.mark.parametrize("command", ["review", "open"])
+@pytest.mark.parametrize(("given", "says"), [
+    ("authority", "the authority folder, not its keystore: give {authority}/keystore"),
+    ("authority/authority.pub", "a file, not the keystore folder (authority init's DIR/keystore)"),
+    ("typo", "no such folder"),
+])
+def test_a_keystore_flag_that_is_no_keystore_points_to_the_right_folder(tmp_path, capsys, command, given, says):
+    # ux16: `--keystore authority` (the folder `authority register --dir` takes) was told only
+    # "keystore not found: authority/authority.json does not exist", naming no flag; the public
+    # file said ".../authority.pub/authority.json does not exist". Only the layout matters here:
+    # `authority init --out authority` makes authority/keystore/authority.json and authority.pub.
+    authority, share = _authority_layout(tmp_path)
+    value = tmp_path / given
+    argv = (["review", "--vault", tmp_path / "vault", "--keystore", value] if command == "review" else
+            ["open", "--vault", tmp_path / "vault", "--share", share, "--keystore", value, "--reason", "case 1",
+             "--all", "--out", tmp_path / "opened"])
+    code, _, err = run_cli(capsys, *argv)
+    _one_line_error(code, err, command, f"--keystore {value}: " + says.format(authority=authority))
+
+
+@pytest.mark.parametrize(("argv", "flag"), [
+    (["train", "--data", "{folder}", "--out", "{file}/model"], "--out"),
+    (["train", "--data", "{folder}", "--out", "{file}"], "--out"),
+    (["train", "--data", "{folder}", "--out", "{folder}/model", "--cache", "{file}/crops.npz"], "--cache"),
+    (["calibrate", "--model", "{model}", "--data", "{folder}", "--cache", "{folder}"], "--cache"),
+])
+def test_train_and_calibrate_outputs_are_refused_before_the_faces_are_aligned(tmp_path, capsys, monkeypatch, argv,
+                                                                               flag):
+    # ux16: `train --out FILE/model` aligned the whole training folder (minutes on LFW) and then
+    # failed with "[Errno 20] Not a directory: 'FILE/model'"; `--cache` (train and calibrate) the
+    # same after the alignment. The alignment here is a stand-in that fails if it is reached.
+    pytest.importorskip("torch")
+    import facesel.training.data
+    import facesel.training.pipeline
+    from facesel.scoring.vae import shipped_model_dir
+
+    def reached(*args, **kwargs):
+        raise AssertionError("the faces were aligned before the output was checked")
+
+    monkeypatch.setattr(facesel.training.pipeline, "load_training_crops", reached)
+    monkeypatch.setattr(facesel.training.data, "load_training_crops", reached)
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x")
+    values = {"file": a_file, "folder": tmp_path, "model": shipped_model_dir()}
+    code, _, err = run_cli(capsys, *[part.format(**values) for part in argv])
+    _one_line_error(code, err, argv[0], flag)
+    assert "file, not a folder" in err or "a folder, not a file" in err, err
+
+
+@pytest.mark.parametrize("kind", ["missing", "file"])
+def test_a_facesel_data_that_names_no_folder_is_said_not_asked_for(tmp_path, capsys, monkeypatch, kind):
+    # ux16: with FACESEL_DATA mistyped, `eval crowds/switches` said "no shared data: give --data DIR
+    # or set FACESEL_DATA" (it was set), and `facesel demo` took the shipped clip without a word.
+    from facesel.cli.demo import _default_input
+
+    data = tmp_path / "data"
+    if kind == "file":
+        data.write_text("x")
+    said = "no such folder" if kind == "missing" else "a file, not a folder"
+    monkeypatch.setenv("FACESEL_DATA", str(data))
+    code, _, err = run_cli(capsys, "eval", "crowds")
+    assert code == 1 and err.strip() == f"facesel eval: error: no shared data: FACESEL_DATA={data}: {said}; " \
+                                        "give --data DIR", err
+    _default_input()
+    assert f"using the demo clip shipped with facesel (FACESEL_DATA={data}: {said})" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("flag", "value"), [("--max-side", "10"), ("--coarse-max-side", "31")])
+def test_a_detection_side_below_32_is_a_usage_error_naming_the_flag(tmp_path, capsys, flag, value):
+    # ux16: `run --max-side 10` passed the flags (low=0: 0 turns shrinking off) and ended, after
+    # the models loaded, in exit 1 under the setting's Python name: "max_side must be in [32, inf],
+    # got 10" (README: out-of-range numbers are usage errors naming the flag).
+    from facesel.config import PipelineConfig
+
+    with pytest.raises(SystemExit) as usage:
+        run_cli(capsys, "run", tmp_path / "clip.mp4", "--dry-run", f"{flag}={value}")
+    assert usage.value.code == 2
+    assert f"argument {flag}: must be 0 (off) or at least 32, got {value}" in capsys.readouterr().err
+    with pytest.raises(ValueError, match=r"max_side must be 0 \(off\) or at least 32, got 10"):
+        PipelineConfig(max_side=10)
+    assert PipelineConfig(max_side=0, coarse_max_side=0).max_side == 0
+
+
+@pytest.mark.parametrize(("argv", "says"), [
+    (["central", "open", "--share", "{share}", "--reason", "r", "--all", "--out", "{file}/opened"],
+     "--out {file}/opened: cannot be made: {file} is a file, not a folder"),
+    (["central", "open", "--share", "{folder}/typo.json", "--reason", "r", "--all", "--out", "{folder}/opened"],
+     "--share {folder}/typo.json: no such file"),
+    (["central", "init", "--authority", "{folder}/typo.pub"], "--authority {folder}/typo.pub: no such file"),
+])
+def test_central_commands_name_a_bad_flag_before_asking_the_store(tmp_path, capsys, argv, says):
+    # ux16: `central open` with an --out below a file or a mistyped --share, and `central init` with
+    # a mistyped --authority, were first told the store's state ("central store x@127.0.0.1:1 is
+    # unreachable", or "typo.pub does not exist" naming no flag); `facesel open` checks them first.
+    pytest.importorskip("psycopg")
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x")
+    share = tmp_path / "share-1-of-3.json"
+    share.write_text("{}")
+    values = {"file": a_file, "folder": tmp_path, "share": share}
+    code, _, err = run_cli(capsys, *[part.format(**values) for part in argv], "--central", "host=127.0.0.1 port=1")
+    _one_line_error(code, err, "central", says.format(**values))
+
+
+@pytest.mark.parametrize("action", [["register", "--camera", "{folder}/camera.pub"], ["extend", "--until", "2099-01-01"],
+                                    ["shred", "--dry-run"]])
+@pytest.mark.parametrize(("given", "says"), [
+    ("authority/keystore", "the authority's keystore, not its folder: give {authority}"),
+    ("authority/authority.pub", "a file, not the authority folder (authority init's --out DIR)"),
+    ("typo", "no such folder"),
+])
+def test_an_authority_dir_that_is_no_authority_folder_points_to_the_right_one(tmp_path, capsys, action, given, says):
+    # ux16, the mirror of the --keystore row: `authority extend --dir authority/keystore` said
+    # "keystore not found: authority/keystore/keystore: no such folder", and a mistyped --dir named
+    # no flag. Only the layout matters: checked before any share is read.
+    authority, share = _authority_layout(tmp_path)
+    argv = ["authority", action[0], "--dir", tmp_path / given, *[a.format(folder=tmp_path) for a in action[1:]]]
+    if action[0] != "shred":
+        argv += ["--share", share]
+    code, _, err = run_cli(capsys, *argv)
+    _one_line_error(code, err, "authority", f"--dir {tmp_path / given}: " + says.format(authority=authority))
+
+
+@pytest.mark.parametrize("command", [["list"], ["audit", "verify"]])
+@pytest.mark.parametrize(("given", "says"), [
+    ("authority/keystore", "the authority's keystore: give {authority}/authority.pub"),
+    ("empty", "a folder without an authority.pub"),
+])
+def test_an_authority_folder_without_its_public_file_is_named_by_the_flag(tmp_path, capsys, command, given, says):
+    # ux16: `list/audit verify --authority authority/keystore` said "authority/keystore/authority.pub
+    # does not exist", naming no flag and not where the file is.
+    authority, _ = _authority_layout(tmp_path)
+    (tmp_path / "empty").mkdir()
+    code, _, err = run_cli(capsys, *command, "--vault", tmp_path / "vault", "--authority", tmp_path / given)
+    _one_line_error(code, err, command[0], f"--authority {tmp_path / given}: " + says.format(authority=authority))

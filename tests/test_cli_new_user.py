@@ -186,3 +186,40 @@ def test_train_threads_beyond_the_cap_are_refused_before_any_face_is_loaded(tmp_
     line = _one_line_error(code, err, "train")
     assert f"threads must be <= {MAX_TRAIN_THREADS}, got {MAX_TRAIN_THREADS + 1}" in line
     assert not (tmp_path / "model").exists()
+
+
+def test_score_takes_a_photo_above_half_the_largest_frame_and_names_the_file_it_cannot(tmp_path):
+    # ux16: score pads each image by half its size (for tight face crops), so a 9000 px wide photo
+    # became an 18000 px frame and was refused with "frame sides must be at most 16384 pixels, got
+    # shape (18000, ...)": a shape the user never gave, and no file named. A damaged PNG also put
+    # FFmpeg's "[png @ 0x...] Invalid PNG signature" above facesel's lines. In a subprocess: the
+    # FFmpeg line is written by C code to the process's stderr.
+    import cv2
+    import numpy as np
+
+    wide, beyond, damaged = tmp_path / "wide.png", tmp_path / "beyond.png", tmp_path / "damaged.png"
+    assert cv2.imwrite(str(wide), np.full((48, 9000, 3), 128, np.uint8))
+    assert cv2.imwrite(str(beyond), np.full((16, 17000, 3), 128, np.uint8))
+    damaged.write_bytes(b"\x89PNG not a picture")
+    done = subprocess.run([sys.executable, "-m", "facesel", "score", "--json", str(wide), str(beyond), str(damaged)],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 1, done.stderr
+    import json
+
+    rows = {Path(row["path"]).name: row for row in json.loads(done.stdout)["results"]}
+    assert rows["wide.png"]["faces"][0]["box"] == [0.0, 0.0, 9000.0, 48.0], rows["wide.png"]
+    assert rows["beyond.png"]["error"].startswith(f"{beyond}: frame sides must be at most 16384"), rows["beyond.png"]
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert lines == [f"facesel score: error: {rows['beyond.png']['error']}",
+                     f"facesel score: error: cannot read image file: {damaged}"], done.stderr
+
+
+def test_the_detection_padding_stops_at_the_largest_frame():
+    import numpy as np
+    from facesel.align import pad_for_detection
+    from facesel.detect.base import MAX_FRAME_SIDE
+
+    padded, dx, dy = pad_for_detection(np.zeros((61, 63, 3), np.uint8))
+    assert (dx, dy) == (32, 30) and padded.shape[:2] == (121, 127), "a face crop is padded by half, as before"
+    padded, dx, dy = pad_for_detection(np.zeros((10, 9000, 3), np.uint8))
+    assert padded.shape[1] <= MAX_FRAME_SIDE and dx > 0 and padded.shape[1] == 9000 + 2 * dx

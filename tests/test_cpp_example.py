@@ -40,3 +40,24 @@ def test_example_builds_against_the_installed_package_and_runs(tmp_path):
     assert run.returncode == 0, run.stdout + run.stderr
     assert "facesel example: OK" in run.stdout
     assert "best frame 12" in run.stdout and "best frame 20" in run.stdout
+
+
+def test_cmake_dir_from_a_source_tree_says_how_to_get_the_package(tmp_path, monkeypatch, capsys):
+    # ux16: from a checkout on PYTHONPATH, `facesel info --cmake-dir` (the README's route to link the
+    # C++ core) said only "no lib/cmake/facesel/facesel-config.cmake under [...]".
+    from facesel import _backend
+
+    real = _backend.cmake_dir
+
+    def from_a_source_tree():  # facesel's folders hold no lib/cmake (only while it looks)
+        with monkeypatch.context() as patch:
+            patch.setattr(facesel, "__path__", [str(tmp_path)])
+            return real()
+
+    monkeypatch.setattr(_backend, "cmake_dir", from_a_source_tree)
+    with pytest.raises(FileNotFoundError, match=r"comes with an installed facesel \('pip install \.' builds"):
+        _backend.cmake_dir()
+    assert cli_main(["info", "--cmake-dir"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("facesel info: error: no lib/cmake/facesel") and "pip install ." in err, err
+    assert err.count("\n") == 1

@@ -105,3 +105,60 @@ def test_run_names_frames_that_are_not_an_iterable_of_pairs(frames, given):
     selector = Selector(scorer=LaplacianVarianceScorer())
     with pytest.raises(TypeError, match=rf"frames must be an iterable of \(frame, timestamp\) pairs .*{given}"):
         next(selector.run(frames, live=False))
+
+
+def test_two_threads_feeding_one_selector_are_told_one_selector_is_one_stream():
+    # Before (ux16): the second thread's frames were tracked among the first's and a feed failed
+    # deep in the C++ store: "frame_index must increase within a track: track_id 2 last had frame
+    # 32, got 28". Now a feed while another runs is refused, naming the rule. The first feed is
+    # held inside its detector until the second has been refused (an event, no sleep).
+    import threading
+
+    inside, refused = threading.Event(), threading.Event()
+
+    class HeldDetector:
+        def detect(self, frame):
+            from facesel.types import Detections
+
+            inside.set()
+            assert refused.wait(60), "the second feed was never refused"
+            return Detections.empty()
+
+    selector = Selector(HeldDetector(), LaplacianVarianceScorer(), mode="exhaustive", detect_ahead=False)
+    frame = np.zeros((64, 64, 3), np.uint8)
+    first = threading.Thread(target=selector.feed, args=(frame, 0.0))
+    first.start()
+    assert inside.wait(60)
+    try:
+        with pytest.raises(RuntimeError, match=r"Selector\.feed called while Selector\.feed is still running.*"
+                                               r"one Selector is one stream"):
+            selector.feed(frame, 0.1)
+    finally:
+        refused.set()
+        first.join(60)
+    assert selector.feed(frame, 0.2).frame_index == 1, "the Selector goes on once the first feed returned"
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_feed_inside_a_run_loop_is_refused_and_the_with_block_still_flushes(threads):
+    frame = np.zeros((64, 64, 3), np.uint8)
+    selector = Selector(scorer=LaplacianVarianceScorer(), threads=threads)
+    with pytest.raises(RuntimeError, match=r"Selector\.feed called while Selector\.run is still running"):
+        with selector:  # leaving it flushes: the run loop the error left must not hold the Selector
+            for _view in selector.run([(frame, 0.0), (frame, 0.1)], live=False):
+                selector.feed(frame, 0.05)
+    views = list(selector.run([(frame, 1.0)], live=False))
+    assert len(views) == 1 and selector.flush() == []
+
+
+def test_a_mistyped_setting_gets_did_you_mean_and_a_positional_config_is_named():
+    # ux16: Selector(min_hit=3) said "PipelineConfig has no setting min_hit" (the command line says
+    # "did you mean"); Selector(PipelineConfig(...)) said "detector must have a detect() method,
+    # got PipelineConfig".
+    from facesel.config import PipelineConfig
+
+    with pytest.raises(TypeError, match=r"no setting min_hit \(did you mean min_hits\?\), zzz$"):
+        Selector(scorer=LaplacianVarianceScorer(), min_hit=3, zzz=1)
+    with pytest.raises(TypeError, match=r"keyword argument: Selector\(config=PipelineConfig\(\.\.\.\)\)"):
+        Selector(PipelineConfig(min_hits=2))
+    assert Selector(scorer=LaplacianVarianceScorer(), config=PipelineConfig(min_hits=2)).config.min_hits == 2

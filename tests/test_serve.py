@@ -313,6 +313,34 @@ def test_serve_check_validates_the_file(videos, authority, keys, tmp_path, capsy
     assert not (tmp_path / "v").exists()  # checking creates nothing
 
 
+
+@pytest.mark.parametrize(("listen", "says"), [
+    ("192.0.2.1:9108", "Cannot assign requested address): not an address of this machine"),  # TEST-NET-1
+    ("no-such-host.invalid:9108", "cannot listen there ("),  # RFC 6761: never resolves
+])
+def test_serve_check_refuses_a_listen_address_the_start_cannot_bind(videos, authority, keys, tmp_path, capsys,
+                                                                    listen, says):
+    # ux16: --check said "1 camera(s) OK" and the start then failed with "cannot listen there".
+    import socket
+
+    from facesel.cli import main
+
+    camera = (f'[cameras.door]\nsource = "{videos / "intel_head_pose_female.gif"}"\nvault = "v"\n'
+              f'authority = "{authority}"\ncamera_key = "{keys("door")}"\n')
+    bad = tmp_path / "bad.toml"
+    bad.write_text(f'[serve]\nlisten = "{listen}"\n' + camera)
+    assert main(["serve", "--config", str(bad), "--check"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f'facesel serve: error: {bad}: serve.listen = "{listen}": ') and says in err, err
+    assert err.count("\n") == 1
+    with socket.socket() as running:  # a running service holds the configured port: the edit is still OK
+        running.bind(("127.0.0.1", 0))
+        running.listen()
+        good = tmp_path / "good.toml"
+        good.write_text(f'[serve]\nlisten = "127.0.0.1:{running.getsockname()[1]}"\n' + camera)
+        assert main(["serve", "--config", str(good), "--check"]) == 0, capsys.readouterr().err
+    assert "1 camera(s) OK: door" in capsys.readouterr().out
+
 def test_refine_backoff_is_a_checked_camera_key_that_reaches_the_governor(videos, authority, keys, tmp_path, capsys):
     from facesel.cli import main
     from facesel.serve.config import load_config

@@ -207,3 +207,20 @@ def test_one_share_path_given_bare_is_named_not_iterated(tmp_path, as_path):
         enrol_camera(adir, tmp_path / "cam", "gate-9", share)
     assert not (tmp_path / "cam").exists()
     assert enrol_camera(adir, tmp_path / "cam", "gate-9", share_paths(adir)[:2]).camera_id == "gate-9"
+
+
+def test_the_authority_folder_given_for_its_public_file_points_to_the_file(tmp_path):
+    # ux16: Vault("vault/", "authority/", camera=...) (the README's layout, one name short) said
+    # "authority is a folder, not a regular file: not a facesel-authority-public file".
+    import time
+
+    from facesel.vault import Vault, create_authority, enrol_camera
+    from facesel.vault.errors import KeyMaterialError
+
+    authority = tmp_path / "authority"
+    create_authority(authority, shares=3, threshold=2, epoch_seconds=86400, retention_seconds=30 * 86400,
+                     horizon_seconds=2 * 86400, start=time.time())
+    enrol_camera(authority, tmp_path / "camera", "gate-3", sorted((authority / "shares").iterdir())[:2])
+    with pytest.raises(KeyMaterialError, match=rf"{authority} is the authority's folder, not its public file: "
+                                               rf"give {authority / 'authority.pub'}$"):
+        Vault(tmp_path / "vault", authority, camera=tmp_path / "camera")

@@ -165,4 +165,8 @@ def cmake_dir() -> Path:
         candidate = Path(root) / "lib" / "cmake" / "facesel"
         if (candidate / "facesel-config.cmake").is_file():
             return candidate
-    raise FileNotFoundError(f"no lib/cmake/facesel/facesel-config.cmake under {list(facesel.__path__)}")
+    # The README's `-Dfacesel_DIR=$(facesel info --cmake-dir)` from a source tree (PYTHONPATH) said only
+    # this first sentence (ux16): the package is made by the wheel's build, so say where to get it.
+    raise FileNotFoundError(f"no lib/cmake/facesel/facesel-config.cmake under {list(facesel.__path__)}: "
+                            "the C++ core's CMake package comes with an installed facesel ('pip install .' "
+                            "builds and installs it), not with a source tree on PYTHONPATH")

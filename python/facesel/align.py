@@ -418,7 +418,13 @@ def _colour_source(frame: np.ndarray) -> np.ndarray:
 def pad_for_detection(image: np.ndarray, fraction: float = 0.5) -> tuple[np.ndarray, int, int]:
     """Pad a tight face crop (like the LFW crops) by ``fraction`` of its size on each side so that
     a detector finds the face; returns the padded image and the (dx, dy) offset of the original."""
+    from facesel.detect.base import MAX_FRAME_SIDE
+
     h, w = image.shape[:2]
-    dy, dx = int(round(h * fraction)), int(round(w * fraction))
+    # A photo above MAX_FRAME_SIDE / 2 padded by half its size became a frame the detectors refuse:
+    # a 9000 px photo was told "frame sides must be at most 16384 pixels, got shape (18000, ...)"
+    # (ux16). Its face needs no such margin, so the padding stops at that side.
+    room = max(0.0, (MAX_FRAME_SIDE - max(h, w)) / (2.0 * max(h, w)))
+    dy, dx = (int(round(h * fraction)), int(round(w * fraction))) if fraction <= room else (int(h * room), int(w * room))
     padded = cv2.copyMakeBorder(image, dy, dy, dx, dx, cv2.BORDER_REPLICATE)
     return padded, dx, dy

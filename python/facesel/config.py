@@ -11,6 +11,7 @@ The measured reasons behind the defaults are in ``docs/architecture.md``.
 from __future__ import annotations
 
 import argparse
+import difflib
 import math
 import numbers
 from dataclasses import MISSING, asdict, dataclass, field, fields, replace
@@ -44,7 +45,8 @@ class PipelineConfig:
                                  "about 4x faster where the CPU has AVX2) or 'yuface' (the package's own portable "
                                  "C++, facesel's engine before 0.5)", "detection", choices=("onnxruntime", "yuface"))
     max_side: int = _setting(1280, "full-frame detection on frames shrunk to at most this many pixels on "
-                             "their longer side (crops stay full resolution; 0 = never shrink)", "detection", low=0)
+                             "their longer side (crops stay full resolution; 0 = never shrink)", "detection", low=0,
+                             least_when_on=32)
     detect_every: int = _setting(4, "sparse mode: full-frame detection every N frames (a face in view for "
                                  "fewer frames than this may be missed)", "detection", low=1)
     scene_change: float = _setting(30.0, "sparse mode: also detect on the full frame when the mean absolute grey "
@@ -74,7 +76,7 @@ class PipelineConfig:
                                     "first and those a scene change forces, which search it at max_side; on the coarse "
                                     "ones the tracked faces are searched in their region squares as between full "
                                     "detections, so only new faces are found coarsely (0 = off: every full-frame "
-                                    "detection at max_side)", "detection", low=0)
+                                    "detection at max_side)", "detection", low=0, least_when_on=32)
     fine_every: int = _setting(4, "sparse mode with coarse_max_side: one full-frame detection in N searches the whole "
                                "frame at max_side (a new face too small for the coarse pass is found at most "
                                "N * detect_every frames late)", "detection", low=1)
@@ -185,8 +187,6 @@ class PipelineConfig:
     def __post_init__(self) -> None:
         for f in fields(self):
             _check(f, getattr(self, f.name))
-        if 0 < self.coarse_max_side < 32:
-            raise ValueError(f"coarse_max_side must be 0 (off) or at least 32, got {self.coarse_max_side!r}")
         if self.coarse_max_side and self.max_side and self.coarse_max_side >= self.max_side:
             # a coarse pass at max_side or above would cost what the fine one does and find no more
             raise ValueError(f"coarse_max_side must be below max_side ({self.max_side}), got {self.coarse_max_side!r}")
@@ -199,9 +199,13 @@ class PipelineConfig:
 
     def replace(self, **changes) -> PipelineConfig:
         """A copy with ``changes`` (unknown names raise TypeError naming them)."""
-        unknown = sorted(set(changes) - {f.name for f in fields(self)})
+        known = [f.name for f in fields(self)]
+        unknown = sorted(set(changes) - set(known))
         if unknown:
-            raise TypeError(f"PipelineConfig has no setting {', '.join(unknown)}")
+            # as the command line's "did you mean": Selector(min_hit=3) named the typo only (ux16)
+            hints = [f"{name} (did you mean {close[0]}?)" if (close := difflib.get_close_matches(name, known, 1)) else name
+                     for name in unknown]
+            raise TypeError(f"PipelineConfig has no setting {', '.join(hints)}")
         return replace(self, **changes)
 
     def as_dict(self) -> dict:
@@ -233,6 +237,11 @@ def _check(f, value) -> None:
         span = (f"{'(' if low_open else '['}{low if low is not None else '-inf'}, "
                 f"{high if high is not None else 'inf'}{')' if high_open else ']'}")
         raise ValueError(f"{f.name} must be in {span}, got {value!r}")
+    # 0 turns these off; a side below 32 px is refused by the detectors (check_max_side), which
+    # `facesel run --max-side 10` reached only after the models loaded, naming no flag (ux16)
+    least = meta.get("least_when_on")
+    if least is not None and value != 0 and value < least:
+        raise ValueError(f"{f.name} must be 0 (off) or at least {least}, got {value!r}")
 
 
 def _flag(name: str) -> str:

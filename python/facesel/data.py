@@ -26,11 +26,24 @@ def data_root() -> Path | None:
     return None
 
 
+def data_env_problem() -> str | None:
+    """Why ``FACESEL_DATA`` names no data folder (it is set, but to nothing or to a file), in words for
+    an error line; None when it is unset or a folder. A mistyped FACESEL_DATA was told "set
+    FACESEL_DATA", as if it were unset (ux16)."""
+    env = os.environ.get("FACESEL_DATA")
+    if not env:
+        return None
+    path = Path(env).expanduser()
+    if path.is_dir():
+        return None
+    return f"FACESEL_DATA={env}: {'a file, not a folder' if path.exists() else 'no such folder'}"
+
+
 def data_root_or_exit() -> Path:
     """:func:`data_root` for benchmark and experiment scripts: without the data, a hint on stderr
     and exit status 2 (the scripts' "cannot run here")."""
     root = data_root()
     if root is None:
-        print("shared data not found (set FACESEL_DATA)", file=sys.stderr)
+        print(f"shared data not found ({data_env_problem() or 'set FACESEL_DATA'})", file=sys.stderr)
         raise SystemExit(2)
     return root

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
+from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -119,10 +121,18 @@ class Selector:
     clock : callable returning seconds
         Clock of the per-stage timers (:attr:`timings`): wall time by default;
         ``time.thread_time`` gives CPU time per stage, also when the halves run in two threads.
+
+    One Selector is one stream: :meth:`feed`, :meth:`run` and :meth:`flush` are not called from two
+    threads at once (nor ``feed`` inside a ``run`` loop); such a call raises a RuntimeError rather
+    than interleaving two streams' frames in one tracker. Give each thread (camera) its own Selector.
     """
 
     def __init__(self, detector=None, scorer=None, *, config: PipelineConfig | None = None, sinks=(),
                  post_close=None, clock=time.perf_counter, **settings):
+        if isinstance(detector, PipelineConfig) or isinstance(scorer, PipelineConfig):
+            # Selector(PipelineConfig(...)) was told "detector must have a detect() method, got PipelineConfig"
+            raise TypeError("the settings are a keyword argument: Selector(config=PipelineConfig(...)); the "
+                            "positional arguments are the detector and the scorer")
         config = PipelineConfig() if config is None else config
         if not isinstance(config, PipelineConfig):
             raise TypeError(f"config must be a PipelineConfig, got {type(config).__name__}")
@@ -141,6 +151,8 @@ class Selector:
         self._clock_start: float | None = None
         self._last_stamp = 0.0
         self._dropped = 0
+        self._busy = threading.Lock()
+        self._busy_with = ""
 
     # -- state ---------------------------------------------------------------------------------
     @property
@@ -227,7 +239,8 @@ class Selector:
         FrameView
             The tracks detected on this frame and the results delivered on it.
         """
-        return self._back(self._front(frame, timestamp))
+        with self._one_at_a_time("feed"):
+            return self._back(self._front(frame, timestamp))
 
     def run(self, frames, live: bool | None = None):
         """Iterate ``frames`` (``(frame, timestamp)`` pairs, e.g. a :mod:`facesel.video` source)
@@ -242,6 +255,10 @@ class Selector:
         A file is read without dropping (it waits for the pipeline). ``frames`` with
         ``keeps_newest = True`` drop (and count) by themselves: no buffer is added."""
         _check_frames(frames)
+        with self._one_at_a_time("run"):
+            yield from self._run(frames, live)
+
+    def _run(self, frames, live):
         if live is None:
             live = is_live(frames)
         # A source that keeps only its newest frame itself (``keeps_newest``: a segment of a live
@@ -278,6 +295,10 @@ class Selector:
     def flush(self) -> list:
         """Close every open track (end of stream) and deliver the results; tentative tracks are
         discarded. The Selector can be fed again afterwards (track ids keep counting)."""
+        with self._one_at_a_time("flush"):
+            return self._flush()
+
+    def _flush(self) -> list:
         self._back_timer.start()
         results = self._score.flush(self._track.flush())
         self._back_timer.lap("selection")
@@ -292,6 +313,21 @@ class Selector:
         # A stream that breaks still delivers its open tracks; an error raised here is chained
         # to the one that broke the stream, not hiding it.
         self.flush()
+
+    @contextmanager
+    def _one_at_a_time(self, call: str):
+        # Two threads feeding one Selector interleaved their frames in one tracker and failed deep
+        # in the C++ store ("frame_index must increase within a track", ux16): said here instead.
+        if not self._busy.acquire(blocking=False):
+            raise RuntimeError(f"Selector.{call} called while Selector.{self._busy_with} is still running (another "
+                               f"thread, or inside a run loop): one Selector is one stream; give each thread its own "
+                               f"Selector, and flush after the run loop")
+        self._busy_with = call
+        try:
+            yield
+        finally:
+            self._busy_with = ""
+            self._busy.release()
 
     # -- the halves ----------------------------------------------------------------------------
     def _front(self, frame, timestamp, dropped: int = 0, planned: Planned | None = None) -> Packet:

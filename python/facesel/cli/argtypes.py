@@ -71,5 +71,9 @@ def shared_data_folder(given):
         return path
     root = data_root()
     if root is None or not Path(root).is_dir():
-        raise ValueError("no shared data: give --data DIR or set FACESEL_DATA")
+        from facesel.data import data_env_problem
+
+        problem = data_env_problem()
+        raise ValueError(f"no shared data: {problem}; give --data DIR" if problem else
+                         "no shared data: give --data DIR or set FACESEL_DATA")
     return Path(root)

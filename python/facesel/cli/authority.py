@@ -217,9 +217,19 @@ def _init(args: argparse.Namespace) -> int:
     return 0
 
 
+def _authority_dir(value) -> Path:
+    """``--dir``, checked before any share is read: named with what it is instead."""
+    from facesel.vault.keys import authority_dir_problem
+
+    problem = authority_dir_problem(value)
+    if problem is not None:
+        raise FileNotFoundError(f"--dir {value}: {problem}")
+    return Path(value)
+
+
 @clean_errors
 def _register(args: argparse.Namespace) -> int:
-    directory = Path(args.dir)
+    directory = _authority_dir(args.dir)
     camera = CameraPublic.load(args.camera)
     pub = register_camera(directory, _master(args, Keystore(directory / "keystore")), camera)
     print(f"authority {pub.authority_id}: camera {camera.camera_id} registered ({len(pub.cameras)} camera(s)); "
@@ -229,7 +239,7 @@ def _register(args: argparse.Namespace) -> int:
 
 @clean_errors
 def _extend(args: argparse.Namespace) -> int:
-    directory = Path(args.dir)
+    directory = _authority_dir(args.dir)
     until = parse_time(args.until, "--until")
     before = (directory / "authority.pub").read_bytes() if (directory / "authority.pub").is_file() else None
     pub = extend_authority(directory, _master(args, Keystore(directory / "keystore")), until)
@@ -246,7 +256,7 @@ def _extend(args: argparse.Namespace) -> int:
 @clean_errors
 def _shred(args: argparse.Namespace) -> int:
     now = time.time() if args.now is None else parse_time(args.now, "--now")
-    directory = Path(args.dir)
+    directory = _authority_dir(args.dir)
     if args.dry_run:
         done = shred_expired(directory, now=now, dry_run=True)
         print(f"would shred {len(done)} epoch secret(s)" + (f": {', '.join(map(str, done))}" if done else ""))

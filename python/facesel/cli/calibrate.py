@@ -13,6 +13,7 @@ from pathlib import Path
 
 
 def _run(args) -> int:
+    from facesel.cli.output_flags import refuse_unwritable_outputs
     from facesel.faceset import require_folder
     from facesel.scoring.stills import calibrate_photos
     from facesel.scoring.vae_methods import STATISTICS
@@ -30,6 +31,7 @@ def _run(args) -> int:
         if not (model / name).is_file():
             raise FileNotFoundError(f"--model {model}: {name} not found")
     data = require_folder(args.data, "--data")
+    refuse_unwritable_outputs(args)  # --cache, before the folder is aligned (minutes)
     statistics = tuple(args.statistics.split(",")) if args.statistics else DOSE_STATISTICS
     unknown = [s for s in statistics if s not in STATISTICS]
     if unknown:

@@ -67,7 +67,10 @@ def _init(args: argparse.Namespace) -> int:
     from facesel.central.pg_backend import PostgresVault
     from facesel.vault.keys import AuthorityPublic
 
-    with PostgresVault.create(central_dsn(args), AuthorityPublic.load(Path(args.authority)), blob_url=args.blobs,
+    authority = Path(args.authority)
+    if not authority.exists():  # else "X does not exist", naming no flag
+        raise FileNotFoundError(f"--authority {authority}: no such file (the authority's authority.pub)")
+    with PostgresVault.create(central_dsn(args), AuthorityPublic.load(authority), blob_url=args.blobs,
                               blob_endpoint=args.blob_endpoint, blob_threshold=args.blob_threshold) as store:
         blobs = f"; records of {store.blob_threshold} bytes or more in {store.blobs.url}" if store.blobs else ""
         print(f"central store {store.location} ready for authority {store.authority.authority_id} "
@@ -116,10 +119,15 @@ def _open(args: argparse.Namespace) -> int:
     from facesel.cli.terminate import sigterm_as_exit
     from facesel.cli.vault_cmds import _find_keystore
     from facesel.core_dumps import keep_memory_private
+    from facesel.writable import refuse_unwritable_folder
 
     keep_memory_private()  # passphrases, master key and faces closed to same-user readers (review 7, finding 2)
+    # As `facesel open`: the shares, the keystore and --out are checked before the store is asked
+    # (ux16: a mistyped --share or an --out below a file was first told the store's state).
+    refuse_unwritable_folder("--out", args.out)
+    keystore = _find_keystore(args)
     with _store(args) as store, sigterm_as_exit():  # SIGTERM cleans up what was decrypted (review 6, finding 3)
-        opened = open_from(store, args.share, _find_keystore(args), args.reason, args.out,
+        opened = open_from(store, args.share, keystore, args.reason, args.out,
                            selection=_selection(args, args.record_ids), all_records=args.all, opened_by=args.by,
                            passphrase_for=share_passphrase_source(args, args.share))
         print(f"opened {len(opened)} record(s) from {len({o.row.camera_id for o in opened})} camera(s) into "

@@ -39,7 +39,10 @@ def _default_input() -> Path:
     root = data_root()
     if root is not None and (root / DEFAULT_VIDEO).is_file():
         return root / DEFAULT_VIDEO
-    print(f"using the demo clip shipped with facesel. {ATTRIBUTION}")
+    from facesel.data import data_env_problem
+
+    problem = data_env_problem()  # a mistyped FACESEL_DATA is said, not silently replaced by the clip
+    print(f"using the demo clip shipped with facesel{f' ({problem})' if problem else ''}. {ATTRIBUTION}")
     return demo_clip()
 
 

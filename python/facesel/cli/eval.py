@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from facesel.cli.argtypes import int_at_least
+from facesel.cli.output_flags import refuse_unwritable_outputs
 
 
 def _positive_int(text: str) -> int:
@@ -21,6 +22,7 @@ def _positive_int(text: str) -> int:
 def _run_erc(args: argparse.Namespace) -> int:
     import cv2
 
+    refuse_unwritable_outputs(args)  # before minutes of work, naming the flag
     cv2.setNumThreads(args.threads)  # a shared machine: one thread unless asked
     try:
         # OpenBLAS threads spin on a busy machine: a 1,200 x 4,096 PCA took 17 s with its default
@@ -79,6 +81,7 @@ def _run_tracks(args: argparse.Namespace) -> int:
     from facesel.eval.track_rules import rule_names
     from facesel.serve.quiet_media import quiet_media_libraries
 
+    refuse_unwritable_outputs(args)  # before minutes of work, naming the flag
     quiet_media_libraries()  # as `facesel run`: FFmpeg's own lines ("moov atom not found") off stderr
 
     cv2.setNumThreads(1)

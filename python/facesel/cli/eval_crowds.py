@@ -11,6 +11,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from facesel.cli.argtypes import finite_number, int_at_least, shared_data_folder
+from facesel.cli.output_flags import refuse_unwritable_outputs
 
 MIN_TILE = 16
 """Narrowest tile accepted (12 pixels high): a narrower one can hardly hold a face the detector finds;
@@ -23,6 +24,7 @@ def _run(args: argparse.Namespace) -> int:
     from facesel.eval.crowds import evaluate, summary
     from facesel.select.linking import LinkRule
 
+    refuse_unwritable_outputs(args)  # before minutes of work, naming the flag
     cv2.setNumThreads(1)
     root = shared_data_folder(args.data)
     link = None  # the default rule

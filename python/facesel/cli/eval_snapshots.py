@@ -6,12 +6,14 @@ import argparse
 from pathlib import Path
 
 from facesel.cli.argtypes import finite_number, int_at_least
+from facesel.cli.output_flags import refuse_unwritable_outputs
 
 
 def _run(args: argparse.Namespace) -> int:
     from facesel.eval.snapshot_audit import audit_run
     from facesel.serve.quiet_media import quiet_media_libraries
 
+    refuse_unwritable_outputs(args)  # before minutes of work, naming the flag
     quiet_media_libraries()  # as `facesel run`: FFmpeg's own lines off stderr
     out = audit_run(args.video, args.run, every=args.every, max_frames=args.max_frames, fps=args.fps,
                     threshold=args.threshold, min_frames=args.min_frames,

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from facesel.cli.argtypes import int_at_least, shared_data_folder
+from facesel.cli.output_flags import refuse_unwritable_outputs
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -16,6 +17,7 @@ def _run(args: argparse.Namespace) -> int:
 
     from facesel.eval.switches import evaluate
 
+    refuse_unwritable_outputs(args)  # before minutes of work, naming the flag
     cv2.setNumThreads(1)
     root = shared_data_folder(args.data)
     out = evaluate(Path(root), frames=args.frames, transition=args.transition, max_frames=args.max_frames,

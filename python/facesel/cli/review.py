@@ -25,6 +25,11 @@ def _review(args: argparse.Namespace) -> int:
         central = os.environ.get(ENV_DSN)
         if not central:
             raise ValueError(f"--central without a DSN reads it from ${ENV_DSN}, which is empty or unset")
+    from facesel.vault.keys import keystore_problem
+
+    problem = keystore_problem(args.keystore)  # named by its flag before anything starts
+    if problem is not None:
+        raise ValueError(f"--keystore {args.keystore}: {problem}")
     serve(Path(args.vault) if args.vault else None, Path(args.keystore), host=args.host, port=args.port,
           allow_remote=args.allow_remote, idle_seconds=args.idle, passphrase_delay=args.passphrase_delay,
           central_dsn=central, public_origin=args.public_origin, tls_cert=args.tls_cert, tls_key=args.tls_key)

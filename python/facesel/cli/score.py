@@ -92,6 +92,9 @@ def _run(args) -> int:
     from facesel.faceset import read_image
     from facesel.scoring.default import default_scorer
 
+    from facesel.serve.quiet_media import quiet_media_libraries
+
+    quiet_media_libraries()  # as `facesel run`: FFmpeg's "[png @ 0x...] Invalid PNG signature" off stderr
     detector = YuNetDetector(min_confidence=0.5)
     rows, crops, excess, owners = [], [], [], []
     for path in (Path(p) for p in args.images):
@@ -103,8 +106,8 @@ def _run(args) -> int:
             continue
         try:
             faces = _faces(read_image(path), detector)
-        except ValueError as err:
-            row["error"] = str(err)
+        except ValueError as err:  # every error names its file: several images may be given
+            row["error"] = str(err) if str(path) in str(err) else f"{path}: {err}"
             continue
         row["faces"] = [{"box": box, "detected": found} for _, box, found, _ in faces]
         for k, (crop, _, _, grid) in enumerate(faces):

@@ -30,6 +30,12 @@ def _run(args: argparse.Namespace) -> int:
     saved = configure_logging(args.log_level or config.log_level, json_lines=args.json_logs or config.log_format == "json")
     try:
         if args.check:
+            from facesel.serve.listen_check import refuse_unusable_listen
+
+            try:
+                refuse_unusable_listen(config.listen)  # the start would fail there: say it now
+            except ValueError as err:
+                raise ValueError(f"{args.config}: {err}") from None
             print(f"{args.config}: {len(config.cameras)} camera(s) OK: {', '.join(config.cameras)}")
             return 0
         quiet_media_libraries(args.log_level or config.log_level)

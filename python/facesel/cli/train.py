@@ -23,8 +23,11 @@ def _import_training():
 def _run(args) -> int:
     from facesel.faceset import require_folder
 
+    from facesel.cli.output_flags import refuse_unwritable_outputs
+
     pipeline = _import_training()
     data = require_folder(args.data, "--data")
+    refuse_unwritable_outputs(args)  # --out and --cache, before the folder is aligned (minutes)
     try:
         card = _train(pipeline, data, args)
     except KeyboardInterrupt:

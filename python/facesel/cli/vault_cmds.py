@@ -40,6 +40,10 @@ def _anchor(args: argparse.Namespace) -> tuple[AuthorityPublic | None, str | Non
         path = Path(args.authority)
         if not path.exists():  # else "X does not exist", naming no flag
             raise FileNotFoundError(f"--authority {path}: no such file or folder (authority.pub, or the authority's folder)")
+        if path.is_dir() and not (path / "authority.pub").exists():  # else "X/authority.pub does not exist" (ux16)
+            hint = (f"the authority's keystore: give {path.parent / 'authority.pub'}"
+                    if (path / "authority.json").exists() else "a folder without an authority.pub")
+            raise FileNotFoundError(f"--authority {path}: {hint}")
         anchor = AuthorityPublic.load(path / "authority.pub" if path.is_dir() else path)
     pin = check_fingerprint(args.fingerprint, "--fingerprint") if getattr(args, "fingerprint", None) else None
     return anchor, pin
@@ -158,6 +162,11 @@ def _find_keystore(args: argparse.Namespace) -> Path:
         if Path(share).is_dir():
             raise ValueError(f"--share {share}: a folder, not a share file (share-I-of-N.json)")
     if args.keystore:
+        from facesel.vault.keys import keystore_problem
+
+        problem = keystore_problem(args.keystore)
+        if problem is not None:
+            raise FileNotFoundError(f"--keystore {args.keystore}: {problem}")
         return Path(args.keystore)
     # Default layout of `facesel authority init`: DIR/shares/share-*.json next to DIR/keystore.
     first = Path(args.share[0]).resolve()

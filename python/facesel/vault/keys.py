@@ -249,6 +249,10 @@ class AuthorityPublic:
     @classmethod
     def load(cls, path: Path) -> AuthorityPublic:
         path = Path(path)
+        if path.is_dir() and (path / "authority.pub").is_file():
+            # Vault("vault/", "authority/") said "authority is a folder, not a regular file: not a
+            # facesel-authority-public file" (ux16); the command line's flags point to the file too.
+            raise KeyMaterialError(f"{path} is the authority's folder, not its public file: give {path / 'authority.pub'}")
         return cls.from_dict(_read_json(path, FORMAT_PUBLIC), str(path))
 
 
@@ -315,14 +319,48 @@ def _check_meta(meta: dict, source: str) -> dict:
 _HEX64 = re.compile(r"\A[0-9a-f]{64}\Z")
 
 
+def keystore_problem(path: str | os.PathLike) -> str | None:
+    """Why ``path`` is not a keystore folder, in words that point to the right one (None when it
+    holds an ``authority.json``). The authority folder of ``facesel authority init --out DIR``
+    (given where its ``DIR/keystore`` belongs, as ``authority register --dir DIR`` takes it) was
+    told only "DIR/authority.json does not exist" (ux16)."""
+    path = Path(path)
+    meta_path = path / "authority.json"
+    if meta_path.exists() or meta_path.is_symlink():  # anything else: read_json says what it is
+        return None
+    if not path.exists():
+        return "no such folder"
+    if not path.is_dir():
+        return "a file, not the keystore folder (authority init's DIR/keystore)"
+    if (path / "keystore" / "authority.json").exists():
+        return f"the authority folder, not its keystore: give {path / 'keystore'}"
+    return f"not a keystore folder ({meta_path} does not exist)"
+
+
+def authority_dir_problem(path: str | os.PathLike) -> str | None:
+    """Why ``path`` is not an authority folder (``authority init --out DIR``: ``DIR/keystore``,
+    ``DIR/authority.pub``), pointing to the right one; None when ``DIR/keystore`` is a keystore.
+    The keystore given for ``--dir`` was told "keystore not found: authority/keystore/keystore" (ux16)."""
+    path = Path(path)
+    if not path.exists():
+        return "no such folder"
+    if not path.is_dir():
+        return "a file, not the authority folder (authority init's --out DIR)"
+    if (path / "authority.json").exists():
+        return f"the authority's keystore, not its folder: give {path.parent}"
+    inner = keystore_problem(path / "keystore")
+    return None if inner is None else f"not an authority folder ({path / 'keystore'}: {inner})"
+
+
 class Keystore:
     """The authority's private folder of wrapped epoch secrets (useless without K shares)."""
 
     def __init__(self, path: str | os.PathLike) -> None:
         self.path = Path(path)
         meta_path = self.path / "authority.json"
-        if not meta_path.exists() and not meta_path.is_symlink():  # anything else: read_json says what it is
-            raise FileNotFoundError(f"keystore not found: {meta_path} does not exist")
+        problem = keystore_problem(self.path)
+        if problem is not None:
+            raise FileNotFoundError(f"keystore not found: {self.path}: {problem}")
         self.meta = _check_meta(_read_json(meta_path, FORMAT_KEYSTORE), str(meta_path))
         self.authority_id = self.meta["authority_id"]
 
