@@ -275,3 +275,40 @@ def test_a_face_on_fewer_frames_than_min_hits_is_named_and_a_kept_person_gets_no
                     "(a face seen on fewer frames, or one that jumps between frames, is no person yet)"]
     code, said, told = _nothing_kept(capsys, _frames(tmp_path / "seen", faces))
     assert code == 0 and said == [] and told == []
+
+
+@pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
+def test_ctrl_c_during_score_prints_the_scores_done_and_exits_130(tmp_path, capsys, monkeypatch, as_json):
+    # ux16b: every image was scored at the end of the list, so Ctrl-C in a long 'facesel score' printed
+    # only "interrupted": the images done were lost. Ctrl-C stands here as the interrupt arriving
+    # while the third image is read (where the time goes), not as a real signal: no race with the end.
+    import cv2
+    import numpy as np
+    from facesel.cli import score
+
+    images = []
+    for i, level in enumerate((90, 130, 170)):
+        images.append(tmp_path / f"{i}.png")
+        assert cv2.imwrite(str(images[-1]), np.full((64, 64, 3), level, np.uint8))
+    real = score._faces
+
+    def interrupted_at_the_third(image, detector):
+        if int(image[0, 0, 0]) == 170:
+            raise KeyboardInterrupt
+        return real(image, detector)
+
+    monkeypatch.setattr(score, "_faces", interrupted_at_the_third)
+    code, out, err = run_cli(capsys, "score", *(["--json"] if as_json else []), *images)
+    assert code == 130, err
+    assert "facesel score: interrupted by Ctrl-C after 2 of 3 images: the scores above are those of the images done" in err
+    if as_json:
+        import json
+
+        doc = json.loads(out)
+        assert [row["path"] for row in doc["results"]] == [str(p) for p in images[:2]]
+        assert all(np.isfinite(row["quality"]) for row in doc["results"])
+        assert doc["interrupted"] == "stopped by Ctrl-C after 2 of 3 images"
+    else:
+        rows = [line.split("\t") for line in out.splitlines()]
+        assert [row[0] for row in rows] == [str(p) for p in images[:2]], out
+        assert all(np.isfinite(float(row[1])) for row in rows)
