@@ -695,3 +695,43 @@ def test_an_authority_folder_without_its_public_file_is_named_by_the_flag(tmp_pa
     (tmp_path / "empty").mkdir()
     code, _, err = run_cli(capsys, *command, "--vault", tmp_path / "vault", "--authority", tmp_path / given)
     _one_line_error(code, err, command[0], f"--authority {tmp_path / given}: " + says.format(authority=authority))
+
+
+@pytest.mark.parametrize(("form", "rules", "videos"), [
+    (["--rules", "default", "{video}"], ["default"], 1),
+    (["--rules", "default,detector", "{video}"], ["default", "detector"], 1),
+    (["--rules", "default", "detector", "{video}", "{video}"], ["default", "detector"], 2),
+    (["--rules", "default", "--rules", "detector", "--", "{video}"], ["default", "detector"], 1),
+    (["{video}", "--rules", "default", "detector"], ["default", "detector"], 1),
+], ids=["video after one rule", "after a comma list", "two videos after two rules", "repeated flag and --",
+        "video first (the old form)"])
+def test_eval_tracks_takes_a_video_after_its_rules(tmp_path, capsys, monkeypatch, form, rules, videos):
+    # ux16b: --rules took every word up to the next flag, the video too, and argparse then said only
+    # "the following arguments are required: VIDEO" (exit 2); a repeated --rules kept only the last.
+    # The evaluation is a stand-in that records what it was given.
+    import facesel.eval.track_bench
+    from facesel.demo_data import demo_clip
+
+    given = {}
+
+    def record(videos, rules, out, **kwargs):
+        given.update(videos=[str(v) for v in videos], rules=rules)
+        return {"report": out / "tracks.md", "json": out / "tracks.json", "plot": None}
+
+    monkeypatch.setattr(facesel.eval.track_bench, "run_tracks", record)
+    video = str(demo_clip())
+    argv = [part.format(video=video) for part in form]
+    code, _, err = run_cli(capsys, "eval", "tracks", "--out", tmp_path / "o", "--no-progress", *argv)
+    assert code == 0, err
+    assert given == {"videos": [video] * videos, "rules": rules}
+
+
+def test_eval_tracks_without_a_video_after_its_rules_says_how_to_give_one(tmp_path, capsys):
+    typo = tmp_path / "clip.mp5"  # no such file: it cannot be told from a mistyped rule
+    with pytest.raises(SystemExit) as usage:
+        run_cli(capsys, "eval", "tracks", "--out", tmp_path / "o", "--rules", "default", typo)
+    assert usage.value.code == 2
+    err = capsys.readouterr().err
+    assert (f"facesel eval tracks: error: the following arguments are required: VIDEO (--rules takes every word "
+            f"after it up to the next flag, and '{typo}', its last, is no rule name nor a file or folder that "
+            "exists: put VIDEO before --rules, or end the rules with --, as in '--rules default -- VIDEO')") in err

@@ -223,3 +223,92 @@ def test_the_detection_padding_stops_at_the_largest_frame():
     assert (dx, dy) == (32, 30) and padded.shape[:2] == (121, 127), "a face crop is padded by half, as before"
     padded, dx, dy = pad_for_detection(np.zeros((10, 9000, 3), np.uint8))
     assert padded.shape[1] <= MAX_FRAME_SIDE and dx > 0 and padded.shape[1] == 9000 + 2 * dx
+
+
+def _frames(folder: Path, frames) -> Path:
+    import cv2
+
+    folder.mkdir()
+    for i, frame in enumerate(frames):
+        assert cv2.imwrite(str(folder / f"{i:03d}.png"), frame)
+    return folder
+
+
+def _nothing_kept(capsys, folder, *flags):
+    """``facesel run FOLDER --dry-run``: (exit code, the "no person was kept" lines of stdout and stderr)."""
+    code, out, err = run_cli(capsys, "run", "--dry-run", "--no-progress", folder, *flags)
+    said = [line for line in out.splitlines() if "no person was kept" in line]
+    told = [line for line in err.splitlines() if "no person was kept" in line]
+    return code, said, told
+
+
+def test_a_run_that_keeps_no_person_says_why_and_still_exits_0(tmp_path, capsys):
+    # ux16b: a folder of fewer frames than --min-hits (or with no face) ended in "frames 2  tracks 0",
+    # exit 0, without a word on why nothing was kept. 0 stays ("done" in 'facesel --help': it ran fine).
+    import numpy as np
+
+    grey = np.full((120, 160, 3), 128, np.uint8)
+    code, said, told = _nothing_kept(capsys, _frames(tmp_path / "two", [grey] * 2))
+    assert code == 0
+    assert said == ["no person was kept: the input gave 2 frames, fewer than --min-hits 3: a person is kept only "
+                    "after being seen on 3 frames (give more frames, or a lower --min-hits)"]
+    assert told == [f"facesel run: {said[0]}"], "stdout may be a file: the line is on stderr too"
+    code, said, _ = _nothing_kept(capsys, _frames(tmp_path / "four", [grey] * 4), "--min-face-size", "24")
+    assert code == 0
+    assert said == ["no person was kept: no face was detected on any of the 4 frames (faces smaller than "
+                    "--min-face-size 24 pixels on their shorter side are left out; very small, dark, blurred or "
+                    "turned-away faces are not found)"]
+
+
+def test_a_face_on_fewer_frames_than_min_hits_is_named_and_a_kept_person_gets_no_such_line(shared_data, tmp_path,
+                                                                                          capsys):
+    import cv2
+    import numpy as np
+
+    video = cv2.VideoCapture(str(shared_data / "videos" / "intel_head_pose_female.gif"))
+    faces = [video.read()[1] for _ in range(4)]
+    video.release()
+    blank = np.zeros_like(faces[0])
+    code, said, _ = _nothing_kept(capsys, _frames(tmp_path / "glimpse", faces[:2] + [blank] * 3))
+    assert code == 0
+    assert said == ["no person was kept: faces were detected (2 times) but no track reached --min-hits 3 frames "
+                    "(a face seen on fewer frames, or one that jumps between frames, is no person yet)"]
+    code, said, told = _nothing_kept(capsys, _frames(tmp_path / "seen", faces))
+    assert code == 0 and said == [] and told == []
+
+
+@pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
+def test_ctrl_c_during_score_prints_the_scores_done_and_exits_130(tmp_path, capsys, monkeypatch, as_json):
+    # ux16b: every image was scored at the end of the list, so Ctrl-C in a long 'facesel score' printed
+    # only "interrupted": the images done were lost. Ctrl-C stands here as the interrupt arriving
+    # while the third image is read (where the time goes), not as a real signal: no race with the end.
+    import cv2
+    import numpy as np
+    from facesel.cli import score
+
+    images = []
+    for i, level in enumerate((90, 130, 170)):
+        images.append(tmp_path / f"{i}.png")
+        assert cv2.imwrite(str(images[-1]), np.full((64, 64, 3), level, np.uint8))
+    real = score._faces
+
+    def interrupted_at_the_third(image, detector):
+        if int(image[0, 0, 0]) == 170:
+            raise KeyboardInterrupt
+        return real(image, detector)
+
+    monkeypatch.setattr(score, "_faces", interrupted_at_the_third)
+    code, out, err = run_cli(capsys, "score", *(["--json"] if as_json else []), *images)
+    assert code == 130, err
+    assert "facesel score: interrupted by Ctrl-C after 2 of 3 images: the scores above are those of the images done" in err
+    if as_json:
+        import json
+
+        doc = json.loads(out)
+        assert [row["path"] for row in doc["results"]] == [str(p) for p in images[:2]]
+        assert all(np.isfinite(row["quality"]) for row in doc["results"])
+        assert doc["interrupted"] == "stopped by Ctrl-C after 2 of 3 images"
+    else:
+        rows = [line.split("\t") for line in out.splitlines()]
+        assert [row[0] for row in rows] == [str(p) for p in images[:2]], out
+        assert all(np.isfinite(float(row[1])) for row in rows)

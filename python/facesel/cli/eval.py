@@ -10,6 +10,7 @@ from pathlib import Path
 
 from facesel.cli.argtypes import int_at_least
 from facesel.cli.output_flags import refuse_unwritable_outputs
+from facesel.cli.rules_flag import split_videos_from_rules
 
 
 def _positive_int(text: str) -> int:
@@ -152,21 +153,27 @@ def _register_tracks(sub) -> None:
             "keep it private."
         ),
     )
-    t.add_argument("videos", nargs="+", type=Path, metavar="VIDEO",
-                   help="video files, folders of frames, or folders of videos (each video in it)")
+    # "*", and one VIDEO at least checked after the parse: "+" failed with "required: VIDEO" before
+    # a video that --rules took in could be given back (cli/rules_flag.py)
+    t.add_argument("videos", nargs="*", type=Path, metavar="VIDEO",
+                   help="video files, folders of frames, or folders of videos (each video in it); one at least")
     t.add_argument("--window", type=_seconds, default=None, metavar="SECONDS",
                    help="cut tracks into windows of this length, e.g. 4s (default: whole tracks)")
     t.add_argument("--no-held-out", action="store_true",
                    help="skip the gate rule chosen leave-one-source-out / leave-one-clip-out")
     t.add_argument("--out", type=Path, required=True, help="output folder (created)")
-    t.add_argument("--rules", nargs="+", metavar="NAME",
-                   help=f"selection rules (space or comma separated, default all): {', '.join(rule_names())}, or module:attribute")
+    t.add_argument("--rules", nargs="+", action="extend", metavar="NAME",
+                   help="selection rules, comma separated (--rules default,detector), space separated up to the next "
+                   "flag, or the flag repeated; default all: "
+                   f"{', '.join(rule_names())}, or module:attribute. A file or folder that exists at their end "
+                   "is a VIDEO, not a rule")
     t.add_argument("--cache-dir", type=Path, help="number cache folder (default: OUT/track-cache; sensitive)")
     t.add_argument("--no-cache", action="store_true", help="cache nothing")
     t.add_argument("--bootstrap", type=_positive_int, default=2000, help="bootstrap resamples over clips (default 2000)")
     t.add_argument("--seed", type=_positive_int, default=0, help="seed of the bootstrap")
     t.add_argument("--no-progress", action="store_true", help="no progress bars")
     t.set_defaults(func=_run_tracks)
+    t.after_parse = split_videos_from_rules
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

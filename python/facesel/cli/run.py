@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from facesel.cli import run_session
-from facesel.cli.run_outcome import judge
+from facesel.cli.run_outcome import judge, nothing_kept_line
 from facesel.writable import refuse_unwritable_file, refuse_unwritable_folder
 from facesel.serve.pipeline_adapter import NOT_IN_CONFIG, SCORERS, make_scorer, views_by_segment
 
@@ -207,17 +207,24 @@ def _run_pipeline(args: argparse.Namespace, session: run_session.RunSession) -> 
             print(f"report: {len(sink.writer.written)} figures in {sink.writer.folder}")
     if selector.finaliser is not None:  # persons (issue 12): every merge and drop is reported
         print(f"finaliser: {selector.finaliser.stats.summary()}")
+    kept = tracks if selector.finaliser is None else selector.finaliser.stats.released  # persons (issue 12)
     if vault is not None:
-        kept = tracks if selector.finaliser is None else selector.finaliser.stats.released  # persons (issue 12)
         print(f"sealed {kept} snapshots into {args.vault}")
+    stats = None if selector.finaliser is None else selector.finaliser.stats
+    _say(nothing_kept_line(frames, kept, work["seen"], config.min_hits, config.min_face_size, stats))
     outcome = judge(frames, source.frame_count, source.kind, session.stop_reason)
-    if outcome.line is not None:
-        # The last line, and on stderr too when stdout is the JSON event stream or a file.
-        print(outcome.line)
-        if sys.stdout is not sys.stderr:
-            print(f"facesel run: {outcome.line}", file=sys.stderr)
+    _say(outcome.line)
     session.finish_reason = outcome.reason
     return outcome.code
+
+
+def _say(line: str | None) -> None:
+    """A closing line of the summary, and on stderr too when stdout is not the terminal's stderr (a
+    file, a pipe; with ``--json`` stdout is already stderr)."""
+    if line is not None:
+        print(line)
+        if sys.stdout is not sys.stderr:
+            print(f"facesel run: {line}", file=sys.stderr)
 
 
 def _refuse_single_image(source, config) -> None:

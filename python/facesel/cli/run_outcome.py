@@ -4,7 +4,8 @@ Exit codes of ``facesel run`` (also in the README, "Exit codes"):
 
 ====  ==========================================================================================
  0    the input was read to its end (or a live input was stopped by SIGTERM, the way a service
-      manager ends a stream that never ends by itself); every snapshot was kept
+      manager ends a stream that never ends by itself); every snapshot was kept. A run that kept
+      no person says why in one line (:func:`nothing_kept_line`) and still exits 0
  1    an error (one line on stderr): bad arguments, unreadable input, vault error, no webcam...
  2    command-line usage error (argparse)
  3    the input ended early: a video file gave fewer frames than it announces (truncated or
@@ -65,3 +66,38 @@ def judge(frames: int, expected: int | None, kind: str, stop_reason: str | None)
                                         "truncated or damaged); the snapshots of the frames read were kept "
                                         f"(exit {EXIT_INCOMPLETE})", "input ended early")
     return Outcome(EXIT_OK, None, "end of input")
+
+
+def nothing_kept_line(frames: int, kept: int, faces_seen: int, min_hits: int, min_face_size: float,
+                      finaliser_stats=None) -> str | None:
+    """One line on why a run kept no person, or None when it kept one (the exit code stays 0: the
+    run went fine, the input held nobody to keep; before, "tracks 0" was all it said).
+
+    Parameters
+    ----------
+    frames : int
+        Frames that went through the pipeline (after ``--every`` and ``--max-frames``).
+    kept : int
+        Snapshots kept (the finaliser's releases when there is one, else the tracks closed).
+    faces_seen : int
+        Detections given to the tracker (``Selector.work["seen"]``, confirmed tracks or not).
+    min_hits, min_face_size
+        The run's settings, named by their flags in the line.
+    finaliser_stats : facesel.select.finalise.FinaliserStats or None
+    """
+    if kept > 0:
+        return None
+    why = "no person was kept: "
+    if frames < min_hits:
+        return why + (f"the input gave {frames} frame{'' if frames == 1 else 's'}, fewer than --min-hits "
+                      f"{min_hits}: a person is kept only after being seen on {min_hits} frames (give more "
+                      "frames, or a lower --min-hits)")
+    if faces_seen == 0:
+        return why + (f"no face was detected on any of the {frames} frames (faces smaller than --min-face-size "
+                      f"{min_face_size:g} pixels on their shorter side are left out; very small, dark, blurred "
+                      "or turned-away faces are not found)")
+    if finaliser_stats is not None and finaliser_stats.closed > 0:
+        return why + (f"{finaliser_stats.closed} track{'' if finaliser_stats.closed == 1 else 's'} closed, "
+                      f"none kept by the finaliser: {finaliser_stats.summary()}")
+    return why + (f"faces were detected ({faces_seen} times) but no track reached --min-hits {min_hits} "
+                  "frames (a face seen on fewer frames, or one that jumps between frames, is no person yet)")

@@ -5,7 +5,8 @@ every face found is aligned by :func:`facesel.align.align_face` and scored, and 
 its box in the image's own pixel coordinates, the face nearest the centre first. When no face is
 found the whole image is taken as the face box (``"detected": false``). A file that is missing or
 cannot be read is reported as an error for that file; the others are still scored and printed
-(the exit code is then 1).
+(the exit code is then 1). Each image is printed once scored; Ctrl-C prints (with ``--json``, writes)
+the images done and exits 130.
 """
 
 from __future__ import annotations
@@ -87,46 +88,47 @@ def _faces(image: np.ndarray, detector) -> list[tuple[np.ndarray, list[float], b
     return faces
 
 
+def _read_faces(path: Path, detector) -> dict:
+    """One image's row: ``{"path", "faces": [{"box", "detected"}], ...}`` and its crops and grid
+    excesses under the private keys ``_crops`` / ``_excess``, or ``{"path", "error"}``."""
+    from facesel.faceset import read_image
+
+    row = {"path": str(path)}
+    if not path.is_file():
+        # a folder (or a FIFO) exists: "not found" sent the user looking for a typo
+        row["error"] = f"not an image file: {path} is a folder" if path.is_dir() else f"image not found: {path}"
+        return row
+    try:
+        faces = _faces(read_image(path), detector)
+    except ValueError as err:  # every error names its file: several images may be given
+        row["error"] = str(err) if str(path) in str(err) else f"{path}: {err}"
+        return row
+    row["faces"] = [{"box": box, "detected": found} for _, box, found, _ in faces]
+    row["_crops"] = np.stack([crop for crop, _, _, _ in faces])
+    row["_excess"] = np.array([grid for _, _, _, grid in faces])
+    return row
+
+
+def _print_row(row: dict) -> None:
+    for k, face in enumerate(row.get("faces", [])):
+        box = ",".join(f"{v:.0f}" for v in face["box"])
+        note = "" if face["detected"] else "\t(no face detected: whole image used)"
+        print(f"{row['path']}\t{face['quality']:.4f}\tface {k + 1}/{len(row['faces'])} box {box}{note}", flush=True)
+
+
 def _run(args) -> int:
     from facesel.detectors import YuNetDetector
-    from facesel.faceset import read_image
     from facesel.scoring.default import default_scorer
 
     from facesel.serve.quiet_media import quiet_media_libraries
 
     quiet_media_libraries()  # as `facesel run`: FFmpeg's "[png @ 0x...] Invalid PNG signature" off stderr
     detector = YuNetDetector(min_confidence=0.5)
-    rows, crops, excess, owners = [], [], [], []
-    for path in (Path(p) for p in args.images):
-        row = {"path": str(path)}
-        rows.append(row)
-        if not path.is_file():
-            # a folder (or a FIFO) exists: "not found" sent the user looking for a typo
-            row["error"] = f"not an image file: {path} is a folder" if path.is_dir() else f"image not found: {path}"
-            continue
-        try:
-            faces = _faces(read_image(path), detector)
-        except ValueError as err:  # every error names its file: several images may be given
-            row["error"] = str(err) if str(path) in str(err) else f"{path}: {err}"
-            continue
-        row["faces"] = [{"box": box, "detected": found} for _, box, found, _ in faces]
-        for k, (crop, _, _, grid) in enumerate(faces):
-            crops.append(crop)
-            excess.append(grid)
-            owners.append((row, k))
     scorer = default_scorer()
     rule, on_scale_of = scoring_rule(scorer)
     photo = photo_rule(on_scale_of)
     if photo is not None:  # a photo's stills rule also reads the photo's JPEG grid (issue 22)
         rule = rule.removesuffix(on_scale_of.name) + photo.name
-        scores = photo.score(np.stack(crops), np.array(excess)) if crops else np.zeros(0)
-    else:
-        scores = scorer.score(np.stack(crops)) if crops else np.zeros(0)
-    for (row, k), value in zip(owners, scores):
-        row["faces"][k]["quality"] = float(value)
-    for row in rows:
-        if "faces" in row:  # the face nearest the centre, as the one-face summary
-            row["quality"], row["detected"] = row["faces"][0]["quality"], row["faces"][0]["detected"]
     hint = scale_hint(on_scale_of)
     if photo is not None:
         hint += ("; minus the photo's JPEG grid term (0 unless the face's pixels were compressed harder than the "
@@ -134,19 +136,40 @@ def _run(args) -> int:
     if on_scale_of is not scorer:
         hint += ("; NOT the scale of the quality that 'facesel run' and 'facesel list' show, which the pick "
                  "rule gives with a video's context")
+    if not args.json:
+        print(f"quality ({rule}): {hint}", file=sys.stderr)
+    # Image by image, each printed once scored: Ctrl-C in a long list keeps the scores done so far
+    # (before, every image was scored at the end and an interrupt printed none of them). The
+    # scorers score each crop on its own, so one image's batch gives the numbers the whole list's did.
+    paths = [Path(p) for p in args.images]
+    rows, interrupted = [], False
+    try:
+        for path in paths:
+            row = _read_faces(path, detector)
+            if "faces" in row:
+                crops, excess = row.pop("_crops"), row.pop("_excess")
+                scores = photo.score(crops, excess) if photo is not None else scorer.score(crops)
+                for face, value in zip(row["faces"], scores):
+                    face["quality"] = float(value)
+                # the face nearest the centre, as the one-face summary
+                row["quality"], row["detected"] = row["faces"][0]["quality"], row["faces"][0]["detected"]
+            rows.append(row)
+            if not args.json:
+                _print_row(row)
+    except KeyboardInterrupt:
+        interrupted = True
     if args.json:
         doc = {"scorer": rule, "scale": hint, "results": rows}
+        if interrupted:
+            doc["interrupted"] = f"stopped by Ctrl-C after {len(rows)} of {len(paths)} images"
         print(json.dumps(doc, indent=2))
-    else:
-        print(f"quality ({rule}): {hint}", file=sys.stderr)
-        for row in rows:
-            for k, face in enumerate(row.get("faces", [])):
-                box = ",".join(f"{v:.0f}" for v in face["box"])
-                note = "" if face["detected"] else "\t(no face detected: whole image used)"
-                print(f"{row['path']}\t{face['quality']:.4f}\tface {k + 1}/{len(row['faces'])} box {box}{note}")
     errors = [row["error"] for row in rows if "error" in row]
     for message in errors:
         print(f"facesel score: error: {message}", file=sys.stderr)
+    if interrupted:
+        print(f"facesel score: interrupted by Ctrl-C after {len(rows)} of {len(paths)} images: the scores above "
+              "are those of the images done", file=sys.stderr)
+        return 130
     return 1 if errors else 0
 
 

@@ -15,6 +15,17 @@ class SuggestingArgumentParser(argparse.ArgumentParser):
 
     Subparsers made by ``add_subparsers`` get this class too (argparse's default)."""
 
+    after_parse = None
+    """Optional ``after_parse(parser, namespace)`` set on one (sub)parser: checks between its arguments
+    that argparse cannot say (``eval tracks``: a VIDEO taken in by ``--rules``); it may call
+    ``parser.error`` (exit 2, the subcommand's usage line)."""
+
+    def parse_known_args(self, args=None, namespace=None):
+        namespace, extras = super().parse_known_args(args, namespace)
+        if self.after_parse is not None:
+            self.after_parse(self, namespace)
+        return namespace, extras
+
     def parse_args(self, args=None, namespace=None):
         namespace, extras = self.parse_known_args(args, namespace)
         if extras:

@@ -1,0 +1,43 @@
+"""``eval tracks --rules``: names up to the next flag, so ``--rules default VIDEO`` took the video in as
+a rule and argparse then said only "the following arguments are required: VIDEO".
+
+The rules are comma separated, space separated up to the next flag, or the flag repeated
+(``--rules default --rules detector``). Trailing words of ``--rules`` that are no rule name but a
+file or folder that exists are the videos: a rule of that name could not run, so reading them as
+videos changes the meaning of no command that worked. Otherwise a missing VIDEO is said with the way
+out (VIDEO before ``--rules``, or ``--`` after the rules).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def split_videos_from_rules(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Move the videos that ``--rules`` took in to ``args.videos`` (after those given before it);
+    ``parser.error`` (exit 2) when no VIDEO is left.
+
+    ``args.rules``: list of str or None, each item one or more comma separated names; on return a
+    flat list of names (or None: all rules). ``args.videos``: list of Path."""
+    from facesel.eval.track_rules import rule_names
+
+    if args.rules:
+        known = set(rule_names())
+        names = [name for item in args.rules for name in item.split(",") if name]
+        taken = []
+        while names and names[-1] not in known and Path(names[-1]).exists():
+            taken.insert(0, Path(names.pop()))
+        if taken and not names:
+            parser.error(f"argument --rules: expected a rule name before {taken[0]} (a video; leave out --rules "
+                         "for all rules)")
+        args.videos = [*args.videos, *taken]
+        args.rules = names
+    if not args.videos:
+        if args.rules:
+            last = args.rules[-1]
+            parser.error(f"the following arguments are required: VIDEO (--rules takes every word after it up to "
+                         f"the next flag, and {last!r}, its last, is no rule name nor a file or folder that exists: "
+                         f"put VIDEO before --rules, or end the rules with --, as in "
+                         f"'--rules {','.join(args.rules[:-1]) or 'default'} -- VIDEO')")
+        parser.error("the following arguments are required: VIDEO")
