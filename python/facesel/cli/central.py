@@ -114,6 +114,7 @@ def _list(args: argparse.Namespace) -> int:
 
 @needs_central_extra
 def _open(args: argparse.Namespace) -> int:
+    from facesel.central import pg_backend  # noqa: F401  (the central extra is named before the files are checked)
     from facesel.central.opening import open_from
     from facesel.cli.authority import share_passphrase_source
     from facesel.cli.terminate import sigterm_as_exit
