@@ -28,6 +28,7 @@ from psycopg.conninfo import conninfo_to_dict
 from facesel.central import pg_audit
 from facesel.central.backend import Camera, Selection, VaultBackend
 from facesel.central.pg_schema import AUDIT_LOCK, LATEST, applied_versions, migrate
+from facesel.central.read_limit import MAX_ROW_TEXT, record_read_limit, too_large
 from facesel.central.transport import check_before_connect, check_connected
 from facesel.central.verify import seal_time_problem, verify_record
 from facesel.redaction import redact_url
@@ -45,6 +46,23 @@ _PURGE_CHUNK = 500
 #: it again later, when it is accepted once the store's clock has caught up): a camera could
 #: otherwise date records years ahead so that central retention never purges them.
 SEAL_CLOCK_TOLERANCE = 300.0
+
+
+_TEXT_COLUMNS = ("record_id", "camera_id", "sha256")
+_BOUNDED_COLUMNS = ",".join([f"CASE WHEN octet_length({c}) <= {MAX_ROW_TEXT} THEN {c} END" if c in _TEXT_COLUMNS
+                             else c for c in COLUMNS] + [f"octet_length({c})" for c in _TEXT_COLUMNS])
+
+
+def _checked_row(values: tuple) -> IndexRow:
+    """An :class:`IndexRow` from a row of ``_BOUNDED_COLUMNS``; RecordError when a text column was too long
+    for the query to return it."""
+    row, lengths = values[:len(COLUMNS)], values[len(COLUMNS):]
+    for column, length in zip(_TEXT_COLUMNS, lengths):
+        if length is not None and length > MAX_ROW_TEXT:
+            name = row[0] if lengths[0] <= MAX_ROW_TEXT else f"with an id of {lengths[0]} bytes"
+            raise RecordError(f"record {name}: the central store's row has a {column} of {length} bytes, more than "
+                              f"{MAX_ROW_TEXT} (refused unread)")
+    return IndexRow(*row)
 
 
 class CentralUnavailableError(RuntimeError):
@@ -370,7 +388,9 @@ class PostgresVault(VaultBackend):
     # -- reading ------------------------------------------------------------------------------
 
     def rows(self, selection: Selection = Selection()) -> list[IndexRow]:
-        sql, args = f"SELECT {','.join(COLUMNS)} FROM records WHERE purged_at IS NULL", []
+        # Text columns come back only when short (their lengths beside them): a row the owner
+        # stuffed with a huge value is refused, not fetched (review 7b).
+        sql, args = f"SELECT {_BOUNDED_COLUMNS} FROM records WHERE purged_at IS NULL", []
         if selection.record_ids is not None:
             sql += " AND record_id = ANY(%s)"
             args.append(list(selection.record_ids))
@@ -384,7 +404,7 @@ class PostgresVault(VaultBackend):
             sql += " AND sealed_at <= %s"
             args.append(selection.end)
         with _reachable(self.location):
-            return [IndexRow(*r) for r in self.conn.execute(sql + " ORDER BY sealed_at, record_id", args)]
+            return [_checked_row(r) for r in self.conn.execute(sql + " ORDER BY sealed_at, record_id", args)]
 
     def count(self) -> int:
         """Records present (not purged)."""
@@ -392,16 +412,27 @@ class PostgresVault(VaultBackend):
             return self.conn.execute("SELECT count(*) FROM records WHERE purged_at IS NULL").fetchone()[0]
 
     def read(self, record_id: str) -> bytes:
+        limit = record_read_limit()
+        # One query, so the length checked is the length of the bytes returned: PostgreSQL knows a
+        # bytea's length without reading it, and sends the bytes only when they fit (review 7b).
         with _reachable(self.location):
-            row = self.conn.execute("SELECT data, blob_key FROM records WHERE record_id = %s AND purged_at IS NULL",
-                                    (record_id,)).fetchone()
+            row = self.conn.execute("SELECT CASE WHEN octet_length(data) <= %s THEN data END, octet_length(data), "
+                                    "CASE WHEN octet_length(blob_key) <= %s THEN blob_key END, octet_length(blob_key) "
+                                    "FROM records WHERE record_id = %s AND purged_at IS NULL",
+                                    (limit, MAX_ROW_TEXT, record_id)).fetchone()
         if row is None:
             raise RecordError(f"record {record_id}: not in central store {self.location} (never arrived, or purged)")
-        if row[1] is not None:
+        data, size, key, key_size = row
+        if key_size is not None:
+            if key is None:
+                raise RecordError(f"record {record_id}: central store {self.location} names an object key of "
+                                  f"{key_size} bytes for it, more than {MAX_ROW_TEXT} (refused unread)")
             if self.blobs is None:
                 raise RecordError(f"record {record_id} is in object storage, but the store names none")
-            return self.blobs.get(row[1])  # the caller checks its digest against the row and the log
-        return bytes(row[0])
+            return self.blobs.get(key, limit, record_id)  # the caller checks its digest against the row and the log
+        if data is None:
+            raise RecordError(too_large(record_id, f"central store {self.location}", size, limit))
+        return bytes(data)
 
     def logged_digests(self, record_ids: list[str]) -> dict[str, str]:
         with _reachable(self.location):
