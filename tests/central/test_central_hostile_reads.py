@@ -96,6 +96,16 @@ def test_a_row_stuffed_with_a_huge_value_is_refused_unread(central_dsn, authorit
             store.rows()
 
 
+def test_a_stuffed_log_entry_is_refused_unread(central_dsn, authority, cameras, tmp_path, shared_data):
+    with PostgresVault.create(central_dsn, authority[0]) as store:
+        record_id = one_synced_record(store, cameras, tmp_path / "cam-a", shared_data)
+        as_owner(central_dsn, ("ALTER TABLE audit DISABLE TRIGGER USER", ()),
+                 ("UPDATE audit SET line = line || repeat(' ', %s) WHERE record_id = %s AND event = 'received'",
+                  (8 << 20, record_id)))
+        with pytest.raises(RecordError, match=f"record {record_id}: .* 'received' entry .* more than 4096"):
+            store.logged_digests([record_id])
+
+
 class _HugeObject:
     """An HTTP server answering every request as an S3 object of ``HOSTILE`` bytes; counts what it sent.
     ``declare``: say the size in Content-Length (else the body just runs until the connection closes)."""

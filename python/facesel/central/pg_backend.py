@@ -28,7 +28,7 @@ from psycopg.conninfo import conninfo_to_dict
 from facesel.central import pg_audit
 from facesel.central.backend import Camera, Selection, VaultBackend
 from facesel.central.pg_schema import AUDIT_LOCK, LATEST, applied_versions, migrate
-from facesel.central.read_limit import MAX_ROW_TEXT, record_read_limit, too_large
+from facesel.central.read_limit import MAX_RECEIVED_LINE, MAX_ROW_TEXT, record_read_limit, too_large
 from facesel.central.transport import check_before_connect, check_connected
 from facesel.central.verify import seal_time_problem, verify_record
 from facesel.redaction import redact_url
@@ -435,9 +435,15 @@ class PostgresVault(VaultBackend):
         return bytes(data)
 
     def logged_digests(self, record_ids: list[str]) -> dict[str, str]:
+        # A ``received`` entry is a few hundred bytes: a longer line is refused, not fetched (review 7b).
         with _reachable(self.location):
-            rows = self.conn.execute("SELECT line FROM audit WHERE event = 'received' AND record_id = ANY(%s)",
-                                     (list(record_ids),)).fetchall()
+            rows = self.conn.execute("SELECT CASE WHEN octet_length(line) <= %s THEN line END, octet_length(line), "
+                                     "left(record_id, 32) FROM audit WHERE event = 'received' AND "
+                                     "record_id = ANY(%s)", (MAX_RECEIVED_LINE, list(record_ids))).fetchall()
+        for line, length, record_id in rows:
+            if line is None:
+                raise RecordError(f"record {record_id}: the central store's 'received' entry for it is {length} bytes, "
+                                  f"more than {MAX_RECEIVED_LINE} (refused unread)")
         entries = [json.loads(r[0]) for r in rows]
         return {e["record_id"]: e["sha256"] for e in entries}
 

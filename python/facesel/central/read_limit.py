@@ -28,6 +28,10 @@ DEFAULT_LIMIT = 256 << 20
 #: characters, camera ids at most 128 (the ``cameras`` table's check), digests 64 hex characters.
 MAX_ROW_TEXT = 256
 
+#: The longest ``received`` entry of the central log a reader takes (one is under 1 KB: ids, times,
+#: a size and a digest).
+MAX_RECEIVED_LINE = 4096
+
 
 def record_read_limit() -> int:
     """The most bytes a reader accepts for one record: ``FACESEL_CENTRAL_MAX_RECORD_BYTES`` or 256 MiB.
