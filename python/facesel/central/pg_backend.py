@@ -28,7 +28,8 @@ from psycopg.conninfo import conninfo_to_dict
 from facesel.central import pg_audit
 from facesel.central.backend import Camera, Selection, VaultBackend
 from facesel.central.pg_schema import AUDIT_LOCK, LATEST, applied_versions, migrate
-from facesel.central.read_limit import MAX_RECEIVED_LINE, MAX_ROW_TEXT, record_read_limit, too_large
+from facesel.central.read_limit import (BOUNDED_INDEX_COLUMNS, MAX_RECEIVED_LINE, MAX_ROW_TEXT, checked_index_row,
+                                        record_read_limit, too_large)
 from facesel.central.transport import check_before_connect, check_connected
 from facesel.central.verify import seal_time_problem, verify_record
 from facesel.redaction import redact_url
@@ -46,23 +47,6 @@ _PURGE_CHUNK = 500
 #: it again later, when it is accepted once the store's clock has caught up): a camera could
 #: otherwise date records years ahead so that central retention never purges them.
 SEAL_CLOCK_TOLERANCE = 300.0
-
-
-_TEXT_COLUMNS = ("record_id", "camera_id", "sha256")
-_BOUNDED_COLUMNS = ",".join([f"CASE WHEN octet_length({c}) <= {MAX_ROW_TEXT} THEN {c} END" if c in _TEXT_COLUMNS
-                             else c for c in COLUMNS] + [f"octet_length({c})" for c in _TEXT_COLUMNS])
-
-
-def _checked_row(values: tuple) -> IndexRow:
-    """An :class:`IndexRow` from a row of ``_BOUNDED_COLUMNS``; RecordError when a text column was too long
-    for the query to return it."""
-    row, lengths = values[:len(COLUMNS)], values[len(COLUMNS):]
-    for column, length in zip(_TEXT_COLUMNS, lengths):
-        if length is not None and length > MAX_ROW_TEXT:
-            name = row[0] if lengths[0] <= MAX_ROW_TEXT else f"with an id of {lengths[0]} bytes"
-            raise RecordError(f"record {name}: the central store's row has a {column} of {length} bytes, more than "
-                              f"{MAX_ROW_TEXT} (refused unread)")
-    return IndexRow(*row)
 
 
 class CentralUnavailableError(RuntimeError):
@@ -390,7 +374,7 @@ class PostgresVault(VaultBackend):
     def rows(self, selection: Selection = Selection()) -> list[IndexRow]:
         # Text columns come back only when short (their lengths beside them): a row the owner
         # stuffed with a huge value is refused, not fetched (review 7b).
-        sql, args = f"SELECT {_BOUNDED_COLUMNS} FROM records WHERE purged_at IS NULL", []
+        sql, args = f"SELECT {BOUNDED_INDEX_COLUMNS} FROM records WHERE purged_at IS NULL", []
         if selection.record_ids is not None:
             sql += " AND record_id = ANY(%s)"
             args.append(list(selection.record_ids))
@@ -404,7 +388,7 @@ class PostgresVault(VaultBackend):
             sql += " AND sealed_at <= %s"
             args.append(selection.end)
         with _reachable(self.location):
-            return [_checked_row(r) for r in self.conn.execute(sql + " ORDER BY sealed_at, record_id", args)]
+            return [checked_index_row(r) for r in self.conn.execute(sql + " ORDER BY sealed_at, record_id", args)]
 
     def count(self) -> int:
         """Records present (not purged)."""

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import os
 
+from facesel.vault.errors import RecordError
+from facesel.vault.index import COLUMNS, IndexRow
 from facesel.vault.record import MAX_RECORD
 
 LIMIT_ENV = "FACESEL_CENTRAL_MAX_RECORD_BYTES"
@@ -31,6 +33,26 @@ MAX_ROW_TEXT = 256
 #: The longest ``received`` entry of the central log a reader takes (one is under 1 KB: ids, times,
 #: a size and a digest).
 MAX_RECEIVED_LINE = 4096
+
+
+# The index columns of ``records`` for a query: the text ones only when at most MAX_ROW_TEXT bytes
+# (else NULL), then the length of each text column, so that a stuffed row is refused unread.
+_TEXT_COLUMNS = ("record_id", "camera_id", "sha256")
+BOUNDED_INDEX_COLUMNS = ",".join(
+    [f"CASE WHEN octet_length({c}) <= {MAX_ROW_TEXT} THEN {c} END" if c in _TEXT_COLUMNS else c for c in COLUMNS]
+    + [f"octet_length({c})" for c in _TEXT_COLUMNS])
+
+
+def checked_index_row(values: tuple) -> IndexRow:
+    """An :class:`IndexRow` from a row of ``BOUNDED_INDEX_COLUMNS``; RecordError when a text column
+    was too long for the query to return it."""
+    row, lengths = values[:len(COLUMNS)], values[len(COLUMNS):]
+    for column, length in zip(_TEXT_COLUMNS, lengths):
+        if length is not None and length > MAX_ROW_TEXT:
+            name = row[0] if lengths[0] <= MAX_ROW_TEXT else f"with an id of {lengths[0]} bytes"
+            raise RecordError(f"record {name}: the central store's row has a {column} of {length} bytes, more than "
+                              f"{MAX_ROW_TEXT} (refused unread)")
+    return IndexRow(*row)
 
 
 def record_read_limit() -> int:
