@@ -9,12 +9,21 @@ boto3's usual sources (environment, shared config, instance role); the bucket mu
 
 from __future__ import annotations
 
-import hashlib
 import os
+import re
 from urllib.parse import urlparse
 
 from facesel.central.pg_backend import CentralUnavailableError
+from facesel.central.read_limit import too_large
+from facesel.central.transport import check_blob_endpoint
 from facesel.vault.errors import RecordError
+
+
+def _range_total(content_range: str | None) -> int | None:
+    """The object's full size from a ``Content-Range: bytes FIRST-LAST/TOTAL`` answer (None when absent
+    or unknown, ``*``)."""
+    match = re.fullmatch(r"bytes \d+-\d+/(\d+)", (content_range or "").strip())
+    return int(match.group(1)) if match else None
 
 
 def blob_key(prefix: str, record_id: str) -> str:
@@ -40,6 +49,7 @@ class S3BlobStore:
             raise ValueError(f"url must look like s3://BUCKET[/PREFIX], got {url!r}")
         self.url, self.bucket = url, parsed.netloc
         self.prefix = parsed.path.strip("/") + "/" if parsed.path.strip("/") else ""
+        check_blob_endpoint(endpoint_url)  # the store's word: verified TLS beyond loopback (review 7b)
         self.client = boto3.client("s3", endpoint_url=endpoint_url,
                                    region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
 
@@ -67,17 +77,45 @@ class S3BlobStore:
         except botocore.exceptions.ClientError as err:
             if err.response.get("Error", {}).get("Code") not in ("PreconditionFailed", "412"):
                 raise
-            if hashlib.sha256(self.get(key)).digest() != hashlib.sha256(data).digest():
+            try:
+                same = self.get(key, len(data), record_id) == data  # a larger object is other bytes too
+            except RecordError:
+                same = False
+            if not same:
                 raise RecordError(f"record {record_id}: object {key} in {self.url} holds other bytes") from None
         return key
 
-    def get(self, key: str) -> bytes:
+    def get(self, key: str, limit: int, record_id: str) -> bytes:
+        """The object's bytes, at most ``limit`` of them (review 7b: the bucket is not trusted with
+        the reader's memory).
+
+        The request asks for the first ``limit + 1`` bytes only (``Range``); an answer that says it
+        is larger (``Content-Length``, or the total of ``Content-Range``) is refused before its body
+        is read, and the body is read through a cap of ``limit + 1`` bytes whatever it said.
+
+        Raises
+        ------
+        RecordError
+            When the object is missing, or larger than ``limit`` (naming ``record_id`` and both sizes).
+        """
         import botocore.exceptions
 
         try:
-            return self._call("get_object", Key=key)["Body"].read()
+            answer = self._call("get_object", Key=key, Range=f"bytes=0-{limit}")
         except botocore.exceptions.ClientError as err:
             raise RecordError(f"object {key} is missing from {self.url} ({err})") from None
+        body = answer["Body"]
+        try:
+            total = _range_total(answer.get("ContentRange"))
+            claimed = max(total or 0, answer.get("ContentLength") or 0)
+            if claimed > limit:
+                raise RecordError(too_large(record_id, f"object {key} in {self.url}", claimed, limit))
+            data = body.read(limit + 1)
+            if len(data) > limit:
+                raise RecordError(too_large(record_id, f"object {key} in {self.url}", len(data), limit))
+            return data
+        finally:
+            body.close()
 
     def delete(self, key: str) -> None:
         self._call("delete_object", Key=key)  # idempotent: deleting a missing key succeeds

@@ -28,6 +28,8 @@ from psycopg.conninfo import conninfo_to_dict
 from facesel.central import pg_audit
 from facesel.central.backend import Camera, Selection, VaultBackend
 from facesel.central.pg_schema import AUDIT_LOCK, LATEST, applied_versions, migrate
+from facesel.central.read_limit import (BOUNDED_INDEX_COLUMNS, MAX_RECEIVED_LINE, MAX_ROW_TEXT, checked_index_row,
+                                        record_read_limit, too_large)
 from facesel.central.transport import check_before_connect, check_connected
 from facesel.central.verify import seal_time_problem, verify_record
 from facesel.redaction import redact_url
@@ -370,7 +372,9 @@ class PostgresVault(VaultBackend):
     # -- reading ------------------------------------------------------------------------------
 
     def rows(self, selection: Selection = Selection()) -> list[IndexRow]:
-        sql, args = f"SELECT {','.join(COLUMNS)} FROM records WHERE purged_at IS NULL", []
+        # Text columns come back only when short (their lengths beside them): a row the owner
+        # stuffed with a huge value is refused, not fetched (review 7b).
+        sql, args = f"SELECT {BOUNDED_INDEX_COLUMNS} FROM records WHERE purged_at IS NULL", []
         if selection.record_ids is not None:
             sql += " AND record_id = ANY(%s)"
             args.append(list(selection.record_ids))
@@ -384,7 +388,7 @@ class PostgresVault(VaultBackend):
             sql += " AND sealed_at <= %s"
             args.append(selection.end)
         with _reachable(self.location):
-            return [IndexRow(*r) for r in self.conn.execute(sql + " ORDER BY sealed_at, record_id", args)]
+            return [checked_index_row(r) for r in self.conn.execute(sql + " ORDER BY sealed_at, record_id", args)]
 
     def count(self) -> int:
         """Records present (not purged)."""
@@ -392,21 +396,38 @@ class PostgresVault(VaultBackend):
             return self.conn.execute("SELECT count(*) FROM records WHERE purged_at IS NULL").fetchone()[0]
 
     def read(self, record_id: str) -> bytes:
+        limit = record_read_limit()
+        # One query, so the length checked is the length of the bytes returned: PostgreSQL knows a
+        # bytea's length without reading it, and sends the bytes only when they fit (review 7b).
         with _reachable(self.location):
-            row = self.conn.execute("SELECT data, blob_key FROM records WHERE record_id = %s AND purged_at IS NULL",
-                                    (record_id,)).fetchone()
+            row = self.conn.execute("SELECT CASE WHEN octet_length(data) <= %s THEN data END, octet_length(data), "
+                                    "CASE WHEN octet_length(blob_key) <= %s THEN blob_key END, octet_length(blob_key) "
+                                    "FROM records WHERE record_id = %s AND purged_at IS NULL",
+                                    (limit, MAX_ROW_TEXT, record_id)).fetchone()
         if row is None:
             raise RecordError(f"record {record_id}: not in central store {self.location} (never arrived, or purged)")
-        if row[1] is not None:
+        data, size, key, key_size = row
+        if key_size is not None:
+            if key is None:
+                raise RecordError(f"record {record_id}: central store {self.location} names an object key of "
+                                  f"{key_size} bytes for it, more than {MAX_ROW_TEXT} (refused unread)")
             if self.blobs is None:
                 raise RecordError(f"record {record_id} is in object storage, but the store names none")
-            return self.blobs.get(row[1])  # the caller checks its digest against the row and the log
-        return bytes(row[0])
+            return self.blobs.get(key, limit, record_id)  # the caller checks its digest against the row and the log
+        if data is None:
+            raise RecordError(too_large(record_id, f"central store {self.location}", size, limit))
+        return bytes(data)
 
     def logged_digests(self, record_ids: list[str]) -> dict[str, str]:
+        # A ``received`` entry is a few hundred bytes: a longer line is refused, not fetched (review 7b).
         with _reachable(self.location):
-            rows = self.conn.execute("SELECT line FROM audit WHERE event = 'received' AND record_id = ANY(%s)",
-                                     (list(record_ids),)).fetchall()
+            rows = self.conn.execute("SELECT CASE WHEN octet_length(line) <= %s THEN line END, octet_length(line), "
+                                     "left(record_id, 32) FROM audit WHERE event = 'received' AND "
+                                     "record_id = ANY(%s)", (MAX_RECEIVED_LINE, list(record_ids))).fetchall()
+        for line, length, record_id in rows:
+            if line is None:
+                raise RecordError(f"record {record_id}: the central store's 'received' entry for it is {length} bytes, "
+                                  f"more than {MAX_RECEIVED_LINE} (refused unread)")
         entries = [json.loads(r[0]) for r in rows]
         return {e["record_id"]: e["sha256"] for e in entries}
 

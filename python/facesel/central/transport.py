@@ -13,6 +13,11 @@ string plus libpq's environment (``PGHOST``, ``PGSSLMODE``, ...) before a byte i
 :func:`check_connected` applies it again to the live connection (a ``service=`` entry of
 ``pg_service.conf`` is only known then). ``FACESEL_CENTRAL_ALLOW_UNVERIFIED=1`` lets the operator
 take an unverified connection on a network they trust; it is logged as a warning each time.
+
+The object store's endpoint (``blob_endpoint``, for large records) is read from the store's own
+``authority`` table, so whoever writes that table chose it: :func:`check_blob_endpoint` applies the
+same rule to it (review 7b). ``https://`` is verified by boto3 (its CA store, or ``AWS_CA_BUNDLE``);
+``http://`` is taken only for this machine, or with the same opt-out.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import os
+from urllib.parse import urlparse
 
 from psycopg import pq
 from psycopg.conninfo import conninfo_to_dict
@@ -108,3 +114,32 @@ def check_connected(conn, location: str) -> None:
         except UnverifiedStoreError:
             conn.close()
             raise
+
+
+def check_blob_endpoint(endpoint: str | None) -> None:
+    """Refuse an object-store endpoint that would be reached without TLS on another machine.
+
+    None (AWS's own endpoints, https) and ``https://`` pass; ``http://`` passes for ``localhost``
+    and loopback addresses, or with ``FACESEL_CENTRAL_ALLOW_UNVERIFIED=1`` (logged as a warning).
+
+    Raises
+    ------
+    UnverifiedStoreError
+        For ``http://`` to a host name or a non-loopback address, naming the endpoint.
+    ValueError
+        For an endpoint that is not an ``http(s)://HOST[:PORT]`` URL.
+    """
+    if endpoint is None:
+        return
+    parsed = urlparse(endpoint) if isinstance(endpoint, str) else None
+    if parsed is None or parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise ValueError(f"the object store's endpoint must be an https://HOST[:PORT] URL, got {endpoint!r}")
+    if parsed.scheme == "https" or _is_local(parsed.hostname):
+        return
+    why = (f"the object store's endpoint {endpoint} (named by the central store's own table) is plain http to "
+           "another machine: anyone on the path, or whoever wrote that table, would answer for the bucket. "
+           "Use an https:// endpoint (AWS_CA_BUNDLE=CA.pem for a CA of your own)")
+    if os.environ.get(ALLOW_ENV) == "1":
+        log.warning("%s; going on because %s=1 (connection not verified)", why, ALLOW_ENV)
+        return
+    raise UnverifiedStoreError(f"{why}; or set {ALLOW_ENV}=1 on a network you trust")

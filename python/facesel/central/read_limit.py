@@ -1,0 +1,82 @@
+"""How many bytes a reader takes from the central store for one sealed record (review 7b).
+
+The store is not trusted with the reader's memory: whoever owns its tables (or its bucket) can put
+any number of bytes under a record id, up to PostgreSQL's 1 GB per ``bytea`` or any size of
+object, and a reader that fetched them whole allocated all of it before the digest check refused
+the record. Every read is therefore bounded *before* the bytes travel: the PostgreSQL query asks
+for the stored length first (``octet_length``, which PostgreSQL knows without reading the value)
+and returns the bytes only when they fit; an object is fetched with a ``Range`` for the bound plus
+one byte and read through a cap, whatever the answer claims.
+
+The bound: the record format itself allows up to :data:`facesel.vault.record.MAX_RECORD` (1 GiB),
+which is no protection; a camera's record is a face crop (tens of KB) plus an optional clip of
+crops (a 200-frame clip of PNG face crops is a few MB). The default, 256 MiB, keeps a clip of
+thousands of frames readable and an opener's memory safe; ``FACESEL_CENTRAL_MAX_RECORD_BYTES``
+raises or lowers it (up to the format's own limit).
+"""
+
+from __future__ import annotations
+
+import os
+
+from facesel.vault.errors import RecordError
+from facesel.vault.index import COLUMNS, IndexRow
+from facesel.vault.record import MAX_RECORD
+
+LIMIT_ENV = "FACESEL_CENTRAL_MAX_RECORD_BYTES"
+DEFAULT_LIMIT = 256 << 20
+
+#: The longest text a row of ``records`` may carry in any index column: record ids are 32 hex
+#: characters, camera ids at most 128 (the ``cameras`` table's check), digests 64 hex characters.
+MAX_ROW_TEXT = 256
+
+#: The longest ``received`` entry of the central log a reader takes (one is under 1 KB: ids, times,
+#: a size and a digest).
+MAX_RECEIVED_LINE = 4096
+
+
+# The index columns of ``records`` for a query: the text ones only when at most MAX_ROW_TEXT bytes
+# (else NULL), then the length of each text column, so that a stuffed row is refused unread.
+_TEXT_COLUMNS = ("record_id", "camera_id", "sha256")
+BOUNDED_INDEX_COLUMNS = ",".join(
+    [f"CASE WHEN octet_length({c}) <= {MAX_ROW_TEXT} THEN {c} END" if c in _TEXT_COLUMNS else c for c in COLUMNS]
+    + [f"octet_length({c})" for c in _TEXT_COLUMNS])
+
+
+def checked_index_row(values: tuple) -> IndexRow:
+    """An :class:`IndexRow` from a row of ``BOUNDED_INDEX_COLUMNS``; RecordError when a text column
+    was too long for the query to return it."""
+    row, lengths = values[:len(COLUMNS)], values[len(COLUMNS):]
+    for column, length in zip(_TEXT_COLUMNS, lengths):
+        if length is not None and length > MAX_ROW_TEXT:
+            name = row[0] if lengths[0] <= MAX_ROW_TEXT else f"with an id of {lengths[0]} bytes"
+            raise RecordError(f"record {name}: the central store's row has a {column} of {length} bytes, more than "
+                              f"{MAX_ROW_TEXT} (refused unread)")
+    return IndexRow(*row)
+
+
+def record_read_limit() -> int:
+    """The most bytes a reader accepts for one record: ``FACESEL_CENTRAL_MAX_RECORD_BYTES`` or 256 MiB.
+
+    Raises
+    ------
+    ValueError
+        When the variable is not an integer in 1 .. MAX_RECORD (1 GiB), naming it and its value.
+    """
+    raw = os.environ.get(LIMIT_ENV)
+    if raw is None or raw.strip() == "":
+        return DEFAULT_LIMIT
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        value = 0
+    if not 1 <= value <= MAX_RECORD:
+        raise ValueError(f"{LIMIT_ENV} must be a whole number of bytes from 1 to {MAX_RECORD}, got {raw!r}")
+    return value
+
+
+def too_large(record_id: str, where: str, size: int, limit: int) -> str:
+    """The message for a record the store answers with more bytes than a reader takes."""
+    return (f"record {record_id}: {where} holds {size} bytes for it, more than the {limit} a reader accepts "
+            f"(a sealed record is far smaller; refused unread: raise {LIMIT_ENV} only for a store you trust "
+            "to hold larger clips)")

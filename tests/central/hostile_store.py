@@ -1,0 +1,54 @@
+"""The owner of the central store's tables as an attacker, for the tests of review 7b: rows changed
+past the append-only triggers (which the owner may disable), and an HTTP server answering for the
+object store.
+
+No tests here.
+"""
+
+from __future__ import annotations
+
+import socket
+
+import psycopg
+from facesel.central.pg_backend import PostgresVault
+from facesel.central.sync import sync_vault
+from facesel.vault import Vault
+from test_vault_common import orl_faces, track_result
+
+
+def one_synced_record(store: PostgresVault, cameras, vault_dir, shared_data) -> str:
+    """Seal one real face at camera ``cam-a``, forward it to ``store`` inline; its record id."""
+    cameras.register(store, "cam-a")
+    with Vault(vault_dir, cameras.pub_path, camera=cameras("cam-a")) as vault:
+        record_id = vault.seal(track_result(orl_faces(shared_data, 1)[0]))
+    assert sync_vault(vault_dir, store, cameras("cam-a")).stored == 1
+    return record_id
+
+
+def as_owner(dsn: str, *statements: tuple[str, tuple]) -> None:
+    """Run ``statements`` as the tables' owner, with the tables' own triggers disabled (as the owner may)."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("ALTER TABLE records DISABLE TRIGGER USER")
+        conn.execute("ALTER TABLE authority DISABLE TRIGGER USER")
+        for sql, args in statements:
+            conn.execute(sql, args)
+
+
+def point_record_at_object(dsn: str, record_id: str, endpoint: str) -> None:
+    """Say the record's bytes are an object at ``endpoint`` (the store's word, as a writer of its tables)."""
+    as_owner(dsn, ("UPDATE authority SET blob_url = 's3://evidence', blob_endpoint = %s, blob_threshold = 1",
+                   (endpoint,)),
+             ("UPDATE records SET data = NULL, blob_key = %s WHERE record_id = %s",
+              (f"records/{record_id[:2]}/{record_id}.fsr", record_id)))
+
+
+def read_request(conn: socket.socket) -> bytes:
+    """The request line and headers a client sent (up to the blank line, at most 64 KB)."""
+    conn.settimeout(10)
+    head = b""
+    while b"\r\n\r\n" not in head and len(head) < 65536:
+        chunk = conn.recv(4096)
+        if not chunk:
+            break
+        head += chunk
+    return head
