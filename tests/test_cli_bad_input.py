@@ -735,3 +735,25 @@ def test_eval_tracks_without_a_video_after_its_rules_says_how_to_give_one(tmp_pa
     assert (f"facesel eval tracks: error: the following arguments are required: VIDEO (--rules takes every word "
             f"after it up to the next flag, and '{typo}', its last, is no rule name nor a file or folder that "
             "exists: put VIDEO before --rules, or end the rules with --, as in '--rules default -- VIDEO')") in err
+
+
+def test_eval_tracks_usage_shows_video_as_required(capsys):
+    # ux16c: VIDEO is declared optional to argparse (nargs "*", checked after the parse so that one
+    # taken in by --rules can be given back), and 'eval tracks -h' showed "[VIDEO ...]" as if a run
+    # needed none. The usage line, in the help and in a usage error, now says VIDEO [VIDEO ...].
+    with pytest.raises(SystemExit) as shown:
+        run_cli(capsys, "eval", "tracks", "-h")
+    assert shown.value.code == 0
+    usage = capsys.readouterr().out.split("\n\n", 1)[0]
+    words = usage.split()
+    assert words[:4] == ["usage:", "facesel", "eval", "tracks"] and words[-3:] == ["VIDEO", "[VIDEO", "...]"], usage
+    assert "[VIDEO ...]" not in usage.replace("VIDEO [VIDEO ...]", ""), usage
+    flags = ["-h", "--window", "--no-held-out", "--out", "--rules", "--cache-dir", "--no-cache", "--bootstrap", "--seed",
+             "--no-progress"]
+    assert re.findall(r"(?<![\w-])--?[a-z][\w-]*", usage) == flags, usage  # the fixed line still lists every flag
+    with pytest.raises(SystemExit) as missing:
+        run_cli(capsys, "eval", "tracks", "--out", "o")
+    assert missing.value.code == 2
+    err = capsys.readouterr().err
+    assert " ".join(err.split()).startswith(" ".join(words)), err
+    assert "facesel eval tracks: error: the following arguments are required: VIDEO" in err

@@ -277,6 +277,26 @@ def test_a_face_on_fewer_frames_than_min_hits_is_named_and_a_kept_person_gets_no
     assert code == 0 and said == [] and told == []
 
 
+def test_a_person_the_finaliser_drops_as_static_is_named_as_the_finaliser_s_doing(shared_data, tmp_path, capsys):
+    # ux16c: the "closed, none kept by the finaliser" reason had no test. One photo of a face, the
+    # same on every frame of a folder (25 frames/s): a face that never moves nor lives, which the
+    # static rule drops once it has lasted min_static_seconds (2 s), and not before.
+    import cv2
+
+    from facesel.select.faceness import FacenessRule
+
+    photo = cv2.imread(str(shared_data / "faces" / "fei" / "fei_004" / "4a.jpg"))
+    assert photo is not None
+    frames_for = round(FacenessRule().min_static_seconds * 25)
+    code, said, told = _nothing_kept(capsys, _frames(tmp_path / "short", [photo] * (frames_for - 20)))
+    assert code == 0 and said == [] and told == [], "a still face shorter than the static rule is kept"
+    code, said, told = _nothing_kept(capsys, _frames(tmp_path / "still", [photo] * (frames_for + 25)))
+    assert code == 0
+    assert said == ["no person was kept: 1 track closed, none kept by the finaliser: 1 tracks closed: 0 merged into "
+                    "an earlier fragment, 0 kept (0 poor faces), dropped 0 not_face, 1 static, 0 duplicate"], said
+    assert told == [f"facesel run: {said[0]}"]
+
+
 @pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
 def test_ctrl_c_during_score_prints_the_scores_done_and_exits_130(tmp_path, capsys, monkeypatch, as_json):
     # ux16b: every image was scored at the end of the list, so Ctrl-C in a long 'facesel score' printed

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from facesel.cli.argtypes import int_at_least
 from facesel.cli.output_flags import refuse_unwritable_outputs
-from facesel.cli.rules_flag import split_videos_from_rules
+from facesel.cli.rules_flag import show_videos_as_required, split_videos_from_rules
 
 
 def _positive_int(text: str) -> int:
@@ -174,6 +174,7 @@ def _register_tracks(sub) -> None:
     t.add_argument("--no-progress", action="store_true", help="no progress bars")
     t.set_defaults(func=_run_tracks)
     t.after_parse = split_videos_from_rules
+    show_videos_as_required(t)  # after the last flag: the usage line lists them all
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

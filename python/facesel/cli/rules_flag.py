@@ -6,12 +6,33 @@ The rules are comma separated, space separated up to the next flag, or the flag 
 file or folder that exists are the videos: a rule of that name could not run, so reading them as
 videos changes the meaning of no command that worked. Otherwise a missing VIDEO is said with the way
 out (VIDEO before ``--rules``, or ``--`` after the rules).
+
+For that, VIDEO is declared optional (``nargs="*"``) to argparse; :func:`show_videos_as_required`
+keeps its usage line from saying so.
 """
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
+
+
+def show_videos_as_required(parser: argparse.ArgumentParser, dest: str = "videos") -> None:
+    """Fix ``parser.usage`` to the line argparse writes for a required ``nargs="+"`` positional
+    ``dest`` (``VIDEO [VIDEO ...]``), not the ``[VIDEO ...]`` of the ``nargs="*"`` it is declared with.
+
+    Call it after the last ``add_argument``: the line is argparse's own, formatted once with the
+    positional's nargs set to "+" for the while, so it lists every flag and wraps as argparse does."""
+    action = next(a for a in parser._actions if a.dest == dest)
+    declared = action.nargs
+    action.nargs = "+"
+    try:
+        line = parser.format_usage()
+    finally:
+        action.nargs = declared
+    # format_usage gives "usage: PROG ...\n"; parser.usage is formatted with %-style "%(prog)s".
+    body = line.split(": ", 1)[1].rstrip("\n").replace("%", "%%")
+    parser.usage = body.replace(parser.prog, "%(prog)s", 1)
 
 
 def split_videos_from_rules(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
