@@ -292,8 +292,9 @@ def test_a_person_the_finaliser_drops_as_static_is_named_as_the_finaliser_s_doin
     assert code == 0 and said == [] and told == [], "a still face shorter than the static rule is kept"
     code, said, told = _nothing_kept(capsys, _frames(tmp_path / "still", [photo] * (frames_for + 25)))
     assert code == 0
-    assert said == ["no person was kept: 1 track closed, none kept by the finaliser: 1 tracks closed: 0 merged into "
-                    "an earlier fragment, 0 kept (0 poor faces), dropped 0 not_face, 1 static, 0 duplicate"], said
+    assert said == ["no person was kept: the finaliser dropped every closed track (1 tracks closed: 0 merged into "
+                    "an earlier fragment, 0 kept (0 poor faces), dropped 0 not_face, 1 static, 0 duplicate); a face "
+                    "that never moves is dropped as static: --keep-static keeps it"], said
     assert told == [f"facesel run: {said[0]}"]
 
 

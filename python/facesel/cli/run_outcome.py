@@ -97,7 +97,8 @@ def nothing_kept_line(frames: int, kept: int, faces_seen: int, min_hits: int, mi
                       f"{min_face_size:g} pixels on their shorter side are left out; very small, dark, blurred "
                       "or turned-away faces are not found)")
     if finaliser_stats is not None and finaliser_stats.closed > 0:
-        return why + (f"{finaliser_stats.closed} track{'' if finaliser_stats.closed == 1 else 's'} closed, "
-                      f"none kept by the finaliser: {finaliser_stats.summary()}")
+        static = finaliser_stats.dropped.get("static", 0)
+        hint = "; a face that never moves is dropped as static: --keep-static keeps it" if static else ""
+        return why + f"the finaliser dropped every closed track ({finaliser_stats.summary()}){hint}"
     return why + (f"faces were detected ({faces_seen} times) but no track reached --min-hits {min_hits} "
                   "frames (a face seen on fewer frames, or one that jumps between frames, is no person yet)")
