@@ -29,7 +29,7 @@ from facesel.central import pg_audit
 from facesel.central.backend import Camera, Selection, VaultBackend
 from facesel.central.pg_schema import AUDIT_LOCK, LATEST, applied_versions, migrate
 from facesel.central.read_limit import (BOUNDED_INDEX_COLUMNS, MAX_RECEIVED_LINE, MAX_ROW_TEXT, checked_index_row,
-                                        record_read_limit, too_large)
+                                        record_read_limit, too_large, too_large_to_store)
 from facesel.central.transport import check_before_connect, check_connected
 from facesel.central.verify import seal_time_problem, verify_record
 from facesel.redaction import redact_url
@@ -318,6 +318,7 @@ class PostgresVault(VaultBackend):
         """
         now = float(self.clock())
         cutoff = now - self._authority.retention_seconds
+        limit = record_read_limit()  # the readers' bound: never store a record they would refuse
         checked: list[tuple[bytes, object, str | None] | Arrival] = []
         for data in records:
             try:
@@ -326,7 +327,10 @@ class PostgresVault(VaultBackend):
                 checked.append(Arrival(None, "rejected", str(err)))
                 continue
             wrong_time = seal_time_problem(parsed.header, self._authority, now, SEAL_CLOCK_TOLERANCE)
-            if wrong_time:
+            if len(data) > limit:
+                checked.append(Arrival(parsed.record_id, "rejected", too_large_to_store(parsed.record_id, len(data),
+                                                                                        limit)))
+            elif wrong_time:
                 checked.append(Arrival(parsed.record_id, "rejected", wrong_time))
             elif parsed.header["sealed_at"] < cutoff:
                 checked.append(Arrival(parsed.record_id, "expired", "older than the retention period"))

@@ -80,3 +80,11 @@ def too_large(record_id: str, where: str, size: int, limit: int) -> str:
     return (f"record {record_id}: {where} holds {size} bytes for it, more than the {limit} a reader accepts "
             f"(a sealed record is far smaller; refused unread: raise {LIMIT_ENV} only for a store you trust "
             "to hold larger clips)")
+
+
+def too_large_to_store(record_id: str, size: int, limit: int) -> str:
+    """The reason ``receive`` gives for a record larger than a reader takes: stored, it could not be
+    read back without raising the bound, so it is refused and stays with its sender."""
+    return (f"record {record_id}: {size} bytes, more than the {limit} a reader of the central store accepts "
+            f"({LIMIT_ENV}); refused, the camera keeps its copy: raise {LIMIT_ENV} for the forwarder and the "
+            "readers alike to store it")
