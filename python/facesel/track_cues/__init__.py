@@ -41,8 +41,8 @@ from facesel.track_cues.colours import (appearance, appearances, appearances_num
 from facesel.track_cues.crowding import crowded, crowded_numpy
 from facesel.track_cues.jumps import aspect_jump, box_jumps, box_jumps_numpy, size_jump
 from facesel.track_cues.rule import LIVE_GREY, SCENE_MOVES, STILL_GREY, SwitchRule
-from facesel.track_cues.sampling import (BINS, GRID, grey_samples, grey_samples_many, grey_samples_numpy, middle_regions,
-                                         pinned_patches, pinned_patches_numpy)
+from facesel.track_cues.sampling import (BINS, GRID, grey_samples, grey_samples_many, grey_samples_numpy,
+                                         middle_regions, pinned_patches, pinned_patches_numpy)
 from facesel.track_cues.scene import BASELINE, MOVE_REACH, REPEATED, SceneChange, moved_difference, thumbnail
 
 __all__ = [

@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from facesel import _core
-from facesel.track_cues.sampling import (BINS, GRID, _SAME_GRID, _clip_regions, _gather, _grid, _grids, _max, _native, _sum,
-                                         _twice)
+from facesel.track_cues.sampling import (BINS, GRID, _SAME_GRID, _clip_regions, _gather, _grid, _grids, _max,
+                                         _native, _sum, _twice)
 
 _CORE_HISTOGRAMS = getattr(_core, "colour_histograms", None) if _SAME_GRID else None
 
