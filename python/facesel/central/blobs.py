@@ -13,7 +13,7 @@ import os
 import re
 from urllib.parse import urlparse
 
-from facesel.central.pg_backend import CentralUnavailableError
+from facesel.central.pg_connect import CentralUnavailableError
 from facesel.central.read_limit import too_large
 from facesel.central.transport import check_blob_endpoint
 from facesel.vault.errors import RecordError
