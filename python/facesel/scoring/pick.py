@@ -205,7 +205,7 @@ class PickScorer:
 
     def screen(self, crops: np.ndarray, context=None) -> np.ndarray:
         """The cheap first ranking: the context part of :meth:`score` (no network); dose at L = 1
-        when there is no context."""
+        when there is no context. (N, 64, 64) uint8 crops -> (N,) float64, higher is better."""
         crops = as_grey_batch(crops)
         if context is None:
             return self._once.score(crops)

@@ -159,10 +159,12 @@ class ParsedRecord:
 
     @property
     def record_id(self) -> str:
+        """The record's id (32 hex characters), from its checked plaintext header."""
         return self.header["record_id"]
 
     @property
     def epoch_id(self) -> int:
+        """The epoch whose key sealed the record, from its checked plaintext header."""
         return self.header["epoch_id"]
 
 
