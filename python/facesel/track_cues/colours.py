@@ -23,7 +23,8 @@ _BAND_SCALE = np.array([-0.25, 0.1, 0.25, 1.1])
 def regions(box, shape) -> tuple[tuple[int, int, int, int], tuple[int, int, int, int]]:
     """The face region (the box) and the band below it (from just under the chin down one box
     height, a quarter box wider each side: neck, collar, shoulders), clipped to the frame (at
-    least one pixel row), as (x1, y1, x2, y2)."""
+    least one pixel row), as (x1, y1, x2, y2) ints. ``box``: 4 floats x1, y1, x2, y2; ``shape``:
+    the frame's (H, W[, C])."""
     h, w = shape[:2]
     x1, y1, x2, y2 = (float(v) for v in box)
     bw, bh = x2 - x1, y2 - y1

@@ -25,8 +25,8 @@ def box_jumps(previous: np.ndarray, boxes: np.ndarray) -> tuple[list, list]:
 
 
 def box_jumps_numpy(previous: np.ndarray, boxes: np.ndarray) -> tuple[list, list]:
-    """:func:`box_jumps` in numpy: the definition the C++ core's jumps are checked against
-    (``tests/test_cue_samples_core.py``)."""
+    """:func:`box_jumps` in numpy ((N, 4) float previous boxes and boxes, any float dtype): the
+    definition the C++ core's jumps are checked against (``tests/test_cue_samples_core.py``)."""
     n = len(previous)
     if previous.dtype == boxes.dtype:
         ratios = _size_aspect(np.concatenate([previous, boxes]))  # (2, 2N): sizes, aspects
@@ -49,14 +49,14 @@ def _size_aspect(b: np.ndarray) -> np.ndarray:
 
 
 def size_jump(previous, box) -> float:
-    """Ratio (>= 1) of the two boxes' sizes sqrt(w * h)."""
+    """Ratio (>= 1) of the two boxes' sizes sqrt(w * h) (each box 4 numbers x1, y1, x2, y2)."""
     a = float(np.sqrt(max(1e-9, (previous[2] - previous[0]) * (previous[3] - previous[1]))))
     b = float(np.sqrt(max(1e-9, (box[2] - box[0]) * (box[3] - box[1]))))
     return max(a, b) / min(a, b)
 
 
 def aspect_jump(previous, box) -> float:
-    """Ratio (>= 1) of the two boxes' width-to-height ratios."""
+    """Ratio (>= 1) of the two boxes' width-to-height ratios (each box 4 numbers x1, y1, x2, y2)."""
     a = max(1e-9, float(previous[2] - previous[0])) / max(1e-9, float(previous[3] - previous[1]))
     b = max(1e-9, float(box[2] - box[0])) / max(1e-9, float(box[3] - box[1]))
     return max(a, b) / min(a, b)

@@ -165,7 +165,8 @@ def pinned_patches(frame: np.ndarray, boxes: np.ndarray, previous_regions: np.nd
 
 
 def pinned_patches_numpy(frame, boxes, previous_regions, previous_patches):
-    """:func:`pinned_patches` in numpy: the definition the C++ core's are checked against."""
+    """:func:`pinned_patches` in numpy (the same arguments and results, any frame layout): the
+    definition the C++ core's are checked against."""
     regions = middle_regions(boxes)
     k = len(previous_regions)
     if not k:
