@@ -124,7 +124,7 @@ def crowd_table(fams, layouts: int, table: dict) -> None:
     from facesel.detect import make_detector
     from facesel.eval import crowds
     from facesel.eval.crowds_crossing import crossing_crowd
-    from facesel.eval.crowds_replay import crowd_figures, record, replay
+    from facesel.eval.crowds_replay import crowd_figures, keep_fragments, record, replay
     from facesel.select.faceness import FacenessRule
     from facesel.select.finalise import DOSE_FACE_FLOOR, Finaliser
     from facesel.selector import default_scorer
@@ -138,14 +138,7 @@ def crowd_table(fams, layouts: int, table: dict) -> None:
     def run(rec, truth, settings):
         fin = Finaliser.for_scorer(scorer, 0.25, faceness=FacenessRule(min_quality=DOSE_FACE_FLOOR, suppress_static=False),
                                    link=link_of(settings), **finaliser_of(settings))
-        fragments, pop = {}, fin.evidence.pop
-
-        def keep(track_id, pop=pop, fragments=fragments):
-            evidence = pop(track_id)
-            fragments[int(track_id)] = evidence
-            return evidence
-
-        fin.evidence.pop = keep
+        fragments = keep_fragments(fin)
         delivered = replay(rec, fin)
         return crowd_figures(rec, delivered, fin.links, tile_of, truth=truth), fin, fragments
 
