@@ -244,10 +244,6 @@ def pairs_of(clips: list[Clip]) -> list[tuple[Clip, Clip]]:
     return out
 
 
-def run_splices(sources, detector, config, rule, frames, transition) -> list[SpliceResult]:
-    return run_splices_grid(sources, detector, config, [rule], frames, transition)[0]
-
-
 def run_splices_grid(sources, detector, config, rules, frames, transition, log=None) -> list[list[SpliceResult]]:
     """Every splice judged under each rule of ``rules`` (the splice and its detections made once):
     one list of :class:`SpliceResult` per rule, in the same order. ``log``: called with a line
