@@ -227,6 +227,7 @@ class PostgresVault(VaultBackend):
         return True
 
     def cameras(self) -> list[Camera]:
+        """Every registered camera (its id and Ed25519 public key, None when unknown), by id."""
         with _reachable(self.location):
             rows = self.conn.execute("SELECT camera_id, public_key FROM cameras ORDER BY camera_id").fetchall()
         return [Camera(c, None if k is None else bytes(k)) for c, k in rows]

@@ -54,10 +54,12 @@ class FinaliserStats:
     dropped: dict = field(default_factory=lambda: {reason: 0 for reason in DROP_REASONS})
 
     def as_dict(self) -> dict:
+        """The counters as a JSON-ready dict (``dropped`` by reason)."""
         return {"closed": self.closed, "merged": self.merged, "released": self.released,
                 "released_poor": self.released_poor, "dropped": dict(self.dropped)}
 
     def summary(self) -> str:
+        """One line for ``facesel run``'s report: closed, merged, kept (poor faces) and dropped by reason."""
         drops = ", ".join(f"{n} {reason}" for reason, n in self.dropped.items())
         return (f"{self.closed} tracks closed: {self.merged} merged into an earlier fragment, "
                 f"{self.released} kept ({self.released_poor} poor face{'' if self.released_poor == 1 else 's'}), "

@@ -56,6 +56,9 @@ class DecimatedSeries:
         return None if self._best_number < 0 else self._best_value
 
     def add(self, frame_index: int, value: float, payload=None) -> None:
+        """Add the point (``frame_index``, ``value``) with an optional ``payload``; the series is
+        thinned (the stride doubled) whenever it would exceed ``capacity``, the best point always kept.
+        """
         number = self._seen
         self._seen += 1
         is_best = self._best_number < 0 or value > self._best_value
