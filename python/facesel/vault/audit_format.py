@@ -20,6 +20,9 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from facesel.vault import fields
+# The one byte form of an entry that is hashed, signed and written (sorted keys, no spaces): the
+# same as every other signed JSON of the vault.
+from facesel.vault.encoding import canonical as _canonical
 from facesel.vault.errors import AuditError
 from facesel.vault.fsutil import NotRegularFileError, open_regular, read_regular
 from facesel.vault.signing import verify_signature
@@ -33,11 +36,6 @@ MAX_LOG_BYTES = 1 << 30
 """A log larger than this (1 GiB) is refused rather than read into memory."""
 # A log entry dated further ahead of the verifier's clock than this is refused (clock skew allowance).
 FUTURE_TOLERANCE = 86400.0
-
-
-def _canonical(obj: dict) -> bytes:
-    """The one byte form of ``obj`` that is hashed, signed and written (sorted keys, no spaces)."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 
 def _entry_hash(entry: dict) -> str:
