@@ -174,6 +174,7 @@ def _run(args) -> int:
 
 
 def register(subparsers) -> None:
+    """Add ``facesel score`` to ``subparsers``."""
     p = subparsers.add_parser("score", help="print the face-quality score of every face in each image (higher is better)")
     p.add_argument("images", nargs="+", metavar="IMAGE", help="image files (face crops or photos with faces)")
     p.add_argument("--json", action="store_true", help="machine-readable output (one entry per image, a list of faces)")
