@@ -146,6 +146,7 @@ class CrowdResult:
 
     @property
     def per_person(self) -> float:
+        """Snapshots per tracked person (nan when no face was tracked); 1.0 is the goal."""
         return self.snapshots / self.persons if self.persons else float("nan")
 
 

@@ -267,6 +267,9 @@ def run_splices_grid(sources, detector, config, rules, frames, transition, log=N
 
 
 def unspliced_videos(root: Path) -> list[Path]:
+    """The unspliced clips of the data folder ``root``: ``videos/*.mp4|*.gif``, then
+    ``videos/more/*.mp4|*.mkv``, each set sorted by name.
+    """
     videos = Path(root) / "videos"
     out = sorted(p for p in videos.iterdir() if p.is_file() and p.suffix in (".mp4", ".gif"))
     return out + sorted(p for p in (videos / "more").iterdir() if p.suffix in (".mp4", ".mkv"))
