@@ -159,6 +159,11 @@ class PyAVConnection:
         self._decoder.set_behind(behind)
 
     def read(self) -> tuple[np.ndarray | Unconverted, float | None]:
+        """The next decoded frame and its stream time in seconds (None when the stream has none): a
+        (H, W, 3) uint8 BGR array, or an :class:`Unconverted` picture with ``convert_on_take``.
+        StallError after ``stall_timeout`` without a frame, EndOfStream at the end, SourceError when the
+        stream breaks.
+        """
         import av
 
         # Packet by packet rather than through decode(): control comes back after every packet,
@@ -180,6 +185,7 @@ class PyAVConnection:
         return _image(frame, self.keep_picture, self.convert_on_take), stamp
 
     def close(self) -> None:
+        """Close the stream (errors while closing a broken one are ignored)."""
         try:
             self._container.close()
         except Exception:  # closing a broken connection must not mask why it broke
@@ -208,6 +214,9 @@ class OpenCVConnection:
         self.fps = float(rate) if rate and np.isfinite(rate) and 0 < rate < 1000 else None
 
     def read(self) -> tuple[np.ndarray, float | None]:
+        """The next (H, W, 3) uint8 BGR frame and None (OpenCV gives no stream time); SourceError when
+        no frame comes (OpenCV does not tell an ended stream from a broken one).
+        """
         ok, frame = self._capture.read()
         if not ok or frame is None:
             # OpenCV does not tell a closed stream from a broken one.
@@ -215,6 +224,7 @@ class OpenCVConnection:
         return frame, None
 
     def close(self) -> None:
+        """Release the capture."""
         self._capture.release()
 
 
@@ -260,6 +270,9 @@ class FileConnection:
         return capture
 
     def read(self) -> tuple[np.ndarray, float | None]:
+        """The next (H, W, 3) uint8 BGR frame and its time in seconds (growing across passes when
+        looping); EndOfStream at the end of a file that does not loop.
+        """
         ok, frame = self._capture.read()
         if not ok:
             if not self.loop:
@@ -276,6 +289,7 @@ class FileConnection:
         return frame, self._last
 
     def close(self) -> None:
+        """Release the capture."""
         self._capture.release()
 
 
@@ -353,6 +367,10 @@ class PyAVFileConnection:
             raise SourceError(f"video file {self.path} broke: {err}") from None
 
     def read(self) -> tuple[np.ndarray, float | None]:
+        """The next frame ((H, W, 3) uint8 BGR, or :class:`Unconverted` with ``convert_on_take``)
+        and its time in seconds (growing across passes when looping); EndOfStream at the end of a file
+        that does not loop.
+        """
         picture = self._next()
         if picture is None:
             if not self.loop:
@@ -369,4 +387,5 @@ class PyAVFileConnection:
         return _image(picture, self.keep_picture, self.convert_on_take), self._last
 
     def close(self) -> None:
+        """Close the file."""
         self._container.close()
