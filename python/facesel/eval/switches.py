@@ -78,6 +78,10 @@ class Clip:
 
 @dataclass
 class SpliceResult:
+    """One splice's verdict (see the module docstring): the source, clips ``a`` and ``b``, the
+    join's ``kind`` (cut, fade, gap), whether a switch was ``made`` and ``caught``, the genuine
+    tracks and how many the cues ``split``, and how often each cue fired (``reasons``, the non-zero counts).
+    """
     source: str
     a: str
     b: str
