@@ -74,8 +74,8 @@ def suppress(boxes: np.ndarray, threshold: float, method: str = "union", block: 
     ``boxes``: (N, 4+) float, x1, y1, x2, y2 first, already in priority order. A box is dropped
     when any box before it overlaps it by more than ``threshold`` (intersection over union, or
     over the smaller area when ``method="min"``), even one that was itself dropped: stricter than
-    greedy NMS, and what the reference does. Computed in row blocks so that thousands of P-Net proposals on a 1080p frame
-    do not need an N x N matrix at once.
+    greedy NMS, and what the reference does. Computed in row blocks so that thousands of P-Net
+    proposals on a 1080p frame do not need an N x N matrix at once.
     """
     n = len(boxes)
     if n == 0:

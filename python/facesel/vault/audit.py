@@ -33,8 +33,8 @@ from pathlib import Path
 # importable from here as before (``from facesel.vault.audit import verify``).
 from facesel.vault.audit_follow import LogFollower
 from facesel.vault.audit_format import (FORMAT_HEAD, FUTURE_TOLERANCE, GENESIS, MAX_LOG_BYTES, _HEX64, _RESERVED,
-                                        _canonical, _entry_hash, _good_seq, _good_time, _head_body, _head_path, _open_log,
-                                        _read_head, signed_head)
+                                        _canonical, _entry_hash, _good_seq, _good_time, _head_body, _head_path,
+                                        _open_log, _read_head, signed_head)
 from facesel.vault.audit_verify import VerifyResult, read_verified, verify
 from facesel.vault.errors import AuditError
 from facesel.vault.fsutil import NotRegularFileError, atomic_write, read_regular
