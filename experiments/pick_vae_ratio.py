@@ -124,7 +124,9 @@ def main() -> None:
     print(f"latent reference: {ref[2]} frontal lfw/train faces")
     vae, cpu = {}, {}
     for path in _expand_videos([data_root() / "videos" / v for v in args.videos]):
-        video = collect_tracks(path, cache_dir=args.cache_dir, with_crops=not (args.vae_cache / f"vae17-{_key(path, args)}.npz").is_file())
+        video = collect_tracks(path, cache_dir=args.cache_dir, with_crops=False)
+        if not (args.vae_cache / f"vae17-{video.key}.npz").is_file():  # decode the clip again for its crops
+            video = collect_tracks(path, cache_dir=args.cache_dir, with_crops=True)
         table = video_vae_signals(video, args.vae_cache, ref)
         for k in ("cpu_vae", "cpu_png", "cpu_local", "cpu_latent", "crops"):
             cpu[k] = cpu.get(k, 0.0) + float(table[k])
@@ -199,13 +201,6 @@ def diagnose(d, vae: dict, agree: dict) -> None:
                 clips.append(o.clip)
         m, lo, hi = grouped_bootstrap_mean(np.array(rhos), np.array(clips))
         print(f"  {signal:<12} {m:+.3f} [{lo:+.3f}, {hi:+.3f}]  ({len(rhos)} windows)")
-
-
-def _key(path, args) -> str:
-    """The track-cache key of ``path`` (read without decoding the video)."""
-    from facesel.eval.track_data import collect_tracks
-
-    return collect_tracks(path, cache_dir=args.cache_dir, with_crops=False).key
 
 
 if __name__ == "__main__":
