@@ -1,0 +1,173 @@
+"""Hedged links (``Finaliser(hedge=HedgeRule(...))``, off by default; docs/persons.md "Hedged links").
+
+Hand-made tracks of one face, box side 40 px, at 25 fps: fragment 1 (frames 0-40, x = 100) and
+fragment 2 (frames 45-60) a little aside, then fragment 3 (frames 63-80) at fragment 2's place.
+The short link joins them; a hedge makes the same links but delivers each side of a doubtful
+one as its own result. The real-data case is a crossing crowd of the shared clips.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+from facesel.select.finalise import Finaliser
+from facesel.select.hedging import REASONS, HedgeRule, joined_parts
+from facesel.select.linking import LinkRule
+from facesel.select.tracklog import SelectedTrack
+from facesel.types import Detections, Snapshot
+
+FPS = 25.0
+SIDE = 40.0
+
+
+def _box(x: float) -> np.ndarray:
+    return np.array([x - SIDE / 2, 100 - SIDE / 2, x + SIDE / 2, 100 + SIDE / 2], np.float32)
+
+
+def _result(track_id: int, frames, x: float, quality: float) -> SelectedTrack:
+    """A closed track's result: ``frames`` (K,) int64, boxes (K, 4) float32 at x = ``x``."""
+    frames = np.asarray(list(frames), np.int64)
+    boxes = np.stack([_box(x) for _ in frames])
+    best = Snapshot(np.zeros((4, 4, 3), np.uint8), boxes[0], None, quality, int(frames[0]), frames[0] / FPS, track_id)
+    return SelectedTrack(track_id, int(frames[0]), int(frames[-1]), frames[0] / FPS, frames[-1] / FPS, best,
+                         np.full(len(frames), quality), frames, boxes=boxes, top=[best])
+
+
+def _run(hedge, aside: float, third: bool = False, close_late: bool = False):
+    """Stream the fragments (fragment 2 ``aside`` px to the right of 1; with ``third`` fragment 3
+    at 2's place; ``close_late``: fragment 2 closes only at frame 90, so fragment 1 is asked while
+    2 is open); (delivered results, finaliser)."""
+    spans = {1: range(0, 41), 2: range(45, 61)}
+    x_of = {1: 100.0, 2: 100.0 + aside, 3: 100.0 + aside}
+    closes = {1: 41, 2: 90 if close_late else 61}
+    if third:
+        spans[3], closes[3] = range(63, 81), 81
+    quality = {1: 0.9, 2: 0.8, 3: 0.7}
+    fin = Finaliser(grace_seconds=1.0, link=LinkRule(), faceness=None, hedge=hedge)
+    out = []
+    for f in range(200):
+        ids = [t for t, span in spans.items() if f in span]
+        if ids:
+            boxes = np.stack([_box(x_of[t]) for t in ids])
+            fin.evidence.observe_frame(ids, Detections(boxes, np.full(len(ids), 0.9, np.float32)), f / FPS, f,
+                                       [None] * len(ids))
+        for t in [t for t, c in closes.items() if c == f]:
+            fin.add(_result(t, spans[t], x_of[t], quality[t]), f / FPS)
+        out += fin.poll(f / FPS)
+    return out + fin.flush(), fin
+
+
+def test_off_by_default_and_a_link_with_nothing_set_is_never_doubtful():
+    assert Finaliser().hedge is None
+    out, fin = _run(None, 24.0)
+    assert [int(r.track_id) for r in out] == [1] and fin.links == [(1, 2)] and fin.hedges == []
+    out, fin = _run(HedgeRule(), 24.0)  # nothing asked: the default's behaviour
+    assert [int(r.track_id) for r in out] == [1] and fin.links == [(1, 2)] and fin.stats.hedged == 0
+
+
+def test_a_link_near_the_position_limit_delivers_both_sides():
+    # 24 px = 0.6 box sides at a 0.16 s gap: the allowance is 0.75 + 0.16 = 0.91 sides, 66 % of it
+    out, fin = _run(HedgeRule(position=0.5), 24.0)
+    assert sorted(int(r.track_id) for r in out) == [1, 2]
+    assert fin.links == [] and fin.hedges == [(1, 2, "position")] and fin.stats.hedged == 1
+    assert fin.stats.merged == 1 and fin.stats.released == 1  # one chain, as without the hedge
+    by_id = {int(r.track_id): r for r in out}
+    assert by_id[1].frame_indices.tolist() == list(range(0, 41))  # each side keeps its own frames and best crop
+    assert by_id[2].frame_indices.tolist() == list(range(45, 61)) and by_id[2].best.quality == pytest.approx(0.8)
+
+
+def test_a_link_well_inside_the_gates_is_not_hedged():
+    out, fin = _run(HedgeRule(position=0.5), 4.0)  # 0.1 box sides: 11 % of the allowance
+    assert [int(r.track_id) for r in out] == [1] and fin.links == [(1, 2)] and fin.hedges == []
+
+
+def test_the_gap_criterion():
+    out, fin = _run(HedgeRule(gap=0.1), 4.0)  # the gap, 0.16 s, is 16 % of the short link's 1 s
+    assert fin.hedges == [(1, 2, "gap")] and len(out) == 2
+    out, fin = _run(HedgeRule(gap=0.5), 4.0)
+    assert fin.hedges == [] and len(out) == 1
+
+
+def test_a_chain_goes_on_after_a_hedged_link_and_later_links_join_the_later_side():
+    out, fin = _run(HedgeRule(position=0.5), 24.0, third=True)
+    assert fin.hedges == [(1, 2, "position")] and fin.links == [(2, 3)]  # 2 -> 3: recorded from the later side
+    by_id = {int(r.track_id): r for r in out}
+    assert sorted(by_id) == [1, 2]
+    assert by_id[2].frame_indices.tolist() == list(range(45, 61)) + list(range(63, 81))
+    assert by_id[2].best.quality == pytest.approx(0.8)  # the better of fragments 2 and 3
+
+
+def test_a_hedged_link_to_an_open_successor():
+    out, fin = _run(HedgeRule(position=0.5), 24.0, close_late=True)
+    assert fin.hedges == [(1, 2, "position")] and sorted(int(r.track_id) for r in out) == [1, 2]
+    out, fin = _run(HedgeRule(position=0.5), 4.0, close_late=True)
+    assert fin.links == [(1, 2)] and [int(r.track_id) for r in out] == [1]
+
+
+def test_a_chain_the_verdict_drops_delivers_no_part():
+    from facesel.select.faceness import NOT_FACE, FacenessRule
+
+    class Never(FacenessRule):
+        def judge(self, evidence, quality):
+            return NOT_FACE
+
+    fin_out, fin = _run(HedgeRule(position=0.5), 24.0)
+    assert len(fin_out) == 2
+    fin = Finaliser(grace_seconds=1.0, link=LinkRule(), faceness=Never(), hedge=HedgeRule(position=0.5))
+    # the same stream through a finaliser whose verdict drops everything
+    spans, closes = {1: range(0, 41), 2: range(45, 61)}, {1: 41, 2: 61}
+    out = []
+    for f in range(150):
+        ids = [t for t, span in spans.items() if f in span]
+        if ids:
+            boxes = np.stack([_box(100.0 + 24.0 * (t == 2)) for t in ids])
+            fin.evidence.observe_frame(ids, Detections(boxes, np.full(len(ids), 0.9, np.float32)), f / FPS, f,
+                                       [None] * len(ids))
+        for t in [t for t, c in closes.items() if c == f]:
+            fin.add(_result(t, spans[t], 100.0 + 24.0 * (t == 2), 0.9), f / FPS)
+        out += fin.poll(f / FPS)
+    out += fin.flush()
+    assert out == [] and fin.hedges and fin.stats.hedged == 0 and fin.stats.dropped[NOT_FACE] == 1
+
+
+def test_joined_parts():
+    def merge(a, b):
+        return a + b
+
+    assert joined_parts(["a"], ["b"], False, merge) == ["ab"]
+    assert joined_parts(["a"], ["b"], True, merge) == ["a", "b"]
+    assert joined_parts(["a", "b"], ["c", "d"], False, merge) == ["a", "bc", "d"]
+
+
+@pytest.mark.parametrize("field, value", [("colour", 0.0), ("colour", 1.5), ("position", -0.1), ("gap", float("nan")),
+                                          ("without_colours", 1), ("after_cue", "yes"), ("crowd", 0), ("crowd", 1.5),
+                                          ("crowd", True)])
+def test_settings_are_validated_naming_the_field(field, value):
+    with pytest.raises(ValueError, match=field):
+        HedgeRule(**{field: value})
+
+
+def test_the_finaliser_checks_the_hedge_type():
+    with pytest.raises(TypeError, match="hedge"):
+        Finaliser(hedge={"colour": 0.6})
+
+
+def test_reasons_are_named():
+    assert set(REASONS) == {"colour", "no colours", "position", "gap", "cue", "crowd"}
+    out, fin = _run(HedgeRule(without_colours=True), 4.0)  # the hand-made tracks have no colours
+    assert fin.hedges == [(1, 2, "no colours")]
+
+
+# -- real data ---------------------------------------------------------------------------------------
+
+def _data_or_skip():
+    from facesel.data import data_root
+
+    root = os.environ.get("FACESEL_DATA")
+    if not root or not (data_root() / "videos" / "more").is_dir():
+        if os.environ.get("CI") == "true":
+            pytest.fail("FACESEL_DATA is needed under CI")
+        pytest.skip("FACESEL_DATA not set or lacks videos/more")
+    return data_root()
