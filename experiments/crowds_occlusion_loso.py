@@ -132,6 +132,10 @@ def main(argv=None) -> int:
                 if kind == "replacement":
                     row["replacements"][0] += 1
                     row["replacements"][1] += spans(delivered, first)
+                    # people no delivered best crop shows (the first ``first`` frames are the first person's)
+                    shown = {int(r.best.frame_index) >= first for r in delivered}
+                    row.setdefault("replaced_without", 0)
+                    row["replaced_without"] += 2 - len(shown)
                     continue
                 figs = crowd_figures(rec, delivered, fin.links, tile_of)
                 cell = row[kind]

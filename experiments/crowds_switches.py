@@ -13,7 +13,8 @@ alone (``veto_edge``, ``veto_entered``, ``veto_reversed``, ``veto_cover_other``:
 ``short_both``: ``behind_distance=0.5``, ``edge_short_colour_distance=0.3``, both), and the motion
 gate's candidates (``motion``, ``motion_back``, ``motion_slow``, ``motion_pace``, ``motion_all``:
 ``experiments/motion_gap_loso.py``), and the default re-link with the finaliser's chain-level
-interleave merge (``interleave_waiting``: ``Finaliser(interleave_waiting=True)``), in one run
+interleave merge (``interleave_waiting``: ``Finaliser(interleave_waiting=True)``), and the hedged
+links' candidates (``pos50`` ... ``crowd1``: ``motion_gap_loso.HEDGE_CANDIDATES``), in one run
 (docs/persons.md, "Fragments in crowds", "Occluded crowds").
 
     python experiments/crowds_switches.py [--only after covered covered_any]
@@ -23,7 +24,8 @@ through each rule's finaliser (:mod:`facesel.eval.crowds_replay`: the finaliser 
 what the tracker sees, so a replay delivers what a run with that rule would).
 
 Per rule: snapshots for the spliced people, snapshots whose track spans both people of a splice
-(the harm a re-link can do), and re-links made. The splices are made in memory.
+(the harm a re-link can do), re-links made, and people no snapshot's best crop shows (the frame's
+owner). The splices are made in memory.
 """
 
 from __future__ import annotations

@@ -21,6 +21,13 @@ in box sides a second, that the later one keeps along its direction):
 
 Reference, never chosen: ``edge_short`` (session 14) and ``motion + edge_short``.
 
+``--set hedge`` (session 17, :data:`HEDGE_CANDIDATES`, pre-registered: hedged links, docs/persons.md
+"Hedged links"): ``Finaliser(hedge=HedgeRule(...))`` settings; every link is made as by the default,
+a doubtful one delivers each side's best crop. Selection per held-out family: the fewest persons
+without a snapshot (no delivered best crop shows them) on the other three's crossing and occluded
+tiled crowds, then the fewest snapshots per person on both; ties to ``off``. The table's fifth
+number is those persons (for the edge: people of the end-to-end runs).
+
 ``--set reach`` (session 16, :data:`REACH_CANDIDATES`, pre-registered the same way: a bouncing
 child's reach, docs/persons.md): the short link's position allowance grows by ``reach_per_speed``
 x the earlier fragment's path speed (box sides a second, from ``reach_speed`` up, at most
@@ -169,7 +176,7 @@ def edge_cells(cache: Path, fams, table: dict) -> None:
         for key in {**CANDIDATES, **REFERENCE}:
             t = erl.totals(rows, key)
             table[(key, family, "edge")] = [t["returns"] + t["nexts"], t["return_snapshots"] - t["returns"],
-                                            t["next_joined"], 0]
+                                            t["next_joined"], 0, t["return_without"] + t["next_without"]]
         for name, r in rows:
             frags = r["fragments"]
             for e, _ in frags:
@@ -225,8 +232,10 @@ def report(table: dict, families: list) -> None:
         for fam in families:
             for name in CANDIDATES:
                 c, o = cell(name, fam, "crossing"), cell(name, fam, "occluded")
+                e = cell(name, fam, "edge")
                 print(f"  {fam:14s} {name:12s} without {c[4] if len(c) > 4 else '-'}, {o[4] if len(o) > 4 else '-'}; "
-                      f"snapshots {c[1]}/{c[0]}, {o[1]}/{o[0]}; wrong {c[2]}, {o[2]}; genuine not joined {c[3]}, {o[3]}")
+                      f"snapshots {c[1]}/{c[0]}, {o[1]}/{o[0]}; wrong {c[2]}, {o[2]}; genuine not joined {c[3]}, {o[3]}; "
+                      f"edge: return snapshots over one {e[1]}, next joined {e[2]}, people without {e[4] if len(e) > 4 else '-'}")
     sll.held_out(table, families, CANDIDATES, REFERENCE, KINDS, hedge_score if SET == "hedge" else score)
 
 def why_tiled(fams) -> None:

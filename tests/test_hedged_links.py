@@ -8,8 +8,6 @@ one as its own result. The real-data case is a crossing crowd of the shared clip
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 from facesel.select.finalise import Finaliser
@@ -162,12 +160,73 @@ def test_reasons_are_named():
 
 # -- real data ---------------------------------------------------------------------------------------
 
-def _data_or_skip():
-    from facesel.data import data_root
+def test_real_crossing_crowd_the_hedge_keeps_both_walkers_of_a_wrong_join(shared_data):
+    """The first LivePortrait crossing crowd, walk 0 (docs/persons.md "Crossing crowds"): the
+    default joins a walker who went behind a nearer one to another walker who came in by the left
+    edge 0.6 s later, more than half the position allowance from where the first was going. With
+    the position hedge the same links are made, the joins of two walkers are no longer delivered as
+    one snapshot, and no walker the default gave a snapshot loses it."""
+    import cv2
+    from facesel.detect import make_detector
+    from facesel.eval import crowds
+    from facesel.eval.crowds_crossing import crossing_crowd
+    from facesel.eval.crowds_replay import crowd_figures, record, replay
+    from facesel.select.faceness import FacenessRule
+    from facesel.select.finalise import DOSE_FACE_FLOOR
+    from facesel.selector import default_scorer
 
-    root = os.environ.get("FACESEL_DATA")
-    if not root or not (data_root() / "videos" / "more").is_dir():
-        if os.environ.get("CI") == "true":
-            pytest.fail("FACESEL_DATA is needed under CI")
-        pytest.skip("FACESEL_DATA not set or lacks videos/more")
-    return data_root()
+    cv2.setNumThreads(1)
+    clips = next(g for f, g in crowds.crowds_of(crowds.families(shared_data), 6) if f == "liveportrait")
+    frames, truth = crossing_crowd(clips, 200, layout=0)
+    scorer = default_scorer()
+    recording = record(frames, make_detector(max_side=1280), scorer, 25.0, locate=truth.person_at, keep_static=True)
+    runs = {}
+    for name, hedge in (("default", None), ("hedge", HedgeRule(position=0.5))):
+        fin = Finaliser.for_scorer(scorer, 0.25, faceness=FacenessRule(min_quality=DOSE_FACE_FLOOR, suppress_static=False),
+                                   hedge=hedge)
+        delivered = replay(recording, fin)
+        runs[name] = (crowd_figures(recording, delivered, fin.links, None, truth=truth), fin, delivered)
+    (base, fin0, out0), (hedged, fin1, out1) = runs["default"], runs["hedge"]
+    assert base["wrong_joins"] >= 1 and fin0.hedges == []
+    assert len(fin1.links) + len(fin1.hedges) == len(fin0.links)  # the same links, some of them hedged
+    assert fin1.hedges and all(why == "position" for _, _, why in fin1.hedges)
+    assert hedged["wrong_joins"] < base["wrong_joins"]
+    assert len(out1) == len(out0) + fin1.stats.hedged
+    assert hedged["tracked_tiles"] == base["tracked_tiles"]
+    with_snapshot = {k for k in base["per_tile"] if k >= 0}
+    assert with_snapshot <= set(hedged["per_tile"])  # nobody loses a snapshot to the hedge
+
+
+def test_real_splice_the_hedge_gives_the_next_signer_a_snapshot(shared_data):
+    """Two real signers spliced by a hard cut at the same place ('bird', then 'eat';
+    ``facesel eval switches``): the switch cue ends the first track at the cut, and the default's
+    short link joins the second signer's track to it, so one snapshot stands for both and one of
+    them has none. The position hedge makes the same link but delivers each side: both signers
+    get a snapshot."""
+    import glob
+
+    import cv2
+    from facesel.detect import make_detector
+    from facesel.eval import switches as sw
+    from facesel.eval.crowds_replay import record, replay
+    from facesel.scoring import LaplacianVarianceScorer
+
+    cv2.setNumThreads(1)
+    detector = make_detector(max_side=1280)
+    clips = {}
+    for name in ("bird", "eat"):
+        path = glob.glob(str(shared_data / "videos" / "more" / f"sample-videos__asl_gestures_{name}.mkv"))
+        if not path:
+            pytest.skip(f"signer clip '{name}' not in the shared data")
+        frames = sw.read_frames(path[0], 40 + 2 * 5)
+        clips[name] = sw.Clip(name, "signers", name, frames, [detector.detect(f) for f in frames])
+    frames, _, owner = sw.splice(clips["bird"], clips["eat"], "cut", 40, 5, detector)
+    scorer = LaplacianVarianceScorer()
+    recording = record(frames, detector, scorer, 30.0)
+    shown, fins = {}, {}
+    for name, hedge in (("default", None), ("hedge", HedgeRule(position=0.5))):
+        fin = Finaliser.for_scorer(scorer, hedge=hedge)
+        shown[name] = {owner[int(r.best.frame_index)] for r in replay(recording, fin)}
+        fins[name] = fin
+    assert len(fins["default"].links) >= 1 and shown["default"] != {0, 1}  # the default leaves a signer without
+    assert fins["hedge"].hedges and shown["hedge"] >= {0, 1}  # the hedge: each signer's own best crop
