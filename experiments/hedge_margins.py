@@ -56,6 +56,7 @@ def crowd_links(fams, layouts: int, out: list) -> None:
     from facesel.select.finalise import DOSE_FACE_FLOOR, Finaliser
     from facesel.select.linking import LinkRule
     from facesel.selector import default_scorer
+    from short_link_loso import keep_fragments
 
     detector, scorer, rule = make_detector(max_side=1280), default_scorer(), LinkRule()
     tile, columns, frames = 240, 3, 150
@@ -73,14 +74,7 @@ def crowd_links(fams, layouts: int, out: list) -> None:
                                             inside, keep_static=True)))
             for kind, rec in runs:
                 fin = Finaliser.for_scorer(scorer, 0.25, faceness=FacenessRule(min_quality=DOSE_FACE_FLOOR, suppress_static=False))
-                fragments, pop = {}, fin.evidence.pop
-
-                def keep(track_id, pop=pop, fragments=fragments):
-                    evidence = pop(track_id)
-                    fragments[int(track_id)] = evidence
-                    return evidence
-
-                fin.evidence.pop = keep
+                fragments = keep_fragments(fin)
                 replay(rec, fin)
                 last = {}
                 for root, b in fin.links:

@@ -14,7 +14,8 @@ from facesel.select.finalise import Finaliser
 from facesel.select.hedging import REASONS, HedgeRule, joined_parts
 from facesel.select.linking import LinkRule
 from facesel.select.tracklog import SelectedTrack
-from facesel.types import Detections, Snapshot
+from evidence_helpers import stream_tracks
+from facesel.types import Snapshot
 
 FPS = 25.0
 SIDE = 40.0
@@ -44,17 +45,9 @@ def _run(hedge, aside: float, third: bool = False, close_late: bool = False):
         spans[3], closes[3] = range(63, 81), 81
     quality = {1: 0.9, 2: 0.8, 3: 0.7}
     fin = Finaliser(grace_seconds=1.0, link=LinkRule(), faceness=None, hedge=hedge)
-    out = []
-    for f in range(200):
-        ids = [t for t, span in spans.items() if f in span]
-        if ids:
-            boxes = np.stack([_box(x_of[t]) for t in ids])
-            fin.evidence.observe_frame(ids, Detections(boxes, np.full(len(ids), 0.9, np.float32)), f / FPS, f,
-                                       [None] * len(ids))
-        for t in [t for t, c in closes.items() if c == f]:
-            fin.add(_result(t, spans[t], x_of[t], quality[t]), f / FPS)
-        out += fin.poll(f / FPS)
-    return out + fin.flush(), fin
+    out = stream_tracks(fin, spans, closes, lambda t: _box(x_of[t]), lambda t: _result(t, spans[t], x_of[t], quality[t]),
+                        200, FPS)
+    return [r for _, r in out], fin
 
 
 def test_off_by_default_and_a_link_with_nothing_set_is_never_doubtful():
@@ -116,17 +109,8 @@ def test_a_chain_the_verdict_drops_delivers_no_part():
     fin = Finaliser(grace_seconds=1.0, link=LinkRule(), faceness=Never(), hedge=HedgeRule(position=0.5))
     # the same stream through a finaliser whose verdict drops everything
     spans, closes = {1: range(0, 41), 2: range(45, 61)}, {1: 41, 2: 61}
-    out = []
-    for f in range(150):
-        ids = [t for t, span in spans.items() if f in span]
-        if ids:
-            boxes = np.stack([_box(100.0 + 24.0 * (t == 2)) for t in ids])
-            fin.evidence.observe_frame(ids, Detections(boxes, np.full(len(ids), 0.9, np.float32)), f / FPS, f,
-                                       [None] * len(ids))
-        for t in [t for t, c in closes.items() if c == f]:
-            fin.add(_result(t, spans[t], 100.0 + 24.0 * (t == 2), 0.9), f / FPS)
-        out += fin.poll(f / FPS)
-    out += fin.flush()
+    out = stream_tracks(fin, spans, closes, lambda t: _box(100.0 + 24.0 * (t == 2)),
+                        lambda t: _result(t, spans[t], 100.0 + 24.0 * (t == 2), 0.9), 150, FPS)
     assert out == [] and fin.hedges and fin.stats.hedged == 0 and fin.stats.dropped[NOT_FACE] == 1
 
 
