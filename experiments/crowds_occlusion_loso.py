@@ -82,6 +82,8 @@ def main(argv=None) -> int:
                         help="run the default and only the candidates whose name contains this (e.g. 'chain')")
     parser.add_argument("--reach", action="store_true", help="the default and motion_gap_loso's REACH_CANDIDATES only "
                         "(docs/persons.md \"A bouncing child's reach\")")
+    parser.add_argument("--hedge", action="store_true", help="the default and motion_gap_loso's HEDGE_CANDIDATES only "
+                        "(docs/persons.md \"Hedged links\")")
     args = parser.parse_args(argv)
     candidates = {k: v for i, (k, v) in enumerate(CANDIDATES.items()) if i == 0 or args.only is None or args.only in k}
     if args.reach:
@@ -90,6 +92,12 @@ def main(argv=None) -> int:
 
         first = next(iter(CANDIDATES.items()))
         candidates = dict([first], **{k: v for k, v in REACH_CANDIDATES.items() if k != "off"})
+    if args.hedge:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from motion_gap_loso import HEDGE_CANDIDATES
+
+        first = next(iter(CANDIDATES.items()))
+        candidates = dict([first], **{k: v for k, v in HEDGE_CANDIDATES.items() if k != "off"})
     cv2.setNumThreads(1)
     detector = make_detector(max_side=1280)
     scorer = LaplacianVarianceScorer() if args.scorer == "laplacian" else default_scorer()
@@ -99,7 +107,9 @@ def main(argv=None) -> int:
 
     def finaliser(settings):
         faceness = FacenessRule(min_quality=DOSE_FACE_FLOOR, suppress_static=False)
-        return Finaliser.for_scorer(scorer, 0.25, faceness=faceness, link=LinkRule(**settings))
+        extra = {k: v for k, v in settings.items() if k == "hedge"}  # a Finaliser setting (hedged links)
+        return Finaliser.for_scorer(scorer, 0.25, faceness=faceness,
+                                    link=LinkRule(**{k: v for k, v in settings.items() if k != "hedge"}), **extra)
 
     # (rule, family) -> {occluded: [persons, snapshots, wrong], clear: [...], replacements: [pairs, joined]}
     table: dict = {}
@@ -122,6 +132,10 @@ def main(argv=None) -> int:
                 if kind == "replacement":
                     row["replacements"][0] += 1
                     row["replacements"][1] += spans(delivered, first)
+                    # people no delivered best crop shows (the first ``first`` frames are the first person's)
+                    shown = {int(r.best.frame_index) >= first for r in delivered}
+                    row.setdefault("replaced_without", 0)
+                    row["replaced_without"] += 2 - len(shown)
                     continue
                 figs = crowd_figures(rec, delivered, fin.links, tile_of)
                 cell = row[kind]

@@ -13,7 +13,8 @@ alone (``veto_edge``, ``veto_entered``, ``veto_reversed``, ``veto_cover_other``:
 ``short_both``: ``behind_distance=0.5``, ``edge_short_colour_distance=0.3``, both), and the motion
 gate's candidates (``motion``, ``motion_back``, ``motion_slow``, ``motion_pace``, ``motion_all``:
 ``experiments/motion_gap_loso.py``), and the default re-link with the finaliser's chain-level
-interleave merge (``interleave_waiting``: ``Finaliser(interleave_waiting=True)``), in one run
+interleave merge (``interleave_waiting``: ``Finaliser(interleave_waiting=True)``), and the hedged
+links' candidates (``pos50`` ... ``crowd1``: ``motion_gap_loso.HEDGE_CANDIDATES``), in one run
 (docs/persons.md, "Fragments in crowds", "Occluded crowds").
 
     python experiments/crowds_switches.py [--only after covered covered_any]
@@ -23,7 +24,8 @@ through each rule's finaliser (:mod:`facesel.eval.crowds_replay`: the finaliser 
 what the tracker sees, so a replay delivers what a run with that rule would).
 
 Per rule: snapshots for the spliced people, snapshots whose track spans both people of a splice
-(the harm a re-link can do), and re-links made. The splices are made in memory.
+(the harm a re-link can do), re-links made, and people no snapshot's best crop shows (the frame's
+owner). The splices are made in memory.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ def main(argv=None) -> int:
     from facesel.select.finalise import Finaliser
     from facesel.select.linking import LinkRule
     from motion_gap_loso import CANDIDATES as MOTION_CANDIDATES  # this folder: the script's own
-    from motion_gap_loso import REACH_CANDIDATES
+    from motion_gap_loso import HEDGE_CANDIDATES, REACH_CANDIDATES
 
     cv2.setNumThreads(1)
     detector = make_detector(max_side=1280)
@@ -72,9 +74,12 @@ def main(argv=None) -> int:
             # the order of release (docs/persons.md "A bouncing child's reach"): a finaliser setting
             "await_predecessor": LinkRule()}
     finaliser_settings = {"interleave_waiting": {"interleave_waiting": True}, "await_predecessor": {"await_predecessor": True}}
+    # hedged links (docs/persons.md "Hedged links"; experiments/motion_gap_loso.py): finaliser settings
+    rules.update({name: LinkRule() for name in HEDGE_CANDIDATES if name != "off"})
+    finaliser_settings.update({name: settings for name, settings in HEDGE_CANDIDATES.items() if name != "off"})
     if only:
         rules = {k: v for k, v in rules.items() if k in only}
-    totals = {name: [0, 0, 0, 0] for name in rules}  # snapshots, spanning both, people, links
+    totals = {name: [0, 0, 0, 0, 0] for name in rules}  # snapshots, spanning both, people, links, people without a snapshot
     for clips in sources.values():
         for a, b in sw.pairs_of(clips):
             for kind in sw.KINDS:
@@ -92,9 +97,10 @@ def main(argv=None) -> int:
                     t[1] += spanning
                     t[2] += 2
                     t[3] += len(finaliser.links)
-    for name, (snapshots, spanning, people, links) in totals.items():
+                    t[4] += len({0, 1} - {owner[int(r.best.frame_index)] for r in results})
+    for name, (snapshots, spanning, people, links, without) in totals.items():
         print(f"{name:6s}: {snapshots} snapshots for {people} people, {spanning} snapshots' tracks span two people, "
-              f"{links} re-links")
+              f"{links} re-links, {without} people without a snapshot (by the best crop's frame)")
     return 0
 
 

@@ -86,8 +86,11 @@ def run_material(frames, owner, detector, scorer, rules: dict) -> dict:
         rule, extra = rule if isinstance(rule, tuple) else (rule, {})  # (LinkRule, Finaliser settings)
         delivered = replay(recording, Finaliser.for_scorer(scorer, link=rule, **extra))
         people = [set(owner[np.asarray(r.frame_indices, np.int64)].tolist()) for r in delivered]
+        shown = {int(owner[int(r.best.frame_index)]) for r in delivered}  # whose face each best crop shows
+        present = {int(k) for k in np.unique(owner) if k >= 0}
         out["rules"][key] = {"snapshots": [sum(1 for p in people if k in p) for k in (0, 1)],
-                             "wrong": sum(1 for p in people if len(p) > 1), "delivered": len(delivered)}
+                             "wrong": sum(1 for p in people if len(p) > 1), "delivered": len(delivered),
+                             "without": len(present - shown)}
     return out
 
 
@@ -130,7 +133,10 @@ def totals(rows, key: str) -> dict:
     return {"returns": len(ret), "return_snapshots": sum(r["rules"][key]["snapshots"][0] for r in ret),
             "returns_one": sum(r["rules"][key]["snapshots"][0] == 1 for r in ret),
             "nexts": len(nxt), "next_joined": sum(r["rules"][key]["wrong"] > 0 for r in nxt),
-            "wrong": sum(r["rules"][key]["wrong"] for _, r in rows)}
+            "wrong": sum(r["rules"][key]["wrong"] for _, r in rows),
+            # people no best crop shows (hedged links, session 17; absent from older caches)
+            "return_without": sum(r["rules"][key].get("without", 0) for r in ret),
+            "next_without": sum(r["rules"][key].get("without", 0) for r in nxt)}
 
 
 def edge_colours(material, short: bool = False) -> dict:

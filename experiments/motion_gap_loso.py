@@ -21,6 +21,13 @@ in box sides a second, that the later one keeps along its direction):
 
 Reference, never chosen: ``edge_short`` (session 14) and ``motion + edge_short``.
 
+``--set hedge`` (session 17, :data:`HEDGE_CANDIDATES`, pre-registered: hedged links, docs/persons.md
+"Hedged links"): ``Finaliser(hedge=HedgeRule(...))`` settings; every link is made as by the default,
+a doubtful one delivers each side's best crop. Selection per held-out family: the fewest persons
+without a snapshot (no delivered best crop shows them) on the other three's crossing and occluded
+tiled crowds, then the fewest snapshots per person on both; ties to ``off``. The table's fifth
+number is those persons (for the edge: people of the end-to-end runs).
+
 ``--set reach`` (session 16, :data:`REACH_CANDIDATES`, pre-registered the same way: a bouncing
 child's reach, docs/persons.md): the short link's position allowance grows by ``reach_per_speed``
 x the earlier fragment's path speed (box sides a second, from ``reach_speed`` up, at most
@@ -52,6 +59,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import short_link_loso as sll  # noqa: E402
+from facesel.select.hedging import HedgeRule  # noqa: E402
 
 CANDIDATES = {
     "off": {},
@@ -78,15 +86,36 @@ REACH_CANDIDATES = {
 ORDER_CANDIDATES = {"off": {"await_predecessor": False}, "await_predecessor": {"await_predecessor": True}}
 """The order of release (session 16; a Finaliser setting, docs/persons.md "A bouncing child's reach");
 named explicitly both ways, the pipeline's finaliser having it on since."""
-SETS = {"motion": (CANDIDATES, REFERENCE), "reach": (REACH_CANDIDATES, {}), "order": (ORDER_CANDIDATES, {})}
+HEDGE_CANDIDATES = {
+    # Hedged links (session 17; docs/persons.md "Hedged links"; Finaliser(hedge=HedgeRule(...))): a
+    # short link is made, but when doubtful each side keeps its own snapshot. Written down before any
+    # held-out figure of them was seen; the fractions were read off experiments/hedge_margins.py's
+    # ranges on all families (the wrong joins' position 0.57-0.92 of the allowance, colours 0.29-0.99
+    # of the limit), so they are not blind: the held-out choice guards only which of them is taken.
+    "off": {},
+    "pos50": {"hedge": HedgeRule(position=0.5)},
+    "pos60": {"hedge": HedgeRule(position=0.6)},
+    "pos70": {"hedge": HedgeRule(position=0.7)},
+    "col60": {"hedge": HedgeRule(colour=0.6)},
+    "col70": {"hedge": HedgeRule(colour=0.7)},
+    "pos50_col60": {"hedge": HedgeRule(position=0.5, colour=0.6)},
+    "pos60_col70": {"hedge": HedgeRule(position=0.6, colour=0.7)},
+    "crowd1": {"hedge": HedgeRule(crowd=1)},
+}
+SETS = {"motion": (CANDIDATES, REFERENCE), "reach": (REACH_CANDIDATES, {}), "order": (ORDER_CANDIDATES, {}),
+        "hedge": (HEDGE_CANDIDATES, {})}
 """Candidate families (``--set``): each its candidates and references, judged by the same protocol."""
 KINDS = ("crossing", "occluded", "edge")
 
 
+SET = "motion"
+
+
 def use(name: str) -> None:
     """Judge the candidate family ``name`` of :data:`SETS` (this module's and short_link_loso's)."""
-    global CANDIDATES, REFERENCE
+    global CANDIDATES, REFERENCE, SET
     CANDIDATES, REFERENCE = SETS[name]
+    SET = name
     sll.CANDIDATES, sll.REFERENCE, sll.facts = CANDIDATES, REFERENCE, facts
 _facts = sll.facts
 
@@ -147,7 +176,7 @@ def edge_cells(cache: Path, fams, table: dict) -> None:
         for key in {**CANDIDATES, **REFERENCE}:
             t = erl.totals(rows, key)
             table[(key, family, "edge")] = [t["returns"] + t["nexts"], t["return_snapshots"] - t["returns"],
-                                            t["next_joined"], 0]
+                                            t["next_joined"], 0, t["return_without"] + t["next_without"]]
         for name, r in rows:
             frags = r["fragments"]
             for e, _ in frags:
@@ -190,7 +219,24 @@ def report(table: dict, families: list) -> None:
         per = sum(cell(name, f, "crossing")[1] for f in rest) / max(1, sum(cell(name, f, "crossing")[0] for f in rest))
         return wrong, split, per
 
-    sll.held_out(table, families, CANDIDATES, REFERENCE, KINDS, score)
+    def hedge_score(name, rest):
+        """Hedged links (pre-registered, session 17): persons without a snapshot on the crossing and
+        occluded tiled crowds, then snapshots per person on both."""
+        kinds = ("crossing", "occluded")
+        lost = sum(cell(name, f, k)[4] if len(cell(name, f, k)) > 4 else 0 for f in rest for k in kinds)
+        per = sum(cell(name, f, k)[1] for f in rest for k in kinds) / max(1, sum(cell(name, f, k)[0] for f in rest for k in kinds))
+        return lost, per
+
+    if SET == "hedge":
+        print("\npersons without a snapshot [crossing, tiled] and snapshots / persons [crossing, tiled], per family:")
+        for fam in families:
+            for name in CANDIDATES:
+                c, o = cell(name, fam, "crossing"), cell(name, fam, "occluded")
+                e = cell(name, fam, "edge")
+                print(f"  {fam:14s} {name:12s} without {c[4] if len(c) > 4 else '-'}, {o[4] if len(o) > 4 else '-'}; "
+                      f"snapshots {c[1]}/{c[0]}, {o[1]}/{o[0]}; wrong {c[2]}, {o[2]}; genuine not joined {c[3]}, {o[3]}; "
+                      f"edge: return snapshots over one {e[1]}, next joined {e[2]}, people without {e[4] if len(e) > 4 else '-'}")
+    sll.held_out(table, families, CANDIDATES, REFERENCE, KINDS, hedge_score if SET == "hedge" else score)
 
 def why_tiled(fams) -> None:
     """The occluded tiled crowds replayed under a :class:`Probe` of the default: the motion facts of

@@ -79,7 +79,7 @@ def facts(rule, a, b) -> str:
             f"(veto edge {left_by_edge(a, b, 0.02)}, entered {entered_by_edge(a, b, 0.02)}); {verdicts}")
 
 
-FINALISER_KEYS = ("interleave_waiting", "await_predecessor")
+FINALISER_KEYS = ("interleave_waiting", "await_predecessor", "hedge")
 """Candidate settings that belong to the :class:`~facesel.select.finalise.Finaliser`, not the
 :class:`~facesel.select.linking.LinkRule` (a candidate family may mix them: motion_gap_loso ``--set order``)."""
 
@@ -117,6 +117,20 @@ def wrong_links(where: str, rec, links, fragments, facts, skip=frozenset()) -> N
             fa, fb = fragments[a], fragments[int(b)]
             print(f"  [{where}] WRONG link {a} ({fa.first_frame}-{fa.last_frame}) {sorted(ta)} -> {b} "
                   f"({fb.first_frame}-{fb.last_frame}) {sorted(tb)}: {facts(LinkRule(), fa, fb)}", flush=True)
+
+
+def keep_fragments(fin) -> dict:
+    """Track id -> the evidence of each fragment as ``fin`` (a Finaliser) takes it from its book at
+    the close (before any merge), filled while ``fin`` runs."""
+    fragments, pop = {}, fin.evidence.pop
+
+    def keep(track_id):
+        evidence = pop(track_id)
+        fragments[int(track_id)] = evidence
+        return evidence
+
+    fin.evidence.pop = keep
+    return fragments
 
 
 def crowd_table(fams, layouts: int, table: dict) -> None:
@@ -168,11 +182,16 @@ def crowd_table(fams, layouts: int, table: dict) -> None:
                                 print(f"  [{family} {kind} {label}] WRONG fragment {m} on {sorted(ks)} (the tracker's)", flush=True)
                     else:  # a candidate's own wrong links (those the default does not make)
                         wrong_links(f"{family} {kind} {label} {name}", rec, fin.links, fragments, facts, skip=base_links)
-                    cell = table.setdefault((name, family, kind), [0, 0, 0, 0])
+                    cell = table.setdefault((name, family, kind), [0, 0, 0, 0, 0])
                     cell[0] += len(figs["tracked_tiles"])
                     cell[1] += figs["snapshots"]
                     cell[2] += figs["wrong_joins"]
                     cell[3] += len(base - genuine)
+                    # persons (walkers, tiles) no delivered snapshot's best crop shows (hedged links, session 17)
+                    cell[4] += len(figs["tracked_tiles"] - set(figs["per_tile"]))
+                    if len(fin.links) + len(getattr(fin, "hedges", [])) != len(base_links):
+                        print(f"  [{family} {kind} {label} {name}] links {len(fin.links)} + hedged "
+                              f"{len(getattr(fin, 'hedges', []))} differ from the default's {len(base_links)}", flush=True)
         for name in {**CANDIDATES, **REFERENCE}:
             print(f"{family:12s} {name:18s} " + "  ".join(f"{k}: {table[(name, family, k)]}" for k in ("crossing", "occluded")
                                                           if (name, family, k) in table), flush=True)
@@ -296,7 +315,7 @@ def held_out(table: dict, families: list, candidates: dict, reference: dict, kin
         rest = [f for f in families if f != out]
         best = min(candidates, key=lambda name, rest=rest: score(name, rest))
         for k in kinds:
-            sums[k] = [a + b for a, b in zip(sums[k], cell(best, out, k))]
+            sums[k] = [a + b for a, b in itertools.zip_longest(sums[k], cell(best, out, k), fillvalue=0)]
         print(f"  {out:12s} chose {best:12s}: " + "; ".join(
             f"{k} {cell(best, out, k)} (off {cell('off', out, k)})" for k in kinds))
     for k, v in sums.items():

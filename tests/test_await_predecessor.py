@@ -16,7 +16,8 @@ import pytest
 from facesel.select.finalise import Finaliser
 from facesel.select.linking import LinkRule
 from facesel.select.tracklog import SelectedTrack
-from facesel.types import Detections, Snapshot
+from evidence_helpers import stream_tracks
+from facesel.types import Snapshot
 
 FPS = 25.0
 SIDE = 40.0
@@ -42,18 +43,8 @@ def _run(awaits: bool, q_x: float = 100.0):
     {track id: frame of release}, links)."""
     spans, x_of = {1: P, 2: Q}, {1: 100.0, 2: q_x}
     fin = Finaliser(grace_seconds=1.0, link=LinkRule(), faceness=None, await_predecessor=awaits)
-    released = {}
-    for f in range(200):
-        ids = [t for t, span in spans.items() if f in span]
-        if ids:
-            boxes = np.stack([_box(x_of[t]) for t in ids])
-            fin.evidence.observe_frame(ids, Detections(boxes, np.full(len(ids), 0.9, np.float32)), f / FPS, f,
-                                       [None] * len(ids))
-        for t in [t for t, c in CLOSES.items() if c == f]:
-            fin.add(_result(t, spans[t], x_of[t]), f / FPS)
-        released.update({int(r.track_id): f for r in fin.poll(f / FPS)})
-    released.update({int(r.track_id): 200 for r in fin.flush()})
-    return released, fin.links
+    out = stream_tracks(fin, spans, CLOSES, lambda t: _box(x_of[t]), lambda t: _result(t, spans[t], x_of[t]), 200, FPS)
+    return {int(r.track_id): f for f, r in out}, fin.links
 
 
 def test_by_default_the_later_fragment_is_released_before_its_predecessor_is_asked():

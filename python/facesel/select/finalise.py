@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from facesel.select.evidence import EvidenceBook, TrackEvidence
 from facesel.select.face_vote import VOTE_METHOD, DoseFaceVote, shipped_vote_model
 from facesel.select.faceness import DROP_REASONS, KEPT, POOR, FacenessRule
+from facesel.select.hedging import HedgeRule, joined_parts
 from facesel.select.interleave import InterleaveRule, merged_evidence
 from facesel.select.linking import LinkRule
 from facesel.select.merging import merge_results
@@ -52,11 +53,12 @@ class FinaliserStats:
     released: int = 0
     released_poor: int = 0
     dropped: dict = field(default_factory=lambda: {reason: 0 for reason in DROP_REASONS})
+    hedged: int = 0  # snapshots released besides their chain's, one per side of a hedged link (Finaliser.hedge)
 
     def as_dict(self) -> dict:
         """The counters as a JSON-ready dict (``dropped`` by reason)."""
         return {"closed": self.closed, "merged": self.merged, "released": self.released,
-                "released_poor": self.released_poor, "dropped": dict(self.dropped)}
+                "released_poor": self.released_poor, "dropped": dict(self.dropped), "hedged": self.hedged}
 
     def summary(self) -> str:
         """One line for ``facesel run``'s report: closed, merged, kept (poor faces) and dropped by reason."""
@@ -74,6 +76,28 @@ class _Held:
     long_wait: bool = False  # held on after the grace period for a long link (linking.LinkRule.long_gap_seconds)
     vote: float | None = None  # its not-a-face vote, once scored with the others judged at once (Finaliser._judge_all)
     awaits_until: float | None = None  # held on for a predecessor not yet asked (Finaliser.await_predecessor)
+    # The chain's parts between hedged links (Finaliser.hedge), each delivered as its own snapshot;
+    # None: one part, ``result`` itself. ``hedge_next``: the link to the open successor it waits
+    # for is hedged.
+    pieces: list | None = None
+    hedge_next: bool = False
+
+    @property
+    def parts(self) -> list:
+        """The results this chain delivers when kept (one without hedged links)."""
+        return [self.result] if self.pieces is None else self.pieces
+
+    @property
+    def tip_id(self) -> int:
+        """The id of the chain's latest part (a link from the chain is recorded from it)."""
+        return int(self.parts[-1].track_id)
+
+
+def _pieces(first: _Held, second: _Held, hedged: bool) -> list | None:
+    """The parts of ``first`` continued by ``second`` (None: one part)."""
+    if not hedged and first.pieces is None and second.pieces is None:
+        return None
+    return joined_parts(first.parts, second.parts, hedged, merge_results)
 
 
 class Finaliser:
@@ -116,11 +140,21 @@ class Finaliser:
         No gate is loosened; a result waits at most the predecessor's remaining hold. Off by
         default here; on in :meth:`for_scorer`, the pipeline's finaliser (docs/persons.md, "A
         bouncing child's reach": the order of release, pre-registered and measured).
+    hedge : HedgeRule or None
+        **Hedged links** (issue 23, session 17): a short link is made as without it, but when
+        it is doubtful (:meth:`HedgeRule.doubt`: a gate's value close to its limit, no colours,
+        a switch cue, a crowd) the chain delivers the best crop of each side of that link as
+        its own result (each part's, in time order, under the id of its first fragment; a chain
+        kept by the verdict delivers every part, one dropped none). A wrong join then costs
+        nobody their snapshot and a right one a duplicate; no link is refused, so no other
+        link changes. Hedged links are listed in :attr:`hedges`, not in :attr:`links` (which
+        holds the links whose two sides are delivered as one). None (the default): never
+        (docs/persons.md "Hedged links").
     """
 
     def __init__(self, grace_seconds: float = 1.0, link: LinkRule | None = None,
                  faceness: FacenessRule | None = None, face_vote=None, interleave: InterleaveRule | None = None,
-                 interleave_waiting: bool = False, await_predecessor: bool = False):
+                 interleave_waiting: bool = False, await_predecessor: bool = False, hedge: HedgeRule | None = None):
         if face_vote is not None and not callable(face_vote):
             raise TypeError(f"face_vote must be callable or None, got {type(face_vote).__name__}")
         self.face_vote = face_vote
@@ -141,12 +175,16 @@ class Finaliser:
         if not isinstance(await_predecessor, bool):
             raise TypeError(f"await_predecessor must be a bool, got {type(await_predecessor).__name__}")
         self.await_predecessor = await_predecessor
+        if hedge is not None and not isinstance(hedge, HedgeRule):
+            raise TypeError(f"hedge must be a HedgeRule or None, got {type(hedge).__name__}")
+        self.hedge = hedge
         self.faceness = faceness
         self._residuals = faceness is None or faceness.min_quality is None  # the landmark vote is used
         self.evidence = EvidenceBook(self._residuals)
         self.stats = FinaliserStats()
         self.drops: list[tuple[int, str]] = []  # (track id, reason) of the last drops, for reports
         self.links: list[tuple[int, int]] = []  # (earlier id, later id) of the last re-links, for reports
+        self.hedges: list[tuple[int, int, str]] = []  # (earlier id, later id, why) of the last hedged links
         self._held: dict[int, _Held] = {}
         self._waiting: dict[int, _Held] = {}  # open successor's id -> the fragment it continues
         # Evidence of the results released lately (within the longest link gap): a long link asks
@@ -206,11 +244,13 @@ class Finaliser:
         self.stats.closed += 1
         evidence = self.evidence.pop(result.track_id)
         earlier = self._waiting.pop(int(result.track_id), None)
+        pieces = None
         if earlier is not None:
+            pieces = _pieces(earlier, _Held(result, evidence, float(now)), earlier.hedge_next)
             result = merge_results(earlier.result, result)
             evidence = earlier.evidence.absorb(evidence)
             self.stats.merged += 1
-        self._held[int(result.track_id)] = _Held(result, evidence, float(now))
+        self._held[int(result.track_id)] = _Held(result, evidence, float(now), pieces=pieces)
 
     def poll(self, now: float) -> list:
         """Results whose grace period is over, judged; the faces among them, in closing order."""
@@ -336,16 +376,23 @@ class Finaliser:
                     best, best_cost, best_open = track_id, cost, True
         if best is None:
             return False
-        held = self._absorb_between(held, self._held[best].evidence if not best_open else self.evidence.get(best), others)
-        self.links = (self.links + [(int(held.result.track_id), int(best))])[-1000:]
+        later_evidence = self._held[best].evidence if not best_open else self.evidence.get(best)
+        why = None if self.hedge is None else self.hedge.doubt(self.link, held.evidence, later_evidence, others)
+        held = self._absorb_between(held, later_evidence, others)
+        if why is None:
+            self.links = (self.links + [(held.tip_id, int(best))])[-1000:]
+        else:
+            self.hedges = (self.hedges + [(held.tip_id, int(best), why)])[-1000:]
         if best_open:
+            held.hedge_next = why is not None
             self._waiting[best] = held
         else:
             # The successor closed already: the merged result lives on under the earlier id and
             # gets the successor's grace period (a third fragment may still continue it).
             later = self._held.pop(best)
             self._held[int(held.result.track_id)] = _Held(
-                merge_results(held.result, later.result), held.evidence.absorb(later.evidence), later.closed_at)
+                merge_results(held.result, later.result), held.evidence.absorb(later.evidence), later.closed_at,
+                pieces=_pieces(held, later, why is not None))
             self.stats.merged += 1
         return True
 
@@ -363,9 +410,9 @@ class Finaliser:
         other = self._held.pop(track_id)
         first, second = sorted((held, other), key=lambda h: h.evidence.first_frame)
         merged = _Held(merge_results(first.result, second.result), merged_evidence(held.evidence, other.evidence),
-                       max(held.closed_at, other.closed_at))
+                       max(held.closed_at, other.closed_at), pieces=_pieces(first, second, False))
         self._held[int(first.result.track_id)] = merged
-        self.links = (self.links + [(int(first.result.track_id), int(second.result.track_id))])[-1000:]
+        self.links = (self.links + [(first.tip_id, int(second.result.track_id))])[-1000:]
         self.stats.merged += 1
         return True
 
@@ -383,8 +430,9 @@ class Finaliser:
             return False
         first, second = sorted((held, chain), key=lambda h: h.evidence.first_frame)
         self._waiting[open_id] = _Held(merge_results(first.result, second.result),
-                                       merged_evidence(held.evidence, chain.evidence), chain.closed_at)
-        self.links = (self.links + [(int(first.result.track_id), int(second.result.track_id))])[-1000:]
+                                       merged_evidence(held.evidence, chain.evidence), chain.closed_at,
+                                       pieces=_pieces(first, second, False), hedge_next=chain.hedge_next)
+        self.links = (self.links + [(first.tip_id, int(second.result.track_id))])[-1000:]
         self.stats.merged += 1
         return True
 
@@ -402,9 +450,9 @@ class Finaliser:
             if not skipped.evidence.first_frame > held.evidence.last_frame:
                 self._held[track_id] = skipped  # overlaps one absorbed just before: left alone
                 continue
-            self.links = (self.links + [(int(held.result.track_id), int(track_id))])[-1000:]
+            self.links = (self.links + [(held.tip_id, int(track_id))])[-1000:]
             held = _Held(merge_results(held.result, skipped.result), held.evidence.absorb(skipped.evidence),
-                         held.closed_at, held.long_wait)
+                         held.closed_at, held.long_wait, pieces=_pieces(held, skipped, False))
             self.stats.merged += 1
         return held
 
@@ -459,7 +507,8 @@ class Finaliser:
         """The verdict on one retired result (``held.vote``: its not-a-face vote if scored already)."""
         if self.faceness is None:
             self.stats.released += 1
-            return [held.result]
+            self.stats.hedged += len(held.parts) - 1
+            return list(held.parts)
         voted = [] if held.vote is None else [float(held.vote)]
         asked = []
 
@@ -479,7 +528,8 @@ class Finaliser:
         if verdict in (KEPT, POOR):
             self.stats.released += 1
             self.stats.released_poor += verdict == POOR
-            return [held.result]
+            self.stats.hedged += len(held.parts) - 1  # a hedged chain delivers each part's best crop
+            return list(held.parts)
         self.stats.dropped[verdict] += 1
         self.drops = (self.drops + [(int(held.result.track_id), verdict)])[-1000:]
         logger.info("track %d dropped as %s (best detector confidence %.2f, face vote %.3g, %d observations)",
