@@ -63,6 +63,9 @@ class Found:
 
 @dataclass
 class SearchResult:
+    """What the find page shows: the matching records, the cameras to filter by, the matches
+    counted per camera and local day, and the records refused while searching."""
+
     records: list[Found]
     cameras: list[str]                               # every camera of the vault (for the filter)
     counts: list[tuple[str, str, int]]               # (camera, local day, records) of the matches

@@ -33,6 +33,10 @@ class PendingOpening:
 
 @dataclass
 class DeskState:
+    """The desk's one session: where records come from, the session's secrets (start token,
+    secret path, cookie id, CSRF token), the opening request being collected and the opening in
+    progress, the records whose view is logged, and the lock every request takes."""
+
     source: object        # a facesel.review.sources.VaultSource or CentralSource
     keystore_dir: Path
     idle_seconds: float = 600.0

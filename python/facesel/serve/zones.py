@@ -32,6 +32,9 @@ ZONE_KEYS = {"kind", "name", "points"}
 
 @dataclass(frozen=True)
 class Zone:
+    """One polygon of a camera's frame where faces are ignored (``ignore``) or the only places they
+    count (``only``)."""
+
     kind: str
     """``ignore`` or ``only``."""
     points: tuple
