@@ -58,7 +58,8 @@ from motion_gap_loso import HEDGE_CANDIDATES  # noqa: E402
 SOURCES = ("signers", "liveportrait", "retalking", "other")
 MATERIALS = ("crossing", "occluded", "splices", "replacements", "edge")
 """Each material's [persons, snapshots, persons without a snapshot] per (candidate, source); for the
-edge, persons are returns + next persons and snapshots the return snapshots."""
+edge, persons and snapshots are the returns and their snapshots, and "without" counts the people of
+the returns and of the next-person pairs (2 each)."""
 BOUND = 1.10
 OCCLUSION_DEFAULT = "either (default), colours 0.5, re-join 0.4"  # crowds_occlusion_loso's name for off
 
@@ -114,7 +115,7 @@ def load(tables, occlusion: Path, splices: Path) -> tuple[dict, list]:
     for p in tables:
         for (name, fam, kind), v in pickle.loads(Path(p).read_bytes())["table"].items():
             if kind == "edge":  # [runs, return snapshots over one, next joined, 0, without, returns]
-                cell[(name, fam, "edge")] = [v[0], v[5] + v[1], v[4]]
+                cell[(name, fam, "edge")] = [v[5], v[5] + v[1], v[4]]  # persons: the returns (their snapshots)
             else:  # [persons, snapshots, wrong, genuine refused, without]
                 cell[(name, fam, kind)] = [v[0], v[1], v[4]]
     for key, v in json.loads(Path(occlusion).read_text())["table"].items():
@@ -186,6 +187,9 @@ def report(cell: dict, rows: list, shared: Path | None) -> None:
     agree = sum(p == whole for p in picks.values())
     print(f"\nheld out, all sources: default {fmt(base_all)}\n                       chosen  {fmt(held)}")
     print(f"the rule on all four sources chooses {whole}; folds choosing it: {agree} of 4 ({picks})")
+    for out in SOURCES:  # for reading: the all-source choice on each source (in-sample)
+        mine = [r for r in rows if r["first"] == out]
+        print(f"  {whole} on {out:12s} (in-sample): {fmt(figures(cell, rows, whole, [out], mine))}")
     a = agree >= 3 and whole != "off"
     b = sum(held[m][2] for m in MATERIALS) < sum(base_all[m][2] for m in MATERIALS) and not worse
     c = within_bound(held, base_all)
