@@ -108,3 +108,21 @@ def test_a_real_full_tmpfs_under_the_vault(shared_data, tmp_path, capsys, keys):
     finally:
         subprocess.run(["umount", str(mount)], check=False)
 
+
+def test_a_full_plaintext_folder_is_named_without_libpng_s_own_line(tmp_path, capsys):
+    # Every snapshot name points at /dev/full, which takes no byte (ENOSPC), as a full disk.
+    # Before: libpng's "Write Error" on stderr, then "could not write .../track_00001.png", no reason.
+    from facesel.demo_data import demo_clip
+
+    out = tmp_path / "plain"
+    out.mkdir()
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full on this system")
+    for track_id in range(200):
+        (out / f"track_{track_id:05d}.png").symlink_to("/dev/full")
+    code, _, err = run_cli(capsys, "run", demo_clip(), "--no-progress", "--plaintext-out", out)
+    assert code == 1
+    line = _last_error(err)
+    assert f"--plaintext-out {out} could not be written (No space left on device" in line
+    assert re.search(r"--plaintext-out: 0 track\(s\) written in this run, [1-9]\d* could not be", line), line
+    assert "libpng" not in err
