@@ -149,8 +149,7 @@ class RunSession:
                   f"(newest frame kept), {stats.reconnects} reconnects", file=sys.stderr)
         if self.preview is not None:
             self.preview.close()
-            print(f"preview (faces in the clear, testing only): {self.preview.frames} frames in "
-                  f"{self.preview.path}", file=sys.stderr)
+            print(self.preview.summary(), file=sys.stderr)
         self._emit({"event": "run_finished", "frames": self._frames, "tracks": self._tracks,
                     "reason": self.finish_reason or self.stop_reason or ("error" if exc[0] else "end of input")})
         sys.stdout, sys.stderr = self._streams
