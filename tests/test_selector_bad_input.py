@@ -162,3 +162,26 @@ def test_a_mistyped_setting_gets_did_you_mean_and_a_positional_config_is_named()
     with pytest.raises(TypeError, match=r"keyword argument: Selector\(config=PipelineConfig\(\.\.\.\)\)"):
         Selector(PipelineConfig(min_hits=2))
     assert Selector(scorer=LaplacianVarianceScorer(), config=PipelineConfig(min_hits=2)).config.min_hits == 2
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_an_error_in_a_run_loop_held_in_a_variable_still_delivers_the_open_tracks(threads):
+    # ux17: with the run's generator kept in a variable (``views = selector.run(...)``, as
+    # ``facesel run`` does), an error in the loop's body left it suspended, holding the Selector:
+    # leaving ``with selector:`` then failed with "Selector.flush called while Selector.run is still
+    # running", hiding the error, and the people in view were never delivered (a second Ctrl-C in
+    # ``facesel run`` lost them). The shipped clip: a person in view at frame 20.
+    from facesel.demo_data import demo_clip
+    from facesel.video import open_source
+
+    delivered = []
+    selector = Selector(threads=threads, sinks=[CallbackSink(delivered.append)])
+    with pytest.raises(KeyError, match="the caller's own error"):
+        with selector:
+            views = selector.run(open_source(demo_clip()))
+            for view in views:
+                if view.frame_index == 20:
+                    raise KeyError("the caller's own error")
+    assert delivered and all(result.last_frame <= 20 for result in delivered)
+    assert selector.open_tracks == 0
+    assert len(list(selector.run(open_source(demo_clip(), max_frames=3)))) == 3  # the Selector is free again

@@ -14,6 +14,7 @@ import logging
 import math
 import threading
 import time
+import weakref
 from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
 
@@ -152,6 +153,7 @@ class Selector:
         self._last_stamp = 0.0
         self._dropped = 0
         self._busy = threading.Lock()
+        self._runs: weakref.WeakSet = weakref.WeakSet()  # run() generators not yet collected
         self._busy_with = ""
 
     # -- state ---------------------------------------------------------------------------------
@@ -253,7 +255,15 @@ class Selector:
         pipeline falls behind (:class:`facesel.live.LatestFrames`), before detection; the drops
         are counted in :attr:`dropped`, ``timings["dropped"]`` and each ``FrameView.dropped``.
         A file is read without dropping (it waits for the pipeline). ``frames`` with
-        ``keeps_newest = True`` drop (and count) by themselves: no buffer is added."""
+        ``keeps_newest = True`` drop (and count) by themselves: no buffer is added.
+
+        Leaving ``with selector:`` closes a run loop an error or a ``break`` left suspended, then
+        flushes."""
+        stream = self._run_one_at_a_time(frames, live)
+        self._runs.add(stream)
+        return stream
+
+    def _run_one_at_a_time(self, frames, live):
         _check_frames(frames)
         with self._one_at_a_time("run"):
             yield from self._run(frames, live)
@@ -312,7 +322,19 @@ class Selector:
     def __exit__(self, exc_type, exc, tb) -> None:
         # A stream that breaks still delivers its open tracks; an error raised here is chained
         # to the one that broke the stream, not hiding it.
+        self._close_suspended_runs()
         self.flush()
+
+    def _close_suspended_runs(self) -> None:
+        # A run loop left by an error while its generator is still referenced (``views =
+        # selector.run(...)``, as ``facesel run`` does) holds the Selector: the flush here was
+        # refused ("Selector.flush called while Selector.run is still running") and the open
+        # tracks were never delivered: a second Ctrl-C in ``facesel run`` lost the people in view
+        # (ux17). Closing it stops its threads and frees the Selector. A run executing in another
+        # thread (gi_running) is left alone: the flush then says so.
+        for stream in list(self._runs):
+            if not stream.gi_running:
+                stream.close()
 
     @contextmanager
     def _one_at_a_time(self, call: str):
