@@ -126,3 +126,30 @@ def test_a_full_plaintext_folder_is_named_without_libpng_s_own_line(tmp_path, ca
     assert f"--plaintext-out {out} could not be written (No space left on device" in line
     assert re.search(r"--plaintext-out: 0 track\(s\) written in this run, [1-9]\d* could not be", line), line
     assert "libpng" not in err
+
+
+def test_a_second_ctrl_c_says_what_each_output_holds(tmp_path, capsys, keys, monkeypatch):
+    # Before: the run printed "interrupted" only (exit 130); the people in view were sealed by the
+    # flush, but nothing said so. Two real SIGINTs at frame 20 of the shipped clip: the first asks
+    # the run to stop, the second (the session's own handler) raises KeyboardInterrupt at once.
+    import signal
+
+    from facesel.cli import run_session
+    from facesel.demo_data import demo_clip
+
+    after_frame = run_session.RunSession.after_frame
+
+    def ctrl_c_twice(self, selector, frame, stamp, view=None):
+        after_frame(self, selector, frame, stamp, view)
+        if self._frames == 20:
+            os.kill(os.getpid(), signal.SIGINT)
+            os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(run_session.RunSession, "after_frame", ctrl_c_twice)
+    vault = tmp_path / "vault"
+    code, _, err = run_cli(capsys, "run", demo_clip(), "--no-progress", "--vault", vault, *keys)
+    assert code == 130, err
+    sealed = len(list((vault / "records").glob("*.fsr")))
+    line = next(line for line in err.splitlines() if "INTERRUPTED by a second Ctrl-C" in line)
+    assert re.search(r"after \d+ of 35 frames", line), line
+    assert f"--vault: {sealed} snapshot(s) sealed in this run" in line and sealed > 0, line

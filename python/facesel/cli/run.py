@@ -137,7 +137,7 @@ def _run(args: argparse.Namespace) -> int:
 def _run_pipeline(args: argparse.Namespace, session: run_session.RunSession) -> int:
     from tqdm import tqdm
 
-    from facesel.cli.run_outputs import NamedOutput, OutputFailed, stop_line
+    from facesel.cli.run_outputs import NamedOutput, OutputFailed, interrupted_line, stop_line
     from facesel.config import from_arguments
     from facesel.selector import Selector, default_detector
     from facesel.sinks import CallbackSink, PlaintextSink, ReportSink, VaultSink
@@ -175,16 +175,23 @@ def _run_pipeline(args: argparse.Namespace, session: run_session.RunSession) -> 
         session.attach(selector, source.fps)
         start = time.perf_counter()
         with tqdm(total=source.frame_count, unit="frame", disable=args.no_progress, file=sys.stderr) as bar:
-            with selector:  # leaving it (also on an error, a signal or Ctrl-C) flushes the open tracks
-                # The annotated preview needs each frame beside its view: frame by frame (feed);
-                # otherwise Selector.run's stage threads, the tracks closed between segments.
-                views = views_by_segment(selector, session.segments(source), need_frames=session.preview is not None)
-                for frame, stamp, view in views:
-                    session.after_frame(selector, frame, stamp, view)
-                    bar.set_postfix(open=selector.open_tracks, closed=selector.closed_tracks, refresh=False)
-                    bar.update(1)
-                    if session.halted is None and any(out.failed for out in outputs):
-                        session.halted = "an output failed"  # the input stops; the open tracks still go out
+            try:
+                with selector:  # leaving it (also on an error, a signal or Ctrl-C) flushes the open tracks
+                    # The annotated preview needs each frame beside its view: frame by frame (feed);
+                    # otherwise Selector.run's stage threads, the tracks closed between segments.
+                    views = views_by_segment(selector, session.segments(source),
+                                             need_frames=session.preview is not None)
+                    for frame, stamp, view in views:
+                        session.after_frame(selector, frame, stamp, view)
+                        bar.set_postfix(open=selector.open_tracks, closed=selector.closed_tracks, refresh=False)
+                        bar.update(1)
+                        if session.halted is None and any(out.failed for out in outputs):
+                            session.halted = "an output failed"  # the input stops; the open tracks still go out
+            except KeyboardInterrupt:  # a second Ctrl-C (the first only stops the input)
+                bar.close()
+                print(f"facesel run: {interrupted_line(outputs, selector.timings['frames'], source.frame_count)}",
+                      file=sys.stderr)
+                raise
             if any(out.failed for out in outputs):
                 bar.close()
                 raise OutputFailed(stop_line(outputs, selector.timings["frames"], source.frame_count))

@@ -100,3 +100,15 @@ def stop_line(outputs: list[NamedOutput], frames: int, expected: int | None) -> 
         parts.append("the rest of the input was not read")
     parts.append("free space (or fix the folder) before the next run")
     return "; ".join(parts)
+
+
+def interrupted_line(outputs: list[NamedOutput], frames: int, expected: int | None) -> str:
+    """The line of a run a second Ctrl-C stopped at once: before, it said only "interrupted", and
+    nothing told whether the people in view were sealed (ux17). The with-block's flush has run by
+    then (unless a third Ctrl-C cut it): the counts say what each output holds."""
+    of = f" of {expected}" if expected else ""
+    held = "; ".join(f"{out.flag}: {out.kept} {'snapshot(s) sealed' if out.flag == '--vault' else 'track(s) written'}"
+                     " in this run" for out in outputs)
+    return (f"INTERRUPTED by a second Ctrl-C after {frames}{of} frames: stopped at once, the rest of the input "
+            f"not read; the tracks open then were closed and delivered as far as the stop allowed"
+            + (f"; {held}" if held else "") + " (exit 130)")
