@@ -60,3 +60,32 @@ def refuse_unwritable_file(flag: str, value: str | os.PathLike) -> None:
         raise ValueError(f"{flag} {value}: cannot be made: {folder} is a file, not a folder")
     if not _writable_folder(folder):
         raise ValueError(f"{flag} {value}: cannot be written: permission denied on {folder}")
+
+
+def _why_not_writable(path: Path) -> str:
+    """``read-only file system`` or ``permission denied``: why ``os.access`` said no for ``path``."""
+    try:
+        if os.statvfs(_nearest_existing(path)).f_flag & os.ST_RDONLY:
+            return "read-only file system"
+    except OSError:
+        pass
+    return "permission denied"
+
+
+def refuse_unloggable(what: str, log: str | os.PathLike) -> None:
+    """Raise ``ValueError`` when the audit log ``log`` (an existing file, or one to be made) or its
+    folder cannot be written: an opening is logged before anything is decrypted, and the log
+    failing only then cost the share holders their passphrases (``facesel open`` of a vault on a
+    read-only disk said ``audit.log: Read-only file system`` after they had typed them; ux17).
+
+    ``what`` names the log's owner for the message (``--vault /mnt/v``)."""
+    path = Path(log).expanduser()
+    folder = path.parent
+    if not folder.is_dir():
+        return  # no vault there: the caller's own message ("no vault at ...") says so
+    effective = os.access in os.supports_effective_ids
+    writable = os.access(folder, os.W_OK | os.X_OK, effective_ids=effective) and (
+        not path.exists() or os.access(path, os.W_OK, effective_ids=effective))
+    if not writable:
+        raise ValueError(f"{what}: its audit log {path} cannot be written ({_why_not_writable(path)}): an opening "
+                         "is logged there before anything is decrypted; no share was read")
