@@ -41,12 +41,12 @@ def refuse_unwritable_folder(flag: str, value: str | os.PathLike) -> None:
     existing = _nearest_existing(path)
     if existing == path:
         if path.is_dir() and not _writable_folder(path):
-            raise ValueError(f"{flag} {value}: cannot write into it: permission denied")
+            raise ValueError(f"{flag} {value}: cannot write into it: {_why_not_writable(path)}")
         return
     if not existing.is_dir():
         raise ValueError(f"{flag} {value}: cannot be made: {existing} is a file, not a folder")
     if not _writable_folder(existing):
-        raise ValueError(f"{flag} {value}: cannot be made: permission denied on {existing}")
+        raise ValueError(f"{flag} {value}: cannot be made: {_why_not_writable(existing)} on {existing}")
 
 
 def refuse_unwritable_file(flag: str, value: str | os.PathLike) -> None:
@@ -59,11 +59,12 @@ def refuse_unwritable_file(flag: str, value: str | os.PathLike) -> None:
     if not folder.is_dir():
         raise ValueError(f"{flag} {value}: cannot be made: {folder} is a file, not a folder")
     if not _writable_folder(folder):
-        raise ValueError(f"{flag} {value}: cannot be written: permission denied on {folder}")
+        raise ValueError(f"{flag} {value}: cannot be written: {_why_not_writable(folder)} on {folder}")
 
 
 def _why_not_writable(path: Path) -> str:
-    """``read-only file system`` or ``permission denied``: why ``os.access`` said no for ``path``."""
+    """``read-only file system`` or ``permission denied``: why ``os.access`` said no for ``path``
+    (a vault on a disk mounted read-only was said "permission denied", even to root; ux17)."""
     try:
         if os.statvfs(_nearest_existing(path)).f_flag & os.ST_RDONLY:
             return "read-only file system"
