@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import errno
 import os
-import subprocess
 
-import pytest
+from small_tmpfs import small_tmpfs
 from test_vault_common import orl_faces, run_cli, sealed_vault
 
 
@@ -51,17 +50,10 @@ def test_authority_init_onto_a_full_disk_names_the_file_and_leaves_nothing(tmp_p
 
 def test_audit_head_onto_a_real_full_tmpfs(shared_data, tmp_path, capsys):
     vault = sealed_vault(tmp_path, orl_faces(shared_data, 1))[1]
-    mount = tmp_path / "small"
-    mount.mkdir()
-    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8k", "tmpfs", str(mount)],
-                                           capture_output=True).returncode != 0:
-        pytest.skip("a small tmpfs needs root (and mount rights); the stand-in above covers the same path")
-    try:
+    with small_tmpfs(tmp_path / "small", "8k") as mount:
         _fill(mount)
         line = _error(*run_cli(capsys, "audit", "head", "--vault", vault, "--out", mount / "head.json")[::2], "audit")
         assert line.endswith(f"{mount / 'head.json'}: No space left on device"), line
-    finally:
-        subprocess.run(["umount", str(mount)], check=False)
 
 
 def _fill(folder):

@@ -4,10 +4,10 @@ said "permission denied", even to root, for whom nothing is denied but the mount
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
+from small_tmpfs import small_tmpfs
 from test_vault_common import run_cli
 
 CLIP = Path(__file__).resolve().parents[1] / "python" / "facesel" / "demo_data" / "intel_face_demographics_walking.gif"
@@ -16,17 +16,8 @@ CLIP = Path(__file__).resolve().parents[1] / "python" / "facesel" / "demo_data" 
 @pytest.fixture
 def read_only(tmp_path):
     """A tmpfs holding ``v/`` (a folder), remounted read-only (root only)."""
-    mount = tmp_path / "ro"
-    mount.mkdir()
-    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)],
-                                           capture_output=True).returncode != 0:
-        pytest.skip("mounting a read-only tmpfs needs root (and mount rights)")
-    try:
-        (mount / "v").mkdir()
-        subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True)
+    with small_tmpfs(tmp_path / "ro", "64k", read_only=True, prepare=lambda folder: (folder / "v").mkdir()) as mount:
         yield mount
-    finally:
-        subprocess.run(["umount", str(mount)], check=False)
 
 
 def _line(code, err, command):

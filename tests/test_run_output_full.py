@@ -11,11 +11,10 @@ from __future__ import annotations
 import errno
 import os
 import re
-import subprocess
 import time
-from pathlib import Path
 
 import pytest
+from small_tmpfs import small_tmpfs
 from test_vault_common import run_cli
 
 ARCADE = "videos/arcade_walkers_1080p.mp4"  # 105 frames, about 12 snapshots
@@ -93,39 +92,13 @@ def test_a_full_vault_says_what_was_sealed_before_it_and_what_was_not(shared_dat
 
 def test_a_real_full_tmpfs_under_the_vault(shared_data, tmp_path, capsys, keys):
     """The same on a real 160 KiB tmpfs (root only): the vault's authority file fits, few records do."""
-    mount = tmp_path / "small"
-    mount.mkdir()
-    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=160k", "tmpfs", str(mount)],
-                                           capture_output=True).returncode != 0:
-        pytest.skip("a small tmpfs needs root (and mount rights); the stand-ins above cover the same path")
-    try:
+    with small_tmpfs(tmp_path / "small", "160k") as mount:
         code, _, err = run_cli(capsys, "run", shared_data / ARCADE, "--no-progress", "--vault", mount / "v", *keys)
         assert code == 1
         line = _last_error(err)
         assert f"--vault {mount / 'v'} could not be written" in line
         sealed = len(list((mount / "v" / "records").glob("*.fsr")))
         assert f"--vault: {sealed} snapshot(s) sealed in this run" in line
-    finally:
-        subprocess.run(["umount", str(mount)], check=False)
-
-
-def test_a_full_plaintext_folder_is_named_without_libpng_s_own_line(tmp_path, capsys):
-    # Every snapshot name points at /dev/full, which takes no byte (ENOSPC), as a full disk.
-    # Before: libpng's "Write Error" on stderr, then "could not write .../track_00001.png", no reason.
-    from facesel.demo_data import demo_clip
-
-    out = tmp_path / "plain"
-    out.mkdir()
-    if not os.path.exists("/dev/full"):
-        pytest.skip("no /dev/full on this system")
-    for track_id in range(200):
-        (out / f"track_{track_id:05d}.png").symlink_to("/dev/full")
-    code, _, err = run_cli(capsys, "run", demo_clip(), "--no-progress", "--plaintext-out", out)
-    assert code == 1
-    line = _last_error(err)
-    assert f"--plaintext-out {out} could not be written (No space left on device" in line
-    assert re.search(r"--plaintext-out: 0 track\(s\) written in this run, [1-9]\d* could not be", line), line
-    assert "libpng" not in err
 
 
 def test_a_second_ctrl_c_says_what_each_output_holds(tmp_path, capsys, keys, monkeypatch):

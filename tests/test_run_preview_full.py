@@ -4,7 +4,6 @@ The file is read back when closed and a shortfall is said."""
 
 from __future__ import annotations
 
-import os
 import resource
 import signal
 import subprocess
@@ -12,6 +11,7 @@ import sys
 
 import numpy as np
 import pytest
+from small_tmpfs import small_tmpfs
 from test_vault_common import run_cli
 
 from facesel.cli.run_preview import PreviewWriter
@@ -52,15 +52,8 @@ def test_a_preview_whose_writes_fail_past_a_file_size_limit_is_said_incomplete(t
 
 
 def test_a_run_whose_preview_fills_a_real_tmpfs_says_so(shared_data, tmp_path, capsys):
-    mount = tmp_path / "small"
-    mount.mkdir()
-    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=160k", "tmpfs", str(mount)],
-                                           capture_output=True).returncode != 0:
-        pytest.skip("a small tmpfs needs root (and mount rights); the cut file above covers the same check")
-    try:
+    with small_tmpfs(tmp_path / "small", "160k") as mount:
         code, _, err = run_cli(capsys, "run", shared_data / "videos" / "arcade_walkers_1080p.mp4", "--dry-run",
                                "--no-progress", "--preview", mount / "p.avi")
         assert code == 0, err  # testing-only output: a warning, the run's own outcome unchanged
         assert f"105 frames in {mount / 'p.avi'}, but WARNING: the file reads back as" in err
-    finally:
-        subprocess.run(["umount", str(mount)], check=False)
