@@ -234,3 +234,30 @@ def test_open_with_an_audit_log_it_cannot_write_reads_no_share(case, home, capsy
     log = vault_dir / "audit.log" if whose == "vault" else adir / "audit.log"
     assert f"its audit log {log} cannot be written (permission denied)" in line and line.endswith("no share was read")
     assert not asked and _logs(adir, vault_dir) == before
+
+
+def test_the_desk_on_a_vault_whose_log_it_cannot_write_warns_at_its_start(case, capsys, monkeypatch):
+    # ux17: `facesel review` started without a word on a vault whose audit log could not be
+    # written; the holders found out after giving their shares. It still starts (searching a
+    # read-only evidence copy is useful) and says at once that nothing can be opened.
+    pytest.importorskip("starlette", reason="the desk needs the 'review' extra")
+    from facesel.review import serve as desk
+
+    adir, vault_dir = case
+    log = vault_dir / "audit.log"
+    if os.geteuid() == 0:
+        os.chown(log, 0, 0)
+    log.chmod(0o444)
+    started = []
+    monkeypatch.setattr(desk, "serve", lambda *args, **kwargs: started.append(args))
+    try:
+        code, _, err = _as_other_user(lambda: run_cli(capsys, "review", "--vault", vault_dir, "--keystore",
+                                                      adir / "keystore"))
+    finally:
+        log.chmod(0o644)
+    assert code == 0 and started, err
+    assert (f"review: WARNING: --vault {vault_dir}: its audit log {log} cannot be written (permission denied): "
+            "records can be found and listed, but not opened") in err
+    log.chmod(0o644)
+    code, _, err = run_cli(capsys, "review", "--vault", vault_dir, "--keystore", adir / "keystore")
+    assert code == 0 and "WARNING" not in err, err

@@ -73,20 +73,28 @@ def _why_not_writable(path: Path) -> str:
     return "permission denied"
 
 
-def refuse_unloggable(what: str, log: str | os.PathLike) -> None:
-    """Raise ``ValueError`` when the audit log ``log`` (an existing file, or one to be made) or its
-    folder cannot be written: an opening is logged before anything is decrypted, and the log
-    failing only then cost the share holders their passphrases (``facesel open`` of a vault on a
-    read-only disk said ``audit.log: Read-only file system`` after they had typed them; ux17).
-
-    ``what`` names the log's owner for the message (``--vault /mnt/v``)."""
+def unloggable_reason(log: str | os.PathLike) -> str | None:
+    """Why the audit log ``log`` (an existing file, or one to be made in an existing folder) cannot
+    be appended to (``read-only file system``, ``permission denied``), or None when it can or
+    when its folder is not there (the caller's own messages say so)."""
     path = Path(log).expanduser()
     folder = path.parent
     if not folder.is_dir():
-        return  # no vault there: the caller's own message ("no vault at ...") says so
+        return None
     effective = os.access in os.supports_effective_ids
     writable = os.access(folder, os.W_OK | os.X_OK, effective_ids=effective) and (
         not path.exists() or os.access(path, os.W_OK, effective_ids=effective))
-    if not writable:
-        raise ValueError(f"{what}: its audit log {path} cannot be written ({_why_not_writable(path)}): an opening "
+    return None if writable else _why_not_writable(path)
+
+
+def refuse_unloggable(what: str, log: str | os.PathLike) -> None:
+    """Raise ``ValueError`` when the audit log ``log`` cannot be written (:func:`unloggable_reason`):
+    an opening is logged before anything is decrypted, and the log failing only then cost the
+    share holders their passphrases (``facesel open`` of a vault on a read-only disk said
+    ``audit.log: Read-only file system`` after they had typed them; ux17).
+
+    ``what`` names the log's owner for the message (``--vault /mnt/v``)."""
+    reason = unloggable_reason(log)
+    if reason is not None:
+        raise ValueError(f"{what}: its audit log {Path(log).expanduser()} cannot be written ({reason}): an opening "
                          "is logged there before anything is decrypted; no share was read")
