@@ -10,6 +10,7 @@ AAAI-21: a snapshot of a bad quality is still worth more to an investigator than
 
 from __future__ import annotations
 
+import atexit
 import logging
 import math
 import threading
@@ -68,6 +69,20 @@ def default_scorer(config: PipelineConfig | None = None):
     logger.warning("facesel.scoring has no default_scorer (the VAE quality model); falling back to "
                    "LaplacianVarianceScorer, which ranks sharpness only")
     return scoring.LaplacianVarianceScorer()
+
+
+_SUSPENDED_AT_EXIT: weakref.WeakSet = weakref.WeakSet()
+"""Every run() generator not yet collected. A run loop left by ``break`` whose generator a variable
+still held (a script's top level) kept its stage threads alive to the interpreter's end, which
+killed them inside native code: the process aborted ("FATAL: exception not rethrown", exit 134;
+ux17). They are closed at exit, before that, as leaving the loop would have closed them."""
+
+
+@atexit.register
+def _close_suspended_runs_at_exit() -> None:
+    for stream in list(_SUSPENDED_AT_EXIT):
+        if not stream.gi_running:
+            stream.close()
 
 
 def _check_frames(frames) -> None:
@@ -261,6 +276,7 @@ class Selector:
         flushes."""
         stream = self._run_one_at_a_time(frames, live)
         self._runs.add(stream)
+        _SUSPENDED_AT_EXIT.add(stream)
         return stream
 
     def _run_one_at_a_time(self, frames, live):
@@ -341,9 +357,13 @@ class Selector:
         # Two threads feeding one Selector interleaved their frames in one tracker and failed deep
         # in the C++ store ("frame_index must increase within a track", ux16): said here instead.
         if not self._busy.acquire(blocking=False):
+            # A loop left by break keeps its generator open while a variable holds it (ux17: "flush
+            # after the run loop" was what the caller had done).
+            left = " (a loop left by break stays open while its generator is held: call its close() first)" \
+                if self._busy_with == "run" else ""
             raise RuntimeError(f"Selector.{call} called while Selector.{self._busy_with} is still running (another "
                                f"thread, or inside a run loop): one Selector is one stream; give each thread its own "
-                               f"Selector, and flush after the run loop")
+                               f"Selector, and flush after the run loop{left}")
         self._busy_with = call
         try:
             yield
