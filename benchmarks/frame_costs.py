@@ -138,10 +138,12 @@ def main(argv=None) -> int:
                         help="how the scene-change thumbnail samples the frame, each in turn: whole pixels at a time "
                              "(facesel.detect.schedule.sampled, today) or numpy's plain strided copy (before session "
                              "14); the same pixels either way, for an A/B of its CPU: --thumbnail plain sampled plain sampled")
-    parser.add_argument("--area-path", nargs="+", default=["float"], choices=("float", "uint8"),
-                        help="how region squares are area-shrunk, each in turn (facesel.detect.schedule.AREA_PATH: "
-                             "through float32, today, or on the uint8 pixels, before session 14; the same pixels): "
-                             "--area-path uint8 float uint8 float")
+    parser.add_argument("--area-path", nargs="+", default=["exact"], choices=("exact", "float", "uint8"),
+                        help="how region squares and whole frames are area-shrunk, each in turn "
+                             "(facesel.detect.schedule.AREA_PATH: the C++ core's integer average where the ratio "
+                             "allows, today (session 17); squares through float32, frames by OpenCV (session 14); "
+                             "or OpenCV on the uint8 pixels, before session 14; the same pixels every way): "
+                             "--area-path float exact float exact")
     parser.add_argument("--json", default=None, help="append the breakdown here (JSON lines)")
     args = parser.parse_args(argv)
     root = data_root_or_exit()
