@@ -26,6 +26,11 @@ from facesel.vault.record import MAX_RECORD
 LIMIT_ENV = "FACESEL_CENTRAL_MAX_RECORD_BYTES"
 DEFAULT_LIMIT = 256 << 20
 
+ROWS_ENV = "FACESEL_CENTRAL_MAX_ROWS"
+#: Rows a reader keeps in one list (``rows()``): about 1.3 KB of memory each (benchmarks/
+#: central_rows_memory.py), so about 130 MB. A listing streams instead and has no such bound.
+DEFAULT_ROWS = 100_000
+
 #: The longest text a row of ``records`` may carry in any index column: record ids are 32 hex
 #: characters, camera ids at most 128 (the ``cameras`` table's check), digests 64 hex characters.
 MAX_ROW_TEXT = 256
@@ -73,6 +78,40 @@ def record_read_limit() -> int:
     if not 1 <= value <= MAX_RECORD:
         raise ValueError(f"{LIMIT_ENV} must be a whole number of bytes from 1 to {MAX_RECORD}, got {raw!r}")
     return value
+
+
+def row_limit() -> int:
+    """The most index rows a reader keeps in one list: ``FACESEL_CENTRAL_MAX_ROWS`` or 100,000.
+
+    Raises
+    ------
+    ValueError
+        When the variable is not a whole number of at least 1, naming it and its value.
+    """
+    raw = os.environ.get(ROWS_ENV)
+    if raw is None or raw.strip() == "":
+        return DEFAULT_ROWS
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ValueError(f"{ROWS_ENV} must be a whole number of rows, at least 1, got {raw!r}")
+    return value
+
+
+class TooManyRows(ValueError):
+    """A selection of the central store matches more rows than a reader keeps in one list.
+
+    Raised, never truncated: a list cut short would hide records from an opener without a word.
+    """
+
+
+def too_many_rows(location: str, limit: int) -> TooManyRows:
+    """The refusal of a selection that matched more than ``limit`` rows (counted up to ``limit + 1``)."""
+    return TooManyRows(f"the selection matches more than {limit} records in central store {location}, more than a "
+                       f"reader keeps at once (about 1.3 KB of memory each): narrow it (a camera, a time window, "
+                       f"record ids), or raise {ROWS_ENV} for a store you trust")
 
 
 def too_large(record_id: str, where: str, size: int, limit: int) -> str:
