@@ -60,6 +60,21 @@ def checked_index_row(values: tuple) -> IndexRow:
     return IndexRow(*row)
 
 
+def _setting(name: str, default: int, highest: int | None, must: str) -> int:
+    """The whole number in environment variable ``name`` (``default`` when unset or blank), at
+    least 1 and at most ``highest``; otherwise ValueError naming the variable, ``must`` and its value."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        value = 0
+    if value < 1 or (highest is not None and value > highest):
+        raise ValueError(f"{name} must be {must}, got {raw!r}")
+    return value
+
+
 def record_read_limit() -> int:
     """The most bytes a reader accepts for one record: ``FACESEL_CENTRAL_MAX_RECORD_BYTES`` or 256 MiB.
 
@@ -68,16 +83,7 @@ def record_read_limit() -> int:
     ValueError
         When the variable is not an integer in 1 .. MAX_RECORD (1 GiB), naming it and its value.
     """
-    raw = os.environ.get(LIMIT_ENV)
-    if raw is None or raw.strip() == "":
-        return DEFAULT_LIMIT
-    try:
-        value = int(raw.strip())
-    except ValueError:
-        value = 0
-    if not 1 <= value <= MAX_RECORD:
-        raise ValueError(f"{LIMIT_ENV} must be a whole number of bytes from 1 to {MAX_RECORD}, got {raw!r}")
-    return value
+    return _setting(LIMIT_ENV, DEFAULT_LIMIT, MAX_RECORD, f"a whole number of bytes from 1 to {MAX_RECORD}")
 
 
 def row_limit() -> int:
@@ -88,16 +94,7 @@ def row_limit() -> int:
     ValueError
         When the variable is not a whole number of at least 1, naming it and its value.
     """
-    raw = os.environ.get(ROWS_ENV)
-    if raw is None or raw.strip() == "":
-        return DEFAULT_ROWS
-    try:
-        value = int(raw.strip())
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise ValueError(f"{ROWS_ENV} must be a whole number of rows, at least 1, got {raw!r}")
-    return value
+    return _setting(ROWS_ENV, DEFAULT_ROWS, None, "a whole number of rows, at least 1")
 
 
 class TooManyRows(ValueError):
