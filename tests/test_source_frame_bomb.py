@@ -6,10 +6,10 @@ peer that answered for the camera's URL (a compromised camera, a device on its n
 the middle of plain HTTP or RTSP) sent two such frames between ordinary ones and a reader's peak
 grew by 763,288 KiB, against +0 KiB now (``python benchmarks/frame_bomb_memory.py
 [--max-frame-pixels 2147483647]``); ``serve`` queues up to ``buffer_frames`` (4) decoded frames a
-camera, and all cameras run in one process, which the kernel kills when memory runs out. Now the decoder is told ``max_frame_pixels``
-(default an 8K UHD frame, 33,177,600 pixels) and refuses a larger picture before allocating it;
-OpenCV, which passes no decoder option on, refuses it once decoded. The attacker is a real HTTP
-MJPEG server on loopback.
+camera, and all cameras run in one process, which the kernel kills when memory runs out. Now
+the decoder is told ``max_frame_pixels`` (default an 8K UHD frame, 33,177,600 pixels) and refuses
+a larger picture before allocating it; OpenCV, which passes no decoder option on, refuses it once
+decoded. The attacker is a real HTTP MJPEG server on loopback.
 """
 
 from __future__ import annotations

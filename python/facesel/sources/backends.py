@@ -369,7 +369,8 @@ class PyAVFileConnection:
         except StopIteration:
             return None
         except (av.FFmpegError, OSError) as err:
-            raise SourceError(f"video file {self.path} broke: {err}{refusal_hint(err, self.max_frame_pixels)}") from None
+            hint = refusal_hint(err, self.max_frame_pixels)
+            raise SourceError(f"video file {self.path} broke: {err}{hint}") from None
 
     def read(self) -> tuple[np.ndarray, float | None]:
         picture = self._next()
