@@ -17,6 +17,7 @@ import os
 import subprocess
 import sys
 
+import psycopg
 import pytest
 from facesel.central.backend import Selection
 from facesel.central.opening import select
@@ -70,14 +71,19 @@ def test_a_list_of_more_rows_than_the_bound_is_refused_never_cut(central_dsn, au
         monkeypatch.setenv(ROWS_ENV, "50")
         assert len(store.rows()) == 50  # at the bound: every row
         owner_inserts_rows(central_dsn, 1, camera_id="cam-b")
-        with pytest.raises(TooManyRows, match=f"more than 50 records in central store .*{ROWS_ENV}"):
+        with pytest.raises(TooManyRows, match=f"more than 50 records in central store .*{ROWS_ENV}") as refused:
             store.rows()
+        # While the refusal (and its traceback) is still held, as a caller's handler holds it, the
+        # cursor's transaction is over: an audit entry written now is not inside it.
+        assert store.conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE, refused
+        store.append_audit("note", text="written after a refusal")
         # An opening selects through the same list, so it stops before any share is asked for.
         with pytest.raises(TooManyRows):
             select(store, Selection(), all_records=True)
         assert len(store.rows(Selection(camera_ids=("cam-b",)))) == 1  # a narrower selection still lists
         assert sum(1 for _ in store.iter_rows()) == 51  # streaming has no bound
         assert store.count() == 51  # the connection is usable after a refusal mid-stream
+        assert store.audit_lines()[-1].find('"written after a refusal"') > 0
 
 
 def test_the_row_bound_setting(monkeypatch):

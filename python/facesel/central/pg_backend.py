@@ -387,10 +387,16 @@ class PostgresVault(VaultBackend):
             millions of rows (still open in round 7b). Never truncated silently.
         """
         limit, kept = row_limit(), []
-        for row in self.iter_rows(selection):
-            if len(kept) == limit:
-                raise too_many_rows(self.location, limit)
-            kept.append(row)
+        rows = self.iter_rows(selection)
+        try:
+            for row in rows:
+                if len(kept) == limit:
+                    raise too_many_rows(self.location, limit)
+                kept.append(row)
+        finally:
+            # Closed now, not when the traceback goes: the cursor's transaction must not stay open
+            # under the caller's next statements (an audit entry written there would be rolled back).
+            rows.close()
         return kept
 
     def iter_rows(self, selection: Selection = Selection()) -> Iterator[IndexRow]:
