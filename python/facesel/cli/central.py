@@ -102,13 +102,17 @@ def _cameras(args: argparse.Namespace) -> int:
 
 @needs_central_extra
 def _list(args: argparse.Namespace) -> int:
+    from facesel.cli.streamed_rows import CountedRows, print_json_array
+
+    # Printed as the store's cursor yields them, never kept (review 8, finding 1): the store's
+    # owner decides how many rows there are.
     with _store(args) as store:
-        rows = store.rows(_selection(args))
-    if args.json:
-        print(json.dumps([r.to_dict() for r in rows], indent=1))
-        return 0
-    print_record_table(rows, camera_width=16)
-    print(f"{len(rows)} record(s) from {len({r.camera_id for r in rows})} camera(s)")
+        rows = CountedRows(store.iter_rows(_selection(args)))
+        if args.json:
+            print_json_array(r.to_dict() for r in rows)
+            return 0
+        print_record_table(rows, camera_width=16)
+    print(f"{rows.count} record(s) from {len(rows.cameras)} camera(s)")
     return 0
 
 

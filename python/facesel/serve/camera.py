@@ -245,7 +245,7 @@ class Camera:
                 open_timeout=config.open_timeout, read_timeout=config.read_timeout,
                 shrink_in_decoder=config.shrink_in_decoder, buffer_frames=config.buffer_frames,
                 skip_loop_filter=config.skip_loop_filter, convert_on_take=config.convert_on_take,
-                skip_when_behind=config.skip_when_behind,
+                skip_when_behind=config.skip_when_behind, max_frame_pixels=config.max_frame_pixels,
                 stall_timeout=config.stall_timeout, backoff=Backoff(base=0.5, cap=config.reconnect_max_delay),
             )
             self.source = source.start()
