@@ -98,6 +98,8 @@ VARIANTS = {
     "lazy+skip+notiergov": ({**_LAZY_SKIP, "coarsen_with_tiers": False}, None, {}),
     # session 14: region squares area-shrunk on uint8 and the thumbnail sampled byte by byte, as before
     "lazy+skip+s13squares": (_LAZY_SKIP, None, {}),
+    # session 17: whole frames and region squares shrunk as in session 16 (OpenCV, squares through float32)
+    "lazy+skip+s16shrink": (_LAZY_SKIP, None, {}),
     # session 15: a 16-frame queue while the governor is at its cap (cap_buffer_frames)
     "lazy+skip+capbuf8": ({**_LAZY_SKIP, "cap_buffer_frames": 8}, None, {}),
     "lazy+skip+capbuf16": ({**_LAZY_SKIP, "cap_buffer_frames": 16}, None, {}),
@@ -138,7 +140,9 @@ session 14 (:data:`S13_SQUARES`: the same pixels, more CPU); ``lazy+skip+capbuf8
 ``cap_buffer_frames = 8`` / ``16`` (the source queues that many frames while the governor is at its cap);
 ``lazy+skip+settle`` turns the governor's ``settle_coarsening`` on (no further coarser step while the
 last one's backlog drains), ``lazy+skip+buf8`` sets ``buffer_frames = 8`` (the queue, and the span the
-governor judges waits against, at every schedule), ``lazy+skip+buf8+settle`` both (session 16)."""
+governor judges waits against, at every schedule), ``lazy+skip+buf8+settle`` both (session 16); ``lazy+skip+s16shrink`` is ``lazy+skip`` with whole frames
+and region squares area-shrunk as in session 16 (:data:`S16_SHRINK`: the same pixels, more CPU; ``lazy+skip``
+itself shrinks by the C++ core's integer average where the ratio allows, session 17)."""
 
 PYTHON_REGIONS = {"pyregions"}
 """Variants whose region search runs its work around YuNet in Python (the reference path)."""
@@ -146,6 +150,10 @@ PYTHON_REGIONS = {"pyregions"}
 S13_SQUARES = {"lazy+skip+s13squares"}
 """Variants that cut region squares and sample the scene thumbnail as before session 14 (the same
 pixels, more CPU: ``facesel.detect.schedule.AREA_PATH = "uint8"`` and numpy's strided copy)."""
+
+S16_SHRINK = {"lazy+skip+s16shrink"}
+"""Variants that shrink whole frames (OpenCV) and region squares (through float32) as in session 16,
+not by the core's integer average (``facesel.detect.schedule.AREA_PATH = "float"``: the same pixels)."""
 
 
 def _schedule_key(level: tuple[int, bool]) -> str:
@@ -252,6 +260,10 @@ def run_one(cameras: int, videos: list[Path], seconds: float, warmup: float, set
 
         schedule.AREA_PATH = "uint8"
         schedule.sampled = lambda frame, step: np.ascontiguousarray(frame[::step, ::step])
+    if variant in S16_SHRINK:
+        from facesel.detect import schedule
+
+        schedule.AREA_PATH = "float"
     if switch_interval is not None:
         sys.setswitchinterval(switch_interval)
 

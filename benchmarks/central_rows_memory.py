@@ -2,19 +2,23 @@
 
     python benchmarks/central_rows_memory.py --rows 100000 400000
     python benchmarks/central_rows_memory.py --rows 400000 --paged     # the same query through a server-side cursor
+    python benchmarks/central_rows_memory.py --rows 400000 --list      # `facesel central list`, output thrown away
 
 A throwaway PostgreSQL server (facesel.central.pg_local) is started; for each count a fresh store
 gets that many index rows, inserted by the tables' owner in one statement (triggers disabled, as
 the owner may; a 128-character camera id, the longest allowed). A fresh process then calls
 ``PostgresVault.rows()`` (or, with ``--paged``, runs its query through a named cursor, 2,000 rows
-a page, still keeping every row) and prints the growth of its peak resident size (KiB, as Linux
-reports ``ru_maxrss``). Not a test: nothing is asserted. Review round 7b's note on ``rows()``.
+a page, still keeping every row; with ``--list``, runs ``facesel central list``, which streams
+since review round 8) and prints the growth of its peak resident size (KiB, as Linux reports
+``ru_maxrss``). Not a test: nothing is asserted. ``rows()`` refuses more than
+``FACESEL_CENTRAL_MAX_ROWS`` (100,000) rows since round 8, so the benchmark raises it for its own
+reader. Review rounds 7b and 8.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -23,16 +27,16 @@ from pathlib import Path
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "central"))
 
 from facesel.central.pg_backend import PostgresVault  # noqa: E402
 from facesel.central.pg_local import LocalPostgres  # noqa: E402
+from hostile_store import owner_inserts_rows  # noqa: E402
 from test_vault_common import make_authority  # noqa: E402
-
-CAMERA = "c" * 128
 
 # Run in a fresh process so that its peak is the call's own.
 _READER = """
-import json, resource, sys
+import contextlib, json, os, resource, sys
 from facesel.central.pg_backend import PostgresVault
 from facesel.central.read_limit import BOUNDED_INDEX_COLUMNS, checked_index_row
 store = PostgresVault(sys.argv[1])
@@ -44,24 +48,23 @@ if sys.argv[2] == "paged":
         cursor.execute(f"SELECT {BOUNDED_INDEX_COLUMNS} FROM records WHERE purged_at IS NULL "
                        "ORDER BY sealed_at, record_id")
         count = len([checked_index_row(r) for r in cursor])
+elif sys.argv[2] == "list":
+    from facesel.cli import main
+    with contextlib.redirect_stdout(open(os.devnull, "w")):
+        main(["central", "list", "--central", sys.argv[1]])
+    count = store.count()
 else:
     count = len(store.rows())
 print(json.dumps({"rows": count, "grown_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before}))
 """
 
 
-def _fill(dsn: str, count: int) -> None:
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute("ALTER TABLE records DISABLE TRIGGER USER")
-        conn.execute("INSERT INTO cameras VALUES (%s, NULL, 0, '')", (CAMERA,))
-        conn.execute("INSERT INTO records SELECT md5(i::text), %s, 1, i, i, i, 0.5, i, 1000, repeat('a', 64), 0, "
-                     "NULL, '\\x00'::bytea FROM generate_series(1, %s) i", (CAMERA, count))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[100000], help="row counts, one store each")
-    parser.add_argument("--paged", action="store_true", help="read through a server-side cursor instead of rows()")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--paged", action="store_true", help="read through a server-side cursor instead of rows()")
+    mode.add_argument("--list", action="store_true", help="run `facesel central list` instead of rows()")
     args = parser.parse_args()
     server = LocalPostgres().start()
     try:
@@ -69,9 +72,11 @@ def main() -> None:
         for count in args.rows:
             dsn = server.create_database(f"rows_{count}")
             PostgresVault.create(dsn, public).close()
-            _fill(dsn, count)
-            done = subprocess.run([sys.executable, "-c", _READER, dsn, "paged" if args.paged else "rows"],
-                                  capture_output=True, text=True, check=True)
+            owner_inserts_rows(dsn, count)
+            how = "paged" if args.paged else "list" if args.list else "rows"
+            env = {**os.environ, "FACESEL_CENTRAL_MAX_ROWS": str(count)}  # the reader's bound, raised for the measure
+            done = subprocess.run([sys.executable, "-c", _READER, dsn, how], capture_output=True, text=True,
+                                  check=True, env=env)
             print(done.stdout.strip())
             server.drop_database(f"rows_{count}")
     finally:

@@ -15,7 +15,7 @@ anything. Items:
 - region search: cutting and shrinking the squares around tracks (``cut_square``, or
   ``shrink_squares`` on the C++ core's path), its network calls are in "YuNet network", the
   padding into the network's batches in "YuNet padding"; planning, mapping back and suppression
-  in "detection: the rest";
+  in "detection: the rest"; the scene-change thumbnail (``schedule._thumbnail``, every frame) apart;
 - tracking, alignment, screening, scoring (the VAE or the context rule), selection (the track
   store), the finaliser and sealing: the Selector's own stage timers with the same clock, with the
   finaliser's and the vault's calls timed apart;
@@ -138,10 +138,12 @@ def main(argv=None) -> int:
                         help="how the scene-change thumbnail samples the frame, each in turn: whole pixels at a time "
                              "(facesel.detect.schedule.sampled, today) or numpy's plain strided copy (before session "
                              "14); the same pixels either way, for an A/B of its CPU: --thumbnail plain sampled plain sampled")
-    parser.add_argument("--area-path", nargs="+", default=["float"], choices=("float", "uint8"),
-                        help="how region squares are area-shrunk, each in turn (facesel.detect.schedule.AREA_PATH: "
-                             "through float32, today, or on the uint8 pixels, before session 14; the same pixels): "
-                             "--area-path uint8 float uint8 float")
+    parser.add_argument("--area-path", nargs="+", default=["exact"], choices=("exact", "float", "uint8"),
+                        help="how region squares and whole frames are area-shrunk, each in turn "
+                             "(facesel.detect.schedule.AREA_PATH: the C++ core's integer average where the ratio "
+                             "allows, today (session 17); squares through float32, frames by OpenCV (session 14); "
+                             "or OpenCV on the uint8 pixels, before session 14; the same pixels every way): "
+                             "--area-path float exact float exact")
     parser.add_argument("--json", default=None, help="append the breakdown here (JSON lines)")
     args = parser.parse_args(argv)
     root = data_root_or_exit()
@@ -168,6 +170,7 @@ def main(argv=None) -> int:
     charge.wrap(yunet_module, "_padded_batches", "YuNet padding")
     charge.wrap(schedule_module, "cut_square", "region cut + shrink")
     charge.wrap(schedule_module, "shrink_squares", "region cut + shrink")
+    charge.wrap(schedule_module, "_thumbnail", "scene-change thumbnail")
     charge.wrap(Finaliser, "process", "finaliser")
     charge.wrap(Finaliser, "observe", "finaliser")
     charge.wrap(Finaliser, "flush", "finaliser")
@@ -249,8 +252,9 @@ def profile(args, decoder: str, threads: int, video: Path, charge: Charged, regi
     if decoder == "pyav-lazy":
         items["YUV -> BGR conversion (on take)"] = convert[0]
     detection = stages["detection"]
-    for label in ("full-frame shrink", "region cut + shrink", "YuNet padding", "YuNet network, full frames",
-                  "YuNet network, coarse full frames", "YuNet network, region squares", "YuNet output decoding"):
+    for label in ("full-frame shrink", "region cut + shrink", "scene-change thumbnail", "YuNet padding",
+                  "YuNet network, full frames", "YuNet network, coarse full frames", "YuNet network, region squares",
+                  "YuNet output decoding"):
         items[label] = totals[label]
         detection -= totals[label]
     items["detection: the rest (region planning, NMS, mapping back)"] = detection

@@ -136,6 +136,7 @@ def main(argv=None) -> int:
                     shown = {int(r.best.frame_index) >= first for r in delivered}
                     row.setdefault("replaced_without", 0)
                     row["replaced_without"] += 2 - len(shown)
+                    row["replaced_snapshots"] = row.get("replaced_snapshots", 0) + len(delivered)  # session 17b's cost
                     continue
                 figs = crowd_figures(rec, delivered, fin.links, tile_of)
                 cell = row[kind]

@@ -163,7 +163,7 @@ class Probe:
 
 def edge_cells(cache: Path, fams, table: dict) -> None:
     """The edge material's end-to-end figures into ``table`` as [returns + nexts, return snapshots
-    over one per return, next persons joined, 0] per (candidate, family, "edge"); printed, pair
+    over one per return, next persons joined, 0, people without a snapshot, returns] per (candidate, family, "edge"); printed, pair
     level, each short link of the default with its motion facts and the candidates refusing it."""
     import edge_return_loso as erl
     from facesel.select.linking import LinkRule
@@ -176,7 +176,7 @@ def edge_cells(cache: Path, fams, table: dict) -> None:
         for key in {**CANDIDATES, **REFERENCE}:
             t = erl.totals(rows, key)
             table[(key, family, "edge")] = [t["returns"] + t["nexts"], t["return_snapshots"] - t["returns"],
-                                            t["next_joined"], 0, t["return_without"] + t["next_without"]]
+                                            t["next_joined"], 0, t["return_without"] + t["next_without"], t["returns"]]
         for name, r in rows:
             frags = r["fragments"]
             for e, _ in frags:

@@ -205,3 +205,59 @@ def test_serve_check_refuses_a_vault_the_camera_cannot_use(home, kind):
     assert str(refused.value) == said
     table["cameras"]["door"]["vault"] = str(home / "vault")
     assert parse_config(table).cameras["door"].vault == home / "vault"
+
+
+@pytest.mark.parametrize("whose", ["vault", "authority"])
+def test_open_with_an_audit_log_it_cannot_write_reads_no_share(case, home, capsys, monkeypatch, whose):
+    # ux17: a vault on a read-only disk (or an audit log the user may not append to) was found out
+    # only when the opening was logged, after the holders had given their shares and passphrases:
+    # "facesel open: error: /mnt/v/audit.log: Read-only file system". Checked before any share is
+    # read now. The vault's log shut here is the file; the authority's, its folder (its log is
+    # made at the first opening).
+    from facesel.vault import opening
+
+    adir, vault_dir = case
+    shut = vault_dir / "audit.log" if whose == "vault" else adir
+    if os.geteuid() == 0:
+        os.chown(shut, 0, 0)
+    shut.chmod(0o444 if whose == "vault" else 0o555)
+    asked = []
+    monkeypatch.setattr(opening, "reconstruct_master", lambda *a, **k: asked.append(1) or pytest.fail("a share was read"))
+    before = _logs(adir, vault_dir)
+    shares = [arg for path in sorted((adir / "shares").glob("share-*.json"))[:2] for arg in ("--share", path)]
+    try:
+        code, _, err = _as_other_user(lambda: run_cli(capsys, "open", "--vault", vault_dir, *shares, "--reason", "c 1",
+                                                      "--all", "--out", home / "case" / "opened"))
+    finally:
+        shut.chmod(0o644 if whose == "vault" else 0o755)
+    line = _one_line(code, err, "open")
+    log = vault_dir / "audit.log" if whose == "vault" else adir / "audit.log"
+    assert f"its audit log {log} cannot be written (permission denied)" in line and line.endswith("no share was read")
+    assert not asked and _logs(adir, vault_dir) == before
+
+
+def test_the_desk_on_a_vault_whose_log_it_cannot_write_warns_at_its_start(case, capsys, monkeypatch):
+    # ux17: `facesel review` started without a word on a vault whose audit log could not be
+    # written; the holders found out after giving their shares. It still starts (searching a
+    # read-only evidence copy is useful) and says at once that nothing can be opened.
+    pytest.importorskip("starlette", reason="the desk needs the 'review' extra")
+    from facesel.review import serve as desk
+
+    adir, vault_dir = case
+    log = vault_dir / "audit.log"
+    if os.geteuid() == 0:
+        os.chown(log, 0, 0)
+    log.chmod(0o444)
+    started = []
+    monkeypatch.setattr(desk, "serve", lambda *args, **kwargs: started.append(args))
+    try:
+        code, _, err = _as_other_user(lambda: run_cli(capsys, "review", "--vault", vault_dir, "--keystore",
+                                                      adir / "keystore"))
+    finally:
+        log.chmod(0o644)
+    assert code == 0 and started, err
+    assert (f"review: WARNING: --vault {vault_dir}: its audit log {log} cannot be written (permission denied): "
+            "records can be found and listed, but not opened") in err
+    log.chmod(0o644)
+    code, _, err = run_cli(capsys, "review", "--vault", vault_dir, "--keystore", adir / "keystore")
+    assert code == 0 and "WARNING" not in err, err

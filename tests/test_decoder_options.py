@@ -12,6 +12,7 @@ import pytest
 from facesel.sources import SKIP_LOOP_FILTER, make_source
 from facesel.sources.backends import FileConnection, PyAVConnection, PyAVFileConnection
 from facesel.sources.decoded import shrunk_copy
+from facesel.sources.frame_limit import MAX_FRAME_PIXELS
 
 pytest.importorskip("av")
 
@@ -69,9 +70,10 @@ def test_make_source_opens_files_with_pyav_only_when_a_decoder_option_is_asked(a
     assert make_source(arcade)._connect.func is FileConnection
     skipping = make_source(arcade, skip_loop_filter="noref")._connect
     assert skipping.func is PyAVFileConnection
-    assert skipping.keywords == {"skip_loop_filter": "noref", "keep_picture": False}
+    assert skipping.keywords == {"skip_loop_filter": "noref", "keep_picture": False,
+                                 "max_frame_pixels": MAX_FRAME_PIXELS}
     both = make_source(arcade, skip_loop_filter="noref", shrink_in_decoder=True)._connect
-    assert both.keywords == {"skip_loop_filter": "noref", "keep_picture": True}
+    assert both.keywords == {"skip_loop_filter": "noref", "keep_picture": True, "max_frame_pixels": MAX_FRAME_PIXELS}
     connection = both()
     try:
         first, _ = connection.read()

@@ -162,3 +162,64 @@ def test_a_mistyped_setting_gets_did_you_mean_and_a_positional_config_is_named()
     with pytest.raises(TypeError, match=r"keyword argument: Selector\(config=PipelineConfig\(\.\.\.\)\)"):
         Selector(PipelineConfig(min_hits=2))
     assert Selector(scorer=LaplacianVarianceScorer(), config=PipelineConfig(min_hits=2)).config.min_hits == 2
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_an_error_in_a_run_loop_held_in_a_variable_still_delivers_the_open_tracks(threads):
+    # ux17: with the run's generator kept in a variable (``views = selector.run(...)``, as
+    # ``facesel run`` does), an error in the loop's body left it suspended, holding the Selector:
+    # leaving ``with selector:`` then failed with "Selector.flush called while Selector.run is still
+    # running", hiding the error, and the people in view were never delivered (a second Ctrl-C in
+    # ``facesel run`` lost them). The shipped clip: a person in view at frame 20.
+    from facesel.demo_data import demo_clip
+    from facesel.video import open_source
+
+    delivered = []
+    selector = Selector(threads=threads, sinks=[CallbackSink(delivered.append)])
+    with pytest.raises(KeyError, match="the caller's own error"):
+        with selector:
+            views = selector.run(open_source(demo_clip()))
+            for view in views:
+                if view.frame_index == 20:
+                    raise KeyError("the caller's own error")
+    assert delivered and all(result.last_frame <= 20 for result in delivered)
+    assert selector.open_tracks == 0
+    assert len(list(selector.run(open_source(demo_clip(), max_frames=3)))) == 3  # the Selector is free again
+
+
+def test_a_run_loop_left_by_break_with_its_generator_held_does_not_abort_the_interpreter_at_exit(tmp_path):
+    # ux17: a script that broke out of ``for view in views`` (``views = selector.run(...)`` at its top
+    # level) ended in "FATAL: exception not rethrown", exit 134: the stage threads were still alive
+    # when the interpreter ended, which killed them inside native code.
+    import os
+    import subprocess
+    import sys
+
+    script = tmp_path / "walk.py"
+    script.write_text(
+        "import facesel\n"
+        "from facesel.demo_data import demo_clip\n"
+        "from facesel.video import open_source\n"
+        "selector = facesel.Selector(threads=2)\n"
+        "views = selector.run(open_source(demo_clip()))\n"
+        "for view in views:\n"
+        "    if view.frame_index == 20:\n"
+        "        break\n"
+        "print('left at frame', view.frame_index)\n")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=600, env=os.environ)
+    assert done.returncode == 0 and "left at frame 20" in done.stdout, (done.returncode, done.stderr[-2000:])
+    assert "FATAL" not in done.stderr and "terminate called" not in done.stderr
+
+
+def test_a_flush_after_a_loop_left_by_break_says_to_close_the_held_generator():
+    # ux17: the refusal said "flush after the run loop", which the caller had done.
+    frame = np.zeros((64, 64, 3), np.uint8)
+    selector = Selector(scorer=LaplacianVarianceScorer(), threads=1)
+    views = selector.run([(frame, 0.0), (frame, 0.1)], live=False)
+    for _view in views:
+        break
+    with pytest.raises(RuntimeError, match=r"a loop left by break stays open while its generator is held: call its "
+                                           r"close\(\) first"):
+        selector.flush()
+    views.close()
+    assert selector.flush() == []

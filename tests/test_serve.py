@@ -341,6 +341,28 @@ def test_serve_check_refuses_a_listen_address_the_start_cannot_bind(videos, auth
         assert main(["serve", "--config", str(good), "--check"]) == 0, capsys.readouterr().err
     assert "1 camera(s) OK: door" in capsys.readouterr().out
 
+def test_max_frame_pixels_is_a_checked_camera_key(videos, authority, keys, tmp_path, capsys):
+    """Review 8, finding 2: the bound on a source's frame size is a camera setting, checked at load."""
+    from facesel.cli import main
+    from facesel.serve.config import load_config
+    from facesel.sources.frame_limit import MAX_FRAME_PIXELS
+
+    base = (f'[cameras.door]\nsource = "{videos / "intel_head_pose_female.gif"}"\nvault = "v"\n'
+            f'authority = "{authority}"\ncamera_key = "{keys("door")}"\n')
+    default = tmp_path / "default.toml"
+    default.write_text(base)
+    assert load_config(default).cameras["door"].max_frame_pixels == MAX_FRAME_PIXELS == 7680 * 4320
+    given = tmp_path / "given.toml"
+    given.write_text(base + "max_frame_pixels = 48000000\n")
+    assert load_config(given).cameras["door"].max_frame_pixels == 48_000_000
+    capsys.readouterr()
+    for bad in ("0", "1.5", "true", "3000000000"):
+        path = tmp_path / "bad.toml"
+        path.write_text(base + f"max_frame_pixels = {bad}\n")
+        assert main(["serve", "--config", str(path), "--check"]) == 1
+        assert "cameras.door.max_frame_pixels must be a whole number of pixels" in capsys.readouterr().err
+
+
 def test_refine_backoff_is_a_checked_camera_key_that_reaches_the_governor(videos, authority, keys, tmp_path, capsys):
     from facesel.cli import main
     from facesel.serve.config import load_config

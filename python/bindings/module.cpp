@@ -12,4 +12,5 @@ PYBIND11_MODULE(_core, m) {
   facesel::bindings::register_yunet_decode(m);
   facesel::bindings::register_region_search(m);
   facesel::bindings::register_cue_samples(m);
+  facesel::bindings::register_area_shrink(m);
 }

@@ -9,5 +9,6 @@ void register_best_crop_store(pybind11::module_& m);
 void register_yunet_decode(pybind11::module_& m);
 void register_region_search(pybind11::module_& m);
 void register_cue_samples(pybind11::module_& m);
+void register_area_shrink(pybind11::module_& m);
 }  // namespace bindings
 }  // namespace facesel

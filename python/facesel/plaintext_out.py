@@ -103,5 +103,14 @@ class PlaintextWriter:
 
 
 def _write_png(path: Path, image: np.ndarray) -> None:
-    if not cv2.imwrite(str(path), image):
-        raise RuntimeError(f"could not write {path}")
+    # Encoded in memory, written by Python: cv2.imwrite on a full disk printed libpng's "Write
+    # Error" on stderr and returned False, so the error could not say why (ux17); now an OSError
+    # names the reason and the file, and a partial PNG is removed.
+    ok, png = cv2.imencode(".png", image)
+    if not ok:
+        raise RuntimeError(f"could not encode {path.name} as PNG (crop shape {image.shape}, dtype {image.dtype})")
+    try:
+        path.write_bytes(png.tobytes())
+    except OSError:
+        path.unlink(missing_ok=True)
+        raise

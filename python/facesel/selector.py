@@ -10,10 +10,12 @@ AAAI-21: a snapshot of a bad quality is still worth more to an investigator than
 
 from __future__ import annotations
 
+import atexit
 import logging
 import math
 import threading
 import time
+import weakref
 from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
 
@@ -67,6 +69,20 @@ def default_scorer(config: PipelineConfig | None = None):
     logger.warning("facesel.scoring has no default_scorer (the VAE quality model); falling back to "
                    "LaplacianVarianceScorer, which ranks sharpness only")
     return scoring.LaplacianVarianceScorer()
+
+
+_SUSPENDED_AT_EXIT: weakref.WeakSet = weakref.WeakSet()
+"""Every run() generator not yet collected. A run loop left by ``break`` whose generator a variable
+still held (a script's top level) kept its stage threads alive to the interpreter's end, which
+killed them inside native code: the process aborted ("FATAL: exception not rethrown", exit 134;
+ux17). They are closed at exit, before that, as leaving the loop would have closed them."""
+
+
+@atexit.register
+def _close_suspended_runs_at_exit() -> None:
+    for stream in list(_SUSPENDED_AT_EXIT):
+        if not stream.gi_running:
+            stream.close()
 
 
 def _check_frames(frames) -> None:
@@ -152,6 +168,7 @@ class Selector:
         self._last_stamp = 0.0
         self._dropped = 0
         self._busy = threading.Lock()
+        self._runs: weakref.WeakSet = weakref.WeakSet()  # run() generators not yet collected
         self._busy_with = ""
 
     # -- state ---------------------------------------------------------------------------------
@@ -254,7 +271,16 @@ class Selector:
         pipeline falls behind (:class:`facesel.live.LatestFrames`), before detection; the drops
         are counted in :attr:`dropped`, ``timings["dropped"]`` and each ``FrameView.dropped``.
         A file is read without dropping (it waits for the pipeline). ``frames`` with
-        ``keeps_newest = True`` drop (and count) by themselves: no buffer is added."""
+        ``keeps_newest = True`` drop (and count) by themselves: no buffer is added.
+
+        Leaving ``with selector:`` closes a run loop an error or a ``break`` left suspended, then
+        flushes."""
+        stream = self._run_one_at_a_time(frames, live)
+        self._runs.add(stream)
+        _SUSPENDED_AT_EXIT.add(stream)
+        return stream
+
+    def _run_one_at_a_time(self, frames, live):
         _check_frames(frames)
         with self._one_at_a_time("run"):
             yield from self._run(frames, live)
@@ -313,16 +339,32 @@ class Selector:
     def __exit__(self, exc_type, exc, tb) -> None:
         # A stream that breaks still delivers its open tracks; an error raised here is chained
         # to the one that broke the stream, not hiding it.
+        self._close_suspended_runs()
         self.flush()
+
+    def _close_suspended_runs(self) -> None:
+        # A run loop left by an error while its generator is still referenced (``views =
+        # selector.run(...)``, as ``facesel run`` does) holds the Selector: the flush here was
+        # refused ("Selector.flush called while Selector.run is still running") and the open
+        # tracks were never delivered: a second Ctrl-C in ``facesel run`` lost the people in view
+        # (ux17). Closing it stops its threads and frees the Selector. A run executing in another
+        # thread (gi_running) is left alone: the flush then says so.
+        for stream in list(self._runs):
+            if not stream.gi_running:
+                stream.close()
 
     @contextmanager
     def _one_at_a_time(self, call: str):
         # Two threads feeding one Selector interleaved their frames in one tracker and failed deep
         # in the C++ store ("frame_index must increase within a track", ux16): said here instead.
         if not self._busy.acquire(blocking=False):
+            # A loop left by break keeps its generator open while a variable holds it (ux17: "flush
+            # after the run loop" was what the caller had done).
+            left = " (a loop left by break stays open while its generator is held: call its close() first)" \
+                if self._busy_with == "run" else ""
             raise RuntimeError(f"Selector.{call} called while Selector.{self._busy_with} is still running (another "
                                f"thread, or inside a run loop): one Selector is one stream; give each thread its own "
-                               f"Selector, and flush after the run loop")
+                               f"Selector, and flush after the run loop{left}")
         self._busy_with = call
         try:
             yield

@@ -41,12 +41,12 @@ def refuse_unwritable_folder(flag: str, value: str | os.PathLike) -> None:
     existing = _nearest_existing(path)
     if existing == path:
         if path.is_dir() and not _writable_folder(path):
-            raise ValueError(f"{flag} {value}: cannot write into it: permission denied")
+            raise ValueError(f"{flag} {value}: cannot write into it: {_why_not_writable(path)}")
         return
     if not existing.is_dir():
         raise ValueError(f"{flag} {value}: cannot be made: {existing} is a file, not a folder")
     if not _writable_folder(existing):
-        raise ValueError(f"{flag} {value}: cannot be made: permission denied on {existing}")
+        raise ValueError(f"{flag} {value}: cannot be made: {_why_not_writable(existing)} on {existing}")
 
 
 def refuse_unwritable_file(flag: str, value: str | os.PathLike) -> None:
@@ -59,4 +59,42 @@ def refuse_unwritable_file(flag: str, value: str | os.PathLike) -> None:
     if not folder.is_dir():
         raise ValueError(f"{flag} {value}: cannot be made: {folder} is a file, not a folder")
     if not _writable_folder(folder):
-        raise ValueError(f"{flag} {value}: cannot be written: permission denied on {folder}")
+        raise ValueError(f"{flag} {value}: cannot be written: {_why_not_writable(folder)} on {folder}")
+
+
+def _why_not_writable(path: Path) -> str:
+    """``read-only file system`` or ``permission denied``: why ``os.access`` said no for ``path``
+    (a vault on a disk mounted read-only was said "permission denied", even to root; ux17)."""
+    try:
+        if os.statvfs(_nearest_existing(path)).f_flag & os.ST_RDONLY:
+            return "read-only file system"
+    except OSError:
+        pass
+    return "permission denied"
+
+
+def unloggable_reason(log: str | os.PathLike) -> str | None:
+    """Why the audit log ``log`` (an existing file, or one to be made in an existing folder) cannot
+    be appended to (``read-only file system``, ``permission denied``), or None when it can or
+    when its folder is not there (the caller's own messages say so)."""
+    path = Path(log).expanduser()
+    folder = path.parent
+    if not folder.is_dir():
+        return None
+    effective = os.access in os.supports_effective_ids
+    writable = os.access(folder, os.W_OK | os.X_OK, effective_ids=effective) and (
+        not path.exists() or os.access(path, os.W_OK, effective_ids=effective))
+    return None if writable else _why_not_writable(path)
+
+
+def refuse_unloggable(what: str, log: str | os.PathLike) -> None:
+    """Raise ``ValueError`` when the audit log ``log`` cannot be written (:func:`unloggable_reason`):
+    an opening is logged before anything is decrypted, and the log failing only then cost the
+    share holders their passphrases (``facesel open`` of a vault on a read-only disk said
+    ``audit.log: Read-only file system`` after they had typed them; ux17).
+
+    ``what`` names the log's owner for the message (``--vault /mnt/v``)."""
+    reason = unloggable_reason(log)
+    if reason is not None:
+        raise ValueError(f"{what}: its audit log {Path(log).expanduser()} cannot be written ({reason}): an opening "
+                         "is logged there before anything is decrypted; no share was read")

@@ -52,3 +52,13 @@ def read_request(conn: socket.socket) -> bytes:
             break
         head += chunk
     return head
+
+
+def owner_inserts_rows(dsn: str, count: int, camera_id: str = "c" * 128) -> None:
+    """Insert ``count`` index rows of an invented camera (its id the longest allowed) in one
+    statement, as the tables' owner: the rows a hostile store makes its readers list."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("ALTER TABLE records DISABLE TRIGGER USER")
+        conn.execute("INSERT INTO cameras VALUES (%s, NULL, 0, '') ON CONFLICT DO NOTHING", (camera_id,))
+        conn.execute("INSERT INTO records SELECT md5(%s || i::text), %s, 1, i, i, i, 0.5, i, 1000, repeat('a', 64), 0, "
+                     "NULL, '\\x00'::bytea FROM generate_series(1, %s) i", (camera_id, camera_id, count))

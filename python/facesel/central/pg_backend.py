@@ -16,7 +16,7 @@ import hashlib
 import json
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import psycopg
@@ -27,7 +27,7 @@ from facesel.central.backend import Camera, Selection, VaultBackend
 from facesel.central.pg_connect import CentralUnavailableError, _connect, _reachable, describe_dsn, scrub_dsn
 from facesel.central.pg_schema import AUDIT_LOCK, LATEST, applied_versions, migrate
 from facesel.central.read_limit import (BOUNDED_INDEX_COLUMNS, MAX_RECEIVED_LINE, MAX_ROW_TEXT, checked_index_row,
-                                        record_read_limit, too_large, too_large_to_store)
+                                        record_read_limit, row_limit, too_large, too_large_to_store, too_many_rows)
 from facesel.central.verify import seal_time_problem, verify_record
 from facesel.vault.audit import VerifyResult
 from facesel.vault.errors import RecordError
@@ -37,6 +37,7 @@ from facesel.vault.signing import Signer, check_camera_id
 from facesel.vault.consistency import checked_purge_time
 
 _PURGE_CHUNK = 500
+_ROWS_PAGE = 1000  # index rows fetched from the server at a time while streaming
 
 #: Seconds a record's seal time may lie ahead of the store's clock on arrival (camera clock skew).
 #: A record dated further ahead is refused (it stays on the camera, and ``facesel sync`` delivers
@@ -316,6 +317,35 @@ class PostgresVault(VaultBackend):
     # -- reading ------------------------------------------------------------------------------
 
     def rows(self, selection: Selection = Selection()) -> list[IndexRow]:
+        """The rows of ``selection`` as one list, at most :func:`row_limit` of them.
+
+        Raises
+        ------
+        TooManyRows
+            When the selection matches more (counted while streaming, so the reader never holds
+            more than the bound plus one): the store's owner could otherwise make a reader keep
+            millions of rows (still open in round 7b). Never truncated silently.
+        """
+        limit, kept = row_limit(), []
+        rows = self.iter_rows(selection)
+        try:
+            for row in rows:
+                if len(kept) == limit:
+                    raise too_many_rows(self.location, limit)
+                kept.append(row)
+        finally:
+            # Closed now, not when the traceback goes: the cursor's transaction must not stay open
+            # under the caller's next statements (an audit entry written there would be rolled back).
+            rows.close()
+        return kept
+
+    def iter_rows(self, selection: Selection = Selection()) -> Iterator[IndexRow]:
+        """The rows of ``selection`` one at a time, ordered by seal time then id, through a
+        server-side cursor: a reader holds one page (1,000 rows) whatever the store holds.
+
+        The connection stays in the cursor's transaction until the iteration ends (or the
+        generator is closed); use no other query of this store meanwhile.
+        """
         # Text columns come back only when short (their lengths beside them): a row the owner
         # stuffed with a huge value is refused, not fetched (review 7b).
         sql, args = f"SELECT {BOUNDED_INDEX_COLUMNS} FROM records WHERE purged_at IS NULL", []
@@ -331,8 +361,12 @@ class PostgresVault(VaultBackend):
         if selection.end is not None:
             sql += " AND sealed_at <= %s"
             args.append(selection.end)
-        with _reachable(self.location):
-            return [checked_index_row(r) for r in self.conn.execute(sql + " ORDER BY sealed_at, record_id", args)]
+        with _reachable(self.location), self.conn.transaction():
+            with self.conn.cursor(name="facesel_rows") as cursor:
+                cursor.itersize = _ROWS_PAGE
+                cursor.execute(sql + " ORDER BY sealed_at, record_id", args)
+                for values in cursor:
+                    yield checked_index_row(values)
 
     def count(self) -> int:
         """Records present (not purged)."""

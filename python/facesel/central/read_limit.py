@@ -26,6 +26,11 @@ from facesel.vault.record import MAX_RECORD
 LIMIT_ENV = "FACESEL_CENTRAL_MAX_RECORD_BYTES"
 DEFAULT_LIMIT = 256 << 20
 
+ROWS_ENV = "FACESEL_CENTRAL_MAX_ROWS"
+#: Rows a reader keeps in one list (``rows()``): about 1.3 KB of memory each (benchmarks/
+#: central_rows_memory.py), so about 130 MB. A listing streams instead and has no such bound.
+DEFAULT_ROWS = 100_000
+
 #: The longest text a row of ``records`` may carry in any index column: record ids are 32 hex
 #: characters, camera ids at most 128 (the ``cameras`` table's check), digests 64 hex characters.
 MAX_ROW_TEXT = 256
@@ -55,6 +60,21 @@ def checked_index_row(values: tuple) -> IndexRow:
     return IndexRow(*row)
 
 
+def _setting(name: str, default: int, highest: int | None, must: str) -> int:
+    """The whole number in environment variable ``name`` (``default`` when unset or blank), at
+    least 1 and at most ``highest``; otherwise ValueError naming the variable, ``must`` and its value."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        value = 0
+    if value < 1 or (highest is not None and value > highest):
+        raise ValueError(f"{name} must be {must}, got {raw!r}")
+    return value
+
+
 def record_read_limit() -> int:
     """The most bytes a reader accepts for one record: ``FACESEL_CENTRAL_MAX_RECORD_BYTES`` or 256 MiB.
 
@@ -63,16 +83,32 @@ def record_read_limit() -> int:
     ValueError
         When the variable is not an integer in 1 .. MAX_RECORD (1 GiB), naming it and its value.
     """
-    raw = os.environ.get(LIMIT_ENV)
-    if raw is None or raw.strip() == "":
-        return DEFAULT_LIMIT
-    try:
-        value = int(raw.strip())
-    except ValueError:
-        value = 0
-    if not 1 <= value <= MAX_RECORD:
-        raise ValueError(f"{LIMIT_ENV} must be a whole number of bytes from 1 to {MAX_RECORD}, got {raw!r}")
-    return value
+    return _setting(LIMIT_ENV, DEFAULT_LIMIT, MAX_RECORD, f"a whole number of bytes from 1 to {MAX_RECORD}")
+
+
+def row_limit() -> int:
+    """The most index rows a reader keeps in one list: ``FACESEL_CENTRAL_MAX_ROWS`` or 100,000.
+
+    Raises
+    ------
+    ValueError
+        When the variable is not a whole number of at least 1, naming it and its value.
+    """
+    return _setting(ROWS_ENV, DEFAULT_ROWS, None, "a whole number of rows, at least 1")
+
+
+class TooManyRows(ValueError):
+    """A selection of the central store matches more rows than a reader keeps in one list.
+
+    Raised, never truncated: a list cut short would hide records from an opener without a word.
+    """
+
+
+def too_many_rows(location: str, limit: int) -> TooManyRows:
+    """The refusal of a selection that matched more than ``limit`` rows (counted up to ``limit + 1``)."""
+    return TooManyRows(f"the selection matches more than {limit} records in central store {location}, more than a "
+                       f"reader keeps at once (about 1.3 KB of memory each): narrow it (a camera, a time window, "
+                       f"record ids), or raise {ROWS_ENV} for a store you trust")
 
 
 def too_large(record_id: str, where: str, size: int, limit: int) -> str:

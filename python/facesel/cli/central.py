@@ -103,13 +103,17 @@ def _cameras(args: argparse.Namespace) -> int:
 
 @needs_central_extra
 def _list(args: argparse.Namespace) -> int:
+    from facesel.cli.streamed_rows import CountedRows, print_json_array
+
+    # Printed as the store's cursor yields them, never kept (review 8, finding 1): the store's
+    # owner decides how many rows there are.
     with _store(args) as store:
-        rows = store.rows(_selection(args))
-    if args.json:
-        print(json.dumps([r.to_dict() for r in rows], indent=1))
-        return 0
-    print_record_table(rows, camera_width=16)
-    print(f"{len(rows)} record(s) from {len({r.camera_id for r in rows})} camera(s)")
+        rows = CountedRows(store.iter_rows(_selection(args)))
+        if args.json:
+            print_json_array(r.to_dict() for r in rows)
+            return 0
+        print_record_table(rows, camera_width=16)
+    print(f"{rows.count} record(s) from {len(rows.cameras)} camera(s)")
     return 0
 
 
@@ -121,13 +125,14 @@ def _open(args: argparse.Namespace) -> int:
     from facesel.cli.terminate import sigterm_as_exit
     from facesel.cli.vault_cmds import _find_keystore
     from facesel.core_dumps import keep_memory_private
-    from facesel.writable import refuse_unwritable_folder
+    from facesel.writable import refuse_unloggable, refuse_unwritable_folder
 
     keep_memory_private()  # passphrases, master key and faces closed to same-user readers (review 7, finding 2)
     # As `facesel open`: the shares, the keystore and --out are checked before the store is asked
     # (ux16: a mistyped --share or an --out below a file was first told the store's state).
     refuse_unwritable_folder("--out", args.out)
     keystore = _find_keystore(args)
+    refuse_unloggable(f"the authority's keystore {keystore}", Path(keystore).parent / "audit.log")
     with _store(args) as store, sigterm_as_exit():  # SIGTERM cleans up what was decrypted (review 6, finding 3)
         opened = open_from(store, args.share, keystore, args.reason, args.out,
                            selection=_selection(args, args.record_ids), all_records=args.all, opened_by=args.by,

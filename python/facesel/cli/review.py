@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 
 from facesel.cli.argtypes import port_number
@@ -30,10 +31,27 @@ def _review(args: argparse.Namespace) -> int:
     problem = keystore_problem(args.keystore)  # named by its flag before anything starts
     if problem is not None:
         raise ValueError(f"--keystore {args.keystore}: {problem}")
+    _warn_when_openings_cannot_be_logged(args)
     serve(Path(args.vault) if args.vault else None, Path(args.keystore), host=args.host, port=args.port,
           allow_remote=args.allow_remote, idle_seconds=args.idle, passphrase_delay=args.passphrase_delay,
           central_dsn=central, public_origin=args.public_origin, tls_cert=args.tls_cert, tls_key=args.tls_key)
     return 0
+
+
+def _warn_when_openings_cannot_be_logged(args: argparse.Namespace) -> None:
+    """A vault (or the authority's folder) whose audit log cannot be written can be searched, not
+    opened: an opening is logged first. Said at the start (ux17: the holders learnt it only after
+    giving their shares); searching a read-only evidence copy stays possible."""
+    from facesel.writable import unloggable_reason
+
+    logs = [(f"the authority's keystore {args.keystore}", Path(args.keystore).parent / "audit.log")]
+    if args.vault:
+        logs.insert(0, (f"--vault {args.vault}", Path(args.vault) / "audit.log"))
+    for what, log in logs:
+        reason = unloggable_reason(log)
+        if reason is not None:
+            print(f"review: WARNING: {what}: its audit log {log} cannot be written ({reason}): records can be "
+                  "found and listed, but not opened (an opening is logged there first)", file=sys.stderr)
 
 
 @clean_errors

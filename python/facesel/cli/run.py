@@ -138,6 +138,7 @@ def _run(args: argparse.Namespace) -> int:
 def _run_pipeline(args: argparse.Namespace, session: run_session.RunSession) -> int:
     from tqdm import tqdm
 
+    from facesel.cli.run_outputs import NamedOutput, OutputFailed, interrupted_line, stop_line
     from facesel.config import from_arguments
     from facesel.selector import Selector, default_detector
     from facesel.sinks import CallbackSink, PlaintextSink, ReportSink, VaultSink
@@ -155,30 +156,46 @@ def _run_pipeline(args: argparse.Namespace, session: run_session.RunSession) -> 
           f"({getattr(scorer, 'name', type(scorer).__name__)}); "
           f"mode {config.mode}; threads {config.threads}", file=sys.stderr)
 
-    sinks, vault = [], None
+    sinks, vault, outputs = [], None, []
     try:
         vault = _open_vault(args)
         if vault is not None:
             _note_earlier_records(vault, args.vault)
-            sinks.append(VaultSink(vault))
+            outputs.append(NamedOutput(VaultSink(vault), "--vault", args.vault))
         if args.plaintext_out:
-            sinks.append(PlaintextSink(args.plaintext_out))
+            outputs.append(NamedOutput(PlaintextSink(args.plaintext_out), "--plaintext-out", args.plaintext_out))
         if args.report:
-            sinks.append(ReportSink(args.report, with_faces=args.plaintext_out is not None))
-        sealed = vault is not None
-        sinks.append(CallbackSink(lambda result: session.on_result(result, sealed=sealed)))
+            outputs.append(NamedOutput(ReportSink(args.report, with_faces=args.plaintext_out is not None), "--report",
+                                       args.report))
+        sinks.extend(outputs)
+        vault_out = outputs[0] if vault is not None else None
+        # A result the vault could not take (it failed on an earlier one) is no "track_sealed" event.
+        sinks.append(CallbackSink(lambda result: session.on_result(
+            result, sealed=vault_out is not None and not vault_out.failed)))
         selector = Selector(detector, scorer, config=config, sinks=sinks)
         session.attach(selector, source.fps)
         start = time.perf_counter()
         with tqdm(total=source.frame_count, unit="frame", disable=args.no_progress, file=sys.stderr) as bar:
-            with selector:  # leaving it (also on an error, a signal or Ctrl-C) flushes the open tracks
-                # The annotated preview needs each frame beside its view: frame by frame (feed);
-                # otherwise Selector.run's stage threads, the tracks closed between segments.
-                views = views_by_segment(selector, session.segments(source), need_frames=session.preview is not None)
-                for frame, stamp, view in views:
-                    session.after_frame(selector, frame, stamp, view)
-                    bar.set_postfix(open=selector.open_tracks, closed=selector.closed_tracks, refresh=False)
-                    bar.update(1)
+            try:
+                with selector:  # leaving it (also on an error, a signal or Ctrl-C) flushes the open tracks
+                    # The annotated preview needs each frame beside its view: frame by frame (feed);
+                    # otherwise Selector.run's stage threads, the tracks closed between segments.
+                    views = views_by_segment(selector, session.segments(source),
+                                             need_frames=session.preview is not None)
+                    for frame, stamp, view in views:
+                        session.after_frame(selector, frame, stamp, view)
+                        bar.set_postfix(open=selector.open_tracks, closed=selector.closed_tracks, refresh=False)
+                        bar.update(1)
+                        if session.halted is None and any(out.failed for out in outputs):
+                            session.halted = "an output failed"  # the input stops; the open tracks still go out
+            except KeyboardInterrupt:  # a second Ctrl-C (the first only stops the input)
+                bar.close()
+                print(f"facesel run: {interrupted_line(outputs, selector.timings['frames'], source.frame_count)}",
+                      file=sys.stderr)
+                raise
+            if any(out.failed for out in outputs):
+                bar.close()
+                raise OutputFailed(stop_line(outputs, selector.timings["frames"], source.frame_count))
             tracks = selector.closed_tracks
             bar.set_postfix(open=selector.open_tracks, closed=tracks)
         elapsed = time.perf_counter() - start
@@ -201,11 +218,11 @@ def _run_pipeline(args: argparse.Namespace, session: run_session.RunSession) -> 
           f"{work['scored']} fully scored")
     if selector.dropped:
         print(f"dropped {selector.dropped} live frames unprocessed to keep up with the source")
-    for sink in sinks:
-        if isinstance(sink, PlaintextSink):
-            print(f"plaintext (testing only): {sink.writer.written} snapshots in {sink.writer.folder}")
-        elif isinstance(sink, ReportSink):
-            print(f"report: {len(sink.writer.written)} figures in {sink.writer.folder}")
+    for output in outputs:
+        if isinstance(output.sink, PlaintextSink):
+            print(f"plaintext (testing only): {output.sink.writer.written} snapshots in {output.sink.writer.folder}")
+        elif isinstance(output.sink, ReportSink):
+            print(f"report: {len(output.sink.writer.written)} figures in {output.sink.writer.folder}")
     if selector.finaliser is not None:  # persons (issue 12): every merge and drop is reported
         print(f"finaliser: {selector.finaliser.stats.summary()}")
     kept = tracks if selector.finaliser is None else selector.finaliser.stats.released  # persons (issue 12)

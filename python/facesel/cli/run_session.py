@@ -109,6 +109,8 @@ class RunSession:
         self.stop_reason: str | None = None
         self.finish_reason: str | None = None
         """Set by the caller once the run is judged (:mod:`facesel.cli.run_outcome`)."""
+        self.halted: str | None = None
+        """Set to why when an output failed (:mod:`facesel.cli.run_outputs`): the input stops as for a signal."""
         self._sigints = 0
         self._previous: dict = {}
         self._opened: set[int] = set()
@@ -148,8 +150,7 @@ class RunSession:
                   f"(newest frame kept), {stats.reconnects} reconnects", file=sys.stderr)
         if self.preview is not None:
             self.preview.close()
-            print(f"preview (faces in the clear, testing only): {self.preview.frames} frames in "
-                  f"{self.preview.path}", file=sys.stderr)
+            print(self.preview.summary(), file=sys.stderr)
         self._emit({"event": "run_finished", "frames": self._frames, "tracks": self._tracks,
                     "reason": self.finish_reason or self.stop_reason or ("error" if exc[0] else "end of input")})
         sys.stdout, sys.stderr = self._streams
@@ -174,7 +175,7 @@ class RunSession:
         from facesel.cli.run_live import LiveInput
 
         self._live = LiveInput(args.input, every=args.every, max_frames=args.max_frames,
-                               stopped=lambda: self.stop_reason is not None,
+                               stopped=self._stopping,
                                open_timeout=getattr(args, "open_timeout", 15.0))
         return self._live
 
@@ -191,11 +192,14 @@ class RunSession:
     def frames(self, source):
         """The input's frames until it ends or a signal asks to stop."""
         for item in source:
-            if self.stop_reason is not None:
+            if self._stopping():
                 break
             yield item
-            if self.stop_reason is not None:
+            if self._stopping():
                 break
+
+    def _stopping(self) -> bool:
+        return self.stop_reason is not None or self.halted is not None
 
     # -- per frame and per result --------------------------------------------------------------
     def attach(self, selector, fps: float | None = None) -> None:

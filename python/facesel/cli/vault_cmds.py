@@ -11,7 +11,7 @@ from pathlib import Path
 from facesel.cli.authority import share_passphrase_source
 from facesel.cli.terminate import sigterm_as_exit
 from facesel.cli.vault_errors import clean_errors
-from facesel.writable import refuse_unwritable_file, refuse_unwritable_folder
+from facesel.writable import refuse_unloggable, refuse_unwritable_file, refuse_unwritable_folder
 from facesel.vault.audit import AuditLog, signed_head, verify
 from facesel.vault.consistency import RECORD_SUFFIX, custody_problems
 from facesel.vault.errors import AuditError, RecordError, VaultLockedError
@@ -189,9 +189,11 @@ def _open(args: argparse.Namespace) -> int:
     refuse_unwritable_folder("--out", args.out)
     if args.bundle:
         refuse_unwritable_file("--bundle", args.bundle)
+    keystore = _find_keystore(args)
+    refuse_unloggable(f"--vault {args.vault}", Path(args.vault) / "audit.log")
+    refuse_unloggable(f"the authority's keystore {keystore}", Path(keystore).parent / "audit.log")
     keep_memory_private()  # passphrases, master key and faces closed to same-user readers (review 7, finding 2)
     passphrases = remembering(share_passphrase_source(args, args.share))  # asked once, also for --bundle
-    keystore = _find_keystore(args)
     with sigterm_as_exit():  # a SIGTERM while writing cleans up what was decrypted (review 6, finding 3)
         opened = open_records(
             args.vault, args.share, keystore, args.reason, args.out,

@@ -202,18 +202,76 @@ def _motion_thumbnail(frame: np.ndarray) -> np.ndarray:
     return cv2.resize(grey, (max(1, grey.shape[1] // 2), max(1, grey.shape[0] // 2)), interpolation=cv2.INTER_AREA)
 
 
-AREA_PATHS = ("float", "uint8")
-AREA_PATH = "float"
-"""How :func:`area_shrink` has OpenCV average a region square by a fractional factor: through a
-float32 copy (the default; about 0.7x the CPU, the same pixels bit for bit) or on the uint8 pixels
-as before issue 27's session 14. A switch for A/B runs (``benchmarks/frame_costs.py --area-path``)."""
+AREA_PATHS = ("exact", "float", "uint8")
+AREA_PATH = "exact"
+"""How :func:`area_shrink` (region squares) and :func:`frame_shrink` (the full-frame shrink) shrink:
+``"exact"`` (the default since issue 27's session 17): where the sizes are a small odd ratio (3:2,
+3:1, ...: a 1080p frame to 1280x720 or 640x360, a 192-pixel square to 128) the C++ core's integer
+average (``_core.area_shrink_exact``), the same pixels as OpenCV's INTER_AREA bit for bit, about a
+quarter of its CPU; other sizes as ``"float"``. ``"float"``: region squares averaged through a
+float32 copy (session 14; the same pixels, about 0.7x OpenCV's uint8 CPU), frames by OpenCV.
+``"uint8"``: OpenCV on the uint8 pixels, as before session 14. A switch for A/B runs
+(``benchmarks/frame_costs.py --area-path``, ``benchmarks/capacity.py --variant lazy+skip+s16shrink``)."""
+
+
+def exact_shrink(image: np.ndarray, size: tuple[int, int]) -> np.ndarray | None:
+    """``cv2.resize(image, size, interpolation=cv2.INTER_AREA)`` by the C++ core's integer average,
+    or None where it does not apply: ``AREA_PATH`` is not ``"exact"``, the image is not uint8 with
+    1 or 3 channels of adjacent bytes, or a side's ratio is not one the core reproduces exactly
+    (``_core.area_shrink_exact_ratio``: p:q in lowest terms with p odd and at most 9; with an odd
+    area the exact average is never halfway between two grey levels, so it rounds as OpenCV's
+    float32 one; tests/test_exact_shrink.py compares them bit for bit).
+
+    Parameters
+    ----------
+    image : (h, w, 3) or (h, w) uint8, rows at any stride
+    size : (width, height) of the result, each at most the image's
+
+    Returns
+    -------
+    (height, width[, 3]) uint8, C-contiguous, or None
+    """
+    if AREA_PATH != "exact" or image.dtype != np.uint8 or _exact is None:
+        return None
+    h, w = image.shape[:2]
+    width, height = int(size[0]), int(size[1])
+    channels = image.shape[2] if image.ndim == 3 else 1
+    if (image.ndim not in (2, 3) or channels not in (1, 3) or image.strides[1] != channels
+            or (image.ndim == 3 and image.strides[2] != 1) or image.strides[0] < w * channels):
+        return None
+    if not (_exact_ratio(w, width) and _exact_ratio(h, height)):
+        return None
+    return _exact(image, width, height)
+
+
+def _core_exact():
+    """The core's exact shrink and its ratio test, or (None, None) with a core built before them."""
+    try:
+        from facesel import _core
+    except ImportError:
+        return None, None
+    return getattr(_core, "area_shrink_exact", None), getattr(_core, "area_shrink_exact_ratio", None)
+
+
+_exact, _exact_ratio = _core_exact()
+
+
+def frame_shrink(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """A whole frame shrunk to ``size`` (width, height) as OpenCV's INTER_AREA shrinks it: by
+    :func:`exact_shrink` where it applies (a 1080p frame to 1280x720: about 1.4 against 5.1 CPU ms,
+    to 640x360 0.4 against 1.8, one thread), else by OpenCV (whole frames not through float32:
+    session 14 measured that slower)."""
+    small = exact_shrink(frame, size)
+    return small if small is not None else cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
 
 
 def area_shrink(region: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """``cv2.resize(region, size, interpolation=cv2.INTER_AREA)``, the same pixels, cheaper.
 
-    OpenCV averages by a fractional factor (a 192-pixel square to 128, 1080p's region squares) on
-    its general path, which accumulates in float32 whatever the input and rounds once at the end;
+    With ``AREA_PATH`` ``"exact"`` a square whose sides shrink by a small odd ratio (1080p's
+    192-pixel squares to 128: 0.024 against 0.080 CPU ms through float32) goes to
+    :func:`exact_shrink`. Otherwise OpenCV averages by a fractional factor on its general path,
+    which accumulates in float32 whatever the input and rounds once at the end;
     for uint8 input that path is not vectorised, for float32 it is. So the square is averaged as
     float32 and rounded back by ``convertScaleAbs`` (the same rounding, ``saturate_cast``): 0.13
     against 0.18 CPU ms a 192 -> 128 square, 0.43 against 0.56 for 400 -> 160 (one thread, issue 27
@@ -232,9 +290,13 @@ def area_shrink(region: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """
     w, h = int(size[0]), int(size[1])
     src_h, src_w = region.shape[:2]
-    fractional = (src_w >= w and src_h >= h and (src_w, src_h) != (w, h)
-                  and not (src_w % w == 0 and src_h % h == 0))
-    if AREA_PATH == "float" and fractional and region.dtype == np.uint8:
+    shrinking = src_w >= w and src_h >= h and (src_w, src_h) != (w, h)
+    if shrinking:
+        small = exact_shrink(region, (w, h))
+        if small is not None:
+            return small
+    fractional = shrinking and not (src_w % w == 0 and src_h % h == 0)
+    if AREA_PATH in ("exact", "float") and fractional and region.dtype == np.uint8:
         return cv2.convertScaleAbs(cv2.resize(region.astype(np.float32), (w, h), interpolation=cv2.INTER_AREA))
     return cv2.resize(region, (w, h), interpolation=cv2.INTER_AREA)
 

@@ -30,8 +30,13 @@ from facesel.serve.sealer import BackgroundSealer
 from facesel.serve.zones import masked_segments
 from facesel.sinks import VaultSink
 from facesel.sources import Backoff, EpochSegments, is_live_target, make_source
+from facesel.vault.errors import EpochUnavailableError, VaultWriteError
 
 _log = logging.getLogger("facesel.serve")
+
+SEAL_FAILURES = (VaultWriteError, EpochUnavailableError)
+"""A camera that restarts on one of these cannot seal (a full disk, no epoch key): it stays "not
+sealing" in :meth:`Camera.health` until a seal succeeds."""
 
 
 class Camera:
@@ -88,6 +93,10 @@ class Camera:
         self.adapter: PipelineAdapter | None = None
         self._state = "starting"
         self.reason = ""
+        self.seal_failing = ""
+        """Why the last seal failed, until a seal succeeds again ("" when sealing works): a full disk
+        made the camera flip between down (the failing seal restarted it) and up (frames flowing
+        again), so /healthz said "ok" most of the time while every record was lost (ux17)."""
         self._opened: set[int] = set()  # confirmed track ids announced as opened (events)
         self._dropped_reported = 0
         self._dropped_reported_at = 0.0
@@ -186,6 +195,8 @@ class Camera:
         info = {"up": self.up, "state": self.state}
         if self.reason:
             info["reason"] = self.reason
+        if self.seal_failing and self.up:  # frames flow, but nothing sealed since the last failure
+            info.update(up=False, state="not sealing", reason=self.seal_failing)
         source = self.source
         if source is not None:
             age = source.frame_age()
@@ -204,6 +215,8 @@ class Camera:
                 except Exception as err:  # noqa: BLE001 - one camera's failure must not end the others
                     # Any library's message may quote the source URL: mask its credentials.
                     self._set_state("down", redact_url(f"{type(err).__name__}: {err}"))
+                    if isinstance(err, SEAL_FAILURES):
+                        self.seal_failing = self.reason
                     self.pipeline_restarts += 1
                     _log.error("camera %s: %s; retrying", self.config.name, self.reason,
                                extra={"camera": self.config.name})
@@ -240,7 +253,7 @@ class Camera:
                 open_timeout=config.open_timeout, read_timeout=config.read_timeout,
                 shrink_in_decoder=config.shrink_in_decoder, buffer_frames=config.buffer_frames,
                 skip_loop_filter=config.skip_loop_filter, convert_on_take=config.convert_on_take,
-                skip_when_behind=config.skip_when_behind,
+                skip_when_behind=config.skip_when_behind, max_frame_pixels=config.max_frame_pixels,
                 stall_timeout=config.stall_timeout, backoff=Backoff(base=0.5, cap=config.reconnect_max_delay),
             )
             self.source = source.start()
@@ -414,6 +427,7 @@ class Camera:
 
     def _sealed(self, result, record_id) -> None:
         self.sealed += 1
+        self.seal_failing = ""
         if self._on_sealed is not None:
             self._on_sealed(self.config.name, result, record_id)
         if self.events is not None:

@@ -27,6 +27,7 @@ Example::
     flush_buffer_frames = 0       # ... while the open tracks close after a break (reconnection, loop); 0: as buffer_frames
     cap_buffer_frames = 0         # ... while the load governor is at its cap (max_detect_every); 0: as buffer_frames
     skip_loop_filter = "none"     # H.264 frames decoded without deblocking: none (exact), noref, bidir, nokey, all
+    max_frame_pixels = 33177600   # a larger frame is refused before it is decoded (default: 8K UHD, 7680 x 4320)
     convert_on_take = true        # frames wait decoded, converted to BGR when the pipeline takes one (default: on for PyAV streams)
     skip_when_behind = true       # while behind, the decoder skips non-reference frames, counted (default: as convert_on_take)
     seal_in_background = true     # closed tracks are sealed by a writer thread, off the frame path
@@ -55,6 +56,7 @@ from facesel.redaction import redact_url, remember_url_secrets
 from facesel.writable import refuse_unwritable_folder
 from facesel.sources import BACKENDS, check_webcam_index, is_live_target
 from facesel.sources.backends import check_skip_loop_filter
+from facesel.sources.frame_limit import MAX_FRAME_PIXELS, check_max_frame_pixels
 from facesel.sources.stream import check_buffer_frames
 
 SERVE_KEYS = {"listen", "log_format", "log_level", "shutdown_timeout", "view", "mqtt", "webhook"}
@@ -97,6 +99,11 @@ class CameraConfig:
     (``benchmarks/decoder_option_agreement.py``). Not the default: a file camera is then decoded
     by PyAV, whose frames held about 40 MiB more per camera in ``benchmarks/capacity.py``
     (docs/performance.md, "Decoder options"). ``"none"``: exact decoding."""
+    max_frame_pixels: int = MAX_FRAME_PIXELS
+    """The largest frame the camera's source decodes (:mod:`facesel.sources.frame_limit`): whoever
+    answers for its URL decides the frame size, and a 3 MB JPEG decodes to 768 MB (review round 8,
+    finding 2). FFmpeg refuses a larger picture before allocating it (PyAV; OpenCV once decoded);
+    the source reconnects, and the camera's down reason says why. Default an 8K UHD frame."""
     convert_on_take: bool | None = None
     """Frames wait in the camera's queue as decoded pictures and are converted to BGR only when the
     pipeline takes them (:class:`facesel.sources.decoded.Unconverted`): a dropped frame is never
@@ -237,7 +244,7 @@ CAMERA_KEYS = {
     "read_timeout", "stall_timeout", "reconnect_max_delay", "enabled", "pipeline", "zones", "retention_hours",
     "retention_reason", "coarsen_detection", "max_detect_every", "refine_backoff", "settle_coarsening", "shrink_in_decoder", "buffer_frames",
     "skip_loop_filter", "convert_on_take", "skip_when_behind", "seal_in_background", "stagger_detection",
-    "flush_buffer_frames", "coarsen_with_tiers", "cap_buffer_frames",
+    "flush_buffer_frames", "coarsen_with_tiers", "cap_buffer_frames", "max_frame_pixels",
 }
 
 PER_CAMERA_ONLY = {"source", "vault", "camera_key", "camera_id", "zones"}
@@ -450,6 +457,8 @@ def _camera(name: str, table: dict, defaults: dict, base: Path) -> CameraConfig:
     flags["cap_buffer_frames"] = deep
     flags["skip_loop_filter"] = check_skip_loop_filter(merged.get("skip_loop_filter", CameraConfig.skip_loop_filter),
                                                        f"{where}.skip_loop_filter")
+    flags["max_frame_pixels"] = check_max_frame_pixels(merged.get("max_frame_pixels", CameraConfig.max_frame_pixels),
+                                                       f"{where}.max_frame_pixels")
     from facesel.serve.retention import camera_retention
     from facesel.serve.zones import parse_zones
 

@@ -66,7 +66,8 @@ class CameraCollector:
         open_tracks = family(GaugeMetricFamily, "open_tracks", "Confirmed tracks open now")
         queue = family(GaugeMetricFamily, "queue_depth", "Frames waiting between stages", ["queue"])
         age = family(GaugeMetricFamily, "last_frame_age_seconds", "Seconds since the source's last frame")
-        up = family(GaugeMetricFamily, "camera_up", "1 when the camera is receiving and processing frames")
+        up = family(GaugeMetricFamily, "camera_up", "1 when the camera is receiving and processing frames "
+                    "(and its last seal, if one failed, has succeeded since)")
         latency = family(SummaryMetricFamily, "frame_processing_seconds",
                          "Seconds from the source's hand-over of a frame to its decision (waiting included)")
         # The load governor (facesel.serve.scheduler): a camera that cannot keep up detects on

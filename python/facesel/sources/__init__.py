@@ -23,6 +23,7 @@ from facesel.sources.backends import (
     StallError,
     check_skip_loop_filter,
 )
+from facesel.sources.frame_limit import MAX_FRAME_PIXELS, check_max_frame_pixels
 from facesel.sources.backoff import Backoff
 from facesel.sources.pacing import Pacer
 from facesel.sources.segments import EpochSegments, Segment
@@ -69,7 +70,7 @@ def make_source(target, *, loop: bool = False, live: bool | None = None, backend
                 backoff: Backoff | None = None, reconnect: bool | None = None, realtime: bool = False,
                 shrink_in_decoder: bool = False, buffer_frames: int = 1,
                 skip_loop_filter: str = "none", convert_on_take: bool = False,
-                skip_when_behind: bool = False) -> StreamSource:
+                skip_when_behind: bool = False, max_frame_pixels: int = MAX_FRAME_PIXELS) -> StreamSource:
     """A :class:`StreamSource` (not started) for a file path, a webcam index or a URL.
 
     Parameters
@@ -117,6 +118,10 @@ def make_source(target, *, loop: bool = False, live: bool | None = None, backend
         one out of the full queue) the decoder skips non-reference frames
         (:mod:`facesel.sources.packet_decoder`), counted as received, dropped and
         ``frames_skipped``; files are then decoded by PyAV. Default False.
+    max_frame_pixels : int >= 1
+        The largest frame decoded (:mod:`facesel.sources.frame_limit`): PyAV's decoder refuses a
+        larger one before allocating it, OpenCV's is refused once decoded. Default an 8K UHD frame
+        (33,177,600 pixels): whoever answers for a stream's URL decides its frame size.
 
     Raises
     ------
@@ -127,6 +132,8 @@ def make_source(target, *, loop: bool = False, live: bool | None = None, backend
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
     check_skip_loop_filter(skip_loop_filter)
+    check_max_frame_pixels(max_frame_pixels)
+    bound = {"max_frame_pixels": max_frame_pixels}
     for name, value in (("open_timeout", open_timeout), ("read_timeout", read_timeout),
                         ("stall_timeout", stall_timeout)):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
@@ -140,22 +147,23 @@ def make_source(target, *, loop: bool = False, live: bool | None = None, backend
         if realtime:
             raise ValueError(f"realtime applies to video files only (a stream is paced by its sender), not to {redact(text)!r}")
         if _is_webcam_index(text):
-            connect = partial(OpenCVConnection, int(text), open_timeout, read_timeout)
+            connect = partial(OpenCVConnection, int(text), open_timeout, read_timeout, **bound)
         elif backend == "opencv":
-            connect = partial(OpenCVConnection, text, open_timeout, read_timeout)
+            connect = partial(OpenCVConnection, text, open_timeout, read_timeout, **bound)
         else:
             connect = partial(PyAVConnection, text, open_timeout, read_timeout, stall_timeout,
                               keep_picture=bool(shrink_in_decoder), skip_loop_filter=skip_loop_filter,
-                              **_frame_options(convert_on_take, skip_when_behind))
+                              **_frame_options(convert_on_take, skip_when_behind), **bound)
         return StreamSource(redact(text), connect, live=True if live is None else live,
                             stall_timeout=stall_timeout, reconnect=True if reconnect is None else reconnect,
                             backoff=backoff, buffer_frames=buffer_frames)
     path = Path(text).expanduser()
     if shrink_in_decoder or skip_loop_filter != "none" or convert_on_take or skip_when_behind:
         connect = partial(PyAVFileConnection, path, loop, skip_loop_filter=skip_loop_filter,
-                          keep_picture=bool(shrink_in_decoder), **_frame_options(convert_on_take, skip_when_behind))
+                          keep_picture=bool(shrink_in_decoder), **_frame_options(convert_on_take, skip_when_behind),
+                          **bound)
     else:
-        connect = partial(FileConnection, path, loop)
+        connect = partial(FileConnection, path, loop, **bound)
     return StreamSource(str(path), connect, live=False if live is None else live,
                         stall_timeout=stall_timeout, stream_time=True,
                         reconnect=loop if reconnect is None else reconnect, backoff=backoff, realtime=realtime,

@@ -23,6 +23,8 @@ import numpy as np
 
 from facesel.redaction import redact_url
 from facesel.sources.decoded import Unconverted, decoded_frame
+from facesel.sources.frame_limit import (MAX_FRAME_PIXELS, check_max_frame_pixels, decoder_option, refusal_hint,
+                                         refuse_large_frame)
 from facesel.sources.packet_decoder import PacketDecoder
 
 
@@ -45,16 +47,19 @@ def check_skip_loop_filter(value, name: str = "skip_loop_filter") -> str:
     return value
 
 
-def _set_decoder(stream, threads: int, skip_loop_filter: str) -> None:
+def _set_decoder(stream, threads: int, skip_loop_filter: str, max_pixels: int) -> None:
     """Configure a PyAV video ``stream``'s decoder before its first packet: ``threads`` FFmpeg
-    threads and the deblocking filter skipped on ``skip_loop_filter`` frames."""
+    threads, the deblocking filter skipped on ``skip_loop_filter`` frames, and no picture of more
+    than ``max_pixels`` pixels decoded (:mod:`facesel.sources.frame_limit`)."""
     # PyAV's own default is FFmpeg's choice of slice threads (thread_count 0): 1 must be said
     stream.thread_count = threads
     if threads != 1:
         stream.thread_type = "AUTO"
+    # codec options are applied when the decoder opens, at the first packet
+    options = {**stream.codec_context.options, **decoder_option(max_pixels)}
     if skip_loop_filter != "none":
-        # codec options are applied when the decoder opens, at the first packet
-        stream.codec_context.options = {**stream.codec_context.options, "skip_loop_filter": skip_loop_filter}
+        options["skip_loop_filter"] = skip_loop_filter
+    stream.codec_context.options = options
 
 
 def _image(picture, keep_picture: bool, convert_on_take: bool):
@@ -111,11 +116,16 @@ class PyAVConnection:
     skip_when_behind : bool
         :meth:`set_behind` makes the decoder skip non-reference frames, counted in :attr:`skipped`
         (:class:`facesel.sources.packet_decoder.PacketDecoder`); default False.
+    max_frame_pixels : int
+        The decoder refuses a larger picture before allocating it (:mod:`facesel.sources.frame_limit`):
+        whoever answers for the URL decides the frame size. Default an 8K UHD frame.
     """
 
     def __init__(self, url: str, open_timeout: float = 10.0, read_timeout: float = 5.0, stall_timeout: float = 10.0,
                  rtsp_transport: str = "tcp", decoder_threads: int = 1, keep_picture: bool = False,
-                 skip_loop_filter: str = "none", convert_on_take: bool = False, skip_when_behind: bool = False):
+                 skip_loop_filter: str = "none", convert_on_take: bool = False, skip_when_behind: bool = False,
+                 max_frame_pixels: int = MAX_FRAME_PIXELS):
+        self.max_frame_pixels = check_max_frame_pixels(max_frame_pixels)
         self.keep_picture = bool(keep_picture)
         self.convert_on_take = bool(convert_on_take)
         self.skip_loop_filter = check_skip_loop_filter(skip_loop_filter)
@@ -142,7 +152,7 @@ class PyAVConnection:
         if isinstance(decoder_threads, bool) or not isinstance(decoder_threads, int) or decoder_threads < 0:
             self._container.close()
             raise ValueError(f"decoder_threads must be an integer >= 0, got {decoder_threads!r}")
-        _set_decoder(self._stream, decoder_threads, self.skip_loop_filter)
+        _set_decoder(self._stream, decoder_threads, self.skip_loop_filter, self.max_frame_pixels)
         self._decoder = PacketDecoder(self._stream, skip_when_behind)
         self._packets = self._container.demux(self._stream)
         self._decoded: list = []
@@ -179,7 +189,8 @@ class PyAVConnection:
                 self._decoder.finish()
                 raise EndOfStream() from None
             except (av.FFmpegError, OSError) as err:
-                raise SourceError(redact_url(f"stream broke: {err}")) from None
+                raise SourceError(redact_url(f"stream broke: {err}") + refusal_hint(err, self.max_frame_pixels)) \
+                    from None
         frame = self._decoded.pop(0)
         stamp = float(frame.time) if frame.time is not None else None
         return _image(frame, self.keep_picture, self.convert_on_take), stamp
@@ -199,7 +210,11 @@ class OpenCVConnection:
     (OpenCV >= 4.6) for URLs; other backends (V4L2) ignore them.
     """
 
-    def __init__(self, target, open_timeout: float = 10.0, read_timeout: float = 5.0):
+    def __init__(self, target, open_timeout: float = 10.0, read_timeout: float = 5.0,
+                 max_frame_pixels: int = MAX_FRAME_PIXELS):
+        # OpenCV passes no decoder option on: a larger frame is refused once decoded, before any queue.
+        self.max_frame_pixels = check_max_frame_pixels(max_frame_pixels)
+        self._where = redact_url(str(target))
         if isinstance(target, int):
             capture = cv2.VideoCapture(target)
         else:
@@ -221,7 +236,7 @@ class OpenCVConnection:
         if not ok or frame is None:
             # OpenCV does not tell a closed stream from a broken one.
             raise SourceError("no frame (stream ended or broke)")
-        return frame, None
+        return refuse_large_frame(frame, self.max_frame_pixels, self._where), None
 
     def close(self) -> None:
         """Release the capture."""
@@ -256,7 +271,9 @@ class FileConnection:
     10 MB of 1080p frames (issue 27).
     """
 
-    def __init__(self, path: str | Path, loop: bool = False, decoder_threads: int = 1):
+    def __init__(self, path: str | Path, loop: bool = False, decoder_threads: int = 1,
+                 max_frame_pixels: int = MAX_FRAME_PIXELS):
+        self.max_frame_pixels = check_max_frame_pixels(max_frame_pixels)  # checked once decoded (OpenCV)
         _start_file(self, path, loop, decoder_threads)
         self._capture = self._open()
         rate = self._capture.get(cv2.CAP_PROP_FPS)
@@ -286,7 +303,7 @@ class FileConnection:
                 raise SourceError(f"video file {self.path} has no decodable frame")
         msec = self._capture.get(cv2.CAP_PROP_POS_MSEC)
         self._last = self._offset + max(0.0, msec) / 1000.0
-        return frame, self._last
+        return refuse_large_frame(frame, self.max_frame_pixels, f"video file {self.path}"), self._last
 
     def close(self) -> None:
         """Release the capture."""
@@ -307,12 +324,14 @@ class PyAVFileConnection:
 
     ``decoder_threads``: FFmpeg's decoding threads, 1 by default (see :class:`FileConnection`);
     ``skip_loop_filter``: see :data:`SKIP_LOOP_FILTER`, ``"none"`` by default; ``convert_on_take``
-    and ``skip_when_behind``: as :class:`PyAVConnection`'s (the skipped count goes on across passes).
+    and ``skip_when_behind``: as :class:`PyAVConnection`'s (the skipped count goes on across passes);
+    ``max_frame_pixels``: as :class:`PyAVConnection`'s.
     """
 
     def __init__(self, path: str | Path, loop: bool = False, decoder_threads: int = 1,
                  skip_loop_filter: str = "none", keep_picture: bool = True, convert_on_take: bool = False,
-                 skip_when_behind: bool = False):
+                 skip_when_behind: bool = False, max_frame_pixels: int = MAX_FRAME_PIXELS):
+        self.max_frame_pixels = check_max_frame_pixels(max_frame_pixels)
         self.skip_loop_filter = check_skip_loop_filter(skip_loop_filter)
         self.keep_picture = bool(keep_picture)
         self.convert_on_take, self.skip_when_behind = bool(convert_on_take), bool(skip_when_behind)
@@ -345,7 +364,7 @@ class PyAVFileConnection:
             container.close()
             raise SourceError(f"video file {self.path} has no video stream")
         stream = container.streams.video[0]
-        _set_decoder(stream, self.decoder_threads, self.skip_loop_filter)
+        _set_decoder(stream, self.decoder_threads, self.skip_loop_filter, self.max_frame_pixels)
         decoder = PacketDecoder(stream, self.skip_when_behind)
         decoder.set_behind(getattr(self, "_behind", False))
         return container, decoder, self._decode(container.demux(stream), decoder)
@@ -364,7 +383,8 @@ class PyAVFileConnection:
         except StopIteration:
             return None
         except (av.FFmpegError, OSError) as err:
-            raise SourceError(f"video file {self.path} broke: {err}") from None
+            hint = refusal_hint(err, self.max_frame_pixels)
+            raise SourceError(f"video file {self.path} broke: {err}{hint}") from None
 
     def read(self) -> tuple[np.ndarray, float | None]:
         """The next frame ((H, W, 3) uint8 BGR, or :class:`Unconverted` with ``convert_on_take``)

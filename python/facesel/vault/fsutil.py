@@ -144,6 +144,13 @@ def write_temporary(path: Path, data: bytes, mode: int = 0o600) -> Path:
             os.fsync(fd)
         finally:
             os.close(fd)
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        if err.filename is not None:
+            raise
+        # os.write and os.fsync name no file: a full disk under `facesel audit head --out` said only
+        # "No space left on device" (ux17). Named by the file the caller is writing, not the temporary.
+        raise OSError(err.errno, err.strerror, str(path)) from err
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

@@ -15,6 +15,16 @@ start the log must still hold that entry, byte for byte (same hash at the same s
 the camera refuses to start, as it does for a shortened log. Restoring a vault from a backup on
 purpose means deleting that anchor file by hand.
 
+The anchor is found by the vault's id, which ``vault.json`` names; that file is signed by the
+camera but tied to no folder, so the ``vault.json`` of *another* vault of the same key (a test
+vault made with a copy of the key, an earlier vault) put in place with an older log made the
+camera look for an anchor it never kept, and start (review 8, finding 3). So the camera also
+remembers which vault id each of its vault folders holds (``vault-folders/HASH.json`` beside the
+key, HASH from the folder's resolved path) and refuses a folder whose ``vault.json`` names
+another. A vault made new in a folder (nothing left of the old one) is bound to it, with a
+warning naming the vault that was there; a vault moved to another folder is bound there at its
+next start.
+
 The anchor is written without an fsync (a seal already pays for the log's): after a power cut
 it may lag behind the log, which is safe (the log holds every entry the anchor can name, since
 each is durable before it is anchored); an anchor that a crash left empty or torn is replaced
@@ -24,6 +34,7 @@ the camera without the check, with one warning.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -37,6 +48,7 @@ from facesel.vault.fsutil import TMP_SUFFIX
 _log = logging.getLogger("facesel.vault")
 
 FORMAT_ANCHOR = "facesel-log-anchor"
+FORMAT_FOLDER = "facesel-vault-folder"
 _VAULT_ID = re.compile(r"\A[0-9a-zA-Z_-]{1,128}\Z")
 _HEX64 = re.compile(r"\A[0-9a-f]{64}\Z")
 
@@ -44,14 +56,56 @@ _HEX64 = re.compile(r"\A[0-9a-f]{64}\Z")
 class LogAnchor:
     """The anchor of one vault's log, kept beside the camera key at ``key_path`` (None: none)."""
 
-    def __init__(self, key_path: Path | None, vault_id: str) -> None:
+    def __init__(self, key_path: Path | None, vault_id: str, vault_dir: Path | None = None) -> None:
         usable = key_path is not None and isinstance(vault_id, str) and _VAULT_ID.match(vault_id)
         self.path = Path(key_path).parent / "log-anchors" / f"{vault_id}.json" if usable else None
         self.vault_id = vault_id
+        self.vault_dir = None if vault_dir is None else Path(vault_dir).resolve()
+        self.folder_path = None
+        if self.path is not None and self.vault_dir is not None:
+            name = hashlib.sha256(os.fsencode(str(self.vault_dir))).hexdigest()[:32]
+            self.folder_path = self.path.parent.parent / "vault-folders" / f"{name}.json"
         self._seq: int | None = None  # the entry anchored by this process (seq, hash)
         self._hash: str | None = None
         self._warned = False
         self._rolled_back = False
+
+    def check_folder(self, created: bool) -> None:
+        """Refuse a vault folder whose ``vault.json`` names another vault than the one this camera
+        kept in it (AuditError); bind the folder to this vault when it was not bound, or when the
+        vault was ``created`` just now (with a warning naming the vault that was there)."""
+        if self.folder_path is None:
+            return
+        bound = self._read_folder()
+        if bound == self.vault_id:
+            return
+        if bound is not None and not created:
+            raise AuditError(f"vault.json names vault {self.vault_id}, but this camera's vault at {self.vault_dir} is "
+                             f"vault {bound} (kept in {self.folder_path}): vault.json was replaced by another vault's, "
+                             "which hides a log put back to an older copy; preserve the vault and investigate "
+                             "(after replacing the vault on purpose, delete that file)")
+        if bound is not None:
+            _log.warning("a new vault %s was made at %s, which was vault %s: that vault's records and log are gone",
+                         self.vault_id, self.vault_dir, bound)
+        body = json.dumps({"format": FORMAT_FOLDER, "folder": str(self.vault_dir), "vault_id": self.vault_id},
+                          sort_keys=True).encode("utf-8")
+        self._write(self.folder_path, body)
+
+    def _read_folder(self) -> str | None:
+        """The vault id this camera kept for its folder, or None (none kept, or a torn file: warned)."""
+        try:
+            with open(self.folder_path, "rb",
+                      opener=lambda p, f: os.open(p, f | os.O_NOFOLLOW | os.O_NONBLOCK)) as handle:
+                doc = json.loads(handle.read(4096).decode("utf-8"))
+            if doc.get("format") != FORMAT_FOLDER or not _VAULT_ID.match(str(doc.get("vault_id"))):
+                raise ValueError("not a vault folder's binding")
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, AttributeError, UnicodeDecodeError) as err:
+            _log.warning("the record of which vault %s holds, %s, is unreadable (%s); it is replaced", self.vault_dir,
+                         self.folder_path, err)
+            return None
+        return str(doc["vault_id"])
 
     def check(self, entries: list[dict]) -> None:
         """Refuse a log that no longer holds the entry last anchored (AuditError)."""
@@ -92,15 +146,21 @@ class LogAnchor:
             return
         body = json.dumps({"format": FORMAT_ANCHOR, "vault_id": self.vault_id, "seq": seq,
                            "hash": entry.get("hash")}, sort_keys=True).encode("utf-8")
-        tmp = self.path.with_name(f".{self.path.name}.{secrets.token_hex(4)}{TMP_SUFFIX}")
+        if self._write(self.path, body):
+            self._seq, self._hash = seq, entry.get("hash")
+
+    def _write(self, path: Path, body: bytes) -> bool:
+        """Replace ``path`` (beside the key, owner-only) with ``body``; False, warned once, when the
+        key's folder cannot be written."""
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}{TMP_SUFFIX}")
         try:
-            self.path.parent.mkdir(mode=0o700, exist_ok=True)
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
             try:
                 os.write(fd, body)
             finally:
                 os.close(fd)
-            os.replace(tmp, self.path)
+            os.replace(tmp, path)
         except OSError as err:
             try:
                 tmp.unlink(missing_ok=True)
@@ -109,9 +169,9 @@ class LogAnchor:
             if not self._warned:
                 self._warned = True
                 _log.warning("cannot keep the anchor of the vault's audit log in %s (%s): a log put back to an older "
-                             "copy would not be noticed at the next start", self.path, err.strerror or err)
-            return
-        self._seq, self._hash = seq, entry.get("hash")
+                             "copy would not be noticed at the next start", path, err.strerror or err)
+            return False
+        return True
 
     def _read(self) -> tuple[int, str] | None:
         """(seq, hash) anchored, or None when there is none (or only a torn one, with a warning)."""

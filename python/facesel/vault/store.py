@@ -202,7 +202,9 @@ class Vault:
                 self._boot_entries = self._follower.poll(check_head=True)
             # A log put back to an older copy is consistent in itself: only the camera's own memory
             # of the entry it saw last, kept beside its key, tells (review 7, finding 3).
-            self._log_anchor = LogAnchor(self.camera.path, self.identity.vault_id)
+            self._log_anchor = LogAnchor(self.camera.path, self.identity.vault_id, self.path)
+            # ... found by the id vault.json names: that file must be this folder's (review 8, finding 3).
+            self._log_anchor.check_folder(created=fresh)
             entries = self.logged_entries()
             self._log_anchor.check(entries)
             if entries:

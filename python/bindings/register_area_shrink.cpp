@@ -1,0 +1,83 @@
+// area_shrink_exact: an area shrink of a uint8 image by a small odd ratio (3:2, 3:1, ...) in
+// integers, the same pixels as OpenCV's INTER_AREA there (facesel.detect.schedule.area_shrink).
+// Every argument is checked here and errors name it; the loops run with the GIL released.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <string>
+
+#include "facesel/area_shrink.hpp"
+#include "register.hpp"
+#include "validate.hpp"
+
+namespace facesel {
+namespace bindings {
+
+namespace {
+
+constexpr std::int64_t kMaxSide = 1 << 15;  // as the region search's: far inside int32 sums
+
+py::array area_shrink_exact_py(const py::object& image_obj, const py::object& width_obj, const py::object& height_obj) {
+  if (!py::isinstance<py::array>(image_obj)) {
+    throw py::type_error("image must be a numpy.ndarray of uint8, got " + py::str(py::type::of(image_obj)).cast<std::string>());
+  }
+  py::array image = py::reinterpret_borrow<py::array>(image_obj);
+  if (!image.dtype().is(py::dtype::of<std::uint8_t>())) throw py::type_error("image must be uint8, got dtype " + dtype_str(image));
+  if (!(image.ndim() == 2 || (image.ndim() == 3 && image.shape(2) >= 1 && image.shape(2) <= 4))) {
+    throw py::value_error("image must have shape (H, W) or (H, W, C) with C in 1..4, got " + shape_str(image));
+  }
+  const std::int64_t rows = image.shape(0), cols = image.shape(1), channels = image.ndim() == 3 ? image.shape(2) : 1;
+  if (rows < 1 || cols < 1 || rows > kMaxSide || cols > kMaxSide) {
+    throw py::value_error("image must have sides in [1, " + std::to_string(kMaxSide) + "], got shape " + shape_str(image));
+  }
+  // pixels of `channels` adjacent bytes, rows at any (non-negative) stride: a crop of a frame is fine
+  const bool packed = (image.ndim() == 2 || image.strides(2) == 1) && image.strides(1) == channels &&
+                      image.strides(0) >= cols * channels;
+  if (!packed) {
+    std::string strides = "(";
+    for (py::ssize_t i = 0; i < image.ndim(); ++i) strides += (i ? ", " : "") + std::to_string(image.strides(i));
+    throw py::value_error("image's pixels must be " + std::to_string(channels) +
+                          " adjacent bytes and its rows apart by at least a row (numpy.ascontiguousarray it), got strides " +
+                          strides + ")");
+  }
+  const std::int64_t width = as_int64(width_obj, "width"), height = as_int64(height_obj, "height");
+  if (!area_ratio_exact(cols, width)) {
+    throw py::value_error("width " + repr_str(width_obj) + " from " + std::to_string(cols) +
+                          " columns is not an exact ratio (p:q with p odd, at most " + std::to_string(kMaxAreaRatio) +
+                          "; area_shrink_exact_ratio says which are)");
+  }
+  if (!area_ratio_exact(rows, height)) {
+    throw py::value_error("height " + repr_str(height_obj) + " from " + std::to_string(rows) +
+                          " rows is not an exact ratio (p:q with p odd, at most " + std::to_string(kMaxAreaRatio) +
+                          "; area_shrink_exact_ratio says which are)");
+  }
+  std::vector<py::ssize_t> shape{static_cast<py::ssize_t>(height), static_cast<py::ssize_t>(width)};
+  if (image.ndim() == 3) shape.push_back(static_cast<py::ssize_t>(channels));
+  py::array_t<std::uint8_t> out(shape);
+  const PackedImage src{static_cast<const std::uint8_t*>(image.data()), rows, cols, image.strides(0), channels};
+  std::uint8_t* dst = out.mutable_data();
+  {
+    py::gil_scoped_release release;
+    area_shrink_exact(src, height, width, dst);
+  }
+  return out;
+}
+
+bool area_shrink_exact_ratio_py(const py::object& src_obj, const py::object& dst_obj) {
+  return area_ratio_exact(as_int64(src_obj, "src"), as_int64(dst_obj, "dst"));
+}
+
+}  // namespace
+
+void register_area_shrink(py::module_& m) {
+  m.def("area_shrink_exact", &area_shrink_exact_py, py::arg("image"), py::arg("width"), py::arg("height"),
+        "(H, W[, C]) uint8 (pixels of C adjacent bytes, any row stride) area-shrunk to (height, width[, C]) uint8: "
+        "the same pixels as cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA), in integers. Each axis "
+        "must be an exact ratio (area_shrink_exact_ratio); ValueError otherwise. The GIL is released.");
+  m.def("area_shrink_exact_ratio", &area_shrink_exact_ratio_py, py::arg("src"), py::arg("dst"),
+        "Whether src -> dst pixels along one axis is a shrink area_shrink_exact takes: the ratio p:q in lowest terms "
+        "has p odd and at most 9 (3:2, 3:1, 5:3, ...), so that its integer average rounds as OpenCV's float32 one.");
+}
+
+}  // namespace bindings
+}  // namespace facesel

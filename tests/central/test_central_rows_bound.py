@@ -1,0 +1,97 @@
+"""Review 8, finding 1 (still open since round 7b): the number of rows a reader of the central
+store took was the store's word.
+
+``rows()`` fetched every row a selection matched into one list (about 1.3 KB of memory a row), and
+``central list``, ``central open`` and the desk's search used it: the tables' owner inserted rows
+(400,000: +515,168 KiB) until the reader's machine ran out of memory. Now ``central list`` prints
+rows as a server-side cursor yields them, a page at a time, and ``rows()`` (which opening and the
+desk keep whole, since they verify and decrypt every row) stops at ``FACESEL_CENTRAL_MAX_ROWS``
+(100,000 by default) with an error that says so, instead of a list cut short. The attacker is the
+tables' owner on a real PostgreSQL server.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import psycopg
+import pytest
+from facesel.central.backend import Selection
+from facesel.central.opening import select
+from facesel.central.pg_backend import PostgresVault
+from facesel.central.read_limit import DEFAULT_ROWS, ROWS_ENV, TooManyRows, row_limit
+from hostile_store import owner_inserts_rows
+
+INSERTED = 100_000
+ROW_BYTES = 1300  # what a kept row weighs (benchmarks/central_rows_memory.py: 515,168 KiB for 400,000)
+
+# Run in a fresh process, so its peak is the listing's own: `facesel central list` (text or
+# --json) with its output thrown away; prints the peak's growth (KiB, Linux's ru_maxrss) and the
+# last line it printed.
+_LISTER = """
+import contextlib, io, json, os, resource, sys
+from facesel.cli import main
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+tail = [""]
+class Tail(io.TextIOBase):
+    def write(self, text):
+        tail[0] = (tail[0] + text)[-200:]
+        return len(text)
+with contextlib.redirect_stdout(Tail()):
+    code = main(["central", "list", "--central", sys.argv[1]] + sys.argv[2:])
+grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+print(json.dumps({"code": code, "grown_kib": grown, "tail": tail[0].splitlines()}))
+"""
+
+
+@pytest.mark.parametrize("form", [[], ["--json"]], ids=["table", "json"])
+def test_a_listing_holds_one_page_whatever_the_store_holds(central_dsn, authority, form):
+    PostgresVault.create(central_dsn, authority[0]).close()
+    owner_inserts_rows(central_dsn, INSERTED)
+    done = subprocess.run([sys.executable, "-c", _LISTER, central_dsn, *form], capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["code"] == 0
+    if form:
+        assert result["tail"][-1] == "]"
+    else:
+        assert result["tail"][-1] == f"{INSERTED} record(s) from 1 camera(s)"
+    # Every row was printed, none kept: the peak grew by far less than the rows weigh (the old
+    # listing kept all of them: +126,992 KiB for these 100,000).
+    assert result["grown_kib"] * 1024 < INSERTED * ROW_BYTES // 10, result
+
+
+def test_a_list_of_more_rows_than_the_bound_is_refused_never_cut(central_dsn, authority, monkeypatch):
+    with PostgresVault.create(central_dsn, authority[0]) as store:
+        owner_inserts_rows(central_dsn, 50)
+        monkeypatch.setenv(ROWS_ENV, "50")
+        assert len(store.rows()) == 50  # at the bound: every row
+        owner_inserts_rows(central_dsn, 1, camera_id="cam-b")
+        with pytest.raises(TooManyRows, match=f"more than 50 records in central store .*{ROWS_ENV}") as refused:
+            store.rows()
+        # While the refusal (and its traceback) is still held, as a caller's handler holds it, the
+        # cursor's transaction is over: an audit entry written now is not inside it.
+        assert store.conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE, refused
+        store.append_audit("note", text="written after a refusal")
+        # An opening selects through the same list, so it stops before any share is asked for.
+        with pytest.raises(TooManyRows):
+            select(store, Selection(), all_records=True)
+        assert len(store.rows(Selection(camera_ids=("cam-b",)))) == 1  # a narrower selection still lists
+        assert sum(1 for _ in store.iter_rows()) == 51  # streaming has no bound
+        assert store.count() == 51  # the connection is usable after a refusal mid-stream
+        assert store.audit_lines()[-1].find('"written after a refusal"') > 0
+
+
+def test_the_row_bound_setting(monkeypatch):
+    monkeypatch.delenv(ROWS_ENV, raising=False)
+    assert row_limit() == DEFAULT_ROWS == 100_000
+    monkeypatch.setenv(ROWS_ENV, " 7 ")
+    assert row_limit() == 7
+    for bad in ("0", "-3", "1e6", "many"):
+        monkeypatch.setenv(ROWS_ENV, bad)
+        with pytest.raises(ValueError, match=f"{ROWS_ENV} must be a whole number of rows, at least 1, got {bad!r}"):
+            row_limit()
