@@ -148,6 +148,8 @@ def _run_pipeline(args: argparse.Namespace, session: run_session.RunSession) -> 
     _refuse_single_image(source, config)
     if args.report is not None and args.plaintext_out is not None:
         config = config.replace(thumbnails=16)
+    if source.fps and 0 < source.fps < 1000:  # the tracker's frame limits held in seconds (facesel.frame_rate):
+        config = config.replace(fps=float(source.fps) / getattr(args, "every", 1))  # the rate of the frames fed
     detector = default_detector(config)
     scorer = make_scorer(args.scorer, config)
     print(f"input {source.name} ({source.kind}); detector {config.detector}; scorer {args.scorer} "
