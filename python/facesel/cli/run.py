@@ -138,6 +138,7 @@ def _run_pipeline(args: argparse.Namespace, session: run_session.RunSession) -> 
     from tqdm import tqdm
 
     from facesel.config import from_arguments
+    from facesel.frame_rate import held_in_seconds
     from facesel.selector import Selector, default_detector
     from facesel.sinks import CallbackSink, PlaintextSink, ReportSink, VaultSink
     from facesel.timing import PIPELINE_STAGES
@@ -213,7 +214,8 @@ def _run_pipeline(args: argparse.Namespace, session: run_session.RunSession) -> 
     if vault is not None:
         print(f"sealed {kept} snapshots into {args.vault}")
     stats = None if selector.finaliser is None else selector.finaliser.stats
-    _say(nothing_kept_line(frames, kept, work["seen"], config.min_hits, config.min_face_size, stats))
+    # the min_hits the tracker used: fewer frames than set on a slow source (facesel.frame_rate)
+    _say(nothing_kept_line(frames, kept, work["seen"], held_in_seconds(config).min_hits, config.min_face_size, stats))
     outcome = judge(frames, source.frame_count, source.kind, session.stop_reason)
     _say(outcome.line)
     session.finish_reason = outcome.reason
