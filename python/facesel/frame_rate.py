@@ -27,7 +27,7 @@ detections and his snapshot was lost; at 4 it is kept)."""
 
 def held_frames(frames: int, fps: float, floor: int) -> int:
     """``frames`` (a limit counted at :data:`REFERENCE_FPS`) at ``fps``: the same seconds,
-    rounded, but never more than ``frames`` and never fewer than ``min(floor, frames)``."""
+    rounded (half to even: 1.5 -> 2, 2.5 -> 2), but never more than ``frames`` and never fewer than ``min(floor, frames)``."""
     if not fps > 0 or fps >= REFERENCE_FPS:
         return frames
     return min(frames, max(floor, round(frames * fps / REFERENCE_FPS)))
@@ -35,9 +35,9 @@ def held_frames(frames: int, fps: float, floor: int) -> int:
 
 def held_in_seconds(config, fps: float | None = None):
     """``config`` (a :class:`facesel.config.PipelineConfig`) with each limit of :data:`FLOORS`
-    (``max_age`` at least ``detect_every`` in sparse mode) held to its seconds at the stream's frame rate ``fps`` (default ``config.fps``; 0 or None:
-    unknown, nothing changes); ``config`` itself when ``limits_in_seconds`` is off or nothing
-    changes."""
+    (``max_age`` at least ``detect_every`` in sparse mode) held to its seconds at the stream's
+    frame rate ``fps`` (default ``config.fps``; 0 or None: unknown, nothing changes); ``config``
+    itself when ``limits_in_seconds`` is off or nothing changes."""
     rate = config.fps if fps is None else fps
     if not getattr(config, "limits_in_seconds", True) or not rate:
         return config
