@@ -24,6 +24,7 @@ import numpy as np
 from facesel.config import PipelineConfig
 from facesel.detect.base import check_frame
 from facesel.detect.stage import DetectStage, Planned
+from facesel.frame_rate import held_in_seconds
 from facesel.live import LatestFrames, is_live
 from facesel.pipeline import run_staged
 from facesel.select.finalise import Finaliser  # persons (issue 12)
@@ -161,7 +162,8 @@ class Selector:
         self.post_close = check_post_close(post_close)
         self._front_timer, self._back_timer = StageTimer(clock=clock), StageTimer(clock=clock)
         self._detect = DetectStage(self.detector, self.config, clock)
-        self._track = TrackStage(self.config)
+        # max_age and min_hits held to their seconds on a slow camera (facesel.frame_rate)
+        self._track = TrackStage(held_in_seconds(self.config))
         self._score = ScoreStage(self.scorer, self.config, self._back_timer)
         self._frame_index = 0
         self._clock_start: float | None = None

@@ -139,6 +139,7 @@ def _run_pipeline(args: argparse.Namespace, session: run_session.RunSession) -> 
 
     from facesel.cli.run_outputs import NamedOutput, OutputFailed, interrupted_line, stop_line
     from facesel.config import from_arguments
+    from facesel.frame_rate import held_in_seconds
     from facesel.selector import Selector, default_detector
     from facesel.sinks import CallbackSink, PlaintextSink, ReportSink, VaultSink
     from facesel.timing import PIPELINE_STAGES
@@ -149,6 +150,8 @@ def _run_pipeline(args: argparse.Namespace, session: run_session.RunSession) -> 
     _refuse_single_image(source, config)
     if args.report is not None and args.plaintext_out is not None:
         config = config.replace(thumbnails=16)
+    if source.fps and 0 < source.fps < 1000:  # the tracker's frame limits held in seconds (facesel.frame_rate):
+        config = config.replace(fps=float(source.fps) / getattr(args, "every", 1))  # the rate of the frames fed
     detector = default_detector(config)
     scorer = make_scorer(args.scorer, config)
     print(f"input {source.name} ({source.kind}); detector {config.detector}; scorer {args.scorer} "
@@ -228,7 +231,8 @@ def _run_pipeline(args: argparse.Namespace, session: run_session.RunSession) -> 
     if vault is not None:
         print(f"sealed {kept} snapshots into {args.vault}")
     stats = None if selector.finaliser is None else selector.finaliser.stats
-    _say(nothing_kept_line(frames, kept, work["seen"], config.min_hits, config.min_face_size, stats))
+    # the min_hits the tracker used: fewer frames than set on a slow source (facesel.frame_rate)
+    _say(nothing_kept_line(frames, kept, work["seen"], held_in_seconds(config).min_hits, config.min_face_size, stats))
     outcome = judge(frames, source.frame_count, source.kind, session.stop_reason)
     _say(outcome.line)
     session.finish_reason = outcome.reason
