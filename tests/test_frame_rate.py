@@ -72,14 +72,17 @@ class _Replay:
         return Detections(box, np.array([0.95], np.float32), marks)
 
 
-def _track_ids(fps: float, limits_in_seconds: bool) -> list[int]:
+def _track_ids(fps: float, limits_in_seconds: bool, learned: bool = False) -> list[int]:
     """Track ids of the face on each frame where it is detected: seen on frames 0-5, unseen on
-    6-10 (5 frames), seen again on 11-16, always at the same place."""
+    6-10 (5 frames), seen again on 11-16, always at the same place. ``learned``: the Selector is
+    built without a rate and told ``fps`` before the first frame (as ``facesel serve`` does)."""
     seen = set(range(6)) | set(range(11, 17))
     rng = np.random.default_rng(0)
     frame = rng.integers(0, 255, (240, 320, 3), np.uint8)  # one still picture: no cue fires
-    selector = Selector(_Replay(seen), LaplacianVarianceScorer(), mode="exhaustive", fps=fps,
+    selector = Selector(_Replay(seen), LaplacianVarianceScorer(), mode="exhaustive", fps=0.0 if learned else fps,
                         limits_in_seconds=limits_in_seconds, finalise=False)
+    if learned:
+        selector.hold_limits_at(fps)
     ids = []
     for k in range(17):
         view = selector.feed(frame)
@@ -96,6 +99,32 @@ def test_a_face_unseen_for_the_same_seconds_keeps_or_loses_its_track_alike():
     assert len(set(_track_ids(25.0 / 3, True))) == 2
     # ... where the frame-counted max_age (10 frames = 1.2 s) kept the one track
     assert len(set(_track_ids(25.0 / 3, False))) == 1
+    # a rate learned before the first frame (a serve camera's source) holds max_age as config.fps does
+    assert len(set(_track_ids(25.0 / 3, True, learned=True))) == 2
+    assert len(set(_track_ids(25.0, True, learned=True))) == 1
+
+
+def test_a_rate_learned_before_the_first_frame_holds_the_limits_and_is_refused_after_it():
+    frame = np.zeros((120, 160, 3), np.uint8)
+    selector = Selector(_Replay(set()), LaplacianVarianceScorer(), finalise=False)  # rate unknown: config's counts
+    assert selector.track_limits == {"max_age": 10, "min_hits": 3}
+    assert selector.hold_limits_at(None) is False and selector.hold_limits_at(0.0) is False
+    assert selector.hold_limits_at(30.0) is False and selector.track_limits == {"max_age": 10, "min_hits": 3}
+    assert selector.hold_limits_at(10.0) is True
+    held = held_in_seconds(selector.config, 10.0)
+    assert selector.track_limits == {"max_age": held.max_age, "min_hits": held.min_hits} == {"max_age": 4, "min_hits": 2}
+    assert selector.config.fps == 0.0  # the config (what dates frames without a timestamp) is left alone
+    assert selector.hold_limits_at(25.0) is True and selector.track_limits == {"max_age": 10, "min_hits": 3}
+    for bad in (float("nan"), -1.0, True, "10"):
+        with pytest.raises(ValueError, match="fps must be a finite number >= 0 or None"):
+            selector.hold_limits_at(bad)
+    selector.hold_limits_at(10.0)
+    selector.feed(frame)
+    with pytest.raises(RuntimeError, match=r"after 1 frames: the tracker's limits can only change before the first"):
+        selector.hold_limits_at(25.0)
+    assert selector.track_limits == {"max_age": 4, "min_hits": 2}
+    off = Selector(_Replay(set()), LaplacianVarianceScorer(), finalise=False, limits_in_seconds=False)
+    assert off.hold_limits_at(10.0) is False and off.track_limits == {"max_age": 10, "min_hits": 3}
 
 
 def _crossing_tracker_joins(limits_in_seconds: bool) -> tuple[int, int]:  # about 10 s

@@ -180,6 +180,39 @@ class Selector:
         return self._frame_index
 
     @property
+    def track_limits(self) -> dict:
+        """``{"max_age", "min_hits"}``: the frame counts the tracker uses now (``config``'s, held to
+        their seconds below 25 fps: :mod:`facesel.frame_rate`)."""
+        tracker = self._track.tracker
+        return {"max_age": int(tracker.max_age), "min_hits": int(tracker.min_hits)}
+
+    def hold_limits_at(self, fps) -> bool:
+        """Hold the tracker's frame-counted limits to their seconds at ``fps`` (frames/s), the
+        stream's rate learned after the Selector was built: ``facesel serve`` builds a camera's
+        pipeline before its source has connected and said its rate. 25 and above: the limits
+        ``config`` sets (:func:`facesel.frame_rate.held_in_seconds`); 0 or None (unknown): nothing
+        changes. ``config`` is left as it is (its ``fps`` dates frames fed without a timestamp).
+        True when the limits changed.
+
+        Only before the first frame (RuntimeError after): the open tracks were counted in the old
+        limits, and a new tracker would count its track ids from 1 again. It may be called from
+        the thread that iterates a :meth:`run`'s frames, before it hands the first one on."""
+        if fps is not None and (isinstance(fps, bool) or not isinstance(fps, (int, float, np.number))
+                                or not math.isfinite(fps) or fps < 0):
+            raise ValueError(f"fps must be a finite number >= 0 or None, got {fps!r}")
+        if self._frame_index > 0:
+            raise RuntimeError(f"Selector.hold_limits_at({fps!r}) called after {self._frame_index} frames: the "
+                               "tracker's limits can only change before the first frame (build the Selector with "
+                               "config.fps, or call this before feeding)")
+        if not fps:
+            return False
+        held = held_in_seconds(self.config, float(fps))
+        if {"max_age": held.max_age, "min_hits": held.min_hits} == self.track_limits:
+            return False
+        self._track = TrackStage(held)
+        return True
+
+    @property
     def open_tracks(self) -> int:
         """Confirmed tracks open now."""
         return sum(1 for log in self._score.store.logs.values() if log.confirmed)
