@@ -60,7 +60,7 @@ def read_image(path: Path, max_frame_pixels: int = MAX_FRAME_PIXELS) -> np.ndarr
     """(H, W, 3) uint8 BGR; raises ValueError naming the file when it cannot be decoded, or when it has
     more than ``max_frame_pixels`` pixels (refused before decoding when its header says so: review
     8b, finding 1, a 3 MB JPEG of 16000 x 16000 decodes to 768 MB)."""
-    refuse_large_file(path, check_max_frame_pixels(max_frame_pixels), "image file")
+    refuse_large_file(path, check_max_frame_pixels(max_frame_pixels), "image file", videos=False)
     image = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if image is None:  # cv2.imread cannot read GIFs
         cap = cv2.VideoCapture(str(path))

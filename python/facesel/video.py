@@ -174,7 +174,7 @@ def _open_folder(path: Path, every: int, max_frames: int | None, fps: float | No
     def frames() -> Iterator[tuple[np.ndarray, float]]:
         first = None
         for k, file in enumerate(chosen):
-            refuse_large_file(file, max_pixels, "image file")  # before OpenCV decodes it
+            refuse_large_file(file, max_pixels, "image file", videos=False)  # before OpenCV decodes it
             image = cv2.imread(str(file), cv2.IMREAD_COLOR)
             if image is None:
                 raise ValueError(f"cannot read image file {file}")

@@ -66,11 +66,11 @@ def refuse_large_frame(frame: np.ndarray, max_pixels: int, where: str) -> np.nda
     return frame
 
 
-def header_size(path, max_pixels: int = MAX_FRAME_PIXELS) -> tuple[int, int] | None:
-    """``(width, height)`` of an image file, or of a video file's first video stream, as its header
-    states it, without decoding a picture larger than ``max_pixels``; None when neither reader knows
-    the file; ``(0, 0)`` for a video stream whose size FFmpeg could learn only by decoding a larger
-    picture (or from a picture that does not decode).
+def header_size(path, max_pixels: int = MAX_FRAME_PIXELS, videos: bool = True) -> tuple[int, int] | None:
+    """``(width, height)`` of an image file, or (``videos``) of a video file's first video stream, as
+    its header states it, without decoding a picture larger than ``max_pixels``; None when no reader
+    knows the file; ``(0, 0)`` for a video stream whose size FFmpeg could learn only by decoding a
+    larger picture (or from a picture that does not decode).
 
     Images: Pillow's lazy ``Image.open`` reads only the header (a 16000 x 16000 PNG or JPEG: +7 MB
     of the reader's peak). FFmpeg's probe is no header reader: it decodes a first picture (a PNG,
@@ -80,7 +80,7 @@ def header_size(path, max_pixels: int = MAX_FRAME_PIXELS) -> tuple[int, int] | N
     the container stated.
     """
     size = _pillow_size(path)
-    if size is not None:
+    if size is not None or not videos:
         return size
     import av
 
@@ -112,16 +112,18 @@ def _pillow_size(path) -> tuple[int, int] | None:
         return None
 
 
-def refuse_large_file(path, max_pixels: int, what: str = "file") -> None:
+def refuse_large_file(path, max_pixels: int, what: str = "file", videos: bool = True) -> None:
     """Review 8b, finding 1: a pixel bomb in a file handed to ``facesel run`` or ``facesel score``.
 
     Raise ValueError naming the file, its size and the bound when the header of ``path`` states
     more than ``max_pixels`` pixels, before anything decodes it (a 3 MB JPEG of 16000 x 16000 is
     768 MB as BGR, and OpenCV's own bound is 2**30 pixels). A file whose size neither Pillow nor
     FFmpeg reads from its header is left to OpenCV; its readers check each decoded frame too
-    (:func:`refuse_decoded`).
+    (:func:`refuse_decoded`). ``videos=False`` (a reader of images): Pillow only, so that a damaged
+    image keeps OpenCV's own refusal; one Pillow does not know (a format only OpenCV reads, such
+    as Radiance HDR) is checked once decoded.
     """
-    size = header_size(path, max_pixels)
+    size = header_size(path, max_pixels, videos)
     if size is None:
         return
     if size == (0, 0):
