@@ -42,6 +42,7 @@ def _positive_seconds(text: str) -> float:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    from facesel.cli.argtypes import add_max_frame_pixels
     from facesel.config import add_arguments
 
     p = subparsers.add_parser(
@@ -74,6 +75,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    "--plaintext-out, and with --config the camera's vault is left alone)")
     p.add_argument("--max-frames", type=_positive_int, default=None, metavar="N", help="stop after N frames")
     p.add_argument("--every", type=_positive_int, default=1, metavar="N", help="process one frame in N")
+    add_max_frame_pixels(p, "a video, image or stream frame")
     p.add_argument("--fps", type=_positive_seconds, default=None, help="frame rate of an image folder (default 25)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--open-timeout", type=_positive_seconds, default=15.0, metavar="SECONDS",
