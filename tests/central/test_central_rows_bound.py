@@ -27,12 +27,17 @@ INSERTED = 100_000
 ROW_BYTES = 1300  # what a kept row weighs (benchmarks/central_rows_memory.py: 515,168 KiB for 400,000)
 
 # Run in a fresh process, so its peak is the listing's own: `facesel central list` (text or
-# --json) with its output thrown away; prints the peak's growth (KiB, Linux's VmHWM: ru_maxrss would start at pytest's peak) and the
-# last line it printed.
+# --json) with its output thrown away; prints the peak's growth (KiB, Linux's VmHWM: ru_maxrss
+# would start at pytest's peak) and the last line it printed. A listing of a camera with no
+# records comes first, so that what every listing costs whatever the rows (imports, the
+# connection, the query's path) is spent before the peak is read: what grows after is the rows' own.
 _LISTER = """
 import contextlib, io, json, os, sys
 from peak_memory import peak_kib
 from facesel.cli import main
+command = ["central", "list", "--central", sys.argv[1]] + sys.argv[2:]
+with contextlib.redirect_stdout(io.StringIO()):
+    assert main(command + ["--camera", "no-such-camera"]) == 0
 before = peak_kib()
 tail = [""]
 class Tail(io.TextIOBase):
@@ -40,7 +45,7 @@ class Tail(io.TextIOBase):
         tail[0] = (tail[0] + text)[-200:]
         return len(text)
 with contextlib.redirect_stdout(Tail()):
-    code = main(["central", "list", "--central", sys.argv[1]] + sys.argv[2:])
+    code = main(command)
 grown = peak_kib() - before
 print(json.dumps({"code": code, "grown_kib": grown, "tail": tail[0].splitlines()}))
 """
