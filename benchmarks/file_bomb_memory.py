@@ -19,6 +19,10 @@ import sys
 import tempfile
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from peak_memory import run_fresh  # noqa: E402
+
 _WRITER = """
 import sys, cv2, numpy as np
 cv2.imwrite(sys.argv[1], np.full((int(sys.argv[2]),) * 2, 128, np.uint8))
@@ -26,10 +30,9 @@ cv2.imwrite(sys.argv[1], np.full((int(sys.argv[2]),) * 2, 128, np.uint8))
 
 _READER = """
 import json, sys
+from peak_memory import peak_kib
 from facesel.faceset import read_image
 from facesel.video import open_source
-def peak_kib():  # VmHWM: this process's own peak (ru_maxrss is inherited through fork and exec)
-    return int(next(l for l in open("/proc/self/status") if l.startswith("VmHWM")).split()[1])
 before = peak_kib()  # after the imports: the reading's own growth
 try:
     if sys.argv[1] == "read_image":
@@ -53,8 +56,7 @@ def main() -> None:
         subprocess.run([sys.executable, "-c", _WRITER, str(path), str(args.side)], check=True, timeout=300)
         print(json.dumps({"jpeg_bytes": path.stat().st_size, "side": args.side}))
         for reader, target in (("read_image", path), ("open_source", path.parent)):
-            done = subprocess.run([sys.executable, "-c", _READER, reader, str(target)],
-                                  capture_output=True, text=True, check=True, timeout=300)
+            done = run_fresh(_READER, reader, target, check=True, timeout=300)
             print(done.stdout.strip())
 
 

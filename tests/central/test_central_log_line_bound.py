@@ -14,23 +14,21 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 
 import pytest
 from facesel.central.pg_backend import PostgresVault
 from facesel.central.read_limit import DEFAULT_LOG_LINE, LOG_LINE_ENV
 from hostile_store import as_owner
+from peak_memory import run_fresh
 
 HOSTILE = 64 << 20  # four times the default bound; far below the 1 GB the owner could write
 
 # A fresh process, so that its peak is the reading's own (KiB, Linux's VmHWM).
 _READER = """
 import json, sys
+from peak_memory import peak_kib
 from facesel.central.pg_backend import PostgresVault
 store = PostgresVault(sys.argv[1])
-def peak_kib():  # VmHWM: this process's own peak (ru_maxrss is inherited through fork and exec)
-    return int(next(l for l in open("/proc/self/status") if l.startswith("VmHWM")).split()[1])
 before = peak_kib()
 answers = {}
 result = store.verify_audit()
@@ -59,8 +57,7 @@ def test_a_stuffed_log_line_is_refused_unread(central_dsn, authority):
     PostgresVault.create(central_dsn, authority[0]).close()
     seq = _stuffed_line(central_dsn, HOSTILE)
     env = {k: v for k, v in os.environ.items() if k != LOG_LINE_ENV}  # the default bound
-    done = subprocess.run([sys.executable, "-c", _READER, central_dsn], env=env, capture_output=True, text=True,
-                          timeout=300)
+    done = run_fresh(_READER, central_dsn, env=env, timeout=300)
     assert done.returncode == 0, done.stderr
     answers = json.loads(done.stdout)
     named = f"entry seq {seq} is {HOSTILE} bytes, more than the {DEFAULT_LOG_LINE} a reader takes ({LOG_LINE_ENV})"

@@ -3,7 +3,7 @@
 A JPEG of 16000 x 16000 uniform grey is 3 MB; decoded it is 384 MB of YUV and 768 MB once
 converted to BGR, and FFmpeg's own limit lets it through. Whoever answers for a camera's URL (a
 compromised camera, a device on the camera network, a man in the middle of plain RTSP or HTTP)
-sent two such frames in an MJPEG stream and a reader's peak grew by 763,288 KiB
+sent two such frames in an MJPEG stream and a reader's peak grew by 1,026,396 KiB
 (``benchmarks/frame_bomb_memory.py``); ``serve`` queues up to ``buffer_frames`` decoded frames a
 camera, all cameras in one process, which the kernel kills when memory runs out. The pipeline's
 own check (sides up to 16384 pixels) comes after the decoding.
