@@ -9,8 +9,8 @@ gets that many index rows, inserted by the tables' owner in one statement (trigg
 the owner may; a 128-character camera id, the longest allowed). A fresh process then calls
 ``PostgresVault.rows()`` (or, with ``--paged``, runs its query through a named cursor, 2,000 rows
 a page, still keeping every row; with ``--list``, runs ``facesel central list``, which streams
-since review round 8) and prints the growth of its peak resident size (KiB, as Linux reports
-``ru_maxrss``). Not a test: nothing is asserted. ``rows()`` refuses more than
+since review round 8) and prints the growth of its peak resident size (KiB, Linux's ``VmHWM``:
+``ru_maxrss``, which this benchmark read before, is inherited through fork and exec). Not a test: nothing is asserted. ``rows()`` refuses more than
 ``FACESEL_CENTRAL_MAX_ROWS`` (100,000) rows since round 8, so the benchmark raises it for its own
 reader. Review rounds 7b and 8.
 """
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -32,15 +31,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "centr
 from facesel.central.pg_backend import PostgresVault  # noqa: E402
 from facesel.central.pg_local import LocalPostgres  # noqa: E402
 from hostile_store import owner_inserts_rows  # noqa: E402
+from peak_memory import run_fresh  # noqa: E402
 from test_vault_common import make_authority  # noqa: E402
 
 # Run in a fresh process so that its peak is the call's own.
 _READER = """
-import contextlib, json, os, resource, sys
+import contextlib, json, os, sys
+from peak_memory import peak_kib
 from facesel.central.pg_backend import PostgresVault
 from facesel.central.read_limit import BOUNDED_INDEX_COLUMNS, checked_index_row
 store = PostgresVault(sys.argv[1])
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+before = peak_kib()
 if sys.argv[2] == "paged":
     with store.conn.transaction():
         cursor = store.conn.cursor(name="rows")
@@ -55,7 +56,7 @@ elif sys.argv[2] == "list":
     count = store.count()
 else:
     count = len(store.rows())
-print(json.dumps({"rows": count, "grown_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before}))
+print(json.dumps({"rows": count, "grown_kib": peak_kib() - before}))
 """
 
 
@@ -75,8 +76,7 @@ def main() -> None:
             owner_inserts_rows(dsn, count)
             how = "paged" if args.paged else "list" if args.list else "rows"
             env = {**os.environ, "FACESEL_CENTRAL_MAX_ROWS": str(count)}  # the reader's bound, raised for the measure
-            done = subprocess.run([sys.executable, "-c", _READER, dsn, how], capture_output=True, text=True,
-                                  check=True, env=env)
+            done = run_fresh(_READER, dsn, how, check=True, env=env)
             print(done.stdout.strip())
             server.drop_database(f"rows_{count}")
     finally:

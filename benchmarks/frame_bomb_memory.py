@@ -8,14 +8,15 @@
 A real HTTP MJPEG server on loopback (tests/mjpeg_server.py) sends 3 frames of 640 x 480, the two
 bombs, then 3 ordinary frames; the reader, a fresh process (so that its peak is its own), reads
 until the stream ends or is refused, and prints the frames it got, why it stopped and the growth
-of its peak resident size over the reading (KiB, as Linux reports ``ru_maxrss``). Not a test: nothing is asserted. Review round 8, finding 2.
+of its peak resident size over the reading (KiB, Linux's ``VmHWM``: ``ru_maxrss``, which this
+benchmark read before, is inherited through fork and exec). Not a test: nothing is asserted.
+Review round 8, finding 2.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -25,11 +26,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from facesel.sources.frame_limit import MAX_FRAME_PIXELS  # noqa: E402
 from mjpeg_server import MJPEGServer  # noqa: E402
+from peak_memory import run_fresh  # noqa: E402
 
 _READER = """
-import json, resource, sys
+import json, sys
+from peak_memory import peak_kib
 from facesel.sources.backends import PyAVConnection, SourceError
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+before = peak_kib()  # after the imports: the reading's own growth
 connection = PyAVConnection(sys.argv[1], max_frame_pixels=int(sys.argv[2]))
 frames, stopped = [], "8 frames read"
 try:
@@ -39,7 +42,7 @@ except SourceError as err:
     stopped = str(err)
 finally:
     connection.close()
-grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+grown = peak_kib() - before
 print(json.dumps({"frames": frames, "stopped": stopped, "grown_kib": grown}))
 """
 
@@ -54,8 +57,7 @@ def main() -> None:
     server = MJPEGServer([small] * 3 + [bomb] * 2 + [small] * 3, fps=25)
     del bomb
     with server:
-        done = subprocess.run([sys.executable, "-c", _READER, server.url, str(args.max_frame_pixels)],
-                              capture_output=True, text=True, check=True, timeout=300)
+        done = run_fresh(_READER, server.url, args.max_frame_pixels, check=True, timeout=300)
     print(json.dumps({"max_frame_pixels": args.max_frame_pixels, "jpeg_bytes": len(server.jpegs[3]),
                       **json.loads(done.stdout)}))
 

@@ -28,6 +28,12 @@ children on the bed, the mmaction2 demo, OTB Girl, Intel walking) are also writt
 ``--plaintext-out`` folders (FACES IN THE CLEAR: testing only, outside the repository) and audited
 by ``facesel eval snapshots``' matcher (recognisable people and snapshots linked to them).
 
+``--step K`` keeps every K-th frame (the same stretch of footage at 1/K of the frame rate: the
+Selector is told ``fps / K``) and ``--scale S`` resizes every frame by S (``cv2.INTER_AREA``), both in
+memory (:func:`facesel.eval.crowds.resample`), to see whether the tracker and the finaliser depend on the frame rate or the frame size
+(docs/persons.md, "Other frame rates and sizes"); ``--max-frames`` counts native frames, so every
+step sees the same seconds of each video.
+
 ``--compare second_pass``: the two runs are instead ``before`` = the tracker without the
 low-confidence second pass (YuNet at 0.6) and ``after`` = with it (YuNet at 0.3, boxes under 0.6
 only continue tracks), both with the default re-link.
@@ -119,6 +125,7 @@ def run_one(frames, fps: float, detector, scorer, link, folder: Path | None, min
 
 def main(argv=None) -> int:
     from facesel.data import data_root
+    from facesel.eval.crowds import resample
     from facesel.selector import default_detector, default_scorer
     from facesel.video import open_source
 
@@ -127,6 +134,8 @@ def main(argv=None) -> int:
     parser.add_argument("--only", nargs="*", default=None, help="video file names to run (default all)")
     parser.add_argument("--max-frames", type=int, default=600, help="frames read of each video (default 600)")
     parser.add_argument("--json", type=Path, default=None, help="write the rows here")
+    parser.add_argument("--step", type=int, default=1, help="keep every K-th frame (fps / K; default 1)")
+    parser.add_argument("--scale", type=float, default=1.0, help="resize every frame by this factor (default 1)")
     parser.add_argument("--compare", choices=("link", "second_pass"), default="link",
                         help="what the runs differ in (default the re-link rules of --rules)")
     parser.add_argument("--rules", nargs="+", default=["short", "after"], choices=sorted(rules()),
@@ -146,14 +155,11 @@ def main(argv=None) -> int:
     for path, people in videos(data_root()):
         if args.only and path.name not in args.only:
             continue
-        fps = fps_of(path)
-        frames = []
-        for frame, _ in open_source(path):
-            frames.append(frame)
-            if len(frames) >= args.max_frames:
-                break
+        fps = fps_of(path) / args.step
+        frames = resample([f for f, _ in open_source(path, max_frames=args.max_frames)], args.step, args.scale)
         min_face = 8.0 if path.name == "img" else 16.0  # OTB Girl: as docs/persons.md runs it
-        row = {"video": path.name if path.name != "img" else "otb_girl", "frames": len(frames), "people": people}
+        row = {"video": path.name if path.name != "img" else "otb_girl", "frames": len(frames), "people": people,
+               "step": args.step, "scale": args.scale}
         for name, (link, second_pass, detector) in runs.items():
             folder = args.audit / row["video"] / name if args.audit is not None and path.name in AUDITED else None
             out = run_one(frames, fps, detector, scorer, link, folder, min_face, second_pass)

@@ -134,3 +134,18 @@ def test_merged_evidence_keeps_the_ends_of_both_fragments():
     merged = long.absorb(later)
     assert len(merged.head) == 8 and merged.head[0][0] == 0.0
     assert len(merged.tail) == 8 and merged.tail[-1][0] == 0.58 and merged.tail[0][0] == pytest.approx(7 / 25)
+
+
+def test_resample_keeps_every_kth_frame_and_resizes_it():
+    from facesel.eval.crowds import resample
+
+    frames = [np.full((40, 60, 3), k, np.uint8) for k in range(7)]
+    kept = resample(frames, 3)
+    assert [int(f[0, 0, 0]) for f in kept] == [0, 3, 6]
+    assert all(f is frames[k] for f, k in zip(kept, (0, 3, 6)))  # no copy without a resize
+    small = resample(frames, 2, 0.5)
+    assert [f.shape for f in small] == [(20, 30, 3)] * 4 and int(small[1][5, 5, 0]) == 2
+    with pytest.raises(ValueError, match="step"):
+        resample(frames, 0)
+    with pytest.raises(ValueError, match="scale"):
+        resample(frames, 1, float("nan"))

@@ -4,7 +4,7 @@ A JPEG of 16000 x 16000 uniform grey is 3 MB and decodes to 768 MB of BGR; FFmpe
 lets it through, and the pipeline's check (sides up to 16384 pixels) came after the decoding. A
 peer that answered for the camera's URL (a compromised camera, a device on its network, a man in
 the middle of plain HTTP or RTSP) sent two such frames between ordinary ones and a reader's peak
-grew by 763,288 KiB, against +0 KiB now (``python benchmarks/frame_bomb_memory.py
+grew by 1,026,396 KiB, against +23,648 KiB now (``python benchmarks/frame_bomb_memory.py
 [--max-frame-pixels 2147483647]``); ``serve`` queues up to ``buffer_frames`` (4) decoded frames a
 camera, and all cameras run in one process, which the kernel kills when memory runs out. Now
 the decoder is told ``max_frame_pixels`` (default an 8K UHD frame, 33,177,600 pixels) and refuses

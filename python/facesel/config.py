@@ -98,6 +98,9 @@ class PipelineConfig:
     min_hits: int = _setting(3, "detections before a track counts", "tracking", low=1)
     max_age: int = _setting(10, "frames a track may go unseen before it closes", "tracking", low=0,
                             high=10000)  # the C++ tracker's own limit
+    limits_in_seconds: bool = _setting(True, "below 25 fps (the rate min_hits and max_age were measured at) hold "
+                                       "both to their length in seconds at 25 fps, never above the value set (needs "
+                                       "the stream's frame rate, fps; facesel.frame_rate)", "tracking")
     metric: str = _setting("euclidean", "track association rule", "tracking", choices=("euclidean", "iou"))
     max_distance: float = _setting(0.5, "euclidean association: largest centre distance, in box sizes",
                                    "tracking", low=0.0, low_open=True)

@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from facesel.align import align_face, pad_for_detection
+from facesel.sources.frame_limit import MAX_FRAME_PIXELS, check_max_frame_pixels, refuse_decoded, refuse_large_file
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".pgm", ".bmp", ".tif", ".tiff", ".gif"}
 
@@ -55,8 +56,11 @@ def list_images(root: Path) -> list[tuple[str, Path]]:
     return items
 
 
-def read_image(path: Path) -> np.ndarray:
-    """(H, W, 3) uint8 BGR; raises ValueError naming the file when it cannot be decoded."""
+def read_image(path: Path, max_frame_pixels: int = MAX_FRAME_PIXELS) -> np.ndarray:
+    """(H, W, 3) uint8 BGR; raises ValueError naming the file when it cannot be decoded, or when it has
+    more than ``max_frame_pixels`` pixels (refused before decoding when its header says so: review
+    8b, finding 1, a 3 MB JPEG of 16000 x 16000 decodes to 768 MB)."""
+    refuse_large_file(path, check_max_frame_pixels(max_frame_pixels), "image file", videos=False)
     image = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if image is None:  # cv2.imread cannot read GIFs
         cap = cv2.VideoCapture(str(path))
@@ -64,7 +68,7 @@ def read_image(path: Path) -> np.ndarray:
         cap.release()
         if not ok:
             raise ValueError(f"cannot read image file: {path}")
-    return image
+    return refuse_decoded(image, path, max_frame_pixels, "image file")
 
 
 def locate_tight_face(image: np.ndarray, detector) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, bool]:

@@ -24,6 +24,7 @@ import numpy as np
 from facesel.config import PipelineConfig
 from facesel.detect.base import check_frame
 from facesel.detect.stage import DetectStage, Planned
+from facesel.frame_rate import held_in_seconds
 from facesel.live import LatestFrames, is_live
 from facesel.pipeline import run_staged
 from facesel.select.finalise import Finaliser  # persons (issue 12)
@@ -161,7 +162,8 @@ class Selector:
         self.post_close = check_post_close(post_close)
         self._front_timer, self._back_timer = StageTimer(clock=clock), StageTimer(clock=clock)
         self._detect = DetectStage(self.detector, self.config, clock)
-        self._track = TrackStage(self.config)
+        # max_age and min_hits held to their seconds on a slow camera (facesel.frame_rate)
+        self._track = TrackStage(held_in_seconds(self.config))
         self._score = ScoreStage(self.scorer, self.config, self._back_timer)
         self._frame_index = 0
         self._clock_start: float | None = None
@@ -176,6 +178,39 @@ class Selector:
     def frame_index(self) -> int:
         """Index the next fed frame will get (frames fed so far)."""
         return self._frame_index
+
+    @property
+    def track_limits(self) -> dict:
+        """``{"max_age", "min_hits"}``: the frame counts the tracker uses now (``config``'s, held to
+        their seconds below 25 fps: :mod:`facesel.frame_rate`)."""
+        tracker = self._track.tracker
+        return {"max_age": int(tracker.max_age), "min_hits": int(tracker.min_hits)}
+
+    def hold_limits_at(self, fps) -> bool:
+        """Hold the tracker's frame-counted limits to their seconds at ``fps`` (frames/s), the
+        stream's rate learned after the Selector was built: ``facesel serve`` builds a camera's
+        pipeline before its source has connected and said its rate. 25 and above: the limits
+        ``config`` sets (:func:`facesel.frame_rate.held_in_seconds`); 0 or None (unknown): nothing
+        changes. ``config`` is left as it is (its ``fps`` dates frames fed without a timestamp).
+        True when the limits changed.
+
+        Only before the first frame (RuntimeError after): the open tracks were counted in the old
+        limits, and a new tracker would count its track ids from 1 again. It may be called from
+        the thread that iterates a :meth:`run`'s frames, before it hands the first one on."""
+        if fps is not None and (isinstance(fps, bool) or not isinstance(fps, (int, float, np.number))
+                                or not math.isfinite(fps) or fps < 0):
+            raise ValueError(f"fps must be a finite number >= 0 or None, got {fps!r}")
+        if self._frame_index > 0:
+            raise RuntimeError(f"Selector.hold_limits_at({fps!r}) called after {self._frame_index} frames: the "
+                               "tracker's limits can only change before the first frame (build the Selector with "
+                               "config.fps, or call this before feeding)")
+        if not fps:
+            return False
+        held = held_in_seconds(self.config, float(fps))
+        if {"max_age": held.max_age, "min_hits": held.min_hits} == self.track_limits:
+            return False
+        self._track = TrackStage(held)
+        return True
 
     @property
     def open_tracks(self) -> int:

@@ -22,6 +22,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from facesel.sources.frame_limit import MAX_FRAME_PIXELS, check_max_frame_pixels, refuse_decoded, refuse_large_file
+
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".pgm", ".ppm", ".tif", ".tiff", ".webp"})
 """File suffixes (lower case) read from an image folder."""
 
@@ -90,6 +92,7 @@ def open_source(
     every: int = 1,
     max_frames: int | None = None,
     fps: float | None = None,
+    max_frame_pixels: int = MAX_FRAME_PIXELS,
 ) -> FrameSource:
     """Open a video file, an image folder, a webcam index or a stream URL.
 
@@ -105,6 +108,11 @@ def open_source(
     fps : finite float > 0, optional
         Frame rate of an image folder (default :data:`DEFAULT_FOLDER_FPS`); for a video file it
         overrides the container's rate when the container's timestamps are missing.
+    max_frame_pixels : int in [1, 2**31 - 1]
+        The largest frame (width x height) of a file or folder, default an 8K UHD frame (review 8b,
+        finding 1: a 3 MB JPEG of 16000 x 16000 decodes to 768 MB): a file whose header states
+        more is refused before it is decoded, a decoded frame above it (a size no header stated)
+        once decoded. Cameras and URLs: :mod:`facesel.sources` bounds them.
 
     Returns
     -------
@@ -116,9 +124,10 @@ def open_source(
         A path that does not exist.
     ValueError
         A file or stream OpenCV cannot read, a folder without images, a negative or too large
-        webcam index, or a bad setting.
+        webcam index, a file or frame above ``max_frame_pixels``, or a bad setting.
     """
     every = _check_positive_int(every, "every")
+    max_frame_pixels = check_max_frame_pixels(max_frame_pixels)
     max_frames = _check_positive_int(max_frames, "max_frames", allow_none=True)
     if fps is not None and (isinstance(fps, bool) or not isinstance(fps, (int, float, np.floating, np.integer))
                             or not 0 < fps < float("inf")):
@@ -144,8 +153,8 @@ def open_source(
     if not found:
         raise FileNotFoundError(f"input not found: {path}")
     if path.is_dir():
-        return _open_folder(path, every, max_frames, fps)
-    return _open_file(path, every, max_frames, fps)
+        return _open_folder(path, every, max_frames, fps, max_frame_pixels)
+    return _open_file(path, every, max_frames, fps, max_frame_pixels)
 
 
 def _camera_index(index: int, given) -> int:
@@ -154,7 +163,8 @@ def _camera_index(index: int, given) -> int:
     return index
 
 
-def _open_folder(path: Path, every: int, max_frames: int | None, fps: float | None) -> FrameSource:
+def _open_folder(path: Path, every: int, max_frames: int | None, fps: float | None,
+                 max_pixels: int) -> FrameSource:
     files = sorted((p for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES), key=_natural_key)
     if not files:
         raise ValueError(f"folder {path} holds no images (looked for {', '.join(sorted(IMAGE_SUFFIXES))})")
@@ -164,9 +174,11 @@ def _open_folder(path: Path, every: int, max_frames: int | None, fps: float | No
     def frames() -> Iterator[tuple[np.ndarray, float]]:
         first = None
         for k, file in enumerate(chosen):
+            refuse_large_file(file, max_pixels, "image file", videos=False)  # before OpenCV decodes it
             image = cv2.imread(str(file), cv2.IMREAD_COLOR)
             if image is None:
                 raise ValueError(f"cannot read image file {file}")
+            refuse_decoded(image, file, max_pixels, "image file")
             # The frames of one stream have one size (the detection schedule compares each frame
             # with the last one it searched whole): a folder of mixed photos ended in a cv2.error.
             if first is None:
@@ -180,7 +192,8 @@ def _open_folder(path: Path, every: int, max_frames: int | None, fps: float | No
     return FrameSource(str(path), "folder", rate, len(chosen), frames)
 
 
-def _open_file(path: Path, every: int, max_frames: int | None, fps: float | None) -> FrameSource:
+def _open_file(path: Path, every: int, max_frames: int | None, fps: float | None, max_pixels: int) -> FrameSource:
+    refuse_large_file(path, max_pixels, "video file")  # before OpenCV decodes its first frame below
     probe = cv2.VideoCapture(str(path))
     try:
         if not probe.isOpened():
@@ -195,7 +208,8 @@ def _open_file(path: Path, every: int, max_frames: int | None, fps: float | None
     rate = float(rate) if rate and np.isfinite(rate) and rate > 0 else (float(fps) if fps else None)
     count = _limited_count(total if total > 0 else None, every, max_frames)
     return FrameSource(
-        str(path), "file", rate, count, lambda: _capture_frames(str(path), str(path), every, max_frames, rate, True)
+        str(path), "file", rate, count,
+        lambda: _capture_frames(str(path), str(path), every, max_frames, rate, True, max_pixels),
     )
 
 
@@ -226,8 +240,11 @@ def _open_capture(target, name: str, kind: str, every: int, max_frames: int | No
 
 
 def _capture_frames(
-    target, name: str, every: int, max_frames: int | None, fps: float | None, file_clock: bool
+    target, name: str, every: int, max_frames: int | None, fps: float | None, file_clock: bool,
+    max_pixels: int | None = None,
 ) -> Iterator[tuple[np.ndarray, float]]:
+    # max_pixels (files): a frame the header did not announce (a video whose frames grow) is refused
+    # once decoded; OpenCV passes no decoder option on, so it is decoded first.
     capture = target if isinstance(target, cv2.VideoCapture) else cv2.VideoCapture(target)
     if not capture.isOpened():
         raise ValueError(f"cannot read {name}: OpenCV could not open it")
@@ -243,6 +260,8 @@ def _capture_frames(
                 ok, frame = capture.retrieve()
                 if not ok or frame is None:
                     return
+                if max_pixels is not None:
+                    refuse_decoded(frame, name, max_pixels, "video file")
                 if file_clock:
                     msec = capture.get(cv2.CAP_PROP_POS_MSEC)
                     # POS_MSEC is the time of the frame just retrieved on most backends; fall back

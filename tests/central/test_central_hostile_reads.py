@@ -16,8 +16,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
-import sys
 import threading
 
 import pytest
@@ -27,22 +25,25 @@ from facesel.central.read_limit import DEFAULT_LIMIT, LIMIT_ENV, record_read_lim
 from facesel.vault.errors import RecordError
 from hostile_store import as_owner, one_synced_record, point_record_at_object, read_request
 from network_attacker import Listener
+from peak_memory import run_fresh
 
 HOSTILE = 64 << 20   # what the store sends: far above the bound the tests set, far below what it could
 BOUND = 1 << 20
 
 # Run in a fresh process, so its peak memory is the read's own: prints the growth of the peak
-# resident size over the read (KiB, as Linux reports ru_maxrss) and what the read answered.
+# resident size over the read (KiB, Linux's VmHWM: ru_maxrss would start at pytest's peak) and what
+# the read answered.
 _READER = """
-import json, resource, sys
+import json, sys
+from peak_memory import peak_kib
 from facesel.central.pg_backend import PostgresVault
 store = PostgresVault(sys.argv[1])
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+before = peak_kib()
 try:
     answer = "returned %d bytes" % len(store.read(sys.argv[2]))
 except Exception as err:
     answer = "%s: %s" % (type(err).__name__, err)
-grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+grown = peak_kib() - before
 print(json.dumps({"grown_kib": grown, "answer": answer}))
 """
 
@@ -54,8 +55,7 @@ def test_an_inflated_record_is_refused_before_its_bytes_travel(central_dsn, auth
     as_owner(central_dsn, ("UPDATE records SET data = data || convert_to(repeat('x', %s), 'UTF8') "
                            "WHERE record_id = %s", (HOSTILE, record_id)))
     env = {**os.environ, LIMIT_ENV: str(BOUND)}
-    done = subprocess.run([sys.executable, "-c", _READER, central_dsn, record_id], env=env, capture_output=True,
-                          text=True, timeout=300)
+    done = run_fresh(_READER, central_dsn, record_id, env=env, timeout=300)
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert result["answer"].startswith("RecordError"), result

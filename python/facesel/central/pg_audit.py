@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from facesel.central.pg_schema import AUDIT_LOCK
+from facesel.central.read_limit import log_line_limit, log_line_too_long
 from facesel.vault.audit import GENESIS, VerifyResult
 from facesel.vault.signing import Signer, verify_signature
 
@@ -83,18 +84,34 @@ def append(conn: psycopg.Connection, now: float, event: str, signer: Signer | No
     return entry
 
 
+class LineTooLong(str):
+    """What :func:`scan` gives in place of an entry longer than :func:`log_line_limit`: the message
+    saying so (the entry itself is left in the server: the tables' owner could make one 1 GB)."""
+
+
+#: An entry's line only when at most %s bytes long, then its length: a longer one is never sent.
+BOUNDED_LINE = "CASE WHEN octet_length(line) <= %s THEN line END, octet_length(line)"
+
+
 def scan(conn: psycopg.Connection) -> Iterator[tuple[int, str, str]]:
     """(seq, line, hash) of every entry in ``seq`` order, streamed through a server-side cursor
-    (a log of millions of entries never sits in memory at once)."""
+    (a log of millions of entries never sits in memory at once); ``line`` is a :class:`LineTooLong`
+    for an entry longer than :func:`log_line_limit` (review 8b, finding 2)."""
+    limit = log_line_limit()
     with conn.transaction(), conn.cursor(name="facesel_audit_scan") as cursor:
         cursor.itersize = 5000
-        cursor.execute("SELECT seq, line, hash FROM audit ORDER BY seq")
-        yield from cursor
+        cursor.execute(f"SELECT seq, {BOUNDED_LINE}, hash FROM audit ORDER BY seq", (limit,))
+        for seq, line, length, digest in cursor:
+            yield seq, (line if line is not None else LineTooLong(log_line_too_long(seq, length, limit))), digest
 
 
 def lines(conn: psycopg.Connection) -> Iterator[str]:
-    """Every entry's canonical JSON, in ``seq`` order (the export format)."""
-    return (line for _, line, _ in scan(conn))
+    """Every entry's canonical JSON, in ``seq`` order (the export format); ValueError at an entry
+    longer than :func:`log_line_limit` (an export without it would not verify)."""
+    for _, line, _ in scan(conn):
+        if isinstance(line, LineTooLong):
+            raise ValueError(f"central log: {line}")
+        yield line
 
 
 def _fail(count: int, seq: int, kind: str, message: str) -> VerifyResult:
@@ -137,6 +154,8 @@ def _verify_entries(entries: Iterable[tuple[int, str, str | None]], expect: tupl
         count = position + 1
         if seq != position:
             return _fail(count, position, "deleted", f"entries seq {position}..{seq - 1} are missing (deleted)")
+        if isinstance(line, LineTooLong):
+            return _fail(count, seq, "too long", str(line))
         try:
             entry = json.loads(line)
         except ValueError:

@@ -27,7 +27,8 @@ from facesel.central.backend import Camera, Selection, VaultBackend
 from facesel.central.pg_connect import CentralUnavailableError, _connect, _reachable, describe_dsn, scrub_dsn
 from facesel.central.pg_schema import AUDIT_LOCK, LATEST, applied_versions, migrate
 from facesel.central.read_limit import (BOUNDED_INDEX_COLUMNS, MAX_RECEIVED_LINE, MAX_ROW_TEXT, checked_index_row,
-                                        record_read_limit, row_limit, too_large, too_large_to_store, too_many_rows)
+                                        log_line_limit, log_line_too_long, record_read_limit, row_limit, too_large,
+                                        too_large_to_store, too_many_rows)
 from facesel.central.verify import seal_time_problem, verify_record
 from facesel.vault.audit import VerifyResult
 from facesel.vault.errors import RecordError
@@ -445,7 +446,11 @@ class PostgresVault(VaultBackend):
         """The last entry of the log: ``{"format", "store_id", "seq", "hash", "time"}`` (seq None when empty),
         for a witness to keep and ``facesel central audit --expect`` to check later."""
         with _reachable(self.location):
-            row = self.conn.execute("SELECT seq, hash, line FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+            limit = log_line_limit()
+            row = self.conn.execute(f"SELECT seq, hash, {pg_audit.BOUNDED_LINE} FROM audit ORDER BY seq DESC LIMIT 1",
+                                    (limit,)).fetchone()
+        if row is not None and row[2] is None:
+            raise ValueError(f"central store {self.location}: the log's last {log_line_too_long(row[0], row[3], limit)}")
         seq, digest, when = (None, None, None) if row is None else (row[0], row[1], json.loads(row[2])["time"])
         return {"format": "facesel-central-head", "store_id": self.store_id, "seq": seq, "hash": digest, "time": when}
 

@@ -35,6 +35,13 @@ DEFAULT_ROWS = 100_000
 #: characters, camera ids at most 128 (the ``cameras`` table's check), digests 64 hex characters.
 MAX_ROW_TEXT = 256
 
+LOG_LINE_ENV = "FACESEL_CENTRAL_MAX_LOG_LINE_BYTES"
+#: The longest entry of the central log a reader takes whole (review 8b, finding 2). An entry is
+#: under 1 KB but for an ``open``, which names every record opened: 35 bytes each, so a selection
+#: of FACESEL_CENTRAL_MAX_ROWS (100,000) records is about 3.5 MB; 16 MiB leaves room for four times
+#: that. The tables' owner could make one line 1 GB (PostgreSQL's bound) and a reader took it whole.
+DEFAULT_LOG_LINE = 16 << 20
+
 #: The longest ``received`` entry of the central log a reader takes (one is under 1 KB: ids, times,
 #: a size and a digest).
 MAX_RECEIVED_LINE = 4096
@@ -95,6 +102,25 @@ def row_limit() -> int:
         When the variable is not a whole number of at least 1, naming it and its value.
     """
     return _setting(ROWS_ENV, DEFAULT_ROWS, None, "a whole number of rows, at least 1")
+
+
+def log_line_limit() -> int:
+    """The most bytes a reader takes for one entry of the central log: ``FACESEL_CENTRAL_MAX_LOG_LINE_BYTES``
+    or 16 MiB.
+
+    Raises
+    ------
+    ValueError
+        When the variable is not an integer in 1 .. 1 GiB (PostgreSQL's own bound), naming it and its value.
+    """
+    return _setting(LOG_LINE_ENV, DEFAULT_LOG_LINE, 1 << 30, f"a whole number of bytes from 1 to {1 << 30}")
+
+
+def log_line_too_long(seq: int, length: int, limit: int) -> str:
+    """The message for a central log entry longer than a reader takes (left unread)."""
+    return (f"entry seq {seq} is {length} bytes, more than the {limit} a reader takes ({LOG_LINE_ENV}): not read "
+            f"(an entry is under 1 KB, an opening of 100,000 records about 3.5 MB; raise {LOG_LINE_ENV} only for a "
+            "store you trust)")
 
 
 class TooManyRows(ValueError):

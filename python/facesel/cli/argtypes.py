@@ -77,3 +77,21 @@ def shared_data_folder(given):
         raise ValueError(f"no shared data: {problem}; give --data DIR" if problem else
                          "no shared data: give --data DIR or set FACESEL_DATA")
     return Path(root)
+
+
+def add_max_frame_pixels(parser: argparse.ArgumentParser, inputs: str) -> None:
+    """``--max-frame-pixels N``: the largest frame a file of ``inputs`` may have (review 8b, finding 1),
+    the default of ``facesel serve``'s cameras' ``max_frame_pixels``."""
+    from facesel.sources.frame_limit import _FFMPEG_MAX, MAX_FRAME_PIXELS
+
+    def parse(text: str) -> int:
+        value = int_at_least(1)(text)
+        if value > _FFMPEG_MAX:
+            raise argparse.ArgumentTypeError(f"must be at most {_FFMPEG_MAX}, got {text}")
+        return value
+
+    parse.__name__ = "number of pixels"
+    parser.add_argument("--max-frame-pixels", type=parse, default=MAX_FRAME_PIXELS, metavar="N",
+                        help=f"refuse {inputs} of more than N pixels (width x height), before decoding where the "
+                        "header says so: a small hostile file can decode to gigabytes (default: %(default)s, an 8K "
+                        "UHD frame, as serve's max_frame_pixels)")

@@ -43,10 +43,11 @@ def _run(args: argparse.Namespace) -> int:
         from facesel.eval.crowds_crossing import evaluate_crossing
 
         results = evaluate_crossing(Path(root), size=args.size, frames=args.frames or 200,
-                                    settings=settings, link=link, layouts=args.layouts)
+                                    settings=settings, link=link, layouts=args.layouts,
+                                    step=args.step, scale=args.scale)
     else:
         results = evaluate(Path(root), size=args.size, columns=args.columns, frames=args.frames or 150, tile=args.tile,
-                           settings=settings, link=link)
+                           settings=settings, link=link, step=args.step, scale=args.scale)
     for key, row in summary(results).items():
         print(f"{key}: {row['snapshots']} snapshots for {row['persons']} tile persons = {row['per_person']:.2f} per "
               f"person; wrong joins {row['wrong_joins']} ({row['crowds']} crowds)")
@@ -95,5 +96,9 @@ def register_crowds(sub: argparse._SubParsersAction) -> None:
                    help="with --crossing: walks per group of clips (other depths, speeds, directions; default 3)")
     s.add_argument("--covered-link", type=finite_number(0, inclusive=True), default=None, metavar="SECONDS",
                    help="re-link with covered links up to this gap (LinkRule.covered_gap_seconds; off by default)")
+    s.add_argument("--step", type=int_at_least(1), default=1,
+                   help="feed every K-th frame at 1/K of the frame rate (another camera's rate; default 1)")
+    s.add_argument("--scale", type=finite_number(0.05, inclusive=True), default=1.0,
+                   help="resize every frame by this factor (another camera's size; default 1)")
     s.add_argument("--json", type=Path, default=None, help="write every figure to this JSON file")
     s.set_defaults(func=_run)

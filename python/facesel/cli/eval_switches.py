@@ -21,7 +21,7 @@ def _run(args: argparse.Namespace) -> int:
     cv2.setNumThreads(1)
     root = shared_data_folder(args.data)
     out = evaluate(Path(root), frames=args.frames, transition=args.transition, max_frames=args.max_frames,
-                   unspliced=not args.splices_only, heldout=not args.no_heldout, second_pass=args.second_pass,
+                   unspliced=not args.splices_only, heldout=not args.no_heldout, second_pass=args.second_pass, step=args.step,
                    log=lambda line: print(line, file=sys.stderr, flush=True))  # minutes: say where it is
     total = {"splices": 0, "made": 0, "caught_of_made": 0, "genuine": 0, "split": 0}
     for source, s in out["by_source"].items():
@@ -90,5 +90,7 @@ def register_switches(sub: argparse._SubParsersAction) -> None:
                    help="skip the leave-one-source-out choice of thresholds (27 rules; the default rule only)")
     s.add_argument("--second-pass", action="store_true",
                    help="track with the low-confidence second pass (PipelineConfig.second_pass; off by default)")
+    s.add_argument("--step", type=int_at_least(1), default=1,
+                   help="track every K-th frame of each splice and clip (another camera's frame rate; default 1)")
     s.add_argument("--json", type=Path, default=None, help="write every figure to this JSON file")
     s.set_defaults(func=_run)

@@ -43,6 +43,7 @@ def _positive_seconds(text: str) -> float:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``facesel run`` to ``subparsers``."""
+    from facesel.cli.argtypes import add_max_frame_pixels
     from facesel.config import add_arguments
 
     p = subparsers.add_parser(
@@ -75,6 +76,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    "--plaintext-out, and with --config the camera's vault is left alone)")
     p.add_argument("--max-frames", type=_positive_int, default=None, metavar="N", help="stop after N frames")
     p.add_argument("--every", type=_positive_int, default=1, metavar="N", help="process one frame in N")
+    add_max_frame_pixels(p, "a video, image or stream frame")
     p.add_argument("--fps", type=_positive_seconds, default=None, help="frame rate of an image folder (default 25)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--open-timeout", type=_positive_seconds, default=15.0, metavar="SECONDS",
@@ -140,6 +142,7 @@ def _run_pipeline(args: argparse.Namespace, session: run_session.RunSession) -> 
 
     from facesel.cli.run_outputs import NamedOutput, OutputFailed, interrupted_line, stop_line
     from facesel.config import from_arguments
+    from facesel.frame_rate import held_in_seconds
     from facesel.selector import Selector, default_detector
     from facesel.sinks import CallbackSink, PlaintextSink, ReportSink, VaultSink
     from facesel.timing import PIPELINE_STAGES
@@ -150,6 +153,8 @@ def _run_pipeline(args: argparse.Namespace, session: run_session.RunSession) -> 
     _refuse_single_image(source, config)
     if args.report is not None and args.plaintext_out is not None:
         config = config.replace(thumbnails=16)
+    if source.fps and 0 < source.fps < 1000:  # the tracker's frame limits held in seconds (facesel.frame_rate):
+        config = config.replace(fps=float(source.fps) / getattr(args, "every", 1))  # the rate of the frames fed
     detector = default_detector(config)
     scorer = make_scorer(args.scorer, config)
     print(f"input {source.name} ({source.kind}); detector {config.detector}; scorer {args.scorer} "
@@ -229,7 +234,8 @@ def _run_pipeline(args: argparse.Namespace, session: run_session.RunSession) -> 
     if vault is not None:
         print(f"sealed {kept} snapshots into {args.vault}")
     stats = None if selector.finaliser is None else selector.finaliser.stats
-    _say(nothing_kept_line(frames, kept, work["seen"], config.min_hits, config.min_face_size, stats))
+    # the min_hits the tracker used: fewer frames than set on a slow source (facesel.frame_rate)
+    _say(nothing_kept_line(frames, kept, work["seen"], held_in_seconds(config).min_hits, config.min_face_size, stats))
     outcome = judge(frames, source.frame_count, source.kind, session.stop_reason)
     _say(outcome.line)
     session.finish_reason = outcome.reason

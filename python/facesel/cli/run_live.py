@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 from facesel.sources import EpochSegments, make_source
+from facesel.sources.frame_limit import MAX_FRAME_PIXELS
 
 
 class LiveInput:
@@ -22,10 +23,10 @@ class LiveInput:
     fps = None
 
     def __init__(self, target: str, every: int = 1, max_frames: int | None = None, stopped=lambda: False,
-                 open_timeout: float = 15.0):
+                 open_timeout: float = 15.0, max_frame_pixels: int = MAX_FRAME_PIXELS):
         if not open_timeout > 0:
             raise ValueError(f"--open-timeout must be a positive number of seconds, got {open_timeout!r}")
-        self._source = make_source(target)
+        self._source = make_source(target, max_frame_pixels=max_frame_pixels)
         self.open_timeout = float(open_timeout)
         self._started_at: float | None = None
         self.name = self._source.name

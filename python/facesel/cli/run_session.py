@@ -166,17 +166,20 @@ class RunSession:
     def open_input(self, open_source):
         """``open_source(...)`` for files and folders; a reconnecting live source otherwise."""
         from facesel.sources import is_live_target
+        from facesel.sources.frame_limit import MAX_FRAME_PIXELS
 
         args = self.args
         if args.input is None:
             raise ValueError("no INPUT given (and no --config camera to take it from)")
         if not is_live_target(args.input):
-            return open_source(args.input, every=args.every, max_frames=args.max_frames, fps=args.fps)
+            return open_source(args.input, every=args.every, max_frames=args.max_frames, fps=args.fps,
+                               max_frame_pixels=getattr(args, "max_frame_pixels", MAX_FRAME_PIXELS))
         from facesel.cli.run_live import LiveInput
 
         self._live = LiveInput(args.input, every=args.every, max_frames=args.max_frames,
                                stopped=self._stopping,
-                               open_timeout=getattr(args, "open_timeout", 15.0))
+                               open_timeout=getattr(args, "open_timeout", 15.0),
+                               max_frame_pixels=getattr(args, "max_frame_pixels", MAX_FRAME_PIXELS))
         return self._live
 
     def segments(self, source):

@@ -88,7 +88,7 @@ def _faces(image: np.ndarray, detector) -> list[tuple[np.ndarray, list[float], b
     return faces
 
 
-def _read_faces(path: Path, detector) -> dict:
+def _read_faces(path: Path, detector, max_frame_pixels: int) -> dict:
     """One image's row: ``{"path", "faces": [{"box", "detected"}], ...}`` and its crops and grid
     excesses under the private keys ``_crops`` / ``_excess``, or ``{"path", "error"}``."""
     from facesel.faceset import read_image
@@ -99,7 +99,7 @@ def _read_faces(path: Path, detector) -> dict:
         row["error"] = f"not an image file: {path} is a folder" if path.is_dir() else f"image not found: {path}"
         return row
     try:
-        faces = _faces(read_image(path), detector)
+        faces = _faces(read_image(path, max_frame_pixels), detector)
     except ValueError as err:  # every error names its file: several images may be given
         row["error"] = str(err) if str(path) in str(err) else f"{path}: {err}"
         return row
@@ -145,7 +145,7 @@ def _run(args) -> int:
     rows, interrupted = [], False
     try:
         for path in paths:
-            row = _read_faces(path, detector)
+            row = _read_faces(path, detector, args.max_frame_pixels)
             if "faces" in row:
                 crops, excess = row.pop("_crops"), row.pop("_excess")
                 scores = photo.score(crops, excess) if photo is not None else scorer.score(crops)
@@ -175,7 +175,10 @@ def _run(args) -> int:
 
 def register(subparsers) -> None:
     """Add ``facesel score`` to ``subparsers``."""
+    from facesel.cli.argtypes import add_max_frame_pixels
+
     p = subparsers.add_parser("score", help="print the face-quality score of every face in each image (higher is better)")
     p.add_argument("images", nargs="+", metavar="IMAGE", help="image files (face crops or photos with faces)")
     p.add_argument("--json", action="store_true", help="machine-readable output (one entry per image, a list of faces)")
+    add_max_frame_pixels(p, "an image")
     p.set_defaults(func=_run)

@@ -174,13 +174,42 @@ def tile_locator(tile_shape: tuple[int, int], columns: int):
     return tile_of, inside
 
 
+def resample(frames: list[np.ndarray], step: int = 1, scale: float = 1.0) -> list[np.ndarray]:
+    """Every ``step``-th frame of ``frames`` (from the first), each resized by ``scale``
+    (``cv2.INTER_AREA``; (H, W, 3) uint8 in and out), in memory: the same footage as a camera
+    at 1/``step`` of the frame rate or ``scale`` times the size would give it."""
+    if isinstance(step, bool) or not isinstance(step, int) or step < 1:
+        raise ValueError(f"step must be an int >= 1, got {step!r}")
+    if not (np.isfinite(scale) and scale > 0):
+        raise ValueError(f"scale must be a finite number > 0, got {scale!r}")
+    kept = frames[::step]
+    if scale == 1.0:
+        return list(kept)
+    return [cv2.resize(f, (max(1, round(f.shape[1] * scale)), max(1, round(f.shape[0] * scale))),
+                       interpolation=cv2.INTER_AREA) for f in kept]
+
+
 def run_crowd(frames: list[np.ndarray], tile_shape: tuple[int, int], columns: int, fps: float,
-              detector, scorer, link=None, truth=None, **settings) -> dict:
+              detector, scorer, link=None, truth=None, step: int = 1, scale: float = 1.0, **settings) -> dict:
     """Run a default :class:`facesel.Selector` (``settings`` changed) over ``frames``; snapshots
     per tile and wrong joins (see the module docstring). ``truth`` (a
     :class:`facesel.eval.crowds_crossing.Truth`) places boxes by frame instead of by fixed tiles
-    (crossing crowds: a "tile" is then a walker)."""
-    from facesel import Selector
+    (crossing crowds: a "tile" is then a walker). ``step`` and ``scale`` (:func:`resample`) feed
+    every ``step``-th frame at ``fps / step``, resized by ``scale``; the ground truth is asked
+    about the native frame and box."""
+    inside, tile_of = _placers(tile_shape, columns, truth)
+    if step == 1 and scale == 1.0:
+        return _run_placed(frames, fps, detector, scorer, link, settings, inside, tile_of)
+
+    def native(box, t):  # (box, t) of the fed frames -> of the native ones
+        return np.asarray(box[:4], np.float64) / scale, int(t) * step
+
+    return _run_placed(resample(frames, step, scale), fps / step, detector, scorer, link, settings,
+                       lambda box, t: inside(*native(box, t)), lambda box, t: tile_of(*native(box, t)))
+
+
+def _placers(tile_shape: tuple[int, int], columns: int, truth):
+    """``(inside, tile_of)`` of (box, frame index) for the tiles (or the crossing ``truth``)."""
 
     # inside(box, frame): the person a confirmed track box shows (None: astride two);
     # tile_of(box, frame): the person a delivered snapshot's best box shows
@@ -199,6 +228,12 @@ def run_crowd(frames: list[np.ndarray], tile_shape: tuple[int, int], columns: in
 
         def tile_of(box, t):
             return fixed_tile_of(box)
+    return inside, tile_of
+
+
+def _run_placed(frames, fps, detector, scorer, link, settings, inside, tile_of) -> dict:
+    """:func:`run_crowd`'s run, boxes placed by ``inside`` and ``tile_of``."""
+    from facesel import Selector
 
     if link is not None:  # the default finaliser with another re-link rule
         from facesel.config import PipelineConfig
@@ -277,9 +312,9 @@ def crowds_of(fams: dict[str, list[Path]], size: int) -> list[tuple[str, list[Pa
 
 def evaluate(root: Path, *, size: int = 6, columns: int = 3, frames: int = 150, tile: int = 240, crossing: int = 40,
              zoom: float = 1.5, fps: float = 25.0, occlusion=(False, True), settings: dict | None = None, detector=None, scorer=None,
-             link=None, families_only=None, log=print) -> list[CrowdResult]:
+             link=None, families_only=None, log=print, step: int = 1, scale: float = 1.0) -> list[CrowdResult]:
     """Every crowd of :func:`crowds_of`, with and/or without occluders; one default Selector each
-    (``settings``: PipelineConfig changes)."""
+    (``settings``: PipelineConfig changes; ``step``, ``scale``: :func:`run_crowd`)."""
     from facesel.config import PipelineConfig
     from facesel.selector import default_detector, default_scorer
 
@@ -295,7 +330,7 @@ def evaluate(root: Path, *, size: int = 6, columns: int = 3, frames: int = 150, 
         for occ in occlusion:
             crowd = compose(tiles, columns, tile, occ, crossing, zoom)
             out = run_crowd(crowd, (tile * 3 // 4, tile), columns, fps, detector, scorer, link=link,
-                            **(settings or {}))
+                            step=step, scale=scale, **(settings or {}))
             per_tile = [out["per_tile"].get(k, 0) for k in range(len(clips))]
             persons = sum(1 for k in range(len(clips)) if k in out["tracked_tiles"])
             result = CrowdResult(family, [p.name for p in clips], occ, persons, out["snapshots"], per_tile,

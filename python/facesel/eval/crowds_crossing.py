@@ -178,11 +178,13 @@ def crossing_crowd(clips, frames: int = 200, layout: int = 0, skip: int = 10):
 
 
 def evaluate_crossing(root, *, size: int = 6, frames: int = 200, fps: float = 25.0, settings: dict | None = None,
-                      detector=None, scorer=None, link=None, families_only=None, layouts: int = 1, log=print) -> list:
+                      detector=None, scorer=None, link=None, families_only=None, layouts: int = 1, log=print,
+                      step: int = 1, scale: float = 1.0) -> list:
     """Every crowd of :func:`facesel.eval.crowds.crowds_of` as a crossing crowd; one default
     Selector each (``settings``: PipelineConfig changes), each group of clips walked ``layouts`` times. :class:`facesel.eval.crowds.CrowdResult`
     rows with ``occlusion = "crossing"``; ``extra["crossings"]``: the crossings that hide at
-    least half a walker."""
+    least half a walker. ``step``, ``scale``: :func:`facesel.eval.crowds.run_crowd` (every
+    ``step``-th frame at ``fps / step``, resized by ``scale``)."""
     from facesel.config import PipelineConfig
     from facesel.eval.crowds import CrowdResult, crowds_of, families, run_crowd
     from facesel.selector import default_detector, default_scorer
@@ -195,7 +197,8 @@ def evaluate_crossing(root, *, size: int = 6, frames: int = 200, fps: float = 25
     results = []
     for layout, (family, clips) in itertools.product(range(layouts), crowds_of(fams, size)):
         crowd, truth = crossing_crowd(clips, frames, layout=layout)
-        out = run_crowd(crowd, (1, 1), 1, fps, detector, scorer, link=link, truth=truth, **(settings or {}))
+        out = run_crowd(crowd, (1, 1), 1, fps, detector, scorer, link=link, truth=truth, step=step, scale=scale,
+                        **(settings or {}))
         per_tile = [out["per_tile"].get(k, 0) for k in range(len(clips))]
         persons = sum(1 for k in range(len(clips)) if k in out["tracked_tiles"])
         result = CrowdResult(family, [p.name for p in clips], "crossing", persons, out["snapshots"], per_tile,

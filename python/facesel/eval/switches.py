@@ -248,10 +248,17 @@ def pairs_of(clips: list[Clip]) -> list[tuple[Clip, Clip]]:
     return out
 
 
-def run_splices_grid(sources, detector, config, rules, frames, transition, log=None) -> list[list[SpliceResult]]:
+def run_splices(sources, detector, config, rule, frames, transition, step: int = 1) -> list[SpliceResult]:
+    """:func:`run_splices_grid` under one rule."""
+    return run_splices_grid(sources, detector, config, [rule], frames, transition, step=step)[0]
+
+
+def run_splices_grid(sources, detector, config, rules, frames, transition, log=None,
+                     step: int = 1) -> list[list[SpliceResult]]:
     """Every splice judged under each rule of ``rules`` (the splice and its detections made once):
     one list of :class:`SpliceResult` per rule, in the same order. ``log``: called with a line
-    after each source (progress)."""
+    after each source (progress). ``step``: every ``step``-th frame of each splice is tracked (a
+    camera at 1/``step`` of the clips' rate; the splice itself is made at the native rate)."""
     out = [[] for _ in rules]
     start = time.perf_counter()
     for source, clips in sources.items():
@@ -259,7 +266,7 @@ def run_splices_grid(sources, detector, config, rules, frames, transition, log=N
             log(f"switches: {len(out[0])} splices judged under {len(rules)} rule(s) ({time.perf_counter() - start:.0f} s)")
         for a, b in pairs_of(clips):
             for kind in KINDS:
-                seq, dets, owner = splice(a, b, kind, frames, transition, detector)
+                seq, dets, owner = (x[::step] for x in splice(a, b, kind, frames, transition, detector))
                 plain, conf_plain, _ = track(seq, dets, config, None)
                 rows_plain = _owners(plain, dets, owner)
                 for results, rule in zip(out, rules):
@@ -284,14 +291,15 @@ def run_unspliced(paths, detector, config, rule, max_frames) -> list[dict]:
     return run_unspliced_grid(paths, detector, config, [rule], max_frames)[0]
 
 
-def run_unspliced_grid(paths, detector, config, rules, max_frames, log=None) -> list[list[dict]]:
+def run_unspliced_grid(paths, detector, config, rules, max_frames, log=None, step: int = 1) -> list[list[dict]]:
     """:func:`run_unspliced` under each rule of ``rules`` (each clip read and detected once);
-    ``log``: called with a line before each clip (progress)."""
+    ``log``: called with a line before each clip (progress); ``step``: every ``step``-th of the
+    first ``max_frames`` frames."""
     out = [[] for _ in rules]
     for k, path in enumerate(paths):
         if log is not None:
             log(f"switches: unspliced clip {k + 1}/{len(paths)}: {Path(path).name}")
-        f = read_frames(str(path), max_frames)
+        f = read_frames(str(path), max_frames)[::step]
         if not f:
             continue
         dets = _detect_all(detector, f)
@@ -344,8 +352,8 @@ def run_girl(root: Path, detector, config, rule) -> dict | None:
     return out[0] if out else None
 
 
-def run_girl_grid(root: Path, detector, config, rules) -> list[dict] | None:
-    """:func:`run_girl` under each rule of ``rules`` (None without the clip)."""
+def run_girl_grid(root: Path, detector, config, rules, step: int = 1) -> list[dict] | None:
+    """:func:`run_girl` under each rule of ``rules`` (None without the clip); every ``step``-th frame."""
 
     folder = Path(root) / "videos" / "otb_girl"
     if not (folder / "groundtruth_rect.txt").is_file():
@@ -353,7 +361,8 @@ def run_girl_grid(root: Path, detector, config, rules) -> list[dict] | None:
     text = (folder / "groundtruth_rect.txt").read_text().replace(",", " ").split()
     truth = np.array(text, np.float32).reshape(-1, 4)
     truth[:, 2:] += truth[:, :2]
-    frames = [cv2.imread(str(p)) for p in sorted((folder / "img").glob("*.jpg"))][: len(truth)]
+    truth = truth[::step]
+    frames = [cv2.imread(str(p)) for p in sorted((folder / "img").glob("*.jpg"))[::step]][: len(truth)]
     dets = _detect_all(detector, frames)
 
     def person(f, box):
@@ -389,14 +398,15 @@ def _by_source(splices) -> dict:
 
 def evaluate(root: Path, *, frames: int = 40, transition: int = 5, max_frames: int = 150,
              rule: SwitchRule | None = None, detector=None, unspliced: bool = True, heldout: bool = True,
-             second_pass: bool = False, log=None) -> dict:
+             second_pass: bool = False, log=None, step: int = 1) -> dict:
     """Every figure of ``facesel eval switches`` (see the module docstring): at ``rule`` (default
     the shipped :class:`SwitchRule`), and with ``heldout`` the thresholds chosen
     leave-one-source-out (:mod:`facesel.eval.switches_heldout`) with their held-out figures; the
     unspliced clips and OTB Girl are judged at ``rule`` and at each fold's chosen rule. ``second_pass``:
     track with the low-confidence second pass (``PipelineConfig.second_pass``; YuNet at 0.3).
     ``log``: called with a progress line at each stage (``facesel eval switches`` prints them on
-    stderr: the whole run takes minutes)."""
+    stderr: the whole run takes minutes). ``step``: every ``step``-th frame of each splice, clip
+    and OTB Girl is tracked (another camera's frame rate; the splices are made at the native one)."""
     from facesel.eval.switches_heldout import leave_one_source_out, rule_grid
     from facesel.selector import default_detector
 
@@ -410,10 +420,10 @@ def evaluate(root: Path, *, frames: int = 40, transition: int = 5, max_frames: i
     rules = [rule] + [r for r in rule_grid(rule) if r != rule] if heldout else [rule]
     say(f"switches: {sum(len(c) for c in sources.values())} clips ready ({time.perf_counter() - start:.0f} s); "
         f"splicing them and tracking under {len(rules)} rule(s)")
-    grid = run_splices_grid(sources, detector, config, rules, frames, transition, log=log)
+    grid = run_splices_grid(sources, detector, config, rules, frames, transition, log=log, step=step)
     say(f"switches: {len(grid[0])} splices judged ({time.perf_counter() - start:.0f} s)")
     splices = grid[0]
-    out = {"rule": rule.__dict__, "frames": frames, "transition": transition, "by_source": _by_source(splices),
+    out = {"rule": rule.__dict__, "frames": frames, "transition": transition, "step": step, "by_source": _by_source(splices),
            "splices": [r.__dict__ for r in splices]}
     judged = [rule]
     if heldout:
@@ -423,10 +433,10 @@ def evaluate(root: Path, *, frames: int = 40, transition: int = 5, max_frames: i
             if rules[fold["rule_index"]] not in judged:
                 judged.append(rules[fold["rule_index"]])
     if unspliced:
-        per_rule = run_unspliced_grid(unspliced_videos(root), detector, config, judged, max_frames, log=log)
+        per_rule = run_unspliced_grid(unspliced_videos(root), detector, config, judged, max_frames, log=log, step=step)
         out["unspliced"] = per_rule[0]
         say("switches: OTB Girl against its ground truth")
-        girls = run_girl_grid(root, detector, config, judged)
+        girls = run_girl_grid(root, detector, config, judged, step=step)
         out["girl"] = girls[0] if girls else None
         if heldout:
             for fold in out["heldout"]["folds"].values():

@@ -115,6 +115,7 @@ class Camera:
         self._finished = threading.Event()
         self.buffer_widened = 0  # breaks at which the source's queue was widened (flush_buffer_frames)
         self._widened_for: int | None = None  # frames still to take before the queue is narrowed back
+        self._limits_held = False  # whether this pipeline's tracker limits were held at the stream's rate
         self.buffer_deepened = 0  # times the source's queue was deepened at the governor's cap (cap_buffer_frames)
 
     # -- control -------------------------------------------------------------------------------
@@ -243,6 +244,7 @@ class Camera:
         source = None
         self._next_index = 0
         self._widened_for = None
+        self._limits_held = False  # the new pipeline's tracker has not yet learned the stream's rate
         try:
             detector, scorer = self._models.stages(config.settings) if self._models is not None else (None, None)
             self.adapter = PipelineAdapter(config.settings, sinks=[sink], detector=detector, scorer=scorer)
@@ -324,6 +326,8 @@ class Camera:
         # The thread reading the segment: the frame's latency counts from the source's hand-over,
         # and how long it waited for the pipeline is the governor's load signal.
         self._set_state("running", "")
+        if not self._limits_held:
+            self._hold_limits(self.source, self.adapter)
         if self.keep_frames:
             self.newest_frame = frame.image  # before the mask: the view shows the whole scene, blurred
         now = time.monotonic()
@@ -341,6 +345,22 @@ class Camera:
         if self.events is not None:
             self._report_drops()
         return True
+
+    def _hold_limits(self, source, adapter) -> None:
+        # The first frame of a pipeline, before the tracker sees it (the first frame of the first
+        # segment is read on the camera's thread, before Selector.run starts): the source knows its
+        # frame rate only once connected, after the pipeline was built. Below 25 fps the tracker's
+        # max_age and min_hits are held to their seconds (facesel.frame_rate); a rate over 1000 is
+        # a timebase, not a rate (as in facesel run). The pipeline keeps this rate across the
+        # reconnections of its source; a restart builds a new pipeline that learns it again.
+        self._limits_held = True
+        fps = source.stats.fps if source is not None else None
+        if adapter is None or not fps or not 0 < fps < 1000:
+            return
+        if adapter.hold_limits_at(float(fps)):
+            limits = adapter.selector.track_limits
+            _log.info("camera %s: %.4g frames/s: tracker limits held to max_age %d, min_hits %d frames",
+                      self.config.name, fps, limits["max_age"], limits["min_hits"], extra={"camera": self.config.name})
 
     def _deepen_at_cap(self, source, governor) -> None:
         # The thread reading the segment, after the governor saw this frame. At the cap the governor

@@ -94,6 +94,11 @@ class PipelineAdapter:
         self.open_tracks = 0
         self._last_view = None
 
+    def hold_limits_at(self, fps) -> bool:
+        """The tracker's frame-counted limits held to their seconds at the stream's rate ``fps``,
+        once the source has said it, before the first frame (:meth:`facesel.Selector.hold_limits_at`)."""
+        return self.selector.hold_limits_at(fps)
+
     def views(self, segments, need_frames: bool = False, on_gap=lambda closed: None, before_gap=lambda: None):
         """``(frame, timestamp, FrameView)`` per frame of ``segments`` (:func:`views_by_segment`),
         keeping the counts of :attr:`faces` and :attr:`open_tracks`."""

@@ -3,7 +3,7 @@
 A JPEG of 16000 x 16000 uniform grey is 3 MB; decoded it is 384 MB of YUV and 768 MB once
 converted to BGR, and FFmpeg's own limit lets it through. Whoever answers for a camera's URL (a
 compromised camera, a device on the camera network, a man in the middle of plain RTSP or HTTP)
-sent two such frames in an MJPEG stream and a reader's peak grew by 763,288 KiB
+sent two such frames in an MJPEG stream and a reader's peak grew by 1,026,396 KiB
 (``benchmarks/frame_bomb_memory.py``); ``serve`` queues up to ``buffer_frames`` decoded frames a
 camera, all cameras in one process, which the kernel kills when memory runs out. The pipeline's
 own check (sides up to 16384 pixels) comes after the decoding.
@@ -24,11 +24,14 @@ raises or lowers it.
 from __future__ import annotations
 
 import errno
+import re
+import warnings
 
 import numpy as np
 
 MAX_FRAME_PIXELS = 7680 * 4320
 _FFMPEG_MAX = 2**31 - 1  # the option is a C int
+_PILLOW_MAX = 2 * 89_478_485  # Pillow's DecompressionBombError bound, which hides an image's size
 
 
 def check_max_frame_pixels(value, name: str = "max_frame_pixels") -> int:
@@ -61,3 +64,90 @@ def refuse_large_frame(frame: np.ndarray, max_pixels: int, where: str) -> np.nda
         raise SourceError(f"{where} sent a frame of {width}x{height} pixels, more than max_frame_pixels = "
                           f"{max_pixels}: refused")
     return frame
+
+
+def header_size(path, max_pixels: int = MAX_FRAME_PIXELS, videos: bool = True) -> tuple[int, int] | None:
+    """``(width, height)`` of an image file, or (``videos``) of a video file's first video stream, as
+    its header states it, without decoding a picture larger than ``max_pixels``; None when no reader
+    knows the file; ``(0, 0)`` for a video stream whose size FFmpeg could learn only by decoding a
+    larger picture (or from a picture that does not decode).
+
+    Images: Pillow's lazy ``Image.open`` reads only the header (a 16000 x 16000 PNG or JPEG: +7 MB
+    of the reader's peak). FFmpeg's probe is no header reader: it decodes a first picture (a PNG,
+    an MJPEG or H.264 stream) to learn its size and pixel format (+296 MB for that PNG). So
+    videos, and images Pillow does not know, are probed by FFmpeg through PyAV with its decoders
+    told ``max_pixels``: a larger picture fails to decode there, and FFmpeg then forgets the size
+    the container stated.
+    """
+    size = _pillow_size(path)
+    if size is not None or not videos:
+        return size
+    import av
+
+    try:
+        with av.open(str(path), options=decoder_option(max_pixels)) as container:
+            if not container.streams.video:
+                return None
+            stream = container.streams.video[0]
+            width, height = int(stream.width or 0), int(stream.height or 0)
+    except (av.FFmpegError, OSError, ValueError):
+        return None
+    return (width, height) if width > 0 and height > 0 else (0, 0)
+
+
+def _pillow_size(path) -> tuple[int, int] | None:
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # facesel's bound decides
+            with Image.open(path) as image:
+                return image.size
+    except Image.DecompressionBombError as err:
+        # Above Pillow's own bound (178,956,970 pixels), which keeps the size from us: the message
+        # has the pixel count (as one row here); a frame this large is refused whatever the setting.
+        found = re.search(r"\((\d+) pixels\)", str(err))
+        return (int(found.group(1)) if found else Image.MAX_IMAGE_PIXELS * 2 + 1, 1)
+    except Exception:  # not an image Pillow knows (a video), or damaged: the next reader's turn
+        return None
+
+
+def refuse_large_file(path, max_pixels: int, what: str = "file", videos: bool = True) -> None:
+    """Review 8b, finding 1: a pixel bomb in a file handed to ``facesel run`` or ``facesel score``.
+
+    Raise ValueError naming the file, its size and the bound when the header of ``path`` states
+    more than ``max_pixels`` pixels, before anything decodes it (a 3 MB JPEG of 16000 x 16000 is
+    768 MB as BGR, and OpenCV's own bound is 2**30 pixels). A file whose size neither Pillow nor
+    FFmpeg reads from its header is left to OpenCV; its readers check each decoded frame too
+    (:func:`refuse_decoded`). ``videos=False`` (a reader of images): Pillow only, so that a damaged
+    image keeps OpenCV's own refusal; one Pillow does not know (a format only OpenCV reads, such
+    as Radiance HDR) is checked once decoded.
+    """
+    size = header_size(path, max_pixels, videos)
+    if size is None:
+        return
+    if size == (0, 0):
+        raise ValueError(f"{what} {path}: FFmpeg could not learn its size without decoding a picture of more than "
+                         f"max_frame_pixels = {max_pixels} pixels (or its first picture does not decode): refused "
+                         "before decoding (raise --max-frame-pixels for a file you trust)")
+    if size[1] == 1 and size[0] > _PILLOW_MAX:  # _pillow_size's count of a picture Pillow would not size
+        raise ValueError(f"{what} {path} has {size[0]} pixels, more than Pillow's own bound ({_PILLOW_MAX}), which "
+                         f"max_frame_pixels (here {max_pixels}) does not raise: refused before decoding")
+    if size[0] * size[1] > max_pixels:
+        raise ValueError(_too_large(path, size, max_pixels, what, "before decoding"))
+
+
+def refuse_decoded(frame: np.ndarray, path, max_pixels: int, what: str = "file") -> np.ndarray:
+    """``frame`` when it has at most ``max_pixels`` pixels; otherwise ValueError naming ``path``: the
+    check after decoding, for what the header did not state (a format FFmpeg cannot probe, a
+    later frame of a video that grows)."""
+    height, width = frame.shape[:2]
+    if height * width > max_pixels:
+        raise ValueError(_too_large(path, (width, height), max_pixels, what, "once decoded"))
+    return frame
+
+
+def _too_large(path, size: tuple[int, int], max_pixels: int, what: str, when: str) -> str:
+    width, height = size
+    return (f"{what} {path} is {width}x{height} pixels ({width * height}), more than max_frame_pixels = "
+            f"{max_pixels}: refused {when} (raise --max-frame-pixels for a file you trust)")

@@ -1,0 +1,116 @@
+"""Review 8b, finding 1: a pixel bomb in a file handed to ``facesel run`` or ``facesel score``.
+
+Videos, folders of images and photos were read with OpenCV's ``VideoCapture`` and ``imread``,
+whose own bound is 2**30 pixels: a 3 MB JPEG of 16000 x 16000 grey decodes to 768 MB of BGR
+(+1,535,724 KiB of a reader's peak with ``imread``), so a hostile file handed to an operator
+cost that run its memory. Now the header's size is read first (Pillow for images, FFmpeg's
+probe through PyAV, its decoders bounded, for videos) and a file above ``max_frame_pixels``
+(default an 8K UHD frame, as serve's cameras) is refused before it is decoded, naming the file,
+its size (where known without decoding) and the bound;
+``--max-frame-pixels`` raises it. The files here are generated grey pictures (no face data),
+just above the default bound, in a tmp folder; OpenCV's decoders are replaced by ones that fail
+the test, to show that nothing decoded the refused files.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+
+import facesel.faceset
+import facesel.video
+from facesel.sources.frame_limit import MAX_FRAME_PIXELS
+
+SIDE = (7700, 4400)  # 33,880,000 pixels: just above the default bound (7680 x 4320 = 33,177,600)
+
+
+@pytest.fixture
+def bomb_png(tmp_path):
+    path = tmp_path / "photos" / "bomb.png"
+    path.parent.mkdir()
+    assert cv2.imwrite(str(path), np.full(SIDE[::-1], 128, np.uint8))  # 34 KB on disk
+    return path
+
+
+@pytest.fixture
+def bomb_video(tmp_path):
+    import av
+
+    path = tmp_path / "bomb.avi"
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("mjpeg", rate=25)
+        stream.width, stream.height, stream.pix_fmt = SIDE[0], SIDE[1], "yuvj420p"
+        frame = av.VideoFrame.from_ndarray(np.full((SIDE[1], SIDE[0], 3), 128, np.uint8), format="bgr24")
+        for _ in range(2):
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    return path
+
+
+def _no_decoding(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"decoded by OpenCV: {args[:1]}")
+
+    for module in (facesel.video, facesel.faceset):
+        monkeypatch.setattr(module.cv2, "imread", refuse)
+        monkeypatch.setattr(module.cv2, "VideoCapture", refuse)
+
+
+def test_an_image_above_the_bound_is_refused_before_decoding_naming_file_size_and_bound(bomb_png, monkeypatch):
+    assert SIDE[0] * SIDE[1] > MAX_FRAME_PIXELS
+    _no_decoding(monkeypatch)
+    expected = f"{bomb_png} is 7700x4400 pixels (33880000), more than max_frame_pixels = {MAX_FRAME_PIXELS}"
+    with pytest.raises(ValueError, match="refused before decoding") as refused:
+        facesel.faceset.read_image(bomb_png)  # facesel score's reader
+    assert expected in str(refused.value)
+    with pytest.raises(ValueError) as refused:
+        list(facesel.video.open_source(bomb_png.parent))  # facesel run on a folder of images
+    assert expected in str(refused.value)
+    with pytest.raises(ValueError) as refused:
+        facesel.video.open_source(bomb_png)  # facesel run on one image file
+    assert expected in str(refused.value)
+
+
+def test_a_video_above_the_bound_is_refused_before_decoding(bomb_video, monkeypatch):
+    _no_decoding(monkeypatch)
+    with pytest.raises(ValueError) as refused:
+        facesel.video.open_source(bomb_video)
+    # FFmpeg learns an MJPEG stream's size by decoding its first picture, which the bound forbids:
+    # the size stays unknown, and the file is refused for that (never decoded whole to learn it).
+    assert (f"video file {bomb_video}: FFmpeg could not learn its size without decoding a picture of more than "
+            f"max_frame_pixels = {MAX_FRAME_PIXELS} pixels") in str(refused.value)
+    assert "refused before decoding" in str(refused.value)
+
+
+def test_the_bound_is_a_setting(bomb_png, bomb_video):
+    raised = SIDE[0] * SIDE[1]
+    assert facesel.faceset.read_image(bomb_png, max_frame_pixels=raised).shape == (SIDE[1], SIDE[0], 3)
+    frames = list(facesel.video.open_source(bomb_video, max_frame_pixels=raised))
+    assert [frame.shape for frame, _ in frames] == [(SIDE[1], SIDE[0], 3)] * 2
+    small = 640 * 480  # a frame the header did not state is refused once decoded: the check after
+    with pytest.raises(ValueError, match=r"more than max_frame_pixels = 307200"):
+        facesel.faceset.read_image(bomb_png, max_frame_pixels=small)
+    with pytest.raises(ValueError, match="max_frame_pixels must be a whole number"):
+        facesel.video.open_source(bomb_video, max_frame_pixels=0)
+
+
+def test_score_names_the_file_and_takes_the_flag(bomb_png, tmp_path):
+    def score(*args):
+        return subprocess.run([sys.executable, "-m", "facesel", "score", *args], capture_output=True, text=True,
+                              timeout=300)
+
+    refused = score(str(bomb_png))
+    assert refused.returncode == 1, refused.stderr
+    assert f"image file {bomb_png} is 7700x4400 pixels (33880000), more than max_frame_pixels" in refused.stderr
+    small = tmp_path / "small.png"  # the flag both ways on a small picture (scoring the bomb costs 1.3 GB)
+    assert cv2.imwrite(str(small), np.full((80, 100), 128, np.uint8))
+    lowered = score("--max-frame-pixels", "7999", str(small))
+    assert lowered.returncode == 1 and "is 100x80 pixels (8000), more than max_frame_pixels = 7999" in lowered.stderr
+    taken = score("--max-frame-pixels", "8000", "--json", str(small))
+    assert taken.returncode == 0, taken.stderr  # a grey picture: scored as a whole image, no face found
+    usage = score("--max-frame-pixels", "0", str(small))
+    assert usage.returncode == 2 and "--max-frame-pixels" in usage.stderr
