@@ -32,10 +32,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from types import SimpleNamespace
 
 import numpy as np
+from bench_runs import connection_frames, kept_run
 
 VIDEOS = ("arcade_walkers_1080p.mp4", "selfie_motion_blur_portrait.mp4",
           "more/LivePortrait__assets_examples_source_s29.mp4", "more/LivePortrait__assets_examples_driving_d10.mp4",
@@ -43,35 +43,14 @@ VIDEOS = ("arcade_walkers_1080p.mp4", "selfie_motion_blur_portrait.mp4",
 
 
 def frames(video, skip: str):
-    from facesel.sources.backends import EndOfStream, PyAVFileConnection
+    from facesel.sources.backends import PyAVFileConnection
 
-    connection = PyAVFileConnection(video, skip_loop_filter=skip, keep_picture=False)
-    try:
-        while True:
-            try:
-                yield connection.read()
-            except EndOfStream:
-                return
-    finally:
-        connection.close()
+    yield from connection_frames(PyAVFileConnection(video, skip_loop_filter=skip, keep_picture=False))
 
 
 def choice(video, skip: str, mode: str) -> tuple[list, float, int]:
     """The kept results, the process CPU seconds and the frame count of one run."""
-    from facesel import Selector
-    from facesel.config import PipelineConfig
-    from facesel.selector import default_detector
-    from facesel.serve.pipeline_adapter import make_scorer
-    from facesel.sinks import CallbackSink
-
-    config = PipelineConfig(threads=1, mode=mode)
-    detector, scorer = default_detector(config), make_scorer("default", config)
-    kept, count = [], 0
-    start = time.process_time()
-    with Selector(detector, scorer, config=config, sinks=[CallbackSink(kept.append)]) as selector:
-        for _ in selector.run(frames(video, skip)):
-            count += 1
-    return kept, time.process_time() - start, count
+    return kept_run(frames(video, skip), "default", mode=mode)
 
 
 def pairs(results, reference, min_iou: float = 0.3) -> list[tuple]:

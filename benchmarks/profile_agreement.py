@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
+
+from bench_runs import connection_frames, kept_run
 
 VIDEOS = ("arcade_walkers_1080p.mp4", "selfie_motion_blur_portrait.mp4", "more/LivePortrait__assets_examples_source_s29.mp4",
           "intel_face_demographics_walking.gif")
@@ -98,35 +99,15 @@ PROFILES = {
 def frames(video, path: str):
     """``(frame, timestamp)`` of ``video``: ``opencv`` (cv2.VideoCapture, OpenCV's shrink) or
     ``pyav`` (the one-step shrink from the decoded picture)."""
-    from facesel.sources.backends import EndOfStream, FileConnection, PyAVFileConnection
+    from facesel.sources.backends import FileConnection, PyAVFileConnection
 
-    connection = (FileConnection if path == "opencv" or str(video).endswith(".gif") else PyAVFileConnection)(video)
-    try:
-        while True:
-            try:
-                yield connection.read()
-            except EndOfStream:
-                return
-    finally:
-        connection.close()
+    opened = FileConnection if path == "opencv" or str(video).endswith(".gif") else PyAVFileConnection
+    yield from connection_frames(opened(video))
 
 
 def choice(video, path: str, scorer_name: str, overrides: dict) -> tuple[list, float, int]:
     """The kept results, the process CPU seconds and the frame count of one run."""
-    from facesel import Selector
-    from facesel.config import PipelineConfig
-    from facesel.selector import default_detector
-    from facesel.serve.pipeline_adapter import make_scorer
-    from facesel.sinks import CallbackSink
-
-    config = PipelineConfig(threads=1, **overrides)
-    detector, scorer = default_detector(config), make_scorer(scorer_name, config)
-    kept, count = [], 0
-    start = time.process_time()
-    with Selector(detector, scorer, config=config, sinks=[CallbackSink(kept.append)]) as selector:
-        for _ in selector.run(frames(video, path)):
-            count += 1
-    return kept, time.process_time() - start, count
+    return kept_run(frames(video, path), scorer_name, **overrides)
 
 
 def first_found(kept, reference, min_iou: float = 0.3) -> list[int | None]:

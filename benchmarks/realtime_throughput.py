@@ -35,6 +35,7 @@ from types import SimpleNamespace
 
 import cv2
 import numpy as np
+from bench_runs import connection_frames
 from facesel.scoring.base import score_crops
 
 HERE = Path(__file__).resolve()
@@ -118,17 +119,9 @@ def child(spec: dict) -> dict:
 
 def _pyav_frames(video, count: int):
     """``(frame, timestamp)`` of ``video`` decoded by :class:`facesel.sources.backends.PyAVFileConnection`."""
-    from facesel.sources.backends import EndOfStream, PyAVFileConnection
+    from facesel.sources.backends import PyAVFileConnection
 
-    connection = PyAVFileConnection(video)
-    try:
-        for _ in range(count):
-            try:
-                yield connection.read()
-            except EndOfStream:
-                return
-    finally:
-        connection.close()
+    yield from connection_frames(PyAVFileConnection(video), count)
 
 
 DECODER = "opencv"

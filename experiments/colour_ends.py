@@ -66,7 +66,7 @@ def share_inside(region, width: int, height: int) -> float:
 
 def band_of(box) -> np.ndarray:
     """(4,) the band below a face box as :func:`facesel.track_cues.appearances` places it, before clipping."""
-    from facesel.track_cues import _BAND_FROM, _BAND_SCALE
+    from facesel.track_cues.colours import _BAND_FROM, _BAND_SCALE
 
     box = np.asarray(box, np.float64)
     size = np.concatenate([box[2:] - box[:2], box[2:] - box[:2]])

@@ -39,7 +39,7 @@ def histogram(frame: np.ndarray, region, dense: bool, soft: bool) -> np.ndarray:
     """(64,) float32 colour histogram of ``region`` (x1, y1, x2, y2 ints, clipped) of a BGR frame:
     the cue's gain normalisation and 4 levels per channel; ``dense``: every 4th pixel, else the
     cue's 12 x 12 grid; ``soft``: trilinear split between neighbouring levels."""
-    from facesel.track_cues import BINS, _grid
+    from facesel.track_cues.sampling import BINS, _grid
 
     x1, y1, x2, y2 = region
     if dense:

@@ -36,7 +36,7 @@ def main(argv=None) -> int:
     from facesel.eval import crowds
     from facesel.eval.crowds import tile_locator
     from facesel.eval.crowds_crossing import crossing_crowd
-    from facesel.eval.crowds_replay import crowd_figures, record, replay
+    from facesel.eval.crowds_replay import crowd_figures, keep_fragments, record, replay
     from facesel.scoring import LaplacianVarianceScorer
     from facesel.select.faceness import FacenessRule
     from facesel.select.finalise import DOSE_FACE_FLOOR, Finaliser
@@ -102,15 +102,7 @@ def main(argv=None) -> int:
             return done
 
         fin._continue = spy
-        fragments = {}  # fragment id -> its own evidence (before any merge)
-        pop = fin.evidence.pop
-
-        def keep(track_id, pop=pop, fragments=fragments):
-            evidence = pop(track_id)
-            fragments[int(track_id)] = evidence
-            return evidence
-
-        fin.evidence.pop = keep
+        fragments = keep_fragments(fin)  # fragment id -> its own evidence (before any merge)
         delivered = replay(rec, fin)
         figs = crowd_figures(rec, delivered, fin.links, tile_of, truth=truth)
 

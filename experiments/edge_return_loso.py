@@ -200,6 +200,11 @@ def guards(path: Path, keys: list[str]) -> dict:
 
 
 def main(argv=None) -> int:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from loso_choice import choose_held_out
+
     from facesel.data import data_root
     from facesel.detect import make_detector
     from facesel.scoring import LaplacianVarianceScorer
@@ -250,17 +255,11 @@ def main(argv=None) -> int:
     for key, row in table.items():
         print(key, {f: f"{t['return_snapshots']}/{t['returns']} ({t['returns_one']}), {t['next_joined']}/{t['nexts']}, {t['wrong']}" for f, t in row.items()})
 
-    def nearness(key):
-        s = json.loads(key)
-        return sum(abs(GRID[k].index(s[k]) - GRID[k].index(DEFAULT[k])) for k in GRID)
-
     held = {}
     print("\nleave-one-family-out: chosen on the other families (fewest wrong joins, then fewest snapshots, then nearest the default)")
     for out in material:
-        def score(key, out=out):
-            rows = [v for f, v in table[key].items() if f != out]
-            return (sum(r["wrong"] for r in rows), sum(r["return_snapshots"] for r in rows), nearness(key))
-        best = min(table, key=score)
+        best = choose_held_out(table, out, lambda rows: (sum(r["wrong"] for r in rows),
+                                                         sum(r["return_snapshots"] for r in rows)), GRID, DEFAULT)
         t, d = table[best][out], table[default][out]
         held[out] = {"chosen": json.loads(best), "held_out": t, "default": d}
         print(f"  held out {out:12s}: chose {best}: return snapshots {t['return_snapshots']}/{t['returns']} "

@@ -51,12 +51,11 @@ def crowd_links(fams, layouts: int, out: list) -> None:
     from facesel.detect import make_detector
     from facesel.eval import crowds
     from facesel.eval.crowds_crossing import crossing_crowd
-    from facesel.eval.crowds_replay import record, replay
+    from facesel.eval.crowds_replay import keep_fragments, record, replay
     from facesel.select.faceness import FacenessRule
     from facesel.select.finalise import DOSE_FACE_FLOOR, Finaliser
     from facesel.select.linking import LinkRule
     from facesel.selector import default_scorer
-    from short_link_loso import keep_fragments
 
     detector, scorer, rule = make_detector(max_side=1280), default_scorer(), LinkRule()
     tile, columns, frames = 240, 3, 150

@@ -36,7 +36,7 @@ def main(argv=None) -> int:
     from facesel.detect import make_detector
     from facesel.eval import crowds
     from facesel.eval.crowds_crossing import crossing_crowd
-    from facesel.eval.crowds_replay import crowd_figures, record, replay
+    from facesel.eval.crowds_replay import crowd_figures, keep_fragments, record, replay
     from facesel.select.faceness import FacenessRule
     from facesel.select.finalise import DOSE_FACE_FLOOR, Finaliser
     from facesel.select.linking import (
@@ -71,15 +71,7 @@ def main(argv=None) -> int:
                                    link=LinkRule(veto=veto))
         if not veto:
             fin.__class__ = Recording  # the same decisions: no rule of it reads the covers
-        fragments = {}
-        pop = fin.evidence.pop
-
-        def keep(track_id, pop=pop, fragments=fragments):
-            evidence = pop(track_id)
-            fragments[int(track_id)] = evidence
-            return evidence
-
-        fin.evidence.pop = keep
+        fragments = keep_fragments(fin)
         delivered = replay(rec, fin)
         figs = crowd_figures(rec, delivered, fin.links, tile_of, truth=truth)
         return figs, fin, fragments

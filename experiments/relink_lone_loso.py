@@ -140,6 +140,7 @@ def main(argv=None) -> int:
     import sys
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from loso_choice import choose_held_out
     from relink_loso import crowd_material, video_material
 
     from facesel.data import data_root
@@ -173,16 +174,11 @@ def main(argv=None) -> int:
         key = json.dumps(settings, sort_keys=True)
         table[key] = {source: count_links(LinkRule(**settings), base_rule, runs) for source, runs in material.items()}
 
-    def nearness(key):
-        s = json.loads(key)
-        return sum(abs(GRID[k].index(s[k]) - GRID[k].index(DEFAULT[k])) for k in GRID)
-
     held = {}
     for out in material:
-        def score(key, out=out):
-            rows = [v for s, v in table[key].items() if s != out]
-            return (sum(r[1] for r in rows), -sum(r[0] for r in rows), nearness(key))
-        best = min(table, key=score)
+        # fewest wrong links on the other sources, then most good ones, then nearest the default
+        best = choose_held_out(table, out, lambda rows: (sum(r[1] for r in rows), -sum(r[0] for r in rows)),
+                               GRID, DEFAULT)
         good, wrong, possible, names = table[best][out]
         held[out] = {"chosen": json.loads(best), "good": good, "wrong": wrong, "possible": possible, "wrong_in": names}
         print(f"held out {out:14s}: chose {best}: links the default leaves apart made rightly {good}/{possible}, "

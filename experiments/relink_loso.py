@@ -236,6 +236,11 @@ def end_to_end(root: Path, pauses) -> None:
 
 
 def main(argv=None) -> int:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from loso_choice import choose_held_out
+
     from facesel.data import data_root
     from facesel.detect import make_detector
     from facesel.scoring import LaplacianVarianceScorer
@@ -271,16 +276,11 @@ def main(argv=None) -> int:
     none_rule = LinkRule(long_gap_seconds=None)
     possible = {source: count_links(none_rule, runs)[2] for source, runs in material.items()}
 
-    def nearness(key):
-        s = json.loads(key)
-        return sum(abs(GRID[k].index(s[k]) - GRID[k].index(DEFAULT[k])) for k in GRID)
-
     held = {}
     for out in material:
-        def score(key, out=out):
-            rows = [v for s, v in table[key].items() if s != out]
-            return (sum(r[1] for r in rows), -sum(r[0] for r in rows), nearness(key))
-        best = min(table, key=score)
+        # fewest wrong links on the other sources, then most good ones, then nearest the default
+        best = choose_held_out(table, out, lambda rows: (sum(r[1] for r in rows), -sum(r[0] for r in rows)),
+                               GRID, DEFAULT)
         good, wrong, _ = table[best][out]
         held[out] = {"chosen": json.loads(best), "good": good, "wrong": wrong, "possible": possible[out]}
         print(f"held out {out:14s}: chose {best}: long links good {good}/{possible[out]}, wrong {wrong}")

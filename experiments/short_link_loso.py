@@ -119,26 +119,12 @@ def wrong_links(where: str, rec, links, fragments, facts, skip=frozenset()) -> N
                   f"({fb.first_frame}-{fb.last_frame}) {sorted(tb)}: {facts(LinkRule(), fa, fb)}", flush=True)
 
 
-def keep_fragments(fin) -> dict:
-    """Track id -> the evidence of each fragment as ``fin`` (a Finaliser) takes it from its book at
-    the close (before any merge), filled while ``fin`` runs."""
-    fragments, pop = {}, fin.evidence.pop
-
-    def keep(track_id):
-        evidence = pop(track_id)
-        fragments[int(track_id)] = evidence
-        return evidence
-
-    fin.evidence.pop = keep
-    return fragments
-
-
 def crowd_table(fams, layouts: int, table: dict) -> None:
     """Record and replay the crossing and occluded tiled crowds; fill ``table``."""
     from facesel.detect import make_detector
     from facesel.eval import crowds
     from facesel.eval.crowds_crossing import crossing_crowd
-    from facesel.eval.crowds_replay import crowd_figures, record, replay
+    from facesel.eval.crowds_replay import crowd_figures, keep_fragments, record, replay
     from facesel.select.faceness import FacenessRule
     from facesel.select.finalise import DOSE_FACE_FLOOR, Finaliser
     from facesel.selector import default_scorer

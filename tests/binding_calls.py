@@ -168,6 +168,10 @@ def _core_calls() -> dict[str, Call]:
         "take_levels": Call(lambda: c.take_levels, lambda: {"frame": _frame(), "index": np.array([0, 7, 299], np.int64)}),
         "mean_level": Call(lambda: c.mean_level, lambda: {
             "a": np.arange(12, dtype=np.float32), "b": np.full(12, 3.0, np.float32)}),
+        # 6 -> 4 pixels on each axis: the ratio 3:2, one the exact area shrink takes
+        "area_shrink_exact": Call(lambda: c.area_shrink_exact, lambda: {
+            "image": np.arange(108, dtype=np.uint8).reshape(6, 6, 3), "width": 4, "height": 4}),
+        "area_shrink_exact_ratio": Call(lambda: c.area_shrink_exact_ratio, lambda: {"src": 6, "dst": 4}),
     }
 
 

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 import facesel.track_cues as cues
+from facesel.track_cues import colours, crowding, jumps, sampling, scene
 from facesel import _core
 from facesel.track_cues import appearances_numpy, box_jumps_numpy, grey_samples_numpy, pinned_patches_numpy
 
@@ -39,7 +40,7 @@ def _boxes(rng, shape, n) -> np.ndarray:
 
 def test_the_core_takes_the_cues_grid():
     assert (_core.CUE_GRID, _core.CUE_BINS) == (cues.GRID, cues.BINS)
-    assert cues._CORE_HISTOGRAMS is not None and cues._CORE_GREY is not None
+    assert colours._CORE_HISTOGRAMS is not None and sampling._CORE_GREY is not None
 
 
 @pytest.mark.parametrize("shape", [(1080, 1920, 3), (97, 131, 3), (1, 1, 3), (5, 300, 3)])
@@ -91,11 +92,11 @@ def test_core_thumbnail_and_its_differences_equal_numpy(shape, monkeypatch):
     frames = [rng.integers(0, 256, shape, dtype=np.uint8) for _ in range(3)] + [np.zeros(shape, np.uint8),
                                                                                np.full(shape, 255, np.uint8)]
     core = [cues.thumbnail(f) for f in frames]
-    core_levels = [cues._mean_level(a, b) for a in core for b in core]
-    monkeypatch.setattr(cues, "_CORE_TAKE", None)
+    core_levels = [scene._mean_level(a, b) for a in core for b in core]
+    monkeypatch.setattr(scene, "_CORE_TAKE", None)
     reference = [cues.thumbnail(f) for f in frames]
     assert all(_same(a, b) for a, b in zip(core, reference))
-    assert [repr(v) for v in core_levels] == [repr(cues._mean_level_numpy(a, b)) for a in reference for b in reference]
+    assert [repr(v) for v in core_levels] == [repr(scene._mean_level_numpy(a, b)) for a in reference for b in reference]
     assert max(core_levels) == 255.0  # the largest sum: every level 255 apart
 
 
@@ -117,8 +118,8 @@ def test_the_public_functions_take_the_core_only_where_it_applies(monkeypatch):
     frame = rng.integers(0, 256, (120, 160, 3), dtype=np.uint8)
     boxes = _boxes(rng, frame.shape, 50)
     calls = []
-    monkeypatch.setattr(cues, "_CORE_HISTOGRAMS", lambda *a: calls.append("h") or _core.colour_histograms(*a))
-    monkeypatch.setattr(cues, "_CORE_GREY", lambda *a: calls.append("g") or _core.grey_samples(*a))
+    monkeypatch.setattr(colours, "_CORE_HISTOGRAMS", lambda *a: calls.append("h") or _core.colour_histograms(*a))
+    monkeypatch.setattr(sampling, "_CORE_GREY", lambda *a: calls.append("g") or _core.grey_samples(*a))
     assert _same(cues.appearances(frame, boxes), appearances_numpy(frame, boxes))
     assert _same(cues.grey_samples_many(frame, boxes.astype(np.intp)), grey_samples_numpy(frame, boxes.astype(np.intp)))
     assert calls == ["h", "g"]
@@ -197,13 +198,13 @@ def test_the_trackers_cues_on_a_real_video_are_the_same_on_either_path(shared_da
     detections = [detector.detect(frame) for frame in frames]
     assert sum(len(d) for d in detections) > 100  # people in every frame, not an empty scene
     core = _track_run(frames, detections)
-    monkeypatch.setattr(cues, "_CORE_HISTOGRAMS", None)
-    monkeypatch.setattr(cues, "_CORE_GREY", None)
-    monkeypatch.setattr(cues, "_CORE_PINNED", None)
-    monkeypatch.setattr(cues, "_CORE_JUMPS", None)
-    monkeypatch.setattr(cues, "_CORE_TAKE", None)
-    monkeypatch.setattr(cues, "_CORE_MEAN_LEVEL", None)
-    monkeypatch.setattr(cues, "_CORE_CROWDED", None)
+    monkeypatch.setattr(colours, "_CORE_HISTOGRAMS", None)
+    monkeypatch.setattr(sampling, "_CORE_GREY", None)
+    monkeypatch.setattr(sampling, "_CORE_PINNED", None)
+    monkeypatch.setattr(jumps, "_CORE_JUMPS", None)
+    monkeypatch.setattr(scene, "_CORE_TAKE", None)
+    monkeypatch.setattr(scene, "_CORE_MEAN_LEVEL", None)
+    monkeypatch.setattr(crowding, "_CORE_CROWDED", None)
     numpy_path = _track_run(frames, detections)
     assert sum(h is not None for seen in core[0] for h in seen[0]) > 50  # colours were sampled
     assert core == numpy_path

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import facesel.select.evidence as evidence_module
-import facesel.track_cues as cues_module
+import facesel.track_cues.crowding as cues_module
 from facesel.select.evidence import EvidenceBook, TrackEvidence, shadowed_mask
 from facesel.track_cues import box_jumps, crowded, size_jump, aspect_jump
 from facesel.types import Detections

@@ -286,7 +286,11 @@ def to_grey(image: np.ndarray) -> np.ndarray:
 
 
 def margin_crop(frame: np.ndarray, box: np.ndarray, margin: float = 0.25) -> np.ndarray:
-    """The box grown by ``margin`` of its size on each side, clipped to the frame; a copy, not a view."""
+    """The box grown by ``margin`` of its size on each side, clipped to the frame; a copy, not a view.
+
+    ``frame``: (H, W[, C]) of any dtype; ``box``: 4 floats x1, y1, x2, y2 in frame pixels. Returns
+    (h, w[, C]) of the frame's dtype, C-contiguous; ValueError for a non-finite box or one outside
+    the frame."""
     h, w = frame.shape[:2]
     x1, y1, x2, y2 = np.asarray(box, dtype=np.float64).reshape(4).tolist()
     if not math.isfinite(x1 + y1 + x2 + y2):
@@ -417,7 +421,10 @@ def _colour_source(frame: np.ndarray) -> np.ndarray:
 
 def pad_for_detection(image: np.ndarray, fraction: float = 0.5) -> tuple[np.ndarray, int, int]:
     """Pad a tight face crop (like the LFW crops) by ``fraction`` of its size on each side so that
-    a detector finds the face; returns the padded image and the (dx, dy) offset of the original."""
+    a detector finds the face; returns the padded image and the (dx, dy) offset of the original.
+
+    ``image``: (H, W[, 3]) uint8; the padded image has its dtype and channels, edges replicated;
+    the margin shrinks (to none) so that padding never takes a side past ``MAX_FRAME_SIDE``."""
     from facesel.detect.base import MAX_FRAME_SIDE
 
     h, w = image.shape[:2]

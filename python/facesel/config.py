@@ -212,6 +212,7 @@ class PipelineConfig:
         return replace(self, **changes)
 
     def as_dict(self) -> dict:
+        """Every setting as {name: value} (a plain dict: for reports and JSON)."""
         return asdict(self)
 
 

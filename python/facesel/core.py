@@ -338,10 +338,12 @@ class BestCropStore:
 
     @property
     def top_k(self) -> int:
+        """Finalists kept per track (>= 1)."""
         return self._impl.top_k
 
     @property
     def clip_window(self) -> int:
+        """W: a closed track's clip holds the observations within +-W frames of its best (0: none)."""
         return self._impl.clip_window
 
     def push(self, track_id: int, frame_index: int, quality: float, handle: int) -> np.ndarray:

@@ -20,6 +20,7 @@ TRACKS_FILE = "tracks.jsonl"
 
 
 def snapshot_name(track_id: int) -> str:
+    """The snapshot file's name of track ``track_id``: ``track_NNNNN.png`` (zero-padded to five digits)."""
     return f"track_{track_id:05d}.png"
 
 
@@ -91,6 +92,7 @@ class PlaintextWriter:
         return record
 
     def close(self) -> None:
+        """Close ``tracks.jsonl`` (every line written is already flushed)."""
         self._jsonl.close()
 
     def __enter__(self) -> PlaintextWriter:

@@ -137,6 +137,7 @@ class ReportWriter:
         self.written: list[Path] = []
 
     def write(self, result: TrackResult) -> list[Path]:
+        """Plot one track's result; returns the files written (also added to ``written``)."""
         paths = [plot_quality(result, self.folder / f"track_{result.track_id:05d}_quality.png")]
         thumbnails = getattr(result, "thumbnails", None)
         if self.with_faces and thumbnails:

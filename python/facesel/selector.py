@@ -219,6 +219,7 @@ class Selector:
 
     @property
     def closed_tracks(self) -> int:
+        """Tracks closed so far (confirmed or not): the selection store's count."""
         return self._score.store.closed
 
     @property

@@ -55,5 +55,6 @@ class StageTimer:
         return out
 
     def reset(self) -> None:
+        """Zero every stage's seconds and the frame count (the stages stay listed)."""
         self.seconds = dict.fromkeys(self.seconds, 0.0)
         self.frames = 0

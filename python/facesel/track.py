@@ -176,6 +176,10 @@ class TrackStage:
         return update
 
     def flush(self) -> TrackerUpdate:
+        """Close every open segment at the end of a source: confirmed ones (at least ``min_hits``
+        observations) in ``closed``, the others in ``dropped``; forgets the segments, the last boxes
+        and the scene-change baseline (a next source starts afresh).
+        """
         self.tracker.flush()
         self.switches, self.rejoins = {}, {}
         for segment in self._segments.values():

@@ -44,6 +44,9 @@ class Detections:
 
     @classmethod
     def empty(cls, with_landmarks: bool = True) -> Detections:
+        """No detections: boxes (0, 4), scores (0,) and, when ``with_landmarks``, landmarks
+        (0, 5, 2), all float32.
+        """
         return cls(
             np.zeros((0, 4), np.float32),
             np.zeros((0,), np.float32),
@@ -107,6 +110,9 @@ class CropContext:
 
     @classmethod
     def from_detections(cls, detections: Detections, frame_shape, track_ids=None) -> CropContext:
+        """The context of ``detections`` (its scores, boxes and landmarks, float32) on a frame of
+        ``frame_shape`` ((H, W[, C]): the first two are kept), with optional (N,) int64 ``track_ids``.
+        """
         return cls(detections.scores, detections.boxes, detections.landmarks, tuple(frame_shape[:2]), track_ids)
 
     def __getitem__(self, index) -> CropContext:

@@ -47,6 +47,7 @@ class Selection:
             raise ValueError(f"end ({self.end}) is before start ({self.start})")
 
     def is_empty(self) -> bool:
+        """Whether no filter is set (every record is selected)."""
         return self.record_ids is None and self.camera_ids is None and self.start is None and self.end is None
 
 

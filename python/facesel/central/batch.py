@@ -54,6 +54,9 @@ class VideoTask:
 
 @dataclass(frozen=True)
 class VideoOutcome:
+    """What one video's batch task did: frames read, records sealed and stored centrally, its wall
+    time, the spool folder still holding records (if any) and the error that stopped it (if any).
+    """
     video: str
     frames: int
     sealed: int            # records the pipeline sealed

@@ -13,7 +13,7 @@ import os
 import re
 from urllib.parse import urlparse
 
-from facesel.central.pg_backend import CentralUnavailableError
+from facesel.central.pg_connect import CentralUnavailableError
 from facesel.central.read_limit import too_large
 from facesel.central.transport import check_blob_endpoint
 from facesel.vault.errors import RecordError
@@ -27,6 +27,9 @@ def _range_total(content_range: str | None) -> int | None:
 
 
 def blob_key(prefix: str, record_id: str) -> str:
+    """The object key of record ``record_id`` under ``prefix``: ``PREFIXrecords/ab/ID.fsr`` (``ab``: the
+    id's first two hex characters, so that no one listing holds every record).
+    """
     return f"{prefix}records/{record_id[:2]}/{record_id}.fsr"
 
 
@@ -118,4 +121,5 @@ class S3BlobStore:
             body.close()
 
     def delete(self, key: str) -> None:
+        """Delete the object ``key`` (no error when it is already gone)."""
         self._call("delete_object", Key=key)  # idempotent: deleting a missing key succeeds

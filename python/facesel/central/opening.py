@@ -37,6 +37,9 @@ from facesel.vault.staging import write_staged
 
 @dataclass
 class OpenedRecord:
+    """One record opened from the central store: its index row, its checked plaintext header and
+    the decrypted snapshot (crop, clip, metadata: in memory only).
+    """
     row: IndexRow
     header: dict
     snapshot: OpenedSnapshot

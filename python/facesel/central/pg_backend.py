@@ -14,26 +14,22 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import secrets
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from urllib.parse import unquote
 
 import psycopg
-from psycopg.conninfo import conninfo_to_dict
 
 from facesel.central import pg_audit
 from facesel.central.backend import Camera, Selection, VaultBackend
+# The connection helpers live in pg_connect.py; these names are importable from here as before.
+from facesel.central.pg_connect import CentralUnavailableError, _connect, _reachable, describe_dsn, scrub_dsn
 from facesel.central.pg_schema import AUDIT_LOCK, LATEST, applied_versions, migrate
 from facesel.central.read_limit import (BOUNDED_INDEX_COLUMNS, MAX_RECEIVED_LINE, MAX_ROW_TEXT, checked_index_row,
                                         log_line_limit, log_line_too_long, record_read_limit, row_limit, too_large,
                                         too_large_to_store, too_many_rows)
-from facesel.central.transport import check_before_connect, check_connected
 from facesel.central.verify import seal_time_problem, verify_record
-from facesel.redaction import redact_url
 from facesel.vault.audit import VerifyResult
 from facesel.vault.errors import RecordError
 from facesel.vault.index import COLUMNS, IndexRow
@@ -50,9 +46,7 @@ _ROWS_PAGE = 1000  # index rows fetched from the server at a time while streamin
 #: otherwise date records years ahead so that central retention never purges them.
 SEAL_CLOCK_TOLERANCE = 300.0
 
-
-class CentralUnavailableError(RuntimeError):
-    """The central store cannot be reached (or the connection dropped); nothing was committed."""
+__all__ = ["Arrival", "CentralUnavailableError", "PostgresVault", "SEAL_CLOCK_TOLERANCE", "describe_dsn", "scrub_dsn"]
 
 
 @dataclass(frozen=True)
@@ -75,61 +69,6 @@ class Arrival:
         return self.status in ("stored", "duplicate")
 
 
-def describe_dsn(dsn: str) -> str:
-    """``dbname@host:port`` of a connection string, without user or password (for messages and logs)."""
-    try:
-        parts = conninfo_to_dict(dsn)
-    except psycopg.ProgrammingError:
-        return "<unparsable connection string>"
-    port = str(parts.get('port', 5432))
-    port = port if re.fullmatch(r"[0-9,]+", port) else "?"  # not a port: whatever it is (a misplaced password)
-    return f"{parts.get('dbname', '?')}@{parts.get('host', 'localhost')}:{port}"
-
-
-def scrub_dsn(text: str, dsn: str) -> str:
-    """libpq's ``text`` about connection string ``dsn`` with every quoted fragment of ``dsn`` masked.
-
-    libpq quotes the piece it could not take: ``unexpected spaces found in "PASS WORD"``, ``invalid
-    percent-encoded token: "PA%ZZSS"``, ``missing "=" after "WORD"`` (a password with a space, not
-    quoted): the password, or part of it, in an error message (review 5, finding 4). Redacting
-    ``password=`` settings cannot catch a piece without its key, so every quoted piece that comes
-    from the connection string goes; the message keeps its shape and the store is named apart
-    (:func:`describe_dsn`).
-    """
-    haystacks = (dsn, unquote(dsn))
-
-    def mask(match: re.Match) -> str:
-        piece = match.group(1)
-        return '"***"' if piece and any(piece in h or unquote(piece) in h for h in haystacks) else match.group(0)
-
-    return redact_url(re.sub(r'"([^"]*)"', mask, text))
-
-
-def _first_line(err: Exception, dsn: str) -> str:
-    text = str(err).strip()
-    return scrub_dsn(text.splitlines()[0], dsn) if text else type(err).__name__
-
-
-@contextmanager
-def _reachable(location: str, dsn: str = "") -> Iterator[None]:
-    try:
-        yield
-    except psycopg.OperationalError as err:
-        raise CentralUnavailableError(f"central store {location} is unreachable: {_first_line(err, dsn)}") from err
-
-
-def _connect(dsn: str, location: str, connect_timeout: float) -> psycopg.Connection:
-    with _reachable(location, dsn):
-        try:
-            check_before_connect(dsn, location)  # a remote store must be authenticated (review 6, finding 1)
-            conn = psycopg.connect(dsn, autocommit=True, connect_timeout=max(1, int(connect_timeout)))
-            check_connected(conn, location)
-            return conn
-        except psycopg.ProgrammingError as err:  # libpq could not parse it: a user error, not a crash
-            raise ValueError(f"the central store's connection string is malformed ({_first_line(err, dsn)}); "
-                             "give it as "
-                             "'host=HOST port=PORT dbname=DB user=USER' or as a "
-                             "postgresql://USER@HOST:PORT/DB URI (password in ~/.pgpass or PGPASSWORD)") from None
 
 
 class PostgresVault(VaultBackend):
@@ -290,6 +229,7 @@ class PostgresVault(VaultBackend):
         return True
 
     def cameras(self) -> list[Camera]:
+        """Every registered camera (its id and Ed25519 public key, None when unknown), by id."""
         with _reachable(self.location):
             rows = self.conn.execute("SELECT camera_id, public_key FROM cameras ORDER BY camera_id").fetchall()
         return [Camera(c, None if k is None else bytes(k)) for c, k in rows]

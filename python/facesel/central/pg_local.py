@@ -71,9 +71,11 @@ class LocalPostgres:
 
     @property
     def dsn(self) -> str:
+        """The connection string of the server's ``postgres`` database."""
         return self.dsn_for("postgres")
 
     def dsn_for(self, database: str) -> str:
+        """The connection string of ``database`` on this server (loopback, this server's user)."""
         return f"host=127.0.0.1 port={self.port} user={self.user} dbname={database}"
 
     def _cmd(self, *args: str) -> list[str]:

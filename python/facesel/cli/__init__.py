@@ -38,6 +38,7 @@ EXIT_CODES = (
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``facesel`` argument parser with every subcommand registered (:data:`_SUBCOMMAND_MODULES`)."""
     parser = SuggestingArgumentParser(
         prog="facesel",
         description="Keep one encrypted, high-quality face snapshot per passer-by; recognise nobody.",
@@ -51,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run ``facesel`` with ``argv`` (default: the command line); returns the exit status (see ``EXIT_CODES``)."""
     # Frames, crops, passphrases, keys and opened snapshots live in this process: a crash must not
     # write them to a core file (review 5, finding 2). First, before any of them is read.
     forbid_core_dumps()

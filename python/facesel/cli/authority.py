@@ -286,6 +286,7 @@ def _shred(args: argparse.Namespace) -> int:
 
 
 def add_passphrase_sources(p: argparse.ArgumentParser) -> None:
+    """Add ``--passphrase-file`` and ``--passphrase-env`` (the passphrases of protected shares) to ``p``."""
     p.add_argument("--passphrase-file", action="append", metavar="FILE",
                    help="passphrases of protected shares: one file with one per line in --share order, or one "
                         "file per --share (repeat, in --share order)")
@@ -315,6 +316,7 @@ def _add_new_passphrases(p: argparse.ArgumentParser, prefix: str = "") -> None:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``facesel authority`` (init, register, extend, shred) to ``subparsers``."""
     authority = subparsers.add_parser("authority", help="offline key material: init, extend, shred")
     sub = authority.add_subparsers(dest="authority_command", metavar="ACTION", required=True)
 

@@ -56,6 +56,7 @@ def _batch(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``facesel batch`` to ``subparsers``."""
     p = subparsers.add_parser("batch", help="select and seal faces from archived videos into the central store, "
                               "one pipeline per video, in parallel (process pool or Ray)")
     p.add_argument("videos", nargs="+", metavar="VIDEO", help="video files (or image folders)")

@@ -53,6 +53,7 @@ def _run(args) -> int:
 
 
 def register(subparsers) -> None:
+    """Add ``facesel calibrate`` to ``subparsers``."""
     p = subparsers.add_parser("calibrate", help="refit the quality model's calibration on clean training faces")
     p.add_argument("--model", required=True, help="model folder (encoder.onnx, decoder.onnx, model_card.json), rewritten in place")
     p.add_argument("--data", required=True, help="the training face folder (<identity>/<image>), never an evaluation folder")

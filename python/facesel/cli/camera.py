@@ -28,6 +28,7 @@ def _init(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``facesel camera`` (init) to ``subparsers``."""
     camera = subparsers.add_parser("camera", help="the camera's signing key: init")
     sub = camera.add_subparsers(dest="camera_command", metavar="ACTION", required=True)
     p = sub.add_parser("init", help="make the camera's Ed25519 signing key and pin the authority")

@@ -41,6 +41,7 @@ def needs_central_extra(func):
 
 
 def central_dsn(args: argparse.Namespace) -> str:
+    """The central store's connection string: ``--central``, else the environment's; ValueError when neither."""
     dsn = args.central or os.environ.get(ENV_DSN)
     if not dsn:
         raise ValueError(f"give --central DSN or set {ENV_DSN}")
@@ -359,6 +360,7 @@ def _watch_seconds(text: str) -> float:
 
 
 def positive_int(text: str) -> int:
+    """``text`` as an int >= 1 (an argparse type; ArgumentTypeError otherwise)."""
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}")
@@ -366,6 +368,7 @@ def positive_int(text: str) -> int:
 
 
 def add_central_argument(p: argparse.ArgumentParser) -> None:
+    """Add ``--central DSN`` (default: the environment variable) to ``p``."""
     p.add_argument("--central", metavar="DSN", help=f"the central store: PostgreSQL connection string "
                    f"(default: ${ENV_DSN})")
 
@@ -377,6 +380,8 @@ def _selection_arguments(p: argparse.ArgumentParser, verb: str) -> None:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``facesel central`` (init, register-camera, cameras, list, open, purge, audit, head, sync)
+    to ``subparsers``."""
     central = subparsers.add_parser("central", help="the central evidence store (PostgreSQL) for many cameras")
     sub = central.add_subparsers(dest="central_command", metavar="ACTION", required=True)
 

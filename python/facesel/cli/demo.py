@@ -154,6 +154,7 @@ def _run_steps(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``facesel demo`` to ``subparsers``."""
     p = subparsers.add_parser(
         "demo",
         help="end-to-end demo: authority keys, camera enrolment, run a video into a vault, list, open with "

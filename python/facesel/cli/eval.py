@@ -178,6 +178,7 @@ def _register_tracks(sub) -> None:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``facesel eval`` and its subcommands to ``subparsers``."""
     from facesel.eval.methods import method_names
 
     p = subparsers.add_parser("eval", help="evaluate quality methods with a face matcher (ERC, EDC, pAUC)")

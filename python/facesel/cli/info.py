@@ -8,6 +8,9 @@ import platform
 
 
 def collect() -> dict:
+    """What ``facesel info`` prints, as a dict: facesel's, Python's and numpy's versions, the CUDA build
+    and device, the CMake folder, ONNX Runtime's version and providers.
+    """
     import numpy as np
 
     import facesel
@@ -56,6 +59,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``facesel info`` to ``subparsers``."""
     p = subparsers.add_parser("info", help="show version, CUDA availability and ONNX Runtime providers")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument(

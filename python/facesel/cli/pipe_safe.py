@@ -23,6 +23,7 @@ class PipeSafe:
         self.broken = False
 
     def write(self, text: str) -> int:
+        """Write ``text``; once the reader has gone (a broken pipe), discard it and every later write."""
         try:
             return self._stream.write(text)
         except BrokenPipeError:
@@ -30,6 +31,7 @@ class PipeSafe:
             return len(text)
 
     def flush(self) -> None:
+        """Flush; a broken pipe discards what is buffered instead of raising."""
         try:
             self._stream.flush()
         except BrokenPipeError:

@@ -81,6 +81,7 @@ def _verify_bundle(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``facesel review`` and ``facesel verify-bundle`` to ``subparsers``."""
     p = subparsers.add_parser("review", help="the investigator's desk: find, open with K of N holders, view and "
                               "export evidence in a local browser page")
     where = p.add_mutually_exclusive_group(required=True)

@@ -42,6 +42,7 @@ def _positive_seconds(text: str) -> float:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``facesel run`` to ``subparsers``."""
     from facesel.cli.argtypes import add_max_frame_pixels
     from facesel.config import add_arguments
 

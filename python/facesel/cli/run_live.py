@@ -36,6 +36,7 @@ class LiveInput:
 
     @property
     def stats(self):
+        """The live source's counters (:class:`facesel.sources.stream.SourceStats`)."""
         return self._source.stats
 
     def _keep(self, frame) -> bool:
@@ -49,6 +50,9 @@ class LiveInput:
         return self._stopped() or (self.max_frames is not None and self._kept >= self.max_frames)
 
     def segments(self):
+        """Start the source and hand out its frames (one in ``every``) as segments of continuous
+        frames, one a connection epoch (:class:`facesel.sources.segments.EpochSegments`).
+        """
         self._started_at = time.monotonic()
         self._source.start()
         return iter(EpochSegments(self._source, self._done, keep=self._keep, waiting=self._check_first_frame))
@@ -66,4 +70,5 @@ class LiveInput:
                              f"{stats.last_error or 'none reported'})")
 
     def stop(self) -> None:
+        """Stop the source's reader thread."""
         self._source.stop()

@@ -31,6 +31,7 @@ incomplete: the frame count of some containers (an MP4 with an edit list, a GIF)
 
 @dataclass(frozen=True)
 class Outcome:
+    """How ``facesel run`` ended: its exit ``code``, the line that says why and the reason logged."""
     code: int
     line: str | None
     """The summary's last line when the run did not simply end (None: nothing to add)."""

@@ -41,9 +41,13 @@ class NamedOutput:
 
     @property
     def failed(self) -> bool:
+        """Whether a write to this output has failed (``error`` says why)."""
         return self.error is not None
 
     def write(self, result) -> None:
+        """Write ``result`` to the sink (counted in ``kept``); after a failure, or when this write fails,
+        count it in ``missed`` instead and go on (the other outputs keep going).
+        """
         if self.failed:  # a full disk stays full: skipped, counted, the other outputs go on
             self.missed += 1
             return
@@ -56,10 +60,12 @@ class NamedOutput:
         self.kept += 1
 
     def tick(self, now: float) -> None:
+        """Pass the tick on while the output has not failed."""
         if not self.failed:
             self.sink.tick(now)
 
     def close(self) -> None:
+        """Close the sink; a failed output's error on closing is not raised again (its first error tells)."""
         try:
             self.sink.close()
         except OSError:

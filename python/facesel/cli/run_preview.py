@@ -36,6 +36,7 @@ class PreviewWriter:
         """Frames the closed file says it holds (its header's count); None before :meth:`close`."""
 
     def kept(self, result) -> None:
+        """Show ``result``'s kept crop (a thumbnail with its track and quality) on the next frames."""
         crop = np.asarray(result.best.crop)
         scale = _THUMB / max(1, crop.shape[0])
         thumb = cv2.resize(crop, (max(1, int(crop.shape[1] * scale)), _THUMB))
@@ -43,6 +44,9 @@ class PreviewWriter:
         self._kept = self._kept[-6:]
 
     def write(self, frame: np.ndarray, tracks, frame_index: int) -> None:
+        """Write one preview frame: ``frame`` ((H, W, 3) uint8 BGR, or (H, W) grey) with the
+        ``tracks``' boxes and labels and the recent kept thumbnails drawn on a copy.
+        """
         image = frame.copy() if frame.ndim == 3 else cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
         for track in tracks:
             x1, y1, x2, y2 = (int(round(v)) for v in track.box)
@@ -72,6 +76,7 @@ class PreviewWriter:
         self.frames += 1
 
     def close(self) -> None:
+        """Finish the video file (when one was started)."""
         if self._writer is not None:
             self._writer.release()
             self._writer = None

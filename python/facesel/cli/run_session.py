@@ -40,6 +40,7 @@ PREVIEW_HELP = (
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Add ``--config`` (a serve-format TOML filling in what the command line leaves out) to ``p``."""
     p.add_argument("--config", metavar="FILE", default=None,
                    help="TOML config in facesel serve's format: a camera's source, vault, authority and "
                    "pipeline settings fill in what the command line leaves out (a flag left at its default "
@@ -214,6 +215,9 @@ class RunSession:
                   "delete it when the camera is set up)", file=sys.stderr)
 
     def after_frame(self, selector, frame, stamp, view=None) -> None:
+        """After each frame: emit ``track_opened`` events for newly confirmed tracks and write the
+        preview frame, when either was asked for.
+        """
         self._frames += 1
         # view.frame_index, not selector.frame_index: with stage threads the front runs ahead
         tracks = confirmed_tracks(view) if (self._events is not None or self.preview is not None) else []
@@ -227,6 +231,7 @@ class RunSession:
             self.preview.write(frame, tracks, int(view.frame_index))
 
     def on_result(self, result, sealed: bool) -> None:
+        """For each closed track's result: count it, show it on the preview and emit ``track_closed``."""
         self._tracks += 1
         self._opened.discard(int(result.track_id))
         if self.preview is not None:

@@ -174,6 +174,7 @@ def _run(args) -> int:
 
 
 def register(subparsers) -> None:
+    """Add ``facesel score`` to ``subparsers``."""
     from facesel.cli.argtypes import add_max_frame_pixels
 
     p = subparsers.add_parser("score", help="print the face-quality score of every face in each image (higher is better)")

@@ -75,6 +75,7 @@ def _ask(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``facesel serve`` to ``subparsers``."""
     p = subparsers.add_parser(
         "serve",
         help="run the cameras of a config file (reconnecting sources, vaults, /metrics, /healthz); "

@@ -21,12 +21,14 @@ class SuggestingArgumentParser(argparse.ArgumentParser):
     ``parser.error`` (exit 2, the subcommand's usage line)."""
 
     def parse_known_args(self, args=None, namespace=None):
+        """argparse's, then ``after_parse`` (when set) on the namespace."""
         namespace, extras = super().parse_known_args(args, namespace)
         if self.after_parse is not None:
             self.after_parse(self, namespace)
         return namespace, extras
 
     def parse_args(self, args=None, namespace=None):
+        """argparse's, with a "did you mean" hint for each unknown option."""
         namespace, extras = self.parse_known_args(args, namespace)
         if extras:
             options = self._options_of(namespace)

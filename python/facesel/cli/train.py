@@ -58,6 +58,7 @@ def _train(pipeline, data: Path, args) -> dict:
 
 
 def register(subparsers) -> None:
+    """Add ``facesel train`` to ``subparsers``."""
     p = subparsers.add_parser("train", help="train the VAE face-quality model and export it to ONNX")
     p.add_argument("--data", required=True, help="face folder laid out as <identity>/<image> (e.g. lfw/train)")
     p.add_argument("--out", required=True, help="output folder for encoder.onnx, decoder.onnx, model_card.json")

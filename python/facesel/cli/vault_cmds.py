@@ -342,6 +342,7 @@ def _audit_head(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the vault's commands: ``facesel purge``, ``list``, ``open``, ``audit`` (verify, head) to ``subparsers``."""
     p = subparsers.add_parser("purge", help="delete records older than the retention period")
     p.add_argument("--vault", required=True, help="vault folder")
     p.add_argument("--camera", required=True, help="the camera's key folder (purges are logged and signed)")

@@ -13,6 +13,11 @@ from facesel.types import Detections
 
 @runtime_checkable
 class Detector(Protocol):
+    """The detector protocol: ``detect(frame)`` on a (H, W, 3) uint8 BGR frame returns
+    :class:`facesel.types.Detections` (boxes (N, 4) float32 x1, y1, x2, y2 in frame pixels, scores (N,)
+    float32, landmarks (N, 5, 2) float32 or None). :func:`facesel.detect.factory.make_detector` makes
+    the shipped ones.
+    """
     def detect(self, frame: np.ndarray) -> Detections:
         """(H, W, 3) uint8 BGR frame -> Detections (boxes xyxy, scores, landmarks (N, 5, 2))."""
 

@@ -29,8 +29,9 @@ def pyramid_scales(height: int, width: int, min_face_size: float, scale_factor: 
 
 
 def order_by_score(scores: np.ndarray) -> np.ndarray:
-    """Indices by descending score, with ties in the order mtcnn 1.0.0 gives them (a reversed
-    ascending argsort), so that overlap suppression keeps the same box of a tie."""
+    """(N,) int64 indices of (N,) float ``scores`` by descending score, with ties in the order
+    mtcnn 1.0.0 gives them (a reversed ascending argsort), so that overlap suppression keeps the
+    same box of a tie."""
     return np.argsort(scores)[::-1]
 
 
@@ -68,13 +69,13 @@ def pnet_proposals(regression: np.ndarray, probability: np.ndarray, threshold: f
 
 
 def suppress(boxes: np.ndarray, threshold: float, method: str = "union", block: int = 512) -> np.ndarray:
-    """Indices of the boxes kept by mtcnn 1.0.0's overlap suppression.
+    """(K,) int64 indices of the boxes kept by mtcnn 1.0.0's overlap suppression.
 
-    ``boxes`` must already be in priority order. A box is dropped when any box before it overlaps
-    it by more than ``threshold`` (intersection over union, or over the smaller area when
-    ``method="min"``), even one that was itself dropped: stricter than greedy NMS, and what the
-    reference does. Computed in row blocks so that thousands of P-Net proposals on a 1080p frame
-    do not need an N x N matrix at once.
+    ``boxes``: (N, 4+) float, x1, y1, x2, y2 first, already in priority order. A box is dropped
+    when any box before it overlaps it by more than ``threshold`` (intersection over union, or
+    over the smaller area when ``method="min"``), even one that was itself dropped: stricter than
+    greedy NMS, and what the reference does. Computed in row blocks so that thousands of P-Net
+    proposals on a 1080p frame do not need an N x N matrix at once.
     """
     n = len(boxes)
     if n == 0:
@@ -102,7 +103,8 @@ def suppress(boxes: np.ndarray, threshold: float, method: str = "union", block: 
 
 
 def to_square(boxes: np.ndarray) -> np.ndarray:
-    """Grow each box's shorter side to its longer one about the same centre."""
+    """Grow each box's shorter side to its longer one about the same centre: (N, 4+) float
+    x1, y1, x2, y2 -> (N, 4) of the same dtype."""
     w = boxes[:, 2] - boxes[:, 0]
     h = boxes[:, 3] - boxes[:, 1]
     side = np.maximum(w, h)
@@ -113,7 +115,8 @@ def to_square(boxes: np.ndarray) -> np.ndarray:
 
 def refine(boxes: np.ndarray, regression: np.ndarray) -> np.ndarray:
     """Apply R-/O-Net's box regression: offsets in units of the box size, with mtcnn's
-    inclusive-pixel size (x2 - x1 + 1)."""
+    inclusive-pixel size (x2 - x1 + 1). ``boxes``: (N, 4) float x1, y1, x2, y2; ``regression``:
+    (N, 4) float; returns (N, 4) float64."""
     w = boxes[:, 2] - boxes[:, 0] + 1
     h = boxes[:, 3] - boxes[:, 1] + 1
     return boxes + regression.astype(np.float64) * np.stack([w, h, w, h], axis=1)

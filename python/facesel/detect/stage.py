@@ -118,7 +118,8 @@ class DetectStage:
         self._fulls_since_fine: int | None = None  # full detections since the last fine one
 
     def plan(self, frame: np.ndarray, executor: Executor | None = None) -> Planned:
-        """Decide whether ``frame`` is searched whole; call once per frame, in stream order.
+        """Decide whether ``frame`` ((H, W, 3) uint8 BGR) is searched whole; call once per frame, in
+        stream order.
 
         With ``executor``, a full-frame detection is started on it at once (:attr:`Planned.ahead`).
         """

@@ -133,6 +133,10 @@ def compose(clips: list[list[np.ndarray]], columns: int, width: int, occlusion: 
 
 @dataclass
 class CrowdResult:
+    """One crowd's run: its family and clips, the persons tracked (tiles where a face was tracked),
+    the snapshots kept (in all and per tile), wrong joins (a snapshot spanning two tiles), the
+    finaliser's re-links, wall seconds and family-specific ``extra`` figures.
+    """
     family: str
     clips: list
     occlusion: bool
@@ -146,6 +150,7 @@ class CrowdResult:
 
     @property
     def per_person(self) -> float:
+        """Snapshots per tracked person (nan when no face was tracked); 1.0 is the goal."""
         return self.snapshots / self.persons if self.persons else float("nan")
 
 

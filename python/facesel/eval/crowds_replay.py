@@ -46,6 +46,7 @@ class Recorder:
         self._packet = None
 
     def observe(self, packet) -> None:
+        """Keep the fields of this frame's packet that the finaliser reads (no image)."""
         self._packet = SimpleNamespace(
             update=packet.update, detections=packet.detections, stamp=packet.stamp, index=packet.index,
             appearances=list(getattr(packet, "appearances", []) or []), still=list(getattr(packet, "still", []) or []),
@@ -53,11 +54,13 @@ class Recorder:
             frame_shape=None if getattr(packet, "frame", None) is None else tuple(packet.frame.shape[:2]))
 
     def process(self, closed: list, now: float) -> list:
+        """Record the frame's packet with the results closed on it; pass the results on at once."""
         self.recording.steps.append((self._packet, list(closed), float(now)))
         self._packet = None  # the Selector's flush calls process without observe
         return list(closed)
 
     def flush(self) -> list:
+        """Nothing held back: every result was passed on by :meth:`process`."""
         return []
 
 
@@ -95,6 +98,23 @@ def replay(recording: Recording, finaliser) -> list:
         else:  # end of stream (Selector.flush)
             out += list(finaliser.process(closed, now)) + list(finaliser.flush())
     return out
+
+
+def keep_fragments(finaliser) -> dict:
+    """{fragment id: its own evidence}, filled as ``finaliser`` pops each closed fragment's
+    evidence (:class:`facesel.select.evidence.TrackEvidence`, taken before any merge adds another
+    fragment's to it): the experiments that explain a refusal or a wrong join read it after
+    :func:`replay`. Wraps ``finaliser.evidence.pop``; the finaliser decides as before."""
+    fragments: dict = {}
+    pop = finaliser.evidence.pop
+
+    def keep(track_id):
+        evidence = pop(track_id)
+        fragments[int(track_id)] = evidence
+        return evidence
+
+    finaliser.evidence.pop = keep
+    return fragments
 
 
 def crowd_figures(recording: Recording, delivered: list, links: list, tile_of, truth=None) -> dict:

@@ -280,6 +280,7 @@ class AuditSummary:
     verdicts: list[SnapshotVerdict] = field(default_factory=list)
 
     def as_dict(self) -> dict:
+        """The summary as a JSON-ready dict: the counts, each person's snapshots and every verdict."""
         return {
             "recognisable_people": self.people,
             "snapshots": self.snapshots,

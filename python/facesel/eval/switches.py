@@ -78,6 +78,10 @@ class Clip:
 
 @dataclass
 class SpliceResult:
+    """One splice's verdict (see the module docstring): the source, clips ``a`` and ``b``, the
+    join's ``kind`` (cut, fade, gap), whether a switch was ``made`` and ``caught``, the genuine
+    tracks and how many the cues ``split``, and how often each cue fired (``reasons``, the non-zero counts).
+    """
     source: str
     a: str
     b: str
@@ -245,6 +249,7 @@ def pairs_of(clips: list[Clip]) -> list[tuple[Clip, Clip]]:
 
 
 def run_splices(sources, detector, config, rule, frames, transition, step: int = 1) -> list[SpliceResult]:
+    """:func:`run_splices_grid` under one rule."""
     return run_splices_grid(sources, detector, config, [rule], frames, transition, step=step)[0]
 
 
@@ -273,6 +278,9 @@ def run_splices_grid(sources, detector, config, rules, frames, transition, log=N
 
 
 def unspliced_videos(root: Path) -> list[Path]:
+    """The unspliced clips of the data folder ``root``: ``videos/*.mp4|*.gif``, then
+    ``videos/more/*.mp4|*.mkv``, each set sorted by name.
+    """
     videos = Path(root) / "videos"
     out = sorted(p for p in videos.iterdir() if p.is_file() and p.suffix in (".mp4", ".gif"))
     return out + sorted(p for p in (videos / "more").iterdir() if p.suffix in (".mp4", ".mkv"))

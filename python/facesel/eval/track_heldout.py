@@ -130,6 +130,7 @@ def rank_sum_rule(names: tuple[str, ...]):
 
 
 def describe_rank_sum(names: tuple[str, ...]) -> str:
+    """A rank-sum rule's name for reports: ``rank(a) + rank(b)``."""
     return "rank(" + ") + rank(".join(names) + ")"
 
 
@@ -196,6 +197,7 @@ def temporal_rule(params: tuple[str, int, str, float]):
 
 
 def describe_temporal(params: tuple[str, int, str, float]) -> str:
+    """A temporal rule's name for reports from its (base, half width, statistic, margin)."""
     base, half_width, statistic, margin = params
     smooth = "as is" if half_width == 0 else f"{statistic} over +-{half_width} crops"
     end = "" if margin <= 0 else f", crops >= {margin:g} s from the track's ends first"

@@ -27,7 +27,9 @@ FIELDS = ("hog", "edges", "sharp64", "laplacian_128", *MEASURES)
 
 
 def laplacian_128(frame: np.ndarray, box) -> float:
-    """tests/test_selector_videos.py's sharpness: variance of the Laplacian of the box resized to 128x128."""
+    """tests/test_selector_videos.py's sharpness: variance of the Laplacian of the box resized to 128x128.
+
+    ``frame``: (H, W, 3) uint8 BGR; ``box``: 4 floats x1, y1, x2, y2 (clipped to the frame)."""
     from facesel.align import to_grey
 
     h, w = frame.shape[:2]

@@ -65,10 +65,12 @@ def register_rule(name: str, description: str, build: Callable[[], RuleFn], need
 
 
 def rule_names() -> list[str]:
+    """The registered selection rules' names, in registration order."""
     return list(_BUILDERS)
 
 
 def describe(name: str) -> str:
+    """A rule's one-line description (``imported from NAME`` for a rule not registered here)."""
     return _BUILDERS[name][0] if name in _BUILDERS else f"imported from {name}"
 
 

@@ -64,6 +64,9 @@ class SharedVAEOutputs:
         self._memo: dict = {}
 
     def add_rule(self, rule: str) -> None:
+        """Also compute ``rule`` (a name of :data:`facesel.scoring.vae_methods.METHODS`) in the
+        shared pass; ValueError for an unknown name.
+        """
         from facesel.scoring.vae_methods import METHODS
 
         if rule not in METHODS:

@@ -31,6 +31,7 @@ class Filters:
     min_track_seconds: float | None = None
 
     def check(self) -> None:
+        """Raise ValueError for a time window that ends before it starts or a negative track length."""
         if self.start is not None and self.end is not None and self.end < self.start:
             raise ValueError("the end of the time window is before its start")
         if self.min_track_seconds is not None and self.min_track_seconds < 0:
@@ -45,20 +46,26 @@ class Found:
 
     @property
     def track_seconds(self) -> float | None:
+        """Seconds from the track's first to its last timestamp, None when either is unknown."""
         first, last = self.row.first_timestamp, self.row.last_timestamp
         return None if first is None or last is None else max(0.0, last - first)
 
     @property
     def sealed_local(self) -> str:
+        """The seal time as the investigator's local time (text)."""
         return local_text(self.row.sealed_at)
 
     @property
     def sealed_utc(self) -> str:
+        """The seal time in UTC (text)."""
         return utc_text(self.row.sealed_at)
 
 
 @dataclass
 class SearchResult:
+    """What the find page shows: the matching records, the cameras to filter by, the matches
+    counted per camera and local day, and the records refused while searching."""
+
     records: list[Found]
     cameras: list[str]                               # every camera of the vault (for the filter)
     counts: list[tuple[str, str, int]]               # (camera, local day, records) of the matches

@@ -44,6 +44,7 @@ class BoundedH11Protocol(H11Protocol):
         return self.cycle is not None and not self.cycle.response_complete
 
     def on_response_complete(self) -> None:
+        """Mark the connection idle from now (its idle deadline starts), then h11's own handling."""
         self.idle_since = self.loop.time()
         super().on_response_complete()
 

@@ -70,9 +70,11 @@ class AttemptLimiter:
     checking: threading.Lock = field(default_factory=threading.Lock)
 
     def wait_seconds(self) -> float:
+        """Seconds until the next try is allowed (0 when it is)."""
         return max(0.0, self.not_before - self.clock())
 
     def failed(self) -> None:
+        """Count a wrong passphrase: the wait before the next try doubles (``base_delay`` after the first)."""
         self.failures += 1
         self.not_before = self.clock() + self.base_delay * 2 ** (self.failures - 1)
 
@@ -96,10 +98,12 @@ class HolderCollector:
 
     @property
     def threshold(self) -> int:
+        """K: the shares needed to rebuild the master key."""
         return int(self.keystore.meta["threshold"])
 
     @property
     def total(self) -> int:
+        """N: the shares made."""
         return int(self.keystore.meta["shares"])
 
     @property
@@ -109,13 +113,16 @@ class HolderCollector:
 
     @property
     def complete(self) -> bool:
+        """Whether K shares have been accepted."""
         return len(self._values) >= self.threshold
 
     @property
     def cancelled(self) -> bool:
+        """Whether this request saw ``MAX_FAILURES`` wrong passphrases (it must start again)."""
         return self.failures >= MAX_FAILURES
 
     def wait_seconds(self) -> float:
+        """Seconds until the session's next try is allowed."""
         return self.limiter.wait_seconds()
 
     def add(self, data: bytes, name: str, passphrase: str) -> int:

@@ -85,6 +85,7 @@ class Opening:
     store_location: str | None = None  # the central store, for its bundles
 
     def by_id(self, record_id: str) -> OpenedRecord | None:
+        """The opened record with ``record_id``, or None."""
         return next((r for r in self.records if r.row.record_id == record_id), None)
 
     def log(self, event: str, **fields) -> dict:

@@ -34,6 +34,7 @@ class Refused(Exception):
 
 
 async def plain_answer(send, status: int, text: str) -> None:
+    """Send a plain-text ASGI answer with ``status`` and the desk's security headers."""
     body = text.encode("utf-8")
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"text/plain; charset=utf-8"),

@@ -38,6 +38,9 @@ def check_settings(idle_seconds: float, passphrase_delay: float) -> None:
 
 
 def bind(host: str, port: int) -> socket.socket:
+    """A listening, non-blocking TCP socket on ``host``:``port`` (IPv6 when ``host`` has a colon),
+    handed to uvicorn.
+    """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -28,13 +28,16 @@ class VaultSource:
         self.label = f"Vault {self.identity.vault_id} of camera {self.identity.camera_id}"
 
     def search(self, filters: Filters) -> SearchResult:
+        """The vault's records that match ``filters`` (each one checked before it is listed)."""
         return search(self.vault_dir, self.identity, filters)
 
     def open(self, keystore: Keystore, master: bytes, shares: list[int], record_ids: list[str], case: str,
              reason: str, opened_by: str) -> Opening:
+        """Open ``record_ids`` in memory with the rebuilt ``master`` key; the opening is logged."""
         return open_in_memory(self.vault_dir, keystore, master, shares, record_ids, case, reason, opened_by)
 
     def close(self) -> None:
+        """Nothing to close: each search and opening reads the folder anew."""
         pass
 
 
@@ -54,6 +57,9 @@ class CentralSource:
         self.label = f"Central store {self.store.location}"
 
     def search(self, filters: Filters) -> SearchResult:
+        """The central store's records that match ``filters``, each checked against its digest and
+        signature before it is listed.
+        """
         from facesel.central.backend import Selection
         from facesel.central.verify import verify_record
 
@@ -71,9 +77,13 @@ class CentralSource:
 
     def open(self, keystore: Keystore, master: bytes, shares: list[int], record_ids: list[str], case: str,
              reason: str, opened_by: str) -> Opening:
+        """Open ``record_ids`` from the central store in memory with the rebuilt ``master`` key; the
+        opening is logged centrally.
+        """
         from facesel.review.central_open import open_central
 
         return open_central(self.store, self.lock, keystore, master, shares, record_ids, case, reason, opened_by)
 
     def close(self) -> None:
+        """Close the connection to the central store."""
         self.store.close()

@@ -33,6 +33,10 @@ class PendingOpening:
 
 @dataclass
 class DeskState:
+    """The desk's one session: where records come from, the session's secrets (start token,
+    secret path, cookie id, CSRF token), the opening request being collected and the opening in
+    progress, the records whose view is logged, and the lock every request takes."""
+
     source: object        # a facesel.review.sources.VaultSource or CentralSource
     keystore_dir: Path
     idle_seconds: float = 600.0
@@ -78,6 +82,7 @@ class DeskState:
             return True
 
     def expire_if_idle(self) -> bool:
+        """End the session when it has been idle longer than ``idle_seconds``; True when it did."""
         with self.lock:
             if self.session_id is not None and self.clock() - self.last_seen > self.idle_seconds:
                 self.end("idle timeout")
@@ -85,15 +90,18 @@ class DeskState:
             return False
 
     def keystore(self) -> Keystore:
+        """The authority's keystore (read anew: nothing of it is kept in the session)."""
         return Keystore(self.keystore_dir)
 
     def drop_pending(self) -> None:
+        """Forget the opening request being collected, zeroing the share values it holds."""
         with self.lock:
             if self.pending is not None:
                 self.pending.holders.forget()
             self.pending = None
 
     def end_opening(self, why: str) -> None:
+        """End the current opening (logged with ``why``) and forget its decrypted records."""
         with self.lock:
             if self.opening is not None:
                 self.opening.end(why)

@@ -25,7 +25,8 @@ import nacl.exceptions
 
 from facesel.review.bundle import BUNDLE_VERSION, FORMAT_BUNDLE, pack
 from facesel.review.times import utc_text
-from facesel.vault.audit import _entry_hash, _head_signed, _sig_ok
+from facesel.vault.audit_format import _entry_hash, _sig_ok
+from facesel.vault.audit_verify import _head_signed
 from facesel.vault.encoding import canonical
 from facesel.vault.errors import KeyMaterialError, RecordError
 from facesel.vault.identity import check_record, load_identity

@@ -10,6 +10,13 @@ import numpy as np
 
 @runtime_checkable
 class Scorer(Protocol):
+    """The scoring protocol: any object with ``score(crops) -> (N,) float64``.
+
+    Crops are (N, 64, 64) uint8 grey (:func:`as_grey_batch` also takes (N, 64, 64, 3) uint8 BGR).
+    Optional parts, each looked up by name: ``uses_context`` (then ``score`` takes
+    ``context=CropContext``), ``screen`` / ``screen_context`` (a cheap first ranking:
+    :func:`screen_crops`) and ``reads_pixels``.
+    """
     def score(self, crops: np.ndarray) -> np.ndarray:
         """(N, 64, 64) uint8 grey crops -> (N,) float64 quality, higher is better.
 
@@ -20,7 +27,10 @@ class Scorer(Protocol):
 
 def score_crops(scorer, crops: np.ndarray, context=None) -> np.ndarray:
     """Call ``scorer`` the way it asks to be called: with the crops' context when it declares
-    ``uses_context = True`` and a context is known, with pixels only otherwise."""
+    ``uses_context = True`` and a context is known, with pixels only otherwise.
+
+    ``crops``: (N, 64, 64) uint8 grey; ``context``: a :class:`facesel.types.CropContext` of N
+    detections or None. Returns the scorer's (N,) float64 scores."""
     if context is not None and getattr(scorer, "uses_context", False):
         return scorer.score(crops, context=context)
     return scorer.score(crops)

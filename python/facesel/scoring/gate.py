@@ -66,6 +66,9 @@ class GateParams:
             raise ValueError(f"secondary must be one of {', '.join(SECONDARY)}, got {self.secondary!r}")
 
     def describe(self) -> str:
+        """One line for reports: the gate's active bounds and the secondary signal, e.g.
+        ``gate [det >= 0.8 and |yaw| <= 30], then det``.
+        """
         parts = [f"det >= {self.det_min:g}"] if self.det_min > 0 else []
         pitch = f"|pitch - {self.pitch_centre:g}|" if self.pitch_centre else "|pitch|"
         for name, label in (("yaw_max", "|yaw|"), ("pitch_max", pitch), ("roll_max", "|roll|")):
@@ -177,7 +180,8 @@ class GateScorer:
         return self._scores(context, len(crops), crops)
 
     def screen(self, crops: np.ndarray, context=None) -> np.ndarray:
-        """The same as :meth:`score` (it is already cheap) with a context; dose otherwise."""
+        """The same as :meth:`score` (it is already cheap) with a context; dose otherwise: (N, 64, 64)
+        uint8 crops -> (N,) float64."""
         return self.score(crops, context)
 
     def __repr__(self) -> str:

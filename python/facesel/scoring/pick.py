@@ -74,15 +74,6 @@ def _pixel_log_likelihood(outputs) -> np.ndarray:
     return ll.reshape(-1, 64, 64)
 
 
-def eye_relative_log_likelihood(outputs) -> np.ndarray:
-    """(N,) float64 :func:`eye_log_likelihood` minus the mean per-pixel log likelihood of the whole
-    crop: how much worse than the rest of the face the VAE explains the eyes. A darkened or flattened
-    crop is more likely everywhere (the paper's bias towards simple images); the difference cancels
-    most of that and keeps what is particular to the eyes."""
-    ll = _pixel_log_likelihood(outputs)
-    return ll[:, EYE_ROWS].mean(axis=(1, 2), dtype=np.float64) - ll.mean(axis=(1, 2), dtype=np.float64)
-
-
 def _check_weights(weights) -> dict:
     if not isinstance(weights, dict):
         raise TypeError(f"weights must be a dict of signal -> weight, got {type(weights).__name__}")
@@ -205,7 +196,7 @@ class PickScorer:
 
     def screen(self, crops: np.ndarray, context=None) -> np.ndarray:
         """The cheap first ranking: the context part of :meth:`score` (no network); dose at L = 1
-        when there is no context."""
+        when there is no context. (N, 64, 64) uint8 crops -> (N,) float64, higher is better."""
         crops = as_grey_batch(crops)
         if context is None:
             return self._once.score(crops)

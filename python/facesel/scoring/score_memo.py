@@ -52,7 +52,7 @@ class ScoreMemo:
                 self._scores.popitem(last=False)
 
     def get(self, crop: np.ndarray) -> float | None:
-        """The score stored for exactly this crop, or None."""
+        """The score stored for exactly this crop ((64, 64) uint8, matched by its bytes), or None."""
         key = self._key(crop)
         with self._lock:
             value = self._scores.get(key)

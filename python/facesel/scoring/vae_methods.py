@@ -36,7 +36,9 @@ JPEG grid term to it, :class:`facesel.scoring.stills.PhotoScorer`)
     ``dose`` stays as it was (the video rule and the earlier stills default).
 
 Every rule is a function ``(outputs, crops, calibration) -> (N,) float64`` registered in
-:data:`METHODS`.
+:data:`METHODS`: ``outputs`` the :class:`facesel.scoring.vae_runtime.VAEOutputs` of ``crops``
+((N, 64, 64) uint8 grey, the same batch), ``calibration`` the model's calibration dict (the
+rule's own keys, e.g. ``dose_*``; rules that need none ignore it).
 """
 
 from __future__ import annotations

@@ -45,6 +45,7 @@ class Agreement:
 
     @property
     def track_ratio(self) -> float:
+        """Tracks of this run over the reference (exhaustive) run's tracks."""
         return self.tracks / max(1, self.reference_tracks)
 
     def share_within(self, top: float = 0.1) -> float:

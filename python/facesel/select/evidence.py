@@ -190,6 +190,7 @@ class TrackEvidence:
 
     @property
     def duration(self) -> float:
+        """Seconds from the first observation to the last."""
         return self.last_time - self.first_time
 
     @property
@@ -210,6 +211,7 @@ class TrackEvidence:
 
     @property
     def shadowed_fraction(self) -> float:
+        """Share of the observations whose box overlapped a surer track's detection (see ``shadowed``)."""
         return self.shadowed / self.count if self.count else 0.0
 
     def velocity(self) -> np.ndarray:
@@ -463,6 +465,7 @@ class EvidenceBook:
         return (evidence.det_sum + score) / (evidence.count + 1)
 
     def get(self, track_id: int) -> TrackEvidence | None:
+        """The evidence of ``track_id`` so far, or None when the book has none."""
         return self._tracks.get(int(track_id))
 
     def pop(self, track_id: int) -> TrackEvidence:
@@ -474,6 +477,7 @@ class EvidenceBook:
         self._tracks.pop(int(track_id), None)
 
     def items(self):
+        """The (track id, :class:`TrackEvidence`) pairs the book holds (tracks not popped yet)."""
         return self._tracks.items()
 
     def __len__(self) -> int:

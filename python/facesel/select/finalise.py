@@ -56,10 +56,12 @@ class FinaliserStats:
     hedged: int = 0  # snapshots released besides their chain's, one per side of a hedged link (Finaliser.hedge)
 
     def as_dict(self) -> dict:
+        """The counters as a JSON-ready dict (``dropped`` by reason)."""
         return {"closed": self.closed, "merged": self.merged, "released": self.released,
                 "released_poor": self.released_poor, "dropped": dict(self.dropped), "hedged": self.hedged}
 
     def summary(self) -> str:
+        """One line for ``facesel run``'s report: closed, merged, kept (poor faces) and dropped by reason."""
         drops = ", ".join(f"{n} {reason}" for reason, n in self.dropped.items())
         return (f"{self.closed} tracks closed: {self.merged} merged into an earlier fragment, "
                 f"{self.released} kept ({self.released_poor} poor face{'' if self.released_poor == 1 else 's'}), "

@@ -84,6 +84,7 @@ class ScoringPolicy:
             self._cold.add(track_id)
 
     def forget(self, track_ids) -> None:
+        """Forget the cadence state of ``track_ids`` ((K,) int: closed or dropped tracks)."""
         for track_id in np.asarray(track_ids, np.int64).tolist():
             self._last_look.pop(track_id, None)
             self._values.pop(track_id, None)

@@ -12,6 +12,9 @@ from typing import Protocol, runtime_checkable
 
 @runtime_checkable
 class PostCloseStage(Protocol):
+    """A stage between the selection store and the sinks: it may hold closed results, merge or
+    drop them (:class:`facesel.select.finalise.Finaliser`). ``observe(packet)`` is optional.
+    """
     def process(self, closed: list, now: float) -> list:
         """This frame's closed results in; the results to pass on now out (possibly held ones
         from earlier frames, possibly fewer). Called once per frame, also with an empty list."""
@@ -21,6 +24,9 @@ class PostCloseStage(Protocol):
 
 
 def check_post_close(stages) -> tuple:
+    """``stages`` as a tuple, each checked to have ``process`` and ``flush`` (TypeError naming
+    the one that has not).
+    """
     stages = tuple(stages)
     for k, stage in enumerate(stages):
         for method in ("process", "flush"):

@@ -184,6 +184,9 @@ class ScoreStage:
         return dict(zip(which.tolist(), values.tolist()))
 
     def flush(self, update) -> list:
+        """End of stream: the results of the tracks ``update`` (the tracker's flush) closes; forgets
+        their cadence state.
+        """
         results = self.store.finish(update)
         self.policy.forget(np.concatenate([update.closed, update.dropped]))
         self._latest.clear()

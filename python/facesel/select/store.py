@@ -103,6 +103,7 @@ class SelectionStore:
 
     @property
     def held_observations(self) -> int:
+        """Observations (crops, boxes, landmarks) held now: the open tracks' finalists and clip frames."""
         return len(self._observations)
 
     def log(self, track_id: int, frame_index: int, stamp: float) -> TrackLog:

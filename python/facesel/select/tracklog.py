@@ -56,6 +56,9 @@ class DecimatedSeries:
         return None if self._best_number < 0 else self._best_value
 
     def add(self, frame_index: int, value: float, payload=None) -> None:
+        """Add the point (``frame_index``, ``value``) with an optional ``payload``; the series is
+        thinned (the stride doubled) whenever it would exceed ``capacity``, the best point always kept.
+        """
         number = self._seen
         self._seen += 1
         is_best = self._best_number < 0 or value > self._best_value
@@ -107,7 +110,9 @@ class TrackLog:
 
     def add(self, frame_index: int, timestamp: float, quality: float, confirmed: bool, box: np.ndarray,
             crop: np.ndarray, thumbnail_height: int) -> None:
-        """A scored observation: it joins the quality series (and the thumbnails)."""
+        """A scored observation: it joins the quality series (and the thumbnails). ``box``: 4 floats
+        x1, y1, x2, y2 (kept as float32); ``crop``: (h, w, 3) uint8 BGR, shrunk to a
+        ``thumbnail_height``-row thumbnail when thumbnails are kept."""
         self.seen(frame_index, timestamp, confirmed)
         self.series.add(frame_index, quality, np.asarray(box, dtype=np.float32).reshape(4))
         if self.thumbnails is not None:

@@ -120,6 +120,7 @@ class Camera:
 
     # -- control -------------------------------------------------------------------------------
     def start(self) -> Camera:
+        """Start the camera's thread (source, pipeline, sealing); returns the camera."""
         self._thread = threading.Thread(target=self._run, name=f"camera:{self.config.name}", daemon=True)
         self._thread.start()
         return self
@@ -133,12 +134,15 @@ class Camera:
         return self._finished.wait(timeout)
 
     def stop(self, timeout: float | None = None) -> bool:
+        """Ask the camera to finish (:meth:`request_stop`) and wait up to ``timeout`` seconds; True when it has."""
         self.request_stop()
         return self.join(timeout)
 
     # -- status (read by metrics and health from other threads) -------------------------------
     @property
     def state(self) -> str:
+        """The camera's state now: ``starting``, ``connecting``, ``running`` (up), ``reconnecting``,
+        ``down``, ``ended`` or ``stopped``."""
         return self._state
 
     def _set_state(self, state: str, reason: str = "") -> None:
@@ -151,6 +155,7 @@ class Camera:
 
     @property
     def up(self) -> bool:
+        """Whether the camera is running."""
         return self.state == "running"
 
     def frames_per_second(self) -> float:
@@ -185,6 +190,9 @@ class Camera:
             self.source = self.adapter = self.governor = None
 
     def health(self) -> dict:
+        """What ``/healthz`` and ``status`` show of this camera: up, state, the reason when down and
+        the age of its last frame (seconds), among others.
+        """
         info = {"up": self.up, "state": self.state}
         if self.reason:
             info["reason"] = self.reason

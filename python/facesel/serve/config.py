@@ -201,11 +201,30 @@ class CameraConfig:
 
     @property
     def settings(self) -> dict:
+        """The checked pipeline settings as a dict (``PipelineConfig`` field -> value)."""
         return dict(self.pipeline)
 
 
 @dataclass(frozen=True)
 class ServeConfig:
+    """A checked ``facesel serve`` config file (:func:`load_config`): the ``[serve]`` table's settings
+    and one :class:`CameraConfig` per enabled or disabled camera.
+
+    Attributes
+    ----------
+    cameras : dict
+        Camera name -> :class:`CameraConfig`.
+    listen : (str, int) or None
+        Host and port of the status endpoint (``/metrics``, ``/healthz``); None: no endpoint.
+    log_format : str
+        ``"text"`` or ``"json"`` (one JSON object a log line).
+    log_level : str
+        The logging level's name (``"info"`` by default).
+    shutdown_timeout : float
+        Seconds the cameras get to seal their open tracks at SIGTERM.
+    path : Path or None
+        The file it was read from.
+    """
     cameras: dict = field(default_factory=dict)
     listen: tuple[str, int] | None = ("127.0.0.1", 9108)
     log_format: str = "text"

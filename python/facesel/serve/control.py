@@ -31,6 +31,9 @@ STATUS_COUNTERS = ("frames_received", "processed", "frames_dropped", "faces", "s
 
 
 def status_report(service) -> dict:
+    """``facesel serve``'s status: per camera its health, open tracks and counters
+    (:data:`STATUS_COUNTERS`), as a JSON-ready dict.
+    """
     cameras = {}
     for camera in service.camera_list():
         counts = camera.counters()

@@ -270,6 +270,7 @@ class WebhookOutlet:
         self._opener = urllib.request.build_opener(_NoRedirects)
 
     def send(self, event: dict) -> None:
+        """POST ``event`` as JSON to the webhook (no redirect followed); raises when delivery fails."""
         body = json.dumps(event).encode()
         request = urllib.request.Request(self.url, data=body, method="POST",
                                          headers={"Content-Type": "application/json",
@@ -278,6 +279,7 @@ class WebhookOutlet:
             answer.read()
 
     def close(self) -> None:
+        """Nothing to close: each event is its own request."""
         pass
 
 
@@ -312,11 +314,15 @@ class MqttOutlet:
         self._client.publish(f"{topic}/status", "online", qos=1, retain=True)
 
     def send(self, event: dict) -> None:
+        """Publish ``event`` on ``TOPIC/CAMERA/EVENT``; ConnectionError when the client refuses it
+        (kept for later while not connected yet).
+        """
         info = self._client.publish(f"{self.topic}/{event['camera']}/{event['event']}", json.dumps(event), qos=self.qos)
         if info.rc not in (0, 4):  # 4: not connected (yet): paho keeps it and sends it once connected
             raise ConnectionError(f"publish refused (paho rc {info.rc})")
 
     def close(self) -> None:
+        """Publish ``offline`` on ``TOPIC/status`` (waiting up to 3 s) and disconnect."""
         info = self._client.publish(f"{self.topic}/status", "offline", qos=1, retain=True)
         try:
             info.wait_for_publish(timeout=3.0)

@@ -130,6 +130,7 @@ class BoundedHTTPServer:
 
     # -- the accepting thread -------------------------------------------------------------------
     def serve_forever(self) -> None:
+        """Accept and dispatch connections on this thread until :meth:`shutdown`."""
         self._running = True
         try:
             while not self._stop.is_set():
@@ -280,6 +281,9 @@ class BoundedHTTPServer:
             self._done.wait(5.0)
 
     def server_close(self) -> None:
+        """Close the idle connections, the worker pool (requests not started are cancelled and
+        their connections closed) and the listening socket.
+        """
         for conn in list(self._idle):
             self._forget(conn)
         self._pool.shutdown(wait=True, cancel_futures=True)

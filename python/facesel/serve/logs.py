@@ -41,6 +41,9 @@ class TextFormatter(logging.Formatter):
         super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     def formatMessage(self, record: logging.LogRecord) -> str:
+        """The message with ``camera NAME:`` in front when the record names a camera and the
+        message does not already start with it.
+        """
         camera = getattr(record, "camera", None)
         if camera and not record.message.startswith(f"camera {camera}"):
             record.message = f"camera {camera}: {record.message}"

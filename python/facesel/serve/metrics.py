@@ -33,9 +33,11 @@ class CameraCollector:
         self._cameras = cameras
 
     def describe(self):
+        """No fixed families: they depend on the cameras at scrape time."""
         return []  # families depend on the cameras at scrape time
 
     def collect(self):
+        """The metric families of every camera now (counters, gauges, per-stage seconds)."""
         cams = list(self._cameras())
         label = ["camera"]
 
@@ -119,6 +121,7 @@ class CameraCollector:
 
 
 def make_registry(cameras: Callable[[], list]) -> CollectorRegistry:
+    """A Prometheus registry holding one :class:`CameraCollector` over ``cameras()``."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(CameraCollector(cameras))
     return registry

@@ -194,10 +194,12 @@ class ScheduleGovernor:
 
     @property
     def every(self) -> int:
+        """The schedule's ``detect_every`` now."""
         return self.schedule.every
 
     @property
     def tiered(self) -> bool:
+        """Whether the governor has two-tier full-frame detection on now."""
         return self._tiered
 
     @property
@@ -237,6 +239,9 @@ class ScheduleGovernor:
 
     @property
     def needed_calm(self) -> int:
+        """Frames of slack needed before the next refinement: the finer schedule's own count
+        (grown by failed refinements), ``calm_frames`` when none is finer.
+        """
         finer = self._finer()
         return self.calm_frames if finer is None else self._needed.get(finer, self.calm_frames)
 

@@ -66,6 +66,7 @@ class BackgroundSealer:
 
     @property
     def sealed(self) -> int:
+        """Records sealed so far by the writer."""
         return self.sink.sealed
 
     def write(self, result) -> None:

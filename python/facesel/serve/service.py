@@ -58,6 +58,7 @@ class Service:
 
     @property
     def stopping(self) -> bool:
+        """Whether a stop was asked for."""
         return self._stop.is_set()
 
     def sealed_total(self) -> int:
@@ -66,11 +67,13 @@ class Service:
         return current + sum(int(counts.get("sealed", 0)) for counts in self._retired.values())
 
     def camera_list(self) -> list[Camera]:
+        """The cameras running now (a copy: a reload may change them meanwhile)."""
         with self._lock:
             return list(self.cameras.values())
 
     # -- life cycle ----------------------------------------------------------------------------
     def start(self) -> Service:
+        """Start the event bus, the status endpoint and every enabled camera; returns the service."""
         # Threads of all cameras share a few C heaps instead of each meeting one of its own (up
         # to 8 per core), which each kept freed frames: the largest part of an extra camera's memory.
         heap.limit_arenas(ARENAS)

@@ -62,6 +62,9 @@ def browser_refusal(bound_host: str, method: str, headers) -> str | None:
 
 
 def health_report(cameras: list) -> tuple[int, dict]:
+    """(HTTP status, body) of ``/healthz``: 200 and ``ok`` when every camera is up, 503 and
+    ``degraded`` with the names of those down otherwise.
+    """
     report = {cam.config.name: cam.health() for cam in cameras}
     down = sorted(name for name, info in report.items() if not info["up"])
     body = {"status": "ok" if not down else "degraded", "down": down, "cameras": report}
@@ -155,12 +158,15 @@ class StatusServer:
 
     @property
     def port(self) -> int:
+        """The port it listens on (the one chosen by the system when 0 was asked)."""
         return self._server.server_address[1]
 
     def start(self) -> StatusServer:
+        """Start serving in a thread of its own; returns the server."""
         self._thread.start()
         return self
 
     def close(self) -> None:
+        """Stop serving and close the listening socket."""
         self._server.shutdown()
         self._server.server_close()

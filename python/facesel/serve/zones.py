@@ -32,6 +32,9 @@ ZONE_KEYS = {"kind", "name", "points"}
 
 @dataclass(frozen=True)
 class Zone:
+    """One polygon of a camera's frame where faces are ignored (``ignore``) or the only places they
+    count (``only``)."""
+
     kind: str
     """``ignore`` or ``only``."""
     points: tuple
@@ -101,8 +104,8 @@ class ZoneMask:
         return cv2.bitwise_and(image, image, mask=self.mask(image.shape))
 
     def draw(self, image: np.ndarray, scale: float = 1.0) -> None:
-        """Draw the zones' outlines and names on ``image`` in place (ignore: red, only: green);
-        ``scale``: the image's size over the camera frame's (a shrunk view)."""
+        """Draw the zones' outlines and names on ``image`` ((H, W, 3) uint8 BGR) in place (ignore: red,
+        only: green); ``scale``: the image's size over the camera frame's (a shrunk view)."""
         for zone in self.zones:
             colour = (0, 0, 255) if zone.kind == "ignore" else (0, 200, 0)
             corners = _corners(zone, scale)

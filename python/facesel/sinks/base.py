@@ -16,11 +16,14 @@ class Sink(Protocol):
     vault's retention); ``close()`` once at the end, by whoever made the sink.
     """
 
-    def write(self, result) -> None: ...
+    def write(self, result) -> None:
+        """Take one closed track's :class:`facesel.select.tracklog.SelectedTrack` (each once, in order)."""
 
-    def tick(self, now: float) -> None: ...
+    def tick(self, now: float) -> None:
+        """Do timed work at ``now`` (the frame's timestamp, seconds); called once a frame."""
 
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """Finish: flush and release what the sink holds; called once, by whoever made it."""
 
 
 class CallbackSink:
@@ -32,12 +35,15 @@ class CallbackSink:
         self.function = function
 
     def write(self, result) -> None:
+        """Call ``function(result)``."""
         self.function(result)
 
     def tick(self, now: float) -> None:
+        """Nothing timed to do."""
         pass
 
     def close(self) -> None:
+        """Nothing to close."""
         pass
 
 

@@ -14,12 +14,15 @@ class PlaintextSink:
         self.writer = PlaintextWriter(folder)
 
     def write(self, result) -> None:
+        """Write the result's snapshot PNG (and top / clip files) and its line of ``tracks.jsonl``."""
         self.writer.write(result)
 
     def tick(self, now: float) -> None:
+        """Nothing timed to do."""
         pass
 
     def close(self) -> None:
+        """Close ``tracks.jsonl``."""
         self.writer.close()
 
 
@@ -31,10 +34,13 @@ class ReportSink:
         self.writer = ReportWriter(folder, with_faces=with_faces)
 
     def write(self, result) -> None:
+        """Plot the result's quality over time (and its crop strip with ``with_faces``)."""
         self.writer.write(result)
 
     def tick(self, now: float) -> None:
+        """Nothing timed to do."""
         pass
 
     def close(self) -> None:
+        """Nothing to close: each plot is written whole by :meth:`write`."""
         pass

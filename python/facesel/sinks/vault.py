@@ -21,10 +21,12 @@ class VaultSink:
         self.sealed = 0
 
     def write(self, result) -> None:
+        """Seal ``result`` into the vault at once (counted in ``sealed``)."""
         self.vault.seal(result)
         self.sealed += 1
 
     def tick(self, now: float) -> None:
+        """Run the vault's retention purge, when it has one (the vault rate-limits it)."""
         # Retention must also run while nobody walks past (no seal() to trigger it); the vault
         # rate-limits this itself, so calling it every frame is cheap.
         maybe_purge = getattr(self.vault, "maybe_purge", None)
@@ -32,5 +34,6 @@ class VaultSink:
             maybe_purge()
 
     def close(self) -> None:
+        """Close the vault when this sink owns it."""
         if self.owns:
             self.vault.close()

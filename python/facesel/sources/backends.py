@@ -169,6 +169,11 @@ class PyAVConnection:
         self._decoder.set_behind(behind)
 
     def read(self) -> tuple[np.ndarray | Unconverted, float | None]:
+        """The next decoded frame and its stream time in seconds (None when the stream has none): a
+        (H, W, 3) uint8 BGR array, or an :class:`Unconverted` picture with ``convert_on_take``.
+        StallError after ``stall_timeout`` without a frame, EndOfStream at the end, SourceError when the
+        stream breaks.
+        """
         import av
 
         # Packet by packet rather than through decode(): control comes back after every packet,
@@ -191,6 +196,7 @@ class PyAVConnection:
         return _image(frame, self.keep_picture, self.convert_on_take), stamp
 
     def close(self) -> None:
+        """Close the stream (errors while closing a broken one are ignored)."""
         try:
             self._container.close()
         except Exception:  # closing a broken connection must not mask why it broke
@@ -223,6 +229,9 @@ class OpenCVConnection:
         self.fps = float(rate) if rate and np.isfinite(rate) and 0 < rate < 1000 else None
 
     def read(self) -> tuple[np.ndarray, float | None]:
+        """The next (H, W, 3) uint8 BGR frame and None (OpenCV gives no stream time); SourceError when
+        no frame comes (OpenCV does not tell an ended stream from a broken one).
+        """
         ok, frame = self._capture.read()
         if not ok or frame is None:
             # OpenCV does not tell a closed stream from a broken one.
@@ -230,6 +239,7 @@ class OpenCVConnection:
         return refuse_large_frame(frame, self.max_frame_pixels, self._where), None
 
     def close(self) -> None:
+        """Release the capture."""
         self._capture.release()
 
 
@@ -277,6 +287,9 @@ class FileConnection:
         return capture
 
     def read(self) -> tuple[np.ndarray, float | None]:
+        """The next (H, W, 3) uint8 BGR frame and its time in seconds (growing across passes when
+        looping); EndOfStream at the end of a file that does not loop.
+        """
         ok, frame = self._capture.read()
         if not ok:
             if not self.loop:
@@ -293,6 +306,7 @@ class FileConnection:
         return refuse_large_frame(frame, self.max_frame_pixels, f"video file {self.path}"), self._last
 
     def close(self) -> None:
+        """Release the capture."""
         self._capture.release()
 
 
@@ -373,6 +387,10 @@ class PyAVFileConnection:
             raise SourceError(f"video file {self.path} broke: {err}{hint}") from None
 
     def read(self) -> tuple[np.ndarray, float | None]:
+        """The next frame ((H, W, 3) uint8 BGR, or :class:`Unconverted` with ``convert_on_take``)
+        and its time in seconds (growing across passes when looping); EndOfStream at the end of a file
+        that does not loop.
+        """
         picture = self._next()
         if picture is None:
             if not self.loop:
@@ -389,4 +407,5 @@ class PyAVFileConnection:
         return _image(picture, self.keep_picture, self.convert_on_take), self._last
 
     def close(self) -> None:
+        """Close the file."""
         self._container.close()

@@ -185,6 +185,7 @@ class StreamSource:
 
     # -- consumer side -------------------------------------------------------------------------
     def start(self) -> StreamSource:
+        """Start the reader thread (once; RuntimeError on a second call); returns the source."""
         if self._thread is not None:
             raise RuntimeError(f"source {self.name} was already started")
         self._start_time = self._clock()

@@ -16,6 +16,7 @@ MAX_KEY_FILE = 64 << 20  # no key file is near this; a bigger one is refused bef
 
 
 def b64(data: bytes) -> str:
+    """``data`` as standard base64 text (ASCII, padded): the form bytes take in every JSON file."""
     return base64.b64encode(data).decode("ascii")
 
 
@@ -33,6 +34,7 @@ def unb64(text: object, what: str, length: int | None = None) -> bytes:
 
 
 def canonical(obj: dict) -> bytes:
+    """The one byte form of ``obj`` that is signed or hashed: JSON, sorted keys, no spaces, UTF-8."""
     return json.dumps(obj, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 

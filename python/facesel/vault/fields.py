@@ -72,12 +72,14 @@ def identifier(value: object, name: str, where: str, error: type[Exception]) -> 
 
 
 def mapping(value: object, name: str, where: str, error: type[Exception]) -> dict:
+    """``value`` when it is a JSON object (dict); else ``error`` naming ``name`` in ``where``."""
     if not isinstance(value, dict):
         raise _fail(error, where, name, "a JSON object", value)
     return value
 
 
 def listing(value: object, name: str, where: str, error: type[Exception], max_len: int) -> list:
+    """``value`` when it is a list of at most ``max_len`` items; else ``error`` naming ``name`` in ``where``."""
     if not isinstance(value, list) or len(value) > max_len:
         raise _fail(error, where, name, f"a list of at most {max_len} items", value)
     return value

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from facesel.vault.errors import KeyMaterialError, RecordError
 from facesel.vault import fields
+from facesel.vault.encoding import canonical as _canonical
 from facesel.vault.fsutil import FileTooBigError, NotRegularFileError, atomic_write, read_regular
 from facesel.vault.keys import AuthorityPublic, check_extension
 from facesel.vault.record import MAX_RECORD, ParsedRecord, check_signature, parse_record
@@ -36,10 +37,6 @@ from facesel.vault.timeparse import format_time
 SEAL_TIME_TOLERANCE = 600.0
 
 FORMAT_VAULT = "facesel-vault"
-
-
-def _canonical(obj: dict) -> bytes:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 
 @dataclass(frozen=True)

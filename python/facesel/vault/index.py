@@ -45,6 +45,9 @@ _OBJECTS = {("table", "records", "records"), ("index", "sqlite_autoindex_records
 
 @dataclass(frozen=True)
 class IndexRow:
+    """One record's row in the vault's index: its plaintext header's fields (never the sender's
+    word: :meth:`from_header`), its size in bytes and the SHA-256 of its sealed bytes (hex).
+    """
     record_id: str
     camera_id: str
     epoch_id: int
@@ -58,11 +61,15 @@ class IndexRow:
 
     @classmethod
     def from_header(cls, header: dict, size: int, sha256: str) -> IndexRow:
+        """The row of a record whose checked plaintext ``header`` is given, ``size`` bytes long, with
+        hex digest ``sha256``.
+        """
         return cls(header["record_id"], header["camera_id"], header["epoch_id"], header["sealed_at"],
                    header["first_timestamp"], header["last_timestamp"], header["quality"], header["track_id"],
                    size, sha256)
 
     def to_dict(self) -> dict:
+        """The row as {column: value}, in :data:`COLUMNS` order."""
         return {c: getattr(self, c) for c in COLUMNS}
 
 
@@ -123,14 +130,17 @@ class Index:
             raise
 
     def close(self) -> None:
+        """Close the database connection."""
         self.db.close()
 
     def insert(self, row: IndexRow) -> None:
+        """Add ``row`` (its own committed transaction)."""
         with self._transaction():
             self.db.execute(f"INSERT INTO records ({','.join(COLUMNS)}) VALUES ({','.join('?' * len(COLUMNS))})",
                             tuple(getattr(row, c) for c in COLUMNS))
 
     def delete(self, record_id: str) -> None:
+        """Remove the row of ``record_id`` (its own committed transaction); no error when absent."""
         with self._transaction():
             self.db.execute("DELETE FROM records WHERE record_id = ?", (record_id,))
 
@@ -138,6 +148,7 @@ class Index:
         return _Tx(self.db)
 
     def ids(self) -> set[str]:
+        """Every record id the index holds."""
         return {r[0] for r in self.db.execute("SELECT record_id FROM records")}
 
     def rows(self, record_ids: list[str] | None = None, start: float | None = None, end: float | None = None,

@@ -119,9 +119,11 @@ class EpochKey:
     public_key: bytes
 
     def covers(self, t: float) -> bool:
+        """Whether time ``t`` (Unix seconds) lies in this epoch's window [not_before, not_after)."""
         return self.not_before <= t < self.not_after
 
     def to_dict(self) -> dict:
+        """The epoch as written in ``authority.pub`` (its public key in base64)."""
         return {"id": self.epoch_id, "not_before": self.not_before, "not_after": self.not_after,
                 "public_key": _b64(self.public_key)}
 
@@ -153,6 +155,7 @@ class AuthorityPublic:
         return fingerprint(self.signing_key)
 
     def camera_key(self, camera_id: str) -> bytes | None:
+        """The registered Ed25519 public key (32 bytes) of ``camera_id``, or None when not registered."""
         return dict(self.cameras).get(camera_id)
 
     def epoch_for(self, t: float) -> EpochKey:
@@ -173,6 +176,7 @@ class AuthorityPublic:
         )
 
     def epoch(self, epoch_id: int) -> EpochKey:
+        """The epoch with id ``epoch_id``; EpochUnavailableError when this file has none."""
         for epoch in self.epochs:
             if epoch.epoch_id == epoch_id:
                 return epoch
@@ -189,6 +193,7 @@ class AuthorityPublic:
         }
 
     def to_dict(self) -> dict:
+        """The file's contents: the signed fields and the signature (base64)."""
         return {**self._signed_dict(), "signature": _b64(self.signature)}
 
     def signed_by(self, signer) -> AuthorityPublic:
@@ -206,6 +211,7 @@ class AuthorityPublic:
                                    "(edited or forged authority file)")
 
     def save(self, path: Path) -> None:
+        """Write the signed file to ``path`` (0644, atomically); ValueError when it is unsigned."""
         if not self.signature:
             raise ValueError("authority.pub must be signed before it is saved")
         atomic_write(Path(path), json.dumps(self.to_dict(), indent=1).encode("utf-8"), mode=0o644)
@@ -248,6 +254,9 @@ class AuthorityPublic:
 
     @classmethod
     def load(cls, path: Path) -> AuthorityPublic:
+        """Read and check ``authority.pub`` at ``path`` (:meth:`from_dict`); KeyMaterialError for the
+        authority's folder given instead of its file.
+        """
         path = Path(path)
         if path.is_dir() and (path / "authority.pub").is_file():
             # Vault("vault/", "authority/") said "authority is a folder, not a regular file: not a
@@ -365,9 +374,11 @@ class Keystore:
         self.authority_id = self.meta["authority_id"]
 
     def epoch_path(self, epoch_id: int) -> Path:
+        """Where the wrapped secret of epoch ``epoch_id`` lives (``epoch-ID.key`` in the keystore)."""
         return self.path / f"epoch-{int(epoch_id)}.key"
 
     def epoch_ids(self) -> list[int]:
+        """The ids of the epochs whose wrapped secrets are still here (shredded ones are not), sorted."""
         ids = []
         for p in self.path.glob("epoch-*.key"):
             try:
@@ -377,6 +388,9 @@ class Keystore:
         return sorted(ids)
 
     def check_master(self, master: bytes) -> None:
+        """Raise KeyMaterialError unless ``master`` is this authority's master key (its commitment
+        matches the keystore's ``master_check``).
+        """
         if not secrets.compare_digest(master_commitment(master, self.authority_id), str(self.meta["master_check"])):
             raise KeyMaterialError(
                 "the shares do not reconstruct this authority's master key: a share is wrong, "
@@ -396,6 +410,9 @@ class Keystore:
         atomic_write(self.epoch_path(epoch.epoch_id), json.dumps(doc).encode("utf-8"))
 
     def unwrap(self, master: bytes, epoch_id: int) -> bytes:
+        """The X25519 secret key (32 bytes) of epoch ``epoch_id``, unwrapped with ``master``
+        (:meth:`read_epoch`).
+        """
         return self.read_epoch(master, epoch_id)[1]
 
     def read_epoch(self, master: bytes, epoch_id: int) -> tuple[EpochKey, bytes]:
@@ -459,6 +476,7 @@ class Keystore:
 
     @property
     def signing_public(self) -> bytes:
+        """The authority's Ed25519 public signing key (32 bytes), as the keystore records it."""
         return _unb64(self.meta.get("signing_public"), f"{self.path}: signing public key", 32)
 
     def shred(self, epoch_id: int) -> None:

@@ -314,6 +314,7 @@ class EpochSecrets:
         return self._secrets[epoch_id]
 
     def clear(self) -> None:
+        """Forget the unwrapped epoch secrets (at the end of an opening)."""
         self._secrets.clear()
 
 

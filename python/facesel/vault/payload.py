@@ -102,6 +102,7 @@ class OpenedSnapshot:
         return _decode(self.blobs["crop"], "crop")
 
     def clip(self) -> list[np.ndarray]:
+        """The clip's frames as (h, w, 3) uint8 BGR images, in order (empty when none was sealed)."""
         return [_decode(self.blobs[name], name) for name in sorted(self.blobs) if name.startswith("clip/")]
 
 

@@ -33,7 +33,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 import re
 import secrets
 import struct
@@ -43,7 +42,6 @@ import nacl.bindings as sodium
 import nacl.exceptions
 
 from facesel.vault.errors import RecordError
-from facesel.vault.fsutil import open_regular
 from facesel.vault.signing import verify_signature
 
 MAGIC = b"\x89FSV\r\n\x1a\n"
@@ -159,10 +157,12 @@ class ParsedRecord:
 
     @property
     def record_id(self) -> str:
+        """The record's id (32 hex characters), from its checked plaintext header."""
         return self.header["record_id"]
 
     @property
     def epoch_id(self) -> int:
+        """The epoch whose key sealed the record, from its checked plaintext header."""
         return self.header["epoch_id"]
 
 
@@ -207,27 +207,6 @@ def parse_record(data: bytes) -> ParsedRecord:
     offset = _PREFIX.size + header_len
     return ParsedRecord(header, data[:fixed], data[offset:offset + _EPK], data[offset + _EPK:offset + _EPK + _NONCE],
                         data[fixed:fixed + ct_len], data[fixed + ct_len:fixed + ct_len + _SIG])
-
-
-def read_header(path) -> dict:
-    """The header of the record file at ``path``, read without reading the rest (unauthenticated:
-    for decisions that :func:`check_signature` does not need to back, like retention)."""
-    fd = open_regular(path, os.O_RDONLY, follow=False)  # never waits on a FIFO or device
-    try:
-        head = os.read(fd, _PREFIX.size + MAX_HEADER)
-    finally:
-        os.close(fd)
-    if len(head) < _PREFIX.size:
-        raise RecordError(f"not a facesel record: {len(head)} bytes is too short")
-    magic, version, header_len = _PREFIX.unpack_from(head)
-    if magic != MAGIC or version != VERSION or header_len > MAX_HEADER or len(head) < _PREFIX.size + header_len:
-        raise RecordError("not a readable version-2 facesel record")
-    try:
-        header = json.loads(head[_PREFIX.size:_PREFIX.size + header_len].decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        raise RecordError("corrupt record: header is not valid UTF-8 JSON") from None
-    _validate_header(header)
-    return header
 
 
 def check_signature(record: ParsedRecord, camera_public: bytes | None) -> None:

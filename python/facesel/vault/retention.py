@@ -22,11 +22,6 @@ from facesel.vault.encoding import read_json
 from facesel.vault.keys import FORMAT_EPOCH, Keystore, epoch_from_file
 
 
-def record_expires_at(sealed_at: float, retention_seconds: float) -> float:
-    """Unix seconds after which a record sealed at ``sealed_at`` must be gone."""
-    return float(sealed_at) + float(retention_seconds)
-
-
 def epoch_shred_time(not_after: float, retention_seconds: float) -> float:
     """Unix seconds after which an epoch's secret must be destroyed."""
     return float(not_after) + float(retention_seconds)

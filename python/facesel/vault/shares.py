@@ -132,6 +132,9 @@ class ShareFile:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> ShareFile:
+        """Read a share file and check its fields (authority id, threshold, shares, index, protected);
+        the share itself is read by :meth:`secret`.
+        """
         path = Path(path)
         if not path.exists() and not path.is_symlink():  # anything else: read_json says what it is
             raise FileNotFoundError(f"share file not found: {path}")
@@ -147,13 +150,19 @@ class ShareFile:
 
     @property
     def index(self) -> int:
+        """The share's x coordinate (1 to ``shares``)."""
         return int(self.doc["index"])
 
     @property
     def protected(self) -> bool:
+        """Whether the share is sealed under a passphrase."""
         return bool(self.doc["protected"])
 
     def secret(self, passphrase: bytes | None = None) -> bytes:
+        """The 32-byte share: checked against its checksum, or decrypted with ``passphrase`` when
+        protected (the file's Argon2id cost is bounded first). KeyMaterialError for a corrupt file, a
+        missing or wrong passphrase.
+        """
         doc = self.doc
         if not self.protected:
             share = _unb64(doc.get("share"), f"{self.path}: share", 32)

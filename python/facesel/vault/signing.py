@@ -49,6 +49,9 @@ def check_camera_id(value: object) -> str:
 
 
 def check_fingerprint(value: object, name: str = "authority fingerprint") -> str:
+    """``value`` as a 64-character lower-case hex fingerprint (spaces trimmed); ValueError naming
+    ``name`` otherwise.
+    """
     text = str(value).strip().lower()
     if not FINGERPRINT.match(text):
         raise ValueError(f"{name} must be 64 hex characters (as printed by 'facesel authority init'), got {value!r}")
@@ -76,9 +79,11 @@ class Signer:
 
     @property
     def public_key(self) -> bytes:
+        """The Ed25519 public key (32 bytes) that verifies this signer's signatures."""
         return bytes(self.key.verify_key)
 
     def sign(self, message: bytes) -> bytes:
+        """The Ed25519 signature (64 bytes) of ``message``."""
         return bytes(self.key.sign(bytes(message)).signature)
 
 
@@ -111,6 +116,7 @@ class CameraPublic:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> CameraPublic:
+        """Read ``camera.pub`` (or that file in the folder ``path``); KeyMaterialError when malformed."""
         path, doc, camera_id = _camera_doc(path, "camera.pub", FORMAT_CAMERA_PUB, "camera public key file")
         return cls(camera_id, unb64(doc.get("public_key"), f"{path}: public key", 32))
 
@@ -126,10 +132,12 @@ class CameraKey:
 
     @property
     def public(self) -> CameraPublic:
+        """The camera's public identity (what the authority registers)."""
         return CameraPublic(self.camera_id, bytes(self.key.verify_key))
 
     @property
     def signer(self) -> Signer:
+        """The :class:`Signer` of this camera (``camera:<id>``), for its log entries and records."""
         return Signer(f"camera:{self.camera_id}", self.key)
 
     @classmethod

@@ -1,0 +1,101 @@
+"""The switch cues' settings (:class:`SwitchRule`) and the measured grey-level thresholds of the
+still-picture cue (a pasted logo or photograph: :mod:`facesel.track`, :mod:`facesel.select.evidence`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from facesel.setting_checks import check_at_least
+
+STILL_GREY = 2.0
+"""Mean absolute grey difference (0-255) of the pixels under a box between two frames below
+which they did not change: compression noise on a pasted logo (measured: docs/persons.md);
+a living face blinks, talks and sways."""
+LIVE_GREY = 1.0
+"""Mean absolute grey difference (0-255) of the pixels under a box between two observations at
+which what it shows moved: a face pasted into a video changed by at most 1.93 on any step, and on
+at most 2.9 % of its steps by 1 or more (still scenes, docs/persons.md); a person sitting still
+before a webcam or a plain wall changed by 1 or more on 26-85 % of them (blinks, lips, breath)."""
+SCENE_MOVES = 1.0
+"""... counted only on frames whose thumbnail changed by at least this (mean absolute grey
+difference) and by 4 times the box's change: a still box in a still scene (a calm speaker before
+a plain wall: box 0.5-1.1, frame 0.2-0.7 on LivePortrait's clips) says nothing."""
+
+
+@dataclass(frozen=True)
+class SwitchRule:
+    """Thresholds of the switch cues (``docs/persons.md`` gives how each was measured).
+
+    A cue that fires splits the track at once (the new segment must be confirmed again); except at
+    a scene cut, the split is then **verified** on the new segment's first ``confirm``
+    observations: when their colours are back near the old segment's (a hand passed in front of
+    the collar, a head turned for an instant) the split is withdrawn and the finaliser re-links
+    the two segments; otherwise it stands.
+
+    Attributes
+    ----------
+    cut : float
+        Mean absolute grey difference (0-255) of two consecutive frames' thumbnails above which
+        the frame is a scene cut, if it is also ``cut_ratio`` times the median difference of the
+        last ``cut_window`` frames (a shaking hand-held camera changes every frame; a cut is a
+        spike); 0 turns the cut cue off.
+    cut_ratio : float
+    cut_window : int
+    fade : float
+        Mean absolute grey difference of the thumbnail to the one ``fade_span`` frames back above
+        which the frame ends a **fade** (a cross-fade, a dissolve), if it is also ``fade_ratio``
+        times the median of the last ``cut_window`` such differences; 0 turns the fade cue off.
+        A track under a fade is split like one under a cut, its colours compared with those
+        ``fade_span`` observations back (before the fade began). After a cut or a fade no other
+        fires for ``fade_span`` frames (the same change seen again as the window slides).
+    fade_span : int
+    fade_ratio : float
+    cut_appearance : float
+        After a cut or a fade, a track whose next box's colours are at least this far from the track's
+        (histogram distance) is split, unverified; one that still sees the same thing (a jump
+        cut of a speaker) is kept whole, and so is a track with no colours (a face under
+        ``min_side``, or in a crowd): nothing says that the scene changed under it.
+    max_size_jump : float
+        Largest ratio (larger over smaller) of the box size (sqrt(w * h)) to the track's last.
+    max_aspect_jump : float
+        Largest ratio of the box's width-to-height ratio to the track's last.
+    appearance : float
+        Histogram distance (1 - intersection, in [0, 1]; the larger of the face's and the band's)
+        from the colours ``history`` observations back above which the track is split.
+    history : int
+        Observations back that the colours are compared with (a fade of a few frames is a jump
+        over this span; one frame's difference is not).
+    confirm : int
+        Observations of the new segment on which a split is verified.
+    confirm_appearance : float
+        The split stands when the median distance of those observations to the old colours is
+        above this.
+    min_side : float
+        Faces smaller than this (pixels, the box's shorter side) get no colour cues: a 12 x 12
+        grid over a face of 32-35 pixels reads mostly compression blocks and hair, and OTB Girl's
+        turning head moved its histograms by 0.64 (a genuine track split).
+    """
+
+    cut: float = 15.0
+    cut_ratio: float = 3.0
+    cut_window: int = 10
+    fade: float = 15.0
+    fade_span: int = 6
+    fade_ratio: float = 3.0
+    cut_appearance: float = 0.1
+    max_size_jump: float = 2.0
+    max_aspect_jump: float = 2.0
+    appearance: float = 0.6
+    history: int = 4
+    confirm: int = 5
+    confirm_appearance: float = 0.6
+    min_side: float = 40.0
+
+    def __post_init__(self) -> None:
+        check_at_least(self, ("cut", "fade", "cut_appearance", "appearance", "confirm_appearance", "min_side"), 0)
+        check_at_least(self, ("max_size_jump", "max_aspect_jump", "cut_ratio", "fade_ratio"), 1, finite=False)
+        for name in ("history", "confirm", "cut_window", "fade_span"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be an int >= 1, got {value!r}")

@@ -1,0 +1,160 @@
+"""Scene changes under the tracks: a **cut** (one frame's grey thumbnail against the last one's)
+or a **fade** (against the one ``fade_span`` frames back), each only as a spike over the recent
+median of the same difference and only when it stands once the camera's own motion is taken out.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from facesel import _core
+from facesel.track_cues.rule import SwitchRule
+from facesel.track_cues.sampling import _gather, _sum
+
+_CORE_TAKE = getattr(_core, "take_levels", None)
+_CORE_MEAN_LEVEL = getattr(_core, "mean_level", None)
+_THUMB = (48, 27)
+"""(width, height) of the scene-change cues' grey thumbnail (:func:`thumbnail`)."""
+MOVE_REACH = 3
+"""Thumbnail cells (of 48 x 27: about 6 % of the frame) a camera may move between the frames a
+scene change compares without it counting as a change."""
+BASELINE = 3
+"""Differences seen before a scene change may fire (the median of fewer is no baseline)."""
+REPEATED = 0.5
+"""Mean absolute grey difference of a frame's thumbnail to the last one's under which the frame
+repeats the last (compression noise only): such frames are left out of the scene-change cues."""
+
+
+def _median(values) -> float:
+    """``statistics.median`` of a few floats (the same value: the middle one, or the mean of the
+    two middle ones), without its type checks."""
+    ordered = sorted(values)
+    half = len(ordered) // 2
+    return ordered[half] if len(ordered) % 2 else (ordered[half - 1] + ordered[half]) / 2
+
+
+class SceneChange:
+    """Whether the whole picture changed under the tracks, frame by frame: a **cut** (this
+    frame's thumbnail against the last one's) or a **fade** (against the one ``fade_span`` frames
+    back), each only as a spike over the recent median of the same difference (a hand-held camera
+    or a waving signer changes every frame; a cut or a fade is a change far above that).
+
+    Parameters
+    ----------
+    rule : SwitchRule
+    """
+
+    def __init__(self, rule: SwitchRule):
+        from collections import deque
+
+        self.rule = rule
+        self._thumbs: deque = deque(maxlen=rule.fade_span + 1)
+        self._diffs: deque = deque(maxlen=rule.cut_window)  # recent one-frame differences
+        self._spans: deque = deque(maxlen=rule.cut_window)  # recent fade_span-frame differences
+        self._quiet = 0  # frames left during which no change fires (one just did)
+        self.frame_change = 0.0
+        """Mean absolute grey difference of the last frame's thumbnail to the one before."""
+
+    def reset(self) -> None:
+        """Forget the frames seen and the baselines (at the end of a source, or when a frame of
+        another size arrives)."""
+        self._thumbs.clear()
+        self._diffs.clear()
+        self._spans.clear()
+        self._quiet = 0
+
+    def update(self, frame: np.ndarray) -> tuple[str | None, float]:
+        """("cut" | "fade" | None, the difference that fired or 0) for ``frame`` (H, W[, 3]) uint8."""
+        rule = self.rule
+        thumb = thumbnail(frame)
+        if self._thumbs and self._thumbs[-1].shape != thumb.shape:
+            self.reset()
+        if self._thumbs:
+            diff = _mean_level(thumb, self._thumbs[-1])
+            self.frame_change = diff
+            if diff < REPEATED:
+                # A repeated frame (a stream at a lower rate than its container's, a duplicate
+                # for a dropped frame): it says nothing about how much the picture usually
+                # changes, and the median of a clip with every other frame repeated would be ~0.
+                return None, 0.0
+        self._thumbs.append(thumb)
+        if len(self._thumbs) < 2:
+            return None, 0.0
+        usual = _median(self._diffs) if self._diffs else 0.0  # 10 floats: cheaper than numpy
+        self._diffs.append(diff)
+        span = -1.0
+        if rule.fade > 0 and len(self._thumbs) == self._thumbs.maxlen:
+            span = _mean_level(thumb, self._thumbs[0])
+            usual_span = _median(self._spans) if self._spans else 0.0
+            self._spans.append(span)
+        if self._quiet > 0:
+            self._quiet -= 1
+            return None, 0.0
+        kind, value = None, 0.0
+        # A candidate must stand also once the camera's own motion is taken out (the best of
+        # small shifts of one thumbnail over the other): a hand-held camera whipped round moves
+        # the picture, a cut or a fade replaces it. Computed only for candidates (rare).
+        # a spike needs a baseline: the first few frames' differences are that baseline
+        if (rule.cut > 0 and len(self._diffs) > BASELINE and diff > rule.cut and diff > rule.cut_ratio * usual
+                and moved_difference(thumb, self._thumbs[-2]) > max(rule.cut, rule.cut_ratio * usual)):
+            kind, value = "cut", diff
+        elif (span > rule.fade and len(self._spans) > BASELINE and span > rule.fade_ratio * usual_span
+              and moved_difference(thumb, self._thumbs[0]) > max(rule.fade, rule.fade_ratio * usual_span)):
+            kind, value = "fade", span
+        if kind is not None:
+            self._quiet = rule.fade_span
+        return kind, value
+
+
+def _mean_level(a: np.ndarray, b: np.ndarray) -> float:
+    """``float(np.abs(a - b).mean())`` of two float32 thumbnails of whole grey levels: their sum
+    is exact in float32 (at most 1,296 x 255), so dividing it by the count as ``mean`` does gives
+    the same value, without ``mean``'s Python (in the C++ core, ``_core.mean_level``, when the
+    thumbnails are C-contiguous float32: one call instead of four; :func:`_mean_level_numpy`)."""
+    if _CORE_MEAN_LEVEL is not None and a.dtype == b.dtype == np.float32 and a.shape == b.shape \
+            and a.flags.c_contiguous and b.flags.c_contiguous:
+        return _CORE_MEAN_LEVEL(a, b)
+    return _mean_level_numpy(a, b)
+
+
+def _mean_level_numpy(a: np.ndarray, b: np.ndarray) -> float:
+    """:func:`_mean_level` in numpy: the definition the core's is checked against."""
+    return float(_sum(np.abs(a - b), None) / np.float32(a.size))
+
+
+def moved_difference(a: np.ndarray, b: np.ndarray, reach: int = MOVE_REACH) -> float:
+    """The smallest mean absolute difference of two (H, W) thumbnails over shifts of one against
+    the other by up to ``reach`` cells each way (their overlap only): what is left of the change
+    once a camera pan or shake is taken out."""
+    h, w = a.shape
+    best = np.inf
+    for dy in range(-reach, reach + 1):
+        for dx in range(-reach, reach + 1):
+            pa = a[max(0, dy):h + min(0, dy), max(0, dx):w + min(0, dx)]
+            pb = b[max(0, -dy):h + min(0, -dy), max(0, -dx):w + min(0, -dx)]
+            best = min(best, float(np.abs(pa - pb).mean()))
+    return best
+
+
+_THUMB_INDEX: dict = {}  # frame (h, w) -> rows, cols of the thumbnail's samples, their flat byte indices (colour, grey)
+
+
+def thumbnail(frame: np.ndarray) -> np.ndarray:
+    """(27, 48) float32 grey levels of ``frame`` (its green channel, near enough to grey) sampled
+    on a fixed grid (no filtering: a cut moves the mean difference by tens of grey levels,
+    sampling noise by a few)."""
+    h, w = frame.shape[:2]
+    index = _THUMB_INDEX.get((h, w))
+    if index is None:
+        ys = np.linspace(0, h - 1, _THUMB[1]).astype(np.intp)
+        xs = np.linspace(0, w - 1, _THUMB[0]).astype(np.intp)
+        rows, cols = ys[:, None], xs[None, :]
+        flat = rows * w + cols
+        # the flat index of each sample's grey byte in a contiguous frame, made once per shape
+        index = _THUMB_INDEX[(h, w)] = (rows, cols, flat * 3 + 1, flat)
+    rows, cols, colour_bytes, grey_bytes = index
+    if not frame.flags.c_contiguous or (frame.ndim == 3 and frame.shape[2] != 3):
+        return _gather(frame, rows, cols, 1 if frame.ndim == 3 else None).astype(np.float32)
+    if _CORE_TAKE is not None and frame.dtype == np.uint8:  # one call instead of a take and a cast
+        return _CORE_TAKE(frame, colour_bytes if frame.ndim == 3 else grey_bytes)
+    return frame.reshape(-1).take(colour_bytes if frame.ndim == 3 else grey_bytes).astype(np.float32)
