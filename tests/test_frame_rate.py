@@ -127,6 +127,19 @@ def test_a_rate_learned_before_the_first_frame_holds_the_limits_and_is_refused_a
     assert off.hold_limits_at(10.0) is False and off.track_limits == {"max_age": 10, "min_hits": 3}
 
 
+def test_a_rate_beyond_a_float_is_refused_naming_fps():
+    """Review 17b: ``hold_limits_at(10**400)`` and ``PipelineConfig(fps=10**400)`` raised
+    OverflowError ("int too large to convert to float"), naming no setting."""
+    selector = Selector(_Replay(set()), LaplacianVarianceScorer(), finalise=False)
+    with pytest.raises(ValueError, match=r"fps must be a finite number >= 0 or None, got 1000000"):
+        selector.hold_limits_at(10**400)
+    assert selector.track_limits == {"max_age": 10, "min_hits": 3}
+    with pytest.raises(ValueError, match=r"fps must be finite, got 1000000"):
+        PipelineConfig(fps=10**400)
+    with pytest.raises(ValueError, match=r"max_age must be in \[0, 10000\], got 1000000"):
+        PipelineConfig(max_age=10**400)  # a whole number, refused by its range
+
+
 def _crossing_tracker_joins(limits_in_seconds: bool) -> tuple[int, int]:  # about 10 s
     """(tracker-level wrong joins, walkers tracked) on the first LivePortrait crossing crowd (walk
     0) fed at every 3rd frame (8.3 fps): joins of one track holding two walkers' boxes."""

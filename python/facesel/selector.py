@@ -116,6 +116,14 @@ def _unpack(item) -> tuple:
     return frame, stamp, int(dropped)
 
 
+def _finite(value) -> bool:
+    """math.isfinite, False for an int beyond a float's range (10**400 raised OverflowError)."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
 class Selector:
     """Video frames in, one best snapshot per person out.
 
@@ -198,7 +206,7 @@ class Selector:
         limits, and a new tracker would count its track ids from 1 again. It may be called from
         the thread that iterates a :meth:`run`'s frames, before it hands the first one on."""
         if fps is not None and (isinstance(fps, bool) or not isinstance(fps, (int, float, np.number))
-                                or not math.isfinite(fps) or fps < 0):
+                                or not _finite(fps) or fps < 0):
             raise ValueError(f"fps must be a finite number >= 0 or None, got {fps!r}")
         if self._frame_index > 0:
             raise RuntimeError(f"Selector.hold_limits_at({fps!r}) called after {self._frame_index} frames: the "
