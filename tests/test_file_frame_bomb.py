@@ -98,6 +98,24 @@ def test_the_bound_is_a_setting(bomb_png, bomb_video):
         facesel.video.open_source(bomb_video, max_frame_pixels=0)
 
 
+def test_the_bound_may_be_a_numpy_integer(bomb_png, bomb_video):
+    """Review 17b: ``max_frame_pixels=np.int64(...)`` (a size computed with numpy) was refused as
+    "must be a whole number of pixels ..., got np.int64(...)"; a numpy float or bool still is."""
+    from facesel.sources import make_source
+    from facesel.sources.frame_limit import check_max_frame_pixels
+
+    raised = np.int64(SIDE[0] * SIDE[1])
+    assert type(check_max_frame_pixels(raised)) is int
+    assert facesel.faceset.read_image(bomb_png, max_frame_pixels=raised).shape == (SIDE[1], SIDE[0], 3)
+    assert len(list(facesel.video.open_source(bomb_video, max_frame_pixels=raised))) == 2
+    with pytest.raises(ValueError, match=r"more than max_frame_pixels = 307200"):
+        facesel.faceset.read_image(bomb_png, max_frame_pixels=np.int32(640 * 480))
+    make_source(str(bomb_video), max_frame_pixels=np.uint32(640 * 480))  # built, not opened: the setting is taken
+    for bad in (np.float64(1e6), np.bool_(True), np.int64(0), np.int64(2**31)):
+        with pytest.raises(ValueError, match="max_frame_pixels must be a whole number"):
+            facesel.video.open_source(bomb_video, max_frame_pixels=bad)
+
+
 def test_score_names_the_file_and_takes_the_flag(bomb_png, tmp_path):
     def score(*args):
         return subprocess.run([sys.executable, "-m", "facesel", "score", *args], capture_output=True, text=True,

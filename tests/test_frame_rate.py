@@ -127,6 +127,37 @@ def test_a_rate_learned_before_the_first_frame_holds_the_limits_and_is_refused_a
     assert off.hold_limits_at(10.0) is False and off.track_limits == {"max_age": 10, "min_hits": 3}
 
 
+def test_a_rate_beyond_a_float_is_refused_naming_fps():
+    """Review 17b: ``hold_limits_at(10**400)`` and ``PipelineConfig(fps=10**400)`` raised
+    OverflowError ("int too large to convert to float"), naming no setting."""
+    selector = Selector(_Replay(set()), LaplacianVarianceScorer(), finalise=False)
+    with pytest.raises(ValueError, match=r"fps must be a finite number >= 0 or None, got 1000000"):
+        selector.hold_limits_at(10**400)
+    assert selector.track_limits == {"max_age": 10, "min_hits": 3}
+    with pytest.raises(ValueError, match=r"fps must be finite, got 1000000"):
+        PipelineConfig(fps=10**400)
+    with pytest.raises(ValueError, match=r"max_age must be in \[0, 10000\], got 1000000"):
+        PipelineConfig(max_age=10**400)  # a whole number, refused by its range
+
+
+def test_held_in_seconds_and_feed_refuse_what_is_no_rate_nor_time():
+    """Review 17b: ``held_in_seconds(config, "10")`` was taken as 10 fps (and ``"abc"`` failed in
+    float()), and ``feed(frame, timestamp=10**400)`` raised OverflowError naming nothing."""
+    from facesel.select.hedging import HedgeRule
+
+    config = PipelineConfig()
+    for bad in ("10", "abc", float("nan"), -1.0, True, 10**400):
+        with pytest.raises(ValueError, match="fps must be a finite number >= 0 or None"):
+            held_in_seconds(config, bad)
+    assert held_in_seconds(config, np.float32(10.0)).max_age == held_in_seconds(config, 10).max_age == 4
+    selector = Selector(_Replay(set()), LaplacianVarianceScorer(), finalise=False)
+    with pytest.raises(ValueError, match="timestamp must be a finite number or None, got 1000"):
+        selector.feed(np.zeros((120, 160, 3), np.uint8), timestamp=10**400)
+    assert selector.frame_index == 0
+    with pytest.raises(ValueError, match="colour must be a finite number >= 0 or None, got 1000"):
+        HedgeRule(colour=10**400)  # the rules' shared check (setting_checks): was numpy's TypeError
+
+
 def _crossing_tracker_joins(limits_in_seconds: bool) -> tuple[int, int]:  # about 10 s
     """(tracker-level wrong joins, walkers tracked) on the first LivePortrait crossing crowd (walk
     0) fed at every 3rd frame (8.3 fps): joins of one track holding two walkers' boxes."""

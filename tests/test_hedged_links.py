@@ -131,6 +131,21 @@ def test_settings_are_validated_naming_the_field(field, value):
         HedgeRule(**{field: value})
 
 
+def test_numpy_numbers_are_taken_as_numbers():
+    """Review 17b: ``HedgeRule(crowd=np.int64(3))`` was refused as "crowd must be an integer >= 1",
+    and ``colour=np.float32(0.6)`` as "not a finite number", while np.float64 passed."""
+    import numpy as np
+
+    rule = HedgeRule(colour=np.float32(0.5), position=np.float64(0.25), gap=np.float16(0.5), crowd=np.int64(3))
+    assert (rule.colour, rule.position, rule.gap, rule.crowd) == (0.5, 0.25, 0.5, 3)
+    assert type(rule.colour) is float and type(rule.crowd) is int
+    assert rule == HedgeRule(colour=0.5, position=0.25, gap=0.5, crowd=3)
+    for field, value in (("crowd", np.float64(2.0)), ("crowd", np.bool_(True)), ("colour", np.float32("nan")),
+                         ("gap", np.int64(0))):
+        with pytest.raises(ValueError, match=field):
+            HedgeRule(**{field: value})
+
+
 def test_the_finaliser_checks_the_hedge_type():
     with pytest.raises(TypeError, match="hedge"):
         Finaliser(hedge={"colour": 0.6})

@@ -229,7 +229,11 @@ def _check(f, value) -> None:
     kind = numbers.Integral if isinstance(f.default, int) else numbers.Real
     if isinstance(value, bool) or not isinstance(value, kind):
         raise TypeError(f"{f.name} must be {'an integer' if kind is numbers.Integral else 'a number'}, got {value!r}")
-    if not math.isfinite(value):
+    try:
+        finite = math.isfinite(value)
+    except OverflowError:  # an int beyond a float's range (10**400): whole, but no number of frames per second
+        finite = kind is numbers.Integral
+    if not finite:
         raise ValueError(f"{f.name} must be finite, got {value!r}")
     # The stages check these again (the C++ tracker, the region search, the crop store) but only once
     # a Selector is built: here a bad value is refused by `facesel serve --check` and by the flags.

@@ -13,6 +13,10 @@ measured at give the same tracks as before.
 
 from __future__ import annotations
 
+import numpy as np
+
+from facesel.setting_checks import is_finite
+
 REFERENCE_FPS = 25.0
 """Frame rate at which the frame counts below were measured (the arcade, OTB Girl, the crowds)."""
 
@@ -23,6 +27,14 @@ detection, and one detection must not make a track (a single false box would). I
 the next full-frame detection can find it again (a 6 fps clip of the shared data, whose second
 person the detector finds on one frame in 2-4: at ``max_age`` 2 his track ended between
 detections and his snapshot was lost; at 4 it is kept)."""
+
+
+def check_rate(fps) -> None:
+    """ValueError naming ``fps`` unless it is None or a finite number >= 0 (int, float or numpy's;
+    never a bool or a string: ``held_in_seconds(config, "10")`` was taken as 10 fps)."""
+    if fps is not None and (isinstance(fps, bool) or not isinstance(fps, (int, float, np.number))
+                            or not is_finite(fps) or fps < 0):
+        raise ValueError(f"fps must be a finite number >= 0 or None, got {fps!r}")
 
 
 def held_frames(frames: int, fps: float, floor: int) -> int:
@@ -38,6 +50,7 @@ def held_in_seconds(config, fps: float | None = None):
     (``max_age`` at least ``detect_every`` in sparse mode) held to its seconds at the stream's
     frame rate ``fps`` (default ``config.fps``; 0 or None: unknown, nothing changes); ``config``
     itself when ``limits_in_seconds`` is off or nothing changes."""
+    check_rate(fps)
     rate = config.fps if fps is None else fps
     if not getattr(config, "limits_in_seconds", True) or not rate:
         return config

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import atexit
 import logging
-import math
 import threading
 import time
 import weakref
@@ -24,13 +23,14 @@ import numpy as np
 from facesel.config import PipelineConfig
 from facesel.detect.base import check_frame
 from facesel.detect.stage import DetectStage, Planned
-from facesel.frame_rate import held_in_seconds
+from facesel.frame_rate import check_rate, held_in_seconds
 from facesel.live import LatestFrames, is_live
 from facesel.pipeline import run_staged
 from facesel.select.finalise import Finaliser  # persons (issue 12)
 from facesel.select.post_close import check_post_close
 from facesel.select.stage import Packet, ScoreStage
 from facesel.select.view import FrameView
+from facesel.setting_checks import is_finite
 from facesel.sinks.base import check_sinks
 from facesel.timing import StageTimer
 from facesel.track import TrackStage
@@ -197,9 +197,7 @@ class Selector:
         Only before the first frame (RuntimeError after): the open tracks were counted in the old
         limits, and a new tracker would count its track ids from 1 again. It may be called from
         the thread that iterates a :meth:`run`'s frames, before it hands the first one on."""
-        if fps is not None and (isinstance(fps, bool) or not isinstance(fps, (int, float, np.number))
-                                or not math.isfinite(fps) or fps < 0):
-            raise ValueError(f"fps must be a finite number >= 0 or None, got {fps!r}")
+        check_rate(fps)
         if self._frame_index > 0:
             raise RuntimeError(f"Selector.hold_limits_at({fps!r}) called after {self._frame_index} frames: the "
                                "tracker's limits can only change before the first frame (build the Selector with "
@@ -453,7 +451,7 @@ class Selector:
 
     def _stamp(self, timestamp) -> float:
         if timestamp is not None:
-            if isinstance(timestamp, bool) or not isinstance(timestamp, (int, float, np.number)) or not math.isfinite(timestamp):
+            if isinstance(timestamp, bool) or not isinstance(timestamp, (int, float, np.number)) or not is_finite(timestamp):
                 raise ValueError(f"timestamp must be a finite number or None, got {timestamp!r}")
             return float(timestamp)
         if self.config.fps > 0:

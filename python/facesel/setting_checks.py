@@ -8,7 +8,18 @@ a command line, so the error is what its author reads).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+
+
+def is_finite(value) -> bool:
+    """``math.isfinite(value)``, but False (not OverflowError) for an int beyond a float's range:
+    10**400 is no finite number of seconds, frames per second or fractions (review 17b)."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 def check_at_least(rule, names: tuple[str, ...], low: float, *, finite: bool = True, or_none: bool = False) -> None:
@@ -24,6 +35,6 @@ def check_at_least(rule, names: tuple[str, ...], low: float, *, finite: bool = T
         if or_none and value is None:
             continue
         if (isinstance(value, bool) or not isinstance(value, (int, float))
-                or (finite and not np.isfinite(value)) or not value >= low):
+                or (finite and not is_finite(value)) or not value >= low):
             kind = "a finite number" if finite else "a number"
             raise ValueError(f"{name} must be {kind} >= {low}{' or None' if or_none else ''}, got {value!r}")

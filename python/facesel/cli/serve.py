@@ -74,6 +74,21 @@ def _ask(args: argparse.Namespace) -> int:
     return 0 if all(cam["up"] for cam in body["cameras"].values()) else EXIT_DEGRADED
 
 
+# What a new user looks for in --help (review 17b): the file's keys, listed here rather than read
+# from facesel.serve.config (which imports the pipeline: every facesel command builds this
+# parser); tests/test_serve_help.py fails when a camera key is missing from this text.
+CONFIG_KEYS_HELP = (
+    "config keys (docs/serve.md, 'Every key and its default'): [serve] listen, log_format, log_level, "
+    "shutdown_timeout, view, mqtt, webhook; [cameras.NAME] (and [defaults], but for source, vault, camera_key, "
+    "camera_id and zones) source, vault, authority, camera_key, camera_id, enabled, loop, realtime, live, backend, open_timeout, read_timeout, stall_timeout, "
+    "reconnect_max_delay, buffer_frames, flush_buffer_frames, cap_buffer_frames, max_frame_pixels (largest frame "
+    "decoded, default 33177600), convert_on_take, skip_when_behind, shrink_in_decoder, skip_loop_filter, "
+    "seal_in_background, stagger_detection, coarsen_detection, max_detect_every, coarsen_with_tiers, "
+    "refine_backoff, settle_coarsening, retention_hours, retention_reason, zones; [cameras.NAME.pipeline] "
+    "facesel run's settings (limits_in_seconds: max_age and min_hits held to their seconds below 25 fps; "
+    "fps and thumbnails excepted: a camera takes its source's rate) and scorer. 'serve --check' checks them all.")
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``facesel serve`` to ``subparsers``."""
     p = subparsers.add_parser(
@@ -83,6 +98,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Run N cameras in one process (one pipeline and vault each). SIGTERM/SIGINT seal the "
         "open tracks and exit; SIGHUP or 'facesel serve reload' reloads the config; 'facesel serve status' "
         "shows each camera. See the README's 'Running cameras' section.",
+        epilog=CONFIG_KEYS_HELP,
     )
     p.add_argument("action", nargs="?", choices=("run", "status", "reload"), default="run",
                    help="run the service (default), or ask the running one for its status or to reload its "

@@ -19,7 +19,10 @@ times and coarse colour histograms, no identity. Only short links (gap up to
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
+
+import numpy as np
 
 from facesel.setting_checks import check_at_least
 
@@ -61,6 +64,13 @@ class HedgeRule:
     crowd: int | None = None
 
     def __post_init__(self) -> None:
+        # numpy's scalars (a margin read off a quantile, a count off an array) are numbers too: held
+        # as Python's own, so np.int64(3) is no longer refused as "not an integer" (review 17b)
+        for name, kind, plain in (("colour", numbers.Real, float), ("position", numbers.Real, float),
+                                  ("gap", numbers.Real, float), ("crowd", numbers.Integral, int)):
+            value = getattr(self, name)
+            if isinstance(value, np.generic) and isinstance(value, kind) and not isinstance(value, np.bool_):
+                object.__setattr__(self, name, plain(value))
         for name in ("colour", "position", "gap"):
             value = getattr(self, name)
             check_at_least(self, (name,), 0, or_none=True)

@@ -132,7 +132,7 @@ def make_source(target, *, loop: bool = False, live: bool | None = None, backend
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
     check_skip_loop_filter(skip_loop_filter)
-    check_max_frame_pixels(max_frame_pixels)
+    max_frame_pixels = check_max_frame_pixels(max_frame_pixels)
     bound = {"max_frame_pixels": max_frame_pixels}
     for name, value in (("open_timeout", open_timeout), ("read_timeout", read_timeout),
                         ("stall_timeout", stall_timeout)):

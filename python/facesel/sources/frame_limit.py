@@ -24,6 +24,7 @@ raises or lowers it.
 from __future__ import annotations
 
 import errno
+import numbers
 import re
 import warnings
 
@@ -35,11 +36,12 @@ _PILLOW_MAX = 2 * 89_478_485  # Pillow's DecompressionBombError bound, which hid
 
 
 def check_max_frame_pixels(value, name: str = "max_frame_pixels") -> int:
-    """``value`` when it is a whole number of pixels in 1 .. 2**31 - 1; otherwise ValueError naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= _FFMPEG_MAX:
+    """``value`` as an int when it is a whole number of pixels in 1 .. 2**31 - 1 (numpy's integers
+    too: ``np.int64(1920 * 1080)`` was refused as not whole, review 17b); otherwise ValueError naming ``name``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or not 1 <= value <= _FFMPEG_MAX:
         raise ValueError(f"{name} must be a whole number of pixels from 1 to {_FFMPEG_MAX} (default "
                          f"{MAX_FRAME_PIXELS}, an 8K UHD frame), got {value!r}")
-    return value
+    return int(value)
 
 
 def decoder_option(max_pixels: int) -> dict[str, str]:
