@@ -25,6 +25,7 @@ import nacl.exceptions
 
 from facesel.review.bundle import BUNDLE_VERSION, FORMAT_BUNDLE, pack
 from facesel.review.times import utc_text
+from facesel.review.zip_directory import directory_problem
 from facesel.vault.audit_format import _entry_hash, _sig_ok
 from facesel.vault.audit_verify import _head_signed
 from facesel.vault.encoding import canonical
@@ -38,6 +39,9 @@ from facesel.vault.signing import verify_signature
 MAX_BUNDLE_BYTES = 4 << 30
 MAX_MEMBERS = 100_000
 MAX_MEMBER_BYTES = 1 << 30
+# A genuine bundle's directory entry is 46 bytes and a name of about 50 (records/<32 hex>/clip/NNNN.png):
+# MAX_MEMBERS of them take under 10 MB. The bound is read before zipfile builds an object per entry.
+MAX_DIRECTORY_BYTES = 16 << 20
 
 
 class BundleError(ValueError):
@@ -80,6 +84,11 @@ def _read_members(path: Path) -> dict[str, bytes]:
     if size > MAX_BUNDLE_BYTES:
         raise BundleError(f"{path} is larger than {MAX_BUNDLE_BYTES} bytes")
     try:
+        with open(path, "rb") as fp:
+            problem = directory_problem(fp, MAX_MEMBERS, MAX_DIRECTORY_BYTES)
+        if problem:  # refused before zipfile makes one object per entry (a 47 MB file: 443 MB)
+            raise BundleError(f"{path}: {problem}; a bundle holds at most {MAX_MEMBERS} members "
+                              "(refused before reading its entries)")
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
             if len(infos) > MAX_MEMBERS:
