@@ -24,6 +24,7 @@ import nacl.bindings as sodium
 import nacl.exceptions
 
 from facesel.review.bundle import BUNDLE_VERSION, FORMAT_BUNDLE, pack
+from facesel.review.bundle_layout import layout_problem
 from facesel.review.times import utc_text
 from facesel.review.zip_directory import directory_problem
 from facesel.vault.audit_format import _entry_hash, _sig_ok
@@ -240,6 +241,9 @@ def _check_record(members: dict[str, bytes], item: dict, parse) -> str:
     meta = _json(members, str(item.get("meta")))
     if meta != {"header": parsed.header, "snapshot": snapshot.meta}:
         raise BundleError(f"record {rid}: meta.json differs from the sealed header and metadata")
+    if item.get("sealed_at_utc") != utc_text(parsed.header["sealed_at"]):  # the manifest's claim, shown to readers
+        raise BundleError(f"record {rid}: manifest.json dates its sealing {item.get('sealed_at_utc')!r}, the camera's "
+                          f"signed header {utc_text(parsed.header['sealed_at'])!r}")
     expected = {str(item["meta"]), *pictures.values()}
     stray = [m for m in members if m.startswith(f"records/{rid}/") and m not in expected]
     if stray:
@@ -333,6 +337,9 @@ def _verify_members(path: Path, members: dict[str, bytes], pin: str | None) -> B
     manifest, authority = _check_manifest(members, pin)
     if pack(list(members.items())) != Path(path).read_bytes():
         raise BundleError("the zip container was altered (bytes outside the members' content changed)")
+    problem = layout_problem(members, manifest)
+    if problem:  # a member nothing proves, signed by the authority's key alone (review round 8c)
+        raise BundleError(problem)
     report = BundleReport(case=str(manifest.get("case") or manifest.get("reason")), fingerprint=authority.fingerprint)
     if manifest.get("source") == "central":
         _verify_central(members, manifest, authority, report)
