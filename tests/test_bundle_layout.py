@@ -14,6 +14,7 @@ import pytest
 from facesel.review.verify_bundle import BundleError, verify_bundle
 from facesel.vault.keys import AuthorityPublic
 from test_bundle_malformed_signed import _resigned, genuine  # noqa: F401  (genuine: the fixture)
+from test_review_bundle import _members, made  # noqa: F401  (made: the fixture)
 from test_vault_common import run_cli
 
 
@@ -80,3 +81,20 @@ def test_the_genuine_bundle_still_verifies_after_resigning(genuine, tmp_path):  
     bundle.write_bytes(_resigned(adir, members, lambda manifest, members: None))
     report = verify_bundle(bundle, pin=AuthorityPublic.load(adir / "authority.pub").fingerprint)
     assert len(report.records) == len(json.loads(members["manifest.json"])["records"]) == 1
+
+
+def test_swapped_sealed_records_are_refused_naming_the_swap(made, tmp_path):  # noqa: F811
+    """Two records' sealed files exchanged (and the manifest re-signed by the authority's key): the
+    refusal names the swap. Before, the record's own error was caught as a malformed entry and the
+    reason read "manifest record entry is malformed (RecordError)"."""
+    adir, _, _, bundle = made
+    members = _members(bundle)
+
+    def swap(manifest, members):
+        first, second = (item["sealed"] for item in manifest["records"][:2])
+        members[first], members[second] = members[second], members[first]
+
+    edited = tmp_path / "swapped.zip"
+    edited.write_bytes(_resigned(adir, members, swap))
+    with pytest.raises(BundleError, match=r"the file holds record [0-9a-f]{32} \(swapped files\)"):
+        verify_bundle(edited, pin=AuthorityPublic.load(adir / "authority.pub").fingerprint)

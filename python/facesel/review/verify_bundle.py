@@ -191,10 +191,10 @@ def _parse_member_record(members: dict[str, bytes], item: dict, parse) -> tuple[
         data = members[item["sealed"]]
         key = base64.b64decode(str(item["record_key"]), validate=True)
         parsed = parse(data, rid)
+    except RecordError as err:  # first: a RecordError is a ValueError, and its message names the record's fault
+        raise BundleError(str(err)) from None
     except (KeyError, TypeError, ValueError) as err:
         raise BundleError(f"manifest record entry is malformed ({type(err).__name__})") from None
-    except RecordError as err:
-        raise BundleError(str(err)) from None
     return rid, data, key, parsed
 
 
