@@ -29,6 +29,7 @@ from facesel.review.times import utc_text
 from facesel.review.zip_directory import directory_problem
 from facesel.vault.audit_format import _entry_hash, _sig_ok
 from facesel.vault.audit_verify import _head_signed
+from facesel.vault.consistency import GONE_EVENTS
 from facesel.vault.encoding import canonical
 from facesel.vault.errors import KeyMaterialError, RecordError
 from facesel.vault.identity import check_record, load_identity
@@ -262,6 +263,10 @@ def _check_opening(members, manifest, authority, identity, entries) -> tuple[lis
     ids = [r.get("record_id") for r in manifest.get("records", [])]
     if not ids or not set(ids) <= set(entry.get("record_ids") or []):
         raise BundleError("the bundle holds records that this opening did not open")
+    for gone in entries:  # the slice's own word that a record was gone before it was opened (review round 8c)
+        if gone["seq"] < entry["seq"] and gone.get("event") in GONE_EVENTS and gone.get("record_id") in ids:
+            raise BundleError(f"record {gone['record_id']} was logged as {gone['event']} at seq {gone['seq']}, before "
+                              f"this opening (seq {entry['seq']}): it was opened after the vault logged it as gone")
     shares = entry.get("shares") or []
     if entry.get("case") != manifest.get("case") or entry.get("reason") != manifest.get("reason") \
             or shares != manifest.get("shares"):
