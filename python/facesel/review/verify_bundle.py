@@ -24,9 +24,12 @@ import nacl.bindings as sodium
 import nacl.exceptions
 
 from facesel.review.bundle import BUNDLE_VERSION, FORMAT_BUNDLE, pack
+from facesel.review.bundle_layout import layout_problem
 from facesel.review.times import utc_text
+from facesel.review.zip_directory import directory_problem
 from facesel.vault.audit_format import _entry_hash, _sig_ok
 from facesel.vault.audit_verify import _head_signed
+from facesel.vault.consistency import GONE_EVENTS
 from facesel.vault.encoding import canonical
 from facesel.vault.errors import KeyMaterialError, RecordError
 from facesel.vault.identity import check_record, load_identity
@@ -38,6 +41,9 @@ from facesel.vault.signing import verify_signature
 MAX_BUNDLE_BYTES = 4 << 30
 MAX_MEMBERS = 100_000
 MAX_MEMBER_BYTES = 1 << 30
+# A genuine bundle's directory entry is 46 bytes and a name of about 50 (records/<32 hex>/clip/NNNN.png):
+# MAX_MEMBERS of them take under 10 MB. The bound is read before zipfile builds an object per entry.
+MAX_DIRECTORY_BYTES = 16 << 20
 
 
 class BundleError(ValueError):
@@ -80,6 +86,11 @@ def _read_members(path: Path) -> dict[str, bytes]:
     if size > MAX_BUNDLE_BYTES:
         raise BundleError(f"{path} is larger than {MAX_BUNDLE_BYTES} bytes")
     try:
+        with open(path, "rb") as fp:
+            problem = directory_problem(fp, MAX_MEMBERS, MAX_DIRECTORY_BYTES)
+        if problem:  # refused before zipfile makes one object per entry (a 47 MB file: 443 MB)
+            raise BundleError(f"{path}: {problem}; a bundle holds at most {MAX_MEMBERS} members "
+                              "(refused before reading its entries)")
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
             if len(infos) > MAX_MEMBERS:
@@ -181,10 +192,10 @@ def _parse_member_record(members: dict[str, bytes], item: dict, parse) -> tuple[
         data = members[item["sealed"]]
         key = base64.b64decode(str(item["record_key"]), validate=True)
         parsed = parse(data, rid)
+    except RecordError as err:  # first: a RecordError is a ValueError, and its message names the record's fault
+        raise BundleError(str(err)) from None
     except (KeyError, TypeError, ValueError) as err:
         raise BundleError(f"manifest record entry is malformed ({type(err).__name__})") from None
-    except RecordError as err:
-        raise BundleError(str(err)) from None
     return rid, data, key, parsed
 
 
@@ -231,6 +242,9 @@ def _check_record(members: dict[str, bytes], item: dict, parse) -> str:
     meta = _json(members, str(item.get("meta")))
     if meta != {"header": parsed.header, "snapshot": snapshot.meta}:
         raise BundleError(f"record {rid}: meta.json differs from the sealed header and metadata")
+    if item.get("sealed_at_utc") != utc_text(parsed.header["sealed_at"]):  # the manifest's claim, shown to readers
+        raise BundleError(f"record {rid}: manifest.json dates its sealing {item.get('sealed_at_utc')!r}, the camera's "
+                          f"signed header {utc_text(parsed.header['sealed_at'])!r}")
     expected = {str(item["meta"]), *pictures.values()}
     stray = [m for m in members if m.startswith(f"records/{rid}/") and m not in expected]
     if stray:
@@ -249,6 +263,10 @@ def _check_opening(members, manifest, authority, identity, entries) -> tuple[lis
     ids = [r.get("record_id") for r in manifest.get("records", [])]
     if not ids or not set(ids) <= set(entry.get("record_ids") or []):
         raise BundleError("the bundle holds records that this opening did not open")
+    for gone in entries:  # the slice's own word that a record was gone before it was opened (review round 8c)
+        if gone["seq"] < entry["seq"] and gone.get("event") in GONE_EVENTS and gone.get("record_id") in ids:
+            raise BundleError(f"record {gone['record_id']} was logged as {gone['event']} at seq {gone['seq']}, before "
+                              f"this opening (seq {entry['seq']}): it was opened after the vault logged it as gone")
     shares = entry.get("shares") or []
     if entry.get("case") != manifest.get("case") or entry.get("reason") != manifest.get("reason") \
             or shares != manifest.get("shares"):
@@ -324,6 +342,9 @@ def _verify_members(path: Path, members: dict[str, bytes], pin: str | None) -> B
     manifest, authority = _check_manifest(members, pin)
     if pack(list(members.items())) != Path(path).read_bytes():
         raise BundleError("the zip container was altered (bytes outside the members' content changed)")
+    problem = layout_problem(members, manifest)
+    if problem:  # a member nothing proves, signed by the authority's key alone (review round 8c)
+        raise BundleError(problem)
     report = BundleReport(case=str(manifest.get("case") or manifest.get("reason")), fingerprint=authority.fingerprint)
     if manifest.get("source") == "central":
         _verify_central(members, manifest, authority, report)
