@@ -187,7 +187,7 @@ class ScoreStage:
         """End of stream: the results of the tracks ``update`` (the tracker's flush) closes; forgets
         their cadence state.
         """
-        results = self.store.finish(update)
+        results = self.store.finish(update, end_of_stream=True)
         self.policy.forget(np.concatenate([update.closed, update.dropped]))
         self._latest.clear()
         self.timer.lap("scoring")

@@ -156,15 +156,22 @@ class SelectionStore:
         """Note the native sharpness of one crop of ``track_id`` (aligned or not): the gate's median."""
         self._sharpness.setdefault(track_id, TrackSharpness()).add(value)
 
-    def finish(self, update) -> list[SelectedTrack]:
-        """Discard the dropped tracks of a tracker update and close its closed ones."""
+    def finish(self, update, end_of_stream: bool = False) -> list[SelectedTrack]:
+        """Discard the dropped tracks of a tracker update and close its closed ones.
+
+        ``end_of_stream``: the update is the tracker's flush, which may name tracks this store never
+        saw: a run loop left early (``break``, an error, a second Ctrl-C) drops the frames queued
+        between detection and selection, and a track born in them has nothing here to close."""
         for track_id in np.asarray(update.dropped, dtype=np.int64).tolist():
             if track_id in self._store:
                 self._free(self._store.discard(track_id))
             self.logs.pop(track_id, None)
             self._consensus.pop(track_id, None)
             self._sharpness.pop(track_id, None)
-        return [self._close(t) for t in np.asarray(update.closed, dtype=np.int64).tolist()]
+        closed = np.asarray(update.closed, dtype=np.int64).tolist()
+        if end_of_stream:
+            closed = [t for t in closed if t in self._store]
+        return [self._close(t) for t in closed]
 
     def _final(self, track_id: int, finalists, clip) -> list[Snapshot]:
         """Every finalist rescored, best first by the full score (the earliest frame on ties)."""
