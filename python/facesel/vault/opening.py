@@ -126,6 +126,17 @@ def select_logged(live: dict[str, LoggedSeal], index: Index, record_ids: Sequenc
     return Selection(chosen, [rid for rid, _, row in chosen if row is None])
 
 
+def _nothing_chosen(live: dict[str, LoggedSeal], start: float | None, end: float | None) -> str:
+    """Why a selection that is not by ids chose nothing, with what the vault holds."""
+    if not live:
+        return "the vault holds no record"
+    window = " ".join(part for part in (f"from {format_time(start)}" if start is not None else "",
+                                        f"to {format_time(end)}" if end is not None else "") if part)
+    times = sorted(seal.sealed_at for seal in live.values())
+    return (f"no record was sealed {window} (the vault holds {len(times)} record(s), sealed from "
+            f"{format_time(times[0])} to {format_time(times[-1])})")
+
+
 def select_rows(index: Index, record_ids: Sequence[str] | None = None, start: float | None = None,
                 end: float | None = None, all_records: bool = False) -> list[IndexRow]:
     """Rows chosen by exactly one of: record ids, a seal-time window, or every record."""
@@ -360,6 +371,10 @@ def open_records(vault_dir: str | os.PathLike, share_paths: Sequence[str | os.Pa
         selection = select_logged(live, index, record_ids, start, end, all_records)
     finally:
         index.close()
+    if not selection.chosen:
+        # Before: the holders gave their shares and an opening of no record was logged (ux18)
+        raise ValueError(f"{_nothing_chosen(live, start, end)}: nothing to open; no share was read and nothing "
+                         "was logged")
     master, used = reconstruct_master(share_paths, keystore, passphrase_for)
     opened = _decrypt_all(identity, vault_dir, selection, keystore, master, by_id=bool(record_ids))
     signer = keystore.signer(master)
