@@ -94,6 +94,25 @@ def record_path(vault_dir: Path, record_id: str) -> Path:
     return Path(vault_dir) / "records" / f"{record_id}{RECORD_SUFFIX}"
 
 
+def _lock_holder(fd: int) -> str:
+    """What holds a vault's write lock, from the pid its holder wrote into ``.lock``."""
+    try:
+        pid = int(os.pread(fd, 32, 0).decode("ascii").strip())
+    except (OSError, ValueError, UnicodeDecodeError):
+        pid = None
+    if pid == os.getpid():
+        return ("already open for writing in this process: another Vault on this folder is not closed yet "
+                "(close it first, or keep using it)")
+    if pid is not None and pid > 0 and os.path.exists(f"/proc/{pid}"):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as file:
+                command = file.read(200).replace(b"\0", b" ").decode("utf-8", "replace").strip()
+        except OSError:
+            command = ""
+        return f"open for writing by another process (pid {pid}{': ' + command if command else ''})"
+    return "open for writing by another process"
+
+
 class Vault:
     """Seal TrackResults into an encrypted, camera-signed, self-expiring evidence folder.
 
@@ -268,9 +287,14 @@ class Vault:
         try:
             fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
+            holder = _lock_holder(self._lock_fd)
             os.close(self._lock_fd)
             self._lock_fd = None
-            raise VaultLockedError(f"vault {self.path} is open for writing by another process") from None
+            raise VaultLockedError(f"vault {self.path} is {holder}") from None
+        # Who holds it, for the next one refused: "another process" was all it said, also to a
+        # script whose own first Vault on the folder was still open (ux18).
+        os.ftruncate(self._lock_fd, 0)
+        os.pwrite(self._lock_fd, f"{os.getpid()}\n".encode(), 0)
 
     def _log_clock(self) -> float:
         """The audit log's clock: the vault's time (:meth:`_time_now`)."""
