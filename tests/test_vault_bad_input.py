@@ -253,3 +253,21 @@ def test_one_record_id_given_bare_or_a_time_given_as_text_is_named(vault, tmp_pa
     opened_ids = [r.row.record_id for r in open_records(vault_dir, shares, adir / "keystore", "case 1",
                                                            tmp_path / "out", record_ids=(rid for rid in ids[:1]))]
     assert opened_ids == ids[:1]  # a generator of ids is read once, not consumed by the check
+
+
+def test_a_head_witnessed_on_another_vault_of_the_camera_is_named_not_called_tampering(tmp_path, faces, capsys):
+    # ux18: `audit verify --vault B --expect head-of-A.json`, A and B two vaults of one camera (a
+    # second folder, or the vault made again), said "BROKEN (deleted) witnessed entry seq N is
+    # missing (log truncated or replaced)": a tampering verdict on a log nobody touched.
+    adir, vault_a, _ = sealed_vault(tmp_path / "a", faces)
+    _, vault_b, _ = sealed_vault(tmp_path / "b", faces[:1], authority_dir=adir)
+    head = tmp_path / "head-a.json"
+    code, _, err = run_cli(capsys, "audit", "head", "--vault", vault_a, "--out", head)
+    assert code == 0, err
+    code, out, err = run_cli(capsys, "audit", "verify", "--vault", vault_b, "--authority", adir, "--expect", head)
+    assert code == 1 and "BROKEN" not in out, out
+    vault_id = json.loads(head.read_text())["vault_id"]
+    _one_line_error(code, err, "audit")
+    assert f"--expect {head}: a head witnessed on vault {vault_id}, not on this vault" in err
+    code, out, err = run_cli(capsys, "audit", "verify", "--vault", vault_a, "--authority", adir, "--expect", head)
+    assert code == 0 and out.startswith(f"{vault_a / 'audit.log'}: OK"), err  # its own vault still verifies

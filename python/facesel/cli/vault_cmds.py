@@ -254,6 +254,17 @@ def _expectation(text: str | None):
     return head
 
 
+def _refuse_another_vaults_head(expect, given: str, identity, vault_dir: Path) -> None:
+    """ValueError when ``--expect`` is the head file of another vault (its ``vault_id``): checked
+    against this log it reported ``BROKEN (deleted) witnessed entry seq N is missing (log truncated or
+    replaced)``, a tampering verdict on a log nobody touched, when both vaults are the same camera's
+    (a second folder, or the vault made again), whose key signed both heads (ux18)."""
+    if not isinstance(expect, dict) or expect.get("vault_id") in (None, identity.vault_id):
+        return
+    raise ValueError(f"--expect {given}: a head witnessed on vault {str(expect['vault_id'])[:64]}, not on this vault "
+                     f"({identity.vault_id}, --vault {vault_dir}); check it against the vault it was witnessed on")
+
+
 def _authority_log_problems(authority_dir: Path, identity, vault_log: Path) -> list[str]:
     """Every opening the authority logged for this vault must be in the vault's own log."""
     log = authority_dir / "audit.log"
@@ -298,6 +309,7 @@ def _audit_verify(args: argparse.Namespace) -> int:
     path = vault_dir / "audit.log"
     if not path.is_file() and not path.is_symlink():
         raise ValueError(f"vault {vault_dir} has no audit log (audit.log is missing): its history is gone")
+    _refuse_another_vaults_head(expect, args.expect, identity, vault_dir)
     result = verify(path, expect, keys=identity.audit_keys())
     if not result.ok:
         print(f"{path}: BROKEN ({result.kind}) {result.message}")
