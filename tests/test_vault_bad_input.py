@@ -271,3 +271,17 @@ def test_a_head_witnessed_on_another_vault_of_the_camera_is_named_not_called_tam
     assert f"--expect {head}: a head witnessed on vault {vault_id}, not on this vault" in err
     code, out, err = run_cli(capsys, "audit", "verify", "--vault", vault_a, "--authority", adir, "--expect", head)
     assert code == 0 and out.startswith(f"{vault_a / 'audit.log'}: OK"), err  # its own vault still verifies
+
+
+def test_a_purge_time_that_is_no_number_is_named(vault):
+    # ux18: Vault.purge(now="2026-12-06") and maybe_purge(now=...) said "could not convert string to
+    # float: '2026-12-06'", naming nothing; purge(now=1e300) wrote the time ahead out in 301 digits.
+    adir, vault_dir, ids, _ = vault
+    with vault_at(vault_dir, adir, camera_id="cam-1", clock=FakeClock(T0 + DAY)) as opened:
+        with pytest.raises(TypeError, match=r"^now must be Unix seconds \(a number\) or None for the clock, got '2026-12-06'$"):
+            opened.purge(now="2026-12-06")
+        with pytest.raises(TypeError, match=r"^now must be Unix seconds \(a number\) or None, got '2026-12-06'"):
+            opened.maybe_purge(now="2026-12-06")
+        with pytest.raises(ValueError, match=r"^the time given is 1e\+300 s ahead of the clock: refusing"):
+            opened.purge(now=1e300)
+        assert len(opened.rows()) == len(ids)  # nothing was purged

@@ -74,6 +74,7 @@ from facesel.vault.log_anchor import LogAnchor
 from facesel.vault.payload import PAYLOAD_KIND, encode_snapshot
 from facesel.vault.record import MAX_RECORD, RECORD_ID, make_header, new_record_id, seal_record
 from facesel.vault.recovery import quarantine, recover
+from facesel.vault.selection_args import check_seal_time as checked_seal_time
 from facesel.vault.signing import CameraKey, load_camera
 
 _log = logging.getLogger("facesel.vault")
@@ -590,7 +591,9 @@ class Vault:
         purge that fails is logged and tried again later, never raised: this is housekeeping, and
         the pipeline calling it must go on sealing (:meth:`purge` raises).
         """
-        now = self._time_now()[0] if now is None else float(now)
+        if now is not None:
+            now = checked_seal_time(now, "now")  # maybe_purge(now="x") said "could not convert string to float"
+        now = self._time_now()[0] if now is None else now
         return self._purge_keeping_evidence(now) if now - self._last_purge >= self.purge_interval else 0
 
     def purge(self, now: float | None = None, allow_future: bool = False) -> int:
