@@ -356,7 +356,10 @@ def test_the_view_is_off_by_default(still_arcade, authority, keys, tmp_path):
     try:
         assert wait_for(lambda: service.cameras["arcade"].processed > 0, timeout=120)
         assert service.cameras["arcade"].newest_frame is None  # not even kept
-        assert fetch_bytes(service.status.port, "/cameras/arcade/view.jpg")[0] == 404
+        for url in ("/cameras/arcade/view.jpg", "/cameras/arcade/view.mjpg"):
+            code, body = fetch_bytes(service.status.port, url)
+            # ux18: the answer said "not found: try /metrics or /healthz", not that the view is off
+            assert code == 404 and body.startswith(b"the privacy-safe view is off: set serve.view = true"), body
     finally:
         service.stop()
 
