@@ -294,8 +294,11 @@ class Vault:
             raise VaultLockedError(f"vault {self.path} is {holder}") from None
         # Who holds it, for the next one refused: "another process" was all it said, also to a
         # script whose own first Vault on the folder was still open (ux18).
-        os.ftruncate(self._lock_fd, 0)
-        os.pwrite(self._lock_fd, f"{os.getpid()}\n".encode(), 0)
+        try:
+            os.ftruncate(self._lock_fd, 0)
+            os.pwrite(self._lock_fd, f"{os.getpid()}\n".encode(), 0)
+        except OSError:
+            pass  # a full or read-only disk: the vault still opens (a purge may be what frees it)
 
     def _log_clock(self) -> float:
         """The audit log's clock: the vault's time (:meth:`_time_now`)."""
