@@ -129,7 +129,12 @@ def _probed_apart(probe, path, max_pixels: int) -> tuple[int, int] | None:
     if not hasattr(os, "fork"):
         return probe(path, max_pixels)
     read_end, write_end = os.pipe()
-    pid = os.fork()
+    with warnings.catch_warnings():
+        # Python 3.12+ warns when a process with threads forks: a lock held by another thread stays
+        # held in the child. The child here takes only locks that fork resets (glibc's malloc,
+        # Python's import lock) and those of the libraries it loads itself.
+        warnings.filterwarnings("ignore", message=".*fork.*", category=DeprecationWarning)
+        pid = os.fork()
     if pid == 0:  # the child: never returns into the caller's code
         code = 1
         try:
