@@ -131,8 +131,9 @@ def _probed_apart(probe, path, max_pixels: int) -> tuple[int, int] | None:
     read_end, write_end = os.pipe()
     with warnings.catch_warnings():
         # Python 3.12+ warns when a process with threads forks: a lock held by another thread stays
-        # held in the child. The child here takes only locks that fork resets (glibc's malloc,
-        # Python's import lock) and those of the libraries it loads itself.
+        # held in the child. The child here takes locks that fork resets (glibc's malloc, Python's
+        # import lock) and those of Pillow and PyAV, which the callers (facesel run, score and batch
+        # opening a file) do not run on other threads; serve's cameras never come here.
         warnings.filterwarnings("ignore", message=".*fork.*", category=DeprecationWarning)
         pid = os.fork()
     if pid == 0:  # the child: never returns into the caller's code
@@ -145,9 +146,11 @@ def _probed_apart(probe, path, max_pixels: int) -> tuple[int, int] | None:
         finally:
             os._exit(code)
     os.close(write_end)
-    with os.fdopen(read_end, "rb") as answer:
-        said = answer.read()
-    _, status = os.waitpid(pid, 0)
+    try:
+        with os.fdopen(read_end, "rb") as answer:
+            said = answer.read()
+    finally:  # reaped even when a signal's exception (Ctrl-C) ends the read: no child left behind
+        _, status = os.waitpid(pid, 0)
     if status != 0 or not said:
         how = (f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status)
                else f"exit status {os.WEXITSTATUS(status)}")
