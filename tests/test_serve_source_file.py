@@ -52,10 +52,30 @@ def test_a_file_source_that_cannot_be_read_is_named(enrolled, tmp_path, make, me
         parse_config(config_with_source(enrolled, source, tmp_path / "v"))
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads a file whatever its mode")
-def test_a_file_source_this_user_may_not_read_is_named(enrolled, tmp_path):
-    video = tmp_path / "door.mp4"
-    video.write_bytes(b"\x00\x00\x00\x18ftypmp42")
-    video.chmod(0)
-    with pytest.raises(ValueError, match=r"cameras\.door\.source: .*door\.mp4 cannot be read: permission denied"):
-        parse_config(config_with_source(enrolled, video, tmp_path / "v"))
+def test_a_file_source_this_user_may_not_read_is_named(tmp_path):
+    # Root reads a file whatever its mode: as root (CI), the check runs with another user's rights
+    # (nobody, 65534) in an open folder, so the denial is real on any machine.
+    import tempfile
+    from pathlib import Path
+
+    from facesel.serve.source_file import check_source_file
+
+    home = Path(tempfile.mkdtemp(prefix="facesel-ux18-"))
+    try:
+        home.chmod(0o755)
+        video = home / "door.mp4"
+        video.write_bytes(b"\x00\x00\x00\x18ftypmp42")
+        video.chmod(0)
+        as_root = os.geteuid() == 0
+        if as_root:
+            os.seteuid(65534)
+        try:
+            with pytest.raises(ValueError, match=r"cameras\.door\.source: .*door\.mp4 cannot be read: permission denied"):
+                check_source_file(video, str(video), "cameras.door.source")
+        finally:
+            if as_root:
+                os.seteuid(0)
+    finally:
+        video.chmod(0o600)
+        video.unlink()
+        home.rmdir()
