@@ -7,7 +7,8 @@ Per frame of the given ranges (default: each case's gaps with a few frames eithe
 detections the default Selector's tracker got (:mod:`facesel.eval.crowds_replay`'s recording:
 track id, confidence, box); YuNet's best box on the whole frame at confidence 0.05 (the selfie
 shrunk to 1280 pixels as the pipeline's full-frame detection; OTB Girl's 128 x 96 frames also at
-2x and 3x), OTB Girl's the one overlapping her ground-truth head box most; which way that face
+2x and 3x), OTB Girl's the one overlapping her ground-truth head box most, the children on the bed's
+every box of 0.3 or more; which way that face
 looks (:func:`facesel.select.facing.facing`: -1 a profile to the image's left, +1 to its right, 0
 not a profile) with its eyes' span and the nose's place across the box; OTB Girl's ground-truth
 head centre. Nothing is written.
@@ -25,8 +26,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from relink_cases import read  # noqa: E402  (this folder: the cases' frames as relink_cases reads them)
 
-GAPS = {"selfie": [(60, 100)], "otb": [(84, 112), (166, 244)]}
-FPS = {"selfie": 17.6, "otb": 25.0}
+GAPS = {"selfie": [(60, 100)], "otb": [(84, 112), (166, 244)], "bed": [(137, 158)]}
+FPS = {"selfie": 17.6, "otb": 25.0, "bed": 30.0}
 
 
 def ground_truth(root: Path) -> np.ndarray:
@@ -94,8 +95,8 @@ def main(argv=None) -> int:
                 if truth is not None:
                     line.append(f"head centre x {float(truth[i, 0] + truth[i, 2]) / 2:.0f}")
                 for scale in ((1, 2, 3) if case == "otb" else (1,)):
-                    if case == "selfie":  # the pipeline's full-frame detection: the longer side shrunk to 1280
-                        back = max(frame.shape[:2]) / 1280.0
+                    if case != "otb":  # the pipeline's full-frame detection: the longer side shrunk to 1280
+                        back = max(1.0, max(frame.shape[:2]) / 1280.0)
                         image = cv2.resize(frame, None, fx=1 / back, fy=1 / back, interpolation=cv2.INTER_AREA)
                     else:
                         back = 1.0 / scale
@@ -106,6 +107,10 @@ def main(argv=None) -> int:
                         line.append(f"{scale}x -")
                         continue
                     boxes, marks = found.boxes * back, found.landmarks * back
+                    if case == "bed":  # two children, no ground truth: every box of 0.3 or more
+                        line += [f"{found.scores[k]:.2f} {boxes[k].astype(int).tolist()} {looks(boxes[k], marks[k])}"
+                                 for k in np.flatnonzero(found.scores >= 0.3)]
+                        continue
                     k = int(np.argmax(pairwise_iou(truth[i:i + 1], boxes)[0])) if truth is not None \
                         else int(np.argmax(found.scores))
                     line.append(f"{scale}x {found.scores[k]:.2f} {boxes[k].astype(int).tolist()} {looks(boxes[k], marks[k])}")
