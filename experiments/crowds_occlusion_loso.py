@@ -84,6 +84,8 @@ def main(argv=None) -> int:
                         "(docs/persons.md \"A bouncing child's reach\")")
     parser.add_argument("--hedge", action="store_true", help="the default and motion_gap_loso's HEDGE_CANDIDATES only "
                         "(docs/persons.md \"Hedged links\")")
+    parser.add_argument("--turn", action="store_true", help="the default and motion_gap_loso's TURN_CANDIDATES only "
+                        "(docs/persons.md \"A head turned away and back\")")
     args = parser.parse_args(argv)
     candidates = {k: v for i, (k, v) in enumerate(CANDIDATES.items()) if i == 0 or args.only is None or args.only in k}
     if args.reach:
@@ -98,6 +100,12 @@ def main(argv=None) -> int:
 
         first = next(iter(CANDIDATES.items()))
         candidates = dict([first], **{k: v for k, v in HEDGE_CANDIDATES.items() if k != "off"})
+    if args.turn:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from motion_gap_loso import TURN_CANDIDATES
+
+        first = next(iter(CANDIDATES.items()))
+        candidates = dict([first], **{k: v for k, v in TURN_CANDIDATES.items() if k != "off"})
     cv2.setNumThreads(1)
     detector = make_detector(max_side=1280)
     scorer = LaplacianVarianceScorer() if args.scorer == "laplacian" else default_scorer()

@@ -40,6 +40,17 @@ edge next persons), no splice of ``crowds_switches.py`` spans more people, and n
 other than the bed loses a snapshot to a join of two people (each shared video whose count falls
 is looked at on a contact sheet under /tmp).
 
+``--set turn`` (session 18, :data:`TURN_CANDIDATES`, pre-registered: a head turned away and back,
+docs/persons.md): ``LinkRule.turn_distance`` (0.75, 1.0, 1.5 box sides between the heads' centres)
+with ``turn_count`` 3 or 2. The same selection per held-out family (these only add links). The
+default changes only to a candidate that, on every held-out family, adds no wrong join and refuses
+no genuine link on the crossing crowds, the occluded tiled crowds and the edge material (next
+persons joined, return snapshots), spans no more people in ``crowds_switches.py``'s splices and
+joins no more replacements, and on the 40 shared videos (``motion_gap_shared.py --set turn``) gives
+no video a snapshot more and joins only one person's fragments where a count falls (OTB Girl by
+her ground-truth box, the others on the audit's contact sheet under /tmp); of those, the one with
+the fewest shared-video snapshots, then the tightest (smaller distance, then count 3). Else off.
+
 The harness is ``experiments/short_link_loso.py``'s (its crossing and occluded tiled crowds per
 family, recorded once through the default Selector and replayed per candidate; the edge material's
 5-frame gaps end to end, ``--edge-e2e``; both print every wrong link of the default with its facts,
@@ -102,8 +113,25 @@ HEDGE_CANDIDATES = {
     "pos60_col70": {"hedge": HedgeRule(position=0.6, colour=0.7)},
     "crowd1": {"hedge": HedgeRule(crowd=1)},
 }
+TURN_CANDIDATES = {
+    # A head turned away and back (session 18; docs/persons.md "A head turned away and back";
+    # LinkRule.turn_distance, facesel.select.link_turns): a pair the default refuses is linked when
+    # the earlier fragment ends in one profile and the later starts in the other, the heads' centres
+    # (behind the profile boxes) within the distance in box sides, nobody near. Written down before
+    # any held-out figure of them was seen; only OTB Girl (the development clip whose turns the
+    # constants in facesel.select.facing were read off) was looked at. 0.75 is the long link's
+    # still_distance, 1.0 and 1.5 the short link's allowance at 0.25 s and 0.75 s; turn_count 2 as
+    # well as 3 because OTB Girl's third fragment starts with 2 profile observations of 8.
+    "off": {},
+    "turn75": {"turn_distance": 0.75},
+    "turn100": {"turn_distance": 1.0},
+    "turn150": {"turn_distance": 1.5},
+    "turn75_2": {"turn_distance": 0.75, "turn_count": 2},
+    "turn100_2": {"turn_distance": 1.0, "turn_count": 2},
+    "turn150_2": {"turn_distance": 1.5, "turn_count": 2},
+}
 SETS = {"motion": (CANDIDATES, REFERENCE), "reach": (REACH_CANDIDATES, {}), "order": (ORDER_CANDIDATES, {}),
-        "hedge": (HEDGE_CANDIDATES, {})}
+        "hedge": (HEDGE_CANDIDATES, {}), "turn": (TURN_CANDIDATES, {})}
 """Candidate families (``--set``): each its candidates and references, judged by the same protocol."""
 KINDS = ("crossing", "occluded", "edge")
 

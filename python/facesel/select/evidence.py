@@ -73,6 +73,10 @@ class TrackEvidence:
         Observations on which that change was measured (:attr:`facesel.track.TrackStage.change`),
         and those on which it reached :data:`facesel.track_cues.LIVE_GREY`: what the box shows
         moved (a face blinks, talks, breathes; a poster does not).
+    marks_head, marks_tail : list / deque of (5, 2) float landmarks or None
+        The landmarks of the observations in ``head`` and ``tail``, one for one (issue 23, session
+        18): which way the face looks at each end (:mod:`facesel.select.facing`: a head turned
+        away and back). Kept whatever the landmark vote: a reference to the detector's row.
     head, tail : list / deque of (time, box (4,) float64, colours (2, 64) float32 or None)
         The first and the last few observations (issue 23, crowds): the re-link compares the two
         ends of fragments over several observations, because the last ones before a face is
@@ -124,6 +128,8 @@ class TrackEvidence:
     last_colours: np.ndarray | None = None
     head: list = field(default_factory=list)
     tail: deque = field(default_factory=lambda: deque(maxlen=_ENDS_WINDOW))
+    marks_head: list = field(default_factory=list)
+    marks_tail: deque = field(default_factory=lambda: deque(maxlen=_ENDS_WINDOW))
     seen_head: list = field(default_factory=list)
     seen_tail: deque = field(default_factory=lambda: deque(maxlen=_SEEN_WINDOW))
     last_score: float = 0.0
@@ -143,13 +149,14 @@ class TrackEvidence:
             side = float(min(box[2] - box[0], box[3] - box[1]))
         cx, cy = np.asarray(centre, dtype=np.float64).reshape(2).tolist()
         self._add(box, float(score), landmarks, float(timestamp), int(frame_index), bool(shadowed),
-                  cx, cy, float(side))
+                  cx, cy, float(side), landmarks)
 
     def _add(self, box: np.ndarray, score: float, landmarks, timestamp: float, frame_index: int,
-             shadowed: bool, cx: float, cy: float, side: float) -> None:
+             shadowed: bool, cx: float, cy: float, side: float, marks=None) -> None:
         """:meth:`add` of arguments already in their types (``box`` (4,) float64, the centre's
         two values and the rest as Python scalars): what :meth:`EvidenceBook.observe_frame`
-        converts once for a whole frame."""
+        converts once for a whole frame. ``landmarks`` feed the landmark vote (None: not used);
+        ``marks`` are kept at the ends for which way the face looks (:attr:`marks_tail`)."""
         if self.count == 0:
             self.first_time, self.first_frame, self.first_box = timestamp, frame_index, box
         self.count += 1
@@ -172,7 +179,9 @@ class TrackEvidence:
         end = (timestamp, box, None)
         if len(self.head) < _ENDS_WINDOW:
             self.head.append(end)
+            self.marks_head.append(marks)
         self.tail.append(end)
+        self.marks_tail.append(marks)
 
     def colour_last(self, colours) -> None:
         """The colours of the observation just added (:meth:`add`)."""
@@ -245,6 +254,9 @@ class TrackEvidence:
         merged.head = (list(self.head) + list(later.head))[:_ENDS_WINDOW]  # the first of the two, then the later's
         merged.tail.extend(self.tail)  # the last of the two (maxlen keeps the newest)
         merged.tail.extend(later.tail)
+        merged.marks_head = (list(self.marks_head) + list(later.marks_head))[:_ENDS_WINDOW]
+        merged.marks_tail.extend(self.marks_tail)
+        merged.marks_tail.extend(later.marks_tail)
         # observation numbers of the merged track: the later fragment's follow the earlier's
         shifted = [(s, c, n + self.count) for s, c, n in later.seen_head]
         merged.seen_head = (list(self.seen_head) + shifted)[:_SEEN_WINDOW]
@@ -430,7 +442,8 @@ class EvidenceBook:
             shadow = _CORE_SHADOWED(boxes, surety, _SHADOW_OVERLAP) if _CORE_SHADOWED is not None else _shadowed_few(rows, surety)
         if shadow is None:
             shadow = shadowed_mask(boxes, np.array(surety)).tolist()
-        with_landmarks = detections.landmarks is not None and self.landmark_residuals
+        marks = detections.landmarks
+        with_landmarks = marks is not None and self.landmark_residuals
         # converted once for the frame, not once per box (TrackEvidence._add takes them as they are)
         timestamp, frame_index = float(timestamp), int(frame_index)
         box_rows = list(boxes)
@@ -446,7 +459,7 @@ class EvidenceBook:
             w, h = x2 - x1, y2 - y1
             side = w if w <= h or w != w else h
             evidence._add(box_rows[i], scores[i], landmarks, timestamp, frame_index, shadow[i],
-                          (x1 + x2) / 2, (y1 + y2) / 2, side)
+                          (x1 + x2) / 2, (y1 + y2) / 2, side, None if marks is None else marks[i])
             if cover is not None:
                 evidence._cover(cover[i])
             if colours is not None and i < len(colours) and colours[i] is not None:

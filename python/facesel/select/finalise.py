@@ -32,6 +32,7 @@ from facesel.select.face_vote import VOTE_METHOD, DoseFaceVote, shipped_vote_mod
 from facesel.select.faceness import DROP_REASONS, KEPT, POOR, FacenessRule
 from facesel.select.hedging import HedgeRule, joined_parts
 from facesel.select.interleave import InterleaveRule, merged_evidence
+from facesel.select.link_turns import may_turn
 from facesel.select.linking import LinkRule
 from facesel.select.merging import merge_results
 
@@ -289,6 +290,8 @@ class Finaliser:
         if rule.covered_gap_seconds is not None and getattr(held.evidence, "ended_by", None) != "cut" \
                 and held.evidence.covered_at_end() is not None:
             return True  # a nearer track was in front as it ended: a covered link may still come
+        if may_turn(rule, held.evidence):
+            return True  # it ended in profile: its face may come back in the other profile
         return (rule.long_gap_seconds is not None and getattr(held.evidence, "ended_by", None) is None
                 and held.evidence.last_colours is not None)
 

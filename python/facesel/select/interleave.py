@@ -153,4 +153,5 @@ def merged_evidence(a, b):
         if last.last_colours is not None:
             merged.last_colours = last.last_colours
         merged.tail = deque(last.tail, maxlen=merged.tail.maxlen)
+        merged.marks_tail = deque(last.marks_tail, maxlen=merged.marks_tail.maxlen)
     return merged

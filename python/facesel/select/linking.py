@@ -15,6 +15,7 @@ import numpy as np
 
 from facesel.select.gap_motion import motion_kept
 from facesel.select.link_colours import SEEN_WINDOW, seen_colours
+from facesel.select.link_turns import turn_cost
 from facesel.select.motion_reach import reach
 from facesel.select.short_gates import at_edge, behind
 from facesel.setting_checks import check_at_least
@@ -252,6 +253,19 @@ class LinkRule:
         swaying head) gets no extra reach.
     reach_most : float or None
         Box sides (see ``reach_per_speed``): the most the reach may add. None: no cap.
+    turn_distance : float or None
+        **A head turned away and back** (issue 23, session 18; OTB Girl turning round on her chair):
+        a pair the other gates refuse, up to ``long_gap_seconds`` (or ``max_gap_seconds``) apart, is
+        still linked when the earlier fragment ends in one profile and the later one starts in the
+        other (:func:`facesel.select.facing.end_facing`, ``turn_count`` observations each), their
+        heads' centres (:func:`facesel.select.facing.head_centre`: behind the profile face box) lie
+        within this many box sides of each other, sizes within ``max_size_ratio``, colours (when
+        both ends have them) within ``max_colour_distance``, nobody else near the place
+        (:func:`crowding`), and no switch cue ended the earlier one. Costed as a long link. None:
+        off (the default; docs/persons.md "A head turned away and back").
+    turn_count : int
+        Profile observations, among an end's ``window``, that make that end's profile (see
+        ``turn_distance``); none of that end may look the other way.
     """
 
     max_gap_seconds: float = 1.0
@@ -291,8 +305,13 @@ class LinkRule:
     reach_per_speed: float | None = None
     reach_speed: float = 3.0
     reach_most: float | None = None
+    turn_distance: float | None = None
+    turn_count: int = 3
 
     def __post_init__(self) -> None:
+        check_at_least(self, ("turn_distance",), 0, or_none=True)
+        if isinstance(self.turn_count, bool) or not isinstance(self.turn_count, int) or self.turn_count < 1:
+            raise ValueError(f"turn_count must be an integer >= 1, got {self.turn_count!r}")
         check_at_least(self, ("reach_per_speed", "reach_most"), 0, or_none=True)
         check_at_least(self, ("reach_speed",), 0)
         for name in ("motion_keep", "motion_most"):
@@ -394,6 +413,17 @@ class LinkRule:
         return None
 
     def cost(self, earlier, later, others=()) -> float | None:
+        """How well ``later`` continues ``earlier`` (lower is better), or None when it cannot:
+        the gates of :meth:`_gated_cost`, then, where they refuse and ``turn_distance`` is set, a
+        head turned away and back (:func:`facesel.select.link_turns.turn_cost`)."""
+        cost = self._gated_cost(earlier, later, others)
+        if cost is None and self.turn_distance is not None:
+            apart = turn_cost(self, earlier, later, others)
+            if apart is not None:
+                cost = LONG_LINK_OFFSET + apart
+        return cost
+
+    def _gated_cost(self, earlier, later, others=()) -> float | None:
         """How well ``later`` continues ``earlier`` (lower is better), or None when it cannot.
 
         The two fragments' ends are compared over up to ``window`` observations each
@@ -438,7 +468,7 @@ class LinkRule:
                 # the short link's gates with the longer gap (the allowance grows with it)
                 short = replace(self, max_gap_seconds=self.covered_gap_seconds, covered_gap_seconds=None,
                                 long_gap_seconds=None)
-                cost = short.cost(earlier, later, others)
+                cost = short._gated_cost(earlier, later, others)
                 if cost is not None:
                     return COVERED_LINK_OFFSET + cost
             return self._long_cost(earlier, later, gap, others)
