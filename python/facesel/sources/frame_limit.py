@@ -79,11 +79,34 @@ def header_size(path, max_pixels: int = MAX_FRAME_PIXELS, videos: bool = True) -
     an MJPEG or H.264 stream) to learn its size and pixel format (+296 MB for that PNG). So
     videos, and images Pillow does not know, are probed by FFmpeg through PyAV with its decoders
     told ``max_pixels``: a larger picture fails to decode there, and FFmpeg then forgets the size
-    the container stated.
+    the container stated. With ``videos=False`` (a reader of images) FFmpeg is asked only about a
+    file one of OpenCV's image decoders takes by its signature (review 9, finding 1: a 2 MB
+    Radiance HDR picture of 7700 x 4400, under any name, grew ``imread``'s reader by 502,024 KiB
+    before the check after decoding), so that a file no reader knows keeps OpenCV's own refusal.
     """
     size = _pillow_size(path)
-    if size is not None or not videos:
+    if size is not None:
         return size
+    if not videos and not _opencv_reads(path):
+        return None  # no reader knows it: OpenCV's imread refuses it with its own words
+    return _ffmpeg_size(path, max_pixels)
+
+
+def _opencv_reads(path) -> bool:
+    """Whether one of OpenCV's image decoders takes ``path`` by its signature (the first bytes,
+    not the name): Radiance HDR, PAM, PFM and others that Pillow does not read (review 9, finding 1)."""
+    import cv2
+
+    try:
+        return bool(cv2.haveImageReader(str(path)))
+    except cv2.error:
+        return False
+
+
+def _ffmpeg_size(path, max_pixels: int) -> tuple[int, int] | None:
+    """The first video stream's size by FFmpeg's probe, its decoders told ``max_pixels`` (see
+    :func:`header_size`); None when FFmpeg does not know the file, ``(0, 0)`` when it could not
+    learn the size under the bound."""
     import av
 
     try:
@@ -121,9 +144,9 @@ def refuse_large_file(path, max_pixels: int, what: str = "file", videos: bool = 
     more than ``max_pixels`` pixels, before anything decodes it (a 3 MB JPEG of 16000 x 16000 is
     768 MB as BGR, and OpenCV's own bound is 2**30 pixels). A file whose size neither Pillow nor
     FFmpeg reads from its header is left to OpenCV; its readers check each decoded frame too
-    (:func:`refuse_decoded`). ``videos=False`` (a reader of images): Pillow only, so that a damaged
-    image keeps OpenCV's own refusal; one Pillow does not know (a format only OpenCV reads, such
-    as Radiance HDR) is checked once decoded.
+    (:func:`refuse_decoded`). ``videos=False`` (a reader of images): Pillow, then FFmpeg's bounded
+    probe for a file OpenCV takes as an image that Pillow does not read (Radiance HDR, PAM, PFM:
+    review 9, finding 1); a file no image decoder of OpenCV takes keeps OpenCV's own refusal.
     """
     size = header_size(path, max_pixels, videos)
     if size is None:
