@@ -1,0 +1,42 @@
+"""A connection string given on the command line must hold no password (review round 9, finding 4).
+
+Every account on the machine can read every process's command line (``ps``, ``/proc/PID/cmdline``
+is world-readable unless ``/proc`` is mounted ``hidepid``), for as long as the process runs:
+``facesel sync --watch --central 'postgresql://cam:PASSWORD@central/evidence'`` showed the store's
+password to all of them for ever. The environment (``$FACESEL_CENTRAL``, ``PGPASSWORD``) is
+readable by the same user only, and a passfile (``PGPASSFILE``, ``~/.pgpass``, ``passfile=`` in the
+string) keeps it out of both.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Text forms of a password, for a string libpq's parser (through psycopg) cannot read: a
+# ``password`` setting, or a URI's ``user:password@``.
+_PASSWORD_SETTING = re.compile(r"(^|[\s?&])password\s*=", re.IGNORECASE)
+_URI_PASSWORD = re.compile(r"^[a-z][a-z0-9+.-]*://[^/@?#]*:[^/@?#]*@", re.IGNORECASE)
+
+
+def holds_password(dsn: str) -> bool:
+    """Whether the PostgreSQL connection string ``dsn`` (URI or ``key=value`` form) sets a password."""
+    try:
+        from psycopg.conninfo import conninfo_to_dict
+
+        return bool(conninfo_to_dict(dsn).get("password"))
+    except ImportError:
+        pass
+    except Exception:  # noqa: BLE001 - a string libpq cannot parse: judged by its text below
+        pass
+    return bool(_PASSWORD_SETTING.search(dsn) or _URI_PASSWORD.search(dsn))
+
+
+def refuse_password_on_command_line(dsn: str, flag: str, env: str) -> str:
+    """``dsn`` when it holds no password; else ValueError naming ``flag`` and the ways that keep a
+    password out of the process list (the string itself is not quoted: it holds the password)."""
+    if holds_password(dsn):
+        raise ValueError(f"{flag} holds a password, and every account on this machine can read a command line "
+                         f"(ps, /proc/PID/cmdline) for as long as the command runs: give the connection string in "
+                         f"${env} instead, or keep the password in a passfile (PGPASSFILE, ~/.pgpass, or passfile= "
+                         "in the string)")
+    return dsn
