@@ -1,11 +1,12 @@
 """Files whose content decides where faces go must be changeable by their owner only (review
 round 9, finding 5).
 
-``facesel serve``'s config names each camera's vault and the authority whose key every face is
-sealed to, and ``authority.pub`` is that key. Another account that may write either (a config
-made group-writable for a team, a umask of 000, an ``authority.pub`` copied into a shared folder)
-points the camera at a key of its own, in a vault folder of its own: from the next reload or start,
-every face is sealed to the attacker, and the K-of-N opening means nothing. The rule is the one
+``facesel serve``'s config names each camera's vault, camera key and the authority whose key
+every face is sealed to. Another account that may write it (a config made group-writable for a
+team, a umask of 000, a folder others may write) points the camera at an authority and camera key
+of its own, in a vault folder of its own: from the next reload or start, every face is sealed to
+the attacker, and the K-of-N opening means nothing. An ``authority.pub`` others may replace is
+held to the same rule (the camera key pins its authority, so a replaced one stops the camera). The rule is the one
 OpenSSH applies to its own files: the owner is this user or root; nobody else may write the
 file, nor its folder (which would let them put another file in its place), except a folder with
 the sticky bit (``/tmp``); a group may write only when it is the owner's private group (its only
