@@ -3,8 +3,9 @@
 ``facesel serve``'s config names each camera's vault and the authority whose key its faces are
 sealed to. Round 4 required owner-only *reading* of a config that holds credentials; one without
 any could be written by anyone (``chmod 666``, a team's group, a folder others may write), and so
-could the ``authority.pub`` it names. Another account rewrote it to name an authority, camera key
-and vault of its own, and the next reload (SIGHUP, ``serve reload``) or start took it: every face
+could the ``authority.pub`` it names (whose replacement stops the camera: its key pins the
+authority). Another account rewrote the config to name an authority, camera key and vault of its
+own, and the next reload (SIGHUP, ``serve reload``) or start took it: every face
 from then on sealed to the attacker's key, no share holder needed. Now the config and each
 authority file it names must be changeable by their owner only (OpenSSH's rule), at start, at
 every reload and for ``facesel run --config``, or they are refused naming the file, who else may
