@@ -1,4 +1,4 @@
-"""Review round 9, finding 4: the central store's password on the command line.
+"""Review round 9, finding 4: secrets on the command line (the central store's password, a camera's).
 
 ``--central 'postgresql://cam:PASSWORD@central/evidence'`` was taken as it is by every command
 (``sync``, ``central ...``, ``batch``, ``review``), and every account on the machine reads every
@@ -82,3 +82,23 @@ def test_without_a_password_or_from_the_environment_the_store_is_asked_as_before
         assert store.connections >= 1, (args, done.stderr)  # it went on to the store, which hung up
         assert done.returncode == 1 and "holds a password" not in done.stderr, done.stderr
         assert SECRET not in done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("url", ["rtsp://admin:{secret}@127.0.0.1:{port}/stream",
+                                 "http://127.0.0.1:{port}/video.mjpg?token={secret}"])
+def test_a_camera_url_with_a_password_is_refused_on_the_command_line(url, tmp_path):
+    """The same class for ``facesel run URL``: a live run goes on for hours, the camera's password in
+    the process list all along. A camera with credentials belongs in an owner-only config file
+    (``--config``, as for ``facesel serve``); a URL without any still opens."""
+    camera = Listener("127.0.0.1", lambda conn: conn.recv(4096))
+    try:
+        done = _run(["run", url.format(secret=SECRET, port=camera.port), "--dry-run"])
+        assert done.returncode == 1, (done.returncode, done.stderr)
+        assert "holds a password or token" in done.stderr and "--config" in done.stderr, done.stderr
+        assert SECRET not in done.stdout + done.stderr
+        assert camera.connections == 0, "the run went on with the camera's password in its command line"
+        plain = url.replace("admin:{secret}@", "").replace("?token={secret}", "")
+        _run(["run", plain.format(port=camera.port), "--dry-run"])
+        assert camera.connections >= 1  # without a secret the camera is asked (this one hangs up)
+    finally:
+        camera.close()

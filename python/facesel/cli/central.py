@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from facesel.cli.authority import add_passphrase_sources
-from facesel.cli.dsn_flag import refuse_password_on_command_line
+from facesel.cli.argv_secrets import refuse_password_on_command_line
 from facesel.cli.vault_cmds import print_record_table
 from facesel.vault.timeparse import parse_time
 

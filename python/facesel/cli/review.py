@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from facesel.cli.argtypes import port_number
-from facesel.cli.dsn_flag import refuse_password_on_command_line
+from facesel.cli.argv_secrets import refuse_password_on_command_line
 from facesel.cli.vault_errors import clean_errors
 
 ENV_DSN = "FACESEL_CENTRAL"  # as facesel central and sync read it
