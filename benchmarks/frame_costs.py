@@ -138,10 +138,12 @@ def main(argv=None) -> int:
                         help="how the scene-change thumbnail samples the frame, each in turn: whole pixels at a time "
                              "(facesel.detect.schedule.sampled, today) or numpy's plain strided copy (before session "
                              "14); the same pixels either way, for an A/B of its CPU: --thumbnail plain sampled plain sampled")
-    parser.add_argument("--area-path", nargs="+", default=["exact"], choices=("exact", "float", "uint8"),
+    parser.add_argument("--area-path", nargs="+", default=["exact"], choices=("exact", "exact+numpy", "float", "uint8"),
                         help="how region squares and whole frames are area-shrunk, each in turn "
                              "(facesel.detect.schedule.AREA_PATH: the C++ core's integer average where the ratio "
-                             "allows, today (session 17); squares through float32, frames by OpenCV (session 14); "
+                             "allows, other squares by the core's float32 path, today (session 18); exact+numpy: the "
+                             "other squares through numpy's float32 copy (session 17); squares through float32, "
+                             "frames by OpenCV (session 14); "
                              "or OpenCV on the uint8 pixels, before session 14; the same pixels every way): "
                              "--area-path float exact float exact")
     parser.add_argument("--json", default=None, help="append the breakdown here (JSON lines)")

@@ -172,6 +172,9 @@ def _core_calls() -> dict[str, Call]:
         "area_shrink_exact": Call(lambda: c.area_shrink_exact, lambda: {
             "image": np.arange(108, dtype=np.uint8).reshape(6, 6, 3), "width": 4, "height": 4}),
         "area_shrink_exact_ratio": Call(lambda: c.area_shrink_exact_ratio, lambda: {"src": 6, "dst": 4}),
+        # 7 -> 5 pixels: a fractional shrink, OpenCV's general float32 area path
+        "area_shrink_float": Call(lambda: c.area_shrink_float, lambda: {
+            "image": np.arange(147, dtype=np.uint8).reshape(7, 7, 3), "width": 5, "height": 5}),
     }
 
 

@@ -4,6 +4,7 @@ with ``%``: a bare percent sign in one of them broke ``facesel run -h`` once).""
 from __future__ import annotations
 
 import argparse
+import re
 from dataclasses import fields
 
 from facesel.config import PipelineConfig, add_arguments
@@ -71,3 +72,30 @@ def test_no_help_shows_a_python_name_as_a_placeholder():
     texts = list(helps(build_parser()))
     assert len(texts) > 30
     assert [m for text in texts for m in re.findall(r"--[a-z-]+ [A-Z_]+_\b", text)] == []
+
+
+def test_every_time_flag_says_it_is_read_in_utc_unless_it_names_a_zone():
+    # ux18: `open --from/--to` said only "open records sealed at or after this time", the others
+    # "ISO 8601 or Unix seconds", while the review desk reads its window in the computer's local
+    # time: away from UTC, `--from 2026-12-06T21:50` opened from 21:50 UTC without a word.
+    from facesel.cli import build_parser
+    from facesel.cli.argtypes import TIME_FORMS
+    from facesel.vault.timeparse import parse_time
+
+    def time_flags(parser, name):
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub_name, sub in action.choices.items():
+                    yield from time_flags(sub, f"{name} {sub_name}")
+            elif action.metavar == "TIME" or set(action.option_strings) & {"--start", "--until"}:
+                yield name, action, parser
+
+    found = list(time_flags(build_parser(), "facesel"))
+    assert len(found) >= 12, [(name, a.option_strings) for name, a, _ in found]
+    for name, action, parser in found:
+        stated = TIME_FORMS in action.help or (
+            "(the same forms)" in action.help and any(TIME_FORMS in (a.help or "") for a in parser._actions))
+        assert stated, (name, action.option_strings, action.help)
+    # and the example says what parse_time does: a time without a zone is UTC
+    first, second = re.findall(r"\d{4}-\d\d-\d\dT[\d:+]+", TIME_FORMS)
+    assert parse_time(first) == parse_time(second) == 1796593800.0

@@ -268,6 +268,26 @@ def test_every_serve_key_of_the_code_has_a_row_in_docs_serve_md():
     assert sorted((MQTT_KEYS | WEBHOOK_KEYS | ZONE_KEYS) - spans) == []
 
 
+def test_the_event_tables_defaults_in_docs_serve_md_are_the_code_s():
+    """ux18: docs/serve.md named the keys of [serve.mqtt] and [serve.webhook] without a default
+    (the broker's port, the topic, the QoS could only be read in events.py). Each `key = value`
+    the Events paragraph states is what the config check fills in when the key is left out."""
+    import tomllib
+
+    from facesel.serve.events import check_mqtt, check_webhook
+
+    text = (ROOT / "docs" / "serve.md").read_text(encoding="utf-8")
+    paragraph = text[text.index("`[serve.mqtt]` ("):text.index("send one JSON object per event")]
+    stated = {key: tomllib.loads(f"v = {value}")["v"] for key, value in re.findall(r"`([a-z_]+) = ([^`]+)`", paragraph)}
+    assert {"host", "port", "topic", "qos", "tls", "timeout", "allow_plain_http"} <= set(stated), stated
+    mqtt = dict(check_mqtt({}, "serve.mqtt", ROOT))
+    webhook = dict(check_webhook({"url": "http://127.0.0.1:1/hook"}, "serve.webhook"))
+    for key, value in stated.items():
+        if key in ("tls", "allow_plain_http"):  # false: absent from the checked settings, which keep what is on
+            assert value is False and key not in mqtt and key not in webhook
+        else:
+            assert {**mqtt, **webhook}[key] == value, key
+
 def test_serve_settings_that_depend_on_the_source(parsed_defaults):
     """The rows whose default is prose: as docs/serve.md words them."""
     cams = parsed_defaults.cameras

@@ -24,6 +24,7 @@ import pytest
 import facesel.faceset
 import facesel.video
 from facesel.sources.frame_limit import MAX_FRAME_PIXELS
+from peak_memory import run_fresh
 
 SIDE = (7700, 4400)  # 33,880,000 pixels: just above the default bound (7680 x 4320 = 33,177,600)
 
@@ -173,3 +174,41 @@ def test_a_small_picture_pillow_does_not_read_is_still_read(tmp_path, monkeypatc
     _no_decoding(monkeypatch)
     with pytest.raises(ValueError, match="refused before decoding"):
         facesel.faceset.read_image(small, max_frame_pixels=64 * 48 - 1)
+
+
+@pytest.fixture
+def small_video(tmp_path):
+    path = tmp_path / "grey.avi"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 25, (64, 48))
+    for level in (100, 140, 180):
+        writer.write(np.full((48, 64, 3), level, np.uint8))
+    writer.release()
+    return path
+
+
+def test_reading_a_video_header_loads_neither_pyav_nor_pillow_here(small_video):
+    """Session 18: the probe kept in the reader's process loaded PyAV (a second FFmpeg besides
+    OpenCV's) and all of Pillow's plugins, and kept its decoders' heap: +34 MB of ``facesel run``'s
+    peak on the arcade video. It runs in a forked child now; the reader still gets its frames."""
+    code = ("import sys, facesel.video\n"
+            "frames = list(facesel.video.open_source(sys.argv[1]))\n"
+            "print(len(frames), frames[0][0].shape, 'av' in sys.modules, sorted(m for m in sys.modules if m.startswith('PIL')))")
+    done = run_fresh(code, small_video, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[0] == "3 (48, 64, 3) False []"
+
+
+def test_a_header_probe_that_dies_refuses_the_file(small_video, monkeypatch):
+    """A child that ends without an answer (FFmpeg crashing on a hostile file, or the kernel's out-of-memory killer) refuses the
+    file, naming it and the signal: OpenCV's FFmpeg would meet the same bytes in this process."""
+    import os
+    import signal
+
+    import facesel.sources.frame_limit as frame_limit
+
+    monkeypatch.setattr(frame_limit, "_stated_size", lambda path, max_pixels: os.kill(os.getpid(), signal.SIGKILL))
+    _no_decoding(monkeypatch)
+    with pytest.raises(ValueError) as refused:
+        facesel.video.open_source(small_video)
+    assert str(refused.value) == (f"video file {small_video}: reading its header ended with signal {int(signal.SIGKILL)} "
+                                  "and no answer: refused before decoding")

@@ -164,6 +164,24 @@ def test_a_mistyped_setting_gets_did_you_mean_and_a_positional_config_is_named()
     assert Selector(scorer=LaplacianVarianceScorer(), config=PipelineConfig(min_hits=2)).config.min_hits == 2
 
 
+
+def test_a_detector_or_scorer_given_by_name_is_built_as_the_command_line_builds_it():
+    # ux18: Selector(detector="mtcnn") (facesel run --detector mtcnn; PipelineConfig has a detector
+    # setting, whose name the argument shadows) said "detector must have a detect() method, got str";
+    # Selector(scorer="context") (facesel run --scorer) "scorer must have a score() method, got str".
+    from facesel.detect import HaarDetector
+    from facesel.scoring import PickScorer
+
+    selector = Selector(detector="haar", scorer="laplacian")
+    assert selector.config.detector == "haar" and isinstance(selector.detector, HaarDetector)
+    assert isinstance(selector.scorer, LaplacianVarianceScorer)
+    assert isinstance(Selector(scorer="context").scorer, PickScorer)
+    assert selector.feed(np.zeros((120, 160, 3), np.uint8)).frame_index == 0
+    with pytest.raises(ValueError, match=r"detector must be one of yunet, mtcnn, haar; got 'mtcnnn'"):
+        Selector(detector="mtcnnn", scorer="laplacian")
+    with pytest.raises(ValueError, match=r"scorer must be one of default, context, laplacian, got 'contxt'"):
+        Selector(scorer="contxt")
+
 @pytest.mark.parametrize("threads", [1, 2])
 def test_an_error_in_a_run_loop_held_in_a_variable_still_delivers_the_open_tracks(threads):
     # ux17: with the run's generator kept in a variable (``views = selector.run(...)``, as

@@ -356,7 +356,10 @@ def test_the_view_is_off_by_default(still_arcade, authority, keys, tmp_path):
     try:
         assert wait_for(lambda: service.cameras["arcade"].processed > 0, timeout=120)
         assert service.cameras["arcade"].newest_frame is None  # not even kept
-        assert fetch_bytes(service.status.port, "/cameras/arcade/view.jpg")[0] == 404
+        for url in ("/cameras/arcade/view.jpg", "/cameras/arcade/view.mjpg"):
+            code, body = fetch_bytes(service.status.port, url)
+            # ux18: the answer said "not found: try /metrics or /healthz", not that the view is off
+            assert code == 404 and body.startswith(b"the privacy-safe view is off: set serve.view = true"), body
     finally:
         service.stop()
 
@@ -426,9 +429,34 @@ def test_zone_errors_name_the_camera_and_the_zone(videos, authority, keys, tmp_p
         ([{"kind": "ignore", "points": [[0, 0], [1, 0]]}], r"zones\[0\].points must be at least 3"),
         ([{"kind": "only", "points": [[0, 0], [1, -1], [1, 1]]}], "non-negative pixel numbers"),
         ([{"kind": "only", "pionts": []}], "did you mean 'points'"),
+        ([{"kind": "only", "points": [[0, 0], [5, 5], [9, 9]]}], r"zones\[0\].points: the corners lie on one line"),
     ]:
         with pytest.raises(ValueError, match=message):
             parse_config(config_dict(authority, {"door": camera(gif, tmp_path / "d", keys("door"), zones=zones)}))
+
+
+def test_only_zones_that_leave_the_camera_blind_are_said_in_its_log(caplog):
+    # ux18: an "only" zone of no area, or one whose corners lie outside the frame (read off a 1080p
+    # view for a 720p stream), blanked every pixel: the camera ran, /healthz said ok, and it sealed
+    # nothing, not a word in its log.
+    from facesel.serve.zones import ZoneMask, parse_zones
+
+    frame = np.full((720, 1280, 3), 200, np.uint8)
+    outside = {"kind": "only", "name": "doorway", "points": [[1300, 800], [1900, 800], [1900, 1080]]}
+    inside = {"kind": "only", "points": [[0, 0], [100, 0], [100, 100]]}
+    with caplog.at_level(logging.WARNING, logger="facesel.serve"):
+        blind = ZoneMask(parse_zones([outside], "cameras.door.zones"))
+        assert not blind.apply(frame).any() and not blind.apply(frame).any()
+    said = [r.getMessage() for r in caplog.records]
+    assert said == ["zone doorway (only) covers no pixel of the 1280x720 frame: its corners [(1300.0, 800.0), "
+                    "(1900.0, 800.0), (1900.0, 1080.0)] lie outside it",
+                    "the zones leave no pixel of the 1280x720 frame where faces count: this camera detects and "
+                    "seals nothing until they are corrected"]  # once for the frame size, not once a frame
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="facesel.serve"):
+        partly = ZoneMask(parse_zones([inside, outside], "cameras.door.zones"))
+        assert partly.apply(frame)[50, 80].all() and not partly.apply(frame)[300, 300].any()
+    assert [r.getMessage() for r in caplog.records] == [said[0]]  # the stray zone still named; the camera sees
 
 
 @pytest.mark.slow

@@ -224,3 +224,64 @@ def test_the_authority_folder_given_for_its_public_file_points_to_the_file(tmp_p
     with pytest.raises(KeyMaterialError, match=rf"{authority} is the authority's folder, not its public file: "
                                                rf"give {authority / 'authority.pub'}$"):
         Vault(tmp_path / "vault", authority, camera=tmp_path / "camera")
+
+
+def test_one_record_id_given_bare_or_a_time_given_as_text_is_named(vault, tmp_path):
+    # ux18: Vault.rows(record_ids=rid) iterated the id by characters and answered [] (no record
+    # has the id "0"), open_records said "record id must be 32 lowercase hex characters, got '0'";
+    # rows(start="2026-...") and rows(start=nan) answered [] (SQLite sorts text after every number),
+    # open_records(start="...") failed with "'>=' not supported between instances of 'float' and 'str'".
+    from facesel.vault import open_records
+    from test_vault_common import share_paths
+
+    adir, vault_dir, ids, _ = vault
+    with vault_at(vault_dir, adir, camera_id="cam-1", clock=FakeClock(T0 + DAY)) as opened:
+        assert [row.record_id for row in opened.rows(record_ids=[ids[0]])] == [ids[0]]
+        assert len(opened.rows(start=T0, end=T0 + DAY)) == len(ids)
+        with pytest.raises(TypeError, match=r"record_ids must be a list of record ids, got one str .*put it in a list"):
+            opened.rows(record_ids=ids[0])
+        with pytest.raises(TypeError, match=r"start must be Unix seconds \(a number\) or None, got '2026-12-06'.*parse_time"):
+            opened.rows(start="2026-12-06")
+        with pytest.raises(ValueError, match=r"end must be a finite number of Unix seconds, got nan"):
+            opened.rows(end=float("nan"))
+    shares = share_paths(adir)[:2]
+    with pytest.raises(TypeError, match=r"record_ids must be a list of record ids, got one str .*put it in a list"):
+        open_records(vault_dir, shares, adir / "keystore", "case 1", tmp_path / "out", record_ids=ids[0])
+    with pytest.raises(TypeError, match=r"start must be Unix seconds \(a number\) or None, got '2026-12-06'"):
+        open_records(vault_dir, shares, adir / "keystore", "case 1", tmp_path / "out", start="2026-12-06")
+    assert not (tmp_path / "out").exists()
+    opened_ids = [r.row.record_id for r in open_records(vault_dir, shares, adir / "keystore", "case 1",
+                                                           tmp_path / "out", record_ids=(rid for rid in ids[:1]))]
+    assert opened_ids == ids[:1]  # a generator of ids is read once, not consumed by the check
+
+
+def test_a_head_witnessed_on_another_vault_of_the_camera_is_named_not_called_tampering(tmp_path, faces, capsys):
+    # ux18: `audit verify --vault B --expect head-of-A.json`, A and B two vaults of one camera (a
+    # second folder, or the vault made again), said "BROKEN (deleted) witnessed entry seq N is
+    # missing (log truncated or replaced)": a tampering verdict on a log nobody touched.
+    adir, vault_a, _ = sealed_vault(tmp_path / "a", faces)
+    _, vault_b, _ = sealed_vault(tmp_path / "b", faces[:1], authority_dir=adir)
+    head = tmp_path / "head-a.json"
+    code, _, err = run_cli(capsys, "audit", "head", "--vault", vault_a, "--out", head)
+    assert code == 0, err
+    code, out, err = run_cli(capsys, "audit", "verify", "--vault", vault_b, "--authority", adir, "--expect", head)
+    assert code == 1 and "BROKEN" not in out, out
+    vault_id = json.loads(head.read_text())["vault_id"]
+    _one_line_error(code, err, "audit")
+    assert f"--expect {head}: a head witnessed on vault {vault_id}, not on this vault" in err
+    code, out, err = run_cli(capsys, "audit", "verify", "--vault", vault_a, "--authority", adir, "--expect", head)
+    assert code == 0 and out.startswith(f"{vault_a / 'audit.log'}: OK"), err  # its own vault still verifies
+
+
+def test_a_purge_time_that_is_no_number_is_named(vault):
+    # ux18: Vault.purge(now="2026-12-06") and maybe_purge(now=...) said "could not convert string to
+    # float: '2026-12-06'", naming nothing; purge(now=1e300) wrote the time ahead out in 301 digits.
+    adir, vault_dir, ids, _ = vault
+    with vault_at(vault_dir, adir, camera_id="cam-1", clock=FakeClock(T0 + DAY)) as opened:
+        with pytest.raises(TypeError, match=r"^now must be Unix seconds \(a number\) or None for the clock, got '2026-12-06'$"):
+            opened.purge(now="2026-12-06")
+        with pytest.raises(TypeError, match=r"^now must be Unix seconds \(a number\) or None, got '2026-12-06'"):
+            opened.maybe_purge(now="2026-12-06")
+        with pytest.raises(ValueError, match=r"^the time given is 1e\+300 s ahead of the clock: refusing"):
+            opened.purge(now=1e300)
+        assert len(opened.rows()) == len(ids)  # nothing was purged

@@ -37,3 +37,27 @@ def test_demo_enrols_seals_opens_and_verifies_against_a_witnessed_head(tmp_path,
     echoed = [line[2:] for line in out.splitlines() if line.startswith("$ facesel ")]
     assert len(echoed) == 8 and all(shlex.split(line)[0] == "facesel" for line in echoed)
     assert any("'demo: authorised opening'" in line for line in echoed)
+
+
+@pytest.mark.slow
+def test_demo_of_an_input_that_seals_nothing_skips_the_opening(tmp_path, capsys):
+    # ux18: an opening of no record is refused (no share read, nothing logged), so a demo whose
+    # input sealed nothing (here one frame, fewer than --min-hits) skips that step and still
+    # verifies the log, rather than failing at the opening.
+    import cv2
+    from facesel.demo_data import demo_clip
+
+    capture = cv2.VideoCapture(str(demo_clip()))
+    ok, frame = capture.read()
+    capture.release()
+    assert ok
+    one = tmp_path / "one.avi"
+    writer = cv2.VideoWriter(str(one), cv2.VideoWriter_fourcc(*"MJPG"), 25, frame.shape[1::-1])
+    writer.write(frame)
+    writer.release()
+    work = tmp_path / "demo"
+    code = main(["demo", "--workdir", str(work), "--input", str(one)])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "no record was sealed from this input, so there is nothing to open" in out
+    assert "records and log agree" in out and not (work / "opened").exists()

@@ -161,3 +161,34 @@ def test_pictures_a_killed_opening_left_are_removed_by_the_next_one(tmp_path, fa
     assert [o.row.record_id for o in opened] == ids
     assert not left.exists() and other.is_dir() and planted.is_symlink() and (keep / "file").exists()
     assert any(r.getMessage().startswith(f"removed {left}") for r in caplog.records)
+
+
+def test_a_window_that_holds_no_record_reads_no_share_and_logs_nothing(tmp_path, faces, monkeypatch):
+    # ux18: `facesel open --from 2030-01-01` (or a local time read as UTC) had the holders give
+    # their shares, logged an "open" of no record in both logs and wrote an empty folder, exit 0.
+    from facesel.vault import opening, open_records
+    from test_vault_common import DAY, share_paths
+
+    adir, vault_dir, ids = sealed_vault(tmp_path, faces)
+    logs = {log: log.read_bytes() for log in (vault_dir / "audit.log", adir / "audit.log") if log.exists()}
+    monkeypatch.setattr(opening, "reconstruct_master", lambda *a, **k: pytest.fail("a share was read"))
+    out = tmp_path / "out"
+    for window in ({"start": T0 + 30 * DAY}, {"start": T0 - 2 * DAY, "end": T0 - DAY}):
+        with pytest.raises(ValueError, match=r"no record was sealed (from|to) .*\(the vault holds 3 record\(s\), sealed "
+                                             r"from .* to .*\): nothing to open; no share was read and nothing was logged"):
+            open_records(vault_dir, share_paths(adir)[:2], adir / "keystore", "case 1", out, **window)
+    assert not out.exists() and {log: log.read_bytes() for log in logs} == logs
+    monkeypatch.undo()
+    assert [o.row.record_id for o in open_records(vault_dir, share_paths(adir)[:2], adir / "keystore", "case 1",
+                                                  out, start=T0)] == ids
+
+
+def test_cli_open_of_an_empty_window_is_one_line_and_exit_1(tmp_path, faces, capsys):
+    from test_vault_common import DAY, run_cli, share_paths
+
+    adir, vault_dir, _ = sealed_vault(tmp_path, faces)
+    shares = [arg for share in share_paths(adir)[:2] for arg in ("--share", share)]
+    code, out, err = run_cli(capsys, "open", "--vault", vault_dir, *shares, "--reason", "case 1",
+                             "--from", "2090-01-01", "--out", tmp_path / "out")
+    assert code == 1 and err.startswith("facesel open: error: no record was sealed from 2090-01-01T00:00:00Z"), err
+    assert "nothing was logged" in err and not (tmp_path / "out").exists()

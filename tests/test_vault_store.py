@@ -182,6 +182,34 @@ def test_second_writer_is_refused_and_other_authority_rejected(tmp_path, authori
         Vault(tmp_path / "v", other / "authority.pub", camera=camera_dir(adir), clock=FakeClock())
 
 
+def test_a_refused_writer_is_told_who_holds_the_vault(tmp_path, authority):
+    # ux18: a second Vault on one folder was told "open for writing by another process", also
+    # when the holder was the same script's first Vault, not yet closed; `facesel run` into a
+    # vault that `facesel serve` holds was not told which process.
+    import sys
+
+    _, adir = authority
+    with vault_at(tmp_path / "v", adir, clock=FakeClock()):
+        with pytest.raises(VaultLockedError, match=r"already open for writing in this process: another Vault on "
+                                                   r"this folder is not closed yet"):
+            vault_at(tmp_path / "v", adir, clock=FakeClock())
+    script = ("import sys; sys.path[:0] = sys.argv[1:3]\n"
+              "from pathlib import Path; from test_vault_common import vault_at, FakeClock\n"
+              "v = vault_at(Path(sys.argv[3]), Path(sys.argv[4]), clock=FakeClock()); print('held', flush=True)\n"
+              "sys.stdin.read()\n")
+    tests = os.path.dirname(os.path.abspath(__file__))
+    holder = subprocess.Popen([sys.executable, "-c", script, os.environ.get("PYTHONPATH", "").split(os.pathsep)[0] or ".",
+                               tests, str(tmp_path / "v"), str(adir)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"  # waits until the other process holds it
+        with pytest.raises(VaultLockedError, match=rf"open for writing by another process \(pid {holder.pid}: .*python"):
+            vault_at(tmp_path / "v", adir, clock=FakeClock())
+    finally:
+        holder.communicate("", timeout=60)
+    with vault_at(tmp_path / "v", adir, clock=FakeClock()):  # free again once it ended
+        pass
+
 @pytest.mark.parametrize("bad", [dict(camera_id=""), dict(camera_id="a\nb"), dict(clip_format="bmp"),
                                  dict(purge_interval=-1), dict(clock=5)])
 def test_constructor_validates_arguments(tmp_path, authority, bad):

@@ -17,7 +17,8 @@ namespace {
 
 constexpr std::int64_t kMaxSide = 1 << 15;  // as the region search's: far inside int32 sums
 
-py::array area_shrink_exact_py(const py::object& image_obj, const py::object& width_obj, const py::object& height_obj) {
+/// `image_obj` checked as area_shrink_exact and area_shrink_float take it (errors name `image`).
+PackedImage packed_image(const py::object& image_obj) {
   if (!py::isinstance<py::array>(image_obj)) {
     throw py::type_error("image must be a numpy.ndarray of uint8, got " + py::str(py::type::of(image_obj)).cast<std::string>());
   }
@@ -40,6 +41,20 @@ py::array area_shrink_exact_py(const py::object& image_obj, const py::object& wi
                           " adjacent bytes and its rows apart by at least a row (numpy.ascontiguousarray it), got strides " +
                           strides + ")");
   }
+  return PackedImage{static_cast<const std::uint8_t*>(image.data()), rows, cols, image.strides(0), channels};
+}
+
+/// A new (height, width[, C]) uint8 array shaped as `image_obj`'s channels.
+py::array_t<std::uint8_t> output_like(const py::object& image_obj, std::int64_t height, std::int64_t width) {
+  const py::array image = py::reinterpret_borrow<py::array>(image_obj);
+  std::vector<py::ssize_t> shape{static_cast<py::ssize_t>(height), static_cast<py::ssize_t>(width)};
+  if (image.ndim() == 3) shape.push_back(image.shape(2));
+  return py::array_t<std::uint8_t>(shape);
+}
+
+py::array area_shrink_exact_py(const py::object& image_obj, const py::object& width_obj, const py::object& height_obj) {
+  const PackedImage src = packed_image(image_obj);
+  const std::int64_t rows = src.rows, cols = src.cols;
   const std::int64_t width = as_int64(width_obj, "width"), height = as_int64(height_obj, "height");
   if (!area_ratio_exact(cols, width)) {
     throw py::value_error("width " + repr_str(width_obj) + " from " + std::to_string(cols) +
@@ -51,14 +66,31 @@ py::array area_shrink_exact_py(const py::object& image_obj, const py::object& wi
                           " rows is not an exact ratio (p:q with p odd, at most " + std::to_string(kMaxAreaRatio) +
                           "; area_shrink_exact_ratio says which are)");
   }
-  std::vector<py::ssize_t> shape{static_cast<py::ssize_t>(height), static_cast<py::ssize_t>(width)};
-  if (image.ndim() == 3) shape.push_back(static_cast<py::ssize_t>(channels));
-  py::array_t<std::uint8_t> out(shape);
-  const PackedImage src{static_cast<const std::uint8_t*>(image.data()), rows, cols, image.strides(0), channels};
+  py::array_t<std::uint8_t> out = output_like(image_obj, height, width);
   std::uint8_t* dst = out.mutable_data();
   {
     py::gil_scoped_release release;
     area_shrink_exact(src, height, width, dst);
+  }
+  return out;
+}
+
+py::array area_shrink_float_py(const py::object& image_obj, const py::object& width_obj, const py::object& height_obj) {
+  const PackedImage src = packed_image(image_obj);
+  const std::int64_t width = as_int64(width_obj, "width"), height = as_int64(height_obj, "height");
+  if (width < 1 || width > src.cols) {
+    throw py::value_error("width must be in [1, " + std::to_string(src.cols) + "] (a shrink of the image's " +
+                          std::to_string(src.cols) + " columns), got " + repr_str(width_obj));
+  }
+  if (height < 1 || height > src.rows) {
+    throw py::value_error("height must be in [1, " + std::to_string(src.rows) + "] (a shrink of the image's " +
+                          std::to_string(src.rows) + " rows), got " + repr_str(height_obj));
+  }
+  py::array_t<std::uint8_t> out = output_like(image_obj, height, width);
+  std::uint8_t* dst = out.mutable_data();
+  {
+    py::gil_scoped_release release;
+    area_shrink_float(src, height, width, dst);
   }
   return out;
 }
@@ -74,6 +106,11 @@ void register_area_shrink(py::module_& m) {
         "(H, W[, C]) uint8 (pixels of C adjacent bytes, any row stride) area-shrunk to (height, width[, C]) uint8: "
         "the same pixels as cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA), in integers. Each axis "
         "must be an exact ratio (area_shrink_exact_ratio); ValueError otherwise. The GIL is released.");
+  m.def("area_shrink_float", &area_shrink_float_py, py::arg("image"), py::arg("width"), py::arg("height"),
+        "(H, W[, C]) uint8 (pixels of C adjacent bytes, any row stride) area-shrunk to (height, width[, C]) uint8 "
+        "(1 <= width <= W, 1 <= height <= H): the same pixels as cv2.convertScaleAbs(cv2.resize(image.astype(numpy.float32), "
+        "(width, height), interpolation=cv2.INTER_AREA)) wherever OpenCV takes its general area path (not a whole factor "
+        "on both axes), without the float32 copy. ValueError naming the argument otherwise. The GIL is released.");
   m.def("area_shrink_exact_ratio", &area_shrink_exact_ratio_py, py::arg("src"), py::arg("dst"),
         "Whether src -> dst pixels along one axis is a shrink area_shrink_exact takes: the ratio p:q in lowest terms "
         "has p odd and at most 9 (3:2, 3:1, 5:3, ...), so that its integer average rounds as OpenCV's float32 one.");

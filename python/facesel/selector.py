@@ -121,11 +121,13 @@ class Selector:
 
     Parameters
     ----------
-    detector : object with ``detect(frame) -> Detections``, optional
-        Default :func:`default_detector`.
-    scorer : object with ``score((N, 64, 64) uint8) -> (N,) float64``, optional
+    detector : object with ``detect(frame) -> Detections``, or a name, optional
+        Default :func:`default_detector`. A name (``"yunet"``, ``"mtcnn"``, ``"haar"``, as
+        ``facesel run --detector``) sets ``config.detector`` and builds that detector.
+    scorer : object with ``score((N, 64, 64) uint8) -> (N,) float64``, or a name, optional
         Higher is better; an optional ``screen`` (:func:`facesel.scoring.screen_crops`) makes the
-        sparse mode cheaper. Default :func:`default_scorer`.
+        sparse mode cheaper. Default :func:`default_scorer`. A name (``"default"``, ``"context"``,
+        ``"laplacian"``, as ``facesel run --scorer`` and a serve camera's ``scorer``) builds that scorer.
     config : PipelineConfig, optional
         Every setting; ``**settings`` override single fields (e.g. ``mode="exhaustive"``).
     sinks : sequence of Sink
@@ -153,8 +155,16 @@ class Selector:
         config = PipelineConfig() if config is None else config
         if not isinstance(config, PipelineConfig):
             raise TypeError(f"config must be a PipelineConfig, got {type(config).__name__}")
+        if isinstance(detector, str):
+            # Selector(detector="mtcnn"), as `facesel run --detector mtcnn`: the config's detector
+            # setting, whose name the argument shadows ("detector must have a detect() method, got str"; ux18)
+            settings, detector = {**settings, "detector": detector}, None
         self.config = config.replace(**settings) if settings else config
         self.detector = default_detector(self.config) if detector is None else detector
+        if isinstance(scorer, str):  # Selector(scorer="context"), as `facesel run --scorer context`
+            from facesel.serve.pipeline_adapter import make_scorer  # imports this module: not at the top
+
+            scorer = make_scorer(scorer, self.config)
         self.scorer = default_scorer(self.config) if scorer is None else scorer
         self.sinks = check_sinks(sinks)
         if post_close is None:  # persons (issue 12): the finaliser is on by default

@@ -92,6 +92,18 @@ def test_open_by_camera_and_window(backend, authority, tmp_path):
         _open(store, authority, tmp_path / "out2")
 
 
+def test_a_selection_of_no_record_reads_no_share_and_logs_nothing(backend, authority, tmp_path, monkeypatch):
+    # ux18: a window that held no record (a wrong year, a local time read as UTC) had the holders
+    # give their shares, then logged an opening of no record and wrote an empty folder.
+    import facesel.central.opening as opening
+
+    store, _ = backend
+    first = store.rows()[0]
+    monkeypatch.setattr(opening, "reconstruct_master", lambda *a, **k: pytest.fail("a share was read"))
+    with pytest.raises(ValueError, match=r"no record in .* matches the selection: nothing to open; no share was read"):
+        _open(store, authority, tmp_path / "out", selection=Selection(end=first.sealed_at - 1))
+    assert not (tmp_path / "out").exists() and _open_count(store) == 0
+
 def _tamper(store, record_id: str, kind: str, cameras) -> None:
     """Replace a record's bytes: with a forged ciphertext ("forged"), another record ("swapped"), or
     the same record signed by another enrolled camera's key ("resigned")."""

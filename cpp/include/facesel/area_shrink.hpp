@@ -29,3 +29,15 @@ void area_shrink_exact(const PackedImage& src, std::int64_t out_rows, std::int64
 
 }  // namespace facesel
 
+
+namespace facesel {
+
+/// `src` area-shrunk to out_rows x out_cols into `dst` (packed) as OpenCV's general INTER_AREA
+/// path shrinks a float32 copy of it (cv::resize, then convertScaleAbs): the same table of weights,
+/// the same float32 operations in the same order, so the same pixels bit for bit; four source rows
+/// at a time in SSE lanes, no float32 copy. For 1 <= out_cols <= cols and 1 <= out_rows <= rows
+/// (the caller checks). Where both axes shrink by a whole factor OpenCV takes another path (its
+/// integer fast path), whose pixels this does not claim.
+void area_shrink_float(const PackedImage& src, std::int64_t out_rows, std::int64_t out_cols, std::uint8_t* dst);
+
+}  // namespace facesel

@@ -115,6 +115,9 @@ def open_from(backend: VaultBackend, share_paths: Sequence[str | os.PathLike], k
         raise ValueError(f"{backend.location} belongs to authority {backend.authority.authority_id}, keystore "
                          f"{keystore_dir} to authority {keystore.authority_id}")
     rows = select(backend, selection, all_records)
+    if not rows:  # before: the holders gave their shares for an opening of no record, logged (ux18)
+        raise ValueError(f"no record in {backend.location} matches the selection: nothing to open; no share was "
+                         "read and nothing was logged")
     master, used = reconstruct_master(share_paths, keystore, passphrase_for)
     opened = _decrypt(backend, rows, keystore, master)
     signer = keystore.signer(master)

@@ -95,3 +95,11 @@ def add_max_frame_pixels(parser: argparse.ArgumentParser, inputs: str) -> None:
                         help=f"refuse {inputs} of more than N pixels (width x height), before decoding where the "
                         "header says so: a small hostile file can decode to gigabytes (default: %(default)s, an 8K "
                         "UHD frame, as serve's max_frame_pixels)")
+
+
+TIME_FORMS = "ISO 8601 in UTC unless it names a zone, e.g. 2026-12-06T21:50 or 2026-12-06T22:50+01:00; or Unix seconds"
+"""How every time flag (``--from``, ``--to``, ``--now``, ``--start``, ``--until``) is read
+(:func:`facesel.vault.timeparse.parse_time`). The helps said "ISO 8601 or Unix seconds", or
+nothing, while the review desk reads its window in the computer's local time: an investigator
+away from UTC was not told that ``--from 2026-12-06T21:50`` is 21:50 UTC (ux18)."""
+

@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+from facesel.cli.argtypes import TIME_FORMS
 from facesel.cli.authority import add_passphrase_sources
 from facesel.cli.argv_secrets import refuse_password_on_command_line
 from facesel.cli.vault_cmds import print_record_table
@@ -381,8 +382,8 @@ def add_central_argument(p: argparse.ArgumentParser) -> None:
 
 def _selection_arguments(p: argparse.ArgumentParser, verb: str) -> None:
     p.add_argument("--camera", action="append", help=f"{verb} records of this camera only (repeatable)")
-    p.add_argument("--from", dest="from_", metavar="TIME", help="sealed at or after (ISO 8601 or Unix seconds)")
-    p.add_argument("--to", metavar="TIME", help="sealed at or before")
+    p.add_argument("--from", dest="from_", metavar="TIME", help=f"sealed at or after ({TIME_FORMS})")
+    p.add_argument("--to", metavar="TIME", help="sealed at or before (the same forms)")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -434,7 +435,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("purge", help="drop the ciphertext of records older than the retention period")
     add_central_argument(p)
-    p.add_argument("--now", metavar="TIME", help="current time (ISO 8601 or Unix seconds; default now; not in the future)")
+    p.add_argument("--now", metavar="TIME", help=f"current time ({TIME_FORMS}; default now; not in the future)")
     p.add_argument("--allow-future-now", action="store_true",
                    help="accept a --now ahead of the clock (deletes records early; logged)")
     p.set_defaults(func=_purge)

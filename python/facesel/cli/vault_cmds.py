@@ -8,6 +8,7 @@ import shlex
 import sys
 from pathlib import Path
 
+from facesel.cli.argtypes import TIME_FORMS
 from facesel.cli.authority import share_passphrase_source
 from facesel.cli.terminate import sigterm_as_exit
 from facesel.cli.vault_errors import clean_errors
@@ -254,6 +255,17 @@ def _expectation(text: str | None):
     return head
 
 
+def _refuse_another_vaults_head(expect, given: str, identity, vault_dir: Path) -> None:
+    """ValueError when ``--expect`` is the head file of another vault (its ``vault_id``): checked
+    against this log it reported ``BROKEN (deleted) witnessed entry seq N is missing (log truncated or
+    replaced)``, a tampering verdict on a log nobody touched, when both vaults are the same camera's
+    (a second folder, or the vault made again), whose key signed both heads (ux18)."""
+    if not isinstance(expect, dict) or expect.get("vault_id") in (None, identity.vault_id):
+        return
+    raise ValueError(f"--expect {given}: a head witnessed on vault {str(expect['vault_id'])[:64]}, not on this vault "
+                     f"({identity.vault_id}, --vault {vault_dir}); check it against the vault it was witnessed on")
+
+
 def _authority_log_problems(authority_dir: Path, identity, vault_log: Path) -> list[str]:
     """Every opening the authority logged for this vault must be in the vault's own log."""
     log = authority_dir / "audit.log"
@@ -298,6 +310,7 @@ def _audit_verify(args: argparse.Namespace) -> int:
     path = vault_dir / "audit.log"
     if not path.is_file() and not path.is_symlink():
         raise ValueError(f"vault {vault_dir} has no audit log (audit.log is missing): its history is gone")
+    _refuse_another_vaults_head(expect, args.expect, identity, vault_dir)
     result = verify(path, expect, keys=identity.audit_keys())
     if not result.ok:
         print(f"{path}: BROKEN ({result.kind}) {result.message}")
@@ -347,7 +360,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--vault", required=True, help="vault folder")
     p.add_argument("--camera", required=True, help="the camera's key folder (purges are logged and signed)")
     p.add_argument("--authority", help="authority.pub to use (default: the vault's pinned copy)")
-    p.add_argument("--now", metavar="TIME", help="purge as of this time (ISO 8601 or Unix seconds; default now; not in the future)")
+    p.add_argument("--now", metavar="TIME", help=f"purge as of this time ({TIME_FORMS}; default now; not in the future)")
     p.add_argument("--allow-future-now", action="store_true",
                    help="accept a --now in the future (deletes records early; logged as an override)")
     p.set_defaults(func=_purge)
@@ -355,8 +368,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("list", help="list stored records (metadata only; no keys needed)")
     p.add_argument("--vault", required=True, help="vault folder")
     _add_anchor(p)
-    p.add_argument("--from", dest="from_", metavar="TIME", help="sealed at or after (ISO 8601 or Unix seconds)")
-    p.add_argument("--to", metavar="TIME", help="sealed at or before")
+    p.add_argument("--from", dest="from_", metavar="TIME", help=f"sealed at or after ({TIME_FORMS})")
+    p.add_argument("--to", metavar="TIME", help="sealed at or before (the same forms)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=_list)
 
@@ -365,8 +378,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--vault", required=True, help="vault folder")
     p.add_argument("--share", action="append", required=True, help="a share file (repeat, K times at least)")
     p.add_argument("--reason", required=True, help="case reference: why the records are opened")
-    p.add_argument("--from", dest="from_", metavar="TIME", help="open records sealed at or after this time")
-    p.add_argument("--to", metavar="TIME", help="open records sealed at or before this time")
+    p.add_argument("--from", dest="from_", metavar="TIME", help=f"open records sealed at or after this time ({TIME_FORMS})")
+    p.add_argument("--to", metavar="TIME", help="open records sealed at or before this time (the same forms)")
     p.add_argument("--all", action="store_true", help="open every record")
     p.add_argument("--out", required=True, help="new or empty folder for the decrypted snapshots")
     p.add_argument("--keystore", help="authority keystore folder (default: beside the share files)")

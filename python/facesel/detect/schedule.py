@@ -202,13 +202,17 @@ def _motion_thumbnail(frame: np.ndarray) -> np.ndarray:
     return cv2.resize(grey, (max(1, grey.shape[1] // 2), max(1, grey.shape[0] // 2)), interpolation=cv2.INTER_AREA)
 
 
-AREA_PATHS = ("exact", "float", "uint8")
+AREA_PATHS = ("exact", "exact+numpy", "float", "uint8")
 AREA_PATH = "exact"
 """How :func:`area_shrink` (region squares) and :func:`frame_shrink` (the full-frame shrink) shrink:
 ``"exact"`` (the default since issue 27's session 17): where the sizes are a small odd ratio (3:2,
 3:1, ...: a 1080p frame to 1280x720 or 640x360, a 192-pixel square to 128) the C++ core's integer
 average (``_core.area_shrink_exact``), the same pixels as OpenCV's INTER_AREA bit for bit, about a
-quarter of its CPU; other sizes as ``"float"``. ``"float"``: region squares averaged through a
+quarter of its CPU; other region squares by the core's copy of OpenCV's float32 path
+(``_core.area_shrink_float``, session 18: the same operations in the same order, four rows at a
+time in SIMD lanes, no float32 copy; the same pixels as ``"float"``, about 0.7x its CPU).
+``"exact+numpy"``: session 17's, the integer average where it applies, other squares as ``"float"``.
+``"float"``: region squares averaged through a
 float32 copy (session 14; the same pixels, about 0.7x OpenCV's uint8 CPU), frames by OpenCV.
 ``"uint8"``: OpenCV on the uint8 pixels, as before session 14. A switch for A/B runs
 (``benchmarks/frame_costs.py --area-path``, ``benchmarks/capacity.py --variant lazy+skip+s16shrink``)."""
@@ -216,7 +220,7 @@ float32 copy (session 14; the same pixels, about 0.7x OpenCV's uint8 CPU), frame
 
 def exact_shrink(image: np.ndarray, size: tuple[int, int]) -> np.ndarray | None:
     """``cv2.resize(image, size, interpolation=cv2.INTER_AREA)`` by the C++ core's integer average,
-    or None where it does not apply: ``AREA_PATH`` is not ``"exact"``, the image is not uint8 with
+    or None where it does not apply: ``AREA_PATH`` is neither ``"exact"`` nor ``"exact+numpy"``, the image is not uint8 with
     1 or 3 channels of adjacent bytes, or a side's ratio is not one the core reproduces exactly
     (``_core.area_shrink_exact_ratio``: p:q in lowest terms with p odd and at most 9; with an odd
     area the exact average is never halfway between two grey levels, so it rounds as OpenCV's
@@ -231,7 +235,7 @@ def exact_shrink(image: np.ndarray, size: tuple[int, int]) -> np.ndarray | None:
     -------
     (height, width[, 3]) uint8, C-contiguous, or None
     """
-    if AREA_PATH != "exact" or image.dtype != np.uint8 or _exact is None:
+    if AREA_PATH not in ("exact", "exact+numpy") or image.dtype != np.uint8 or _exact is None:
         return None
     h, w = image.shape[:2]
     width, height = int(size[0]), int(size[1])
@@ -245,15 +249,25 @@ def exact_shrink(image: np.ndarray, size: tuple[int, int]) -> np.ndarray | None:
 
 
 def _core_exact():
-    """The core's exact shrink and its ratio test, or (None, None) with a core built before them."""
+    """The core's exact shrink, its ratio test and its float32 area path, or None for each that a
+    core built before them lacks."""
     try:
         from facesel import _core
     except ImportError:
-        return None, None
-    return getattr(_core, "area_shrink_exact", None), getattr(_core, "area_shrink_exact_ratio", None)
+        return None, None, None
+    return (getattr(_core, "area_shrink_exact", None), getattr(_core, "area_shrink_exact_ratio", None),
+            getattr(_core, "area_shrink_float", None))
 
 
-_exact, _exact_ratio = _core_exact()
+_exact, _exact_ratio, _float_core = _core_exact()
+
+
+def _packed(image: np.ndarray) -> bool:
+    """Whether ``image`` is (h, w) or (h, w, 1..4) with each pixel's channels adjacent bytes and rows
+    at a stride of at least a row: the layouts the core's shrinks read (a crop of a frame is one)."""
+    channels = image.shape[2] if image.ndim == 3 else 1
+    return (image.ndim in (2, 3) and 1 <= channels <= 4 and image.strides[1] == channels
+            and (image.ndim == 2 or image.strides[2] == 1) and image.strides[0] >= image.shape[1] * channels)
 
 
 def frame_shrink(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -271,8 +285,12 @@ def area_shrink(region: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     With ``AREA_PATH`` ``"exact"`` a square whose sides shrink by a small odd ratio (1080p's
     192-pixel squares to 128: 0.024 against 0.080 CPU ms through float32) goes to
     :func:`exact_shrink`. Otherwise OpenCV averages by a fractional factor on its general path,
-    which accumulates in float32 whatever the input and rounds once at the end;
-    for uint8 input that path is not vectorised, for float32 it is. So the square is averaged as
+    which accumulates in float32 whatever the input and rounds once at the end. With ``"exact"``
+    (session 18) the C++ core runs that path's float32 operations in their order on the uint8 square
+    (``_core.area_shrink_float``: 0.15-0.23 against 0.20-0.31 CPU ms a 245- to 400-pixel square to
+    160, the same pixels on 2,966 random crops of arcade frames and in tests/test_area_shrink_float.py).
+    Before it (``"exact+numpy"``, ``"float"``), and for a layout the core does not read: for uint8
+    input OpenCV's path is not vectorised, for float32 it is. So the square is averaged as
     float32 and rounded back by ``convertScaleAbs`` (the same rounding, ``saturate_cast``): 0.13
     against 0.18 CPU ms a 192 -> 128 square, 0.43 against 0.56 for 400 -> 160 (one thread, issue 27
     session 14), equal bit for bit on every square of ``tests/test_area_shrink.py``. A shrink by a
@@ -296,7 +314,10 @@ def area_shrink(region: np.ndarray, size: tuple[int, int]) -> np.ndarray:
         if small is not None:
             return small
     fractional = shrinking and not (src_w % w == 0 and src_h % h == 0)
-    if AREA_PATH in ("exact", "float") and fractional and region.dtype == np.uint8:
+    if AREA_PATH == "exact" and fractional and region.dtype == np.uint8 and _float_core is not None \
+            and _packed(region):
+        return _float_core(region, w, h)
+    if AREA_PATH in ("exact", "exact+numpy", "float") and fractional and region.dtype == np.uint8:
         return cv2.convertScaleAbs(cv2.resize(region.astype(np.float32), (w, h), interpolation=cv2.INTER_AREA))
     return cv2.resize(region, (w, h), interpolation=cv2.INTER_AREA)
 

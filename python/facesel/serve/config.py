@@ -51,6 +51,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from facesel.serve.pipeline_adapter import check_pipeline_settings
+from facesel.serve.source_file import check_source_file
 from facesel.serve.suggest import check_known_keys
 from facesel.redaction import redact_url, remember_url_secrets
 from facesel.trusted_files import refuse_changeable_by_others
@@ -403,8 +404,7 @@ def _camera(name: str, table: dict, defaults: dict, base: Path) -> CameraConfig:
     live_target = is_live_target(source)
     if not live_target:
         source_path = _path(source, f"{where}.source", base)
-        if not source_path.is_file():
-            raise ValueError(f"{where}.source: video file not found: {source_path}")
+        check_source_file(source_path, source, f"{where}.source")
         source = str(source_path)
     authority = _path(merged["authority"], f"{where}.authority", base)
     if not authority.is_file():

@@ -162,8 +162,8 @@ def _client_left(sock) -> bool:
 
 
 def routes(service):
-    """``routes(method, path)`` for the view endpoints; None for any path when ``serve.view`` is
-    off (the status server then answers 404, as for any unknown path)."""
+    """``routes(method, path)`` for the view endpoints; when ``serve.view`` is off, a 404 that says
+    so for a view URL (None for other paths: the status server answers those)."""
     renderers: dict[str, ViewRenderer] = {}
     lock = threading.Lock()
     stream_slots = threading.BoundedSemaphore(MAX_STREAMS)
@@ -231,12 +231,20 @@ def routes(service):
                           time.monotonic() - started, sent, extra={"camera": name, "event": "view"})
         return answer
 
+    def off(request) -> None:
+        # A 404 that says why: "not found: try /metrics or /healthz" sent an operator who had
+        # followed the README's view URL looking for a typo (ux18). Nothing of the camera is read.
+        request._send(404, "text/plain", b"the privacy-safe view is off: set serve.view = true in the config "
+                                         b"and restart the service (a reload does not change it)\n")
+
     def route(method, path):
-        if not service.config.view or method != "GET" or not path.startswith("/cameras/"):
+        if method != "GET" or not path.startswith("/cameras/"):
             return None
         parts = path.split("/")
         if len(parts) != 4 or parts[3] not in ("view.jpg", "view.mjpg"):
             return None
+        if not service.config.view:
+            return off
         return still(parts[2]) if parts[3] == "view.jpg" else stream(parts[2])
 
     return route

@@ -21,10 +21,13 @@ stand. The privacy-safe view shows the scene as the camera sees it with the zone
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
+
+_log = logging.getLogger("facesel.serve")
 
 ZONE_KINDS = ("ignore", "only")
 ZONE_KEYS = {"kind", "name", "points"}
@@ -68,6 +71,9 @@ def parse_zones(value, where: str) -> tuple[Zone, ...]:
                 raise ValueError(f"{at}.points: each corner must be [x, y] with non-negative pixel numbers, "
                                  f"got {point!r}")
             corners.append((float(point[0]), float(point[1])))
+        if _area(corners) == 0:
+            # an "only" zone of no area blanked every pixel: the camera ran and sealed nothing (ux18)
+            raise ValueError(f"{at}.points: the corners lie on one line, so the zone has no area, got {points!r}")
         name = table.get("name", "")
         if not isinstance(name, str):
             raise ValueError(f"{at}.name must be a string, got {name!r}")
@@ -94,7 +100,24 @@ class ZoneMask:
                 if zone.kind == "ignore":
                     cv2.fillPoly(mask, [_corners(zone)], 0)
             self._mask = mask
+            self._warn_if_blind(only, (h, w))
         return self._mask
+
+    def _warn_if_blind(self, only: list[Zone], shape: tuple[int, int]) -> None:
+        """Log a warning for each ``only`` zone that covers no pixel of an (H, W) frame, and when the
+        zones leave no pixel where faces count: coordinates read off another camera's view (a
+        1080p view for a 720p stream) left a camera running, its frames black, sealing nothing,
+        with no word in its log or /healthz (ux18). Once per frame size."""
+        h, w = shape
+        for zone in only:
+            alone = np.zeros((h, w), np.uint8)
+            cv2.fillPoly(alone, [_corners(zone)], 255)
+            if not alone.any():
+                _log.warning("zone %s (only) covers no pixel of the %dx%d frame: its corners %s lie outside it",
+                             zone.name or "without a name", w, h, list(zone.points))
+        if not self._mask.any():
+            _log.warning("the zones leave no pixel of the %dx%d frame where faces count: this camera detects and "
+                         "seals nothing until they are corrected", w, h)
 
     def apply(self, image: np.ndarray) -> np.ndarray:
         """``image`` (H, W, 3) uint8 with the pixels where faces do not count set to 0; the same
@@ -113,6 +136,12 @@ class ZoneMask:
             label = f"{zone.kind}: {zone.name}" if zone.name else zone.kind
             x, y = corners.min(axis=0)
             cv2.putText(image, label, (int(x) + 4, int(y) + 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5, colour, 1, cv2.LINE_AA)
+
+
+def _area(corners: list[tuple[float, float]]) -> float:
+    """The polygon's area (shoelace formula; 0 when its corners lie on one line)."""
+    xs, ys = np.asarray(corners, np.float64).T
+    return abs(float(np.dot(xs, np.roll(ys, -1)) - np.dot(ys, np.roll(xs, -1)))) / 2
 
 
 def _corners(zone: Zone, scale: float = 1.0) -> np.ndarray:

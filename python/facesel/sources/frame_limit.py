@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import errno
 import numbers
+import os
 import re
 import warnings
 
@@ -80,15 +81,31 @@ def header_size(path, max_pixels: int = MAX_FRAME_PIXELS, videos: bool = True) -
     videos, and images Pillow does not know, are probed by FFmpeg through PyAV with its decoders
     told ``max_pixels``: a larger picture fails to decode there, and FFmpeg then forgets the size
     the container stated. With ``videos=False`` (a reader of images) FFmpeg is asked only about a
-    file one of OpenCV's image decoders takes by its signature (review 9, finding 1: a 2 MB
-    Radiance HDR picture of 7700 x 4400, under any name, grew ``imread``'s reader by 502,024 KiB
-    before the check after decoding), so that a file no reader knows keeps OpenCV's own refusal.
+    file one of OpenCV's image decoders takes by its signature and Pillow does not read (review 9,
+    finding 1: a 2 MB Radiance HDR picture of 7700 x 4400, under any name, grew ``imread``'s reader
+    by 502,024 KiB before the check after decoding), so that a file no reader knows keeps OpenCV's
+    own refusal.
+
+    With ``videos``, the probe runs in a forked child (:func:`_probed_apart`): for a video, Pillow
+    loads every plugin before giving up, and PyAV loads a second FFmpeg besides OpenCV's and decodes
+    up to seven frames; kept in this process, that was +34 MB of ``facesel run``'s peak on the
+    arcade video (session 18, ``docs/performance.md``). ``ValueError`` naming ``path`` when the
+    child ends without an answer (FFmpeg crashed on the file, say), which the caller's decoder
+    would then have met in this process. An image's FFmpeg probe runs in such a child too.
     """
+    if videos:
+        return _probed_apart(_stated_size, path, max_pixels)
+    size = _pillow_size(path)
+    if size is not None or not _opencv_reads(path):
+        return size  # None: no reader knows it, and OpenCV's imread refuses it with its own words
+    return _probed_apart(_ffmpeg_size, path, max_pixels)
+
+
+def _stated_size(path, max_pixels: int) -> tuple[int, int] | None:
+    """:func:`header_size` with ``videos``, in this process."""
     size = _pillow_size(path)
     if size is not None:
         return size
-    if not videos and not _opencv_reads(path):
-        return None  # no reader knows it: OpenCV's imread refuses it with its own words
     return _ffmpeg_size(path, max_pixels)
 
 
@@ -120,6 +137,56 @@ def _ffmpeg_size(path, max_pixels: int) -> tuple[int, int] | None:
     return (width, height) if width > 0 and height > 0 else (0, 0)
 
 
+class HeaderProbeEnded(ValueError):
+    """The child that reads a file's header ended without an answer (:func:`_probed_apart`)."""
+
+
+def _probed_apart(probe, path, max_pixels: int) -> tuple[int, int] | None:
+    """``probe(path, max_pixels)`` (a size or None) computed in a forked child, whose memory (the
+    libraries it loads, the heap its decoders leave) goes when it exits; in this process where the
+    system has no ``fork``.
+
+    The child only runs ``probe`` and writes its answer to a pipe: a fork copies no memory until
+    written (about 14 ms of wall time for a 100 MB process), and the threads of this process (an
+    ONNX Runtime pool, say) do not run in it. It leaves with ``os._exit``: no buffer of this process
+    is flushed twice and no ``atexit`` handler runs there.
+    """
+    if not hasattr(os, "fork"):
+        return probe(path, max_pixels)
+    read_end, write_end = os.pipe()
+    with warnings.catch_warnings():
+        # Python 3.12+ warns when a process with threads forks: a lock held by another thread stays
+        # held in the child. The child here takes locks that fork resets (glibc's malloc, Python's
+        # import lock) and those of Pillow and PyAV, which the callers (facesel run, score and batch
+        # opening a file) do not run on other threads; serve's cameras never come here.
+        warnings.filterwarnings("ignore", message=".*fork.*", category=DeprecationWarning)
+        pid = os.fork()
+    if pid == 0:  # the child: never returns into the caller's code
+        code = 1
+        try:
+            os.close(read_end)
+            size = probe(path, max_pixels)
+            os.write(write_end, b"none" if size is None else b"%d %d" % size)
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    try:
+        with os.fdopen(read_end, "rb") as answer:
+            said = answer.read()
+    finally:  # reaped even when a signal's exception (Ctrl-C) ends the read: no child left behind
+        _, status = os.waitpid(pid, 0)
+    if status != 0 or not said:
+        how = (f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status)
+               else f"exit status {os.WEXITSTATUS(status)}")
+        raise HeaderProbeEnded(f"{path}: reading its header ended with {how} and no answer: refused before "
+                               "decoding")
+    if said == b"none":
+        return None
+    width, height = map(int, said.split())
+    return width, height
+
+
 def _pillow_size(path) -> tuple[int, int] | None:
     from PIL import Image
 
@@ -148,7 +215,10 @@ def refuse_large_file(path, max_pixels: int, what: str = "file", videos: bool = 
     probe for a file OpenCV takes as an image that Pillow does not read (Radiance HDR, PAM, PFM:
     review 9, finding 1); a file no image decoder of OpenCV takes keeps OpenCV's own refusal.
     """
-    size = header_size(path, max_pixels, videos)
+    try:
+        size = header_size(path, max_pixels, videos)
+    except HeaderProbeEnded as err:
+        raise ValueError(f"{what} {err}") from None
     if size is None:
         return
     if size == (0, 0):

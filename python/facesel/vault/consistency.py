@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import numbers
 import os
 import re
 import time
@@ -44,12 +45,19 @@ def checked_purge_time(now: float | None, clock_now: float, allow_future: bool, 
     the clock, since it would destroy evidence before its time; with ``allow_future`` it is
     accepted and ``log_override(purge_time, clock_time)`` records the override in the audit log.
     Shared by the file vault, the central store and ``authority shred`` (``what`` names the step)."""
-    now = clock_now if now is None else float(now)
+    if now is not None and (isinstance(now, bool) or not isinstance(now, numbers.Real)):
+        # purge(now="2026-12-06") said "could not convert string to float", naming nothing (ux18)
+        raise TypeError(f"now must be Unix seconds (a number) or None for the clock, got {now!r}")
+    try:
+        now = clock_now if now is None else float(now)
+    except OverflowError:  # an int beyond a float
+        now = math.inf
     if not math.isfinite(now):
         raise ValueError(f"the time given is {now!r}: a finite time is needed to {what}")
     if now > max(clock_now, time.time()) + PURGE_CLOCK_TOLERANCE:
         if not allow_future:
-            raise ValueError(f"the time given is {now - clock_now:.0f} s ahead of the clock: refusing to {what} "
+            # 1e300 was written out with its 301 digits
+            raise ValueError(f"the time given is {now - clock_now:.6g} s ahead of the clock: refusing to {what} "
                              "before their time (an explicit override, --allow-future-now, is logged)")
         log_override(now, clock_now)
     return now

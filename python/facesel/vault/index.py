@@ -16,6 +16,7 @@ from pathlib import Path
 
 from facesel.vault.errors import IndexDamagedError
 from facesel.vault.fsutil import is_regular
+from facesel.vault.selection_args import check_record_ids, check_seal_time
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -153,7 +154,12 @@ class Index:
 
     def rows(self, record_ids: list[str] | None = None, start: float | None = None, end: float | None = None,
              expired_before: float | None = None) -> list[IndexRow]:
-        """Rows ordered by seal time, filtered by ids, by a seal-time window [start, end], or by expiry."""
+        """Rows ordered by seal time, filtered by ids, by a seal-time window [start, end] (Unix
+        seconds), or by expiry. TypeError or ValueError for one id given bare or a time that is no
+        finite number (:mod:`facesel.vault.selection_args`)."""
+        record_ids = check_record_ids(record_ids)
+        start, end = check_seal_time(start, "start"), check_seal_time(end, "end")
+        expired_before = check_seal_time(expired_before, "expired_before")
         sql, args = f"SELECT {','.join(COLUMNS)} FROM records WHERE 1=1", []
         if record_ids is not None:
             sql += f" AND record_id IN ({','.join('?' * len(record_ids))})"

@@ -49,6 +49,7 @@ from facesel.vault.index import COLUMNS, Index, IndexRow
 from facesel.vault.keys import AuthorityPublic, Keystore
 from facesel.vault.payload import BLOB_NAME, OpenedSnapshot, decode_snapshot
 from facesel.vault.record import open_record
+from facesel.vault.selection_args import check_record_ids, check_seal_time
 from facesel.vault.shares import ShareFile, reconstruct_master
 from facesel.vault.staging import write_staged
 from facesel.vault.store import record_path
@@ -91,13 +92,17 @@ class Selection:
 
 
 def _check_choice(record_ids: Sequence[str] | None, start: float | None, end: float | None,
-                  all_records: bool) -> None:
-    """Exactly one way of choosing records, and well-formed record ids."""
+                  all_records: bool) -> list[str] | None:
+    """Exactly one way of choosing records, and well-formed record ids and times; the ids as a list."""
+    record_ids = check_record_ids(record_ids)
+    check_seal_time(start, "start")
+    check_seal_time(end, "end")
     modes = sum([bool(record_ids), start is not None or end is not None, bool(all_records)])
     if modes != 1:
         raise ValueError("choose exactly one of: record ids, a time window (--from/--to), or --all")
     for rid in record_ids or ():
         record_path(Path("."), rid)  # validates the id's form
+    return record_ids
 
 
 def select_logged(live: dict[str, LoggedSeal], index: Index, record_ids: Sequence[str] | None = None,
@@ -105,7 +110,7 @@ def select_logged(live: dict[str, LoggedSeal], index: Index, record_ids: Sequenc
     """Choose records by exactly one of: ids, a seal-time window, or every record, from the signed
     log's live seals (``live``, see :func:`logged_records`). The index only supplies rows (each
     checked against its record later); a record it lacks is still chosen and reported."""
-    _check_choice(record_ids, start, end, all_records)
+    record_ids = _check_choice(record_ids, start, end, all_records)
     if record_ids:
         missing = sorted(set(record_ids) - set(live))
         if missing:
@@ -121,10 +126,21 @@ def select_logged(live: dict[str, LoggedSeal], index: Index, record_ids: Sequenc
     return Selection(chosen, [rid for rid, _, row in chosen if row is None])
 
 
+def _nothing_chosen(live: dict[str, LoggedSeal], start: float | None, end: float | None) -> str:
+    """Why a selection that is not by ids chose nothing, with what the vault holds."""
+    if not live:
+        return "the vault holds no record"
+    window = " ".join(part for part in (f"from {format_time(start)}" if start is not None else "",
+                                        f"to {format_time(end)}" if end is not None else "") if part)
+    times = sorted(seal.sealed_at for seal in live.values())
+    return (f"no record was sealed {window} (the vault holds {len(times)} record(s), sealed from "
+            f"{format_time(times[0])} to {format_time(times[-1])})")
+
+
 def select_rows(index: Index, record_ids: Sequence[str] | None = None, start: float | None = None,
                 end: float | None = None, all_records: bool = False) -> list[IndexRow]:
     """Rows chosen by exactly one of: record ids, a seal-time window, or every record."""
-    _check_choice(record_ids, start, end, all_records)
+    record_ids = _check_choice(record_ids, start, end, all_records)
     if record_ids:
         rows = index.rows(record_ids=list(record_ids))
         missing = sorted(set(record_ids) - {r.record_id for r in rows})
@@ -326,6 +342,10 @@ def open_records(vault_dir: str | os.PathLike, share_paths: Sequence[str | os.Pa
                  clock: Callable[[], float] = time.time) -> list[OpenedRecord]:
     """Open the selected records of a vault into ``out_dir`` (see the module docstring).
 
+    Exactly one selection: ``record_ids`` (a list of ids, not one id bare), a seal-time window
+    ``start``/``end`` (Unix seconds; :func:`facesel.vault.timeparse.parse_time` turns
+    ``"2026-12-06T21:50"`` into them) or ``all_records``.
+
     Returns
     -------
     list of OpenedRecord
@@ -351,6 +371,10 @@ def open_records(vault_dir: str | os.PathLike, share_paths: Sequence[str | os.Pa
         selection = select_logged(live, index, record_ids, start, end, all_records)
     finally:
         index.close()
+    if not selection.chosen:
+        # Before: the holders gave their shares and an opening of no record was logged (ux18)
+        raise ValueError(f"{_nothing_chosen(live, start, end)}: nothing to open; no share was read and nothing "
+                         "was logged")
     master, used = reconstruct_master(share_paths, keystore, passphrase_for)
     opened = _decrypt_all(identity, vault_dir, selection, keystore, master, by_id=bool(record_ids))
     signer = keystore.signer(master)

@@ -74,6 +74,7 @@ from facesel.vault.log_anchor import LogAnchor
 from facesel.vault.payload import PAYLOAD_KIND, encode_snapshot
 from facesel.vault.record import MAX_RECORD, RECORD_ID, make_header, new_record_id, seal_record
 from facesel.vault.recovery import quarantine, recover
+from facesel.vault.selection_args import check_seal_time as checked_seal_time
 from facesel.vault.signing import CameraKey, load_camera
 
 _log = logging.getLogger("facesel.vault")
@@ -92,6 +93,25 @@ def record_path(vault_dir: Path, record_id: str) -> Path:
     if not isinstance(record_id, str) or not RECORD_ID.match(record_id):
         raise ValueError(f"record id must be 32 lowercase hex characters, got {record_id!r}")
     return Path(vault_dir) / "records" / f"{record_id}{RECORD_SUFFIX}"
+
+
+def _lock_holder(fd: int) -> str:
+    """What holds a vault's write lock, from the pid its holder wrote into ``.lock``."""
+    try:
+        pid = int(os.pread(fd, 32, 0).decode("ascii").strip())
+    except (OSError, ValueError, UnicodeDecodeError):
+        pid = None
+    if pid == os.getpid():
+        return ("already open for writing in this process: another Vault on this folder is not closed yet "
+                "(close it first, or keep using it)")
+    if pid is not None and pid > 0 and os.path.exists(f"/proc/{pid}"):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as file:
+                command = file.read(200).replace(b"\0", b" ").decode("utf-8", "replace").strip()
+        except OSError:
+            command = ""
+        return f"open for writing by another process (pid {pid}{': ' + command if command else ''})"
+    return "open for writing by another process"
 
 
 class Vault:
@@ -268,9 +288,17 @@ class Vault:
         try:
             fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
+            holder = _lock_holder(self._lock_fd)
             os.close(self._lock_fd)
             self._lock_fd = None
-            raise VaultLockedError(f"vault {self.path} is open for writing by another process") from None
+            raise VaultLockedError(f"vault {self.path} is {holder}") from None
+        # Who holds it, for the next one refused: "another process" was all it said, also to a
+        # script whose own first Vault on the folder was still open (ux18).
+        try:
+            os.ftruncate(self._lock_fd, 0)
+            os.pwrite(self._lock_fd, f"{os.getpid()}\n".encode(), 0)
+        except OSError:
+            pass  # a full or read-only disk: the vault still opens (a purge may be what frees it)
 
     def _log_clock(self) -> float:
         """The audit log's clock: the vault's time (:meth:`_time_now`)."""
@@ -566,7 +594,9 @@ class Vault:
         purge that fails is logged and tried again later, never raised: this is housekeeping, and
         the pipeline calling it must go on sealing (:meth:`purge` raises).
         """
-        now = self._time_now()[0] if now is None else float(now)
+        if now is not None:
+            now = checked_seal_time(now, "now")  # maybe_purge(now="x") said "could not convert string to float"
+        now = self._time_now()[0] if now is None else now
         return self._purge_keeping_evidence(now) if now - self._last_purge >= self.purge_interval else 0
 
     def purge(self, now: float | None = None, allow_future: bool = False) -> int:

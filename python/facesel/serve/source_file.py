@@ -1,0 +1,36 @@
+"""What ``facesel serve --check`` can say of a camera whose ``source`` is a video file, before the
+camera starts: the file must be one that can be read.
+
+Before, a folder was called "video file not found" (it was found: image folders are for ``facesel
+run``), an empty file or one the service's user may not read passed ``--check`` and the camera then
+failed at every reconnection, and a mistyped URL (``rtsp//host/x``) was reported as a missing file
+with its two slashes collapsed, ``rtsp/host/x`` (ux18). Only what costs no decoding is checked: a
+damaged file that is not empty is still found when the camera opens it.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+_URL_TYPO = re.compile(r"^(rtsps?|rtmps?|https?|udp|tcp)(:/?(?!/)|//|:)", re.IGNORECASE)
+"""A scheme whose ``://`` lost a character: read as a relative file path otherwise."""
+
+
+def check_source_file(path: Path, given: str, where: str) -> None:
+    """ValueError naming ``where`` unless ``path`` (the source ``given`` in the file, resolved) is a
+    non-empty file this process may read."""
+    if path.is_dir():
+        raise ValueError(f"{where}: {path} is a folder, not a video file (a serve camera reads a URL, a webcam "
+                         "index or a video file; a folder of images is for 'facesel run')")
+    if not path.exists():
+        typo = _URL_TYPO.match(given)
+        hint = f" (a URL needs '{typo.group(1)}://')" if typo else ""
+        raise ValueError(f"{where}: video file not found: {path}{hint}")
+    try:
+        with path.open("rb") as file:
+            first = file.read(1)
+    except OSError as err:
+        raise ValueError(f"{where}: {path} cannot be read: {(err.strerror or str(err)).lower()}") from None
+    if not first:
+        raise ValueError(f"{where}: {path} is empty (0 bytes): no frame to read")

@@ -1,0 +1,61 @@
+"""A serve camera whose ``source`` is a file is checked with the rest of the config (ux18): a
+folder, an empty or unreadable file and a mistyped URL are named by ``parse_config`` (so by
+``serve --check``, the start and a reload), not found only when the camera fails to open it."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+from facesel.serve.config import parse_config
+
+
+@pytest.fixture(scope="module")
+def enrolled(tmp_path_factory):
+    """(authority.pub, the camera key folder of camera 'door')."""
+    from facesel.vault import create_authority, enrol_camera
+
+    folder = tmp_path_factory.mktemp("authority")
+    create_authority(folder, shares=3, threshold=2, epoch_seconds=86400.0, retention_seconds=7 * 86400.0,
+                     horizon_seconds=2 * 86400.0, start=time.time())
+    key = tmp_path_factory.mktemp("cameras") / "door"
+    enrol_camera(folder, key, "door", sorted((folder / "shares").iterdir())[:2])
+    return folder / "authority.pub", key
+
+
+def config_with_source(enrolled, source, vault):
+    authority, key = enrolled
+    return {"serve": {"listen": ""}, "defaults": {"authority": str(authority)},
+            "cameras": {"door": {"source": str(source), "vault": str(vault), "camera_key": str(key)}}}
+
+
+def test_a_video_file_source_is_taken(enrolled, tmp_path):
+    video = tmp_path / "door.mp4"
+    video.write_bytes(b"\x00\x00\x00\x18ftypmp42")  # not decoded here: only what costs no decoding is checked
+    assert parse_config(config_with_source(enrolled, video, tmp_path / "v")).cameras["door"].source == str(video)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda folder: folder, r"cameras\.door\.source: .* is a folder, not a video file .*'facesel run'"),
+    (lambda folder: (folder / "empty.mp4").write_bytes(b"") or folder / "empty.mp4",
+     r"cameras\.door\.source: .*empty\.mp4 is empty \(0 bytes\): no frame to read"),
+    (lambda folder: "rtsp//192.0.2.1/stream1", r"video file not found: .*rtsp/192\.0\.2\.1/stream1 \(a URL needs 'rtsp://'\)"),
+    (lambda folder: "http:/192.0.2.1/video.mjpg", r"video file not found: .* \(a URL needs 'http://'\)"),
+    (lambda folder: folder / "missing.mp4", r"video file not found: .*missing\.mp4$"),
+])
+def test_a_file_source_that_cannot_be_read_is_named(enrolled, tmp_path, make, message):
+    # Before: the folder was "video file not found" (it was found), the empty file passed, and the
+    # URL's collapsed slashes were called a missing file without a word about the URL.
+    source = make(tmp_path)
+    with pytest.raises(ValueError, match=message):
+        parse_config(config_with_source(enrolled, source, tmp_path / "v"))
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads a file whatever its mode")
+def test_a_file_source_this_user_may_not_read_is_named(enrolled, tmp_path):
+    video = tmp_path / "door.mp4"
+    video.write_bytes(b"\x00\x00\x00\x18ftypmp42")
+    video.chmod(0)
+    with pytest.raises(ValueError, match=r"cameras\.door\.source: .*door\.mp4 cannot be read: permission denied"):
+        parse_config(config_with_source(enrolled, video, tmp_path / "v"))
