@@ -135,6 +135,47 @@ def test_score_names_the_file_and_takes_the_flag(bomb_png, tmp_path):
     assert usage.returncode == 2 and "--max-frame-pixels" in usage.stderr
 
 
+def test_an_image_format_pillow_does_not_read_is_refused_before_decoding(tmp_path, monkeypatch):
+    """Review 9, finding 1: Pillow reads no Radiance HDR header, so such a picture was left to
+    OpenCV, which takes it by its signature whatever its name and decoded it whole (floats, about
+    15 bytes a pixel) before the check after decoding: a 2.1 MB file of 7700 x 4400 grew a reader
+    by 502,024 KiB (``benchmarks/file_bomb_memory.py --format hdr``), and OpenCV's own bound
+    (2**30 pixels) lets a 57 MB one cost some 16 GB. Now a file an OpenCV image decoder takes and
+    Pillow does not is sized by FFmpeg's probe, its decoders bounded, before anything decodes it."""
+    from radiance_picture import write_radiance
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    bomb = write_radiance(photos / "holiday.jpg", *SIDE)  # the name says JPEG; OpenCV goes by the bytes
+    assert cv2.haveImageReader(str(bomb))
+    _no_decoding(monkeypatch)
+    unsized = (f"image file {bomb}: FFmpeg could not learn its size without decoding a picture of more than "
+               f"max_frame_pixels = {MAX_FRAME_PIXELS} pixels")
+    with pytest.raises(ValueError, match="refused before decoding") as refused:
+        facesel.faceset.read_image(bomb)  # facesel score's reader
+    assert unsized in str(refused.value)
+    with pytest.raises(ValueError) as refused:
+        list(facesel.video.open_source(photos))  # facesel run on a folder of images
+    assert unsized in str(refused.value)
+
+
+def test_a_small_picture_pillow_does_not_read_is_still_read(tmp_path, monkeypatch):
+    """The probe sizes a genuine Radiance picture: within the bound OpenCV reads it as before; a
+    bound below its size refuses it before decoding (what the probe learnt), and a file that no
+    image decoder takes keeps OpenCV's own refusal."""
+    from radiance_picture import write_radiance
+
+    small = write_radiance(tmp_path / "small.hdr", 64, 48)
+    assert facesel.faceset.read_image(small, max_frame_pixels=64 * 48).shape == (48, 64, 3)
+    unknown = tmp_path / "notes.jpg"
+    unknown.write_bytes(b"#?RADIANT but not a picture\n")
+    with pytest.raises(ValueError, match=f"cannot read image file: {unknown}"):
+        facesel.faceset.read_image(unknown)
+    _no_decoding(monkeypatch)
+    with pytest.raises(ValueError, match="refused before decoding"):
+        facesel.faceset.read_image(small, max_frame_pixels=64 * 48 - 1)
+
+
 @pytest.fixture
 def small_video(tmp_path):
     path = tmp_path / "grey.avi"

@@ -95,10 +95,12 @@ def test_credentials_do_not_leak_from_a_running_service(shared_data, authority, 
                 def health():
                     return json.loads(fetch(port, "/healthz")[1])["cameras"]
 
-                assert wait_for(lambda: health()["door"]["state"] == "running"
-                                and health()["door_cv"]["state"] == "running", timeout=90)
+                def state(name):  # the status port answers before the cameras are started (Service.start)
+                    return health().get(name, {}).get("state")
+
+                assert wait_for(lambda: state("door") == "running" and state("door_cv") == "running", timeout=90)
                 server.stop()  # the stream goes down
-                assert wait_for(lambda: all(health()[name].get("reason") for name in sources), timeout=90), health()
+                assert wait_for(lambda: all(health().get(name, {}).get("reason") for name in sources), timeout=90), health()
                 # a few reconnection attempts more, each logged (counted, not slept for: one per camera)
                 attempts = stderr_path.read_text().count("cannot connect")
                 assert wait_for(lambda: stderr_path.read_text().count("cannot connect") >= attempts + len(sources),

@@ -13,6 +13,7 @@ would appear with its own.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 
@@ -31,6 +32,22 @@ def _camera_table(name: str, tmp_path, keys) -> str:
             f'camera_key = "{keys(name)}"\n[cameras.{name}.pipeline]\nscorer = "laplacian"\n')
 
 
+@contextlib.contextmanager
+def service_with_a_half_done_edit(listen_host: str, authority, keys, tmp_path):
+    """A real service on ``listen_host`` (any port) with camera ``gate``, whose config file then
+    holds the operator's edit, half done (a second camera, ``half``, not to be applied yet)."""
+    config_path = tmp_path / "facesel.toml"
+    head = f'[serve]\nlisten = "{listen_host}:0"\n[defaults]\nauthority = "{authority}"\n'
+    config_path.write_text(head + _camera_table("gate", tmp_path, keys))
+    config_path.chmod(0o600)
+    service = Service(load_config(config_path)).start()
+    try:
+        config_path.write_text(head + _camera_table("gate", tmp_path, keys) + _camera_table("half", tmp_path, keys))
+        yield service, config_path
+    finally:
+        service.stop()
+
+
 def _request_from(address: str, port: int, method: str, path: str) -> tuple[int, bytes]:
     """``(status, body)`` of one request whose source address is ``address``."""
     with socket.create_connection((address, port), timeout=30, source_address=(address, 0)) as sock:
@@ -47,15 +64,8 @@ def _request_from(address: str, port: int, method: str, path: str) -> tuple[int,
 def test_only_a_client_on_this_machine_may_reload_a_port_bound_beyond_loopback(authority, keys, tmp_path,
                                                                                caplog):
     outside = outside_address()
-    config_path = tmp_path / "facesel.toml"
-    head = f'[serve]\nlisten = "{outside}:0"\n[defaults]\nauthority = "{authority}"\n'
-    config_path.write_text(head + _camera_table("gate", tmp_path, keys))
-    config_path.chmod(0o600)
-    service = Service(load_config(config_path)).start()
-    try:
+    with service_with_a_half_done_edit(outside, authority, keys, tmp_path) as (service, _):
         port = service.status.port
-        # the operator's edit, half done: a second camera, not to be applied yet
-        config_path.write_text(head + _camera_table("gate", tmp_path, keys) + _camera_table("half", tmp_path, keys))
         with caplog.at_level(logging.WARNING, logger="facesel.serve"):
             code, body = _request_from(outside, port, "POST", "/reload")
         assert code == 403, (code, body)
@@ -71,5 +81,3 @@ def test_only_a_client_on_this_machine_may_reload_a_port_bound_beyond_loopback(a
         assert code == 200 and changes["added"] == ["half"], (code, changes)
         assert wait_for(lambda: sorted(cam.config.name for cam in service.camera_list()) == ["gate", "half"],
                         timeout=30)
-    finally:
-        service.stop()

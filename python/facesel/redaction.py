@@ -67,6 +67,18 @@ def url_secrets(url: object) -> list[str]:
     return sorted(found, key=len, reverse=True)
 
 
+def url_holds_secret(url: object) -> bool:
+    """Whether ``url`` has a password in its userinfo or a secret query value (any length: what
+    :func:`url_secrets` leaves out of the redaction is still a secret)."""
+    text = str(url)
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return bool(_USERINFO.search(text) or _QUERY_SECRET.search(text))
+    password = parts.netloc.rpartition("@")[0].partition(":")[2] if "@" in parts.netloc else ""
+    return bool(password) or any(m.group(0).partition("=")[2] for m in _QUERY_SECRET.finditer("?" + parts.query))
+
+
 def remember_url_secrets(url: object) -> None:
     """Mask the password (and query secrets) of ``url`` in every later :func:`redact_url`, in any form."""
     global _known_sorted

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from facesel.cli.argtypes import TIME_FORMS
 from facesel.cli.authority import add_passphrase_sources
+from facesel.cli.argv_secrets import refuse_password_on_command_line
 from facesel.cli.vault_cmds import print_record_table
 from facesel.vault.timeparse import parse_time
 
@@ -42,8 +43,12 @@ def needs_central_extra(func):
 
 
 def central_dsn(args: argparse.Namespace) -> str:
-    """The central store's connection string: ``--central``, else the environment's; ValueError when neither."""
-    dsn = args.central or os.environ.get(ENV_DSN)
+    """The central store's connection string: ``--central``, else the environment's; ValueError when
+    neither, or when ``--central`` holds a password (review 9, finding 4: the process list shows it
+    to every account on the machine)."""
+    if args.central:
+        return refuse_password_on_command_line(args.central, "--central", ENV_DSN)
+    dsn = os.environ.get(ENV_DSN)
     if not dsn:
         raise ValueError(f"give --central DSN or set {ENV_DSN}")
     return dsn
@@ -371,7 +376,8 @@ def positive_int(text: str) -> int:
 def add_central_argument(p: argparse.ArgumentParser) -> None:
     """Add ``--central DSN`` (default: the environment variable) to ``p``."""
     p.add_argument("--central", metavar="DSN", help=f"the central store: PostgreSQL connection string "
-                   f"(default: ${ENV_DSN})")
+                   f"(default: ${ENV_DSN}); one with a password only there, never on the command line, which "
+                   "every account on the machine can read")
 
 
 def _selection_arguments(p: argparse.ArgumentParser, verb: str) -> None:

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from facesel.cli.argtypes import port_number
+from facesel.cli.argv_secrets import refuse_password_on_command_line
 from facesel.cli.vault_errors import clean_errors
 
 ENV_DSN = "FACESEL_CENTRAL"  # as facesel central and sync read it
@@ -26,6 +27,8 @@ def _review(args: argparse.Namespace) -> int:
         central = os.environ.get(ENV_DSN)
         if not central:
             raise ValueError(f"--central without a DSN reads it from ${ENV_DSN}, which is empty or unset")
+    elif central is not None:
+        refuse_password_on_command_line(central, "--central", ENV_DSN)
     from facesel.vault.keys import keystore_problem
 
     problem = keystore_problem(args.keystore)  # named by its flag before anything starts

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from facesel.cli import run_session
+from facesel.cli.argv_secrets import refuse_url_secret_on_command_line
 from facesel.cli.run_outcome import judge, nothing_kept_line
 from facesel.writable import refuse_unwritable_file, refuse_unwritable_folder
 from facesel.serve.pipeline_adapter import NOT_IN_CONFIG, SCORERS, make_scorer, views_by_segment
@@ -130,6 +131,8 @@ def _open_vault(args: argparse.Namespace):
 def _run(args: argparse.Namespace) -> int:
     from facesel.serve.quiet_media import quiet_media_libraries
 
+    if args.input is not None:  # before --config fills it: a URL given here is in the process list
+        refuse_url_secret_on_command_line(args.input, "INPUT")
     run_session.apply_config(args)
     quiet_media_libraries(args.log_level)
     _check_outputs(args)

@@ -225,7 +225,8 @@ def _central_record(authority: AuthorityPublic):
     return parse
 
 
-def _check_record(members: dict[str, bytes], item: dict, parse) -> str:
+def _check_record(members: dict[str, bytes], item: dict, parse) -> tuple[str, float]:
+    """The sentence a verified record proves, and its seal time (the camera's signed header)."""
     rid, data, key, (parsed, sealed_by) = _parse_member_record(members, item, parse)
     try:
         payload = sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(parsed.ciphertext, parsed.associated_data,
@@ -250,7 +251,29 @@ def _check_record(members: dict[str, bytes], item: dict, parse) -> str:
     if stray:
         raise BundleError(f"record {rid}: unexpected files {stray[:3]}")
     return (f"record {rid}: sealed and signed by {sealed_by}, "
-            f"unaltered since ({len(snapshot.blobs)} picture(s) equal the decrypted sealed record)")
+            f"unaltered since ({len(snapshot.blobs)} picture(s) equal the decrypted sealed record)"), \
+        float(parsed.header["sealed_at"])
+
+
+def _past_retention(sealed: dict[str, float], opened_at: float, authority: AuthorityPublic) -> list[str]:
+    """A note for each record opened after the authority's retention had run out on it (review
+    round 9, finding 2): the camera should have deleted it by then. Whether it was kept under a
+    legal hold or unlawfully, the bundle cannot tell; a court must be told, not left to work it out."""
+    retention = float(authority.retention_seconds)
+    notes = []
+    for rid, sealed_at in sealed.items():
+        late = float(opened_at) - (sealed_at + retention)
+        if late > 0:
+            notes.append(f"record {rid} was opened {_days(late)} after the authority's retention ran out on it "
+                         f"(sealed {utc_text(sealed_at)}, retention {_days(retention)}, opened "
+                         f"{utc_text(opened_at)}): it should have been deleted by then; the bundle cannot tell a "
+                         "legal hold from a record kept unlawfully")
+    return notes
+
+
+def _days(seconds: float) -> str:
+    days = seconds / 86400
+    return f"{days:.1f} days" if days < 10 else f"{days:.0f} days"
 
 
 def _check_opening(members, manifest, authority, identity, entries) -> tuple[list[str], dict]:
@@ -293,7 +316,8 @@ def _authority_entry_ok(other, authority: AuthorityPublic) -> bool:
         return False
 
 
-def _check_central_opening(members, manifest, authority: AuthorityPublic) -> list[str]:
+def _check_central_opening(members, manifest, authority: AuthorityPublic) -> tuple[list[str], float]:
+    """The sentences the central opening proves, and its time (the authority's signed entry)."""
     central = _json(members, "audit/central-open.json")
     want = manifest.get("open_entry") or {}
     if not isinstance(central, dict) or _entry_hash(central) != central.get("hash") or central.get("event") != "open" \
@@ -315,7 +339,8 @@ def _check_central_opening(members, manifest, authority: AuthorityPublic) -> lis
     return [f"opened at {utc_text(other['time'])} under case {other.get('case')!r} (reason {other.get('reason')!r}) "
             f"by {other.get('opened_by')!r} with {len(set(shares))} of {authority.shares} share holders (shares "
             f"{', '.join(str(s) for s in shares)}; {authority.threshold} needed), signed in the authority's own log, "
-            f"which names the central store's entry seq {central['seq']} of {manifest.get('store')!r}"]
+            f"which names the central store's entry seq {central['seq']} of {manifest.get('store')!r}"], \
+        float(other["time"])
 
 
 def verify_bundle(path: str | Path, pin: str | None = None) -> BundleReport:
@@ -373,11 +398,14 @@ def _verify_vault(members, manifest, authority: AuthorityPublic, report: BundleR
     seals = {e.get("record_id"): e for e in entries if e.get("event") == "seal"}
     report.proven.append(f"authority {authority.authority_id} (signing key fingerprint {authority.fingerprint}) "
                          f"registered camera {identity.camera_id}, which signed vault {identity.vault_id}")
+    sealed = {}
     for item in manifest.get("records") or []:
-        report.proven.append(_check_record(members, item, _vault_record(identity, seals)))
+        line, sealed[str(item.get("record_id"))] = _check_record(members, item, _vault_record(identity, seals))
+        report.proven.append(line)
         report.records.append(str(item.get("record_id")))
-    lines, _ = _check_opening(members, manifest, authority, identity, entries)
+    lines, entry = _check_opening(members, manifest, authority, identity, entries)
     report.proven += lines
+    report.caveats += _past_retention(sealed, entry["time"], authority)
     report.proven.append(f"the audit chain from seq {entries[0]['seq']} to the signed head seq {entries[-1]['seq']} "
                          "is intact and every entry is signed")
     report.caveats.append(f"entries before seq {entries[0]['seq']} are not in the bundle: it proves the chain from "
@@ -391,9 +419,13 @@ def _verify_central(members, manifest, authority: AuthorityPublic, report: Bundl
     cameras = sorted({c for c, _ in authority.cameras})
     report.proven.append(f"authority {authority.authority_id} (signing key fingerprint {authority.fingerprint}) "
                          f"registered camera(s) {', '.join(cameras)}")
+    sealed = {}
     for item in manifest.get("records") or []:
-        report.proven.append(_check_record(members, item, _central_record(authority)))
+        line, sealed[str(item.get("record_id"))] = _check_record(members, item, _central_record(authority))
+        report.proven.append(line)
         report.records.append(str(item.get("record_id")))
-    report.proven += _check_central_opening(members, manifest, authority)
+    lines, opened_at = _check_central_opening(members, manifest, authority)
+    report.proven += lines
+    report.caveats += _past_retention(sealed, opened_at, authority)
     report.caveats.append("the central store's log is hash-chained, not signed: the bundle holds its entry of the "
                           "opening, bound by the authority's signed entry, not the store's whole chain")

@@ -54,6 +54,7 @@ from facesel.serve.pipeline_adapter import check_pipeline_settings
 from facesel.serve.source_file import check_source_file
 from facesel.serve.suggest import check_known_keys
 from facesel.redaction import redact_url, remember_url_secrets
+from facesel.trusted_files import refuse_changeable_by_others
 from facesel.writable import refuse_unwritable_folder
 from facesel.sources import BACKENDS, check_webcam_index, is_live_target
 from facesel.sources.backends import check_skip_loop_filter
@@ -257,11 +258,14 @@ def load_config(path) -> ServeConfig:
 
     A config that holds credentials (a camera URL's password or ``?token=``, a webhook URL, whose
     path is often its secret) must be readable by its owner only, as the key and password files it
-    names are: refused otherwise, with the ``chmod`` that fixes it.
+    names are: refused otherwise, with the ``chmod`` that fixes it. Any config, and each
+    ``authority.pub`` it names, must be changeable by its owner only (:mod:`facesel.trusted_files`):
+    whoever changes them decides which key the faces are sealed to.
     """
     path = Path(path)
     try:
         with path.open("rb") as handle:
+            refuse_changeable_by_others(path, "config")  # review 9, finding 5: it names the key faces go to
             data = tomllib.load(handle)
             mode = stat.S_IMODE(os.fstat(handle.fileno()).st_mode)
     except FileNotFoundError:
@@ -276,6 +280,8 @@ def load_config(path) -> ServeConfig:
         raise ValueError(f"{path}: {err}") from None
     # redaction changes a URL exactly where it holds a user, password or secret query value
     secret = sorted(name for name, camera in config.cameras.items() if redact_url(camera.source) != camera.source)
+    for authority in sorted({camera.authority for camera in config.cameras.values()}):
+        refuse_changeable_by_others(authority, "authority file")
     if (secret or config.webhook) and mode & 0o077:
         holds = (f"the credentials of camera(s) {', '.join(secret)}" if secret else "") + \
             (" and " if secret and config.webhook else "") + ("the webhook's URL" if config.webhook else "")

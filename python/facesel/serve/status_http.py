@@ -10,8 +10,10 @@ arrives as the ``Host``) nor post to ``/reload`` across sites.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
+import socket
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
@@ -20,6 +22,7 @@ from urllib.parse import urlsplit
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
 from facesel.redaction import redact_url
+from facesel.serve.control import is_loopback_peer
 from facesel.serve.http_pool import BoundedHTTPServer, raise_descriptor_limit
 
 
@@ -38,13 +41,36 @@ def _is_loopback(name: str) -> bool:
         return name == "localhost"
 
 
-def browser_refusal(bound_host: str, method: str, headers) -> str | None:
+def _names_this_machine(name: str) -> bool:
+    """Whether ``name`` is an IP address (no page of another site has one as its origin: a
+    rebinding page is reached under its own name), ``localhost``, or this machine's own host name
+    (Debian points it at 127.0.1.1; a scraper on this machine may use it)."""
+    try:
+        ipaddress.ip_address(name)
+        return True
+    except ValueError:
+        pass
+    return name.rstrip(".") in _own_names()
+
+
+@functools.lru_cache(maxsize=1)
+def _own_names() -> frozenset[str]:
+    """This machine's host names, looked up once (``getfqdn`` may ask DNS)."""
+    return frozenset({socket.gethostname().lower(), socket.getfqdn().lower(), "localhost"})
+
+
+def browser_refusal(bound_host: str, method: str, headers, local_address: str | None = None) -> str | None:
     """Why a request must be refused (None when it may pass).
 
     * On a loopback port the ``Host`` must be a loopback address or ``localhost``: a web page can
       point a name of its own at 127.0.0.1 (DNS rebinding) and then read the port as its own
       origin, but the browser still sends that name. A port bound elsewhere was exposed on
-      purpose (e.g. to a Prometheus server that uses the machine's name): no Host rule there.
+      purpose (e.g. to a Prometheus server that uses the machine's name): no Host rule there,
+      except for a request that arrived over loopback (``local_address``, the connection's own
+      address, is a loopback one; review 9, finding 3): a port bound to ``0.0.0.0`` or ``::``
+      listens on 127.0.0.1 too, where a rebound page would read ``/status`` and, as a loopback
+      peer, post ``/reload``. There the ``Host`` must be an IP address, ``localhost`` or this
+      machine's own name (:func:`_names_this_machine`).
     * A POST must not come from a web page of another site: an ``Origin`` must name this very
       host, and ``Sec-Fetch-Site`` (sent by browsers) must not say ``cross-site`` or ``same-site``.
       Command-line clients (``facesel serve reload``, curl) send neither.
@@ -52,6 +78,9 @@ def browser_refusal(bound_host: str, method: str, headers) -> str | None:
     host = headers.get("Host") or ""
     if _is_loopback(_host_name(bound_host)) and not _is_loopback(_host_name(host)):
         return f"Host {host!r} refused: this port answers only under a loopback address"
+    if local_address is not None and is_loopback_peer(local_address) and not _names_this_machine(_host_name(host)):
+        return (f"Host {host!r} refused: over loopback this port answers only under an IP address, localhost or "
+                "this machine's name")
     if method == "POST":
         origin = headers.get("Origin")
         if origin is not None and urlsplit(origin).netloc.lower() != host.strip().lower():
@@ -112,7 +141,7 @@ class StatusServer:
                 super().end_headers()
 
             def _refused(self, method: str) -> bool:
-                why = browser_refusal(owner.bound_host, method, self.headers)
+                why = browser_refusal(owner.bound_host, method, self.headers, self.connection.getsockname()[0])
                 if why is not None:
                     self._send(421 if why.startswith("Host") else 403, "text/plain", (why + "\n").encode())
                 return why is not None

@@ -80,18 +80,25 @@ def header_size(path, max_pixels: int = MAX_FRAME_PIXELS, videos: bool = True) -
     an MJPEG or H.264 stream) to learn its size and pixel format (+296 MB for that PNG). So
     videos, and images Pillow does not know, are probed by FFmpeg through PyAV with its decoders
     told ``max_pixels``: a larger picture fails to decode there, and FFmpeg then forgets the size
-    the container stated.
+    the container stated. With ``videos=False`` (a reader of images) FFmpeg is asked only about a
+    file one of OpenCV's image decoders takes by its signature and Pillow does not read (review 9,
+    finding 1: a 2 MB Radiance HDR picture of 7700 x 4400, under any name, grew ``imread``'s reader
+    by 502,024 KiB before the check after decoding), so that a file no reader knows keeps OpenCV's
+    own refusal.
 
     With ``videos``, the probe runs in a forked child (:func:`_probed_apart`): for a video, Pillow
     loads every plugin before giving up, and PyAV loads a second FFmpeg besides OpenCV's and decodes
     up to seven frames; kept in this process, that was +34 MB of ``facesel run``'s peak on the
     arcade video (session 18, ``docs/performance.md``). ``ValueError`` naming ``path`` when the
     child ends without an answer (FFmpeg crashed on the file, say), which the caller's decoder
-    would then have met in this process.
+    would then have met in this process. An image's FFmpeg probe runs in such a child too.
     """
-    if not videos:
-        return _pillow_size(path)
-    return _probed_apart(_stated_size, path, max_pixels)
+    if videos:
+        return _probed_apart(_stated_size, path, max_pixels)
+    size = _pillow_size(path)
+    if size is not None or not _opencv_reads(path):
+        return size  # None: no reader knows it, and OpenCV's imread refuses it with its own words
+    return _probed_apart(_ffmpeg_size, path, max_pixels)
 
 
 def _stated_size(path, max_pixels: int) -> tuple[int, int] | None:
@@ -99,6 +106,24 @@ def _stated_size(path, max_pixels: int) -> tuple[int, int] | None:
     size = _pillow_size(path)
     if size is not None:
         return size
+    return _ffmpeg_size(path, max_pixels)
+
+
+def _opencv_reads(path) -> bool:
+    """Whether one of OpenCV's image decoders takes ``path`` by its signature (the first bytes,
+    not the name): Radiance HDR, PAM, PFM and others that Pillow does not read (review 9, finding 1)."""
+    import cv2
+
+    try:
+        return bool(cv2.haveImageReader(str(path)))
+    except cv2.error:
+        return False
+
+
+def _ffmpeg_size(path, max_pixels: int) -> tuple[int, int] | None:
+    """The first video stream's size by FFmpeg's probe, its decoders told ``max_pixels`` (see
+    :func:`header_size`); None when FFmpeg does not know the file, ``(0, 0)`` when it could not
+    learn the size under the bound."""
     import av
 
     try:
@@ -186,9 +211,9 @@ def refuse_large_file(path, max_pixels: int, what: str = "file", videos: bool = 
     more than ``max_pixels`` pixels, before anything decodes it (a 3 MB JPEG of 16000 x 16000 is
     768 MB as BGR, and OpenCV's own bound is 2**30 pixels). A file whose size neither Pillow nor
     FFmpeg reads from its header is left to OpenCV; its readers check each decoded frame too
-    (:func:`refuse_decoded`). ``videos=False`` (a reader of images): Pillow only, so that a damaged
-    image keeps OpenCV's own refusal; one Pillow does not know (a format only OpenCV reads, such
-    as Radiance HDR) is checked once decoded.
+    (:func:`refuse_decoded`). ``videos=False`` (a reader of images): Pillow, then FFmpeg's bounded
+    probe for a file OpenCV takes as an image that Pillow does not read (Radiance HDR, PAM, PFM:
+    review 9, finding 1); a file no image decoder of OpenCV takes keeps OpenCV's own refusal.
     """
     try:
         size = header_size(path, max_pixels, videos)
