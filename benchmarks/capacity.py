@@ -100,6 +100,8 @@ VARIANTS = {
     "lazy+skip+s13squares": (_LAZY_SKIP, None, {}),
     # session 17: whole frames and region squares shrunk as in session 16 (OpenCV, squares through float32)
     "lazy+skip+s16shrink": (_LAZY_SKIP, None, {}),
+    # session 18: fractional region squares through numpy's float32 copy and OpenCV, as in session 17
+    "lazy+skip+s17squares": (_LAZY_SKIP, None, {}),
     # session 15: a 16-frame queue while the governor is at its cap (cap_buffer_frames)
     "lazy+skip+capbuf8": ({**_LAZY_SKIP, "cap_buffer_frames": 8}, None, {}),
     "lazy+skip+capbuf16": ({**_LAZY_SKIP, "cap_buffer_frames": 16}, None, {}),
@@ -142,7 +144,9 @@ session 14 (:data:`S13_SQUARES`: the same pixels, more CPU); ``lazy+skip+capbuf8
 last one's backlog drains), ``lazy+skip+buf8`` sets ``buffer_frames = 8`` (the queue, and the span the
 governor judges waits against, at every schedule), ``lazy+skip+buf8+settle`` both (session 16); ``lazy+skip+s16shrink`` is ``lazy+skip`` with whole frames
 and region squares area-shrunk as in session 16 (:data:`S16_SHRINK`: the same pixels, more CPU; ``lazy+skip``
-itself shrinks by the C++ core's integer average where the ratio allows, session 17)."""
+itself shrinks by the C++ core's integer average where the ratio allows, session 17); ``lazy+skip+s17squares``
+is ``lazy+skip`` with fractional region squares shrunk as in session 17 (:data:`S17_SQUARES`; session 18 moved
+them into the core's float32 area path, the same pixels)."""
 
 PYTHON_REGIONS = {"pyregions"}
 """Variants whose region search runs its work around YuNet in Python (the reference path)."""
@@ -150,6 +154,10 @@ PYTHON_REGIONS = {"pyregions"}
 S13_SQUARES = {"lazy+skip+s13squares"}
 """Variants that cut region squares and sample the scene thumbnail as before session 14 (the same
 pixels, more CPU: ``facesel.detect.schedule.AREA_PATH = "uint8"`` and numpy's strided copy)."""
+
+S17_SQUARES = {"lazy+skip+s17squares"}
+"""Variants that shrink fractional region squares as in session 17 (numpy's float32 copy, then
+OpenCV), not by the core's float32 area path (``AREA_PATH = "exact+numpy"``: the same pixels)."""
 
 S16_SHRINK = {"lazy+skip+s16shrink"}
 """Variants that shrink whole frames (OpenCV) and region squares (through float32) as in session 16,
@@ -264,6 +272,10 @@ def run_one(cameras: int, videos: list[Path], seconds: float, warmup: float, set
         from facesel.detect import schedule
 
         schedule.AREA_PATH = "float"
+    if variant in S17_SQUARES:
+        from facesel.detect import schedule
+
+        schedule.AREA_PATH = "exact+numpy"
     if switch_interval is not None:
         sys.setswitchinterval(switch_interval)
 
