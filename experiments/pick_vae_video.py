@@ -10,8 +10,8 @@ Why. Session 17 found that among the default's gated finalists no signal of the 
 (trained on lfw still photos) orders crops like the ground truth (within-window Spearman -0.02 to
 +0.07). The one idea of issue 22 left untried: train the VAE on crops the pipeline's own alignment
 makes from video. Honest per fold: for each leave-one-source-out fold (10 sources), one VAE
-(:mod:`video_vae_signals`: the shipped architecture at base width 16, latent 128, 4 epochs, Adam
-0.001, batch 144, flips, seed 0, one thread) learns only crops of clips of the 9 other sources: every
+(:mod:`video_vae_signals`: the shipped architecture at base width 16, latent 128, 5 epochs, Adam
+0.001, batch 72, flips, seed 0, one thread) learns only crops of clips of the 9 other sources: every
 crop of a confirmed track whose detector confidence is at or above those crops' median, at most
 4,320 drawn uniformly (seed 0). No matcher distance or ground truth enters training. The held-out
 source's crops are scored by that fold's model only.
@@ -25,6 +25,12 @@ confidence). Each enters the pick three ways, as in session 17 (``experiments/pi
 ``rank`` (best rank(A) + rank(S) among the default's gated finalists), ``gate`` (gated finalists
 with S at or above their median, then the best A), ``screen`` (the finalists are the window's 32
 best by rank(context) + rank(S), then the default's gate and A). No controls.
+
+Amendment, before any benchmark figure: the first registered recipe (4 epochs, batch 144: 116
+Adam steps) ended its first fold (KCFDP held out, 212 s) at a last-epoch loss of +2,679 nats an
+image, a model that has barely learnt its pixel scales (the shipped one was at -842 after its first
+epoch); its cache was deleted unread and the recipe raised to 5 epochs of batch 72 (300 steps, about
+1.3x the CPU), the most this session's shared CPU allows for 10 folds.
 
 Selection protocol (fixed with the family; session 17's):
 
