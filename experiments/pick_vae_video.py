@@ -63,7 +63,6 @@ kept in memory only, while the fold cache is incomplete):
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -71,8 +70,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from pick_consensus_native import load  # noqa: E402
-from pick_consensus_robust import VIDEOS  # noqa: E402
-from pick_vae_ratio import USES, evaluate_family  # noqa: E402
+from pick_vae_ratio import USES, evaluate_family, family_args  # noqa: E402
 from video_vae_signals import VIDEO_SIGNALS, fold_signals  # noqa: E402
 
 CANDIDATES = (("default", None),) + tuple((use, s) for s in VIDEO_SIGNALS for use in USES)
@@ -98,12 +96,7 @@ def clip_table(videos: list, cache_dir: Path, vae_cache: Path) -> list:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--cache-dir", type=Path, required=True)
-    ap.add_argument("--vae-cache", type=Path, required=True)
-    ap.add_argument("--window", type=float, default=4.0)
-    ap.add_argument("--videos", nargs="*", default=VIDEOS)
-    args = ap.parse_args()
+    args = family_args(__doc__)
     from facesel.cli.eval import _expand_videos
     from facesel.data import data_root
 
