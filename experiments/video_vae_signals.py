@@ -4,8 +4,8 @@ The shipped VAE learnt still photographs (``lfw/train``); among the default's fi
 signals orders video crops like the ground truth (session 17, docs/model_card.md "The VAE against a
 complexity model"). Here the same architecture (:class:`facesel.training.model.VAE`, smaller width)
 is trained by :func:`facesel.training.loop.train_vae` on crops the pipeline itself aligned from
-video, one model per leave-one-source-out fold, on the crops of the *other* sources only
-(:func:`training_rows` refuses a held-out crop). Which crops it learns is unsupervised: every crop of
+video, one model per group of held-out sources (:func:`training_groups`), on the crops of the
+*other* sources only (:func:`training_rows` refuses a held-out crop). Which crops it learns is unsupervised: every crop of
 a confirmed track whose detector confidence is at or above the median of those crops; no matcher
 distance, no ground truth.
 
@@ -44,15 +44,18 @@ BATCH = 72
 TRAIN_CAP = 4320
 """At most this many training crops a fold (30 batches of 144), drawn uniformly (seed 0)."""
 SEED = 0
+N_GROUPS = 5
+"""Training folds: the 10 sources in 5 groups of 2 (:func:`training_groups`), one VAE a group: half the
+CPU of one VAE a source; a source's crops are still scored only by a model that never saw them."""
 
 
-def training_rows(det_scores: np.ndarray, sources: np.ndarray, held_out: str, cap: int = TRAIN_CAP,
+def training_rows(det_scores: np.ndarray, sources: np.ndarray, held_out, cap: int = TRAIN_CAP,
                   seed: int = SEED) -> np.ndarray:
     """(M,) sorted int64 indices of the crops a fold's VAE may learn.
 
     det_scores : (N,) float detector confidence of every crop of every confirmed track, all clips.
     sources : (N,) str the source (leave-one-source-out group) of each crop's clip.
-    held_out : the fold's source: none of its crops is ever chosen.
+    held_out : str or collection of str: the fold's source(s): none of their crops is ever chosen.
 
     Chosen: crops of the other sources with confidence at or above the median confidence of those
     crops (the more confident half: the detector's own doubt, no label), then at most ``cap`` of
@@ -62,14 +65,15 @@ def training_rows(det_scores: np.ndarray, sources: np.ndarray, held_out: str, ca
         raise ValueError(f"det_scores and sources must be two (N,) arrays, got {det_scores.shape} and {sources.shape}")
     if cap < 1:
         raise ValueError(f"cap must be >= 1, got {cap!r}")
-    other = np.flatnonzero(sources != held_out)
+    held = _as_group(held_out)
+    other = np.flatnonzero(~np.isin(sources, held))
     if not len(other):
         raise ValueError(f"no crop outside the held-out source {held_out!r} to train on")
     conf = det_scores[other]
     pool = other[conf >= np.median(conf)]
     if len(pool) > cap:
         pool = np.sort(np.random.default_rng(seed).choice(pool, cap, replace=False))
-    assert not np.any(sources[pool] == held_out)  # the fold's guarantee, kept visible
+    assert not np.any(np.isin(sources[pool], held))  # the fold's guarantee, kept visible
     return pool.astype(np.int64)
 
 
@@ -125,16 +129,31 @@ def signals_of(crops: np.ndarray, ll: np.ndarray, mu_z: np.ndarray, reference: t
             "v_latent": latent_typicality(mu_z, reference[0], reference[1])}
 
 
-def fold_signals(clips: list, held_out: str, cache_dir: Path) -> dict[str, dict]:
+def _as_group(held_out) -> list[str]:
+    return [held_out] if isinstance(held_out, str) else sorted(held_out)
+
+
+def training_groups(sources, n_groups: int = N_GROUPS) -> list[list[str]]:
+    """The sources split into ``n_groups`` training folds: sorted by name, source i in group
+    i mod ``n_groups`` (one VAE a group, trained on the other groups' crops, scores this group's)."""
+    names = sorted(set(sources))
+    if n_groups < 2:
+        raise ValueError(f"n_groups must be >= 2, got {n_groups!r}")
+    return [names[i::n_groups] for i in range(n_groups) if names[i::n_groups]]
+
+
+def fold_signals(clips: list, held_out, cache_dir: Path) -> dict[str, dict]:
     """Train the fold's VAE and score the held-out source's clips; cached per clip.
 
     clips : list of (name, key, source, crops (N, 64, 64) uint8 or None, context) for every clip;
         crops may be None only when every clip of ``held_out`` is cached already.
+    held_out : a source, or a group of sources (:func:`training_groups`) held out together.
     Returns clip name -> {signal: (N,) float64, ``cpu_pass`` (seconds, 1 thread), ``crops``,
     ``train_crops``, ``train_seconds``, ``final_loss``} for the clips of ``held_out``."""
     from facesel.eval.track_persons import frontal_mask
 
-    files = {name: Path(cache_dir) / f"vae18-{key}.npz" for name, key, source, _, _ in clips if source == held_out}
+    held = _as_group(held_out)
+    files = {name: Path(cache_dir) / f"vae18-{key}.npz" for name, key, source, _, _ in clips if source in held}
     if all(f.is_file() for f in files.values()):
         return {name: dict(np.load(f)) for name, f in files.items()}
     crops = np.concatenate([c[3] for c in clips])
@@ -147,7 +166,7 @@ def fold_signals(clips: list, held_out: str, cache_dir: Path) -> dict[str, dict]
     reference = latent_reference(mu_train)
     out = {}
     for name, key, source, clip_crops, _ in clips:
-        if source != held_out:
+        if source not in held:
             continue
         t0 = time.process_time()
         ll, mu = torch_vae_pass(model, clip_crops)

@@ -131,3 +131,15 @@ def test_the_family_is_the_default_then_three_uses_of_each_signal():
     assert CANDIDATES[0] == ("default", None)
     assert len(CANDIDATES) == 1 + 3 * len(vvs.VIDEO_SIGNALS) == 13
     assert {s for _, s in CANDIDATES[1:]} == set(vvs.VIDEO_SIGNALS)
+
+
+def test_training_groups_split_the_sources_and_a_group_is_held_out_whole():
+    sources = ["d", "a", "c", "b", "e", "a", "f"]
+    groups = vvs.training_groups(sources, n_groups=3)
+    assert groups == [["a", "d"], ["b", "e"], ["c", "f"]]
+    assert sorted(s for g in groups for s in g) == sorted(set(sources))
+    det = np.linspace(0.6, 1.0, 7)
+    rows = vvs.training_rows(det, np.array(sources), ["a", "d"])
+    assert not np.any(np.isin(np.array(sources)[rows], ["a", "d"]))
+    with pytest.raises(ValueError, match="n_groups"):
+        vvs.training_groups(sources, n_groups=1)
