@@ -3,7 +3,7 @@
 PRE-REGISTRATION. Written down, with the code, before any of it was run on the benchmark: the commit
 that adds this file precedes every figure it produced (filling the signal cache trains the fold
 models and scores crops; it computes no figure of the benchmark). Results: docs/model_card.md
-("The VAE retrained on video crops", in "All 40 shared clips") and
+("The VAE retrained on the pipeline's own video crops", in "All 40 shared clips") and
 ``docs/eval/tracks/vae_video.txt``.
 
 Why. Session 17 found that among the default's gated finalists no signal of the shipped VAE

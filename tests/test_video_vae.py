@@ -2,7 +2,7 @@
 
 ``experiments/video_vae_signals.py`` trains one VAE per leave-one-source-out fold and scores the
 held-out source's crops; ``experiments/pick_vae_video.py`` puts its signals in the pick (a measured
-negative result or not: docs/model_card.md, "The VAE retrained on video crops"). These tests pin
+negative result or not: docs/model_card.md, "The VAE retrained on the pipeline's own video crops"). These tests pin
 what makes the figures honest and rerunnable, on hand-made inputs: a fold never learns a crop of
 its held-out source and learns the detector's more confident half; the pass's per-pixel density is
 the training loss's, at z = mu_z; the latent typicality peaks at the reference; the fold cache holds
