@@ -142,12 +142,14 @@ def training_groups(sources, n_groups: int = N_GROUPS) -> list[list[str]]:
     return [names[i::n_groups] for i in range(n_groups) if names[i::n_groups]]
 
 
-def fold_signals(clips: list, held_out, cache_dir: Path) -> dict[str, dict]:
+def fold_signals(clips: list, held_out, cache_dir: Path, epochs: int = EPOCHS) -> dict[str, dict]:
     """Train the fold's VAE and score the held-out source's clips; cached per clip.
 
     clips : list of (name, key, source, crops (N, 64, 64) uint8 or None, context) for every clip;
         crops may be None only when every clip of ``held_out`` is cached already.
     held_out : a source, or a group of sources (:func:`training_groups`) held out together.
+    epochs : the fold model's training epochs (:data:`EPOCHS` registered; other values only for
+        a post-hoc check, in a cache of its own).
     Returns clip name -> {signal: (N,) float64, ``cpu_pass`` (seconds, 1 thread), ``crops``,
     ``train_crops``, ``train_seconds``, ``final_loss``} for the clips of ``held_out``."""
     from facesel.eval.track_persons import frontal_mask
@@ -161,7 +163,7 @@ def fold_signals(clips: list, held_out, cache_dir: Path) -> dict[str, dict]:
     sources = np.concatenate([np.full(len(c[3]), c[2], dtype=object) for c in clips]).astype(str)
     frontal = np.concatenate([frontal_mask(c[4]) for c in clips])
     rows = training_rows(det, sources, held_out)
-    model, history = train_fold_vae(crops[rows])
+    model, history = train_fold_vae(crops[rows], epochs=epochs)
     _, mu_train = torch_vae_pass(model, crops[rows[frontal[rows]]])
     reference = latent_reference(mu_train)
     out = {}
