@@ -106,22 +106,13 @@ def finalists(use: str, ctx: np.ndarray, signal: np.ndarray) -> np.ndarray:
     return np.lexsort((-ctx, -key))[:K]
 
 
-def family_args(doc: str, extra=None) -> argparse.Namespace:
-    """The command line of a VAE family run (this one and ``pick_vae_video.py``): the track cache,
-    the VAE signal cache, the window length in seconds and the clips; ``extra(parser)`` adds a
-    run's own options."""
-    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cache-dir", type=Path, required=True)
     ap.add_argument("--vae-cache", type=Path, required=True)
     ap.add_argument("--window", type=float, default=4.0)
     ap.add_argument("--videos", nargs="*", default=VIDEOS)
-    if extra is not None:
-        extra(ap)
-    return ap.parse_args()
-
-
-def main() -> None:
-    args = family_args(__doc__)
+    args = ap.parse_args()
     from facesel.cli.eval import _expand_videos
     from facesel.data import data_root
     from facesel.eval.track_data import collect_tracks

@@ -74,6 +74,7 @@ kept in memory only, while the fold cache is incomplete):
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -81,7 +82,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from pick_consensus_native import load  # noqa: E402
-from pick_vae_ratio import USES, evaluate_family, family_args  # noqa: E402
+from pick_consensus_robust import VIDEOS  # noqa: E402
+from pick_vae_ratio import USES, evaluate_family  # noqa: E402
 from video_vae_signals import EPOCHS, VIDEO_SIGNALS, fold_signals, training_groups  # noqa: E402
 
 CANDIDATES = (("default", None),) + tuple((use, s) for s in VIDEO_SIGNALS for use in USES)
@@ -106,14 +108,20 @@ def clip_table(videos: list, cache_dir: Path, vae_cache: Path) -> list:
     return rows
 
 
-def _posthoc_options(ap) -> None:
+def parse_args() -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--cache-dir", type=Path, required=True, help="the track cache of facesel eval tracks")
+    ap.add_argument("--vae-cache", type=Path, required=True, help="the fold models' per-crop numbers (no pixels)")
+    ap.add_argument("--window", type=float, default=4.0, help="window length in seconds")
+    ap.add_argument("--videos", nargs="*", default=VIDEOS, help="under the shared videos folder")
     ap.add_argument("--posthoc-epochs", type=int, default=None, help="post-hoc check, NOT the registered recipe: "
                     "the group holding --posthoc-source trains this many epochs (use a --vae-cache of its own)")
     ap.add_argument("--posthoc-source", default=None)
+    return ap.parse_args()
 
 
 def main() -> None:
-    args = family_args(__doc__, _posthoc_options)
+    args = parse_args()
     from facesel.cli.eval import _expand_videos
     from facesel.data import data_root
 
