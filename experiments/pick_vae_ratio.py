@@ -116,7 +116,6 @@ def main() -> None:
     from facesel.cli.eval import _expand_videos
     from facesel.data import data_root
     from facesel.eval.track_data import collect_tracks
-    from facesel.eval.track_heldout import held_out_choice
 
     d = load(args)
     args.vae_cache.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -136,6 +135,19 @@ def main() -> None:
     print("CPU a crop (1 thread, this machine, loaded): " + ", ".join(
         f"{k[4:]} {1e3 * cpu[k] / n_crops:.3f} ms" for k in ("cpu_vae", "cpu_png", "cpu_local", "cpu_latent"))
           + f" over {int(n_crops)} crops")
+    evaluate_family(d, vae, CANDIDATES, CONTROLS, SIGNALS + (CONTROL,))
+
+
+def evaluate_family(d, vae: dict, candidates: tuple, controls: tuple, diagnosed: tuple) -> None:
+    """Print every candidate's row, the leave-one-source-out choice among ``candidates`` (index 0:
+    the default consensus pick) and the diagnostics; shared by session 17's family and session 18's
+    video-trained VAE (``experiments/pick_vae_video.py``).
+
+    ``d``: :func:`pick_consensus_native.load`'s benchmark; ``vae``: (clip, track id) -> signal name ->
+    (n_crops,) per crop of the track in frame order; ``candidates``/``controls``: (use, signal) pairs;
+    ``diagnosed``: the signals whose within-window Spearman is printed."""
+    from facesel.eval.track_heldout import held_out_choice
+
     obs, n, tracks, pos = d.obs, d.n, d.tracks, d.pos
     agree = {key: t["hog"] @ track_reference(t["hog"], admitted_mask(t["ctx"], K), "admitted, median")
              for key, t in tracks.items()}
@@ -154,39 +166,39 @@ def main() -> None:
 
     print("columns: candidate | - random | - default consensus (paired) | matchable")
     gains, matches = [], []
-    for cand in CANDIDATES + CONTROLS:
+    for cand in candidates + controls:
         g, m = d.metrics(scorer(*cand))
         gains.append(g)
         matches.append(m)
-        tag = " (control, outside the family)" if cand in CONTROLS else ""
+        tag = " (control, outside the family)" if cand in controls else ""
         print(f"{d.show(describe(cand) + tag, g, 50)} | {d.show('', g - gains[0], 0)} | {m.mean():.3f}", flush=True)
     gains, matches = np.array(gains), np.array(matches)
-    family = np.arange(len(CANDIDATES))
+    family = np.arange(len(candidates))
     chosen, per_fold = held_out_choice(gains[family], d.sources)
     held = gains[family][chosen, np.arange(n)]
-    print(f"\nchosen leave-one-source-out among the {len(CANDIDATES)} candidates:")
+    print(f"\nchosen leave-one-source-out among the {len(candidates)} candidates:")
     print("  " + d.show("held out - random", held) + f"  matchable {matches[family][chosen, np.arange(n)].mean():.3f}")
     print("  " + d.show("held out - default consensus (paired)", held - gains[0]))
     print("  " + d.show("held out - context rule (paired)", held - d.default))
     for single, values in d.singles.items():
         print("  " + d.show(f"held out - {single} (paired)", held - values))
-    counts = np.bincount(list(per_fold.values()), minlength=len(CANDIDATES))
-    print(f"  chosen most often: {describe(CANDIDATES[int(np.argmax(counts))])} ({counts.max()} of {len(per_fold)} folds)")
+    counts = np.bincount(list(per_fold.values()), minlength=len(candidates))
+    print(f"  chosen most often: {describe(candidates[int(np.argmax(counts))])} ({counts.max()} of {len(per_fold)} folds)")
     for source in sorted(set(d.sources)):
         rows = d.sources == source
         print(f"    {source:<28} {rows.sum():3d} windows  held out {np.mean(held[rows]):+.4f}  "
-              f"- default consensus {np.mean((held - gains[0])[rows]):+.4f}  ({describe(CANDIDATES[per_fold[source]])})")
-    diagnose(d, vae, agree)
+              f"- default consensus {np.mean((held - gains[0])[rows]):+.4f}  ({describe(candidates[per_fold[source]])})")
+    diagnose(d, vae, agree, diagnosed)
 
 
-def diagnose(d, vae: dict, agree: dict) -> None:
+def diagnose(d, vae: dict, agree: dict, diagnosed: tuple) -> None:
     """Descriptive: within-window Spearman of each signal with the smoothed distance among the
     default's gated finalists (negative: the signal orders crops the right way), clip-grouped."""
     from facesel.eval import track_metrics as tm
     from facesel.eval.track_metrics import grouped_bootstrap_mean
 
     print("\nwithin-window Spearman with the smoothed distance, among the default's gated finalists (descriptive):")
-    for signal in ("A",) + SIGNALS + (CONTROL,):
+    for signal in ("A",) + tuple(diagnosed):
         rhos, clips = [], []
         for i, o in enumerate(d.obs):
             key = (o.clip, o.track_id)
