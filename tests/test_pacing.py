@@ -83,8 +83,9 @@ def test_realtime_is_for_files_only():
 
 
 def _deliveries(path, realtime, seconds):
-    """(frames taken, stream seconds they span, elapsed seconds, fps, seconds the pacer waited or
-    None unpaced) over ``seconds`` of a looping file."""
+    """(frames taken, stream seconds they span, elapsed seconds, seconds between the first and the
+    last frame's arrival in the source's queue, fps, seconds the pacer waited or None unpaced) over
+    ``seconds`` of a looping file."""
     with make_source(path, loop=True, realtime=realtime) as source:
         first = source.read(60.0)
         assert first is not None
@@ -96,15 +97,19 @@ def _deliveries(path, realtime, seconds):
         elapsed = time.monotonic() - start
         fps = source.stats.fps
         waited = None if source.pacer is None else source.pacer.waited
-    return count, last.timestamp - first.timestamp, elapsed, fps, waited
+    return count, last.timestamp - first.timestamp, elapsed, last.arrived - first.arrived, fps, waited
 
 
 def test_a_paced_looping_file_delivers_its_frame_rate(shared_data):
     path = shared_data / "videos" / "intel_face_demographics_walking.gif"  # 35 frames at 12.5 fps
-    paced, span, elapsed, fps, waited = _deliveries(path, True, 4.0)
-    expected = fps * elapsed
+    paced, span, elapsed, arrivals, fps, waited = _deliveries(path, True, 4.0)
+    # The pacer's own hand-over times (each frame's arrival in the queue), not this thread's clock:
+    # the pacer's schedule starts when it hands over the first frame, and this thread may wake to
+    # take it 80 ms (a frame) later on a loaded machine and then find the frames due meanwhile
+    # waiting; measured from its own start, the stream then looked up to a frame ahead of the clock
+    # (session 18: 35 of the 80 ms slack left at load 16).
     # Never ahead of the stream: frame k is due k / fps after the first (+1 for the frame in hand).
-    assert paced <= expected + 1
+    assert paced <= fps * arrivals + 1
     # And never held back longer than its schedule asks: all the pacer's waits together are no more
     # than the stream time it handed over (what was taken, plus the frame in the queue and the one
     # the reader waits to hand over). It used to be "at least 0.6 of the frames the clock allows",
@@ -112,7 +117,7 @@ def test_a_paced_looping_file_delivers_its_frame_rate(shared_data):
     # machine may break; this one holds at any speed, and still fails a pacer that waits too long.
     assert 0 < waited <= span + 2.0 / fps + 1e-6
     # Stream time advances with the clock, across the loop's restarts (4 s is more than one pass).
-    assert span <= elapsed + 1.0 / fps
-    unpaced, _, unpaced_elapsed, _, _ = _deliveries(path, False, 1.0)
+    assert span <= arrivals + 1.0 / fps
+    unpaced, _, unpaced_elapsed, _, _, _ = _deliveries(path, False, 1.0)
     # The same file unpaced runs far faster than its frame rate: what the pacing is for.
     assert unpaced / unpaced_elapsed > 3 * paced / elapsed

@@ -88,7 +88,8 @@ def test_ctrl_c_mid_file_seals_the_open_tracks_and_exits_130(arcade, tmp_path):
                threading.Thread(target=lambda: errors.append(process.stderr.read()))]
     for reader in readers:
         reader.start()
-    with running(process), contextlib.closing(process.stdout), contextlib.closing(process.stderr):
+    # running() last, so that it exits first: the process is killed before its pipes are closed (see it)
+    with contextlib.closing(process.stdout), contextlib.closing(process.stderr), running(process):
         assert wait_for(lambda: any(e["event"] == "track_opened" for e in events), timeout=120)
         process.send_signal(signal.SIGINT)
         code = process.wait(120)

@@ -63,7 +63,8 @@ def test_sigterm_mid_track_seals_it_and_exits_0(head_pose, tmp_path):
         events: list[dict] = []
         reader = threading.Thread(target=lambda: events.extend(json.loads(line) for line in process.stdout))
         reader.start()
-        with running(process), contextlib.closing(process.stdout):
+        # running() last, so that it exits first: the process is killed before its pipe is closed (see it)
+        with contextlib.closing(process.stdout), running(process):
             assert wait_for(lambda: any(e["event"] == "track_opened" for e in events), timeout=90)
             process.send_signal(signal.SIGTERM)
             code = process.wait(60)

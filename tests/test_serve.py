@@ -271,7 +271,8 @@ def test_sighup_adds_a_camera_and_sigterm_seals_the_open_track(videos, authority
         process = subprocess.Popen([sys.executable, "-m", "facesel", "serve", "--config", str(config_path)],
                                    stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env)
         logs = LogReader(process.stderr)
-        with running(process), contextlib.closing(logs):
+        # running() last, so that it exits first: the process is killed before its pipe is closed (see it)
+        with contextlib.closing(logs), running(process):
             assert wait_for(lambda: logs.find("metrics and health on"), timeout=180)
             port = int(logs.find("metrics and health on")[0]["message"].split(":")[2].split("/")[0])
 

@@ -66,7 +66,8 @@ def test_pid_file_status_reload_and_a_summary_that_counts_every_record(videos, a
                                 "--pid-file", str(pid_path)], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                text=True, env=ENV)
     logs = LogReader(process.stderr)
-    with running(process), contextlib.closing(logs):
+    # running() last, so that it exits first: the process is killed before its pipe is closed (see it)
+    with contextlib.closing(logs), running(process):
         assert wait_for(lambda: pid_path.is_file() and pid_path.read_text().strip() == str(process.pid), timeout=180)
         # a second service with the same pid file stops before starting anything
         other = tmp_path / "other.toml"

@@ -187,8 +187,9 @@ class ScoreStage:
         """End of stream: the results of the tracks ``update`` (the tracker's flush) closes; forgets
         their cadence state.
         """
+        held = np.fromiter(self.store.logs, np.int64, len(self.store.logs))  # also those the flush leaves out
         results = self.store.finish(update, end_of_stream=True)
-        self.policy.forget(np.concatenate([update.closed, update.dropped]))
+        self.policy.forget(np.concatenate([update.closed, update.dropped, held]))
         self._latest.clear()
         self.timer.lap("scoring")
         return results

@@ -159,19 +159,33 @@ class SelectionStore:
     def finish(self, update, end_of_stream: bool = False) -> list[SelectedTrack]:
         """Discard the dropped tracks of a tracker update and close its closed ones.
 
-        ``end_of_stream``: the update is the tracker's flush, which may name tracks this store never
-        saw: a run loop left early (``break``, an error, a second Ctrl-C) drops the frames queued
-        between detection and selection, and a track born in them has nothing here to close."""
-        for track_id in np.asarray(update.dropped, dtype=np.int64).tolist():
+        ``end_of_stream``: the update is the tracker's flush, and every track this store holds
+        ends: closed when confirmed in the frames this store saw (the tracker's own rule, which
+        its flush applies to the frames it saw), discarded otherwise. After a run loop left early
+        (``break``, an error, a second Ctrl-C) the tracker has seen more frames: those queued
+        between detection and selection, which are dropped. Its flush may then name tracks born in
+        them (nothing here to close), confirm a track this store holds as tentative, and leave out
+        tracks it ended in them; deciding here keeps what is delivered the same however far
+        detection had run ahead."""
+        closed = np.asarray(update.closed, dtype=np.int64).tolist()
+        dropped = np.asarray(update.dropped, dtype=np.int64).tolist()
+        if end_of_stream:
+            closed, dropped = self._at_end(closed + dropped)
+        for track_id in dropped:
             if track_id in self._store:
                 self._free(self._store.discard(track_id))
             self.logs.pop(track_id, None)
             self._consensus.pop(track_id, None)
             self._sharpness.pop(track_id, None)
-        closed = np.asarray(update.closed, dtype=np.int64).tolist()
-        if end_of_stream:
-            closed = [t for t in closed if t in self._store]
         return [self._close(t) for t in closed]
+
+    def _at_end(self, named: list[int]) -> tuple[list[int], list[int]]:
+        """(closed, dropped): every track held here or ``named`` by the tracker's flush, closed when
+        its log says confirmed."""
+        ending = list(dict.fromkeys(named + list(self.logs)))  # the flush's order, then the rest
+        closed = [t for t in ending if t in self.logs and self.logs[t].confirmed and t in self._store]
+        kept = set(closed)
+        return closed, [t for t in ending if t not in kept]
 
     def _final(self, track_id: int, finalists, clip) -> list[Snapshot]:
         """Every finalist rescored, best first by the full score (the earliest frame on ties)."""
