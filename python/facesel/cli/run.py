@@ -167,9 +167,9 @@ def _run_pipeline(args: argparse.Namespace, session: run_session.RunSession) -> 
             _note_earlier_records(vault, args.vault)
             outputs.append(NamedOutput(VaultSink(vault), "--vault", args.vault))
         if args.plaintext_out:
-            outputs.append(NamedOutput(PlaintextSink(args.plaintext_out), "--plaintext-out", args.plaintext_out))
+            outputs.append(NamedOutput(PlaintextSink(args.plaintext_out, name="--plaintext-out"), "--plaintext-out", args.plaintext_out))
         if args.report:
-            outputs.append(NamedOutput(ReportSink(args.report, with_faces=args.plaintext_out is not None), "--report",
+            outputs.append(NamedOutput(ReportSink(args.report, with_faces=args.plaintext_out is not None, name="--report"), "--report",
                                        args.report))
         sinks.extend(outputs)
         vault_out = outputs[0] if vault is not None else None
