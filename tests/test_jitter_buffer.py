@@ -234,6 +234,25 @@ def test_config_buffer_frames_is_checked_and_named(videos, authority, keys, tmp_
     assert f"cameras.door.buffer_frames must be an integer >= 1 (frames), got {value!r}" in str(err.value)
 
 
+@pytest.mark.parametrize("key", ["buffer_frames", "flush_buffer_frames", "cap_buffer_frames", "max_detect_every"])
+def test_a_typo_sized_buffer_or_detection_cap_is_refused_naming_key_and_value(videos, authority, keys, tmp_path, key):
+    # 100000000 frames of 1080p would be hundreds of TB if the pipeline fell behind: a typo, refused
+    # at the config's check; the largest allowed value still passes.
+    gif = videos / "intel_head_pose_female.gif"
+    data = config_dict(authority, {"door": camera(gif, tmp_path / "v", keys("door"), **{key: 100000000})})
+    with pytest.raises(ValueError) as err:
+        parse_config(data)
+    assert f"cameras.door.{key} must be at most 256" in str(err.value) and "got 100000000" in str(err.value)
+    data = config_dict(authority, {"door": camera(gif, tmp_path / "v", keys("door"), **{key: 256})})
+    assert getattr(parse_config(data).cameras["door"], key) == 256
+
+
+def test_the_source_refuses_a_typo_sized_buffer():
+    with pytest.raises(ValueError, match=r"buffer_frames must be at most 256 frames .*got 100000000"):
+        StreamSource("x", ScriptedCamera(), buffer_frames=100000000)
+    assert StreamSource("x", ScriptedCamera(), buffer_frames=256).buffer_frames == 256
+
+
 def test_config_buffer_frames_default_per_camera_and_from_defaults(videos, authority, keys, tmp_path):
     gif = videos / "intel_head_pose_female.gif"
     data = config_dict(authority, {"door": camera(gif, tmp_path / "v1", keys("door")),

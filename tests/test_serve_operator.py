@@ -365,6 +365,39 @@ def test_the_view_is_off_by_default(still_arcade, authority, keys, tmp_path):
         service.stop()
 
 
+def test_a_disabled_camera_is_listed_as_disabled_and_never_makes_the_service_degraded(videos, authority, keys,
+                                                                                        tmp_path):
+    # ux18: a camera with enabled = false was absent from /healthz and serve status, so an operator
+    # could not tell a disabled camera from a misspelt one.
+    gif = videos / "intel_face_demographics_walking.gif"
+    service = Service(parse_config(config_dict(authority, {
+        "walk": camera(gif, tmp_path / "v1", keys("walk"), loop=True),
+        "hall": camera(gif, tmp_path / "v2", keys("hall"), enabled=False)}))).start()
+    try:
+        port = service.status.port
+        answers = []  # each answer judged is the one polled: walk may be between two passes of its file
+
+        def healthy():
+            answers.append(fetch(port, "/healthz"))
+            return answers[-1][0] == 200
+        assert wait_for(healthy, timeout=120), answers[-1]
+        health = json.loads(answers[-1][1])
+        assert health["status"] == "ok" and health["down"] == [] and health["cameras"]["walk"]["up"]
+        assert health["cameras"]["hall"]["state"] == "disabled" and not health["cameras"]["hall"]["up"]
+        assert "hall" not in service.cameras  # listed, not run
+        config_path = tmp_path / "status.toml"
+        config_path.write_text(f'[serve]\nlisten = "127.0.0.1:{port}"\n')
+        texts = []
+
+        def status_all_up():
+            texts.append(facesel("serve", "status", "--config", config_path))
+            return texts[-1].returncode == 0
+        assert wait_for(status_all_up, timeout=120), texts[-1].stdout + texts[-1].stderr
+        assert "hall: disabled (enabled = false in the config)" in texts[-1].stdout and "walk: up" in texts[-1].stdout
+    finally:
+        service.stop()
+
+
 @pytest.mark.slow
 def test_hidden_on_every_arcade_frame(arcade_frames):
     """The renderer on 21 frames of the arcade video (every 5th): no face left for YuNet, every

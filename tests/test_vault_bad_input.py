@@ -255,6 +255,38 @@ def test_one_record_id_given_bare_or_a_time_given_as_text_is_named(vault, tmp_pa
     assert opened_ids == ids[:1]  # a generator of ids is read once, not consumed by the check
 
 
+def test_python_callers_are_told_the_arguments_names_and_the_command_line_its_flags(vault, tmp_path, capsys,
+                                                                                     shared_data):
+    # ux18: PlaintextSink/ReportSink given a file said "--plaintext-out must be a folder" ("--report"),
+    # open_records with no selection "choose exactly one of: record ids, a time window (--from/--to),
+    # or --all": the command line's words in the Python API. Now each names the Python argument, and
+    # the command line still its flags.
+    from facesel.sinks import PlaintextSink, ReportSink
+    from facesel.vault import open_records
+    from test_vault_common import share_paths
+
+    adir, vault_dir, _, _ = vault
+    shares = share_paths(adir)[:2]
+    with pytest.raises(ValueError) as err:
+        open_records(vault_dir, shares, adir / "keystore", "case 1", tmp_path / "out")
+    assert str(err.value) == ("choose exactly one of: record_ids (a list of ids), a time window (start and/or end), "
+                              "or all_records=True")
+    code, _, err = run_cli(capsys, "open", "--vault", vault_dir, "--share", shares[0], "--share", shares[1],
+                           "--reason", "case 1", "--out", tmp_path / "out")
+    assert code == 1 and "choose exactly one of: record ids, a time window (--from/--to), or --all" in err, err
+    assert not (tmp_path / "out").exists()
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("not a folder")
+    for sink in (PlaintextSink, ReportSink):
+        with pytest.raises(ValueError, match=r"^folder must be a folder, got the file .*notes\.txt$"):
+            sink(a_file)
+    gif = shared_data / "videos" / "intel_head_pose_female.gif"
+    for flag in ("--plaintext-out", "--report"):
+        extra = () if flag == "--plaintext-out" else ("--dry-run",)
+        code, _, err = run_cli(capsys, "run", gif, "--max-frames", "1", "--no-progress", flag, a_file, *extra)
+        assert code == 1 and f"{flag} must be a folder, got the file {a_file}" in err, err
+
+
 def test_a_head_witnessed_on_another_vault_of_the_camera_is_named_not_called_tampering(tmp_path, faces, capsys):
     # ux18: `audit verify --vault B --expect head-of-A.json`, A and B two vaults of one camera (a
     # second folder, or the vault made again), said "BROKEN (deleted) witnessed entry seq N is

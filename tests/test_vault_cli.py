@@ -186,6 +186,22 @@ def test_init_rejects_bad_arguments(tmp_path, capsys, argv, message):
     assert not (tmp_path / "a" / "keystore").exists()
 
 
+def test_init_says_what_a_retention_shorter_than_an_epoch_means(tmp_path, capsys):
+    # ux18: create_authority took a retention shorter than an epoch without a word. It is valid (the
+    # camera deletes each record at its retention), but an epoch's secret goes at its end plus the
+    # retention, so a copy outlives the retention by up to an epoch: said, not refused.
+    code, out, err = run_cli(capsys, "authority", "init", "--out", tmp_path / "short", "--shares", 3, "--threshold", 2,
+                             "--epoch", "1d", "--retention", "1h", "--horizon", "2d", "--no-passphrase")
+    assert code == 0, err
+    assert ("note: the retention (1 hour) is shorter than an epoch (1 day): each record is still deleted 1 hour "
+            "after its seal" in out and "up to an epoch plus the retention (1 day + 1 hour) after the seal" in out), out
+    pub = AuthorityPublic.load(tmp_path / "short" / "authority.pub")
+    assert pub.retention_seconds == 3600 and pub.epoch_seconds == DAY
+    code, out, err = run_cli(capsys, "authority", "init", "--out", tmp_path / "long", "--shares", 3, "--threshold", 2,
+                             "--epoch", "1d", "--retention", "2d", "--horizon", "2d", "--no-passphrase")
+    assert code == 0 and "note: the retention" not in out, err
+
+
 def test_init_with_passphrase_file_and_no_prompt(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("FACESEL_KDF_LEVEL", "min")
     words = tmp_path / "words.txt"

@@ -57,12 +57,15 @@ class PlaintextWriter:
     folder : path
         Created when missing. A folder that already holds a ``tracks.jsonl`` is refused, so that
         two runs never mix.
+    name : str
+        What errors call ``folder``: the Python argument, or the flag (``facesel run`` gives
+        ``--plaintext-out``).
     """
 
-    def __init__(self, folder):
+    def __init__(self, folder, *, name: str = "folder"):
         self.folder = Path(folder).expanduser()
         if self.folder.exists() and not self.folder.is_dir():
-            raise ValueError(f"--plaintext-out must be a folder, got the file {self.folder}")
+            raise ValueError(f"{name} must be a folder, got the file {self.folder}")
         self.folder.mkdir(parents=True, exist_ok=True)
         self._jsonl_path = self.folder / TRACKS_FILE
         if self._jsonl_path.exists():

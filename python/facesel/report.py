@@ -126,12 +126,15 @@ class ReportWriter:
     with_faces : bool
         Also write the crop strips (face pixels, unencrypted). Only for testing runs that write
         plaintext anyway.
+    name : str
+        What errors call ``folder``: the Python argument, or the flag (``facesel run`` gives
+        ``--report``).
     """
 
-    def __init__(self, folder, with_faces: bool = False):
+    def __init__(self, folder, with_faces: bool = False, *, name: str = "folder"):
         self.folder = Path(folder).expanduser()
         if self.folder.exists() and not self.folder.is_dir():
-            raise ValueError(f"--report must be a folder, got the file {self.folder}")
+            raise ValueError(f"{name} must be a folder, got the file {self.folder}")
         self.folder.mkdir(parents=True, exist_ok=True)
         self.with_faces = bool(with_faces)
         self.written: list[Path] = []

@@ -153,7 +153,6 @@ def _run_pipeline(args: argparse.Namespace, session: run_session.RunSession) -> 
 
     source = session.open_input(open_source)
     config = from_arguments(args, exclude=NOT_FLAGS)
-    _refuse_single_image(source, config)
     if args.report is not None and args.plaintext_out is not None:
         config = config.replace(thumbnails=16)
     if source.fps and 0 < source.fps < 1000:  # the tracker's frame limits held in seconds (facesel.frame_rate):
@@ -171,9 +170,9 @@ def _run_pipeline(args: argparse.Namespace, session: run_session.RunSession) -> 
             _note_earlier_records(vault, args.vault)
             outputs.append(NamedOutput(VaultSink(vault), "--vault", args.vault))
         if args.plaintext_out:
-            outputs.append(NamedOutput(PlaintextSink(args.plaintext_out), "--plaintext-out", args.plaintext_out))
+            outputs.append(NamedOutput(PlaintextSink(args.plaintext_out, name="--plaintext-out"), "--plaintext-out", args.plaintext_out))
         if args.report:
-            outputs.append(NamedOutput(ReportSink(args.report, with_faces=args.plaintext_out is not None), "--report",
+            outputs.append(NamedOutput(ReportSink(args.report, with_faces=args.plaintext_out is not None, name="--report"), "--report",
                                        args.report))
         sinks.extend(outputs)
         vault_out = outputs[0] if vault is not None else None
@@ -252,19 +251,6 @@ def _say(line: str | None) -> None:
         print(line)
         if sys.stdout is not sys.stderr:
             print(f"facesel run: {line}", file=sys.stderr)
-
-
-def _refuse_single_image(source, config) -> None:
-    """A single image is one frame: a track needs ``min_hits`` frames to count, so it would give
-    0 snapshots without a word. Say why, and what to use instead."""
-    from pathlib import Path
-
-    from facesel.video import IMAGE_SUFFIXES
-
-    if source.kind == "file" and Path(source.name).suffix.lower() in IMAGE_SUFFIXES and config.min_hits > 1:
-        raise ValueError(f"{source.name} is a single image: a person is kept only after being seen on "
-                         f"--min-hits {config.min_hits} frames, so it can give no snapshot. Use "
-                         "'facesel score IMAGE' for the faces of single images, or give a folder of frames")
 
 
 def _note_earlier_records(vault, folder) -> None:

@@ -5,7 +5,9 @@ Exit codes of ``facesel run`` (also in the README, "Exit codes"):
 ====  ==========================================================================================
  0    the input was read to its end (or a live input was stopped by SIGTERM, the way a service
       manager ends a stream that never ends by itself); every snapshot was kept. A run that kept
-      no person says why in one line (:func:`nothing_kept_line`) and still exits 0
+      no person says why in one line (:func:`nothing_kept_line`) and still exits 0: also a single
+      image or a one-frame video, which can keep nobody while ``--min-hits`` is over 1 (the line says
+      so and points to ``facesel score``; before session 18 the image alone was refused, exit 1)
  1    an error (one line on stderr): bad arguments, unreadable input, vault error, no webcam...
  2    command-line usage error (argparse)
  3    the input ended early: a video file gave fewer frames than it announces (truncated or
@@ -92,7 +94,8 @@ def nothing_kept_line(frames: int, kept: int, faces_seen: int, min_hits: int, mi
     if frames < min_hits:
         return why + (f"the input gave {frames} frame{'' if frames == 1 else 's'}, fewer than --min-hits "
                       f"{min_hits}: a person is kept only after being seen on {min_hits} frames (give more "
-                      "frames, or a lower --min-hits)")
+                      "frames, or a lower --min-hits)" + ("; 'facesel score IMAGE' reports the faces of a single "
+                                                          "image" if frames == 1 else ""))
     if faces_seen == 0:
         return why + (f"no face was detected on any of the {frames} frames (faces smaller than --min-face-size "
                       f"{min_face_size:g} pixels on their shorter side are left out; very small, dark, blurred "

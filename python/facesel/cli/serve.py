@@ -67,11 +67,14 @@ def _ask(args: argparse.Namespace) -> int:
         print(f"facesel serve pid {body['pid']}, up {body['uptime_s']:.0f} s, {body['reloads']} reload(s), "
               f"{body['sealed_total']} records sealed")
         for name, cam in body["cameras"].items():
+            if cam["state"] == "disabled":
+                print(f"  {name}: disabled ({cam['reason']})")
+                continue
             reason = f" ({cam['reason']})" if cam.get("reason") else ""
             print(f"  {name}: {'up' if cam['up'] else 'DOWN'}, {cam['state']}{reason}; {cam['processed']} frames, "
                   f"{cam['open_tracks']} open tracks, {cam['sealed']} sealed, {cam['frames_dropped']} dropped, "
                   f"{cam['reconnects']} reconnects")
-    return 0 if all(cam["up"] for cam in body["cameras"].values()) else EXIT_DEGRADED
+    return 0 if all(cam["up"] or cam["state"] == "disabled" for cam in body["cameras"].values()) else EXIT_DEGRADED
 
 
 # What a new user looks for in --help (review 17b): the file's keys, listed here rather than read

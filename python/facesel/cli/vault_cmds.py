@@ -183,6 +183,8 @@ def _open(args: argparse.Namespace) -> int:
     from facesel.review.cli_open import open_entry, remembering, write_open_bundle
     from facesel.review.index_page import write_index
 
+    if sum([bool(args.record_ids), args.from_ is not None or args.to is not None, bool(args.all)]) != 1:
+        raise ValueError("choose exactly one of: record ids, a time window (--from/--to), or --all")
     if args.bundle and Path(args.bundle).exists():
         raise ValueError(f"--bundle {args.bundle} exists already; choose a new file")
     # Before any share is read: an --out that cannot be written used to cost the holders their

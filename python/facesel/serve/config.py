@@ -59,7 +59,12 @@ from facesel.writable import refuse_unwritable_folder
 from facesel.sources import BACKENDS, check_webcam_index, is_live_target
 from facesel.sources.backends import check_skip_loop_filter
 from facesel.sources.frame_limit import MAX_FRAME_PIXELS, check_max_frame_pixels
-from facesel.sources.stream import check_buffer_frames
+from facesel.sources.stream import check_at_most_buffer, check_buffer_frames
+
+# The governor's coarsest schedule may be at most this many frames between full-frame detections:
+# 256 frames are over 10 s at 25 frames/s, far longer than a person takes to walk past a camera, so a
+# larger cap could only miss faces; it is there to refuse a typo (16 by default, 32 in the tests).
+MAX_DETECT_EVERY = 256
 
 SERVE_KEYS = {"listen", "log_format", "log_level", "shutdown_timeout", "view", "mqtt", "webhook"}
 LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -441,6 +446,9 @@ def _camera(name: str, table: dict, defaults: dict, base: Path) -> CameraConfig:
     cap = merged.get("max_detect_every", 16)
     if isinstance(cap, bool) or not isinstance(cap, int) or cap < 1:
         raise ValueError(f"{where}.max_detect_every must be an integer >= 1, got {cap!r}")
+    if cap > MAX_DETECT_EVERY:
+        raise ValueError(f"{where}.max_detect_every must be at most {MAX_DETECT_EVERY} (frames between full-frame "
+                         f"detections: over 10 s at 25 frames/s, so a face passing by is missed), got {cap!r}")
     flags["max_detect_every"] = cap
     backoff = merged.get("refine_backoff", CameraConfig.refine_backoff)
     if isinstance(backoff, bool) or not isinstance(backoff, int) or backoff < 1:
@@ -456,10 +464,12 @@ def _camera(name: str, table: dict, defaults: dict, base: Path) -> CameraConfig:
     wide = merged.get("flush_buffer_frames", CameraConfig.flush_buffer_frames)
     if isinstance(wide, bool) or not isinstance(wide, int) or wide < 0:
         raise ValueError(f"{where}.flush_buffer_frames must be an integer >= 0 (frames; 0: never widened), got {wide!r}")
+    check_at_most_buffer(wide, f"{where}.flush_buffer_frames")
     flags["flush_buffer_frames"] = wide
     deep = merged.get("cap_buffer_frames", CameraConfig.cap_buffer_frames)
     if isinstance(deep, bool) or not isinstance(deep, int) or deep < 0:
         raise ValueError(f"{where}.cap_buffer_frames must be an integer >= 0 (frames; 0: never deepened), got {deep!r}")
+    check_at_most_buffer(deep, f"{where}.cap_buffer_frames")
     flags["cap_buffer_frames"] = deep
     flags["skip_loop_filter"] = check_skip_loop_filter(merged.get("skip_loop_filter", CameraConfig.skip_loop_filter),
                                                        f"{where}.skip_loop_filter")

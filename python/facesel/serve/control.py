@@ -2,7 +2,8 @@
 
 - ``GET /status``: JSON: ``pid``, ``uptime_s``, ``reloads``, ``config``, and per camera its
   state, whether it is up, its open tracks and its counters since the service started (frames,
-  faces, sealed, drops, reconnects, restarts). Counts only, like ``/metrics``.
+  faces, sealed, drops, reconnects, restarts). Counts only, like ``/metrics``. A camera the
+  config disables is listed with state ``disabled`` (no counters), not as down.
 - ``POST /reload``: re-read the config file now (as SIGHUP does) and answer what changed, or
   409 with the error when the file is refused (the running cameras go on).
 
@@ -42,6 +43,10 @@ def status_report(service) -> dict:
             **camera.health(), "open_tracks": adapter.open_tracks if adapter is not None else 0,
             **{key: int(counts.get(key, 0)) for key in STATUS_COUNTERS},
         }
+    from facesel.serve.status_http import DISABLED
+
+    for name in service.disabled_cameras():  # listed, never counted as down
+        cameras.setdefault(name, dict(DISABLED))
     events = service.events
     return {
         "pid": os.getpid(), "uptime_s": round(time.monotonic() - service.started_at, 1), "reloads": service.reloads,

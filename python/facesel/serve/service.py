@@ -71,6 +71,10 @@ class Service:
         with self._lock:
             return list(self.cameras.values())
 
+    def disabled_cameras(self) -> list[str]:
+        """Names of the config's cameras with ``enabled = false`` (shown as disabled, not down)."""
+        return [name for name, cam in self.config.cameras.items() if not cam.enabled]
+
     # -- life cycle ----------------------------------------------------------------------------
     def start(self) -> Service:
         """Start the event bus, the status endpoint and every enabled camera; returns the service."""
@@ -89,7 +93,7 @@ class Service:
                 return next((found for route in extra if (found := route(method, path)) is not None), None)
             try:
                 self.status = StatusServer(self.config.listen, make_registry(self.camera_list), self.camera_list,
-                                           routes=routes).start()
+                                           routes=routes, disabled=self.disabled_cameras).start()
             except OSError as err:
                 raise RuntimeError(f"serve.listen = \"{host}:{port}\": cannot listen there ({err.strerror or err})") from None
             _log.info("metrics and health on http://%s:%d/metrics and /healthz", self.config.listen[0], self.status.port)

@@ -1,7 +1,8 @@
 """The local HTTP endpoint of ``facesel serve``: ``/metrics`` (Prometheus text) and ``/healthz``.
 
 ``/healthz`` answers 200 when every enabled camera is receiving and processing frames and 503
-otherwise; its JSON body names each camera with its state and, when down, why.
+otherwise; its JSON body names each camera with its state and, when down, why. A camera the
+config disables (``enabled = false``) is listed with state ``disabled``, never among those down.
 
 Browsers are kept out of a loopback port (:func:`browser_refusal`): a hostile web page that the
 operator opens can neither read it by DNS rebinding (its own name pointed at 127.0.0.1 still
@@ -90,12 +91,19 @@ def browser_refusal(bound_host: str, method: str, headers, local_address: str | 
     return None
 
 
-def health_report(cameras: list) -> tuple[int, dict]:
+# What /healthz and serve status show of a camera the config disables: not running (up false),
+# but not failing either, so it never makes the service degraded.
+DISABLED = {"up": False, "state": "disabled", "reason": "enabled = false in the config"}
+
+
+def health_report(cameras: list, disabled=()) -> tuple[int, dict]:
     """(HTTP status, body) of ``/healthz``: 200 and ``ok`` when every camera is up, 503 and
-    ``degraded`` with the names of those down otherwise.
+    ``degraded`` with the names of those down otherwise. ``disabled``: names of the config's
+    disabled cameras, listed as :data:`DISABLED` and not counted as down.
     """
     report = {cam.config.name: cam.health() for cam in cameras}
     down = sorted(name for name, info in report.items() if not info["up"])
+    report.update({name: dict(DISABLED) for name in disabled if name not in report})
     body = {"status": "ok" if not down else "degraded", "down": down, "cameras": report}
     return (200 if not down else 503), body
 
@@ -110,9 +118,10 @@ class StatusServer:
     """
 
     def __init__(self, address: tuple[str, int], registry, cameras: Callable[[], list], routes=None,
-                 max_connections: int = 64, workers: int = 4, timeout: float = 10.0):
+                 max_connections: int = 64, workers: int = 4, timeout: float = 10.0,
+                 disabled: Callable[[], list] = list):
         owner = self
-        self.registry, self._cameras = registry, cameras
+        self.registry, self._cameras, self._disabled = registry, cameras, disabled
         self.bound_host = str(address[0])
         # routes(method, path) -> handler(request) or None: the endpoints of other modules
         # (facesel.serve.control, facesel.serve.view), which write their answers themselves.
@@ -164,7 +173,7 @@ class StatusServer:
                 if path == "/metrics":
                     self._send(200, CONTENT_TYPE_LATEST, generate_latest(owner.registry))
                 elif path == "/healthz":
-                    code, body = health_report(owner._cameras())
+                    code, body = health_report(owner._cameras(), owner._disabled())
                     self._send(code, "application/json", json.dumps(body).encode())
                 else:
                     self._send(404, "text/plain", b"not found: try /metrics or /healthz\n")

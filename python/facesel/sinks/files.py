@@ -8,10 +8,11 @@ from facesel.report import ReportWriter
 
 class PlaintextSink:
     """FOR TESTING ONLY: each result as an unencrypted PNG + a line of ``tracks.jsonl`` in ``folder``
-    (:class:`facesel.plaintext_out.PlaintextWriter`)."""
+    (:class:`facesel.plaintext_out.PlaintextWriter`; ``name``: what its errors call ``folder``,
+    the argument's name unless the command line gives its flag)."""
 
-    def __init__(self, folder):
-        self.writer = PlaintextWriter(folder)
+    def __init__(self, folder, *, name: str = "folder"):
+        self.writer = PlaintextWriter(folder, name=name)
 
     def write(self, result) -> None:
         """Write the result's snapshot PNG (and top / clip files) and its line of ``tracks.jsonl``."""
@@ -28,10 +29,10 @@ class PlaintextSink:
 
 class ReportSink:
     """Quality-over-time plots per track in ``folder``; crop strips (face pixels) only with
-    ``with_faces`` (:class:`facesel.report.ReportWriter`)."""
+    ``with_faces`` (:class:`facesel.report.ReportWriter`; ``name`` as for :class:`PlaintextSink`)."""
 
-    def __init__(self, folder, with_faces: bool = False):
-        self.writer = ReportWriter(folder, with_faces=with_faces)
+    def __init__(self, folder, with_faces: bool = False, *, name: str = "folder"):
+        self.writer = ReportWriter(folder, with_faces=with_faces, name=name)
 
     def write(self, result) -> None:
         """Plot the result's quality over time (and its crop strip with ``with_faces``)."""

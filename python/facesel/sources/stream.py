@@ -387,11 +387,28 @@ class StreamSource:
         self._stop.wait(seconds)
 
 
+# The most frames a source may queue (buffer_frames, and serve's flush_buffer_frames and
+# cap_buffer_frames). A decoded 1080p frame is about 6 MB as BGR (3 MB waiting as YUV), so 256 of
+# them are up to 1.6 GB a camera: already more than a whole deployment's budget (issue 27: 1.2 GB),
+# and 10 s of latency at 25 frames/s, longer than any burst of work a queue is there to absorb. A
+# larger value is a typo (100000000 would let a camera that falls behind take all the memory).
+MAX_BUFFER_FRAMES = 256
+
+
 def check_buffer_frames(value, where: str = "buffer_frames") -> int:
-    """``value`` if it is an integer >= 1, else ValueError naming ``where`` and the value."""
+    """``value`` if it is an integer from 1 to :data:`MAX_BUFFER_FRAMES`, else ValueError naming
+    ``where`` and the value."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError(f"{where} must be an integer >= 1 (frames), got {value!r}")
+    check_at_most_buffer(value, where)
     return value
+
+
+def check_at_most_buffer(value: int, where: str) -> None:
+    """ValueError naming ``where`` and ``value`` when more than :data:`MAX_BUFFER_FRAMES` frames."""
+    if value > MAX_BUFFER_FRAMES:
+        raise ValueError(f"{where} must be at most {MAX_BUFFER_FRAMES} frames (each decoded 1080p frame "
+                         f"waiting is about 6 MB of memory), got {value!r}")
 
 
 def _describe(err: Exception) -> str:

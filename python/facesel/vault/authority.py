@@ -115,6 +115,11 @@ def create_authority(out_dir: str | os.PathLike, shares: int, threshold: int, ep
         N and K of the master-key sharing (2 <= K <= N <= 255; K = 1 only with ``allow_single_share``).
     epoch_seconds, retention_seconds, horizon_seconds : float
         Epoch length, how long records are kept, and how far ahead epoch keys are generated.
+        A retention shorter than an epoch is valid: the camera's purge deletes each record
+        ``retention`` after its seal whatever the epoch, and an epoch's secret is shredded at its
+        end plus the retention (:func:`facesel.vault.retention.epoch_shred_time`), so copies made
+        outside the vault stay openable up to ``epoch + retention`` after their seal, as for any
+        retention; with ``epoch <= retention`` that is under twice the retention.
     start : float
         Unix seconds: the first epoch is the one containing ``start``.
     passphrases : sequence of bytes or None, optional

@@ -91,6 +91,10 @@ class Selection:
     unindexed: list[str]
 
 
+# The Python arguments' names: `facesel open` checks its flags first, in its own words.
+CHOOSE_ONE = "choose exactly one of: record_ids (a list of ids), a time window (start and/or end), or all_records=True"
+
+
 def _check_choice(record_ids: Sequence[str] | None, start: float | None, end: float | None,
                   all_records: bool) -> list[str] | None:
     """Exactly one way of choosing records, and well-formed record ids and times; the ids as a list."""
@@ -99,7 +103,7 @@ def _check_choice(record_ids: Sequence[str] | None, start: float | None, end: fl
     check_seal_time(end, "end")
     modes = sum([bool(record_ids), start is not None or end is not None, bool(all_records)])
     if modes != 1:
-        raise ValueError("choose exactly one of: record ids, a time window (--from/--to), or --all")
+        raise ValueError(CHOOSE_ONE)
     for rid in record_ids or ():
         record_path(Path("."), rid)  # validates the id's form
     return record_ids
