@@ -1,12 +1,12 @@
 """Two people in opposite profiles at one place: does the turn link join them? (issue 23, session
 18; docs/persons.md "A head turned away and back", "Two people in opposite profiles at one place").
 
-    python experiments/turn_splices.py [--scan /tmp/turn18-scan.pkl] [--max-clips N]
+    python experiments/turn_splices.py [--scan /tmp/turn18-scan.pkl] [--scan-only]
 
 The material the turn link was never tested on: person A's face ends in one profile, A is lost for
 a gap (0.2, 1.0, 2.8 s: A's last frame with the face blurred out), then person B comes in **in the
 other profile** with B's head where A's was. Built in memory from the shared videos (no frame is
-written): each clip's first **profile run** (4+ running frames whose largest face, >= 24 px wide,
+written): each clip's **profile runs** (3+ running frames in which one face, >= 16 px wide, chained by box overlap,
 is a profile looking one way, :func:`facesel.select.facing.facing`) gives an A side (the clip up to
 the run's end) and a B side (the run's start onward, mirrored left-right where needed so it looks
 the other way), B warped onto A's head centre and face size. Two-person splices pair clips of
@@ -34,40 +34,46 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 SQUARE = 480
-RUN = 4
-MIN_WIDTH = 24.0
-SCAN_FRAMES = 300
+RUN = 3
+MIN_WIDTH = 16.0
+SCAN_FRAMES = 600
 SIDE_FRAMES = 40
 GAPS = (0.2, 1.0, 2.8)
 GROW = 1.6
 
 
-def profile_run(detections) -> tuple[int, int, int] | None:
-    """(first frame, last frame, facing) of the first run of at least :data:`RUN` frames whose
-    largest face looks the same way in profile, or None. ``detections``: one Detections per frame."""
+def _iou(a, b) -> float:
+    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - w * h
+    return float(w * h / union) if union > 0 else 0.0
+
+
+def profile_runs(detections) -> list[tuple[int, int, int, np.ndarray, np.ndarray]]:
+    """Every run of at least :data:`RUN` frames in which one face (chained frame to frame by box
+    overlap, IoU >= 0.3), at least :data:`MIN_WIDTH` px wide, is a profile looking the same way:
+    (first frame, last frame, facing, box on the first frame, box on the last), in order of the
+    last frame. ``detections``: one Detections per frame."""
     from facesel.select.facing import facing
 
-    looks = []
-    for d in detections:
-        if len(d.boxes) == 0 or d.landmarks is None:
-            looks.append(None)
-            continue
-        widths = d.boxes[:, 2] - d.boxes[:, 0]
-        i = int(np.argmax(widths))
-        looks.append(facing(d.boxes[i], d.landmarks[i]) if widths[i] >= MIN_WIDTH else None)
-    start = 0
-    for t in range(1, len(looks) + 1):
-        if t == len(looks) or looks[t] != looks[start]:
-            if looks[start] in (-1, 1) and t - start >= RUN:
-                return start, t - 1, looks[start]
-            start = t
-    return None
-
-
-def largest(d):
-    """(box, landmarks) of the widest detection of ``d``."""
-    i = int(np.argmax(d.boxes[:, 2] - d.boxes[:, 0]))
-    return d.boxes[i].copy(), d.landmarks[i].copy()
+    runs, open_runs = [], []  # open: [first, last, looks, first box, last box]
+    for t, d in enumerate(detections):
+        now = []
+        for i in range(len(d.boxes)):
+            box = d.boxes[i]
+            looks = facing(box, d.landmarks[i]) if d.landmarks is not None and box[2] - box[0] >= MIN_WIDTH else None
+            if looks not in (-1, 1):
+                continue
+            best = max(open_runs, key=lambda r: _iou(r[4], box), default=None)
+            if best is not None and best[2] == looks and _iou(best[4], box) >= 0.3:
+                open_runs.remove(best)
+                now.append([best[0], t, looks, best[3], box.copy()])
+            else:
+                now.append([t, t, looks, box.copy(), box.copy()])
+        runs += [tuple(r) for r in open_runs if r[1] - r[0] + 1 >= RUN]
+        open_runs = now
+    runs += [tuple(r) for r in open_runs if r[1] - r[0] + 1 >= RUN]
+    return sorted(runs, key=lambda r: r[1])
 
 
 def mirrored_box(box) -> np.ndarray:
@@ -75,25 +81,28 @@ def mirrored_box(box) -> np.ndarray:
     return np.array([SQUARE - box[2], box[1], SQUARE - box[0], box[3]], np.float32)
 
 
+def readable(path: Path) -> str:
+    """What OpenCV opens for a shared video (a folder of numbered frames: its pattern)."""
+    return str(path / "%04d.jpg") if path.is_dir() else str(path)
+
+
 def scan(paths, detector) -> list[dict]:
-    """Every clip with a profile run: its path, person, fps, run and the boxes at the run's ends."""
+    """Every profile run of every clip: its path, person, fps, run (first, last, facing) and the
+    run's boxes at its ends."""
     from crowds_shared import fps_of
-    from facesel.eval.switches import _signer_name, read_frames
+    from facesel.eval.switches import SIGNER_PEOPLE, _signer_name, read_frames
 
     out = []
     for path in paths:
-        frames = read_frames(str(path), SCAN_FRAMES, square=SQUARE)
-        dets = [detector.detect(f) for f in frames]
-        run = profile_run(dets)
-        name = path.name
-        print(f"  scan {name}: {len(frames)} frames, run {run}", flush=True)
-        if run is None:
-            continue
-        from facesel.eval.switches import SIGNER_PEOPLE
+        frames = read_frames(readable(path), SCAN_FRAMES, square=SQUARE)
+        runs = profile_runs([detector.detect(f) for f in frames])
+        name = "otb_girl" if path.is_dir() else path.name
+        print(f"  scan {name}: {len(frames)} frames, runs {[r[:3] for r in runs]}", flush=True)
         signer = _signer_name(str(path)) if "asl_gestures_" in name else None
         person = f"signer{SIGNER_PEOPLE[signer]}" if signer in SIGNER_PEOPLE else name
-        out.append({"path": str(path), "name": name, "person": person, "fps": fps_of(path), "run": run,
-                    "first": largest(dets[run[0]]), "last": largest(dets[run[1]])})
+        for k, (first, last, looks, first_box, last_box) in enumerate(runs):
+            out.append({"path": readable(path), "name": f"{name}#{k}", "person": person, "fps": fps_of(path),
+                        "run": (first, last, looks), "first": first_box, "last": last_box})
     return out
 
 
@@ -111,9 +120,8 @@ def build(a: dict, b: dict, a_frames: list, b_frames: list, gap: float) -> tuple
     warped so that its first profile head lands on A's last (mirrored when it looks A's way)."""
     from facesel.select.facing import head_centre
 
-    a_box, _ = a["last"]
-    a_looks = a["run"][2]
-    b_box, _ = b["first"]
+    a_box, a_looks = a["last"], a["run"][2]
+    b_box = b["first"]
     flip = b["run"][2] == a_looks
     if flip:
         b_box = mirrored_box(b_box)
@@ -178,8 +186,8 @@ def main(argv=None) -> int:
     from motion_gap_loso import TURN_CANDIDATES
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scan", default="/tmp/turn18-scan.pkl", help="cache of the profile-run scan")
-    parser.add_argument("--max-clips", type=int, default=None, help="only the first N clips with a run")
+    parser.add_argument("--scan", default="/tmp/turn18-scan2.pkl", help="cache of the profile-run scan")
+    parser.add_argument("--scan-only", action="store_true", help="list the profile runs and stop")
     args = parser.parse_args(argv)
     cv2.setNumThreads(1)
     detector = default_detector()
@@ -187,21 +195,22 @@ def main(argv=None) -> int:
     if cache.is_file():
         clips = pickle.loads(cache.read_bytes())
     else:
-        clips = scan([p for p, _ in videos(data_root()) if p.is_file()], detector)
+        clips = scan([p for p, _ in videos(data_root())], detector)
         cache.write_bytes(pickle.dumps(clips))
-    clips = clips[:args.max_clips] if args.max_clips else clips
+    if args.scan_only:
+        return 0
     print(f"{len(clips)} clips with a profile run: " + ", ".join(f"{c['name']} {c['run']}" for c in clips), flush=True)
     rows = []
     for a in clips:
         a_frames, _ = sides(a)
         for b in clips:
             if b is not a and b["person"] == a["person"]:
-                continue
+                continue  # the same person's other run: neither two people nor the same turn
             _, b_frames = sides(b)
             for gap in GAPS:
                 frames, n_a, b_from = build(a, b, a_frames, b_frames, gap)
                 r = judge(frames, n_a, b_from, a["fps"], detector, TURN_CANDIDATES)
-                r.update(a=a["name"], b=b["name"], gap=gap, genuine=b is a)
+                r.update(a=a["name"], b=b["name"], gap=gap, genuine=b is a, source=a["person"])
                 rows.append(r)
                 print(f"  {a['name']} -> {b['name']} gap {gap}: {'genuine' if b is a else 'two people'}, joined by "
                       f"{[k for k, v in r['joined'].items() if v]}, cue {r['cue']}, bound {r['bound']}", flush=True)
