@@ -188,7 +188,11 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scan", default="/tmp/turn18-scan2.pkl", help="cache of the profile-run scan")
     parser.add_argument("--scan-only", action="store_true", help="list the profile runs and stop")
+    parser.add_argument("--report", default=None, help="only print the figures of this rows pickle")
     args = parser.parse_args(argv)
+    if args.report:
+        report(pickle.loads(Path(args.report).read_bytes()), TURN_CANDIDATES)
+        return 0
     cv2.setNumThreads(1)
     detector = default_detector()
     cache = Path(args.scan)
@@ -220,25 +224,34 @@ def main(argv=None) -> int:
 
 
 def report(rows, candidates) -> None:
-    """Per candidate: wrong joins (end to end; under the fixed-camera bound), genuine turns joined;
-    and the wrong joins per source clip of A (held out by source)."""
+    """Per candidate: two-person splices joined (all; and **added** over ``off``, the turn link's
+    own wrong joins) with the sources (A's file) they come from, the fixed-camera bound's wrong
+    joins, and genuine turns joined (all; added over ``off``)."""
     from facesel.select.linking import LinkRule
 
     two = [r for r in rows if not r["genuine"]]
     genuine = [r for r in rows if r["genuine"]]
     for count in (2, 3):
-        print(f"turn_count {count}: cue fires on {sum(r['cue'][count] is not None for r in two)} / {len(two)} two-person "
-              f"splices (bound {sum(r['bound'][count] is not None for r in two)}), "
-              f"{sum(r['cue'][count] is not None for r in genuine)} / {len(genuine)} genuine")
+        fired = [r for r in two if r["cue"][count] is not None]
+        print(f"turn_count {count}: cue fires on {len(fired)} / {len(two)} two-person splices "
+              f"({sorted((r['a'], r['b'], r['gap'], round(r['cue'][count], 2)) for r in fired)}); bound "
+              f"{sum(r['bound'][count] is not None for r in two)}; genuine {sum(r['cue'][count] is not None for r in genuine)}"
+              f" / {len(genuine)}")
     for name, settings in candidates.items():
         wrong = [r for r in two if r["joined"][name]]
-        line = f"{name:10s}: wrong joins {len(wrong)} / {len(two)}, genuine joined " \
-               f"{sum(r['joined'][name] for r in genuine)} / {len(genuine)}"
+        added = [r for r in wrong if not r["joined"]["off"]]
+        line = (f"{name:10s}: two-person joined {len(wrong)} / {len(two)} (added over off {len(added)}"
+                f"{' ' + str(sorted({r['source'] for r in added})) if added else ''}), genuine joined "
+                f"{sum(r['joined'][name] for r in genuine)} / {len(genuine)} (added "
+                f"{sum(r['joined'][name] and not r['joined']['off'] for r in genuine)})")
         if settings:
             dist, count = settings["turn_distance"], settings.get("turn_count", LinkRule().turn_count)
             bound = [r for r in two if r["bound"][count] is not None and r["bound"][count] <= dist]
-            line += f", fixed-camera bound: wrong {len(bound)} ({sorted({r['a'] for r in bound})})"
-        print(line + (f"; sources with a wrong join {sorted({r['a'] for r in wrong})}" if wrong else ""))
+            line += f", fixed-camera bound: {len(bound)} {sorted({r['source'] for r in bound})}"
+        print(line)
+    print("two-person splices the default (off) joins, by gap: " + ", ".join(
+        f"{g} s {sum(r['joined']['off'] for r in two if r['gap'] == g)} / {sum(r['gap'] == g for r in two)}"
+        for g in sorted({r['gap'] for r in two})))
 
 
 if __name__ == "__main__":
