@@ -1,7 +1,7 @@
 """Two people in opposite profiles at one place: does the turn link join them? (issue 23, session
 18; docs/persons.md "A head turned away and back", "Two people in opposite profiles at one place").
 
-    python experiments/turn_splices.py [--scan /tmp/turn18-scan.pkl] [--scan-only]
+    python experiments/turn_splices.py [--scan /tmp/turn18-scan.pkl] [--scan-only] [--report ROWS] [--explain A B GAP]
 
 The material the turn link was never tested on: person A's face ends in one profile, A is lost for
 a gap (0.2, 1.0, 2.8 s: A's last frame with the face blurred out), then person B comes in **in the
@@ -179,6 +179,37 @@ def judge(frames, n_a: int, b_from: int, fps: float, detector, candidates: dict)
     return out
 
 
+def explain(clips: list[dict], a_name: str, b_name: str, gap: float, detector) -> None:
+    """Why one splice's opposite-profile pairs were joined or not under ``turn150_2``: its
+    fragments (frames, whether the turn link may continue them) and each A -> B pair's distance
+    without and with the other fragments (the ``crowding`` check)."""
+    from facesel.eval.crowds_replay import keep_fragments, record, replay
+    from facesel.scoring import LaplacianVarianceScorer
+    from facesel.select.finalise import Finaliser
+    from facesel.select.link_turns import may_turn, turn_cost
+    from facesel.select.linking import LinkRule
+
+    by_name = {c["name"]: c for c in clips}
+    a, b = by_name[a_name], by_name[b_name]
+    frames, n_a, b_from = build(a, b, sides(a)[0], sides(b)[1], gap)
+    scorer = LaplacianVarianceScorer()
+    rule = LinkRule(turn_distance=1.5, turn_count=2)
+    finaliser = Finaliser.for_scorer(scorer, link=rule)
+    kept = keep_fragments(finaliser)
+    replay(record(frames, detector, scorer, a["fps"]), finaliser)
+    print(f"{a_name} -> {b_name}, gap {gap} s: A frames < {n_a}, B from {b_from}; links {finaliser.links}, "
+          f"drops {list(finaliser.drops)}")
+    for k, e in kept.items():
+        print(f"  fragment {k}: frames {e.first_frame}-{e.last_frame}, {e.count} obs, ended_by {e.ended_by}, "
+              f"may turn {may_turn(rule, e)}")
+    for e in kept.values():
+        for f in kept.values():
+            if e.count and f.count and e.first_frame < n_a and f.first_frame >= b_from:
+                others = [g for g in kept.values() if g is not e and g is not f and g.count]
+                print(f"  {e.first_frame}-{e.last_frame} -> {f.first_frame}-{f.last_frame}: alone "
+                      f"{turn_cost(rule, e, f, [])}, with the others {turn_cost(rule, e, f, others)}")
+
+
 def main(argv=None) -> int:
     from crowds_shared import videos
     from facesel.data import data_root
@@ -189,6 +220,8 @@ def main(argv=None) -> int:
     parser.add_argument("--scan", default="/tmp/turn18-scan2.pkl", help="cache of the profile-run scan")
     parser.add_argument("--scan-only", action="store_true", help="list the profile runs and stop")
     parser.add_argument("--report", default=None, help="only print the figures of this rows pickle")
+    parser.add_argument("--explain", nargs=3, metavar=("A", "B", "GAP"), default=None,
+                        help="one splice's fragments and pairs (run names as printed, gap in s)")
     args = parser.parse_args(argv)
     if args.report:
         report(pickle.loads(Path(args.report).read_bytes()), TURN_CANDIDATES)
@@ -202,6 +235,9 @@ def main(argv=None) -> int:
         clips = scan([p for p, _ in videos(data_root())], detector)
         cache.write_bytes(pickle.dumps(clips))
     if args.scan_only:
+        return 0
+    if args.explain:
+        explain(clips, args.explain[0], args.explain[1], float(args.explain[2]), detector)
         return 0
     print(f"{len(clips)} clips with a profile run: " + ", ".join(f"{c['name']} {c['run']}" for c in clips), flush=True)
     rows = []
