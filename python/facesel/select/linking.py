@@ -262,7 +262,8 @@ class LinkRule:
         within this many box sides of each other, sizes within ``max_size_ratio``, colours (when
         both ends have them) within ``max_colour_distance``, nobody else near the place
         (:func:`crowding`), and no switch cue ended the earlier one. Costed as a long link. None:
-        off (the default; docs/persons.md "A head turned away and back").
+        off (the default; docs/persons.md "A head turned away and back": on splices of two real
+        people in opposite profiles at one place it joins 5-10 of 180, so it stays off).
     turn_count : int
         Profile observations, among an end's ``window``, that make that end's profile (see
         ``turn_distance``); none of that end may look the other way.
