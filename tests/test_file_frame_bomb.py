@@ -212,3 +212,23 @@ def test_a_header_probe_that_dies_refuses_the_file(small_video, monkeypatch):
         facesel.video.open_source(small_video)
     assert str(refused.value) == (f"video file {small_video}: reading its header ended with signal {int(signal.SIGKILL)} "
                                   "and no answer: refused before decoding")
+
+
+def test_a_fork_that_fails_leaves_no_pipe_open(small_video, monkeypatch):
+    """Review 18: when ``fork`` itself fails (EAGAIN under a process limit, ENOMEM), the probe's
+    pipe was left open, two descriptors a refused file: a long-running reader of many files would
+    run out of them. The error still reaches the caller."""
+    import errno
+    import os
+
+    import facesel.sources.frame_limit as frame_limit
+
+    def no_fork():
+        raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(frame_limit.os, "fork", no_fork)
+    before = len(os.listdir("/proc/self/fd"))
+    for _ in range(5):
+        with pytest.raises(OSError, match="temporarily unavailable"):
+            frame_limit.header_size(small_video)
+    assert len(os.listdir("/proc/self/fd")) == before

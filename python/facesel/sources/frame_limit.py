@@ -160,7 +160,12 @@ def _probed_apart(probe, path, max_pixels: int) -> tuple[int, int] | None:
         # import lock) and those of Pillow and PyAV, which the callers (facesel run, score and batch
         # opening a file) do not run on other threads; serve's cameras never come here.
         warnings.filterwarnings("ignore", message=".*fork.*", category=DeprecationWarning)
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except BaseException:  # EAGAIN/ENOMEM (process or memory limit): no child, so both ends are ours to close
+            os.close(read_end)
+            os.close(write_end)
+            raise
     if pid == 0:  # the child: never returns into the caller's code
         code = 1
         try:
