@@ -152,7 +152,8 @@ def _probed_apart(probe, path, max_pixels: int) -> tuple[int, int] | None:
     The child only runs ``probe`` and writes its answer to a pipe: a fork copies no memory until
     written (about 14 ms of wall time for a 100 MB process), and the threads of this process (an
     ONNX Runtime pool, say) do not run in it. It leaves with ``os._exit``: no buffer of this process
-    is flushed twice and no ``atexit`` handler runs there.
+    is flushed twice and no ``atexit`` handler runs there. A child with no answer after
+    :data:`PROBE_SECONDS` is killed and the file refused (:class:`HeaderProbeEnded`).
     """
     if not hasattr(os, "fork"):
         return probe(path, max_pixels)
