@@ -14,8 +14,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-_URL_TYPO = re.compile(r"^(rtsps?|rtmps?|https?|udp|tcp)(:/?(?!/)|//|:)", re.IGNORECASE)
-"""A scheme whose ``://`` lost a character: read as a relative file path otherwise."""
+_URL_TYPO = re.compile(r"^(rtsps?|rtmps?|https?|udp|tcp)(:|//)", re.IGNORECASE)
+"""A scheme whose ``://`` lost a character (``rtsp:/h``, ``rtsp//h``, ``rtsp:h``), read as a relative
+file path otherwise. Only a source that is not a URL comes here, so ``rtsp://`` itself never does."""
 
 
 def check_source_file(path: Path, given: str, where: str) -> None:
