@@ -1,5 +1,6 @@
 """Checks of the arguments that choose records in the vault's Python API: record ids and a
-seal-time window (:meth:`facesel.vault.Vault.rows`, :func:`facesel.vault.open_records`).
+seal-time window (:meth:`facesel.vault.Vault.rows`, :func:`facesel.vault.open_records`); the
+number check of a time (:func:`unix_seconds`) is also the purges' (``now``).
 
 Without them a record id given bare (``rows(record_ids=rid)``) was iterated by its characters:
 ``Vault.rows`` answered ``[]`` (no record has the id ``"0"``) and ``open_records`` said "record id
