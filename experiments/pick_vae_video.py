@@ -91,8 +91,9 @@ CANDIDATES = (("default", None),) + tuple((use, s) for s in VIDEO_SIGNALS for us
 
 
 def clip_table(videos: list, cache_dir: Path, vae_cache: Path) -> list:
-    """(name, key, source, crops or None, video) of every clip; crops decoded (memory only) unless
-    every clip's fold signals are cached."""
+    """[name, key, source, crops (N, 64, 64) uint8 or None, video
+    (:class:`facesel.eval.track_data.VideoTracks`), path] of every clip (lists: the crops and the
+    video are filled in place); crops decoded (memory only) unless every clip's fold signals are cached."""
     from facesel.eval.track_bench import clip_source
     from facesel.eval.track_data import collect_tracks
 

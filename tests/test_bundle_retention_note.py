@@ -49,3 +49,22 @@ def test_a_record_opened_past_its_retention_is_named_in_the_report(tmp_path, sha
     code, out, _ = run_cli(capsys, "verify-bundle", bundle, "--fingerprint", pin)
     assert code == 0 and "VERIFIED" in out  # a note, not a refusal: the opening itself is genuine
     assert f"  note: record {old} was opened" in out and f"record {new} was opened" not in out
+
+
+def test_a_record_opened_minutes_late_is_not_said_to_be_zero_days_late():
+    """Review 18: the lateness was written in days with one decimal, so a record opened 3 minutes
+    (or 2 hours) after its retention ran out read "opened 0.0 days (0.1 days) after": late, in
+    words that say it was not."""
+    from types import SimpleNamespace
+
+    from facesel.review.verify_bundle import _past_retention
+
+    authority = SimpleNamespace(retention_seconds=30 * DAY)
+    sealed = {"a" * 32: 0.0, "b" * 32: 1000.0, "c" * 32: 2000.0}
+    notes = _past_retention(sealed, 30 * DAY + 2 * 3600 + 1000, authority)
+    opened = [re.search(r"was opened (.+?) after", note).group(1) for note in notes]
+    assert opened == ["2.3 hours", "2.0 hours", "1.7 hours"]
+    assert [re.search(r"was opened (.+?) after", note).group(1)
+            for note in _past_retention({"d" * 32: 0.0}, 30 * DAY + 180, authority)] == ["180 seconds"]
+    assert _past_retention({"e" * 32: 0.0}, 30 * DAY, authority) == []  # on the day itself: not late
+    assert "retention 30 days" in notes[0] and "opened 30 days" not in notes[0]

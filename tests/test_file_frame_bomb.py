@@ -212,3 +212,54 @@ def test_a_header_probe_that_dies_refuses_the_file(small_video, monkeypatch):
         facesel.video.open_source(small_video)
     assert str(refused.value) == (f"video file {small_video}: reading its header ended with signal {int(signal.SIGKILL)} "
                                   "and no answer: refused before decoding")
+
+
+def test_a_fork_that_fails_leaves_no_pipe_open(small_video, monkeypatch):
+    """Review 18: when ``fork`` itself fails (EAGAIN under a process limit, ENOMEM), the probe's
+    pipe was left open, two descriptors a refused file: a long-running reader of many files would
+    run out of them. The error still reaches the caller."""
+    import errno
+    import os
+
+    import facesel.sources.frame_limit as frame_limit
+
+    def no_fork():
+        raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(frame_limit.os, "fork", no_fork)
+    before = len(os.listdir("/proc/self/fd"))
+    for _ in range(5):
+        with pytest.raises(OSError, match="temporarily unavailable"):
+            frame_limit.header_size(small_video)
+    assert len(os.listdir("/proc/self/fd")) == before
+
+
+def test_a_header_probe_that_never_answers_is_stopped_and_the_file_refused(small_video, monkeypatch):
+    """Review 18: the reader waited on the probe's child with no deadline, so a child that never
+    answered (a decoder looping on a hostile file, or a lock another thread held at the fork) hung
+    ``facesel run`` for good. Past ``PROBE_SECONDS`` the child is killed, reaped, and the file refused."""
+    import os
+    import time
+
+    import facesel.sources.frame_limit as frame_limit
+
+    monkeypatch.setattr(frame_limit, "_stated_size", lambda path, max_pixels: time.sleep(3600))
+    monkeypatch.setattr(frame_limit, "PROBE_SECONDS", 0.5)
+    forked = []
+    real_fork = os.fork
+
+    def fork():
+        pid = real_fork()
+        if pid:
+            forked.append(pid)
+        return pid
+
+    monkeypatch.setattr(frame_limit.os, "fork", fork)
+    _no_decoding(monkeypatch)
+    with pytest.raises(ValueError) as refused:
+        facesel.video.open_source(small_video)
+    assert str(refused.value) == (f"video file {small_video}: reading its header took over 0.5 s (its child was "
+                                  "stopped): refused before decoding")
+    assert len(forked) == 1
+    with pytest.raises(ChildProcessError):
+        os.waitpid(forked[0], os.WNOHANG)  # the child was killed and reaped: nothing is left of it

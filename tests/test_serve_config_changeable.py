@@ -70,7 +70,7 @@ def _group_not_private() -> int | None:
 
 
 @pytest.mark.parametrize("case", ["config-every-account", "config-group", "folder-every-account",
-                                  "authority-every-account"])
+                                  "folder-above-every-account", "authority-every-account"])
 def test_files_others_may_change_are_refused_at_load(authority, keys, tmp_path, case):  # noqa: F811
     folder = tmp_path / "etc"
     folder.mkdir(mode=0o755)
@@ -96,6 +96,11 @@ def test_files_others_may_change_are_refused_at_load(authority, keys, tmp_path, 
     elif case == "folder-every-account":
         folder.chmod(0o777)  # anyone may put another file in its place (no sticky bit)
         expected = rf"config {config} .*every account may write its folder \(mode 0777\)"
+    elif case == "folder-above-every-account":
+        # review 18: only the file's own folder was checked; whoever may write the folder above it
+        # renames etc/ and puts an etc/ of their own, with a config of their own, in its place
+        tmp_path.chmod(0o777)
+        expected = rf"config {config} .*every account may write the folder {tmp_path} above it \(mode 0777\)"
     else:
         pub.chmod(0o666)
         expected = rf"authority file {pub} .*every account may write it \(mode 0666\)"

@@ -469,6 +469,20 @@ def test_zone_errors_name_the_camera_and_the_zone(videos, authority, keys, tmp_p
             parse_config(config_dict(authority, {"door": camera(gif, tmp_path / "d", keys("door"), zones=zones)}))
 
 
+def test_a_crossed_zone_is_not_called_a_line():
+    """Review 18: the no-area check used the shoelace area, which is 0 for a bow tie (corners given
+    in crossing order), so a zone that covers pixels was refused as "the corners lie on one line"."""
+    from facesel.serve.zones import ZoneMask, parse_zones
+
+    bow_tie = {"kind": "only", "points": [[0, 0], [100, 100], [100, 0], [0, 100]]}
+    mask = ZoneMask(parse_zones([bow_tie], "cameras.door.zones"))
+    kept = mask.apply(np.full((120, 120, 3), 200, np.uint8))
+    assert kept[50, 10].all() and kept[50, 90].all() and not kept[10, 50].any()  # the two side triangles
+    for on_a_line in ([[0, 0], [5, 5], [9, 9]], [[3, 4], [3, 4], [3, 4]], [[1, 1], [1, 1], [4, 1], [9, 1]]):
+        with pytest.raises(ValueError, match="the corners lie on one line"):
+            parse_zones([{"kind": "only", "points": on_a_line}], "cameras.door.zones")
+
+
 def test_only_zones_that_leave_the_camera_blind_are_said_in_its_log(caplog):
     # ux18: an "only" zone of no area, or one whose corners lie outside the frame (read off a 1080p
     # view for a 720p stream), blanked every pixel: the camera ran, /healthz said ok, and it sealed

@@ -79,3 +79,24 @@ def test_a_file_source_this_user_may_not_read_is_named(tmp_path):
         video.chmod(0o600)
         video.unlink()
         home.rmdir()
+
+
+def test_a_named_pipe_is_taken_without_being_opened(enrolled, tmp_path):
+    """Review 18: the emptiness check opened the source and read a byte. On a named pipe a feeder
+    streams into, the open waits for the writer: ``parse_config`` (so ``serve --check`` and the
+    start) hung, and with a writer it would have taken the stream's first byte."""
+    import threading
+
+    pipe = tmp_path / "feed.mjpg"
+    os.mkfifo(pipe)
+    parsed = []
+    check = threading.Thread(target=lambda: parsed.append(parse_config(config_with_source(enrolled, pipe,
+                                                                                         tmp_path / "v"))),
+                             daemon=True)
+    check.start()
+    check.join(timeout=60)  # a config parses in milliseconds; a hang waits for a writer for good
+    if check.is_alive():  # let the blocked open return so the thread ends
+        os.close(os.open(pipe, os.O_WRONLY | os.O_NONBLOCK))
+        check.join(timeout=60)
+        pytest.fail("parse_config opened the named pipe and waited for its writer")
+    assert parsed and parsed[0].cameras["door"].source == str(pipe)

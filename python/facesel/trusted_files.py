@@ -8,8 +8,8 @@ of its own, in a vault folder of its own: from the next reload or start, every f
 the attacker, and the K-of-N opening means nothing. An ``authority.pub`` others may replace is
 held to the same rule (the camera key pins its authority, so a replaced one stops the camera). The rule is the one
 OpenSSH applies to its own files: the owner is this user or root; nobody else may write the
-file, nor its folder (which would let them put another file in its place), except a folder with
-the sticky bit (``/tmp``); a group may write only when it is the owner's private group (its only
+file, nor its folder or any folder above it (which would let them put another file, or another
+folder, in its place), except a folder with the sticky bit (``/tmp``); a group may write only when it is the owner's private group (its only
 member, as a umask of 002 leaves files on systems that give each user a group of their own).
 """
 
@@ -39,7 +39,11 @@ def who_else_may_change(path: str | os.PathLike) -> str | None:
     it is in); None when nobody may. Links are followed, as the reader follows them."""
     path = Path(path)
     me = os.getuid()
-    for target, kind in ((path, "it"), (path.resolve().parent, "its folder")):
+    folder = path.resolve().parent
+    # Every folder up to /, as OpenSSH's safe_path: whoever may write a grandparent renames the
+    # folder and puts one of their own, with a config of their own, in its place (review 18).
+    folders = [(folder, "its folder")] + [(above, f"the folder {above} above it") for above in folder.parents]
+    for target, kind in [(path, "it")] + folders:
         info = os.stat(target)
         mode = stat.S_IMODE(info.st_mode)
         if info.st_uid not in (me, 0):

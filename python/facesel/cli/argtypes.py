@@ -102,4 +102,3 @@ TIME_FORMS = "ISO 8601 in UTC unless it names a zone, e.g. 2026-12-06T21:50 or 2
 (:func:`facesel.vault.timeparse.parse_time`). The helps said "ISO 8601 or Unix seconds", or
 nothing, while the review desk reads its window in the computer's local time: an investigator
 away from UTC was not told that ``--from 2026-12-06T21:50`` is 21:50 UTC (ux18)."""
-

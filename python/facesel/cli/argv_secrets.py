@@ -27,9 +27,7 @@ def holds_password(dsn: str) -> bool:
         from psycopg.conninfo import conninfo_to_dict
 
         return bool(conninfo_to_dict(dsn).get("password"))
-    except ImportError:
-        pass
-    except Exception:  # noqa: BLE001 - a string libpq cannot parse: judged by its text below
+    except Exception:  # noqa: BLE001 - no psycopg, or a string libpq cannot parse: judged by its text below
         pass
     return bool(_PASSWORD_SETTING.search(dsn) or _URI_PASSWORD.search(dsn))
 

@@ -213,8 +213,8 @@ def _init(args: argparse.Namespace) -> int:
         print(f"  note: the retention ({format_duration(retention)}) is shorter than an epoch "
               f"({format_duration(epoch)}): each record is still deleted {format_duration(retention)} after its "
               f"seal, but a copy made outside the vault stays openable until its epoch's secret is shredded, up "
-              f"to an epoch plus the retention ({format_duration(epoch)} + {format_duration(retention)}) after the seal; an --epoch no longer than the retention "
-              "keeps that under twice the retention")
+              f"to an epoch plus the retention ({format_duration(epoch)} + {format_duration(retention)}) after the "
+              "seal; an --epoch no longer than the retention keeps that under twice the retention")
     print(f"  cameras get: {out / 'authority.pub'}   keep offline: {out / 'keystore'}")
     if args.generate_passphrases:
         print(f"  passphrases: {Path(args.generate_passphrases)}/holder-<i>.txt, one per holder")

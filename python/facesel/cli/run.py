@@ -170,10 +170,11 @@ def _run_pipeline(args: argparse.Namespace, session: run_session.RunSession) -> 
             _note_earlier_records(vault, args.vault)
             outputs.append(NamedOutput(VaultSink(vault), "--vault", args.vault))
         if args.plaintext_out:
-            outputs.append(NamedOutput(PlaintextSink(args.plaintext_out, name="--plaintext-out"), "--plaintext-out", args.plaintext_out))
+            plaintext = PlaintextSink(args.plaintext_out, name="--plaintext-out")
+            outputs.append(NamedOutput(plaintext, "--plaintext-out", args.plaintext_out))
         if args.report:
-            outputs.append(NamedOutput(ReportSink(args.report, with_faces=args.plaintext_out is not None, name="--report"), "--report",
-                                       args.report))
+            report = ReportSink(args.report, with_faces=args.plaintext_out is not None, name="--report")
+            outputs.append(NamedOutput(report, "--report", args.report))
         sinks.extend(outputs)
         vault_out = outputs[0] if vault is not None else None
         # A result the vault could not take (it failed on an earlier one) is no "track_sealed" event.

@@ -5,7 +5,8 @@ Before, a folder was called "video file not found" (it was found: image folders 
 run``), an empty file or one the service's user may not read passed ``--check`` and the camera then
 failed at every reconnection, and a mistyped URL (``rtsp//host/x``) was reported as a missing file
 with its two slashes collapsed, ``rtsp/host/x`` (ux18). Only what costs no decoding is checked: a
-damaged file that is not empty is still found when the camera opens it.
+damaged file that is not empty is still found when the camera opens it; a named pipe or a device
+is not opened at all.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-_URL_TYPO = re.compile(r"^(rtsps?|rtmps?|https?|udp|tcp)(:/?(?!/)|//|:)", re.IGNORECASE)
-"""A scheme whose ``://`` lost a character: read as a relative file path otherwise."""
+_URL_TYPO = re.compile(r"^(rtsps?|rtmps?|https?|udp|tcp)(:|//)", re.IGNORECASE)
+"""A scheme whose ``://`` lost a character (``rtsp:/h``, ``rtsp//h``, ``rtsp:h``), read as a relative
+file path otherwise. Only a source that is not a URL comes here, so ``rtsp://`` itself never does."""
 
 
 def check_source_file(path: Path, given: str, where: str) -> None:
@@ -27,6 +29,11 @@ def check_source_file(path: Path, given: str, where: str) -> None:
         typo = _URL_TYPO.match(given)
         hint = f" (a URL needs '{typo.group(1)}://')" if typo else ""
         raise ValueError(f"{where}: video file not found: {path}{hint}")
+    if not path.is_file():
+        # A named pipe a feeder writes into, or a device (/dev/video0): a stream, not read here.
+        # Opening a pipe waits for its writer (serve --check and the start hung there), and
+        # reading a byte would take it from the camera (review 18).
+        return
     try:
         with path.open("rb") as file:
             first = file.read(1)

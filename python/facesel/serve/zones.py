@@ -71,7 +71,7 @@ def parse_zones(value, where: str) -> tuple[Zone, ...]:
                 raise ValueError(f"{at}.points: each corner must be [x, y] with non-negative pixel numbers, "
                                  f"got {point!r}")
             corners.append((float(point[0]), float(point[1])))
-        if _area(corners) == 0:
+        if _on_one_line(corners):
             # an "only" zone of no area blanked every pixel: the camera ran and sealed nothing (ux18)
             raise ValueError(f"{at}.points: the corners lie on one line, so the zone has no area, got {points!r}")
         name = table.get("name", "")
@@ -138,10 +138,18 @@ class ZoneMask:
             cv2.putText(image, label, (int(x) + 4, int(y) + 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5, colour, 1, cv2.LINE_AA)
 
 
-def _area(corners: list[tuple[float, float]]) -> float:
-    """The polygon's area (shoelace formula; 0 when its corners lie on one line)."""
-    xs, ys = np.asarray(corners, np.float64).T
-    return abs(float(np.dot(xs, np.roll(ys, -1)) - np.dot(ys, np.roll(xs, -1)))) / 2
+def _on_one_line(corners: list[tuple[float, float]]) -> bool:
+    """Whether every corner lies on one line (or on one point): a polygon that covers no pixel.
+
+    Not the shoelace area: a crossed polygon (a bow tie, corners given in the wrong order) has a
+    signed area of 0 though ``fillPoly`` fills both its triangles (review 18: refused as "on one
+    line"). Each corner's offset from the first is crossed with the first offset that is not zero."""
+    offsets = np.asarray(corners, np.float64) - np.asarray(corners[0], np.float64)
+    moved = offsets[np.any(offsets != 0, axis=1)]
+    if len(moved) == 0:
+        return True
+    cross = moved[0, 0] * moved[:, 1] - moved[0, 1] * moved[:, 0]
+    return bool(np.all(cross == 0))
 
 
 def _corners(zone: Zone, scale: float = 1.0) -> np.ndarray:

@@ -27,6 +27,9 @@ import errno
 import numbers
 import os
 import re
+import select
+import signal
+import time
 import warnings
 
 import numpy as np
@@ -149,7 +152,8 @@ def _probed_apart(probe, path, max_pixels: int) -> tuple[int, int] | None:
     The child only runs ``probe`` and writes its answer to a pipe: a fork copies no memory until
     written (about 14 ms of wall time for a 100 MB process), and the threads of this process (an
     ONNX Runtime pool, say) do not run in it. It leaves with ``os._exit``: no buffer of this process
-    is flushed twice and no ``atexit`` handler runs there.
+    is flushed twice and no ``atexit`` handler runs there. A child with no answer after
+    :data:`PROBE_SECONDS` is killed and the file refused (:class:`HeaderProbeEnded`).
     """
     if not hasattr(os, "fork"):
         return probe(path, max_pixels)
@@ -160,7 +164,12 @@ def _probed_apart(probe, path, max_pixels: int) -> tuple[int, int] | None:
         # import lock) and those of Pillow and PyAV, which the callers (facesel run, score and batch
         # opening a file) do not run on other threads; serve's cameras never come here.
         warnings.filterwarnings("ignore", message=".*fork.*", category=DeprecationWarning)
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except BaseException:  # EAGAIN/ENOMEM (process or memory limit): no child, so both ends are ours to close
+            os.close(read_end)
+            os.close(write_end)
+            raise
     if pid == 0:  # the child: never returns into the caller's code
         code = 1
         try:
@@ -171,11 +180,20 @@ def _probed_apart(probe, path, max_pixels: int) -> tuple[int, int] | None:
         finally:
             os._exit(code)
     os.close(write_end)
+    said, ended = b"", False
     try:
-        with os.fdopen(read_end, "rb") as answer:
-            said = answer.read()
-    finally:  # reaped even when a signal's exception (Ctrl-C) ends the read: no child left behind
+        said, ended = _answer(read_end, PROBE_SECONDS)
+    finally:  # reaped even when a signal's exception (Ctrl-C, SIGTERM) ends the wait: no child left behind
+        os.close(read_end)
+        if not ended:  # past the deadline, or this process is leaving: the child is not waited for
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         _, status = os.waitpid(pid, 0)
+    if not ended:
+        raise HeaderProbeEnded(f"{path}: reading its header took over {PROBE_SECONDS:g} s (its child was stopped): "
+                               "refused before decoding")
     if status != 0 or not said:
         how = (f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status)
                else f"exit status {os.WEXITSTATUS(status)}")
@@ -185,6 +203,27 @@ def _probed_apart(probe, path, max_pixels: int) -> tuple[int, int] | None:
         return None
     width, height = map(int, said.split())
     return width, height
+
+
+PROBE_SECONDS = 120.0
+"""How long the header probe's child may take (:func:`_probed_apart`). A header is read in
+milliseconds; a child that is still at it after this is stuck (a decoder looping on a hostile file,
+or a lock another thread of this process held when it forked, which nothing in the child releases)
+and would otherwise hang the reader for good (review 18)."""
+
+
+def _answer(fd: int, seconds: float) -> tuple[bytes, bool]:
+    """(what was read from ``fd``, whether its writer closed it) within ``seconds``."""
+    deadline = time.monotonic() + seconds
+    said = b""
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            return said, False
+        chunk = os.read(fd, 64)
+        if not chunk:
+            return said, True
+        said += chunk
 
 
 def _pillow_size(path) -> tuple[int, int] | None:

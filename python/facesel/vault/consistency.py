@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import numbers
 import os
 import re
 import time
@@ -27,6 +26,7 @@ from facesel.vault import fields
 from facesel.vault.audit import AuditLog
 from facesel.vault.fsutil import NotRegularFileError, open_regular
 from facesel.vault.identity import SEAL_TIME_TOLERANCE
+from facesel.vault.selection_args import unix_seconds
 
 RECORD_SUFFIX = ".fsr"
 GONE_EVENTS = ("purge", "record-missing", "quarantined")
@@ -45,13 +45,8 @@ def checked_purge_time(now: float | None, clock_now: float, allow_future: bool, 
     the clock, since it would destroy evidence before its time; with ``allow_future`` it is
     accepted and ``log_override(purge_time, clock_time)`` records the override in the audit log.
     Shared by the file vault, the central store and ``authority shred`` (``what`` names the step)."""
-    if now is not None and (isinstance(now, bool) or not isinstance(now, numbers.Real)):
-        # purge(now="2026-12-06") said "could not convert string to float", naming nothing (ux18)
-        raise TypeError(f"now must be Unix seconds (a number) or None for the clock, got {now!r}")
-    try:
-        now = clock_now if now is None else float(now)
-    except OverflowError:  # an int beyond a float
-        now = math.inf
+    # purge(now="2026-12-06") said "could not convert string to float", naming nothing (ux18)
+    now = clock_now if now is None else unix_seconds(now, "now")
     if not math.isfinite(now):
         raise ValueError(f"the time given is {now!r}: a finite time is needed to {what}")
     if now > max(clock_now, time.time()) + PURGE_CLOCK_TOLERANCE:

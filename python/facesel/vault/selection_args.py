@@ -1,5 +1,6 @@
 """Checks of the arguments that choose records in the vault's Python API: record ids and a
-seal-time window (:meth:`facesel.vault.Vault.rows`, :func:`facesel.vault.open_records`).
+seal-time window (:meth:`facesel.vault.Vault.rows`, :func:`facesel.vault.open_records`); the
+number check of a time (:func:`unix_seconds`) is also the purges' (``now``).
 
 Without them a record id given bare (``rows(record_ids=rid)``) was iterated by its characters:
 ``Vault.rows`` answered ``[]`` (no record has the id ``"0"``) and ``open_records`` said "record id
@@ -33,18 +34,24 @@ def check_record_ids(record_ids) -> list[str] | None:
     return ids
 
 
-def check_seal_time(value, name: str) -> float | None:
-    """``value`` (Unix seconds: a finite real number, or None) as a float; TypeError or ValueError naming ``name``."""
-    if value is None:
-        return None
+def unix_seconds(value, name: str) -> float:
+    """``value`` (Unix seconds: a real number, not a bool) as a float, ``inf`` for an int beyond a
+    float; TypeError naming ``name`` otherwise (text, say: float("2026-12-06") named nothing)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         hint = (" (facesel.vault.timeparse.parse_time turns text such as '2026-12-06T21:50' into them)"
                 if isinstance(value, str) else "")
         raise TypeError(f"{name} must be Unix seconds (a number) or None, got {value!r}{hint}")
     try:
-        seconds = float(value)
+        return float(value)
     except OverflowError:  # an int beyond a float
-        seconds = math.inf
+        return math.inf
+
+
+def check_seal_time(value, name: str) -> float | None:
+    """``value`` (Unix seconds: a finite real number, or None) as a float; TypeError or ValueError naming ``name``."""
+    if value is None:
+        return None
+    seconds = unix_seconds(value, name)
     if not math.isfinite(seconds):
         raise ValueError(f"{name} must be a finite number of Unix seconds, got {value!r}")
     return seconds

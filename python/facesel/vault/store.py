@@ -48,6 +48,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from facesel.redaction import redact_url
 from facesel.types import TrackResult
 from facesel.vault.audit import AuditLog, LogFollower
 from facesel.vault.consistency import (
@@ -107,9 +108,13 @@ def _lock_holder(fd: int) -> str:
     if pid is not None and pid > 0 and os.path.exists(f"/proc/{pid}"):
         try:
             with open(f"/proc/{pid}/cmdline", "rb") as file:
-                command = file.read(200).replace(b"\0", b" ").decode("utf-8", "replace").strip()
+                command = file.read(65536).replace(b"\0", b" ").decode("utf-8", "replace").strip()
         except OSError:
             command = ""
+        # Masked before it is cut short (a cut URL loses the '@' that marks its password): this text
+        # reaches logs and serve's /healthz, and the holder may be `facesel run rtsp://user:pw@...`
+        # started through the Python API or before run refused secrets on its command line (review 18).
+        command = redact_url(command)[:200]
         return f"open for writing by another process (pid {pid}{': ' + command if command else ''})"
     return "open for writing by another process"
 
