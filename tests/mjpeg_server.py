@@ -13,7 +13,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import cv2
-from free_ports import unclaimed_port
+from facesel.ports import unclaimed_port
 
 BOUNDARY = "facesel-frame"
 

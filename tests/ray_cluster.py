@@ -25,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from free_ports import unclaimed_port
+from facesel.ports import unclaimed_port
 
 
 def _signal_group(pgid: int, sig: int) -> None:

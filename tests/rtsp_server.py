@@ -48,7 +48,7 @@ class RTSPServer:
 
     def __init__(self, video, port: int = 0, fps: int = 12):
         self.video, self.fps = str(video), int(fps)
-        from free_ports import unclaimed_port  # not at the top: the server half runs alone
+        from facesel.ports import unclaimed_port  # not at the top: the server half runs alone
 
         # outside the ephemeral range: the restart tests bind it again after a down time
         self.port = port or unclaimed_port()

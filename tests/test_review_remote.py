@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 from facesel.review.reach import check_reach, parse_public_origin
-from free_ports import unclaimed_port
+from facesel.ports import unclaimed_port
 from review_common import FACESEL_HOME
 from test_vault_common import make_authority, vault_at
 

@@ -16,7 +16,7 @@ import threading
 
 import pytest
 from facesel.cli.run_outcome import EXIT_INCOMPLETE, judge
-from free_ports import unclaimed_port
+from facesel.ports import unclaimed_port
 from process_helpers import running
 
 from test_sources import wait_for

@@ -14,7 +14,7 @@ import time
 
 import pytest
 import rtsp_server
-from free_ports import unclaimed_port
+from facesel.ports import unclaimed_port
 from process_helpers import running
 from test_serve import fetch
 from test_sources import wait_for

@@ -20,7 +20,7 @@ import subprocess
 import time
 
 import pytest
-from free_ports import unclaimed_port
+from facesel.ports import unclaimed_port
 from network_attacker import Listener, certificate_authority, outside_address, record_bytes
 from facesel.serve.events import MqttOutlet, check_mqtt
 

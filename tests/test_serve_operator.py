@@ -26,7 +26,7 @@ import pytest
 from facesel.serve.config import parse_config
 from facesel.video import open_source
 from facesel.serve.service import Service
-from free_ports import unclaimed_port
+from facesel.ports import unclaimed_port
 from process_helpers import running
 
 from test_serve import LogReader, authority, camera, config_dict, fetch, keys, metric_values, videos  # noqa: F401

@@ -16,7 +16,7 @@ from facesel.central.pg_backend import PostgresVault
 from facesel.central.sync import sync_vault
 from facesel.vault import Vault
 from facesel.vault.errors import RecordError
-from free_ports import unclaimed_port
+from facesel.ports import unclaimed_port
 from test_vault_common import orl_faces, share_paths, track_result
 
 BUCKET = "facesel-evidence"

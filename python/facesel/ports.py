@@ -1,5 +1,6 @@
-"""A free port for a server that a test starts later: a child process that binds it itself, a
-server restarted on the same port, or a port where nothing must listen.
+"""A free port for a server started later by another process (a child that binds it itself, a
+server restarted on the same port: the local PostgreSQL of :mod:`facesel.central.pg_local`, the
+tests' stream servers) or for a port where nothing must listen.
 
 ``bind(("127.0.0.1", 0))`` then close hands out a port from the kernel's ephemeral range, the
 range every outgoing connection on the machine also takes its local port from: between the probe's
