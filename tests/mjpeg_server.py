@@ -8,12 +8,12 @@ nothing (a hung camera); ``mode="garbage"`` sends bytes that hold no JPEG.
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import cv2
+from facesel.ports import unclaimed_port
 
 BOUNDARY = "facesel-frame"
 
@@ -22,7 +22,7 @@ class MJPEGServer:
     def __init__(self, frames, fps: float = 12.5, port: int = 0, mode: str = "stream"):
         self.jpegs = [cv2.imencode(".jpg", f, [cv2.IMWRITE_JPEG_QUALITY, 90])[1].tobytes() for f in frames]
         self.fps, self.mode = float(fps), mode
-        self.port = port or free_port()
+        self.port = port or unclaimed_port()
         self.frames_sent = 0
         self._server: ThreadingHTTPServer | None = None
         self._alive = threading.Event()
@@ -79,12 +79,6 @@ class MJPEGServer:
 
     def __exit__(self, *exc):
         self.stop()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def read_gif(path, limit: int | None = None):

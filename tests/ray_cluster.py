@@ -25,11 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from facesel.ports import unclaimed_port
 
 
 def _signal_group(pgid: int, sig: int) -> None:
@@ -53,7 +49,7 @@ class RayCluster:
     def __init__(self, workers: int = 1, cpus: int = 1, head_cpus: int = 0, env: dict | None = None):
         self.workers, self.cpus, self.head_cpus = int(workers), int(cpus), int(head_cpus)
         self.env = {**os.environ, **(env or {})}
-        self.port = _free_port()
+        self.port = unclaimed_port()
         self.folder = Path(tempfile.mkdtemp(prefix="facesel-ray-"))
         self.home = self.folder / "home"
         self.home.mkdir()

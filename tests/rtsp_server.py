@@ -48,9 +48,10 @@ class RTSPServer:
 
     def __init__(self, video, port: int = 0, fps: int = 12):
         self.video, self.fps = str(video), int(fps)
-        from mjpeg_server import free_port  # not at the top: the server half runs without cv2
+        from facesel.ports import unclaimed_port  # not at the top: the server half runs alone
 
-        self.port = port or free_port()
+        # outside the ephemeral range: the restart tests bind it again after a down time
+        self.port = port or unclaimed_port()
         self.process: subprocess.Popen | None = None
 
     @property

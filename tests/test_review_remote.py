@@ -12,7 +12,6 @@ import http.client
 import os
 import re
 import shutil
-import socket
 import ssl
 import subprocess
 import sys
@@ -21,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from facesel.review.reach import check_reach, parse_public_origin
+from facesel.ports import unclaimed_port
 from review_common import FACESEL_HOME
 from test_vault_common import make_authority, vault_at
 
@@ -92,15 +92,9 @@ def _post_open(port, host, cookie, csrf, origin, base, context=None):
     return _request(port, "POST", base + "/open", host, headers, body, context)[0].status
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_behind_a_proxy_only_the_public_origin_is_accepted_and_the_cookie_is_secure(empty_vault):
     keystore, vault = empty_vault
-    with desk(keystore, vault, "--port", str(_free_port()), "--public-origin", PUBLIC) as (url, port, _):
+    with desk(keystore, vault, "--port", str(unclaimed_port()), "--public-origin", PUBLIC) as (url, port, _):
         assert url.startswith(f"{PUBLIC}/start?token=")  # the link the investigator opens through the proxy
         start = url[len(PUBLIC):]
         # What the proxy forwards is accepted; the bound address and any other name are not (DNS rebinding).

@@ -10,13 +10,13 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
 
 import pytest
 from facesel.cli.run_outcome import EXIT_INCOMPLETE, judge
+from facesel.ports import unclaimed_port
 from process_helpers import running
 
 from test_sources import wait_for
@@ -126,9 +126,7 @@ def test_no_webcam_fails_after_the_open_timeout_with_the_reason():
     assert f"no frame from webcam {missing} within --open-timeout 2 s" in done.stderr
     assert "[ WARN" not in done.stderr  # OpenCV's own V4L2 warnings are silenced
     # a stream URL where nothing listens: the same bounded wait, naming the URL
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = unclaimed_port()
     url = f"http://127.0.0.1:{port}/stream.mjpg"
     done = facesel("run", url, "--dry-run", "--open-timeout", "2", "--no-progress")
     assert done.returncode == 1 and f"no frame from {url} within --open-timeout 2 s" in done.stderr

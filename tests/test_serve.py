@@ -69,8 +69,12 @@ def config_dict(authority, cameras, **serve):
 
 
 def fetch(port, path):
+    # 60 s, not 10: at load 16 with two CPU hogs one /metrics answer came more than 10 s late while
+    # the camera was starting (its thread importing onnx and ml_dtypes, whose module set-up holds the
+    # GIL for 0.4-1.7 s at a time at load 3-4 with the process on a third of a core). The answer was
+    # late, not lost: no lock is held across a camera's start, reload or flush (docs/review.md).
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as reply:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=60) as reply:
             return reply.status, reply.read().decode()
     except urllib.error.HTTPError as err:
         return err.code, err.read().decode()

@@ -183,6 +183,10 @@ def test_a_camera_that_cannot_keep_up_coarsens_its_schedule_and_drops_less_than_
                     for name, cam in by_name.items()}
         before, window_start = counts(), time.monotonic()
         time.sleep(8.0)  # a stretch of the steady state, the same for both cameras
+        # ... and on until both have something to compare: frames received by each, and frames the
+        # fixed twin dropped (a loaded machine may decode so slowly that 8 s hold few of either)
+        assert wait_for(lambda: all(counts()[n][0] > before[n][0] for n in by_name)
+                        and counts()["fixed"][1] >= before["fixed"][1] + 10, timeout=240), (before, counts())
         after, window_end = counts(), time.monotonic()
         gov = governed.governor
         fixed_every, fixed_governor = fixed.adapter.selector.schedule.every, fixed.governor

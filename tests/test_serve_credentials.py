@@ -14,7 +14,7 @@ import time
 
 import pytest
 import rtsp_server
-from mjpeg_server import free_port
+from facesel.ports import unclaimed_port
 from process_helpers import running
 from test_serve import fetch
 from test_sources import wait_for
@@ -56,7 +56,7 @@ def _leaks(text: str) -> list[str]:
 def test_credentials_do_not_leak_from_a_running_service(shared_data, authority, tmp_path, log_format):
     rtsp_server.require()
     server = rtsp_server.RTSPServer(shared_data / "videos" / "intel_face_demographics_walking.gif").start()
-    closed = free_port()  # nothing listens there
+    closed = unclaimed_port()  # nothing listens there
     host = f"127.0.0.1:{server.port}"
     sources = {
         # the case: a camera streaming, then its server goes away

@@ -227,7 +227,9 @@ def test_bounded_server_limits_sockets_drops_silent_and_trickling_clients():
     through its request are both dropped after the timeout, freeing their slot and worker."""
     from facesel.serve.http_pool import BoundedHTTPServer
 
-    server = BoundedHTTPServer(("127.0.0.1", 0), Hello, max_connections=4, workers=2, timeout=1.0)
+    # 3 s, not 1: the request that must be answered has its deadline too, and on a loaded machine a
+    # worker of this process (beside the watcher and 13 clients) may wait over 1 s for a core or the GIL
+    server = BoundedHTTPServer(("127.0.0.1", 0), Hello, max_connections=4, workers=2, timeout=3.0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     port = server.server_address[1]
@@ -274,10 +276,12 @@ def test_clients_trickling_faster_than_the_timeout_cannot_hold_the_workers():
             self.send_response(200)
             self.send_header("Content-Length", "2")
             self.end_headers()
-            time.sleep(1.5)  # an answer that takes longer than the timeout to finish is not cut
+            time.sleep(4.0)  # an answer that takes longer than the timeout to finish is not cut
             self.wfile.write(b"ok")
 
-    server = BoundedHTTPServer(("127.0.0.1", 0), SlowHello, max_connections=8, workers=2, timeout=1.0)
+    # 3 s (1 s until session 18), the bytes still 0.3 s apart: the answered request's own deadline
+    # has room for a worker that waits over a second for a core on a loaded machine
+    server = BoundedHTTPServer(("127.0.0.1", 0), SlowHello, max_connections=8, workers=2, timeout=3.0)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     port = server.server_address[1]
     stop = threading.Event()
@@ -287,7 +291,7 @@ def test_clients_trickling_faster_than_the_timeout_cannot_hold_the_workers():
         sock = socket.create_connection(("127.0.0.1", port))
         try:
             sock.sendall(b"GET / HTTP/1.1\r\nX-Slow: ")
-            while not stop.wait(0.3):  # one byte of one long header line, well inside the 1 s timeout
+            while not stop.wait(0.3):  # one byte of one long header line, well inside the 3 s timeout
                 sock.sendall(b"a")
         except OSError:
             cut.append(True)
@@ -374,7 +378,7 @@ def test_a_request_waiting_for_a_worker_is_not_cut_by_the_request_deadline():
             release.wait(30)
             self.wfile.write(b"ok")
 
-    timeout = 0.5
+    timeout = 3.0  # 0.5 until session 18: each answered request has it too, to arrive whole in a worker
     server = BoundedHTTPServer(("127.0.0.1", 0), Streaming, max_connections=8, workers=2, timeout=timeout)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     port = server.server_address[1]

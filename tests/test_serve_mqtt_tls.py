@@ -20,6 +20,7 @@ import subprocess
 import time
 
 import pytest
+from facesel.ports import unclaimed_port
 from network_attacker import Listener, certificate_authority, outside_address, record_bytes
 from facesel.serve.events import MqttOutlet, check_mqtt
 
@@ -93,9 +94,7 @@ def _tls_mosquitto(tmp_path, address: str):
     ca, cert, key = certificate_authority(tmp_path, address)
     passwords = tmp_path / "broker.passwd"
     subprocess.run([MOSQUITTO_PASSWD, "-b", "-c", str(passwords), "cam", SECRET], check=True, capture_output=True)
-    with socket.socket() as probe:
-        probe.bind((address, 0))
-        port = probe.getsockname()[1]
+    port = unclaimed_port(address)
     conf = tmp_path / "mosquitto.conf"
     conf.write_text(f"user {os.getenv('USER') or 'root'}\nlistener {port} {address}\ncertfile {cert}\nkeyfile {key}\n"
                     f"allow_anonymous false\npassword_file {passwords}\npersistence false\n")

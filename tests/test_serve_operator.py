@@ -26,6 +26,7 @@ import pytest
 from facesel.serve.config import parse_config
 from facesel.video import open_source
 from facesel.serve.service import Service
+from facesel.ports import unclaimed_port
 from process_helpers import running
 
 from test_serve import LogReader, authority, camera, config_dict, fetch, keys, metric_values, videos  # noqa: F401
@@ -35,12 +36,6 @@ ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}
 MOSQUITTO = shutil.which("mosquitto") or ("/usr/sbin/mosquitto" if os.path.exists("/usr/sbin/mosquitto") else None)
 EVENT_FIELDS = {"event", "camera", "time", "track_id", "frame", "timestamp", "first_frame", "last_frame",
                 "first_timestamp", "last_timestamp", "quality", "record_id", "state", "reason", "count", "total"}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def records(folder) -> set[str]:
@@ -56,7 +51,7 @@ def facesel(*args) -> subprocess.CompletedProcess:
 
 @pytest.mark.slow
 def test_pid_file_status_reload_and_a_summary_that_counts_every_record(videos, authority, keys, tmp_path):
-    port = free_port()
+    port = unclaimed_port()
     config_path, pid_path = tmp_path / "facesel.toml", tmp_path / "run" / "facesel.pid"
     head = (f'[serve]\nlisten = "127.0.0.1:{port}"\nlog_format = "json"\n[defaults]\nauthority = "{authority}"\n'
             f'[cameras.walk]\nsource = "{videos / "intel_face_demographics_walking.gif"}"\nloop = true\n'
@@ -152,7 +147,7 @@ def mosquitto(tmp_path):
         if os.environ.get("CI"):
             pytest.fail("mosquitto is not installed (CI is set)")
         pytest.skip("mosquitto is not installed (Debian package mosquitto)")
-    port = free_port()
+    port = unclaimed_port()
     conf = tmp_path / "mosquitto.conf"
     conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
     broker = subprocess.Popen([MOSQUITTO, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -248,7 +243,7 @@ def test_events_to_mqtt_and_a_webhook_are_metadata_only_and_match_the_vault(vide
 def test_a_broker_that_is_down_never_stops_a_camera(videos, authority, keys, tmp_path):
     config = parse_config(config_dict(
         authority, {"walk": camera(videos / "intel_head_pose_female.gif", tmp_path / "walk", keys("walk"))},
-        mqtt={"port": free_port()}, webhook={"url": f"http://127.0.0.1:{free_port()}/", "timeout": 1}))
+        mqtt={"port": unclaimed_port()}, webhook={"url": f"http://127.0.0.1:{unclaimed_port()}/", "timeout": 1}))
     service = Service(config).start()
     try:
         walk = service.cameras["walk"]

@@ -97,9 +97,11 @@ def run_staged(frames, front, back, queue_size: int, live: bool = False, prepare
     stop = threading.Event()
     decoded: queue.Queue = queue.Queue(maxsize=1 if live else queue_size)
     packets: queue.Queue = queue.Queue(maxsize=1 if live else queue_size)
+    front_ended = threading.Event()
     threads = [
         threading.Thread(target=_pump, args=(frames, prepare, decoded, stop, live), name="facesel-read", daemon=True),
-        threading.Thread(target=_pump, args=(_drain(decoded, stop), lambda item: front(*item), packets, stop),
+        threading.Thread(target=_ended_then_set, args=(front_ended, _pump, _drain(decoded, stop),
+                                                       lambda item: front(*item), packets, stop),
                          name="facesel-detect", daemon=True),
     ]
     for thread in threads:
@@ -109,8 +111,43 @@ def run_staged(frames, front, back, queue_size: int, live: bool = False, prepare
             yield back(packet)
     finally:
         stop.set()
-        for thread in reversed(threads):
-            thread.join(timeout=10.0)
+        reader = threads[0]
+        # The front half is waited for until it has ended, however long its last call takes: it
+        # tracks, and the caller's flush (next) closes the same tracker; with a bound (10 s until
+        # session 18) a detection still running past it on a loaded machine ran beside the flush.
+        # It ends after at most one call: with stop set it takes and puts nothing more.
+        _wait_until_set(front_ended)
+        # The reader may be blocked inside a source's read, which is not ours to cut short; it
+        # reads and plans frames, and touches neither the tracker nor the selection the flush closes.
+        reader.join(timeout=READER_JOIN_SECONDS)
+
+
+READER_JOIN_SECONDS = 10.0
+"""How long leaving :func:`run_staged` waits for its reading thread (the front half: until it ends)."""
+
+
+def _ended_then_set(ended: threading.Event, work, *args) -> None:
+    """``work(*args)``, then ``ended`` set (also when it raised)."""
+    try:
+        work(*args)
+    finally:
+        ended.set()
+
+
+def _wait_until_set(ended: threading.Event) -> None:
+    """Wait until ``ended`` is set. A KeyboardInterrupt meanwhile (a second Ctrl-C of ``facesel
+    run``) is raised once it is, not before: leaving while the front half still ran would let the
+    flush run beside it. An event, not ``Thread.join``: Python 3.11's join, interrupted, may mark a
+    thread that still runs as ended (its bpo-45274 repair releases the thread's own lock)."""
+    interrupted = None
+    while True:
+        try:  # the check too: an interrupt is raised wherever this thread is between two steps
+            if ended.wait(timeout=0.1):
+                break
+        except KeyboardInterrupt as err:
+            interrupted = err
+    if interrupted is not None:
+        raise interrupted
 
 
 def _unchanged(item):

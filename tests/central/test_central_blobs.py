@@ -4,7 +4,6 @@ entries in PostgreSQL: the same guarantees as inline records."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ from facesel.central.pg_backend import PostgresVault
 from facesel.central.sync import sync_vault
 from facesel.vault import Vault
 from facesel.vault.errors import RecordError
+from facesel.ports import unclaimed_port
 from test_vault_common import orl_faces, share_paths, track_result
 
 BUCKET = "facesel-evidence"
@@ -27,9 +27,7 @@ def s3_endpoint():
     """A local S3-compatible server (moto's, in its own process) with one bucket; credentials via env."""
     pytest.importorskip("boto3")
     pytest.importorskip("moto.server")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = unclaimed_port()
     server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     endpoint = f"http://127.0.0.1:{port}"

@@ -12,10 +12,11 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
+
+from facesel.ports import unclaimed_port
 
 _DEBIAN_GLOB = "/usr/lib/postgresql/*/bin"
 
@@ -29,12 +30,6 @@ def find_pg_bin() -> Path | None:
         if (folder / "initdb").is_file() and (folder / "pg_ctl").is_file():
             return folder
     return None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class LocalPostgres:
@@ -56,7 +51,7 @@ class LocalPostgres:
         self._own_root = root is None
         self.root = Path(root) if root else Path(tempfile.mkdtemp(prefix="facesel-pg-"))
         self.data_dir = self.root / "data"
-        self.port = _free_port()
+        self.port = unclaimed_port()  # kept across stop and start: outside the ephemeral range
         self.user = "facesel"
         self._run_as = None
         if os.geteuid() == 0:
