@@ -65,6 +65,12 @@ from facesel.sources.stream import check_at_most_buffer, check_buffer_frames
 # 256 frames are over 10 s at 25 frames/s, far longer than a person takes to walk past a camera, so a
 # larger cap could only miss faces; it is there to refuse a typo (16 by default, 32 in the tests).
 MAX_DETECT_EVERY = 256
+# Upper bounds of the seconds keys, there to refuse a unit slip (milliseconds typed as seconds, 1e9):
+# a camera silent, stalled or unopened for 10 minutes is down, and a larger timeout would only hide it
+# from /healthz for that long; SIGTERM waiting 10 minutes outlasts any service manager's stop timeout;
+# an hour between reconnection tries is already a camera nobody watches.
+MAX_TIMEOUT_SECONDS = 600.0
+MAX_RECONNECT_DELAY_SECONDS = 3600.0
 
 SERVE_KEYS = {"listen", "log_format", "log_level", "shutdown_timeout", "view", "mqtt", "webhook"}
 LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -337,7 +343,8 @@ def parse_config(data: dict, base: Path = Path("."), path: Path | None = None) -
 
     return ServeConfig(
         cameras=parsed, listen=_listen(serve.get("listen", "127.0.0.1:9108")), log_format=fmt, log_level=level,
-        shutdown_timeout=_seconds(serve.get("shutdown_timeout", 15.0), "serve.shutdown_timeout"), path=path,
+        shutdown_timeout=checked_seconds(serve.get("shutdown_timeout", 15.0), "serve.shutdown_timeout",
+                                  MAX_TIMEOUT_SECONDS), path=path,
         view=view, mqtt=check_mqtt(serve.get("mqtt"), "serve.mqtt", base),
         webhook=check_webhook(serve.get("webhook"), "serve.webhook"),
     )
@@ -349,9 +356,13 @@ def _table(value, where: str) -> dict:
     return value
 
 
-def _seconds(value, where: str) -> float:
+def checked_seconds(value, where: str, at_most: float) -> float:
+    """``value`` as float seconds in (0, ``at_most``]; else a ValueError naming ``where`` and the value."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
         raise ValueError(f"{where} must be a positive number of seconds, got {value!r}")
+    if value > at_most:
+        raise ValueError(f"{where} must be at most {at_most:g} seconds (a larger value is taken for a typo), "
+                         f"got {value!r}")
     return float(value)
 
 
@@ -440,8 +451,10 @@ def _camera(name: str, table: dict, defaults: dict, base: Path) -> CameraConfig:
     backend = merged.get("backend", "pyav")
     if backend not in BACKENDS:
         raise ValueError(f"{where}.backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
-    times = {key: _seconds(merged.get(key, default), f"{where}.{key}") for key, default in
-             (("open_timeout", 10.0), ("read_timeout", 5.0), ("stall_timeout", 10.0), ("reconnect_max_delay", 30.0))}
+    times = {key: checked_seconds(merged.get(key, default), f"{where}.{key}", at_most) for key, default, at_most in
+             (("open_timeout", 10.0, MAX_TIMEOUT_SECONDS), ("read_timeout", 5.0, MAX_TIMEOUT_SECONDS),
+              ("stall_timeout", 10.0, MAX_TIMEOUT_SECONDS),
+              ("reconnect_max_delay", 30.0, MAX_RECONNECT_DELAY_SECONDS))}
     settings = check_pipeline_settings(merged["pipeline"], f"{where}.pipeline")
     cap = merged.get("max_detect_every", 16)
     if isinstance(cap, bool) or not isinstance(cap, int) or cap < 1:

@@ -162,9 +162,9 @@ def check_webhook(table, where: str) -> tuple:
         raise ValueError(f"{where}.url must be a URL with a host and without spaces or control characters, got "
                          f"{endpoint(url)}")
     remember_url_secrets(url)  # a password or ?token= in it is masked in every log line from here on
-    timeout = table.get("timeout", 5.0)
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
-        raise ValueError(f"{where}.timeout must be a positive number of seconds, got {timeout!r}")
+    from facesel.serve.config import MAX_TIMEOUT_SECONDS, checked_seconds  # config imports this module
+
+    timeout = checked_seconds(table.get("timeout", 5.0), f"{where}.timeout", MAX_TIMEOUT_SECONDS)
     allow_plain = table.get("allow_plain_http", False)
     if not isinstance(allow_plain, bool):
         raise ValueError(f"{where}.allow_plain_http must be true or false, got {allow_plain!r}")
@@ -175,7 +175,7 @@ def check_webhook(table, where: str) -> tuple:
         raise ValueError(f"{where}.url: {endpoint(url)} is plain http:// to another machine ({host}), so the events "
                          "and any secret in the URL would cross the network in clear; use an https:// URL, or set "
                          f"{where}.allow_plain_http = true if that network is trusted")
-    return (("timeout", float(timeout)), ("url", url))  # allow_plain_http is a check only, not an outlet setting
+    return (("timeout", timeout), ("url", url))  # allow_plain_http is a check only, not an outlet setting
 
 
 class EventBus:
