@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 
@@ -100,16 +101,52 @@ def test_read_only_vault(vault, tmp_path, capsys):
         subprocess.run(["umount", str(mount)], check=True)
 
 
-def test_closed_pipe(vault):
-    adir, vault_dir, _, _ = vault
-    proc = subprocess.Popen([sys.executable, "-m", "facesel", "list", "--vault", str(vault_dir)],
+def _list_process(adir, vault_dir, *flags):
+    return subprocess.Popen([sys.executable, "-m", "facesel", "list", "--vault", str(vault_dir), "--authority",
+                             str(adir), *flags],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    proc.stdout.close()  # like `facesel list | head -0`
+
+
+def test_a_listing_whose_reader_left_at_once_ends_quietly(vault):
+    """``facesel list | head -0``: the reader is gone before the first write. A closed pipe is normal
+    for a listing (``ls | head`` ends quietly), so: exit 0, nothing on stderr (ux18c; it said
+    "the output was closed before everything was written", exit 1)."""
+    proc = _list_process(vault[0], vault[1])
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    assert proc.wait(timeout=120) == 0, err
+    assert err == ""
+    # The listing still runs to its end: an edited index row is reported, exit 1, as to a full read.
+    con = sqlite3.connect(vault[1] / "index.sqlite")
+    con.execute("UPDATE records SET quality = 99 WHERE record_id = ?", (vault[2][1],))
+    con.commit()
+    con.close()
+    proc = _list_process(vault[0], vault[1])
+    proc.stdout.close()
     err = proc.stderr.read().decode()
     proc.stderr.close()
     assert proc.wait(timeout=120) == 1
-    assert "Traceback" not in err and "Exception ignored" not in err
-    assert err.strip().splitlines()[-1] == "facesel list: error: the output was closed before everything was written"
+    assert err.startswith(f"facesel list: REJECTED record {vault[2][1]}") and "closed" not in err, err
+
+
+def test_a_listing_read_one_line_then_closed_ends_quietly(tmp_path, faces):
+    """``facesel list --json | head -1`` through a real pipe of one page: the listing (over three
+    pipes' worth, checked first) is still being written when the reader closes after one line."""
+    import fcntl
+
+    adir, vault_dir, ids = sealed_vault(tmp_path, faces * 40)
+    whole = _list_process(adir, vault_dir, "--json").communicate(timeout=120)[0]
+    assert len(json.loads(whole)) == len(ids) == 80
+    proc = _list_process(adir, vault_dir, "--json")
+    size = fcntl.fcntl(proc.stdout.fileno(), fcntl.F_SETPIPE_SZ, 4096)
+    assert len(whole) > 3 * size  # the writer cannot have finished before the close
+    assert proc.stdout.readline().strip() == b"["
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    assert proc.wait(timeout=120) == 0, err
+    assert err == ""
 
 
 def test_huge_record_file_is_never_read_whole(vault, capsys, monkeypatch):

@@ -17,6 +17,7 @@ from pathlib import Path
 from facesel.cli.argtypes import TIME_FORMS
 from facesel.cli.authority import add_passphrase_sources
 from facesel.cli.argv_secrets import refuse_password_on_command_line
+from facesel.cli.pipe_safe import listing
 from facesel.cli.vault_cmds import print_record_table
 from facesel.vault.timeparse import parse_time
 
@@ -98,6 +99,7 @@ def _register(args: argparse.Namespace) -> int:
 
 
 @needs_central_extra
+@listing
 def _cameras(args: argparse.Namespace) -> int:
     with _store(args) as store:
         cameras = store.cameras()
@@ -108,6 +110,7 @@ def _cameras(args: argparse.Namespace) -> int:
 
 
 @needs_central_extra
+@listing
 def _list(args: argparse.Namespace) -> int:
     from facesel.cli.streamed_rows import CountedRows, print_json_array
 

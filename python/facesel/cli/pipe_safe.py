@@ -10,7 +10,9 @@ lost, not the evidence.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
+import sys
 
 
 class PipeSafe:
@@ -50,3 +52,23 @@ class PipeSafe:
 
     def __getattr__(self, name: str):
         return getattr(self._stream, name)
+
+
+def listing(func):
+    """Decorate a listing subcommand's ``func(args) -> int``: a reader that leaves early
+    (``facesel list | head``) is normal for a listing, as for ``ls | head``, so stdout becomes a
+    :class:`PipeSafe` for the command's run. The command still runs to its end: its exit code and its
+    stderr lines (a REJECTED record) are those of a reader that read everything."""
+
+    @functools.wraps(func)
+    def wrapper(args):
+        real = sys.stdout
+        sys.stdout = safe = PipeSafe(real)
+        try:
+            code = func(args)
+            safe.flush()  # a closed pipe shows here at the latest, while the stream is still safe
+            return code
+        finally:
+            sys.stdout = real
+
+    return wrapper

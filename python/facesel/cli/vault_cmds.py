@@ -11,6 +11,7 @@ from pathlib import Path
 from facesel.cli.argtypes import TIME_FORMS
 from facesel.cli.authority import share_passphrase_source
 from facesel.cli.terminate import sigterm_as_exit
+from facesel.cli.pipe_safe import listing
 from facesel.cli.vault_errors import clean_errors
 from facesel.writable import refuse_unloggable, refuse_unwritable_file, refuse_unwritable_folder
 from facesel.vault.audit import AuditLog, signed_head, verify
@@ -125,6 +126,7 @@ def print_record_table(rows, camera_width: int) -> None:
 
 
 @clean_errors
+@listing
 def _list(args: argparse.Namespace) -> int:
     vault_dir = Path(args.vault)
     anchor, pin = _anchor(args)
