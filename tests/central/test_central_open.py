@@ -104,6 +104,27 @@ def test_a_selection_of_no_record_reads_no_share_and_logs_nothing(backend, autho
         _open(store, authority, tmp_path / "out", selection=Selection(end=first.sealed_at - 1))
     assert not (tmp_path / "out").exists() and _open_count(store) == 0
 
+
+def test_python_callers_are_told_the_arguments_names_and_the_command_line_its_flags(backend, authority, tmp_path):
+    # ux18c: open_from with no selection (or with both) said "choose records (ids, --camera and/or a
+    # time window) or all_records": flags in the Python API's message.
+    store, _ = backend
+    python_words = ("choose exactly one of: a selection (Selection's record_ids, camera_ids and/or start/end) "
+                    "or all_records=True")
+    for kwargs in ({"selection": Selection()}, {"selection": Selection(camera_ids=("cam-a",)), "all_records": True}):
+        with pytest.raises(ValueError) as err:
+            _open(store, authority, tmp_path / "out", **kwargs)
+        assert str(err.value) == python_words
+    # The command line checks first (no store is reached: the DSN points at nothing), in its flags' words.
+    _, folder = authority
+    done = facesel("central", "open", "--central", "postgresql://127.0.0.1:1/none", "--share",
+                   str(share_paths(folder)[0]), "--reason", "case 15/3", "--out", str(tmp_path / "cli-out"))
+    assert done.returncode == 1 and done.stderr.count("\n") == 1, done.stderr
+    assert done.stderr.endswith("error: choose exactly one of: record ids, --camera and/or a time window "
+                                "(--from/--to), or --all\n"), done.stderr
+    assert not (tmp_path / "out").exists() and not (tmp_path / "cli-out").exists() and _open_count(store) == 0
+
+
 def _tamper(store, record_id: str, kind: str, cameras) -> None:
     """Replace a record's bytes: with a forged ciphertext ("forged"), another record ("swapped"), or
     the same record signed by another enrolled camera's key ("resigned")."""

@@ -48,7 +48,9 @@ class OpenedRecord:
 def select(backend: VaultBackend, selection: Selection, all_records: bool = False) -> list[IndexRow]:
     """The rows to open: a non-empty ``selection``, or everything with ``all_records`` (not both)."""
     if selection.is_empty() == (not all_records):
-        raise ValueError("choose records (ids, --camera and/or a time window) or all_records, exactly one of them")
+        # In the Python API's words (the command line checks first, in its flags' words: ux18c).
+        raise ValueError("choose exactly one of: a selection (Selection's record_ids, camera_ids and/or "
+                         "start/end) or all_records=True")
     rows = backend.rows(selection)
     if selection.record_ids:
         missing = sorted(set(selection.record_ids) - {r.record_id for r in rows})

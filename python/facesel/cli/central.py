@@ -137,6 +137,9 @@ def _open(args: argparse.Namespace) -> int:
     from facesel.writable import refuse_unloggable, refuse_unwritable_folder
 
     keep_memory_private()  # passphrases, master key and faces closed to same-user readers (review 7, finding 2)
+    selection = _selection(args, args.record_ids)
+    if selection.is_empty() == (not args.all):  # checked first, in the flags' words, as `facesel open` does
+        raise ValueError("choose exactly one of: record ids, --camera and/or a time window (--from/--to), or --all")
     # As `facesel open`: the shares, the keystore and --out are checked before the store is asked
     # (ux16: a mistyped --share or an --out below a file was first told the store's state).
     refuse_unwritable_folder("--out", args.out)
@@ -144,7 +147,7 @@ def _open(args: argparse.Namespace) -> int:
     refuse_unloggable(f"the authority's keystore {keystore}", Path(keystore).parent / "audit.log")
     with _store(args) as store, sigterm_as_exit():  # SIGTERM cleans up what was decrypted (review 6, finding 3)
         opened = open_from(store, args.share, keystore, args.reason, args.out,
-                           selection=_selection(args, args.record_ids), all_records=args.all, opened_by=args.by,
+                           selection=selection, all_records=args.all, opened_by=args.by,
                            passphrase_for=share_passphrase_source(args, args.share))
         print(f"opened {len(opened)} record(s) from {len({o.row.camera_id for o in opened})} camera(s) into "
               f"{args.out}; logged, signed by the authority, in the audit log of {store.location} and in the "
