@@ -16,7 +16,10 @@ import random
 import socket
 
 _FALLBACK_RANGE = (32768, 60999)  # Linux's default ip_local_port_range
-_LOWEST = 10000  # well above the ports system services are usually configured on
+_LOWEST = 20000
+"""Above the ports system services are usually configured on, and above Ray's default worker ports
+(10002-19999, ``ray start --min-worker-port/--max-worker-port``): Ray refuses to start a head whose
+port lies in that range (session 18's CI: "worker_ports is trying to use a port number 10707")."""
 
 
 def ephemeral_range() -> tuple[int, int]:
