@@ -64,18 +64,7 @@ def agreement(results, reference, min_iou: float = 0.3, by: str = "value") -> Ag
         raise ValueError(f"by must be 'value' or 'frame', got {by!r}")
     ranks, unmatched = [], 0
     for result in results:
-        frames = {int(f): k for k, f in enumerate(np.asarray(result.frame_indices).tolist())}
-        best_ref, best_shared = None, 0
-        for ref in reference:
-            shared = [(frames[int(f)], j) for j, f in enumerate(np.asarray(ref.frame_indices).tolist())
-                      if int(f) in frames]
-            if not shared:
-                continue
-            mine, theirs = zip(*shared)
-            iou = np.diag(pairwise_iou(np.asarray(result.boxes)[list(mine)], np.asarray(ref.boxes)[list(theirs)]))
-            count = int((iou >= min_iou).sum())
-            if count > best_shared:
-                best_ref, best_shared = ref, count
+        best_ref = counterpart(result, reference, min_iou)
         if best_ref is None:
             unmatched += 1
             continue
@@ -86,3 +75,22 @@ def agreement(results, reference, min_iou: float = 0.3, by: str = "value") -> Ag
             kept = float(scores[same[0]]) if len(same) else kept
         ranks.append(float((scores > kept).mean()))
     return Agreement(len(results), len(reference), np.asarray(ranks, np.float64), unmatched)
+
+
+def counterpart(result, reference, min_iou: float = 0.3):
+    """The track of ``reference`` whose boxes overlap ``result``'s (IoU >= ``min_iou``) on the most
+    shared frames (the first such on ties), or None when none overlaps on any frame: the exhaustive
+    track a run's result is judged against (:func:`agreement`)."""
+    frames = {int(f): k for k, f in enumerate(np.asarray(result.frame_indices).tolist())}
+    best_ref, best_shared = None, 0
+    for ref in reference:
+        shared = [(frames[int(f)], j) for j, f in enumerate(np.asarray(ref.frame_indices).tolist())
+                  if int(f) in frames]
+        if not shared:
+            continue
+        mine, theirs = zip(*shared)
+        iou = np.diag(pairwise_iou(np.asarray(result.boxes)[list(mine)], np.asarray(ref.boxes)[list(theirs)]))
+        count = int((iou >= min_iou).sum())
+        if count > best_shared:
+            best_ref, best_shared = ref, count
+    return best_ref
