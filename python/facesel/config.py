@@ -70,6 +70,11 @@ class PipelineConfig:
                                       "its last N frames (region searches or full-frame detections) until the next "
                                       "full-frame detection finds it again (0: every open track's square on every "
                                       "frame, up to max_age frames unseen)", "detection", low=0)
+    peak_detect: bool = _setting(False, "sparse mode: when a frame searched in region squares gives a track a "
+                                 "screen value above its best so far, move the next scheduled full-frame detection "
+                                 "to the next frame if it was due at most detect_every // 2 frames later, searched at "
+                                 "max_side (the fine tier); the one after stays on the schedule's grid, so the count "
+                                 "of full-frame detections is the schedule's (issue 27, session 19)", "detection")
     coarse_max_side: int = _setting(0, "sparse mode, two-tier full-frame detection: when > 0, full-frame detections "
                                     "search the frame shrunk to at most this many pixels on its longer side (640: a "
                                     "quarter of the network's pixels at max_side 1280), except one in fine_every, the "

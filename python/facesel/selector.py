@@ -440,6 +440,10 @@ class Selector:
     def _back(self, packet: Packet) -> FrameView:
         self._back_timer.start()
         views, results = self._score.process(packet)
+        if self._score.new_high and self.config.peak_detect and self.config.mode != "exhaustive":
+            # with two threads the reader has planned up to queue_size frames ahead: the move lands
+            # on the next frame it plans, a few frames later than with one thread
+            self._detect.schedule.request_full()
         self._back_timer.frames += 1
         self._last_stamp = packet.stamp
         for stage in self.post_close:

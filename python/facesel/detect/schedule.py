@@ -70,6 +70,9 @@ class DetectionSchedule:
         # with the gate on: whether the last frame decided changed outside the tracked squares
         # (None with the gate off)
         self.moved_now: bool | None = None
+        self._requested = False  # request_full was called since the last frame decided
+        self.early = False  # whether the last frame decided is a full detection moved early (request_full)
+        self.moved_early = 0  # full detections moved early by request_full
 
     def set_phase(self, phase: int) -> None:
         """Shift the schedule: the first frame is still searched whole (nothing is tracked yet), the
@@ -109,15 +112,36 @@ class DetectionSchedule:
             if due and self._since is not None and not self._moved and self._since + 1 < longest:
                 due = False
                 self.postponed += 1
-        if due:
-            # with a phase, the gap after the first frame is the phase; the rest are every frames
-            self._gap = self.phase if self._since is None and self.phase > 0 else None
+        requested, self._requested, self.early = self._requested, False, False
+        if not due and requested and self._since is not None and self.every > 1:
+            # frames from this one to the full detection the schedule has next (< 1: one the motion
+            # gate put off, which a request does not bring back)
+            ahead = (self._gap or self.every) - (self._since + 1)
+            self.early = 1 <= ahead <= self.every // 2
+        if due or self.early:
+            if self.early:
+                # the moved detection takes the scheduled one's place: the next falls on the grid (the
+                # scheduled frame's distance plus every), so the count of full detections stays the same
+                self._gap = ahead + self.every
+                self.moved_early += 1
+            else:
+                # with a phase, the gap after the first frame is the phase; the rest are every frames
+                self._gap = self.phase if self._since is None and self.phase > 0 else None
             self._since, self._reference = 0, thumb
             self._moved = False
             self.full += 1
         else:
             self._since += 1
-        return due
+        return due or self.early
+
+    def request_full(self) -> None:
+        """Ask for the next frame to be searched whole in place of the schedule's next full detection
+        (``peak_detect``: a track's quality rose to a new high in its region square). Honoured by the
+        next :meth:`full_frame` only when that detection was due at most ``every // 2`` frames later;
+        the one after it then stays on the schedule's grid (the count of full detections is the
+        schedule's). A request that is not honoured is forgotten. Safe from another thread than the
+        one deciding frames (one bool: a request that races the decision lands on the frame after)."""
+        self._requested = True
 
     @property
     def since(self) -> int:

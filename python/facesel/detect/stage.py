@@ -129,7 +129,10 @@ class DetectStage:
         full = self.schedule.full_frame(frame, self._tracked)
         if not full:  # the one-step shrink's decoded picture is not needed: let it go at once
             forget_picture(frame)
-        coarse = full and self._coarse_now(self.schedule.by_scene_change > scene_changes, frame.shape, tiers)
+        # a scene change finds everything new (small faces too); a detection moved early by
+        # peak_detect is there for a tracked face, which a coarse pass would search in its square again
+        fine_now = self.schedule.by_scene_change > scene_changes or self.schedule.early
+        coarse = full and self._coarse_now(fine_now, frame.shape, tiers)
         coarse_side = tiers[0] if coarse else 0
         if full:
             side = coarse_side if coarse else getattr(self.detector, "max_side", self.config.max_side)
@@ -164,15 +167,16 @@ class DetectStage:
             raise ValueError(f"coarse_side must be 0 (off) or at least 32, got {coarse_side!r}")
         self.tiers = (coarse_side if self._sparse else 0, fine_every)
 
-    def _coarse_now(self, scene_change: bool, shape, tiers: tuple[int, int]) -> bool:
+    def _coarse_now(self, force_fine: bool, shape, tiers: tuple[int, int]) -> bool:
         """Whether the full-frame detection of this frame is a coarse one (counts it either way).
-        Fine: with two tiers off, the first, one in ``fine_every``, one a scene change forced
-        (everything in a new scene is new, small faces too), and any of a frame no larger than
+        Fine: with two tiers off, the first, one in ``fine_every``, one ``force_fine`` asks for (a
+        scene change, everything in a new scene being new, small faces too; a detection moved early
+        by ``peak_detect``), and any of a frame no larger than
         ``coarse_max_side`` (the coarse pass would search it at the same size). ``tiers``:
         :attr:`tiers` as read once for this frame."""
         side, every = tiers[0], max(1, tiers[1])
         fine = (not side or max(shape[:2]) <= side or self._fulls_since_fine is None
-                or scene_change or self._fulls_since_fine + 1 >= every)
+                or force_fine or self._fulls_since_fine + 1 >= every)
         if fine:
             self._fulls_since_fine = 0
             self.full_fine += 1

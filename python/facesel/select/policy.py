@@ -83,6 +83,11 @@ class ScoringPolicy:
         else:
             self._cold.add(track_id)
 
+    def best_value(self, track_id: int) -> float | None:
+        """The best value ``track_id`` had so far (None before its first)."""
+        best = self._values.get(track_id)
+        return best[0] if best else None
+
     def forget(self, track_ids) -> None:
         """Forget the cadence state of ``track_ids`` ((K,) int: closed or dropped tracks)."""
         for track_id in np.asarray(track_ids, np.int64).tolist():

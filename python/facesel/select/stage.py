@@ -122,6 +122,9 @@ class ScoreStage:
                                     rescore_reads_pixels=bool(getattr(scorer, "reads_pixels", True)))
         self.timer = timer
         self._latest: dict[int, float] = {}
+        # whether the last frame processed, searched in region squares, gave a track a value above
+        # its best so far (peak_detect: the Selector moves the next full-frame detection there)
+        self.new_high = False
 
     def _full_score(self, greys: np.ndarray, context: CropContext) -> np.ndarray:
         self.policy.counts["scored"] += len(greys)
@@ -153,6 +156,7 @@ class ScoreStage:
             if len(sub):
                 values = self._screen(dets, ids, look[sub], packet.frame.shape, _blank(len(sub)) if greys is None else greys[sub])
         signatures = None if self.signature is None or greys is None else self.signature(greys)
+        self.new_high = not packet.full_detection and self._rising(ids, values)
         views = self._keep(packet, look, greys, crops, values, natives, signatures)
         self.timer.lap("selection")
         results = self.store.finish(update)  # rescoring of the finalists happens here
@@ -162,6 +166,15 @@ class ScoreStage:
         for track_id in ended.tolist():
             self._latest.pop(int(track_id), None)
         return views, results
+
+    def _rising(self, ids: np.ndarray, values: dict[int, float]) -> bool:
+        """Whether a value of this frame (detection index -> value, not yet in the policy) is above
+        its track's best so far; a track's first value is not a rise."""
+        for i, value in values.items():
+            best = self.policy.best_value(int(ids[i]))
+            if best is not None and value > best:
+                return True
+        return False
 
     def _screen(self, dets: Detections, ids: np.ndarray, which: np.ndarray, shape, greys) -> dict[int, float]:
         """The screen value (deferred scoring) or full score of detections ``which``; ``greys`` their
