@@ -11,6 +11,8 @@ pipeline settings (``SERVE_PIPELINE_DEFAULTS``, one thread, finaliser on) at a *
 
 - ``configured``: ``detect_every`` 4, one tier, every frame ("as today" for a camera that keeps up);
 - ``8+tiers``, ``16+tiers``: the governor's coarser steps held throughout (16 + tiers is its cap);
+- ``16``: ``detect_every`` 16, one tier (a control, not a governor state since session 13: as
+  many full-frame detections as at the cap, every one at ``max_side``);
 - ``timeline``: a governor-like timeline, repeated every 200 frames: 10 frames at 4, 40 at 4 + tiers,
   50 at 8 + tiers, 100 at 16 + tiers (the shares of session 16's live governed cameras: 1-11 % at
   the configured schedule, 27-56 % at the cap), set before each frame as serve's governor sets them
@@ -94,20 +96,49 @@ VIDEOS = {
 }
 
 SCHEDULES = {
-    # name: None (every frame at the configured 4) or ((every, tiered, frames), ...) repeated
+    # name: None (every frame at the configured 4) or ((every, fine_every, frames), ...) repeated;
+    # fine_every 0: one tier (every full-frame detection at max_side), else two tiers (640 px, one in
+    # fine_every at max_side, as the governor sets them with the pipeline's fine_every 4)
     "configured": None,
-    "8+tiers": ((8, True, 1),),
-    "16+tiers": ((16, True, 1),),
-    "timeline": ((4, False, 10), (4, True, 40), (8, True, 50), (16, True, 100)),
+    "8+tiers": ((8, 4, 1),),
+    "16+tiers": ((16, 4, 1),),
+    "timeline": ((4, 0, 10), (4, 4, 40), (8, 4, 50), (16, 4, 100)),
+    # controls (after the candidate's held-out figures: exploratory, not pre-registered)
+    "16": ((16, 0, 1),),
+    "16+tiers/2": ((16, 2, 1),),
+    "timeline, one tier": ((4, 0, 50), (8, 0, 50), (16, 0, 100)),
+    "timeline, tiers/2": ((4, 0, 10), (4, 2, 40), (8, 2, 50), (16, 2, 100)),
 }
+
+
+def crowd_names() -> list[str]:
+    """``crowd-FAMILY-K``: the K-th crossing crowd (``facesel.eval.crowds_crossing``, 640 x 360, 200
+    frames, walkers of up to 6 single-person shared clips of one source family, walk 0) of each family
+    of ``facesel.eval.crowds.families``."""
+    from facesel.data import data_root_or_exit
+    from facesel.eval.crowds import crowds_of, families
+
+    groups = crowds_of(families(data_root_or_exit()), 6)
+    names = []
+    for family, _ in groups:
+        names.append(f"crowd-{family}-{sum(n.startswith(f'crowd-{family}-') for n in names)}")
+    return names
 
 
 def load_frames(name: str, arcade_frames: int) -> tuple[list, float]:
     """The video's frames ((H, W, 3) uint8 BGR, in memory) in feeding order, and its frame rate; the
-    arcade video as a ping-pong of ``arcade_frames`` frames (the frames are shared, not copied)."""
+    arcade video as a ping-pong of ``arcade_frames`` frames (the frames are shared, not copied); a
+    ``crowd-FAMILY-K`` name (:func:`crowd_names`) as that crossing crowd, at 25 frames/s."""
     import cv2
     from facesel.data import data_root_or_exit
 
+    if name.startswith("crowd-"):
+        from facesel.eval.crowds import crowds_of, families
+        from facesel.eval.crowds_crossing import crossing_crowd
+
+        groups = crowds_of(families(data_root_or_exit()), 6)
+        frames, _ = crossing_crowd(dict(zip(crowd_names(), (g for _, g in groups)))[name], 200)
+        return frames, 25.0
     path = data_root_or_exit() / "videos" / VIDEOS[name][0]
     capture = cv2.VideoCapture(str(path))
     fps = capture.get(cv2.CAP_PROP_FPS) or 25.0
@@ -124,15 +155,15 @@ def load_frames(name: str, arcade_frames: int) -> tuple[list, float]:
     return frames, float(fps)
 
 
-def level_at(schedule, index: int) -> tuple[int, bool]:
-    """(detect_every, tiered) that ``schedule`` (a SCHEDULES value) sets before frame ``index``."""
+def level_at(schedule, index: int) -> tuple[int, int]:
+    """(detect_every, fine_every or 0) that ``schedule`` (a SCHEDULES value) sets before frame ``index``."""
     if schedule is None:
-        return 4, False
+        return 4, 0
     period = sum(s[2] for s in schedule)
     at = index % period
-    for every, tiered, length in schedule:
+    for every, fine_every, length in schedule:
         if at < length:
-            return every, tiered
+            return every, fine_every
         at -= length
     raise AssertionError("unreachable")
 
@@ -164,9 +195,9 @@ def run(frames, fps: float, settings: dict, schedule="exhaustive"):
         def fed():
             for index, image in enumerate(frames):
                 if schedule != "exhaustive" and SCHEDULES[schedule] is not None:
-                    every, tiered = level_at(SCHEDULES[schedule], index)
+                    every, fine_every = level_at(SCHEDULES[schedule], index)
                     selector.schedule.every = every
-                    stage.set_tiers(640 if tiered else 0, 4)
+                    stage.set_tiers(640 if fine_every else 0, fine_every or 4)
                 yield image, index / fps
         cpu = time.process_time()
         for _ in selector.run(fed()):
@@ -245,8 +276,9 @@ def main(argv=None) -> int:
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("command", choices=("diagnose", "compare"))
-    parser.add_argument("--videos", nargs="+", default=["arcade"], choices=sorted(VIDEOS))
-    parser.add_argument("--schedules", nargs="+", default=list(SCHEDULES), choices=list(SCHEDULES))
+    parser.add_argument("--videos", nargs="+", default=["arcade"],
+                        help=f"of {sorted(VIDEOS)}, 'crowds' (every crossing crowd) or crowd-FAMILY-K")
+    parser.add_argument("--schedules", nargs="+", default=list(SCHEDULES)[:4], choices=list(SCHEDULES))
     parser.add_argument("--candidates", nargs="+", default=["none"])
     parser.add_argument("--arcade-frames", type=int, default=416, help="ping-pong frames of the arcade video")
     parser.add_argument("--cache", default="/tmp/cap19-cache", help="exhaustive runs kept here (never the repo)")
@@ -257,7 +289,8 @@ def main(argv=None) -> int:
     print("| video | candidate | schedule | results / exhaustive | top 10 %: own / frame by frame | mean rank, frame by frame | CPU vs configured |"
           + (" kept on full | best observed in top 10 % | best full in top 10 % | late |" if args.command == "diagnose" else ""))
     print("|---|---|---|---|---|---|---|" + ("---|---|---|---|" if args.command == "diagnose" else ""))
-    for name in args.videos:
+    names = [n for v in args.videos for n in (crowd_names() if v == "crowds" else [v])]
+    for name in names:
         frames, fps = load_frames(name, args.arcade_frames)
         reference, _ = reference_of(name, frames, fps, base, Path(args.cache), args.arcade_frames)
         configured_cpu = None
@@ -269,7 +302,7 @@ def main(argv=None) -> int:
                 if schedule == "configured" and candidate == "none":
                     configured_cpu = cpu
                 ratio = cpu / configured_cpu if configured_cpu else float("nan")
-                row.update(video=name, family=VIDEOS[name][1], candidate=candidate, schedule=schedule,
+                row.update(video=name, family=VIDEOS[name][1] if name in VIDEOS else name.split("-")[1], candidate=candidate, schedule=schedule,
                            cpu_vs_configured=ratio)
                 extra = ""
                 if args.command == "diagnose":
