@@ -11,8 +11,11 @@ pipeline settings (``SERVE_PIPELINE_DEFAULTS``, one thread, finaliser on) at a *
 
 - ``configured``: ``detect_every`` 4, one tier, every frame ("as today" for a camera that keeps up);
 - ``8+tiers``, ``16+tiers``: the governor's coarser steps held throughout (16 + tiers is its cap);
-- ``16``: ``detect_every`` 16, one tier (a control, not a governor state since session 13: as
-  many full-frame detections as at the cap, every one at ``max_side``);
+- controls, added after the candidate's held-out figures (exploratory, not pre-registered): ``16``
+  (``detect_every`` 16, one tier: as many full-frame detections as at the cap, every one at
+  ``max_side``: the governor's cap with ``coarsen_with_tiers = false``), ``16+tiers/2`` (the cap
+  with ``fine_every`` 2), ``timeline, one tier`` (4, 8, 16 for 50, 50, 100 frames) and ``timeline,
+  tiers/2``;
 - ``timeline``: a governor-like timeline, repeated every 200 frames: 10 frames at 4, 40 at 4 + tiers,
   50 at 8 + tiers, 100 at 16 + tiers (the shares of session 16's live governed cameras: 1-11 % at
   the configured schedule, 27-56 % at the cap), set before each frame as serve's governor sets them
@@ -59,6 +62,9 @@ whole frame at ``max_side`` (a coarse one would search the tracked faces in thei
 counts as the two-tier cycle's fine one. So the frames near a track's peak get the full-frame
 detection's own boxes, landmarks and confidence (the exhaustive run's, on that frame), and the
 squares are anchored again there.
+
+Outcome (docs/performance.md, "Session 19: agreement while coarsened"): it does not win held out;
+the controls point at the coarse tier at the cap instead.
 
 It wins if, held out (every video but the arcade), its frame-by-frame share at 16 + tiers and on the
 timeline gains at least half of the gap between plain 16 + tiers (or the plain timeline) and the
