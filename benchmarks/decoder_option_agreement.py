@@ -56,22 +56,11 @@ def choice(video, skip: str, mode: str) -> tuple[list, float, int]:
 def pairs(results, reference, min_iou: float = 0.3) -> list[tuple]:
     """``(result, its reference counterpart)`` for each result whose boxes overlap a reference
     track's (IoU >= ``min_iou``) on at least one shared frame: the one sharing most such frames."""
-    from facesel.boxes import pairwise_iou
+    from facesel.select.agreement import counterpart
 
     out = []
     for result in results:
-        frames_of = {int(f): k for k, f in enumerate(np.asarray(result.frame_indices).tolist())}
-        best, best_count = None, 0
-        for ref in reference:
-            shared = [(frames_of[int(f)], j) for j, f in enumerate(np.asarray(ref.frame_indices).tolist())
-                      if int(f) in frames_of]
-            if not shared:
-                continue
-            mine, theirs = zip(*shared)
-            iou = np.diag(pairwise_iou(np.asarray(result.boxes)[list(mine)], np.asarray(ref.boxes)[list(theirs)]))
-            count = int((iou >= min_iou).sum())
-            if count > best_count:
-                best, best_count = ref, count
+        best = counterpart(result, reference, min_iou)
         if best is not None:
             out.append((result, best))
     return out

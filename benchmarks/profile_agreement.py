@@ -115,23 +115,12 @@ def first_found(kept, reference, min_iou: float = 0.3) -> list[int | None]:
     same face starts (the result sharing the most frames with it at IoU >= ``min_iou``; None: no
     result shares one). The exhaustive mode searches every frame whole, so this is how late the
     run found each face."""
-    import numpy as np
-    from facesel.boxes import pairwise_iou
+    from facesel.select.agreement import counterpart
 
     late = []
     for ref in reference:
-        ref_frames = {int(f): j for j, f in enumerate(np.asarray(ref.frame_indices).tolist())}
-        best, best_shared = None, 0
-        for result in kept:
-            pairs = [(k, ref_frames[int(f)]) for k, f in enumerate(np.asarray(result.frame_indices).tolist())
-                     if int(f) in ref_frames]
-            if not pairs:
-                continue
-            mine, theirs = zip(*pairs)
-            iou = np.diag(pairwise_iou(np.asarray(result.boxes)[list(mine)], np.asarray(ref.boxes)[list(theirs)]))
-            shared = int((iou >= min_iou).sum())
-            if shared > best_shared:
-                best, best_shared = result, shared
+        # the same match with the roles swapped (the overlap count is symmetric)
+        best = counterpart(ref, kept, min_iou)
         late.append(None if best is None else int(min(best.frame_indices)) - int(min(ref.frame_indices)))
     return late
 
