@@ -139,8 +139,10 @@ class DetectionSchedule:
         (``peak_detect``: a track's quality rose to a new high in its region square). Honoured by the
         next :meth:`full_frame` only when that detection was due at most ``every // 2`` frames later;
         the one after it then stays on the schedule's grid (the count of full detections is the
-        schedule's). A request that is not honoured is forgotten. Safe from another thread than the
-        one deciding frames (one bool: a request that races the decision lands on the frame after)."""
+        schedule's). A request that is not honoured is forgotten. Callable from another thread than
+        the one deciding frames (the scoring thread of ``Selector.run`` with two threads): one bool,
+        so a request that races a decision lands on the frame after or is lost, and the schedule's
+        own detections are never affected either way."""
         self._requested = True
 
     @property
