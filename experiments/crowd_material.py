@@ -1,5 +1,6 @@
 """The crowd material of one source family, recorded once (docs/persons.md, "Crossing crowds"):
-its crossing crowds, its occluded tiled crowds and its same-place replacements, made in memory
+its crossing crowds, its occluded tiled crowds and its same-place replacements (and, when asked,
+its crowds walking at the camera: "A crowd walking at the camera"), made in memory
 (never written) and run through the Selector with a recorder (:mod:`facesel.eval.crowds_replay`).
 Shared by ``crowds_covered_loso.py`` and ``interleave_waiting.py``."""
 
@@ -12,12 +13,15 @@ import cv2
 TILE, COLUMNS, FRAMES, FIRST, SECOND = 240, 3, 150, 45, 60  # tiled crowds; replacements' two parts (frames)
 
 
-def family_recordings(family: str, fams: dict, groups: list, layouts: int, detector, scorer) -> list:
+def family_recordings(family: str, fams: dict, groups: list, layouts: int, detector, scorer, approach: int = 0) -> list:
     """[(kind, recording, truth)] of ``family``: kind ``"crossing"`` (``layouts`` walks of each group
     of its clips, truth the walkers' :class:`facesel.eval.crowds_crossing.Truth`), ``"occluded"``
-    (the grey bar, truth None) and ``"replacement"`` (each pair of consecutive clips, truth None).
+    (the grey bar, truth None) and ``"replacement"`` (each pair of consecutive clips, truth None);
+    with ``approach`` > 0 also kind ``"approach"``: ``approach`` walks of each group at the camera
+    (:mod:`facesel.eval.crowds_approach`).
     ``fams``: :func:`facesel.eval.crowds.families`; ``groups``: :func:`facesel.eval.crowds.crowds_of`."""
     from facesel.eval import crowds
+    from facesel.eval.crowds_approach import approach_crowd
     from facesel.eval.crowds_crossing import crossing_crowd
     from facesel.eval.crowds_replay import record
 
@@ -29,6 +33,10 @@ def family_recordings(family: str, fams: dict, groups: list, layouts: int, detec
         for layout in range(layouts):
             crowd, truth = crossing_crowd(group, 200, layout=layout)
             recordings.append(("crossing", record(crowd, detector, scorer, 25.0, locate=truth.person_at,
+                                                  keep_static=True), truth))
+        for layout in range(approach):
+            crowd, truth = approach_crowd(group, 200, layout=layout)
+            recordings.append(("approach", record(crowd, detector, scorer, 25.0, locate=truth.person_at,
                                                   keep_static=True), truth))
         tiles = [crowds.read_tile(p, FRAMES, skip=10) for p in group]
         crowd = crowds.compose(tiles, COLUMNS, TILE, True, 40, 1.5)
@@ -42,13 +50,13 @@ def family_recordings(family: str, fams: dict, groups: list, layouts: int, detec
 
 def replay_figures(recordings: list, make_finaliser) -> dict:
     """Each of ``recordings`` (:func:`family_recordings`) replayed through a fresh
-    ``make_finaliser()``: {"crossing" / "occluded": [persons, snapshots, wrong joins],
-    "replacements": [pairs, pairs joined]} summed over them."""
+    ``make_finaliser()``: {"crossing" / "occluded" / "approach": [persons, snapshots, wrong joins,
+    persons without a snapshot], "replacements": [pairs, pairs joined]} summed over them."""
     from facesel.eval import crowds
     from facesel.eval.crowds_replay import crowd_figures, replay, spans
 
     tile_of, _ = crowds.tile_locator((TILE * 3 // 4, TILE), COLUMNS)
-    row = {"crossing": [0, 0, 0], "occluded": [0, 0, 0], "replacements": [0, 0]}
+    row = {"crossing": [0, 0, 0, 0], "occluded": [0, 0, 0, 0], "approach": [0, 0, 0, 0], "replacements": [0, 0]}
     for kind, rec, truth in recordings:
         fin = make_finaliser()
         delivered = replay(rec, fin)
@@ -57,5 +65,7 @@ def replay_figures(recordings: list, make_finaliser) -> dict:
             row["replacements"][1] += spans(delivered, FIRST)
             continue
         figs = crowd_figures(rec, delivered, fin.links, tile_of, truth=truth)
-        row[kind] = [a + b for a, b in zip(row[kind], (len(figs["tracked_tiles"]), figs["snapshots"], figs["wrong_joins"]))]
+        without = len(set(figs["tracked_tiles"]) - set(figs["per_tile"]))
+        row[kind] = [a + b for a, b in zip(row[kind], (len(figs["tracked_tiles"]), figs["snapshots"], figs["wrong_joins"],
+                                                        without))]
     return row
