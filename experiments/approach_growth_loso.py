@@ -33,8 +33,8 @@ import argparse
 import json
 from pathlib import Path
 
-import cv2
-from crowd_material import family_recordings, replay_figures
+from crowd_material import crowd_setup, replay_table
+from loso_print import write_json
 
 CANDIDATES = {"off (default)": None, "grown 1.5": 1.5, "grown 1.3": 1.3, "grown 1.2": 1.2}
 KINDS = ("approach", "crossing", "occluded")
@@ -46,35 +46,17 @@ def _bad(row: dict) -> int:
 
 
 def main(argv=None) -> int:
-    from facesel.data import data_root
-    from facesel.detect import make_detector
-    from facesel.eval import crowds
-    from facesel.select.faceness import FacenessRule
-    from facesel.select.finalise import DOSE_FACE_FLOOR, Finaliser
     from facesel.select.linking import LinkRule
-    from facesel.selector import default_scorer
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--approach", type=int, default=4, help="walks at the camera per group of clips")
     parser.add_argument("--layouts", type=int, default=3, help="crossing walks per group of clips")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
-    cv2.setNumThreads(1)
-    detector = make_detector(max_side=1280)
-    scorer = default_scorer()
-    fams = crowds.families(data_root())
-    groups = crowds.crowds_of(fams, 6)
+    detector, scorer, fams, groups = crowd_setup()
 
-    def finaliser(ratio):
-        faceness = FacenessRule(min_quality=DOSE_FACE_FLOOR, suppress_static=False)
-        return Finaliser.for_scorer(scorer, 0.25, faceness=faceness, link=LinkRule(growth_size_ratio=ratio))
-
-    table: dict = {}
-    for family in fams:
-        recordings = family_recordings(family, fams, groups, args.layouts, detector, scorer, approach=args.approach)
-        for name, ratio in CANDIDATES.items():
-            row = table[(name, family)] = replay_figures(recordings, lambda ratio=ratio: finaliser(ratio))
-            print(json.dumps({"rule": name, "family": family, **row}), flush=True)
+    table = replay_table(fams, groups, args.layouts, detector, scorer, CANDIDATES,
+                         lambda ratio: LinkRule(growth_size_ratio=ratio), approach=args.approach)
     families = list(fams)
     held = {}
     for out in families:
@@ -98,9 +80,7 @@ def main(argv=None) -> int:
             parts.append(f"{kind} {tot[1]}/{tot[0]} wrong {tot[2]} without {tot[3]}")
         parts.append(f"replacements joined {sum(table[(name, f)]['replacements'][1] for f in families)}")
         print(f"all families, {name}: " + "; ".join(parts))
-    if args.json is not None:
-        args.json.write_text(json.dumps({"table": {f"{k[0]}|{k[1]}": v for k, v in table.items()}, "held_out": held},
-                                        indent=1))
+    write_json(args.json, table, held)
     return 0
 
 

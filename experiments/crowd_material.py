@@ -7,6 +7,7 @@ Shared by ``crowds_covered_loso.py`` and ``interleave_waiting.py``."""
 from __future__ import annotations
 
 import itertools
+import json
 
 import cv2
 
@@ -69,3 +70,42 @@ def replay_figures(recordings: list, make_finaliser) -> dict:
         row[kind] = [a + b for a, b in zip(row[kind], (len(figs["tracked_tiles"]), figs["snapshots"], figs["wrong_joins"],
                                                         without))]
     return row
+
+
+def crowd_finaliser(scorer, link):
+    """The default finaliser of the crowd experiments (static rule off, as the crowds run) with
+    the re-link rule ``link``."""
+    from facesel.select.faceness import FacenessRule
+    from facesel.select.finalise import DOSE_FACE_FLOOR, Finaliser
+
+    faceness = FacenessRule(min_quality=DOSE_FACE_FLOOR, suppress_static=False)
+    return Finaliser.for_scorer(scorer, 0.25, faceness=faceness, link=link)
+
+
+def replay_table(fams: dict, groups: list, layouts: int, detector, scorer, candidates: dict, make_link,
+                 approach: int = 0) -> dict:
+    """{(candidate name, family): :func:`replay_figures` row}: each family recorded once
+    (:func:`family_recordings`) and replayed through :func:`crowd_finaliser` with
+    ``make_link(candidates[name])`` for every candidate; each row printed as it is made."""
+    table: dict = {}
+    for family in fams:
+        recordings = family_recordings(family, fams, groups, layouts, detector, scorer, approach=approach)
+        for name, setting in candidates.items():
+            row = table[(name, family)] = replay_figures(
+                recordings, lambda setting=setting: crowd_finaliser(scorer, make_link(setting)))
+            print(json.dumps({"rule": name, "family": family, **row}), flush=True)
+    return table
+
+
+def crowd_setup() -> tuple:
+    """(detector, scorer, families, groups) of the crowd experiments: the detector at
+    ``max_side`` 1280, the default scorer, :func:`facesel.eval.crowds.families` of the shared
+    data and their crowds of 6 (:func:`facesel.eval.crowds.crowds_of`); OpenCV on one thread."""
+    from facesel.data import data_root
+    from facesel.detect import make_detector
+    from facesel.eval import crowds
+    from facesel.selector import default_scorer
+
+    cv2.setNumThreads(1)
+    fams = crowds.families(data_root())
+    return make_detector(max_side=1280), default_scorer(), fams, crowds.crowds_of(fams, 6)
