@@ -23,11 +23,9 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 from pathlib import Path
 
-import cv2
-from crowd_material import family_recordings, replay_figures
+from crowd_material import crowd_setup, replay_table
 from loso_print import print_all_families, print_held_out_totals, write_json
 
 CANDIDATES = {"off (default before)": {}}
@@ -37,34 +35,16 @@ for _gap, _reach, _same in itertools.product((2.0, 3.0), (1.5, 2.5, 4.0), (True,
 
 
 def main(argv=None) -> int:
-    from facesel.data import data_root
-    from facesel.detect import make_detector
-    from facesel.eval import crowds
-    from facesel.select.faceness import FacenessRule
-    from facesel.select.finalise import DOSE_FACE_FLOOR, Finaliser
     from facesel.select.linking import LinkRule
-    from facesel.selector import default_scorer
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--layouts", type=int, default=3, help="walks per group of clips in the crossing crowds")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
-    cv2.setNumThreads(1)
-    detector = make_detector(max_side=1280)
-    scorer = default_scorer()
-    fams = crowds.families(data_root())
-    groups = crowds.crowds_of(fams, 6)
+    detector, scorer, fams, groups = crowd_setup()
 
-    def finaliser(settings):
-        faceness = FacenessRule(min_quality=DOSE_FACE_FLOOR, suppress_static=False)
-        return Finaliser.for_scorer(scorer, 0.25, faceness=faceness, link=LinkRule(**settings))
-
-    table: dict = {}  # (rule, family) -> {kind: [persons, snapshots, wrong]} and replacements [pairs, joined]
-    for family in fams:
-        recordings = family_recordings(family, fams, groups, args.layouts, detector, scorer)
-        for name, settings in CANDIDATES.items():
-            row = table[(name, family)] = replay_figures(recordings, lambda settings=settings: finaliser(settings))
-            print(json.dumps({"rule": name, "family": family, **row}), flush=True)
+    # (rule, family) -> {kind: [persons, snapshots, wrong, without]} and replacements [pairs, joined]
+    table = replay_table(fams, groups, args.layouts, detector, scorer, CANDIDATES, lambda settings: LinkRule(**settings))
     families = list(fams)
     held = {}
     for out in families:

@@ -1,6 +1,6 @@
 """Which re-link gate refused: every person of the occluded tiled crowds who got more than one snapshot.
 
-    python experiments/crowds_refusals.py [--clear | --crossing] [--rule default|ends|short|chain_off|chain] [--families F ...]
+    python experiments/crowds_refusals.py [--clear | --crossing | --approach] [--rule default|ends|short|chain_off|chain] [--families F ...]
 
 Each crowd of :mod:`facesel.eval.crowds` (occluded unless ``--clear``; the default Selector, the
 Laplacian scorer, ``keep_static`` as ``facesel eval crowds`` runs them) is recorded once
@@ -12,7 +12,8 @@ says which gates refused at the moment of the decision (or that the later fragme
 yet, or was taken by another fragment). Printed as a table (docs/persons.md, "Occluded crowds").
 ``--crossing``: the crossing crowds of :mod:`facesel.eval.crowds_crossing` instead (a "tile" is a
 walker, placed per frame by its ground truth); every re-link that joined two walkers is printed too,
-with the gates it passed.
+with the gates it passed. ``--approach``: the crowds walking at the camera of
+:mod:`facesel.eval.crowds_approach` (placed the same way).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ def main(argv=None) -> int:
     from facesel.detect import make_detector
     from facesel.eval import crowds
     from facesel.eval.crowds import tile_locator
+    from facesel.eval.crowds_approach import approach_crowd
     from facesel.eval.crowds_crossing import crossing_crowd
     from facesel.eval.crowds_replay import crowd_figures, keep_fragments, record, replay
     from facesel.scoring import LaplacianVarianceScorer
@@ -46,7 +48,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clear", action="store_true", help="the crowds without occluders")
     parser.add_argument("--crossing", action="store_true", help="the crossing crowds (people passing in front of each other)")
-    parser.add_argument("--layouts", type=int, default=1, help="crossing crowds: walks per group of clips")
+    parser.add_argument("--approach", action="store_true", help="the crowds walking at the camera (faces growing)")
+    parser.add_argument("--layouts", type=int, default=1, help="crossing / approaching crowds: walks per group of clips")
     parser.add_argument("--families", nargs="*", default=None)
     parser.add_argument("--rule", default="default", choices=("default", "ends", "short", "chain_off", "chain", "covered", "covered_any"),
                         help="default: LinkRule(); ends: the colour sample before (colour_sample='ends'); short: no long links; "
@@ -75,12 +78,13 @@ def main(argv=None) -> int:
     reasons = Counter()
     total_persons = total_snaps = 0
     groups = crowds.crowds_of(fams, 6)
-    layouts = range(args.layouts) if args.crossing else [None]
+    walking = args.crossing or args.approach
+    layouts = range(args.layouts) if walking else [None]
     groups = [(f, c, lay) for lay in layouts for f, c in groups]
     for family, clips, seed in groups:
         truth = None
-        if args.crossing:
-            crowd, truth = crossing_crowd(clips, 200, layout=seed)
+        if walking:
+            crowd, truth = (approach_crowd if args.approach else crossing_crowd)(clips, 200, layout=seed)
             rec = record(crowd, detector, scorer, 25.0, locate=truth.person_at, keep_static=True)
         else:
             tiles = [crowds.read_tile(p, frames, skip=10) for p in clips]
@@ -116,7 +120,7 @@ def main(argv=None) -> int:
         persons = len(figs["tracked_tiles"])
         total_persons += persons
         total_snaps += figs["snapshots"]
-        mode = "crossing" if args.crossing else "clear" if args.clear else "occluded"
+        mode = "approach" if args.approach else "crossing" if args.crossing else "clear" if args.clear else "occluded"
         print(f"\n== {family} {mode} (walk {seed}): {figs['snapshots']} snapshots / {persons} "
               f"persons, wrong joins {figs['wrong_joins']}, per tile {[figs['per_tile'].get(k, 0) for k in range(len(clips))]}")
         root_of = {m: int(r.track_id) for r in delivered for m in chains.get(int(r.track_id), {int(r.track_id)})}

@@ -1,7 +1,8 @@
 """``facesel eval crowds``: snapshots per person in crowds tiled from the shared clips, with and
 without occluders, and re-links that joined two tiles (:mod:`facesel.eval.crowds`); with
 ``--crossing``, crowds whose people walk across the frame and pass in front of each other
-(:mod:`facesel.eval.crowds_crossing`)."""
+(:mod:`facesel.eval.crowds_crossing`); with ``--approach``, crowds walking at the camera
+(:mod:`facesel.eval.crowds_approach`)."""
 
 from __future__ import annotations
 
@@ -39,7 +40,13 @@ def _run(args: argparse.Namespace) -> int:
 
         link = replace(link or LinkRule(), covered_gap_seconds=args.covered_link)
     settings = {"keep_static": not args.drop_static, "second_pass": args.second_pass}
-    if args.crossing:  # people walking across the frame, passing in front of each other
+    if args.approach:  # people walking at the camera: faces growing, nearer ones in front
+        from facesel.eval.crowds_approach import evaluate_approach
+
+        results = evaluate_approach(Path(root), size=args.size, frames=args.frames or 200, settings=settings,
+                                    link=link, layouts=args.layouts, step=args.step, scale=args.scale,
+                                    **({} if args.pace is None else {"pace": args.pace}))
+    elif args.crossing:  # people walking across the frame, passing in front of each other
         from facesel.eval.crowds_crossing import evaluate_crossing
 
         results = evaluate_crossing(Path(root), size=args.size, frames=args.frames or 200,
@@ -50,7 +57,9 @@ def _run(args: argparse.Namespace) -> int:
                            settings=settings, link=link, step=args.step, scale=args.scale)
     for key, row in summary(results).items():
         print(f"{key}: {row['snapshots']} snapshots for {row['persons']} tile persons = {row['per_person']:.2f} per "
-              f"person; wrong joins {row['wrong_joins']} ({row['crowds']} crowds)")
+              f"person; wrong joins {row['wrong_joins']}"
+              + (f"; persons without a snapshot {row['without']}" if "without" in row else "")
+              + f" ({row['crowds']} crowds)")
     if args.json:
         args.json.write_text(json.dumps({"crowds": [asdict(r) for r in results], "summary": summary(results)},
                                         indent=1, default=str))
@@ -92,8 +101,15 @@ def register_crowds(sub: argparse._SubParsersAction) -> None:
                    help="crossing crowds instead: the same clips walk across a 640x360 frame at different depths and "
                         "speeds, nearer people passing in front of farther ones (facesel.eval.crowds_crossing; 200 "
                         "frames unless --frames)")
+    s.add_argument("--approach", action="store_true",
+                   help="crowds walking at the camera instead: the same clips grow 2.5-4x as they come nearer, move "
+                        "down and outward, and pass behind those who entered before them (facesel.eval.crowds_approach; "
+                        "200 frames unless --frames)")
+    s.add_argument("--pace", type=finite_number(0.001, inclusive=True), default=None, metavar="FRACTION",
+                   help="with --approach: the share of the way walked each frame (default 1/150: the face triples "
+                        "in 4 s at 25 fps; 1/75 twice as fast)")
     s.add_argument("--layouts", type=int_at_least(1), default=3,
-                   help="with --crossing: walks per group of clips (other depths, speeds, directions; default 3)")
+                   help="with --crossing or --approach: walks per group of clips (other depths, speeds, directions; default 3)")
     s.add_argument("--covered-link", type=finite_number(0, inclusive=True), default=None, metavar="SECONDS",
                    help="re-link with covered links up to this gap (LinkRule.covered_gap_seconds; off by default)")
     s.add_argument("--step", type=int_at_least(1), default=1,

@@ -357,6 +357,8 @@ def summary(results: list[CrowdResult]) -> dict:
             "crowds": len(rows), "persons": persons, "snapshots": sum(r.snapshots for r in rows),
             "per_person": sum(r.snapshots for r in rows) / persons,
             "wrong_joins": sum(r.wrong_joins for r in rows)}
+        if any("without" in r.extra for r in rows):  # walking crowds: people tracked, no snapshot theirs
+            out[f"{key[0]}/{label}"]["without"] = sum(len(r.extra.get("without", ())) for r in rows)
     return out
 
 

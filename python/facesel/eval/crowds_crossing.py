@@ -108,14 +108,27 @@ def compose_crossing(clips: list[list[np.ndarray]], walkers: list[Walker], canva
                      background: int = 70) -> tuple[list[np.ndarray], Truth]:
     """The crowd's frames (uint8 BGR, ``canvas`` = (width, height)) and its :class:`Truth`.
     ``clips[k]`` (4:3 frames, any size, as many as the crowd has frames) is walker ``k``."""
-    import cv2
-
     frames = len(clips[0])
-    width, height = canvas
     order = sorted(range(len(walkers)), key=lambda k: (walkers[k].width, k))
     rects = np.array([[walkers[k].rect(t, frames, canvas) for k in range(len(walkers))] for t in range(frames)],
                      np.int32).reshape(frames, len(walkers), 4)
-    visible = np.zeros((frames, len(walkers)), np.float32)
+    return compose_rects(clips, rects, order, canvas, background)
+
+
+def compose_rects(clips: list[list[np.ndarray]], rects: np.ndarray, order: list, canvas: tuple[int, int] = CANVAS,
+                  background: int = 70, bodies: bool = False) -> tuple[list[np.ndarray], Truth]:
+    """Draw ``clips[k][t]`` into ``rects[t, k]`` ((frames, walkers, 4) int, x1, y1, x2, y2, not
+    clipped; an empty rectangle: walker ``k`` is not there at frame ``t``), walkers in ``order``
+    (farthest first, so the nearer hides the farther). With ``bodies``, each walker's body goes on
+    below its rectangle to the frame's bottom (:func:`_body`: its clothes),
+    drawn with it, so that what lies below a face is that person and not the flat background
+    (the switch cues read the band below a face). The frames (uint8 BGR, ``canvas`` =
+    (width, height)) and their :class:`Truth` (``visible`` counts the rectangle only)."""
+    import cv2
+
+    frames, count = rects.shape[:2]
+    width, height = canvas
+    visible = np.zeros((frames, count), np.float32)
     out = []
     for t in range(frames):
         canvas_img = np.full((height, width, 3), background, np.uint8)
@@ -123,17 +136,34 @@ def compose_crossing(clips: list[list[np.ndarray]], walkers: list[Walker], canva
         for k in order:
             x1, y1, x2, y2 = (int(v) for v in rects[t, k])
             cx1, cy1, cx2, cy2 = max(x1, 0), max(y1, 0), min(x2, width), min(y2, height)
-            if cx2 <= cx1 or cy2 <= cy1:
+            if x2 <= x1 or y2 <= y1 or cx2 <= cx1 or cy2 <= cy1:
                 continue
             image = cv2.resize(clips[k][t], (x2 - x1, y2 - y1), interpolation=cv2.INTER_AREA)
             canvas_img[cy1:cy2, cx1:cx2] = image[cy1 - y1:cy2 - y1, cx1 - x1:cx2 - x1]
             owner[cy1:cy2, cx1:cx2] = k
-        counts = np.bincount(owner[owner >= 0].ravel(), minlength=len(walkers))
-        for k in range(len(walkers)):
-            x1, y1, x2, y2 = rects[t, k]
-            visible[t, k] = counts[k] / float((x2 - x1) * (y2 - y1))
+            if bodies and y2 < height:
+                below = max(y2, 0)
+                body = _body(image, height - y2)[below - y2:]
+                canvas_img[below:, cx1:cx2] = body[:, cx1 - x1:cx2 - x1]
+                owner[below:, cx1:cx2] = k
+        for k in range(count):
+            x1, y1, x2, y2 = (int(v) for v in rects[t, k])
+            area = float((x2 - x1) * (y2 - y1))
+            inside = owner[max(y1, 0):max(min(y2, height), 0), max(x1, 0):max(min(x2, width), 0)]
+            visible[t, k] = np.count_nonzero(inside == k) / area if area > 0 else 0.0
         out.append(canvas_img)
-    return out, Truth(rects, visible, order)
+    return out, Truth(np.asarray(rects, np.int32), visible, list(order))
+
+
+def _body(image: np.ndarray, rows: int) -> np.ndarray:
+    """(rows, W, 3) uint8: what lies below a walker's rectangle ``image`` ((H, W, 3) uint8): its
+    lowest eighth (neck, collar, clothes) mirrored downwards, again and again (a body with the
+    texture of its clothes; mirroring the lower half put upside-down chins and mouths there, which
+    the detector found as faces)."""
+    half = image[image.shape[0] * 7 // 8:]
+    period = np.concatenate([half[::-1], half])
+    reps = -(-rows // len(period))
+    return np.concatenate([period] * max(1, reps))[:rows]
 
 
 def crossings(truth: Truth, hidden: float = 0.5) -> list[tuple[int, int, int]]:
@@ -185,6 +215,18 @@ def evaluate_crossing(root, *, size: int = 6, frames: int = 200, fps: float = 25
     rows with ``occlusion = "crossing"``; ``extra["crossings"]``: the crossings that hide at
     least half a walker. ``step``, ``scale``: :func:`facesel.eval.crowds.run_crowd` (every
     ``step``-th frame at ``fps / step``, resized by ``scale``)."""
+    return evaluate_walks(root, crossing_crowd, "crossing", size=size, frames=frames, fps=fps, settings=settings,
+                          detector=detector, scorer=scorer, link=link, families_only=families_only, layouts=layouts,
+                          log=log, step=step, scale=scale)
+
+
+def evaluate_walks(root, make, kind: str, *, size: int = 6, frames: int = 200, fps: float = 25.0,
+                   settings: dict | None = None, detector=None, scorer=None, link=None, families_only=None,
+                   layouts: int = 1, log=print, step: int = 1, scale: float = 1.0) -> list:
+    """Every crowd of :func:`facesel.eval.crowds.crowds_of` made by ``make(clips, frames,
+    layout=...) -> (frames, Truth)`` (a crossing or an approaching crowd), ``layouts`` walks per
+    group of clips, one default Selector each: :class:`facesel.eval.crowds.CrowdResult` rows with
+    ``occlusion = kind``; ``extra["crossings"]``: the passages that hide at least half a walker."""
     from facesel.config import PipelineConfig
     from facesel.eval.crowds import CrowdResult, crowds_of, families, run_crowd
     from facesel.selector import default_detector, default_scorer
@@ -196,16 +238,17 @@ def evaluate_crossing(root, *, size: int = 6, frames: int = 200, fps: float = 25
         fams = {k: v for k, v in fams.items() if k in families_only}
     results = []
     for layout, (family, clips) in itertools.product(range(layouts), crowds_of(fams, size)):
-        crowd, truth = crossing_crowd(clips, frames, layout=layout)
+        crowd, truth = make(clips, frames, layout=layout)
         out = run_crowd(crowd, (1, 1), 1, fps, detector, scorer, link=link, truth=truth, step=step, scale=scale,
                         **(settings or {}))
         per_tile = [out["per_tile"].get(k, 0) for k in range(len(clips))]
         persons = sum(1 for k in range(len(clips)) if k in out["tracked_tiles"])
-        result = CrowdResult(family, [p.name for p in clips], "crossing", persons, out["snapshots"], per_tile,
+        result = CrowdResult(family, [p.name for p in clips], kind, persons, out["snapshots"], per_tile,
                              out["wrong_joins"], out["links"], out["seconds"],
                              {"finaliser": out["finaliser"], "crossings": len(crossings(truth)),
-                              "unplaced": out["per_tile"].get(-1, 0), "joins": out["joins"]})
-        log(f"{family:12s} crossing (walk {layout}) persons {persons} snapshots {result.snapshots} ({result.per_person:.2f}/person) "
+                              "unplaced": out["per_tile"].get(-1, 0), "joins": out["joins"],
+                              "without": sorted(set(out["tracked_tiles"]) - set(out["per_tile"]))})
+        log(f"{family:12s} {kind} (walk {layout}) persons {persons} snapshots {result.snapshots} ({result.per_person:.2f}/person) "
             f"per walker {per_tile} unplaced {result.extra['unplaced']} wrong joins {result.wrong_joins} "
             f"links {result.links} crossings {result.extra['crossings']} cpu {result.seconds:.1f}s")
         results.append(result)

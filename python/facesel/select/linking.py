@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from facesel.select.face_growth import grown
 from facesel.select.gap_motion import motion_kept
 from facesel.select.link_colours import SEEN_WINDOW, seen_colours
 from facesel.select.link_turns import turn_cost
@@ -267,6 +268,14 @@ class LinkRule:
     turn_count : int
         Profile observations, among an end's ``window``, that make that end's profile (see
         ``turn_distance``); none of that end may look the other way.
+    growth_size_ratio : float or None
+        **A face growing as its person walks at the camera** (issue 23, session 19): when set,
+        the short link's size gate compares the later fragment's sides with the earlier one's
+        **grown at its own rate** to the later one's time (:func:`facesel.select.face_growth.grown`:
+        the slope of log side over the earlier fragment's end observations, at most
+        :data:`facesel.select.face_growth.MOST_GROWTH` a second either way), within this ratio,
+        instead of ``max_size_ratio`` unpredicted. None: off (the default; docs/persons.md "A crowd
+        walking at the camera").
     """
 
     max_gap_seconds: float = 1.0
@@ -308,12 +317,14 @@ class LinkRule:
     reach_most: float | None = None
     turn_distance: float | None = None
     turn_count: int = 3
+    growth_size_ratio: float | None = None
 
     def __post_init__(self) -> None:
         check_at_least(self, ("turn_distance",), 0, or_none=True)
         if isinstance(self.turn_count, bool) or not isinstance(self.turn_count, int) or self.turn_count < 1:
             raise ValueError(f"turn_count must be an integer >= 1, got {self.turn_count!r}")
         check_at_least(self, ("reach_per_speed", "reach_most"), 0, or_none=True)
+        check_at_least(self, ("growth_size_ratio",), 1, or_none=True)
         check_at_least(self, ("reach_speed",), 0)
         for name in ("motion_keep", "motion_most"):
             value = getattr(self, name)
@@ -503,7 +514,13 @@ class LinkRule:
         dt = np.maximum(tb[None, :] - ta[:, None], 0.0)  # (A, B) seconds between the pair
         if min(sa.min(), sb.min()) <= 0:
             return None
-        ratio = np.maximum(sa[:, None], sb[None, :]) / np.minimum(sa[:, None], sb[None, :])
+        if self.growth_size_ratio is None:
+            ratio = np.maximum(sa[:, None], sb[None, :]) / np.minimum(sa[:, None], sb[None, :])
+            size_ok = ratio <= self.max_size_ratio
+        else:  # the earlier face grown at its own rate over each pair's time
+            grown_sa = grown(ta, sa, dt)
+            ratio = np.maximum(grown_sa, sb[None, :]) / np.minimum(grown_sa, sb[None, :])
+            size_ok = ratio <= self.growth_size_ratio
         predicted = ca[:, None, :] + earlier.velocity()[None, None, :] * dt[..., None]
         moved = np.linalg.norm(cb[None, :, :] - predicted, axis=2)
         # "Stopped where last seen" holds for the last observation only: the earlier ones were
@@ -513,7 +530,7 @@ class LinkRule:
         # The allowance grows with the gap between the fragments only: pairs reaching further
         # into either fragment are predicted over their own time, not given more slack.
         allowance = self.short_allowance(earlier, gap, tail, head)
-        ok = (ratio <= self.max_size_ratio) & (distance <= allowance)
+        ok = size_ok & (distance <= allowance)
         if not ok.any():
             return None
         return float(distance[ok].min())
