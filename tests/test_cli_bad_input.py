@@ -126,6 +126,31 @@ def test_run_flag_out_of_range_is_a_usage_error_naming_the_flag(tmp_path, capsys
     assert err.splitlines()[-1] == f"facesel run: error: argument {flag}: {says}"
 
 
+@pytest.mark.parametrize("flag", ["--max-side", "--consensus-finalists", "--min-hits", "--detect-every"])
+def test_a_whole_number_setting_beyond_64_bits_is_a_usage_error_naming_the_flag(tmp_path, capsys, flag):
+    # ux19: `--max-side 1000...` (41 digits) passed the flags and ended after the models loaded in a
+    # traceback (a detector's float() overflowed); `--consensus-finalists` of 31 digits in exit 1
+    # naming the crop store's `top_k`, not the flag. The C++ core holds these in int64.
+    from facesel.cli import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(["run", str(tmp_path / "clip.mp4"), "--dry-run", f"{flag}=1{'0' * 40}"])
+    err = capsys.readouterr().err
+    assert stop.value.code == 2
+    assert err.splitlines()[-1] == (f"facesel run: error: argument {flag}: must fit in a 64-bit integer "
+                                    f"(at most {2**63 - 1}), got 1{'0' * 40}")
+
+
+def test_a_detector_given_a_side_beyond_a_float_names_it():
+    # ux19: YuNetDetector(max_side=10**400) (and Selector(max_side=10**400) before the config's
+    # bound) raised float()'s bare OverflowError, naming no setting
+    from facesel.detect.base import check_number
+
+    with pytest.raises(ValueError, match=r"^max_side must be finite, got 1000"):
+        check_number(10**400, "max_side", low=32, integer=True)
+    assert check_number(2**63, "max_side", low=32, integer=True) == 2**63
+
+
 @pytest.mark.parametrize("setting", [{"min_iou": 2.0}, {"min_iou": 0.0}, {"max_distance": 0.0}, {"max_age": 20000},
                                      {"margin": 10.0}, {"region_min_px": 40000}])
 def test_pipeline_config_refuses_what_the_stages_refuse(setting):
