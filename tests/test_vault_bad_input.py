@@ -354,3 +354,42 @@ def test_a_purge_time_that_is_no_number_is_named(vault):
         with pytest.raises(ValueError, match=r"^the time given is 1e\+300 s ahead of the clock: refusing"):
             opened.purge(now=1e300)
         assert len(opened.rows()) == len(ids)  # nothing was purged
+
+
+def test_a_path_argument_given_none_or_empty_names_the_argument(tmp_path, monkeypatch):
+    # ux19: Vault(None, ...), PlaintextSink(None), ReportSink(5), verify_audit(None),
+    # create_authority(None, ...), open_records(None, ...) and AuthorityPublic.load(None) raised
+    # pathlib's "expected str, bytes or os.PathLike object, not NoneType", naming no argument;
+    # enrol_camera(..., None) "'NoneType' object is not iterable"; Vault("", ...) made its vault in
+    # the current folder (Path("") is ".").
+    from facesel.sinks import PlaintextSink, ReportSink
+    from facesel.vault import AuthorityPublic, Keystore, Vault, create_authority, enrol_camera, open_records, verify_audit
+    from test_vault_common import camera_dir, make_authority, share_paths
+
+    _, adir = make_authority(tmp_path / "auth")
+    pub, cam = adir / "authority.pub", camera_dir(adir)
+    cases = [
+        ("path", lambda: Vault(None, pub, camera=cam)),
+        ("folder", lambda: PlaintextSink(None)),
+        ("folder", lambda: ReportSink(5)),
+        ("path", lambda: verify_audit(None)),
+        ("path", lambda: AuthorityPublic.load(None)),
+        ("path", lambda: Keystore(None)),
+        ("out_dir", lambda: create_authority(None, 3, 2, DAY, 30 * DAY, DAY, T0)),
+        ("vault_dir", lambda: open_records(None, share_paths(adir)[:2], adir / "keystore", "case 1", tmp_path / "o",
+                                           all_records=True)),
+        ("out_dir", lambda: open_records(tmp_path / "v", share_paths(adir)[:2], adir / "keystore", "case 1", None,
+                                         all_records=True)),
+        ("camera_dir", lambda: enrol_camera(adir, None, "gate-9", share_paths(adir)[:2])),
+        ("the share path", lambda: enrol_camera(adir, tmp_path / "cam9", "gate-9", [None, None])),
+    ]
+    for name, call in cases:
+        with pytest.raises(TypeError, match=rf"^{name} must be a str or os.PathLike, got (None|5)$"):
+            call()
+    with pytest.raises(TypeError, match=r"^share_paths must be a list of share files, got NoneType$"):
+        enrol_camera(adir, tmp_path / "cam9", "gate-9", None)
+    assert not (tmp_path / "cam9").exists()
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError, match=r"^path must not be the empty string \(write '\.' for the current folder\)$"):
+        Vault("", pub, camera=cam)
+    assert not (tmp_path / "vault.json").exists()

@@ -20,6 +20,7 @@ from pathlib import Path
 import nacl.public
 import nacl.signing
 
+from facesel.path_arg import path_arg
 from facesel.vault import shamir
 from facesel.vault.errors import KeyMaterialError
 from facesel.vault.fields import MAX_DURATION, MAX_TIME
@@ -158,7 +159,7 @@ def create_authority(out_dir: str | os.PathLike, shares: int, threshold: int, ep
     check_passphrases(passphrases, shares, allow_shared_passphrase)
     if passphrases is not None and any(p is not None for p in passphrases):
         check_kdf_level(kdf_level, insecure_kdf)  # before anything is written
-    out = Path(out_dir)
+    out = path_arg(out_dir, "out_dir")
     share_dirs = check_share_dirs(share_dirs, shares, out)
     pub_path, ks_dir, shares_dir = out / "authority.pub", out / "keystore", out / "shares"
     for existing in (pub_path, ks_dir, shares_dir):
@@ -349,7 +350,8 @@ def enrol_camera(authority_dir: str | os.PathLike, camera_dir: str | os.PathLike
     CameraKey
         The new camera's key; ``authority_dir/authority.pub`` now registers it.
     """
-    out = Path(authority_dir)
+    out = path_arg(authority_dir, "authority_dir")
+    path_arg(camera_dir, "camera_dir")  # before the shares are read
     keystore = Keystore(out / "keystore")
     trusted = _trusted_public(out, keystore)
     # The shares first: a missing passphrase or too few shares must leave no camera folder behind

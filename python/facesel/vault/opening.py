@@ -40,6 +40,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from facesel.path_arg import path_arg
 from facesel.vault.audit import AuditLog, read_verified
 from facesel.vault.errors import AuditError, EpochUnavailableError, KeyMaterialError, RecordError, VaultWriteError
 from facesel.vault.consistency import GONE_EVENTS, LoggedSeal, live_seals
@@ -358,7 +359,8 @@ def open_records(vault_dir: str | os.PathLike, share_paths: Sequence[str | os.Pa
     """
     if not isinstance(reason, str) or not reason.strip():
         raise ValueError(f"the reason must be a non-empty case reference, got {reason!r}")
-    vault_dir, out_dir = Path(vault_dir), Path(out_dir)
+    vault_dir, out_dir = path_arg(vault_dir, "vault_dir"), path_arg(out_dir, "out_dir")
+    keystore_dir = path_arg(keystore_dir, "keystore_dir")
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise ValueError(f"the output folder {out_dir} must be new or empty")
     if not out_dir.parent.is_dir():
