@@ -393,3 +393,22 @@ def test_a_path_argument_given_none_or_empty_names_the_argument(tmp_path, monkey
     with pytest.raises(ValueError, match=r"^path must not be the empty string \(write '\.' for the current folder\)$"):
         Vault("", pub, camera=cam)
     assert not (tmp_path / "vault.json").exists()
+
+
+@pytest.mark.parametrize(("argv", "says"), [
+    (["list", "--fingerprint", ""], "--fingerprint must be 64 hex characters"),
+    (["audit", "verify", "--fingerprint", ""], "--fingerprint must be 64 hex characters"),
+    (["audit", "verify", "--authority", ""], "--authority is empty (a shell variable left unset?)"),
+    (["list", "--authority", ""], "--authority is empty (a shell variable left unset?)"),
+    (["audit", "verify", "--expect", ""], "--expect must be SEQ:SHA256HEX or a head file from 'facesel audit head', "
+                                          "got ''"),
+], ids=lambda v: "-".join(v) if isinstance(v, list) else None)
+def test_an_anchor_flag_given_empty_is_refused_not_read_as_absent(vault, capsys, argv, says):
+    # ux19: `--fingerprint "$FP"`, `--authority "$PUB"`, `--expect "$HEAD"` with the variable unset give
+    # "", which was read as no flag: an unanchored check against the vault's own authority.pub (a note
+    # only), or no witness check at all, answered OK with exit 0.
+    _, vault_dir, _, _ = vault
+    command = argv[0]
+    code, out, err = run_cli(capsys, *argv[:-2], "--vault", vault_dir, *argv[-2:])
+    assert code == 1 and out == "", out
+    assert err.startswith(f"facesel {command}: error: {says}") and err.count("\n") == 1, err

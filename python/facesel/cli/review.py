@@ -62,7 +62,8 @@ def _verify_bundle(args: argparse.Namespace) -> int:
     from facesel.review.verify_bundle import BundleError, verify_bundle
     from facesel.vault.signing import check_fingerprint
 
-    pin = check_fingerprint(args.fingerprint, "--fingerprint") if args.fingerprint else None
+    # "is not None": `--fingerprint "$FP"` with FP unset ("") was read as no pin, exit 3 (ux19)
+    pin = check_fingerprint(args.fingerprint, "--fingerprint") if args.fingerprint is not None else None
     try:
         report = verify_bundle(args.bundle, pin)
     except BundleError as err:
