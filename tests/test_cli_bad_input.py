@@ -782,3 +782,23 @@ def test_eval_tracks_usage_shows_video_as_required(capsys):
     err = capsys.readouterr().err
     assert " ".join(err.split()).startswith(" ".join(words)), err
     assert "facesel eval tracks: error: the following arguments are required: VIDEO" in err
+
+
+@pytest.mark.parametrize(("argv", "name"), [
+    (["run", "clip.mp4", "--vault", "", "--authority", "a.pub", "--camera", "cam"], "--vault"),
+    (["run", "clip.mp4", "--plaintext-out", ""], "--plaintext-out"),
+    (["run", "", "--dry-run"], "INPUT"),
+    (["score", "a.png", ""], "IMAGE"),
+    (["serve", "status", "--config", ""], "--config"),
+], ids=lambda v: "-".join(v) if isinstance(v, list) else v)
+def test_an_argument_given_empty_is_a_usage_error_before_any_work(capsys, argv, name):
+    # ux19: "" (a shell variable left unset) was `--plaintext-out ""`: no output and exit 0, or
+    # `--vault ""`: refused after the models loaded under the Python name `path`, or the input
+    # "source must be a path, URL or camera index, got ''" after they loaded
+    from facesel.cli import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    err = capsys.readouterr().err
+    assert stop.value.code == 2
+    assert err.splitlines()[-1] == f"facesel {argv[0]}: error: argument {name}: empty value (a shell variable left unset?)"

@@ -193,11 +193,8 @@ def _expectation(text: str | None, trusted=None, store_authority=None) -> tuple[
 
 def _trusted_authority(args: argparse.Namespace):
     """(trusted AuthorityPublic or None, the authority's audit.log or None) from ``--authority``."""
-    if args.authority is None:
+    if args.authority is None:  # "" is refused by the parser (cli/suggest_parser.py), never "no anchor"
         return None, None
-    if not args.authority:  # an unset shell variable: not "no anchor" (ux19)
-        raise ValueError("--authority is empty (a shell variable left unset?): give authority.pub or the "
-                         "authority's folder")
     from facesel.vault.keys import AuthorityPublic
 
     path = Path(args.authority)

@@ -38,12 +38,9 @@ from facesel.vault.timeparse import format_time, parse_time
 def _anchor(args: argparse.Namespace) -> tuple[AuthorityPublic | None, str | None]:
     """The trusted authority file (``--authority FILE`` or an authority folder) and ``--fingerprint``."""
     anchor = None
-    # "is not None", not truth: `--authority "$PUB"` or `--fingerprint "$FP"` with the variable unset
-    # gives "", which was taken as no flag at all: an unanchored check, with only a note (ux19)
+    # "is not None", not truth: "" (`--authority "$PUB"` with PUB unset) was taken as no flag at all, an
+    # unanchored check with only a note; the parser now refuses it (cli/suggest_parser.py, ux19)
     if getattr(args, "authority", None) is not None:
-        if not args.authority:
-            raise ValueError("--authority is empty (a shell variable left unset?): give authority.pub or the "
-                             "authority's folder")
         path = Path(args.authority)
         if not path.exists():  # else "X does not exist", naming no flag
             raise FileNotFoundError(f"--authority {path}: no such file or folder (authority.pub, or the authority's folder)")
