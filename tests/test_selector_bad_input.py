@@ -266,3 +266,17 @@ def test_a_run_loop_left_while_detection_ran_ahead_still_flushes(leave_at):
                 break
     assert delivered and all(result.last_frame <= leave_at for result in delivered)
     assert selector.open_tracks == 0
+
+
+def test_post_close_and_live_that_are_not_what_they_should_be_are_named():
+    # ux19: Selector(post_close=5) raised "'int' object is not iterable", naming nothing, and
+    # run(frames, live="no") read the truthy string as live: a file's frames dropped unasked
+    with pytest.raises(TypeError, match=r"^post_close must be a list of post-close stages \(e\.g\. post_close=\[stage\]\), "
+                                        r"got int$"):
+        Selector(scorer=LaplacianVarianceScorer(), post_close=5)
+    selector = Selector(scorer=LaplacianVarianceScorer(), finalise=False)
+    frames = [(np.zeros((64, 64, 3), np.uint8), None)] * 3
+    for live in ("no", 1, 0.0):
+        with pytest.raises(TypeError, match=rf"^live must be True, False or None \(decided by the source\), got {live!r}$"):
+            selector.run(frames, live=live)
+    assert [view.frame_index for view in selector.run(frames, live=np.False_)] == [0, 1, 2]

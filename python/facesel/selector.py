@@ -318,6 +318,9 @@ class Selector:
 
         Leaving ``with selector:`` closes a run loop an error or a ``break`` left suspended, then
         flushes."""
+        if live is not None and not isinstance(live, (bool, np.bool_)):
+            # a truthy string ("no", "false") read as True would drop frames of a file unasked (ux19)
+            raise TypeError(f"live must be True, False or None (decided by the source), got {live!r}")
         stream = self._run_one_at_a_time(frames, live)
         self._runs.add(stream)
         _SUSPENDED_AT_EXIT.add(stream)
