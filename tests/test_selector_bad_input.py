@@ -277,6 +277,28 @@ def test_post_close_and_live_that_are_not_what_they_should_be_are_named():
     selector = Selector(scorer=LaplacianVarianceScorer(), finalise=False)
     frames = [(np.zeros((64, 64, 3), np.uint8), None)] * 3
     for live in ("no", 1, 0.0):
-        with pytest.raises(TypeError, match=rf"^live must be True, False or None \(decided by the source\), got {live!r}$"):
+        with pytest.raises(TypeError, match=rf"^live must be True or False or None, got {live!r}$"):
             selector.run(frames, live=live)
     assert [view.frame_index for view in selector.run(frames, live=np.False_)] == [0, 1, 2]
+
+
+def test_flags_of_sinks_and_sources_given_a_truthy_string_are_refused(tmp_path):
+    # ux19: ReportSink(folder, with_faces="no") drew the faces' crop strips (bool("no") is True),
+    # VaultSink(vault, owns="no") closed the caller's vault, make_source(path, loop="no") looped
+    from facesel.report import ReportWriter
+    from facesel.sinks import ReportSink, VaultSink
+    from facesel.sources import make_source
+
+    class Sealer:
+        def seal(self, result):
+            return "id"
+
+    cases = [("with_faces", lambda: ReportSink(tmp_path / "r", with_faces="no")),
+             ("owns", lambda: VaultSink(Sealer(), owns="no")),
+             ("loop", lambda: make_source(str(tmp_path / "clip.mp4"), loop="no")),
+             ("realtime", lambda: make_source(str(tmp_path / "clip.mp4"), realtime=0))]
+    for name, call in cases:
+        with pytest.raises(TypeError, match=rf"^{name} must be True or False, got ('no'|0)$"):
+            call()
+    assert ReportWriter(tmp_path / "r2", with_faces=np.True_).with_faces is True
+    assert VaultSink(Sealer(), owns=False).owns is False

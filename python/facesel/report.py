@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from facesel.path_arg import path_arg
+from facesel.setting_checks import check_flag
 from facesel.types import TrackResult
 
 _CHOSEN = "#d62728"
@@ -137,7 +138,7 @@ class ReportWriter:
         if self.folder.exists() and not self.folder.is_dir():
             raise ValueError(f"{name} must be a folder, got the file {self.folder}")
         self.folder.mkdir(parents=True, exist_ok=True)
-        self.with_faces = bool(with_faces)
+        self.with_faces = check_flag(with_faces, "with_faces")  # "no" would have drawn the faces (ux19)
         self.written: list[Path] = []
 
     def write(self, result: TrackResult) -> list[Path]:
