@@ -420,3 +420,28 @@ def run_cli_usage(capsys, *argv):
         run_cli(capsys, *argv)
     out, err = capsys.readouterr()
     return stop.value.code, out, err
+
+
+def test_a_safeguard_s_opt_out_given_a_truthy_string_is_refused(vault, tmp_path):
+    # ux19: the opt-outs were taken by truth: create_authority(..., threshold=1, allow_single_share="no")
+    # made a 1-of-N authority, open_records(..., all_records="no") opened every record, and
+    # Vault.purge(now=ahead, allow_future="no") deleted records before their time
+    from facesel.vault import create_authority, open_records, shred_expired
+    from test_vault_common import share_paths
+
+    adir, vault_dir, _, _ = vault
+    with pytest.raises(TypeError, match=r"^allow_single_share must be True or False, got 'no'$"):
+        create_authority(tmp_path / "a1", 3, 1, DAY, 30 * DAY, DAY, T0, allow_single_share="no")
+    assert not (tmp_path / "a1").exists()
+    with pytest.raises(TypeError, match=r"^insecure_kdf must be True or False, got 'no'$"):
+        create_authority(tmp_path / "a2", 3, 2, DAY, 30 * DAY, DAY, T0, insecure_kdf="no")
+    with pytest.raises(TypeError, match=r"^all_records must be True or False, got 'no'$"):
+        open_records(vault_dir, share_paths(adir)[:2], adir / "keystore", "case 1", tmp_path / "o", all_records="no")
+    assert not (tmp_path / "o").exists()
+    with pytest.raises(TypeError, match=r"^dry_run must be True or False, got 'no'$"):
+        shred_expired(adir, dry_run="no")
+    with vault_at(vault_dir, adir, clock=FakeClock(T0 + 5 * 3600), purge_at_start=False) as opened:
+        held = len(opened.rows())
+        with pytest.raises(TypeError, match=r"^allow_future must be True or False, got 'no'$"):
+            opened.purge(now=T0 + 1000 * DAY, allow_future="no")
+        assert len(opened.rows()) == held > 0

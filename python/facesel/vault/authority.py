@@ -21,6 +21,7 @@ import nacl.public
 import nacl.signing
 
 from facesel.path_arg import path_arg
+from facesel.setting_checks import check_flag
 from facesel.vault import shamir
 from facesel.vault.errors import KeyMaterialError
 from facesel.vault.fields import MAX_DURATION, MAX_TIME
@@ -156,6 +157,11 @@ def create_authority(out_dir: str | os.PathLike, shares: int, threshold: int, ep
     if start + horizon_seconds + epoch_seconds > MAX_TIME:
         raise ValueError(f"start + horizon + epoch must end before Unix second {MAX_TIME:.0f}, got start {start!r}, "
                          f"horizon {horizon_seconds!r}, epoch {epoch_seconds!r}")
+    # The opt-outs of a safeguard are taken as True or False only: allow_single_share="no" was a
+    # truthy string that allowed K = 1, insecure_kdf="no" the test-only KDF (ux19)
+    for name, flag in (("allow_single_share", allow_single_share), ("insecure_kdf", insecure_kdf),
+                       ("allow_shared_passphrase", allow_shared_passphrase)):
+        check_flag(flag, name)
     check_passphrases(passphrases, shares, allow_shared_passphrase)
     if passphrases is not None and any(p is not None for p in passphrases):
         check_kdf_level(kdf_level, insecure_kdf)  # before anything is written

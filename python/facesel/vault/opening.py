@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from facesel.path_arg import path_arg
+from facesel.setting_checks import check_flag
 from facesel.vault.audit import AuditLog, read_verified
 from facesel.vault.errors import AuditError, EpochUnavailableError, KeyMaterialError, RecordError, VaultWriteError
 from facesel.vault.consistency import GONE_EVENTS, LoggedSeal, live_seals
@@ -100,6 +101,7 @@ def _check_choice(record_ids: Sequence[str] | None, start: float | None, end: fl
                   all_records: bool) -> list[str] | None:
     """Exactly one way of choosing records, and well-formed record ids and times; the ids as a list."""
     record_ids = check_record_ids(record_ids)
+    check_flag(all_records, "all_records")  # all_records="no" opened every record (ux19)
     check_seal_time(start, "start")
     check_seal_time(end, "end")
     modes = sum([bool(record_ids), start is not None or end is not None, bool(all_records)])
