@@ -408,22 +408,42 @@ def test_eval_sizes_out_of_range_are_usage_errors(capsys, argv, flag, minimum):
 
 
 @pytest.mark.parametrize(("flag", "value", "says"), [
-    ("--batch-size", "0", "batch_size must be an integer >= 1, got 0"),
-    ("--epochs", "0", "epochs must be an integer >= 1, got 0"),
-    ("--lr", "nan", "lr must be a finite number > 0, got nan"),
-    ("--threads", "0", "threads must be an integer >= 1, got 0"),
     ("--method", "elbo", "method must be one of ('paper',), got 'elbo'"),
 ])
 def test_train_settings_are_checked_before_any_face_is_loaded(tmp_path, capsys, flag, value, says):
     # Before: every face of --data was aligned first (minutes on lfw/train); then --batch-size 0 was
     # a ZeroDivisionError traceback and the others an error. Here --data is empty: loading it first
-    # gave a different error.
+    # gave a different error. The numbers are flag types since ux19 (the next test).
     pytest.importorskip("torch")
     (tmp_path / "faces").mkdir()
     code, _, err = run_cli(capsys, "train", "--data", tmp_path / "faces", "--out", tmp_path / "model", "--quiet",
                            flag, value)
     _one_line_error(code, err, "train", says)
     assert not (tmp_path / "model").exists()
+
+
+@pytest.mark.parametrize(("argv", "says"), [
+    (["train", "--data", "D", "--out", "M", "--batch-size", "0"], "must be an integer >= 1, got 0"),
+    (["train", "--data", "D", "--out", "M", "--epochs", "0"], "must be an integer >= 1, got 0"),
+    (["train", "--data", "D", "--out", "M", "--lr", "nan"], "must be a finite number > 0, got nan"),
+    (["train", "--data", "D", "--out", "M", "--base-channels", "0"], "must be an integer >= 1, got 0"),
+    (["train", "--data", "D", "--out", "M", "--threads", "100000"], "must be an integer in [1, 256], got 100000"),
+    (["review", "--vault", "V", "--keystore", "K", "--idle", "nan"], "must be a number in [5, 86400], got nan"),
+    (["review", "--vault", "V", "--keystore", "K", "--passphrase-delay", "0"], "must be a number in [0.5, 3600], got 0"),
+    (["authority", "init", "--out", "A", "--threshold", "2", "--shares", "0"], "must be an integer in [1, 255], got 0"),
+    (["authority", "init", "--out", "A", "--shares", "3", "--threshold", "-1"], "must be an integer in [1, 255], got -1"),
+], ids=lambda v: "-".join(v[:1] + v[-2:]) if isinstance(v, list) else None)
+def test_numbers_out_of_range_of_train_review_and_authority_are_usage_errors_naming_the_flag(capsys, argv, says):
+    # ux19: the README says numbers out of range are usage errors naming the flag in every subcommand;
+    # these were exit 1 under their Python names (`batch_size must be an integer >= 1`), `--threads
+    # 100000` as `threads must be <= 256`, `--shares 0` as `--threshold K must be between 1 and --shares N`
+    from facesel.cli import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    assert stop.value.code == 2
+    command = " ".join(argv[:2]) if argv[0] == "authority" else argv[0]
+    assert capsys.readouterr().err.splitlines()[-1] == f"facesel {command}: error: argument {argv[-2]}: {says}"
 
 
 def test_train_out_that_is_a_file_is_named_before_any_face_is_loaded(tmp_path, capsys):
