@@ -430,13 +430,16 @@ def test_train_settings_are_checked_before_any_face_is_loaded(tmp_path, capsys, 
     (["train", "--data", "D", "--out", "M", "--threads", "100000"], "must be an integer in [1, 256], got 100000"),
     (["review", "--vault", "V", "--keystore", "K", "--idle", "nan"], "must be a number in [5, 86400], got nan"),
     (["review", "--vault", "V", "--keystore", "K", "--passphrase-delay", "0"], "must be a number in [0.5, 3600], got 0"),
+    (["train", "--data", "D", "--out", "M", "--seed", "-1"], f"must be an integer in [0, {2**63 - 1}], got -1"),
+    (["calibrate", "--model", "M", "--data", "D", "--seed", "-1"], f"must be an integer in [0, {2**63 - 1}], got -1"),
     (["authority", "init", "--out", "A", "--threshold", "2", "--shares", "0"], "must be an integer in [1, 255], got 0"),
     (["authority", "init", "--out", "A", "--shares", "3", "--threshold", "-1"], "must be an integer in [1, 255], got -1"),
 ], ids=lambda v: "-".join(v[:1] + v[-2:]) if isinstance(v, list) else None)
 def test_numbers_out_of_range_of_train_review_and_authority_are_usage_errors_naming_the_flag(capsys, argv, says):
     # ux19: the README says numbers out of range are usage errors naming the flag in every subcommand;
     # these were exit 1 under their Python names (`batch_size must be an integer >= 1`), `--threads
-    # 100000` as `threads must be <= 256`, `--shares 0` as `--threshold K must be between 1 and --shares N`
+    # 100000` as `threads must be <= 256`, `--shares 0` as `--threshold K must be between 1 and --shares N`;
+    # `--seed -1` failed in numpy's generator after the whole folder was aligned, naming nothing
     from facesel.cli import main
 
     with pytest.raises(SystemExit) as stop:
@@ -822,3 +825,14 @@ def test_an_argument_given_empty_is_a_usage_error_before_any_work(capsys, argv, 
     err = capsys.readouterr().err
     assert stop.value.code == 2
     assert err.splitlines()[-1] == f"facesel {argv[0]}: error: argument {name}: empty value (a shell variable left unset?)"
+
+
+def test_a_training_seed_numpy_or_torch_would_refuse_is_named():
+    # ux19: TrainConfig(seed=-1) reached np.random.default_rng only after the faces were aligned
+    pytest.importorskip("torch")
+    from facesel.training.loop import TrainConfig
+
+    for seed in (-1, 2**63, 1.5, True):
+        with pytest.raises(ValueError, match=r"^seed must be an integer in \[0, 2\*\*63\), got "):
+            TrainConfig(seed=seed)
+    assert TrainConfig(seed=2**63 - 1).seed == 2**63 - 1

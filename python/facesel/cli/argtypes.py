@@ -23,6 +23,11 @@ def int_at_least(minimum: int):
     return parse
 
 
+SEED_MAX = 2**63 - 1
+"""Largest ``--seed``: numpy's generators refuse a negative seed and torch's one beyond int64 (-1
+failed in ``np.random.default_rng`` after ``train`` had aligned the whole folder, naming nothing)."""
+
+
 def int_within(minimum: int, maximum: int):
     """An argparse type: an integer in [``minimum``, ``maximum``]."""
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from facesel.cli.argtypes import finite_number, int_at_least, int_within
+from facesel.cli.argtypes import SEED_MAX, finite_number, int_at_least, int_within
 
 
 def _import_training():
@@ -68,7 +68,7 @@ def register(subparsers) -> None:
     # ranges checked as the flags are parsed (a usage error naming the flag, ux19): TrainConfig checks
     # them again for Python callers, under their Python names
     p.add_argument("--epochs", type=int_at_least(1), default=10, help="passes over the faces (default 10, the paper's)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the initial weights, order, flips and noise (default 0)")
+    p.add_argument("--seed", type=int_within(0, SEED_MAX), default=0, help="seed of the initial weights, order, flips and noise (default 0)")
     p.add_argument("--batch-size", type=int_at_least(1), default=144, help="faces per step (default 144, the paper's)")
     p.add_argument("--lr", type=finite_number(0.0, inclusive=False), default=0.001, help="Adam learning rate (default 0.001; the paper: 0.005, which diverged here)")
     p.add_argument("--base-channels", type=int_at_least(1), default=32, help="channels of the first convolution (default 32: the paper's 6.4M-parameter shape)")
