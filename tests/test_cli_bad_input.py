@@ -126,6 +126,31 @@ def test_run_flag_out_of_range_is_a_usage_error_naming_the_flag(tmp_path, capsys
     assert err.splitlines()[-1] == f"facesel run: error: argument {flag}: {says}"
 
 
+@pytest.mark.parametrize("flag", ["--max-side", "--consensus-finalists", "--min-hits", "--detect-every"])
+def test_a_whole_number_setting_beyond_64_bits_is_a_usage_error_naming_the_flag(tmp_path, capsys, flag):
+    # ux19: `--max-side 1000...` (41 digits) passed the flags and ended after the models loaded in a
+    # traceback (a detector's float() overflowed); `--consensus-finalists` of 31 digits in exit 1
+    # naming the crop store's `top_k`, not the flag. The C++ core holds these in int64.
+    from facesel.cli import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(["run", str(tmp_path / "clip.mp4"), "--dry-run", f"{flag}=1{'0' * 40}"])
+    err = capsys.readouterr().err
+    assert stop.value.code == 2
+    assert err.splitlines()[-1] == (f"facesel run: error: argument {flag}: must fit in a 64-bit integer "
+                                    f"(at most {2**63 - 1}), got 1{'0' * 40}")
+
+
+def test_a_detector_given_a_side_beyond_a_float_names_it():
+    # ux19: YuNetDetector(max_side=10**400) (and Selector(max_side=10**400) before the config's
+    # bound) raised float()'s bare OverflowError, naming no setting
+    from facesel.detect.base import check_number
+
+    with pytest.raises(ValueError, match=r"^max_side must be finite, got 1000"):
+        check_number(10**400, "max_side", low=32, integer=True)
+    assert check_number(2**63, "max_side", low=32, integer=True) == 2**63
+
+
 @pytest.mark.parametrize("setting", [{"min_iou": 2.0}, {"min_iou": 0.0}, {"max_distance": 0.0}, {"max_age": 20000},
                                      {"margin": 10.0}, {"region_min_px": 40000}])
 def test_pipeline_config_refuses_what_the_stages_refuse(setting):
@@ -383,22 +408,45 @@ def test_eval_sizes_out_of_range_are_usage_errors(capsys, argv, flag, minimum):
 
 
 @pytest.mark.parametrize(("flag", "value", "says"), [
-    ("--batch-size", "0", "batch_size must be an integer >= 1, got 0"),
-    ("--epochs", "0", "epochs must be an integer >= 1, got 0"),
-    ("--lr", "nan", "lr must be a finite number > 0, got nan"),
-    ("--threads", "0", "threads must be an integer >= 1, got 0"),
     ("--method", "elbo", "method must be one of ('paper',), got 'elbo'"),
 ])
 def test_train_settings_are_checked_before_any_face_is_loaded(tmp_path, capsys, flag, value, says):
     # Before: every face of --data was aligned first (minutes on lfw/train); then --batch-size 0 was
     # a ZeroDivisionError traceback and the others an error. Here --data is empty: loading it first
-    # gave a different error.
+    # gave a different error. The numbers are flag types since ux19 (the next test).
     pytest.importorskip("torch")
     (tmp_path / "faces").mkdir()
     code, _, err = run_cli(capsys, "train", "--data", tmp_path / "faces", "--out", tmp_path / "model", "--quiet",
                            flag, value)
     _one_line_error(code, err, "train", says)
     assert not (tmp_path / "model").exists()
+
+
+@pytest.mark.parametrize(("argv", "says"), [
+    (["train", "--data", "D", "--out", "M", "--batch-size", "0"], "must be an integer >= 1, got 0"),
+    (["train", "--data", "D", "--out", "M", "--epochs", "0"], "must be an integer >= 1, got 0"),
+    (["train", "--data", "D", "--out", "M", "--lr", "nan"], "must be a finite number > 0, got nan"),
+    (["train", "--data", "D", "--out", "M", "--base-channels", "0"], "must be an integer >= 1, got 0"),
+    (["train", "--data", "D", "--out", "M", "--threads", "100000"], "must be an integer in [1, 256], got 100000"),
+    (["review", "--vault", "V", "--keystore", "K", "--idle", "nan"], "must be a number in [5, 86400], got nan"),
+    (["review", "--vault", "V", "--keystore", "K", "--passphrase-delay", "0"], "must be a number in [0.5, 3600], got 0"),
+    (["train", "--data", "D", "--out", "M", "--seed", "-1"], f"must be an integer in [0, {2**63 - 1}], got -1"),
+    (["calibrate", "--model", "M", "--data", "D", "--seed", "-1"], f"must be an integer in [0, {2**63 - 1}], got -1"),
+    (["authority", "init", "--out", "A", "--threshold", "2", "--shares", "0"], "must be an integer in [1, 255], got 0"),
+    (["authority", "init", "--out", "A", "--shares", "3", "--threshold", "-1"], "must be an integer in [1, 255], got -1"),
+], ids=lambda v: "-".join(v[:1] + v[-2:]) if isinstance(v, list) else None)
+def test_numbers_out_of_range_of_train_review_and_authority_are_usage_errors_naming_the_flag(capsys, argv, says):
+    # ux19: the README says numbers out of range are usage errors naming the flag in every subcommand;
+    # these were exit 1 under their Python names (`batch_size must be an integer >= 1`), `--threads
+    # 100000` as `threads must be <= 256`, `--shares 0` as `--threshold K must be between 1 and --shares N`;
+    # `--seed -1` failed in numpy's generator after the whole folder was aligned, naming nothing
+    from facesel.cli import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    assert stop.value.code == 2
+    command = " ".join(argv[:2]) if argv[0] == "authority" else argv[0]
+    assert capsys.readouterr().err.splitlines()[-1] == f"facesel {command}: error: argument {argv[-2]}: {says}"
 
 
 def test_train_out_that_is_a_file_is_named_before_any_face_is_loaded(tmp_path, capsys):
@@ -757,3 +805,34 @@ def test_eval_tracks_usage_shows_video_as_required(capsys):
     err = capsys.readouterr().err
     assert " ".join(err.split()).startswith(" ".join(words)), err
     assert "facesel eval tracks: error: the following arguments are required: VIDEO" in err
+
+
+@pytest.mark.parametrize(("argv", "name"), [
+    (["run", "clip.mp4", "--vault", "", "--authority", "a.pub", "--camera", "cam"], "--vault"),
+    (["run", "clip.mp4", "--plaintext-out", ""], "--plaintext-out"),
+    (["run", "", "--dry-run"], "INPUT"),
+    (["score", "a.png", ""], "IMAGE"),
+    (["serve", "status", "--config", ""], "--config"),
+], ids=lambda v: "-".join(v) if isinstance(v, list) else v)
+def test_an_argument_given_empty_is_a_usage_error_before_any_work(capsys, argv, name):
+    # ux19: "" (a shell variable left unset) was `--plaintext-out ""`: no output and exit 0, or
+    # `--vault ""`: refused after the models loaded under the Python name `path`, or the input
+    # "source must be a path, URL or camera index, got ''" after they loaded
+    from facesel.cli import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    err = capsys.readouterr().err
+    assert stop.value.code == 2
+    assert err.splitlines()[-1] == f"facesel {argv[0]}: error: argument {name}: empty value (a shell variable left unset?)"
+
+
+def test_a_training_seed_numpy_or_torch_would_refuse_is_named():
+    # ux19: TrainConfig(seed=-1) reached np.random.default_rng only after the faces were aligned
+    pytest.importorskip("torch")
+    from facesel.training.loop import TrainConfig
+
+    for seed in (-1, 2**63, 1.5, True):
+        with pytest.raises(ValueError, match=r"^seed must be an integer in \[0, 2\*\*63\), got "):
+            TrainConfig(seed=seed)
+    assert TrainConfig(seed=2**63 - 1).seed == 2**63 - 1

@@ -156,3 +156,14 @@ def test_without_a_pin_a_bundle_under_anyones_key_is_never_called_verified(made,
     assert forger_pin in headline and "--fingerprint" in headline
     code, out, _ = run_cli(capsys, "verify-bundle", made[3])  # the genuine one, unpinned, is not "VERIFIED" either
     assert code == 3 and ": VERIFIED" not in out.splitlines()[0]
+
+
+def test_an_empty_fingerprint_is_refused_not_read_as_no_pin(made, capsys):
+    """ux19: ``verify-bundle B --fingerprint "$FP"`` with FP unset gave ``--fingerprint ""``, which was
+    read as no pin at all: the unpinned verdict and exit 3, telling the user to add the flag they gave."""
+    with pytest.raises(SystemExit) as stop:
+        run_cli(capsys, "verify-bundle", made[3], "--fingerprint", "")
+    out, err = capsys.readouterr()
+    assert (stop.value.code, out) == (2, "")
+    assert err.splitlines()[-1] == ("facesel verify-bundle: error: argument --fingerprint: empty value "
+                                    "(a shell variable left unset?)")

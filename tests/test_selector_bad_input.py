@@ -266,3 +266,39 @@ def test_a_run_loop_left_while_detection_ran_ahead_still_flushes(leave_at):
                 break
     assert delivered and all(result.last_frame <= leave_at for result in delivered)
     assert selector.open_tracks == 0
+
+
+def test_post_close_and_live_that_are_not_what_they_should_be_are_named():
+    # ux19: Selector(post_close=5) raised "'int' object is not iterable", naming nothing, and
+    # run(frames, live="no") read the truthy string as live: a file's frames dropped unasked
+    with pytest.raises(TypeError, match=r"^post_close must be a list of post-close stages \(e\.g\. post_close=\[stage\]\), "
+                                        r"got int$"):
+        Selector(scorer=LaplacianVarianceScorer(), post_close=5)
+    selector = Selector(scorer=LaplacianVarianceScorer(), finalise=False)
+    frames = [(np.zeros((64, 64, 3), np.uint8), None)] * 3
+    for live in ("no", 1, 0.0):
+        with pytest.raises(TypeError, match=rf"^live must be True or False or None, got {live!r}$"):
+            selector.run(frames, live=live)
+    assert [view.frame_index for view in selector.run(frames, live=np.False_)] == [0, 1, 2]
+
+
+def test_flags_of_sinks_and_sources_given_a_truthy_string_are_refused(tmp_path):
+    # ux19: ReportSink(folder, with_faces="no") drew the faces' crop strips (bool("no") is True),
+    # VaultSink(vault, owns="no") closed the caller's vault, make_source(path, loop="no") looped
+    from facesel.report import ReportWriter
+    from facesel.sinks import ReportSink, VaultSink
+    from facesel.sources import make_source
+
+    class Sealer:
+        def seal(self, result):
+            return "id"
+
+    cases = [("with_faces", lambda: ReportSink(tmp_path / "r", with_faces="no")),
+             ("owns", lambda: VaultSink(Sealer(), owns="no")),
+             ("loop", lambda: make_source(str(tmp_path / "clip.mp4"), loop="no")),
+             ("realtime", lambda: make_source(str(tmp_path / "clip.mp4"), realtime=0))]
+    for name, call in cases:
+        with pytest.raises(TypeError, match=rf"^{name} must be True or False, got ('no'|0)$"):
+            call()
+    assert ReportWriter(tmp_path / "r2", with_faces=np.True_).with_faces is True
+    assert VaultSink(Sealer(), owns=False).owns is False

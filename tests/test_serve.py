@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -191,7 +192,7 @@ def test_two_cameras_one_broken_metrics_and_health(videos, authority, keys, tmp_
     assert len(records) == walk.sealed  # what it counted is what is on disk
 
 
-def test_reload_touches_only_what_changed(videos, authority, keys, tmp_path):
+def test_reload_touches_only_what_changed(videos, authority, keys, tmp_path, caplog):
     gif = videos / "intel_head_pose_female.gif"
     cams = {"a": camera(gif, tmp_path / "a", keys("a"), loop=True), "b": camera(gif, tmp_path / "b", keys("b"), loop=True)}
     service = Service(parse_config(config_dict(authority, cams))).start()
@@ -204,8 +205,11 @@ def test_reload_touches_only_what_changed(videos, authority, keys, tmp_path):
         assert changes == {"added": ["c"], "removed": [], "changed": ["b"]}
         assert service.cameras["a"] is a and a.state != "stopped"
         assert service.cameras["b"] is not b and b.state == "stopped"
-        changes = service.reload(parse_config(config_dict(authority, {"c": cams["c"]})))
+        with caplog.at_level(logging.INFO, logger="facesel.serve"):
+            changes = service.reload(parse_config(config_dict(authority, {"c": cams["c"]})))
         assert changes["removed"] == ["a", "b"] and a.state == "stopped"
+        # the log names them as `serve reload` prints them (ux19: "removed ['a', 'b']")
+        assert "reloaded: added none, removed a, b, changed none" in caplog.messages
         assert set(service.cameras) == {"c"}
     finally:
         service.stop()

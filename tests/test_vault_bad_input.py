@@ -354,3 +354,94 @@ def test_a_purge_time_that_is_no_number_is_named(vault):
         with pytest.raises(ValueError, match=r"^the time given is 1e\+300 s ahead of the clock: refusing"):
             opened.purge(now=1e300)
         assert len(opened.rows()) == len(ids)  # nothing was purged
+
+
+def test_a_path_argument_given_none_or_empty_names_the_argument(tmp_path, monkeypatch):
+    # ux19: Vault(None, ...), PlaintextSink(None), ReportSink(5), verify_audit(None),
+    # create_authority(None, ...), open_records(None, ...) and AuthorityPublic.load(None) raised
+    # pathlib's "expected str, bytes or os.PathLike object, not NoneType", naming no argument;
+    # enrol_camera(..., None) "'NoneType' object is not iterable"; Vault("", ...) made its vault in
+    # the current folder (Path("") is ".").
+    from facesel.sinks import PlaintextSink, ReportSink
+    from facesel.vault import AuthorityPublic, Keystore, Vault, create_authority, enrol_camera, open_records, verify_audit
+    from test_vault_common import camera_dir, make_authority, share_paths
+
+    _, adir = make_authority(tmp_path / "auth")
+    pub, cam = adir / "authority.pub", camera_dir(adir)
+    cases = [
+        ("path", lambda: Vault(None, pub, camera=cam)),
+        ("folder", lambda: PlaintextSink(None)),
+        ("folder", lambda: ReportSink(5)),
+        ("path", lambda: verify_audit(None)),
+        ("path", lambda: AuthorityPublic.load(None)),
+        ("path", lambda: Keystore(None)),
+        ("out_dir", lambda: create_authority(None, 3, 2, DAY, 30 * DAY, DAY, T0)),
+        ("vault_dir", lambda: open_records(None, share_paths(adir)[:2], adir / "keystore", "case 1", tmp_path / "o",
+                                           all_records=True)),
+        ("out_dir", lambda: open_records(tmp_path / "v", share_paths(adir)[:2], adir / "keystore", "case 1", None,
+                                         all_records=True)),
+        ("camera_dir", lambda: enrol_camera(adir, None, "gate-9", share_paths(adir)[:2])),
+        ("the share path", lambda: enrol_camera(adir, tmp_path / "cam9", "gate-9", [None, None])),
+    ]
+    for name, call in cases:
+        with pytest.raises(TypeError, match=rf"^{name} must be a str or os.PathLike, got (None|5)$"):
+            call()
+    with pytest.raises(TypeError, match=r"^share_paths must be a list of share files, got NoneType$"):
+        enrol_camera(adir, tmp_path / "cam9", "gate-9", None)
+    assert not (tmp_path / "cam9").exists()
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError, match=r"^path must not be the empty string \(write '\.' for the current folder\)$"):
+        Vault("", pub, camera=cam)
+    assert not (tmp_path / "vault.json").exists()
+
+
+@pytest.mark.parametrize("argv", [
+    ["list", "--fingerprint", ""],
+    ["audit", "verify", "--fingerprint", ""],
+    ["audit", "verify", "--authority", ""],
+    ["list", "--authority", ""],
+    ["audit", "verify", "--expect", ""],
+    ["open", "--all", "--reason", "case 1", "--share", "s.json", "--out", ""],
+], ids=lambda v: "-".join(v))
+def test_an_anchor_flag_given_empty_is_refused_not_read_as_absent(vault, capsys, argv):
+    # ux19: `--fingerprint "$FP"`, `--authority "$PUB"`, `--expect "$HEAD"` with the variable unset give
+    # "", which was read as no flag: an unanchored check against the vault's own authority.pub (a note
+    # only), or no witness check at all, answered OK with exit 0; `open --out ""` was the current folder.
+    _, vault_dir, _, _ = vault
+    command, flag = " ".join(argv[:2] if argv[0] == "audit" else argv[:1]), argv[-2]
+    code, out, err = run_cli_usage(capsys, *argv[:-2], "--vault", vault_dir, *argv[-2:])
+    assert code == 2 and out == "", out
+    assert err.splitlines()[-1] == f"facesel {command}: error: argument {flag}: empty value (a shell variable left unset?)"
+
+
+def run_cli_usage(capsys, *argv):
+    """``run_cli`` for a command line argparse refuses: (exit code, stdout, stderr)."""
+    with pytest.raises(SystemExit) as stop:
+        run_cli(capsys, *argv)
+    out, err = capsys.readouterr()
+    return stop.value.code, out, err
+
+
+def test_a_safeguard_s_opt_out_given_a_truthy_string_is_refused(vault, tmp_path):
+    # ux19: the opt-outs were taken by truth: create_authority(..., threshold=1, allow_single_share="no")
+    # made a 1-of-N authority, open_records(..., all_records="no") opened every record, and
+    # Vault.purge(now=ahead, allow_future="no") deleted records before their time
+    from facesel.vault import create_authority, open_records, shred_expired
+    from test_vault_common import share_paths
+
+    adir, vault_dir, _, _ = vault
+    with pytest.raises(TypeError, match=r"^allow_single_share must be True or False, got 'no'$"):
+        create_authority(tmp_path / "a1", 3, 1, DAY, 30 * DAY, DAY, T0, allow_single_share="no")
+    assert not (tmp_path / "a1").exists()
+    with pytest.raises(TypeError, match=r"^insecure_kdf must be True or False, got 'no'$"):
+        create_authority(tmp_path / "a2", 3, 2, DAY, 30 * DAY, DAY, T0, insecure_kdf="no")
+    with pytest.raises(TypeError, match=r"^all_records must be True or False, got 'no'$"):
+        open_records(vault_dir, share_paths(adir)[:2], adir / "keystore", "case 1", tmp_path / "o", all_records="no")
+    assert not (tmp_path / "o").exists()
+    with pytest.raises(TypeError, match=r"^dry_run must be True or False, got 'no'$"):
+        shred_expired(adir, dry_run="no")
+    with vault_at(vault_dir, adir, clock=FakeClock(T0 + 5 * 3600), purge_at_start=False) as opened:
+        held = len(opened.rows())
+        with pytest.raises(TypeError, match=r"^allow_future must be True or False, got 'no'$"):
+            opened.purge(now=T0 + 1000 * DAY, allow_future="no")
+        assert len(opened.rows()) == held > 0

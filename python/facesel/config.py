@@ -18,6 +18,9 @@ from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 
 MODES = ("sparse", "exhaustive")
 
+INT64_MAX = 2**63 - 1
+"""Largest whole-number setting taken: the C++ core (tracker, crop store) holds them in int64."""
+
 
 def _setting(default, help: str, group: str, **limits):
     return field(default=default, metadata={"help": help, "group": group, **limits})
@@ -250,6 +253,10 @@ def _check(f, value) -> None:
         span = (f"{'(' if low_open else '['}{low if low is not None else '-inf'}, "
                 f"{high if high is not None else 'inf'}{')' if high_open else ']'}")
         raise ValueError(f"{f.name} must be in {span}, got {value!r}")
+    if kind is numbers.Integral and not -INT64_MAX - 1 <= value <= INT64_MAX:
+        # the C++ core holds these in int64: beyond it `run --max-side 1000...` ended in a traceback
+        # from a detector's float() and `--consensus-finalists` named the store's own `top_k` (ux19)
+        raise ValueError(f"{f.name} must fit in a 64-bit integer (at most {INT64_MAX}), got {value!r}")
     # 0 turns these off; a side below 32 px is refused by the detectors (check_max_side), which
     # `facesel run --max-side 10` reached only after the models loaded, naming no flag (ux16)
     least = meta.get("least_when_on")

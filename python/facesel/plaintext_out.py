@@ -14,6 +14,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from facesel.path_arg import path_arg
 from facesel.types import TrackResult
 
 TRACKS_FILE = "tracks.jsonl"
@@ -63,7 +64,7 @@ class PlaintextWriter:
     """
 
     def __init__(self, folder, *, name: str = "folder"):
-        self.folder = Path(folder).expanduser()
+        self.folder = path_arg(folder, name).expanduser()
         if self.folder.exists() and not self.folder.is_dir():
             raise ValueError(f"{name} must be a folder, got the file {self.folder}")
         self.folder.mkdir(parents=True, exist_ok=True)

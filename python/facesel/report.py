@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from facesel.path_arg import path_arg
+from facesel.setting_checks import check_flag
 from facesel.types import TrackResult
 
 _CHOSEN = "#d62728"
@@ -132,11 +134,11 @@ class ReportWriter:
     """
 
     def __init__(self, folder, with_faces: bool = False, *, name: str = "folder"):
-        self.folder = Path(folder).expanduser()
+        self.folder = path_arg(folder, name).expanduser()
         if self.folder.exists() and not self.folder.is_dir():
             raise ValueError(f"{name} must be a folder, got the file {self.folder}")
         self.folder.mkdir(parents=True, exist_ok=True)
-        self.with_faces = bool(with_faces)
+        self.with_faces = check_flag(with_faces, "with_faces")  # "no" would have drawn the faces (ux19)
         self.written: list[Path] = []
 
     def write(self, result: TrackResult) -> list[Path]:

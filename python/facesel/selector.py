@@ -30,7 +30,7 @@ from facesel.select.finalise import Finaliser  # persons (issue 12)
 from facesel.select.post_close import check_post_close
 from facesel.select.stage import Packet, ScoreStage
 from facesel.select.view import FrameView
-from facesel.setting_checks import is_finite
+from facesel.setting_checks import check_flag, is_finite
 from facesel.sinks.base import check_sinks
 from facesel.timing import StageTimer
 from facesel.track import TrackStage
@@ -318,6 +318,7 @@ class Selector:
 
         Leaving ``with selector:`` closes a run loop an error or a ``break`` left suspended, then
         flushes."""
+        live = check_flag(live, "live", or_none=True)  # "no" read as True dropped a file's frames (ux19)
         stream = self._run_one_at_a_time(frames, live)
         self._runs.add(stream)
         _SUSPENDED_AT_EXIT.add(stream)

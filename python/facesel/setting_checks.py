@@ -22,6 +22,17 @@ def is_finite(value) -> bool:
         return False
 
 
+def check_flag(value, name: str, *, or_none: bool = False) -> bool | None:
+    """``value`` as a bool: True or False (numpy's bools too), or None with ``or_none``; TypeError
+    naming ``name`` otherwise. Truth is not enough: ``with_faces="no"`` is a truthy string that would
+    turn face pictures on, ``live="false"`` a dropping buffer (ux19)."""
+    if or_none and value is None:
+        return None
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False{' or None' if or_none else ''}, got {value!r}")
+    return bool(value)
+
+
 def check_at_least(rule, names: tuple[str, ...], low: float, *, finite: bool = True, or_none: bool = False) -> None:
     """Raise ValueError unless each attribute ``names`` of ``rule`` is a number >= ``low``.
 

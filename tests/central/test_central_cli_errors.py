@@ -58,3 +58,14 @@ def test_an_offline_export_check_needs_no_psycopg(tmp_path):
 def test_a_malformed_connection_string_is_one_line(dsn, command):
     line = _one_clean_line(_run([*command, "--central", dsn]))
     assert "connection string" in line and "postgresql://" in line, line
+
+
+@pytest.mark.parametrize("flag", ["--expect", "--authority"])
+def test_an_empty_anchor_flag_of_an_export_check_is_refused(tmp_path, flag):
+    """ux19: ``central audit --log F --expect ""`` (or ``--authority ""``), an unset shell variable,
+    was read as no flag: OK, exit 0, without the witness (or signature) check asked for."""
+    (tmp_path / "empty.jsonl").write_text("")
+    done = _run(["central", "audit", "--log", str(tmp_path / "empty.jsonl"), flag, ""], without_psycopg=True)
+    assert done.returncode == 2 and done.stdout == "", done.stdout
+    assert done.stderr.splitlines()[-1] == (f"facesel central audit: error: argument {flag}: empty value "
+                                            "(a shell variable left unset?)")

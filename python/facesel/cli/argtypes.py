@@ -23,6 +23,44 @@ def int_at_least(minimum: int):
     return parse
 
 
+SEED_MAX = 2**63 - 1
+"""Largest ``--seed``: numpy's generators refuse a negative seed and torch's one beyond int64 (-1
+failed in ``np.random.default_rng`` after ``train`` had aligned the whole folder, naming nothing)."""
+
+
+def int_within(minimum: int, maximum: int):
+    """An argparse type: an integer in [``minimum``, ``maximum``]."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be an integer in [{minimum}, {maximum}], got {text!r}") from None
+        if not minimum <= value <= maximum:
+            raise argparse.ArgumentTypeError(f"must be an integer in [{minimum}, {maximum}], got {text}")
+        return value
+
+    parse.__name__ = f"integer in [{minimum}, {maximum}]"
+    return parse
+
+
+def number_within(low: float, high: float):
+    """An argparse type: a finite float in [``low``, ``high``] (NaN compares false, so a bare
+    ``type=float`` range check later would have to say so itself)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a number in [{low:g}, {high:g}], got {text!r}") from None
+        if not (math.isfinite(value) and low <= value <= high):
+            raise argparse.ArgumentTypeError(f"must be a number in [{low:g}, {high:g}], got {text}")
+        return value
+
+    parse.__name__ = f"number in [{low:g}, {high:g}]"
+    return parse
+
+
 def port_number(text: str) -> int:
     """An argparse type: a TCP port in [0, 65535] (0: a free one). Out of range was an
     OverflowError traceback from ``socket.bind``."""

@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from facesel.cli.argtypes import TIME_FORMS
+from facesel.cli.argtypes import TIME_FORMS, int_within
 from facesel.cli.vault_errors import clean_errors
 from facesel.core_dumps import keep_memory_private
 from facesel.vault.authority import create_authority, extend_authority, register_camera
@@ -329,8 +329,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("init", help="make epoch keys, the master key's K-of-N shares and a signed authority.pub")
     p.add_argument("--out", required=True, help="new folder for authority.pub, keystore/ and shares/")
-    p.add_argument("--shares", type=int, required=True, help="N: number of share holders")
-    p.add_argument("--threshold", type=int, required=True, help="K: shares needed to open records (at least 2)")
+    p.add_argument("--shares", type=int_within(1, 255), required=True, help="N: number of share holders (1 to 255)")
+    p.add_argument("--threshold", type=int_within(1, 255), required=True,
+                   help="K: shares needed to open records (at least 2; at most N)")
     p.add_argument("--allow-single-share", action="store_true", help="accept K=1 (every share is then the master key)")
     p.add_argument("--epoch", default="1d", help="epoch length (default 1d); one key pair per epoch")
     p.add_argument("--retention", default="30d", help="how long records are kept (default 30d)")

@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from facesel.cli.argtypes import SEED_MAX, int_within
+
 
 def _run(args) -> int:
     from facesel.cli.output_flags import refuse_unwritable_outputs
@@ -60,7 +62,8 @@ def register(subparsers) -> None:
     p.add_argument("--statistics", default=None, help="comma-separated dose statistics (default: the shipped set)")
     p.add_argument("--covariance", choices=("diagonal", "full"), default="diagonal", help="dose Gaussian covariance (default diagonal)")
     p.add_argument("--n", type=int, default=512, help="training crops to measure (default 512)")
-    p.add_argument("--seed", type=int, default=0, help="picks the crops and the latent samples")
+    p.add_argument("--seed", type=int_within(0, SEED_MAX), default=0,
+                   help=f"picks the crops and the latent samples (0 to {SEED_MAX}; default 0)")
     p.add_argument("--cache", default=None, help="optional .npz cache of the aligned crops (keep it outside the repo)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_run)

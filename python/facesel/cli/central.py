@@ -167,7 +167,7 @@ def _purge(args: argparse.Namespace) -> int:
 def _expectation(text: str | None, trusted=None, store_authority=None) -> tuple[int, str] | None:
     """``--expect``: SEQ:SHA256HEX, or a head file written by ``facesel central head``; a signed
     head must be signed by the authority (``trusted``, else the store's copy ``store_authority``)."""
-    if not text:
+    if text is None:  # "" (an unset shell variable) is refused below, not read as no witness (ux19)
         return None
     seq, _, digest = text.partition(":")
     if seq.isdigit() and len(digest) == 64:
@@ -193,7 +193,7 @@ def _expectation(text: str | None, trusted=None, store_authority=None) -> tuple[
 
 def _trusted_authority(args: argparse.Namespace):
     """(trusted AuthorityPublic or None, the authority's audit.log or None) from ``--authority``."""
-    if not args.authority:
+    if args.authority is None:  # "" is refused by the parser (cli/suggest_parser.py), never "no anchor"
         return None, None
     from facesel.vault.keys import AuthorityPublic
 

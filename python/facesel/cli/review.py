@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from facesel.cli.argtypes import port_number
+from facesel.cli.argtypes import number_within, port_number
 from facesel.cli.argv_secrets import refuse_password_on_command_line
 from facesel.cli.vault_errors import clean_errors
 
@@ -62,7 +62,8 @@ def _verify_bundle(args: argparse.Namespace) -> int:
     from facesel.review.verify_bundle import BundleError, verify_bundle
     from facesel.vault.signing import check_fingerprint
 
-    pin = check_fingerprint(args.fingerprint, "--fingerprint") if args.fingerprint else None
+    # "is not None": `--fingerprint "$FP"` with FP unset ("") was read as no pin, exit 3 (ux19)
+    pin = check_fingerprint(args.fingerprint, "--fingerprint") if args.fingerprint is not None else None
     try:
         report = verify_bundle(args.bundle, pin)
     except BundleError as err:
@@ -104,9 +105,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "Origin accepted then; marks the session cookie Secure")
     p.add_argument("--tls-cert", metavar="PEM", help="serve TLS with this certificate chain (with --tls-key)")
     p.add_argument("--tls-key", metavar="PEM", help="the certificate's unencrypted private key")
-    p.add_argument("--idle", type=float, default=600.0,
+    # the ranges of review/serve.py's MIN_IDLE..MAX_DELAY (it imports the desk), as flag types: a usage
+    # error naming the flag (ux19), checked again by check_settings for Python callers
+    p.add_argument("--idle", type=number_within(5.0, 86400.0), default=600.0,
                    help="seconds without a request before the session ends (5 to 86400; default 600)")
-    p.add_argument("--passphrase-delay", type=float, default=2.0,
+    p.add_argument("--passphrase-delay", type=number_within(0.5, 3600.0), default=2.0,
                    help="seconds a holder waits after a wrong passphrase (doubled after each further one; 0.5 to 3600; default 2)")
     p.set_defaults(func=_review)
 

@@ -23,9 +23,25 @@ class SuggestingArgumentParser(argparse.ArgumentParser):
     def parse_known_args(self, args=None, namespace=None):
         """argparse's, then ``after_parse`` (when set) on the namespace."""
         namespace, extras = super().parse_known_args(args, namespace)
+        self._refuse_empty_values(namespace)
         if self.after_parse is not None:
             self.after_parse(self, namespace)
         return namespace, extras
+
+    def _refuse_empty_values(self, namespace) -> None:
+        """A usage error for an argument given as the empty string: no facesel flag or operand takes
+        one, and ``--vault "$V"`` with V unset was read as no flag (``--fingerprint ""``: no pin,
+        ``--expect ""``: no witness, ``--plaintext-out ""``: nothing written) or as the current
+        folder (``--vault ""``, ``open --out ""``), found only after the models loaded (ux19). A flag
+        whose value may be left out (``review --central``: ``const=""``) keeps that meaning."""
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction) or action.const == "" or action.dest is argparse.SUPPRESS:
+                continue
+            value = getattr(namespace, action.dest, None)
+            given = value if isinstance(value, list) else [value]
+            if any(v == "" for v in given if isinstance(v, str)):
+                name = max(action.option_strings, key=len) if action.option_strings else (action.metavar or action.dest)
+                self.error(f"argument {name}: empty value (a shell variable left unset?)")
 
     def parse_args(self, args=None, namespace=None):
         """argparse's, with a "did you mean" hint for each unknown option."""

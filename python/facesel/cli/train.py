@@ -8,6 +8,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from facesel.cli.argtypes import SEED_MAX, finite_number, int_at_least, int_within
+
 
 def _import_training():
     """Import :mod:`facesel.training` (it needs the ``[train]`` extra, PyTorch), or explain why not."""
@@ -63,12 +65,15 @@ def register(subparsers) -> None:
     p.add_argument("--data", required=True, help="face folder laid out as <identity>/<image> (e.g. lfw/train)")
     p.add_argument("--out", required=True, help="output folder for encoder.onnx, decoder.onnx, model_card.json")
     p.add_argument("--method", default="paper", help="training objective: 'paper' (the ELBO on clean faces); the corrected default scoring rule needs no other")
-    p.add_argument("--epochs", type=int, default=10, help="passes over the faces (default 10, the paper's)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the initial weights, order, flips and noise (default 0)")
-    p.add_argument("--batch-size", type=int, default=144, help="faces per step (default 144, the paper's)")
-    p.add_argument("--lr", type=float, default=0.001, help="Adam learning rate (default 0.001; the paper: 0.005, which diverged here)")
-    p.add_argument("--base-channels", type=int, default=32, help="channels of the first convolution (default 32: the paper's 6.4M-parameter shape)")
-    p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    # ranges checked as the flags are parsed (a usage error naming the flag, ux19): TrainConfig checks
+    # them again for Python callers, under their Python names
+    p.add_argument("--epochs", type=int_at_least(1), default=10, help="passes over the faces (default 10, the paper's)")
+    p.add_argument("--seed", type=int_within(0, SEED_MAX), default=0, help="seed of the initial weights, order, flips and noise (default 0)")
+    p.add_argument("--batch-size", type=int_at_least(1), default=144, help="faces per step (default 144, the paper's)")
+    p.add_argument("--lr", type=finite_number(0.0, inclusive=False), default=0.001, help="Adam learning rate (default 0.001; the paper: 0.005, which diverged here)")
+    p.add_argument("--base-channels", type=int_at_least(1), default=32, help="channels of the first convolution (default 32: the paper's 6.4M-parameter shape)")
+    p.add_argument("--threads", type=int_within(1, 256), default=1,  # training.loop.MAX_TRAIN_THREADS (imports torch)
+                   help="torch CPU threads (1 to 256; default 1)")
     p.add_argument("--cache", default=None, help="optional .npz cache of the aligned crops (keep it outside the repo)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--resume", action="store_true",

@@ -38,7 +38,9 @@ from facesel.vault.timeparse import format_time, parse_time
 def _anchor(args: argparse.Namespace) -> tuple[AuthorityPublic | None, str | None]:
     """The trusted authority file (``--authority FILE`` or an authority folder) and ``--fingerprint``."""
     anchor = None
-    if getattr(args, "authority", None):
+    # "is not None", not truth: "" (`--authority "$PUB"` with PUB unset) was taken as no flag at all, an
+    # unanchored check with only a note; the parser now refuses it (cli/suggest_parser.py, ux19)
+    if getattr(args, "authority", None) is not None:
         path = Path(args.authority)
         if not path.exists():  # else "X does not exist", naming no flag
             raise FileNotFoundError(f"--authority {path}: no such file or folder (authority.pub, or the authority's folder)")
@@ -47,7 +49,7 @@ def _anchor(args: argparse.Namespace) -> tuple[AuthorityPublic | None, str | Non
                     if (path / "authority.json").exists() else "a folder without an authority.pub")
             raise FileNotFoundError(f"--authority {path}: {hint}")
         anchor = AuthorityPublic.load(path / "authority.pub" if path.is_dir() else path)
-    pin = check_fingerprint(args.fingerprint, "--fingerprint") if getattr(args, "fingerprint", None) else None
+    pin = check_fingerprint(args.fingerprint, "--fingerprint") if getattr(args, "fingerprint", None) is not None else None
     return anchor, pin
 
 
@@ -242,13 +244,13 @@ def _report_unindexed(opened) -> None:
 
 def _expectation(text: str | None):
     """``--expect``: SEQ:HASH, or a head file written by ``facesel audit head``."""
-    if not text:
+    if text is None:  # "" (an unset shell variable) is refused below, not read as no witness (ux19)
         return None
     seq, colon, digest = text.partition(":")
     if colon and seq.isdigit() and len(digest) == 64:
         return int(seq), digest
     path = Path(text)
-    if not path.exists():
+    if not text or not path.exists():  # Path('') is the current folder
         raise ValueError(f"--expect must be SEQ:SHA256HEX or a head file from 'facesel audit head', got {text!r}")
     try:
         head = json.loads(read_regular(path, 65536).decode("utf-8"))

@@ -8,6 +8,7 @@ from typing import Protocol, runtime_checkable
 import cv2
 import numpy as np
 
+from facesel.setting_checks import is_finite
 from facesel.types import Detections
 
 
@@ -67,7 +68,9 @@ def check_number(
     if isinstance(value, bool) or not isinstance(value, kind):
         wanted = "an integer" if integer else "a number"
         raise TypeError(f"{name} must be {wanted}, got {value!r}")
-    if not np.isfinite(float(value)):
+    if not is_finite(value):
+        # is_finite, not np.isfinite(float(...)): an int beyond a float's range (10**400) is
+        # refused naming the setting, not with float()'s bare OverflowError (ux19)
         raise ValueError(f"{name} must be finite, got {value!r}")
     too_low = low is not None and (value <= low if low_open else value < low)
     too_high = high is not None and value > high

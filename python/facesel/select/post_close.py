@@ -7,6 +7,7 @@ to the sinks. A stage may hold results back and release them on a later frame.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Protocol, runtime_checkable
 
 
@@ -27,6 +28,10 @@ def check_post_close(stages) -> tuple:
     """``stages`` as a tuple, each checked to have ``process`` and ``flush`` (TypeError naming
     the one that has not).
     """
+    if callable(getattr(stages, "process", None)) or not isinstance(stages, Iterable) or isinstance(stages, (str, bytes)):
+        # one stage given bare, or a number: say what is wanted, not "'int' object is not iterable" (ux19)
+        raise TypeError(f"post_close must be a list of post-close stages (e.g. post_close=[stage]), "
+                        f"got {type(stages).__name__}")
     stages = tuple(stages)
     for k, stage in enumerate(stages):
         for method in ("process", "flush"):

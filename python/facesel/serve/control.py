@@ -23,6 +23,7 @@ import ipaddress
 import json
 import logging
 import os
+import re
 import time
 
 _log = logging.getLogger("facesel.serve")
@@ -102,23 +103,60 @@ def _send_json(request, code: int, body: dict) -> None:
 def listen_of(path) -> tuple[str, int]:
     """The status address in a config file's ``serve.listen``, read without checking the rest of
     the file: a file being edited may be wrong, and then the running service says why when asked
-    to reload it."""
+    to reload it.
+
+    A file that is not valid TOML as a whole is read for its ``[serve]`` table alone (its lines up
+    to the next table): a camera's line broken by an edit must not make ``serve status`` say that
+    no service answers, nor keep ``serve reload`` from asking the service, which then refuses the
+    file and says why (ux19). Where the address cannot be told that way (no ``[serve]`` header, a
+    ``serve`` key elsewhere, or the error inside that table) the file's own error is raised.
+    """
     import tomllib
 
     from facesel.serve.config import _listen
 
     try:
         with open(path, "rb") as handle:
-            data = tomllib.load(handle)
+            raw = handle.read()
     except FileNotFoundError:
         raise FileNotFoundError(f"config file not found: {path}") from None
-    except tomllib.TOMLDecodeError as err:
-        raise ValueError(f"{path}: not valid TOML: {err}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        data = _serve_table_alone(raw)
+        if data is None:
+            raise ValueError(f"{path}: not valid TOML ({err}), and its serve.listen cannot be read apart from "
+                             "the error: the service was not asked") from None
     serve = data.get("serve", {})
     listen = _listen(serve.get("listen", "127.0.0.1:9108") if isinstance(serve, dict) else None)
     if listen is None:
         raise ValueError(f"{path}: serve.listen is \"\": the service has no status port to ask")
     return listen
+
+
+_TABLE_HEADER = re.compile(r"^\s*\[")
+_SERVE_HEADER = re.compile(r"^\s*\[\s*serve\s*\]\s*(#.*)?$")
+_SERVE_KEY = re.compile(r"^\s*[\"']?serve[\"']?\s*[.=]")
+
+
+def _serve_table_alone(raw: bytes) -> dict | None:
+    """``{"serve": {...}}`` parsed from the ``[serve]`` table's lines of a file that does not parse
+    as a whole; None when that table alone does not parse either, or when ``serve`` could be given
+    outside it (a top-level ``serve.listen = ...`` or ``serve = {...}`` line, a second header)."""
+    import tomllib
+
+    lines = raw.decode("utf-8", errors="replace").splitlines()
+    starts = [i for i, line in enumerate(lines) if _SERVE_HEADER.match(line)]
+    if len(starts) != 1:
+        return None
+    first = next((i for i, line in enumerate(lines) if _TABLE_HEADER.match(line)), len(lines))
+    if any(_SERVE_KEY.match(line) for line in lines[:first]):
+        return None  # serve given at the top level too: which listen wins is the whole file's business
+    end = next((i for i in range(starts[0] + 1, len(lines)) if _TABLE_HEADER.match(lines[i])), len(lines))
+    try:
+        return tomllib.loads("\n".join(lines[starts[0]:end]))
+    except tomllib.TOMLDecodeError:
+        return None
 
 
 def call(listen: tuple[str, int], method: str, path: str, timeout: float = 60.0) -> tuple[int, dict]:

@@ -161,7 +161,9 @@ class Service:
             # a camera removed earlier and added back goes on counting too
             self._start_camera(new.cameras[name], carried.get(name) or self._retired.pop(name, None))
         self.reloads += 1
-        _log.info("reloaded: added %s, removed %s, changed %s", added or "none", removed or "none", changed or "none")
+        # the names as `serve reload` prints them, not a Python list's repr ("changed ['door']", ux19)
+        _log.info("reloaded: added %s, removed %s, changed %s",
+                  *(", ".join(names) or "none" for names in (added, removed, changed)))
         return {"added": added, "removed": removed, "changed": changed}
 
     # -- the main loop with signals ------------------------------------------------------------

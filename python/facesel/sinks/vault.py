@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from facesel.setting_checks import check_flag
+
 
 class VaultSink:
     """Seals each result into ``vault`` and runs its retention purge on every tick.
@@ -17,7 +19,7 @@ class VaultSink:
         if not callable(getattr(vault, "seal", None)):
             raise TypeError(f"vault must have a seal() method, got {type(vault).__name__}")
         self.vault = vault
-        self.owns = bool(owns)
+        self.owns = check_flag(owns, "owns")
         self.sealed = 0
 
     def write(self, result) -> None:

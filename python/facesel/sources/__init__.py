@@ -12,6 +12,7 @@ from functools import partial
 from pathlib import Path
 
 from facesel.redaction import redact_url, remember_url_secrets
+from facesel.setting_checks import check_flag
 from facesel.sources.backends import (
     SKIP_LOOP_FILTER,
     EndOfStream,
@@ -131,6 +132,11 @@ def make_source(target, *, loop: bool = False, live: bool | None = None, backend
     """
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+    for name, flag in (("loop", loop), ("realtime", realtime), ("shrink_in_decoder", shrink_in_decoder),
+                       ("convert_on_take", convert_on_take), ("skip_when_behind", skip_when_behind)):
+        check_flag(flag, name)  # truth is not enough: loop="no" would loop (ux19)
+    check_flag(live, "live", or_none=True)
+    check_flag(reconnect, "reconnect", or_none=True)
     check_skip_loop_filter(skip_loop_filter)
     max_frame_pixels = check_max_frame_pixels(max_frame_pixels)
     bound = {"max_frame_pixels": max_frame_pixels}

@@ -46,6 +46,9 @@ class TrainConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed < 2**63:
+            # numpy refuses a negative seed, torch one beyond int64: only after the faces were aligned
+            raise ValueError(f"seed must be an integer in [0, 2**63), got {self.seed!r}")
         if self.threads > MAX_TRAIN_THREADS:  # torch would start them all at its first parallel step
             raise ValueError(f"threads must be <= {MAX_TRAIN_THREADS}, got {self.threads!r}")
         if isinstance(self.lr, bool) or not isinstance(self.lr, (int, float)) or not 0 < self.lr < math.inf:

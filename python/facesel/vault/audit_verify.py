@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from facesel.path_arg import path_arg
 from facesel.vault.audit_format import (FUTURE_TOLERANCE, GENESIS, MAX_LOG_BYTES, _canonical, _entry_hash, _good_seq,
                                         _good_time, _head_body, _head_path, _read_head, _sig_ok)
 from facesel.vault.errors import AuditError
@@ -105,7 +106,7 @@ def verify(path: str | os.PathLike, expect: tuple[int, str] | dict | None = None
     now : float, optional
         The verifier's time (default: the clock); entries dated later are refused.
     """
-    return _verify(Path(path), expect, keys, now, allow_torn=False)[0]
+    return _verify(path_arg(path, "path"), expect, keys, now, allow_torn=False)[0]
 
 
 def read_verified(path: str | os.PathLike, keys: Mapping[str, bytes], now: float | None = None) -> list[dict]:

@@ -20,6 +20,8 @@ from pathlib import Path
 import nacl.public
 import nacl.signing
 
+from facesel.path_arg import path_arg
+from facesel.setting_checks import check_flag
 from facesel.vault import shamir
 from facesel.vault.errors import KeyMaterialError
 from facesel.vault.fields import MAX_DURATION, MAX_TIME
@@ -155,10 +157,15 @@ def create_authority(out_dir: str | os.PathLike, shares: int, threshold: int, ep
     if start + horizon_seconds + epoch_seconds > MAX_TIME:
         raise ValueError(f"start + horizon + epoch must end before Unix second {MAX_TIME:.0f}, got start {start!r}, "
                          f"horizon {horizon_seconds!r}, epoch {epoch_seconds!r}")
+    # The opt-outs of a safeguard are taken as True or False only: allow_single_share="no" was a
+    # truthy string that allowed K = 1, insecure_kdf="no" the test-only KDF (ux19)
+    for name, flag in (("allow_single_share", allow_single_share), ("insecure_kdf", insecure_kdf),
+                       ("allow_shared_passphrase", allow_shared_passphrase)):
+        check_flag(flag, name)
     check_passphrases(passphrases, shares, allow_shared_passphrase)
     if passphrases is not None and any(p is not None for p in passphrases):
         check_kdf_level(kdf_level, insecure_kdf)  # before anything is written
-    out = Path(out_dir)
+    out = path_arg(out_dir, "out_dir")
     share_dirs = check_share_dirs(share_dirs, shares, out)
     pub_path, ks_dir, shares_dir = out / "authority.pub", out / "keystore", out / "shares"
     for existing in (pub_path, ks_dir, shares_dir):
@@ -349,7 +356,8 @@ def enrol_camera(authority_dir: str | os.PathLike, camera_dir: str | os.PathLike
     CameraKey
         The new camera's key; ``authority_dir/authority.pub`` now registers it.
     """
-    out = Path(authority_dir)
+    out = path_arg(authority_dir, "authority_dir")
+    path_arg(camera_dir, "camera_dir")  # before the shares are read
     keystore = Keystore(out / "keystore")
     trusted = _trusted_public(out, keystore)
     # The shares first: a missing passphrase or too few shares must leave no camera folder behind

@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from facesel.setting_checks import check_flag
 from facesel.vault import fields
 from facesel.vault.audit import AuditLog
 from facesel.vault.fsutil import NotRegularFileError, open_regular
@@ -45,6 +46,8 @@ def checked_purge_time(now: float | None, clock_now: float, allow_future: bool, 
     the clock, since it would destroy evidence before its time; with ``allow_future`` it is
     accepted and ``log_override(purge_time, clock_time)`` records the override in the audit log.
     Shared by the file vault, the central store and ``authority shred`` (``what`` names the step)."""
+    # a truthy "no" would have let evidence be destroyed ahead of the clock (ux19)
+    allow_future = check_flag(allow_future, "allow_future")
     # purge(now="2026-12-06") said "could not convert string to float", naming nothing (ux18)
     now = clock_now if now is None else unix_seconds(now, "now")
     if not math.isfinite(now):

@@ -45,6 +45,7 @@ import nacl.exceptions
 import nacl.pwhash.argon2id as argon2id
 import nacl.signing
 
+from facesel.path_arg import path_arg
 from facesel.vault import fields
 from facesel.vault.encoding import VERSION, b64, canonical, read_json, unb64
 from facesel.vault.errors import EpochUnavailableError, KeyMaterialError
@@ -257,7 +258,7 @@ class AuthorityPublic:
         """Read and check ``authority.pub`` at ``path`` (:meth:`from_dict`); KeyMaterialError for the
         authority's folder given instead of its file.
         """
-        path = Path(path)
+        path = path_arg(path, "path")
         if path.is_dir() and (path / "authority.pub").is_file():
             # Vault("vault/", "authority/") said "authority is a folder, not a regular file: not a
             # facesel-authority-public file" (ux16); the command line's flags point to the file too.
@@ -365,7 +366,7 @@ class Keystore:
     """The authority's private folder of wrapped epoch secrets (useless without K shares)."""
 
     def __init__(self, path: str | os.PathLike) -> None:
-        self.path = Path(path)
+        self.path = path_arg(path, "path")
         meta_path = self.path / "authority.json"
         problem = keystore_problem(self.path)
         if problem is not None:

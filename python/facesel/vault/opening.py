@@ -40,6 +40,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from facesel.path_arg import path_arg
+from facesel.setting_checks import check_flag
 from facesel.vault.audit import AuditLog, read_verified
 from facesel.vault.errors import AuditError, EpochUnavailableError, KeyMaterialError, RecordError, VaultWriteError
 from facesel.vault.consistency import GONE_EVENTS, LoggedSeal, live_seals
@@ -99,6 +101,7 @@ def _check_choice(record_ids: Sequence[str] | None, start: float | None, end: fl
                   all_records: bool) -> list[str] | None:
     """Exactly one way of choosing records, and well-formed record ids and times; the ids as a list."""
     record_ids = check_record_ids(record_ids)
+    check_flag(all_records, "all_records")  # all_records="no" opened every record (ux19)
     check_seal_time(start, "start")
     check_seal_time(end, "end")
     modes = sum([bool(record_ids), start is not None or end is not None, bool(all_records)])
@@ -358,7 +361,8 @@ def open_records(vault_dir: str | os.PathLike, share_paths: Sequence[str | os.Pa
     """
     if not isinstance(reason, str) or not reason.strip():
         raise ValueError(f"the reason must be a non-empty case reference, got {reason!r}")
-    vault_dir, out_dir = Path(vault_dir), Path(out_dir)
+    vault_dir, out_dir = path_arg(vault_dir, "vault_dir"), path_arg(out_dir, "out_dir")
+    keystore_dir = path_arg(keystore_dir, "keystore_dir")
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise ValueError(f"the output folder {out_dir} must be new or empty")
     if not out_dir.parent.is_dir():

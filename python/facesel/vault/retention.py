@@ -15,6 +15,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from facesel.setting_checks import check_flag
 from facesel.vault.audit import AuditLog
 from facesel.vault.consistency import checked_purge_time
 from facesel.vault.authority import rekey
@@ -72,6 +73,9 @@ def shred_expired(authority_dir: str | os.PathLike, now: float | None = None, dr
         The epoch ids shredded (or that would be).
     """
     authority_dir = Path(authority_dir)
+    for name, flag in (("dry_run", dry_run), ("insecure_kdf", insecure_kdf),
+                       ("allow_shared_passphrase", allow_shared_passphrase)):
+        check_flag(flag, name)  # allow_future: checked_purge_time
     keystore = Keystore(authority_dir / "keystore")
     clock_now = time.time()
     now = clock_now if now is None else float(now)

@@ -13,7 +13,7 @@ import hashlib
 import json
 import os
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +22,7 @@ import nacl.exceptions
 import nacl.pwhash.argon2id as argon2id
 import zxcvbn
 
+from facesel.path_arg import path_arg
 from facesel.vault import fields, shamir
 from facesel.vault.errors import KeyMaterialError
 from facesel.vault.fsutil import atomic_write
@@ -135,7 +136,7 @@ class ShareFile:
         """Read a share file and check its fields (authority id, threshold, shares, index, protected);
         the share itself is read by :meth:`secret`.
         """
-        path = Path(path)
+        path = path_arg(path, "the share path")
         if not path.exists() and not path.is_symlink():  # anything else: read_json says what it is
             raise FileNotFoundError(f"share file not found: {path}")
         doc = _read_json(path, FORMAT_SHARE)
@@ -210,6 +211,9 @@ def reconstruct_master(share_paths: Sequence[str | os.PathLike], keystore: Keyst
         # One path is iterated by characters: "share file not found: a" for "authority/shares/...".
         raise TypeError(f"share_paths must be a list of share files, got one {type(share_paths).__name__} "
                         f"({share_paths!r}): put it in a list, with the other holders' shares")
+    if share_paths is None or not isinstance(share_paths, Iterable):
+        # Before: "'NoneType' object is not iterable" from the list below, naming nothing (ux19)
+        raise TypeError(f"share_paths must be a list of share files, got {type(share_paths).__name__}")
     files = [ShareFile.load(p) for p in share_paths]
     threshold = int(keystore.meta["threshold"])
     by_index: dict[int, ShareFile] = {}

@@ -48,6 +48,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from facesel.path_arg import path_arg
 from facesel.redaction import redact_url
 from facesel.types import TrackResult
 from facesel.vault.audit import AuditLog, LogFollower
@@ -185,7 +186,7 @@ class Vault:
                              f"{self.camera.camera_id!r}")
         self.camera_id = self.camera.camera_id
         self.clock, self.purge_interval, self.clip_format = clock, float(purge_interval), clip_format
-        self.path = Path(path)
+        self.path = path_arg(path, "path")
         if self.path.exists() and not self.path.is_dir():  # else mkdir's "[Errno 17] File exists"
             raise ValueError(f"vault {self.path} must be a folder, got a file")
         self.records_dir = self.path / "records"
