@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from facesel.central.backend import Selection, VaultBackend
-from facesel.central.verify import verify_record
+from facesel.central.verify import verify_row
 from facesel.vault.audit import AuditLog
 from facesel.vault.errors import VaultWriteError
 from facesel.vault.fsutil import atomic_write
@@ -63,9 +63,8 @@ def _decrypt(backend: VaultBackend, rows: list[IndexRow], keystore: Keystore, ma
     logged = backend.logged_digests([r.record_id for r in rows])
     secrets, opened = EpochSecrets(keystore, master), []
     for row in rows:
-        data = backend.read(row.record_id)
-        expected = (row.sha256,) + ((logged[row.record_id],) if row.record_id in logged else ())
-        parsed = verify_record(data, keystore.authority_id, backend.camera, row.record_id, expected)
+        # The row must be its record's: the selection was made by the row's camera and time.
+        parsed = verify_row(backend.read(row.record_id), row, keystore.authority_id, backend.camera, logged)
         payload = open_record(parsed, secrets.of(parsed.epoch_id, row.record_id))
         opened.append(OpenedRecord(row, parsed.header, decode_snapshot(payload, row.record_id)))
     secrets.clear()
@@ -103,7 +102,7 @@ def open_from(backend: VaultBackend, share_paths: Sequence[str | os.PathLike], k
     Raises
     ------
     RecordError
-        A record fails :func:`facesel.central.verify.verify_record` or its AEAD tag (nothing written).
+        A record fails :func:`facesel.central.verify.verify_row` or its AEAD tag (nothing written).
     """
     if not isinstance(reason, str) or not reason.strip():
         raise ValueError(f"reason must be a non-empty case reference, got {reason!r}")

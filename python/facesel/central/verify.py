@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 from facesel.central.backend import Camera
 from facesel.vault.errors import EpochUnavailableError, RecordError
+from facesel.vault.index import COLUMNS, IndexRow
 from facesel.vault.keys import AuthorityPublic
 from facesel.vault.record import ParsedRecord, check_signature, parse_record
 from facesel.vault.timeparse import format_time as _format_time
@@ -66,6 +67,44 @@ def verify_record(data: bytes, authority_id: str, camera_of: Callable[[str], Cam
         if digest != wanted:
             raise RecordError(f"record {rid}: bytes differ from the ones logged when it arrived (sha256 {digest[:16]}..."
                               f" instead of {wanted[:16]}...)")
+    return parsed
+
+
+def verify_row(data: bytes, row: IndexRow, authority_id: str, camera_of: Callable[[str], Camera | None],
+               logged: dict[str, str]) -> ParsedRecord:
+    """Check the record a store's index ``row`` names, and that the row is its record's.
+
+    A store selects an opening's records by its rows' columns (camera, seal time), which are the
+    store's word: its tables' owner may rewrite them. A record of another camera, or sealed outside
+    the authorised window, relabelled into the scope would be opened under it (review round 10b,
+    finding 1). So the row must equal the one its record's signed header makes, as
+    :func:`facesel.vault.opening.verified_record` requires of a vault's index.
+
+    Parameters
+    ----------
+    data : bytes
+        The record's sealed bytes, as the store returned them for ``row.record_id``.
+    row : IndexRow
+        The store's row.
+    authority_id, camera_of
+        As for :func:`verify_record`.
+    logged : dict of str to str
+        SHA-256 hex of records as the store's log recorded them on arrival (``logged_digests``);
+        a record absent there is checked against its row's digest alone.
+
+    Raises
+    ------
+    RecordError
+        Naming the record and what is wrong with it, or the columns where the row differs.
+    """
+    expected = (row.sha256,) + ((logged[row.record_id],) if row.record_id in logged else ())
+    parsed = verify_record(data, authority_id, camera_of, row.record_id, expected)
+    true_row = IndexRow.from_header(parsed.header, len(data), row.sha256)
+    if true_row != row:
+        wrong = [c for c in COLUMNS if getattr(true_row, c) != getattr(row, c)]
+        raise RecordError(f"record {row.record_id}: the store's row disagrees with the record's signed header "
+                          f"({', '.join(wrong)}): a row relabelled by whoever can write the store's tables is "
+                          "not opened under the scope it claims")
     return parsed
 
 

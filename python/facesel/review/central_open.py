@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from facesel.central.backend import Selection, VaultBackend
-from facesel.central.verify import verify_record
+from facesel.central.verify import verify_row
 from facesel.review.memory_open import Opening, checked_request, record_key
 from facesel.vault.audit import AuditLog
 from facesel.vault.errors import KeyMaterialError
@@ -41,10 +41,8 @@ def open_central(store: VaultBackend, lock: threading.Lock, keystore: Keystore, 
         logged = store.logged_digests([r.record_id for r in rows])
         parsed_rows = []
         for row in rows:  # every record checked before any is decrypted
-            expected = (row.sha256,) + ((logged[row.record_id],) if row.record_id in logged else ())
             data = store.read(row.record_id)
-            parsed_rows.append((row, verify_record(data, keystore.authority_id, store.camera, row.record_id, expected),
-                                data))
+            parsed_rows.append((row, verify_row(data, row, keystore.authority_id, store.camera, logged), data))
     secrets = EpochSecrets(keystore, master)
     records, sealed, keys = [], {}, {}
     for row, parsed, data in parsed_rows:

@@ -58,10 +58,10 @@ class CentralSource:
 
     def search(self, filters: Filters) -> SearchResult:
         """The central store's records that match ``filters``, each checked against its digest and
-        signature before it is listed.
+        signature, and its row against the record's signed header, before it is listed.
         """
         from facesel.central.backend import Selection
-        from facesel.central.verify import verify_record
+        from facesel.central.verify import verify_row
 
         filters.check()
         with self.lock:
@@ -69,9 +69,8 @@ class CentralSource:
             logged = self.store.logged_digests([r.record_id for r in rows])
 
             def check(row):
-                expected = (row.sha256,) + ((logged[row.record_id],) if row.record_id in logged else ())
-                verify_record(self.store.read(row.record_id), self.store.authority.authority_id, self.store.camera,
-                              row.record_id, expected)
+                verify_row(self.store.read(row.record_id), row, self.store.authority.authority_id, self.store.camera,
+                           logged)
 
             return filter_rows(rows, check, filters)
 
