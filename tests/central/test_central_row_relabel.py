@@ -13,9 +13,11 @@ its opening. The attacker is real: the owner's own SQL on a real PostgreSQL serv
 from __future__ import annotations
 
 import json
+import sqlite3
 
 import pytest
 from facesel.central import Selection
+from facesel.central.file_backend import FileVaultBackend
 from facesel.central.opening import open_from
 from facesel.central.pg_backend import PostgresVault
 from facesel.central.sync import sync_vault
@@ -116,3 +118,26 @@ def test_rows_that_agree_with_their_records_still_open(central_dsn, authority, t
                            selection=Selection(camera_ids=("cam-a",)))
     assert [o.row.record_id for o in opened] == [two_cameras["cam-a"][0]]
     assert [o.header["camera_id"] for o in opened] == ["cam-a"]
+
+
+def test_a_vault_folders_index_row_moved_into_the_window_is_refused(authority, cameras, tmp_path, shared_data):
+    """The file backend (``central open --vault DIR``) selects by the vault's index, which a writer
+    of the folder may edit without any key: the same check."""
+    _, folder = authority
+    vault_dir = tmp_path / "cam-a"
+    with Vault(vault_dir, cameras.pub_path, camera=cameras("cam-a")) as vault:
+        first, later = (vault.seal(track_result(face)) for face in orl_faces(shared_data, 2))
+    with sqlite3.connect(vault_dir / "index.sqlite") as db:
+        (first_sealed,) = db.execute("SELECT sealed_at FROM records WHERE record_id = ?", (first,)).fetchone()
+        db.execute("UPDATE records SET sealed_at = ? WHERE record_id = ?", (first_sealed - 1.0, later))
+    db.close()
+    out = tmp_path / "out"
+    store = FileVaultBackend(vault_dir, camera=cameras("cam-a"))
+    try:
+        with pytest.raises(RecordError, match=f"record {later}: the store's row disagrees .*sealed_at"):
+            open_from(store, share_paths(folder)[:2], folder / "keystore", "case 15/1", out,
+                      selection=Selection(start=first_sealed - 60.0, end=first_sealed))
+        assert not out.exists()
+        assert sum(e["event"] == "open" for e in store.log.entries()) == 0
+    finally:
+        store.close()
