@@ -14,6 +14,7 @@ authority logged, and every signature.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -32,6 +33,7 @@ from facesel.vault.payload import OpenedSnapshot, decode_snapshot
 from facesel.vault.opening import EpochSecrets, current_user, stopped_by
 from facesel.vault.record import open_record
 from facesel.vault.shares import ShareFile, reconstruct_master
+from facesel.vault.signing import CAMERA_ID
 from facesel.vault.staging import write_staged
 
 
@@ -72,8 +74,18 @@ def _decrypt(backend: VaultBackend, rows: list[IndexRow], keystore: Keystore, ma
 
 
 def _folder_name(camera_id: str) -> str:
-    """A camera id as one safe folder name (no separators, no dots: '..' cannot climb out)."""
-    return re.sub(r"[^A-Za-z0-9_-]", "_", camera_id)
+    """A camera id as one folder name of its own: the id itself, as every registered camera id is
+    (letters, digits, ``._:-``, starting with a letter or digit, so never ``..`` nor a separator).
+
+    ``.`` and ``:`` were turned into ``_``, so cameras ``door.1``, ``door:1`` and ``door_1`` shared
+    one folder (review round 10b, finding 2). Any other id (none passes the registry) is reduced to
+    safe characters with ``@`` and a digest of the id after it, a character no camera id holds, so
+    that no two ids meet in one folder either way.
+    """
+    if CAMERA_ID.match(camera_id):
+        return camera_id
+    digest = hashlib.sha256(camera_id.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return re.sub(r"[^A-Za-z0-9_-]", "_", camera_id)[:64] + "@" + digest
 
 
 def _write(out_dir: Path, opened: list[OpenedRecord]) -> None:
