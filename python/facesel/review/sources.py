@@ -54,6 +54,7 @@ class CentralSource:
             self.store.close()
             raise ValueError(f"central store {location} belongs to authority {self.store.authority.authority_id}, "
                              f"the keystore to authority {keystore.authority_id}")
+        self.keystore = keystore  # whose signing key vouches for the cameras' keys (search)
         self.label = f"Central store {self.store.location}"
 
     def search(self, filters: Filters) -> SearchResult:
@@ -61,16 +62,18 @@ class CentralSource:
         signature, and its row against the record's signed header, before it is listed.
         """
         from facesel.central.backend import Selection
-        from facesel.central.verify import verify_row
+        from facesel.central.verify import authority_cameras, trusted_authority, verify_row
 
         filters.check()
         with self.lock:
             rows = self.store.rows(Selection(start=filters.start, end=filters.end))
             logged = self.store.logged_digests([r.record_id for r in rows])
 
+            # The cameras' keys from the authority's signed file, not the store's table (review 10b, finding 5).
+            camera_of = authority_cameras(trusted_authority(self.keystore, self.store.authority))
+
             def check(row):
-                verify_row(self.store.read(row.record_id), row, self.store.authority.authority_id, self.store.camera,
-                           logged)
+                verify_row(self.store.read(row.record_id), row, self.store.authority.authority_id, camera_of, logged)
 
             return filter_rows(rows, check, filters)
 
