@@ -73,7 +73,7 @@ def verify_record(data: bytes, authority_id: str, camera_of: Callable[[str], Cam
     return parsed
 
 
-def trusted_authority(keystore: Keystore, store_copy: AuthorityPublic) -> AuthorityPublic:
+def authority_for_opening(keystore: Keystore, store_copy: AuthorityPublic) -> AuthorityPublic:
     """The authority file an opening takes the cameras' keys from: the newer of the authority's own
     ``authority.pub`` (beside its keystore) and the store's copy, each only when it carries the
     keystore's signing key (so signed by the authority: nobody else can register a camera in it).
@@ -134,7 +134,7 @@ def verify_row(data: bytes, row: IndexRow, authority_id: str, camera_of: Callabl
         The store's row.
     authority_id, camera_of
         As for :func:`verify_record`; an opening's ``camera_of`` is :func:`authority_cameras` of
-        :func:`trusted_authority`, never the store's own table.
+        :func:`authority_for_opening`, never the store's own table.
     logged : dict of str to str
         SHA-256 hex of records as the store's log recorded them on arrival (``logged_digests``);
         a record absent there is checked against its row's digest alone.

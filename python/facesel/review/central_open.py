@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from facesel.central.backend import Selection, VaultBackend
-from facesel.central.verify import authority_cameras, trusted_authority, verify_row
+from facesel.central.verify import authority_cameras, authority_for_opening, verify_row
 from facesel.review.memory_open import Opening, checked_request, record_key
 from facesel.vault.audit import AuditLog
 from facesel.vault.keys import AuthorityPublic, Keystore
@@ -38,7 +38,7 @@ def open_central(store: VaultBackend, lock: threading.Lock, keystore: Keystore, 
         if missing:
             raise ValueError(f"record ids not in {store.location}: {', '.join(missing)}")
         logged = store.logged_digests([r.record_id for r in rows])
-        camera_of = authority_cameras(trusted_authority(keystore, store.authority))  # not the store's table
+        camera_of = authority_cameras(authority_for_opening(keystore, store.authority))  # not the store's table
         parsed_rows = []
         for row in rows:  # every record checked before any is decrypted
             data = store.read(row.record_id)
@@ -71,5 +71,5 @@ def open_central(store: VaultBackend, lock: threading.Lock, keystore: Keystore, 
 
 def authority_with_cameras(keystore: Keystore, store: VaultBackend) -> AuthorityPublic:
     """The authority file a bundle's reader needs (it registers every enrolled camera): the one the
-    opening took the cameras' keys from (:func:`facesel.central.verify.trusted_authority`)."""
-    return trusted_authority(keystore, store.authority)
+    opening took the cameras' keys from (:func:`facesel.central.verify.authority_for_opening`)."""
+    return authority_for_opening(keystore, store.authority)
