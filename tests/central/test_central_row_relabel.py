@@ -121,8 +121,8 @@ def test_rows_that_agree_with_their_records_still_open(central_dsn, authority, t
 
 
 def test_a_vault_folders_index_row_moved_into_the_window_is_refused(authority, cameras, tmp_path, shared_data):
-    """The file backend (``central open --vault DIR``) selects by the vault's index, which a writer
-    of the folder may edit without any key: the same check."""
+    """The file backend (``FileVaultBackend``, a vault folder behind ``open_from``) selects by the
+    vault's index, which a writer of the folder may edit without any key: the same check."""
     _, folder = authority
     vault_dir = tmp_path / "cam-a"
     with Vault(vault_dir, cameras.pub_path, camera=cameras("cam-a")) as vault:
