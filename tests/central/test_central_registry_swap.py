@@ -9,10 +9,14 @@ the desk then decrypted it and showed it as cam-a's record, and logged its openi
 authority's key; cam-a's genuine records were refused instead. A camera registered only in the
 table (one the authority never registered) was accepted the same way. Now an opening takes the
 cameras' keys from the authority's signed ``authority.pub`` only.
+
+Finding 6, the last test: the rest of what the vault's opening checks of a record (its seal time
+inside its epoch's window, not ahead of the clock) was not checked by a central opening.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 
@@ -116,3 +120,42 @@ def test_the_desk_lists_only_the_genuine_record_and_will_not_open_the_forged_one
     finally:
         source.close()
     assert _opens(central_dsn) == 0
+
+
+DAY = 86400.0
+
+
+@pytest.mark.parametrize("dating, refusal", [
+    ("outside-its-epoch", "does not contain that time"),
+    ("a-day-ahead", "ahead of now"),
+])
+def test_a_record_receive_would_refuse_inserted_by_the_owner_is_not_opened(central_dsn, authority, cameras,
+                                                                         tmp_path, shared_data, dating, refusal):
+    """The rest of what the vault's opening checks (``check_seal_time``): a record sealed by the real
+    camera key (a rogue holder of it) to an epoch that does not contain its seal time (so that it
+    outlives that epoch's shred), or dated a day ahead (so that it outlives its retention).
+    ``receive`` refuses both; the tables' owner inserted them past it, and an opening took them."""
+    pub, folder = authority
+    with PostgresVault.create(central_dsn, pub) as store:
+        cameras.register(store, "cam-a")
+    camera = cameras("cam-a")
+    trusted = AuthorityPublic.load(cameras.pub_path)
+    now = time.time()
+    sealed_at = now + DAY if dating == "a-day-ahead" else now
+    epoch = trusted.epoch_for(sealed_at + (DAY if dating == "outside-its-epoch" else 0.0))
+    record_id = new_record_id()
+    header = make_header(record_id, trusted.authority_id, epoch.epoch_id, "cam-a", sealed_at)
+    data = seal_record(header, encode_snapshot(track_result(orl_faces(shared_data, 1)[0]), record_id),
+                       epoch.public_key, camera.signer)
+    with PostgresVault(central_dsn) as store:
+        assert [a.status for a in store.receive([data])] == ["rejected"]  # the camera side's check holds
+    as_owner(central_dsn, ("INSERT INTO records (record_id, camera_id, epoch_id, sealed_at, first_timestamp, "
+                           "last_timestamp, quality, track_id, size, sha256, received_at, data) "
+                           "VALUES (%s, 'cam-a', %s, %s, NULL, NULL, NULL, NULL, %s, %s, %s, %s)",
+                           (record_id, epoch.epoch_id, sealed_at, len(data), hashlib.sha256(data).hexdigest(), now,
+                            data)))
+    out = tmp_path / "out"
+    with PostgresVault(central_dsn) as store, pytest.raises(RecordError, match=refusal):
+        open_from(store, share_paths(folder)[:2], folder / "keystore", "case 15/1", out,
+                  selection=Selection(record_ids=(record_id,)))
+    assert not out.exists() and _opens(central_dsn) == 0

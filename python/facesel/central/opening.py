@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from facesel.central.backend import Selection, VaultBackend
-from facesel.central.verify import authority_cameras, authority_for_opening, verify_row
+from facesel.central.verify import authority_for_opening, verify_row
 from facesel.vault.audit import AuditLog
 from facesel.vault.errors import VaultWriteError
 from facesel.vault.fsutil import atomic_write
@@ -64,11 +64,11 @@ def select(backend: VaultBackend, selection: Selection, all_records: bool = Fals
 def _decrypt(backend: VaultBackend, rows: list[IndexRow], keystore: Keystore, master: bytes) -> list[OpenedRecord]:
     logged = backend.logged_digests([r.record_id for r in rows])
     # The cameras' keys from the authority's signed file, not the store's table (review 10b, finding 5).
-    camera_of = authority_cameras(authority_for_opening(keystore, backend.authority))
+    trusted = authority_for_opening(keystore, backend.authority)
     secrets, opened = EpochSecrets(keystore, master), []
     for row in rows:
         # The row must be its record's: the selection was made by the row's camera and time.
-        parsed = verify_row(backend.read(row.record_id), row, keystore.authority_id, camera_of, logged)
+        parsed = verify_row(backend.read(row.record_id), row, trusted, logged)
         payload = open_record(parsed, secrets.of(parsed.epoch_id, row.record_id))
         opened.append(OpenedRecord(row, parsed.header, decode_snapshot(payload, row.record_id)))
     secrets.clear()

@@ -14,10 +14,12 @@ nothing was changed since sealing even by someone holding the camera key.
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable
 
 from facesel.central.backend import Camera
 from facesel.vault.errors import EpochUnavailableError, KeyMaterialError, RecordError
+from facesel.vault.identity import check_seal_time
 from facesel.vault.index import COLUMNS, IndexRow
 from facesel.vault.keys import AuthorityPublic, Keystore
 from facesel.vault.record import ParsedRecord, check_signature, parse_record
@@ -116,15 +118,19 @@ def authority_cameras(authority: AuthorityPublic) -> Callable[[str], Camera | No
 AUTHORITY_REGISTRY = "the authority (its signed authority.pub)"
 
 
-def verify_row(data: bytes, row: IndexRow, authority_id: str, camera_of: Callable[[str], Camera | None],
-               logged: dict[str, str]) -> ParsedRecord:
-    """Check the record a store's index ``row`` names, and that the row is its record's.
+def verify_row(data: bytes, row: IndexRow, authority: AuthorityPublic, logged: dict[str, str],
+               now: float | None = None) -> ParsedRecord:
+    """Check, for an opening, the record a store's index ``row`` names, and that the row is its record's.
 
     A store selects an opening's records by its rows' columns (camera, seal time), which are the
     store's word: its tables' owner may rewrite them. A record of another camera, or sealed outside
     the authorised window, relabelled into the scope would be opened under it (review round 10b,
     finding 1). So the row must equal the one its record's signed header makes, as
-    :func:`facesel.vault.opening.verified_record` requires of a vault's index.
+    :func:`facesel.vault.opening.verified_record` requires of a vault's index; the camera's key is
+    the one ``authority`` registered (finding 5); and the seal time must lie in its epoch's window
+    and not ahead of ``now`` beyond the readers' tolerance, as the vault's opening requires
+    (:func:`facesel.vault.identity.check_seal_time`; ``receive`` checks it on arrival, a row the
+    tables' owner inserted past it was not checked again).
 
     Parameters
     ----------
@@ -132,12 +138,14 @@ def verify_row(data: bytes, row: IndexRow, authority_id: str, camera_of: Callabl
         The record's sealed bytes, as the store returned them for ``row.record_id``.
     row : IndexRow
         The store's row.
-    authority_id, camera_of
-        As for :func:`verify_record`; an opening's ``camera_of`` is :func:`authority_cameras` of
-        :func:`authority_for_opening`, never the store's own table.
+    authority : AuthorityPublic
+        The authority file the opening trusts (:func:`authority_for_opening`): its id, the cameras
+        it registered, its epochs. Never the store's own ``cameras`` table.
     logged : dict of str to str
         SHA-256 hex of records as the store's log recorded them on arrival (``logged_digests``);
         a record absent there is checked against its row's digest alone.
+    now : float, optional
+        Unix seconds to judge a seal time ahead of (default: the clock).
 
     Raises
     ------
@@ -145,13 +153,16 @@ def verify_row(data: bytes, row: IndexRow, authority_id: str, camera_of: Callabl
         Naming the record and what is wrong with it, or the columns where the row differs.
     """
     expected = (row.sha256,) + ((logged[row.record_id],) if row.record_id in logged else ())
-    parsed = verify_record(data, authority_id, camera_of, row.record_id, expected, AUTHORITY_REGISTRY)
+    parsed = verify_record(data, authority.authority_id, authority_cameras(authority), row.record_id, expected,
+                           AUTHORITY_REGISTRY)
     true_row = IndexRow.from_header(parsed.header, len(data), row.sha256)
     if true_row != row:
         wrong = [c for c in COLUMNS if getattr(true_row, c) != getattr(row, c)]
         raise RecordError(f"record {row.record_id}: the store's row disagrees with the record's signed header "
                           f"({', '.join(wrong)}): a row relabelled by whoever can write the store's tables is "
                           "not opened under the scope it claims")
+    check_seal_time(authority, parsed.record_id, parsed.epoch_id, parsed.header["sealed_at"],
+                    time.time() if now is None else now)
     return parsed
 
 

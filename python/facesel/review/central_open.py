@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from facesel.central.backend import Selection, VaultBackend
-from facesel.central.verify import authority_cameras, authority_for_opening, verify_row
+from facesel.central.verify import authority_for_opening, verify_row
 from facesel.review.memory_open import Opening, checked_request, record_key
 from facesel.vault.audit import AuditLog
 from facesel.vault.keys import AuthorityPublic, Keystore
@@ -38,11 +38,11 @@ def open_central(store: VaultBackend, lock: threading.Lock, keystore: Keystore, 
         if missing:
             raise ValueError(f"record ids not in {store.location}: {', '.join(missing)}")
         logged = store.logged_digests([r.record_id for r in rows])
-        camera_of = authority_cameras(authority_for_opening(keystore, store.authority))  # not the store's table
+        trusted = authority_for_opening(keystore, store.authority)  # the cameras' keys: not the store's table
         parsed_rows = []
         for row in rows:  # every record checked before any is decrypted
             data = store.read(row.record_id)
-            parsed_rows.append((row, verify_row(data, row, keystore.authority_id, camera_of, logged), data))
+            parsed_rows.append((row, verify_row(data, row, trusted, logged, clock()), data))
     secrets = EpochSecrets(keystore, master)
     records, sealed, keys = [], {}, {}
     for row, parsed, data in parsed_rows:

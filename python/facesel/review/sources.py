@@ -62,7 +62,7 @@ class CentralSource:
         signature, and its row against the record's signed header, before it is listed.
         """
         from facesel.central.backend import Selection
-        from facesel.central.verify import authority_cameras, authority_for_opening, verify_row
+        from facesel.central.verify import authority_for_opening, verify_row
 
         filters.check()
         with self.lock:
@@ -70,10 +70,10 @@ class CentralSource:
             logged = self.store.logged_digests([r.record_id for r in rows])
 
             # The cameras' keys from the authority's signed file, not the store's table (review 10b, finding 5).
-            camera_of = authority_cameras(authority_for_opening(self.keystore, self.store.authority))
+            trusted = authority_for_opening(self.keystore, self.store.authority)
 
             def check(row):
-                verify_row(self.store.read(row.record_id), row, self.store.authority.authority_id, camera_of, logged)
+                verify_row(self.store.read(row.record_id), row, trusted, logged)
 
             return filter_rows(rows, check, filters)
 
