@@ -23,6 +23,7 @@ import time
 import nacl.signing
 import pytest
 from facesel.central import Selection
+from facesel.central.anchors import authority_problems
 from facesel.central.opening import open_from
 from facesel.central.pg_backend import PostgresVault
 from facesel.central.sync import sync_vault
@@ -120,6 +121,19 @@ def test_the_desk_lists_only_the_genuine_record_and_will_not_open_the_forged_one
     finally:
         source.close()
     assert _opens(central_dsn) == 0
+
+
+def test_central_audit_names_a_camera_key_the_table_swapped(central_dsn, authority, cameras, tmp_path, shared_data):
+    pub, folder = authority
+    with PostgresVault.create(central_dsn, pub) as store:
+        cameras.register(store, "cam-a", "cam-b")  # enrols them with the authority first
+        trusted = AuthorityPublic.load(folder / "authority.pub")
+        assert authority_problems(store, trusted, None) == (0, [])
+    as_owner(central_dsn, ("UPDATE cameras SET public_key = %s WHERE camera_id = 'cam-a'",
+                           (bytes(nacl.signing.SigningKey.generate().verify_key),)))
+    with PostgresVault(central_dsn) as store:
+        _, problems = authority_problems(store, trusted, None)
+    assert len(problems) == 1 and problems[0].startswith("camera 'cam-a': the store's cameras table holds another key")
 
 
 DAY = 86400.0
