@@ -59,7 +59,8 @@ def authority_problems(store: PostgresVault, trusted: AuthorityPublic, authority
     """(entries checked, one line per way the store disagrees with the authority's own records).
 
     ``trusted`` is the authority's own authority.pub: the store's copy must carry the same
-    signing key (the table owner could swap it to sign forged openings). ``authority_log`` is the
+    signing key (the table owner could swap it to sign forged openings), and each camera key in the
+    store's ``cameras`` table must be the one the authority registered, where it registered one. ``authority_log`` is the
     authority's ``audit.log``: it must verify under that key, and every entry it holds that names
     this store (an opening, or an aborted one) must still be in the central log with the same hash.
     """
@@ -67,6 +68,15 @@ def authority_problems(store: PostgresVault, trusted: AuthorityPublic, authority
     if store.authority.signing_key != trusted.signing_key or store.authority.authority_id != trusted.authority_id:
         problems.append(f"the store's copy of authority.pub (authority {store.authority.authority_id}) does not carry "
                         f"the signing key of authority {trusted.authority_id}: it was replaced")
+    for camera in store.cameras():
+        # An opening takes the keys from the authority's file, never this table (review round 10b,
+        # finding 5); a key here that differs from the authority's is the trace of a rewrite, and
+        # of records signed with it that the store accepted.
+        registered = trusted.camera_key(camera.camera_id)
+        if registered is not None and camera.public_key is not None and camera.public_key != registered:
+            problems.append(f"camera {camera.camera_id!r}: the store's cameras table holds another key than the "
+                            "authority registered: the table was rewritten (records signed with that key are "
+                            "refused on opening)")
     if authority_log is None or not authority_log.is_file():
         return 0, problems
     keys = {f"authority:{trusted.authority_id}": trusted.signing_key}

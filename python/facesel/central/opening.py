@@ -14,6 +14,7 @@ authority logged, and every signature.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from facesel.central.backend import Selection, VaultBackend
-from facesel.central.verify import verify_record
+from facesel.central.verify import authority_for_opening, verify_row
 from facesel.vault.audit import AuditLog
 from facesel.vault.errors import VaultWriteError
 from facesel.vault.fsutil import atomic_write
@@ -32,6 +33,7 @@ from facesel.vault.payload import OpenedSnapshot, decode_snapshot
 from facesel.vault.opening import EpochSecrets, current_user, stopped_by
 from facesel.vault.record import open_record
 from facesel.vault.shares import ShareFile, reconstruct_master
+from facesel.vault.signing import CAMERA_ID
 from facesel.vault.staging import write_staged
 
 
@@ -61,11 +63,12 @@ def select(backend: VaultBackend, selection: Selection, all_records: bool = Fals
 
 def _decrypt(backend: VaultBackend, rows: list[IndexRow], keystore: Keystore, master: bytes) -> list[OpenedRecord]:
     logged = backend.logged_digests([r.record_id for r in rows])
+    # The cameras' keys from the authority's signed file, not the store's table (review 10b, finding 5).
+    trusted = authority_for_opening(keystore, backend.authority)
     secrets, opened = EpochSecrets(keystore, master), []
     for row in rows:
-        data = backend.read(row.record_id)
-        expected = (row.sha256,) + ((logged[row.record_id],) if row.record_id in logged else ())
-        parsed = verify_record(data, keystore.authority_id, backend.camera, row.record_id, expected)
+        # The row must be its record's: the selection was made by the row's camera and time.
+        parsed = verify_row(backend.read(row.record_id), row, trusted, logged)
         payload = open_record(parsed, secrets.of(parsed.epoch_id, row.record_id))
         opened.append(OpenedRecord(row, parsed.header, decode_snapshot(payload, row.record_id)))
     secrets.clear()
@@ -73,8 +76,18 @@ def _decrypt(backend: VaultBackend, rows: list[IndexRow], keystore: Keystore, ma
 
 
 def _folder_name(camera_id: str) -> str:
-    """A camera id as one safe folder name (no separators, no dots: '..' cannot climb out)."""
-    return re.sub(r"[^A-Za-z0-9_-]", "_", camera_id)
+    """A camera id as one folder name of its own: the id itself, as every registered camera id is
+    (letters, digits, ``._:-``, starting with a letter or digit, so never ``..`` nor a separator).
+
+    ``.`` and ``:`` were turned into ``_``, so cameras ``door.1``, ``door:1`` and ``door_1`` shared
+    one folder (review round 10b, finding 2). Any other id (none passes the registry) is reduced to
+    safe characters with ``@`` and a digest of the id after it, a character no camera id holds, so
+    that no two ids meet in one folder either way.
+    """
+    if CAMERA_ID.match(camera_id):
+        return camera_id
+    digest = hashlib.sha256(camera_id.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return re.sub(r"[^A-Za-z0-9_-]", "_", camera_id)[:64] + "@" + digest
 
 
 def _write(out_dir: Path, opened: list[OpenedRecord]) -> None:
@@ -103,7 +116,7 @@ def open_from(backend: VaultBackend, share_paths: Sequence[str | os.PathLike], k
     Raises
     ------
     RecordError
-        A record fails :func:`facesel.central.verify.verify_record` or its AEAD tag (nothing written).
+        A record fails :func:`facesel.central.verify.verify_row` or its AEAD tag (nothing written).
     """
     if not isinstance(reason, str) or not reason.strip():
         raise ValueError(f"reason must be a non-empty case reference, got {reason!r}")

@@ -14,17 +14,21 @@ nothing was changed since sealing even by someone holding the camera key.
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable
 
 from facesel.central.backend import Camera
-from facesel.vault.errors import EpochUnavailableError, RecordError
-from facesel.vault.keys import AuthorityPublic
+from facesel.vault.errors import EpochUnavailableError, KeyMaterialError, RecordError
+from facesel.vault.identity import check_seal_time
+from facesel.vault.index import COLUMNS, IndexRow
+from facesel.vault.keys import AuthorityPublic, Keystore
 from facesel.vault.record import ParsedRecord, check_signature, parse_record
 from facesel.vault.timeparse import format_time as _format_time
 
 
 def verify_record(data: bytes, authority_id: str, camera_of: Callable[[str], Camera | None],
-                  expected_id: str | None = None, expected_sha256: tuple[str, ...] = ()) -> ParsedRecord:
+                  expected_id: str | None = None, expected_sha256: tuple[str, ...] = (),
+                  registry: str = "this store") -> ParsedRecord:
     """Check one record's bytes; return it parsed.
 
     Parameters
@@ -40,6 +44,8 @@ def verify_record(data: bytes, authority_id: str, camera_of: Callable[[str], Cam
         The id the record is stored under; a record under another id is a swapped record.
     expected_sha256 : tuple of str
         SHA-256 hex digests the bytes must match (index row, audit log entry); empty skips.
+    registry : str
+        Whose list of cameras ``camera_of`` reads, for the messages.
 
     Raises
     ------
@@ -54,9 +60,9 @@ def verify_record(data: bytes, authority_id: str, camera_of: Callable[[str], Cam
         raise RecordError(f"record {rid}: sealed for authority {parsed.header['authority_id']}, not {authority_id}")
     camera = camera_of(parsed.header["camera_id"])
     if camera is None:
-        raise RecordError(f"record {rid}: camera {parsed.header['camera_id']!r} is not registered with this store")
+        raise RecordError(f"record {rid}: camera {parsed.header['camera_id']!r} is not registered with {registry}")
     if camera.public_key is None:
-        raise RecordError(f"record {rid}: camera {camera.camera_id!r} has no signing key registered with this store, "
+        raise RecordError(f"record {rid}: camera {camera.camera_id!r} has no signing key registered with {registry}, "
                           "so its records cannot be verified")
     # The key is the one registered for the camera the header names: a record signed by another
     # camera (or re-signed with any other key) fails here.
@@ -66,6 +72,97 @@ def verify_record(data: bytes, authority_id: str, camera_of: Callable[[str], Cam
         if digest != wanted:
             raise RecordError(f"record {rid}: bytes differ from the ones logged when it arrived (sha256 {digest[:16]}..."
                               f" instead of {wanted[:16]}...)")
+    return parsed
+
+
+def authority_for_opening(keystore: Keystore, store_copy: AuthorityPublic) -> AuthorityPublic:
+    """The authority file an opening takes the cameras' keys from: the newer of the authority's own
+    ``authority.pub`` (beside its keystore) and the store's copy, each only when it carries the
+    keystore's signing key (so signed by the authority: nobody else can register a camera in it).
+
+    The store's ``cameras`` table is the store's word: its tables' owner could put a key of their
+    own there for a real camera, sign a record of their making with it and have an opening decrypt
+    it as that camera's (review round 10b, finding 5).
+
+    Raises
+    ------
+    KeyMaterialError
+        When the authority's own file belongs to another key, or neither file carries the keystore's.
+    """
+    candidates = []
+    own = keystore.path.parent / "authority.pub"
+    if own.is_file():
+        pub = AuthorityPublic.load(own)
+        if pub.signing_key != keystore.signing_public or pub.authority_id != keystore.authority_id:
+            raise KeyMaterialError(f"{own} belongs to another signing key than the keystore's")
+        candidates.append(pub)
+    if store_copy.signing_key == keystore.signing_public and store_copy.authority_id == keystore.authority_id:
+        candidates.append(store_copy)
+    if not candidates:
+        raise KeyMaterialError(f"the store's copy of authority.pub does not carry the signing key of the keystore "
+                               f"{keystore.path} (it was replaced: 'facesel central audit --authority DIR' says so), "
+                               f"and there is no {own} to take the cameras' keys from")
+    return max(candidates, key=lambda pub: pub.serial)  # the first (the authority's own) on a tie
+
+
+def authority_cameras(authority: AuthorityPublic) -> Callable[[str], Camera | None]:
+    """``camera_of`` for :func:`verify_record` from the cameras ``authority`` registered (a signed file),
+    not from a store's table."""
+    def camera_of(camera_id: str) -> Camera | None:
+        key = authority.camera_key(camera_id)
+        return None if key is None else Camera(camera_id, key)
+    return camera_of
+
+
+#: How :func:`verify_row`'s messages name the authority's list of cameras.
+AUTHORITY_REGISTRY = "the authority (its signed authority.pub)"
+
+
+def verify_row(data: bytes, row: IndexRow, authority: AuthorityPublic, logged: dict[str, str],
+               now: float | None = None) -> ParsedRecord:
+    """Check, for an opening, the record a store's index ``row`` names, and that the row is its record's.
+
+    A store selects an opening's records by its rows' columns (camera, seal time), which are the
+    store's word: its tables' owner may rewrite them. A record of another camera, or sealed outside
+    the authorised window, relabelled into the scope would be opened under it (review round 10b,
+    finding 1). So the row must equal the one its record's signed header makes, as
+    :func:`facesel.vault.opening.verified_record` requires of a vault's index; the camera's key is
+    the one ``authority`` registered (finding 5); and the seal time must lie in its epoch's window
+    and not ahead of ``now`` beyond the readers' tolerance, as the vault's opening requires
+    (:func:`facesel.vault.identity.check_seal_time`; ``receive`` checks it on arrival, a row the
+    tables' owner inserted past it was not checked again).
+
+    Parameters
+    ----------
+    data : bytes
+        The record's sealed bytes, as the store returned them for ``row.record_id``.
+    row : IndexRow
+        The store's row.
+    authority : AuthorityPublic
+        The authority file the opening trusts (:func:`authority_for_opening`): its id, the cameras
+        it registered, its epochs. Never the store's own ``cameras`` table.
+    logged : dict of str to str
+        SHA-256 hex of records as the store's log recorded them on arrival (``logged_digests``);
+        a record absent there is checked against its row's digest alone.
+    now : float, optional
+        Unix seconds to judge a seal time ahead of (default: the clock).
+
+    Raises
+    ------
+    RecordError
+        Naming the record and what is wrong with it, or the columns where the row differs.
+    """
+    expected = (row.sha256,) + ((logged[row.record_id],) if row.record_id in logged else ())
+    parsed = verify_record(data, authority.authority_id, authority_cameras(authority), row.record_id, expected,
+                           AUTHORITY_REGISTRY)
+    true_row = IndexRow.from_header(parsed.header, len(data), row.sha256)
+    if true_row != row:
+        wrong = [c for c in COLUMNS if getattr(true_row, c) != getattr(row, c)]
+        raise RecordError(f"record {row.record_id}: the store's row disagrees with the record's signed header "
+                          f"({', '.join(wrong)}): a row relabelled by whoever can write the store's tables is "
+                          "not opened under the scope it claims")
+    check_seal_time(authority, parsed.record_id, parsed.epoch_id, parsed.header["sealed_at"],
+                    time.time() if now is None else now)
     return parsed
 
 

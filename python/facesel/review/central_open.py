@@ -10,10 +10,9 @@ import time
 from collections.abc import Callable, Sequence
 
 from facesel.central.backend import Selection, VaultBackend
-from facesel.central.verify import verify_record
+from facesel.central.verify import authority_for_opening, verify_row
 from facesel.review.memory_open import Opening, checked_request, record_key
 from facesel.vault.audit import AuditLog
-from facesel.vault.errors import KeyMaterialError
 from facesel.vault.keys import AuthorityPublic, Keystore
 from facesel.vault.opening import EpochSecrets, OpenedRecord
 from facesel.vault.payload import decode_snapshot
@@ -39,12 +38,11 @@ def open_central(store: VaultBackend, lock: threading.Lock, keystore: Keystore, 
         if missing:
             raise ValueError(f"record ids not in {store.location}: {', '.join(missing)}")
         logged = store.logged_digests([r.record_id for r in rows])
+        trusted = authority_for_opening(keystore, store.authority)  # the cameras' keys: not the store's table
         parsed_rows = []
         for row in rows:  # every record checked before any is decrypted
-            expected = (row.sha256,) + ((logged[row.record_id],) if row.record_id in logged else ())
             data = store.read(row.record_id)
-            parsed_rows.append((row, verify_record(data, keystore.authority_id, store.camera, row.record_id, expected),
-                                data))
+            parsed_rows.append((row, verify_row(data, row, trusted, logged, clock()), data))
     secrets = EpochSecrets(keystore, master)
     records, sealed, keys = [], {}, {}
     for row, parsed, data in parsed_rows:
@@ -72,14 +70,6 @@ def open_central(store: VaultBackend, lock: threading.Lock, keystore: Keystore, 
 
 
 def authority_with_cameras(keystore: Keystore, store: VaultBackend) -> AuthorityPublic:
-    """The authority's own ``authority.pub`` (beside its keystore, checked against the keystore's
-    signing key) when it is at least as new as the store's copy: it registers every enrolled
-    camera, whose keys a bundle's reader needs."""
-    own = keystore.path.parent / "authority.pub"
-    if own.is_file():
-        pub = AuthorityPublic.load(own)
-        if pub.signing_key != keystore.signing_public:
-            raise KeyMaterialError(f"{own} belongs to another signing key than the keystore's")
-        if pub.serial >= store.authority.serial:
-            return pub
-    return store.authority
+    """The authority file a bundle's reader needs (it registers every enrolled camera): the one the
+    opening took the cameras' keys from (:func:`facesel.central.verify.authority_for_opening`)."""
+    return authority_for_opening(keystore, store.authority)

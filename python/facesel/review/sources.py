@@ -54,24 +54,26 @@ class CentralSource:
             self.store.close()
             raise ValueError(f"central store {location} belongs to authority {self.store.authority.authority_id}, "
                              f"the keystore to authority {keystore.authority_id}")
+        self.keystore = keystore  # whose signing key vouches for the cameras' keys (search)
         self.label = f"Central store {self.store.location}"
 
     def search(self, filters: Filters) -> SearchResult:
         """The central store's records that match ``filters``, each checked against its digest and
-        signature before it is listed.
+        signature, and its row against the record's signed header, before it is listed.
         """
         from facesel.central.backend import Selection
-        from facesel.central.verify import verify_record
+        from facesel.central.verify import authority_for_opening, verify_row
 
         filters.check()
         with self.lock:
             rows = self.store.rows(Selection(start=filters.start, end=filters.end))
             logged = self.store.logged_digests([r.record_id for r in rows])
 
+            # The cameras' keys from the authority's signed file, not the store's table (review 10b, finding 5).
+            trusted = authority_for_opening(self.keystore, self.store.authority)
+
             def check(row):
-                expected = (row.sha256,) + ((logged[row.record_id],) if row.record_id in logged else ())
-                verify_record(self.store.read(row.record_id), self.store.authority.authority_id, self.store.camera,
-                              row.record_id, expected)
+                verify_row(self.store.read(row.record_id), row, trusted, logged)
 
             return filter_rows(rows, check, filters)
 
