@@ -10,7 +10,7 @@ refuse a larger picture before allocating it, so the file is decoded here by FFm
 - the decoder's bound is twice the stream's stated size (with the alignment FFmpeg's buffers
   add, at least a 1024 x 1024 frame: :func:`stated_bound`), never above ``max_frame_pixels``: a
   frame much larger than the stream says is refused before its memory is taken, whatever
-  ``max_frame_pixels`` allows;
+  ``max_frame_pixels`` allows (a stated size above it is refused before decoding, as round 8b did);
 - a decoded frame of another size than the stated one (a smaller or reshaped one, within that
   bound) is refused naming both sizes: the frames of one run must keep one size (a folder's images
   too, :func:`facesel.video.open_source`), and OpenCV's silent rescaling hid it.
@@ -29,6 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
+from facesel.sources.frame_limit import _FFMPEG_MAX, _too_large, decoder_option
+
 _ALIGN = 64
 """FFmpeg checks ``max_pixels`` against its buffers' sizes: the width rounded up to its stride
 alignment (up to 64), the height up to whole macroblocks (1088 for H.264's 1080p)."""
@@ -41,15 +43,16 @@ need the aligned frame; measured in session 19 for 96 x 64, 426 x 240 and 1920 x
 
 
 def stated_bound(width: int, height: int, max_pixels: int) -> int:
-    """FFmpeg's ``max_pixels`` for a stream stated as ``width`` x ``height`` (ints >= 0): twice that
-    frame with both sides rounded up to :data:`_ALIGN`, at least :data:`_FLOOR`, at most
-    ``max_pixels``; ``max_pixels`` when the stream states no size. A frame the decoder allocates is
-    so at most about twice a stated one (or 3 MiB); one of another size within it is refused after
-    decoding (:func:`file_frames`)."""
+    """FFmpeg's ``max_pixels`` for a stream stated as ``width`` x ``height`` (ints >= 0, a size within
+    ``max_pixels``): twice that frame with both sides rounded up to :data:`_ALIGN`, at least
+    :data:`_FLOOR`, at most ``max_pixels`` (or the stated frame's rounded size, when that is more);
+    ``max_pixels`` when the stream states no size. A frame the decoder allocates is so at most about
+    twice a stated one (or 3 MiB); one of another size within it is refused after decoding
+    (:func:`file_frames`)."""
     if width <= 0 or height <= 0:
         return max_pixels
     aligned = -(-width // _ALIGN) * _ALIGN * (-(-height // _ALIGN) * _ALIGN)
-    return min(max_pixels, max(2 * aligned, _FLOOR))
+    return min(max(max_pixels, aligned), max(2 * aligned, _FLOOR), _FFMPEG_MAX)
 
 
 def file_frames(path: Path, every: int, max_frames: int | None, fps: float | None,
@@ -74,6 +77,8 @@ def file_frames(path: Path, every: int, max_frames: int | None, fps: float | Non
             raise ValueError(f"video file {path} has no video stream")
         stream = container.streams.video[0]
         stated = (int(stream.codec_context.width or 0), int(stream.codec_context.height or 0))
+        if stated[0] * stated[1] > max_pixels:  # the caller's header check refuses it first (facesel.video)
+            raise ValueError(_too_large(path, stated, max_pixels, "video file", "before decoding"))
         bound = stated_bound(*stated, max_pixels)
         _bound_decoder(stream, bound)
         start = stream.start_time or 0
@@ -93,12 +98,10 @@ def file_frames(path: Path, every: int, max_frames: int | None, fps: float | Non
 
 
 def _bound_decoder(stream, bound: int) -> None:
-    """FFmpeg's choice of decoding threads (OpenCV's default was a thread per core too: the pixels
-    do not depend on it) and no picture above ``bound`` pixels, set before the decoder opens."""
-    from facesel.sources.frame_limit import decoder_option
-
-    stream.thread_count = 0
-    stream.thread_type = "AUTO"
+    """One decoding thread and no picture above ``bound`` pixels, set before the decoder opens.
+    FFmpeg's own choice (a frame thread per core, as OpenCV's default) held about 50 MiB more of
+    the end-to-end run's peak (``benchmarks/file_decoder_cost.py``); the pixels do not depend on it."""
+    stream.thread_count = 1
     stream.codec_context.options = {**stream.codec_context.options, **decoder_option(bound)}
 
 
@@ -132,12 +135,14 @@ def _reshaped(path, index: int, picture, stated) -> str:
 def _bgr(picture) -> np.ndarray:
     """The BGR array of ``picture`` (FFmpeg's conversion, one thread), turned as its display matrix
     says (PyAV's ``rotation``: degrees counterclockwise, as OpenCV's automatic orientation turns
-    it), C-contiguous (PyAV's array is a view with padded rows for some widths)."""
+    it), in memory of its own: PyAV's array is a view of its frame's buffer (with padded rows for
+    some widths), and frames kept as such views raised the end-to-end run's peak by about 30 MiB;
+    a copy (about 1 ms a 1080p frame) brings it back to OpenCV's (``benchmarks/file_decoder_cost.py``)."""
     image = picture.to_ndarray(format="bgr24", threads=1)
     turns = round(picture.rotation / 90) % 4 if picture.rotation else 0
     if turns:
         image = np.rot90(image, turns)
-    return np.ascontiguousarray(image)
+    return np.array(image, order="C")
 
 
 def _stamp(picture, start: int, seconds_per_tick: float, index: int, fps: float | None) -> float:
