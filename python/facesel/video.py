@@ -112,8 +112,11 @@ def open_source(
     max_frame_pixels : int in [1, 2**31 - 1]
         The largest frame (width x height) of a file or folder, default an 8K UHD frame (review 8b,
         finding 1: a 3 MB JPEG of 16000 x 16000 decodes to 768 MB): a file whose header states
-        more is refused before it is decoded, a decoded frame above it (a size no header stated)
-        once decoded. Cameras and URLs: :mod:`facesel.sources` bounds them.
+        more is refused before it is decoded, an image above it (a size no header stated) once
+        decoded. A video file's frames are decoded by FFmpeg through PyAV, whose decoder refuses a
+        frame much larger than the stream states before allocating it; a frame of another size
+        than the stated one is refused (:mod:`facesel.sources.file_frames`, review 10a). Cameras
+        and URLs: :mod:`facesel.sources` bounds them.
 
     Returns
     -------
@@ -125,7 +128,8 @@ def open_source(
         A path that does not exist.
     ValueError
         A file or stream OpenCV cannot read, a folder without images, a negative or too large
-        webcam index, a file or frame above ``max_frame_pixels``, or a bad setting.
+        webcam index, a file or frame above ``max_frame_pixels``, a video frame of another size
+        than its stream states, or a bad setting.
     """
     every = _check_positive_int(every, "every")
     max_frame_pixels = check_max_frame_pixels(max_frame_pixels)
