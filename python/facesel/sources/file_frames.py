@@ -15,8 +15,8 @@ refuse a larger picture before allocating it, so the file is decoded here by FFm
   bound) is refused naming both sizes: the frames of one run must keep one size (a folder's images
   too, :func:`facesel.video.open_source`), and OpenCV's silent rescaling hid it.
 
-Everything else is what OpenCV gave (``tests/test_file_frames.py`` compares both on every shared
-video): the same pixels (both convert with FFmpeg's swscale), the same times (OpenCV's
+Everything else is what OpenCV gave (``experiments/file_decoder_parity.py`` compares both on every
+shared video, ``tests/test_file_frames.py`` on four and on turned MP4s): the same pixels (both convert with FFmpeg's swscale), the same times (OpenCV's
 ``CAP_PROP_POS_MSEC`` arithmetic, its fallback to ``index / fps``), a display rotation applied as
 OpenCV applies it, and a packet that does not decode skipped, as OpenCV's ``grab`` skips it.
 """
