@@ -107,15 +107,24 @@ def _bound_decoder(stream, bound: int) -> None:
 
 def _pictures(container, stream, path, stated, bound):
     """The decoded ``VideoFrame`` objects in presentation order; a packet FFmpeg cannot decode (a
-    damaged frame: InvalidDataError) is skipped as OpenCV skipped it; its refusal of a frame above
+    damaged frame: InvalidDataError) is skipped as OpenCV skipped it, and a container that breaks
+    ends the file there (its frames held in the decoder given out first), as OpenCV's ``grab``
+    ended it: the run then says the input ended early. The decoder's refusal of a frame above
     ``bound`` (EINVAL) ends the file with ValueError."""
     import av
 
-    for packet in container.demux(stream):  # the last packets are empty: they drain the decoder
+    packets = container.demux(stream)  # the last packets are empty: they drain the decoder
+    while True:
         try:
-            yield from packet.decode()
+            packet = next(packets)
+        except StopIteration:
+            return
+        except av.FFmpegError:
+            packet = None  # drains the decoder
+        try:
+            yield from (packet.decode() if packet is not None else stream.codec_context.decode(None))
         except av.error.InvalidDataError:
-            continue
+            pass
         except av.FFmpegError as err:
             if getattr(err, "errno", None) != errno.EINVAL:
                 raise ValueError(f"video file {path} broke: {err}") from None
@@ -124,6 +133,8 @@ def _pictures(container, stream, path, stated, bound):
                 f"video file {path} holds a frame beyond its stream's stated size of {width}x{height} pixels: FFmpeg's "
                 f"decoder refused it before allocating it (max_pixels = {bound}), and so is the file (the frames of "
                 "one video must keep one size)") from None
+        if packet is None:
+            return
 
 
 def _reshaped(path, index: int, picture, stated) -> str:
