@@ -73,12 +73,20 @@ def test_a_cross_site_form_cannot_reload(status):
     assert code == 200
 
 
-def test_a_port_exposed_on_purpose_keeps_any_name():
+def test_a_port_exposed_on_purpose_takes_its_listed_names():
     """Bound to a non-loopback address the operator exposed the port (a Prometheus server may use
-    the machine's name): no Host rule, but still no cross-site POST."""
-    assert browser_refusal("0.0.0.0", "GET", {"Host": "camera-box.lan:9108"}) is None
-    assert browser_refusal("192.0.2.7", "GET", {"Host": "camera-box.lan:9108"}) is None
-    assert browser_refusal("0.0.0.0", "POST", {"Host": "camera-box.lan:9108", "Origin": "http://evil.example"})
+    the machine's name): an IP address, this machine's name or a name of ``serve.status_hosts``
+    (until review 10a any name: a rebound page from the network read it), and still no cross-site POST."""
+    import socket
+
+    listed = frozenset({"camera-box.lan"})
+    assert browser_refusal("0.0.0.0", "GET", {"Host": "camera-box.lan:9108"}, None, listed) is None
+    assert browser_refusal("192.0.2.7", "GET", {"Host": "camera-box.lan:9108"}, None, listed) is None
+    assert browser_refusal("192.0.2.7", "GET", {"Host": "192.0.2.7:9108"}) is None
+    assert browser_refusal("192.0.2.7", "GET", {"Host": f"{socket.gethostname()}:9108"}) is None
+    assert browser_refusal("192.0.2.7", "GET", {"Host": "camera-box.lan:9108"})  # not listed
+    assert browser_refusal("0.0.0.0", "POST", {"Host": "camera-box.lan:9108", "Origin": "http://evil.example"},
+                           None, listed)
     assert browser_refusal("::1", "GET", {"Host": "evil.example"})
 
 

@@ -21,7 +21,10 @@ from __future__ import annotations
 import json
 import socket
 
+import pytest
+
 from facesel.serve.control import call
+from network_attacker import outside_address
 
 from test_serve import authority, keys  # noqa: F401
 from test_serve_reload_peers import service_with_a_half_done_edit
@@ -61,3 +64,54 @@ def test_a_rebound_page_cannot_read_or_reload_a_port_bound_to_every_address(auth
         assert code == 200 and changes["added"] == ["half"], (code, changes)
         assert wait_for(lambda: sorted(cam.config.name for cam in service.camera_list()) == ["gate", "half"],
                         timeout=30)
+
+
+def test_a_rebound_page_on_the_network_cannot_read_a_port_bound_there(authority, keys, tmp_path):
+    """Review 10a, finding 2 (round 9's "left of finding 3"): a port bound to this machine's address
+    on the network had no Host rule for clients of that network, so a page opened by an operator on
+    another machine of the network, its name pointed at this address, read ``/status`` as its own
+    origin (on main: 200 with the camera names and the config's path). Now a request from the
+    network must name an IP address or this machine's name too; the names a scraper uses are listed
+    in ``serve.status_hosts``."""
+    outside = outside_address()
+    with service_with_a_half_done_edit(outside, authority, keys, tmp_path) as (service, config_path):
+        port = service.status.port
+        page = f"attacker.example:{port}"
+        code, body = _request_with_host(outside, port, page)
+        assert code == 421 and b"gate" not in body and str(config_path).encode() not in body, (code, body[:200])
+        assert b"serve.status_hosts" in body
+        for host in (f"{outside}:{port}", f"{socket.gethostname()}:{port}", outside):
+            code, body = _request_with_host(outside, port, host)
+            assert code == 200 and "gate" in json.loads(body)["cameras"], host
+
+
+def _request_with_host(address: str, port: int, host: str) -> tuple[int, bytes]:
+    """``GET /status`` from ``address`` (this machine's address on the network: a client of the network) with ``host``."""
+    with socket.create_connection((address, port), timeout=30, source_address=(address, 0)) as sock:
+        assert sock.getsockname()[0] == address
+        sock.sendall(f"GET /status HTTP/1.1\r\nHost: {host}\r\nSec-Fetch-Site: same-origin\r\nConnection: close\r\n\r\n"
+                     .encode())
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    return int(head.split()[1]), body
+
+
+def test_the_names_scrapers_use_are_a_setting(tmp_path):
+    """``serve.status_hosts`` lets a name through on a port bound beyond loopback (never on a loopback
+    port); it is checked as a list of host names when the config is read."""
+    from facesel.serve.config import _status_hosts
+    from facesel.serve.status_http import browser_refusal
+
+    allowed = frozenset(_status_hosts(["Metrics.Example.org."]))
+    assert allowed == {"metrics.example.org"}
+    assert browser_refusal("0.0.0.0", "GET", {"Host": "metrics.example.org:9108"}, "10.0.0.2", allowed) is None
+    assert browser_refusal("0.0.0.0", "GET", {"Host": "attacker.example:9108"}, "10.0.0.2", allowed).startswith(
+        "Host 'attacker.example:9108' refused")
+    assert browser_refusal("127.0.0.1", "GET", {"Host": "metrics.example.org:9108"}, "127.0.0.1", allowed) is not None
+    for bad in ("http://metrics.example.org", "metrics.example.org:9108", "", 5):
+        with pytest.raises(ValueError, match="serve.status_hosts"):
+            _status_hosts([bad])
+    with pytest.raises(ValueError, match="serve.status_hosts must be a list"):
+        _status_hosts("metrics.example.org")

@@ -22,6 +22,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from facesel.sources.file_frames import file_frames
 from facesel.sources.frame_limit import MAX_FRAME_PIXELS, check_max_frame_pixels, refuse_decoded, refuse_large_file
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".pgm", ".ppm", ".tif", ".tiff", ".webp"})
@@ -111,8 +112,11 @@ def open_source(
     max_frame_pixels : int in [1, 2**31 - 1]
         The largest frame (width x height) of a file or folder, default an 8K UHD frame (review 8b,
         finding 1: a 3 MB JPEG of 16000 x 16000 decodes to 768 MB): a file whose header states
-        more is refused before it is decoded, a decoded frame above it (a size no header stated)
-        once decoded. Cameras and URLs: :mod:`facesel.sources` bounds them.
+        more is refused before it is decoded, an image above it (a size no header stated) once
+        decoded. A video file's frames are decoded by FFmpeg through PyAV, whose decoder refuses a
+        frame much larger than the stream states before allocating it; a frame of another size
+        than the stated one is refused (:mod:`facesel.sources.file_frames`, review 10a). Cameras
+        and URLs: :mod:`facesel.sources` bounds them.
 
     Returns
     -------
@@ -124,7 +128,8 @@ def open_source(
         A path that does not exist.
     ValueError
         A file or stream OpenCV cannot read, a folder without images, a negative or too large
-        webcam index, a file or frame above ``max_frame_pixels``, or a bad setting.
+        webcam index, a file or frame above ``max_frame_pixels``, a video frame of another size
+        than its stream states, or a bad setting.
     """
     every = _check_positive_int(every, "every")
     max_frame_pixels = check_max_frame_pixels(max_frame_pixels)
@@ -193,7 +198,10 @@ def _open_folder(path: Path, every: int, max_frames: int | None, fps: float | No
 
 
 def _open_file(path: Path, every: int, max_frames: int | None, fps: float | None, max_pixels: int) -> FrameSource:
-    refuse_large_file(path, max_pixels, "video file")  # before OpenCV decodes its first frame below
+    # The header's size is checked before OpenCV decodes the first frame below (its rate and frame
+    # count); the frames themselves are decoded by FFmpeg through PyAV, each bounded before it is
+    # allocated (facesel.sources.file_frames: OpenCV decoded a later, larger frame whole, review 10a).
+    refuse_large_file(path, max_pixels, "video file")
     probe = cv2.VideoCapture(str(path))
     try:
         if not probe.isOpened():
@@ -209,7 +217,7 @@ def _open_file(path: Path, every: int, max_frames: int | None, fps: float | None
     count = _limited_count(total if total > 0 else None, every, max_frames)
     return FrameSource(
         str(path), "file", rate, count,
-        lambda: _capture_frames(str(path), str(path), every, max_frames, rate, True, max_pixels),
+        lambda: file_frames(path, every, max_frames, rate, max_pixels),
     )
 
 
@@ -235,17 +243,14 @@ def _open_capture(target, name: str, kind: str, every: int, max_frames: int | No
     rate = capture.get(cv2.CAP_PROP_FPS)
     rate = float(rate) if rate and np.isfinite(rate) and rate > 0 else None
     return FrameSource(
-        name, kind, rate, max_frames, lambda: _capture_frames(capture, name, every, max_frames, rate, False)
+        name, kind, rate, max_frames, lambda: _capture_frames(capture, name, every, max_frames)
     )
 
 
-def _capture_frames(
-    target, name: str, every: int, max_frames: int | None, fps: float | None, file_clock: bool,
-    max_pixels: int | None = None,
-) -> Iterator[tuple[np.ndarray, float]]:
-    # max_pixels (files): a frame the header did not announce (a video whose frames grow) is refused
-    # once decoded; OpenCV passes no decoder option on, so it is decoded first.
-    capture = target if isinstance(target, cv2.VideoCapture) else cv2.VideoCapture(target)
+def _capture_frames(capture: cv2.VideoCapture, name: str, every: int,
+                    max_frames: int | None) -> Iterator[tuple[np.ndarray, float]]:
+    """A camera's or URL's frames from its open ``target``, timed by the monotonic clock since the
+    first one (files: :func:`facesel.sources.file_frames.file_frames`, whose decoder takes a size bound)."""
     if not capture.isOpened():
         raise ValueError(f"cannot read {name}: OpenCV could not open it")
     start = time.monotonic()
@@ -260,16 +265,7 @@ def _capture_frames(
                 ok, frame = capture.retrieve()
                 if not ok or frame is None:
                     return
-                if max_pixels is not None:
-                    refuse_decoded(frame, name, max_pixels, "video file")
-                if file_clock:
-                    msec = capture.get(cv2.CAP_PROP_POS_MSEC)
-                    # POS_MSEC is the time of the frame just retrieved on most backends; fall back
-                    # to the frame rate when the container reports nothing useful.
-                    stamp = msec / 1000.0 if msec > 0 or index == 0 else (index / fps if fps else float(index))
-                else:
-                    stamp = time.monotonic() - start
-                yield frame, float(stamp)
+                yield frame, float(time.monotonic() - start)
                 yielded += 1
             index += 1
     finally:

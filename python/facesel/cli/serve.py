@@ -81,7 +81,7 @@ def _ask(args: argparse.Namespace) -> int:
 # from facesel.serve.config (which imports the pipeline: every facesel command builds this
 # parser); tests/test_serve_help.py fails when a camera key is missing from this text.
 CONFIG_KEYS_HELP = (
-    "config keys (docs/serve.md, 'Every key and its default'): [serve] listen, log_format, log_level, "
+    "config keys (docs/serve.md, 'Every key and its default'): [serve] listen, status_hosts, log_format, log_level, "
     "shutdown_timeout, view, mqtt, webhook; [cameras.NAME] (and [defaults], but for source, vault, camera_key, "
     "camera_id and zones) source, vault, authority, camera_key, camera_id, enabled, loop, realtime, live, backend, open_timeout, read_timeout, stall_timeout, "
     "reconnect_max_delay, buffer_frames, flush_buffer_frames, cap_buffer_frames, max_frame_pixels (largest frame "

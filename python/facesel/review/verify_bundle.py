@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import os
 import tempfile
 import zipfile
@@ -291,6 +292,27 @@ def _past_retention(sealed: dict[str, float], opened_at: float, authority: Autho
     return notes
 
 
+CREATED_SLACK_SECONDS = 300.0
+"""How far before the opening's logged time a genuine manifest's ``created`` may be: both come from
+the authority's machine (the desk logs the opening, then writes the bundle), so only a clock
+stepped back between the two (NTP) puts it earlier, by far less than this."""
+
+
+def _creation(manifest: dict, opened_at: float) -> str:
+    """The caveat that states the manifest's ``created`` (the authority's word); BundleError when it is
+    no time, or earlier than the opening it exports (review 10a, finding 3: a manifest re-signed with
+    ``created`` in 1970 verified, and the report never said when the bundle claims to be made)."""
+    created = manifest.get("created")
+    if isinstance(created, bool) or not isinstance(created, (int, float)) or not math.isfinite(created):
+        raise BundleError(f"manifest.json's created is no time ({str(created)[:40]!r})")
+    if created < float(opened_at) - CREATED_SLACK_SECONDS:
+        raise BundleError(f"manifest.json says the bundle was made at {utc_text(created)}, before the opening it "
+                          f"exports ({utc_text(opened_at)}, the authority's signed entry): no genuine export writes "
+                          "that (its time was set by whoever holds the authority's key)")
+    return (f"the bundle says it was made at {utc_text(created)}: the authority's word (its clock), checked only to "
+            "be after the opening")
+
+
 def _span(seconds: float) -> str:
     """A span of time for a court's reader: hours under a day (review 18: a record opened two hours
     late read "opened 0.1 days after", one opened minutes late "0.0 days after", as if not late)."""
@@ -434,6 +456,7 @@ def _verify_vault(members, manifest, authority: AuthorityPublic, report: BundleR
     lines, entry = _check_opening(members, manifest, authority, identity, entries)
     report.proven += lines
     report.caveats += _past_retention(sealed, entry["time"], authority)
+    report.caveats.append(_creation(manifest, entry["time"]))
     report.proven.append(f"the audit chain from seq {entries[0]['seq']} to the signed head seq {entries[-1]['seq']} "
                          "is intact and every entry is signed")
     report.caveats.append(f"entries before seq {entries[0]['seq']} are not in the bundle: it proves the chain from "
@@ -455,5 +478,6 @@ def _verify_central(members, manifest, authority: AuthorityPublic, report: Bundl
     lines, opened_at = _check_central_opening(members, manifest, authority)
     report.proven += lines
     report.caveats += _past_retention(sealed, opened_at, authority)
+    report.caveats.append(_creation(manifest, opened_at))
     report.caveats.append("the central store's log is hash-chained, not signed: the bundle holds its entry of the "
                           "opening, bound by the authority's signed entry, not the store's whole chain")

@@ -4,6 +4,7 @@ Example::
 
     [serve]
     listen = "127.0.0.1:9108"     # /metrics and /healthz; "" turns the HTTP endpoint off
+    status_hosts = []             # bound beyond loopback: names scrapers use besides IPs and this machine's name
     log_format = "text"           # or "json": one JSON object per log line
     log_level = "info"
     shutdown_timeout = 15         # seconds allowed for sealing open tracks at SIGTERM
@@ -45,6 +46,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import stat
 import tomllib
 from dataclasses import dataclass, field
@@ -72,7 +74,7 @@ MAX_DETECT_EVERY = 256
 MAX_TIMEOUT_SECONDS = 600.0
 MAX_RECONNECT_DELAY_SECONDS = 3600.0
 
-SERVE_KEYS = {"listen", "log_format", "log_level", "shutdown_timeout", "view", "mqtt", "webhook"}
+SERVE_KEYS = {"listen", "status_hosts", "log_format", "log_level", "shutdown_timeout", "view", "mqtt", "webhook"}
 LOG_LEVELS = ("debug", "info", "warning", "error")
 LOG_FORMATS = ("text", "json")
 
@@ -250,6 +252,9 @@ class ServeConfig:
     """Sorted ``(key, value)`` pairs of ``[serve.mqtt]`` (:mod:`facesel.serve.events`); () for none."""
     webhook: tuple = ()
     """Sorted ``(key, value)`` pairs of ``[serve.webhook]``; () for none."""
+    status_hosts: tuple = ()
+    """Host names (lower case) under which clients reach the status port besides its IP addresses and
+    this machine's own names (:func:`facesel.serve.status_http.browser_refusal`); () for none."""
 
 
 CAMERA_KEYS = {
@@ -347,6 +352,7 @@ def parse_config(data: dict, base: Path = Path("."), path: Path | None = None) -
                                   MAX_TIMEOUT_SECONDS), path=path,
         view=view, mqtt=check_mqtt(serve.get("mqtt"), "serve.mqtt", base),
         webhook=check_webhook(serve.get("webhook"), "serve.webhook"),
+        status_hosts=_status_hosts(serve.get("status_hosts", [])),
     )
 
 
@@ -364,6 +370,21 @@ def checked_seconds(value, where: str, at_most: float) -> float:
         raise ValueError(f"{where} must be at most {at_most:g} seconds (a larger value is taken for a typo), "
                          f"got {value!r}")
     return float(value)
+
+
+_HOST_NAME = re.compile(r"^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
+
+
+def _status_hosts(value) -> tuple[str, ...]:
+    """``serve.status_hosts``: a list of DNS names (without port), lower-cased; ValueError naming the key and value."""
+    if not isinstance(value, list) or not all(isinstance(name, str) for name in value):
+        raise ValueError(f"serve.status_hosts must be a list of host names, got {value!r}")
+    names = tuple(name.lower().rstrip(".") for name in value)
+    for name, given in zip(names, value):
+        if not _HOST_NAME.match(name):
+            raise ValueError(f"serve.status_hosts: {given!r} is not a host name (letters, digits, '-' and '.'; no "
+                             "port, no scheme)")
+    return names
 
 
 def _listen(value) -> tuple[str, int] | None:

@@ -16,8 +16,13 @@ import os
 
 def quiet_media_libraries(log_level: str = "warning") -> None:
     """Silence OpenCV's logger and its FFmpeg backend unless ``log_level`` is ``debug`` (PyAV
-    keeps FFmpeg's log off by itself: its level is None unless someone sets one)."""
+    keeps FFmpeg's log off by itself: its level is None unless someone sets one). At ``debug``
+    PyAV's FFmpeg is told to pass its warnings on (to Python's ``libav.*`` loggers): ``facesel run``
+    decodes video files through PyAV since review 10a, so a damaged file's lines come from there."""
     if str(log_level).lower() == "debug":
+        import av.logging
+
+        av.logging.set_level(av.logging.WARNING)
         return
     # Read by OpenCV's FFmpeg backend each time it opens a capture: -8 is AV_LOG_QUIET.
     os.environ["OPENCV_FFMPEG_LOGLEVEL"] = "-8"

@@ -7,7 +7,7 @@
   Cameras that were removed stop (sealing their tracks), new ones start, changed ones restart,
   unchanged ones are not touched. A config with an error is refused as a whole and the running
   cameras go on. A changed camera's counters go on from the old one's (metrics and the summary).
-  ``serve.listen``, ``serve.view``, ``[serve.mqtt]`` and ``[serve.webhook]`` take a restart.
+  ``serve.listen``, ``serve.status_hosts``, ``serve.view``, ``[serve.mqtt]`` and ``[serve.webhook]`` take a restart.
 """
 
 from __future__ import annotations
@@ -93,7 +93,8 @@ class Service:
                 return next((found for route in extra if (found := route(method, path)) is not None), None)
             try:
                 self.status = StatusServer(self.config.listen, make_registry(self.camera_list), self.camera_list,
-                                           routes=routes, disabled=self.disabled_cameras).start()
+                                           routes=routes, disabled=self.disabled_cameras,
+                                           allowed_hosts=self.config.status_hosts).start()
             except OSError as err:
                 raise RuntimeError(f"serve.listen = \"{host}:{port}\": cannot listen there ({err.strerror or err})") from None
             _log.info("metrics and health on http://%s:%d/metrics and /healthz", self.config.listen[0], self.status.port)

@@ -60,28 +60,33 @@ def _own_names() -> frozenset[str]:
     return frozenset({socket.gethostname().lower(), socket.getfqdn().lower(), "localhost"})
 
 
-def browser_refusal(bound_host: str, method: str, headers, local_address: str | None = None) -> str | None:
+def browser_refusal(bound_host: str, method: str, headers, local_address: str | None = None,
+                    allowed_names: frozenset[str] = frozenset()) -> str | None:
     """Why a request must be refused (None when it may pass).
 
     * On a loopback port the ``Host`` must be a loopback address or ``localhost``: a web page can
       point a name of its own at 127.0.0.1 (DNS rebinding) and then read the port as its own
-      origin, but the browser still sends that name. A port bound elsewhere was exposed on
-      purpose (e.g. to a Prometheus server that uses the machine's name): no Host rule there,
-      except for a request that arrived over loopback (``local_address``, the connection's own
-      address, is a loopback one; review 9, finding 3): a port bound to ``0.0.0.0`` or ``::``
-      listens on 127.0.0.1 too, where a rebound page would read ``/status`` and, as a loopback
-      peer, post ``/reload``. There the ``Host`` must be an IP address, ``localhost`` or this
-      machine's own name (:func:`_names_this_machine`).
+      origin, but the browser still sends that name.
+    * On a port bound elsewhere (exposed on purpose, e.g. to a Prometheus server) the ``Host`` must
+      be an IP address, ``localhost``, this machine's own name (:func:`_names_this_machine`) or one
+      of ``allowed_names`` (``serve.status_hosts``: a name the scrapers use for this machine). A
+      rebound page is reached under its own name, whichever address its DNS gives: 127.0.0.1 on
+      this machine (a port bound to ``0.0.0.0`` listens there too; review 9, finding 3) or this
+      machine's address on the network, from the browser of an operator on that network (review
+      10a, finding 2: before, the rule held only for requests that arrived over loopback).
+      ``local_address`` (the connection's own address) is no longer needed for it; kept for callers.
     * A POST must not come from a web page of another site: an ``Origin`` must name this very
       host, and ``Sec-Fetch-Site`` (sent by browsers) must not say ``cross-site`` or ``same-site``.
       Command-line clients (``facesel serve reload``, curl) send neither.
     """
     host = headers.get("Host") or ""
-    if _is_loopback(_host_name(bound_host)) and not _is_loopback(_host_name(host)):
-        return f"Host {host!r} refused: this port answers only under a loopback address"
-    if local_address is not None and is_loopback_peer(local_address) and not _names_this_machine(_host_name(host)):
-        return (f"Host {host!r} refused: over loopback this port answers only under an IP address, localhost or "
-                "this machine's name")
+    name = _host_name(host)
+    if _is_loopback(_host_name(bound_host)):
+        if not _is_loopback(name):
+            return f"Host {host!r} refused: this port answers only under a loopback address"
+    elif not (_names_this_machine(name) or name.rstrip(".") in allowed_names):
+        return (f"Host {host!r} refused: this port answers only under an IP address, localhost, this machine's name "
+                "or a name listed in serve.status_hosts")
     if method == "POST":
         origin = headers.get("Origin")
         if origin is not None and urlsplit(origin).netloc.lower() != host.strip().lower():
@@ -119,8 +124,9 @@ class StatusServer:
 
     def __init__(self, address: tuple[str, int], registry, cameras: Callable[[], list], routes=None,
                  max_connections: int = 64, workers: int = 4, timeout: float = 10.0,
-                 disabled: Callable[[], list] = list):
+                 disabled: Callable[[], list] = list, allowed_hosts=()):
         owner = self
+        self.allowed_hosts = frozenset(allowed_hosts)  # serve.status_hosts (browser_refusal)
         self.registry, self._cameras, self._disabled = registry, cameras, disabled
         self.bound_host = str(address[0])
         # routes(method, path) -> handler(request) or None: the endpoints of other modules
@@ -150,7 +156,8 @@ class StatusServer:
                 super().end_headers()
 
             def _refused(self, method: str) -> bool:
-                why = browser_refusal(owner.bound_host, method, self.headers, self.connection.getsockname()[0])
+                why = browser_refusal(owner.bound_host, method, self.headers, self.connection.getsockname()[0],
+                                      owner.allowed_hosts)
                 if why is not None:
                     self._send(421 if why.startswith("Host") else 403, "text/plain", (why + "\n").encode())
                 return why is not None

@@ -1,0 +1,170 @@
+"""A video file's frames for ``facesel run``, each bounded before FFmpeg allocates it (review 10a).
+
+Round 8b reads the size a file's header states before anything decodes it, but a video's later
+frames may be larger than its first: an MJPEG file of 3 MB whose fourth frame is a 16000 x 16000
+grey JPEG was decoded whole inside OpenCV (+273,112 KiB of the reader's peak) and came out scaled
+to the first frame's 640 x 480, so the check after decoding never saw it (review 9, still open).
+OpenCV passes no option to its decoder; FFmpeg's ``max_pixels`` codec option makes the decoder
+refuse a larger picture before allocating it, so the file is decoded here by FFmpeg through PyAV:
+
+- the decoder's bound is twice the stream's stated size (with the alignment FFmpeg's buffers
+  add, at least a 1024 x 1024 frame: :func:`stated_bound`), never above ``max_frame_pixels``: a
+  frame much larger than the stream says is refused before its memory is taken, whatever
+  ``max_frame_pixels`` allows (a stated size above it is refused before decoding, as round 8b did);
+- a decoded frame of another size than the stated one (a smaller or reshaped one, within that
+  bound) is refused naming both sizes: the frames of one run must keep one size (a folder's images
+  too, :func:`facesel.video.open_source`), and OpenCV's silent rescaling hid it.
+
+Everything else is what OpenCV gave (``experiments/file_decoder_parity.py`` compares both on every
+shared video, ``tests/test_file_frames.py`` on four and on turned MP4s): the same pixels (both convert with FFmpeg's swscale), the same times (OpenCV's
+``CAP_PROP_POS_MSEC`` arithmetic, its fallback to ``index / fps``), a display rotation applied as
+OpenCV applies it. A damaged file may give a few more frames than OpenCV gave: a packet that does
+not decode is skipped here, where OpenCV sometimes stopped (a generated H.264 MKV with 2,000 bytes
+overwritten in its middle: 12 frames against OpenCV's 10, the first 10 identical; a damaged MJPEG
+frame is skipped by both).
+"""
+
+from __future__ import annotations
+
+import errno
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from facesel.sources.frame_limit import _FFMPEG_MAX, _too_large, decoder_option
+
+_ALIGN = 64
+"""FFmpeg checks ``max_pixels`` against its buffers' sizes: the width rounded up to its stride
+alignment (up to 64), the height up to whole macroblocks (1088 for H.264's 1080p)."""
+
+_FLOOR = 1 << 20
+"""The smallest decoder bound, a 1024 x 1024 frame (3 MiB as BGR): some decoders check their own
+scratch buffers against ``max_pixels`` too, which for a small frame are several times its size
+(MPEG-4 part 2 at 96 x 64 needs 53,760, 8.75 times the frame; H.264, MJPEG, VP9, MPEG-2 and FFV1
+need the aligned frame; measured in session 19 for 96 x 64, 426 x 240 and 1920 x 1080)."""
+
+
+def stated_bound(width: int, height: int, max_pixels: int) -> int:
+    """FFmpeg's ``max_pixels`` for a stream stated as ``width`` x ``height`` (ints >= 0, a size within
+    ``max_pixels``): twice that frame with both sides rounded up to :data:`_ALIGN`, at least
+    :data:`_FLOOR`, at most ``max_pixels`` (or the stated frame's rounded size, when that is more);
+    ``max_pixels`` when the stream states no size. A frame the decoder allocates is so at most about
+    twice a stated one (or 3 MiB); one of another size within it is refused after decoding
+    (:func:`file_frames`)."""
+    if width <= 0 or height <= 0:
+        return max_pixels
+    aligned = -(-width // _ALIGN) * _ALIGN * (-(-height // _ALIGN) * _ALIGN)
+    return min(max(max_pixels, aligned), max(2 * aligned, _FLOOR), _FFMPEG_MAX)
+
+
+def file_frames(path: Path, every: int, max_frames: int | None, fps: float | None,
+                max_pixels: int) -> Iterator[tuple[np.ndarray, float]]:
+    """``(frame, seconds)`` of the video file ``path``: frames as (H, W, 3) uint8 BGR C-contiguous
+    arrays, one in ``every`` (the others decoded, not converted), at most ``max_frames``; times as
+    OpenCV's ``CAP_PROP_POS_MSEC`` gives them (from the stream's start), ``index / fps`` (``fps``:
+    the rate the caller found, or None) for a frame after the first without one.
+
+    ValueError naming the file when it does not open, when a frame is larger than the stream's
+    stated size or than ``max_pixels`` (refused by the decoder before allocation), or when a
+    decoded frame's size is not the stated one.
+    """
+    import av
+
+    try:
+        container = av.open(str(path))
+    except (av.FFmpegError, OSError) as err:
+        raise ValueError(f"cannot read video file {path}: {err}") from None
+    try:
+        if not container.streams.video:
+            raise ValueError(f"video file {path} has no video stream")
+        stream = container.streams.video[0]
+        stated = (int(stream.codec_context.width or 0), int(stream.codec_context.height or 0))
+        if stated[0] * stated[1] > max_pixels:  # the caller's header check refuses it first (facesel.video)
+            raise ValueError(_too_large(path, stated, max_pixels, "video file", "before decoding"))
+        bound = stated_bound(*stated, max_pixels)
+        _bound_decoder(stream, bound)
+        start = stream.start_time or 0
+        seconds_per_tick = stream.time_base.numerator / stream.time_base.denominator
+        index = yielded = 0
+        for picture in _pictures(container, stream, path, stated, bound):
+            if (picture.width, picture.height) != stated:
+                raise ValueError(_reshaped(path, index, picture, stated))
+            if index % every == 0:
+                yield _bgr(picture), _stamp(picture, start, seconds_per_tick, index, fps)
+                yielded += 1
+                if max_frames is not None and yielded >= max_frames:
+                    return
+            index += 1
+    finally:
+        container.close()
+
+
+def _bound_decoder(stream, bound: int) -> None:
+    """One decoding thread and no picture above ``bound`` pixels, set before the decoder opens.
+    FFmpeg's own choice (a frame thread per core, as OpenCV's default) held about 50 MiB more of
+    the end-to-end run's peak (``benchmarks/file_decoder_cost.py``); the pixels do not depend on it."""
+    stream.thread_count = 1
+    stream.codec_context.options = {**stream.codec_context.options, **decoder_option(bound)}
+
+
+def _pictures(container, stream, path, stated, bound):
+    """The decoded ``VideoFrame`` objects in presentation order; a packet FFmpeg cannot decode (a
+    damaged frame: InvalidDataError) is skipped (see the module's note), and a container that breaks
+    ends the file there (its frames held in the decoder given out first), as OpenCV's ``grab``
+    ended it: the run then says the input ended early. The decoder's refusal of a frame above
+    ``bound`` (EINVAL) ends the file with ValueError."""
+    import av
+
+    packets = container.demux(stream)  # the last packets are empty: they drain the decoder
+    while True:
+        try:
+            packet = next(packets)
+        except StopIteration:
+            return
+        except av.FFmpegError:
+            packet = None  # drains the decoder
+        try:
+            yield from (packet.decode() if packet is not None else stream.codec_context.decode(None))
+        except av.error.InvalidDataError:
+            pass
+        except av.FFmpegError as err:
+            if getattr(err, "errno", None) != errno.EINVAL:
+                raise ValueError(f"video file {path} broke: {err}") from None
+            width, height = stated
+            raise ValueError(
+                f"video file {path} holds a frame beyond its stream's stated size of {width}x{height} pixels: FFmpeg's "
+                f"decoder refused it before allocating it (max_pixels = {bound}), and so is the file (the frames of "
+                "one video must keep one size)") from None
+        if packet is None:
+            return
+
+
+def _reshaped(path, index: int, picture, stated) -> str:
+    return (f"video file {path}: frame {index} is {picture.width}x{picture.height} pixels, but its stream states "
+            f"{stated[0]}x{stated[1]}: refused (the frames of one video must keep one size; OpenCV scaled such a "
+            "frame to the first one's size without a word)")
+
+
+def _bgr(picture) -> np.ndarray:
+    """The BGR array of ``picture`` (FFmpeg's conversion, one thread), turned as its display matrix
+    says (PyAV's ``rotation``: degrees counterclockwise, as OpenCV's automatic orientation turns
+    it), in memory of its own: PyAV's array is a view of its frame's buffer (with padded rows for
+    some widths), and frames kept as such views raised the end-to-end run's peak by about 30 MiB;
+    a copy (about 1 ms a 1080p frame) brings it back to OpenCV's (``benchmarks/file_decoder_cost.py``)."""
+    image = picture.to_ndarray(format="bgr24", threads=1)
+    turns = round(picture.rotation / 90) % 4 if picture.rotation else 0
+    if turns:
+        image = np.rot90(image, turns)
+    return np.array(image, order="C")
+
+
+def _stamp(picture, start: int, seconds_per_tick: float, index: int, fps: float | None) -> float:
+    """Seconds of ``picture`` as ``facesel.video`` computed them from OpenCV: ``CAP_PROP_POS_MSEC``
+    is ``(pts - start) * time_base * 1000`` in doubles (the decoder's timestamp, else the packet's
+    dts, else 0); after the first frame a time of 0 falls back to the frame rate."""
+    ticks = picture.pts if picture.pts is not None else picture.dts
+    msec = float(ticks - start) * seconds_per_tick * 1000.0 if ticks is not None else 0.0
+    if msec > 0 or index == 0:
+        return msec / 1000.0
+    return index / fps if fps else float(index)
