@@ -16,6 +16,13 @@ registry: a marker whose lock can be taken belongs to an opening that is gone, a
 folder is removed (only when it is still the very folder registered: same device and inode, this
 user's, a folder and not a link, named like a staging folder) with a warning.
 
+Openings of one user may run at once (two operators, two terminals), so a sweep can meet a marker
+at any moment of another opening's life (flaky19). A marker appears under its name only once it is
+locked and whole (it is written under a pending name, then renamed), and a sweep acts on a marker
+only while it is still linked under that name once the sweep holds its lock: every unlink happens
+under the lock, so a marker already spent by its own opening or by another sweep is passed over,
+not read as a killed opening's (which made ``open`` fail with "...json does not exist").
+
 A machine without a usable registry (no home folder, or one other users may write) still opens,
 with a warning that a killed opening would leave its pictures unregistered.
 """
@@ -99,6 +106,8 @@ def sweep_killed_openings() -> list[Path]:
                     continue  # a running opening's
                 raise
             info = os.fstat(fd)
+            if not _still_linked(marker, info):
+                continue  # spent (by its opening or another sweep) between our open and our lock
             if not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid() or info.st_size > _MARKER_MAX_BYTES:
                 continue
             folder = _remove_registered(os.read(fd, _MARKER_MAX_BYTES))
@@ -108,6 +117,18 @@ def sweep_killed_openings() -> list[Path]:
         finally:
             os.close(fd)
     return removed
+
+
+def _still_linked(marker: Path, info: os.stat_result) -> bool:
+    """Whether ``marker`` still names the file whose status is ``info`` (that our fd is open on).
+
+    Markers are unlinked only under their lock, so once a sweep holds the lock and finds the
+    marker still linked, it stays so until this sweep unlinks it."""
+    try:
+        now = os.lstat(marker)
+    except FileNotFoundError:
+        return False
+    return (now.st_dev, now.st_ino) == (info.st_dev, info.st_ino)
 
 
 def _remove_registered(text: bytes) -> Path | None:
@@ -172,14 +193,20 @@ def _register(staging: Path, out_dir: Path) -> tuple[int, Path] | None:
     if registry is None:
         return None
     info = staging.lstat()
-    marker = registry / f"{secrets.token_hex(8)}.json"
-    fd = os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    name = secrets.token_hex(8)
+    marker = registry / f"{name}.json"
+    # Written under a name sweeps skip, and renamed only once locked and whole: a sweep that ran
+    # between our create and our lock would have taken the empty marker for a killed opening's
+    # and unlinked it, leaving this opening unregistered (flaky19).
+    pending = registry / f".{name}.json.pending"
+    fd = os.open(pending, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         text = json.dumps({"staging": str(staging), "dev": info.st_dev, "ino": info.st_ino, "out": str(out_dir),
                            "pid": os.getpid()}, sort_keys=True).encode("utf-8")
         os.write(fd, text)
         os.fsync(fd)  # a power cut must not lose the marker of pictures that reach the disk
+        os.rename(pending, marker)  # the lock goes with the open file, not the name
         dir_fd = os.open(registry, os.O_RDONLY | os.O_DIRECTORY)
         try:
             os.fsync(dir_fd)
@@ -187,6 +214,7 @@ def _register(staging: Path, out_dir: Path) -> tuple[int, Path] | None:
             os.close(dir_fd)
     except BaseException:
         os.close(fd)
+        pending.unlink(missing_ok=True)
         marker.unlink(missing_ok=True)
         raise
     return fd, marker
