@@ -64,14 +64,14 @@ def test_records_signed_by_keys_only_the_store_vouches_for_are_not_listed(centra
 
 def test_without_authority_the_stores_copy_decides_and_says_so(central_dsn, authority, two_cameras):  # noqa: F811
     """The store's copy of authority.pub was made by ``central init`` before cam-a and cam-b were
-    registered: it cannot show their records genuine, and the refusal names the two fixes. The
+    registered: it cannot show their records genuine, and the refusal says why and names the fix. The
     authority's own file (newer, same key) lists them."""
     code, listed, err, summary = _listing(central_dsn)
     assert (code, listed) == (1, [])
     for record_id, _ in two_cameras.values():
         assert (f"REJECTED record {record_id}: camera 'cam-{'a' if record_id == two_cameras['cam-a'][0] else 'b'}' "
-                "is not registered with the store's copy of authority.pub (give the authority's own with "
-                "--authority, or renew the copy: facesel central init --authority)") in err
+                "is not registered with the store's copy of authority.pub, which may predate the camera's "
+                "registration (give the authority's own with --authority)") in err
     assert "the cameras' keys from the store's copy of authority.pub" in summary
     code, listed, err, _ = _listing(central_dsn, "--authority", str(authority[1] / "authority.pub"))
     assert (code, err) == (0, "")

@@ -154,9 +154,10 @@ def _verified_rows(args: argparse.Namespace, store):
     anchor, _ = _anchor(args)
     if anchor is None:
         # Signed by the authority, but it is the store's choice of file, and it may predate a
-        # camera's registration (only 'central init --authority' renews it).
-        authority, registry = store.authority, ("the store's copy of authority.pub (give the authority's own with "
-                                                "--authority, or renew the copy: facesel central init --authority)")
+        # camera's registration: 'central init --authority' renews it only for a file that adds
+        # epochs (PostgresVault._extend_authority), not for one that adds cameras.
+        authority, registry = store.authority, ("the store's copy of authority.pub, which may predate the "
+                                                "camera's registration (give the authority's own with --authority)")
         trust = ("each checked against its signed record, the cameras' keys from the store's copy of authority.pub "
                  "(give --authority to check against the authority's own)")
     else:
