@@ -89,20 +89,34 @@ def authority_for_opening(keystore: Keystore, store_copy: AuthorityPublic) -> Au
     KeyMaterialError
         When the authority's own file belongs to another key, or neither file carries the keystore's.
     """
-    candidates = []
     own = keystore.path.parent / "authority.pub"
     if own.is_file():
         pub = AuthorityPublic.load(own)
         if pub.signing_key != keystore.signing_public or pub.authority_id != keystore.authority_id:
             raise KeyMaterialError(f"{own} belongs to another signing key than the keystore's")
-        candidates.append(pub)
-    if store_copy.signing_key == keystore.signing_public and store_copy.authority_id == keystore.authority_id:
-        candidates.append(store_copy)
-    if not candidates:
-        raise KeyMaterialError(f"the store's copy of authority.pub does not carry the signing key of the keystore "
-                               f"{keystore.path} (it was replaced: 'facesel central audit --authority DIR' says so), "
-                               f"and there is no {own} to take the cameras' keys from")
-    return max(candidates, key=lambda pub: pub.serial)  # the first (the authority's own) on a tie
+        return authority_for_reading(pub, store_copy)
+    if _same_authority(store_copy, keystore.signing_public, keystore.authority_id):
+        return store_copy
+    raise KeyMaterialError(f"the store's copy of authority.pub does not carry the signing key of the keystore "
+                           f"{keystore.path} (it was replaced: 'facesel central audit --authority DIR' says so), "
+                           f"and there is no {own} to take the cameras' keys from")
+
+
+def _same_authority(pub: AuthorityPublic, signing_key: bytes, authority_id: str) -> bool:
+    return pub.signing_key == signing_key and pub.authority_id == authority_id
+
+
+def authority_for_reading(trusted: AuthorityPublic, store_copy: AuthorityPublic) -> AuthorityPublic:
+    """The newer of ``trusted`` (an authority.pub the reader holds: the authority's own, or a copy
+    given with ``--authority``) and the store's copy, the latter only when it carries the same
+    authority id and signing key (then the authority signed it, and it may register cameras the
+    trusted copy predates); a store copy under another key is passed over.
+
+    Needs no private key: :func:`authority_for_opening` is this with the keystore's public half.
+    """
+    if _same_authority(store_copy, trusted.signing_key, trusted.authority_id) and store_copy.serial > trusted.serial:
+        return store_copy
+    return trusted
 
 
 def authority_cameras(authority: AuthorityPublic) -> Callable[[str], Camera | None]:
@@ -119,7 +133,7 @@ AUTHORITY_REGISTRY = "the authority (its signed authority.pub)"
 
 
 def verify_row(data: bytes, row: IndexRow, authority: AuthorityPublic, logged: dict[str, str],
-               now: float | None = None) -> ParsedRecord:
+               now: float | None = None, registry: str = AUTHORITY_REGISTRY) -> ParsedRecord:
     """Check, for an opening, the record a store's index ``row`` names, and that the row is its record's.
 
     A store selects an opening's records by its rows' columns (camera, seal time), which are the
@@ -146,6 +160,9 @@ def verify_row(data: bytes, row: IndexRow, authority: AuthorityPublic, logged: d
         a record absent there is checked against its row's digest alone.
     now : float, optional
         Unix seconds to judge a seal time ahead of (default: the clock).
+    registry : str
+        How the messages name ``authority``'s list of cameras (a listing may check against the
+        store's copy, which can predate a camera's registration).
 
     Raises
     ------
@@ -154,7 +171,7 @@ def verify_row(data: bytes, row: IndexRow, authority: AuthorityPublic, logged: d
     """
     expected = (row.sha256,) + ((logged[row.record_id],) if row.record_id in logged else ())
     parsed = verify_record(data, authority.authority_id, authority_cameras(authority), row.record_id, expected,
-                           AUTHORITY_REGISTRY)
+                           registry)
     true_row = IndexRow.from_header(parsed.header, len(data), row.sha256)
     if true_row != row:
         wrong = [c for c in COLUMNS if getattr(true_row, c) != getattr(row, c)]

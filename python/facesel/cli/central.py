@@ -117,13 +117,61 @@ def _list(args: argparse.Namespace) -> int:
     # Printed as the store's cursor yields them, never kept (review 8, finding 1): the store's
     # owner decides how many rows there are.
     with _store(args) as store:
-        rows = CountedRows(store.iter_rows(_selection(args)))
+        if args.unverified:
+            rows = CountedRows(store.iter_rows(_selection(args)))
+            trust, refused = "as the store gives them, unchecked (--unverified)", _Refusals()
+        else:
+            rows, trust, refused = _verified_rows(args, store)
         if args.json:
             print_json_array(r.to_dict() for r in rows)
-            return 0
-        print_record_table(rows, camera_width=16)
-    print(f"{rows.count} record(s) from {len(rows.cameras)} camera(s)")
-    return 0
+        else:
+            print_record_table(rows, camera_width=16)
+            print(f"{rows.count} record(s) from {len(rows.cameras)} camera(s), {trust}"
+                  + (f"; {refused.count} row(s) left out, REJECTED (reasons on stderr)" if refused.count else ""))
+    return 1 if refused.count else 0
+
+
+class _Refusals:
+    """Counts the rows a verified listing leaves out, printing each one's reason to stderr as it comes
+    (never kept: the store's owner decides how many there are)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, problem: str) -> None:
+        self.count += 1
+        print(f"facesel central list: REJECTED {problem}", file=sys.stderr)
+
+
+def _verified_rows(args: argparse.Namespace, store):
+    """(rows that verify, a CountedRows; what they were checked against, in words; the refusals)
+    for ``central list`` without ``--unverified`` (review 10c, 10b's open item)."""
+    from facesel.central.listing import checked_rows
+    from facesel.central.verify import AUTHORITY_REGISTRY, authority_for_reading
+    from facesel.cli.streamed_rows import CountedRows
+    from facesel.cli.vault_cmds import _anchor
+
+    anchor, _ = _anchor(args)
+    if anchor is None:
+        # Signed by the authority, but it is the store's choice of file, and it may predate a
+        # camera's registration: 'central init --authority' renews it only for a file that adds
+        # epochs (PostgresVault._extend_authority), not for one that adds cameras.
+        authority, registry = store.authority, ("the store's copy of authority.pub, which may predate the "
+                                                "camera's registration (give the authority's own with --authority)")
+        trust = ("each checked against its signed record, the cameras' keys from the store's copy of authority.pub "
+                 "(give --authority to check against the authority's own)")
+    else:
+        authority, registry = authority_for_reading(anchor, store.authority), AUTHORITY_REGISTRY
+        trust = f"each checked against its signed record, the cameras' keys from the authority's ({args.authority})"
+    refused = _Refusals()
+
+    def genuine():
+        for checked in checked_rows(store, _selection(args), authority, registry):
+            if checked.problem is None:
+                yield checked.row
+            else:
+                refused(checked.problem)
+    return CountedRows(genuine()), trust, refused
 
 
 @needs_central_extra
@@ -424,6 +472,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_central_argument(p)
     _selection_arguments(p, "list")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--authority", metavar="PATH", help="a trusted authority.pub or the authority's folder: the "
+                   "cameras' keys each record is checked under (default: the store's copy)")
+    p.add_argument("--unverified", action="store_true", help="list the store's rows as they are, without reading "
+                   "and checking each record (faster; a relabelled or forged row is listed like any other)")
     p.set_defaults(func=_list)
 
     p = sub.add_parser("open", help="open records across cameras with K shares; logged centrally")
