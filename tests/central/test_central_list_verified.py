@@ -90,3 +90,16 @@ def test_rows_that_agree_are_listed_and_unverified_lists_what_the_store_holds(ce
     assert (code, err) == (0, "")
     assert sorted(listed) == sorted(rid for rid, _ in everything) and victim in listed
     assert summary == "2 record(s) from 1 camera(s), as the store gives them, unchecked (--unverified)"
+
+
+def test_central_init_again_gives_the_store_the_authoritys_newer_copy(central_dsn, authority, two_cameras):  # noqa: F811
+    """``central init --authority`` with the authority's file, re-signed since (cameras registered,
+    a higher serial), renews the store's copy: the listing without ``--authority`` then shows
+    their records. On main the copy was renewed only for a file adding epochs: still refused."""
+    assert _listing(central_dsn)[:2] == (1, [])
+    done = facesel("central", "init", "--central", central_dsn, "--authority", str(authority[1] / "authority.pub"))
+    assert done.returncode == 0, done.stderr
+    code, listed, err, summary = _listing(central_dsn)
+    assert (code, err) == (0, "")
+    assert listed == [rid for rid, _ in sorted(two_cameras.values(), key=lambda sealed: sealed[1])]
+    assert "the cameras' keys from the store's copy of authority.pub" in summary

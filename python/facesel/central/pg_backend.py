@@ -170,10 +170,15 @@ class PostgresVault(VaultBackend):
         known = {e.epoch_id: e.public_key for e in bound.epochs}
         if any(known.get(e.epoch_id, e.public_key) != e.public_key for e in given.epochs):
             raise ValueError("authority_public gives different keys for epochs the central store already knows")
-        if len(given.epochs) > len(bound.epochs):
+        # A newer file the same authority key signed (a higher serial: cameras registered, epochs
+        # added) replaces the store's copy; before session 19 only a file adding epochs did, so the
+        # copy never learnt of cameras registered after 'central init', and every reader that takes
+        # the cameras' keys from it (central list without --authority) refused their records.
+        resigned = given.signing_key == bound.signing_key and given.serial > bound.serial
+        if resigned or len(given.epochs) > len(bound.epochs):
             conn.execute("UPDATE authority SET public_json = %s", (json.dumps(given.to_dict()),))
             pg_audit.append(conn, clock(), "authority-extended", authority_id=given.authority_id,
-                            epochs=len(given.epochs))
+                            epochs=len(given.epochs), cameras=len(given.cameras), serial=given.serial)
 
     @staticmethod
     def _configure_blobs(conn: psycopg.Connection, clock, url: str, endpoint: str | None, threshold: int) -> None:

@@ -154,8 +154,8 @@ def _verified_rows(args: argparse.Namespace, store):
     anchor, _ = _anchor(args)
     if anchor is None:
         # Signed by the authority, but it is the store's choice of file, and it may predate a
-        # camera's registration: 'central init --authority' renews it only for a file that adds
-        # epochs (PostgresVault._extend_authority), not for one that adds cameras.
+        # camera's registration until 'central init --authority' is run again with the newer file
+        # (PostgresVault._extend_authority).
         authority, registry = store.authority, ("the store's copy of authority.pub, which may predate the "
                                                 "camera's registration (give the authority's own with --authority)")
         trust = ("each checked against its signed record, the cameras' keys from the store's copy of authority.pub "
