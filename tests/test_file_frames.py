@@ -83,12 +83,36 @@ def test_a_frame_of_another_size_is_refused_naming_both_sizes(tmp_path):
 
 
 def test_a_damaged_frame_is_skipped_as_before(tmp_path):
-    """OpenCV skipped a packet its decoder could not read; so does the bounded reader (a guard: passes on main too)."""
+    """A zero-filled frame between whole ones: four frames, as OpenCV gave (a guard: passes on main too)."""
     small = _jpeg(*SMALL, 100)
     damaged = tmp_path / "damaged.mjpeg"
     damaged.write_bytes(small * 2 + small[:2] + b"\x00" * 600 + small[-2:] + small * 2)
     frames = [frame for frame, _ in facesel.video.open_source(damaged)]
     assert len(frames) == 4 and all(frame.shape == (480, 640, 3) for frame in frames)
+
+
+def test_a_frame_that_does_not_decode_is_skipped(tmp_path):
+    """The zero-filled frame above is no packet of its own: FFmpeg's JPEG parser joins it to the
+    frame before (a 4,536-byte packet that decodes whole), so that test never meets a decoding
+    error. Here the third frame is a JPEG cut after its headers (no scan data): a packet of its own
+    that the decoder refuses (InvalidDataError, checked first), skipped by the reader, which gives
+    the four whole frames (OpenCV's ``read`` stopped there: two frames)."""
+    import av
+
+    small = _jpeg(*SMALL, 100)
+    damaged = tmp_path / "headers_only.mjpeg"
+    damaged.write_bytes(small * 2 + small[:small.index(b"\xff\xda")] + b"\xff\xd9" + small * 2)
+    outcomes = []
+    with av.open(str(damaged)) as container:
+        for packet in container.demux(container.streams.video[0]):
+            try:
+                outcomes.append(len(packet.decode()))
+            except av.error.InvalidDataError:
+                outcomes.append("refused")
+    assert outcomes[:5] == [1, 1, "refused", 1, 1], outcomes
+    frames = [frame for frame, _ in facesel.video.open_source(damaged)]
+    assert len(frames) == 4 and all(frame.shape == (480, 640, 3) for frame in frames)
+    assert all(abs(float(frame.mean()) - 100) < 2 for frame in frames)  # whole grey pictures, none half-decoded
 
 
 def _turned(path, degrees: int):

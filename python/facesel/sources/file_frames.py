@@ -20,8 +20,10 @@ shared video, ``tests/test_file_frames.py`` on four and on turned MP4s): the sam
 ``CAP_PROP_POS_MSEC`` arithmetic, its fallback to ``index / fps``), a display rotation applied as
 OpenCV applies it. A damaged file may give a few more frames than OpenCV gave: a packet that does
 not decode is skipped here, where OpenCV sometimes stopped (a generated H.264 MKV with 2,000 bytes
-overwritten in its middle: 12 frames against OpenCV's 10, the first 10 identical; a damaged MJPEG
-frame is skipped by both).
+overwritten in its middle: 12 frames against OpenCV's 10, the first 10 identical; an MJPEG frame
+cut after its JPEG headers: 4 frames of 5 against OpenCV's 2, ``tests/test_file_frames.py``; a
+zero-filled MJPEG frame is no packet of its own, FFmpeg's parser joins it to the frame before, and
+both give the 4 others).
 """
 
 from __future__ import annotations
