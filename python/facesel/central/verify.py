@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 from facesel.central.backend import Camera
 from facesel.vault.errors import EpochUnavailableError, KeyMaterialError, RecordError
-from facesel.vault.identity import check_seal_time
+from facesel.vault.identity import check_not_revoked, check_seal_time
 from facesel.vault.index import COLUMNS, IndexRow
 from facesel.vault.keys import AuthorityPublic, Keystore
 from facesel.vault.record import ParsedRecord, check_signature, parse_record
@@ -144,7 +144,9 @@ def verify_row(data: bytes, row: IndexRow, authority: AuthorityPublic, logged: d
     the one ``authority`` registered (finding 5); and the seal time must lie in its epoch's window
     and not ahead of ``now`` beyond the readers' tolerance, as the vault's opening requires
     (:func:`facesel.vault.identity.check_seal_time`; ``receive`` checks it on arrival, a row the
-    tables' owner inserted past it was not checked again).
+    tables' owner inserted past it was not checked again). A record its camera sealed at or after
+    the time ``authority`` revoked that camera's key from is refused
+    (:func:`facesel.vault.identity.check_not_revoked`).
 
     Parameters
     ----------
@@ -180,6 +182,7 @@ def verify_row(data: bytes, row: IndexRow, authority: AuthorityPublic, logged: d
                           "not opened under the scope it claims")
     check_seal_time(authority, parsed.record_id, parsed.epoch_id, parsed.header["sealed_at"],
                     time.time() if now is None else now)
+    check_not_revoked(authority, parsed.record_id, parsed.header["camera_id"], parsed.header["sealed_at"])
     return parsed
 
 
@@ -199,7 +202,9 @@ def seal_time_problem(header: dict, authority: AuthorityPublic, now: float, tole
     could date a record years ahead, or seal it to an epoch far ahead, so that it outlives the
     retention period or the shredding of its real epoch. So the record's epoch (known to this
     store's authority) must contain its seal time, and the seal time may not lie more than
-    ``tolerance`` seconds ahead of ``now``.
+    ``tolerance`` seconds ahead of ``now``; and the authority must not have revoked the camera's
+    key from a time at or before the seal time (the store's copy of authority.pub learns a
+    revocation from ``facesel central init --authority``).
     """
     rid, sealed_at = header["record_id"], header["sealed_at"]
     try:
@@ -210,6 +215,10 @@ def seal_time_problem(header: dict, authority: AuthorityPublic, now: float, tole
     if not epoch.covers(sealed_at):
         return (f"record {rid}: its epoch {epoch.epoch_id} ({format_time(epoch.not_before)} to "
                 f"{format_time(epoch.not_after)}) does not contain its seal time {format_time(sealed_at)}")
+    try:
+        check_not_revoked(authority, rid, header["camera_id"], sealed_at)
+    except RecordError as err:
+        return str(err)
     if sealed_at > now + tolerance:
         return (f"record {rid}: sealed at {format_time(sealed_at)}, {sealed_at - now:.0f} s ahead of its arrival "
                 f"(more than the {tolerance:.0f} s allowed for clock skew); the camera's clock is wrong, or the "

@@ -1,5 +1,5 @@
-"""``facesel authority init|register|extend|shred``: the offline authority's key material, the cameras
-it accepts, and crypto-shredding."""
+"""``facesel authority init|register|revoke-camera|extend|shred``: the offline authority's key material,
+the cameras it accepts (and those whose keys it no longer trusts), and crypto-shredding."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 from facesel.cli.argtypes import TIME_FORMS, int_within
 from facesel.cli.vault_errors import clean_errors
 from facesel.core_dumps import keep_memory_private
-from facesel.vault.authority import create_authority, extend_authority, register_camera
+from facesel.vault.authority import create_authority, extend_authority, register_camera, revoke_camera
 from facesel.vault.consistency import checked_purge_time
 from facesel.vault.fsutil import atomic_write, read_regular
 from facesel.vault.keys import KDF_LEVELS, Keystore
@@ -245,6 +245,24 @@ def _register(args: argparse.Namespace) -> int:
 
 
 @clean_errors
+def _revoke_camera(args: argparse.Namespace) -> int:
+    directory = _authority_dir(args.dir)
+    since = time.time() if args.from_time is None else parse_time(args.from_time, "--from")
+    pub = revoke_camera(directory, _master(args, Keystore(directory / "keystore")), args.camera, since)
+    revoked = pub.revoked_from(args.camera)
+    if revoked is not None and revoked < since:
+        print(f"authority {pub.authority_id}: camera {args.camera}'s key is already revoked from the earlier "
+              f"{format_time(revoked)}; nothing changed")
+        return 0
+    print(f"authority {pub.authority_id}: camera {args.camera}'s key revoked from {format_time(since)} "
+          f"(authority.pub serial {pub.serial}): records it sealed from then on are refused")
+    print(f"  give the new {directory / 'authority.pub'} to the central store (facesel central init --authority), "
+          "the cameras and whoever verifies bundles; records dated earlier stay valid (their seal time is the "
+          "key holder's word)")
+    return 0
+
+
+@clean_errors
 def _extend(args: argparse.Namespace) -> int:
     directory = _authority_dir(args.dir)
     until = parse_time(args.until, "--until")
@@ -323,8 +341,9 @@ def _add_new_passphrases(p: argparse.ArgumentParser, prefix: str = "") -> None:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add ``facesel authority`` (init, register, extend, shred) to ``subparsers``."""
-    authority = subparsers.add_parser("authority", help="offline key material: init, extend, shred")
+    """Add ``facesel authority`` (init, register, revoke-camera, extend, shred) to ``subparsers``."""
+    authority = subparsers.add_parser("authority", help="offline key material: init, register, revoke-camera, "
+                                      "extend, shred")
     sub = authority.add_subparsers(dest="authority_command", metavar="ACTION", required=True)
 
     p = sub.add_parser("init", help="make epoch keys, the master key's K-of-N shares and a signed authority.pub")
@@ -349,6 +368,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--share", action="append", required=True, help="a share file (repeat K times)")
     add_passphrase_sources(p)
     p.set_defaults(func=_register)
+
+    p = sub.add_parser("revoke-camera", help="stop trusting a camera's key from a time on (a stolen camera); "
+                       "re-signs authority.pub (needs K shares)")
+    p.add_argument("--dir", required=True, help="the authority folder")
+    p.add_argument("--camera", required=True, metavar="ID", help="the registered camera id whose key is revoked")
+    p.add_argument("--from", dest="from_time", metavar="TIME",
+                   help=f"records sealed at or after this time are refused ({TIME_FORMS}; default now): the last "
+                        "moment the key is known to have been only in the camera's hands, e.g. the theft's time. "
+                        "Earlier records stay valid: their seal time is the key holder's word")
+    p.add_argument("--share", action="append", required=True, help="a share file (repeat K times)")
+    add_passphrase_sources(p)
+    p.set_defaults(func=_revoke_camera)
 
     p = sub.add_parser("extend", help="make epoch keys further ahead (needs K shares)")
     p.add_argument("--dir", required=True, help="the authority folder")

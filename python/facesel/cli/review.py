@@ -60,12 +60,14 @@ def _warn_when_openings_cannot_be_logged(args: argparse.Namespace) -> None:
 @clean_errors
 def _verify_bundle(args: argparse.Namespace) -> int:
     from facesel.review.verify_bundle import BundleError, verify_bundle
+    from facesel.vault.keys import AuthorityPublic
     from facesel.vault.signing import check_fingerprint
 
     # "is not None": `--fingerprint "$FP"` with FP unset ("") was read as no pin, exit 3 (ux19)
     pin = check_fingerprint(args.fingerprint, "--fingerprint") if args.fingerprint is not None else None
     try:
-        report = verify_bundle(args.bundle, pin)
+        newer = None if args.authority is None else AuthorityPublic.load(args.authority)
+        report = verify_bundle(args.bundle, pin, newer)
     except BundleError as err:
         print(f"{args.bundle}: NOT VERIFIED: {err}")
         return 1
@@ -119,4 +121,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--fingerprint", metavar="FP",
                    help="the authority fingerprint obtained from a trusted channel; without it the bundle is only "
                         "shown intact, not the authority's (exit status 3)")
+    p.add_argument("--authority", metavar="FILE",
+                   help="a later authority.pub of the bundle's authority: records sealed by a camera whose key it "
+                        "revoked (at or after the revocation's time) are then refused")
     p.set_defaults(func=_verify_bundle)

@@ -36,9 +36,9 @@ from facesel.vault.consistency import GONE_EVENTS
 from facesel.vault.encoding import canonical
 from facesel.vault.errors import KeyMaterialError, RecordError
 from facesel.vault.fsutil import NotRegularFileError, open_regular
-from facesel.vault.identity import check_record, load_identity
+from facesel.vault.identity import check_not_revoked, check_record, load_identity
 from facesel.vault.record import check_signature, parse_record
-from facesel.vault.keys import AuthorityPublic
+from facesel.vault.keys import AuthorityPublic, check_extension
 from facesel.vault.payload import decode_snapshot
 from facesel.vault.signing import verify_signature
 
@@ -224,6 +224,7 @@ def _vault_record(identity, seals: dict[str, dict]):
     """A vault bundle's record: signed by the vault's camera and logged by it as sealed (when)."""
     def parse(data: bytes, rid: str):
         parsed = check_record(identity, data, rid)
+        check_not_revoked(identity.authority, rid, identity.camera_id, parsed.header["sealed_at"])
         seal = seals.get(rid)
         if seal is None or seal.get("sha256") != sha256(data).hexdigest() or seal.get("signer") != \
                 f"camera:{identity.camera_id}":
@@ -242,6 +243,7 @@ def _central_record(authority: AuthorityPublic):
         if parsed.header["authority_id"] != authority.authority_id:
             raise RecordError(f"record {rid}: sealed for another authority")
         check_signature(parsed, authority.camera_key(parsed.header["camera_id"]))
+        check_not_revoked(authority, rid, parsed.header["camera_id"], parsed.header["sealed_at"])
         return parsed, f"camera {parsed.header['camera_id']} at {utc_text(parsed.header['sealed_at'])}"
     return parse
 
@@ -390,8 +392,12 @@ def _check_central_opening(members, manifest, authority: AuthorityPublic) -> tup
         float(other["time"])
 
 
-def verify_bundle(path: str | Path, pin: str | None = None) -> BundleReport:
+def verify_bundle(path: str | Path, pin: str | None = None, newer: AuthorityPublic | None = None) -> BundleReport:
     """Verify the bundle at ``path``; return what it proves.
+
+    ``newer`` is a later ``authority.pub`` of the same authority (``verify-bundle --authority``):
+    the bundle's copy dates from the opening, so only a newer file can say that the authority has
+    since revoked a camera's key; records sealed at or after that time are then refused.
 
     Raises
     ------
@@ -402,7 +408,7 @@ def verify_bundle(path: str | Path, pin: str | None = None) -> BundleReport:
     with _open_bundle(path) as fp:
         members = _read_members(path, fp)
         try:
-            return _verify_members(path, fp, members, pin)
+            return _verify_members(path, fp, members, pin, newer)
         except BundleError:
             raise
         except (TypeError, AttributeError, KeyError, IndexError, ValueError, OverflowError, RecursionError) as err:
@@ -412,8 +418,22 @@ def verify_bundle(path: str | Path, pin: str | None = None) -> BundleReport:
                               "it is verified") from None
 
 
-def _verify_members(path: Path, fp: BinaryIO, members: dict[str, bytes], pin: str | None) -> BundleReport:
+def _newer_authority(authority: AuthorityPublic, newer: AuthorityPublic | None) -> AuthorityPublic:
+    """The later of the bundle's authority file and ``newer`` (same key, a valid extension)."""
+    if newer is None or newer.serial <= authority.serial:
+        return authority
+    try:
+        newer.check_signature(authority.fingerprint, "the given authority.pub")
+        check_extension(authority, newer, "the given authority.pub")
+    except KeyMaterialError as err:
+        raise BundleError(f"{err} (it must be a later file of the bundle's authority)") from None
+    return newer
+
+
+def _verify_members(path: Path, fp: BinaryIO, members: dict[str, bytes], pin: str | None,
+                    newer: AuthorityPublic | None = None) -> BundleReport:
     manifest, authority = _check_manifest(members, pin)
+    authority = _newer_authority(authority, newer)
     fp.seek(0)
     if pack(list(members.items())) != fp.read():
         raise BundleError("the zip container was altered (bytes outside the members' content changed)")

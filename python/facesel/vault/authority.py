@@ -293,6 +293,40 @@ def register_camera(out_dir: str | os.PathLike, master: bytes, camera: CameraPub
     return new
 
 
+def revoke_camera(out_dir: str | os.PathLike, master: bytes, camera_id: str, revoked_from: float) -> AuthorityPublic:
+    """Revoke ``camera_id``'s key from ``revoked_from`` (Unix seconds) on: add it to ``authority.pub``'s
+    signed revocations, raise the serial and re-sign.
+
+    ``revoked_from`` should be the last moment the key is known to have been only in the camera's
+    hands (a theft's time), not the revocation's: records signed from then on are refused by every
+    reader given this file. Records dated earlier stay valid; their seal time is the key holder's
+    word, so a thief can backdate records (docs/central.md, "Revoking a camera key"). Revoking
+    again moves the time only earlier; a later time changes nothing.
+
+    Raises
+    ------
+    ValueError
+        When ``camera_id`` is not registered, or ``revoked_from`` is not a time in range.
+    """
+    out = Path(out_dir)
+    keystore = Keystore(out / "keystore")
+    keystore.check_master(master)
+    pub = _trusted_public(out, keystore)
+    if pub.camera_key(camera_id) is None:
+        raise ValueError(f"camera {camera_id!r} is not registered with authority {pub.authority_id}: nothing to revoke")
+    if isinstance(revoked_from, bool) or not isinstance(revoked_from, (int, float)) \
+            or not 0 <= revoked_from <= MAX_TIME:
+        raise ValueError(f"revoked_from must be a time in Unix seconds (0 to {MAX_TIME:.0f}), got {revoked_from!r}")
+    earlier = pub.revoked_from(camera_id)
+    if earlier is not None and earlier <= revoked_from:
+        return pub
+    kept = tuple((c, t) for c, t in pub.revocations if c != camera_id)
+    new = replace(pub, revocations=kept + ((camera_id, float(revoked_from)),), serial=pub.serial + 1)
+    new = new.signed_by(keystore.signer(master))
+    new.save(out / "authority.pub")
+    return new
+
+
 def rekey(out_dir: str | os.PathLike, master: bytes, passphrases: Sequence[bytes | None] | None = None,
           kdf_level: str | None = None, *, insecure_kdf: bool = False, allow_shared_passphrase: bool = False) -> bytes:
     """Re-wrap every remaining epoch secret and the signing key under a fresh master key, and

@@ -196,6 +196,22 @@ def check_record(identity: VaultIdentity, data: bytes, record_id: str | None = N
     return parsed
 
 
+def check_not_revoked(authority: AuthorityPublic, record_id: str, camera_id: str, sealed_at: float) -> None:
+    """RecordError when ``authority`` revoked ``camera_id``'s key from a time at or before ``sealed_at``.
+
+    A record dated before the revocation stays valid: its seal time is the key holder's word, so
+    this cannot refuse a record that a thief backdated (docs/central.md, "Revoking a camera key").
+    Called by the readers that decide whether to trust a record (openings, listings, ``receive``,
+    ``verify-bundle``), not by :func:`check_record` itself: a camera's own recovery of its files
+    judges their integrity, and keeps a revoked camera's records for the readers to refuse.
+    """
+    revoked = authority.revoked_from(camera_id)
+    if revoked is not None and sealed_at >= revoked:
+        raise RecordError(f"record {record_id}: sealed at {format_time(sealed_at)} by camera {camera_id!r}, signed "
+                          f"with a key the authority revoked (from {format_time(revoked)}; authority.pub serial "
+                          f"{authority.serial})")
+
+
 def check_seal_time(authority: AuthorityPublic, record_id: str, epoch_id: int, sealed_at: float,
                     now: float | None = None) -> None:
     """RecordError unless ``sealed_at`` lies in epoch ``epoch_id``'s window and (with ``now``) not

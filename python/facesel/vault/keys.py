@@ -137,6 +137,10 @@ class AuthorityPublic:
     wrapped under the master key in the keystore). ``cameras`` maps each registered camera id to
     its Ed25519 public key: only records and log entries signed by one of them are accepted.
     ``serial`` grows with every re-signing, so an older file cannot replace a newer one.
+    ``revocations`` maps a registered camera id to the time (Unix seconds) from which its key is no
+    longer trusted (``facesel authority revoke-camera``): records it sealed from then on are refused.
+    The key ``revocations`` is written (and signed) only when there is one, so a file without any
+    keeps the bytes and signature it always had.
     """
 
     authority_id: str
@@ -149,6 +153,7 @@ class AuthorityPublic:
     cameras: tuple[tuple[str, bytes], ...] = ()
     serial: int = 0
     signature: bytes = b""
+    revocations: tuple[tuple[str, float], ...] = ()
 
     @property
     def fingerprint(self) -> str:
@@ -158,6 +163,10 @@ class AuthorityPublic:
     def camera_key(self, camera_id: str) -> bytes | None:
         """The registered Ed25519 public key (32 bytes) of ``camera_id``, or None when not registered."""
         return dict(self.cameras).get(camera_id)
+
+    def revoked_from(self, camera_id: str) -> float | None:
+        """The time (Unix seconds) from which ``camera_id``'s key is revoked, or None when it is not."""
+        return dict(self.revocations).get(camera_id)
 
     def epoch_for(self, t: float) -> EpochKey:
         """The epoch whose window contains time ``t`` (Unix seconds).
@@ -191,6 +200,11 @@ class AuthorityPublic:
             "signing_key": _b64(self.signing_key), "serial": self.serial,
             "cameras": [{"camera_id": c, "public_key": _b64(k)} for c, k in self.cameras],
             "epochs": [e.to_dict() for e in self.epochs],
+            # Only when non-empty: a file without revocations keeps its pre-revocation bytes and
+            # signature, and an older facesel refuses (bad signature) a file that has some rather
+            # than ignoring them.
+            **({"revocations": [{"camera_id": c, "revoked_from": t} for c, t in self.revocations]}
+               if self.revocations else {}),
         }
 
     def to_dict(self) -> dict:
@@ -235,6 +249,7 @@ class AuthorityPublic:
             cameras.append((fields.identifier(c.get("camera_id"), f"cameras[{i}].camera_id", source, err),
                             _unb64(c.get("public_key"), f"{source}: camera key", 32)))
         threshold = fields.integer(data.get("threshold"), "threshold", source, err, 1, 255)
+        revocations = _parse_revocations(data, dict(cameras), source)
         pub = cls(fields.identifier(data.get("authority_id"), "authority_id", source, err),
                   fields.duration(data.get("epoch_seconds"), "epoch_seconds", source, err),
                   fields.duration(data.get("retention_seconds"), "retention_seconds", source, err),
@@ -242,7 +257,7 @@ class AuthorityPublic:
                   tuple(sorted(epochs, key=lambda e: e.epoch_id)),
                   _unb64(data.get("signing_key"), f"{source}: signing key", 32), tuple(cameras),
                   fields.integer(data.get("serial", 0), "serial", source, err),
-                  _unb64(data.get("signature"), f"{source}: signature", 64))
+                  _unb64(data.get("signature"), f"{source}: signature", 64), revocations)
         if pub.retention_seconds <= 0 or pub.epoch_seconds <= 0:
             raise KeyMaterialError(f"{source}: epoch and retention must be positive")
         for before, after in zip(pub.epochs, pub.epochs[1:]):
@@ -266,9 +281,24 @@ class AuthorityPublic:
         return cls.from_dict(_read_json(path, FORMAT_PUBLIC), str(path))
 
 
+def _parse_revocations(data: dict, cameras: dict[str, bytes], source: str) -> tuple[tuple[str, float], ...]:
+    """``revocations`` of a public file: each a registered camera, a finite time, one entry a camera."""
+    err, out = KeyMaterialError, {}
+    for i, r in enumerate(fields.listing(data.get("revocations", []), "revocations", source, err, MAX_CAMERAS)):
+        r = fields.mapping(r, f"revocations[{i}]", source, err)
+        camera_id = fields.identifier(r.get("camera_id"), f"revocations[{i}].camera_id", source, err)
+        if camera_id not in cameras or camera_id in out:
+            raise KeyMaterialError(f"{source}: revocations[{i}] names camera {camera_id!r}, which is "
+                                   + ("revoked twice" if camera_id in out else "not registered"))
+        out[camera_id] = fields.time_value(r.get("revoked_from"), f"revocations[{i}].revoked_from", source, err)
+    return tuple(out.items())
+
+
 def check_extension(old: AuthorityPublic, new: AuthorityPublic, source: str = "authority.pub") -> None:
     """Raise KeyMaterialError unless ``new`` keeps every epoch of ``old`` byte for byte (ids, windows,
-    keys), comes from the same authority key, and is not older (a lower serial)."""
+    keys), comes from the same authority key, is not older (a lower serial), and keeps every
+    revocation of ``old`` from the same or an earlier time (so no reader that takes the newer file
+    can lose one)."""
     if new.authority_id != old.authority_id or new.signing_key != old.signing_key:
         raise KeyMaterialError(f"{source} belongs to authority {new.authority_id}, not to {old.authority_id}")
     if new.serial < old.serial:
@@ -277,6 +307,9 @@ def check_extension(old: AuthorityPublic, new: AuthorityPublic, source: str = "a
     changed = [e.epoch_id for e in old.epochs if given.get(e.epoch_id) != e]
     if changed or (new.epoch_seconds, new.retention_seconds) != (old.epoch_seconds, old.retention_seconds):
         raise KeyMaterialError(f"{source} changes or drops epochs already in use ({changed[:5]}); refusing it")
+    lost = [c for c, t in old.revocations if (new.revoked_from(c) is None or new.revoked_from(c) > t)]
+    if lost:
+        raise KeyMaterialError(f"{source} drops or postpones the revocation of camera(s) {lost[:5]}; refusing it")
 
 
 def load_authority_public(source: AuthorityPublic | str | os.PathLike) -> AuthorityPublic:

@@ -46,7 +46,8 @@ from facesel.vault.audit import AuditLog, read_verified
 from facesel.vault.errors import AuditError, EpochUnavailableError, KeyMaterialError, RecordError, VaultWriteError
 from facesel.vault.consistency import GONE_EVENTS, LoggedSeal, live_seals
 from facesel.vault.fsutil import TMP_SUFFIX, atomic_write
-from facesel.vault.identity import VaultIdentity, check_record, load_identity, read_record_file
+from facesel.vault.identity import (VaultIdentity, check_not_revoked, check_record, load_identity,
+                                    read_record_file)
 from facesel.vault.index import COLUMNS, Index, IndexRow
 from facesel.vault.keys import AuthorityPublic, Keystore
 from facesel.vault.payload import BLOB_NAME, OpenedSnapshot, decode_snapshot
@@ -229,6 +230,7 @@ def _verified(identity: VaultIdentity, vault_dir: Path, record_id: str, row: Ind
         except FileNotFoundError:
             raise _why_missing(vault_dir, path, record_id) from None
         parsed = check_record(identity, data, record_id, now=time.time() if now is None else now)
+        check_not_revoked(identity.authority, record_id, identity.camera_id, parsed.header["sealed_at"])
         digest = hashlib.sha256(data).hexdigest()
         if digest_logged is None:
             for entry in reversed(AuditLog(vault_dir / "audit.log").entries()):
