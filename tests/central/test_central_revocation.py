@@ -13,6 +13,7 @@ Real PostgreSQL server, real vault and camera key; a FakeClock dates the seals a
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -20,11 +21,15 @@ from central_common import facesel
 from facesel.central import Selection
 from facesel.central.opening import open_from
 from facesel.central.pg_backend import PostgresVault
+from facesel.review.bundle import build_bundle
 from facesel.review.catalog import Filters
+from facesel.review.central_open import open_central
 from facesel.review.sources import CentralSource
 from facesel.vault import Vault
 from facesel.vault.errors import RecordError
+from facesel.review.verify_bundle import BundleError, verify_bundle
 from facesel.vault.keys import AuthorityPublic, Keystore
+from facesel.vault.shares import reconstruct_master
 from facesel.vault.store import record_path
 from test_vault_common import FakeClock, orl_faces, share_paths, track_result
 
@@ -105,3 +110,27 @@ def test_readers_refuse_a_revoked_record_already_in_the_store(central_dsn, autho
     assert done.returncode == 1
     assert f"REJECTED record {late}: sealed at" in done.stderr and REVOKED in done.stderr, done.stderr
     assert late not in done.stdout and records["early"][0] in done.stdout
+
+
+def test_verify_bundle_refuses_a_central_bundle_of_a_record_sealed_after_the_revocation(central_dsn, authority,
+                                                                                       sealed, tmp_path):
+    """The bundle was exported (from the central store, by the desk's opening) before the theft was
+    known: its own authority.pub has no revocation. The later file given to the verifier refuses it."""
+    records, since = sealed
+    folder = authority[1]
+    keystore = Keystore(folder / "keystore")
+    with PostgresVault(central_dsn) as store:
+        store.receive([r for _, r in records.values()])
+        master, used = reconstruct_master(share_paths(folder)[:2], keystore, None)
+        opening = open_central(store, threading.Lock(), keystore, master, used, [records["late"][0]], "case 19/3",
+                               "court order", "investigator")
+        bundle = tmp_path / "central.zip"
+        bundle.write_bytes(build_bundle(opening))
+    pin = AuthorityPublic.load(folder / "authority.pub").fingerprint
+    assert verify_bundle(bundle, pin=pin).records == [records["late"][0]]
+    _revoke(folder, since)
+    newer = AuthorityPublic.load(folder / "authority.pub")
+    with pytest.raises(BundleError, match=f"record {records['late'][0]}: sealed at .* {REVOKED.replace('(', '[(]')}"):
+        verify_bundle(bundle, pin=pin, newer=newer)
+    done = facesel("verify-bundle", str(bundle), "--fingerprint", pin, "--authority", str(folder / "authority.pub"))
+    assert done.returncode == 1 and "NOT VERIFIED" in done.stdout and REVOKED in done.stdout, done.stdout
