@@ -19,6 +19,7 @@ from dataclasses import replace
 
 import pytest
 from facesel.review.verify_bundle import BundleError, verify_bundle
+from facesel.vault.audit import read_verified
 from facesel.vault.errors import KeyMaterialError
 from facesel.vault.keys import AuthorityPublic, Keystore, check_extension
 from test_vault_common import (FakeClock, make_authority, master_of, orl_faces, run_cli, share_paths, track_result,
@@ -61,6 +62,9 @@ def test_revoke_camera_signs_the_revocation_and_every_edit_of_it_is_refused(tmp_
     new = AuthorityPublic.load(adir / "authority.pub")
     assert new.revoked_from("cam-1") == since and new.serial == pub.serial + 1
     check_extension(pub, new)  # the older file's readers take it as an extension
+    logged = read_verified(adir / "audit.log", {f"authority:{pub.authority_id}": pub.signing_key})
+    assert [(e["event"], e["camera_id"], e["revoked_from"], e["serial"]) for e in logged] == \
+        [("revoke-camera", "cam-1", since, new.serial)]  # in the authority's own signed log
     doc = json.loads((adir / "authority.pub").read_bytes())
     assert doc["revocations"] == [{"camera_id": "cam-1", "revoked_from": since}]
     for edit in (lambda d: d.pop("revocations"), lambda d: d["revocations"][0].update(revoked_from=since + DAY)):

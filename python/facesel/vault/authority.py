@@ -23,6 +23,7 @@ import nacl.signing
 from facesel.path_arg import path_arg
 from facesel.setting_checks import check_flag
 from facesel.vault import shamir
+from facesel.vault.audit import AuditLog
 from facesel.vault.errors import KeyMaterialError
 from facesel.vault.fields import MAX_DURATION, MAX_TIME
 from facesel.vault.fsutil import atomic_write, fsync_dir, shred_file
@@ -322,8 +323,13 @@ def revoke_camera(out_dir: str | os.PathLike, master: bytes, camera_id: str, rev
         return pub
     kept = tuple((c, t) for c, t in pub.revocations if c != camera_id)
     new = replace(pub, revocations=kept + ((camera_id, float(revoked_from)),), serial=pub.serial + 1)
-    new = new.signed_by(keystore.signer(master))
+    signer = keystore.signer(master)
+    new = new.signed_by(signer)
     new.save(out / "authority.pub")
+    # The authority's own signed log (where its openings are logged) records it too: who was revoked
+    # from when, under which serial; `central audit --authority` reads the same file.
+    AuditLog(out / "audit.log", signer=signer).append("revoke-camera", camera_id=camera_id,
+                                                      revoked_from=float(revoked_from), serial=new.serial)
     return new
 
 
