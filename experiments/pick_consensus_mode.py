@@ -116,8 +116,27 @@ def add_mode_signals(tracks: dict, cache_dir: Path, videos: list[str]) -> dict:
                 ref = mode_reference(rows, fraction, steps)
                 spent[name] += time.process_time() - start
                 t[name] = hog @ ref
+                t["ref " + name] = float(ref @ unit(np.median(rows, axis=0)))
         cost = {name: min(cost[name], spent[name]) for name in cost}
     return cost
+
+
+def describe_moves(tracks: dict, pos: list, obs) -> None:
+    """Descriptive, added after the first run (no choice rests on it): how far each candidate's
+    reference lies from the default's (cosine, mean and lowest over tracks) and in how many windows
+    its pick differs from the default's."""
+    from pick_loss_diagnosis import finalists
+
+    print("\nhow far each reference moved (descriptive, added after the first run):")
+    for name in MODES:
+        cos = np.array([t["ref " + name] for t in tracks.values()])
+        differs = 0
+        for o, p in zip(obs, pos):
+            t = tracks[(o.clip, o.track_id)]
+            keep = finalists(t, p)[1]
+            differs += int(np.argmax(t[name][p][keep]) != np.argmax(t["A"][p][keep]))
+        print(f"  {name:<14} cosine with the median reference: mean {cos.mean():.4f}, lowest {cos.min():.4f}; "
+              f"pick differs from the default's in {differs} of {len(obs)} windows")
 
 
 def main() -> None:
@@ -129,6 +148,7 @@ def main() -> None:
     obs, tracks, pos, _lms, views = load(args.cache_dir, args.videos, args.window, with_landmarks=True)
     cost = add_mode_signals(tracks, args.cache_dir, args.videos)
     report(obs, tracks, pos, views, CANDIDATES, args.window)
+    describe_moves(tracks, pos, obs)
     admitted = sum(int(admitted_mask(t["ctx"], K).sum()) for t in tracks.values())
     print(f"\ncost of the reference, CPU best of 3 passes over {len(tracks)} tracks ({admitted} admitted crops):")
     for name, seconds in cost.items():
