@@ -35,10 +35,13 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
-def measure(video: Path, settings: dict, seconds: float, warmup: float, profile: str | None = None) -> dict:
-    """``{"frames", "cpu_ms", "cpu_ms_per_frame"}`` of one unpaced serve camera over ``seconds``
-    after ``warmup`` (this process, the ``facesel`` it imports); with ``profile``, every thread the
-    service started is profiled (thread CPU clock) from its first call after the warm-up on, the
+def measure(video: Path, settings: dict, seconds: float, warmup: float, profile: str | None = None,
+            min_frames: int = 1, deadline: float = 600.0) -> dict:
+    """``{"frames", "cpu_ms", "cpu_ms_per_frame", "facesel"}`` of one unpaced serve camera (this
+    process, the ``facesel`` it imports): the window opens ``warmup`` seconds after the camera's
+    first processed frame and closes once ``seconds`` passed and at least ``min_frames`` more were
+    processed (each wait bounded by ``deadline`` seconds); with ``profile``, every thread the
+    service started is profiled (thread CPU clock) from its first call in the window on, the
     statistics merged into that file."""
     import threading
 
@@ -62,11 +65,13 @@ def measure(video: Path, settings: dict, seconds: float, warmup: float, profile:
                              paced=False)
         service = Service(config).start()
         try:
-            time.sleep(warmup)
             (camera,) = service.camera_list()
+            _wait_for(lambda: camera.processed >= 1, deadline, "the camera's first frame")
+            time.sleep(warmup)
             recording.set()  # each thread of the service starts its profiler at its next call
-            frames0, cpu0 = camera.processed, time.process_time()
-            time.sleep(seconds)
+            frames0, cpu0, start = camera.processed, time.process_time(), time.monotonic()
+            _wait_for(lambda: time.monotonic() - start >= seconds and camera.processed - frames0 >= min_frames,
+                      seconds + deadline, f"{min_frames} frames")
             frames1, cpu1 = camera.processed, time.process_time()
             recording.clear()
             for mine in profiles:
@@ -81,7 +86,19 @@ def measure(video: Path, settings: dict, seconds: float, warmup: float, profile:
             stats.add(mine)
         stats.dump_stats(profile)
     frames, cpu_ms = frames1 - frames0, 1000 * (cpu1 - cpu0)
-    return {"frames": frames, "cpu_ms": round(cpu_ms, 1), "cpu_ms_per_frame": round(cpu_ms / max(1, frames), 3)}
+    import facesel
+
+    return {"frames": frames, "cpu_ms": round(cpu_ms, 1), "cpu_ms_per_frame": round(cpu_ms / max(1, frames), 3),
+            "facesel": str(Path(facesel.__file__).parent)}
+
+
+def _wait_for(condition, seconds: float, what: str) -> None:
+    """Poll ``condition`` until it holds; RuntimeError naming ``what`` after ``seconds``."""
+    end = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > end:
+            raise RuntimeError(f"no {what} within {seconds:.0f} s")
+        time.sleep(0.05)
 
 
 def main(argv=None) -> int:
