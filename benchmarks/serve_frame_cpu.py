@@ -115,7 +115,8 @@ def main(argv=None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--profile", default=None, help="profile every thread of one run into this file")
     parser.add_argument("--json", default=None, help="append the rows here (JSON lines)")
-    parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)  # the child process
+    parser.add_argument("--one", action="store_true",
+                        help="measure once in this process, the facesel on PYTHONPATH (what each alternated child runs)")
     args = parser.parse_args(argv)
     video = data_root_or_exit() / "videos" / args.video
     settings = extra_settings(args.set)
