@@ -150,3 +150,21 @@ def test_serve_file_cameras_end_or_go_on_and_say_why(tmp_path):
         assert looped.pipeline_restarts == 0 and once.pipeline_restarts == 0
     finally:
         assert service.stop() == []
+
+
+def test_the_opencv_backend_is_said_to_be_unbounded(caplog):
+    """OpenCV takes no decoder option and scales a later frame to the first one's size with no sign
+    (its ``CAP_PROP_FRAME_WIDTH`` unchanged), so ``backend = "opencv"`` cannot be bounded: the
+    choice is to keep it and say so each time such a source is made (on main: nothing said)."""
+    import logging
+
+    from facesel.sources import make_source
+
+    with caplog.at_level(logging.WARNING, logger="facesel.sources"):
+        make_source("rtsp://admin:secret@127.0.0.1:9/cam", backend="opencv")
+        make_source("rtsp://127.0.0.1:9/cam")  # the default backend bounds every frame: no warning
+    warned = [record.getMessage() for record in caplog.records if record.name == "facesel.sources"]
+    assert warned == ['source rtsp://***@127.0.0.1:9/cam: backend = "opencv" does not bound the frames after the '
+                      "stream's first one (OpenCV takes no decoder option: a later, larger frame is decoded whole, as "
+                      "large as FFmpeg's own limit lets through, e.g. 16000x16000); backend = \"pyav\" bounds every "
+                      "frame"], warned

@@ -33,6 +33,10 @@ from facesel.sources.stream import Frame, SourceStats, StreamSource
 
 BACKENDS = ("pyav", "opencv")
 _log = logging.getLogger("facesel.sources")
+UNBOUNDED_OPENCV = ("source %s: backend = \"opencv\" does not bound the frames after the stream's first one (OpenCV "
+                    "takes no decoder option: a later, larger frame is decoded whole, as large as FFmpeg's own limit "
+                    "lets through, e.g. 16000x16000); backend = \"pyav\" bounds every frame")
+"""The warning logged when a stream's source is made with ``backend = "opencv"`` (review round 11)."""
 _URL = re.compile(r"^(rtsps?|https?|rtmp|udp|tcp)://", re.IGNORECASE)
 
 __all__ = [
@@ -161,9 +165,7 @@ def make_source(target, *, loop: bool = False, live: bool | None = None, backend
         if _is_webcam_index(text):
             connect = partial(OpenCVConnection, int(text), open_timeout, read_timeout, **bound)
         elif backend == "opencv":
-            _log.warning("source %s: backend = \"opencv\" does not bound the frames after the stream's first one "
-                         "(OpenCV takes no decoder option: a later, larger frame is decoded whole, as large as FFmpeg's "
-                         "own limit lets through, e.g. 16000x16000); backend = \"pyav\" bounds every frame", redact(text))
+            _log.warning(UNBOUNDED_OPENCV, redact(text))
             connect = partial(OpenCVConnection, text, open_timeout, read_timeout, **bound)
         else:
             connect = partial(PyAVConnection, text, open_timeout, read_timeout, stall_timeout,
