@@ -29,8 +29,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-AFTER = HERE.parent / "python"
+from file_decoder_cost import AFTER, alternated  # the same alternating driver (this folder is on sys.path)
 
 CHILD = """
 import hashlib, json, sys, tempfile, time
@@ -107,19 +106,7 @@ def main(argv=None) -> int:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--kind", nargs="+", default=["source", "serve"], choices=("source", "serve"))
     args = parser.parse_args(argv)
-    rows: dict[tuple[str, str], list[dict]] = {}
-    for _ in range(args.rounds):
-        for kind in args.kind:
-            for variant, path in (("before", args.before), ("after", AFTER)):
-                row = run_child(path, kind)
-                rows.setdefault((kind, variant), []).append(row)
-                print(json.dumps({"kind": kind, "variant": variant, **row}), flush=True)
-    for (kind, variant), runs in rows.items():
-        def listed(key, runs=runs):
-            return ", ".join(f"{r[key]:.2f}" for r in runs)
-
-        print(f"{kind} {variant}: peak MiB {listed('peak_mib')}; cpu s {listed('cpu')}; wall s {listed('wall')}; "
-              f"frames {sorted({r['frames'] for r in runs})}; digests {sorted({r['digest'] for r in runs})}")
+    alternated(run_child, args.kind, args.before, args.rounds)
     return 0
 
 
