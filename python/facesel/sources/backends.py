@@ -322,7 +322,6 @@ class FileConnection:
                  max_frame_pixels: int = MAX_FRAME_PIXELS):
         self.max_frame_pixels = check_max_frame_pixels(max_frame_pixels)
         _start_file(self, path, loop, decoder_threads)
-        self.fps = None
         self._video, self._frames = self._open()
         self.fps = self._video.fps
 
@@ -331,7 +330,7 @@ class FileConnection:
             video = VideoFile(self.path, self.max_frame_pixels, self.decoder_threads)
         except ValueError as err:
             raise SourceError(str(err)) from None
-        return video, video.frames(1, self.fps)
+        return video, video.frames(1, video.fps)  # the rate places a frame without a time
 
     def _next(self):
         try:
