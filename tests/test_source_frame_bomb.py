@@ -9,7 +9,9 @@ grew by 1,026,396 KiB, against +23,648 KiB now (``python benchmarks/frame_bomb_m
 camera, and all cameras run in one process, which the kernel kills when memory runs out. Now
 the decoder is told ``max_frame_pixels`` (default an 8K UHD frame, 33,177,600 pixels) and refuses
 a larger picture before allocating it; OpenCV, which passes no decoder option on, refuses it once
-decoded. The attacker is a real HTTP MJPEG server on loopback.
+decoded. Since review round 11 the probe's decoders are told ``max_frame_pixels`` too, and the
+stream's decoder twice the stream's stated size (``tests/test_serve_frame_bounds.py``): a later
+frame is refused at that bound. The attacker is a real HTTP MJPEG server on loopback.
 """
 
 from __future__ import annotations
