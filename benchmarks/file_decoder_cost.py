@@ -55,6 +55,23 @@ def run_child(python_path: Path, kind: str, frames: int) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def alternated(run, kinds, before: Path, rounds: int, summary=("peak_mib", "cpu", "wall")) -> None:
+    """``run(python_path, kind) -> row`` for each kind, ``before`` then this tree, ``rounds`` times
+    (alternating, so the machine's load falls on both alike); prints each row, then per kind and
+    variant the ``summary`` fields of every round and the digests seen."""
+    rows: dict[tuple[str, str], list[dict]] = {}
+    for _ in range(rounds):
+        for kind in kinds:
+            for variant, path in (("before", before), ("after", AFTER)):
+                row = run(path, kind)
+                rows.setdefault((kind, variant), []).append(row)
+                print(json.dumps({"kind": kind, "variant": variant, **row}), flush=True)
+    for (kind, variant), runs in rows.items():
+        listed = "; ".join(f"{key} " + ", ".join(f"{r[key]:.2f}" for r in runs) for key in summary)
+        print(f"{kind} {variant}: {listed}; frames {sorted({r['frames'] for r in runs})}; "
+              f"digests {sorted({r['digest'] for r in runs}, key=str)}")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--before", type=Path, required=True, help="a copy of main's python/ folder")
@@ -62,19 +79,7 @@ def main(argv=None) -> int:
     parser.add_argument("--frames", type=int, default=105)
     parser.add_argument("--kind", nargs="+", default=["decode", "end-to-end"], choices=("decode", "end-to-end"))
     args = parser.parse_args(argv)
-    rows: dict[tuple[str, str], list[dict]] = {}
-    for _ in range(args.rounds):
-        for kind in args.kind:
-            for variant, path in (("before", args.before), ("after", AFTER)):
-                row = run_child(path, kind, args.frames)
-                rows.setdefault((kind, variant), []).append(row)
-                print(json.dumps({"kind": kind, "variant": variant, **row}), flush=True)
-    for (kind, variant), runs in rows.items():
-        def listed(key, runs=runs):
-            return ", ".join(f"{r[key]:.2f}" for r in runs)
-
-        print(f"{kind} {variant}: peak MiB {listed('peak_mib')}; cpu s {listed('cpu')}; wall s {listed('wall')}; "
-              f"digests {sorted({r['digest'] for r in runs}, key=str)}")
+    alternated(lambda path, kind: run_child(path, kind, args.frames), args.kind, args.before, args.rounds)
     return 0
 
 

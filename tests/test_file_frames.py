@@ -19,22 +19,8 @@ import numpy as np
 import pytest
 
 import facesel.video
+from growing_mjpeg import SMALL, growing_mjpeg as _mjpeg, jpeg as _jpeg
 from peak_memory import run_fresh
-
-SMALL = (640, 480)
-
-
-def _jpeg(width: int, height: int, level: int) -> bytes:
-    return cv2.imencode(".jpg", np.full((height, width), level, np.uint8))[1].tobytes()
-
-
-def _mjpeg(path, odd: tuple[int, int]):
-    """Three 640 x 480 frames, one of ``odd`` size, two more of 640 x 480: a raw MJPEG stream
-    (FFmpeg's probe and OpenCV's header both state 640 x 480)."""
-    small = _jpeg(*SMALL, 100)
-    path.write_bytes(small * 3 + _jpeg(*odd, 128) + small * 2)
-    return path
-
 
 _READER = """
 import json, sys

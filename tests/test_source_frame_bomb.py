@@ -9,7 +9,9 @@ grew by 1,026,396 KiB, against +23,648 KiB now (``python benchmarks/frame_bomb_m
 camera, and all cameras run in one process, which the kernel kills when memory runs out. Now
 the decoder is told ``max_frame_pixels`` (default an 8K UHD frame, 33,177,600 pixels) and refuses
 a larger picture before allocating it; OpenCV, which passes no decoder option on, refuses it once
-decoded. The attacker is a real HTTP MJPEG server on loopback.
+decoded. Since review round 11 the probe's decoders are told ``max_frame_pixels`` too, and the
+stream's decoder twice the stream's stated size (``tests/test_serve_frame_bounds.py``): a later
+frame is refused at that bound. The attacker is a real HTTP MJPEG server on loopback.
 """
 
 from __future__ import annotations
@@ -42,16 +44,22 @@ def test_a_peer_s_frame_above_8k_is_refused_by_the_decoder_before_it_is_allocate
     with MJPEGServer([SMALL, SMALL, SMALL, bomb], fps=50) as server:
         shapes, refused = _shapes_until_refused(PyAVConnection(server.url))
     assert shapes == [(480, 640, 3)] * 3  # the ordinary frames before it, never the bomb
-    assert refused is not None and f"max_frame_pixels = {MAX_FRAME_PIXELS}" in str(refused), refused
+    # since review round 11 the decoder's bound is twice the stated frame (at least 1024 x 1024), not 8K
+    assert refused is not None and "beyond its stream's stated size of 640x480 pixels" in str(refused), refused
+    # a stream that starts with it: the probe's decoders are bounded too, and it states no size
+    with MJPEGServer([bomb], fps=50) as server:
+        shapes, refused = _shapes_until_refused(PyAVConnection(server.url))
+    assert shapes == [] and f"more than max_frame_pixels = {MAX_FRAME_PIXELS} pixels (its stream states no size)" \
+        in str(refused), refused
 
 
 def test_the_bound_is_a_setting_and_opencv_refuses_the_decoded_frame_before_any_queue():
     larger = np.full((720, 1280, 3), 100, np.uint8)
-    with MJPEGServer([SMALL, larger], fps=50) as server:
-        shapes, refused = _shapes_until_refused(PyAVConnection(server.url, max_frame_pixels=640 * 480))
-        assert shapes == [(480, 640, 3)] and refused is not None and "max_frame_pixels = 307200" in str(refused)
+    with MJPEGServer([larger], fps=50) as server:
         shapes, refused = _shapes_until_refused(PyAVConnection(server.url, max_frame_pixels=1280 * 720), reads=4)
-        assert refused is None and (720, 1280, 3) in shapes  # at the bound: taken
+        assert refused is None and shapes == [(720, 1280, 3)] * 4  # at the bound: taken
+        shapes, refused = _shapes_until_refused(PyAVConnection(server.url, max_frame_pixels=640 * 480))
+        assert shapes == [] and "more than max_frame_pixels = 307200 pixels" in str(refused), refused
     # OpenCV gives every frame at the stream's first size (it scales later ones to it), so only a
     # stream that starts large is seen: refused once decoded, before any queue.
     with MJPEGServer([larger, SMALL], fps=50) as server:

@@ -440,7 +440,10 @@ class Camera:
         if self.config.loop or is_live_target(self.config.source):
             # a camera or stream never ends by itself: restart it all
             raise RuntimeError(f"the source stopped: {source.stats.last_error or 'no reason given'}")
-        self._set_state("ended", "the video file ended")
+        # A file that does not loop is not reopened after an error (a frame refused for its size,
+        # review round 11): it ended there, and its status says why rather than "ended" alone.
+        error = source.stats.last_error
+        self._set_state("ended", f"the video file ended early: {redact_url(error)}" if error else "the video file ended")
 
     def _closed_on_gap(self, closed) -> None:
         self.flushed_on_gap += len(closed)

@@ -112,13 +112,16 @@ class CameraConfig:
     skips it on frames no other frame is predicted from: 8-11 % less decoding CPU on the arcade
     video, and on six shared videos the same results and agreement with the exhaustive run
     (``benchmarks/decoder_option_agreement.py``). Not the default: a file camera is then decoded
-    by PyAV, whose frames held about 40 MiB more per camera in ``benchmarks/capacity.py``
+    by ``PyAVFileConnection``, whose frames held about 40 MiB more per camera in ``benchmarks/capacity.py``
     (docs/performance.md, "Decoder options"). ``"none"``: exact decoding."""
     max_frame_pixels: int = MAX_FRAME_PIXELS
     """The largest frame the camera's source decodes (:mod:`facesel.sources.frame_limit`): whoever
     answers for its URL decides the frame size, and a 3 MB JPEG decodes to 768 MB (review round 8,
-    finding 2). FFmpeg refuses a larger picture before allocating it (PyAV; OpenCV once decoded);
-    the source reconnects, and the camera's down reason says why. Default an 8K UHD frame."""
+    finding 2). FFmpeg refuses a larger picture before allocating it (PyAV; OpenCV once decoded),
+    and also one far larger than the size the stream states (files, ``backend = "pyav"``: review
+    round 11, :mod:`facesel.sources.bounded_decoder`); the source reconnects (a file camera that
+    does not loop ends), and the camera's reason says why. ``backend = "opencv"`` is bounded at
+    its first frame only. Default an 8K UHD frame."""
     convert_on_take: bool | None = None
     """Frames wait in the camera's queue as decoded pictures and are converted to BGR only when the
     pipeline takes them (:class:`facesel.sources.decoded.Unconverted`): a dropped frame is never
@@ -126,8 +129,9 @@ class CameraConfig:
     same pixels as OpenCV's), streams with ``backend = "pyav"``. Not given: on for a camera that
     decodes with PyAV anyway (an RTSP/HTTP stream with the default backend; a file with
     ``shrink_in_decoder`` or a ``skip_loop_filter``), off for the others (a file camera decoded by
-    PyAV held about 100 MiB more an extra 1080p camera than with OpenCV: docs/performance.md,
-    "Where the two cores went"). Parsed configs always hold true or false."""
+    ``PyAVFileConnection`` held about 100 MiB more an extra 1080p camera than the plain file
+    camera, OpenCV's then and ``file_frames``' bounded PyAV decoder since review round 11:
+    docs/performance.md, "Where the two cores went"). Parsed configs always hold true or false."""
     skip_when_behind: bool | None = None
     """While the camera is behind (its last frame pushed a waiting one out of the full queue), the
     decoder skips non-reference frames (:mod:`facesel.sources.packet_decoder`), counted as
@@ -544,8 +548,9 @@ def _decodes_with_pyav(source: str, live_target: bool, merged: dict) -> bool:
     """Whether a camera decodes with PyAV whatever ``convert_on_take`` and ``skip_when_behind`` say:
     a stream (not a webcam index) with ``backend = "pyav"``, or a file with ``shrink_in_decoder`` or
     a ``skip_loop_filter``. Their default: on there, off elsewhere, so that by default they never
-    move a file camera from OpenCV's decoding to PyAV's (about 100 MiB more an extra 1080p file
-    camera, docs/performance.md)."""
+    move a file camera from the plain file connection to ``PyAVFileConnection`` (about 100 MiB more
+    an extra 1080p file camera, docs/performance.md; the plain one decodes with PyAV too since
+    review round 11, one thread and an owning copy of each frame, at OpenCV's cost)."""
     if live_target:
         return not str(source).isdigit() and merged.get("backend", "pyav") == "pyav"
     return merged.get("shrink_in_decoder", False) is True or merged.get("skip_loop_filter", "none") != "none"

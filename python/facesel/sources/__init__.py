@@ -7,6 +7,7 @@ what it drops. ``facesel.video.open_source`` stays the simple, finite reader of 
 
 from __future__ import annotations
 
+import logging
 import re
 from functools import partial
 from pathlib import Path
@@ -31,6 +32,11 @@ from facesel.sources.segments import EpochSegments, Segment
 from facesel.sources.stream import Frame, SourceStats, StreamSource
 
 BACKENDS = ("pyav", "opencv")
+_log = logging.getLogger("facesel.sources")
+UNBOUNDED_OPENCV = ("source %s: backend = \"opencv\" does not bound the frames after the stream's first one (OpenCV "
+                    "takes no decoder option: a later, larger frame is decoded whole, as large as FFmpeg's own limit "
+                    "lets through, e.g. 16000x16000); backend = \"pyav\" bounds every frame")
+"""The warning logged when a stream's source is made with ``backend = "opencv"`` (review round 11)."""
 _URL = re.compile(r"^(rtsps?|https?|rtmp|udp|tcp)://", re.IGNORECASE)
 
 __all__ = [
@@ -88,8 +94,10 @@ def make_source(target, *, loop: bool = False, live: bool | None = None, backend
         Frames waiting between the reader and the pipeline (:class:`StreamSource`); 1: a
         one-frame slot (``facesel serve`` sets it per camera).
     backend : {"pyav", "opencv"}
-        Decoder of network streams (webcams always use OpenCV; files OpenCV, or PyAV with
-        ``shrink_in_decoder``).
+        Decoder of network streams (webcams always use OpenCV; files PyAV). ``"opencv"`` is not
+        bounded after the stream's first frame (OpenCV takes no decoder option and scales a later,
+        larger frame to the first one's size: :class:`facesel.sources.backends.OpenCVConnection`):
+        a warning says so once a source is made with it.
     open_timeout, read_timeout, stall_timeout : float > 0
         Seconds: connecting; one network read; no decoded frame (the stall watchdog).
     backoff : Backoff, optional
@@ -121,8 +129,10 @@ def make_source(target, *, loop: bool = False, live: bool | None = None, backend
         ``frames_skipped``; files are then decoded by PyAV. Default False.
     max_frame_pixels : int >= 1
         The largest frame decoded (:mod:`facesel.sources.frame_limit`): PyAV's decoder refuses a
-        larger one before allocating it, OpenCV's is refused once decoded. Default an 8K UHD frame
-        (33,177,600 pixels): whoever answers for a stream's URL decides its frame size.
+        larger one before allocating it, and a frame far larger than its stream's stated size too
+        (a frame of another size once decoded: :mod:`facesel.sources.bounded_decoder`); OpenCV's
+        first frame is refused once decoded. Default an 8K UHD frame (33,177,600 pixels): whoever
+        answers for a stream's URL decides its frame size.
 
     Raises
     ------
@@ -155,6 +165,7 @@ def make_source(target, *, loop: bool = False, live: bool | None = None, backend
         if _is_webcam_index(text):
             connect = partial(OpenCVConnection, int(text), open_timeout, read_timeout, **bound)
         elif backend == "opencv":
+            _log.warning(UNBOUNDED_OPENCV, redact(text))
             connect = partial(OpenCVConnection, text, open_timeout, read_timeout, **bound)
         else:
             connect = partial(PyAVConnection, text, open_timeout, read_timeout, stall_timeout,
@@ -164,6 +175,7 @@ def make_source(target, *, loop: bool = False, live: bool | None = None, backend
                             stall_timeout=stall_timeout, reconnect=True if reconnect is None else reconnect,
                             backoff=backoff, buffer_frames=buffer_frames)
     path = Path(text).expanduser()
+    # Both file connections decode with PyAV, every frame bounded (review round 11; OpenCV before)
     if shrink_in_decoder or skip_loop_filter != "none" or convert_on_take or skip_when_behind:
         connect = partial(PyAVFileConnection, path, loop, skip_loop_filter=skip_loop_filter,
                           keep_picture=bool(shrink_in_decoder), **_frame_options(convert_on_take, skip_when_behind),

@@ -9,8 +9,15 @@ threads (:mod:`facesel.sources.stream` does that). Three backends:
   ``read_timeout`` seconds (measured in ``benchmarks/serve/source_backends.py``; see
   ``docs/serve.md``).
 - :class:`OpenCVConnection` for webcams (V4L2 and friends) and, as an alternative, URLs.
-- :class:`FileConnection` for video files, optionally looping: a file is the test and demo
-  stand-in for a camera.
+- :class:`FileConnection` (and :class:`PyAVFileConnection`, with the decoder's options in reach)
+  for video files, optionally looping: a file is the test and demo stand-in for a camera.
+
+Every connection that decodes with FFmpeg through PyAV (all but OpenCV's) bounds its decoder by
+the size the stream states (:mod:`facesel.sources.bounded_decoder`, review round 11): a later frame
+far larger than that is refused before FFmpeg allocates it, and one of any other size once
+decoded, naming both sizes; :class:`SourceError` then ends the connection (a file camera that does
+not loop ends, any other is opened again). OpenCV passes no option to its decoder: a stream with
+``backend = "opencv"`` is bounded only at its first frame (see :class:`OpenCVConnection`).
 """
 
 from __future__ import annotations
@@ -22,9 +29,10 @@ import cv2
 import numpy as np
 
 from facesel.redaction import redact_url
+from facesel.sources.bounded_decoder import BoundedDecoder, open_options
 from facesel.sources.decoded import Unconverted, decoded_frame
-from facesel.sources.frame_limit import (MAX_FRAME_PIXELS, check_max_frame_pixels, decoder_option, refusal_hint,
-                                         refuse_large_frame)
+from facesel.sources.file_frames import VideoFile
+from facesel.sources.frame_limit import MAX_FRAME_PIXELS, check_max_frame_pixels, refuse_large_frame
 from facesel.sources.packet_decoder import PacketDecoder
 
 
@@ -47,19 +55,36 @@ def check_skip_loop_filter(value, name: str = "skip_loop_filter") -> str:
     return value
 
 
-def _set_decoder(stream, threads: int, skip_loop_filter: str, max_pixels: int) -> None:
+def _set_decoder(stream, threads: int, skip_loop_filter: str, max_pixels: int, what: str) -> BoundedDecoder:
     """Configure a PyAV video ``stream``'s decoder before its first packet: ``threads`` FFmpeg
-    threads, the deblocking filter skipped on ``skip_loop_filter`` frames, and no picture of more
-    than ``max_pixels`` pixels decoded (:mod:`facesel.sources.frame_limit`)."""
+    threads, the deblocking filter skipped on ``skip_loop_filter`` frames, and no picture much
+    larger than the stream's stated size decoded, nor any above ``max_pixels``
+    (:class:`facesel.sources.bounded_decoder.BoundedDecoder`, named ``what`` in its messages)."""
     # PyAV's own default is FFmpeg's choice of slice threads (thread_count 0): 1 must be said
     stream.thread_count = threads
     if threads != 1:
         stream.thread_type = "AUTO"
     # codec options are applied when the decoder opens, at the first packet
-    options = {**stream.codec_context.options, **decoder_option(max_pixels)}
     if skip_loop_filter != "none":
-        options["skip_loop_filter"] = skip_loop_filter
-    stream.codec_context.options = options
+        stream.codec_context.options = {**stream.codec_context.options, "skip_loop_filter": skip_loop_filter}
+    return BoundedDecoder(stream, max_pixels, what)
+
+
+def _refused(bounded: BoundedDecoder, err: BaseException, broke: str) -> SourceError:
+    """The SourceError of FFmpeg's error ``err`` while decoding: the bound's refusal said as such
+    (:meth:`BoundedDecoder.refusal`), any other error as ``broke`` followed by FFmpeg's words."""
+    refused = bounded.refusal(err)
+    if refused is not None:
+        return SourceError(redact_url(f"{refused} (EINVAL: FFmpeg refuses invalid data this way too)"))
+    return SourceError(redact_url(f"{broke}: {err}"))
+
+
+def _checked(bounded: BoundedDecoder, picture):
+    """``picture`` when it has its stream's size (:meth:`BoundedDecoder.check`); SourceError otherwise."""
+    try:
+        return bounded.check(picture)
+    except ValueError as err:
+        raise SourceError(redact_url(str(err))) from None
 
 
 def _image(picture, keep_picture: bool, convert_on_take: bool):
@@ -117,8 +142,11 @@ class PyAVConnection:
         :meth:`set_behind` makes the decoder skip non-reference frames, counted in :attr:`skipped`
         (:class:`facesel.sources.packet_decoder.PacketDecoder`); default False.
     max_frame_pixels : int
-        The decoder refuses a larger picture before allocating it (:mod:`facesel.sources.frame_limit`):
-        whoever answers for the URL decides the frame size. Default an 8K UHD frame.
+        No picture above it is decoded, the probe's first one included (:mod:`facesel.sources.frame_limit`):
+        whoever answers for the URL decides the frame size. Default an 8K UHD frame. Below it, the
+        decoder refuses a picture much larger than the stream's stated size before allocating it,
+        and a picture of another size is refused once decoded (:mod:`facesel.sources.bounded_decoder`):
+        :class:`SourceError` naming the sizes, and the source reconnects.
     """
 
     def __init__(self, url: str, open_timeout: float = 10.0, read_timeout: float = 5.0, stall_timeout: float = 10.0,
@@ -141,7 +169,8 @@ class PyAVConnection:
             # its first segment (measured: 11 of 35 frames; tests/test_sources.py).
             options["fflags"] = "nobuffer"
         try:
-            self._container = av.open(url, options=options, timeout=(float(open_timeout), float(read_timeout)))
+            self._container = av.open(url, options=open_options(self.max_frame_pixels, options),
+                                      timeout=(float(open_timeout), float(read_timeout)))
         except (av.FFmpegError, OSError) as err:
             # FFmpeg's message quotes the URL again: both are masked, not only ours.
             raise SourceError(redact_url(f"cannot open {url}: {err}")) from None
@@ -152,7 +181,8 @@ class PyAVConnection:
         if isinstance(decoder_threads, bool) or not isinstance(decoder_threads, int) or decoder_threads < 0:
             self._container.close()
             raise ValueError(f"decoder_threads must be an integer >= 0, got {decoder_threads!r}")
-        _set_decoder(self._stream, decoder_threads, self.skip_loop_filter, self.max_frame_pixels)
+        self._bounded = _set_decoder(self._stream, decoder_threads, self.skip_loop_filter, self.max_frame_pixels,
+                                     f"stream {redact_url(url)}")
         self._decoder = PacketDecoder(self._stream, skip_when_behind)
         self._packets = self._container.demux(self._stream)
         self._decoded: list = []
@@ -189,9 +219,8 @@ class PyAVConnection:
                 self._decoder.finish()
                 raise EndOfStream() from None
             except (av.FFmpegError, OSError) as err:
-                raise SourceError(redact_url(f"stream broke: {err}") + refusal_hint(err, self.max_frame_pixels)) \
-                    from None
-        frame = self._decoded.pop(0)
+                raise _refused(self._bounded, err, "stream broke") from None
+        frame = _checked(self._bounded, self._decoded.pop(0))
         stamp = float(frame.time) if frame.time is not None else None
         return _image(frame, self.keep_picture, self.convert_on_take), stamp
 
@@ -208,6 +237,16 @@ class OpenCVConnection:
 
     OpenCV's FFmpeg backend honours ``CAP_PROP_OPEN_TIMEOUT_MSEC`` and ``CAP_PROP_READ_TIMEOUT_MSEC``
     (OpenCV >= 4.6) for URLs; other backends (V4L2) ignore them.
+
+    **Not bounded after its first frame** (review round 11): OpenCV passes no option to its
+    decoder (``OPENCV_FFMPEG_CAPTURE_OPTIONS`` reaches the demuxer only, review 9), and it scales
+    every frame to the first one's size without a word, its ``CAP_PROP_FRAME_WIDTH`` unchanged:
+    a later frame of 16000 x 16000 is decoded whole inside OpenCV (+273,112 KiB of the reader's peak
+    for a grey one, review 9) and comes out at the first frame's size, where no check can see it.
+    Only a first frame above ``max_frame_pixels`` is refused (once decoded). A camera with
+    ``backend = "opencv"`` is therefore logged as unbounded when its source is made
+    (:func:`facesel.sources.make_source`); the default ``backend = "pyav"`` bounds every frame.
+    Webcams (a device of this machine, frames of the size the driver negotiated) keep OpenCV.
     """
 
     def __init__(self, target, open_timeout: float = 10.0, read_timeout: float = 5.0,
@@ -260,7 +299,15 @@ def _start_file(connection, path, loop: bool, decoder_threads: int) -> None:
     connection._last = 0.0    # the last timestamp handed out
 
 class FileConnection:
-    """A video file read with OpenCV, from its first frame; ``loop`` restarts it at the end.
+    """A video file read as ``facesel run`` reads it, from its first frame; ``loop`` restarts it at the end.
+
+    Decoded by FFmpeg through PyAV (:class:`facesel.sources.file_frames.VideoFile`, review round 11;
+    OpenCV before): each frame bounded by the stream's stated size before FFmpeg allocates it, and
+    one of another size refused naming both sizes (:class:`SourceError`: a file that does not loop
+    ends there, a looping one is opened again), where OpenCV decoded a later 16000 x 16000 frame
+    whole and scaled it to the first one's size. The frames and times are OpenCV's as before (the
+    same pixels and ``CAP_PROP_POS_MSEC`` arithmetic, a display rotation applied as OpenCV applied
+    it; a frame after the first without a time is placed at ``index / fps``, where OpenCV said 0).
 
     Timestamps are the container's presentation times; with ``loop`` each pass adds the length
     of the previous passes, so time keeps increasing.
@@ -273,48 +320,56 @@ class FileConnection:
 
     def __init__(self, path: str | Path, loop: bool = False, decoder_threads: int = 1,
                  max_frame_pixels: int = MAX_FRAME_PIXELS):
-        self.max_frame_pixels = check_max_frame_pixels(max_frame_pixels)  # checked once decoded (OpenCV)
+        self.max_frame_pixels = check_max_frame_pixels(max_frame_pixels)
         _start_file(self, path, loop, decoder_threads)
-        self._capture = self._open()
-        rate = self._capture.get(cv2.CAP_PROP_FPS)
-        self.fps = float(rate) if rate and np.isfinite(rate) and rate > 0 else None
+        self._video, self._frames = self._open()
+        self.fps = self._video.fps
 
-    def _open(self) -> cv2.VideoCapture:
-        capture = cv2.VideoCapture(str(self.path), cv2.CAP_ANY, [cv2.CAP_PROP_N_THREADS, self.decoder_threads])
-        if not capture.isOpened():
-            capture.release()
-            raise SourceError(f"cannot read video file {self.path}")
-        return capture
+    def _open(self):
+        try:
+            video = VideoFile(self.path, self.max_frame_pixels, self.decoder_threads)
+        except ValueError as err:
+            raise SourceError(str(err)) from None
+        return video, video.frames(1, video.fps)  # the rate places a frame without a time
+
+    def _next(self):
+        try:
+            return next(self._frames)
+        except StopIteration:
+            return None
+        except ValueError as err:  # a frame refused, or the file broke: its message names the file
+            raise SourceError(str(err)) from None
 
     def read(self) -> tuple[np.ndarray, float | None]:
         """The next (H, W, 3) uint8 BGR frame and its time in seconds (growing across passes when
         looping); EndOfStream at the end of a file that does not loop.
         """
-        ok, frame = self._capture.read()
-        if not ok:
+        got = self._next()
+        if got is None:
             if not self.loop:
                 raise EndOfStream()
-            self._capture.release()
-            self._capture = self._open()
+            self._video.close()
+            self._video, self._frames = self._open()
             self.passes += 1
             self._offset = self._last + (1.0 / self.fps if self.fps else 0.04)
-            ok, frame = self._capture.read()
-            if not ok:
+            got = self._next()
+            if got is None:
                 raise SourceError(f"video file {self.path} has no decodable frame")
-        msec = self._capture.get(cv2.CAP_PROP_POS_MSEC)
-        self._last = self._offset + max(0.0, msec) / 1000.0
-        return refuse_large_frame(frame, self.max_frame_pixels, f"video file {self.path}"), self._last
+        frame, seconds = got
+        self._last = self._offset + max(0.0, seconds)
+        return frame, self._last
 
     def close(self) -> None:
-        """Release the capture."""
-        self._capture.release()
+        """Close the file."""
+        self._video.close()
 
 
 class PyAVFileConnection:
     """A video file decoded by FFmpeg through PyAV, from its first frame; ``loop`` restarts it at the end.
 
-    The same interface, timestamps and pixels as :class:`FileConnection` (OpenCV: both convert
-    with FFmpeg's swscale, identical frames on the arcade video), with the decoder's options in
+    The same interface, timestamps and pixels as :class:`FileConnection` (both convert with
+    FFmpeg's swscale, identical frames on the arcade video; no display rotation here), and the
+    same bound on every frame (:mod:`facesel.sources.bounded_decoder`), with the decoder's options in
     reach. With ``keep_picture`` (the default) each frame is remembered with its decoded picture
     (:func:`facesel.sources.decoded.decoded_frame`): a full-frame detection then shrinks it in one
     pass from YUV (FFmpeg's area filter) instead of shrinking the BGR frame with OpenCV (about 7 CPU
@@ -357,14 +412,15 @@ class PyAVFileConnection:
         import av
 
         try:
-            container = av.open(str(self.path))
+            container = av.open(str(self.path), options=open_options(self.max_frame_pixels))
         except (av.FFmpegError, OSError) as err:
             raise SourceError(f"cannot read video file {self.path}: {err}") from None
         if not container.streams.video:
             container.close()
             raise SourceError(f"video file {self.path} has no video stream")
         stream = container.streams.video[0]
-        _set_decoder(stream, self.decoder_threads, self.skip_loop_filter, self.max_frame_pixels)
+        self._bounded = _set_decoder(stream, self.decoder_threads, self.skip_loop_filter, self.max_frame_pixels,
+                                     f"video file {self.path}")
         decoder = PacketDecoder(stream, self.skip_when_behind)
         decoder.set_behind(getattr(self, "_behind", False))
         return container, decoder, self._decode(container.demux(stream), decoder)
@@ -379,12 +435,12 @@ class PyAVFileConnection:
         import av
 
         try:
-            return next(self._frames)
+            picture = next(self._frames)
         except StopIteration:
             return None
         except (av.FFmpegError, OSError) as err:
-            hint = refusal_hint(err, self.max_frame_pixels)
-            raise SourceError(f"video file {self.path} broke: {err}{hint}") from None
+            raise _refused(self._bounded, err, f"video file {self.path} broke") from None
+        return _checked(self._bounded, picture)
 
     def read(self) -> tuple[np.ndarray, float | None]:
         """The next frame ((H, W, 3) uint8 BGR, or :class:`Unconverted` with ``convert_on_take``)

@@ -1,4 +1,5 @@
-"""A video file's frames for ``facesel run``, each bounded before FFmpeg allocates it (review 10a).
+"""A video file's frames for ``facesel run`` and ``facesel serve``'s file cameras, each bounded before
+FFmpeg allocates it (review 10a; serve's file cameras since review round 11).
 
 Round 8b reads the size a file's header states before anything decodes it, but a video's later
 frames may be larger than its first: an MJPEG file of 3 MB whose fourth frame is a 16000 x 16000
@@ -8,7 +9,8 @@ OpenCV passes no option to its decoder; FFmpeg's ``max_pixels`` codec option mak
 refuse a larger picture before allocating it, so the file is decoded here by FFmpeg through PyAV:
 
 - the decoder's bound is twice the stream's stated size (with the alignment FFmpeg's buffers
-  add, at least a 1024 x 1024 frame: :func:`stated_bound`), never above ``max_frame_pixels``: a
+  add, at least a 1024 x 1024 frame: :func:`facesel.sources.bounded_decoder.stated_bound`, shared
+  with serve's PyAV connections), never above ``max_frame_pixels``: a
   frame much larger than the stream says is refused before its memory is taken, whatever
   ``max_frame_pixels`` allows (a stated size above it is refused before decoding, as round 8b did);
 - a decoded frame of another size than the stated one (a smaller or reshaped one, within that
@@ -28,36 +30,103 @@ both give the 4 others).
 
 from __future__ import annotations
 
-import errno
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
-from facesel.sources.frame_limit import _FFMPEG_MAX, _too_large, decoder_option
-
-_ALIGN = 64
-"""FFmpeg checks ``max_pixels`` against its buffers' sizes: the width rounded up to its stride
-alignment (up to 64), the height up to whole macroblocks (1088 for H.264's 1080p)."""
-
-_FLOOR = 1 << 20
-"""The smallest decoder bound, a 1024 x 1024 frame (3 MiB as BGR): some decoders check their own
-scratch buffers against ``max_pixels`` too, which for a small frame are several times its size
-(MPEG-4 part 2 at 96 x 64 needs 53,760, 8.75 times the frame; H.264, MJPEG, VP9, MPEG-2 and FFV1
-need the aligned frame; measured in session 19 for 96 x 64, 426 x 240 and 1920 x 1080)."""
+from facesel.sources.bounded_decoder import BoundedDecoder, open_options
+from facesel.sources.frame_limit import _too_large
 
 
-def stated_bound(width: int, height: int, max_pixels: int) -> int:
-    """FFmpeg's ``max_pixels`` for a stream stated as ``width`` x ``height`` (ints >= 0, a size within
-    ``max_pixels``): twice that frame with both sides rounded up to :data:`_ALIGN`, at least
-    :data:`_FLOOR`, at most ``max_pixels`` (or the stated frame's rounded size, when that is more);
-    ``max_pixels`` when the stream states no size. A frame the decoder allocates is so at most about
-    twice a stated one (or 3 MiB); one of another size within it is refused after decoding
-    (:func:`file_frames`)."""
-    if width <= 0 or height <= 0:
-        return max_pixels
-    aligned = -(-width // _ALIGN) * _ALIGN * (-(-height // _ALIGN) * _ALIGN)
-    return min(max(max_pixels, aligned), max(2 * aligned, _FLOOR), _FFMPEG_MAX)
+class VideoFile:
+    """An open video file whose decoder is bounded (:class:`facesel.sources.bounded_decoder.BoundedDecoder`),
+    giving frames as OpenCV gave them: ``facesel run``'s files (:func:`file_frames`) and ``facesel
+    serve``'s file cameras (:class:`facesel.sources.backends.FileConnection`, review round 11).
+
+    ``threads``: FFmpeg's decoding threads, 1 by default (see :func:`_bound_decoder`). ValueError
+    naming the file when it does not open, has no video stream or states a size above ``max_pixels``.
+    The probe's decoders are told ``max_pixels`` too (a file nothing checked before, as a file
+    camera's, whose first frame is larger, is refused without its size).
+    """
+
+    def __init__(self, path: Path, max_pixels: int, threads: int = 1):
+        import av
+
+        self.path = path
+        try:
+            self._container = av.open(str(path), options=open_options(max_pixels))
+        except (av.FFmpegError, OSError) as err:
+            raise ValueError(f"cannot read video file {path}: {err}") from None
+        try:
+            if not self._container.streams.video:
+                raise ValueError(f"video file {path} has no video stream")
+            self._stream = stream = self._container.streams.video[0]
+            stated = (int(stream.codec_context.width or 0), int(stream.codec_context.height or 0))
+            if stated[0] * stated[1] > max_pixels:  # facesel.video's header check refuses it first
+                raise ValueError(_too_large(path, stated, max_pixels, "video file", "before decoding"))
+            self._bound_decoder(threads, max_pixels)
+        except BaseException:
+            self._container.close()
+            raise
+        rate = stream.average_rate or stream.guessed_rate
+        self.fps = float(rate) if rate else None
+        """Frames per second the container states (None when it states none)."""
+
+    def _bound_decoder(self, threads: int, max_pixels: int) -> None:
+        """``threads`` decoding threads and no picture above the stream's bound, set before the
+        decoder opens. FFmpeg's own choice (a frame thread per core, as OpenCV's default) held about
+        50 MiB more of the end-to-end run's peak (``benchmarks/file_decoder_cost.py``); the pixels
+        do not depend on it."""
+        self._stream.thread_count = threads
+        if threads != 1:
+            self._stream.thread_type = "AUTO"
+        self._bounded = BoundedDecoder(self._stream, max_pixels, f"video file {self.path}")
+
+    def frames(self, every: int = 1, fps: float | None = None) -> Iterator[tuple[np.ndarray, float]]:
+        """``(frame, seconds)``, one in ``every`` (the others decoded, not converted): see
+        :func:`file_frames`. ValueError when a frame is refused (its message names the sizes)."""
+        stream = self._stream
+        start = stream.start_time or 0
+        seconds_per_tick = stream.time_base.numerator / stream.time_base.denominator
+        for index, picture in enumerate(self._pictures()):
+            self._bounded.check(picture)
+            if index % every == 0:
+                yield _bgr(picture), _stamp(picture, start, seconds_per_tick, index, fps)
+
+    def _pictures(self):
+        """The decoded ``VideoFrame`` objects in presentation order; a packet FFmpeg cannot decode (a
+        damaged frame: InvalidDataError) is skipped (see the module's note), and a container that breaks
+        ends the file there (its frames held in the decoder given out first), as OpenCV's ``grab``
+        ended it: the run then says the input ended early. The decoder's refusal of a frame above
+        its bound (EINVAL) ends the file with ValueError."""
+        import av
+
+        stream = self._stream
+        packets = self._container.demux(stream)  # the last packets are empty: they drain the decoder
+        while True:
+            try:
+                packet = next(packets)
+            except StopIteration:
+                return
+            except av.FFmpegError:
+                packet = None  # drains the decoder
+            try:
+                yield from (packet.decode() if packet is not None else stream.codec_context.decode(None))
+            except av.error.InvalidDataError:
+                pass
+            except av.FFmpegError as err:
+                refused = self._bounded.refusal(err)
+                if refused is None:
+                    raise ValueError(f"video file {self.path} broke: {err}") from None
+                raise ValueError(f"{refused}, and so is the file (the frames of one video must keep one size)") \
+                    from None
+            if packet is None:
+                return
+
+    def close(self) -> None:
+        """Close the file."""
+        self._container.close()
 
 
 def file_frames(path: Path, every: int, max_frames: int | None, fps: float | None,
@@ -69,83 +138,16 @@ def file_frames(path: Path, every: int, max_frames: int | None, fps: float | Non
 
     ValueError naming the file when it does not open, when a frame is larger than the stream's
     stated size or than ``max_pixels`` (refused by the decoder before allocation), or when a
-    decoded frame's size is not the stated one.
+    decoded frame's size is not the stated one. The file opens at the first ``next``.
     """
-    import av
-
+    video = VideoFile(path, max_pixels)
     try:
-        container = av.open(str(path))
-    except (av.FFmpegError, OSError) as err:
-        raise ValueError(f"cannot read video file {path}: {err}") from None
-    try:
-        if not container.streams.video:
-            raise ValueError(f"video file {path} has no video stream")
-        stream = container.streams.video[0]
-        stated = (int(stream.codec_context.width or 0), int(stream.codec_context.height or 0))
-        if stated[0] * stated[1] > max_pixels:  # the caller's header check refuses it first (facesel.video)
-            raise ValueError(_too_large(path, stated, max_pixels, "video file", "before decoding"))
-        bound = stated_bound(*stated, max_pixels)
-        _bound_decoder(stream, bound)
-        start = stream.start_time or 0
-        seconds_per_tick = stream.time_base.numerator / stream.time_base.denominator
-        index = yielded = 0
-        for picture in _pictures(container, stream, path, stated, bound):
-            if (picture.width, picture.height) != stated:
-                raise ValueError(_reshaped(path, index, picture, stated))
-            if index % every == 0:
-                yield _bgr(picture), _stamp(picture, start, seconds_per_tick, index, fps)
-                yielded += 1
-                if max_frames is not None and yielded >= max_frames:
-                    return
-            index += 1
+        for yielded, item in enumerate(video.frames(every, fps), start=1):
+            yield item
+            if max_frames is not None and yielded >= max_frames:
+                return
     finally:
-        container.close()
-
-
-def _bound_decoder(stream, bound: int) -> None:
-    """One decoding thread and no picture above ``bound`` pixels, set before the decoder opens.
-    FFmpeg's own choice (a frame thread per core, as OpenCV's default) held about 50 MiB more of
-    the end-to-end run's peak (``benchmarks/file_decoder_cost.py``); the pixels do not depend on it."""
-    stream.thread_count = 1
-    stream.codec_context.options = {**stream.codec_context.options, **decoder_option(bound)}
-
-
-def _pictures(container, stream, path, stated, bound):
-    """The decoded ``VideoFrame`` objects in presentation order; a packet FFmpeg cannot decode (a
-    damaged frame: InvalidDataError) is skipped (see the module's note), and a container that breaks
-    ends the file there (its frames held in the decoder given out first), as OpenCV's ``grab``
-    ended it: the run then says the input ended early. The decoder's refusal of a frame above
-    ``bound`` (EINVAL) ends the file with ValueError."""
-    import av
-
-    packets = container.demux(stream)  # the last packets are empty: they drain the decoder
-    while True:
-        try:
-            packet = next(packets)
-        except StopIteration:
-            return
-        except av.FFmpegError:
-            packet = None  # drains the decoder
-        try:
-            yield from (packet.decode() if packet is not None else stream.codec_context.decode(None))
-        except av.error.InvalidDataError:
-            pass
-        except av.FFmpegError as err:
-            if getattr(err, "errno", None) != errno.EINVAL:
-                raise ValueError(f"video file {path} broke: {err}") from None
-            width, height = stated
-            raise ValueError(
-                f"video file {path} holds a frame beyond its stream's stated size of {width}x{height} pixels: FFmpeg's "
-                f"decoder refused it before allocating it (max_pixels = {bound}), and so is the file (the frames of "
-                "one video must keep one size)") from None
-        if packet is None:
-            return
-
-
-def _reshaped(path, index: int, picture, stated) -> str:
-    return (f"video file {path}: frame {index} is {picture.width}x{picture.height} pixels, but its stream states "
-            f"{stated[0]}x{stated[1]}: refused (the frames of one video must keep one size; OpenCV scaled such a "
-            "frame to the first one's size without a word)")
+        video.close()
 
 
 def _bgr(picture) -> np.ndarray:

@@ -10,11 +10,13 @@ own check (sides up to 16384 pixels) comes after the decoding.
 
 So FFmpeg is told the bound before it decodes: its ``max_pixels`` codec option makes the
 decoder refuse a larger picture (``avcodec_open2`` or ``avcodec_send_packet`` returns EINVAL)
-before it allocates it. OpenCV passes no decoder option on, so its connections check each frame
-after decoding (the frame is dropped before any queue; one frame's memory is spent); and since
-OpenCV scales every frame of a stream to its first frame's size, only a stream that starts large
-is refused there: a later large frame is decoded whole inside OpenCV (not bounded: use the
-default ``backend = "pyav"`` for a camera whose network you do not trust).
+before it allocates it; since review round 11 every PyAV reader tells it twice the stream's
+stated size (:mod:`facesel.sources.bounded_decoder`). OpenCV passes no decoder option on, so its
+connections check each frame after decoding (the frame is dropped before any queue; one frame's
+memory is spent); and since OpenCV scales every frame of a stream to its first frame's size, only
+a stream that starts large is refused there: a later large frame is decoded whole inside OpenCV
+(not bounded: use the default ``backend = "pyav"`` for a camera whose network you do not trust;
+``make_source`` logs a warning for ``backend = "opencv"``).
 
 The default is an 8K UHD frame (7680 x 4320, 33,177,600 pixels): above every camera resolution in
 common use, about 100 MB as BGR. ``max_frame_pixels`` (a camera's setting in ``facesel serve``)
@@ -51,14 +53,6 @@ def check_max_frame_pixels(value, name: str = "max_frame_pixels") -> int:
 def decoder_option(max_pixels: int) -> dict[str, str]:
     """The FFmpeg codec option that makes a decoder refuse a picture above ``max_pixels``."""
     return {"max_pixels": str(max_pixels)}
-
-
-def refusal_hint(err: BaseException, max_pixels: int) -> str:
-    """What to add to FFmpeg's error: its EINVAL is also how it refuses a frame above the bound."""
-    if getattr(err, "errno", None) == errno.EINVAL:
-        return (f" (FFmpeg refuses a frame of more than max_frame_pixels = {max_pixels} pixels this way, as well as "
-                "invalid data)")
-    return ""
 
 
 def refuse_large_frame(frame: np.ndarray, max_pixels: int, where: str) -> np.ndarray:
