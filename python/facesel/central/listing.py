@@ -58,8 +58,8 @@ def checked_rows(store, selection: Selection, authority: AuthorityPublic, regist
     try:
         for row in rows:
             try:
-                verify_row(store.read(row.record_id), row, authority, store.logged_digests([row.record_id]), now,
-                           registry)
+                verify_row(store.read(row.record_id, row.camera_id), row, authority,
+                           store.logged_digests([row.record_id], row.camera_id), now, registry)
             except RecordError as err:
                 # parse_record's messages ("not a facesel record ...") do not name the record
                 named = str(err).startswith(f"record {row.record_id}")

@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from facesel.central.backend import Selection, VaultBackend
+from facesel.central.backend import Selection, VaultBackend, ids_of_several_cameras
 from facesel.central.verify import authority_for_opening, verify_row
 from facesel.vault.audit import AuditLog
 from facesel.vault.errors import VaultWriteError
@@ -58,17 +58,24 @@ def select(backend: VaultBackend, selection: Selection, all_records: bool = Fals
         missing = sorted(set(selection.record_ids) - {r.record_id for r in rows})
         if missing:
             raise ValueError(f"record_ids not in {backend.location}: {', '.join(missing)}")
+        # An id names one record of one camera (schema 5, review round 11): when several cameras
+        # hold it, the request must say whose, never open them all.
+        shared = ids_of_several_cameras(rows)
+        if shared:
+            rid, cameras = next(iter(shared.items()))
+            raise ValueError(f"record {rid} is held by cameras {', '.join(cameras)} in {backend.location}: name the "
+                             "camera too (--camera); nothing was opened")
     return rows
 
 
 def _decrypt(backend: VaultBackend, rows: list[IndexRow], keystore: Keystore, master: bytes) -> list[OpenedRecord]:
-    logged = backend.logged_digests([r.record_id for r in rows])
+    logged = backend.logged_by_camera(rows)
     # The cameras' keys from the authority's signed file, not the store's table (review 10b, finding 5).
     trusted = authority_for_opening(keystore, backend.authority)
     secrets, opened = EpochSecrets(keystore, master), []
     for row in rows:
         # The row must be its record's: the selection was made by the row's camera and time.
-        parsed = verify_row(backend.read(row.record_id), row, trusted, logged)
+        parsed = verify_row(backend.read(row.record_id, row.camera_id), row, trusted, logged[row.camera_id])
         payload = open_record(parsed, secrets.of(parsed.epoch_id, row.record_id))
         opened.append(OpenedRecord(row, parsed.header, decode_snapshot(payload, row.record_id)))
     secrets.clear()

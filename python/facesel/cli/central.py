@@ -446,7 +446,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     central = subparsers.add_parser("central", help="the central evidence store (PostgreSQL) for many cameras")
     sub = central.add_subparsers(dest="central_command", metavar="ACTION", required=True)
 
-    p = sub.add_parser("init", help="create or upgrade the schema and bind the store to an authority")
+    p = sub.add_parser("init", help="create or upgrade the schema (in place, rows kept) and bind the store to an "
+                       "authority; run it again with the authority's newer authority.pub to give the store it")
     add_central_argument(p)
     p.add_argument("--authority", required=True, help="the authority's public file (authority.pub)")
     p.add_argument("--blobs", metavar="s3://BUCKET[/PREFIX]", help="keep the ciphertext of large records (long "
@@ -480,7 +481,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("open", help="open records across cameras with K shares; logged centrally")
     add_central_argument(p)
-    p.add_argument("record_ids", nargs="*", metavar="RECORD_ID", help="records to open")
+    p.add_argument("record_ids", nargs="*", metavar="RECORD_ID", help="records to open (an id several cameras "
+                   "hold needs --camera too: a record is the store's by camera and id)")
     _selection_arguments(p, "open")
     p.add_argument("--all", action="store_true", help="open every record")
     p.add_argument("--share", action="append", required=True, help="a share file (repeat, K times at least)")
