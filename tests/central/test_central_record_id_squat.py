@@ -141,13 +141,17 @@ def test_central_init_upgrades_an_old_schema_store_in_place_keeping_its_rows(cen
         rows = store.rows()
         assert [(r.camera_id, r.record_id) for r in rows] == [("cam-a", old_id)]  # the row kept, unchanged
         assert store.read(old_id) == old
+        assert store.arrival_times([("cam-a", old_id)])[("cam-a", old_id)] >= 1000.0
         assert store.verify_audit().ok and store.records_against_log() == []
         events = [json.loads(line) for line in store.audit_lines()]
-        assert [e.get("versions") for e in events if e["event"] == "schema-upgraded"] == [[5]]
+        assert [e.get("versions") for e in events if e["event"] == "schema-upgraded"] == [[5, 6]]
         # The upgraded store keys by (camera, id): cam-c's record under cam-a's next id blocks nothing.
         record_id, genuine = _genuine(tmp_path, cameras, faces[1])
         assert [a.status for a in store.receive([_squat(cameras, record_id, faces[2])])] == ["stored"]
         assert [a.status for a in store.receive([genuine])] == ["stored"]
+    with psycopg.connect(central_dsn) as conn:
+        old_received = conn.execute("SELECT received_at FROM records WHERE record_id = %s", (old_id,)).fetchone()[0]
+    assert old_received == 1000.0  # an earlier row keeps the time it was given; only new rows take the server's
     again = facesel("central", "init", "--central", central_dsn, "--authority", str(cameras.pub_path))
     assert again.returncode == 0, again.stderr  # idempotent: nothing more to apply, nothing logged
     with PostgresVault(central_dsn) as store:

@@ -101,6 +101,11 @@ class VaultBackend(ABC):
             by_camera.setdefault(row.camera_id, []).append(row.record_id)
         return {camera_id: self.logged_digests(ids, camera_id) for camera_id, ids in by_camera.items()}
 
+    def arrival_times(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], float | None]:
+        """When each record (``(camera_id, record_id)``) arrived in this store, by a clock its sender
+        does not set; empty where the store keeps no such time (a camera's own vault folder)."""
+        return {}
+
     @abstractmethod
     def camera(self, camera_id: str) -> Camera | None:
         """The registered camera, or None when the store does not accept ``camera_id``."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import secrets
 import time
 from collections.abc import Callable, Iterator
@@ -320,7 +321,8 @@ class PostgresVault(VaultBackend):
         digest = hashlib.sha256(data).hexdigest()
         row = IndexRow.from_header(header, len(data), digest)
         # A record is the store's by (camera, id) (schema 5, review round 11): another camera's
-        # record under the same id is another row, never a conflict that refuses this one.
+        # record under the same id is another row, never a conflict that refuses this one. The
+        # row's received_at is set by the server's trigger (its clock, not ours).
         inserted = self.conn.execute(
             f"INSERT INTO records ({','.join(COLUMNS)}, received_at, data, blob_key) "
             f"VALUES ({','.join(['%s'] * (len(COLUMNS) + 3))}) ON CONFLICT (camera_id, record_id) DO NOTHING "
@@ -451,6 +453,39 @@ class PostgresVault(VaultBackend):
         if shared:
             raise RecordError(f"record {shared[0]}: logged as received from several cameras; name the camera")
         return {e["record_id"]: e["sha256"] for e in entries}
+
+    def arrival_times(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], float | None]:
+        """When each record (``(camera_id, record_id)``) arrived: the later of its row's ``received_at``
+        (set by the server's clock since schema 5, whatever the inserting client sends) and the time
+        of its ``received`` entry in the hash-chained log (the receiving client's clock, anchored
+        by the camera). A thief holding a camera's key and credentials cannot lower the first; the
+        tables' owner cannot lower the second unseen. None when neither is a number (a row the
+        owner edited); a key without a row is absent.
+        """
+        if not keys:
+            return {}
+        with _reachable(self.location):
+            rows = self.conn.execute(
+                "SELECT r.camera_id, r.record_id, r.received_at FROM records r JOIN unnest(%s::text[], %s::text[]) "
+                "AS k(camera_id, record_id) USING (camera_id, record_id)",
+                ([k[0] for k in keys], [k[1] for k in keys])).fetchall()
+            lines = self.conn.execute(
+                "SELECT line FROM audit WHERE event = 'received' AND record_id = ANY(%s) AND octet_length(line) <= %s",
+                ([k[1] for k in keys], MAX_RECEIVED_LINE)).fetchall()
+        logged: dict[tuple[str, str], float] = {}
+        for (line,) in lines:
+            try:
+                entry = json.loads(line)
+                key, when = (entry["camera_id"], entry["record_id"]), float(entry["time"])
+            except (ValueError, TypeError, KeyError):
+                continue  # an edited entry: the chain check names it; the row's time still counts
+            if not math.isnan(when):
+                logged[key] = max(when, logged.get(key, when))
+        out: dict[tuple[str, str], float | None] = {}
+        for camera_id, record_id, received_at in rows:
+            times = [t for t in (received_at, logged.get((camera_id, record_id))) if t is not None and not math.isnan(t)]
+            out[(camera_id, record_id)] = max(times) if times else None
+        return out
 
     # -- audit and retention ------------------------------------------------------------------
 

@@ -137,6 +137,34 @@ EXCEPTION WHEN others THEN
 END $$;
 """
 
+# Review round 11: the time a row arrived is the server's, set here whatever the inserting client
+# sends: a thief holding a revoked camera's key and the store's camera credentials cannot date an
+# arrival back (readers flag records received after their camera's key was revoked,
+# facesel.central.arrivals). Rows of earlier versions keep the time the receiving process's clock
+# gave. The purge guard now keeps received_at too.
+_V6_SERVER_RECEIVE_TIME = """
+CREATE FUNCTION facesel_received_now() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.received_at := extract(epoch FROM transaction_timestamp());
+    RETURN NEW;
+END $$;
+CREATE TRIGGER records_received_now BEFORE INSERT ON records
+    FOR EACH ROW EXECUTE FUNCTION facesel_received_now();
+CREATE OR REPLACE FUNCTION facesel_records_purge_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.data IS NULL AND NEW.purged_at IS NOT NULL AND OLD.purged_at IS NULL
+       AND (NEW.record_id, NEW.camera_id, NEW.epoch_id, NEW.sealed_at, NEW.sha256, NEW.size, NEW.blob_key,
+            NEW.received_at)
+           IS NOT DISTINCT FROM
+           (OLD.record_id, OLD.camera_id, OLD.epoch_id, OLD.sealed_at, OLD.sha256, OLD.size, OLD.blob_key,
+            OLD.received_at)
+    THEN
+        RETURN NEW;
+    END IF;
+    RAISE EXCEPTION 'facesel: records are immutable except for retention (record %)', OLD.record_id;
+END $$;
+"""
+
 # (version, name, SQL): applied in this order.
 MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (1, "records, cameras, authority, audit log", _V1_TABLES),
@@ -144,6 +172,7 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (3, "large records in object storage", _V3_OBJECT_STORAGE),
     (4, "camera signing keys are Ed25519", _V4_CAMERA_KEYS),
     (5, "records keyed by camera and id", _V5_CAMERA_SCOPED_IDS),
+    (6, "a record's arrival time from the server's clock", _V6_SERVER_RECEIVE_TIME),
 )
 
 LATEST = MIGRATIONS[-1][0]

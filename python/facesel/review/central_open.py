@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 
+from facesel.central.arrivals import late_arrivals
 from facesel.central.backend import Selection, VaultBackend, ids_of_several_cameras
 from facesel.central.verify import authority_for_opening, verify_row
 from facesel.review.memory_open import Opening, checked_request, record_key
@@ -41,10 +42,11 @@ def open_central(store: VaultBackend, lock: threading.Lock, keystore: Keystore, 
             raise ValueError(f"record ids not in {store.location}: {', '.join(missing)}")
         logged = store.logged_by_camera(rows)
         trusted = authority_for_opening(keystore, store.authority)  # the cameras' keys: not the store's table
-        # Not opened here (review round 11): an id several cameras hold (the desk names records by id).
-        shared = ids_of_several_cameras(rows)
+        # Not opened here (review round 11): a record that arrived after its camera's key was
+        # revoked, and an id several cameras hold (the desk names records by id).
+        late, shared = late_arrivals(store, rows, trusted), ids_of_several_cameras(rows)
         for row in rows:
-            refusal = desk_refusal(row, shared)
+            refusal = desk_refusal(row, late, shared)
             if refusal:
                 raise RecordError(refusal)
         parsed_rows = []
