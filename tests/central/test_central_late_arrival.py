@@ -144,3 +144,18 @@ def test_the_desk_lists_it_as_refused_and_does_not_open_it(central_dsn, authorit
     with PostgresVault(central_dsn) as store, pytest.raises(RecordError, match=f"record {after}: arrived"):
         open_central(store, threading.Lock(), keystore, master, used, [after], "case 20/6", "court order", "desk")
     assert _opens(central_dsn) == 0
+
+
+def test_the_command_line_refuses_it_then_opens_it_knowingly_with_a_warning(central_dsn, authority, late, tmp_path):
+    _, after, _ = late
+    shares = share_paths(authority[1])
+    holders = ["--share", str(shares[0]), "--share", str(shares[1])]
+    refused = facesel("central", "open", "--central", central_dsn, "--camera", "cam-a", *holders, "--reason",
+                      "case 20/7", "--out", str(tmp_path / "refused"))
+    assert refused.returncode != 0 and f"record {after}: arrived in the store" in refused.stderr, refused.stderr
+    assert FLAG in refused.stderr and not (tmp_path / "refused").exists() and _opens(central_dsn) == 0
+    opened = facesel("central", "open", "--central", central_dsn, "--camera", "cam-a", *holders, "--reason",
+                     "case 20/8", "--out", str(tmp_path / "opened"), FLAG)
+    assert opened.returncode == 0, opened.stderr
+    assert "opened 2 record(s)" in opened.stdout
+    assert "WARNING: 1 of them arrived after their camera's key was revoked" in opened.stderr and after in opened.stderr
