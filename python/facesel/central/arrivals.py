@@ -4,7 +4,7 @@
 at or after T (:func:`facesel.vault.identity.check_not_revoked`). The seal time is the key
 holder's word, though: a thief holding the stolen key seals new faces dated before T, and they
 pass. What the thief does not set is when the record reached the central store: the row's
-``received_at`` is the server's clock since schema 5, and the ``received`` entry of the
+``received_at`` is the server's clock since schema 6, and the ``received`` entry of the
 hash-chained log carries its own time (:meth:`facesel.central.pg_backend.PostgresVault.arrival_times`
 takes the later of the two). A record of a revoked camera that arrived after T is either an
 honest record the camera had not yet forwarded when it was stolen, or a backdated one of the

@@ -456,7 +456,7 @@ class PostgresVault(VaultBackend):
 
     def arrival_times(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], float | None]:
         """When each record (``(camera_id, record_id)``) arrived: the later of its row's ``received_at``
-        (set by the server's clock since schema 5, whatever the inserting client sends) and the time
+        (set by the server's clock since schema 6, whatever the inserting client sends) and the time
         of its ``received`` entry in the hash-chained log (the receiving client's clock, anchored
         by the camera). A thief holding a camera's key and credentials cannot lower the first; the
         tables' owner cannot lower the second unseen. None when neither is a number (a row the
