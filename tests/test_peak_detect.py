@@ -116,3 +116,28 @@ def test_on_real_video_detections_move_to_rises_and_are_not_added(frames):
     # the count of full-frame detections is the schedule's (the last interval may be cut by the end)
     assert abs(work["full_detections"] - plain_work["full_detections"]) <= 1
     assert work["full_detections"] == len(moved)
+
+
+def rising_calls(frames, **settings) -> tuple[int, int]:
+    """(calls of ScoreStage._rising, frames searched in region squares only) over ``frames``."""
+    config = PipelineConfig(threads=1, finalise=False, consensus_finalists=0, **CAP, **settings)
+    selector = Selector(default_detector(config), make_scorer("default", config), config=config)
+    stage = selector._score
+    calls, inner = [0], stage._rising
+
+    def counted(ids, values):
+        calls[0] += 1
+        return inner(ids, values)
+    stage._rising = counted
+    region_frames = sum(not selector.feed(frame, i / 25.0).full_detection for i, frame in enumerate(frames))
+    selector.flush()
+    return calls[0], region_frames
+
+
+def test_rises_are_looked_for_only_where_peak_detect_acts(frames):
+    # off (serve's default) and in the exhaustive mode nobody reads them: not compared at all
+    assert rising_calls(frames[:40])[0] == 0
+    assert rising_calls(frames[:40], peak_detect=True, mode="exhaustive")[0] == 0
+    # on: once on every frame searched in region squares only
+    calls, region_frames = rising_calls(frames[:40], peak_detect=True)
+    assert region_frames > 0 and calls == region_frames

@@ -46,6 +46,30 @@ def test_sampled_gives_the_strided_pixels_for_every_layout(step):
         assert np.array_equal(out, want), name
 
 
+@pytest.mark.parametrize("step", [2, 3, 5, 7, 10, 49])
+def test_the_gather_where_the_step_divides_the_frame_gives_the_strided_pixels(step):
+    """Where the step divides both sides OpenCV's nearest-neighbour resize gathers the pixels
+    (session 20): the same ones as the strided view, for 1 to 4 channels, a view inside a larger
+    image, and the steps whose reciprocal does not come back exactly (49), which go the other way."""
+    rng = np.random.default_rng(step)
+    for channels in (1, 2, 3, 4):
+        whole = rng.integers(0, 256, (step * 13 + 2, step * 21 + 3, channels), dtype=np.uint8)
+        for name, image in {"contiguous": np.ascontiguousarray(whole[:step * 13, :step * 21]),
+                            "inside a larger image": whole[1:step * 13 + 1, 2:step * 21 + 2]}.items():
+            assert schedule._gathers_exactly(image, step) is (step != 49), (name, channels)
+            out = sampled(image, step)
+            assert out.shape == (13, 21, channels) and out.flags["C_CONTIGUOUS"], (name, channels)
+            assert np.array_equal(out, image[::step, ::step]), (name, channels)
+
+
+def test_a_1080p_frame_takes_the_gather():
+    frame = np.random.default_rng(0).integers(0, 256, (1080, 1920, 3), dtype=np.uint8)
+    step = max(1, frame.shape[1] // (4 * schedule._THUMB_WIDTH))
+    assert step == 5 and schedule._gathers_exactly(frame, step)
+    assert np.array_equal(sampled(frame, step), frame[::5, ::5])
+    assert not schedule._gathers_exactly(frame[:1078], step)  # 1078 rows: not divisible, the copy
+
+
 def test_the_thumbnail_is_the_plain_recipes_on_arcade_frames(shared_data):
     frames = spread_frames(shared_data, "arcade_walkers_1080p.mp4", 8)
     for frame in frames:

@@ -175,6 +175,7 @@ class Selector:
         # max_age and min_hits held to their seconds on a slow camera (facesel.frame_rate)
         self._track = TrackStage(held_in_seconds(self.config))
         self._score = ScoreStage(self.scorer, self.config, self._back_timer)
+        self._score.watch_rises = self.config.peak_detect and self.config.mode != "exhaustive"
         self._frame_index = 0
         self._clock_start: float | None = None
         self._last_stamp = 0.0
@@ -441,7 +442,7 @@ class Selector:
     def _back(self, packet: Packet) -> FrameView:
         self._back_timer.start()
         views, results = self._score.process(packet)
-        if self._score.new_high and self.config.peak_detect and self.config.mode != "exhaustive":
+        if self._score.new_high:  # only ever set where peak_detect acts (ScoreStage.watch_rises)
             # with two threads the reader has planned up to queue_size frames ahead: the move lands
             # on the next frame it plans, a few frames later than with one thread
             self._detect.schedule.request_full()

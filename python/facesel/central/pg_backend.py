@@ -33,9 +33,9 @@ from facesel.central.read_limit import (BOUNDED_INDEX_COLUMNS, MAX_RECEIVED_LINE
                                         too_large_to_store, too_many_rows)
 from facesel.central.verify import seal_time_problem, verify_record
 from facesel.vault.audit import VerifyResult
-from facesel.vault.errors import RecordError
+from facesel.vault.errors import KeyMaterialError, RecordError
 from facesel.vault.index import COLUMNS, IndexRow
-from facesel.vault.keys import AuthorityPublic
+from facesel.vault.keys import AuthorityPublic, check_extension
 from facesel.vault.signing import Signer, check_camera_id
 from facesel.vault.consistency import checked_purge_time
 
@@ -191,6 +191,14 @@ class PostgresVault(VaultBackend):
         # the cameras' keys from it (central list without --authority) refused their records.
         resigned = given.signing_key == bound.signing_key and given.serial > bound.serial
         if resigned or len(given.epochs) > len(bound.epochs):
+            # Review round 11: the copy is what readers without --authority trust, so a file may
+            # replace it only as a camera would accept it: the same authority key, no lower serial,
+            # every epoch and revocation kept (before, more epochs under another key, or a re-signed
+            # file without a revocation, replaced it).
+            try:
+                check_extension(bound, given, "authority_public")
+            except KeyMaterialError as exc:
+                raise ValueError(f"the central store keeps its copy of authority.pub: {exc}") from None
             conn.execute("UPDATE authority SET public_json = %s", (json.dumps(given.to_dict()),))
             pg_audit.append(conn, clock(), "authority-extended", authority_id=given.authority_id,
                             epochs=len(given.epochs), cameras=len(given.cameras), serial=given.serial)

@@ -17,7 +17,7 @@ from facesel.vault.authority import create_authority, extend_authority, register
 from facesel.vault.consistency import checked_purge_time
 from facesel.vault.fsutil import atomic_write, read_regular
 from facesel.vault.keys import KDF_LEVELS, Keystore
-from facesel.vault.retention import shred_expired, shreddable_epochs
+from facesel.vault.retention import shred_expired, shreddable_epochs, signed_terms
 from facesel.vault.shares import ShareFile, check_passphrase, generate_passphrase, reconstruct_master
 from facesel.vault.signing import CameraPublic
 from facesel.vault.timeparse import format_duration, format_time, parse_duration, parse_time
@@ -293,7 +293,7 @@ def _shred(args: argparse.Namespace) -> int:
     checked_purge_time(now, time.time(), args.allow_future_now, lambda *_: None, what="shred epoch secrets")
     keystore = Keystore(directory / "keystore")
     master = _master(args, keystore)
-    if not shreddable_epochs(keystore, now):
+    if not shreddable_epochs(keystore, now, signed_terms(directory, keystore)):
         print("shredded 0 epoch secret(s); the master key and the shares are unchanged")
         return 0
     _check_apart(args, directory, prefix="new_")

@@ -14,8 +14,9 @@ from facesel.cli.terminate import sigterm_as_exit
 from facesel.cli.pipe_safe import listing
 from facesel.cli.vault_errors import clean_errors
 from facesel.writable import refuse_unloggable, refuse_unwritable_file, refuse_unwritable_folder
-from facesel.vault.audit import AuditLog, signed_head, verify
+from facesel.vault.audit import signed_head, verify
 from facesel.vault.consistency import RECORD_SUFFIX, custody_problems
+from facesel.vault.cross_logs import authority_log_problems
 from facesel.vault.errors import AuditError, RecordError, VaultLockedError
 from facesel.vault.fsutil import atomic_write, read_regular
 from facesel.vault.identity import load_identity
@@ -274,26 +275,6 @@ def _refuse_another_vaults_head(expect, given: str, identity, vault_dir: Path) -
                      f"({identity.vault_id}, --vault {vault_dir}); check it against the vault it was witnessed on")
 
 
-def _authority_log_problems(authority_dir: Path, identity, vault_log: Path) -> list[str]:
-    """Every opening the authority logged for this vault must be in the vault's own log."""
-    log = authority_dir / "audit.log"
-    if not log.is_file():
-        return []
-    keys = {f"authority:{identity.authority.authority_id}": identity.authority.signing_key}
-    result = verify(log, keys=keys)
-    if not result.ok:
-        return [f"the authority's log {log} is BROKEN ({result.kind}) {result.message}"]
-    in_vault = {(e.get("seq"), e.get("hash")) for e in AuditLog(vault_log).entries()}
-    problems = []
-    for entry in AuditLog(log).entries():
-        if entry.get("event") == "open" and entry.get("vault_id") == identity.vault_id \
-                and (entry.get("vault_seq"), entry.get("vault_entry")) not in in_vault:
-            problems.append(f"the authority logged an opening at {format_time(entry['time'])} (reason "
-                            f"{entry.get('reason')!r}) that this vault's log does not hold: the vault was opened "
-                            "from a copy, or its log was rewritten")
-    return problems
-
-
 @clean_errors
 def _audit_verify(args: argparse.Namespace) -> int:
     if (args.vault is None) == (args.log is None):
@@ -329,7 +310,7 @@ def _audit_verify(args: argparse.Namespace) -> int:
     # each seal against its epoch's window.
     problems = [f"CUSTODY {line}" for line in custody_problems(vault_dir, identity.authority)]
     if args.authority and Path(args.authority).is_dir():
-        problems += [f"AUTHORITY {line}" for line in _authority_log_problems(Path(args.authority), identity, path)]
+        problems += [f"AUTHORITY {line}" for line in authority_log_problems(Path(args.authority), identity, path)]
     _unanchored_note("audit verify", anchor, pin)
     for line in problems:
         print(f"{vault_dir}: {line}")

@@ -196,6 +196,12 @@ def sampled(frame: np.ndarray, step: int) -> np.ndarray:
     item a pixel (a void dtype) the same copy moves whole pixels: about 0.18 ms. Any other layout
     (a grey frame, a view whose pixels are not 3 adjacent bytes) is copied the plain way.
 
+    Where ``step`` divides both sides (a 1080p frame's step 5) OpenCV's nearest-neighbour resize to
+    (W / step, H / step) gathers the same pixels, about half that CPU again (0.058 against 0.11 ms,
+    session 20): it reads source column ``floor(x * (1 / (W' / W)))``, which is ``x * step`` exactly
+    when that reciprocal comes back to ``step`` in floating point (checked here as OpenCV computes
+    it; not so for a few steps such as 49).
+
     Parameters
     ----------
     frame : (H, W, C) or (H, W) uint8
@@ -207,10 +213,24 @@ def sampled(frame: np.ndarray, step: int) -> np.ndarray:
     """
     if (frame.ndim == 3 and frame.dtype == np.uint8 and frame.shape[2] > 0 and frame.strides[2] == 1
             and frame.strides[1] == frame.shape[2]):
+        if _gathers_exactly(frame, step):
+            h, w, channels = frame.shape[0] // step, frame.shape[1] // step, frame.shape[2]
+            return cv2.resize(frame, (w, h), interpolation=cv2.INTER_NEAREST).reshape(h, w, channels)
         pixels = frame.view(np.dtype((np.void, frame.shape[2])))[:, :, 0]  # (H, W): one item a pixel
         picked = np.ascontiguousarray(pixels[::step, ::step])
         return picked.view(np.uint8).reshape(*picked.shape, frame.shape[2])
     return np.ascontiguousarray(frame[::step, ::step])
+
+
+def _gathers_exactly(frame: np.ndarray, step: int) -> bool:
+    """Whether OpenCV's nearest-neighbour resize of ``frame`` (H, W, C) uint8, whole pixels of adjacent
+    bytes, to (W / step, H / step) reads exactly every ``step``-th row and column from the first: both
+    sides divisible by ``step``, 1 to 4 channels, rows of non-negative stride, and the source
+    step OpenCV derives (``1 / (W' / W)`` in double, each side) equal to ``step``."""
+    h, w, channels = frame.shape
+    if step <= 1 or h % step or w % step or not 1 <= channels <= 4 or frame.strides[0] < w * channels:
+        return False
+    return 1.0 / ((w // step) / w) == step and 1.0 / ((h // step) / h) == step
 
 
 def _motion_thumbnail(frame: np.ndarray) -> np.ndarray:

@@ -123,7 +123,10 @@ class ScoreStage:
         self.timer = timer
         self._latest: dict[int, float] = {}
         # whether the last frame processed, searched in region squares, gave a track a value above
-        # its best so far (peak_detect: the Selector moves the next full-frame detection there)
+        # its best so far (peak_detect: the Selector moves the next full-frame detection there).
+        # Only looked for when ``watch_rises`` (the Selector sets it where peak_detect acts: on, not
+        # exhaustive); otherwise nobody reads it and each frame's values are not compared.
+        self.watch_rises = False
         self.new_high = False
 
     def _full_score(self, greys: np.ndarray, context: CropContext) -> np.ndarray:
@@ -156,7 +159,7 @@ class ScoreStage:
             if len(sub):
                 values = self._screen(dets, ids, look[sub], packet.frame.shape, _blank(len(sub)) if greys is None else greys[sub])
         signatures = None if self.signature is None or greys is None else self.signature(greys)
-        self.new_high = not packet.full_detection and self._rising(ids, values)
+        self.new_high = self.watch_rises and not packet.full_detection and self._rising(ids, values)
         views = self._keep(packet, look, greys, crops, values, natives, signatures)
         self.timer.lap("selection")
         results = self.store.finish(update)  # rescoring of the finalists happens here

@@ -28,6 +28,10 @@ import time
 
 _log = logging.getLogger("facesel.serve")
 
+#: The longest answer ``facesel serve status|reload`` reads: a status of a thousand cameras is
+#: under 1 MB.
+MAX_ANSWER_BYTES = 16 << 20
+
 STATUS_COUNTERS = ("frames_received", "processed", "frames_dropped", "faces", "sealed", "reconnects",
                    "pipeline_restarts", "flushed_on_gap")
 
@@ -176,7 +180,17 @@ def call(listen: tuple[str, int], method: str, path: str, timeout: float = 60.0)
     try:
         connection.request(method, path, body=b"" if method == "POST" else None)
         answer = connection.getresponse()
-        return answer.status, json.loads(answer.read() or b"{}")
+        body = answer.read(MAX_ANSWER_BYTES + 1)
+        if len(body) > MAX_ANSWER_BYTES:
+            # Whatever listens there while the service is down (any local process may bind a free
+            # port) could stream without end, and the whole answer was read (review round 11, attack20).
+            raise RuntimeError(f"what answers on {shown}:{port} sent more than {MAX_ANSWER_BYTES} bytes: not a "
+                               "facesel serve (serve.listen of the config)")
+        try:
+            return answer.status, json.loads(body or b"{}")
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            raise RuntimeError(f"what answers on {shown}:{port} is not a facesel serve (its answer is not JSON)") \
+                from None
     except (OSError, http.client.HTTPException) as err:
         raise RuntimeError(f"no facesel serve answers on {shown}:{port} (serve.listen of the config): {err}") from None
     finally:

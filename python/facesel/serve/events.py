@@ -275,8 +275,13 @@ class WebhookOutlet:
         request = urllib.request.Request(self.url, data=body, method="POST",
                                          headers={"Content-Type": "application/json",
                                                   "User-Agent": "facesel-serve", "X-Facesel-Event": event["event"]})
-        with self._opener.open(request, timeout=self.timeout) as answer:
-            answer.read()
+        # The status line says the event arrived; the answer's body is never read. ``answer.read()``
+        # took it whole: a webhook (a third party's service, or whoever answers a plain http:// URL)
+        # that streamed an endless body grew the camera service's memory until the kernel killed it,
+        # every camera with it, and held the sender thread meanwhile (review round 11, attack20
+        # finding 2). Closing here drops the connection (urllib asks for ``Connection: close``).
+        with self._opener.open(request, timeout=self.timeout):
+            pass
 
     def close(self) -> None:
         """Nothing to close: each event is its own request."""

@@ -50,6 +50,14 @@ STREAM_FPS = 2.0
 #: without an answer (review 6, finding 4). Two always stay free for them.
 MAX_STREAMS = 2
 JPEG_QUALITY = 80
+#: A camera's view is rendered at most once in this many seconds, whoever asks: the JPEG made last
+#: is answered meanwhile. Each render runs the face detector twice on a full frame, and
+#: ``view.jpg`` had no bound: any client of the status port, or any web page the operator opened
+#: (an ``<img>`` of ``http://127.0.0.1:PORT/cameras/NAME/view.jpg`` in a loop: a GET with a
+#: loopback Host passes the browser check, and the picture need not be readable to cost), kept four
+#: workers rendering without pause beside the cameras (review round 11, attack20 finding 4). Below
+#: the streams' 1 / STREAM_FPS, so a stream still gets a new picture each frame.
+MIN_RENDER_SECONDS = 0.8 / STREAM_FPS
 
 
 def hidden_regions(boxes: np.ndarray, shape, margin: float = MARGIN) -> list[tuple[int, int, int, int]]:
@@ -96,6 +104,7 @@ class ViewRenderer:
         self.camera = camera
         self._detector = None
         self._lock = threading.Lock()
+        self._last: tuple[float, bytes] | None = None  # (monotonic time, JPEG) of the newest render
 
     def _detect(self, image: np.ndarray) -> np.ndarray:
         from facesel.detect import make_detector
@@ -108,7 +117,20 @@ class ViewRenderer:
         return self._detector.detect(image).boxes
 
     def render(self) -> bytes | None:
-        """A JPEG of the newest frame with every face hidden; None before the first frame."""
+        """A JPEG of the newest frame with every face hidden; None before the first frame. At most
+        one render per :data:`MIN_RENDER_SECONDS` (requests meanwhile get the last one; concurrent
+        ones wait for the render under way rather than start their own)."""
+        with self._lock:
+            now = time.monotonic()
+            if self._last is not None and now - self._last[0] < MIN_RENDER_SECONDS:
+                return self._last[1]
+            jpeg = self._render()
+            if jpeg is not None:
+                self._last = (now, jpeg)
+            return jpeg
+
+    def _render(self) -> bytes | None:
+        """:meth:`render`'s work, under the lock."""
         frame = self.camera.newest_frame
         if frame is None:
             return None
@@ -117,13 +139,12 @@ class ViewRenderer:
         image = cv2.resize(frame, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA) \
             if scale < 1.0 else frame.copy()
         tracks = [(t.track_id, np.asarray(t.box, np.float64) * scale) for t in self._open_tracks()]
-        with self._lock:
-            # On the full-size frame: a face of 24 pixels there is 12 on the view, and the
-            # detector missed such a face on the shrunk frame (arcade frame 100).
-            detected = np.asarray(self._detect(frame), np.float64).reshape(-1, 4) * scale
-            hide_faces(image, np.concatenate([detected, np.asarray([b for _, b in tracks], np.float64).reshape(-1, 4)]))
-            again = np.asarray(self._detect(image), np.float64).reshape(-1, 4)
-            hide_faces(image, again)
+        # On the full-size frame: a face of 24 pixels there is 12 on the view, and the
+        # detector missed such a face on the shrunk frame (arcade frame 100).
+        detected = np.asarray(self._detect(frame), np.float64).reshape(-1, 4) * scale
+        hide_faces(image, np.concatenate([detected, np.asarray([b for _, b in tracks], np.float64).reshape(-1, 4)]))
+        again = np.asarray(self._detect(image), np.float64).reshape(-1, 4)
+        hide_faces(image, again)
         detected = np.concatenate([detected, again])
         self.camera.zones.draw(image, scale)
         # Outlines go around the hidden regions, not across them (a line over a mosaic is no face

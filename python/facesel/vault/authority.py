@@ -23,8 +23,8 @@ import nacl.signing
 from facesel.path_arg import path_arg
 from facesel.setting_checks import check_flag
 from facesel.vault import shamir
-from facesel.vault.audit import AuditLog
-from facesel.vault.errors import KeyMaterialError
+from facesel.vault.audit import AuditLog, read_verified
+from facesel.vault.errors import AuditError, KeyMaterialError
 from facesel.vault.fields import MAX_DURATION, MAX_TIME
 from facesel.vault.fsutil import atomic_write, fsync_dir, shred_file
 from facesel.vault.keys import (
@@ -243,10 +243,46 @@ def _remove_partial(out: Path, made_out: bool, ks_dir: Path, shares_dir: Path, p
 
 
 def _trusted_public(out: Path, keystore: Keystore) -> AuthorityPublic:
+    """The authority's ``authority.pub``, which the next change re-signs: signed by the keystore's
+    key, and holding every revocation the authority's own signed log records (:func:`_rolled_back`)."""
     pub = AuthorityPublic.load(out / "authority.pub")
     if pub.signing_key != keystore.signing_public:
         raise KeyMaterialError(f"{out / 'authority.pub'} is not signed by this keystore's authority key")
+    problem = _rolled_back(pub, out / "audit.log", keystore)
+    if problem:
+        raise KeyMaterialError(f"{out / 'authority.pub'} {problem}: it is an older file put back in place of the "
+                               "current one; nothing was signed (restore the current authority.pub)")
     return pub
+
+
+def _rolled_back(pub: AuthorityPublic, log: Path, keystore: Keystore) -> str | None:
+    """Why ``pub`` is older than what the authority's signed ``log`` says it signed, or None.
+
+    An older ``authority.pub`` is as genuinely signed as the current one, and whoever can write the
+    authority's folder (no key needed) could put one back from before a ``revoke-camera``: the next
+    ``register`` or ``extend`` re-signed it with a higher serial and no revocation, and a reader
+    given that file (a new camera, a store whose copy predates the revocation) accepted the stolen
+    key's records again (review round 11, attack20 finding 3). Every ``revoke-camera`` is logged,
+    signed, with its camera, time and serial: the file must hold each one (at that time or earlier)
+    and a serial at least as high.
+    """
+    if not log.exists() and not log.is_symlink():
+        return None  # an authority that never revoked nor opened anything has no log yet
+    try:
+        entries = read_verified(log, {f"authority:{keystore.authority_id}": keystore.signing_public})
+    except AuditError as err:
+        return f"cannot be checked against the authority's own log ({err})"
+    for entry in entries:
+        if entry.get("event") != "revoke-camera":
+            continue
+        camera, since, serial = entry.get("camera_id"), entry.get("revoked_from"), entry.get("serial")
+        held = pub.revoked_from(camera) if isinstance(camera, str) else None
+        if held is None or not isinstance(since, (int, float)) or held > since:
+            return (f"(serial {pub.serial}) does not hold the revocation of camera {camera!r} from {since!r} that the "
+                    f"authority's log records at seq {entry.get('seq')}")
+        if isinstance(serial, int) and pub.serial < serial:
+            return f"has serial {pub.serial}, below the serial {serial} the authority's log records at seq {entry['seq']}"
+    return None
 
 
 def extend_authority(out_dir: str | os.PathLike, master: bytes, until: float) -> AuthorityPublic:

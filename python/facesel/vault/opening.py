@@ -192,15 +192,51 @@ class RecordNotHere(RecordError):
     """A row whose record is being sealed at this moment, or was removed (and logged) since."""
 
 
-def _why_missing(vault_dir: Path, path: Path, record_id: str) -> RecordError:
-    # A camera running beside us: it indexes a record just before renaming it into place, and
-    # purges between our reading the index and the file. Both are normal, and both are logged.
-    if any(path.parent.glob(f".{path.name}.*{TMP_SUFFIX}")):
+def _gone_now(identity: VaultIdentity, vault_dir: Path, record_id: str) -> str | None:
+    """The removal (``purge``, ``record-missing``, ``quarantined``) that the vault's signed log,
+    verified in this read, records for ``record_id``; None when it records none."""
+    try:
+        entries = read_verified(Path(vault_dir) / "audit.log", identity.audit_keys())
+    except (AuditError, FileNotFoundError):
+        return None
+    return next((e["event"] for e in reversed(entries)
+                 if e.get("record_id") == record_id and e.get("event") in GONE_EVENTS), None)
+
+
+def _why_missing(identity: VaultIdentity, vault_dir: Path, path: Path, record_id: str, logged: bool) -> RecordError:
+    """Why the file of ``record_id`` is not there: RecordNotHere (left out of a listing or an opening
+    by time) only for what a camera running beside us does, RecordError (named, loud) otherwise.
+
+    A camera indexes a record before it logs the seal and renames its temporary file into place, and
+    purges between our reading the log and the file. Before (review round 11, attack20 finding 5),
+    any file named like a temporary beside the record, or an unsigned ``purge`` line at the log's
+    end (a torn last line, which the verified read leaves out), made a record whose file someone
+    deleted or renamed away vanish without a word from the desk, ``facesel list`` and an opening by
+    time or ``--all``. Now a temporary excuses only a record whose seal is not logged yet (not yet
+    evidence), and a removal counts only when the signed log, verified again, records it.
+    """
+    gone = _gone_now(identity, vault_dir, record_id)
+    if gone is not None:
+        return RecordNotHere(f"record {record_id} was removed ({gone}) a moment ago")
+    if not logged and any(path.parent.glob(f".{path.name}.*{TMP_SUFFIX}")):
         return RecordNotHere(f"record {record_id} is being sealed right now")
-    for entry in reversed(AuditLog(Path(vault_dir) / "audit.log").entries()):
-        if entry.get("record_id") == record_id and entry.get("event") in GONE_EVENTS:
-            return RecordNotHere(f"record {record_id} was removed ({entry['event']}) a moment ago")
-    return RecordError(f"file {path.name} is missing")
+    return RecordError(f"file {path.name} is missing, and the signed log records no removal of it (deleted or "
+                       "moved outside facesel)")
+
+
+def _logged_temporary(path: Path, digest_logged: str | None) -> bytes | None:
+    """The bytes of a temporary file beside ``path`` that are the logged seal's own (SHA-256
+    ``digest_logged``): a seal is logged a moment before its temporary is renamed into place."""
+    if digest_logged is None:
+        return None
+    for tmp in sorted(path.parent.glob(f".{path.name}.*{TMP_SUFFIX}")):
+        try:
+            data = read_record_file(tmp)
+        except (FileNotFoundError, RecordError):
+            continue  # renamed into place meanwhile, or not a regular file
+        if hashlib.sha256(data).hexdigest() == digest_logged:
+            return data
+    return None
 
 
 def verified_record(identity: VaultIdentity, vault_dir: Path, row: IndexRow, logged: dict[str, str]):
@@ -228,16 +264,20 @@ def _verified(identity: VaultIdentity, vault_dir: Path, record_id: str, row: Ind
         try:
             data = read_record_file(path)
         except FileNotFoundError:
-            raise _why_missing(vault_dir, path, record_id) from None
+            data = _logged_temporary(path, digest_logged)
+            if data is None:
+                try:
+                    data = read_record_file(path)  # renamed into place while we looked
+                except FileNotFoundError:
+                    raise _why_missing(identity, vault_dir, path, record_id, digest_logged is not None) from None
         parsed = check_record(identity, data, record_id, now=time.time() if now is None else now)
         check_not_revoked(identity.authority, record_id, identity.camera_id, parsed.header["sealed_at"])
         digest = hashlib.sha256(data).hexdigest()
         if digest_logged is None:
-            for entry in reversed(AuditLog(vault_dir / "audit.log").entries()):
-                if entry.get("record_id") == record_id and entry.get("event") in GONE_EVENTS:
-                    # Purged beside us a moment ago, or a file put back after its purge: never opened.
-                    raise RecordNotHere(f"record {record_id} was removed ({entry['event']}); a file under its name "
-                                        "is not opened")
+            gone = _gone_now(identity, vault_dir, record_id)
+            if gone is not None:
+                # Purged beside us a moment ago, or a file put back after its purge: never opened.
+                raise RecordNotHere(f"record {record_id} was removed ({gone}); a file under its name is not opened")
             raise RecordError("the log holds no seal of this record (planted or forged file)")
         if digest_logged != digest:
             raise RecordError("the file is not the one logged as sealed (replaced)")

@@ -20,7 +20,8 @@ from facesel.vault.audit import AuditLog
 from facesel.vault.consistency import checked_purge_time
 from facesel.vault.authority import rekey
 from facesel.vault.encoding import read_json
-from facesel.vault.keys import FORMAT_EPOCH, Keystore, epoch_from_file
+from facesel.vault.errors import EpochUnavailableError, KeyMaterialError
+from facesel.vault.keys import FORMAT_EPOCH, AuthorityPublic, Keystore, epoch_from_file
 
 
 def epoch_shred_time(not_after: float, retention_seconds: float) -> float:
@@ -35,10 +36,62 @@ def _not_after(keystore: Keystore, epoch_id: int) -> float:
     return epoch_from_file(read_json(path, FORMAT_EPOCH), str(path)).not_after
 
 
-def shreddable_epochs(keystore: Keystore, now: float) -> list[int]:
-    """Ids of the epochs still in ``keystore`` whose retention has passed at ``now``."""
-    retention = keystore.meta["retention_seconds"]
-    return [e for e in keystore.epoch_ids() if epoch_shred_time(_not_after(keystore, e), retention) <= now]
+def signed_terms(authority_dir: str | os.PathLike, keystore: Keystore) -> AuthorityPublic:
+    """The authority's own ``authority.pub`` (beside ``keystore``), signed by the keystore's signing
+    key: the retention and epoch windows a shred may act on.
+
+    ``keystore/authority.json`` and the epoch files' windows are plain JSON that anyone who can
+    write the authority's folder may edit without any key: a ``retention_seconds`` of 1, or an
+    epoch's ``not_after`` set back, made the next ``authority shred`` (run by K honest holders)
+    destroy the secrets of epochs still in retention, every record of theirs in every vault and
+    backup unopenable, logged as an ordinary shred (review round 11, attack20 finding 1). The
+    signed file cannot be edited so.
+
+    Raises
+    ------
+    KeyMaterialError
+        The file is missing, not signed by the keystore's key, or its retention differs from the
+        keystore's.
+    """
+    path = Path(authority_dir) / "authority.pub"
+    if not path.exists() and not path.is_symlink():
+        raise KeyMaterialError(f"{path} is missing: a shred takes the retention and the epochs' windows from the "
+                               "authority's signed file")
+    pub = AuthorityPublic.load(path)
+    if pub.signing_key != keystore.signing_public or pub.authority_id != keystore.authority_id:
+        raise KeyMaterialError(f"{path} is not signed by the keystore's authority key: nothing is shredded")
+    if float(pub.retention_seconds) != float(keystore.meta["retention_seconds"]):
+        raise KeyMaterialError(f"{keystore.path / 'authority.json'} says the retention is "
+                               f"{keystore.meta['retention_seconds']:g} s, the authority's signed {path} "
+                               f"{pub.retention_seconds:g} s: the keystore was edited; nothing is shredded")
+    return pub
+
+
+def shreddable_epochs(keystore: Keystore, now: float, authority: AuthorityPublic | None = None) -> list[int]:
+    """Ids of the epochs still in ``keystore`` whose retention has passed at ``now``.
+
+    With ``authority`` (:func:`signed_terms`), the retention and each epoch's window are the
+    signed file's, and an epoch file whose window differs from it (or that it does not list) is
+    refused (KeyMaterialError) rather than judged by its own, unsigned, word.
+    """
+    if authority is None:
+        retention = keystore.meta["retention_seconds"]
+        return [e for e in keystore.epoch_ids() if epoch_shred_time(_not_after(keystore, e), retention) <= now]
+    doomed = []
+    for epoch_id in keystore.epoch_ids():
+        path = keystore.epoch_path(epoch_id)
+        try:
+            signed = authority.epoch(epoch_id)
+        except EpochUnavailableError:
+            raise KeyMaterialError(f"{path}: epoch {epoch_id} is not in the authority's signed authority.pub; "
+                                   "nothing is shredded") from None
+        own = epoch_from_file(read_json(path, FORMAT_EPOCH), str(path))
+        if (own.epoch_id, own.not_before, own.not_after) != (signed.epoch_id, signed.not_before, signed.not_after):
+            raise KeyMaterialError(f"{path}: its window differs from epoch {epoch_id}'s in the authority's signed "
+                                   "authority.pub (the key file was edited); nothing is shredded")
+        if epoch_shred_time(signed.not_after, authority.retention_seconds) <= now:
+            doomed.append(epoch_id)
+    return doomed
 
 
 def shred_expired(authority_dir: str | os.PathLike, now: float | None = None, dry_run: bool = False,
@@ -81,7 +134,7 @@ def shred_expired(authority_dir: str | os.PathLike, now: float | None = None, dr
     now = clock_now if now is None else float(now)
     if not math.isfinite(now):
         raise ValueError(f"the time given is {now!r}: a finite time is needed to shred epoch secrets")
-    doomed = shreddable_epochs(keystore, now)
+    doomed = shreddable_epochs(keystore, now, signed_terms(authority_dir, keystore))
     if dry_run:
         return doomed
     if master is None:
@@ -94,6 +147,8 @@ def shred_expired(authority_dir: str | os.PathLike, now: float | None = None, dr
         "shred-clock-override", authority_id=keystore.authority_id, shred_time=shred_time, clock_time=clock_time),
         what="shred epoch secrets")
     retention = float(keystore.meta["retention_seconds"])
+    for epoch_id in doomed:  # every window authenticated (the wrap's associated data) before any is shredded
+        keystore.read_epoch(master, epoch_id)
     for epoch_id in doomed:
         not_after = _not_after(keystore, epoch_id)
         keystore.shred(epoch_id)
