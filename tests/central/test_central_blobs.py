@@ -75,7 +75,7 @@ def test_large_records_go_to_the_bucket_and_open_exactly(central_dsn, authority,
     with psycopg.connect(central_dsn) as conn:
         placed = dict(conn.execute("SELECT record_id, blob_key IS NOT NULL AND data IS NULL FROM records"))
     assert placed == {small: False, large: True}
-    key = f"site-1/records/{large[:2]}/{large}.fsr"
+    key = f"site-1/records/cam-a/{large[:2]}/{large}.fsr"  # the camera in the key since review round 11
     assert client.get_object(Bucket=BUCKET, Key=key)["Body"].read() == store.read(large)
     opened = open_from(store, share_paths(folder)[:2], folder / "keystore", "case 15/4", tmp_path / "out",
                        all_records=True)

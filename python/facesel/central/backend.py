@@ -51,6 +51,19 @@ class Selection:
         return self.record_ids is None and self.camera_ids is None and self.start is None and self.end is None
 
 
+def ids_of_several_cameras(rows: list[IndexRow]) -> dict[str, list[str]]:
+    """The record ids ``rows`` hold under more than one camera: ``{record_id: [camera_id, ...]}``.
+
+    Since the central store's schema 5 a record is the store's by camera and id (review round 11), so an
+    opening by id alone can meet another camera's record under the same id (one that took a
+    genuine record's id first, say): the authority's request names one record, not two.
+    """
+    cameras: dict[str, list[str]] = {}
+    for row in rows:
+        cameras.setdefault(row.record_id, []).append(row.camera_id)
+    return {rid: sorted(held) for rid, held in cameras.items() if len(held) > 1}
+
+
 class VaultBackend(ABC):
     """The operations ``list``, ``open``, ``purge`` and ``audit verify`` run against."""
 
@@ -67,12 +80,31 @@ class VaultBackend(ABC):
         """Index rows of the records present, ordered by seal time then id."""
 
     @abstractmethod
-    def read(self, record_id: str) -> bytes:
-        """The sealed bytes of one record (RecordError when it is gone)."""
+    def read(self, record_id: str, camera_id: str | None = None) -> bytes:
+        """The sealed bytes of one record (RecordError when it is gone).
+
+        A record is a store's by camera and id (the central store's schema 5: one camera can no
+        longer take another's id first, review round 11): ``camera_id`` names whose; without it
+        an id several cameras hold is refused (RecordError), never answered with one of them.
+        """
 
     @abstractmethod
-    def logged_digests(self, record_ids: list[str]) -> dict[str, str]:
-        """SHA-256 of each record as the hash-chained audit log recorded it on arrival."""
+    def logged_digests(self, record_ids: list[str], camera_id: str | None = None) -> dict[str, str]:
+        """SHA-256 of each record as the hash-chained audit log recorded it on arrival (of
+        ``camera_id``'s records, as :meth:`read`)."""
+
+    def logged_by_camera(self, rows: list[IndexRow]) -> dict[str, dict[str, str]]:
+        """:meth:`logged_digests` of ``rows``, one query a camera: ``{camera_id: {record_id: sha256}}``
+        (the ``logged`` of a row for :func:`facesel.central.verify.verify_row` is its camera's)."""
+        by_camera: dict[str, list[str]] = {}
+        for row in rows:
+            by_camera.setdefault(row.camera_id, []).append(row.record_id)
+        return {camera_id: self.logged_digests(ids, camera_id) for camera_id, ids in by_camera.items()}
+
+    def arrival_times(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], float | None]:
+        """When each record (``(camera_id, record_id)``) arrived in this store, by a clock its sender
+        does not set; empty where the store keeps no such time (a camera's own vault folder)."""
+        return {}
 
     @abstractmethod
     def camera(self, camera_id: str) -> Camera | None:

@@ -26,11 +26,18 @@ def _range_total(content_range: str | None) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def blob_key(prefix: str, record_id: str) -> str:
-    """The object key of record ``record_id`` under ``prefix``: ``PREFIXrecords/ab/ID.fsr`` (``ab``: the
-    id's first two hex characters, so that no one listing holds every record).
+def blob_key(prefix: str, camera_id: str, record_id: str) -> str:
+    """The object key of camera ``camera_id``'s record ``record_id`` under ``prefix``:
+    ``PREFIXrecords/CAMERA/ab/ID.fsr`` (``ab``: the id's first two hex characters, so that no one
+    listing holds every record).
+
+    The camera is part of the key as it is of the store's rows (schema 5, review round 11): under
+    ``records/ab/ID.fsr`` alone, another camera's object put first under an id made the conditional
+    upload refuse the genuine record. A registered camera id (letters, digits, ``._:-``, starting
+    with a letter or digit) is one safe key component. Objects stored before keep their keys (each
+    row names its object's key).
     """
-    return f"{prefix}records/{record_id[:2]}/{record_id}.fsr"
+    return f"{prefix}records/{camera_id}/{record_id[:2]}/{record_id}.fsr"
 
 
 class S3BlobStore:
@@ -64,8 +71,8 @@ class S3BlobStore:
         except (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectTimeoutError) as err:
             raise CentralUnavailableError(f"object store {self.url} is unreachable: {err}") from err
 
-    def put(self, record_id: str, data: bytes) -> str:
-        """Store ``data`` under the record's key unless it is there already; return the key.
+    def put(self, camera_id: str, record_id: str, data: bytes) -> str:
+        """Store ``data`` under the key of ``camera_id``'s record unless it is there already; return the key.
 
         Raises
         ------
@@ -74,7 +81,7 @@ class S3BlobStore:
         """
         import botocore.exceptions
 
-        key = blob_key(self.prefix, record_id)
+        key = blob_key(self.prefix, camera_id, record_id)
         try:
             self._call("put_object", Key=key, Body=data, IfNoneMatch="*")
         except botocore.exceptions.ClientError as err:

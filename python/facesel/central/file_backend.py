@@ -67,7 +67,10 @@ class FileVaultBackend(VaultBackend):
             rows = [r for r in rows if r.camera_id in selection.camera_ids]
         return rows
 
-    def read(self, record_id: str) -> bytes:
+    def read(self, record_id: str, camera_id: str | None = None) -> bytes:
+        if camera_id is not None and camera_id != self.identity.camera_id:
+            raise RecordError(f"record {record_id}: {self.path} holds camera {self.identity.camera_id!r}'s records, "
+                              f"not {camera_id!r}'s")
         path = record_path(self.path, record_id)
         if record_id not in self.logged_digests([record_id]):
             # A file (and row) put back for a purged record, or planted: the signed log decides.
@@ -80,7 +83,9 @@ class FileVaultBackend(VaultBackend):
         except RecordError as err:
             raise RecordError(f"record {record_id}: {err}") from None
 
-    def logged_digests(self, record_ids: list[str]) -> dict[str, str]:
+    def logged_digests(self, record_ids: list[str], camera_id: str | None = None) -> dict[str, str]:
+        if camera_id is not None and camera_id != self.identity.camera_id:
+            return {}  # a vault folder holds one camera's records
         # From the log verified in this read (signatures, chain, head), seals minus removals:
         # an unsigned line appended to the file, or a seal logged as purged since, counts for
         # nothing (review 4, finding 1). AuditError when the log does not verify.

@@ -7,7 +7,9 @@ other (10b's open item, closed in 10c). Here every row streamed from the store i
 opening checks it (:func:`facesel.central.verify.verify_row`: the record's camera signature under
 the key the authority's signed ``authority.pub`` registered, the row equal to the one its signed
 header makes, its digests, its seal time), which needs no private key; the rows are never kept, so
-a listing still holds one page of the store's cursor and one record at a time.
+a listing still holds one page of the store's cursor and one record at a time. A genuine row of a
+camera whose key the authority revoked, which arrived after the revocation's time, is yielded with
+the reason it is flagged (:mod:`facesel.central.arrivals`, review round 11).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from facesel.central.arrivals import late_arrivals
 from facesel.central.backend import Selection
 from facesel.central.verify import verify_row
 from facesel.vault.errors import RecordError
@@ -30,6 +33,9 @@ class CheckedRow:
 
     row: IndexRow
     problem: str | None
+    #: Why the row, genuine, is flagged: it arrived after its camera's key was revoked
+    #: (:func:`facesel.central.arrivals.late_arrivals`, review round 11); None when not.
+    after_revocation: str | None = None
 
 
 def checked_rows(store, selection: Selection, authority: AuthorityPublic, registry: str,
@@ -58,13 +64,14 @@ def checked_rows(store, selection: Selection, authority: AuthorityPublic, regist
     try:
         for row in rows:
             try:
-                verify_row(store.read(row.record_id), row, authority, store.logged_digests([row.record_id]), now,
-                           registry)
+                verify_row(store.read(row.record_id, row.camera_id), row, authority,
+                           store.logged_digests([row.record_id], row.camera_id), now, registry)
             except RecordError as err:
                 # parse_record's messages ("not a facesel record ...") do not name the record
                 named = str(err).startswith(f"record {row.record_id}")
                 yield CheckedRow(row, str(err) if named else f"record {row.record_id}: {err}")
             else:
-                yield CheckedRow(row, None)
+                late = late_arrivals(store, [row], authority)  # no query unless the camera's key is revoked
+                yield CheckedRow(row, None, next(iter(late.values()), None))
     finally:
         rows.close()  # the cursor's transaction ends with the listing, as PostgresVault.rows() does

@@ -19,16 +19,17 @@ import json
 import os
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from facesel.central.backend import Selection, VaultBackend
+from facesel.central.arrivals import OPEN_FLAG, late_arrivals
+from facesel.central.backend import Selection, VaultBackend, ids_of_several_cameras
 from facesel.central.verify import authority_for_opening, verify_row
 from facesel.vault.audit import AuditLog
-from facesel.vault.errors import VaultWriteError
+from facesel.vault.errors import RecordError, VaultWriteError
 from facesel.vault.fsutil import atomic_write
 from facesel.vault.index import IndexRow
-from facesel.vault.keys import Keystore
+from facesel.vault.keys import AuthorityPublic, Keystore
 from facesel.vault.payload import OpenedSnapshot, decode_snapshot
 from facesel.vault.opening import EpochSecrets, current_user, stopped_by
 from facesel.vault.record import open_record
@@ -45,6 +46,9 @@ class OpenedRecord:
     row: IndexRow
     header: dict
     snapshot: OpenedSnapshot
+    #: Why it is flagged: it arrived after its camera's key was revoked (opened only with
+    #: ``allow_after_revocation``; review round 11); None when not.
+    after_revocation: str | None = None
 
 
 def select(backend: VaultBackend, selection: Selection, all_records: bool = False) -> list[IndexRow]:
@@ -58,17 +62,39 @@ def select(backend: VaultBackend, selection: Selection, all_records: bool = Fals
         missing = sorted(set(selection.record_ids) - {r.record_id for r in rows})
         if missing:
             raise ValueError(f"record_ids not in {backend.location}: {', '.join(missing)}")
+        # An id names one record of one camera (schema 5, review round 11): when several cameras
+        # hold it, the request must say whose, never open them all.
+        shared = ids_of_several_cameras(rows)
+        if shared:
+            rid, cameras = next(iter(shared.items()))
+            raise ValueError(f"record {rid} is held by cameras {', '.join(cameras)} in {backend.location}: name the "
+                             "camera too (--camera); nothing was opened")
     return rows
 
 
+def refuse_late_arrivals(backend: VaultBackend, rows: list[IndexRow], trusted: AuthorityPublic,
+                         allow: bool) -> dict[tuple[str, str], str]:
+    """The rows that arrived after their camera's key was revoked
+    (:func:`facesel.central.arrivals.late_arrivals`); RecordError naming the first unless ``allow``
+    (the ``central open`` flag ``--allow-after-revocation``): such a record may be a thief's
+    backdated one, so it is opened only knowingly, and the opening's signed entry names it."""
+    late = late_arrivals(backend, rows, trusted)
+    if late and not allow:
+        first = next(iter(late.values()))
+        raise RecordError(f"{first}; {len(late)} selected record(s) arrived after their camera's key was revoked: "
+                          f"open them knowingly with {OPEN_FLAG} (the opening's signed entry names them), or narrow "
+                          "the selection; no share was read and nothing was logged")
+    return late
+
+
 def _decrypt(backend: VaultBackend, rows: list[IndexRow], keystore: Keystore, master: bytes) -> list[OpenedRecord]:
-    logged = backend.logged_digests([r.record_id for r in rows])
+    logged = backend.logged_by_camera(rows)
     # The cameras' keys from the authority's signed file, not the store's table (review 10b, finding 5).
     trusted = authority_for_opening(keystore, backend.authority)
     secrets, opened = EpochSecrets(keystore, master), []
     for row in rows:
         # The row must be its record's: the selection was made by the row's camera and time.
-        parsed = verify_row(backend.read(row.record_id), row, trusted, logged)
+        parsed = verify_row(backend.read(row.record_id, row.camera_id), row, trusted, logged[row.camera_id])
         payload = open_record(parsed, secrets.of(parsed.epoch_id, row.record_id))
         opened.append(OpenedRecord(row, parsed.header, decode_snapshot(payload, row.record_id)))
     secrets.clear()
@@ -99,14 +125,23 @@ def _write(out_dir: Path, opened: list[OpenedRecord]) -> None:
             target.parent.mkdir(exist_ok=True, mode=0o700)
             atomic_write(target, blob)
         meta = {"header": item.header, "snapshot": item.snapshot.meta}
+        if item.after_revocation:  # opened with --allow-after-revocation: the output's reader is told too
+            meta["arrived_after_revocation"] = item.after_revocation
         atomic_write(folder / "meta.json", json.dumps(meta, indent=1, sort_keys=True).encode("utf-8"))
 
 
 def open_from(backend: VaultBackend, share_paths: Sequence[str | os.PathLike], keystore_dir: str | os.PathLike,
               reason: str, out_dir: str | os.PathLike, selection: Selection = Selection(), all_records: bool = False,
               opened_by: str | None = None,
-              passphrase_for: Callable[[ShareFile], bytes | None] | None = None) -> list[OpenedRecord]:
+              passphrase_for: Callable[[ShareFile], bytes | None] | None = None,
+              allow_after_revocation: bool = False) -> list[OpenedRecord]:
     """Open the selected records into ``out_dir/<camera_id>/<record_id>/`` (crop, clip, meta.json).
+
+    A selected record whose camera's key the authority revoked, and which arrived in the store
+    after the revocation's time, is refused before any share is read
+    (:func:`refuse_late_arrivals`) unless ``allow_after_revocation``; then it is opened, its
+    ``meta.json`` says so (``arrived_after_revocation``), and the ``open`` entries name it
+    (``after_revocation``: its ids).
 
     Returns
     -------
@@ -133,11 +168,16 @@ def open_from(backend: VaultBackend, share_paths: Sequence[str | os.PathLike], k
     if not rows:  # before: the holders gave their shares for an opening of no record, logged (ux18)
         raise ValueError(f"no record in {backend.location} matches the selection: nothing to open; no share was "
                          "read and nothing was logged")
+    late = refuse_late_arrivals(backend, rows, authority_for_opening(keystore, backend.authority),
+                                allow_after_revocation)
     master, used = reconstruct_master(share_paths, keystore, passphrase_for)
-    opened = _decrypt(backend, rows, keystore, master)
+    opened = [replace(o, after_revocation=late.get((o.row.camera_id, o.row.record_id)))
+              for o in _decrypt(backend, rows, keystore, master)]
     signer = keystore.signer(master)
     fields = {"opened_by": opened_by or current_user(), "reason": reason.strip(), "shares": used,
               "record_ids": [r.row.record_id for r in opened], "out_dir": str(out_dir.resolve())}
+    if late:  # written only when there are any: every other opening's entry keeps its fields
+        fields["after_revocation"] = sorted(rid for _, rid in late)
     entry = backend.append_audit("open", signer=signer, **fields)
     # The authority's own log: a copy the store's owner cannot reach, naming the store's entry.
     authority_log = AuditLog(keystore.path.parent / "audit.log", signer=signer)

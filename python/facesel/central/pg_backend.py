@@ -3,8 +3,9 @@
 Same guarantees as a camera's vault folder: records are opaque sealed bytes whose plaintext
 header is authoritative (the index columns are copied from it, never from the sender), nothing
 here can decrypt, every arrival, purge and opening is in the hash-chained log, and a record
-enters with its log entry in one transaction. Inserts are idempotent by record id, so a sender
-may deliver the same record any number of times (at-least-once delivery): it is stored once.
+enters with its log entry in one transaction. Inserts are idempotent by camera and record id, so a
+sender may deliver the same record any number of times (at-least-once delivery): it is stored once;
+another camera's record under the same id is another record (schema 5, review round 11).
 
 Retention drops a record's ciphertext and keeps its row (``purged_at``), so that a late copy of a
 purged record cannot bring it back.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import secrets
 import time
 from collections.abc import Callable, Iterator
@@ -38,6 +40,13 @@ from facesel.vault.signing import Signer, check_camera_id
 from facesel.vault.consistency import checked_purge_time
 
 _PURGE_CHUNK = 500
+
+
+def _row_key(record_id: str, camera_id: str | None) -> tuple[str, tuple]:
+    """The WHERE clause (and its arguments) of one record: by id and camera, or by id alone."""
+    if camera_id is None:
+        return "record_id = %s", (record_id,)
+    return "record_id = %s AND camera_id = %s", (record_id, camera_id)
 _ROWS_PAGE = 1000  # index rows fetched from the server at a time while streaming
 
 #: Seconds a record's seal time may lie ahead of the store's clock on arrival (camera clock skew).
@@ -100,6 +109,10 @@ class PostgresVault(VaultBackend):
             if versions and max(versions) > LATEST:
                 raise RuntimeError(f"central store {self.location} has schema version {max(versions)}, newer than "
                                    f"this facesel ({LATEST}); upgrade facesel")
+            if versions and versions == list(range(1, max(versions) + 1)) and max(versions) < LATEST:
+                raise RuntimeError(f"central store {self.location} has schema version {max(versions)}, older than "
+                                   f"this facesel's ({LATEST}); upgrade it in place, its rows kept: run 'facesel "
+                                   "central init --authority AUTHORITY.pub' once")
             if row is None or versions != list(range(1, LATEST + 1)):
                 raise RuntimeError(f"central store {self.location} is not initialised (schema {versions or 'none'}); "
                                    "run 'facesel central init'")
@@ -141,7 +154,7 @@ class PostgresVault(VaultBackend):
         conn = _connect(dsn, location, connect_timeout)
         try:
             with _reachable(location):
-                migrate(conn)
+                upgraded = migrate(conn)
                 with conn.transaction():
                     conn.execute("LOCK TABLE authority IN EXCLUSIVE MODE")
                     row = conn.execute("SELECT authority_id FROM authority").fetchone()
@@ -157,6 +170,8 @@ class PostgresVault(VaultBackend):
                         raise ValueError(f"central store {location} belongs to authority {row[0]}, not "
                                          f"{authority_public.authority_id}")
                     else:
+                        if upgraded:  # an existing store's schema brought up to date, its rows kept
+                            pg_audit.append(conn, clock(), "schema-upgraded", versions=upgraded)
                         cls._extend_authority(conn, authority_public, clock)
                     if blob_url is not None:
                         cls._configure_blobs(conn, clock, blob_url, blob_endpoint, blob_threshold)
@@ -294,7 +309,8 @@ class PostgresVault(VaultBackend):
                 # without a row (a crash in between) is ciphertext nobody lists, and is reused
                 # when the record is delivered again.
                 try:
-                    checked.append((bytes(data), parsed, self.blobs.put(parsed.record_id, bytes(data))))
+                    checked.append((bytes(data), parsed, self.blobs.put(parsed.header["camera_id"], parsed.record_id,
+                                                                          bytes(data))))
                 except RecordError as err:
                     checked.append(Arrival(parsed.record_id, "rejected", str(err)))
             else:
@@ -312,18 +328,25 @@ class PostgresVault(VaultBackend):
         header = parsed.header
         digest = hashlib.sha256(data).hexdigest()
         row = IndexRow.from_header(header, len(data), digest)
+        # A record is the store's by (camera, id) (schema 5, review round 11): another camera's
+        # record under the same id is another row, never a conflict that refuses this one. The
+        # row's received_at is set by the server's trigger (its clock, not ours).
         inserted = self.conn.execute(
             f"INSERT INTO records ({','.join(COLUMNS)}, received_at, data, blob_key) "
-            f"VALUES ({','.join(['%s'] * (len(COLUMNS) + 3))}) ON CONFLICT (record_id) DO NOTHING RETURNING record_id",
+            f"VALUES ({','.join(['%s'] * (len(COLUMNS) + 3))}) ON CONFLICT (camera_id, record_id) DO NOTHING "
+            "RETURNING record_id",
             (*(getattr(row, c) for c in COLUMNS), now, None if key else data, key)).fetchone()
         if inserted is None:
-            stored = self.conn.execute("SELECT sha256 FROM records WHERE record_id = %s", (row.record_id,)).fetchone()
+            stored = self.conn.execute("SELECT sha256 FROM records WHERE camera_id = %s AND record_id = %s",
+                                       (row.camera_id, row.record_id)).fetchone()
             if stored[0] == digest:
-                seq, entry_hash = self.conn.execute("SELECT seq, hash FROM audit WHERE event = 'received' AND "
-                                                    "record_id = %s", (row.record_id,)).fetchone()
+                seq, entry_hash = self.conn.execute(
+                    "SELECT seq, hash FROM audit WHERE event = 'received' AND record_id = %s AND octet_length(line) "
+                    "<= %s AND facesel_entry_field(line, 'camera_id') = %s ORDER BY seq LIMIT 1",
+                    (row.record_id, MAX_RECEIVED_LINE, row.camera_id)).fetchone()
                 return Arrival(row.record_id, "duplicate", central_seq=seq, central_hash=entry_hash)
-            return Arrival(row.record_id, "rejected", f"record {row.record_id}: another record with this id, with "
-                           "different bytes, is stored already")
+            return Arrival(row.record_id, "rejected", f"record {row.record_id}: another record of camera "
+                           f"{row.camera_id!r} with this id, with different bytes, is stored already")
         entry = pg_audit.append(self.conn, now, "received", record_id=row.record_id, camera_id=row.camera_id,
                                 epoch_id=row.epoch_id, sealed_at=row.sealed_at, size=row.size, sha256=digest)
         return Arrival(row.record_id, "stored", central_seq=entry["seq"], central_hash=entry["hash"])
@@ -354,7 +377,7 @@ class PostgresVault(VaultBackend):
         return kept
 
     def iter_rows(self, selection: Selection = Selection()) -> Iterator[IndexRow]:
-        """The rows of ``selection`` one at a time, ordered by seal time then id, through a
+        """The rows of ``selection`` one at a time, ordered by seal time, id then camera, through a
         server-side cursor: a reader holds one page (1,000 rows) whatever the store holds.
 
         The connection stays in the cursor's transaction until the iteration ends (or the
@@ -378,7 +401,7 @@ class PostgresVault(VaultBackend):
         with _reachable(self.location), self.conn.transaction():
             with self.conn.cursor(name="facesel_rows") as cursor:
                 cursor.itersize = _ROWS_PAGE
-                cursor.execute(sql + " ORDER BY sealed_at, record_id", args)
+                cursor.execute(sql + " ORDER BY sealed_at, record_id, camera_id", args)
                 for values in cursor:
                     yield checked_index_row(values)
 
@@ -387,17 +410,22 @@ class PostgresVault(VaultBackend):
         with _reachable(self.location):
             return self.conn.execute("SELECT count(*) FROM records WHERE purged_at IS NULL").fetchone()[0]
 
-    def read(self, record_id: str) -> bytes:
+    def read(self, record_id: str, camera_id: str | None = None) -> bytes:
         limit = record_read_limit()
         # One query, so the length checked is the length of the bytes returned: PostgreSQL knows a
         # bytea's length without reading it, and sends the bytes only when they fit (review 7b).
+        where, args = _row_key(record_id, camera_id)
         with _reachable(self.location):
-            row = self.conn.execute("SELECT CASE WHEN octet_length(data) <= %s THEN data END, octet_length(data), "
-                                    "CASE WHEN octet_length(blob_key) <= %s THEN blob_key END, octet_length(blob_key) "
-                                    "FROM records WHERE record_id = %s AND purged_at IS NULL",
-                                    (limit, MAX_ROW_TEXT, record_id)).fetchone()
-        if row is None:
+            rows = self.conn.execute("SELECT CASE WHEN octet_length(data) <= %s THEN data END, octet_length(data), "
+                                     "CASE WHEN octet_length(blob_key) <= %s THEN blob_key END, "
+                                     f"octet_length(blob_key), camera_id FROM records WHERE {where} AND purged_at IS NULL "
+                                     "LIMIT 2", (limit, MAX_ROW_TEXT, *args)).fetchall()
+        if not rows:
             raise RecordError(f"record {record_id}: not in central store {self.location} (never arrived, or purged)")
+        if len(rows) > 1:
+            raise RecordError(f"record {record_id}: central store {self.location} holds records of several cameras "
+                              "under this id; name the camera")
+        row = rows[0][:4]
         data, size, key, key_size = row
         if key_size is not None:
             if key is None:
@@ -410,7 +438,10 @@ class PostgresVault(VaultBackend):
             raise RecordError(too_large(record_id, f"central store {self.location}", size, limit))
         return bytes(data)
 
-    def logged_digests(self, record_ids: list[str]) -> dict[str, str]:
+    def logged_digests(self, record_ids: list[str], camera_id: str | None = None) -> dict[str, str]:
+        """The digest each record's ``received`` entry logged; with ``camera_id``, of that camera's
+        records only (an id may be several cameras' since schema 5); without it an id logged for
+        several cameras is refused (RecordError), never answered with one of them."""
         # A ``received`` entry is a few hundred bytes: a longer line is refused, not fetched (review 7b).
         with _reachable(self.location):
             rows = self.conn.execute("SELECT CASE WHEN octet_length(line) <= %s THEN line END, octet_length(line), "
@@ -421,7 +452,48 @@ class PostgresVault(VaultBackend):
                 raise RecordError(f"record {record_id}: the central store's 'received' entry for it is {length} bytes, "
                                   f"more than {MAX_RECEIVED_LINE} (refused unread)")
         entries = [json.loads(r[0]) for r in rows]
+        if camera_id is not None:
+            return {e["record_id"]: e["sha256"] for e in entries if e.get("camera_id") == camera_id}
+        cameras: dict[str, set] = {}
+        for e in entries:
+            cameras.setdefault(e["record_id"], set()).add(e.get("camera_id"))
+        shared = sorted(rid for rid, held in cameras.items() if len(held) > 1)
+        if shared:
+            raise RecordError(f"record {shared[0]}: logged as received from several cameras; name the camera")
         return {e["record_id"]: e["sha256"] for e in entries}
+
+    def arrival_times(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], float | None]:
+        """When each record (``(camera_id, record_id)``) arrived: the later of its row's ``received_at``
+        (set by the server's clock since schema 6, whatever the inserting client sends) and the time
+        of its ``received`` entry in the hash-chained log (the receiving client's clock, anchored
+        by the camera). A thief holding a camera's key and credentials cannot lower the first; the
+        tables' owner cannot lower the second unseen. None when neither is a number (a row the
+        owner edited); a key without a row is absent.
+        """
+        if not keys:
+            return {}
+        with _reachable(self.location):
+            rows = self.conn.execute(
+                "SELECT r.camera_id, r.record_id, r.received_at FROM records r JOIN unnest(%s::text[], %s::text[]) "
+                "AS k(camera_id, record_id) USING (camera_id, record_id)",
+                ([k[0] for k in keys], [k[1] for k in keys])).fetchall()
+            lines = self.conn.execute(
+                "SELECT line FROM audit WHERE event = 'received' AND record_id = ANY(%s) AND octet_length(line) <= %s",
+                ([k[1] for k in keys], MAX_RECEIVED_LINE)).fetchall()
+        logged: dict[tuple[str, str], float] = {}
+        for (line,) in lines:
+            try:
+                entry = json.loads(line)
+                key, when = (entry["camera_id"], entry["record_id"]), float(entry["time"])
+            except (ValueError, TypeError, KeyError):
+                continue  # an edited entry: the chain check names it; the row's time still counts
+            if not math.isnan(when):
+                logged[key] = max(when, logged.get(key, when))
+        out: dict[tuple[str, str], float | None] = {}
+        for camera_id, record_id, received_at in rows:
+            times = [t for t in (received_at, logged.get((camera_id, record_id))) if t is not None and not math.isnan(t)]
+            out[(camera_id, record_id)] = max(times) if times else None
+        return out
 
     # -- audit and retention ------------------------------------------------------------------
 
@@ -445,13 +517,18 @@ class PostgresVault(VaultBackend):
         """One line per record the log and the ``records`` table disagree on: logged as received
         but without a row (deleted), or marked purged without a logged purge (erased early)."""
         with _reachable(self.location):
+            # By (camera, id) since schema 5: an entry or purge logged without a camera (a purge of
+            # an earlier version) matches the id of any camera.
             gone = self.conn.execute(
                 "SELECT a.record_id FROM audit a WHERE a.event = 'received' AND NOT EXISTS "
-                "(SELECT 1 FROM records r WHERE r.record_id = a.record_id) ORDER BY a.seq").fetchall()
+                "(SELECT 1 FROM records r WHERE r.record_id = a.record_id AND (octet_length(a.line) > %s OR "
+                "coalesce(facesel_entry_field(a.line, 'camera_id'), r.camera_id) = r.camera_id)) ORDER BY a.seq",
+                (MAX_RECEIVED_LINE,)).fetchall()
             erased = self.conn.execute(
                 "SELECT r.record_id FROM records r WHERE r.purged_at IS NOT NULL AND NOT EXISTS "
-                "(SELECT 1 FROM audit a WHERE a.event = 'purge' AND a.record_id = r.record_id) "
-                "ORDER BY r.record_id").fetchall()
+                "(SELECT 1 FROM audit a WHERE a.event = 'purge' AND a.record_id = r.record_id AND "
+                "(octet_length(a.line) > %s OR coalesce(facesel_entry_field(a.line, 'camera_id'), r.camera_id) = r.camera_id)) "
+                "ORDER BY r.record_id, r.camera_id", (MAX_RECEIVED_LINE,)).fetchall()
         return ([f"record {r}: logged as received, but its row is gone (deleted)" for (r,) in gone]
                 + [f"record {r}: marked purged, but no purge is logged (erased outside retention)" for (r,) in erased])
 
@@ -486,9 +563,9 @@ class PostgresVault(VaultBackend):
         while True:
             with _reachable(self.location):
                 candidates = self.conn.execute(
-                    "SELECT record_id, blob_key FROM records WHERE purged_at IS NULL AND sealed_at < %s "
+                    "SELECT record_id, blob_key, camera_id FROM records WHERE purged_at IS NULL AND sealed_at < %s "
                     "ORDER BY sealed_at LIMIT %s", (cutoff, _PURGE_CHUNK)).fetchall()
-            for _, key in candidates:
+            for _, key, _ in candidates:
                 if key is not None:
                     # Object first: a crash before the row is marked leaves an expired row whose
                     # object is gone, which the next purge marks; never a purged row with an object.
@@ -496,11 +573,13 @@ class PostgresVault(VaultBackend):
             with _reachable(self.location), self.conn.transaction():
                 self.conn.execute("SELECT pg_advisory_xact_lock(%s)", (AUDIT_LOCK,))
                 doomed = self.conn.execute(
-                    "UPDATE records SET data = NULL, purged_at = %s WHERE record_id = ANY(%s) AND purged_at IS NULL "
-                    "RETURNING record_id, epoch_id, sealed_at", (now, [c[0] for c in candidates])).fetchall()
-                for record_id, epoch_id, sealed_at in sorted(doomed, key=lambda r: (r[2], r[0])):
-                    pg_audit.append(self.conn, now, "purge", record_id=record_id, epoch_id=epoch_id,
-                                    sealed_at=sealed_at, reason="retention")
+                    "UPDATE records SET data = NULL, purged_at = %s FROM unnest(%s::text[], %s::text[]) AS "
+                    "k(camera_id, record_id) WHERE records.camera_id = k.camera_id AND records.record_id = k.record_id "
+                    "AND purged_at IS NULL RETURNING records.record_id, epoch_id, sealed_at, records.camera_id",
+                    (now, [c[2] for c in candidates], [c[0] for c in candidates])).fetchall()
+                for record_id, epoch_id, sealed_at, camera_id in sorted(doomed, key=lambda r: (r[2], r[0], r[3])):
+                    pg_audit.append(self.conn, now, "purge", record_id=record_id, camera_id=camera_id,
+                                    epoch_id=epoch_id, sealed_at=sealed_at, reason="retention")
             total += len(doomed)
             if len(candidates) < _PURGE_CHUNK:
                 return total

@@ -118,12 +118,61 @@ _V4_CAMERA_KEYS = """
 ALTER TABLE cameras ADD CONSTRAINT cameras_ed25519_key CHECK (public_key IS NULL OR octet_length(public_key) = 32);
 """
 
+# Review round 11: a record is the store's by (camera, id), not by id alone. With one namespace for
+# every camera, a camera that learnt another's next record id (serve publishes it in its
+# track_sealed event before sync forwards it) stored a record of its own under it first, and the
+# genuine record was refused at every sync. The index on record_id keeps lookups by id (an opening
+# by id, the log's joins) fast. facesel_entry_field reads a field of a log line, NULL when the line
+# is no JSON object (an owner's edit must not make every query that reads the log fail; the chain
+# check names the edited entry).
+_V5_CAMERA_SCOPED_IDS = """
+ALTER TABLE records DROP CONSTRAINT records_pkey;
+ALTER TABLE records ADD CONSTRAINT records_pkey PRIMARY KEY (camera_id, record_id);
+CREATE INDEX records_id ON records (record_id);
+CREATE FUNCTION facesel_entry_field(line text, field text) RETURNS text LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    RETURN line::jsonb ->> field;
+EXCEPTION WHEN others THEN
+    RETURN NULL;
+END $$;
+"""
+
+# Review round 11: the time a row arrived is the server's, set here whatever the inserting client
+# sends: a thief holding a revoked camera's key and the store's camera credentials cannot date an
+# arrival back (readers flag records received after their camera's key was revoked,
+# facesel.central.arrivals). Rows of earlier versions keep the time the receiving process's clock
+# gave. The purge guard now keeps received_at too.
+_V6_SERVER_RECEIVE_TIME = """
+CREATE FUNCTION facesel_received_now() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.received_at := extract(epoch FROM transaction_timestamp());
+    RETURN NEW;
+END $$;
+CREATE TRIGGER records_received_now BEFORE INSERT ON records
+    FOR EACH ROW EXECUTE FUNCTION facesel_received_now();
+CREATE OR REPLACE FUNCTION facesel_records_purge_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.data IS NULL AND NEW.purged_at IS NOT NULL AND OLD.purged_at IS NULL
+       AND (NEW.record_id, NEW.camera_id, NEW.epoch_id, NEW.sealed_at, NEW.sha256, NEW.size, NEW.blob_key,
+            NEW.received_at)
+           IS NOT DISTINCT FROM
+           (OLD.record_id, OLD.camera_id, OLD.epoch_id, OLD.sealed_at, OLD.sha256, OLD.size, OLD.blob_key,
+            OLD.received_at)
+    THEN
+        RETURN NEW;
+    END IF;
+    RAISE EXCEPTION 'facesel: records are immutable except for retention (record %)', OLD.record_id;
+END $$;
+"""
+
 # (version, name, SQL): applied in this order.
 MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (1, "records, cameras, authority, audit log", _V1_TABLES),
     (2, "append-only audit log and immutable records", _V2_GUARDS),
     (3, "large records in object storage", _V3_OBJECT_STORAGE),
     (4, "camera signing keys are Ed25519", _V4_CAMERA_KEYS),
+    (5, "records keyed by camera and id", _V5_CAMERA_SCOPED_IDS),
+    (6, "a record's arrival time from the server's clock", _V6_SERVER_RECEIVE_TIME),
 )
 
 LATEST = MIGRATIONS[-1][0]

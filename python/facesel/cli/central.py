@@ -116,19 +116,53 @@ def _list(args: argparse.Namespace) -> int:
 
     # Printed as the store's cursor yields them, never kept (review 8, finding 1): the store's
     # owner decides how many rows there are.
+    late = _LateArrivals()
     with _store(args) as store:
         if args.unverified:
             rows = CountedRows(store.iter_rows(_selection(args)))
             trust, refused = "as the store gives them, unchecked (--unverified)", _Refusals()
         else:
-            rows, trust, refused = _verified_rows(args, store)
+            rows, trust, refused = _verified_rows(args, store, late)
         if args.json:
-            print_json_array(r.to_dict() for r in rows)
+            print_json_array(late.json_item(r) for r in rows)
         else:
-            print_record_table(rows, camera_width=16)
+            print_record_table(rows, camera_width=16, mark=late.mark)
             print(f"{rows.count} record(s) from {len(rows.cameras)} camera(s), {trust}"
+                  + (f"; {late.count} of them AFTER-REVOCATION (arrived after their camera's key was revoked: "
+                     f"reasons on stderr; central open needs {late.flag})" if late.count else "")
                   + (f"; {refused.count} row(s) left out, REJECTED (reasons on stderr)" if refused.count else ""))
+    # Flagged rows are listed, exit status unchanged: each is a genuine record of a registered key
+    # (an honest late upload is flagged too); the listing marks it, the opening asks for the flag.
     return 1 if refused.count else 0
+
+
+class _LateArrivals:
+    """Rows of a verified listing flagged AFTER-REVOCATION (review round 11): each reason printed to
+    stderr as it comes, the row marked in the table (``mark``) or given the field
+    ``arrived_after_revocation`` in ``--json``; only a count and the current row's reason are kept."""
+
+    def __init__(self) -> None:
+        from facesel.central.arrivals import OPEN_FLAG
+
+        self.count, self.current, self.flag = 0, None, OPEN_FLAG
+
+    def __call__(self, row, reason: str | None) -> None:
+        """Note the row about to be yielded (its reason, or None)."""
+        self.current = None if reason is None else (row.camera_id, row.record_id, reason)
+        if reason is not None:
+            self.count += 1
+            print(f"facesel central list: AFTER-REVOCATION {reason}", file=sys.stderr)
+
+    def _of(self, row) -> str | None:
+        current = self.current
+        return current[2] if current and current[:2] == (row.camera_id, row.record_id) else None
+
+    def mark(self, row) -> str:
+        return "AFTER-REVOCATION" if self._of(row) else ""
+
+    def json_item(self, row) -> dict:
+        reason = self._of(row)
+        return row.to_dict() if reason is None else {**row.to_dict(), "arrived_after_revocation": reason}
 
 
 class _Refusals:
@@ -143,7 +177,7 @@ class _Refusals:
         print(f"facesel central list: REJECTED {problem}", file=sys.stderr)
 
 
-def _verified_rows(args: argparse.Namespace, store):
+def _verified_rows(args: argparse.Namespace, store, late):
     """(rows that verify, a CountedRows; what they were checked against, in words; the refusals)
     for ``central list`` without ``--unverified`` (review 10c, 10b's open item)."""
     from facesel.central.listing import checked_rows
@@ -168,6 +202,7 @@ def _verified_rows(args: argparse.Namespace, store):
     def genuine():
         for checked in checked_rows(store, _selection(args), authority, registry):
             if checked.problem is None:
+                late(checked.row, checked.after_revocation)
                 yield checked.row
             else:
                 refused(checked.problem)
@@ -196,10 +231,16 @@ def _open(args: argparse.Namespace) -> int:
     with _store(args) as store, sigterm_as_exit():  # SIGTERM cleans up what was decrypted (review 6, finding 3)
         opened = open_from(store, args.share, keystore, args.reason, args.out,
                            selection=selection, all_records=args.all, opened_by=args.by,
-                           passphrase_for=share_passphrase_source(args, args.share))
+                           passphrase_for=share_passphrase_source(args, args.share),
+                           allow_after_revocation=args.allow_after_revocation)
         print(f"opened {len(opened)} record(s) from {len({o.row.camera_id for o in opened})} camera(s) into "
               f"{args.out}; logged, signed by the authority, in the audit log of {store.location} and in the "
               "authority's own audit.log")
+        late = [o.row.record_id for o in opened if o.after_revocation]
+        if late:
+            print(f"WARNING: {len(late)} of them arrived after their camera's key was revoked (opened with "
+                  f"--allow-after-revocation; each one's meta.json says so, the signed entries name them): "
+                  f"{', '.join(late)}", file=sys.stderr)
     return 0
 
 
@@ -446,7 +487,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     central = subparsers.add_parser("central", help="the central evidence store (PostgreSQL) for many cameras")
     sub = central.add_subparsers(dest="central_command", metavar="ACTION", required=True)
 
-    p = sub.add_parser("init", help="create or upgrade the schema and bind the store to an authority")
+    p = sub.add_parser("init", help="create or upgrade the schema (in place, rows kept) and bind the store to an "
+                       "authority; run it again with the authority's newer authority.pub to give the store it")
     add_central_argument(p)
     p.add_argument("--authority", required=True, help="the authority's public file (authority.pub)")
     p.add_argument("--blobs", metavar="s3://BUCKET[/PREFIX]", help="keep the ciphertext of large records (long "
@@ -468,7 +510,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_central_argument(p)
     p.set_defaults(func=_cameras)
 
-    p = sub.add_parser("list", help="list records across cameras (metadata only; no keys needed)")
+    p = sub.add_parser("list", help="list records across cameras (metadata only; no keys needed); a record of a "
+                       "camera whose key was revoked that arrived after the revocation is marked AFTER-REVOCATION")
     add_central_argument(p)
     _selection_arguments(p, "list")
     p.add_argument("--json", action="store_true", help="machine-readable output")
@@ -480,9 +523,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("open", help="open records across cameras with K shares; logged centrally")
     add_central_argument(p)
-    p.add_argument("record_ids", nargs="*", metavar="RECORD_ID", help="records to open")
+    p.add_argument("record_ids", nargs="*", metavar="RECORD_ID", help="records to open (an id several cameras "
+                   "hold needs --camera too: a record is the store's by camera and id)")
     _selection_arguments(p, "open")
     p.add_argument("--all", action="store_true", help="open every record")
+    p.add_argument("--allow-after-revocation", action="store_true",
+                   help="also open records of a camera whose key the authority revoked that arrived in the store "
+                   "after the revocation's time (refused without it: such a record's seal time is the key "
+                   "holder's word, so it may be a thief's backdated one); each is named in the signed entries "
+                   "and its meta.json")
     p.add_argument("--share", action="append", required=True, help="a share file (repeat, K times at least)")
     p.add_argument("--reason", required=True, help="case reference: why the records are opened")
     p.add_argument("--out", required=True, help="new or empty folder for the decrypted snapshots")

@@ -117,15 +117,17 @@ def _unindexed_seals(vault_dir: Path, identity) -> list[str]:
             "start)" for rid in sorted(missing, key=lambda rid: live[rid].seq)]
 
 
-def print_record_table(rows, camera_width: int) -> None:
+def print_record_table(rows, camera_width: int, mark=None) -> None:
     """One line per index row (record id, time, camera, epoch, quality, size) under a header; the
-    camera id is cut to ``camera_width`` characters. Shared by ``list`` and ``central list``."""
+    camera id is cut to ``camera_width`` characters. Shared by ``list`` and ``central list``;
+    ``mark(row)``, when given, returns a word appended to the row's line ("" for none)."""
     print(f"{'record_id':32}  {'sealed_at (UTC)':20}  {'camera':{camera_width}}  {'epoch':>7}  {'quality':>9}  "
           f"{'bytes':>8}")
     for r in rows:
         quality = "-" if r.quality is None else f"{r.quality:.4g}"
+        word = mark(r) if mark else ""
         print(f"{r.record_id:32}  {format_time(r.sealed_at):20}  {r.camera_id[:camera_width]:{camera_width}}  "
-              f"{r.epoch_id:>7}  {quality:>9}  {r.size:>8}")
+              f"{r.epoch_id:>7}  {quality:>9}  {r.size:>8}" + (f"  {word}" if word else ""))
 
 
 @clean_errors

@@ -41,6 +41,25 @@ class VaultSource:
         pass
 
 
+def desk_refusal(row, late: dict, shared: dict) -> str | None:
+    """Why the desk lists a genuine central ``row`` as refused, or None: it arrived after its
+    camera's key was revoked (``late``, :func:`facesel.central.arrivals.late_arrivals`), or its id
+    is held by several cameras (``shared``, :func:`facesel.central.backend.ids_of_several_cameras`;
+    the desk names records by id). Both stay openable with ``facesel central open``, knowingly
+    (review round 11)."""
+    from facesel.central.arrivals import OPEN_FLAG
+
+    key = (row.camera_id, row.record_id)
+    if key in late:
+        return (f"{late[key]}; the desk does not open it (facesel central open {row.record_id} --camera "
+                f"{row.camera_id} {OPEN_FLAG} does, and logs that)")
+    if row.record_id in shared:
+        return (f"record {row.record_id}: held by cameras {', '.join(shared[row.record_id])} under one id; the desk "
+                f"names records by id, so it opens none of them (facesel central open {row.record_id} --camera "
+                f"{row.camera_id} does)")
+    return None
+
+
 class CentralSource:
     """The central PostgreSQL store of many cameras."""
 
@@ -61,19 +80,26 @@ class CentralSource:
         """The central store's records that match ``filters``, each checked against its digest and
         signature, and its row against the record's signed header, before it is listed.
         """
-        from facesel.central.backend import Selection
+        from facesel.central.arrivals import late_arrivals
+        from facesel.central.backend import Selection, ids_of_several_cameras
         from facesel.central.verify import authority_for_opening, verify_row
+        from facesel.vault.errors import RecordError
 
         filters.check()
         with self.lock:
             rows = self.store.rows(Selection(start=filters.start, end=filters.end))
-            logged = self.store.logged_digests([r.record_id for r in rows])
+            logged = self.store.logged_by_camera(rows)
 
             # The cameras' keys from the authority's signed file, not the store's table (review 10b, finding 5).
             trusted = authority_for_opening(self.keystore, self.store.authority)
 
+            late, shared = late_arrivals(self.store, rows, trusted), ids_of_several_cameras(rows)
+
             def check(row):
-                verify_row(self.store.read(row.record_id), row, trusted, logged)
+                verify_row(self.store.read(row.record_id, row.camera_id), row, trusted, logged[row.camera_id])
+                refusal = desk_refusal(row, late, shared)
+                if refusal:
+                    raise RecordError(refusal)
 
             return filter_rows(rows, check, filters)
 
