@@ -1,8 +1,9 @@
 """``facesel serve --config facesel.toml``: run every configured camera until SIGTERM;
 ``facesel serve status|reload --config facesel.toml``: ask the running service (its status port).
 
-Exit codes: ``serve``: 0 after SIGTERM/SIGINT with every track sealed, 1 on an error or when a
-camera was still busy after ``serve.shutdown_timeout``. ``status``: 0 when every camera is up,
+Exit codes: ``serve``: 0 after SIGTERM/SIGINT with every track sealed, 1 on an error, when a
+camera was still busy after ``serve.shutdown_timeout`` or when one could not seal its open tracks
+while stopping (a full disk). ``status``: 0 when every camera is up,
 3 when one is not, 1 when no service answers. ``reload``: 0 when applied, 1 when the file was
 refused (the service goes on unchanged) or no service answers.
 """
