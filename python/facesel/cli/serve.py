@@ -60,6 +60,9 @@ def _ask(args: argparse.Namespace) -> int:
             raise ValueError(f"config refused, the cameras go on unchanged: {body.get('error', body)}")
         print("reloaded: " + ", ".join(f"{what} {', '.join(body[what]) or 'none'}"
                                        for what in ("added", "removed", "changed")))
+        if body.get("restart"):
+            print(f"not applied: {', '.join(body['restart'])} changed in the file; they take a restart "
+                  "(stop and start facesel serve)")
         return 0
     code, body = call(listen, "GET", "/status")
     if args.json:

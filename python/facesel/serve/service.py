@@ -8,7 +8,8 @@
   Cameras that were removed stop (sealing their tracks), new ones start, changed ones restart,
   unchanged ones are not touched. A config with an error is refused as a whole and the running
   cameras go on. A changed camera's counters go on from the old one's (metrics and the summary).
-  ``serve.listen``, ``serve.status_hosts``, ``serve.view``, ``[serve.mqtt]`` and ``[serve.webhook]`` take a restart.
+  ``serve.listen``, ``serve.status_hosts``, ``serve.view``, ``[serve.mqtt]``, ``[serve.webhook]``, ``serve.log_format``
+  and ``serve.log_level`` take a restart (a reload names those the file changed).
 """
 
 from __future__ import annotations
@@ -29,6 +30,12 @@ _log = logging.getLogger("facesel.serve")
 
 ARENAS = 2
 """glibc heaps the service's threads share (:func:`facesel.detect.heap.limit_arenas`)."""
+
+
+RESTART_KEYS = ("listen", "status_hosts", "view", "mqtt", "webhook", "log_format", "log_level")
+"""``[serve]`` keys a reload does not apply (the status port, its event buses and the logging are
+made once, at the start). A reload that found one changed used to answer "changed none", exit 0,
+as if the file had been taken whole (ux20); now the answer and the log name them."""
 
 
 class Service:
@@ -139,7 +146,9 @@ class Service:
         return late
 
     def reload(self, new: ServeConfig) -> dict:
-        """Apply a new config: ``{"added", "removed", "changed"}`` camera names."""
+        """Apply a new config: ``{"added", "removed", "changed"}`` camera names and ``"restart"``,
+        the ``[serve]`` keys the file changed that only a restart applies (:data:`RESTART_KEYS`)."""
+        restart = [f"serve.{key}" for key in RESTART_KEYS if getattr(new, key) != getattr(self.config, key)]
         old = self.config.cameras
         removed = sorted(set(old) - set(new.cameras))
         added = sorted(set(new.cameras) - set(old))
@@ -166,7 +175,9 @@ class Service:
         # the names as `serve reload` prints them, not a Python list's repr ("changed ['door']", ux19)
         _log.info("reloaded: added %s, removed %s, changed %s",
                   *(", ".join(names) or "none" for names in (added, removed, changed)))
-        return {"added": added, "removed": removed, "changed": changed}
+        if restart:
+            _log.warning("reload: %s changed in the file, not applied: they take a restart", ", ".join(restart))
+        return {"added": added, "removed": removed, "changed": changed, "restart": restart}
 
     # -- the main loop with signals ------------------------------------------------------------
     def run_until_signalled(self) -> int:
