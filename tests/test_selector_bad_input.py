@@ -3,6 +3,8 @@ None gets a TypeError that says what is wanted, not Python's "object is not iter
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from facesel import Selector
@@ -322,3 +324,12 @@ def test_a_frame_of_the_wrong_kind_is_told_what_to_do(frame, error, says):
         selector.feed(frame)
     grey = selector.feed(np.zeros((48, 64), np.uint8))  # what the hint for one channel says works
     assert grey.frame_index == 0  # the refused frames were not counted
+
+
+@pytest.mark.parametrize("path", ["walkers.mp4", Path("walkers.mp4")], ids=["str", "Path"])
+def test_run_given_a_video_path_says_how_to_read_it(path):
+    # ux20: run("walkers.mp4") iterated the path's characters and said "frames must yield (frame,
+    # timestamp) pairs ..., got a str", blaming an item; a Path said "got PosixPath" likewise.
+    with pytest.raises(TypeError, match=r"got the path .*walkers\.mp4.*: read it with "
+                                        r"Selector\.run\(facesel\.video\.open_source\('walkers\.mp4'\)\)"):
+        list(Selector(scorer=LaplacianVarianceScorer()).run(path))
