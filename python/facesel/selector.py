@@ -96,8 +96,8 @@ def _check_frames(frames) -> None:
                         f"shape {frames.shape}: Selector.feed(frame) takes a single frame")
     if isinstance(frames, (str, bytes, os.PathLike)):
         # a path was iterated by characters: "frames must yield (frame, timestamp) pairs ..., got a str" (ux20)
-        raise TypeError(f"frames must be an iterable of (frame, timestamp) pairs {hint}, got the path {os.fspath(frames)!r}: "
-                        f"read it with Selector.run(facesel.video.open_source({os.fspath(frames)!r}))")
+        raise TypeError(f"frames must be an iterable of (frame, timestamp) pairs {hint}, got the path "
+                        f"{os.fspath(frames)!r}: read it with Selector.run(facesel.video.open_source({os.fspath(frames)!r}))")
     if not hasattr(frames, "__iter__"):
         raise TypeError(f"frames must be an iterable of (frame, timestamp) pairs {hint}, got {type(frames).__name__}")
 

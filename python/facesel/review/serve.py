@@ -53,7 +53,8 @@ def bind(host: str, port: int) -> socket.socket:
         sock.close()
         # The system's words alone ("Address already in use", "Name or service not known") named
         # neither the flag nor the value, nor what to do (ux20).
-        raise ValueError(f"--host {host} --port {port}: cannot listen there ({err.strerror or err}){_bind_hint(err)}") from None
+        raise ValueError(f"--host {host} --port {port}: cannot listen there ({err.strerror or err})"
+                         f"{_bind_hint(err)}") from None
     sock.setblocking(False)
     return sock
 
