@@ -22,15 +22,18 @@ from test_serve import authority, keys, videos  # noqa: F401 - module fixtures
 from test_sources import wait_for
 
 
-def _signal_once_handled(signum) -> threading.Thread:
+def _signal_once_handled(signum, when=lambda: True) -> threading.Thread:
     """A thread that sends ``signum`` to this process once the service's handler replaced Python's
-    default one (a condition, not a delay: before that it would interrupt the test itself)."""
+    default one (a condition, not a delay: before that it would interrupt the test itself) and
+    ``when()`` holds."""
     default = signal.getsignal(signum)
 
     def send():
         if wait_for(lambda: signal.getsignal(signum) is not default, timeout=60):
+            thread.when_held = wait_for(when, timeout=300)  # sent anyway after that: the test ends, and says so
             os.kill(os.getpid(), signum)
     thread = threading.Thread(target=send, daemon=True)
+    thread.when_held = None
     thread.start()
     return thread
 
@@ -63,30 +66,31 @@ def test_a_second_stop_signal_while_the_cameras_seal_is_logged_and_the_sealing_g
 
 
 def test_a_camera_whose_seals_fail_while_it_stops_makes_the_service_exit_1(videos, authority, keys, tmp_path,
-                                                                           caplog, monkeypatch):
-    from facesel.serve.camera import Camera
+                                                                           caplog):
     from facesel.serve.retention import open_camera_vault
     from test_serve_capacity import arcade_camera, serve_config
     from test_serve_seal_failing import _FillingVault
 
-    full = threading.Event()  # the disk fills up just as the camera is asked to stop
-    request_stop = Camera.request_stop
+    class FullOnceStopping:
+        """The disk is full from the very moment the camera is asked to stop: no seal before it
+        fails (that would be a failure while running), and none of the stop's seals succeeds."""
+        def is_set(self):
+            camera = service.cameras.get("door")
+            return camera is not None and camera.stopping
 
-    def stop_then_fill(camera):
-        request_stop(camera)  # first the camera's own stop, so that no failure counts as one before it
-        full.set()
-    monkeypatch.setattr(Camera, "request_stop", stop_then_fill)
     config = serve_config(authority, {"door": arcade_camera(videos, tmp_path / "door", keys("door"), realtime=False,
                                                             live=False)})
-    service = Service(config, open_vault=lambda cfg: _FillingVault(open_camera_vault(cfg), full)).start()
+    service = Service(config, open_vault=lambda cfg: _FillingVault(open_camera_vault(cfg), FullOnceStopping()))
+    service.start()
     camera = service.cameras["door"]
-    # people in view: the stop's flush has tracks to seal
-    if not wait_for(lambda: camera.adapter is not None and camera.adapter.open_tracks >= 2, timeout=300):
-        service.stop(timeout=120)
-        raise AssertionError(f"no open tracks: {camera.health()}")
-    _signal_once_handled(signal.SIGTERM)
+    # people in view when the signal goes (checked just before it, not earlier: a pass of the
+    # looping file ends by sealing every track): the stop's flush has tracks to seal
+    adapter_open = lambda: camera.adapter is not None and camera.adapter.open_tracks >= 2  # noqa: E731
+    sender = _signal_once_handled(signal.SIGTERM, when=adapter_open)
     with caplog.at_level(logging.INFO, logger="facesel.serve"):
         code = service.run_until_signalled()
+    sender.join()
+    assert sender.when_held, f"no two tracks open within 300 s: {camera.health()}"
     messages = [r.getMessage() for r in caplog.records]
     assert code == 1, messages[-5:]
     assert "No space left on device" in camera.stop_failure

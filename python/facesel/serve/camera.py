@@ -133,6 +133,11 @@ class Camera:
         """Ask the camera to close its tracks, seal them and finish (does not wait)."""
         self._stop.set()
 
+    @property
+    def stopping(self) -> bool:
+        """Whether a stop was asked for (:meth:`request_stop`)."""
+        return self._stop.is_set()
+
     def join(self, timeout: float | None = None) -> bool:
         """Wait until the camera has finished; True when it has."""
         return self._finished.wait(timeout)
