@@ -75,9 +75,11 @@ def _ask(args: argparse.Namespace) -> int:
                 print(f"  {name}: disabled ({cam['reason']})")
                 continue
             reason = f" ({cam['reason']})" if cam.get("reason") else ""
+            # a camera that never reconnected but failed to connect 40 times read "0 reconnects" (ux20)
+            failures = f", {cam['connect_failures']} failed connection attempts" if cam.get("connect_failures") else ""
             print(f"  {name}: {'up' if cam['up'] else 'DOWN'}, {cam['state']}{reason}; {cam['processed']} frames, "
                   f"{cam['open_tracks']} open tracks, {cam['sealed']} sealed, {cam['frames_dropped']} dropped, "
-                  f"{cam['reconnects']} reconnects")
+                  f"{cam['reconnects']} reconnects{failures}")
     return 0 if all(cam["up"] or cam["state"] == "disabled" for cam in body["cameras"].values()) else EXIT_DEGRADED
 
 

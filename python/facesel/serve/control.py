@@ -29,7 +29,7 @@ import time
 _log = logging.getLogger("facesel.serve")
 
 STATUS_COUNTERS = ("frames_received", "processed", "frames_dropped", "faces", "sealed", "reconnects",
-                   "pipeline_restarts", "flushed_on_gap")
+                   "connect_failures", "pipeline_restarts", "flushed_on_gap")
 
 
 def status_report(service) -> dict:
