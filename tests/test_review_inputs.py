@@ -5,10 +5,12 @@ form's zone but not in the machine's calendar range, NaN and infinities, each on
 from __future__ import annotations
 
 import os
+import socket
 import time
 
 import pytest
 from facesel.review.app import _filters
+from facesel.review.serve import bind
 from facesel.review.times import parse_local
 
 
@@ -34,3 +36,19 @@ def test_far_dates_are_one_clear_error(new_york):
 def test_numbers_must_be_finite(field, value):
     with pytest.raises(ValueError):
         _filters({field: value})
+
+
+def test_a_port_or_host_the_desk_cannot_listen_on_is_one_line_naming_the_flags():
+    # Before (ux20): "facesel review: error: Address already in use" and "... Name or service not
+    # known", naming neither --port nor --host, nor what to do.
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        with pytest.raises(ValueError, match=rf"^--host 127.0.0.1 --port {port}: cannot listen there \(.+\); "
+                                             "another program listens on that port: choose another --port"):
+            bind("127.0.0.1", port)
+    with pytest.raises(ValueError, match=r"^--host nosuch\.invalid --port 0: cannot listen there .*does not resolve"):
+        bind("nosuch.invalid", 0)
+    with pytest.raises(ValueError, match=r"^--host 192\.0\.2\.1 --port 0: .*not an address of this computer"):
+        bind("192.0.2.1", 0)  # TEST-NET-1: never an address of a real machine

@@ -3,6 +3,8 @@ None gets a TypeError that says what is wanted, not Python's "object is not iter
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from facesel import Selector
@@ -302,3 +304,32 @@ def test_flags_of_sinks_and_sources_given_a_truthy_string_are_refused(tmp_path):
             call()
     assert ReportWriter(tmp_path / "r2", with_faces=np.True_).with_faces is True
     assert VaultSink(Sealer(), owns=False).owns is False
+
+
+@pytest.mark.parametrize(("frame", "error", "says"), [
+    (np.random.default_rng(0).random((48, 64, 3)), TypeError,
+     r"frame must have dtype uint8 \(0 to 255\), got float64: a float image in \[0, 1\] becomes one with "
+     r"\(frame \* 255\)"),
+    (np.zeros((48, 64, 3), np.uint16), TypeError, r"got uint16: a 16-bit image becomes one with \(frame >> 8\)"),
+    (np.zeros((48, 64, 4), np.uint8), ValueError,
+     r"frame must have shape \(H, W, 3\) \(BGR\) or \(H, W\) \(grey\), got \(48, 64, 4\): drop the alpha channel"),
+    (np.zeros((48, 64, 1), np.uint8), ValueError, r"got \(48, 64, 1\): give a grey frame as \(H, W\), frame\[:, :, 0\]"),
+    (np.zeros((1, 48, 64, 3), np.uint8), ValueError, r"got \(1, 48, 64, 3\): one frame at a time, frame\[0\]"),
+])
+def test_a_frame_of_the_wrong_kind_is_told_what_to_do(frame, error, says):
+    # ux20: feed() named the argument and what was wrong ("frame must have shape (H, W, 3), got
+    # (48, 64, 1)", though (H, W) grey frames are taken) but not how to make a frame it takes.
+    selector = Selector(scorer=LaplacianVarianceScorer())
+    with pytest.raises(error, match=says):
+        selector.feed(frame)
+    grey = selector.feed(np.zeros((48, 64), np.uint8))  # what the hint for one channel says works
+    assert grey.frame_index == 0  # the refused frames were not counted
+
+
+@pytest.mark.parametrize("path", ["walkers.mp4", Path("walkers.mp4")], ids=["str", "Path"])
+def test_run_given_a_video_path_says_how_to_read_it(path):
+    # ux20: run("walkers.mp4") iterated the path's characters and said "frames must yield (frame,
+    # timestamp) pairs ..., got a str", blaming an item; a Path said "got PosixPath" likewise.
+    with pytest.raises(TypeError, match=r"got the path .*walkers\.mp4.*: read it with "
+                                        r"Selector\.run\(facesel\.video\.open_source\('walkers\.mp4'\)\)"):
+        list(Selector(scorer=LaplacianVarianceScorer()).run(path))

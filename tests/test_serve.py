@@ -202,7 +202,7 @@ def test_reload_touches_only_what_changed(videos, authority, keys, tmp_path, cap
         cams = {"a": cams["a"], "b": {**cams["b"], "pipeline": {"scorer": "laplacian", "min_hits": 2}},
                 "c": camera(gif, tmp_path / "c", keys("c"), loop=True)}
         changes = service.reload(parse_config(config_dict(authority, cams)))
-        assert changes == {"added": ["c"], "removed": [], "changed": ["b"]}
+        assert changes == {"added": ["c"], "removed": [], "changed": ["b"], "restart": []}  # [serve] unchanged
         assert service.cameras["a"] is a and a.state != "stopped"
         assert service.cameras["b"] is not b and b.state == "stopped"
         with caplog.at_level(logging.INFO, logger="facesel.serve"):

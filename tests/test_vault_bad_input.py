@@ -445,3 +445,17 @@ def test_a_safeguard_s_opt_out_given_a_truthy_string_is_refused(vault, tmp_path)
         with pytest.raises(TypeError, match=r"^allow_future must be True or False, got 'no'$"):
             opened.purge(now=T0 + 1000 * DAY, allow_future="no")
         assert len(opened.rows()) == held > 0
+
+
+def test_an_expect_head_file_that_is_not_there_is_named_as_missing(vault, capsys, tmp_path):
+    # ux20: `audit verify --expect witness/head.json` with a typo in the path said "--expect must be
+    # SEQ:SHA256HEX or a head file from 'facesel audit head', got 'witness/head.json'": the form
+    # blamed, not the missing file; a hash cut short was told the same.
+    adir, vault_dir, _, _ = vault
+    missing = tmp_path / "witness" / "haed.json"
+    code, _, err = run_cli(capsys, "audit", "verify", "--vault", vault_dir, "--authority", adir, "--expect", missing)
+    _one_line_error(code, err, "audit")
+    assert f"--expect {missing}: no such file; give the head file that 'facesel audit head --out FILE' wrote" in err
+    code, _, err = run_cli(capsys, "audit", "verify", "--vault", vault_dir, "--authority", adir, "--expect", "7:ab12")
+    _one_line_error(code, err, "audit")
+    assert "--expect 7:ab12: SEQ:SHA256HEX needs the head's 64 hex characters after the colon, got 4" in err

@@ -3,6 +3,7 @@ every error case exiting non-zero with one clear line and nothing else changed."
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 
@@ -270,3 +271,38 @@ def test_audit_verify_ties_record_files_to_the_log(setup, capsys, case):
         (records / f"{target}.fsr").write_bytes((records / f"{ids[0]}.fsr").read_bytes())
     code, out, _ = run_cli(capsys, "audit", "verify", "--vault", vault)
     assert code == 1 and "OK" in out and f"CUSTODY record {target}: " in out and words in out
+
+
+def test_a_wrong_passphrase_says_which_passphrase_was_tried(tmp_path, capsys, monkeypatch):
+    # ux20: the README's HOLDERS line with one holder's --passphrase-file left out (or two files
+    # swapped) answered "SHARE: wrong passphrase, or the share file is corrupt": one file's single
+    # line is used for every share, and files are matched to --share by order, which nothing said.
+    from facesel.cli.authority import share_passphrase_source
+    from facesel.review.cli_open import remembering
+
+    monkeypatch.setenv("FACESEL_KDF_LEVEL", "min")
+    adir, words = tmp_path / "auth", tmp_path / "words"
+    code, out, err = run_cli(capsys, "authority", "init", "--out", adir, "--shares", 3, "--threshold", 2,
+                             "--generate-passphrases", words, "--insecure-kdf-for-tests")
+    assert code == 0, err
+    fingerprint = AuthorityPublic.load(adir / "authority.pub").fingerprint
+    code, _, err = run_cli(capsys, "camera", "init", "--out", tmp_path / "cam", "--camera-id", "gate-3",
+                           "--authority-fingerprint", fingerprint)
+    assert code == 0, err
+    s1, s2 = share_paths(adir)[:2]
+    w1, w2 = words / "holder-1.txt", words / "holder-2.txt"
+    register = ["authority", "register", "--dir", adir, "--camera", tmp_path / "cam" / "camera.pub"]
+    code, _, err = run_cli(capsys, *register, "--share", s1, "--passphrase-file", w1, "--share", s2)
+    assert code == 1 and err.startswith(f"facesel authority: error: {s2}: wrong passphrase"), err
+    assert (f"(its passphrase was taken from --passphrase-file {w1}, whose one line is used for all 2 shares; each "
+            "holder's own file: one --passphrase-file per --share, in the same order)") in err
+    code, _, err = run_cli(capsys, *register, "--share", s1, "--passphrase-file", w2, "--share", s2,
+                           "--passphrase-file", w1)
+    assert code == 1 and f"(its passphrase was taken from --passphrase-file {w2}, the file given in --share order" in err
+    code, _, err = run_cli(capsys, *register, "--share", s1, "--passphrase-file", w1, "--share", s2,
+                           "--passphrase-file", w2)
+    assert code == 0, err  # the same holders, their files in order
+    # `facesel open` asks through remembering(): it keeps the source's account of each passphrase
+    args = argparse.Namespace(passphrase_file=[str(w1)], passphrase_env=None)
+    source = share_passphrase_source(args, [str(s1), str(s2)])
+    assert remembering(source).source_of is source.source_of

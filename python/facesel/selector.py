@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import os
 import threading
 import time
 import weakref
@@ -93,6 +94,10 @@ def _check_frames(frames) -> None:
     if isinstance(frames, np.ndarray):
         raise TypeError(f"frames must be an iterable of (frame, timestamp) pairs {hint}, got one ndarray of "
                         f"shape {frames.shape}: Selector.feed(frame) takes a single frame")
+    if isinstance(frames, (str, bytes, os.PathLike)):
+        # a path was iterated by characters: "frames must yield (frame, timestamp) pairs ..., got a str" (ux20)
+        raise TypeError(f"frames must be an iterable of (frame, timestamp) pairs {hint}, got the path "
+                        f"{os.fspath(frames)!r}: read it with Selector.run(facesel.video.open_source({os.fspath(frames)!r}))")
     if not hasattr(frames, "__iter__"):
         raise TypeError(f"frames must be an iterable of (frame, timestamp) pairs {hint}, got {type(frames).__name__}")
 

@@ -69,3 +69,13 @@ def test_an_empty_anchor_flag_of_an_export_check_is_refused(tmp_path, flag):
     assert done.returncode == 2 and done.stdout == "", done.stdout
     assert done.stderr.splitlines()[-1] == (f"facesel central audit: error: argument {flag}: empty value "
                                             "(a shell variable left unset?)")
+
+
+def test_an_expect_head_file_that_is_not_there_is_named_as_missing(tmp_path):
+    """ux20: a typo in ``--expect``'s path was told the form was wrong ("must be SEQ:SHA256HEX or a
+    head file"), not that the file is missing."""
+    (tmp_path / "empty.jsonl").write_text("")
+    missing = tmp_path / "haed.json"
+    line = _one_clean_line(_run(["central", "audit", "--log", str(tmp_path / "empty.jsonl"), "--expect", str(missing)],
+                                without_psycopg=True))
+    assert f"--expect {missing}: no such file; give the head file that 'facesel central head --out FILE' wrote" in line

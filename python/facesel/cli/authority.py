@@ -143,6 +143,7 @@ def share_passphrase_source(args: argparse.Namespace, share_paths: list[str]):
     per share, in ``--share`` order, or one line for all) or once per share (each holder's own
     file, in ``--share`` order); an env var serves all shares; otherwise prompt on a terminal."""
     by_path: dict[str, bytes] = {}
+    sources: dict[str, str] = {}  # where each share's passphrase comes from, for a wrong one's error
     files = getattr(args, "passphrase_file", None) or []
     files = [files] if isinstance(files, str) else list(files)
     if files:
@@ -157,6 +158,15 @@ def share_passphrase_source(args: argparse.Namespace, share_paths: list[str]):
             raise ValueError(f"--passphrase-file: give one file with 1 or {len(share_paths)} lines, or one file per "
                              f"--share ({len(share_paths)})")
         by_path = {str(Path(p).resolve()): ln.encode() for p, ln in zip(share_paths, lines)}
+        for i, share_path in enumerate(share_paths):
+            if len(files) > 1:
+                where = f"--passphrase-file {files[i]}, the file given in --share order for it"
+            elif len(texts[0]) == 1 and len(share_paths) > 1:
+                where = (f"--passphrase-file {files[0]}, whose one line is used for all {len(share_paths)} shares; "
+                         "each holder's own file: one --passphrase-file per --share, in the same order")
+            else:
+                where = f"line {i + 1} of --passphrase-file {files[0]} (one line per --share, in order)"
+            sources[str(Path(share_path).resolve())] = where
     env_value = os.environ.get(args.passphrase_env) if getattr(args, "passphrase_env", None) else None
     if getattr(args, "passphrase_env", None) and not env_value:
         raise ValueError(f"--passphrase-env: environment variable {args.passphrase_env} is empty or unset")
@@ -171,6 +181,13 @@ def share_passphrase_source(args: argparse.Namespace, share_paths: list[str]):
             return getpass.getpass(f"passphrase for {share.path}: ").encode()
         raise ValueError(f"{share.path} is passphrase-protected: give --passphrase-file or --passphrase-env")
 
+    def source_of(share: ShareFile) -> str | None:
+        key = str(share.path.resolve())
+        if key in sources:
+            return sources[key]
+        return f"--passphrase-env {args.passphrase_env}" if env_value else None
+
+    passphrase_for.source_of = source_of
     return passphrase_for
 
 

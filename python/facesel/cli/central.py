@@ -262,8 +262,12 @@ def _expectation(text: str | None, trusted=None, store_authority=None) -> tuple[
     if seq.isdigit() and len(digest) == 64:
         return int(seq), digest
     path = Path(text)
+    if not path.exists():
+        from facesel.cli.vault_cmds import expect_refusal
+
+        raise ValueError(expect_refusal(text, "facesel central head"))
     if not path.is_file():
-        raise ValueError(f"--expect must be SEQ:SHA256HEX or a head file from 'facesel central head', got {text!r}")
+        raise ValueError(f"--expect {text}: not a head file from 'facesel central head' (a folder or special file)")
     try:
         head = json.loads(path.read_text(encoding="utf-8"))
         if head.get("format") != "facesel-central-head" or not isinstance(head.get("seq"), int) \

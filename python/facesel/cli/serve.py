@@ -1,8 +1,9 @@
 """``facesel serve --config facesel.toml``: run every configured camera until SIGTERM;
 ``facesel serve status|reload --config facesel.toml``: ask the running service (its status port).
 
-Exit codes: ``serve``: 0 after SIGTERM/SIGINT with every track sealed, 1 on an error or when a
-camera was still busy after ``serve.shutdown_timeout``. ``status``: 0 when every camera is up,
+Exit codes: ``serve``: 0 after SIGTERM/SIGINT with every track sealed, 1 on an error, when a
+camera was still busy after ``serve.shutdown_timeout`` or when one could not seal its open tracks
+while stopping (a full disk). ``status``: 0 when every camera is up,
 3 when one is not, 1 when no service answers. ``reload``: 0 when applied, 1 when the file was
 refused (the service goes on unchanged) or no service answers.
 """
@@ -59,6 +60,9 @@ def _ask(args: argparse.Namespace) -> int:
             raise ValueError(f"config refused, the cameras go on unchanged: {body.get('error', body)}")
         print("reloaded: " + ", ".join(f"{what} {', '.join(body[what]) or 'none'}"
                                        for what in ("added", "removed", "changed")))
+        if body.get("restart"):
+            print(f"not applied: {', '.join(body['restart'])} changed in the file; they take a restart "
+                  "(stop and start facesel serve)")
         return 0
     code, body = call(listen, "GET", "/status")
     if args.json:
@@ -71,9 +75,11 @@ def _ask(args: argparse.Namespace) -> int:
                 print(f"  {name}: disabled ({cam['reason']})")
                 continue
             reason = f" ({cam['reason']})" if cam.get("reason") else ""
+            # a camera that never reconnected but failed to connect 40 times read "0 reconnects" (ux20)
+            failures = f", {cam['connect_failures']} failed connection attempts" if cam.get("connect_failures") else ""
             print(f"  {name}: {'up' if cam['up'] else 'DOWN'}, {cam['state']}{reason}; {cam['processed']} frames, "
                   f"{cam['open_tracks']} open tracks, {cam['sealed']} sealed, {cam['frames_dropped']} dropped, "
-                  f"{cam['reconnects']} reconnects")
+                  f"{cam['reconnects']} reconnects{failures}")
     return 0 if all(cam["up"] or cam["state"] == "disabled" for cam in body["cameras"].values()) else EXIT_DEGRADED
 
 

@@ -245,6 +245,18 @@ def _report_unindexed(opened) -> None:
               f"{' ...' if len(missing) > 10 else ''}", file=sys.stderr)
 
 
+def expect_refusal(text: str, writer: str) -> str:
+    """Why ``--expect TEXT`` is neither SEQ:SHA256HEX nor an existing head file, for ``audit`` and
+    ``central audit``: a head file's path with a typo was told only that the form was wrong (ux20)."""
+    seq, colon, digest = text.partition(":")
+    if colon and seq.isdigit():
+        return (f"--expect {text}: SEQ:SHA256HEX needs the head's 64 hex characters after the colon, "
+                f"got {len(digest)}")
+    if text and not colon:
+        return f"--expect {text}: no such file; give the head file that '{writer} --out FILE' wrote, or SEQ:SHA256HEX"
+    return f"--expect must be SEQ:SHA256HEX or a head file from '{writer}', got {text!r}"
+
+
 def _expectation(text: str | None):
     """``--expect``: SEQ:HASH, or a head file written by ``facesel audit head``."""
     if text is None:  # "" (an unset shell variable) is refused below, not read as no witness (ux19)
@@ -254,7 +266,7 @@ def _expectation(text: str | None):
         return int(seq), digest
     path = Path(text)
     if not text or not path.exists():  # Path('') is the current folder
-        raise ValueError(f"--expect must be SEQ:SHA256HEX or a head file from 'facesel audit head', got {text!r}")
+        raise ValueError(expect_refusal(text, "facesel audit head"))
     try:
         head = json.loads(read_regular(path, 65536).decode("utf-8"))
     except (OSError, UnicodeDecodeError, ValueError, RecursionError):

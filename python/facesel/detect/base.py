@@ -31,11 +31,12 @@ def check_frame(frame, name: str = "frame") -> np.ndarray:
     if not isinstance(frame, np.ndarray):
         raise TypeError(f"{name} must be a (H, W, 3) uint8 numpy array, got {type(frame).__name__}")
     if frame.dtype != np.uint8:
-        raise TypeError(f"{name} must have dtype uint8, got {frame.dtype}")
+        raise TypeError(f"{name} must have dtype uint8 (0 to 255), got {frame.dtype}{_dtype_hint(frame, name)}")
     if frame.ndim == 2:
         frame = np.repeat(frame[:, :, None], 3, axis=2)
     if frame.ndim != 3 or frame.shape[2] != 3:
-        raise ValueError(f"{name} must have shape (H, W, 3), got {frame.shape}")
+        raise ValueError(f"{name} must have shape (H, W, 3) (BGR) or (H, W) (grey), got {frame.shape}"
+                         f"{_shape_hint(frame, name)}")
     if frame.shape[0] < 1 or frame.shape[1] < 1:
         raise ValueError(f"{name} must not be empty, got shape {frame.shape}")
     if max(frame.shape[:2]) > MAX_FRAME_SIDE:
@@ -43,6 +44,32 @@ def check_frame(frame, name: str = "frame") -> np.ndarray:
         # make and gigabytes to copy, and OpenCV's resizing refuses such sides later anyway
         raise ValueError(f"{name} sides must be at most {MAX_FRAME_SIDE} pixels, got shape {frame.shape}")
     return np.ascontiguousarray(frame)
+
+
+# What to do about the frames a new user hands over most often (ux20: the errors said only what
+# was wrong, and a (H, W, 1) or (H, W, 4) frame was told "(H, W, 3)" though (H, W) grey is taken).
+def _dtype_hint(frame: np.ndarray, name: str) -> str:
+    if frame.dtype.kind == "f":
+        return (f": a float image in [0, 1] becomes one with ({name} * 255).round().clip(0, 255).astype(np.uint8), "
+                f"one in [0, 255] with {name}.clip(0, 255).astype(np.uint8)")
+    if frame.dtype == np.uint16:
+        return f": a 16-bit image becomes one with ({name} >> 8).astype(np.uint8)"
+    if frame.dtype == np.bool_:
+        return f": a mask becomes one with {name}.astype(np.uint8) * 255"
+    if frame.dtype.kind in "iu":
+        return f": scale it to 0-255, then {name}.astype(np.uint8)"
+    return ""
+
+
+def _shape_hint(frame: np.ndarray, name: str) -> str:
+    if frame.ndim == 3 and frame.shape[2] == 4:
+        return (f": drop the alpha channel, {name}[:, :, :3] for BGRA "
+                f"(cv2.cvtColor({name}, cv2.COLOR_RGBA2BGR) for RGBA)")
+    if frame.ndim == 3 and frame.shape[2] == 1:
+        return f": give a grey frame as (H, W), {name}[:, :, 0]"
+    if frame.ndim == 4 and frame.shape[0] == 1:
+        return f": one frame at a time, {name}[0]"
+    return ""
 
 
 MAX_ONNX_THREADS = 256

@@ -34,6 +34,7 @@ def remembering(source: Callable[[ShareFile], bytes | None] | None):
             seen[key] = source(share)
         return seen[key]
 
+    ask.source_of = getattr(source, "source_of", None)  # where a wrong passphrase came from (ux20)
     return ask
 
 

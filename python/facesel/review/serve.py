@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import math
 import socket
@@ -39,15 +40,36 @@ def check_settings(idle_seconds: float, passphrase_delay: float) -> None:
 
 def bind(host: str, port: int) -> socket.socket:
     """A listening, non-blocking TCP socket on ``host``:``port`` (IPv6 when ``host`` has a colon),
-    handed to uvicorn.
+    handed to uvicorn. A bind that fails is a ValueError naming ``--host`` and ``--port``, the
+    system's reason and what to do.
     """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(16)  # uvicorn listens again with its backlog (ACCEPT_BATCH)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(16)  # uvicorn listens again with its backlog (ACCEPT_BATCH)
+    except OSError as err:
+        sock.close()
+        # The system's words alone ("Address already in use", "Name or service not known") named
+        # neither the flag nor the value, nor what to do (ux20).
+        raise ValueError(f"--host {host} --port {port}: cannot listen there ({err.strerror or err})"
+                         f"{_bind_hint(err)}") from None
     sock.setblocking(False)
     return sock
+
+
+def _bind_hint(err: OSError) -> str:
+    """What to do about a failed bind, for the errors a user meets."""
+    if err.errno == errno.EADDRINUSE:
+        return "; another program listens on that port: choose another --port, or leave --port out for a free one"
+    if err.errno == errno.EADDRNOTAVAIL:
+        return "; that is not an address of this computer: give one of its own addresses as --host"
+    if isinstance(err, socket.gaierror):
+        return "; the name does not resolve: give an address of this computer as --host"
+    if err.errno == errno.EACCES:
+        return "; ports below 1024 need privileges: choose a --port of 1024 or more"
+    return ""
 
 
 def serve(vault_dir: Path | None, keystore_dir: Path, host: str = "127.0.0.1", port: int = 0,

@@ -97,6 +97,10 @@ class Camera:
         """Why the last seal failed, until a seal succeeds again ("" when sealing works): a full disk
         made the camera flip between down (the failing seal restarted it) and up (frames flowing
         again), so /healthz said "ok" most of the time while every record was lost (ux17)."""
+        self.stop_failure = ""
+        """Why the camera's last cycle failed after a stop was asked for ("" when it finished
+        cleanly): its open tracks were then not all sealed, and nothing will retry them. Before
+        (ux20), a full disk at SIGTERM was logged as "retrying" and the service said "stopped", exit 0."""
         self._opened: set[int] = set()  # confirmed track ids announced as opened (events)
         self._dropped_reported = 0
         self._dropped_reported_at = 0.0
@@ -128,6 +132,11 @@ class Camera:
     def request_stop(self) -> None:
         """Ask the camera to close its tracks, seal them and finish (does not wait)."""
         self._stop.set()
+
+    @property
+    def stopping(self) -> bool:
+        """Whether a stop was asked for (:meth:`request_stop`)."""
+        return self._stop.is_set()
 
     def join(self, timeout: float | None = None) -> bool:
         """Wait until the camera has finished; True when it has."""
@@ -218,6 +227,11 @@ class Camera:
                     self._set_state("down", redact_url(f"{type(err).__name__}: {err}"))
                     if isinstance(err, SEAL_FAILURES):
                         self.seal_failing = self.reason
+                    if self._stop.is_set():  # nothing retries after a stop: the tracks it held are lost
+                        self.stop_failure = self.reason
+                        _log.error("camera %s: stopping failed, its open tracks are not all sealed: %s",
+                                   self.config.name, self.reason, extra={"camera": self.config.name})
+                        break
                     self.pipeline_restarts += 1
                     _log.error("camera %s: %s; retrying", self.config.name, self.reason,
                                extra={"camera": self.config.name})

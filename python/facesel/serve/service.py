@@ -2,12 +2,14 @@
 
 - SIGTERM / SIGINT: every camera closes its open tracks and seals them, then the process exits 0.
   The cameras stop in parallel; ``serve.shutdown_timeout`` bounds the wait (a camera still busy
-  then is reported and left behind, and the exit code is 1).
+  then is reported and left behind, and the exit code is 1; 1 too when a camera's seals failed
+  while it stopped). A second signal during the stop is logged, the sealing goes on.
 - SIGHUP (or ``POST /reload``, ``facesel serve reload``): the config file is read again.
   Cameras that were removed stop (sealing their tracks), new ones start, changed ones restart,
   unchanged ones are not touched. A config with an error is refused as a whole and the running
   cameras go on. A changed camera's counters go on from the old one's (metrics and the summary).
-  ``serve.listen``, ``serve.status_hosts``, ``serve.view``, ``[serve.mqtt]`` and ``[serve.webhook]`` take a restart.
+  ``serve.listen``, ``serve.status_hosts``, ``serve.view``, ``[serve.mqtt]``, ``[serve.webhook]``, ``serve.log_format``
+  and ``serve.log_level`` take a restart (a reload names those the file changed).
 """
 
 from __future__ import annotations
@@ -28,6 +30,12 @@ _log = logging.getLogger("facesel.serve")
 
 ARENAS = 2
 """glibc heaps the service's threads share (:func:`facesel.detect.heap.limit_arenas`)."""
+
+
+RESTART_KEYS = ("listen", "status_hosts", "view", "mqtt", "webhook", "log_format", "log_level")
+"""``[serve]`` keys a reload does not apply (the status port, its event buses and the logging are
+made once, at the start). A reload that found one changed used to answer "changed none", exit 0,
+as if the file had been taken whole (ux20); now the answer and the log name them."""
 
 
 class Service:
@@ -138,7 +146,9 @@ class Service:
         return late
 
     def reload(self, new: ServeConfig) -> dict:
-        """Apply a new config: ``{"added", "removed", "changed"}`` camera names."""
+        """Apply a new config: ``{"added", "removed", "changed"}`` camera names and ``"restart"``,
+        the ``[serve]`` keys the file changed that only a restart applies (:data:`RESTART_KEYS`)."""
+        restart = [f"serve.{key}" for key in RESTART_KEYS if getattr(new, key) != getattr(self.config, key)]
         old = self.config.cameras
         removed = sorted(set(old) - set(new.cameras))
         added = sorted(set(new.cameras) - set(old))
@@ -165,14 +175,24 @@ class Service:
         # the names as `serve reload` prints them, not a Python list's repr ("changed ['door']", ux19)
         _log.info("reloaded: added %s, removed %s, changed %s",
                   *(", ".join(names) or "none" for names in (added, removed, changed)))
-        return {"added": added, "removed": removed, "changed": changed}
+        if restart:
+            _log.warning("reload: %s changed in the file, not applied: they take a restart", ", ".join(restart))
+        return {"added": added, "removed": removed, "changed": changed, "restart": restart}
 
     # -- the main loop with signals ------------------------------------------------------------
     def run_until_signalled(self) -> int:
-        """Install the signal handlers, run until SIGTERM/SIGINT, stop; the exit code."""
+        """Install the signal handlers, run until SIGTERM/SIGINT, stop; the exit code.
+
+        0 when every camera sealed its open tracks; 1 when one was still busy after
+        ``serve.shutdown_timeout`` or failed while stopping (a full disk: its tracks are lost).
+        A second SIGTERM/SIGINT while the cameras seal is logged and the sealing goes on: the
+        handlers stay until the end (before ux20 they were put back first, so a second Ctrl-C
+        raised KeyboardInterrupt in the middle of the shutdown and the process aborted, exit 134,
+        with the open tracks unsealed).
+        """
         previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
-        signal.signal(signal.SIGTERM, lambda *_: self._stop.set())
-        signal.signal(signal.SIGINT, lambda *_: self._stop.set())
+        signal.signal(signal.SIGTERM, self._on_stop_signal)
+        signal.signal(signal.SIGINT, self._on_stop_signal)
         signal.signal(signal.SIGHUP, lambda *_: self._reload.set())
         try:
             while not self._stop.is_set():
@@ -180,17 +200,31 @@ class Service:
                 if self._reload.is_set():
                     self._reload.clear()
                     self._reload_from_file()
+            _log.info("stopping: closing and sealing open tracks")
+            cameras = self.camera_list()
+            late = self.stop()
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
-        _log.info("stopping: closing and sealing open tracks")
-        late = self.stop()
+        failed = [f"{cam.config.name} ({cam.stop_failure})" for cam in cameras if cam.stop_failure]
         if late:
             _log.error("cameras still busy after %.0f s: %s", self.config.shutdown_timeout, ", ".join(late))
+        if failed:
+            _log.error("stopped with open tracks not sealed: %s", "; ".join(failed))
+        if late or failed:
             return 1
         _log.info("stopped; %d records sealed in this run (%d reload%s)", self.sealed_total(), self.reloads,
                   "" if self.reloads == 1 else "s")
         return 0
+
+    def _on_stop_signal(self, signum, _frame) -> None:
+        """SIGTERM/SIGINT: the first asks every camera to stop; a later one only says what is going on."""
+        if not self._stop.is_set():
+            self._stop.set()
+            return
+        _log.warning("%s: already stopping, the cameras are sealing their open tracks (at most %.0f s, "
+                     "serve.shutdown_timeout); SIGKILL stops at once and loses them",
+                     signal.Signals(signum).name, self.config.shutdown_timeout)
 
     def reload_from_file(self) -> dict:
         """Read the config file again and apply it (one reload at a time); what changed.

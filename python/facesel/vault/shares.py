@@ -200,7 +200,8 @@ def reconstruct_master(share_paths: Sequence[str | os.PathLike], keystore: Keyst
     keystore : Keystore
         Supplies the authority id, the threshold and the master-key commitment.
     passphrase_for : callable, optional
-        Called for each protected share; returns its passphrase.
+        Called for each protected share; returns its passphrase. Its optional attribute
+        ``source_of(share) -> str`` says where that passphrase came from, for a wrong one's error.
 
     Returns
     -------
@@ -230,7 +231,17 @@ def reconstruct_master(share_paths: Sequence[str | os.PathLike], keystore: Keyst
     pairs = []
     for index, f in sorted(by_index.items()):
         passphrase = passphrase_for(f) if (f.protected and passphrase_for is not None) else None
-        pairs.append((index, f.secret(passphrase)))
+        try:
+            pairs.append((index, f.secret(passphrase)))
+        except KeyMaterialError as err:
+            # Which of the given passphrases was tried (the command line's --passphrase-file lines are
+            # matched to --share by order): "wrong passphrase" alone left a holder left out of the
+            # command line, or two files swapped, looking like a wrong passphrase (ux20).
+            source_of = getattr(passphrase_for, "source_of", None)
+            source = source_of(f) if passphrase is not None and callable(source_of) else None
+            if source:
+                raise KeyMaterialError(f"{err} (its passphrase was taken from {source})") from None
+            raise
     master = shamir.combine(pairs)
     keystore.check_master(master)
     return master, sorted(by_index)
