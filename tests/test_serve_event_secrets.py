@@ -19,6 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from facesel.serve.events import EventBus, WebhookOutlet, check_webhook
 from facesel.serve.logs import configure_logging, restore_logging
+from test_sources import wait_for
 
 SECRET = "B07QX2ZK9-xoxb-5u9Rj4Tq0WmY"
 
@@ -53,6 +54,9 @@ def test_a_failed_delivery_is_logged_without_the_webhooks_secret(failing_hook, s
     try:
         bus = EventBus([WebhookOutlet(**dict(check_webhook({"url": url, "timeout": 5}, "serve.webhook")))])
         bus.publish("gate", "camera_up", state="running", reason="started")
+        # delivered (and failed) before the close: close() waits at most 5 s for what is queued, a
+        # bound a delivery on a starved machine may pass, and then nothing would have been logged yet
+        assert wait_for(lambda: bus.published == 1, timeout=60)
         bus.close()
     finally:
         restore_logging(saved)

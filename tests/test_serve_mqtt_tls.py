@@ -17,6 +17,7 @@ import os
 import shutil
 import socket
 import subprocess
+import threading
 import time
 
 import pytest
@@ -123,10 +124,15 @@ def test_events_reach_a_tls_broker_on_another_machine(tmp_path):
         subscriber.tls_set(ca_certs=str(ca))
         subscriber.on_message = lambda client, data, message: received.append((message.topic, message.payload))
         subscriber.on_connect = lambda client, data, flags, code, props: client.subscribe("facesel/#", qos=1)
+        # Subscribed, not just connected: is_connected() turns true before on_connect has even sent
+        # the subscription, and an event published before the broker has it reaches no one
+        # (reproduced by holding on_connect 1 s before it subscribes: camera_up never arrived).
+        subscribed = threading.Event()
+        subscriber.on_subscribe = lambda *args: subscribed.set()
         subscriber.connect(address, port)
         subscriber.loop_start()
         try:
-            assert _wait_for(subscriber.is_connected, timeout=20)
+            assert _wait_for(subscribed.is_set, timeout=20)
             table = {"host": address, "port": port, "username": "cam", "tls": True, "ca_file": str(ca),
                      "password_file": str(_password_file(tmp_path))}
             outlet = MqttOutlet(**dict(check_mqtt(table, "serve.mqtt", tmp_path)))

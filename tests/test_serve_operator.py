@@ -171,6 +171,10 @@ class Subscriber:
         self.client.on_message = lambda client, data, message: self.messages.append(
             (message.topic, message.payload, message.retain))
         self.client.on_connect = lambda client, data, flags, code, props: client.subscribe(topic, qos=1)
+        # set once the broker has acknowledged the subscription: connected alone (is_connected())
+        # comes before on_connect has sent it, and what is published before then reaches no one
+        self.subscribed = threading.Event()
+        self.client.on_subscribe = lambda *args: self.subscribed.set()
         self.client.connect("127.0.0.1", port)
         self.client.loop_start()
 
@@ -208,7 +212,7 @@ def test_events_to_mqtt_and_a_webhook_are_metadata_only_and_match_the_vault(vide
     with mosquitto(tmp_path) as port:
         subscriber, hook = Subscriber(port, "facesel/#"), Webhook()
         try:
-            assert wait_for(lambda: subscriber.client.is_connected(), timeout=60)
+            assert wait_for(subscriber.subscribed.is_set, timeout=60)
             config = parse_config(config_dict(
                 authority, {"walk": camera(videos / "intel_face_demographics_walking.gif", tmp_path / "walk",
                                            keys("walk"))},

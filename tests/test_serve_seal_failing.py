@@ -54,3 +54,28 @@ def test_a_camera_whose_seals_fail_is_not_sealing_until_one_succeeds(videos, aut
         assert camera.health()["state"] == "running"
     finally:
         camera.stop(timeout=120)
+
+
+
+def test_health_is_of_one_moment_while_the_camera_thread_changes_state(videos, authority, keys, tmp_path):
+    """``/healthz`` runs on the status port's threads while the camera's thread goes down (a failed
+    seal restarting its pipeline) and up again. health() read the state more than once: a change
+    between two readings mixed two moments. Made deterministic: the camera goes down while health()
+    asks its source for the last frame's age (no frame yet). Running with no frame is "no frames";
+    down is down; before, the second reading skipped the no-frames rule and the first one's
+    "running" was answered: {"up": True, "state": "running"} for a camera with no frame, now down."""
+    config = serve_config(authority, {"door": arcade_camera(videos, tmp_path / "door", keys("door"))})
+    camera = Camera(config.cameras["door"])  # not started: the test plays the camera's thread
+    down = "VaultWriteError: No space left on device"
+
+    class GoesDownWhileAsked:
+        def frame_age(self):
+            camera._set_state("down", down)  # the camera's thread, between two readings of health()
+            return None  # no frame received yet
+
+    camera._set_state("running", "")
+    camera.source = GoesDownWhileAsked()
+    health = camera.health()
+    assert health["up"] is False, health
+    assert health in ({"up": False, "state": "no frames", "last_frame_age_s": None},  # the moment before
+                      {"up": False, "state": "down", "reason": down, "last_frame_age_s": None}), health

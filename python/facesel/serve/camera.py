@@ -91,8 +91,9 @@ class Camera:
         self._lock = threading.Lock()
         self.source = None
         self.adapter: PipelineAdapter | None = None
-        self._state = "starting"
-        self.reason = ""
+        # (state, reason) as one value: /healthz and /metrics read it from other threads while the
+        # camera's thread changes it, and must never see a new state with the last one's reason
+        self._status = ("starting", "")
         self.seal_failing = ""
         """Why the last seal failed, until a seal succeeds again ("" when sealing works): a full disk
         made the camera flip between down (the failing seal restarted it) and up (frames flowing
@@ -152,12 +153,17 @@ class Camera:
     def state(self) -> str:
         """The camera's state now: ``starting``, ``connecting``, ``running`` (up), ``reconnecting``,
         ``down``, ``ended`` or ``stopped``."""
-        return self._state
+        return self._status[0]
+
+    @property
+    def reason(self) -> str:
+        """Why the camera is in its state (empty when nothing is to be said)."""
+        return self._status[1]
 
     def _set_state(self, state: str, reason: str = "") -> None:
         """Change the state; going up or down is an event (camera_up / camera_down)."""
-        was_up = self._state == "running"
-        self._state, self.reason = state, reason
+        was_up = self._status[0] == "running"
+        self._status = (state, reason)
         if self.events is not None and was_up != (state == "running"):
             self.events.publish(self.config.name, "camera_up" if state == "running" else "camera_down",
                                 state=state, reason=reason)
@@ -202,16 +208,20 @@ class Camera:
         """What ``/healthz`` and ``status`` show of this camera: up, state, the reason when down and
         the age of its last frame (seconds), among others.
         """
-        info = {"up": self.up, "state": self.state}
-        if self.reason:
-            info["reason"] = self.reason
-        if self.seal_failing and self.up:  # frames flow, but nothing sealed since the last failure
-            info.update(up=False, state="not sealing", reason=self.seal_failing)
+        # One reading of the state: read twice, a change in between (a failed seal restarting the
+        # pipeline) gave {"up": True, "state": "running"} for a camera that was down.
+        state, reason = self._status
+        failing, running = self.seal_failing, state == "running"
+        info = {"up": running, "state": state}
+        if reason:
+            info["reason"] = reason
+        if failing and running:  # frames flow, but nothing sealed since the last failure
+            info.update(up=False, state="not sealing", reason=failing)
         source = self.source
         if source is not None:
             age = source.frame_age()
             info["last_frame_age_s"] = None if age is None else round(age, 3)
-            if self.state == "running" and (age is None or age > self.config.stall_timeout):
+            if running and (age is None or age > self.config.stall_timeout):
                 info["up"], info["state"] = False, "no frames"
         return info
 
@@ -239,7 +249,7 @@ class Camera:
                     continue
                 break
         finally:
-            if self._state != "ended":  # a file camera that reached its end says so, not just "stopped"
+            if self.state != "ended":  # a file camera that reached its end says so, not just "stopped"
                 self._set_state("stopped", self.reason)
             self._finished.set()
 
