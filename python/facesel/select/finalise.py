@@ -35,6 +35,7 @@ from facesel.select.interleave import InterleaveRule, merged_evidence
 from facesel.select.link_turns import may_turn
 from facesel.select.linking import LinkRule
 from facesel.select.merging import merge_results
+from facesel.select.shot_return import ShotMemory, ShotReturnRule
 
 logger = logging.getLogger("facesel")
 
@@ -151,11 +152,19 @@ class Finaliser:
         link changes. Hedged links are listed in :attr:`hedges`, not in :attr:`links` (which
         holds the links whose two sides are delivered as one). None (the default): never
         (docs/persons.md "Hedged links").
+    shot_return : ShotReturnRule or None
+        **Shot-return link** (issue 23, session 20: TV footage cutting between shots, A | B | A):
+        a result whose track a scene cut ended is held up to ``shot_return.max_seconds`` and is
+        continued by a track that starts just after a later cut back to the same shot (whole-frame
+        thumbnail), at its place and size, with close colours (:mod:`facesel.select.shot_return`).
+        Made links are listed in :attr:`shot_returns` (and in :attr:`links`). None (the default):
+        never (docs/persons.md, "Cuts back to a shot").
     """
 
     def __init__(self, grace_seconds: float = 1.0, link: LinkRule | None = None,
                  faceness: FacenessRule | None = None, face_vote=None, interleave: InterleaveRule | None = None,
-                 interleave_waiting: bool = False, await_predecessor: bool = False, hedge: HedgeRule | None = None):
+                 interleave_waiting: bool = False, await_predecessor: bool = False, hedge: HedgeRule | None = None,
+                 shot_return: ShotReturnRule | None = None):
         if face_vote is not None and not callable(face_vote):
             raise TypeError(f"face_vote must be callable or None, got {type(face_vote).__name__}")
         self.face_vote = face_vote
@@ -179,6 +188,10 @@ class Finaliser:
         if hedge is not None and not isinstance(hedge, HedgeRule):
             raise TypeError(f"hedge must be a HedgeRule or None, got {type(hedge).__name__}")
         self.hedge = hedge
+        if shot_return is not None and not isinstance(shot_return, ShotReturnRule):
+            raise TypeError(f"shot_return must be a ShotReturnRule or None, got {type(shot_return).__name__}")
+        self.shots = ShotMemory(shot_return) if shot_return is not None and link is not None else None
+        self.shot_returns: list[tuple[int, int]] = []  # (earlier id, later id) of the last shot-return links
         self.faceness = faceness
         self._residuals = faceness is None or faceness.min_quality is None  # the landmark vote is used
         self.evidence = EvidenceBook(self._residuals)
@@ -262,6 +275,8 @@ class Finaliser:
             if not expired:
                 break
             held = self._held.pop(min(expired, key=lambda t: self._held[t].evidence.last_time))
+            if self._shot_predecessor(held):
+                continue  # merged into the track it returns to (held again under that one's id)
             # Handed on: to an open track (waits for it) or merged with a held one (back in the
             # book under this id, with the successor's grace period).
             if self._continue(held):
@@ -280,7 +295,11 @@ class Finaliser:
 
     def _hold(self, held: _Held) -> float:
         """Seconds after its close at which ``held`` is asked (again) for a successor."""
-        return max(self.grace_seconds, self.link.longest_gap) if held.long_wait else self.grace_seconds
+        hold = max(self.grace_seconds, self.link.longest_gap) if held.long_wait else self.grace_seconds
+        if self.shots is not None and self.shots.holds(held.evidence):
+            # a cut ended it: the shot may come back (held from its last observation)
+            hold = max(hold, held.evidence.last_time + self.shots.rule.max_seconds - held.closed_at)
+        return hold
 
     def _may_wait_long(self, held: _Held) -> bool:
         """Whether a long link could still continue ``held`` (see ``grace_seconds``)."""
@@ -344,6 +363,9 @@ class Finaliser:
         self.evidence.observe_frame(update.track_ids, packet.detections, packet.stamp, packet.index,
                                     getattr(packet, "appearances", None), getattr(packet, "still", None),
                                     getattr(packet, "change", None))
+        cut = getattr(packet, "cut_thumbs", None)
+        if self.shots is not None and cut is not None:
+            self.shots.record(packet.index, packet.stamp, *cut)
         for track_id, reason in getattr(packet, "switches", {}).items():
             evidence = self._evidence_of(track_id)
             if evidence is not None:
@@ -377,11 +399,14 @@ class Finaliser:
                 cost = self.link.cost(held.evidence, evidence, others)
                 if cost is not None and cost < best_cost:
                     best, best_cost, best_open = track_id, cost, True
+        best, best_cost, best_open, shot = self._shot_successor(held, best, best_cost, best_open, open_ok)
         if best is None:
             return False
         later_evidence = self._held[best].evidence if not best_open else self.evidence.get(best)
         why = None if self.hedge is None else self.hedge.doubt(self.link, held.evidence, later_evidence, others)
         held = self._absorb_between(held, later_evidence, others)
+        if shot:
+            self.shot_returns = (self.shot_returns + [(held.tip_id, int(best))])[-1000:]
         if why is None:
             self.links = (self.links + [(held.tip_id, int(best))])[-1000:]
         else:
@@ -397,6 +422,43 @@ class Finaliser:
                 merge_results(held.result, later.result), held.evidence.absorb(later.evidence), later.closed_at,
                 pieces=_pieces(held, later, why is not None))
             self.stats.merged += 1
+        return True
+
+    def _shot_successor(self, held: _Held, best, best_cost: float, best_open: bool, open_ok: bool):
+        """``(best, cost, open, by shot return)``: the ordinary link's best successor of ``held``
+        unless a shot-return link (:attr:`shot_return`) costs less (it never does where an
+        ordinary link is made: its cost is offset by SHOT_RETURN_OFFSET)."""
+        if self.shots is None or not self.shots.holds(held.evidence):
+            return best, best_cost, best_open, False
+        shot = False
+        candidates = [(t, h.evidence, False) for t, h in self._held.items()]
+        if open_ok:
+            candidates += [(t, e, True) for t, e in self.evidence.items() if t not in self._waiting]
+        for track_id, evidence, is_open in candidates:
+            cost = self.shots.cost(held.evidence, evidence)
+            if cost is not None and cost < best_cost:
+                best, best_cost, best_open, shot = track_id, cost, is_open, True
+        return best, best_cost, best_open, shot
+
+    def _shot_predecessor(self, held: _Held) -> bool:
+        """Merge ``held`` into the held result it continues by a shot-return link (the earlier one
+        is still held for the shot's return when the later one's own hold is over); True when merged."""
+        if self.shots is None:
+            return False
+        best, best_cost = None, math.inf
+        for track_id, other in self._held.items():
+            cost = self.shots.cost(other.evidence, held.evidence)
+            if cost is not None and cost < best_cost:
+                best, best_cost = track_id, cost
+        if best is None:
+            return False
+        earlier = self._held.pop(best)
+        self.links = (self.links + [(earlier.tip_id, int(held.result.track_id))])[-1000:]
+        self.shot_returns = (self.shot_returns + [(earlier.tip_id, int(held.result.track_id))])[-1000:]
+        self._held[int(earlier.result.track_id)] = _Held(
+            merge_results(earlier.result, held.result), earlier.evidence.absorb(held.evidence), held.closed_at,
+            pieces=_pieces(earlier, held, False))
+        self.stats.merged += 1
         return True
 
     def _join_interleaved(self, held: _Held) -> bool:
