@@ -79,20 +79,22 @@ def read_person(path: Path, frames: int, size=SIZE) -> list[np.ndarray]:
 
 
 def run_intercut(frames: list[np.ndarray], owner: list[int], fps: float, detector, scorer, shot_return=None,
-                 **settings) -> dict:
+                 cut_veto: bool = False, **settings) -> dict:
     """A default :class:`facesel.Selector` (``settings``: PipelineConfig changes) over ``frames``:
     snapshots per person and wrong joins (module docstring). ``shot_return``: a
-    :class:`facesel.select.shot_return.ShotReturnRule` for the default finaliser (None: the default's, off)."""
+    :class:`facesel.select.shot_return.ShotReturnRule` for the default finaliser (None: the default's, off);
+    ``cut_veto``: the finaliser's cut veto (:class:`facesel.select.finalise.Finaliser`)."""
     from facesel import Selector
 
-    if shot_return is not None:
+    if shot_return is not None or cut_veto:
         from facesel.config import PipelineConfig
         from facesel.select.faceness import FacenessRule
         from facesel.select.finalise import DOSE_FACE_FLOOR, Finaliser
 
         config = PipelineConfig(**settings)
         faceness = FacenessRule(min_quality=DOSE_FACE_FLOOR, suppress_static=not config.keep_static)
-        finaliser = Finaliser.for_scorer(scorer, config.margin, faceness=faceness, shot_return=shot_return)
+        finaliser = Finaliser.for_scorer(scorer, config.margin, faceness=faceness, shot_return=shot_return,
+                                         cut_veto=cut_veto)
         settings = {**settings, "post_close": [finaliser]}
     selector = Selector(detector, scorer, threads=1, fps=fps, **settings)
     delivered = []
@@ -144,9 +146,10 @@ def material(root: Path, shot: int = 50, shots: int = 6, families_only=None):
 
 
 def evaluate(root: Path, *, shot: int = 50, shots: int = 6, fps: float = 25.0, settings: dict | None = None,
-             detector=None, scorer=None, families_only=None, shot_return=None, log=print) -> list[IntercutResult]:
+             detector=None, scorer=None, families_only=None, shot_return=None, cut_veto: bool = False,
+             log=print) -> list[IntercutResult]:
     """Every interview and control of :func:`material`, one default Selector each (``settings``:
-    PipelineConfig changes; ``shot_return``: :func:`run_intercut`)."""
+    PipelineConfig changes; ``shot_return``, ``cut_veto``: :func:`run_intercut`)."""
     from facesel.config import PipelineConfig
     from facesel.scoring import LaplacianVarianceScorer
     from facesel.selector import default_detector
@@ -156,7 +159,7 @@ def evaluate(root: Path, *, shot: int = 50, shots: int = 6, fps: float = 25.0, s
     scorer = LaplacianVarianceScorer() if scorer is None else scorer
     out = []
     for family, kind, clips, frames, owner in material(root, shot, shots, families_only):
-        run = run_intercut(frames, owner, fps, detector, scorer, shot_return, **(settings or {}))
+        run = run_intercut(frames, owner, fps, detector, scorer, shot_return, cut_veto, **(settings or {}))
         persons = len(set(owner))
         result = IntercutResult(family, kind, clips, persons, run["snapshots"], run["per_person"], run["wrong_joins"],
                                 run["links"], run["seconds"], {"shot_returns": len(run["shot_returns"])})

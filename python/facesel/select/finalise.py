@@ -159,12 +159,18 @@ class Finaliser:
         thumbnail), at its place and size, with close colours (:mod:`facesel.select.shot_return`).
         Made links are listed in :attr:`shot_returns` (and in :attr:`links`). None (the default):
         never (docs/persons.md, "Cuts back to a shot").
+    cut_veto : bool
+        No ordinary link (nor a fragment absorbed into a chain) across a scene cut: a track lost
+        at a cut (the detector missed the face on the new shot's first frames, so no cue marked
+        it) is not continued by a track that starts after the cut, which the short link would
+        otherwise join by place (issue 23, session 20: the intercut signers). The shot-return
+        link is not vetoed. Off by default (docs/persons.md, "Cuts back to a shot").
     """
 
     def __init__(self, grace_seconds: float = 1.0, link: LinkRule | None = None,
                  faceness: FacenessRule | None = None, face_vote=None, interleave: InterleaveRule | None = None,
                  interleave_waiting: bool = False, await_predecessor: bool = False, hedge: HedgeRule | None = None,
-                 shot_return: ShotReturnRule | None = None):
+                 shot_return: ShotReturnRule | None = None, cut_veto: bool = False):
         if face_vote is not None and not callable(face_vote):
             raise TypeError(f"face_vote must be callable or None, got {type(face_vote).__name__}")
         self.face_vote = face_vote
@@ -190,7 +196,13 @@ class Finaliser:
         self.hedge = hedge
         if shot_return is not None and not isinstance(shot_return, ShotReturnRule):
             raise TypeError(f"shot_return must be a ShotReturnRule or None, got {type(shot_return).__name__}")
-        self.shots = ShotMemory(shot_return) if shot_return is not None and link is not None else None
+        if not isinstance(cut_veto, bool):
+            raise TypeError(f"cut_veto must be a bool, got {type(cut_veto).__name__}")
+        self.shot_return = shot_return is not None and link is not None
+        self.cut_veto = cut_veto
+        # the cuts seen lately (for the shot-return link and the cut veto)
+        self.shots = (ShotMemory(shot_return or ShotReturnRule())
+                      if (shot_return is not None or cut_veto) and link is not None else None)
         self.shot_returns: list[tuple[int, int]] = []  # (earlier id, later id) of the last shot-return links
         self.faceness = faceness
         self._residuals = faceness is None or faceness.min_quality is None  # the landmark vote is used
@@ -296,7 +308,7 @@ class Finaliser:
     def _hold(self, held: _Held) -> float:
         """Seconds after its close at which ``held`` is asked (again) for a successor."""
         hold = max(self.grace_seconds, self.link.longest_gap) if held.long_wait else self.grace_seconds
-        if self.shots is not None and self.shots.holds(held.evidence):
+        if self.shot_return and self.shots.holds(held.evidence):
             # a cut ended it: the shot may come back (held from its last observation)
             hold = max(hold, held.evidence.last_time + self.shots.rule.max_seconds - held.closed_at)
         return hold
@@ -322,7 +334,7 @@ class Finaliser:
             return False
         others = _Others(self)
         until = [h.closed_at + self._hold(h) for h in self._held.values()
-                 if h.closed_at + self._hold(h) > now and self.link.cost(h.evidence, held.evidence, others) is not None]
+                 if h.closed_at + self._hold(h) > now and self._link_cost(h.evidence, held.evidence, others) is not None]
         if not until:
             return False
         held.awaits_until = max(until)
@@ -389,14 +401,14 @@ class Finaliser:
         best, best_cost, best_open = None, math.inf, False
         others = _Others(self)
         for track_id, other in self._held.items():
-            cost = self.link.cost(held.evidence, other.evidence, others)
+            cost = self._link_cost(held.evidence, other.evidence, others)
             if cost is not None and cost < best_cost:
                 best, best_cost, best_open = track_id, cost, False
         if open_ok:
             for track_id, evidence in self.evidence.items():
                 if track_id in self._waiting:
                     continue  # one predecessor per track
-                cost = self.link.cost(held.evidence, evidence, others)
+                cost = self._link_cost(held.evidence, evidence, others)
                 if cost is not None and cost < best_cost:
                     best, best_cost, best_open = track_id, cost, True
         best, best_cost, best_open, shot = self._shot_successor(held, best, best_cost, best_open, open_ok)
@@ -424,11 +436,21 @@ class Finaliser:
             self.stats.merged += 1
         return True
 
+    def _across_cut(self, earlier, later) -> bool:
+        """Whether the cut veto (:attr:`cut_veto`) keeps ``later`` from continuing ``earlier``."""
+        return self.cut_veto and self.shots is not None and self.shots.cut_between(earlier, later)
+
+    def _link_cost(self, earlier, later, others) -> float | None:
+        """The ordinary re-link's cost (:meth:`LinkRule.cost`), None across a cut under the cut veto."""
+        if self._across_cut(earlier, later):
+            return None
+        return self.link.cost(earlier, later, others)
+
     def _shot_successor(self, held: _Held, best, best_cost: float, best_open: bool, open_ok: bool):
         """``(best, cost, open, by shot return)``: the ordinary link's best successor of ``held``
         unless a shot-return link (:attr:`shot_return`) costs less (it never does where an
         ordinary link is made: its cost is offset by SHOT_RETURN_OFFSET)."""
-        if self.shots is None or not self.shots.holds(held.evidence):
+        if not self.shot_return or not self.shots.holds(held.evidence):
             return best, best_cost, best_open, False
         shot = False
         candidates = [(t, h.evidence, False) for t, h in self._held.items()]
@@ -443,7 +465,7 @@ class Finaliser:
     def _shot_predecessor(self, held: _Held) -> bool:
         """Merge ``held`` into the held result it continues by a shot-return link (the earlier one
         is still held for the shot's return when the later one's own hold is over); True when merged."""
-        if self.shots is None:
+        if not self.shot_return:
             return False
         best, best_cost = None, math.inf
         for track_id, other in self._held.items():
@@ -508,7 +530,8 @@ class Finaliser:
         if self.link.chain_through is None:
             return held
         between = sorted((t for t, h in self._held.items() if h.evidence is not later
-                          and self.link.absorbs(held.evidence, h.evidence, later, others)),
+                          and self.link.absorbs(held.evidence, h.evidence, later, others)
+                          and not self._across_cut(held.evidence, h.evidence)),
                          key=lambda t: self._held[t].evidence.first_frame)
         for track_id in between:
             skipped = self._held.pop(track_id)

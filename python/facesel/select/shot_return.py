@@ -126,6 +126,11 @@ class ShotMemory:
                 return cut if cut.time - evidence.last_time <= self.rule.end_seconds else None
         return None
 
+    def cut_between(self, earlier, later) -> bool:
+        """Whether a remembered cut lies after ``earlier``'s last observation and no later than
+        ``later``'s first: the two are on two sides of a cut (the cut veto, :class:`facesel.select.finalise.Finaliser`)."""
+        return any(earlier.last_frame < cut.frame <= later.first_frame for cut in self.cuts)
+
     def holds(self, evidence) -> bool:
         """Whether a cut ended ``evidence``'s track (the finaliser then holds it for a return)."""
         return evidence.count > 0 and self.cut_after(evidence) is not None
