@@ -71,7 +71,7 @@ def run_all(cache: Path) -> dict:
     for name, rule in candidates().items():
         path = cache / f"{name}.json"
         if not path.is_file():
-            rows = intercut.evaluate(data_root(), detector=detector, shot_return=rule,
+            rows = intercut.evaluate(data_root(), detector=detector, shot_return=rule, cut_veto=False,
                                      log=lambda line, name=name: print(name, line, flush=True))
             path.write_text(json.dumps([{"family": r.family, "kind": r.kind, "snapshots": r.snapshots,
                                          "persons": r.persons, "wrong_joins": r.wrong_joins,

@@ -90,3 +90,72 @@ def test_a_new_stream_forgets_the_cuts_and_bad_settings_are_named():
         ShotReturnRule(shots=0)
     with pytest.raises(TypeError, match="ShotReturnRule"):
         ShotMemory("loose")
+
+
+# -- real clips, intercut in memory ------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def detector():
+    from facesel.config import PipelineConfig
+    from facesel.selector import default_detector
+
+    cv2.setNumThreads(1)
+    return default_detector(PipelineConfig())
+
+
+def _piece(root, family: str, kind: str, index: int = 0):
+    """The ``index``-th interview or control of ``family`` (:func:`facesel.eval.intercut.material`)."""
+    from facesel.eval import intercut
+
+    pieces = [(clips, frames, owner) for fam, k, clips, frames, owner in intercut.material(root, families_only=[family])
+              if k == kind]
+    return pieces[index]
+
+
+def _run(detector, frames, owner, **finaliser):
+    from facesel.eval.intercut import run_intercut
+    from facesel.scoring import LaplacianVarianceScorer
+
+    return run_intercut(frames, owner, 25.0, detector, LaplacianVarianceScorer(), **finaliser)
+
+
+def test_an_interview_gives_each_person_one_snapshot_with_the_shot_return_link(shared_data, detector):
+    # two retalking talking heads cut A | B | A | B | A | B, 2 s a shot
+    clips, frames, owner = _piece(shared_data, "retalking", "interview")
+    assert len(frames) == 300 and sorted(set(owner)) == [0, 1]
+    off = _run(detector, frames, owner, shot_return=None, cut_veto=False)
+    assert off["per_person"] == {0: 3, 1: 3}  # without the link every return of a shot is a new snapshot
+    on = _run(detector, frames, owner)  # the pipeline's default: the link on
+    assert on["per_person"] == {0: 1, 1: 1} and on["wrong_joins"] == 0
+    assert len(on["shot_returns"]) == 4  # A1-A2, A2-A3, B1-B2, B2-B3
+
+
+def test_a_different_signer_in_the_same_office_is_not_joined(shared_data, detector):
+    # A | B | C, three different signers in one office and framing: C appears where A was
+    clips, frames, owner = _piece(shared_data, "signers", "control", index=2)
+    on = _run(detector, frames, owner)
+    assert on["wrong_joins"] == 0 and on["per_person"] == {0: 1, 1: 1, 2: 1}
+    assert on["shot_returns"] == []
+
+
+def test_the_cut_veto_keeps_the_next_signer_at_the_same_place_apart(shared_data, detector):
+    # two signers cut A | B | A | B | A | B: the sparse detector misses B's face on the new shot's
+    # first frames, the track on A dies unmarked, and the short link took B's track as A's
+    clips, frames, owner = _piece(shared_data, "signers", "interview", index=1)
+    before = _run(detector, frames, owner, shot_return=None, cut_veto=False)
+    assert before["wrong_joins"] == 1 and before["snapshots"] == 1  # one snapshot for two people
+    now = _run(detector, frames, owner)  # the default: the veto and the shot-return link
+    assert now["wrong_joins"] == 0 and set(now["per_person"]) == {0, 1}
+    assert sum(now["per_person"].values()) <= 3  # the returns are still continued
+
+
+def test_the_defaults_can_be_turned_off_in_the_config():
+    from facesel.config import PipelineConfig
+    from facesel.scoring import LaplacianVarianceScorer
+    from facesel.select.finalise import Finaliser
+
+    scorer = LaplacianVarianceScorer()
+    on = Finaliser.for_config(PipelineConfig(), scorer)
+    assert on.shot_return and on.cut_veto and on.shots.rule == ShotReturnRule()
+    off = Finaliser.for_config(PipelineConfig(shot_return=False, cut_veto=False), scorer)
+    assert not off.shot_return and not off.cut_veto and off.shots is None

@@ -1,6 +1,6 @@
 """``facesel eval intercut``: snapshots per person on TV-style intercut material made from the
 shared clips (A | B | A | B ... with hard cuts) and wrong joins on the same-framing control
-(A | B | C) (:mod:`facesel.eval.intercut`), with or without the shot-return link."""
+(A | B | C) (:mod:`facesel.eval.intercut`), with the shot-return link and the cut veto (the defaults) or without."""
 
 from __future__ import annotations
 
@@ -24,15 +24,17 @@ def _run(args: argparse.Namespace) -> int:
     refuse_unwritable_outputs(args)  # before minutes of work, naming the flag
     cv2.setNumThreads(1)
     root = shared_data_folder(args.data)
-    rule = ShotReturnRule() if args.shot_return else None
+    rule = None if args.no_shot_return else ShotReturnRule()
     results = evaluate(Path(root), shot=args.shot, shots=args.shots, families_only=args.families, shot_return=rule,
+                       cut_veto=not args.no_cut_veto,
                        log=print if args.verbose else (lambda line: None))
     for key, row in summary(results).items():
         print(f"{key}: {row['snapshots']} snapshots for {row['persons']} persons = {row['per_person']:.2f} per person; "
               f"wrong joins {row['wrong_joins']} ({row['runs']} runs)")
     if args.json:
         args.json.write_text(json.dumps({"runs": [asdict(r) for r in results], "summary": summary(results),
-                                         "shot_return": None if rule is None else asdict(rule)}, indent=1, default=str))
+                                         "shot_return": None if rule is None else asdict(rule),
+                                         "cut_veto": not args.no_cut_veto}, indent=1, default=str))
         print(f"table: {args.json}")
     return 0
 
@@ -54,8 +56,10 @@ def register_intercut(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--shot", type=int_at_least(2), default=50, help="frames per shot (default 50: 2 s at 25 fps)")
     s.add_argument("--shots", type=int_at_least(2), default=6, help="shots per interview (default 6: A B A B A B)")
     s.add_argument("--families", nargs="+", choices=FAMILIES, default=None, help="only these source families")
-    s.add_argument("--shot-return", action="store_true",
-                   help="with the shot-return link (facesel.select.shot_return.ShotReturnRule's defaults; off by default)")
+    s.add_argument("--no-shot-return", action="store_true",
+                   help="without the shot-return link (facesel.select.shot_return; on by default): the pipeline before it")
+    s.add_argument("--no-cut-veto", action="store_true",
+                   help="without the cut veto (Finaliser.cut_veto; on by default): ordinary links across a cut again")
     s.add_argument("--verbose", action="store_true", help="a line per interview and control")
     s.add_argument("--json", type=Path, default=None, help="write every figure to this JSON file")
     s.set_defaults(func=_run)

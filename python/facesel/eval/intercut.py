@@ -78,23 +78,26 @@ def read_person(path: Path, frames: int, size=SIZE) -> list[np.ndarray]:
     return [cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in read_tile(path, frames, skip=10)]
 
 
-def run_intercut(frames: list[np.ndarray], owner: list[int], fps: float, detector, scorer, shot_return=None,
-                 cut_veto: bool = False, **settings) -> dict:
+def run_intercut(frames: list[np.ndarray], owner: list[int], fps: float, detector, scorer, shot_return="default",
+                 cut_veto="default", **settings) -> dict:
     """A default :class:`facesel.Selector` (``settings``: PipelineConfig changes) over ``frames``:
-    snapshots per person and wrong joins (module docstring). ``shot_return``: a
-    :class:`facesel.select.shot_return.ShotReturnRule` for the default finaliser (None: the default's, off);
-    ``cut_veto``: the finaliser's cut veto (:class:`facesel.select.finalise.Finaliser`)."""
+    snapshots per person and wrong joins (module docstring). ``shot_return``: ``"default"`` (the
+    pipeline's), a :class:`facesel.select.shot_return.ShotReturnRule`, or None (the link off);
+    ``cut_veto``: ``"default"`` (the pipeline's) or a bool (the finaliser's cut veto,
+    :class:`facesel.select.finalise.Finaliser`)."""
     from facesel import Selector
 
-    if shot_return is not None or cut_veto:
+    if not (_is_default(shot_return) and _is_default(cut_veto)):  # the finaliser built here
         from facesel.config import PipelineConfig
         from facesel.select.faceness import FacenessRule
         from facesel.select.finalise import DOSE_FACE_FLOOR, Finaliser
+        from facesel.select.shot_return import ShotReturnRule
 
         config = PipelineConfig(**settings)
         faceness = FacenessRule(min_quality=DOSE_FACE_FLOOR, suppress_static=not config.keep_static)
-        finaliser = Finaliser.for_scorer(scorer, config.margin, faceness=faceness, shot_return=shot_return,
-                                         cut_veto=cut_veto)
+        finaliser = Finaliser.for_scorer(scorer, config.margin, faceness=faceness,
+                                         shot_return=ShotReturnRule() if _is_default(shot_return) else shot_return,
+                                         cut_veto=True if _is_default(cut_veto) else bool(cut_veto))
         settings = {**settings, "post_close": [finaliser]}
     selector = Selector(detector, scorer, threads=1, fps=fps, **settings)
     delivered = []
@@ -114,6 +117,10 @@ def run_intercut(frames: list[np.ndarray], owner: list[int], fps: float, detecto
     links = len(getattr(finaliser, "links", [])) if finaliser is not None else 0
     return {"snapshots": len(delivered), "per_person": per_person, "wrong_joins": wrong, "links": links,
             "seconds": seconds, "shot_returns": list(getattr(finaliser, "shot_returns", []))}
+
+
+def _is_default(value) -> bool:
+    return isinstance(value, str) and value == "default"
 
 
 def material(root: Path, shot: int = 50, shots: int = 6, families_only=None):
@@ -146,7 +153,7 @@ def material(root: Path, shot: int = 50, shots: int = 6, families_only=None):
 
 
 def evaluate(root: Path, *, shot: int = 50, shots: int = 6, fps: float = 25.0, settings: dict | None = None,
-             detector=None, scorer=None, families_only=None, shot_return=None, cut_veto: bool = False,
+             detector=None, scorer=None, families_only=None, shot_return="default", cut_veto="default",
              log=print) -> list[IntercutResult]:
     """Every interview and control of :func:`material`, one default Selector each (``settings``:
     PipelineConfig changes; ``shot_return``, ``cut_veto``: :func:`run_intercut`)."""

@@ -157,14 +157,16 @@ class Finaliser:
         a result whose track a scene cut ended is held up to ``shot_return.max_seconds`` and is
         continued by a track that starts just after a later cut back to the same shot (whole-frame
         thumbnail), at its place and size, with close colours (:mod:`facesel.select.shot_return`).
-        Made links are listed in :attr:`shot_returns` (and in :attr:`links`). None (the default):
-        never (docs/persons.md, "Cuts back to a shot").
+        Made links are listed in :attr:`shot_returns` (and in :attr:`links`). None: never (the
+        default here; :meth:`for_scorer`, the pipeline's finaliser, sets ``ShotReturnRule()``:
+        docs/persons.md, "Cuts back to a shot").
     cut_veto : bool
         No ordinary link (nor a fragment absorbed into a chain) across a scene cut: a track lost
         at a cut (the detector missed the face on the new shot's first frames, so no cue marked
         it) is not continued by a track that starts after the cut, which the short link would
         otherwise join by place (issue 23, session 20: the intercut signers). The shot-return
-        link is not vetoed. Off by default (docs/persons.md, "Cuts back to a shot").
+        link is not vetoed. Off here; on in :meth:`for_scorer`, the pipeline's finaliser
+        (docs/persons.md, "Cuts back to a shot").
     """
 
     def __init__(self, grace_seconds: float = 1.0, link: LinkRule | None = None,
@@ -233,6 +235,12 @@ class Finaliser:
             # a fragment nothing continues waits for a predecessor not yet asked (session 16: no
             # wrong join added on any material, the bed's boy one snapshot fewer; docs/persons.md)
             settings.setdefault("await_predecessor", True)
+            # the cut back to a shot continues the track the cut away ended (session 20: intercut
+            # shared clips held out by family 2.61 -> 1.26 snapshots per person, no wrong join added)
+            settings.setdefault("shot_return", ShotReturnRule())
+            # no ordinary link across a cut (session 20: intercut wrong joins 7 -> 4, splices end to
+            # end 12 -> 6 spanning two people, 13 -> 7 people without a snapshot)
+            settings.setdefault("cut_veto", True)
         faceness = settings.setdefault("faceness", FacenessRule(min_quality=DOSE_FACE_FLOOR))
         enough = faceness.min_quality if faceness is not None else None
         if "face_vote" not in settings and not same_rule:
@@ -250,9 +258,13 @@ class Finaliser:
     @classmethod
     def for_config(cls, config, scorer) -> Finaliser:
         """:meth:`for_scorer` with a :class:`facesel.config.PipelineConfig`'s crop margin and its
-        ``keep_static`` setting (static tracks are dropped unless it is on)."""
+        ``keep_static`` setting (static tracks are dropped unless it is on) and its ``shot_return``
+        and ``cut_veto`` settings (the shot-return link and the cut veto, on by default)."""
         faceness = FacenessRule(min_quality=DOSE_FACE_FLOOR, suppress_static=not config.keep_static)
-        return cls.for_scorer(scorer, config.margin, faceness=faceness)
+        extra = {} if getattr(config, "shot_return", True) else {"shot_return": None}
+        if not getattr(config, "cut_veto", True):
+            extra["cut_veto"] = False
+        return cls.for_scorer(scorer, config.margin, faceness=faceness, **extra)
 
     @classmethod
     def passthrough(cls) -> Finaliser:
