@@ -34,9 +34,9 @@ memory (:func:`facesel.eval.crowds.resample`), to see whether the tracker and th
 (docs/persons.md, "Other frame rates and sizes"); ``--max-frames`` counts native frames, so every
 step sees the same seconds of each video.
 
-Every run has the shot-return link and the cut veto (the defaults since session 20) but
-``--shot-return``'s extra run ``noshot`` (the default without the link) and ``--cut-veto``'s
-``noveto`` (the default without the veto; docs/persons.md, "Cuts back to a shot").
+Every run has the shot-return link (the default since session 20) but ``--shot-return``'s extra
+run ``noshot`` (the default without it); ``--cut-veto`` adds a run ``veto`` (the default with the
+finaliser's cut veto, off by default; docs/persons.md, "Cuts back to a shot").
 
 ``--compare second_pass``: the two runs are instead ``before`` = the tracker without the
 low-confidence second pass (YuNet at 0.6) and ``after`` = with it (YuNet at 0.3, boxes under 0.6
@@ -102,7 +102,7 @@ def rules():
 
 
 def run_one(frames, fps: float, detector, scorer, link, folder: Path | None, min_face_size: float,
-            second_pass: bool = True, shot_return: bool = True, cut_veto: bool = True) -> dict:
+            second_pass: bool = True, shot_return: bool = True, cut_veto: bool = False) -> dict:
     from facesel import Selector
     from facesel.config import PipelineConfig
     from facesel.select.finalise import Finaliser
@@ -114,8 +114,11 @@ def run_one(frames, fps: float, detector, scorer, link, folder: Path | None, min
     finaliser.grace_seconds = max(1.0, link.max_gap_seconds)  # as Finaliser.for_scorer (long links hold on past it)
     if not shot_return:  # the shot-return link off (docs/persons.md, "Cuts back to a shot"; on by default)
         finaliser.shot_return = False
-    if not cut_veto:  # ordinary links across a cut again (docs/persons.md, "Cuts back to a shot"; vetoed by default)
-        finaliser.cut_veto = False
+    if cut_veto:  # no ordinary link across a cut (docs/persons.md, "Cuts back to a shot"; off by default)
+        from facesel.select.shot_return import ShotMemory, ShotReturnRule
+
+        finaliser.shots = finaliser.shots or ShotMemory(ShotReturnRule())
+        finaliser.cut_veto = True
     sinks = []
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -151,7 +154,7 @@ def main(argv=None) -> int:
     parser.add_argument("--shot-return", action="store_true",
                         help="also run the default re-link without the shot-return link as 'noshot'")
     parser.add_argument("--cut-veto", action="store_true",
-                        help="also run the default re-link without the cut veto (Finaliser.cut_veto) as 'noveto'")
+                        help="also run the default re-link with the cut veto (Finaliser.cut_veto) as 'veto'")
     args = parser.parse_args(argv)
     cv2.setNumThreads(1)
     from facesel.config import PipelineConfig
@@ -163,7 +166,7 @@ def main(argv=None) -> int:
         if args.shot_return:
             runs["noshot"] = (LinkRule(), False, default_detector())
         if args.cut_veto:
-            runs["noveto"] = (LinkRule(), False, default_detector())
+            runs["veto"] = (LinkRule(), False, default_detector())
     else:
         runs = {"before": (LinkRule(), False, default_detector(PipelineConfig(second_pass=False))),
                 "after": (LinkRule(), True, default_detector(PipelineConfig(second_pass=True)))}
@@ -179,7 +182,7 @@ def main(argv=None) -> int:
         for name, (link, second_pass, detector) in runs.items():
             folder = args.audit / row["video"] / name if args.audit is not None and path.name in AUDITED else None
             out = run_one(frames, fps, detector, scorer, link, folder, min_face, second_pass, name != "noshot",
-                          name != "noveto")
+                          name == "veto")
             row[name] = out["snapshots"]
             row[f"{name}_links"] = out["links"]
             row[f"{name}_link_pairs"] = out["link_pairs"]

@@ -144,7 +144,7 @@ def test_the_cut_veto_keeps_the_next_signer_at_the_same_place_apart(shared_data,
     clips, frames, owner = _piece(shared_data, "signers", "interview", index=1)
     before = _run(detector, frames, owner, shot_return=None, cut_veto=False)
     assert before["wrong_joins"] == 1 and before["snapshots"] == 1  # one snapshot for two people
-    now = _run(detector, frames, owner)  # the default: the veto and the shot-return link
+    now = _run(detector, frames, owner, cut_veto=True)  # with the shot-return link (the default)
     assert now["wrong_joins"] == 0 and set(now["per_person"]) == {0, 1}
     assert sum(now["per_person"].values()) <= 3  # the returns are still continued
 
@@ -155,7 +155,9 @@ def test_the_defaults_can_be_turned_off_in_the_config():
     from facesel.select.finalise import Finaliser
 
     scorer = LaplacianVarianceScorer()
-    on = Finaliser.for_config(PipelineConfig(), scorer)
-    assert on.shot_return and on.cut_veto and on.shots.rule == ShotReturnRule()
-    off = Finaliser.for_config(PipelineConfig(shot_return=False, cut_veto=False), scorer)
+    default = Finaliser.for_config(PipelineConfig(), scorer)
+    assert default.shot_return and not default.cut_veto and default.shots.rule == ShotReturnRule()
+    off = Finaliser.for_config(PipelineConfig(shot_return=False), scorer)
     assert not off.shot_return and not off.cut_veto and off.shots is None
+    veto = Finaliser.for_config(PipelineConfig(shot_return=False, cut_veto=True), scorer)
+    assert veto.cut_veto and not veto.shot_return and veto.shots is not None

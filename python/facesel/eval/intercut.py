@@ -97,7 +97,7 @@ def run_intercut(frames: list[np.ndarray], owner: list[int], fps: float, detecto
         faceness = FacenessRule(min_quality=DOSE_FACE_FLOOR, suppress_static=not config.keep_static)
         finaliser = Finaliser.for_scorer(scorer, config.margin, faceness=faceness,
                                          shot_return=ShotReturnRule() if _is_default(shot_return) else shot_return,
-                                         cut_veto=True if _is_default(cut_veto) else bool(cut_veto))
+                                         cut_veto=False if _is_default(cut_veto) else bool(cut_veto))
         settings = {**settings, "post_close": [finaliser]}
     selector = Selector(detector, scorer, threads=1, fps=fps, **settings)
     delivered = []

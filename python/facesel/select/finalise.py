@@ -165,8 +165,10 @@ class Finaliser:
         at a cut (the detector missed the face on the new shot's first frames, so no cue marked
         it) is not continued by a track that starts after the cut, which the short link would
         otherwise join by place (issue 23, session 20: the intercut signers). The shot-return
-        link is not vetoed. Off here; on in :meth:`for_scorer`, the pipeline's finaliser
-        (docs/persons.md, "Cuts back to a shot").
+        link is not vetoed. Off by default: intercut wrong joins 7 -> 4 and splices end to end
+        12 -> 6 spanning two people, but a sudden occluder that fires the cut cue (a face blanked
+        for 15 frames, ``tests/test_crowds.py``) is then split in two (docs/persons.md, "Cuts back
+        to a shot").
     """
 
     def __init__(self, grace_seconds: float = 1.0, link: LinkRule | None = None,
@@ -238,9 +240,6 @@ class Finaliser:
             # the cut back to a shot continues the track the cut away ended (session 20: intercut
             # shared clips held out by family 2.61 -> 1.26 snapshots per person, no wrong join added)
             settings.setdefault("shot_return", ShotReturnRule())
-            # no ordinary link across a cut (session 20: intercut wrong joins 7 -> 4, splices end to
-            # end 12 -> 6 spanning two people, 13 -> 7 people without a snapshot)
-            settings.setdefault("cut_veto", True)
         faceness = settings.setdefault("faceness", FacenessRule(min_quality=DOSE_FACE_FLOOR))
         enough = faceness.min_quality if faceness is not None else None
         if "face_vote" not in settings and not same_rule:
@@ -259,11 +258,11 @@ class Finaliser:
     def for_config(cls, config, scorer) -> Finaliser:
         """:meth:`for_scorer` with a :class:`facesel.config.PipelineConfig`'s crop margin and its
         ``keep_static`` setting (static tracks are dropped unless it is on) and its ``shot_return``
-        and ``cut_veto`` settings (the shot-return link and the cut veto, on by default)."""
+        and ``cut_veto`` settings (the shot-return link, on by default; the cut veto, off)."""
         faceness = FacenessRule(min_quality=DOSE_FACE_FLOOR, suppress_static=not config.keep_static)
         extra = {} if getattr(config, "shot_return", True) else {"shot_return": None}
-        if not getattr(config, "cut_veto", True):
-            extra["cut_veto"] = False
+        if getattr(config, "cut_veto", False):
+            extra["cut_veto"] = True
         return cls.for_scorer(scorer, config.margin, faceness=faceness, **extra)
 
     @classmethod
