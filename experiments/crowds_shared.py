@@ -34,6 +34,10 @@ memory (:func:`facesel.eval.crowds.resample`), to see whether the tracker and th
 (docs/persons.md, "Other frame rates and sizes"); ``--max-frames`` counts native frames, so every
 step sees the same seconds of each video.
 
+Every run has the shot-return link (the default since session 20) but ``--shot-return``'s extra
+run ``noshot`` (the default without it); ``--cut-veto`` adds a run ``veto`` (the default with the
+finaliser's cut veto, off by default; docs/persons.md, "Cuts back to a shot").
+
 ``--compare second_pass``: the two runs are instead ``before`` = the tracker without the
 low-confidence second pass (YuNet at 0.6) and ``after`` = with it (YuNet at 0.3, boxes under 0.6
 only continue tracks), both with the default re-link.
@@ -98,7 +102,7 @@ def rules():
 
 
 def run_one(frames, fps: float, detector, scorer, link, folder: Path | None, min_face_size: float,
-            second_pass: bool = True) -> dict:
+            second_pass: bool = True, shot_return: bool = True, cut_veto: bool = False) -> dict:
     from facesel import Selector
     from facesel.config import PipelineConfig
     from facesel.select.finalise import Finaliser
@@ -108,6 +112,13 @@ def run_one(frames, fps: float, detector, scorer, link, folder: Path | None, min
     finaliser = Finaliser.for_config(config, scorer)
     finaliser.link = link
     finaliser.grace_seconds = max(1.0, link.max_gap_seconds)  # as Finaliser.for_scorer (long links hold on past it)
+    if not shot_return:  # the shot-return link off (docs/persons.md, "Cuts back to a shot"; on by default)
+        finaliser.shot_return = False
+    if cut_veto:  # no ordinary link across a cut (docs/persons.md, "Cuts back to a shot"; off by default)
+        from facesel.select.shot_return import ShotMemory, ShotReturnRule
+
+        finaliser.shots = finaliser.shots or ShotMemory(ShotReturnRule())
+        finaliser.cut_veto = True
     sinks = []
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -140,6 +151,10 @@ def main(argv=None) -> int:
                         help="what the runs differ in (default the re-link rules of --rules)")
     parser.add_argument("--rules", nargs="+", default=["short", "after"], choices=sorted(rules()),
                         help="re-link rules compared with --compare link (default: short after)")
+    parser.add_argument("--shot-return", action="store_true",
+                        help="also run the default re-link without the shot-return link as 'noshot'")
+    parser.add_argument("--cut-veto", action="store_true",
+                        help="also run the default re-link with the cut veto (Finaliser.cut_veto) as 'veto'")
     args = parser.parse_args(argv)
     cv2.setNumThreads(1)
     from facesel.config import PipelineConfig
@@ -148,6 +163,10 @@ def main(argv=None) -> int:
     scorer = default_scorer()
     if args.compare == "link":
         runs = {name: (rules()[name], False, default_detector()) for name in args.rules}
+        if args.shot_return:
+            runs["noshot"] = (LinkRule(), False, default_detector())
+        if args.cut_veto:
+            runs["veto"] = (LinkRule(), False, default_detector())
     else:
         runs = {"before": (LinkRule(), False, default_detector(PipelineConfig(second_pass=False))),
                 "after": (LinkRule(), True, default_detector(PipelineConfig(second_pass=True)))}
@@ -162,7 +181,8 @@ def main(argv=None) -> int:
                "step": args.step, "scale": args.scale}
         for name, (link, second_pass, detector) in runs.items():
             folder = args.audit / row["video"] / name if args.audit is not None and path.name in AUDITED else None
-            out = run_one(frames, fps, detector, scorer, link, folder, min_face, second_pass)
+            out = run_one(frames, fps, detector, scorer, link, folder, min_face, second_pass, name != "noshot",
+                          name == "veto")
             row[name] = out["snapshots"]
             row[f"{name}_links"] = out["links"]
             row[f"{name}_link_pairs"] = out["link_pairs"]

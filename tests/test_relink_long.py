@@ -122,8 +122,8 @@ def test_only_a_track_a_long_link_may_continue_is_held_past_the_grace_period():
     assert [r.track_id for r in old.poll(1.8)] == [1]  # the rule before long links releases it at once
 
 
-def _run(frames, detector, scorer, link, fps=25.0, **settings):
-    finaliser = Finaliser.for_scorer(scorer, link=link)
+def _run(frames, detector, scorer, link, fps=25.0, cut_veto=False, **settings):
+    finaliser = Finaliser.for_scorer(scorer, link=link, cut_veto=cut_veto)
     selector = Selector(detector, scorer, threads=1, fps=fps, post_close=[finaliser], **settings)
     results = []
     for frame in frames:
@@ -164,6 +164,9 @@ def test_the_next_signer_after_a_pause_is_never_joined_to_the_first(signers):
         results, _ = _run(frames, detector, scorer, rule, keep_static=True)
         assert len(results) >= 2
         assert not any(r.frame_indices.min() < 45 <= r.frame_indices.max() for r in results)
-    # Only the colours tell the two apart here: without them the long rule would join them.
+    # Only the colours tell the two apart here: without them the long rule would join them (by
+    # default; the cut veto, off by default, keeps them apart too: the whole frame changes between them).
     joined, _ = _run(frames, detector, scorer, LinkRule(long_colour_distance=1.0), keep_static=True)
     assert any(r.frame_indices.min() < 45 <= r.frame_indices.max() for r in joined)
+    vetoed, _ = _run(frames, detector, scorer, LinkRule(long_colour_distance=1.0), keep_static=True, cut_veto=True)
+    assert not any(r.frame_indices.min() < 45 <= r.frame_indices.max() for r in vetoed)

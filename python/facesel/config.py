@@ -184,6 +184,14 @@ class PipelineConfig:
                               "delivered at once, unjudged; for comparisons)", "finalising")
     keep_static: bool = _setting(False, "keep tracks that never move (posters, screens); off: they are dropped, "
                                  "counted", "finalising")
+    shot_return: bool = _setting(True, "continue a track a scene cut ended when the cut comes back to its shot "
+                                 "(whole-frame thumbnail) and a face starts at its place and size with close "
+                                 "colours: TV shot / reverse shot (facesel.select.shot_return; no identity computed; "
+                                 "a result a cut ended is held up to 10 s)", "finalising")
+    cut_veto: bool = _setting(False, "no ordinary re-link across a scene cut: a track lost at a cut is not "
+                              "continued by the face that starts at its place after it (the shot-return link "
+                              "still may); off: a sudden occluder that fires the cut cue would split a genuine "
+                              "track (docs/persons.md)", "finalising")
     # -- threads ---------------------------------------------------------------------------------
     threads: int = _setting(2, "stage threads of Selector.run: 1 runs every stage in turn; 2 runs decoding "
                             "and detection + tracking beside scoring + selection + sinks", "threads", low=1, high=2)

@@ -97,6 +97,7 @@ class TrackStage:
         self._next_id = 1
         self._scene = SceneChange(self.rule)
         self.frame_change = 0.0  # mean absolute grey difference of the last frame's thumbnail to the one before
+        self.cut_thumbs = None  # on a cut: (thumbnail before, thumbnail of this frame), SceneChange.cut_thumbs
         # id -> (frame, box, velocity, whether the velocity was measured: seen twice)
         self._last: dict[int, tuple[int, np.ndarray, np.ndarray, bool]] = {}
         self._frame = 0
@@ -227,10 +228,12 @@ class TrackStage:
     def _cut(self, frame) -> tuple[str | None, float]:
         """("cut" | "fade" | None, the difference that fired) for this frame (:class:`SceneChange`);
         (None, 0) with the cues off or without a frame."""
+        self.cut_thumbs = None
         if not self.cues or frame is None:
             return None, 0.0
         kind, value = self._scene.update(frame)
         self.frame_change = self._scene.frame_change
+        self.cut_thumbs = self._scene.cut_thumbs
         return kind, value
 
     def _back(self, segment: _Segment, k: int):

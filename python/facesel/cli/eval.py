@@ -222,3 +222,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     from facesel.cli.eval_crowds import register_crowds  # fragments in crowds (issue 23)
 
     register_crowds(sub)
+    from facesel.cli.eval_intercut import register_intercut  # cuts between shots (issue 23)
+
+    register_intercut(sub)

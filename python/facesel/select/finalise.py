@@ -35,6 +35,7 @@ from facesel.select.interleave import InterleaveRule, merged_evidence
 from facesel.select.link_turns import may_turn
 from facesel.select.linking import LinkRule
 from facesel.select.merging import merge_results
+from facesel.select.shot_return import ShotMemory, ShotReturnRule
 
 logger = logging.getLogger("facesel")
 
@@ -151,11 +152,29 @@ class Finaliser:
         link changes. Hedged links are listed in :attr:`hedges`, not in :attr:`links` (which
         holds the links whose two sides are delivered as one). None (the default): never
         (docs/persons.md "Hedged links").
+    shot_return : ShotReturnRule or None
+        **Shot-return link** (issue 23, session 20: TV footage cutting between shots, A | B | A):
+        a result whose track a scene cut ended is held up to ``shot_return.max_seconds`` and is
+        continued by a track that starts just after a later cut back to the same shot (whole-frame
+        thumbnail), at its place and size, with close colours (:mod:`facesel.select.shot_return`).
+        Made links are listed in :attr:`shot_returns` (and in :attr:`links`). None: never (the
+        default here; :meth:`for_scorer`, the pipeline's finaliser, sets ``ShotReturnRule()``:
+        docs/persons.md, "Cuts back to a shot").
+    cut_veto : bool
+        No ordinary link (nor a fragment absorbed into a chain) across a scene cut: a track lost
+        at a cut (the detector missed the face on the new shot's first frames, so no cue marked
+        it) is not continued by a track that starts after the cut, which the short link would
+        otherwise join by place (issue 23, session 20: the intercut signers). The shot-return
+        link is not vetoed. Off by default: intercut wrong joins 7 -> 4 and splices end to end
+        12 -> 6 spanning two people, but a sudden occluder that fires the cut cue (a face blanked
+        for 15 frames, ``tests/test_crowds.py``) is then split in two (docs/persons.md, "Cuts back
+        to a shot").
     """
 
     def __init__(self, grace_seconds: float = 1.0, link: LinkRule | None = None,
                  faceness: FacenessRule | None = None, face_vote=None, interleave: InterleaveRule | None = None,
-                 interleave_waiting: bool = False, await_predecessor: bool = False, hedge: HedgeRule | None = None):
+                 interleave_waiting: bool = False, await_predecessor: bool = False, hedge: HedgeRule | None = None,
+                 shot_return: ShotReturnRule | None = None, cut_veto: bool = False):
         if face_vote is not None and not callable(face_vote):
             raise TypeError(f"face_vote must be callable or None, got {type(face_vote).__name__}")
         self.face_vote = face_vote
@@ -179,6 +198,16 @@ class Finaliser:
         if hedge is not None and not isinstance(hedge, HedgeRule):
             raise TypeError(f"hedge must be a HedgeRule or None, got {type(hedge).__name__}")
         self.hedge = hedge
+        if shot_return is not None and not isinstance(shot_return, ShotReturnRule):
+            raise TypeError(f"shot_return must be a ShotReturnRule or None, got {type(shot_return).__name__}")
+        if not isinstance(cut_veto, bool):
+            raise TypeError(f"cut_veto must be a bool, got {type(cut_veto).__name__}")
+        self.shot_return = shot_return is not None and link is not None
+        self.cut_veto = cut_veto
+        # the cuts seen lately (for the shot-return link and the cut veto)
+        self.shots = (ShotMemory(shot_return or ShotReturnRule())
+                      if (shot_return is not None or cut_veto) and link is not None else None)
+        self.shot_returns: list[tuple[int, int]] = []  # (earlier id, later id) of the last shot-return links
         self.faceness = faceness
         self._residuals = faceness is None or faceness.min_quality is None  # the landmark vote is used
         self.evidence = EvidenceBook(self._residuals)
@@ -208,6 +237,9 @@ class Finaliser:
             # a fragment nothing continues waits for a predecessor not yet asked (session 16: no
             # wrong join added on any material, the bed's boy one snapshot fewer; docs/persons.md)
             settings.setdefault("await_predecessor", True)
+            # the cut back to a shot continues the track the cut away ended (session 20: intercut
+            # shared clips held out by family 2.61 -> 1.26 snapshots per person, no wrong join added)
+            settings.setdefault("shot_return", ShotReturnRule())
         faceness = settings.setdefault("faceness", FacenessRule(min_quality=DOSE_FACE_FLOOR))
         enough = faceness.min_quality if faceness is not None else None
         if "face_vote" not in settings and not same_rule:
@@ -225,9 +257,13 @@ class Finaliser:
     @classmethod
     def for_config(cls, config, scorer) -> Finaliser:
         """:meth:`for_scorer` with a :class:`facesel.config.PipelineConfig`'s crop margin and its
-        ``keep_static`` setting (static tracks are dropped unless it is on)."""
+        ``keep_static`` setting (static tracks are dropped unless it is on) and its ``shot_return``
+        and ``cut_veto`` settings (the shot-return link, on by default; the cut veto, off)."""
         faceness = FacenessRule(min_quality=DOSE_FACE_FLOOR, suppress_static=not config.keep_static)
-        return cls.for_scorer(scorer, config.margin, faceness=faceness)
+        extra = {} if getattr(config, "shot_return", True) else {"shot_return": None}
+        if getattr(config, "cut_veto", False):
+            extra["cut_veto"] = True
+        return cls.for_scorer(scorer, config.margin, faceness=faceness, **extra)
 
     @classmethod
     def passthrough(cls) -> Finaliser:
@@ -262,6 +298,8 @@ class Finaliser:
             if not expired:
                 break
             held = self._held.pop(min(expired, key=lambda t: self._held[t].evidence.last_time))
+            if self._shot_predecessor(held):
+                continue  # merged into the track it returns to (held again under that one's id)
             # Handed on: to an open track (waits for it) or merged with a held one (back in the
             # book under this id, with the successor's grace period).
             if self._continue(held):
@@ -280,7 +318,11 @@ class Finaliser:
 
     def _hold(self, held: _Held) -> float:
         """Seconds after its close at which ``held`` is asked (again) for a successor."""
-        return max(self.grace_seconds, self.link.longest_gap) if held.long_wait else self.grace_seconds
+        hold = max(self.grace_seconds, self.link.longest_gap) if held.long_wait else self.grace_seconds
+        if self.shot_return and self.shots.holds(held.evidence):
+            # a cut ended it: the shot may come back (held from its last observation)
+            hold = max(hold, held.evidence.last_time + self.shots.rule.max_seconds - held.closed_at)
+        return hold
 
     def _may_wait_long(self, held: _Held) -> bool:
         """Whether a long link could still continue ``held`` (see ``grace_seconds``)."""
@@ -303,7 +345,7 @@ class Finaliser:
             return False
         others = _Others(self)
         until = [h.closed_at + self._hold(h) for h in self._held.values()
-                 if h.closed_at + self._hold(h) > now and self.link.cost(h.evidence, held.evidence, others) is not None]
+                 if h.closed_at + self._hold(h) > now and self._link_cost(h.evidence, held.evidence, others) is not None]
         if not until:
             return False
         held.awaits_until = max(until)
@@ -344,6 +386,9 @@ class Finaliser:
         self.evidence.observe_frame(update.track_ids, packet.detections, packet.stamp, packet.index,
                                     getattr(packet, "appearances", None), getattr(packet, "still", None),
                                     getattr(packet, "change", None))
+        cut = getattr(packet, "cut_thumbs", None)
+        if self.shots is not None and cut is not None:
+            self.shots.record(packet.index, packet.stamp, *cut)
         for track_id, reason in getattr(packet, "switches", {}).items():
             evidence = self._evidence_of(track_id)
             if evidence is not None:
@@ -367,21 +412,24 @@ class Finaliser:
         best, best_cost, best_open = None, math.inf, False
         others = _Others(self)
         for track_id, other in self._held.items():
-            cost = self.link.cost(held.evidence, other.evidence, others)
+            cost = self._link_cost(held.evidence, other.evidence, others)
             if cost is not None and cost < best_cost:
                 best, best_cost, best_open = track_id, cost, False
         if open_ok:
             for track_id, evidence in self.evidence.items():
                 if track_id in self._waiting:
                     continue  # one predecessor per track
-                cost = self.link.cost(held.evidence, evidence, others)
+                cost = self._link_cost(held.evidence, evidence, others)
                 if cost is not None and cost < best_cost:
                     best, best_cost, best_open = track_id, cost, True
+        best, best_cost, best_open, shot = self._shot_successor(held, best, best_cost, best_open, open_ok)
         if best is None:
             return False
         later_evidence = self._held[best].evidence if not best_open else self.evidence.get(best)
         why = None if self.hedge is None else self.hedge.doubt(self.link, held.evidence, later_evidence, others)
         held = self._absorb_between(held, later_evidence, others)
+        if shot:
+            self.shot_returns = (self.shot_returns + [(held.tip_id, int(best))])[-1000:]
         if why is None:
             self.links = (self.links + [(held.tip_id, int(best))])[-1000:]
         else:
@@ -397,6 +445,53 @@ class Finaliser:
                 merge_results(held.result, later.result), held.evidence.absorb(later.evidence), later.closed_at,
                 pieces=_pieces(held, later, why is not None))
             self.stats.merged += 1
+        return True
+
+    def _across_cut(self, earlier, later) -> bool:
+        """Whether the cut veto (:attr:`cut_veto`) keeps ``later`` from continuing ``earlier``."""
+        return self.cut_veto and self.shots is not None and self.shots.cut_between(earlier, later)
+
+    def _link_cost(self, earlier, later, others) -> float | None:
+        """The ordinary re-link's cost (:meth:`LinkRule.cost`), None across a cut under the cut veto."""
+        if self._across_cut(earlier, later):
+            return None
+        return self.link.cost(earlier, later, others)
+
+    def _shot_successor(self, held: _Held, best, best_cost: float, best_open: bool, open_ok: bool):
+        """``(best, cost, open, by shot return)``: the ordinary link's best successor of ``held``
+        unless a shot-return link (:attr:`shot_return`) costs less (it never does where an
+        ordinary link is made: its cost is offset by SHOT_RETURN_OFFSET)."""
+        if not self.shot_return or not self.shots.holds(held.evidence):
+            return best, best_cost, best_open, False
+        shot = False
+        candidates = [(t, h.evidence, False) for t, h in self._held.items()]
+        if open_ok:
+            candidates += [(t, e, True) for t, e in self.evidence.items() if t not in self._waiting]
+        for track_id, evidence, is_open in candidates:
+            cost = self.shots.cost(held.evidence, evidence)
+            if cost is not None and cost < best_cost:
+                best, best_cost, best_open, shot = track_id, cost, is_open, True
+        return best, best_cost, best_open, shot
+
+    def _shot_predecessor(self, held: _Held) -> bool:
+        """Merge ``held`` into the held result it continues by a shot-return link (the earlier one
+        is still held for the shot's return when the later one's own hold is over); True when merged."""
+        if not self.shot_return:
+            return False
+        best, best_cost = None, math.inf
+        for track_id, other in self._held.items():
+            cost = self.shots.cost(other.evidence, held.evidence)
+            if cost is not None and cost < best_cost:
+                best, best_cost = track_id, cost
+        if best is None:
+            return False
+        earlier = self._held.pop(best)
+        self.links = (self.links + [(earlier.tip_id, int(held.result.track_id))])[-1000:]
+        self.shot_returns = (self.shot_returns + [(earlier.tip_id, int(held.result.track_id))])[-1000:]
+        self._held[int(earlier.result.track_id)] = _Held(
+            merge_results(earlier.result, held.result), earlier.evidence.absorb(held.evidence), held.closed_at,
+            pieces=_pieces(earlier, held, False))
+        self.stats.merged += 1
         return True
 
     def _join_interleaved(self, held: _Held) -> bool:
@@ -446,7 +541,8 @@ class Finaliser:
         if self.link.chain_through is None:
             return held
         between = sorted((t for t, h in self._held.items() if h.evidence is not later
-                          and self.link.absorbs(held.evidence, h.evidence, later, others)),
+                          and self.link.absorbs(held.evidence, h.evidence, later, others)
+                          and not self._across_cut(held.evidence, h.evidence)),
                          key=lambda t: self._held[t].evidence.first_frame)
         for track_id in between:
             skipped = self._held.pop(track_id)

@@ -43,6 +43,10 @@ class Packet:
     change : list of float
         Per detection, how much those pixels changed (:attr:`facesel.track.TrackStage.change`,
         nan where not measured); empty when the cues are off.
+    cut_thumbs : tuple of two (27, 48) float32 or None
+        On a frame where the cut cue fired, the whole-frame thumbnails of the frame before and of
+        this one (:attr:`facesel.track.TrackStage.cut_thumbs`; the shot-return link,
+        :mod:`facesel.select.shot_return`); None otherwise.
     """
 
     frame: np.ndarray
@@ -56,6 +60,7 @@ class Packet:
     appearances: list = field(default_factory=list)
     still: list = field(default_factory=list)
     change: list = field(default_factory=list)
+    cut_thumbs: tuple | None = None
 
 
 def _blank(count: int) -> np.ndarray:

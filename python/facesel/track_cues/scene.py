@@ -54,6 +54,10 @@ class SceneChange:
         self._quiet = 0  # frames left during which no change fires (one just did)
         self.frame_change = 0.0
         """Mean absolute grey difference of the last frame's thumbnail to the one before."""
+        self.cut_thumbs: tuple | None = None
+        """On a frame where a cut fired: the thumbnails ((27, 48) float32) of the frame before and
+        of this one (the shot left and the shot cut to; :mod:`facesel.select.shot_return`); None
+        on every other frame."""
 
     def reset(self) -> None:
         """Forget the frames seen and the baselines (at the end of a source, or when a frame of
@@ -66,6 +70,7 @@ class SceneChange:
     def update(self, frame: np.ndarray) -> tuple[str | None, float]:
         """("cut" | "fade" | None, the difference that fired or 0) for ``frame`` (H, W[, 3]) uint8."""
         rule = self.rule
+        self.cut_thumbs = None
         thumb = thumbnail(frame)
         if self._thumbs and self._thumbs[-1].shape != thumb.shape:
             self.reset()
@@ -98,6 +103,7 @@ class SceneChange:
         if (rule.cut > 0 and len(self._diffs) > BASELINE and diff > rule.cut and diff > rule.cut_ratio * usual
                 and moved_difference(thumb, self._thumbs[-2]) > max(rule.cut, rule.cut_ratio * usual)):
             kind, value = "cut", diff
+            self.cut_thumbs = (self._thumbs[-2], thumb)
         elif (span > rule.fade and len(self._spans) > BASELINE and span > rule.fade_ratio * usual_span
               and moved_difference(thumb, self._thumbs[0]) > max(rule.fade, rule.fade_ratio * usual_span)):
             kind, value = "fade", span

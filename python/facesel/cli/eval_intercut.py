@@ -1,0 +1,65 @@
+"""``facesel eval intercut``: snapshots per person on TV-style intercut material made from the
+shared clips (A | B | A | B ... with hard cuts) and wrong joins on the same-framing control
+(A | B | C) (:mod:`facesel.eval.intercut`), with the shot-return link (the default) or without, with or without the cut veto."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+from facesel.cli.argtypes import int_at_least, shared_data_folder
+from facesel.cli.output_flags import refuse_unwritable_outputs
+
+FAMILIES = ("signers", "liveportrait", "retalking", "other")
+
+
+def _run(args: argparse.Namespace) -> int:
+    import cv2
+
+    from facesel.eval.intercut import evaluate, summary
+    from facesel.select.shot_return import ShotReturnRule
+
+    refuse_unwritable_outputs(args)  # before minutes of work, naming the flag
+    cv2.setNumThreads(1)
+    root = shared_data_folder(args.data)
+    rule = None if args.no_shot_return else ShotReturnRule()
+    results = evaluate(Path(root), shot=args.shot, shots=args.shots, families_only=args.families, shot_return=rule,
+                       cut_veto=args.cut_veto,
+                       log=print if args.verbose else (lambda line: None))
+    for key, row in summary(results).items():
+        print(f"{key}: {row['snapshots']} snapshots for {row['persons']} persons = {row['per_person']:.2f} per person; "
+              f"wrong joins {row['wrong_joins']} ({row['runs']} runs)")
+    if args.json:
+        args.json.write_text(json.dumps({"runs": [asdict(r) for r in results], "summary": summary(results),
+                                         "shot_return": None if rule is None else asdict(rule),
+                                         "cut_veto": args.cut_veto}, indent=1, default=str))
+        print(f"table: {args.json}")
+    return 0
+
+
+def register_intercut(sub: argparse._SubParsersAction) -> None:
+    """Add ``intercut`` to the ``facesel eval`` subcommands."""
+    s = sub.add_parser(
+        "intercut",
+        help="snapshots per person on TV-style intercut shared clips (A | B | A | B ...), wrong joins on A | B | C",
+        description=(
+            "Cut two shared clips of one source family together in memory, shot / reverse shot with hard cuts "
+            "(A's shots continue A's own clip: the camera on A came back), and a control A | B | C with C another "
+            "person of the family (for the webcam signers, the same office and framing). Run the default "
+            "pipeline on each: snapshots per person (1 is perfect) and snapshots whose track holds two people "
+            "(wrong joins). Nothing is written but the optional --json table."
+        ),
+    )
+    s.add_argument("--data", type=Path, default=None, help="shared data folder (default FACESEL_DATA)")
+    s.add_argument("--shot", type=int_at_least(2), default=50, help="frames per shot (default 50: 2 s at 25 fps)")
+    s.add_argument("--shots", type=int_at_least(2), default=6, help="shots per interview (default 6: A B A B A B)")
+    s.add_argument("--families", nargs="+", choices=FAMILIES, default=None, help="only these source families")
+    s.add_argument("--no-shot-return", action="store_true",
+                   help="without the shot-return link (facesel.select.shot_return; on by default): the pipeline before it")
+    s.add_argument("--cut-veto", action="store_true",
+                   help="with the cut veto (Finaliser.cut_veto; off by default): no ordinary link across a cut")
+    s.add_argument("--verbose", action="store_true", help="a line per interview and control")
+    s.add_argument("--json", type=Path, default=None, help="write every figure to this JSON file")
+    s.set_defaults(func=_run)

@@ -1,0 +1,180 @@
+"""The shot-return link: a track a scene cut ended is continued when the cut comes back to its shot.
+
+TV footage cuts between shots of two people (shot / reverse shot): A | B | A | B ... Every cut ends
+the track under it (a cut is never continued by the ordinary re-link: what follows at its place
+is usually someone else), so each return of A's shot would give A another snapshot. This link
+remembers, for the last few cuts, the whole frame's 48x27 grey thumbnail just **before** the cut
+(the shot that was left; :func:`facesel.track_cues.thumbnail`, already computed by the cut cue)
+and the time of the cut. When a later cut shows a frame whose thumbnail is close to a remembered
+one (the camera on A again), a track that starts soon after that cut continues a track that ended
+at the cut away from that shot when its first box lies at the place and size of the other's last
+box and the colours of the box and the band below it (:func:`facesel.track_cues.appearance`) are
+close.
+
+Why it is not recognition: the thumbnail is the whole picture at 48x27 grey (it says "this
+framing again", not who is in it); the box's place and size are geometry; the colours are the
+coarse 64-bin histograms the short link already compares. A different person sitting in the same
+framing (the webcam signers share one office) passes the thumbnail and the place: only the colours
+(clothes, hair) keep the two apart, and where colours are missing the link is never made.
+
+Memory: ``shots`` cuts (two 48x27 float32 thumbnails each, about 10 KB); a result a cut ended is
+held up to ``max_seconds`` (the finaliser's grace period otherwise).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from facesel.select.link_ends import _measured, _typical
+from facesel.setting_checks import check_at_least
+from facesel.track_cues import distance as colour_distance
+from facesel.track_cues import moved_difference
+
+SHOT_RETURN_OFFSET = 200.0
+"""Added to a shot-return link's cost (box sides): any ordinary link is preferred to it."""
+
+
+@dataclass(frozen=True)
+class ShotReturnRule:
+    """When a track a cut ended is continued after the cut back to its shot.
+
+    The defaults are the choice of three of the four leave-one-family-out folds on intercut
+    shared clips (``experiments/intercut_shot_return_loso.py``, pre-registered; the fourth chose
+    ``colour_distance`` 0.3); the other fields were fixed before (not chosen on data).
+
+    Parameters
+    ----------
+    thumb_distance : float
+        Largest mean absolute grey difference (0-255, camera shifts of +-3 cells taken out) between
+        the thumbnail just before the cut away and the one just after the cut back: "the same shot".
+        For scale, the cut cue fires above 15 (and 3x the recent frame-to-frame difference).
+    max_distance : float
+        Largest distance, in box sides (the mean of the two), from the earlier track's last box
+        centre to the later one's first box centre.
+    max_size_ratio : float
+        Largest ratio of the two box sides.
+    colour_distance : float
+        Largest distance of the typical colours (box and band below; 1 - histogram intersection)
+        of the earlier track's last and the later one's first ``window`` observations; a track
+        without colours is never continued by this link.
+    max_seconds : float
+        Longest time from the cut away to the cut back (and how long a result a cut ended is held).
+    end_seconds : float
+        A track "ended at a cut" when its last observation is at most this before the cut.
+    start_seconds : float
+        The later track starts at most this after the cut back (the detector may need a frame or
+        a few to find the face), with no other cut in between.
+    shots : int
+        Cuts remembered.
+    window : int
+        Observations of each end whose colours are compared.
+    """
+
+    thumb_distance: float = 6.0
+    max_distance: float = 0.5
+    max_size_ratio: float = 1.5
+    colour_distance: float = 0.5
+    max_seconds: float = 10.0
+    end_seconds: float = 0.2
+    start_seconds: float = 0.5
+    shots: int = 8
+    window: int = 8
+
+    def __post_init__(self) -> None:
+        check_at_least(self, ("thumb_distance", "max_distance", "colour_distance", "max_seconds", "end_seconds",
+                              "start_seconds"), 0)
+        check_at_least(self, ("max_size_ratio",), 1)
+        for name in ("shots", "window"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+
+
+@dataclass
+class Cut:
+    """One scene cut: its frame index and time, and the thumbnails ((27, 48) float32) of the
+    frame before it and of its own frame."""
+
+    frame: int
+    time: float
+    before: np.ndarray
+    after: np.ndarray
+
+
+class ShotMemory:
+    """The last ``rule.shots`` cuts of a stream, and the shot-return link between two tracks'
+    evidence (:class:`facesel.select.evidence.TrackEvidence`)."""
+
+    def __init__(self, rule: ShotReturnRule) -> None:
+        if not isinstance(rule, ShotReturnRule):
+            raise TypeError(f"rule must be a ShotReturnRule, got {type(rule).__name__}")
+        self.rule = rule
+        self.cuts: deque = deque(maxlen=rule.shots)
+
+    def record(self, frame: int, time: float, before: np.ndarray, after: np.ndarray) -> None:
+        """A cut on frame ``frame`` at ``time``: ``before`` and ``after`` are the thumbnails of the
+        frame before and of this one ((27, 48) float32)."""
+        if self.cuts and frame <= self.cuts[-1].frame:
+            self.cuts.clear()  # a new stream (frame numbers start again)
+        self.cuts.append(Cut(int(frame), float(time), before, after))
+
+    def cut_after(self, evidence) -> Cut | None:
+        """The cut that ended ``evidence``'s track: the first after its last observation, at most
+        ``end_seconds`` after it; None when none is remembered."""
+        for cut in self.cuts:
+            if cut.frame > evidence.last_frame:
+                return cut if cut.time - evidence.last_time <= self.rule.end_seconds else None
+        return None
+
+    def cut_between(self, earlier, later) -> bool:
+        """Whether a remembered cut lies after ``earlier``'s last observation and no later than
+        ``later``'s first: the two are on two sides of a cut (the cut veto, :class:`facesel.select.finalise.Finaliser`)."""
+        return any(earlier.last_frame < cut.frame <= later.first_frame for cut in self.cuts)
+
+    def holds(self, evidence) -> bool:
+        """Whether a cut ended ``evidence``'s track (the finaliser then holds it for a return)."""
+        return evidence.count > 0 and self.cut_after(evidence) is not None
+
+    def _return_cut(self, away: Cut, later) -> Cut | None:
+        """The cut back to ``away``'s shot at which ``later`` starts, or None."""
+        rule = self.rule
+        cuts = list(self.cuts)
+        for k, cut in enumerate(cuts):
+            if cut.frame <= away.frame or cut.time - away.time > rule.max_seconds:
+                continue
+            if not (cut.frame <= later.first_frame and later.first_time - cut.time <= rule.start_seconds):
+                continue
+            if k + 1 < len(cuts) and cuts[k + 1].frame <= later.first_frame:
+                continue  # another cut came before the track started
+            if moved_difference(cut.after, away.before) <= rule.thumb_distance:
+                return cut
+        return None
+
+    def cost(self, earlier, later) -> float | None:
+        """The shot-return link's cost of ``later`` continuing ``earlier`` (SHOT_RETURN_OFFSET plus
+        the distance in box sides), None when a gate refuses (see the module docstring)."""
+        rule = self.rule
+        if earlier.count == 0 or later.count == 0 or later.first_frame <= earlier.last_frame:
+            return None
+        away = self.cut_after(earlier)
+        if away is None or self._return_cut(away, later) is None:
+            return None
+        a, b = earlier.last_box, later.first_box
+        side_a = math.sqrt(max(a[2] - a[0], 0.0) * max(a[3] - a[1], 0.0))
+        side_b = math.sqrt(max(b[2] - b[0], 0.0) * max(b[3] - b[1], 0.0))
+        if min(side_a, side_b) <= 0 or max(side_a, side_b) / min(side_a, side_b) > rule.max_size_ratio:
+            return None
+        centre = np.hypot((a[0] + a[2] - b[0] - b[2]) / 2, (a[1] + a[3] - b[1] - b[3]) / 2)
+        distance = float(centre) / ((side_a + side_b) / 2)
+        if distance > rule.max_distance:
+            return None
+        tail, head = _measured(earlier, "tail", rule.window), _measured(later, "head", rule.window)
+        if not tail or not head:
+            return None  # no colours: no positive evidence that it is the same person
+        if colour_distance(_typical(tail), _typical(head)) > rule.colour_distance:
+            return None
+        return SHOT_RETURN_OFFSET + distance
