@@ -25,6 +25,7 @@ from facesel.serve.config import ServeConfig, load_config
 from facesel.serve.metrics import make_registry
 from facesel.serve.shared_models import SharedModels
 from facesel.serve.status_http import StatusServer
+from facesel.serve.vault_claims import VaultClaims
 
 _log = logging.getLogger("facesel.serve")
 
@@ -63,6 +64,8 @@ class Service:
         self.started_at = time.monotonic()
         self._retired: dict[str, dict] = {}
         """Counters of cameras removed by a reload (the summary counts their records too)."""
+        self.claims = VaultClaims()
+        """The cameras' vault folders, held for the service's life (one service per vault)."""
 
     @property
     def stopping(self) -> bool:
@@ -89,6 +92,16 @@ class Service:
         # Threads of all cameras share a few C heaps instead of each meeting one of its own (up
         # to 8 per core), which each kept freed frames: the largest part of an extra camera's memory.
         heap.limit_arenas(ARENAS)
+        # Before anything starts: a second service on these vaults is refused here, instead of
+        # running with every camera down, retrying the vault's lock (ux20).
+        self.claims.claim_all(self.config.cameras.values())
+        try:
+            return self._start_claimed()
+        except BaseException:
+            self.claims.release_all_but()
+            raise
+
+    def _start_claimed(self) -> Service:
         from facesel.serve import control, view
         from facesel.serve.events import make_event_bus
 
@@ -143,6 +156,9 @@ class Service:
             self.status.close()
         if self.events is not None:
             self.events.close()
+        # a camera still busy keeps its vault open: its folder stays held until the process ends
+        self.claims.release_all_but({self.config.cameras[name].vault.resolve() for name in late
+                                     if name in self.config.cameras})
         return late
 
     def reload(self, new: ServeConfig) -> dict:
@@ -153,6 +169,12 @@ class Service:
         removed = sorted(set(old) - set(new.cameras))
         added = sorted(set(new.cameras) - set(old))
         changed = sorted(name for name in set(old) & set(new.cameras) if old[name] != new.cameras[name])
+        # a new vault folder held by another service refuses the reload before anything stops
+        try:
+            self.claims.claim_all(new.cameras[name] for name in added + changed)
+        except RuntimeError as err:
+            _log.error("reload: config refused, cameras unchanged: %s", err)
+            raise
         carried = {}
         for name in removed + changed:
             with self._lock:
@@ -168,6 +190,8 @@ class Service:
                                   log_level=self.config.log_level, shutdown_timeout=new.shutdown_timeout,
                                   path=self.config.path, view=self.config.view, mqtt=self.config.mqtt,
                                   webhook=self.config.webhook)
+        self.claims.release_all_but({cam.vault.resolve() for cam in new.cameras.values() if cam.enabled}
+                                    | {cam.config.vault.resolve() for cam in self.camera_list()})
         for name in added + changed:
             # a camera removed earlier and added back goes on counting too
             self._start_camera(new.cameras[name], carried.get(name) or self._retired.pop(name, None))
