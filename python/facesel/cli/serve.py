@@ -69,6 +69,8 @@ def _ask(args: argparse.Namespace) -> int:
             raise ValueError(f"config refused, the cameras go on unchanged: {body.get('error', body)}")
         print("reloaded: " + ", ".join(f"{what} {', '.join(body[what]) or 'none'}"
                                        for what in ("added", "removed", "changed")))
+        for problem in body.get("unreadable", []):  # applied all the same: that camera stays down (ux20)
+            print(f"still down: {problem}; that camera keeps its source until the file can be read")
         if body.get("restart"):
             print(f"not applied: {', '.join(body['restart'])} changed in the file; they take a restart "
                   "(stop and start facesel serve)")

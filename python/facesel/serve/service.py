@@ -7,7 +7,8 @@
 - SIGHUP (or ``POST /reload``, ``facesel serve reload``): the config file is read again.
   Cameras that were removed stop (sealing their tracks), new ones start, changed ones restart,
   unchanged ones are not touched. A config with an error is refused as a whole and the running
-  cameras go on. A changed camera's counters go on from the old one's (metrics and the summary).
+  cameras go on; a running camera's own video file gone missing is not such an error (the camera
+  says so itself; the reload applies the rest and names it, ux20). A changed camera's counters go on from the old one's (metrics and the summary).
   ``serve.listen``, ``serve.status_hosts``, ``serve.view``, ``[serve.mqtt]``, ``[serve.webhook]``, ``serve.log_format``
   and ``serve.log_level`` take a restart (a reload names those the file changed).
 """
@@ -18,12 +19,15 @@ import logging
 import signal
 import threading
 import time
+from pathlib import Path
 
 from facesel.detect import heap
 from facesel.serve.camera import Camera
 from facesel.serve.config import ServeConfig, load_config
+from facesel.sources import is_live_target
 from facesel.serve.metrics import make_registry
 from facesel.serve.shared_models import SharedModels
+from facesel.serve.source_file import check_source_file
 from facesel.serve.status_http import StatusServer
 from facesel.serve.vault_claims import VaultClaims
 
@@ -37,6 +41,19 @@ RESTART_KEYS = ("listen", "status_hosts", "view", "mqtt", "webhook", "log_format
 """``[serve]`` keys a reload does not apply (the status port, its event buses and the logging are
 made once, at the start). A reload that found one changed used to answer "changed none", exit 0,
 as if the file had been taken whole (ux20); now the answer and the log name them."""
+
+
+def unreadable_sources(config: ServeConfig, running: dict[str, str]) -> list[str]:
+    """Why each camera of ``config`` that kept its running video file cannot read it now
+    (``cameras.NAME.source: video file not found: PATH``): the reload applied the rest (ux20)."""
+    problems = []
+    for name, camera in config.cameras.items():
+        if camera.enabled and running.get(name) == camera.source and not is_live_target(camera.source):
+            try:
+                check_source_file(Path(camera.source), camera.source, f"cameras.{name}.source")
+            except ValueError as err:
+                problems.append(str(err))
+    return problems
 
 
 class Service:
@@ -261,12 +278,17 @@ class Service:
         with self._reload_lock:
             if self.config.path is None:
                 raise RuntimeError("no config file to reload")
+            running = {cam.config.name: cam.config.source for cam in self.camera_list()}
             try:
-                new = load_config(self.config.path)
+                new = load_config(self.config.path, running_sources=running)
             except (ValueError, FileNotFoundError) as err:
                 _log.error("reload: config refused, cameras unchanged: %s", err)
                 raise
-            return self.reload(new)
+            changes = self.reload(new)
+            changes["unreadable"] = unreadable_sources(new, running)
+            for problem in changes["unreadable"]:
+                _log.warning("reload: %s; that camera keeps its source and stays down until it can be read", problem)
+            return changes
 
     def _reload_from_file(self) -> None:
         try:
