@@ -346,6 +346,27 @@ def test_pid_file_that_is_a_folder_is_named_and_leaves_no_temporary(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"] and list(folder.iterdir()) == []
 
 
+def test_a_pid_file_whose_folder_is_missing_is_refused_naming_the_flag(tmp_path, capsys):
+    # Before (ux20): the missing folders were made, silently (a typo made a new tree); now exit 2.
+    from facesel.cli import main
+
+    config = tmp_path / "facesel.toml"
+    config.write_text("[cameras]\n")  # never read: the flag is refused first
+    for given in (tmp_path / "run" / "sub" / "facesel.pid", tmp_path / "facesel.toml" / "facesel.pid"):
+        with pytest.raises(SystemExit) as exited:
+            main(["serve", "--config", str(config), "--pid-file", str(given)])
+        err = capsys.readouterr().err
+        assert exited.value.code == 2, err
+        assert f"argument --pid-file: {given}: its folder {given.parent}" in err, err
+        assert ("does not exist" if given.parent.name == "sub" else "is a file, not a folder") in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["facesel.toml"]  # nothing made
+    from facesel.serve.pidfile import PidFile
+
+    with pytest.raises(ValueError, match="--pid-file .*does not exist"), PidFile(tmp_path / "run" / "facesel.pid"):
+        pass
+    assert not (tmp_path / "run").exists()
+
+
 def test_run_on_a_webcam_index_opencv_cannot_take_is_one_error_line(capsys):
     # Before: OpenCV's "Overload resolution failed ... integer won't fit into a C int", retried until
     # --open-timeout ran out, then printed as a seven-line error.

@@ -57,6 +57,7 @@ def test_pid_file_status_reload_and_a_summary_that_counts_every_record(videos, a
             f'[cameras.walk]\nsource = "{videos / "intel_face_demographics_walking.gif"}"\nloop = true\n'
             f'vault = "walk"\ncamera_key = "{keys("walk")}"\n[cameras.walk.pipeline]\nscorer = "laplacian"\n')
     config_path.write_text(head)
+    pid_path.parent.mkdir()  # --pid-file no longer makes its folder (ux20)
     process = subprocess.Popen([sys.executable, "-m", "facesel", "serve", "--config", str(config_path),
                                 "--pid-file", str(pid_path)], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                text=True, env=ENV)

@@ -306,3 +306,29 @@ def test_a_wrong_passphrase_says_which_passphrase_was_tried(tmp_path, capsys, mo
     args = argparse.Namespace(passphrase_file=[str(w1)], passphrase_env=None)
     source = share_passphrase_source(args, [str(s1), str(s2)])
     assert remembering(source).source_of is source.source_of
+
+
+def test_registering_a_camera_again_with_its_own_key_says_so_and_changes_nothing(tmp_path, capsys, monkeypatch):
+    # ux20: a second `authority register` of the same camera.pub said "camera gate-3 registered ...;
+    # give it the new authority.pub" again, as if something had changed.
+    monkeypatch.setenv("FACESEL_KDF_LEVEL", "min")
+    monkeypatch.setenv("SHARE_PW", "correct horse battery")
+    adir = tmp_path / "auth"
+    code, _, err = run_cli(capsys, "authority", "init", "--out", adir, "--shares", 3, "--threshold", 2,
+                           "--passphrase-env", "SHARE_PW", "--one-passphrase-for-all", "--insecure-kdf-for-tests")
+    assert code == 0, err
+    fingerprint = AuthorityPublic.load(adir / "authority.pub").fingerprint
+    code, _, err = run_cli(capsys, "camera", "init", "--out", tmp_path / "cam", "--camera-id", "gate-3",
+                           "--authority-fingerprint", fingerprint)
+    assert code == 0, err
+    register = ["authority", "register", "--dir", adir, "--camera", tmp_path / "cam" / "camera.pub",
+                "--share", share_paths(adir)[0], "--share", share_paths(adir)[1], "--passphrase-env", "SHARE_PW"]
+    code, out, err = run_cli(capsys, *register)
+    assert code == 0 and "camera gate-3 registered" in out, err
+    before = tree_digest(adir)
+    monkeypatch.delenv("SHARE_PW")  # no share is read: no passphrase is needed to be told
+    code, out, err = run_cli(capsys, *register)
+    assert code == 0, err
+    assert "camera gate-3 is already registered with this key: nothing changed" in out, out
+    assert "give it the new" not in out and "registered (" not in out, out
+    assert tree_digest(adir) == before  # authority.pub not re-signed, nothing else written

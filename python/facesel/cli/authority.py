@@ -13,7 +13,8 @@ from pathlib import Path
 from facesel.cli.argtypes import TIME_FORMS, int_within
 from facesel.cli.vault_errors import clean_errors
 from facesel.core_dumps import keep_memory_private
-from facesel.vault.authority import create_authority, extend_authority, register_camera, revoke_camera
+from facesel.vault.authority import (create_authority, extend_authority, register_camera, registered_already,
+                                     revoke_camera)
 from facesel.vault.consistency import checked_purge_time
 from facesel.vault.fsutil import atomic_write, read_regular
 from facesel.vault.keys import KDF_LEVELS, Keystore
@@ -255,6 +256,11 @@ def _authority_dir(value) -> Path:
 def _register(args: argparse.Namespace) -> int:
     directory = _authority_dir(args.dir)
     camera = CameraPublic.load(args.camera)
+    pub = registered_already(directory, camera)
+    if pub is not None:  # before any share is asked for; nothing is signed or written
+        print(f"authority {pub.authority_id}: camera {camera.camera_id} is already registered with this key: nothing "
+              f"changed ({directory / 'authority.pub'} serial {pub.serial}, {len(pub.cameras)} camera(s))")
+        return 0
     pub = register_camera(directory, _master(args, Keystore(directory / "keystore")), camera)
     print(f"authority {pub.authority_id}: camera {camera.camera_id} registered ({len(pub.cameras)} camera(s)); "
           f"give it the new {directory / 'authority.pub'}")

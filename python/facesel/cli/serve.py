@@ -48,6 +48,15 @@ def _run(args: argparse.Namespace) -> int:
         restore_logging(saved)
 
 
+def _pid_file(text: str) -> str:
+    """``--pid-file``'s type: its folder must exist (exit 2 naming the flag, before anything starts)."""
+    from facesel.serve.pidfile import missing_folder
+
+    if (why := missing_folder(text)) is not None:
+        raise argparse.ArgumentTypeError(why)
+    return text
+
+
 def _ask(args: argparse.Namespace) -> int:
     from facesel.serve.control import call, listen_of
 
@@ -60,6 +69,8 @@ def _ask(args: argparse.Namespace) -> int:
             raise ValueError(f"config refused, the cameras go on unchanged: {body.get('error', body)}")
         print("reloaded: " + ", ".join(f"{what} {', '.join(body[what]) or 'none'}"
                                        for what in ("added", "removed", "changed")))
+        for problem in body.get("unreadable", []):  # applied all the same: that camera stays down (ux20)
+            print(f"still down: {problem}; that camera keeps its source until the file can be read")
         if body.get("restart"):
             print(f"not applied: {', '.join(body['restart'])} changed in the file; they take a restart "
                   "(stop and start facesel serve)")
@@ -114,9 +125,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    "config (through serve.listen)")
     p.add_argument("--config", required=True, metavar="FILE", help="TOML config (see facesel.serve.config)")
     p.add_argument("--check", action="store_true", help="check the config and exit")
-    p.add_argument("--pid-file", metavar="FILE", default=None,
+    p.add_argument("--pid-file", metavar="FILE", default=None, type=_pid_file,
                    help="write the service's process id to FILE (removed at exit; refused while another "
-                   "facesel serve holds it)")
+                   "facesel serve holds it; FILE's folder must exist)")
     p.add_argument("--json", action="store_true", help="status: the JSON answer as it is")
     p.add_argument("--log-level", choices=("debug", "info", "warning", "error"), default=None,
                    help="overrides serve.log_level")

@@ -273,8 +273,14 @@ PER_CAMERA_ONLY = {"source", "vault", "camera_key", "camera_id", "zones"}
 """Keys a ``[defaults]`` table may not give: what makes one camera itself."""
 
 
-def load_config(path) -> ServeConfig:
+def load_config(path, running_sources: dict[str, str] | None = None) -> ServeConfig:
     """Read and check a config file. ValueError names the file, the camera and the key.
+
+    ``running_sources`` (a reload: camera name -> the source its running camera reads) excuses a
+    video file that cannot be read from the check when the file names the same source for that
+    camera: the camera runs already, down and retrying, and says so itself. Without it, one
+    camera's deleted file refused every reload as a whole, also one that changed another camera
+    (ux20). A new or changed source is checked as at the start.
 
     A config that holds credentials (a camera URL's password or ``?token=``, a webhook URL, whose
     path is often its secret) must be readable by its owner only, as the key and password files it
@@ -295,7 +301,7 @@ def load_config(path) -> ServeConfig:
     except tomllib.TOMLDecodeError as err:
         raise ValueError(f"{path}: not valid TOML: {err}") from None
     try:
-        config = parse_config(data, base=path.parent, path=path)
+        config = parse_config(data, base=path.parent, path=path, running_sources=running_sources)
     except ValueError as err:
         raise ValueError(f"{path}: {err}") from None
     # redaction changes a URL exactly where it holds a user, password or secret query value
@@ -310,8 +316,9 @@ def load_config(path) -> ServeConfig:
     return config
 
 
-def parse_config(data: dict, base: Path = Path("."), path: Path | None = None) -> ServeConfig:
-    """Check a config already read from TOML (see the module docstring)."""
+def parse_config(data: dict, base: Path = Path("."), path: Path | None = None,
+                 running_sources: dict[str, str] | None = None) -> ServeConfig:
+    """Check a config already read from TOML (see the module docstring; ``running_sources``: :func:`load_config`)."""
     check_known_keys(data, "the top level", ("serve", "defaults", "cameras"))
     serve = _table(data.get("serve", {}), "serve")
     check_known_keys(serve, "serve", SERVE_KEYS)
@@ -320,7 +327,9 @@ def parse_config(data: dict, base: Path = Path("."), path: Path | None = None) -
     cameras = _table(data.get("cameras", {}), "cameras")
     if not cameras:
         raise ValueError("cameras: no camera configured (add a [cameras.NAME] table)")
-    parsed = {name: _camera(name, _table(table, f"cameras.{name}"), defaults, base) for name, table in cameras.items()}
+    running = running_sources or {}
+    parsed = {name: _camera(name, _table(table, f"cameras.{name}"), defaults, base, running.get(name))
+              for name, table in cameras.items()}
     ids = {}
     for camera in parsed.values():
         if camera.camera_id in ids:
@@ -423,7 +432,7 @@ against 0.17 % in the same quiet sitting. A box with spare cores turns it on per
 ``consensus_finalists = 32`` in the camera's pipeline table."""
 
 
-def _camera(name: str, table: dict, defaults: dict, base: Path) -> CameraConfig:
+def _camera(name: str, table: dict, defaults: dict, base: Path, running_source: str | None = None) -> CameraConfig:
     where = f"cameras.{name}"
     if not name.replace("-", "").replace("_", "").isalnum():
         raise ValueError(f"{where}: camera names may hold letters, digits, '-' and '_' only")
@@ -445,7 +454,8 @@ def _camera(name: str, table: dict, defaults: dict, base: Path) -> CameraConfig:
     live_target = is_live_target(source)
     if not live_target:
         source_path = _path(source, f"{where}.source", base)
-        check_source_file(source_path, source, f"{where}.source")
+        if str(source_path) != running_source:  # a running camera's own source: it reports it (ux20)
+            check_source_file(source_path, source, f"{where}.source")
         source = str(source_path)
     authority = _path(merged["authority"], f"{where}.authority", base)
     if not authority.is_file():

@@ -35,6 +35,18 @@ def running_pid(path: Path) -> int | None:
     return pid if b"facesel" in command else None
 
 
+def missing_folder(path) -> str | None:
+    """Why ``path``'s folder cannot hold the pid file (missing, or not a folder), or None.
+
+    The folder is not made: it used to be, with its parents, so a typo (``/run/facesl/...``)
+    silently made a new tree beside the one a monitor reads (ux20)."""
+    folder = Path(path).expanduser().parent
+    if folder.is_dir():
+        return None
+    what = "is a file, not a folder" if folder.exists() else "does not exist"
+    return f"{path}: its folder {folder} {what}; make the folder first (mkdir -p), or give a path in an existing one"
+
+
 class PidFile:
     """A context manager: writes ``os.getpid()`` to ``path`` on enter, removes it on exit."""
 
@@ -47,7 +59,8 @@ class PidFile:
             raise RuntimeError(f"--pid-file {self.path}: facesel serve already runs as pid {other}")
         if self.path.is_dir():  # else os.replace's error names the temporary file, which stayed behind
             raise ValueError(f"--pid-file {self.path} is a folder: give a file path, e.g. {self.path / 'facesel.pid'}")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if (why := missing_folder(self.path)) is not None:
+            raise ValueError(f"--pid-file {why}")
         # A new file under a random name (O_EXCL: a link planted at a guessable name is never
         # written through; review 6, finding 5), readable by monitoring tools as pid files are.
         tmp = write_temporary(self.path, f"{os.getpid()}\n".encode("ascii"), mode=0o644)

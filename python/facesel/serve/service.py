@@ -7,7 +7,8 @@
 - SIGHUP (or ``POST /reload``, ``facesel serve reload``): the config file is read again.
   Cameras that were removed stop (sealing their tracks), new ones start, changed ones restart,
   unchanged ones are not touched. A config with an error is refused as a whole and the running
-  cameras go on. A changed camera's counters go on from the old one's (metrics and the summary).
+  cameras go on; a running camera's own video file gone missing is not such an error (the camera
+  says so itself; the reload applies the rest and names it, ux20). A changed camera's counters go on from the old one's (metrics and the summary).
   ``serve.listen``, ``serve.status_hosts``, ``serve.view``, ``[serve.mqtt]``, ``[serve.webhook]``, ``serve.log_format``
   and ``serve.log_level`` take a restart (a reload names those the file changed).
 """
@@ -18,13 +19,17 @@ import logging
 import signal
 import threading
 import time
+from pathlib import Path
 
 from facesel.detect import heap
 from facesel.serve.camera import Camera
 from facesel.serve.config import ServeConfig, load_config
+from facesel.sources import is_live_target
 from facesel.serve.metrics import make_registry
 from facesel.serve.shared_models import SharedModels
+from facesel.serve.source_file import check_source_file
 from facesel.serve.status_http import StatusServer
+from facesel.serve.vault_claims import VaultClaims
 
 _log = logging.getLogger("facesel.serve")
 
@@ -36,6 +41,19 @@ RESTART_KEYS = ("listen", "status_hosts", "view", "mqtt", "webhook", "log_format
 """``[serve]`` keys a reload does not apply (the status port, its event buses and the logging are
 made once, at the start). A reload that found one changed used to answer "changed none", exit 0,
 as if the file had been taken whole (ux20); now the answer and the log name them."""
+
+
+def unreadable_sources(config: ServeConfig, running: dict[str, str]) -> list[str]:
+    """Why each camera of ``config`` that kept its running video file cannot read it now
+    (``cameras.NAME.source: video file not found: PATH``): the reload applied the rest (ux20)."""
+    problems = []
+    for name, camera in config.cameras.items():
+        if camera.enabled and running.get(name) == camera.source and not is_live_target(camera.source):
+            try:
+                check_source_file(Path(camera.source), camera.source, f"cameras.{name}.source")
+            except ValueError as err:
+                problems.append(str(err))
+    return problems
 
 
 class Service:
@@ -63,6 +81,8 @@ class Service:
         self.started_at = time.monotonic()
         self._retired: dict[str, dict] = {}
         """Counters of cameras removed by a reload (the summary counts their records too)."""
+        self.claims = VaultClaims()
+        """The cameras' vault folders, held for the service's life (one service per vault)."""
 
     @property
     def stopping(self) -> bool:
@@ -89,6 +109,16 @@ class Service:
         # Threads of all cameras share a few C heaps instead of each meeting one of its own (up
         # to 8 per core), which each kept freed frames: the largest part of an extra camera's memory.
         heap.limit_arenas(ARENAS)
+        # Before anything starts: a second service on these vaults is refused here, instead of
+        # running with every camera down, retrying the vault's lock (ux20).
+        self.claims.claim_all(self.config.cameras.values())
+        try:
+            return self._start_claimed()
+        except BaseException:
+            self.claims.release_all_but()
+            raise
+
+    def _start_claimed(self) -> Service:
         from facesel.serve import control, view
         from facesel.serve.events import make_event_bus
 
@@ -143,6 +173,9 @@ class Service:
             self.status.close()
         if self.events is not None:
             self.events.close()
+        # a camera still busy keeps its vault open: its folder stays held until the process ends
+        self.claims.release_all_but({self.config.cameras[name].vault.resolve() for name in late
+                                     if name in self.config.cameras})
         return late
 
     def reload(self, new: ServeConfig) -> dict:
@@ -153,6 +186,12 @@ class Service:
         removed = sorted(set(old) - set(new.cameras))
         added = sorted(set(new.cameras) - set(old))
         changed = sorted(name for name in set(old) & set(new.cameras) if old[name] != new.cameras[name])
+        # a new vault folder held by another service refuses the reload before anything stops
+        try:
+            self.claims.claim_all(new.cameras[name] for name in added + changed)
+        except RuntimeError as err:
+            _log.error("reload: config refused, cameras unchanged: %s", err)
+            raise
         carried = {}
         for name in removed + changed:
             with self._lock:
@@ -168,6 +207,8 @@ class Service:
                                   log_level=self.config.log_level, shutdown_timeout=new.shutdown_timeout,
                                   path=self.config.path, view=self.config.view, mqtt=self.config.mqtt,
                                   webhook=self.config.webhook)
+        self.claims.release_all_but({cam.vault.resolve() for cam in new.cameras.values() if cam.enabled}
+                                    | {cam.config.vault.resolve() for cam in self.camera_list()})
         for name in added + changed:
             # a camera removed earlier and added back goes on counting too
             self._start_camera(new.cameras[name], carried.get(name) or self._retired.pop(name, None))
@@ -237,12 +278,17 @@ class Service:
         with self._reload_lock:
             if self.config.path is None:
                 raise RuntimeError("no config file to reload")
+            running = {cam.config.name: cam.config.source for cam in self.camera_list()}
             try:
-                new = load_config(self.config.path)
+                new = load_config(self.config.path, running_sources=running)
             except (ValueError, FileNotFoundError) as err:
                 _log.error("reload: config refused, cameras unchanged: %s", err)
                 raise
-            return self.reload(new)
+            changes = self.reload(new)
+            changes["unreadable"] = unreadable_sources(new, running)
+            for problem in changes["unreadable"]:
+                _log.warning("reload: %s; that camera keeps its source and stays down until it can be read", problem)
+            return changes
 
     def _reload_from_file(self) -> None:
         try:

@@ -308,6 +308,18 @@ def extend_authority(out_dir: str | os.PathLike, master: bytes, until: float) ->
     return extended
 
 
+def registered_already(out_dir: str | os.PathLike, camera: CameraPublic) -> AuthorityPublic | None:
+    """The authority's ``authority.pub`` when it registers ``camera`` with this very key, else None.
+
+    Needs no share: ``authority register`` asks it first, so that registering a camera again says
+    so instead of asking K holders for their passphrases and answering "registered" as if the
+    file had changed (ux20). The file is checked as a change would check it (:func:`_trusted_public`).
+    """
+    out = Path(out_dir)
+    pub = _trusted_public(out, Keystore(out / "keystore"))
+    return pub if pub.camera_key(camera.camera_id) == camera.public_key else None
+
+
 def register_camera(out_dir: str | os.PathLike, master: bytes, camera: CameraPublic) -> AuthorityPublic:
     """Accept ``camera``: add its id and public key to ``authority.pub`` and re-sign it.
 

@@ -106,6 +106,12 @@ def _lock_holder(fd: int) -> str:
     if pid == os.getpid():
         return ("already open for writing in this process: another Vault on this folder is not closed yet "
                 "(close it first, or keep using it)")
+    return f"open for writing by {writer_process(pid)}"
+
+
+def writer_process(pid: int | None) -> str:
+    """``another process (pid N: COMMAND)`` for a live ``pid``, its command line's URLs masked;
+    ``another process`` when the pid is unknown or gone."""
     if pid is not None and pid > 0 and os.path.exists(f"/proc/{pid}"):
         try:
             with open(f"/proc/{pid}/cmdline", "rb") as file:
@@ -116,8 +122,8 @@ def _lock_holder(fd: int) -> str:
         # reaches logs and serve's /healthz, and the holder may be `facesel run rtsp://user:pw@...`
         # started through the Python API or before run refused secrets on its command line (review 18).
         command = redact_url(command)[:200]
-        return f"open for writing by another process (pid {pid}{': ' + command if command else ''})"
-    return "open for writing by another process"
+        return f"another process (pid {pid}{': ' + command if command else ''})"
+    return "another process"
 
 
 class Vault:
