@@ -179,7 +179,7 @@ def main(argv=None) -> int:
     parser.add_argument("--frames", type=int, default=105, help="arcade frames (the video has 105)")
     parser.add_argument("--mosaic-frames", type=int, default=40)
     parser.add_argument("--decoder", default="opencv", choices=("opencv", "pyav"),
-                        help="decode the video with OpenCV (facesel run) or PyAV with the one-step shrink (facesel serve)")
+                        help="decode the video with OpenCV (facesel run before session 19) or PyAV with the one-step shrink (facesel serve)")
     parser.add_argument("--tables", nargs="+", default=["end-to-end", "faces", "techniques"],
                         choices=["end-to-end", "faces", "techniques", "settings"])
     args = parser.parse_args(argv)
