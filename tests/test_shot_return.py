@@ -161,3 +161,21 @@ def test_the_defaults_can_be_turned_off_in_the_config():
     assert not off.shot_return and not off.cut_veto and off.shots is None
     veto = Finaliser.for_config(PipelineConfig(shot_return=False, cut_veto=True), scorer)
     assert veto.cut_veto and not veto.shot_return and veto.shots is not None
+
+
+def test_a_replayed_recording_keeps_the_cuts_for_the_link(shared_data, detector):
+    # experiments record a run once and replay it through many finalisers (facesel.eval.crowds_replay):
+    # the recording must carry the cuts' thumbnails, or every replay runs with the link silently off
+    from facesel.eval.crowds_replay import record, replay
+    from facesel.scoring import LaplacianVarianceScorer
+    from facesel.select.finalise import Finaliser
+
+    clips, frames, owner = _piece(shared_data, "retalking", "interview")
+    scorer = LaplacianVarianceScorer()
+    recording = record(frames, detector, scorer, 25.0)
+    finaliser = Finaliser.for_scorer(scorer)
+    delivered = replay(recording, finaliser)
+    assert len(finaliser.shot_returns) == 4  # as live (the test above): A1-A2, A2-A3, B1-B2, B2-B3
+    assert sorted(owner[int(r.best.frame_index)] for r in delivered) == [0, 1]
+    off = replay(recording, Finaliser.for_scorer(scorer, shot_return=None))
+    assert len(off) == 6

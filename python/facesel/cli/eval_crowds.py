@@ -39,7 +39,8 @@ def _run(args: argparse.Namespace) -> int:
         from dataclasses import replace
 
         link = replace(link or LinkRule(), covered_gap_seconds=args.covered_link)
-    settings = {"keep_static": not args.drop_static, "second_pass": args.second_pass}
+    settings = {"keep_static": not args.drop_static, "second_pass": args.second_pass,
+                "shot_return": not args.no_shot_return}
     if args.approach:  # people walking at the camera: faces growing, nearer ones in front
         from facesel.eval.crowds_approach import evaluate_approach
 
@@ -60,6 +61,10 @@ def _run(args: argparse.Namespace) -> int:
               f"person; wrong joins {row['wrong_joins']}"
               + (f"; persons without a snapshot {row['without']}" if "without" in row else "")
               + f" ({row['crowds']} crowds)")
+    cuts = [r.extra.get("finaliser", {}).get("cuts") for r in results]
+    if any(c is not None for c in cuts):  # the shot-return link acts only after a scene cut
+        print(f"scene cuts seen by the finaliser: {sum(c or 0 for c in cuts)} in {sum(1 for c in cuts if c)} of "
+              f"{len(results)} crowds")
     if args.json:
         args.json.write_text(json.dumps({"crowds": [asdict(r) for r in results], "summary": summary(results)},
                                         indent=1, default=str))
@@ -116,5 +121,7 @@ def register_crowds(sub: argparse._SubParsersAction) -> None:
                    help="feed every K-th frame at 1/K of the frame rate (another camera's rate; default 1)")
     s.add_argument("--scale", type=finite_number(0.05, inclusive=True), default=1.0,
                    help="resize every frame by this factor (another camera's size; default 1)")
+    s.add_argument("--no-shot-return", action="store_true",
+                   help="without the shot-return link (PipelineConfig.shot_return; on by default): the pipeline before it")
     s.add_argument("--json", type=Path, default=None, help="write every figure to this JSON file")
     s.set_defaults(func=_run)

@@ -242,7 +242,9 @@ def _run_placed(frames, fps, detector, scorer, link, settings, inside, tile_of) 
 
         config = PipelineConfig(**settings)
         faceness = FacenessRule(min_quality=DOSE_FACE_FLOOR, suppress_static=not config.keep_static)
-        settings = {**settings, "post_close": [Finaliser.for_scorer(scorer, config.margin, faceness=faceness, link=link)]}
+        extra = {} if config.shot_return else {"shot_return": None}  # --no-shot-return holds with any link rule
+        settings = {**settings, "post_close": [Finaliser.for_scorer(scorer, config.margin, faceness=faceness, link=link,
+                                                                     **extra)]}
     selector = Selector(detector, scorer, threads=1, fps=fps, **settings)
     tiles_of: dict[int, set] = {}
     delivered = []
@@ -272,6 +274,8 @@ def _run_placed(frames, fps, detector, scorer, link, settings, inside, tile_of) 
         per_tile[k] = per_tile.get(k, 0) + 1
     seen_tiles = {k for s in tiles_of.values() for k in s}
     stats = finaliser.stats.as_dict() if finaliser is not None else {}
+    shots = getattr(finaliser, "shots", None)
+    stats["cuts"] = shots.recorded if shots is not None else None  # scene cuts the finaliser saw (None: not kept)
     return {"per_tile": per_tile, "wrong_joins": wrong, "links": len(links), "tracked_tiles": seen_tiles,
             "seconds": seconds, "snapshots": len(delivered), "finaliser": stats,
             "joins": joins, "link_tiles": [(sorted(tiles_of.get(a, ())), sorted(tiles_of.get(b, ()))) for a, b in links]}
@@ -383,7 +387,7 @@ def run_replacements(clips: list[Path], detector, scorer, link=None, first: int 
     from facesel.select.faceness import FacenessRule
     from facesel.select.finalise import DOSE_FACE_FLOOR, Finaliser
 
-    joined = pairs = 0
+    joined = pairs = cuts = 0
     for a, b in itertools.pairwise(clips):
         fa, fb = read_tile(a, first, skip=10), read_tile(b, second, skip=10)
         size = (640, 480)
@@ -391,6 +395,8 @@ def run_replacements(clips: list[Path], detector, scorer, link=None, first: int 
         config = PipelineConfig(**settings)
         faceness = FacenessRule(min_quality=DOSE_FACE_FLOOR, suppress_static=not config.keep_static)
         extra = {} if link is None else {"link": link}
+        if not config.shot_return:  # the shot-return link off (on by default)
+            extra["shot_return"] = None
         finaliser = Finaliser.for_scorer(scorer, config.margin, faceness=faceness, **extra)
         selector = Selector(detector, scorer, config=config, threads=1, fps=fps, post_close=[finaliser])
         results = []
@@ -399,4 +405,5 @@ def run_replacements(clips: list[Path], detector, scorer, link=None, first: int 
         results += selector.flush()
         pairs += 1
         joined += sum(1 for r in results if r.frame_indices.min() < first and r.frame_indices.max() >= first)
-    return {"pairs": pairs, "joined": joined}
+        cuts += finaliser.shots.recorded if finaliser.shots is not None else 0
+    return {"pairs": pairs, "joined": joined, "cuts": cuts}

@@ -114,6 +114,7 @@ class ShotMemory:
             raise TypeError(f"rule must be a ShotReturnRule, got {type(rule).__name__}")
         self.rule = rule
         self.cuts: deque = deque(maxlen=rule.shots)
+        self.recorded = 0  # cuts recorded over the memory's life (the evaluations report it)
 
     def record(self, frame: int, time: float, before: np.ndarray, after: np.ndarray) -> None:
         """A cut on frame ``frame`` at ``time``: ``before`` and ``after`` are the thumbnails of the
@@ -121,6 +122,7 @@ class ShotMemory:
         if self.cuts and frame <= self.cuts[-1].frame:
             self.cuts.clear()  # a new stream (frame numbers start again)
         self.cuts.append(Cut(int(frame), float(time), before, after))
+        self.recorded += 1
 
     def cut_after(self, evidence) -> Cut | None:
         """The cut that ended ``evidence``'s track: the first after its last observation, at most
