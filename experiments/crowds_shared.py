@@ -131,7 +131,8 @@ def run_one(frames, fps: float, detector, scorer, link, folder: Path | None, min
     for sink in sinks:
         sink.close()
     return {"snapshots": count, "links": len(finaliser.links), "link_pairs": [list(p) for p in finaliser.links],
-            "stats": finaliser.stats.as_dict()}
+            "stats": finaliser.stats.as_dict(),
+            "cuts": finaliser.shots.recorded if finaliser.shots is not None else None}  # scene cuts it saw
 
 
 def main(argv=None) -> int:
@@ -186,6 +187,8 @@ def main(argv=None) -> int:
             row[name] = out["snapshots"]
             row[f"{name}_links"] = out["links"]
             row[f"{name}_link_pairs"] = out["link_pairs"]
+            if out["cuts"] is not None:
+                row[f"{name}_cuts"] = out["cuts"]
             if folder is not None:
                 from facesel.eval.snapshot_audit import audit_run
 

@@ -2,14 +2,16 @@
 material without returns to a shot: same-place replacements and the edge material
 (docs/persons.md, "Cuts back to a shot": "Checked elsewhere (shotcheck21)").
 
-    nice -n 5 python experiments/shot_return_elsewhere.py [--limit N] [--cache /tmp/shotcheck21-edge.pkl]
+    nice -n 5 python experiments/shot_return_elsewhere.py [--limit N] [--skip-replacements] [--skip-edge]
+        [--cache /tmp/shotcheck21-edge.pkl]
 
 Same-place replacements (:func:`facesel.eval.crowds.run_replacements`: each clip of a family
 followed by the next person after 15 frames the detector misses), live, link on and off; the edge
 material (:mod:`facesel.eval.edge_return` through ``experiments/edge_return_loso.py``'s
 ``record_material``: a pan out by an edge and back onto the same person or the next), recorded
 once and replayed through the default finaliser with the link on and off (the recording carries
-the cuts' thumbnails). Also the scene cuts the finaliser saw: the link acts only after one. The
+the cuts' thumbnails). Also the scene cuts the finaliser saw (the link acts only after one), per kind
+and gap for the edge material. The
 default Selector, Laplacian scorer, ``keep_static`` (people before a webcam sit still).
 """
 
@@ -38,11 +40,12 @@ def main(argv=None) -> int:
                         help="the edge material's summaries and counts (no pixels)")
     parser.add_argument("--limit", type=int, default=None, help="edge material: the first N clips of each family")
     parser.add_argument("--skip-edge", action="store_true")
+    parser.add_argument("--skip-replacements", action="store_true")
     args = parser.parse_args(argv)
     cv2.setNumThreads(1)
     detector, scorer = make_detector(max_side=1280), LaplacianVarianceScorer()
     root = data_root()
-    for family, clips in crowds.families(root).items():
+    for family, clips in ({} if args.skip_replacements else crowds.families(root)).items():
         on = crowds.run_replacements(clips, detector, scorer, keep_static=True)
         off = crowds.run_replacements(clips, detector, scorer, keep_static=True, shot_return=False)
         print(f"replacements {family:12s}: joined on {on['joined']}/{on['pairs']}, off {off['joined']}/{off['pairs']}; "
@@ -60,7 +63,12 @@ def main(argv=None) -> int:
     crowds_replay.record = counting
     rules = {"on": LinkRule(), "off": (LinkRule(), {"shot_return": None})}
     material = edge.record_material(root, detector, scorer, rules, args.cache, None, args.limit)
+    names = [name for fam in material.values() for name, _ in fam]  # one recording per run, in order
     print(f"edge material: {len(cuts)} runs, scene cuts in {sum(1 for c in cuts if c)} of them ({sum(cuts)} cuts)")
+    for kind in ("return", "next"):
+        for gap in edge.GAPS:
+            hit = [c for n, c in zip(names, cuts, strict=True) if n.startswith(kind) and f"gap{gap}:" in n]
+            print(f"  {kind} gap {gap} frames: cuts in {sum(1 for c in hit if c)} of {len(hit)} runs")
     for kind in ("return", "next"):
         for key in rules:
             rows = [r["rules"][key] for fam in material.values() for name, r in fam if name.startswith(kind)]

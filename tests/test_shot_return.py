@@ -179,3 +179,19 @@ def test_a_replayed_recording_keeps_the_cuts_for_the_link(shared_data, detector)
     assert sorted(owner[int(r.best.frame_index)] for r in delivered) == [0, 1]
     off = replay(recording, Finaliser.for_scorer(scorer, shot_return=None))
     assert len(off) == 6
+
+
+def test_eval_crowds_turns_the_link_off_with_any_link_rule(shared_data, detector):
+    # `facesel eval crowds --no-shot-return` (settings shot_return=False) must hold when a link rule
+    # is given too (--covered-link, --short-link, ...): the finaliser is then built by the evaluation
+    from facesel.eval.crowds import run_crowd
+    from facesel.scoring import LaplacianVarianceScorer
+    from facesel.select.linking import LinkRule
+
+    clips, frames, owner = _piece(shared_data, "retalking", "interview")
+    scorer = LaplacianVarianceScorer()
+    shape = frames[0].shape[:2]
+    on = run_crowd(frames, shape, 1, 25.0, detector, scorer, link=LinkRule())
+    off = run_crowd(frames, shape, 1, 25.0, detector, scorer, link=LinkRule(), shot_return=False)
+    assert on["finaliser"]["cuts"] == 5 and on["snapshots"] == 2  # A | B | A | B | A | B: one a person
+    assert off["finaliser"]["cuts"] is None and off["snapshots"] == 6
