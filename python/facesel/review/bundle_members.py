@@ -22,8 +22,9 @@ from facesel.review.bundle import member_info
 CHUNK = 1 << 20  # bytes read (and compared) at a time
 
 
-class MemberChangedError(ValueError):
-    """A member read again does not hash to what the first pass read (the file changed meanwhile)."""
+class MemberReadError(Exception):
+    """A member read again is not what the first pass read (the file changed meanwhile, or reading it
+    failed); the message says which. Not a ValueError, so that no check takes it for a malformed field."""
 
 
 class _ComparingSink:
@@ -118,20 +119,26 @@ class BundleMembers(Mapping):
     """The members of an open bundle, name -> bytes, read from the file when asked for.
 
     ``digest(name)`` is the SHA-256 (hex) of what the first pass read; ``self[name]`` reads the
-    member again (one member in memory) and raises :class:`MemberChangedError` unless it hashes the
-    same, so every check sees the bytes the digests were taken from. ``container`` is the first
-    pass's :class:`ContainerCheck`.
+    member again (one member in memory) and must hash the same, so every check sees the bytes the
+    digests were taken from; else :class:`MemberReadError`, as when the zip cannot be read again
+    (``label`` names the bundle in that message). ``container`` is the first pass's
+    :class:`ContainerCheck`.
     """
 
     def __init__(self, zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], digests: dict[str, str],
-                 container: ContainerCheck):
+                 container: ContainerCheck, label: str):
         self._zip = zf
+        self._label = label
         self._infos = {info.filename: info for info in infos}
         self._digests = digests
         self.container = container
 
     def __getitem__(self, name: str) -> bytes:
-        data = self._zip.read(self._infos[name])  # KeyError for a name the bundle lacks; checks the CRC
+        info = self._infos[name]  # KeyError for a name the bundle lacks
+        try:
+            data = self._zip.read(info)  # checks the CRC
+        except (zipfile.BadZipFile, EOFError, OSError) as err:
+            raise MemberReadError(f"{self._label} is not an intact zip file ({err})") from None
         self._check_same(name, sha256(data).hexdigest())
         return data
 
@@ -141,17 +148,20 @@ class BundleMembers(Mapping):
         if info is None or info.file_size != len(expected):
             return False
         digest, view, at, same = sha256(), memoryview(expected), 0, True
-        with self._zip.open(info) as member:
-            while chunk := member.read(CHUNK):
-                digest.update(chunk)
-                same = same and view[at:at + len(chunk)] == chunk
-                at += len(chunk)
+        try:
+            with self._zip.open(info) as member:
+                while chunk := member.read(CHUNK):
+                    digest.update(chunk)
+                    same = same and view[at:at + len(chunk)] == chunk
+                    at += len(chunk)
+        except (zipfile.BadZipFile, EOFError, OSError) as err:
+            raise MemberReadError(f"{self._label} is not an intact zip file ({err})") from None
         self._check_same(name, digest.hexdigest())
         return same and at == len(expected)
 
     def _check_same(self, name: str, digest: str) -> None:
         if digest != self._digests[name]:
-            raise MemberChangedError(f"{name} changed while the bundle was being checked (read again, its SHA-256 "
+            raise MemberReadError(f"{name} changed while the bundle was being checked (read again, its SHA-256 "
                                      "differs from the first reading)")
 
     def digest(self, name: str) -> str:
@@ -170,7 +180,7 @@ class BundleMembers(Mapping):
         return len(self._infos)
 
 
-def scan_members(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], fd: int) -> BundleMembers:
+def scan_members(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], fd: int, label: str) -> BundleMembers:
     """Read every member once, in the file's order, a piece at a time: its SHA-256, its CRC (checked
     by ``zipfile`` at each member's end, as ``zf.read`` does) and the container comparison.
 
@@ -192,4 +202,4 @@ def scan_members(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], fd: int) -> 
         container.abandon()
         raise
     container.finish()
-    return BundleMembers(zf, infos, digests, container)
+    return BundleMembers(zf, infos, digests, container, label)

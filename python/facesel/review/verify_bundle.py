@@ -29,7 +29,7 @@ import nacl.bindings as sodium
 import nacl.exceptions
 
 from facesel.review.bundle import BUNDLE_VERSION, FORMAT_BUNDLE
-from facesel.review.bundle_members import BundleMembers, MemberChangedError, scan_members
+from facesel.review.bundle_members import BundleMembers, MemberReadError, scan_members
 from facesel.review.bundle_layout import layout_problem
 from facesel.review.times import utc_text
 from facesel.review.zip_directory import directory_problem
@@ -128,7 +128,7 @@ def _read_members(path: Path, fp: BinaryIO) -> BundleMembers:
         if len(set(names)) != len(names):
             raise BundleError("the bundle holds two members of the same name")
         _check_sizes(path, infos, size)
-        return scan_members(zf, infos, fp.fileno())
+        return scan_members(zf, infos, fp.fileno(), str(path))
     except BaseException as err:
         if zf is not None:
             zf.close()
@@ -419,10 +419,8 @@ def verify_bundle(path: str | Path, pin: str | None = None, newer: AuthorityPubl
             return _verify_members(members, pin, newer)
         except BundleError:
             raise
-        except MemberChangedError as err:  # a ValueError: named as it is, not as "malformed"
+        except MemberReadError as err:  # a member read again is not what the first reading read
             raise BundleError(str(err)) from None
-        except (zipfile.BadZipFile, EOFError, OSError) as err:  # read again: as the first reading says it
-            raise BundleError(f"{path} is not an intact zip file ({err})") from None
         except (TypeError, AttributeError, KeyError, IndexError, ValueError, OverflowError, RecursionError) as err:
             # A field of the wrong type in a signed manifest, log or entry (a forger signs with a key of
             # their own; review 5, finding 5): a refusal, never a crash of the court's check.
