@@ -20,15 +20,16 @@ from peak_memory import run_fresh
 from test_vault_common import T0, FakeClock, make_authority, orl_faces, share_paths, track_result, vault_at
 
 _VERIFIER = """
-import json, sys
+import json, sys, time
 from peak_memory import peak_kib
 from facesel.review.verify_bundle import BundleError, verify_bundle
-before = peak_kib()  # after the imports: the verification's own growth
+before, start = peak_kib(), time.perf_counter()  # after the imports: the verification's own growth
 try:
     verdict = "VERIFIED %d record(s)" % len(verify_bundle(sys.argv[1]).records)
 except BundleError as err:
     verdict = "REFUSED " + str(err)
-print(json.dumps({"verdict": verdict, "grown_kib": peak_kib() - before}))
+print(json.dumps({"verdict": verdict, "grown_kib": peak_kib() - before,
+                  "seconds": round(time.perf_counter() - start, 2)}))
 """
 
 
@@ -61,7 +62,8 @@ def make_bundle(root: Path, shared_data: Path, records: int, frames: int = 2, si
 def verify_peak(bundle: Path, python_path: str | None = None, timeout: float = 600) -> dict:
     """``verify_bundle(bundle)`` in a fresh process (``python_path`` first on its ``PYTHONPATH``, e.g.
     a copy of main's ``python/``): {"verdict": "VERIFIED n record(s)" or "REFUSED ...", "grown_kib":
-    its peak resident size's growth over the verification (``VmHWM``)}."""
+    its peak resident size's growth over the verification (``VmHWM``), "seconds": its wall time
+    (reported, never asserted)}."""
     import os
 
     env = dict(os.environ)

@@ -43,7 +43,7 @@ class _ComparingSink:
         self.differing: dict[int, int] = {}  # offset -> length of writes that differ from the file
 
     def write(self, data) -> int:
-        data = memoryview(data).cast("B")
+        data = bytes(data)  # zipfile hands bytes (a copy of a piece otherwise); bytes compare at memcmp speed
         length = len(data)
         if length and os.pread(self._fd, length, self._pos) != data:
             self.differing[self._pos] = length
@@ -147,12 +147,12 @@ class BundleMembers(Mapping):
         info = self._infos.get(name)
         if info is None or info.file_size != len(expected):
             return False
-        digest, view, at, same = sha256(), memoryview(expected), 0, True
+        digest, at, same = sha256(), 0, True
         try:
             with self._zip.open(info) as member:
                 while chunk := member.read(CHUNK):
                     digest.update(chunk)
-                    same = same and view[at:at + len(chunk)] == chunk
+                    same = same and expected[at:at + len(chunk)] == chunk  # bytes: a memoryview compares 10x slower
                     at += len(chunk)
         except (zipfile.BadZipFile, EOFError, OSError) as err:
             raise MemberReadError(f"{self._label} is not an intact zip file ({err})") from None
