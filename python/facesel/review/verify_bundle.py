@@ -29,7 +29,7 @@ import nacl.bindings as sodium
 import nacl.exceptions
 
 from facesel.review.bundle import BUNDLE_VERSION, FORMAT_BUNDLE
-from facesel.review.bundle_members import BundleMembers, MemberReadError, scan_members
+from facesel.review.bundle_members import ZIP_READ_ERRORS, BundleMembers, MemberReadError, scan_members
 from facesel.review.bundle_layout import layout_problem
 from facesel.review.times import utc_text
 from facesel.review.zip_directory import directory_problem
@@ -132,7 +132,7 @@ def _read_members(path: Path, fp: BinaryIO) -> BundleMembers:
     except BaseException as err:
         if zf is not None:
             zf.close()
-        if isinstance(err, (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError)):
+        if isinstance(err, ZIP_READ_ERRORS):
             raise BundleError(f"{path} is not an intact zip file ({err})") from None
         raise
 
