@@ -93,17 +93,22 @@ class ContainerCheck:
                 self.error = err
 
     def start(self, name: str, size: int) -> None:
+        """Begin member ``name`` of ``size`` bytes (its uncompressed size, as the zip states it)."""
         def step():
             self._member = self._zip.open(member_info(name, size), "w")
         self._guard(step)
 
     def write(self, data: bytes) -> None:
+        """Feed the next piece of the current member's bytes to the packer."""
         self._guard(lambda: self._member.write(data))
 
     def end_member(self) -> None:
+        """Close the current member (after its last :meth:`write`)."""
         self._guard(lambda: self._member.close())
 
     def finish(self) -> None:
+        """Close the packer and set :attr:`altered`: whether its output differs from the file
+        anywhere, or ends elsewhere."""
         self._guard(self._zip.close)
         if self.error is not None:
             self.abandon()
@@ -170,9 +175,11 @@ class BundleMembers(Mapping):
                                      "differs from the first reading)")
 
     def digest(self, name: str) -> str:
+        """The SHA-256 (hex) of member ``name`` as the first pass read it."""
         return self._digests[name]
 
     def close(self) -> None:
+        """Close the bundle's zip file."""
         self._zip.close()
 
     def __contains__(self, name) -> bool:
