@@ -192,6 +192,10 @@ class PipelineConfig:
                               "continued by the face that starts at its place after it (the shot-return link "
                               "still may); off: a sudden occluder that fires the cut cue would split a genuine "
                               "track (docs/persons.md)", "finalising")
+    shot_cut_veto: bool = _setting(False, "the cut veto only where the face after the cut starts on another shot "
+                                   "than the one the track before it ended on (whole-frame thumbnails; an "
+                                   "occluder that comes and goes returns to the same shot); cut_veto wins "
+                                   "when both are on (docs/persons.md)", "finalising")
     # -- threads ---------------------------------------------------------------------------------
     threads: int = _setting(2, "stage threads of Selector.run: 1 runs every stage in turn; 2 runs decoding "
                             "and detection + tracking beside scoring + selection + sinks", "threads", low=1, high=2)

@@ -26,7 +26,7 @@ def _run(args: argparse.Namespace) -> int:
     root = shared_data_folder(args.data)
     rule = None if args.no_shot_return else ShotReturnRule()
     results = evaluate(Path(root), shot=args.shot, shots=args.shots, families_only=args.families, shot_return=rule,
-                       cut_veto=args.cut_veto,
+                       cut_veto="shot" if args.shot_cut_veto and not args.cut_veto else args.cut_veto,
                        log=print if args.verbose else (lambda line: None))
     for key, row in summary(results).items():
         print(f"{key}: {row['snapshots']} snapshots for {row['persons']} persons = {row['per_person']:.2f} per person; "
@@ -34,7 +34,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.json:
         args.json.write_text(json.dumps({"runs": [asdict(r) for r in results], "summary": summary(results),
                                          "shot_return": None if rule is None else asdict(rule),
-                                         "cut_veto": args.cut_veto}, indent=1, default=str))
+                                         "cut_veto": args.cut_veto, "shot_cut_veto": args.shot_cut_veto}, indent=1, default=str))
         print(f"table: {args.json}")
     return 0
 
@@ -60,6 +60,9 @@ def register_intercut(sub: argparse._SubParsersAction) -> None:
                    help="without the shot-return link (facesel.select.shot_return; on by default): the pipeline before it")
     s.add_argument("--cut-veto", action="store_true",
                    help="with the cut veto (Finaliser.cut_veto; off by default): no ordinary link across a cut")
+    s.add_argument("--shot-cut-veto", action="store_true",
+                   help="the cut veto only where the face after a cut starts on another shot than the track before "
+                        "it ended on (Finaliser(cut_veto='shot'); off by default)")
     s.add_argument("--verbose", action="store_true", help="a line per interview and control")
     s.add_argument("--json", type=Path, default=None, help="write every figure to this JSON file")
     s.set_defaults(func=_run)

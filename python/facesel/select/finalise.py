@@ -160,7 +160,7 @@ class Finaliser:
         Made links are listed in :attr:`shot_returns` (and in :attr:`links`). None: never (the
         default here; :meth:`for_scorer`, the pipeline's finaliser, sets ``ShotReturnRule()``:
         docs/persons.md, "Cuts back to a shot").
-    cut_veto : bool
+    cut_veto : bool or "shot"
         No ordinary link (nor a fragment absorbed into a chain) across a scene cut: a track lost
         at a cut (the detector missed the face on the new shot's first frames, so no cue marked
         it) is not continued by a track that starts after the cut, which the short link would
@@ -168,7 +168,11 @@ class Finaliser:
         link is not vetoed. Off by default: intercut wrong joins 7 -> 4 and splices end to end
         12 -> 6 spanning two people, but a sudden occluder that fires the cut cue (a face blanked
         for 15 frames, ``tests/test_crowds.py``) is then split in two (docs/persons.md, "Cuts back
-        to a shot").
+        to a shot"). ``"shot"`` (session 21): the veto only where the later track starts on
+        another shot than the one the earlier ended on (:meth:`ShotMemory.shot_changed`: the
+        thumbnail after the last cut between them against the one before the first, the
+        shot-return link's ``thumb_distance``); an occluder that comes and goes returns to the
+        shot it left.
     """
 
     def __init__(self, grace_seconds: float = 1.0, link: LinkRule | None = None,
@@ -200,8 +204,8 @@ class Finaliser:
         self.hedge = hedge
         if shot_return is not None and not isinstance(shot_return, ShotReturnRule):
             raise TypeError(f"shot_return must be a ShotReturnRule or None, got {type(shot_return).__name__}")
-        if not isinstance(cut_veto, bool):
-            raise TypeError(f"cut_veto must be a bool, got {type(cut_veto).__name__}")
+        if not (isinstance(cut_veto, bool) or cut_veto == "shot"):
+            raise ValueError(f"cut_veto must be a bool or 'shot', got {cut_veto!r}")
         self.shot_return = shot_return is not None and link is not None
         self.cut_veto = cut_veto
         # the cuts seen lately (for the shot-return link and the cut veto)
@@ -258,11 +262,14 @@ class Finaliser:
     def for_config(cls, config, scorer) -> Finaliser:
         """:meth:`for_scorer` with a :class:`facesel.config.PipelineConfig`'s crop margin and its
         ``keep_static`` setting (static tracks are dropped unless it is on) and its ``shot_return``
-        and ``cut_veto`` settings (the shot-return link, on by default; the cut veto, off)."""
+        and ``cut_veto`` / ``shot_cut_veto`` settings (the shot-return link, on by default; the cut
+        veto, off; the veto only across a cut to another shot, off)."""
         faceness = FacenessRule(min_quality=DOSE_FACE_FLOOR, suppress_static=not config.keep_static)
         extra = {} if getattr(config, "shot_return", True) else {"shot_return": None}
         if getattr(config, "cut_veto", False):
             extra["cut_veto"] = True
+        elif getattr(config, "shot_cut_veto", False):
+            extra["cut_veto"] = "shot"
         return cls.for_scorer(scorer, config.margin, faceness=faceness, **extra)
 
     @classmethod
@@ -449,7 +456,11 @@ class Finaliser:
 
     def _across_cut(self, earlier, later) -> bool:
         """Whether the cut veto (:attr:`cut_veto`) keeps ``later`` from continuing ``earlier``."""
-        return self.cut_veto and self.shots is not None and self.shots.cut_between(earlier, later)
+        if not self.cut_veto or self.shots is None:
+            return False
+        if self.cut_veto == "shot":
+            return self.shots.shot_changed(earlier, later)
+        return self.shots.cut_between(earlier, later)
 
     def _link_cost(self, earlier, later, others) -> float | None:
         """The ordinary re-link's cost (:meth:`LinkRule.cost`), None across a cut under the cut veto."""

@@ -135,6 +135,18 @@ class ShotMemory:
         ``later``'s first: the two are on two sides of a cut (the cut veto, :class:`facesel.select.finalise.Finaliser`)."""
         return any(earlier.last_frame < cut.frame <= later.first_frame for cut in self.cuts)
 
+    def shot_changed(self, earlier, later) -> bool:
+        """Whether ``later`` starts on another shot than the one ``earlier`` ended on: a remembered
+        cut lies between them (:meth:`cut_between`) and the thumbnail just after the last such cut
+        (the shot ``later`` starts on) is more than ``thumb_distance`` grey levels (camera shifts
+        taken out) from the one just before the first (the shot ``earlier`` ended on). A sudden
+        occluder that fires the cut cue and leaves again fires it twice and comes back to the
+        shot it left; a cut to another camera does not (the shot-change cut veto, session 21)."""
+        between = [cut for cut in self.cuts if earlier.last_frame < cut.frame <= later.first_frame]
+        if not between:
+            return False
+        return moved_difference(between[-1].after, between[0].before) > self.rule.thumb_distance
+
     def holds(self, evidence) -> bool:
         """Whether a cut ended ``evidence``'s track (the finaliser then holds it for a return)."""
         return evidence.count > 0 and self.cut_after(evidence) is not None
