@@ -156,9 +156,9 @@ def main(argv=None) -> int:
                         help="also run the default re-link without the shot-return link as 'noshot'")
     parser.add_argument("--cut-veto", action="store_true",
                         help="also run the default re-link with the cut veto (Finaliser.cut_veto) as 'veto'")
-    parser.add_argument("--shot-cut-veto", action="store_true",
+    parser.add_argument("--shot-cut-veto", nargs="?", const="shot", choices=("shot", "start"), default=None,
                         help="also run the default re-link with the cut veto only across a cut to another shot "
-                             "(Finaliser(cut_veto='shot')) as 'shotveto'")
+                             "(Finaliser(cut_veto='shot' or 'start')) as 'shotveto'")
     args = parser.parse_args(argv)
     cv2.setNumThreads(1)
     from facesel.config import PipelineConfig
@@ -188,7 +188,7 @@ def main(argv=None) -> int:
         for name, (link, second_pass, detector) in runs.items():
             folder = args.audit / row["video"] / name if args.audit is not None and path.name in AUDITED else None
             out = run_one(frames, fps, detector, scorer, link, folder, min_face, second_pass, name != "noshot",
-                          {"veto": True, "shotveto": "shot"}.get(name, False))
+                          {"veto": True, "shotveto": args.shot_cut_veto}.get(name, False))
             row[name] = out["snapshots"]
             row[f"{name}_links"] = out["links"]
             row[f"{name}_link_pairs"] = out["link_pairs"]

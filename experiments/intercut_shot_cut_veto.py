@@ -29,6 +29,15 @@ one just before the first such cut (the shot the earlier one ended on).
   face (``tests/test_crowds.py::test_a_face_blanked_longer_than_the_tracker_waits_keeps_one_snapshot``,
   one snapshot); the shared videos where a cut fires (``python experiments/crowds_shared.py --only img
   mmaction2__demo_demo.mp4 --rules after --shot-cut-veto``: OTB Girl and the mmaction2 demo).
+- **Second candidate, ``start``** (registered after ``shot`` was seen to fail the blanked face, 1 -> 2
+  snapshots, and to leave both shared videos unchanged; before any intercut or splice figure of
+  either): the cut cue does not fire when the grey patch leaves (it is quiet for ``fade_span``
+  counted frames after firing, and the blanked frames repeat the last, so they are not counted),
+  so the shot the later track starts on is read from the thumbnail of its own first frame
+  (``cut_veto="start"``, :meth:`ShotMemory.saw_start`), the cut's thumbnail where none was kept.
+  The same threshold and the same measurements and rule; if both pass, ``start`` (it needs the
+  fewer cut cue firings). Said plainly: ``start`` was run on the blanked face (one snapshot) just
+  before this paragraph was committed; nothing else of it had been run.
 - **Adoption rule**: ``PipelineConfig.shot_cut_veto`` becomes the default only if intercut wrong
   joins fall (interviews + controls) with no family gaining one, no genuine split on intercut,
   no more snapshots spanning two people nor more people without a snapshot on the splices, the
@@ -49,14 +58,14 @@ FAMILIES = ("signers", "liveportrait", "retalking", "other")
 
 
 def _run(name: str, cache: Path, detector) -> list[dict]:
-    """The intercut rows of setting ``name`` ("default" or "shot"), cached as JSON under ``cache``."""
+    """The intercut rows of setting ``name`` ("default", "shot" or "start"), cached as JSON under ``cache``."""
     from facesel.data import data_root
     from facesel.eval import intercut
     from facesel.select.shot_return import ShotReturnRule
 
     path = cache / f"{name}.json"
     if not path.is_file():
-        settings = {} if name == "default" else {"shot_return": ShotReturnRule(), "cut_veto": "shot"}
+        settings = {} if name == "default" else {"shot_return": ShotReturnRule(), "cut_veto": name}
         rows = intercut.evaluate(data_root(), detector=detector, log=lambda line: print(name, line, flush=True),
                                  **settings)
         cache.mkdir(parents=True, exist_ok=True)
@@ -93,7 +102,7 @@ def main() -> int:
     args = parser.parse_args()
     cv2.setNumThreads(1)
     detector = default_detector(PipelineConfig())
-    runs = {name: _run(name, args.cache, detector) for name in ("default", "shot")}
+    runs = {name: _run(name, args.cache, detector) for name in ("default", "shot", "start")}
     for family in FAMILIES + (None,):
         line = [f"{family or 'all':12s}"]
         for name, rows in runs.items():
@@ -103,7 +112,9 @@ def main() -> int:
                 f"{kind}s {sum(r['snapshots'] for r in rs)}/{sum(r['persons'] for r in rs)} "
                 f"wrong {sum(r['wrong_joins'] for r in rs)} without {_without(rs)}" for kind, rs in by.items()))
         print(" | ".join(line))
-    print("genuine splits (a person more snapshots, wrong joins not fewer):", genuine_splits(runs["default"], runs["shot"]))
+    for name in ("shot", "start"):
+        print(f"{name}: genuine splits (a person more snapshots, wrong joins not fewer):",
+              genuine_splits(runs["default"], runs[name]))
     return 0
 
 

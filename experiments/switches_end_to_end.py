@@ -10,7 +10,7 @@ default (cues on) without the shot-return link (and the cut veto) and with it (:
 defaults; docs/persons.md, "Cuts back to a shot"): a splice has one cut and never a return, so
 only the longer hold of a track a cut ended could change anything. ``--cut-veto``: the same with the
 finaliser's cut veto (no ordinary link across a cut; with ``--shot-return`` too, both at once);
-``--shot-cut-veto``: the veto only across a cut to another shot (session 21).
+``--shot-cut-veto [shot|start]``: the veto only across a cut to another shot (session 21).
 """
 
 from __future__ import annotations
@@ -47,10 +47,11 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--shot-return", action="store_true", help="compare the default with and without the shot-return link")
     parser.add_argument("--cut-veto", action="store_true", help="compare the default with and without the cut veto")
-    parser.add_argument("--shot-cut-veto", action="store_true",
-                        help="the same with the cut veto only across a cut to another shot (Finaliser(cut_veto='shot'))")
+    parser.add_argument("--shot-cut-veto", nargs="?", const="shot", choices=("shot", "start"), default=None,
+                        help="the same with the cut veto only across a cut to another shot (Finaliser(cut_veto=...): "
+                             "'shot' by the cuts' thumbnails, 'start' by the later track's first frame)")
     args = parser.parse_args(argv)
-    veto = True if args.cut_veto else "shot" if args.shot_cut_veto else False
+    veto = True if args.cut_veto else args.shot_cut_veto or False
     cv2.setNumThreads(1)
     detector = make_detector(max_side=1280)
     sources = sw.load_sources(data_root(), detector, 40, 5)

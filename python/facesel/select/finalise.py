@@ -172,7 +172,8 @@ class Finaliser:
         another shot than the one the earlier ended on (:meth:`ShotMemory.shot_changed`: the
         thumbnail after the last cut between them against the one before the first, the
         shot-return link's ``thumb_distance``); an occluder that comes and goes returns to the
-        shot it left.
+        shot it left. ``"start"``: the same, the later track's shot read from the thumbnail of its
+        first frame (the cut cue can miss the occluder's leaving).
     """
 
     def __init__(self, grace_seconds: float = 1.0, link: LinkRule | None = None,
@@ -204,8 +205,8 @@ class Finaliser:
         self.hedge = hedge
         if shot_return is not None and not isinstance(shot_return, ShotReturnRule):
             raise TypeError(f"shot_return must be a ShotReturnRule or None, got {type(shot_return).__name__}")
-        if not (isinstance(cut_veto, bool) or cut_veto == "shot"):
-            raise ValueError(f"cut_veto must be a bool or 'shot', got {cut_veto!r}")
+        if not (isinstance(cut_veto, bool) or cut_veto in ("shot", "start")):
+            raise ValueError(f"cut_veto must be a bool, 'shot' or 'start', got {cut_veto!r}")
         self.shot_return = shot_return is not None and link is not None
         self.cut_veto = cut_veto
         # the cuts seen lately (for the shot-return link and the cut veto)
@@ -269,7 +270,7 @@ class Finaliser:
         if getattr(config, "cut_veto", False):
             extra["cut_veto"] = True
         elif getattr(config, "shot_cut_veto", False):
-            extra["cut_veto"] = "shot"
+            extra["cut_veto"] = "start"
         return cls.for_scorer(scorer, config.margin, faceness=faceness, **extra)
 
     @classmethod
@@ -384,6 +385,10 @@ class Finaliser:
         :class:`facesel.select.stage.Packet`) go into the evidence book; tracks that died
         tentative leave it."""
         update = packet.update
+        thumb = getattr(packet, "thumb", None)
+        if self.cut_veto == "start" and thumb is not None and self.shots is not None and self.shots.cuts \
+                and any(self.evidence.get(int(t)) is None for t in update.track_ids):
+            self.shots.saw_start(packet.index, packet.stamp, thumb)  # a track first seen on this frame
         shape = getattr(packet, "frame_shape", None)
         if shape is None and getattr(packet, "frame", None) is not None:
             shape = packet.frame.shape[:2]
@@ -458,8 +463,8 @@ class Finaliser:
         """Whether the cut veto (:attr:`cut_veto`) keeps ``later`` from continuing ``earlier``."""
         if not self.cut_veto or self.shots is None:
             return False
-        if self.cut_veto == "shot":
-            return self.shots.shot_changed(earlier, later)
+        if self.cut_veto in ("shot", "start"):
+            return self.shots.shot_changed(earlier, later, at_start=self.cut_veto == "start")
         return self.shots.cut_between(earlier, later)
 
     def _link_cost(self, earlier, later, others) -> float | None:
