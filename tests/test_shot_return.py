@@ -182,6 +182,17 @@ def test_the_cut_veto_keeps_the_next_signer_at_the_same_place_apart(shared_data,
     now = _run(detector, frames, owner, cut_veto=True)  # with the shot-return link (the default)
     assert now["wrong_joins"] == 0 and set(now["per_person"]) == {0, 1}
     assert sum(now["per_person"].values()) <= 3  # the returns are still continued
+    # session 21: the veto only where the later track starts on another shot keeps them apart
+    # too (B's office framing differs from A's by clothes, pose and light at 48x27)
+    start = _run(detector, frames, owner, cut_veto="start")
+    assert start["wrong_joins"] == 0 and start["per_person"] == {0: 1, 1: 1}
+
+
+def test_the_shot_cut_veto_leaves_the_same_framing_control_one_snapshot_each(shared_data, detector):
+    # A | B | C, three signers in one office (the control above): the veto changes nothing there
+    clips, frames, owner = _piece(shared_data, "signers", "control", index=2)
+    start = _run(detector, frames, owner, cut_veto="start")
+    assert start["wrong_joins"] == 0 and start["per_person"] == {0: 1, 1: 1, 2: 1}
 
 
 def test_the_defaults_can_be_turned_off_in_the_config():
