@@ -53,7 +53,7 @@ def test_a_tiled_crowd_with_occluders_gives_one_snapshot_per_tile_person(shared_
     assert out["wrong_joins"] == 0
 
 
-@pytest.mark.parametrize("cut_veto", [False, "start"])  # the default; the cut veto only where the later starts on another shot
+@pytest.mark.parametrize("cut_veto", [False, "start"])  # no veto; the default (only where the later track starts on another shot)
 def test_a_face_blanked_longer_than_the_tracker_waits_keeps_one_snapshot(shared_data, detector, scorer, cut_veto):
     frames = _clip(shared_data, "video-retalking__examples_face_2.mp4", 110, width=480)
     hidden = range(50, 50 + 15)  # 15 frames: more than max_age (10), so the tracker ends the track

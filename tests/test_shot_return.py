@@ -202,10 +202,10 @@ def test_the_defaults_can_be_turned_off_in_the_config():
 
     scorer = LaplacianVarianceScorer()
     default = Finaliser.for_config(PipelineConfig(), scorer)
-    assert default.shot_return and not default.cut_veto and default.shots.rule == ShotReturnRule()
-    off = Finaliser.for_config(PipelineConfig(shot_return=False), scorer)
+    assert default.shot_return and default.cut_veto == "start" and default.shots.rule == ShotReturnRule()
+    off = Finaliser.for_config(PipelineConfig(shot_return=False, shot_cut_veto=False), scorer)
     assert not off.shot_return and not off.cut_veto and off.shots is None
     veto = Finaliser.for_config(PipelineConfig(shot_return=False, cut_veto=True), scorer)
     assert veto.cut_veto and not veto.shot_return and veto.shots is not None
-    shot = Finaliser.for_config(PipelineConfig(shot_cut_veto=True), scorer)
-    assert shot.cut_veto == "start" and shot.shot_return
+    no_veto = Finaliser.for_config(PipelineConfig(shot_cut_veto=False), scorer)
+    assert no_veto.cut_veto is False and no_veto.shot_return

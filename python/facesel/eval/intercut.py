@@ -94,11 +94,12 @@ def run_intercut(frames: list[np.ndarray], owner: list[int], fps: float, detecto
         from facesel.select.shot_return import ShotReturnRule
 
         config = PipelineConfig(**settings)
+        if _is_default(cut_veto):  # the pipeline's (Finaliser.for_config)
+            cut_veto = True if config.cut_veto else "start" if config.shot_cut_veto else False
         faceness = FacenessRule(min_quality=DOSE_FACE_FLOOR, suppress_static=not config.keep_static)
         finaliser = Finaliser.for_scorer(scorer, config.margin, faceness=faceness,
                                          shot_return=ShotReturnRule() if _is_default(shot_return) else shot_return,
-                                         cut_veto=False if _is_default(cut_veto) else
-                                         cut_veto if cut_veto in ("shot", "start") else bool(cut_veto))
+                                         cut_veto=cut_veto if cut_veto in ("shot", "start") else bool(cut_veto))
         settings = {**settings, "post_close": [finaliser]}
     selector = Selector(detector, scorer, threads=1, fps=fps, **settings)
     delivered = []

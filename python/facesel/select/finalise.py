@@ -168,12 +168,13 @@ class Finaliser:
         link is not vetoed. Off by default: intercut wrong joins 7 -> 4 and splices end to end
         12 -> 6 spanning two people, but a sudden occluder that fires the cut cue (a face blanked
         for 15 frames, ``tests/test_crowds.py``) is then split in two (docs/persons.md, "Cuts back
-        to a shot"). ``"shot"`` (session 21): the veto only where the later track starts on
+        to a shot"). ``"start"``, on in :meth:`for_scorer` (session 21): the veto only where the later track starts on
         another shot than the one the earlier ended on (:meth:`ShotMemory.shot_changed`: the
         thumbnail after the last cut between them against the one before the first, the
         shot-return link's ``thumb_distance``); an occluder that comes and goes returns to the
-        shot it left. ``"start"``: the same, the later track's shot read from the thumbnail of its
-        first frame (the cut cue can miss the occluder's leaving).
+        shot it left; the later track's shot is read from the thumbnail of its first frame (the
+        cut cue can miss the occluder's leaving). ``"shot"``: the same read from the thumbnail
+        after the last cut (registered first; splits the blanked face).
     """
 
     def __init__(self, grace_seconds: float = 1.0, link: LinkRule | None = None,
@@ -245,6 +246,10 @@ class Finaliser:
             # the cut back to a shot continues the track the cut away ended (session 20: intercut
             # shared clips held out by family 2.61 -> 1.26 snapshots per person, no wrong join added)
             settings.setdefault("shot_return", ShotReturnRule())
+            # no ordinary link across a cut to another shot (session 21: intercut wrong joins 7 -> 4,
+            # splices end to end 12 -> 6 spanning two people, no genuine track split on any material
+            # measured, the blanked face and the shared videos unchanged; docs/persons.md)
+            settings.setdefault("cut_veto", "start")
         faceness = settings.setdefault("faceness", FacenessRule(min_quality=DOSE_FACE_FLOOR))
         enough = faceness.min_quality if faceness is not None else None
         if "face_vote" not in settings and not same_rule:
@@ -264,13 +269,11 @@ class Finaliser:
         """:meth:`for_scorer` with a :class:`facesel.config.PipelineConfig`'s crop margin and its
         ``keep_static`` setting (static tracks are dropped unless it is on) and its ``shot_return``
         and ``cut_veto`` / ``shot_cut_veto`` settings (the shot-return link, on by default; the cut
-        veto, off; the veto only across a cut to another shot, off)."""
+        veto at every cut, off; the veto only across a cut to another shot, on)."""
         faceness = FacenessRule(min_quality=DOSE_FACE_FLOOR, suppress_static=not config.keep_static)
         extra = {} if getattr(config, "shot_return", True) else {"shot_return": None}
-        if getattr(config, "cut_veto", False):
-            extra["cut_veto"] = True
-        elif getattr(config, "shot_cut_veto", False):
-            extra["cut_veto"] = "start"
+        extra["cut_veto"] = (True if getattr(config, "cut_veto", False)
+                             else "start" if getattr(config, "shot_cut_veto", True) else False)
         return cls.for_scorer(scorer, config.margin, faceness=faceness, **extra)
 
     @classmethod
