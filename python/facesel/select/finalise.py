@@ -160,27 +160,29 @@ class Finaliser:
         Made links are listed in :attr:`shot_returns` (and in :attr:`links`). None: never (the
         default here; :meth:`for_scorer`, the pipeline's finaliser, sets ``ShotReturnRule()``:
         docs/persons.md, "Cuts back to a shot").
-    cut_veto : bool or "shot"
+    cut_veto : bool, "start" or "shot"
         No ordinary link (nor a fragment absorbed into a chain) across a scene cut: a track lost
         at a cut (the detector missed the face on the new shot's first frames, so no cue marked
         it) is not continued by a track that starts after the cut, which the short link would
         otherwise join by place (issue 23, session 20: the intercut signers). The shot-return
-        link is not vetoed. Off by default: intercut wrong joins 7 -> 4 and splices end to end
-        12 -> 6 spanning two people, but a sudden occluder that fires the cut cue (a face blanked
-        for 15 frames, ``tests/test_crowds.py``) is then split in two (docs/persons.md, "Cuts back
-        to a shot"). ``"start"``, on in :meth:`for_scorer` (session 21): the veto only where the later track starts on
+        link is not vetoed. ``True`` (at every cut; off): intercut wrong joins 7 -> 4 and splices
+        end to end 12 -> 6 spanning two people, but a sudden occluder that fires the cut cue (a
+        face blanked for 15 frames, ``tests/test_crowds.py``) is then split in two.
+        ``"start"`` (on in :meth:`for_scorer`, session 21): only where the later track starts on
         another shot than the one the earlier ended on (:meth:`ShotMemory.shot_changed`: the
-        thumbnail after the last cut between them against the one before the first, the
-        shot-return link's ``thumb_distance``); an occluder that comes and goes returns to the
-        shot it left; the later track's shot is read from the thumbnail of its first frame (the
-        cut cue can miss the occluder's leaving). ``"shot"``: the same read from the thumbnail
-        after the last cut (registered first; splits the blanked face).
+        thumbnail of the later track's first frame against the one just before the first cut
+        between them, the shot-return link's ``thumb_distance``): an occluder that comes and goes
+        returns to the shot it left; the same wrong joins removed, the blanked face kept whole.
+        ``"shot"``: the same with the later track's shot read from the thumbnail just after the
+        last cut (registered first; it splits the blanked face: the cut cue can miss the
+        occluder's leaving). ``False``: no veto (docs/persons.md, "Cuts back to a shot" and
+        "Across a cut to another shot").
     """
 
     def __init__(self, grace_seconds: float = 1.0, link: LinkRule | None = None,
                  faceness: FacenessRule | None = None, face_vote=None, interleave: InterleaveRule | None = None,
                  interleave_waiting: bool = False, await_predecessor: bool = False, hedge: HedgeRule | None = None,
-                 shot_return: ShotReturnRule | None = None, cut_veto: bool = False):
+                 shot_return: ShotReturnRule | None = None, cut_veto: bool | str = False):
         if face_vote is not None and not callable(face_vote):
             raise TypeError(f"face_vote must be callable or None, got {type(face_vote).__name__}")
         self.face_vote = face_vote
