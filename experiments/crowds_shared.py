@@ -35,7 +35,8 @@ memory (:func:`facesel.eval.crowds.resample`), to see whether the tracker and th
 step sees the same seconds of each video.
 
 Every run has the shot-return link (the default since session 20) but ``--shot-return``'s extra
-run ``noshot`` (the default without it); ``--cut-veto`` adds a run ``veto`` (the default with the
+run ``noshot`` (the default without it); ``--shot-cut-veto`` adds ``shotveto`` (the veto only across a cut to
+another shot, session 21); ``--cut-veto`` adds a run ``veto`` (the default with the
 finaliser's cut veto, off by default; docs/persons.md, "Cuts back to a shot").
 
 ``--compare second_pass``: the two runs are instead ``before`` = the tracker without the
@@ -102,7 +103,7 @@ def rules():
 
 
 def run_one(frames, fps: float, detector, scorer, link, folder: Path | None, min_face_size: float,
-            second_pass: bool = True, shot_return: bool = True, cut_veto: bool = False) -> dict:
+            second_pass: bool = True, shot_return: bool = True, cut_veto: bool | str = False) -> dict:
     from facesel import Selector
     from facesel.config import PipelineConfig
     from facesel.select.finalise import Finaliser
@@ -118,7 +119,7 @@ def run_one(frames, fps: float, detector, scorer, link, folder: Path | None, min
         from facesel.select.shot_return import ShotMemory, ShotReturnRule
 
         finaliser.shots = finaliser.shots or ShotMemory(ShotReturnRule())
-        finaliser.cut_veto = True
+        finaliser.cut_veto = cut_veto  # True, or "shot": only across a cut to another shot
     sinks = []
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -156,6 +157,9 @@ def main(argv=None) -> int:
                         help="also run the default re-link without the shot-return link as 'noshot'")
     parser.add_argument("--cut-veto", action="store_true",
                         help="also run the default re-link with the cut veto (Finaliser.cut_veto) as 'veto'")
+    parser.add_argument("--shot-cut-veto", nargs="?", const="shot", choices=("shot", "start"), default=None,
+                        help="also run the default re-link with the cut veto only across a cut to another shot "
+                             "(Finaliser(cut_veto='shot' or 'start')) as 'shotveto'")
     args = parser.parse_args(argv)
     cv2.setNumThreads(1)
     from facesel.config import PipelineConfig
@@ -168,6 +172,8 @@ def main(argv=None) -> int:
             runs["noshot"] = (LinkRule(), False, default_detector())
         if args.cut_veto:
             runs["veto"] = (LinkRule(), False, default_detector())
+        if args.shot_cut_veto:
+            runs["shotveto"] = (LinkRule(), False, default_detector())
     else:
         runs = {"before": (LinkRule(), False, default_detector(PipelineConfig(second_pass=False))),
                 "after": (LinkRule(), True, default_detector(PipelineConfig(second_pass=True)))}
@@ -183,7 +189,7 @@ def main(argv=None) -> int:
         for name, (link, second_pass, detector) in runs.items():
             folder = args.audit / row["video"] / name if args.audit is not None and path.name in AUDITED else None
             out = run_one(frames, fps, detector, scorer, link, folder, min_face, second_pass, name != "noshot",
-                          name == "veto")
+                          {"veto": True, "shotveto": args.shot_cut_veto}.get(name, False))
             row[name] = out["snapshots"]
             row[f"{name}_links"] = out["links"]
             row[f"{name}_link_pairs"] = out["link_pairs"]

@@ -67,3 +67,18 @@ def test_members_declaring_more_bytes_than_the_file_holds_are_refused(tmp_path):
         assert [i.filename for i in zf.infolist()] == ["a.bin", "b.bin"] and info.file_size == 64 * 1024
     with pytest.raises(BundleError, match="more bytes than the file holds|overlap"):
         verify_bundle(path)
+
+
+@pytest.mark.parametrize("flag", [0x01, 0x20, 0x40])  # encrypted, compressed patched data, strong encryption
+def test_a_flag_bit_zipfile_cannot_read_is_a_refusal_not_a_crash(tmp_path, flag):
+    """One flipped bit of a member's flag field (local header and directory entry alike) made zipfile
+    raise RuntimeError or NotImplementedError, and verify-bundle ended in a traceback (session 20,
+    bundle21: found by flipping every header byte of a genuine bundle)."""
+    raw = bytearray(pack([("manifest.json", b"{}"), ("README.txt", b"text")]))
+    for signature, flags_at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        at = raw.find(signature)
+        raw[at + flags_at] |= flag
+    path = tmp_path / "flagged.zip"
+    path.write_bytes(bytes(raw))
+    with pytest.raises(BundleError, match="is not an intact zip file"):
+        verify_bundle(path)

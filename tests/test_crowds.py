@@ -53,7 +53,8 @@ def test_a_tiled_crowd_with_occluders_gives_one_snapshot_per_tile_person(shared_
     assert out["wrong_joins"] == 0
 
 
-def test_a_face_blanked_longer_than_the_tracker_waits_keeps_one_snapshot(shared_data, detector, scorer):
+@pytest.mark.parametrize("cut_veto", [False, "start"])  # no veto; the default (only where the later track starts on another shot)
+def test_a_face_blanked_longer_than_the_tracker_waits_keeps_one_snapshot(shared_data, detector, scorer, cut_veto):
     frames = _clip(shared_data, "video-retalking__examples_face_2.mp4", 110, width=480)
     hidden = range(50, 50 + 15)  # 15 frames: more than max_age (10), so the tracker ends the track
     for t in hidden:
@@ -64,7 +65,7 @@ def test_a_face_blanked_longer_than_the_tracker_waits_keeps_one_snapshot(shared_
         frames[t] = frames[t].copy()
         frames[t][max(0, int(y1 - pad)):int(y2 + pad), max(0, int(x1 - pad)):int(x2 + pad)] = 128
         assert len(detector.detect(frames[t])) == 0, "the blanked face must really be gone"
-    finaliser = Finaliser.for_scorer(scorer)
+    finaliser = Finaliser.for_scorer(scorer, cut_veto=cut_veto)
     selector = Selector(detector, scorer, threads=1, fps=25.0, keep_static=True, post_close=[finaliser])
     results = []
     for frame in frames:

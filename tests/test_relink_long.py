@@ -165,8 +165,10 @@ def test_the_next_signer_after_a_pause_is_never_joined_to_the_first(signers):
         assert len(results) >= 2
         assert not any(r.frame_indices.min() < 45 <= r.frame_indices.max() for r in results)
     # Only the colours tell the two apart here: without them the long rule would join them (by
-    # default; the cut veto, off by default, keeps them apart too: the whole frame changes between them).
+    # veto off; the cut veto at every cut, off by default, keeps them apart too, and so does the
+    # default's veto across a cut to another shot: the whole frame changes between them).
     joined, _ = _run(frames, detector, scorer, LinkRule(long_colour_distance=1.0), keep_static=True)
     assert any(r.frame_indices.min() < 45 <= r.frame_indices.max() for r in joined)
-    vetoed, _ = _run(frames, detector, scorer, LinkRule(long_colour_distance=1.0), keep_static=True, cut_veto=True)
-    assert not any(r.frame_indices.min() < 45 <= r.frame_indices.max() for r in vetoed)
+    for veto in (True, "start"):
+        vetoed, _ = _run(frames, detector, scorer, LinkRule(long_colour_distance=1.0), keep_static=True, cut_veto=veto)
+        assert not any(r.frame_indices.min() < 45 <= r.frame_indices.max() for r in vetoed), veto

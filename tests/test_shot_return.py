@@ -92,6 +92,41 @@ def test_a_new_stream_forgets_the_cuts_and_bad_settings_are_named():
         ShotMemory("loose")
 
 
+def test_the_shot_cut_veto_refuses_only_where_the_later_track_starts_on_another_shot():
+    # session 21: the cut veto only when the shot after the last cut between two fragments is not
+    # the shot before the first (a sudden occluder fires the cut cue twice and leaves the scene as it was)
+    earlier = _evidence(range(0, 50), A_BOX, _colours(5))
+    later = _evidence(range(66, 120), A_BOX, _colours(5))
+    cut_away = ShotMemory(ShotReturnRule())
+    cut_away.record(50, 2.0, _thumb(100), _thumb(30))  # a cut to another camera
+    assert cut_away.cut_between(earlier, later) and cut_away.shot_changed(earlier, later)
+    blanked = ShotMemory(ShotReturnRule())
+    blanked.record(50, 2.0, _thumb(100), _thumb(75))  # a grey patch covers a quarter of the frame ...
+    blanked.record(65, 2.6, _thumb(75), _thumb(100.5))  # ... and is gone 15 frames later
+    assert blanked.cut_between(earlier, later) and not blanked.shot_changed(earlier, later)
+    stays = ShotMemory(ShotReturnRule())
+    stays.record(50, 2.0, _thumb(100), _thumb(75))  # the occluder's leaving fired no cut: vetoed
+    assert stays.shot_changed(earlier, later)
+    assert not ShotMemory(ShotReturnRule()).shot_changed(earlier, later)  # no cut remembered: no veto
+
+
+def test_the_finaliser_applies_the_shot_cut_veto_and_names_a_bad_value():
+    from facesel.select.finalise import Finaliser
+    from facesel.select.linking import LinkRule
+
+    earlier = _evidence(range(0, 50), A_BOX, _colours(5))
+    later = _evidence(range(66, 120), A_BOX, _colours(5))
+    every, shot = Finaliser(link=LinkRule(), cut_veto=True), Finaliser(link=LinkRule(), cut_veto="shot")
+    for finaliser in (every, shot):
+        finaliser.shots.record(50, 2.0, _thumb(100), _thumb(75))
+        finaliser.shots.record(65, 2.6, _thumb(75), _thumb(100))
+    assert every._across_cut(earlier, later) and not shot._across_cut(earlier, later)
+    shot.shots.record(80, 3.2, _thumb(100), _thumb(20))  # a cut to another shot before a track starting at 81
+    assert shot._across_cut(earlier, _evidence(range(81, 120), A_BOX, _colours(5)))
+    with pytest.raises(ValueError, match="cut_veto"):
+        Finaliser(link=LinkRule(), cut_veto="sometimes")
+
+
 # -- real clips, intercut in memory ------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -147,6 +182,17 @@ def test_the_cut_veto_keeps_the_next_signer_at_the_same_place_apart(shared_data,
     now = _run(detector, frames, owner, cut_veto=True)  # with the shot-return link (the default)
     assert now["wrong_joins"] == 0 and set(now["per_person"]) == {0, 1}
     assert sum(now["per_person"].values()) <= 3  # the returns are still continued
+    # session 21: the veto only where the later track starts on another shot keeps them apart
+    # too (B's office framing differs from A's by clothes, pose and light at 48x27)
+    start = _run(detector, frames, owner, cut_veto="start")
+    assert start["wrong_joins"] == 0 and start["per_person"] == {0: 1, 1: 1}
+
+
+def test_the_shot_cut_veto_leaves_the_same_framing_control_one_snapshot_each(shared_data, detector):
+    # A | B | C, three signers in one office (the control above): the veto changes nothing there
+    clips, frames, owner = _piece(shared_data, "signers", "control", index=2)
+    start = _run(detector, frames, owner, cut_veto="start")
+    assert start["wrong_joins"] == 0 and start["per_person"] == {0: 1, 1: 1, 2: 1}
 
 
 def test_the_defaults_can_be_turned_off_in_the_config():
@@ -156,11 +202,13 @@ def test_the_defaults_can_be_turned_off_in_the_config():
 
     scorer = LaplacianVarianceScorer()
     default = Finaliser.for_config(PipelineConfig(), scorer)
-    assert default.shot_return and not default.cut_veto and default.shots.rule == ShotReturnRule()
-    off = Finaliser.for_config(PipelineConfig(shot_return=False), scorer)
+    assert default.shot_return and default.cut_veto == "start" and default.shots.rule == ShotReturnRule()
+    off = Finaliser.for_config(PipelineConfig(shot_return=False, shot_cut_veto=False), scorer)
     assert not off.shot_return and not off.cut_veto and off.shots is None
     veto = Finaliser.for_config(PipelineConfig(shot_return=False, cut_veto=True), scorer)
     assert veto.cut_veto and not veto.shot_return and veto.shots is not None
+    no_veto = Finaliser.for_config(PipelineConfig(shot_cut_veto=False), scorer)
+    assert no_veto.cut_veto is False and no_veto.shot_return
 
 
 def test_a_replayed_recording_keeps_the_cuts_for_the_link(shared_data, detector):

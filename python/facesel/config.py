@@ -188,10 +188,15 @@ class PipelineConfig:
                                  "(whole-frame thumbnail) and a face starts at its place and size with close "
                                  "colours: TV shot / reverse shot (facesel.select.shot_return; no identity computed; "
                                  "a result a cut ended is held up to 10 s)", "finalising")
-    cut_veto: bool = _setting(False, "no ordinary re-link across a scene cut: a track lost at a cut is not "
+    cut_veto: bool = _setting(False, "no ordinary re-link across any scene cut: a track lost at a cut is not "
                               "continued by the face that starts at its place after it (the shot-return link "
                               "still may); off: a sudden occluder that fires the cut cue would split a genuine "
                               "track (docs/persons.md)", "finalising")
+    shot_cut_veto: bool = _setting(True, "the cut veto only where the face after the cut starts on another shot "
+                                   "than the one the track before it ended on (whole-frame thumbnails; an "
+                                   "occluder that comes and goes returns to the same shot; on since session 21: "
+                                   "intercut wrong joins 7 -> 4, nothing split); cut_veto wins when both are on "
+                                   "(docs/persons.md)", "finalising")
     # -- threads ---------------------------------------------------------------------------------
     threads: int = _setting(2, "stage threads of Selector.run: 1 runs every stage in turn; 2 runs decoding "
                             "and detection + tracking beside scoring + selection + sinks", "threads", low=1, high=2)

@@ -98,6 +98,7 @@ class TrackStage:
         self._scene = SceneChange(self.rule)
         self.frame_change = 0.0  # mean absolute grey difference of the last frame's thumbnail to the one before
         self.cut_thumbs = None  # on a cut: (thumbnail before, thumbnail of this frame), SceneChange.cut_thumbs
+        self.thumb = None  # this frame's thumbnail (SceneChange.thumb), None with the cues off
         # id -> (frame, box, velocity, whether the velocity was measured: seen twice)
         self._last: dict[int, tuple[int, np.ndarray, np.ndarray, bool]] = {}
         self._frame = 0
@@ -228,12 +229,13 @@ class TrackStage:
     def _cut(self, frame) -> tuple[str | None, float]:
         """("cut" | "fade" | None, the difference that fired) for this frame (:class:`SceneChange`);
         (None, 0) with the cues off or without a frame."""
-        self.cut_thumbs = None
+        self.cut_thumbs = self.thumb = None
         if not self.cues or frame is None:
             return None, 0.0
         kind, value = self._scene.update(frame)
         self.frame_change = self._scene.frame_change
         self.cut_thumbs = self._scene.cut_thumbs
+        self.thumb = self._scene.thumb
         return kind, value
 
     def _back(self, segment: _Segment, k: int):

@@ -26,7 +26,8 @@ def _run(args: argparse.Namespace) -> int:
     root = shared_data_folder(args.data)
     rule = None if args.no_shot_return else ShotReturnRule()
     results = evaluate(Path(root), shot=args.shot, shots=args.shots, families_only=args.families, shot_return=rule,
-                       cut_veto=args.cut_veto,
+                       cut_veto=True if args.cut_veto else
+                       {None: "default", "off": False}.get(args.shot_cut_veto, args.shot_cut_veto),
                        log=print if args.verbose else (lambda line: None))
     for key, row in summary(results).items():
         print(f"{key}: {row['snapshots']} snapshots for {row['persons']} persons = {row['per_person']:.2f} per person; "
@@ -34,7 +35,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.json:
         args.json.write_text(json.dumps({"runs": [asdict(r) for r in results], "summary": summary(results),
                                          "shot_return": None if rule is None else asdict(rule),
-                                         "cut_veto": args.cut_veto}, indent=1, default=str))
+                                         "cut_veto": args.cut_veto, "shot_cut_veto": args.shot_cut_veto or "start (the default)"}, indent=1, default=str))
         print(f"table: {args.json}")
     return 0
 
@@ -59,7 +60,12 @@ def register_intercut(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--no-shot-return", action="store_true",
                    help="without the shot-return link (facesel.select.shot_return; on by default): the pipeline before it")
     s.add_argument("--cut-veto", action="store_true",
-                   help="with the cut veto (Finaliser.cut_veto; off by default): no ordinary link across a cut")
+                   help="with the cut veto at every cut (Finaliser(cut_veto=True); off by default): no ordinary link "
+                        "across any cut")
+    s.add_argument("--shot-cut-veto", choices=("shot", "start", "off"), default=None,
+                   help="the cut veto only where the face after a cut starts on another shot than the track before "
+                        "it ended on (Finaliser(cut_veto=...)): 'start' (the default without this flag) reads the "
+                        "later track's first frame, 'shot' the cuts' thumbnails; 'off': no veto (before session 21)")
     s.add_argument("--verbose", action="store_true", help="a line per interview and control")
     s.add_argument("--json", type=Path, default=None, help="write every figure to this JSON file")
     s.set_defaults(func=_run)

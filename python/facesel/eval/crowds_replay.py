@@ -46,10 +46,11 @@ class Recorder:
         self._packet = None
 
     def observe(self, packet) -> None:
-        """Keep the fields of this frame's packet that the finaliser reads (no image but, on a scene
-        cut, the two 48x27 grey whole-frame thumbnails the shot-return link compares: without them
-        a replay would run with that link, and the cut veto, silently off)."""
-        self._packet = SimpleNamespace(cut_thumbs=getattr(packet, "cut_thumbs", None),
+        """Keep the fields of this frame's packet that the finaliser reads (no image but the 48x27
+        grey whole-frame thumbnails: on a scene cut those of the frame before and of this one, which
+        the shot-return link compares, and every frame's own, which the shot-change cut veto reads
+        where a track starts: without them a replay would run with both silently off)."""
+        self._packet = SimpleNamespace(cut_thumbs=getattr(packet, "cut_thumbs", None), thumb=getattr(packet, "thumb", None),
             update=packet.update, detections=packet.detections, stamp=packet.stamp, index=packet.index,
             appearances=list(getattr(packet, "appearances", []) or []), still=list(getattr(packet, "still", []) or []),
             change=list(getattr(packet, "change", []) or []), switches=dict(getattr(packet, "switches", {}) or {}),

@@ -83,7 +83,7 @@ def run_intercut(frames: list[np.ndarray], owner: list[int], fps: float, detecto
     """A default :class:`facesel.Selector` (``settings``: PipelineConfig changes) over ``frames``:
     snapshots per person and wrong joins (module docstring). ``shot_return``: ``"default"`` (the
     pipeline's), a :class:`facesel.select.shot_return.ShotReturnRule`, or None (the link off);
-    ``cut_veto``: ``"default"`` (the pipeline's) or a bool (the finaliser's cut veto,
+    ``cut_veto``: ``"default"`` (the pipeline's), a bool, ``"shot"`` or ``"start"`` (the finaliser's cut veto,
     :class:`facesel.select.finalise.Finaliser`)."""
     from facesel import Selector
 
@@ -94,10 +94,12 @@ def run_intercut(frames: list[np.ndarray], owner: list[int], fps: float, detecto
         from facesel.select.shot_return import ShotReturnRule
 
         config = PipelineConfig(**settings)
+        if _is_default(cut_veto):  # the pipeline's (Finaliser.for_config)
+            cut_veto = True if config.cut_veto else "start" if config.shot_cut_veto else False
         faceness = FacenessRule(min_quality=DOSE_FACE_FLOOR, suppress_static=not config.keep_static)
         finaliser = Finaliser.for_scorer(scorer, config.margin, faceness=faceness,
                                          shot_return=ShotReturnRule() if _is_default(shot_return) else shot_return,
-                                         cut_veto=False if _is_default(cut_veto) else bool(cut_veto))
+                                         cut_veto=cut_veto if cut_veto in ("shot", "start") else bool(cut_veto))
         settings = {**settings, "post_close": [finaliser]}
     selector = Selector(detector, scorer, threads=1, fps=fps, **settings)
     delivered = []

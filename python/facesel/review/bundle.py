@@ -134,16 +134,24 @@ def build_bundle(opening: Opening, created: float | None = None) -> bytes:
                  *sorted(files.items())])
 
 
+def member_info(path: str, size: int) -> zipfile.ZipInfo:
+    """How the bundle writer stores a member of ``size`` bytes at ``path``: stored (uncompressed, so
+    no zlib version matters), fixed time, attributes and system. Shared with the verifier's
+    streaming comparison (:mod:`facesel.review.bundle_members`), which packs the same way."""
+    info = zipfile.ZipInfo(path, _ZIP_TIME)
+    info.compress_type = zipfile.ZIP_STORED
+    info.create_system = 3
+    info.external_attr = 0o600 << 16
+    info.file_size = size
+    return info
+
+
 def pack(members: list[tuple[str, bytes]]) -> bytes:
-    """The zip of ``members`` (in this order), byte for byte reproducible: stored (uncompressed, so
-    no zlib version matters), fixed times, attributes and system. :func:`verify_bundle` packs the
-    members it read again and compares, so that no byte of the container can change unnoticed."""
+    """The zip of ``members`` (in this order), byte for byte reproducible (:func:`member_info`).
+    :func:`verify_bundle` packs the members it read again, as it reads them, and compares, so that
+    no byte of the container can change unnoticed."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as zf:
         for path, data in members:
-            info = zipfile.ZipInfo(path, _ZIP_TIME)
-            info.compress_type = zipfile.ZIP_STORED
-            info.create_system = 3
-            info.external_attr = 0o600 << 16
-            zf.writestr(info, data)
+            zf.writestr(member_info(path, len(data)), data)
     return buffer.getvalue()

@@ -18,6 +18,8 @@ import math
 import os
 import tempfile
 import zipfile
+from collections.abc import Mapping
+from contextlib import closing
 from dataclasses import dataclass, field
 from hashlib import sha256
 from pathlib import Path
@@ -26,7 +28,8 @@ from typing import BinaryIO
 import nacl.bindings as sodium
 import nacl.exceptions
 
-from facesel.review.bundle import BUNDLE_VERSION, FORMAT_BUNDLE, pack
+from facesel.review.bundle import BUNDLE_VERSION, FORMAT_BUNDLE
+from facesel.review.bundle_members import ZIP_READ_ERRORS, BundleMembers, MemberReadError, scan_members
 from facesel.review.bundle_layout import layout_problem
 from facesel.review.times import utc_text
 from facesel.review.zip_directory import directory_problem
@@ -89,7 +92,8 @@ def _open_bundle(path: Path) -> BinaryIO:
     device under the name ``evidence.zip``: opened as a file, a FIFO waited for a writer for ever
     and ``/dev/zero`` was read as a zip (review round 10b, finding 3). The one descriptor is read
     for everything after (the directory, the members, the re-pack comparison), so a name swapped
-    meanwhile changes nothing.
+    meanwhile changes nothing; a member that changes under it is refused when read again
+    (:class:`~facesel.review.bundle_members.BundleMembers`).
     """
     if path.is_dir():  # else "not an intact zip file ([Errno 21] Is a directory: ...)"
         raise BundleError(f"{path} is a folder, not a bundle file (the .zip that 'facesel open --bundle' "
@@ -102,33 +106,38 @@ def _open_bundle(path: Path) -> BinaryIO:
     return os.fdopen(fd, "rb")
 
 
-def _read_members(path: Path, fp: BinaryIO) -> dict[str, bytes]:
+def _read_members(path: Path, fp: BinaryIO) -> BundleMembers:
+    """The bundle's members, each read once in bounded pieces (its SHA-256, its CRC, the container
+    comparison; :func:`~facesel.review.bundle_members.scan_members`), none kept: the checks read
+    them again by name, one at a time. The zip stays open in the result (close it after)."""
     size = os.fstat(fp.fileno()).st_size
     if size > MAX_BUNDLE_BYTES:
         raise BundleError(f"{path} is larger than {MAX_BUNDLE_BYTES} bytes")
+    zf = None
     try:
         problem = directory_problem(fp, MAX_MEMBERS, MAX_DIRECTORY_BYTES)
         if problem:  # refused before zipfile makes one object per entry (a 47 MB file: 443 MB)
             raise BundleError(f"{path}: {problem}; a bundle holds at most {MAX_MEMBERS} members "
                               "(refused before reading its entries)")
         fp.seek(0)
-        with zipfile.ZipFile(fp) as zf:
-            infos = zf.infolist()
-            if len(infos) > MAX_MEMBERS:
-                raise BundleError(f"{path} has {len(infos)} members, more than {MAX_MEMBERS}")
-            names = [i.filename for i in infos]
-            if len(set(names)) != len(names):
-                raise BundleError("the bundle holds two members of the same name")
-            _check_sizes(path, infos, size)
-            members = {}
-            for info in infos:
-                members[info.filename] = zf.read(info)  # checks the CRC
-            return members
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as err:
-        raise BundleError(f"{path} is not an intact zip file ({err})") from None
+        zf = zipfile.ZipFile(fp)
+        infos = zf.infolist()
+        if len(infos) > MAX_MEMBERS:
+            raise BundleError(f"{path} has {len(infos)} members, more than {MAX_MEMBERS}")
+        names = [i.filename for i in infos]
+        if len(set(names)) != len(names):
+            raise BundleError("the bundle holds two members of the same name")
+        _check_sizes(path, infos, size)
+        return scan_members(zf, infos, fp.fileno(), str(path))
+    except BaseException as err:
+        if zf is not None:
+            zf.close()
+        if isinstance(err, ZIP_READ_ERRORS):
+            raise BundleError(f"{path} is not an intact zip file ({err})") from None
+        raise
 
 
-def _json(members: dict[str, bytes], name: str):
+def _json(members: Mapping[str, bytes], name: str):
     if name not in members:
         raise BundleError(f"the bundle has no {name}")
     try:
@@ -137,7 +146,7 @@ def _json(members: dict[str, bytes], name: str):
         raise BundleError(f"{name} is not valid JSON") from None
 
 
-def _check_manifest(members: dict[str, bytes], pin: str | None) -> tuple[dict, AuthorityPublic]:
+def _check_manifest(members: BundleMembers, pin: str | None) -> tuple[dict, AuthorityPublic]:
     manifest = _json(members, "manifest.json")
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_BUNDLE \
             or manifest.get("version") != BUNDLE_VERSION:
@@ -166,12 +175,12 @@ def _check_manifest(members: dict[str, bytes], pin: str | None) -> tuple[dict, A
     if extra or missing:
         raise BundleError(f"the bundle's members differ from its manifest (extra {extra[:5]}, missing {missing[:5]})")
     for name, digest in listed.items():
-        if sha256(members[name]).hexdigest() != digest:
+        if members.digest(name) != digest:  # of the bytes the first pass read
             raise BundleError(f"{name} was altered (its SHA-256 differs from the signed manifest)")
     return manifest, authority
 
 
-def _check_log(members: dict[str, bytes], keys: dict[str, bytes]) -> list[dict]:
+def _check_log(members: Mapping[str, bytes], keys: dict[str, bytes]) -> list[dict]:
     lines = members.get("audit/vault-log.jsonl", b"").split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()
@@ -207,7 +216,7 @@ def _check_log(members: dict[str, bytes], keys: dict[str, bytes]) -> list[dict]:
     return entries
 
 
-def _parse_member_record(members: dict[str, bytes], item: dict, parse) -> tuple[str, bytes, bytes, object]:
+def _parse_member_record(members: BundleMembers, item: dict, parse) -> tuple[str, bytes, bytes, object]:
     try:
         rid = str(item["record_id"])
         data = members[item["sealed"]]
@@ -248,7 +257,7 @@ def _central_record(authority: AuthorityPublic):
     return parse
 
 
-def _check_record(members: dict[str, bytes], item: dict, parse) -> tuple[str, float]:
+def _check_record(members: BundleMembers, item: dict, parse) -> tuple[str, float]:
     """The sentence a verified record proves, and its seal time (the camera's signed header)."""
     rid, data, key, (parsed, sealed_by) = _parse_member_record(members, item, parse)
     try:
@@ -261,7 +270,7 @@ def _check_record(members: dict[str, bytes], item: dict, parse) -> tuple[str, fl
     if not isinstance(pictures, dict) or set(pictures) != set(snapshot.blobs):
         raise BundleError(f"record {rid}: the pictures listed differ from those sealed")
     for name, path in pictures.items():
-        if members.get(path) != snapshot.blobs[name]:
+        if not members.matches(path, snapshot.blobs[name]):  # read a piece at a time
             raise BundleError(f"record {rid}: {path} differs from what the camera sealed")
     meta = _json(members, str(item.get("meta")))
     if meta != {"header": parsed.header, "snapshot": snapshot.meta}:
@@ -405,12 +414,13 @@ def verify_bundle(path: str | Path, pin: str | None = None, newer: AuthorityPubl
         Naming the first thing that is not genuine or not intact.
     """
     path = Path(path)
-    with _open_bundle(path) as fp:
-        members = _read_members(path, fp)
+    with _open_bundle(path) as fp, closing(_read_members(path, fp)) as members:
         try:
-            return _verify_members(path, fp, members, pin, newer)
+            return _verify_members(members, pin, newer)
         except BundleError:
             raise
+        except MemberReadError as err:  # a member read again is not what the first reading read
+            raise BundleError(str(err)) from None
         except (TypeError, AttributeError, KeyError, IndexError, ValueError, OverflowError, RecursionError) as err:
             # A field of the wrong type in a signed manifest, log or entry (a forger signs with a key of
             # their own; review 5, finding 5): a refusal, never a crash of the court's check.
@@ -430,12 +440,12 @@ def _newer_authority(authority: AuthorityPublic, newer: AuthorityPublic | None) 
     return newer
 
 
-def _verify_members(path: Path, fp: BinaryIO, members: dict[str, bytes], pin: str | None,
-                    newer: AuthorityPublic | None = None) -> BundleReport:
+def _verify_members(members: BundleMembers, pin: str | None, newer: AuthorityPublic | None = None) -> BundleReport:
     manifest, authority = _check_manifest(members, pin)
     authority = _newer_authority(authority, newer)
-    fp.seek(0)
-    if pack(list(members.items())) != fp.read():
+    if members.container.error is not None:  # the bundle writer's packer refused the members (was pack()'s raise)
+        raise members.container.error
+    if members.container.altered:  # the members packed again (as they were read) differ from the file
         raise BundleError("the zip container was altered (bytes outside the members' content changed)")
     problem = layout_problem(members, manifest)
     if problem:  # a member nothing proves, signed by the authority's key alone (review round 8c)

@@ -160,21 +160,29 @@ class Finaliser:
         Made links are listed in :attr:`shot_returns` (and in :attr:`links`). None: never (the
         default here; :meth:`for_scorer`, the pipeline's finaliser, sets ``ShotReturnRule()``:
         docs/persons.md, "Cuts back to a shot").
-    cut_veto : bool
+    cut_veto : bool, "start" or "shot"
         No ordinary link (nor a fragment absorbed into a chain) across a scene cut: a track lost
         at a cut (the detector missed the face on the new shot's first frames, so no cue marked
         it) is not continued by a track that starts after the cut, which the short link would
         otherwise join by place (issue 23, session 20: the intercut signers). The shot-return
-        link is not vetoed. Off by default: intercut wrong joins 7 -> 4 and splices end to end
-        12 -> 6 spanning two people, but a sudden occluder that fires the cut cue (a face blanked
-        for 15 frames, ``tests/test_crowds.py``) is then split in two (docs/persons.md, "Cuts back
-        to a shot").
+        link is not vetoed. ``True`` (at every cut; off): intercut wrong joins 7 -> 4 and splices
+        end to end 12 -> 6 spanning two people, but a sudden occluder that fires the cut cue (a
+        face blanked for 15 frames, ``tests/test_crowds.py``) is then split in two.
+        ``"start"`` (on in :meth:`for_scorer`, session 21): only where the later track starts on
+        another shot than the one the earlier ended on (:meth:`ShotMemory.shot_changed`: the
+        thumbnail of the later track's first frame against the one just before the first cut
+        between them, the shot-return link's ``thumb_distance``): an occluder that comes and goes
+        returns to the shot it left; the same wrong joins removed, the blanked face kept whole.
+        ``"shot"``: the same with the later track's shot read from the thumbnail just after the
+        last cut (registered first; it splits the blanked face: the cut cue can miss the
+        occluder's leaving). ``False``: no veto (docs/persons.md, "Cuts back to a shot" and
+        "Across a cut to another shot").
     """
 
     def __init__(self, grace_seconds: float = 1.0, link: LinkRule | None = None,
                  faceness: FacenessRule | None = None, face_vote=None, interleave: InterleaveRule | None = None,
                  interleave_waiting: bool = False, await_predecessor: bool = False, hedge: HedgeRule | None = None,
-                 shot_return: ShotReturnRule | None = None, cut_veto: bool = False):
+                 shot_return: ShotReturnRule | None = None, cut_veto: bool | str = False):
         if face_vote is not None and not callable(face_vote):
             raise TypeError(f"face_vote must be callable or None, got {type(face_vote).__name__}")
         self.face_vote = face_vote
@@ -200,8 +208,8 @@ class Finaliser:
         self.hedge = hedge
         if shot_return is not None and not isinstance(shot_return, ShotReturnRule):
             raise TypeError(f"shot_return must be a ShotReturnRule or None, got {type(shot_return).__name__}")
-        if not isinstance(cut_veto, bool):
-            raise TypeError(f"cut_veto must be a bool, got {type(cut_veto).__name__}")
+        if not (isinstance(cut_veto, bool) or cut_veto in ("shot", "start")):
+            raise ValueError(f"cut_veto must be a bool, 'shot' or 'start', got {cut_veto!r}")
         self.shot_return = shot_return is not None and link is not None
         self.cut_veto = cut_veto
         # the cuts seen lately (for the shot-return link and the cut veto)
@@ -240,6 +248,10 @@ class Finaliser:
             # the cut back to a shot continues the track the cut away ended (session 20: intercut
             # shared clips held out by family 2.61 -> 1.26 snapshots per person, no wrong join added)
             settings.setdefault("shot_return", ShotReturnRule())
+            # no ordinary link across a cut to another shot (session 21: intercut wrong joins 7 -> 4,
+            # splices end to end 12 -> 6 spanning two people, no genuine track split on any material
+            # measured, the blanked face and the shared videos unchanged; docs/persons.md)
+            settings.setdefault("cut_veto", "start")
         faceness = settings.setdefault("faceness", FacenessRule(min_quality=DOSE_FACE_FLOOR))
         enough = faceness.min_quality if faceness is not None else None
         if "face_vote" not in settings and not same_rule:
@@ -258,11 +270,12 @@ class Finaliser:
     def for_config(cls, config, scorer) -> Finaliser:
         """:meth:`for_scorer` with a :class:`facesel.config.PipelineConfig`'s crop margin and its
         ``keep_static`` setting (static tracks are dropped unless it is on) and its ``shot_return``
-        and ``cut_veto`` settings (the shot-return link, on by default; the cut veto, off)."""
+        and ``cut_veto`` / ``shot_cut_veto`` settings (the shot-return link, on by default; the cut
+        veto at every cut, off; the veto only across a cut to another shot, on)."""
         faceness = FacenessRule(min_quality=DOSE_FACE_FLOOR, suppress_static=not config.keep_static)
         extra = {} if getattr(config, "shot_return", True) else {"shot_return": None}
-        if getattr(config, "cut_veto", False):
-            extra["cut_veto"] = True
+        extra["cut_veto"] = (True if getattr(config, "cut_veto", False)
+                             else "start" if getattr(config, "shot_cut_veto", True) else False)
         return cls.for_scorer(scorer, config.margin, faceness=faceness, **extra)
 
     @classmethod
@@ -377,6 +390,10 @@ class Finaliser:
         :class:`facesel.select.stage.Packet`) go into the evidence book; tracks that died
         tentative leave it."""
         update = packet.update
+        thumb = getattr(packet, "thumb", None)
+        if self.cut_veto == "start" and thumb is not None and self.shots is not None and self.shots.cuts \
+                and any(self.evidence.get(int(t)) is None for t in update.track_ids):
+            self.shots.saw_start(packet.index, packet.stamp, thumb)  # a track first seen on this frame
         shape = getattr(packet, "frame_shape", None)
         if shape is None and getattr(packet, "frame", None) is not None:
             shape = packet.frame.shape[:2]
@@ -449,7 +466,11 @@ class Finaliser:
 
     def _across_cut(self, earlier, later) -> bool:
         """Whether the cut veto (:attr:`cut_veto`) keeps ``later`` from continuing ``earlier``."""
-        return self.cut_veto and self.shots is not None and self.shots.cut_between(earlier, later)
+        if not self.cut_veto or self.shots is None:
+            return False
+        if self.cut_veto in ("shot", "start"):
+            return self.shots.shot_changed(earlier, later, at_start=self.cut_veto == "start")
+        return self.shots.cut_between(earlier, later)
 
     def _link_cost(self, earlier, later, others) -> float | None:
         """The ordinary re-link's cost (:meth:`LinkRule.cost`), None across a cut under the cut veto."""

@@ -34,6 +34,10 @@ from facesel.setting_checks import check_at_least
 from facesel.track_cues import distance as colour_distance
 from facesel.track_cues import moved_difference
 
+STARTS_KEPT = 256
+"""Frames with a track's first sight whose thumbnails are kept (about 1.3 MB at most; only frames
+soon after a cut are kept, so a camera without cuts keeps none)."""
+
 SHOT_RETURN_OFFSET = 200.0
 """Added to a shot-return link's cost (box sides): any ordinary link is preferred to it."""
 
@@ -115,12 +119,16 @@ class ShotMemory:
         self.rule = rule
         self.cuts: deque = deque(maxlen=rule.shots)
         self.recorded = 0  # cuts recorded over the memory's life (the evaluations report it)
+        # (frame, (27, 48) float32 thumbnail) of frames where a track was first seen within
+        # max_seconds after a remembered cut (the shot-change cut veto's "shot the later starts on")
+        self.starts: deque = deque(maxlen=STARTS_KEPT)
 
     def record(self, frame: int, time: float, before: np.ndarray, after: np.ndarray) -> None:
         """A cut on frame ``frame`` at ``time``: ``before`` and ``after`` are the thumbnails of the
         frame before and of this one ((27, 48) float32)."""
         if self.cuts and frame <= self.cuts[-1].frame:
             self.cuts.clear()  # a new stream (frame numbers start again)
+            self.starts.clear()
         self.cuts.append(Cut(int(frame), float(time), before, after))
         self.recorded += 1
 
@@ -136,6 +144,38 @@ class ShotMemory:
         """Whether a remembered cut lies after ``earlier``'s last observation and no later than
         ``later``'s first: the two are on two sides of a cut (the cut veto, :class:`facesel.select.finalise.Finaliser`)."""
         return any(earlier.last_frame < cut.frame <= later.first_frame for cut in self.cuts)
+
+    def saw_start(self, frame: int, time: float, thumb: np.ndarray) -> None:
+        """A track was first seen on frame ``frame`` at ``time``, whose thumbnail is ``thumb``
+        ((27, 48) float32): kept when it comes at most ``max_seconds`` after a remembered cut."""
+        if self.cuts and frame > self.cuts[-1].frame and time - self.cuts[-1].time <= self.rule.max_seconds:
+            if not self.starts or frame > self.starts[-1][0]:
+                self.starts.append((int(frame), thumb))
+
+    def _start_thumb(self, frame: int) -> np.ndarray | None:
+        for seen, thumb in reversed(self.starts):
+            if seen == frame:
+                return thumb
+            if seen < frame:
+                return None
+        return None
+
+    def shot_changed(self, earlier, later, at_start: bool = False) -> bool:
+        """Whether ``later`` starts on another shot than the one ``earlier`` ended on: a remembered
+        cut lies between them (:meth:`cut_between`) and the shot ``later`` starts on is more than
+        ``thumb_distance`` grey levels (camera shifts taken out) from the thumbnail just before the
+        first such cut (the shot ``earlier`` ended on). The shot ``later`` starts on: the
+        thumbnail just after the last such cut, or with ``at_start`` the thumbnail of ``later``'s
+        first frame where :meth:`saw_start` kept it (the cut cue may miss an occluder's leaving:
+        it is quiet for a few frames after firing, and frames that repeat the last are not
+        counted). A sudden occluder that comes and goes returns to the shot it left; a cut to
+        another camera does not (the shot-change cut veto, session 21)."""
+        between = [cut for cut in self.cuts if earlier.last_frame < cut.frame <= later.first_frame]
+        if not between:
+            return False
+        now = self._start_thumb(later.first_frame) if at_start else None
+        now = between[-1].after if now is None else now
+        return moved_difference(now, between[0].before) > self.rule.thumb_distance
 
     def holds(self, evidence) -> bool:
         """Whether a cut ended ``evidence``'s track (the finaliser then holds it for a return)."""

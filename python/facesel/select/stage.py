@@ -47,6 +47,10 @@ class Packet:
         On a frame where the cut cue fired, the whole-frame thumbnails of the frame before and of
         this one (:attr:`facesel.track.TrackStage.cut_thumbs`; the shot-return link,
         :mod:`facesel.select.shot_return`); None otherwise.
+    thumb : (27, 48) float32 or None
+        This frame's whole-frame thumbnail (:attr:`facesel.track.TrackStage.thumb`; the
+        shot-change cut veto keeps it for the frames where a track is first seen); None with the
+        cues off.
     """
 
     frame: np.ndarray
@@ -61,6 +65,7 @@ class Packet:
     still: list = field(default_factory=list)
     change: list = field(default_factory=list)
     cut_thumbs: tuple | None = None
+    thumb: np.ndarray | None = None
 
 
 def _blank(count: int) -> np.ndarray:

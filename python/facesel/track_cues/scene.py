@@ -58,6 +58,10 @@ class SceneChange:
         """On a frame where a cut fired: the thumbnails ((27, 48) float32) of the frame before and
         of this one (the shot left and the shot cut to; :mod:`facesel.select.shot_return`); None
         on every other frame."""
+        self.thumb: np.ndarray | None = None
+        """The last frame's thumbnail ((27, 48) float32; the one before on a repeated frame), None
+        before the first: the shot the picture shows now (the shot-change cut veto,
+        :meth:`facesel.select.shot_return.ShotMemory.shot_changed`)."""
 
     def reset(self) -> None:
         """Forget the frames seen and the baselines (at the end of a source, or when a frame of
@@ -66,6 +70,7 @@ class SceneChange:
         self._diffs.clear()
         self._spans.clear()
         self._quiet = 0
+        self.thumb = None
 
     def update(self, frame: np.ndarray) -> tuple[str | None, float]:
         """("cut" | "fade" | None, the difference that fired or 0) for ``frame`` (H, W[, 3]) uint8."""
@@ -83,6 +88,7 @@ class SceneChange:
                 # changes, and the median of a clip with every other frame repeated would be ~0.
                 return None, 0.0
         self._thumbs.append(thumb)
+        self.thumb = thumb
         if len(self._thumbs) < 2:
             return None, 0.0
         usual = _median(self._diffs) if self._diffs else 0.0  # 10 floats: cheaper than numpy
