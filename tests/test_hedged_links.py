@@ -201,7 +201,8 @@ def test_real_splice_the_hedge_gives_the_next_signer_a_snapshot(shared_data):
     ``facesel eval switches``): the switch cue ends the first track at the cut, and the default's
     short link joins the second signer's track to it, so one snapshot stands for both and one of
     them has none. The position hedge makes the same link but delivers each side: both signers
-    get a snapshot."""
+    get a snapshot. Since session 21 the default's shot-change cut veto refuses that link already
+    (seen in a replay since the recording keeps the frames' thumbnails, shotcheck21)."""
     import glob
 
     import cv2
@@ -223,9 +224,13 @@ def test_real_splice_the_hedge_gives_the_next_signer_a_snapshot(shared_data):
     scorer = LaplacianVarianceScorer()
     recording = record(frames, detector, scorer, 30.0)
     shown, fins = {}, {}
-    for name, hedge in (("default", None), ("hedge", HedgeRule(position=0.5))):
-        fin = Finaliser.for_scorer(scorer, hedge=hedge)
+    # without the shot-change cut veto (on since session 21; the replay carries the thumbnails it
+    # reads since shotcheck21): the short link across the cut, as before session 21
+    for name, hedge, veto in (("no veto", None, False), ("hedge", HedgeRule(position=0.5), False),
+                              ("default", None, "start")):
+        fin = Finaliser.for_scorer(scorer, hedge=hedge, cut_veto=veto)
         shown[name] = {owner[int(r.best.frame_index)] for r in replay(recording, fin)}
         fins[name] = fin
-    assert len(fins["default"].links) >= 1 and shown["default"] != {0, 1}  # the default leaves a signer without
+    assert len(fins["no veto"].links) >= 1 and shown["no veto"] != {0, 1}  # the link leaves a signer without
     assert fins["hedge"].hedges and shown["hedge"] >= {0, 1}  # the hedge: each signer's own best crop
+    assert shown["default"] >= {0, 1}  # the veto (the default now) refuses that link: both have their own
