@@ -16,6 +16,7 @@ from __future__ import annotations
 import socket
 import urllib.error
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import facesel
@@ -44,7 +45,10 @@ def _open_stream(port: int, name: str = "walk", headers: str = "",
     return sock, head.split(b"\r\n", 1)[0]
 
 
-def test_streams_of_the_view_cannot_take_every_worker_of_the_status_port(authority, keys, tmp_path):
+@contextmanager
+def _walk_view(authority, keys, tmp_path):
+    """A service with the view on and one looping camera, ``walk``, whose view has a picture;
+    yields ``(port, streams)``: the streams put there are closed and the service stopped after."""
     config = parse_config(config_dict(authority, {"walk": camera(DEMO, tmp_path / "walk", keys("walk"), loop=True)},
                                       view=True))
     service = Service(config).start()
@@ -52,6 +56,15 @@ def test_streams_of_the_view_cannot_take_every_worker_of_the_status_port(authori
     try:
         port = service.status.port
         assert wait_for(lambda: _status(port, "/cameras/walk/view.jpg") == 200, timeout=120)
+        yield port, streams
+    finally:
+        for sock, _ in streams:
+            sock.close()
+        service.stop()
+
+
+def test_streams_of_the_view_cannot_take_every_worker_of_the_status_port(authority, keys, tmp_path):
+    with _walk_view(authority, keys, tmp_path) as (port, streams):
         for _ in range(4):  # as many as the status port has workers
             streams.append(_open_stream(port))
         answered = [status for _, status in streams]
@@ -64,10 +77,6 @@ def test_streams_of_the_view_cannot_take_every_worker_of_the_status_port(authori
         # a stream that ends gives its place back
         streams.pop(0)[0].close()
         assert wait_for(lambda: _try_stream(port, streams), timeout=30)
-    finally:
-        for sock, _ in streams:
-            sock.close()
-        service.stop()
 
 
 def _status(port: int, path: str) -> int:
@@ -123,13 +132,7 @@ def test_a_web_page_of_another_site_cannot_hold_the_view_streams(authority, keys
     places (two tabs, or two images), and the operator's own view was answered 503 until that
     page was closed. Now a request a page of another site makes is refused (403) before it takes
     a place; the operator's typed URL and command-line clients get the stream."""
-    config = parse_config(config_dict(authority, {"walk": camera(DEMO, tmp_path / "walk", keys("walk"), loop=True)},
-                                      view=True))
-    service = Service(config).start()
-    streams = []
-    try:
-        port = service.status.port
-        assert wait_for(lambda: _status(port, "/cameras/walk/view.jpg") == 200, timeout=120)
+    with _walk_view(authority, keys, tmp_path) as (port, streams):
         for headers in (IMG_ON_ANOTHER_SITE, IMG_ON_ANOTHER_SITE, IMG_ON_A_LOCAL_PAGE, IMG_IN_AN_OLD_BROWSER):
             streams.append(_open_stream(port, headers=headers))
         assert [status for _, status in streams] == [b"HTTP/1.0 403 Forbidden"] * 4, streams
@@ -140,7 +143,3 @@ def test_a_web_page_of_another_site_cannot_hold_the_view_streams(authority, keys
         for headers in (TYPED_BY_THE_OPERATOR, ""):
             streams.append(_open_stream(port, headers=headers))
             assert streams[-1][1] == b"HTTP/1.0 200 OK", streams[-1]
-    finally:
-        for sock, _ in streams:
-            sock.close()
-        service.stop()

@@ -297,12 +297,12 @@ class Camera:
     def _vault_sink(self, vault) -> _CameraVaultSink:
         return _CameraVaultSink(vault, self._sealed, self._closed, self._seal_failed)
 
-    def _seal_failed(self, result) -> None:
+    def _seal_failed(self, result, error: BaseException) -> None:
         # The thread that sealed (the writer's or the camera's): kept for the next cycle.
         dropped = self.held.hold(result)
         if dropped:
             _log.error("camera %s: %d closed tracks lost: more than %d wait for a seal (%s)", self.config.name,
-                       dropped, self.held.limit, self.seal_failing or "the vault does not write",
+                       dropped, self.held.limit, redact_url(f"{type(error).__name__}: {error}"),
                        extra={"camera": self.config.name})
 
     def _serve_once(self) -> None:
@@ -576,21 +576,22 @@ class _CameraVaultSink(VaultSink):
     """:class:`facesel.sinks.VaultSink` that also reports each closed track and record id (logs,
     events, ``on_sealed``)."""
 
-    def __init__(self, vault, on_sealed, on_closed=lambda result: None, on_failed=lambda result: None):
+    def __init__(self, vault, on_sealed, on_closed=lambda result: None, on_failed=lambda result, error: None):
         super().__init__(vault)
         self._on_sealed, self._on_closed, self._on_failed = on_sealed, on_closed, on_failed
 
     def write(self, result) -> None:
         """Seal ``result`` (a :class:`Held` one was announced closed at its first try); a seal that
-        fails with one of :data:`SEAL_FAILURES` hands the result to ``on_failed`` and is raised."""
+        fails with one of :data:`SEAL_FAILURES` hands the result and the error to ``on_failed``
+        and is raised."""
         if isinstance(result, Held):
             result = result.result
         else:
             self._on_closed(result)
         try:
             record_id = self.vault.seal(result)
-        except SEAL_FAILURES:
-            self._on_failed(result)
+        except SEAL_FAILURES as err:
+            self._on_failed(result, err)
             raise
         self.sealed += 1
         self._on_sealed(result, record_id)
