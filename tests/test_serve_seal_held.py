@@ -2,9 +2,9 @@
 
 Before, a seal that failed while a camera ran lost that track, and the restart lost the others
 closed with it (ux20: "loses that segment's open tracks, and no counter says how many"). The
-vault here lies on a small tmpfs (root only; the stand-in of test_serve_seal_failing.py covers
-the "not sealing" state elsewhere) filled to its last byte while the camera runs: every closed
-track must end sealed, held for the next try, or counted in ``tracks_lost``, nothing else.
+vault here lies on a small tmpfs (root only; the last test runs the first one's case on
+test_serve_seal_failing.py's stand-in everywhere) filled to its last byte while the camera runs:
+every closed track must end sealed, held for the next try, or counted in ``tracks_lost``.
 """
 
 from __future__ import annotations
@@ -28,9 +28,10 @@ class _Recording(Camera):
     """A camera that keeps every result it closed and every one it sealed (the objects: one held
     and sealed later is the same object)."""
 
-    def __init__(self, config):
+    def __init__(self, config, open_vault=None):
         self.closed_results, self.sealed_results = [], []
-        super().__init__(config, on_sealed=lambda name, result, record_id: self.sealed_results.append(result))
+        super().__init__(config, open_vault=open_vault,
+                         on_sealed=lambda name, result, record_id: self.sealed_results.append(result))
 
     def _closed(self, result):
         self.closed_results.append(result)
@@ -118,3 +119,31 @@ def test_tracks_beyond_the_limit_or_held_at_the_stop_are_counted_as_lost(videos,
         assert at_stop and at_stop[-1].startswith("camera door: 1 closed tracks lost: their seals failed ("), at_stop
         assert "No space left on device" in at_stop[-1], at_stop
         assert camera.stop_failure, "a camera that lost tracks at its stop says so (the service exits 1)"
+
+
+def test_the_same_without_root_on_a_stand_in_full_disk(videos, authority, keys, tmp_path):
+    """Where no tmpfs can be mounted (not root): the vault's seal raises its own VaultWriteError
+    while ``full`` is set (test_serve_seal_failing.py's stand-in), the same path as above."""
+    import threading
+
+    from facesel.serve.retention import open_camera_vault
+    from test_serve_seal_failing import _FillingVault
+
+    full = threading.Event()
+    config = serve_config(authority, {"door": arcade_camera(videos, tmp_path / "door", keys("door"), realtime=False,
+                                                            live=False)})
+    camera = _Recording(config.cameras["door"], open_vault=lambda cfg: _FillingVault(open_camera_vault(cfg), full))
+    camera.start()
+    try:
+        assert wait_for(lambda: camera.processed > 0, timeout=300), camera.health()
+        full.set()
+        closed_before = len(camera.closed_results)
+        assert wait_for(lambda: len(camera.closed_results) - closed_before >= 3 and len(camera.held) >= 1,
+                        timeout=600), camera.health()
+        failed = list(camera.closed_results)
+        full.clear()
+        all_sealed = lambda: {id(r) for r in failed} <= {id(r) for r in camera.sealed_results}  # noqa: E731
+        assert wait_for(all_sealed, timeout=300), "a track closed while the seals failed was never sealed"
+    finally:
+        camera.stop(timeout=120)
+    assert camera.tracks_lost == 0 and camera.accounted()
