@@ -16,6 +16,7 @@ from __future__ import annotations
 import socket
 import urllib.error
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import facesel
@@ -29,10 +30,12 @@ from test_sources import wait_for
 DEMO = Path(facesel.__file__).parent / "demo_data" / "intel_face_demographics_walking.gif"
 
 
-def _open_stream(port: int, name: str = "walk") -> tuple[socket.socket, bytes]:
-    """A client that asks for the stream, reads the status line, then just stays connected."""
+def _open_stream(port: int, name: str = "walk", headers: str = "",
+                 view: str = "view.mjpg") -> tuple[socket.socket, bytes]:
+    """A client that asks for the stream (``headers``: more header lines, each ending in CRLF),
+    reads the status line, then just stays connected."""
     sock = socket.create_connection(("127.0.0.1", port), timeout=30)
-    sock.sendall(f"GET /cameras/{name}/view.mjpg HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+    sock.sendall(f"GET /cameras/{name}/{view} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{headers}\r\n".encode())
     head = b""
     while b"\r\n" not in head:
         chunk = sock.recv(1024)
@@ -42,7 +45,10 @@ def _open_stream(port: int, name: str = "walk") -> tuple[socket.socket, bytes]:
     return sock, head.split(b"\r\n", 1)[0]
 
 
-def test_streams_of_the_view_cannot_take_every_worker_of_the_status_port(authority, keys, tmp_path):
+@contextmanager
+def _walk_view(authority, keys, tmp_path):
+    """A service with the view on and one looping camera, ``walk``, whose view has a picture;
+    yields ``(port, streams)``: the streams put there are closed and the service stopped after."""
     config = parse_config(config_dict(authority, {"walk": camera(DEMO, tmp_path / "walk", keys("walk"), loop=True)},
                                       view=True))
     service = Service(config).start()
@@ -50,6 +56,15 @@ def test_streams_of_the_view_cannot_take_every_worker_of_the_status_port(authori
     try:
         port = service.status.port
         assert wait_for(lambda: _status(port, "/cameras/walk/view.jpg") == 200, timeout=120)
+        yield port, streams
+    finally:
+        for sock, _ in streams:
+            sock.close()
+        service.stop()
+
+
+def test_streams_of_the_view_cannot_take_every_worker_of_the_status_port(authority, keys, tmp_path):
+    with _walk_view(authority, keys, tmp_path) as (port, streams):
         for _ in range(4):  # as many as the status port has workers
             streams.append(_open_stream(port))
         answered = [status for _, status in streams]
@@ -62,10 +77,6 @@ def test_streams_of_the_view_cannot_take_every_worker_of_the_status_port(authori
         # a stream that ends gives its place back
         streams.pop(0)[0].close()
         assert wait_for(lambda: _try_stream(port, streams), timeout=30)
-    finally:
-        for sock, _ in streams:
-            sock.close()
-        service.stop()
 
 
 def _status(port: int, path: str) -> int:
@@ -105,3 +116,30 @@ def test_a_stream_of_a_camera_without_frames_gives_its_place_back_when_its_clien
         for sock, _ in streams:
             sock.close()
         service.stop()
+
+
+# What a browser sends for <img src="http://127.0.0.1:PORT/cameras/walk/view.mjpg"> on a page of
+# another site (Chrome, Firefox, Safari), and what an older browser sends (no Sec-Fetch-*).
+IMG_ON_ANOTHER_SITE = ("Sec-Fetch-Site: cross-site\r\nSec-Fetch-Mode: no-cors\r\nSec-Fetch-Dest: image\r\n"
+                       "Referer: http://pages.example/\r\n")
+IMG_ON_A_LOCAL_PAGE = "Sec-Fetch-Site: same-site\r\nSec-Fetch-Dest: image\r\n"  # a page on localhost:8080
+IMG_IN_AN_OLD_BROWSER = "Referer: http://pages.example/watch.html\r\n"
+TYPED_BY_THE_OPERATOR = "Sec-Fetch-Site: none\r\nSec-Fetch-Mode: navigate\r\nSec-Fetch-Dest: document\r\n"
+
+
+def test_a_web_page_of_another_site_cannot_hold_the_view_streams(authority, keys, tmp_path):
+    """attack20: an ``<img>`` of ``view.mjpg`` on any page the operator had open held both stream
+    places (two tabs, or two images), and the operator's own view was answered 503 until that
+    page was closed. Now a request a page of another site makes is refused (403) before it takes
+    a place; the operator's typed URL and command-line clients get the stream."""
+    with _walk_view(authority, keys, tmp_path) as (port, streams):
+        for headers in (IMG_ON_ANOTHER_SITE, IMG_ON_ANOTHER_SITE, IMG_ON_A_LOCAL_PAGE, IMG_IN_AN_OLD_BROWSER):
+            streams.append(_open_stream(port, headers=headers))
+        assert [status for _, status in streams] == [b"HTTP/1.0 403 Forbidden"] * 4, streams
+        still = _open_stream(port, headers=IMG_ON_ANOTHER_SITE, view="view.jpg")  # no render for it either
+        streams.append(still)
+        assert still[1] == b"HTTP/1.0 403 Forbidden", still
+        # the operator's own view, and a command-line client's, get both places
+        for headers in (TYPED_BY_THE_OPERATOR, ""):
+            streams.append(_open_stream(port, headers=headers))
+            assert streams[-1][1] == b"HTTP/1.0 200 OK", streams[-1]

@@ -90,8 +90,17 @@ def _ask(args: argparse.Namespace) -> int:
             failures = f", {cam['connect_failures']} failed connection attempts" if cam.get("connect_failures") else ""
             print(f"  {name}: {'up' if cam['up'] else 'DOWN'}, {cam['state']}{reason}; {cam['processed']} frames, "
                   f"{cam['open_tracks']} open tracks, {cam['sealed']} sealed, {cam['frames_dropped']} dropped, "
-                  f"{cam['reconnects']} reconnects{failures}")
+                  f"{cam['reconnects']} reconnects{failures}{_unsealed(cam)}")
     return 0 if all(cam["up"] or cam["state"] == "disabled" for cam in body["cameras"].values()) else EXIT_DEGRADED
+
+
+def _unsealed(cam: dict) -> str:
+    """The status line's end for closed tracks not sealed yet or lost (ops21): "" when none."""
+    held, lost = cam.get("tracks_held", 0), cam.get("tracks_lost", 0)
+    parts = [f"{held} closed tracks held unsealed in memory (retried when the vault writes again)"] if held else []
+    if lost:
+        parts.append(f"{lost} closed tracks LOST (their seals failed)")
+    return "".join(f", {part}" for part in parts)
 
 
 # What a new user looks for in --help (review 17b): the file's keys, listed here rather than read

@@ -24,6 +24,7 @@ from collections import deque
 
 from facesel.redaction import redact_url
 from facesel.serve.config import CameraConfig
+from facesel.serve.held_results import DeferSealFailures, Held, HeldResults
 from facesel.serve.pipeline_adapter import PipelineAdapter
 from facesel.serve.scheduler import TIER_COARSE_SIDE, ScheduleGovernor
 from facesel.serve.sealer import BackgroundSealer
@@ -66,6 +67,10 @@ class Camera:
     LATENCIES_KEPT = 4096
     """Most recent frame-to-decision latencies kept (for percentiles)."""
 
+    HELD_LIMIT = 128
+    """Closed tracks whose seal failed kept in memory for the next try, at most
+    (:mod:`facesel.serve.held_results`); beyond it the oldest is lost and counted."""
+
     def __init__(self, config: CameraConfig, open_vault=None, on_sealed=None, carried: dict | None = None,
                  events=None, keep_frames: bool = False, models=None, slot: tuple[int, int] = (0, 1)):
         from facesel.serve.zones import ZoneMask
@@ -102,6 +107,9 @@ class Camera:
         """Why the camera's last cycle failed after a stop was asked for ("" when it finished
         cleanly): its open tracks were then not all sealed, and nothing will retry them. Before
         (ux20), a full disk at SIGTERM was logged as "retrying" and the service said "stopped", exit 0."""
+        self.held = HeldResults(self.HELD_LIMIT)
+        """Closed tracks whose seal failed, retried when the vault writes again (never on disk)."""
+        self._lost_before = int(carried.pop("tracks_lost", 0))  # lost by the camera this one replaces
         self._opened: set[int] = set()  # confirmed track ids announced as opened (events)
         self._dropped_reported = 0
         self._dropped_reported_at = 0.0
@@ -187,15 +195,23 @@ class Camera:
         reloads): ``frames_received``, ``frames_dropped`` (``frames_skipped``: those the decoder
         skipped while behind), ``reconnects``, ``connect_failures``,
         ``stalls``, ``faces``, ``sealed``, ``processed``, ``pipeline_restarts``,
-        ``flushed_on_gap``, ``frame_seconds_sum``, ``stage:NAME`` (seconds), ``work:KIND`` and
+        ``flushed_on_gap``, ``frame_seconds_sum``, ``tracks_lost``, ``tracks_held`` (a gauge: held
+        unsealed now), ``stage:NAME`` (seconds), ``work:KIND`` and
         ``schedule:coarser`` / ``schedule:finer`` (the load governor's steps)."""
         with self._lock:  # never the old objects and their folded counts together, nor neither
             totals = dict(self._carried)
             for key, value in _live_counters(self.source, self.adapter, self.governor).items():
                 totals[key] = totals.get(key, 0) + value
         totals.update(sealed=self.sealed, processed=self.processed, pipeline_restarts=self.pipeline_restarts,
-                      flushed_on_gap=self.flushed_on_gap, frame_seconds_sum=self.frame_seconds_sum)
+                      flushed_on_gap=self.flushed_on_gap, frame_seconds_sum=self.frame_seconds_sum,
+                      tracks_lost=self.tracks_lost, tracks_held=len(self.held))
         return totals
+
+    @property
+    def tracks_lost(self) -> int:
+        """Closed tracks never sealed since the service started: their seal failed and they were
+        pushed out of :attr:`held` by its limit, or still held when the camera stopped."""
+        return self._lost_before + self.held.lost
 
     def _fold_counters(self, source, adapter) -> None:
         """Keep a finished source's and pipeline's counts before they are replaced."""
@@ -248,10 +264,46 @@ class Camera:
                     self._stop.wait(backoff.next_delay())
                     continue
                 break
+            self._last_try_of_held()
         finally:
             if self.state != "ended":  # a file camera that reached its end says so, not just "stopped"
                 self._set_state("stopped", self.reason)
             self._finished.set()
+
+    def _last_try_of_held(self) -> None:
+        # The camera's thread, after its last cycle. Tracks held from a failure while running that
+        # no cycle retried (the stop came during the backoff): one synchronous try, then whatever
+        # is still held is lost, counted and said.
+        if len(self.held) and not self.stop_failure:
+            vault = None
+            try:
+                vault = self._open_vault(self.config)
+                sink = DeferSealFailures(self._vault_sink(vault), SEAL_FAILURES)
+                for result in self.held.take():
+                    sink.write(Held(result))
+                sink.raise_deferred()
+            except Exception as err:  # noqa: BLE001 - said below, with the count
+                self.seal_failing = redact_url(f"{type(err).__name__}: {err}")
+            finally:
+                if vault is not None:
+                    vault.close()
+        lost = self.held.lose_all()
+        if lost:
+            why = self.seal_failing or self.stop_failure or "not sealed"
+            self.stop_failure = self.stop_failure or f"{lost} closed tracks not sealed: {why}"
+            _log.error("camera %s: %d closed tracks lost: their seals failed (%s) and the camera stopped "
+                       "before its vault wrote again", self.config.name, lost, why, extra={"camera": self.config.name})
+
+    def _vault_sink(self, vault) -> _CameraVaultSink:
+        return _CameraVaultSink(vault, self._sealed, self._closed, self._seal_failed)
+
+    def _seal_failed(self, result, error: BaseException) -> None:
+        # The thread that sealed (the writer's or the camera's): kept for the next cycle.
+        dropped = self.held.hold(result)
+        if dropped:
+            _log.error("camera %s: %d closed tracks lost: more than %d wait for a seal (%s)", self.config.name,
+                       dropped, self.held.limit, redact_url(f"{type(error).__name__}: {error}"),
+                       extra={"camera": self.config.name})
 
     def _serve_once(self) -> None:
         config = self.config
@@ -259,17 +311,23 @@ class Camera:
         if config.seal_in_background:
             # seals off the frame path, in order (sealer.py); the writer thread opens and closes the
             # vault itself: its SQLite index may only be used from the thread that opened it
-            sink = sealer = BackgroundSealer(
-                lambda: _CameraVaultSink(self._open_vault(config), self._sealed, self._closed),
-                finish=lambda opened: opened.vault.close(), name=f"sealer:{config.name}")
+            sealer = BackgroundSealer(lambda: self._vault_sink(self._open_vault(config)),
+                                      finish=lambda opened: opened.vault.close(), name=f"sealer:{config.name}")
+            sink = DeferSealFailures(sealer, SEAL_FAILURES)
         else:
             vault = self._open_vault(config)
-            sink = _CameraVaultSink(vault, self._sealed, self._closed)
+            sink = DeferSealFailures(self._vault_sink(vault), SEAL_FAILURES)
         source = None
         self._next_index = 0
         self._widened_for = None
         self._limits_held = False  # the new pipeline's tracker has not yet learned the stream's rate
         try:
+            held = self.held.take()  # first, in the order they closed; a failure holds them again
+            if held:
+                _log.warning("camera %s: sealing %d closed tracks held since a seal failed", config.name, len(held),
+                             extra={"camera": config.name})
+            for result in held:
+                sink.write(Held(result))
             detector, scorer = self._models.stages(config.settings) if self._models is not None else (None, None)
             self.adapter = PipelineAdapter(config.settings, sinks=[sink], detector=detector, scorer=scorer)
             self.adapter.selector.schedule.set_phase(self.detection_phase())
@@ -306,6 +364,7 @@ class Camera:
                 finally:
                     if sealer is not None:
                         sealer.drain()  # every track handed over is sealed, then the vault closed
+                    sink.raise_deferred()  # the flush's own failures (the pipeline's next tick never comes)
             finally:
                 self._handed.clear()
                 if source is not None:
@@ -517,13 +576,23 @@ class _CameraVaultSink(VaultSink):
     """:class:`facesel.sinks.VaultSink` that also reports each closed track and record id (logs,
     events, ``on_sealed``)."""
 
-    def __init__(self, vault, on_sealed, on_closed=lambda result: None):
+    def __init__(self, vault, on_sealed, on_closed=lambda result: None, on_failed=lambda result, error: None):
         super().__init__(vault)
-        self._on_sealed, self._on_closed = on_sealed, on_closed
+        self._on_sealed, self._on_closed, self._on_failed = on_sealed, on_closed, on_failed
 
     def write(self, result) -> None:
-        self._on_closed(result)
-        record_id = self.vault.seal(result)
+        """Seal ``result`` (a :class:`Held` one was announced closed at its first try); a seal that
+        fails with one of :data:`SEAL_FAILURES` hands the result and the error to ``on_failed``
+        and is raised."""
+        if isinstance(result, Held):
+            result = result.result
+        else:
+            self._on_closed(result)
+        try:
+            record_id = self.vault.seal(result)
+        except SEAL_FAILURES as err:
+            self._on_failed(result, err)
+            raise
         self.sealed += 1
         self._on_sealed(result, record_id)
 

@@ -33,7 +33,7 @@ _log = logging.getLogger("facesel.serve")
 MAX_ANSWER_BYTES = 16 << 20
 
 STATUS_COUNTERS = ("frames_received", "processed", "frames_dropped", "faces", "sealed", "reconnects",
-                   "connect_failures", "pipeline_restarts", "flushed_on_gap")
+                   "connect_failures", "pipeline_restarts", "flushed_on_gap", "tracks_held", "tracks_lost")
 
 
 def status_report(service) -> dict:

@@ -58,6 +58,11 @@ class CameraCollector:
         restarts = family(CounterMetricFamily, "pipeline_restarts", "Camera pipeline restarts after an error")
         gap_closed = family(CounterMetricFamily, "tracks_closed_on_gap",
                             "Tracks closed because the stream had a gap (reconnection, file loop)")
+        lost = family(CounterMetricFamily, "tracks_lost",
+                      "Closed tracks never sealed: their seal failed and they were pushed out of the held ones "
+                      "(serve.camera.Camera.HELD_LIMIT) or still held when the camera stopped")
+        held = family(GaugeMetricFamily, "tracks_held",
+                      "Closed tracks whose seal failed, kept in memory until the vault writes again")
         stage = family(CounterMetricFamily, "stage_seconds", "Seconds spent per pipeline stage", ["stage"])
         # What the sparse mode did, so that a camera's settings can be judged from its metrics
         # (e.g. scene changes forcing full-frame detections, or every crop being fully scored).
@@ -94,6 +99,8 @@ class CameraCollector:
             sealed.add_metric(name, counts["sealed"])
             restarts.add_metric(name, counts["pipeline_restarts"])
             gap_closed.add_metric(name, counts["flushed_on_gap"])
+            lost.add_metric(name, counts["tracks_lost"])
+            held.add_metric(name, counts["tracks_held"])
             for key, value in sorted(counts.items()):
                 if key.startswith("stage:"):
                     stage.add_metric(name + [key[6:]], value)
@@ -116,7 +123,7 @@ class CameraCollector:
             tier_changes.add_metric(name + ["on"], counts.get("schedule:tiers_on", 0))
             tier_changes.add_metric(name + ["off"], counts.get("schedule:tiers_off", 0))
         yield from (received, processed, dropped, skipped, faces, sealed, reconnects, failures, stalls, restarts,
-                    gap_closed, stage, work, fps, open_tracks, queue, age, up, latency, every, changes, tiers,
+                    gap_closed, lost, held, stage, work, fps, open_tracks, queue, age, up, latency, every, changes, tiers,
                     tier_changes)
 
 

@@ -10,9 +10,9 @@ thread instead, which seals them in order while the pipeline goes on with the ne
 
 Nothing is lost or reordered: results and retention ticks run in the order given, and
 :meth:`BackgroundSealer.drain` (called before the vault closes) waits for all of them. A seal that
-fails is raised again on the pipeline's thread at its next hand-over (or at ``drain``), as a
-synchronous seal would have raised it, so the camera restarts as before; the results handed over
-after it are still tried. The queue is bounded
+fails is raised again on the pipeline's thread at its next hand-over (after taking that result:
+none is dropped by the raise) or at ``drain``, as a synchronous seal would have raised it, so the
+camera restarts as before; the results handed over after it are still tried. The queue is bounded
 (``max_pending`` results): a disk that cannot keep up slows the pipeline down instead of holding
 ever more crops in memory.
 """
@@ -70,10 +70,12 @@ class BackgroundSealer:
         return self.sink.sealed
 
     def write(self, result) -> None:
-        """Hand ``result`` to the writer (waits only while ``max_pending`` are waiting)."""
-        self._raise_failure()
+        """Hand ``result`` to the writer (waits only while ``max_pending`` are waiting), then raise
+        an earlier seal's failure: the result is handed over all the same (before, it was dropped
+        unsealed by the raise, uncounted; the camera now retries what fails, ops21)."""
         self._queue.put(result)
         self.handed += 1
+        self._raise_failure()
 
     def tick(self, now: float) -> None:
         """Retention's tick, in order with the seals; a tick already waiting makes this one redundant

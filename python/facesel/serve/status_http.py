@@ -88,11 +88,28 @@ def browser_refusal(bound_host: str, method: str, headers, local_address: str | 
         return (f"Host {host!r} refused: this port answers only under an IP address, localhost, this machine's name "
                 "or a name listed in serve.status_hosts")
     if method == "POST":
-        origin = headers.get("Origin")
-        if origin is not None and urlsplit(origin).netloc.lower() != host.strip().lower():
-            return f"a POST from another origin ({origin}) was refused"
-        if (headers.get("Sec-Fetch-Site") or "").lower() in ("cross-site", "same-site"):
-            return "a POST from another site was refused"
+        return from_another_site(headers, "a POST")
+    return None
+
+
+def from_another_site(headers, what: str) -> str | None:
+    """Why ``what`` (a request) made by a web page of another site is refused, None otherwise.
+
+    Another site's page: an ``Origin`` that does not name this very host, or ``Sec-Fetch-Site``
+    (sent by browsers since 2020-2023, also for an ``<img>``) saying ``cross-site`` or
+    ``same-site`` (e.g. a page on ``localhost:8080``), or a ``Referer`` naming another host (older
+    browsers; none is sent from an https page). Typing the URL, a bookmark, and command-line
+    clients (curl, ``facesel serve``) send none of them or ``Sec-Fetch-Site: none``.
+    """
+    host = (headers.get("Host") or "").strip().lower()
+    origin = headers.get("Origin")
+    if origin is not None and urlsplit(origin).netloc.lower() != host:
+        return f"{what} from another origin ({origin}) was refused"
+    if (headers.get("Sec-Fetch-Site") or "").lower() in ("cross-site", "same-site"):
+        return f"{what} from another site was refused"
+    referer = headers.get("Referer")
+    if referer and urlsplit(referer).netloc.lower() != host:
+        return f"{what} from a page of another site ({urlsplit(referer).netloc}) was refused"
     return None
 
 

@@ -25,6 +25,13 @@ encoding:
    around each hidden region (green: an open track, with its id; yellow: a detection).
 
 The frame is never written to disk; the JPEG goes to the client and is dropped.
+
+A request made by a web page of another site (``Sec-Fetch-Site: cross-site`` or ``same-site``, an
+``Origin`` or ``Referer`` naming another host: :func:`facesel.serve.status_http.from_another_site`)
+is answered 403 before it takes one of the :data:`MAX_STREAMS` places or runs a render: an
+``<img>`` of ``view.mjpg`` on any page the operator opened used to hold both places, and the
+operator's own view was refused with 503 until that page was closed (attack20). A newer request
+does not take over a place instead: two clients of the port would then push each other out.
 """
 
 from __future__ import annotations
@@ -37,6 +44,8 @@ import time
 
 import cv2
 import numpy as np
+
+from facesel.serve.status_http import from_another_site
 
 _log = logging.getLogger("facesel.serve")
 
@@ -199,8 +208,22 @@ def routes(service):
                 current = renderers[name] = ViewRenderer(camera)
         return current
 
+    def refused(request, name: str) -> bool:
+        # A web page of another site showing the view (an <img> of view.mjpg held both stream
+        # places and locked the operator out of their own view; attack20): refused before a place
+        # is taken or a render run. The picture's pixels were never readable to it (no CORS).
+        why = from_another_site(request.headers, "a view request")
+        if why is not None:
+            _log.warning("view of camera %s refused to %s: %s", name, request.client_address[0], why,
+                         extra={"camera": name, "event": "view"})
+            request._send(403, "text/plain", (why + ": open the view's URL itself (typed, or a bookmark), "
+                                              "not from a web page\n").encode())
+        return why is not None
+
     def still(name):
         def answer(request) -> None:
+            if refused(request, name):
+                return
             view = renderer(name)
             if view is None:
                 request._send(404, "text/plain", f"no camera {name!r}\n".encode())
@@ -216,6 +239,8 @@ def routes(service):
 
     def stream(name):
         def answer(request) -> None:
+            if refused(request, name):
+                return
             view = renderer(name)
             if view is None:
                 request._send(404, "text/plain", f"no camera {name!r}\n".encode())
