@@ -1,7 +1,7 @@
-"""The lower-bound check that the rule dataclasses' ``__post_init__`` share.
+"""The lower-bound checks that the rule dataclasses' ``__post_init__`` share.
 
-:class:`facesel.select.linking.LinkRule`, :class:`facesel.select.faceness.FacenessRule` and
-:class:`facesel.track_cues.SwitchRule` each refuse a setting that is not a number at or above a
+:class:`facesel.select.linking.LinkRule`, :class:`facesel.select.faceness.FacenessRule`,
+:class:`facesel.track_cues.SwitchRule` and :class:`facesel.select.shot_return.ShotReturnRule` each refuse a setting that is not a number at or above a
 bound, with an error that names the setting and its value (a rule is built from a settings file or
 a command line, so the error is what its author reads).
 """
@@ -49,3 +49,12 @@ def check_at_least(rule, names: tuple[str, ...], low: float, *, finite: bool = T
                 or (finite and not is_finite(value)) or not value >= low):
             kind = "a finite number" if finite else "a number"
             raise ValueError(f"{name} must be {kind} >= {low}{' or None' if or_none else ''}, got {value!r}")
+
+
+def check_count_at_least(rule, names: tuple[str, ...], low: int) -> None:
+    """Raise ValueError unless each attribute ``names`` of ``rule`` is an int (never a bool) >= ``low``:
+    ``"<name> must be an int >= <low>, got <value>"``. For counts: frames, observations, cuts."""
+    for name in names:
+        value = getattr(rule, name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise ValueError(f"{name} must be an int >= {low}, got {value!r}")

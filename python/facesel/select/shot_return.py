@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from facesel.select.link_ends import _measured, _typical
-from facesel.setting_checks import check_at_least
+from facesel.setting_checks import check_at_least, check_count_at_least
 from facesel.track_cues import distance as colour_distance
 from facesel.track_cues import moved_difference
 
@@ -92,10 +92,7 @@ class ShotReturnRule:
         check_at_least(self, ("thumb_distance", "max_distance", "colour_distance", "max_seconds", "end_seconds",
                               "start_seconds"), 0)
         check_at_least(self, ("max_size_ratio",), 1)
-        for name in ("shots", "window"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+        check_count_at_least(self, ("shots", "window"), 1)
 
 
 @dataclass

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from facesel.setting_checks import check_at_least
+from facesel.setting_checks import check_at_least, check_count_at_least
 
 STILL_GREY = 2.0
 """Mean absolute grey difference (0-255) of the pixels under a box between two frames below
@@ -95,7 +95,4 @@ class SwitchRule:
     def __post_init__(self) -> None:
         check_at_least(self, ("cut", "fade", "cut_appearance", "appearance", "confirm_appearance", "min_side"), 0)
         check_at_least(self, ("max_size_jump", "max_aspect_jump", "cut_ratio", "fade_ratio"), 1, finite=False)
-        for name in ("history", "confirm", "cut_window", "fade_span"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+        check_count_at_least(self, ("history", "confirm", "cut_window", "fade_span"), 1)
