@@ -159,7 +159,12 @@ def test_idle_timeout_ends_the_opening_logged_and_the_session(desk_vault):
         last = AuditLog(vault / "audit.log").entries()[-3:]
         assert [e["event"] for e in last] == ["open", "view", "review-end"]
         assert last[-1]["why"] == "idle timeout" and last[-1]["opening"] == last[0]["hash"]
-        assert client.request("GET", f"/opening/r/{ids[0]}/crop")[0].status == 401
+        # Refused while the desk still answers; it stops a few seconds after the end (ux21).
+        try:
+            answer = client.request("GET", f"/opening/r/{ids[0]}/crop")[0].status
+        except ConnectionRefusedError:
+            answer = "the desk has stopped"
+        assert answer in (401, "the desk has stopped")
     output = served.output
     assert not any(p.decode() in output for p in PHRASES)
 

@@ -110,7 +110,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     # the ranges of review/serve.py's MIN_IDLE..MAX_DELAY (it imports the desk), as flag types: a usage
     # error naming the flag (ux19), checked again by check_settings for Python callers
     p.add_argument("--idle", type=number_within(5.0, 86400.0), default=600.0,
-                   help="seconds without a request before the session ends (5 to 86400; default 600)")
+                   help="seconds without a request before the session ends, and the desk with it (5 to 86400; "
+                        "default 600)")
     p.add_argument("--passphrase-delay", type=number_within(0.5, 3600.0), default=2.0,
                    help="seconds a holder waits after a wrong passphrase (doubled after each further one; 0.5 to 3600; default 2)")
     p.set_defaults(func=_review)

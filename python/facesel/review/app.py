@@ -55,6 +55,9 @@ SECURE_COOKIE = "__Host-facesel_review"
 HERE = Path(__file__).parent
 STATIC = {"review.css": "text/css; charset=utf-8", "review.js": "text/javascript; charset=utf-8"}
 MAX_BODY = 256 * 1024
+ENDED_GRACE = 5.0
+"""Seconds the desk still answers after its session ended before it stops: the ended page's
+stylesheet and script are fetched after the page itself."""
 _PICTURE = re.compile(r"\A(crop|clip/[0-9]{4})\Z")
 _env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
                           undefined=jinja2.StrictUndefined)
@@ -127,9 +130,12 @@ def _refused(text: str, status: int = 403) -> Response:
     return Response(text, status_code=status, media_type="text/plain; charset=utf-8")
 
 
-def build_app(state: DeskState, allowed_hosts: set[str], allowed_origins: set[str], secure_cookie: bool = False):
+def build_app(state: DeskState, allowed_hosts: set[str], allowed_origins: set[str], secure_cookie: bool = False,
+              on_ended=None):
     """The ASGI application for ``state`` (wrapped in :class:`WallMiddleware`); ``secure_cookie``
-    when browsers reach it over https (TLS here or at a proxy)."""
+    when browsers reach it over https (TLS here or at a proxy). ``on_ended(why)`` is called once,
+    :data:`ENDED_GRACE` seconds after the session ended (the server's owner stops it then: no
+    other session can begin)."""
     keystore = state.keystore()
     source = state.source
     cookie = SECURE_COOKIE if secure_cookie else COOKIE
@@ -319,6 +325,9 @@ def build_app(state: DeskState, allowed_hosts: set[str], allowed_origins: set[st
             while True:
                 await asyncio.sleep(1.0)
                 await run_in_threadpool(state.expire_if_idle)
+                if on_ended is not None and state.ended_for(ENDED_GRACE):
+                    on_ended(state.ended_why)
+                    return
 
         task = asyncio.create_task(watch())
         try:

@@ -1,4 +1,4 @@
-"""Start the desk: bind, print the one-time start URL, serve until interrupted."""
+"""Start the desk: bind, print the one-time start URL, serve until interrupted or until its one session ended."""
 
 from __future__ import annotations
 
@@ -76,8 +76,8 @@ def serve(vault_dir: Path | None, keystore_dir: Path, host: str = "127.0.0.1", p
           allow_remote: bool = False, idle_seconds: float = 600.0, passphrase_delay: float = 2.0,
           central_dsn: str | None = None, public_origin: str | None = None, tls_cert: str | None = None,
           tls_key: str | None = None, out=sys.stdout) -> None:
-    """Serve the desk for one vault folder or the central store (exactly one) until interrupted;
-    prints ``review: open URL`` first. ``public_origin`` (``https://NAME[:PORT]``, behind a
+    """Serve the desk for one vault folder or the central store (exactly one) until interrupted or
+    until its one session ended (then it says so and returns); prints ``review: open URL`` first. ``public_origin`` (``https://NAME[:PORT]``, behind a
     TLS-terminating proxy) and ``tls_cert``/``tls_key`` (TLS served here): see :mod:`facesel.review.reach`."""
     import asyncio
 
@@ -103,7 +103,14 @@ def serve(vault_dir: Path | None, keystore_dir: Path, host: str = "127.0.0.1", p
     sock = bind(host, port)
     port = sock.getsockname()[1]
     reach = reach_for(host, port, public, tls)
-    app = build_app(state, set(reach.hosts), set(reach.origins), secure_cookie=reach.secure)
+    server = None
+
+    def ended(why: str) -> None:
+        print(f"review: the session ended ({why}); the desk has stopped, as its one-time link is used: "
+              "start facesel review again for a new session", file=out, flush=True)
+        server.should_exit = True
+
+    app = build_app(state, set(reach.hosts), set(reach.origins), secure_cookie=reach.secure, on_ended=ended)
     raise_descriptor_limit()
     config = uvicorn.Config(app, log_level="warning", access_log=False, server_header=False, date_header=False,
                             lifespan="on", http=BoundedH11Protocol, backlog=ACCEPT_BATCH,
@@ -117,4 +124,5 @@ def serve(vault_dir: Path | None, keystore_dir: Path, host: str = "127.0.0.1", p
         print(warning, file=sys.stderr, flush=True)
     print(f"review: open {reach.base}/start?token={state.start_token}  (one-time link; the session ends "
           f"after {idle_seconds:.0f} s idle or on 'End session'{behind})", file=out, flush=True)
-    asyncio.run(uvicorn.Server(config).serve(sockets=[sock]))
+    server = uvicorn.Server(config)
+    asyncio.run(server.serve(sockets=[sock]))

@@ -55,6 +55,11 @@ class DeskState:
     message: str | None = None
     lock: threading.RLock = field(default_factory=threading.RLock)
     limiter: AttemptLimiter | None = None  # shared by every opening request of this server's session
+    # Set when the one session ends (its start token was used, so no other can begin): the desk
+    # has nothing left to serve and stops (ux21: it used to keep its port, so the ended page's
+    # "start facesel review again" on the same --port failed as "another program listens").
+    ended_at: float | None = None
+    ended_why: str | None = None
 
     def collector(self) -> HolderCollector:
         """A new request's holder collector, rate limited with the session's shared limiter."""
@@ -113,5 +118,12 @@ class DeskState:
         with self.lock:
             self.drop_pending()
             self.end_opening(why)
+            if self.session_id is not None and self.ended_at is None:
+                self.ended_at, self.ended_why = self.clock(), why
             self.session_id = self.csrf = None
             self.message = None
+
+    def ended_for(self, seconds: float) -> bool:
+        """True once the session ended at least ``seconds`` ago (the desk may then stop)."""
+        with self.lock:
+            return self.ended_at is not None and self.clock() - self.ended_at >= seconds
