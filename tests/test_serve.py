@@ -108,6 +108,11 @@ def metric_values(text):
     (lambda c: c["cameras"]["door"].update(camera_key="/no/camera"), "cameras.door.camera_key: no camera key at /no/camera"),
     (lambda c: c["defaults"].update(camera_key="/no/camera"), "defaults: unknown key 'camera_key'"),
     (lambda c: c["cameras"]["hall"].update(loop=True), "cameras.hall.loop applies to video files only"),
+    # a pipeline setting written in the camera's own table, as deploy/facesel.toml's keys are (ux21)
+    (lambda c: c["cameras"]["door"].update(min_hits=3),
+     "cameras.door: 'min_hits' is a pipeline setting: put it in the [cameras.door.pipeline] table"),
+    (lambda c: c["defaults"].update(detect_every=2),
+     "defaults: 'detect_every' is a pipeline setting: put it in the [defaults.pipeline] table"),
     (lambda c: c["serve"].update(listen="9108"), "serve.listen must be"),
     (lambda c: c["serve"].update(shutdown_timeot=3), "serve: unknown key 'shutdown_timeot'"),
     (lambda c: c["defaults"].update(authority="/no/authority.pub"), "cameras.door.authority:"),

@@ -52,7 +52,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from facesel.serve.pipeline_adapter import check_pipeline_settings
+from facesel.serve.pipeline_adapter import SETTING_NAMES, check_pipeline_settings
 from facesel.serve.source_file import check_source_file
 from facesel.serve.suggest import check_known_keys
 from facesel.redaction import redact_url, remember_url_secrets
@@ -316,6 +316,15 @@ def load_config(path, running_sources: dict[str, str] | None = None) -> ServeCon
     return config
 
 
+def _refuse_pipeline_keys_outside_pipeline(table: dict, where: str, known) -> None:
+    """ValueError for a pipeline setting (``min_hits``, ``detector``, ...) written in a camera's or
+    the defaults' own table: it belongs in the ``pipeline`` table below it (ux21: "unknown key
+    'min_hits'" and a list of the camera's keys did not say where it goes)."""
+    for key in table:
+        if key not in known and key in SETTING_NAMES:
+            raise ValueError(f"{where}: {key!r} is a pipeline setting: put it in the [{where}.pipeline] table")
+
+
 def parse_config(data: dict, base: Path = Path("."), path: Path | None = None,
                  running_sources: dict[str, str] | None = None) -> ServeConfig:
     """Check a config already read from TOML (see the module docstring; ``running_sources``: :func:`load_config`)."""
@@ -323,6 +332,7 @@ def parse_config(data: dict, base: Path = Path("."), path: Path | None = None,
     serve = _table(data.get("serve", {}), "serve")
     check_known_keys(serve, "serve", SERVE_KEYS)
     defaults = _table(data.get("defaults", {}), "defaults")
+    _refuse_pipeline_keys_outside_pipeline(defaults, "defaults", CAMERA_KEYS)
     check_known_keys(defaults, "defaults", CAMERA_KEYS - PER_CAMERA_ONLY)
     cameras = _table(data.get("cameras", {}), "cameras")
     if not cameras:
@@ -436,6 +446,7 @@ def _camera(name: str, table: dict, defaults: dict, base: Path, running_source: 
     where = f"cameras.{name}"
     if not name.replace("-", "").replace("_", "").isalnum():
         raise ValueError(f"{where}: camera names may hold letters, digits, '-' and '_' only")
+    _refuse_pipeline_keys_outside_pipeline(table, where, CAMERA_KEYS)
     check_known_keys(table, where, CAMERA_KEYS)
     merged = {**defaults, **table}
     merged["pipeline"] = {**SERVE_PIPELINE_DEFAULTS, **_table(defaults.get("pipeline", {}), "defaults.pipeline"),
