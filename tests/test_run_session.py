@@ -50,6 +50,17 @@ def test_json_events_are_metadata_only_and_match_the_tracks(shared_data, tmp_pat
     assert events[-1]["tracks"] == len(records)
 
 
+@pytest.mark.parametrize("every", [1, 2])
+def test_a_run_stopped_by_max_frames_does_not_call_it_the_end_of_input(shared_data, capsys, every):
+    """ux21: a run that --max-frames stopped before the input's end said ``"reason": "end of input"``."""
+    clip = shared_data / "videos" / "intel_face_demographics_walking.gif"  # 35 frames
+    code, events = run_json(capsys, clip, "--dry-run", "--max-frames", 10, "--every", every)
+    assert code == 0 and events[-1]["event"] == "run_finished"
+    assert events[-1]["frames"] == 10 and events[-1]["reason"] == "--max-frames reached"
+    code, events = run_json(capsys, clip, "--dry-run", "--max-frames", 100, "--every", every)
+    assert code == 0 and events[-1]["frames"] == -(-35 // every) and events[-1]["reason"] == "end of input"
+
+
 @pytest.mark.slow
 def test_sigterm_mid_track_seals_it_and_exits_0(head_pose, tmp_path):
     """A live stream that never ends: SIGTERM while a person is in view closes and writes their

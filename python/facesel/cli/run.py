@@ -239,7 +239,7 @@ def _run_pipeline(args: argparse.Namespace, session: run_session.RunSession) -> 
     stats = None if selector.finaliser is None else selector.finaliser.stats
     # the min_hits the tracker used: fewer frames than set on a slow source (facesel.frame_rate)
     _say(nothing_kept_line(frames, kept, work["seen"], held_in_seconds(config).min_hits, config.min_face_size, stats))
-    outcome = judge(frames, source.frame_count, source.kind, session.stop_reason)
+    outcome = judge(frames, source.frame_count, source.kind, session.stop_reason, args.max_frames)
     _say(outcome.line)
     session.finish_reason = outcome.reason
     return outcome.code

@@ -38,10 +38,12 @@ class Outcome:
     line: str | None
     """The summary's last line when the run did not simply end (None: nothing to add)."""
     reason: str
-    """``run_finished``'s reason: ``end of input``, ``SIGINT``, ``SIGTERM``, ``input ended early``."""
+    """``run_finished``'s reason: ``end of input``, ``--max-frames reached``, ``SIGINT``, ``SIGTERM``,
+    ``input ended early``."""
 
 
-def judge(frames: int, expected: int | None, kind: str, stop_reason: str | None) -> Outcome:
+def judge(frames: int, expected: int | None, kind: str, stop_reason: str | None,
+          max_frames: int | None = None) -> Outcome:
     """The exit code and the line that says why, from what was read and what stopped the run.
 
     Parameters
@@ -54,6 +56,9 @@ def judge(frames: int, expected: int | None, kind: str, stop_reason: str | None)
         The source's kind (``file``, ``folder``, ``camera``, ``url``, ``live``).
     stop_reason : str or None
         ``"SIGINT"`` / ``"SIGTERM"`` when a signal stopped the run.
+    max_frames : int or None
+        ``--max-frames``: a run that went through that many frames stopped there, whatever the
+        input held after them (ux21: its ``run_finished`` said ``end of input``).
     """
     of = f" of {expected}" if expected else ""
     if stop_reason is not None:
@@ -68,6 +73,8 @@ def judge(frames: int, expected: int | None, kind: str, stop_reason: str | None)
         return Outcome(EXIT_INCOMPLETE, f"INPUT ENDED EARLY: {frames}{of} frames could be decoded (the file is "
                                         "truncated or damaged); the snapshots of the frames read were kept "
                                         f"(exit {EXIT_INCOMPLETE})", "input ended early")
+    if max_frames is not None and frames >= max_frames:
+        return Outcome(EXIT_OK, None, "--max-frames reached")
     return Outcome(EXIT_OK, None, "end of input")
 
 
