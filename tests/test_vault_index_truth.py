@@ -46,6 +46,16 @@ def test_edited_index_rows_are_refused_by_list_and_open_and_corrected_by_the_cam
     assert code == 0 and "3 record(s)" in out
 
 
+def test_the_list_summary_counts_the_rows_left_out(tmp_path, faces, capsys):
+    """ux21: the text table's last line said "2 record(s) of camera cam-1" with a third row left
+    out as REJECTED: stdout kept in a file read as a clean vault (central list counts them)."""
+    adir, vault_dir, ids = sealed_vault(tmp_path, faces)
+    _edit_index(vault_dir, "UPDATE records SET quality = 99 WHERE record_id = ?", ids[1])
+    code, out, err = run_cli(capsys, "list", "--vault", vault_dir, "--authority", adir)
+    assert code == 1 and f"REJECTED record {ids[1]}" in err and ids[1] not in out
+    assert out.splitlines()[-1] == "2 record(s) of camera cam-1; 1 left out, REJECTED (reasons on stderr)"
+
+
 def test_purge_goes_by_the_headers_time_not_the_index(tmp_path, faces, capsys):
     adir, vault_dir, ids = sealed_vault(tmp_path, faces)
     camera = tmp_path / "auth-cam-1"

@@ -157,7 +157,8 @@ def _list(args: argparse.Namespace) -> int:
         print(json.dumps([r.to_dict() for r in good], indent=1))
     else:
         print_record_table(good, camera_width=12)
-        print(f"{len(good)} record(s) of camera {identity.camera_id}")
+        left_out = f"; {len(problems)} left out, REJECTED (reasons on stderr)" if problems else ""
+        print(f"{len(good)} record(s) of camera {identity.camera_id}{left_out}")  # as central list (ux21)
     for line in problems:
         print(f"facesel list: REJECTED {line}", file=sys.stderr)
     return 1 if problems else 0
