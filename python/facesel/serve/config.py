@@ -472,6 +472,7 @@ def _camera(name: str, table: dict, defaults: dict, base: Path, running_source: 
     if not authority.is_file():
         raise ValueError(f"{where}.authority: the authority's public key file was not found: {authority}")
     camera_key, camera_id = _camera_key(merged, where, base)
+    _refuse_revoked_camera(authority, camera_id, where)
     flags = {}
     for key in ("loop", "enabled", "coarsen_detection", "shrink_in_decoder", "convert_on_take", "skip_when_behind",
                 "seal_in_background", "stagger_detection", "coarsen_with_tiers"):
@@ -563,6 +564,29 @@ def _camera_key(merged: dict, where: str, base: Path) -> tuple[Path, str]:
         raise ValueError(f"{where}.camera_id: {camera_id!r} does not match the camera key {path}, which belongs "
                          f"to camera {key.camera_id!r}")
     return path, camera_id
+
+
+def _refuse_revoked_camera(authority_path: Path, camera_id: str, where: str) -> None:
+    """ValueError when ``authority_path`` revoked ``camera_id``'s key from a time already passed:
+    every record the camera would seal is refused by every reader (``check_not_revoked``), so the
+    camera must not run as if it sealed evidence (ux21: it ran "up", its records counted as sealed).
+    A revocation from a later time does not stop it yet."""
+    import time
+
+    from facesel.vault.keys import AuthorityPublic
+    from facesel.vault.timeparse import format_time
+
+    try:
+        authority = AuthorityPublic.load(authority_path)
+    except (ValueError, OSError):
+        return  # the camera's vault names what is wrong with the file when it opens
+    revoked = authority.revoked_from(camera_id)
+    if revoked is not None and revoked <= time.time():
+        raise ValueError(f"{where}.camera_key: camera {camera_id}'s key was revoked by the authority from "
+                         f"{format_time(revoked)} ({authority_path}, serial {authority.serial}): every record it "
+                         "sealed from then on is refused by every reader; make the camera a new key under another id "
+                         "('facesel camera init --camera-id NEW'), register it ('facesel authority register') and "
+                         "give it a new vault folder")
 
 
 def _decodes_with_pyav(source: str, live_target: bool, merged: dict) -> bool:
