@@ -122,10 +122,33 @@ def _open_vault(args: argparse.Namespace):
     if args.vault is None:
         return None
     try:
-        from facesel.vault import Vault
+        from facesel.vault import CameraKey, Vault
+        from facesel.vault.keys import AuthorityPublic
     except ImportError as err:  # the vault arrives with its own issue
         raise RuntimeError(f"the vault is not available in this installation ({err})") from err
-    return Vault(args.vault, args.authority, camera=args.camera, camera_id=args.camera_id)
+    try:  # before a folder is made; a file that does not load is named by the Vault below
+        given, camera_id = AuthorityPublic.load(args.authority), CameraKey.load(args.camera).camera_id
+    except (ValueError, OSError):
+        given = camera_id = None
+    if given is not None:
+        _refuse_revoked_camera(args, given, camera_id)
+    vault = Vault(args.vault, args.authority, camera=args.camera, camera_id=args.camera_id)
+    try:
+        _refuse_revoked_camera(args, vault.authority, vault.camera_id)  # the file the vault goes by (its copy may be newer)
+    except ValueError:
+        vault.close()
+        raise
+    return vault
+
+
+def _refuse_revoked_camera(args: argparse.Namespace, authority, camera_id: str) -> None:
+    """ValueError naming --camera when ``authority`` revoked ``camera_id``'s key from a time passed
+    (ux21: the run sealed records that every reader refuses)."""
+    from facesel.vault.identity import revoked_key_problem
+
+    problem = revoked_key_problem(authority, camera_id, time.time())
+    if problem is not None:
+        raise ValueError(f"--camera {args.camera}: {problem}")
 
 
 def _run(args: argparse.Namespace) -> int:

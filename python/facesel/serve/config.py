@@ -567,26 +567,21 @@ def _camera_key(merged: dict, where: str, base: Path) -> tuple[Path, str]:
 
 
 def _refuse_revoked_camera(authority_path: Path, camera_id: str, where: str) -> None:
-    """ValueError when ``authority_path`` revoked ``camera_id``'s key from a time already passed:
-    every record the camera would seal is refused by every reader (``check_not_revoked``), so the
-    camera must not run as if it sealed evidence (ux21: it ran "up", its records counted as sealed).
-    A revocation from a later time does not stop it yet."""
+    """ValueError when ``authority_path`` revoked ``camera_id``'s key from a time already passed
+    (:func:`facesel.vault.identity.revoked_key_problem`): the camera must not run as if it sealed
+    evidence (ux21: it ran "up", its records counted as sealed, every reader refusing them)."""
     import time
 
+    from facesel.vault.identity import revoked_key_problem
     from facesel.vault.keys import AuthorityPublic
-    from facesel.vault.timeparse import format_time
 
     try:
         authority = AuthorityPublic.load(authority_path)
     except (ValueError, OSError):
         return  # the camera's vault names what is wrong with the file when it opens
-    revoked = authority.revoked_from(camera_id)
-    if revoked is not None and revoked <= time.time():
-        raise ValueError(f"{where}.camera_key: camera {camera_id}'s key was revoked by the authority from "
-                         f"{format_time(revoked)} ({authority_path}, serial {authority.serial}): every record it "
-                         "sealed from then on is refused by every reader; make the camera a new key under another id "
-                         "('facesel camera init --camera-id NEW'), register it ('facesel authority register') and "
-                         "give it a new vault folder")
+    problem = revoked_key_problem(authority, camera_id, time.time())
+    if problem is not None:
+        raise ValueError(f"{where}.camera_key: {problem} ({authority_path})")
 
 
 def _decodes_with_pyav(source: str, live_target: bool, merged: dict) -> bool:

@@ -212,6 +212,20 @@ def check_not_revoked(authority: AuthorityPublic, record_id: str, camera_id: str
                           f"{authority.serial})")
 
 
+def revoked_key_problem(authority: AuthorityPublic, camera_id: str, now: float) -> str | None:
+    """Why camera ``camera_id`` must not seal at time ``now``: ``authority`` revoked its key from a
+    time at or before it, so every record it would seal is refused by :func:`check_not_revoked`.
+    None when it may (not revoked, or from a later time). For the sealing side: ``facesel serve``'s
+    config and ``facesel run --vault`` (ux21)."""
+    revoked = authority.revoked_from(camera_id)
+    if revoked is None or revoked > now:
+        return None
+    return (f"camera {camera_id}'s key was revoked by the authority from {format_time(revoked)} (authority.pub "
+            f"serial {authority.serial}): every record it sealed from then on is refused by every reader; make the "
+            "camera a new key under another id ('facesel camera init --camera-id NEW'), register it ('facesel "
+            "authority register') and give it a new vault folder")
+
+
 def check_seal_time(authority: AuthorityPublic, record_id: str, epoch_id: int, sealed_at: float,
                     now: float | None = None) -> None:
     """RecordError unless ``sealed_at`` lies in epoch ``epoch_id``'s window and (with ``now``) not
