@@ -69,7 +69,8 @@ class Camera:
 
     HELD_LIMIT = 128
     """Closed tracks whose seal failed kept in memory for the next try, at most
-    (:mod:`facesel.serve.held_results`); beyond it the oldest is lost and counted."""
+    (:mod:`facesel.serve.held_results`; their bytes are bounded too, by the camera's
+    ``held_max_bytes``); beyond it the oldest is lost and counted."""
 
     def __init__(self, config: CameraConfig, open_vault=None, on_sealed=None, carried: dict | None = None,
                  events=None, keep_frames: bool = False, models=None, slot: tuple[int, int] = (0, 1)):
@@ -107,7 +108,7 @@ class Camera:
         """Why the camera's last cycle failed after a stop was asked for ("" when it finished
         cleanly): its open tracks were then not all sealed, and nothing will retry them. Before
         (ux20), a full disk at SIGTERM was logged as "retrying" and the service said "stopped", exit 0."""
-        self.held = HeldResults(self.HELD_LIMIT)
+        self.held = HeldResults(self.HELD_LIMIT, config.held_max_bytes)
         """Closed tracks whose seal failed, retried when the vault writes again (never on disk)."""
         self._lost_before = int(carried.pop("tracks_lost", 0))  # lost by the camera this one replaces
         self._opened: set[int] = set()  # confirmed track ids announced as opened (events)
@@ -301,9 +302,9 @@ class Camera:
         # The thread that sealed (the writer's or the camera's): kept for the next cycle.
         dropped = self.held.hold(result)
         if dropped:
-            _log.error("camera %s: %d closed tracks lost: more than %d wait for a seal (%s)", self.config.name,
-                       dropped, self.held.limit, redact_url(f"{type(error).__name__}: {error}"),
-                       extra={"camera": self.config.name})
+            _log.error("camera %s: %d closed tracks lost: more than %d wait for a seal, or they hold more than %d "
+                       "bytes (held_max_bytes) (%s)", self.config.name, dropped, self.held.limit, self.held.max_bytes,
+                       redact_url(f"{type(error).__name__}: {error}"), extra={"camera": self.config.name})
 
     def _serve_once(self) -> None:
         config = self.config
