@@ -36,11 +36,19 @@ class _RefusalsKept(_FillingVault):
         return super().seal(result)
 
 
+def _patient_config(authority, cameras):
+    """serve_config's, with the reload's wait for a camera's stop at its longest: a camera still
+    busy after it (a slow machine) keeps and counts its held tracks itself, which is not the case
+    tested here (see test_a_camera_still_busy_when_the_service_asks_counts_its_held_tracks_itself)."""
+    return parse_config({"serve": {"listen": "", "log_level": "warning", "shutdown_timeout": 600},
+                         "defaults": {"authority": str(authority)}, "cameras": cameras})
+
+
 def test_a_reload_that_changes_a_camera_on_the_same_vault_hands_its_held_tracks_over(videos, authority, keys,
                                                                                      tmp_path):
     full, refused, sealed = threading.Event(), [], []
     door = arcade_camera(videos, tmp_path / "door", keys("door"), realtime=False, live=False)
-    service = Service(serve_config(authority, {"door": door}),
+    service = Service(_patient_config(authority, {"door": door}),
                       open_vault=lambda cfg: _RefusalsKept(open_camera_vault(cfg), full, refused),
                       on_sealed=lambda name, result, record_id: sealed.append(result))
     service.start()
@@ -49,7 +57,7 @@ def test_a_reload_that_changes_a_camera_on_the_same_vault_hands_its_held_tracks_
         assert wait_for(lambda: old.processed > 0, timeout=300), old.health()
         full.set()
         assert wait_for(lambda: len(old.held) >= 1, timeout=600), old.health()
-        changes = service.reload(serve_config(authority, {"door": {**door, "buffer_frames": 5}}))
+        changes = service.reload(_patient_config(authority, {"door": {**door, "buffer_frames": 5}}))
         assert changes["changed"] == ["door"]
         new = service.cameras["door"]
         assert new is not old and new.config.buffer_frames == 5
@@ -129,3 +137,23 @@ def test_a_reload_during_a_stop_is_refused(videos, authority, keys, tmp_path):
     else:
         raise AssertionError("a reload after the stop started a camera")
     assert all(cam.stopping for cam in service.camera_list())
+
+
+def test_a_stop_during_a_reload_waits_for_it_and_stops_the_cameras_it_started(videos, authority, keys, tmp_path):
+    # The reload is stood in for by holding its lock while it "starts" a camera: a stop asked for
+    # meanwhile must stop that camera too, not leave it running with the tracks handed to it.
+    door = camera(videos / "intel_head_pose_female.gif", tmp_path / "v", keys("door"), loop=True)
+    gate = camera(videos / "intel_head_pose_female.gif", tmp_path / "w", keys("gate"), loop=True)
+    config = serve_config(authority, {"door": door, "gate": gate})
+    service = Service(serve_config(authority, {"door": door})).start()
+    stopped: list = []
+    with service._reload_lock:
+        stopper = threading.Thread(target=lambda: stopped.append(service.stop(timeout=120)))
+        stopper.start()
+        assert wait_for(lambda: service.stopping, timeout=60)
+        service._start_camera(config.cameras["gate"])  # what the reload under way does last
+        assert not stopped and not service.cameras["gate"].stopping  # the stop waits for the reload
+    stopper.join(timeout=300)
+    assert stopped == [[]], stopped
+    assert all(cam.stopping and cam.join(0) for cam in service.camera_list()), \
+        [(cam.config.name, cam.state) for cam in service.camera_list()]
