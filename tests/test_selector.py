@@ -269,12 +269,13 @@ def test_memory_stays_bounded_on_a_long_stream(head_pose, consensus_finalists):
         assert sel.feed(frames[k]).closed == []
         held.append(sel.held_observations)
     [r] = sel.flush()
-    # The store's bound per track is kept + 3 * clip_window + 2 (facesel.BestCropStore), where kept
-    # is top_k, or the consensus pick's finalists when it is on.
+    # The store's bound per track is kept + 3 * its clip window + 2 (facesel.BestCropStore), where
+    # kept is top_k, or the consensus pick's finalists when it is on; the Selector's store holds
+    # twice clip_window, so that the kept crop's own clip is whole (ux21).
     kept = max(top_k, consensus_finalists)
-    assert max(held) <= kept + 3 * window + 2
+    assert max(held) <= kept + 3 * (2 * window) + 2
     if consensus_finalists:
-        assert max(held) > top_k + 3 * window + 2  # the wider bound is the one that binds
+        assert max(held) > top_k + 3 * (2 * window) + 2  # the wider bound is the one that binds
     assert sel.held_observations == 0
     assert r.first_frame == 0 and r.last_frame == len(order) - 1
     assert 8 <= len(r.qualities) <= capacity and len(r.frame_indices) == len(r.qualities) == len(r.boxes)

@@ -169,7 +169,7 @@ class PipelineConfig:
                               "the eyes' midpoint in eye distances; 0 = off)", "scoring", low=0.0)
     # -- selection -------------------------------------------------------------------------------
     top_k: int = _setting(1, "best observations kept per track", "selection", low=1)
-    clip_window: int = _setting(0, "also keep the track's crops within +-W frames of the best (0: none)",
+    clip_window: int = _setting(0, "also keep the track's crops within +-W frames of the kept crop (0: none)",
                                 "selection", low=0)
     margin: float = _setting(0.25, "margin of the kept colour crop, in box sizes on each side", "selection", low=0.0,
                             high=10.0, high_open=True)

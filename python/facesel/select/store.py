@@ -1,7 +1,7 @@
 """The best-crop store of the Selector: the C++ store's handles, the crops they stand for, and
 each track's log, turned into a :class:`facesel.select.tracklog.SelectedTrack` when the track closes.
 
-Memory is bounded on an endless stream: the C++ ``BestCropStore`` holds O(kept + clip_window)
+Memory is bounded on an endless stream: the C++ ``BestCropStore`` holds O(kept + 2 * clip_window)
 observations per track (kept: top_k, or the finalists when rescoring or with the consensus pick)
 and hands every other handle back at once, and the crops of those handles are freed here at once;
 each track's quality series is decimated (``series_capacity``).
@@ -65,7 +65,7 @@ class SelectionStore:
         observed are the cheap screen: the store keeps each track's ``finalists`` best by it, and
         on close rescores them (the full score) and chooses among them by the full score, so the
         result's best and top carry full scores while its quality series holds screen values.
-        The clip (``clip_window``) is the one around the best by screen. The owner sets
+        The clip (``clip_window``) is the one around the kept crop (:meth:`_window`). The owner sets
         :attr:`frame_shape` (H, W) for the context of the rescored crops.
     rescore_reads_pixels : bool
         False when ``rescore`` looks at the number of crops only (the default context rule): the
@@ -92,7 +92,11 @@ class SelectionStore:
         self._signature = (SIGNATURES if config.consensus_impl == "batched" else REFERENCE_SIGNATURES)[config.consensus_signature]
         self._sharpness: dict[int, TrackSharpness] = {}
         keep = config.top_k if rescore is None and not self.consensus else max(config.top_k, config.kept_finalists)
-        self._store = BestCropStore(top_k=keep, clip_window=config.clip_window)
+        # The kept crop may be another than the best by value (the consensus pick, or the full
+        # score's best when rescoring); the pick chooses among the finalists within clip_window of
+        # the best by value, so holding twice the window around that best leaves the kept crop's own
+        # +-clip_window whole (ux21: 9 of 12 arcade tracks got 5-8 of --clip-window 4's 9 frames).
+        self._store = BestCropStore(top_k=keep, clip_window=2 * config.clip_window)
         self.finalists = config.finalists
         self._consensus: dict[int, TrackConsensus] = {}
         self.frame_shape = (0, 0)
@@ -200,22 +204,23 @@ class SelectionStore:
             greys = np.stack([o.grey for o in obs])
         full = np.asarray(self.rescore(greys, context), np.float64)
         order = sorted(range(len(obs)), key=lambda k: (-full[k], obs[k].frame_index))
-        return [self._snapshot(track_id, finalists[k], clip if rank == 0 else (), quality=float(full[k]))
+        return [self._snapshot(track_id, finalists[k], self._window(clip, finalists[k].frame_index) if rank == 0
+                               else (), quality=float(full[k]))
                 for rank, k in enumerate(order)]
 
     def _by_consensus(self, consensus: TrackConsensus, ranked: list[Snapshot], finalists, clip,
-                      sharpness: TrackSharpness | None = None) -> list[Snapshot]:
+                      sharpness: TrackSharpness | None = None, centre: int | None = None) -> list[Snapshot]:
         """``ranked`` (best first by the full score) reordered: the finalist whose signature agrees
         most with the track's reference first, the rest as they were. With ``sharpness`` (the
         track's native sharpness seen so far), only among the finalists at least as sharp as its
         median when one is (a finalist not measured, nan, never passes).
 
-        With a clip (``clip_window`` > 0) the store holds only the crops around the best by value,
-        so the choice is among the finalists inside that clip, and the clip is cut to the chosen
-        frame's +-``clip_window``: the kept crop is always in its own clip, never next to frames
-        around another one."""
+        With a clip (``clip_window`` > 0) the store holds only the crops within twice the window
+        of the best by value (frame ``centre``), so the choice is among the finalists within the
+        window of it, and the clip is cut to the chosen frame's +-``clip_window``, whole: the kept
+        crop is always in its own clip, never next to frames around another one."""
         rows = {int(t.frame_index): self._observations[int(t.handle)].signature for t in finalists}
-        in_clip = {int(c.frame_index) for c in clip}
+        in_clip = {int(c.frame_index) for c in self._window(clip, centre)}
         scored = [k for k, s in enumerate(ranked) if s.quality > FLOOR and rows[s.frame_index] is not None
                   and (not clip or s.frame_index in in_clip)]
         if len(scored) < 2:
@@ -232,7 +237,7 @@ class SelectionStore:
         if first == 0:
             return ranked
         chosen = next(t for t in finalists if int(t.frame_index) == ranked[first].frame_index)
-        around = [c for c in clip if abs(int(c.frame_index) - int(chosen.frame_index)) <= self.clip_window]
+        around = self._window(clip, chosen.frame_index)
         best = self._snapshot(ranked[first].track_id, chosen, around, quality=ranked[first].quality)
         previous = ranked[0]
         if clip:
@@ -249,6 +254,10 @@ class SelectionStore:
     def _free(self, handles) -> None:
         for handle in np.asarray(handles, dtype=np.int64).tolist():
             del self._observations[handle]
+
+    def _window(self, clip, frame_index) -> list:
+        """The held clip observations within ``clip_window`` frames of ``frame_index``."""
+        return [c for c in clip if abs(int(c.frame_index) - int(frame_index)) <= self.clip_window]
 
     def _snapshot(self, track_id: int, observation, clip=(), quality=None) -> Snapshot:
         obs = self._observations[int(observation.handle)]
@@ -267,7 +276,7 @@ class SelectionStore:
         # choice must not make the vote more lenient): the ``finalists`` best by the full score, or
         # the ``top_k`` best without rescoring.
         if self.rescore is None:
-            best = self._snapshot(track_id, closed.best, clip)
+            best = self._snapshot(track_id, closed.best, self._window(clip, closed.best.frame_index))
             ranked = [best if t.handle == closed.best.handle else self._snapshot(track_id, t) for t in closed.top]
             candidates = ranked[: self.top_k]
         else:
@@ -276,7 +285,7 @@ class SelectionStore:
         consensus = self._consensus.pop(track_id, None)
         sharpness = self._sharpness.pop(track_id, None)
         if consensus is not None and len(ranked) > 1:
-            ranked = self._by_consensus(consensus, ranked, closed.top, clip, sharpness)
+            ranked = self._by_consensus(consensus, ranked, closed.top, clip, sharpness, closed.best.frame_index)
         best, top = ranked[0], ranked[: self.top_k]
         self._free(closed.released)
         self.closed += 1
