@@ -141,6 +141,16 @@ def test_the_vault_opening_refuses_a_record_sealed_after_the_revocation(tmp_path
     assert code == 0, err  # sealed before the revocation: still valid
 
 
+def test_audit_verify_notes_the_revocation_and_the_records_sealed_after_it(tmp_path, stolen, capsys):
+    """ux21: "OK" and "records and log agree" alone, exit 0, for a vault whose later record every
+    reader refuses. The log is intact (exit 0 kept); a note says what the revocation makes of it."""
+    adir, _, _, _, _ = stolen
+    code, out, _ = run_cli(capsys, "audit", "verify", "--vault", tmp_path / "vault", "--authority", adir)
+    assert code == 0 and "records and log agree" in out
+    assert "note: the authority revoked camera cam-1's key from " in out
+    assert "1 record(s) sealed from then on are refused by every reader" in out
+
+
 def test_verify_bundle_with_the_newer_authority_file_refuses_the_revoked_record(stolen, capsys):
     adir, bundle, _, after, _ = stolen
     newer = AuthorityPublic.load(adir / "authority.pub")

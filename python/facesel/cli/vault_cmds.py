@@ -330,7 +330,24 @@ def _audit_verify(args: argparse.Namespace) -> int:
     if problems:
         return 1
     print(f"{vault_dir}: records and log agree")
+    _revocation_note(vault_dir, identity, path)
     return 0
+
+
+def _revocation_note(vault_dir: Path, identity, log_path: Path) -> None:
+    """A note when the authority revoked the vault's camera key: the log is intact, but what the
+    key signed from the revocation's time on is refused by every reader (ux21: "OK" and "records
+    and log agree" alone read as a vault whose records all count)."""
+    from facesel.vault.audit import AuditLog
+
+    revoked = identity.authority.revoked_from(identity.camera_id)
+    if revoked is None:
+        return
+    late = sum(1 for e in AuditLog(log_path).entries() if e.get("event") == "seal" and e.get("sealed_at", 0) >= revoked)
+    print(f"{vault_dir}: note: the authority revoked camera {identity.camera_id}'s key from {format_time(revoked)} "
+          f"(authority.pub serial {identity.authority.serial}): {late} record(s) sealed from then on are refused by "
+          "every reader ('facesel list' names them), and the log's entries the camera signed from then on are "
+          "that key's word only")
 
 
 @clean_errors
