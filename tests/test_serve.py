@@ -488,5 +488,8 @@ def test_a_busy_port_is_one_clear_error(videos, authority, keys, tmp_path):
         port = taken.getsockname()[1]
         config = parse_config(config_dict(authority, {"door": camera(videos / "intel_head_pose_female.gif", tmp_path / "v", keys("door"))},
                                           listen=f"127.0.0.1:{port}"))
-        with pytest.raises(RuntimeError, match=rf'serve.listen = "127.0.0.1:{port}": cannot listen there'):
+        with pytest.raises(RuntimeError, match=rf'serve.listen = "127.0.0.1:{port}": cannot listen there') as busy:
             Service(config).start()
+    # ux21: the remedy too, as the desk's --port says it (ux20)
+    assert "another program listens on that port" in str(busy.value)
+    assert "facesel serve status --config" in str(busy.value) and "a free port" in str(busy.value)

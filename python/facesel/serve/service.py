@@ -20,6 +20,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import signal
 import threading
@@ -139,7 +140,11 @@ class Service:
                                            routes=routes, disabled=self.disabled_cameras,
                                            allowed_hosts=self.config.status_hosts).start()
             except OSError as err:
-                raise RuntimeError(f"serve.listen = \"{host}:{port}\": cannot listen there ({err.strerror or err})") from None
+                hint = ("; another program listens on that port (another facesel serve? 'facesel serve status "
+                        "--config FILE' asks the one of FILE): stop it, or give serve.listen a free port"
+                        if err.errno == errno.EADDRINUSE else "")
+                raise RuntimeError(f"serve.listen = \"{host}:{port}\": cannot listen there "
+                                   f"({err.strerror or err}){hint}") from None
             _log.info("metrics and health on http://%s:%d/metrics and /healthz", self.config.listen[0], self.status.port)
             if self.config.view:
                 _log.warning("the privacy-safe view is on: http://%s:%d/cameras/NAME/view.jpg and view.mjpg "
