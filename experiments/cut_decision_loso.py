@@ -15,7 +15,7 @@ through the default pipeline (:func:`facesel.eval.intercut.run_intercut`) under 
 each candidate that changes them; then the leave-one-family-out choice of the registered rule, with
 the shipped per-family totals (docs/persons.md, session 21's table) as ``today``'s.
 ``changes``: the same for other material (the default Selector with ``keep_static``, a snapshot
-holding two owners' frames a wrong join; the edge material's owner switches at its next person).
+holding two owners' frames a wrong join; the owner switches at the edge material's next person and at a splice's second clip).
 """
 
 from __future__ import annotations
@@ -155,8 +155,8 @@ def run_material_changes(material: str, candidates: list[str]) -> None:
         if not todo:
             continue
         owner = [0] * len(frames)
-        for k in range(cuts[0] if cuts and material == "edge" else len(frames), len(frames)):
-            owner[k] = 1  # the edge material's next person, from the switch on
+        for k in range(cuts[0] if cuts and material in ("edge", "splices") else len(frames), len(frames)):
+            owner[k] = 1  # the edge material's next person, a splice's second clip (a fade's blends: the first)
         base = run_pipeline(frames, owner, detector, scorer, "today")
         for c in todo:
             out = run_pipeline(frames, owner, detector, scorer, c)
