@@ -10,7 +10,8 @@ no pixels): the mean absolute grey difference of the 48x27 thumbnail to the last
 the recent median the cue compares it with (``usual``), whether the frame repeats the last, the
 difference left once camera shifts of up to 3 / 6 cells are taken out (``m3``, ``m6``; only where
 ``d`` > 6), the fraction of cells that changed by more than 20 grey at the best 3-cell shift
-(``f3``), the colour-histogram distance of the two thumbnails (:func:`colour_distance`), and
+(``f3``), the colour-histogram distance of the two thumbnails' grids
+(:func:`facesel.track_cues.scene.colour_distance`), and
 whether the shipped cue fired ("cut" / "fade"). Truth: intercut boundaries (``owner`` changes) are
 real cuts; the edge material's returns, the crowds and the blanked face have none.
 """
@@ -25,59 +26,19 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-BINS = 4
-"""Levels per colour channel of the thumbnail's colour histogram (4^3 = 64 bins)."""
-
-
-def colour_histogram(frame: np.ndarray, rows, cols) -> np.ndarray:
-    """(64,) float32 fractions of the 48x27 grid's samples of ``frame`` (H, W, 3) uint8 in each
-    4 x 4 x 4 colour bin (a grey frame: its level in all three)."""
-    sample = frame[rows, cols]
-    if sample.ndim == 2:
-        sample = np.repeat(sample[..., None], 3, axis=2)
-    q = (sample.astype(np.int32) * BINS) // 256
-    index = (q[..., 0] * BINS + q[..., 1]) * BINS + q[..., 2]
-    return np.bincount(index.ravel(), minlength=BINS ** 3).astype(np.float32) / index.size
-
-
-def colour_distance(a: np.ndarray, b: np.ndarray) -> float:
-    """Half the L1 distance of two colour histograms: 0 the same colours, 1 none in common."""
-    return 0.5 * float(np.abs(a - b).sum())
-
-
-def changed_fraction(a: np.ndarray, b: np.ndarray, reach: int = 3, level: float = 20.0) -> float:
-    """Fraction of the overlap's cells changed by more than ``level`` grey at the shift (up to
-    ``reach`` cells each way) with the smallest mean difference."""
-    h, w = a.shape
-    best, frac = np.inf, 1.0
-    for dy in range(-reach, reach + 1):
-        for dx in range(-reach, reach + 1):
-            pa = a[max(0, dy):h + min(0, dy), max(0, dx):w + min(0, dx)]
-            pb = b[max(0, -dy):h + min(0, -dy), max(0, -dx):w + min(0, -dx)]
-            diff = np.abs(pa - pb)
-            m = float(diff.mean())
-            if m < best:
-                best, frac = m, float((diff > level).mean())
-    return frac
-
-
 def signals(frames) -> list[dict]:
     """One dict per frame (module docstring)."""
     from facesel.track_cues.rule import SwitchRule
-    from facesel.track_cues.scene import REPEATED, SceneChange, moved_difference, thumbnail
+    from facesel.track_cues.scene import (REPEATED, SceneChange, colour_distance, colour_histogram, moved_change,
+                                          moved_difference, thumbnail)
 
     scene = SceneChange(SwitchRule())
     out = []
-    last_thumb, last_hist, grid = None, None, {}
+    last_thumb, last_hist = None, None
     for frame in frames:
         kind, _ = scene.update(frame)
         thumb = thumbnail(frame)
-        h, w = frame.shape[:2]
-        if (h, w) not in grid:
-            ys = np.linspace(0, h - 1, 27).astype(np.intp)
-            xs = np.linspace(0, w - 1, 48).astype(np.intp)
-            grid[(h, w)] = (ys[:, None], xs[None, :])
-        hist = colour_histogram(frame, *grid[(h, w)])
+        hist = colour_histogram(frame)
         row = {"kind": kind, "rep": False, "d": 0.0}
         if last_thumb is not None and last_thumb.shape == thumb.shape:
             d = float(np.abs(thumb - last_thumb).mean())
@@ -88,7 +49,7 @@ def signals(frames) -> list[dict]:
             if d > 6:
                 row["m3"] = moved_difference(thumb, last_thumb, 3)
                 row["m6"] = moved_difference(thumb, last_thumb, 6)
-                row["f3"] = changed_fraction(thumb, last_thumb)
+                row["f3"] = moved_change(thumb, last_thumb, 3, level=20.0)[1]
         if not row["rep"]:
             last_thumb, last_hist = thumb, hist
         out.append(row)
