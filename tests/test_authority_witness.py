@@ -191,3 +191,14 @@ def test_a_witness_of_another_authority_is_named(tmp_path, faces, capsys):
     assert code != 0 and "was witnessed on authority" in err, err
     code, _, err = _open(capsys, v1, adir, tmp_path / "out", "--expect-authority", tmp_path / "nothing.json")
     assert code != 0 and "no such file" in err, err
+
+
+def test_the_desk_refuses_a_folder_behind_its_witness_before_it_starts(tmp_path, faces, capsys):
+    pytest.importorskip("starlette", reason="the desk needs the 'review' extra")
+    adir, _, v2 = _two_vaults(tmp_path, faces)
+    _revoke(capsys, adir, "cam-1")
+    witness = _head(capsys, adir, tmp_path / "authority-head.json")
+    _put_back(tmp_path, adir)
+    code, out, err = run_cli(capsys, "review", "--vault", v2, "--keystore", adir / "keystore", "--expect-authority",
+                             witness)
+    assert code != 0 and "witnessed serial" in err and "open http" not in out + err, out + err
