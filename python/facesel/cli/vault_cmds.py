@@ -244,9 +244,8 @@ def warn_authority_log_behind(authority_dir: Path, vault_dir: Path, command: str
         identity = _identity(vault_dir, anchor=trusted_authority(Keystore(authority_dir / "keystore"), vault_dir))
     except (KeyMaterialError, AuditError, OSError, ValueError):
         return  # the opening itself reports why the vault or the authority cannot be read
-    for line in authority_log_problems(authority_dir, identity, vault_dir / "audit.log"):
-        if "this vault's log holds" in line or "does not exist" in line:
-            print(f"{command}: WARNING {line}", file=sys.stderr)
+    for line in authority_log_problems(authority_dir, identity, vault_dir / "audit.log", only_behind=True):
+        print(f"{command}: WARNING {line}", file=sys.stderr)
 
 
 def _keystore_fingerprint(keystore_dir: Path) -> str:
