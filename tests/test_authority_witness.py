@@ -23,7 +23,8 @@ import time
 import pytest
 from facesel.vault.errors import KeyMaterialError
 from facesel.vault.keys import AuthorityPublic, Keystore
-from test_vault_common import T0, FakeClock, add_camera, open_all, orl_faces, run_cli, sealed_vault, share_paths, vault_at
+from test_vault_common import (T0, FakeClock, add_camera, open_all, orl_faces, run_cli, sealed_vault, share_paths,
+                               vault_at)
 
 
 @pytest.fixture(scope="module")

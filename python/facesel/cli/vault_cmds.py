@@ -31,6 +31,7 @@ from facesel.vault.opening import (
     open_records,
     sealed_digests,
     select_rows,
+    trusted_authority,
     verified_record,
 )
 from facesel.vault.signing import check_fingerprint
@@ -236,12 +237,10 @@ def warn_authority_log_behind(authority_dir: Path, vault_dir: Path, command: str
     authority's own log lacks: its log was cut or put back to an older copy. A warning, since an
     authority folder restored from a backup after a loss lacks them for good, and refusing would
     lock every later opening of this vault out; ``audit verify --authority`` fails on it."""
-    from facesel.vault.identity import load_identity as _identity
-    from facesel.vault.opening import trusted_authority
     from facesel.vault.keys import Keystore
 
     try:
-        identity = _identity(vault_dir, anchor=trusted_authority(Keystore(authority_dir / "keystore"), vault_dir))
+        identity = load_identity(vault_dir, anchor=trusted_authority(Keystore(authority_dir / "keystore"), vault_dir))
     except (KeyMaterialError, AuditError, OSError, ValueError):
         return  # the opening itself reports why the vault or the authority cannot be read
     for line in authority_log_problems(authority_dir, identity, vault_dir / "audit.log", only_behind=True):

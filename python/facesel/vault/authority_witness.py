@@ -99,7 +99,8 @@ def expectation_problems(pub_path: str | Path, witness: dict, witness_name: str)
     if witness["log"] is not None:
         log = pub_path.parent / "audit.log"
         if not log.exists() and not log.is_symlink():
-            problems.append(f"{log} does not exist, but {witness_name} witnessed its entry seq {witness['log'].get('seq')}: "
+            seq = witness["log"].get("seq")
+            problems.append(f"{log} does not exist, but {witness_name} witnessed its entry seq {seq}: "
                             "the authority's log was deleted, or the folder put back to a copy from before it existed")
         else:
             result = verify(log, witness["log"], keys=_signer(pub))
