@@ -33,6 +33,7 @@ from facesel.central.read_limit import (BOUNDED_INDEX_COLUMNS, MAX_RECEIVED_LINE
                                         too_large_to_store, too_many_rows)
 from facesel.central.verify import seal_time_problem, verify_record
 from facesel.vault.audit import VerifyResult
+from facesel.vault.authority_witness import newer_copy_problem
 from facesel.vault.errors import KeyMaterialError, RecordError
 from facesel.vault.index import COLUMNS, IndexRow
 from facesel.vault.keys import AuthorityPublic, check_extension
@@ -190,6 +191,12 @@ class PostgresVault(VaultBackend):
         # copy never learnt of cameras registered after 'central init', and every reader that takes
         # the cameras' keys from it (central list without --authority) refused their records.
         resigned = given.signing_key == bound.signing_key and given.serial > bound.serial
+        # An older file of the same authority than the store's copy: the authority's folder it came
+        # from was put back to an older copy (session 21, witness22); before, it was passed over
+        # without a word and 'central init' said "ready".
+        older = newer_copy_problem(given, "authority_public", bound, "the central store's copy of authority.pub")
+        if older:
+            raise ValueError(older)
         if resigned or len(given.epochs) > len(bound.epochs):
             # Review round 11: the copy is what readers without --authority trust, so a file may
             # replace it only as a camera would accept it: the same authority key, no lower serial,
