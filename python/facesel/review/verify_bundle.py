@@ -28,7 +28,7 @@ from typing import BinaryIO
 import nacl.bindings as sodium
 import nacl.exceptions
 
-from facesel.review.bundle import BUNDLE_VERSION, FORMAT_BUNDLE
+from facesel.review.bundle import FORMAT_BUNDLE, READ_VERSIONS
 from facesel.review.bundle_members import ZIP_READ_ERRORS, BundleMembers, MemberReadError, scan_members
 from facesel.review.bundle_layout import layout_problem
 from facesel.review.times import utc_text
@@ -149,8 +149,9 @@ def _json(members: Mapping[str, bytes], name: str):
 def _check_manifest(members: BundleMembers, pin: str | None) -> tuple[dict, AuthorityPublic]:
     manifest = _json(members, "manifest.json")
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_BUNDLE \
-            or manifest.get("version") != BUNDLE_VERSION:
-        raise BundleError(f"manifest.json is not a {FORMAT_BUNDLE} version {BUNDLE_VERSION} manifest")
+            or manifest.get("version") not in READ_VERSIONS:
+        raise BundleError(f"manifest.json is not a {FORMAT_BUNDLE} version "
+                          f"{' or '.join(str(v) for v in READ_VERSIONS)} manifest")
     if members["manifest.json"] != json.dumps(manifest, indent=1, sort_keys=True).encode("utf-8"):
         raise BundleError("manifest.json was altered (not byte for byte as written)")  # e.g. whitespace
     try:
@@ -260,6 +261,9 @@ def _central_record(authority: AuthorityPublic):
 def _check_record(members: BundleMembers, item: dict, parse) -> tuple[str, float]:
     """The sentence a verified record proves, and its seal time (the camera's signed header)."""
     rid, data, key, (parsed, sealed_by) = _parse_member_record(members, item, parse)
+    if "camera_id" in item and item["camera_id"] != parsed.header["camera_id"]:  # version 2 names the camera
+        raise BundleError(f"record {rid}: manifest.json names camera {item['camera_id']!r}, its signed header camera "
+                          f"{parsed.header['camera_id']!r}")
     try:
         payload = sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(parsed.ciphertext, parsed.associated_data,
                                                                    parsed.nonce, key)
@@ -279,7 +283,8 @@ def _check_record(members: BundleMembers, item: dict, parse) -> tuple[str, float
         raise BundleError(f"record {rid}: manifest.json dates its sealing {item.get('sealed_at_utc')!r}, the camera's "
                           f"signed header {utc_text(parsed.header['sealed_at'])!r}")
     expected = {str(item["meta"]), *pictures.values()}
-    stray = [m for m in members if m.startswith(f"records/{rid}/") and m not in expected]
+    folder = str(item["meta"]).rsplit("/", 1)[0] + "/"  # records/RID/ (version 1), records/CAMERA/RID/ (2)
+    stray = [m for m in members if m.startswith(folder) and m not in expected]
     if stray:
         raise BundleError(f"record {rid}: unexpected files {stray[:3]}")
     return (f"record {rid}: sealed and signed by {sealed_by}, "
@@ -389,6 +394,8 @@ def _check_central_opening(members, manifest, authority: AuthorityPublic) -> tup
     for entry in (central, other):
         if not ids or not set(ids) <= set(entry.get("record_ids") or []):
             raise BundleError("the bundle holds records that this opening did not open")
+        if manifest.get("version") != 1:
+            _check_cameras_and_flags(manifest, entry)
         if (entry.get("case"), entry.get("reason"), entry.get("shares")) != \
                 (manifest.get("case"), manifest.get("reason"), manifest.get("shares")):
             raise BundleError("the manifest's case, reason or shares differ from the logged opening")
@@ -399,6 +406,32 @@ def _check_central_opening(members, manifest, authority: AuthorityPublic) -> tup
             f"{', '.join(str(s) for s in shares)}; {authority.threshold} needed), signed in the authority's own log, "
             f"which names the central store's entry seq {central['seq']} of {manifest.get('store')!r}"], \
         float(other["time"])
+
+
+def _check_cameras_and_flags(manifest: dict, entry: dict) -> None:
+    """A version 2 central bundle against one of its opening's entries: every record was opened as
+    this camera's (``records``), and exactly the records the entry names as arrived after their
+    camera's key was revoked carry that note, with the acknowledgement the entry logged."""
+    items = manifest.get("records") or []
+    pairs = {(r.get("camera_id"), r.get("record_id")) for r in items}
+    opened = {tuple(p) for p in entry.get("records") or [] if isinstance(p, list)}
+    if not pairs <= opened:
+        raise BundleError("the bundle holds records that this opening did not open (camera and id)")
+    logged = {tuple(p) for p in entry.get("after_revocation_records") or [] if isinstance(p, list)} & pairs
+    flagged = {(r.get("camera_id"), r.get("record_id")) for r in items if r.get("after_revocation") is not None}
+    if flagged != logged:
+        raise BundleError("the manifest's after-revocation notes differ from the records the logged opening names "
+                          "as arrived after their camera's key was revoked")
+    if logged and manifest.get("after_revocation_acknowledged") != entry.get("after_revocation_acknowledged"):
+        raise BundleError("the manifest's acknowledgement of the late arrivals differs from the logged opening's")
+
+
+def _late_notes(manifest: dict) -> list[str]:
+    """A note for each record flagged as arrived after its camera's key was revoked (checked against
+    the signed entries by :func:`_check_cameras_and_flags`): the court must see it."""
+    return [f"AFTER-REVOCATION: record {r['record_id']} of camera {r['camera_id']}: {r['after_revocation']}; the "
+            f"investigator opened it acknowledging: {manifest.get('after_revocation_acknowledged')!r} (logged in the "
+            "opening's signed entries)" for r in manifest.get("records") or [] if r.get("after_revocation") is not None]
 
 
 def verify_bundle(path: str | Path, pin: str | None = None, newer: AuthorityPublic | None = None) -> BundleReport:
@@ -474,6 +507,10 @@ def _verify_vault(members, manifest, authority: AuthorityPublic, report: BundleR
             raise BundleError(str(err).replace(tmp, "bundle")) from None
     if identity.vault_id != manifest.get("vault_id") or identity.camera_id != manifest.get("camera_id"):
         raise BundleError("the manifest names another vault or camera than vault.json")
+    for item in manifest.get("records") or []:
+        if item.get("after_revocation") is not None or "after_revocation_acknowledged" in manifest:
+            raise BundleError("a vault bundle claims a record arrived after a revocation (only the central store "
+                              "keeps arrival times)")
     entries = _check_log(members, identity.audit_keys())
     seals = {e.get("record_id"): e for e in entries if e.get("event") == "seal"}
     report.proven.append(f"authority {authority.authority_id} (signing key fingerprint {authority.fingerprint}) "
@@ -507,6 +544,7 @@ def _verify_central(members, manifest, authority: AuthorityPublic, report: Bundl
         report.records.append(str(item.get("record_id")))
     lines, opened_at = _check_central_opening(members, manifest, authority)
     report.proven += lines
+    report.caveats += _late_notes(manifest)
     report.caveats += _past_retention(sealed, opened_at, authority)
     report.caveats.append(_creation(manifest, opened_at))
     report.caveats.append("the central store's log is hash-chained, not signed: the bundle holds its entry of the "
