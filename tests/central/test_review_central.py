@@ -1,12 +1,14 @@
 """The desk against the central store, in a real headless Chromium: records of two cameras synced
 into a PostgreSQL store started by the tests; find by camera, refuse 1 of 3, open 2 of 3, view the
 exact sealed pixels, export a bundle that verifies offline and fails once altered; the store's log
-and the authority's log hold the opening before the view.
+and the authority's log hold the opening before the view. And (session 21) two cameras' records
+under one id, and a late arrival opened only on an acknowledgement.
 (No screenshots here: these are ORL faces, and only the demo clip's faces go into the docs.)"""
 
 from __future__ import annotations
 
 import json
+import urllib.error
 import urllib.request
 import zipfile
 
@@ -17,11 +19,15 @@ from central_common import facesel
 from facesel.central.pg_backend import PostgresVault
 from facesel.central.sync import sync_vault
 from facesel.review.bundle import pack
+from facesel.review.sources import ACKNOWLEDGEMENT
 from facesel.review.verify_bundle import BundleError, verify_bundle
 from facesel.vault import Vault
 from facesel.vault.audit import AuditLog
+from facesel.vault.keys import AuthorityPublic
 from review_browser import add_share, click, downloaded_zip, driver_for, need_browser, progress
 from review_common import review_server
+from test_central_late_arrival import late  # noqa: F401  (the fixture: a record that arrived after a revocation)
+from test_central_record_id_squat import _squat
 from test_vault_common import orl_faces, share_paths, track_result
 
 
@@ -113,3 +119,101 @@ def test_desk_opens_two_of_three_from_the_central_store(tmp_path, authority, cam
         assert store.verify_audit().ok  # the desk's entries keep the store's chain intact
     done = facesel("audit", "verify", "--log", str(adir / "audit.log"), "--authority", str(adir))
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def _picture(url: str, cookie: str) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, headers={"Cookie": f"facesel_review={cookie}"})
+    try:
+        with urllib.request.urlopen(request) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read()
+
+
+def _pixels(data: bytes):
+    return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+
+
+@pytest.mark.slow
+def test_desk_names_records_by_camera_and_opens_a_late_arrival_only_acknowledged(tmp_path, authority, cameras,
+                                                                                 central_dsn, late, shared_data):
+    """Session 21: two cameras' records under one id are listed, opened and exported apart, and a
+    record flagged AFTER-REVOCATION is shown so, refused until the acknowledgement is ticked, then
+    opened with the acknowledgement in the signed entries and in the bundle. On main the desk
+    listed all three as refused and opened none."""
+    need_browser()
+    from selenium.webdriver.common.by import By
+
+    before, after, _ = late  # cam-a's: "after" arrived once cam-a's key was revoked
+    faces = orl_faces(shared_data, 3)
+    with PostgresVault(central_dsn) as store:  # cam-c's own record under cam-a's id "before"
+        cameras.register(store, "cam-c")
+        assert [a.status for a in store.receive([_squat(cameras, before, faces[2])])] == ["stored"]
+    adir = authority[1]
+    shares = share_paths(adir)
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    with review_server(None, adir / "keystore", central=central_dsn) as served:
+        driver = driver_for(tmp_path / "profile", downloads)
+        try:
+            driver.get(served.url)
+            base = driver.current_url.rstrip("/")
+            rows = driver.find_elements(By.CSS_SELECTOR, "#records tbody tr")
+            values = sorted(b.get_attribute("value") for b in driver.find_elements(By.CSS_SELECTOR, "input.pick"))
+            assert values == sorted([f"cam-a/{before}", f"cam-c/{before}", f"cam-a/{after}"])
+            assert not driver.find_elements(By.CSS_SELECTOR, "p.error")  # nothing refused
+            late_rows = [r for r in rows if "late" in (r.get_attribute("class") or "")]
+            assert len(late_rows) == 1 and after in late_rows[0].text
+            assert f"AFTER-REVOCATION: record {after}: arrived in the store" in late_rows[0].text
+
+            def request_all(acknowledge: bool) -> None:
+                for box in driver.find_elements(By.CSS_SELECTOR, "input.pick"):
+                    box.click()
+                driver.find_element(By.ID, "case").send_keys("CASE-21")
+                driver.find_element(By.ID, "reason").send_keys("court order 21")
+                driver.find_element(By.ID, "opened_by").send_keys("investigator C")
+                if acknowledge:
+                    driver.find_element(By.ID, "acknowledge-after-revocation").click()
+                click(driver, "request-open")
+
+            request_all(acknowledge=False)  # never by default: refused before any share is asked for
+            message = driver.find_element(By.ID, "message").text
+            assert f"refused: record {after}: arrived in the store" in message and "tick the acknowledgement" in message
+            assert not driver.find_elements(By.ID, "holder-form")
+            request_all(acknowledge=True)
+            warning = driver.find_element(By.ID, "after-revocation").text
+            assert "AFTER-REVOCATION: 1 of these record(s)" in warning and ACKNOWLEDGEMENT in warning
+            add_share(driver, shares[0], "")
+            add_share(driver, shares[1], "")
+            assert len(driver.find_elements(By.CSS_SELECTOR, "section.record")) == 3
+            flagged = driver.find_element(By.ID, f"record-cam-a-{after}").find_element(By.CSS_SELECTOR, "p.flag")
+            assert "AFTER-REVOCATION, opened on your acknowledgement" in flagged.text
+            cookie = driver.get_cookie("facesel_review")["value"]
+            status, crop = _picture(f"{base}/opening/r/cam-a/{before}/crop", cookie)
+            assert status == 200
+            np.testing.assert_array_equal(_pixels(crop), faces[0])
+            status, crop = _picture(f"{base}/opening/r/cam-c/{before}/crop", cookie)
+            assert status == 200
+            np.testing.assert_array_equal(_pixels(crop), faces[2])
+            # An address of the old form names the id alone: answered while it is one record's only.
+            status, crop = _picture(f"{base}/opening/r/{after}/crop", cookie)
+            assert status == 200
+            np.testing.assert_array_equal(_pixels(crop), faces[1])
+            status, text = _picture(f"{base}/opening/r/{before}/crop", cookie)
+            assert status == 404 and b"held by cameras cam-a, cam-c" in text and b"must name the camera" in text
+            driver.find_element(By.ID, "export").click()
+            bundle = downloaded_zip(downloads)
+            click(driver, "end-session")
+        finally:
+            driver.quit()
+    events = _central_events(central_dsn)
+    opened = next(e for e in events if e["event"] == "open")
+    assert sorted(opened["records"]) == sorted([["cam-a", before], ["cam-c", before], ["cam-a", after]])
+    assert opened["after_revocation_records"] == [["cam-a", after]]
+    assert opened["after_revocation_acknowledged"] == ACKNOWLEDGEMENT
+    view = next(e for e in events if e["event"] == "view")
+    assert sorted(view["records"]) == sorted(opened["records"])
+    report = verify_bundle(bundle, AuthorityPublic.load(adir / "authority.pub").fingerprint)
+    assert sorted(report.records) == sorted([before, before, after])
+    notes = [c for c in report.caveats if c.startswith("AFTER-REVOCATION")]
+    assert len(notes) == 1 and f"record {after} of camera cam-a" in notes[0] and ACKNOWLEDGEMENT in notes[0]
