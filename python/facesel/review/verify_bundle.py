@@ -25,12 +25,11 @@ from hashlib import sha256
 from pathlib import Path
 from typing import BinaryIO
 
-import nacl.bindings as sodium
-import nacl.exceptions
 
 from facesel.review.bundle import FORMAT_BUNDLE, READ_VERSIONS
 from facesel.review.bundle_members import ZIP_READ_ERRORS, BundleMembers, MemberReadError, scan_members
 from facesel.review.bundle_layout import layout_problem
+from facesel.review.record_stream import ScannedMember, StreamedRecord, open_payload, scan_record
 from facesel.review.times import utc_text
 from facesel.review.zip_directory import directory_problem
 from facesel.vault.audit_format import _entry_hash, _sig_ok
@@ -39,8 +38,8 @@ from facesel.vault.consistency import GONE_EVENTS
 from facesel.vault.encoding import canonical
 from facesel.vault.errors import KeyMaterialError, RecordError
 from facesel.vault.fsutil import NotRegularFileError, open_regular
-from facesel.vault.identity import check_not_revoked, check_record, load_identity
-from facesel.vault.record import check_signature, parse_record
+from facesel.vault.identity import check_not_revoked, check_parsed_record, load_identity
+from facesel.vault.record import check_signature
 from facesel.vault.keys import AuthorityPublic, check_extension
 from facesel.vault.payload import decode_snapshot
 from facesel.vault.signing import verify_signature
@@ -217,27 +216,31 @@ def _check_log(members: Mapping[str, bytes], keys: dict[str, bytes]) -> list[dic
     return entries
 
 
-def _parse_member_record(members: BundleMembers, item: dict, parse) -> tuple[str, bytes, bytes, object]:
+def _parse_member_record(members: BundleMembers, item: dict, parse) -> tuple[str, StreamedRecord, bytes, object]:
+    """The record id, the record member read in pieces (:mod:`facesel.review.record_stream`), its
+    one-time key, and what ``parse(scanned, digest, rid)`` makes of it (parsed record, "sealed by")."""
     try:
         rid = str(item["record_id"])
-        data = members[item["sealed"]]
+        name = item["sealed"]
+        if name not in members:
+            raise KeyError(name)
+        scanned = scan_record(members, name)  # read whole once, in pieces: the structure and the checksum
         key = base64.b64decode(str(item["record_key"]), validate=True)
-        parsed = parse(data, rid)
+        parsed = parse(scanned, members.digest(name), rid)
     except RecordError as err:  # first: a RecordError is a ValueError, and its message names the record's fault
         raise BundleError(str(err)) from None
     except (KeyError, TypeError, ValueError) as err:
         raise BundleError(f"manifest record entry is malformed ({type(err).__name__})") from None
-    return rid, data, key, parsed
+    return rid, scanned.record, key, parsed
 
 
 def _vault_record(identity, seals: dict[str, dict]):
     """A vault bundle's record: signed by the vault's camera and logged by it as sealed (when)."""
-    def parse(data: bytes, rid: str):
-        parsed = check_record(identity, data, rid)
+    def parse(scanned: ScannedMember, digest: str, rid: str):
+        parsed = check_parsed_record(identity, scanned.parsed(), rid)
         check_not_revoked(identity.authority, rid, identity.camera_id, parsed.header["sealed_at"])
         seal = seals.get(rid)
-        if seal is None or seal.get("sha256") != sha256(data).hexdigest() or seal.get("signer") != \
-                f"camera:{identity.camera_id}":
+        if seal is None or seal.get("sha256") != digest or seal.get("signer") != f"camera:{identity.camera_id}":
             raise RecordError(f"record {rid}: the sealed file is not the one its camera logged as sealed")
         return parsed, f"camera {identity.camera_id} at {utc_text(seal['time'])}"
     return parse
@@ -246,8 +249,8 @@ def _vault_record(identity, seals: dict[str, dict]):
 def _central_record(authority: AuthorityPublic):
     """A central bundle's record: signed by the camera its header names, registered by the authority;
     the seal time is the one in that signed header."""
-    def parse(data: bytes, rid: str):
-        parsed = parse_record(data)
+    def parse(scanned: ScannedMember, digest: str, rid: str):
+        parsed = scanned.parsed()
         if parsed.record_id != rid:
             raise RecordError(f"record {rid}: the file holds record {parsed.record_id} (swapped files)")
         if parsed.header["authority_id"] != authority.authority_id:
@@ -259,25 +262,29 @@ def _central_record(authority: AuthorityPublic):
 
 
 def _check_record(members: BundleMembers, item: dict, parse) -> tuple[str, float]:
-    """The sentence a verified record proves, and its seal time (the camera's signed header)."""
-    rid, data, key, (parsed, sealed_by) = _parse_member_record(members, item, parse)
+    """The sentence a verified record proves, and its seal time (the camera's signed header).
+
+    The record is never held whole: it is read in pieces for its structure, for its signature and
+    for its decryption, each picture compared with the decrypted blob as it comes (session 21)."""
+    rid, record, key, (parsed, sealed_by) = _parse_member_record(members, item, parse)
     if "camera_id" in item and item["camera_id"] != parsed.header["camera_id"]:  # version 2 names the camera
         raise BundleError(f"record {rid}: manifest.json names camera {item['camera_id']!r}, its signed header camera "
                           f"{parsed.header['camera_id']!r}")
-    try:
-        payload = sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(parsed.ciphertext, parsed.associated_data,
-                                                                   parsed.nonce, key)
-        snapshot = decode_snapshot(payload, rid)
-    except (nacl.exceptions.CryptoError, nacl.exceptions.RuntimeError, nacl.exceptions.TypeError, RecordError):
-        raise BundleError(f"record {rid}: its key does not decrypt the sealed record") from None
     pictures = item.get("pictures")
-    if not isinstance(pictures, dict) or set(pictures) != set(snapshot.blobs):
+    try:
+        payload = open_payload(record, key, rid, pictures)
+    except ValueError:  # the tag, a key not of 32 bytes, or a malformed payload (decode_snapshot's refusals)
+        raise BundleError(f"record {rid}: its key does not decrypt the sealed record") from None
+    if not isinstance(pictures, dict) or set(pictures) != {name for name, _ in payload.layout}:
         raise BundleError(f"record {rid}: the pictures listed differ from those sealed")
     for name, path in pictures.items():
-        if not members.matches(path, snapshot.blobs[name]):  # read a piece at a time
+        same = payload.same[name]
+        if isinstance(same, MemberReadError):  # the picture file changed while it was compared
+            raise same
+        if not same:
             raise BundleError(f"record {rid}: {path} differs from what the camera sealed")
     meta = _json(members, str(item.get("meta")))
-    if meta != {"header": parsed.header, "snapshot": snapshot.meta}:
+    if meta != {"header": parsed.header, "snapshot": payload.meta}:
         raise BundleError(f"record {rid}: meta.json differs from the sealed header and metadata")
     if item.get("sealed_at_utc") != utc_text(parsed.header["sealed_at"]):  # the manifest's claim, shown to readers
         raise BundleError(f"record {rid}: manifest.json dates its sealing {item.get('sealed_at_utc')!r}, the camera's "
@@ -288,7 +295,7 @@ def _check_record(members: BundleMembers, item: dict, parse) -> tuple[str, float
     if stray:
         raise BundleError(f"record {rid}: unexpected files {stray[:3]}")
     return (f"record {rid}: sealed and signed by {sealed_by}, "
-            f"unaltered since ({len(snapshot.blobs)} picture(s) equal the decrypted sealed record)"), \
+            f"unaltered since ({len(payload.layout)} picture(s) equal the decrypted sealed record)"), \
         float(parsed.header["sealed_at"])
 
 
