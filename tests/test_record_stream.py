@@ -143,3 +143,80 @@ def test_the_streamed_decryption_gives_the_sealed_payload_and_compares_each_pict
         assert [n for n, _ in payload.layout] == list(snapshot.blobs)
         assert [size for _, size in payload.layout] == [len(b) for b in snapshot.blobs.values()]
         assert payload.same == {n: (expect_same or n != "clip/0001") for n in snapshot.blobs}
+
+
+def _payload_variants(payload: bytes) -> dict[str, bytes]:
+    """A genuine payload and damaged ones: every way its parts can be wrong, as camera software
+    holding the key could seal them."""
+    meta_len = int.from_bytes(payload[:4], "big")
+    meta = json.loads(payload[4:4 + meta_len])
+    variants = {"genuine": payload, "empty": b"", "three bytes": payload[:3], "length only": payload[:4],
+                "cut in the metadata": payload[:4 + meta_len // 2], "cut in a blob": payload[:-5],
+                "a byte more": payload + b"\0", "length past the end": (len(payload)).to_bytes(4, "big") + payload[4:],
+                "length zero": bytes(4) + payload[4:]}
+    for at in list(range(0, min(len(payload), 4 + meta_len + 40), 7)) + list(range(4 + meta_len, len(payload), 997)):
+        flipped = bytearray(payload)
+        flipped[at] ^= 0x04
+        variants[f"flip {at}"] = bytes(flipped)
+
+    def with_meta(edit) -> bytes:
+        changed = json.loads(json.dumps(meta))
+        edit(changed)
+        text = json.dumps(changed, sort_keys=True, separators=(",", ":")).encode()
+        return len(text).to_bytes(4, "big") + text + payload[4 + meta_len:]
+
+    variants["blob lengths swapped"] = with_meta(lambda m: m["blobs"].reverse())
+    variants["a blob named twice"] = with_meta(lambda m: m["blobs"][1].update(name=m["blobs"][0]["name"]))
+    variants["another kind"] = with_meta(lambda m: m.update(kind="other"))
+    variants["another record"] = with_meta(lambda m: m.update(record_id="0" * 32))
+    variants["an empty blob first"] = with_meta(lambda m: m["blobs"].insert(0, {"name": "clip/0099", "length": 0}))
+    variants["an empty blob last"] = with_meta(lambda m: m["blobs"].append({"name": "clip/0099", "length": 0}))
+    return variants
+
+
+def test_the_streamed_payload_is_refused_or_read_exactly_as_decode_snapshot_does(sealed, tmp_path):
+    from facesel.review.memory_open import record_key
+    from facesel.vault.record import seal_record
+    from facesel.vault.signing import Signer
+
+    data, _ = sealed
+    genuine = parse_record(data)
+    camera = Signer("camera:cam-1", nacl.signing.SigningKey(bytes(32)))
+    epoch_public, epoch_secret = sodium.crypto_box_keypair()
+    outcomes = []
+    for label, plaintext in _payload_variants(_genuine_payload(sealed)).items():
+        record = seal_record(genuine.header, plaintext, epoch_public, camera)
+        parsed = parse_record(record)
+        key = record_key(parsed, epoch_secret)
+        try:
+            snapshot = decode_snapshot(sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(
+                parsed.ciphertext, parsed.associated_data, parsed.nonce, key), parsed.record_id)
+        except RecordError:
+            snapshot = None
+        pictures = {n: f"p/{n}" for n in snapshot.blobs} if snapshot else {"crop": "p/crop"}
+        members_raw = {"r.fsr": record, **({f"p/{n}": b for n, b in snapshot.blobs.items()} if snapshot else {})}
+        path = _bundle_of(tmp_path, members_raw)
+        with open(path, "rb") as fp:
+            members = _read_members(path, fp)
+            try:
+                streamed = open_payload(scan_record(members, "r.fsr").parsed(), key, parsed.record_id, pictures)
+            except ValueError:
+                streamed = None
+            finally:
+                members.close()
+        assert (streamed is None) == (snapshot is None), label
+        if snapshot is not None:
+            assert streamed.meta == snapshot.meta and streamed.layout == [(n, len(b)) for n, b in
+                                                                          snapshot.blobs.items()], label
+            assert all(streamed.same.values()), label
+        outcomes.append(snapshot is None)
+    assert outcomes.count(False) >= 3 and outcomes.count(True) >= 20  # both answers were asked for
+
+
+def _genuine_payload(sealed) -> bytes:
+    data, bundle = sealed
+    with zipfile.ZipFile(bundle) as zf:
+        key = base64.b64decode(json.loads(zf.read("manifest.json"))["records"][0]["record_key"])
+    parsed = parse_record(data)
+    return sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(parsed.ciphertext, parsed.associated_data,
+                                                             parsed.nonce, key)
