@@ -19,8 +19,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
-import subprocess
 import sys
 import tempfile
 import zipfile
@@ -105,15 +103,15 @@ def _write(folder: Path, label: str, members: dict[str, bytes], edit, signer) ->
 
 
 def _verdicts(paths: list[Path], python_path: str) -> list[list]:
-    env = dict(os.environ, PYTHONPATH=python_path)
-    done = subprocess.run([sys.executable, "-c", _VERDICTS, *map(str, paths)], env=env, capture_output=True,
-                          text=True, check=True)
-    return [json.loads(line) for line in done.stdout.splitlines()]
+    from bundle_verdict_diff import verdicts_in  # this folder: a script's own
+
+    return verdicts_in(_VERDICTS, paths, python_path)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--before", required=True, help="a copy of the earlier python/ (the compiled modules copied in)")
+    parser.add_argument("--before", required=True,
+                        help="a copy of the earlier python/ (the compiled modules copied in)")
     args = parser.parse_args()
     from large_bundle import make_bundle
     from test_vault_common import master_of

@@ -266,7 +266,8 @@ def test_a_rogue_cameras_metadata_cannot_break_the_view_of_other_records(tmp_pat
     with review_server(tmp_path / "vault", adir / "keystore") as served:
         client = Client(served.url)
         client.begin()
-        client.post("/open", {"record": picks(tmp_path / "vault", [good, bad]), "case": "C-3", "reason": "order 3", "opened_by": "me"})
+        client.post("/open", {"record": picks(tmp_path / "vault", [good, bad]), "case": "C-3", "reason": "order 3",
+                              "opened_by": "me"})
         for i in (0, 1):
             share = share_paths(adir)[i]
             response, _ = client.post("/open/holders", {"passphrase": PHRASES[i].decode()},

@@ -117,8 +117,8 @@ def test_the_desk_lists_only_the_genuine_record_and_will_not_open_the_forged_one
         assert {p.split(":")[0] for p in found.problems} == {f"record {forged}", f"record {phantom}"}, found.problems
         master, used = reconstruct_master(share_paths(folder)[:2], keystore, None)
         with pytest.raises(RecordError, match="does not match"):
-            open_central(source.store, source.lock, keystore, master, used, keys_of(source.store, forged), "case 15/1", "court order",
-                         "investigator")
+            open_central(source.store, source.lock, keystore, master, used, keys_of(source.store, forged), "case 15/1",
+                         "court order", "investigator")
     finally:
         source.close()
     assert _opens(central_dsn) == 0

@@ -40,7 +40,8 @@ def _record_problem(item, version: int) -> tuple[str | None, set[str]]:
         return "a manifest record entry has no record id of 32 hex digits", set()
     rid = item["record_id"]
     if version != 1 and not (isinstance(item.get("camera_id"), str) and CAMERA_ID.match(item["camera_id"])):
-        return f"record {rid}: its manifest entry names no camera (a version {version} bundle names each record's)", set()
+        return (f"record {rid}: its manifest entry names no camera (a version {version} bundle names each "
+                "record's)"), set()
     if not isinstance(item.get("after_revocation", ""), str):
         return f"record {rid}: its after_revocation note is not text", set()
     name_of = record_name(item, version)

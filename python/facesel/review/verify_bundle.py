@@ -21,7 +21,6 @@ import zipfile
 from collections.abc import Mapping
 from contextlib import closing
 from dataclasses import dataclass, field
-from hashlib import sha256
 from pathlib import Path
 from typing import BinaryIO
 
@@ -41,7 +40,6 @@ from facesel.vault.fsutil import NotRegularFileError, open_regular
 from facesel.vault.identity import check_not_revoked, check_parsed_record, load_identity
 from facesel.vault.record import check_signature
 from facesel.vault.keys import AuthorityPublic, check_extension
-from facesel.vault.payload import decode_snapshot
 from facesel.vault.signing import verify_signature
 
 MAX_BUNDLE_BYTES = 4 << 30
