@@ -179,15 +179,34 @@ class StatusServer:
                     self._send(421 if why.startswith("Host") else 403, "text/plain", (why + "\n").encode())
                 return why is not None
 
+            def _allowed(self, path: str) -> list[str]:
+                """The methods ``path`` answers (``GET`` with ``HEAD``, ``POST``), empty for an unknown path."""
+                methods = [m for m in ("GET", "POST") if owner.routes(m, path) is not None
+                           or (m == "GET" and path in ("/metrics", "/healthz"))]
+                return ["GET", "HEAD", *methods[1:]] if methods[:1] == ["GET"] else methods
+
+            def _not_found(self, path: str, body: bytes) -> None:
+                # A known path asked with another method is 405 with the methods it takes (a POST
+                # to a view URL was a 404, as if the URL were mistyped; ux21).
+                allowed = self._allowed(path)
+                if not allowed:
+                    self._send(404, "text/plain", body)
+                    return
+                self._allow = ", ".join(allowed)
+                self._send(405, "text/plain", f"{self.command} is not answered here: use {self._allow}\n".encode())
+
             def do_POST(self):
                 if self._refused("POST"):
                     return
-                extra = owner.routes("POST", self.path.split("?", 1)[0])
+                path = self.path.split("?", 1)[0]
+                extra = owner.routes("POST", path)
                 if extra is not None:
                     return extra(self)
-                self._send(404, "text/plain", b"not found\n")
+                self._not_found(path, b"not found\n")
 
             def do_GET(self):
+                # Also HEAD's (do_HEAD): the same answer, whose body _send (and the view's stream)
+                # leave out, so a HEAD /metrics is a 200 rather than a 501.
                 if self._refused("GET"):
                     return
                 path = self.path.split("?", 1)[0]
@@ -200,7 +219,9 @@ class StatusServer:
                     code, body = health_report(owner._cameras(), owner._disabled())
                     self._send(code, "application/json", json.dumps(body).encode())
                 else:
-                    self._send(404, "text/plain", b"not found: try /metrics or /healthz\n")
+                    self._not_found(path, b"not found: try /metrics or /healthz\n")
+
+            do_HEAD = do_GET
 
             def _send(self, code, kind, body):
                 # Last line of defence: whatever a camera reports, no URL credentials leave in a
@@ -210,8 +231,12 @@ class StatusServer:
                 self.send_response(code)
                 self.send_header("Content-Type", kind)
                 self.send_header("Content-Length", str(len(body)))
+                allow, self._allow = getattr(self, "_allow", None), None
+                if allow is not None:
+                    self.send_header("Allow", allow)
                 self.end_headers()
-                self.wfile.write(body)
+                if self.command != "HEAD":
+                    self.wfile.write(body)
 
         raise_descriptor_limit()  # room for the vaults beyond the server's own bounded share
         self._server = BoundedHTTPServer(address, Handler, max_connections=max_connections, workers=workers,

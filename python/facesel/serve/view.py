@@ -258,6 +258,8 @@ def routes(service):
                 request.send_header("Content-Type", "multipart/x-mixed-replace; boundary=frame")
                 request.send_header("Cache-Control", "no-store")
                 request.end_headers()
+                if request.command == "HEAD":
+                    return  # the headers of the stream, no frame (the place is given back below)
                 while not service.stopping and _same_camera(view, renderer(name)):
                     tick = time.monotonic()
                     jpeg = view.render()
