@@ -32,6 +32,12 @@ def test_rule_settings_are_validated_naming_the_field():
         SwitchRule(cut_spread=-0.1)
     with pytest.raises(ValueError, match="cut_colours"):
         SwitchRule(cut_colours=float("nan"))
+    with pytest.raises(ValueError, match="fade_reach"):
+        SwitchRule(fade_reach=-1)
+    with pytest.raises(ValueError, match="fade_spread"):
+        SwitchRule(fade_spread=-0.5)
+    with pytest.raises(ValueError, match="fade_steps"):
+        SwitchRule(fade_steps=1)
     with pytest.raises(TypeError, match="rule"):
         TrackStage(PipelineConfig(), rule="loose")
 
@@ -365,3 +371,36 @@ def test_pinned_rule_needs_enough_still_steps():
     assert not rule.is_static(e)
     with pytest.raises(ValueError, match="pinned_fraction"):
         FacenessRule(pinned_fraction=0.0)
+
+
+def _panned(world: np.ndarray, speed: int, rng) -> list:
+    """A still start (12 frames), then a window of 480 px panned ``speed`` px a frame across
+    ``world`` (29 frames) and held (8), each frame with 2 grey of sensor noise."""
+    xs = [0] * 12 + [speed * k for k in range(1, 30)] + [speed * 29] * 8
+    return [np.clip(world[:, x:x + 480] + rng.normal(0, 2, (world.shape[0], 480)), 0, 255).astype(np.uint8) for x in xs]
+
+
+def test_a_pan_beyond_the_fade_reach_fires_the_fade_cue_and_a_wider_reach_does_not():
+    """A textured picture panned 12 px a frame (1.2 thumbnail cells: 7 cells over the 6-frame fade
+    span) is a fade to a 3-cell shift search (the shipped ``fade_reach``) and nothing to a 9-cell
+    one; a pan of 25 px a frame (15 cells over the span) is beyond both. A dissolve fires "fade"
+    whatever the reach and with ``fade_steps`` (no shift explains a step of a dissolve)."""
+    from facesel.track_cues import SceneChange
+
+    rng = np.random.default_rng(1)
+    world = rng.integers(0, 255, (8, 60), dtype=np.uint8)
+    world = np.repeat(np.repeat(world, 40, 0), 40, 1)[:270, :]  # blobs of 40 px, 2,400 px wide
+
+    def fired(rule, frames):
+        scene = SceneChange(rule)
+        return [k for k in (scene.update(f)[0] for f in frames) if k]
+
+    assert fired(SwitchRule(), _panned(world, 12, rng)) == ["fade"]
+    assert fired(SwitchRule(fade_reach=9), _panned(world, 12, rng)) == []
+    assert fired(SwitchRule(fade_reach=9), _panned(world, 25, rng)) == ["fade"]
+    a, b = world[:, :480].astype(np.float32), (255 - world)[:, :480].astype(np.float32)
+    c = 0.6 * a + 0.4 * b
+    dissolve = [a] * 12 + [(1 - w) * a + w * c for w in np.linspace(0.17, 0.83, 5)] + [c] * 8
+    noisy = [np.clip(f + rng.normal(0, 2, f.shape), 0, 255).astype(np.uint8) for f in dissolve]
+    for rule in (SwitchRule(), SwitchRule(fade_reach=9), SwitchRule(fade_steps=True)):
+        assert fired(rule, noisy) == ["fade"], rule
