@@ -4,17 +4,16 @@ fade decisions held out by family.
 
     nice -n 5 python experiments/fade_decision_loso.py signals [--only pans edge splices]
     nice -n 5 python experiments/fade_decision_loso.py fires [--only pans edge splices]
-    nice -n 5 python experiments/fade_decision_loso.py changes [--only pans edge splices]
+    nice -n 5 python experiments/fade_decision_loso.py changes [--only pans edge splices] [--gaps 20] [--no-measure]
     nice -n 5 python experiments/fade_decision_loso.py switches
     python experiments/fade_decision_loso.py loso
 
 Material, made in memory as each evaluation makes it (nothing written but numbers):
 ``edge`` and ``splices`` are those of ``experiments/cut_signals.py`` (the edge-return pans, the
 75 cut / cross-fade / gap splices of ``facesel eval switches`` and their clips alone); ``pans`` is a
-TV-like pan over every single-person clip of :func:`facesel.eval.crowds.families`: a window of 60 %
-of the (4:3) frame's width and height, placed so the face stays inside it, held 20 frames, panned
-across the room it has in ``PAN_FRAMES`` frames (eased), held, panned back, held; one person
-throughout, so every split of a track there is a genuine track split.
+TV-like pan (:func:`facesel.eval.pans.pan_clip`) over every single-person clip of
+:func:`facesel.eval.crowds.families`, in ``PAN_FRAMES`` frames each way; one person throughout,
+so every split of a track there is a genuine track split.
 
 ``signals``: at each frame where today's fade cue fires, the numbers each candidate reads.
 ``fires``: every candidate's fires (cut and fade frames) per run, in ``/tmp/fade22-fires.pkl``.
@@ -36,7 +35,6 @@ from pathlib import Path
 from unittest import mock
 
 import cv2
-import numpy as np
 
 CANDIDATES = {
     "today": {},
@@ -51,10 +49,8 @@ MEASURE_ONLY = {"nofade": {"fade": 0.0}}
 FIRES = Path("/tmp/fade22-fires.pkl")
 CHANGES = Path("/tmp/fade22-changes.pkl")
 PAN_FRAMES = (12, 30)
-"""Frames a TV-like pan takes to cross the window's room (fast: ~3 cells of 48 a frame at the
-widest room; slow)."""
-WINDOW = 0.6
-"""The pan window's side as a fraction of the clip's (4:3) frame."""
+"""Frames a TV-like pan takes to cross the window's room (:func:`facesel.eval.pans.pan_clip`:
+fast, slow)."""
 
 
 def rule_of(name: str):
@@ -63,39 +59,11 @@ def rule_of(name: str):
     return SwitchRule(**{**CANDIDATES, **MEASURE_ONLY}[name])
 
 
-def _ease(k: int, count: int) -> float:
-    return 0.5 - 0.5 * np.cos(np.pi * k / max(1, count - 1))
-
-
-def pan_clip(frames: list, box: np.ndarray, pan: int, hold: int = 20, out_width: int = 480) -> list | None:
-    """A TV-like pan over ``frames`` ((H, W, 3) uint8, one size) whose face is ``box`` (x1, y1, x2, y2)
-    on the first: the window (``WINDOW`` of the frame) keeps the face inside with a tenth of the
-    window to spare and pans from its leftmost to its rightmost such place and back; None when
-    that room is under a fifth of the window (nothing to pan). Frames resized to ``out_width``."""
-    h, w = frames[0].shape[:2]
-    ww, wh = int(w * WINDOW), int(h * WINDOW)
-    margin = 0.1 * ww
-    lo = max(0.0, box[2] + margin - ww)
-    hi = min(float(w - ww), box[0] - margin)
-    if hi - lo < 0.2 * ww:
-        return None
-    top = int(np.clip((box[1] + box[3]) / 2 - wh / 2, 0, h - wh))
-    xs = [lo] * hold + [lo + (hi - lo) * _ease(k + 1, pan) for k in range(pan)] + [hi] * hold
-    xs += [hi + (lo - hi) * _ease(k + 1, pan) for k in range(pan)] + [lo] * hold
-    out_h = out_width * wh // ww
-    clip = []
-    for t, x in enumerate(xs):
-        frame = frames[t % len(frames)]
-        # sub-pixel positions as a camera gives them: an affine crop (bilinear)
-        m = np.float32([[out_width / ww, 0, -x * out_width / ww], [0, out_h / wh, -top * out_h / wh]])
-        clip.append(cv2.warpAffine(frame, m, (out_width, out_h), flags=cv2.INTER_AREA))
-    return clip
-
-
 def pan_material(root):
     from facesel.detect import make_detector
     from facesel.eval import crowds
     from facesel.eval import edge_return as er
+    from facesel.eval.pans import pan_clip
 
     detector = make_detector(max_side=1280)
     for family, paths in crowds.families(root).items():
@@ -191,7 +159,9 @@ def run_pipeline(frames, owner, detector, scorer, candidate: str) -> dict:
             "fade_splits": counts["fade"], "cut_splits": counts["cut"]}
 
 
-def run_changes(only) -> None:
+def run_changes(only, gaps=None, measure=True) -> None:
+    """``changes``; ``gaps``: only the edge runs of these gaps; ``measure``: also run ``nofade``.
+    Runs already in the record are kept and not run again (a stopped run resumes)."""
     from facesel.data import data_root
     from facesel.detect import make_detector
     from facesel.scoring import LaplacianVarianceScorer
@@ -199,13 +169,17 @@ def run_changes(only) -> None:
     store = pickle.loads(FIRES.read_bytes())
     out = pickle.loads(CHANGES.read_bytes()) if CHANGES.exists() else {}
     detector, scorer = make_detector(max_side=1280), LaplacianVarianceScorer()
+    others = list(MEASURE_ONLY) if measure else []
     for m in only:
-        todo = {(r["family"], r["name"]): [c for c in list(CANDIDATES) + list(MEASURE_ONLY)
+        todo = {(r["family"], r["name"]): [c for c in list(CANDIDATES) + others
                                            if c != "today" and r["fires"][c] != r["fires"]["today"]]
                 for r in store[m]}
-        rows = out[m] = []
+        rows = out.setdefault(m, [])
+        done = {(r["family"], r["name"]) for r in rows}
         for _, family, name, frames, cuts in material(m, data_root()):
             names = todo.get((family, name), [])
+            if (family, name) in done or (m == "edge" and gaps and not any(f" gap{g}:" in name for g in gaps)):
+                continue
             if not names and m != "pans":  # every pan is run under today: what a pan costs today
                 continue
             owner = [0] * len(frames)
@@ -246,6 +220,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("stage", choices=("signals", "fires", "changes", "switches", "loso"))
     parser.add_argument("--only", nargs="+", default=["pans", "edge", "splices"], choices=["pans", "edge", "splices"])
+    parser.add_argument("--gaps", nargs="+", type=int, help="changes: only the edge runs of these gaps (5, 20, 45)")
+    parser.add_argument("--no-measure", action="store_true", help="changes: leave out nofade (the cue off)")
     args = parser.parse_args(argv)
     cv2.setNumThreads(1)
     if args.stage == "signals":
@@ -253,7 +229,7 @@ def main(argv=None) -> int:
     elif args.stage == "fires":
         run_fires(args.only)
     elif args.stage == "changes":
-        run_changes(args.only)
+        run_changes(args.only, args.gaps, not args.no_measure)
     elif args.stage == "switches":
         run_switches()
     else:
