@@ -43,6 +43,8 @@ def totals(changes: dict, candidate: str, families, which) -> dict:
     out = {"runs": 0, "fade_splits": 0, "snapshots": 0, "wrong": 0}
     for m, rows in changes.items():
         for row in rows:
+            if candidate not in CANDIDATES and candidate not in row["results"]:
+                continue  # nofade: measured on some runs only (its fires differ on every run with a fade)
             if family_of(m, row["family"], row["name"]) in families and which(m, row["name"]):
                 r = result(row, candidate)
                 out["runs"] += 1

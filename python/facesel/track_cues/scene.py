@@ -1,6 +1,8 @@
 """Scene changes under the tracks: a **cut** (one frame's grey thumbnail against the last one's)
 or a **fade** (against the one ``fade_span`` frames back), each only as a spike over the recent
-median of the same difference and only when it stands once the camera's own motion is taken out.
+median of the same difference and only when it stands once the camera's own motion is taken out
+(up to ``MOVE_REACH`` cells between two frames for a cut, ``SwitchRule.fade_reach`` over a fade's
+span: a pan moves the picture further in 6 frames than in one).
 """
 
 from __future__ import annotations
