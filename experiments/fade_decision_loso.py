@@ -32,19 +32,19 @@ import argparse
 import pickle
 import sys
 from pathlib import Path
-from unittest import mock
 
 import cv2
 
 CANDIDATES = {
-    "today": {},
+    "today": {"fade_reach": 3},
     "reach6": {"fade_reach": 6},
     "reach9": {"fade_reach": 9},
-    "steps": {"fade_steps": True},
-    "spread": {"fade_spread": 0.65},
+    "steps": {"fade_reach": 3, "fade_steps": True},
+    "spread": {"fade_reach": 3, "fade_spread": 0.65},
 }
-"""The registered candidates: changes to the shipped :class:`SwitchRule` (``today`` the shipped)."""
-MEASURE_ONLY = {"nofade": {"fade": 0.0}}
+"""The registered candidates: :class:`SwitchRule` fields, all else the shipped rule (``today``: the
+decision shipped when they were registered, ``fade_reach`` 3; ``reach9`` is the default since)."""
+MEASURE_ONLY = {"nofade": {"fade": 0.0, "fade_reach": 3}}
 """Not a candidate: the fade cue off, to measure what today's fade fires cost and catch."""
 FIRES = Path("/tmp/fade22-fires.pkl")
 CHANGES = Path("/tmp/fade22-changes.pkl")
@@ -144,15 +144,11 @@ def run_fires(only) -> None:
 def run_pipeline(frames, owner, detector, scorer, candidate: str) -> dict:
     """Snapshots per owner, wrong joins and the tracker's fade / cut splits of the default Selector
     (``keep_static``) over ``frames`` under ``candidate``."""
-    from facesel import Selector
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from cut_decision_loso import selector_under
 
-    with mock.patch("facesel.track.SwitchRule", lambda: rule_of(candidate)):
-        selector = Selector(detector, scorer, threads=1, fps=25.0, keep_static=True)
-        results = []
-        for frame in frames:
-            results += selector.feed(frame).closed
-        results += selector.flush()
-        counts = dict(selector._track.counts)
+    results, selector = selector_under(frames, detector, scorer, rule_of(candidate))
+    counts = selector._track.counts
     owners = [sorted({int(owner[int(f)]) for f in r.frame_indices}) for r in results]
     return {"snapshots": len(results), "wrong": sum(len(o) > 1 for o in owners),
             "per_owner": {o: sum(x == [o] for x in owners) for o in sorted(set(owner))},
