@@ -215,7 +215,9 @@ def run_switches() -> None:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("stage", choices=("signals", "fires", "changes", "switches", "loso"))
-    parser.add_argument("--only", nargs="+", default=["pans", "edge", "splices"], choices=["pans", "edge", "splices"])
+    parser.add_argument("--only", nargs="+", default=["pans", "edge", "splices"],
+                        choices=["pans", "edge", "splices", "shared", "crowds", "intercut", "blanked"],
+                        help="material (fires: also the 40 shared videos, crowds, intercut, blanked face)")
     parser.add_argument("--gaps", nargs="+", type=int, help="changes: only the edge runs of these gaps (5, 20, 45)")
     parser.add_argument("--no-measure", action="store_true", help="changes: leave out nofade (the cue off)")
     args = parser.parse_args(argv)

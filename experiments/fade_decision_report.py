@@ -106,7 +106,12 @@ def report(fires: dict, changes: dict) -> None:
     print(f"held out: {base} -> {held}; chosen on all four families: {final}")
     lost = splice_check(fires, changes, final)
     quiet = "not checked (no record)"
-    if OTHER_FIRES.exists():
+    mine = {m: fires[m] for m in ("shared", "crowds", "intercut", "blanked") if m in fires}
+    if mine:  # fade_decision_loso.py fires --only shared crowds intercut blanked
+        quiet = {m: f"{len(rows)} runs, {sum(any(k == 'fade' for _, k in r['fires']['today']) for r in rows)} with a "
+                    f"fade today, {sum(r['fires'][final] != r['fires']['today'] for r in rows)} whose fires differ under {final}"
+                 for m, rows in mine.items()}
+    elif OTHER_FIRES.exists():
         other = pickle.loads(OTHER_FIRES.read_bytes())
         quiet = {m: sum(any(k == "fade" for _, k in r["fires"]["today"]) for r in other.get(m, []))
                  for m in ("shared", "crowds", "intercut", "blanked")}
