@@ -249,6 +249,9 @@ class _PayloadReader:
                 self._end_blob()
 
     def _feed_head(self, data: bytes) -> bytes:
+        """Keep ``data``'s bytes of the metadata length and the metadata; once both are whole, read
+        the blob layout and begin the first blob. Returns the bytes after the metadata (the first
+        blob's), or b"" while the metadata is incomplete or once it was found malformed (:attr:`error`)."""
         if self._meta_len is None:
             take = max(0, min(4, self._size) - len(self._head))
             self._head += data[:take]
@@ -284,6 +287,7 @@ class _PayloadReader:
                 self._end_blob()
 
     def _end_blob(self) -> None:
+        """The current blob has all its bytes: settle its comparison (:attr:`same`) and begin the next."""
         blob = self._current
         if blob.comparison is not None:
             blob.comparison.finish()
