@@ -28,6 +28,7 @@ from facesel.central.backend import Camera, Selection, VaultBackend
 # The connection helpers live in pg_connect.py; these names are importable from here as before.
 from facesel.central.pg_connect import CentralUnavailableError, _connect, _reachable, describe_dsn, scrub_dsn
 from facesel.central.pg_schema import AUDIT_LOCK, LATEST, applied_versions, migrate
+from facesel.central.purge_check import logged_seal_times, purge_refusal
 from facesel.central.read_limit import (BOUNDED_INDEX_COLUMNS, MAX_RECEIVED_LINE, MAX_ROW_TEXT, checked_index_row,
                                         log_line_limit, log_line_too_long, record_read_limit, row_limit, too_large,
                                         too_large_to_store, too_many_rows)
@@ -100,6 +101,7 @@ class PostgresVault(VaultBackend):
             raise TypeError(f"clock must be callable, got {type(clock).__name__}")
         self.clock = clock
         self.location = describe_dsn(dsn)
+        self.purge_refused: list[str] = []  # the rows the last purge kept although they looked expired
         self.conn = _connect(dsn, self.location, connect_timeout)
         try:
             with _reachable(self.location):
@@ -556,15 +558,31 @@ class PostgresVault(VaultBackend):
             return list(pg_audit.lines(self.conn))
 
     def purge(self, now: float | None = None, allow_future: bool = False) -> int:
+        """See :meth:`VaultBackend.purge`. A row is purged only when the seal time its ``received`` entry
+        logged is past the retention and equals the row's (:mod:`facesel.central.purge_check`); each
+        row refused is named in :attr:`purge_refused` (one line each) after the call."""
         now = checked_purge_time(now, float(self.clock()), allow_future, lambda purge_time, clock_time:
                                  self.append_audit("purge-clock-override", purge_time=purge_time, clock_time=clock_time))
         cutoff = now - self._authority.retention_seconds
-        total = 0
+        total, refused = 0, {}
+        self.purge_refused = []
         while True:
+            # The rows' times choose candidates only; each must agree with its logged seal (review 12,
+            # finding 2: a backdated row was purged as routine). Refused rows are passed over.
+            limit = _PURGE_CHUNK + len(refused)
             with _reachable(self.location):
-                candidates = self.conn.execute(
-                    "SELECT record_id, blob_key, camera_id FROM records WHERE purged_at IS NULL AND sealed_at < %s "
-                    "ORDER BY sealed_at LIMIT %s", (cutoff, _PURGE_CHUNK)).fetchall()
+                seen = self.conn.execute(
+                    "SELECT record_id, blob_key, camera_id, sealed_at FROM records WHERE purged_at IS NULL AND "
+                    "sealed_at < %s ORDER BY sealed_at, camera_id, record_id LIMIT %s", (cutoff, limit)).fetchall()
+                rows = [r for r in seen if (r[2], r[0]) not in refused]
+                logged = logged_seal_times(self.conn, [(r[2], r[0]) for r in rows])
+            candidates = []
+            for record_id, key, camera_id, sealed_at in rows:
+                why = purge_refusal((camera_id, record_id), sealed_at, logged.get((camera_id, record_id)), cutoff)
+                if why:
+                    refused[(camera_id, record_id)] = why
+                else:
+                    candidates.append((record_id, key, camera_id))
             for _, key, _ in candidates:
                 if key is not None:
                     # Object first: a crash before the row is marked leaves an expired row whose
@@ -581,7 +599,8 @@ class PostgresVault(VaultBackend):
                     pg_audit.append(self.conn, now, "purge", record_id=record_id, camera_id=camera_id,
                                     epoch_id=epoch_id, sealed_at=sealed_at, reason="retention")
             total += len(doomed)
-            if len(candidates) < _PURGE_CHUNK:
+            if len(seen) < limit:  # every candidate seen: each purged or refused
+                self.purge_refused = list(refused.values())
                 return total
 
     def close(self) -> None:
