@@ -64,3 +64,25 @@ def test_an_unedited_vault_lists_its_window_as_before(tmp_path, faces, capsys):
     code, out, err = run_cli(capsys, "list", "--vault", vault_dir, "--authority", adir,
                              "--from", T0 + 1.5 * 3600, "--to", END)
     assert code == 0 and ids[0] not in out and ids[1] in out and ids[2] in out, (out, err)
+
+
+def test_a_row_moved_out_of_the_window_is_refused_by_a_central_opening_of_the_vault_folder(tmp_path, faces):
+    """The central store's file backend (a vault folder behind ``open_from``) selected by the index
+    window too: the record was left out of the opening, which was logged as complete."""
+    from facesel.central import Selection
+    from facesel.central.file_backend import FileVaultBackend
+    from facesel.central.opening import open_from
+    from facesel.vault.errors import RecordError
+    from test_vault_common import share_paths
+
+    adir, vault_dir, ids = sealed_vault(tmp_path, faces)
+    _move_row(vault_dir, ids[1], T0 - 30 * DAY)
+    store = FileVaultBackend(vault_dir)
+    try:
+        assert ids[1] in [row.record_id for row in store.rows(Selection(start=START, end=END))]
+        with pytest.raises(RecordError, match=f"record {ids[1]}: the store's row disagrees .*sealed_at"):
+            open_from(store, share_paths(adir)[:2], adir / "keystore", "case 21/1", tmp_path / "out",
+                      selection=Selection(start=START, end=END))
+        assert not (tmp_path / "out").exists()
+    finally:
+        store.close()
