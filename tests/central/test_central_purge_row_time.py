@@ -61,3 +61,27 @@ def test_a_genuinely_expired_record_is_still_purged(central_dsn, authority, came
         assert store.purge(time.time() + pub.retention_seconds + DAY, allow_future=True) == 1
         assert store.purge_refused == [] and store.count() == 0
         assert store.verify_audit().ok and store.records_against_log() == []
+
+
+def test_central_audit_names_a_purge_logged_before_the_retention_ran_out(central_dsn, authority, cameras, tmp_path,
+                                                                         shared_data):
+    """The owner needs no purge of ours: the log is chained, not signed, so a well-chained ``purge``
+    entry and the ciphertext dropped looked like a lawful retention purge to ``central audit``."""
+    import psycopg
+    from facesel.central import pg_audit
+
+    pub, _ = authority
+    with PostgresVault.create(central_dsn, pub) as store:
+        record_id = one_synced_record(store, cameras, tmp_path / "cam-a", shared_data)
+        (row,) = store.rows()
+    as_owner(central_dsn, ("UPDATE records SET data = NULL, purged_at = %s WHERE record_id = %s",
+                           (time.time(), record_id)))
+    with psycopg.connect(central_dsn, autocommit=True) as conn, conn.transaction():
+        pg_audit.append(conn, time.time(), "purge", record_id=record_id, camera_id="cam-a", epoch_id=row.epoch_id,
+                        sealed_at=row.sealed_at - 400 * DAY, reason="retention")
+    with PostgresVault(central_dsn) as store:
+        assert store.verify_audit().ok  # the chain is intact: only the times tell
+        problems = store.records_against_log()
+    assert any(record_id in p and "purged" in p for p in problems), problems
+    done = facesel("central", "audit", "--central", central_dsn)
+    assert done.returncode == 1 and f"RECORDS record {record_id} of camera cam-a: purged" in done.stdout, done.stdout

@@ -28,7 +28,8 @@ from facesel.central.backend import Camera, Selection, VaultBackend
 # The connection helpers live in pg_connect.py; these names are importable from here as before.
 from facesel.central.pg_connect import CentralUnavailableError, _connect, _reachable, describe_dsn, scrub_dsn
 from facesel.central.pg_schema import AUDIT_LOCK, LATEST, applied_versions, migrate
-from facesel.central.purge_check import logged_seal_times, purge_refusal
+from facesel.central.purge_check import early_purges, logged_seal_times, purge_refusal
+from facesel.central.received_scope import unrowed_in_scope
 from facesel.central.read_limit import (BOUNDED_INDEX_COLUMNS, MAX_RECEIVED_LINE, MAX_ROW_TEXT, checked_index_row,
                                         log_line_limit, log_line_too_long, record_read_limit, row_limit, too_large,
                                         too_large_to_store, too_many_rows)
@@ -407,6 +408,14 @@ class PostgresVault(VaultBackend):
                 for values in cursor:
                     yield checked_index_row(values)
 
+    def missing_from(self, selection: Selection) -> list[str]:
+        """See :meth:`VaultBackend.missing_from`: by the ``received`` entries of the hash-chained log
+        (:mod:`facesel.central.received_scope`). Empty for a selection by ids alone."""
+        if selection.camera_ids is None and selection.start is None and selection.end is None:
+            return []
+        with _reachable(self.location):
+            return unrowed_in_scope(self.conn, selection, self.location)
+
     def count(self) -> int:
         """Records present (not purged)."""
         with _reachable(self.location):
@@ -517,7 +526,8 @@ class PostgresVault(VaultBackend):
 
     def records_against_log(self) -> list[str]:
         """One line per record the log and the ``records`` table disagree on: logged as received
-        but without a row (deleted), or marked purged without a logged purge (erased early)."""
+        but without a row (deleted), marked purged without a logged purge (erased early), or purged
+        as routine before its retention ran out by the seal time its arrival logged (review 12)."""
         with _reachable(self.location):
             # By (camera, id) since schema 5: an entry or purge logged without a camera (a purge of
             # an earlier version) matches the id of any camera.
@@ -531,8 +541,10 @@ class PostgresVault(VaultBackend):
                 "(SELECT 1 FROM audit a WHERE a.event = 'purge' AND a.record_id = r.record_id AND "
                 "(octet_length(a.line) > %s OR coalesce(facesel_entry_field(a.line, 'camera_id'), r.camera_id) = r.camera_id)) "
                 "ORDER BY r.record_id, r.camera_id", (MAX_RECEIVED_LINE,)).fetchall()
+            early = early_purges(self.conn, self._authority.retention_seconds)  # review 12, finding 2
         return ([f"record {r}: logged as received, but its row is gone (deleted)" for (r,) in gone]
-                + [f"record {r}: marked purged, but no purge is logged (erased outside retention)" for (r,) in erased])
+                + [f"record {r}: marked purged, but no purge is logged (erased outside retention)" for (r,) in erased]
+                + early)
 
     def head(self) -> dict:
         """The last entry of the log: ``{"format", "store_id", "seq", "hash", "time"}`` (seq None when empty),

@@ -127,6 +127,10 @@ def _list(args: argparse.Namespace) -> int:
             print_json_array(late.json_item(r) for r in rows)
         else:
             print_record_table(rows, camera_width=16, mark=late.mark)
+        if not args.unverified:  # records the log puts in the selection whose rows are elsewhere (review 12)
+            for line in store.missing_from(_selection(args)):
+                refused(line)
+        if not args.json:
             print(f"{rows.count} record(s) from {len(rows.cameras)} camera(s), {trust}"
                   + (f"; {late.count} of them AFTER-REVOCATION (arrived after their camera's key was revoked: "
                      f"reasons on stderr; central open needs {late.flag})" if late.count else "")

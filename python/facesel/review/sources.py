@@ -101,7 +101,12 @@ class CentralSource:
                 if refusal:
                     raise RecordError(refusal)
 
-            return filter_rows(rows, check, filters)
+            result = filter_rows(rows, check, filters)
+            # Records the log puts in the window whose rows are elsewhere (review 12, finding 3).
+            scope = Selection(camera_ids=None if not filters.camera else (filters.camera,), start=filters.start,
+                              end=filters.end)
+            result.problems += self.store.missing_from(scope)
+            return result
 
     def open(self, keystore: Keystore, master: bytes, shares: list[int], record_ids: list[str], case: str,
              reason: str, opened_by: str) -> Opening:
