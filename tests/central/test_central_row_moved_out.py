@@ -111,3 +111,18 @@ def test_central_list_of_a_window_names_a_row_moved_out_of_it(central_dsn, autho
                    "--camera", "cam-a", "--from", str(scope.start), "--to", str(scope.end))
     assert done.returncode == 1 and kept in done.stdout and victim not in done.stdout, (done.stdout, done.stderr)
     assert f"REJECTED record {victim} of camera cam-a" in done.stderr and "1 row(s) left out" in done.stdout
+
+
+def test_the_scope_check_keeps_only_what_is_missing(central_dsn, window, monkeypatch):
+    """The log holds every arrival since the store began (purged records too): only the records
+    missing from the selection count against the readers' row bound, never the arrivals read."""
+    from facesel.central.read_limit import ROWS_ENV
+
+    (kept, victim), scope = window
+    monkeypatch.setenv(ROWS_ENV, "1")
+    with PostgresVault(central_dsn) as store:
+        assert store.missing_from(scope) == []  # two arrivals read, none missing
+    _move(central_dsn, victim, "a-month-back")
+    with PostgresVault(central_dsn) as store:
+        (line,) = store.missing_from(scope)
+    assert line.startswith(f"record {victim} of camera cam-a:")

@@ -26,13 +26,13 @@ _SEALED = entry_number("a", "sealed_at")
 def unrowed_in_scope(conn: psycopg.Connection, selection: Selection, location: str) -> list[str]:
     """One line per record the log records as received in ``selection``'s cameras and window, and
     not as purged since, that has no row (not purged) in the selection now; TooManyRows past
-    :func:`row_limit` of them. Asked after the rows were read: a record received meanwhile has its
+    :func:`row_limit` of *those*. Asked after the rows were read: a record received meanwhile has its
     row, and a purge meanwhile is logged in the transaction that marks the row.
 
-    Three plain queries, the comparison here: one scan of the log's ``received`` entries (each
-    line's fields read once), then the purges and the rows of those ids alone, by the ``record_id``
-    indexes. One query joining them was left to the planner, which without fresh statistics
-    scanned a camera's every row for each entry: 50 s for 20,000 records."""
+    Plain queries, compared here: one scan of the log's ``received`` entries through a cursor (each
+    line's fields read once), then per page the purges and the rows of its ids alone, by the
+    ``record_id`` indexes. One query joining them was left to the planner, which without fresh
+    statistics scanned a camera's every row for each entry: 50 s for 20,000 records."""
     sql = (f"SELECT facesel_entry_field(a.line, 'camera_id'), a.record_id, {_SEALED} FROM audit a "
            "WHERE a.event = 'received' AND octet_length(a.line) <= %s")
     args: list = [MAX_RECEIVED_LINE]
@@ -43,14 +43,29 @@ def unrowed_in_scope(conn: psycopg.Connection, selection: Selection, location: s
         if bound is not None:
             sql += f" AND {_SEALED} {op} %s"
             args.append(bound)
-    limit = row_limit()
-    logged = {}
-    for camera_id, record_id, sealed_at in conn.execute(sql + " ORDER BY a.seq", args):
-        if camera_id is None or record_id is None or sealed_at is None or not _inside(selection, sealed_at):
-            continue
-        logged[(camera_id, record_id)] = sealed_at
-        if len(logged) > limit:
-            raise too_many_rows(location, limit)
+    limit, missing = row_limit(), []
+    # Through a server-side cursor, a page at a time: the log holds every arrival since the store
+    # began (purged records too), far more than a reader keeps; only what is missing is kept.
+    with conn.transaction(), conn.cursor(name="facesel_scope") as cursor:
+        cursor.itersize = _PAGE
+        cursor.execute(sql + " ORDER BY a.seq", args)
+        while True:
+            page = cursor.fetchmany(_PAGE)
+            if not page:
+                return missing
+            missing += _unrowed(conn, selection, page)
+            if len(missing) > limit:
+                raise too_many_rows(location, limit)
+
+
+_PAGE = 2000
+
+
+def _unrowed(conn: psycopg.Connection, selection: Selection, page: list[tuple]) -> list[str]:
+    """The lines of :func:`unrowed_in_scope` for one page of ``(camera_id, record_id, sealed_at)``."""
+    logged = {(camera_id, record_id): sealed_at for camera_id, record_id, sealed_at in page
+              if camera_id is not None and record_id is not None and sealed_at is not None
+              and _inside(selection, sealed_at)}
     if not logged:
         return []
     ids = sorted({record_id for _, record_id in logged})
