@@ -86,3 +86,25 @@ def test_a_row_moved_out_of_the_window_is_refused_by_a_central_opening_of_the_va
         assert not (tmp_path / "out").exists()
     finally:
         store.close()
+
+
+def test_a_row_relabelled_to_another_camera_is_refused_by_a_central_opening_of_the_vault_folder(tmp_path, faces):
+    from facesel.central import Selection
+    from facesel.central.file_backend import FileVaultBackend
+    from facesel.central.opening import open_from
+    from facesel.vault.errors import RecordError
+    from test_vault_common import share_paths
+
+    adir, vault_dir, ids = sealed_vault(tmp_path, faces)
+    con = sqlite3.connect(vault_dir / "index.sqlite")
+    con.execute("UPDATE records SET camera_id = 'gate-9' WHERE record_id = ?", (ids[1],))
+    con.commit()
+    con.close()
+    store = FileVaultBackend(vault_dir)
+    try:
+        with pytest.raises(RecordError, match=f"record {ids[1]}: .*not 'gate-9'"):  # refused by name, not left out
+            open_from(store, share_paths(adir)[:2], adir / "keystore", "case 21/1", tmp_path / "out",
+                      selection=Selection(camera_ids=("cam-1",)))
+        assert not (tmp_path / "out").exists()
+    finally:
+        store.close()

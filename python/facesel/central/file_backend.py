@@ -67,7 +67,10 @@ class FileVaultBackend(VaultBackend):
             # by the opening's row check, never left out unseen (review round 12, finding 1).
             rows = rows_in_window(rows, logged_records(self.path, self.identity), selection.start, selection.end)
         if selection.camera_ids is not None:
-            rows = [r for r in rows if r.camera_id in selection.camera_ids]
+            # Every record of a vault folder is its camera's: a row naming another camera is an edited
+            # one, chosen with the folder's camera so that the opening refuses it (review 12, finding 1).
+            rows = [r for r in rows if r.camera_id in selection.camera_ids
+                    or self.identity.camera_id in selection.camera_ids]
         return rows
 
     def read(self, record_id: str, camera_id: str | None = None) -> bytes:
