@@ -3,6 +3,10 @@ records' size, in fresh processes, on this tree and (``--before``) a copy of mai
 (review round 11, attack20: it held about three times the bundle).
 
     python benchmarks/bundle_verify_memory.py --records 48 --before /tmp/bundle21-main/python
+    python benchmarks/bundle_verify_memory.py --largest-record 64 --before COPY/python  # one record's size
+
+With ``--largest-record FRAMES`` the two bundles hold one record each, of ``--frames`` and of FRAMES
+clip frames (session 21, desk22: the verifier held about three times its largest record).
 
 The bundles are made in a temporary folder by ``tests/large_bundle.py`` (a vault seals each record:
 a real ORL face enlarged to ``--side`` pixels with seeded noise, ``--frames`` clip frames;
@@ -32,16 +36,22 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=48, help="records in the large bundle")
     parser.add_argument("--frames", type=int, default=2, help="clip frames a record")
     parser.add_argument("--side", type=int, default=640, help="pixels a side of each frame")
+    parser.add_argument("--largest-record", type=int, metavar="FRAMES",
+                        help="compare a one-record bundle of --frames frames with one of FRAMES frames instead")
     parser.add_argument("--before", help="a copy of main's python/ (the compiled modules copied in)")
     args = parser.parse_args()
     if data_root() is None:
         sys.exit("no shared data: set FACESEL_DATA")
     with tempfile.TemporaryDirectory(prefix="facesel-bundle-memory-") as tmp:
         bundles = {}
-        for records in (1, args.records):
+        large = args.largest_record is not None  # then "records" below is the large record's frames
+        count = args.largest_record if large else args.records
+        for records in (1, count):
             root = Path(tmp, f"r{records}")
             root.mkdir()
-            bundles[records] = make_bundle(root, data_root(), records, args.frames, args.side)
+            bundles[records] = make_bundle(root, data_root(), 1 if large else records,
+                                           (args.frames if records == 1 else count) if large else args.frames,
+                                           args.side)
         trees = {"now": None, **({"before": args.before} if args.before else {})}
         for tree, python_path in trees.items():
             grown = {}
@@ -50,10 +60,10 @@ def main() -> None:
                 grown[records] = result["grown_kib"]
                 print(json.dumps({"tree": tree, "records": records, "bundle_kib": bundle.stat().st_size >> 10,
                                   **result}), flush=True)
-            extra = (bundles[args.records].stat().st_size - bundles[1].stat().st_size) / 1024
-            print(json.dumps({"tree": tree, "per_extra_byte": round((grown[args.records] - grown[1]) / extra, 3),
-                              "large_grown_per_byte": round(grown[args.records] * 1024
-                                                            / bundles[args.records].stat().st_size, 3)}), flush=True)
+            extra = (bundles[count].stat().st_size - bundles[1].stat().st_size) / 1024
+            print(json.dumps({"tree": tree, "per_extra_byte": round((grown[count] - grown[1]) / extra, 3),
+                              "large_grown_per_byte": round(grown[count] * 1024
+                                                            / bundles[count].stat().st_size, 3)}), flush=True)
 
 
 if __name__ == "__main__":

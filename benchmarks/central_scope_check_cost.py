@@ -1,4 +1,4 @@
-"""Cost of review round 12's scope check (``PostgresVault.missing_from``) beside the selection it checks.
+"""Cost of review round 12b's scope check (``PostgresVault.missing_from``) beside the selection it checks.
 
     python benchmarks/central_scope_check_cost.py --records 20000 100000 --rounds 3
 

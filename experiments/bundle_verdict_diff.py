@@ -49,11 +49,17 @@ for kind, at in mutations:
 """
 
 
-def _verdicts(bundle: Path, python_path: str) -> list[list]:
+def verdicts_in(script: str, args: list, python_path: str) -> list[list]:
+    """The JSON lines ``script`` prints, run on ``args`` in a fresh interpreter with ``python_path``
+    as its ``PYTHONPATH`` (the tree whose verdicts are asked; also ``record_verdict_diff.py``'s)."""
     env = dict(os.environ, PYTHONPATH=python_path)
-    done = subprocess.run([sys.executable, "-c", _VERDICTS, str(bundle)], env=env, capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-c", script, *map(str, args)], env=env, capture_output=True, text=True,
                           check=True)
     return [json.loads(line) for line in done.stdout.splitlines()]
+
+
+def _verdicts(bundle: Path, python_path: str) -> list[list]:
+    return verdicts_in(_VERDICTS, [bundle], python_path)
 
 
 def main() -> None:

@@ -94,3 +94,16 @@ def review_server(vault: Path | None, keystore: Path, *extra: str, tz: str | Non
             out, err = process.communicate(timeout=10)
         if served is not None:
             served.output = out + err
+
+
+def picks(vault: Path, ids: list[str]) -> list[str]:
+    """The find form's values for records ``ids`` of ``vault``: ``CAMERA/RECORD_ID`` each (the desk
+    names records by camera and id since session 21)."""
+    from facesel.vault.opening import open_index
+
+    index = open_index(vault)
+    try:
+        cameras = {row.record_id: row.camera_id for row in index.rows()}
+    finally:
+        index.close()
+    return [f"{cameras[rid]}/{rid}" for rid in ids]

@@ -31,7 +31,8 @@ def test_a_record_logged_as_gone_before_its_opening_is_refused(tmp_path, shared_
     keystore, master = Keystore(adir / "keystore"), master_of(adir)
     AuditLog(vault / "audit.log", time.time, keystore.signer(master)).append(event, record_id=ids[0])
     monkeypatch.setattr(memory_open, "sealed_digests", _seals_only)
-    opening = memory_open.open_in_memory(vault, keystore, master, [1, 2], ids, "CASE-8c", "court order", "tester")
+    opening = memory_open.open_in_memory(vault, keystore, master, [1, 2], [("cam-1", r) for r in ids], "CASE-8c",
+                                         "court order", "tester")
     bundle = tmp_path / "gone.zip"
     bundle.write_bytes(build_bundle(opening))
     pin = AuthorityPublic.load(adir / "authority.pub").fingerprint

@@ -186,11 +186,13 @@ def small_video(tmp_path):
     return path
 
 
-def test_reading_a_video_header_loads_neither_pyav_nor_pillow_here(small_video):
+def test_reading_a_video_header_loads_no_pillow_here(small_video):
     """Session 18: the probe kept in the reader's process loaded PyAV (a second FFmpeg besides
     OpenCV's) and all of Pillow's plugins, and kept its decoders' heap: +34 MB of ``facesel run``'s
     peak on the arcade video. It runs in a forked child now; the reader still gets its frames.
-    (Since review 10a the frames themselves are decoded by PyAV, so it is loaded once they are read.)"""
+    (Since review 10a the frames themselves are decoded by PyAV, and since ops22 the file's rate and
+    frame count are read by PyAV in the reader's process, OpenCV's probe gone: PyAV is loaded at the
+    open, its probe closed before the frames are read; Pillow still never.)"""
     code = ("import sys, facesel.video\n"
             "source = facesel.video.open_source(sys.argv[1])\n"
             "print('av' in sys.modules, sorted(m for m in sys.modules if m.startswith('PIL')))\n"
@@ -198,7 +200,7 @@ def test_reading_a_video_header_loads_neither_pyav_nor_pillow_here(small_video):
             "print(len(frames), frames[0][0].shape)")
     done = run_fresh(code, small_video, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split("\n")[:2] == ["False []", "3 (48, 64, 3)"]
+    assert done.stdout.split("\n")[:2] == ["True []", "3 (48, 64, 3)"]
 
 
 def test_a_header_probe_that_dies_refuses_the_file(small_video, monkeypatch):

@@ -119,8 +119,11 @@ def test_desk_finds_opens_two_of_three_views_exports_and_leaves_no_plaintext(tmp
             click(driver, "search")
             assert driver.find_elements(By.CSS_SELECTOR, "#records tbody tr") == []
             driver.get(base + "/")
-            # Request an opening of every record.
-            for box in driver.find_elements(By.CSS_SELECTOR, "input.pick"):
+            # Request an opening of every record; each is named by camera and id (session 21).
+            picks = driver.find_elements(By.CSS_SELECTOR, "input.pick")
+            assert all(b.get_attribute("value").startswith("demo-cam-1/") for b in picks)
+            assert not driver.find_elements(By.ID, "acknowledge-after-revocation")  # a vault flags nothing
+            for box in picks:
                 box.click()
             driver.find_element(By.ID, "case").send_keys("CASE-2026-0042")
             driver.find_element(By.ID, "reason").send_keys("court order 17/2026")
@@ -169,13 +172,19 @@ def test_desk_finds_opens_two_of_three_views_exports_and_leaves_no_plaintext(tmp
             # Pictures leave with no-store; a picture of an unopened id is not served.
             cookie = driver.get_cookie("facesel_review")["value"]
             rid = opened["record_ids"][0]
-            request = urllib.request.Request(f"{base}/opening/r/{rid}/crop",
-                                             headers={"Cookie": f"facesel_review={cookie}"})
-            with urllib.request.urlopen(request) as response:
-                assert response.headers["Cache-Control"] == "no-store"
-                assert response.headers["Content-Type"] == "image/png"
-                crop = response.read()
-            assert crop[:4] == b"\x89PNG"
+            assert opened["records"][0] == ["demo-cam-1", rid]
+            src = snapshots[0].get_attribute("src")
+            assert f"/opening/r/demo-cam-1/{opened['record_ids'][0]}/crop" in src  # the page names the camera
+            crops = []
+            for path in (f"demo-cam-1/{rid}", rid):  # and the old address (the id alone) still answers
+                request = urllib.request.Request(f"{base}/opening/r/{path}/crop",
+                                                 headers={"Cookie": f"facesel_review={cookie}"})
+                with urllib.request.urlopen(request) as response:
+                    assert response.headers["Cache-Control"] == "no-store"
+                    assert response.headers["Content-Type"] == "image/png"
+                    crops.append(response.read())
+            crop = crops[0]
+            assert crop[:4] == b"\x89PNG" and crops[1] == crop
             # Export, then verify offline; tamper and see it fail.
             driver.find_element(By.ID, "export").click()
             bundle = downloaded_zip(exports)

@@ -86,7 +86,7 @@ def _session(port, start_path, host, cookie_name, context=None):
 
 
 def _post_open(port, host, cookie, csrf, origin, base, context=None):
-    body = urllib.parse.urlencode({"record_id": RECORD, "case": "C-1", "reason": "order", "opened_by": "me",
+    body = urllib.parse.urlencode({"record": "cam-1/" + RECORD, "case": "C-1", "reason": "order", "opened_by": "me",
                                    "csrf": csrf}).encode()
     headers = {**cookie, "Origin": origin, "Content-Type": "application/x-www-form-urlencoded"}
     return _request(port, "POST", base + "/open", host, headers, body, context)[0].status

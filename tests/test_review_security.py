@@ -19,7 +19,7 @@ import pytest
 from facesel.review.security import CSP
 from facesel.review.serve import check_host
 from facesel.vault.audit import AuditLog
-from review_common import review_server
+from review_common import picks, review_server
 from test_vault_common import T0, FakeClock, make_authority, orl_faces, share_paths, track_result, vault_at
 
 PHRASES = [b"first holder words 1", b"second holder words 2", b"third holder words 3"]
@@ -127,7 +127,7 @@ def test_wall_refuses_what_a_hostile_page_or_client_would_try(desk_vault):
             page = client.request("GET", path)[1].decode()
             assert not re.search(r"""(src|href)=["']?(https?:)?//|url\(|@import""", page), path
             assert "<script>" not in page and " on" + "click=" not in page
-        request = {"record_id": ids, "case": "C-1", "reason": "order", "opened_by": "me"}
+        request = {"record": picks(vault, ids), "case": "C-1", "reason": "order", "opened_by": "me"}
         assert client.post("/open", request, origin=None)[0].status == 403
         assert client.post("/open", request, origin="http://evil.example")[0].status == 403
         assert client.post("/open", request, origin="null")[0].status == 403
@@ -151,7 +151,7 @@ def test_idle_timeout_ends_the_opening_logged_and_the_session(desk_vault):
     # requests, short enough to wait for.
     with review_server(vault, adir / "keystore", "--idle", "10") as served:
         client = Client(served.url)
-        assert b"Faces are on screen" in _open_and_view(client, adir, ids)
+        assert b"Faces are on screen" in _open_and_view(client, adir, vault, ids)
         assert client.request("GET", f"/opening/r/{ids[1]}/crop")[0].status == 404  # not opened
         deadline = time.time() + 60
         while time.time() < deadline and AuditLog(vault / "audit.log").entries()[-1]["event"] != "review-end":
@@ -164,11 +164,11 @@ def test_idle_timeout_ends_the_opening_logged_and_the_session(desk_vault):
     assert not any(p.decode() in output for p in PHRASES)
 
 
-def _open_and_view(client, adir, ids) -> bytes:
+def _open_and_view(client, adir, vault, ids) -> bytes:
     """One investigator's whole opening of the first record over HTTP: request, two holders (each
     answered by a redirect), the view and one picture. Returns the view page's HTML."""
     client.begin()
-    client.post("/open", {"record_id": ids[:1], "case": "C-9", "reason": "order 9", "opened_by": "me"})
+    client.post("/open", {"record": picks(vault, ids[:1]), "case": "C-9", "reason": "order 9", "opened_by": "me"})
     client.request("GET", "/open/holders")
     for i in (0, 1):
         share = share_paths(adir)[i]
@@ -199,7 +199,7 @@ def test_idle_and_trickling_connections_cannot_starve_the_desk(desk_vault):
             flood.append(sock)
         for sock in flood[1::2]:
             sock.sendall(b"X-Slow: 1\r\n")  # a trickled byte must not keep a connection alive
-        _open_and_view(client, adir, ids)
+        _open_and_view(client, adir, vault, ids)
         fds = len(os.listdir(f"/proc/{served.process.pid}/fd"))
         closed = 0
         for sock in flood:  # every flooding socket is closed by the server (cap or idle deadline)
@@ -266,7 +266,8 @@ def test_a_rogue_cameras_metadata_cannot_break_the_view_of_other_records(tmp_pat
     with review_server(tmp_path / "vault", adir / "keystore") as served:
         client = Client(served.url)
         client.begin()
-        client.post("/open", {"record_id": [good, bad], "case": "C-3", "reason": "order 3", "opened_by": "me"})
+        client.post("/open", {"record": picks(tmp_path / "vault", [good, bad]), "case": "C-3", "reason": "order 3",
+                              "opened_by": "me"})
         for i in (0, 1):
             share = share_paths(adir)[i]
             response, _ = client.post("/open/holders", {"passphrase": PHRASES[i].decode()},
@@ -275,7 +276,8 @@ def test_a_rogue_cameras_metadata_cannot_break_the_view_of_other_records(tmp_pat
         response, page = client.request("GET", "/opening")
         text = page.decode()
         assert response.status == 200, text[:300]
-        assert f"/opening/r/{good}/crop" in text and f'id="record-{bad}"' in text
+        camera = picks(tmp_path / "vault", [bad])[0].split("/")[0]
+        assert f"/opening/r/{camera}/{good}/crop" in text and f'id="record-{camera}-{bad}"' in text
         assert "metadata" in text and "<script>alert" not in text and "<b>7</b>" not in text
         response, crop = client.request("GET", f"/opening/r/{bad}/crop")  # its pixels are still the sealed ones
         assert response.status == 200 and crop[:4] == b"\x89PNG"

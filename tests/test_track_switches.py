@@ -28,6 +28,10 @@ def test_rule_settings_are_validated_naming_the_field():
         SwitchRule(appearance=float("nan"))
     with pytest.raises(ValueError, match="history"):
         SwitchRule(history=0)
+    with pytest.raises(ValueError, match="cut_spread"):
+        SwitchRule(cut_spread=-0.1)
+    with pytest.raises(ValueError, match="cut_colours"):
+        SwitchRule(cut_colours=float("nan"))
     with pytest.raises(TypeError, match="rule"):
         TrackStage(PipelineConfig(), rule="loose")
 
@@ -203,6 +207,57 @@ def test_scene_change_tells_a_cut_and_a_fade_from_a_pan_and_repeats():
     dissolve = [a] * 12 + [(1 - w) * a + w * c for w in np.linspace(0.17, 0.83, 5)] + [c] * 8
     scene = SceneChange(SwitchRule())
     assert [k for k in (scene.update(live(f))[0] for f in dissolve) if k] == ["fade"]
+
+
+def _blobs(seed: int, shape=(270, 480)) -> np.ndarray:
+    """(H, W, 3) uint8 colour blobs of 30 px (a picture, not noise) from ``seed``."""
+    rng = np.random.default_rng(seed)
+    cells = rng.integers(0, 255, (shape[0] // 30 + 1, shape[1] // 30 + 1, 3), dtype=np.uint8)
+    return np.ascontiguousarray(np.repeat(np.repeat(cells, 30, 0), 30, 1)[:shape[0], :shape[1]])
+
+
+def _cut_frames(scene, frames, noise: float = 2.0, seed: int = 2) -> list:
+    """The kinds ``scene`` fires over ``frames``, each with sensor noise of ``noise`` grey (no repeats)."""
+    rng = np.random.default_rng(seed)
+    return [k for k in (scene.update(np.clip(f + rng.normal(0, noise, f.shape), 0, 255).astype(np.uint8))[0]
+                        for f in frames) if k]
+
+
+def test_the_spread_gate_refuses_a_patch_over_part_of_the_picture_but_not_a_cut():
+    """A grey patch over the left 45 % of a still picture (a sudden occluder) changes the mean
+    as much as a cut does: the shipped cue calls it a cut; with ``cut_spread`` (a cut must change
+    at least that fraction of the cells) it does not, while a cut to another picture still fires.
+    The noise is a compressed still camera's (0.5 grey): sensor noise of 2 grey already moves
+    about half the cells by more than the gate's 2 levels, the gate's weakness."""
+    from facesel.track_cues import SceneChange
+
+    a, b = _blobs(3), _blobs(4)
+    patched = a.copy()
+    patched[:, :216] = 128
+    before, after = [a] * 12 + [patched] * 8, [a] * 12 + [b] * 8
+    assert _cut_frames(SceneChange(SwitchRule()), before, noise=0.5) == ["cut"]
+    assert "cut" not in _cut_frames(SceneChange(SwitchRule(cut_spread=0.65)), before, noise=0.5)
+    assert _cut_frames(SceneChange(SwitchRule(cut_spread=0.65)), after, noise=0.5) == ["cut"]
+
+
+def test_the_colour_gate_refuses_a_new_layout_of_the_same_colours():
+    """The same picture mirrored left to right changes every cell's grey level but not the
+    colours it holds: a cut to the shipped cue, no cut with ``cut_colours``; a cut to other colours
+    still fires. The spread measure agrees with :func:`moved_difference` on the mean."""
+    from facesel.track_cues import SceneChange
+    from facesel.track_cues.scene import colour_distance, colour_histogram, moved_change, moved_difference, thumbnail
+
+    a = _blobs(5)
+    mirrored = np.ascontiguousarray(a[:, ::-1])
+    assert colour_distance(colour_histogram(a), colour_histogram(mirrored)) < 0.05
+    assert _cut_frames(SceneChange(SwitchRule()), [a] * 12 + [mirrored] * 8) == ["cut"]
+    # the fade cue (no colour gate) may still read it as a fade over its span
+    assert "cut" not in _cut_frames(SceneChange(SwitchRule(cut_colours=0.09)), [a] * 12 + [mirrored] * 8)
+    other = np.ascontiguousarray(255 - a)
+    assert _cut_frames(SceneChange(SwitchRule(cut_colours=0.09)), [a] * 12 + [other] * 8) == ["cut"]
+    ta, tb = thumbnail(a), thumbnail(mirrored)
+    mean, spread = moved_change(ta, tb)
+    assert mean == pytest.approx(moved_difference(ta, tb)) and 0.5 < spread <= 1.0
 
 
 def test_thresholds_are_chosen_on_the_other_sources():

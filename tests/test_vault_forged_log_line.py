@@ -73,7 +73,7 @@ def test_the_desk_opens_nothing_from_a_forged_seal_line(resurrected):
     keystore = Keystore(adir / "keystore")
     log_before = (vault_dir / "audit.log").read_bytes()
     with pytest.raises(AuditError, match="does not verify"):
-        open_in_memory(vault_dir, keystore, master_of(adir), [1, 2], [ids[0]], "case 9", "test", "tester")
+        open_in_memory(vault_dir, keystore, master_of(adir), [1, 2], [("cam-1", ids[0])], "case 9", "test", "tester")
     assert (vault_dir / "audit.log").read_bytes() == log_before  # nothing decrypted, nothing logged
 
 

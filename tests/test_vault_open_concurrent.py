@@ -93,3 +93,87 @@ def test_a_sweep_between_a_markers_creation_and_its_lock_leaves_the_opening_regi
         assert len(markers) == 1, "the live opening's marker was swept away"
         assert json.loads(markers[0].read_text())["staging"] == str(live)
     assert list(registry.iterdir()) == []
+
+
+# -- pending markers left by a writer killed between its write and its rename (ops22) ---------
+
+
+def _pending_of_killed_writer(tmp_path: Path, registry: Path, age: float, name: str = "0123456789abcdef"):
+    """A pending marker as a writer killed before its rename leaves it (whole, unlocked), dated
+    ``age`` seconds ago, and the empty staging folder it names; returns both."""
+    folder = tmp_path / f".case.partial-{name[:8]}"
+    folder.mkdir(mode=0o700)
+    registry.mkdir(parents=True, mode=0o700, exist_ok=True)
+    registry.parent.chmod(0o700)
+    info = folder.lstat()
+    pending = registry / f".{name}.json.pending"
+    pending.write_text(json.dumps({"staging": str(folder), "dev": info.st_dev, "ino": info.st_ino,
+                                   "out": str(tmp_path / "case"), "pid": 1}))
+    pending.chmod(0o600)
+    when = pending.stat().st_mtime - age
+    os.utime(pending, (when, when))
+    return pending, folder
+
+
+def test_a_sweep_removes_a_stale_pending_marker_and_its_empty_folder(tmp_path, registry):
+    pending, folder = _pending_of_killed_writer(tmp_path, registry, age=staging.STALE_PENDING_SECONDS + 60)
+    staging.sweep_killed_openings()
+    assert not pending.exists()  # on main: left for ever (the sweep looked at *.json only)
+    assert not folder.exists()
+
+
+def test_a_sweep_leaves_a_fresh_unlocked_pending_marker_alone(tmp_path, registry):
+    # A concurrent writer between its create and its lock: unlocked, but young.
+    pending, folder = _pending_of_killed_writer(tmp_path, registry, age=0)
+    staging.sweep_killed_openings()
+    assert pending.exists() and folder.exists()
+
+
+def test_a_sweep_leaves_an_old_pending_marker_whose_writer_holds_its_lock(tmp_path, registry):
+    # A writer stalled between its lock and its rename (a slow fsync) for longer than the age.
+    pending, folder = _pending_of_killed_writer(tmp_path, registry, age=staging.STALE_PENDING_SECONDS + 60)
+    fd = os.open(pending, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # another open file description: the sweep's flock conflicts
+        staging.sweep_killed_openings()
+        assert pending.exists() and folder.exists()
+    finally:
+        os.close(fd)
+
+
+def test_a_sweep_leaves_a_pending_marker_dated_in_the_future(tmp_path, registry):
+    pending, folder = _pending_of_killed_writer(tmp_path, registry, age=-staging.STALE_PENDING_SECONDS * 10)
+    staging.sweep_killed_openings()
+    assert pending.exists() and folder.exists()
+
+
+def test_a_pending_marker_renamed_by_its_writer_during_the_sweeps_lock_is_passed_over(tmp_path, registry,
+                                                                                      monkeypatch):
+    # Opened by the sweep; before the sweep's lock its writer renames it to its marker name and
+    # is killed (its lock released): the sweep then gets the lock, but the pending name no longer
+    # links to that file, so it neither removes the folder nor fails unlinking a name that is gone.
+    pending, folder = _pending_of_killed_writer(tmp_path, registry, age=staging.STALE_PENDING_SECONDS + 60)
+    marker = registry / "0123456789abcdef.json"
+    holder = os.open(pending, os.O_RDONLY)  # the writer's own lock
+    fcntl.flock(holder, fcntl.LOCK_EX)
+
+    def writer_renames_and_dies():
+        os.rename(pending, marker)
+        os.close(holder)
+
+    ran = _run_first_inside_flock(monkeypatch, lambda op: op & fcntl.LOCK_NB, writer_renames_and_dies)
+    staging.sweep_killed_openings()
+    assert ran and marker.exists() and folder.exists()
+    staging.sweep_killed_openings()  # the next sweep finds the killed opening's marker and cleans up
+    assert not marker.exists() and not folder.exists()
+
+
+def test_openings_register_and_unregister_with_stale_pending_sweeping_on(tmp_path, registry):
+    # An opening's own registration is never swept by its sweep (its pending file is fresh and
+    # locked), and a stale one beside it is.
+    stale, stale_folder = _pending_of_killed_writer(tmp_path, registry, age=staging.STALE_PENDING_SECONDS * 2)
+    out = tmp_path / "out"
+    staging.write_staged(out, lambda folder: (folder / "crop.png").write_bytes(b"x"))
+    assert (out / "crop.png").read_bytes() == b"x"
+    assert not stale.exists() and not stale_folder.exists()
+    assert sorted(p.name for p in registry.iterdir()) == []

@@ -1,4 +1,4 @@
-"""Review round 12 (attack21), finding 1: a record hidden from a search by time by moving its index row.
+"""Review round 12b (attack21), finding 1: a record hidden from a search by time by moving its index row.
 
 The desk's find page and ``facesel list --from/--to`` chose their rows with the index's own
 ``sealed_at`` (an SQL window), and checked each chosen row against its record's signed header.

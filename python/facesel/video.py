@@ -9,10 +9,19 @@ BGR array and ``timestamp`` is in seconds since the start of the stream:
   ``index / fps`` with an assumed ``fps`` (default 25; a folder has no frame rate of its own);
 - a webcam index (``"0"``) or an RTSP/HTTP URL: the monotonic clock since the first frame, since
   live streams have no reliable presentation time.
+
+Video files and URLs are decoded by FFmpeg through PyAV, each frame bounded before it is allocated
+(:mod:`facesel.sources.bounded_decoder`): a file's frames and its rate and frame count
+(:mod:`facesel.sources.file_frames`; the count as OpenCV's ``CAP_PROP_FRAME_COUNT`` computed it)
+and a URL's frames (:class:`facesel.sources.backends.PyAVConnection`, serve's stream reader). A URL
+PyAV cannot open is opened by OpenCV instead, with a warning: OpenCV's decoder takes no size bound
+(ops22; before, every URL went to OpenCV and ``run`` asked OpenCV for a file's rate and count).
+Webcams are read by OpenCV (a device of this machine).
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -22,7 +31,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from facesel.sources.file_frames import file_frames
+from facesel.sources.file_frames import VideoFile, file_frames
 from facesel.sources.frame_limit import MAX_FRAME_PIXELS, check_max_frame_pixels, refuse_decoded, refuse_large_file
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".pgm", ".ppm", ".tif", ".tiff", ".webp"})
@@ -30,6 +39,8 @@ IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".pgm", ".ppm", ".t
 
 DEFAULT_FOLDER_FPS = 25.0
 """Frame rate assumed for a folder of images when none is given."""
+
+_log = logging.getLogger("facesel.video")
 
 _URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 
@@ -101,7 +112,8 @@ def open_source(
     ----------
     source : str, os.PathLike or int
         A path to a video file or to a folder of images; a webcam index (an int in [0, :data:`MAX_CAMERA_INDEX`]
-        or a string of ASCII digits, e.g. ``"0"``); or a URL such as ``rtsp://...`` or ``http://...`` (opened by OpenCV).
+        or a string of ASCII digits, e.g. ``"0"``); or a URL such as ``rtsp://...`` or ``http://...``
+        (decoded by PyAV with the ``max_frame_pixels`` bound; by OpenCV, warned, where PyAV cannot open it).
     every : int >= 1
         Keep one frame in ``every`` (the others are skipped, not decoded where the backend allows).
     max_frames : int >= 1, optional
@@ -115,8 +127,8 @@ def open_source(
         more is refused before it is decoded, an image above it (a size no header stated) once
         decoded. A video file's frames are decoded by FFmpeg through PyAV, whose decoder refuses a
         frame much larger than the stream states before allocating it; a frame of another size
-        than the stated one is refused (:mod:`facesel.sources.file_frames`, review 10a). Cameras
-        and URLs: :mod:`facesel.sources` bounds them.
+        than the stated one is refused (:mod:`facesel.sources.file_frames`, review 10a). A URL's
+        frames the same way (:class:`facesel.sources.backends.PyAVConnection`, ops22).
 
     Returns
     -------
@@ -127,7 +139,7 @@ def open_source(
     FileNotFoundError
         A path that does not exist.
     ValueError
-        A file or stream OpenCV cannot read, a folder without images, a negative or too large
+        A file or stream that cannot be read, a folder without images, a negative or too large
         webcam index, a file or frame above ``max_frame_pixels``, a video frame of another size
         than its stream states, or a bad setting.
     """
@@ -149,7 +161,7 @@ def open_source(
     if isinstance(source, str) and text.isascii() and text.isdigit():  # not "²": isdigit but no int
         return _open_capture(_camera_index(int(text), source), text, "camera", every, max_frames)
     if isinstance(source, str) and _URL.match(text):
-        return _open_capture(text, text, "url", every, max_frames)
+        return _open_url(text, every, max_frames, max_frame_pixels)
     path = Path(source).expanduser()
     try:
         found = path.exists()
@@ -198,23 +210,25 @@ def _open_folder(path: Path, every: int, max_frames: int | None, fps: float | No
 
 
 def _open_file(path: Path, every: int, max_frames: int | None, fps: float | None, max_pixels: int) -> FrameSource:
-    # The header's size is checked before OpenCV decodes the first frame below (its rate and frame
-    # count); the frames themselves are decoded by FFmpeg through PyAV, each bounded before it is
-    # allocated (facesel.sources.file_frames: OpenCV decoded a later, larger frame whole, review 10a).
+    # The header's size is checked before anything decodes; the first frame is decoded (bounded)
+    # to know the file holds one, and the rate and frame count are the container's, computed as
+    # OpenCV's probe computed them (ops22: OpenCV's probe decoded that frame unbounded). The frames
+    # themselves are decoded by FFmpeg through PyAV, each bounded before it is allocated
+    # (facesel.sources.file_frames: OpenCV decoded a later, larger frame whole, review 10a). A file
+    # PyAV cannot open has no OpenCV fallback: its frames are PyAV's anyway.
     refuse_large_file(path, max_pixels, "video file")
-    probe = cv2.VideoCapture(str(path))
     try:
-        if not probe.isOpened():
-            raise ValueError(f"cannot read video file {path}: {_why_unopened(path)}")
-        ok, _ = probe.read()
-        if not ok:
+        probe = VideoFile(path, max_pixels)
+    except ValueError:
+        raise ValueError(f"cannot read video file {path}: {_why_unopened(path)}") from None
+    try:
+        if not probe.first_frame_decodes():
             raise ValueError(f"cannot read video file {path}: no frame could be decoded")
-        rate = probe.get(cv2.CAP_PROP_FPS)
-        total = int(probe.get(cv2.CAP_PROP_FRAME_COUNT))
+        rate, total = probe.fps, probe.frame_count
     finally:
-        probe.release()
+        probe.close()
     rate = float(rate) if rate and np.isfinite(rate) and rate > 0 else (float(fps) if fps else None)
-    count = _limited_count(total if total > 0 else None, every, max_frames)
+    count = _limited_count(total if total and total > 0 else None, every, max_frames)
     return FrameSource(
         str(path), "file", rate, count,
         lambda: file_frames(path, every, max_frames, rate, max_pixels),
@@ -222,7 +236,8 @@ def _open_file(path: Path, every: int, max_frames: int | None, fps: float | None
 
 
 def _why_unopened(path: Path) -> str:
-    """What a user can act on when OpenCV refuses a file: it says nothing of why."""
+    """What a user can act on when FFmpeg refuses a file: its own words ("Invalid data found when
+    processing input") say little of why."""
     try:
         with path.open("rb") as file:
             first = file.read(1)
@@ -230,7 +245,62 @@ def _why_unopened(path: Path) -> str:
         return f"{err.strerror or err}"
     if not first:
         return "the file is empty (0 bytes)"
-    return "OpenCV could not open it (not a video format it can decode, or the file is damaged or cut short)"
+    return "FFmpeg could not open it (not a video format it can decode, or the file is damaged or cut short)"
+
+
+def _open_url(url: str, every: int, max_frames: int | None, max_pixels: int) -> FrameSource:
+    """A stream URL decoded by PyAV, bounded as serve's streams are; OpenCV (unbounded, warned)
+    only where PyAV cannot open it. Opened once, here, as a camera is."""
+    from facesel.redaction import redact_url
+    from facesel.sources.backends import PyAVConnection, SourceError
+
+    try:
+        connection = PyAVConnection(url, max_frame_pixels=max_pixels)
+    except SourceError as err:
+        _log.warning("%s; opening it with OpenCV instead, whose decoder takes no size bound (max_frame_pixels "
+                     "is checked only once a frame is decoded)", err)
+        source = _open_capture(url, redact_url(url), "url", every, max_frames)
+        source._frames = _checked_after_decoding(source._frames, redact_url(url), max_pixels)
+        return source
+    return FrameSource(url, "url", connection.fps, max_frames,
+                       lambda: _connection_frames(connection, redact_url(url), every, max_frames))
+
+
+def _connection_frames(connection, name: str, every: int,
+                       max_frames: int | None) -> Iterator[tuple[np.ndarray, float]]:
+    """A URL's frames from its open PyAV ``connection``, one in ``every`` (each is decoded and
+    converted: a stream cannot skip), timed by the monotonic clock since the first one. Ends at the
+    stream's end; ValueError naming the URL when the stream breaks or a frame is refused for its size."""
+    from facesel.sources.backends import EndOfStream, SourceError
+
+    start = None
+    yielded = index = 0
+    try:
+        while max_frames is None or yielded < max_frames:
+            try:
+                frame, _ = connection.read()
+            except EndOfStream:
+                return
+            except SourceError as err:
+                raise ValueError(f"cannot read url {name!r}: {err}") from None
+            now = time.monotonic()
+            start = now if start is None else start
+            if index % every == 0:
+                yield frame, float(now - start)
+                yielded += 1
+            index += 1
+    finally:
+        connection.close()
+
+
+def _checked_after_decoding(frames: Callable[[], Iterator[tuple[np.ndarray, float]]], name: str,
+                            max_pixels: int) -> Callable[[], Iterator[tuple[np.ndarray, float]]]:
+    """``frames`` with each frame above ``max_pixels`` refused once decoded (OpenCV's fallback)."""
+    def checked() -> Iterator[tuple[np.ndarray, float]]:
+        for frame, stamp in frames():
+            refuse_decoded(frame, name, max_pixels, "stream")
+            yield frame, stamp
+    return checked
 
 
 def _open_capture(target, name: str, kind: str, every: int, max_frames: int | None) -> FrameSource:

@@ -94,3 +94,9 @@ def check_delivered(dsn: str, vault_dirs: list[Path], expected: set[str]) -> Non
         forwarded = [e["record_id"] for e in AuditLog(vault_dir / "audit.log").entries()
                      if e.get("event") == "purge" and e.get("reason") == "forwarded"]
         assert len(forwarded) == len(set(forwarded)), "each local deletion is logged once"
+
+
+def keys_of(store, *record_ids: str) -> list[tuple[str, str]]:
+    """``(camera_id, record_id)`` of every row of ``store`` holding one of ``record_ids``: how the
+    desk names records (an id alone may be several cameras' since schema 5)."""
+    return [(row.camera_id, row.record_id) for row in store.rows() if row.record_id in record_ids]

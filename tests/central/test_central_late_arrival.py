@@ -5,8 +5,9 @@ at or after T, but the seal time is the key holder's word: the thief seals faces
 and on main they were listed and opened like the camera's own. What the thief does not set is when
 a record reached the store: the row's ``received_at`` is now the server's clock (schema 6: a
 trigger sets it whatever the client sends), so a record that arrived after T is flagged: ``central
-list`` marks it AFTER-REVOCATION, the desk refuses it, ``central open`` refuses it unless
-``--allow-after-revocation`` (then its meta.json and the signed entries name it). A record that
+list`` marks it AFTER-REVOCATION, ``central open`` refuses it unless ``--allow-after-revocation``
+(then its meta.json and the signed entries name it), and the desk (session 21) lists it flagged and
+opens it only with the acknowledgement ticked in the page (the signed entries and the bundle name it). A record that
 arrived before T is not flagged.
 
 Real PostgreSQL server, a real vault and camera key; a FakeClock dates the seals hours back.
@@ -15,8 +16,8 @@ Real PostgreSQL server, a real vault and camera key; a FakeClock dates the seals
 from __future__ import annotations
 
 import json
-import threading
 import time
+import zipfile
 
 import psycopg
 import pytest
@@ -24,9 +25,12 @@ from central_common import facesel
 from facesel.central import Selection
 from facesel.central.opening import open_from
 from facesel.central.pg_backend import PostgresVault
+from facesel.review.bundle import build_bundle, pack
 from facesel.review.catalog import Filters
-from facesel.review.central_open import open_central
-from facesel.review.sources import CentralSource
+from facesel.review.sources import ACKNOWLEDGEMENT, CentralSource
+from facesel.review.verify_bundle import BundleError, verify_bundle
+from facesel.vault.audit import AuditLog
+from facesel.vault.encoding import b64, canonical
 from facesel.vault import Vault
 from facesel.vault.errors import RecordError
 from facesel.vault.keys import AuthorityPublic, Keystore
@@ -129,21 +133,57 @@ def test_an_opening_refuses_it_unless_asked_and_then_says_so(central_dsn, author
     assert FLAG in done.stdout
 
 
-def test_the_desk_lists_it_as_refused_and_does_not_open_it(central_dsn, authority, late):
+def test_the_desk_flags_it_and_opens_it_only_acknowledged_and_the_bundle_says_so(central_dsn, authority, late,
+                                                                                 tmp_path):
     before, after, _ = late
     folder = authority[1]
     keystore = Keystore(folder / "keystore")
     source = CentralSource(central_dsn, keystore)
     try:
         found = source.search(Filters(camera="cam-a"))
+        flags = {f.row.record_id: f.after_revocation for f in found.records}
+        # Listed, flagged with its reason (main: refused, not listed)
+        assert sorted(flags) == sorted([before, after]) and flags[before] is None, found.problems
+        assert flags[after].startswith(f"record {after}: arrived in the store")
+        assert source.late_arrivals([("cam-a", before), ("cam-a", after)]) == {("cam-a", after): flags[after]}
+        master, used = reconstruct_master(share_paths(folder)[:2], keystore, None)
+        with pytest.raises(RecordError, match=f"record {after}: arrived.*tick the acknowledgement"):
+            source.open(keystore, master, used, [("cam-a", after)], "case 20/6", "court order", "desk")
+        assert _opens(central_dsn) == 0  # never by default: nothing decrypted, nothing logged
+        opening = source.open(keystore, master, used, [("cam-a", before), ("cam-a", after)], "case 21/3",
+                              "court order", "desk", acknowledged=ACKNOWLEDGEMENT)
+        assert opening.after_revocation == {("cam-a", after): flags[after]}
+        bundle = tmp_path / "late.zip"
+        bundle.write_bytes(build_bundle(opening))
+        opening.end("test")
     finally:
         source.close()
-    assert [f.row.record_id for f in found.records] == [before]
-    assert any(f"record {after}: arrived in the store" in p and FLAG in p for p in found.problems), found.problems
-    master, used = reconstruct_master(share_paths(folder)[:2], keystore, None)
-    with PostgresVault(central_dsn) as store, pytest.raises(RecordError, match=f"record {after}: arrived"):
-        open_central(store, threading.Lock(), keystore, master, used, [after], "case 20/6", "court order", "desk")
-    assert _opens(central_dsn) == 0
+    with PostgresVault(central_dsn) as store:
+        opens = [json.loads(line) for line in store.audit_lines() if json.loads(line)["event"] == "open"]
+    assert len(opens) == 1 and opens[0]["after_revocation"] == [after]
+    assert opens[0]["after_revocation_records"] == [["cam-a", after]]
+    assert opens[0]["after_revocation_acknowledged"] == ACKNOWLEDGEMENT and opens[0]["via"] == "review"
+    mine = [e for e in AuditLog(folder / "audit.log").entries() if e["event"] == "open"]
+    assert mine[-1]["after_revocation_acknowledged"] == ACKNOWLEDGEMENT  # the authority's own log too
+    # The court's check states it, with the acknowledgement (verified against the signed entries).
+    report = verify_bundle(bundle, AuthorityPublic.load(folder / "authority.pub").fingerprint)
+    notes = [c for c in report.caveats if c.startswith("AFTER-REVOCATION")]
+    assert len(notes) == 1 and f"record {after} of camera cam-a: {flags[after]}" in notes[0]
+    assert ACKNOWLEDGEMENT in notes[0]
+    # Whoever holds the authority's key cannot drop the note from a re-signed manifest: the entries name it.
+    with zipfile.ZipFile(bundle) as zf:
+        members = {i.filename: zf.read(i) for i in zf.infolist()}
+    manifest = json.loads(members["manifest.json"])
+    for item in manifest["records"]:
+        item.pop("after_revocation", None)
+    del manifest["after_revocation_acknowledged"]
+    manifest.pop("signature")
+    manifest["signature"] = b64(keystore.signer(master).sign(canonical(manifest)))
+    members["manifest.json"] = json.dumps(manifest, indent=1, sort_keys=True).encode("utf-8")
+    (tmp_path / "hidden.zip").write_bytes(pack([("manifest.json", members.pop("manifest.json")),
+                                                *sorted(members.items())]))
+    with pytest.raises(BundleError, match="after-revocation notes differ"):
+        verify_bundle(tmp_path / "hidden.zip", AuthorityPublic.load(folder / "authority.pub").fingerprint)
 
 
 def test_the_command_line_refuses_it_then_opens_it_knowingly_with_a_warning(central_dsn, authority, late, tmp_path):

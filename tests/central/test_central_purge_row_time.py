@@ -1,4 +1,4 @@
-"""Review round 12 (attack21), finding 2: fresh evidence purged as routine by backdating its row.
+"""Review round 12b (attack21), finding 2: fresh evidence purged as routine by backdating its row.
 
 The central store's retention purge chose what to destroy by the ``records`` table's ``sealed_at``
 column, the tables' owner's word (review 10b: rows are rewritable, triggers disabled as the owner

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+import zipfile
 
 import numpy as np
 import psycopg
@@ -25,13 +26,16 @@ from facesel.central import Selection, pg_audit
 from facesel.central.opening import open_from
 from facesel.central.pg_backend import PostgresVault
 from facesel.central.pg_schema import MIGRATIONS
+from facesel.review.bundle import build_bundle
 from facesel.review.catalog import Filters
 from facesel.review.sources import CentralSource
+from facesel.review.verify_bundle import verify_bundle
 from facesel.vault import Vault
 from facesel.vault.index import COLUMNS, IndexRow
 from facesel.vault.keys import AuthorityPublic, Keystore
 from facesel.vault.payload import encode_snapshot
 from facesel.vault.record import make_header, parse_record, seal_record
+from facesel.vault.shares import reconstruct_master
 from facesel.vault.store import record_path
 from test_vault_common import orl_faces, share_paths, track_result
 
@@ -81,14 +85,36 @@ def test_another_cameras_record_under_the_same_id_no_longer_blocks_the_genuine_o
         assert [(o.row.camera_id, o.row.record_id) for o in opened] == [("cam-a", record_id)]
         np.testing.assert_array_equal(opened[0].snapshot.crop(), genuine_face)
         assert (tmp_path / "out2" / "cam-a" / record_id / "meta.json").is_file()
-    # The desk names records by id: it lists neither under the shared id, pointing to central open.
-    source = CentralSource(central_dsn, Keystore(folder / "keystore"))
+    # The desk names records by camera and id (session 21): it lists both, opens either, or both in one
+    # opening, and exports them to one bundle that keeps them apart (main: both refused, "held by cameras").
+    keystore = Keystore(folder / "keystore")
+    source = CentralSource(central_dsn, keystore)
     try:
         found = source.search(Filters())
+        assert sorted(f.key for f in found.records) == [f"cam-a/{record_id}", f"cam-c/{record_id}"], found.problems
+        assert found.problems == []
+        master, used = reconstruct_master(share_paths(folder)[:2], keystore, None)
+        one = source.open(keystore, master, used, [("cam-a", record_id)], "case 21/1", "court order", "desk")
+        assert [(r.row.camera_id, r.row.record_id) for r in one.records] == [("cam-a", record_id)]
+        np.testing.assert_array_equal(one.records[0].snapshot.crop(), genuine_face)
+        one.end("test")
+        both = source.open(keystore, master, used, [("cam-a", record_id), ("cam-c", record_id)], "case 21/2",
+                           "court order", "desk")
+        np.testing.assert_array_equal(both.by_key("cam-c", record_id).snapshot.crop(), squat_face)
+        assert sorted(both.entry["records"]) == [["cam-a", record_id], ["cam-c", record_id]]  # the log says whose
+        bundle = tmp_path / "both.zip"
+        bundle.write_bytes(build_bundle(both))
+        both.end("test")
     finally:
         source.close()
-    assert found.records == [] and len(found.problems) == 2, found.problems
-    assert all(f"record {record_id}: held by cameras cam-a, cam-c" in p for p in found.problems), found.problems
+    report = verify_bundle(bundle, AuthorityPublic.load(folder / "authority.pub").fingerprint)
+    assert report.records == [record_id, record_id]
+    proven = "\n".join(report.proven)
+    assert f"record {record_id}: sealed and signed by camera cam-a" in proven
+    assert f"record {record_id}: sealed and signed by camera cam-c" in proven
+    with zipfile.ZipFile(bundle) as zf:
+        names = set(zf.namelist())
+    assert {f"sealed/cam-a/{record_id}.fsr", f"sealed/cam-c/{record_id}.fsr"} <= names
     with PostgresVault(central_dsn) as store:
         # Retention purges each camera's row on its own and logs it with its camera.
         assert store.purge(time.time() + store.authority.retention_seconds + 1, allow_future=True) == 2

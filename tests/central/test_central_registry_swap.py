@@ -37,6 +37,7 @@ from facesel.vault.payload import encode_snapshot
 from facesel.vault.record import make_header, new_record_id, seal_record
 from facesel.vault.shares import reconstruct_master
 from facesel.vault.signing import Signer
+from central_common import keys_of
 from hostile_store import as_owner
 from test_vault_common import orl_faces, share_paths, track_result
 
@@ -116,8 +117,8 @@ def test_the_desk_lists_only_the_genuine_record_and_will_not_open_the_forged_one
         assert {p.split(":")[0] for p in found.problems} == {f"record {forged}", f"record {phantom}"}, found.problems
         master, used = reconstruct_master(share_paths(folder)[:2], keystore, None)
         with pytest.raises(RecordError, match="does not match"):
-            open_central(source.store, source.lock, keystore, master, used, [forged], "case 15/1", "court order",
-                         "investigator")
+            open_central(source.store, source.lock, keystore, master, used, keys_of(source.store, forged), "case 15/1",
+                         "court order", "investigator")
     finally:
         source.close()
     assert _opens(central_dsn) == 0

@@ -17,7 +17,7 @@ import threading
 import time
 
 import pytest
-from central_common import facesel
+from central_common import facesel, keys_of
 from facesel.central import Selection
 from facesel.central.opening import open_from
 from facesel.central.pg_backend import PostgresVault
@@ -125,8 +125,8 @@ def test_verify_bundle_refuses_a_central_bundle_of_a_record_sealed_after_the_rev
     with PostgresVault(central_dsn) as store:
         store.receive([r for _, r in records.values()])
         master, used = reconstruct_master(share_paths(folder)[:2], keystore, None)
-        opening = open_central(store, threading.Lock(), keystore, master, used, [records["late"][0]], "case 19/3",
-                               "court order", "investigator")
+        opening = open_central(store, threading.Lock(), keystore, master, used, keys_of(store, records["late"][0]),
+                               "case 19/3", "court order", "investigator")
         bundle = tmp_path / "central.zip"
         bundle.write_bytes(build_bundle(opening))
     pin = AuthorityPublic.load(folder / "authority.pub").fingerprint

@@ -1,4 +1,4 @@
-"""Review round 12 (attack21), finding 3: a record hidden from a central opening's scope by moving its row out.
+"""Review round 12b (attack21), finding 3: a record hidden from a central opening's scope by moving its row out.
 
 Review 10b closed rows moved *into* an opening's scope (a camera, a seal-time window): each chosen
 row must equal its record's signed header. The scope itself was still chosen by the rows'

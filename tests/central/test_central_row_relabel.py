@@ -28,6 +28,7 @@ from facesel.vault import Vault
 from facesel.vault.errors import RecordError
 from facesel.vault.keys import Keystore
 from facesel.vault.shares import reconstruct_master
+from central_common import keys_of
 from hostile_store import as_owner
 from test_vault_common import orl_faces, share_paths, track_result
 
@@ -104,8 +105,8 @@ def test_the_desk_lists_a_relabelled_record_as_refused_and_will_not_open_it(cent
         assert any(victim in problem and "disagrees" in problem for problem in found.problems), found.problems
         master, used = reconstruct_master(share_paths(folder)[:2], keystore, None)
         with pytest.raises(RecordError, match=f"record {victim}: the store's row disagrees"):
-            open_central(source.store, source.lock, keystore, master, used, [victim], "case 15/1", "court order",
-                         "investigator")
+            open_central(source.store, source.lock, keystore, master, used, keys_of(source.store, victim), "case 15/1",
+                         "court order", "investigator")
     finally:
         source.close()
     assert _opens(central_dsn) == 0

@@ -103,7 +103,7 @@ class VaultBackend(ABC):
 
     def missing_from(self, selection: Selection) -> list[str]:
         """One line per record the store's log puts in ``selection`` (a camera, a window) that has no
-        row in it, asked after :meth:`rows` (review round 12, finding 3: a row moved out of a scope
+        row in it, asked after :meth:`rows` (review round 12b, finding 3: a row moved out of a scope
         hid its record). Empty here: a vault folder's :meth:`rows` chooses a window by its
         signed log's seal times already (:func:`facesel.vault.opening.rows_in_window`)."""
         return []

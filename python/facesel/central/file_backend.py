@@ -64,11 +64,11 @@ class FileVaultBackend(VaultBackend):
         rows = self.index.rows(record_ids=None if selection.record_ids is None else list(selection.record_ids))
         if selection.start is not None or selection.end is not None:
             # By the signed log's seal time too: a row moved out of the window is chosen, and refused
-            # by the opening's row check, never left out unseen (review round 12, finding 1).
+            # by the opening's row check, never left out unseen (review round 12b, finding 1).
             rows = rows_in_window(rows, logged_records(self.path, self.identity), selection.start, selection.end)
         if selection.camera_ids is not None:
             # Every record of a vault folder is its camera's: a row naming another camera is an edited
-            # one, chosen with the folder's camera so that the opening refuses it (review 12, finding 1).
+            # one, chosen with the folder's camera so that the opening refuses it (review 12b, finding 1).
             rows = [r for r in rows if r.camera_id in selection.camera_ids
                     or self.identity.camera_id in selection.camera_ids]
         return rows

@@ -58,7 +58,7 @@ def select(backend: VaultBackend, selection: Selection, all_records: bool = Fals
         raise ValueError("choose exactly one of: a selection (Selection's record_ids, camera_ids and/or "
                          "start/end) or all_records=True")
     rows = backend.rows(selection)
-    # A row moved out of the scope hid its record (review 12, finding 3): the log says what it holds.
+    # A row moved out of the scope hid its record (review 12b, finding 3): the log says what it holds.
     missing = backend.missing_from(selection)
     if missing:
         raise RecordError(f"{missing[0]}; {len(missing)} record(s) of this selection lack their rows: nothing was "

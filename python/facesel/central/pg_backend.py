@@ -35,6 +35,7 @@ from facesel.central.read_limit import (BOUNDED_INDEX_COLUMNS, MAX_RECEIVED_LINE
                                         too_large_to_store, too_many_rows)
 from facesel.central.verify import seal_time_problem, verify_record
 from facesel.vault.audit import VerifyResult
+from facesel.vault.authority_witness import newer_copy_problem
 from facesel.vault.errors import KeyMaterialError, RecordError
 from facesel.vault.index import COLUMNS, IndexRow
 from facesel.vault.keys import AuthorityPublic, check_extension
@@ -193,6 +194,12 @@ class PostgresVault(VaultBackend):
         # copy never learnt of cameras registered after 'central init', and every reader that takes
         # the cameras' keys from it (central list without --authority) refused their records.
         resigned = given.signing_key == bound.signing_key and given.serial > bound.serial
+        # An older file of the same authority than the store's copy: the authority's folder it came
+        # from was put back to an older copy (session 21, witness22); before, it was passed over
+        # without a word and 'central init' said "ready".
+        older = newer_copy_problem(given, "authority_public", bound, "the central store's copy of authority.pub")
+        if older:
+            raise ValueError(older)
         if resigned or len(given.epochs) > len(bound.epochs):
             # Review round 11: the copy is what readers without --authority trust, so a file may
             # replace it only as a camera would accept it: the same authority key, no lower serial,
@@ -527,7 +534,7 @@ class PostgresVault(VaultBackend):
     def records_against_log(self) -> list[str]:
         """One line per record the log and the ``records`` table disagree on: logged as received
         but without a row (deleted), marked purged without a logged purge (erased early), or purged
-        as routine before its retention ran out by the seal time its arrival logged (review 12)."""
+        as routine before its retention ran out by the seal time its arrival logged (review 12b)."""
         with _reachable(self.location):
             # By (camera, id) since schema 5: an entry or purge logged without a camera (a purge of
             # an earlier version) matches the id of any camera.
@@ -541,7 +548,7 @@ class PostgresVault(VaultBackend):
                 "(SELECT 1 FROM audit a WHERE a.event = 'purge' AND a.record_id = r.record_id AND "
                 "(octet_length(a.line) > %s OR coalesce(facesel_entry_field(a.line, 'camera_id'), r.camera_id) = r.camera_id)) "
                 "ORDER BY r.record_id, r.camera_id", (MAX_RECEIVED_LINE,)).fetchall()
-            early = early_purges(self.conn, self._authority.retention_seconds)  # review 12, finding 2
+            early = early_purges(self.conn, self._authority.retention_seconds)  # review 12b, finding 2
         return ([f"record {r}: logged as received, but its row is gone (deleted)" for (r,) in gone]
                 + [f"record {r}: marked purged, but no purge is logged (erased outside retention)" for (r,) in erased]
                 + early)
@@ -579,7 +586,7 @@ class PostgresVault(VaultBackend):
         total, refused = 0, {}
         self.purge_refused = []
         while True:
-            # The rows' times choose candidates only; each must agree with its logged seal (review 12,
+            # The rows' times choose candidates only; each must agree with its logged seal (review 12b,
             # finding 2: a backdated row was purged as routine). Refused rows are passed over.
             limit = _PURGE_CHUNK + len(refused)
             with _reachable(self.location):

@@ -70,7 +70,7 @@ def early_purges(conn: psycopg.Connection, retention_seconds: float) -> list[str
     record by the seal time the record's ``received`` entry logged, or naming another seal time.
 
     The central log is hash-chained, not signed: whoever writes the tables can append a well-chained
-    ``purge`` and drop the ciphertext, and before review round 12 (finding 2) the store's own purge
+    ``purge`` and drop the ciphertext, and before review round 12b (finding 2) the store's own purge
     went by a row's time the owner could backdate. Either destroyed a fresh record under an entry
     that looked routine; this names each such entry (``facesel central audit``)."""
     sealed_a, sealed_p = entry_number("a", "sealed_at"), entry_number("p", "sealed_at")

@@ -4,7 +4,7 @@ A selection by camera or seal-time window is made by the ``records`` table's ``c
 ``sealed_at``, the tables' owner's word. Review 10b refused rows moved *into* a scope (each chosen
 row must equal its record's signed header); a row moved *out* (its time a month back, its camera
 relabelled) was never chosen, so never checked, and a court's opening of a camera and a window
-left the record out without a word (review round 12, finding 3). The ``received`` entry of each
+left the record out without a word (review round 12b, finding 3). The ``received`` entry of each
 record logs its camera and seal time as its signed header gave them on arrival; the log is
 hash-chained, and a witness of its head shows a rewrite. This module names the records the log
 puts in a selection that the rows do not: received there, not logged as purged, and without a row

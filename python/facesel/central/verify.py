@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 
 from facesel.central.backend import Camera
+from facesel.vault.authority_witness import newer_copy_problem
 from facesel.vault.errors import EpochUnavailableError, KeyMaterialError, RecordError
 from facesel.vault.identity import check_not_revoked, check_seal_time
 from facesel.vault.index import COLUMNS, IndexRow
@@ -94,6 +95,13 @@ def authority_for_opening(keystore: Keystore, store_copy: AuthorityPublic) -> Au
         pub = AuthorityPublic.load(own)
         if pub.signing_key != keystore.signing_public or pub.authority_id != keystore.authority_id:
             raise KeyMaterialError(f"{own} belongs to another signing key than the keystore's")
+        # The store's copy is a natural witness of the authority's folder: only the authority signs
+        # a higher serial, so the folder's own file was put back to an older copy (session 21,
+        # witness22). Refused, not taken silently: the revocations the folder lost matter beyond
+        # this opening, and putting the newer genuine file back locks nobody out.
+        problem = newer_copy_problem(pub, str(own), store_copy, "the central store's copy of authority.pub")
+        if problem:
+            raise KeyMaterialError(problem)
         return authority_for_reading(pub, store_copy)
     if _same_authority(store_copy, keystore.signing_public, keystore.authority_id):
         return store_copy

@@ -364,9 +364,9 @@ def _add_new_passphrases(p: argparse.ArgumentParser, prefix: str = "") -> None:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add ``facesel authority`` (init, register, revoke-camera, extend, shred) to ``subparsers``."""
+    """Add ``facesel authority`` (init, register, revoke-camera, extend, shred, head) to ``subparsers``."""
     authority = subparsers.add_parser("authority", help="offline key material: init, register, revoke-camera, "
-                                      "extend, shred")
+                                      "extend, shred, head")
     sub = authority.add_subparsers(dest="authority_command", metavar="ACTION", required=True)
 
     p = sub.add_parser("init", help="make epoch keys, the master key's K-of-N shares and a signed authority.pub")
@@ -421,3 +421,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_passphrase_sources(p)
     _add_new_passphrases(p, prefix="new-")
     p.set_defaults(func=_shred)
+
+    from facesel.cli.authority_head import register_head
+
+    register_head(sub)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from facesel.cli.argtypes import TIME_FORMS
 from facesel.cli.authority import add_passphrase_sources
+from facesel.cli.authority_head import add_expect_authority, refuse_unwitnessed
 from facesel.cli.argv_secrets import refuse_password_on_command_line
 from facesel.cli.pipe_safe import listing
 from facesel.cli.vault_cmds import print_record_table
@@ -78,6 +79,7 @@ def _init(args: argparse.Namespace) -> int:
     authority = Path(args.authority)
     if not authority.exists():  # else "X does not exist", naming no flag
         raise FileNotFoundError(f"--authority {authority}: no such file (the authority's authority.pub)")
+    refuse_unwitnessed(args, authority / "authority.pub" if authority.is_dir() else authority)
     with PostgresVault.create(central_dsn(args), AuthorityPublic.load(authority), blob_url=args.blobs,
                               blob_endpoint=args.blob_endpoint, blob_threshold=args.blob_threshold) as store:
         blobs = f"; records of {store.blob_threshold} bytes or more in {store.blobs.url}" if store.blobs else ""
@@ -127,7 +129,7 @@ def _list(args: argparse.Namespace) -> int:
             print_json_array(late.json_item(r) for r in rows)
         else:
             print_record_table(rows, camera_width=16, mark=late.mark)
-        if not args.unverified:  # records the log puts in the selection whose rows are elsewhere (review 12)
+        if not args.unverified:  # records the log puts in the selection whose rows are elsewhere (review 12b)
             for line in store.missing_from(_selection(args)):
                 refused(line)
         if not args.json:
@@ -231,6 +233,7 @@ def _open(args: argparse.Namespace) -> int:
     # (ux16: a mistyped --share or an --out below a file was first told the store's state).
     refuse_unwritable_folder("--out", args.out)
     keystore = _find_keystore(args)
+    refuse_unwitnessed(args, Path(keystore).parent / "authority.pub")  # before the store or any share is read
     refuse_unloggable(f"the authority's keystore {keystore}", Path(keystore).parent / "audit.log")
     with _store(args) as store, sigterm_as_exit():  # SIGTERM cleans up what was decrypted (review 6, finding 3)
         opened = open_from(store, args.share, keystore, args.reason, args.out,
@@ -256,7 +259,7 @@ def _purge(args: argparse.Namespace) -> int:
         refused = getattr(store, "purge_refused", [])
         print(f"purged {purged} expired record(s) from {store.location}; {store.count()} kept"
               + (f" ({len(refused)} that looked expired, REFUSED: reasons on stderr)" if refused else ""))
-    for line in refused:  # a row whose time the log does not vouch for (review 12, finding 2)
+    for line in refused:  # a row whose time the log does not vouch for (review 12b, finding 2)
         print(f"facesel central purge: REFUSED {line}", file=sys.stderr)
     return 1 if refused else 0
 
@@ -508,6 +511,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--blob-endpoint", metavar="URL", help="endpoint of a non-AWS service (MinIO, Ceph, ...)")
     p.add_argument("--blob-threshold", type=positive_int, default=1 << 20, metavar="BYTES",
                    help="records of this size or more go to the bucket (default 1 MiB)")
+    add_expect_authority(p)
     p.set_defaults(func=_init)
 
     p = sub.add_parser("register-camera", help="accept records from these cameras")
@@ -550,6 +554,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--keystore", help="authority keystore folder (default: beside the share files)")
     p.add_argument("--by", help="who opens (default: the OS user name)")
     add_passphrase_sources(p)  # as `facesel open`: one file, or one per --share (repeat)
+    add_expect_authority(p)
     p.set_defaults(func=_open)
 
     p = sub.add_parser("purge", help="drop the ciphertext of records older than the retention period")

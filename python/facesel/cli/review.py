@@ -7,6 +7,8 @@ import os
 import sys
 from pathlib import Path
 
+from facesel.cli.authority_head import add_expect_authority, refuse_unwitnessed
+from facesel.cli.vault_cmds import warn_authority_log_behind
 from facesel.cli.argtypes import number_within, port_number
 from facesel.cli.argv_secrets import refuse_password_on_command_line
 from facesel.cli.vault_errors import clean_errors
@@ -35,6 +37,9 @@ def _review(args: argparse.Namespace) -> int:
     if problem is not None:
         raise ValueError(f"--keystore {args.keystore}: {problem}")
     _warn_when_openings_cannot_be_logged(args)
+    refuse_unwitnessed(args, Path(args.keystore).parent / "authority.pub")
+    if args.vault:
+        warn_authority_log_behind(Path(args.keystore).parent, Path(args.vault), "facesel review")
     serve(Path(args.vault) if args.vault else None, Path(args.keystore), host=args.host, port=args.port,
           allow_remote=args.allow_remote, idle_seconds=args.idle, passphrase_delay=args.passphrase_delay,
           central_dsn=central, public_origin=args.public_origin, tls_cert=args.tls_cert, tls_key=args.tls_key)
@@ -113,6 +118,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="seconds without a request before the session ends (5 to 86400; default 600)")
     p.add_argument("--passphrase-delay", type=number_within(0.5, 3600.0), default=2.0,
                    help="seconds a holder waits after a wrong passphrase (doubled after each further one; 0.5 to 3600; default 2)")
+    add_expect_authority(p)
     p.set_defaults(func=_review)
 
     p = subparsers.add_parser("verify-bundle", help="check an evidence bundle offline: signatures, audit chain, "

@@ -112,7 +112,7 @@ CONFIG_KEYS_HELP = (
     "camera_id and zones) source, vault, authority, camera_key, camera_id, enabled, loop, realtime, live, backend, open_timeout, read_timeout, stall_timeout, "
     "reconnect_max_delay, buffer_frames, flush_buffer_frames, cap_buffer_frames, max_frame_pixels (largest frame "
     "decoded, default 33177600), convert_on_take, skip_when_behind, shrink_in_decoder, skip_loop_filter, "
-    "seal_in_background, stagger_detection, coarsen_detection, max_detect_every, coarsen_with_tiers, "
+    "seal_in_background, held_max_bytes (unsealed tracks kept in memory, default 67108864), stagger_detection, coarsen_detection, max_detect_every, coarsen_with_tiers, "
     "refine_backoff, settle_coarsening, retention_hours, retention_reason, zones; [cameras.NAME.pipeline] "
     "facesel run's settings (limits_in_seconds: max_age and min_hits held to their seconds below 25 fps; "
     "fps and thumbnails excepted: a camera takes its source's rate) and scorer. 'serve --check' checks them all.")

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from facesel.cli.argtypes import TIME_FORMS
+from facesel.cli.authority_head import add_expect_authority, refuse_unwitnessed
 from facesel.cli.authority import share_passphrase_source
 from facesel.cli.terminate import sigterm_as_exit
 from facesel.cli.pipe_safe import listing
@@ -16,8 +17,9 @@ from facesel.cli.vault_errors import clean_errors
 from facesel.writable import refuse_unloggable, refuse_unwritable_file, refuse_unwritable_folder
 from facesel.vault.audit import signed_head, verify
 from facesel.vault.consistency import RECORD_SUFFIX, custody_problems
+from facesel.vault.authority_witness import vault_copy_problem, vault_log_problems
 from facesel.vault.cross_logs import authority_log_problems
-from facesel.vault.errors import AuditError, RecordError, VaultLockedError
+from facesel.vault.errors import AuditError, KeyMaterialError, RecordError, VaultLockedError
 from facesel.vault.fsutil import atomic_write, read_regular
 from facesel.vault.identity import load_identity
 from facesel.vault.index import IndexRow
@@ -29,6 +31,7 @@ from facesel.vault.opening import (
     open_records,
     sealed_digests,
     select_rows,
+    trusted_authority,
     verified_record,
 )
 from facesel.vault.signing import check_fingerprint
@@ -137,7 +140,7 @@ def _list(args: argparse.Namespace) -> int:
     anchor, pin = _anchor(args)
     identity = load_identity(vault_dir, anchor, pin)
     window = args.from_ is not None or args.to is not None
-    # A window chooses by the signed log's seal times too (review 12, finding 1), read before the index.
+    # A window chooses by the signed log's seal times too (review 12b, finding 1), read before the index.
     live = logged_records(vault_dir, identity) if window else None
     index = open_index(vault_dir)  # read-only: listing changes nothing
     try:
@@ -203,6 +206,8 @@ def _open(args: argparse.Namespace) -> int:
     if args.bundle:
         refuse_unwritable_file("--bundle", args.bundle)
     keystore = _find_keystore(args)
+    refuse_unwitnessed(args, Path(keystore).parent / "authority.pub")  # before any share is read
+    warn_authority_log_behind(Path(keystore).parent, Path(args.vault), "facesel open")
     refuse_unloggable(f"--vault {args.vault}", Path(args.vault) / "audit.log")
     refuse_unloggable(f"the authority's keystore {keystore}", Path(keystore).parent / "audit.log")
     keep_memory_private()  # passphrases, master key and faces closed to same-user readers (review 7, finding 2)
@@ -228,6 +233,21 @@ def _open(args: argparse.Namespace) -> int:
                   f"--fingerprint {_keystore_fingerprint(keystore)}; send the fingerprint by another channel "
                   "than the bundle)")
     return 0
+
+
+def warn_authority_log_behind(authority_dir: Path, vault_dir: Path, command: str) -> None:
+    """Warn (not refuse) when the vault's log holds openings signed by the authority that the
+    authority's own log lacks: its log was cut or put back to an older copy. A warning, since an
+    authority folder restored from a backup after a loss lacks them for good, and refusing would
+    lock every later opening of this vault out; ``audit verify --authority`` fails on it."""
+    from facesel.vault.keys import Keystore
+
+    try:
+        identity = load_identity(vault_dir, anchor=trusted_authority(Keystore(authority_dir / "keystore"), vault_dir))
+    except (KeyMaterialError, AuditError, OSError, ValueError):
+        return  # the opening itself reports why the vault or the authority cannot be read
+    for line in authority_log_problems(authority_dir, identity, vault_dir / "audit.log", only_behind=True):
+        print(f"{command}: WARNING {line}", file=sys.stderr)
 
 
 def _keystore_fingerprint(keystore_dir: Path) -> str:
@@ -315,6 +335,10 @@ def _audit_verify(args: argparse.Namespace) -> int:
     if not path.is_file() and not path.is_symlink():
         raise ValueError(f"vault {vault_dir} has no audit log (audit.log is missing): its history is gone")
     _refuse_another_vaults_head(expect, args.expect, identity, vault_dir)
+    if args.expect_authority is not None:
+        if not (args.authority and Path(args.authority).is_dir()):
+            raise ValueError("--expect-authority needs --authority DIR (the authority's folder it was witnessed on)")
+        refuse_unwitnessed(args, Path(args.authority) / "authority.pub")
     result = verify(path, expect, keys=identity.audit_keys())
     if not result.ok:
         print(f"{path}: BROKEN ({result.kind}) {result.message}")
@@ -326,6 +350,7 @@ def _audit_verify(args: argparse.Namespace) -> int:
     problems = [f"CUSTODY {line}" for line in custody_problems(vault_dir, identity.authority)]
     if args.authority and Path(args.authority).is_dir():
         problems += [f"AUTHORITY {line}" for line in authority_log_problems(Path(args.authority), identity, path)]
+        problems += [f"AUTHORITY {line}" for line in _authority_behind_vault(Path(args.authority), identity, vault_dir)]
     _unanchored_note("audit verify", anchor, pin)
     for line in problems:
         print(f"{vault_dir}: {line}")
@@ -333,6 +358,16 @@ def _audit_verify(args: argparse.Namespace) -> int:
         return 1
     print(f"{vault_dir}: records and log agree")
     return 0
+
+
+def _authority_behind_vault(authority_dir: Path, identity, vault_dir: Path) -> list[str]:
+    """The vault as a natural witness of the authority's folder: its copy of authority.pub, or a
+    serial its log says the camera was given, above the folder's (an older folder put back)."""
+    pub_path = authority_dir / "authority.pub"
+    pub = AuthorityPublic.load(pub_path)
+    problems = vault_log_problems(pub, str(pub_path), vault_dir / "audit.log", identity.audit_keys())
+    copy = vault_copy_problem(pub, str(pub_path), vault_dir)
+    return ([copy] if copy else []) + problems
 
 
 @clean_errors
@@ -394,6 +429,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--passphrase-env", metavar="VAR", help="environment variable with the passphrase of all shares")
     p.add_argument("--bundle", metavar="FILE", help="also write the evidence bundle (zip) of these records; check it "
                    "offline with facesel verify-bundle")
+    add_expect_authority(p)
     p.set_defaults(func=_open)
 
     audit = subparsers.add_parser("audit", help="check the hash-chained audit log")
@@ -405,6 +441,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--expect", metavar="HEAD", help="a head witnessed earlier (a file from 'facesel audit head', "
                    "or SEQ:HASH): that entry must still be in the log")
     _add_anchor(p, "; an authority folder also checks that every opening it logged is in the vault's log")
+    add_expect_authority(p)
     p.set_defaults(func=_audit_verify)
     p = sub.add_parser("head", help="print the log's signed head, to be filed away by a witness")
     p.add_argument("--vault", required=True, help="vault folder")

@@ -7,12 +7,15 @@ leads to; every POST needs the same origin and the session's CSRF token):
 =======================  ==========================================================================
 GET  /start?token=T      exchange the one-time start token for the session cookie
 GET  /                   find: filters, matching records (metadata only), counts per camera and day
-POST /open               an opening request: chosen records, case reference, reason, who
+POST /open               an opening request: chosen records (``CAMERA/RECORD_ID`` each), case reference,
+                         reason, who, and for a late arrival the acknowledgement
+                         (:data:`facesel.review.sources.ACKNOWLEDGEMENT`)
 GET  /open/holders       the holders' step: "1 of 2", a share upload and a passphrase field
 POST /open/holders       one holder's share and passphrase; at K, verify, decrypt, *log*, then view
 POST /open/cancel        drop the request and the share values given so far
 GET  /opening            view: snapshots, clips, quality plots (logged as a ``view`` first)
-GET  /opening/r/R/...    one picture of a record whose view was logged (``crop``, ``clip/NNNN``)
+GET  /opening/r/C/R/...  one picture of record R of camera C whose view was logged (``crop``,
+                         ``clip/NNNN``); the old ``/opening/r/R/...`` while R names one record
 POST /opening/export     the evidence bundle (zip), logged as ``export``
 POST /end                end the session (logged), drop everything
 =======================  ==========================================================================
@@ -38,15 +41,18 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from facesel.review.bundle import build_bundle
-from facesel.review.catalog import Filters
+from facesel.review.catalog import Filters, parse_record_key
 from facesel.review.holders import MAX_SHARE_BYTES, TooManyAttempts
 from facesel.review.plots import quality_svg
+from facesel.review.memory_open import logged_records, record_key_of
 from facesel.review.record_view import MetadataError, shown_metadata
+from facesel.review.sources import ACKNOWLEDGEMENT, desk_late_refusal
 from facesel.review.security import Refused, WallMiddleware, plain_answer, check_csrf, check_origin
 from facesel.review.state import DeskState, PendingOpening
 from facesel.review.times import duration_text, local_text, parse_local, utc_text
 from facesel.vault.errors import AuditError, EpochUnavailableError, KeyMaterialError, RecordError
 from facesel.vault.record import RECORD_ID
+from facesel.vault.signing import CAMERA_ID
 
 COOKIE = "facesel_review"
 # Over https: Secure, and the __Host- prefix, with which a browser keeps only a cookie set by this
@@ -167,24 +173,34 @@ def build_app(state: DeskState, allowed_hosts: set[str], allowed_origins: set[st
         except ValueError as err:
             error = str(err)
         return _page("find.html", state, q=q, result=result, error=error, local_text=local_text, utc_text=utc_text,
-                     duration_text=duration_text, source_label=source.label)
+                     duration_text=duration_text, source_label=source.label, acknowledgement=ACKNOWLEDGEMENT)
 
     async def open_request(request: Request):
         form = await checked_form(request, max_files=0, max_fields=1000)
-        ids = [i for i in form.getlist("record_id") if isinstance(i, str)]
+        keys = [parse_record_key(v) for v in form.getlist("record") if isinstance(v, str)]
         case, reason, who = (str(form.get(k) or "").strip() for k in ("case", "reason", "opened_by"))
-        problem = None
-        if not ids or not all(RECORD_ID.match(i) for i in ids):
+        acknowledged = form.get("acknowledge_after_revocation") == "yes"
+        problem, late = None, {}
+        if not keys or None in keys:
             problem = "choose at least one record to open"
         elif not case or not reason or not who:
             problem = "the case reference, the reason and your name are all required"
+        else:  # before any share is asked for, as central open refuses without its flag
+            try:
+                late = await run_in_threadpool(source.late_arrivals, list(dict.fromkeys(keys)))
+            except (ValueError, RecordError) as err:
+                problem = f"nothing was requested: {err}"
+            else:
+                if late and not acknowledged:
+                    problem = f"refused: {desk_late_refusal(late)}"
         if problem:
             state.message = problem
             return RedirectResponse("/", status_code=303)
         with state.lock:
             state.drop_pending()
             state.end_opening("a new opening was requested")
-            state.pending = PendingOpening(ids, case, reason, who, state.collector())
+            state.pending = PendingOpening(list(dict.fromkeys(keys)), case, reason, who, state.collector(),
+                                           after_revocation=late, acknowledged=ACKNOWLEDGEMENT if late else None)
         return RedirectResponse("/open/holders", status_code=303)
 
     async def holders_page(request: Request):
@@ -234,8 +250,8 @@ def build_app(state: DeskState, allowed_hosts: set[str], allowed_origins: set[st
 
     def _finish(pending: PendingOpening):
         master, used = pending.holders.combine()
-        return source.open(keystore, master, used, pending.record_ids, pending.case, pending.reason,
-                           pending.opened_by)
+        return source.open(keystore, master, used, pending.records, pending.case, pending.reason,
+                           pending.opened_by, acknowledged=pending.acknowledged)
 
     async def cancel(request: Request):
         await checked_form(request, max_files=0, max_fields=4)
@@ -252,13 +268,13 @@ def build_app(state: DeskState, allowed_hosts: set[str], allowed_origins: set[st
         records = list(opening.records)
         # Logged before the page (and so before any of its pictures) is sent.
         await run_in_threadpool(opening.log, "view", record_ids=[r.row.record_id for r in records],
-                                shown=["snapshot", "clip", "quality plot"])
+                                records=logged_records(records), shown=["snapshot", "clip", "quality plot"])
         with state.lock:
-            state.viewed.update(r.row.record_id for r in records)
+            state.viewed.update(record_key_of(r.row) for r in records)
         items = []
         for r in records:
             item = {"row": r.row, "clips": sorted(n for n in r.snapshot.blobs if n.startswith("clip/")),
-                    "problem": None}
+                    "problem": None, "after_revocation": opening.after_revocation.get(record_key_of(r.row))}
             try:  # the camera's word: checked field by field, one bad record does not hide the others
                 best, track = shown_metadata(r.snapshot.meta)
             except MetadataError as err:
@@ -270,14 +286,33 @@ def build_app(state: DeskState, allowed_hosts: set[str], allowed_origins: set[st
         return _page("view.html", state, items=items, local_text=local_text, utc_text=utc_text,
                      duration_text=duration_text)
 
+    def picture_of(rest: str) -> tuple[tuple[str, str] | None, str, str | None]:
+        """``(camera, record id)``, the picture's name, and why it is refused (None when it is not),
+        from the address after ``/opening/r/``: ``CAMERA/RECORD_ID/NAME``, or the old
+        ``RECORD_ID/NAME`` while that id names one viewed record."""
+        first, _, after = rest.partition("/")
+        second, _, name = after.partition("/")
+        if CAMERA_ID.match(first) and RECORD_ID.match(second):
+            return (first, second), name, None
+        if not RECORD_ID.match(first):
+            return None, after, "not an opened record whose view was logged"
+        with state.lock:
+            cameras = sorted(camera for camera, rid in state.viewed if rid == first)
+        if len(cameras) > 1:  # an address without the camera (before session 21): never one of them at random
+            return None, after, (f"record {first} of this opening is held by cameras {', '.join(cameras)}: the "
+                                 f"address must name the camera (/opening/r/CAMERA/{first}/{after})")
+        return ((cameras[0], first) if cameras else None), after, None
+
     async def picture(request: Request):
         if not authed(request):
             return _refused("no live session", 401)
-        rid, name = request.path_params["record_id"], request.path_params["name"]
+        key, name, refusal = picture_of(request.path_params["rest"])
         opening = state.opening
-        if opening is None or rid not in state.viewed or not _PICTURE.match(name):
+        if refusal is not None:
+            return _refused(refusal, 404)
+        if opening is None or key not in state.viewed or not _PICTURE.match(name):
             return _refused("not an opened record whose view was logged", 404)
-        record = opening.by_id(rid)
+        record = opening.by_key(*key)
         blob = None if record is None else record.snapshot.blobs.get(name)
         if blob is None:
             return _refused("no such picture", 404)
@@ -291,7 +326,7 @@ def build_app(state: DeskState, allowed_hosts: set[str], allowed_origins: set[st
             return _refused("nothing is open to export", 409)
         data = await run_in_threadpool(build_bundle, opening)
         await run_in_threadpool(opening.log, "export", record_ids=[r.row.record_id for r in opening.records],
-                                bundle_sha256=hashlib.sha256(data).hexdigest())
+                                records=logged_records(opening.records), bundle_sha256=hashlib.sha256(data).hexdigest())
         name = f"evidence-{opening.case}-{opening.entry['seq']}.zip"
         safe = re.sub(r"[^A-Za-z0-9._-]+", "_", name)
         return Response(data, media_type="application/zip",
@@ -331,7 +366,7 @@ def build_app(state: DeskState, allowed_hosts: set[str], allowed_origins: set[st
     routes = [Route("/start", start), Route("/", find), Route("/open", open_request, methods=["POST"]),
               Route("/open/holders", holders_page), Route("/open/holders", add_holder, methods=["POST"]),
               Route("/open/cancel", cancel, methods=["POST"]), Route("/opening", view),
-              Route("/opening/r/{record_id}/{name:path}", picture),
+              Route("/opening/r/{rest:path}", picture),
               Route("/opening/export", export, methods=["POST"]), Route("/end", end, methods=["POST"]),
               Route("/static/{name}", static)]
     app = Starlette(routes=routes, exception_handlers={Refused: refused_handler}, lifespan=lifespan)

@@ -6,8 +6,8 @@ Layout (every path fixed; see docs/review.md)::
                                    authority's signature over all of it
     authority.pub                  the authority's public file (its signing key, the cameras' keys)
     vault.json                     the vault's identity, signed by its camera (vault bundles)
-    sealed/<record_id>.fsr         each record exactly as the camera sealed and signed it
-    records/<record_id>/crop.png   the decrypted snapshot, clip/NNNN.png, meta.json
+    sealed/<camera>/<record_id>.fsr         each record exactly as the camera sealed and signed it
+    records/<camera>/<record_id>/crop.png   the decrypted snapshot, clip/NNNN.png, meta.json
     audit/vault-log.jsonl          the vault's audit entries from the first sealing of a bundled
                                    record up to the signed head (a contiguous, hash-chained slice)
     audit/vault-head.json          the vault log's signed head
@@ -15,6 +15,13 @@ Layout (every path fixed; see docs/review.md)::
     audit/central-open.json        (central bundles, instead of vault.json and the vault log) the
                                    store's entry of the opening, which the authority's entry names
     README.txt                     how to check it: ``facesel verify-bundle BUNDLE``
+
+Records are named by camera and id (version 2, session 21): in the central store an id alone may
+be held by several cameras. Version 1 bundles (``sealed/<record_id>.fsr``, ``records/<record_id>/``,
+no ``camera_id``) stay verifiable. A record that arrived in the central store after its camera's
+key was revoked carries ``after_revocation`` (why) in its manifest entry, and the manifest the
+investigator's acknowledgement (``after_revocation_acknowledged``), both as the signed ``open``
+entries name them, so the court's check states it.
 
 ``manifest.json`` holds each record's one-time AEAD key (it decrypts that record only): with it,
 :mod:`facesel.review.verify_bundle` decrypts the signed sealed record and compares the result
@@ -39,7 +46,8 @@ from facesel.vault.fsutil import read_regular
 from facesel.vault.payload import BLOB_NAME
 
 FORMAT_BUNDLE = "facesel-evidence-bundle"
-BUNDLE_VERSION = 1
+BUNDLE_VERSION = 2  # records named by (camera, record id); 1: by id alone (still verified)
+READ_VERSIONS = (1, 2)
 _ZIP_TIME = (2020, 1, 1, 0, 0, 0)  # fixed member times: the bundle's bytes depend on its content only
 
 README = """facesel evidence bundle
@@ -109,26 +117,32 @@ def build_bundle(opening: Opening, created: float | None = None) -> bytes:
     else:  # the central store: its log is hash-chained, not signed; the authority's entry names it
         source = {"source": "central", "store": opening.store_location}
         files["audit/central-open.json"] = json.dumps(opening.entry, indent=1, sort_keys=True).encode("utf-8")
-    records = []
+    records, late = [], {}
     for item in opening.records:
-        rid = item.row.record_id
-        files[f"sealed/{rid}.fsr"] = opening.sealed[rid]
+        camera, rid = key = (item.row.camera_id, item.row.record_id)
+        folder = f"records/{camera}/{rid}"  # a camera id is letters, digits and ._:- (never / nor ..)
+        files[f"sealed/{camera}/{rid}.fsr"] = opening.sealed[key]
         pictures = {}
         for name, blob in sorted(item.snapshot.blobs.items()):
-            path = f"records/{rid}/{_blob_file(name, blob)}"
+            path = f"{folder}/{_blob_file(name, blob)}"
             files[path] = blob
             pictures[name] = path
-        files[f"records/{rid}/meta.json"] = json.dumps(
+        files[f"{folder}/meta.json"] = json.dumps(
             {"header": item.header, "snapshot": item.snapshot.meta}, indent=1, sort_keys=True).encode("utf-8")
-        records.append({"record_id": rid, "sealed": f"sealed/{rid}.fsr", "record_key": b64(opening.keys[rid]),
-                        "pictures": pictures, "meta": f"records/{rid}/meta.json",
-                        "sealed_at_utc": utc_text(item.row.sealed_at)})
+        entry = {"camera_id": camera, "record_id": rid, "sealed": f"sealed/{camera}/{rid}.fsr",
+                 "record_key": b64(opening.keys[key]), "pictures": pictures, "meta": f"{folder}/meta.json",
+                 "sealed_at_utc": utc_text(item.row.sealed_at)}
+        if key in opening.after_revocation:
+            entry["after_revocation"] = late[key] = opening.after_revocation[key]
+        records.append(entry)
     files["README.txt"] = README.format(name="BUNDLE.zip").encode("utf-8")
     manifest = {"format": FORMAT_BUNDLE, "version": BUNDLE_VERSION, "created": created, **source,
                 "authority_id": opening.authority.authority_id, "authority_fingerprint": opening.authority.fingerprint,
                 "case": opening.case, "reason": opening.reason, "shares": opening.shares,
                 "open_entry": {"seq": opening.entry["seq"], "hash": opening.entry["hash"]},
                 "records": records, "files": {p: sha256(d).hexdigest() for p, d in sorted(files.items())}}
+    if late:  # the words the investigator acknowledged in the page, as the open entries log them
+        manifest["after_revocation_acknowledged"] = opening.acknowledgement
     manifest["signature"] = b64(opening.signer.sign(canonical(manifest)))
     return pack([("manifest.json", json.dumps(manifest, indent=1, sort_keys=True).encode("utf-8")),
                  *sorted(files.items())])

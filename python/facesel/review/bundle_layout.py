@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 
 from facesel.review.bundle import README
+from facesel.vault.signing import CAMERA_ID
 
 _RECORD_ID = re.compile(r"[0-9a-f]{32}")
 _PICTURE = re.compile(r"crop|clip/[0-9]{4}")
@@ -25,19 +26,32 @@ _BY_SOURCE = {"vault": ("vault.json", "audit/vault-log.jsonl", "audit/vault-head
 README_TEXT = README.format(name="BUNDLE.zip").encode("utf-8")
 
 
-def _record_problem(item) -> tuple[str | None, set[str]]:
+def record_name(item: dict, version: int) -> str:
+    """Where a record's files lie below ``sealed/`` and ``records/``: ``CAMERA/RECORD_ID`` (version
+    2), ``RECORD_ID`` (version 1, which named records by id alone). ``item`` is a manifest record
+    entry whose ids :func:`layout_problem` checked."""
+    return item["record_id"] if version == 1 else f"{item['camera_id']}/{item['record_id']}"
+
+
+def _record_problem(item, version: int) -> tuple[str | None, set[str]]:
     """What is wrong with one manifest record entry's paths (or None), and the paths it names."""
     if not isinstance(item, dict) or not isinstance(item.get("record_id"), str) \
             or not _RECORD_ID.fullmatch(item["record_id"]):
         return "a manifest record entry has no record id of 32 hex digits", set()
     rid = item["record_id"]
+    if version != 1 and not (isinstance(item.get("camera_id"), str) and CAMERA_ID.match(item["camera_id"])):
+        return (f"record {rid}: its manifest entry names no camera (a version {version} bundle names each "
+                "record's)"), set()
+    if not isinstance(item.get("after_revocation", ""), str):
+        return f"record {rid}: its after_revocation note is not text", set()
+    name_of = record_name(item, version)
     pictures = item.get("pictures")
-    if item.get("sealed") != f"sealed/{rid}.fsr" or item.get("meta") != f"records/{rid}/meta.json" \
+    if item.get("sealed") != f"sealed/{name_of}.fsr" or item.get("meta") != f"records/{name_of}/meta.json" \
             or not isinstance(pictures, dict):
         return f"record {rid}: its files are not at the bundle's paths for it", set()
     for name, path in pictures.items():
         if not (isinstance(name, str) and _PICTURE.fullmatch(name)
-                and path in (f"records/{rid}/{name}.png", f"records/{rid}/{name}.jpg")):
+                and path in (f"records/{name_of}/{name}.png", f"records/{name_of}/{name}.jpg")):
             return f"record {rid}: picture {name!r} is not at the bundle's path for it ({path!r})", set()
     return None, {item["sealed"], item["meta"], *pictures.values()}
 
@@ -53,14 +67,20 @@ def layout_problem(members: dict[str, bytes], manifest: dict) -> str | None:
     records = manifest.get("records")
     if not isinstance(records, list):
         return "manifest.json lists no records"
+    version = manifest.get("version")
     seen = set()
     for item in records:
-        problem, paths = _record_problem(item)
+        problem, paths = _record_problem(item, version)
         if problem:
             return problem
-        if item["record_id"] in seen:
-            return f"record {item['record_id']} is listed twice in manifest.json"
-        seen.add(item["record_id"])
+        key = record_name(item, version)
+        if key in seen:
+            if version == 1:  # the old layout cannot hold two cameras' records of one id
+                return (f"record {item['record_id']} is listed twice in manifest.json: a version 1 bundle names "
+                        "records by id alone, so it cannot tell two cameras' records of one id apart (export them "
+                        "again: bundles now name the camera too)")
+            return f"record {item['record_id']} of camera {item['camera_id']} is listed twice in manifest.json"
+        seen.add(key)
         expected |= paths
     unexplained = sorted(set(members) - expected)
     if unexplained:

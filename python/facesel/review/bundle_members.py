@@ -169,6 +169,25 @@ class BundleMembers(Mapping):
         self._check_same(name, digest.hexdigest())
         return same and at == len(expected)
 
+    def pieces(self, name: str) -> Iterator[bytes]:
+        """Member ``name`` read again in pieces of at most :data:`CHUNK` bytes; after the last one its
+        SHA-256 must be the first reading's (else :class:`MemberReadError`, as for ``self[name]``).
+        A caller that decides on the pieces decides only once the iteration has ended."""
+        info = self._infos[name]  # KeyError for a name the bundle lacks
+        digest = sha256()
+        try:
+            with self._zip.open(info) as member:
+                while chunk := member.read(CHUNK):
+                    digest.update(chunk)
+                    yield chunk
+        except ZIP_READ_ERRORS as err:
+            raise MemberReadError(f"{self._label} is not an intact zip file ({err})") from None
+        self._check_same(name, digest.hexdigest())
+
+    def size(self, name: str) -> int:
+        """Member ``name``'s size as the zip states it (checked against its bytes when read)."""
+        return self._infos[name].file_size
+
     def _check_same(self, name: str, digest: str) -> None:
         if digest != self._digests[name]:
             raise MemberReadError(f"{name} changed while the bundle was being checked (read again, its SHA-256 "

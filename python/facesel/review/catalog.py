@@ -18,6 +18,15 @@ from facesel.vault.errors import AuditError, RecordError
 from facesel.vault.identity import VaultIdentity
 from facesel.vault.index import IndexRow
 from facesel.vault.opening import RecordNotHere, logged_records, open_index, rows_in_window, verified_record
+from facesel.vault.record import RECORD_ID
+from facesel.vault.signing import CAMERA_ID
+
+
+def parse_record_key(value: object) -> tuple[str, str] | None:
+    """``CAMERA/RECORD_ID`` (:attr:`Found.key`, a form's or a picture address's words) as
+    ``(camera_id, record_id)``, or None when it is not that."""
+    camera, _, rid = str(value).partition("/")
+    return (camera, rid) if CAMERA_ID.match(camera) and RECORD_ID.match(rid) else None
 
 
 @dataclass(frozen=True)
@@ -43,6 +52,14 @@ class Found:
     """One record's metadata as shown on the page (human times only)."""
 
     row: IndexRow
+    #: Why it is flagged AFTER-REVOCATION (it reached the central store after its camera's key was
+    #: revoked; :func:`facesel.central.arrivals.late_arrivals`), None when not.
+    after_revocation: str | None = None
+
+    @property
+    def key(self) -> str:
+        """How the page's forms name the record: ``CAMERA/RECORD_ID`` (no camera id holds a ``/``)."""
+        return f"{self.row.camera_id}/{self.row.record_id}"
 
     @property
     def track_seconds(self) -> float | None:
@@ -89,9 +106,12 @@ def _matches(found: Found, filters: Filters) -> bool:
     return True
 
 
-def filter_rows(rows: list[IndexRow], check: Callable[[IndexRow], object], filters: Filters) -> SearchResult:
+def filter_rows(rows: list[IndexRow], check: Callable[[IndexRow], object], filters: Filters,
+                flags: dict[tuple[str, str], str] | None = None) -> SearchResult:
     """The rows that pass ``check`` (raises RecordError to refuse one, RecordNotHere to skip one)
-    and match ``filters``, with counts per camera and local day."""
+    and match ``filters``, with counts per camera and local day; ``flags`` names the rows flagged
+    AFTER-REVOCATION (``(camera_id, record_id)`` -> why)."""
+    flags = flags or {}
     good, problems = [], []
     for row in rows:
         try:
@@ -101,7 +121,7 @@ def filter_rows(rows: list[IndexRow], check: Callable[[IndexRow], object], filte
         except RecordError as err:
             problems.append(str(err))
             continue
-        good.append(Found(row))
+        good.append(Found(row, flags.get((row.camera_id, row.record_id))))
     cameras = sorted({f.row.camera_id for f in good})
     matches = [f for f in good if _matches(f, filters)]
     counts = Counter((f.row.camera_id, local_day(f.row.sealed_at)) for f in matches)
@@ -126,7 +146,7 @@ def search(vault_dir: Path, identity: VaultIdentity, filters: Filters) -> Search
         problem = (f"the vault's audit log does not verify, so no record can be shown as genuine: {err}; check it "
                    "with `facesel audit verify`")
         return SearchResult([], [], [], [problem])
-    # The window by the index's time or the log's (review 12, finding 1: a row moved out of it was hidden).
+    # The window by the index's time or the log's (review 12b, finding 1: a row moved out of it was hidden).
     rows = rows_in_window(every_row, live, filters.start, filters.end)
     logged = {rid: seal.sha256 for rid, seal in live.items()}
     result = filter_rows(rows, lambda row: verified_record(identity, vault_dir, row, logged), filters)

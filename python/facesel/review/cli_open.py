@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from facesel.review.bundle import build_bundle
-from facesel.review.memory_open import Opening, record_bytes, record_key
+from facesel.review.memory_open import Opening, record_bytes, record_key, record_key_of
 from facesel.vault.audit import AuditLog
 from facesel.vault.errors import AuditError
 from facesel.vault.fsutil import atomic_write
@@ -66,8 +66,8 @@ def write_open_bundle(vault_dir: Path, share_paths: Sequence[str], keystore_dir:
     sealed, keys = {}, {}
     for item in opened:
         parsed = verified_record(identity, vault_dir, item.row, logged)
-        sealed[item.row.record_id] = record_bytes(parsed)
-        keys[item.row.record_id] = record_key(parsed, keystore.unwrap(master, parsed.epoch_id))
+        sealed[record_key_of(item.row)] = record_bytes(parsed)
+        keys[record_key_of(item.row)] = record_key(parsed, keystore.unwrap(master, parsed.epoch_id))
     opening = Opening(vault_dir, identity, authority, list(opened), sealed, keys, entry, authority_entry,
                       keystore.signer(master), entry.get("case"), entry["reason"], list(entry.get("shares", [])),
                       authority_log)

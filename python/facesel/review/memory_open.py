@@ -32,6 +32,18 @@ from facesel.vault.record import ParsedRecord, _aead_key, open_record
 from facesel.vault.signing import Signer
 
 
+def record_key_of(row) -> tuple[str, str]:
+    """How the desk names a record: ``(camera_id, record_id)`` of its index row. Since the central
+    store's schema 5 an id alone may be held by several cameras (review round 11)."""
+    return (row.camera_id, row.record_id)
+
+
+def logged_records(records: Sequence[OpenedRecord]) -> list[list[str]]:
+    """The ``records`` field of the desk's log entries: ``[[camera_id, record_id], ...]`` in order
+    (beside ``record_ids``, kept for the readers of older entries)."""
+    return [list(record_key_of(r.row)) for r in records]
+
+
 def checked_request(case: str | None, reason: str | None, record_ids: Sequence[str]) -> tuple[str, str]:
     """What every opening asks before any key is touched: a case reference and a reason (stripped,
     both non-empty) and at least one record id. Returns ``(case, reason)``; ValueError otherwise."""
@@ -70,8 +82,8 @@ class Opening:
     identity: VaultIdentity | None
     authority: AuthorityPublic
     records: list[OpenedRecord]
-    sealed: dict[str, bytes]        # record id -> the sealed record file (ciphertext, signed)
-    keys: dict[str, bytes]          # record id -> its one-time AEAD key
+    sealed: dict[tuple[str, str], bytes]  # (camera id, record id) -> the sealed record file (ciphertext, signed)
+    keys: dict[tuple[str, str], bytes]    # (camera id, record id) -> its one-time AEAD key
     entry: dict                     # the vault's ``open`` entry
     authority_entry: dict           # the authority's ``open`` entry
     signer: Signer                  # the authority's key, to log views and exports; dropped at the end
@@ -83,10 +95,15 @@ class Opening:
     ended: bool = field(default=False)
     log_to: Callable[..., dict] | None = None
     store_location: str | None = None  # the central store, for its bundles
+    #: (camera id, record id) -> why it is flagged: it arrived in the central store after its
+    #: camera's key was revoked, and the investigator acknowledged that before it was opened.
+    after_revocation: dict[tuple[str, str], str] = field(default_factory=dict)
+    acknowledgement: str | None = None  # the words the investigator acknowledged, as logged
 
-    def by_id(self, record_id: str) -> OpenedRecord | None:
-        """The opened record with ``record_id``, or None."""
-        return next((r for r in self.records if r.row.record_id == record_id), None)
+    def by_key(self, camera_id: str, record_id: str) -> OpenedRecord | None:
+        """The opened record of camera ``camera_id`` with ``record_id``, or None (an id alone may
+        name records of several cameras in the central store)."""
+        return next((r for r in self.records if record_key_of(r.row) == (camera_id, record_id)), None)
 
     def log(self, event: str, **fields) -> dict:
         """Append ``event`` to the opening's log (signed by the authority in a vault), tied to this opening."""
@@ -112,20 +129,27 @@ class Opening:
 
 
 def open_in_memory(vault_dir: str | Path, keystore: Keystore, master: bytes, shares: Sequence[int],
-                   record_ids: Sequence[str], case: str, reason: str, opened_by: str, via: str = "review",
+                   records: Sequence[tuple[str, str]], case: str, reason: str, opened_by: str, via: str = "review",
                    clock: Callable[[], float] = time.time) -> Opening:
-    """Verify, decrypt and log the opening of ``record_ids`` (see the module docstring).
+    """Verify, decrypt and log the opening of ``records`` (``(camera_id, record_id)`` pairs, every
+    camera the vault's own; see the module docstring).
 
     Raises
     ------
     ValueError
-        An empty case reference or reason, no record, or a vault of another authority.
+        An empty case reference or reason, no record, a record of another camera, or a vault of
+        another authority.
     RecordError, EpochUnavailableError, KeyMaterialError
         From the checks; nothing is logged then.
     """
-    case, reason = checked_request(case, reason, record_ids)
+    case, reason = checked_request(case, reason, records)
     vault_dir = Path(vault_dir)
     authority, identity = vault_for_keystore(vault_dir, keystore)
+    others = sorted({camera for camera, _ in records if camera != identity.camera_id})
+    if others:
+        raise ValueError(f"vault {vault_dir} holds the records of camera {identity.camera_id} only, not of "
+                         f"{', '.join(others)}")
+    record_ids = [rid for _, rid in records]
     index = open_index(vault_dir)
     try:
         rows = select_rows(index, record_ids=list(record_ids))
@@ -139,12 +163,12 @@ def open_in_memory(vault_dir: str | Path, keystore: Keystore, master: bytes, sha
         secret = secrets.of(parsed.epoch_id, row.record_id)
         payload = open_record(parsed, secret)
         records.append(OpenedRecord(row, parsed.header, decode_snapshot(payload, row.record_id)))
-        sealed[row.record_id] = record_bytes(parsed)
-        keys[row.record_id] = record_key(parsed, secret)
+        sealed[record_key_of(row)] = record_bytes(parsed)
+        keys[record_key_of(row)] = record_key(parsed, secret)
     secrets.clear()
     signer = keystore.signer(master)
     fields = {"opened_by": opened_by.strip() or "unknown", "reason": reason, "case": case, "shares": list(shares),
-              "record_ids": [r.row.record_id for r in records], "via": via}
+              "record_ids": [r.row.record_id for r in records], "records": logged_records(records), "via": via}
     entry = AuditLog(vault_dir / "audit.log", clock, signer).append("open", **fields)
     authority_log = keystore.path.parent / "audit.log"
     authority_entry = AuditLog(authority_log, clock, signer).append(

@@ -31,33 +31,35 @@ class VaultSource:
         """The vault's records that match ``filters`` (each one checked before it is listed)."""
         return search(self.vault_dir, self.identity, filters)
 
-    def open(self, keystore: Keystore, master: bytes, shares: list[int], record_ids: list[str], case: str,
-             reason: str, opened_by: str) -> Opening:
-        """Open ``record_ids`` in memory with the rebuilt ``master`` key; the opening is logged."""
-        return open_in_memory(self.vault_dir, keystore, master, shares, record_ids, case, reason, opened_by)
+    def late_arrivals(self, records: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        """None of a vault's records is flagged: a vault folder keeps no arrival time."""
+        return {}
+
+    def open(self, keystore: Keystore, master: bytes, shares: list[int], records: list[tuple[str, str]], case: str,
+             reason: str, opened_by: str, acknowledged: str | None = None) -> Opening:
+        """Open ``records`` (``(camera_id, record_id)``) in memory with the rebuilt ``master`` key;
+        the opening is logged. ``acknowledged`` is for the central store's late arrivals (none here)."""
+        return open_in_memory(self.vault_dir, keystore, master, shares, records, case, reason, opened_by)
 
     def close(self) -> None:
         """Nothing to close: each search and opening reads the folder anew."""
         pass
 
 
-def desk_refusal(row, late: dict, shared: dict) -> str | None:
-    """Why the desk lists a genuine central ``row`` as refused, or None: it arrived after its
-    camera's key was revoked (``late``, :func:`facesel.central.arrivals.late_arrivals`), or its id
-    is held by several cameras (``shared``, :func:`facesel.central.backend.ids_of_several_cameras`;
-    the desk names records by id). Both stay openable with ``facesel central open``, knowingly
-    (review round 11)."""
-    from facesel.central.arrivals import OPEN_FLAG
+#: What the investigator acknowledges in the page before a late arrival is opened; logged word for
+#: word in the ``open`` entries (``after_revocation_acknowledged``) and carried by the bundle.
+ACKNOWLEDGEMENT = ("I open these records knowingly: they arrived in the central store after their camera's key was "
+                   "revoked, so each may be a backdated record of whoever took the key, or one the camera had not "
+                   "forwarded yet; nothing in it tells which")
 
-    key = (row.camera_id, row.record_id)
-    if key in late:
-        return (f"{late[key]}; the desk does not open it (facesel central open {row.record_id} --camera "
-                f"{row.camera_id} {OPEN_FLAG} does, and logs that)")
-    if row.record_id in shared:
-        return (f"record {row.record_id}: held by cameras {', '.join(shared[row.record_id])} under one id; the desk "
-                f"names records by id, so it opens none of them (facesel central open {row.record_id} --camera "
-                f"{row.camera_id} does)")
-    return None
+
+def desk_late_refusal(late: dict) -> str:
+    """Why an opening of late arrivals (``late``: ``{(camera_id, record_id): why}``,
+    :func:`facesel.central.arrivals.late_arrivals`) is refused without the acknowledgement."""
+    first = next(iter(late.values()))
+    return (f"{first}; {len(late)} chosen record(s) arrived after their camera's key was revoked: tick the "
+            "acknowledgement beside 'Request opening' to open them knowingly (the opening's signed entry and the "
+            "bundle name them), or leave them out")
 
 
 class CentralSource:
@@ -81,9 +83,8 @@ class CentralSource:
         signature, and its row against the record's signed header, before it is listed.
         """
         from facesel.central.arrivals import late_arrivals
-        from facesel.central.backend import Selection, ids_of_several_cameras
+        from facesel.central.backend import Selection
         from facesel.central.verify import authority_for_opening, verify_row
-        from facesel.vault.errors import RecordError
 
         filters.check()
         with self.lock:
@@ -93,29 +94,42 @@ class CentralSource:
             # The cameras' keys from the authority's signed file, not the store's table (review 10b, finding 5).
             trusted = authority_for_opening(self.keystore, self.store.authority)
 
-            late, shared = late_arrivals(self.store, rows, trusted), ids_of_several_cameras(rows)
+            # Listed, flagged (review round 11's open item, closed in session 21): opened only knowingly.
+            late = late_arrivals(self.store, rows, trusted)
 
             def check(row):
                 verify_row(self.store.read(row.record_id, row.camera_id), row, trusted, logged[row.camera_id])
-                refusal = desk_refusal(row, late, shared)
-                if refusal:
-                    raise RecordError(refusal)
 
-            result = filter_rows(rows, check, filters)
-            # Records the log puts in the window whose rows are elsewhere (review 12, finding 3).
+            result = filter_rows(rows, check, filters, flags=late)
+            # Records the log puts in the window whose rows are elsewhere (review 12b, finding 3).
             scope = Selection(camera_ids=None if not filters.camera else (filters.camera,), start=filters.start,
                               end=filters.end)
             result.problems += self.store.missing_from(scope)
             return result
 
-    def open(self, keystore: Keystore, master: bytes, shares: list[int], record_ids: list[str], case: str,
-             reason: str, opened_by: str) -> Opening:
-        """Open ``record_ids`` from the central store in memory with the rebuilt ``master`` key; the
-        opening is logged centrally.
+    def late_arrivals(self, records: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        """Which of ``records`` (``(camera_id, record_id)``) arrived after their camera's key was
+        revoked (:func:`facesel.central.arrivals.late_arrivals`): asked before any share is."""
+        from facesel.central.arrivals import late_arrivals
+        from facesel.central.backend import Selection
+        from facesel.central.verify import authority_for_opening
+
+        wanted = set(records)
+        with self.lock:
+            rows = self.store.rows(Selection(record_ids=tuple(sorted({rid for _, rid in wanted}))))
+            rows = [row for row in rows if (row.camera_id, row.record_id) in wanted]
+            return late_arrivals(self.store, rows, authority_for_opening(self.keystore, self.store.authority))
+
+    def open(self, keystore: Keystore, master: bytes, shares: list[int], records: list[tuple[str, str]], case: str,
+             reason: str, opened_by: str, acknowledged: str | None = None) -> Opening:
+        """Open ``records`` (``(camera_id, record_id)``) from the central store in memory with the
+        rebuilt ``master`` key; the opening is logged centrally. A late arrival among them is
+        opened only with ``acknowledged`` (the words the investigator acknowledged).
         """
         from facesel.review.central_open import open_central
 
-        return open_central(self.store, self.lock, keystore, master, shares, record_ids, case, reason, opened_by)
+        return open_central(self.store, self.lock, keystore, master, shares, records, case, reason, opened_by,
+                            acknowledged=acknowledged)
 
     def close(self) -> None:
         """Close the connection to the central store."""

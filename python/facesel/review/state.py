@@ -22,13 +22,17 @@ from facesel.vault.keys import Keystore
 
 @dataclass
 class PendingOpening:
-    """An opening request waiting for its holders: what, why, and the shares so far."""
+    """An opening request waiting for its holders: what (``(camera_id, record_id)`` pairs), why,
+    the shares so far, and the late arrivals among the records that the investigator acknowledged
+    (``(camera_id, record_id)`` -> why; with ``acknowledged``, the words ticked in the page)."""
 
-    record_ids: list[str]
+    records: list[tuple[str, str]]
     case: str
     reason: str
     opened_by: str
     holders: HolderCollector
+    after_revocation: dict[tuple[str, str], str] = field(default_factory=dict)
+    acknowledged: str | None = None
 
 
 @dataclass
@@ -51,7 +55,7 @@ class DeskState:
     last_seen: float = 0.0
     pending: PendingOpening | None = None
     opening: Opening | None = None
-    viewed: set[str] = field(default_factory=set)   # record ids whose view is logged (their pixels may be sent)
+    viewed: set[tuple[str, str]] = field(default_factory=set)  # (camera, record id) whose view is logged
     message: str | None = None
     lock: threading.RLock = field(default_factory=threading.RLock)
     limiter: AttemptLimiter | None = None  # shared by every opening request of this server's session

@@ -21,16 +21,14 @@ import zipfile
 from collections.abc import Mapping
 from contextlib import closing
 from dataclasses import dataclass, field
-from hashlib import sha256
 from pathlib import Path
 from typing import BinaryIO
 
-import nacl.bindings as sodium
-import nacl.exceptions
 
-from facesel.review.bundle import BUNDLE_VERSION, FORMAT_BUNDLE
+from facesel.review.bundle import FORMAT_BUNDLE, READ_VERSIONS
 from facesel.review.bundle_members import ZIP_READ_ERRORS, BundleMembers, MemberReadError, scan_members
 from facesel.review.bundle_layout import layout_problem
+from facesel.review.record_stream import ScannedMember, StreamedRecord, open_payload, scan_record
 from facesel.review.times import utc_text
 from facesel.review.zip_directory import directory_problem
 from facesel.vault.audit_format import _entry_hash, _sig_ok
@@ -39,10 +37,9 @@ from facesel.vault.consistency import GONE_EVENTS
 from facesel.vault.encoding import canonical
 from facesel.vault.errors import KeyMaterialError, RecordError
 from facesel.vault.fsutil import NotRegularFileError, open_regular
-from facesel.vault.identity import check_not_revoked, check_record, load_identity
-from facesel.vault.record import check_signature, parse_record
+from facesel.vault.identity import check_not_revoked, check_parsed_record, load_identity
+from facesel.vault.record import check_signature
 from facesel.vault.keys import AuthorityPublic, check_extension
-from facesel.vault.payload import decode_snapshot
 from facesel.vault.signing import verify_signature
 
 MAX_BUNDLE_BYTES = 4 << 30
@@ -149,8 +146,9 @@ def _json(members: Mapping[str, bytes], name: str):
 def _check_manifest(members: BundleMembers, pin: str | None) -> tuple[dict, AuthorityPublic]:
     manifest = _json(members, "manifest.json")
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_BUNDLE \
-            or manifest.get("version") != BUNDLE_VERSION:
-        raise BundleError(f"manifest.json is not a {FORMAT_BUNDLE} version {BUNDLE_VERSION} manifest")
+            or manifest.get("version") not in READ_VERSIONS:
+        raise BundleError(f"manifest.json is not a {FORMAT_BUNDLE} version "
+                          f"{' or '.join(str(v) for v in READ_VERSIONS)} manifest")
     if members["manifest.json"] != json.dumps(manifest, indent=1, sort_keys=True).encode("utf-8"):
         raise BundleError("manifest.json was altered (not byte for byte as written)")  # e.g. whitespace
     try:
@@ -216,27 +214,31 @@ def _check_log(members: Mapping[str, bytes], keys: dict[str, bytes]) -> list[dic
     return entries
 
 
-def _parse_member_record(members: BundleMembers, item: dict, parse) -> tuple[str, bytes, bytes, object]:
+def _parse_member_record(members: BundleMembers, item: dict, parse) -> tuple[str, StreamedRecord, bytes, object]:
+    """The record id, the record member read in pieces (:mod:`facesel.review.record_stream`), its
+    one-time key, and what ``parse(scanned, digest, rid)`` makes of it (parsed record, "sealed by")."""
     try:
         rid = str(item["record_id"])
-        data = members[item["sealed"]]
+        name = item["sealed"]
+        if name not in members:
+            raise KeyError(name)
+        scanned = scan_record(members, name)  # read whole once, in pieces: the structure and the checksum
         key = base64.b64decode(str(item["record_key"]), validate=True)
-        parsed = parse(data, rid)
+        parsed = parse(scanned, members.digest(name), rid)
     except RecordError as err:  # first: a RecordError is a ValueError, and its message names the record's fault
         raise BundleError(str(err)) from None
     except (KeyError, TypeError, ValueError) as err:
         raise BundleError(f"manifest record entry is malformed ({type(err).__name__})") from None
-    return rid, data, key, parsed
+    return rid, scanned.record, key, parsed
 
 
 def _vault_record(identity, seals: dict[str, dict]):
     """A vault bundle's record: signed by the vault's camera and logged by it as sealed (when)."""
-    def parse(data: bytes, rid: str):
-        parsed = check_record(identity, data, rid)
+    def parse(scanned: ScannedMember, digest: str, rid: str):
+        parsed = check_parsed_record(identity, scanned.parsed(), rid)
         check_not_revoked(identity.authority, rid, identity.camera_id, parsed.header["sealed_at"])
         seal = seals.get(rid)
-        if seal is None or seal.get("sha256") != sha256(data).hexdigest() or seal.get("signer") != \
-                f"camera:{identity.camera_id}":
+        if seal is None or seal.get("sha256") != digest or seal.get("signer") != f"camera:{identity.camera_id}":
             raise RecordError(f"record {rid}: the sealed file is not the one its camera logged as sealed")
         return parsed, f"camera {identity.camera_id} at {utc_text(seal['time'])}"
     return parse
@@ -245,8 +247,8 @@ def _vault_record(identity, seals: dict[str, dict]):
 def _central_record(authority: AuthorityPublic):
     """A central bundle's record: signed by the camera its header names, registered by the authority;
     the seal time is the one in that signed header."""
-    def parse(data: bytes, rid: str):
-        parsed = parse_record(data)
+    def parse(scanned: ScannedMember, digest: str, rid: str):
+        parsed = scanned.parsed()
         if parsed.record_id != rid:
             raise RecordError(f"record {rid}: the file holds record {parsed.record_id} (swapped files)")
         if parsed.header["authority_id"] != authority.authority_id:
@@ -258,32 +260,40 @@ def _central_record(authority: AuthorityPublic):
 
 
 def _check_record(members: BundleMembers, item: dict, parse) -> tuple[str, float]:
-    """The sentence a verified record proves, and its seal time (the camera's signed header)."""
-    rid, data, key, (parsed, sealed_by) = _parse_member_record(members, item, parse)
-    try:
-        payload = sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(parsed.ciphertext, parsed.associated_data,
-                                                                   parsed.nonce, key)
-        snapshot = decode_snapshot(payload, rid)
-    except (nacl.exceptions.CryptoError, nacl.exceptions.RuntimeError, nacl.exceptions.TypeError, RecordError):
-        raise BundleError(f"record {rid}: its key does not decrypt the sealed record") from None
+    """The sentence a verified record proves, and its seal time (the camera's signed header).
+
+    The record is never held whole: it is read in pieces for its structure, for its signature and
+    for its decryption, each picture compared with the decrypted blob as it comes (session 21)."""
+    rid, record, key, (parsed, sealed_by) = _parse_member_record(members, item, parse)
+    if "camera_id" in item and item["camera_id"] != parsed.header["camera_id"]:  # version 2 names the camera
+        raise BundleError(f"record {rid}: manifest.json names camera {item['camera_id']!r}, its signed header camera "
+                          f"{parsed.header['camera_id']!r}")
     pictures = item.get("pictures")
-    if not isinstance(pictures, dict) or set(pictures) != set(snapshot.blobs):
+    try:
+        payload = open_payload(record, key, rid, pictures)
+    except ValueError:  # the tag, a key not of 32 bytes, or a malformed payload (decode_snapshot's refusals)
+        raise BundleError(f"record {rid}: its key does not decrypt the sealed record") from None
+    if not isinstance(pictures, dict) or set(pictures) != {name for name, _ in payload.layout}:
         raise BundleError(f"record {rid}: the pictures listed differ from those sealed")
     for name, path in pictures.items():
-        if not members.matches(path, snapshot.blobs[name]):  # read a piece at a time
+        same = payload.same[name]
+        if isinstance(same, MemberReadError):  # the picture file changed while it was compared
+            raise same
+        if not same:
             raise BundleError(f"record {rid}: {path} differs from what the camera sealed")
     meta = _json(members, str(item.get("meta")))
-    if meta != {"header": parsed.header, "snapshot": snapshot.meta}:
+    if meta != {"header": parsed.header, "snapshot": payload.meta}:
         raise BundleError(f"record {rid}: meta.json differs from the sealed header and metadata")
     if item.get("sealed_at_utc") != utc_text(parsed.header["sealed_at"]):  # the manifest's claim, shown to readers
         raise BundleError(f"record {rid}: manifest.json dates its sealing {item.get('sealed_at_utc')!r}, the camera's "
                           f"signed header {utc_text(parsed.header['sealed_at'])!r}")
     expected = {str(item["meta"]), *pictures.values()}
-    stray = [m for m in members if m.startswith(f"records/{rid}/") and m not in expected]
+    folder = str(item["meta"]).rsplit("/", 1)[0] + "/"  # records/RID/ (version 1), records/CAMERA/RID/ (2)
+    stray = [m for m in members if m.startswith(folder) and m not in expected]
     if stray:
         raise BundleError(f"record {rid}: unexpected files {stray[:3]}")
     return (f"record {rid}: sealed and signed by {sealed_by}, "
-            f"unaltered since ({len(snapshot.blobs)} picture(s) equal the decrypted sealed record)"), \
+            f"unaltered since ({len(payload.layout)} picture(s) equal the decrypted sealed record)"), \
         float(parsed.header["sealed_at"])
 
 
@@ -389,6 +399,8 @@ def _check_central_opening(members, manifest, authority: AuthorityPublic) -> tup
     for entry in (central, other):
         if not ids or not set(ids) <= set(entry.get("record_ids") or []):
             raise BundleError("the bundle holds records that this opening did not open")
+        if manifest.get("version") != 1:
+            _check_cameras_and_flags(manifest, entry)
         if (entry.get("case"), entry.get("reason"), entry.get("shares")) != \
                 (manifest.get("case"), manifest.get("reason"), manifest.get("shares")):
             raise BundleError("the manifest's case, reason or shares differ from the logged opening")
@@ -399,6 +411,32 @@ def _check_central_opening(members, manifest, authority: AuthorityPublic) -> tup
             f"{', '.join(str(s) for s in shares)}; {authority.threshold} needed), signed in the authority's own log, "
             f"which names the central store's entry seq {central['seq']} of {manifest.get('store')!r}"], \
         float(other["time"])
+
+
+def _check_cameras_and_flags(manifest: dict, entry: dict) -> None:
+    """A version 2 central bundle against one of its opening's entries: every record was opened as
+    this camera's (``records``), and exactly the records the entry names as arrived after their
+    camera's key was revoked carry that note, with the acknowledgement the entry logged."""
+    items = manifest.get("records") or []
+    pairs = {(r.get("camera_id"), r.get("record_id")) for r in items}
+    opened = {tuple(p) for p in entry.get("records") or [] if isinstance(p, list)}
+    if not pairs <= opened:
+        raise BundleError("the bundle holds records that this opening did not open (camera and id)")
+    logged = {tuple(p) for p in entry.get("after_revocation_records") or [] if isinstance(p, list)} & pairs
+    flagged = {(r.get("camera_id"), r.get("record_id")) for r in items if r.get("after_revocation") is not None}
+    if flagged != logged:
+        raise BundleError("the manifest's after-revocation notes differ from the records the logged opening names "
+                          "as arrived after their camera's key was revoked")
+    if logged and manifest.get("after_revocation_acknowledged") != entry.get("after_revocation_acknowledged"):
+        raise BundleError("the manifest's acknowledgement of the late arrivals differs from the logged opening's")
+
+
+def _late_notes(manifest: dict) -> list[str]:
+    """A note for each record flagged as arrived after its camera's key was revoked (checked against
+    the signed entries by :func:`_check_cameras_and_flags`): the court must see it."""
+    return [f"AFTER-REVOCATION: record {r['record_id']} of camera {r['camera_id']}: {r['after_revocation']}; the "
+            f"investigator opened it acknowledging: {manifest.get('after_revocation_acknowledged')!r} (logged in the "
+            "opening's signed entries)" for r in manifest.get("records") or [] if r.get("after_revocation") is not None]
 
 
 def verify_bundle(path: str | Path, pin: str | None = None, newer: AuthorityPublic | None = None) -> BundleReport:
@@ -474,6 +512,10 @@ def _verify_vault(members, manifest, authority: AuthorityPublic, report: BundleR
             raise BundleError(str(err).replace(tmp, "bundle")) from None
     if identity.vault_id != manifest.get("vault_id") or identity.camera_id != manifest.get("camera_id"):
         raise BundleError("the manifest names another vault or camera than vault.json")
+    for item in manifest.get("records") or []:
+        if item.get("after_revocation") is not None or "after_revocation_acknowledged" in manifest:
+            raise BundleError("a vault bundle claims a record arrived after a revocation (only the central store "
+                              "keeps arrival times)")
     entries = _check_log(members, identity.audit_keys())
     seals = {e.get("record_id"): e for e in entries if e.get("event") == "seal"}
     report.proven.append(f"authority {authority.authority_id} (signing key fingerprint {authority.fingerprint}) "
@@ -507,6 +549,7 @@ def _verify_central(members, manifest, authority: AuthorityPublic, report: Bundl
         report.records.append(str(item.get("record_id")))
     lines, opened_at = _check_central_opening(members, manifest, authority)
     report.proven += lines
+    report.caveats += _late_notes(manifest)
     report.caveats += _past_retention(sealed, opened_at, authority)
     report.caveats.append(_creation(manifest, opened_at))
     report.caveats.append("the central store's log is hash-chained, not signed: the bundle holds its entry of the "

@@ -62,6 +62,10 @@ class Camera:
     models : SharedModels, optional
         Where the camera's detector and scorer come from (:mod:`facesel.serve.shared_models`: one
         per process for all cameras with the same settings); None builds the camera's own.
+    held : list of TrackResult, optional
+        Closed tracks not sealed yet that the camera this one replaces handed over
+        (:meth:`hand_over_held`: a reload that changed the camera but not its vault); sealed first,
+        in the order given.
     """
 
     LATENCIES_KEPT = 4096
@@ -69,10 +73,12 @@ class Camera:
 
     HELD_LIMIT = 128
     """Closed tracks whose seal failed kept in memory for the next try, at most
-    (:mod:`facesel.serve.held_results`); beyond it the oldest is lost and counted."""
+    (:mod:`facesel.serve.held_results`; their bytes are bounded too, by the camera's
+    ``held_max_bytes``); beyond it the oldest is lost and counted."""
 
     def __init__(self, config: CameraConfig, open_vault=None, on_sealed=None, carried: dict | None = None,
-                 events=None, keep_frames: bool = False, models=None, slot: tuple[int, int] = (0, 1)):
+                 events=None, keep_frames: bool = False, models=None, slot: tuple[int, int] = (0, 1),
+                 held: list | None = None):
         from facesel.serve.zones import ZoneMask
 
         self.config = config
@@ -107,8 +113,14 @@ class Camera:
         """Why the camera's last cycle failed after a stop was asked for ("" when it finished
         cleanly): its open tracks were then not all sealed, and nothing will retry them. Before
         (ux20), a full disk at SIGTERM was logged as "retrying" and the service said "stopped", exit 0."""
-        self.held = HeldResults(self.HELD_LIMIT)
+        self.held = HeldResults(self.HELD_LIMIT, config.held_max_bytes)
         """Closed tracks whose seal failed, retried when the vault writes again (never on disk)."""
+        # A reload's hand-over (hand_over_held): whether a stop keeps what is still held for the
+        # camera that replaces this one, and whether the camera's thread has done so. One lock, so
+        # that the service and the camera's thread agree on who owns the held results at the end.
+        self._hand_over_lock = threading.Lock()
+        self._hand_over = False
+        self._kept_for_successor = False
         self._lost_before = int(carried.pop("tracks_lost", 0))  # lost by the camera this one replaces
         self._opened: set[int] = set()  # confirmed track ids announced as opened (events)
         self._dropped_reported = 0
@@ -130,6 +142,11 @@ class Camera:
         self._widened_for: int | None = None  # frames still to take before the queue is narrowed back
         self._limits_held = False  # whether this pipeline's tracker limits were held at the stream's rate
         self.buffer_deepened = 0  # times the source's queue was deepened at the governor's cap (cap_buffer_frames)
+        dropped = self.held.hold_all(held or ())
+        if dropped:
+            _log.error("camera %s: %d closed tracks lost: more were handed over by the camera it replaces than "
+                       "%d, or %d bytes (held_max_bytes), hold", config.name, dropped, self.held.limit,
+                       self.held.max_bytes, extra={"camera": config.name})
 
     # -- control -------------------------------------------------------------------------------
     def start(self) -> Camera:
@@ -138,9 +155,29 @@ class Camera:
         self._thread.start()
         return self
 
-    def request_stop(self) -> None:
-        """Ask the camera to close its tracks, seal them and finish (does not wait)."""
+    def request_stop(self, hand_over: bool = False) -> None:
+        """Ask the camera to close its tracks, seal them and finish (does not wait).
+
+        ``hand_over``: a reload replaces the camera with one on the same vault; the closed tracks
+        whose seals still fail at the end are kept for :meth:`hand_over_held` instead of being
+        counted as lost."""
+        if hand_over:
+            with self._hand_over_lock:
+                self._hand_over = True
         self._stop.set()
+
+    def hand_over_held(self) -> list:
+        """After :meth:`request_stop` with ``hand_over``: the closed tracks still unsealed that the
+        camera kept for its successor (taken: the camera no longer counts them). [] when it kept
+        none, or has not finished: a camera still busy then loses and counts them itself, as
+        without a hand-over (its thread and this call decide under one lock, so that each result
+        ends either handed over or counted, never both or neither)."""
+        with self._hand_over_lock:
+            self._hand_over = False
+            if not self._kept_for_successor:
+                return []
+            self._kept_for_successor = False
+            return self.held.take()
 
     @property
     def stopping(self) -> bool:
@@ -272,8 +309,9 @@ class Camera:
 
     def _last_try_of_held(self) -> None:
         # The camera's thread, after its last cycle. Tracks held from a failure while running that
-        # no cycle retried (the stop came during the backoff): one synchronous try, then whatever
-        # is still held is lost, counted and said.
+        # no cycle retried (the stop came during the backoff): one synchronous try (with this
+        # camera's vault, before it goes), then whatever is still held is handed over to the camera
+        # that replaces this one (a reload on the same vault) or lost, counted and said.
         if len(self.held) and not self.stop_failure:
             vault = None
             try:
@@ -287,7 +325,14 @@ class Camera:
             finally:
                 if vault is not None:
                     vault.close()
-        lost = self.held.lose_all()
+        with self._hand_over_lock:  # after this, only hand_over_held() touches the held results
+            if self._hand_over and len(self.held):
+                self._kept_for_successor = True
+                _log.warning("camera %s: %d closed tracks not sealed yet (%s) handed to the camera that replaces it",
+                             self.config.name, len(self.held), self.seal_failing or self.stop_failure or "not sealed",
+                             extra={"camera": self.config.name})
+                return
+            lost = self.held.lose_all()
         if lost:
             why = self.seal_failing or self.stop_failure or "not sealed"
             self.stop_failure = self.stop_failure or f"{lost} closed tracks not sealed: {why}"
@@ -301,9 +346,9 @@ class Camera:
         # The thread that sealed (the writer's or the camera's): kept for the next cycle.
         dropped = self.held.hold(result)
         if dropped:
-            _log.error("camera %s: %d closed tracks lost: more than %d wait for a seal (%s)", self.config.name,
-                       dropped, self.held.limit, redact_url(f"{type(error).__name__}: {error}"),
-                       extra={"camera": self.config.name})
+            _log.error("camera %s: %d closed tracks lost: more than %d wait for a seal, or they hold more than %d "
+                       "bytes (held_max_bytes) (%s)", self.config.name, dropped, self.held.limit, self.held.max_bytes,
+                       redact_url(f"{type(error).__name__}: {error}"), extra={"camera": self.config.name})
 
     def _serve_once(self) -> None:
         config = self.config

@@ -32,6 +32,7 @@ Example::
     convert_on_take = true        # frames wait decoded, converted to BGR when the pipeline takes one (default: on for PyAV streams)
     skip_when_behind = true       # while behind, the decoder skips non-reference frames, counted (default: as convert_on_take)
     seal_in_background = true     # closed tracks are sealed by a writer thread, off the frame path
+    held_max_bytes = 67108864     # closed tracks whose seal failed, kept in memory for a retry: bytes at most
     stagger_detection = true      # cameras take turns for their full-frame detections (phases spread)
     [cameras.entrance.pipeline]   # facesel.config.PipelineConfig's fields (as facesel run's flags) + scorer
     detector = "yunet"
@@ -52,6 +53,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from facesel.serve.held_results import HELD_MAX_BYTES, check_held_max_bytes
 from facesel.serve.pipeline_adapter import check_pipeline_settings
 from facesel.serve.source_file import check_source_file
 from facesel.serve.suggest import check_known_keys
@@ -145,6 +147,11 @@ class CameraConfig:
     seals them on the pipeline's thread as before session 12. Every track open when a stream breaks
     (a reconnection, each pass of a looping file) closes at once, and sealing them held the pipeline
     long enough to drop frames (docs/performance.md, "Session 12")."""
+    held_max_bytes: int = HELD_MAX_BYTES
+    """Bytes of closed tracks whose seal failed that the camera keeps in memory for the next try
+    (:mod:`facesel.serve.held_results`: the crops', clips' and per-frame arrays' ``nbytes``), besides
+    at most ``Camera.HELD_LIMIT`` (128) of them; beyond either bound the oldest is lost and counted.
+    Default 64 MiB; from 1 MiB to 64 GiB."""
     stagger_detection: bool = True
     """Sparse mode: the cameras of one service spread their full-frame detections over the
     schedule's frames (camera i of n first detects whole ``round(i * detect_every / n)`` frames
@@ -266,7 +273,7 @@ CAMERA_KEYS = {
     "read_timeout", "stall_timeout", "reconnect_max_delay", "enabled", "pipeline", "zones", "retention_hours",
     "retention_reason", "coarsen_detection", "max_detect_every", "refine_backoff", "settle_coarsening", "shrink_in_decoder", "buffer_frames",
     "skip_loop_filter", "convert_on_take", "skip_when_behind", "seal_in_background", "stagger_detection",
-    "flush_buffer_frames", "coarsen_with_tiers", "cap_buffer_frames", "max_frame_pixels",
+    "flush_buffer_frames", "coarsen_with_tiers", "cap_buffer_frames", "max_frame_pixels", "held_max_bytes",
 }
 
 PER_CAMERA_ONLY = {"source", "vault", "camera_key", "camera_id", "zones"}
@@ -523,6 +530,8 @@ def _camera(name: str, table: dict, defaults: dict, base: Path, running_source: 
                                                        f"{where}.skip_loop_filter")
     flags["max_frame_pixels"] = check_max_frame_pixels(merged.get("max_frame_pixels", CameraConfig.max_frame_pixels),
                                                        f"{where}.max_frame_pixels")
+    flags["held_max_bytes"] = check_held_max_bytes(merged.get("held_max_bytes", CameraConfig.held_max_bytes),
+                                                   f"{where}.held_max_bytes")
     from facesel.serve.retention import camera_retention
     from facesel.serve.zones import parse_zones
 

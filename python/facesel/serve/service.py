@@ -9,6 +9,11 @@
   unchanged ones are not touched. A config with an error is refused as a whole and the running
   cameras go on; a running camera's own video file gone missing is not such an error (the camera
   says so itself; the reload applies the rest and names it, ux20). A changed camera's counters go on from the old one's (metrics and the summary).
+  Closed tracks whose seals still fail when a camera stops for a reload are handed to its
+  successor when the vault folder is the same (ops22; before, they were lost and counted); a
+  removed camera, or one moved to another vault, tries them once with its own vault and loses
+  (counts) what still fails. A stop asked for during a reload waits for it (its new cameras are
+  stopped too); a reload asked for during a stop is refused.
   ``serve.listen``, ``serve.status_hosts``, ``serve.view``, ``[serve.mqtt]``, ``[serve.webhook]``, ``serve.log_format``
   and ``serve.log_level`` take a restart (a reload names those the file changed).
 """
@@ -71,7 +76,7 @@ class Service:
         self._open_vault, self._on_sealed = open_vault, on_sealed
         self.cameras: dict[str, Camera] = {}
         self._lock = threading.Lock()
-        self._reload_lock = threading.Lock()
+        self._reload_lock = threading.RLock()  # reload_from_file holds it across reload(); stop() waits on it
         self._stop = threading.Event()
         self._reload = threading.Event()
         self.status: StatusServer | None = None
@@ -143,13 +148,13 @@ class Service:
             self._start_camera(camera)
         return self
 
-    def _start_camera(self, camera_config, carried: dict | None = None) -> None:
+    def _start_camera(self, camera_config, carried: dict | None = None, held: list | None = None) -> None:
         if not camera_config.enabled:
             _log.info("camera %s is disabled", camera_config.name, extra={"camera": camera_config.name})
             return
         camera = Camera(camera_config, open_vault=self._open_vault, on_sealed=self._on_sealed, carried=carried,
                         events=self.events, keep_frames=self.config.view, models=self.models,
-                        slot=self._detection_slot(camera_config.name)).start()
+                        slot=self._detection_slot(camera_config.name), held=held).start()
         with self._lock:
             self.cameras[camera_config.name] = camera
         _log.info("camera %s started", camera_config.name, extra={"camera": camera_config.name})
@@ -164,9 +169,12 @@ class Service:
         """Stop every camera (in parallel); the names of those still busy after ``timeout``."""
         timeout = self.config.shutdown_timeout if timeout is None else timeout
         self._stop.set()  # also ends the view's streams, whose workers the status port waits for on close
-        cameras = self.camera_list()
-        for camera in cameras:
-            camera.request_stop()
+        # A reload under way finishes first: the cameras it starts (with the tracks their
+        # predecessors handed over) are stopped here too, not left running; later reloads are refused.
+        with self._reload_lock:
+            cameras = self.camera_list()
+            for camera in cameras:
+                camera.request_stop()
         deadline = time.monotonic() + timeout
         late = [cam.config.name for cam in cameras if not cam.join(max(0.0, deadline - time.monotonic()))]
         if self.status is not None:
@@ -180,7 +188,19 @@ class Service:
 
     def reload(self, new: ServeConfig) -> dict:
         """Apply a new config: ``{"added", "removed", "changed"}`` camera names and ``"restart"``,
-        the ``[serve]`` keys the file changed that only a restart applies (:data:`RESTART_KEYS`)."""
+        the ``[serve]`` keys the file changed that only a restart applies (:data:`RESTART_KEYS`).
+
+        Raises
+        ------
+        RuntimeError
+            The service is stopping, or a new vault folder is held by another service; nothing changed.
+        """
+        with self._reload_lock:
+            if self._stop.is_set():
+                raise RuntimeError("the service is stopping: reload refused")
+            return self._apply(new)
+
+    def _apply(self, new: ServeConfig) -> dict:
         restart = [f"serve.{key}" for key in RESTART_KEYS if getattr(new, key) != getattr(self.config, key)]
         old = self.config.cameras
         removed = sorted(set(old) - set(new.cameras))
@@ -192,14 +212,19 @@ class Service:
         except RuntimeError as err:
             _log.error("reload: config refused, cameras unchanged: %s", err)
             raise
-        carried = {}
+        carried, handed = {}, {}
         for name in removed + changed:
             with self._lock:
                 camera = self.cameras.pop(name, None)
             if camera is None:
                 continue
-            if not camera.stop(self.config.shutdown_timeout):
+            successor = new.cameras.get(name)
+            # its unsealed closed tracks go to the camera that replaces it on the same vault
+            camera.request_stop(hand_over=successor is not None and successor.enabled
+                                and successor.vault.resolve() == camera.config.vault.resolve())
+            if not camera.join(self.config.shutdown_timeout):
                 _log.warning("camera %s did not stop within %.0f s", name, self.config.shutdown_timeout)
+            handed[name] = camera.hand_over_held()
             carried[name] = camera.counters()
             if name in removed:
                 self._retired[name] = carried[name]
@@ -211,7 +236,8 @@ class Service:
                                     | {cam.config.vault.resolve() for cam in self.camera_list()})
         for name in added + changed:
             # a camera removed earlier and added back goes on counting too
-            self._start_camera(new.cameras[name], carried.get(name) or self._retired.pop(name, None))
+            self._start_camera(new.cameras[name], carried.get(name) or self._retired.pop(name, None),
+                               held=handed.get(name))
         self.reloads += 1
         # the names as `serve reload` prints them, not a Python list's repr ("changed ['door']", ux19)
         _log.info("reloaded: added %s, removed %s, changed %s",

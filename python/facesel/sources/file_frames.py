@@ -30,6 +30,7 @@ both give the 4 others).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -72,6 +73,30 @@ class VideoFile:
         rate = stream.average_rate or stream.guessed_rate
         self.fps = float(rate) if rate else None
         """Frames per second the container states (None when it states none)."""
+
+    @property
+    def frame_count(self) -> int | None:
+        """Frames the container states, as OpenCV's ``CAP_PROP_FRAME_COUNT`` computed them (what
+        ``facesel run`` showed before ops22): the stream's frame count when the container has one,
+        else its duration (the container's, else the stream's) times :attr:`fps`, rounded; None
+        when neither is known. An estimate (a damaged file gives fewer), for progress only."""
+        stream = self._stream
+        if stream.frames and stream.frames > 0:
+            return int(stream.frames)
+        seconds = self._container.duration / 1_000_000 if self._container.duration else 0.0  # AV_TIME_BASE
+        if seconds <= 0 and stream.duration and stream.time_base:
+            seconds = float(stream.duration * stream.time_base)
+        if seconds <= 0 or not self.fps:
+            return None
+        return int(math.floor(seconds * self.fps + 0.5))
+
+    def first_frame_decodes(self) -> bool:
+        """Whether the first frame decodes (within the bound; a refusal raises ValueError). Used on a
+        file opened to probe it: the frames after it are not read."""
+        for picture in self._pictures():
+            self._bounded.check(picture)
+            return True
+        return False
 
     def _bound_decoder(self, threads: int, max_pixels: int) -> None:
         """``threads`` decoding threads and no picture above the stream's bound, set before the

@@ -42,6 +42,13 @@ class SwitchRule:
         spike); 0 turns the cut cue off.
     cut_ratio : float
     cut_window : int
+    cut_spread : float
+        A cut also needs at least this fraction of the thumbnail's cells changed by more than
+        2 grey levels (at the camera shift taken out): a cut replaces the whole picture, a patch,
+        an arm or a ball close to the camera changes a part of it; 0 leaves it out.
+    cut_colours : float
+        A cut also needs the colour histograms of the two thumbnails' grids (64 bins) at least
+        this far apart (half L1); 0 leaves it out.
     fade : float
         Mean absolute grey difference of the thumbnail to the one ``fade_span`` frames back above
         which the frame ends a **fade** (a cross-fade, a dissolve), if it is also ``fade_ratio``
@@ -80,6 +87,8 @@ class SwitchRule:
     cut: float = 15.0
     cut_ratio: float = 3.0
     cut_window: int = 10
+    cut_spread: float = 0.0
+    cut_colours: float = 0.0
     fade: float = 15.0
     fade_span: int = 6
     fade_ratio: float = 3.0
@@ -93,6 +102,6 @@ class SwitchRule:
     min_side: float = 40.0
 
     def __post_init__(self) -> None:
-        check_at_least(self, ("cut", "fade", "cut_appearance", "appearance", "confirm_appearance", "min_side"), 0)
+        check_at_least(self, ("cut", "fade", "cut_spread", "cut_colours", "cut_appearance", "appearance", "confirm_appearance", "min_side"), 0)
         check_at_least(self, ("max_size_jump", "max_aspect_jump", "cut_ratio", "fade_ratio"), 1, finite=False)
         check_count_at_least(self, ("history", "confirm", "cut_window", "fade_span"), 1)

@@ -20,6 +20,12 @@ MOVE_REACH = 3
 scene change compares without it counting as a change."""
 BASELINE = 3
 """Differences seen before a scene change may fire (the median of fewer is no baseline)."""
+SPREAD_LEVEL = 2.0
+"""Grey levels (0-255) by which a thumbnail cell must change to count towards a cut's spread
+(``SwitchRule.cut_spread``): above the compression noise of a still picture (0-1)."""
+COLOUR_LEVELS = 4
+"""Levels per colour channel of the thumbnail grid's colour histogram (``SwitchRule.cut_colours``;
+4 x 4 x 4 = 64 bins)."""
 REPEATED = 0.5
 """Mean absolute grey difference of a frame's thumbnail to the last one's under which the frame
 repeats the last (compression noise only): such frames are left out of the scene-change cues."""
@@ -52,6 +58,8 @@ class SceneChange:
         self._diffs: deque = deque(maxlen=rule.cut_window)  # recent one-frame differences
         self._spans: deque = deque(maxlen=rule.cut_window)  # recent fade_span-frame differences
         self._quiet = 0  # frames left during which no change fires (one just did)
+        self._colours: np.ndarray | None = None  # (64,) the last counted frame's colour histogram (cut_colours)
+        self._last_colours: np.ndarray | None = None  # and the one before it
         self.frame_change = 0.0
         """Mean absolute grey difference of the last frame's thumbnail to the one before."""
         self.cut_thumbs: tuple | None = None
@@ -70,6 +78,7 @@ class SceneChange:
         self._diffs.clear()
         self._spans.clear()
         self._quiet = 0
+        self._colours = self._last_colours = None
         self.thumb = None
 
     def update(self, frame: np.ndarray) -> tuple[str | None, float]:
@@ -89,6 +98,8 @@ class SceneChange:
                 return None, 0.0
         self._thumbs.append(thumb)
         self.thumb = thumb
+        if rule.cut_colours > 0:
+            self._last_colours, self._colours = self._colours, colour_histogram(frame)
         if len(self._thumbs) < 2:
             return None, 0.0
         usual = _median(self._diffs) if self._diffs else 0.0  # 10 floats: cheaper than numpy
@@ -107,7 +118,7 @@ class SceneChange:
         # the picture, a cut or a fade replaces it. Computed only for candidates (rare).
         # a spike needs a baseline: the first few frames' differences are that baseline
         if (rule.cut > 0 and len(self._diffs) > BASELINE and diff > rule.cut and diff > rule.cut_ratio * usual
-                and moved_difference(thumb, self._thumbs[-2]) > max(rule.cut, rule.cut_ratio * usual)):
+                and self._cut_stands(thumb, max(rule.cut, rule.cut_ratio * usual))):
             kind, value = "cut", diff
             self.cut_thumbs = (self._thumbs[-2], thumb)
         elif (span > rule.fade and len(self._spans) > BASELINE and span > rule.fade_ratio * usual_span
@@ -116,6 +127,21 @@ class SceneChange:
         if kind is not None:
             self._quiet = rule.fade_span
         return kind, value
+
+
+    def _cut_stands(self, thumb: np.ndarray, floor: float) -> bool:
+        """Whether a cut candidate (this frame's ``thumb`` against the last counted one's) is a
+        cut: once the camera's shift is taken out its mean difference is still above ``floor``,
+        at least ``rule.cut_spread`` of the cells changed (a cut replaces the whole picture; a
+        grey patch, an arm or a ball passing close changes a part of it) and the colours moved by
+        at least ``rule.cut_colours``. Whole-picture statistics only: no region, no face."""
+        rule = self.rule
+        moved, spread = moved_change(thumb, self._thumbs[-2])
+        if moved <= floor or spread < rule.cut_spread:
+            return False
+        if rule.cut_colours > 0 and self._last_colours is not None:
+            return colour_distance(self._colours, self._last_colours) >= rule.cut_colours
+        return True
 
 
 def _mean_level(a: np.ndarray, b: np.ndarray) -> float:
@@ -138,14 +164,45 @@ def moved_difference(a: np.ndarray, b: np.ndarray, reach: int = MOVE_REACH) -> f
     """The smallest mean absolute difference of two (H, W) thumbnails over shifts of one against
     the other by up to ``reach`` cells each way (their overlap only): what is left of the change
     once a camera pan or shake is taken out."""
+    return moved_change(a, b, reach)[0]
+
+
+def moved_change(a: np.ndarray, b: np.ndarray, reach: int = MOVE_REACH,
+                 level: float = SPREAD_LEVEL) -> tuple[float, float]:
+    """(:func:`moved_difference`, the fraction of the overlap's cells that differ by more than
+    ``level`` grey at that best shift) of two (H, W) float32 thumbnails: how much of the picture
+    changed once the camera's shift is taken out (a cut: nearly all of it)."""
     h, w = a.shape
-    best = np.inf
+    best, spread = np.inf, 1.0
     for dy in range(-reach, reach + 1):
         for dx in range(-reach, reach + 1):
             pa = a[max(0, dy):h + min(0, dy), max(0, dx):w + min(0, dx)]
             pb = b[max(0, -dy):h + min(0, -dy), max(0, -dx):w + min(0, -dx)]
-            best = min(best, float(np.abs(pa - pb).mean()))
-    return best
+            diff = np.abs(pa - pb)
+            mean = float(diff.mean())
+            if mean < best:
+                best, spread = mean, float(np.count_nonzero(diff > level)) / diff.size
+    return best, spread
+
+
+def colour_histogram(frame: np.ndarray) -> np.ndarray:
+    """(64,) float32 fractions of the thumbnail grid's samples of ``frame`` (H, W[, 3]) uint8 in
+    each of :data:`COLOUR_LEVELS` ^ 3 colour bins (a grey frame: its level in all three channels).
+    The picture's colours as a whole, nothing of where they are."""
+    h, w = frame.shape[:2]
+    ys = np.linspace(0, h - 1, _THUMB[1]).astype(np.intp)
+    xs = np.linspace(0, w - 1, _THUMB[0]).astype(np.intp)
+    sample = frame[ys[:, None], xs[None, :]]
+    if sample.ndim == 2:
+        sample = np.repeat(sample[..., None], 3, axis=2)
+    q = sample[..., :3].astype(np.intp) * COLOUR_LEVELS // 256
+    index = (q[..., 0] * COLOUR_LEVELS + q[..., 1]) * COLOUR_LEVELS + q[..., 2]
+    return np.bincount(index.ravel(), minlength=COLOUR_LEVELS ** 3).astype(np.float32) / index.size
+
+
+def colour_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """Half the L1 distance of two :func:`colour_histogram` results: 0 the same colours, 1 none shared."""
+    return 0.5 * float(np.abs(a - b).sum())
 
 
 _THUMB_INDEX: dict = {}  # frame (h, w) -> rows, cols of the thumbnail's samples, their flat byte indices (colour, grey)

@@ -30,10 +30,12 @@ def _opening(entry: dict) -> str:
     return f"an opening at {format_time(entry['time'])} (reason {entry.get('reason')!r})"
 
 
-def authority_log_problems(authority_dir: Path, identity: VaultIdentity, vault_log: Path) -> list[str]:
+def authority_log_problems(authority_dir: Path, identity: VaultIdentity, vault_log: Path,
+                           only_behind: bool = False) -> list[str]:
     """One line per way the vault's log and the authority's log in ``authority_dir`` disagree about
-    this vault's openings (empty: they agree). A vault log that does not verify gives no line here:
-    its own check says so."""
+    this vault's openings (empty: they agree); with ``only_behind``, only the ways the authority's
+    log is behind the vault's (cut, deleted or put back to an older copy). A vault log that does not
+    verify gives no line here: its own check says so."""
     try:
         vault_entries = read_verified(vault_log, identity.audit_keys())
     except (AuditError, FileNotFoundError):
@@ -55,7 +57,7 @@ def authority_log_problems(authority_dir: Path, identity: VaultIdentity, vault_l
                 "copy, or its log was rewritten"
                 for e in entries
                 if e.get("event") == "open" and e.get("vault_id") == identity.vault_id
-                and (e.get("vault_seq"), e.get("vault_entry")) not in in_vault]
+                and (e.get("vault_seq"), e.get("vault_entry")) not in in_vault and not only_behind]
     in_authority = {e.get("vault_entry") for e in entries
                     if e.get("event") == "open" and e.get("vault_id") == identity.vault_id}
     problems += [f"this vault's log holds {_opening(e)} signed by the authority (seq {e['seq']}) that the authority's "

@@ -181,7 +181,12 @@ def check_record(identity: VaultIdentity, data: bytes, record_id: str | None = N
     ``now`` is given, not more than :data:`SEAL_TIME_TOLERANCE` seconds ahead of it (a record
     dated in the future would outlive its retention).
     """
-    parsed = parse_record(data)
+    return check_parsed_record(identity, parse_record(data), record_id, now)
+
+
+def check_parsed_record(identity: VaultIdentity, parsed: ParsedRecord, record_id: str | None = None,
+                        now: float | None = None) -> ParsedRecord:
+    """:func:`check_record` of a record already parsed (``verify-bundle`` parses a record in pieces)."""
     header = parsed.header
     if record_id is not None and parsed.record_id != record_id:
         raise RecordError(f"record {record_id}: the file holds record {parsed.record_id} (swapped files)")

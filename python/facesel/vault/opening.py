@@ -43,6 +43,7 @@ from pathlib import Path
 from facesel.path_arg import path_arg
 from facesel.setting_checks import check_flag
 from facesel.vault.audit import AuditLog, read_verified
+from facesel.vault.authority_witness import vault_copy_problem, vault_log_problems
 from facesel.vault.errors import AuditError, EpochUnavailableError, KeyMaterialError, RecordError, VaultWriteError
 from facesel.vault.consistency import GONE_EVENTS, LoggedSeal, live_seals
 from facesel.vault.fsutil import TMP_SUFFIX, atomic_write
@@ -151,7 +152,7 @@ def select_rows(index: Index, record_ids: Sequence[str] | None = None, start: fl
     """Rows chosen by exactly one of: record ids, a seal-time window, or every record.
 
     A window needs ``live``, the signed log's seals (:func:`logged_records`): it chooses by the log's
-    seal time as well as the row's (:func:`rows_in_window`; review round 12, finding 1)."""
+    seal time as well as the row's (:func:`rows_in_window`; review round 12b, finding 1)."""
     record_ids = _check_choice(record_ids, start, end, all_records)
     if record_ids:
         rows = index.rows(record_ids=list(record_ids))
@@ -173,7 +174,7 @@ def rows_in_window(rows: list[IndexRow], live: dict[str, LoggedSeal], start: flo
 
     The index is anyone's to edit who can write the vault folder. A window read from its
     ``sealed_at`` alone never chose a row moved out of it, so that row was never checked against its
-    record and the record vanished from the search without a word (review round 12, finding 1);
+    record and the record vanished from the search without a word (review round 12b, finding 1);
     chosen by the log's time too, it is checked and refused by name (the row disagrees with the
     signed header). A row moved into the window is chosen and refused the same way (review 10c)."""
     def inside(t: float) -> bool:
@@ -370,6 +371,12 @@ def trusted_authority(keystore: Keystore, vault_dir: Path) -> AuthorityPublic:
             if pub.signing_key != keystore.signing_public:
                 raise KeyMaterialError(f"{candidate} belongs to authority {pub.authority_id} (another signing key), "
                                        f"not to the keystore's authority {keystore.authority_id}")
+            # The vault's copy is a natural witness: the authority signed it, so a higher serial there
+            # means the authority's folder was put back to an older copy (session 21, witness22).
+            # Refused, not warned: the way out (the newer genuine file put back) locks nobody out.
+            problem = vault_copy_problem(pub, str(candidate), vault_dir)
+            if problem:
+                raise KeyMaterialError(problem)
             return pub
     raise FileNotFoundError(f"no authority.pub beside {keystore.path} or in {vault_dir}")
 
@@ -382,7 +389,12 @@ def vault_for_keystore(vault_dir: Path, keystore: Keystore) -> tuple[AuthorityPu
         raise ValueError(f"vault {vault_dir} belongs to authority {local.authority_id}, keystore "
                          f"{keystore.path.parent} to authority {keystore.authority_id}")
     authority = trusted_authority(keystore, vault_dir)
-    return authority, load_identity(vault_dir, anchor=authority)
+    identity = load_identity(vault_dir, anchor=authority)
+    behind = vault_log_problems(authority, str(keystore.path.parent / "authority.pub"), vault_dir / "audit.log",
+                                identity.audit_keys())
+    if behind:
+        raise KeyMaterialError(behind[0])
+    return authority, identity
 
 
 class EpochSecrets:

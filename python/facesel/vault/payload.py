@@ -133,31 +133,50 @@ def decode_snapshot(payload: bytes, record_id: str) -> OpenedSnapshot:
     except (struct.error, UnicodeDecodeError, ValueError, KeyError, TypeError, OverflowError, RecursionError,
             MemoryError) as err:
         raise RecordError(f"record {record_id}: malformed payload ({type(err).__name__}: {str(err)[:200]})") from None
+    check_payload_meta(meta, record_id)
+    return OpenedSnapshot(meta, blobs)
+
+
+def check_payload_meta(meta: dict, record_id: str) -> None:
+    """RecordError unless ``meta`` (a payload's parsed metadata) is a ``snapshot-v1`` payload's of ``record_id``."""
     if meta.get("kind") != PAYLOAD_KIND:
         raise RecordError(f"record {record_id}: malformed payload (kind {str(meta.get('kind'))[:40]!r})")
     if meta.get("record_id") != record_id:
         raise RecordError(f"record {record_id}: payload belongs to record {str(meta.get('record_id'))[:40]!r}")
-    return OpenedSnapshot(meta, blobs)
 
 
 def _parse(payload: bytes) -> tuple[dict, dict[str, bytes]]:
     """(metadata, blob name -> bytes); ValueError (or a parser's own error) when malformed."""
     (meta_len,) = _LEN.unpack_from(payload)
-    meta = json.loads(payload[_LEN.size:_LEN.size + meta_len].decode("utf-8"))
+    offset = _LEN.size + meta_len
+    meta, layout = payload_layout(payload[_LEN.size:offset], len(payload) - offset)
+    blobs = {}
+    for name, length in layout:
+        blobs[name] = payload[offset:offset + length]
+        offset += length
+    return meta, blobs
+
+
+def payload_layout(meta_bytes: bytes, blobs_size: int) -> tuple[dict, list[tuple[str, int]]]:
+    """The metadata of a payload and its blobs' ``(name, length)`` in order, from the metadata's
+    bytes and the number of bytes after them (``blobs_size``; negative when the stated metadata
+    length overruns the payload). Shared by :func:`decode_snapshot` and ``verify-bundle``, which
+    reads a payload in pieces. ValueError (or the JSON parser's own error) when malformed."""
+    meta = json.loads(meta_bytes.decode("utf-8"))
     if not isinstance(meta, dict) or not isinstance(meta.get("blobs"), list):
         raise ValueError("the metadata is not an object with a list of blobs")
-    offset = _LEN.size + meta_len
-    blobs = {}
+    offset, layout, names = 0, [], set()
     for entry in meta["blobs"]:
         if not isinstance(entry, dict):
             raise ValueError("a blob entry is not an object")
         length, name = entry.get("length"), entry.get("name")
-        if not isinstance(name, str) or not BLOB_NAME.match(name) or name in blobs:
+        if not isinstance(name, str) or not BLOB_NAME.match(name) or name in names:
             raise ValueError(f"blob name {str(name)[:40]!r} is not allowed (only crop and clip/NNNN, once each)")
-        if isinstance(length, bool) or not isinstance(length, int) or not 0 <= length <= len(payload) - offset:
+        if isinstance(length, bool) or not isinstance(length, int) or not 0 <= length <= blobs_size - offset:
             raise ValueError(f"blob {name!r} has the length {str(length)[:40]}, not a count of the bytes left")
-        blobs[name] = payload[offset:offset + length]
+        names.add(name)
+        layout.append((name, length))
         offset += length
-    if offset != len(payload):
-        raise ValueError(f"{len(payload) - offset} bytes follow the last blob")
-    return meta, blobs
+    if offset != blobs_size:
+        raise ValueError(f"{blobs_size - offset} bytes follow the last blob")
+    return meta, layout

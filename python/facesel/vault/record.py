@@ -165,6 +165,11 @@ class ParsedRecord:
         """The epoch whose key sealed the record, from its checked plaintext header."""
         return self.header["epoch_id"]
 
+    def signed_by(self, public_key: bytes) -> bool:
+        """Whether ``public_key`` signed every byte before the signature (header and ciphertext).
+        A record checked without holding its bytes (``verify-bundle``) answers from a stream."""
+        return verify_signature(public_key, self.associated_data + self.ciphertext, self.signature)
+
 
 def parse_record(data: bytes) -> ParsedRecord:
     """Check a record's structure and checksum without any key.
@@ -178,9 +183,35 @@ def parse_record(data: bytes) -> ParsedRecord:
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise TypeError(f"data must be bytes, got {type(data).__name__}")
     data = bytes(data)
-    if len(data) < _PREFIX.size:
-        raise RecordError(f"not a facesel record: {len(data)} bytes is too short")
-    magic, version, header_len = _PREFIX.unpack_from(data)
+    header_len, ct_len = record_layout(data, len(data))
+    body, checksum = data[:-_SUM], data[-_SUM:]
+    check_checksum(hashlib.blake2b(body, digest_size=_SUM).digest(), checksum)
+    header = record_header(data, header_len)
+    associated, ephemeral, nonce = record_parts(data, header_len)
+    fixed = len(associated)
+    return ParsedRecord(header, associated, ephemeral, nonce, data[fixed:fixed + ct_len],
+                        data[fixed + ct_len:fixed + ct_len + _SIG])
+
+
+def record_parts(prefix: bytes, header_len: int) -> tuple[bytes, bytes, bytes]:
+    """``(associated data, ephemeral public key, nonce)`` of a record whose first bytes are ``prefix``
+    (its layout checked by :func:`record_layout`): every byte before the ciphertext, and two of its fields."""
+    offset = _PREFIX.size + header_len
+    fixed = offset + _EPK + _NONCE + _LEN.size
+    return prefix[:fixed], prefix[offset:offset + _EPK], prefix[offset + _EPK:offset + _EPK + _NONCE]
+
+
+#: The most bytes before a record's ciphertext (prefix, largest header, key, nonce, length).
+MAX_PREFIX = _PREFIX.size + MAX_HEADER + _EPK + _NONCE + _LEN.size
+
+
+def record_layout(prefix: bytes, size: int) -> tuple[int, int]:
+    """``(header length, ciphertext length)`` of a record of ``size`` bytes whose first bytes are
+    ``prefix`` (at least ``min(size, MAX_PREFIX)`` of them); RecordError when its structure is wrong.
+    :func:`parse_record`'s first checks, shared with ``verify-bundle``, which reads a record in pieces."""
+    if size < _PREFIX.size:
+        raise RecordError(f"not a facesel record: {size} bytes is too short")
+    magic, version, header_len = _PREFIX.unpack_from(prefix)
     if magic != MAGIC:
         raise RecordError("not a facesel record (bad magic bytes)")
     if version != VERSION:
@@ -188,15 +219,24 @@ def parse_record(data: bytes) -> ParsedRecord:
     if header_len > MAX_HEADER:
         raise RecordError(f"corrupt record: header length {header_len} exceeds {MAX_HEADER}")
     fixed = _PREFIX.size + header_len + _EPK + _NONCE + _LEN.size
-    if len(data) < fixed + _TAG + _SIG + _SUM:
-        raise RecordError(f"corrupt record: truncated ({len(data)} bytes)")
-    (ct_len,) = _LEN.unpack_from(data, fixed - _LEN.size)
-    if ct_len < _TAG or fixed + ct_len + _SIG + _SUM != len(data):
-        raise RecordError(f"corrupt record: ciphertext length {ct_len} does not match the file size {len(data)}")
-    body, checksum = data[:-_SUM], data[-_SUM:]
-    if not secrets.compare_digest(hashlib.blake2b(body, digest_size=_SUM).digest(), checksum):
+    if size < fixed + _TAG + _SIG + _SUM:
+        raise RecordError(f"corrupt record: truncated ({size} bytes)")
+    (ct_len,) = _LEN.unpack_from(prefix, fixed - _LEN.size)
+    if ct_len < _TAG or fixed + ct_len + _SIG + _SUM != size:
+        raise RecordError(f"corrupt record: ciphertext length {ct_len} does not match the file size {size}")
+    return header_len, ct_len
+
+
+def check_checksum(computed: bytes, stored: bytes) -> None:
+    """RecordError unless the BLAKE2b-256 ``computed`` over a record's body is the ``stored`` one."""
+    if not secrets.compare_digest(computed, stored):
         raise RecordError("corrupt record: checksum mismatch (the file was altered or damaged)")
-    header_bytes = data[_PREFIX.size:_PREFIX.size + header_len]
+
+
+def record_header(prefix: bytes, header_len: int) -> dict:
+    """The checked header of a record whose first bytes are ``prefix``; RecordError when it is not
+    canonical JSON of the allowed fields."""
+    header_bytes = prefix[_PREFIX.size:_PREFIX.size + header_len]
     try:
         header = json.loads(header_bytes.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
@@ -204,9 +244,7 @@ def parse_record(data: bytes) -> ParsedRecord:
     _validate_header(header)
     if _canonical(header) != header_bytes:
         raise RecordError("corrupt record: header is not in canonical form")
-    offset = _PREFIX.size + header_len
-    return ParsedRecord(header, data[:fixed], data[offset:offset + _EPK], data[offset + _EPK:offset + _EPK + _NONCE],
-                        data[fixed:fixed + ct_len], data[fixed + ct_len:fixed + ct_len + _SIG])
+    return header
 
 
 def check_signature(record: ParsedRecord, camera_public: bytes | None) -> None:
@@ -215,7 +253,7 @@ def check_signature(record: ParsedRecord, camera_public: bytes | None) -> None:
     if camera_public is None:
         raise RecordError(f"record {record.record_id}: camera {camera!r} is not registered with the authority "
                           "(forged or planted record)")
-    if not verify_signature(camera_public, record.associated_data + record.ciphertext, record.signature):
+    if not record.signed_by(camera_public):
         raise RecordError(f"record {record.record_id}: the signature of camera {camera!r} does not match "
                           "(forged or altered record)")
 

@@ -23,6 +23,14 @@ only while it is still linked under that name once the sweep holds its lock: eve
 under the lock, so a marker already spent by its own opening or by another sweep is passed over,
 not read as a killed opening's (which made ``open`` fail with "...json does not exist").
 
+A marker's pending file (``.NAME.json.pending``: JSON naming the staging folder, no picture; the
+folder is still empty then) is left behind by an opening killed between writing it and renaming
+it. A sweep removes such a file (and the empty folder it names, when it is still exactly that
+folder) only when it is older than :data:`STALE_PENDING_SECONDS` *and* its lock can be taken *and*
+the name still links to the file locked: a writer locks its pending file right after creating
+it, so the age covers the instant between its create and its lock, where a concurrent writer's
+fresh file is unlocked (ops22; flaky19's race in the other direction).
+
 A machine without a usable registry (no home folder, or one other users may write) still opens,
 with a warning that a killed opening would leave its pictures unregistered.
 """
@@ -38,6 +46,7 @@ import re
 import secrets
 import shutil
 import stat
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -48,6 +57,13 @@ _log = logging.getLogger("facesel.vault")
 
 STAGING_NAME = re.compile(r"\A\..+\.partial-[0-9a-f]{8}\Z", re.DOTALL)
 _MARKER = re.compile(r"\A[0-9a-f]{16}\.json\Z")
+_PENDING = re.compile(r"\A\.[0-9a-f]{16}\.json\.pending\Z")
+STALE_PENDING_SECONDS = 3600.0
+"""Age (by its modification time) from which an unlocked pending marker is taken for a killed
+writer's: a live writer holds it unlocked only between its ``open`` and its ``flock``
+(microseconds) and locked until its rename (a slow ``fsync`` included), so an hour leaves room
+for a stalled process and for the clock being stepped; a pending file dated in the future is
+never removed."""
 _MARKER_MAX_BYTES = 64 * 1024
 
 
@@ -92,6 +108,9 @@ def sweep_killed_openings() -> list[Path]:
         return []
     removed = []
     for marker in sorted(registry.iterdir()):
+        if _PENDING.match(marker.name):
+            _sweep_pending(marker)
+            continue
         if not _MARKER.match(marker.name):
             continue
         try:
@@ -117,6 +136,36 @@ def sweep_killed_openings() -> list[Path]:
         finally:
             os.close(fd)
     return removed
+
+
+def _sweep_pending(pending: Path) -> None:
+    """Remove ``pending``, the pending marker of a writer killed before its rename, when it is
+    stale (see the module docstring): unlocked, still linked, older than :data:`STALE_PENDING_SECONDS`."""
+    try:
+        fd = os.open(pending, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return  # renamed by its writer, or removed by another sweep
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as err:
+            if err.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
+                return  # a live writer's, between its lock and its rename
+            raise
+        info = os.fstat(fd)
+        if not _still_linked(pending, info):
+            return  # renamed into a marker (or removed) between our open and our lock
+        if not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid() or info.st_size > _MARKER_MAX_BYTES:
+            return
+        age = time.time() - info.st_mtime
+        if not STALE_PENDING_SECONDS <= age:
+            return  # possibly a live writer's, between its create and its lock
+        _remove_registered(os.read(fd, _MARKER_MAX_BYTES))  # its folder is empty: no picture yet
+        os.unlink(pending)  # under the lock, as markers are
+        _log.warning("removed %s, the unfinished registration of an opening killed %.0f s ago (no picture "
+                     "was written yet)", pending, age)
+    finally:
+        os.close(fd)
 
 
 def _still_linked(marker: Path, info: os.stat_result) -> bool:
