@@ -67,6 +67,13 @@ _OLD = {"convert_on_take": False, "skip_when_behind": False}
 _S11 = {"seal_in_background": False, "stagger_detection": False, "flush_buffer_frames": 0}
 VARIANTS = {
     "base": ({}, None, {}),
+    # session 21: serve's defaults with file cameras read by OpenCV, as before session 20 (OPENCV_FILES)
+    "opencvfile": ({}, None, {}),
+    # session 21: PyAV connections' BGR frames as arrays of their own, not views of PyAV's frames (OWNING_COPIES)
+    "lazy+skip+copy": (_LAZY_SKIP, None, {}),
+    "skip+copy": ({"convert_on_take": False, "skip_when_behind": True}, None, {}),
+    # session 21: stream cameras (--rtsp) decoded by OpenCV's reader (backend = "opencv")
+    "backend-opencv": ({"backend": "opencv"}, None, {}),
     "old": (_OLD, None, {}),
     "lazy": ({"convert_on_take": True, "skip_when_behind": False}, None, {}),
     "skip": ({"convert_on_take": False, "skip_when_behind": True}, None, {}),
@@ -112,8 +119,13 @@ VARIANTS = {
 }
 """``--variant`` names: (camera settings added to every camera, the process's GIL switch interval
 in seconds or None for Python's default 5 ms, pipeline settings added to every camera's).
-``base`` is serve's defaults (for file cameras: OpenCV decoding, frames converted as decoded,
-every frame decoded; for RTSP cameras ``lazy+skip``); ``old`` turns ``convert_on_take`` and
+``base`` is serve's defaults (for file cameras: the plain file connection, FFmpeg through PyAV since
+session 20, frames converted as decoded, every frame decoded; for RTSP cameras ``lazy+skip``, which
+for file cameras means ``PyAVFileConnection``); ``opencvfile`` is ``base`` with file cameras read by
+OpenCV's FFmpeg reader as before session 20 (:data:`OPENCV_FILES`); ``lazy+skip+copy`` / ``skip+copy`` are ``lazy+skip`` / ``skip`` with each
+BGR frame of a PyAV connection copied into an array of its own (:data:`OWNING_COPIES`, as ``FileConnection``
+does) instead of left a view of PyAV's converted frame; ``backend-opencv`` sets
+``backend = "opencv"`` (stream cameras, ``--rtsp``, read by ``cv2.VideoCapture``; no effect on files); ``old`` turns ``convert_on_take`` and
 ``skip_when_behind`` off, ``lazy`` / ``skip`` / ``lazy+skip`` on (file cameras then decode with
 PyAV); ``threads1`` runs each camera's pipeline in one thread (no stage threads: fewer hand-offs
 between threads); ``switch1ms`` sets the GIL's switch interval to 1 ms; ``lazy+skip+noref`` /
@@ -148,6 +160,14 @@ itself shrinks by the C++ core's integer average where the ratio allows, session
 is ``lazy+skip`` with fractional region squares shrunk as in session 17 (:data:`S17_SQUARES`; session 18 moved
 them into the core's float32 area path, the same pixels)."""
 
+OPENCV_FILES = {"opencvfile"}
+"""Variants whose plain file cameras read with ``cv2.VideoCapture`` (:mod:`opencv_file_reader`), as
+serve's did before session 20, instead of FFmpeg through PyAV."""
+
+OWNING_COPIES = {"lazy+skip+copy", "skip+copy"}
+"""Variants whose PyAV connections hand out each BGR frame as an array of its own (``np.array`` of
+PyAV's ``to_ndarray``, :func:`owning_copies`), as ``file_frames`` does, not a view of PyAV's frame."""
+
 PYTHON_REGIONS = {"pyregions"}
 """Variants whose region search runs its work around YuNet in Python (the reference path)."""
 
@@ -167,6 +187,25 @@ not by the core's integer average (``facesel.detect.schedule.AREA_PATH = "float"
 def _schedule_key(level: tuple[int, bool]) -> str:
     """A governor schedule ``(detect_every, two tiers on)`` as a key of ``at_every``: "8", "8+tiers"."""
     return f"{level[0]}+tiers" if level[1] else str(level[0])
+
+
+def owning_copies() -> None:
+    """Make this process's PyAV connections (files and streams) copy each BGR frame into an array of
+    its own, converted as decoded or when taken (``convert_on_take``): the same pixels. Not with
+    ``shrink_in_decoder`` (a copy would lose the frame's remembered picture)."""
+    from facesel.sources import backends, decoded
+
+    image, convert = backends._image, decoded.Unconverted.convert
+    backends._image = lambda picture, keep, on_take: _own(image(picture, keep, on_take))
+    decoded.Unconverted.convert = lambda self: _own(convert(self))
+
+
+def _own(frame):
+    """``frame`` itself when it is no plain array (an Unconverted, a frame keeping its picture),
+    else a C-ordered copy that owns its memory."""
+    import numpy as np
+
+    return np.array(frame, order="C") if type(frame) is np.ndarray else frame
 
 
 def _rss_mib(field: str = "VmRSS") -> float:
@@ -276,6 +315,12 @@ def run_one(cameras: int, videos: list[Path], seconds: float, warmup: float, set
         from facesel.detect import schedule
 
         schedule.AREA_PATH = "exact+numpy"
+    if variant in OWNING_COPIES:
+        owning_copies()
+    if variant in OPENCV_FILES:
+        import opencv_file_reader
+
+        opencv_file_reader.use_for_file_cameras()
     if switch_interval is not None:
         sys.setswitchinterval(switch_interval)
 
@@ -352,6 +397,9 @@ def run_one(cameras: int, videos: list[Path], seconds: float, warmup: float, set
             # frames a paced camera sent in the window: a reader that cannot decode in real time
             # falls behind its pacer and receives fewer, which no drop count shows
             due = sum((cam.source.stats.fps or 0.0) * (t1 - t0) for cam in cams if cam.source)
+            # which reader each camera's source opens (the variants that swap it say so here)
+            readers = sorted({getattr(cam.source._connect, "func", cam.source._connect).__name__
+                              for cam in cams if cam.source})
             models = {"detectors_built": service.models.detectors_built, "scorers_built": service.models.scorers_built}
         finally:
             late = service.stop(timeout=60)
@@ -385,7 +433,7 @@ def run_one(cameras: int, videos: list[Path], seconds: float, warmup: float, set
         "schedule_steps_in_window": steps,
         "frames_at_detect_every": {str(k): v for k, v in sorted(at_every.items())}, "refinements_undone_total": undone,
         "drops_at_detect_every": {k: v for k, v in sorted(drops_at.items()) if v},
-        "drops_after_step": drops_after, "sealed": sealed, "late_at_stop": late, **models,
+        "drops_after_step": drops_after, "readers": readers, "sealed": sealed, "late_at_stop": late, **models,
         **({"threads": by_role, "gil_probe": gil,
             # decoding (and converting) CPU a frame received, dropped ones included: what a dropped frame costs
             "source_cpu_ms_per_received_frame": round(1000 * by_role.get("source", {}).get("cores", 0.0) * elapsed

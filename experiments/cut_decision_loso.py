@@ -46,9 +46,11 @@ SHIPPED = {"signers": (12, 15, 0), "liveportrait": (17, 22, 3), "retalking": (7,
 
 
 def rule_of(name: str):
+    """The candidate's rule, with the fade decision these figures were measured under (the
+    3-cell shift search; the default is 9 since fade22: docs/persons.md "Camera pans and the fade cue")."""
     from facesel.track_cues.rule import SwitchRule
 
-    return SwitchRule(**CANDIDATES[name])
+    return SwitchRule(**{"fade_reach": 3, **CANDIDATES[name]})
 
 
 def fires_of(frames, rule) -> list[tuple[int, str]]:
@@ -120,17 +122,24 @@ def run_intercut_changes() -> dict:
     return deltas
 
 
-def run_pipeline(frames, owner, detector, scorer, candidate: str) -> tuple[int, int]:
-    """(snapshots, wrong joins: snapshots holding two owners' frames) of the default Selector
-    (``keep_static``: people before a webcam sit still) over ``frames`` under ``candidate``."""
+def selector_under(frames, detector, scorer, rule) -> tuple[list, object]:
+    """(every result, the Selector) of the default Selector (``keep_static``: people before a
+    webcam sit still) over ``frames`` with its tracker's :class:`SwitchRule` replaced by ``rule``."""
     from facesel import Selector
 
-    with mock.patch("facesel.track.SwitchRule", lambda: rule_of(candidate)):
+    with mock.patch("facesel.track.SwitchRule", lambda: rule):
         selector = Selector(detector, scorer, threads=1, fps=25.0, keep_static=True)
         results = []
         for frame in frames:
             results += selector.feed(frame).closed
         results += selector.flush()
+    return results, selector
+
+
+def run_pipeline(frames, owner, detector, scorer, candidate: str) -> tuple[int, int]:
+    """(snapshots, wrong joins: snapshots holding two owners' frames) of the default Selector
+    (``keep_static``) over ``frames`` under ``candidate``."""
+    results, _ = selector_under(frames, detector, scorer, rule_of(candidate))
     wrong = sum(len({int(owner[int(f)]) for f in r.frame_indices}) > 1 for r in results)
     return len(results), wrong
 

@@ -1,13 +1,15 @@
 """Memory an extra file camera costs with each decoding path of ``facesel serve``.
 
-    python experiments/decoder_memory.py [--repeats 2]
+    python experiments/decoder_memory.py [--repeats 2] [--variants old opencv lazy+skip]
 
 Runs ``tests/test_serve_capacity.py``'s memory script (a fresh process: one looping arcade 1080p
 camera until it processed 150 frames, then three; resident memory after each) with the cameras'
-``convert_on_take`` / ``skip_when_behind`` set three ways: ``old`` (both off: OpenCV decodes the
-file, frames converted as decoded), ``pyav-now`` (``skip_when_behind`` alone: PyAV decodes, frames
-converted as decoded) and ``lazy+skip`` (both on). Prints the first camera's and each extra camera's
-MiB. Why file cameras keep OpenCV's decoding by default (docs/performance.md, issue 27 session 10).
+``convert_on_take`` / ``skip_when_behind`` set three ways: ``old`` (both off: serve's default file
+camera, ``FileConnection``: FFmpeg through PyAV since session 20, frames converted as decoded),
+``pyav-now`` (``skip_when_behind`` alone: ``PyAVFileConnection``, frames converted as decoded) and
+``lazy+skip`` (both on: what an RTSP/HTTP camera on the default backend gets); and ``opencv``:
+``old`` with the file read by OpenCV's FFmpeg reader as before session 20
+(``benchmarks/opencv_file_reader.py``). Prints the first camera's and each extra camera's MiB.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 VARIANTS = {"old": {"convert_on_take": False, "skip_when_behind": False},
+            "opencv": {"convert_on_take": False, "skip_when_behind": False},
             "pyav-now": {"convert_on_take": False, "skip_when_behind": True},
             "lazy+skip": {"convert_on_take": True, "skip_when_behind": True}}
 
@@ -35,9 +38,20 @@ def memory_script() -> str:
     return textwrap.dedent(text[start:text.index('""")', start)])
 
 
+OPENCV_READER = textwrap.dedent(f"""
+    import sys
+    sys.path.insert(0, {str(ROOT / "benchmarks")!r})
+    import opencv_file_reader
+    opencv_file_reader.use_for_file_cameras()
+""")
+"""Put before the memory script for the ``opencv`` variant: serve's plain file cameras read by OpenCV."""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=tuple(VARIANTS),
+                        help="run these, alternating, in this order")
     args = parser.parse_args()
     from facesel.data import data_root_or_exit
     from facesel.vault import create_authority, enrol_camera
@@ -54,14 +68,16 @@ def main() -> None:
             enrol_camera(work / "authority", work / name, name, shares)
             keys[name] = str(work / name)
         for repeat in range(args.repeats):
-            for variant, settings in VARIANTS.items():
+            for variant in args.variants:
+                settings = VARIANTS[variant]
                 vaults = work / f"vaults-{repeat}-{variant}"
                 vaults.mkdir()
                 camera = {"source": str(video), "vault": "", "camera_key": "", "loop": True, "realtime": True,
                           "live": True, "pipeline": {}, **settings}
                 spec = {"camera": camera, "vaults": str(vaults), "authority": str(work / "authority" / "authority.pub"),
                         "keys": keys}
-                done = subprocess.run([sys.executable, "-c", script, json.dumps(spec)], capture_output=True, text=True,
+                code = (OPENCV_READER if variant == "opencv" else "") + script
+                done = subprocess.run([sys.executable, "-c", code, json.dumps(spec)], capture_output=True, text=True,
                                       check=True, env={**os.environ, "PYTHONPATH": str(ROOT / "python")})
                 rss = json.loads(done.stdout.strip().splitlines()[-1])
                 print(f"{variant}: first camera {rss['one'] - rss['base']:.0f} MiB, each extra camera "

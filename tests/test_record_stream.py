@@ -220,3 +220,32 @@ def _genuine_payload(sealed) -> bytes:
     parsed = parse_record(data)
     return sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(parsed.ciphertext, parsed.associated_data,
                                                              parsed.nonce, key)
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 96, CHUNK])
+def test_the_streamed_body_is_every_byte_the_whole_record_check_signs(sealed, tmp_path, monkeypatch, chunk):
+    """``body_pieces`` gives header and ciphertext, not one byte of the signature or checksum after
+    them, whatever the reading's piece size; the signature checks on them as on the whole record."""
+    from facesel.review import bundle_members
+    from facesel.vault.record import seal_record
+    from facesel.vault.signing import Signer
+
+    monkeypatch.setattr(bundle_members, "CHUNK", chunk)
+    data, _ = sealed
+    genuine = parse_record(data)
+    camera = Signer("camera:cam-1", nacl.signing.SigningKey(bytes(range(32))))
+    record = seal_record(genuine.header, os.urandom(1000), sodium.crypto_box_keypair()[0], camera)
+    parsed = parse_record(record)
+    path = _bundle_of(tmp_path, {"r.fsr": record})
+    with open(path, "rb") as fp:
+        members = _read_members(path, fp)
+        try:
+            streamed = scan_record(members, "r.fsr").parsed()
+            pieces = list(streamed.body_pieces())
+            signed = streamed.signed_by(bytes(camera.key.verify_key))
+            other = streamed.signed_by(bytes(nacl.signing.SigningKey(bytes(32)).verify_key))
+        finally:
+            members.close()
+    assert b"".join(pieces) == parsed.associated_data + parsed.ciphertext == record[:-96]
+    assert max(len(p) for p in pieces) <= chunk
+    assert (signed, other) == (parsed.signed_by(bytes(camera.key.verify_key)), False) == (True, False)

@@ -32,6 +32,12 @@ def test_rule_settings_are_validated_naming_the_field():
         SwitchRule(cut_spread=-0.1)
     with pytest.raises(ValueError, match="cut_colours"):
         SwitchRule(cut_colours=float("nan"))
+    with pytest.raises(ValueError, match="fade_reach"):
+        SwitchRule(fade_reach=-1)
+    with pytest.raises(ValueError, match="fade_spread"):
+        SwitchRule(fade_spread=-0.5)
+    with pytest.raises(ValueError, match="fade_steps"):
+        SwitchRule(fade_steps=1)
     with pytest.raises(TypeError, match="rule"):
         TrackStage(PipelineConfig(), rule="loose")
 
@@ -365,3 +371,81 @@ def test_pinned_rule_needs_enough_still_steps():
     assert not rule.is_static(e)
     with pytest.raises(ValueError, match="pinned_fraction"):
         FacenessRule(pinned_fraction=0.0)
+
+
+def _panned(world: np.ndarray, speed: int, rng) -> list:
+    """A still start (12 frames), then a window of 480 px panned ``speed`` px a frame across
+    ``world`` (29 frames) and held (8), each frame with 2 grey of sensor noise."""
+    xs = [0] * 12 + [speed * k for k in range(1, 30)] + [speed * 29] * 8
+    return [np.clip(world[:, x:x + 480] + rng.normal(0, 2, (world.shape[0], 480)), 0, 255).astype(np.uint8) for x in xs]
+
+
+def test_a_pan_beyond_the_fade_reach_fires_the_fade_cue_and_a_wider_reach_does_not():
+    """A textured picture panned 12 px a frame (1.2 thumbnail cells: 7 cells over the 6-frame fade
+    span) is a fade to a 3-cell shift search (the earlier ``fade_reach``) and nothing to the
+    shipped 9-cell one; a pan of 25 px a frame (15 cells over the span) is beyond both. A dissolve fires "fade"
+    whatever the reach and with ``fade_steps`` (no shift explains a step of a dissolve)."""
+    from facesel.track_cues import SceneChange
+
+    rng = np.random.default_rng(1)
+    world = rng.integers(0, 255, (8, 60), dtype=np.uint8)
+    world = np.repeat(np.repeat(world, 40, 0), 40, 1)[:270, :]  # blobs of 40 px, 2,400 px wide
+
+    def fired(rule, frames):
+        scene = SceneChange(rule)
+        return [k for k in (scene.update(f)[0] for f in frames) if k]
+
+    assert SwitchRule().fade_reach == 9
+    assert fired(SwitchRule(fade_reach=3), _panned(world, 12, rng)) == ["fade"]
+    assert fired(SwitchRule(), _panned(world, 12, rng)) == []
+    assert fired(SwitchRule(), _panned(world, 25, rng)) == ["fade"]
+    a, b = world[:, :480].astype(np.float32), (255 - world)[:, :480].astype(np.float32)
+    c = 0.6 * a + 0.4 * b
+    dissolve = [a] * 12 + [(1 - w) * a + w * c for w in np.linspace(0.17, 0.83, 5)] + [c] * 8
+    noisy = [np.clip(f + rng.normal(0, 2, f.shape), 0, 255).astype(np.uint8) for f in dissolve]
+    for rule in (SwitchRule(), SwitchRule(fade_reach=3), SwitchRule(fade_steps=True)):
+        assert fired(rule, noisy) == ["fade"], rule
+
+
+@pytest.mark.slow
+def test_a_tv_like_pan_over_a_real_clip_is_not_split(shared_data):
+    """video-retalking's face_2 under a fast TV-like pan (:func:`facesel.eval.pans.pan_clip`, 12
+    frames each way, the face in view throughout): the picture 6 frames apart moves by more than
+    3 thumbnail cells, so the earlier fade decision (``fade_reach`` 3) fires on the pan and splits
+    her track; the shipped 9-cell search takes the pan out: one confirmed segment, no fade. (A
+    cross-fade between two real signers is still caught under the shipped rule:
+    :func:`test_a_cross_fade_between_two_real_signers_is_caught`.)"""
+    from facesel.eval import crowds
+    from facesel.eval import edge_return as er
+    from facesel.eval.pans import pan_clip
+
+    detector = make_detector(max_side=1280)
+    path = shared_data / "videos" / "more" / "video-retalking__examples_face_2.mp4"
+    frames, box = er.first_face(detector, crowds.read_tile(path, 120, skip=10))
+    clip = pan_clip(frames, box, 12)
+    assert clip is not None and len(clip) == 84
+    dets = [detector.detect(f) for f in clip]
+    config = PipelineConfig(mode="exhaustive")
+
+    def confirmed_segments(rule):
+        assigned, confirmed, counts = sw.track(clip, dets, config, rule)
+        return {s for pairs in assigned for _, s in pairs if s in confirmed}, counts
+
+    shipped, counts = confirmed_segments(SwitchRule())
+    assert len(shipped) == 1 and counts["fade"] == 0, counts
+    earlier, counts = confirmed_segments(SwitchRule(fade_reach=3))
+    assert counts["fade"] >= 1 and len(earlier) == 2, counts
+
+
+def test_pan_clip_holds_and_pans_and_refuses_without_room():
+    """The pan window keeps the face inside: a face in the middle of a 400 x 300 picture leaves
+    room to pan; one as wide as the window leaves none (None); a pan of 0 frames is refused."""
+    from facesel.eval.pans import pan_clip
+
+    frames = [_blobs(7, (300, 400))] * 3
+    clip = pan_clip(frames, np.array([180.0, 120.0, 220.0, 170.0]), 5, hold=2, out_width=120)
+    assert clip is not None and len(clip) == 3 * 2 + 2 * 5 and clip[0].shape == (90, 120, 3)
+    assert np.array_equal(clip[0], clip[1]) and not np.array_equal(clip[2], clip[8])
+    assert pan_clip(frames, np.array([80.0, 100.0, 320.0, 200.0]), 5) is None
+    with pytest.raises(ValueError, match="pan"):
+        pan_clip(frames, np.array([180.0, 120.0, 220.0, 170.0]), 0)

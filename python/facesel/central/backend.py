@@ -101,6 +101,13 @@ class VaultBackend(ABC):
             by_camera.setdefault(row.camera_id, []).append(row.record_id)
         return {camera_id: self.logged_digests(ids, camera_id) for camera_id, ids in by_camera.items()}
 
+    def missing_from(self, selection: Selection) -> list[str]:
+        """One line per record the store's log puts in ``selection`` (a camera, a window) that has no
+        row in it, asked after :meth:`rows` (review round 12b, finding 3: a row moved out of a scope
+        hid its record). Empty here: a vault folder's :meth:`rows` chooses a window by its
+        signed log's seal times already (:func:`facesel.vault.opening.rows_in_window`)."""
+        return []
+
     def arrival_times(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], float | None]:
         """When each record (``(camera_id, record_id)``) arrived in this store, by a clock its sender
         does not set; empty where the store keeps no such time (a camera's own vault folder)."""

@@ -20,7 +20,7 @@ from facesel.vault.errors import RecordError
 from facesel.vault.identity import load_identity, read_record_file
 from facesel.vault.index import IndexRow
 from facesel.vault.keys import AuthorityPublic
-from facesel.vault.opening import logged_records, open_index
+from facesel.vault.opening import logged_records, open_index, rows_in_window
 from facesel.vault.signing import CameraKey, Signer, load_camera
 from facesel.vault.store import Vault, record_path
 
@@ -61,10 +61,16 @@ class FileVaultBackend(VaultBackend):
         return self.identity.authority
 
     def rows(self, selection: Selection = Selection()) -> list[IndexRow]:
-        rows = self.index.rows(record_ids=None if selection.record_ids is None else list(selection.record_ids),
-                               start=selection.start, end=selection.end)
+        rows = self.index.rows(record_ids=None if selection.record_ids is None else list(selection.record_ids))
+        if selection.start is not None or selection.end is not None:
+            # By the signed log's seal time too: a row moved out of the window is chosen, and refused
+            # by the opening's row check, never left out unseen (review round 12b, finding 1).
+            rows = rows_in_window(rows, logged_records(self.path, self.identity), selection.start, selection.end)
         if selection.camera_ids is not None:
-            rows = [r for r in rows if r.camera_id in selection.camera_ids]
+            # Every record of a vault folder is its camera's: a row naming another camera is an edited
+            # one, chosen with the folder's camera so that the opening refuses it (review 12b, finding 1).
+            rows = [r for r in rows if r.camera_id in selection.camera_ids
+                    or self.identity.camera_id in selection.camera_ids]
         return rows
 
     def read(self, record_id: str, camera_id: str | None = None) -> bytes:

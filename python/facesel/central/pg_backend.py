@@ -28,6 +28,8 @@ from facesel.central.backend import Camera, Selection, VaultBackend
 # The connection helpers live in pg_connect.py; these names are importable from here as before.
 from facesel.central.pg_connect import CentralUnavailableError, _connect, _reachable, describe_dsn, scrub_dsn
 from facesel.central.pg_schema import AUDIT_LOCK, LATEST, applied_versions, migrate
+from facesel.central.purge_check import early_purges, logged_seal_times, purge_refusal
+from facesel.central.received_scope import unrowed_in_scope
 from facesel.central.read_limit import (BOUNDED_INDEX_COLUMNS, MAX_RECEIVED_LINE, MAX_ROW_TEXT, checked_index_row,
                                         log_line_limit, log_line_too_long, record_read_limit, row_limit, too_large,
                                         too_large_to_store, too_many_rows)
@@ -101,6 +103,7 @@ class PostgresVault(VaultBackend):
             raise TypeError(f"clock must be callable, got {type(clock).__name__}")
         self.clock = clock
         self.location = describe_dsn(dsn)
+        self.purge_refused: list[str] = []  # the rows the last purge kept although they looked expired
         self.conn = _connect(dsn, self.location, connect_timeout)
         try:
             with _reachable(self.location):
@@ -412,6 +415,14 @@ class PostgresVault(VaultBackend):
                 for values in cursor:
                     yield checked_index_row(values)
 
+    def missing_from(self, selection: Selection) -> list[str]:
+        """See :meth:`VaultBackend.missing_from`: by the ``received`` entries of the hash-chained log
+        (:mod:`facesel.central.received_scope`). Empty for a selection by ids alone."""
+        if selection.camera_ids is None and selection.start is None and selection.end is None:
+            return []
+        with _reachable(self.location):
+            return unrowed_in_scope(self.conn, selection, self.location)
+
     def count(self) -> int:
         """Records present (not purged)."""
         with _reachable(self.location):
@@ -522,7 +533,8 @@ class PostgresVault(VaultBackend):
 
     def records_against_log(self) -> list[str]:
         """One line per record the log and the ``records`` table disagree on: logged as received
-        but without a row (deleted), or marked purged without a logged purge (erased early)."""
+        but without a row (deleted), marked purged without a logged purge (erased early), or purged
+        as routine before its retention ran out by the seal time its arrival logged (review 12b)."""
         with _reachable(self.location):
             # By (camera, id) since schema 5: an entry or purge logged without a camera (a purge of
             # an earlier version) matches the id of any camera.
@@ -536,8 +548,10 @@ class PostgresVault(VaultBackend):
                 "(SELECT 1 FROM audit a WHERE a.event = 'purge' AND a.record_id = r.record_id AND "
                 "(octet_length(a.line) > %s OR coalesce(facesel_entry_field(a.line, 'camera_id'), r.camera_id) = r.camera_id)) "
                 "ORDER BY r.record_id, r.camera_id", (MAX_RECEIVED_LINE,)).fetchall()
+            early = early_purges(self.conn, self._authority.retention_seconds)  # review 12b, finding 2
         return ([f"record {r}: logged as received, but its row is gone (deleted)" for (r,) in gone]
-                + [f"record {r}: marked purged, but no purge is logged (erased outside retention)" for (r,) in erased])
+                + [f"record {r}: marked purged, but no purge is logged (erased outside retention)" for (r,) in erased]
+                + early)
 
     def head(self) -> dict:
         """The last entry of the log: ``{"format", "store_id", "seq", "hash", "time"}`` (seq None when empty),
@@ -563,15 +577,31 @@ class PostgresVault(VaultBackend):
             return list(pg_audit.lines(self.conn))
 
     def purge(self, now: float | None = None, allow_future: bool = False) -> int:
+        """See :meth:`VaultBackend.purge`. A row is purged only when the seal time its ``received`` entry
+        logged is past the retention and equals the row's (:mod:`facesel.central.purge_check`); each
+        row refused is named in :attr:`purge_refused` (one line each) after the call."""
         now = checked_purge_time(now, float(self.clock()), allow_future, lambda purge_time, clock_time:
                                  self.append_audit("purge-clock-override", purge_time=purge_time, clock_time=clock_time))
         cutoff = now - self._authority.retention_seconds
-        total = 0
+        total, refused = 0, {}
+        self.purge_refused = []
         while True:
+            # The rows' times choose candidates only; each must agree with its logged seal (review 12b,
+            # finding 2: a backdated row was purged as routine). Refused rows are passed over.
+            limit = _PURGE_CHUNK + len(refused)
             with _reachable(self.location):
-                candidates = self.conn.execute(
-                    "SELECT record_id, blob_key, camera_id FROM records WHERE purged_at IS NULL AND sealed_at < %s "
-                    "ORDER BY sealed_at LIMIT %s", (cutoff, _PURGE_CHUNK)).fetchall()
+                seen = self.conn.execute(
+                    "SELECT record_id, blob_key, camera_id, sealed_at FROM records WHERE purged_at IS NULL AND "
+                    "sealed_at < %s ORDER BY sealed_at, camera_id, record_id LIMIT %s", (cutoff, limit)).fetchall()
+                rows = [r for r in seen if (r[2], r[0]) not in refused]
+                logged = logged_seal_times(self.conn, [(r[2], r[0]) for r in rows])
+            candidates = []
+            for record_id, key, camera_id, sealed_at in rows:
+                why = purge_refusal((camera_id, record_id), sealed_at, logged.get((camera_id, record_id)), cutoff)
+                if why:
+                    refused[(camera_id, record_id)] = why
+                else:
+                    candidates.append((record_id, key, camera_id))
             for _, key, _ in candidates:
                 if key is not None:
                     # Object first: a crash before the row is marked leaves an expired row whose
@@ -588,7 +618,8 @@ class PostgresVault(VaultBackend):
                     pg_audit.append(self.conn, now, "purge", record_id=record_id, camera_id=camera_id,
                                     epoch_id=epoch_id, sealed_at=sealed_at, reason="retention")
             total += len(doomed)
-            if len(candidates) < _PURGE_CHUNK:
+            if len(seen) < limit:  # every candidate seen: each purged or refused
+                self.purge_refused = list(refused.values())
                 return total
 
     def close(self) -> None:

@@ -139,13 +139,16 @@ def _list(args: argparse.Namespace) -> int:
     vault_dir = Path(args.vault)
     anchor, pin = _anchor(args)
     identity = load_identity(vault_dir, anchor, pin)
+    window = args.from_ is not None or args.to is not None
+    # A window chooses by the signed log's seal times too (review 12b, finding 1), read before the index.
+    live = logged_records(vault_dir, identity) if window else None
     index = open_index(vault_dir)  # read-only: listing changes nothing
     try:
-        if args.from_ is None and args.to is None:
+        if not window:
             rows = index.rows()
         else:
             rows = select_rows(index, start=None if args.from_ is None else parse_time(args.from_, "--from"),
-                               end=None if args.to is None else parse_time(args.to, "--to"))
+                               end=None if args.to is None else parse_time(args.to, "--to"), live=live)
         indexed = index.ids()
     finally:
         index.close()

@@ -17,7 +17,7 @@ from facesel.review.times import local_day, local_text, utc_text
 from facesel.vault.errors import AuditError, RecordError
 from facesel.vault.identity import VaultIdentity
 from facesel.vault.index import IndexRow
-from facesel.vault.opening import RecordNotHere, logged_records, open_index, verified_record
+from facesel.vault.opening import RecordNotHere, logged_records, open_index, rows_in_window, verified_record
 from facesel.vault.record import RECORD_ID
 from facesel.vault.signing import CAMERA_ID
 
@@ -134,10 +134,10 @@ def search(vault_dir: Path, identity: VaultIdentity, filters: Filters) -> Search
     filters.check()
     index = open_index(vault_dir)
     try:
-        rows = index.rows(start=filters.start, end=filters.end)
-        indexed = {row.record_id for row in index.rows()}
+        every_row = index.rows()
     finally:
         index.close()
+    indexed = {row.record_id for row in every_row}
     # What exists, and which file is genuine, comes from the signed log verified in this read
     # (review 4, finding 1): with a log that does not verify nothing is shown as genuine.
     try:
@@ -146,6 +146,8 @@ def search(vault_dir: Path, identity: VaultIdentity, filters: Filters) -> Search
         problem = (f"the vault's audit log does not verify, so no record can be shown as genuine: {err}; check it "
                    "with `facesel audit verify`")
         return SearchResult([], [], [], [problem])
+    # The window by the index's time or the log's (review 12b, finding 1: a row moved out of it was hidden).
+    rows = rows_in_window(every_row, live, filters.start, filters.end)
     logged = {rid: seal.sha256 for rid, seal in live.items()}
     result = filter_rows(rows, lambda row: verified_record(identity, vault_dir, row, logged), filters)
     # The signed log, not the index, says what exists (review 2, finding 2): a record whose index

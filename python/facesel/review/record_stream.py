@@ -57,7 +57,11 @@ def _times(scalar: int, point: bytes) -> bytes:
 
 
 def _small_order(point: bytes) -> bool:
-    """Whether 8 times ``point`` is the identity (libsodium refuses such an R or public key)."""
+    """Whether 8 times ``point`` is the identity (libsodium refuses such an R or public key).
+
+    libsodium compares the encoding with a list instead: every encoding of the eight small-order
+    points, non-canonical ones (y = p, p + 1) and either sign bit included, so the answers agree;
+    an encoding that does not decode raises here and is refused by the caller, as libsodium does."""
     return _times(8, point) == _IDENTITY
 
 
@@ -68,6 +72,8 @@ def ed25519_verify_pieces(public_key: bytes, signature: bytes, pieces: Iterator[
     The same checks in the same terms: S below the group order, R and the public key not of small
     order, the key a canonical encoding, then ``[S]B - [H(R || A || M)]A`` encoded equal to R's
     bytes. ``pieces`` is always read to its end (its reader may check the bytes it read then).
+    tests/test_ed25519_pieces.py holds it to libsodium's verdicts on the edge cases of Chalkias,
+    Garillot and Nikolaenko, "Taming the many EdDSAs" (2020), in pieces of every size.
     """
     digest = hashlib.sha512(bytes(signature[:32]) + bytes(public_key))
     for piece in pieces:
@@ -176,6 +182,7 @@ class _PictureComparison:
         self._buffer = b""
 
     def feed(self, data: bytes) -> None:
+        """Compare the next decrypted bytes of the blob with the member's next bytes."""
         while data and self._pieces is not None:
             try:
                 if not self._buffer:
@@ -192,6 +199,8 @@ class _PictureComparison:
             self._buffer, data = self._buffer[n:], data[n:]
 
     def finish(self) -> None:
+        """The blob has ended: read the member to its end, where its SHA-256 is checked (a
+        MemberReadError there becomes :attr:`result`)."""
         if self._pieces is None:
             return
         try:
@@ -201,11 +210,21 @@ class _PictureComparison:
             self.result = err
 
 
+@dataclass
+class _Blob:
+    """The blob being read: its name, how many of its bytes are still to come, and its comparison
+    with the bundle's picture file (None when the pictures are not compared)."""
+
+    name: str
+    left: int
+    comparison: _PictureComparison | None
+
+
 class _PayloadReader:
     """Takes a payload's plaintext in pieces: the 4-byte metadata length, the metadata (kept), then
     each blob, compared with its picture file when ``pictures`` (name -> path) names the same blobs."""
 
-    def __init__(self, size: int, record_id: str, members: BundleMembers, pictures):
+    def __init__(self, size: int, record_id: str, members: BundleMembers, pictures: object):
         self._size, self._rid, self._members, self._pictures = size, record_id, members, pictures
         self._head = bytearray()  # the metadata length and the metadata
         self._meta_len: int | None = None
@@ -215,21 +234,24 @@ class _PayloadReader:
         self.same: dict[str, bool | MemberReadError] = {}
         self._queue: list[tuple[str, int]] = []
         self._compared = False
-        self._current: list | None = None  # [name, bytes left, _PictureComparison or None]
+        self._current: _Blob | None = None
 
     def feed(self, data: bytes) -> None:
         """The next piece of plaintext."""
         if self.meta is None and self.error is None:
             data = self._feed_head(data)
         while data and self._current is not None:
-            piece, data = data[:self._current[1]], data[self._current[1]:]
-            if self._current[2] is not None:
-                self._current[2].feed(piece)
-            self._current[1] -= len(piece)
-            if self._current[1] == 0:
+            piece, data = data[:self._current.left], data[self._current.left:]
+            if self._current.comparison is not None:
+                self._current.comparison.feed(piece)
+            self._current.left -= len(piece)
+            if self._current.left == 0:
                 self._end_blob()
 
     def _feed_head(self, data: bytes) -> bytes:
+        """Keep ``data``'s bytes of the metadata length and the metadata; once both are whole, read
+        the blob layout and begin the first blob. Returns the bytes after the metadata (the first
+        blob's), or b"" while the metadata is incomplete or once it was found malformed (:attr:`error`)."""
         if self._meta_len is None:
             take = max(0, min(4, self._size) - len(self._head))
             self._head += data[:take]
@@ -260,15 +282,16 @@ class _PayloadReader:
         while self._current is None and self._queue:
             name, length = self._queue.pop(0)
             compare = _PictureComparison(self._members, self._pictures[name], length) if self._compared else None
-            self._current = [name, length, compare]
+            self._current = _Blob(name, length, compare)
             if length == 0:
                 self._end_blob()
 
     def _end_blob(self) -> None:
-        name, _, compare = self._current
-        if compare is not None:
-            compare.finish()
-            self.same[name] = compare.result
+        """The current blob has all its bytes: settle its comparison (:attr:`same`) and begin the next."""
+        blob = self._current
+        if blob.comparison is not None:
+            blob.comparison.finish()
+            self.same[blob.name] = blob.comparison.result
         self._current = None
         self._next_blob()
 
@@ -281,10 +304,10 @@ class _PayloadReader:
         return OpenedPayload(self.meta, self.layout, self.same)
 
 
-def open_payload(record: StreamedRecord, key: bytes, record_id: str, pictures) -> OpenedPayload:
+def open_payload(record: StreamedRecord, key: bytes, record_id: str, pictures: object) -> OpenedPayload:
     """Decrypt ``record`` with its one-time ``key`` in pieces and read its payload; compare each
-    blob with the bundle's picture file ``pictures[name]`` as it comes (when ``pictures`` names
-    exactly the sealed blobs).
+    blob with the bundle's picture file ``pictures[name]`` as it comes (when ``pictures``, the
+    manifest's value, is a dict naming exactly the sealed blobs; anything else is compared with nothing).
 
     Raises
     ------

@@ -598,7 +598,8 @@ def _decodes_with_pyav(source: str, live_target: bool, merged: dict) -> bool:
     a stream (not a webcam index) with ``backend = "pyav"``, or a file with ``shrink_in_decoder`` or
     a ``skip_loop_filter``. Their default: on there, off elsewhere, so that by default they never
     move a file camera from the plain file connection to ``PyAVFileConnection`` (about 100 MiB more
-    an extra 1080p file camera, docs/performance.md; the plain one decodes with PyAV too since
+    an extra 1080p file camera, docs/performance.md: its BGR frames are views of PyAV's frames, the
+    plain connection's arrays of their own, session 21; the plain one decodes with PyAV too since
     review round 11, one thread and an owning copy of each frame, at OpenCV's cost)."""
     if live_target:
         return not str(source).isdigit() and merged.get("backend", "pyav") == "pyav"

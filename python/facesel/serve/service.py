@@ -206,6 +206,10 @@ class Service:
             return self._apply(new)
 
     def _apply(self, new: ServeConfig) -> dict:
+        """:meth:`reload`'s work, under its lock: claim the new vault folders first (a refusal changes
+        nothing), stop the removed and changed cameras (a changed camera on the same vault hands its
+        held results to its successor, ops22), then start the added and changed ones with the
+        counters of the cameras they replace."""
         restart = [f"serve.{key}" for key in RESTART_KEYS if getattr(new, key) != getattr(self.config, key)]
         old = self.config.cameras
         removed = sorted(set(old) - set(new.cameras))

@@ -58,6 +58,21 @@ class SwitchRule:
         fires for ``fade_span`` frames (the same change seen again as the window slides).
     fade_span : int
     fade_ratio : float
+    fade_reach : int
+        Thumbnail cells (each way) of the camera shift searched when a fade candidate is checked
+        against the thumbnail ``fade_span`` frames back: a pan moves the picture by up to this
+        over the span without it counting as a fade. 9 (1.5 cells a frame over the 6-frame span)
+        since session 22 (fade22, pre-registered, held out by family: genuine tracks split by a
+        fade on the edge and pan material 77 -> 9, no cross-fade splice's fire lost;
+        docs/persons.md "Camera pans and the fade cue"); 3 (the cut's reach) before.
+    fade_spread : float
+        A fade also needs at least this fraction of the thumbnail's cells changed by more than
+        2 grey levels at that best shift (a cross-fade changes the whole picture); 0 leaves it out.
+    fade_steps : bool
+        A fade also has to stand step by step: the sum over the span of each frame's difference
+        to the one before, each with its own camera shift (up to 3 cells) taken out, must be above
+        the same floor. A pan moves the picture a little each frame (each step explained by a
+        shift); a cross-fade replaces it a little each frame (no shift explains a step).
     cut_appearance : float
         After a cut or a fade, a track whose next box's colours are at least this far from the track's
         (histogram distance) is split, unverified; one that still sees the same thing (a jump
@@ -92,6 +107,9 @@ class SwitchRule:
     fade: float = 15.0
     fade_span: int = 6
     fade_ratio: float = 3.0
+    fade_reach: int = 9
+    fade_spread: float = 0.0
+    fade_steps: bool = False
     cut_appearance: float = 0.1
     max_size_jump: float = 2.0
     max_aspect_jump: float = 2.0
@@ -102,6 +120,9 @@ class SwitchRule:
     min_side: float = 40.0
 
     def __post_init__(self) -> None:
-        check_at_least(self, ("cut", "fade", "cut_spread", "cut_colours", "cut_appearance", "appearance", "confirm_appearance", "min_side"), 0)
+        check_at_least(self, ("cut", "fade", "cut_spread", "cut_colours", "fade_spread", "cut_appearance", "appearance", "confirm_appearance", "min_side"), 0)
         check_at_least(self, ("max_size_jump", "max_aspect_jump", "cut_ratio", "fade_ratio"), 1, finite=False)
         check_count_at_least(self, ("history", "confirm", "cut_window", "fade_span"), 1)
+        check_count_at_least(self, ("fade_reach",), 0)
+        if not isinstance(self.fade_steps, bool):
+            raise ValueError(f"fade_steps must be a bool, got {self.fade_steps!r}")

@@ -1,6 +1,8 @@
 """Scene changes under the tracks: a **cut** (one frame's grey thumbnail against the last one's)
 or a **fade** (against the one ``fade_span`` frames back), each only as a spike over the recent
-median of the same difference and only when it stands once the camera's own motion is taken out.
+median of the same difference and only when it stands once the camera's own motion is taken out
+(up to ``MOVE_REACH`` cells between two frames for a cut, ``SwitchRule.fade_reach`` over a fade's
+span: a pan moves the picture further in 6 frames than in one).
 """
 
 from __future__ import annotations
@@ -122,12 +124,28 @@ class SceneChange:
             kind, value = "cut", diff
             self.cut_thumbs = (self._thumbs[-2], thumb)
         elif (span > rule.fade and len(self._spans) > BASELINE and span > rule.fade_ratio * usual_span
-              and moved_difference(thumb, self._thumbs[0]) > max(rule.fade, rule.fade_ratio * usual_span)):
+              and self._fade_stands(thumb, max(rule.fade, rule.fade_ratio * usual_span))):
             kind, value = "fade", span
         if kind is not None:
             self._quiet = rule.fade_span
         return kind, value
 
+    def _fade_stands(self, thumb: np.ndarray, floor: float) -> bool:
+        """Whether a fade candidate (this frame's ``thumb`` against the one ``fade_span`` counted
+        frames back) is a fade: once the camera's shift over the span (up to ``rule.fade_reach``
+        cells) is taken out its mean difference is still above ``floor``, at least
+        ``rule.fade_spread`` of the cells changed, and with ``rule.fade_steps`` the span's
+        one-frame differences, each with its own shift taken out, still add up to above ``floor``
+        (a pan is a chain of small shifts; a cross-fade is not). Whole-picture statistics only."""
+        rule = self.rule
+        moved, spread = moved_change(thumb, self._thumbs[0], rule.fade_reach)
+        if moved <= floor or spread < rule.fade_spread:
+            return False
+        if rule.fade_steps:
+            thumbs = list(self._thumbs)
+            steps = sum(moved_difference(b, a) for a, b in zip(thumbs, thumbs[1:]))
+            return steps > floor
+        return True
 
     def _cut_stands(self, thumb: np.ndarray, floor: float) -> bool:
         """Whether a cut candidate (this frame's ``thumb`` against the last counted one's) is a

@@ -147,8 +147,12 @@ def _nothing_chosen(live: dict[str, LoggedSeal], start: float | None, end: float
 
 
 def select_rows(index: Index, record_ids: Sequence[str] | None = None, start: float | None = None,
-                end: float | None = None, all_records: bool = False) -> list[IndexRow]:
-    """Rows chosen by exactly one of: record ids, a seal-time window, or every record."""
+                end: float | None = None, all_records: bool = False,
+                live: dict[str, LoggedSeal] | None = None) -> list[IndexRow]:
+    """Rows chosen by exactly one of: record ids, a seal-time window, or every record.
+
+    A window needs ``live``, the signed log's seals (:func:`logged_records`): it chooses by the log's
+    seal time as well as the row's (:func:`rows_in_window`; review round 12b, finding 1)."""
     record_ids = _check_choice(record_ids, start, end, all_records)
     if record_ids:
         rows = index.rows(record_ids=list(record_ids))
@@ -158,7 +162,26 @@ def select_rows(index: Index, record_ids: Sequence[str] | None = None, start: fl
         return rows
     if start is not None and end is not None and end < start:
         raise ValueError(f"--to ({format_time(end)}) is before --from ({format_time(start)})")
-    return index.rows(start=start, end=end)
+    if live is None:
+        raise TypeError("select_rows by a seal-time window needs live, the signed log's seals (logged_records)")
+    return rows_in_window(index.rows(), live, start, end)
+
+
+def rows_in_window(rows: list[IndexRow], live: dict[str, LoggedSeal], start: float | None,
+                   end: float | None) -> list[IndexRow]:
+    """The index ``rows`` a seal-time window [start, end] chooses: each whose own ``sealed_at`` *or*
+    whose seal in the signed log (``live``, :func:`logged_records`) lies in it, in the rows' order.
+
+    The index is anyone's to edit who can write the vault folder. A window read from its
+    ``sealed_at`` alone never chose a row moved out of it, so that row was never checked against its
+    record and the record vanished from the search without a word (review round 12b, finding 1);
+    chosen by the log's time too, it is checked and refused by name (the row disagrees with the
+    signed header). A row moved into the window is chosen and refused the same way (review 10c)."""
+    def inside(t: float) -> bool:
+        return (start is None or t >= start) and (end is None or t <= end)
+
+    logged = {rid for rid, seal in live.items() if inside(seal.sealed_at)}
+    return [row for row in rows if inside(row.sealed_at) or row.record_id in logged]
 
 
 @dataclass
