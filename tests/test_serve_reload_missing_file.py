@@ -49,3 +49,28 @@ def test_a_reload_applies_the_rest_when_a_running_cameras_file_is_missing(author
         assert sorted(service.config.cameras) == ["door", "walk"]  # refused as a whole: unchanged
     finally:
         service.stop(timeout=60)
+
+
+def test_a_reload_of_a_config_that_was_moved_away_says_the_service_was_not_asked(authority, keys, tmp_path, capsys):
+    """ux21: ``config file not found: F`` alone did not say whether the running service had been
+    asked (and had perhaps dropped its cameras). Now the line names the flag and the path and says
+    that nothing was asked; exit 1 as for any refused reload (README's exit codes), and the
+    service, still running on its old config, counts no reload."""
+    path, port = tmp_path / "facesel.toml", unclaimed_port()
+    path.write_text(f'[serve]\nlisten = "127.0.0.1:{port}"\n[defaults]\nauthority = "{authority}"\n'
+                    f'[cameras.walk]\nsource = "{demo_clip()}"\nvault = "{tmp_path / "walk"}"\n'
+                    f'camera_key = "{keys("walk")}"\nloop = true\n')
+    path.chmod(0o600)
+    service = Service(load_config(path)).start()
+    try:
+        path.rename(tmp_path / "moved.toml")
+        code, out, err = run_cli(capsys, "serve", "reload", "--config", path)
+        assert (code, out) == (1, ""), (out, err)
+        assert err.strip() == (f"facesel serve: error: --config {path}: no such file (moved or deleted?); no reload "
+                               "was asked: the running service, if any, goes on unchanged with the config it read "
+                               "last. Give the path of the file the service was started with"), err
+        code, out, err = run_cli(capsys, "serve", "status", "--config", path)
+        assert code == 1 and f"--config {path}: no such file (moved or deleted?); no service was asked" in err, err
+        assert service.reloads == 0 and sorted(service.config.cameras) == ["walk"]
+    finally:
+        service.stop(timeout=60)

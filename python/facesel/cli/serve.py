@@ -60,7 +60,15 @@ def _pid_file(text: str) -> str:
 def _ask(args: argparse.Namespace) -> int:
     from facesel.serve.control import call, listen_of
 
-    listen = listen_of(args.config)
+    try:
+        listen = listen_of(args.config)
+    except FileNotFoundError:
+        # "config file not found: F" alone left an operator who had moved the file wondering
+        # whether the service had dropped its cameras (ux21): say that nothing was asked of it.
+        effect = ("no reload was asked: the running service, if any, goes on unchanged with the config it read last"
+                  if args.action == "reload" else "no service was asked")
+        raise FileNotFoundError(f"--config {args.config}: no such file (moved or deleted?); {effect}. Give the "
+                                "path of the file the service was started with") from None
     if args.action == "reload":
         code, body = call(listen, "POST", "/reload")
         if code == 403:  # not a peer on this machine (serve/control.py)
