@@ -46,7 +46,7 @@ from facesel.review.holders import MAX_SHARE_BYTES, TooManyAttempts
 from facesel.review.plots import quality_svg
 from facesel.review.memory_open import logged_records, record_key_of
 from facesel.review.record_view import MetadataError, shown_metadata
-from facesel.review.sources import ACKNOWLEDGEMENT, desk_late_refusal
+from facesel.review.sources import ACKNOWLEDGEMENT, asked_late_arrivals, desk_late_refusal
 from facesel.review.security import Refused, WallMiddleware, plain_answer, check_csrf, check_origin
 from facesel.review.state import DeskState, PendingOpening
 from facesel.review.times import duration_text, local_text, parse_local, utc_text
@@ -192,13 +192,9 @@ def build_app(state: DeskState, allowed_hosts: set[str], allowed_origins: set[st
         elif not case or not reason or not who:
             problem = "the case reference, the reason and your name are all required"
         else:  # before any share is asked for, as central open refuses without its flag
-            try:
-                late = await run_in_threadpool(source.late_arrivals, list(dict.fromkeys(keys)))
-            except (ValueError, RecordError) as err:
-                problem = f"nothing was requested: {err}"
-            else:
-                if late and not acknowledged:
-                    problem = f"refused: {desk_late_refusal(late)}"
+            late, problem = await run_in_threadpool(asked_late_arrivals, source, list(dict.fromkeys(keys)))
+            if late and not acknowledged:
+                problem = f"refused: {desk_late_refusal(late)}"
         if problem:
             state.message = problem
             return RedirectResponse("/", status_code=303)

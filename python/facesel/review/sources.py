@@ -7,6 +7,7 @@ open records in memory once K holders rebuilt the master key.
 
 from __future__ import annotations
 
+import logging
 import threading
 from pathlib import Path
 
@@ -14,7 +15,15 @@ from facesel.review.catalog import Filters, SearchResult, filter_rows, search
 from facesel.review.memory_open import Opening, open_in_memory
 from facesel.vault.identity import load_identity
 from facesel.vault.keys import Keystore
+from facesel.vault.errors import RecordError
 from facesel.vault.opening import trusted_authority
+
+_log = logging.getLogger("facesel.review")
+
+
+class StoreError(RuntimeError):
+    """The records' store could not answer a question (a database error, its connection lost);
+    the message names the store and the error, never the connection string's secrets."""
 
 
 class VaultSource:
@@ -51,6 +60,22 @@ class VaultSource:
 ACKNOWLEDGEMENT = ("I open these records knowingly: they arrived in the central store after their camera's key was "
                    "revoked, so each may be a backdated record of whoever took the key, or one the camera had not "
                    "forwarded yet; nothing in it tells which")
+
+
+def asked_late_arrivals(source, records: list[tuple[str, str]]) -> tuple[dict, str | None]:
+    """``(late, None)``: ``source.late_arrivals(records)``; or ``({}, why)`` when it could not be
+    told, ``why`` the line the desk shows (nothing was requested, no share asked for).
+
+    A store that fails (:class:`StoreError`) is logged on the desk's terminal and named on the
+    page, with its error: before, it was a bare 500 page (ux21)."""
+    try:
+        return source.late_arrivals(records), None
+    except (ValueError, RecordError) as err:
+        return {}, f"nothing was requested: {err}"
+    except StoreError as err:
+        _log.error("opening request not made: %s", err)
+        return {}, (f"nothing was requested, no share was asked for: {err}; try again once the store answers "
+                    "(the desk's terminal logs it too)")
 
 
 def desk_late_refusal(late: dict) -> str:
@@ -114,11 +139,20 @@ class CentralSource:
         from facesel.central.backend import Selection
         from facesel.central.verify import authority_for_opening
 
+        import psycopg
+
+        from facesel.redaction import redact_url
+
         wanted = set(records)
         with self.lock:
-            rows = self.store.rows(Selection(record_ids=tuple(sorted({rid for _, rid in wanted}))))
-            rows = [row for row in rows if (row.camera_id, row.record_id) in wanted]
-            return late_arrivals(self.store, rows, authority_for_opening(self.keystore, self.store.authority))
+            try:
+                rows = self.store.rows(Selection(record_ids=tuple(sorted({rid for _, rid in wanted}))))
+                rows = [row for row in rows if (row.camera_id, row.record_id) in wanted]
+                return late_arrivals(self.store, rows, authority_for_opening(self.keystore, self.store.authority))
+            except (psycopg.Error, OSError) as err:  # was a 500 page on the desk (ux21)
+                text = (str(err).strip().splitlines() or [""])[0] or type(err).__name__
+                raise StoreError(f"{self.label} could not say which of the chosen records arrived after a "
+                                 f"revocation: {type(err).__name__}: {redact_url(text)}") from err
 
     def open(self, keystore: Keystore, master: bytes, shares: list[int], records: list[tuple[str, str]], case: str,
              reason: str, opened_by: str, acknowledged: str | None = None) -> Opening:
