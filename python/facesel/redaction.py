@@ -25,7 +25,23 @@ MASK = "***"
 _USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)[^/\s@'\"<>]*@")
 # Secrets in query strings (?password=..., &token=...) and libpq key=value strings (password=...).
 _SECRET_KEY = r"(?:pass(?:word|wd)?|pwd|secret|token|api[_-]?key|access[_-]?key|auth|signature|sig)"
-_QUERY_SECRET = re.compile(rf"(?P<key>[?&;]{_SECRET_KEY}=)[^&#\s'\"]*", re.IGNORECASE)
+# In a query the secret word may be one part of a longer name, as signed and OAuth URLs spell it
+# (``access_token``, ``X-Amz-Signature``, ``client_secret``, ``session_token``, Google's ``key``):
+# those went out as they were, in logs, /status and MQTT/webhook ``camera_down`` reasons, and a
+# config holding such a URL was not held to mode 0600 (review round 12c). The word must stand
+# between separators (``_``, ``-``, ``.``), so ``keyframe`` or ``monkey`` are left alone. Each
+# parameter is matched whole, then its name searched: linear in the text's length (one pattern
+# with the word's surroundings optional took 0.6 s on ``?_key_key...`` of 20,000 characters).
+_QUERY_PARAM = re.compile(r"(?P<key>[?&;](?P<name>[\w.~%-]+)=)(?P<value>[^&#\s'\"]*)")
+_SECRET_NAME = re.compile(r"(?:^|[_.-])(?:pass(?:word|wd|code)?|pwd|secret|token|api[_-]?key|access[_-]?key|key|"
+                          r"auth|signature|sig|jwt|credential)(?:$|[_.-])", re.IGNORECASE)
+
+
+def _query_secrets(text: str):
+    """The ``?name=value`` / ``&name=value`` matches of ``text`` whose name says the value is a secret."""
+    return (m for m in _QUERY_PARAM.finditer(text) if _SECRET_NAME.search(m.group("name")))
+
+
 _CONNINFO_SECRET = re.compile(rf"(?P<key>(?:^|(?<=\s)){_SECRET_KEY}\s*=\s*)(?:'(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
 
 
@@ -46,7 +62,7 @@ def redact_url(text: object) -> str:
     for secret in _known_sorted:  # first: a decoded password may hold an '@' that would cut the URL rule short
         out = out.replace(secret, MASK)
     out = _USERINFO.sub(lambda m: m.group("scheme") + MASK + "@", out)
-    out = _QUERY_SECRET.sub(lambda m: m.group("key") + MASK, out)
+    out = _QUERY_PARAM.sub(lambda m: m.group("key") + MASK if _SECRET_NAME.search(m.group("name")) else m.group(0), out)
     return _CONNINFO_SECRET.sub(lambda m: m.group("key") + MASK, out)
 
 
@@ -62,7 +78,7 @@ def url_secrets(url: object) -> list[str]:
     except ValueError:
         return []
     values = [parts.netloc.rpartition("@")[0].partition(":")[2]] if "@" in parts.netloc else []
-    values += [m.group(0).partition("=")[2] for m in _QUERY_SECRET.finditer("?" + parts.query)]
+    values += [m.group("value") for m in _query_secrets("?" + parts.query)]
     found = {form for value in values for form in (value, unquote(value)) if len(form) > 3}
     return sorted(found, key=len, reverse=True)
 
@@ -74,9 +90,9 @@ def url_holds_secret(url: object) -> bool:
     try:
         parts = urlsplit(text)
     except ValueError:
-        return bool(_USERINFO.search(text) or _QUERY_SECRET.search(text))
+        return bool(_USERINFO.search(text) or next(_query_secrets(text), None))
     password = parts.netloc.rpartition("@")[0].partition(":")[2] if "@" in parts.netloc else ""
-    return bool(password) or any(m.group(0).partition("=")[2] for m in _QUERY_SECRET.finditer("?" + parts.query))
+    return bool(password) or any(m.group("value") for m in _query_secrets("?" + parts.query))
 
 
 def remember_url_secrets(url: object) -> None:
