@@ -82,6 +82,8 @@ def test_a_serve_config_holding_credentials_is_owner_only(tmp_path, authority_di
     config = tmp_path / "serve.toml"
     cases = {'source = "rtsp://admin:pw@10.0.0.5:554/s1"\n': "the credentials of camera(s) door",
              'source = "rtsp://10.0.0.5:554/s1?token=abcdef"\n': "the credentials of camera(s) door",
+             # a signed stream URL: its secret's name holds the word as one part (review round 12c)
+             'source = "https://cams.example.net/door.m3u8?access_token=Acc-7781"\n': "the credentials of camera(s) door",
              'source = "rtsp://10.0.0.5:554/s1"\n[serve.webhook]\nurl = "https://hooks.example.org/services/T0/X"\n':
                  "the webhook's URL"}
     for extra, holds in cases.items():

@@ -4,16 +4,14 @@ Signed and OAuth stream URLs (an HLS camera behind a cloud service: ``?access_to
 ``X-Amz-Signature=``; Google's ``?key=``) were redacted nowhere: the rule knew the exact names
 ``token``, ``password``, ``signature`` ... only. Such a URL went out whole in the service's log,
 ``/status``, ``/healthz`` reasons and the ``camera_down`` events sent to the MQTT broker and the
-webhook, and a config holding it could stay readable by every user (mode 0644).
+webhook, and a config holding it could stay readable by every user (mode 0644;
+``tests/test_secret_file_modes.py`` checks that case).
 """
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from facesel.redaction import redact_url, remember_url_secrets, url_holds_secret
-from test_vault_common import camera_dir, make_authority
 
 SIGNED = {  # a URL, and the secret values in it
     "https://cams.example.net/live/door.m3u8?access_token=Acc-7781-tok": ["Acc-7781-tok"],
@@ -46,18 +44,3 @@ def test_ordinary_parameters_are_left_as_they_are():
     url = "rtsp://10.0.0.5:554/cam?channel=1&subtype=0&keyframe=1&monkey=2&author=x&signal=3&resolution=1280x720"
     assert redact_url(url) == url and not url_holds_secret(url)
 
-
-def test_a_serve_config_holding_a_signed_stream_url_is_owner_only(tmp_path):
-    from facesel.serve.config import load_config
-
-    authority_dir = make_authority(tmp_path / "auth")[1]
-    config = tmp_path / "serve.toml"
-    config.write_text(f'[defaults]\nauthority = "{authority_dir / "authority.pub"}"\n[cameras.door]\nvault = "v"\n'
-                      f'camera_key = "{camera_dir(authority_dir)}"\n'
-                      'source = "https://cams.example.net/live/door.m3u8?access_token=Acc-7781-tok"\n')
-    config.chmod(0o644)
-    with pytest.raises(ValueError, match=rf"holds the credentials of camera\(s\) door, but other users may read.*"
-                                         rf"chmod 600 {re.escape(str(config))}"):
-        load_config(config)
-    config.chmod(0o600)
-    assert list(load_config(config).cameras) == ["door"]
