@@ -12,10 +12,20 @@ from facesel.eval.track_bench import (GATE_LOSO, HELD_OUT, RANDOM, RANK_LOSO, SI
                                       summarise)
 
 
+NO_INTERVAL = "[no interval: one clip]"
+
+
+def _interval(mean: float, low: float, high: float, sign: str = "") -> str:
+    """``mean [low, high]``; the bounds are NaN when the values come from one clip only."""
+    if np.isnan(low) or np.isnan(high):
+        return f"{mean:{sign}.3f} {NO_INTERVAL}"
+    return f"{mean:{sign}.3f} [{low:{sign}.3f}, {high:{sign}.3f}]"
+
+
 def _fmt(e: dict, key: str = "mean") -> str:
     if key == "mean":
-        return f"{e['mean']:.3f} [{e['low']:.3f}, {e['high']:.3f}]"
-    return f"{e['minus_random']:+.3f} [{e['minus_random_low']:+.3f}, {e['minus_random_high']:+.3f}]"
+        return _interval(e["mean"], e["low"], e["high"])
+    return _interval(e["minus_random"], e["minus_random_low"], e["minus_random_high"], "+")
 
 
 def markdown_table(summary: dict) -> str:
@@ -103,12 +113,16 @@ def write_report(bench, choices: dict, rules: list[str], out: Path, command: str
           "are held-out: each window is scored by parameters chosen on the other sources (or clips) only. "
           "Ground truth: dlib's matcher distance of each crop to its person's frontal frames elsewhere "
           "in the clip (eval only).", ""]
+    if len(bench.sources) < 2:
+        md += ["**One clip only: no intervals.** A cluster bootstrap over one clip draws that clip every time; "
+               "the figures below are that clip's, with nothing to say how they vary between clips. Give more "
+               "videos (or a folder of them) for intervals and held-out choices.", ""]
     if summary:
         md += ["## All clips", "", markdown_table(summary), ""]
     if pairs:
         md += ["## Paired comparisons (smoothed regret, a - b; negative: a picks better)", "",
                "| a | b | mean a - b [95 % CI, clip-grouped] |", "|---|---|---|"]
-        md += [f"| {p['a']} | {p['b']} | {p['mean']:+.3f} [{p['low']:+.3f}, {p['high']:+.3f}] |" for p in pairs]
+        md += [f"| {p['a']} | {p['b']} | {_interval(p['mean'], p['low'], p['high'], '+')} |" for p in pairs]
         md += [""]
     if records:
         md += ["## Per source (smoothed regret - random; the temporal and gate columns held out by source, with "
@@ -186,7 +200,11 @@ def plot_summary(summary: dict, path: Path, title: str) -> Path:
     lo = np.array([summary[n]["smoothed_regret"]["minus_random_low"] for n in names])
     hi = np.array([summary[n]["smoothed_regret"]["minus_random_high"] for n in names])
     fig, ax = plt.subplots(figsize=(max(6, 0.9 * len(names)), 4.5))
-    ax.bar(x, m, 0.6, yerr=np.vstack([m - lo, hi - m]), capsize=3)
+    if np.isnan(lo).all():  # one clip: no interval to draw (see grouped_bootstrap_mean)
+        ax.bar(x, m, 0.6)
+        title += " (one clip: no intervals)"
+    else:
+        ax.bar(x, m, 0.6, yerr=np.vstack([m - lo, hi - m]), capsize=3)
     ax.axhline(0.0, color="k", lw=0.8)
     ax.set_xticks(x, names, rotation=35, ha="right", fontsize=8)
     ax.set_ylabel("smoothed regret - random (lower is better)")
