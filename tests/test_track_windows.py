@@ -131,6 +131,19 @@ def test_one_clip_gets_no_interval_rather_than_one_of_width_zero(tmp_path):
     assert not np.isnan(both["worst"]["regret"]["low"]) and "no interval" not in markdown_table(both)
 
 
+def test_the_report_says_why_it_has_no_table_or_no_interval():
+    # ux22: a video without faces gave a tracks.md with empty sections and no word why; a second
+    # video without an eligible window left one clip to resample, and no note said so.
+    from facesel.eval.track_report import eligibility_note
+
+    assert "No eligible window" in " ".join(eligibility_note([], 1))
+    obs, views = _bench(CLIPS[:1])
+    records = pick_records(obs, views, {"perfect": lambda v: v.signals["oracle"]})
+    assert "no intervals" in " ".join(eligibility_note(records, 2))  # two clips given, one with windows
+    records = pick_records(*_bench(CLIPS[:2]), {"perfect": lambda v: v.signals["oracle"]})
+    assert eligibility_note(records, 2) == []
+
+
 def test_held_out_choice_never_uses_the_fold_it_scores():
     # candidate 0 is best on fold a only, candidate 1 on folds b and c
     values = np.array([[0.0, 0.0, 5.0, 5.0, 5.0],

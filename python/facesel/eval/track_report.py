@@ -92,6 +92,21 @@ def _per_source_table(records, bench, names: list[str], n_boot: int, seed: int) 
     return "\n".join(lines)
 
 
+def eligibility_note(records, n_clips: int) -> list[str]:
+    """The lines that say why tracks.md has no tables (no eligible window) or no intervals (the
+    eligible windows come from one clip); empty otherwise. Counted over the clips that have an
+    eligible window: a second video without one gives no second clip to resample (ux22)."""
+    if not records:
+        return ["**No eligible window: nothing to compare.** None of the "
+                f"{n_clips} clip(s) had a track with at least 2 crops and one crop the matcher can use "
+                "(no face found, faces too small or too short-lived, or no frontal frame to find the person on).", ""]
+    if len({r.video for r in records}) < 2:
+        return ["**One clip with eligible windows: no intervals.** A cluster bootstrap over one clip draws that "
+                "clip every time; the figures below are that clip's, with nothing to say how they vary between "
+                "clips. Give more videos (or a folder of them) for intervals and held-out choices.", ""]
+    return []
+
+
 def write_report(bench, choices: dict, rules: list[str], out: Path, command: str, window, n_boot: int = 2000,
                  seed: int = 0) -> dict:
     """Write tracks.md, tracks.json and tracks.png; returns their paths and the summaries."""
@@ -113,10 +128,7 @@ def write_report(bench, choices: dict, rules: list[str], out: Path, command: str
           "are held-out: each window is scored by parameters chosen on the other sources (or clips) only. "
           "Ground truth: dlib's matcher distance of each crop to its person's frontal frames elsewhere "
           "in the clip (eval only).", ""]
-    if len(bench.sources) < 2:
-        md += ["**One clip only: no intervals.** A cluster bootstrap over one clip draws that clip every time; "
-               "the figures below are that clip's, with nothing to say how they vary between clips. Give more "
-               "videos (or a folder of them) for intervals and held-out choices.", ""]
+    md += eligibility_note(records, len(bench.sources))
     if summary:
         md += ["## All clips", "", markdown_table(summary), ""]
     if pairs:
@@ -184,7 +196,8 @@ def write_report(bench, choices: dict, rules: list[str], out: Path, command: str
     (out / "tracks.json").write_text(json.dumps(payload, separators=(",", ":"), allow_nan=True))  # compact: one entry per window
     plot = plot_summary(summary, out / "tracks.png", f"{len(records)} windows, {len(bench.sources)} clips") if summary else None
     return {"summary": summary, "per_source": per_source, "comparisons": pairs, "report": out / "tracks.md",
-            "json": out / "tracks.json", "plot": plot}
+            "json": out / "tracks.json", "plot": plot,
+            "note": " ".join(eligibility_note(records, len(bench.sources))).replace("**", "").strip()}
 
 
 def plot_summary(summary: dict, path: Path, title: str) -> Path:
