@@ -194,7 +194,8 @@ def write_report(bench, choices: dict, rules: list[str], out: Path, command: str
                      "picks": {k: vars(p) for k, p in r.picks.items()}} for r in records],
     }
     (out / "tracks.json").write_text(json.dumps(payload, separators=(",", ":"), allow_nan=True))  # compact: one entry per window
-    plot = plot_summary(summary, out / "tracks.png", f"{len(records)} windows, {len(bench.sources)} clips") if summary else None
+    plot = plot_summary(summary, out / "tracks.png", f"{len(records)} windows from {len({r.video for r in records})} "
+                                                    f"of {len(bench.sources)} clips") if summary else None
     return {"summary": summary, "per_source": per_source, "comparisons": pairs, "report": out / "tracks.md",
             "json": out / "tracks.json", "plot": plot,
             "note": " ".join(eligibility_note(records, len(bench.sources))).replace("**", "").strip()}
