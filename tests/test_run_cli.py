@@ -89,6 +89,13 @@ def test_plaintext_help_says_it_is_for_testing_and_in_the_clear():
     assert "FOR TESTING ONLY" in text and "UNENCRYPTED" in text and "in the clear" in text
 
 
+def test_a_plaintext_run_warns_on_stderr_before_it_writes_faces(clip, tmp_path, capsys):
+    # ux22: --preview warned at its start; --plaintext-out, the same faces as PNGs, did not.
+    assert run_cli(clip, "--plaintext-out", tmp_path / "out", "--max-frames", "3") == 0
+    err = capsys.readouterr().err
+    assert f"WARNING: --plaintext-out writes FACES IN THE CLEAR to {tmp_path / 'out'}" in err
+
+
 def test_refuses_when_nothing_would_be_kept(head_pose, capsys):
     assert run_cli(head_pose) == 1
     assert "nothing would be kept" in capsys.readouterr().err

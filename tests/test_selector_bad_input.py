@@ -333,3 +333,15 @@ def test_run_given_a_video_path_says_how_to_read_it(path):
     with pytest.raises(TypeError, match=r"got the path .*walkers\.mp4.*: read it with "
                                         r"Selector\.run\(facesel\.video\.open_source\('walkers\.mp4'\)\)"):
         list(Selector(scorer=LaplacianVarianceScorer()).run(path))
+
+
+def test_a_scorer_that_returns_no_numbers_is_named():
+    # ux22: a scorer returning strings failed with numpy's "could not convert string to float: 'a'",
+    # which named neither the scorer nor what it returned.
+    from facesel.select.stage import check_scores
+
+    with pytest.raises(ValueError, match=r"scorer returned scores that are not numbers \(list: \['a'\]\)"):
+        check_scores(["a"], 1, "scores")
+    with pytest.raises(ValueError, match="scorer returned 3 scores for 1 crops"):
+        check_scores([1.0, 2.0, 3.0], 1, "scores")
+    assert check_scores([1.0], 1, "scores").tolist() == [1.0]

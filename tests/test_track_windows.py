@@ -74,7 +74,9 @@ def test_grouped_bootstrap_resamples_clips_not_windows():
     # one observation per group: the same as the plain bootstrap
     x = np.random.default_rng(3).normal(size=30)
     assert tm.grouped_bootstrap_mean(x, np.arange(30), 500, 1) == pytest.approx(tm.bootstrap_mean(x, 500, 1))
-    assert tm.grouped_bootstrap_mean([np.nan, 2.0], ["a", "b"], 100, 0) == pytest.approx((2.0, 2.0, 2.0))
+    # one group left (b's NaN dropped): the mean, and no interval (ux22: not one of width 0)
+    mean, lo, hi = tm.grouped_bootstrap_mean([np.nan, 2.0], ["a", "b"], 100, 0)
+    assert mean == pytest.approx(2.0) and np.isnan(lo) and np.isnan(hi)
     with pytest.raises(ValueError, match="one entry per observation"):
         tm.grouped_bootstrap_mean([1.0, 2.0], ["a"], 10, 0)
 
@@ -106,6 +108,40 @@ def test_perfect_constant_and_worst_rules_bracket_random_in_every_grouping():
     assert s["worst"]["regret"]["mean"] > s[RANDOM]["regret"]["mean"] > 0.0
     p = paired(records, "perfect", "worst", "regret", n_boot=300)
     assert p["high"] < 0.0
+
+
+def test_one_clip_gets_no_interval_rather_than_one_of_width_zero(tmp_path):
+    # ux22: `facesel eval tracks` on one video printed every figure as `0.039 [0.039, 0.039]`,
+    # a 95 % interval that read as certainty; a cluster bootstrap over one clip has nothing to vary.
+    from facesel.eval.track_report import markdown_table, plot_summary
+
+    obs, views = _bench(CLIPS[:1])  # clip c1: two tracks, one clip
+    rules = {"perfect": lambda v: v.signals["oracle"], "worst": lambda v: v.signals["anti"]}
+    records = pick_records(obs, views, rules)
+    s = summarise(records, n_boot=300, seed=0)
+    assert s["worst"]["regret"]["mean"] > 0.0
+    assert np.isnan(s["worst"]["regret"]["low"]) and np.isnan(s["worst"]["regret"]["minus_random_high"])
+    table = markdown_table(s)
+    assert "[no interval: one clip]" in table and "nan" not in table
+    p = paired(records, "perfect", "worst", "regret", n_boot=300)
+    assert p["mean"] < 0.0 and np.isnan(p["low"])
+    assert plot_summary(s, tmp_path / "t.png", "1 clip").stat().st_size > 0
+    # two clips: intervals again
+    both = summarise(pick_records(*_bench(CLIPS[:2]), rules), n_boot=300, seed=0)
+    assert not np.isnan(both["worst"]["regret"]["low"]) and "no interval" not in markdown_table(both)
+
+
+def test_the_report_says_why_it_has_no_table_or_no_interval():
+    # ux22: a video without faces gave a tracks.md with empty sections and no word why; a second
+    # video without an eligible window left one clip to resample, and no note said so.
+    from facesel.eval.track_report import eligibility_note
+
+    assert "No eligible window" in " ".join(eligibility_note([], 1))
+    obs, views = _bench(CLIPS[:1])
+    records = pick_records(obs, views, {"perfect": lambda v: v.signals["oracle"]})
+    assert "no intervals" in " ".join(eligibility_note(records, 2))  # two clips given, one with windows
+    records = pick_records(*_bench(CLIPS[:2]), {"perfect": lambda v: v.signals["oracle"]})
+    assert eligibility_note(records, 2) == []
 
 
 def test_held_out_choice_never_uses_the_fold_it_scores():

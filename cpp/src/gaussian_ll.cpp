@@ -81,6 +81,17 @@ void rows(const float* x, const float* mu, const float* log_sigma, std::int64_t 
 void gaussian_log_rp(const float* x, const float* mu, const float* log_sigma, std::int64_t n, std::int64_t l,
                      std::int64_t d, double* out, int threads) {
   if (threads < 1) throw std::invalid_argument("threads must be >= 1, got " + std::to_string(threads));
+  // The sizes are checked here too (not only at the Python binding): l = 0 gave -nan and a
+  // negative n returned as if nothing was asked, and a null buffer with rows to read crashed (ux22).
+  if (n < 0) throw std::invalid_argument("n must be >= 0, got " + std::to_string(n));
+  if (l < 1) throw std::invalid_argument("l must be >= 1, got " + std::to_string(l));
+  if (d < 1) throw std::invalid_argument("d must be >= 1, got " + std::to_string(d));
+  if (n > 0) {
+    const char* null_name = x == nullptr ? "x" : mu == nullptr ? "mu" : log_sigma == nullptr ? "log_sigma" : out == nullptr ? "out" : nullptr;
+    if (null_name != nullptr) {
+      throw std::invalid_argument(std::string(null_name) + " must not be a null pointer when n > 0, got nullptr with n = " + std::to_string(n));
+    }
+  }
   const std::int64_t workers = std::min<std::int64_t>(threads, n);
   if (workers <= 1) {
     rows(x, mu, log_sigma, 0, n, l, d, out);

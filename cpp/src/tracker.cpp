@@ -116,6 +116,10 @@ double Tracker::cost(const Track& t, const float* box) const {
 
 TrackerUpdate Tracker::update(const float* boxes, std::int64_t n, const float* scores) {
   if (n < 0) throw std::invalid_argument("boxes: the number of boxes must be >= 0, got " + std::to_string(n));
+  // A null pointer with boxes to read was a segmentation fault (ux22): refused like a bad row.
+  if (boxes == nullptr && n > 0) {
+    throw std::invalid_argument("boxes must not be a null pointer when n > 0, got nullptr with n = " + std::to_string(n));
+  }
   for (std::int64_t i = 0; i < n; ++i) {
     const float* b = boxes + 4 * i;
     const bool finite = std::isfinite(b[0]) && std::isfinite(b[1]) && std::isfinite(b[2]) && std::isfinite(b[3]);

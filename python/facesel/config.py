@@ -169,7 +169,10 @@ class PipelineConfig:
                               "the eyes' midpoint in eye distances; 0 = off)", "scoring", low=0.0)
     # -- selection -------------------------------------------------------------------------------
     top_k: int = _setting(1, "best observations kept per track", "selection", low=1)
-    clip_window: int = _setting(0, "also keep the track's crops within +-W frames of the kept crop (0: none)",
+    # ux22: the help said only "also keep"; a clip moves the pick (demo clip, W = 2: frames 26, 30 -> 32, 34).
+    clip_window: int = _setting(0, "also keep the track's crops within +-W frames of the kept crop (0: none); "
+                                "the pick then chooses among the finalists within W of the best-scored crop, "
+                                "so the kept crop may differ from a run without a clip",
                                 "selection", low=0)
     margin: float = _setting(0.25, "margin of the kept colour crop, in box sizes on each side", "selection", low=0.0,
                             high=10.0, high_open=True)

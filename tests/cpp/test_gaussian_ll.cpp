@@ -95,5 +95,13 @@ int main() {
   facesel::gaussian_log_rp(x.data(), mu.data(), ls.data(), 6, 2, 8, four.data(), 4);
   CHECK(one == four, "threads=4 differs from threads=1");
   CHECK_THROWS(facesel::gaussian_log_rp(x.data(), mu.data(), ls.data(), 6, 2, 8, one.data(), 0), std::invalid_argument);
+  // Bad sizes and null buffers are refused at the C++ API too (ux22: l = 0 gave -nan, a null
+  // buffer crashed); n = 0 with null buffers is an empty batch, not an error.
+  CHECK_THROWS(facesel::gaussian_log_rp(x.data(), mu.data(), ls.data(), -1, 2, 8, one.data(), 1), std::invalid_argument);
+  CHECK_THROWS(facesel::gaussian_log_rp(x.data(), mu.data(), ls.data(), 6, 0, 8, one.data(), 1), std::invalid_argument);
+  CHECK_THROWS(facesel::gaussian_log_rp(x.data(), mu.data(), ls.data(), 6, 2, 0, one.data(), 1), std::invalid_argument);
+  CHECK_THROWS(facesel::gaussian_log_rp(x.data(), nullptr, ls.data(), 6, 2, 8, one.data(), 1), std::invalid_argument);
+  CHECK_THROWS(facesel::gaussian_log_rp(x.data(), mu.data(), ls.data(), 6, 2, 8, nullptr, 1), std::invalid_argument);
+  facesel::gaussian_log_rp(nullptr, nullptr, nullptr, 0, 2, 8, nullptr, 1);
   return facesel_test::finish("test_gaussian_ll");
 }

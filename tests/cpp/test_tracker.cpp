@@ -129,6 +129,7 @@ void test_life_cycle() {
   CHECK(flushed.dropped.size() == 1 && flushed.dropped[0] == 2 && tracker.size() == 0, "flush drops the tentative");
   const std::vector<float> bad = {5, 5, 1, 9};
   CHECK_THROWS(tracker.update(bad.data(), 1), std::invalid_argument);
+  CHECK_THROWS(tracker.update(nullptr, 2), std::invalid_argument);  // was a segmentation fault (ux22)
   facesel::TrackerConfig wrong;
   wrong.max_age = -1;
   CHECK_THROWS(facesel::Tracker{wrong}, std::invalid_argument);

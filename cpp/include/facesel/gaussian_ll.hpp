@@ -17,9 +17,11 @@ namespace facesel {
 /// threads    rows are split over this many threads (>= 1; std::invalid_argument otherwise);
 ///            the result does not depend on it
 ///
-/// The caller guarantees the pointers and sizes (n >= 0, l >= 1, d >= 1); the Python binding
-/// validates them. Values must be finite. Relative error against a float64 evaluation is below
-/// ~1e-7 (exp(-log_sigma) is computed in float, the sums in double). Never NaN: a result is
+/// Sizes n >= 0, l >= 1, d >= 1 and non-null pointers (when n > 0) are checked: std::invalid_argument
+/// naming the argument and its value otherwise. The caller guarantees that each buffer holds its
+/// shape; the Python binding validates that too. Values must be finite (not checked here: a NaN
+/// in gives NaN out; the binding checks them). Relative error against a float64 evaluation is below
+/// ~1e-7 (exp(-log_sigma) is computed in float, the sums in double). Never NaN for finite values: a result is
 /// -inf when every sample's likelihood is below the double range (e.g. x != mu with log_sigma
 /// near -400), and a pixel with x == mu counts z = 0 however small sigma is.
 void gaussian_log_rp(const float* x, const float* mu, const float* log_sigma, std::int64_t n,

@@ -89,8 +89,8 @@ class Tracker {
   /// scores: (n) float32 detector confidences, or nullptr (every box may start a track). A box
   /// below config().start_score gets a track only through the second pass; otherwise its
   /// track_ids entry is -1 (it neither starts nor continues a track).
-  /// Throws std::invalid_argument (naming the row) for a bad box or a non-finite score; the
-  /// tracker is then unchanged.
+  /// Throws std::invalid_argument (naming the row) for a bad box or a non-finite score, and for
+  /// n < 0 or a null `boxes` with n > 0; the tracker is then unchanged.
   TrackerUpdate update(const float* boxes, std::int64_t n, const float* scores = nullptr);
 
   /// Ends every open track: confirmed ones are reported in `closed`, tentative ones in `dropped`.

@@ -41,18 +41,43 @@ def _batch(args: argparse.Namespace) -> int:
              for v in args.videos]
 
     def progress(done: int, total: int, outcome) -> None:
-        state = "ok" if outcome.error is None else f"QUEUED in {outcome.queued_in}: {outcome.error}"
         print(f"[{done}/{total}] {Path(outcome.video).name}: {outcome.frames} frames, {outcome.sealed} sealed, "
-              f"{outcome.stored} stored centrally, {outcome.seconds:.1f} s; {state}", file=sys.stderr, flush=True)
+              f"{outcome.stored} stored centrally, {outcome.seconds:.1f} s; {outcome_state(outcome)}",
+              file=sys.stderr, flush=True)
 
     started = time.perf_counter()
     outcomes = run_batch(tasks, workers=args.workers, ray_address=args.ray, progress=progress)
-    elapsed = time.perf_counter() - started
-    frames = sum(o.frames for o in outcomes)
-    print(f"{len(outcomes)} video(s), {frames} frames, {sum(o.sealed for o in outcomes)} records sealed, "
-          f"{sum(o.stored for o in outcomes)} stored centrally in {elapsed:.1f} s "
-          f"({frames / elapsed if elapsed > 0 else float('nan'):.2f} frames/s)")
+    print(summary_line(outcomes, time.perf_counter() - started))
     return 1 if any(o.error for o in outcomes) else 0
+
+
+def outcome_state(outcome) -> str:
+    """How one video ended, for its progress line: ok, QUEUED (records wait in the spool for the
+    next run) or FAILED (nothing waits anywhere). An unreadable video used to read
+    ``QUEUED in None: ValueError: cannot read video file ...`` though nothing was queued (ux22)."""
+    if outcome.error is None:
+        return "ok"
+    if outcome.queued_in is not None:
+        return (f"QUEUED in {outcome.queued_in} (sealed, not yet stored centrally: 'facesel sync --vault "
+                f"{outcome.queued_in}' delivers it): {outcome.error}")
+    tries = f" after {outcome.attempts} attempts" if outcome.attempts > 1 else ""
+    return f"FAILED{tries}: {outcome.error}"
+
+
+def summary_line(outcomes, elapsed: float) -> str:
+    """The last line: videos, frames, records sealed and stored, and how many videos failed or
+    left records queued (the exit code is 1 then; the line said nothing of them before, ux22)."""
+    frames = sum(o.frames for o in outcomes)
+    line = (f"{len(outcomes)} video(s), {frames} frames, {sum(o.sealed for o in outcomes)} records sealed, "
+            f"{sum(o.stored for o in outcomes)} stored centrally in {elapsed:.1f} s "
+            f"({frames / elapsed if elapsed > 0 else float('nan'):.2f} frames/s)")
+    failed = sum(o.error is not None and o.queued_in is None for o in outcomes)
+    queued = sum(o.error is not None and o.queued_in is not None for o in outcomes)
+    if failed:
+        line += f"; {failed} FAILED"
+    if queued:
+        line += f"; {queued} with records QUEUED in the spool (their lines name the folder for 'facesel sync')"
+    return line
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

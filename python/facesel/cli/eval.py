@@ -97,6 +97,8 @@ def _run_tracks(args: argparse.Namespace) -> int:
     result = run_tracks(videos, names, args.out, cache_dir=cache_dir, n_boot=args.bootstrap, seed=args.seed,
                         progress=not args.no_progress, command=command, window=args.window,
                         held_out=not args.no_held_out)
+    if result.get("note"):  # no eligible window, or one clip only: said here too, not only in tracks.md (ux22)
+        print(f"note: {result['note']}")
     print(f"report: {result['report']}")
     print(f"table:  {result['json']}")
     if result["plot"] is not None:

@@ -206,7 +206,13 @@ class RunSession:
 
     # -- per frame and per result --------------------------------------------------------------
     def attach(self, selector, fps: float | None = None) -> None:
-        """Called once the pipeline is built: opens the preview writer when one was asked for."""
+        """Called once the pipeline is built: opens the preview writer when one was asked for, and
+        warns on stderr of each output that will hold faces in the clear."""
+        if getattr(self.args, "plaintext_out", None):
+            # ux22: --preview warned here, --plaintext-out (the same faces as PNGs) only in its help
+            # and its last line, after the faces were on the disk.
+            print(f"WARNING: --plaintext-out writes FACES IN THE CLEAR to {self.args.plaintext_out} (testing only: "
+                  "unencrypted PNGs; a deployment seals into --vault)", file=sys.stderr)
         if self.args.preview:
             from facesel.cli.run_preview import PreviewWriter
 

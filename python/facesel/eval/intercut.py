@@ -121,6 +121,16 @@ def run_intercut(frames: list[np.ndarray], owner: list[int], fps: float, detecto
             "seconds": seconds, "shot_returns": list(getattr(finaliser, "shot_returns", []))}
 
 
+def clip_label(name: str) -> str:
+    """A shared clip's name as a ``--verbose`` line shows it: the file name after the repository
+    prefix (``video-retalking__examples_face_2.mp4`` -> ``examples_face_2``), without extension.
+
+    The line cut each name to 28 characters, which left every clip of a family whose prefix is that
+    long the same (``video-retalking__examples_fa`` three times in one control; ux22)."""
+    stem = Path(name).stem
+    return stem.split("__", 1)[1] if "__" in stem else stem
+
+
 def _is_default(value) -> bool:
     return isinstance(value, str) and value == "default"
 
@@ -172,7 +182,7 @@ def evaluate(root: Path, *, shot: int = 50, shots: int = 6, fps: float = 25.0, s
         persons = len(set(owner))
         result = IntercutResult(family, kind, clips, persons, run["snapshots"], run["per_person"], run["wrong_joins"],
                                 run["links"], run["seconds"], {"shot_returns": len(run["shot_returns"])})
-        log(f"{family:12s} {kind:9s} {' | '.join(c[:28] for c in clips)}: persons {persons} snapshots "
+        log(f"{family:12s} {kind:9s} {' | '.join(clip_label(c) for c in clips)}: persons {persons} snapshots "
             f"{result.snapshots} per person {dict(sorted(run['per_person'].items()))} wrong joins {result.wrong_joins} "
             f"links {result.links} shot returns {result.extra['shot_returns']} cpu {result.seconds:.1f}s")
         out.append(result)

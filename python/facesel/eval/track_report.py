@@ -12,10 +12,20 @@ from facesel.eval.track_bench import (GATE_LOSO, HELD_OUT, RANDOM, RANK_LOSO, SI
                                       summarise)
 
 
+NO_INTERVAL = "[no interval: one clip]"
+
+
+def _interval(mean: float, low: float, high: float, sign: str = "") -> str:
+    """``mean [low, high]``; the bounds are NaN when the values come from one clip only."""
+    if np.isnan(low) or np.isnan(high):
+        return f"{mean:{sign}.3f} {NO_INTERVAL}"
+    return f"{mean:{sign}.3f} [{low:{sign}.3f}, {high:{sign}.3f}]"
+
+
 def _fmt(e: dict, key: str = "mean") -> str:
     if key == "mean":
-        return f"{e['mean']:.3f} [{e['low']:.3f}, {e['high']:.3f}]"
-    return f"{e['minus_random']:+.3f} [{e['minus_random_low']:+.3f}, {e['minus_random_high']:+.3f}]"
+        return _interval(e["mean"], e["low"], e["high"])
+    return _interval(e["minus_random"], e["minus_random_low"], e["minus_random_high"], "+")
 
 
 def markdown_table(summary: dict) -> str:
@@ -82,6 +92,21 @@ def _per_source_table(records, bench, names: list[str], n_boot: int, seed: int) 
     return "\n".join(lines)
 
 
+def eligibility_note(records, n_clips: int) -> list[str]:
+    """The lines that say why tracks.md has no tables (no eligible window) or no intervals (the
+    eligible windows come from one clip); empty otherwise. Counted over the clips that have an
+    eligible window: a second video without one gives no second clip to resample (ux22)."""
+    if not records:
+        return ["**No eligible window: nothing to compare.** None of the "
+                f"{n_clips} clip(s) had a track with at least 2 crops and one crop the matcher can use "
+                "(no face found, faces too small or too short-lived, or no frontal frame to find the person on).", ""]
+    if len({r.video for r in records}) < 2:
+        return ["**One clip with eligible windows: no intervals.** A cluster bootstrap over one clip draws that "
+                "clip every time; the figures below are that clip's, with nothing to say how they vary between "
+                "clips. Give more videos (or a folder of them) for intervals and held-out choices.", ""]
+    return []
+
+
 def write_report(bench, choices: dict, rules: list[str], out: Path, command: str, window, n_boot: int = 2000,
                  seed: int = 0) -> dict:
     """Write tracks.md, tracks.json and tracks.png; returns their paths and the summaries."""
@@ -103,12 +128,13 @@ def write_report(bench, choices: dict, rules: list[str], out: Path, command: str
           "are held-out: each window is scored by parameters chosen on the other sources (or clips) only. "
           "Ground truth: dlib's matcher distance of each crop to its person's frontal frames elsewhere "
           "in the clip (eval only).", ""]
+    md += eligibility_note(records, len(bench.sources))
     if summary:
         md += ["## All clips", "", markdown_table(summary), ""]
     if pairs:
         md += ["## Paired comparisons (smoothed regret, a - b; negative: a picks better)", "",
                "| a | b | mean a - b [95 % CI, clip-grouped] |", "|---|---|---|"]
-        md += [f"| {p['a']} | {p['b']} | {p['mean']:+.3f} [{p['low']:+.3f}, {p['high']:+.3f}] |" for p in pairs]
+        md += [f"| {p['a']} | {p['b']} | {_interval(p['mean'], p['low'], p['high'], '+')} |" for p in pairs]
         md += [""]
     if records:
         md += ["## Per source (smoothed regret - random; the temporal and gate columns held out by source, with "
@@ -168,9 +194,11 @@ def write_report(bench, choices: dict, rules: list[str], out: Path, command: str
                      "picks": {k: vars(p) for k, p in r.picks.items()}} for r in records],
     }
     (out / "tracks.json").write_text(json.dumps(payload, separators=(",", ":"), allow_nan=True))  # compact: one entry per window
-    plot = plot_summary(summary, out / "tracks.png", f"{len(records)} windows, {len(bench.sources)} clips") if summary else None
+    plot = plot_summary(summary, out / "tracks.png", f"{len(records)} windows from {len({r.video for r in records})} "
+                                                    f"of {len(bench.sources)} clips") if summary else None
     return {"summary": summary, "per_source": per_source, "comparisons": pairs, "report": out / "tracks.md",
-            "json": out / "tracks.json", "plot": plot}
+            "json": out / "tracks.json", "plot": plot,
+            "note": " ".join(eligibility_note(records, len(bench.sources))).replace("**", "").strip()}
 
 
 def plot_summary(summary: dict, path: Path, title: str) -> Path:
@@ -186,7 +214,11 @@ def plot_summary(summary: dict, path: Path, title: str) -> Path:
     lo = np.array([summary[n]["smoothed_regret"]["minus_random_low"] for n in names])
     hi = np.array([summary[n]["smoothed_regret"]["minus_random_high"] for n in names])
     fig, ax = plt.subplots(figsize=(max(6, 0.9 * len(names)), 4.5))
-    ax.bar(x, m, 0.6, yerr=np.vstack([m - lo, hi - m]), capsize=3)
+    if np.isnan(lo).all():  # one clip: no interval to draw (see grouped_bootstrap_mean)
+        ax.bar(x, m, 0.6)
+        title += " (one clip: no intervals)"
+    else:
+        ax.bar(x, m, 0.6, yerr=np.vstack([m - lo, hi - m]), capsize=3)
     ax.axhline(0.0, color="k", lw=0.8)
     ax.set_xticks(x, names, rotation=35, ha="right", fontsize=8)
     ax.set_ylabel("smoothed regret - random (lower is better)")

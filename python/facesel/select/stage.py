@@ -75,7 +75,11 @@ def _blank(count: int) -> np.ndarray:
 
 def check_scores(scores, count: int, what: str) -> np.ndarray:
     """(count,) float64 finite-or--inf scores, -inf raised to :data:`FLOOR`."""
-    scores = np.asarray(scores, dtype=np.float64).reshape(-1)
+    try:
+        scores = np.asarray(scores, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError) as err:  # numpy's own message named neither the scorer nor the value (ux22)
+        raise ValueError(f"scorer returned {what} that are not numbers ({type(scores).__name__}: "
+                         f"{str(scores)[:80]}): {err}") from None
     if scores.shape != (count,):
         raise ValueError(f"scorer returned {scores.shape[0]} {what} for {count} crops")
     if not (scores < np.inf).all():  # NaN or +inf (one comparison: NaN compares False)
