@@ -1,0 +1,93 @@
+"""facesel.sources.own_bgr: PyAV's pixels in arrays of our own, and the memory that saves.
+
+A PyAV connection's BGR frames (serve's stream cameras) used to be views of PyAV's frames, whose
+``posix_memalign``'d buffers fragment glibc's heap once frames are held (session 22,
+docs/performance.md); ``own_bgr`` converts into numpy arrays instead, with the same pixels."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+av = pytest.importorskip("av")
+
+from facesel.sources import own_bgr  # noqa: E402 - after the skip
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _pyav(picture):
+    return picture.to_ndarray(format="bgr24", threads=1)
+
+
+def _pictures(path: Path, count: int):
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        stream.thread_count = 1
+        for index, picture in enumerate(container.decode(stream)):
+            if index >= count:
+                return
+            yield picture
+
+
+@pytest.mark.parametrize("name", ["arcade_walkers_1080p.mp4", "selfie_motion_blur_portrait.mp4"])
+def test_real_pictures_keep_pyavs_pixels_in_arrays_of_their_own(shared_data, name):
+    path = shared_data / "videos" / name
+    if not path.exists():
+        pytest.skip(f"{name} not in the shared data")
+    compared = 0
+    for picture in _pictures(path, 40):
+        ours, theirs = own_bgr.bgr(picture), _pyav(picture)
+        assert ours.shape == theirs.shape == (picture.height, picture.width, 3) and ours.dtype == np.uint8
+        assert np.array_equal(ours, theirs)
+        assert isinstance(ours.base, np.ndarray), "converted into a numpy array, not a view of PyAV's frame"
+        compared += 1
+    assert compared == 40
+
+
+@pytest.mark.parametrize("width,height", [(64, 48), (66, 50), (1918, 1078), (1280, 720)])
+def test_any_even_or_odd_size_gives_pyavs_pixels(width, height):
+    """Widths whose rows are not a multiple of 64 bytes: the padded rows keep FFmpeg's vector code
+    inside our array, and the pixels are PyAV's."""
+    rng = np.random.default_rng(width * height)
+    picture = av.VideoFrame(width, height, "yuv420p")
+    for plane in picture.planes:
+        data = rng.integers(16, 236, size=plane.buffer_size, dtype=np.uint8)
+        plane.update(data.tobytes())
+    ours = own_bgr.bgr(picture)
+    assert isinstance(ours.base, np.ndarray)
+    assert np.array_equal(ours, _pyav(picture))
+    assert ours.flags.c_contiguous == (width * 3 % 64 == 0)
+
+
+def test_pictures_it_does_not_accept_go_through_pyav():
+    picture = av.VideoFrame(64, 48, "nv12")
+    ours = own_bgr.bgr(picture)
+    assert np.array_equal(ours, _pyav(picture))
+    assert not isinstance(ours.base, np.ndarray), "an NV12 picture is PyAV's to convert"
+
+
+def _peak(mode: str) -> dict:
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "python")}
+    done = subprocess.run([sys.executable, str(ROOT / "experiments" / "held_frames_memory.py"), mode,
+                           "--threads", "4", "--held", "10", "--frames", "120"],
+                          capture_output=True, text=True, env=env, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_frames_held_in_flight_cost_no_more_than_owning_copies(shared_data):
+    """Four decoding threads holding ten frames each (fresh processes, one after the other): the
+    direct conversion peaks no higher than PyAV's views copied into arrays, the session 21 fix
+    that cost a copy (1.2 CPU ms a 1080p frame), nor than PyAV's views; the same pixels in all."""
+    own, views, copies = _peak("own"), _peak("views"), _peak("copies")
+    assert own["digest"] == views["digest"] == copies["digest"]
+    # the same live bytes through the same allocator as the copies: 5 % for the run-to-run spread
+    assert own["peak_mib"] <= copies["peak_mib"] * 1.05, (own, copies, views)
+    assert own["peak_mib"] <= views["peak_mib"] * 1.02, (own, copies, views)
