@@ -52,11 +52,14 @@ def test_real_pictures_keep_pyavs_pixels_in_arrays_of_their_own(shared_data, nam
 
 
 @pytest.mark.parametrize("width,height", [(64, 48), (66, 50), (1918, 1078), (1280, 720)])
-def test_any_even_or_odd_size_gives_pyavs_pixels(width, height):
-    """Widths whose rows are not a multiple of 64 bytes: the padded rows keep FFmpeg's vector code
-    inside our array, and the pixels are PyAV's."""
+@pytest.mark.parametrize("colorspace,colour_range", [(2, 0), (1, 1), (1, 2), (5, 2), (6, 1), (4, 0), (7, 1)])
+def test_any_size_matrix_and_range_gives_pyavs_pixels(width, height, colorspace, colour_range):
+    """Widths whose rows are not a multiple of 64 bytes (the padded rows keep FFmpeg's vector code
+    inside our array) and each matrix and range a stream may tag (an RTSP camera's H.264 says
+    BT.709): the pixels are PyAV's."""
     rng = np.random.default_rng(width * height)
     picture = av.VideoFrame(width, height, "yuv420p")
+    picture.colorspace, picture.color_range = colorspace, colour_range
     for plane in picture.planes:
         data = rng.integers(16, 236, size=plane.buffer_size, dtype=np.uint8)
         plane.update(data.tobytes())
@@ -82,12 +85,15 @@ def _peak(mode: str) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def test_frames_held_in_flight_cost_no_more_than_owning_copies(shared_data):
-    """Four decoding threads holding ten frames each (fresh processes, one after the other): the
-    direct conversion peaks no higher than PyAV's views copied into arrays, the session 21 fix
-    that cost a copy (1.2 CPU ms a 1080p frame), nor than PyAV's views; the same pixels in all."""
+def test_frames_held_in_flight_cost_what_owning_copies_cost_not_what_pyavs_views_cost(shared_data):
+    """Four decoding threads holding ten frames each among small arrays (fresh processes, one after
+    the other): the direct conversion peaks no higher than PyAV's views copied into arrays (the
+    session 21 fix, which cost a copy) and clearly lower than PyAV's views, whose aligned blocks
+    glibc cannot reuse once small allocations sit beside them (measured: 495-499, copies 498-501,
+    views 575-577 MiB; all 464-465 when glibc maps every large block, so the same live bytes).
+    The same pixels in all three."""
     own, views, copies = _peak("own"), _peak("views"), _peak("copies")
     assert own["digest"] == views["digest"] == copies["digest"]
     # the same live bytes through the same allocator as the copies: 5 % for the run-to-run spread
     assert own["peak_mib"] <= copies["peak_mib"] * 1.05, (own, copies, views)
-    assert own["peak_mib"] <= views["peak_mib"] * 1.02, (own, copies, views)
+    assert own["peak_mib"] <= views["peak_mib"] * 0.95, (own, copies, views)

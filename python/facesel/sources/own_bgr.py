@@ -12,10 +12,10 @@ avoids that but costs about 1.2 CPU ms a 1080p frame; converting into a numpy ar
 nothing extra, and it is faster than PyAV's path, which sets up a new scaler for every picture.
 
 The conversion is FFmpeg's own (``sws_scale``, the library PyAV ships), with the same pixels as
-``to_ndarray(format="bgr24", threads=1)`` for the pictures it accepts: 4:2:0 8-bit YUV tagged with
-an unspecified or BT.601 colour space and limited or unspecified range (what the scaler assumes
-when it is told nothing); any other picture, or a PyAV build without the library, goes through
-PyAV as before. ``tests/test_own_bgr.py`` checks the pixels against PyAV's.
+``to_ndarray(format="bgr24", threads=1)`` for the pictures it accepts: 4:2:0 8-bit YUV
+(``yuv420p``) tagged with a BT.601, BT.709, FCC or SMPTE 240M matrix or none, in any range (the
+scaler is told the picture's matrix and range, as PyAV's path tells it); any other picture, or a
+PyAV build without the library, goes through PyAV as before. ``tests/test_own_bgr.py`` checks the pixels against PyAV's.
 """
 
 from __future__ import annotations
@@ -31,10 +31,11 @@ _YUV420P, _BGR24 = 0, 3
 """FFmpeg's ``AVPixelFormat`` values (stable across FFmpeg's major versions)."""
 _SWS_BILINEAR = 2
 """PyAV's default ``interpolation`` for ``reformat`` (no scaling happens here: same size)."""
-_PLAIN_COLORSPACES = {2, 5, 6}
-"""``AVColorSpace`` values the scaler's default matrix matches: unspecified, BT.470BG, SMPTE 170M."""
-_PLAIN_RANGES = {0, 1}
-"""``AVColorRange``: unspecified or limited (MPEG)."""
+_COLORSPACES = {1, 2, 4, 5, 6, 7}
+"""``AVColorSpace`` values converted here: BT.709, unspecified (BT.601), FCC, BT.470BG, SMPTE 170M,
+SMPTE 240M; each is also the index of its matrix in ``sws_getCoefficients``."""
+_RANGES = {0: 0, 1: 0, 2: 1}
+"""``AVColorRange`` (unspecified, limited, full) -> swscale's source range flag."""
 _ROW_ALIGN, _HEIGHT_ALIGN, _TAIL = 64, 32, 64
 """Rows padded to 64 bytes, height to 32 rows and 64 bytes past the end, as FFmpeg pads its own
 frames (``av_frame_get_buffer``): its vector code may write a little beyond a row's last pixel."""
@@ -67,6 +68,14 @@ def _load():
                               ctypes.POINTER(ctypes.c_int)]
     lib.sws_freeContext.restype = None
     lib.sws_freeContext.argtypes = [ctypes.c_void_p]
+    lib.sws_getCoefficients.restype = ctypes.POINTER(ctypes.c_int)
+    lib.sws_getCoefficients.argtypes = [ctypes.c_int]
+    table = ctypes.POINTER(ctypes.c_int)
+    lib.sws_getColorspaceDetails.restype = ctypes.c_int
+    lib.sws_getColorspaceDetails.argtypes = [ctypes.c_void_p, ctypes.POINTER(table), ctypes.POINTER(ctypes.c_int),
+                                             ctypes.POINTER(table)] + [ctypes.POINTER(ctypes.c_int)] * 4
+    lib.sws_setColorspaceDetails.restype = ctypes.c_int
+    lib.sws_setColorspaceDetails.argtypes = [ctypes.c_void_p, table, ctypes.c_int, table] + [ctypes.c_int] * 4
     return lib
 
 
@@ -74,12 +83,29 @@ _lib = _load()
 
 
 class _Scaler:
-    """One thread's scaler for one picture size (a scaler is not safe to share between threads)."""
+    """One thread's scaler for one picture size and colour (a scaler is not safe to share between
+    threads). ``colour`` is (``AVColorSpace``, ``AVColorRange``): the picture's matrix and range are
+    given to the scaler as PyAV's ``sws_scale_frame`` takes them from the frame; the output (BGR) keeps
+    the scaler's own defaults."""
 
-    def __init__(self, width: int, height: int):
-        self.size = (width, height)
+    def __init__(self, width: int, height: int, colour: tuple[int, int]):
+        self.key = (width, height, colour)
         self.context = _lib.sws_getContext(width, height, _YUV420P, width, height, _BGR24, _SWS_BILINEAR,
                                            None, None, None)
+        if self.context and not self._set_colour(*colour):
+            _lib.sws_freeContext(self.context)
+            self.context = None
+
+    def _set_colour(self, colorspace: int, colour_range: int) -> bool:
+        table, inverse = ctypes.POINTER(ctypes.c_int)(), ctypes.POINTER(ctypes.c_int)()
+        source_range, target_range, brightness, contrast, saturation = (ctypes.c_int() for _ in range(5))
+        if _lib.sws_getColorspaceDetails(self.context, ctypes.byref(inverse), ctypes.byref(source_range),
+                                         ctypes.byref(table), ctypes.byref(target_range), ctypes.byref(brightness),
+                                         ctypes.byref(contrast), ctypes.byref(saturation)) < 0:
+            return False
+        return _lib.sws_setColorspaceDetails(self.context, _lib.sws_getCoefficients(colorspace), _RANGES[colour_range],
+                                             table, target_range.value, brightness.value, contrast.value,
+                                             saturation.value) >= 0
 
     def __del__(self):
         if self.context and _lib is not None:
@@ -90,7 +116,7 @@ class _Scaler:
 def _accepts(picture) -> bool:
     """Whether the direct conversion gives PyAV's pixels for ``picture`` (see the module's docstring)."""
     return (picture.format.name == "yuv420p" and picture.width > 0 and picture.height > 0
-            and picture.colorspace in _PLAIN_COLORSPACES and picture.color_range in _PLAIN_RANGES)
+            and picture.colorspace in _COLORSPACES and picture.color_range in _RANGES)
 
 
 def bgr(picture) -> np.ndarray:
@@ -101,9 +127,10 @@ def bgr(picture) -> np.ndarray:
     if _lib is None or not enabled or not _accepts(picture):
         return picture.to_ndarray(format="bgr24", threads=1)
     width, height = picture.width, picture.height
+    colour = (picture.colorspace, picture.color_range)
     scaler = getattr(_local, "scaler", None)
-    if scaler is None or scaler.size != (width, height):
-        scaler = _local.scaler = _Scaler(width, height)
+    if scaler is None or scaler.key != (width, height, colour):
+        scaler = _local.scaler = _Scaler(width, height, colour)
         if not scaler.context:
             return picture.to_ndarray(format="bgr24", threads=1)
     planes = picture.planes
