@@ -1,11 +1,14 @@
 """Peak memory of decoded frames held in flight, by how their BGR arrays are made.
 
-    python experiments/held_frames_memory.py own|views|copies|aligned-copies [--threads 4] [--held 10] [--frames 200]
+    python experiments/held_frames_memory.py own|views|copies|aligned-copies [--threads 4] [--held 10] \
+        [--frames 200] [--small 3]
 
 Run in a fresh process (the peak is the process's): ``--threads`` threads each decode the arcade
 1080p video with PyAV (one decoding thread, as serve's cameras) and convert every picture to BGR,
 keep the last ``--held`` frames and hand older ones to one consumer thread that lets them go (frames
-in flight across cameras and the pipeline's threads, as in ``facesel serve``). ``own``:
+in flight across cameras and the pipeline's threads, as in ``facesel serve``), and with each frame
+makes ``--small`` small arrays (2-40 kB, ``malloc``'d by numpy) of which it keeps the last 60 (the
+pipeline's crops, squares and detections live about as long). ``own``:
 :func:`facesel.sources.own_bgr.bgr` (FFmpeg's conversion into a numpy array); ``views``: PyAV's
 ``to_ndarray`` (a view of PyAV's frame, serve's stream cameras before session 22); ``copies``: that
 view copied into a numpy array (``benchmarks/capacity.py``'s ``+copy`` variants); ``aligned-copies``:
@@ -59,6 +62,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--held", type=int, default=10)
     parser.add_argument("--frames", type=int, default=200, help="frames a thread decodes (the video loops)")
+    parser.add_argument("--small", type=int, default=3, help="small arrays made with each frame")
     args = parser.parse_args()
     import av
 
@@ -80,6 +84,8 @@ def main() -> None:
 
     def decode(index: int) -> None:
         held: list[np.ndarray] = []
+        small: list[np.ndarray] = []
+        sizes = iter(np.random.default_rng(index).integers(2_000, 40_000, size=args.small * args.frames))
         done = 0
         while done < args.frames:
             with av.open(video) as container:
@@ -90,6 +96,8 @@ def main() -> None:
                     del picture
                     digests[index].update(np.ascontiguousarray(frame).tobytes())
                     held.append(frame)
+                    small.extend(np.ones(int(next(sizes)), np.uint8) for _ in range(args.small))
+                    del small[:-60]
                     if len(held) > args.held:
                         released.put(held.pop(0))
                     done += 1
@@ -109,6 +117,7 @@ def main() -> None:
     released.put(None)
     consumer.join()
     print(json.dumps({"mode": args.mode, "threads": args.threads, "held": args.held, "frames": args.frames,
+                      "small": args.small,
                       "peak_mib": round(_status_mib("VmHWM"), 1), "cpu_s": round(time.process_time() - started, 2),
                       "digest": hashlib.sha256(b"".join(d.digest() for d in digests)).hexdigest()[:16]}))
 
