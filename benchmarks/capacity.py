@@ -74,6 +74,7 @@ VARIANTS = {
     "skip+copy": ({"convert_on_take": False, "skip_when_behind": True}, None, {}),
     # session 22: PyAV connections' BGR frames as views of PyAV's frames, as before own_bgr (PYAV_VIEWS)
     "lazy+skip+pyav-views": (_LAZY_SKIP, None, {}),
+    "pyav-views": ({}, None, {}),
     # session 21: stream cameras (--rtsp) decoded by OpenCV's reader (backend = "opencv")
     "backend-opencv": ({"backend": "opencv"}, None, {}),
     "old": (_OLD, None, {}),
@@ -128,7 +129,8 @@ OpenCV's FFmpeg reader as before session 20 (:data:`OPENCV_FILES`); ``lazy+skip+
 BGR frame of a PyAV connection copied into an array of its own (:data:`OWNING_COPIES`, as ``FileConnection``
 does) instead of left a view of PyAV's converted frame (both copy PyAV's view, as in session 21);
 ``lazy+skip+pyav-views`` is ``lazy+skip`` with PyAV's views as before session 22 (:data:`PYAV_VIEWS`;
-today's PyAV connections convert into arrays of their own, :mod:`facesel.sources.own_bgr`); ``backend-opencv`` sets
+today's PyAV connections convert into arrays of their own, :mod:`facesel.sources.own_bgr`), and
+``pyav-views`` is ``base`` so (file cameras then copy PyAV's view, as before session 22); ``backend-opencv`` sets
 ``backend = "opencv"`` (stream cameras, ``--rtsp``, read by ``cv2.VideoCapture``; no effect on files); ``old`` turns ``convert_on_take`` and
 ``skip_when_behind`` off, ``lazy`` / ``skip`` / ``lazy+skip`` on (file cameras then decode with
 PyAV); ``threads1`` runs each camera's pipeline in one thread (no stage threads: fewer hand-offs
@@ -168,7 +170,7 @@ OPENCV_FILES = {"opencvfile"}
 """Variants whose plain file cameras read with ``cv2.VideoCapture`` (:mod:`opencv_file_reader`), as
 serve's did before session 20, instead of FFmpeg through PyAV."""
 
-PYAV_VIEWS = {"lazy+skip+pyav-views"}
+PYAV_VIEWS = {"lazy+skip+pyav-views", "pyav-views"}
 """Variants whose PyAV connections convert through PyAV's ``to_ndarray`` (a view of PyAV's frame), as
 before session 22, not into an array of their own (:mod:`facesel.sources.own_bgr`)."""
 

@@ -97,3 +97,19 @@ def test_frames_held_in_flight_cost_what_owning_copies_cost_not_what_pyavs_views
     # the same live bytes through the same allocator as the copies: 5 % for the run-to-run spread
     assert own["peak_mib"] <= copies["peak_mib"] * 1.05, (own, copies, views)
     assert own["peak_mib"] <= views["peak_mib"] * 0.95, (own, copies, views)
+
+
+def test_file_frames_take_the_direct_array_without_a_copy_and_copy_the_rest(shared_data):
+    """``file_frames._bgr`` (serve's file cameras, ``facesel run``): a 1080p frame is own_bgr's
+    C-ordered array itself; a padded width is copied to C order; PyAV's pixels either way."""
+    from facesel.sources import file_frames
+
+    picture = next(_pictures(shared_data / "videos" / "arcade_walkers_1080p.mp4", 1))
+    frame = file_frames._bgr(picture)
+    assert frame.flags.c_contiguous and isinstance(frame.base, np.ndarray)
+    assert frame.base.size > frame.size, "own_bgr's padded store, not a copy"
+    assert np.array_equal(frame, _pyav(picture))
+    padded = av.VideoFrame(66, 50, "yuv420p")
+    narrow = file_frames._bgr(padded)
+    assert narrow.flags.c_contiguous and narrow.flags.owndata
+    assert np.array_equal(narrow, _pyav(padded))

@@ -2,13 +2,14 @@
 
 Why (issue 27, session 22, docs/performance.md): PyAV's ``to_ndarray(format="bgr24")`` converts
 into a new PyAV frame and returns a view of it. That frame's 6 MiB (1080p) comes from
-``av_malloc``, which is glibc's ``posix_memalign``: each such block is carved out of a larger free
-chunk with slivers split off around it, and once small allocations take those slivers, the hole a
-freed frame leaves is too small for the next aligned request (which asks for the size plus the
-alignment), so the heap grows instead of reusing it. Frames held for a while (the frames in flight of
+``av_malloc``, which is glibc's ``posix_memalign``; measured, the same copies in such aligned
+blocks cost as much memory as PyAV's frames, in ``malloc``'d ones no more than the live bytes
+(the likely path: an aligned block is carved out of a larger free chunk with slivers split off
+around it, small allocations take the slivers, and the hole a freed frame leaves is then too small
+for the next aligned request, so the heap grows instead). Frames held for a while (the frames in flight of
 several cameras) then cost far more resident memory than the same frames in ``malloc``'d arrays
 (four 1080p cameras: about 1,000-1,080 against 620-730 MiB). Copying PyAV's view into a numpy array
-avoids that but costs about 1.2 CPU ms a 1080p frame; converting into a numpy array directly costs
+avoids that but costs 0.3-1.2 CPU ms a 1080p frame; converting into a numpy array directly costs
 nothing extra, and it is faster than PyAV's path, which sets up a new scaler for every picture.
 
 The conversion is FFmpeg's own (``sws_scale``, the library PyAV ships), with the same pixels as
