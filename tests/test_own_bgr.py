@@ -113,3 +113,15 @@ def test_file_frames_take_the_direct_array_without_a_copy_and_copy_the_rest(shar
     narrow = file_frames._bgr(padded)
     assert narrow.flags.c_contiguous and narrow.flags.owndata
     assert np.array_equal(narrow, _pyav(padded))
+
+
+def test_a_scaler_that_cannot_be_made_leaves_every_picture_to_pyav(monkeypatch):
+    """Where FFmpeg refuses the scaler (it returns NULL), the picture and the next ones of that
+    size go through PyAV, never to ``sws_scale`` with no scaler."""
+    monkeypatch.setattr(own_bgr._lib, "sws_getContext", lambda *arguments: None)
+    monkeypatch.setattr(own_bgr._local, "scaler", None, raising=False)
+    for _ in range(2):
+        picture = av.VideoFrame(64, 48, "yuv420p")
+        ours = own_bgr.bgr(picture)
+        assert not isinstance(ours.base, np.ndarray)
+        assert np.array_equal(ours, _pyav(picture))

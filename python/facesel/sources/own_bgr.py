@@ -132,8 +132,8 @@ def bgr(picture) -> np.ndarray:
     scaler = getattr(_local, "scaler", None)
     if scaler is None or scaler.key != (width, height, colour):
         scaler = _local.scaler = _Scaler(width, height, colour)
-        if not scaler.context:
-            return picture.to_ndarray(format="bgr24", threads=1)
+    if not scaler.context:  # the scaler refused this size or colour: PyAV's path
+        return picture.to_ndarray(format="bgr24", threads=1)
     planes = picture.planes
     if len(planes) != 3 or planes[0].line_size < width or min(p.line_size for p in planes[1:]) < (width + 1) // 2:
         return picture.to_ndarray(format="bgr24", threads=1)
