@@ -72,6 +72,9 @@ VARIANTS = {
     # session 21: PyAV connections' BGR frames as arrays of their own, not views of PyAV's frames (OWNING_COPIES)
     "lazy+skip+copy": (_LAZY_SKIP, None, {}),
     "skip+copy": ({"convert_on_take": False, "skip_when_behind": True}, None, {}),
+    # session 22: PyAV connections' BGR frames as views of PyAV's frames, as before own_bgr (PYAV_VIEWS)
+    "lazy+skip+pyav-views": (_LAZY_SKIP, None, {}),
+    "pyav-views": ({}, None, {}),
     # session 21: stream cameras (--rtsp) decoded by OpenCV's reader (backend = "opencv")
     "backend-opencv": ({"backend": "opencv"}, None, {}),
     "old": (_OLD, None, {}),
@@ -124,7 +127,10 @@ session 20, frames converted as decoded, every frame decoded; for RTSP cameras `
 for file cameras means ``PyAVFileConnection``); ``opencvfile`` is ``base`` with file cameras read by
 OpenCV's FFmpeg reader as before session 20 (:data:`OPENCV_FILES`); ``lazy+skip+copy`` / ``skip+copy`` are ``lazy+skip`` / ``skip`` with each
 BGR frame of a PyAV connection copied into an array of its own (:data:`OWNING_COPIES`, as ``FileConnection``
-does) instead of left a view of PyAV's converted frame; ``backend-opencv`` sets
+does) instead of left a view of PyAV's converted frame (both copy PyAV's view, as in session 21);
+``lazy+skip+pyav-views`` is ``lazy+skip`` with PyAV's views as before session 22 (:data:`PYAV_VIEWS`;
+today's PyAV connections convert into arrays of their own, :mod:`facesel.sources.own_bgr`), and
+``pyav-views`` is ``base`` so (file cameras then copy PyAV's view, as before session 22); ``backend-opencv`` sets
 ``backend = "opencv"`` (stream cameras, ``--rtsp``, read by ``cv2.VideoCapture``; no effect on files); ``old`` turns ``convert_on_take`` and
 ``skip_when_behind`` off, ``lazy`` / ``skip`` / ``lazy+skip`` on (file cameras then decode with
 PyAV); ``threads1`` runs each camera's pipeline in one thread (no stage threads: fewer hand-offs
@@ -163,6 +169,10 @@ them into the core's float32 area path, the same pixels)."""
 OPENCV_FILES = {"opencvfile"}
 """Variants whose plain file cameras read with ``cv2.VideoCapture`` (:mod:`opencv_file_reader`), as
 serve's did before session 20, instead of FFmpeg through PyAV."""
+
+PYAV_VIEWS = {"lazy+skip+pyav-views", "pyav-views"}
+"""Variants whose PyAV connections convert through PyAV's ``to_ndarray`` (a view of PyAV's frame), as
+before session 22, not into an array of their own (:mod:`facesel.sources.own_bgr`)."""
 
 OWNING_COPIES = {"lazy+skip+copy", "skip+copy"}
 """Variants whose PyAV connections hand out each BGR frame as an array of its own (``np.array`` of
@@ -317,6 +327,10 @@ def run_one(cameras: int, videos: list[Path], seconds: float, warmup: float, set
         schedule.AREA_PATH = "exact+numpy"
     if variant in OWNING_COPIES:
         owning_copies()
+    if variant in PYAV_VIEWS | OWNING_COPIES:  # the copies are made of PyAV's views, as in session 21
+        from facesel.sources import own_bgr
+
+        own_bgr.enabled = False
     if variant in OPENCV_FILES:
         import opencv_file_reader
 

@@ -6,9 +6,10 @@
 Decodes ``--frames`` frames of the arcade video (1080p) once, keeping the decoded pictures, then
 converts each to BGR as a PyAV connection does (``to_ndarray(format="bgr24", threads=1)``: a view of
 PyAV's frame) and, alternately frame by frame, the same followed by ``np.array(..., order="C")``
-(an array of its own, as ``file_frames`` hands out). Thread CPU time of each, per frame, each round;
-prints the medians and the copy's share of the conversion. A ratio within one run: the machine may
-be loaded.
+(an array of its own, as ``file_frames`` hands out), and (session 22) FFmpeg's conversion straight
+into an array of our own (:func:`facesel.sources.own_bgr.bgr`, today's PyAV connections), the three
+in turn frame by frame. Thread CPU time of each, per frame, each round; prints the medians and each
+against the view. A ratio within one run: the machine may be loaded.
 """
 
 from __future__ import annotations
@@ -20,10 +21,17 @@ import time
 import numpy as np
 
 
-def convert(picture, copy: bool):
-    """The connection's BGR frame of ``picture``: PyAV's view, or an owning copy of it."""
+METHODS = ("view", "copy", "own")
+
+
+def convert(picture, method: str):
+    """The BGR frame of ``picture``: PyAV's view, an owning copy of it, or own_bgr's array."""
+    if method == "own":
+        from facesel.sources import own_bgr
+
+        return own_bgr.bgr(picture)
     frame = picture.to_ndarray(format="bgr24", threads=1)
-    return np.array(frame, order="C") if copy else frame
+    return np.array(frame, order="C") if method == "copy" else frame
 
 
 def main() -> None:
@@ -42,21 +50,23 @@ def main() -> None:
             pictures.append(picture)
             if len(pictures) == args.frames:
                 break
-    spent = {False: [], True: []}
+    spent: dict[str, list[float]] = {method: [] for method in METHODS}
     for round_ in range(args.rounds):
-        totals = {False: 0.0, True: 0.0}
+        totals = dict.fromkeys(METHODS, 0.0)
         for index, picture in enumerate(pictures):
-            for copy in ((False, True) if (index + round_) % 2 == 0 else (True, False)):
+            shift = (index + round_) % len(METHODS)
+            for method in METHODS[shift:] + METHODS[:shift]:
                 start = time.thread_time()
-                frame = convert(picture, copy)
-                totals[copy] += time.thread_time() - start
+                frame = convert(picture, method)
+                totals[method] += time.thread_time() - start
                 del frame  # freed before the next conversion, as a dropped or processed frame is
-        for copy in totals:
-            spent[copy].append(1000 * totals[copy] / len(pictures))
-    view, owned = statistics.median(spent[False]), statistics.median(spent[True])
-    print(f"view: {view:.2f} CPU ms a frame (rounds {', '.join(f'{x:.2f}' for x in spent[False])}); "
-          f"owning copy: {owned:.2f} ({', '.join(f'{x:.2f}' for x in spent[True])}); "
-          f"the copy adds {owned - view:.2f} ms, x{owned / view:.2f}")
+        for method in METHODS:
+            spent[method].append(1000 * totals[method] / len(pictures))
+    view = statistics.median(spent["view"])
+    for method in METHODS:
+        median = statistics.median(spent[method])
+        print(f"{method}: {median:.2f} CPU ms a frame (rounds {', '.join(f'{x:.2f}' for x in spent[method])}); "
+              f"{median - view:+.2f} ms against the view, x{median / view:.2f}")
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ import numpy as np
 
 from facesel.redaction import redact_url
 from facesel.sources.bounded_decoder import BoundedDecoder, open_options
+from facesel.sources import own_bgr
 from facesel.sources.decoded import Unconverted, decoded_frame
 from facesel.sources.file_frames import VideoFile
 from facesel.sources.frame_limit import MAX_FRAME_PIXELS, check_max_frame_pixels, refuse_large_frame
@@ -95,8 +96,9 @@ def _image(picture, keep_picture: bool, convert_on_take: bool):
         return Unconverted(picture, keep_picture)
     if keep_picture:  # the BGR frame keeps its YUV picture: a full-frame detection shrinks it in one step
         return decoded_frame(picture)
-    # one conversion thread: swscale's default (a thread per core) spins beside the cameras
-    return picture.to_ndarray(format="bgr24", threads=1)
+    # FFmpeg's conversion straight into an array of our own (one thread, PyAV's pixels): a view of
+    # PyAV's frame costs far more memory once frames are held (own_bgr's docstring)
+    return own_bgr.bgr(picture)
 
 
 class SourceError(RuntimeError):

@@ -23,6 +23,8 @@ import weakref
 
 import numpy as np
 
+from facesel.sources import own_bgr
+
 # threads=1 in every conversion: swscale's own default (a thread per core) costs about 0.9 CPU ms more
 # a 1080p frame, in threads that spin beside the cameras' (measured in benchmarks/frame_costs.py's run)
 
@@ -33,7 +35,7 @@ are atomic under the GIL; the source's thread adds, the detection threads read a
 
 def decoded_frame(picture) -> np.ndarray:
     """(H, W, 3) uint8 BGR of a PyAV ``VideoFrame`` (FFmpeg's conversion), remembered with its picture."""
-    frame = picture.to_ndarray(format="bgr24", threads=1)
+    frame = own_bgr.bgr(picture)
     key = id(frame)
 
     def freed(ref, key=key):
@@ -82,7 +84,8 @@ class Unconverted:
     eight 720p cameras on two cores); converting each from YUV to BGR before it waits cost CPU for
     frames that were then pushed out unseen. The wait is also cheaper in memory: a 4:2:0 picture
     is half the bytes of its BGR frame. The conversion is the very one the connection would have
-    made at once (FFmpeg's swscale, one thread), so a frame that is taken has the same pixels.
+    made at once (FFmpeg's swscale, one thread, into an array of its own: :mod:`facesel.sources.own_bgr`),
+    so a frame that is taken has the same pixels.
     """
 
     __slots__ = ("keep_picture", "picture")
@@ -95,4 +98,4 @@ class Unconverted:
         """(H, W, 3) uint8 BGR of the picture; remembered with it when ``keep_picture`` (one-step shrink)."""
         if self.keep_picture:
             return decoded_frame(self.picture)
-        return self.picture.to_ndarray(format="bgr24", threads=1)
+        return own_bgr.bgr(self.picture)

@@ -36,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
+from facesel.sources import own_bgr
 from facesel.sources.bounded_decoder import BoundedDecoder, open_options
 from facesel.sources.frame_limit import _too_large
 
@@ -178,13 +179,17 @@ def file_frames(path: Path, every: int, max_frames: int | None, fps: float | Non
 def _bgr(picture) -> np.ndarray:
     """The BGR array of ``picture`` (FFmpeg's conversion, one thread), turned as its display matrix
     says (PyAV's ``rotation``: degrees counterclockwise, as OpenCV's automatic orientation turns
-    it), in memory of its own: PyAV's array is a view of its frame's buffer (with padded rows for
-    some widths), and frames kept as such views raised the end-to-end run's peak by about 30 MiB;
-    a copy (about 1 ms a 1080p frame) brings it back to OpenCV's (``benchmarks/file_decoder_cost.py``)."""
-    image = picture.to_ndarray(format="bgr24", threads=1)
+    it), C-ordered in memory of its own: PyAV's array is a view of its frame's buffer, and frames
+    kept as such views raised the end-to-end run's peak by about 30 MiB (glibc cannot reuse the
+    holes of PyAV's aligned frames: docs/performance.md, session 22). :func:`own_bgr.bgr` converts
+    into an array of our own (no copy needed where its rows are unpadded, as at 1920 and 1280
+    wide); a PyAV view, a padded or a turned frame is copied (about 0.4-1.2 ms a 1080p frame)."""
+    image = own_bgr.bgr(picture)
     turns = round(picture.rotation / 90) % 4 if picture.rotation else 0
     if turns:
         image = np.rot90(image, turns)
+    elif isinstance(image.base, np.ndarray) and image.flags.c_contiguous:
+        return image  # own_bgr's array: ours already
     return np.array(image, order="C")
 
 
