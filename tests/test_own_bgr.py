@@ -125,3 +125,20 @@ def test_a_scaler_that_cannot_be_made_leaves_every_picture_to_pyav(monkeypatch):
         ours = own_bgr.bgr(picture)
         assert not isinstance(ours.base, np.ndarray)
         assert np.array_equal(ours, _pyav(picture))
+
+
+def test_a_pyav_without_its_scaler_library_is_said_once_at_import(monkeypatch, caplog):
+    # Where PyAV's wheel ships no libswscale, every picture goes through PyAV's views, which cost more
+    # memory when held: the module says so once, at import, instead of regressing silently.
+    import glob
+    import importlib
+
+    monkeypatch.setattr(glob, "glob", lambda pattern: [])
+    with caplog.at_level("WARNING", logger="facesel.sources.own_bgr"):
+        reloaded = importlib.reload(own_bgr)
+    try:
+        assert reloaded._lib is None
+        assert any("no libswscale" in record.getMessage() for record in caplog.records)
+    finally:
+        monkeypatch.undo()
+        importlib.reload(own_bgr)

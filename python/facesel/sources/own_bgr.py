@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ctypes
 import glob
+import logging
 import os
 import threading
 
@@ -81,6 +82,10 @@ def _load():
 
 
 _lib = _load()
+if _lib is None:  # said once, so that the memory it costs is not a silent regression
+    logging.getLogger(__name__).warning(
+        "PyAV ships no libswscale this module can load (av.libs/libswscale-*.so): decoded pictures are "
+        "converted by PyAV, whose frames cost more resident memory when held (docs/performance.md, issue 27)")
 
 
 class _Scaler:
