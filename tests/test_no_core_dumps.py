@@ -76,7 +76,7 @@ def test_an_aborted_desk_leaves_no_core_with_the_opened_snapshot(tmp_path, share
         ids = [vault.seal(track_result(orl_faces(shared_data, 1)[0]))]
     with review_server(tmp_path / "vault", adir / "keystore", core_dir=cores_land_here) as served:
         client = Client(served.url)
-        _open_and_view(client, adir, ids)
+        _open_and_view(client, adir, tmp_path / "vault", ids)
         _, crop = client.request("GET", f"/opening/r/{ids[0]}/crop")
         assert crop[:4] == b"\x89PNG"
         limits = Path(f"/proc/{served.process.pid}/limits").read_text()

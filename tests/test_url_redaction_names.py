@@ -44,3 +44,21 @@ def test_ordinary_parameters_are_left_as_they_are():
     url = "rtsp://10.0.0.5:554/cam?channel=1&subtype=0&keyframe=1&monkey=2&author=x&signal=3&resolution=1280x720"
     assert redact_url(url) == url and not url_holds_secret(url)
 
+
+
+def test_a_remembered_password_that_is_also_a_word_of_a_name_does_not_unmask_the_value(monkeypatch):
+    # CI (session 21): another test had remembered the password "secret"; masking it first turned
+    # ``client_secret=VALUE`` into ``client_***=VALUE``, which the name rule then no longer matched,
+    # and the value went out in the clear. Order-dependent, so the remembered set is set here.
+    from facesel import redaction
+
+    monkeypatch.setattr(redaction, "_known", set())
+    monkeypatch.setattr(redaction, "_known_sorted", ())
+    redaction.remember_url_secrets("rtsp://admin:secret@10.0.0.5/s1")
+    redaction.remember_url_secrets("rtsp://admin:password@10.0.0.6/s1")
+    for text, value in (("http://10.0.0.5/video.mjpg?client_secret=Cs-4417-x&channel=1", "Cs-4417-x"),
+                        ("host=db user=cam password=Pw-9931-y dbname=x", "Pw-9931-y"),
+                        ("rtsp://10.0.0.5/s1?access_token=Tk-5521-z", "Tk-5521-z")):
+        out = redaction.redact_url(text)
+        assert value not in out, out
+        assert "***" in out

@@ -58,11 +58,19 @@ def redact_url(text: object) -> str:
     >>> redact_url("host=db user=cam password='p w' dbname=x")
     'host=db user=cam password=*** dbname=x'
     """
-    out = str(text)
-    for secret in _known_sorted:  # first: a decoded password may hold an '@' that would cut the URL rule short
+    # The rules that read a secret's *name* go first, on the text as given: a remembered secret that
+    # is also a word of a name (a password "secret" and ``client_secret=...``, a password "password"
+    # and ``password=...``) would otherwise be masked inside the name and leave the value in the clear.
+    out = _by_name(str(text))
+    for secret in _known_sorted:  # before the URL rule: a decoded password may hold an '@' that would cut it short
         out = out.replace(secret, MASK)
     out = _USERINFO.sub(lambda m: m.group("scheme") + MASK + "@", out)
-    out = _QUERY_PARAM.sub(lambda m: m.group("key") + MASK if _SECRET_NAME.search(m.group("name")) else m.group(0), out)
+    return _by_name(out)
+
+
+def _by_name(text: str) -> str:
+    """``text`` with the values of secret-named query parameters and connection settings masked."""
+    out = _QUERY_PARAM.sub(lambda m: m.group("key") + MASK if _SECRET_NAME.search(m.group("name")) else m.group(0), text)
     return _CONNINFO_SECRET.sub(lambda m: m.group("key") + MASK, out)
 
 
