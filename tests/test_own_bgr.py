@@ -77,7 +77,9 @@ def test_pictures_it_does_not_accept_go_through_pyav():
 
 
 def _peak(mode: str) -> dict:
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "python")}
+    # The package where this process imported it (the installed one under CI, whose compiled core the
+    # source tree lacks), not the source tree's python/.
+    env = {**os.environ, "PYTHONPATH": str(Path(own_bgr.__file__).resolve().parents[2])}
     done = subprocess.run([sys.executable, str(ROOT / "experiments" / "held_frames_memory.py"), mode,
                            "--threads", "4", "--held", "10", "--frames", "120"],
                           capture_output=True, text=True, env=env, timeout=600)
