@@ -30,7 +30,7 @@ import numpy as np
 
 from facesel.redaction import redact_url
 from facesel.sources.bounded_decoder import BoundedDecoder, open_options
-from facesel.sources import own_bgr
+from facesel.sources import http_mjpeg, own_bgr
 from facesel.sources.decoded import Unconverted, decoded_frame
 from facesel.sources.file_frames import VideoFile
 from facesel.sources.frame_limit import MAX_FRAME_PIXELS, check_max_frame_pixels, refuse_large_frame
@@ -170,25 +170,51 @@ class PyAVConnection:
             # No demuxer-side buffering for RTSP. Not for HLS: there it stops the stream after
             # its first segment (measured: 11 of 35 frames; tests/test_sources.py).
             options["fflags"] = "nobuffer"
+        # HTTP(S) MJPEG is read part by part by Python, each part bounded in bytes (review round 13b):
+        # FFmpeg's own multipart reading holds a part without an end until the read timeout
+        self._parts = None
         try:
-            self._container = av.open(url, options=open_options(self.max_frame_pixels, options),
+            target, container_format = self._http_target(url, open_timeout, read_timeout, options)
+            self._container = av.open(target, format=container_format,
+                                      options=open_options(self.max_frame_pixels, options),
                                       timeout=(float(open_timeout), float(read_timeout)))
-        except (av.FFmpegError, OSError) as err:
+        except (av.FFmpegError, OSError, http_mjpeg.PartRefused) as err:
+            self._close_parts()
             # FFmpeg's message quotes the URL again: both are masked, not only ours.
             raise SourceError(redact_url(f"cannot open {url}: {err}")) from None
         if not self._container.streams.video:
-            self._container.close()
+            self.close()
             raise SourceError(redact_url(f"{url} has no video stream"))
         self._stream = self._container.streams.video[0]
         if isinstance(decoder_threads, bool) or not isinstance(decoder_threads, int) or decoder_threads < 0:
-            self._container.close()
+            self.close()
             raise ValueError(f"decoder_threads must be an integer >= 0, got {decoder_threads!r}")
         self._bounded = _set_decoder(self._stream, decoder_threads, self.skip_loop_filter, self.max_frame_pixels,
                                      f"stream {redact_url(url)}")
+        if self._parts is not None:  # no part larger than the decoder would decode: 3 bytes a pixel of its bound
+            self._parts.max_part = min(self._parts.max_part, http_mjpeg.part_bound(self._bounded.bound))
         self._decoder = PacketDecoder(self._stream, skip_when_behind)
         self._packets = self._container.demux(self._stream)
         self._decoded: list = []
         self.fps = float(self._stream.average_rate) if self._stream.average_rate else None
+
+    def _http_target(self, url: str, open_timeout: float, read_timeout: float, options: dict):
+        """What ``av.open`` reads and in which format: for an HTTP(S) multipart response, a
+        :class:`facesel.sources.http_mjpeg.PartReader` (kept in ``_parts``) as ``"mpjpeg"``; any
+        other URL as FFmpeg finds it, and over HTTP(S) without its multipart demuxer (``options``
+        gain FFmpeg's ``format_whitelist``)."""
+        if not http_mjpeg.is_http(url):
+            return url, None
+        self._parts = http_mjpeg.open_parts(url, float(open_timeout), float(read_timeout),
+                                            http_mjpeg.part_bound(self.max_frame_pixels))
+        if self._parts is not None:
+            return self._parts, "mpjpeg"
+        options.update(http_mjpeg.ffmpeg_options_without_multipart(options))
+        return url, None
+
+    def _close_parts(self) -> None:
+        if self._parts is not None:
+            self._parts.close()
 
     @property
     def skipped(self) -> int:
@@ -218,13 +244,22 @@ class PyAVConnection:
                 packet = next(self._packets)
                 self._decoded = self._decoder.decode(packet)
             except StopIteration:
+                if self._parts is not None and self._parts.refused is not None:  # FFmpeg took it for the end
+                    raise self._broke(EOFError()) from None
                 self._decoder.finish()
                 raise EndOfStream() from None
-            except (av.FFmpegError, OSError) as err:
-                raise _refused(self._bounded, err, "stream broke") from None
+            except (av.FFmpegError, OSError, http_mjpeg.PartRefused) as err:
+                raise self._broke(err) from None
         frame = _checked(self._bounded, self._decoded.pop(0))
         stamp = float(frame.time) if frame.time is not None else None
         return _image(frame, self.keep_picture, self.convert_on_take), stamp
+
+    def _broke(self, err: BaseException) -> SourceError:
+        """The SourceError of ``err`` while reading: a multipart part refused for its size says so,
+        even where FFmpeg reported the refusal as an error of its own."""
+        if self._parts is not None and self._parts.refused is not None:
+            return SourceError(redact_url(f"stream {self.url}: {self._parts.refused}"))
+        return _refused(self._bounded, err, "stream broke")
 
     def close(self) -> None:
         """Close the stream (errors while closing a broken one are ignored)."""
@@ -232,6 +267,7 @@ class PyAVConnection:
             self._container.close()
         except Exception:  # closing a broken connection must not mask why it broke
             pass
+        self._close_parts()
 
 
 class OpenCVConnection:
