@@ -252,10 +252,12 @@ def _open_url(url: str, every: int, max_frames: int | None, max_pixels: int) -> 
     """A stream URL decoded by PyAV, bounded as serve's streams are; OpenCV (unbounded, warned)
     only where PyAV cannot open it. Opened once, here, as a camera is."""
     from facesel.redaction import redact_url
-    from facesel.sources.backends import PyAVConnection, SourceError
+    from facesel.sources.backends import PyAVConnection, RefusedStream, SourceError
 
     try:
         connection = PyAVConnection(url, max_frame_pixels=max_pixels)
+    except RefusedStream as err:  # OpenCV's FFmpeg would read the same part with no bound (review round 13b)
+        raise ValueError(f"cannot read url {redact_url(url)!r}: {err}") from None
     except SourceError as err:
         _log.warning("%s; opening it with OpenCV instead, whose decoder takes no size bound (max_frame_pixels "
                      "is checked only once a frame is decoded)", err)

@@ -105,6 +105,11 @@ class SourceError(RuntimeError):
     """A source could not be opened or stopped delivering frames."""
 
 
+class RefusedStream(SourceError):
+    """A stream refused for a bound while opening (an HTTP MJPEG part over its bound in bytes:
+    :mod:`facesel.sources.http_mjpeg`): not a stream PyAV cannot open, so no other reader is tried."""
+
+
 class StallError(SourceError):
     """Connected, but no frame came for the stall timeout."""
 
@@ -180,8 +185,10 @@ class PyAVConnection:
                                       timeout=(float(open_timeout), float(read_timeout)))
         except (av.FFmpegError, OSError, http_mjpeg.PartRefused) as err:
             self._close_parts()
+            refused = self._parts is not None and self._parts.refused is not None
             # FFmpeg's message quotes the URL again: both are masked, not only ours.
-            raise SourceError(redact_url(f"cannot open {url}: {err}")) from None
+            why = self._parts.refused if refused else err
+            raise (RefusedStream if refused else SourceError)(redact_url(f"cannot open {url}: {why}")) from None
         if not self._container.streams.video:
             self.close()
             raise SourceError(redact_url(f"{url} has no video stream"))

@@ -256,6 +256,9 @@ class PartReader:
                          "header lines: refused")
         return line.rstrip(b"\r\n\t ")
 
+    def _cut(self):
+        raise ConnectionError(f"the stream ended inside multipart part {self.parts}")
+
     def _too_large(self, what: str):
         self._refuse(f"multipart part {self.parts} {what}, more than the {self.max_part} bytes a part may hold "
                      "(3 bytes a pixel of max_frame_pixels, or of the stream's frame once known): refused")
@@ -275,7 +278,9 @@ class PartReader:
         length, media = -1, None
         while True:
             line = self._line(counted)
-            if not line:  # the end of the headers (or of the stream)
+            if line is None:  # the stream ends after a boundary line (its closing one, "--boundary--")
+                return None
+            if not line:  # the end of the headers
                 break
             tag, _, value = line.partition(b":")
             tag, value = tag.strip().lower(), value.strip()
@@ -296,7 +301,7 @@ class PartReader:
             self._too_large(f"states Content-Length: {length}")
         while len(self._pending) < length:
             if not self._fill():
-                return None  # cut short: the stream ended inside a part
+                self._cut()
         body = bytes(self._pending[:length])
         del self._pending[:length]
         return body
@@ -312,10 +317,12 @@ class PartReader:
                 del self._pending[:end]  # the next part's lines start with this line end
                 return body
             scanned = len(self._pending)
-            if scanned > self.max_part:
+            if scanned >= self.max_part + 4:  # a boundary found now would start after max_part bytes
                 break
             if not self._fill():
-                return None
+                if self._pending:
+                    self._cut()
+                return None  # the sender closed the stream right after the headers
         self._too_large(f"has no end within {self.max_part + 1} bytes (no boundary, no Content-Length)")
 
 

@@ -1,0 +1,96 @@
+"""A loopback HTTP MJPEG server that sends a few good parts, then one that never ends (review round 13b).
+
+``kind``: ``"good"`` sends the good parts and closes the stream (the harmless comparison);
+``"no_boundary"`` then starts a part with no ``Content-Length`` and sends bytes without a
+boundary; ``"lying_length"`` then starts a part stating ``Content-Length: 2000000000`` (under
+FFmpeg's int limit, so FFmpeg believes it). Either endless part offers :data:`OFFERED` bytes of
+random data holding no ``\\r\\n--``, then holds the connection open without a word (a reader that
+keeps the part waits for its read timeout), until the client goes or :data:`HOLD_S` passes.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import cv2
+import numpy as np
+
+OFFERED = 256 << 20
+"""Bytes of the endless part offered (a reader that keeps them grows by about as much)."""
+HOLD_S = 20.0
+_BLOCK = 1 << 20
+KINDS = ("good", "no_boundary", "lying_length")
+
+
+def good_jpegs(count: int = 3) -> list[bytes]:
+    """``count`` different 640 x 480 JPEGs (stripes, no face)."""
+    jpegs = []
+    for k in range(count):
+        picture = np.zeros((480, 640, 3), np.uint8)
+        picture[:, (k * 40) % 640:(k * 40) % 640 + 200] = (60 + 40 * k, 120, 200 - 30 * k)
+        jpegs.append(cv2.imencode(".jpg", picture, [cv2.IMWRITE_JPEG_QUALITY, 90])[1].tobytes())
+    return jpegs
+
+
+def _junk() -> bytes:
+    """One block of random bytes without a ``\\r\\n--`` (no boundary can be found in it)."""
+    block = np.random.default_rng(23).integers(0, 256, _BLOCK, dtype=np.uint8).tobytes()
+    return block.replace(b"\r\n--", b"\r\n-x")
+
+
+class EndlessMJPEG:
+    """``with EndlessMJPEG(kind) as server``: ``server.url``; ``server.sent`` counts the endless part's bytes written.
+    ``jpegs``: the good parts (default :func:`good_jpegs`; ``[]``: none); ``content_type``: the response's."""
+
+    def __init__(self, kind: str, jpegs: list[bytes] | None = None,
+                 content_type: str = "multipart/x-mixed-replace; boundary=part"):
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+        self.kind, self.jpegs = kind, good_jpegs() if jpegs is None else jpegs
+        self.sent = 0
+        self._done = threading.Event()
+        owner, junk = self, _junk()
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                self.send_response(200)
+                self.send_header("Content-Type", content_type)
+                self.end_headers()
+                try:
+                    for body in owner.jpegs:
+                        self.wfile.write(b"--part\r\nContent-Type: image/jpeg\r\nContent-Length: %d\r\n\r\n"
+                                         % len(body) + body + b"\r\n")
+                    if owner.kind != "good":
+                        length = b"Content-Length: 2000000000\r\n" if owner.kind == "lying_length" else b""
+                        self.wfile.write(b"--part\r\nContent-Type: image/jpeg\r\n" + length + b"\r\n")
+                        while owner.sent < OFFERED:
+                            self.wfile.write(junk)
+                            owner.sent += len(junk)
+                        self.wfile.flush()
+                        # Silent now: the connection stays open until the client goes.
+                        self.connection.settimeout(HOLD_S)
+                        self.connection.recv(1)
+                except OSError:  # the client went (broken pipe, reset) or the hold ended
+                    pass
+                self.close_connection = True
+                owner._done.set()
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}/video.mjpg"
+
+    def __enter__(self) -> EndlessMJPEG:
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._server.shutdown()
+        self._server.server_close()
