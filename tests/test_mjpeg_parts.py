@@ -170,3 +170,104 @@ def test_a_part_that_trickles_in_is_given_up_after_its_timeout(monkeypatch):
     reader = PartReader(_Response(stream, step=1), _NoSocket(), part_timeout=20.0, max_part=1000)
     with pytest.raises(TimeoutError, match="did not arrive whole within 20 s"):
         reader.read(4096)
+
+
+def _serve(answer):
+    """A loopback HTTP server whose GETs ``answer(handler, number)`` answers (number: 0, 1, ... in order)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    count = iter(range(1000))
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            try:
+                answer(self, next(count))
+            except OSError:
+                pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def _multipart(handler, parts: int = 3):
+    handler.send_response(200)
+    handler.send_header("Content-Type", "multipart/x-mixed-replace; boundary=part")
+    handler.end_headers()
+    for body in good_jpegs(parts):
+        handler.wfile.write(b"--part\r\nContent-Type: image/jpeg\r\nContent-Length: %d\r\n\r\n" % len(body) + body
+                            + b"\r\n")
+
+
+def _digest_ok(header: str, password: str) -> bool:
+    """Whether ``header`` (an Authorization value) is a right RFC 7616 MD5 answer for user "cam"."""
+    import hashlib
+    import urllib.request
+
+    if not header.startswith("Digest "):
+        return False
+    fields = urllib.request.parse_keqv_list(urllib.request.parse_http_list(header[7:]))
+    md5 = lambda text: hashlib.md5(text.encode()).hexdigest()  # noqa: E731 - the RFC's H()
+    first, second = md5(f"cam:lens:{password}"), md5(f"GET:{fields['uri']}")
+    expected = md5(f"{first}:{fields['nonce']}:{fields['nc']}:{fields['cnonce']}:{fields['qop']}:{second}")
+    return fields.get("username") == "cam" and fields.get("response") == expected
+
+
+@pytest.mark.parametrize("scheme", ["Basic", "Digest"])
+def test_credentials_in_the_url_answer_the_cameras_challenge(scheme):
+    """``http://user:password@camera/``: Basic and Digest answered, as FFmpeg's HTTP client did (the
+    password percent-decoded)."""
+    import base64
+
+    def answer(handler, number):
+        given = handler.headers.get("Authorization", "")
+        ok = (given == "Basic " + base64.b64encode(b"cam:p@ss").decode() if scheme == "Basic"
+              else _digest_ok(given, "p@ss"))
+        if not ok:
+            handler.send_response(401)
+            handler.send_header("WWW-Authenticate", 'Basic realm="lens"' if scheme == "Basic" else
+                                'Digest realm="lens", nonce="n0nce", qop="auth", algorithm=MD5')
+            handler.send_header("Content-Length", "0")
+            handler.end_headers()
+            return
+        _multipart(handler)
+
+    server = _serve(answer)
+    try:
+        url = f"http://cam:p%40ss@127.0.0.1:{server.server_address[1]}/video.mjpg"
+        connection = PyAVConnection(url)
+        assert [connection.read()[0].shape for _ in range(3)] == [(480, 640, 3)] * 3
+        connection.close()
+        with pytest.raises(Exception, match="401"):
+            PyAVConnection(url.replace("p%40ss", "wrong"))
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_ffmpeg_is_not_let_read_multipart_itself():
+    """A server that answers our request with something else and FFmpeg's own request (the one it
+    opens for HLS and other formats) with multipart: FFmpeg refuses its multipart demuxer
+    (``format_whitelist``), so the part cannot grow there either."""
+    def answer(handler, number):
+        if number == 0:
+            handler.send_response(200)
+            handler.send_header("Content-Type", "text/plain")
+            handler.send_header("Content-Length", "5")
+            handler.end_headers()
+            handler.wfile.write(b"hello")
+            return
+        _multipart(handler)
+
+    server = _serve(answer)
+    try:
+        with pytest.raises(Exception, match="Invalid argument"):
+            PyAVConnection(f"http://127.0.0.1:{server.server_address[1]}/video.mjpg")
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -115,7 +115,14 @@ def _handlers(holder: _Socket, read_timeout: float):
         def https_open(self, req):
             return self.do_open(Secure, req, context=unverified)
 
-    return PlainHandler(), SecureHandler()
+    class ClosedChallenge(urllib.request.BaseHandler):
+        handler_order = 0  # before the authentication handlers, which answer the challenge anew
+
+        def http_error_401(self, req, fp, code, msg, headers):
+            fp.close()  # urllib leaves the challenge's socket to the garbage collector
+            return None
+
+    return PlainHandler(), SecureHandler(), ClosedChallenge()
 
 
 def _without_userinfo(url: str):
@@ -147,7 +154,11 @@ def open_parts(url: str, open_timeout: float, read_timeout: float, max_part: int
         handlers += [urllib.request.HTTPBasicAuthHandler(passwords), urllib.request.HTTPDigestAuthHandler(passwords)]
     opener = urllib.request.build_opener(*handlers)
     request = urllib.request.Request(bare, headers={"User-Agent": "facesel", "Accept": "*/*"})
-    response = opener.open(request, timeout=open_timeout)
+    try:
+        response = opener.open(request, timeout=open_timeout)
+    except urllib.error.HTTPError as err:
+        err.close()  # it holds the answer's socket
+        raise OSError(f"HTTP error {err.code}: {err.reason}") from None
     try:
         media = response.headers.get_content_type()
         if not media.startswith("multipart/") and response.peek(2)[:2] != b"--":
