@@ -18,6 +18,8 @@ far larger than that is refused before FFmpeg allocates it, and one of any other
 decoded, naming both sizes; :class:`SourceError` then ends the connection (a file camera that does
 not loop ends, any other is opened again). OpenCV passes no option to its decoder: a stream with
 ``backend = "opencv"`` is bounded only at its first frame (see :class:`OpenCVConnection`).
+An HTTP(S) MJPEG stream is read part by part by Python, each part bounded in bytes
+(:mod:`facesel.sources.http_mjpeg`, review round 13b), before FFmpeg decodes it.
 """
 
 from __future__ import annotations
@@ -153,7 +155,10 @@ class PyAVConnection:
         whoever answers for the URL decides the frame size. Default an 8K UHD frame. Below it, the
         decoder refuses a picture much larger than the stream's stated size before allocating it,
         and a picture of another size is refused once decoded (:mod:`facesel.sources.bounded_decoder`):
-        :class:`SourceError` naming the sizes, and the source reconnects.
+        :class:`SourceError` naming the sizes, and the source reconnects. An ``http(s)://`` multipart
+        (MJPEG) answer is read by :class:`facesel.sources.http_mjpeg.PartReader`: a part of more than
+        3 bytes a pixel of it (of the decoder's bound once the first frame is known) is refused before
+        FFmpeg holds it (:class:`RefusedStream` while opening, :class:`SourceError` later).
     """
 
     def __init__(self, url: str, open_timeout: float = 10.0, read_timeout: float = 5.0, stall_timeout: float = 10.0,
