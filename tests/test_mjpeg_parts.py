@@ -172,8 +172,10 @@ def test_a_part_that_trickles_in_is_given_up_after_its_timeout(monkeypatch):
         reader.read(4096)
 
 
-def _serve(answer):
-    """A loopback HTTP server whose GETs ``answer(handler, number)`` answers (number: 0, 1, ... in order)."""
+def _serve(answer, tls=None):
+    """A loopback HTTP server whose GETs ``answer(handler, number)`` answers (number: 0, 1, ... in order);
+    HTTPS with ``tls`` = (certificate, key) files."""
+    import ssl
     import threading
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -191,6 +193,10 @@ def _serve(answer):
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
+    if tls is not None:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(*tls)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 
@@ -268,6 +274,30 @@ def test_ffmpeg_is_not_let_read_multipart_itself():
     try:
         with pytest.raises(Exception, match="Invalid argument"):
             PyAVConnection(f"http://127.0.0.1:{server.server_address[1]}/video.mjpg")
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_https_with_a_certificate_no_one_trusts_reads_as_ffmpeg_did(tmp_path):
+    """A camera's self-signed certificate: read, as FFmpeg read it (its ``tls_verify`` is off by
+    default), and its endless part refused all the same."""
+    from network_attacker import certificate_authority
+
+    _, certificate, key = certificate_authority(tmp_path, "127.0.0.1")
+
+    def answer(handler, number):
+        _multipart(handler)
+        handler.wfile.write(b"--part\r\nContent-Type: image/jpeg\r\n\r\n" + b"x" * (4 << 20))
+
+    server = _serve(answer, tls=(str(certificate), str(key)))
+    try:
+        connection = PyAVConnection(f"https://127.0.0.1:{server.server_address[1]}/video.mjpg",
+                                    max_frame_pixels=640 * 480)
+        assert [connection.read()[0].shape for _ in range(3)] == [(480, 640, 3)] * 3
+        with pytest.raises(Exception, match="multipart part 3 has no end within 921601 bytes"):
+            connection.read()
+        connection.close()
     finally:
         server.shutdown()
         server.server_close()
