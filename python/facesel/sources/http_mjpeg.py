@@ -200,12 +200,12 @@ class PartReader:
         self.parts = 0
         self.refused: str | None = None
         self._pending = bytearray()  # the sender's bytes read but not yet parsed
-        self._out = memoryview(b"")  # the current re-framed part, from what FFmpeg has not read
+        self._out: list[memoryview] = []  # what FFmpeg has not read of the current re-framed part, last piece first
         self._deadline = 0.0
         self._ended = False
 
     def read(self, size: int = -1) -> bytes:
-        """Up to ``size`` bytes of the re-framed stream (all of the current part when ``size`` < 0);
+        """Up to ``size`` bytes of the re-framed stream (a piece of the current part when ``size`` < 0);
         b"" at its end. :class:`PartRefused` for a part over its bound, TimeoutError for one that
         takes longer than ``part_timeout``."""
         if not self._out:
@@ -215,11 +215,17 @@ class PartReader:
             if body is None:
                 return b""
             head = b"%s\r\nContent-Type: image/jpeg\r\nContent-Length: %d\r\n\r\n" % (_BOUNDARY, len(body))
-            self._out = memoryview(head + body + b"\r\n")
+            self._out = [memoryview(b"\r\n"), memoryview(body), memoryview(head)]  # handed out from the end
             self.parts += 1
-        size = len(self._out) if size is None or size < 0 else size
-        chunk, self._out = bytes(self._out[:size]), self._out[size:]
-        return chunk
+        # one piece at a time (FFmpeg takes short reads), so the body is not copied into a whole again
+        piece = self._out[-1]
+        size = len(piece) if size is None or size < 0 else size
+        chunk, rest = piece[:size], piece[size:]
+        if rest:
+            self._out[-1] = rest
+        else:
+            self._out.pop()
+        return bytes(chunk)
 
     def close(self) -> None:
         """Close the HTTP response (its socket)."""
@@ -267,6 +273,13 @@ class PartReader:
                          "header lines: refused")
         return line.rstrip(b"\r\n\t ")
 
+    def _take(self, count: int) -> bytes:
+        """The first ``count`` pending bytes, taken out (copied once: a bytearray's slice is a copy too)."""
+        with memoryview(self._pending) as view:
+            body = bytes(view[:count])
+        del self._pending[:count]
+        return body
+
     def _cut(self):
         raise ConnectionError(f"the stream ended inside multipart part {self.parts}")
 
@@ -313,9 +326,7 @@ class PartReader:
         while len(self._pending) < length:
             if not self._fill():
                 self._cut()
-        body = bytes(self._pending[:length])
-        del self._pending[:length]
-        return body
+        return self._take(length)
 
     def _body_to_boundary(self) -> bytes | None:
         scanned = 0
@@ -324,9 +335,7 @@ class PartReader:
             if end >= 0:
                 if end > self.max_part:
                     break
-                body = bytes(self._pending[:end])
-                del self._pending[:end]  # the next part's lines start with this line end
-                return body
+                return self._take(end)  # the next part's lines start with the line end left
             scanned = len(self._pending)
             if scanned >= self.max_part + 4:  # a boundary found now would start after max_part bytes
                 break
