@@ -301,3 +301,31 @@ def test_https_with_a_certificate_no_one_trusts_reads_as_ffmpeg_did(tmp_path):
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.mark.parametrize("target", ["/elsewhere.mjpg", "ftp://127.0.0.1:1/video.mjpg"])
+def test_redirects_are_followed_to_http_only(target):
+    """A camera's redirect to another path is followed; one to another scheme (urllib would fetch
+    ``ftp://``) is refused, naming it."""
+    def answer(handler, number):
+        if handler.path != "/elsewhere.mjpg":
+            handler.send_response(302)
+            handler.send_header("Location", target)
+            handler.send_header("Content-Length", "0")
+            handler.end_headers()
+            return
+        _multipart(handler)
+
+    server = _serve(answer)
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/video.mjpg"
+        if target.startswith("ftp"):
+            with pytest.raises(Exception, match="a redirect to ftp:// refused"):
+                PyAVConnection(url)
+        else:
+            connection = PyAVConnection(url)
+            assert [connection.read()[0].shape for _ in range(3)] == [(480, 640, 3)] * 3
+            connection.close()
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -26,7 +26,7 @@ left to FFmpeg as before, with the multipart demuxer taken off its list
 differently cannot bring the unbounded reading back.
 
 Like FFmpeg's HTTP client: Basic and Digest authentication from the URL's ``user:password@``,
-redirects followed, and HTTPS certificates not verified (FFmpeg's ``tls_verify`` is off by
+redirects followed (to ``http(s)://`` only), and HTTPS certificates not verified (FFmpeg's ``tls_verify`` is off by
 default; cameras commonly hold self-signed certificates).
 """
 
@@ -122,7 +122,16 @@ def _handlers(holder: _Socket, read_timeout: float):
             fp.close()  # urllib leaves the challenge's socket to the garbage collector
             return None
 
-    return PlainHandler(), SecureHandler(), ClosedChallenge()
+    class WebRedirects(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, req, fp, code, msg, headers, newurl):
+            # urllib would follow a camera's redirect to ftp:// too (another host of the network)
+            scheme = urllib.parse.urlsplit(newurl).scheme.lower()
+            if scheme not in ("http", "https"):
+                raise urllib.error.HTTPError(req.full_url, code, f"a redirect to {scheme}:// refused (http and https "
+                                             "only)", headers, fp)
+            return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+    return PlainHandler(), SecureHandler(), ClosedChallenge(), WebRedirects()
 
 
 def _without_userinfo(url: str):
