@@ -329,3 +329,29 @@ def test_redirects_are_followed_to_http_only(target):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_camera_says_why_and_reconnects(monkeypatch):
+    """``facesel serve``'s source of such a camera: the good parts are frames, the endless part ends
+    the connection with its reason in the camera's ``last_error``, and the source opens it again
+    (its backoff), getting the good parts once more."""
+    import time
+
+    import endless_mjpeg
+    from facesel.sources import Backoff, make_source
+
+    monkeypatch.setattr(endless_mjpeg, "OFFERED", 8 << 20)
+    with EndlessMJPEG("no_boundary") as server:
+        source = make_source(server.url, max_frame_pixels=640 * 480, buffer_frames=64, live=False,
+                             backoff=Backoff(base=0.05, cap=0.1)).start()
+        frames = 0
+        give_up = time.monotonic() + 60  # only a failing test waits this long
+        try:
+            while frames < 6 and time.monotonic() < give_up:
+                frames += source.read(timeout=1.0) is not None
+            stats = source.snapshot()
+        finally:
+            source.stop()
+    assert frames == 6
+    assert stats.connects >= 2 and stats.stream_errors >= 1
+    assert "multipart part 3 has no end within 921601 bytes" in stats.last_error
