@@ -4,7 +4,7 @@ Before, FFmpeg's multipart demuxer appended such a part to one packet until PyAV
 a child process reading :mod:`endless_mjpeg`'s server grew by the 256 MiB offered (review round
 12c measured +1,660 MiB in 4 s at loopback speed, no cap). Each child here reads one stream with
 :class:`facesel.sources.backends.PyAVConnection` (``max_frame_pixels`` = 640 x 480, so a part may
-hold 921,600 bytes) and reports its frames, why it stopped and its peak RSS; the endless parts are
+hold 921,600 bytes) and reports its frames, why it stopped and its own peak RSS (``VmHWM``); the endless parts are
 compared with the same server sending only the good parts, in the same run.
 """
 
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from endless_mjpeg import OFFERED, EndlessMJPEG, good_jpegs  # noqa: E402
+from peak_memory import run_fresh  # noqa: E402
 
 import facesel  # noqa: E402
 
@@ -28,7 +28,8 @@ GROWTH_BOUND_KIB = 32 << 10
 reader and once more by FFmpeg's packet, plus allocator slack; far below the 256 MiB offered."""
 
 _CHILD = r"""
-import json, resource, sys
+import json, sys
+from peak_memory import peak_kib
 from facesel.sources.backends import EndOfStream, PyAVConnection, SourceError
 sums, why = [], "none"
 connection = PyAVConnection(sys.argv[1], read_timeout=3.0, stall_timeout=30.0, max_frame_pixels=640 * 480)
@@ -41,14 +42,14 @@ except EndOfStream:
 except SourceError as err:
     why = str(err)
 connection.close()
-print(json.dumps({"sums": sums, "why": why, "peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+print(json.dumps({"sums": sums, "why": why, "peak_kib": peak_kib()}))
 """
 
 
 def _read_in_child(url: str) -> dict:
     """What a fresh process reading ``url`` saw: its frames' pixel sums, why it stopped, its peak RSS (KiB)."""
     env = {**os.environ, "PYTHONPATH": str(Path(facesel.__file__).resolve().parents[1])}
-    done = subprocess.run([sys.executable, "-c", _CHILD, url], capture_output=True, text=True, env=env, timeout=120)
+    done = run_fresh(_CHILD, url, env=env, timeout=120)  # its own peak (VmHWM), not its parent's
     assert done.returncode == 0, done.stderr[-2000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
 
