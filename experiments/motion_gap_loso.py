@@ -130,8 +130,21 @@ TURN_CANDIDATES = {
     "turn100_2": {"turn_distance": 1.0, "turn_count": 2},
     "turn150_2": {"turn_distance": 1.5, "turn_count": 2},
 }
+AMBIGUITY_CANDIDATES = {
+    # The short link's ambiguity test (session 23; docs/persons.md "The short link's ambiguity
+    # test"; LinkRule.ambiguity_ratio / ambiguity_sides, facesel.select.link_ambiguity): a short
+    # link is not made when another track is a comparably plausible partner (a ratio test).
+    # Written down before any figure of them was seen: experiments/link_ambiguity_registered.md.
+    "off": {},
+    **{f"amb{round(r * 100)}_{side}": {"ambiguity_ratio": r, "ambiguity_sides": side}
+       for side in ("later", "both") for r in (0.5, 0.7, 0.8)},
+    # the second registration (written after the first family's figures; see the .md): only
+    # competitors seen during the partner they would replace (two people at once)
+    **{f"amb{round(r * 100)}_{side}_excl": {"ambiguity_ratio": r, "ambiguity_sides": side, "ambiguity_exclusive": True}
+       for side in ("later", "both") for r in (0.5, 0.7, 0.8)},
+}
 SETS = {"motion": (CANDIDATES, REFERENCE), "reach": (REACH_CANDIDATES, {}), "order": (ORDER_CANDIDATES, {}),
-        "hedge": (HEDGE_CANDIDATES, {}), "turn": (TURN_CANDIDATES, {})}
+        "hedge": (HEDGE_CANDIDATES, {}), "turn": (TURN_CANDIDATES, {}), "ambiguity": (AMBIGUITY_CANDIDATES, {})}
 """Candidate families (``--set``): each its candidates and references, judged by the same protocol."""
 KINDS = ("crossing", "occluded", "edge")
 
