@@ -80,3 +80,33 @@ def test_a_fragment_lying_between_is_still_absorbed_into_the_chain():
     skipped = _still(104, 0.44, count=3)
     b = _still(106, 0.64)
     assert LATER.absorbs(a, skipped, b, [a, skipped, b]) == LinkRule().absorbs(a, skipped, b, [a, skipped, b]) is True
+
+
+def test_exclusive_competitors_are_only_those_seen_during_the_partner_they_would_replace():
+    exclusive = LinkRule(ambiguity_ratio=0.5, ambiguity_sides="both", ambiguity_exclusive=True)
+    a = _still(100, 0.2, count=5)  # seen 0.20-0.36 s
+    b = _still(112, 0.8, count=5)  # seen 0.80-0.96 s
+    before = _still(124, 0.0, count=4)  # ended (0.12 s) before a began: may be a's own earlier piece
+    beside = _still(124, 0.1, count=8)  # seen 0.10-0.38 s, during a: someone else at once
+    after = _still(88, 1.0, count=5)  # starts after b ended: may be b's own next piece
+    assert LinkRule().cost(before, b) is not None and LinkRule().cost(a, after) is not None
+    assert BOTH.cost(a, b, [before, b]) is None and BOTH.cost(a, b, [after, b]) is None
+    assert exclusive.cost(a, b, [before, after, b]) == pytest.approx(0.2)
+    assert exclusive.cost(a, b, [beside, b]) is None
+    with pytest.raises(ValueError, match="ambiguity_exclusive"):
+        LinkRule(ambiguity_exclusive=1)
+
+
+def test_the_pipeline_setting_is_off_by_default_and_reaches_the_finaliser():
+    from facesel.config import PipelineConfig
+    from facesel.scoring import LaplacianVarianceScorer
+    from facesel.select.finalise import Finaliser
+
+    scorer = LaplacianVarianceScorer()
+    assert PipelineConfig().link_ambiguity == 0.0
+    assert Finaliser.for_config(PipelineConfig(), scorer).link == LinkRule()
+    on = Finaliser.for_config(PipelineConfig(link_ambiguity=0.7), scorer).link
+    assert on == LinkRule(ambiguity_ratio=0.7, ambiguity_sides="both", ambiguity_exclusive=True)
+    for bad in (-0.1, 1.5, float("nan")):
+        with pytest.raises(ValueError, match="link_ambiguity"):
+            PipelineConfig(link_ambiguity=bad)
