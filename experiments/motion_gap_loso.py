@@ -51,6 +51,12 @@ no video a snapshot more and joins only one person's fragments where a count fal
 her ground-truth box, the others on the audit's contact sheet under /tmp); of those, the one with
 the fewest shared-video snapshots, then the tightest (smaller distance, then count 3). Else off.
 
+``--set ambiguity`` (session 23, :data:`AMBIGUITY_CANDIDATES`, pre-registered in
+``experiments/link_ambiguity_registered.md``: the short link's ambiguity test, docs/persons.md):
+``LinkRule.ambiguity_ratio`` 0.5 / 0.7 / 0.8 x ``ambiguity_sides`` ``later`` / ``both``, and the
+same with ``ambiguity_exclusive`` (the second registration). The same selection as ``motion``;
+the adoption rule is the registration's.
+
 The harness is ``experiments/short_link_loso.py``'s (its crossing and occluded tiled crowds per
 family, recorded once through the default Selector and replayed per candidate; the edge material's
 5-frame gaps end to end, ``--edge-e2e``; both print every wrong link of the default with its facts,
