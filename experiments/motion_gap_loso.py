@@ -51,6 +51,12 @@ no video a snapshot more and joins only one person's fragments where a count fal
 her ground-truth box, the others on the audit's contact sheet under /tmp); of those, the one with
 the fewest shared-video snapshots, then the tightest (smaller distance, then count 3). Else off.
 
+``--set ambiguity`` (session 23, :data:`AMBIGUITY_CANDIDATES`, pre-registered in
+``experiments/link_ambiguity_registered.md``: the short link's ambiguity test, docs/persons.md):
+``LinkRule.ambiguity_ratio`` 0.5 / 0.7 / 0.8 x ``ambiguity_sides`` ``later`` / ``both``, and the
+same with ``ambiguity_exclusive`` (the second registration). The same selection as ``motion``;
+the adoption rule is the registration's.
+
 The harness is ``experiments/short_link_loso.py``'s (its crossing and occluded tiled crowds per
 family, recorded once through the default Selector and replayed per candidate; the edge material's
 5-frame gaps end to end, ``--edge-e2e``; both print every wrong link of the default with its facts,
@@ -130,8 +136,21 @@ TURN_CANDIDATES = {
     "turn100_2": {"turn_distance": 1.0, "turn_count": 2},
     "turn150_2": {"turn_distance": 1.5, "turn_count": 2},
 }
+AMBIGUITY_CANDIDATES = {
+    # The short link's ambiguity test (session 23; docs/persons.md "The short link's ambiguity
+    # test"; LinkRule.ambiguity_ratio / ambiguity_sides, facesel.select.link_ambiguity): a short
+    # link is not made when another track is a comparably plausible partner (a ratio test).
+    # Written down before any figure of them was seen: experiments/link_ambiguity_registered.md.
+    "off": {},
+    **{f"amb{round(r * 100)}_{side}": {"ambiguity_ratio": r, "ambiguity_sides": side}
+       for side in ("later", "both") for r in (0.5, 0.7, 0.8)},
+    # the second registration (written after the first family's figures; see the .md): only
+    # competitors seen during the partner they would replace (two people at once)
+    **{f"amb{round(r * 100)}_{side}_excl": {"ambiguity_ratio": r, "ambiguity_sides": side, "ambiguity_exclusive": True}
+       for side in ("later", "both") for r in (0.5, 0.7, 0.8)},
+}
 SETS = {"motion": (CANDIDATES, REFERENCE), "reach": (REACH_CANDIDATES, {}), "order": (ORDER_CANDIDATES, {}),
-        "hedge": (HEDGE_CANDIDATES, {}), "turn": (TURN_CANDIDATES, {})}
+        "hedge": (HEDGE_CANDIDATES, {}), "turn": (TURN_CANDIDATES, {}), "ambiguity": (AMBIGUITY_CANDIDATES, {})}
 """Candidate families (``--set``): each its candidates and references, judged by the same protocol."""
 KINDS = ("crossing", "occluded", "edge")
 

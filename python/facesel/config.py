@@ -200,6 +200,12 @@ class PipelineConfig:
                                    "occluder that comes and goes returns to the same shot; on since session 21: "
                                    "intercut wrong joins 7 -> 4, nothing split); cut_veto wins when both are on "
                                    "(docs/persons.md)", "finalising")
+    link_ambiguity: float = _setting(0.0, "the short link's ambiguity test, a ratio test as in feature matching: a "
+                                     "fragment is not joined to the one that ended just before it when another track "
+                                     "seen at the same time as either of them would be a partner nearly as near (within "
+                                     "1/ratio of the link's distance; same time, size and colour gates; no identity); "
+                                     "0 = off, the default (session 23, held out by family: it removed none of the "
+                                     "short link's wrong joins; docs/persons.md)", "finalising", low=0.0, high=1.0)
     # -- threads ---------------------------------------------------------------------------------
     threads: int = _setting(2, "stage threads of Selector.run: 1 runs every stage in turn; 2 runs decoding "
                             "and detection + tracking beside scoring + selection + sinks", "threads", low=1, high=2)

@@ -271,11 +271,16 @@ class Finaliser:
         """:meth:`for_scorer` with a :class:`facesel.config.PipelineConfig`'s crop margin and its
         ``keep_static`` setting (static tracks are dropped unless it is on) and its ``shot_return``
         and ``cut_veto`` / ``shot_cut_veto`` settings (the shot-return link, on by default; the cut
-        veto at every cut, off; the veto only across a cut to another shot, on)."""
+        veto at every cut, off; the veto only across a cut to another shot, on) and its
+        ``link_ambiguity`` (the short link's ambiguity test, :attr:`LinkRule.ambiguity_ratio`, both
+        sides, exclusive competitors; 0: off, the default)."""
         faceness = FacenessRule(min_quality=DOSE_FACE_FLOOR, suppress_static=not config.keep_static)
         extra = {} if getattr(config, "shot_return", True) else {"shot_return": None}
         extra["cut_veto"] = (True if getattr(config, "cut_veto", False)
                              else "start" if getattr(config, "shot_cut_veto", True) else False)
+        ratio = getattr(config, "link_ambiguity", 0.0)
+        if ratio:  # the short link's ambiguity test, both sides, exclusive competitors (off by default)
+            extra["link"] = LinkRule(ambiguity_ratio=ratio, ambiguity_sides="both", ambiguity_exclusive=True)
         return cls.for_scorer(scorer, config.margin, faceness=faceness, **extra)
 
     @classmethod

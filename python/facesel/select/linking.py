@@ -15,6 +15,7 @@ import numpy as np
 
 from facesel.select.face_growth import grown
 from facesel.select.gap_motion import motion_kept
+from facesel.select.link_ambiguity import AMBIGUITY_SIDES, ambiguous
 from facesel.select.link_colours import SEEN_WINDOW, seen_colours
 from facesel.select.link_turns import turn_cost
 from facesel.select.motion_reach import reach
@@ -276,6 +277,24 @@ class LinkRule:
         :data:`facesel.select.face_growth.MOST_GROWTH` a second either way), within this ratio,
         instead of ``max_size_ratio`` unpredicted. None: off (the default; docs/persons.md "A crowd
         walking at the camera").
+    ambiguity_ratio : float or None
+        **The short link's ambiguity test** (issue 23, session 23; a ratio test as in feature
+        matching, :mod:`facesel.select.link_ambiguity`): a short link of position cost ``d1``
+        (box sides) is not made when another track the finaliser knows of (``others``) passes
+        the short link's gates as the later fragment's predecessor (with ``ambiguity_sides``
+        ``"both"`` also as the earlier fragment's successor) at a cost ``d2`` with
+        ``d1 >= ambiguity_ratio * d2``: the fragments are kept apart. Long, covered and
+        shot-return links are not tested. In (0, 1]; None: off (the default; docs/persons.md
+        "The short link's ambiguity test").
+    ambiguity_sides : str
+        ``"later"``: competitors for the later fragment only (other fragments it could continue);
+        ``"both"``: also other fragments that could continue the earlier one (see
+        ``ambiguity_ratio``).
+    ambiguity_exclusive : bool
+        Count only competitors seen during the partner they would replace (two people at once;
+        see ``ambiguity_ratio``): one that ended before the earlier fragment began, or starts
+        after the later one ended, may be the same person's other piece (session 23's second
+        registration). False: every competitor counts.
     """
 
     max_gap_seconds: float = 1.0
@@ -318,8 +337,19 @@ class LinkRule:
     turn_distance: float | None = None
     turn_count: int = 3
     growth_size_ratio: float | None = None
+    ambiguity_ratio: float | None = None
+    ambiguity_sides: str = "later"
+    ambiguity_exclusive: bool = False
 
     def __post_init__(self) -> None:
+        r = self.ambiguity_ratio
+        if r is not None and (isinstance(r, bool) or not isinstance(r, (int, float)) or not np.isfinite(r)
+                              or not 0 < r <= 1):
+            raise ValueError(f"ambiguity_ratio must be a number in (0, 1] or None, got {r!r}")
+        if self.ambiguity_sides not in AMBIGUITY_SIDES:
+            raise ValueError(f"ambiguity_sides must be one of {AMBIGUITY_SIDES}, got {self.ambiguity_sides!r}")
+        if not isinstance(self.ambiguity_exclusive, bool):
+            raise ValueError(f"ambiguity_exclusive must be True or False, got {self.ambiguity_exclusive!r}")
         check_at_least(self, ("turn_distance",), 0, or_none=True)
         if isinstance(self.turn_count, bool) or not isinstance(self.turn_count, int) or self.turn_count < 1:
             raise ValueError(f"turn_count must be an integer >= 1, got {self.turn_count!r}")
@@ -427,8 +457,13 @@ class LinkRule:
     def cost(self, earlier, later, others=()) -> float | None:
         """How well ``later`` continues ``earlier`` (lower is better), or None when it cannot:
         the gates of :meth:`_gated_cost`, then, where they refuse and ``turn_distance`` is set, a
-        head turned away and back (:func:`facesel.select.link_turns.turn_cost`)."""
+        head turned away and back (:func:`facesel.select.link_turns.turn_cost`). With
+        ``ambiguity_ratio`` a short link that another of ``others`` could make about as well is
+        refused (:func:`facesel.select.link_ambiguity.ambiguous`)."""
         cost = self._gated_cost(earlier, later, others)
+        if cost is not None and self.ambiguity_ratio is not None and cost < COVERED_LINK_OFFSET \
+                and ambiguous(self, earlier, later, cost, others):
+            return None  # kept apart: one more snapshot, never a wrong join
         if cost is None and self.turn_distance is not None:
             apart = turn_cost(self, earlier, later, others)
             if apart is not None:
@@ -572,6 +607,9 @@ class LinkRule:
         """
         if self.chain_through is None or skipped.count == 0:
             return False
+        if self.ambiguity_ratio is not None:
+            # ``earlier`` itself competes with ``skipped`` for ``later``: the chain asks the gates only
+            return replace(self, ambiguity_ratio=None).absorbs(earlier, skipped, later, others)
         if not earlier.last_frame < skipped.first_frame <= skipped.last_frame < later.first_frame:
             return False  # not wholly between: the same person cannot be in two places at once
         if self.chain_through == "place":
