@@ -146,9 +146,9 @@ def test_remote_bind_rule():
     with pytest.raises(ValueError, match="needs TLS"):
         check_reach("0.0.0.0", None, tls=False)
     with pytest.raises(ValueError, match="needs TLS"):
-        check_reach("192.168.1.10", parse_public_origin("http://localhost:8080"), tls=False)
+        check_reach("192.168.1.10", parse_public_origin("http://127.0.0.1:8080"), tls=False)
     with pytest.raises(ValueError, match="serves TLS itself"):
-        check_reach("127.0.0.1", parse_public_origin("http://localhost:8080"), tls=True)
+        check_reach("127.0.0.1", parse_public_origin("http://127.0.0.1:8080"), tls=True)
     with pytest.raises(ValueError, match="every address"):  # no browser would send 0.0.0.0 as Host
         check_reach("0.0.0.0", None, tls=True)
     assert check_reach("0.0.0.0", parse_public_origin("https://desk.example.org:8443"), tls=True) is None

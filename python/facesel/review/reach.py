@@ -35,6 +35,20 @@ def is_loopback(host: str) -> bool:
         return host.lower() == "localhost"
 
 
+def bind_address(host: str) -> str:
+    """The address the desk binds and names in its start link for ``--host`` (review round 13c,
+    finding 1): ``localhost`` becomes ``127.0.0.1``, anything else is kept.
+
+    Why: a link naming ``localhost`` is not the desk's alone. Browsers resolve that name to ``::1``
+    as well as ``127.0.0.1`` and try ``::1`` first (Chromium resolves it itself, whatever
+    ``/etc/hosts`` says), while a desk bound to ``localhost`` listens on ``127.0.0.1`` only; any
+    account of the machine may listen on ``[::1]`` at the same port (no conflict with ours), and
+    it then receives the one-time start link and can relay the whole session (passphrases, share
+    files, faces) to the desk. An address literal names one socket: ours. ``localhost:PORT``
+    stays an accepted ``Host`` (a request that reached our socket is ours)."""
+    return "127.0.0.1" if host.strip().lower() == "localhost" else host
+
+
 def _is_wildcard(host: str) -> bool:
     try:
         return ipaddress.ip_address(host).is_unspecified
@@ -90,6 +104,11 @@ def parse_public_origin(text: str) -> PublicOrigin:
     if scheme == "http" and not is_loopback(name):
         raise refuse("the scheme must be https (http only for a loopback host): passphrases and faces "
                       "would cross the network in clear")
+    if scheme == "http" and name == "localhost":  # review round 13c, finding 1 (bind_address)
+        raise refuse("over http give a loopback address, http://127.0.0.1:PORT or http://[::1]:PORT, not the name "
+                     "localhost: browsers resolve it to ::1 as well as 127.0.0.1, and any account of the browser's "
+                     "machine may listen on the one the desk (or its ssh tunnel) does not hold and receive the "
+                     "start link")
     default = _DEFAULT_PORT[scheme]
     authority = shown if port in (None, default) else f"{shown}:{port}"
     hosts = {authority} | ({f"{shown}:{default}"} if port in (None, default) else set())
