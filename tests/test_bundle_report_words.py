@@ -8,8 +8,8 @@ verified without the note that says so.
 
 Finding 3: the AFTER-REVOCATION note printed the manifest's text raw. Without ``--fingerprint`` a
 bundle is checked under a key taken from itself (anyone's): a forger's note carrying terminal control
-sequences moved the cursor up and rewrote the verdict line, so the expert's terminal read
-``VERIFIED`` over ``NOT VERIFIED AS THE AUTHORITY'S`` (the exit status stayed 3).
+sequences cleared the screen and wrote a verdict of the forger's words, so the expert's terminal read
+``VERIFIED`` and no longer showed ``NOT VERIFIED AS THE AUTHORITY'S`` (the exit status stayed 3).
 
 Bundles are made by :mod:`central_bundle_common` (the desk's central opening without a server).
 """
@@ -47,7 +47,9 @@ def test_two_cameras_records_of_one_id_each_get_their_retention_note(tmp_path):
 
 def test_a_forged_note_cannot_rewrite_the_unpinned_verdict_on_the_terminal(tmp_path):
     adir = central_authority(tmp_path)  # the forger's own authority: only an unpinned check accepts it
-    overwrite = "\x1b[1A\r\x1b[2K" * 12 + "evidence.zip: VERIFIED (case 'CASE-13c', 1 record(s)). It proves:\x1b[8m"
+    # clear the screen, cursor home, a verdict of the forger's words, the rest hidden (conceal)
+    overwrite = "\x1b[2J\x1b[H$ facesel verify-bundle evidence.zip\r\nevidence.zip: VERIFIED (case 'CASE-13c', 1 record(s)). " \
+                "It proves:\x1b[8m"
     words = "I acknowledge"
     bundle = tmp_path / "forged.zip"
     bundle.write_bytes(central_bundle(adir, [Sealed("cam-a", "6" * 32, T0 + DAY, after_revocation=overwrite)],
@@ -58,4 +60,4 @@ def test_a_forged_note_cannot_rewrite_the_unpinned_verdict_on_the_terminal(tmp_p
     assert done.stdout.startswith(f"{bundle}: NOT VERIFIED AS THE AUTHORITY'S"), done.stdout
     # main: the note's ESC sequences reached the terminal as they were
     assert "\x1b" not in done.stdout and "\r" not in done.stdout, repr(done.stdout[-400:])
-    assert "AFTER-REVOCATION: record " + "6" * 32 in done.stdout and "\\x1b[1A" in done.stdout  # shown, escaped
+    assert "AFTER-REVOCATION: record " + "6" * 32 in done.stdout and "\\x1b[2J\\x1b[H" in done.stdout  # escaped
