@@ -88,3 +88,20 @@ def test_ids_with_a_final_newline_are_refused_everywhere():
         check_camera_id("cam-1\n")
     assert check_fingerprint(" " + "b" * 64 + "\n") == "b" * 64  # surrounding spaces are trimmed, as before
     assert vault_record.RECORD_ID.match(rid) and not vault_record.RECORD_ID.match(rid + "\n")
+
+
+def test_an_output_folder_that_is_a_link_is_refused_before_anything_is_logged(tmp_path):
+    """Round 13c's open item, closed: ``OUT`` a link to an empty folder passed the "new or empty"
+    check, the holders' shares were read, the opening decrypted and logged, and only the rename
+    failed ("Not a directory", then ``open-aborted``). Now it is refused first, nothing logged."""
+    from facesel.vault.audit import AuditLog
+    from test_vault_common import open_all, sealed_vault
+
+    adir, vdir, _ = sealed_vault(tmp_path / "s", [np.full((24, 20, 3), 70, np.uint8)])
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (tmp_path / "out").symlink_to(elsewhere)
+    before = len(AuditLog(vdir / "audit.log").entries())
+    with pytest.raises(ValueError, match="is a link: give the folder itself"):  # main: VaultWriteError, logged
+        open_all(vdir, adir, tmp_path / "out")
+    assert len(AuditLog(vdir / "audit.log").entries()) == before and list(elsewhere.iterdir()) == []

@@ -445,6 +445,9 @@ def open_records(vault_dir: str | os.PathLike, share_paths: Sequence[str | os.Pa
         raise ValueError(f"the reason must be a non-empty case reference, got {reason!r}")
     vault_dir, out_dir = path_arg(vault_dir, "vault_dir"), path_arg(out_dir, "out_dir")
     keystore_dir = path_arg(keystore_dir, "keystore_dir")
+    if out_dir.is_symlink():  # the staging folder cannot be renamed over a link: it failed after the opening was logged
+        raise ValueError(f"the output folder {out_dir} is a link: give the folder itself, new or empty (nothing was "
+                         "read or logged)")
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise ValueError(f"the output folder {out_dir} must be new or empty")
     if not out_dir.parent.is_dir():
