@@ -22,6 +22,8 @@ import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
+from facesel.vault.fsutil import ExposedSecretError, read_regular
+
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _DNS_NAME = re.compile(rf"\A{_LABEL}(?:\.{_LABEL})*\Z")
 _DEFAULT_PORT = {"http": 80, "https": 443}
@@ -117,7 +119,8 @@ def parse_public_origin(text: str) -> PublicOrigin:
 
 def check_tls_files(cert: str | None, key: str | None) -> None:
     """Both TLS files or neither, and they must load as a certificate chain with its key
-    (ValueError names the flags; uvicorn would otherwise fail after the start link was printed)."""
+    (ValueError names the flags; uvicorn would otherwise fail after the start link was printed);
+    the key, a secret, must be readable by its owner only (mode 0600, as ``camera.key``)."""
     if (cert is None) != (key is None):
         raise ValueError("give both --tls-cert and --tls-key, or neither")
     if cert is None:
@@ -130,6 +133,12 @@ def check_tls_files(cert: str | None, key: str | None) -> None:
     except (ssl.SSLError, OSError) as err:
         raise ValueError(f"--tls-cert/--tls-key ({cert}, {key}) do not load as a PEM certificate chain and its "
                          f"unencrypted private key: {err}") from None
+    try:  # whoever reads the key can pose as the desk to browsers: a secret file (review round 13c, finding 7)
+        read_regular(Path(key), 1 << 20, private=True)
+    except ExposedSecretError as err:
+        raise ValueError(f"--tls-key {key}: {err.strerror}") from None
+    except OSError as err:
+        raise ValueError(f"--tls-key {key}: cannot be read ({err.strerror or err})") from None
 
 
 def check_reach(host: str, public: PublicOrigin | None, tls: bool) -> str | None:
