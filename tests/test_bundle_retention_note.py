@@ -60,11 +60,11 @@ def test_a_record_opened_minutes_late_is_not_said_to_be_zero_days_late():
     from facesel.review.verify_bundle import _past_retention
 
     authority = SimpleNamespace(retention_seconds=30 * DAY)
-    sealed = {"a" * 32: 0.0, "b" * 32: 1000.0, "c" * 32: 2000.0}
+    sealed = {(None, "a" * 32): 0.0, (None, "b" * 32): 1000.0, (None, "c" * 32): 2000.0}
     notes = _past_retention(sealed, 30 * DAY + 2 * 3600 + 1000, authority)
     opened = [re.search(r"was opened (.+?) after", note).group(1) for note in notes]
     assert opened == ["2.3 hours", "2.0 hours", "1.7 hours"]
     assert [re.search(r"was opened (.+?) after", note).group(1)
-            for note in _past_retention({"d" * 32: 0.0}, 30 * DAY + 180, authority)] == ["180 seconds"]
-    assert _past_retention({"e" * 32: 0.0}, 30 * DAY, authority) == []  # on the day itself: not late
+            for note in _past_retention({(None, "d" * 32): 0.0}, 30 * DAY + 180, authority)] == ["180 seconds"]
+    assert _past_retention({(None, "e" * 32): 0.0}, 30 * DAY, authority) == []  # on the day itself: not late
     assert "retention 30 days" in notes[0] and "opened 30 days" not in notes[0]

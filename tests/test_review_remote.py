@@ -19,7 +19,7 @@ import urllib.parse
 from pathlib import Path
 
 import pytest
-from facesel.review.reach import check_reach, parse_public_origin
+from facesel.review.reach import check_reach, check_tls_files, parse_public_origin
 from facesel.ports import unclaimed_port
 from review_common import FACESEL_HOME
 from test_vault_common import make_authority, vault_at
@@ -146,9 +146,9 @@ def test_remote_bind_rule():
     with pytest.raises(ValueError, match="needs TLS"):
         check_reach("0.0.0.0", None, tls=False)
     with pytest.raises(ValueError, match="needs TLS"):
-        check_reach("192.168.1.10", parse_public_origin("http://localhost:8080"), tls=False)
+        check_reach("192.168.1.10", parse_public_origin("http://127.0.0.1:8080"), tls=False)
     with pytest.raises(ValueError, match="serves TLS itself"):
-        check_reach("127.0.0.1", parse_public_origin("http://localhost:8080"), tls=True)
+        check_reach("127.0.0.1", parse_public_origin("http://127.0.0.1:8080"), tls=True)
     with pytest.raises(ValueError, match="every address"):  # no browser would send 0.0.0.0 as Host
         check_reach("0.0.0.0", None, tls=True)
     assert check_reach("0.0.0.0", parse_public_origin("https://desk.example.org:8443"), tls=True) is None
@@ -171,6 +171,7 @@ def _self_signed(directory: Path) -> tuple[Path, Path]:
         subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
                         "-keyout", str(key), "-out", str(cert), "-days", "2", "-subj", "/CN=127.0.0.1",
                         "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+        key.chmod(0o600)  # as openssl writes it: the desk refuses a key other accounts may read
         return cert, key
     import ipaddress
 
@@ -185,9 +186,22 @@ def _self_signed(directory: Path) -> tuple[Path, Path]:
                    .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
                    .sign(private, hashes.SHA256()))
     cert.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key.touch(mode=0o600)  # the desk refuses a key other accounts may read (round 13c, finding 7)
     key.write_bytes(private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                           serialization.NoEncryption()))
     return cert, key
+
+
+def test_a_tls_key_other_accounts_may_read_is_refused(tmp_path):
+    """Review round 13c, finding 7: ``--tls-key`` was used whatever its mode; whoever reads it can pose
+    as the desk to the browsers on the network. Round 4's rule for secret files (camera.key, passphrase
+    files) now holds for it: refused with the ``chmod`` that fixes it, before anything listens."""
+    cert, key = _self_signed(tmp_path)
+    check_tls_files(str(cert), str(key))  # 0600: accepted
+    key.chmod(0o644)
+    with pytest.raises(ValueError, match=rf"--tls-key {re.escape(str(key))}: other users may read or change it "
+                                         rf"\(mode 0644\); only its owner may: chmod 600"):
+        check_tls_files(str(cert), str(key))  # main: accepted
 
 
 def test_the_desk_serving_tls_itself(empty_vault, tmp_path):

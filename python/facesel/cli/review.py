@@ -62,6 +62,14 @@ def _warn_when_openings_cannot_be_logged(args: argparse.Namespace) -> None:
                   "found and listed, but not opened (an opening is logged there first)", file=sys.stderr)
 
 
+def _shown(text: object) -> str:
+    """``text`` for the terminal: every character that is not printable (ESC, CR, C1 controls, bidi
+    overrides, ...) written as its escape. A report line quotes the bundle's words (a note, an
+    error naming a field), and without --fingerprint those are anyone's: raw, a note's cursor
+    moves rewrote the verdict line above it to "VERIFIED" (review round 13c, finding 3)."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
+
+
 @clean_errors
 def _verify_bundle(args: argparse.Namespace) -> int:
     from facesel.review.verify_bundle import BundleError, verify_bundle
@@ -74,20 +82,21 @@ def _verify_bundle(args: argparse.Namespace) -> int:
         newer = None if args.authority is None else AuthorityPublic.load(args.authority)
         report = verify_bundle(args.bundle, pin, newer)
     except BundleError as err:
-        print(f"{args.bundle}: NOT VERIFIED: {err}")
+        print(f"{_shown(args.bundle)}: NOT VERIFIED: {_shown(err)}")
         return 1
     if pin is None:
         # Anyone can make a bundle that is consistent with a key of their own: without a fingerprint
         # from outside the bundle, "intact" is all that was shown, and the verdict must say so first.
-        print(f"{args.bundle}: NOT VERIFIED AS THE AUTHORITY'S: intact and self-consistent, but signed by a key "
-              f"taken from the bundle itself (fingerprint {report.fingerprint}); anyone can make such a bundle. "
+        print(f"{_shown(args.bundle)}: NOT VERIFIED AS THE AUTHORITY'S: intact and self-consistent, but signed by "
+              f"a key taken from the bundle itself (fingerprint {report.fingerprint}); anyone can make such a bundle. "
               "Run again with --fingerprint FP from a trusted channel. What it would prove:")
     else:
-        print(f"{args.bundle}: VERIFIED (case {report.case!r}, {len(report.records)} record(s)). It proves:")
+        print(f"{_shown(args.bundle)}: VERIFIED (case {_shown(repr(report.case))}, {len(report.records)} record(s)). "
+              "It proves:")
     for line in report.proven:
-        print(f"  - {line}")
+        print(f"  - {_shown(line)}")
     for line in report.caveats:
-        print(f"  note: {line}")
+        print(f"  note: {_shown(line)}")
     return 0 if pin is not None else UNPINNED
 
 

@@ -22,6 +22,8 @@ import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
+from facesel.vault.fsutil import ExposedSecretError, read_regular
+
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _DNS_NAME = re.compile(rf"\A{_LABEL}(?:\.{_LABEL})*\Z")
 _DEFAULT_PORT = {"http": 80, "https": 443}
@@ -33,6 +35,20 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return host.lower() == "localhost"
+
+
+def bind_address(host: str) -> str:
+    """The address the desk binds and names in its start link for ``--host`` (review round 13c,
+    finding 1): ``localhost`` becomes ``127.0.0.1``, anything else is kept.
+
+    Why: a link naming ``localhost`` is not the desk's alone. Browsers resolve that name to ``::1``
+    as well as ``127.0.0.1`` and try ``::1`` first (Chromium resolves it itself, whatever
+    ``/etc/hosts`` says), while a desk bound to ``localhost`` listens on ``127.0.0.1`` only; any
+    account of the machine may listen on ``[::1]`` at the same port (no conflict with ours), and
+    it then receives the one-time start link and can relay the whole session (passphrases, share
+    files, faces) to the desk. An address literal names one socket: ours. ``localhost:PORT``
+    stays an accepted ``Host`` (a request that reached our socket is ours)."""
+    return "127.0.0.1" if host.strip().lower() == "localhost" else host
 
 
 def _is_wildcard(host: str) -> bool:
@@ -90,6 +106,11 @@ def parse_public_origin(text: str) -> PublicOrigin:
     if scheme == "http" and not is_loopback(name):
         raise refuse("the scheme must be https (http only for a loopback host): passphrases and faces "
                       "would cross the network in clear")
+    if scheme == "http" and name == "localhost":  # review round 13c, finding 1 (bind_address)
+        raise refuse("over http give a loopback address, http://127.0.0.1:PORT or http://[::1]:PORT, not the name "
+                     "localhost: browsers resolve it to ::1 as well as 127.0.0.1, and any account of the browser's "
+                     "machine may listen on the one the desk (or its ssh tunnel) does not hold and receive the "
+                     "start link")
     default = _DEFAULT_PORT[scheme]
     authority = shown if port in (None, default) else f"{shown}:{port}"
     hosts = {authority} | ({f"{shown}:{default}"} if port in (None, default) else set())
@@ -98,7 +119,8 @@ def parse_public_origin(text: str) -> PublicOrigin:
 
 def check_tls_files(cert: str | None, key: str | None) -> None:
     """Both TLS files or neither, and they must load as a certificate chain with its key
-    (ValueError names the flags; uvicorn would otherwise fail after the start link was printed)."""
+    (ValueError names the flags; uvicorn would otherwise fail after the start link was printed);
+    the key, a secret, must be readable by its owner only (mode 0600, as ``camera.key``)."""
     if (cert is None) != (key is None):
         raise ValueError("give both --tls-cert and --tls-key, or neither")
     if cert is None:
@@ -111,6 +133,12 @@ def check_tls_files(cert: str | None, key: str | None) -> None:
     except (ssl.SSLError, OSError) as err:
         raise ValueError(f"--tls-cert/--tls-key ({cert}, {key}) do not load as a PEM certificate chain and its "
                          f"unencrypted private key: {err}") from None
+    try:  # whoever reads the key can pose as the desk to browsers: a secret file (review round 13c, finding 7)
+        read_regular(Path(key), 1 << 20, private=True)
+    except ExposedSecretError as err:
+        raise ValueError(f"--tls-key {key}: {err.strerror}") from None
+    except OSError as err:
+        raise ValueError(f"--tls-key {key}: cannot be read ({err.strerror or err})") from None
 
 
 def check_reach(host: str, public: PublicOrigin | None, tls: bool) -> str | None:

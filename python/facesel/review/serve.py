@@ -85,11 +85,13 @@ def serve(vault_dir: Path | None, keystore_dir: Path, host: str = "127.0.0.1", p
 
     from facesel.review.app import build_app
     from facesel.review.connections import ACCEPT_BATCH, BoundedH11Protocol
-    from facesel.review.reach import check_reach, check_tls_files, parse_public_origin, reach_for
+    from facesel.review.reach import (bind_address, check_reach, check_tls_files, parse_public_origin,
+                                      reach_for)
     from facesel.review.sources import CentralSource, VaultSource
     from facesel.vault.keys import Keystore
 
     check_host(host, allow_remote)
+    host = bind_address(host)  # never "localhost" in the start link: ::1 may be another account's
     check_settings(float(idle_seconds), float(passphrase_delay))
     public = None if public_origin is None else parse_public_origin(public_origin)
     check_tls_files(tls_cert, tls_key)

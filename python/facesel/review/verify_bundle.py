@@ -259,8 +259,8 @@ def _central_record(authority: AuthorityPublic):
     return parse
 
 
-def _check_record(members: BundleMembers, item: dict, parse) -> tuple[str, float]:
-    """The sentence a verified record proves, and its seal time (the camera's signed header).
+def _check_record(members: BundleMembers, item: dict, parse) -> tuple[str, str, float]:
+    """The sentence a verified record proves, its camera and its seal time (the camera's signed header).
 
     The record is never held whole: it is read in pieces for its structure, for its signature and
     for its decryption, each picture compared with the decrypted blob as it comes (session 21)."""
@@ -294,19 +294,26 @@ def _check_record(members: BundleMembers, item: dict, parse) -> tuple[str, float
         raise BundleError(f"record {rid}: unexpected files {stray[:3]}")
     return (f"record {rid}: sealed and signed by {sealed_by}, "
             f"unaltered since ({len(payload.layout)} picture(s) equal the decrypted sealed record)"), \
-        float(parsed.header["sealed_at"])
+        str(parsed.header["camera_id"]), float(parsed.header["sealed_at"])
 
 
-def _past_retention(sealed: dict[str, float], opened_at: float, authority: AuthorityPublic) -> list[str]:
+def _past_retention(sealed: dict[tuple[str | None, str], float], opened_at: float,
+                    authority: AuthorityPublic) -> list[str]:
     """A note for each record opened after the authority's retention had run out on it (review
     round 9, finding 2): the camera should have deleted it by then. Whether it was kept under a
-    legal hold or unlawfully, the bundle cannot tell; a court must be told, not left to work it out."""
+    legal hold or unlawfully, the bundle cannot tell; a court must be told, not left to work it out.
+
+    ``sealed``: ``(camera, record id)`` -> seal time; the camera is None in a vault bundle (one
+    camera) and named in a central one, where two cameras' records may share an id (review round
+    13c, finding 2: keyed by the id alone, the second record's time replaced the first's, and a
+    record opened past its retention lost its note)."""
     retention = float(authority.retention_seconds)
     notes = []
-    for rid, sealed_at in sealed.items():
+    for (camera, rid), sealed_at in sealed.items():
         late = float(opened_at) - (sealed_at + retention)
         if late > 0:
-            notes.append(f"record {rid} was opened {_span(late)} after the authority's retention ran out on it "
+            named = f"record {rid}" if camera is None else f"record {rid} of camera {camera}"
+            notes.append(f"{named} was opened {_span(late)} after the authority's retention ran out on it "
                          f"(sealed {utc_text(sealed_at)}, retention {_span(retention)}, opened "
                          f"{utc_text(opened_at)}): it should have been deleted by then; the bundle cannot tell a "
                          "legal hold from a record kept unlawfully")
@@ -522,7 +529,8 @@ def _verify_vault(members, manifest, authority: AuthorityPublic, report: BundleR
                          f"registered camera {identity.camera_id}, which signed vault {identity.vault_id}")
     sealed = {}
     for item in manifest.get("records") or []:
-        line, sealed[str(item.get("record_id"))] = _check_record(members, item, _vault_record(identity, seals))
+        line, _, sealed_at = _check_record(members, item, _vault_record(identity, seals))
+        sealed[(None, str(item.get("record_id")))] = sealed_at  # one camera: named by id, as its log does
         report.proven.append(line)
         report.records.append(str(item.get("record_id")))
     lines, entry = _check_opening(members, manifest, authority, identity, entries)
@@ -544,7 +552,8 @@ def _verify_central(members, manifest, authority: AuthorityPublic, report: Bundl
                          f"registered camera(s) {', '.join(cameras)}")
     sealed = {}
     for item in manifest.get("records") or []:
-        line, sealed[str(item.get("record_id"))] = _check_record(members, item, _central_record(authority))
+        line, camera, sealed_at = _check_record(members, item, _central_record(authority))
+        sealed[(camera, str(item.get("record_id")))] = sealed_at  # an id alone may be two cameras' (schema 5)
         report.proven.append(line)
         report.records.append(str(item.get("record_id")))
     lines, opened_at = _check_central_opening(members, manifest, authority)

@@ -52,7 +52,7 @@ from facesel.vault.identity import (VaultIdentity, check_not_revoked, check_reco
 from facesel.vault.index import COLUMNS, Index, IndexRow
 from facesel.vault.keys import AuthorityPublic, Keystore
 from facesel.vault.payload import BLOB_NAME, OpenedSnapshot, decode_snapshot
-from facesel.vault.record import open_record
+from facesel.vault.record import RECORD_ID, open_record
 from facesel.vault.selection_args import check_record_ids, check_seal_time
 from facesel.vault.shares import ShareFile, reconstruct_master
 from facesel.vault.staging import write_staged
@@ -283,6 +283,11 @@ def _verified(identity: VaultIdentity, vault_dir: Path, record_id: str, row: Ind
               digest_logged: str | None, seal: LoggedSeal | None, now: float | None = None):
     """The checks of :func:`verified_record`; ``row`` None (not indexed) skips the row check, and
     ``seal`` (the logged seal) also binds the seal time and epoch."""
+    if not isinstance(record_id, str) or not RECORD_ID.match(record_id):
+        # An index row is anyone's who can write the folder: one row with another id made record_path's
+        # ValueError end the whole find page and `facesel list` (review round 13c, finding 4).
+        raise RecordError(f"record {str(record_id)[:80]!r}: the index names an id that is not 32 lowercase hex "
+                          "characters (no camera of ours writes one): the row is refused")
     path = record_path(vault_dir, record_id)
     try:
         try:
@@ -440,6 +445,9 @@ def open_records(vault_dir: str | os.PathLike, share_paths: Sequence[str | os.Pa
         raise ValueError(f"the reason must be a non-empty case reference, got {reason!r}")
     vault_dir, out_dir = path_arg(vault_dir, "vault_dir"), path_arg(out_dir, "out_dir")
     keystore_dir = path_arg(keystore_dir, "keystore_dir")
+    if out_dir.is_symlink():  # the staging folder cannot be renamed over a link: it failed after the opening was logged
+        raise ValueError(f"the output folder {out_dir} is a link: give the folder itself, new or empty (nothing was "
+                         "read or logged)")
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise ValueError(f"the output folder {out_dir} must be new or empty")
     if not out_dir.parent.is_dir():

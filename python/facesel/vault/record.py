@@ -55,7 +55,9 @@ _NONCE = sodium.crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
 _TAG = sodium.crypto_aead_xchacha20poly1305_ietf_ABYTES
 _SUM = 32
 _SIG = 64
-RECORD_ID = re.compile(r"^[0-9a-f]{32}$")
+# \A...\Z, not ^...$: "$" also matches before a final newline, so "<id>\n" passed as an id (review
+# round 13c, finding 4: a camera key holder sealed one that reads as another record's id on a page)
+RECORD_ID = re.compile(r"\A[0-9a-f]{32}\Z")
 
 # Header fields and their JSON types: nothing here may describe a face.
 _HEADER_FIELDS = {

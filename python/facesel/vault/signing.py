@@ -31,8 +31,9 @@ from facesel.vault.fsutil import atomic_write
 FORMAT_CAMERA_KEY = "facesel-camera-key"
 FORMAT_CAMERA_PUB = "facesel-camera-public"
 SIGNATURE_BYTES = 64
-CAMERA_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
-FINGERPRINT = re.compile(r"^[0-9a-f]{64}$")
+# \A...\Z: "$" would also match before a final newline (review round 13c, finding 4)
+CAMERA_ID = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9._:-]{0,127}\Z")
+FINGERPRINT = re.compile(r"\A[0-9a-f]{64}\Z")
 
 
 def fingerprint(public_key: bytes) -> str:
