@@ -60,9 +60,11 @@ def register_snapshots(sub: argparse._SubParsersAction) -> None:
     )
     s.add_argument("video", metavar="VIDEO", help="the run's INPUT (video file or image folder)")
     s.add_argument("run", metavar="RUN", type=Path, help="the run's --plaintext-out folder")
-    s.add_argument("--every", type=int_at_least(1), default=1, help="as given to facesel run (default 1)")
-    s.add_argument("--max-frames", type=int_at_least(1), default=None, help="as given to facesel run")
-    s.add_argument("--fps", type=finite_number(0, inclusive=False), default=None, help="as given to facesel run")
+    taken = "; default: the run's, from RUN/run.json (a different value is refused)"
+    s.add_argument("--every", type=int_at_least(1), default=None,
+                   help=f"as given to facesel run{taken}, 1 for a run without run.json")
+    s.add_argument("--max-frames", type=int_at_least(1), default=None, help=f"as given to facesel run{taken}")
+    s.add_argument("--fps", type=finite_number(0, inclusive=False), default=None, help=f"as given to facesel run{taken}")
     s.add_argument("--threshold", type=finite_number(0, inclusive=False), default=0.6, help="matcher distance threshold (default 0.6, dlib's)")
     s.add_argument("--min-frames", type=int_at_least(1), default=3, help="frames a person must be recognisable in (default 3)")
     s.add_argument("--sheet", type=Path, default=None, help="contact sheet path (default RUN/contact_sheet.png; face pixels)")

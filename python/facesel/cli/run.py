@@ -14,8 +14,8 @@ from facesel.writable import refuse_unwritable_file, refuse_unwritable_folder
 from facesel.serve.pipeline_adapter import NOT_IN_CONFIG, SCORERS, make_scorer, views_by_segment
 
 PLAINTEXT_HELP = (
-    "FOR TESTING ONLY: write each track's snapshot as an UNENCRYPTED PNG, plus tracks.jsonl, into "
-    "DIR. This stores faces in the clear on disk; use --vault for anything else."
+    "FOR TESTING ONLY: write each track's snapshot as an UNENCRYPTED PNG, plus tracks.jsonl and the frame "
+    "settings (run.json, read by 'facesel eval snapshots'), into DIR. This stores faces in the clear on disk; use --vault for anything else."
 )
 
 
@@ -169,6 +169,7 @@ def _run_pipeline(args: argparse.Namespace, session: run_session.RunSession) -> 
     from facesel.cli.run_outputs import NamedOutput, OutputFailed, interrupted_line, stop_line
     from facesel.config import from_arguments
     from facesel.frame_rate import held_in_seconds
+    from facesel.run_settings import write_run_settings
     from facesel.selector import Selector, default_detector
     from facesel.sinks import CallbackSink, PlaintextSink, ReportSink, VaultSink
     from facesel.timing import PIPELINE_STAGES
@@ -194,6 +195,9 @@ def _run_pipeline(args: argparse.Namespace, session: run_session.RunSession) -> 
             outputs.append(NamedOutput(VaultSink(vault), "--vault", args.vault))
         if args.plaintext_out:
             plaintext = PlaintextSink(args.plaintext_out, name="--plaintext-out")
+            # How the frames were numbered, for `facesel eval snapshots` (ux23: --every was not noticed).
+            write_run_settings(plaintext.writer.folder, input=args.input, every=args.every,
+                               max_frames=args.max_frames, fps=args.fps)
             outputs.append(NamedOutput(plaintext, "--plaintext-out", args.plaintext_out))
         if args.report:
             report = ReportSink(args.report, with_faces=args.plaintext_out is not None, name="--report")
