@@ -1,0 +1,35 @@
+"""``facesel central list``'s selection flags, as a new user types them (ux23).
+
+Before: a window whose ``--to`` came before its ``--from`` was refused only once the store was asked,
+after the table's header, as ``end (1796083200.0) is before start (1796688000.0)`` (Unix seconds, no
+flag; ``facesel list`` says ``--to (...) is before --from (...)``); and a ``--camera`` of an id the
+store does not know (a typo) listed ``0 record(s) from 0 camera(s)``, exit 0, with no word that no
+such camera is registered: read as "that camera sealed nothing".
+"""
+
+from __future__ import annotations
+
+from central_common import facesel
+from test_central_row_relabel import two_cameras  # noqa: F401  (a fixture)
+
+
+def test_an_inverted_window_is_refused_in_the_flags_words_before_the_store_is_asked():
+    # A store nobody listens on: the refusal comes first, so it is the window's, not the store's.
+    for action in (["list"], ["open", "--all", "--share", "s.json", "--reason", "r", "--out", "o"]):
+        done = facesel("central", *action, "--central", "host=127.0.0.1 port=1 dbname=x user=x",
+                       "--from", "2026-12-08", "--to", "2026-12-01")
+        assert done.returncode == 1, done.stderr
+        assert done.stderr.strip() == ("facesel central: error: --to (2026-12-01T00:00:00Z) is before --from "
+                                       "(2026-12-08T00:00:00Z)"), done.stderr
+        assert done.stdout == ""
+
+
+def test_a_camera_the_store_does_not_know_is_said_on_stderr(central_dsn, authority, two_cameras):  # noqa: F811
+    trusted = ("--central", central_dsn, "--authority", str(authority[1]))
+    done = facesel("central", "list", *trusted, "--camera", "cam-c", "--camera", "cam-a")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ("facesel central list: note: --camera cam-c: no camera of that id is registered in the "
+                           "store (registered: cam-a, cam-b), so it has no record here\n")
+    assert done.stdout.splitlines()[1].split()[0] == two_cameras["cam-a"][0]
+    done = facesel("central", "list", *trusted, "--camera", "cam-b")  # a known camera: no note
+    assert (done.returncode, done.stderr) == (0, "")
