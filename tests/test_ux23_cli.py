@@ -46,3 +46,25 @@ def test_eval_intercut_counts_its_runs_on_stderr(shared_data, capsys):
     done = [int(m.group(1)) for line in lines if (m := re.fullmatch(rf"intercut: (\d+) of {total} runs done \(\d+ s\)", line))]
     assert done == list(range(1, total + 1)) and total >= 2
     assert "intercut:" not in out and "other/interview:" in out  # stdout stays the results
+
+
+def test_an_fps_the_input_does_not_use_is_said(shared_data, capsys):
+    # Before: `--fps 5` on a video with its own rate (12.5 here) changed nothing, without a word; a
+    # new user reads "--fps" as the processing rate.
+    from types import SimpleNamespace
+
+    from facesel.cli.run import unused_fps_note
+
+    gif = shared_data / "videos" / "intel_head_pose_female.gif"
+    assert main(["run", str(gif), "--dry-run", "--no-progress", "--max-frames", "2", "--fps", "5"]) == 0
+    assert (f"facesel run: note: --fps 5 is not used: {gif} gives its own frame rate (12.5 frames/s); --fps is the "
+            "rate of an image folder (or of a video that gives none). To process fewer frames, use --every N"
+            ) in capsys.readouterr().err
+    assert main(["run", str(gif), "--dry-run", "--no-progress", "--max-frames", "2"]) == 0
+    assert "--fps" not in capsys.readouterr().err
+    folder = SimpleNamespace(kind="folder", fps=5.0, name="frames")
+    rateless = SimpleNamespace(kind="file", fps=5.0, name="v.avi")  # the container gave none: --fps is its rate
+    live = SimpleNamespace(kind="live", fps=None, name="rtsp://cam")
+    assert unused_fps_note(5.0, folder) is None and unused_fps_note(5.0, rateless) is None
+    assert unused_fps_note(None, live) is None
+    assert unused_fps_note(5.0, live) == "--fps 5 is not used: a webcam or stream is timed by its own frames"
