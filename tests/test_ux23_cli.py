@@ -68,3 +68,20 @@ def test_an_fps_the_input_does_not_use_is_said(shared_data, capsys):
     assert unused_fps_note(5.0, folder) is None and unused_fps_note(5.0, rateless) is None
     assert unused_fps_note(None, live) is None
     assert unused_fps_note(5.0, live) == "--fps 5 is not used: a webcam or stream is timed by its own frames"
+
+
+@pytest.mark.parametrize("argv, said", [
+    (["status", "--check"], "--check goes with 'run' (the default action), not 'status'"),
+    (["reload", "--check"], "--check goes with 'run' (the default action), not 'reload'"),
+    (["status", "--pid-file", "x.pid"], "--pid-file goes with 'run' (the default action), not 'status'"),
+    (["--json"], "--json goes with 'status', not 'run'"),
+    (["reload", "--json"], "--json goes with 'status', not 'reload'"),
+])
+def test_a_serve_flag_its_action_does_not_read_is_a_usage_error(tmp_path, capsys, monkeypatch, argv, said):
+    # Before: dropped without a word; `serve status --check` asked the running service (none here: exit 1,
+    # "no facesel serve answers") instead of checking the file, `serve --json` started the service.
+    monkeypatch.chdir(tmp_path)
+    config = tmp_path / "missing.toml"  # never read: the flags are refused first
+    assert main(["serve", *argv, "--config", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"facesel serve: error: {said}: "), err
