@@ -85,3 +85,16 @@ def test_a_serve_flag_its_action_does_not_read_is_a_usage_error(tmp_path, capsys
     assert main(["serve", *argv, "--config", str(config)]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"facesel serve: error: {said}: "), err
+
+
+def test_a_batch_spool_that_is_a_file_is_named_before_the_store_is_asked(tmp_path, capsys, monkeypatch):
+    # Before: "[Errno 17] File exists: 'X'" once the store had been asked, naming no flag.
+    pytest.importorskip("psycopg")
+    monkeypatch.setenv("FACESEL_CENTRAL", "host=127.0.0.1 port=1 dbname=x user=x")  # nobody listens
+    spool = tmp_path / "spool"
+    spool.write_text("")
+    code = main(["batch", str(tmp_path / "a.mp4"), "--camera", str(tmp_path / "cam"), "--authority",
+                 str(tmp_path / "authority.pub"), "--spool", str(spool)])
+    assert code == 1
+    assert capsys.readouterr().err.strip() == (f"facesel batch: error: --spool {spool}: a file, not a folder (the "
+                                               "per-task vaults are made in it)")
