@@ -98,3 +98,21 @@ def test_a_batch_spool_that_is_a_file_is_named_before_the_store_is_asked(tmp_pat
     assert code == 1
     assert capsys.readouterr().err.strip() == (f"facesel batch: error: --spool {spool}: a file, not a folder (the "
                                                "per-task vaults are made in it)")
+
+
+def test_a_purge_time_ahead_of_the_clock_is_said_as_dates_and_a_readable_span():
+    # Before: "the time given is 2.27427e+09 s ahead of the clock" for --now 2099-01-01 (vault purge,
+    # central purge, authority shred): a number of seconds nobody reads as 72 years.
+    import time
+
+    from facesel.vault.consistency import checked_purge_time
+    from facesel.vault.timeparse import format_time
+
+    clock = float(int(time.time()) + 3600)  # ahead of the real clock too, which the check also reads
+    for ahead, span in ((72.1 * 365.25 * 86400, "72.1 years"), (2.5 * 3600, "2.5 hours"), (420, "7 minutes"),
+                        (25 * 86400, "25 days")):
+        with pytest.raises(ValueError) as err:
+            checked_purge_time(clock + ahead, clock, False, None)
+        assert str(err.value) == (f"the time given ({format_time(clock + ahead)}) is {span} ahead of the clock "
+                                  f"({format_time(clock)}): refusing to delete records before their time (an "
+                                  "explicit override, --allow-future-now, is logged)")
