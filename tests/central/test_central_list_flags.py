@@ -33,3 +33,18 @@ def test_a_camera_the_store_does_not_know_is_said_on_stderr(central_dsn, authori
     assert done.stdout.splitlines()[1].split()[0] == two_cameras["cam-a"][0]
     done = facesel("central", "list", *trusted, "--camera", "cam-b")  # a known camera: no note
     assert (done.returncode, done.stderr) == (0, "")
+
+
+def test_a_central_head_its_out_file_cannot_take_is_printed_and_the_file_named(central_dsn, authority, tmp_path):
+    # Before: "[Errno 28] No space left on device" (or ENOTDIR here), naming no file, the head never shown.
+    from facesel.central.pg_backend import PostgresVault
+
+    with PostgresVault.create(central_dsn, authority[0]):
+        pass
+    (tmp_path / "file").write_text("")
+    out = tmp_path / "file" / "head.json"
+    done = facesel("central", "head", "--central", central_dsn, "--out", str(out))
+    assert done.returncode == 1
+    assert '"format": "facesel-central-head"' in done.stdout
+    assert done.stderr.startswith(f"facesel central: error: --out {out}: could not be written (Not a directory); "
+                                  "the head is printed above"), done.stderr

@@ -391,9 +391,14 @@ def _head(args: argparse.Namespace) -> int:
         else:
             head = store.head()
     text = json.dumps(head, sort_keys=True)
+    print(text, flush=True)  # first: a head the --out file cannot take is not lost (ux23: a full disk said only
+    # "[Errno 28] No space left on device", naming no file, and the head was never shown)
     if args.out:
-        Path(args.out).write_text(text + "\n", encoding="utf-8")
-    print(text)
+        try:
+            Path(args.out).write_text(text + "\n", encoding="utf-8")
+        except OSError as err:
+            raise ValueError(f"--out {args.out}: could not be written ({err.strerror or err}); the head is "
+                             "printed above: keep it from there") from None
     return 0
 
 
