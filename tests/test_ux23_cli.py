@@ -116,3 +116,29 @@ def test_a_purge_time_ahead_of_the_clock_is_said_as_dates_and_a_readable_span():
         assert str(err.value) == (f"the time given ({format_time(clock + ahead)}) is {span} ahead of the clock "
                                   f"({format_time(clock)}): refusing to delete records before their time (an "
                                   "explicit override, --allow-future-now, is logged)")
+
+
+def test_an_extension_beyond_the_epoch_limit_is_said_with_dates_before_any_share_is_read(tmp_path, capsys):
+    # Before: "--until 32472144000.0 would give more than 100000 epochs", Unix seconds, after the holders
+    # had given their shares (the master key is rebuilt first).
+    from test_vault_common import make_authority
+
+    from facesel.vault.authority import extension_problem
+    from facesel.vault.keys import MAX_EPOCHS
+    from facesel.vault.timeparse import format_time, parse_time
+
+    pub, adir = make_authority(tmp_path / "authority")
+    until = parse_time("2999-01-01", "--until")
+    problem = extension_problem(pub, until)
+    assert problem.startswith("--until 2999-01-01T00:00:00Z would give ") and ", more than 100000: the farthest " \
+        "--until is " in problem and " epochs of 1 day" in problem
+    farthest = parse_time(problem.rsplit(" ", 1)[1], "--until")
+    assert extension_problem(pub, farthest) is None and extension_problem(pub, farthest + 1) is not None
+    next_id = max(e.epoch_id for e in pub.epochs) + 1
+    assert len(pub.epochs) + int(farthest // pub.epoch_seconds) - next_id + 1 == MAX_EPOCHS
+    # the command line says it before the shares: a passphrase file that is not there is never read
+    code = main(["authority", "extend", "--dir", str(adir), "--until", "2999-01-01",
+                 "--share", str(adir / "shares" / "share-1-of-3.json"), "--passphrase-file", str(tmp_path / "none")])
+    assert code == 1
+    assert capsys.readouterr().err.strip() == f"facesel authority: error: {problem}"
+    assert format_time(farthest).endswith("T23:59:59Z")

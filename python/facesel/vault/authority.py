@@ -285,6 +285,23 @@ def _rolled_back(pub: AuthorityPublic, log: Path, keystore: Keystore) -> str | N
     return None
 
 
+def extension_problem(pub: AuthorityPublic, until: float) -> str | None:
+    """Why epochs up to ``until`` cannot be made (more than ``MAX_EPOCHS`` in all), naming the farthest
+    ``--until`` there is room for; None when they can. ``authority extend`` asks it before any share is
+    read (ux23: ``--until 2999-01-01`` was refused as ``--until 32472144000.0 would give more than
+    100000 epochs`` once the holders had typed their passphrases)."""
+    from facesel.vault.timeparse import format_duration, format_time
+
+    next_id = max(e.epoch_id for e in pub.epochs) + 1
+    count = int(until // pub.epoch_seconds) - next_id + 1
+    if len(pub.epochs) + max(count, 0) <= MAX_EPOCHS:
+        return None
+    farthest = (next_id + MAX_EPOCHS - len(pub.epochs)) * pub.epoch_seconds - 1
+    return (f"--until {format_time(until)} would give {len(pub.epochs) + count} epochs of "
+            f"{format_duration(pub.epoch_seconds)}, more than {MAX_EPOCHS}: the farthest --until is "
+            f"{format_time(farthest)}")
+
+
 def extend_authority(out_dir: str | os.PathLike, master: bytes, until: float) -> AuthorityPublic:
     """Generate epoch keys up to time ``until`` and re-sign ``authority.pub`` (needs the master key).
 
@@ -299,8 +316,8 @@ def extend_authority(out_dir: str | os.PathLike, master: bytes, until: float) ->
     count = last - next_id + 1
     if count <= 0:
         return pub
-    if len(pub.epochs) + count > MAX_EPOCHS:
-        raise ValueError(f"--until {until} would give more than {MAX_EPOCHS} epochs")
+    if (problem := extension_problem(pub, until)) is not None:
+        raise ValueError(problem)
     new = _new_epochs(master, keystore, pub.epoch_seconds, next_id, count)
     extended = replace(pub, epochs=pub.epochs + tuple(new), serial=pub.serial + 1).signed_by(keystore.signer(master))
     check_extension(pub, extended)
