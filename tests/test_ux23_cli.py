@@ -142,3 +142,19 @@ def test_an_extension_beyond_the_epoch_limit_is_said_with_dates_before_any_share
     assert code == 1
     assert capsys.readouterr().err.strip() == f"facesel authority: error: {problem}"
     assert format_time(farthest).endswith("T23:59:59Z")
+
+
+def test_too_many_epochs_are_said_naming_both_flags_before_any_passphrase_is_asked(tmp_path, capsys, monkeypatch):
+    # Before: the holders typed their passphrases (--passphrase asks at the terminal; here its standard
+    # input is empty, which ended the command there), then "horizon/epoch gives 1440001 epochs, more
+    # than 100000; use longer epochs", naming neither flag.
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    code = main(["authority", "init", "--out", str(tmp_path / "a"), "--shares", "3", "--threshold", "2",
+                 "--passphrase", "--epoch", "1m", "--horizon", "1000d"])
+    assert code == 1
+    assert capsys.readouterr().err.strip() == (
+        "facesel authority: error: --horizon 1000 days (horizon_seconds) over epochs of 1 minute (--epoch, "
+        "epoch_seconds) gives 1440001 epochs, more than 100000: use a longer --epoch or a shorter --horizon")
+    assert not (tmp_path / "a").exists()

@@ -215,6 +215,10 @@ def _init(args: argparse.Namespace) -> int:
         if (out / existing).exists():
             raise ValueError(f"{out} already holds key material ({existing}); refusing to overwrite it")
     _check_apart(args, out)
+    from facesel.vault.authority import epoch_count_problem
+
+    if (problem := epoch_count_problem(start, horizon, epoch)) is not None:  # before the holders' passphrases
+        raise ValueError(problem)
     phrases = new_passphrases(args, args.shares)
     pub = create_authority(
         out, shares=args.shares, threshold=args.threshold, epoch_seconds=epoch, retention_seconds=retention,
