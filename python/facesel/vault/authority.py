@@ -1,437 +1,486 @@
-"""``facesel authority init|register|revoke-camera|extend|shred``: the offline authority's key material,
-the cameras it accepts (and those whose keys it no longer trusts), and crypto-shredding."""
+"""Making an authority (``facesel authority init``), generating epoch keys further ahead,
+registering cameras, and re-keying after a shred. Every change to ``authority.pub`` is signed by
+the authority's signing key, whose secret is wrapped under the master key (K shares needed).
+
+See :mod:`facesel.vault.keys` for the layout and the reasons behind it.
+"""
 
 from __future__ import annotations
 
-import argparse
-import getpass
+import base64
+import contextlib
+import json
 import os
-import sys
-import time
+import secrets
+import shutil
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
-from facesel.cli.argtypes import TIME_FORMS, int_within
-from facesel.cli.vault_errors import clean_errors
-from facesel.core_dumps import keep_memory_private
-from facesel.vault.authority import (create_authority, extend_authority, register_camera, registered_already,
-                                     revoke_camera)
-from facesel.vault.consistency import checked_purge_time
-from facesel.vault.fsutil import atomic_write, read_regular
-from facesel.vault.keys import KDF_LEVELS, Keystore
-from facesel.vault.retention import shred_expired, shreddable_epochs, signed_terms
-from facesel.vault.shares import ShareFile, check_passphrase, generate_passphrase, reconstruct_master
-from facesel.vault.signing import CameraPublic
-from facesel.vault.timeparse import format_duration, format_time, parse_duration, parse_time
+import nacl.public
+import nacl.signing
+
+from facesel.path_arg import path_arg
+from facesel.setting_checks import check_flag
+from facesel.vault import shamir
+from facesel.vault.audit import AuditLog, read_verified
+from facesel.vault.errors import AuditError, KeyMaterialError
+from facesel.vault.fields import MAX_DURATION, MAX_TIME
+from facesel.vault.fsutil import atomic_write, fsync_dir, shred_file
+from facesel.vault.keys import (
+    FORMAT_KEYSTORE,
+    MAX_EPOCHS,
+    VERSION,
+    AuthorityPublic,
+    EpochKey,
+    Keystore,
+    check_extension,
+    check_kdf_level,
+    master_commitment,
+)
+from facesel.vault.shares import check_passphrases, reconstruct_master, write_share
+from facesel.vault.signing import CameraKey, CameraPublic
 
 
-def new_passphrases(args: argparse.Namespace, n: int, prefix: str = "") -> list[bytes | None] | None:
-    """One passphrase per new share: from a file (one line each), an environment variable (the
-    same for all), prompts, or generated and written one file per holder; None only with
-    ``--no-passphrase``. Passphrases are the default: shares never lie unprotected by accident."""
-    keep_memory_private()  # new passphrases, and the master key made with them (review 7, finding 2)
-    get = lambda name: getattr(args, prefix + name, None)  # noqa: E731 -- init and shred share the flags
-    chosen = [name for name in ("passphrase_file", "passphrase_env", "generate_passphrases") if get(name)]
-    chosen += ["passphrase"] if get("passphrase") else []
-    chosen += ["no_passphrase"] if get("no_passphrase") else []
-    flag = lambda name: "--" + (prefix + name).replace("_", "-")  # noqa: E731
-    if len(chosen) > 1:
-        raise ValueError(f"give one of {', '.join(flag(c) for c in chosen)}, not several")
-    if not chosen:
-        raise ValueError(f"share passphrases are required: give {flag('passphrase')} (prompt), {flag('passphrase_file')} "
-                         f"FILE, {flag('passphrase_env')} VAR or {flag('generate_passphrases')} DIR "
-                         f"({flag('no_passphrase')} only for tests)")
-    if get("passphrase_file"):
-        lines = passphrase_lines(get("passphrase_file"), flag("passphrase_file"))
-        if len(lines) != n:
-            raise ValueError(f"{flag('passphrase_file')} must have one passphrase per share ({n} non-empty lines), "
-                             f"got {len(lines)}")
-        return [ln.encode() for ln in lines]
-    if get("passphrase_env"):
-        value = os.environ.get(get("passphrase_env"))
-        if not value:
-            raise ValueError(f"{flag('passphrase_env')}: environment variable {get('passphrase_env')} is empty or unset")
-        check_passphrase(value.encode(), f"the passphrase in {get('passphrase_env')}")
-        if n > 1 and not args.one_passphrase_for_all:
-            raise ValueError(f"{flag('passphrase_env')} gives all {n} shares the same passphrase, so one person who "
-                             f"knows it unlocks every share: give {flag('passphrase_file')} (one a line), "
-                             f"{flag('generate_passphrases')} or {flag('passphrase')}, or accept it with "
-                             "--one-passphrase-for-all")
-        return [value.encode()] * n
-    if get("generate_passphrases"):
-        return _generated(Path(get("generate_passphrases")), n, flag("generate_passphrases"))
-    if get("passphrase"):
-        typed: list[bytes] = []
-        for i in range(1, n + 1):
-            typed.append(_prompted(i, n, typed, getattr(args, "one_passphrase_for_all", False)))
-        return typed
+def _new_epochs(master: bytes, keystore: Keystore, epoch_seconds: float, first_id: int, count: int) -> list[EpochKey]:
+    epochs = []
+    for epoch_id in range(first_id, first_id + count):
+        private = nacl.public.PrivateKey.generate()
+        epoch = EpochKey(epoch_id, epoch_id * epoch_seconds, (epoch_id + 1) * epoch_seconds,
+                         bytes(private.public_key))
+        keystore.wrap(master, epoch, bytes(private))
+        epochs.append(epoch)
+    return epochs
+
+
+def epoch_count_problem(start: float, horizon_seconds: float, epoch_seconds: float) -> str | None:
+    """Why the horizon over epochs of that length gives too many epochs (more than ``MAX_EPOCHS``),
+    naming both settings as ``authority init`` spells them; None when it does not. ``authority
+    init`` asks it before the holders' passphrases (ux23: the refusal came after them, as
+    ``horizon/epoch gives 1440001 epochs``, naming neither flag)."""
+    from facesel.vault.timeparse import format_duration
+
+    count = int((start + horizon_seconds) // epoch_seconds) - int(start // epoch_seconds) + 1
+    if count <= MAX_EPOCHS:
+        return None
+    return (f"--horizon {format_duration(horizon_seconds)} (horizon_seconds) over epochs of "
+            f"{format_duration(epoch_seconds)} (--epoch, epoch_seconds) gives {count} epochs, more than "
+            f"{MAX_EPOCHS}: use a longer --epoch or a shorter --horizon")
+
+
+def _epoch_count(start: float, horizon_seconds: float, epoch_seconds: float) -> tuple[int, int]:
+    if (problem := epoch_count_problem(start, horizon_seconds, epoch_seconds)) is not None:
+        raise ValueError(problem)
+    first = int(start // epoch_seconds)
+    return first, int((start + horizon_seconds) // epoch_seconds) - first + 1
+
+
+def check_sharing(shares: int, threshold: int, allow_single_share: bool) -> None:
+    """K = 1 makes every share equal to the master key: refuse it unless asked for explicitly."""
+    if threshold == 1 and shares >= 1 and not allow_single_share:
+        raise ValueError("threshold K=1 makes every share a copy of the master key; use K >= 2, or pass "
+                         "allow_single_share (--allow-single-share) if one holder alone may open records")
+
+
+def _write_shares(shares_dir: Path, authority_id: str, master: bytes, threshold: int, shares: int,
+                  passphrases: Sequence[bytes | None] | None, kdf_level: str | None, insecure_kdf: bool = False,
+                  share_dirs: Sequence[Path] | None = None) -> None:
+    """Share i goes to ``share_dirs[i-1]`` when given (one destination per holder), else to ``shares_dir``."""
+    for (index, share) in shamir.split(master, threshold, shares):
+        folder = shares_dir if share_dirs is None else Path(share_dirs[index - 1])
+        write_share(folder / f"share-{index}-of-{shares}.json", authority_id, index, threshold, shares,
+                    share, None if passphrases is None else passphrases[index - 1], kdf_level, insecure_kdf)
+
+
+def check_share_dirs(share_dirs: Sequence[str | os.PathLike] | None, shares: int, out: Path) -> list[Path] | None:
+    """One existing, distinct folder per share, none inside the authority folder or inside another."""
+    if share_dirs is None:
+        return None
+    dirs = [Path(d) for d in share_dirs]
+    if len(dirs) != shares:
+        raise ValueError(f"give one destination per share (--share-out, {shares} times), got {len(dirs)}")
+    resolved = [d.resolve() for d in dirs]
+    for d, r in zip(dirs, resolved):
+        if not d.is_dir():
+            raise ValueError(f"share destination {d} is not an existing folder")
+        if r.is_relative_to(out.resolve()):
+            raise ValueError(f"share destination {d} lies inside the authority folder {out}: the point is to keep "
+                             "the shares apart")
+    for i, a in enumerate(resolved):
+        for b in resolved[i + 1:]:
+            if a.is_relative_to(b) or b.is_relative_to(a):
+                raise ValueError(f"share destinations {a} and {b} are the same folder or one inside the other: give "
+                                 "each holder their own (e.g. one removable drive each)")
+    for i, d in enumerate(dirs, 1):
+        if (d / f"share-{i}-of-{shares}.json").exists():
+            raise ValueError(f"{d} already holds share-{i}-of-{shares}.json; refusing to overwrite it")
+    return dirs
+
+
+def create_authority(out_dir: str | os.PathLike, shares: int, threshold: int, epoch_seconds: float,
+                     retention_seconds: float, horizon_seconds: float, start: float,
+                     passphrases: Sequence[bytes | None] | None = None,
+                     kdf_level: str | None = None, allow_single_share: bool = False, *,
+                     insecure_kdf: bool = False, allow_shared_passphrase: bool = False,
+                     share_dirs: Sequence[str | os.PathLike] | None = None) -> AuthorityPublic:
+    """Make all key material of a new authority in ``out_dir`` (see the module docstring).
+
+    Parameters
+    ----------
+    shares, threshold : int
+        N and K of the master-key sharing (2 <= K <= N <= 255; K = 1 only with ``allow_single_share``).
+    epoch_seconds, retention_seconds, horizon_seconds : float
+        Epoch length, how long records are kept, and how far ahead epoch keys are generated.
+        A retention shorter than an epoch is valid: the camera's purge deletes each record
+        ``retention`` after its seal whatever the epoch, and an epoch's secret is shredded at its
+        end plus the retention (:func:`facesel.vault.retention.epoch_shred_time`), so copies made
+        outside the vault stay openable up to ``epoch + retention`` after their seal, as for any
+        retention; with ``epoch <= retention`` that is under twice the retention.
+    start : float
+        Unix seconds: the first epoch is the one containing ``start``.
+    passphrases : sequence of bytes or None, optional
+        One entry per share (None: unprotected). Each must pass :func:`check_passphrase`, and no
+        two may be alike unless ``allow_shared_passphrase``.
+    kdf_level : str, optional
+        Argon2id level for protected shares (see :data:`KDF_LEVELS`); the test-only ``"min"``
+        needs ``insecure_kdf``.
+    allow_single_share : bool
+        Accept K = 1.
+    insecure_kdf : bool
+        Accept a test-only Argon2id level (:data:`facesel.vault.keys.INSECURE_KDF_LEVELS`).
+    allow_shared_passphrase : bool
+        Accept one passphrase for several shares.
+    share_dirs : sequence of path, optional
+        One existing folder per share (e.g. each holder's removable drive): share i is written
+        to ``share_dirs[i-1]`` and never into ``out_dir/shares``.
+
+    Returns
+    -------
+    AuthorityPublic
+        The signed public file; its ``fingerprint`` is what cameras pin at enrolment.
+    """
+    # Every check before anything is written: a keystore half made by a refused call would make
+    # the next, corrected call refuse the folder ("already holds key material").
+    for name, value in (("epoch", epoch_seconds), ("retention", retention_seconds),
+                        ("horizon", horizon_seconds)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= MAX_DURATION:
+            raise ValueError(f"{name} must be a positive number of seconds up to {MAX_DURATION:.0f} "
+                             f"(1000 years), got {value!r}")
+    if isinstance(start, bool) or not isinstance(start, (int, float)) or not 0 <= start <= MAX_TIME:
+        raise ValueError(f"start must be Unix seconds in [0, {MAX_TIME:.0f}], got {start!r}")
+    if start + horizon_seconds + epoch_seconds > MAX_TIME:
+        raise ValueError(f"start + horizon + epoch must end before Unix second {MAX_TIME:.0f}, got start {start!r}, "
+                         f"horizon {horizon_seconds!r}, epoch {epoch_seconds!r}")
+    # The opt-outs of a safeguard are taken as True or False only: allow_single_share="no" was a
+    # truthy string that allowed K = 1, insecure_kdf="no" the test-only KDF (ux19)
+    for name, flag in (("allow_single_share", allow_single_share), ("insecure_kdf", insecure_kdf),
+                       ("allow_shared_passphrase", allow_shared_passphrase)):
+        check_flag(flag, name)
+    check_passphrases(passphrases, shares, allow_shared_passphrase)
+    if passphrases is not None and any(p is not None for p in passphrases):
+        check_kdf_level(kdf_level, insecure_kdf)  # before anything is written
+    out = path_arg(out_dir, "out_dir")
+    share_dirs = check_share_dirs(share_dirs, shares, out)
+    pub_path, ks_dir, shares_dir = out / "authority.pub", out / "keystore", out / "shares"
+    for existing in (pub_path, ks_dir, shares_dir):
+        if existing.exists():
+            raise ValueError(f"{out} already holds key material ({existing.name}); refusing to overwrite it")
+    master = secrets.token_bytes(shamir.SECRET_BYTES)
+    shamir.split(master, threshold, shares)  # validates K and N before anything is written
+    check_sharing(shares, threshold, allow_single_share)
+    first, count = _epoch_count(start, horizon_seconds, epoch_seconds)
+    authority_id = secrets.token_hex(8)
+    signing = nacl.signing.SigningKey.generate()
+
+    made_out = not out.exists()
+    try:
+        return _make_authority(out, ks_dir, shares_dir, pub_path, share_dirs, master, authority_id, signing,
+                               shares, threshold, epoch_seconds, retention_seconds, first, count, passphrases,
+                               kdf_level, insecure_kdf)
+    except BaseException:
+        # Ctrl-C during the Argon2id of a share, a full disk...: remove exactly what this call made, so
+        # that the same command can be run again (before, a half-made keystore without authority.pub
+        # made it refuse the folder: "already holds key material").
+        _remove_partial(out, made_out, ks_dir, shares_dir, pub_path, share_dirs, shares)
+        raise
+
+
+def _make_authority(out, ks_dir, shares_dir, pub_path, share_dirs, master, authority_id, signing, shares,
+                    threshold, epoch_seconds, retention_seconds, first, count, passphrases, kdf_level,
+                    insecure_kdf) -> AuthorityPublic:
+    """The writing half of :func:`create_authority`, once everything is checked."""
+    out.mkdir(parents=True, exist_ok=True)
+    ks_dir.mkdir(mode=0o700)
+    if share_dirs is None:
+        shares_dir.mkdir(mode=0o700)
+    meta = {"format": FORMAT_KEYSTORE, "version": VERSION, "authority_id": authority_id,
+            "master_check": master_commitment(master, authority_id), "threshold": threshold, "shares": shares,
+            "epoch_seconds": float(epoch_seconds), "retention_seconds": float(retention_seconds),
+            "signing_public": base64.b64encode(bytes(signing.verify_key)).decode("ascii")}
+    atomic_write(ks_dir / "authority.json", json.dumps(meta, indent=1).encode("utf-8"))
+    keystore = Keystore(ks_dir)
+    keystore.wrap_signing_key(master, bytes(signing))
+    epochs = _new_epochs(master, keystore, float(epoch_seconds), first, count)
+    _write_shares(shares_dir, authority_id, master, threshold, shares, passphrases, kdf_level, insecure_kdf,
+                  share_dirs)
+    pub = AuthorityPublic(authority_id, float(epoch_seconds), float(retention_seconds), threshold, shares,
+                          tuple(epochs)).signed_by(keystore.signer(master))
+    pub.save(pub_path)
+    fsync_dir(out)
+    return pub
+
+
+def _remove_partial(out: Path, made_out: bool, ks_dir: Path, shares_dir: Path, pub_path: Path,
+                    share_dirs: list[Path] | None, shares: int) -> None:
+    """Undo a :func:`create_authority` cut short: every one of these paths was checked absent
+    before the first write, so whatever is there now is this call's (key files are shredded)."""
+    def shred_tree(folder: Path) -> None:
+        if folder.is_dir() and not folder.is_symlink():
+            for path in folder.iterdir():
+                if path.is_file() and not path.is_symlink():
+                    with contextlib.suppress(OSError):
+                        shred_file(path)
+            shutil.rmtree(folder, ignore_errors=True)
+
+    shred_tree(ks_dir)
+    if share_dirs is None:
+        shred_tree(shares_dir)
+    else:
+        for index, folder in enumerate(share_dirs, 1):
+            with contextlib.suppress(OSError):
+                shred_file(folder / f"share-{index}-of-{shares}.json")
+    pub_path.unlink(missing_ok=True)
+    if made_out:
+        with contextlib.suppress(OSError):
+            out.rmdir()  # only when empty
+
+
+def _trusted_public(out: Path, keystore: Keystore) -> AuthorityPublic:
+    """The authority's ``authority.pub``, which the next change re-signs: signed by the keystore's
+    key, and holding every revocation the authority's own signed log records (:func:`_rolled_back`)."""
+    pub = AuthorityPublic.load(out / "authority.pub")
+    if pub.signing_key != keystore.signing_public:
+        raise KeyMaterialError(f"{out / 'authority.pub'} is not signed by this keystore's authority key")
+    problem = _rolled_back(pub, out / "audit.log", keystore)
+    if problem:
+        raise KeyMaterialError(f"{out / 'authority.pub'} {problem}: it is an older file put back in place of the "
+                               "current one; nothing was signed (restore the current authority.pub)")
+    return pub
+
+
+def _rolled_back(pub: AuthorityPublic, log: Path, keystore: Keystore) -> str | None:
+    """Why ``pub`` is older than what the authority's signed ``log`` says it signed, or None.
+
+    An older ``authority.pub`` is as genuinely signed as the current one, and whoever can write the
+    authority's folder (no key needed) could put one back from before a ``revoke-camera``: the next
+    ``register`` or ``extend`` re-signed it with a higher serial and no revocation, and a reader
+    given that file (a new camera, a store whose copy predates the revocation) accepted the stolen
+    key's records again (review round 11, attack20 finding 3). Every ``revoke-camera`` is logged,
+    signed, with its camera, time and serial: the file must hold each one (at that time or earlier)
+    and a serial at least as high.
+    """
+    if not log.exists() and not log.is_symlink():
+        return None  # an authority that never revoked nor opened anything has no log yet
+    try:
+        entries = read_verified(log, {f"authority:{keystore.authority_id}": keystore.signing_public})
+    except AuditError as err:
+        return f"cannot be checked against the authority's own log ({err})"
+    for entry in entries:
+        if entry.get("event") != "revoke-camera":
+            continue
+        camera, since, serial = entry.get("camera_id"), entry.get("revoked_from"), entry.get("serial")
+        held = pub.revoked_from(camera) if isinstance(camera, str) else None
+        if held is None or not isinstance(since, (int, float)) or held > since:
+            return (f"(serial {pub.serial}) does not hold the revocation of camera {camera!r} from {since!r} that the "
+                    f"authority's log records at seq {entry.get('seq')}")
+        if isinstance(serial, int) and pub.serial < serial:
+            return f"has serial {pub.serial}, below the serial {serial} the authority's log records at seq {entry['seq']}"
     return None
 
 
-PROMPT_TRIES = 3
+def extension_problem(pub: AuthorityPublic, until: float) -> str | None:
+    """Why epochs up to ``until`` cannot be made (more than ``MAX_EPOCHS`` in all), naming the farthest
+    ``--until`` there is room for; None when they can. ``authority extend`` asks it before any share is
+    read (ux23: ``--until 2999-01-01`` was refused as ``--until 32472144000.0 would give more than
+    100000 epochs`` once the holders had typed their passphrases)."""
+    from facesel.vault.timeparse import format_duration, format_time
+
+    next_id = max(e.epoch_id for e in pub.epochs) + 1
+    count = int(until // pub.epoch_seconds) - next_id + 1
+    if len(pub.epochs) + max(count, 0) <= MAX_EPOCHS:
+        return None
+    farthest = (next_id + MAX_EPOCHS - len(pub.epochs)) * pub.epoch_seconds - 1
+    return (f"--until {format_time(until)} would give {len(pub.epochs) + count} epochs of "
+            f"{format_duration(pub.epoch_seconds)}, more than {MAX_EPOCHS}: the farthest --until is "
+            f"{format_time(farthest)}")
 
 
-def _prompted(i: int, n: int, earlier: list[bytes], allow_shared: bool) -> bytes:
-    """Holder ``i`` types a passphrase; a weak one, or one an earlier holder chose (unless
-    ``allow_shared``), is refused at once and asked again (at most :data:`PROMPT_TRIES` times), so
-    nobody learns it was refused only after every holder typed theirs twice."""
-    for attempt in range(1, PROMPT_TRIES + 1):
-        first = getpass.getpass(f"passphrase for share {i} of {n}: ")
-        try:
-            check_passphrase(first.encode(), f"the passphrase for share {i}")
-            if first.encode() in earlier and not allow_shared:
-                raise ValueError(f"the passphrase for share {i} is an earlier holder's: each holder needs their own "
-                                 "(or accept one for all with --one-passphrase-for-all)")
-        except ValueError as err:
-            if attempt == PROMPT_TRIES:
-                raise
-            print(f"{err}; try again ({PROMPT_TRIES - attempt} tries left)", file=sys.stderr)
-            continue
-        if first != getpass.getpass(f"repeat passphrase for share {i}: "):
-            raise ValueError(f"the two passphrases typed for share {i} do not match")
-        return first.encode()
-    raise AssertionError("unreachable")
+def extend_authority(out_dir: str | os.PathLike, master: bytes, until: float) -> AuthorityPublic:
+    """Generate epoch keys up to time ``until`` and re-sign ``authority.pub`` (needs the master key).
 
-
-def _generated(folder: Path, n: int, flag: str) -> list[bytes]:
-    """Random passphrases for a folder that is not the share folder (written by :func:`save_generated`
-    once the shares exist): each holder gets their share and, separately, their passphrase."""
-    if folder.exists() and any(folder.iterdir()):
-        raise ValueError(f"{flag} {folder} must be a new or empty folder")
-    return [generate_passphrase().encode() for _ in range(n)]
-
-
-def save_generated(args: argparse.Namespace, phrases: list[bytes | None] | None, prefix: str = "") -> None:
-    """Write generated passphrases one file per holder (``holder-<i>.txt``, 0600)."""
-    folder = getattr(args, prefix + "generate_passphrases", None)
-    if not folder or phrases is None:
-        return
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    for i, phrase in enumerate(phrases, 1):
-        atomic_write(folder / f"holder-{i}.txt", bytes(phrase) + b"\n", mode=0o600)
-
-
-def warn_shares_together(shares_dir: Path, threshold: int, shares: int) -> None:
-    """Tell the operator, on stderr, that shares lying together in one folder are one theft away
-    from the master key."""
-    print(f"facesel authority: WARNING all {shares} shares lie together in {shares_dir}, and any {threshold} of them "
-          "open every record: move each share to its holder (e.g. one removable drive each) and delete it here; "
-          "next time write them apart with --share-out DIR, once per holder", file=sys.stderr)
-
-
-def _check_apart(args: argparse.Namespace, authority_dir: Path, prefix: str = "") -> None:
-    folder = getattr(args, prefix + "generate_passphrases", None)
-    if folder and Path(folder).resolve().is_relative_to(authority_dir.resolve()):
-        raise ValueError(f"--{prefix.replace('_', '-')}generate-passphrases {folder} lies inside the authority "
-                         f"folder {authority_dir}: keep the passphrases apart from the shares")
-
-
-def passphrase_lines(path: str | os.PathLike, flag: str) -> list[str]:
-    """The non-empty lines of a passphrase file, which only its owner may read or write (as
-    ``--generate-passphrases`` writes them); ValueError naming ``flag`` and the fix otherwise."""
-    try:
-        text = read_regular(Path(path), 1 << 20, private=True).decode("utf-8")
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{flag}: {path} does not exist") from None
-    except (OSError, UnicodeDecodeError) as err:
-        detail = err.strerror if isinstance(err, OSError) and err.strerror else "not UTF-8 text"
-        raise ValueError(f"{flag}: {path}: {detail}") from None
-    return [ln for ln in text.splitlines() if ln]
-
-
-def share_passphrase_source(args: argparse.Namespace, share_paths: list[str]):
-    """A ``passphrase_for(ShareFile)`` callable for opening: ``--passphrase-file`` once (one line
-    per share, in ``--share`` order, or one line for all) or once per share (each holder's own
-    file, in ``--share`` order); an env var serves all shares; otherwise prompt on a terminal."""
-    by_path: dict[str, bytes] = {}
-    sources: dict[str, str] = {}  # where each share's passphrase comes from, for a wrong one's error
-    files = getattr(args, "passphrase_file", None) or []
-    files = [files] if isinstance(files, str) else list(files)
-    if files:
-        texts = [passphrase_lines(f, "--passphrase-file") for f in files]
-        if len(files) == len(share_paths) and len(files) > 1:
-            if any(not t for t in texts):
-                raise ValueError("--passphrase-file: a holder's passphrase file is empty")
-            lines = [t[0] for t in texts]
-        elif len(files) == 1 and len(texts[0]) in (1, len(share_paths)):
-            lines = texts[0] * len(share_paths) if len(texts[0]) == 1 else texts[0]
-        else:
-            raise ValueError(f"--passphrase-file: give one file with 1 or {len(share_paths)} lines, or one file per "
-                             f"--share ({len(share_paths)})")
-        by_path = {str(Path(p).resolve()): ln.encode() for p, ln in zip(share_paths, lines)}
-        for i, share_path in enumerate(share_paths):
-            if len(files) > 1:
-                where = f"--passphrase-file {files[i]}, the file given in --share order for it"
-            elif len(texts[0]) == 1 and len(share_paths) > 1:
-                where = (f"--passphrase-file {files[0]}, whose one line is used for all {len(share_paths)} shares; "
-                         "each holder's own file: one --passphrase-file per --share, in the same order")
-            else:
-                where = f"line {i + 1} of --passphrase-file {files[0]} (one line per --share, in order)"
-            sources[str(Path(share_path).resolve())] = where
-    env_value = os.environ.get(args.passphrase_env) if getattr(args, "passphrase_env", None) else None
-    if getattr(args, "passphrase_env", None) and not env_value:
-        raise ValueError(f"--passphrase-env: environment variable {args.passphrase_env} is empty or unset")
-
-    def passphrase_for(share: ShareFile) -> bytes | None:
-        key = str(share.path.resolve())
-        if key in by_path:
-            return by_path[key]
-        if env_value:
-            return env_value.encode()
-        if sys.stdin.isatty():
-            return getpass.getpass(f"passphrase for {share.path}: ").encode()
-        raise ValueError(f"{share.path} is passphrase-protected: give --passphrase-file or --passphrase-env")
-
-    def source_of(share: ShareFile) -> str | None:
-        key = str(share.path.resolve())
-        if key in sources:
-            return sources[key]
-        return f"--passphrase-env {args.passphrase_env}" if env_value else None
-
-    passphrase_for.source_of = source_of
-    return passphrase_for
-
-
-def _master(args: argparse.Namespace, keystore: Keystore) -> bytes:
-    keep_memory_private()  # passphrases and the master key closed to same-user readers (review 7, finding 2)
-    master, _ = reconstruct_master(args.share, keystore, share_passphrase_source(args, args.share))
-    return master
-
-
-@clean_errors
-def _init(args: argparse.Namespace) -> int:
-    start = time.time() if args.start is None else parse_time(args.start, "--start")
-    epoch = parse_duration(args.epoch, "--epoch")
-    retention = parse_duration(args.retention, "--retention")
-    horizon = parse_duration(args.horizon, "--horizon")
-    if not 1 <= args.threshold <= args.shares <= 255:
-        raise ValueError(f"--threshold K must be between 1 and --shares N (at most 255), got K={args.threshold} "
-                         f"N={args.shares}")
-    if args.threshold == 1 and not args.allow_single_share:
-        raise ValueError("--threshold 1 makes every share a copy of the master key; use 2 or more, or add "
-                         "--allow-single-share if one holder alone may open records")
-    out = Path(args.out)
-    for existing in ("authority.pub", "keystore", "shares"):
-        if (out / existing).exists():
-            raise ValueError(f"{out} already holds key material ({existing}); refusing to overwrite it")
-    _check_apart(args, out)
-    from facesel.vault.authority import epoch_count_problem
-
-    if (problem := epoch_count_problem(start, horizon, epoch)) is not None:  # before the holders' passphrases
+    Existing epochs are kept byte for byte; cameras refuse any file that changes one.
+    """
+    out = Path(out_dir)
+    keystore = Keystore(out / "keystore")
+    keystore.check_master(master)
+    pub = _trusted_public(out, keystore)
+    next_id = max(e.epoch_id for e in pub.epochs) + 1
+    last = int(until // pub.epoch_seconds)
+    count = last - next_id + 1
+    if count <= 0:
+        return pub
+    if (problem := extension_problem(pub, until)) is not None:
         raise ValueError(problem)
-    phrases = new_passphrases(args, args.shares)
-    pub = create_authority(
-        out, shares=args.shares, threshold=args.threshold, epoch_seconds=epoch, retention_seconds=retention,
-        horizon_seconds=horizon, start=start, passphrases=phrases, kdf_level=args.kdf_level,
-        allow_single_share=args.allow_single_share, insecure_kdf=args.insecure_kdf_for_tests,
-        allow_shared_passphrase=args.one_passphrase_for_all, share_dirs=args.share_out)
-    save_generated(args, phrases)
-    where = ", ".join(args.share_out) if args.share_out else out / "shares"
-    print(f"authority {pub.authority_id}: {pub.threshold}-of-{pub.shares} shares in {where}")
-    print(f"  fingerprint {pub.fingerprint}  (cameras pin this: facesel camera init --authority-fingerprint ...)")
-    print(f"  {len(pub.epochs)} epoch keys from {format_time(pub.epochs[0].not_before)} "
-          f"to {format_time(pub.epochs[-1].not_after)}; retention {format_duration(pub.retention_seconds)}")
-    if retention < epoch:  # valid (README, "Privacy notes"), but the copies' bound is then mostly the epoch
-        print(f"  note: the retention ({format_duration(retention)}) is shorter than an epoch "
-              f"({format_duration(epoch)}): each record is still deleted {format_duration(retention)} after its "
-              f"seal, but a copy made outside the vault stays openable until its epoch's secret is shredded, up "
-              f"to an epoch plus the retention ({format_duration(epoch)} + {format_duration(retention)}) after the "
-              "seal; an --epoch no longer than the retention keeps that under twice the retention")
-    print(f"  cameras get: {out / 'authority.pub'}   keep offline: {out / 'keystore'}")
-    if args.generate_passphrases:
-        print(f"  passphrases: {Path(args.generate_passphrases)}/holder-<i>.txt, one per holder")
-    print("  hand each share file (and, separately, its passphrase) to a different holder; delete them here")
-    if not args.share_out:
-        warn_shares_together(out / "shares", pub.threshold, pub.shares)
-    return 0
+    new = _new_epochs(master, keystore, pub.epoch_seconds, next_id, count)
+    extended = replace(pub, epochs=pub.epochs + tuple(new), serial=pub.serial + 1).signed_by(keystore.signer(master))
+    check_extension(pub, extended)
+    extended.save(out / "authority.pub")
+    return extended
 
 
-def _authority_dir(value) -> Path:
-    """``--dir``, checked before any share is read: named with what it is instead."""
-    from facesel.vault.keys import authority_dir_problem
+def registered_already(out_dir: str | os.PathLike, camera: CameraPublic) -> AuthorityPublic | None:
+    """The authority's ``authority.pub`` when it registers ``camera`` with this very key, else None.
 
-    problem = authority_dir_problem(value)
-    if problem is not None:
-        raise FileNotFoundError(f"--dir {value}: {problem}")
-    return Path(value)
-
-
-@clean_errors
-def _register(args: argparse.Namespace) -> int:
-    directory = _authority_dir(args.dir)
-    camera = CameraPublic.load(args.camera)
-    pub = registered_already(directory, camera)
-    if pub is not None:  # before any share is asked for; nothing is signed or written
-        print(f"authority {pub.authority_id}: camera {camera.camera_id} is already registered with this key: nothing "
-              f"changed ({directory / 'authority.pub'} serial {pub.serial}, {len(pub.cameras)} camera(s))")
-        return 0
-    pub = register_camera(directory, _master(args, Keystore(directory / "keystore")), camera)
-    print(f"authority {pub.authority_id}: camera {camera.camera_id} registered ({len(pub.cameras)} camera(s)); "
-          f"give it the new {directory / 'authority.pub'}")
-    return 0
+    Needs no share: ``authority register`` asks it first, so that registering a camera again says
+    so instead of asking K holders for their passphrases and answering "registered" as if the
+    file had changed (ux20). The file is checked as a change would check it (:func:`_trusted_public`).
+    """
+    out = Path(out_dir)
+    pub = _trusted_public(out, Keystore(out / "keystore"))
+    return pub if pub.camera_key(camera.camera_id) == camera.public_key else None
 
 
-@clean_errors
-def _revoke_camera(args: argparse.Namespace) -> int:
-    directory = _authority_dir(args.dir)
-    since = time.time() if args.from_time is None else parse_time(args.from_time, "--from")
-    pub = revoke_camera(directory, _master(args, Keystore(directory / "keystore")), args.camera, since)
-    revoked = pub.revoked_from(args.camera)
-    if revoked is not None and revoked < since:
-        print(f"authority {pub.authority_id}: camera {args.camera}'s key is already revoked from the earlier "
-              f"{format_time(revoked)}; nothing changed")
-        return 0
-    print(f"authority {pub.authority_id}: camera {args.camera}'s key revoked from {format_time(since)} "
-          f"(authority.pub serial {pub.serial}): records it sealed from then on are refused")
-    print(f"  give the new {directory / 'authority.pub'} to the central store (facesel central init --authority), "
-          "the cameras and whoever verifies bundles; records dated earlier stay valid (their seal time is the "
-          "key holder's word)")
-    return 0
+def register_camera(out_dir: str | os.PathLike, master: bytes, camera: CameraPublic) -> AuthorityPublic:
+    """Accept ``camera``: add its id and public key to ``authority.pub`` and re-sign it.
+
+    A camera id is registered once; registering the same key again changes nothing, another key
+    under a registered id is refused (a camera that lost its key gets a new id).
+    """
+    out = Path(out_dir)
+    keystore = Keystore(out / "keystore")
+    keystore.check_master(master)
+    pub = _trusted_public(out, keystore)
+    known = pub.camera_key(camera.camera_id)
+    if known == camera.public_key:
+        return pub
+    if known is not None:
+        raise ValueError(f"camera {camera.camera_id} is already registered with another key; give the new "
+                         "camera another id")
+    new = replace(pub, cameras=pub.cameras + ((camera.camera_id, camera.public_key),), serial=pub.serial + 1)
+    new = new.signed_by(keystore.signer(master))
+    new.save(out / "authority.pub")
+    return new
 
 
-@clean_errors
-def _extend(args: argparse.Namespace) -> int:
-    directory = _authority_dir(args.dir)
-    until = parse_time(args.until, "--until")
-    before = (directory / "authority.pub").read_bytes() if (directory / "authority.pub").is_file() else None
-    if before is not None:  # a --until too far is said before the holders give their shares
-        from facesel.vault.authority import extension_problem
-        from facesel.vault.keys import AuthorityPublic
+def revoke_camera(out_dir: str | os.PathLike, master: bytes, camera_id: str, revoked_from: float) -> AuthorityPublic:
+    """Revoke ``camera_id``'s key from ``revoked_from`` (Unix seconds) on: add it to ``authority.pub``'s
+    signed revocations, raise the serial and re-sign.
 
-        if (problem := extension_problem(AuthorityPublic.load(directory / "authority.pub"), until)) is not None:
-            raise ValueError(problem)
-    pub = extend_authority(directory, _master(args, Keystore(directory / "keystore")), until)
-    if before is not None and (directory / "authority.pub").read_bytes() == before:
-        # Idempotent, like register-camera: every epoch up to --until exists; the file is unchanged.
-        print(f"authority {pub.authority_id}: epoch keys already reach {format_time(pub.epochs[-1].not_after)}, "
-              f"past --until {format_time(until)}; nothing changed")
-        return 0
-    print(f"authority {pub.authority_id}: epoch keys now end at {format_time(pub.epochs[-1].not_after)}; "
-          f"give cameras the new {directory / 'authority.pub'}")
-    return 0
+    ``revoked_from`` should be the last moment the key is known to have been only in the camera's
+    hands (a theft's time), not the revocation's: records signed from then on are refused by every
+    reader given this file. Records dated earlier stay valid; their seal time is the key holder's
+    word, so a thief can backdate records (docs/central.md, "Revoking a camera key"). Revoking
+    again moves the time only earlier; a later time changes nothing.
 
-
-@clean_errors
-def _shred(args: argparse.Namespace) -> int:
-    now = time.time() if args.now is None else parse_time(args.now, "--now")
-    directory = _authority_dir(args.dir)
-    if args.dry_run:
-        done = shred_expired(directory, now=now, dry_run=True)
-        print(f"would shred {len(done)} epoch secret(s)" + (f": {', '.join(map(str, done))}" if done else ""))
-        return 0
-    if not args.share:
-        raise ValueError("shredding needs K shares (--share, repeated): the remaining epochs are re-wrapped "
-                         "under a fresh master key and new shares are issued")
-    # Before any passphrase is asked for; shred_expired checks again and logs an allowed override.
-    checked_purge_time(now, time.time(), args.allow_future_now, lambda *_: None, what="shred epoch secrets")
-    keystore = Keystore(directory / "keystore")
-    master = _master(args, keystore)
-    if not shreddable_epochs(keystore, now, signed_terms(directory, keystore)):
-        print("shredded 0 epoch secret(s); the master key and the shares are unchanged")
-        return 0
-    _check_apart(args, directory, prefix="new_")
-    phrases = new_passphrases(args, int(keystore.meta["shares"]), prefix="new_")
-    done = shred_expired(directory, now=now, master=master, passphrases=phrases, kdf_level=args.kdf_level,
-                         insecure_kdf=args.insecure_kdf_for_tests, allow_shared_passphrase=args.one_passphrase_for_all,
-                         allow_future=args.allow_future_now)
-    save_generated(args, phrases, prefix="new_")
-    print(f"shredded {len(done)} epoch secret(s): {', '.join(map(str, done))}")
-    print(f"  the other epochs are re-wrapped under a new master key; new shares in {directory / 'shares'}.")
-    print("  Every holder must destroy their old share: old shares with an old keystore backup would open the "
-          "shredded epochs.")
-    warn_shares_together(directory / "shares", int(keystore.meta["threshold"]), int(keystore.meta["shares"]))
-    return 0
+    Raises
+    ------
+    ValueError
+        When ``camera_id`` is not registered, or ``revoked_from`` is not a time in range.
+    """
+    out = Path(out_dir)
+    keystore = Keystore(out / "keystore")
+    keystore.check_master(master)
+    pub = _trusted_public(out, keystore)
+    if pub.camera_key(camera_id) is None:
+        raise ValueError(f"camera {camera_id!r} is not registered with authority {pub.authority_id}: nothing to revoke")
+    if isinstance(revoked_from, bool) or not isinstance(revoked_from, (int, float)) \
+            or not 0 <= revoked_from <= MAX_TIME:
+        raise ValueError(f"revoked_from must be a time in Unix seconds (0 to {MAX_TIME:.0f}), got {revoked_from!r}")
+    earlier = pub.revoked_from(camera_id)
+    if earlier is not None and earlier <= revoked_from:
+        return pub
+    kept = tuple((c, t) for c, t in pub.revocations if c != camera_id)
+    new = replace(pub, revocations=kept + ((camera_id, float(revoked_from)),), serial=pub.serial + 1)
+    signer = keystore.signer(master)
+    new = new.signed_by(signer)
+    new.save(out / "authority.pub")
+    # The authority's own signed log (where its openings are logged) records it too: who was revoked
+    # from when, under which serial; `central audit --authority` reads the same file.
+    AuditLog(out / "audit.log", signer=signer).append("revoke-camera", camera_id=camera_id,
+                                                      revoked_from=float(revoked_from), serial=new.serial)
+    return new
 
 
-def add_passphrase_sources(p: argparse.ArgumentParser) -> None:
-    """Add ``--passphrase-file`` and ``--passphrase-env`` (the passphrases of protected shares) to ``p``."""
-    p.add_argument("--passphrase-file", action="append", metavar="FILE",
-                   help="passphrases of protected shares: one file with one per line in --share order, or one "
-                        "file per --share (repeat, in --share order)")
-    p.add_argument("--passphrase-env", metavar="VAR", help="environment variable holding the passphrase of all shares")
+def rekey(out_dir: str | os.PathLike, master: bytes, passphrases: Sequence[bytes | None] | None = None,
+          kdf_level: str | None = None, *, insecure_kdf: bool = False, allow_shared_passphrase: bool = False) -> bytes:
+    """Re-wrap every remaining epoch secret and the signing key under a fresh master key, and
+    replace ``shares/`` with a new K-of-N sharing of it.
+
+    Run after every shred: a keystore backup taken earlier, together with the new shares, then
+    opens nothing (its wrapping key is gone), and the old shares do not fit the new keystore. The
+    old shares must be destroyed by their holders; that is what makes the shred final.
+
+    Returns
+    -------
+    bytes
+        The new master key (the caller forgets it).
+    """
+    out = Path(out_dir)
+    keystore = Keystore(out / "keystore")
+    keystore.check_master(master)
+    threshold, shares = int(keystore.meta["threshold"]), int(keystore.meta["shares"])
+    check_passphrases(passphrases, shares, allow_shared_passphrase, "new share")
+    if passphrases is not None and any(p is not None for p in passphrases):
+        check_kdf_level(kdf_level, insecure_kdf)
+    signer = keystore.signer(master)
+    new_master = secrets.token_bytes(shamir.SECRET_BYTES)
+    tag = secrets.token_hex(4)
+    staging, staging_shares = out / f".keystore.new-{tag}", out / f".shares.new-{tag}"
+    staging.mkdir(mode=0o700)
+    staging_shares.mkdir(mode=0o700)
+    meta = dict(keystore.meta, master_check=master_commitment(new_master, keystore.authority_id))
+    atomic_write(staging / "authority.json", json.dumps(meta, indent=1).encode("utf-8"))
+    fresh = Keystore(staging)
+    fresh.wrap_signing_key(new_master, bytes(signer.key))
+    for epoch_id in keystore.epoch_ids():
+        epoch, secret = keystore.read_epoch(master, epoch_id)
+        fresh.wrap(new_master, epoch, secret)
+    _write_shares(staging_shares, keystore.authority_id, new_master, threshold, shares, passphrases, kdf_level,
+                  insecure_kdf)
+    # Swap the folders, then destroy the old ones file by file.
+    old, old_shares = out / f".keystore.old-{tag}", out / f".shares.old-{tag}"
+    os.rename(out / "keystore", old)
+    os.rename(staging, out / "keystore")
+    had_shares = (out / "shares").is_dir()  # not when the shares were written to separate destinations
+    if had_shares:
+        os.rename(out / "shares", old_shares)
+    os.rename(staging_shares, out / "shares")
+    fsync_dir(out)
+    for folder in (old, old_shares) if had_shares else (old,):
+        for path in folder.iterdir():
+            shred_file(path)
+        folder.rmdir()
+    fsync_dir(out)
+    return new_master
 
 
-def _add_new_passphrases(p: argparse.ArgumentParser, prefix: str = "") -> None:
-    dest = prefix.replace("-", "_")
-    p.add_argument(f"--{prefix}passphrase", dest=f"{dest}passphrase", action="store_true",
-                   help="prompt for a passphrase for each new share")
-    p.add_argument(f"--{prefix}passphrase-file", dest=f"{dest}passphrase_file", metavar="FILE",
-                   help="file with one passphrase per new share, one a line")
-    p.add_argument(f"--{prefix}passphrase-env", dest=f"{dest}passphrase_env", metavar="VAR",
-                   help="environment variable holding one passphrase for all new shares (several shares: only with "
-                        "--one-passphrase-for-all)")
-    p.add_argument(f"--{prefix}generate-passphrases", dest=f"{dest}generate_passphrases", metavar="DIR",
-                   help="generate a random passphrase per holder into DIR/holder-<i>.txt (keep DIR apart from the shares)")
-    p.add_argument(f"--{prefix}no-passphrase", dest=f"{dest}no_passphrase", action="store_true",
-                   help="leave the new shares unprotected (tests only)")
-    p.add_argument("--kdf-level", choices=sorted(KDF_LEVELS), default=None,
-                   help="Argon2id cost for protected shares (default: FACESEL_KDF_LEVEL or moderate; 'min' only "
-                        "with --insecure-kdf-for-tests)")
-    p.add_argument("--insecure-kdf-for-tests", action="store_true",
-                   help="accept the Argon2id level 'min' (8 KiB, 1 pass: thousands of guesses a second); tests only")
-    p.add_argument("--one-passphrase-for-all", action="store_true",
-                   help="accept the same passphrase for several shares (one person who knows it unlocks them all)")
+def enrol_camera(authority_dir: str | os.PathLike, camera_dir: str | os.PathLike, camera_id: str,
+                 share_paths: Sequence[str | os.PathLike], passphrase_for=None) -> CameraKey:
+    """Make a camera key pinned to this authority and register it (both sides in one call, for
+    tests, demos and single-machine setups; in the field they run on different machines).
 
-
-def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add ``facesel authority`` (init, register, revoke-camera, extend, shred, head) to ``subparsers``."""
-    authority = subparsers.add_parser("authority", help="offline key material: init, register, revoke-camera, "
-                                      "extend, shred, head")
-    sub = authority.add_subparsers(dest="authority_command", metavar="ACTION", required=True)
-
-    p = sub.add_parser("init", help="make epoch keys, the master key's K-of-N shares and a signed authority.pub")
-    p.add_argument("--out", required=True, help="new folder for authority.pub, keystore/ and shares/")
-    p.add_argument("--shares", type=int_within(1, 255), required=True, help="N: number of share holders (1 to 255)")
-    p.add_argument("--threshold", type=int_within(1, 255), required=True,
-                   help="K: shares needed to open records (at least 2; at most N)")
-    p.add_argument("--allow-single-share", action="store_true", help="accept K=1 (every share is then the master key)")
-    p.add_argument("--epoch", default="1d", help="epoch length (default 1d); one key pair per epoch")
-    p.add_argument("--retention", default="30d", help="how long records are kept (default 30d)")
-    p.add_argument("--horizon", default="365d", help="how far ahead epoch keys are made (default 365d)")
-    p.add_argument("--start", help=f"first epoch's time ({TIME_FORMS}; default now)")
-    p.add_argument("--share-out", action="append", metavar="DIR",
-                   help="write share i to the i-th --share-out folder (repeat once per share: each holder's own "
-                        "drive) instead of all together in OUT/shares")
-    _add_new_passphrases(p)
-    p.set_defaults(func=_init)
-
-    p = sub.add_parser("register", help="accept a camera: add its public key to authority.pub (needs K shares)")
-    p.add_argument("--dir", required=True, help="the authority folder")
-    p.add_argument("--camera", required=True, help="the camera's camera.pub (or its folder)")
-    p.add_argument("--share", action="append", required=True, help="a share file (repeat K times)")
-    add_passphrase_sources(p)
-    p.set_defaults(func=_register)
-
-    p = sub.add_parser("revoke-camera", help="stop trusting a camera's key from a time on (a stolen camera); "
-                       "re-signs authority.pub (needs K shares)")
-    p.add_argument("--dir", required=True, help="the authority folder")
-    p.add_argument("--camera", required=True, metavar="ID", help="the registered camera id whose key is revoked")
-    p.add_argument("--from", dest="from_time", metavar="TIME",
-                   help=f"records sealed at or after this time are refused ({TIME_FORMS}; default now): the last "
-                        "moment the key is known to have been only in the camera's hands, e.g. the theft's time. "
-                        "Earlier records stay valid: their seal time is the key holder's word")
-    p.add_argument("--share", action="append", required=True, help="a share file (repeat K times)")
-    add_passphrase_sources(p)
-    p.set_defaults(func=_revoke_camera)
-
-    p = sub.add_parser("extend", help="make epoch keys further ahead (needs K shares)")
-    p.add_argument("--dir", required=True, help="the authority folder")
-    p.add_argument("--share", action="append", required=True, help="a share file (repeat K times)")
-    p.add_argument("--until", required=True, help=f"make keys up to this time ({TIME_FORMS})")
-    add_passphrase_sources(p)
-    p.set_defaults(func=_extend)
-
-    p = sub.add_parser("shred", help="destroy epoch secrets whose retention has passed, then re-key (K shares)")
-    p.add_argument("--dir", required=True, help="the authority folder")
-    p.add_argument("--now", metavar="TIME", help=f"current time ({TIME_FORMS}; default now)")
-    p.add_argument("--dry-run", action="store_true", help="only list the epochs that would be shredded")
-    p.add_argument("--allow-future-now", action="store_true",
-                   help="accept a --now more than 5 minutes ahead of the clock (logged): it shreds epochs early")
-    p.add_argument("--share", action="append", default=[], help="a share file (repeat K times)")
-    add_passphrase_sources(p)
-    _add_new_passphrases(p, prefix="new-")
-    p.set_defaults(func=_shred)
-
-    from facesel.cli.authority_head import register_head
-
-    register_head(sub)
+    Returns
+    -------
+    CameraKey
+        The new camera's key; ``authority_dir/authority.pub`` now registers it.
+    """
+    out = path_arg(authority_dir, "authority_dir")
+    path_arg(camera_dir, "camera_dir")  # before the shares are read
+    keystore = Keystore(out / "keystore")
+    trusted = _trusted_public(out, keystore)
+    # The shares first: a missing passphrase or too few shares must leave no camera folder behind
+    # (a rerun would be refused as "already holds a camera key").
+    master, _ = reconstruct_master(share_paths, keystore, passphrase_for)
+    camera = CameraKey.create(camera_dir, camera_id, trusted.fingerprint)
+    register_camera(out, master, camera.public)
+    return camera
