@@ -48,3 +48,15 @@ def test_a_central_head_its_out_file_cannot_take_is_printed_and_the_file_named(c
     assert '"format": "facesel-central-head"' in done.stdout
     assert done.stderr.startswith(f"facesel central: error: --out {out}: could not be written (Not a directory); "
                                   "the head is printed above"), done.stderr
+
+
+def test_central_audit_of_a_vault_folder_that_is_not_there_is_named_before_the_store_is_asked(tmp_path):
+    # Before: "nosuch: ANCHOR the camera's log does not verify, so its anchors prove nothing: no vault at
+    # nosuch", a tampering verdict for a typo (after the store's log was checked).
+    (tmp_path / "file").write_text("")
+    for vault, said in ((tmp_path / "nosuch", "no such folder"), (tmp_path / "file", "a file, not a folder")):
+        done = facesel("central", "audit", "--central", "host=127.0.0.1 port=1 dbname=x user=x", "--vault", str(vault))
+        assert done.returncode == 1
+        assert done.stderr.strip() == (f"facesel central: error: --vault {vault}: {said}: give the camera's vault "
+                                       "folder (the one 'facesel sync --vault' forwards)"), done.stderr
+        assert "ANCHOR" not in done.stdout

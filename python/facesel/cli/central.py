@@ -343,6 +343,11 @@ def _audit(args: argparse.Namespace) -> int:
         return 0
     from facesel.central.anchors import anchor_problems, authority_problems
 
+    for vault_dir in args.vault or []:  # a typo, not a log that fails to verify (ux23: "ANCHOR the camera's
+        # log does not verify, so its anchors prove nothing: no vault at nosuch"); asked before the store
+        if not Path(vault_dir).is_dir():
+            raise ValueError(f"--vault {vault_dir}: {'a file, not a' if Path(vault_dir).exists() else 'no such'} "
+                             "folder: give the camera's vault folder (the one 'facesel sync --vault' forwards)")
     with _store(args) as store:
         expect = _expectation(args.expect, trusted, store.authority)
         result = store.verify_audit(expect, authority=trusted)
