@@ -70,3 +70,22 @@ def test_facesel_run_writes_its_frame_settings_beside_tracks_jsonl(shared_data, 
     assert settings_for_audit(out, given) == {"every": 2, "max_frames": 6, "fps": None}
     with pytest.raises(ValueError, match="--every 1: the run in .* was made with --every 2"):
         settings_for_audit(out, {**given, "every": 1})
+
+
+def test_an_audit_of_another_video_than_the_run_read_is_noted(tmp_path, capsys, no_census):
+    # The run's input is in run.json: auditing another file (a copy, or the wrong video) is said on stderr.
+    from facesel.cli.eval_snapshots import other_input_note
+
+    video = tmp_path / "walkers.mp4"
+    video.write_bytes(b"")
+    run = _run_folder(tmp_path, input=str(video))
+    assert other_input_note(video, run) is None
+    assert other_input_note(tmp_path / "." / "walkers.mp4", run) is None
+    other = tmp_path / "other.mp4"
+    assert other_input_note(other, run) == (f"the run in {run} read {video}, not {other}: its snapshots are compared "
+                                            f"with the frames of {other} (fine for a copy of the same video)")
+    main(["eval", "snapshots", str(other), str(run), "--no-sheet", "--every", "2"])  # refused after the note
+    err = capsys.readouterr().err
+    assert err.startswith(f"facesel eval snapshots: note: the run in {run} read {video}, not {other}")
+    (run / RUN_FILE).unlink()
+    assert other_input_note(other, run) is None  # no run.json: nothing to compare
