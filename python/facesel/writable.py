@@ -49,12 +49,42 @@ def refuse_unwritable_folder(flag: str, value: str | os.PathLike) -> None:
         raise ValueError(f"{flag} {value}: cannot be made: {_why_not_writable(existing)} on {existing}")
 
 
-def refuse_unwritable_file(flag: str, value: str | os.PathLike) -> None:
+def replaced_path_problem(value: str | os.PathLike) -> str | None:
+    """Why ``value`` must not be replaced by a new regular file, or None (it is one, a folder, or absent).
+
+    Outputs written atomically (a new file beside it, renamed over it) replace whatever the path
+    names: ``facesel audit head --out /dev/null`` run as root replaced the machine's ``/dev/null``
+    with a regular file (ux23), and ``--out /dev/stdout`` would replace that link. A device, a FIFO,
+    a socket or a symbolic link there is refused instead (folders are left to the caller's message).
+    """
+    import stat
+
+    path = Path(value).expanduser()
+    try:
+        mode = path.lstat().st_mode
+    except OSError:
+        return None  # absent (or unreadable: the write will say so)
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    kinds = ((stat.S_ISLNK, "a symbolic link"), (stat.S_ISCHR, "a character device"),
+             (stat.S_ISBLK, "a block device"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"))
+    kind = next((name for test, name in kinds if test(mode)), "not a regular file")
+    target = f" (to {os.readlink(path)})" if stat.S_ISLNK(mode) else ""
+    return (f"{kind}{target}, not a regular file: this output is written as a new file renamed over the "
+            f"path, which would put a regular file in place of the {kind.split(' ', 1)[-1]}; give the path "
+            "of a regular file (or a new one)")
+
+
+def refuse_unwritable_file(flag: str, value: str | os.PathLike, *, replaced: bool = False) -> None:
     """As :func:`refuse_unwritable_folder`, for a file ``value``: its folder (made when missing)
-    must take new files, since facesel writes beside the file and renames (atomic replace)."""
+    must take new files, since facesel writes beside the file and renames (atomic replace).
+    ``replaced``: the output is renamed over ``value``, so a device, FIFO, socket or link there is
+    refused too (:func:`replaced_path_problem`)."""
     path = Path(value).expanduser()
     if path.is_dir():
         return  # the caller says "a folder, not a file" in its own words
+    if replaced and (problem := replaced_path_problem(path)) is not None:
+        raise ValueError(f"{flag} {value}: {problem}")
     folder = _nearest_existing(path.parent)
     if not folder.is_dir():
         raise ValueError(f"{flag} {value}: cannot be made: {folder} is a file, not a folder")

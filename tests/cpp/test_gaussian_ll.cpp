@@ -2,6 +2,8 @@
 #include <algorithm>
 #include <cmath>
 #include <random>
+#include <limits>
+#include <string>
 #include <vector>
 
 #include "check.hpp"
@@ -77,6 +79,45 @@ void check_kernel_math(float ls_lo, float ls_hi, unsigned seed) {
 
 }  // namespace
 
+// Values that are not finite are refused, naming the array and the index (ux23): before, a NaN
+// gave NaN out against the header's "Never NaN", and an infinite mu or log_sigma in one latent
+// sample made that sample's likelihood -inf, dropped by the log-sum-exp: a finite, wrong result.
+void check_values_not_finite() {
+  const long n = 6, l = 2, d = 8;
+  std::vector<float> x(n * d, 0.5f), mu(n * l * d, 0.4f), ls(n * l * d, -1.0f);
+  std::vector<double> out(n);
+  facesel::gaussian_log_rp(x.data(), mu.data(), ls.data(), n, l, d, out.data(), 1);
+  for (double v : out) CHECK(std::isfinite(v), "finite values give a finite result, got " << v);
+  struct Case {
+    std::vector<float>* array;
+    long index;
+    float value;
+    const char* expect;
+  };
+  const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
+  const Case cases[] = {
+      {&x, 4 * d + 3, nan, "x must be finite, got nan at [4, 3]"},
+      {&mu, (5 * l + 1) * d + 2, inf, "mu must be finite, got inf at [5, 1, 2]"},         // fast path
+      {&ls, (3 * l + 1) * d + 7, inf, "log_sigma must be finite, got inf at [3, 1, 7]"},  // exact path
+      {&ls, (1 * l + 0) * d + 0, -inf, "log_sigma must be finite, got -inf at [1, 0, 0]"},
+      {&ls, (2 * l + 1) * d + 5, nan, "log_sigma must be finite, got nan at [2, 1, 5]"},
+  };
+  for (const Case& c : cases) {
+    for (int threads : {1, 4}) {  // a worker thread marks the row; the caller's thread throws
+      const float kept = (*c.array)[c.index];
+      (*c.array)[c.index] = c.value;
+      std::string what = "(no exception)";
+      try {
+        facesel::gaussian_log_rp(x.data(), mu.data(), ls.data(), n, l, d, out.data(), threads);
+      } catch (const std::invalid_argument& e) {
+        what = e.what();
+      }
+      CHECK(what == c.expect, "threads " << threads << ": expected '" << c.expect << "', got '" << what << "'");
+      (*c.array)[c.index] = kept;
+    }
+  }
+}
+
 int main() {
   check_exp_fast();
   check_kernel_math(-7.0f, 3.0f, 1);
@@ -103,5 +144,6 @@ int main() {
   CHECK_THROWS(facesel::gaussian_log_rp(x.data(), nullptr, ls.data(), 6, 2, 8, one.data(), 1), std::invalid_argument);
   CHECK_THROWS(facesel::gaussian_log_rp(x.data(), mu.data(), ls.data(), 6, 2, 8, nullptr, 1), std::invalid_argument);
   facesel::gaussian_log_rp(nullptr, nullptr, nullptr, 0, 2, 8, nullptr, 1);
+  check_values_not_finite();
   return facesel_test::finish("test_gaussian_ll");
 }

@@ -19,9 +19,11 @@ namespace facesel {
 ///
 /// Sizes n >= 0, l >= 1, d >= 1 and non-null pointers (when n > 0) are checked: std::invalid_argument
 /// naming the argument and its value otherwise. The caller guarantees that each buffer holds its
-/// shape; the Python binding validates that too. Values must be finite (not checked here: a NaN
-/// in gives NaN out; the binding checks them). Relative error against a float64 evaluation is below
-/// ~1e-7 (exp(-log_sigma) is computed in float, the sums in double). Never NaN for finite values: a result is
+/// shape; the Python binding validates that too. Values must be finite, and are checked as they are
+/// read (no extra pass): a NaN or an infinity throws std::invalid_argument naming the array, the
+/// value and its index, e.g. "mu must be finite, got inf at [0, 1, 17]" ([row, pixel] for x); out's
+/// contents are then unspecified. Relative error against a float64 evaluation is below
+/// ~1e-7 (exp(-log_sigma) is computed in float, the sums in double). Never NaN: a result is
 /// -inf when every sample's likelihood is below the double range (e.g. x != mu with log_sigma
 /// near -400), and a pixel with x == mu counts z = 0 however small sigma is.
 void gaussian_log_rp(const float* x, const float* mu, const float* log_sigma, std::int64_t n,

@@ -215,6 +215,10 @@ def _init(args: argparse.Namespace) -> int:
         if (out / existing).exists():
             raise ValueError(f"{out} already holds key material ({existing}); refusing to overwrite it")
     _check_apart(args, out)
+    from facesel.vault.authority import epoch_count_problem
+
+    if (problem := epoch_count_problem(start, horizon, epoch)) is not None:  # before the holders' passphrases
+        raise ValueError(problem)
     phrases = new_passphrases(args, args.shares)
     pub = create_authority(
         out, shares=args.shares, threshold=args.threshold, epoch_seconds=epoch, retention_seconds=retention,
@@ -290,6 +294,12 @@ def _extend(args: argparse.Namespace) -> int:
     directory = _authority_dir(args.dir)
     until = parse_time(args.until, "--until")
     before = (directory / "authority.pub").read_bytes() if (directory / "authority.pub").is_file() else None
+    if before is not None:  # a --until too far is said before the holders give their shares
+        from facesel.vault.authority import extension_problem
+        from facesel.vault.keys import AuthorityPublic
+
+        if (problem := extension_problem(AuthorityPublic.load(directory / "authority.pub"), until)) is not None:
+            raise ValueError(problem)
     pub = extend_authority(directory, _master(args, Keystore(directory / "keystore")), until)
     if before is not None and (directory / "authority.pub").read_bytes() == before:
         # Idempotent, like register-camera: every epoch up to --until exists; the file is unchanged.

@@ -50,7 +50,7 @@ def _authority_head(args: argparse.Namespace) -> int:
         if Path(args.out).is_dir():
             raise ValueError(f"--out {args.out} is a folder: give the head file's path, e.g. "
                              f"{Path(args.out) / 'authority-head.json'}")
-        refuse_unwritable_file("--out", args.out)
+        refuse_unwritable_file("--out", args.out, replaced=True)
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         atomic_write(Path(args.out), (text + "\n").encode("utf-8"), mode=0o644)
         log = "no log yet" if head["log"] is None else f"log seq {head['log']['seq']}"

@@ -64,11 +64,27 @@ def _store(args: argparse.Namespace):
 
 def _selection(args: argparse.Namespace, record_ids=None):
     from facesel.central import Selection
+    from facesel.vault.timeparse import format_time
 
+    start = None if args.from_ is None else parse_time(args.from_, "--from")
+    end = None if args.to is None else parse_time(args.to, "--to")
+    if start is not None and end is not None and end < start:  # in the flags' words, as `facesel list` (ux23:
+        # "end (1796083200.0) is before start (1796688000.0)", Unix seconds after the table's header)
+        raise ValueError(f"--to ({format_time(end)}) is before --from ({format_time(start)})")
     return Selection(record_ids=tuple(record_ids) if record_ids else None,
-                     camera_ids=tuple(args.camera) if args.camera else None,
-                     start=None if args.from_ is None else parse_time(args.from_, "--from"),
-                     end=None if args.to is None else parse_time(args.to, "--to"))
+                     camera_ids=tuple(args.camera) if args.camera else None, start=start, end=end)
+
+
+def _note_unknown_cameras(args: argparse.Namespace, store, verb: str) -> None:
+    """A ``--camera`` that names no camera registered in the store, said on stderr (ux23: a mistyped id
+    listed 0 records, exit 0, as if the camera had sealed nothing)."""
+    if not args.camera:
+        return
+    registered = sorted(camera.camera_id for camera in store.cameras())
+    unknown = [camera for camera in dict.fromkeys(args.camera) if camera not in registered]
+    for camera in unknown:
+        print(f"facesel central {verb}: note: --camera {camera}: no camera of that id is registered in the store "
+              f"(registered: {', '.join(registered) or 'none'}), so it has no record here", file=sys.stderr)
 
 
 @needs_central_extra
@@ -119,9 +135,11 @@ def _list(args: argparse.Namespace) -> int:
     # Printed as the store's cursor yields them, never kept (review 8, finding 1): the store's
     # owner decides how many rows there are.
     late = _LateArrivals()
+    selection = _selection(args)  # its flags checked before the store is asked
     with _store(args) as store:
+        _note_unknown_cameras(args, store, "list")
         if args.unverified:
-            rows = CountedRows(store.iter_rows(_selection(args)))
+            rows = CountedRows(store.iter_rows(selection))
             trust, refused = "as the store gives them, unchecked (--unverified)", _Refusals()
         else:
             rows, trust, refused = _verified_rows(args, store, late)
@@ -130,7 +148,7 @@ def _list(args: argparse.Namespace) -> int:
         else:
             print_record_table(rows, camera_width=16, mark=late.mark)
         if not args.unverified:  # records the log puts in the selection whose rows are elsewhere (review 12b)
-            for line in store.missing_from(_selection(args)):
+            for line in store.missing_from(selection):
                 refused(line)
         if not args.json:
             print(f"{rows.count} record(s) from {len(rows.cameras)} camera(s), {trust}"
@@ -325,6 +343,11 @@ def _audit(args: argparse.Namespace) -> int:
         return 0
     from facesel.central.anchors import anchor_problems, authority_problems
 
+    for vault_dir in args.vault or []:  # a typo, not a log that fails to verify (ux23: "ANCHOR the camera's
+        # log does not verify, so its anchors prove nothing: no vault at nosuch"); asked before the store
+        if not Path(vault_dir).is_dir():
+            raise ValueError(f"--vault {vault_dir}: {'a file, not a' if Path(vault_dir).exists() else 'no such'} "
+                             "folder: give the camera's vault folder (the one 'facesel sync --vault' forwards)")
     with _store(args) as store:
         expect = _expectation(args.expect, trusted, store.authority)
         result = store.verify_audit(expect, authority=trusted)
@@ -373,9 +396,14 @@ def _head(args: argparse.Namespace) -> int:
         else:
             head = store.head()
     text = json.dumps(head, sort_keys=True)
+    print(text, flush=True)  # first: a head the --out file cannot take is not lost (ux23: a full disk said only
+    # "[Errno 28] No space left on device", naming no file, and the head was never shown)
     if args.out:
-        Path(args.out).write_text(text + "\n", encoding="utf-8")
-    print(text)
+        try:
+            Path(args.out).write_text(text + "\n", encoding="utf-8")
+        except OSError as err:
+            raise ValueError(f"--out {args.out}: could not be written ({err.strerror or err}); the head is "
+                             "printed above: keep it from there") from None
     return 0
 
 

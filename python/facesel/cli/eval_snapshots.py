@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from facesel.cli.argtypes import finite_number, int_at_least
@@ -14,6 +15,8 @@ def _run(args: argparse.Namespace) -> int:
     from facesel.serve.quiet_media import quiet_media_libraries
 
     refuse_unwritable_outputs(args)  # before minutes of work, naming the flag
+    if (note := other_input_note(args.video, args.run)) is not None:
+        print(f"facesel eval snapshots: note: {note}", file=sys.stderr)
     quiet_media_libraries()  # as `facesel run`: FFmpeg's own lines off stderr
     out = audit_run(args.video, args.run, every=args.every, max_frames=args.max_frames, fps=args.fps,
                     threshold=args.threshold, min_frames=args.min_frames,
@@ -43,6 +46,26 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def other_input_note(video, run) -> str | None:
+    """A note when RUN/run.json names another input than VIDEO (a copy, or another video: the audit
+    then compares the run's snapshots with that video's frames), else None."""
+    from facesel.run_settings import read_run_settings
+
+    try:
+        recorded = read_run_settings(run)
+    except ValueError:
+        return None  # the audit itself names a damaged run.json
+    if not recorded or not recorded.get("input"):
+        return None
+    theirs, ours = Path(recorded["input"]), Path(video)
+    try:
+        same = theirs.resolve() == ours.resolve() or (theirs.exists() and ours.exists() and theirs.samefile(ours))
+    except OSError:
+        same = False
+    return None if same else (f"the run in {run} read {theirs}, not {ours}: its snapshots are compared with the "
+                              f"frames of {ours} (fine for a copy of the same video)")
+
+
 def register_snapshots(sub: argparse._SubParsersAction) -> None:
     """Add ``snapshots`` to the ``facesel eval`` subcommands."""
     s = sub.add_parser(
@@ -60,9 +83,11 @@ def register_snapshots(sub: argparse._SubParsersAction) -> None:
     )
     s.add_argument("video", metavar="VIDEO", help="the run's INPUT (video file or image folder)")
     s.add_argument("run", metavar="RUN", type=Path, help="the run's --plaintext-out folder")
-    s.add_argument("--every", type=int_at_least(1), default=1, help="as given to facesel run (default 1)")
-    s.add_argument("--max-frames", type=int_at_least(1), default=None, help="as given to facesel run")
-    s.add_argument("--fps", type=finite_number(0, inclusive=False), default=None, help="as given to facesel run")
+    taken = "; default: the run's, from RUN/run.json (a different value is refused)"
+    s.add_argument("--every", type=int_at_least(1), default=None,
+                   help=f"as given to facesel run{taken}, 1 for a run without run.json")
+    s.add_argument("--max-frames", type=int_at_least(1), default=None, help=f"as given to facesel run{taken}")
+    s.add_argument("--fps", type=finite_number(0, inclusive=False), default=None, help=f"as given to facesel run{taken}")
     s.add_argument("--threshold", type=finite_number(0, inclusive=False), default=0.6, help="matcher distance threshold (default 0.6, dlib's)")
     s.add_argument("--min-frames", type=int_at_least(1), default=3, help="frames a person must be recognisable in (default 3)")
     s.add_argument("--sheet", type=Path, default=None, help="contact sheet path (default RUN/contact_sheet.png; face pixels)")

@@ -14,14 +14,29 @@ from facesel.writable import refuse_unwritable_file, refuse_unwritable_folder
 from facesel.serve.pipeline_adapter import NOT_IN_CONFIG, SCORERS, make_scorer, views_by_segment
 
 PLAINTEXT_HELP = (
-    "FOR TESTING ONLY: write each track's snapshot as an UNENCRYPTED PNG, plus tracks.jsonl, into "
-    "DIR. This stores faces in the clear on disk; use --vault for anything else."
+    "FOR TESTING ONLY: write each track's snapshot as an UNENCRYPTED PNG, plus tracks.jsonl and the frame "
+    "settings (run.json, read by 'facesel eval snapshots'), into DIR. This stores faces in the clear on disk; use --vault for anything else."
 )
 
 
 NOT_FLAGS = NOT_IN_CONFIG
 """PipelineConfig fields without a flag (nor a config key): every source gives timestamps (--fps
 above is the image folder's rate), and thumbnails follow from --report with --plaintext-out."""
+
+
+def unused_fps_note(fps: float | None, source) -> str | None:
+    """Why ``--fps`` changes nothing for this input, or None when it is used: it is the frame rate of
+    an image folder and of a video whose container gives none; a video with its own rate and a
+    live input keep theirs. Before, ``--fps 5`` on a 25-fps video was taken without a word (ux23)."""
+    if fps is None or source.kind == "folder":
+        return None
+    if source.kind == "live":
+        return f"--fps {fps:g} is not used: a webcam or stream is timed by its own frames"
+    if source.fps and float(source.fps) != float(fps):
+        return (f"--fps {fps:g} is not used: {source.name} gives its own frame rate ({float(source.fps):g} frames/s); "
+                "--fps is the rate of an image folder (or of a video that gives none). To process fewer frames, "
+                "use --every N")
+    return None
 
 
 def _positive_int(text: str) -> int:
@@ -78,7 +93,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--max-frames", type=_positive_int, default=None, metavar="N", help="stop after N frames")
     p.add_argument("--every", type=_positive_int, default=1, metavar="N", help="process one frame in N")
     add_max_frame_pixels(p, "a video, image or stream frame")
-    p.add_argument("--fps", type=_positive_seconds, default=None, help="frame rate of an image folder (default 25)")
+    p.add_argument("--fps", type=_positive_seconds, default=None, help="frame rate of an image folder, or of a video whose container gives none (default 25); a video's own rate is kept")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--open-timeout", type=_positive_seconds, default=15.0, metavar="SECONDS",
                    help="a webcam or stream that gives no first frame within this time is an error "
@@ -169,12 +184,16 @@ def _run_pipeline(args: argparse.Namespace, session: run_session.RunSession) -> 
     from facesel.cli.run_outputs import NamedOutput, OutputFailed, interrupted_line, stop_line
     from facesel.config import from_arguments
     from facesel.frame_rate import held_in_seconds
+    from facesel.run_settings import write_run_settings
     from facesel.selector import Selector, default_detector
     from facesel.sinks import CallbackSink, PlaintextSink, ReportSink, VaultSink
     from facesel.timing import PIPELINE_STAGES
     from facesel.video import open_source
 
     source = session.open_input(open_source)
+    fps_note = unused_fps_note(args.fps, source)
+    if fps_note:
+        print(f"facesel run: note: {fps_note}", file=sys.stderr)
     config = from_arguments(args, exclude=NOT_FLAGS)
     if args.report is not None and args.plaintext_out is not None:
         config = config.replace(thumbnails=16)
@@ -194,6 +213,9 @@ def _run_pipeline(args: argparse.Namespace, session: run_session.RunSession) -> 
             outputs.append(NamedOutput(VaultSink(vault), "--vault", args.vault))
         if args.plaintext_out:
             plaintext = PlaintextSink(args.plaintext_out, name="--plaintext-out")
+            # How the frames were numbered, for `facesel eval snapshots` (ux23: --every was not noticed).
+            write_run_settings(plaintext.writer.folder, input=args.input, every=args.every,
+                               max_frames=args.max_frames, fps=args.fps)
             outputs.append(NamedOutput(plaintext, "--plaintext-out", args.plaintext_out))
         if args.report:
             report = ReportSink(args.report, with_faces=args.plaintext_out is not None, name="--report")

@@ -13,13 +13,35 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import sys
 
 EXIT_DEGRADED = 3
+
+
+# Flags that only one action reads: given to another, they were dropped without a word (ux23):
+# `serve status --check` asked the running service instead of checking the file.
+_ACTION_FLAGS = {"check": ("--check", ("run",)), "pid_file": ("--pid-file", ("run",)), "json": ("--json", ("status",))}
+
+
+def misplaced_flags(args: argparse.Namespace) -> str | None:
+    """The usage error for a flag the action does not read (None when every flag given is read)."""
+    for name, (flag, actions) in _ACTION_FLAGS.items():
+        if getattr(args, name) not in (None, False) and args.action not in actions:
+            goes = " or ".join(f"'{a}'" for a in actions) + (" (the default action)" if "run" in actions else "")
+            hint = {"--check": "'facesel serve --config FILE --check' checks the file without starting anything",
+                    "--pid-file": "the service writes it when it starts ('facesel serve --config FILE --pid-file F')",
+                    "--json": "'facesel serve status --config FILE --json' gives the status as JSON; --json-logs makes "
+                              "the log lines JSON"}[flag]
+            return f"{flag} goes with {goes}, not '{args.action}': {hint}"
+    return None
 
 
 def _run(args: argparse.Namespace) -> int:
     from facesel.serve.config import load_config
 
+    if (misplaced := misplaced_flags(args)) is not None:
+        print(f"facesel serve: error: {misplaced}", file=sys.stderr)
+        return 2
     if args.action != "run":
         return _ask(args)
     config = load_config(args.config)

@@ -64,7 +64,11 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("train", help="train the VAE face-quality model and export it to ONNX")
     p.add_argument("--data", required=True, help="face folder laid out as <identity>/<image> (e.g. lfw/train)")
     p.add_argument("--out", required=True, help="output folder for encoder.onnx, decoder.onnx, model_card.json")
-    p.add_argument("--method", default="paper", help="training objective: 'paper' (the ELBO on clean faces); the corrected default scoring rule needs no other")
+    # choices: training.loop.TRAIN_METHODS (that module imports torch); a mistyped method was exit 1 under
+    # its Python name ("method must be one of ('paper',)"), not a usage error naming the flag (ux23)
+    p.add_argument("--method", default="paper", choices=("paper",),
+                   help="training objective (default paper: the ELBO on clean faces); the corrected default "
+                   "scoring rule needs no other")
     # ranges checked as the flags are parsed (a usage error naming the flag, ux19): TrainConfig checks
     # them again for Python callers, under their Python names
     p.add_argument("--epochs", type=int_at_least(1), default=10, help="passes over the faces (default 10, the paper's)")

@@ -401,7 +401,7 @@ def _audit_head(args: argparse.Namespace) -> int:
         if Path(args.out).is_dir():  # else os.replace's error, naming the temporary file
             raise ValueError(f"--out {args.out} is a folder: give the head file's path, e.g. "
                              f"{Path(args.out) / 'head.json'}")
-        refuse_unwritable_file("--out", args.out)  # else "permission denied: DIR/.head.json.1a2b.tmp"
+        refuse_unwritable_file("--out", args.out, replaced=True)  # else "permission denied: DIR/.head.json.1a2b.tmp"
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         atomic_write(Path(args.out), (text + "\n").encode("utf-8"), mode=0o644)
         print(f"signed head seq {head['seq']} written to {args.out}; keep a copy elsewhere, check later with "

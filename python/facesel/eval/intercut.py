@@ -164,6 +164,23 @@ def material(root: Path, shot: int = 50, shots: int = 6, families_only=None):
         cache.clear()
 
 
+def planned_runs(root: Path, families_only=None) -> dict[str, int]:
+    """How many interviews and controls :func:`material` yields: ``{"interview": n, "control": m}``
+    (each family of at least 2 clips gives one interview per clip, and of at least 3 one control per
+    clip), without reading a frame."""
+    from facesel.eval.crowds import families
+
+    counts = {"interview": 0, "control": 0}
+    for family, paths in families(root).items():
+        if families_only is not None and family not in families_only:
+            continue
+        if len(paths) >= 2:
+            counts["interview"] += len(paths)
+        if len(paths) >= 3:
+            counts["control"] += len(paths)
+    return counts
+
+
 def evaluate(root: Path, *, shot: int = 50, shots: int = 6, fps: float = 25.0, settings: dict | None = None,
              detector=None, scorer=None, families_only=None, shot_return="default", cut_veto="default",
              log=print) -> list[IntercutResult]:

@@ -85,7 +85,7 @@ class UnlinkedChecks:
 
 
 def audit_run(video, run, *, detector=None, matcher=None, face_check=None, profile_check=None, head_check=None,
-              every: int = 1, max_frames=None, fps=None, threshold: float = MATCH_THRESHOLD, min_frames: int = 3,
+              every: int | None = None, max_frames=None, fps=None, threshold: float = MATCH_THRESHOLD, min_frames: int = 3,
               sheet=None, write: bool = True, progress: bool = False) -> dict:
     """Audit one run.
 
@@ -99,7 +99,10 @@ def audit_run(video, run, *, detector=None, matcher=None, face_check=None, profi
     profile_check : default :class:`facesel.eval.head_checks.ProfileFaceCheck` (OpenCV's profile cascade)
     head_check : default :class:`facesel.eval.head_checks.PersonBelowCheck` (a person under the box:
         a head seen from the side or back is a "head", not a "non_face")
-    every, max_frames, fps : as given to ``facesel run`` (frame indices must agree)
+    every, max_frames, fps : as given to ``facesel run`` (frame indices must agree); None (the
+        default) takes the run's from ``RUN/run.json``, and a value other than the run's is a
+        ValueError naming both, before any work (:func:`facesel.run_settings.settings_for_audit`;
+        a run without ``run.json``: ``every`` 1 when None)
     threshold, min_frames : see :mod:`facesel.eval.snapshots`
     sheet : path of the contact sheet (default ``RUN/contact_sheet.png``); False for none
     write : write ``RUN/snapshot_audit.json``
@@ -116,9 +119,12 @@ def audit_run(video, run, *, detector=None, matcher=None, face_check=None, profi
     """
     from facesel.eval.census import RecognisableChip, census, embed_snapshot
     from facesel.eval.contact_sheet import draw_sheet
+    from facesel.run_settings import settings_for_audit
     from facesel.video import open_source
 
     run = Path(run)
+    frames_as_run = settings_for_audit(run, {"every": every, "max_frames": max_frames, "fps": fps})
+    every, max_frames, fps = frames_as_run["every"], frames_as_run["max_frames"], frames_as_run["fps"]
     records = read_run(run)
     if detector is None:
         from facesel.detect import make_detector

@@ -36,13 +36,18 @@ def running_pid(path: Path) -> int | None:
 
 
 def missing_folder(path) -> str | None:
-    """Why ``path``'s folder cannot hold the pid file (missing, or not a folder), or None.
+    """Why ``path``'s folder cannot hold the pid file (missing, or not a folder), or why ``path`` must
+    not be replaced by it (a device, FIFO, socket or link there), or None.
 
     The folder is not made: it used to be, with its parents, so a typo (``/run/facesl/...``)
     silently made a new tree beside the one a monitor reads (ux20)."""
+    from facesel.writable import replaced_path_problem
+
     folder = Path(path).expanduser().parent
     if folder.is_dir():
-        return None
+        # The pid file is renamed over the path: /dev/null there (as root) became a regular file (ux23).
+        problem = replaced_path_problem(path)
+        return None if problem is None else f"{path}: {problem}"
     what = "is a file, not a folder" if folder.exists() else "does not exist"
     return f"{path}: its folder {folder} {what}; make the folder first (mkdir -p), or give a path in an existing one"
 

@@ -53,13 +53,26 @@ def _new_epochs(master: bytes, keystore: Keystore, epoch_seconds: float, first_i
     return epochs
 
 
+def epoch_count_problem(start: float, horizon_seconds: float, epoch_seconds: float) -> str | None:
+    """Why the horizon over epochs of that length gives too many epochs (more than ``MAX_EPOCHS``),
+    naming both settings as ``authority init`` spells them; None when it does not. ``authority
+    init`` asks it before the holders' passphrases (ux23: the refusal came after them, as
+    ``horizon/epoch gives 1440001 epochs``, naming neither flag)."""
+    from facesel.vault.timeparse import format_duration
+
+    count = int((start + horizon_seconds) // epoch_seconds) - int(start // epoch_seconds) + 1
+    if count <= MAX_EPOCHS:
+        return None
+    return (f"--horizon {format_duration(horizon_seconds)} (horizon_seconds) over epochs of "
+            f"{format_duration(epoch_seconds)} (--epoch, epoch_seconds) gives {count} epochs, more than "
+            f"{MAX_EPOCHS}: use a longer --epoch or a shorter --horizon")
+
+
 def _epoch_count(start: float, horizon_seconds: float, epoch_seconds: float) -> tuple[int, int]:
+    if (problem := epoch_count_problem(start, horizon_seconds, epoch_seconds)) is not None:
+        raise ValueError(problem)
     first = int(start // epoch_seconds)
-    last = int((start + horizon_seconds) // epoch_seconds)
-    count = last - first + 1
-    if count > MAX_EPOCHS:
-        raise ValueError(f"horizon/epoch gives {count} epochs, more than {MAX_EPOCHS}; use longer epochs")
-    return first, count
+    return first, int((start + horizon_seconds) // epoch_seconds) - first + 1
 
 
 def check_sharing(shares: int, threshold: int, allow_single_share: bool) -> None:
@@ -285,6 +298,23 @@ def _rolled_back(pub: AuthorityPublic, log: Path, keystore: Keystore) -> str | N
     return None
 
 
+def extension_problem(pub: AuthorityPublic, until: float) -> str | None:
+    """Why epochs up to ``until`` cannot be made (more than ``MAX_EPOCHS`` in all), naming the farthest
+    ``--until`` there is room for; None when they can. ``authority extend`` asks it before any share is
+    read (ux23: ``--until 2999-01-01`` was refused as ``--until 32472144000.0 would give more than
+    100000 epochs`` once the holders had typed their passphrases)."""
+    from facesel.vault.timeparse import format_duration, format_time
+
+    next_id = max(e.epoch_id for e in pub.epochs) + 1
+    count = int(until // pub.epoch_seconds) - next_id + 1
+    if len(pub.epochs) + max(count, 0) <= MAX_EPOCHS:
+        return None
+    farthest = (next_id + MAX_EPOCHS - len(pub.epochs)) * pub.epoch_seconds - 1
+    return (f"--until {format_time(until)} would give {len(pub.epochs) + count} epochs of "
+            f"{format_duration(pub.epoch_seconds)}, more than {MAX_EPOCHS}: the farthest --until is "
+            f"{format_time(farthest)}")
+
+
 def extend_authority(out_dir: str | os.PathLike, master: bytes, until: float) -> AuthorityPublic:
     """Generate epoch keys up to time ``until`` and re-sign ``authority.pub`` (needs the master key).
 
@@ -299,8 +329,8 @@ def extend_authority(out_dir: str | os.PathLike, master: bytes, until: float) ->
     count = last - next_id + 1
     if count <= 0:
         return pub
-    if len(pub.epochs) + count > MAX_EPOCHS:
-        raise ValueError(f"--until {until} would give more than {MAX_EPOCHS} epochs")
+    if (problem := extension_problem(pub, until)) is not None:
+        raise ValueError(problem)
     new = _new_epochs(master, keystore, pub.epoch_seconds, next_id, count)
     extended = replace(pub, epochs=pub.epochs + tuple(new), serial=pub.serial + 1).signed_by(keystore.signer(master))
     check_extension(pub, extended)

@@ -54,11 +54,28 @@ def checked_purge_time(now: float | None, clock_now: float, allow_future: bool, 
         raise ValueError(f"the time given is {now!r}: a finite time is needed to {what}")
     if now > max(clock_now, time.time()) + PURGE_CLOCK_TOLERANCE:
         if not allow_future:
-            # 1e300 was written out with its 301 digits
-            raise ValueError(f"the time given is {now - clock_now:.6g} s ahead of the clock: refusing to {what} "
-                             "before their time (an explicit override, --allow-future-now, is logged)")
+            # 1e300 was written out with its 301 digits; then "2.27427e+09 s ahead" for 2099 (ux23)
+            raise ValueError(f"the time given{_as_date(now)} is {_span(now - clock_now)} ahead of the clock"
+                             f"{_as_date(clock_now)}: refusing to {what} before their time (an explicit override, "
+                             "--allow-future-now, is logged)")
         log_override(now, clock_now)
     return now
+
+
+def _as_date(seconds: float) -> str:
+    """`` (2099-01-01T00:00:00Z)`` (format_time: Unix seconds where no calendar date can show it)."""
+    from facesel.vault.timeparse import format_time
+
+    return f" ({format_time(seconds)})"
+
+
+def _span(seconds: float) -> str:
+    """A duration as a person reads it: ``412 s``, ``3.5 hours``, ``72.1 years`` (timeparse.format_duration
+    has no years and writes 1e300 s out in days)."""
+    for unit, size in (("years", 365.25 * 86400), ("days", 86400), ("hours", 3600), ("minutes", 60)):
+        if seconds >= 2 * size:
+            return f"{seconds / size:.3g} {unit}" if seconds / size < 1e6 else f"{seconds:.6g} s"
+    return f"{seconds:.0f} s"
 
 
 @dataclass(frozen=True)
