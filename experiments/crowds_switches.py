@@ -16,7 +16,8 @@ gate's candidates (``motion``, ``motion_back``, ``motion_slow``, ``motion_pace``
 interleave merge (``interleave_waiting``: ``Finaliser(interleave_waiting=True)``), and the hedged
 links' candidates (``pos50`` ... ``crowd1``: ``motion_gap_loso.HEDGE_CANDIDATES``), and a head
 turned away and back (``turn75`` ... ``turn150_2``: ``motion_gap_loso.TURN_CANDIDATES``), and the
-short link's ambiguity test (``amb50_later`` ... ``amb80_both``: ``motion_gap_loso.AMBIGUITY_CANDIDATES``), in one run
+short link's ambiguity test (``amb50_later`` ... ``amb80_both``: ``motion_gap_loso.AMBIGUITY_CANDIDATES``), and the
+short link's reach for moving faces (``mov50`` ... ``mov75_gap``: ``motion_gap_loso.MOVING_CANDIDATES``), in one run
 (docs/persons.md, "Fragments in crowds", "Occluded crowds").
 
     python experiments/crowds_switches.py [--only after covered covered_any]
@@ -49,7 +50,8 @@ def main(argv=None) -> int:
     from facesel.select.finalise import Finaliser
     from facesel.select.linking import LinkRule
     from motion_gap_loso import CANDIDATES as MOTION_CANDIDATES  # this folder: the script's own
-    from motion_gap_loso import AMBIGUITY_CANDIDATES, HEDGE_CANDIDATES, REACH_CANDIDATES, TURN_CANDIDATES
+    from motion_gap_loso import (AMBIGUITY_CANDIDATES, HEDGE_CANDIDATES, MOVING_CANDIDATES, REACH_CANDIDATES,
+                                 TURN_CANDIDATES)
 
     cv2.setNumThreads(1)
     detector = make_detector(max_side=1280)
@@ -75,6 +77,8 @@ def main(argv=None) -> int:
             **{name: LinkRule(**settings) for name, settings in TURN_CANDIDATES.items() if name != "off"},
             # the short link's ambiguity test (docs/persons.md "The short link's ambiguity test")
             **{name: LinkRule(**settings) for name, settings in AMBIGUITY_CANDIDATES.items() if name != "off"},
+            # the short link's reach for moving faces (docs/persons.md "The short link's reach for moving faces")
+            **{name: LinkRule(**settings) for name, settings in MOVING_CANDIDATES.items() if name != "off"},
             # the chain-level interleave merge (docs/persons.md "Two tracks on one person at once"): a finaliser setting
             "interleave_waiting": LinkRule(),
             # the order of release (docs/persons.md "A bouncing child's reach"): a finaliser setting

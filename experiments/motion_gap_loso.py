@@ -57,6 +57,12 @@ the fewest shared-video snapshots, then the tightest (smaller distance, then cou
 same with ``ambiguity_exclusive`` (the second registration). The same selection as ``motion``;
 the adoption rule is the registration's.
 
+``--set moving`` (session 23b, :data:`MOVING_CANDIDATES`, pre-registered in
+``experiments/short_link_reach_registered.md``: the short link's reach for moving faces,
+docs/persons.md): ``LinkRule.moving_distance`` 0.5 / 0.75 box sides with ``moving_per_second`` 0
+or 0.5 for an earlier fragment moving at least 0.5 box sides a second. The same selection as
+``motion``; the adoption rule is the registration's.
+
 The harness is ``experiments/short_link_loso.py``'s (its crossing and occluded tiled crowds per
 family, recorded once through the default Selector and replayed per candidate; the edge material's
 5-frame gaps end to end, ``--edge-e2e``; both print every wrong link of the default with its facts,
@@ -149,8 +155,20 @@ AMBIGUITY_CANDIDATES = {
     **{f"amb{round(r * 100)}_{side}_excl": {"ambiguity_ratio": r, "ambiguity_sides": side, "ambiguity_exclusive": True}
        for side in ("later", "both") for r in (0.5, 0.7, 0.8)},
 }
+MOVING_CANDIDATES = {
+    # The short link's reach for moving faces (session 23b; docs/persons.md "The short link's reach
+    # for moving faces"; LinkRule.moving_distance / moving_per_second, facesel.select.moving_limit):
+    # a tighter position allowance when the earlier fragment was moving (0.5 box sides a second).
+    # Written down before any figure of them was seen: experiments/short_link_reach_registered.md.
+    "off": {},
+    "mov50": {"moving_distance": 0.5},
+    "mov75": {"moving_distance": 0.75},
+    "mov50_gap": {"moving_distance": 0.5, "moving_per_second": 0.5},
+    "mov75_gap": {"moving_distance": 0.75, "moving_per_second": 0.5},
+}
 SETS = {"motion": (CANDIDATES, REFERENCE), "reach": (REACH_CANDIDATES, {}), "order": (ORDER_CANDIDATES, {}),
-        "hedge": (HEDGE_CANDIDATES, {}), "turn": (TURN_CANDIDATES, {}), "ambiguity": (AMBIGUITY_CANDIDATES, {})}
+        "hedge": (HEDGE_CANDIDATES, {}), "turn": (TURN_CANDIDATES, {}), "ambiguity": (AMBIGUITY_CANDIDATES, {}),
+        "moving": (MOVING_CANDIDATES, {})}
 """Candidate families (``--set``): each its candidates and references, judged by the same protocol."""
 KINDS = ("crossing", "occluded", "edge")
 

@@ -16,6 +16,7 @@ import numpy as np
 from facesel.select.face_growth import grown
 from facesel.select.gap_motion import motion_kept
 from facesel.select.link_ambiguity import AMBIGUITY_SIDES, ambiguous
+from facesel.select.moving_limit import moving_allowance
 from facesel.select.link_colours import SEEN_WINDOW, seen_colours
 from facesel.select.link_turns import turn_cost
 from facesel.select.motion_reach import reach
@@ -295,6 +296,18 @@ class LinkRule:
         see ``ambiguity_ratio``): one that ended before the earlier fragment began, or starts
         after the later one ended, may be the same person's other piece (session 23's second
         registration). False: every competitor counts.
+    moving_distance : float or None
+        **The short link's reach for moving faces** (issue 23, session 23b;
+        :mod:`facesel.select.moving_limit`): when the earlier fragment moved at least
+        ``moving_speed`` of its box sides a second, the short link's position allowance is at most
+        this many box sides plus ``moving_per_second`` per second of gap (its motion is already
+        predicted through the gap). None: off (the default; docs/persons.md "The short link's
+        reach for moving faces").
+    moving_per_second : float
+        Box sides per second of gap added to ``moving_distance``.
+    moving_speed : float
+        Box sides a second (:func:`facesel.select.gap_motion.tail_motion`): a slower earlier
+        fragment keeps the default's allowance (see ``moving_distance``).
     """
 
     max_gap_seconds: float = 1.0
@@ -340,8 +353,13 @@ class LinkRule:
     ambiguity_ratio: float | None = None
     ambiguity_sides: str = "later"
     ambiguity_exclusive: bool = False
+    moving_distance: float | None = None
+    moving_per_second: float = 0.0
+    moving_speed: float = 0.5
 
     def __post_init__(self) -> None:
+        check_at_least(self, ("moving_distance",), 0, or_none=True)
+        check_at_least(self, ("moving_per_second", "moving_speed"), 0)
         r = self.ambiguity_ratio
         if r is not None and (isinstance(r, bool) or not isinstance(r, (int, float)) or not np.isfinite(r)
                               or not 0 < r <= 1):
@@ -575,14 +593,17 @@ class LinkRule:
         """The short link's position allowance in box sides at ``gap`` seconds: ``max_distance``
         plus ``distance_per_second`` per second of gap, times ``small_position_scale`` for two
         small faces without colours, plus the earlier fragment's reach when ``reach_per_speed``
-        is set (:func:`facesel.select.motion_reach.reach`). ``tail`` and ``head``: the two ends
-        as :func:`_ends` gives them."""
+        is set (:func:`facesel.select.motion_reach.reach`), at most ``moving_distance`` plus
+        ``moving_per_second`` per second of gap for a moving earlier fragment when that is set
+        (:func:`facesel.select.moving_limit.moving_allowance`). ``tail`` and ``head``: the two
+        ends as :func:`_ends` gives them."""
         allowance = self.max_distance + self.distance_per_second * max(gap, 0.0)
         if self.small_position_scale != 1.0 and _small_without_colours(tail, head):
             allowance *= self.small_position_scale
         if self.reach_per_speed is not None:
             allowance += reach(earlier, gap, self.reach_per_speed, self.reach_speed, self.reach_most, self.window)
-        return allowance
+        tighter = moving_allowance(earlier, gap, self.moving_distance, self.moving_per_second, self.moving_speed)
+        return allowance if tighter is None else min(allowance, tighter)
 
     def _motion_continues(self, earlier, later) -> bool:
         """Whether the motion gate (``motion_keep``) lets ``later`` continue ``earlier``."""
