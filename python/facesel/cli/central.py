@@ -1,4 +1,4 @@
-"""``facesel central init|register-camera|cameras|list|open|purge|audit`` and ``facesel sync``.
+"""``facesel central init|register-camera|cameras|list|open|purge|repair-rows|audit|head`` and ``facesel sync``.
 
 The central store is named by ``--central DSN`` (a libpq connection string or URI) or, so that
 a password need not appear on a command line, by the ``FACESEL_CENTRAL`` environment variable.
@@ -264,6 +264,46 @@ def _purge(args: argparse.Namespace) -> int:
     return 1 if refused else 0
 
 
+@needs_central_extra
+def _repair_rows(args: argparse.Namespace) -> int:
+    """``central repair-rows``: each row that disagrees with its record's signed header (and its
+    ``received`` entry) rewritten from the verified header and logged (review round 13a)."""
+    from facesel.central.repair import apply_repair, planned_repairs
+    from facesel.central.verify import AUTHORITY_REGISTRY, authority_for_reading
+    from facesel.cli.vault_cmds import _anchor
+    from facesel.vault.errors import RecordError
+
+    anchor, _ = _anchor(args)
+    repaired = unrepairable = 0
+    with _store(args) as store:
+        if anchor is None:
+            authority, registry = store.authority, ("the store's copy of authority.pub, which may predate the "
+                                                    "camera's registration (give the authority's own with --authority)")
+        else:
+            authority, registry = authority_for_reading(anchor, store.authority), AUTHORITY_REGISTRY
+        for repair in planned_repairs(store, authority, every_row=args.every_row, registry=registry):
+            if repair.problem:
+                unrepairable += 1
+                print(f"facesel central repair-rows: {repair.describe()}", file=sys.stderr)
+                continue
+            if args.dry_run:
+                print(f"would repair {repair.describe()}")
+                repaired += 1
+                continue
+            try:
+                entry = apply_repair(store, repair)
+            except RecordError as err:
+                unrepairable += 1
+                print(f"facesel central repair-rows: {err}", file=sys.stderr)
+                continue
+            repaired += 1
+            print(f"repaired {repair.describe()} (logged, seq {entry['seq']})")
+        verb = "would repair" if args.dry_run else "repaired"
+        print(f"{verb} {repaired} row(s) of {store.location}"
+              + (f"; {unrepairable} NOT repairable (reasons on stderr)" if unrepairable else ""))
+    return 1 if unrepairable else 0
+
+
 def _expectation(text: str | None, trusted=None, store_authority=None) -> tuple[int, str] | None:
     """``--expect``: SEQ:SHA256HEX, or a head file written by ``facesel central head``; a signed
     head must be signed by the authority (``trusted``, else the store's copy ``store_authority``)."""
@@ -497,7 +537,7 @@ def _selection_arguments(p: argparse.ArgumentParser, verb: str) -> None:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add ``facesel central`` (init, register-camera, cameras, list, open, purge, audit, head, sync)
+    """Add ``facesel central`` (init, register-camera, cameras, list, open, purge, repair-rows, audit, head, sync)
     to ``subparsers``."""
     central = subparsers.add_parser("central", help="the central evidence store (PostgreSQL) for many cameras")
     sub = central.add_subparsers(dest="central_command", metavar="ACTION", required=True)
@@ -563,6 +603,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--allow-future-now", action="store_true",
                    help="accept a --now ahead of the clock (deletes records early; logged)")
     p.set_defaults(func=_purge)
+
+    p = sub.add_parser("repair-rows", help="rewrite each row that disagrees with its record (a camera or seal time "
+                       "rewritten in the store's tables) from the record's verified signed header; each repair is "
+                       "logged in the central log")
+    add_central_argument(p)
+    p.add_argument("--dry-run", action="store_true", help="list what would change, change nothing")
+    p.add_argument("--every-row", action="store_true", help="read and check every live row's record too (finds "
+                   "rewritten columns the log does not hold: quality, track, first/last time), not only the rows "
+                   "that disagree with their 'received' entry")
+    p.add_argument("--authority", metavar="PATH", help="a trusted authority.pub or the authority's folder: the "
+                   "cameras' keys each record is verified under (default: the store's copy)")
+    p.set_defaults(func=_repair_rows)
 
     p = sub.add_parser("audit", help="verify the central audit log's hash chain and the authority's signatures")
     add_central_argument(p)
