@@ -582,7 +582,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("record_ids", nargs="*", metavar="RECORD_ID", help="records to open (an id several cameras "
                    "hold needs --camera too: a record is the store's by camera and id)")
     _selection_arguments(p, "open")
-    p.add_argument("--all", action="store_true", help="open every record")
+    p.add_argument("--all", action="store_true", help="open every record (as any selection, compared with the "
+                   "store's log: a record it received whose row is gone stops the opening)")
     p.add_argument("--allow-after-revocation", action="store_true",
                    help="also open records of a camera whose key the authority revoked that arrived in the store "
                    "after the revocation's time (refused without it: such a record's seal time is the key "
@@ -597,7 +598,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_expect_authority(p)
     p.set_defaults(func=_open)
 
-    p = sub.add_parser("purge", help="drop the ciphertext of records older than the retention period")
+    p = sub.add_parser("purge", help="drop the ciphertext of records older than the retention period, by the seal "
+                       "time each record's arrival logged (a row whose time disagrees is named)")
     add_central_argument(p)
     p.add_argument("--now", metavar="TIME", help=f"current time ({TIME_FORMS}; default now; not in the future)")
     p.add_argument("--allow-future-now", action="store_true",
@@ -616,7 +618,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    "cameras' keys each record is verified under (default: the store's copy)")
     p.set_defaults(func=_repair_rows)
 
-    p = sub.add_parser("audit", help="verify the central audit log's hash chain and the authority's signatures")
+    p = sub.add_parser("audit", help="verify the central audit log's hash chain and the authority's signatures, and "
+                       "that the rows agree with the arrivals and purges it logged")
     add_central_argument(p)
     p.add_argument("--expect", metavar="SEQ:HASH|FILE", help="an anchor recorded earlier (or a head file from "
                    "'facesel central head'): that entry must still match")
