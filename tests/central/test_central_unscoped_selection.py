@@ -79,7 +79,8 @@ def test_an_unfiltered_central_list_names_a_deleted_row(central_dsn, authority, 
     _, folder = authority
     done = facesel("central", "list", "--central", central_dsn, "--authority", str(folder / "authority.pub"))
     assert done.returncode == 1 and kept in done.stdout and victim not in done.stdout, (done.stdout, done.stderr)
-    assert f"REJECTED record {victim} of camera cam-a" in done.stderr and "1 row(s) left out" in done.stdout
+    assert f"REJECTED record {victim} of camera cam-a" in done.stderr
+    assert "1 record(s) the store's log holds in this selection without their row" in done.stdout
 
 
 def test_an_opening_by_id_and_camera_is_not_refused_for_another_record_of_the_camera(central_dsn, authority, two,

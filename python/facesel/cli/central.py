@@ -129,17 +129,23 @@ def _list(args: argparse.Namespace) -> int:
             print_json_array(late.json_item(r) for r in rows)
         else:
             print_record_table(rows, camera_width=16, mark=late.mark)
-        if not args.unverified:  # records the log puts in the selection whose rows are elsewhere (review 12b)
+        # Records the log puts in the selection whose rows are elsewhere or gone (review 12b for a camera
+        # or window, 13a for everything): counted apart from the rows refused (a relabelled row is both
+        # a row refused and a record of its true camera without a row).
+        missing = _Refusals()
+        if not args.unverified:
             for line in store.missing_from(_selection(args)):
-                refused(line)
+                missing(line)
         if not args.json:
             print(f"{rows.count} record(s) from {len(rows.cameras)} camera(s), {trust}"
                   + (f"; {late.count} of them AFTER-REVOCATION (arrived after their camera's key was revoked: "
                      f"reasons on stderr; central open needs {late.flag})" if late.count else "")
-                  + (f"; {refused.count} row(s) left out, REJECTED (reasons on stderr)" if refused.count else ""))
+                  + (f"; {refused.count} row(s) left out, REJECTED (reasons on stderr)" if refused.count else "")
+                  + (f"; {missing.count} record(s) the store's log holds in this selection without their row, "
+                     "REJECTED (reasons on stderr)" if missing.count else ""))
     # Flagged rows are listed, exit status unchanged: each is a genuine record of a registered key
     # (an honest late upload is flagged too); the listing marks it, the opening asks for the flag.
-    return 1 if refused.count else 0
+    return 1 if refused.count or missing.count else 0
 
 
 class _LateArrivals:
