@@ -1,18 +1,22 @@
 """Cost of review round 12b's scope check (``PostgresVault.missing_from``) beside the selection it checks.
 
+Since round 13a (migration 7) a camera and a window read the window's ``received`` entries by an
+index; ids read their own; everything is one anti-join in the server.
+
     python benchmarks/central_scope_check_cost.py --records 20000 100000 --rounds 3
 
 A throwaway PostgreSQL server (facesel.central.pg_local); for each count a fresh store gets that
 many index rows of one camera, sealed one second apart, and a ``received`` entry for each (both
 inserted by the tables' owner in one statement: the entries are not chained, which the timing does
 not need). Then, alternating, the time of ``rows()`` and of ``missing_from()`` for the same selection:
-the camera and a one-hour window, and the camera alone (every record). Median and range of
+the camera and a one-hour window, the camera alone (every record), ten ids, and everything. Median and range of
 ``--rounds`` runs, seconds. Not a test: nothing is asserted.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import statistics
 import sys
 import tempfile
@@ -72,7 +76,11 @@ def main() -> None:
                 _fill(dsn, count)
                 selections = {"camera and one hour": Selection(camera_ids=(CAMERA,), start=T0 + count // 2,
                                                                end=T0 + count // 2 + 3600),
-                              "camera alone": Selection(camera_ids=(CAMERA,))}
+                              "camera alone": Selection(camera_ids=(CAMERA,)),
+                              # review round 13a: ids alone and everything are checked too
+                              "ten ids": Selection(record_ids=tuple(hashlib.md5(str(i).encode()).hexdigest()
+                                                                    for i in range(1, 11))),
+                              "everything": Selection()}
                 with PostgresVault(dsn) as store:
                     for name, selection in selections.items():
                         rows, scope = [], []

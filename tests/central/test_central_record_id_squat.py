@@ -170,7 +170,7 @@ def test_central_init_upgrades_an_old_schema_store_in_place_keeping_its_rows(cen
         assert store.arrival_times([("cam-a", old_id)])[("cam-a", old_id)] >= 1000.0
         assert store.verify_audit().ok and store.records_against_log() == []
         events = [json.loads(line) for line in store.audit_lines()]
-        assert [e.get("versions") for e in events if e["event"] == "schema-upgraded"] == [[5, 6]]
+        assert [e.get("versions") for e in events if e["event"] == "schema-upgraded"] == [[5, 6, 7]]
         # The upgraded store keys by (camera, id): cam-c's record under cam-a's next id blocks nothing.
         record_id, genuine = _genuine(tmp_path, cameras, faces[1])
         assert [a.status for a in store.receive([_squat(cameras, record_id, faces[2])])] == ["stored"]

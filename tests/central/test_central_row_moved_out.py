@@ -110,7 +110,8 @@ def test_central_list_of_a_window_names_a_row_moved_out_of_it(central_dsn, autho
     done = facesel("central", "list", "--central", central_dsn, "--authority", str(folder / "authority.pub"),
                    "--camera", "cam-a", "--from", str(scope.start), "--to", str(scope.end))
     assert done.returncode == 1 and kept in done.stdout and victim not in done.stdout, (done.stdout, done.stderr)
-    assert f"REJECTED record {victim} of camera cam-a" in done.stderr and "1 row(s) left out" in done.stdout
+    assert f"REJECTED record {victim} of camera cam-a" in done.stderr
+    assert "1 record(s) the store's log holds in this selection without their row" in done.stdout
 
 
 def test_the_scope_check_keeps_only_what_is_missing(central_dsn, window, monkeypatch):

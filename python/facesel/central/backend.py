@@ -102,10 +102,11 @@ class VaultBackend(ABC):
         return {camera_id: self.logged_digests(ids, camera_id) for camera_id, ids in by_camera.items()}
 
     def missing_from(self, selection: Selection) -> list[str]:
-        """One line per record the store's log puts in ``selection`` (a camera, a window) that has no
-        row in it, asked after :meth:`rows` (review round 12b, finding 3: a row moved out of a scope
-        hid its record). Empty here: a vault folder's :meth:`rows` chooses a window by its
-        signed log's seal times already (:func:`facesel.vault.opening.rows_in_window`)."""
+        """One line per record the store's log puts in ``selection`` (ids, a camera, a window, or
+        everything) that has no row in it, asked after :meth:`rows` (review round 12b, finding 3: a
+        row moved out of a scope hid its record; round 13a: ids alone and everything too). Empty
+        here: a vault folder's :meth:`rows` chooses a window by its signed log's seal times already
+        (:func:`facesel.vault.opening.rows_in_window`)."""
         return []
 
     def arrival_times(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], float | None]:

@@ -28,8 +28,9 @@ from facesel.central.backend import Camera, Selection, VaultBackend
 # The connection helpers live in pg_connect.py; these names are importable from here as before.
 from facesel.central.pg_connect import CentralUnavailableError, _connect, _reachable, describe_dsn, scrub_dsn
 from facesel.central.pg_schema import AUDIT_LOCK, LATEST, applied_versions, migrate
-from facesel.central.purge_check import early_purges, logged_seal_times, purge_refusal
+from facesel.central.purge_check import early_purges, logged_seal_times, moved_later, purge_refusal
 from facesel.central.received_scope import unrowed_in_scope
+from facesel.central.row_drift import drifted_rows
 from facesel.central.read_limit import (BOUNDED_INDEX_COLUMNS, MAX_RECEIVED_LINE, MAX_ROW_TEXT, checked_index_row,
                                         log_line_limit, log_line_too_long, record_read_limit, row_limit, too_large,
                                         too_large_to_store, too_many_rows)
@@ -417,9 +418,9 @@ class PostgresVault(VaultBackend):
 
     def missing_from(self, selection: Selection) -> list[str]:
         """See :meth:`VaultBackend.missing_from`: by the ``received`` entries of the hash-chained log
-        (:mod:`facesel.central.received_scope`). Empty for a selection by ids alone."""
-        if selection.camera_ids is None and selection.start is None and selection.end is None:
-            return []
+        (:mod:`facesel.central.received_scope`), for every selection: by ids (their entries, by the
+        ``record_id`` index), a camera or window (migration 7's index) or everything (one anti-join
+        in the server; review round 13a: ids alone and everything were not compared before)."""
         with _reachable(self.location):
             return unrowed_in_scope(self.conn, selection, self.location)
 
@@ -533,8 +534,10 @@ class PostgresVault(VaultBackend):
 
     def records_against_log(self) -> list[str]:
         """One line per record the log and the ``records`` table disagree on: logged as received
-        but without a row (deleted), marked purged without a logged purge (erased early), or purged
-        as routine before its retention ran out by the seal time its arrival logged (review 12b)."""
+        but without a row (deleted), marked purged without a logged purge (erased early), purged
+        as routine before its retention ran out by the seal time its arrival logged (review 12b), or
+        a live row whose camera, seal time, epoch, size or digest is not what its arrival logged (a
+        moved row, review 13a: :mod:`facesel.central.row_drift`)."""
         with _reachable(self.location):
             # By (camera, id) since schema 5: an entry or purge logged without a camera (a purge of
             # an earlier version) matches the id of any camera.
@@ -549,9 +552,10 @@ class PostgresVault(VaultBackend):
                 "(octet_length(a.line) > %s OR coalesce(facesel_entry_field(a.line, 'camera_id'), r.camera_id) = r.camera_id)) "
                 "ORDER BY r.record_id, r.camera_id", (MAX_RECEIVED_LINE,)).fetchall()
             early = early_purges(self.conn, self._authority.retention_seconds)  # review 12b, finding 2
+            moved = drifted_rows(self.conn)  # review 13a: a live row's time or camera against its arrival
         return ([f"record {r}: logged as received, but its row is gone (deleted)" for (r,) in gone]
                 + [f"record {r}: marked purged, but no purge is logged (erased outside retention)" for (r,) in erased]
-                + early)
+                + early + [d.describe() for d in moved])
 
     def head(self) -> dict:
         """The last entry of the log: ``{"format", "store_id", "seq", "hash", "time"}`` (seq None when empty),
@@ -577,50 +581,70 @@ class PostgresVault(VaultBackend):
             return list(pg_audit.lines(self.conn))
 
     def purge(self, now: float | None = None, allow_future: bool = False) -> int:
-        """See :meth:`VaultBackend.purge`. A row is purged only when the seal time its ``received`` entry
-        logged is past the retention and equals the row's (:mod:`facesel.central.purge_check`); each
-        row refused is named in :attr:`purge_refused` (one line each) after the call."""
+        """See :meth:`VaultBackend.purge`. A row is purged by the seal time its ``received`` entry logged
+        (:mod:`facesel.central.purge_check`): only when that time is past the retention, whatever the
+        row's own time says (a backdated row is kept, review 12b; a row dated later is purged on
+        time, review 13a); each row refused is named in :attr:`purge_refused` (one line each)."""
         now = checked_purge_time(now, float(self.clock()), allow_future, lambda purge_time, clock_time:
                                  self.append_audit("purge-clock-override", purge_time=purge_time, clock_time=clock_time))
         cutoff = now - self._authority.retention_seconds
         total, refused = 0, {}
         self.purge_refused = []
         while True:
-            # The rows' times choose candidates only; each must agree with its logged seal (review 12b,
+            # The rows' times choose candidates; each must be expired by its logged seal (review 12b,
             # finding 2: a backdated row was purged as routine). Refused rows are passed over.
             limit = _PURGE_CHUNK + len(refused)
             with _reachable(self.location):
                 seen = self.conn.execute(
                     "SELECT record_id, blob_key, camera_id, sealed_at FROM records WHERE purged_at IS NULL AND "
                     "sealed_at < %s ORDER BY sealed_at, camera_id, record_id LIMIT %s", (cutoff, limit)).fetchall()
-                rows = [r for r in seen if (r[2], r[0]) not in refused]
-                logged = logged_seal_times(self.conn, [(r[2], r[0]) for r in rows])
-            candidates = []
-            for record_id, key, camera_id, sealed_at in rows:
-                why = purge_refusal((camera_id, record_id), sealed_at, logged.get((camera_id, record_id)), cutoff)
-                if why:
-                    refused[(camera_id, record_id)] = why
-                else:
-                    candidates.append((record_id, key, camera_id))
-            for _, key, _ in candidates:
-                if key is not None:
-                    # Object first: a crash before the row is marked leaves an expired row whose
-                    # object is gone, which the next purge marks; never a purged row with an object.
-                    self.blobs.delete(key)
-            with _reachable(self.location), self.conn.transaction():
-                self.conn.execute("SELECT pg_advisory_xact_lock(%s)", (AUDIT_LOCK,))
-                doomed = self.conn.execute(
-                    "UPDATE records SET data = NULL, purged_at = %s FROM unnest(%s::text[], %s::text[]) AS "
-                    "k(camera_id, record_id) WHERE records.camera_id = k.camera_id AND records.record_id = k.record_id "
-                    "AND purged_at IS NULL RETURNING records.record_id, epoch_id, sealed_at, records.camera_id",
-                    (now, [c[2] for c in candidates], [c[0] for c in candidates])).fetchall()
-                for record_id, epoch_id, sealed_at, camera_id in sorted(doomed, key=lambda r: (r[2], r[0], r[3])):
-                    pg_audit.append(self.conn, now, "purge", record_id=record_id, camera_id=camera_id,
-                                    epoch_id=epoch_id, sealed_at=sealed_at, reason="retention")
-            total += len(doomed)
+            total += self._purge_rows([r for r in seen if (r[2], r[0]) not in refused], now, cutoff, refused)
             if len(seen) < limit:  # every candidate seen: each purged or refused
+                break
+        after = ("", "")
+        while True:
+            # Rows dated later than their logged seal (review 13a): candidates by the log's time.
+            with _reachable(self.location):
+                seen = moved_later(self.conn, cutoff, _PURGE_CHUNK, after)
+            total += self._purge_rows(seen, now, cutoff, refused)
+            if len(seen) < _PURGE_CHUNK:
                 self.purge_refused = list(refused.values())
                 return total
+            after = (seen[-1][2], seen[-1][0])
+
+    def _purge_rows(self, rows: list[tuple], now: float, cutoff: float, refused: dict) -> int:
+        """Purge those of ``rows`` (``(record_id, blob_key, camera_id, sealed_at)``) that their logged
+        seal time says expired; note the others in ``refused`` (key -> reason). The number purged."""
+        with _reachable(self.location):
+            logged = logged_seal_times(self.conn, [(r[2], r[0]) for r in rows])
+        candidates, sealed = [], {}
+        for record_id, key, camera_id, sealed_at in rows:
+            why = purge_refusal((camera_id, record_id), sealed_at, logged.get((camera_id, record_id)), cutoff)
+            if why:
+                refused[(camera_id, record_id)] = why
+            else:
+                candidates.append((record_id, key, camera_id))
+                sealed[(camera_id, record_id)] = next(iter(logged[(camera_id, record_id)]))
+        for _, key, _ in candidates:
+            if key is not None:
+                # Object first: a crash before the row is marked leaves an expired row whose
+                # object is gone, which the next purge marks; never a purged row with an object.
+                self.blobs.delete(key)
+        with _reachable(self.location), self.conn.transaction():
+            self.conn.execute("SELECT pg_advisory_xact_lock(%s)", (AUDIT_LOCK,))
+            doomed = self.conn.execute(
+                "UPDATE records SET data = NULL, purged_at = %s FROM unnest(%s::text[], %s::text[]) AS "
+                "k(camera_id, record_id) WHERE records.camera_id = k.camera_id AND records.record_id = k.record_id "
+                "AND purged_at IS NULL RETURNING records.record_id, epoch_id, sealed_at, records.camera_id",
+                (now, [c[2] for c in candidates], [c[0] for c in candidates])).fetchall()
+            for record_id, epoch_id, row_time, camera_id in sorted(doomed, key=lambda r: (r[2], r[0], r[3])):
+                # The entry names the seal time the purge went by (the logged one), and the row's when
+                # it differed (a moved row: central audit named it before).
+                logged_time = sealed[(camera_id, record_id)]
+                moved = {} if row_time == logged_time else {"row_sealed_at": row_time}
+                pg_audit.append(self.conn, now, "purge", record_id=record_id, camera_id=camera_id,
+                                epoch_id=epoch_id, sealed_at=logged_time, reason="retention", **moved)
+        return len(doomed)
 
     def close(self) -> None:
         if not self.conn.closed:

@@ -165,6 +165,66 @@ BEGIN
 END $$;
 """
 
+# Review round 13a: the received entries indexed by camera and seal time, so that a selection's scope
+# check (facesel.central.received_scope) reads its window's arrivals, not the whole log's
+# (the log holds every arrival since the store began). The index is the log's own, derived from each
+# line: nothing the owner can fall out of step with unseen (a dropped index makes the check slow,
+# never wrong). facesel_entry_number reads a field as a float8, NULL unless it is a JSON number.
+# Only entries of a genuine size (a received entry is under 1 KiB; INDEXED_RECEIVED_LINE) are
+# indexed, so that no line can make an index entry too long to store.
+#
+# A row may now also be rewritten to agree with its record's received entry (camera, seal time,
+# epoch, size, digest): 'facesel central repair-rows' rewrites a moved row from its verified signed
+# header, and the guard lets only an update toward the log through (the payload and the arrival
+# time kept), never away from it.
+_V7_RECEIVED_INDEX = """
+CREATE FUNCTION facesel_entry_number(line text, field text) RETURNS double precision LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    value jsonb;
+BEGIN
+    value := line::jsonb -> field;
+    IF jsonb_typeof(value) = 'number' THEN
+        RETURN value::double precision;
+    END IF;
+    RETURN NULL;
+EXCEPTION WHEN others THEN
+    RETURN NULL;
+END $$;
+CREATE INDEX audit_received_camera_sealed ON audit
+    (facesel_entry_field(line, 'camera_id'), facesel_entry_number(line, 'sealed_at'))
+    WHERE event = 'received' AND octet_length(line) <= 2048;
+CREATE INDEX audit_received_sealed ON audit (facesel_entry_number(line, 'sealed_at'))
+    WHERE event = 'received' AND octet_length(line) <= 2048;
+CREATE OR REPLACE FUNCTION facesel_records_purge_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.data IS NULL AND NEW.purged_at IS NOT NULL AND OLD.purged_at IS NULL
+       AND (NEW.record_id, NEW.camera_id, NEW.epoch_id, NEW.sealed_at, NEW.sha256, NEW.size, NEW.blob_key,
+            NEW.received_at)
+           IS NOT DISTINCT FROM
+           (OLD.record_id, OLD.camera_id, OLD.epoch_id, OLD.sealed_at, OLD.sha256, OLD.size, OLD.blob_key,
+            OLD.received_at)
+    THEN
+        RETURN NEW;
+    END IF;
+    -- A repair: a live row, its payload and arrival time kept, made to agree with its received entry.
+    IF NEW.purged_at IS NULL AND OLD.purged_at IS NULL AND NEW.record_id = OLD.record_id
+       AND (NEW.data, NEW.blob_key, NEW.received_at) IS NOT DISTINCT FROM (OLD.data, OLD.blob_key, OLD.received_at)
+       AND EXISTS (SELECT 1 FROM audit a WHERE a.event = 'received' AND a.record_id = NEW.record_id
+                   AND octet_length(a.line) <= 2048
+                   AND facesel_entry_field(a.line, 'camera_id') = NEW.camera_id
+                   AND facesel_entry_number(a.line, 'sealed_at') = NEW.sealed_at
+                   AND facesel_entry_number(a.line, 'epoch_id') = NEW.epoch_id
+                   AND facesel_entry_number(a.line, 'size') = NEW.size
+                   AND facesel_entry_field(a.line, 'sha256') = NEW.sha256)
+    THEN
+        RETURN NEW;
+    END IF;
+    RAISE EXCEPTION 'facesel: records are immutable except for retention and a repair to their log (record %)',
+        OLD.record_id;
+END $$;
+ANALYZE audit;
+"""
+
 # (version, name, SQL): applied in this order.
 MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (1, "records, cameras, authority, audit log", _V1_TABLES),
@@ -173,7 +233,12 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (4, "camera signing keys are Ed25519", _V4_CAMERA_KEYS),
     (5, "records keyed by camera and id", _V5_CAMERA_SCOPED_IDS),
     (6, "a record's arrival time from the server's clock", _V6_SERVER_RECEIVE_TIME),
+    (7, "received entries indexed by camera and seal time; rows repairable to their log", _V7_RECEIVED_INDEX),
 )
+
+#: Longest ``received`` line the index of migration 7 holds (a genuine one is under 1 KiB); the
+#: queries that read received entries by camera or seal time use this bound, so that they use it.
+INDEXED_RECEIVED_LINE = 2048
 
 LATEST = MIGRATIONS[-1][0]
 

@@ -42,17 +42,39 @@ def logged_seal_times(conn: psycopg.Connection, keys: list[Key]) -> dict[Key, se
 
 def purge_refusal(key: Key, row_sealed_at: float, logged: set[float] | None, cutoff: float) -> str | None:
     """Why the row of ``key`` (sealed at ``row_sealed_at`` by its row) must not be purged at ``cutoff``
-    (the retention's limit), given the seal times its ``received`` entries logged; None to purge it."""
+    (the retention's limit), given the seal times its ``received`` entries logged; None to purge it.
+
+    The logged seal time decides (review round 13a): a row whose own time disagrees but whose logged
+    seal time is past the retention is purged all the same (a row dated *later* was kept past its
+    retention before), and its purge entry names both times."""
     camera_id, record_id = key
     if not logged:
         return (f"record {record_id} of camera {camera_id}: its row says it expired, but no 'received' entry of "
                 "it logs a seal time; kept (a row the log does not vouch for is never purged as routine)")
-    if logged != {row_sealed_at} or max(logged) >= cutoff:
+    if len(logged) > 1 or max(logged) >= cutoff:
         times = ", ".join(f"{t:.3f}" for t in sorted(logged))
         return (f"record {record_id} of camera {camera_id}: its row's seal time {row_sealed_at:.3f} disagrees with "
                 f"the one its 'received' entry logged ({times}) from its signed header; kept (a backdated row?), "
                 "check the store with 'facesel central audit'")
     return None
+
+
+def moved_later(conn: psycopg.Connection, cutoff: float, limit: int, after: Key = ("", "")) -> list[tuple]:
+    """Live rows that look fresh by their own time (``sealed_at >= cutoff``) whose ``received`` entry
+    logged a seal time before ``cutoff``: ``(record_id, blob_key, camera_id, sealed_at)``, at most
+    ``limit``, by camera and id, after the key ``after`` (camera, id).
+
+    A row dated later by the tables' owner escaped every purge, which took its candidates from the
+    rows' time alone (review round 12b's open item, closed in 13a). One join of the live rows with
+    their entries by the ``record_id`` index; the purge judges each by :func:`purge_refusal`."""
+    from facesel.central.pg_schema import INDEXED_RECEIVED_LINE
+
+    return conn.execute(
+        "SELECT r.record_id, r.blob_key, r.camera_id, r.sealed_at FROM records r WHERE r.purged_at IS NULL AND "
+        "r.sealed_at >= %s AND EXISTS (SELECT 1 FROM audit a WHERE a.event = 'received' AND octet_length(a.line) "
+        f"<= {INDEXED_RECEIVED_LINE} AND a.record_id = r.record_id AND facesel_entry_field(a.line, 'camera_id') = "
+        "r.camera_id AND facesel_entry_number(a.line, 'sealed_at') < %s) AND (r.camera_id, r.record_id) > (%s, %s) "
+        "ORDER BY r.camera_id, r.record_id LIMIT %s", (cutoff, cutoff, *after, limit)).fetchall()
 
 
 # A JSON number as text: only these are cast (an owner's garbage must not make the query fail).

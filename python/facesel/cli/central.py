@@ -1,4 +1,4 @@
-"""``facesel central init|register-camera|cameras|list|open|purge|audit`` and ``facesel sync``.
+"""``facesel central init|register-camera|cameras|list|open|purge|repair-rows|audit|head`` and ``facesel sync``.
 
 The central store is named by ``--central DSN`` (a libpq connection string or URI) or, so that
 a password need not appear on a command line, by the ``FACESEL_CENTRAL`` environment variable.
@@ -147,17 +147,23 @@ def _list(args: argparse.Namespace) -> int:
             print_json_array(late.json_item(r) for r in rows)
         else:
             print_record_table(rows, camera_width=16, mark=late.mark)
-        if not args.unverified:  # records the log puts in the selection whose rows are elsewhere (review 12b)
+        # Records the log puts in the selection whose rows are elsewhere or gone (review 12b for a camera
+        # or window, 13a for everything): counted apart from the rows refused (a relabelled row is both
+        # a row refused and a record of its true camera without a row).
+        missing = _Refusals()
+        if not args.unverified:
             for line in store.missing_from(selection):
-                refused(line)
+                missing(line)
         if not args.json:
             print(f"{rows.count} record(s) from {len(rows.cameras)} camera(s), {trust}"
                   + (f"; {late.count} of them AFTER-REVOCATION (arrived after their camera's key was revoked: "
                      f"reasons on stderr; central open needs {late.flag})" if late.count else "")
-                  + (f"; {refused.count} row(s) left out, REJECTED (reasons on stderr)" if refused.count else ""))
+                  + (f"; {refused.count} row(s) left out, REJECTED (reasons on stderr)" if refused.count else "")
+                  + (f"; {missing.count} record(s) the store's log holds in this selection without their row, "
+                     "REJECTED (reasons on stderr)" if missing.count else ""))
     # Flagged rows are listed, exit status unchanged: each is a genuine record of a registered key
     # (an honest late upload is flagged too); the listing marks it, the opening asks for the flag.
-    return 1 if refused.count else 0
+    return 1 if refused.count or missing.count else 0
 
 
 class _LateArrivals:
@@ -280,6 +286,46 @@ def _purge(args: argparse.Namespace) -> int:
     for line in refused:  # a row whose time the log does not vouch for (review 12b, finding 2)
         print(f"facesel central purge: REFUSED {line}", file=sys.stderr)
     return 1 if refused else 0
+
+
+@needs_central_extra
+def _repair_rows(args: argparse.Namespace) -> int:
+    """``central repair-rows``: each row that disagrees with its record's signed header (and its
+    ``received`` entry) rewritten from the verified header and logged (review round 13a)."""
+    from facesel.central.repair import apply_repair, planned_repairs
+    from facesel.central.verify import AUTHORITY_REGISTRY, authority_for_reading
+    from facesel.cli.vault_cmds import _anchor
+    from facesel.vault.errors import RecordError
+
+    anchor, _ = _anchor(args)
+    repaired = unrepairable = 0
+    with _store(args) as store:
+        if anchor is None:
+            authority, registry = store.authority, ("the store's copy of authority.pub, which may predate the "
+                                                    "camera's registration (give the authority's own with --authority)")
+        else:
+            authority, registry = authority_for_reading(anchor, store.authority), AUTHORITY_REGISTRY
+        for repair in planned_repairs(store, authority, every_row=args.every_row, registry=registry):
+            if repair.problem:
+                unrepairable += 1
+                print(f"facesel central repair-rows: {repair.describe()}", file=sys.stderr)
+                continue
+            if args.dry_run:
+                print(f"would repair {repair.describe()}")
+                repaired += 1
+                continue
+            try:
+                entry = apply_repair(store, repair)
+            except RecordError as err:
+                unrepairable += 1
+                print(f"facesel central repair-rows: {err}", file=sys.stderr)
+                continue
+            repaired += 1
+            print(f"repaired {repair.describe()} (logged, seq {entry['seq']})")
+        verb = "would repair" if args.dry_run else "repaired"
+        print(f"{verb} {repaired} row(s) of {store.location}"
+              + (f"; {unrepairable} NOT repairable (reasons on stderr)" if unrepairable else ""))
+    return 1 if unrepairable else 0
 
 
 def _expectation(text: str | None, trusted=None, store_authority=None) -> tuple[int, str] | None:
@@ -525,7 +571,7 @@ def _selection_arguments(p: argparse.ArgumentParser, verb: str) -> None:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add ``facesel central`` (init, register-camera, cameras, list, open, purge, audit, head, sync)
+    """Add ``facesel central`` (init, register-camera, cameras, list, open, purge, repair-rows, audit, head, sync)
     to ``subparsers``."""
     central = subparsers.add_parser("central", help="the central evidence store (PostgreSQL) for many cameras")
     sub = central.add_subparsers(dest="central_command", metavar="ACTION", required=True)
@@ -570,7 +616,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("record_ids", nargs="*", metavar="RECORD_ID", help="records to open (an id several cameras "
                    "hold needs --camera too: a record is the store's by camera and id)")
     _selection_arguments(p, "open")
-    p.add_argument("--all", action="store_true", help="open every record")
+    p.add_argument("--all", action="store_true", help="open every record (as any selection, compared with the "
+                   "store's log: a record it received whose row is gone stops the opening)")
     p.add_argument("--allow-after-revocation", action="store_true",
                    help="also open records of a camera whose key the authority revoked that arrived in the store "
                    "after the revocation's time (refused without it: such a record's seal time is the key "
@@ -585,14 +632,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_expect_authority(p)
     p.set_defaults(func=_open)
 
-    p = sub.add_parser("purge", help="drop the ciphertext of records older than the retention period")
+    p = sub.add_parser("purge", help="drop the ciphertext of records older than the retention period, by the seal "
+                       "time each record's arrival logged (a row whose time disagrees is named)")
     add_central_argument(p)
     p.add_argument("--now", metavar="TIME", help=f"current time ({TIME_FORMS}; default now; not in the future)")
     p.add_argument("--allow-future-now", action="store_true",
                    help="accept a --now ahead of the clock (deletes records early; logged)")
     p.set_defaults(func=_purge)
 
-    p = sub.add_parser("audit", help="verify the central audit log's hash chain and the authority's signatures")
+    p = sub.add_parser("repair-rows", help="rewrite each row that disagrees with its record (a camera or seal time "
+                       "rewritten in the store's tables) from the record's verified signed header; each repair is "
+                       "logged in the central log")
+    add_central_argument(p)
+    p.add_argument("--dry-run", action="store_true", help="list what would change, change nothing")
+    p.add_argument("--every-row", action="store_true", help="read and check every live row's record too (finds "
+                   "rewritten columns the log does not hold: quality, track, first/last time), not only the rows "
+                   "that disagree with their 'received' entry")
+    p.add_argument("--authority", metavar="PATH", help="a trusted authority.pub or the authority's folder: the "
+                   "cameras' keys each record is verified under (default: the store's copy)")
+    p.set_defaults(func=_repair_rows)
+
+    p = sub.add_parser("audit", help="verify the central audit log's hash chain and the authority's signatures, and "
+                       "that the rows agree with the arrivals and purges it logged")
     add_central_argument(p)
     p.add_argument("--expect", metavar="SEQ:HASH|FILE", help="an anchor recorded earlier (or a head file from "
                    "'facesel central head'): that entry must still match")
