@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <numeric>
 #include <stdexcept>
+#include <string>
 
 namespace facesel {
 
@@ -88,7 +90,12 @@ std::vector<RegionSquare> plan_region_squares(const float* boxes, std::int64_t c
 }
 
 std::int64_t padded_side(std::int64_t side, std::int64_t pad_to) {
-  if (side < 0 || pad_to < 1) throw std::invalid_argument("padded_side: side must be >= 0 and pad_to >= 1");
+  if (side < 0 || pad_to < 1 || side > std::numeric_limits<std::int64_t>::max() - (pad_to - 1)) {
+    // The last bound keeps side + padding inside int64 (an overflow, undefined behaviour, before
+    // fuzz/ found it in review round 13d).
+    throw std::invalid_argument("padded_side: side must be in [0, 2^63 - pad_to] and pad_to >= 1, got side=" +
+                                std::to_string(side) + ", pad_to=" + std::to_string(pad_to));
+  }
   return side + (pad_to - side % pad_to) % pad_to;
 }
 

@@ -2,6 +2,7 @@
 // cases whose answers follow from search_regions' rules.
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <stdexcept>
 #include <vector>
 
@@ -47,6 +48,16 @@ void test_letterbox() {
   CHECK(out[4 * 3] == 4 && out[4 * 3 * 3 + 11] == 0, "second row, last pixel zero");
   CHECK(facesel::padded_side(33, 32) == 64 && facesel::padded_side(32, 32) == 32 && facesel::padded_side(0, 32) == 0, "pad");
   CHECK_THROWS(facesel::letterbox(grey.data(), 2, 3, 3, 1, 0, 1, out.data(), 1, 4), std::invalid_argument);
+  // Review round 13d (fuzz/corpus/region_search/regress-padded-side-overflow): a side within pad_to
+  // of int64's maximum overflowed (undefined behaviour); now refused, the largest side that fits is padded.
+  const std::int64_t top = std::numeric_limits<std::int64_t>::max();
+  CHECK_THROWS(facesel::padded_side(top, 2), std::invalid_argument);
+  CHECK_THROWS(facesel::padded_side(top - 30, 32), std::invalid_argument);
+  // 2^63 - 2 and 2^63 - 32 are already multiples of 2 and 32; 2^63 - 33 pads up to 2^63 - 32.
+  CHECK(facesel::padded_side(top - 1, 2) == top - 1 && facesel::padded_side(top - 31, 32) == top - 31 &&
+            facesel::padded_side(top - 32, 32) == top - 31,
+        "the largest sides that fit");
+  CHECK(facesel::padded_side(top, 1) == top, "pad_to 1 never pads");
 }
 
 void test_merge() {

@@ -42,7 +42,8 @@ struct RegionSquare {
 std::vector<RegionSquare> plan_region_squares(const float* boxes, std::int64_t count, std::int64_t frame_w,
                                               std::int64_t frame_h, const RegionParams& params);
 
-/// A side padded up to a multiple of pad_to (YuNet's coarsest stride, 32).
+/// A side padded up to a multiple of pad_to (YuNet's coarsest stride, 32). Throws
+/// std::invalid_argument naming side and pad_to unless 0 <= side <= 2^63 - pad_to and pad_to >= 1.
 std::int64_t padded_side(std::int64_t side, std::int64_t pad_to);
 
 /// Copies a rows x cols image (element strides in bytes; 1 channel is replicated to 3, as
