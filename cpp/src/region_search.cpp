@@ -7,6 +7,7 @@
 #include <numeric>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace facesel {
 
@@ -103,8 +104,15 @@ void letterbox(const std::uint8_t* src, std::int64_t rows, std::int64_t cols, st
                std::int64_t col_stride, std::int64_t channel_stride, int channels, std::uint8_t* dst,
                std::int64_t dst_rows, std::int64_t dst_cols) {
   if (channels != 1 && channels != 3) throw std::invalid_argument("letterbox: channels must be 1 or 3");
+  // Negative sizes passed the comparison below and made the memset's length a huge size_t (a
+  // write past the buffer, found by fuzz/ in review round 13d): every size is checked first.
+  const std::pair<const char*, std::int64_t> sizes[] = {{"rows", rows}, {"cols", cols}, {"dst_rows", dst_rows}, {"dst_cols", dst_cols}};
+  for (const auto& [name, value] : sizes) {
+    if (value < 0) throw std::invalid_argument(std::string("letterbox: ") + name + " must be >= 0, got " + std::to_string(value));
+  }
   if (rows > dst_rows || cols > dst_cols) throw std::invalid_argument("letterbox: the image is larger than the buffer");
-  std::memset(dst, 0, static_cast<std::size_t>(dst_rows * dst_cols * 3));
+  // An empty buffer may come as a null pointer (an empty std::vector's data()): no memset then.
+  if (dst_rows * dst_cols > 0) std::memset(dst, 0, static_cast<std::size_t>(dst_rows * dst_cols * 3));
   for (std::int64_t r = 0; r < rows; ++r) {
     const std::uint8_t* in = src + r * row_stride;
     std::uint8_t* out = dst + r * dst_cols * 3;

@@ -58,6 +58,12 @@ void test_letterbox() {
             facesel::padded_side(top - 32, 32) == top - 31,
         "the largest sides that fit");
   CHECK(facesel::padded_side(top, 1) == top, "pad_to 1 never pads");
+  // Review round 13d (fuzz/corpus/region_search/regress-letterbox-negative-size): a negative buffer
+  // size passed `rows > dst_rows` and zeroed 2^64 - 15 bytes (a segmentation fault); now refused.
+  CHECK_THROWS(facesel::letterbox(grey.data(), -1, 0, 0, 1, 0, 1, out.data(), -1, 5), std::invalid_argument);
+  CHECK_THROWS(facesel::letterbox(grey.data(), -2, 3, 3, 1, 0, 1, out.data(), 4, 4), std::invalid_argument);
+  CHECK_THROWS(facesel::letterbox(grey.data(), 0, -1, 0, 1, 0, 1, out.data(), 4, -1), std::invalid_argument);
+  facesel::letterbox(grey.data(), 0, 0, 0, 1, 0, 1, nullptr, 0, 0);  // an empty buffer: nothing to write
 }
 
 void test_merge() {

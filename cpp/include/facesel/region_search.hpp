@@ -48,7 +48,9 @@ std::int64_t padded_side(std::int64_t side, std::int64_t pad_to);
 
 /// Copies a rows x cols image (element strides in bytes; 1 channel is replicated to 3, as
 /// cv2.cvtColor GRAY2BGR does) into the top-left of a zeroed dst_rows x dst_cols x 3 buffer
-/// (C-contiguous). The caller guarantees rows <= dst_rows and cols <= dst_cols.
+/// (C-contiguous). Throws std::invalid_argument naming the size for a negative rows, cols, dst_rows
+/// or dst_cols, for channels other than 1 or 3 and for rows > dst_rows or cols > dst_cols; the caller
+/// guarantees the pointers, strides and that dst holds dst_rows x dst_cols x 3 bytes.
 void letterbox(const std::uint8_t* src, std::int64_t rows, std::int64_t cols, std::int64_t row_stride,
                std::int64_t col_stride, std::int64_t channel_stride, int channels, std::uint8_t* dst,
                std::int64_t dst_rows, std::int64_t dst_cols);
