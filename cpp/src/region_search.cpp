@@ -29,7 +29,20 @@ std::int64_t floor_div(std::int64_t a, std::int64_t b) { return a / b; }
 
 std::vector<RegionSquare> plan_region_squares(const float* boxes, std::int64_t count, std::int64_t frame_w,
                                               std::int64_t frame_h, const RegionParams& params) {
-  if (count < 0 || frame_w < 1 || frame_h < 1) throw std::invalid_argument("plan_region_squares: bad sizes");
+  if (count < 0 || frame_w < 1 || frame_h < 1) {
+    throw std::invalid_argument("plan_region_squares: count must be >= 0 and frame_w, frame_h >= 1, got count=" +
+                                std::to_string(count) + ", frame_w=" + std::to_string(frame_w) +
+                                ", frame_h=" + std::to_string(frame_h));
+  }
+  // The settings, as the Python binding checks them: a NaN, negative or zero one made the shrunk
+  // size a cast of -6e19 (or NaN) to int64, undefined behaviour (found by fuzz/, review round 13d).
+  const auto setting = [](const char* name, double value, bool ok) {
+    if (!ok) throw std::invalid_argument(std::string("plan_region_squares: params.") + name + " out of range, got " + std::to_string(value));
+  };
+  setting("scale (finite, > 0)", params.scale, std::isfinite(params.scale) && params.scale > 0.0);
+  setting("face_px (finite, > 0)", params.face_px, std::isfinite(params.face_px) && params.face_px > 0.0);
+  setting("min_px (>= 0)", static_cast<double>(params.min_px), params.min_px >= 0);
+  setting("base_shrink (in (0, 1])", params.base_shrink, params.base_shrink > 0.0 && params.base_shrink <= 1.0);
   std::vector<RegionSquare> squares;
   for (std::int64_t i = 0; i < count; ++i) {
     const float* box = boxes + 4 * i;
@@ -113,6 +126,7 @@ void letterbox(const std::uint8_t* src, std::int64_t rows, std::int64_t cols, st
   if (rows > dst_rows || cols > dst_cols) throw std::invalid_argument("letterbox: the image is larger than the buffer");
   // An empty buffer may come as a null pointer (an empty std::vector's data()): no memset then.
   if (dst_rows * dst_cols > 0) std::memset(dst, 0, static_cast<std::size_t>(dst_rows * dst_cols * 3));
+  if (cols == 0) return;  // nothing to copy, and an empty image's data may be a null pointer (memcpy's UB)
   for (std::int64_t r = 0; r < rows; ++r) {
     const std::uint8_t* in = src + r * row_stride;
     std::uint8_t* out = dst + r * dst_cols * 3;

@@ -38,6 +38,18 @@ void test_plan() {
   const std::vector<float> none = {NAN, 0, 10, 10, 5, 5, 5, 5, 5000, 5000, 5040, 5040, -500, -500, -460, -460};
   CHECK(facesel::plan_region_squares(none.data(), 4, 1920, 1080, params()).empty(), "no squares");
   CHECK_THROWS(facesel::plan_region_squares(boxes.data(), 1, 0, 1080, params()), std::invalid_argument);
+  // Review round 13d (the ctest fuzz replay under gcc's float-cast-overflow): settings outside their
+  // ranges cast a shrunk size of -6e19 or NaN to int64 (undefined behaviour); now refused, named.
+  const double nan = std::nan("");
+  for (const facesel::RegionParams& bad : {facesel::RegionParams{nan, 64.0, 128, 1.0, false},
+                                           facesel::RegionParams{-2.5, 64.0, 128, 1.0, false},
+                                           facesel::RegionParams{2.5, -64.0, 128, 1.0, false},
+                                           facesel::RegionParams{2.5, nan, 128, 1.0, false},
+                                           facesel::RegionParams{2.5, 64.0, -1, 1.0, false},
+                                           facesel::RegionParams{2.5, 64.0, 128, 0.0, true},
+                                           facesel::RegionParams{2.5, 64.0, 128, 1.5, true}}) {
+    CHECK_THROWS(facesel::plan_region_squares(boxes.data(), 1, 1920, 1080, bad), std::invalid_argument);
+  }
 }
 
 void test_letterbox() {

@@ -38,7 +38,9 @@ struct RegionSquare {
 /// The squares around `count` boxes (x1, y1, x2, y2 float32, row-major) in a frame_w x frame_h
 /// frame, in box order. Boxes with a non-finite value, a side <= 0, a non-finite centre (float32
 /// overflow) or a square under 8 pixels a side inside the frame get none (as do fast-path squares
-/// whose trimmed size is empty).
+/// whose trimmed size is empty). Throws std::invalid_argument naming the argument and value for
+/// count < 0, frame_w or frame_h < 1, and settings outside RegionParams' ranges (scale and face_px
+/// finite and > 0, min_px >= 0, base_shrink in (0, 1]).
 std::vector<RegionSquare> plan_region_squares(const float* boxes, std::int64_t count, std::int64_t frame_w,
                                               std::int64_t frame_h, const RegionParams& params);
 
