@@ -5,6 +5,7 @@
 #include <cstring>
 #include <limits>
 #include <numeric>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -37,7 +38,10 @@ std::vector<RegionSquare> plan_region_squares(const float* boxes, std::int64_t c
   // The settings, as the Python binding checks them: a NaN, negative or zero one made the shrunk
   // size a cast of -6e19 (or NaN) to int64, undefined behaviour (found by fuzz/, review round 13d).
   const auto setting = [](const char* name, double value, bool ok) {
-    if (!ok) throw std::invalid_argument(std::string("plan_region_squares: params.") + name + " out of range, got " + std::to_string(value));
+    if (ok) return;
+    std::ostringstream s;  // %g-like: std::to_string would print -1e308 with 309 digits
+    s << "plan_region_squares: params." << name << " out of range, got " << value;
+    throw std::invalid_argument(s.str());
   };
   setting("scale (finite, > 0)", params.scale, std::isfinite(params.scale) && params.scale > 0.0);
   setting("face_px (finite, > 0)", params.face_px, std::isfinite(params.face_px) && params.face_px > 0.0);
