@@ -4,6 +4,7 @@ so that the one test command also covers the C++ core without Python in the loop
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -27,3 +28,8 @@ def test_cpp_unit_tests_pass_under_ctest(tmp_path):
         done = subprocess.run(step, capture_output=True, text=True, timeout=600)
         assert done.returncode == 0, f"{' '.join(step)} failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
     assert "100% tests passed" in done.stdout, done.stdout
+    # The fuzz harnesses' replays (fuzz/CMakeLists.txt, docs/review.md round 13d) ran among them.
+    areas = re.findall(r"^set\(FACESEL_FUZZ_AREAS ([^)]*)\)", (SOURCE / "fuzz" / "CMakeLists.txt").read_text(), re.M)
+    assert areas and len(areas[0].split()) == 8, areas
+    for area in areas[0].split():
+        assert f"fuzz_replay_{area} " in done.stdout, (area, done.stdout)

@@ -3,8 +3,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <numeric>
+#include <sstream>
 #include <stdexcept>
+#include <string>
+#include <utility>
 
 namespace facesel {
 
@@ -26,7 +30,23 @@ std::int64_t floor_div(std::int64_t a, std::int64_t b) { return a / b; }
 
 std::vector<RegionSquare> plan_region_squares(const float* boxes, std::int64_t count, std::int64_t frame_w,
                                               std::int64_t frame_h, const RegionParams& params) {
-  if (count < 0 || frame_w < 1 || frame_h < 1) throw std::invalid_argument("plan_region_squares: bad sizes");
+  if (count < 0 || frame_w < 1 || frame_h < 1) {
+    throw std::invalid_argument("plan_region_squares: count must be >= 0 and frame_w, frame_h >= 1, got count=" +
+                                std::to_string(count) + ", frame_w=" + std::to_string(frame_w) +
+                                ", frame_h=" + std::to_string(frame_h));
+  }
+  // The settings, as the Python binding checks them: a NaN, negative or zero one made the shrunk
+  // size a cast of -6e19 (or NaN) to int64, undefined behaviour (found by fuzz/, review round 13d).
+  const auto setting = [](const char* name, double value, bool ok) {
+    if (ok) return;
+    std::ostringstream s;  // %g-like: std::to_string would print -1e308 with 309 digits
+    s << "plan_region_squares: params." << name << " out of range, got " << value;
+    throw std::invalid_argument(s.str());
+  };
+  setting("scale (finite, > 0)", params.scale, std::isfinite(params.scale) && params.scale > 0.0);
+  setting("face_px (finite, > 0)", params.face_px, std::isfinite(params.face_px) && params.face_px > 0.0);
+  setting("min_px (>= 0)", static_cast<double>(params.min_px), params.min_px >= 0);
+  setting("base_shrink (in (0, 1])", params.base_shrink, params.base_shrink > 0.0 && params.base_shrink <= 1.0);
   std::vector<RegionSquare> squares;
   for (std::int64_t i = 0; i < count; ++i) {
     const float* box = boxes + 4 * i;
@@ -88,7 +108,12 @@ std::vector<RegionSquare> plan_region_squares(const float* boxes, std::int64_t c
 }
 
 std::int64_t padded_side(std::int64_t side, std::int64_t pad_to) {
-  if (side < 0 || pad_to < 1) throw std::invalid_argument("padded_side: side must be >= 0 and pad_to >= 1");
+  if (side < 0 || pad_to < 1 || side > std::numeric_limits<std::int64_t>::max() - (pad_to - 1)) {
+    // The last bound keeps side + padding inside int64 (an overflow, undefined behaviour, before
+    // fuzz/ found it in review round 13d).
+    throw std::invalid_argument("padded_side: side must be in [0, 2^63 - pad_to] and pad_to >= 1, got side=" +
+                                std::to_string(side) + ", pad_to=" + std::to_string(pad_to));
+  }
   return side + (pad_to - side % pad_to) % pad_to;
 }
 
@@ -96,8 +121,16 @@ void letterbox(const std::uint8_t* src, std::int64_t rows, std::int64_t cols, st
                std::int64_t col_stride, std::int64_t channel_stride, int channels, std::uint8_t* dst,
                std::int64_t dst_rows, std::int64_t dst_cols) {
   if (channels != 1 && channels != 3) throw std::invalid_argument("letterbox: channels must be 1 or 3");
+  // Negative sizes passed the comparison below and made the memset's length a huge size_t (a
+  // write past the buffer, found by fuzz/ in review round 13d): every size is checked first.
+  const std::pair<const char*, std::int64_t> sizes[] = {{"rows", rows}, {"cols", cols}, {"dst_rows", dst_rows}, {"dst_cols", dst_cols}};
+  for (const auto& [name, value] : sizes) {
+    if (value < 0) throw std::invalid_argument(std::string("letterbox: ") + name + " must be >= 0, got " + std::to_string(value));
+  }
   if (rows > dst_rows || cols > dst_cols) throw std::invalid_argument("letterbox: the image is larger than the buffer");
-  std::memset(dst, 0, static_cast<std::size_t>(dst_rows * dst_cols * 3));
+  // An empty buffer may come as a null pointer (an empty std::vector's data()): no memset then.
+  if (dst_rows * dst_cols > 0) std::memset(dst, 0, static_cast<std::size_t>(dst_rows * dst_cols * 3));
+  if (cols == 0) return;  // nothing to copy, and an empty image's data may be a null pointer (memcpy's UB)
   for (std::int64_t r = 0; r < rows; ++r) {
     const std::uint8_t* in = src + r * row_stride;
     std::uint8_t* out = dst + r * dst_cols * 3;

@@ -2,6 +2,7 @@
 // cases whose answers follow from search_regions' rules.
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <stdexcept>
 #include <vector>
 
@@ -37,6 +38,18 @@ void test_plan() {
   const std::vector<float> none = {NAN, 0, 10, 10, 5, 5, 5, 5, 5000, 5000, 5040, 5040, -500, -500, -460, -460};
   CHECK(facesel::plan_region_squares(none.data(), 4, 1920, 1080, params()).empty(), "no squares");
   CHECK_THROWS(facesel::plan_region_squares(boxes.data(), 1, 0, 1080, params()), std::invalid_argument);
+  // Review round 13d (the ctest fuzz replay under gcc's float-cast-overflow): settings outside their
+  // ranges cast a shrunk size of -6e19 or NaN to int64 (undefined behaviour); now refused, named.
+  const double nan = std::nan("");
+  for (const facesel::RegionParams& bad : {facesel::RegionParams{nan, 64.0, 128, 1.0, false},
+                                           facesel::RegionParams{-2.5, 64.0, 128, 1.0, false},
+                                           facesel::RegionParams{2.5, -64.0, 128, 1.0, false},
+                                           facesel::RegionParams{2.5, nan, 128, 1.0, false},
+                                           facesel::RegionParams{2.5, 64.0, -1, 1.0, false},
+                                           facesel::RegionParams{2.5, 64.0, 128, 0.0, true},
+                                           facesel::RegionParams{2.5, 64.0, 128, 1.5, true}}) {
+    CHECK_THROWS(facesel::plan_region_squares(boxes.data(), 1, 1920, 1080, bad), std::invalid_argument);
+  }
 }
 
 void test_letterbox() {
@@ -47,6 +60,22 @@ void test_letterbox() {
   CHECK(out[4 * 3] == 4 && out[4 * 3 * 3 + 11] == 0, "second row, last pixel zero");
   CHECK(facesel::padded_side(33, 32) == 64 && facesel::padded_side(32, 32) == 32 && facesel::padded_side(0, 32) == 0, "pad");
   CHECK_THROWS(facesel::letterbox(grey.data(), 2, 3, 3, 1, 0, 1, out.data(), 1, 4), std::invalid_argument);
+  // Review round 13d (fuzz/corpus/region_search/regress-padded-side-overflow): a side within pad_to
+  // of int64's maximum overflowed (undefined behaviour); now refused, the largest side that fits is padded.
+  const std::int64_t top = std::numeric_limits<std::int64_t>::max();
+  CHECK_THROWS(facesel::padded_side(top, 2), std::invalid_argument);
+  CHECK_THROWS(facesel::padded_side(top - 30, 32), std::invalid_argument);
+  // 2^63 - 2 and 2^63 - 32 are already multiples of 2 and 32; 2^63 - 33 pads up to 2^63 - 32.
+  CHECK(facesel::padded_side(top - 1, 2) == top - 1 && facesel::padded_side(top - 31, 32) == top - 31 &&
+            facesel::padded_side(top - 32, 32) == top - 31,
+        "the largest sides that fit");
+  CHECK(facesel::padded_side(top, 1) == top, "pad_to 1 never pads");
+  // Review round 13d (fuzz/corpus/region_search/regress-letterbox-negative-size): a negative buffer
+  // size passed `rows > dst_rows` and zeroed 2^64 - 15 bytes (a segmentation fault); now refused.
+  CHECK_THROWS(facesel::letterbox(grey.data(), -1, 0, 0, 1, 0, 1, out.data(), -1, 5), std::invalid_argument);
+  CHECK_THROWS(facesel::letterbox(grey.data(), -2, 3, 3, 1, 0, 1, out.data(), 4, 4), std::invalid_argument);
+  CHECK_THROWS(facesel::letterbox(grey.data(), 0, -1, 0, 1, 0, 1, out.data(), 4, -1), std::invalid_argument);
+  facesel::letterbox(grey.data(), 0, 0, 0, 1, 0, 1, nullptr, 0, 0);  // an empty buffer: nothing to write
 }
 
 void test_merge() {

@@ -38,16 +38,21 @@ struct RegionSquare {
 /// The squares around `count` boxes (x1, y1, x2, y2 float32, row-major) in a frame_w x frame_h
 /// frame, in box order. Boxes with a non-finite value, a side <= 0, a non-finite centre (float32
 /// overflow) or a square under 8 pixels a side inside the frame get none (as do fast-path squares
-/// whose trimmed size is empty).
+/// whose trimmed size is empty). Throws std::invalid_argument naming the argument and value for
+/// count < 0, frame_w or frame_h < 1, and settings outside RegionParams' ranges (scale and face_px
+/// finite and > 0, min_px >= 0, base_shrink in (0, 1]).
 std::vector<RegionSquare> plan_region_squares(const float* boxes, std::int64_t count, std::int64_t frame_w,
                                               std::int64_t frame_h, const RegionParams& params);
 
-/// A side padded up to a multiple of pad_to (YuNet's coarsest stride, 32).
+/// A side padded up to a multiple of pad_to (YuNet's coarsest stride, 32). Throws
+/// std::invalid_argument naming side and pad_to unless 0 <= side <= 2^63 - pad_to and pad_to >= 1.
 std::int64_t padded_side(std::int64_t side, std::int64_t pad_to);
 
 /// Copies a rows x cols image (element strides in bytes; 1 channel is replicated to 3, as
 /// cv2.cvtColor GRAY2BGR does) into the top-left of a zeroed dst_rows x dst_cols x 3 buffer
-/// (C-contiguous). The caller guarantees rows <= dst_rows and cols <= dst_cols.
+/// (C-contiguous). Throws std::invalid_argument naming the size for a negative rows, cols, dst_rows
+/// or dst_cols, for channels other than 1 or 3 and for rows > dst_rows or cols > dst_cols; the caller
+/// guarantees the pointers, strides and that dst holds dst_rows x dst_cols x 3 bytes.
 void letterbox(const std::uint8_t* src, std::int64_t rows, std::int64_t cols, std::int64_t row_stride,
                std::int64_t col_stride, std::int64_t channel_stride, int channels, std::uint8_t* dst,
                std::int64_t dst_rows, std::int64_t dst_cols);

@@ -74,7 +74,10 @@ FACESEL_HD float exp_fast(float v) {
   p = p * r + 0.5f;
   p = p * r + 1.0f;
   p = p * r + 1.0f;
-  return p * bits_to_float((n_int + 127) << 23);  // times 2^n, built in the exponent field
+  // times 2^n, built in the exponent field. The shift is unsigned: a NaN `v` passes the clamp and
+  // gives a negative n_int, whose signed left shift is undefined behaviour (found by fuzz/,
+  // review round 13d); the result is NaN either way, as the header promises (NaN in, NaN out).
+  return p * bits_to_float(static_cast<std::int32_t>(static_cast<std::uint32_t>(n_int + 127) << 23));
 }
 
 /// z^2 = ((x - mu) / sigma)^2 with 1/sigma = exp_fast(-log_sigma); the difference and the square
