@@ -334,8 +334,9 @@ def area_shrink(region: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     which accumulates in float32 whatever the input and rounds once at the end. With ``"exact"``
     (session 18) the C++ core runs that path's float32 operations in their order on the uint8 square
     (``_core.area_shrink_float``: 0.15-0.23 against 0.20-0.31 CPU ms a 245- to 400-pixel square to
-    160, the same pixels on 2,966 random crops of arcade frames and in tests/test_area_shrink_float.py).
-    Before it (``"exact+numpy"``, ``"float"``), and for a layout the core does not read: for uint8
+    160, the same pixels on 2,966 random crops of arcade frames and in tests/test_area_shrink_float.py;
+    session 22 took its instructions from 282.8M to 126.0M for 60 arcade squares, callgrind,
+    docs/performance.md). Before it (``"exact+numpy"``, ``"float"``), and for a layout the core does not read: for uint8
     input OpenCV's path is not vectorised, for float32 it is. So the square is averaged as
     float32 and rounded back by ``convertScaleAbs`` (the same rounding, ``saturate_cast``): 0.13
     against 0.18 CPU ms a 192 -> 128 square, 0.43 against 0.56 for 400 -> 160 (one thread, issue 27
