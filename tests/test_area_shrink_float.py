@@ -73,6 +73,30 @@ def test_saturated_and_flat_pictures_and_single_rows(frames):
     np.testing.assert_array_equal(_core.area_shrink_float(row, 300, 1), _opencv_float(row, (300, 1)))
 
 
+def test_two_and_four_channels_and_every_tail_width(frames):
+    """Session 22 (cap23): the horizontal pass takes every channel of an output column at once (one
+    template per channel count), the rows are turned apart four elements at a time and the output
+    rounded 16 at a time, each with a scalar tail. Every channel count the binding accepts, and
+    output widths whose elements leave each tail length, give OpenCV's float32 pixels bit for bit."""
+    rng = np.random.default_rng(22)
+    base = frames[2][200:620, 300:830]
+    pictures = {1: cv2.cvtColor(base, cv2.COLOR_BGR2GRAY), 2: np.ascontiguousarray(base[:, :, :2]), 3: base,
+                4: cv2.cvtColor(base, cv2.COLOR_BGR2BGRA)}
+    pictures[4][:, :, 3] = rng.integers(0, 256, pictures[4].shape[:2], dtype=np.uint8)
+    checked = 0
+    for channels, picture in pictures.items():
+        for width in range(1, 40):  # widths x channels: every remainder of 4 and of 16
+            sw, sh = int(rng.integers(width + 1, 420)), int(rng.integers(2, 400))
+            view = picture[:sh, :sw]
+            size = (width, int(rng.integers(1, sh)))
+            if sw % size[0] == 0 and sh % size[1] == 0:
+                continue
+            np.testing.assert_array_equal(_core.area_shrink_float(view, *size), _opencv_float(view, size),
+                                          err_msg=f"{view.shape} -> {size}")
+            checked += 1
+    assert checked > 120
+
+
 def test_area_shrink_sends_only_fractional_uint8_squares_to_it(frames, monkeypatch):
     calls = []
     real = schedule._float_core

@@ -70,6 +70,32 @@ def test_a_1080p_frame_takes_the_gather():
     assert not schedule._gathers_exactly(frame[:1078], step)  # 1078 rows: not divisible, the copy
 
 
+@pytest.mark.parametrize("step", [2, 3, 4, 5, 7, 49])
+def test_the_gather_with_edges_where_the_step_leaves_a_column_or_row(step, monkeypatch):
+    """Session 22 (cap23): where the step does not divide a side (a 720p frame's step 3 and its
+    1280 columns) the largest part it divides is gathered by OpenCV and the last column and row
+    copied apart: the same pixels as the strided view, every remainder on either side, 1 to 4
+    channels, a view inside a larger image; a 720p frame takes that path, not the item copy."""
+    rng = np.random.default_rng(100 + step)
+    calls = []
+    real = schedule._gathered_with_edges
+    monkeypatch.setattr(schedule, "_gathered_with_edges", lambda f, s: calls.append(f.shape) or real(f, s))
+    for channels in (1, 2, 3, 4):
+        whole = rng.integers(0, 256, (step * 9 + step + 3, step * 11 + step + 4, channels), dtype=np.uint8)
+        for extra_rows in range(step):
+            for extra_cols in range(step):
+                h, w = step * 9 + extra_rows, step * 11 + extra_cols
+                for image in (np.ascontiguousarray(whole[:h, :w]), whole[2:2 + h, 3:3 + w]):
+                    out = sampled(image, step)
+                    want = image[::step, ::step]
+                    assert out.shape == want.shape and out.flags["C_CONTIGUOUS"], (channels, h, w)
+                    assert np.array_equal(out, want), (channels, h, w)
+    assert calls  # the path was taken for the shapes the step does not divide
+    frame = rng.integers(0, 256, (720, 1280, 3), dtype=np.uint8)
+    assert max(1, 1280 // (4 * schedule._THUMB_WIDTH)) == 3 and not schedule._gathers_exactly(frame, 3)
+    assert real(frame, 3) is not None and np.array_equal(real(frame, 3), frame[::3, ::3])
+
+
 def test_the_thumbnail_is_the_plain_recipes_on_arcade_frames(shared_data):
     frames = spread_frames(shared_data, "arcade_walkers_1080p.mp4", 8)
     for frame in frames:
@@ -79,6 +105,14 @@ def test_the_thumbnail_is_the_plain_recipes_on_arcade_frames(shared_data):
         grey = cv2.cvtColor(np.ascontiguousarray(frame[::step, ::step]), cv2.COLOR_BGR2GRAY)
         want = cv2.resize(grey, (grey.shape[1] // 2, grey.shape[0] // 2), interpolation=cv2.INTER_AREA)
         assert np.array_equal(schedule._motion_thumbnail(frame), want)
+
+
+def test_the_thumbnail_of_720p_frames_is_the_plain_recipes(shared_data):
+    """Session 22: a 720p frame's sample (427 x 240) shrinks to the thumbnail by a fractional factor,
+    through ``area_shrink`` (OpenCV's INTER_AREA pixels) since then: the plain recipe's bytes."""
+    for frame in spread_frames(shared_data, "arcade_walkers_1080p.mp4", 4):
+        small = cv2.resize(frame, (1280, 720), interpolation=cv2.INTER_AREA)
+        assert np.array_equal(schedule._thumbnail(small), _plain_thumbnail(small))
 
 
 def test_scene_changes_are_decided_as_before(shared_data):

@@ -184,7 +184,9 @@ def _thumbnail(frame: np.ndarray) -> np.ndarray:
     step = max(1, w // (4 * _THUMB_WIDTH))
     sparse = sampled(frame, step)
     size = (_THUMB_WIDTH, max(1, round(h * _THUMB_WIDTH / w)))
-    return cv2.cvtColor(cv2.resize(sparse, size, interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2GRAY)
+    # area_shrink: OpenCV's INTER_AREA pixels; a 720p frame's 427-pixel sample shrinks to 96 by a
+    # fractional factor, OpenCV's scalar uint8 path there (session 22)
+    return cv2.cvtColor(area_shrink(sparse, size), cv2.COLOR_BGR2GRAY)
 
 
 def sampled(frame: np.ndarray, step: int) -> np.ndarray:
@@ -216,10 +218,38 @@ def sampled(frame: np.ndarray, step: int) -> np.ndarray:
         if _gathers_exactly(frame, step):
             h, w, channels = frame.shape[0] // step, frame.shape[1] // step, frame.shape[2]
             return cv2.resize(frame, (w, h), interpolation=cv2.INTER_NEAREST).reshape(h, w, channels)
+        edged = _gathered_with_edges(frame, step)
+        if edged is not None:
+            return edged
         pixels = frame.view(np.dtype((np.void, frame.shape[2])))[:, :, 0]  # (H, W): one item a pixel
         picked = np.ascontiguousarray(pixels[::step, ::step])
         return picked.view(np.uint8).reshape(*picked.shape, frame.shape[2])
     return np.ascontiguousarray(frame[::step, ::step])
+
+
+def _gathered_with_edges(frame: np.ndarray, step: int) -> np.ndarray | None:
+    """``frame[::step, ::step]`` (H, W, C) uint8 of adjacent bytes where ``step`` does not divide a side:
+    OpenCV's exact nearest-neighbour gather of the largest part whose sides it divides, then the
+    last column and row that part leaves out, copied the plain way (a few hundred pixels). None where
+    that part is empty or OpenCV would not read exactly every ``step``-th pixel of it.
+
+    A 720p frame's scene thumbnail (step 3, which does not divide 1280) was copied item by item:
+    7.39 million instructions a frame, 4.2 % of a 720p frame at serve's defaults, against 2.60 for a
+    1080p frame's whole thumbnail (callgrind, issue 27 session 22, docs/performance.md)."""
+    h, w, channels = frame.shape
+    rows, cols = h // step, w // step
+    if step <= 1 or rows == 0 or cols == 0:
+        return None
+    core = frame[:rows * step, :cols * step]
+    if not _gathers_exactly(core, step):
+        return None
+    out = np.empty((-(-h // step), -(-w // step), channels), np.uint8)
+    out[:rows, :cols] = cv2.resize(core, (cols, rows), interpolation=cv2.INTER_NEAREST).reshape(rows, cols, channels)
+    if out.shape[1] > cols:  # the last column (every step-th row of it, the last row's pixel included)
+        out[:, cols:] = frame[::step, cols * step::step]
+    if out.shape[0] > rows:  # the last row, less that column's pixel
+        out[rows:, :cols] = frame[rows * step::step, :cols * step:step]
+    return out
 
 
 def _gathers_exactly(frame: np.ndarray, step: int) -> bool:
@@ -334,8 +364,9 @@ def area_shrink(region: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     which accumulates in float32 whatever the input and rounds once at the end. With ``"exact"``
     (session 18) the C++ core runs that path's float32 operations in their order on the uint8 square
     (``_core.area_shrink_float``: 0.15-0.23 against 0.20-0.31 CPU ms a 245- to 400-pixel square to
-    160, the same pixels on 2,966 random crops of arcade frames and in tests/test_area_shrink_float.py).
-    Before it (``"exact+numpy"``, ``"float"``), and for a layout the core does not read: for uint8
+    160, the same pixels on 2,966 random crops of arcade frames and in tests/test_area_shrink_float.py;
+    session 22 took its instructions from 282.8M to 126.0M for 60 arcade squares, callgrind,
+    docs/performance.md). Before it (``"exact+numpy"``, ``"float"``), and for a layout the core does not read: for uint8
     input OpenCV's path is not vectorised, for float32 it is. So the square is averaged as
     float32 and rounded back by ``convertScaleAbs`` (the same rounding, ``saturate_cast``): 0.13
     against 0.18 CPU ms a 192 -> 128 square, 0.43 against 0.56 for 400 -> 160 (one thread, issue 27
