@@ -121,7 +121,10 @@ def main(argv=None) -> int:
     video = data_root_or_exit() / "videos" / args.video
     settings = extra_settings(args.set)
     if args.one or args.profile:
-        print(json.dumps(measure(video, settings, args.seconds, args.warmup, args.profile)))
+        import facesel  # where it came from: the parent checks it is the tree it asked for
+
+        print(json.dumps({**measure(video, settings, args.seconds, args.warmup, args.profile),
+                          "facesel": str(Path(facesel.__file__).resolve().parent)}))
         return 0
     rows = []
     for round_ in range(args.rounds):
@@ -132,6 +135,11 @@ def main(argv=None) -> int:
                      "--warmup", str(args.warmup)] + (["--set", *args.set] if args.set else [])
             load = os.getloadavg()[0]
             out = subprocess.run(child, env=env, capture_output=True, text=True, check=True)
+            loaded = json.loads(out.stdout.strip().splitlines()[-1])["facesel"]
+            if Path(loaded) != Path(code).resolve() / "facesel":
+                # An editable install's import hook (scikit-build-core's) comes before PYTHONPATH.
+                raise SystemExit(f"the child for {tree} loaded facesel from {loaded}, not {code}: "
+                                 "uninstall the editable facesel or set SKBUILD_EDITABLE_SKIP")
             row = {"round": round_, "tree": tree, "settings": args.set, "load_before": round(load, 2),
                    "load_after": round(os.getloadavg()[0], 2), **json.loads(out.stdout.strip().splitlines()[-1])}
             rows.append(row)

@@ -221,8 +221,28 @@ def record(out: str, videos, with_splices: bool = False, settings: dict | None =
                 counts[key] = counts.get(key, 0) + value
         print(f"{len(tracker)} tracker-level splices: cues {counts}", flush=True)
         report.update(tracker)
+    report[CODE_KEY] = loaded_code()
     with open(out, "w") as f:
         json.dump(report, f)
+
+
+CODE_KEY = "_loaded_code"
+"""Where the run's facesel came from, and a digest of its files: an editable install's import hook
+comes before ``PYTHONPATH`` (scikit-build-core's), so a run meant for another tree can silently
+load the installed one; :func:`compare` refuses two runs of the same code (session 22)."""
+
+
+def loaded_code() -> dict:
+    """The imported facesel's folder and a SHA-256 of its ``.py`` and compiled files, in name order."""
+    from pathlib import Path
+
+    import facesel
+
+    folder = Path(facesel.__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.suffix in (".py", ".so") and "__pycache__" not in p.parts):
+        digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
+    return {"folder": str(folder), "sha256": digest.hexdigest()}
 
 
 INFORMATION = ("vote_values",)
@@ -234,6 +254,11 @@ def compare(old: str, new: str) -> int:
         a = json.load(f)
     with open(new) as f:
         b = json.load(f)
+    code_a, code_b = a.pop(CODE_KEY, None), b.pop(CODE_KEY, None)
+    if code_a is not None and code_a == code_b:
+        print(f"both runs loaded the same code ({code_a['folder']}, sha256 {code_a['sha256'][:12]}): "
+              "the comparison would say nothing (an editable install's hook before PYTHONPATH?)")
+        return 2
     differ = 0
     for name in sorted(set(a) | set(b)):
         if name not in a or name not in b:
