@@ -121,10 +121,7 @@ def main(argv=None) -> int:
     video = data_root_or_exit() / "videos" / args.video
     settings = extra_settings(args.set)
     if args.one or args.profile:
-        import facesel  # where it came from: the parent checks it is the tree it asked for
-
-        print(json.dumps({**measure(video, settings, args.seconds, args.warmup, args.profile),
-                          "facesel": str(Path(facesel.__file__).resolve().parent)}))
+        print(json.dumps(measure(video, settings, args.seconds, args.warmup, args.profile)))
         return 0
     rows = []
     for round_ in range(args.rounds):
@@ -136,7 +133,7 @@ def main(argv=None) -> int:
             load = os.getloadavg()[0]
             out = subprocess.run(child, env=env, capture_output=True, text=True, check=True)
             loaded = json.loads(out.stdout.strip().splitlines()[-1])["facesel"]
-            if Path(loaded) != Path(code).resolve() / "facesel":
+            if Path(loaded).resolve() != Path(code).resolve() / "facesel":
                 # An editable install's import hook (scikit-build-core's) comes before PYTHONPATH.
                 raise SystemExit(f"the child for {tree} loaded facesel from {loaded}, not {code}: "
                                  "uninstall the editable facesel or set SKBUILD_EDITABLE_SKIP")
