@@ -13,7 +13,15 @@ import psycopg
 from facesel.central.pg_backend import PostgresVault
 from facesel.central.sync import sync_vault
 from facesel.vault import Vault
-from test_vault_common import orl_faces, track_result
+from facesel.central import Selection
+from test_vault_common import DAY, orl_faces, track_result
+
+# How the tables' owner moves a row of cam-a out of an opening's scope (its seal time a month back,
+# or its camera), as the reviews of rows moved out of a scope do: name -> (SQL, arguments before the id).
+ROW_MOVES = {
+    "a-month-back": ("UPDATE records SET sealed_at = sealed_at - %s WHERE record_id = %s", (30 * DAY,)),
+    "to-another-camera": ("UPDATE records SET camera_id = 'cam-b' WHERE record_id = %s", ()),
+}
 
 
 def one_synced_record(store: PostgresVault, cameras, vault_dir, shared_data) -> str:
@@ -23,6 +31,20 @@ def one_synced_record(store: PostgresVault, cameras, vault_dir, shared_data) -> 
         record_id = vault.seal(track_result(orl_faces(shared_data, 1)[0]))
     assert sync_vault(vault_dir, store, cameras("cam-a")).stored == 1
     return record_id
+
+
+def two_records_in_a_window(dsn: str, authority, cameras, folder, shared_data) -> tuple[list[str], Selection]:
+    """Seal two real faces at ``cam-a`` (``cam-b`` registered too) under ``folder / "cam-a"`` and sync them
+    into the store at ``dsn``: (their record ids in seal order, a selection of cam-a whose window holds both)."""
+    pub, _ = authority
+    with PostgresVault.create(dsn, pub) as store:
+        cameras.register(store, "cam-a")
+        cameras.register(store, "cam-b")
+        with Vault(folder / "cam-a", cameras.pub_path, camera=cameras("cam-a")) as vault:
+            ids = [vault.seal(track_result(face)) for face in orl_faces(shared_data, 2)]
+        sync_vault(folder / "cam-a", store, cameras("cam-a"))
+        times = sorted(row.sealed_at for row in store.rows())
+    return ids, Selection(camera_ids=("cam-a",), start=times[0] - 60.0, end=times[-1] + 60.0)
 
 
 def as_owner(dsn: str, *statements: tuple[str, tuple]) -> None:

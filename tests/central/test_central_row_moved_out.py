@@ -19,36 +19,22 @@ from __future__ import annotations
 import json
 
 import pytest
-from facesel.central import Selection
 from facesel.central.opening import open_from
 from facesel.central.pg_backend import PostgresVault
-from facesel.central.sync import sync_vault
 from facesel.review.catalog import Filters
 from facesel.review.sources import CentralSource
-from facesel.vault import Vault
 from facesel.vault.errors import RecordError
 from facesel.vault.keys import Keystore
-from hostile_store import as_owner
-from test_vault_common import DAY, orl_faces, share_paths, track_result
+from hostile_store import ROW_MOVES, as_owner, two_records_in_a_window
+from test_vault_common import DAY, share_paths
 
-MOVES = {
-    "a-month-back": ("UPDATE records SET sealed_at = sealed_at - %s WHERE record_id = %s", (30 * DAY,)),
-    "to-another-camera": ("UPDATE records SET camera_id = 'cam-b' WHERE record_id = %s", ()),
-}
+MOVES = ROW_MOVES
 
 
 @pytest.fixture
 def window(central_dsn, authority, cameras, tmp_path, shared_data):
     """Two records of cam-a in the store: (their ids in seal order, a window holding both)."""
-    pub, _ = authority
-    with PostgresVault.create(central_dsn, pub) as store:
-        cameras.register(store, "cam-a")
-        cameras.register(store, "cam-b")
-        with Vault(tmp_path / "cam-a", cameras.pub_path, camera=cameras("cam-a")) as vault:
-            ids = [vault.seal(track_result(face)) for face in orl_faces(shared_data, 2)]
-        sync_vault(tmp_path / "cam-a", store, cameras("cam-a"))
-        times = sorted(row.sealed_at for row in store.rows())
-    return ids, Selection(camera_ids=("cam-a",), start=times[0] - 60.0, end=times[-1] + 60.0)
+    return two_records_in_a_window(central_dsn, authority, cameras, tmp_path, shared_data)
 
 
 def _move(dsn: str, victim: str, how: str) -> None:
