@@ -105,6 +105,7 @@ class Camera:
         # (state, reason) as one value: /healthz and /metrics read it from other threads while the
         # camera's thread changes it, and must never see a new state with the last one's reason
         self._status = ("starting", "")
+        self._down_since: float | None = None  # when the camera last went down while running (its log)
         self.seal_failing = ""
         """Why the last seal failed, until a seal succeeds again ("" when sealing works): a full disk
         made the camera flip between down (the failing seal restarted it) and up (frames flowing
@@ -209,9 +210,26 @@ class Camera:
         """Change the state; going up or down is an event (camera_up / camera_down)."""
         was_up = self._status[0] == "running"
         self._status = (state, reason)
+        self._log_state_change(was_up, state, reason)
         if self.events is not None and was_up != (state == "running"):
             self.events.publish(self.config.name, "camera_up" if state == "running" else "camera_down",
                                 state=state, reason=reason)
+
+    def _log_state_change(self, was_up: bool, state: str, reason: str) -> None:
+        # A camera that lost its stream went down in /status, /healthz and the events only; its log
+        # said "source rtsp://...: cannot connect" (the URL, no camera) and, after it came back,
+        # "reconnected": nothing in the log named the camera going down or for how long (ux24). A
+        # failed pipeline ("down") and a stop are logged where they happen.
+        if was_up and state == "reconnecting":
+            self._down_since = time.monotonic()
+            _log.warning("camera %s: DOWN, reconnecting (%s)", self.config.name, reason or "no reason given",
+                         extra={"camera": self.config.name})
+        elif not was_up and state == "running" and self._down_since is not None:
+            _log.info("camera %s: up again after %.0f s down", self.config.name,
+                      time.monotonic() - self._down_since, extra={"camera": self.config.name})
+            self._down_since = None
+        elif was_up and state == "down":
+            self._down_since = time.monotonic()
 
     @property
     def up(self) -> bool:
