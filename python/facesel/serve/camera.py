@@ -105,6 +105,7 @@ class Camera:
         # (state, reason) as one value: /healthz and /metrics read it from other threads while the
         # camera's thread changes it, and must never see a new state with the last one's reason
         self._status = ("starting", "")
+        self._stop_why = ""  # request_stop's why
         self._down_since: float | None = None  # when the camera last went down while running (its log)
         self.seal_failing = ""
         """Why the last seal failed, until a seal succeeds again ("" when sealing works): a full disk
@@ -156,12 +157,14 @@ class Camera:
         self._thread.start()
         return self
 
-    def request_stop(self, hand_over: bool = False) -> None:
+    def request_stop(self, hand_over: bool = False, why: str = "") -> None:
         """Ask the camera to close its tracks, seal them and finish (does not wait).
 
         ``hand_over``: a reload replaces the camera with one on the same vault; the closed tracks
         whose seals still fail at the end are kept for :meth:`hand_over_held` instead of being
-        counted as lost."""
+        counted as lost. ``why``: the stopped camera's reason (``/status``, the ``camera_down``
+        event) when it had none of its own."""
+        self._stop_why = str(why)
         if hand_over:
             with self._hand_over_lock:
                 self._hand_over = True
@@ -322,7 +325,9 @@ class Camera:
             self._last_try_of_held()
         finally:
             if self.state != "ended":  # a file camera that reached its end says so, not just "stopped"
-                self._set_state("stopped", self.reason)
+                # Why, when it was up: a reload or the service's stop sent camera_down with reason ""
+                # (ux24), which an alert on camera_down could not tell from a fault.
+                self._set_state("stopped", self.reason or self._stop_why)
             self._finished.set()
 
     def _last_try_of_held(self) -> None:

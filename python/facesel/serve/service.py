@@ -179,7 +179,7 @@ class Service:
         with self._reload_lock:
             cameras = self.camera_list()
             for camera in cameras:
-                camera.request_stop()
+                camera.request_stop(why="the service is stopping")
         deadline = time.monotonic() + timeout
         late = [cam.config.name for cam in cameras if not cam.join(max(0.0, deadline - time.monotonic()))]
         if self.status is not None:
@@ -230,7 +230,9 @@ class Service:
             successor = new.cameras.get(name)
             # its unsealed closed tracks go to the camera that replaces it on the same vault
             camera.request_stop(hand_over=successor is not None and successor.enabled
-                                and successor.vault.resolve() == camera.config.vault.resolve())
+                                and successor.vault.resolve() == camera.config.vault.resolve(),
+                                why="reload: removed from the config" if name in removed
+                                else "reload: its settings changed")
             if not camera.join(self.config.shutdown_timeout):
                 _log.warning("camera %s did not stop within %.0f s", name, self.config.shutdown_timeout)
             handed[name] = camera.hand_over_held()
