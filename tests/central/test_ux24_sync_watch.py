@@ -39,9 +39,9 @@ def test_a_watching_forwarder_prints_only_the_passes_that_move_a_record(central_
             watcher.send_signal(signal.SIGTERM)
             watcher.wait(timeout=60)
     assert watcher.returncode == 0, err.read_text()
+    lines = out.read_text().splitlines()
+    assert len(lines) == 1 and "1 record(s) stored centrally" in lines[0], lines  # before: one a pass
     stopped = re.search(r"stopped by a signal after (\d+) pass\(es\), 1 record\(s\) stored", err.read_text())
     assert stopped, err.read_text()
     assert int(stopped.group(1)) >= 3, "too few passes to have idle ones: " + err.read_text()
-    lines = out.read_text().splitlines()
-    assert len(lines) == 1 and "1 record(s) stored centrally" in lines[0], lines
     assert "watching: a pass every 0.1 s" in err.read_text()
