@@ -43,3 +43,50 @@ def test_batch_says_what_its_workers_will_not_do():
     assert "3 pipelines on 2 CPU(s)" in workers_note(3, 10, "local", 2)
     assert "is not used with --ray auto" in workers_note(4, 10, "auto", 2)
     assert workers_note(1, 10, "auto", 2) is None
+
+
+def test_verify_bundle_dates_a_vault_record_by_its_signed_header_as_the_desk_and_list_do(tmp_path, shared_data,
+                                                                                        capsys):
+    # Before: the vault bundle's line gave the seal's log entry time (written a moment after the
+    # header's), so a record the desk, `list` and the manifest dated 13:05:16 was "sealed ... at
+    # 13:05:17" in the clerk's verification.
+    import re
+
+    from facesel.vault.keys import AuthorityPublic
+    from test_vault_common import T0, make_authority, orl_faces, run_cli, share_paths, track_result, vault_at
+
+    class Ticking:
+        """A clock that moves 0.7 s at each reading: the header's and the log entry's times differ."""
+
+        def __init__(self):
+            self.now = T0 + 0.5
+
+        def __call__(self):
+            self.now += 0.7
+            return self.now
+
+    adir = make_authority(tmp_path / "auth", camera_id="cam-1")[1]
+    with vault_at(tmp_path / "vault", adir, camera_id="cam-1", clock=Ticking()) as vault:
+        rid = vault.seal(track_result(orl_faces(shared_data, 1)[0]))
+    code, listed, _ = run_cli(capsys, "list", "--vault", tmp_path / "vault", "--authority", adir / "authority.pub")
+    assert code == 0
+    row = next(line for line in listed.splitlines() if line.startswith(rid))
+    header_time = row.split()[1].replace("T", " ").replace("Z", " UTC")  # as list shows it, in utc_text's form
+    bundle = tmp_path / "evidence.zip"
+    code, _, err = run_cli(capsys, "open", "--vault", tmp_path / "vault", "--reason", "case 1", "--out",
+                           tmp_path / "opened", "--bundle", bundle, "--share", share_paths(adir)[0], "--share",
+                           share_paths(adir)[2], rid)
+    assert code == 0, err
+    try:
+        fingerprint = AuthorityPublic.load(adir / "authority.pub").fingerprint
+        code, out, _ = run_cli(capsys, "verify-bundle", bundle, "--fingerprint", fingerprint)
+        assert code == 0, out
+        said = re.search(rf"record {rid}: sealed and signed by camera cam-1 at ([0-9: -]+ UTC)( \(logged as sealed at "
+                         r"([0-9: -]+ UTC)\))?", out)
+        assert said, out
+        assert said.group(1) == header_time, (said.group(0), header_time)
+        assert said.group(3) is not None and said.group(3) != header_time  # this clock made them differ: both shown
+    finally:
+        import shutil
+
+        shutil.rmtree(tmp_path / "opened", ignore_errors=True)  # plaintext faces: not left behind
