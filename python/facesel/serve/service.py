@@ -79,6 +79,7 @@ class Service:
         self._lock = threading.Lock()
         self._reload_lock = threading.RLock()  # reload_from_file holds it across reload(); stop() waits on it
         self._stop = threading.Event()
+        self._stopped_by = ""  # the signal that asked the stop (its log line names it)
         self._reload = threading.Event()
         self.status: StatusServer | None = None
         self.reloads = 0
@@ -278,7 +279,9 @@ class Service:
                 if self._reload.is_set():
                     self._reload.clear()
                     self._reload_from_file()
-            _log.info("stopping: closing and sealing open tracks")
+            # which signal (ux24: the line said "stopping" alone, whether a service manager's SIGTERM
+            # or a Ctrl-C at a terminal ended it)
+            _log.info("stopping (%s): closing and sealing open tracks", self._stopped_by or "asked")
             cameras = self.camera_list()
             late = self.stop()
         finally:
@@ -298,6 +301,7 @@ class Service:
     def _on_stop_signal(self, signum, _frame) -> None:
         """SIGTERM/SIGINT: the first asks every camera to stop; a later one only says what is going on."""
         if not self._stop.is_set():
+            self._stopped_by = signal.Signals(signum).name
             self._stop.set()
             return
         _log.warning("%s: already stopping, the cameras are sealing their open tracks (at most %.0f s, "
