@@ -281,7 +281,8 @@ class Service:
                     self._reload_from_file()
             # which signal (ux24: the line said "stopping" alone, whether a service manager's SIGTERM
             # or a Ctrl-C at a terminal ended it)
-            _log.info("stopping (%s): closing and sealing open tracks", self._stopped_by or "asked")
+            _log.info("stopping%s: closing and sealing open tracks",
+                      f" ({self._stopped_by})" if self._stopped_by else "")
             cameras = self.camera_list()
             late = self.stop()
         finally:
