@@ -31,6 +31,19 @@ def test_a_camera_that_goes_down_and_comes_back_is_named_in_the_log(videos, auth
     assert caplog.records[0].levelno == logging.WARNING
 
 
+def test_a_camera_that_never_connected_is_named_once(videos, authority, keys, tmp_path, caplog):
+    config = serve_config(authority, {"door": arcade_camera(videos, tmp_path / "door", keys("door"))})
+    camera = Camera(config.cameras["door"])
+    caplog.set_level(logging.INFO, logger="facesel.serve")
+    why = "cannot open rtsp://127.0.0.1:1/cam: [Errno 111] Connection refused"
+    camera._set_state("connecting", "")
+    camera._set_state("reconnecting", why)
+    camera._set_state("connecting", "")  # a pipeline restart's new source
+    camera._set_state("reconnecting", why)
+    lines = [r.getMessage() for r in caplog.records if r.name == "facesel.serve"]
+    assert lines == [f"camera door: DOWN, reconnecting ({why})"] * 2, lines
+
+
 def test_a_stream_its_server_ended_is_logged(caplog):
     caplog.set_level(logging.WARNING, logger="facesel.sources")
     served = []

@@ -211,27 +211,30 @@ class Camera:
 
     def _set_state(self, state: str, reason: str = "") -> None:
         """Change the state; going up or down is an event (camera_up / camera_down)."""
-        was_up = self._status[0] == "running"
+        before = self._status[0]
+        was_up = before == "running"
         self._status = (state, reason)
-        self._log_state_change(was_up, state, reason)
+        self._log_state_change(before, state, reason)
         if self.events is not None and was_up != (state == "running"):
             self.events.publish(self.config.name, "camera_up" if state == "running" else "camera_down",
                                 state=state, reason=reason)
 
-    def _log_state_change(self, was_up: bool, state: str, reason: str) -> None:
+    def _log_state_change(self, before: str, state: str, reason: str) -> None:
         # A camera that lost its stream went down in /status, /healthz and the events only; its log
         # said "source rtsp://...: cannot connect" (the URL, no camera) and, after it came back,
         # "reconnected": nothing in the log named the camera going down or for how long (ux24). A
         # failed pipeline ("down") and a stop are logged where they happen.
-        if was_up and state == "reconnecting":
+        # A camera that never connected since its start goes from "connecting" to "reconnecting":
+        # said too, once, so that a dead camera at the start is named as well.
+        if state == "reconnecting" and before in ("running", "connecting", "starting"):
             self._down_since = time.monotonic()
             _log.warning("camera %s: DOWN, reconnecting (%s)", self.config.name, reason or "no reason given",
                          extra={"camera": self.config.name})
-        elif not was_up and state == "running" and self._down_since is not None:
+        elif state == "running" and before != "running" and self._down_since is not None:
             _log.info("camera %s: up again after %.0f s down", self.config.name,
                       time.monotonic() - self._down_since, extra={"camera": self.config.name})
             self._down_since = None
-        elif was_up and state == "down":
+        elif state == "down" and before == "running":
             self._down_since = time.monotonic()
 
     @property
