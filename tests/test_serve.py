@@ -210,14 +210,19 @@ def test_reload_touches_only_what_changed(videos, authority, keys, tmp_path, cap
         assert changes == {"added": ["c"], "removed": [], "changed": ["b"], "restart": []}  # [serve] unchanged
         assert service.cameras["a"] is a and a.state != "stopped"
         assert service.cameras["b"] is not b and b.state == "stopped"
+        # why it stopped (/status, the camera_down event): it said "" (ux24), as a fault with no reason
+        assert b.reason == "reload: its settings changed"
         with caplog.at_level(logging.INFO, logger="facesel.serve"):
             changes = service.reload(parse_config(config_dict(authority, {"c": cams["c"]})))
         assert changes["removed"] == ["a", "b"] and a.state == "stopped"
         # the log names them as `serve reload` prints them (ux19: "removed ['a', 'b']")
         assert "reloaded: added none, removed a, b, changed none" in caplog.messages
         assert set(service.cameras) == {"c"}
+        assert a.reason == "reload: removed from the config"
+        c = service.cameras["c"]
     finally:
         service.stop()
+    assert c.state == "stopped" and c.reason == "the service is stopping"
 
 
 def test_rtsp_restart_reconnects_once_and_seals_before_and_after(videos, authority, keys, tmp_path, monkeypatch):

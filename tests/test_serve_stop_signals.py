@@ -62,6 +62,8 @@ def test_a_second_stop_signal_while_the_cameras_seal_is_logged_and_the_sealing_g
     warning = next(r.getMessage() for r in caplog.records if "already stopping" in r.getMessage())
     assert warning.startswith("SIGINT: already stopping") and "SIGKILL" in warning
     assert any(r.getMessage().startswith("stopped;") for r in caplog.records)
+    # the stop names its signal (ux24: "stopping: closing ..." alone)
+    assert "stopping (SIGTERM): closing and sealing open tracks" in [r.getMessage() for r in caplog.records]
     assert signal.getsignal(signal.SIGINT) is before  # the handlers are put back at the end
 
 

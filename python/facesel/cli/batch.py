@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
 
+from facesel.cli.argtypes import int_within
 from facesel.cli.central import add_central_argument, central_dsn, needs_central_extra, positive_int
+
+MAX_WORKERS = 1024
+"""Most ``--workers``: each worker is a whole pipeline (its own process with its models, a few hundred
+MiB); ux23 found ``--workers 100000`` taken without a word."""
 
 
 @needs_central_extra
@@ -51,10 +57,32 @@ def _batch(args: argparse.Namespace) -> int:
               f"{outcome.stored} stored centrally, {outcome.seconds:.1f} s; {outcome_state(outcome)}",
               file=sys.stderr, flush=True)
 
+    note = workers_note(args.workers, len(tasks), args.ray, os.cpu_count())
+    if note:
+        print(f"facesel batch: note: {note}", file=sys.stderr, flush=True)
     started = time.perf_counter()
     outcomes = run_batch(tasks, workers=args.workers, ray_address=args.ray, progress=progress)
     print(summary_line(outcomes, time.perf_counter() - started))
     return 1 if any(o.error for o in outcomes) else 0
+
+
+def workers_note(workers: int, videos: int, ray: str | None, cpus: int | None) -> str | None:
+    """What ``--workers`` will not do as asked, for a note on stderr before the work (None when it
+    does): on a Ray cluster the cluster's CPUs decide; locally, more workers than videos start one
+    per video, and more pipelines than CPUs share them (each is a whole pipeline)."""
+    if ray is not None and ray != "local":
+        if workers != 1:
+            return (f"--workers {workers} is not used with --ray {ray}: the cluster's CPUs decide how many "
+                    "videos run at once (one CPU each)")
+        return None
+    notes = []
+    running = min(workers, videos)
+    if workers > videos:
+        notes.append(f"--workers {workers} for {videos} video(s): {running} pipeline(s) run, one per video")
+    if cpus and running > cpus:
+        notes.append(f"{running} pipelines on {cpus} CPU(s): each is a whole pipeline (its own process and "
+                     "models), so they take turns on the CPUs and each holds its memory meanwhile")
+    return "; ".join(notes) or None
 
 
 def outcome_state(outcome) -> str:
@@ -97,7 +125,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    "with the central store); every task signs its records with it")
     p.add_argument("--authority", required=True, metavar="FILE",
                    help="authority.pub that registers that camera (the task vaults seal to it)")
-    p.add_argument("--workers", type=positive_int, default=1, help="parallel pipelines (default 1)")
+    p.add_argument("--workers", type=int_within(1, MAX_WORKERS), default=1,
+                   help=f"parallel pipelines, one process each (1 to {MAX_WORKERS}; default 1); more than the "
+                   "videos or the CPUs is said on stderr; with --ray ADDRESS of a cluster the cluster decides")
     p.add_argument("--ray", metavar="ADDRESS", help="run on Ray: 'local' for a single-machine Ray, or a cluster "
                    "address ('auto', 'ray://HEAD:10001')")
     p.add_argument("--spool", default="facesel-spool", help="folder for per-task vaults on each worker; records "

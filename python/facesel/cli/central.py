@@ -460,12 +460,21 @@ def _sync(args: argparse.Namespace) -> int:
     return _sync_watch(args)
 
 
-def _sync_pass(args: argparse.Namespace, should_stop=None):
-    """One store-and-forward pass; prints its summary and returns the report."""
+def pass_moved(report) -> bool:
+    """Whether a sync pass stored, found, deleted, left or refused any record (a watching forwarder
+    prints only those passes)."""
+    return bool(report.stored or report.duplicates or report.deleted or report.expired or report.skipped)
+
+
+def _sync_pass(args: argparse.Namespace, should_stop=None, quiet_when_idle: bool = False):
+    """One store-and-forward pass; prints its summary (with ``quiet_when_idle``, only when the pass
+    moved something) and returns the report."""
     from facesel.central.sync import sync_vault
 
     with _store(args) as store:
         report = sync_vault(args.vault, store, args.camera, batch_size=args.batch, should_stop=should_stop)
+    if quiet_when_idle and not pass_moved(report):
+        return report
     print(f"{args.vault}: {report.stored} record(s) stored centrally, {report.duplicates} already there, "
           f"{report.deleted} local copies deleted, {report.expired} past retention (left to the local "
           f"purge), {len(report.skipped)} refused", flush=True)
@@ -519,11 +528,20 @@ def _sync_watch(args: argparse.Namespace) -> int:
             time.sleep(min(0.1, max(0.0, end - time.monotonic())))
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    passes = stored = 0
     try:
         delay = args.watch
         while not stopping:
             try:
-                _sync_pass(args, should_stop=lambda: bool(stopping))
+                # The first pass's line always shows (the forwarder started and reached the store);
+                # after it, only a pass that moved a record prints: ux23 counted 2,880 lines a day
+                # of "0 record(s) stored" at --watch 30.
+                report = _sync_pass(args, should_stop=lambda: bool(stopping), quiet_when_idle=passes > 0)
+                if passes == 0:
+                    print(f"{args.vault}: watching: a pass every {args.watch:g} s; a line is printed only when "
+                          "a pass stores, deletes or refuses a record", file=sys.stderr, flush=True)
+                passes += 1
+                stored += report.stored
                 delay = args.watch
             except CentralUnavailableError as err:
                 _require_vault(args.vault)
@@ -533,7 +551,8 @@ def _sync_watch(args: argparse.Namespace) -> int:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    print(f"{args.vault}: forwarder stopped by a signal; records not yet shipped stay queued", file=sys.stderr)
+    print(f"{args.vault}: forwarder stopped by a signal after {passes} pass(es), {stored} record(s) stored "
+          "centrally; records not yet shipped stay queued", file=sys.stderr)
     return 0
 
 
@@ -683,7 +702,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_central_argument(p)
     p.add_argument("--batch", type=positive_int, default=32, help="records per central transaction (default 32)")
     p.add_argument("--watch", type=_watch_seconds, metavar="SECONDS",
-                   help="keep running: sync every SECONDS (at most a day), backing off (up to 10 x SECONDS, at most 5 min) "
+                   help="keep running: sync every SECONDS (at most a day; a pass's line is printed for the first pass "
+                        "and then only when a pass moves a record), backing off (up to 10 x SECONDS, at most 5 min) "
                         "while the store is unreachable; SIGTERM or SIGINT ends it after the current batch "
                         "(exit 0)")
     p.set_defaults(func=_sync)

@@ -240,7 +240,13 @@ def _vault_record(identity, seals: dict[str, dict]):
         seal = seals.get(rid)
         if seal is None or seal.get("sha256") != digest or seal.get("signer") != f"camera:{identity.camera_id}":
             raise RecordError(f"record {rid}: the sealed file is not the one its camera logged as sealed")
-        return parsed, f"camera {identity.camera_id} at {utc_text(seal['time'])}"
+        # The signed header's seal time, which `list`, the desk, `open` and the manifest show. The
+        # log entry's own time is when the seal was written, a moment later: shown as the seal time
+        # it could differ by a second from every other (ux24: 13:05:17 here, 13:05:16 on the desk).
+        sealed = f"camera {identity.camera_id} at {utc_text(parsed.header['sealed_at'])}"
+        if utc_text(seal["time"]) != utc_text(parsed.header["sealed_at"]):
+            sealed += f" (logged as sealed at {utc_text(seal['time'])})"
+        return parsed, sealed
     return parse
 
 

@@ -105,6 +105,8 @@ class Camera:
         # (state, reason) as one value: /healthz and /metrics read it from other threads while the
         # camera's thread changes it, and must never see a new state with the last one's reason
         self._status = ("starting", "")
+        self._stop_why = ""  # request_stop's why
+        self._down_since: float | None = None  # when the camera last went down while running (its log)
         self.seal_failing = ""
         """Why the last seal failed, until a seal succeeds again ("" when sealing works): a full disk
         made the camera flip between down (the failing seal restarted it) and up (frames flowing
@@ -155,12 +157,14 @@ class Camera:
         self._thread.start()
         return self
 
-    def request_stop(self, hand_over: bool = False) -> None:
+    def request_stop(self, hand_over: bool = False, why: str = "") -> None:
         """Ask the camera to close its tracks, seal them and finish (does not wait).
 
         ``hand_over``: a reload replaces the camera with one on the same vault; the closed tracks
         whose seals still fail at the end are kept for :meth:`hand_over_held` instead of being
-        counted as lost."""
+        counted as lost. ``why``: the stopped camera's reason (``/status``, the ``camera_down``
+        event) when it had none of its own."""
+        self._stop_why = str(why)
         if hand_over:
             with self._hand_over_lock:
                 self._hand_over = True
@@ -207,11 +211,31 @@ class Camera:
 
     def _set_state(self, state: str, reason: str = "") -> None:
         """Change the state; going up or down is an event (camera_up / camera_down)."""
-        was_up = self._status[0] == "running"
+        before = self._status[0]
+        was_up = before == "running"
         self._status = (state, reason)
+        self._log_state_change(before, state, reason)
         if self.events is not None and was_up != (state == "running"):
             self.events.publish(self.config.name, "camera_up" if state == "running" else "camera_down",
                                 state=state, reason=reason)
+
+    def _log_state_change(self, before: str, state: str, reason: str) -> None:
+        # A camera that lost its stream went down in /status, /healthz and the events only; its log
+        # said "source rtsp://...: cannot connect" (the URL, no camera) and, after it came back,
+        # "reconnected": nothing in the log named the camera going down or for how long (ux24). A
+        # failed pipeline ("down") and a stop are logged where they happen.
+        # A camera that never connected since its start goes from "connecting" to "reconnecting":
+        # said too, once, so that a dead camera at the start is named as well.
+        if state == "reconnecting" and before in ("running", "connecting", "starting"):
+            self._down_since = time.monotonic()
+            _log.warning("camera %s: DOWN, reconnecting (%s)", self.config.name, reason or "no reason given",
+                         extra={"camera": self.config.name})
+        elif state == "running" and before != "running" and self._down_since is not None:
+            _log.info("camera %s: up again after %.0f s down", self.config.name,
+                      time.monotonic() - self._down_since, extra={"camera": self.config.name})
+            self._down_since = None
+        elif state == "down" and before == "running":
+            self._down_since = time.monotonic()
 
     @property
     def up(self) -> bool:
@@ -304,7 +328,9 @@ class Camera:
             self._last_try_of_held()
         finally:
             if self.state != "ended":  # a file camera that reached its end says so, not just "stopped"
-                self._set_state("stopped", self.reason)
+                # Why, when it was up: a reload or the service's stop sent camera_down with reason ""
+                # (ux24), which an alert on camera_down could not tell from a fault.
+                self._set_state("stopped", self.reason or self._stop_why)
             self._finished.set()
 
     def _last_try_of_held(self) -> None:

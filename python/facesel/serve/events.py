@@ -311,12 +311,45 @@ class MqttOutlet:
             self._client.username_pw_set(username, password)
         self._client.will_set(f"{topic}/status", "offline", qos=1, retain=True)
         self._client.reconnect_delay_set(1, 30)
+        # The connection's changes are logged (a failure at most once a minute): a broker down at
+        # the start, or gone later, was said nowhere while paho kept the events for it (ux24: only
+        # the 1001st event, refused by paho's full queue, was logged as a failed delivery).
+        self._connected = None  # None: never tried; then True / False
+        self._closing = False
+        self._last_failure_log = -FAILURE_LOG_INTERVAL
+        self._client.on_connect = self._on_connect
+        self._client.on_connect_fail = self._on_connect_fail
+        self._client.on_disconnect = self._on_disconnect
         # While the broker is away paho keeps QoS 1/2 messages for it: bounded, so that a long
         # outage costs at most this many events (refused ones are counted as failed), not memory.
         self._client.max_queued_messages_set(QUEUE_SIZE)
         self._client.connect_async(host, int(port), keepalive=30)
         self._client.loop_start()
         self._client.publish(f"{topic}/status", "online", qos=1, retain=True)
+
+    def _on_connect(self, client, userdata, flags, reason_code, properties=None) -> None:
+        if getattr(reason_code, "is_failure", False):  # the broker answered and refused (credentials, say)
+            self._not_connected(f"the broker refused the connection ({reason_code})")
+            return
+        if self._connected is not True:
+            _log.info("events: %s connected%s", self.name, "" if self._connected is None else " again")
+        self._connected = True
+
+    def _on_connect_fail(self, client, userdata) -> None:
+        self._not_connected("cannot connect")
+
+    def _on_disconnect(self, client, userdata, flags, reason_code, properties=None) -> None:
+        if self._connected and not self._closing:  # not our own disconnect() at the stop
+            self._not_connected(f"connection lost ({reason_code})")
+
+    def _not_connected(self, why: str) -> None:
+        # paho's network thread: one line at the change, then at most one a minute while it lasts
+        now = time.monotonic()
+        if self._connected is not False or now - self._last_failure_log >= FAILURE_LOG_INTERVAL:
+            self._last_failure_log = now
+            _log.warning("events: %s: %s; events wait in memory (at most %d) until it answers; retrying",
+                         self.name, why, QUEUE_SIZE)
+        self._connected = False
 
     def send(self, event: dict) -> None:
         """Publish ``event`` on ``TOPIC/CAMERA/EVENT``; ConnectionError when the client refuses it
@@ -328,6 +361,7 @@ class MqttOutlet:
 
     def close(self) -> None:
         """Publish ``offline`` on ``TOPIC/status`` (waiting up to 3 s) and disconnect."""
+        self._closing = True
         info = self._client.publish(f"{self.topic}/status", "offline", qos=1, retain=True)
         try:
             info.wait_for_publish(timeout=3.0)

@@ -79,6 +79,7 @@ class Service:
         self._lock = threading.Lock()
         self._reload_lock = threading.RLock()  # reload_from_file holds it across reload(); stop() waits on it
         self._stop = threading.Event()
+        self._stopped_by = ""  # the signal that asked the stop (its log line names it)
         self._reload = threading.Event()
         self.status: StatusServer | None = None
         self.reloads = 0
@@ -179,7 +180,7 @@ class Service:
         with self._reload_lock:
             cameras = self.camera_list()
             for camera in cameras:
-                camera.request_stop()
+                camera.request_stop(why="the service is stopping")
         deadline = time.monotonic() + timeout
         late = [cam.config.name for cam in cameras if not cam.join(max(0.0, deadline - time.monotonic()))]
         if self.status is not None:
@@ -230,7 +231,9 @@ class Service:
             successor = new.cameras.get(name)
             # its unsealed closed tracks go to the camera that replaces it on the same vault
             camera.request_stop(hand_over=successor is not None and successor.enabled
-                                and successor.vault.resolve() == camera.config.vault.resolve())
+                                and successor.vault.resolve() == camera.config.vault.resolve(),
+                                why="reload: removed from the config" if name in removed
+                                else "reload: its settings changed")
             if not camera.join(self.config.shutdown_timeout):
                 _log.warning("camera %s did not stop within %.0f s", name, self.config.shutdown_timeout)
             handed[name] = camera.hand_over_held()
@@ -276,7 +279,10 @@ class Service:
                 if self._reload.is_set():
                     self._reload.clear()
                     self._reload_from_file()
-            _log.info("stopping: closing and sealing open tracks")
+            # which signal (ux24: the line said "stopping" alone, whether a service manager's SIGTERM
+            # or a Ctrl-C at a terminal ended it)
+            _log.info("stopping%s: closing and sealing open tracks",
+                      f" ({self._stopped_by})" if self._stopped_by else "")
             cameras = self.camera_list()
             late = self.stop()
         finally:
@@ -296,6 +302,7 @@ class Service:
     def _on_stop_signal(self, signum, _frame) -> None:
         """SIGTERM/SIGINT: the first asks every camera to stop; a later one only says what is going on."""
         if not self._stop.is_set():
+            self._stopped_by = signal.Signals(signum).name
             self._stop.set()
             return
         _log.warning("%s: already stopping, the cameras are sealing their open tracks (at most %.0f s, "

@@ -312,6 +312,9 @@ class StreamSource:
                     if getattr(connection, "finite", False) or not self.reconnect:
                         return True
                     self._count_failure("stream_errors", "the server ended the stream")
+                    # Logged as the other breaks are: a server that was stopped (ux24: the RTSP
+                    # server killed) left no line until the first failed reconnection
+                    _log.warning("source %s: %s", self.name, self.stats.last_error)
                     return False
                 except StallError as err:
                     self._count_failure("stalls", _describe(err))
