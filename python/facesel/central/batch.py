@@ -26,6 +26,7 @@ with the task.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import secrets
 import shutil
 import time
@@ -188,8 +189,10 @@ def _run_ray(tasks: list[VideoTask], workers: int, address: str, report: Progres
     import ray
 
     started_here = not ray.is_initialized()
+    token_set_here = False
     if started_here:
         if address == "local":
+            token_set_here = _local_ray_token()
             ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
         else:
             ray.init(address=address, log_to_driver=False)
@@ -213,3 +216,31 @@ def _run_ray(tasks: list[VideoTask], workers: int, address: str, report: Progres
     finally:
         if started_here:
             ray.shutdown()
+        if token_set_here:
+            os.environ.pop("RAY_AUTH_TOKEN", None)
+
+
+_LOCAL_TOKEN: str | None = None
+
+
+def _local_ray_token() -> bool:
+    """Give the local Ray a token that lives in this process's environment only; True when set here.
+
+    Why (review round 14b, finding 1): a local ``ray.init()`` (Ray 2.60) turns on token
+    authentication and, with no token in the environment, writes a new one to
+    ``~/.ray/auth_token`` under the umask: 0644 in a 0755 folder, readable by every account whose
+    home folder others may enter (Debian's default). Its GCS and raylet listen on every address,
+    and whoever holds the token connects as a driver and runs code as the operator: reads
+    ``camera.key`` (then signs as the archive camera) and the store's password in the tasks. In
+    ``RAY_AUTH_TOKEN`` it reaches Ray's own processes (their environment, which only this user
+    may read: ``/proc/PID/environ`` is 0400) and no file. One token per process: Ray's client
+    keeps the first token it loaded, so a second local Ray in this process must get the same.
+    A token the operator put in ``RAY_AUTH_TOKEN`` is used as it is.
+    """
+    global _LOCAL_TOKEN
+    if os.environ.get("RAY_AUTH_TOKEN"):
+        return False
+    if _LOCAL_TOKEN is None:
+        _LOCAL_TOKEN = secrets.token_hex(32)
+    os.environ["RAY_AUTH_TOKEN"] = _LOCAL_TOKEN
+    return True
