@@ -8,7 +8,9 @@ is unreachable the folder stays, and ``facesel sync --vault FOLDER`` delivers it
 Tasks run on a local process pool (``workers`` processes; one runs in this process) or as Ray
 tasks (``ray_address``: ``"local"`` starts a single-machine Ray, anything else is passed to
 ``ray.init(address=...)``, e.g. ``"auto"`` or ``"ray://head:10001"``, the address of a cluster
-started with ``ray start --head``).
+started with ``ray start --head``). A ``"local"`` Ray is this process's own: its token lives in
+the environment only (never ``~/.ray/auth_token``) and its session folder in a folder only this
+user may enter, removed at the end (review round 14b, findings 1 and 2).
 
 A video that fails is run once more, then reported (:attr:`VideoOutcome.attempts`); it is never
 dropped from the outcomes. A failure is an outcome with an error that left no record anywhere
@@ -29,6 +31,7 @@ import multiprocessing
 import os
 import secrets
 import shutil
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -189,14 +192,22 @@ def _run_ray(tasks: list[VideoTask], workers: int, address: str, report: Progres
     import ray
 
     started_here = not ray.is_initialized()
-    token_set_here = False
-    if started_here:
-        if address == "local":
-            token_set_here = _local_ray_token()
-            ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
-        else:
-            ray.init(address=address, log_to_driver=False)
-    try:
+    token_set_here, private = False, None
+    try:  # a failed start, too, puts the environment back and removes the folder
+        if started_here:
+            if address == "local":
+                token_set_here = _local_ray_token()
+                # Ray makes its temp folder (default $TMPDIR/ray or /tmp/ray) and the session's
+                # sockets/ and logs/ in it mode 0777 without the sticky bit, "so others can use it":
+                # another account renames the raylet's socket and puts its own there, and reads every
+                # worker's log (review round 14b, finding 2). Inside a folder only we may enter
+                # (mkdtemp: 0700), those modes reach no one. Its name is kept short: a Unix socket's
+                # path is at most 107 bytes, and the session's sockets lie 66 bytes below it.
+                private = Path(tempfile.mkdtemp(prefix="fsray-"))
+                ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False,
+                         _temp_dir=str(private / "ray"))
+            else:
+                ray.init(address=address, log_to_driver=False)
         remote = ray.remote(num_cpus=1, max_retries=0)(run_video)
         index = {remote.remote(task): (i, 1) for i, task in enumerate(tasks)}
         results: dict[int, VideoOutcome] = {}
@@ -218,6 +229,8 @@ def _run_ray(tasks: list[VideoTask], workers: int, address: str, report: Progres
             ray.shutdown()
         if token_set_here:
             os.environ.pop("RAY_AUTH_TOKEN", None)
+        if private is not None:
+            shutil.rmtree(private, ignore_errors=True)  # the session's logs and sockets
 
 
 _LOCAL_TOKEN: str | None = None
