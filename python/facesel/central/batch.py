@@ -138,7 +138,9 @@ def run_batch(tasks: Sequence[VideoTask], workers: int = 1, ray_address: str | N
         Processes of the local pool, or CPUs of a ``"local"`` Ray (ignored for a running cluster,
         which schedules one CPU per task on whatever it has).
     ray_address : str, optional
-        None: the local pool. Otherwise Ray (see the module docstring).
+        None: the local pool. Otherwise Ray (see the module docstring). A cluster (any address but
+        ``"local"``) is refused a task whose ``dsn`` holds a password (ValueError, before Ray is
+        contacted): the password belongs in a passfile on each node.
     progress : callable, optional
         Called as ``progress(done, total, outcome)`` when each task ends.
     """
@@ -146,6 +148,8 @@ def run_batch(tasks: Sequence[VideoTask], workers: int = 1, ray_address: str | N
     tasks = list(tasks)
     if not tasks:
         return []
+    if ray_address not in (None, "local"):
+        _refuse_password_to_cluster(tasks)
     report = progress or (lambda done, total, outcome: None)
     if ray_address is not None:
         return _run_ray(tasks, workers, ray_address, report)
@@ -175,6 +179,24 @@ def run_batch(tasks: Sequence[VideoTask], workers: int = 1, ray_address: str | N
             results[i] = outcome
             report(len(results), len(tasks), outcome)
     return [results[i] for i in range(len(tasks))]
+
+
+def _refuse_password_to_cluster(tasks: Sequence[VideoTask]) -> None:
+    """ValueError when a task's connection string holds a password and would go to a Ray cluster.
+
+    Why (review round 14b, finding 3): a task's arguments travel to the cluster's head and on to
+    its nodes over Ray's gRPC, in clear unless the cluster was set up with ``RAY_USE_TLS``, and
+    stay in the head's task table: a password given in ``$FACESEL_CENTRAL`` reached everyone on
+    that path, past round 6's rule that a remote store is reached over verified TLS only. The
+    camera key already stays on each node (``camera`` is a path there); the password does too.
+    """
+    from facesel.cli.argv_secrets import holds_password
+
+    if any(holds_password(task.dsn) for task in tasks):
+        raise ValueError("the central store's connection string holds a password, and a Ray cluster carries each "
+                         "task's arguments to its nodes (in clear unless Ray runs with TLS) and keeps them in its "
+                         "head: keep the password on every node instead, in a passfile (PGPASSFILE, ~/.pgpass, or "
+                         "passfile= in the string), as the camera key is; '--ray local' keeps it on this machine")
 
 
 def _attempt(outcome: VideoOutcome, attempt: int) -> VideoOutcome:
