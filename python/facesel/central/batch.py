@@ -35,7 +35,8 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from facesel.central.pg_backend import CentralUnavailableError, PostgresVault
@@ -54,6 +55,7 @@ class VideoTask:
     authority: dict        # authority.pub registering that camera, as AuthorityPublic.to_dict()
     spool: str             # folder on the worker for the task's vault
     max_frames: int | None = None
+    folder: str | None = None  # the task's vault folder in spool; None: run_video names one
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,7 @@ def run_video(task: VideoTask) -> VideoOutcome:
     ``queued_in`` names the folder holding whatever was sealed but not delivered.
     """
     started = time.perf_counter()
-    vault_dir = Path(task.spool) / f"{Path(task.video).stem[:40]}-{secrets.token_hex(4)}"
+    vault_dir = Path(task.folder) if task.folder else _named_folder(task)
     frames = sealed = stored = 0
     error = None
     try:
@@ -106,6 +108,10 @@ def run_video(task: VideoTask) -> VideoOutcome:
         shutil.rmtree(vault_dir)  # delivered: the task's folder (and its local log) has done its job
     return VideoOutcome(task.video, frames, sealed, stored, time.perf_counter() - started,
                         str(vault_dir) if left else None, error)
+
+
+def _named_folder(task: VideoTask) -> Path:
+    return Path(task.spool) / f"{Path(task.video).stem[:40]}-{secrets.token_hex(4)}"
 
 
 def _select_and_seal(task: VideoTask, vault_dir: Path) -> tuple[int, int]:
@@ -164,20 +170,48 @@ def run_batch(tasks: Sequence[VideoTask], workers: int = 1, ray_address: str | N
             outcomes.append(outcome)
             report(len(outcomes), len(tasks), outcomes[-1])
         return outcomes
-    # spawn: the workers start clean (no forked ONNX Runtime or OpenCV thread pools).
-    with ProcessPoolExecutor(max_workers=min(workers, len(tasks)),
-                             mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = {pool.submit(run_video, task): (i, 1) for i, task in enumerate(tasks)}
-        results: dict[int, VideoOutcome] = {}
-        while futures:
-            future = next(as_completed(futures))
-            i, attempt = futures.pop(future)
-            outcome = _attempt(future.result(), attempt)
-            if outcome.retryable and attempt <= RETRIES:
-                futures[pool.submit(run_video, tasks[i])] = (i, attempt + 1)
-                continue
-            results[i] = outcome
-            report(len(results), len(tasks), outcome)
+    return _run_pool(tasks, workers, report)
+
+
+def _run_pool(tasks: list[VideoTask], workers: int, report: Progress) -> list[VideoOutcome]:
+    """The local process pool. A worker that dies (the kernel's OOM killer, a decoder that
+    crashes on a hostile file) breaks the whole pool: every task in flight then fails with
+    BrokenProcessPool, which used to leave ``run_batch`` (review round 14b, finding 4): no
+    outcome, no summary, and the vault folders of the killed tasks, sealed records and all, named
+    nowhere. Each attempt's folder is named here, so a lost task is reported as the Ray path
+    reports one, with its folder when it holds records (never run again: that would seal the
+    same faces twice), and run again once when it holds none, on a new pool.
+    """
+    results: dict[int, VideoOutcome] = {}
+    waiting = [(i, 1) for i in range(len(tasks))]
+    while waiting:
+        # spawn: the workers start clean (no forked ONNX Runtime or OpenCV thread pools).
+        with ProcessPoolExecutor(max_workers=min(workers, len(waiting)),
+                                 mp_context=multiprocessing.get_context("spawn")) as pool:
+            futures: dict = {}
+
+            def submit(i: int, attempt: int) -> None:
+                task = replace(tasks[i], folder=str(_named_folder(tasks[i])))
+                try:
+                    futures[pool.submit(run_video, task)] = (i, attempt, task)
+                except BrokenProcessPool:
+                    waiting.append((i, attempt))  # on the next pool
+
+            starting, waiting[:] = list(waiting), []
+            for i, attempt in starting:
+                submit(i, attempt)
+            while futures:
+                future = next(as_completed(futures))
+                i, attempt, task = futures.pop(future)
+                try:
+                    outcome = _attempt(future.result(), attempt)
+                except BrokenProcessPool as err:  # its worker died, or another's death ended it
+                    outcome = _lost(task, err, attempt)
+                if outcome.retryable and attempt <= RETRIES:
+                    submit(i, attempt + 1)
+                    continue
+                results[i] = outcome
+                report(len(results), len(tasks), outcome)
     return [results[i] for i in range(len(tasks))]
 
 
@@ -200,14 +234,15 @@ def _refuse_password_to_cluster(tasks: Sequence[VideoTask]) -> None:
 
 
 def _attempt(outcome: VideoOutcome, attempt: int) -> VideoOutcome:
-    from dataclasses import replace
-
     return replace(outcome, attempts=attempt)
 
 
 def _lost(task: VideoTask, error: BaseException, attempt: int) -> VideoOutcome:
-    """The outcome of a task whose worker died (nothing is known of what it sealed)."""
-    return VideoOutcome(task.video, 0, 0, 0, 0.0, None, f"worker lost: {type(error).__name__}: {error}", attempt)
+    """The outcome of a task whose worker died: what it sealed is known only by its folder (when
+    this machine sees it: a task given its folder on the local pool)."""
+    left = task.folder is not None and any((Path(task.folder) / "records").glob("*.fsr"))
+    return VideoOutcome(task.video, 0, 0, 0, 0.0, task.folder if left else None,
+                        f"worker lost: {type(error).__name__}: {error}", attempt)
 
 
 def _run_ray(tasks: list[VideoTask], workers: int, address: str, report: Progress) -> list[VideoOutcome]:
