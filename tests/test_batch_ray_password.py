@@ -33,8 +33,10 @@ except ValueError as err:
 
 
 def _run(dsn: str, address: str, tmp_path) -> subprocess.CompletedProcess | None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PG", "FACESEL_CENTRAL"))}
-    env["HOME"] = str(tmp_path)  # no token of the operator's own Ray
+    # no token of the operator's own Ray, and no RAY_AUTH_MODE=token that a local Ray of an
+    # earlier test left in this process's environment (the driver then stops before connecting)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PG", "FACESEL_CENTRAL", "RAY_AUTH"))}
+    env["HOME"] = str(tmp_path)
     process = subprocess.Popen([sys.executable, "-c", CHILD, dsn, address], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True, env=env)
     try:
