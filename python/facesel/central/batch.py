@@ -8,7 +8,9 @@ is unreachable the folder stays, and ``facesel sync --vault FOLDER`` delivers it
 Tasks run on a local process pool (``workers`` processes; one runs in this process) or as Ray
 tasks (``ray_address``: ``"local"`` starts a single-machine Ray, anything else is passed to
 ``ray.init(address=...)``, e.g. ``"auto"`` or ``"ray://head:10001"``, the address of a cluster
-started with ``ray start --head``).
+started with ``ray start --head``). A ``"local"`` Ray is this process's own: its token lives in
+the environment only (never ``~/.ray/auth_token``) and its session folder in a folder only this
+user may enter, removed at the end (review round 14b, findings 1 and 2).
 
 A video that fails is run once more, then reported (:attr:`VideoOutcome.attempts`); it is never
 dropped from the outcomes. A failure is an outcome with an error that left no record anywhere
@@ -26,12 +28,15 @@ with the task.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import secrets
 import shutil
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from facesel.central.pg_backend import CentralUnavailableError, PostgresVault
@@ -50,6 +55,7 @@ class VideoTask:
     authority: dict        # authority.pub registering that camera, as AuthorityPublic.to_dict()
     spool: str             # folder on the worker for the task's vault
     max_frames: int | None = None
+    folder: str | None = None  # the task's vault folder in spool; None: run_video names one
 
 
 @dataclass(frozen=True)
@@ -83,7 +89,7 @@ def run_video(task: VideoTask) -> VideoOutcome:
     ``queued_in`` names the folder holding whatever was sealed but not delivered.
     """
     started = time.perf_counter()
-    vault_dir = Path(task.spool) / f"{Path(task.video).stem[:40]}-{secrets.token_hex(4)}"
+    vault_dir = Path(task.folder) if task.folder else _named_folder(task)
     frames = sealed = stored = 0
     error = None
     try:
@@ -102,6 +108,10 @@ def run_video(task: VideoTask) -> VideoOutcome:
         shutil.rmtree(vault_dir)  # delivered: the task's folder (and its local log) has done its job
     return VideoOutcome(task.video, frames, sealed, stored, time.perf_counter() - started,
                         str(vault_dir) if left else None, error)
+
+
+def _named_folder(task: VideoTask) -> Path:
+    return Path(task.spool) / f"{Path(task.video).stem[:40]}-{secrets.token_hex(4)}"
 
 
 def _select_and_seal(task: VideoTask, vault_dir: Path) -> tuple[int, int]:
@@ -134,7 +144,9 @@ def run_batch(tasks: Sequence[VideoTask], workers: int = 1, ray_address: str | N
         Processes of the local pool, or CPUs of a ``"local"`` Ray (ignored for a running cluster,
         which schedules one CPU per task on whatever it has).
     ray_address : str, optional
-        None: the local pool. Otherwise Ray (see the module docstring).
+        None: the local pool. Otherwise Ray (see the module docstring). A cluster (any address but
+        ``"local"``) is refused a task whose ``dsn`` holds a password (ValueError, before Ray is
+        contacted): the password belongs in a passfile on each node.
     progress : callable, optional
         Called as ``progress(done, total, outcome)`` when each task ends.
     """
@@ -142,6 +154,8 @@ def run_batch(tasks: Sequence[VideoTask], workers: int = 1, ray_address: str | N
     tasks = list(tasks)
     if not tasks:
         return []
+    if ray_address not in (None, "local"):
+        _refuse_password_to_cluster(tasks)
     report = progress or (lambda done, total, outcome: None)
     if ray_address is not None:
         return _run_ray(tasks, workers, ray_address, report)
@@ -156,44 +170,101 @@ def run_batch(tasks: Sequence[VideoTask], workers: int = 1, ray_address: str | N
             outcomes.append(outcome)
             report(len(outcomes), len(tasks), outcomes[-1])
         return outcomes
-    # spawn: the workers start clean (no forked ONNX Runtime or OpenCV thread pools).
-    with ProcessPoolExecutor(max_workers=min(workers, len(tasks)),
-                             mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = {pool.submit(run_video, task): (i, 1) for i, task in enumerate(tasks)}
-        results: dict[int, VideoOutcome] = {}
-        while futures:
-            future = next(as_completed(futures))
-            i, attempt = futures.pop(future)
-            outcome = _attempt(future.result(), attempt)
-            if outcome.retryable and attempt <= RETRIES:
-                futures[pool.submit(run_video, tasks[i])] = (i, attempt + 1)
-                continue
-            results[i] = outcome
-            report(len(results), len(tasks), outcome)
+    return _run_pool(tasks, workers, report)
+
+
+def _run_pool(tasks: list[VideoTask], workers: int, report: Progress) -> list[VideoOutcome]:
+    """The local process pool. A worker that dies (the kernel's OOM killer, a decoder that
+    crashes on a hostile file) breaks the whole pool: every task in flight then fails with
+    BrokenProcessPool, which used to leave ``run_batch`` (review round 14b, finding 4): no
+    outcome, no summary, and the vault folders of the killed tasks, sealed records and all, named
+    nowhere. Each attempt's folder is named here, so a lost task is reported as the Ray path
+    reports one, with its folder when it holds records (never run again: that would seal the
+    same faces twice), and run again once when it holds none, on a new pool.
+    """
+    results: dict[int, VideoOutcome] = {}
+    waiting = [(i, 1) for i in range(len(tasks))]
+    while waiting:
+        # spawn: the workers start clean (no forked ONNX Runtime or OpenCV thread pools).
+        with ProcessPoolExecutor(max_workers=min(workers, len(waiting)),
+                                 mp_context=multiprocessing.get_context("spawn")) as pool:
+            futures: dict = {}
+
+            def submit(i: int, attempt: int) -> None:
+                task = replace(tasks[i], folder=str(_named_folder(tasks[i])))
+                try:
+                    futures[pool.submit(run_video, task)] = (i, attempt, task)
+                except BrokenProcessPool:
+                    waiting.append((i, attempt))  # on the next pool
+
+            starting, waiting[:] = list(waiting), []
+            for i, attempt in starting:
+                submit(i, attempt)
+            while futures:
+                future = next(as_completed(futures))
+                i, attempt, task = futures.pop(future)
+                try:
+                    outcome = _attempt(future.result(), attempt)
+                except BrokenProcessPool as err:  # its worker died, or another's death ended it
+                    outcome = _lost(task, err, attempt)
+                if outcome.retryable and attempt <= RETRIES:
+                    submit(i, attempt + 1)
+                    continue
+                results[i] = outcome
+                report(len(results), len(tasks), outcome)
     return [results[i] for i in range(len(tasks))]
 
 
-def _attempt(outcome: VideoOutcome, attempt: int) -> VideoOutcome:
-    from dataclasses import replace
+def _refuse_password_to_cluster(tasks: Sequence[VideoTask]) -> None:
+    """ValueError when a task's connection string holds a password and would go to a Ray cluster.
 
+    Why (review round 14b, finding 3): a task's arguments travel to the cluster's head and on to
+    its nodes over Ray's gRPC, in clear unless the cluster was set up with ``RAY_USE_TLS``, and
+    stay in the head's task table: a password given in ``$FACESEL_CENTRAL`` reached everyone on
+    that path, past round 6's rule that a remote store is reached over verified TLS only. The
+    camera key already stays on each node (``camera`` is a path there); the password does too.
+    """
+    from facesel.cli.argv_secrets import holds_password
+
+    if any(holds_password(task.dsn) for task in tasks):
+        raise ValueError("the central store's connection string holds a password, and a Ray cluster carries each "
+                         "task's arguments to its nodes (in clear unless Ray runs with TLS) and keeps them in its "
+                         "head: keep the password on every node instead, in a passfile (PGPASSFILE, ~/.pgpass, or "
+                         "passfile= in the string), as the camera key is; '--ray local' keeps it on this machine")
+
+
+def _attempt(outcome: VideoOutcome, attempt: int) -> VideoOutcome:
     return replace(outcome, attempts=attempt)
 
 
 def _lost(task: VideoTask, error: BaseException, attempt: int) -> VideoOutcome:
-    """The outcome of a task whose worker died (nothing is known of what it sealed)."""
-    return VideoOutcome(task.video, 0, 0, 0, 0.0, None, f"worker lost: {type(error).__name__}: {error}", attempt)
+    """The outcome of a task whose worker died: what it sealed is known only by its folder (when
+    this machine sees it: a task given its folder on the local pool)."""
+    left = task.folder is not None and any((Path(task.folder) / "records").glob("*.fsr"))
+    return VideoOutcome(task.video, 0, 0, 0, 0.0, task.folder if left else None,
+                        f"worker lost: {type(error).__name__}: {error}", attempt)
 
 
 def _run_ray(tasks: list[VideoTask], workers: int, address: str, report: Progress) -> list[VideoOutcome]:
     import ray
 
     started_here = not ray.is_initialized()
-    if started_here:
-        if address == "local":
-            ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
-        else:
-            ray.init(address=address, log_to_driver=False)
-    try:
+    token_set_here, private = False, None
+    try:  # a failed start, too, puts the environment back and removes the folder
+        if started_here:
+            if address == "local":
+                token_set_here = _local_ray_token()
+                # Ray makes its temp folder (default $TMPDIR/ray or /tmp/ray) and the session's
+                # sockets/ and logs/ in it mode 0777 without the sticky bit, "so others can use it":
+                # another account renames the raylet's socket and puts its own there, and reads every
+                # worker's log (review round 14b, finding 2). Inside a folder only we may enter
+                # (mkdtemp: 0700), those modes reach no one. Its name is kept short: a Unix socket's
+                # path is at most 107 bytes, and the session's sockets lie 66 bytes below it.
+                private = Path(tempfile.mkdtemp(prefix="fsray-"))
+                ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False,
+                         _temp_dir=str(private / "ray"))
+            else:
+                ray.init(address=address, log_to_driver=False)
         remote = ray.remote(num_cpus=1, max_retries=0)(run_video)
         index = {remote.remote(task): (i, 1) for i, task in enumerate(tasks)}
         results: dict[int, VideoOutcome] = {}
@@ -213,3 +284,33 @@ def _run_ray(tasks: list[VideoTask], workers: int, address: str, report: Progres
     finally:
         if started_here:
             ray.shutdown()
+        if token_set_here:
+            os.environ.pop("RAY_AUTH_TOKEN", None)
+        if private is not None:
+            shutil.rmtree(private, ignore_errors=True)  # the session's logs and sockets
+
+
+_LOCAL_TOKEN: str | None = None
+
+
+def _local_ray_token() -> bool:
+    """Give the local Ray a token that lives in this process's environment only; True when set here.
+
+    Why (review round 14b, finding 1): a local ``ray.init()`` (Ray 2.60) turns on token
+    authentication and, with no token in the environment, writes a new one to
+    ``~/.ray/auth_token`` under the umask: 0644 in a 0755 folder, readable by every account whose
+    home folder others may enter (Debian's default). Its GCS and raylet listen on every address,
+    and whoever holds the token connects as a driver and runs code as the operator: reads
+    ``camera.key`` (then signs as the archive camera) and the store's password in the tasks. In
+    ``RAY_AUTH_TOKEN`` it reaches Ray's own processes (their environment, which only this user
+    may read: ``/proc/PID/environ`` is 0400) and no file. One token per process: Ray's client
+    keeps the first token it loaded, so a second local Ray in this process must get the same.
+    A token the operator put in ``RAY_AUTH_TOKEN`` is used as it is.
+    """
+    global _LOCAL_TOKEN
+    if os.environ.get("RAY_AUTH_TOKEN"):
+        return False
+    if _LOCAL_TOKEN is None:
+        _LOCAL_TOKEN = secrets.token_hex(32)
+    os.environ["RAY_AUTH_TOKEN"] = _LOCAL_TOKEN
+    return True

@@ -53,8 +53,8 @@ def _batch(args: argparse.Namespace) -> int:
              for v in args.videos]
 
     def progress(done: int, total: int, outcome) -> None:
-        print(f"[{done}/{total}] {Path(outcome.video).name}: {outcome.frames} frames, {outcome.sealed} sealed, "
-              f"{outcome.stored} stored centrally, {outcome.seconds:.1f} s; {outcome_state(outcome)}",
+        print(shown(f"[{done}/{total}] {Path(outcome.video).name}: {outcome.frames} frames, {outcome.sealed} sealed, "
+                    f"{outcome.stored} stored centrally, {outcome.seconds:.1f} s; {outcome_state(outcome)}"),
               file=sys.stderr, flush=True)
 
     note = workers_note(args.workers, len(tasks), args.ray, os.cpu_count())
@@ -83,6 +83,15 @@ def workers_note(workers: int, videos: int, ray: str | None, cpus: int | None) -
         notes.append(f"{running} pipelines on {cpus} CPU(s): each is a whole pipeline (its own process and "
                      "models), so they take turns on the CPUs and each holds its memory meanwhile")
     return "; ".join(notes) or None
+
+
+def shown(text: str) -> str:
+    """``text`` for the terminal, each character that is not printable (ESC, CR, C1 controls, bidi
+    overrides) written as its escape. A progress line names the video and its folder and quotes
+    the error, which names the file again: an archive's file names are whoever made the archive's
+    words, and raw, a name holding ``\\r``, an erase and a conceal code showed a FAILED video's
+    line as the forger's ``ok`` (review round 14b, finding 5)."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def outcome_state(outcome) -> str:
