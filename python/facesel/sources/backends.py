@@ -30,6 +30,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from facesel.loopback_pin import pin_url
 from facesel.redaction import redact_url
 from facesel.sources.bounded_decoder import BoundedDecoder, open_options
 from facesel.sources import http_mjpeg, own_bgr
@@ -184,7 +185,9 @@ class PyAVConnection:
         # FFmpeg's own multipart reading holds a part without an end until the read timeout
         self._parts = None
         try:
-            target, container_format = self._http_target(url, open_timeout, read_timeout, options)
+            # a camera at localhost reached at 127.0.0.1 only (review round 14a, finding 1): not whoever
+            # listens on [::1] at its port (its credentials, its frames); messages keep the URL's words
+            target, container_format = self._http_target(pin_url(url), open_timeout, read_timeout, options)
             self._container = av.open(target, format=container_format,
                                       options=open_options(self.max_frame_pixels, options),
                                       timeout=(float(open_timeout), float(read_timeout)))
@@ -309,7 +312,7 @@ class OpenCVConnection:
         else:
             params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, int(open_timeout * 1000),
                       cv2.CAP_PROP_READ_TIMEOUT_MSEC, int(read_timeout * 1000)]
-            capture = cv2.VideoCapture(str(target), cv2.CAP_FFMPEG, params)
+            capture = cv2.VideoCapture(pin_url(str(target)), cv2.CAP_FFMPEG, params)  # as PyAV's (round 14a)
         if not capture.isOpened():
             capture.release()
             raise SourceError(redact_url(f"cannot open {target!r}: OpenCV could not open it"))
