@@ -2,7 +2,10 @@
 
 ``kind``: ``"good"`` sends the good parts and closes the stream (the harmless comparison);
 ``"no_boundary"`` then starts a part with no ``Content-Length`` and sends bytes without a
-boundary; ``"lying_length"`` then starts a part stating ``Content-Length: 2000000000`` (under
+boundary; ``"raw_endless"`` sends no multipart framing at all: the good JPEGs back to back (a raw
+JPEG concatenation, which FFmpeg reads with an image pipe and its JPEG parser), then bytes without
+a ``0xFF`` (no JPEG marker, so the parser never ends a frame; review round 14a, finding 3), and
+``"raw_good"`` the same JPEGs alone, then the end (its harmless comparison); ``"lying_length"`` then starts a part stating ``Content-Length: 2000000000`` (under
 FFmpeg's int limit, so FFmpeg believes it). Either endless part offers :data:`OFFERED` bytes of
 random data holding no ``\\r\\n--``, then holds the connection open without a word (a reader that
 keeps the part waits for its read timeout), until the client goes or :data:`HOLD_S` passes.
@@ -21,7 +24,7 @@ OFFERED = 256 << 20
 """Bytes of the endless part offered (a reader that keeps them grows by about as much)."""
 HOLD_S = 20.0
 _BLOCK = 1 << 20
-KINDS = ("good", "no_boundary", "lying_length")
+KINDS = ("good", "no_boundary", "lying_length", "raw_good", "raw_endless")
 
 
 def good_jpegs(count: int = 3) -> list[bytes]:
@@ -52,6 +55,9 @@ class EndlessMJPEG:
         self.sent = 0
         self._done = threading.Event()
         owner, junk = self, _junk()
+        raw = kind.startswith("raw_")
+        if raw:
+            junk = junk.replace(b"\xff", b"\x00")  # no JPEG marker anywhere
 
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *args):
@@ -62,10 +68,19 @@ class EndlessMJPEG:
                 self.send_header("Content-Type", content_type)
                 self.end_headers()
                 try:
-                    for body in owner.jpegs:
+                    if raw:
+                        self.wfile.write(b"".join(owner.jpegs))
+                    for body in [] if raw else owner.jpegs:
                         self.wfile.write(b"--part\r\nContent-Type: image/jpeg\r\nContent-Length: %d\r\n\r\n"
                                          % len(body) + body + b"\r\n")
-                    if owner.kind != "good":
+                    if owner.kind == "raw_endless":
+                        while owner.sent < OFFERED:
+                            self.wfile.write(junk)
+                            owner.sent += len(junk)
+                        self.wfile.flush()
+                        self.connection.settimeout(HOLD_S)
+                        self.connection.recv(1)
+                    elif owner.kind not in ("good", "raw_good"):
                         length = b"Content-Length: 2000000000\r\n" if owner.kind == "lying_length" else b""
                         self.wfile.write(b"--part\r\nContent-Type: image/jpeg\r\n" + length + b"\r\n")
                         while owner.sent < OFFERED:

@@ -31,6 +31,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from facesel.loopback_pin import pin_url
 from facesel.sources.file_frames import VideoFile, file_frames
 from facesel.sources.frame_limit import MAX_FRAME_PIXELS, check_max_frame_pixels, refuse_decoded, refuse_large_file
 
@@ -261,7 +262,7 @@ def _open_url(url: str, every: int, max_frames: int | None, max_pixels: int) -> 
     except SourceError as err:
         _log.warning("%s; opening it with OpenCV instead, whose decoder takes no size bound (max_frame_pixels "
                      "is checked only once a frame is decoded)", err)
-        source = _open_capture(url, redact_url(url), "url", every, max_frames)
+        source = _open_capture(pin_url(url), redact_url(url), "url", every, max_frames)  # localhost: 127.0.0.1 (round 14a)
         source._frames = _checked_after_decoding(source._frames, redact_url(url), max_pixels)
         return source
     return FrameSource(url, "url", connection.fps, max_frames,

@@ -68,6 +68,27 @@ def test_a_window_reads_its_own_arrivals_not_the_log(central_dsn, authority, nam
     assert read <= 3 * len(missing) + 10, f"{read} log fields read for a window of {len(missing)}"
 
 
+def test_a_camera_without_a_window_reads_what_is_missing_not_its_history(central_dsn, authority):
+    """Review round 14a, finding 4: a camera with no window (``central list --camera``, the desk's
+    find of a camera) sent every ``received`` entry of the camera to the client, each line parsed
+    twice (2,000 calls for cam-a's 1,000 arrivals, main), to report the few without a row. Now an
+    anti-join in the server parses and sends the missing entries only."""
+    pub, _ = authority
+    with PostgresVault.create(central_dsn, pub) as store:
+        _arrivals(store.conn)
+        # rows for cam-a's arrivals but five (as the tables' owner: the rows need no record here)
+        with store.conn.transaction():
+            store.conn.execute("ALTER TABLE records DISABLE TRIGGER USER")
+            store.conn.execute("INSERT INTO cameras VALUES ('cam-a', NULL, 0, '')")
+            store.conn.execute("INSERT INTO records SELECT lpad(to_hex(i), 32, '0'), 'cam-a', 1, %s + i, i, i, 0.5, i, "
+                               "10, repeat('0', 64), 0, NULL, '\\x00'::bytea FROM generate_series(15, %s - 1, 3) i",
+                               (BASE, ARRIVALS))
+        read, missing = _lines_parsed(store, Selection(camera_ids=("cam-a", "cam-a")))
+    assert [line.split()[1] for line in missing] == [f"{i:032x}" for i in (0, 3, 6, 9, 12)]
+    # Main: 2,000 (each of cam-a's 1,000 entries parsed twice and sent to the client).
+    assert read <= 3 * len(missing) + 10, f"{read} log fields read for a camera missing {len(missing)} rows"
+
+
 def test_central_init_indexes_an_existing_schema_6_store(central_dsn, authority):
     """A store made by the previous facesel (migrations 1-6, shipped DDL never edited) keeps its
     entries and gets the index from ``central init``; the check then reads the window."""

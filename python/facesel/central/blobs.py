@@ -16,6 +16,7 @@ from urllib.parse import urlparse
 from facesel.central.pg_connect import CentralUnavailableError
 from facesel.central.read_limit import too_large
 from facesel.central.transport import check_blob_endpoint
+from facesel.loopback_pin import pin_url
 from facesel.vault.errors import RecordError
 
 
@@ -60,7 +61,8 @@ class S3BlobStore:
         self.url, self.bucket = url, parsed.netloc
         self.prefix = parsed.path.strip("/") + "/" if parsed.path.strip("/") else ""
         check_blob_endpoint(endpoint_url)  # the store's word: verified TLS beyond loopback (review 7b)
-        self.client = boto3.client("s3", endpoint_url=endpoint_url,
+        # http://localhost:9000 reached at 127.0.0.1 only (review round 14a, finding 1)
+        self.client = boto3.client("s3", endpoint_url=None if endpoint_url is None else pin_url(endpoint_url),
                                    region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
 
     def _call(self, what: str, **kwargs):

@@ -46,6 +46,35 @@ from facesel.vault.consistency import checked_purge_time
 _PURGE_CHUNK = 500
 
 
+#: What :meth:`PostgresVault.logged_digests` gives for a ``received`` entry it cannot read: not a
+#: digest (64 hex characters), so :func:`facesel.central.verify.verify_record` refuses that record
+#: with its own reason, and the other records are read on (review round 14a, finding 2).
+UNREADABLE_ENTRY = "unreadable"
+
+
+def _received_entry(line: str, record_id: str) -> dict:
+    """One ``received`` entry of the log as ``{"record_id", "camera_id", "sha256"}``; an entry the
+    tables' owner wrote as something else (not JSON, not an object, a field missing or not text)
+    is ``{"record_id": record_id, "camera_id": None, "sha256": UNREADABLE_ENTRY}``, ``record_id``
+    being the audit row's own column: one such row refuses its record, it does not end the read."""
+    try:
+        entry = json.loads(line)
+    except ValueError:
+        entry = None
+    fields = ("record_id", "camera_id", "sha256")
+    if isinstance(entry, dict) and all(isinstance(entry.get(f), str) for f in fields):
+        return {f: entry[f] for f in fields}
+    return {"record_id": record_id, "camera_id": None, "sha256": UNREADABLE_ENTRY}
+
+
+def _digests(entries: list[dict]) -> dict[str, str]:
+    """``{record_id: sha256}`` of checked ``received`` entries; an unreadable one wins over a readable
+    one of the same id, whatever the order the rows came in."""
+    digests = {e["record_id"]: e["sha256"] for e in entries}
+    digests.update({e["record_id"]: UNREADABLE_ENTRY for e in entries if e["camera_id"] is None})
+    return digests
+
+
 def _row_key(record_id: str, camera_id: str | None) -> tuple[str, tuple]:
     """The WHERE clause (and its arguments) of one record: by id and camera, or by id alone."""
     if camera_id is None:
@@ -470,16 +499,19 @@ class PostgresVault(VaultBackend):
             if line is None:
                 raise RecordError(f"record {record_id}: the central store's 'received' entry for it is {length} bytes, "
                                   f"more than {MAX_RECEIVED_LINE} (refused unread)")
-        entries = [json.loads(r[0]) for r in rows]
+        entries = [_received_entry(line, record_id) for line, _, record_id in rows]
         if camera_id is not None:
-            return {e["record_id"]: e["sha256"] for e in entries if e.get("camera_id") == camera_id}
+            # An entry that cannot be read names no camera: it counts against the id's record of each
+            # camera (that record is refused, naming the entry), never as a digest that matches.
+            return _digests([e for e in entries if e["camera_id"] in (camera_id, None)])
         cameras: dict[str, set] = {}
         for e in entries:
-            cameras.setdefault(e["record_id"], set()).add(e.get("camera_id"))
+            if e.get("camera_id") is not None:
+                cameras.setdefault(e["record_id"], set()).add(e["camera_id"])
         shared = sorted(rid for rid, held in cameras.items() if len(held) > 1)
         if shared:
             raise RecordError(f"record {shared[0]}: logged as received from several cameras; name the camera")
-        return {e["record_id"]: e["sha256"] for e in entries}
+        return _digests(entries)
 
     def arrival_times(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], float | None]:
         """When each record (``(camera_id, record_id)``) arrived: the later of its row's ``received_at``

@@ -16,6 +16,7 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
 from facesel.central.transport import check_before_connect, check_connected
+from facesel.loopback_pin import pin_dsn
 from facesel.redaction import redact_url
 
 
@@ -70,7 +71,8 @@ def _connect(dsn: str, location: str, connect_timeout: float) -> psycopg.Connect
     with _reachable(location, dsn):
         try:
             check_before_connect(dsn, location)  # a remote store must be authenticated (review 6, finding 1)
-            conn = psycopg.connect(dsn, autocommit=True, connect_timeout=max(1, int(connect_timeout)))
+            # localhost reached at 127.0.0.1 only (review round 14a, finding 1: not whoever listens on [::1])
+            conn = psycopg.connect(pin_dsn(dsn), autocommit=True, connect_timeout=max(1, int(connect_timeout)))
             check_connected(conn, location)
             return conn
         except psycopg.ProgrammingError as err:  # libpq could not parse it: a user error, not a crash

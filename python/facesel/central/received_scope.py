@@ -61,6 +61,8 @@ def unrowed_in_scope(conn: psycopg.Connection, selection: Selection, location: s
     20,000 records. A selection of everything goes to :func:`unrowed_anywhere`."""
     if selection.is_empty():
         return unrowed_anywhere(conn, location)
+    if selection.record_ids is None and selection.start is None and selection.end is None:
+        return unrowed_of_cameras(conn, selection.camera_ids, location)
     sql, args = scope_query(selection)
     limit, missing = row_limit(), []
     # Through a server-side cursor, a page at a time: a camera's history may be long; only what is
@@ -93,6 +95,33 @@ def unrowed_anywhere(conn: psycopg.Connection, location: str) -> list[str]:
     if len(rows) > limit:
         raise too_many_rows(location, limit)
     return [_line(camera_id, record_id, sealed_at) for camera_id, record_id, sealed_at in rows
+            if record_id is not None]
+
+
+def unrowed_of_cameras(conn: psycopg.Connection, camera_ids: tuple[str, ...], location: str) -> list[str]:
+    """:func:`unrowed_in_scope` of whole cameras (no window, no ids: ``central open --camera C``,
+    ``central list --camera C``, the desk's find of a camera without a window), in log order.
+
+    A camera's history is every arrival since it was registered. The window's path sent each of
+    its ``received`` entries to this process, a page at a time, each line parsed twice in the
+    server, with two more queries a page (review round 14a, finding 4: 1,000 entries sent and
+    2,000 line fields parsed, the log and the rows scanned whole, to report 5 records missing). Here
+    one anti-join a camera runs in the server, as :func:`unrowed_anywhere` does for the whole store:
+    the camera's entries by migration 7's index (their camera is the index key, not parsed again),
+    each row and purge looked up by the ``record_id`` indexes, and only what is missing (at most
+    :func:`row_limit` plus one) parsed and sent."""
+    limit, found = row_limit(), []
+    for camera_id in dict.fromkeys(camera_ids):  # a camera named twice is checked once
+        rows = conn.execute(
+            f"SELECT a.seq, a.record_id, {_SEALED} FROM audit a WHERE {_RECEIVED} AND {_CAMERA} = %(camera)s "
+            "AND NOT EXISTS (SELECT 1 FROM records r WHERE r.record_id = a.record_id AND r.camera_id = %(camera)s "
+            "AND r.purged_at IS NULL) AND NOT EXISTS (SELECT 1 FROM audit p WHERE p.event = 'purge' AND p.record_id = "
+            "a.record_id AND coalesce(facesel_entry_field(p.line, 'camera_id'), %(camera)s) = %(camera)s) "
+            "ORDER BY a.seq LIMIT %(limit)s", {"camera": camera_id, "limit": limit + 1 - len(found)}).fetchall()
+        found += [(seq, camera_id, record_id, sealed_at) for seq, record_id, sealed_at in rows]
+        if len(found) > limit:
+            raise too_many_rows(location, limit)
+    return [_line(camera_id, record_id, sealed_at) for _, camera_id, record_id, sealed_at in sorted(found)
             if record_id is not None]
 
 

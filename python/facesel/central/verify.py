@@ -14,6 +14,7 @@ nothing was changed since sealing even by someone holding the camera key.
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from collections.abc import Callable
 
@@ -25,6 +26,8 @@ from facesel.vault.index import COLUMNS, IndexRow
 from facesel.vault.keys import AuthorityPublic, Keystore
 from facesel.vault.record import ParsedRecord, check_signature, parse_record
 from facesel.vault.timeparse import format_time as _format_time
+
+_SHA256_HEX = re.compile(r"\A[0-9a-f]{64}\Z")
 
 
 def verify_record(data: bytes, authority_id: str, camera_of: Callable[[str], Camera | None],
@@ -70,6 +73,12 @@ def verify_record(data: bytes, authority_id: str, camera_of: Callable[[str], Cam
     check_signature(parsed, camera.public_key)
     digest = hashlib.sha256(data).hexdigest()
     for wanted in expected_sha256:
+        if not isinstance(wanted, str) or not _SHA256_HEX.fullmatch(wanted):
+            # a log entry (or row) the store's tables' owner wrote as something else: this record is
+            # refused, the others are read on (review round 14a, finding 2)
+            raise RecordError(f"record {rid}: the store's digest of it (its row, or its 'received' log entry) is "
+                              f"not a SHA-256 digest ({str(wanted)[:80]!r}): the entry was edited, so the record "
+                              "is refused")
         if digest != wanted:
             raise RecordError(f"record {rid}: bytes differ from the ones logged when it arrived (sha256 {digest[:16]}..."
                               f" instead of {wanted[:16]}...)")

@@ -123,7 +123,12 @@ class CentralSource:
             late = late_arrivals(self.store, rows, trusted)
 
             def check(row):
-                verify_row(self.store.read(row.record_id, row.camera_id), row, trusted, logged[row.camera_id])
+                try:
+                    verify_row(self.store.read(row.record_id, row.camera_id), row, trusted, logged[row.camera_id])
+                except RecordError:
+                    raise
+                except ValueError as err:  # one row's problem, not the page's (review round 14a, finding 2)
+                    raise RecordError(f"record {row.record_id} of camera {row.camera_id!r}: {err}") from err
 
             result = filter_rows(rows, check, filters, flags=late)
             # Records the log puts in the window whose rows are elsewhere (review 12b, finding 3).

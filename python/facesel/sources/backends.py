@@ -24,12 +24,14 @@ An HTTP(S) MJPEG stream is read part by part by Python, each part bounded in byt
 
 from __future__ import annotations
 
+import errno
 import time
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from facesel.loopback_pin import pin_url
 from facesel.redaction import redact_url
 from facesel.sources.bounded_decoder import BoundedDecoder, open_options
 from facesel.sources import http_mjpeg, own_bgr
@@ -101,6 +103,9 @@ def _image(picture, keep_picture: bool, convert_on_take: bool):
     # FFmpeg's conversion straight into an array of our own (one thread, PyAV's pixels): a view of
     # PyAV's frame costs far more memory once frames are held (own_bgr's docstring)
     return own_bgr.bgr(picture)
+
+
+_FORMAT_REFUSED = (errno.EINVAL, errno.EPERM)  # what FFmpeg returns for a format off its format_whitelist
 
 
 class SourceError(RuntimeError):
@@ -184,7 +189,9 @@ class PyAVConnection:
         # FFmpeg's own multipart reading holds a part without an end until the read timeout
         self._parts = None
         try:
-            target, container_format = self._http_target(url, open_timeout, read_timeout, options)
+            # a camera at localhost reached at 127.0.0.1 only (review round 14a, finding 1): not whoever
+            # listens on [::1] at its port (its credentials, its frames); messages keep the URL's words
+            target, container_format = self._http_target(pin_url(url), open_timeout, read_timeout, options)
             self._container = av.open(target, format=container_format,
                                       options=open_options(self.max_frame_pixels, options),
                                       timeout=(float(open_timeout), float(read_timeout)))
@@ -193,6 +200,10 @@ class PyAVConnection:
             refused = self._parts is not None and self._parts.refused is not None
             # FFmpeg's message quotes the URL again: both are masked, not only ours.
             why = self._parts.refused if refused else err
+            if self._parts is None and http_mjpeg.is_http(url) and getattr(err, "errno", None) in _FORMAT_REFUSED:
+                # a format off HTTP_FORMATS (review round 14a, finding 3): refused, so that `facesel run`
+                # does not hand it to OpenCV, whose FFmpeg would read it without the list
+                refused, why = True, f"{err} {http_mjpeg.refused_format_hint()}"
             raise (RefusedStream if refused else SourceError)(redact_url(f"cannot open {url}: {why}")) from None
         if not self._container.streams.video:
             self.close()
@@ -213,15 +224,16 @@ class PyAVConnection:
     def _http_target(self, url: str, open_timeout: float, read_timeout: float, options: dict):
         """What ``av.open`` reads and in which format: for an HTTP(S) multipart response, a
         :class:`facesel.sources.http_mjpeg.PartReader` (kept in ``_parts``) as ``"mpjpeg"``; any
-        other URL as FFmpeg finds it, and over HTTP(S) without its multipart demuxer (``options``
-        gain FFmpeg's ``format_whitelist``)."""
+        other URL as FFmpeg finds it, and over HTTP(S) in the formats of
+        :data:`facesel.sources.http_mjpeg.HTTP_FORMATS` only (``options`` gain FFmpeg's
+        ``format_whitelist``)."""
         if not http_mjpeg.is_http(url):
             return url, None
         self._parts = http_mjpeg.open_parts(url, float(open_timeout), float(read_timeout),
                                             http_mjpeg.part_bound(self.max_frame_pixels))
         if self._parts is not None:
             return self._parts, "mpjpeg"
-        options.update(http_mjpeg.ffmpeg_options_without_multipart(options))
+        options.update(http_mjpeg.ffmpeg_options_for_http(options))
         return url, None
 
     def _close_parts(self) -> None:
@@ -309,7 +321,7 @@ class OpenCVConnection:
         else:
             params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, int(open_timeout * 1000),
                       cv2.CAP_PROP_READ_TIMEOUT_MSEC, int(read_timeout * 1000)]
-            capture = cv2.VideoCapture(str(target), cv2.CAP_FFMPEG, params)
+            capture = cv2.VideoCapture(pin_url(str(target)), cv2.CAP_FFMPEG, params)  # as PyAV's (round 14a)
         if not capture.isOpened():
             capture.release()
             raise SourceError(redact_url(f"cannot open {target!r}: OpenCV could not open it"))

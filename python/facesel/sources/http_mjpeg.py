@@ -20,10 +20,14 @@ is ``Content-Length`` bytes when that is a positive number, otherwise it runs up
 ``\\r\\n--``.
 
 Only responses that are multipart (their ``Content-Type``, or a body that starts with ``--``, the
-two ways FFmpeg picks its multipart demuxer) are read here; any other (HLS, a file over HTTP) is
-left to FFmpeg as before, with the multipart demuxer taken off its list
-(:func:`ffmpeg_options_without_multipart`), so that a server answering FFmpeg's own request
-differently cannot bring the unbounded reading back.
+two ways FFmpeg picks its multipart demuxer) are read here; any other is left to FFmpeg, which
+may then read only the formats of :data:`HTTP_FORMATS` (:func:`ffmpeg_options_for_http`): HLS,
+MPEG-TS, FLV and MP4, whose packets FFmpeg bounds or which state their sizes. The multipart demuxer
+is off that list, so that a server answering FFmpeg's own request differently cannot bring the
+unbounded reading back; so are the formats FFmpeg frames with a parser that keeps bytes until the
+next marker (a raw JPEG concatenation read as ``jpeg_pipe``, a raw H.264 or HEVC stream): bytes
+without a marker grew one frame without a bound (review round 14a, finding 3: +534,156 KiB of peak
+for 256 MiB offered after three good JPEGs, against the same JPEGs alone).
 
 Like FFmpeg's HTTP client: Basic and Digest authentication from the URL's ``user:password@``,
 redirects followed (to ``http(s)://`` only), and HTTPS certificates not verified (FFmpeg's ``tls_verify`` is off by
@@ -68,14 +72,31 @@ def is_http(url: str) -> bool:
     return url.lower().startswith(("http://", "https://"))
 
 
-def ffmpeg_options_without_multipart(options: dict[str, str]) -> dict[str, str]:
-    """``options`` for ``av.open`` plus FFmpeg's ``format_whitelist`` of every format PyAV knows but
-    ``mpjpeg``: FFmpeg then refuses to read a multipart stream itself (it checks the list after its
-    probe, before reading any part). Nested demuxers (HLS segments) inherit the list."""
+HTTP_FORMATS = ("hls", "mpegts", "flv", "live_flv", "mov", "mp4", "aac", "mp3", "ac3", "eac3", "webvtt")
+"""The FFmpeg demuxers an ``http(s)://`` source may be read with (besides multipart MJPEG, which
+:func:`open_parts` reads): a camera or relay sends HLS (its segments MPEG-TS or fragmented MP4,
+its audio renditions AAC, MP3, AC-3, its subtitles WebVTT: nested demuxers inherit the list),
+MPEG-TS or HTTP-FLV, or a file is served as MP4. MPEG-TS cuts a video packet at 200 KiB of payload
+and FLV's tags are at most 16 MiB; MP4's samples state their sizes (a stated size is read as it
+arrives, so a lying one is bounded by the read timeout, as before: review round 14a's open item)."""
+
+
+def ffmpeg_options_for_http(options: dict[str, str]) -> dict[str, str]:
+    """``options`` for ``av.open`` of an ``http(s)://`` URL plus FFmpeg's ``format_whitelist`` of
+    :data:`HTTP_FORMATS` this FFmpeg has: FFmpeg refuses any other format after its probe, before
+    reading a packet (FFmpeg matches each of a demuxer's comma-separated names, so ``mov`` admits
+    ``mov,mp4,m4a,3gp,3g2,mj2``). Nested demuxers (HLS segments) inherit the list."""
     import av
 
-    allowed = sorted(name for name in av.formats_available if name != "mpjpeg")
+    allowed = [name for name in HTTP_FORMATS if name in av.formats_available]
     return {**options, "format_whitelist": ",".join(allowed)}
+
+
+def refused_format_hint() -> str:
+    """What a failed ``http(s)://`` open adds to its reason: the formats read over HTTP."""
+    return ("(over HTTP a camera is read as multipart MJPEG, HLS, MPEG-TS, FLV or MP4 only; FFmpeg refuses "
+            "other formats, a raw JPEG, H.264 or HEVC stream among them, whose frames it would assemble "
+            "without a bound: 'Operation not permitted' or 'Invalid argument' here means that)")
 
 
 class _Socket:
