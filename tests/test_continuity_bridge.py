@@ -177,18 +177,33 @@ def test_the_selfie_leaving_by_the_frame_edge_is_not_bridged(shared_data):
 
 
 def test_two_signers_spliced_at_one_place_are_not_bridged(shared_data):
+    """Signer 'again' (40 frames), then her last frame held 15 frames with her face blurred (her
+    track is lost without a scene change; the follower follows her shoulders through it), then
+    signer 'bird', another person, in the same framing: the patch no longer matches when 'bird'
+    cuts in, so no hint and no snapshot of both (measured: followed on frames 40-54, then dead)."""
+    import cv2
     from facesel.detect import make_detector
-    from facesel.eval import switches as sw
     from facesel.eval.crowds_replay import record, replay
+    from facesel.eval.switches import read_frames
     from facesel.scoring import LaplacianVarianceScorer
 
+    more = shared_data / "videos" / "more"
+    first = read_frames(str(more / "sample-videos__asl_gestures_again.mkv"), 40)
+    second = read_frames(str(more / "sample-videos__asl_gestures_bird.mkv"), 40)
     detector = make_detector(max_side=1280)
-    sources = sw.load_sources(shared_data, detector, 40, 5)
-    a, b = sw.pairs_of(sources["signers"])[0]
-    frames, _, owner = sw.splice(a, b, "gap", 40, 5, detector)
+    held = first[-1].copy()
+    found = detector.detect(held)
+    x1, y1, x2, y2 = found.boxes[int(np.argmax(found.scores))]
+    cx, cy, r = (x1 + x2) / 2, (y1 + y2) / 2, 0.8 * max(x2 - x1, y2 - y1)
+    a, b, c, d = int(max(0, cx - r)), int(max(0, cy - r)), int(cx + r), int(cy + r)
+    held[b:d, a:c] = cv2.GaussianBlur(held[b:d, a:c], (0, 0), 12)  # in memory only
+    frames = first + [held] * 15 + second
+    owner = [0] * 55 + [1] * 40
     scorer = LaplacianVarianceScorer()
     recording = record(frames, detector, scorer, 30.0, continuity_bridge=0.6, continuity_bridge_gap=3.0)
-    assert any(p.following for p, _, _ in recording.steps if p is not None), "no follower ran (checks nothing)"
+    followed = [p.index for p, _, _ in recording.steps if p is not None and p.following]
+    assert followed and min(followed) <= 41, "no follower ran through the held frames (checks nothing)"
+    assert not any(p.bridges for p, _, _ in recording.steps if p is not None)
     finaliser = Finaliser.for_scorer(scorer, bridge=BridgeRule(floor=0.6, max_gap_seconds=3.0))
     results = replay(recording, finaliser)
     assert not finaliser.bridged
