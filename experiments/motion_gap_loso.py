@@ -177,9 +177,11 @@ BRIDGE_CANDIDATES = {
     "b70_3s": {"bridge": ("band", 0.7, 3.0)},
 }
 BRIDGE_RECORDING = {"continuity_bridge": 0.6, "continuity_bridge_gap": 3.0, "continuity_bridge_patch": "band"}
+BRIDGE_HEAD_CANDIDATES = {"off": {}, "h70": {"bridge": ("head", 0.7, 2.0)}}  # the registered head-box-only candidate
 SETS = {"motion": (CANDIDATES, REFERENCE), "reach": (REACH_CANDIDATES, {}), "order": (ORDER_CANDIDATES, {}),
         "hedge": (HEDGE_CANDIDATES, {}), "turn": (TURN_CANDIDATES, {}), "ambiguity": (AMBIGUITY_CANDIDATES, {}),
-        "moving": (MOVING_CANDIDATES, {}), "bridge": (BRIDGE_CANDIDATES, {})}
+        "moving": (MOVING_CANDIDATES, {}), "bridge": (BRIDGE_CANDIDATES, {}),
+        "bridge_head": (BRIDGE_HEAD_CANDIDATES, {})}
 """Candidate families (``--set``): each its candidates and references, judged by the same protocol."""
 KINDS = ("crossing", "occluded", "edge")
 
@@ -193,11 +195,12 @@ def use(name: str) -> None:
     CANDIDATES, REFERENCE = SETS[name]
     SET = name
     sll.CANDIDATES, sll.REFERENCE, sll.facts = CANDIDATES, REFERENCE, facts
-    if name == "bridge":  # the follower needs the frames: every material is recorded with it on
+    if name in ("bridge", "bridge_head"):  # the follower needs the frames: every material is recorded with it on
         import edge_return_loso as erl
         from facesel.track_cues.bridge import BridgeRule
 
-        sll.RECORD_SETTINGS = erl.RECORD_SETTINGS = dict(BRIDGE_RECORDING)
+        sll.RECORD_SETTINGS = erl.RECORD_SETTINGS = {**BRIDGE_RECORDING,
+                                                     "continuity_bridge_patch": "head" if name == "bridge_head" else "band"}
         for settings in CANDIDATES.values():
             if isinstance(settings.get("bridge"), tuple):
                 patch, floor, gap = settings["bridge"]
