@@ -57,6 +57,10 @@ def _owner_of(owner):
     return of
 
 
+RECORD_SETTINGS: dict = {}
+"""PipelineConfig changes the material is recorded with (``motion_gap_loso.py --set bridge``)."""
+
+
 def run_material(frames, owner, detector, scorer, rules: dict) -> dict:
     """One clip: fragments (evidence, owner) with re-linking off, the default's explain_long of
     every pair of consecutive fragments more than 1 s apart, and per rule (a LinkRule, or a
@@ -66,7 +70,7 @@ def run_material(frames, owner, detector, scorer, rules: dict) -> dict:
     from facesel.select.link_explain import explain_long
     from facesel.select.linking import LinkRule
 
-    recording = record(frames, detector, scorer, FPS, None, keep_static=True)
+    recording = record(frames, detector, scorer, FPS, None, keep_static=True, **RECORD_SETTINGS)
     off = Finaliser.for_scorer(scorer, link=None)
     frags, judge = [], off._judge
 

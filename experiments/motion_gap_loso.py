@@ -166,9 +166,22 @@ MOVING_CANDIDATES = {
     "mov50_gap": {"moving_distance": 0.5, "moving_per_second": 0.5},
     "mov75_gap": {"moving_distance": 0.75, "moving_per_second": 0.5},
 }
+BRIDGE_CANDIDATES = {
+    # The visual-continuity bridge (persons25; docs/prereg_continuity_bridge.md, written before any
+    # figure): the track stage's follower recorded at floor 0.6, gap 3 s (BRIDGE_RECORDING); each
+    # candidate takes the hints at its own floor and gap (a follower's path does not depend on the floor).
+    "off": {},
+    "b60": {"bridge": ("band", 0.6, 2.0)},
+    "b70": {"bridge": ("band", 0.7, 2.0)},
+    "b80": {"bridge": ("band", 0.8, 2.0)},
+    "b70_3s": {"bridge": ("band", 0.7, 3.0)},
+}
+BRIDGE_RECORDING = {"continuity_bridge": 0.6, "continuity_bridge_gap": 3.0, "continuity_bridge_patch": "band"}
+BRIDGE_HEAD_CANDIDATES = {"off": {}, "h70": {"bridge": ("head", 0.7, 2.0)}}  # the registered head-box-only candidate
 SETS = {"motion": (CANDIDATES, REFERENCE), "reach": (REACH_CANDIDATES, {}), "order": (ORDER_CANDIDATES, {}),
         "hedge": (HEDGE_CANDIDATES, {}), "turn": (TURN_CANDIDATES, {}), "ambiguity": (AMBIGUITY_CANDIDATES, {}),
-        "moving": (MOVING_CANDIDATES, {})}
+        "moving": (MOVING_CANDIDATES, {}), "bridge": (BRIDGE_CANDIDATES, {}),
+        "bridge_head": (BRIDGE_HEAD_CANDIDATES, {})}
 """Candidate families (``--set``): each its candidates and references, judged by the same protocol."""
 KINDS = ("crossing", "occluded", "edge")
 
@@ -182,6 +195,16 @@ def use(name: str) -> None:
     CANDIDATES, REFERENCE = SETS[name]
     SET = name
     sll.CANDIDATES, sll.REFERENCE, sll.facts = CANDIDATES, REFERENCE, facts
+    if name in ("bridge", "bridge_head"):  # the follower needs the frames: every material is recorded with it on
+        import edge_return_loso as erl
+        from facesel.track_cues.bridge import BridgeRule
+
+        sll.RECORD_SETTINGS = erl.RECORD_SETTINGS = {**BRIDGE_RECORDING,
+                                                     "continuity_bridge_patch": "head" if name == "bridge_head" else "band"}
+        for settings in CANDIDATES.values():
+            if isinstance(settings.get("bridge"), tuple):
+                patch, floor, gap = settings["bridge"]
+                settings["bridge"] = BridgeRule(floor=floor, max_gap_seconds=gap, patch=patch)
 _facts = sll.facts
 
 

@@ -79,9 +79,14 @@ def facts(rule, a, b) -> str:
             f"(veto edge {left_by_edge(a, b, 0.02)}, entered {entered_by_edge(a, b, 0.02)}); {verdicts}")
 
 
-FINALISER_KEYS = ("interleave_waiting", "await_predecessor", "hedge")
+FINALISER_KEYS = ("interleave_waiting", "await_predecessor", "hedge", "bridge")
 """Candidate settings that belong to the :class:`~facesel.select.finalise.Finaliser`, not the
 :class:`~facesel.select.linking.LinkRule` (a candidate family may mix them: motion_gap_loso ``--set order``)."""
+
+
+RECORD_SETTINGS: dict = {}
+"""PipelineConfig changes every material is recorded with (the continuity bridge's follower, whose
+hints need the frames: ``motion_gap_loso.py --set bridge``); empty for every other set."""
 
 
 def link_of(settings: dict):
@@ -150,10 +155,10 @@ def crowd_table(fams, layouts: int, table: dict) -> None:
             for layout in range(layouts):
                 crowd, truth = crossing_crowd(group, 200, layout=layout)
                 runs.append(("crossing", f"walk {layout}", record(crowd, detector, scorer, 25.0, locate=truth.person_at,
-                                                                   keep_static=True), truth))
+                                                                   keep_static=True, **RECORD_SETTINGS), truth))
             tiles = [crowds.read_tile(p, frames, skip=10) for p in group]
             runs.append(("occluded", "tiled", record(crowds.compose(tiles, columns, tile, True, 40, 1.5), detector, scorer,
-                                                     25.0, inside, keep_static=True), None))
+                                                     25.0, inside, keep_static=True, **RECORD_SETTINGS), None))
             for kind, label, rec, truth in runs:
                 base = None
                 for name, settings in {**CANDIDATES, **REFERENCE}.items():

@@ -206,6 +206,18 @@ class PipelineConfig:
                                      "1/ratio of the link's distance; same time, size and colour gates; no identity); "
                                      "0 = off, the default (session 23, held out by family: it removed none of the "
                                      "short link's wrong joins; docs/persons.md)", "finalising", low=0.0, high=1.0)
+    continuity_bridge: float = _setting(0.0, "the visual-continuity bridge: while a track's face is not detected, its "
+                                        "grey patch (face box and the band below it) is followed frame by frame by "
+                                        "normalised cross-correlation; a new track that starts where the patch is, "
+                                        "followed at least this well on every frame of the gap, continues the track "
+                                        "(pixels, not identity; still under the shot-change cut veto); the NCC floor, "
+                                        "0 = off, the default (docs/persons.md, 'A patch followed through the gap')",
+                                        "finalising", low=0.0, high=1.0)
+    continuity_bridge_gap: float = _setting(2.0, "the continuity bridge's longest gap in seconds (from the track's last "
+                                            "detection to the new track's first)", "finalising", low=0.0, high=60.0)
+    continuity_bridge_patch: str = _setting("band", "the continuity bridge's patch: 'band' (the face box and the band "
+                                            "below it: neck, collar, shoulders) or 'head' (the face box only)",
+                                            "finalising", choices=("band", "head"))
     # -- threads ---------------------------------------------------------------------------------
     threads: int = _setting(2, "stage threads of Selector.run: 1 runs every stage in turn; 2 runs decoding "
                             "and detection + tracking beside scoring + selection + sinks", "threads", low=1, high=2)

@@ -442,7 +442,8 @@ class Selector:
         self._front_timer.lap("tracking")
         self._dropped += dropped
         return Packet(frame, index, stamp, dets, update, full, dropped, self._track.switches, self._track.appearances,
-                      self._track.still, self._track.change, self._track.cut_thumbs, self._track.thumb)
+                      self._track.still, self._track.change, self._track.cut_thumbs, self._track.thumb,
+                      self._track.bridges, self._track.following)
 
     def _back(self, packet: Packet) -> FrameView:
         self._back_timer.start()

@@ -20,6 +20,7 @@ from collections import deque
 import numpy as np
 
 from facesel.core import Tracker, TrackerUpdate
+from facesel.track_cues.bridge import BridgeRule, Followers
 from facesel.track_cues import (GRID, SCENE_MOVES, STILL_GREY, SceneChange, SwitchRule, appearances, aspect_jump, box_jumps,
                                 crowded, distance_whole, pinned_patches, size_jump)
 from facesel.types import Detections
@@ -55,9 +56,14 @@ class TrackStage:
         is off (then segments are the C++ tracks, and no frame pixel is looked at).
     record : bool
         Keep, per detection, the cue values in :attr:`records` (for measurements; unbounded).
+    bridge : BridgeRule, optional
+        Follow each unmatched confirmed track's patch through its gap
+        (:mod:`facesel.track_cues.bridge`) and report bridge hints in :attr:`bridges`; default:
+        from ``config.continuity_bridge`` (its NCC floor; 0, the default, is off: no follower).
+        Needs the frame and the switch cues on.
     """
 
-    def __init__(self, config, rule: SwitchRule | None = None, record: bool = False):
+    def __init__(self, config, rule: SwitchRule | None = None, record: bool = False, bridge: BridgeRule | None = None):
         # With the second pass, boxes under start_confidence only continue tracks (ByteTrack);
         # without it every box the detector gives may start one (it was made to drop the low ones).
         self.second_pass = bool(getattr(config, "second_pass", False))
@@ -102,6 +108,20 @@ class TrackStage:
         # id -> (frame, box, velocity, whether the velocity was measured: seen twice)
         self._last: dict[int, tuple[int, np.ndarray, np.ndarray, bool]] = {}
         self._frame = 0
+        # the continuity bridge (off by default): followers of unmatched tracks, and this frame's hints
+        if bridge is None and float(getattr(config, "continuity_bridge", 0.0) or 0.0) > 0:
+            bridge = BridgeRule(floor=float(config.continuity_bridge),
+                                max_gap_seconds=float(getattr(config, "continuity_bridge_gap", 2.0)),
+                                patch=str(getattr(config, "continuity_bridge_patch", "band")))
+        if bridge is not None and not isinstance(bridge, BridgeRule):
+            raise TypeError(f"bridge must be a BridgeRule or None, got {type(bridge).__name__}")
+        self.followers = Followers(bridge, float(getattr(config, "fps", 0.0) or 0.0)) if bridge is not None else None
+        # earlier segment id -> (later segment id, smallest match on the way, gap in seconds): the
+        # hints of the last update (a new track first seen where a follower of the earlier was)
+        self.bridges: dict[int, tuple[int, float, float]] = {}
+        self.following: frozenset = frozenset()  # segment ids followed after the last update
+        self._seen_before: dict[int, np.ndarray] = {}  # confirmed segments detected on the last frame: id -> box
+        self._frame_before = None  # that frame (a reference, not a copy: read only to cut a template)
 
     def update(self, detections: Detections, frame: np.ndarray | None = None) -> TrackerUpdate:
         """Advance by one frame with this frame's detections (possibly none).
@@ -122,7 +142,8 @@ class TrackStage:
             detections, raw_ids = detections[self.kept], raw_ids[self.kept]
         self.detections = detections
         self.raw_ids = raw_ids
-        for c in sorted(set(raw_ids.tolist()) - self._segments.keys()):
+        new_tracks = set(raw_ids.tolist()) - self._segments.keys()
+        for c in sorted(new_tracks):
             self._segments[c] = self._new_segment()
         closed, dropped = [], []
         scene, cut_diff = self._cut(frame)
@@ -173,6 +194,8 @@ class TrackStage:
         evicted = [ended[c] for c in np.asarray(raw.evicted, np.int64).tolist() if c in ended]
         update = TrackerUpdate(ids, confirmed, np.array(closed, np.int64), np.array(dropped, np.int64),
                                np.array(evicted, np.int64))
+        if self.followers is not None:
+            self._bridge(frame, raw_ids, ids, confirmed, boxes, new_tracks)
         self._move(update, boxes)
         self._frame += 1
         return update
@@ -191,6 +214,10 @@ class TrackStage:
         self._segments.clear()
         self._last.clear()
         self._scene.reset()
+        self.bridges, self.following = {}, frozenset()
+        if self.followers is not None:
+            self.followers.clear()
+        self._seen_before, self._frame_before = {}, None
         return TrackerUpdate(np.zeros(0, np.int64), np.zeros(0, bool), np.array(closed, np.int64),
                              np.array(dropped, np.int64), np.zeros(0, np.int64))
 
@@ -347,6 +374,39 @@ class TrackStage:
         else:
             self.switches[segment.parent] = reason
         segment.parent, segment.reference, segment.trial = None, None, []
+
+    def _bridge(self, frame, raw_ids: np.ndarray, ids: np.ndarray, confirmed: np.ndarray, boxes: np.ndarray,
+                new_tracks: set) -> None:
+        """The continuity bridge's step for this frame (``ids``, ``confirmed``: (N,) per detection,
+        ``boxes`` (N, 4) float32, ``new_tracks``: C++ ids first seen now): stop the followers of
+        tracks detected again or ended by a cue, start one for each confirmed segment seen on the
+        last frame and not now, advance them all on ``frame``, and turn each new track that starts
+        where a follower is into a hint in :attr:`bridges`. Without a frame nothing is followed."""
+        self.bridges = {}
+        followers = self.followers
+        if frame is None:
+            followers.clear()
+            self.following, self._seen_before, self._frame_before = frozenset(), {}, None
+            return
+        seen = set(ids.tolist())
+        for segment_id in list(followers.following):
+            if segment_id in seen or segment_id in self.switches:
+                followers.stop(segment_id)
+        if self._frame_before is not None:
+            for segment_id, box in self._seen_before.items():
+                # a segment a cue ended (or split, pending) is someone else's from here: not followed
+                if segment_id not in seen and segment_id not in self.switches:
+                    followers.start(segment_id, box, self._frame_before, self._frame - 1)
+        if followers.following:
+            followers.advance(frame, self._frame)
+            for i, c in enumerate(raw_ids.tolist()):
+                if c in new_tracks and followers.following:
+                    hint = followers.arrive(boxes[i], self._frame)
+                    if hint is not None:
+                        self.bridges[hint[0]] = (int(ids[i]), hint[1], hint[2])
+        self.following = followers.following
+        self._seen_before = {int(ids[i]): boxes[i] for i in np.flatnonzero(confirmed).tolist()}
+        self._frame_before = frame
 
     def _move(self, update: TrackerUpdate, boxes: np.ndarray) -> None:
         """Remember each detected track's box ((N, 4) float32, in the update's order) and velocity

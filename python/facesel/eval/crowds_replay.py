@@ -28,7 +28,7 @@ class Recording:
     steps : list of (packet or None, closed results, now)
         Per frame the packet's finaliser fields (:class:`types.SimpleNamespace`: ``update``,
         ``detections``, ``stamp``, ``index``, ``appearances``, ``still``, ``change``,
-        ``switches``) and the results closed on it; the last step (packet None) is the end of
+        ``switches``, ``bridges``, ``following``) and the results closed on it; the last step (packet None) is the end of
         stream's closed results.
     tiles_of : dict int -> set of int
         Per track id, the tiles its confirmed boxes lay wholly in (crowds only; else empty).
@@ -54,7 +54,8 @@ class Recorder:
             update=packet.update, detections=packet.detections, stamp=packet.stamp, index=packet.index,
             appearances=list(getattr(packet, "appearances", []) or []), still=list(getattr(packet, "still", []) or []),
             change=list(getattr(packet, "change", []) or []), switches=dict(getattr(packet, "switches", {}) or {}),
-            frame_shape=None if getattr(packet, "frame", None) is None else tuple(packet.frame.shape[:2]))
+            frame_shape=None if getattr(packet, "frame", None) is None else tuple(packet.frame.shape[:2]),
+            bridges=dict(getattr(packet, "bridges", {}) or {}), following=frozenset(getattr(packet, "following", ()) or ()))
 
     def process(self, closed: list, now: float) -> list:
         """Record the frame's packet with the results closed on it; pass the results on at once."""

@@ -91,6 +91,9 @@ class TrackEvidence:
         (:mod:`facesel.select.link_colours`).
     last_score : float
         Detector confidence of the last observation.
+    first_id, last_id : int
+        The track (segment) id of the first and of the last fragment this summary covers (-1:
+        not told): the continuity bridge's hints name segments (:mod:`facesel.track_cues.bridge`).
     frame_shape : (H, W) or None
         The frame's size in pixels, when the book was told it (:attr:`EvidenceBook.frame_shape`):
         whether a box touches the frame's edge (the edge-return long link and the link veto, issue 23).
@@ -136,6 +139,8 @@ class TrackEvidence:
     frame_shape: tuple | None = None
     cover_head: tuple | None = None
     cover_tail: tuple | None = None
+    first_id: int = -1
+    last_id: int = -1
 
     def add(self, box, score: float, landmarks, timestamp: float, frame_index: int, shadowed: bool,
             centre=None, side: float | None = None) -> None:
@@ -249,6 +254,7 @@ class TrackEvidence:
             first_colours=self.first_colours if self.first_colours is not None else later.first_colours,
             last_colours=later.last_colours if later.last_colours is not None else self.last_colours,
             frame_shape=later.frame_shape if later.frame_shape is not None else self.frame_shape,
+            first_id=self.first_id, last_id=later.last_id,
         )
         merged.recent.extend(later.recent)
         merged.head = (list(self.head) + list(later.head))[:_ENDS_WINDOW]  # the first of the two, then the later's
@@ -452,7 +458,8 @@ class EvidenceBook:
         for i, (track_id, (x1, y1, x2, y2)) in enumerate(zip(ids, rows)):
             evidence = self._tracks.get(track_id)
             if evidence is None:
-                evidence = self._tracks[track_id] = TrackEvidence(frame_shape=self.frame_shape)
+                evidence = self._tracks[track_id] = TrackEvidence(frame_shape=self.frame_shape, first_id=int(track_id),
+                                                                  last_id=int(track_id))
             landmarks = detections.landmarks[i] if with_landmarks else None
             # the centre and the shorter side in float64 as numpy computes them (np.minimum's
             # nan: the width's or the height's)

@@ -36,6 +36,7 @@ from facesel.select.link_turns import may_turn
 from facesel.select.linking import LinkRule
 from facesel.select.merging import merge_results
 from facesel.select.shot_return import ShotMemory, ShotReturnRule
+from facesel.track_cues.bridge import BridgeRule
 
 logger = logging.getLogger("facesel")
 
@@ -177,12 +178,22 @@ class Finaliser:
         last cut (registered first; it splits the blanked face: the cut cue can miss the
         occluder's leaving). ``False``: no veto (docs/persons.md, "Cuts back to a shot" and
         "Across a cut to another shot").
+    bridge : BridgeRule or None
+        **The continuity bridge** (issue 23, session 23, persons25; off by default): the track
+        stage's hints (:attr:`facesel.track.TrackStage.bridges`, in the packets) that a patch was
+        followed frame by frame from a fragment's last detection to where a new track started;
+        a hint whose smallest match is at least ``bridge.floor`` and whose gap is at most
+        ``bridge.max_gap_seconds`` is taken as that fragment's link before any summary-based
+        link, still under the cut veto; a fragment is held while its follower lives. Links made
+        so are listed in :attr:`bridged` (and in :attr:`links`). docs/persons.md, "A patch
+        followed through the gap".
     """
 
     def __init__(self, grace_seconds: float = 1.0, link: LinkRule | None = None,
                  faceness: FacenessRule | None = None, face_vote=None, interleave: InterleaveRule | None = None,
                  interleave_waiting: bool = False, await_predecessor: bool = False, hedge: HedgeRule | None = None,
-                 shot_return: ShotReturnRule | None = None, cut_veto: bool | str = False):
+                 shot_return: ShotReturnRule | None = None, cut_veto: bool | str = False,
+                 bridge: BridgeRule | None = None):
         if face_vote is not None and not callable(face_vote):
             raise TypeError(f"face_vote must be callable or None, got {type(face_vote).__name__}")
         self.face_vote = face_vote
@@ -216,6 +227,14 @@ class Finaliser:
         self.shots = (ShotMemory(shot_return or ShotReturnRule())
                       if (shot_return is not None or cut_veto) and link is not None else None)
         self.shot_returns: list[tuple[int, int]] = []  # (earlier id, later id) of the last shot-return links
+        if bridge is not None and not isinstance(bridge, BridgeRule):
+            raise TypeError(f"bridge must be a BridgeRule or None, got {type(bridge).__name__}")
+        # the continuity bridge (off by default): hints from the track stage, earlier segment id ->
+        # (later segment id, smallest match on the way, gap in seconds), and the segments followed now
+        self.bridge = bridge if link is not None else None
+        self._bridges: dict[int, tuple[int, float, float]] = {}
+        self._following: frozenset = frozenset()
+        self.bridged: list[tuple[int, int]] = []  # (earlier id, later id) of the last links by a bridge hint
         self.faceness = faceness
         self._residuals = faceness is None or faceness.min_quality is None  # the landmark vote is used
         self.evidence = EvidenceBook(self._residuals)
@@ -278,6 +297,10 @@ class Finaliser:
         extra = {} if getattr(config, "shot_return", True) else {"shot_return": None}
         extra["cut_veto"] = (True if getattr(config, "cut_veto", False)
                              else "start" if getattr(config, "shot_cut_veto", True) else False)
+        floor = float(getattr(config, "continuity_bridge", 0.0) or 0.0)
+        if floor > 0:  # the continuity bridge (off by default): the track stage's hints taken as links
+            extra["bridge"] = BridgeRule(floor=floor, max_gap_seconds=float(config.continuity_bridge_gap),
+                                         patch=config.continuity_bridge_patch)
         ratio = getattr(config, "link_ambiguity", 0.0)
         if ratio:  # the short link's ambiguity test, both sides, exclusive competitors (off by default)
             extra["link"] = LinkRule(ambiguity_ratio=ratio, ambiguity_sides="both", ambiguity_exclusive=True)
@@ -312,7 +335,8 @@ class Finaliser:
         judged = []
         while True:
             expired = [t for t, h in self._held.items() if now - h.closed_at >= self._hold(h)
-                       and (h.awaits_until is None or now >= h.awaits_until)]
+                       and (h.awaits_until is None or now >= h.awaits_until)
+                       and h.evidence.last_id not in self._following]  # a follower may still bridge it
             if not expired:
                 break
             held = self._held.pop(min(expired, key=lambda t: self._held[t].evidence.last_time))
@@ -417,6 +441,11 @@ class Finaliser:
                 evidence.ended_by = reason
         for track_id in update.dropped.tolist():
             self.evidence.discard(track_id)
+        if self.bridge is not None:
+            self._bridges.update(getattr(packet, "bridges", None) or {})
+            self._following = frozenset(getattr(packet, "following", None) or ())
+            while len(self._bridges) > 10000:  # bounded: a hint nobody asked for is dropped, oldest first
+                del self._bridges[next(iter(self._bridges))]
 
     def process(self, closed: list, now: float) -> list:
         """This frame's closed results are held; those whose grace period is over are released."""
@@ -433,6 +462,9 @@ class Finaliser:
             return True
         best, best_cost, best_open = None, math.inf, False
         others = _Others(self)
+        bridged = self._bridge_successor(held, open_ok)
+        if bridged is not None:  # a bridge hint is taken before any summary-based link
+            best, best_cost, best_open = bridged[0], -1.0, bridged[1]
         for track_id, other in self._held.items():
             cost = self._link_cost(held.evidence, other.evidence, others)
             if cost is not None and cost < best_cost:
@@ -452,6 +484,8 @@ class Finaliser:
         held = self._absorb_between(held, later_evidence, others)
         if shot:
             self.shot_returns = (self.shot_returns + [(held.tip_id, int(best))])[-1000:]
+        if bridged is not None and best == bridged[0]:
+            self.bridged = (self.bridged + [(held.tip_id, int(best))])[-1000:]
         if why is None:
             self.links = (self.links + [(held.tip_id, int(best))])[-1000:]
         else:
@@ -468,6 +502,31 @@ class Finaliser:
                 pieces=_pieces(held, later, why is not None))
             self.stats.merged += 1
         return True
+
+    def _bridge_successor(self, held: _Held, open_ok: bool) -> tuple[int, bool] | None:
+        """``(later id, whether it is open)`` when a bridge hint from ``held``'s last fragment is
+        taken (:attr:`bridge`: its smallest match at the floor or above, its gap within the limit;
+        the later fragment held or open and free, starting after ``held`` ended, not across a cut
+        to another shot under the cut veto); None otherwise."""
+        if self.bridge is None:
+            return None
+        hint = self._bridges.get(held.evidence.last_id)
+        if hint is None:
+            return None
+        later_id, worst, gap = hint
+        if worst < self.bridge.floor or gap > self.bridge.max_gap_seconds:
+            return None
+        is_open = False
+        other = self._held.get(int(later_id))
+        later = other.evidence if other is not None else None
+        if later is None and open_ok and int(later_id) not in self._waiting:
+            later, is_open = self.evidence.get(int(later_id)), True
+        if later is None or later.first_id != int(later_id) or later.first_frame <= held.evidence.last_frame:
+            return None
+        if self._across_cut(held.evidence, later):
+            return None
+        del self._bridges[held.evidence.last_id]
+        return int(later_id), is_open
 
     def _across_cut(self, earlier, later) -> bool:
         """Whether the cut veto (:attr:`cut_veto`) keeps ``later`` from continuing ``earlier``."""

@@ -150,6 +150,7 @@ def merged_evidence(a, b):
         last = first
         merged.last_time, merged.last_frame, merged.last_box = last.last_time, last.last_frame, last.last_box
         merged.ended_by, merged.last_score = last.ended_by, last.last_score
+        merged.last_id = last.last_id
         if last.last_colours is not None:
             merged.last_colours = last.last_colours
         merged.tail = deque(last.tail, maxlen=merged.tail.maxlen)

@@ -51,6 +51,11 @@ class Packet:
         This frame's whole-frame thumbnail (:attr:`facesel.track.TrackStage.thumb`; the
         shot-change cut veto keeps it for the frames where a track is first seen); None with the
         cues off.
+    bridges : dict int -> (int, float, float)
+        The continuity bridge's hints of this frame (:attr:`facesel.track.TrackStage.bridges`:
+        earlier segment -> (later segment, smallest match, gap in seconds)); empty when it is off.
+    following : frozenset of int
+        Segments whose patch is followed after this frame (:attr:`facesel.track.TrackStage.following`).
     """
 
     frame: np.ndarray
@@ -66,6 +71,8 @@ class Packet:
     change: list = field(default_factory=list)
     cut_thumbs: tuple | None = None
     thumb: np.ndarray | None = None
+    bridges: dict = field(default_factory=dict)
+    following: frozenset = frozenset()
 
 
 def _blank(count: int) -> np.ndarray:
