@@ -145,15 +145,32 @@ def shot_starts(owner: list) -> list:
     return starts
 
 
-def run_one(frames, owner, major, detector, scorer, fps=25.0) -> dict:
-    """One default-Selector run, accounted (module docstring): a JSON-able dict."""
+CANDIDATES = {"today": {}, "earliest": {"prefer_earliest": True}, "small": {"small_without_colours": True},
+              "earliest_small": {"prefer_earliest": True, "small_without_colours": True}}
+"""docs/prereg_intercut26.md's candidates: ShotReturnRule fields changed from the default."""
+
+
+def run_one(frames, owner, major, detector, scorer, fps=25.0, candidate="today") -> dict:
+    """One default-Selector run (``candidate``: the shot-return rule of :data:`CANDIDATES`),
+    accounted (module docstring): a JSON-able dict."""
     from facesel import Selector
     from facesel.select.shot_return import ShotReturnRule
 
+    settings = {}
+    if candidate != "today":  # the default finaliser with another shot-return rule (as run_intercut builds it)
+        from facesel.config import PipelineConfig
+        from facesel.select.faceness import FacenessRule
+        from facesel.select.finalise import DOSE_FACE_FLOOR, Finaliser
+
+        config = PipelineConfig()
+        faceness = FacenessRule(min_quality=DOSE_FACE_FLOOR, suppress_static=not config.keep_static)
+        settings["post_close"] = [Finaliser.for_scorer(scorer, config.margin, faceness=faceness,
+                                                       shot_return=ShotReturnRule(**CANDIDATES[candidate]),
+                                                       cut_veto="start")]
     rec = Recorder()
     originals = rec.install()
     try:
-        selector = Selector(detector, scorer, threads=1, fps=fps)
+        selector = Selector(detector, scorer, threads=1, fps=fps, **settings)
         delivered = []
         start = time.process_time()
         for frame in frames:
@@ -238,8 +255,8 @@ def run_one(frames, owner, major, detector, scorer, fps=25.0) -> dict:
     return out
 
 
-def run_variant(variant: str, cache: Path, families_only=None) -> list:
-    """Every run of ``variant`` (cached)."""
+def run_variant(variant: str, cache: Path, families_only=None, candidate="today") -> list:
+    """Every run of ``variant`` under ``candidate`` (cached; ``today`` as ``VARIANT.json``)."""
     import cv2
 
     from facesel.config import PipelineConfig
@@ -249,17 +266,17 @@ def run_variant(variant: str, cache: Path, families_only=None) -> list:
     from facesel.scoring import LaplacianVarianceScorer
     from facesel.selector import default_detector
 
-    path = cache / f"{variant}.json"
+    path = cache / (f"{variant}.json" if candidate == "today" else f"{variant}.{candidate}.json")
     if path.is_file():
         return json.loads(path.read_text())
     cv2.setNumThreads(1)
     detector, scorer = default_detector(PipelineConfig()), LaplacianVarianceScorer()
     rows = []
     for family, kind, clips, frames, owner, major in variant_material(data_root(), variant, families_only):
-        row = run_one(frames, owner, major, detector, scorer)
+        row = run_one(frames, owner, major, detector, scorer, candidate=candidate)
         row.update(family=family, kind=kind, clips=[clip_label(c) for c in clips])
         rows.append(row)
-        print(f"{variant} {family:12s} {kind:9s} {' | '.join(row['clips'])}: {row['snapshots']} / {row['persons']}, "
+        print(f"{variant} {candidate} {family:12s} {kind:9s} {' | '.join(row['clips'])}: {row['snapshots']} / {row['persons']}, "
               f"wrong {len(row['wrong'])}, extra {len(row['extra'])}, without {len(row['without'])} "
               f"({row['seconds']} s)", flush=True)
     cache.mkdir(parents=True, exist_ok=True)
@@ -286,13 +303,19 @@ def report(variant: str, rows: list, lines: bool) -> None:
     whys = defaultdict(int)
     for r in rows:
         for e in r["extra"]:
-            whys[(r["kind"], e["why"])] += 1
+            skipped = e["why"] == "passes" and any(a == e.get("earlier_track") and b != e["later_track"]
+                                                   for a, b in r["shot_links"])
+            whys[(r["kind"], "passes, skipped" if skipped else e["why"])] += 1
     print("  extras by cause:", dict(sorted(whys.items())))
     if not lines:
         return
     for r in rows:
         head = f"  {r['family']:12s} {r['kind']:9s} {' | '.join(r['clips'])}"
         for e in r["extra"]:
+            if e["why"] == "passes":  # every gate passes: did the earlier's chain go on to a later return?
+                onward = [b for a, b in r["shot_links"] if a == e.get("earlier_track") and b != e["later_track"]]
+                e["why"] = f"passes; skipped: its chain went on by a shot return to track {onward[0]}" if onward \
+                    else "passes; not asked"
             print(f"{head}: EXTRA person {'ABC'[e['person']]} track {e['later_track']} from frame {e['starts']} "
                   f"(shot at {e['shot']}{', a return' if e['return'] else ''}); earlier track "
                   f"{e.get('earlier_track')} ended {e.get('earlier_ends')} (ended_by {e.get('ended_by')}): "
