@@ -207,8 +207,8 @@ def run_one(frames, owner, major, detector, scorer, fps=25.0, candidate="today")
         if mixed:
             t = mixed[0]
             fs = rec.frames[t]
-            switch = next(f for f, g in zip(fs, fs[1:]) if owner[g] >= 0 and owner[g] != owner[f] and owner[f] >= 0) \
-                if any(owner[f] >= 0 for f in fs) else None
+            known = [f for f in fs if owner[f] >= 0]  # a cross-fade's blended frames are both persons'
+            switch = next((f for f, g in zip(known, known[1:]) if owner[g] != owner[f]), None)
             out["wrong"].append({"how": "tracker", "track": t, "persons": s["persons"], "frames": [fs[0], fs[-1]],
                                  "switch_at": switch, "frames_by_person": s["frames_by_person"]})
         else:
@@ -255,8 +255,16 @@ def run_one(frames, owner, major, detector, scorer, fps=25.0, candidate="today")
     return out
 
 
-def run_variant(variant: str, cache: Path, families_only=None, candidate="today") -> list:
-    """Every run of ``variant`` under ``candidate`` (cached; ``today`` as ``VARIANT.json``)."""
+def cache_path(cache: Path, variant: str, candidate="today", families_only=None, kinds=("interview", "control")) -> Path:
+    """``VARIANT[.CANDIDATE][.FAMILIES][.KINDS].json`` under ``cache``."""
+    parts = [variant] + ([candidate] if candidate != "today" else []) + (sorted(families_only) if families_only else [])
+    parts += [] if tuple(kinds) == ("interview", "control") else list(kinds)
+    return cache / (".".join(parts) + ".json")
+
+
+def run_variant(variant: str, cache: Path, families_only=None, candidate="today",
+                kinds=("interview", "control")) -> list:
+    """Every run of ``variant`` under ``candidate`` (cached, :func:`cache_path`)."""
     import cv2
 
     from facesel.config import PipelineConfig
@@ -266,13 +274,13 @@ def run_variant(variant: str, cache: Path, families_only=None, candidate="today"
     from facesel.scoring import LaplacianVarianceScorer
     from facesel.selector import default_detector
 
-    path = cache / (f"{variant}.json" if candidate == "today" else f"{variant}.{candidate}.json")
+    path = cache_path(cache, variant, candidate, families_only, kinds)
     if path.is_file():
         return json.loads(path.read_text())
     cv2.setNumThreads(1)
     detector, scorer = default_detector(PipelineConfig()), LaplacianVarianceScorer()
     rows = []
-    for family, kind, clips, frames, owner, major in variant_material(data_root(), variant, families_only):
+    for family, kind, clips, frames, owner, major in variant_material(data_root(), variant, families_only, kinds):
         row = run_one(frames, owner, major, detector, scorer, candidate=candidate)
         row.update(family=family, kind=kind, clips=[clip_label(c) for c in clips])
         rows.append(row)
@@ -326,21 +334,98 @@ def report(variant: str, rows: list, lines: bool) -> None:
             print(f"{head}: WITHOUT person {'ABC'[w['person']]}: held by {w['held_by']}")
 
 
+def figures(rows: list, family: str) -> dict:
+    """A family's interview snapshots and persons, wrong joins (interviews + controls), persons
+    without a snapshot (interviews + controls)."""
+    rs = [r for r in rows if r["family"] == family]
+    iv = [r for r in rs if r["kind"] == "interview"]
+    return {"snapshots": sum(r["snapshots"] for r in iv), "persons": sum(r["persons"] for r in iv),
+            "wrong": sum(len(r["wrong"]) for r in rs), "without": sum(len(r["without"]) for r in rs)}
+
+
+def candidate_rows(cache: Path, variant: str, candidate: str) -> tuple[list, list]:
+    """(rows, notes): ``candidate``'s runs of ``variant``, where a run was not made under it, the
+    run that it equals by construction (docs/prereg_intercut26.md): controls have no cut back to
+    a shot left, so no candidate changes them (today's); ``small`` acts only where both ends are
+    small faces without colours (only the juggler, family other, was run under it): elsewhere
+    ``small`` is today's and ``earliest_small`` is ``earliest``'s."""
+    today = json.loads(cache_path(cache, variant).read_text())
+    if candidate == "today":
+        return today, []
+    notes = ["controls: today's"]
+    rows = [r for r in today if r["kind"] == "control"]
+    if candidate == "earliest":
+        rows += json.loads(cache_path(cache, variant, "earliest", None, ("interview",)).read_text())
+        return rows, notes
+    other = json.loads(cache_path(cache, variant, candidate, ["other"], ("interview",)).read_text())
+    rest = candidate_rows(cache, variant, "earliest" if candidate == "earliest_small" else "today")[0]
+    rows += other + [r for r in rest if r["kind"] == "interview" and r["family"] != "other"]
+    notes.append(f"not other: {'earliest' if candidate == 'earliest_small' else 'today'}'s")
+    return rows, notes
+
+
+def loso(cache: Path, variants: list) -> None:
+    """The pre-registered choice, leave one family out, and its held-out figures (docs/prereg_intercut26.md)."""
+    order = list(CANDIDATES)
+    runs = {}
+    for variant in variants:
+        for cand in order:
+            try:
+                runs[variant, cand] = candidate_rows(cache, variant, cand)[0]
+            except FileNotFoundError:
+                pass
+    have = [v for v in variants if all((v, c) in runs for c in order)]
+    print(f"variants with every candidate: {have}")
+    fams = sorted({r["family"] for r in runs[have[0], "today"]})
+    per = {(v, c, f): figures(runs[v, c], f) for v in have for c in order for f in fams}
+    for v in have:
+        print(f"== {v}")
+        for c in order:
+            cells = [f"{f} {per[v, c, f]['snapshots']}/{per[v, c, f]['persons']} w{per[v, c, f]['wrong']} "
+                     f"o{per[v, c, f]['without']}" for f in fams]
+            print(f"  {c:15s} " + "; ".join(cells))
+    held = {"today": defaultdict(int), "chosen": defaultdict(int)}
+    for f in fams:
+        train = [g for g in fams if g != f]
+
+        def key(c):
+            t = [sum(per[v, c, g][k] for v in have for g in train) for k in ("wrong", "snapshots", "without")]
+            return (*t, order.index(c))
+        chosen = min(order, key=key)
+        print(f"held out {f:12s}: chosen {chosen} (training wrong, snapshots, without: "
+              f"{ {c: key(c)[:3] for c in order} })")
+        for v in have:
+            a, b = per[v, "today", f], per[v, chosen, f]
+            print(f"    {v:8s} interviews {a['snapshots']} -> {b['snapshots']} / {b['persons']}, wrong {a['wrong']} -> "
+                  f"{b['wrong']}, without {a['without']} -> {b['without']}")
+            for k in ("snapshots", "persons", "wrong", "without"):
+                held["today"][k] += a[k]
+                held["chosen"][k] += b[k]
+    for k, t in held.items():
+        print(f"held out, all folds and variants, {k:6s}: interview snapshots {t['snapshots']} / {t['persons']} = "
+              f"{t['snapshots'] / max(1, t['persons']):.3f}, wrong joins {t['wrong']}, without {t['without']}")
+
+
 def main() -> int:
     from facesel.eval.intercut_variants import VARIANTS
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("what", choices=("run", "report"))
+    parser.add_argument("what", choices=("run", "report", "loso"))
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
     parser.add_argument("--families", nargs="+", default=None)
     parser.add_argument("--cache", type=Path, default=Path("/tmp/intercut-account26"))
+    parser.add_argument("--candidate", default="today", choices=tuple(CANDIDATES))
+    parser.add_argument("--kinds", nargs="+", default=["interview", "control"], choices=("interview", "control"))
     parser.add_argument("--lines", action="store_true", help="one line per extra snapshot, wrong join, person without")
     args = parser.parse_args()
+    if args.what == "loso":
+        loso(args.cache, args.variants)
+        return 0
     for variant in args.variants:
         if args.what == "run":
-            run_variant(variant, args.cache, args.families)
+            run_variant(variant, args.cache, args.families, args.candidate, tuple(args.kinds))
         else:
-            path = args.cache / f"{variant}.json"
+            path = cache_path(args.cache, variant, args.candidate, args.families, args.kinds)
             if path.is_file():
                 report(variant, json.loads(path.read_text()), args.lines)
     return 0

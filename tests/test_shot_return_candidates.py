@@ -62,3 +62,27 @@ def test_the_settings_must_be_flags():
     for name in ("prefer_earliest", "small_without_colours"):
         with pytest.raises(TypeError, match=name):
             ShotReturnRule(**{name: "yes"})
+
+
+def test_a_real_interview_keeps_the_first_return_with_prefer_earliest(shared_data):
+    # signers eat | hungry cut A | B | A | B | A | B (2 s shots): today the link joins B1 to B3 and
+    # B2 keeps a snapshot of its own (3 snapshots, docs/persons.md, persons26); the first return
+    # preferred gives one snapshot each, with no wrong join
+    import cv2
+
+    from facesel.config import PipelineConfig
+    from facesel.eval import intercut
+    from facesel.scoring import LaplacianVarianceScorer
+    from facesel.selector import default_detector
+
+    from facesel.eval.crowds import families
+
+    cv2.setNumThreads(1)
+    paths = families(shared_data)["signers"]
+    people = [next(p for p in paths if p.stem.endswith(f"_{word}")) for word in ("eat", "hungry")]
+    # the interview as intercut.material makes it (150 frames of each person, 6 shots of 50)
+    frames, owner = intercut.shots_of([intercut.read_person(p, 150) for p in people], intercut.interview_order(6), 50)
+    run = intercut.run_intercut(frames, owner, 25.0, default_detector(PipelineConfig()), LaplacianVarianceScorer(),
+                                shot_return=ShotReturnRule(prefer_earliest=True))
+    assert run["per_person"] == {0: 1, 1: 1} and run["wrong_joins"] == 0
+    assert len(run["shot_returns"]) == 4  # A1-A2, A2-A3, B1-B2, B2-B3
