@@ -349,7 +349,10 @@ def candidate_rows(cache: Path, variant: str, candidate: str) -> tuple[list, lis
     a shot left, so no candidate changes them (today's); ``small`` acts only where both ends are
     small faces without colours (only the juggler, family other, was run under it): elsewhere
     ``small`` is today's and ``earliest_small`` is ``earliest``'s."""
-    today = json.loads(cache_path(cache, variant).read_text())
+    path = cache_path(cache, variant)
+    if not path.is_file():  # a variant run for its interviews only (shot100: no controls, for time)
+        path = cache_path(cache, variant, kinds=("interview",))
+    today = json.loads(path.read_text())
     if candidate == "today":
         return today, []
     notes = ["controls: today's"]

@@ -37,19 +37,20 @@ def test_the_earliest_return_wins_over_a_later_one_nearer_in_place():
     a1 = _evidence(range(0, 50), A_BOX)
     a2 = _evidence(range(100, 150), (103, 100, 203, 200))  # the first return, 0.03 box sides away
     a3 = _evidence(range(200, 250), A_BOX)  # the second return, at the very place
-    today = _interview(ShotReturnRule())
-    assert today.cost(a1, a3) < today.cost(a1, a2)  # the nearest place wins: the first return is skipped
-    earliest = _interview(ShotReturnRule(prefer_earliest=True))
+    before = _interview(ShotReturnRule(prefer_earliest=False))  # the rule before persons26
+    assert before.cost(a1, a3) < before.cost(a1, a2)  # the nearest place wins: the first return is skipped
+    earliest = _interview(ShotReturnRule())  # the default since persons26
+    assert earliest.rule.prefer_earliest
     assert earliest.cost(a1, a2) < earliest.cost(a1, a3)
     assert earliest.cost(a1, a2) == pytest.approx(SHOT_RETURN_OFFSET + EARLIEST_WEIGHT * (100 - 49) / 25 + 0.03)
     # the gates are today's: another place is still refused
     assert earliest.cost(a1, _evidence(range(100, 150), (300, 100, 400, 200))) is None
 
 
-def test_small_faces_without_colours_are_linked_only_with_the_setting():
+def test_small_faces_without_colours_are_linked_only_with_the_setting_now_on():
     s1, s2 = _evidence(range(0, 50), SMALL_BOX, colours=False), _evidence(range(100, 150), SMALL_BOX, colours=False)
-    assert _interview(ShotReturnRule()).cost(s1, s2) is None  # today: never without colours
-    assert _interview(ShotReturnRule(small_without_colours=True)).cost(s1, s2) is not None
+    assert _interview(ShotReturnRule(small_without_colours=False)).cost(s1, s2) is None  # before: never without colours
+    assert _interview(ShotReturnRule()).cost(s1, s2) is not None  # the default since persons26
     # a large face without colours (colours missing for another reason, e.g. a crowd) still never
     big1, big2 = _evidence(range(0, 50), A_BOX, colours=False), _evidence(range(100, 150), A_BOX, colours=False)
     assert _interview(ShotReturnRule(small_without_colours=True)).cost(big1, big2) is None
@@ -64,7 +65,7 @@ def test_the_settings_must_be_flags():
             ShotReturnRule(**{name: "yes"})
 
 
-def test_a_real_interview_keeps_the_first_return_with_prefer_earliest(shared_data):
+def test_a_real_interview_keeps_the_first_return_by_default(shared_data):
     # signers eat | hungry cut A | B | A | B | A | B (2 s shots): today the link joins B1 to B3 and
     # B2 keeps a snapshot of its own (3 snapshots, docs/persons.md, persons26); the first return
     # preferred gives one snapshot each, with no wrong join
@@ -82,7 +83,7 @@ def test_a_real_interview_keeps_the_first_return_with_prefer_earliest(shared_dat
     people = [next(p for p in paths if p.stem.endswith(f"_{word}")) for word in ("eat", "hungry")]
     # the interview as intercut.material makes it (150 frames of each person, 6 shots of 50)
     frames, owner = intercut.shots_of([intercut.read_person(p, 150) for p in people], intercut.interview_order(6), 50)
-    run = intercut.run_intercut(frames, owner, 25.0, default_detector(PipelineConfig()), LaplacianVarianceScorer(),
-                                shot_return=ShotReturnRule(prefer_earliest=True))
+    run = intercut.run_intercut(frames, owner, 25.0, default_detector(PipelineConfig()), LaplacianVarianceScorer())
+    # (the default pipeline: ShotReturnRule.prefer_earliest is on since persons26)
     assert run["per_person"] == {0: 1, 1: 1} and run["wrong_joins"] == 0
     assert len(run["shot_returns"]) == 4  # A1-A2, A2-A3, B1-B2, B2-B3

@@ -52,7 +52,9 @@ class ShotReturnRule:
 
     The defaults are the choice of three of the four leave-one-family-out folds on intercut
     shared clips (``experiments/intercut_shot_return_loso.py``, pre-registered; the fourth chose
-    ``colour_distance`` 0.3); the other fields were fixed before (not chosen on data).
+    ``colour_distance`` 0.3); ``prefer_earliest`` and ``small_without_colours`` the all-family
+    choice of persons26's registration (``experiments/intercut_account26.py loso``); the other
+    fields were fixed before (not chosen on data).
 
     Parameters
     ----------
@@ -85,12 +87,15 @@ class ShotReturnRule:
         ``EARLIEST_WEIGHT`` x the gap in seconds): the first return to the shot, not a later one.
         Without it the partner nearest in place wins, and when the earlier track is asked after two
         returns are held it can skip the first, which then keeps a snapshot of its own (issue 23,
-        persons26: 5 of the 9 extra intercut snapshots). Off by default (docs/prereg_intercut26.md).
+        persons26: 5 of the 10 extra intercut snapshots). On by default since persons26
+        (docs/prereg_intercut26.md, docs/persons.md "The intercut's remaining extras").
     small_without_colours : bool
         Make the link without colours when neither end has any and every one of both ends'
         ``window`` observations is a small face (shorter box side under
         :data:`facesel.select.link_ends.SMALL_FACE_SIDE`, where the colour cue measures nothing):
-        on the thumbnail, time, size and place gates alone. Off: never without colours.
+        on the thumbnail, time, size and place gates alone (the juggler's 31-36 px face: 4 of the 10
+        extra intercut snapshots). Off: never without colours. On by default since persons26 (its
+        gain is measured only in sample: only one family has faces that small).
     """
 
     thumb_distance: float = 6.0
@@ -102,8 +107,10 @@ class ShotReturnRule:
     start_seconds: float = 0.5
     shots: int = 8
     window: int = 8
-    prefer_earliest: bool = False
-    small_without_colours: bool = False
+    # persons26 (docs/prereg_intercut26.md): chosen leave one family out on intercut material and six
+    # TV-like variants, held out 419 -> 405 interview snapshots for 285 persons, no wrong join added
+    prefer_earliest: bool = True
+    small_without_colours: bool = True
 
     def __post_init__(self) -> None:
         check_at_least(self, ("thumb_distance", "max_distance", "colour_distance", "max_seconds", "end_seconds",
