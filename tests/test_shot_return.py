@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 import pytest
 from facesel.select.evidence import TrackEvidence
-from facesel.select.shot_return import SHOT_RETURN_OFFSET, ShotMemory, ShotReturnRule
+from facesel.select.shot_return import EARLIEST_WEIGHT, SHOT_RETURN_OFFSET, ShotMemory, ShotReturnRule
 
 
 def _colours(level: float) -> np.ndarray:
@@ -53,7 +53,8 @@ def test_a_track_is_continued_after_the_cut_back_to_its_shot():
     a1 = _evidence(range(0, 50), A_BOX, _colours(5))
     a2 = _evidence(range(101, 150), (110, 105, 210, 205), _colours(5))  # found a frame after the cut
     cost = _memory().cost(a1, a2)
-    assert cost is not None and SHOT_RETURN_OFFSET <= cost < SHOT_RETURN_OFFSET + 0.2
+    gap = EARLIEST_WEIGHT * (101 - 49) / 25.0  # the first return preferred (persons26): 100 a second of gap
+    assert cost is not None and SHOT_RETURN_OFFSET <= cost - gap < SHOT_RETURN_OFFSET + 0.2
     assert _memory().holds(a1)  # a cut ended it: held for the return
 
 

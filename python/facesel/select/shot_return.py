@@ -29,8 +29,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from facesel.select.link_ends import _measured, _typical
-from facesel.setting_checks import check_at_least, check_count_at_least
+from facesel.select.link_ends import _ends, _measured, _small_without_colours, _typical
+from facesel.setting_checks import check_at_least, check_count_at_least, check_flag
 from facesel.track_cues import distance as colour_distance
 from facesel.track_cues import moved_difference
 
@@ -41,6 +41,10 @@ soon after a cut are kept, so a camera without cuts keeps none)."""
 SHOT_RETURN_OFFSET = 200.0
 """Added to a shot-return link's cost (box sides): any ordinary link is preferred to it."""
 
+EARLIEST_WEIGHT = 100.0
+"""With ``ShotReturnRule.prefer_earliest``: cost per second of gap, so that 0.01 s outweighs the
+0.5 box sides the place gate allows (the nearest return in time wins over a later one)."""
+
 
 @dataclass(frozen=True)
 class ShotReturnRule:
@@ -48,7 +52,9 @@ class ShotReturnRule:
 
     The defaults are the choice of three of the four leave-one-family-out folds on intercut
     shared clips (``experiments/intercut_shot_return_loso.py``, pre-registered; the fourth chose
-    ``colour_distance`` 0.3); the other fields were fixed before (not chosen on data).
+    ``colour_distance`` 0.3); ``prefer_earliest`` and ``small_without_colours`` the all-family
+    choice of persons26's registration (``experiments/intercut_account26.py loso``); the other
+    fields were fixed before (not chosen on data).
 
     Parameters
     ----------
@@ -76,6 +82,20 @@ class ShotReturnRule:
         Cuts remembered.
     window : int
         Observations of each end whose colours are compared.
+    prefer_earliest : bool
+        Among the partners that pass every gate, take the one nearest in time (the cost adds
+        ``EARLIEST_WEIGHT`` x the gap in seconds): the first return to the shot, not a later one.
+        Without it the partner nearest in place wins, and when the earlier track is asked after two
+        returns are held it can skip the first, which then keeps a snapshot of its own (issue 23,
+        persons26: 5 of the 10 extra intercut snapshots). On by default since persons26
+        (docs/prereg_intercut26.md, docs/persons.md "The intercut's remaining extras").
+    small_without_colours : bool
+        Make the link without colours when neither end has any and every one of both ends'
+        ``window`` observations is a small face (shorter box side under
+        :data:`facesel.select.link_ends.SMALL_FACE_SIDE`, where the colour cue measures nothing):
+        on the thumbnail, time, size and place gates alone (the juggler's 31-36 px face: 4 of the 10
+        extra intercut snapshots). Off: never without colours. On by default since persons26 (its
+        gain is measured only in sample: only one family has faces that small).
     """
 
     thumb_distance: float = 6.0
@@ -87,12 +107,18 @@ class ShotReturnRule:
     start_seconds: float = 0.5
     shots: int = 8
     window: int = 8
+    # persons26 (docs/prereg_intercut26.md): chosen leave one family out on intercut material and six
+    # TV-like variants, held out 419 -> 405 interview snapshots for 285 persons, no wrong join added
+    prefer_earliest: bool = True
+    small_without_colours: bool = True
 
     def __post_init__(self) -> None:
         check_at_least(self, ("thumb_distance", "max_distance", "colour_distance", "max_seconds", "end_seconds",
                               "start_seconds"), 0)
         check_at_least(self, ("max_size_ratio",), 1)
         check_count_at_least(self, ("shots", "window"), 1)
+        for name in ("prefer_earliest", "small_without_colours"):
+            check_flag(getattr(self, name), name)
 
 
 @dataclass
@@ -213,7 +239,16 @@ class ShotMemory:
             return None
         tail, head = _measured(earlier, "tail", rule.window), _measured(later, "head", rule.window)
         if not tail or not head:
-            return None  # no colours: no positive evidence that it is the same person
-        if colour_distance(_typical(tail), _typical(head)) > rule.colour_distance:
+            if not (rule.small_without_colours and self._small_ends(earlier, later)):
+                return None  # no colours: no positive evidence that it is the same person
+        elif colour_distance(_typical(tail), _typical(head)) > rule.colour_distance:
             return None
-        return SHOT_RETURN_OFFSET + distance
+        gap = EARLIEST_WEIGHT * max(later.first_time - earlier.last_time, 0.0) if rule.prefer_earliest else 0.0
+        return SHOT_RETURN_OFFSET + gap + distance
+
+    def _small_ends(self, earlier, later) -> bool:
+        """Whether both ends are small faces without any colours (``small_without_colours``)."""
+        window = self.rule.window
+        tail = _ends(earlier, "tail", window, earlier.last_time, earlier.last_box, earlier.last_colours)
+        head = _ends(later, "head", window, later.first_time, later.first_box, later.first_colours)
+        return _small_without_colours(tail, head)
