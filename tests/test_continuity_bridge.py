@@ -15,6 +15,7 @@ from facesel.select.finalise import Finaliser
 from facesel.track import TrackStage
 from facesel.track_cues.bridge import BridgeRule, Followers, patch_region
 from facesel.types import Detections
+from test_relink_turn import girl_share
 
 BOX = (120.0, 60.0, 160.0, 100.0)  # the hand-made face box (40 px)
 
@@ -141,15 +142,7 @@ def test_on_otb_girl_the_bridge_links_only_her_fragments(shared_data):
     scorer = LaplacianVarianceScorer()
     recording = record(frames, make_detector(max_side=1280), scorer, 25.0, None, min_face_size=8.0,
                        continuity_bridge=0.6, continuity_bridge_gap=3.0)
-    inside: dict = {}
-    for packet, _, _ in recording.steps:
-        if packet is None:
-            continue
-        g = truth[min(len(truth) - 1, packet.index)]
-        for t, b in zip(np.asarray(packet.update.track_ids).tolist(), packet.detections.boxes):
-            cx, cy = (b[0] + b[2]) / 2, (b[1] + b[3]) / 2
-            inside.setdefault(int(t), []).append(g[0] <= cx <= g[2] and g[1] <= cy <= g[3])
-    girl = {t for t, v in inside.items() if np.mean(v) >= 0.5}
+    girl = {t for t, share in girl_share(recording, truth).items() if share >= 0.5}
     hints = [(e, h) for p, _, _ in recording.steps if p is not None for e, h in p.bridges.items()]
     assert hints, "the follower made no hint on OTB Girl (measured: one, 0.72, 0.44 s)"
     assert all(e in girl and h[0] in girl for e, h in hints)  # the girl's own fragments only

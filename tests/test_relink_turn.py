@@ -86,7 +86,7 @@ def test_a_face_back_in_the_other_profile_on_the_other_side_of_the_head_is_joine
     assert turn.cost(earlier, _fragment(right, 0.36 + 3.2, 1), []) is None
 
 
-def _girl_share(recording, truth) -> dict:
+def girl_share(recording, truth) -> dict:
     """Per track id: the share of its boxes whose centre lies in OTB Girl's ground-truth head box."""
     inside: dict = {}
     for packet, _, _ in recording.steps:
@@ -106,7 +106,7 @@ def test_otb_girl_turning_round_is_joined_across_her_turns_and_never_to_the_man(
     frames = [f for f, _ in itertools.islice(open_source(folder / "img"), 500)]
     scorer = LaplacianVarianceScorer()
     recording = record(frames, make_detector(max_side=1280), scorer, 25.0, None, min_face_size=8.0)
-    girl = {t for t, share in _girl_share(recording, truth).items() if share >= 0.5}
+    girl = {t for t, share in girl_share(recording, truth).items() if share >= 0.5}
 
     def run(rule):
         finaliser = Finaliser.for_scorer(scorer, link=rule)
