@@ -41,6 +41,14 @@ _RANGES = {0: 0, 1: 0, 2: 1}
 _ROW_ALIGN, _HEIGHT_ALIGN, _TAIL = 64, 32, 64
 """Rows padded to 64 bytes, height to 32 rows and 64 bytes past the end, as FFmpeg pads its own
 frames (``av_frame_get_buffer``): its vector code may write a little beyond a row's last pixel."""
+_PIXEL_ALIGN = 16
+"""A row holds the width rounded up to 16 pixels before it is padded to 64 bytes. FFmpeg's x86
+unscaled YUV -> BGR converter works in blocks of 8 pixels; where the row's stride cannot hold the
+width rounded up to 8, it converts one block fewer and leaves the last ``width % 8`` pixels of every
+row unwritten (its ``yuv2rgb`` template: ``h_size -= 8``). With 64-byte rows alone, a 340-pixel
+frame (1,020 bytes in a 1,024-byte row) kept 4 columns of whatever the heap held: pixels that
+differed from PyAV's by up to 89 levels and from run to run (found in session 23: the fingerprint
+of one video differed between two runs of the same code)."""
 
 enabled = True
 """False: every picture goes through PyAV's ``to_ndarray`` (measurement: ``benchmarks/capacity.py``'s
@@ -142,7 +150,7 @@ def bgr(picture) -> np.ndarray:
     planes = picture.planes
     if len(planes) != 3 or planes[0].line_size < width or min(p.line_size for p in planes[1:]) < (width + 1) // 2:
         return picture.to_ndarray(format="bgr24", threads=1)
-    stride = -(-width * 3 // _ROW_ALIGN) * _ROW_ALIGN
+    stride = -(-(-(-width // _PIXEL_ALIGN) * _PIXEL_ALIGN) * 3 // _ROW_ALIGN) * _ROW_ALIGN
     rows = -(-height // _HEIGHT_ALIGN) * _HEIGHT_ALIGN
     store = np.empty(stride * rows + _TAIL, np.uint8)  # malloc'd: the holes freed frames leave are reused
     source = (ctypes.c_void_p * 4)(*[p.buffer_ptr for p in planes], None)
