@@ -28,7 +28,9 @@ Layout (one job a module; every name is importable from ``facesel.track_cues`` a
 - :mod:`~facesel.track_cues.sampling`: the sample grid, grey samples, pinned-logo patches;
 - :mod:`~facesel.track_cues.colours`: colour histograms of the box and band, their distance;
 - :mod:`~facesel.track_cues.crowding`: boxes whose colours are not asked (a crowd);
-- :mod:`~facesel.track_cues.jumps`: the size and aspect jumps of a box.
+- :mod:`~facesel.track_cues.jumps`: the size and aspect jumps of a box;
+- :mod:`~facesel.track_cues.body`: the body below a head, without the head (measured only, no
+  link reads it; import it from its module).
 
 The C++ core's fast paths are chosen in the module that uses them (``_CORE_*`` there: a test that
 forces the numpy path patches that module).
