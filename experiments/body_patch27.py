@@ -5,6 +5,8 @@ people of the crowds' clip pool; then each registered candidate's threshold held
 and its stage-A verdict.
 
     python experiments/body_patch27.py [--json /tmp/body27.json]
+    python experiments/body_patch27.py --crossing liveportrait signers retalking other   # crossing crowds, walk 0
+    python experiments/body_patch27.py --crossing liveportrait signers retalking other --approach  # walking at the camera
 
 Clothes and place, not identity: no feature is computed from the face. Everything stays in
 memory; only numbers are printed (and written with ``--json``).
@@ -250,6 +252,90 @@ def main(argv=None) -> int:
     return 0
 
 
+
+
+def track_ends(recording) -> dict:
+    """{track id: (first frame, first box, last frame, last box)} from a recording's packets."""
+    out: dict = {}
+    for packet, _, _ in recording.steps:
+        if packet is None:
+            continue
+        for t, b in zip(np.asarray(packet.update.track_ids).tolist(), packet.detections.boxes):
+            t = int(t)
+            box = np.asarray(b[:4], np.float32)
+            if t not in out:
+                out[t] = [packet.index, box, packet.index, box]
+            else:
+                out[t][2:] = [packet.index, box]
+    return out
+
+
+def crossing_pairs(root: Path, detector, families_only, fps: float = 25.0, kind: str = "crossing") -> list[dict]:
+    """On each family's first crossing crowd (walk 0, as rendered: a walker's body under the head
+    is the background or a nearer walker), every pair of fragments (A, B) within the registered
+    geometry (B starts after A ends, gap <= 3 s, B's first head within 2.0 of A's last head's box
+    sides, size within 1.5x), labelled by the walkers (ground truth) and whether the default
+    finaliser links them: the pairs a body link would judge. ``kind`` "approach": the crowd walking
+    at the camera instead (:func:`facesel.eval.crowds_approach.approach_crowd`: its walkers have
+    bodies, their clip's lowest eighth mirrored down)."""
+    from facesel.eval import crowds
+    from facesel.eval.crowds_approach import approach_crowd
+    from facesel.eval.crowds_crossing import crossing_crowd
+    from facesel.eval.crowds_replay import record, replay
+    from facesel.select.faceness import FacenessRule
+    from facesel.select.finalise import DOSE_FACE_FLOOR, Finaliser
+    from facesel.selector import default_scorer
+
+    scorer = default_scorer()
+    out = []
+    seen = set()
+    for family, clips in crowds.crowds_of(crowds.families(root), 6):
+        if family not in families_only or family in seen:
+            continue
+        seen.add(family)
+        make = approach_crowd if kind == "approach" else crossing_crowd
+        frames, truth = make(clips, 200, layout=0)
+        recording = record(frames, detector, scorer, fps, locate=truth.person_at, keep_static=True)
+        fin = Finaliser.for_scorer(scorer, 0.25, faceness=FacenessRule(min_quality=DOSE_FACE_FLOOR, suppress_static=False))
+        replay(recording, fin)
+        linked = {(int(a), int(b)) for a, b in fin.links}
+        ends = track_ends(recording)
+        for (a, ea), (b, eb) in itertools.permutations(ends.items(), 2):
+            wa, wb = recording.tiles_of.get(a), recording.tiles_of.get(b)
+            if not wa or not wb or eb[0] <= ea[2] or (eb[0] - ea[2]) / fps > 3.0:
+                continue
+            side = float(ea[3][2] - ea[3][0])
+            centre_a, centre_b = (ea[3][:2] + ea[3][2:]) / 2, (eb[1][:2] + eb[1][2:]) / 2
+            ratio = float(eb[1][2] - eb[1][0]) / side
+            if np.hypot(*(centre_b - centre_a)) / side > 2.0 or not 1 / 1.5 <= ratio <= 1.5:
+                continue
+            fig = body_pair(frames[ea[2]], ea[3], frames[eb[0]], eb[1])
+            out.append({"kind": kind, "family": family, "a": a, "b": b, "same": bool(wa & wb), "linked": (a, b) in linked,
+                        "gap_s": round((eb[0] - ea[2]) / fps, 2),
+                        **({"hist": None, "ncc": None} if fig is None else fig)})
+    return out
+
+
+def crossing_main(argv=None) -> int:
+    """``--crossing FAMILY ...``: :func:`crossing_pairs` printed, per family: pairs of one walker
+    and of two, their body figures (NaN: a flat patch, the background)."""
+    from facesel.data import data_root
+    from facesel.detect import make_detector
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--crossing", nargs="+", required=True)
+    parser.add_argument("--approach", action="store_true", help="the crowd walking at the camera instead")
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args(argv)
+    cv2.setNumThreads(1)
+    rows = crossing_pairs(data_root(), make_detector(max_side=1280), set(args.crossing),
+                          kind="approach" if args.approach else "crossing")
+    for r in rows:
+        print(json.dumps({k: (round(v, 3) if isinstance(v, float) else v) for k, v in r.items()}))
+    if args.json is not None:
+        args.json.write_text(json.dumps(rows, default=float))
+    return 0
+
+
 if __name__ == "__main__":
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    raise SystemExit(main())
+    raise SystemExit(crossing_main() if "--crossing" in sys.argv else main())
