@@ -114,8 +114,8 @@ def _answer_lines(listen: tuple[str, int], path: str, lines_of, code: int, body)
     account may listen on its port. Its text went to the terminal raw (an OSC 52 sequence sets the
     clipboard in terminals that honour it; an erase and a conceal code rewrite or hide a line), and
     an answer of another shape (a list, a missing key, a string where a count belongs) ended in a
-    Python traceback (review round 15a, finding 6). The status check (``--json`` aside, which
-    escapes them itself) is decided on the answer as checked here."""
+    Python traceback (review round 15a, finding 6). The exit status is decided only on an answer
+    that reads as the service's (with ``--json`` too, whose output escapes control characters)."""
     from facesel.cli.batch import shown
 
     host, port = listen
