@@ -195,6 +195,23 @@ def test_an_object_store_at_localhost_is_reached_at_127_0_0_1(debian_localhost, 
     assert store.count >= 1
 
 
+def test_serve_status_at_localhost_asks_127_0_0_1_not_the_squatter(debian_localhost, squatted_port, tmp_path):
+    """Review round 15a, finding 2: ``facesel serve status``/``reload`` with ``serve.listen =
+    "localhost:PORT"`` asked whoever listens on ``[::1]`` (it answers the CLI in the service's place)."""
+    from facesel.serve.control import call, listen_of
+
+    port, squatter = squatted_port
+    config = tmp_path / "serve.toml"
+    config.write_text(f'[serve]\nlisten = "localhost:{port}"\n')
+    listen = listen_of(config)
+    assert listen == ("localhost", port)
+    with _closing_listener(port) as service:  # closes each connection: the call fails either way
+        with pytest.raises(RuntimeError, match=f"localhost:{port}"):  # the config's word in the message
+            call(listen, "GET", "/status", timeout=3)
+    assert squatter.count == 0, "facesel serve status asked the account on [::1]"
+    assert service.count == 1
+
+
 @pytest.mark.parametrize("given, pinned", [
     ("http://localhost:8080/hook?token=a", "http://127.0.0.1:8080/hook?token=a"),
     ("http://u:p@LOCALHOST./x", "http://u:p@127.0.0.1/x"),

@@ -38,21 +38,50 @@ def who_else_may_change(path: str | os.PathLike) -> str | None:
     """Why an account other than this user and root may change ``path`` (the file, or the folder
     it is in); None when nobody may. Links are followed, as the reader follows them."""
     path = Path(path)
-    me = os.getuid()
     folder = path.resolve().parent
     # Every folder up to /, as OpenSSH's safe_path: whoever may write a grandparent renames the
     # folder and puts one of their own, with a config of their own, in its place (review 18).
     folders = [(folder, "its folder")] + [(above, f"the folder {above} above it") for above in folder.parents]
     for target, kind in [(path, "it")] + folders:
-        info = os.stat(target)
-        mode = stat.S_IMODE(info.st_mode)
-        if info.st_uid not in (me, 0):
-            return f"{kind} belongs to another account (uid {info.st_uid})"
-        sticky = kind != "it" and mode & stat.S_ISVTX
-        if mode & 0o002 and not sticky:
-            return f"every account may write {kind} (mode {mode:04o})"
-        if mode & 0o020 and not sticky and not _private_group(info.st_gid, info.st_uid):
-            return f"group {_group_name(info.st_gid)} may write {kind} (mode {mode:04o})"
+        why = _why_changeable(os.stat(target), kind, sticky_counts=kind != "it")
+        if why is not None:
+            return why
+    return None
+
+
+def _why_changeable(info: os.stat_result, kind: str, sticky_counts: bool) -> str | None:
+    """Why an account other than this user and root may change what ``info`` describes (``kind``
+    names it in the answer); None when nobody may. ``sticky_counts``: a folder with the sticky bit
+    may be written by all (others may add entries, not move or delete ours)."""
+    mode = stat.S_IMODE(info.st_mode)
+    if info.st_uid not in (os.getuid(), 0):
+        return f"{kind} belongs to another account (uid {info.st_uid})"
+    sticky = sticky_counts and mode & stat.S_ISVTX
+    if mode & 0o002 and not sticky:
+        return f"every account may write {kind} (mode {mode:04o})"
+    if mode & 0o020 and not sticky and not _private_group(info.st_gid, info.st_uid):
+        return f"group {_group_name(info.st_gid)} may write {kind} (mode {mode:04o})"
+    return None
+
+
+def who_else_may_change_folder(path: str | os.PathLike) -> str | None:
+    """Why an account other than this user may change folder ``path`` or move it away (the folder
+    not this user's, or another account may write it or any folder above it, sticky ones aside);
+    None when nobody may. A folder that does not exist yet is judged by the folders above it (it
+    will be made owner-only). Links are followed."""
+    path = Path(path).expanduser().resolve()
+    if path.exists():
+        info = os.stat(path)
+        if info.st_uid != os.getuid():
+            return f"it belongs to another account (uid {info.st_uid})"
+        why = _why_changeable(info, "it", sticky_counts=False)
+        if why is not None:
+            return why
+    for above in path.parents:
+        if above.exists():
+            why = _why_changeable(os.stat(above), f"the folder {above} above it", sticky_counts=True)
+            if why is not None:
+                return why
     return None
 
 

@@ -249,11 +249,12 @@ def _run_ray(tasks: list[VideoTask], workers: int, address: str, report: Progres
     import ray
 
     started_here = not ray.is_initialized()
-    token_set_here, private = False, None
+    token_set_here, private, loopback_undo = False, None, None
     try:  # a failed start, too, puts the environment back and removes the folder
         if started_here:
             if address == "local":
                 token_set_here = _local_ray_token()
+                loopback_undo = _local_ray_on_loopback()
                 # Ray makes its temp folder (default $TMPDIR/ray or /tmp/ray) and the session's
                 # sockets/ and logs/ in it mode 0777 without the sticky bit, "so others can use it":
                 # another account renames the raylet's socket and puts its own there, and reads every
@@ -286,8 +287,46 @@ def _run_ray(tasks: list[VideoTask], workers: int, address: str, report: Progres
             ray.shutdown()
         if token_set_here:
             os.environ.pop("RAY_AUTH_TOKEN", None)
+        if loopback_undo is not None:
+            loopback_undo()
         if private is not None:
             shutil.rmtree(private, ignore_errors=True)  # the session's logs and sockets
+
+
+#: Ray's switch for a one-machine Ray (its name says Windows and macOS, where it is the default).
+_RAY_CLUSTER_SWITCH = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
+
+
+def _local_ray_on_loopback() -> Callable[[], None]:
+    """Make the local Ray about to start listen on 127.0.0.1 only; returns what puts things back.
+
+    Why (review round 15a, finding 3): a local ``ray.init()`` on Linux made its GCS, raylet,
+    object manager and every worker listen on every address (``ss -ltn``: ``*:PORT``), so any
+    machine on the network could reach them, the token of round 14b, finding 1, being the only
+    guard. Ray binds 127.0.0.1 when the node's address is 127.0.0.1 (its C++ ``GrpcServer`` takes
+    ``listen_to_localhost_only`` from ``node_ip_address == "127.0.0.1"``), but ``ray.init`` turns a
+    ``_node_ip_address`` of 127.0.0.1 into the machine's outward address
+    (``ray/_private/worker.py``, ``init``: ``services.resolve_ip_for_localhost``, which returns
+    ``get_node_ip_address()``). That function answers 127.0.0.1 when
+    ``ray_constants.ENABLE_RAY_CLUSTER`` is false (``ray/_private/services.py``,
+    ``get_node_ip_address``), which ``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0`` gives (Ray 2.60's
+    default on Windows and macOS). The constant is read when Ray is imported, so it is set on the
+    imported module as well as in the environment Ray's processes inherit.
+    """
+    from ray._private import ray_constants
+
+    had_env, had_flag = os.environ.get(_RAY_CLUSTER_SWITCH), ray_constants.ENABLE_RAY_CLUSTER
+    os.environ[_RAY_CLUSTER_SWITCH] = "0"
+    ray_constants.ENABLE_RAY_CLUSTER = False
+
+    def undo() -> None:
+        ray_constants.ENABLE_RAY_CLUSTER = had_flag
+        if had_env is None:
+            os.environ.pop(_RAY_CLUSTER_SWITCH, None)
+        else:
+            os.environ[_RAY_CLUSTER_SWITCH] = had_env
+
+    return undo
 
 
 _LOCAL_TOKEN: str | None = None

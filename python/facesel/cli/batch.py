@@ -23,6 +23,7 @@ def _batch(args: argparse.Namespace) -> int:
     from facesel.vault.keys import AuthorityPublic
     from facesel.vault.signing import CameraKey
 
+    from facesel.central.spool_folder import refuse_shared_spool
     from facesel.writable import refuse_unwritable_folder
 
     dsn = central_dsn(args)
@@ -30,6 +31,7 @@ def _batch(args: argparse.Namespace) -> int:
     if Path(args.spool).expanduser().exists() and not Path(args.spool).expanduser().is_dir():
         raise ValueError(f"--spool {args.spool}: a file, not a folder (the per-task vaults are made in it)")
     refuse_unwritable_folder("--spool", args.spool)
+    refuse_shared_spool(args.spool)
     missing = [v for v in args.videos if not Path(v).exists()]
     if missing:
         raise FileNotFoundError(f"videos not found: {', '.join(missing)}")

@@ -93,35 +93,81 @@ def _ask(args: argparse.Namespace) -> int:
                                 "path of the file the service was started with") from None
     if args.action == "reload":
         code, body = call(listen, "POST", "/reload")
-        if code == 403:  # not a peer on this machine (serve/control.py)
-            raise ValueError(f"reload refused: {body.get('error', body)}")
-        if code != 200:
-            raise ValueError(f"config refused, the cameras go on unchanged: {body.get('error', body)}")
-        print("reloaded: " + ", ".join(f"{what} {', '.join(body[what]) or 'none'}"
-                                       for what in ("added", "removed", "changed")))
-        for problem in body.get("unreadable", []):  # applied all the same: that camera stays down (ux20)
-            print(f"still down: {problem}; that camera keeps its source until the file can be read")
-        if body.get("restart"):
-            print(f"not applied: {', '.join(body['restart'])} changed in the file; they take a restart "
-                  "(stop and start facesel serve)")
-        return 0
-    code, body = call(listen, "GET", "/status")
-    if args.json:
-        print(json.dumps(body, indent=2))
+        lines = _answer_lines(listen, "/reload", _reload_lines, code, body)
     else:
-        print(f"facesel serve pid {body['pid']}, up {body['uptime_s']:.0f} s, {body['reloads']} reload(s), "
-              f"{body['sealed_total']} records sealed")
-        for name, cam in body["cameras"].items():
-            if cam["state"] == "disabled":
-                print(f"  {name}: disabled ({cam['reason']})")
-                continue
-            reason = f" ({cam['reason']})" if cam.get("reason") else ""
-            # a camera that never reconnected but failed to connect 40 times read "0 reconnects" (ux20)
-            failures = f", {cam['connect_failures']} failed connection attempts" if cam.get("connect_failures") else ""
-            print(f"  {name}: {'up' if cam['up'] else 'DOWN'}, {cam['state']}{reason}; {cam['processed']} frames, "
-                  f"{cam['open_tracks']} open tracks, {cam['sealed']} sealed, {cam['frames_dropped']} dropped, "
-                  f"{cam['reconnects']} reconnects{failures}{_unsealed(cam)}")
-    return 0 if all(cam["up"] or cam["state"] == "disabled" for cam in body["cameras"].values()) else EXIT_DEGRADED
+        code, body = call(listen, "GET", "/status")
+        lines = _answer_lines(listen, "/status", _status_lines, code, body)  # checked with --json too
+        if args.json:
+            lines = [json.dumps(body, indent=2)]  # JSON's escapes keep control characters off the terminal
+    for line in lines:
+        print(line)
+    if args.action == "reload":
+        return 0
+    up = all(cam.get("up") is True or cam.get("state") == "disabled" for cam in body["cameras"].values())
+    return 0 if up else EXIT_DEGRADED
+
+
+def _answer_lines(listen: tuple[str, int], path: str, lines_of, code: int, body) -> list[str]:
+    """The terminal lines of a service's answer, each non-printable character escaped.
+
+    Whatever answers on ``serve.listen`` writes these words: while the service is down any local
+    account may listen on its port. Its text went to the terminal raw (an OSC 52 sequence sets the
+    clipboard in terminals that honour it; an erase and a conceal code rewrite or hide a line), and
+    an answer of another shape (a list, a missing key, a string where a count belongs) ended in a
+    Python traceback (review round 15a, finding 6). The exit status is decided only on an answer
+    that reads as the service's (with ``--json`` too, whose output escapes control characters)."""
+    from facesel.cli.batch import shown
+
+    host, port = listen
+    try:
+        return [shown(line) for line in lines_of(code, body)]
+    except (KeyError, TypeError, AttributeError, ValueError) as err:
+        if isinstance(err, _Refused):
+            raise ValueError(shown(str(err))) from None
+        where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        raise RuntimeError(f"what answers on {where} is not a facesel serve (its {path} answer does not read as "
+                           f"one: {shown(repr(err))})") from None
+
+
+class _Refused(ValueError):
+    """The service refused the reload: its own words, said as they are (escaped)."""
+
+
+def _reload_lines(code: int, body) -> list[str]:
+    if code == 403:  # not a peer on this machine (serve/control.py)
+        raise _Refused(f"reload refused: {body.get('error', body)}")
+    if code != 200:
+        raise _Refused(f"config refused, the cameras go on unchanged: {body.get('error', body)}")
+    lines = ["reloaded: " + ", ".join(f"{what} {', '.join(_names(body[what])) or 'none'}"
+                                      for what in ("added", "removed", "changed"))]
+    for problem in _names(body.get("unreadable", [])):  # applied all the same: that camera stays down (ux20)
+        lines.append(f"still down: {problem}; that camera keeps its source until the file can be read")
+    if body.get("restart"):
+        lines.append(f"not applied: {', '.join(_names(body['restart']))} changed in the file; they take a restart "
+                     "(stop and start facesel serve)")
+    return lines
+
+
+def _names(value) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise TypeError(f"a list of names expected, got {type(value).__name__}")
+    return value
+
+
+def _status_lines(code: int, body) -> list[str]:
+    lines = [f"facesel serve pid {body['pid']}, up {body['uptime_s']:.0f} s, {body['reloads']} reload(s), "
+             f"{body['sealed_total']} records sealed"]
+    for name, cam in body["cameras"].items():
+        if cam["state"] == "disabled":
+            lines.append(f"  {name}: disabled ({cam['reason']})")
+            continue
+        reason = f" ({cam['reason']})" if cam.get("reason") else ""
+        # a camera that never reconnected but failed to connect 40 times read "0 reconnects" (ux20)
+        failures = f", {cam['connect_failures']} failed connection attempts" if cam.get("connect_failures") else ""
+        lines.append(f"  {name}: {'up' if cam['up'] else 'DOWN'}, {cam['state']}{reason}; {cam['processed']} frames, "
+                     f"{cam['open_tracks']} open tracks, {cam['sealed']} sealed, {cam['frames_dropped']} dropped, "
+                     f"{cam['reconnects']} reconnects{failures}{_unsealed(cam)}")
+    return lines
 
 
 def _unsealed(cam: dict) -> str:

@@ -26,6 +26,8 @@ import os
 import re
 import time
 
+from facesel.loopback_pin import pin_host
+
 _log = logging.getLogger("facesel.serve")
 
 #: The longest answer ``facesel serve status|reload`` reads: a status of a thousand cameras is
@@ -172,10 +174,14 @@ def call(listen: tuple[str, int], method: str, path: str, timeout: float = 60.0)
         Nothing answers there (the service is not running, or listens elsewhere).
     """
     host, port = listen
+    # serve.listen = "localhost:PORT": connect to 127.0.0.1, not to whoever listens on [::1] where
+    # /etc/hosts maps localhost there too (review round 15a, finding 2; loopback_pin.py). The
+    # messages keep the config's word.
+    shown = f"[{host}]" if ":" in host else host
+    host = pin_host(host)
     # from 127.0.0.1 to an IPv4 address of this machine bound beyond loopback: the service
     # answers POST /reload only to a loopback peer (0.0.0.0 is reached from 127.0.0.1 anyway)
     source = ("127.0.0.1", 0) if _is_outside_ipv4(host) else None
-    shown = f"[{host}]" if ":" in host else host
     connection = http.client.HTTPConnection(host, port, timeout=timeout, source_address=source)
     try:
         connection.request(method, path, body=b"" if method == "POST" else None)
