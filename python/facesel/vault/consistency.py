@@ -27,6 +27,7 @@ from facesel.vault import fields
 from facesel.vault.audit import AuditLog
 from facesel.vault.fsutil import NotRegularFileError, open_regular
 from facesel.vault.identity import SEAL_TIME_TOLERANCE
+from facesel.vault.record import MAX_RECORD
 from facesel.vault.selection_args import unix_seconds
 
 RECORD_SUFFIX = ".fsr"
@@ -88,6 +89,22 @@ class LoggedSeal:
     sealed_at: float
     sha256: str
     epoch_id: int
+    size: int | None = None  # bytes of the file sealed; None when the entry gives no usable size
+
+    @property
+    def read_limit(self) -> int:
+        """The most bytes a file may hold to be this seal's: the size logged, else any record's
+        (:data:`~facesel.vault.record.MAX_RECORD`). A reader checks it on the open descriptor
+        before it reads or hashes a byte (review round 15b: a sparse file of 1 GiB under a
+        record's name was read whole by every reader, and hashed once per planted temporary)."""
+        return MAX_RECORD if self.size is None else self.size
+
+
+def _logged_size(value: object) -> int | None:
+    """The ``size`` of a seal entry when it is a byte count a record may have, else None."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_RECORD:
+        return None
+    return value
 
 
 def logged_seal(entry: dict, camera_id: str) -> LoggedSeal | None:
@@ -101,7 +118,7 @@ def logged_seal(entry: dict, camera_id: str) -> LoggedSeal | None:
             return None
         return LoggedSeal(rid, entry["seq"], float(entry["time"]),
                           fields.time_value(sealed_at, "sealed_at", "seal", ValueError), digest,
-                          fields.integer(epoch_id, "epoch_id", "seal", ValueError))
+                          fields.integer(epoch_id, "epoch_id", "seal", ValueError), _logged_size(entry.get("size")))
     except ValueError:
         return None
 
