@@ -105,3 +105,13 @@ def test_readers_refuse_a_sparse_file_under_a_records_name_unread(sealed, bytes_
         open_all(vault_dir, adir, tmp_path / "out")
     assert sum(bytes_read) < BOUND, f"facesel open read {sum(bytes_read)} bytes"
     assert not (tmp_path / "out").exists()
+
+
+def test_audit_verify_names_a_sparse_file_under_a_records_name_without_hashing_it(sealed, bytes_read):
+    from facesel.vault.consistency import custody_problems
+
+    _, vault_dir, rid, size = sealed
+    _sparse(vault_dir / "records" / f"{rid}.fsr")
+    problems = custody_problems(vault_dir)  # `facesel audit verify --vault`'s custody check
+    assert sum(bytes_read) < BOUND, f"audit verify read {sum(bytes_read)} bytes"  # main: 64 MiB
+    assert problems == [f"record {rid}: file is larger than the {size} bytes logged when it was sealed (replaced)"]
