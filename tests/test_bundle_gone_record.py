@@ -30,7 +30,7 @@ def test_a_record_logged_as_gone_before_its_opening_is_refused(tmp_path, shared_
     adir, vault, ids, _ = _vault(tmp_path, shared_data, faces=2)
     keystore, master = Keystore(adir / "keystore"), master_of(adir)
     AuditLog(vault / "audit.log", time.time, keystore.signer(master)).append(event, record_id=ids[0])
-    monkeypatch.setattr(memory_open, "sealed_digests", _seals_only)
+    monkeypatch.setattr(memory_open, "logged_seals", _seals_only)  # the opener's list of logged records
     opening = memory_open.open_in_memory(vault, keystore, master, [1, 2], [("cam-1", r) for r in ids], "CASE-8c",
                                          "court order", "tester")
     bundle = tmp_path / "gone.zip"

@@ -75,3 +75,25 @@ def test_a_genuine_keystore_still_shreds_what_is_due(tmp_path):
     shredded = shred_expired(adir, now=T0 + 31 * DAY, master=master_of(adir))
     assert first in shredded and not keystore.epoch_path(first).exists()
     assert all(keystore.epoch_path(e).exists() for e in keystore.epoch_ids())
+
+
+@pytest.mark.parametrize("planted", ["epoch-0{id}.key", "epoch-+{id}.key"])
+def test_a_copy_of_an_epoch_file_under_another_spelling_of_its_id_stops_the_shred_first(tmp_path, planted):
+    """Review round 15b (attack25): ``epoch_ids`` read ``epoch-0N.key`` as epoch N. A copy of a due
+    epoch's file planted so made ``authority shred`` shred epoch N and log it, then fail on the
+    second, missing ``epoch-N.key`` before re-keying: the copy stayed, opened by the unchanged shares,
+    and every later shred failed the same way."""
+    from facesel.vault.audit import AuditLog
+
+    _, adir = make_authority(tmp_path / "auth")
+    keystore = Keystore(adir / "keystore")
+    first = keystore.epoch_ids()[0]
+    copy = keystore.path / planted.format(id=first)
+    copy.write_bytes(keystore.epoch_path(first).read_bytes())
+    with pytest.raises(KeyMaterialError, match="not as facesel names one"):  # main: FileNotFoundError, after the shred
+        shred_expired(adir, now=T0 + 31 * DAY, master=master_of(adir))
+    assert keystore.epoch_path(first).exists()  # nothing shredded, nothing logged
+    assert "shred" not in [e["event"] for e in AuditLog(adir / "audit.log").entries()]
+    copy.unlink()  # the operator moves it away: the shred goes on as it should
+    assert first in shred_expired(adir, now=T0 + 31 * DAY, master=master_of(adir))
+    assert not keystore.epoch_path(first).exists()

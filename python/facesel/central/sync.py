@@ -87,6 +87,9 @@ class _LocalVault:
         self.signer_id = camera.signer.signer_id
         self.index = open_index(vault_dir, readonly=False)  # it deletes forwarded rows
         self.log = AuditLog(vault_dir / "audit.log", clock, camera.signer)
+        # record id -> size its seal logged (log_state): a larger file is not the one sealed and is
+        # refused unread (review round 15b: a sparse file of 1 GiB was read whole, twice over in memory)
+        self.sealed_sizes: dict[str, int | None] = {}
 
     def log_state(self) -> tuple[dict[str, str], set[str]]:
         """(record id -> digest logged at sealing by this camera, ids already logged as forwarded),
@@ -99,6 +102,9 @@ class _LocalVault:
             rid = entry.get("record_id")
             if entry.get("event") in SEAL_EVENTS and "sha256" in entry and entry.get("signer") == self.signer_id:
                 sealed[rid] = entry["sha256"]
+                size = entry.get("size")
+                self.sealed_sizes[rid] = size if isinstance(size, int) and not isinstance(size, bool) \
+                    and 0 <= size <= MAX_RECORD else None
             elif entry.get("event") == "purge" and entry.get("reason") == FORWARDED:
                 forwarded.add(rid)
         return sealed, forwarded
@@ -206,7 +212,8 @@ def _finish_forwarded(local: _LocalVault, sealed: dict[str, str], forwarded: set
             local.index.delete(record_id)
         path = record_path(local.path, record_id)
         try:
-            digest = file_sha256(path, MAX_RECORD)
+            size = local.sealed_sizes.get(record_id)
+            digest = file_sha256(path, MAX_RECORD if size is None else size)
         except FileNotFoundError:
             continue  # finished already
         if digest is not None and digest == sealed.get(record_id):
@@ -224,7 +231,8 @@ def _ship(local: _LocalVault, central: PostgresVault, rows: list[IndexRow], seal
         try:
             # A regular file only, not followed if a link, its size checked first: a FIFO in its
             # place would block the forwarder for ever, a huge sparse file exhaust its memory.
-            data = read_record_file(record_path(local.path, row.record_id))
+            data = read_record_file(record_path(local.path, row.record_id),
+                                    sealed_size=local.sealed_sizes.get(row.record_id))
         except FileNotFoundError:
             continue  # purged by the camera meanwhile
         except RecordError as err:

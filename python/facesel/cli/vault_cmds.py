@@ -29,7 +29,6 @@ from facesel.vault.opening import (
     logged_records,
     open_index,
     open_records,
-    sealed_digests,
     select_rows,
     trusted_authority,
     verified_record,
@@ -84,7 +83,7 @@ def _purge(args: argparse.Namespace) -> int:
 
 def _checked_rows(vault_dir: Path, identity, rows) -> tuple[list[IndexRow], list[str]]:
     """Rows rebuilt from each record's authenticated header, and one line per record that fails."""
-    logged = sealed_digests(vault_dir, identity)
+    logged = logged_records(vault_dir, identity)  # the seals: digest and size (a larger file is refused unread)
     good, problems = [], []
     for row in rows:
         try:

@@ -148,8 +148,8 @@ def search(vault_dir: Path, identity: VaultIdentity, filters: Filters) -> Search
         return SearchResult([], [], [], [problem])
     # The window by the index's time or the log's (review 12b, finding 1: a row moved out of it was hidden).
     rows = rows_in_window(every_row, live, filters.start, filters.end)
-    logged = {rid: seal.sha256 for rid, seal in live.items()}
-    result = filter_rows(rows, lambda row: verified_record(identity, vault_dir, row, logged), filters)
+    # The logged seals, not their digests alone: a file larger than its seal logged is refused unread.
+    result = filter_rows(rows, lambda row: verified_record(identity, vault_dir, row, live), filters)
     # The signed log, not the index, says what exists (review 2, finding 2): a record whose index
     # row was deleted is named here loudly instead of silently missing from the page.
     for record_id in sorted(set(live) - indexed):

@@ -18,7 +18,7 @@ from facesel.vault.errors import AuditError
 from facesel.vault.fsutil import atomic_write
 from facesel.vault.identity import load_identity
 from facesel.vault.keys import Keystore
-from facesel.vault.opening import OpenedRecord, sealed_digests, trusted_authority, verified_record
+from facesel.vault.opening import OpenedRecord, logged_records, trusted_authority, verified_record
 from facesel.vault.shares import ShareFile, reconstruct_master
 
 
@@ -62,7 +62,7 @@ def write_open_bundle(vault_dir: Path, share_paths: Sequence[str], keystore_dir:
                             if e.get("event") == "open" and e.get("vault_entry") == entry["hash"]), None)
     if authority_entry is None:
         raise AuditError(f"the authority's log {authority_log} has no entry of this opening")
-    logged = sealed_digests(vault_dir, identity)
+    logged = logged_records(vault_dir, identity)  # digests and sizes: a larger file is refused unread
     sealed, keys = {}, {}
     for item in opened:
         parsed = verified_record(identity, vault_dir, item.row, logged)

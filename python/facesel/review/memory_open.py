@@ -25,8 +25,8 @@ import nacl.bindings as sodium
 from facesel.vault.audit import AuditLog
 from facesel.vault.identity import VaultIdentity
 from facesel.vault.keys import AuthorityPublic, Keystore
-from facesel.vault.opening import EpochSecrets, OpenedRecord, open_index, sealed_digests, select_rows, \
-    vault_for_keystore, verified_record
+from facesel.vault.opening import EpochSecrets, OpenedRecord, logged_records as logged_seals, open_index, \
+    select_rows, vault_for_keystore, verified_record
 from facesel.vault.payload import decode_snapshot
 from facesel.vault.record import ParsedRecord, _aead_key, open_record
 from facesel.vault.signing import Signer
@@ -155,7 +155,7 @@ def open_in_memory(vault_dir: str | Path, keystore: Keystore, master: bytes, sha
         rows = select_rows(index, record_ids=list(record_ids))
     finally:
         index.close()
-    logged = sealed_digests(vault_dir, identity)  # the signed log, verified: a forged line opens nothing
+    logged = logged_seals(vault_dir, identity)  # the signed log, verified: a forged line opens nothing
     checked = [(row, verified_record(identity, vault_dir, row, logged)) for row in rows]  # all, before any decrypt
     secrets = EpochSecrets(keystore, master)
     records, sealed, keys = [], {}, {}

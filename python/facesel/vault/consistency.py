@@ -25,8 +25,9 @@ from pathlib import Path
 from facesel.setting_checks import check_flag
 from facesel.vault import fields
 from facesel.vault.audit import AuditLog
-from facesel.vault.fsutil import NotRegularFileError, open_regular
+from facesel.vault.fsutil import NotRegularFileError, is_regular, open_regular
 from facesel.vault.identity import SEAL_TIME_TOLERANCE
+from facesel.vault.record import MAX_RECORD
 from facesel.vault.selection_args import unix_seconds
 
 RECORD_SUFFIX = ".fsr"
@@ -88,6 +89,22 @@ class LoggedSeal:
     sealed_at: float
     sha256: str
     epoch_id: int
+    size: int | None = None  # bytes of the file sealed; None when the entry gives no usable size
+
+    @property
+    def read_limit(self) -> int:
+        """The most bytes a file may hold to be this seal's: the size logged, else any record's
+        (:data:`~facesel.vault.record.MAX_RECORD`). A reader checks it on the open descriptor
+        before it reads or hashes a byte (review round 15b: a sparse file of 1 GiB under a
+        record's name was read whole by every reader, and hashed once per planted temporary)."""
+        return MAX_RECORD if self.size is None else self.size
+
+
+def _logged_size(value: object) -> int | None:
+    """The ``size`` of a seal entry when it is a byte count a record may have, else None."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_RECORD:
+        return None
+    return value
 
 
 def logged_seal(entry: dict, camera_id: str) -> LoggedSeal | None:
@@ -101,7 +118,7 @@ def logged_seal(entry: dict, camera_id: str) -> LoggedSeal | None:
             return None
         return LoggedSeal(rid, entry["seq"], float(entry["time"]),
                           fields.time_value(sealed_at, "sealed_at", "seal", ValueError), digest,
-                          fields.integer(epoch_id, "epoch_id", "seal", ValueError))
+                          fields.integer(epoch_id, "epoch_id", "seal", ValueError), _logged_size(entry.get("size")))
     except ValueError:
         return None
 
@@ -164,14 +181,14 @@ def custody_problems(vault_dir: str | os.PathLike, authority=None) -> list[str]:
     record being written to show up as unlogged for a moment.
     """
     vault_dir = Path(vault_dir)
-    sealed: dict[str, tuple[int, str | None]] = {}
+    sealed: dict[str, tuple[int, str | None, int | None]] = {}
     gone: set[str] = set()
     entries = AuditLog(vault_dir / "audit.log").entries()
     for entry in entries:
         rid = entry.get("record_id")
         if entry.get("event") == "seal" and isinstance(rid, str):
             digest = entry.get("sha256")
-            sealed[rid] = (entry["seq"], digest if isinstance(digest, str) else None)
+            sealed[rid] = (entry["seq"], digest if isinstance(digest, str) else None, _logged_size(entry.get("size")))
         elif gone_record(entry) is not None:
             gone.add(rid)
     problems = []
@@ -182,16 +199,17 @@ def custody_problems(vault_dir: str | os.PathLike, authority=None) -> list[str]:
         if rid not in sealed:
             problems.append(f"record {rid}: file present but never logged as sealed (planted or unrecovered)")
             continue
-        seq, digest = sealed[rid]
-        actual = file_sha256(path)
+        seq, digest, size = sealed[rid]
+        actual = file_sha256(path, size)  # at most the size logged: a sparse 1 GiB file is not hashed (round 15b)
         if actual is None:
-            problems.append(f"record {rid}: not a regular file")
+            problems.append(f"record {rid}: file is larger than the {size} bytes logged when it was sealed (replaced)"
+                            if size is not None and is_regular(path) else f"record {rid}: not a regular file")
             continue
         if digest is not None and actual != digest:
             problems.append(f"record {rid}: file differs from the one logged as sealed at seq {seq} (replaced)")
         if rid in gone:
             problems.append(f"record {rid}: file present although the log says it was purged")
-    for rid, (seq, _) in sorted(sealed.items(), key=lambda item: item[1][0]):
+    for rid, (seq, _, _) in sorted(sealed.items(), key=lambda item: item[1][0]):
         if rid not in present and rid not in gone:
             problems.append(f"record {rid}: sealed at seq {seq}, file gone, and no purge is logged (deleted)")
     if authority is not None:

@@ -159,14 +159,24 @@ def load_identity(vault_dir: str | os.PathLike, anchor: AuthorityPublic | None =
     return VaultIdentity(str(doc.get("vault_id")), camera_id, key, authority)
 
 
-def read_record_file(path: Path, max_bytes: int = MAX_RECORD) -> bytes:
+def read_record_file(path: Path, max_bytes: int = MAX_RECORD, sealed_size: int | None = None) -> bytes:
     """A record file's bytes: a regular file (not a link, FIFO, device or folder), its size
-    checked on the open descriptor before anything is read."""
+    checked on the open descriptor before anything is read.
+
+    ``sealed_size``: the size its ``seal`` entry logged (:attr:`~facesel.vault.consistency.LoggedSeal.size`);
+    a larger file is not the one sealed and is refused unread. Whoever can write the vault folder
+    put a sparse file of 1 GiB (no disk used) under a record's name, and every reader (the camera's
+    start, ``list``, the desk's find, ``open``) read all of it, twice its size in memory at once
+    (review round 15b)."""
+    limit = max_bytes if sealed_size is None else min(max_bytes, sealed_size)
     try:
-        return read_regular(path, max_bytes, follow=False)
+        return read_regular(path, limit, follow=False)
     except FileNotFoundError:
         raise FileNotFoundError(f"file {path.name} is missing") from None
     except FileTooBigError:
+        if limit < max_bytes:
+            raise RecordError(f"{path.name} holds more than the {limit} bytes logged when the record was sealed "
+                              "(the file was replaced; refused unread)") from None
         raise RecordError(f"{path.name} is more than the {max_bytes} bytes a record may have") from None
     except NotRegularFileError as err:
         raise RecordError(f"{path.name} is not a regular file ({err.strerror})") from None

@@ -395,6 +395,10 @@ def authority_dir_problem(path: str | os.PathLike) -> str | None:
     return None if inner is None else f"not an authority folder ({path / 'keystore'}: {inner})"
 
 
+# The only names epoch_path writes: no sign, no leading zero, no spaces or underscores.
+_EPOCH_FILE = re.compile(r"\Aepoch-(0|[1-9][0-9]*)\.key\Z")
+
+
 class Keystore:
     """The authority's private folder of wrapped epoch secrets (useless without K shares)."""
 
@@ -412,13 +416,24 @@ class Keystore:
         return self.path / f"epoch-{int(epoch_id)}.key"
 
     def epoch_ids(self) -> list[int]:
-        """The ids of the epochs whose wrapped secrets are still here (shredded ones are not), sorted."""
+        """The ids of the epochs whose wrapped secrets are still here (shredded ones are not), sorted.
+
+        Raises
+        ------
+        KeyMaterialError
+            For a file named like an epoch's that :meth:`epoch_path` never writes (``epoch-01.key``,
+            ``epoch-+1.key``): ``int()`` read it as epoch 1's id, so a copy of epoch 1's file planted
+            under such a name by whoever can write the folder made ``authority shred`` shred epoch 1,
+            log it, then fail before the re-keying, leaving the copy (which the unchanged shares
+            open) in the keystore and every later shred failing (review round 15b).
+        """
         ids = []
         for p in self.path.glob("epoch-*.key"):
-            try:
-                ids.append(int(p.stem.split("-", 1)[1]))
-            except ValueError:
-                continue
+            match = _EPOCH_FILE.match(p.name)
+            if match is None:
+                raise KeyMaterialError(f"{p}: a file named like an epoch's secret, but not as facesel names one "
+                                       f"(epoch-<id>.key): move it out of {self.path}; nothing was done")
+            ids.append(int(match.group(1)))
         return sorted(ids)
 
     def check_master(self, master: bytes) -> None:

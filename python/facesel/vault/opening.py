@@ -36,7 +36,7 @@ import re
 import shutil
 import stat
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -248,14 +248,15 @@ def _why_missing(identity: VaultIdentity, vault_dir: Path, path: Path, record_id
                        "moved outside facesel)")
 
 
-def _logged_temporary(path: Path, digest_logged: str | None) -> bytes | None:
+def _logged_temporary(path: Path, digest_logged: str | None, sealed_size: int | None = None) -> bytes | None:
     """The bytes of a temporary file beside ``path`` that are the logged seal's own (SHA-256
-    ``digest_logged``): a seal is logged a moment before its temporary is renamed into place."""
+    ``digest_logged``, at most ``sealed_size`` bytes when logged): a seal is logged a moment before
+    its temporary is renamed into place."""
     if digest_logged is None:
         return None
     for tmp in sorted(path.parent.glob(f".{path.name}.*{TMP_SUFFIX}")):
         try:
-            data = read_record_file(tmp)
+            data = read_record_file(tmp, sealed_size=sealed_size)
         except (FileNotFoundError, RecordError):
             continue  # renamed into place meanwhile, or not a regular file
         if hashlib.sha256(data).hexdigest() == digest_logged:
@@ -263,8 +264,12 @@ def _logged_temporary(path: Path, digest_logged: str | None) -> bytes | None:
     return None
 
 
-def verified_record(identity: VaultIdentity, vault_dir: Path, row: IndexRow, logged: dict[str, str]):
+def verified_record(identity: VaultIdentity, vault_dir: Path, row: IndexRow, logged: Mapping[str, str | LoggedSeal]):
     """The record of ``row``, accepted only when genuine and when the row matches its header.
+
+    ``logged``: record id -> its SHA-256 as logged at sealing (:func:`sealed_digests`), or its
+    :class:`LoggedSeal` (:func:`logged_records`), which also bounds the file's size by the size
+    logged, so that a file larger than that is refused unread (review round 15b).
 
     Returns
     -------
@@ -276,13 +281,20 @@ def verified_record(identity: VaultIdentity, vault_dir: Path, row: IndexRow, log
     RecordError
         Naming the record and what is wrong with it.
     """
-    return _verified(identity, Path(vault_dir), row.record_id, row, logged.get(row.record_id), None)[0]
+    seal = logged.get(row.record_id)
+    if isinstance(seal, LoggedSeal):
+        return _verified(identity, Path(vault_dir), row.record_id, row, seal.sha256, None, sealed_size=seal.size)[0]
+    return _verified(identity, Path(vault_dir), row.record_id, row, seal, None)[0]
 
 
 def _verified(identity: VaultIdentity, vault_dir: Path, record_id: str, row: IndexRow | None,
-              digest_logged: str | None, seal: LoggedSeal | None, now: float | None = None):
+              digest_logged: str | None, seal: LoggedSeal | None, now: float | None = None,
+              sealed_size: int | None = None):
     """The checks of :func:`verified_record`; ``row`` None (not indexed) skips the row check, and
-    ``seal`` (the logged seal) also binds the seal time and epoch."""
+    ``seal`` (the logged seal) also binds the seal time and epoch. The file is read only when it
+    holds at most the size logged (``sealed_size``, or ``seal``'s)."""
+    if seal is not None and sealed_size is None:
+        sealed_size = seal.size
     if not isinstance(record_id, str) or not RECORD_ID.match(record_id):
         # An index row is anyone's who can write the folder: one row with another id made record_path's
         # ValueError end the whole find page and `facesel list` (review round 13c, finding 4).
@@ -291,12 +303,12 @@ def _verified(identity: VaultIdentity, vault_dir: Path, record_id: str, row: Ind
     path = record_path(vault_dir, record_id)
     try:
         try:
-            data = read_record_file(path)
+            data = read_record_file(path, sealed_size=sealed_size)
         except FileNotFoundError:
-            data = _logged_temporary(path, digest_logged)
+            data = _logged_temporary(path, digest_logged, sealed_size)
             if data is None:
                 try:
-                    data = read_record_file(path)  # renamed into place while we looked
+                    data = read_record_file(path, sealed_size=sealed_size)  # renamed into place while we looked
                 except FileNotFoundError:
                     raise _why_missing(identity, vault_dir, path, record_id, digest_logged is not None) from None
         parsed = check_record(identity, data, record_id, now=time.time() if now is None else now)

@@ -43,12 +43,13 @@ if TYPE_CHECKING:
 _log = logging.getLogger("facesel.vault")
 
 
-def quarantine(vault: Vault, path: Path, reason: str, record_id: str | None) -> None:
-    """Move ``path`` out of ``records/`` into ``quarantine/`` and log why."""
+def quarantine(vault: Vault, path: Path, reason: str, record_id: str | None, max_bytes: int = MAX_RECORD) -> None:
+    """Move ``path`` out of ``records/`` into ``quarantine/`` and log why (with its SHA-256 when it
+    holds at most ``max_bytes``: a record's size as its seal logged it, else any record's)."""
     folder = vault.path / "quarantine"
     folder.mkdir(exist_ok=True, mode=0o700)
     # A file too big to be a record is moved without being read (it may be meant to exhaust us).
-    digest = file_sha256(path, max_bytes=MAX_RECORD)
+    digest = file_sha256(path, max_bytes=max_bytes)
     safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in path.name)[:80]
     target = folder / f"{safe}.{secrets.token_hex(4)}"
     os.rename(path, target)
@@ -82,18 +83,20 @@ def _finish_temporaries(vault: Vault, sealed: dict[str, LoggedSeal], gone: dict[
         record_id = tmp.name[1:].split(".", 1)[0]
         final = vault.records_dir / f"{record_id}{RECORD_SUFFIX}"
         seal = sealed.get(record_id)
-        if seal is not None and record_id not in gone and file_sha256(tmp, MAX_RECORD) == seal.sha256:
+        # Hashed only when it has the size logged (review round 15b: sparse temporaries of 1 GiB,
+        # as many as the writer liked, were each hashed whole at every start).
+        if seal is not None and record_id not in gone and file_sha256(tmp, seal.read_limit) == seal.sha256:
             # The logged seal's own file: it is never deleted. Whatever else holds the record's
             # name (a planted or damaged file; never ours, as the rename is the seal's last step)
             # is quarantined first.
-            if (final.exists() or final.is_symlink()) and file_sha256(final, MAX_RECORD) == seal.sha256:
+            if (final.exists() or final.is_symlink()) and file_sha256(final, seal.read_limit) == seal.sha256:
                 tmp.unlink()  # the rename happened (a copy of it left behind): nothing to finish
                 stats["temporaries_removed"] += 1
                 continue
             if final.exists() or final.is_symlink():
                 # Logged without the record id: the record is not gone, only this other file is.
                 quarantine(vault, final, f"a file under the name of record {record_id}, whose logged seal was still "
-                                         "being finished, and not the file logged as sealed", None)
+                                         "being finished, and not the file logged as sealed", None, seal.read_limit)
                 stats["quarantined"] += 1
             os.replace(tmp, final)
             stats["completed"] += 1
@@ -118,7 +121,7 @@ def _accepted_files(vault: Vault, sealed: dict[str, LoggedSeal], gone: dict[str,
         elif known not in sealed:
             reason = "the audit log has no seal of this record (planted or forged file)"
         elif gone.get(known) == "purge":
-            if file_sha256(path, MAX_RECORD) == sealed[known].sha256:
+            if file_sha256(path, sealed[known].read_limit) == sealed[known].sha256:
                 path.unlink()  # a purge logged just before a crash: finish it
                 fsync_dir(vault.records_dir)
                 stats["purges_finished"] += 1
@@ -128,8 +131,8 @@ def _accepted_files(vault: Vault, sealed: dict[str, LoggedSeal], gone: dict[str,
             reason = "the audit log says this record was already removed"
         else:
             try:
-                data = read_record_file(path)
-            except RecordError as err:  # not a regular file, or too big to be a record
+                data = read_record_file(path, sealed_size=sealed[known].size)
+            except RecordError as err:  # not a regular file, or larger than the file sealed
                 reason = str(err)
             except FileNotFoundError:
                 continue  # gone since the listing: logged below as missing
@@ -148,7 +151,7 @@ def _accepted_files(vault: Vault, sealed: dict[str, LoggedSeal], gone: dict[str,
                     reason = str(err)
         if reason is not None:
             try:
-                quarantine(vault, path, reason, known)
+                quarantine(vault, path, reason, known, sealed[known].read_limit if known in sealed else MAX_RECORD)
             except OSError as err:
                 # The file system refused the move: the file stays where it is, unindexed, and a
                 # record the log holds stays live (the next start tries again). The camera starts.

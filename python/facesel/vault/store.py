@@ -74,7 +74,7 @@ from facesel.vault.index import Index, IndexRow
 from facesel.vault.keys import AuthorityPublic, check_extension, load_authority_public
 from facesel.vault.log_anchor import LogAnchor
 from facesel.vault.payload import PAYLOAD_KIND, encode_snapshot
-from facesel.vault.record import MAX_RECORD, RECORD_ID, make_header, new_record_id, seal_record
+from facesel.vault.record import RECORD_ID, make_header, new_record_id, seal_record
 from facesel.vault.recovery import quarantine, recover
 from facesel.vault.selection_args import check_seal_time as checked_seal_time
 from facesel.vault.signing import CameraKey, load_camera
@@ -669,7 +669,8 @@ class Vault:
         path = record_path(self.path, seal.record_id)
         problem = None
         try:
-            digest = hashlib.sha256(read_regular(path, MAX_RECORD, follow=False)).hexdigest()
+            # At most the size logged: a larger file is not the one sealed (review round 15b)
+            digest = hashlib.sha256(read_regular(path, seal.read_limit, follow=False)).hexdigest()
             if digest != seal.sha256:
                 problem = (f"the file differs from the one logged as sealed at seq {seal.seq} (replaced); "
                            "kept for investigation instead of being purged")
@@ -681,7 +682,7 @@ class Vault:
         except (NotRegularFileError, FileTooBigError) as err:
             problem = f"the record path holds {err.strerror}; kept for investigation instead of being purged"
         if problem is not None:
-            quarantine(self, path, problem, seal.record_id)
+            quarantine(self, path, problem, seal.record_id, seal.read_limit)
             self.index.delete(seal.record_id)
             return 0
         # Logged first: a reader that finds the file gone finds the reason in the log, and a crash
