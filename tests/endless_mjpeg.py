@@ -14,7 +14,6 @@ keeps the part waits for its read timeout), until the client goes or :data:`HOLD
 from __future__ import annotations
 
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import cv2
@@ -73,16 +72,11 @@ class EndlessMJPEG:
                     for body in [] if raw else owner.jpegs:
                         self.wfile.write(b"--part\r\nContent-Type: image/jpeg\r\nContent-Length: %d\r\n\r\n"
                                          % len(body) + body + b"\r\n")
-                    if owner.kind == "raw_endless":
-                        while owner.sent < OFFERED:
-                            self.wfile.write(junk)
-                            owner.sent += len(junk)
-                        self.wfile.flush()
-                        self.connection.settimeout(HOLD_S)
-                        self.connection.recv(1)
-                    elif owner.kind not in ("good", "raw_good"):
+                    endless = owner.kind not in ("good", "raw_good")  # the good ones: the parts, then the end
+                    if endless and not raw:  # a multipart part that never ends
                         length = b"Content-Length: 2000000000\r\n" if owner.kind == "lying_length" else b""
                         self.wfile.write(b"--part\r\nContent-Type: image/jpeg\r\n" + length + b"\r\n")
+                    if endless:
                         while owner.sent < OFFERED:
                             self.wfile.write(junk)
                             owner.sent += len(junk)
