@@ -36,6 +36,18 @@ def good_jpegs(count: int = 3) -> list[bytes]:
     return jpegs
 
 
+def part_bodies(data: bytes, boundary: bytes) -> list[bytes]:
+    """The bodies of the multipart parts in ``data`` (``--BOUNDARY``, headers with a Content-Length,
+    the body, CRLF), in order; each body must be followed by its CRLF and nothing else."""
+    bodies = []
+    for piece in data.split(b"--" + boundary + b"\r\n")[1:]:
+        head, _, rest = piece.partition(b"\r\n\r\n")
+        length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+        assert rest[length:] == b"\r\n", rest[length:length + 40]
+        bodies.append(rest[:length])
+    return bodies
+
+
 def _junk() -> bytes:
     """One block of random bytes without a ``\\r\\n--`` (no boundary can be found in it)."""
     block = np.random.default_rng(23).integers(0, 256, _BLOCK, dtype=np.uint8).tobytes()

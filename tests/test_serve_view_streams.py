@@ -28,6 +28,7 @@ from facesel.serve.config import parse_config
 from facesel.serve.service import Service
 from facesel.serve.view import MAX_STREAMS
 
+from endless_mjpeg import part_bodies
 from test_serve import authority, camera, config_dict, fetch, keys  # noqa: F401
 from test_sources import wait_for
 
@@ -133,12 +134,7 @@ def _parts_until_the_end(sock: socket.socket) -> list[bytes]:
     data = b""
     while chunk := sock.recv(65536):
         data += chunk
-    parts = []
-    for piece in data.split(b"--frame\r\n")[1:]:
-        head, _, rest = piece.partition(b"\r\n\r\n")
-        length = int(head.lower().split(b"content-length: ")[1])
-        parts.append(rest[:length])
-    return parts
+    return part_bodies(data, b"frame")
 
 
 def test_a_stream_whose_camera_goes_down_says_so_in_a_last_picture_and_gives_its_place_back(authority, keys,
