@@ -502,7 +502,7 @@ def test_sync_of_a_missing_vault_does_not_say_its_records_stay_queued(tmp_path, 
     pytest.importorskip("psycopg")
     code, _, err = run_cli(capsys, "sync", "--vault", tmp_path / "nosuch", "--camera", tmp_path / "camera",
                            "--central", "host=127.0.0.1 port=1 dbname=x connect_timeout=2")
-    _one_line_error(code, err, "sync", f"no vault at {tmp_path / 'nosuch'} (vault.json is missing)")
+    _one_line_error(code, err, "sync", f"no vault at {tmp_path / 'nosuch'} (no such folder)")
     assert "queued" not in err
 
 

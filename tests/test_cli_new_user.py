@@ -81,7 +81,8 @@ def vault(shared_data, tmp_path_factory):
 
 
 @pytest.mark.parametrize("kind", ["missing", "file", "empty folder"])
-@pytest.mark.parametrize("argv", [["list"], ["audit", "verify"], ["audit", "head"]], ids=" ".join)
+@pytest.mark.parametrize("argv", [["list"], ["audit", "verify"], ["audit", "head"], ["purge", "--camera", "c"]],
+                         ids=" ".join)
 def test_a_vault_flag_that_names_no_vault_says_so(tmp_path, capsys, kind, argv):
     # Before: "X/authority.pub does not exist" (missing, empty) or "X/authority.pub: not a readable
     # facesel-authority-public file (Not a directory)" (a file): a file inside what is no vault.
