@@ -115,7 +115,7 @@ def run_intercut(frames: list[np.ndarray], owner: list[int], fps: float, detecto
                                          shot_return=ShotReturnRule() if _is_default(shot_return) else shot_return,
                                          cut_veto=cut_veto if cut_veto in ("shot", "start") else bool(cut_veto))
         settings = {**settings, "post_close": [finaliser]}
-    _, delivered, seconds = selector_run(frames, fps, detector, scorer, **settings)
+    selector, delivered, seconds = selector_run(frames, fps, detector, scorer, **settings)
     per_person: dict[int, int] = {}
     wrong = 0
     for result in delivered:
