@@ -34,7 +34,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import time
 from collections import defaultdict
 from pathlib import Path
 
@@ -153,7 +152,7 @@ CANDIDATES = {"today": {}, "earliest": {"prefer_earliest": True}, "small": {"sma
 def run_one(frames, owner, major, detector, scorer, fps=25.0, candidate="today") -> dict:
     """One default-Selector run (``candidate``: the shot-return rule of :data:`CANDIDATES`),
     accounted (module docstring): a JSON-able dict."""
-    from facesel import Selector
+    from facesel.eval.intercut import selector_run
     from facesel.select.shot_return import ShotReturnRule
 
     settings = {}
@@ -170,13 +169,7 @@ def run_one(frames, owner, major, detector, scorer, fps=25.0, candidate="today")
     rec = Recorder()
     originals = rec.install()
     try:
-        selector = Selector(detector, scorer, threads=1, fps=fps, **settings)
-        delivered = []
-        start = time.process_time()
-        for frame in frames:
-            delivered += selector.feed(frame).closed
-        delivered += selector.flush()
-        seconds = time.process_time() - start
+        selector, delivered, seconds = selector_run(frames, fps, detector, scorer, **settings)
     finally:
         Recorder.uninstall(originals)
     fin = selector.finaliser

@@ -14,7 +14,6 @@ keeps the part waits for its read timeout), until the client goes or :data:`HOLD
 from __future__ import annotations
 
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import cv2
@@ -35,6 +34,18 @@ def good_jpegs(count: int = 3) -> list[bytes]:
         picture[:, (k * 40) % 640:(k * 40) % 640 + 200] = (60 + 40 * k, 120, 200 - 30 * k)
         jpegs.append(cv2.imencode(".jpg", picture, [cv2.IMWRITE_JPEG_QUALITY, 90])[1].tobytes())
     return jpegs
+
+
+def part_bodies(data: bytes, boundary: bytes) -> list[bytes]:
+    """The bodies of the multipart parts in ``data`` (``--BOUNDARY``, headers with a Content-Length,
+    the body, CRLF), in order; each body must be followed by its CRLF and nothing else."""
+    bodies = []
+    for piece in data.split(b"--" + boundary + b"\r\n")[1:]:
+        head, _, rest = piece.partition(b"\r\n\r\n")
+        length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+        assert rest[length:] == b"\r\n", rest[length:length + 40]
+        bodies.append(rest[:length])
+    return bodies
 
 
 def _junk() -> bytes:
@@ -73,16 +84,11 @@ class EndlessMJPEG:
                     for body in [] if raw else owner.jpegs:
                         self.wfile.write(b"--part\r\nContent-Type: image/jpeg\r\nContent-Length: %d\r\n\r\n"
                                          % len(body) + body + b"\r\n")
-                    if owner.kind == "raw_endless":
-                        while owner.sent < OFFERED:
-                            self.wfile.write(junk)
-                            owner.sent += len(junk)
-                        self.wfile.flush()
-                        self.connection.settimeout(HOLD_S)
-                        self.connection.recv(1)
-                    elif owner.kind not in ("good", "raw_good"):
+                    endless = owner.kind not in ("good", "raw_good")  # the good ones: the parts, then the end
+                    if endless and not raw:  # a multipart part that never ends
                         length = b"Content-Length: 2000000000\r\n" if owner.kind == "lying_length" else b""
                         self.wfile.write(b"--part\r\nContent-Type: image/jpeg\r\n" + length + b"\r\n")
+                    if endless:
                         while owner.sent < OFFERED:
                             self.wfile.write(junk)
                             owner.sent += len(junk)

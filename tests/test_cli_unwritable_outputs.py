@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 import os
 import pkgutil
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -61,7 +62,7 @@ def home(capsys):
 def _one_line(code, err, command):
     assert code == 1, err
     lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f"facesel {command}: error: "), err
+    assert len(lines) == 1 and re.match(rf"facesel {command}( [a-z-]+)?: error: ", lines[0]), err
     assert "Errno" not in err and "Traceback" not in err
     return lines[0]
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from endless_mjpeg import EndlessMJPEG, good_jpegs  # noqa: E402
+from endless_mjpeg import EndlessMJPEG, good_jpegs, part_bodies  # noqa: E402
 from mjpeg_server import MJPEGServer  # noqa: E402
 
 from facesel.sources.backends import PyAVConnection  # noqa: E402
@@ -43,12 +43,7 @@ def _bodies(stream: bytes, max_part: int = 1000) -> list[bytes]:
     out = b""
     while chunk := reader.read(5):
         out += chunk
-    bodies = []
-    for piece in out.split(b"--facesel\r\n")[1:]:
-        head, _, rest = piece.partition(b"\r\n\r\n")
-        length = int(head.split(b"Content-Length: ")[1])
-        assert rest[length:] == b"\r\n"
-        bodies.append(rest[:length])
+    bodies = part_bodies(out, b"facesel")
     assert reader.parts == len(bodies)
     return bodies
 

@@ -50,8 +50,8 @@ def test_audit_head_and_authority_head_do_not_replace_a_fifo_or_a_link(case, tmp
     adir, vault_dir, _ = case
     target = _target(tmp_path, kind)
     what = "a FIFO" if kind == "fifo" else f"a symbolic link (to {tmp_path / 'real.json'})"
-    for argv, command in ((["audit", "head", "--vault", vault_dir, "--out", target], "audit"),
-                          (["authority", "head", "--dir", adir, "--out", target], "authority")):
+    for argv, command in ((["audit", "head", "--vault", vault_dir, "--out", target], "audit head"),
+                          (["authority", "head", "--dir", adir, "--out", target], "authority head")):
         code, out, err = run_cli(capsys, *argv)
         assert code == 1, (out, err)
         assert err.strip() == (f"facesel {command}: error: --out {target}: {what}, not a regular file: this output "

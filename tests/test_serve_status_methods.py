@@ -41,7 +41,7 @@ def _head_of_stream(port: int) -> bytes:
 
 
 def test_a_url_asked_with_another_method_is_405_and_head_answers_like_get(authority, keys, tmp_path):
-    with _walk_view(authority, keys, tmp_path) as (port, streams):
+    with _walk_view(authority, keys, tmp_path) as (port, streams, _):
         for path in ("/cameras/walk/view.jpg", "/cameras/walk/view.mjpg", "/metrics", "/healthz", "/status"):
             code, headers, body = _ask(port, "POST", path)
             assert (code, headers["Allow"]) == (405, "GET, HEAD"), (path, code, body)

@@ -19,11 +19,16 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
+import cv2
+import numpy as np
+import pytest
+
 import facesel
 from facesel.serve.config import parse_config
 from facesel.serve.service import Service
 from facesel.serve.view import MAX_STREAMS
 
+from endless_mjpeg import part_bodies
 from test_serve import authority, camera, config_dict, fetch, keys  # noqa: F401
 from test_sources import wait_for
 
@@ -48,7 +53,7 @@ def _open_stream(port: int, name: str = "walk", headers: str = "",
 @contextmanager
 def _walk_view(authority, keys, tmp_path):
     """A service with the view on and one looping camera, ``walk``, whose view has a picture;
-    yields ``(port, streams)``: the streams put there are closed and the service stopped after."""
+    yields ``(port, streams, service)``: the streams put there are closed and the service stopped after."""
     config = parse_config(config_dict(authority, {"walk": camera(DEMO, tmp_path / "walk", keys("walk"), loop=True)},
                                       view=True))
     service = Service(config).start()
@@ -56,7 +61,7 @@ def _walk_view(authority, keys, tmp_path):
     try:
         port = service.status.port
         assert wait_for(lambda: _status(port, "/cameras/walk/view.jpg") == 200, timeout=120)
-        yield port, streams
+        yield port, streams, service
     finally:
         for sock, _ in streams:
             sock.close()
@@ -64,7 +69,7 @@ def _walk_view(authority, keys, tmp_path):
 
 
 def test_streams_of_the_view_cannot_take_every_worker_of_the_status_port(authority, keys, tmp_path):
-    with _walk_view(authority, keys, tmp_path) as (port, streams):
+    with _walk_view(authority, keys, tmp_path) as (port, streams, service):
         for _ in range(4):  # as many as the status port has workers
             streams.append(_open_stream(port))
         answered = [status for _, status in streams]
@@ -97,25 +102,66 @@ def _try_stream(port: int, streams: list, name: str = "walk") -> bool:
     return False
 
 
-def test_a_stream_of_a_camera_without_frames_gives_its_place_back_when_its_client_leaves(authority, keys, tmp_path):
-    """A stream learnt that its client had left only from a failed write: on a camera with no
-    frame (down, reconnecting) it never wrote, so two clients that came and went kept both places
-    until the service stopped, and the view stayed refused to the operator."""
-    config = parse_config(config_dict(authority, {"gone": camera("rtsp://127.0.0.1:9/none", tmp_path / "gone",
-                                                                 keys("gone"))}, view=True))
-    service = Service(config).start()
+def test_a_camera_that_is_not_up_is_answered_503_with_its_reason_and_holds_no_place(authority, keys, tmp_path):
+    """ux25: a stream of a camera that was down (reconnecting, nothing listens on its port) was
+    answered 200 and held one of the :data:`MAX_STREAMS` places sending nothing for as long as its
+    client waited: two such clients locked the operator out of every camera's view. Now it is
+    answered 503 naming the state and the reason, and the places stay free for a camera that runs."""
+    cameras = {"walk": camera(DEMO, tmp_path / "walk", keys("walk"), loop=True),
+               "gone": camera("rtsp://127.0.0.1:9/none", tmp_path / "gone", keys("gone"))}
+    service = Service(parse_config(config_dict(authority, cameras, view=True))).start()
     streams = []
     try:
         port = service.status.port
-        for _ in range(MAX_STREAMS):
-            sock, status = _open_stream(port, "gone")
-            assert status == b"HTTP/1.0 200 OK", status
-            sock.close()  # the client leaves at once
-        assert wait_for(lambda: _try_stream(port, streams, "gone"), timeout=30)
+        assert wait_for(lambda: _status(port, "/cameras/walk/view.jpg") == 200, timeout=120)
+        for view in ["view.mjpg"] * (MAX_STREAMS + 1) + ["view.jpg"]:
+            streams.append(_open_stream(port, "gone", view=view))  # the clients stay connected
+            assert streams[-1][1] == b"HTTP/1.0 503 Service Unavailable", streams[-1]
+        with pytest.raises(urllib.error.HTTPError) as answer:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/cameras/gone/view.mjpg", timeout=30)
+        body = answer.value.read().decode()
+        assert "camera gone is not up (" in body and "connect" in body, body  # connecting or reconnecting
+        for _ in range(MAX_STREAMS):  # every place is still free
+            assert _try_stream(port, streams), "a place was held by a stream of the camera that is down"
     finally:
         for sock, _ in streams:
             sock.close()
         service.stop()
+
+
+def _parts_until_the_end(sock: socket.socket) -> list[bytes]:
+    """The JPEG parts a stream sends until it ends (the server closes it)."""
+    data = b""
+    while chunk := sock.recv(65536):
+        data += chunk
+    return part_bodies(data, b"frame")
+
+
+def test_a_stream_whose_camera_goes_down_says_so_in_a_last_picture_and_gives_its_place_back(authority, keys,
+                                                                                         tmp_path):
+    """ux25: the stream went on showing the last scene (or nothing) after its camera went down, holding
+    its place. Now its last part is a dark picture saying the camera is down, then the stream ends."""
+    with _walk_view(authority, keys, tmp_path) as (port, streams, service):
+        for _ in range(MAX_STREAMS):
+            assert _try_stream(port, streams)
+        cam = next(c for c in service.camera_list() if c.config.name == "walk")
+        # Down as /status would say it (not through _set_state: this looping file camera sets itself
+        # "running" again at each loop of the clip, a race with the stream's next look).
+        cam.health = lambda: {"up": False, "state": "reconnecting", "reason": "the source stopped: test"}
+        try:
+            for sock, _ in streams:
+                sock.settimeout(30)
+                parts = _parts_until_the_end(sock)
+                last = cv2.imdecode(np.frombuffer(parts[-1], np.uint8), cv2.IMREAD_GRAYSCALE)
+                assert last.shape == (540, 960) and np.median(last) == 40, "not the picture saying it is down"
+            assert _status(port, "/cameras/walk/view.mjpg") == 503
+        finally:
+            del cam.health  # the class's again
+        for sock, _ in streams:
+            sock.close()
+        streams.clear()
+        for _ in range(MAX_STREAMS):  # both places were given back
+            assert _try_stream(port, streams)
 
 
 # What a browser sends for <img src="http://127.0.0.1:PORT/cameras/walk/view.mjpg"> on a page of
@@ -132,7 +178,7 @@ def test_a_web_page_of_another_site_cannot_hold_the_view_streams(authority, keys
     places (two tabs, or two images), and the operator's own view was answered 503 until that
     page was closed. Now a request a page of another site makes is refused (403) before it takes
     a place; the operator's typed URL and command-line clients get the stream."""
-    with _walk_view(authority, keys, tmp_path) as (port, streams):
+    with _walk_view(authority, keys, tmp_path) as (port, streams, service):
         for headers in (IMG_ON_ANOTHER_SITE, IMG_ON_ANOTHER_SITE, IMG_ON_A_LOCAL_PAGE, IMG_IN_AN_OLD_BROWSER):
             streams.append(_open_stream(port, headers=headers))
         assert [status for _, status in streams] == [b"HTTP/1.0 403 Forbidden"] * 4, streams

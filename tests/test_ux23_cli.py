@@ -140,7 +140,7 @@ def test_an_extension_beyond_the_epoch_limit_is_said_with_dates_before_any_share
     code = main(["authority", "extend", "--dir", str(adir), "--until", "2999-01-01",
                  "--share", str(adir / "shares" / "share-1-of-3.json"), "--passphrase-file", str(tmp_path / "none")])
     assert code == 1
-    assert capsys.readouterr().err.strip() == f"facesel authority: error: {problem}"
+    assert capsys.readouterr().err.strip() == f"facesel authority extend: error: {problem}"
     assert format_time(farthest).endswith("T23:59:59Z")
 
 
@@ -155,6 +155,6 @@ def test_too_many_epochs_are_said_naming_both_flags_before_any_passphrase_is_ask
                  "--passphrase", "--epoch", "1m", "--horizon", "1000d"])
     assert code == 1
     assert capsys.readouterr().err.strip() == (
-        "facesel authority: error: --horizon 1000 days (horizon_seconds) over epochs of 1 minute (--epoch, "
+        "facesel authority init: error: --horizon 1000 days (horizon_seconds) over epochs of 1 minute (--epoch, "
         "epoch_seconds) gives 1440001 epochs, more than 100000: use a longer --epoch or a shorter --horizon")
     assert not (tmp_path / "a").exists()

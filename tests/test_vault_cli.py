@@ -293,7 +293,7 @@ def test_a_wrong_passphrase_says_which_passphrase_was_tried(tmp_path, capsys, mo
     w1, w2 = words / "holder-1.txt", words / "holder-2.txt"
     register = ["authority", "register", "--dir", adir, "--camera", tmp_path / "cam" / "camera.pub"]
     code, _, err = run_cli(capsys, *register, "--share", s1, "--passphrase-file", w1, "--share", s2)
-    assert code == 1 and err.startswith(f"facesel authority: error: {s2}: wrong passphrase"), err
+    assert code == 1 and err.startswith(f"facesel authority register: error: {s2}: wrong passphrase"), err
     assert (f"(its passphrase was taken from --passphrase-file {w1}, whose one line is used for all 2 shares; each "
             "holder's own file: one --passphrase-file per --share, in the same order)") in err
     code, _, err = run_cli(capsys, *register, "--share", s1, "--passphrase-file", w2, "--share", s2,

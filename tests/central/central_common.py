@@ -49,6 +49,12 @@ class Cameras:
         for camera_id in camera_ids:
             store.register_camera(camera_id, self(camera_id).public.public_key)
 
+    def in_new_store(self, dsn: str, pub: Path, camera_id: str = "cam-a") -> None:
+        """Make the central store at ``dsn`` for the authority ``pub`` and register ``camera_id`` there
+        (the store is closed after: the test's ``facesel sync`` opens its own)."""
+        with PostgresVault.create(dsn, pub) as store:
+            self.register(store, camera_id)
+
 
 def orl_paths(shared_data: Path, count: int) -> list[str]:
     return [str(shared_data / "faces" / "orl" / f"s{i}" / "1.pgm") for i in range(1, count + 1)]

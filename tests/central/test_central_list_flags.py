@@ -19,7 +19,7 @@ def test_an_inverted_window_is_refused_in_the_flags_words_before_the_store_is_as
         done = facesel("central", *action, "--central", "host=127.0.0.1 port=1 dbname=x user=x",
                        "--from", "2026-12-08", "--to", "2026-12-01")
         assert done.returncode == 1, done.stderr
-        assert done.stderr.strip() == ("facesel central: error: --to (2026-12-01T00:00:00Z) is before --from "
+        assert done.stderr.strip() == (f"facesel central {action[0]}: error: --to (2026-12-01T00:00:00Z) is before --from "
                                        "(2026-12-08T00:00:00Z)"), done.stderr
         assert done.stdout == ""
 
@@ -46,7 +46,7 @@ def test_a_central_head_its_out_file_cannot_take_is_printed_and_the_file_named(c
     done = facesel("central", "head", "--central", central_dsn, "--out", str(out))
     assert done.returncode == 1
     assert '"format": "facesel-central-head"' in done.stdout
-    assert done.stderr.startswith(f"facesel central: error: --out {out}: could not be written (Not a directory); "
+    assert done.stderr.startswith(f"facesel central head: error: --out {out}: could not be written (Not a directory); "
                                   "the head is printed above"), done.stderr
 
 
@@ -57,6 +57,6 @@ def test_central_audit_of_a_vault_folder_that_is_not_there_is_named_before_the_s
     for vault, said in ((tmp_path / "nosuch", "no such folder"), (tmp_path / "file", "a file, not a folder")):
         done = facesel("central", "audit", "--central", "host=127.0.0.1 port=1 dbname=x user=x", "--vault", str(vault))
         assert done.returncode == 1
-        assert done.stderr.strip() == (f"facesel central: error: --vault {vault}: {said}: give the camera's vault "
+        assert done.stderr.strip() == (f"facesel central audit: error: --vault {vault}: {said}: give the camera's vault "
                                        "folder (the one 'facesel sync --vault' forwards)"), done.stderr
         assert "ANCHOR" not in done.stdout

@@ -27,10 +27,7 @@ def _fifo_in_place_of(path) -> None:
 
 
 def test_sync_is_not_blocked_by_a_fifo_in_place_of_a_record(central_dsn, authority, cameras, tmp_path, shared_data):
-    pub, _ = authority
-    store = PostgresVault.create(central_dsn, pub)
-    cameras.register(store, "cam-a")
-    store.close()
+    cameras.in_new_store(central_dsn, authority[0])
     folder = tmp_path / "cam-a"
     with Vault(folder, cameras.pub_path, camera=cameras("cam-a")) as vault:
         blocked, good = (vault.seal(track_result(f, track_id=i)) for i, f in enumerate(orl_faces(shared_data, 2)))

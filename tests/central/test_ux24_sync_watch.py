@@ -10,17 +10,13 @@ import subprocess
 import sys
 import time
 
-from facesel.central.pg_backend import PostgresVault
 from facesel.vault import Vault
 from test_vault_common import orl_faces, track_result
 
 
 def test_a_watching_forwarder_prints_only_the_passes_that_move_a_record(central_dsn, authority, cameras, tmp_path,
                                                                        shared_data):
-    pub, _ = authority
-    store = PostgresVault.create(central_dsn, pub)
-    cameras.register(store, "cam-a")
-    store.close()
+    cameras.in_new_store(central_dsn, authority[0])
     folder = tmp_path / "cam-a"
     with Vault(folder, cameras.pub_path, camera=cameras("cam-a")) as vault:
         vault.seal(track_result(orl_faces(shared_data, 1)[0]))

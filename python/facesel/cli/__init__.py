@@ -51,6 +51,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def command_name(args: argparse.Namespace) -> str:
+    """The words a user typed to pick the command, for the error prefix: ``authority init``, ``run``.
+
+    A command with actions keeps the chosen one in ``<command>_command`` (``authority_command``,
+    ``central_command``, ``audit_command``, ``eval_command``). Without it, ``facesel authority:
+    error: ...`` did not say which action failed, where argparse's own usage errors say
+    ``facesel authority init: error: ...`` (ux25).
+    """
+    action = getattr(args, f"{args.command}_command", None)
+    return f"{args.command} {action}" if action else args.command
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run ``facesel`` with ``argv`` (default: the command line); returns the exit status (see ``EXIT_CODES``)."""
     # Frames, crops, passphrases, keys and opened snapshots live in this process: a crash must not
@@ -68,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except EOFError:
         # A prompt (a passphrase) read from a standard input that is not a terminal and ended.
-        print(f"facesel {args.command}: error: standard input ended while a passphrase was being asked "
+        print(f"facesel {command_name(args)}: error: standard input ended while a passphrase was being asked "
               "for (it is not a terminal); give the passphrases with --passphrase-file FILE (one per line) "
               "or --passphrase-env VAR", file=sys.stderr)
         return 1
@@ -77,5 +89,5 @@ def main(argv: list[str] | None = None) -> int:
         # whole, not only FileNotFoundError and PermissionError: a folder given where a file
         # belongs (IsADirectoryError), a file where a folder belongs (NotADirectoryError), a full
         # disk are the operator's to fix, and the message names the path.
-        print(f"facesel {args.command}: error: {err}", file=sys.stderr)
+        print(f"facesel {command_name(args)}: error: {err}", file=sys.stderr)
         return 1

@@ -486,6 +486,9 @@ def _sync_pass(args: argparse.Namespace, should_stop=None, quiet_when_idle: bool
 def _require_vault(vault) -> None:
     """While the store is down: a mistyped --vault was reported as "the records stay queued in
     nosuch" (for ever under --watch), as if a vault were there."""
+    from facesel.vault.identity import require_vault_folder
+
+    require_vault_folder(vault)  # a mistyped folder: "no such folder", not "(vault.json is missing)" (ux25)
     if not (Path(vault) / "vault.json").is_file():
         raise FileNotFoundError(f"no vault at {vault} (vault.json is missing)")
 

@@ -78,6 +78,10 @@ def _verify_bundle(args: argparse.Namespace) -> int:
 
     # "is not None": `--fingerprint "$FP"` with FP unset ("") was read as no pin, exit 3 (ux19)
     pin = check_fingerprint(args.fingerprint, "--fingerprint") if args.fingerprint is not None else None
+    if args.authority is not None and not os.path.isfile(args.authority):  # "/x does not exist" named no flag (ux25)
+        raise FileNotFoundError(f"--authority {args.authority}: "
+                                f"{'a folder' if os.path.isdir(args.authority) else 'no such file'}; give the later "
+                                "authority.pub file")
     try:
         newer = None if args.authority is None else AuthorityPublic.load(args.authority)
         report = verify_bundle(args.bundle, pin, newer)

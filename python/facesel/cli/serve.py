@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import sys
 
 EXIT_DEGRADED = 3
@@ -42,9 +43,15 @@ def _run(args: argparse.Namespace) -> int:
     if (misplaced := misplaced_flags(args)) is not None:
         print(f"facesel serve: error: {misplaced}", file=sys.stderr)
         return 2
+    if os.path.isdir(args.config):  # "[Errno 21] Is a directory" from 'serve status' before ux25
+        raise ValueError(f"--config {args.config}: a folder; give the TOML file (docs/serve.md)")
     if args.action != "run":
         return _ask(args)
-    config = load_config(args.config)
+    try:
+        config = load_config(args.config)
+    except FileNotFoundError:
+        # "config file not found: F" did not name the flag where 'serve status'/'reload' do (ux25)
+        raise FileNotFoundError(f"--config {args.config}: no such file") from None
     from facesel.serve.logs import configure_logging, restore_logging
     from facesel.serve.pidfile import PidFile
     from facesel.serve.quiet_media import quiet_media_libraries

@@ -44,13 +44,16 @@ class SuggestingArgumentParser(argparse.ArgumentParser):
                 self.error(f"argument {name}: empty value (a shell variable left unset?)")
 
     def parse_args(self, args=None, namespace=None):
-        """argparse's, with a "did you mean" hint for each unknown option."""
+        """argparse's, with a "did you mean" hint for each unknown option; the error is the chosen
+        subcommand's (``facesel demo: error: unrecognized arguments: --video x`` and demo's usage
+        line: it was ``facesel: error: ...`` under the top usage, naming no subcommand; ux25)."""
         namespace, extras = self.parse_known_args(args, namespace)
         if extras:
-            options = self._options_of(namespace)
+            parser = self._chosen(namespace)
+            options = [s for s in parser._option_string_actions if s.startswith("--")]
             hints = "".join(did_you_mean(extra.split("=", 1)[0], options).replace(" (", f" ({extra}: ", 1)
                             for extra in extras if extra.startswith("-"))
-            self.error(f"unrecognized arguments: {' '.join(extras)}{hints}")
+            parser.error(f"unrecognized arguments: {' '.join(extras)}{hints}")
         return namespace
 
     def error(self, message: str):
@@ -59,11 +62,12 @@ class SuggestingArgumentParser(argparse.ArgumentParser):
             message += did_you_mean(found.group(1), re.findall(r"'([^']*)'", found.group(2)))
         super().error(message)
 
-    def _options_of(self, namespace) -> list[str]:
-        """Flags of the subcommand that was chosen (or of this parser)."""
+    def _chosen(self, namespace) -> argparse.ArgumentParser:
+        """The innermost subcommand's parser that was chosen (``authority`` then ``init``), or this one."""
         parser = self
-        for action in self._actions:
-            if isinstance(action, argparse._SubParsersAction):
-                chosen = getattr(namespace, action.dest, None)
-                parser = action.choices.get(chosen, self)
-        return [s for s in parser._option_string_actions if s.startswith("--")]
+        while True:
+            action = next((a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None)
+            chosen = None if action is None else action.choices.get(getattr(namespace, action.dest, None))
+            if chosen is None:
+                return parser
+            parser = chosen

@@ -21,7 +21,7 @@ from facesel.vault.authority_witness import vault_copy_problem, vault_log_proble
 from facesel.vault.cross_logs import authority_log_problems
 from facesel.vault.errors import AuditError, KeyMaterialError, RecordError, VaultLockedError
 from facesel.vault.fsutil import atomic_write, read_regular
-from facesel.vault.identity import load_identity
+from facesel.vault.identity import load_identity, require_vault_folder
 from facesel.vault.index import IndexRow
 from facesel.vault.keys import AuthorityPublic
 from facesel.vault.opening import (
@@ -65,6 +65,7 @@ def _unanchored_note(command: str, anchor, pin) -> None:
 @clean_errors
 def _purge(args: argparse.Namespace) -> int:
     vault_dir = Path(args.vault)
+    require_vault_folder(vault_dir)  # "(vault.json is missing)" for a mistyped folder before (ux25)
     if not (vault_dir / "vault.json").is_file():
         raise FileNotFoundError(f"no vault at {vault_dir} (vault.json is missing)")
     now = None if args.now is None else parse_time(args.now, "--now")

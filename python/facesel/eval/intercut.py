@@ -78,6 +78,22 @@ def read_person(path: Path, frames: int, size=SIZE) -> list[np.ndarray]:
     return [cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in read_tile(path, frames, skip=10)]
 
 
+def selector_run(frames: list[np.ndarray], fps: float, detector, scorer, **settings) -> tuple:
+    """``(selector, delivered, seconds)``: one :class:`facesel.Selector` (one thread, ``settings`` its
+    keyword arguments) fed ``frames`` (HxWx3 uint8 BGR) then flushed; ``delivered`` the
+    :class:`facesel.types.TrackResult` list in the order they closed, ``seconds`` the process CPU
+    time it took (also used by ``experiments/intercut_account26.py``, which reads the selector after)."""
+    from facesel import Selector
+
+    selector = Selector(detector, scorer, threads=1, fps=fps, **settings)
+    delivered = []
+    start = time.process_time()
+    for frame in frames:
+        delivered += selector.feed(frame).closed
+    delivered += selector.flush()
+    return selector, delivered, time.process_time() - start
+
+
 def run_intercut(frames: list[np.ndarray], owner: list[int], fps: float, detector, scorer, shot_return="default",
                  cut_veto="default", **settings) -> dict:
     """A default :class:`facesel.Selector` (``settings``: PipelineConfig changes) over ``frames``:
@@ -85,8 +101,6 @@ def run_intercut(frames: list[np.ndarray], owner: list[int], fps: float, detecto
     pipeline's), a :class:`facesel.select.shot_return.ShotReturnRule`, or None (the link off);
     ``cut_veto``: ``"default"`` (the pipeline's), a bool, ``"shot"`` or ``"start"`` (the finaliser's cut veto,
     :class:`facesel.select.finalise.Finaliser`)."""
-    from facesel import Selector
-
     if not (_is_default(shot_return) and _is_default(cut_veto)):  # the finaliser built here
         from facesel.config import PipelineConfig
         from facesel.select.faceness import FacenessRule
@@ -101,13 +115,7 @@ def run_intercut(frames: list[np.ndarray], owner: list[int], fps: float, detecto
                                          shot_return=ShotReturnRule() if _is_default(shot_return) else shot_return,
                                          cut_veto=cut_veto if cut_veto in ("shot", "start") else bool(cut_veto))
         settings = {**settings, "post_close": [finaliser]}
-    selector = Selector(detector, scorer, threads=1, fps=fps, **settings)
-    delivered = []
-    start = time.process_time()
-    for frame in frames:
-        delivered += selector.feed(frame).closed
-    delivered += selector.flush()
-    seconds = time.process_time() - start
+    selector, delivered, seconds = selector_run(frames, fps, detector, scorer, **settings)
     per_person: dict[int, int] = {}
     wrong = 0
     for result in delivered:

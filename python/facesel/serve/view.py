@@ -33,6 +33,13 @@ is answered 403 before it takes one of the :data:`MAX_STREAMS` places or runs a 
 ``<img>`` of ``view.mjpg`` on any page the operator opened used to hold both places, and the
 operator's own view was refused with 503 until that page was closed (attack20). A newer request
 does not take over a place instead: two clients of the port would then push each other out.
+
+A camera that is not up (connecting, reconnecting, ended, stopped, no frames for its
+``stall_timeout``: :func:`down_reason`) is answered 503 with its state and reason, for the still
+and the stream alike, before a place is taken: a stream of a dead camera held a place sending
+nothing until its client went, and a still showed the last scene it saw as if it were live
+(ux25). A stream whose camera goes down sends a last picture that says so
+(:func:`down_picture`) and ends, giving its place back.
 """
 
 from __future__ import annotations
@@ -186,6 +193,37 @@ def _same_camera(view: ViewRenderer, current: ViewRenderer | None) -> bool:
     return current is not None and current.camera is view.camera
 
 
+def down_reason(camera) -> str | None:
+    """Why ``camera`` has no live picture to show (its state, and the reason when one is known), or
+    None while its frames flow. A camera that runs but does not seal still has a picture to aim by."""
+    info = camera.health()
+    if info["state"] in ("running", "not sealing"):
+        return None
+    return f"{info['state']}: {info['reason']}" if info.get("reason") else info["state"]
+
+
+def down_picture(name: str, why: str, shape: tuple[int, int] = (540, 960)) -> bytes:
+    """A JPEG (``shape`` = (height, width), dark grey) that says camera ``name`` is down and ``why``:
+    the last part of a stream whose camera went down, so that the client does not show a stale
+    scene as if it were live."""
+    image = np.full((*shape, 3), 40, np.uint8)
+    lines = [f"facesel {name}: camera DOWN", *[why[i:i + 70] for i in range(0, min(len(why), 280), 70)],
+             time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())]
+    for k, line in enumerate(lines):
+        cv2.putText(image, line, (16, 40 + 32 * k), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (255, 255, 255), 1, cv2.LINE_AA)
+    ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+    if not ok:
+        raise RuntimeError("JPEG encoding failed")
+    return encoded.tobytes()
+
+
+def _write_part(request, jpeg: bytes) -> None:
+    """One part of the MJPEG stream (``boundary=frame``), flushed to the client."""
+    request.wfile.write(b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: " + str(len(jpeg)).encode()
+                        + b"\r\n\r\n" + jpeg + b"\r\n")
+    request.wfile.flush()
+
+
 def _client_left(sock) -> bool:
     """True when the stream's client closed its end (readable with nothing to read)."""
     try:
@@ -224,13 +262,25 @@ def routes(service):
                                               "not from a web page\n").encode())
         return why is not None
 
+    def opened(request, name: str) -> ViewRenderer | None:
+        """The camera's renderer for a view request, or None once the request is answered: 403 from
+        another site, 404 for no such camera, 503 with the reason for a camera that is down (no
+        stream place taken: a client waiting on a dead camera held one, sending nothing; ux25)."""
+        if refused(request, name):
+            return None
+        view = renderer(name)
+        if view is None:
+            request._send(404, "text/plain", f"no camera {name!r}\n".encode())
+            return None
+        if (why := down_reason(view.camera)) is not None:
+            request._send(503, "text/plain", f"camera {name} is not up ({why}): no view until it runs "
+                                             "again; 'facesel serve status' says when\n".encode())
+            return None
+        return view
+
     def still(name):
         def answer(request) -> None:
-            if refused(request, name):
-                return
-            view = renderer(name)
-            if view is None:
-                request._send(404, "text/plain", f"no camera {name!r}\n".encode())
+            if (view := opened(request, name)) is None:
                 return
             _log.info("view of camera %s served to %s", name, request.client_address[0],
                       extra={"camera": name, "event": "view"})
@@ -243,11 +293,7 @@ def routes(service):
 
     def stream(name):
         def answer(request) -> None:
-            if refused(request, name):
-                return
-            view = renderer(name)
-            if view is None:
-                request._send(404, "text/plain", f"no camera {name!r}\n".encode())
+            if (view := opened(request, name)) is None:
                 return
             client = request.client_address[0]
             if not stream_slots.acquire(blocking=False):
@@ -256,7 +302,7 @@ def routes(service):
                 request._send(503, "text/plain", f"{MAX_STREAMS} view streams run already; try later\n".encode())
                 return
             _log.info("view stream of camera %s opened by %s", name, client, extra={"camera": name, "event": "view"})
-            sent, started = 0, time.monotonic()
+            sent, started, why = 0, time.monotonic(), None
             try:
                 request.send_response(200)
                 request.send_header("Content-Type", "multipart/x-mixed-replace; boundary=frame")
@@ -266,21 +312,26 @@ def routes(service):
                     return  # the headers of the stream, no frame (the place is given back below)
                 while not service.stopping and _same_camera(view, renderer(name)):
                     tick = time.monotonic()
+                    if (why := down_reason(view.camera)) is not None:
+                        # The camera went down: a last picture that says so, then the end of the
+                        # stream, which gives its place back (a browser keeps showing that picture).
+                        _write_part(request, down_picture(name, why))
+                        sent += 1
+                        break
                     jpeg = view.render()
                     if jpeg is None and _client_left(request.connection):
                         break  # nothing to write, so no failed write would tell: ask the socket
                     if jpeg is not None:
-                        request.wfile.write(b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: "
-                                            + str(len(jpeg)).encode() + b"\r\n\r\n" + jpeg + b"\r\n")
-                        request.wfile.flush()
+                        _write_part(request, jpeg)
                         sent += 1
                     time.sleep(max(0.0, 1.0 / STREAM_FPS - (time.monotonic() - tick)))
             except (BrokenPipeError, ConnectionResetError, OSError):
                 pass  # the client went away
             finally:
                 stream_slots.release()
-                _log.info("view stream of camera %s closed for %s after %.0f s, %d frames", name, client,
-                          time.monotonic() - started, sent, extra={"camera": name, "event": "view"})
+                _log.info("view stream of camera %s closed for %s after %.0f s, %d frames%s", name, client,
+                          time.monotonic() - started, sent, f" (the camera went down: {why})" if why else "",
+                          extra={"camera": name, "event": "view"})
         return answer
 
     def off(request) -> None:

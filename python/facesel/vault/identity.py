@@ -93,7 +93,10 @@ def vault_owner(vault_dir: str | os.PathLike) -> str:
     return str(_read_vault_json(Path(vault_dir) / "vault.json").get("camera_id"))
 
 
-def _require_vault_folder(vault_dir: Path) -> None:
+def require_vault_folder(vault_dir: str | os.PathLike) -> None:
+    """FileNotFoundError naming ``vault_dir`` unless it is a folder holding ``vault.json`` or
+    ``authority.pub`` (a folder with one of them is damage, said by the checks that read them)."""
+    vault_dir = Path(vault_dir)
     # A mistyped --vault said "X/authority.pub does not exist" (or "Not a directory" for a file):
     # name the folder instead. A folder holding one of the two files is a vault missing the other,
     # which the checks below report as the damage it is.
@@ -124,7 +127,7 @@ def load_identity(vault_dir: str | os.PathLike, anchor: AuthorityPublic | None =
         When the vault's authority file or ``vault.json`` is forged, edited, or not the trusted one.
     """
     vault_dir = Path(vault_dir)
-    _require_vault_folder(vault_dir)
+    require_vault_folder(vault_dir)
     local = AuthorityPublic.load(vault_dir / "authority.pub")
     authority = local
     if anchor is not None:
