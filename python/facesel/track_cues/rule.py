@@ -68,6 +68,13 @@ class SwitchRule:
     fade_spread : float
         A fade also needs at least this fraction of the thumbnail's cells changed by more than
         2 grey levels at that best shift (a cross-fade changes the whole picture); 0 leaves it out.
+    fade_cut : bool
+        A fade that fires is also **recorded as a cut** for the finaliser
+        (:attr:`facesel.track_cues.scene.SceneChange.cut_thumbs` = the thumbnail ``fade_span``
+        frames back, before the dissolve began, and this frame's), so its cut-aware rules (the
+        shot-change cut veto, the hold for a return, the shot-return link) see a cross-fade as they
+        see a hard cut. Off: a fade ends tracks' segments but leaves no cut (issue 23, tv27,
+        docs/prereg_tv27.md).
     fade_steps : bool
         A fade also has to stand step by step: the sum over the span of each frame's difference
         to the one before, each with its own camera shift (up to 3 cells) taken out, must be above
@@ -110,6 +117,7 @@ class SwitchRule:
     fade_reach: int = 9
     fade_spread: float = 0.0
     fade_steps: bool = False
+    fade_cut: bool = False
     cut_appearance: float = 0.1
     max_size_jump: float = 2.0
     max_aspect_jump: float = 2.0
@@ -124,5 +132,6 @@ class SwitchRule:
         check_at_least(self, ("max_size_jump", "max_aspect_jump", "cut_ratio", "fade_ratio"), 1, finite=False)
         check_count_at_least(self, ("history", "confirm", "cut_window", "fade_span"), 1)
         check_count_at_least(self, ("fade_reach",), 0)
-        if not isinstance(self.fade_steps, bool):
-            raise ValueError(f"fade_steps must be a bool, got {self.fade_steps!r}")
+        for name in ("fade_steps", "fade_cut"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be a bool, got {getattr(self, name)!r}")

@@ -126,6 +126,8 @@ class SceneChange:
         elif (span > rule.fade and len(self._spans) > BASELINE and span > rule.fade_ratio * usual_span
               and self._fade_stands(thumb, max(rule.fade, rule.fade_ratio * usual_span))):
             kind, value = "fade", span
+            if rule.fade_cut:  # the shot before the dissolve began, and the picture now
+                self.cut_thumbs = (self._thumbs[0], thumb)
         if kind is not None:
             self._quiet = rule.fade_span
         return kind, value
