@@ -1,0 +1,122 @@
+"""tv27's settings (docs/prereg_tv27.md): a fade recorded as a cut for the finaliser
+(``SwitchRule.fade_cut``) and the shot-return link's scale-tolerant "same shot" test
+(``ShotReturnRule.scales``); on hand-made pictures and on real signers' frames."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from facesel.select.evidence import TrackEvidence
+from facesel.select.shot_return import ShotMemory, ShotReturnRule, zoom_thumb
+from facesel.track_cues import SceneChange, thumbnail
+from facesel.track_cues.rule import SwitchRule
+
+BOX = (100, 100, 200, 200)
+
+
+def _world(seed: int = 1) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    world = rng.integers(0, 255, (8, 14), dtype=np.uint8)
+    return np.repeat(np.repeat(world, 40, 0), 40, 1)[:270, :480].astype(np.float32)  # blobs of 40 px
+
+
+def _dissolve(a: np.ndarray, b: np.ndarray, rng) -> list:
+    frames = [a] * 12 + [(1 - w) * a + w * b for w in np.linspace(0.17, 0.83, 5)] + [b] * 8
+    return [np.clip(f + rng.normal(0, 2, f.shape), 0, 255).astype(np.uint8) for f in frames]
+
+
+def _fires(rule, frames) -> list:
+    """(frame, kind, cut_thumbs) of every fire."""
+    scene, out = SceneChange(rule), []
+    for k, f in enumerate(frames):
+        kind, _ = scene.update(f)
+        if kind:
+            out.append((k, kind, scene.cut_thumbs))
+    return out
+
+
+def test_a_dissolve_is_recorded_as_a_cut_only_with_fade_cut():
+    rng = np.random.default_rng(3)
+    a = _world(1)
+    b = 0.6 * a + 0.4 * (255 - a)
+    frames = _dissolve(a, b, rng)
+    plain = _fires(SwitchRule(), frames)
+    assert [(kind, thumbs) for _, kind, thumbs in plain] == [("fade", None)]  # today: no cut for the finaliser
+    cut = _fires(SwitchRule(fade_cut=True), frames)
+    assert [k for k, _, _ in cut] == [k for k, _, _ in plain]  # the same fire, frame for frame
+    (frame, kind, (before, after)), = cut
+    assert kind == "fade"
+    # before: the shot before the dissolve began (fade_span frames back), after: this frame's picture
+    assert np.abs(before - thumbnail(frames[frame - SwitchRule().fade_span])).max() == 0
+    assert np.abs(after - thumbnail(frames[frame])).max() == 0
+    assert np.abs(before - thumbnail(frames[0])).mean() < 3 < np.abs(after - before).mean()
+    # a hard cut is recorded as before, with or without the setting
+    hard = [np.clip(f + rng.normal(0, 2, f.shape), 0, 255).astype(np.uint8) for f in [a] * 12 + [255 - a] * 8]
+    for rule in (SwitchRule(), SwitchRule(fade_cut=True)):
+        assert [(kind, thumbs is not None) for _, kind, thumbs in _fires(rule, hard)] == [("cut", True)]
+
+
+def _evidence(frames, box) -> TrackEvidence:
+    e = TrackEvidence()
+    hist = np.zeros((2, 64), np.float32)
+    hist[0, 5] = hist[1, 0] = 1.0
+    for f in frames:
+        e.add(np.asarray(box, np.float64), 0.9, None, f / 25.0, f, False)
+        e.colour_last(hist)
+    return e
+
+
+def _return(rule, back_shot: np.ndarray) -> float | None:
+    """A | B | A': cuts at 50 and 100; A' is ``back_shot``; the cost of A' continuing A."""
+    a, b = thumbnail(np.repeat(_world(1)[..., None], 3, 2).astype(np.uint8)), np.full((27, 48), 30, np.float32)
+    memory = ShotMemory(rule)
+    memory.record(50, 2.0, a, b)
+    memory.record(100, 4.0, b, back_shot(a) if callable(back_shot) else back_shot)
+    return memory.cost(_evidence(range(0, 50), BOX), _evidence(range(100, 150), BOX))
+
+
+def test_a_zoomed_return_passes_the_same_shot_test_only_with_scales():
+    zoom = ShotReturnRule(scales=(1.0, 1.15, 1.3, 1.5))
+    assert ShotReturnRule().scales == (1.0,)
+    assert _return(ShotReturnRule(), lambda a: a) is not None  # the same framing: linked today
+    assert _return(ShotReturnRule(), lambda a: zoom_thumb(a, 1.3)) is None  # zoomed 1.3x: refused today
+    assert _return(zoom, lambda a: zoom_thumb(a, 1.3)) is not None
+    assert _return(zoom, lambda a: zoom_thumb(a, 1.3)[::-1].copy()) is None  # another picture: still refused
+    # zoomed out (the return wider than the shot left) is found by rescaling the other way
+    wide = ShotReturnRule(scales=(1.0, 1.3))
+    assert wide.same_shot(np.full((27, 48), 7, np.float32), np.full((27, 48), 7, np.float32)) == 0
+    a = thumbnail(np.repeat(_world(2)[..., None], 3, 2).astype(np.uint8))
+    assert wide.same_shot(a, zoom_thumb(a, 1.3)) < ShotReturnRule().same_shot(a, zoom_thumb(a, 1.3))
+
+
+@pytest.mark.parametrize("bad", [(), (0.9,), (1.0, float("nan")), (True,), "1.3", None])
+def test_scales_are_validated(bad):
+    with pytest.raises(ValueError, match="scales"):
+        ShotReturnRule(scales=bad)
+
+
+def test_fade_cut_must_be_a_bool():
+    with pytest.raises(ValueError, match="fade_cut"):
+        SwitchRule(fade_cut=1)
+
+
+@pytest.mark.slow
+def test_a_cross_fade_between_two_real_signers_is_recorded_as_a_cut(shared_data):
+    """Two signers of the shared data (one office, one framing) joined by the ``fade`` variant's
+    6-frame cross-fade: the fade cue fires at the dissolve; with ``fade_cut`` the finaliser gets
+    a cut there whose "before" is the first signer's shot (the shot-change test sees another
+    shot after it, the office being the same: thumbnails more than ``thumb_distance`` apart is
+    not required, only recorded)."""
+    from facesel.eval.intercut import read_person
+    from facesel.eval.intercut_variants import cross_fade
+
+    more = shared_data / "videos" / "more"
+    people = [read_person(more / f"sample-videos__asl_gestures_{name}.mkv", 30) for name in ("again", "bird")]
+    frames, owner, _ = cross_fade(people[0] + people[1], [0] * 30 + [1] * 30)
+    fires = _fires(SwitchRule(fade_cut=True), frames)
+    assert fires and all(kind == "fade" for _, kind, _ in fires), [(k, kind) for k, kind, _ in fires]
+    frame, _, (before, after) = fires[0]
+    assert 27 <= frame <= 36  # within the dissolve (frames 27-32) or the span after it
+    assert np.abs(before - thumbnail(frames[frame - 6])).max() == 0
+    assert [k for k, _, t in _fires(SwitchRule(), frames) if t is not None] == []  # today: no cut recorded
