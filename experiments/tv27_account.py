@@ -4,12 +4,14 @@
     nice -n 5 python experiments/tv27_account.py run --variant fade --candidate dissolve_cut [--families ...]
     python experiments/tv27_account.py loso                            # the registered choice, held out by family
     nice -n 5 python experiments/tv27_account.py pans --candidate dissolve_cut   # one person panned: false splits
+    nice -n 5 python experiments/tv27_account.py shared      # OTB Girl, mmaction2 demo: today, zoom + settled
 
 Material: :mod:`facesel.eval.intercut_variants` (made in memory), one default Selector per
 interview / control, accounted by ``experiments/intercut_account26.py``'s ``run_one`` (the
 finaliser's ``observe`` / ``add`` and ``ShotMemory.record`` wrapped from outside). Candidates
 (docs/prereg_tv27.md): ``today`` (the shipped defaults), ``dissolve_cut``
-(``SwitchRule(fade_cut=True)``), ``zoom_return`` (``ShotReturnRule(scales=SCALES)``), ``both``.
+(``SwitchRule(fade_cut=True)``), ``zoom_return`` (``ShotReturnRule(scales=SCALES)``), ``both``; and the amendment's ``dissolve_settled``
+(``SwitchRule(fade_cut=True, fade_settle=True)``).
 Records: JSON per (variant, candidate, families, kinds) under ``/tmp/tv27``; today is run again
 under this code (persons26's cache was made before its own adoption).
 
@@ -32,7 +34,7 @@ import intercut_account26 as acc  # noqa: E402
 
 SCALES = (1.0, 1.15, 1.3, 1.5)
 """``zoom_return``'s zoom factors (docs/prereg_tv27.md)."""
-CANDIDATES = ("today", "dissolve_cut", "zoom_return", "both")
+CANDIDATES = ("today", "dissolve_cut", "zoom_return", "both", "dissolve_settled")
 CACHE = Path("/tmp/tv27")
 FAMILIES = ("signers", "liveportrait", "retalking", "other")
 
@@ -40,7 +42,8 @@ FAMILIES = ("signers", "liveportrait", "retalking", "other")
 def _switch_rule(candidate: str):
     from facesel.track_cues.rule import SwitchRule
 
-    return SwitchRule(fade_cut=candidate in ("dissolve_cut", "both"))
+    return SwitchRule(fade_cut=candidate in ("dissolve_cut", "both", "dissolve_settled"),
+                      fade_settle=candidate == "dissolve_settled")
 
 
 def run_candidate(frames, owner, major, detector, scorer, candidate: str, fires: list | None = None) -> dict:
@@ -187,7 +190,8 @@ def pans(candidate: str) -> None:
 
     cv2.setNumThreads(1)
     detector, scorer = make_detector(max_side=1280), LaplacianVarianceScorer()
-    fd.CANDIDATES[candidate] = {"fade_cut": candidate in ("dissolve_cut", "both")}
+    fd.CANDIDATES[candidate] = {"fade_cut": candidate in ("dissolve_cut", "both", "dissolve_settled"),
+                                "fade_settle": candidate == "dissolve_settled"}
     fd.CANDIDATES["today9"] = {}
     total = {"today9": [0, 0], candidate: [0, 0]}
     for _, family, name, frames, owner in fd.material("pans", data_root()):
@@ -200,9 +204,47 @@ def pans(candidate: str) -> None:
     print("total (snapshots, wrong):", total)
 
 
+def shared() -> None:
+    """The two shared videos where the cut cue fires (OTB Girl, the mmaction2 demo), first 600
+    frames, as ``experiments/intercut26_shared_check.py`` runs them, under today and under
+    ``zoom_return`` with ``dissolve_settled`` together (each acts only where its cue or a cut back
+    is; one run of both for time): snapshots, links, cuts."""
+    import cv2
+
+    import crowds_shared as cs
+    import facesel.select.finalise as finalise
+    from facesel.data import data_root
+    from facesel.select.linking import LinkRule
+    from facesel.select.shot_return import ShotReturnRule
+    from facesel.selector import default_detector, default_scorer
+    from facesel.video import open_source
+
+    class Zoom(ShotReturnRule):
+        def __init__(self, **fields):
+            super().__init__(**{"scales": SCALES, **fields})
+
+    cv2.setNumThreads(1)
+    scorer = default_scorer()
+    for path, _people in cs.videos(data_root()):
+        if path.name not in ("img", "mmaction2__demo_demo.mp4"):
+            continue
+        frames = [f for f, _ in open_source(path, max_frames=600)]
+        fps = cs.fps_of(path)
+        min_face = 8.0 if path.name == "img" else 16.0
+        for name, rule, switch in (("today", ShotReturnRule, "today"), ("zoom+settled", Zoom, "dissolve_settled")):
+            finalise.ShotReturnRule = rule
+            try:
+                with mock.patch("facesel.track.SwitchRule", lambda: _switch_rule(switch)):
+                    out = cs.run_one(frames, fps, default_detector(), scorer, LinkRule(), None, min_face)
+            finally:
+                finalise.ShotReturnRule = ShotReturnRule
+            print(f"{path.name} {name}: snapshots {out['snapshots']} links {out['link_pairs']} cuts {out['cuts']}",
+                  flush=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("what", choices=("joins", "run", "loso", "pans"))
+    parser.add_argument("what", choices=("joins", "run", "loso", "pans", "shared"))
     parser.add_argument("--variant", default="fade")
     parser.add_argument("--candidate", default="today", choices=CANDIDATES)
     parser.add_argument("--families", nargs="+", default=None)
@@ -214,6 +256,8 @@ def main() -> int:
         run(args.variant, args.candidate, args.families, tuple(args.kinds))
     elif args.what == "loso":
         loso()
+    elif args.what == "shared":
+        shared()
     else:
         pans(args.candidate)
     return 0

@@ -120,3 +120,26 @@ def test_a_cross_fade_between_two_real_signers_is_recorded_as_a_cut(shared_data)
     assert 27 <= frame <= 36  # within the dissolve (frames 27-32) or the span after it
     assert np.abs(before - thumbnail(frames[frame - 6])).max() == 0
     assert [k for k, _, t in _fires(SwitchRule(), frames) if t is not None] == []  # today: no cut recorded
+
+
+def test_a_settled_fade_cut_takes_the_picture_after_the_dissolve():
+    """``fade_settle``: the fade's cut carries ``fade_span``; the shot memory replaces its "after"
+    by the thumbnail that many frames later, so a return by cross-fade compares shot to shot."""
+    rng = np.random.default_rng(4)
+    a = _world(1)
+    b = 0.6 * a + 0.4 * (255 - a)
+    frames = _dissolve(a, b, rng)
+    rule = SwitchRule(fade_cut=True, fade_settle=True)
+    (frame, _, thumbs), = _fires(rule, frames)
+    assert len(thumbs) == 3 and thumbs[2] == rule.fade_span
+    memory = ShotMemory(ShotReturnRule())
+    memory.record(frame, frame / 25.0, *thumbs)
+    for k in range(frame + 1, len(frames)):
+        memory.settle(k, thumbnail(frames[k]))
+    settled = memory.cuts[-1].after
+    assert np.abs(settled - thumbnail(frames[frame + rule.fade_span])).max() == 0
+    assert np.abs(settled - thumbnail(frames[-1])).mean() < 3  # the shot the dissolve landed on
+    # a hard cut's "after" is never replaced
+    memory.record(100, 4.0, thumbs[0], thumbs[1])
+    memory.settle(120, np.zeros((27, 48), np.float32))
+    assert memory.cuts[-1].after is thumbs[1]

@@ -167,15 +167,27 @@ class ShotMemory:
         # (frame, (27, 48) float32 thumbnail) of frames where a track was first seen within
         # max_seconds after a remembered cut (the shot-change cut veto's "shot the later starts on")
         self.starts: deque = deque(maxlen=STARTS_KEPT)
+        self._settle_at: int | None = None  # the frame whose thumbnail replaces the last cut's "after"
 
-    def record(self, frame: int, time: float, before: np.ndarray, after: np.ndarray) -> None:
+    def record(self, frame: int, time: float, before: np.ndarray, after: np.ndarray, settle: int = 0) -> None:
         """A cut on frame ``frame`` at ``time``: ``before`` and ``after`` are the thumbnails of the
-        frame before and of this one ((27, 48) float32)."""
+        frame before and of this one ((27, 48) float32). ``settle`` > 0 (a cross-fade recorded as a
+        cut, ``SwitchRule.fade_settle``): ``after`` is replaced by the thumbnail :meth:`settle` is
+        given ``settle`` frames later, when the dissolve is over."""
         if self.cuts and frame <= self.cuts[-1].frame:
             self.cuts.clear()  # a new stream (frame numbers start again)
             self.starts.clear()
         self.cuts.append(Cut(int(frame), float(time), before, after))
         self.recorded += 1
+        self._settle_at = int(frame) + int(settle) if settle > 0 else None
+
+    def settle(self, frame: int, thumb: np.ndarray) -> None:
+        """Every frame's thumbnail ((27, 48) float32): the last cut's ``after`` becomes ``thumb`` on
+        the frame its ``settle`` asked for (or the first after it)."""
+        at = self._settle_at
+        if at is not None and frame >= at and self.cuts:
+            self.cuts[-1].after = thumb
+            self._settle_at = None
 
     def cut_after(self, evidence) -> Cut | None:
         """The cut that ended ``evidence``'s track: the first after its last observation, at most

@@ -75,6 +75,11 @@ class SwitchRule:
         shot-change cut veto, the hold for a return, the shot-return link) see a cross-fade as they
         see a hard cut. Off: a fade ends tracks' segments but leaves no cut (issue 23, tv27,
         docs/prereg_tv27.md).
+    fade_settle : bool
+        With ``fade_cut``: the recorded cut's "after" thumbnail is the picture ``fade_span`` frames
+        after the fire (the dissolve is over), not the blend at the fire, so a return by
+        cross-fade is compared shot to shot (``cut_thumbs`` then carries that count as a third item;
+        :meth:`facesel.select.shot_return.ShotMemory.settle`).
     fade_steps : bool
         A fade also has to stand step by step: the sum over the span of each frame's difference
         to the one before, each with its own camera shift (up to 3 cells) taken out, must be above
@@ -118,6 +123,7 @@ class SwitchRule:
     fade_spread: float = 0.0
     fade_steps: bool = False
     fade_cut: bool = False
+    fade_settle: bool = False
     cut_appearance: float = 0.1
     max_size_jump: float = 2.0
     max_aspect_jump: float = 2.0
@@ -132,6 +138,6 @@ class SwitchRule:
         check_at_least(self, ("max_size_jump", "max_aspect_jump", "cut_ratio", "fade_ratio"), 1, finite=False)
         check_count_at_least(self, ("history", "confirm", "cut_window", "fade_span"), 1)
         check_count_at_least(self, ("fade_reach",), 0)
-        for name in ("fade_steps", "fade_cut"):
+        for name in ("fade_steps", "fade_cut", "fade_settle"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be a bool, got {getattr(self, name)!r}")

@@ -67,7 +67,9 @@ class SceneChange:
         self.cut_thumbs: tuple | None = None
         """On a frame where a cut fired: the thumbnails ((27, 48) float32) of the frame before and
         of this one (the shot left and the shot cut to; :mod:`facesel.select.shot_return`); None
-        on every other frame."""
+        on every other frame. With ``SwitchRule.fade_cut`` also on a fade's frame (the thumbnail
+        ``fade_span`` frames back and this one's), and with ``fade_settle`` a third item: the
+        frames after which the picture replaces "after" (the dissolve is over)."""
         self.thumb: np.ndarray | None = None
         """The last frame's thumbnail ((27, 48) float32; the one before on a repeated frame), None
         before the first: the shot the picture shows now (the shot-change cut veto,
@@ -127,7 +129,7 @@ class SceneChange:
               and self._fade_stands(thumb, max(rule.fade, rule.fade_ratio * usual_span))):
             kind, value = "fade", span
             if rule.fade_cut:  # the shot before the dissolve began, and the picture now
-                self.cut_thumbs = (self._thumbs[0], thumb)
+                self.cut_thumbs = (self._thumbs[0], thumb) + ((rule.fade_span,) if rule.fade_settle else ())
         if kind is not None:
             self._quiet = rule.fade_span
         return kind, value
