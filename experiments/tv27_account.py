@@ -11,7 +11,8 @@ interview / control, accounted by ``experiments/intercut_account26.py``'s ``run_
 finaliser's ``observe`` / ``add`` and ``ShotMemory.record`` wrapped from outside). Candidates
 (docs/prereg_tv27.md): ``today`` (the shipped defaults), ``dissolve_cut``
 (``SwitchRule(fade_cut=True)``), ``zoom_return`` (``ShotReturnRule(scales=SCALES)``), ``both``; and the amendment's ``dissolve_settled``
-(``SwitchRule(fade_cut=True, fade_settle=True)``).
+(``SwitchRule(fade_cut=True, fade_settle=True)``) and amendment 2's ``dissolve_blend`` (the same,
+recorded only when the span's frames are mixes of its ends, ``fade_blend`` 0.5).
 Records: JSON per (variant, candidate, families, kinds) under ``/tmp/tv27``; today is run again
 under this code (persons26's cache was made before its own adoption).
 
@@ -34,16 +35,19 @@ import intercut_account26 as acc  # noqa: E402
 
 SCALES = (1.0, 1.15, 1.3, 1.5)
 """``zoom_return``'s zoom factors (docs/prereg_tv27.md)."""
-CANDIDATES = ("today", "dissolve_cut", "zoom_return", "both", "dissolve_settled")
+CANDIDATES = ("today", "dissolve_cut", "zoom_return", "both", "dissolve_settled", "dissolve_blend")
 CACHE = Path("/tmp/tv27")
+FADE_FIELDS = {"dissolve_cut": {"fade_cut": True}, "both": {"fade_cut": True},
+               "dissolve_settled": {"fade_cut": True, "fade_settle": True},
+               "dissolve_blend": {"fade_cut": True, "fade_settle": True, "fade_blend": 0.5}}
+"""The SwitchRule fields of each fade candidate (docs/prereg_tv27.md and its amendments)."""
 FAMILIES = ("signers", "liveportrait", "retalking", "other")
 
 
 def _switch_rule(candidate: str):
     from facesel.track_cues.rule import SwitchRule
 
-    return SwitchRule(fade_cut=candidate in ("dissolve_cut", "both", "dissolve_settled"),
-                      fade_settle=candidate == "dissolve_settled")
+    return SwitchRule(**FADE_FIELDS.get(candidate, {}))
 
 
 def run_candidate(frames, owner, major, detector, scorer, candidate: str, fires: list | None = None) -> dict:
@@ -190,8 +194,7 @@ def pans(candidate: str) -> None:
 
     cv2.setNumThreads(1)
     detector, scorer = make_detector(max_side=1280), LaplacianVarianceScorer()
-    fd.CANDIDATES[candidate] = {"fade_cut": candidate in ("dissolve_cut", "both", "dissolve_settled"),
-                                "fade_settle": candidate == "dissolve_settled"}
+    fd.CANDIDATES[candidate] = FADE_FIELDS.get(candidate, {})
     fd.CANDIDATES["today9"] = {}
     total = {"today9": [0, 0], candidate: [0, 0]}
     for _, family, name, frames, owner in fd.material("pans", data_root()):

@@ -80,6 +80,12 @@ class SwitchRule:
         after the fire (the dissolve is over), not the blend at the fire, so a return by
         cross-fade is compared shot to shot (``cut_thumbs`` then carries that count as a third item;
         :meth:`facesel.select.shot_return.ShotMemory.settle`).
+    fade_blend : float
+        With ``fade_cut``: a fade is recorded as a cut only when each thumbnail inside its span is a
+        mix of the span's two ends (the best alpha a + (1 - alpha) b leaves a mean absolute residual
+        of at most this times the mean |a - b|): a cross-fade's frames are, a pan's shifted
+        pictures are not (:func:`facesel.track_cues.scene.blend_residual`). 0: every fade
+        (docs/prereg_tv27.md, amendment 2; 0.5 registered, not fitted).
     fade_steps : bool
         A fade also has to stand step by step: the sum over the span of each frame's difference
         to the one before, each with its own camera shift (up to 3 cells) taken out, must be above
@@ -124,6 +130,7 @@ class SwitchRule:
     fade_steps: bool = False
     fade_cut: bool = False
     fade_settle: bool = False
+    fade_blend: float = 0.0
     cut_appearance: float = 0.1
     max_size_jump: float = 2.0
     max_aspect_jump: float = 2.0
@@ -134,7 +141,7 @@ class SwitchRule:
     min_side: float = 40.0
 
     def __post_init__(self) -> None:
-        check_at_least(self, ("cut", "fade", "cut_spread", "cut_colours", "fade_spread", "cut_appearance", "appearance", "confirm_appearance", "min_side"), 0)
+        check_at_least(self, ("cut", "fade", "cut_spread", "cut_colours", "fade_spread", "fade_blend", "cut_appearance", "appearance", "confirm_appearance", "min_side"), 0)
         check_at_least(self, ("max_size_jump", "max_aspect_jump", "cut_ratio", "fade_ratio"), 1, finite=False)
         check_count_at_least(self, ("history", "confirm", "cut_window", "fade_span"), 1)
         check_count_at_least(self, ("fade_reach",), 0)
