@@ -143,3 +143,32 @@ def test_a_settled_fade_cut_takes_the_picture_after_the_dissolve():
     memory.record(100, 4.0, thumbs[0], thumbs[1])
     memory.settle(120, np.zeros((27, 48), np.float32))
     assert memory.cuts[-1].after is thumbs[1]
+
+
+def test_fade_blend_records_a_dissolve_but_not_a_pan_that_fires_the_fade_cue():
+    """A pan of 25 px a frame fires the fade cue under the shipped rule (beyond its 9-cell shift
+    search); its frames are shifted pictures, no mix of the span's ends (``blend_residual`` near
+    1), so ``fade_blend`` 0.5 records no cut there, while a dissolve's frames are mixes (near 0)
+    and its cut is recorded. The fade fires (and so the tracks split) the same either way."""
+    from facesel.track_cues.scene import blend_residual
+
+    rng = np.random.default_rng(1)
+    world = rng.integers(0, 255, (8, 60), dtype=np.uint8)
+    world = np.repeat(np.repeat(world, 40, 0), 40, 1)[:270, :].astype(np.float32)
+    pan = [np.clip(world[:, x:x + 480] + rng.normal(0, 2, (270, 480)), 0, 255).astype(np.uint8)
+           for x in [0] * 12 + list(range(25, 25 * 40, 25))]
+    blend = SwitchRule(fade_cut=True, fade_blend=0.5)
+    plain = _fires(SwitchRule(), pan)
+    gated = _fires(blend, pan)
+    assert plain and [(k, kind) for k, kind, _ in gated] == [(k, kind) for k, kind, _ in plain]
+    assert {kind for _, kind, _ in plain} == {"fade"}
+    assert all(thumbs is None for _, _, thumbs in gated)  # no cut recorded on the pan
+    assert all(thumbs is not None for _, _, thumbs in _fires(SwitchRule(fade_cut=True), pan))  # without the gate: recorded
+    a = _world(1)
+    frames = _dissolve(a, 0.6 * a + 0.4 * (255 - a), rng)
+    (_, kind, thumbs), = _fires(blend, frames)
+    assert kind == "fade" and thumbs is not None
+    thumbs_pan = [thumbnail(f) for f in pan[12:19]]
+    assert blend_residual(thumbs_pan) > 0.5 > blend_residual([thumbnail(f) for f in frames[10:17]])
+    with pytest.raises(ValueError, match="fade_blend"):
+        SwitchRule(fade_blend=-1)
