@@ -4,7 +4,7 @@
     nice -n 5 python experiments/tv27_account.py run --variant fade --candidate dissolve_cut [--families ...]
     python experiments/tv27_account.py loso                            # the registered choice, held out by family
     nice -n 5 python experiments/tv27_account.py pans --candidate dissolve_cut   # one person panned: false splits
-    nice -n 5 python experiments/tv27_account.py shared      # OTB Girl, mmaction2 demo: today, zoom + settled
+    nice -n 5 python experiments/tv27_account.py shared      # OTB Girl, mmaction2 demo: today, zoom + blend
 
 Material: :mod:`facesel.eval.intercut_variants` (made in memory), one default Selector per
 interview / control, accounted by ``experiments/intercut_account26.py``'s ``run_one`` (the
@@ -128,7 +128,12 @@ def joins(families=("signers", "liveportrait")) -> None:
         seen.append(self)
 
     acc.Recorder.__init__ = init
+    wanted = None  # only the runs today's record shows with a wrong join (the same runs, run again)
+    if path_of("fade", "today", None, ("interview", "control")).is_file():
+        wanted = {(r["kind"], tuple(r["clips"])) for r in run("fade", "today") if r["wrong"]}
     for family, kind, clips, frames, owner, major in variant_material(data_root(), "fade", list(families)):
+        if wanted is not None and (kind, tuple(clip_label(c) for c in clips)) not in wanted:
+            continue
         fires: list = []
         row = run_candidate(frames, owner, major, detector, scorer, "today", fires)
         rec = seen[-1]
@@ -210,7 +215,7 @@ def pans(candidate: str) -> None:
 def shared() -> None:
     """The two shared videos where the cut cue fires (OTB Girl, the mmaction2 demo), first 600
     frames, as ``experiments/intercut26_shared_check.py`` runs them, under today and under
-    ``zoom_return`` with ``dissolve_settled`` together (each acts only where its cue or a cut back
+    ``zoom_return`` with ``dissolve_blend`` together (each acts only where its cue or a cut back
     is; one run of both for time): snapshots, links, cuts."""
     import cv2
 
@@ -234,7 +239,7 @@ def shared() -> None:
         frames = [f for f, _ in open_source(path, max_frames=600)]
         fps = cs.fps_of(path)
         min_face = 8.0 if path.name == "img" else 16.0
-        for name, rule, switch in (("today", ShotReturnRule, "today"), ("zoom+settled", Zoom, "dissolve_settled")):
+        for name, rule, switch in (("today", ShotReturnRule, "today"), ("zoom+blend", Zoom, "dissolve_blend")):
             finalise.ShotReturnRule = rule
             try:
                 with mock.patch("facesel.track.SwitchRule", lambda: _switch_rule(switch)):
