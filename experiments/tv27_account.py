@@ -4,6 +4,7 @@
     nice -n 5 python experiments/tv27_account.py run --variant fade --candidate dissolve_cut [--families ...]
     python experiments/tv27_account.py loso                            # the registered choice, held out by family
     nice -n 5 python experiments/tv27_account.py pans --candidate dissolve_cut   # one person panned: false splits
+    nice -n 5 python experiments/tv27_account.py splices     # the 75 splices end to end: today, dissolve_blend
     nice -n 5 python experiments/tv27_account.py shared      # OTB Girl, mmaction2 demo: today, zoom + blend
 
 Material: :mod:`facesel.eval.intercut_variants` (made in memory), one default Selector per
@@ -37,7 +38,8 @@ SCALES = (1.0, 1.15, 1.3, 1.5)
 """``zoom_return``'s zoom factors (docs/prereg_tv27.md)."""
 CANDIDATES = ("today", "dissolve_cut", "zoom_return", "both", "dissolve_settled", "dissolve_blend")
 CACHE = Path("/tmp/tv27")
-FADE_FIELDS = {"dissolve_cut": {"fade_cut": True}, "both": {"fade_cut": True},
+FADE_FIELDS = {"dissolve_cut": {"fade_cut": True},
+               "both": {"fade_cut": True, "fade_settle": True, "fade_blend": 0.5},  # the fade part: the amendments' winner
                "dissolve_settled": {"fade_cut": True, "fade_settle": True},
                "dissolve_blend": {"fade_cut": True, "fade_settle": True, "fade_blend": 0.5}}
 """The SwitchRule fields of each fade candidate (docs/prereg_tv27.md and its amendments)."""
@@ -159,14 +161,15 @@ def joins(families=("signers", "liveportrait")) -> None:
 
 def loso(variants=("fade", "zoom")) -> None:
     """Per candidate against today, leave one family out (docs/prereg_tv27.md)."""
-    cands = {"fade": "dissolve_cut", "zoom": "zoom_return"}
-    for variant in variants:
-        cand = cands[variant]
-        kinds = ("interview", "control") if variant == "fade" else ("interview",)
-        try:
-            rows = {c: run(variant, c, None, kinds) for c in ("today", cand)}
-        except FileNotFoundError:
+    pairs = [("fade", "dissolve_cut"), ("fade", "dissolve_blend"), ("zoom", "zoom_return")]
+    for variant, cand in pairs:
+        if variant not in variants:
             continue
+        kinds = ("interview", "control") if variant == "fade" else ("interview",)
+        if not all(path_of(variant, c, None, kinds).is_file() for c in ("today", cand)):
+            print(f"== {variant}: {cand} not run")
+            continue
+        rows = {c: run(variant, c, None, kinds) for c in ("today", cand)}
         figs = {c: {f: acc.figures(rs, f) for f in FAMILIES} for c, rs in rows.items()}
         print(f"== {variant}: {cand} against today")
         total = {"today": [0, 0, 0, 0], "chosen": [0, 0, 0, 0]}
@@ -250,9 +253,55 @@ def shared() -> None:
                   flush=True)
 
 
+def splices(candidate: str = "dissolve_blend") -> None:
+    """The 75 splices of ``facesel eval switches`` end to end (``experiments/switches_end_to_end.py``'s
+    default Selector, Laplacian scorer) under today and ``candidate``: a splice where today's
+    fade cue never fires (the scene cue alone, run first) is unchanged by construction (the
+    candidate only records a fade as a cut); the others are run under both. Snapshots, snapshots
+    spanning both people, people without a snapshot of their own."""
+    import cv2
+
+    import switches_end_to_end as e2e
+    from facesel.data import data_root
+    from facesel.detect import make_detector
+    from facesel.eval import switches as sw
+    from facesel.track_cues import SceneChange
+    from facesel.track_cues.rule import SwitchRule
+
+    cv2.setNumThreads(1)
+    detector = make_detector(max_side=1280)
+    sources = sw.load_sources(data_root(), detector, 40, 5)
+    totals = {c: [0, 0, 0, 0] for c in ("today", candidate)}
+    unchanged = 0
+    for clips in sources.values():
+        for a, b in sw.pairs_of(clips):
+            for kind in sw.KINDS:
+                frames, _, owner = sw.splice(a, b, kind, 40, 5, detector)
+                scene = SceneChange(SwitchRule())
+                if not any(scene.update(f)[0] == "fade" for f in frames):
+                    unchanged += 1
+                    continue
+                for c in totals:
+                    with mock.patch("facesel.track.SwitchRule", lambda c=c: _switch_rule(c)):
+                        selector = e2e._selector(detector, False, True)
+                        results = []
+                        for k, frame in enumerate(frames):
+                            results += selector.feed(frame, k / 30.0).closed
+                        results += selector.flush()
+                    spanning = sum(1 for r in results if {owner[int(f)] for f in r.frame_indices} >= {0, 1})
+                    without = 2 - len({owner[int(r.best.frame_index)] for r in results} & {0, 1})
+                    t = totals[c]
+                    t[0], t[1], t[2], t[3] = t[0] + len(results), t[1] + spanning, t[2] + 2, t[3] + without
+                    print(f"{a.name} -> {b.name} {kind} {c}: {len(results)} snapshots, {spanning} spanning, "
+                          f"{without} without", flush=True)
+    print(f"splices with no fade fire (unchanged by construction): {unchanged}")
+    for c, (n, span, people, without) in totals.items():
+        print(f"{c}: {n} snapshots for {people} people, {span} spanning two, {without} without")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("what", choices=("joins", "run", "loso", "pans", "shared"))
+    parser.add_argument("what", choices=("joins", "run", "loso", "pans", "shared", "splices"))
     parser.add_argument("--variant", default="fade")
     parser.add_argument("--candidate", default="today", choices=CANDIDATES)
     parser.add_argument("--families", nargs="+", default=None)
@@ -264,6 +313,8 @@ def main() -> int:
         run(args.variant, args.candidate, args.families, tuple(args.kinds))
     elif args.what == "loso":
         loso()
+    elif args.what == "splices":
+        splices()
     elif args.what == "shared":
         shared()
     else:
