@@ -10,7 +10,8 @@
 Material: :mod:`facesel.eval.intercut_variants` (made in memory), one default Selector per
 interview / control, accounted by ``experiments/intercut_account26.py``'s ``run_one`` (the
 finaliser's ``observe`` / ``add`` and ``ShotMemory.record`` wrapped from outside). Candidates
-(docs/prereg_tv27.md): ``today`` (the shipped defaults), ``dissolve_cut``
+(docs/prereg_tv27.md): ``today`` (the defaults before tv27, given explicitly: ``BEFORE`` and
+``scales`` (1.0,); tv27 adopted ``both``), ``dissolve_cut``
 (``SwitchRule(fade_cut=True)``), ``zoom_return`` (``ShotReturnRule(scales=SCALES)``), ``both``; and the amendment's ``dissolve_settled``
 (``SwitchRule(fade_cut=True, fade_settle=True)``) and amendment 2's ``dissolve_blend`` (the same,
 recorded only when the span's frames are mixes of its ends, ``fade_blend`` 0.5).
@@ -38,9 +39,12 @@ SCALES = (1.0, 1.15, 1.3, 1.5)
 """``zoom_return``'s zoom factors (docs/prereg_tv27.md)."""
 CANDIDATES = ("today", "dissolve_cut", "zoom_return", "both", "dissolve_settled", "dissolve_blend")
 CACHE = Path("/tmp/tv27")
-FADE_FIELDS = {"dissolve_cut": {"fade_cut": True},
+BEFORE = {"fade_cut": False, "fade_settle": False, "fade_blend": 0.0}
+"""``today``'s fade fields: the rule before tv27 (its defaults since are ``dissolve_blend``'s)."""
+FADE_FIELDS = {"today": BEFORE, "zoom_return": BEFORE,
+               "dissolve_cut": {"fade_cut": True, "fade_settle": False, "fade_blend": 0.0},
                "both": {"fade_cut": True, "fade_settle": True, "fade_blend": 0.5},  # the fade part: the amendments' winner
-               "dissolve_settled": {"fade_cut": True, "fade_settle": True},
+               "dissolve_settled": {"fade_cut": True, "fade_settle": True, "fade_blend": 0.0},
                "dissolve_blend": {"fade_cut": True, "fade_settle": True, "fade_blend": 0.5}}
 """The SwitchRule fields of each fade candidate (docs/prereg_tv27.md and its amendments)."""
 FAMILIES = ("signers", "liveportrait", "retalking", "other")
@@ -49,7 +53,7 @@ FAMILIES = ("signers", "liveportrait", "retalking", "other")
 def _switch_rule(candidate: str):
     from facesel.track_cues.rule import SwitchRule
 
-    return SwitchRule(**FADE_FIELDS.get(candidate, {}))
+    return SwitchRule(**FADE_FIELDS[candidate])
 
 
 def run_candidate(frames, owner, major, detector, scorer, candidate: str, fires: list | None = None) -> dict:
@@ -58,7 +62,8 @@ def run_candidate(frames, owner, major, detector, scorer, candidate: str, fires:
     from facesel.track_cues.scene import SceneChange
 
     acc.CANDIDATES["zoom_return"] = {"scales": SCALES}
-    shot = "zoom_return" if candidate in ("zoom_return", "both") else "today"
+    acc.CANDIDATES["plain"] = {"scales": (1.0,)}  # the shot-return rule before tv27 (explicit: its default since differs)
+    shot = "zoom_return" if candidate in ("zoom_return", "both") else "plain"
     rule = _switch_rule(candidate)
     original = SceneChange.update
     counter = [0]
@@ -202,8 +207,8 @@ def pans(candidate: str) -> None:
 
     cv2.setNumThreads(1)
     detector, scorer = make_detector(max_side=1280), LaplacianVarianceScorer()
-    fd.CANDIDATES[candidate] = FADE_FIELDS.get(candidate, {})
-    fd.CANDIDATES["today9"] = {}
+    fd.CANDIDATES[candidate] = FADE_FIELDS[candidate]
+    fd.CANDIDATES["today9"] = BEFORE
     total = {"today9": [0, 0], candidate: [0, 0]}
     for _, family, name, frames, owner in fd.material("pans", data_root()):
         owner = owner or [0] * len(frames)
@@ -234,6 +239,10 @@ def shared() -> None:
         def __init__(self, **fields):
             super().__init__(**{"scales": SCALES, **fields})
 
+    class Plain(ShotReturnRule):  # the rule before tv27
+        def __init__(self, **fields):
+            super().__init__(**{"scales": (1.0,), **fields})
+
     cv2.setNumThreads(1)
     scorer = default_scorer()
     for path, _people in cs.videos(data_root()):
@@ -242,7 +251,7 @@ def shared() -> None:
         frames = [f for f, _ in open_source(path, max_frames=600)]
         fps = cs.fps_of(path)
         min_face = 8.0 if path.name == "img" else 16.0
-        for name, rule, switch in (("today", ShotReturnRule, "today"), ("zoom+blend", Zoom, "dissolve_blend")):
+        for name, rule, switch in (("today", Plain, "today"), ("zoom+blend", Zoom, "dissolve_blend")):
             finalise.ShotReturnRule = rule
             try:
                 with mock.patch("facesel.track.SwitchRule", lambda: _switch_rule(switch)):

@@ -41,9 +41,9 @@ def test_a_dissolve_is_recorded_as_a_cut_only_with_fade_cut():
     a = _world(1)
     b = 0.6 * a + 0.4 * (255 - a)
     frames = _dissolve(a, b, rng)
-    plain = _fires(SwitchRule(), frames)
-    assert [(kind, thumbs) for _, kind, thumbs in plain] == [("fade", None)]  # today: no cut for the finaliser
-    cut = _fires(SwitchRule(fade_cut=True), frames)
+    plain = _fires(SwitchRule(fade_cut=False), frames)
+    assert [(kind, thumbs) for _, kind, thumbs in plain] == [("fade", None)]  # before tv27: no cut for the finaliser
+    cut = _fires(SwitchRule(fade_cut=True, fade_settle=False, fade_blend=0.0), frames)
     assert [k for k, _, _ in cut] == [k for k, _, _ in plain]  # the same fire, frame for frame
     (frame, kind, (before, after)), = cut
     assert kind == "fade"
@@ -53,7 +53,7 @@ def test_a_dissolve_is_recorded_as_a_cut_only_with_fade_cut():
     assert np.abs(before - thumbnail(frames[0])).mean() < 3 < np.abs(after - before).mean()
     # a hard cut is recorded as before, with or without the setting
     hard = [np.clip(f + rng.normal(0, 2, f.shape), 0, 255).astype(np.uint8) for f in [a] * 12 + [255 - a] * 8]
-    for rule in (SwitchRule(), SwitchRule(fade_cut=True)):
+    for rule in (SwitchRule(), SwitchRule(fade_cut=False)):
         assert [(kind, thumbs is not None) for _, kind, thumbs in _fires(rule, hard)] == [("cut", True)]
 
 
@@ -78,16 +78,17 @@ def _return(rule, back_shot: np.ndarray) -> float | None:
 
 def test_a_zoomed_return_passes_the_same_shot_test_only_with_scales():
     zoom = ShotReturnRule(scales=(1.0, 1.15, 1.3, 1.5))
-    assert ShotReturnRule().scales == (1.0,)
-    assert _return(ShotReturnRule(), lambda a: a) is not None  # the same framing: linked today
-    assert _return(ShotReturnRule(), lambda a: zoom_thumb(a, 1.3)) is None  # zoomed 1.3x: refused today
+    plain = ShotReturnRule(scales=(1.0,))  # before tv27
+    assert ShotReturnRule().scales == zoom.scales  # the default since tv27
+    assert _return(plain, lambda a: a) is not None  # the same framing: linked before
+    assert _return(plain, lambda a: zoom_thumb(a, 1.3)) is None  # zoomed 1.3x: refused before
     assert _return(zoom, lambda a: zoom_thumb(a, 1.3)) is not None
     assert _return(zoom, lambda a: zoom_thumb(a, 1.3)[::-1].copy()) is None  # another picture: still refused
     # zoomed out (the return wider than the shot left) is found by rescaling the other way
     wide = ShotReturnRule(scales=(1.0, 1.3))
     assert wide.same_shot(np.full((27, 48), 7, np.float32), np.full((27, 48), 7, np.float32)) == 0
     a = thumbnail(np.repeat(_world(2)[..., None], 3, 2).astype(np.uint8))
-    assert wide.same_shot(a, zoom_thumb(a, 1.3)) < ShotReturnRule().same_shot(a, zoom_thumb(a, 1.3))
+    assert wide.same_shot(a, zoom_thumb(a, 1.3)) < plain.same_shot(a, zoom_thumb(a, 1.3))
 
 
 @pytest.mark.parametrize("bad", [(), (0.9,), (1.0, float("nan")), (True,), "1.3", None])
@@ -114,12 +115,14 @@ def test_a_cross_fade_between_two_real_signers_is_recorded_as_a_cut(shared_data)
     more = shared_data / "videos" / "more"
     people = [read_person(more / f"sample-videos__asl_gestures_{name}.mkv", 30) for name in ("again", "bird")]
     frames, owner, _ = cross_fade(people[0] + people[1], [0] * 30 + [1] * 30)
-    fires = _fires(SwitchRule(fade_cut=True), frames)
+    fires = _fires(SwitchRule(), frames)  # the default since tv27: recorded, settled, blend-gated
     assert fires and all(kind == "fade" for _, kind, _ in fires), [(k, kind) for k, kind, _ in fires]
-    frame, _, (before, after) = fires[0]
+    frame, _, thumbs = fires[0]
+    assert thumbs is not None and thumbs[2] == SwitchRule().fade_span
+    before = thumbs[0]
     assert 27 <= frame <= 36  # within the dissolve (frames 27-32) or the span after it
     assert np.abs(before - thumbnail(frames[frame - 6])).max() == 0
-    assert [k for k, _, t in _fires(SwitchRule(), frames) if t is not None] == []  # today: no cut recorded
+    assert [k for k, _, t in _fires(SwitchRule(fade_cut=False), frames) if t is not None] == []  # before: none
 
 
 def test_a_settled_fade_cut_takes_the_picture_after_the_dissolve():
@@ -129,7 +132,8 @@ def test_a_settled_fade_cut_takes_the_picture_after_the_dissolve():
     a = _world(1)
     b = 0.6 * a + 0.4 * (255 - a)
     frames = _dissolve(a, b, rng)
-    rule = SwitchRule(fade_cut=True, fade_settle=True)
+    rule = SwitchRule()  # the default since tv27
+    assert rule.fade_cut and rule.fade_settle
     (frame, _, thumbs), = _fires(rule, frames)
     assert len(thumbs) == 3 and thumbs[2] == rule.fade_span
     memory = ShotMemory(ShotReturnRule())
@@ -163,7 +167,7 @@ def test_fade_blend_records_a_dissolve_but_not_a_pan_that_fires_the_fade_cue():
     assert plain and [(k, kind) for k, kind, _ in gated] == [(k, kind) for k, kind, _ in plain]
     assert {kind for _, kind, _ in plain} == {"fade"}
     assert all(thumbs is None for _, _, thumbs in gated)  # no cut recorded on the pan
-    assert all(thumbs is not None for _, _, thumbs in _fires(SwitchRule(fade_cut=True), pan))  # without the gate: recorded
+    assert all(thumbs is not None for _, _, thumbs in _fires(SwitchRule(fade_cut=True, fade_blend=0.0), pan))  # without the gate: recorded
     a = _world(1)
     frames = _dissolve(a, 0.6 * a + 0.4 * (255 - a), rng)
     (_, kind, thumbs), = _fires(blend, frames)
