@@ -176,3 +176,41 @@ def test_fade_blend_records_a_dissolve_but_not_a_pan_that_fires_the_fade_cue():
     assert blend_residual(thumbs_pan) > 0.5 > blend_residual([thumbnail(f) for f in frames[10:17]])
     with pytest.raises(ValueError, match="fade_blend"):
         SwitchRule(fade_blend=-1)
+
+
+@pytest.mark.slow
+def test_a_cross_fade_between_two_real_signers_no_longer_joins_them_end_to_end(shared_data):
+    """'again' dissolving into 'bird' (``facesel eval switches``' cross-fade splice, 40 frames
+    each, 5-frame dissolve; one office, one framing): before tv27 the fade ended the track but
+    left no cut, and the short link joined the two signers into one snapshot (the first without
+    one of her own; ``experiments/tv27_account.py splices``: 6 of the 25 cross-fade splices).
+    Under the default the dissolve is recorded as a cut: no snapshot holds both, each has one."""
+    from unittest import mock
+
+    from facesel.detect import make_detector
+    from facesel.eval import switches as sw
+    from facesel.scoring import LaplacianVarianceScorer
+    from facesel.selector import Selector
+
+    detector = make_detector(max_side=1280)
+    clips = []
+    for name in ("again", "bird"):
+        path = shared_data / "videos" / "more" / f"sample-videos__asl_gestures_{name}.mkv"
+        f = sw.read_frames(str(path), 50)
+        clips.append(sw.Clip(name, "signers", f"signer{sw.SIGNER_PEOPLE[name]}", f, [detector.detect(x) for x in f]))
+    frames, _, owner = sw.splice(clips[0], clips[1], "fade", 40, 5, detector)
+
+    def run(rule):
+        with mock.patch("facesel.track.SwitchRule", lambda: rule):
+            selector = Selector(detector, LaplacianVarianceScorer(), threads=1)
+            results = []
+            for k, frame in enumerate(frames):
+                results += selector.feed(frame, k / 30.0).closed
+            results += selector.flush()
+        return [{int(owner[int(i)]) for i in r.frame_indices} for r in results], \
+               {int(owner[int(r.best.frame_index)]) for r in results}
+
+    before_sets, _ = run(SwitchRule(fade_cut=False, fade_settle=False, fade_blend=0.0))
+    assert any(s >= {0, 1} for s in before_sets), before_sets  # the join the default now prevents
+    now_sets, now_best = run(SwitchRule())
+    assert not any(s >= {0, 1} for s in now_sets) and now_best >= {0, 1}, (now_sets, now_best)
