@@ -70,9 +70,9 @@ class Recorder:
                 rec.evidence[int(result.track_id)] = ev
             return originals[1](self, result, now)
 
-        def record(self, frame, time_, before, after):
+        def record(self, frame, time_, before, after, *settle):
             rec.cuts.append((int(frame), float(time_), before, after))
-            return originals[2](self, frame, time_, before, after)
+            return originals[2](self, frame, time_, before, after, *settle)
 
         Finaliser.observe, Finaliser.add, ShotMemory.record = observe, add, record
         return originals

@@ -435,6 +435,8 @@ class Finaliser:
         cut = getattr(packet, "cut_thumbs", None)
         if self.shots is not None and cut is not None:
             self.shots.record(packet.index, packet.stamp, *cut)
+        elif self.shots is not None and thumb is not None:
+            self.shots.settle(packet.index, thumb)  # a cross-fade's cut takes the picture after it
         for track_id, reason in getattr(packet, "switches", {}).items():
             evidence = self._evidence_of(track_id)
             if evidence is not None:

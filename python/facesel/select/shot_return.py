@@ -89,6 +89,13 @@ class ShotReturnRule:
         returns are held it can skip the first, which then keeps a snapshot of its own (issue 23,
         persons26: 5 of the 10 extra intercut snapshots). On by default since persons26
         (docs/prereg_intercut26.md, docs/persons.md "The intercut's remaining extras").
+    scales : tuple of float
+        Zoom factors (each >= 1) of the "same shot" test: the cut back's thumbnail is compared with
+        the one before the cut away also after a centred rescale of either by each factor (the
+        camera zoomed in or out on the same framing; :func:`zoom_thumb`), the best counting.
+        ``(1.0,)``: no rescale (before tv27). ``(1.0, 1.15, 1.3, 1.5)`` by default since tv27
+        (issue 23, docs/prereg_tv27.md). Only this link's test; the shot-change cut veto keeps the
+        plain one.
     small_without_colours : bool
         Make the link without colours when neither end has any and every one of both ends'
         ``window`` observations is a small face (shorter box side under
@@ -111,6 +118,9 @@ class ShotReturnRule:
     # TV-like variants, held out 419 -> 405 interview snapshots for 285 persons, no wrong join added
     prefer_earliest: bool = True
     small_without_colours: bool = True
+    # tv27 (docs/prereg_tv27.md): held out by family on the intercut `zoom` variant 60 -> 57 interview
+    # snapshots for 38 persons, no wrong join or person without added; `default` and OTB Girl unchanged
+    scales: tuple = (1.0, 1.15, 1.3, 1.5)
 
     def __post_init__(self) -> None:
         check_at_least(self, ("thumb_distance", "max_distance", "colour_distance", "max_seconds", "end_seconds",
@@ -119,6 +129,21 @@ class ShotReturnRule:
         check_count_at_least(self, ("shots", "window"), 1)
         for name in ("prefer_earliest", "small_without_colours"):
             check_flag(getattr(self, name), name)
+        scales = tuple(self.scales) if isinstance(self.scales, (tuple, list)) else None
+        if not scales or any(isinstance(f, bool) or not isinstance(f, (int, float)) or not math.isfinite(f) or f < 1
+                             for f in scales):
+            raise ValueError(f"scales must be a non-empty tuple of finite numbers >= 1, got {self.scales!r}")
+        object.__setattr__(self, "scales", tuple(float(f) for f in scales))
+
+    def same_shot(self, after: np.ndarray, before: np.ndarray) -> float:
+        """The "same shot" distance (grey levels, camera shifts taken out) of two (27, 48) float32
+        thumbnails: the smallest over :attr:`scales` of either rescaled against the other."""
+        best = moved_difference(after, before)
+        for factor in self.scales:
+            if factor > 1.0:
+                best = min(best, moved_difference(after, zoom_thumb(before, factor)),
+                           moved_difference(zoom_thumb(after, factor), before))
+        return best
 
 
 @dataclass
@@ -145,15 +170,27 @@ class ShotMemory:
         # (frame, (27, 48) float32 thumbnail) of frames where a track was first seen within
         # max_seconds after a remembered cut (the shot-change cut veto's "shot the later starts on")
         self.starts: deque = deque(maxlen=STARTS_KEPT)
+        self._settle_at: int | None = None  # the frame whose thumbnail replaces the last cut's "after"
 
-    def record(self, frame: int, time: float, before: np.ndarray, after: np.ndarray) -> None:
+    def record(self, frame: int, time: float, before: np.ndarray, after: np.ndarray, settle: int = 0) -> None:
         """A cut on frame ``frame`` at ``time``: ``before`` and ``after`` are the thumbnails of the
-        frame before and of this one ((27, 48) float32)."""
+        frame before and of this one ((27, 48) float32). ``settle`` > 0 (a cross-fade recorded as a
+        cut, ``SwitchRule.fade_settle``): ``after`` is replaced by the thumbnail :meth:`settle` is
+        given ``settle`` frames later, when the dissolve is over."""
         if self.cuts and frame <= self.cuts[-1].frame:
             self.cuts.clear()  # a new stream (frame numbers start again)
             self.starts.clear()
         self.cuts.append(Cut(int(frame), float(time), before, after))
         self.recorded += 1
+        self._settle_at = int(frame) + int(settle) if settle > 0 else None
+
+    def settle(self, frame: int, thumb: np.ndarray) -> None:
+        """Every frame's thumbnail ((27, 48) float32): the last cut's ``after`` becomes ``thumb`` on
+        the frame its ``settle`` asked for (or the first after it)."""
+        at = self._settle_at
+        if at is not None and frame >= at and self.cuts:
+            self.cuts[-1].after = thumb
+            self._settle_at = None
 
     def cut_after(self, evidence) -> Cut | None:
         """The cut that ended ``evidence``'s track: the first after its last observation, at most
@@ -215,7 +252,7 @@ class ShotMemory:
                 continue
             if k + 1 < len(cuts) and cuts[k + 1].frame <= later.first_frame:
                 continue  # another cut came before the track started
-            if moved_difference(cut.after, away.before) <= rule.thumb_distance:
+            if rule.same_shot(cut.after, away.before) <= rule.thumb_distance:
                 return cut
         return None
 
@@ -252,3 +289,14 @@ class ShotMemory:
         tail = _ends(earlier, "tail", window, earlier.last_time, earlier.last_box, earlier.last_colours)
         head = _ends(later, "head", window, later.first_time, later.first_box, later.first_colours)
         return _small_without_colours(tail, head)
+
+
+def zoom_thumb(thumb: np.ndarray, factor: float) -> np.ndarray:
+    """``thumb`` ((H, W) float32) zoomed in by ``factor`` (>= 1) about its centre: its central
+    1 / ``factor`` cropped and resized back to (H, W) (bilinear), as a camera zooming in sees it."""
+    import cv2
+
+    h, w = thumb.shape
+    ch, cw = max(1, round(h / factor)), max(1, round(w / factor))
+    y, x = (h - ch) // 2, (w - cw) // 2
+    return cv2.resize(np.ascontiguousarray(thumb[y:y + ch, x:x + cw]), (w, h), interpolation=cv2.INTER_LINEAR)

@@ -43,10 +43,12 @@ class Packet:
     change : list of float
         Per detection, how much those pixels changed (:attr:`facesel.track.TrackStage.change`,
         nan where not measured); empty when the cues are off.
-    cut_thumbs : tuple of two (27, 48) float32 or None
+    cut_thumbs : tuple of two (27, 48) float32 (and an int) or None
         On a frame where the cut cue fired, the whole-frame thumbnails of the frame before and of
         this one (:attr:`facesel.track.TrackStage.cut_thumbs`; the shot-return link,
-        :mod:`facesel.select.shot_return`); None otherwise.
+        :mod:`facesel.select.shot_return`); None otherwise. With ``SwitchRule.fade_cut`` also on a
+        fade's frame, and with ``fade_settle`` a third item (int): the frames after which the
+        picture replaces "after" (:meth:`facesel.select.shot_return.ShotMemory.settle`).
     thumb : (27, 48) float32 or None
         This frame's whole-frame thumbnail (:attr:`facesel.track.TrackStage.thumb`; the
         shot-change cut veto keeps it for the frames where a track is first seen); None with the

@@ -9,7 +9,9 @@ cues look for what no head does between two frames:
   thumbnail against the previous frame's);
 - **fade**: the whole frame changes over a few frames (the thumbnail against the one
   ``fade_span`` frames back): a cross-fade or a dissolve, where no two consecutive frames differ
-  much but the picture before and after does;
+  much but the picture before and after does (since tv27 also recorded as a cut for the
+  finaliser when the frames inside the span are mixes of its two ends: ``SwitchRule.fade_cut``,
+  ``fade_blend``);
 - **size / aspect jump**: the box's size or its width-to-height ratio jumps;
 - **appearance jump**: a coarse colour histogram of the box and of the band below it (neck,
   collar, clothes) moves away from the track's own running histogram.

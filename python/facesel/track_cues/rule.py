@@ -68,6 +68,25 @@ class SwitchRule:
     fade_spread : float
         A fade also needs at least this fraction of the thumbnail's cells changed by more than
         2 grey levels at that best shift (a cross-fade changes the whole picture); 0 leaves it out.
+    fade_cut : bool
+        A fade that fires is also **recorded as a cut** for the finaliser
+        (:attr:`facesel.track_cues.scene.SceneChange.cut_thumbs` = the thumbnail ``fade_span``
+        frames back, before the dissolve began, and this frame's), so its cut-aware rules (the
+        shot-change cut veto, the hold for a return, the shot-return link) see a cross-fade as they
+        see a hard cut. Off (before tv27): a fade ends tracks' segments but leaves no cut. On by
+        default since tv27 (issue 23, docs/prereg_tv27.md, with ``fade_settle`` and ``fade_blend``
+        0.5; docs/persons.md "Cross-fades and zoomed returns").
+    fade_settle : bool
+        With ``fade_cut``: the recorded cut's "after" thumbnail is the picture ``fade_span`` frames
+        after the fire (the dissolve is over), not the blend at the fire, so a return by
+        cross-fade is compared shot to shot (``cut_thumbs`` then carries that count as a third item;
+        :meth:`facesel.select.shot_return.ShotMemory.settle`).
+    fade_blend : float
+        With ``fade_cut``: a fade is recorded as a cut only when each thumbnail inside its span is a
+        mix of the span's two ends (the best alpha a + (1 - alpha) b leaves a mean absolute residual
+        of at most this times the mean |a - b|): a cross-fade's frames are, a pan's shifted
+        pictures are not (:func:`facesel.track_cues.scene.blend_residual`). 0: every fade
+        (docs/prereg_tv27.md, amendment 2; 0.5 registered, not fitted; the default since tv27).
     fade_steps : bool
         A fade also has to stand step by step: the sum over the span of each frame's difference
         to the one before, each with its own camera shift (up to 3 cells) taken out, must be above
@@ -110,6 +129,12 @@ class SwitchRule:
     fade_reach: int = 9
     fade_spread: float = 0.0
     fade_steps: bool = False
+    # tv27 (docs/prereg_tv27.md, amendment 2's dissolve_blend): held out by family on the intercut `fade`
+    # variant, wrong joins 9 -> 5, interview snapshots 108 -> 102, persons without 14 -> 8; the TV-like
+    # pans 26 -> 26 snapshots; the fade cue's fires (and every track split) unchanged
+    fade_cut: bool = True
+    fade_settle: bool = True
+    fade_blend: float = 0.5
     cut_appearance: float = 0.1
     max_size_jump: float = 2.0
     max_aspect_jump: float = 2.0
@@ -120,9 +145,10 @@ class SwitchRule:
     min_side: float = 40.0
 
     def __post_init__(self) -> None:
-        check_at_least(self, ("cut", "fade", "cut_spread", "cut_colours", "fade_spread", "cut_appearance", "appearance", "confirm_appearance", "min_side"), 0)
+        check_at_least(self, ("cut", "fade", "cut_spread", "cut_colours", "fade_spread", "fade_blend", "cut_appearance", "appearance", "confirm_appearance", "min_side"), 0)
         check_at_least(self, ("max_size_jump", "max_aspect_jump", "cut_ratio", "fade_ratio"), 1, finite=False)
         check_count_at_least(self, ("history", "confirm", "cut_window", "fade_span"), 1)
         check_count_at_least(self, ("fade_reach",), 0)
-        if not isinstance(self.fade_steps, bool):
-            raise ValueError(f"fade_steps must be a bool, got {self.fade_steps!r}")
+        for name in ("fade_steps", "fade_cut", "fade_settle"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be a bool, got {getattr(self, name)!r}")

@@ -67,7 +67,9 @@ class SceneChange:
         self.cut_thumbs: tuple | None = None
         """On a frame where a cut fired: the thumbnails ((27, 48) float32) of the frame before and
         of this one (the shot left and the shot cut to; :mod:`facesel.select.shot_return`); None
-        on every other frame."""
+        on every other frame. With ``SwitchRule.fade_cut`` also on a fade's frame (the thumbnail
+        ``fade_span`` frames back and this one's), and with ``fade_settle`` a third item: the
+        frames after which the picture replaces "after" (the dissolve is over)."""
         self.thumb: np.ndarray | None = None
         """The last frame's thumbnail ((27, 48) float32; the one before on a repeated frame), None
         before the first: the shot the picture shows now (the shot-change cut veto,
@@ -126,6 +128,9 @@ class SceneChange:
         elif (span > rule.fade and len(self._spans) > BASELINE and span > rule.fade_ratio * usual_span
               and self._fade_stands(thumb, max(rule.fade, rule.fade_ratio * usual_span))):
             kind, value = "fade", span
+            if rule.fade_cut and (rule.fade_blend <= 0 or blend_residual(list(self._thumbs)) <= rule.fade_blend):
+                # the shot before the dissolve began, and the picture now
+                self.cut_thumbs = (self._thumbs[0], thumb) + ((rule.fade_span,) if rule.fade_settle else ())
         if kind is not None:
             self._quiet = rule.fade_span
         return kind, value
@@ -176,6 +181,26 @@ def _mean_level(a: np.ndarray, b: np.ndarray) -> float:
 def _mean_level_numpy(a: np.ndarray, b: np.ndarray) -> float:
     """:func:`_mean_level` in numpy: the definition the core's is checked against."""
     return float(_sum(np.abs(a - b), None) / np.float32(a.size))
+
+
+def blend_residual(thumbs: list) -> float:
+    """How far the thumbnails between the first and the last of ``thumbs`` ((H, W) float32 each, at
+    least 3) are from mixes of those two: the largest over the middle ones of the mean absolute
+    residual after the best mix alpha * first + (1 - alpha) * last (alpha in [0, 1], least
+    squares), divided by the mean |first - last|. A cross-fade: near 0 (its frames are such
+    mixes); a pan's shifted pictures or an unrelated one: near 1 or above. Whole-picture grey
+    levels only."""
+    a, b = thumbs[0], thumbs[-1]
+    d = a - b
+    scale = float(np.abs(d).mean())
+    if scale <= 0:
+        return 0.0
+    dd = float((d * d).sum())
+    worst = 0.0
+    for m in thumbs[1:-1]:
+        alpha = min(max(float(((m - b) * d).sum()) / dd, 0.0), 1.0)
+        worst = max(worst, float(np.abs(m - b - alpha * d).mean()))
+    return worst / scale
 
 
 def moved_difference(a: np.ndarray, b: np.ndarray, reach: int = MOVE_REACH) -> float:
