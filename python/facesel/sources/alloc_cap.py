@@ -25,6 +25,7 @@ much; a camera set to 1080p bounds it to :data:`FLOOR` (64 MiB) when every sourc
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import glob
 import logging
@@ -91,3 +92,20 @@ def raise_cap(max_pixels: int) -> int | None:
 def current_cap() -> int | None:
     """The cap set so far (bytes), None before the first source (FFmpeg's default then holds)."""
     return _cap
+
+
+@contextlib.contextmanager
+def lifted():
+    """FFmpeg's default (:data:`CEILING`) for the ``with`` block, the cap put back after it: for a
+    program that encodes a frame no source of it would accept (a test writing a frame bomb; an
+    encoder's packet buffer is a worst case of several bytes a pixel). Holds the module's lock
+    throughout, so that no source raises the cap meanwhile and has it dropped at the end."""
+    with _lock:
+        if _cap is None:  # no cap set (none loaded, or no source yet): FFmpeg's default holds
+            yield
+            return
+        _lib.av_max_alloc(CEILING)
+        try:
+            yield
+        finally:
+            _lib.av_max_alloc(_cap)
