@@ -35,8 +35,9 @@ import threading
 BYTES_PER_PIXEL = 10
 """Bytes a pixel of ``max_frame_pixels`` one allocation may take: 8 (packed RGBA64) plus a quarter."""
 FLOOR = 64 << 20
-"""The smallest cap (bytes): above a small frame's decoder scratch and the index of a 24-hour file
-at 30 frames a second (2.6 M samples of 24 bytes: 62 MB, one ``av_realloc``)."""
+"""The smallest cap (bytes): above a small frame's decoder scratch and a demuxer's index of one
+stream (24 bytes a sample, one ``av_realloc``): 26 hours of video at 30 frames a second, 16.5
+hours of 48 kHz AAC audio."""
 CEILING = 2**31 - 1
 """FFmpeg's default ``max_alloc_size`` (``INT_MAX``): the cap never allows more than FFmpeg does."""
 
