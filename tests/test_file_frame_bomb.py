@@ -23,6 +23,7 @@ import pytest
 
 import facesel.faceset
 import facesel.video
+from facesel.sources import alloc_cap
 from facesel.sources.frame_limit import MAX_FRAME_PIXELS
 from peak_memory import run_fresh
 
@@ -42,7 +43,8 @@ def bomb_video(tmp_path):
     import av
 
     path = tmp_path / "bomb.avi"
-    with av.open(str(path), "w") as container:
+    # above every source's allocation cap (review round 15c), which an earlier test's source set
+    with alloc_cap.lifted(), av.open(str(path), "w") as container:
         stream = container.add_stream("mjpeg", rate=25)
         stream.width, stream.height, stream.pix_fmt = SIDE[0], SIDE[1], "yuvj420p"
         frame = av.VideoFrame.from_ndarray(np.full((SIDE[1], SIDE[0], 3), 128, np.uint8), format="bgr24")

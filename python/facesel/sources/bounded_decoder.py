@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import errno
 
+from facesel.sources.alloc_cap import raise_cap
 from facesel.sources.frame_limit import _FFMPEG_MAX, decoder_option
 
 _ALIGN = 64
@@ -55,7 +56,10 @@ def stated_bound(width: int, height: int, max_pixels: int) -> int:
 def open_options(max_pixels: int, options: dict[str, str] | None = None) -> dict[str, str]:
     """``options`` for ``av.open`` plus FFmpeg's ``max_pixels``, which PyAV hands to the decoders
     of the container's probe too: the probe then decodes no first picture above ``max_pixels``
-    (a larger one leaves the stream's size unknown)."""
+    (a larger one leaves the stream's size unknown). Raises FFmpeg's allocation cap to what frames
+    of ``max_pixels`` need first (:func:`facesel.sources.alloc_cap.raise_cap`, review round 15c: no
+    packet larger than that)."""
+    raise_cap(max_pixels)
     return {**(options or {}), **decoder_option(max_pixels)}
 
 

@@ -123,6 +123,9 @@ def _ffmpeg_size(path, max_pixels: int) -> tuple[int, int] | None:
     learn the size under the bound."""
     import av
 
+    from facesel.sources.alloc_cap import raise_cap
+
+    raise_cap(max_pixels)  # FFmpeg's allocations capped for frames of max_pixels (review round 15c)
     try:
         with av.open(str(path), options=decoder_option(max_pixels)) as container:
             if not container.streams.video:
