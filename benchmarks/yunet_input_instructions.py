@@ -183,11 +183,18 @@ def child(args) -> int:
     """Under callgrind: the kept inputs from stdin, each variant warmed once, then counted."""
     sys.meta_path[:] = [finder for finder in sys.meta_path if "ScikitBuild" not in type(finder).__name__]
     sys.path.insert(0, str(HERE))
+    import numpy as np
     from callgrind_marks import Marks
 
     import facesel.detect.yunet as yunet_module
 
-    items = pickle.load(sys.stdin.buffer)
+    # Unpickled arrays carry a dtype equal to, but not the same object as, numpy's uint8, which the
+    # C++ core's checks refuse ("must be uint8, got dtype uint8"): rebuilt on numpy's own dtype.
+    def canonical(a):
+        return np.frombuffer(a.tobytes(), np.uint8).reshape(a.shape)
+
+    items = [(kind, canonical(data) if kind == "full" else [canonical(r) for r in data])
+             for kind, data in pickle.load(sys.stdin.buffer)]
     marks = Marks()
     current = [""]
     marks.wrap(yunet_module, "_padded", lambda *_: f"{current[0]}: padding")
