@@ -132,7 +132,7 @@ py::list region_batches_py(const py::object& regions_obj, const py::object& pad_
     const std::string label = "regions[" + std::to_string(images.size()) + "]";
     if (!py::isinstance<py::array>(item)) throw py::type_error(label + " must be a numpy.ndarray of uint8, got " + type_name(item));
     py::array a = py::reinterpret_borrow<py::array>(item);
-    if (!a.dtype().is(py::dtype::of<std::uint8_t>())) throw py::type_error(label + " must be uint8, got dtype " + dtype_str(a));
+    if (!has_dtype<std::uint8_t>(a)) throw py::type_error(label + " must be uint8, got dtype " + dtype_str(a));
     if (!(a.ndim() == 2 || (a.ndim() == 3 && a.shape(2) == 3))) {
       throw py::value_error(label + " must have shape (H, W, 3) or (H, W), got " + shape_str(a));
     }
@@ -207,7 +207,7 @@ py::list region_batches_py(const py::object& regions_obj, const py::object& pad_
 py::array faces_array(const py::handle& obj, const std::string& label, py::ssize_t count, std::vector<py::ssize_t> tail) {
   if (!py::isinstance<py::array>(obj)) throw py::type_error(label + " must be a numpy.ndarray of float32, got " + type_name(obj));
   py::array a = py::reinterpret_borrow<py::array>(obj);
-  if (!a.dtype().is(py::dtype::of<float>())) throw py::type_error(label + " must be float32, got dtype " + dtype_str(a));
+  if (!has_dtype<float>(a)) throw py::type_error(label + " must be float32, got dtype " + dtype_str(a));
   bool ok = a.ndim() == static_cast<py::ssize_t>(1 + tail.size()) && (count < 0 || a.shape(0) == count);
   for (std::size_t d = 0; ok && d < tail.size(); ++d) ok = a.shape(static_cast<py::ssize_t>(d + 1)) == tail[d];
   if (!ok) {
