@@ -200,10 +200,11 @@ class YuNetDetector:
         return self._as_detections(self._decode_outputs(self._run_onnx(batch))[0], back)
 
     def _run_onnx(self, batch: np.ndarray) -> dict[str, np.ndarray]:
-        """The graph's outputs (name -> (N, C, H', W') float32) for an (N, H, W, 3) uint8 batch, or
-        an (N, 3, H, W) float32 one with :attr:`network_input` ``"planar_float32"``."""
-        session = self._session if self._session.input_layout == self.network_input else \
-            _onnx_session(self.threads, self.network_input)
+        """The graph's outputs (name -> (N, C, H', W') float32) for an (N, H, W, 3) uint8 batch (the
+        ``bgr_uint8`` graph) or an (N, 3, H, W) float32 one (``planar_float32``): the batch's dtype
+        picks the graph, whatever :attr:`network_input` says (that decides how batches are padded)."""
+        layout = "bgr_uint8" if batch.dtype == np.uint8 else "planar_float32"
+        session = self._session if self._session.input_layout == layout else _onnx_session(self.threads, layout)
         names = session.output_names
         return dict(zip(names, session.run(names, {"image": batch})))
 
