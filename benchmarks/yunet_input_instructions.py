@@ -17,6 +17,8 @@ every network input of the window is kept **in memory**: the shrunk whole frames
    inputs inside a C function of its own (:mod:`callgrind_marks`): padding (``_padded`` /
    ``_padded_batches``: the C++ core's letterbox, uint8 or planar float32), the network
    (``_run_onnx``), and the detector call in all (padding, network and output decoding).
+   Under a load of 10-12 on two cores, two variants over 4 frames took 24 minutes (about 7 CPU
+   minutes); five variants over 8 frames did not finish in 35.
 
 A variant is an input layout (:data:`facesel.detect.yunet_graph.INPUT_LAYOUTS`) and optional ``+``
 options of the ONNX Runtime session: ``no_arena`` (``enable_cpu_mem_arena = False``), ``mem_pattern``
