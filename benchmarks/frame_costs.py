@@ -93,10 +93,11 @@ def _rounds(*lists: list[str]) -> list[tuple[str, ...]]:
 
 
 def _network_label(detector, batch) -> str:
-    """The item a YuNet network call ((N, H, W, 3) batch) is charged to."""
-    if batch.shape[0] == 1 and min(batch.shape[1:3]) >= 640:
+    """The item a YuNet network call ((N, H, W, 3) uint8 or (N, 3, H, W) float32 batch) is charged to."""
+    sides = batch.shape[1:3] if batch.dtype.itemsize == 1 else batch.shape[2:4]
+    if batch.shape[0] == 1 and min(sides) >= 640:
         return "YuNet network, full frames"
-    if batch.shape[0] == 1 and max(batch.shape[1:3]) >= 600:
+    if batch.shape[0] == 1 and max(sides) >= 600:
         return "YuNet network, coarse full frames"
     return "YuNet network, region squares"
 

@@ -64,7 +64,8 @@ def _network_label(marks):
     def label(detector, batch):
         if marks.inside("region search"):
             return "region network"
-        if batch.shape[0] == 1 and max(batch.shape[1:3]) < 640:
+        sides = batch.shape[1:3] if batch.dtype.itemsize == 1 else batch.shape[2:4]  # (N, H, W, 3) or (N, 3, H, W)
+        if batch.shape[0] == 1 and max(sides) < 640:
             return "coarse full-frame network"
         return "full-frame network"
     return label

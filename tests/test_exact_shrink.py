@@ -101,6 +101,26 @@ def test_what_the_core_does_not_take_goes_to_opencv(frames, monkeypatch):
     assert np.array_equal(shrink(frame, 1280)[0], _opencv(frame, (1280, 720)))
 
 
+def test_three_to_two_and_three_to_one_at_every_small_width_are_opencvs_pixels():
+    """The 3:2 and 3:1 paths' dense horizontal pass (session 24: every position computed in vector
+    lanes, then each block's outputs copied out) at every width from one block to 40 blocks, colour
+    and grey, strided rows, with the extremes 0 and 255 (the largest sum the rounding must hold)."""
+    rng = np.random.default_rng(24)
+    for blocks in range(1, 41):
+        for channels in (3, 1):
+            for q in (2, 1):
+                rows, cols = 3 * (1 + blocks % 4), 3 * blocks
+                shape = (rows, cols, channels) if channels == 3 else (rows, cols)
+                image = rng.choice(np.array([0, 1, 127, 128, 254, 255], np.uint8), size=shape)
+                image[0] = 255
+                wide = np.zeros((rows, cols + 5, *shape[2:]), np.uint8)
+                wide[:, :cols] = image
+                for src in (image, wide[:, :cols]):  # contiguous, and rows with a longer stride
+                    size = (q * blocks, q * rows // 3)
+                    got = _core.area_shrink_exact(src, *size)
+                    assert np.array_equal(got, _opencv(np.ascontiguousarray(src), size)), (blocks, channels, q)
+
+
 def test_bad_arguments_are_refused_by_name():
     image = np.zeros((6, 6, 3), np.uint8)
     with pytest.raises(TypeError, match="image must be uint8"):

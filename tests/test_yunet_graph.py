@@ -88,7 +88,7 @@ def test_a_yuface_build_with_another_network_falls_back_to_its_own_engine(monkey
     plan = list(yunet_graph.LAYER_PLAN)
     plan[5] = (16, 48, False, False)
     monkeypatch.setattr(yunet_graph, "LAYER_PLAN", plan)
-    monkeypatch.setattr(yunet_graph, "_graph", None)  # built afresh from the (refused) table
+    monkeypatch.setattr(yunet_graph, "_graphs", {})  # built afresh from the (refused) table
     monkeypatch.setattr(yunet, "_sessions", {})
     with caplog.at_level("WARNING", logger="facesel"):
         detector = YuNetDetector()

@@ -151,6 +151,58 @@ void letterbox(const std::uint8_t* src, std::int64_t rows, std::int64_t cols, st
   }
 }
 
+namespace {
+
+// Splits one row of packed BGR bytes into three float rows. target_clones compiles it twice (AVX2
+// and the x86-64 baseline) and picks one at load time from the CPU: the loop is vectorised either
+// way, and every lane does the same exact uint8 -> float conversion, so both write the same bits.
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__)) && !defined(__clang__)
+__attribute__((target_clones("avx2", "default")))
+#endif
+void split_bgr_row(const std::uint8_t* __restrict in, std::int64_t cols, float* __restrict b, float* __restrict g,
+                   float* __restrict r) {
+  for (std::int64_t c = 0; c < cols; ++c) {
+    b[c] = static_cast<float>(in[3 * c]);
+    g[c] = static_cast<float>(in[3 * c + 1]);
+    r[c] = static_cast<float>(in[3 * c + 2]);
+  }
+}
+
+}  // namespace
+
+void letterbox_planar(const std::uint8_t* src, std::int64_t rows, std::int64_t cols, std::int64_t row_stride,
+                      std::int64_t col_stride, std::int64_t channel_stride, int channels, float* dst,
+                      std::int64_t dst_rows, std::int64_t dst_cols) {
+  if (channels != 1 && channels != 3) throw std::invalid_argument("letterbox_planar: channels must be 1 or 3");
+  const std::pair<const char*, std::int64_t> sizes[] = {{"rows", rows}, {"cols", cols}, {"dst_rows", dst_rows}, {"dst_cols", dst_cols}};
+  for (const auto& [name, value] : sizes) {
+    if (value < 0) throw std::invalid_argument(std::string("letterbox_planar: ") + name + " must be >= 0, got " + std::to_string(value));
+  }
+  if (rows > dst_rows || cols > dst_cols) throw std::invalid_argument("letterbox_planar: the image is larger than the buffer");
+  const std::int64_t plane = dst_rows * dst_cols;
+  if (plane == 0) return;  // an empty buffer may be a null pointer
+  for (std::int64_t r = 0; r < rows; ++r) {
+    float* b = dst + r * dst_cols;
+    float* g = b + plane;
+    float* red = g + plane;
+    const std::uint8_t* in = src + r * row_stride;
+    if (channels == 3 && col_stride == 3 && channel_stride == 1) {
+      split_bgr_row(in, cols, b, g, red);
+    } else {
+      for (std::int64_t c = 0; c < cols; ++c) {
+        const std::uint8_t* px = in + c * col_stride;
+        b[c] = static_cast<float>(px[0]);
+        g[c] = static_cast<float>(px[channels == 3 ? channel_stride : 0]);
+        red[c] = static_cast<float>(px[channels == 3 ? 2 * channel_stride : 0]);
+      }
+    }
+    // the padding to the right of the image, in each plane
+    for (float* row : {b, g, red}) std::fill(row + cols, row + dst_cols, 0.0f);
+  }
+  // the rows below the image, in each plane
+  for (int k = 0; k < 3; ++k) std::fill(dst + k * plane + rows * dst_cols, dst + (k + 1) * plane, 0.0f);
+}
+
 double box_iou(const double* a, const double* b) {
   // pairwise_iou: np.maximum / np.minimum (NaN propagates), np.clip(hi - lo, 0, None), products
   const auto nan_max = [](double p, double q) { return (std::isnan(p) || std::isnan(q)) ? NAN : std::max(p, q); };

@@ -27,7 +27,7 @@ py::array frame_of(const py::object& obj, bool colour) {
     throw py::type_error("frame must be a numpy.ndarray of uint8, got " + py::str(py::type::of(obj)).cast<std::string>());
   }
   py::array a = py::reinterpret_borrow<py::array>(obj);
-  if (!a.dtype().is(py::dtype::of<std::uint8_t>())) throw py::type_error("frame must be uint8, got dtype " + dtype_str(a));
+  if (!has_dtype<std::uint8_t>(a)) throw py::type_error("frame must be uint8, got dtype " + dtype_str(a));
   const bool shape_ok = colour ? (a.ndim() == 3 && a.shape(2) == 3)
                                : (a.ndim() == 2 || (a.ndim() == 3 && a.shape(2) == 3));
   if (!shape_ok) {
@@ -52,7 +52,7 @@ CArray<T> rows_of_four(const py::object& obj, const char* name, const char* dtyp
     if (std::is_integral<T>::value && kind != 'i' && kind != 'u') {
       throw py::type_error(std::string(name) + " must be an integer array (int64), got dtype " + dtype_str(a));
     }
-    if (exact && !a.dtype().is(py::dtype::of<T>())) {
+    if (exact && !has_dtype<T>(a)) {
       throw py::type_error(std::string(name) + " must be " + dtype_name + ", got dtype " + dtype_str(a));
     }
   }
@@ -135,7 +135,7 @@ py::tuple box_jumps_py(const py::object& previous_obj, const py::object& boxes_o
 constexpr py::ssize_t kMaxLevels = (py::ssize_t{1} << 24) / 255;
 
 CArray<float> whole_levels(const py::object& obj, const char* name) {
-  if (!py::isinstance<py::array>(obj) || !py::reinterpret_borrow<py::array>(obj).dtype().is(py::dtype::of<float>())) {
+  if (!py::isinstance<py::array>(obj) || !has_dtype<float>(py::reinterpret_borrow<py::array>(obj))) {
     throw py::type_error(std::string(name) + " must be a float32 numpy array, got " + repr_str(py::type::of(obj)));
   }
   const py::array a = py::reinterpret_borrow<py::array>(obj);
@@ -160,7 +160,7 @@ py::array_t<float> take_levels_py(const py::object& frame_obj, const py::object&
     throw py::type_error("frame must be a numpy.ndarray of uint8, got " + repr_str(py::type::of(frame_obj)));
   }
   const py::array frame = py::reinterpret_borrow<py::array>(frame_obj);
-  if (!frame.dtype().is(py::dtype::of<std::uint8_t>())) throw py::type_error("frame must be uint8, got dtype " + dtype_str(frame));
+  if (!has_dtype<std::uint8_t>(frame)) throw py::type_error("frame must be uint8, got dtype " + dtype_str(frame));
   if (!(frame.flags() & py::array::c_style)) throw py::value_error("frame must be C-contiguous (it is not copied)");
   if (!py::isinstance<py::array>(index_obj) || py::reinterpret_borrow<py::array>(index_obj).dtype().kind() != 'i') {
     throw py::type_error("index must be an integer numpy array (int64)");

@@ -117,19 +117,22 @@ struct Image {
   int channels;
 };
 
-py::list region_batches_py(const py::object& regions_obj, const py::object& pad_obj) {
+py::list region_batches_py(const py::object& regions_obj, const py::object& pad_obj, const py::object& planar_obj) {
   if (!py::isinstance<py::list>(regions_obj) && !py::isinstance<py::tuple>(regions_obj)) {
     throw py::type_error("regions must be a list or tuple of uint8 images, got " + type_name(regions_obj));
   }
   const std::int64_t pad_to = as_int64(pad_obj, "pad_to");
   if (pad_to < 1 || pad_to > 1024) throw py::value_error("pad_to must be in [1, 1024], got " + repr_str(pad_obj));
+  if (!py::isinstance<py::bool_>(planar_obj)) throw py::type_error("planar must be True or False, got " + repr_str(planar_obj));
+  const bool planar = planar_obj.cast<bool>();
+  const std::int64_t item_bytes = planar ? 4 : 1;
   std::vector<py::array> keep;  // holds the arrays while the GIL is released
   std::vector<Image> images;
   for (const py::handle& item : py::reinterpret_borrow<py::sequence>(regions_obj)) {
     const std::string label = "regions[" + std::to_string(images.size()) + "]";
     if (!py::isinstance<py::array>(item)) throw py::type_error(label + " must be a numpy.ndarray of uint8, got " + type_name(item));
     py::array a = py::reinterpret_borrow<py::array>(item);
-    if (!a.dtype().is(py::dtype::of<std::uint8_t>())) throw py::type_error(label + " must be uint8, got dtype " + dtype_str(a));
+    if (!has_dtype<std::uint8_t>(a)) throw py::type_error(label + " must be uint8, got dtype " + dtype_str(a));
     if (!(a.ndim() == 2 || (a.ndim() == 3 && a.shape(2) == 3))) {
       throw py::value_error(label + " must have shape (H, W, 3) or (H, W), got " + shape_str(a));
     }
@@ -157,18 +160,24 @@ py::list region_batches_py(const py::object& regions_obj, const py::object& pad_
   }
   std::int64_t total_bytes = 0;  // a term is count * H * W * 3 <= count * 3.3e9: far below int64 for any list in memory
   for (std::size_t g = 0; g < sizes.size(); ++g) {
-    total_bytes += static_cast<std::int64_t>(members[g].size()) * sizes[g].first * sizes[g].second * 3;
+    total_bytes += static_cast<std::int64_t>(members[g].size()) * sizes[g].first * sizes[g].second * 3 * item_bytes;
     if (total_bytes > kMaxBatchBytes) {
       throw py::value_error("regions: the padded batches of these " + std::to_string(images.size()) +
                             " images would take more than " + std::to_string(kMaxBatchBytes) + " bytes");
     }
   }
-  std::vector<py::array_t<std::uint8_t>> batches;
+  // (n, H, W, 3) uint8 BGR, or (n, 3, H, W) float32 planes of the same values (planar: the first
+  // convolution's input, without the graph's Cast + Transpose)
+  std::vector<py::array> batches;
   for (std::size_t g = 0; g < sizes.size(); ++g) {
-    batches.emplace_back(std::vector<py::ssize_t>{static_cast<py::ssize_t>(members[g].size()), sizes[g].first,
-                                                  sizes[g].second, 3});
+    const auto n = static_cast<py::ssize_t>(members[g].size());
+    if (planar) {
+      batches.push_back(py::array_t<float>(std::vector<py::ssize_t>{n, 3, sizes[g].first, sizes[g].second}));
+    } else {
+      batches.push_back(py::array_t<std::uint8_t>(std::vector<py::ssize_t>{n, sizes[g].first, sizes[g].second, 3}));
+    }
   }
-  std::vector<std::uint8_t*> outputs;
+  std::vector<void*> outputs;
   for (auto& batch : batches) outputs.push_back(batch.mutable_data());
   {
     py::gil_scoped_release release;
@@ -176,8 +185,14 @@ py::list region_batches_py(const py::object& regions_obj, const py::object& pad_
       const std::int64_t rows = sizes[g].first, cols = sizes[g].second;
       for (std::size_t k = 0; k < members[g].size(); ++k) {
         const Image& im = images[static_cast<std::size_t>(members[g][k])];
-        letterbox(im.data, im.rows, im.cols, im.row_stride, im.col_stride, im.channel_stride, im.channels,
-                  outputs[g] + static_cast<std::int64_t>(k) * rows * cols * 3, rows, cols);
+        const std::int64_t offset = static_cast<std::int64_t>(k) * rows * cols * 3;
+        if (planar) {
+          letterbox_planar(im.data, im.rows, im.cols, im.row_stride, im.col_stride, im.channel_stride, im.channels,
+                           static_cast<float*>(outputs[g]) + offset, rows, cols);
+        } else {
+          letterbox(im.data, im.rows, im.cols, im.row_stride, im.col_stride, im.channel_stride, im.channels,
+                    static_cast<std::uint8_t*>(outputs[g]) + offset, rows, cols);
+        }
       }
     }
   }
@@ -192,7 +207,7 @@ py::list region_batches_py(const py::object& regions_obj, const py::object& pad_
 py::array faces_array(const py::handle& obj, const std::string& label, py::ssize_t count, std::vector<py::ssize_t> tail) {
   if (!py::isinstance<py::array>(obj)) throw py::type_error(label + " must be a numpy.ndarray of float32, got " + type_name(obj));
   py::array a = py::reinterpret_borrow<py::array>(obj);
-  if (!a.dtype().is(py::dtype::of<float>())) throw py::type_error(label + " must be float32, got dtype " + dtype_str(a));
+  if (!has_dtype<float>(a)) throw py::type_error(label + " must be float32, got dtype " + dtype_str(a));
   bool ok = a.ndim() == static_cast<py::ssize_t>(1 + tail.size()) && (count < 0 || a.shape(0) == count);
   for (std::size_t d = 0; ok && d < tail.size(); ++d) ok = a.shape(static_cast<py::ssize_t>(d + 1)) == tail[d];
   if (!ok) {
@@ -271,10 +286,11 @@ void register_region_search(py::module_& m) {
         py::arg("min_px"), py::arg("base_shrink"), py::arg("fast"),
         "The squares searched around (T, 4) float32 boxes in a frame of frame_shape (search_regions' planning, "
         "bit for bit): a RegionPlan.");
-  m.def("region_batches", &region_batches_py, py::arg("regions"), py::arg("pad_to"),
+  m.def("region_batches", &region_batches_py, py::arg("regions"), py::arg("pad_to"), py::arg("planar") = false,
         "Shrunk squares ((h, w, 3) or (h, w) uint8) zero-padded at the bottom and right to multiples of pad_to and "
         "stacked by padded size: a list of (batch (n, H, W, 3) uint8, members (n,) int64), groups in order of first "
-        "appearance.");
+        "appearance. planar=True: each batch is (n, 3, H, W) float32 instead, the same values as B, G, R planes "
+        "(YuNet's planar_float32 input).");
   m.def("region_merge", &region_merge_py, py::arg("plan"), py::arg("faces"), py::arg("nms_iou"),
         "Each square's faces (boxes (K, 4), scores (K,), marks (K, 5, 2) float32, square pixels) -> the one per "
         "square that overlaps its searched box most, in frame pixels, suppressed across squares: (boxes, scores, marks).");

@@ -41,7 +41,7 @@ std::vector<py::array> as_list(const py::handle& obj, const char* name) {
 // ONNX Runtime hands them over in this layout). Finite values are checked where they are read:
 // all of the score map here, the candidates' boxes and landmarks in the core.
 void check_map(const py::array& a, const std::string& label, py::ssize_t channels) {
-  if (!a.dtype().is(py::dtype::of<float>())) throw py::type_error(label + " must be float32, got dtype " + dtype_str(a));
+  if (!has_dtype<float>(a)) throw py::type_error(label + " must be float32, got dtype " + dtype_str(a));
   if (a.ndim() != 4) throw py::value_error(label + " must have 4 dimensions (N, C, H, W), got shape " + shape_str(a));
   if (a.shape(1) != channels) {
     throw py::value_error(label + " must have " + std::to_string(channels) + " channel(s) (axis 1), got shape " + shape_str(a));
@@ -131,7 +131,7 @@ py::list yunet_decode_py(const py::object& scores_obj, const py::object& boxes_o
   }
   // (no call when no image has a candidate: the common case for region squares)
   const py::array_t<float> sides = total == 0 ? log_sides : py::array_t<float>(py::module_::import("numpy").attr("exp")(log_sides));
-  if (sides.size() != static_cast<py::ssize_t>(2 * total) || !sides.dtype().is(py::dtype::of<float>())) {
+  if (sides.size() != static_cast<py::ssize_t>(2 * total) || !has_dtype<float>(sides)) {
     throw std::runtime_error("numpy.exp returned an unexpected array");  // cannot happen; guards the pointers below
   }
   const float* exp_sides = sides.data();

@@ -41,6 +41,16 @@ using CArray = py::array_t<T, py::array::c_style | py::array::forcecast>;
 /// Casts obj to a C-contiguous float32 array of rank `ndim` without silently changing its
 /// meaning: integer and float inputs are accepted (copied when needed), anything else is a
 /// TypeError naming `name`.
+
+/// Whether a is an ndarray of T's dtype, by numpy's equivalence of dtypes, not by identity: an
+/// array that went through pickle (a pipe, multiprocessing) has a uint8 dtype equal to numpy's but
+/// not the same object, and `dtype().is(...)` refused it ("must be uint8, got dtype uint8"; found
+/// in session 24 sending kept frames to a callgrind child). A non-native byte order is not equivalent.
+template <typename T>
+bool has_dtype(const py::handle& a) {
+  return py::array_t<T>::check_(a);
+}
+
 template <typename T>
 CArray<T> as_array(const py::handle& obj, const char* name, int ndim,
                                             const char* dtype_name) {
@@ -58,7 +68,7 @@ CArray<T> as_array(const py::handle& obj, const char* name, int ndim,
     throw py::value_error(std::string(name) + " must have " + std::to_string(ndim) + " dimensions, got shape " +
                           shape_str(a));
   }
-  const bool copies = !a.dtype().is(py::dtype::of<T>()) || !(a.flags() & py::array::c_style);
+  const bool copies = !has_dtype<T>(a) || !(a.flags() & py::array::c_style);
   if (copies && a.size() > kMaxCopyBytes / static_cast<py::ssize_t>(sizeof(T))) {
     // A broadcast or strided view can describe far more elements than it holds: its copy would
     // be allocated, then filled page by page until the kernel's OOM killer ends the process.

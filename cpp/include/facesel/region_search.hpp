@@ -57,6 +57,16 @@ void letterbox(const std::uint8_t* src, std::int64_t rows, std::int64_t cols, st
                std::int64_t col_stride, std::int64_t channel_stride, int channels, std::uint8_t* dst,
                std::int64_t dst_rows, std::int64_t dst_cols);
 
+/// letterbox's pixels written as YuNet's first convolution reads them: three float32 planes
+/// (B, G, R), each dst_rows x dst_cols, C-contiguous one after the other, the image's values
+/// (0-255, exact in float32) at the top left and zeros elsewhere, the same numbers the graph's
+/// Cast + Transpose made of letterbox's buffer. Why: those two nodes cost YuNet's network about 9 %
+/// of its kernels' time (session 17); this writes the planes in one pass over the pixels. The same
+/// checks and throws as letterbox; dst holds 3 x dst_rows x dst_cols floats.
+void letterbox_planar(const std::uint8_t* src, std::int64_t rows, std::int64_t cols, std::int64_t row_stride,
+                      std::int64_t col_stride, std::int64_t channel_stride, int channels, float* dst,
+                      std::int64_t dst_rows, std::int64_t dst_cols);
+
 /// The faces one square gave, in its own (shrunk) pixels: boxes (count, 4), scores (count),
 /// marks (count, 10), all float32.
 struct SquareFaces {

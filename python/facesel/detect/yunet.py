@@ -54,6 +54,15 @@ class YuNetDetector:
     the C++ core (default; :meth:`detect_squares`, the GIL released) or ``"python"``, the reference
     with the same results, kept for comparisons (``benchmarks/frame_costs.py --region-search``)."""
 
+    network_input = "planar_float32"
+    """What the network is fed (:data:`facesel.detect.yunet_graph.INPUT_LAYOUTS`): ``"planar_float32"``
+    (default since session 24): the C++ core pads each image straight into (N, 3, H, W) float32
+    planes and the graph starts at its first convolution; ``"bgr_uint8"``: padded (N, H, W, 3) uint8
+    BGR, cast and transposed by the graph (the path before, kept as the reference). The same
+    float32 numbers reach the convolution, so every output is the same bits
+    (tests/test_yunet_planar.py); the planar input saves the graph's Cast and Transpose
+    (docs/performance.md, "Session 24")."""
+
     thread_safe = True
     """``detect`` may be called from several threads at once (one result buffer per thread), so
     full-frame detections may run ahead of tracking (``PipelineConfig.detect_ahead``)."""
@@ -80,7 +89,7 @@ class YuNetDetector:
         self._session = None
         if engine == "onnxruntime":
             try:
-                self._session = _onnx_session(self.threads)
+                self._session = _onnx_session(self.threads, self.network_input)
             except RuntimeError as error:
                 # Another yuface build may hold another network (yunet_graph checks the layer
                 # table): the package's own engine still runs it, so detection goes on.
@@ -140,9 +149,15 @@ class YuNetDetector:
         images, backs = [], []
         for frame in frames:
             image, back = shrink(check_frame(frame), self.max_side)
-            images.append(_padded(image))
+            images.append(image)
             backs.append(back)
         found: list[Detections | None] = [None] * len(images)
+        if self.network_input == "planar_float32":
+            for batch, members in _padded_batches(images, planar=True):
+                for i, faces in zip(members.tolist(), self._decode_outputs(self._run_onnx(batch))):
+                    found[i] = self._as_detections(faces, backs[i])
+            return found
+        images = [_padded(image) for image in images]
         by_shape: dict[tuple, list[int]] = {}
         for i, image in enumerate(images):
             by_shape.setdefault(image.shape, []).append(i)
@@ -172,18 +187,26 @@ class YuNetDetector:
         if self.max_side is not None and any(max(region.shape[:2]) > self.max_side for region in regions):
             return None
         found: list = [None] * len(regions)
-        for batch, members in _padded_batches(regions):
+        for batch, members in _padded_batches(regions, planar=self.network_input == "planar_float32"):
             for i, faces in zip(members.tolist(), self._decode_outputs(self._run_onnx(batch))):
                 found[i] = faces
         return found
 
     def _detect_onnx(self, image: np.ndarray, back: np.ndarray) -> Detections:
-        return self._as_detections(self._decode_outputs(self._run_onnx(_padded(image)[None]))[0], back)
+        if self.network_input == "planar_float32":
+            batch = _padded_batches([image], planar=True)[0][0]
+        else:
+            batch = _padded(image)[None]
+        return self._as_detections(self._decode_outputs(self._run_onnx(batch))[0], back)
 
     def _run_onnx(self, batch: np.ndarray) -> dict[str, np.ndarray]:
-        """The graph's outputs (name -> (N, C, H', W') float32) for an (N, H, W, 3) uint8 batch."""
-        names = self._session.output_names
-        return dict(zip(names, self._session.run(names, {"image": batch})))
+        """The graph's outputs (name -> (N, C, H', W') float32) for an (N, H, W, 3) uint8 batch (the
+        ``bgr_uint8`` graph) or an (N, 3, H, W) float32 one (``planar_float32``): the batch's dtype
+        picks the graph, whatever :attr:`network_input` says (that decides how batches are padded)."""
+        layout = "bgr_uint8" if batch.dtype == np.uint8 else "planar_float32"
+        session = self._session if self._session.input_layout == layout else _onnx_session(self.threads, layout)
+        names = session.output_names
+        return dict(zip(names, session.run(names, {"image": batch})))
 
     def _decode_outputs(self, outputs: dict[str, np.ndarray]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """Faces of every image of the batch, in the network's (padded) pixels: one call."""
@@ -212,27 +235,29 @@ def _padded(image: np.ndarray) -> np.ndarray:
     return cv2.copyMakeBorder(image, 0, -h % pad, 0, -w % pad, cv2.BORDER_CONSTANT, value=0)
 
 
-def _padded_batches(regions) -> list[tuple[np.ndarray, np.ndarray]]:
+def _padded_batches(regions, planar: bool = False) -> list[tuple[np.ndarray, np.ndarray]]:
     """:func:`_padded` of every region, stacked by padded size in the C++ core (GIL released):
-    a list of (batch (n, H', W', 3) uint8, members (n,) int64), sizes in order of first appearance."""
+    a list of (batch (n, H', W', 3) uint8, members (n,) int64), sizes in order of first appearance;
+    with ``planar``, each batch is (n, 3, H', W') float32 of the same values (the graph's
+    ``planar_float32`` input)."""
     from facesel import _core
     from facesel.detect import yunet_graph
 
-    return _core.region_batches(list(regions), yunet_graph.PAD_TO)
+    return _core.region_batches(list(regions), yunet_graph.PAD_TO, planar)
 
 
 ENGINES = ("onnxruntime", "yuface")
 """What may run YuNet (:class:`YuNetDetector`'s ``engine``)."""
 
-_sessions: dict[int, object] = {}
+_sessions: dict[tuple[int, str], object] = {}
 _sessions_lock = threading.Lock()
 
 
 class _Session:
-    """One ONNX Runtime session of the YuNet graph and its output names (shared per thread count:
-    a session may be run from several threads at once)."""
+    """One ONNX Runtime session of the YuNet graph and its output names (shared per thread count
+    and input layout: a session may be run from several threads at once)."""
 
-    def __init__(self, threads: int):
+    def __init__(self, threads: int, input_layout: str = "bgr_uint8"):
         import onnxruntime as ort
 
         from facesel.detect import yunet_graph
@@ -244,18 +269,21 @@ class _Session:
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         # region searches give every call another input size: no per-shape memory plans to keep
         options.enable_mem_pattern = False
-        self._session = ort.InferenceSession(yunet_graph.graph_bytes(), options, providers=["CPUExecutionProvider"])
+        self.input_layout = input_layout
+        self._session = ort.InferenceSession(yunet_graph.graph_bytes(input_layout), options,
+                                             providers=["CPUExecutionProvider"])
         self.output_names = [o.name for o in self._session.get_outputs()]
 
     def run(self, names, feeds):
         return self._session.run(names, feeds)
 
 
-def _onnx_session(threads: int) -> _Session:
+def _onnx_session(threads: int, input_layout: str = "bgr_uint8") -> _Session:
+    key = (threads, input_layout)
     with _sessions_lock:
-        if threads not in _sessions:
-            _sessions[threads] = _Session(threads)
-        return _sessions[threads]
+        if key not in _sessions:
+            _sessions[key] = _Session(threads, input_layout)
+        return _sessions[key]
 
 
 def _bundled_openmp(module) -> ctypes.CDLL | None:

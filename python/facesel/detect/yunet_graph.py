@@ -142,14 +142,31 @@ class _GraphBuilder:
         return self.op("Relu", [y]) if relu else y
 
 
-def build_graph(layers) -> bytes:
-    """The serialised ONNX model: input ``image`` (N, H, W, 3) uint8 BGR with H, W multiples of 32;
-    outputs ``score``/``box``/``marks`` per stride (``score8``, ``box8``, ``marks8``, ...), each
-    (N, C, H / stride, W / stride) float32 with C = 1, 4, 10."""
+INPUT_LAYOUTS = ("bgr_uint8", "planar_float32")
+"""What the graph's input ``image`` holds (:func:`build_graph`'s ``input_layout``): ``"bgr_uint8"``
+(N, H, W, 3) uint8 BGR pixels, cast to float32 and transposed to (N, 3, H, W) by the graph's
+first two nodes; ``"planar_float32"`` (N, 3, H, W) float32, the same values already in the first
+convolution's layout and type (written by the C++ core, ``_core.region_batches(..., planar=True)``),
+so the graph has neither node. The convolution sees the same float32 numbers either way: the
+outputs are the same bits (tests/test_yunet_planar.py)."""
+
+
+def build_graph(layers, input_layout: str = "bgr_uint8") -> bytes:
+    """The serialised ONNX model: input ``image`` (N, H, W, 3) uint8 BGR with H, W multiples of 32
+    (or, with ``input_layout="planar_float32"``, (N, 3, H, W) float32 of the same pixel values:
+    :data:`INPUT_LAYOUTS`); outputs ``score``/``box``/``marks`` per stride (``score8``, ``box8``,
+    ``marks8``, ...), each (N, C, H / stride, W / stride) float32 with C = 1, 4, 10."""
     from onnx import TensorProto, helper
 
+    if input_layout not in INPUT_LAYOUTS:
+        raise ValueError(f"input_layout must be one of {INPUT_LAYOUTS}, got {input_layout!r}")
     g = _GraphBuilder()
-    x = g.op("Transpose", [g.op("Cast", ["image"], to=TensorProto.FLOAT)], perm=[0, 3, 1, 2])
+    if input_layout == "bgr_uint8":
+        x = g.op("Transpose", [g.op("Cast", ["image"], to=TensorProto.FLOAT)], perm=[0, 3, 1, 2])
+        image_info = helper.make_tensor_value_info("image", TensorProto.UINT8, [None, None, None, 3])
+    else:
+        x = "image"
+        image_info = helper.make_tensor_value_info("image", TensorProto.FLOAT, [None, 3, None, None])
     pool = {"kernel_shape": [2, 2], "strides": [2, 2]}
     layer = iter(layers)
 
@@ -184,24 +201,23 @@ def build_graph(layers) -> bytes:
                             (f"marks{stride}", head("kps"))):
             g.nodes.append(helper.make_node("Identity", [value], [name]))
             outputs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, None))
-    graph = helper.make_graph(g.nodes, "yunet", [helper.make_tensor_value_info("image", TensorProto.UINT8, [None, None, None, 3])],
-                              outputs, g.initialisers)
+    graph = helper.make_graph(g.nodes, "yunet", [image_info], outputs, g.initialisers)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="facesel")
     model.ir_version = IR_VERSION
     return model.SerializeToString()
 
 
-_graph: bytes | None = None
+_graphs: dict[str, bytes] = {}
 _lock = threading.Lock()
 
 
-def graph_bytes() -> bytes:
-    """:func:`build_graph` of the installed weights, built once per process."""
-    global _graph
+def graph_bytes(input_layout: str = "bgr_uint8") -> bytes:
+    """:func:`build_graph` of the installed weights with that input (:data:`INPUT_LAYOUTS`), built
+    once per process and layout."""
     with _lock:
-        if _graph is None:
-            _graph = build_graph(load_layers())
-        return _graph
+        if input_layout not in _graphs:
+            _graphs[input_layout] = build_graph(load_layers(), input_layout)
+        return _graphs[input_layout]
 
 
 DECODERS = ("core", "numpy")
