@@ -14,7 +14,7 @@ back to the shot a track left): so a run whose fires are the same under both rul
 recorded as a cut, and where no pair of recorded cuts (every pair, a superset of those within
 ``max_seconds``) has a "same shot" decision (``same_shot <= thumb_distance``) that the scales change, gives the same
 output under both by construction. Printed per run: fires (cut / fade), fades recorded as cuts,
-hard cuts, pairs whose same-shot decision differs; and the totals. Numbers only, no pixels.
+hard cuts, pairs whose same-shot decision differs, each fade's blend residual; and the totals. Numbers only, no pixels.
 """
 
 from __future__ import annotations
@@ -56,17 +56,19 @@ def check(frames) -> dict:
     """Fires under both rules and the decisions the new fields could change (module docstring)."""
     from facesel.select.shot_return import ShotReturnRule
     from facesel.track_cues.rule import SwitchRule
-    from facesel.track_cues.scene import SceneChange
+    from facesel.track_cues.scene import SceneChange, blend_residual
 
     new, old = SceneChange(SwitchRule()), SceneChange(SwitchRule(**BEFORE))
     zoom, plain = ShotReturnRule(), ShotReturnRule(scales=(1.0,))
     fires_new, fires_old, cuts = [], [], []  # cuts: (frame, before, after) recorded under the new rule
-    fade_recorded = 0
+    fade_recorded, residuals = 0, []  # residuals: blend_residual at each fade fire (recorded at <= fade_blend)
     for k, frame in enumerate(frames):
         kind, _ = new.update(frame)
         kind_old, _ = old.update(frame)
         if kind:
             fires_new.append((k, kind))
+        if kind == "fade":  # the span the rule judged: the thumbnails kept, this frame's last
+            residuals.append(round(float(blend_residual(list(new._thumbs))), 3))
         if kind_old:
             fires_old.append((k, kind_old))
         if new.cut_thumbs is not None:
@@ -81,7 +83,7 @@ def check(frames) -> dict:
             (plain.same_shot(after, before) <= plain.thumb_distance)
     return {"same_fires": fires_new == fires_old, "fades": sum(1 for _, k in fires_new if k == "fade"),
             "cuts": sum(1 for _, k in fires_new if k == "cut"), "fade_recorded": fade_recorded,
-            "pairs": pairs, "pairs_differ": differ}
+            "pairs": pairs, "pairs_differ": differ, "residuals": residuals}
 
 
 def main(argv=None) -> int:
