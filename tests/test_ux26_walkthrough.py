@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from test_serve import authority, camera, config_dict, fetch, keys  # noqa: F401
-from test_vault_common import run_cli
+from test_vault_common import run_cli, run_cli_exit
 
 import facesel
 import facesel.cli as cli
@@ -107,3 +107,42 @@ def test_the_status_ports_404_names_the_view_when_it_is_on(authority, keys, tmp_
             assert fetch(port, "/cameras/walks/view.jpg") == (404, "no camera 'walks' (cameras: walk)\n")
     finally:
         service.stop()
+
+
+@pytest.mark.parametrize("argv", [
+    ["list", "--vault", "V", "--from", "yesterday"],
+    ["open", "--vault", "V", "--share", "S", "--reason", "r", "--out", "O", "--to", "2026-12-07T25:00"],
+    ["purge", "--vault", "V", "--camera", "C", "--now", "nan"],
+    ["central", "list", "--from", "tomorrow"],
+    ["authority", "extend", "--dir", "A", "--share", "S", "--until", "soon"],
+    ["authority", "revoke-camera", "--dir", "A", "--camera", "c", "--share", "S", "--from", "-1"],
+])
+def test_a_time_flag_that_is_not_a_time_is_a_usage_error(capsys, argv):
+    # Before: exit 1 once the command had started ("facesel list: error: --from must be Unix seconds
+    # ..."), where README's exit codes call a flag's value out of its range a usage error (2), as
+    # numbers are since ux19.
+    flag = argv[-2]
+    code, out, err = run_cli_exit(capsys, *argv)
+    assert (code, out) == (2, ""), err
+    assert err.rstrip("\n").splitlines()[-1].startswith(f"facesel {' '.join(argv[:2 if argv[0] in ('central', 'authority') else 1])}: "
+                                                        f"error: argument {flag}: must be "), err
+
+
+@pytest.mark.parametrize("command", [["open", "--vault", "V"], ["central", "open"]])
+@pytest.mark.parametrize("filled", ["folder", "file"])
+def test_an_opening_into_a_filled_out_names_the_flag_before_anything_is_read(tmp_path, capsys, command, filled):
+    # Before: `facesel open ... --out opened` (the folder of an earlier opening) said "the output
+    # folder opened must be new or empty", naming no flag; `central open` did not look before the
+    # keystore was sought.
+    out = tmp_path / "opened"
+    if filled == "folder":
+        out.mkdir()
+        (out / "index.html").write_text("")
+    else:
+        out.write_text("")
+    code, stdout, err = run_cli_exit(capsys, *command, "--share", tmp_path / "nosuch.json", "--reason", "r", "--all",
+                                     "--out", out)
+    what = "not empty" if filled == "folder" else "a file"
+    assert (code, stdout) == (1, "")
+    assert err == (f"facesel {' '.join(command[:2 if command[0] == 'central' else 1])}: error: --out {out}: {what}; "
+                   "give a new or empty folder (nothing was read or logged)\n")

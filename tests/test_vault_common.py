@@ -176,3 +176,12 @@ def count_reads(monkeypatch) -> list[int]:
 
     monkeypatch.setattr(os, "read", counting)
     return counted
+
+
+def run_cli_exit(capsys, *argv):
+    """:func:`run_cli`, a usage error included: argparse's ``SystemExit`` is taken as the exit code."""
+    try:
+        return run_cli(capsys, *argv)
+    except SystemExit as stop:
+        out, err = capsys.readouterr()
+        return stop.code, out, err
