@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from test_review_bundle import made  # noqa: F401
 from test_serve import authority, camera, config_dict, fetch, keys  # noqa: F401
 from test_vault_common import run_cli, run_cli_exit
 
@@ -146,3 +147,16 @@ def test_an_opening_into_a_filled_out_names_the_flag_before_anything_is_read(tmp
     assert (code, stdout) == (1, "")
     assert err == (f"facesel {' '.join(command[:2 if command[0] == 'central' else 1])}: error: --out {out}: {what}; "
                    "give a new or empty folder (nothing was read or logged)\n")
+
+
+def test_verify_bundle_says_that_authority_is_no_pin(made, capsys):  # noqa: F811
+    # Before: `verify-bundle B --authority authority.pub` (the file the user holds, taken for the
+    # trust anchor) printed the unpinned verdict word for word as without it.
+    adir, _, _, bundle = made
+    code, out, _ = run_cli(capsys, "verify-bundle", bundle, "--authority", adir / "authority.pub")
+    headline = out.splitlines()[0]
+    assert code == 3 and "NOT VERIFIED AS THE AUTHORITY'S" in headline
+    assert (f"(--authority {adir / 'authority.pub'} was read for its revocations only: a file pins nothing, "
+            "whoever may have written it) What it would prove:") in headline, headline
+    code, out, _ = run_cli(capsys, "verify-bundle", bundle)
+    assert code == 3 and "--authority" not in out.splitlines()[0]
