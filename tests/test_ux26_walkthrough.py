@@ -125,8 +125,8 @@ def test_a_time_flag_that_is_not_a_time_is_a_usage_error(capsys, argv):
     flag = argv[-2]
     code, out, err = run_cli_exit(capsys, *argv)
     assert (code, out) == (2, ""), err
-    assert err.rstrip("\n").splitlines()[-1].startswith(f"facesel {' '.join(argv[:2 if argv[0] in ('central', 'authority') else 1])}: "
-                                                        f"error: argument {flag}: must be "), err
+    command = " ".join(argv[:2 if argv[0] in ("central", "authority") else 1])
+    assert err.rstrip("\n").splitlines()[-1].startswith(f"facesel {command}: error: argument {flag}: must be "), err
 
 
 @pytest.mark.parametrize("command", [["open", "--vault", "V"], ["central", "open"]])
