@@ -1,13 +1,13 @@
 """A careless operator's input to the command line (ux12's round): times and durations that are not
 numbers a clock can reach, a folder where a file belongs. Each ends in one clear line naming the
-flag and the value, exit status 1, and nothing written."""
+flag and the value, exit status 1 (2, a usage error, for a TIME flag since ux26), and nothing written."""
 
 from __future__ import annotations
 
 import re
 
 import pytest
-from test_vault_common import DAY, T0, orl_faces, run_cli, sealed_vault
+from test_vault_common import DAY, T0, orl_faces, run_cli, run_cli_exit, sealed_vault
 
 NINES = "9" * 400  # float() of it is inf
 
@@ -16,6 +16,15 @@ def _one_line_error(code, err, command, flag):
     assert code == 1, err
     assert err.count("\n") == 1 and re.match(rf"facesel {command}( [a-z-]+)?: error:", err), err
     assert flag in err and "Traceback" not in err
+
+
+def _time_usage_error(code, err, command, flag):
+    # A TIME flag's value is checked by the parser since ux26: a usage error (exit 2) naming the flag,
+    # as a number out of range is (ux19), where it was exit 1 once the command had started.
+    assert code == 2, err
+    last = err.rstrip("\n").splitlines()[-1]
+    assert re.match(rf"facesel {command}( [a-z-]+)?: error: argument {flag}: must be ", last), err
+    assert "Traceback" not in err
 
 
 @pytest.mark.parametrize(("flag", "value"), [
@@ -27,9 +36,9 @@ def test_authority_init_refuses_unreachable_times_and_writes_nothing(tmp_path, c
     # epoch starts in the year 3e22, and a duration over 1000 years left a half-written keystore that
     # made the corrected command refuse the folder ("already holds key material").
     out = tmp_path / "authority"
-    code, _, err = run_cli(capsys, "authority", "init", "--out", out, "--shares", 3, "--threshold", 2,
-                           "--no-passphrase", f"{flag}={value}")
-    _one_line_error(code, err, "authority", flag)
+    code, _, err = run_cli_exit(capsys, "authority", "init", "--out", out, "--shares", 3, "--threshold", 2,
+                                "--no-passphrase", f"{flag}={value}")
+    (_time_usage_error if flag == "--start" else _one_line_error)(code, err, "authority", flag)
     assert not out.exists()
     code, _, err = run_cli(capsys, "authority", "init", "--out", out, "--shares", 3, "--threshold", 2,
                            "--no-passphrase", "--horizon", "2d", "--start", T0)
@@ -65,8 +74,8 @@ def test_purge_refuses_a_now_that_is_not_a_time(vault, capsys, value):
     # Before: --now nan compared false with every seal time: "purged 0 expired record(s)", exit 0.
     _, vault_dir, _, camera = vault
     before = _files(vault_dir)
-    code, _, err = run_cli(capsys, "purge", "--vault", vault_dir, "--camera", camera, f"--now={value}")
-    _one_line_error(code, err, "purge", "--now")
+    code, _, err = run_cli_exit(capsys, "purge", "--vault", vault_dir, "--camera", camera, f"--now={value}")
+    _time_usage_error(code, err, "purge", "--now")
     assert _files(vault_dir) == before
 
 
@@ -74,8 +83,8 @@ def test_purge_refuses_a_now_that_is_not_a_time(vault, capsys, value):
 def test_list_refuses_a_window_that_is_not_a_time(vault, capsys, flag):
     # Before: --from nan listed 0 records, exit 0, as if the vault were empty.
     adir, vault_dir, _, _ = vault
-    code, _, err = run_cli(capsys, "list", "--vault", vault_dir, "--authority", adir, flag, "nan")
-    _one_line_error(code, err, "list", flag)
+    code, _, err = run_cli_exit(capsys, "list", "--vault", vault_dir, "--authority", adir, flag, "nan")
+    _time_usage_error(code, err, "list", flag)
     code, out, err = run_cli(capsys, "list", "--vault", vault_dir, "--authority", adir, "--from", T0, "--to", T0 + DAY)
     assert code == 0 and "2 record(s)" in out, out + err
 

@@ -152,3 +152,36 @@ def run_cli(capsys, *argv):
     code = main([str(a) for a in argv])
     out, err = capsys.readouterr()
     return code, out, err
+
+
+def plant_sparse(path: Path, size: int) -> None:
+    """Put a sparse file of ``size`` bytes (zeros, no disk used) at ``path``, in place of what is there:
+    what a writer of the vault folder can plant under a record's name at no cost (review round 15b)."""
+    path.unlink(missing_ok=True)
+    with open(path, "wb") as file:
+        file.truncate(size)
+
+
+def count_reads(monkeypatch) -> list[int]:
+    """Make every ``os.read`` count: the returned list gets the length of each one's bytes from now
+    on (its sum is what was read; bytes counted, never time). ``monkeypatch`` puts ``os.read`` back."""
+    import os
+
+    counted, real = [], os.read
+
+    def counting(fd, n):
+        data = real(fd, n)
+        counted.append(len(data))
+        return data
+
+    monkeypatch.setattr(os, "read", counting)
+    return counted
+
+
+def run_cli_exit(capsys, *argv):
+    """:func:`run_cli`, a usage error included: argparse's ``SystemExit`` is taken as the exit code."""
+    try:
+        return run_cli(capsys, *argv)
+    except SystemExit as stop:
+        out, err = capsys.readouterr()
+        return stop.code, out, err

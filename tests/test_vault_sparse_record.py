@@ -15,7 +15,6 @@ The tests count the bytes ``os.read`` returns (never time): a sealed record here
 
 from __future__ import annotations
 
-import os
 import secrets
 
 import numpy as np
@@ -26,7 +25,8 @@ from facesel.vault.errors import RecordError
 from facesel.vault.identity import load_identity
 from facesel.vault.keys import AuthorityPublic
 from facesel.vault.opening import logged_records
-from test_vault_common import T0, FakeClock, make_authority, open_all, run_cli, track_result, vault_at
+from test_vault_common import (T0, FakeClock, count_reads, make_authority, open_all, plant_sparse, run_cli, track_result,
+                               vault_at)
 
 SPARSE = 64 << 20  # claimed by each planted file; no disk is used
 BOUND = 4 << 20  # what a reader may read in all: the log, the key files and a few KiB of records
@@ -46,22 +46,12 @@ def sealed(tmp_path):
 @pytest.fixture
 def bytes_read(monkeypatch):
     """A list whose sum is the bytes every ``os.read`` returned since the fixture was made."""
-    counted, real = [], os.read
-
-    def counting(fd, n):
-        data = real(fd, n)
-        counted.append(len(data))
-        return data
-
-    monkeypatch.setattr(os, "read", counting)
-    return counted
+    return count_reads(monkeypatch)
 
 
 def _sparse(path, size=SPARSE):
     """Put a sparse file of ``size`` bytes (zeros, no disk used) at ``path``."""
-    path.unlink(missing_ok=True)
-    with open(path, "wb") as file:
-        file.truncate(size)
+    plant_sparse(path, size)
 
 
 def test_the_cameras_start_does_not_read_a_sparse_file_under_a_records_name(sealed, bytes_read):

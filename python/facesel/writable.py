@@ -49,6 +49,19 @@ def refuse_unwritable_folder(flag: str, value: str | os.PathLike) -> None:
         raise ValueError(f"{flag} {value}: cannot be made: {_why_not_writable(existing)} on {existing}")
 
 
+def refuse_filled_folder(flag: str, value: str | os.PathLike) -> None:
+    """Raise ``ValueError`` naming ``flag`` when ``value`` is a file or a folder that holds something:
+    an opening's output must be new or empty. Before any share is read; the opening's own check
+    said "the output folder X must be new or empty", naming no flag (ux26). A link is left to it."""
+    path = Path(value).expanduser()
+    if path.is_symlink() or not path.exists():
+        return
+    if not path.is_dir():
+        raise ValueError(f"{flag} {value}: a file; give a new or empty folder (nothing was read or logged)")
+    if next(path.iterdir(), None) is not None:
+        raise ValueError(f"{flag} {value}: not empty; give a new or empty folder (nothing was read or logged)")
+
+
 def replaced_path_problem(value: str | os.PathLike) -> str | None:
     """Why ``value`` must not be replaced by a new regular file, or None (it is one, a folder, or absent).
 

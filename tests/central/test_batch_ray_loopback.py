@@ -11,15 +11,11 @@ listening sockets of the child and every process under it are read with ``ss -lt
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import subprocess
-import sys
-import tempfile
 
 import pytest
-from facesel.vault.keys import AuthorityPublic
+from local_ray_child import run_child
 
 CHILD = """
 import ipaddress, json, os, re, subprocess, sys
@@ -73,21 +69,8 @@ def test_a_local_ray_listens_on_loopback_only(authority, cameras, tmp_path):
     pytest.importorskip("ray")
     if shutil.which("ss") is None:
         pytest.skip("no ss (iproute2) on this machine to list listening sockets")
-    cameras("archive")
-    broken = tmp_path / "not-a-video.mp4"
-    broken.write_bytes(b"not a video at all")
     env = {k: v for k, v in os.environ.items() if k != "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"}
-    env["TMPDIR"] = temp = tempfile.mkdtemp(prefix="h25-", dir="/tmp")  # short: Ray's socket paths
-    args = {"video": str(broken), "camera": str(cameras.key_dir("archive")), "spool": str(tmp_path / "spool"),
-            "authority": AuthorityPublic.load(cameras.pub_path).to_dict()}
-    try:
-        done = subprocess.run([sys.executable, "-c", CHILD, json.dumps(args)], env=env, capture_output=True,
-                              text=True, timeout=300)
-    finally:
-        shutil.rmtree(temp, ignore_errors=True)
-    assert done.returncode == 0, done.stderr[-3000:]
-    result = json.loads(done.stdout.strip().splitlines()[-1])
-    assert result["error"] and "video" in result["error"]  # the task ran on the local Ray and came back
+    result = run_child(CHILD, cameras, tmp_path, env, prefix="h25-")
     assert len(result["sockets"]) >= 3, result  # GCS, raylet, driver at least: the count is of Ray's sockets
     outward = [a for a in result["sockets"] if not _loopback(a)]
     assert outward == [], f"the local Ray listened beyond loopback: {outward} of {result['sockets']}"

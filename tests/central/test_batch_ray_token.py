@@ -14,16 +14,11 @@ Ray (its error comes back) without any store being reached.
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
 import stat
-import subprocess
-import sys
-import tempfile
 
 import pytest
-from facesel.vault.keys import AuthorityPublic
+from local_ray_child import run_child
 
 CHILD = """
 import json, os, stat, sys
@@ -55,27 +50,13 @@ print(json.dumps({"error": outcome.error, "token_left_in_env": "RAY_AUTH_TOKEN" 
 @pytest.mark.slow
 def test_a_local_ray_leaves_nothing_other_accounts_may_read_or_change(authority, cameras, tmp_path):
     pytest.importorskip("ray")
-    cameras("archive")
     home = tmp_path / "home"
     home.mkdir(mode=0o755)
     home.chmod(0o755)  # an ordinary home folder that other accounts may enter
-    broken = tmp_path / "not-a-video.mp4"
-    broken.write_bytes(b"not a video at all")
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_AUTH")}
     env["HOME"] = str(home)
-    # short: Ray's sockets lie ~80 bytes below $TMPDIR, and a socket's path is at most 107
-    env["TMPDIR"] = temp = tempfile.mkdtemp(prefix="a24-", dir="/tmp")
-    os.chmod(temp, 0o1777)  # as /tmp
-    args = {"video": str(broken), "camera": str(cameras.key_dir("archive")), "spool": str(tmp_path / "spool"),
-            "authority": AuthorityPublic.load(cameras.pub_path).to_dict()}
-    try:
-        done = subprocess.run([sys.executable, "-c", CHILD, json.dumps(args)], env=env, capture_output=True,
-                              text=True, timeout=300)
-    finally:
-        shutil.rmtree(temp, ignore_errors=True)
-    assert done.returncode == 0, done.stderr[-3000:]
-    result = json.loads(done.stdout.strip().splitlines()[-1])
-    assert result["error"] and "video" in result["error"]  # the task ran on the local Ray and came back
+    # short: Ray's sockets lie ~80 bytes below $TMPDIR, and a socket's path is at most 107; 1777 as /tmp
+    result = run_child(CHILD, cameras, tmp_path, env, prefix="a24-", temp_mode=0o1777)
     assert not result["token_left_in_env"]  # put back as it was found
     readable = [f"{p.relative_to(home)} ({stat.filemode(p.stat().st_mode)})" for p in home.rglob("*")
                 if p.is_file() and p.stat().st_mode & 0o044]

@@ -8,14 +8,12 @@ bounds the read: a larger file stays local, reported, unread. Bytes counted, nev
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 from facesel.central.pg_backend import PostgresVault
 from facesel.central.sync import sync_vault
 from facesel.vault import Vault
 from facesel.vault.store import record_path
-from test_vault_common import track_result
+from test_vault_common import count_reads, plant_sparse, track_result
 
 
 def test_a_sparse_file_under_a_records_name_stays_local_unread(central_dsn, authority, cameras, tmp_path,
@@ -28,20 +26,11 @@ def test_a_sparse_file_under_a_records_name_stays_local_unread(central_dsn, auth
         good, bad = (vault.seal(track_result(np.full((24, 20, 3), v, np.uint8))) for v in (60, 120))
     path = record_path(folder, bad)
     size = path.stat().st_size
-    path.unlink()
-    with open(path, "wb") as file:
-        file.truncate(64 << 20)  # sparse: no disk used
-    counted, real = [], os.read
-
-    def counting(fd, n):
-        data = real(fd, n)
-        counted.append(len(data))
-        return data
-
-    monkeypatch.setattr(os, "read", counting)
+    plant_sparse(path, 64 << 20)
+    counted = count_reads(monkeypatch)
     report = sync_vault(folder, store, cameras("cam-a"))
-    monkeypatch.setattr(os, "read", real)
-    assert sum(counted) < 4 << 20, f"the forwarder read {sum(counted)} bytes"  # main: 64 MiB more
+    read = sum(counted)
+    assert read < 4 << 20, f"the forwarder read {read} bytes"  # main: 64 MiB more
     assert report.stored == 1 and [rid for rid, _ in report.skipped] == [bad]
     assert f"more than the {size} bytes logged" in report.skipped[0][1], report.skipped
     assert {r.record_id for r in store.rows()} == {good}

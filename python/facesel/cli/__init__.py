@@ -68,8 +68,14 @@ def main(argv: list[str] | None = None) -> int:
     # Frames, crops, passphrases, keys and opened snapshots live in this process: a crash must not
     # write them to a core file (review 5, finding 2). First, before any of them is read.
     forbid_core_dumps()
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        # Building the parser imports every command's module (a second or two on a loaded machine):
+        # a Ctrl-C meanwhile, a user who saw a mistyped command, ended in a 30-line traceback (ux26).
+        parser = build_parser()
+        args = parser.parse_args(argv)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
     if not hasattr(args, "func"):
         parser.print_help()
         return 2

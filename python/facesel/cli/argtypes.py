@@ -140,3 +140,20 @@ TIME_FORMS = "ISO 8601 in UTC unless it names a zone, e.g. 2026-12-06T21:50 or 2
 (:func:`facesel.vault.timeparse.parse_time`). The helps said "ISO 8601 or Unix seconds", or
 nothing, while the review desk reads its window in the computer's local time: an investigator
 away from UTC was not told that ``--from 2026-12-06T21:50`` is 21:50 UTC (ux18)."""
+
+
+def time_text(text: str) -> str:
+    """An argparse type for a TIME flag (``--from``, ``--to``, ``--now``, ``--start``, ``--until``):
+    the text as given, once :func:`facesel.vault.timeparse.parse_time` takes it; a value it refuses
+    is a usage error naming the flag (``argument --from: must be Unix seconds or ISO 8601 ...``, exit
+    2), where it was exit 1 after the command had started (ux26). The command parses it again."""
+    from facesel.vault.timeparse import parse_time
+
+    try:
+        parse_time(text, "TIME")
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err).removeprefix("TIME ")) from None
+    return text
+
+
+time_text.__name__ = "time"  # what argparse names in its own messages

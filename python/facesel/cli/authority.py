@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from facesel.cli.argtypes import TIME_FORMS, int_within
+from facesel.cli.argtypes import TIME_FORMS, int_within, time_text
 from facesel.cli.vault_errors import clean_errors
 from facesel.core_dumps import keep_memory_private
 from facesel.vault.authority import (create_authority, extend_authority, register_camera, registered_already,
@@ -388,7 +388,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--epoch", default="1d", help="epoch length (default 1d); one key pair per epoch")
     p.add_argument("--retention", default="30d", help="how long records are kept (default 30d)")
     p.add_argument("--horizon", default="365d", help="how far ahead epoch keys are made (default 365d)")
-    p.add_argument("--start", help=f"first epoch's time ({TIME_FORMS}; default now)")
+    p.add_argument("--start", type=time_text, help=f"first epoch's time ({TIME_FORMS}; default now)")
     p.add_argument("--share-out", action="append", metavar="DIR",
                    help="write share i to the i-th --share-out folder (repeat once per share: each holder's own "
                         "drive) instead of all together in OUT/shares")
@@ -406,7 +406,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        "re-signs authority.pub (needs K shares)")
     p.add_argument("--dir", required=True, help="the authority folder")
     p.add_argument("--camera", required=True, metavar="ID", help="the registered camera id whose key is revoked")
-    p.add_argument("--from", dest="from_time", metavar="TIME",
+    p.add_argument("--from", type=time_text, dest="from_time", metavar="TIME",
                    help=f"records sealed at or after this time are refused ({TIME_FORMS}; default now): the last "
                         "moment the key is known to have been only in the camera's hands, e.g. the theft's time. "
                         "Earlier records stay valid: their seal time is the key holder's word")
@@ -417,13 +417,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = sub.add_parser("extend", help="make epoch keys further ahead (needs K shares)")
     p.add_argument("--dir", required=True, help="the authority folder")
     p.add_argument("--share", action="append", required=True, help="a share file (repeat K times)")
-    p.add_argument("--until", required=True, help=f"make keys up to this time ({TIME_FORMS})")
+    p.add_argument("--until", type=time_text, required=True, help=f"make keys up to this time ({TIME_FORMS})")
     add_passphrase_sources(p)
     p.set_defaults(func=_extend)
 
     p = sub.add_parser("shred", help="destroy epoch secrets whose retention has passed, then re-key (K shares)")
     p.add_argument("--dir", required=True, help="the authority folder")
-    p.add_argument("--now", metavar="TIME", help=f"current time ({TIME_FORMS}; default now)")
+    p.add_argument("--now", type=time_text, metavar="TIME", help=f"current time ({TIME_FORMS}; default now)")
     p.add_argument("--dry-run", action="store_true", help="only list the epochs that would be shredded")
     p.add_argument("--allow-future-now", action="store_true",
                    help="accept a --now more than 5 minutes ahead of the clock (logged): it shreds epochs early")

@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from facesel.cli.argtypes import TIME_FORMS
+from facesel.cli.argtypes import TIME_FORMS, time_text
 from facesel.cli.authority import add_passphrase_sources
 from facesel.cli.authority_head import add_expect_authority, refuse_unwitnessed
 from facesel.cli.argv_secrets import refuse_password_on_command_line
@@ -247,7 +247,7 @@ def _open(args: argparse.Namespace) -> int:
     from facesel.cli.terminate import sigterm_as_exit
     from facesel.cli.vault_cmds import _find_keystore
     from facesel.core_dumps import keep_memory_private
-    from facesel.writable import refuse_unloggable, refuse_unwritable_folder
+    from facesel.writable import refuse_filled_folder, refuse_unloggable, refuse_unwritable_folder
 
     keep_memory_private()  # passphrases, master key and faces closed to same-user readers (review 7, finding 2)
     selection = _selection(args, args.record_ids)
@@ -256,6 +256,7 @@ def _open(args: argparse.Namespace) -> int:
     # As `facesel open`: the shares, the keystore and --out are checked before the store is asked
     # (ux16: a mistyped --share or an --out below a file was first told the store's state).
     refuse_unwritable_folder("--out", args.out)
+    refuse_filled_folder("--out", args.out)
     keystore = _find_keystore(args)
     refuse_unwitnessed(args, Path(keystore).parent / "authority.pub")  # before the store or any share is read
     refuse_unloggable(f"the authority's keystore {keystore}", Path(keystore).parent / "audit.log")
@@ -588,8 +589,8 @@ def add_central_argument(p: argparse.ArgumentParser) -> None:
 
 def _selection_arguments(p: argparse.ArgumentParser, verb: str) -> None:
     p.add_argument("--camera", action="append", help=f"{verb} records of this camera only (repeatable)")
-    p.add_argument("--from", dest="from_", metavar="TIME", help=f"sealed at or after ({TIME_FORMS})")
-    p.add_argument("--to", metavar="TIME", help="sealed at or before (the same forms)")
+    p.add_argument("--from", type=time_text, dest="from_", metavar="TIME", help=f"sealed at or after ({TIME_FORMS})")
+    p.add_argument("--to", type=time_text, metavar="TIME", help="sealed at or before (the same forms)")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -657,7 +658,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = sub.add_parser("purge", help="drop the ciphertext of records older than the retention period, by the seal "
                        "time each record's arrival logged (a row whose time disagrees is named)")
     add_central_argument(p)
-    p.add_argument("--now", metavar="TIME", help=f"current time ({TIME_FORMS}; default now; not in the future)")
+    p.add_argument("--now", type=time_text, metavar="TIME", help=f"current time ({TIME_FORMS}; default now; not in the future)")
     p.add_argument("--allow-future-now", action="store_true",
                    help="accept a --now ahead of the clock (deletes records early; logged)")
     p.set_defaults(func=_purge)

@@ -58,6 +58,8 @@ def other_input_note(video, run) -> str | None:
     if not recorded or not recorded.get("input"):
         return None
     theirs, ours = Path(recorded["input"]), Path(video)
+    if not ours.exists() and "://" not in str(video):
+        return None  # the audit's own error names the missing VIDEO; a note on it came first (ux26)
     try:
         same = theirs.resolve() == ours.resolve() or (theirs.exists() and ours.exists() and theirs.samefile(ours))
     except OSError:

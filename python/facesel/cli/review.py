@@ -93,7 +93,7 @@ def _verify_bundle(args: argparse.Namespace) -> int:
         # from outside the bundle, "intact" is all that was shown, and the verdict must say so first.
         print(f"{_shown(args.bundle)}: NOT VERIFIED AS THE AUTHORITY'S: intact and self-consistent, but signed by "
               f"a key taken from the bundle itself (fingerprint {report.fingerprint}); anyone can make such a bundle. "
-              "Run again with --fingerprint FP from a trusted channel. What it would prove:")
+              f"Run again with --fingerprint FP from a trusted channel.{_not_a_pin(args.authority)} What it would prove:")
     else:
         print(f"{_shown(args.bundle)}: VERIFIED (case {_shown(repr(report.case))}, {len(report.records)} record(s)). "
               "It proves:")
@@ -102,6 +102,16 @@ def _verify_bundle(args: argparse.Namespace) -> int:
     for line in report.caveats:
         print(f"  note: {_shown(line)}")
     return 0 if pin is not None else UNPINNED
+
+
+def _not_a_pin(authority) -> str:
+    """What the unpinned verdict adds when ``--authority FILE`` was given: a user who gave the
+    authority.pub they hold took it for the trust anchor, and the verdict read the same as without
+    it (ux26). It is read for its revocations; a file, whoever wrote it, pins nothing."""
+    if authority is None:
+        return ""
+    return (f" (--authority {_shown(authority)} was read for its revocations only: a file pins nothing, "
+            "whoever may have written it)")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -131,6 +131,14 @@ def _check_outputs(args: argparse.Namespace) -> None:
             refuse_unwritable_folder(flag, folder)
     if args.preview:
         refuse_unwritable_file("--preview", args.preview)
+    if args.plaintext_out is not None:
+        # Before, the folder of an earlier run was refused by the sink, once the models had loaded
+        # and the input was opened (ux26); the sink keeps its own check for Python callers.
+        from facesel.plaintext_out import TRACKS_FILE
+
+        if (Path(args.plaintext_out).expanduser() / TRACKS_FILE).exists():
+            raise ValueError(f"--plaintext-out {args.plaintext_out} already holds a run ({TRACKS_FILE}); "
+                             "choose an empty folder")
 
 
 def _open_vault(args: argparse.Namespace):
@@ -283,7 +291,8 @@ def _run_pipeline(args: argparse.Namespace, session: run_session.RunSession) -> 
         print(f"sealed {kept} snapshots into {args.vault}")
     stats = None if selector.finaliser is None else selector.finaliser.stats
     # the min_hits the tracker used: fewer frames than set on a slow source (facesel.frame_rate)
-    _say(nothing_kept_line(frames, kept, work["seen"], held_in_seconds(config).min_hits, config.min_face_size, stats))
+    _say(nothing_kept_line(frames, kept, work["seen"], held_in_seconds(config).min_hits, config.min_face_size, stats,
+                           stopped=session.stop_reason))
     outcome = judge(frames, source.frame_count, source.kind, session.stop_reason, args.max_frames)
     _say(outcome.line)
     session.finish_reason = outcome.reason

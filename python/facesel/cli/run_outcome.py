@@ -79,7 +79,7 @@ def judge(frames: int, expected: int | None, kind: str, stop_reason: str | None,
 
 
 def nothing_kept_line(frames: int, kept: int, faces_seen: int, min_hits: int, min_face_size: float,
-                      finaliser_stats=None) -> str | None:
+                      finaliser_stats=None, stopped: str | None = None) -> str | None:
     """One line on why a run kept no person, or None when it kept one (the exit code stays 0: the
     run went fine, the input held nobody to keep; before, "tracks 0" was all it said).
 
@@ -94,10 +94,16 @@ def nothing_kept_line(frames: int, kept: int, faces_seen: int, min_hits: int, mi
     min_hits, min_face_size
         The run's settings, named by their flags in the line.
     finaliser_stats : facesel.select.finalise.FinaliserStats or None
+    stopped : str or None
+        ``"SIGINT"`` / ``"SIGTERM"`` when a signal stopped the input: too few frames is then the
+        stop's doing, not the input's, and "give more frames" would be the wrong advice (ux26).
     """
     if kept > 0:
         return None
     why = "no person was kept: "
+    if frames < min_hits and stopped is not None:
+        return why + (f"{stopped} stopped the input after {frames} frame{'' if frames == 1 else 's'}, before "
+                      f"anyone was seen on --min-hits {min_hits} frames")
     if frames < min_hits:
         return why + (f"the input gave {frames} frame{'' if frames == 1 else 's'}, fewer than --min-hits "
                       f"{min_hits}: a person is kept only after being seen on {min_hits} frames (give more "

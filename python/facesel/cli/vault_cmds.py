@@ -8,13 +8,13 @@ import shlex
 import sys
 from pathlib import Path
 
-from facesel.cli.argtypes import TIME_FORMS
+from facesel.cli.argtypes import TIME_FORMS, time_text
 from facesel.cli.authority_head import add_expect_authority, refuse_unwitnessed
 from facesel.cli.authority import share_passphrase_source
 from facesel.cli.terminate import sigterm_as_exit
 from facesel.cli.pipe_safe import listing
 from facesel.cli.vault_errors import clean_errors
-from facesel.writable import refuse_unloggable, refuse_unwritable_file, refuse_unwritable_folder
+from facesel.writable import refuse_filled_folder, refuse_unloggable, refuse_unwritable_file, refuse_unwritable_folder
 from facesel.vault.audit import signed_head, verify
 from facesel.vault.consistency import RECORD_SUFFIX, custody_problems
 from facesel.vault.authority_witness import vault_copy_problem, vault_log_problems
@@ -204,6 +204,7 @@ def _open(args: argparse.Namespace) -> int:
     # Before any share is read: an --out that cannot be written used to cost the holders their
     # passphrases and leave an "open" and an "open-aborted" entry in both audit logs.
     refuse_unwritable_folder("--out", args.out)
+    refuse_filled_folder("--out", args.out)
     if args.bundle:
         refuse_unwritable_file("--bundle", args.bundle)
     keystore = _find_keystore(args)
@@ -417,7 +418,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--vault", required=True, help="vault folder")
     p.add_argument("--camera", required=True, help="the camera's key folder (purges are logged and signed)")
     p.add_argument("--authority", help="authority.pub to use (default: the vault's pinned copy)")
-    p.add_argument("--now", metavar="TIME", help=f"purge as of this time ({TIME_FORMS}; default now; not in the future)")
+    p.add_argument("--now", type=time_text, metavar="TIME", help=f"purge as of this time ({TIME_FORMS}; default now; not in the future)")
     p.add_argument("--allow-future-now", action="store_true",
                    help="accept a --now in the future (deletes records early; logged as an override)")
     p.set_defaults(func=_purge)
@@ -425,8 +426,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("list", help="list stored records (metadata only; no keys needed)")
     p.add_argument("--vault", required=True, help="vault folder")
     _add_anchor(p)
-    p.add_argument("--from", dest="from_", metavar="TIME", help=f"sealed at or after ({TIME_FORMS})")
-    p.add_argument("--to", metavar="TIME", help="sealed at or before (the same forms)")
+    p.add_argument("--from", type=time_text, dest="from_", metavar="TIME", help=f"sealed at or after ({TIME_FORMS})")
+    p.add_argument("--to", type=time_text, metavar="TIME", help="sealed at or before (the same forms)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=_list)
 
@@ -435,8 +436,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--vault", required=True, help="vault folder")
     p.add_argument("--share", action="append", required=True, help="a share file (repeat, K times at least)")
     p.add_argument("--reason", required=True, help="case reference: why the records are opened")
-    p.add_argument("--from", dest="from_", metavar="TIME", help=f"open records sealed at or after this time ({TIME_FORMS})")
-    p.add_argument("--to", metavar="TIME", help="open records sealed at or before this time (the same forms)")
+    p.add_argument("--from", type=time_text, dest="from_", metavar="TIME", help=f"open records sealed at or after this time ({TIME_FORMS})")
+    p.add_argument("--to", type=time_text, metavar="TIME", help="open records sealed at or before this time (the same forms)")
     p.add_argument("--all", action="store_true", help="open every record")
     p.add_argument("--out", required=True, help="new or empty folder for the decrypted snapshots")
     p.add_argument("--keystore", help="authority keystore folder (default: beside the share files)")

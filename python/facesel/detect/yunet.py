@@ -152,18 +152,8 @@ class YuNetDetector:
             images.append(image)
             backs.append(back)
         found: list[Detections | None] = [None] * len(images)
-        if self.network_input == "planar_float32":
-            for batch, members in _padded_batches(images, planar=True):
-                for i, faces in zip(members.tolist(), self._decode_outputs(self._run_onnx(batch))):
-                    found[i] = self._as_detections(faces, backs[i])
-            return found
-        images = [_padded(image) for image in images]
-        by_shape: dict[tuple, list[int]] = {}
-        for i, image in enumerate(images):
-            by_shape.setdefault(image.shape, []).append(i)
-        for members in by_shape.values():
-            outputs = self._run_onnx(np.stack([images[i] for i in members]))
-            for i, faces in zip(members, self._decode_outputs(outputs)):
+        for batch, members in _padded_batches(images, planar=self.network_input == "planar_float32"):
+            for i, faces in zip(members.tolist(), self._decode_outputs(self._run_onnx(batch))):
                 found[i] = self._as_detections(faces, backs[i])
         return found
 

@@ -139,7 +139,8 @@ class Service:
             try:
                 self.status = StatusServer(self.config.listen, make_registry(self.camera_list), self.camera_list,
                                            routes=routes, disabled=self.disabled_cameras,
-                                           allowed_hosts=self.config.status_hosts).start()
+                                           allowed_hosts=self.config.status_hosts,
+                                           hint=lambda: view.paths_hint(self)).start()
             except OSError as err:
                 hint = ("; another program listens on that port (another facesel serve? 'facesel serve status "
                         "--config FILE' asks the one of FILE): stop it, or give serve.listen a free port"

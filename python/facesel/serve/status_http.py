@@ -141,8 +141,11 @@ class StatusServer:
 
     def __init__(self, address: tuple[str, int], registry, cameras: Callable[[], list], routes=None,
                  max_connections: int = 64, workers: int = 4, timeout: float = 10.0,
-                 disabled: Callable[[], list] = list, allowed_hosts=()):
+                 disabled: Callable[[], list] = list, allowed_hosts=(), hint: Callable[[], str] | None = None):
         owner = self
+        # hint() -> more text for the 404 of an unknown path: the view's URLs when it is on (ux26:
+        # an operator who opened the port's address was told of /metrics and /healthz only).
+        self._hint = hint or (lambda: "")
         self.allowed_hosts = frozenset(allowed_hosts)  # serve.status_hosts (browser_refusal)
         self.registry, self._cameras, self._disabled = registry, cameras, disabled
         self.bound_host = str(address[0])
@@ -219,7 +222,7 @@ class StatusServer:
                     code, body = health_report(owner._cameras(), owner._disabled())
                     self._send(code, "application/json", json.dumps(body).encode())
                 else:
-                    self._not_found(path, b"not found: try /metrics or /healthz\n")
+                    self._not_found(path, f"not found: try /metrics or /healthz{owner._hint()}\n".encode())
 
             do_HEAD = do_GET
 

@@ -270,7 +270,7 @@ def routes(service):
             return None
         view = renderer(name)
         if view is None:
-            request._send(404, "text/plain", f"no camera {name!r}\n".encode())
+            request._send(404, "text/plain", f"no camera {name!r}{_cameras_named(service)}\n".encode())
             return None
         if (why := down_reason(view.camera)) is not None:
             request._send(503, "text/plain", f"camera {name} is not up ({why}): no view until it runs "
@@ -351,3 +351,17 @@ def routes(service):
         return still(parts[2]) if parts[3] == "view.jpg" else stream(parts[2])
 
     return route
+
+
+def _cameras_named(service) -> str:
+    """`` (cameras: a, b)``, the names a view URL may take (the ones /healthz lists too), or ``""``."""
+    names = sorted(camera.config.name for camera in service.camera_list())
+    return f" (cameras: {', '.join(names)})" if names else ""
+
+
+def paths_hint(service) -> str:
+    """What the status port's 404 adds for an unknown path: the view's URLs when ``serve.view`` is
+    on (``; the view: /cameras/NAME/view.jpg or view.mjpg (cameras: ...)``), else ``""``."""
+    if not service.config.view:
+        return ""
+    return f"; the view: /cameras/NAME/view.jpg or view.mjpg{_cameras_named(service)}"
