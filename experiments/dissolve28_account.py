@@ -4,6 +4,7 @@ genuine frames.
 
     nice -n 5 python experiments/dissolve28_account.py joins      # the 4 joins, frame by frame
     nice -n 5 python experiments/dissolve28_account.py spread     # the patch cue on every frame of the runs
+    nice -n 5 python experiments/dissolve28_account.py colours    # the colour cue at LivePortrait d18 -> d19
 
 Material: :mod:`facesel.eval.intercut_variants`' ``fade`` variant (made in memory), the runs whose
 tracker joined two people under the shipped defaults (tv27's record, ``/tmp/tv27/fade.both.json``:
@@ -130,11 +131,36 @@ def spread() -> None:
               f"changed {[(round(p, 1), round(q, 1), k) for p, q, k in sorted(change, reverse=True)[:3]]}", flush=True)
 
 
+def colours() -> None:
+    """The colour cue's distance (``distance_whole`` of the box's and band's histograms) of the
+    detector's best box on frames 46-61 of the `fade` LivePortrait d18 | d19 interview, to the box 4
+    and 6 frames back: does a fade there split the track (``SwitchRule.cut_appearance`` 0.1)?"""
+    import cv2
+
+    from facesel.config import PipelineConfig
+    from facesel.selector import default_detector
+    from facesel.track_cues import appearances, distance_whole
+
+    cv2.setNumThreads(1)
+    detector = default_detector(PipelineConfig())
+    for key, frames, owner in material("joins"):
+        if key[1] != "interview" or key[0] != "liveportrait":
+            continue
+        hist = {}
+        for k in range(40, 62):
+            det = detector.detect(frames[k])
+            box = np.asarray(det.boxes[int(np.argmax(det.scores))], np.float32).reshape(1, 4)
+            hist[k] = appearances(frames[k], box)[0]
+        for k in range(46, 62):
+            print(f"{k} owner {owner[k]:2d}: to 6 back {distance_whole(hist[k - 6], hist[k]):.3f}, "
+                  f"to 4 back {distance_whole(hist[k - 4], hist[k]):.3f}", flush=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("what", choices=("joins", "spread"))
+    parser.add_argument("what", choices=("joins", "spread", "colours"))
     args = parser.parse_args()
-    joins() if args.what == "joins" else spread()
+    {"joins": joins, "spread": spread, "colours": colours}[args.what]()
     return 0
 
 
