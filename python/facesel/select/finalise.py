@@ -428,6 +428,8 @@ class Finaliser:
             shape = packet.frame.shape[:2]
         if shape is not None:
             self.evidence.frame_shape = (int(shape[0]), int(shape[1]))
+            if self.shots is not None:
+                self.shots.frame_shape = self.evidence.frame_shape  # the zoom_place gate's frame centre
         self.evidence.covers = self.records_covers  # who was in front of whom: only for covered links
         self.evidence.observe_frame(update.track_ids, packet.detections, packet.stamp, packet.index,
                                     getattr(packet, "appearances", None), getattr(packet, "still", None),

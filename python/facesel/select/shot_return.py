@@ -96,6 +96,13 @@ class ShotReturnRule:
         ``(1.0,)``: no rescale (before tv27). ``(1.0, 1.15, 1.3, 1.5)`` by default since tv27
         (issue 23, docs/prereg_tv27.md). Only this link's test; the shot-change cut veto keeps the
         plain one.
+    zoom_place : bool
+        When the "same shot" test passes only after a rescale (a factor of :attr:`scales`), the
+        earlier track's last box is mapped by that rescale about the frame's centre before the
+        size and place gates (the later shot zoomed in by f: centre c -> frame centre + f (c -
+        frame centre), sides x f; zoomed out: by 1 / f), since a 1.3x zoom about the centre moves
+        an off-centre face by 0.3 of its distance from the centre. Geometry only. Off (the
+        default): the gates compare the boxes as they are (docs/prereg_dissolve28.md, issue 23).
     small_without_colours : bool
         Make the link without colours when neither end has any and every one of both ends'
         ``window`` observations is a small face (shorter box side under
@@ -121,13 +128,14 @@ class ShotReturnRule:
     # tv27 (docs/prereg_tv27.md): held out by family on the intercut `zoom` variant 60 -> 57 interview
     # snapshots for 38 persons, no wrong join or person without added; `default` and OTB Girl unchanged
     scales: tuple = (1.0, 1.15, 1.3, 1.5)
+    zoom_place: bool = False
 
     def __post_init__(self) -> None:
         check_at_least(self, ("thumb_distance", "max_distance", "colour_distance", "max_seconds", "end_seconds",
                               "start_seconds"), 0)
         check_at_least(self, ("max_size_ratio",), 1)
         check_count_at_least(self, ("shots", "window"), 1)
-        for name in ("prefer_earliest", "small_without_colours"):
+        for name in ("prefer_earliest", "small_without_colours", "zoom_place"):
             check_flag(getattr(self, name), name)
         scales = tuple(self.scales) if isinstance(self.scales, (tuple, list)) else None
         if not scales or any(isinstance(f, bool) or not isinstance(f, (int, float)) or not math.isfinite(f) or f < 1
@@ -138,12 +146,20 @@ class ShotReturnRule:
     def same_shot(self, after: np.ndarray, before: np.ndarray) -> float:
         """The "same shot" distance (grey levels, camera shifts taken out) of two (27, 48) float32
         thumbnails: the smallest over :attr:`scales` of either rescaled against the other."""
-        best = moved_difference(after, before)
+        return self.same_shot_zoom(after, before)[0]
+
+    def same_shot_zoom(self, after: np.ndarray, before: np.ndarray) -> tuple[float, float]:
+        """(:meth:`same_shot`, the zoom that gave it): the zoom is f > 1 when ``before`` zoomed in
+        by f matched best (the later shot is closer), 1 / f when ``after`` zoomed in did (the later
+        shot is wider), 1.0 when no rescale did better than none."""
+        best, zoom = moved_difference(after, before), 1.0
         for factor in self.scales:
             if factor > 1.0:
-                best = min(best, moved_difference(after, zoom_thumb(before, factor)),
-                           moved_difference(zoom_thumb(after, factor), before))
-        return best
+                for value, found in ((moved_difference(after, zoom_thumb(before, factor)), factor),
+                                     (moved_difference(zoom_thumb(after, factor), before), 1.0 / factor)):
+                    if value < best:
+                        best, zoom = value, found
+        return best, zoom
 
 
 @dataclass
@@ -171,6 +187,7 @@ class ShotMemory:
         # max_seconds after a remembered cut (the shot-change cut veto's "shot the later starts on")
         self.starts: deque = deque(maxlen=STARTS_KEPT)
         self._settle_at: int | None = None  # the frame whose thumbnail replaces the last cut's "after"
+        self.frame_shape: tuple | None = None  # (height, width) of the stream's frames (zoom_place), set by the finaliser
 
     def record(self, frame: int, time: float, before: np.ndarray, after: np.ndarray, settle: int = 0) -> None:
         """A cut on frame ``frame`` at ``time``: ``before`` and ``after`` are the thumbnails of the
@@ -243,6 +260,11 @@ class ShotMemory:
 
     def _return_cut(self, away: Cut, later) -> Cut | None:
         """The cut back to ``away``'s shot at which ``later`` starts, or None."""
+        found = self._return_zoom(away, later)
+        return None if found is None else found[0]
+
+    def _return_zoom(self, away: Cut, later) -> tuple[Cut, float] | None:
+        """(:meth:`_return_cut`, the zoom of its "same shot" test: :meth:`ShotReturnRule.same_shot_zoom`), or None."""
         rule = self.rule
         cuts = list(self.cuts)
         for k, cut in enumerate(cuts):
@@ -252,8 +274,9 @@ class ShotMemory:
                 continue
             if k + 1 < len(cuts) and cuts[k + 1].frame <= later.first_frame:
                 continue  # another cut came before the track started
-            if rule.same_shot(cut.after, away.before) <= rule.thumb_distance:
-                return cut
+            distance, zoom = rule.same_shot_zoom(cut.after, away.before)
+            if distance <= rule.thumb_distance:
+                return cut, zoom
         return None
 
     def cost(self, earlier, later) -> float | None:
@@ -263,9 +286,12 @@ class ShotMemory:
         if earlier.count == 0 or later.count == 0 or later.first_frame <= earlier.last_frame:
             return None
         away = self.cut_after(earlier)
-        if away is None or self._return_cut(away, later) is None:
+        found = None if away is None else self._return_zoom(away, later)
+        if found is None:
             return None
         a, b = earlier.last_box, later.first_box
+        if rule.zoom_place and found[1] != 1.0 and self.frame_shape is not None:
+            a = zoom_box(a, found[1], self.frame_shape)  # where the earlier face sits in the zoomed shot
         side_a = math.sqrt(max(a[2] - a[0], 0.0) * max(a[3] - a[1], 0.0))
         side_b = math.sqrt(max(b[2] - b[0], 0.0) * max(b[3] - b[1], 0.0))
         if min(side_a, side_b) <= 0 or max(side_a, side_b) / min(side_a, side_b) > rule.max_size_ratio:
@@ -289,6 +315,15 @@ class ShotMemory:
         tail = _ends(earlier, "tail", window, earlier.last_time, earlier.last_box, earlier.last_colours)
         head = _ends(later, "head", window, later.first_time, later.first_box, later.first_colours)
         return _small_without_colours(tail, head)
+
+
+def zoom_box(box, zoom: float, frame_shape: tuple) -> tuple:
+    """``box`` (x1, y1, x2, y2) as a camera zoomed by ``zoom`` about the centre of a frame of
+    ``frame_shape`` (height, width) sees it: every corner at frame centre + zoom (corner - frame
+    centre) (zoom > 1 closer, < 1 wider; :func:`zoom_thumb`'s geometry)."""
+    cy, cx = frame_shape[0] / 2.0, frame_shape[1] / 2.0
+    return (cx + zoom * (float(box[0]) - cx), cy + zoom * (float(box[1]) - cy),
+            cx + zoom * (float(box[2]) - cx), cy + zoom * (float(box[3]) - cy))
 
 
 def zoom_thumb(thumb: np.ndarray, factor: float) -> np.ndarray:

@@ -87,6 +87,19 @@ class SwitchRule:
         of at most this times the mean |a - b|): a cross-fade's frames are, a pan's shifted
         pictures are not (:func:`facesel.track_cues.scene.blend_residual`). 0: every fade
         (docs/prereg_tv27.md, amendment 2; 0.5 registered, not fitted; the default since tv27).
+    fade_quiet : float
+        A **quiet fade**: a fade also fires when the span difference is above this (grey levels,
+        under ``fade``) and above ``fade_ratio`` times the median of the span differences seen
+        before the span began (``fade_span`` frames earlier: a dissolve's own rising differences
+        do not raise its baseline), the span difference ending where the span began is not above
+        this (the picture was settled: not the tail of a dissolve a fire already ended tracks
+        at), it stands once the camera's shift is taken out (``fade_reach``),
+        and the thumbnails inside the span are mixes of its two ends (:func:`blend_residual` at
+        most ``fade_blend``; with ``fade_blend`` 0 none fires). It fires on the first frame whose
+        span difference is not above the last one's (the dissolve has peaked; its cut's
+        thumbnails are the peak's), and is then a fade like any other. A dissolve between two similar framings (LivePortrait's d18 -> d19: 12 grey
+        over the span) stays under ``fade``; a busy scene's hands and pans are not mixes of the
+        span's ends. 0: off (the default; docs/prereg_dissolve28.md, issue 23, dissolve28).
     fade_steps : bool
         A fade also has to stand step by step: the sum over the span of each frame's difference
         to the one before, each with its own camera shift (up to 3 cells) taken out, must be above
@@ -129,6 +142,7 @@ class SwitchRule:
     fade_reach: int = 9
     fade_spread: float = 0.0
     fade_steps: bool = False
+    fade_quiet: float = 0.0
     # tv27 (docs/prereg_tv27.md, amendment 2's dissolve_blend): held out by family on the intercut `fade`
     # variant, wrong joins 9 -> 5, interview snapshots 108 -> 102, persons without 14 -> 8; the TV-like
     # pans 26 -> 26 snapshots; the fade cue's fires (and every track split) unchanged
@@ -145,7 +159,7 @@ class SwitchRule:
     min_side: float = 40.0
 
     def __post_init__(self) -> None:
-        check_at_least(self, ("cut", "fade", "cut_spread", "cut_colours", "fade_spread", "fade_blend", "cut_appearance", "appearance", "confirm_appearance", "min_side"), 0)
+        check_at_least(self, ("cut", "fade", "fade_quiet", "cut_spread", "cut_colours", "fade_spread", "fade_blend", "cut_appearance", "appearance", "confirm_appearance", "min_side"), 0)
         check_at_least(self, ("max_size_jump", "max_aspect_jump", "cut_ratio", "fade_ratio"), 1, finite=False)
         check_count_at_least(self, ("history", "confirm", "cut_window", "fade_span"), 1)
         check_count_at_least(self, ("fade_reach",), 0)

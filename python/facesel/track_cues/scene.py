@@ -59,6 +59,10 @@ class SceneChange:
         self._thumbs: deque = deque(maxlen=rule.fade_span + 1)
         self._diffs: deque = deque(maxlen=rule.cut_window)  # recent one-frame differences
         self._spans: deque = deque(maxlen=rule.cut_window)  # recent fade_span-frame differences
+        # with fade_quiet: the span differences of the last cut_window frames before the span
+        # began, and those of the span itself (the quiet fade's baseline leaves the latter out)
+        self._earlier: deque = deque(maxlen=rule.cut_window + rule.fade_span)
+        self._pending: tuple | None = None  # a quiet fade's candidate: (span, its cut thumbnails), fired at its peak
         self._quiet = 0  # frames left during which no change fires (one just did)
         self._colours: np.ndarray | None = None  # (64,) the last counted frame's colour histogram (cut_colours)
         self._last_colours: np.ndarray | None = None  # and the one before it
@@ -81,6 +85,8 @@ class SceneChange:
         self._thumbs.clear()
         self._diffs.clear()
         self._spans.clear()
+        self._earlier.clear()
+        self._pending = None
         self._quiet = 0
         self._colours = self._last_colours = None
         self.thumb = None
@@ -113,8 +119,11 @@ class SceneChange:
             span = _mean_level(thumb, self._thumbs[0])
             usual_span = _median(self._spans) if self._spans else 0.0
             self._spans.append(span)
+            if rule.fade_quiet > 0:
+                self._earlier.append(span)
         if self._quiet > 0:
             self._quiet -= 1
+            self._pending = None
             return None, 0.0
         kind, value = None, 0.0
         # A candidate must stand also once the camera's own motion is taken out (the best of
@@ -131,6 +140,16 @@ class SceneChange:
             if rule.fade_cut and (rule.fade_blend <= 0 or blend_residual(list(self._thumbs)) <= rule.fade_blend):
                 # the shot before the dissolve began, and the picture now
                 self.cut_thumbs = (self._thumbs[0], thumb) + ((rule.fade_span,) if rule.fade_settle else ())
+        elif self._pending is not None and span <= self._pending[0]:
+            # a quiet fade fires once its span difference has peaked (the dissolve is over): fired
+            # while it still rises, the window sliding on would see the rest of it again
+            (value, ends), kind = self._pending, "fade"
+            if rule.fade_cut:  # its span's frames were mixes of its ends (_quiet_fade)
+                self.cut_thumbs = ends + ((rule.fade_span,) if rule.fade_settle else ())
+        elif rule.fade_quiet > 0 and span > rule.fade_quiet and self._quiet_fade(thumb, span):
+            self._pending = (span, (self._thumbs[0], thumb))
+            return None, 0.0
+        self._pending = None
         if kind is not None:
             self._quiet = rule.fade_span
         return kind, value
@@ -151,6 +170,24 @@ class SceneChange:
             steps = sum(moved_difference(b, a) for a, b in zip(thumbs, thumbs[1:]))
             return steps > floor
         return True
+
+    def _quiet_fade(self, thumb: np.ndarray, span: float) -> bool:
+        """Whether this frame ends a **quiet fade** (``SwitchRule.fade_quiet``; ``span``, above
+        that floor already, is ``thumb`` against the thumbnail ``fade_span`` counted frames back):
+        ``span`` is above ``fade_ratio`` times the median of the span differences seen before the
+        span began, the one ending where it began is not above ``fade_quiet`` (the picture was
+        settled then), it stands with the camera's shift taken out, and the span's thumbnails are mixes
+        of its two ends (``blend_residual`` at most ``fade_blend``). Whole-picture grey levels only."""
+        rule = self.rule
+        before = list(self._earlier)[:-rule.fade_span]  # the differences ending before the span began
+        # the picture was settled when the span began (the span difference ending there is under
+        # the floor): not the tail of a dissolve another fire already ended tracks at
+        if len(before) <= BASELINE or before[-1] > rule.fade_quiet:
+            return False
+        floor = max(rule.fade_quiet, rule.fade_ratio * _median(before))
+        if span <= floor or not self._fade_stands(thumb, floor):
+            return False
+        return rule.fade_blend > 0 and blend_residual(list(self._thumbs)) <= rule.fade_blend
 
     def _cut_stands(self, thumb: np.ndarray, floor: float) -> bool:
         """Whether a cut candidate (this frame's ``thumb`` against the last counted one's) is a
