@@ -40,9 +40,11 @@ class Claims:
         self._claims: dict[tuple[int, int], tuple[str, str]] = {}
 
     def claim(self, index: int, attempt: int, node_id: str, folder: str) -> None:
+        """Record that attempt ``attempt`` of task ``index`` seals into ``folder`` on node ``node_id``."""
         self._claims[(int(index), int(attempt))] = (str(node_id), str(folder))
 
     def get(self, index: int, attempt: int) -> tuple[str, str] | None:
+        """``(node id, folder)`` that attempt claimed, or None when it claimed none."""
         return self._claims.get((int(index), int(attempt)))
 
 
