@@ -3,8 +3,8 @@
 Round 14b's open item: on a Ray cluster the driver could not see the folder a task had sealed into
 on its node, so a task lost with its worker (SIGKILL here, as the OOM killer sends) was run again
 whatever it had sealed, and the first folder, records and all, was named by no outcome. A local
-Ray did the same (the folder was named inside the worker). Now each task claims its folder with
-the driver before it makes it, and a lost one is judged by what its node finds there.
+Ray did the same (the folder was named inside the worker). Now the driver names each task's
+folder, and a lost task is judged by what the nodes find there.
 
 Real Ray (a started cluster of a head and a worker node, each its own process; and a local Ray),
 real videos, real vaults. The store is a socket that takes connections and never answers, so each

@@ -82,18 +82,14 @@ RETRIES = 1
 """Extra runs of a failed video (:attr:`VideoOutcome.retryable`) before it is reported."""
 
 
-def run_video(task: VideoTask, claim: Callable[[Path], None] | None = None) -> VideoOutcome:
+def run_video(task: VideoTask) -> VideoOutcome:
     """Select, seal and forward one video (runs in a worker process or a Ray task).
 
     Never raises for a bad video or an unreachable store: the outcome carries the error, and
-    ``queued_in`` names the folder holding whatever was sealed but not delivered. ``claim``, when
-    given, is called with the vault folder before it is made (a Ray task tells the driver:
-    :mod:`facesel.central.batch_claims`); what it raises is raised.
+    ``queued_in`` names the folder holding whatever was sealed but not delivered.
     """
     started = time.perf_counter()
     vault_dir = Path(task.folder) if task.folder else _named_folder(task)
-    if claim is not None:
-        claim(vault_dir)
     frames = sealed = stored = 0
     error = None
     try:
@@ -249,27 +245,20 @@ def _lost(task: VideoTask, error: BaseException, attempt: int) -> VideoOutcome:
                         f"worker lost: {type(error).__name__}: {error}", attempt)
 
 
-def _run_video_claimed(task: VideoTask, claims, index: int, attempt: int) -> VideoOutcome:
-    """``run_video`` as a Ray task: its folder is claimed with the driver first (review round 16a,
-    finding 2: a task lost with its worker was run again whatever its folder held)."""
-    from facesel.central.batch_claims import claimer
+def _lost_on_ray(task: VideoTask, error: BaseException, attempt: int, nodes_at_start: set[str]) -> VideoOutcome:
+    """The outcome of a Ray task whose worker died, judged by the folder the driver named for it
+    (review round 16a, finding 2: it was run again whatever that held), looked for on every node:
+    run again (``retryable``) when no node holds a record there and none could not be asked;
+    otherwise reported with the folder, and not run again (a second run would seal the same faces twice)."""
+    from facesel.central.batch_lost import look_for
 
-    return run_video(task, claimer(claims, index, attempt))
-
-
-def _lost_on_ray(task: VideoTask, error: BaseException, attempt: int, claims, index: int) -> VideoOutcome:
-    """The outcome of a Ray task whose worker died, judged by the folder it claimed: run again
-    (``retryable``) when it claimed none or its node reports no record in it; otherwise reported
-    with the folder, and not run again (a second run would seal the same faces twice)."""
-    from facesel.central.batch_claims import judge_lost
-
-    folder, records = judge_lost(claims, index, attempt)
+    found = look_for(task.folder, nodes_at_start)
     lost = f"worker lost: {type(error).__name__}: {error}"
-    if folder is None or records == 0:
+    if found.records == 0 and found.unasked == 0:
         return VideoOutcome(task.video, 0, 0, 0, 0.0, None, lost, attempt)
-    held = (f"its folder holds {records} sealed record(s)" if records is not None else
-            "its node could not be asked whether its folder holds sealed records")
-    return VideoOutcome(task.video, 0, 0, 0, 0.0, folder,
+    held = (f"its folder holds {found.records} sealed record(s)" if found.records else
+            f"{found.unasked} node(s) could not be asked whether the folder holds sealed records")
+    return VideoOutcome(task.video, 0, 0, 0, 0.0, task.folder,
                         f"{lost} ({held}, on the node that ran it: not run again; facesel sync --vault "
                         f"FOLDER there delivers them)", attempt)
 
@@ -277,7 +266,7 @@ def _lost_on_ray(task: VideoTask, error: BaseException, attempt: int, claims, in
 def _run_ray(tasks: list[VideoTask], workers: int, address: str, report: Progress) -> list[VideoOutcome]:
     import ray
 
-    from facesel.central.batch_claims import start_claims
+    from facesel.central.batch_lost import alive_nodes
 
     started_here = not ray.is_initialized()
     token_set_here, private, loopback_undo = False, None, None
@@ -297,19 +286,27 @@ def _run_ray(tasks: list[VideoTask], workers: int, address: str, report: Progres
                          _temp_dir=str(private / "ray"))
             else:
                 ray.init(address=address, log_to_driver=False)
-        claims = start_claims()
-        remote = ray.remote(num_cpus=1, max_retries=0)(_run_video_claimed)
-        index = {remote.remote(task, claims, i, 1): (i, 1) for i, task in enumerate(tasks)}
+        nodes_at_start = alive_nodes()
+        remote = ray.remote(num_cpus=1, max_retries=0)(run_video)
+        index: dict = {}
+
+        def submit(i: int, attempt: int) -> None:
+            # the folder named here, so a lost task can be judged by it (review round 16a, finding 2)
+            task = replace(tasks[i], folder=str(_named_folder(tasks[i])))
+            index[remote.remote(task)] = (i, attempt, task)
+
+        for i in range(len(tasks)):
+            submit(i, 1)
         results: dict[int, VideoOutcome] = {}
         while index:
             done, _ = ray.wait(list(index), num_returns=1)
-            i, attempt = index.pop(done[0])
+            i, attempt, task = index.pop(done[0])
             try:
                 outcome = _attempt(ray.get(done[0]), attempt)
             except ray.exceptions.RayError as err:  # the worker died, or the task could not run
-                outcome = _lost_on_ray(tasks[i], err, attempt, claims, i)
+                outcome = _lost_on_ray(task, err, attempt, nodes_at_start)
             if outcome.retryable and attempt <= RETRIES:
-                index[remote.remote(tasks[i], claims, i, attempt + 1)] = (i, attempt + 1)
+                submit(i, attempt + 1)
                 continue
             results[i] = outcome
             report(len(results), len(tasks), outcome)
