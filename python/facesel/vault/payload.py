@@ -16,8 +16,10 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from facesel.detect.base import MAX_FRAME_SIDE
 from facesel.types import TrackResult
 from facesel.vault.errors import RecordError
+from facesel.vault.image_header import ImageHeaderError, stated_size
 
 PAYLOAD_KIND = "snapshot-v1"
 # The only blob names a payload may carry: they become file names when a record is opened.
@@ -32,6 +34,10 @@ def _check_image(array: object, name: str) -> np.ndarray:
         shape = getattr(array, "shape", None)
         dtype = getattr(array, "dtype", type(array).__name__)
         raise ValueError(f"{name} must be a non-empty (h, w[, 1|3|4]) uint8 image, got shape {shape} dtype {dtype}")
+    if max(array.shape[:2]) > MAX_FRAME_SIDE:
+        # what opening refuses to decode (review 16a, finding 1); a camera's crops are cut from
+        # frames no larger (facesel.detect.base.check_frame)
+        raise ValueError(f"{name} sides must be at most {MAX_FRAME_SIDE} pixels, got shape {array.shape}")
     return np.ascontiguousarray(array)
 
 
@@ -98,18 +104,33 @@ class OpenedSnapshot:
     blobs: dict[str, bytes] = field(default_factory=dict)
 
     def crop(self) -> np.ndarray:
-        """The best crop as (h, w, 3) uint8 BGR, exactly as sealed."""
-        return _decode(self.blobs["crop"], "crop")
+        """The best crop as (h, w, 3) uint8 BGR, exactly as sealed.
+
+        Raises RecordError, before decoding, for a picture no camera seals: not an 8-bit PNG, or
+        stating a side above 16384 pixels (:mod:`facesel.vault.image_header`)."""
+        return _decode(self.blobs["crop"], "crop", ("png",))
 
     def clip(self) -> list[np.ndarray]:
-        """The clip's frames as (h, w, 3) uint8 BGR images, in order (empty when none was sealed)."""
-        return [_decode(self.blobs[name], name) for name in sorted(self.blobs) if name.startswith("clip/")]
+        """The clip's frames as (h, w, 3) uint8 BGR images, in order (empty when none was sealed).
+
+        Raises RecordError as :meth:`crop` does; a clip frame may be an 8-bit PNG or JPEG."""
+        return [_decode(self.blobs[name], name, ("png", "jpg")) for name in sorted(self.blobs)
+                if name.startswith("clip/")]
 
 
-def _decode(data: bytes, name: str) -> np.ndarray:
+def _decode(data: bytes, name: str, formats: tuple[str, ...]) -> np.ndarray:
+    # The header first (review 16a, finding 1): cv2.imdecode allocates whatever a header states,
+    # in whichever of OpenCV's formats the bytes' signature names.
+    try:
+        width, height = stated_size(data, formats)
+    except ImageHeaderError as err:
+        raise RecordError(f"payload image {name!r} {err}") from None
     image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
     if image is None:
         raise RecordError(f"payload image {name!r} does not decode")
+    if image.shape[:2] != (height, width):
+        raise RecordError(f"payload image {name!r} decoded to {image.shape[1]} x {image.shape[0]} pixels, "
+                          f"not the {width} x {height} its header states")
     return image
 
 
