@@ -181,6 +181,13 @@ def _huge_frame(channels: int = 3) -> np.ndarray:
     return frame
 
 
+def _numpy_grey(frame: np.ndarray, regions: np.ndarray) -> np.ndarray:
+    from facesel.track_cues.sampling import grey_samples_numpy
+
+    with np.errstate(all="ignore"):
+        return grey_samples_numpy(frame, regions)
+
+
 def targeted_cases(only: str | None) -> Iterator[Case]:
     c = _c()
     frame = binding_calls._frame
@@ -233,8 +240,10 @@ def targeted_cases(only: str | None) -> Iterator[Case]:
              lambda: c.grey_samples(frame(), np.array([[-10**6, -10**6, 10**6, 10**6], [500, 500, 900, 900]], np.int64))),
         Case("grey_samples", "regions at int64 extremes", "regions",
              lambda: c.grey_samples(frame(), np.array([[-2**63, -2**63, 2**63 - 1, 2**63 - 1]], np.int64))),
+        # against numpy's reference on the same uint64 array (facesel.track_cues.sampling)
         Case("grey_samples", "regions as uint64 above 2**63", "regions",
-             lambda: c.grey_samples(frame(), np.array([[2**63 + 5, 0, 2**64 - 1, 10]], np.uint64))),
+             lambda: c.grey_samples(frame(), np.array([[2**63 + 5, 0, 2**64 - 1, 10]], np.uint64)),
+             lambda: _numpy_grey(frame(), np.array([[2**63 + 5, 0, 2**64 - 1, 10]], np.uint64))),
         Case("grey_samples", "inverted region", "regions", lambda: c.grey_samples(frame(), np.array([[50, 50, 10, 10]], np.int64))),
         Case("colour_histograms", "boxes at +-1e300", "boxes",
              lambda: c.colour_histograms(frame(), np.array([[-1e300, -1e300, 1e300, 1e300]]))),
@@ -256,8 +265,10 @@ def targeted_cases(only: str | None) -> Iterator[Case]:
              lambda: c.region_plan(np.array([[-3e38, -3e38, 3e38, 3e38]], np.float32), (200, 300, 3), 2.0, 40.0, 16, 1.0, False)),
         Case("region_plan", "boxes NaN", "boxes",
              lambda: c.region_plan(np.array([[np.nan, 0, 10, 10]], np.float32), (200, 300, 3), 2.0, 40.0, 16, 1.0, False)),
+        # a box reaching far past the frame's right edge: the plan of the widest float32 box
         Case("region_plan", "boxes as float64 1e300 (inf in float32)", "boxes",
-             lambda: c.region_plan(np.array([[0, 0, 1e300, 10]]), (200, 300, 3), 2.0, 40.0, 16, 1.0, False)),
+             lambda: c.region_plan(np.array([[0, 0, 1e300, 10]]), (200, 300, 3), 2.0, 40.0, 16, 1.0, False),
+             lambda: c.region_plan(np.array([[0, 0, 3e38, 10]], np.float32), (200, 300, 3), 2.0, 40.0, 16, 1.0, False)),
         Case("region_plan", "boxes outside the frame", "boxes",
              lambda: c.region_plan(np.array([[500, 500, 900, 900], [-90, -90, -10, -10]], np.float32), (200, 300, 3), 2.0, 40.0, 16, 1.0, False)),
         Case("region_plan", "scale 1e300", "scale",
@@ -404,9 +415,11 @@ def main() -> int:
     parser.add_argument("--only", help="one entry point (a name of tests/binding_calls.py, e.g. grey_samples)")
     parser.add_argument("--json", type=Path, help="write every case's outcome here")
     parser.add_argument("--quiet", action="store_true", help="print only WRONG, CRASH, HANG and unnamed refusals")
+    parser.add_argument("--layouts-only", action="store_true", help="only the same-values layouts (no targeted cases)")
     opts = parser.parse_args()
     records, counts = [], {}
-    for case in [*layout_cases(opts.only), *targeted_cases(opts.only)]:
+    cases = [*layout_cases(opts.only), *([] if opts.layouts_only else targeted_cases(opts.only))]
+    for case in cases:
         result = run_case(case)
         record = {"entry": case.entry, "arg": case.arg, "case": case.label, **result}
         records.append(record)

@@ -31,6 +31,19 @@ inline std::string shape_str(const py::array& a) {
 
 inline std::string dtype_str(const py::array& a) { return py::str(a.dtype()).cast<std::string>(); }
 
+/// "shape (H, W, C), strides (S0, S1, S2) bytes": what a layout error reports of the array.
+inline std::string layout_str(const py::array& a) {
+  std::string s = "shape " + shape_str(a) + ", strides (";
+  for (py::ssize_t i = 0; i < a.ndim(); ++i) s += (i ? ", " : "") + std::to_string(a.strides(i));
+  return s + (a.ndim() == 1 ? ",)" : ")") + " bytes";
+}
+
+/// What `obj` is, for a type error: an ndarray's dtype, else its type.
+inline std::string kind_str(const py::handle& obj) {
+  if (py::isinstance<py::array>(obj)) return "dtype " + dtype_str(py::reinterpret_borrow<py::array>(obj));
+  return py::str(py::type::of(obj)).cast<std::string>();
+}
+
 /// The largest copy as_array makes of an argument (2 GiB, as region_batches' padded batches): a
 /// non-float32 or non-contiguous array beyond it is refused instead of copied.
 constexpr py::ssize_t kMaxCopyBytes = py::ssize_t{1} << 31;
