@@ -38,7 +38,7 @@ py::array frame_of(const py::object& obj, bool colour) {
     throw py::value_error("frame's height and width must be in [1, " + std::to_string(kMaxSide) + "], got shape " +
                           shape_str(a));
   }
-  if (!(a.flags() & py::array::c_style)) throw py::value_error("frame must be C-contiguous (it is not copied), got strides of a view");
+  if (!(a.flags() & py::array::c_style)) throw py::value_error("frame must be C-contiguous (it is not copied), got " + layout_str(a));
   return a;
 }
 
@@ -136,10 +136,10 @@ constexpr py::ssize_t kMaxLevels = (py::ssize_t{1} << 24) / 255;
 
 CArray<float> whole_levels(const py::object& obj, const char* name) {
   if (!py::isinstance<py::array>(obj) || !has_dtype<float>(py::reinterpret_borrow<py::array>(obj))) {
-    throw py::type_error(std::string(name) + " must be a float32 numpy array, got " + repr_str(py::type::of(obj)));
+    throw py::type_error(std::string(name) + " must be a float32 numpy array, got " + kind_str(obj));
   }
   const py::array a = py::reinterpret_borrow<py::array>(obj);
-  if (!(a.flags() & py::array::c_style)) throw py::value_error(std::string(name) + " must be C-contiguous");
+  if (!(a.flags() & py::array::c_style)) throw py::value_error(std::string(name) + " must be C-contiguous, got " + layout_str(a));
   if (a.size() > kMaxLevels) {
     throw py::value_error(std::string(name) + " must hold at most " + std::to_string(kMaxLevels) + " levels, got " +
                           std::to_string(a.size()));
@@ -161,9 +161,11 @@ py::array_t<float> take_levels_py(const py::object& frame_obj, const py::object&
   }
   const py::array frame = py::reinterpret_borrow<py::array>(frame_obj);
   if (!has_dtype<std::uint8_t>(frame)) throw py::type_error("frame must be uint8, got dtype " + dtype_str(frame));
-  if (!(frame.flags() & py::array::c_style)) throw py::value_error("frame must be C-contiguous (it is not copied)");
+  if (!(frame.flags() & py::array::c_style)) {
+    throw py::value_error("frame must be C-contiguous (it is not copied), got " + layout_str(frame));
+  }
   if (!py::isinstance<py::array>(index_obj) || py::reinterpret_borrow<py::array>(index_obj).dtype().kind() != 'i') {
-    throw py::type_error("index must be an integer numpy array (int64)");
+    throw py::type_error("index must be an integer numpy array (int64), got " + kind_str(index_obj));
   }
   const CArray<std::int64_t> index = as_array<std::int64_t>(index_obj, "index", py::reinterpret_borrow<py::array>(index_obj).ndim(), "int64");
   const std::int64_t* ix = index.data();

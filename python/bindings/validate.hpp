@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <sstream>
 #include <string>
 #include <type_traits>
@@ -30,6 +31,19 @@ inline std::string shape_str(const py::array& a) {
 
 inline std::string dtype_str(const py::array& a) { return py::str(a.dtype()).cast<std::string>(); }
 
+/// "shape (H, W, C), strides (S0, S1, S2) bytes": what a layout error reports of the array.
+inline std::string layout_str(const py::array& a) {
+  std::string s = "shape " + shape_str(a) + ", strides (";
+  for (py::ssize_t i = 0; i < a.ndim(); ++i) s += (i ? ", " : "") + std::to_string(a.strides(i));
+  return s + (a.ndim() == 1 ? ",)" : ")") + " bytes";
+}
+
+/// What `obj` is, for a type error: an ndarray's dtype, else its type.
+inline std::string kind_str(const py::handle& obj) {
+  if (py::isinstance<py::array>(obj)) return "dtype " + dtype_str(py::reinterpret_borrow<py::array>(obj));
+  return py::str(py::type::of(obj)).cast<std::string>();
+}
+
 /// The largest copy as_array makes of an argument (2 GiB, as region_batches' padded batches): a
 /// non-float32 or non-contiguous array beyond it is refused instead of copied.
 constexpr py::ssize_t kMaxCopyBytes = py::ssize_t{1} << 31;
@@ -37,10 +51,6 @@ constexpr py::ssize_t kMaxCopyBytes = py::ssize_t{1} << 31;
 /// The array type every binding works on: C-contiguous, converted to T when needed.
 template <typename T>
 using CArray = py::array_t<T, py::array::c_style | py::array::forcecast>;
-
-/// Casts obj to a C-contiguous float32 array of rank `ndim` without silently changing its
-/// meaning: integer and float inputs are accepted (copied when needed), anything else is a
-/// TypeError naming `name`.
 
 /// Whether a is an ndarray of T's dtype, by numpy's equivalence of dtypes, not by identity: an
 /// array that went through pickle (a pipe, multiprocessing) has a uint8 dtype equal to numpy's but
@@ -51,6 +61,55 @@ bool has_dtype(const py::handle& a) {
   return py::array_t<T>::check_(a);
 }
 
+/// Before a cast of `source` to T, the first value the cast would change beyond rounding, as a
+/// ValueError naming `name`: a finite value beyond float32's range would become inf (float64 1e300 in
+/// a box gave an empty region plan), a uint64 above int64's range would wrap to a negative int64 (a
+/// region at x = 2**63 + 5 was sampled at x = -2**63 + 5). Review round 16b. Rounding (float64 or
+/// int64 to float32) is the conversion the bindings document and stays accepted. Checked before
+/// the cast, whose overflow numpy would otherwise report only as a RuntimeWarning; runs numpy only
+/// for a cast that can overflow (a float source wider than T, a uint64 source for int64).
+template <typename T>
+void refuse_changed_meaning(const py::array& source, const char* name) {
+  const char kind = source.dtype().kind();
+  if (source.size() == 0) return;
+  py::module_ np = py::module_::import("numpy");
+  // The common case costs two reductions (no temporary array): only a suspect array is scanned
+  // for where its first changed value is.
+  py::object changed;  // a bool array: where the cast would change a value's meaning
+  std::string why;
+  if constexpr (std::is_floating_point<T>::value) {
+    if (kind != 'f' || source.dtype().itemsize() <= static_cast<py::ssize_t>(sizeof(T))) return;
+    // Round to nearest sends a magnitude of max + half an ulp or more to inf: 2^128 - 2^103 for
+    // float32, 2^1024 - 2^970 for float64 (both exact in the wider source dtype).
+    constexpr int kMaxExp = std::numeric_limits<T>::max_exponent, kDigits = std::numeric_limits<T>::digits;
+    const py::object one = np.attr("asarray")(1.0, source.dtype());
+    const py::object boundary = np.attr("ldexp")(one, kMaxExp) - np.attr("ldexp")(one, kMaxExp - kDigits - 1);
+    const py::object hi = np.attr("fmax").attr("reduce")(source, py::arg("axis") = py::none());  // NaN ignored
+    const py::object lo = np.attr("fmin").attr("reduce")(source, py::arg("axis") = py::none());
+    if (!py::bool_(hi >= boundary) && !py::bool_(lo <= -boundary)) return;
+    changed = np.attr("logical_and")(np.attr("greater_equal")(np.attr("abs")(source), boundary), np.attr("isfinite")(source));
+    why = sizeof(T) == 4 ? "beyond float32's range (+-3.4028235e+38): the cast to float32 would make it infinite"
+                         : "beyond float64's range: the cast to float64 would make it infinite";
+  } else {
+    static_assert(std::is_same<T, std::int64_t>::value, "as_array's integer target is int64");
+    if (kind != 'u' || source.dtype().itemsize() < 8) return;
+    const py::object limit = py::int_(std::numeric_limits<std::int64_t>::max());
+    if (!py::bool_(np.attr("max")(source) > limit)) return;
+    changed = np.attr("greater")(source, limit);
+    why = "beyond int64's range: the cast to int64 would wrap it to a negative value";
+  }
+  const py::array where = np.attr("flatnonzero")(changed);
+  if (where.size() == 0) return;
+  const py::ssize_t i = where.attr("__getitem__")(0).cast<py::ssize_t>();
+  const py::object value = np.attr("ravel")(source).attr("__getitem__")(i);
+  throw py::value_error(std::string(name) + " holds " + py::str(value).cast<std::string>() + " at flat index " +
+                        std::to_string(i) + " (dtype " + dtype_str(source) + "), " + why);
+}
+
+/// Casts obj to a C-contiguous T array of rank `ndim` without silently changing its meaning:
+/// integer and float inputs are accepted (copied when needed; rounded to float32 where T is
+/// float), a value the cast would not keep is a ValueError (refuse_changed_meaning), anything else
+/// is a TypeError naming `name`.
 template <typename T>
 CArray<T> as_array(const py::handle& obj, const char* name, int ndim,
                                             const char* dtype_name) {
@@ -79,6 +138,7 @@ CArray<T> as_array(const py::handle& obj, const char* name, int ndim,
   // forcecast: float64 or int64 input is converted (NumPy's default dtypes); without it NumPy
   // refuses the "unsafe" cast. The only failure left is an allocation: say which argument.
   try {
+    if (!has_dtype<T>(a)) refuse_changed_meaning<T>(a, name);
     return CArray<T>(py::reinterpret_borrow<py::object>(a));
   } catch (py::error_already_set& err) {
     if (!err.matches(PyExc_MemoryError)) throw;
