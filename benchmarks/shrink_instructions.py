@@ -16,7 +16,9 @@ to 160 pixels (the region network's sizes) by ``area_shrink_float``; million ins
 With ``--thumbnail`` (alone or with ``--squares``, in the same child): the scene-change thumbnail of
 each frame as main made it before session 25 (the sample, OpenCV's area average, grey) and, where
 the core has it, in one pass (``sampled_block_grey``, 4 x 4 blocks: a 1080p or 4K frame); million
-instructions a thumbnail, the digests of both (equal: the same bytes).
+instructions a thumbnail, the digests of both (equal: the same bytes). Name copies of the cores
+outside the checkout (``cp python/facesel/_core*.so /tmp/new.so``): the checkout's own ``_core`` file,
+imported by ``facesel`` too, would register its types twice and fail.
 """
 
 from __future__ import annotations
