@@ -85,3 +85,32 @@ def test_every_remainder_of_the_eight_row_blocks(frames):
                                               err_msg=f"{view.shape} -> {(out_cols, out_rows)}")
                 checked += 1
     assert checked > 400
+
+
+def test_the_sse_path_gives_the_same_bytes_in_a_child(frames):
+    """Both paths on this machine: a child with ``FACESEL_AREA_FLOAT_PATH=sse2`` (read once, at the
+    first call) shrinks the same real squares and odd shapes; its bytes equal this process's. Only
+    sha256 digests cross the process boundary (no pixels on disk)."""
+    import hashlib
+    import os
+    import pickle
+    import subprocess
+    import sys
+
+    squares = [np.ascontiguousarray(frames[k % len(frames)][50 + 9 * k:50 + 9 * k + side, 100 + 3 * side:100 + 4 * side])
+               for k, side in enumerate((195, 245, 300, 350, 400, 161, 217, 33, 9))]
+    sizes = [(128, 128), (160, 160), (160, 160), (128, 128), (160, 160), (128, 128), (160, 100), (20, 7), (5, 3)]
+    here = hashlib.sha256(b"".join(_core.area_shrink_float(v, *s).tobytes() for v, s in zip(squares, sizes))).hexdigest()
+    # the pixels go to the child through a pipe: no face image touches the disk
+    script = (
+        "import sys, hashlib, pickle; from facesel import _core\n"
+        "squares, sizes = pickle.load(sys.stdin.buffer)\n"
+        "print(_core.area_shrink_float_path())\n"
+        "print(hashlib.sha256(b''.join(_core.area_shrink_float(v, *s).tobytes() for v, s in zip(squares, sizes))).hexdigest())\n"
+    )
+    env = dict(os.environ, FACESEL_AREA_FLOAT_PATH="sse2")
+    done = subprocess.run([sys.executable, "-c", script], input=pickle.dumps((squares, sizes)), env=env,
+                          capture_output=True, check=True)
+    path, there = done.stdout.decode().split()
+    assert path == "sse2"
+    assert there == here

@@ -14,6 +14,8 @@
 #include "area_shrink_float_detail.hpp"
 
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
 #define FACESEL_AREA_AVX2 1
@@ -25,7 +27,12 @@ namespace facesel::area_float_detail {
 #if defined(FACESEL_AREA_AVX2)
 
 bool avx2_available() {
-  static const bool available = __builtin_cpu_supports("avx2");
+  // FACESEL_AREA_FLOAT_PATH=sse2 keeps the SSE path on an AVX2 CPU: the tests run both paths on the
+  // same machine (tests/test_area_shrink_float_avx2.py, in a child process). Read once.
+  static const bool available = [] {
+    const char* forced = std::getenv("FACESEL_AREA_FLOAT_PATH");
+    return __builtin_cpu_supports("avx2") && !(forced != nullptr && std::strcmp(forced, "sse2") == 0);
+  }();
   return available;
 }
 
