@@ -26,21 +26,12 @@
 #include <cmath>
 #include <vector>
 
+#include "area_shrink_float_detail.hpp"
 #include "facesel/area_shrink.hpp"
 
 namespace facesel {
 
-namespace {
-
-/// One weight of OpenCV's area table: output index `out`, source index `in`, weight `alpha`.
-struct AreaTap {
-  std::int64_t out, in;
-  float alpha;
-};
-
-/// cv::computeResizeAreaTab (with one channel): the taps of every output, outputs in order, each
-/// output's source pixels in order, the weights computed in double and rounded to float as there.
-std::vector<AreaTap> area_taps(std::int64_t src, std::int64_t dst) {
+std::vector<area_float_detail::AreaTap> area_float_detail::area_taps(std::int64_t src, std::int64_t dst) {
   const double scale = 1.0 / (static_cast<double>(dst) / static_cast<double>(src));  // as cv::resize
   std::vector<AreaTap> taps;
   taps.reserve(static_cast<std::size_t>(src + dst + 2));
@@ -60,6 +51,12 @@ std::vector<AreaTap> area_taps(std::int64_t src, std::int64_t dst) {
   }
   return taps;
 }
+
+namespace {
+
+using area_float_detail::area_taps;
+using area_float_detail::AreaTap;
+using area_float_detail::round_row;
 
 /// saturate_cast<uchar>(|v|) as convertScaleAbs does it: round to nearest even (SSE's default mode).
 inline std::uint8_t round_to_u8(float v) {
@@ -144,7 +141,9 @@ void four_rows_apart(const float* in, std::int64_t width, float* rows) {
 /// One output row: round_to_u8 of every sum (16 at a time with SSE2: the same conversion, in the
 /// MXCSR's round-to-nearest-even, of |v|, and the same saturation: packs to int16 then uint8 clamp
 /// a negative (and the 0x80000000 of an out-of-range or NaN value) to 0 and anything above 255 to 255).
-void round_row(const float* sum, std::int64_t width, std::uint8_t* d) {
+}  // namespace
+
+void area_float_detail::round_row(const float* sum, std::int64_t width, std::uint8_t* d) {
   std::int64_t x = 0;
 #if defined(__SSE2__)
   const __m128 magnitude = _mm_castsi128_ps(_mm_set1_epi32(0x7fffffff));
@@ -159,9 +158,20 @@ void round_row(const float* sum, std::int64_t width, std::uint8_t* d) {
   for (; x < width; ++x) d[x] = round_to_u8(sum[x]);
 }
 
-}  // namespace
+const char* area_shrink_float_path() {
+  if (area_float_detail::avx2_available()) return "avx2";
+#if defined(__SSE2__)
+  return "sse2";
+#else
+  return "scalar";
+#endif
+}
 
 void area_shrink_float(const PackedImage& src, std::int64_t out_rows, std::int64_t out_cols, std::uint8_t* dst) {
+  if (src.channels >= 1 && src.channels <= 4 && area_float_detail::avx2_available()) {
+    area_float_detail::area_shrink_float_avx2(src, out_rows, out_cols, dst);  // session 25: eight rows a register
+    return;
+  }
   const std::int64_t cn = src.channels, in_width = src.cols * cn, width = out_cols * cn;
   const std::vector<AreaTap> xtaps = area_taps(src.cols, out_cols), ytaps = area_taps(src.rows, out_rows);
   std::vector<std::int64_t> first(static_cast<std::size_t>(out_cols + 1), 0);  // output x's taps: [first[x], first[x + 1])

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "facesel/area_shrink.hpp"
+#include "facesel/sampled_thumbnail.hpp"
 #include "register.hpp"
 #include "validate.hpp"
 
@@ -95,6 +96,42 @@ py::array area_shrink_float_py(const py::object& image_obj, const py::object& wi
   return out;
 }
 
+py::array sampled_block_grey_py(const py::object& image_obj, const py::object& step_obj, const py::object& block_x_obj,
+                                const py::object& block_y_obj) {
+  const PackedImage src = packed_image(image_obj);
+  if (src.channels != 3) {
+    throw py::value_error("image must be (H, W, 3) BGR, got " + shape_str(py::reinterpret_borrow<py::array>(image_obj)));
+  }
+  const std::int64_t step = as_int64(step_obj, "step"), block_x = as_int64(block_x_obj, "block_x"),
+                     block_y = as_int64(block_y_obj, "block_y");
+  if (step < 1 || step > kMaxSide) {
+    throw py::value_error("step must be in [1, " + std::to_string(kMaxSide) + "], got " + repr_str(step_obj));
+  }
+  const std::int64_t sample_rows = (src.rows + step - 1) / step, sample_cols = (src.cols + step - 1) / step;
+  if (block_x < 1 || block_x > sample_cols || sample_cols % block_x != 0) {
+    throw py::value_error("block_x must divide the sample's " + std::to_string(sample_cols) + " columns, got " +
+                          repr_str(block_x_obj));
+  }
+  if (block_y < 1 || block_y > sample_rows || sample_rows % block_y != 0) {
+    throw py::value_error("block_y must divide the sample's " + std::to_string(sample_rows) + " rows, got " +
+                          repr_str(block_y_obj));
+  }
+  if (block_x * block_y > (1 << 20)) {  // the integer sums stay far inside int32
+    throw py::value_error("block_x * block_y must be at most 1048576, got " + std::to_string(block_x * block_y));
+  }
+  if (block_x == 2 && block_y == 2) {  // OpenCV's 2 x 2 path rounds half up: not the pixels this function makes
+    throw py::value_error("block_x = block_y = 2 is OpenCV's SIMD 2 x 2 path (rounding half up), not this one's");
+  }
+  const std::int64_t out_rows = sample_rows / block_y, out_cols = sample_cols / block_x;
+  py::array_t<std::uint8_t> out({static_cast<py::ssize_t>(out_rows), static_cast<py::ssize_t>(out_cols)});
+  std::uint8_t* dst = out.mutable_data();
+  {
+    py::gil_scoped_release release;
+    sampled_block_grey(src, step, block_x, block_y, out_rows, out_cols, dst);
+  }
+  return out;
+}
+
 bool area_shrink_exact_ratio_py(const py::object& src_obj, const py::object& dst_obj) {
   return area_ratio_exact(as_int64(src_obj, "src"), as_int64(dst_obj, "dst"));
 }
@@ -111,6 +148,16 @@ void register_area_shrink(py::module_& m) {
         "(1 <= width <= W, 1 <= height <= H): the same pixels as cv2.convertScaleAbs(cv2.resize(image.astype(numpy.float32), "
         "(width, height), interpolation=cv2.INTER_AREA)) wherever OpenCV takes its general area path (not a whole factor "
         "on both axes), without the float32 copy. ValueError naming the argument otherwise. The GIL is released.");
+  m.def("area_shrink_float_path", [] { return std::string(area_shrink_float_path()); },
+        "Which code area_shrink_float runs on this CPU: 'avx2' (eight source rows a register, chosen at run time "
+        "from the CPU), 'sse2' (four) or 'scalar'; every one gives the same pixels.");
+  m.def("sampled_block_grey", &sampled_block_grey_py, py::arg("image"), py::arg("step"), py::arg("block_x"),
+        py::arg("block_y"),
+        "(H, W, 3) uint8 BGR (pixels of 3 adjacent bytes, any row stride) -> (S_r / block_y, S_c / block_x) uint8 grey, "
+        "S = the sample image[::step, ::step]: the same bytes as cv2.cvtColor(cv2.resize(sample, (S_c / block_x, "
+        "S_r / block_y), interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2GRAY) without the copies (issue 27, the "
+        "scene-change thumbnail). The blocks must divide the sample, and not be 2 x 2 (OpenCV's half-up path); "
+        "ValueError naming the argument otherwise. The GIL is released.");
   m.def("area_shrink_exact_ratio", &area_shrink_exact_ratio_py, py::arg("src"), py::arg("dst"),
         "Whether src -> dst pixels along one axis is a shrink area_shrink_exact takes: the ratio p:q in lowest terms "
         "has p odd and at most 9 (3:2, 3:1, 5:3, ...), so that its integer average rounds as OpenCV's float32 one.");

@@ -40,4 +40,8 @@ namespace facesel {
 /// integer fast path), whose pixels this does not claim.
 void area_shrink_float(const PackedImage& src, std::int64_t out_rows, std::int64_t out_cols, std::uint8_t* dst);
 
+/// Which code area_shrink_float runs on this CPU for 1-4 channels: "avx2" (eight source rows a
+/// register, chosen at run time), "sse2" (four) or "scalar". Every one gives the same pixels.
+const char* area_shrink_float_path();
+
 }  // namespace facesel
