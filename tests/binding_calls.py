@@ -175,6 +175,10 @@ def _core_calls() -> dict[str, Call]:
         # 7 -> 5 pixels: a fractional shrink, OpenCV's general float32 area path
         "area_shrink_float": Call(lambda: c.area_shrink_float, lambda: {
             "image": np.arange(147, dtype=np.uint8).reshape(7, 7, 3), "width": 5, "height": 5}),
+        "area_shrink_float_path": Call(lambda: c.area_shrink_float_path, dict),
+        # an 8 x 8 sample (step 1) in 4 x 4 blocks: the scene thumbnail's grey area mean
+        "sampled_block_grey": Call(lambda: c.sampled_block_grey, lambda: {
+            "image": np.arange(192, dtype=np.uint8).reshape(8, 8, 3), "step": 1, "block_x": 4, "block_y": 4}),
     }
 
 
