@@ -9,31 +9,16 @@ import pytest
 
 from facesel.select.evidence import TrackEvidence
 from facesel.select.shot_return import ShotMemory, ShotReturnRule, zoom_thumb
-from facesel.track_cues import SceneChange, thumbnail
+from facesel.track_cues import thumbnail
 from facesel.track_cues.rule import SwitchRule
+from scene_pictures import fires as _fires, world as _world
 
 BOX = (100, 100, 200, 200)
-
-
-def _world(seed: int = 1) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    world = rng.integers(0, 255, (8, 14), dtype=np.uint8)
-    return np.repeat(np.repeat(world, 40, 0), 40, 1)[:270, :480].astype(np.float32)  # blobs of 40 px
 
 
 def _dissolve(a: np.ndarray, b: np.ndarray, rng) -> list:
     frames = [a] * 12 + [(1 - w) * a + w * b for w in np.linspace(0.17, 0.83, 5)] + [b] * 8
     return [np.clip(f + rng.normal(0, 2, f.shape), 0, 255).astype(np.uint8) for f in frames]
-
-
-def _fires(rule, frames) -> list:
-    """(frame, kind, cut_thumbs) of every fire."""
-    scene, out = SceneChange(rule), []
-    for k, f in enumerate(frames):
-        kind, _ = scene.update(f)
-        if kind:
-            out.append((k, kind, scene.cut_thumbs))
-    return out
 
 
 def test_a_dissolve_is_recorded_as_a_cut_only_with_fade_cut():
