@@ -82,6 +82,7 @@ def test_an_audit_of_another_video_than_the_run_read_is_noted(tmp_path, capsys, 
     assert other_input_note(video, run) is None
     assert other_input_note(tmp_path / "." / "walkers.mp4", run) is None
     other = tmp_path / "other.mp4"
+    other.write_bytes(b"")  # an input that exists: a missing one is named by the audit's own error (ux26)
     assert other_input_note(other, run) == (f"the run in {run} read {video}, not {other}: its snapshots are compared "
                                             f"with the frames of {other} (fine for a copy of the same video)")
     main(["eval", "snapshots", str(other), str(run), "--no-sheet", "--every", "2"])  # refused after the note
