@@ -15,6 +15,7 @@ from facesel.vault.retention import shred_expired
 from facesel.vault.shares import ShareFile, reconstruct_master
 from test_vault_common import (
     run_cli,
+    run_cli_exit,
     DAY,
     T0,
     FakeClock,
@@ -125,12 +126,12 @@ def test_shred_refuses_a_time_ahead_of_the_clock_or_not_a_number(tmp_path, capsy
     kept = Keystore(adir / "keystore").epoch_ids()
     shares = [a for p in share_paths(adir)[:2] for a in ("--share", p)]
     for when in ("2207-01-01", "nan", "inf", str(now + 365 * DAY)):
-        code, _, err = run_cli(capsys, "authority", "shred", "--dir", adir, *shares, "--now", when,
-                               "--new-no-passphrase")
-        # nan and inf are refused where --now is parsed (facesel.vault.timeparse), a future time by
-        # the shred's own check: either way nothing is destroyed
-        assert code == 1 and ("ahead of the clock" in err or "finite" in err
-                              or "--now must be a time from 1970" in err), (when, err)
+        code, _, err = run_cli_exit(capsys, "authority", "shred", "--dir", adir, *shares, "--now", when,
+                                    "--new-no-passphrase")
+        # nan and inf are refused where --now is parsed (facesel.vault.timeparse: a usage error, exit 2
+        # since ux26), a future time by the shred's own check (exit 1): either way nothing is destroyed
+        assert code == (2 if when in ("nan", "inf") else 1) and ("ahead of the clock" in err or "finite" in err
+                              or "argument --now: must be a time from 1970" in err), (when, err)
         assert Keystore(adir / "keystore").epoch_ids() == kept, when
     with pytest.raises(ValueError, match="ahead of the clock"):
         shred_expired(adir, now=now + 365 * DAY, master=master_of(adir))
