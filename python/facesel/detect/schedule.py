@@ -200,8 +200,7 @@ def _whole_blocks(frame: np.ndarray, step: int, size: tuple[int, int]) -> tuple[
     ``frame``: a BGR uint8 frame of 3 adjacent bytes a pixel whose sample ``frame[::step, ::step]``
     shrinks to ``size`` by whole factors (OpenCV's whole-factor INTER_AREA path), not 2 x 2 (OpenCV
     rounds that one half up) and not 1 x 1; None otherwise (and with a core built before it)."""
-    if (_sampled_grey is None or frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8
-            or frame.strides[2] != 1 or frame.strides[1] != 3 or frame.strides[0] < 3 * frame.shape[1]):
+    if _sampled_grey is None or frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8 or not _packed(frame):
         return None
     rows, cols = -(-frame.shape[0] // step), -(-frame.shape[1] // step)
     if cols % size[0] or rows % size[1]:
