@@ -95,16 +95,20 @@ def test_the_region_search_finds_the_same_faces(shared_data, monkeypatch):
 def test_less_cpu_than_the_uint8_path_in_the_same_run(frames, monkeypatch):
     """A ratio within one run, alternated (no time threshold): the float32 path against the uint8
     one on 1080p region squares of the sizes the arcade video's tracks give (192 -> 128 for faces
-    under 96 pixels, 240-400 -> 160 above); about 0.7x on a quiet machine, asserted at under 0.95x."""
+    under 96 pixels, 240-400 -> 160 above); about 0.7x on a quiet machine, asserted at under 0.95x.
+
+    Each path's fastest round is compared, not the sums: on a shared machine a burst of load lands
+    in some rounds (thread time grows with cache and frequency contention), and the sums let one
+    such round decide; the fastest round is the one least disturbed, for both paths alike."""
     cuts = [(frames[0][300:492, 500:692], (128, 128)), (frames[1][200:440, 900:1140], (160, 160)),
             (frames[2][100:400, 1200:1500], (160, 160)), (frames[3][400:800, 300:700], (160, 160))]
-    spent = {"float": 0.0, "uint8": 0.0}
-    for _ in range(5):
+    rounds = {"float": [], "uint8": []}
+    for _ in range(9):
         for area in ("float", "uint8"):
             monkeypatch.setattr(schedule, "AREA_PATH", area)
             start = time.thread_time()
             for _ in range(20):
                 for region, size in cuts:
                     area_shrink(region, size)
-            spent[area] += time.thread_time() - start
-    assert spent["float"] < 0.95 * spent["uint8"], spent
+            rounds[area].append(time.thread_time() - start)
+    assert min(rounds["float"]) < 0.95 * min(rounds["uint8"]), rounds
