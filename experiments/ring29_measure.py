@@ -1,0 +1,174 @@
+"""The box's surroundings across a dissolve (issue 23, ring29; docs/prereg_ring29.md), stage A:
+the ring blend cue (:mod:`facesel.track_cues.ring`) at the `fade` variant's 4 tracker-level joins,
+on every span of the signers' and LivePortrait's `fade` runs, and on the 40 shared videos.
+
+    nice -n 5 python experiments/ring29_measure.py collect [--only joins variants shared]
+    nice -n 5 python experiments/ring29_measure.py table
+
+``collect`` writes each span's values (change, residual, monotone per ring scale) to
+``/tmp/ring29/<material>.json`` (numbers only, no pixel); ``table`` applies the 12 registered
+candidates to them. Grey levels of strips around the detector's box; nothing of identity.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+OUT = Path("/tmp/ring29")
+K = 6
+SCALES = (1.5, 2.0)
+FLOORS = (4.0, 6.0, 8.0)
+CEILINGS = (0.3, 0.5)
+
+
+def span_values(frames, t0: int, box) -> dict:
+    """{scale: [change, residual, monotone]} of the span t0 .. t0 + K at ``box``'s ring."""
+    from facesel.track_cues.ring import ring_blend, ring_regions, ring_samples
+
+    out = {}
+    for scale in SCALES:
+        regions = ring_regions(box, scale, frames[t0].shape)
+        if len(regions) == 0:
+            continue
+        change, residual, monotone = ring_blend(ring_samples(frames[t0:t0 + K + 1], regions))
+        out[str(scale)] = [round(change, 3), round(residual, 4), bool(monotone)]
+    return out
+
+
+def boxes_at(detector, frame, best_only: bool):
+    det = detector.detect(frame)
+    if not len(det.boxes):
+        return []
+    boxes = np.asarray(det.boxes, np.float32).reshape(-1, 4)
+    if best_only:
+        return [boxes[int(np.argmax(det.scores))]]
+    return list(boxes)
+
+
+def collect_variants(detector, joins_only: bool) -> list:
+    """Spans of the `fade` runs: joins (t0 around the switch, stride 1) or all (stride 2)."""
+    from dissolve28_account import RUNS, material
+
+    rows = []
+    for key, frames, owner in material("joins" if joins_only else "spread"):
+        at = RUNS.get(key)
+        if joins_only:
+            starts = range(max(0, at - K - 2), min(len(frames) - K, at + 9))
+        else:
+            starts = range(0, len(frames) - K, 2)
+        for t0 in starts:
+            boxes = boxes_at(detector, frames[t0], True)
+            if not boxes:
+                continue
+            seen = set(int(o) for o in owner[t0:t0 + K + 1])
+            rows.append({"run": f"{key[0]} {key[1]} {' | '.join(key[2])}", "family": key[0], "t0": t0,
+                         "join": at, "same": len(seen) == 1 and min(seen) >= 0,
+                         "values": span_values(frames, t0, boxes[0])})
+        print(f"{key}: {len(rows)} spans so far", flush=True)
+    return rows
+
+
+def collect_shared(detector, max_frames: int = 300, stride: int = 3) -> list:
+    """Spans of the 40 shared videos (first ``max_frames``), every box at t0; each span with
+    whether today's cut or fade cue fires inside it."""
+    from crowds_shared import videos
+
+    from facesel.data import data_root
+    from facesel.track_cues.rule import SwitchRule
+    from facesel.track_cues.scene import SceneChange
+    from facesel.video import open_source
+
+    rows = []
+    for path, _ in videos(data_root()):
+        name = path.name if path.name != "img" else "otb_girl"
+        frames = [f for f, _ in open_source(path, max_frames=max_frames)]
+        scene = SceneChange(SwitchRule())
+        fires = [k for k, f in enumerate(frames) if scene.update(f)[0]]
+        for t0 in range(0, len(frames) - K, stride):
+            for box in boxes_at(detector, frames[t0], False):
+                rows.append({"run": name, "t0": t0, "scene": any(t0 < k <= t0 + K for k in fires),
+                             "values": span_values(frames, t0, box)})
+        print(f"{name}: {len(frames)} frames, scene fires {fires[:8]}, {len(rows)} spans so far", flush=True)
+    return rows
+
+
+def fires(row, scale, floor, ceiling) -> bool:
+    v = row["values"].get(str(scale))
+    return v is not None and v[0] >= floor and v[1] <= ceiling and v[2]
+
+
+def table() -> None:
+    joins = json.loads((OUT / "joins.json").read_text())
+    variants = json.loads((OUT / "variants.json").read_text()) if (OUT / "variants.json").exists() else []
+    shared = json.loads((OUT / "shared.json").read_text()) if (OUT / "shared.json").exists() else []
+    genuine = [r for r in variants if r["same"]]
+    changed = [r for r in variants if not r["same"]]
+    print(f"spans: joins {len(joins)}, variants genuine {len(genuine)}, changed {len(changed)}, shared {len(shared)}")
+    print("| scale | C | B | joins caught (LP d18->d19 of 3, signers bird->eat) | variants' spans across a change fired | genuine spans fired | shared videos with a fire (spans, of which today's cue fires too) | separates |")
+    print("|---|---|---|---|---|---|---|---|")
+    for scale in SCALES:
+        for floor in FLOORS:
+            for ceiling in CEILINGS:
+                caught = {}
+                for r in joins:
+                    caught[r["run"]] = caught.get(r["run"], False) or fires(r, scale, floor, ceiling)
+                lp = sum(v for k, v in caught.items() if k.startswith("liveportrait"))
+                sg = sum(v for k, v in caught.items() if k.startswith("signers"))
+                g = sum(fires(r, scale, floor, ceiling) for r in genuine)
+                c = sum(fires(r, scale, floor, ceiling) for r in changed)
+                sh = [r for r in shared if fires(r, scale, floor, ceiling)]
+                false_sh = sorted({r["run"] for r in sh if not r["scene"]})
+                ok = lp >= 2 and sg == 1 and g <= 0.005 * max(1, len(genuine)) and not false_sh
+                print(f"| {scale} | {floor:g} | {ceiling:g} | {lp} / 3, {sg} / 1 | {c} / {len(changed)} | "
+                      f"{g} / {len(genuine)} ({100 * g / max(1, len(genuine)):.1f} %) | "
+                      f"{len(false_sh)} ({len(sh)} spans, {sum(r['scene'] for r in sh)}) | {'yes' if ok else 'no'} |")
+    print("\nper join, the span with the smallest residual among those with change >= 4 (scale: change, residual, monotone, t0):")
+    for run in sorted({r["run"] for r in joins}):
+        for scale in SCALES:
+            rs = [r for r in joins if r["run"] == run and str(scale) in r["values"]]
+            best = sorted(rs, key=lambda r: (r["values"][str(scale)][0] < 4, r["values"][str(scale)][1]))[:1]
+            top = max(rs, key=lambda r: r["values"][str(scale)][0]) if rs else None
+            print(f"  {run} scale {scale}: best {[(r['values'][str(scale)], r['t0']) for r in best]}; "
+                  f"largest change {top['values'][str(scale)] if top else None} at {top['t0'] if top else None}")
+    for scale in SCALES:
+        lows = sorted((r["values"][str(scale)][1], r["values"][str(scale)][0], r["run"], r["t0"]) for r in genuine
+                      if str(scale) in r["values"] and r["values"][str(scale)][0] >= 4 and r["values"][str(scale)][2])
+        print(f"genuine variant spans, scale {scale}, change >= 4 and monotone, lowest residuals: {lows[:5]}")
+        lows = sorted((r["values"][str(scale)][1], r["values"][str(scale)][0], r["run"], r["t0"]) for r in shared
+                      if str(scale) in r["values"] and r["values"][str(scale)][0] >= 4 and r["values"][str(scale)][2]
+                      and not r["scene"])
+        print(f"shared spans, scale {scale}, change >= 4 and monotone, no scene fire, lowest residuals: {lows[:8]}")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("what", choices=("collect", "table"))
+    parser.add_argument("--only", nargs="+", default=["joins", "variants", "shared"])
+    args = parser.parse_args(argv)
+    if args.what == "table":
+        table()
+        return 0
+    import cv2
+
+    from facesel.config import PipelineConfig
+    from facesel.selector import default_detector
+
+    cv2.setNumThreads(1)
+    detector = default_detector(PipelineConfig())
+    OUT.mkdir(exist_ok=True)
+    for name in args.only:
+        rows = {"joins": lambda: collect_variants(detector, True), "variants": lambda: collect_variants(detector, False),
+                "shared": lambda: collect_shared(detector)}[name]()
+        (OUT / f"{name}.json").write_text(json.dumps(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
