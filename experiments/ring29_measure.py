@@ -2,7 +2,7 @@
 the ring blend cue (:mod:`facesel.track_cues.ring`) at the `fade` variant's 4 tracker-level joins,
 on every span of the signers' and LivePortrait's `fade` runs, and on the 40 shared videos.
 
-    nice -n 5 python experiments/ring29_measure.py collect [--only joins variants shared]
+    nice -n 5 python experiments/ring29_measure.py collect [--only joins variants shared others]
     nice -n 5 python experiments/ring29_measure.py table
 
 ``collect`` writes each span's values (change, residual, monotone per ring scale) to
@@ -52,12 +52,22 @@ def boxes_at(detector, frame, best_only: bool):
     return list(boxes)
 
 
-def collect_variants(detector, joins_only: bool) -> list:
-    """Spans of the `fade` runs: joins (t0 around the switch, stride 1) or all (stride 2)."""
+def collect_variants(detector, joins_only: bool, others: bool = False) -> list:
+    """Spans of the `fade` runs: joins (t0 around the switch, stride 1) or all (stride 2) of the
+    signers' and LivePortrait's runs, or (``others``, beyond the registration) of the retalking
+    and other families' runs."""
     from dissolve28_account import RUNS, material
 
+    from facesel.data import data_root
+    from facesel.eval.intercut import clip_label
+    from facesel.eval.intercut_variants import variant_material
+
+    def other_runs():
+        for family, kind, clips, frames, owner, _ in variant_material(data_root(), "fade", ["retalking", "other"]):
+            yield (family, kind, tuple(clip_label(c) for c in clips)), frames, owner
+
     rows = []
-    for key, frames, owner in material("joins" if joins_only else "spread"):
+    for key, frames, owner in other_runs() if others else material("joins" if joins_only else "spread"):
         at = RUNS.get(key)
         if joins_only:
             starts = range(max(0, at - K - 2), min(len(frames) - K, at + 9))
@@ -104,6 +114,23 @@ def fires(row, scale, floor, ceiling) -> bool:
     return v is not None and v[0] >= floor and v[1] <= ceiling and v[2]
 
 
+def dissolves_caught(rows, scale, floor, ceiling) -> tuple[int, int]:
+    """(dissolves with a fired span, dissolves): a dissolve is a run of consecutive spans (t0 every
+    2nd frame) whose owner changes inside them."""
+    caught = total = 0
+    for run in sorted({r["run"] for r in rows}):
+        group: list = []
+        for r in sorted((r for r in rows if r["run"] == run), key=lambda r: r["t0"]) + [None]:
+            if r is not None and not r["same"]:
+                group.append(r)
+                continue
+            if group:
+                total += 1
+                caught += any(fires(g, scale, floor, ceiling) for g in group)
+            group = []
+    return caught, total
+
+
 def table() -> None:
     joins = json.loads((OUT / "joins.json").read_text())
     variants = json.loads((OUT / "variants.json").read_text()) if (OUT / "variants.json").exists() else []
@@ -137,6 +164,16 @@ def table() -> None:
             top = max(rs, key=lambda r: r["values"][str(scale)][0]) if rs else None
             print(f"  {run} scale {scale}: best {[(r['values'][str(scale)], r['t0']) for r in best]}; "
                   f"largest change {top['values'][str(scale)] if top else None} at {top['t0'] if top else None}")
+    others = json.loads((OUT / "others.json").read_text()) if (OUT / "others.json").exists() else []
+    for name, rows in (("signers and LivePortrait", variants), ("retalking and other (beyond the registration)", others)):
+        for fam in sorted({r["family"] for r in rows}):
+            fr = [r for r in rows if r["family"] == fam]
+            g = [r for r in fr if r["same"]]
+            for scale, floor, ceiling in ((2.0, 8.0, 0.3), (1.5, 8.0, 0.3), (2.0, 6.0, 0.3)):
+                c, t = dissolves_caught(fr, scale, floor, ceiling)
+                print(f"{name}: {fam} ({len({r['run'] for r in fr})} runs) scale {scale} C {floor:g} B {ceiling:g}: "
+                      f"dissolves caught {c} / {t}, genuine spans fired "
+                      f"{sum(fires(r, scale, floor, ceiling) for r in g)} / {len(g)}")
     for scale in SCALES:
         lows = sorted((r["values"][str(scale)][1], r["values"][str(scale)][0], r["run"], r["t0"]) for r in genuine
                       if str(scale) in r["values"] and r["values"][str(scale)][0] >= 4 and r["values"][str(scale)][2])
@@ -150,7 +187,8 @@ def table() -> None:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("what", choices=("collect", "table"))
-    parser.add_argument("--only", nargs="+", default=["joins", "variants", "shared"])
+    parser.add_argument("--only", nargs="+", default=["joins", "variants", "shared"],
+                        choices=("joins", "variants", "shared", "others"))
     args = parser.parse_args(argv)
     if args.what == "table":
         table()
@@ -165,7 +203,8 @@ def main(argv=None) -> int:
     OUT.mkdir(exist_ok=True)
     for name in args.only:
         rows = {"joins": lambda: collect_variants(detector, True), "variants": lambda: collect_variants(detector, False),
-                "shared": lambda: collect_shared(detector)}[name]()
+                "shared": lambda: collect_shared(detector),
+                "others": lambda: collect_variants(detector, False, others=True)}[name]()
         (OUT / f"{name}.json").write_text(json.dumps(rows))
     return 0
 
