@@ -3,6 +3,7 @@ the ring blend cue (:mod:`facesel.track_cues.ring`) at the `fade` variant's 4 tr
 on every span of the signers' and LivePortrait's `fade` runs, and on the 40 shared videos.
 
     nice -n 5 python experiments/ring29_measure.py collect [--only joins variants shared others]
+    nice -n 5 python experiments/ring29_measure.py collect --videos NAME ...   # 600 frames of these
     nice -n 5 python experiments/ring29_measure.py table
 
 ``collect`` writes each span's values (change, residual, monotone per ring scale) to
@@ -85,7 +86,7 @@ def collect_variants(detector, joins_only: bool, others: bool = False) -> list:
     return rows
 
 
-def collect_shared(detector, max_frames: int = 300, stride: int = 3) -> list:
+def collect_shared(detector, max_frames: int = 300, stride: int = 3, names=None) -> list:
     """Spans of the 40 shared videos (first ``max_frames``), every box at t0; each span with
     whether today's cut or fade cue fires inside it."""
     from crowds_shared import videos
@@ -98,6 +99,8 @@ def collect_shared(detector, max_frames: int = 300, stride: int = 3) -> list:
     rows = []
     for path, _ in videos(data_root()):
         name = path.name if path.name != "img" else "otb_girl"
+        if names and name not in names:
+            continue
         frames = [f for f, _ in open_source(path, max_frames=max_frames)]
         scene = SceneChange(SwitchRule())
         fires = [k for k, f in enumerate(frames) if scene.update(f)[0]]
@@ -164,6 +167,11 @@ def table() -> None:
             top = max(rs, key=lambda r: r["values"][str(scale)][0]) if rs else None
             print(f"  {run} scale {scale}: best {[(r['values'][str(scale)], r['t0']) for r in best]}; "
                   f"largest change {top['values'][str(scale)] if top else None} at {top['t0'] if top else None}")
+    if (OUT / "shared600.json").exists():
+        for run in sorted({r["run"] for r in json.loads((OUT / "shared600.json").read_text())}):
+            rs = [r for r in json.loads((OUT / "shared600.json").read_text()) if r["run"] == run]
+            hit = [(r["t0"], r["values"]["2.0"]) for r in rs if fires(r, 2.0, 8.0, 0.3)]
+            print(f"{run}, 600 frames, scale 2.0 C 8 B 0.3: {len(rs)} spans, fired at {hit}")
     others = json.loads((OUT / "others.json").read_text()) if (OUT / "others.json").exists() else []
     for name, rows in (("signers and LivePortrait", variants), ("retalking and other (beyond the registration)", others)):
         for fam in sorted({r["family"] for r in rows}):
@@ -187,6 +195,8 @@ def table() -> None:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("what", choices=("collect", "table"))
+    parser.add_argument("--videos", nargs="+", default=None,
+                        help="with --only shared: these shared videos only, 600 frames, to shared600.json")
     parser.add_argument("--only", nargs="+", default=["joins", "variants", "shared"],
                         choices=("joins", "variants", "shared", "others"))
     args = parser.parse_args(argv)
@@ -201,6 +211,10 @@ def main(argv=None) -> int:
     cv2.setNumThreads(1)
     detector = default_detector(PipelineConfig())
     OUT.mkdir(exist_ok=True)
+    if args.videos:
+        rows = collect_shared(detector, max_frames=600, names=args.videos)
+        (OUT / "shared600.json").write_text(json.dumps(rows))
+        return 0
     for name in args.only:
         rows = {"joins": lambda: collect_variants(detector, True), "variants": lambda: collect_variants(detector, False),
                 "shared": lambda: collect_shared(detector),
