@@ -17,7 +17,6 @@ held out by family.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from unittest import mock
@@ -60,22 +59,9 @@ def path_of(variant, candidate, families, kinds) -> Path:
 
 
 def run(variant, candidate, families, kinds) -> list:
-    import cv2
-
-    from facesel.config import PipelineConfig
-    from facesel.data import data_root
     from facesel.eval.intercut import clip_label
-    from facesel.eval.intercut_variants import variant_material
-    from facesel.scoring import LaplacianVarianceScorer
-    from facesel.selector import default_detector
 
-    path = path_of(variant, candidate, families, kinds)
-    if path.is_file():
-        return json.loads(path.read_text())
-    cv2.setNumThreads(1)
-    detector, scorer = default_detector(PipelineConfig()), LaplacianVarianceScorer()
-    rows = []
-    for family, kind, clips, frames, owner, major in variant_material(data_root(), variant, families, kinds):
+    def one(frames, owner, major, detector, scorer, family, kind, clips):
         label = " | ".join(clip_label(c) for c in clips)
         same = False
         if candidate == "quiet_fade":
@@ -86,32 +72,19 @@ def run(variant, candidate, families, kinds) -> list:
             row.update(family=family, kind=kind, clips=label)
             out[c] = row
         out.setdefault(candidate, dict(out["today"], same=True))
-        rows.append(out)
         t, n = out["today"], out[candidate]
         print(f"{variant} {family:12s} {kind:9s} {label}: {'(same fires) ' if same else ''}today {t['snapshots']} / "
               f"{t['persons']} wrong {len(t['wrong'])} without {len(t['without'])}; {candidate} {n['snapshots']} "
               f"wrong {len(n['wrong'])} without {len(n['without'])} cuts {t['cuts']} -> {n['cuts']} "
               f"shot links {len(t['shot_links'])} -> {len(n['shot_links'])}", flush=True)
-    CACHE.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(rows))
-    return rows
+        return out
+
+    return acc.for_each_run(path_of(variant, candidate, families, kinds), variant, families, kinds, one)
 
 
 def loso(rows, candidate) -> None:
     figs = {c: {f: acc.figures([r[c] for r in rows], f) for f in FAMILIES} for c in ("today", candidate)}
-    total = {"today": [0, 0, 0, 0], "chosen": [0, 0, 0, 0]}
-    for held in FAMILIES:
-        def key(c):
-            fs = [figs[c][f] for f in FAMILIES if f != held]
-            return (sum(x["wrong"] for x in fs), sum(x["snapshots"] for x in fs), sum(x["without"] for x in fs),
-                    c != "today")
-        choice = min(("today", candidate), key=key)
-        t, h = figs["today"][held], figs[choice][held]
-        for name, f in (("today", t), ("chosen", h)):
-            total[name] = [a + b for a, b in zip(total[name], (f["snapshots"], f["persons"], f["wrong"], f["without"]))]
-        print(f"  {held:12s} chooses {choice:12s}: snapshots {t['snapshots']} -> {h['snapshots']} / {t['persons']}, "
-              f"wrong {t['wrong']} -> {h['wrong']}, without {t['without']} -> {h['without']}")
-    t, h = total["today"], total["chosen"]
+    t, h = acc.held_out(figs, candidate, FAMILIES)
     if t[1]:
         print(f"  held out, all: snapshots {t[0]} -> {h[0]} / {t[1]}, wrong {t[2]} -> {h[2]}, without {t[3]} -> {h[3]}")
     a = {c: [sum(figs[c][f][k] for f in FAMILIES) for k in ("snapshots", "persons", "wrong", "without")]

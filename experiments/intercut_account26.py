@@ -255,34 +255,65 @@ def cache_path(cache: Path, variant: str, candidate="today", families_only=None,
     return cache / (".".join(parts) + ".json")
 
 
-def run_variant(variant: str, cache: Path, families_only=None, candidate="today",
-                kinds=("interview", "control")) -> list:
-    """Every run of ``variant`` under ``candidate`` (cached, :func:`cache_path`)."""
+def for_each_run(path: Path, variant: str, families_only, kinds, one) -> list:
+    """The rows of every run of ``variant`` (its families ``families_only``, or all; its ``kinds``),
+    cached as JSON at ``path``: read from there when it exists, else ``one(frames, owner, major,
+    detector, scorer, family, kind, clips)`` per run (one default detector and Laplacian scorer,
+    OpenCV on one thread), its results written there. Shared by the variants' end-to-end scripts
+    (this one, ``tv27_account.py``, ``dissolve28_run.py``)."""
     import cv2
 
     from facesel.config import PipelineConfig
     from facesel.data import data_root
-    from facesel.eval.intercut import clip_label
     from facesel.eval.intercut_variants import variant_material
     from facesel.scoring import LaplacianVarianceScorer
     from facesel.selector import default_detector
 
-    path = cache_path(cache, variant, candidate, families_only, kinds)
     if path.is_file():
         return json.loads(path.read_text())
     cv2.setNumThreads(1)
     detector, scorer = default_detector(PipelineConfig()), LaplacianVarianceScorer()
-    rows = []
-    for family, kind, clips, frames, owner, major in variant_material(data_root(), variant, families_only, kinds):
+    rows = [one(frames, owner, major, detector, scorer, family, kind, clips)
+            for family, kind, clips, frames, owner, major in variant_material(data_root(), variant, families_only, kinds)]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(rows))
+    return rows
+
+
+def held_out(figs: dict, candidate: str, families) -> tuple[list, list]:
+    """Leave one family out, ``candidate`` against ``"today"``: each fold chooses by the other
+    families' figures (fewer wrong joins, then fewer snapshots, then fewer persons without; ties to
+    today) and prints its held-out family's figures. ``figs``: {candidate: {family: :func:`figures`}}.
+    Returns the totals (snapshots, persons, wrong, without) of today and of the chosen."""
+    total = {"today": [0, 0, 0, 0], "chosen": [0, 0, 0, 0]}
+    for held in families:
+        def key(c):
+            fs = [figs[c][f] for f in families if f != held]
+            return (sum(x["wrong"] for x in fs), sum(x["snapshots"] for x in fs), sum(x["without"] for x in fs),
+                    c != "today")
+        choice = min(("today", candidate), key=key)
+        t, h = figs["today"][held], figs[choice][held]
+        for name, f in (("today", t), ("chosen", h)):
+            total[name] = [a + b for a, b in zip(total[name], (f["snapshots"], f["persons"], f["wrong"], f["without"]))]
+        print(f"  {held:12s} chooses {choice:12s}: snapshots {t['snapshots']} -> {h['snapshots']} / {t['persons']}, "
+              f"wrong {t['wrong']} -> {h['wrong']}, without {t['without']} -> {h['without']}")
+    return total["today"], total["chosen"]
+
+
+def run_variant(variant: str, cache: Path, families_only=None, candidate="today",
+                kinds=("interview", "control")) -> list:
+    """Every run of ``variant`` under ``candidate`` (cached, :func:`cache_path`)."""
+    from facesel.eval.intercut import clip_label
+
+    def one(frames, owner, major, detector, scorer, family, kind, clips):
         row = run_one(frames, owner, major, detector, scorer, candidate=candidate)
         row.update(family=family, kind=kind, clips=[clip_label(c) for c in clips])
-        rows.append(row)
         print(f"{variant} {candidate} {family:12s} {kind:9s} {' | '.join(row['clips'])}: {row['snapshots']} / {row['persons']}, "
               f"wrong {len(row['wrong'])}, extra {len(row['extra'])}, without {len(row['without'])} "
               f"({row['seconds']} s)", flush=True)
-    cache.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(rows))
-    return rows
+        return row
+
+    return for_each_run(cache_path(cache, variant, candidate, families_only, kinds), variant, families_only, kinds, one)
 
 
 def report(variant: str, rows: list, lines: bool) -> None:

@@ -27,7 +27,6 @@ tracker join's switch frame and the fires near it.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from unittest import mock
@@ -86,32 +85,18 @@ def path_of(variant: str, candidate: str, families, kinds) -> Path:
 
 def run(variant: str, candidate: str, families=None, kinds=("interview", "control")) -> list:
     """Every run of ``variant`` under ``candidate`` (cached)."""
-    import cv2
-
-    from facesel.config import PipelineConfig
-    from facesel.data import data_root
     from facesel.eval.intercut import clip_label
-    from facesel.eval.intercut_variants import variant_material
-    from facesel.scoring import LaplacianVarianceScorer
-    from facesel.selector import default_detector
 
-    path = path_of(variant, candidate, families, kinds)
-    if path.is_file():
-        return json.loads(path.read_text())
-    cv2.setNumThreads(1)
-    detector, scorer = default_detector(PipelineConfig()), LaplacianVarianceScorer()
-    rows = []
-    for family, kind, clips, frames, owner, major in variant_material(data_root(), variant, families, kinds):
+    def one(frames, owner, major, detector, scorer, family, kind, clips):
         fires: list = []
         row = run_candidate(frames, owner, major, detector, scorer, candidate, fires)
         row.update(family=family, kind=kind, clips=[clip_label(c) for c in clips], fires=fires)
-        rows.append(row)
         print(f"{variant} {candidate} {family:12s} {kind:9s} {' | '.join(row['clips'])}: {row['snapshots']} / "
               f"{row['persons']}, wrong {len(row['wrong'])}, without {len(row['without'])}, cuts {row['cuts']}, "
               f"links {row['links']} shot {row['shot_links']}", flush=True)
-    CACHE.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(rows))
-    return rows
+        return row
+
+    return acc.for_each_run(path_of(variant, candidate, families, kinds), variant, families, kinds, one)
 
 
 def joins(families=("signers", "liveportrait")) -> None:
@@ -177,19 +162,7 @@ def loso(variants=("fade", "zoom")) -> None:
         rows = {c: run(variant, c, None, kinds) for c in ("today", cand)}
         figs = {c: {f: acc.figures(rs, f) for f in FAMILIES} for c, rs in rows.items()}
         print(f"== {variant}: {cand} against today")
-        total = {"today": [0, 0, 0, 0], "chosen": [0, 0, 0, 0]}
-        for held in FAMILIES:
-            def key(c):
-                fs = [figs[c][f] for f in FAMILIES if f != held]
-                return (sum(x["wrong"] for x in fs), sum(x["snapshots"] for x in fs), sum(x["without"] for x in fs),
-                        c != "today")
-            choice = min(("today", cand), key=key)
-            t, h = figs["today"][held], figs[choice][held]
-            for name, f in (("today", t), ("chosen", h)):
-                total[name] = [a + b for a, b in zip(total[name], (f["snapshots"], f["persons"], f["wrong"], f["without"]))]
-            print(f"  {held:12s} chooses {choice:12s}: snapshots {t['snapshots']} -> {h['snapshots']} / {t['persons']}, "
-                  f"wrong {t['wrong']} -> {h['wrong']}, without {t['without']} -> {h['without']}")
-        t, h = total["today"], total["chosen"]
+        t, h = acc.held_out(figs, cand, FAMILIES)
         print(f"  held out, all: snapshots {t[0]} -> {h[0]} / {t[1]} ({t[0] / t[1]:.2f} -> {h[0] / h[1]:.2f}), "
               f"wrong {t[2]} -> {h[2]}, without {t[3]} -> {h[3]}")
 
