@@ -12,10 +12,10 @@ sample and the sizes:
 - a video track whose sample entry (``stsd``) states more than ``max_frame_pixels`` pixels;
 - a video sample larger than :func:`sample_bound` of the stated frame: :data:`BYTES_PER_PIXEL`
   bytes a pixel plus :data:`SAMPLE_SLACK`. Why: a coded picture is not larger than the raw one
-  by more than its headers. H.264 caps each macroblock's bits at ``128 + RawMbBits`` (Annex A,
-  A.3.1 item h / 7.4.5: a PCM macroblock), RawMbBits being the raw macroblock (at most 5.25 bytes
-  a pixel, 4:4:4 at 14 bits); the widest frames stored uncompressed in a MOV sample are 16-bit
-  RGBA (``b64a``, 8 bytes a pixel) and PNG (raw rows plus a filter byte a row and deflate's 5 bytes
+  by more than its headers. H.264 caps each macroblock's coded bits at ``128 + RawMbBits``
+  (Annex A.3.1), RawMbBits being the raw macroblock, ``256 x BitDepthY + 2 x MbWidthC x
+  MbHeightC x BitDepthC`` (at most 5.25 bytes a pixel, 4:4:4 at 14 bits); the widest frames
+  stored uncompressed in a MOV sample are 16-bit RGBA (``b64a``, 8 bytes a pixel) and PNG (raw rows plus a filter byte a row and deflate's 5 bytes
   a 65,535-byte stored block). 10 bytes a pixel (the same as the allocation cap's) leaves a
   quarter over the widest; the 1 MiB covers headers (parameter sets, SEI) and small frames;
 - a sample of another track (audio, timed metadata) above :data:`OTHER_SAMPLE_MAX` (16 MiB), and a
