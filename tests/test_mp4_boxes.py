@@ -253,6 +253,13 @@ def test_files_that_are_not_iso_bmff_are_left_to_their_readers(tmp_path):
     assert check_video_file(tmp_path / "absent.mp4", MAX_FRAME_PIXELS) is None  # the reader says why
 
 
+def test_a_file_opening_with_an_unknown_box_under_another_name_is_still_read(tmp_path, stripes):
+    """FFmpeg's ``mov_probe`` skips unknown top-level boxes: so does the check, whatever the name."""
+    hidden = _box(b"abcd", b"\0" * 24) + _lying(stripes)
+    with pytest.raises(MP4BoxError, match="sample 0 .* states 104857600 bytes"):
+        check_video_file(_write(tmp_path, hidden, "clip.bin"), MAX_FRAME_PIXELS)
+
+
 def _shared_videos() -> list[Path]:
     root = os.environ.get("FACESEL_DATA")
     folder = Path(root) / "videos" if root else None

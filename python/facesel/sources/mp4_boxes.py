@@ -72,6 +72,9 @@ _TOP_LEVEL = {b"ftyp", b"styp", b"moov", b"mdat", b"free", b"skip", b"wide", b"p
               b"sidx", b"mfra", b"junk", b"pict", b"udta", b"meta", b"prfl"}
 """Box types that FFmpeg's ``mov_probe`` takes as MP4 / MOV signs (and common top-level boxes)."""
 _CHUNK = 1 << 20
+_PROBE_BOXES = 4096
+"""Top-level boxes :func:`is_iso_bmff` walks at most (a file FFmpeg probes has its signs in its
+first megabytes)."""
 
 
 class MP4BoxError(ValueError):
@@ -112,16 +115,34 @@ def sample_bound(width: int, height: int) -> int:
 
 
 def is_iso_bmff(path) -> bool:
-    """Whether ``path`` starts with an ISO-BMFF box whose type FFmpeg's ``mov`` probe knows, or
-    whose name says MP4 / MOV (FFmpeg also chooses by the name)."""
+    """Whether FFmpeg's ``mov`` demuxer may take ``path``: its name says MP4 / MOV (FFmpeg also
+    chooses by the name), or its top-level boxes, walked as ``mov_probe`` walks them (unknown
+    types skipped, up to :data:`_PROBE_BOXES` boxes, stopping at a size under 8), include one of
+    :data:`_TOP_LEVEL` (a file opening with an unknown box and then a ``moov`` is FFmpeg's)."""
+    if Path(str(path)).suffix.lower() in {".mp4", ".mov", ".m4v", ".3gp", ".3g2", ".mj2", ".m4a", ".f4v"}:
+        return True
     try:
         with open(path, "rb") as file:
-            head = file.read(8)
+            end = os.fstat(file.fileno()).st_size
+            at = 0
+            for _ in range(_PROBE_BOXES):
+                file.seek(at)
+                head = file.read(16)
+                if len(head) < 8:
+                    return False
+                size, kind = struct.unpack(">I4s", head[:8])
+                if size == 1 and len(head) == 16:
+                    (size,) = struct.unpack(">Q", head[8:])
+                elif size == 0:
+                    size = end - at
+                if size < 8:
+                    return False
+                if kind in _TOP_LEVEL:
+                    return True
+                at += size
     except OSError:
         return False
-    if len(head) == 8 and head[4:8] in _TOP_LEVEL:
-        return True
-    return Path(str(path)).suffix.lower() in {".mp4", ".mov", ".m4v", ".3gp", ".3g2", ".mj2", ".m4a", ".f4v"}
+    return False
 
 
 def check_video_file(path, max_pixels: int, what: str = "video file") -> list[VideoTrack] | None:
