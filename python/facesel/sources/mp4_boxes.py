@@ -71,6 +71,8 @@ _CONTAINERS = {b"moov", b"trak", b"mdia", b"minf", b"stbl", b"mvex", b"moof", b"
 _TOP_LEVEL = {b"ftyp", b"styp", b"moov", b"mdat", b"free", b"skip", b"wide", b"pnot", b"uuid", b"moof",
               b"sidx", b"mfra", b"junk", b"pict", b"udta", b"meta", b"prfl"}
 """Box types that FFmpeg's ``mov_probe`` takes as MP4 / MOV signs (and common top-level boxes)."""
+_VIDEO_HANDLERS = {b"vide", b"pict", b"auxv"}
+"""``hdlr`` types of picture tracks (video; an AVIF / HEIF image sequence and its alpha plane)."""
 _CHUNK = 1 << 20
 _PROBE_BOXES = 4096
 """Top-level boxes :func:`is_iso_bmff` walks at most (a file FFmpeg probes has its signs in its
@@ -332,7 +334,7 @@ class _Reader:
         by_id = {}
         for track in self.tracks:
             by_id[track.track_id] = track
-            video = track.handler == b"vide"
+            video = track.handler in _VIDEO_HANDLERS
             bound, uniform_bound, why = OTHER_SAMPLE_MAX, OTHER_UNIFORM_MAX, "a track that is not video"
             width = height = 0
             if video:
