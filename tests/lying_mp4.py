@@ -124,3 +124,26 @@ class LyingMP4Server:
         self._done.set()
         self._server.shutdown()
         self._server.server_close()
+
+
+def write_local(path, stated: int, sample: int = 0, filler: int = OFFERED) -> None:
+    """Write to ``path`` the faststart MP4 of :func:`stripes_mp4` with ``mdat`` running to the file's
+    end and ``filler`` bytes of zeros after its own (a hole: the file takes no disk for them), sample
+    ``sample``'s size stated as ``stated`` bytes (as it is when ``stated`` is 0): a local file can
+    only make FFmpeg read what it holds (``ffio_limit`` stops a packet at the file's end), so the
+    lie needs bytes behind it."""
+    global STATED
+    mp4 = stripes_mp4()
+    if stated:
+        kept, STATED = STATED, stated
+        try:
+            mp4 = lying(mp4, sample)
+        finally:
+            STATED = kept
+    else:
+        data = bytearray(mp4)
+        struct.pack_into(">I", data, data.index(b"mdat") - 4, 0)
+        mp4 = bytes(data)
+    with open(path, "wb") as file:
+        file.write(mp4)
+        file.truncate(len(mp4) + filler)

@@ -39,6 +39,7 @@ from facesel.sources.decoded import Unconverted, decoded_frame
 from facesel.sources.file_frames import VideoFile
 from facesel.sources.frame_limit import MAX_FRAME_PIXELS, check_max_frame_pixels, refuse_large_frame
 from facesel.sources.packet_decoder import PacketDecoder
+from facesel.sources.mp4_boxes import check_video_file
 
 
 SKIP_LOOP_FILTER = ("none", "noref", "bidir", "nokey", "all")
@@ -473,6 +474,10 @@ class PyAVFileConnection:
     def _open(self):
         import av
 
+        try:  # an MP4's lying sample sizes, before FFmpeg reads one (review round 17b)
+            check_video_file(self.path, self.max_frame_pixels)
+        except ValueError as err:
+            raise SourceError(str(err)) from None
         try:
             container = av.open(str(self.path), options=open_options(self.max_frame_pixels))
         except (av.FFmpegError, OSError) as err:

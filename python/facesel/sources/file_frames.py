@@ -39,6 +39,7 @@ import numpy as np
 from facesel.sources import own_bgr
 from facesel.sources.bounded_decoder import BoundedDecoder, open_options
 from facesel.sources.frame_limit import _too_large
+from facesel.sources.mp4_boxes import check_video_file
 
 
 class VideoFile:
@@ -47,7 +48,9 @@ class VideoFile:
     serve``'s file cameras (:class:`facesel.sources.backends.FileConnection`, review round 11).
 
     ``threads``: FFmpeg's decoding threads, 1 by default (see :func:`_bound_decoder`). ValueError
-    naming the file when it does not open, has no video stream or states a size above ``max_pixels``.
+    naming the file when it does not open, has no video stream or states a size above ``max_pixels``;
+    an MP4 / MOV whose box tree states a sample larger than its frame can hold is refused before
+    FFmpeg reads it (:func:`facesel.sources.mp4_boxes.check_video_file`, review round 17b).
     The probe's decoders are told ``max_pixels`` too (a file nothing checked before, as a file
     camera's, whose first frame is larger, is refused without its size).
     """
@@ -56,6 +59,7 @@ class VideoFile:
         import av
 
         self.path = path
+        check_video_file(path, max_pixels)  # an MP4's lying sample sizes, before FFmpeg reads one (round 17b)
         try:
             self._container = av.open(str(path), options=open_options(max_pixels))
         except (av.FFmpegError, OSError) as err:

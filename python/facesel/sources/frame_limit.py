@@ -250,7 +250,14 @@ def refuse_large_file(path, max_pixels: int, what: str = "file", videos: bool = 
     (:func:`refuse_decoded`). ``videos=False`` (a reader of images): Pillow, then FFmpeg's bounded
     probe for a file OpenCV takes as an image that Pillow does not read (Radiance HDR, PAM, PFM:
     review 9, finding 1); a file no image decoder of OpenCV takes keeps OpenCV's own refusal.
+    With ``videos``, an MP4 / MOV whose box tree states a sample larger than its frame can hold, or
+    a frame above ``max_pixels``, is refused before FFmpeg's probe reads it
+    (:func:`facesel.sources.mp4_boxes.check_video_file`, review round 17b).
     """
+    if videos:  # an MP4's lying sample sizes, before FFmpeg's probe reads one (review round 17b)
+        from facesel.sources.mp4_boxes import check_video_file
+
+        check_video_file(path, max_pixels, what)
     try:
         size = header_size(path, max_pixels, videos)
     except HeaderProbeEnded as err:
