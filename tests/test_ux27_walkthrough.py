@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from test_review_bundle import made  # noqa: F401
+from test_serve_source_file import config_with_source, enrolled  # noqa: F401
 from test_vault_common import make_authority, run_cli
 
 from facesel.vault.keys import AuthorityPublic
@@ -28,3 +29,39 @@ def test_verify_bundle_refuses_another_authoritys_file_whatever_its_serial(made,
     code, out, _ = run_cli(capsys, "verify-bundle", bundle, "--fingerprint", fingerprint,
                            "--authority", adir / "authority.pub")
     assert code == 0 and "older than the bundle's own copy" not in out, out
+
+
+@pytest.mark.parametrize("content, says", [
+    (b"hello\n", "does not open as a video (FFmpeg: not a video format it can decode, or the file is damaged or cut short)"),
+    (bytes(range(256)) * 64, "does not open as a video"),
+])
+def test_a_camera_file_that_is_not_a_video_is_refused_by_the_check(enrolled, tmp_path, content, says):
+    # Before: `serve --check` said "2 camera(s) OK" of a source file holding garbage, and a reload to
+    # it replaced a working camera with one down for good ("[Errno 1094995529] Invalid data found
+    # when processing input", reconnecting every few seconds).
+    from facesel.serve.config import parse_config
+
+    video = tmp_path / "door.mp4"
+    video.write_bytes(content)
+    with pytest.raises(ValueError, match="^cameras\\.door\\.source: ") as caught:
+        parse_config(config_with_source(enrolled, video, tmp_path / "v"))
+    assert f"{video} {says}" in str(caught.value)
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["run", "--input", "x.mp4"], "--input: INPUT is given without a flag: facesel run ... INPUT"),  # was '--min-iou'
+    (["open", "--vault", "v", "--share", "s", "--reason", "r", "--out", "o", "--record", "0" * 32],
+     "--record: RECORD_ID is given without a flag: facesel open ... RECORD_ID"),  # was "did you mean '--reason'?"
+    (["verify-bundle", "--bundle", "case.zip"], "--bundle: bundle is given without a flag: facesel verify-bundle ... "
+                                               "bundle"),  # was no hint
+    (["score", "--images", "a.png"], "--images: IMAGE is given without a flag: facesel score ... IMAGE"),
+])
+def test_an_operand_given_as_a_flag_is_told_to_go_without_it(capsys, argv, says):
+    import facesel.cli as cli
+
+    with pytest.raises(SystemExit) as done:
+        cli.main(argv)
+    err = capsys.readouterr().err
+    assert done.value.code == 2
+    assert err.endswith(f"error: unrecognized arguments: {argv[argv.index(says.split(':')[0])]} ({says})\n"), err
+    assert "did you mean" not in err
