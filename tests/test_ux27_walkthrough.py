@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from test_review_bundle import made  # noqa: F401
 from test_serve_source_file import config_with_source, enrolled  # noqa: F401
-from test_vault_common import make_authority, run_cli
+from test_vault_common import camera_dir, make_authority, run_cli
 
 from facesel.vault.keys import AuthorityPublic
 
@@ -65,3 +65,38 @@ def test_an_operand_given_as_a_flag_is_told_to_go_without_it(capsys, argv, says)
     assert done.value.code == 2
     assert err.endswith(f"error: unrecognized arguments: {argv[argv.index(says.split(':')[0])]} ({says})\n"), err
     assert "did you mean" not in err
+
+
+EXPIRED = "has no epoch key for now (2"  # the date, then "its keys ended at " the last key's end
+ENDED = "Z, so nothing can be sealed; the authority's holders make later keys with " \
+        "'facesel authority extend --until TIME' and give the camera the new authority.pub"
+
+
+def test_a_run_into_a_vault_under_an_expired_authority_is_refused_before_anything_is_read(tmp_path, capsys):
+    # Before: the models loaded, the whole input was read, then "--vault V could not be written
+    # (authority.pub ... has no epoch key covering ...); ... free space (or fix the folder)", a vault
+    # folder made. make_authority's keys run from T0 - 2 days for 10 days (October 2025).
+    from facesel.demo_data import demo_clip
+
+    _, adir = make_authority(tmp_path / "authority")
+    vault = tmp_path / "vault"
+    code, _, err = run_cli(capsys, "run", demo_clip(), "--vault", vault, "--authority", adir / "authority.pub",
+                           "--camera", camera_dir(adir))
+    assert code == 1
+    assert err.startswith(f"facesel run: error: --authority {adir / 'authority.pub'}: authority.pub of authority "), err
+    assert EXPIRED in err and "): its keys ended at 2025-" in err and ENDED in err and "input " not in err
+    assert not vault.exists()
+
+
+def test_a_camera_under_an_expired_authority_is_refused_by_the_check(tmp_path):
+    # Before: `serve --check` said "1 camera(s) OK" and the camera ran "up", every closed track's
+    # seal failing (held, then lost).
+    from facesel.demo_data import demo_clip
+    from facesel.serve.config import parse_config
+
+    _, adir = make_authority(tmp_path / "authority", camera_id="door")
+    config = config_with_source((adir / "authority.pub", camera_dir(adir, "door")), demo_clip(), tmp_path / "v")
+    with pytest.raises(ValueError, match="^cameras\\.door\\.authority: authority.pub of authority ") as caught:
+        parse_config(config)
+    assert EXPIRED in str(caught.value) and "): its keys ended at 2025-" in str(caught.value)
+    assert ENDED in str(caught.value)

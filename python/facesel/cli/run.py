@@ -119,6 +119,8 @@ def _check_outputs(args: argparse.Namespace) -> None:
                              f"{authority / 'authority.pub'}")
     if args.vault is not None and args.camera is None:
         raise ValueError("--vault needs --camera DIR (the camera's signing key; make one with 'facesel camera init')")
+    if args.authority is not None and args.vault is not None:
+        _refuse_expired_authority(args)
     if args.plaintext_out is None and args.vault is None and not args.dry_run:
         raise ValueError(
             "nothing would be kept: give --vault DIR --authority FILE, or --plaintext-out DIR (testing), "
@@ -172,6 +174,17 @@ def _refuse_revoked_camera(args: argparse.Namespace, authority, camera_id: str) 
     problem = revoked_key_problem(authority, camera_id, time.time())
     if problem is not None:
         raise ValueError(f"--camera {args.camera}: {problem}")
+
+
+def _refuse_expired_authority(args: argparse.Namespace) -> None:
+    """ValueError naming --authority when no epoch key covers now, in the file nor in the vault's
+    own copy: the run loaded its models, read its whole input, then said that every snapshot could
+    not be sealed and to "free space (or fix the folder)" (ux27)."""
+    from facesel.vault.identity import expired_authority_file
+
+    problem = expired_authority_file(Path(args.authority).expanduser(), Path(args.vault).expanduser(), time.time())
+    if problem is not None:
+        raise ValueError(f"--authority {args.authority}: {problem}")
 
 
 def _run(args: argparse.Namespace) -> int:
