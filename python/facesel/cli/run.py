@@ -119,8 +119,6 @@ def _check_outputs(args: argparse.Namespace) -> None:
                              f"{authority / 'authority.pub'}")
     if args.vault is not None and args.camera is None:
         raise ValueError("--vault needs --camera DIR (the camera's signing key; make one with 'facesel camera init')")
-    if args.authority is not None and args.vault is not None:
-        _refuse_expired_authority(args)
     if args.plaintext_out is None and args.vault is None and not args.dry_run:
         raise ValueError(
             "nothing would be kept: give --vault DIR --authority FILE, or --plaintext-out DIR (testing), "
@@ -141,6 +139,8 @@ def _check_outputs(args: argparse.Namespace) -> None:
         if (Path(args.plaintext_out).expanduser() / TRACKS_FILE).exists():
             raise ValueError(f"--plaintext-out {args.plaintext_out} already holds a run ({TRACKS_FILE}); "
                              "choose an empty folder")
+    if args.vault is not None and not Path(args.vault).expanduser().is_file():  # a file: the Vault names it
+        _refuse_expired_authority(args)
 
 
 def _open_vault(args: argparse.Namespace):

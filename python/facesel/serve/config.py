@@ -482,7 +482,6 @@ def _camera(name: str, table: dict, defaults: dict, base: Path, running_source: 
         raise ValueError(f"{where}.authority: the authority's public key file was not found: {authority}")
     camera_key, camera_id = _camera_key(merged, where, base)
     _refuse_revoked_camera(authority, camera_id, where)
-    _refuse_expired_authority(authority, _path(merged["vault"], f"{where}.vault", base), where)
     flags = {}
     for key in ("loop", "enabled", "coarsen_detection", "shrink_in_decoder", "convert_on_take", "skip_when_behind",
                 "seal_in_background", "stagger_detection", "coarsen_with_tiers"):
@@ -594,20 +593,6 @@ def _refuse_revoked_camera(authority_path: Path, camera_id: str, where: str) -> 
     problem = revoked_key_problem(authority, camera_id, time.time())
     if problem is not None:
         raise ValueError(f"{where}.camera_key: {problem} ({authority_path})")
-
-
-def _refuse_expired_authority(authority_path: Path, vault: Path, where: str) -> None:
-    """ValueError when no epoch key covers now (:func:`facesel.vault.identity.expired_key_problem`)
-    in ``authority_path`` nor in the vault's own copy, which the camera goes by when it is later
-    (an extension the vault learnt of): ``--check`` said OK of a camera that could seal nothing, and
-    the service ran it "up", every closed track held unsealed and then lost (ux27)."""
-    import time
-
-    from facesel.vault.identity import expired_authority_file
-
-    problem = expired_authority_file(authority_path, vault, time.time())
-    if problem is not None:
-        raise ValueError(f"{where}.authority: {problem} ({authority_path})")
 
 
 def _decodes_with_pyav(source: str, live_target: bool, merged: dict) -> bool:
