@@ -31,8 +31,9 @@ def config_with_source(enrolled, source, vault):
 
 
 def test_a_video_file_source_is_taken(enrolled, tmp_path):
-    video = tmp_path / "door.mp4"
-    video.write_bytes(b"\x00\x00\x00\x18ftypmp42")  # not decoded here: only what costs no decoding is checked
+    from facesel.demo_data import demo_clip
+
+    video = demo_clip()  # the shipped clip: opened as FFmpeg opens it (ux27), no frame read by the check
     assert parse_config(config_with_source(enrolled, video, tmp_path / "v")).cameras["door"].source == str(video)
 
 

@@ -139,6 +139,8 @@ def _check_outputs(args: argparse.Namespace) -> None:
         if (Path(args.plaintext_out).expanduser() / TRACKS_FILE).exists():
             raise ValueError(f"--plaintext-out {args.plaintext_out} already holds a run ({TRACKS_FILE}); "
                              "choose an empty folder")
+    if args.vault is not None and not Path(args.vault).expanduser().is_file():  # a file: the Vault names it
+        _refuse_expired_authority(args)
 
 
 def _open_vault(args: argparse.Namespace):
@@ -172,6 +174,17 @@ def _refuse_revoked_camera(args: argparse.Namespace, authority, camera_id: str) 
     problem = revoked_key_problem(authority, camera_id, time.time())
     if problem is not None:
         raise ValueError(f"--camera {args.camera}: {problem}")
+
+
+def _refuse_expired_authority(args: argparse.Namespace) -> None:
+    """ValueError naming --authority when no epoch key covers now, in the file nor in the vault's
+    own copy: the run loaded its models, read its whole input, then said that every snapshot could
+    not be sealed and to "free space (or fix the folder)" (ux27)."""
+    from facesel.vault.identity import expired_authority_file
+
+    problem = expired_authority_file(Path(args.authority).expanduser(), Path(args.vault).expanduser(), time.time())
+    if problem is not None:
+        raise ValueError(f"--authority {args.authority}: {problem}")
 
 
 def _run(args: argparse.Namespace) -> int:

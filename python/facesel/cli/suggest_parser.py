@@ -10,6 +10,23 @@ from facesel.serve.suggest import did_you_mean
 _INVALID_CHOICE = re.compile(r"invalid choice: '([^']*)' \(choose from (.*)\)")
 
 
+def operand_hint(extra: str, parser: argparse.ArgumentParser) -> str:
+    """``" (--record: RECORD_ID is given without a flag: facesel open ... RECORD_ID)"`` when the
+    unknown flag ``extra`` names one of ``parser``'s operands, else "". ``facesel run --input V``
+    was answered "did you mean '--min-iou'?", ``open --record ID`` "did you mean '--reason'?" and
+    ``verify-bundle --bundle B`` nothing at all (ux27): the closest flag, where the user had the
+    right word for an operand."""
+    stem = extra.lstrip("-").split("=", 1)[0].replace("-", "_").lower().rstrip("s")
+    for action in parser._actions:
+        if action.option_strings or isinstance(action, argparse._SubParsersAction) or not stem:
+            continue
+        shown = str(action.metavar or action.dest)
+        names = {action.dest.lower().rstrip("s"), shown.lower().rstrip("s")}
+        if stem in names or any(name.startswith(stem + "_") for name in names):
+            return f" ({extra}: {shown} is given without a flag: {parser.prog} ... {shown})"
+    return ""
+
+
 class SuggestingArgumentParser(argparse.ArgumentParser):
     """``argparse.ArgumentParser`` whose errors suggest the closest subcommand, choice or flag.
 
@@ -51,7 +68,8 @@ class SuggestingArgumentParser(argparse.ArgumentParser):
         if extras:
             parser = self._chosen(namespace)
             options = [s for s in parser._option_string_actions if s.startswith("--")]
-            hints = "".join(did_you_mean(extra.split("=", 1)[0], options).replace(" (", f" ({extra}: ", 1)
+            hints = "".join(operand_hint(extra, parser) or
+                            did_you_mean(extra.split("=", 1)[0], options).replace(" (", f" ({extra}: ", 1)
                             for extra in extras if extra.startswith("-"))
             parser.error(f"unrecognized arguments: {' '.join(extras)}{hints}")
         return namespace

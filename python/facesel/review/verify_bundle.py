@@ -479,21 +479,35 @@ def verify_bundle(path: str | Path, pin: str | None = None, newer: AuthorityPubl
                               "it is verified") from None
 
 
-def _newer_authority(authority: AuthorityPublic, newer: AuthorityPublic | None) -> AuthorityPublic:
-    """The later of the bundle's authority file and ``newer`` (same key, a valid extension)."""
-    if newer is None or newer.serial <= authority.serial:
-        return authority
+def _newer_authority(authority: AuthorityPublic, newer: AuthorityPublic | None) -> tuple[AuthorityPublic, str]:
+    """The later of the bundle's authority file and ``newer`` (same key, a valid extension), and a
+    note when ``newer`` is an older file of the authority (else "").
+
+    ``newer`` is checked against the bundle's key whatever its serial: another authority's file (or
+    an older one of this authority) was skipped unread when its serial was not above the bundle's,
+    and the verdict read as if its revocations had been checked (ux27)."""
+    if newer is None:
+        return authority, ""
     try:
         newer.check_signature(authority.fingerprint, "the given authority.pub")
+    except KeyMaterialError as err:
+        raise BundleError(f"{err} (it must be a later file of the bundle's authority)") from None
+    if newer.serial < authority.serial:
+        return authority, (f"the given authority.pub (serial {newer.serial}) is older than the bundle's own copy "
+                           f"(serial {authority.serial}), which was used: it can tell of no revocation since the "
+                           "opening; give the authority's current authority.pub")
+    if newer.serial == authority.serial:  # the same file: nothing revoked since, as far as it knows
+        return authority, ""
+    try:
         check_extension(authority, newer, "the given authority.pub")
     except KeyMaterialError as err:
         raise BundleError(f"{err} (it must be a later file of the bundle's authority)") from None
-    return newer
+    return newer, ""
 
 
 def _verify_members(members: BundleMembers, pin: str | None, newer: AuthorityPublic | None = None) -> BundleReport:
     manifest, authority = _check_manifest(members, pin)
-    authority = _newer_authority(authority, newer)
+    authority, older = _newer_authority(authority, newer)
     if members.container.error is not None:  # the bundle writer's packer refused the members (was pack()'s raise)
         raise members.container.error
     if members.container.altered:  # the members packed again (as they were read) differ from the file
@@ -509,6 +523,8 @@ def _verify_members(members: BundleMembers, pin: str | None, newer: AuthorityPub
     else:
         raise BundleError(f"manifest.json names an unknown source {manifest.get('source')!r}")
     report.proven.append("every file is covered by the authority's signed manifest")
+    if older:
+        report.caveats.append(older)
     if pin is None:
         report.caveats.insert(0, "the authority's key was taken from the bundle itself: compare its fingerprint "
                                  f"{authority.fingerprint} with one from a trusted channel (or pass --fingerprint)")

@@ -473,7 +473,9 @@ def _camera(name: str, table: dict, defaults: dict, base: Path, running_source: 
     if not live_target:
         source_path = _path(source, f"{where}.source", base)
         if str(source_path) != running_source:  # a running camera's own source: it reports it (ux20)
-            check_source_file(source_path, source, f"{where}.source")
+            bound = check_max_frame_pixels(merged.get("max_frame_pixels", CameraConfig.max_frame_pixels),
+                                           f"{where}.max_frame_pixels")
+            check_source_file(source_path, source, f"{where}.source", bound)
         source = str(source_path)
     authority = _path(merged["authority"], f"{where}.authority", base)
     if not authority.is_file():

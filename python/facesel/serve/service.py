@@ -56,7 +56,7 @@ def unreadable_sources(config: ServeConfig, running: dict[str, str]) -> list[str
     for name, camera in config.cameras.items():
         if camera.enabled and running.get(name) == camera.source and not is_live_target(camera.source):
             try:
-                check_source_file(Path(camera.source), camera.source, f"cameras.{name}.source")
+                check_source_file(Path(camera.source), camera.source, f"cameras.{name}.source", camera.max_frame_pixels)
             except ValueError as err:
                 problems.append(str(err))
     return problems

@@ -4,9 +4,14 @@ camera starts: the file must be one that can be read.
 Before, a folder was called "video file not found" (it was found: image folders are for ``facesel
 run``), an empty file or one the service's user may not read passed ``--check`` and the camera then
 failed at every reconnection, and a mistyped URL (``rtsp//host/x``) was reported as a missing file
-with its two slashes collapsed, ``rtsp/host/x`` (ux18). Only what costs no decoding is checked: a
-damaged file that is not empty is still found when the camera opens it; a named pipe or a device
-is not opened at all.
+with its two slashes collapsed, ``rtsp/host/x`` (ux18). A named pipe or a device is not opened at
+all.
+
+The file is opened as FFmpeg opens it for the camera (its container's header; FFmpeg's probe may
+decode a first picture, bounded by the camera's ``max_frame_pixels``): a file that is not a video
+(garbage, a text file named ``.mp4``) or one cut short before its index passed ``--check`` and a
+reload, which then replaced a working camera with one down for good, reconnecting every few
+seconds (ux27). A damaged frame further in is still found when the camera reads it.
 """
 
 from __future__ import annotations
@@ -14,14 +19,18 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from facesel.sources.bounded_decoder import open_options
+from facesel.sources.frame_limit import MAX_FRAME_PIXELS
+
 _URL_TYPO = re.compile(r"^(rtsps?|rtmps?|https?|udp|tcp)(:|//)", re.IGNORECASE)
 """A scheme whose ``://`` lost a character (``rtsp:/h``, ``rtsp//h``, ``rtsp:h``), read as a relative
 file path otherwise. Only a source that is not a URL comes here, so ``rtsp://`` itself never does."""
 
 
-def check_source_file(path: Path, given: str, where: str) -> None:
+def check_source_file(path: Path, given: str, where: str, max_pixels: int = MAX_FRAME_PIXELS) -> None:
     """ValueError naming ``where`` unless ``path`` (the source ``given`` in the file, resolved) is a
-    non-empty file this process may read."""
+    non-empty file this process may read and FFmpeg opens as a video (``max_pixels``: the camera's
+    ``max_frame_pixels``, the bound of the probe's decoding)."""
     if path.is_dir():
         raise ValueError(f"{where}: {path} is a folder, not a video file (a serve camera reads a URL, a webcam "
                          "index or a video file; a folder of images is for 'facesel run')")
@@ -41,3 +50,21 @@ def check_source_file(path: Path, given: str, where: str) -> None:
         raise ValueError(f"{where}: {path} cannot be read: {(err.strerror or str(err)).lower()}") from None
     if not first:
         raise ValueError(f"{where}: {path} is empty (0 bytes): no frame to read")
+    _check_opens_as_video(path, where, max_pixels)
+
+
+def _check_opens_as_video(path: Path, where: str, max_pixels: int) -> None:
+    """ValueError naming ``where`` unless FFmpeg opens ``path`` and finds a video stream in it. Its
+    own words ("[Errno 1094995529] Invalid data found when processing input") say little of why."""
+    import av
+
+    try:
+        container = av.open(str(path), options=open_options(max_pixels))
+    except (av.FFmpegError, OSError):
+        raise ValueError(f"{where}: {path} does not open as a video (FFmpeg: not a video format it can decode, or "
+                         "the file is damaged or cut short)") from None
+    try:
+        if not container.streams.video:
+            raise ValueError(f"{where}: {path} holds no video stream (a sound or data file?)")
+    finally:
+        container.close()

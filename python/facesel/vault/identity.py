@@ -244,6 +244,42 @@ def revoked_key_problem(authority: AuthorityPublic, camera_id: str, now: float) 
             "authority register') and give it a new vault folder")
 
 
+def expired_key_problem(authority: AuthorityPublic, now: float) -> str | None:
+    """Why nothing can be sealed at time ``now`` under ``authority``: no epoch key of it covers
+    ``now`` (its horizon passed, or its first epoch starts later). None when one does. For the
+    sealing side, before any frame is read: ``facesel run --vault`` read its whole input and then
+    said that every snapshot could not be sealed ("free space (or fix the folder)"), and ``serve
+    --check`` said OK of a camera that could seal nothing (ux27)."""
+    if any(epoch.covers(now) for epoch in authority.epochs):
+        return None
+    if not authority.epochs:
+        return f"authority.pub of authority {authority.authority_id} holds no epoch key: nothing can be sealed"
+    first, last = min(e.not_before for e in authority.epochs), max(e.not_after for e in authority.epochs)
+    if now < first:
+        return (f"authority.pub of authority {authority.authority_id} has no epoch key for now ({format_time(now)}): "
+                f"its first epoch starts at {format_time(first)}; nothing can be sealed before then")
+    return (f"authority.pub of authority {authority.authority_id} has no epoch key for now ({format_time(now)}): its "
+            f"keys ended at {format_time(last)}, so nothing can be sealed; the authority's holders make later keys "
+            "with 'facesel authority extend --until TIME' and give the camera the new authority.pub")
+
+
+def expired_authority_file(authority_path: str | os.PathLike, vault_dir: str | os.PathLike,
+                           now: float) -> str | None:
+    """:func:`expired_key_problem` of the file ``authority_path`` unless the vault's own copy in
+    ``vault_dir`` (which a camera goes by when it is later: an extension the vault learnt of) covers
+    ``now``. None too when the file does not load: the vault names what is wrong with it when it opens."""
+    problems = {}
+    for candidate in (Path(authority_path), Path(vault_dir) / "authority.pub"):
+        try:
+            authority = AuthorityPublic.load(candidate)
+        except (ValueError, OSError):
+            continue
+        problems[candidate] = expired_key_problem(authority, now)
+        if problems[candidate] is None:
+            return None
+    return problems.get(Path(authority_path))
+
+
 def check_seal_time(authority: AuthorityPublic, record_id: str, epoch_id: int, sealed_at: float,
                     now: float | None = None) -> None:
     """RecordError unless ``sealed_at`` lies in epoch ``epoch_id``'s window and (with ``now``) not
