@@ -32,7 +32,11 @@ from bench_args import add_child_arguments, add_video_arguments, own_facesel, vi
 
 HERE = Path(__file__).resolve().parent
 
-VARIANTS = ("arena", "no_arena", "mem_pattern", "no_arena+mem_pattern")
+VARIANTS = ("arena", "no_arena", "mem_pattern", "no_arena+mem_pattern", "env_arena", "env_arena_same")
+"""``env_arena``: one CPU arena for every session of the process (registered on ONNX Runtime's
+environment, ``session.use_env_allocators = 1``), grown as ONNX Runtime grows its own (the next
+power of two); ``env_arena_same``: the same grown by what is asked (``arena_extend_strategy`` 1,
+kSameAsRequested)."""
 
 
 def apply_variant(variant: str) -> None:
@@ -40,9 +44,13 @@ def apply_variant(variant: str) -> None:
     import onnxruntime as ort
 
     options = set(variant.split("+")) - {"arena"}
-    unknown = options - {"no_arena", "mem_pattern"}
+    unknown = options - {"no_arena", "mem_pattern", "env_arena", "env_arena_same"}
     if unknown:
         raise SystemExit(f"unknown options {sorted(unknown)}: variants are {VARIANTS}")
+    shared = options & {"env_arena", "env_arena_same"}
+    if shared:
+        info = ort.OrtMemoryInfo("Cpu", ort.OrtAllocatorType.ORT_ARENA_ALLOCATOR, 0, ort.OrtMemType.DEFAULT)
+        ort.create_and_register_allocator(info, ort.OrtArenaCfg(0, 1 if "env_arena_same" in shared else 0, -1, -1))
     original = ort.InferenceSession
 
     class Session(original):
@@ -51,6 +59,8 @@ def apply_variant(variant: str) -> None:
             sess_options.enable_cpu_mem_arena = "no_arena" not in options
             if "mem_pattern" in options:
                 sess_options.enable_mem_pattern = True
+            if shared:
+                sess_options.add_session_config_entry("session.use_env_allocators", "1")
             super().__init__(path_or_bytes, sess_options, *args, **kwargs)
 
     ort.InferenceSession = Session
