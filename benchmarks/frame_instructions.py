@@ -44,6 +44,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+from bench_args import (add_child_arguments, add_video_arguments, maybe_transcoded, own_facesel, serve_camera,
+                        vault_sinks, video_path)
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 
@@ -73,22 +76,15 @@ def _network_label(marks):
 
 def child(args) -> int:
     """Run in the measured process: wrap, run the window, dump, write the labels and counters."""
-    # An editable install's import hook (scikit-build-core's redirecting finder) sends ``import
-    # facesel`` to the checkout it was installed from whatever PYTHONPATH says: without this, every
-    # tree would count that checkout's code.
-    sys.meta_path[:] = [finder for finder in sys.meta_path if "ScikitBuild" not in type(finder).__name__]
-    sys.path.insert(0, str(HERE))
+    own_facesel()  # without it, an editable install would make every tree count its checkout's code
     from callgrind_marks import Marks
 
     import facesel.detect.schedule as schedule_module
     import facesel.detect.stage as stage_module
     import facesel.detect.yunet as yunet_module
     import facesel.track as track_module
-    from capacity import extra_settings, make_config
+    from capacity import extra_settings
     from facesel.select.finalise import Finaliser
-    from facesel.serve.pipeline_adapter import PipelineAdapter
-    from facesel.serve.retention import open_camera_vault
-    from facesel.sinks import VaultSink
     from facesel.sources import backends
     from facesel.track_cues import SceneChange
 
@@ -117,11 +113,7 @@ def child(args) -> int:
 
     settings = {"threads": 1, **extra_settings(args.set)}
     video = Path(args.video)
-    with tempfile.TemporaryDirectory(prefix="facesel-frame-instructions-") as folder:
-        config = make_config(Path(folder), [video], 1, settings, coarsen=False)
-        camera = next(iter(config.cameras.values()))
-        vault = open_camera_vault(camera)
-        adapter = PipelineAdapter(camera.settings, sinks=[VaultSink(vault)])
+    with serve_camera(video, settings, vault_sinks, prefix="facesel-frame-instructions-") as (adapter, _):
         selector = adapter.selector
         marks.wrap(selector._detect, "detect", "detection")
         marks.wrap(selector._track, "update", "tracking")
@@ -144,7 +136,6 @@ def child(args) -> int:
             pass
         work = dict(selector.work)
         connection.close()
-        vault.close()
     end = calls_at_zero.pop("__end__")
     calls = {label: end[label] - calls_at_zero.get(label, 0) for label in end}
     import facesel
@@ -206,10 +197,7 @@ def table(result: dict) -> list[tuple[str, float]]:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--video", default="arcade_walkers_1080p.mp4",
-                        help="under the shared data's videos/, or an absolute path")
-    parser.add_argument("--height", type=int, default=None,
-                        help="transcode the video to this height first (capacity.py's transcode, a temporary folder)")
+    add_video_arguments(parser)
     parser.add_argument("--warmup", type=int, default=5, help="frames before the window")
     parser.add_argument("--frames", type=int, default=60, help="frames in the window")
     parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
@@ -218,21 +206,14 @@ def main(argv=None) -> int:
     parser.add_argument("--json", default=None, help="append each tree's counts here (JSON lines)")
     parser.add_argument("--keep", default=None, help="copy each window's callgrind dump into this folder "
                         "(for callgrind_annotate: which functions the instructions went to)")
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--child-out", default=None, help=argparse.SUPPRESS)
+    add_child_arguments(parser)
     args = parser.parse_args(argv)
     if args.child:
         return child(args)
-    from facesel.data import data_root_or_exit
-
     sys.path.insert(0, str(HERE))
-    root = data_root_or_exit()
-    video = Path(args.video) if Path(args.video).is_absolute() else root / "videos" / args.video
+    video = video_path(args.video)
     with tempfile.TemporaryDirectory(prefix="facesel-instructions-") as scratch:
-        if args.height:
-            from capacity import _transcode
-
-            video = _transcode(video, args.height, Path(scratch))
+        video = maybe_transcoded(video, args.height, Path(scratch))
         results = []
         for i, tree in enumerate(args.trees):
             folder = Path(scratch) / f"run{i}"

@@ -29,6 +29,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from bench_args import add_child_arguments, add_video_arguments, maybe_transcoded, own_facesel, serve_camera, video_path
+
 HERE = Path(__file__).resolve().parent
 
 
@@ -74,21 +76,16 @@ class _MemorySink:
 
 def child(args) -> int:
     """Run in the tree's own process: the pipeline over ``--frames`` frames, the digests to ``--child-out``."""
-    sys.meta_path[:] = [finder for finder in sys.meta_path if "ScikitBuild" not in type(finder).__name__]
-    sys.path.insert(0, str(HERE))
+    own_facesel()
     import facesel
-    from capacity import extra_settings, make_config
-    from facesel.serve.pipeline_adapter import PipelineAdapter
+    from capacity import extra_settings
     from facesel.sources import backends
 
     settings = {"threads": 1, **extra_settings(args.set)}
     video = Path(args.video)
     sink = _MemorySink()
     frames_out = []
-    with tempfile.TemporaryDirectory(prefix="facesel-frame-outputs-") as folder:
-        config = make_config(Path(folder), [video], 1, settings, coarsen=False)
-        camera = next(iter(config.cameras.values()))
-        adapter = PipelineAdapter(camera.settings, sinks=[sink])
+    with serve_camera(video, settings, lambda camera: ([sink], None), prefix="facesel-frame-outputs-") as (adapter, _):
         selector = adapter.selector
         connection = backends.FileConnection(video, loop=True)
 
@@ -115,30 +112,20 @@ def _digest(record: dict) -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--video", default="arcade_walkers_1080p.mp4",
-                        help="under the shared data's videos/, or an absolute path")
-    parser.add_argument("--height", type=int, default=None, help="transcode the video to this height first")
+    add_video_arguments(parser)
     parser.add_argument("--frames", type=int, default=60, help="frames read from the start of the file")
     parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
                         help="pipeline settings of the camera (serve's defaults otherwise)")
     parser.add_argument("--trees", nargs="+", default=["."], help="code trees to run, each in turn")
     parser.add_argument("--out", default=None, help="write every tree's records here (JSON: digests only)")
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--child-out", default=None, help=argparse.SUPPRESS)
+    add_child_arguments(parser)
     args = parser.parse_args(argv)
     if args.child:
         return child(args)
-    sys.path.insert(0, str(HERE))
-    from facesel.data import data_root_or_exit
-
-    root = data_root_or_exit()
-    video = Path(args.video) if Path(args.video).is_absolute() else root / "videos" / args.video
+    video = video_path(args.video)
     records = []
     with tempfile.TemporaryDirectory(prefix="facesel-outputs-") as scratch:
-        if args.height:
-            from capacity import _transcode
-
-            video = _transcode(video, args.height, Path(scratch))
+        video = maybe_transcoded(video, args.height, Path(scratch))
         for i, tree in enumerate(args.trees):
             out = Path(scratch) / f"tree{i}.json"
             env = dict(os.environ)

@@ -37,6 +37,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from bench_args import add_child_arguments, add_video_arguments, own_facesel, serve_camera, vault_sinks, video_path
+
 HERE = Path(__file__).resolve().parent
 
 OPTIONS = ("no_arena", "mem_pattern", "spin", "none", "basic", "extended", "all")
@@ -86,12 +88,7 @@ def detector_for(variant: str, sessions: dict):
 def capture(video: Path, skip: int, frames: int) -> list[tuple]:
     """The network inputs of frames ``skip`` .. ``skip + frames - 1`` of one serve camera (serve's
     defaults): ``("full", image)`` and ``("squares", [square, ...])``, copies, in call order."""
-    sys.path.insert(0, str(HERE))
     import facesel.detect.yunet as yunet_module
-    from capacity import make_config
-    from facesel.serve.pipeline_adapter import PipelineAdapter
-    from facesel.serve.retention import open_camera_vault
-    from facesel.sinks import VaultSink
     from facesel.sources import backends
 
     kept, window = [], [False]
@@ -109,11 +106,7 @@ def capture(video: Path, skip: int, frames: int) -> list[tuple]:
 
     yunet_module.YuNetDetector._detect_onnx, yunet_module.YuNetDetector.detect_squares = full, squares
     try:
-        with tempfile.TemporaryDirectory(prefix="facesel-yunet-input-") as folder:
-            config = make_config(Path(folder), [video], 1, {"threads": 1}, coarsen=False)
-            camera = next(iter(config.cameras.values()))
-            vault = open_camera_vault(camera)
-            adapter = PipelineAdapter(camera.settings, sinks=[VaultSink(vault)])
+        with serve_camera(video, {"threads": 1}, vault_sinks, prefix="facesel-yunet-input-") as (adapter, _):
             connection = backends.FileConnection(video, loop=True)
 
             def source():
@@ -124,7 +117,6 @@ def capture(video: Path, skip: int, frames: int) -> list[tuple]:
             for _ in adapter.selector.run(source(), live=False):
                 pass
             connection.close()
-            vault.close()
     finally:
         yunet_module.YuNetDetector._detect_onnx, yunet_module.YuNetDetector.detect_squares = detect_onnx, detect_squares
     return kept
@@ -183,8 +175,7 @@ def compare(items, variants) -> dict:
 
 def child(args) -> int:
     """Under callgrind: the kept inputs from stdin, each variant warmed once, then counted."""
-    sys.meta_path[:] = [finder for finder in sys.meta_path if "ScikitBuild" not in type(finder).__name__]
-    sys.path.insert(0, str(HERE))
+    own_facesel()
     import numpy as np
     from callgrind_marks import Marks
 
@@ -238,21 +229,18 @@ def count(items, variants, folder: Path) -> dict:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--video", default="arcade_walkers_1080p.mp4", help="under the shared data's videos/, or a path")
+    add_video_arguments(parser, height=False)
     parser.add_argument("--skip", type=int, default=8, help="frames before the kept window")
     parser.add_argument("--frames", type=int, default=8, help="frames whose network inputs are kept")
     parser.add_argument("--variants", nargs="+", default=["bgr_uint8", "planar_float32"])
     parser.add_argument("--no-count", action="store_true", help="compare outputs only (no callgrind)")
     parser.add_argument("--json", default=None, help="write the results here")
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--child-out", default=None, help=argparse.SUPPRESS)
+    add_child_arguments(parser)
     args = parser.parse_args(argv)
     if args.child:
         return child(args)
-    from facesel.data import data_root_or_exit
-
     sys.path.insert(0, str(HERE))
-    video = Path(args.video) if Path(args.video).is_absolute() else data_root_or_exit() / "videos" / args.video
+    video = video_path(args.video)
     items = capture(video, args.skip, args.frames)
     full = sum(kind == "full" for kind, _ in items)
     squares = sum(len(data) for kind, data in items if kind == "squares")

@@ -105,6 +105,17 @@ def check_text(text: str, options: dict[tuple[str, ...], set[str]]) -> list[str]
 SCRIPT = re.compile(r"(?:^|(?<=[\s($`]))python3? ((?:[\w./-]+/)?[\w-]+\.py)(?=\s|$)")
 
 
+def _with_sibling_imports(script: Path) -> str:
+    """``script``'s source and that of every module of its own folder it imports with ``from NAME
+    import`` (benchmarks/bench_args.py defines the video arguments several harnesses share)."""
+    source = script.read_text(encoding="utf-8")
+    for name in sorted(set(re.findall(r"^from (\w+) import", source, re.MULTILINE))):
+        sibling = script.parent / f"{name}.py"
+        if sibling.is_file() and sibling != script:
+            source += "\n" + sibling.read_text(encoding="utf-8")
+    return source
+
+
 def check_scripts(text: str, root: Path = ROOT) -> list[str]:
     """Problems with the ``python SCRIPT.py --option`` commands written in ``text``: the script
     must exist (from the repository root, or under benchmarks/ or experiments/ when named bare) and
@@ -118,7 +129,7 @@ def check_scripts(text: str, root: Path = ROOT) -> list[str]:
             if script is None:
                 problems.append(f"no script {name}: {line.strip()}")
                 continue
-            source = script.read_text(encoding="utf-8")
+            source = _with_sibling_imports(script)
             for token in COMMAND_END.split(line[match.end():], maxsplit=1)[0].split():
                 option = OPTION.match(token.lstrip("[("))
                 if option and option.group(1).startswith("--") and \
