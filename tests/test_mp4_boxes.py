@@ -28,6 +28,7 @@ from facesel.sources.backends import FileConnection, PyAVFileConnection, SourceE
 from facesel.sources.file_frames import VideoFile  # noqa: E402
 from facesel.sources.frame_limit import MAX_FRAME_PIXELS  # noqa: E402
 from facesel.sources.mp4_boxes import MP4BoxError, check_video_file  # noqa: E402
+from facesel.serve.source_file import check_source_file  # noqa: E402
 from facesel.video import open_source  # noqa: E402
 
 STATED = 100 << 20
@@ -81,6 +82,8 @@ def test_a_lying_sample_is_refused_before_av_open_by_every_local_reader(tmp_path
     for connection in (FileConnection, PyAVFileConnection):
         with pytest.raises(SourceError, match="states 104857600 bytes"):
             connection(path)
+    with pytest.raises(ValueError, match=r"^cameras\.door\.source: .*states 104857600 bytes"):
+        check_source_file(path, str(path), "cameras.door.source")  # serve --check, start and reload (ux27)
     assert opens == [], opens  # FFmpeg never read it
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from facesel.sources.bounded_decoder import open_options
 from facesel.sources.frame_limit import MAX_FRAME_PIXELS
+from facesel.sources.mp4_boxes import MP4BoxError, check_video_file
 
 _URL_TYPO = re.compile(r"^(rtsps?|rtmps?|https?|udp|tcp)(:|//)", re.IGNORECASE)
 """A scheme whose ``://`` lost a character (``rtsp:/h``, ``rtsp//h``, ``rtsp:h``), read as a relative
@@ -58,6 +59,12 @@ def _check_opens_as_video(path: Path, where: str, max_pixels: int) -> None:
     own words ("[Errno 1094995529] Invalid data found when processing input") say little of why."""
     import av
 
+    try:
+        # The box tree first, as every reader of a local file does: FFmpeg's open reads a first
+        # sample whole, whatever size it states (review round 17b).
+        check_video_file(path, max_pixels, where)
+    except MP4BoxError as err:
+        raise ValueError(f"{where}: {err}") from None
     try:
         container = av.open(str(path), options=open_options(max_pixels))
     except (av.FFmpegError, OSError):
