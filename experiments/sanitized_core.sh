@@ -18,7 +18,6 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${FACESEL_ASAN_BUILD:-$root/build/asan}
-overlay=$build/overlay
 cmd=${1:-}
 shift || true
 
@@ -41,14 +40,23 @@ case "$cmd" in
     # The overlay: a fresh copy of python/facesel (sources only; a copy, not symlinks, so that
     # Path(facesel.__file__).resolve(), which tests use for their children's PYTHONPATH, stays in
     # it) with the sanitized _core in place of the release one.
-    rm -rf "$overlay"
+    # One overlay per run (this shell's pid, which exec keeps), so that runs side by side do not
+    # replace each other's package; those of runs that ended are removed.
+    for old in "$build"/overlay-*; do
+      if [ -d "$old" ] && ! kill -0 "${old##*-}" 2>/dev/null; then rm -rf "$old"; fi
+    done
+    overlay=$build/overlay-$$
     mkdir -p "$overlay"
     cp -r "$root/python/facesel" "$overlay/facesel"
     find "$overlay/facesel" \( -name '_core*.so' -o -name '__pycache__' \) -prune -exec rm -rf {} +
     cp "$so" "$overlay/facesel/"
     libasan=$(gcc -print-file-name=libasan.so)
-    libubsan=$(gcc -print-file-name=libubsan.so)
-    export LD_PRELOAD="$libasan${LD_PRELOAD:+:$LD_PRELOAD}"
+
+    # libstdc++ too: python does not link it, and ASan resolves its __cxa_throw interceptor at start;
+    # with libstdc++ loaded later (by _core), the first C++ exception aborts in ASan's CHECK
+    # ("real___cxa_throw != 0"), which would read as a crash of every refusal.
+    libstdcxx=$(gcc -print-file-name=libstdc++.so.6)
+    export LD_PRELOAD="$libasan:$libstdcxx${LD_PRELOAD:+:$LD_PRELOAD}"
     export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:halt_on_error=1:allocator_may_return_null=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
     export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:abort_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
     export PYTHONPATH="$overlay:$root/tests${PYTHONPATH:+:$PYTHONPATH}"
