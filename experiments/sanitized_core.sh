@@ -13,7 +13,9 @@
 # Environment for `run`: LD_PRELOAD of gcc's libasan (it must be first in the process, before python
 # loads any library), detect_leaks=0 (CPython keeps its objects at exit by design), abort_on_error so
 # a finding kills the process with SIGABRT (a forked child dies visibly), UBSan halting on the first
-# report (-fno-sanitize-recover makes every UB check fatal at compile time already). The overlay
+# report (-fno-sanitize-recover makes every UB check fatal at compile time already); ASan's
+# max_allocation_size (6 GiB, null on failure: numpy's MemoryError) stands in for the 6 GiB
+# address-space cap of the sweep's and test_bindings_boundary's children, which ASan cannot run under. The overlay
 # directory is first on PYTHONPATH, tests/ second (the sweep imports tests/binding_calls.py).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -57,7 +59,7 @@ case "$cmd" in
     # ("real___cxa_throw != 0"), which would read as a crash of every refusal.
     libstdcxx=$(gcc -print-file-name=libstdc++.so.6)
     export LD_PRELOAD="$libasan:$libstdcxx${LD_PRELOAD:+:$LD_PRELOAD}"
-    export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:halt_on_error=1:allocator_may_return_null=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+    export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:halt_on_error=1:allocator_may_return_null=1:max_allocation_size=6442450944${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
     export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:abort_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
     export PYTHONPATH="$overlay:$root/tests${PYTHONPATH:+:$PYTHONPATH}"
     export FACESEL_SANITIZED_CORE=1

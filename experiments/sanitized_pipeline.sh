@@ -18,6 +18,6 @@ python -m facesel authority register --dir authority --camera camera/camera.pub 
 # the run itself under the sanitized core
 "$root/experiments/sanitized_core.sh" run python -c 'import facesel._core as c; print("core:", c.__file__)'
 "$root/experiments/sanitized_core.sh" run python -m facesel run "$video" --vault vault \
-  --authority authority/authority.pub --camera camera --report report --max-frames 40
+  --authority authority/authority.pub --camera camera --max-frames 40
 echo "pipeline exit: $?"
 python -m facesel list --vault vault --authority authority/authority.pub | tail -3
