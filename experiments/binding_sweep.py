@@ -6,9 +6,10 @@ accepted, is its answer the answer of the plain array? Every valid call of tests
 is repeated with one array argument replaced by the same values as
 
     non-contiguous, negative strides (axis 0 and the last axis), Fortran order, read-only,
-    unaligned (a buffer one byte off), big-endian, pickled (and pickled big-endian),
-    a 0-stride broadcast of its first row, and cast to float16 / float64 / int64 / bool / object /
-    a structured dtype of one field,
+    unaligned (a uint8 buffer sliced 1, half an item or an item less one byte off, in its own dtype
+    and as float32 / int32 / float64), masked (numpy.ma, nothing masked and its first element
+    masked), big-endian, pickled (and pickled big-endian), a 0-stride broadcast of its first row,
+    and cast to float16 / float64 / int64 / bool / object / a structured dtype of one field,
 
 and the answer compared with the same call on ``numpy.ascontiguousarray(value.astype(original dtype))``.
 Then targeted cases the generic sweep cannot build: images of 1 pixel and of 2 or 4 channels,
@@ -25,7 +26,9 @@ hang is recorded, not fatal. Outcomes:
     CRASH     the child died on a signal; HANG: no answer within the timeout
 
 Run: ``PYTHONPATH=python:tests python experiments/binding_sweep.py [--only NAME] [--json OUT]``
-(the exit status is 1 when a case is WRONG, CRASH or HANG).
+(the exit status is 1 when a case is WRONG, CRASH or HANG). Under the ASan + UBSan build of the
+core (docs/review.md, round 17a): ``experiments/sanitized_core.sh run python experiments/binding_sweep.py``;
+a sanitizer report aborts the child, recorded as a CRASH (SIGABRT), its report on stderr.
 """
 
 from __future__ import annotations
@@ -73,12 +76,29 @@ def canonical(value) -> object:
 # ---------------------------------------------------------------- same-values layouts
 
 
-def _unaligned(a: np.ndarray) -> np.ndarray:
-    """a's values in a buffer one byte off its dtype's alignment (numpy flags it not aligned)."""
-    raw = np.empty(a.nbytes + 1, np.uint8)
-    out = raw[1:].view(a.dtype).reshape(a.shape)
+def _unaligned(a: np.ndarray, offset: int = 1) -> np.ndarray:
+    """a's values in a uint8 buffer sliced `offset` bytes off its start (numpy flags it not aligned).
+
+    numpy's allocations are 16-byte aligned, so any offset that is not a multiple of the itemsize
+    gives an address the dtype's alignment does not allow (round 17a: -fsanitize=alignment checks it).
+    """
+    raw = np.empty(a.nbytes + offset, np.uint8)
+    out = raw[offset:].view(a.dtype).reshape(a.shape)
     out[...] = a
     return out
+
+
+def _unaligned_offsets(itemsize: int) -> list[int]:
+    """Offsets that misalign an item of `itemsize` bytes: one byte, half an item, an item less one."""
+    return sorted({k for k in (1, itemsize // 2, itemsize - 1) if 0 < k < itemsize})
+
+
+def _masked(a: np.ndarray, first_masked: bool) -> np.ndarray:
+    """a as a numpy.ma.MaskedArray: no element masked, or its first element masked (round 17a)."""
+    mask = np.zeros(a.shape, bool)
+    if first_masked and a.size:
+        mask.flat[0] = True
+    return np.ma.masked_array(a, mask=mask)
 
 
 def same_values(a: np.ndarray) -> Iterator[tuple[str, np.ndarray]]:
@@ -93,7 +113,20 @@ def same_values(a: np.ndarray) -> Iterator[tuple[str, np.ndarray]]:
     readonly.setflags(write=False)
     yield "read-only", readonly
     if a.dtype.itemsize > 1 and a.size:
-        yield "unaligned", _unaligned(a)
+        for offset in _unaligned_offsets(a.dtype.itemsize):
+            yield ("unaligned" if offset == 1 else f"unaligned +{offset} bytes"), _unaligned(a, offset)
+    if a.size and a.dtype.kind in "biuf":
+        # the dtypes the bindings take, unaligned: a cast from them must still read each item whole
+        with np.errstate(all="ignore"):
+            for dtype in (np.float32, np.int32, np.float64):
+                if np.dtype(dtype) != a.dtype:
+                    cast = a.astype(dtype)
+                    for offset in _unaligned_offsets(cast.dtype.itemsize):
+                        yield f"unaligned +{offset} bytes as {cast.dtype.name}", _unaligned(cast, offset)
+    if a.dtype.kind in "biuf":
+        yield "masked, nothing masked", _masked(a, False)
+        if a.size:
+            yield "masked, first element masked", _masked(a, True)
     if a.dtype.itemsize > 1:
         big = a.astype(a.dtype.newbyteorder(">"))
         yield "big-endian", big
@@ -112,6 +145,7 @@ def reference(original: np.ndarray, variant: np.ndarray) -> np.ndarray:
     """The plain array the binding should treat `variant` as: its values in the original dtype, C order."""
     if variant.dtype.names:
         variant = variant["v"]
+    variant = np.ma.getdata(variant)  # a masked array's reference is its data (what the core would read)
     with np.errstate(all="ignore"):
         return np.ascontiguousarray(np.asarray(variant).astype(original.dtype.newbyteorder("=")))
 
@@ -351,7 +385,10 @@ def targeted_cases(only: str | None) -> Iterator[Case]:
 
 
 def _child(case: Case, fd: int) -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE, ADDRESS_SPACE))
+    # AddressSanitizer reserves terabytes of shadow address space at start: under the sanitized core
+    # (experiments/sanitized_core.sh sets FACESEL_SANITIZED_CORE) a cap on it would fail every mmap.
+    if not os.environ.get("FACESEL_SANITIZED_CORE"):
+        resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE, ADDRESS_SPACE))
     out: dict = {}
     if case.plain is not None:
         try:

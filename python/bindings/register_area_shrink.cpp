@@ -23,6 +23,7 @@ PackedImage packed_image(const py::object& image_obj) {
   if (!py::isinstance<py::array>(image_obj)) {
     throw py::type_error("image must be a numpy.ndarray of uint8, got " + py::str(py::type::of(image_obj)).cast<std::string>());
   }
+  refuse_masked(image_obj, "image");
   py::array image = py::reinterpret_borrow<py::array>(image_obj);
   if (!has_dtype<std::uint8_t>(image)) throw py::type_error("image must be uint8, got dtype " + dtype_str(image));
   if (!(image.ndim() == 2 || (image.ndim() == 3 && image.shape(2) >= 1 && image.shape(2) <= 4))) {

@@ -26,6 +26,7 @@ py::array frame_of(const py::object& obj, bool colour) {
   if (!py::isinstance<py::array>(obj)) {
     throw py::type_error("frame must be a numpy.ndarray of uint8, got " + py::str(py::type::of(obj)).cast<std::string>());
   }
+  refuse_masked(obj, "frame");
   py::array a = py::reinterpret_borrow<py::array>(obj);
   if (!has_dtype<std::uint8_t>(a)) throw py::type_error("frame must be uint8, got dtype " + dtype_str(a));
   const bool shape_ok = colour ? (a.ndim() == 3 && a.shape(2) == 3)
@@ -138,8 +139,10 @@ CArray<float> whole_levels(const py::object& obj, const char* name) {
   if (!py::isinstance<py::array>(obj) || !has_dtype<float>(py::reinterpret_borrow<py::array>(obj))) {
     throw py::type_error(std::string(name) + " must be a float32 numpy array, got " + kind_str(obj));
   }
+  refuse_masked(obj, name);
   const py::array a = py::reinterpret_borrow<py::array>(obj);
   if (!(a.flags() & py::array::c_style)) throw py::value_error(std::string(name) + " must be C-contiguous, got " + layout_str(a));
+  require_aligned(a, name);  // read in place: a float at an odd address is undefined behaviour
   if (a.size() > kMaxLevels) {
     throw py::value_error(std::string(name) + " must hold at most " + std::to_string(kMaxLevels) + " levels, got " +
                           std::to_string(a.size()));
@@ -159,6 +162,7 @@ py::array_t<float> take_levels_py(const py::object& frame_obj, const py::object&
   if (!py::isinstance<py::array>(frame_obj)) {
     throw py::type_error("frame must be a numpy.ndarray of uint8, got " + repr_str(py::type::of(frame_obj)));
   }
+  refuse_masked(frame_obj, "frame");
   const py::array frame = py::reinterpret_borrow<py::array>(frame_obj);
   if (!has_dtype<std::uint8_t>(frame)) throw py::type_error("frame must be uint8, got dtype " + dtype_str(frame));
   if (!(frame.flags() & py::array::c_style)) {

@@ -131,6 +131,7 @@ py::list region_batches_py(const py::object& regions_obj, const py::object& pad_
   for (const py::handle& item : py::reinterpret_borrow<py::sequence>(regions_obj)) {
     const std::string label = "regions[" + std::to_string(images.size()) + "]";
     if (!py::isinstance<py::array>(item)) throw py::type_error(label + " must be a numpy.ndarray of uint8, got " + type_name(item));
+    refuse_masked(item, label);
     py::array a = py::reinterpret_borrow<py::array>(item);
     if (!has_dtype<std::uint8_t>(a)) throw py::type_error(label + " must be uint8, got dtype " + dtype_str(a));
     if (!(a.ndim() == 2 || (a.ndim() == 3 && a.shape(2) == 3))) {
@@ -206,6 +207,7 @@ py::list region_batches_py(const py::object& regions_obj, const py::object& pad_
 // A (K, ...) float32 C-contiguous array of one square's faces, checked; finite values required.
 py::array faces_array(const py::handle& obj, const std::string& label, py::ssize_t count, std::vector<py::ssize_t> tail) {
   if (!py::isinstance<py::array>(obj)) throw py::type_error(label + " must be a numpy.ndarray of float32, got " + type_name(obj));
+  refuse_masked(obj, label);
   py::array a = py::reinterpret_borrow<py::array>(obj);
   if (!has_dtype<float>(a)) throw py::type_error(label + " must be float32, got dtype " + dtype_str(a));
   bool ok = a.ndim() == static_cast<py::ssize_t>(1 + tail.size()) && (count < 0 || a.shape(0) == count);
@@ -217,6 +219,7 @@ py::array faces_array(const py::handle& obj, const std::string& label, py::ssize
                           (count >= 0 ? " with K = " + std::to_string(count) : "") + ", got " + shape_str(a));
   }
   if (!(a.flags() & py::array::c_style)) throw py::value_error(label + " must be C-contiguous (shape " + shape_str(a) + ")");
+  require_aligned(a, label);  // read in place: a float at an odd address is undefined behaviour
   if (!all_finite(static_cast<const float*>(a.data()), a.size())) throw py::value_error(label + " must hold finite values");
   return a;
 }

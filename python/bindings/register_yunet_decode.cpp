@@ -32,6 +32,7 @@ std::vector<py::array> as_list(const py::handle& obj, const char* name) {
     if (!py::isinstance<py::array>(item)) {
       throw py::type_error(label + " must be a numpy.ndarray of float32, got " + py::str(py::type::of(item)).cast<std::string>());
     }
+    refuse_masked(item, label);
     out.push_back(py::reinterpret_borrow<py::array>(item));
   }
   return out;
@@ -47,6 +48,7 @@ void check_map(const py::array& a, const std::string& label, py::ssize_t channel
     throw py::value_error(label + " must have " + std::to_string(channels) + " channel(s) (axis 1), got shape " + shape_str(a));
   }
   if (!(a.flags() & py::array::c_style)) throw py::value_error(label + " must be C-contiguous (shape " + shape_str(a) + ")");
+  require_aligned(a, label);  // read in place: a float at an odd address is undefined behaviour
 }
 
 py::list yunet_decode_py(const py::object& scores_obj, const py::object& boxes_obj, const py::object& marks_obj,

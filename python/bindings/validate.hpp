@@ -44,6 +44,44 @@ inline std::string kind_str(const py::handle& obj) {
   return py::str(py::type::of(obj)).cast<std::string>();
 }
 
+/// Whether numpy flags `a` aligned: every item at an address its dtype's alignment allows. A uint8
+/// buffer sliced at an odd byte offset and viewed as float32 is not; the core reading it through a
+/// float* is undefined behaviour (review round 17a: UBSan's -fsanitize=alignment stopped on it), and
+/// a build that emits aligned vector loads would fault.
+inline bool is_aligned(const py::array& a) { return (a.flags() & py::detail::npy_api::NPY_ARRAY_ALIGNED_) != 0; }
+
+/// For an argument the binding reads in place (no copy, by design): an unaligned array is a
+/// ValueError naming `name`, the alignment and how far off the data starts.
+inline void require_aligned(const py::array& a, const std::string& name) {
+  if (is_aligned(a)) return;
+  const int alignment = a.dtype().attr("alignment").cast<int>();
+  const auto address = reinterpret_cast<std::uintptr_t>(a.data());
+  throw py::value_error(name + " must be aligned to its dtype's " + std::to_string(alignment) +
+                        " bytes (it is read in place, not copied), got data at " + std::to_string(address % alignment) +
+                        " byte(s) past an aligned address (dtype " + dtype_str(a) + ", " + layout_str(a) +
+                        "): pass a copy (numpy.array(" + name + "))");
+}
+
+/// numpy.ma.MaskedArray is an ndarray whose mask the core would never see: it would read the data
+/// under the masked values as if they were valid (review round 17a). Refused, naming `name`; the
+/// caller says what the masked values are (`filled`) or that the data is meant (`numpy.ma.getdata`).
+/// Costs one type comparison for a plain ndarray; numpy.ma is never imported here (if nothing
+/// imported it, no masked array exists).
+inline void refuse_masked(const py::handle& obj, const std::string& name) {
+  if (Py_TYPE(obj.ptr()) == py::detail::npy_api::get().PyArray_Type_) return;
+  py::object ma = py::reinterpret_steal<py::object>(PyImport_GetModule(py::str("numpy.ma").ptr()));
+  if (!ma) {
+    if (PyErr_Occurred()) throw py::error_already_set();
+    return;
+  }
+  if (!py::isinstance(obj, ma.attr("MaskedArray"))) return;
+  const auto masked = ma.attr("count_masked")(obj).cast<py::ssize_t>();
+  throw py::type_error(name + " must be a plain numpy.ndarray, got a numpy.ma.MaskedArray (" + std::to_string(masked) +
+                       " of " + std::to_string(py::reinterpret_borrow<py::array>(obj).size()) +
+                       " values masked): the core would read the values under its mask; pass " + name +
+                       ".filled(value) or numpy.ma.getdata(" + name + ")");
+}
+
 /// The largest copy as_array makes of an argument (2 GiB, as region_batches' padded batches): a
 /// non-float32 or non-contiguous array beyond it is refused instead of copied.
 constexpr py::ssize_t kMaxCopyBytes = py::ssize_t{1} << 31;
@@ -106,10 +144,11 @@ void refuse_changed_meaning(const py::array& source, const char* name) {
                         std::to_string(i) + " (dtype " + dtype_str(source) + "), " + why);
 }
 
-/// Casts obj to a C-contiguous T array of rank `ndim` without silently changing its meaning:
-/// integer and float inputs are accepted (copied when needed; rounded to float32 where T is
-/// float), a value the cast would not keep is a ValueError (refuse_changed_meaning), anything else
-/// is a TypeError naming `name`.
+/// Casts obj to a C-contiguous, aligned T array of rank `ndim` without silently changing its
+/// meaning: integer and float inputs are accepted (copied when needed, an unaligned one included;
+/// rounded to float32 where T is float), a value the cast would not keep is a ValueError
+/// (refuse_changed_meaning), a masked array a TypeError (refuse_masked), anything else is a
+/// TypeError naming `name`.
 template <typename T>
 CArray<T> as_array(const py::handle& obj, const char* name, int ndim,
                                             const char* dtype_name) {
@@ -117,6 +156,7 @@ CArray<T> as_array(const py::handle& obj, const char* name, int ndim,
     throw py::type_error(std::string(name) + " must be a numpy.ndarray of " + dtype_name + ", got " +
                          py::str(py::type::of(obj)).cast<std::string>());
   }
+  refuse_masked(obj, name);
   py::array a = py::reinterpret_borrow<py::array>(obj);
   const char kind = a.dtype().kind();
   if (kind != 'f' && kind != 'i' && kind != 'u') {
@@ -127,7 +167,10 @@ CArray<T> as_array(const py::handle& obj, const char* name, int ndim,
     throw py::value_error(std::string(name) + " must have " + std::to_string(ndim) + " dimensions, got shape " +
                           shape_str(a));
   }
-  const bool copies = !has_dtype<T>(a) || !(a.flags() & py::array::c_style);
+  // pybind11's array_t asks numpy for C order and the dtype, never for alignment: a C-contiguous
+  // array of T's dtype at an odd address would reach the core as it is. Such an array is copied.
+  const bool unaligned = has_dtype<T>(a) && (a.flags() & py::array::c_style) && !is_aligned(a);
+  const bool copies = !has_dtype<T>(a) || !(a.flags() & py::array::c_style) || unaligned;
   if (copies && a.size() > kMaxCopyBytes / static_cast<py::ssize_t>(sizeof(T))) {
     // A broadcast or strided view can describe far more elements than it holds: its copy would
     // be allocated, then filled page by page until the kernel's OOM killer ends the process.
@@ -139,6 +182,7 @@ CArray<T> as_array(const py::handle& obj, const char* name, int ndim,
   // refuses the "unsafe" cast. The only failure left is an allocation: say which argument.
   try {
     if (!has_dtype<T>(a)) refuse_changed_meaning<T>(a, name);
+    if (unaligned) return CArray<T>(a.attr("copy")());  // a fresh allocation: aligned, C order
     return CArray<T>(py::reinterpret_borrow<py::object>(a));
   } catch (py::error_already_set& err) {
     if (!err.matches(PyExc_MemoryError)) throw;
