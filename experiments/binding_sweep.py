@@ -160,28 +160,12 @@ class Case:
         self.entry, self.label, self.arg, self.call, self.plain = entry, label, arg, call, plain
 
 
-def _arrays_in(value, path=()) -> Iterator[tuple[tuple, np.ndarray]]:
-    if isinstance(value, np.ndarray):
-        yield path, value
-    elif isinstance(value, (list, tuple)):
-        for i, item in enumerate(value):
-            yield from _arrays_in(item, path + (i,))
-
-
-def _replace(value, path, new):
-    if not path:
-        return new
-    items = list(value)
-    items[path[0]] = _replace(items[path[0]], path[1:], new)
-    return type(value)(items)
-
-
 def layout_cases(only: str | None) -> Iterator[Case]:
     for entry, spec in binding_calls.calls("_core").items():
         if only and entry != only:
             continue
         for arg, value in spec.args().items():
-            for path, array in _arrays_in(value):
+            for path, array in binding_calls.arrays_in(value):
                 for index, (label, _) in enumerate(same_values(array)):
                     name = arg + "".join(f"[{p}]" for p in path)
 
@@ -189,7 +173,7 @@ def layout_cases(only: str | None) -> Iterator[Case]:
                         args = spec.args()
                         original = _get(args[arg], path)
                         variant = list(same_values(original))[index][1]
-                        args[arg] = _replace(args[arg], path, variant if odd else reference(original, variant))
+                        args[arg] = binding_calls.replace_at(args[arg], path, variant if odd else reference(original, variant))
                         return spec.target()(**args)
 
                     yield Case(entry, label, name, lambda build=build: build(True), lambda build=build: build(False))

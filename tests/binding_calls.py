@@ -317,5 +317,25 @@ def _uninitialised_attribute(cls, attr: str):
     return getattr(obj, attr)
 
 
+def arrays_in(value, path=()) -> Iterator[tuple[tuple, np.ndarray]]:
+    """Every ndarray in an argument ``value`` (an array, or lists / tuples of them, nested), with
+    its path of indices: ``(path, array)``, depth first. For sweeps that vary one array at a time."""
+    if isinstance(value, np.ndarray):
+        yield path, value
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            yield from arrays_in(item, path + (i,))
+
+
+def replace_at(value, path, new):
+    """``value`` with the item at ``path`` (as :func:`arrays_in` gives it) replaced by ``new``;
+    lists and tuples on the way are copied, ``value`` itself is not changed."""
+    if not path:
+        return new
+    items = list(value)
+    items[path[0]] = replace_at(items[path[0]], path[1:], new)
+    return type(value)(items)
+
+
 if __name__ == "__main__":
     run(sys.argv[1], sys.argv[2])

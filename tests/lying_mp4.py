@@ -29,12 +29,22 @@ _BLOCK = 1 << 20
 def stripes_mp4() -> bytes:
     """Twelve 320 x 240 frames of moving stripes (no face), MPEG-4 Part 2 in an MP4 with ``moov``
     before ``mdat`` (as ``movflags=faststart`` writes, which needs a file: done here in memory)."""
+    return _moov_first(stripes())
+
+
+def stripes(container_format: str = "mp4", codec: str = "mpeg4", options: dict | None = None,
+            gop_size: int | None = None) -> bytes:
+    """Twelve 320 x 240 frames of moving stripes (no face) encoded in memory as ``container_format``
+    with ``codec`` (``options``: the muxer's, e.g. fragmented MP4's ``movflags``; ``gop_size``: a
+    keyframe every so many frames, the encoder's default when None)."""
     import av
 
     out = io.BytesIO()
-    with av.open(out, "w", format="mp4") as container:
-        stream = container.add_stream("mpeg4", rate=10)
+    with av.open(out, "w", format=container_format, options=options or {}) as container:
+        stream = container.add_stream(codec, rate=10)
         stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
+        if gop_size is not None:
+            stream.codec_context.gop_size = gop_size
         for k in range(12):
             picture = np.zeros((240, 320, 3), np.uint8)
             picture[:, (k * 20) % 320:(k * 20) % 320 + 60] = (200, 120, 60)
@@ -42,7 +52,7 @@ def stripes_mp4() -> bytes:
                 container.mux(packet)
         for packet in stream.encode():
             container.mux(packet)
-    return _moov_first(out.getvalue())
+    return out.getvalue()
 
 
 def _moov_first(mp4: bytes) -> bytes:

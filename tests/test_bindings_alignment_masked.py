@@ -21,7 +21,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -39,22 +38,6 @@ READ_IN_PLACE = {
 }
 
 
-def _arrays_in(value, path=()) -> Iterator[tuple[tuple, np.ndarray]]:
-    if isinstance(value, np.ndarray):
-        yield path, value
-    elif isinstance(value, (list, tuple)):
-        for i, item in enumerate(value):
-            yield from _arrays_in(item, path + (i,))
-
-
-def _replace(value, path, new):
-    if not path:
-        return new
-    items = list(value)
-    items[path[0]] = _replace(items[path[0]], path[1:], new)
-    return type(value)(items)
-
-
 def _get(value, path):
     for p in path:
         value = value[p]
@@ -66,7 +49,7 @@ def array_arguments(min_itemsize: int = 1) -> list[tuple[str, str, tuple]]:
     out = []
     for entry, spec in binding_calls.calls("_core").items():
         for arg, value in spec.args().items():
-            for path, array in _arrays_in(value):
+            for path, array in binding_calls.arrays_in(value):
                 if array.dtype.itemsize >= min_itemsize and array.size:
                     out.append((entry, arg, path))
     return out
@@ -89,7 +72,7 @@ def call_with(entry: str, arg: str, path: tuple, make):
     """Run the valid call of `entry` with the array at (arg, path) replaced by make(array)."""
     spec = binding_calls.calls("_core")[entry]
     args = spec.args()
-    args[arg] = _replace(args[arg], path, make(_get(args[arg], path)))
+    args[arg] = binding_calls.replace_at(args[arg], path, make(_get(args[arg], path)))
     return spec.target()(**args)
 
 

@@ -14,7 +14,6 @@ subtitles) or as multipart MJPEG; a raw JPEG stream is refused at open with the 
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import sys
@@ -22,10 +21,10 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
+import lying_mp4  # noqa: E402
 from endless_mjpeg import EndlessMJPEG  # noqa: E402
 from peak_memory import run_fresh  # noqa: E402
 
@@ -89,27 +88,9 @@ class _OneBody(BaseHTTPRequestHandler):
         pass
 
 
-def _stripes_stream(container_format: str, codec: str) -> bytes:
-    """Twelve 320 x 240 frames of moving stripes (no face) encoded in memory as ``container_format``."""
-    import av
-
-    out = io.BytesIO()
-    with av.open(out, "w", format=container_format) as container:
-        stream = container.add_stream(codec, rate=10)
-        stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
-        for k in range(12):
-            picture = np.zeros((240, 320, 3), np.uint8)
-            picture[:, (k * 20) % 320:(k * 20) % 320 + 60] = (200, 120, 60)
-            for packet in stream.encode(av.VideoFrame.from_ndarray(picture, format="rgb24")):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
-    return out.getvalue()
-
-
 @pytest.mark.parametrize("container_format, codec", [("mpegts", "mpeg2video"), ("flv", "flv")])
 def test_formats_a_camera_sends_over_http_are_still_read(container_format, codec):
-    handler = type("Handler", (_OneBody,), {"body": _stripes_stream(container_format, codec),
+    handler = type("Handler", (_OneBody,), {"body": lying_mp4.stripes(container_format, codec),
                                            "content_type": "video/octet-stream"})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True

@@ -10,7 +10,6 @@ stripes (no face), written to ``tmp_path``.
 
 from __future__ import annotations
 
-import io
 import os
 import struct
 import sys
@@ -116,19 +115,7 @@ def test_a_stated_frame_above_max_frame_pixels_is_refused_before_av_open(tmp_pat
 
 def _fragmented() -> bytes:
     """Twelve 320 x 240 frames as a fragmented MP4 (empty moov, a moof per keyframe, gop 4)."""
-    out = io.BytesIO()
-    with av.open(out, "w", format="mp4", options={"movflags": "frag_keyframe+empty_moov"}) as container:
-        stream = container.add_stream("mpeg4", rate=10)
-        stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
-        stream.codec_context.gop_size = 4
-        for k in range(12):
-            picture = np.zeros((240, 320, 3), np.uint8)
-            picture[:, (k * 20) % 320:(k * 20) % 320 + 60] = (200, 120, 60)
-            for packet in stream.encode(av.VideoFrame.from_ndarray(picture, format="rgb24")):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
-    return out.getvalue()
+    return lying_mp4.stripes(options={"movflags": "frag_keyframe+empty_moov"}, gop_size=4)
 
 
 def test_a_fragment_stating_a_lying_first_sample_is_refused_before_av_open(tmp_path, opens):
