@@ -181,9 +181,9 @@ def test_serve_check_refuses_a_vault_the_camera_cannot_use(home, kind):
     # ux15: `facesel serve --check` said "1 camera(s) OK" for a vault path that is a file (or lies
     # below one) or that the service's user may not make; the camera failed only once started.
     from facesel.serve.config import parse_config
-    from test_vault_common import camera_dir, make_authority
+    from test_vault_common import camera_dir, make_live_authority
 
-    make_authority(home / "auth", camera_id="door")
+    make_live_authority(home / "auth", camera_id="door")
     if os.geteuid() == 0:  # the other user reads the camera's key; only the vault's folder is shut
         for path in [*home.glob("auth*"), *(p for folder in home.glob("auth*") for p in folder.rglob("*"))]:
             os.chown(path, OTHER_USER, OTHER_USER, follow_symlinks=False)

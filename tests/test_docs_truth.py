@@ -212,10 +212,10 @@ def literal_values(cell: str) -> list | None:
 def parsed_defaults(tmp_path_factory):
     """What parse_config gives a file camera, an RTSP camera and ``[serve]`` that set nothing optional."""
     from facesel.serve.config import parse_config
-    from test_vault_common import camera_dir, make_authority
+    from test_vault_common import camera_dir, make_live_authority
 
     folder = tmp_path_factory.mktemp("docs_truth")
-    make_authority(folder / "authority", camera_id="file-cam")
+    make_live_authority(folder / "authority", camera_id="file-cam")
     from test_vault_common import add_camera
 
     add_camera(folder / "authority", "rtsp-cam")
@@ -367,11 +367,11 @@ def test_the_example_configs_are_accepted_as_written(where, tmp_path):
     (an authority, and a key for each camera it names, made there)."""
     import tomllib
     from facesel.serve.config import parse_config
-    from test_vault_common import add_camera, camera_dir, make_authority
+    from test_vault_common import add_camera, camera_dir, make_live_authority
 
     example = example_configs()[where]
     cameras = re.findall(r"^\[cameras\.([\w-]+)\]$", example, re.MULTILINE)
-    make_authority(tmp_path / "authority", camera_id=cameras[0])
+    make_live_authority(tmp_path / "authority", camera_id=cameras[0])
     for name in cameras[1:]:
         add_camera(tmp_path / "authority", name)
     moved = {"/etc/facesel/authority.pub": tmp_path / "authority" / "authority.pub"}

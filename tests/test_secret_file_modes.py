@@ -17,7 +17,7 @@ import pytest
 from facesel.serve.events import check_mqtt
 from facesel.vault.errors import KeyMaterialError
 from facesel.vault.signing import CameraKey
-from test_vault_common import T0, camera_dir, make_authority, run_cli, vault_at
+from test_vault_common import T0, camera_dir, make_authority, make_live_authority, run_cli, vault_at
 
 
 @pytest.fixture
@@ -71,11 +71,12 @@ def test_a_passphrase_file_others_may_read_is_refused(tmp_path, capsys, monkeypa
     assert code == 0, err
 
 
-def test_a_serve_config_holding_credentials_is_owner_only(tmp_path, authority_dir):
+def test_a_serve_config_holding_credentials_is_owner_only(tmp_path):
     """The serve config names camera URLs with passwords and the webhook URL: refused when others
     may read it, like the key and password files it names; a config without secrets may be 0644."""
     from facesel.serve.config import load_config
 
+    authority_dir = make_live_authority(tmp_path / "auth")[1]  # a serve camera needs keys for now
     camera_key = camera_dir(authority_dir)
     base = f'[defaults]\nauthority = "{authority_dir / "authority.pub"}"\n[cameras.door]\nvault = "v"\n' \
            f'camera_key = "{camera_key}"\n'

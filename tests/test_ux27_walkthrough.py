@@ -86,3 +86,22 @@ def test_a_run_into_a_vault_under_an_expired_authority_is_refused_before_anythin
     assert err.startswith(f"facesel run: error: --authority {adir / 'authority.pub'}: authority.pub of authority "), err
     assert EXPIRED in err and "): its keys ended at 2025-" in err and ENDED in err and "input " not in err
     assert not vault.exists()
+
+
+def test_a_serve_camera_under_an_expired_authority_is_refused_by_the_check(tmp_path):
+    # Before: `serve --check` said OK of a camera whose authority's keys had all ended, and the camera
+    # then ran "up", its tracks held and counted as lost: nothing could be sealed. A disabled camera
+    # is not asked (the operator may park it until the holders extend the keys).
+    from facesel.demo_data import demo_clip
+    from facesel.serve.config import parse_config
+
+    _, adir = make_authority(tmp_path / "authority", camera_id="door")  # keys of October 2025
+    config = {"serve": {"listen": ""}, "defaults": {"authority": str(adir / "authority.pub")},
+              "cameras": {"door": {"source": str(demo_clip()), "vault": str(tmp_path / "v"),
+                                   "camera_key": str(camera_dir(adir, "door"))}}}
+    with pytest.raises(ValueError, match="^cameras\\.door\\.authority: authority\\.pub of authority ") as caught:
+        parse_config(config)
+    assert EXPIRED in str(caught.value) and "): its keys ended at 2025-" in str(caught.value), caught.value
+    assert ENDED in str(caught.value)
+    config["cameras"]["door"]["enabled"] = False
+    assert not parse_config(config).cameras["door"].enabled

@@ -56,6 +56,15 @@ def make_authority(directory: Path, shares: int = 3, threshold: int = 2, start: 
     return pub, Path(directory)
 
 
+def make_live_authority(directory: Path, camera_id: str = "cam-1"):
+    """:func:`make_authority` with keys that cover the present (from two days ago, for ten days),
+    where :func:`make_authority`'s cover October 2025 (its T0): a ``facesel serve`` camera is
+    refused under an authority whose keys ended (ux27). Returns (AuthorityPublic, authority folder)."""
+    import time
+
+    return make_authority(directory, start=time.time() - 2 * DAY, camera_id=camera_id)
+
+
 def camera_dir(authority_dir: Path, camera_id: str = "cam-1") -> Path:
     """Where :func:`make_authority` put the key of camera ``camera_id`` (beside the authority folder)."""
     return Path(authority_dir).parent / f"{Path(authority_dir).name}-{camera_id}"

@@ -491,6 +491,9 @@ def _camera(name: str, table: dict, defaults: dict, base: Path, running_source: 
         if not isinstance(value, bool):
             raise ValueError(f"{where}.{key} must be true or false, got {value!r}")
         flags[key] = value
+    vault = _path(merged["vault"], f"{where}.vault", base)
+    if flags["enabled"]:
+        _refuse_expired_authority(authority, vault, where)
     live = merged.get("live")
     if live is not None and not isinstance(live, bool):
         raise ValueError(f"{where}.live must be true or false, got {live!r}")
@@ -552,7 +555,7 @@ def _camera(name: str, table: dict, defaults: dict, base: Path, running_source: 
     zones = parse_zones(merged.get("zones", []), f"{where}.zones")
     retention, reason = camera_retention(merged, where, authority)
     return CameraConfig(
-        name=name, source=source, vault=_path(merged["vault"], f"{where}.vault", base), authority=authority,
+        name=name, source=source, vault=vault, authority=authority,
         camera_key=camera_key, camera_id=camera_id, live=live, backend=backend, pipeline=tuple(sorted(settings.items())),
         zones=zones, retention_seconds=retention, retention_reason=reason, **flags, **times,
     )
@@ -593,6 +596,20 @@ def _refuse_revoked_camera(authority_path: Path, camera_id: str, where: str) -> 
     problem = revoked_key_problem(authority, camera_id, time.time())
     if problem is not None:
         raise ValueError(f"{where}.camera_key: {problem} ({authority_path})")
+
+
+def _refuse_expired_authority(authority_path: Path, vault: Path, where: str) -> None:
+    """ValueError naming ``where``.authority when no epoch key covers now, in the file nor in the
+    vault's own copy (:func:`facesel.vault.identity.expired_authority_file`): such a camera sealed
+    nothing, yet ``serve --check`` said OK and the camera ran "up", its tracks held and then counted
+    as lost (ux27). A disabled camera is not asked."""
+    import time
+
+    from facesel.vault.identity import expired_authority_file
+
+    problem = expired_authority_file(authority_path, vault, time.time())
+    if problem is not None:
+        raise ValueError(f"{where}.authority: {problem} ({authority_path})")
 
 
 def _decodes_with_pyav(source: str, live_target: bool, merged: dict) -> bool:
